@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 #define PB_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #define PB_NORETURN __attribute__((noreturn))

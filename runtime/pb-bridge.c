@@ -1,0 +1,190 @@
+/*
+ * pb-bridge.c: the admin bridge — the daemon end of the CLI's ipc:// socket (rep0, a context per
+ * worker thread) and the CLI end (req0, one request at a time).
+ * OWNS the rep0 socket and its worker threads. THREAD: each worker owns its context, aio and
+ * caller; start/stop from the daemon's main thread.
+ * MESSAGES: forwards any request whose owner is allowed to that owner, returns its reply.
+ */
+#include "pb-runtime-private.h"
+
+#include "pb-log.h"
+
+#include <nng/protocol/reqrep0/rep.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <string.h>
+
+#define BRIDGE_MAX_WORKERS 8
+
+struct pb_bridge;
+
+struct bridge_worker {
+	struct pb_bridge *b;
+	pthread_t thread;
+	nng_ctx ctx;
+	nng_aio *aio;
+};
+
+struct pb_bridge {
+	struct pb_runtime *rt;
+	nng_socket sock;
+	const char *const *allowed;
+	uint32_t timeout_ms;
+	uint32_t n_workers;
+	struct bridge_worker workers[BRIDGE_MAX_WORKERS];
+};
+
+static bool owner_allowed(struct pb_bridge *b, enum pb_msg_type type)
+{
+	const char *owner = pb_msg_owner(type);
+	if (pb_msg_kind(type) != PB_MSG_REQ)
+		return false;
+	for (size_t i = 0; b->allowed[i] != NULL; i++) {
+		if (strcmp(b->allowed[i], owner) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void status_reply(struct pb_msg *rep_r, uint32_t code, const char *error)
+{
+	pb_msg_init(rep_r, MSG_CORE_STATUS_REP);
+	rep_r->u.core_status_rep.code = code;
+	rep_r->u.core_status_rep.error = xstrdup(error);
+}
+
+/* Turns one request's bytes into the reply message. */
+static void bridge_handle(struct pb_bridge *b, struct pb_caller *caller, nng_msg *in,
+			  struct pb_msg *rep_r)
+{
+	struct pb_msg req;
+	const char *error;
+
+	if (pb_msg_decode(nng_msg_body(in), nng_msg_len(in), &req, &error) < 0) {
+		status_reply(rep_r, PB_ERR_REFUSED, error);
+		return;
+	}
+	uint64_t corr = req.corr;
+	if (!owner_allowed(b, req.type)) {
+		status_reply(rep_r, PB_ERR_REFUSED, "this request is not available to the CLI");
+	} else if (pb_call(caller, NULL, &req, rep_r, b->timeout_ms, &error) < 0) {
+		status_reply(rep_r, PB_ERR_TEMP, error);
+	}
+	rep_r->corr = corr;
+	pb_msg_free(&req);
+}
+
+static void *bridge_worker_main(void *arg)
+{
+	struct bridge_worker *w = arg;
+	struct pb_caller *caller = pb_caller_create(w->b->rt);
+	struct pb_msg rep;
+	struct pb_buf out;
+
+	pb_buf_init(&out);
+	for (;;) {
+		nng_ctx_recv(w->ctx, w->aio);
+		nng_aio_wait(w->aio);
+		if (nng_aio_result(w->aio) != 0)
+			break; /* closed */
+		nng_msg *in = nng_aio_get_msg(w->aio);
+		bridge_handle(w->b, caller, in, &rep);
+		pb_buf_reset(&out);
+		pb_msg_encode(&rep, &out);
+		pb_msg_free(&rep);
+		nng_msg_clear(in);
+		nng_msg_append(in, out.data, out.len);
+		nng_aio_set_msg(w->aio, in);
+		nng_ctx_send(w->ctx, w->aio);
+		nng_aio_wait(w->aio);
+		if (nng_aio_result(w->aio) != 0)
+			nng_msg_free(in); /* the CLI went away */
+	}
+	pb_buf_deinit(&out);
+	pb_caller_destroy(&caller);
+	return NULL;
+}
+
+int pb_bridge_start(struct pb_runtime *rt, const char *url, const char *const *allowed,
+		    uint32_t workers, uint32_t timeout_ms, struct pb_bridge **b_r, const char **error_r)
+{
+	struct pb_bridge *b = xcalloc(1, sizeof(*b));
+
+	b->rt = rt;
+	b->allowed = allowed;
+	b->timeout_ms = timeout_ms;
+	b->n_workers = workers == 0 ? 1 : workers > BRIDGE_MAX_WORKERS ? BRIDGE_MAX_WORKERS : workers;
+	if (nng_rep0_open(&b->sock) != 0 || nng_listen(b->sock, url, NULL, 0) != 0) {
+		nng_close(b->sock);
+		free(b);
+		*error_r = "cannot listen on the control socket (is another daemon running?)";
+		return -1;
+	}
+	for (uint32_t i = 0; i < b->n_workers; i++) {
+		struct bridge_worker *w = &b->workers[i];
+		w->b = b;
+		if (nng_ctx_open(&w->ctx, b->sock) != 0 || nng_aio_alloc(&w->aio, NULL, NULL) != 0)
+			PANIC("cannot create a bridge context");
+		if (pthread_create(&w->thread, NULL, bridge_worker_main, w) != 0)
+			PANIC("cannot start a bridge worker");
+	}
+	*b_r = b;
+	return 0;
+}
+
+void pb_bridge_stop(struct pb_bridge **bp)
+{
+	struct pb_bridge *b = *bp;
+	if (b == NULL)
+		return;
+	nng_close(b->sock);
+	for (uint32_t i = 0; i < b->n_workers; i++) {
+		pthread_join(b->workers[i].thread, NULL);
+		nng_aio_free(b->workers[i].aio);
+	}
+	free(b);
+	*bp = NULL;
+}
+
+int pb_remote_call(const char *url, struct pb_msg *req, struct pb_msg *rep_r, uint32_t timeout_ms,
+		   const char **error_r)
+{
+	nng_socket s;
+	nng_msg *nm;
+	struct pb_buf b;
+	int rc;
+
+	if (nng_req0_open(&s) != 0) {
+		*error_r = "cannot open a socket";
+		return -1;
+	}
+	/* A request is sent once: resending could apply a non-idempotent change twice. */
+	nng_socket_set_ms(s, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+	nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, (nng_duration)timeout_ms);
+	nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, (nng_duration)timeout_ms);
+	if (nng_dial(s, url, NULL, 0) != 0) {
+		nng_close(s);
+		*error_r = "cannot connect to the daemon";
+		return -1;
+	}
+	req->corr = 1;
+	pb_buf_init(&b);
+	pb_msg_encode(req, &b);
+	if (nng_msg_alloc(&nm, 0) != 0 || nng_msg_append(nm, b.data, b.len) != 0)
+		PANIC("nng_msg_alloc failed");
+	pb_buf_deinit(&b);
+	if ((rc = nng_sendmsg(s, nm, 0)) != 0) {
+		nng_msg_free(nm);
+		nng_close(s);
+		*error_r = "cannot send to the daemon";
+		return -1;
+	}
+	if ((rc = nng_recvmsg(s, &nm, 0)) != 0) {
+		nng_close(s);
+		*error_r = rc == NNG_ETIMEDOUT ? "the daemon did not answer in time" : "connection lost";
+		return -1;
+	}
+	rc = pb_msg_decode(nng_msg_body(nm), nng_msg_len(nm), rep_r, error_r);
+	nng_msg_free(nm);
+	nng_close(s);
+	return rc;
+}

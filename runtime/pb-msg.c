@@ -1,0 +1,559 @@
+/*
+ * pb-msg.c: the codec, names and JSON rendering generated from msg-types.def.
+ * OWNS nothing beyond the messages passed in. THREAD: any (pure functions).
+ *
+ * Why one X-macro expansion per operation: encode, decode, free and JSON must visit the
+ * same fields in the same order, and a field added to the table is then handled by all four
+ * without anyone writing it four times.
+ */
+#include "pb-msg.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <string.h>
+
+struct pb_msg_info {
+	const char *name;
+	const char *owner;
+	enum pb_msg_kind kind;
+};
+
+static const struct pb_msg_info msg_info[MSG_TYPE_COUNT] = {
+	[MSG_NONE] = { "NONE", "?", PB_MSG_EVT },
+#define MSG(N, l, o, k, F) [MSG_##N] = { #N, #o, PB_MSG_##k },
+#include "msg-types.def"
+#undef MSG
+};
+
+bool pb_msg_type_valid(uint32_t type)
+{
+	return type > MSG_NONE && type < MSG_TYPE_COUNT;
+}
+
+const char *pb_msg_name(enum pb_msg_type type)
+{
+	return pb_msg_type_valid(type) ? msg_info[type].name : "?";
+}
+
+const char *pb_msg_owner(enum pb_msg_type type)
+{
+	return pb_msg_type_valid(type) ? msg_info[type].owner : "?";
+}
+
+enum pb_msg_kind pb_msg_kind(enum pb_msg_type type)
+{
+	return pb_msg_type_valid(type) ? msg_info[type].kind : PB_MSG_EVT;
+}
+
+enum pb_msg_type pb_msg_type_by_name(const char *name)
+{
+	for (int t = MSG_NONE + 1; t < MSG_TYPE_COUNT; t++) {
+		if (strcmp(msg_info[t].name, name) == 0)
+			return (enum pb_msg_type)t;
+	}
+	return MSG_NONE;
+}
+
+const char *pb_status_name(uint32_t code)
+{
+	static const char *const names[] = { "ok", "refused", "not found", "exists",
+					     "temporary failure", "internal error",
+					     "authentication failed" };
+	return code < PB_N_ELEMENTS(names) ? names[code] : "unknown";
+}
+
+/* ---- encoding ---- */
+
+static void put_u8(struct pb_buf *b, uint8_t v)
+{
+	pb_buf_append(b, &v, 1);
+}
+
+static void put_u16(struct pb_buf *b, uint16_t v)
+{
+	uint8_t x[2] = { (uint8_t)v, (uint8_t)(v >> 8) };
+	pb_buf_append(b, x, 2);
+}
+
+static void put_u32(struct pb_buf *b, uint32_t v)
+{
+	uint8_t x[4];
+	for (int i = 0; i < 4; i++)
+		x[i] = (uint8_t)(v >> (8 * i));
+	pb_buf_append(b, x, 4);
+}
+
+static void put_u64(struct pb_buf *b, uint64_t v)
+{
+	uint8_t x[8];
+	for (int i = 0; i < 8; i++)
+		x[i] = (uint8_t)(v >> (8 * i));
+	pb_buf_append(b, x, 8);
+}
+
+static void put_mem(struct pb_buf *b, const void *p, size_t len)
+{
+	ASSERT(len <= PB_MSG_MAX_SIZE);
+	put_u32(b, (uint32_t)len);
+	pb_buf_append(b, p, len);
+}
+
+static void put_str(struct pb_buf *b, const char *s)
+{
+	put_mem(b, s != NULL ? s : "", s != NULL ? strlen(s) : 0);
+}
+
+static void put_strv(struct pb_buf *b, const struct pb_strv *sv)
+{
+	put_u32(b, sv->n);
+	for (uint32_t i = 0; i < sv->n; i++)
+		put_str(b, sv->v[i]);
+}
+
+static void put_u64v(struct pb_buf *b, const struct pb_u64v *uv)
+{
+	put_u32(b, uv->n);
+	for (uint32_t i = 0; i < uv->n; i++)
+		put_u64(b, uv->v[i]);
+}
+
+#define F_U8(n) put_u8(b, s->n);
+#define F_U32(n) put_u32(b, s->n);
+#define F_U64(n) put_u64(b, s->n);
+#define F_KEY(n) put_u64(b, s->n);
+#define F_I64(n) put_u64(b, (uint64_t)s->n);
+#define F_STR(n) put_str(b, s->n);
+#define F_BYTES(n) put_mem(b, s->n.data, s->n.len);
+#define F_STRV(n) put_strv(b, &s->n);
+#define F_U64V(n) put_u64v(b, &s->n);
+#define MSG(N, l, o, k, F)                                                    \
+	static void enc_##l(struct pb_buf *b, const struct msg_##l *s)       \
+	{                                                                     \
+		F                                                             \
+	}
+#include "msg-types.def"
+#undef MSG
+
+void pb_msg_encode(const struct pb_msg *m, struct pb_buf *b)
+{
+	put_u8(b, PB_MSG_WIRE_VERSION);
+	put_u16(b, (uint16_t)m->type);
+	put_u64(b, m->corr);
+	put_str(b, m->reply_to);
+	switch (m->type) {
+#define MSG(N, l, o, k, F)              \
+	case MSG_##N:                   \
+		enc_##l(b, &m->u.l);    \
+		break;
+#include "msg-types.def"
+#undef MSG
+	default:
+		PANIC("encoding message of unknown type %d", (int)m->type);
+	}
+}
+#undef F_U8
+#undef F_U32
+#undef F_U64
+#undef F_KEY
+#undef F_I64
+#undef F_STR
+#undef F_BYTES
+#undef F_STRV
+#undef F_U64V
+
+/* ---- decoding ---- */
+
+struct dec {
+	const uint8_t *p;
+	size_t left;
+};
+
+static int get_raw(struct dec *d, void *out, size_t n)
+{
+	if (d->left < n)
+		return -1;
+	memcpy(out, d->p, n);
+	d->p += n;
+	d->left -= n;
+	return 0;
+}
+
+static uint64_t le(const uint8_t *x, int n)
+{
+	uint64_t v = 0;
+	for (int i = n - 1; i >= 0; i--)
+		v = (v << 8) | x[i];
+	return v;
+}
+
+static int get_u8(struct dec *d, uint8_t *v)
+{
+	return get_raw(d, v, 1);
+}
+
+static int get_u16(struct dec *d, uint16_t *v)
+{
+	uint8_t x[2];
+	if (get_raw(d, x, 2) < 0)
+		return -1;
+	*v = (uint16_t)le(x, 2);
+	return 0;
+}
+
+static int get_u32(struct dec *d, uint32_t *v)
+{
+	uint8_t x[4];
+	if (get_raw(d, x, 4) < 0)
+		return -1;
+	*v = (uint32_t)le(x, 4);
+	return 0;
+}
+
+static int get_u64(struct dec *d, uint64_t *v)
+{
+	uint8_t x[8];
+	if (get_raw(d, x, 8) < 0)
+		return -1;
+	*v = le(x, 8);
+	return 0;
+}
+
+static int get_i64(struct dec *d, int64_t *v)
+{
+	uint64_t u;
+	if (get_u64(d, &u) < 0)
+		return -1;
+	*v = (int64_t)u;
+	return 0;
+}
+
+/* A length-prefixed run: the bytes are copied with a NUL after them. */
+static int get_mem(struct dec *d, uint8_t **data_r, size_t *len_r)
+{
+	uint32_t len;
+	if (get_u32(d, &len) < 0 || len > d->left)
+		return -1;
+	*data_r = xmalloc((size_t)len + 1);
+	memcpy(*data_r, d->p, len);
+	(*data_r)[len] = '\0';
+	*len_r = len;
+	d->p += len;
+	d->left -= len;
+	return 0;
+}
+
+static int get_str(struct dec *d, char **s)
+{
+	size_t len;
+	uint8_t *data;
+	if (get_mem(d, &data, &len) < 0)
+		return -1;
+	if (memchr(data, '\0', len) != NULL) {
+		free(data);
+		return -1; /* a string never holds NUL: it would be cut silently */
+	}
+	*s = (char *)data;
+	return 0;
+}
+
+static int get_bytes(struct dec *d, struct pb_bytes *b)
+{
+	return get_mem(d, &b->data, &b->len);
+}
+
+static int get_strv(struct dec *d, struct pb_strv *sv)
+{
+	uint32_t n;
+	/* each entry takes at least its 4-byte length: a count beyond that is a lie */
+	if (get_u32(d, &n) < 0 || n > d->left / 4)
+		return -1;
+	sv->v = xcalloc(n, sizeof(char *));
+	for (sv->n = 0; sv->n < n; sv->n++) {
+		if (get_str(d, &sv->v[sv->n]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int get_u64v(struct dec *d, struct pb_u64v *uv)
+{
+	uint32_t n;
+	if (get_u32(d, &n) < 0 || n > d->left / 8)
+		return -1;
+	uv->v = xcalloc(n, sizeof(uint64_t));
+	for (uv->n = 0; uv->n < n; uv->n++) {
+		if (get_u64(d, &uv->v[uv->n]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+#define F_U8(n) if (get_u8(d, &s->n) < 0) return -1;
+#define F_U32(n) if (get_u32(d, &s->n) < 0) return -1;
+#define F_U64(n) if (get_u64(d, &s->n) < 0) return -1;
+#define F_KEY(n) if (get_u64(d, &s->n) < 0) return -1;
+#define F_I64(n) if (get_i64(d, &s->n) < 0) return -1;
+#define F_STR(n) if (get_str(d, &s->n) < 0) return -1;
+#define F_BYTES(n) if (get_bytes(d, &s->n) < 0) return -1;
+#define F_STRV(n) if (get_strv(d, &s->n) < 0) return -1;
+#define F_U64V(n) if (get_u64v(d, &s->n) < 0) return -1;
+#define MSG(N, l, o, k, F)                                           \
+	static int dec_##l(struct dec *d, struct msg_##l *s)        \
+	{                                                            \
+		F return 0;                                          \
+	}
+#include "msg-types.def"
+#undef MSG
+#undef F_U8
+#undef F_U32
+#undef F_U64
+#undef F_KEY
+#undef F_I64
+#undef F_STR
+#undef F_BYTES
+#undef F_STRV
+#undef F_U64V
+
+static int dec_fields(struct dec *d, struct pb_msg *m)
+{
+	switch (m->type) {
+#define MSG(N, l, o, k, F)                    \
+	case MSG_##N:                         \
+		return dec_##l(d, &m->u.l);
+#include "msg-types.def"
+#undef MSG
+	default:
+		return -1;
+	}
+}
+
+int pb_msg_decode(const void *data, size_t len, struct pb_msg *m_r, const char **error_r)
+{
+	struct dec d = { data, len };
+	uint8_t version;
+	uint16_t type;
+
+	memset(m_r, 0, sizeof(*m_r));
+	if (len > PB_MSG_MAX_SIZE) {
+		*error_r = "message too large";
+		return -1;
+	}
+	if (get_u8(&d, &version) < 0 || get_u16(&d, &type) < 0 || get_u64(&d, &m_r->corr) < 0) {
+		*error_r = "truncated message header";
+		return -1;
+	}
+	if (version != PB_MSG_WIRE_VERSION) {
+		*error_r = "unsupported message version";
+		return -1;
+	}
+	if (!pb_msg_type_valid(type)) {
+		*error_r = "unknown message type";
+		return -1;
+	}
+	m_r->type = (enum pb_msg_type)type;
+	if (get_str(&d, &m_r->reply_to) < 0 || strlen(m_r->reply_to) > PB_MSG_MAX_ADDR ||
+	    dec_fields(&d, m_r) < 0) {
+		pb_msg_free(m_r);
+		*error_r = "truncated or malformed message fields";
+		return -1;
+	}
+	if (d.left != 0) {
+		pb_msg_free(m_r);
+		*error_r = "leftover bytes after message fields";
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- lifecycle ---- */
+
+void pb_msg_init(struct pb_msg *m, enum pb_msg_type type)
+{
+	memset(m, 0, sizeof(*m));
+	m->type = type;
+}
+
+static void free_strv(struct pb_strv *sv)
+{
+	for (uint32_t i = 0; i < sv->n; i++)
+		free(sv->v[i]);
+	free(sv->v);
+}
+
+#define F_U8(n)
+#define F_U32(n)
+#define F_U64(n)
+#define F_KEY(n)
+#define F_I64(n)
+#define F_STR(n) free(s->n);
+#define F_BYTES(n) free(s->n.data);
+#define F_STRV(n) free_strv(&s->n);
+#define F_U64V(n) free(s->n.v);
+#define MSG(N, l, o, k, F)                                 \
+	static void free_##l(struct msg_##l *s)           \
+	{                                                  \
+		F                                          \
+	}
+#include "msg-types.def"
+#undef MSG
+
+void pb_msg_free(struct pb_msg *m)
+{
+	switch (m->type) {
+#define MSG(N, l, o, k, F)              \
+	case MSG_##N:                   \
+		free_##l(&m->u.l);      \
+		break;
+#include "msg-types.def"
+#undef MSG
+	default:
+		break;
+	}
+	free(m->reply_to);
+	memset(m, 0, sizeof(*m));
+}
+#undef F_U8
+#undef F_U32
+#undef F_U64
+#undef F_KEY
+#undef F_I64
+#undef F_STR
+#undef F_BYTES
+#undef F_STRV
+#undef F_U64V
+
+/* ---- JSON ---- */
+
+static void json_str(cJSON *o, const char *name, const char *s)
+{
+	bool secret = strcmp(name, "password") == 0 || strcmp(name, "passwords") == 0;
+	cJSON_AddStringToObject(o, name, secret ? "***" : (s != NULL ? s : ""));
+}
+
+static void json_strv(cJSON *o, const char *name, const struct pb_strv *sv)
+{
+	cJSON *a = cJSON_AddArrayToObject(o, name);
+	bool secret = strcmp(name, "passwords") == 0;
+	for (uint32_t i = 0; i < sv->n; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(secret ? "***" : sv->v[i]));
+}
+
+static void json_u64v(cJSON *o, const char *name, const struct pb_u64v *uv)
+{
+	cJSON *a = cJSON_AddArrayToObject(o, name);
+	for (uint32_t i = 0; i < uv->n; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateNumber((double)uv->v[i]));
+}
+
+#define F_U8(n) cJSON_AddNumberToObject(o, #n, s->n);
+#define F_U32(n) cJSON_AddNumberToObject(o, #n, s->n);
+#define F_U64(n) cJSON_AddNumberToObject(o, #n, (double)s->n);
+#define F_KEY(n) cJSON_AddNumberToObject(o, #n, (double)s->n);
+#define F_I64(n) cJSON_AddNumberToObject(o, #n, (double)s->n);
+#define F_STR(n) json_str(o, #n, s->n);
+#define F_BYTES(n) cJSON_AddNumberToObject(o, #n "_len", (double)s->n.len);
+#define F_STRV(n) json_strv(o, #n, &s->n);
+#define F_U64V(n) json_u64v(o, #n, &s->n);
+#define MSG(N, l, o_, k, F)                                        \
+	static void json_##l(cJSON *o, const struct msg_##l *s)   \
+	{                                                          \
+		F                                                  \
+	}
+#include "msg-types.def"
+#undef MSG
+#undef F_U8
+#undef F_U32
+#undef F_U64
+#undef F_KEY
+#undef F_I64
+#undef F_STR
+#undef F_BYTES
+#undef F_STRV
+#undef F_U64V
+
+char *pb_msg_to_json(const struct pb_msg *m)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON_AddStringToObject(root, "type", pb_msg_name(m->type));
+	cJSON_AddNumberToObject(root, "corr", (double)m->corr);
+	if (m->reply_to != NULL && m->reply_to[0] != '\0')
+		cJSON_AddStringToObject(root, "reply_to", m->reply_to);
+	cJSON *o = cJSON_AddObjectToObject(root, "fields");
+	switch (m->type) {
+#define MSG(N, l, o_, k, F)             \
+	case MSG_##N:                   \
+		json_##l(o, &m->u.l);   \
+		break;
+#include "msg-types.def"
+#undef MSG
+	default:
+		break;
+	}
+	char *text = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	char *copy = xstrdup(text);
+	cJSON_free(text);
+	return copy;
+}
+
+/* ---- shard keys ---- */
+
+#define F_U8(n)
+#define F_U32(n)
+#define F_U64(n)
+#define F_KEY(n) *key_r = s->n; return true;
+#define F_I64(n)
+#define F_STR(n)
+#define F_BYTES(n)
+#define F_STRV(n)
+#define F_U64V(n)
+#define MSG(N, l, o, k, F)                                                  \
+	static bool key_##l(const struct msg_##l *s, uint64_t *key_r)      \
+	{                                                                   \
+		F return false;                                             \
+	}
+#include "msg-types.def"
+#undef MSG
+#undef F_U8
+#undef F_U32
+#undef F_U64
+#undef F_KEY
+#undef F_I64
+#undef F_STR
+#undef F_BYTES
+#undef F_STRV
+#undef F_U64V
+
+bool pb_msg_shard_key(const struct pb_msg *m, uint64_t *key_r)
+{
+	switch (m->type) {
+#define MSG(N, l, o, k, F)              \
+	case MSG_##N:                   \
+		return key_##l(&m->u.l, key_r);
+#include "msg-types.def"
+#undef MSG
+	default:
+		return false;
+	}
+}
+
+/* ---- helpers ---- */
+
+void pb_strv_push(struct pb_strv *sv, const char *s)
+{
+	sv->v = xrealloc(sv->v, sizeof(char *) * (sv->n + 1));
+	sv->v[sv->n++] = xstrdup(s != NULL ? s : "");
+}
+
+void pb_u64v_push(struct pb_u64v *uv, uint64_t v)
+{
+	uv->v = xrealloc(uv->v, sizeof(uint64_t) * (uv->n + 1));
+	uv->v[uv->n++] = v;
+}
+
+void pb_str_set(char **dst, const char *s)
+{
+	char *copy = s != NULL ? xstrdup(s) : NULL;
+	free(*dst);
+	*dst = copy;
+}

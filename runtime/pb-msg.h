@@ -1,0 +1,127 @@
+/*
+ * pb-msg.h: typed messages generated from msg-types.def, their binary codec and JSON rendering.
+ *
+ * A message is { type, corr (correlation id), reply_to (symbolic address or ""), fields }.
+ * Wire form (little-endian): u8 version, u16 type, u64 corr, str reply_to, then the fields in
+ * table order. u8/u32/u64/i64 are fixed width; a str or bytes is u32 length + bytes; a strv is
+ * u32 count + strs; a u64v is u32 count + u64s. The decoder consumes every byte exactly:
+ * leftover or missing bytes are an error, so writer and reader cannot drift.
+ * THREAD: pure functions; a struct pb_msg belongs to whoever holds it.
+ */
+#ifndef PB_MSG_H
+#define PB_MSG_H
+
+#include "pb-buf.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PB_MSG_WIRE_VERSION 1
+/* Largest encoded message accepted by the decoder: bodies travel by store key, not inline. */
+#define PB_MSG_MAX_SIZE (64u * 1024 * 1024)
+#define PB_MSG_MAX_ADDR 256
+
+/* Result codes carried in replies (`code` fields). */
+enum pb_status {
+	PB_OK = 0,
+	PB_ERR_REFUSED = 1,   /* permanent: bad input, policy, validation */
+	PB_ERR_NOTFOUND = 2,  /* no such user/domain/folder/message */
+	PB_ERR_EXISTS = 3,    /* already exists */
+	PB_ERR_TEMP = 4,      /* temporary: busy, full inbox, timeout; try again */
+	PB_ERR_INTERNAL = 5,  /* store failure or bug; logged */
+	PB_ERR_AUTH = 6,      /* authentication failed */
+};
+const char *pb_status_name(uint32_t code);
+
+struct pb_bytes {
+	uint8_t *data;
+	size_t len;
+};
+struct pb_strv {
+	char **v;
+	uint32_t n;
+};
+struct pb_u64v {
+	uint64_t *v;
+	uint32_t n;
+};
+
+enum pb_msg_kind { PB_MSG_REQ, PB_MSG_REP, PB_MSG_EVT };
+
+enum pb_msg_type {
+	MSG_NONE = 0,
+#define MSG(N, l, o, k, F) MSG_##N,
+#include "msg-types.def"
+#undef MSG
+	MSG_TYPE_COUNT
+};
+
+#define F_U8(n) uint8_t n;
+#define F_U32(n) uint32_t n;
+#define F_U64(n) uint64_t n;
+#define F_KEY(n) uint64_t n;
+#define F_I64(n) int64_t n;
+#define F_STR(n) char *n;
+#define F_BYTES(n) struct pb_bytes n;
+#define F_STRV(n) struct pb_strv n;
+#define F_U64V(n) struct pb_u64v n;
+#define MSG(N, l, o, k, F) \
+	struct msg_##l {   \
+		F          \
+	};
+#include "msg-types.def"
+#undef MSG
+#undef F_U8
+#undef F_U32
+#undef F_U64
+#undef F_KEY
+#undef F_I64
+#undef F_STR
+#undef F_BYTES
+#undef F_STRV
+#undef F_U64V
+
+struct pb_msg {
+	enum pb_msg_type type;
+	uint64_t corr;
+	char *reply_to; /* owned; NULL means none */
+	union {
+#define MSG(N, l, o, k, F) struct msg_##l l;
+#include "msg-types.def"
+#undef MSG
+	} u;
+};
+
+/* Starts a message of the given type with every field zero (strings NULL encode as ""). */
+void pb_msg_init(struct pb_msg *m, enum pb_msg_type type);
+/* Frees every owned field (strings, bytes, vectors, reply_to) and zeroes the message. */
+void pb_msg_free(struct pb_msg *m);
+
+/* Appends the wire form to out. Never fails for a valid type. */
+void pb_msg_encode(const struct pb_msg *m, struct pb_buf *out);
+/* Decodes exactly len bytes into m_r (which the caller frees with pb_msg_free on success).
+ * Returns 0, or -1 with error_r (static text) for an unknown type, a bad version, truncated or
+ * padded input, or a length beyond the limits; on error m_r holds nothing to free. */
+int pb_msg_decode(const void *data, size_t len, struct pb_msg *m_r, const char **error_r);
+
+const char *pb_msg_name(enum pb_msg_type type);     /* "DIR_USER_ADD_REQ"; "?" if unknown */
+const char *pb_msg_owner(enum pb_msg_type type);    /* "directory"; "?" if unknown */
+enum pb_msg_kind pb_msg_kind(enum pb_msg_type type);
+bool pb_msg_type_valid(uint32_t type);
+/* Returns true and the shard key (F_KEY field) if the message type has one. */
+bool pb_msg_shard_key(const struct pb_msg *m, uint64_t *key_r);
+/* Looks a type up by name; MSG_NONE if unknown. */
+enum pb_msg_type pb_msg_type_by_name(const char *name);
+
+/* Renders m as one line of JSON for logs: {"type":"...","corr":n,"fields":{...}}. Fields named
+ * "password" are replaced by "***". The caller frees the result. */
+char *pb_msg_to_json(const struct pb_msg *m);
+
+/* Vector helpers: append a copy of s / v (the vector owns it). */
+void pb_strv_push(struct pb_strv *sv, const char *s);
+void pb_u64v_push(struct pb_u64v *uv, uint64_t v);
+/* Replaces *dst with a copy of s (frees the old one). */
+void pb_str_set(char **dst, const char *s);
+
+#endif

@@ -1,0 +1,86 @@
+/*
+ * pb-runtime-private.h: the runtime's internal structures, shared by pb-runtime.c (registry,
+ * routing, sending, callers), pb-actor.c (actor threads, supervisor, timers) and pb-bridge.c.
+ * Nothing outside runtime/ includes this header or nng.
+ */
+#ifndef PB_RUNTIME_PRIVATE_H
+#define PB_RUNTIME_PRIVATE_H
+
+#include "pb-runtime.h"
+
+#include <nng/nng.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#define PB_MAX_ACTORS 256
+#define PB_MAX_SHARDED 8
+#define PB_MAX_TIMERS 16
+#define PB_ADDR_MAX 64
+#define PB_DEFAULT_INBOX 1024
+
+struct pb_timer {
+	uint32_t id;
+	bool armed;
+	uint64_t due_ms;
+};
+
+struct pb_actor {
+	struct pb_runtime *rt;
+	struct pb_actor_def def;
+	char name[PB_ADDR_MAX];
+	void *arg;
+	void *state;
+	bool ready;              /* init succeeded */
+	uint64_t next_init_ms;   /* when to retry a failed init */
+	uint32_t init_failures;
+	nng_socket inbox;
+	pthread_t thread;
+	bool thread_started;
+	struct pb_caller *caller; /* created lazily on the actor thread */
+	/* the handler index by message type, built at start */
+	int (*by_type[MSG_TYPE_COUNT])(struct pb_actor *, void *, struct pb_msg *);
+	struct pb_timer timers[PB_MAX_TIMERS];
+	/* the message being handled */
+	const struct pb_msg *cur;
+	bool replied, deferred;
+	/* counters, read by other threads */
+	atomic_uint_fast64_t handled, restarts, inbox_full, bad_messages;
+	atomic_bool running;
+};
+
+struct pb_pusher {
+	char addr[PB_ADDR_MAX];
+	nng_socket sock;
+};
+
+struct pb_runtime {
+	char node[PB_ADDR_MAX];
+	struct pb_clock clock;
+	pthread_mutex_t lock; /* guards actors[], pushers[] and shards[] */
+	struct pb_actor *actors[PB_MAX_ACTORS];
+	size_t n_actors;
+	struct pb_pusher *pushers;
+	size_t n_pushers;
+	struct {
+		char owner[PB_ADDR_MAX];
+		uint32_t n;
+	} shards[PB_MAX_SHARDED];
+	size_t n_shards;
+	atomic_uint_fast64_t next_port; /* unique caller port numbers */
+};
+
+/* Writes the transport URL of a symbolic address. */
+void pb_runtime_url(struct pb_runtime *rt, const char *addr, char *url, size_t size);
+/* Sends encoded bytes to addr. nonblock: fail at once when the inbox is full. Returns 0, or -1
+ * with error_r. Counts "inbox full" on the target actor when it is local. */
+int pb_runtime_send_bytes(struct pb_runtime *rt, const char *addr, const void *data, size_t len,
+			  bool nonblock, const char **error_r);
+/* Forgets the cached sending socket of addr (its receiver is gone). */
+void pb_runtime_forget(struct pb_runtime *rt, const char *addr);
+/* Receives and decodes one message from sock within timeout_ms (<0: forever). Returns 1, 0 on
+ * timeout, -1 when closed. Bad bytes are counted in *bad (if non-NULL) and skipped. */
+int pb_sock_recv_msg(nng_socket sock, int timeout_ms, struct pb_msg *m_r,
+		     atomic_uint_fast64_t *bad);
+void *pb_actor_thread(void *arg);
+
+#endif

@@ -1,0 +1,462 @@
+/*
+ * pb-runtime.c: the runtime registry, address resolution, sending, and callers.
+ * OWNS the actor registry, the cache of sending sockets (one push0 per target address, shared by
+ * every thread of the process; nng sockets are thread-safe) and the shard table, all under
+ * rt->lock. THREAD: see pb-runtime.h.
+ */
+#include "pb-runtime-private.h"
+
+#include "pb-log.h"
+
+#include <nng/protocol/pipeline0/pull.h>
+#include <nng/protocol/pipeline0/push.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+uint64_t pb_clock_monotonic_ms(void *ctx)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+uint64_t pb_clock_wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+struct pb_runtime *pb_runtime_create(const char *node, const struct pb_clock *clock)
+{
+	struct pb_runtime *rt = xcalloc(1, sizeof(*rt));
+	snprintf(rt->node, sizeof(rt->node), "%s", node);
+	if (clock != NULL)
+		rt->clock = *clock;
+	else
+		rt->clock.now_ms = pb_clock_monotonic_ms;
+	pthread_mutex_init(&rt->lock, NULL);
+	return rt;
+}
+
+void pb_runtime_destroy(struct pb_runtime **rtp)
+{
+	struct pb_runtime *rt = *rtp;
+	if (rt == NULL)
+		return;
+	pb_runtime_stop(rt);
+	for (size_t i = 0; i < rt->n_pushers; i++)
+		nng_close(rt->pushers[i].sock);
+	free(rt->pushers);
+	pthread_mutex_destroy(&rt->lock);
+	free(rt);
+	*rtp = NULL;
+}
+
+uint64_t pb_runtime_now_ms(struct pb_runtime *rt)
+{
+	return rt->clock.now_ms(rt->clock.ctx);
+}
+
+const char *pb_runtime_node(struct pb_runtime *rt)
+{
+	return rt->node;
+}
+
+void pb_runtime_set_shards(struct pb_runtime *rt, const char *owner, uint32_t n)
+{
+	pthread_mutex_lock(&rt->lock);
+	ASSERT(rt->n_shards < PB_MAX_SHARDED && n > 0);
+	snprintf(rt->shards[rt->n_shards].owner, PB_ADDR_MAX, "%s", owner);
+	rt->shards[rt->n_shards++].n = n;
+	pthread_mutex_unlock(&rt->lock);
+}
+
+void pb_runtime_url(struct pb_runtime *rt, const char *addr, char *url, size_t size)
+{
+	/* One namespace per runtime, so tests may run several in one process. */
+	snprintf(url, size, "inproc://pb-%p/%s", (void *)rt, addr);
+}
+
+void pb_route(struct pb_runtime *rt, const struct pb_msg *m, char *addr, size_t size)
+{
+	const char *owner = pb_msg_owner(m->type);
+	uint64_t key;
+
+	snprintf(addr, size, "%s", owner);
+	if (!pb_msg_shard_key(m, &key))
+		return;
+	pthread_mutex_lock(&rt->lock);
+	for (size_t i = 0; i < rt->n_shards; i++) {
+		if (strcmp(rt->shards[i].owner, owner) == 0) {
+			snprintf(addr, size, "%s.%u", owner, (unsigned)(key % rt->shards[i].n));
+			break;
+		}
+	}
+	pthread_mutex_unlock(&rt->lock);
+}
+
+static struct pb_actor *find_actor_locked(struct pb_runtime *rt, const char *addr)
+{
+	for (size_t i = 0; i < rt->n_actors; i++) {
+		if (strcmp(rt->actors[i]->name, addr) == 0)
+			return rt->actors[i];
+	}
+	return NULL;
+}
+
+/* Returns the cached push socket for addr, dialing it on first use. Called with rt->lock. */
+static int pusher_locked(struct pb_runtime *rt, const char *addr, nng_socket *sock_r)
+{
+	char url[256];
+	nng_socket s;
+
+	for (size_t i = 0; i < rt->n_pushers; i++) {
+		if (strcmp(rt->pushers[i].addr, addr) == 0) {
+			*sock_r = rt->pushers[i].sock;
+			return 0;
+		}
+	}
+	if (nng_push0_open(&s) != 0)
+		return -1;
+	/* nng moves messages from a push socket to the pull inbox asynchronously, so a burst is
+	 * bounded by the sending side's buffer: make it the target's inbox size (this socket is
+	 * the only one in the process sending to that address). */
+	struct pb_actor *target = find_actor_locked(rt, addr);
+	int size = target != NULL && target->def.inbox_size != 0 ? (int)target->def.inbox_size
+	                                                          : PB_DEFAULT_INBOX;
+	nng_socket_set_int(s, NNG_OPT_SENDBUF, size > 8192 ? 8192 : size);
+	nng_socket_set_ms(s, NNG_OPT_RECONNMINT, 10);
+	nng_socket_set_ms(s, NNG_OPT_RECONNMAXT, 100);
+	pb_runtime_url(rt, addr, url, sizeof(url));
+	/* inproc: the dial fails at once when nobody listens; the caller learns "unreachable". */
+	if (nng_dial(s, url, NULL, 0) != 0) {
+		nng_close(s);
+		return -1;
+	}
+	rt->pushers = xrealloc(rt->pushers, sizeof(*rt->pushers) * (rt->n_pushers + 1));
+	snprintf(rt->pushers[rt->n_pushers].addr, PB_ADDR_MAX, "%s", addr);
+	rt->pushers[rt->n_pushers++].sock = s;
+	*sock_r = s;
+	return 0;
+}
+
+void pb_runtime_forget(struct pb_runtime *rt, const char *addr)
+{
+	pthread_mutex_lock(&rt->lock);
+	for (size_t i = 0; i < rt->n_pushers; i++) {
+		if (strcmp(rt->pushers[i].addr, addr) == 0) {
+			nng_close(rt->pushers[i].sock);
+			rt->pushers[i] = rt->pushers[--rt->n_pushers];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&rt->lock);
+}
+
+int pb_runtime_send_bytes(struct pb_runtime *rt, const char *addr, const void *data, size_t len,
+			  bool nonblock, const char **error_r)
+{
+	nng_socket s;
+	nng_msg *nm;
+	struct pb_actor *target;
+
+	pthread_mutex_lock(&rt->lock);
+	int rc = pusher_locked(rt, addr, &s);
+	target = find_actor_locked(rt, addr);
+	pthread_mutex_unlock(&rt->lock);
+	if (rc < 0) {
+		*error_r = "unreachable";
+		return -1;
+	}
+	if (nng_msg_alloc(&nm, 0) != 0 || nng_msg_append(nm, data, len) != 0)
+		PANIC("nng_msg_alloc failed");
+	rc = nng_sendmsg(s, nm, nonblock ? NNG_FLAG_NONBLOCK : 0);
+	if (rc == 0)
+		return 0;
+	nng_msg_free(nm);
+	if (rc == NNG_EAGAIN || rc == NNG_ETIMEDOUT) {
+		if (target != NULL)
+			atomic_fetch_add(&target->inbox_full, 1);
+		*error_r = "inbox full";
+	} else {
+		*error_r = "unreachable";
+	}
+	return -1;
+}
+
+int pb_send(struct pb_runtime *rt, const char *to, const struct pb_msg *m, const char **error_r)
+{
+	char addr[PB_ADDR_MAX];
+	struct pb_buf b;
+
+	if (to == NULL) {
+		pb_route(rt, m, addr, sizeof(addr));
+		to = addr;
+	}
+	pb_buf_init(&b);
+	pb_msg_encode(m, &b);
+	int rc = pb_runtime_send_bytes(rt, to, b.data, b.len, true, error_r);
+	pb_buf_deinit(&b);
+	return rc;
+}
+
+int pb_cast(struct pb_runtime *rt, const char *to, struct pb_msg *m, const char **error_r)
+{
+	free(m->reply_to);
+	m->reply_to = NULL;
+	return pb_send(rt, to, m, error_r);
+}
+
+int pb_sock_recv_msg(nng_socket sock, int timeout_ms, struct pb_msg *m_r, atomic_uint_fast64_t *bad)
+{
+	nng_msg *nm;
+	const char *error;
+
+	nng_socket_set_ms(sock, NNG_OPT_RECVTIMEO, timeout_ms < 0 ? NNG_DURATION_INFINITE : timeout_ms);
+	for (;;) {
+		int rc = nng_recvmsg(sock, &nm, 0);
+		if (rc == NNG_ETIMEDOUT || rc == NNG_EAGAIN)
+			return 0;
+		if (rc != 0)
+			return -1;
+		rc = pb_msg_decode(nng_msg_body(nm), nng_msg_len(nm), m_r, &error);
+		nng_msg_free(nm);
+		if (rc == 0)
+			return 1;
+		if (bad != NULL)
+			atomic_fetch_add(bad, 1);
+		pb_warn("runtime", "event=bad_message reason=\"%s\"", error);
+	}
+}
+
+/* ---- callers ---- */
+
+struct pb_caller {
+	struct pb_runtime *rt;
+	char addr[PB_ADDR_MAX];
+	nng_socket sock;
+	uint64_t next_corr;
+};
+
+struct pb_caller *pb_caller_create(struct pb_runtime *rt)
+{
+	struct pb_caller *c = xcalloc(1, sizeof(*c));
+	char url[256];
+
+	c->rt = rt;
+	snprintf(c->addr, sizeof(c->addr), "reply.%llu",
+		 (unsigned long long)atomic_fetch_add(&rt->next_port, 1));
+	pb_runtime_url(rt, c->addr, url, sizeof(url));
+	if (nng_pull0_open(&c->sock) != 0 || nng_listen(c->sock, url, NULL, 0) != 0)
+		PANIC("cannot open the reply port %s", url);
+	nng_socket_set_int(c->sock, NNG_OPT_RECVBUF, 64);
+	return c;
+}
+
+void pb_caller_destroy(struct pb_caller **cp)
+{
+	struct pb_caller *c = *cp;
+	if (c == NULL)
+		return;
+	pb_runtime_forget(c->rt, c->addr);
+	nng_close(c->sock);
+	free(c);
+	*cp = NULL;
+}
+
+int pb_call(struct pb_caller *c, const char *to, struct pb_msg *req, struct pb_msg *rep_r,
+	    uint32_t timeout_ms, const char **error_r)
+{
+	uint64_t deadline = pb_clock_monotonic_ms(NULL) + timeout_ms;
+
+	req->corr = ++c->next_corr;
+	pb_str_set(&req->reply_to, c->addr);
+	if (pb_send(c->rt, to, req, error_r) < 0)
+		return -1;
+	for (;;) {
+		uint64_t now = pb_clock_monotonic_ms(NULL);
+		if (now >= deadline) {
+			*error_r = "timed out";
+			return -1;
+		}
+		int rc = pb_sock_recv_msg(c->sock, (int)(deadline - now), rep_r, NULL);
+		if (rc < 0) {
+			*error_r = "reply port closed";
+			return -1;
+		}
+		if (rc == 0)
+			continue;
+		if (rep_r->corr == req->corr)
+			return 0;
+		pb_msg_free(rep_r); /* a late reply to an earlier call that timed out */
+	}
+}
+
+/* ---- registry ---- */
+
+size_t pb_runtime_stats(struct pb_runtime *rt, struct pb_actor_stats *out, size_t max)
+{
+	pthread_mutex_lock(&rt->lock);
+	size_t n = rt->n_actors;
+	for (size_t i = 0; i < n && i < max; i++) {
+		struct pb_actor *a = rt->actors[i];
+		snprintf(out[i].name, sizeof(out[i].name), "%s", a->name);
+		out[i].handled = atomic_load(&a->handled);
+		out[i].restarts = atomic_load(&a->restarts);
+		out[i].inbox_full = atomic_load(&a->inbox_full);
+		out[i].bad_messages = atomic_load(&a->bad_messages);
+		out[i].running = atomic_load(&a->running);
+	}
+	pthread_mutex_unlock(&rt->lock);
+	return n;
+}
+
+static int build_handler_index(struct pb_actor *a, const char **error_r)
+{
+	for (size_t i = 0; i < a->def.n_handlers; i++) {
+		enum pb_msg_type t = a->def.handlers[i].type;
+		if (!pb_msg_type_valid(t) || a->by_type[t] != NULL) {
+			*error_r = "handler table names an unknown type or a type twice";
+			return -1;
+		}
+		a->by_type[t] = a->def.handlers[i].fn;
+	}
+	return 0;
+}
+
+int pb_runtime_start(struct pb_runtime *rt, const struct pb_actor_def *def, void *arg,
+		     const char **error_r)
+{
+	char url[256];
+	struct pb_actor *a = xcalloc(1, sizeof(*a));
+
+	a->rt = rt;
+	a->def = *def;
+	a->arg = arg;
+	snprintf(a->name, sizeof(a->name), "%s", def->name);
+	if (build_handler_index(a, error_r) < 0) {
+		free(a);
+		return -1;
+	}
+	pb_runtime_url(rt, a->name, url, sizeof(url));
+	if (nng_pull0_open(&a->inbox) != 0 || nng_listen(a->inbox, url, NULL, 0) != 0) {
+		nng_close(a->inbox);
+		free(a);
+		*error_r = "cannot bind the actor's inbox (name taken?)";
+		return -1;
+	}
+	nng_socket_set_int(a->inbox, NNG_OPT_RECVBUF, 64);
+	pthread_mutex_lock(&rt->lock);
+	ASSERT(rt->n_actors < PB_MAX_ACTORS);
+	rt->actors[rt->n_actors++] = a;
+	pthread_mutex_unlock(&rt->lock);
+	if (pthread_create(&a->thread, NULL, pb_actor_thread, a) != 0)
+		PANIC("cannot start a thread for actor %s", a->name);
+	a->thread_started = true;
+	return 0;
+}
+
+static void stop_actor(struct pb_runtime *rt, struct pb_actor *a)
+{
+	struct pb_msg m;
+	struct pb_buf b;
+	const char *error;
+
+	pb_msg_init(&m, MSG_RT_STOP_EVT);
+	pb_buf_init(&b);
+	pb_msg_encode(&m, &b);
+	/* Blocking send: the stop queues behind everything already in the inbox. */
+	if (pb_runtime_send_bytes(rt, a->name, b.data, b.len, false, &error) < 0)
+		nng_close(a->inbox); /* cannot queue it: close, the thread ends on ECLOSED */
+	pb_buf_deinit(&b);
+	pthread_join(a->thread, NULL);
+	nng_close(a->inbox);
+	pb_runtime_forget(rt, a->name);
+}
+
+void pb_runtime_stop(struct pb_runtime *rt)
+{
+	for (;;) {
+		pthread_mutex_lock(&rt->lock);
+		struct pb_actor *a = rt->n_actors > 0 ? rt->actors[rt->n_actors - 1] : NULL;
+		pthread_mutex_unlock(&rt->lock);
+		if (a == NULL)
+			return;
+		stop_actor(rt, a);
+		pthread_mutex_lock(&rt->lock);
+		rt->n_actors--;
+		pthread_mutex_unlock(&rt->lock);
+		free(a);
+	}
+}
+
+void pb_runtime_wake_all(struct pb_runtime *rt)
+{
+	struct pb_msg m;
+	const char *error;
+	char names[PB_MAX_ACTORS][PB_ADDR_MAX];
+	size_t n;
+
+	pthread_mutex_lock(&rt->lock);
+	n = rt->n_actors;
+	for (size_t i = 0; i < n; i++)
+		memcpy(names[i], rt->actors[i]->name, PB_ADDR_MAX);
+	pthread_mutex_unlock(&rt->lock);
+	pb_msg_init(&m, MSG_RT_WAKE_EVT);
+	for (size_t i = 0; i < n; i++)
+		(void)pb_send(rt, names[i], &m, &error);
+}
+
+/* ---- inboxes for event loops ---- */
+
+struct pb_inbox {
+	struct pb_runtime *rt;
+	char addr[PB_ADDR_MAX];
+	nng_socket sock;
+	int fd;
+	atomic_uint_fast64_t bad;
+};
+
+int pb_inbox_open(struct pb_runtime *rt, const char *name, uint32_t size, struct pb_inbox **in_r,
+		  const char **error_r)
+{
+	struct pb_inbox *in = xcalloc(1, sizeof(*in));
+	char url[256];
+
+	in->rt = rt;
+	snprintf(in->addr, sizeof(in->addr), "%s", name);
+	pb_runtime_url(rt, name, url, sizeof(url));
+	if (nng_pull0_open(&in->sock) != 0 || nng_listen(in->sock, url, NULL, 0) != 0 ||
+	    nng_socket_get_int(in->sock, NNG_OPT_RECVFD, &in->fd) != 0) {
+		nng_close(in->sock);
+		free(in);
+		*error_r = "cannot bind the inbox (name taken?)";
+		return -1;
+	}
+	nng_socket_set_int(in->sock, NNG_OPT_RECVBUF, size != 0 && size < 64 ? (int)size : 64);
+	*in_r = in;
+	return 0;
+}
+
+void pb_inbox_close(struct pb_inbox **inp)
+{
+	struct pb_inbox *in = *inp;
+	if (in == NULL)
+		return;
+	pb_runtime_forget(in->rt, in->addr);
+	nng_close(in->sock);
+	free(in);
+	*inp = NULL;
+}
+
+int pb_inbox_fd(struct pb_inbox *in)
+{
+	return in->fd;
+}
+
+int pb_inbox_recv(struct pb_inbox *in, struct pb_msg *m_r, int timeout_ms)
+{
+	return pb_sock_recv_msg(in->sock, timeout_ms, m_r, &in->bad);
+}

@@ -1,0 +1,155 @@
+/*
+ * pb-runtime.h: actors on nng 1.5 — the only API through which modules exchange messages.
+ *
+ * An actor is a definition (name, init, deinit, handler table, timer callback) that the runtime
+ * runs on a thread of its own with a bounded pull0 inbox at a symbolic address. Symbolic
+ * addresses ("directory", "mailbox.3", "smtp") are resolved by the runtime (to inproc:// today,
+ * to tcp:// for remote nodes later), so actor code never names a transport.
+ *
+ * Two ways to talk:
+ *  - cast: one-way, never blocks; a full or unreachable inbox is a temporary failure (-1,
+ *    PB_ERR_TEMP) that the sender reports to its client, and it is counted.
+ *  - call: request/reply with a deadline through a struct pb_caller (one per thread that calls);
+ *    a timeout is an error the caller handles, and a late reply is dropped by correlation id.
+ *
+ * A handler that returns -1 has failed: the supervisor deinits the actor and inits it again from
+ * durable state (the inbox and the messages queued in it are kept). A request left unanswered by
+ * its handler is answered by the runtime with CORE_STATUS_REP (internal error), so no caller
+ * waits for its deadline because of a bug; a message without a handler gets "refused".
+ *
+ * THREAD: pb_runtime_* functions from the thread that created the runtime, except pb_cast,
+ * pb_send and the stats which any thread may call. A struct pb_caller belongs to one thread.
+ */
+#ifndef PB_RUNTIME_H
+#define PB_RUNTIME_H
+
+#include "pb-msg.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct pb_runtime;
+struct pb_actor;
+struct pb_caller;
+struct pb_inbox;
+
+/* The clock every actor timer uses; injectable so tests move time by hand. */
+struct pb_clock {
+	uint64_t (*now_ms)(void *ctx);
+	void *ctx;
+};
+uint64_t pb_clock_monotonic_ms(void *ctx); /* the real clock (CLOCK_MONOTONIC) */
+uint64_t pb_clock_wall_ms(void);           /* wall time for records (CLOCK_REALTIME) */
+
+struct pb_handler {
+	enum pb_msg_type type;
+	/* Handles m (owned by the runtime; fields may be stolen by setting them NULL). Returns 0,
+	 * or -1 when the actor's state is broken and it must be restarted. */
+	int (*fn)(struct pb_actor *a, void *state, struct pb_msg *m);
+};
+
+struct pb_actor_def {
+	const char *name;        /* symbolic address; the runtime copies it */
+	uint32_t inbox_size;     /* bounded inbox, in messages (0: 1024) */
+	/* Builds the state from durable storage. Returns 0, or -1 with error_r; on -1 the
+	 * supervisor retries with back-off and answers requests with PB_ERR_TEMP meanwhile. */
+	int (*init)(struct pb_actor *a, void *arg, void **state_r, const char **error_r);
+	void (*deinit)(struct pb_actor *a, void *state);
+	const struct pb_handler *handlers;
+	size_t n_handlers;
+	/* Called when a timer set with pb_actor_timer_set is due. Optional. */
+	void (*on_timer)(struct pb_actor *a, void *state, uint32_t timer_id, uint64_t now_ms);
+};
+
+/* Creates a runtime. clock may be NULL (the real monotonic clock). node is this node's name. */
+struct pb_runtime *pb_runtime_create(const char *node, const struct pb_clock *clock);
+/* Stops every actor (pb_runtime_stop) and frees the runtime; sets *rt NULL. */
+void pb_runtime_destroy(struct pb_runtime **rt);
+/* Declares that messages owned by `owner` go to `n` shards "owner.0" .. "owner.n-1" by the
+ * message's shard key (F_KEY) modulo n. */
+void pb_runtime_set_shards(struct pb_runtime *rt, const char *owner, uint32_t n);
+
+/* Starts an actor: binds its inbox, runs init on its thread, then serves. arg is passed to
+ * init (borrowed: must outlive the actor). Returns 0, or -1 with error_r if the address is
+ * taken or the def is invalid (a handler table naming a type twice, or a REP/EVT... table with
+ * an unknown type). A failing init does NOT fail the start: the supervisor retries it. */
+int pb_runtime_start(struct pb_runtime *rt, const struct pb_actor_def *def, void *arg,
+		     const char **error_r);
+/* Stops every actor in the reverse order of start: each first handles everything already in
+ * its inbox (in-flight work finishes), then deinit runs and its thread is joined. */
+void pb_runtime_stop(struct pb_runtime *rt);
+/* Wakes every actor so it rereads the clock (a fake clock moved). */
+void pb_runtime_wake_all(struct pb_runtime *rt);
+uint64_t pb_runtime_now_ms(struct pb_runtime *rt);
+const char *pb_runtime_node(struct pb_runtime *rt);
+
+/* Per-actor counters, for the status command. */
+struct pb_actor_stats {
+	char name[64];
+	uint64_t handled, restarts, inbox_full, bad_messages;
+	bool running; /* false while init is failing */
+};
+/* Fills up to max entries; returns the number of actors. */
+size_t pb_runtime_stats(struct pb_runtime *rt, struct pb_actor_stats *out, size_t max);
+
+/* The address messages of m's type go to (its owner, or the owner's shard): writes it into
+ * addr (size >= 64). */
+void pb_route(struct pb_runtime *rt, const struct pb_msg *m, char *addr, size_t size);
+
+/* Sends m to `to` (NULL: routed by owner) without waiting; m keeps its reply_to and corr.
+ * Does not free m. Returns 0, or -1 with error_r when the target inbox is full or unreachable
+ * (a temporary failure, counted on the target). */
+int pb_send(struct pb_runtime *rt, const char *to, const struct pb_msg *m, const char **error_r);
+/* pb_send with no reply expected (reply_to cleared). */
+int pb_cast(struct pb_runtime *rt, const char *to, struct pb_msg *m, const char **error_r);
+
+/* A thread's request/reply port. Created on, and used only by, one thread. */
+struct pb_caller *pb_caller_create(struct pb_runtime *rt);
+void pb_caller_destroy(struct pb_caller **c);
+/* Sends req to `to` (NULL: routed by owner) and waits up to timeout_ms for the reply with the
+ * same correlation id. req is not freed (its corr and reply_to are overwritten). On 0, *rep_r
+ * holds the reply (caller frees with pb_msg_free). On -1, error_r says why: "timed out",
+ * "inbox full", "unreachable"; nothing to free. */
+int pb_call(struct pb_caller *c, const char *to, struct pb_msg *req, struct pb_msg *rep_r,
+	    uint32_t timeout_ms, const char **error_r);
+
+/* --- for handlers --- */
+struct pb_runtime *pb_actor_runtime(struct pb_actor *a);
+const char *pb_actor_name(struct pb_actor *a);
+/* The actor's own caller, for calls to other actors from a handler (keep them short). */
+struct pb_caller *pb_actor_caller(struct pb_actor *a);
+/* Answers req with rep (rep's corr/reply_to set from req; rep not freed). Returns 0 or -1 if
+ * the reply could not be delivered (the caller went away), which handlers may ignore. */
+int pb_reply(struct pb_actor *a, const struct pb_msg *req, struct pb_msg *rep);
+/* Answers req with CORE_STATUS_REP { code, error }. */
+int pb_reply_status(struct pb_actor *a, const struct pb_msg *req, uint32_t code, const char *error);
+/* Marks the current request as answered later (by pb_reply on a kept copy of corr/reply_to). */
+void pb_actor_defer_reply(struct pb_actor *a);
+/* Arms timer `id` to fire at now + delay_ms (replacing an earlier arming of the same id). */
+void pb_actor_timer_set(struct pb_actor *a, uint32_t id, uint64_t delay_ms);
+void pb_actor_timer_cancel(struct pb_actor *a, uint32_t id);
+
+/* --- inboxes for event loops (gateways): a pull0 inbox polled through an fd --- */
+int pb_inbox_open(struct pb_runtime *rt, const char *name, uint32_t size, struct pb_inbox **in_r,
+		  const char **error_r);
+void pb_inbox_close(struct pb_inbox **in);
+/* A descriptor that polls readable while a message may be waiting. */
+int pb_inbox_fd(struct pb_inbox *in);
+/* Receives one message: 1 got one (caller frees), 0 none waiting (nonblocking) or timed out,
+ * -1 closed. Malformed messages are counted and skipped. timeout_ms < 0 waits forever. */
+int pb_inbox_recv(struct pb_inbox *in, struct pb_msg *m_r, int timeout_ms);
+
+/* --- the admin bridge: the daemon side of the CLI's ipc:// socket --- */
+struct pb_bridge;
+/* Listens on url (ipc://...) with `workers` threads; each request is forwarded by pb_call to
+ * its owner and the reply returned. Only message types whose owner is in `allowed` (NULL-
+ * terminated list of owner names) are forwarded; others get "refused". */
+int pb_bridge_start(struct pb_runtime *rt, const char *url, const char *const *allowed,
+		    uint32_t workers, uint32_t timeout_ms, struct pb_bridge **b_r, const char **error_r);
+void pb_bridge_stop(struct pb_bridge **b);
+/* The client side: one request, one reply over a req0 socket to url. Returns 0, or -1 with
+ * error_r ("cannot connect", "timed out", ...) when the daemon cannot be reached. */
+int pb_remote_call(const char *url, struct pb_msg *req, struct pb_msg *rep_r, uint32_t timeout_ms,
+		   const char **error_r);
+
+#endif

@@ -1,0 +1,478 @@
+/*
+ * test-actor.c: the actor runtime — cast, call, timeouts, supervision (restart from durable
+ * state, failing init retried), timers under a fake clock, bounded inboxes, draining stop,
+ * malformed input, unhandled messages, shard routing.
+ */
+#include "pb-runtime-private.h"
+#include "pb-test.h"
+
+#include <semaphore.h>
+#include <string.h>
+#include <time.h>
+
+/* What the test actor's "durable state" is: this env, which outlives restarts. */
+struct env {
+	atomic_int inits, deinits, ticks, handled_casts;
+	atomic_int fail_inits; /* init fails while > 0 (decremented each try) */
+	sem_t gate;            /* a TEST_PING with flag=2 waits on it */
+	bool use_gate;
+};
+
+struct state {
+	struct env *env;
+	uint64_t pings;
+};
+
+static int t_init(struct pb_actor *a, void *arg, void **state_r, const char **error_r)
+{
+	struct env *env = arg;
+	atomic_fetch_add(&env->inits, 1);
+	if (atomic_load(&env->fail_inits) > 0) {
+		atomic_fetch_sub(&env->fail_inits, 1);
+		*error_r = "store not ready";
+		return -1;
+	}
+	struct state *s = xcalloc(1, sizeof(*s));
+	s->env = env;
+	*state_r = s;
+	pb_actor_timer_set(a, 1, 1000);
+	return 0;
+}
+
+static void t_deinit(struct pb_actor *a, void *state)
+{
+	struct state *s = state;
+	atomic_fetch_add(&s->env->deinits, 1);
+	free(s);
+}
+
+static int t_ping(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct state *s = state;
+	struct msg_test_ping_req *q = &m->u.test_ping_req;
+	struct pb_msg rep;
+
+	if (q->flag == 1)
+		return 0; /* "forgets" to answer: the runtime must answer for it */
+	if (q->flag == 2)
+		sem_wait(&s->env->gate);
+	if (q->flag == 3) {
+		pb_actor_defer_reply(a); /* never answers: the caller must time out */
+		return 0;
+	}
+	s->pings++;
+	pb_msg_init(&rep, MSG_TEST_PING_REP);
+	rep.u.test_ping_rep.seq = q->seq + 1;
+	rep.u.test_ping_rep.text = xstrdup(q->text ? q->text : "");
+	rep.u.test_ping_rep.n32 = (uint32_t)s->pings;
+	rep.u.test_ping_rep.nums = q->nums; /* steal the vector */
+	q->nums.v = NULL;
+	q->nums.n = 0;
+	pb_reply(a, m, &rep);
+	pb_msg_free(&rep);
+	return 0;
+}
+
+static int t_tick(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct state *s = state;
+	atomic_fetch_add(&s->env->handled_casts, 1);
+	return 0;
+}
+
+static int t_crash(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	return -1;
+}
+
+static void t_timer(struct pb_actor *a, void *state, uint32_t id, uint64_t now)
+{
+	struct state *s = state;
+	atomic_fetch_add(&s->env->ticks, 1);
+	pb_actor_timer_set(a, 1, 1000);
+}
+
+static const struct pb_handler t_handlers[] = {
+	{ MSG_TEST_PING_REQ, t_ping },
+	{ MSG_TEST_TICK_EVT, t_tick },
+	{ MSG_TEST_CRASH_REQ, t_crash },
+};
+
+static struct pb_actor_def t_def = {
+	.name = "test",
+	.inbox_size = 0,
+	.init = t_init,
+	.deinit = t_deinit,
+	.handlers = t_handlers,
+	.n_handlers = PB_N_ELEMENTS(t_handlers),
+	.on_timer = t_timer,
+};
+
+/* a fake clock the test moves */
+static atomic_uint_fast64_t fake_now;
+static uint64_t fake_clock(void *ctx)
+{
+	return atomic_load(&fake_now);
+}
+
+static struct pb_runtime *start(struct env *env, uint32_t inbox_size)
+{
+	struct pb_clock clock = { fake_clock, NULL };
+	const char *error;
+	struct pb_actor_def def = t_def;
+
+	memset(env, 0, sizeof(*env));
+	sem_init(&env->gate, 0, 0);
+	atomic_store(&fake_now, 1000000);
+	struct pb_runtime *rt = pb_runtime_create("test-node", &clock);
+	def.inbox_size = inbox_size;
+	if (pb_runtime_start(rt, &def, env, &error) < 0)
+		PANIC("start: %s", error);
+	return rt;
+}
+
+static int ping(struct pb_caller *c, uint8_t flag, uint64_t seq, struct pb_msg *rep_r,
+		uint32_t timeout_ms, const char **error_r)
+{
+	struct pb_msg req;
+	pb_msg_init(&req, MSG_TEST_PING_REQ);
+	req.u.test_ping_req.flag = flag;
+	req.u.test_ping_req.seq = seq;
+	req.u.test_ping_req.text = xstrdup("hello");
+	pb_u64v_push(&req.u.test_ping_req.nums, 42);
+	int rc = pb_call(c, NULL, &req, rep_r, timeout_ms, error_r);
+	pb_msg_free(&req);
+	return rc;
+}
+
+/* Waits up to 5 s for *v to reach want. */
+static bool wait_for(atomic_int *v, int want)
+{
+	for (int i = 0; i < 5000; i++) {
+		if (atomic_load(v) >= want)
+			return true;
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
+static void test_call_round_trip(void)
+{
+	struct env env;
+	struct pb_runtime *rt = start(&env, 0);
+	struct pb_caller *c = pb_caller_create(rt);
+	struct pb_msg rep;
+	const char *error;
+
+	for (uint64_t i = 0; i < 100; i++) {
+		REQUIRE(ping(c, 0, i, &rep, 2000, &error) == 0);
+		CHECK_INT(rep.type, MSG_TEST_PING_REP);
+		CHECK(rep.u.test_ping_rep.seq == i + 1);
+		CHECK_STR(rep.u.test_ping_rep.text, "hello");
+		CHECK(rep.u.test_ping_rep.nums.n == 1 && rep.u.test_ping_rep.nums.v[0] == 42);
+		CHECK_INT(rep.u.test_ping_rep.n32, i + 1);
+		pb_msg_free(&rep);
+	}
+	pb_caller_destroy(&c);
+	pb_runtime_destroy(&rt);
+	CHECK_INT(atomic_load(&env.deinits), 1);
+}
+
+static void test_cast_and_draining_stop(void)
+{
+	struct env env;
+	struct pb_runtime *rt = start(&env, 4096);
+	const char *error;
+
+	for (int i = 0; i < 3000; i++) {
+		struct pb_msg m;
+		pb_msg_init(&m, MSG_TEST_TICK_EVT);
+		m.u.test_tick_evt.seq = (uint64_t)i;
+		CHECK(pb_cast(rt, "test", &m, &error) == 0);
+		pb_msg_free(&m);
+	}
+	/* stop handles everything already queued before deinit */
+	pb_runtime_stop(rt);
+	CHECK_INT(atomic_load(&env.handled_casts), 3000);
+	CHECK_INT(atomic_load(&env.deinits), 1);
+	pb_runtime_destroy(&rt);
+}
+
+static void test_call_timeout_and_late_reply_dropped(void)
+{
+	struct env env;
+	struct pb_runtime *rt = start(&env, 0);
+	struct pb_caller *c = pb_caller_create(rt);
+	struct pb_msg rep;
+	const char *error;
+
+	CHECK(ping(c, 3, 1, &rep, 100, &error) == -1);
+	CHECK_STR(error, "timed out");
+	/* the next call on the same caller gets its own reply, not a stale one */
+	REQUIRE(ping(c, 0, 7, &rep, 2000, &error) == 0);
+	CHECK(rep.u.test_ping_rep.seq == 8);
+	pb_msg_free(&rep);
+	pb_caller_destroy(&c);
+	pb_runtime_destroy(&rt);
+}
+
+static void test_unreachable_address(void)
+{
+	struct env env;
+	struct pb_runtime *rt = start(&env, 0);
+	struct pb_caller *c = pb_caller_create(rt);
+	struct pb_msg req, rep;
+	const char *error;
+
+	pb_msg_init(&req, MSG_TEST_PING_REQ);
+	CHECK(pb_call(c, "nobody", &req, &rep, 500, &error) == -1);
+	CHECK_STR(error, "unreachable");
+	pb_msg_free(&req);
+	pb_caller_destroy(&c);
+	pb_runtime_destroy(&rt);
+}
+
+static void test_unanswered_and_unhandled_requests_get_errors(void)
+{
+	struct env env;
+	struct pb_runtime *rt = start(&env, 0);
+	struct pb_caller *c = pb_caller_create(rt);
+	struct pb_msg req, rep;
+	const char *error;
+
+	REQUIRE(ping(c, 1, 1, &rep, 2000, &error) == 0);
+	CHECK_INT(rep.type, MSG_CORE_STATUS_REP);
+	CHECK_INT(rep.u.core_status_rep.code, PB_ERR_INTERNAL);
+	pb_msg_free(&rep);
+
+	pb_msg_init(&req, MSG_SYS_STATUS_REQ);
+	REQUIRE(pb_call(c, "test", &req, &rep, 2000, &error) == 0);
+	CHECK_INT(rep.u.core_status_rep.code, PB_ERR_REFUSED);
+	pb_msg_free(&rep);
+	pb_msg_free(&req);
+	pb_caller_destroy(&c);
+	pb_runtime_destroy(&rt);
+}
+
+static void test_restart_after_failure(void)
+{
+	struct env env;
+	struct pb_runtime *rt = start(&env, 0);
+	struct pb_caller *c = pb_caller_create(rt);
+	struct pb_msg req, rep;
+	const char *error;
+	struct pb_actor_stats st[4];
+
+	REQUIRE(ping(c, 0, 1, &rep, 2000, &error) == 0);
+	CHECK_INT(rep.u.test_ping_rep.n32, 1);
+	pb_msg_free(&rep);
+
+	pb_msg_init(&req, MSG_TEST_CRASH_REQ);
+	REQUIRE(pb_call(c, NULL, &req, &rep, 2000, &error) == 0);
+	CHECK_INT(rep.u.core_status_rep.code, PB_ERR_INTERNAL);
+	pb_msg_free(&rep);
+	pb_msg_free(&req);
+
+	/* state was rebuilt: the in-memory ping count starts again */
+	REQUIRE(ping(c, 0, 2, &rep, 2000, &error) == 0);
+	CHECK_INT(rep.u.test_ping_rep.n32, 1);
+	pb_msg_free(&rep);
+	CHECK_INT(atomic_load(&env.inits), 2);
+	CHECK_INT(atomic_load(&env.deinits), 1);
+	CHECK_INT(pb_runtime_stats(rt, st, 4), 1);
+	CHECK(st[0].restarts == 1);
+	CHECK(st[0].running);
+	pb_caller_destroy(&c);
+	pb_runtime_destroy(&rt);
+}
+
+static void test_failing_init_is_retried(void)
+{
+	struct env env;
+	struct pb_clock clock = { fake_clock, NULL };
+	const char *error;
+	struct pb_msg rep;
+
+	memset(&env, 0, sizeof(env));
+	atomic_store(&env.fail_inits, 2);
+	atomic_store(&fake_now, 5000);
+	struct pb_runtime *rt = pb_runtime_create("n", &clock);
+	REQUIRE(pb_runtime_start(rt, &t_def, &env, &error) == 0);
+	struct pb_caller *c = pb_caller_create(rt);
+	REQUIRE(wait_for(&env.inits, 1));
+	/* while init fails, requests get a temporary failure */
+	REQUIRE(ping(c, 0, 1, &rep, 2000, &error) == 0);
+	CHECK_INT(rep.type, MSG_CORE_STATUS_REP);
+	CHECK_INT(rep.u.core_status_rep.code, PB_ERR_TEMP);
+	pb_msg_free(&rep);
+	/* move time past the back-off twice: the third init succeeds */
+	for (int i = 2; i <= 3; i++) {
+		atomic_fetch_add(&fake_now, 10000);
+		pb_runtime_wake_all(rt);
+		REQUIRE(wait_for(&env.inits, i));
+	}
+	REQUIRE(ping(c, 0, 1, &rep, 2000, &error) == 0);
+	CHECK_INT(rep.type, MSG_TEST_PING_REP);
+	pb_msg_free(&rep);
+	pb_caller_destroy(&c);
+	pb_runtime_destroy(&rt);
+}
+
+static void test_timers_follow_the_clock(void)
+{
+	struct env env;
+	struct pb_runtime *rt = start(&env, 0);
+	struct pb_caller *c = pb_caller_create(rt);
+	struct pb_msg rep;
+	const char *error;
+
+	/* a round trip proves init ran; no tick yet because the clock has not moved */
+	REQUIRE(ping(c, 0, 1, &rep, 2000, &error) == 0);
+	pb_msg_free(&rep);
+	CHECK_INT(atomic_load(&env.ticks), 0);
+	atomic_fetch_add(&fake_now, 999);
+	pb_runtime_wake_all(rt);
+	REQUIRE(ping(c, 0, 1, &rep, 2000, &error) == 0);
+	pb_msg_free(&rep);
+	CHECK_INT(atomic_load(&env.ticks), 0);
+	for (int i = 1; i <= 3; i++) {
+		atomic_fetch_add(&fake_now, 1000);
+		pb_runtime_wake_all(rt);
+		CHECK(wait_for(&env.ticks, i));
+	}
+	CHECK_INT(atomic_load(&env.ticks), 3);
+	pb_caller_destroy(&c);
+	pb_runtime_destroy(&rt);
+}
+
+static void test_full_inbox_is_a_counted_temporary_failure(void)
+{
+	struct env env;
+	struct pb_runtime *rt = start(&env, 8);
+	struct pb_caller *c = pb_caller_create(rt);
+	struct pb_msg m;
+	const char *error;
+	int failed = 0;
+	struct pb_actor_stats st[1];
+
+	/* block the actor inside a handler, then flood it */
+	pb_msg_init(&m, MSG_TEST_PING_REQ);
+	m.u.test_ping_req.flag = 2;
+	m.reply_to = xstrdup("nobody");
+	REQUIRE(pb_send(rt, "test", &m, &error) == 0);
+	pb_msg_free(&m);
+	for (int i = 0; i < 500; i++) {
+		pb_msg_init(&m, MSG_TEST_TICK_EVT);
+		if (pb_cast(rt, "test", &m, &error) < 0) {
+			failed++;
+			CHECK_STR(error, "inbox full");
+		}
+		pb_msg_free(&m);
+	}
+	CHECK(failed > 0);
+	CHECK(failed < 500);
+	pb_runtime_stats(rt, st, 1);
+	CHECK(st[0].inbox_full == (uint64_t)failed);
+	sem_post(&env.gate);
+	pb_runtime_stop(rt);
+	CHECK_INT(atomic_load(&env.handled_casts), 500 - failed);
+	pb_caller_destroy(&c);
+	pb_runtime_destroy(&rt);
+}
+
+static void test_malformed_bytes_are_counted_and_skipped(void)
+{
+	struct env env;
+	struct pb_runtime *rt = start(&env, 0);
+	struct pb_caller *c = pb_caller_create(rt);
+	struct pb_msg rep;
+	const char *error;
+	struct pb_actor_stats st[1];
+
+	CHECK(pb_runtime_send_bytes(rt, "test", "\x01\x02garbage", 9, true, &error) == 0);
+	REQUIRE(ping(c, 0, 1, &rep, 2000, &error) == 0);
+	CHECK_INT(rep.type, MSG_TEST_PING_REP);
+	pb_msg_free(&rep);
+	pb_runtime_stats(rt, st, 1);
+	CHECK(st[0].bad_messages == 1);
+	pb_caller_destroy(&c);
+	pb_runtime_destroy(&rt);
+}
+
+static void test_shard_routing(void)
+{
+	struct pb_runtime *rt = pb_runtime_create("n", NULL);
+	struct pb_msg m;
+	char addr[64];
+
+	pb_runtime_set_shards(rt, "mailbox", 4);
+	pb_msg_init(&m, MSG_MBOX_LIST_REQ);
+	m.u.mbox_list_req.user_id = 10;
+	pb_route(rt, &m, addr, sizeof(addr));
+	CHECK_STR(addr, "mailbox.2");
+	m.u.mbox_list_req.user_id = 13;
+	pb_route(rt, &m, addr, sizeof(addr));
+	CHECK_STR(addr, "mailbox.1");
+	pb_msg_init(&m, MSG_DIR_USER_LIST_REQ);
+	pb_route(rt, &m, addr, sizeof(addr));
+	CHECK_STR(addr, "directory");
+	pb_runtime_destroy(&rt);
+}
+
+static void *concurrent_caller(void *arg)
+{
+	struct pb_runtime *rt = arg;
+	struct pb_caller *c = pb_caller_create(rt);
+	struct pb_msg rep;
+	const char *error;
+	for (uint64_t i = 0; i < 200; i++) {
+		if (ping(c, 0, i, &rep, 5000, &error) < 0 || rep.u.test_ping_rep.seq != i + 1)
+			CHECK(!"concurrent call failed");
+		else
+			pb_msg_free(&rep);
+	}
+	pb_caller_destroy(&c);
+	return NULL;
+}
+
+static void test_concurrent_callers(void)
+{
+	struct env env;
+	struct pb_runtime *rt = start(&env, 0);
+	pthread_t th[8];
+
+	for (int i = 0; i < 8; i++)
+		pthread_create(&th[i], NULL, concurrent_caller, rt);
+	for (int i = 0; i < 8; i++)
+		pthread_join(th[i], NULL);
+	pb_runtime_destroy(&rt);
+}
+
+static void test_duplicate_name_refused(void)
+{
+	struct env env;
+	struct pb_runtime *rt = start(&env, 0);
+	const char *error;
+	CHECK(pb_runtime_start(rt, &t_def, &env, &error) == -1);
+	pb_runtime_destroy(&rt);
+}
+
+static const struct pb_test_case cases[] = {
+	{ "call_round_trip", test_call_round_trip },
+	{ "cast_and_draining_stop", test_cast_and_draining_stop },
+	{ "call_timeout_and_late_reply_dropped", test_call_timeout_and_late_reply_dropped },
+	{ "unreachable_address", test_unreachable_address },
+	{ "unanswered_and_unhandled_requests_get_errors",
+	  test_unanswered_and_unhandled_requests_get_errors },
+	{ "restart_after_failure", test_restart_after_failure },
+	{ "failing_init_is_retried", test_failing_init_is_retried },
+	{ "timers_follow_the_clock", test_timers_follow_the_clock },
+	{ "full_inbox_is_a_counted_temporary_failure", test_full_inbox_is_a_counted_temporary_failure },
+	{ "malformed_bytes_are_counted_and_skipped", test_malformed_bytes_are_counted_and_skipped },
+	{ "shard_routing", test_shard_routing },
+	{ "concurrent_callers", test_concurrent_callers },
+	{ "duplicate_name_refused", test_duplicate_name_refused },
+};
+
+PB_TEST_MAIN(cases)

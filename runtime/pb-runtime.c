@@ -336,6 +336,7 @@ int pb_runtime_start(struct pb_runtime *rt, const struct pb_actor_def *def, void
 	a->def = *def;
 	a->arg = arg;
 	snprintf(a->name, sizeof(a->name), "%s", def->name);
+	a->def.name = a->name; /* the caller's name buffer may be temporary */
 	if (build_handler_index(a, error_r) < 0) {
 		free(a);
 		return -1;

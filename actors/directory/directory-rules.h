@@ -1,0 +1,32 @@
+/*
+ * directory-rules.h: the pure rules of accounts — username, password and domain syntax, and
+ * the CSV line format of bulk adds. No store, no clock. THREAD: any.
+ */
+#ifndef DIRECTORY_RULES_H
+#define DIRECTORY_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define DIRECTORY_USER_MAX 32
+#define DIRECTORY_PASSWORD_MAX 128
+#define DIRECTORY_PASSWORD_MIN_DEFAULT 5
+#define DIRECTORY_DOMAIN_MAX 253
+
+/* Checks a username: 1..32 of ASCII letters, digits, '.', '_', '-'. Returns 0, or -1 with a
+ * reason for the user (static text). */
+int directory_check_user(const char *name, const char **error_r);
+/* Checks a password: min_len..128 bytes, no spaces or control characters. 0 / -1 + reason. */
+int directory_check_password(const char *password, unsigned min_len, const char **error_r);
+/* Checks a domain name: labels of letters, digits and '-', dot-separated, 1..253 bytes.
+ * 0 / -1 + reason. */
+int directory_check_domain(const char *domain, const char **error_r);
+/* Writes the lowercase form of s (at most size-1 bytes) into out. */
+void directory_lower(const char *s, char *out, size_t size);
+
+/* Parses one bulk-add CSV line "user,password" (optional surrounding spaces; a line starting
+ * with '#' or blank is skipped: returns 0 with nothing set). Returns 1 with pointers into
+ * line (which it modifies), 0 to skip, -1 with a reason. */
+int directory_parse_csv_line(char *line, char **user_r, char **password_r, const char **error_r);
+
+#endif

@@ -1,0 +1,343 @@
+/*
+ * mailbox-actor.c: the mailbox owner shard's handlers (see mailbox-actor.h).
+ * OWNS: struct mailbox_shard — which users have had their folders set up since start, and the
+ * watcher list. Both are rebuilt empty on restart: folder set-up is idempotent in the store,
+ * and watchers register again when they see their watch answered with an error.
+ * THREAD: the shard's actor thread only.
+ */
+#include "mailbox-actor.h"
+
+#include "pb-log.h"
+#include "store.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define MAILBOX_MAX_SHARDS 64
+
+struct watcher {
+	uint64_t user_id;
+	char *addr;
+};
+
+struct mailbox_shard {
+	struct pb_store *store;
+	uint64_t *ready_users; /* sorted ids whose folders exist */
+	size_t n_ready;
+	struct watcher *watchers;
+	size_t n_watchers;
+};
+
+static int mb_init(struct pb_actor *a, void *arg, void **state_r, const char **error_r)
+{
+	struct mailbox_shard *s = xcalloc(1, sizeof(*s));
+	s->store = arg;
+	*state_r = s;
+	return 0;
+}
+
+static void mb_deinit(struct pb_actor *a, void *state)
+{
+	struct mailbox_shard *s = state;
+	for (size_t i = 0; i < s->n_watchers; i++)
+		free(s->watchers[i].addr);
+	free(s->watchers);
+	free(s->ready_users);
+	free(s);
+}
+
+static size_t ready_pos(struct mailbox_shard *s, uint64_t id)
+{
+	size_t lo = 0, hi = s->n_ready;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (s->ready_users[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Makes sure the user's default folders exist (once per user per start). */
+static int ensure_folders(struct mailbox_shard *s, uint64_t id, const char **error_r)
+{
+	size_t pos = ready_pos(s, id);
+	if (pos < s->n_ready && s->ready_users[pos] == id)
+		return 0;
+	if (pb_store_folders_init(s->store, id, pb_clock_wall_ms(), error_r) < 0)
+		return -1;
+	s->ready_users = xrealloc(s->ready_users, sizeof(uint64_t) * (s->n_ready + 1));
+	memmove(&s->ready_users[pos + 1], &s->ready_users[pos], sizeof(uint64_t) * (s->n_ready - pos));
+	s->ready_users[pos] = id;
+	s->n_ready++;
+	return 0;
+}
+
+static void forget_user(struct mailbox_shard *s, uint64_t id)
+{
+	size_t pos = ready_pos(s, id);
+	if (pos < s->n_ready && s->ready_users[pos] == id) {
+		memmove(&s->ready_users[pos], &s->ready_users[pos + 1],
+			sizeof(uint64_t) * (s->n_ready - pos - 1));
+		s->n_ready--;
+	}
+}
+
+static int store_failed(struct pb_actor *a, const struct pb_msg *m, const char *error)
+{
+	pb_error("mailbox", "event=store_error actor=%s request=%s reason=\"%s\"", pb_actor_name(a),
+		 pb_msg_name(m->type), error);
+	pb_reply_status(a, m, PB_ERR_INTERNAL, "the mailbox store failed; see the server log");
+	return 0;
+}
+
+/* Finds the folder named in a request (empty: INBOX), answering errors itself.
+ * Returns 1 found (caller frees f), 0 answered. */
+static int folder_or_reply(struct pb_actor *a, struct mailbox_shard *s, const struct pb_msg *m,
+			   uint64_t user_id, const char *name, struct pb_folder_rec *f)
+{
+	const char *error;
+
+	memset(f, 0, sizeof(*f));
+	if (ensure_folders(s, user_id, &error) < 0)
+		return store_failed(a, m, error);
+	int found = pb_store_folder_get(s->store, user_id, name && *name ? name : "INBOX", f, &error);
+	if (found < 0)
+		return store_failed(a, m, error);
+	if (found == 0)
+		pb_reply_status(a, m, PB_ERR_NOTFOUND, "no such folder");
+	return found;
+}
+
+static void notify(struct pb_actor *a, struct mailbox_shard *s, uint64_t user_id,
+		   const char *folder, uint64_t modseq, uint32_t what, uint32_t uid)
+{
+	struct pb_msg ev;
+	const char *error;
+
+	for (size_t i = 0; i < s->n_watchers; i++) {
+		if (s->watchers[i].user_id != user_id)
+			continue;
+		pb_msg_init(&ev, MSG_MBOX_CHANGED_EVT);
+		ev.u.mbox_changed_evt.user_id = user_id;
+		ev.u.mbox_changed_evt.folder = xstrdup(folder);
+		ev.u.mbox_changed_evt.modseq = modseq;
+		ev.u.mbox_changed_evt.what = what;
+		ev.u.mbox_changed_evt.uid = uid;
+		/* a watcher that is gone or slow misses an event; it rereads state anyway */
+		(void)pb_cast(pb_actor_runtime(a), s->watchers[i].addr, &ev, &error);
+		pb_msg_free(&ev);
+	}
+}
+
+static int on_append(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct mailbox_shard *s = state;
+	struct msg_mbox_append_req *q = &m->u.mbox_append_req;
+	struct pb_folder_rec f;
+	struct pb_msg_rec rec;
+	struct pb_msg rep;
+	const char *error;
+
+	if (!folder_or_reply(a, s, m, q->user_id, q->folder, &f))
+		return 0;
+	memset(&rec, 0, sizeof(rec));
+	rec.flags = q->flags;
+	rec.keywords = q->keywords != NULL && q->keywords[0] != '\0' ? q->keywords : NULL;
+	rec.internal_date_ms = q->internal_date_ms;
+	rec.size = q->size;
+	snprintf(rec.blob_key, sizeof(rec.blob_key), "%s", q->blob_key ? q->blob_key : "");
+	int rc = pb_store_msg_append(s->store, q->user_id, f.id, &rec,
+				     q->dedupe_key && *q->dedupe_key ? q->dedupe_key : NULL, &error);
+	if (rc < 0) {
+		pb_folder_rec_free(&f);
+		return store_failed(a, m, error);
+	}
+	pb_msg_init(&rep, MSG_MBOX_APPEND_REP);
+	rep.u.mbox_append_rep.error = xstrdup("");
+	rep.u.mbox_append_rep.uidvalidity = f.uidvalidity;
+	rep.u.mbox_append_rep.uid = rec.uid;
+	rep.u.mbox_append_rep.modseq = rec.modseq;
+	pb_reply(a, m, &rep);
+	pb_msg_free(&rep);
+	if (rc == 0)
+		notify(a, s, q->user_id, f.name, rec.modseq, MAILBOX_APPENDED, rec.uid);
+	pb_folder_rec_free(&f);
+	return 0;
+}
+
+static int on_list(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct mailbox_shard *s = state;
+	struct msg_mbox_list_req *q = &m->u.mbox_list_req;
+	struct pb_folder_rec f;
+	struct pb_msg_rec *recs;
+	size_t n;
+	struct pb_msg rep;
+	const char *error;
+
+	if (!folder_or_reply(a, s, m, q->user_id, q->folder, &f))
+		return 0;
+	if (pb_store_msg_list(s->store, q->user_id, f.id, &recs, &n, &error) < 0) {
+		pb_folder_rec_free(&f);
+		return store_failed(a, m, error);
+	}
+	pb_msg_init(&rep, MSG_MBOX_LIST_REP);
+	struct msg_mbox_list_rep *r = &rep.u.mbox_list_rep;
+	r->error = xstrdup("");
+	r->uidvalidity = f.uidvalidity;
+	r->uidnext = f.uidnext;
+	r->highestmodseq = f.highestmodseq;
+	for (size_t i = 0; i < n; i++) {
+		pb_u64v_push(&r->uids, recs[i].uid);
+		pb_u64v_push(&r->sizes, recs[i].size);
+		pb_u64v_push(&r->flags, recs[i].flags);
+		pb_u64v_push(&r->modseqs, recs[i].modseq);
+		pb_u64v_push(&r->dates, (uint64_t)recs[i].internal_date_ms);
+		pb_strv_push(&r->blob_keys, recs[i].blob_key);
+	}
+	pb_reply(a, m, &rep);
+	pb_msg_free(&rep);
+	pb_msg_recs_free(recs, n);
+	pb_folder_rec_free(&f);
+	return 0;
+}
+
+/* Copies a vector of uids into the store's uint32 form; uids beyond 32 bits are dropped. */
+static uint32_t *uids32(const struct pb_u64v *v, size_t *n_r)
+{
+	uint32_t *u = xcalloc(v->n, sizeof(uint32_t));
+	size_t n = 0;
+	for (uint32_t i = 0; i < v->n; i++) {
+		if (v->v[i] > 0 && v->v[i] <= UINT32_MAX)
+			u[n++] = (uint32_t)v->v[i];
+	}
+	*n_r = n;
+	return u;
+}
+
+static int on_flags(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct mailbox_shard *s = state;
+	struct msg_mbox_flags_req *q = &m->u.mbox_flags_req;
+	struct pb_folder_rec f;
+	struct pb_msg rep;
+	const char *error;
+	uint64_t modseq = 0;
+	size_t n;
+
+	if (q->mode > PB_FLAGS_REMOVE) {
+		pb_reply_status(a, m, PB_ERR_REFUSED, "bad flag change mode");
+		return 0;
+	}
+	if (!folder_or_reply(a, s, m, q->user_id, q->folder, &f))
+		return 0;
+	uint32_t *uids = uids32(&q->uids, &n);
+	int rc = pb_store_msg_set_flags(s->store, q->user_id, f.id, uids, n, (int)q->mode, q->flags,
+					&modseq, &error);
+	free(uids);
+	if (rc < 0) {
+		pb_folder_rec_free(&f);
+		return store_failed(a, m, error);
+	}
+	pb_msg_init(&rep, MSG_MBOX_FLAGS_REP);
+	rep.u.mbox_flags_rep.error = xstrdup("");
+	rep.u.mbox_flags_rep.modseq = modseq;
+	pb_reply(a, m, &rep);
+	pb_msg_free(&rep);
+	if (modseq > f.highestmodseq)
+		notify(a, s, q->user_id, f.name, modseq, MAILBOX_FLAGS, 0);
+	pb_folder_rec_free(&f);
+	return 0;
+}
+
+static int on_expunge(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct mailbox_shard *s = state;
+	struct msg_mbox_expunge_req *q = &m->u.mbox_expunge_req;
+	struct pb_folder_rec f;
+	const char *error;
+	size_t n;
+
+	if (!folder_or_reply(a, s, m, q->user_id, q->folder, &f))
+		return 0;
+	uint32_t *uids = uids32(&q->uids, &n);
+	int rc = n == 0 ? 0 : pb_store_msg_expunge(s->store, q->user_id, f.id, uids, n, &error);
+	free(uids);
+	if (rc < 0) {
+		pb_folder_rec_free(&f);
+		return store_failed(a, m, error);
+	}
+	pb_reply_status(a, m, PB_OK, "");
+	if (n > 0)
+		notify(a, s, q->user_id, f.name, f.highestmodseq + 1, MAILBOX_EXPUNGED, 0);
+	pb_folder_rec_free(&f);
+	return 0;
+}
+
+static int on_purge(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct mailbox_shard *s = state;
+	const char *error;
+	uint64_t id = m->u.mbox_purge_req.user_id;
+
+	if (pb_store_user_purge(s->store, id, &error) < 0)
+		return store_failed(a, m, error);
+	forget_user(s, id);
+	pb_reply_status(a, m, PB_OK, "");
+	return 0;
+}
+
+static int on_watch(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct mailbox_shard *s = state;
+	struct msg_mbox_watch_req *q = &m->u.mbox_watch_req;
+
+	for (size_t i = 0; i < s->n_watchers; i++) {
+		if (s->watchers[i].user_id == q->user_id && strcmp(s->watchers[i].addr, q->watcher) == 0) {
+			free(s->watchers[i].addr);
+			s->watchers[i] = s->watchers[--s->n_watchers];
+			break;
+		}
+	}
+	if (q->on) {
+		s->watchers = xrealloc(s->watchers, sizeof(*s->watchers) * (s->n_watchers + 1));
+		s->watchers[s->n_watchers].user_id = q->user_id;
+		s->watchers[s->n_watchers++].addr = xstrdup(q->watcher);
+	}
+	pb_reply_status(a, m, PB_OK, "");
+	return 0;
+}
+
+static const struct pb_handler mailbox_handlers[] = {
+	{ MSG_MBOX_APPEND_REQ, on_append },   { MSG_MBOX_LIST_REQ, on_list },
+	{ MSG_MBOX_FLAGS_REQ, on_flags },     { MSG_MBOX_EXPUNGE_REQ, on_expunge },
+	{ MSG_MBOX_PURGE_REQ, on_purge },     { MSG_MBOX_WATCH_REQ, on_watch },
+};
+
+int mailbox_actors_start(struct pb_runtime *rt, struct pb_store *store, uint32_t n,
+			 const char **error_r)
+{
+	char name[32];
+
+	if (n == 0 || n > MAILBOX_MAX_SHARDS) {
+		*error_r = "the number of mailbox shards must be 1 to 64";
+		return -1;
+	}
+	pb_runtime_set_shards(rt, "mailbox", n);
+	for (uint32_t i = 0; i < n; i++) {
+		struct pb_actor_def def = {
+			.name = name,
+			.inbox_size = 4096,
+			.init = mb_init,
+			.deinit = mb_deinit,
+			.handlers = mailbox_handlers,
+			.n_handlers = PB_N_ELEMENTS(mailbox_handlers),
+		};
+		snprintf(name, sizeof(name), "mailbox.%u", i);
+		if (pb_runtime_start(rt, &def, store, error_r) < 0)
+			return -1;
+	}
+	return 0;
+}

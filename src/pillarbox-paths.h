@@ -1,0 +1,19 @@
+/*
+ * pillarbox-paths.h: what the daemon and the CLI must agree on — where the control socket of a
+ * data directory is, and how the port offset is read. THREAD: any.
+ */
+#ifndef PILLARBOX_PATHS_H
+#define PILLARBOX_PATHS_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The control socket URL "ipc:///abs/data/dir/control.sock" of a data directory (which must
+ * exist). Returns 0, or -1 with error_r when the path cannot be resolved or is too long for a
+ * Unix socket. */
+int pillarbox_control_url(const char *data_dir, char *url, size_t size, const char **error_r);
+/* Parses PILLARBOX_PORT_OFFSET: a number 0..60000. Returns 0 or -1. */
+int pillarbox_parse_port_offset(const char *s, uint32_t *offset_r);
+
+#endif

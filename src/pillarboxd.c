@@ -1,0 +1,329 @@
+/*
+ * pillarboxd.c: the Pillarbox daemon — reads the bootstrap configuration, opens the store,
+ * creates the defaults on first start, starts the actors and the control socket, and runs
+ * until SIGTERM or SIGINT, then stops in order (stop accepting, finish in-flight work, close
+ * the store cleanly).
+ * OWNS: the process: the runtime, the store handle, the bridge. THREAD: main thread; every
+ * signal is blocked in all threads and taken here with sigwait.
+ */
+#include "directory-actor.h"
+#include "mailbox-actor.h"
+#include "pb-config.h"
+#include "pb-log.h"
+#include "pb-runtime.h"
+#include "pillarbox-paths.h"
+#include "store.h"
+#include "sys-actor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PILLARBOX_VERSION "0.1.0"
+#define BOOTSTRAP_TIMEOUT_MS 10000
+#define BRIDGE_TIMEOUT_MS 120000
+
+static const char *const cli_owners[] = { "directory", "sys", NULL };
+
+struct daemon {
+	struct pb_config cfg;
+	struct pb_store *store;
+	struct pb_runtime *rt;
+	struct pb_bridge *bridge;
+	struct sys_actor_args sys_args;
+	char store_dir[PATH_MAX];
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: pillarboxd [--config FILE] [--data-dir DIR]\n"
+		   "  Runs the Pillarbox mail server in the foreground until SIGTERM or SIGINT.\n"
+		   "  Environment: PILLARBOX_CONFIG, PILLARBOX_DATA_DIR, PILLARBOX_PORT_OFFSET,\n"
+		   "  PILLARBOX_ADMIN_PASSWORD (first start only).\n");
+}
+
+static int mkdir_p(const char *path)
+{
+	char tmp[PATH_MAX];
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (char *p = tmp + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0750) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(tmp, 0750) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* Reads the configuration: defaults + port offset, then the file, then the data-dir override. */
+static int load_config(struct daemon *d, const char *config_path, const char *data_dir)
+{
+	char *error = NULL;
+	const char *offset_env = getenv("PILLARBOX_PORT_OFFSET");
+	uint32_t offset = 0;
+
+	if (offset_env != NULL && pillarbox_parse_port_offset(offset_env, &offset) < 0) {
+		fprintf(stderr, "pillarboxd: PILLARBOX_PORT_OFFSET must be a number from 0 to 60000\n");
+		return -1;
+	}
+	pb_config_defaults(&d->cfg, offset);
+	if (config_path != NULL && pb_config_load(&d->cfg, config_path, &error) < 0) {
+		fprintf(stderr, "pillarboxd: %s\n", error);
+		free(error);
+		return -1;
+	}
+	if (data_dir != NULL && pb_config_set(&d->cfg, "data_dir", data_dir, &error) < 0) {
+		fprintf(stderr, "pillarboxd: data directory: %s\n", error);
+		free(error);
+		return -1;
+	}
+	return 0;
+}
+
+static int open_logs(struct daemon *d)
+{
+	const char *error;
+	enum pb_log_level level = PB_LOG_INFO;
+	char *sec = d->cfg.security_log_file != NULL
+			    ? xstrdup(d->cfg.security_log_file)
+			    : xasprintf("%s/security.log", d->cfg.data_dir);
+
+	(void)pb_log_level_parse(d->cfg.log_level, &level);
+	int rc = pb_log_open(d->cfg.log_file, sec, level, &error);
+	if (rc < 0)
+		fprintf(stderr, "pillarboxd: %s (%s)\n", error, d->cfg.log_file ? d->cfg.log_file : sec);
+	free(sec);
+	return rc;
+}
+
+/* Generates a 16-character password from /dev/urandom (letters and digits). */
+static int generate_password(char *out, size_t size)
+{
+	static const char alphabet[] = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+	unsigned char raw[16];
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || read(fd, raw, sizeof(raw)) != (ssize_t)sizeof(raw) || size <= sizeof(raw)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	for (size_t i = 0; i < sizeof(raw); i++)
+		out[i] = alphabet[raw[i] % (sizeof(alphabet) - 1)];
+	out[sizeof(raw)] = '\0';
+	explicit_bzero(raw, sizeof(raw));
+	return 0;
+}
+
+static int count_cb(const char *domain, void *ctx)
+{
+	(*(int *)ctx)++;
+	return 1;
+}
+
+static int count_user_cb(const struct pb_user_rec *u, void *ctx)
+{
+	(*(int *)ctx)++;
+	return 1;
+}
+
+/* Sends one bootstrap request through the directory, so its rules apply. */
+static int bootstrap_call(struct daemon *d, struct pb_msg *req)
+{
+	struct pb_caller *c = pb_caller_create(d->rt);
+	struct pb_msg rep;
+	const char *error;
+	int rc = pb_call(c, NULL, req, &rep, BOOTSTRAP_TIMEOUT_MS, &error);
+
+	pb_caller_destroy(&c);
+	if (rc < 0) {
+		fprintf(stderr, "pillarboxd: first-start set-up failed: %s\n", error);
+		return -1;
+	}
+	if (rep.u.core_status_rep.code != PB_OK) {
+		fprintf(stderr, "pillarboxd: first-start set-up failed: %s\n",
+			rep.u.core_status_rep.error);
+		rc = -1;
+	}
+	pb_msg_free(&rep);
+	return rc;
+}
+
+/* On a new data directory: a default local domain and an administrator account whose password
+ * comes from PILLARBOX_ADMIN_PASSWORD or is generated and printed once. */
+static int first_start(struct daemon *d)
+{
+	int domains = 0, users = 0;
+	const char *error;
+	char host[256], password[64];
+	struct pb_msg req;
+
+	if (pb_store_domain_iter(d->store, count_cb, &domains, &error) < 0 ||
+	    pb_store_user_iter(d->store, count_user_cb, &users, &error) < 0) {
+		fprintf(stderr, "pillarboxd: cannot read the store: %s\n", error);
+		return -1;
+	}
+	if (domains > 0 || users > 0)
+		return 0;
+	if (d->cfg.hostname != NULL)
+		snprintf(host, sizeof(host), "%s", d->cfg.hostname);
+	else if (gethostname(host, sizeof(host)) < 0 || strchr(host, '.') == NULL)
+		snprintf(host, sizeof(host), "localhost");
+	pb_msg_init(&req, MSG_DIR_DOMAIN_ADD_REQ);
+	req.u.dir_domain_add_req.domain = xstrdup(host);
+	int rc = bootstrap_call(d, &req);
+	pb_msg_free(&req);
+	if (rc < 0)
+		return -1;
+
+	const char *given = getenv("PILLARBOX_ADMIN_PASSWORD");
+	if (given != NULL && *given != '\0')
+		snprintf(password, sizeof(password), "%s", given);
+	else if (generate_password(password, sizeof(password)) < 0) {
+		fprintf(stderr, "pillarboxd: cannot read /dev/urandom for the admin password\n");
+		return -1;
+	}
+	pb_msg_init(&req, MSG_DIR_USER_ADD_REQ);
+	req.u.dir_user_add_req.user = xstrdup("admin");
+	req.u.dir_user_add_req.password = xstrdup(password);
+	req.u.dir_user_add_req.settings = xstrdup("{\"admin\":true}");
+	rc = bootstrap_call(d, &req);
+	explicit_bzero(req.u.dir_user_add_req.password, strlen(password));
+	pb_msg_free(&req);
+	if (rc == 0) {
+		printf("pillarboxd: new data directory %s: local domain '%s', administrator 'admin'\n",
+		       d->cfg.data_dir, host);
+		if (given == NULL || *given == '\0')
+			printf("pillarboxd: the administrator password is: %s\n"
+			       "pillarboxd: it is shown only now; change it with: pillarbox user passwd admin\n",
+			       password);
+		fflush(stdout);
+	}
+	explicit_bzero(password, sizeof(password));
+	return rc;
+}
+
+static int start_actors(struct daemon *d)
+{
+	const char *error;
+
+	d->sys_args.store = d->store;
+	d->sys_args.started_ms = pb_clock_monotonic_ms(NULL);
+	d->sys_args.version = PILLARBOX_VERSION;
+	if (pb_runtime_start(d->rt, &directory_actor_def, d->store, &error) < 0 ||
+	    mailbox_actors_start(d->rt, d->store, d->cfg.mailbox_shards, &error) < 0 ||
+	    pb_runtime_start(d->rt, &sys_actor_def, &d->sys_args, &error) < 0) {
+		fprintf(stderr, "pillarboxd: cannot start the actors: %s\n", error);
+		return -1;
+	}
+	return 0;
+}
+
+static int start_control(struct daemon *d)
+{
+	char url[PATH_MAX + 16];
+	const char *error;
+
+	if (pillarbox_control_url(d->cfg.data_dir, url, sizeof(url), &error) < 0) {
+		fprintf(stderr, "pillarboxd: %s\n", error);
+		return -1;
+	}
+	if (pb_bridge_start(d->rt, url, cli_owners, 4, BRIDGE_TIMEOUT_MS, &d->bridge, &error) < 0) {
+		fprintf(stderr, "pillarboxd: %s: %s\n", url, error);
+		return -1;
+	}
+	pb_info("daemon", "event=control_listening url=%s", url);
+	return 0;
+}
+
+static int open_store(struct daemon *d)
+{
+	struct pb_store_options opts = { .create_if_missing = true };
+	const char *error;
+
+	snprintf(d->store_dir, sizeof(d->store_dir), "%s/store", d->cfg.data_dir);
+	if (pb_store_open(d->store_dir, &opts, &d->store, &error) < 0) {
+		fprintf(stderr, "pillarboxd: cannot open the store in %s: %s\n", d->store_dir, error);
+		if (strstr(error, "lock") != NULL || strstr(error, "LOCK") != NULL)
+			fprintf(stderr, "pillarboxd: is another pillarboxd using this data directory?\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int run(struct daemon *d, sigset_t *signals)
+{
+	int sig;
+
+	if (mkdir_p(d->cfg.data_dir) < 0) {
+		fprintf(stderr, "pillarboxd: cannot create the data directory %s: %s\n",
+			d->cfg.data_dir, strerror(errno));
+		return 1;
+	}
+	if (open_logs(d) < 0 || open_store(d) < 0)
+		return 1;
+	d->rt = pb_runtime_create(d->cfg.node_name, NULL);
+	int rc = start_actors(d) == 0 && first_start(d) == 0 && start_control(d) == 0 ? 0 : 1;
+	if (rc == 0) {
+		pb_info("daemon", "event=ready version=%s data_dir=%s", PILLARBOX_VERSION,
+			d->cfg.data_dir);
+		printf("pillarboxd: ready (data directory %s)\n", d->cfg.data_dir);
+		fflush(stdout);
+		sigwait(signals, &sig);
+		pb_info("daemon", "event=stopping signal=%d", sig);
+	}
+	pb_bridge_stop(&d->bridge);
+	pb_runtime_destroy(&d->rt);
+	pb_store_close(&d->store);
+	if (rc == 0)
+		pb_info("daemon", "event=stopped");
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "data-dir", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config_path = getenv("PILLARBOX_CONFIG");
+	const char *data_dir = getenv("PILLARBOX_DATA_DIR");
+	struct daemon d;
+	sigset_t signals;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:d:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': config_path = optarg; break;
+		case 'd': data_dir = optarg; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("pillarboxd %s\n", PILLARBOX_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	memset(&d, 0, sizeof(d));
+	if (load_config(&d, config_path, data_dir) < 0)
+		return 1;
+	/* Block the stop signals in every thread; the main thread takes them with sigwait. */
+	sigemptyset(&signals);
+	sigaddset(&signals, SIGTERM);
+	sigaddset(&signals, SIGINT);
+	sigaddset(&signals, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &signals, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	int rc = run(&d, &signals);
+	pb_config_deinit(&d.cfg);
+	pb_log_close();
+	return rc;
+}

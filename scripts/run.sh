@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and starts the Pillarbox daemon in the foreground.
+# On a new data directory it creates a default local domain and an administrator account
+# ("admin") whose password it prints once (or takes from PILLARBOX_ADMIN_PASSWORD).
+#   PILLARBOX_DATA_DIR     data directory (default ./var)
+#   PILLARBOX_PORT_OFFSET  added to every default port (e.g. 10000 for an unprivileged run)
+#   PILLARBOX_CONFIG       an optional bootstrap configuration file (see docs/pillarbox.conf.example)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PILLARBOX_DEPS=build bash scripts/install-deps.sh
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build --target pillarboxd pillarbox
+export PILLARBOX_DATA_DIR="${PILLARBOX_DATA_DIR:-./var}"
+echo "run.sh: starting build/pillarboxd (data directory $PILLARBOX_DATA_DIR); stop it with Ctrl-C"
+echo "run.sh: manage it from another terminal with: PILLARBOX_DATA_DIR=$PILLARBOX_DATA_DIR build/pillarbox user list"
+exec build/pillarboxd

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds with AddressSanitizer + UndefinedBehaviorSanitizer and runs
+# every test through ctest (unit, actor, end-to-end); then the runtime's tests under
+# ThreadSanitizer, and every libFuzzer target for a bounded time (PB_FUZZ_SECONDS, default 20).
+#   PB_TEST_QUICK=1   skip the TSan and fuzz stages (for a fast local loop)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+
+bash scripts/install-deps.sh
+
+echo "== ASan+UBSan build: unit, actor and end-to-end tests"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPB_SANITIZE=ON >/dev/null
+cmake --build build-asan -j "$jobs"
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+export LSAN_OPTIONS="suppressions=$PWD/test/lsan.supp:print_suppressions=0"
+(cd build-asan && ctest -LE 'fuzz|bench' --output-on-failure -j "$jobs")
+
+if [ "${PB_TEST_QUICK:-0}" = 1 ]; then
+    exit 0
+fi
+
+echo "== TSan build: the actor runtime"
+cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPB_TSAN=ON >/dev/null
+cmake --build build-tsan -j "$jobs" --target test-actor
+(cd build-tsan && TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" ctest -R '^test-actor$' --output-on-failure)
+
+echo "== libFuzzer targets (${PB_FUZZ_SECONDS:-20} s each)"
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DPB_FUZZ=ON -DPB_FUZZ_SECONDS="${PB_FUZZ_SECONDS:-20}" >/dev/null
+cmake --build build-fuzz -j "$jobs"
+(cd build-fuzz && ctest -L fuzz --output-on-failure)

@@ -64,7 +64,7 @@ void pb_log_close(void)
 	sec_fd = -1;
 }
 
-static void write_line(int fd, const char *level, const char *module, const char *fmt,
+static PB_PRINTF(4, 0) void write_line(int fd, const char *level, const char *module, const char *fmt,
 		       va_list ap)
 {
 	char line[4096];

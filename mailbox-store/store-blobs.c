@@ -1,0 +1,353 @@
+/*
+ * store-blobs.c: message bodies by content address (CF blobs: raw SHA-256 -> body, large
+ * ones in blob files) and their reference counts (CF refcounts, an add merge operator that
+ * also carries the GC epoch of the last put), and blob garbage collection.
+ *
+ * Why an epoch: a body is put before anything references it (SMTP stores the body, then
+ * appends it to each mailbox). A collector that deleted every count-0 body would race with
+ * such a delivery. So each put stamps the current GC epoch into the refcount record, and a
+ * GC run first advances the epoch and then only deletes count<=0 bodies stamped before the
+ * previous run: a fresh body survives at least one full GC interval unreferenced. The final
+ * check-and-delete runs under gc_lock held exclusively, while reference takers (put, append,
+ * blob_ref) hold it shared from their existence check to their synced write.
+ *
+ * OWNS: nothing beyond the handle (s->gc_epoch is written only under gc_lock exclusive).
+ * THREAD: any.
+ */
+#include "store-internal.h"
+
+#include <openssl/evp.h>
+#include <stdlib.h>
+
+#define STORE_REF_LEN 17 /* [ver u8][count i64][epoch u64] */
+#define STORE_GC_CHUNK 256
+/* The GC epoch lives in CF counters under a key no counter name can have (leading NUL). */
+static const char store_gc_epoch_key[] = "\0blob-gc-epoch";
+#define STORE_GC_EPOCH_KEYLEN (sizeof(store_gc_epoch_key) - 1)
+
+struct store_ref {
+	int64_t count;
+	uint64_t epoch;
+};
+
+static bool store_ref_decode(const char *v, size_t len, struct store_ref *ref)
+{
+	if (len != STORE_REF_LEN || (uint8_t)v[0] != STORE_V1)
+		return false;
+	ref->count = (int64_t)store_be64_get((const uint8_t *)v + 1);
+	ref->epoch = store_be64_get((const uint8_t *)v + 9);
+	return true;
+}
+
+static char *store_ref_encode(const struct store_ref *ref)
+{
+	uint8_t *v = xmalloc(STORE_REF_LEN);
+
+	v[0] = STORE_V1;
+	store_be64_put(v + 1, (uint64_t)ref->count);
+	store_be64_put(v + 9, ref->epoch);
+	return (char *)v;
+}
+
+/* Sums operands into acc (count adds, epoch takes the maximum). False if one is malformed. */
+static bool store_ref_sum(struct store_ref *acc, const char *const *ops, const size_t *lens,
+			  int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct store_ref op;
+		if (!store_ref_decode(ops[i], lens[i], &op))
+			return false;
+		acc->count = (int64_t)((uint64_t)acc->count + (uint64_t)op.count);
+		if (op.epoch > acc->epoch)
+			acc->epoch = op.epoch;
+	}
+	return true;
+}
+
+static char *store_ref_full_merge(void *state, const char *key, size_t klen,
+				  const char *existing, size_t elen, const char *const *ops,
+				  const size_t *lens, int n, unsigned char *success,
+				  size_t *new_len)
+{
+	struct store_ref acc = { 0, 0 };
+
+	*success = 0;
+	*new_len = 0;
+	if (existing != NULL && !store_ref_decode(existing, elen, &acc))
+		return NULL;
+	if (!store_ref_sum(&acc, ops, lens, n))
+		return NULL;
+	*success = 1;
+	*new_len = STORE_REF_LEN;
+	return store_ref_encode(&acc);
+}
+
+static char *store_ref_partial_merge(void *state, const char *key, size_t klen,
+				     const char *const *ops, const size_t *lens, int n,
+				     unsigned char *success, size_t *new_len)
+{
+	return store_ref_full_merge(state, key, klen, NULL, 0, ops, lens, n, success, new_len);
+}
+
+static void store_ref_delete_value(void *state, const char *value, size_t len)
+{
+	free((void *)value);
+}
+
+static const char *store_ref_name(void *state)
+{
+	return "pb_refcount_v1";
+}
+
+static void store_ref_destroy(void *state)
+{
+}
+
+rocksdb_mergeoperator_t *store_refcount_merge_operator(void)
+{
+	return rocksdb_mergeoperator_create(NULL, store_ref_destroy, store_ref_full_merge,
+					    store_ref_partial_merge, store_ref_delete_value,
+					    store_ref_name);
+}
+
+void store_refcount_merge(rocksdb_writebatch_t *b, struct pb_store *s, const uint8_t raw[32],
+			  int64_t delta, uint64_t epoch)
+{
+	struct store_ref op = { delta, epoch };
+	char *v = store_ref_encode(&op);
+
+	rocksdb_writebatch_merge_cf(b, s->cf[STORE_CF_REFCOUNTS], (const char *)raw, 32, v,
+				    STORE_REF_LEN);
+	free(v);
+}
+
+/* Reads a refcount record. Returns 1 with *ref_r, 0 absent, -1. */
+static int store_ref_get(struct pb_store *s, const uint8_t raw[32], struct store_ref *ref_r,
+			 const char **error_r)
+{
+	struct pb_buf val;
+
+	pb_buf_init(&val);
+	int ret = store_get(s, STORE_CF_REFCOUNTS, raw, 32, &val, error_r);
+	if (ret == 1 && !store_ref_decode(val.data, val.len, ref_r))
+		ret = store_fail(error_r, "store: corrupt reference count record");
+	pb_buf_deinit(&val);
+	return ret;
+}
+
+int store_blob_exists(struct pb_store *s, const uint8_t raw[32], const char **error_r)
+{
+	struct store_ref ref;
+
+	return store_ref_get(s, raw, &ref, error_r);
+}
+
+int store_blobs_open(struct pb_store *s, const char **error_r)
+{
+	struct pb_buf val;
+	struct store_rd r;
+
+	s->gc_epoch = 1;
+	pb_buf_init(&val);
+	int ret = store_get(s, STORE_CF_COUNTERS, store_gc_epoch_key, STORE_GC_EPOCH_KEYLEN, &val,
+			    error_r);
+	if (ret == 1) {
+		store_rd_init(&r, val.data, val.len);
+		bool v_ok = store_rd_u8(&r) == STORE_V1;
+		s->gc_epoch = store_rd_u64(&r);
+		if (!v_ok || !store_rd_ok(&r))
+			ret = store_fail(error_r, "store: corrupt blob GC epoch record");
+	}
+	pb_buf_deinit(&val);
+	return ret < 0 ? -1 : 0;
+}
+
+static void store_blob_hash(const void *data, size_t len, uint8_t raw_r[32])
+{
+	unsigned int mdlen = 0;
+
+	if (EVP_Digest(data, len, raw_r, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
+		PANIC("SHA-256 failed");
+}
+
+int pb_store_blob_put(struct pb_store *s, const void *data, size_t len,
+		      char key_r[PB_BLOB_KEY_LEN + 1], const char **error_r)
+{
+	uint8_t raw[32];
+
+	store_blob_hash(data, len, raw);
+	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+	pthread_rwlock_rdlock(&s->gc_lock);
+	int ret = store_blob_exists(s, raw, error_r);
+	if (ret == 0) {
+		/* value v1: [ver][body bytes to the end] */
+		struct pb_buf val;
+		pb_buf_init(&val);
+		pb_buf_reserve(&val, len + 1);
+		store_enc_u8(&val, STORE_V1);
+		pb_buf_append(&val, data, len);
+		rocksdb_writebatch_put_cf(b, s->cf[STORE_CF_BLOBS], (const char *)raw, 32,
+					  val.data, val.len);
+		pb_buf_deinit(&val);
+	}
+	if (ret >= 0) {
+		/* New or not, stamp the epoch: it protects the body from the next GC. */
+		store_refcount_merge(b, s, raw, 0, s->gc_epoch);
+		ret = store_write(s, b, error_r);
+	}
+	pthread_rwlock_unlock(&s->gc_lock);
+	rocksdb_writebatch_destroy(b);
+	if (ret == 0)
+		store_hex_from_raw(raw, key_r);
+	return ret < 0 ? -1 : 0;
+}
+
+int pb_store_blob_get(struct pb_store *s, const char *key, struct pb_buf *out,
+		      const char **error_r)
+{
+	uint8_t raw[32];
+	struct pb_buf val;
+
+	if (store_hex_to_raw(key, raw) < 0)
+		return 0;
+	pb_buf_init(&val);
+	int ret = store_get(s, STORE_CF_BLOBS, raw, 32, &val, error_r);
+	if (ret == 1) {
+		if (val.len < 1 || (uint8_t)val.data[0] != STORE_V1)
+			ret = store_fail(error_r, "store: body %s: unknown record version", key);
+		else
+			pb_buf_append(out, val.data + 1, val.len - 1);
+	}
+	pb_buf_deinit(&val);
+	return ret;
+}
+
+int pb_store_blob_refcount(struct pb_store *s, const char *key, int64_t *count_r,
+			   const char **error_r)
+{
+	uint8_t raw[32];
+	struct store_ref ref;
+
+	if (store_hex_to_raw(key, raw) < 0)
+		return 0;
+	int ret = store_ref_get(s, raw, &ref, error_r);
+	if (ret == 1)
+		*count_r = ref.count;
+	return ret;
+}
+
+int pb_store_blob_ref(struct pb_store *s, const char *key, int64_t delta, const char **error_r)
+{
+	uint8_t raw[32];
+
+	if (store_hex_to_raw(key, raw) < 0)
+		return store_fail(error_r, "store: malformed body key");
+	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+	pthread_rwlock_rdlock(&s->gc_lock);
+	int ret = store_blob_exists(s, raw, error_r);
+	if (ret == 0)
+		ret = store_fail(error_r, "store: no body %s", key);
+	if (ret == 1) {
+		store_refcount_merge(b, s, raw, delta, 0);
+		ret = store_write(s, b, error_r);
+	}
+	pthread_rwlock_unlock(&s->gc_lock);
+	rocksdb_writebatch_destroy(b);
+	return ret;
+}
+
+/* Advances the epoch (synced). Returns 0 with the epoch bodies must predate to go. */
+static int store_gc_advance(struct pb_store *s, uint64_t *cutoff_r, const char **error_r)
+{
+	struct pb_buf val;
+
+	pb_buf_init(&val);
+	pthread_rwlock_wrlock(&s->gc_lock);
+	uint64_t cur = s->gc_epoch;
+	store_enc_u8(&val, STORE_V1);
+	store_enc_u64(&val, cur + 1);
+	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+	rocksdb_writebatch_put_cf(b, s->cf[STORE_CF_COUNTERS], store_gc_epoch_key,
+				  STORE_GC_EPOCH_KEYLEN, val.data, val.len);
+	int ret = store_write(s, b, error_r);
+	if (ret == 0)
+		s->gc_epoch = cur + 1;
+	pthread_rwlock_unlock(&s->gc_lock);
+	rocksdb_writebatch_destroy(b);
+	pb_buf_deinit(&val);
+	*cutoff_r = cur;
+	return ret;
+}
+
+static bool store_gc_candidate(const struct store_ref *ref, uint64_t cutoff)
+{
+	return ref->count <= 0 && ref->epoch < cutoff;
+}
+
+/* Re-checks candidates under the exclusive lock and deletes body and record together. */
+static int store_gc_delete(struct pb_store *s, const uint8_t (*keys)[32], size_t n,
+			   uint64_t cutoff, uint64_t *deleted, const char **error_r)
+{
+	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+	uint64_t count = 0;
+	int ret = 0;
+
+	pthread_rwlock_wrlock(&s->gc_lock);
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		struct store_ref ref;
+		int found = store_ref_get(s, keys[i], &ref, error_r);
+		if (found < 0)
+			ret = -1;
+		if (found != 1 || !store_gc_candidate(&ref, cutoff))
+			continue;
+		rocksdb_writebatch_delete_cf(b, s->cf[STORE_CF_BLOBS], (const char *)keys[i], 32);
+		rocksdb_writebatch_delete_cf(b, s->cf[STORE_CF_REFCOUNTS], (const char *)keys[i],
+					     32);
+		count++;
+	}
+	if (ret == 0 && count > 0)
+		ret = store_write(s, b, error_r);
+	pthread_rwlock_unlock(&s->gc_lock);
+	rocksdb_writebatch_destroy(b);
+	if (ret == 0)
+		*deleted += count;
+	return ret;
+}
+
+int pb_store_blob_gc(struct pb_store *s, uint64_t *deleted_r, const char **error_r)
+{
+	uint8_t(*keys)[32] = xmalloc(STORE_GC_CHUNK * sizeof(*keys));
+	uint64_t cutoff, deleted = 0;
+	struct store_iter it;
+	size_t n = 0;
+	int ret = store_gc_advance(s, &cutoff, error_r);
+
+	if (ret < 0) {
+		free(keys);
+		return -1;
+	}
+	store_iter_prefix(s, STORE_CF_REFCOUNTS, "", 0, &it);
+	for (; ret == 0 && store_iter_valid(&it); rocksdb_iter_next(it.it)) {
+		size_t klen, vlen;
+		const char *k = rocksdb_iter_key(it.it, &klen);
+		const char *v = rocksdb_iter_value(it.it, &vlen);
+		struct store_ref ref;
+		if (klen != 32 || !store_ref_decode(v, vlen, &ref) ||
+		    !store_gc_candidate(&ref, cutoff))
+			continue;
+		memcpy(keys[n++], k, 32);
+		if (n == STORE_GC_CHUNK) {
+			ret = store_gc_delete(s, (const uint8_t(*)[32])keys, n, cutoff, &deleted,
+					      error_r);
+			n = 0;
+		}
+	}
+	if (ret == 0 && n > 0)
+		ret = store_gc_delete(s, (const uint8_t(*)[32])keys, n, cutoff, &deleted, error_r);
+	if (store_iter_finish(&it, ret < 0 ? NULL : error_r) < 0)
+		ret = -1;
+	free(keys);
+	if (ret == 0 && deleted_r != NULL)
+		*deleted_r = deleted;
+	return ret;
+}

@@ -1,0 +1,157 @@
+/*
+ * store-codec.c: value encoding for the store (big-endian integers, length-prefixed
+ * strings), a bounds-checked reader, hex keys and lowercasing.
+ * OWNS: nothing. THREAD: any (pure functions).
+ */
+#include "store-internal.h"
+
+#include <stdlib.h>
+
+#define STORE_STR_NULL 0xffffffffu
+
+void store_enc_u8(struct pb_buf *b, uint8_t v)
+{
+	pb_buf_append(b, &v, 1);
+}
+
+void store_enc_u32(struct pb_buf *b, uint32_t v)
+{
+	uint8_t p[4];
+
+	store_be32_put(p, v);
+	pb_buf_append(b, p, sizeof(p));
+}
+
+void store_enc_u64(struct pb_buf *b, uint64_t v)
+{
+	uint8_t p[8];
+
+	store_be64_put(p, v);
+	pb_buf_append(b, p, sizeof(p));
+}
+
+void store_enc_str(struct pb_buf *b, const char *s)
+{
+	if (s == NULL) {
+		store_enc_u32(b, STORE_STR_NULL);
+		return;
+	}
+	size_t len = strlen(s);
+	ASSERT(len < STORE_STR_NULL);
+	store_enc_u32(b, (uint32_t)len);
+	pb_buf_append(b, s, len);
+}
+
+void store_rd_init(struct store_rd *r, const void *data, size_t len)
+{
+	r->p = data;
+	r->left = len;
+	r->bad = false;
+}
+
+/* Returns a pointer to the next n bytes and skips them, or NULL (and bad) on overrun. */
+static const uint8_t *store_rd_take(struct store_rd *r, size_t n)
+{
+	if (r->bad || r->left < n) {
+		r->bad = true;
+		return NULL;
+	}
+	const uint8_t *p = r->p;
+	r->p += n;
+	r->left -= n;
+	return p;
+}
+
+uint8_t store_rd_u8(struct store_rd *r)
+{
+	const uint8_t *p = store_rd_take(r, 1);
+	return p != NULL ? p[0] : 0;
+}
+
+uint32_t store_rd_u32(struct store_rd *r)
+{
+	const uint8_t *p = store_rd_take(r, 4);
+	return p != NULL ? store_be32_get(p) : 0;
+}
+
+uint64_t store_rd_u64(struct store_rd *r)
+{
+	const uint8_t *p = store_rd_take(r, 8);
+	return p != NULL ? store_be64_get(p) : 0;
+}
+
+char *store_rd_str(struct store_rd *r)
+{
+	uint32_t len = store_rd_u32(r);
+
+	if (r->bad || len == STORE_STR_NULL)
+		return NULL;
+	const uint8_t *p = store_rd_take(r, len);
+	if (p == NULL)
+		return NULL;
+	return xstrndup((const char *)p, len);
+}
+
+void store_rd_bytes(struct store_rd *r, void *dst, size_t n)
+{
+	const uint8_t *p = store_rd_take(r, n);
+
+	if (p != NULL)
+		memcpy(dst, p, n);
+	else
+		memset(dst, 0, n);
+}
+
+bool store_rd_ok(const struct store_rd *r)
+{
+	return !r->bad && r->left == 0;
+}
+
+void store_hex_from_raw(const uint8_t raw[32], char hex_r[PB_BLOB_KEY_LEN + 1])
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (int i = 0; i < 32; i++) {
+		hex_r[2 * i] = digits[raw[i] >> 4];
+		hex_r[2 * i + 1] = digits[raw[i] & 15];
+	}
+	hex_r[PB_BLOB_KEY_LEN] = '\0';
+}
+
+static int store_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int store_hex_to_raw(const char *hex, uint8_t raw_r[32])
+{
+	if (hex == NULL || strlen(hex) != PB_BLOB_KEY_LEN)
+		return -1;
+	for (int i = 0; i < 32; i++) {
+		int hi = store_hex_digit(hex[2 * i]), lo = store_hex_digit(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		raw_r[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+int store_lower_copy(const char *s, char *dst, size_t dstsize)
+{
+	size_t len = s != NULL ? strlen(s) : 0;
+
+	if (len == 0 || len >= dstsize)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		dst[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+	}
+	dst[len] = '\0';
+	return 0;
+}

@@ -1,0 +1,343 @@
+/*
+ * store-db.c: opening and closing the RocksDB database with its column families, the
+ * synced write, point reads, prefix iterators, the size estimate and the thread-local
+ * error buffer.
+ * OWNS: struct pb_store (created by pb_store_open, freed by pb_store_close).
+ * THREAD: any; open/close are not concurrent with other calls on the same handle.
+ */
+#include "store-internal.h"
+
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+static const char *const store_cf_names[STORE_CF_COUNT] = {
+	[STORE_CF_DEFAULT] = "default",	    [STORE_CF_USERS] = "users",
+	[STORE_CF_USER_IDS] = "user_ids",   [STORE_CF_COUNTERS] = "counters",
+	[STORE_CF_DOMAINS] = "domains",	    [STORE_CF_SETTINGS] = "settings",
+	[STORE_CF_BLOBS] = "blobs",	    [STORE_CF_REFCOUNTS] = "refcounts",
+	[STORE_CF_FOLDERS] = "folders",	    [STORE_CF_MESSAGES] = "messages",
+	[STORE_CF_DEDUPE] = "dedupe",	    [STORE_CF_SPOOL] = "spool",
+	[STORE_CF_QUEUE] = "queue",	    [STORE_CF_LOGS] = "logs",
+	[STORE_CF_LOCKOUT] = "lockout",
+};
+
+#define STORE_DEFAULT_BLOB_MIN 4096
+
+static __thread char store_err_buf[512];
+
+int store_fail(const char **error_r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(store_err_buf, sizeof(store_err_buf), fmt, ap);
+	va_end(ap);
+	if (error_r != NULL)
+		*error_r = store_err_buf;
+	return -1;
+}
+
+int store_fail_rocks(const char **error_r, const char *what, char *err)
+{
+	store_fail(error_r, "store: %s: %s", what, err != NULL ? err : "unknown error");
+	rocksdb_free(err);
+	return -1;
+}
+
+/* Options every column family shares, and the database-wide ones. */
+static rocksdb_options_t *store_base_options(const struct pb_store_options *o)
+{
+	rocksdb_options_t *opt = rocksdb_options_create();
+
+	rocksdb_options_set_create_if_missing(opt, o->create_if_missing);
+	rocksdb_options_set_create_missing_column_families(opt, 1);
+	rocksdb_options_set_enable_pipelined_write(opt, !o->no_pipelined_write);
+	rocksdb_options_set_max_background_jobs(opt, 4);
+	rocksdb_options_set_keep_log_file_num(opt, 4);
+	rocksdb_options_set_max_log_file_size(opt, 8u << 20);
+	/* Point-in-time recovery: after a crash the WAL replays up to the first torn record;
+	 * every acknowledged (synced) write is before it. */
+	rocksdb_options_set_wal_recovery_mode(opt, rocksdb_point_in_time_recovery);
+	return opt;
+}
+
+/* Per-family options: blob files for bodies, the merge operator for reference counts. */
+static rocksdb_options_t *store_cf_options(rocksdb_options_t *base, int cf, size_t blob_min)
+{
+	rocksdb_options_t *opt = rocksdb_options_create_copy(base);
+
+	if (cf == STORE_CF_BLOBS) {
+		rocksdb_options_set_enable_blob_files(opt, 1);
+		rocksdb_options_set_min_blob_size(opt, blob_min);
+		rocksdb_options_set_enable_blob_gc(opt, 1);
+	} else if (cf == STORE_CF_REFCOUNTS) {
+		/* The options take ownership of the operator. */
+		rocksdb_options_set_merge_operator(opt, store_refcount_merge_operator());
+	}
+	return opt;
+}
+
+static bool store_cf_known(const char *name)
+{
+	for (int i = 0; i < STORE_CF_COUNT; i++)
+		if (strcmp(store_cf_names[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* Names to open: ours, then any family on disk we do not know (RocksDB requires all). */
+static size_t store_cf_list(rocksdb_options_t *base, const char *dir, const char ***names_r,
+			    char ***disk_r, size_t *n_disk_r)
+{
+	char *err = NULL;
+	size_t n_disk = 0;
+	char **disk = rocksdb_list_column_families(base, dir, &n_disk, &err);
+	if (err != NULL) { /* no database yet (the list is allocated even then) */
+		rocksdb_free(err);
+		rocksdb_list_column_families_destroy(disk, 0);
+		disk = NULL;
+		n_disk = 0;
+	}
+	const char **names = xcalloc(STORE_CF_COUNT + n_disk, sizeof(*names));
+	size_t n = 0;
+	for (; n < STORE_CF_COUNT; n++)
+		names[n] = store_cf_names[n];
+	for (size_t i = 0; i < n_disk; i++)
+		if (!store_cf_known(disk[i]))
+			names[n++] = disk[i];
+	*names_r = names;
+	*disk_r = disk;
+	*n_disk_r = n_disk;
+	return n;
+}
+
+static int store_open_db(struct pb_store *s, const struct pb_store_options *o,
+			 const char **error_r)
+{
+	rocksdb_options_t *base = store_base_options(o);
+	const char **names;
+	char **disk;
+	size_t n_disk;
+	size_t n = store_cf_list(base, s->dir, &names, &disk, &n_disk);
+	size_t blob_min = o->blob_min_size != 0 ? o->blob_min_size : STORE_DEFAULT_BLOB_MIN;
+	rocksdb_options_t **cfo = xcalloc(n, sizeof(*cfo));
+	rocksdb_column_family_handle_t **h = xcalloc(n, sizeof(*h));
+	char *err = NULL;
+
+	for (size_t i = 0; i < n; i++)
+		cfo[i] = store_cf_options(base, (int)i, blob_min);
+	s->db = rocksdb_open_column_families(base, s->dir, (int)n, names,
+					     (const rocksdb_options_t *const *)cfo, h, &err);
+	for (size_t i = 0; i < n; i++)
+		rocksdb_options_destroy(cfo[i]);
+	free(cfo);
+	rocksdb_options_destroy(base);
+	if (disk != NULL)
+		rocksdb_list_column_families_destroy(disk, n_disk);
+	free(names);
+	if (err != NULL) {
+		free(h);
+		return store_fail_rocks(error_r, "open", err);
+	}
+	memcpy(s->cf, h, sizeof(s->cf));
+	s->n_extra_cf = n - STORE_CF_COUNT;
+	if (s->n_extra_cf > 0)
+		s->extra_cf = xmemdup(h + STORE_CF_COUNT, s->n_extra_cf * sizeof(*h));
+	free(h);
+	return 0;
+}
+
+static void store_free(struct pb_store *s)
+{
+	if (s->db != NULL) {
+		for (int i = 0; i < STORE_CF_COUNT; i++)
+			rocksdb_column_family_handle_destroy(s->cf[i]);
+		for (size_t i = 0; i < s->n_extra_cf; i++)
+			rocksdb_column_family_handle_destroy(s->extra_cf[i]);
+		rocksdb_close(s->db);
+	}
+	free(s->extra_cf);
+	rocksdb_writeoptions_destroy(s->wopt_sync);
+	rocksdb_readoptions_destroy(s->ropt);
+	pthread_mutex_destroy(&s->users_lock);
+	pthread_mutex_destroy(&s->counters_lock);
+	pthread_rwlock_destroy(&s->gc_lock);
+	free(s->dir);
+	free(s);
+}
+
+int pb_store_open(const char *dir, const struct pb_store_options *opts,
+		  struct pb_store **store_r, const char **error_r)
+{
+	static const struct pb_store_options defaults;
+	struct pb_store *s = xcalloc(1, sizeof(*s));
+	pthread_rwlockattr_t attr;
+
+	s->dir = xstrdup(dir);
+	s->wopt_sync = rocksdb_writeoptions_create();
+	rocksdb_writeoptions_set_sync(s->wopt_sync, 1);
+	s->ropt = rocksdb_readoptions_create();
+	pthread_mutex_init(&s->users_lock, NULL);
+	pthread_mutex_init(&s->counters_lock, NULL);
+	/* Writer-preferring, so a GC run is not starved by a steady stream of appends. */
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&s->gc_lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
+	if (store_open_db(s, opts != NULL ? opts : &defaults, error_r) < 0 ||
+	    store_blobs_open(s, error_r) < 0) {
+		store_free(s);
+		return -1;
+	}
+	*store_r = s;
+	return 0;
+}
+
+void pb_store_close(struct pb_store **store)
+{
+	struct pb_store *s = *store;
+
+	if (s == NULL)
+		return;
+	*store = NULL;
+	rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+	rocksdb_flushoptions_set_wait(fo, 1);
+	for (int i = 0; i < STORE_CF_COUNT; i++) {
+		char *err = NULL;
+		rocksdb_flush_cf(s->db, fo, s->cf[i], &err);
+		rocksdb_free(err); /* the WAL has it anyway */
+	}
+	rocksdb_flushoptions_destroy(fo);
+	store_free(s);
+}
+
+static uint64_t store_wal_bytes(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	uint64_t total = 0;
+
+	if (d == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+		struct stat st;
+		if (len < 4 || strcmp(de->d_name + len - 4, ".log") != 0)
+			continue;
+		char *path = xasprintf("%s/%s", dir, de->d_name);
+		if (stat(path, &st) == 0)
+			total += (uint64_t)st.st_size;
+		free(path);
+	}
+	closedir(d);
+	return total;
+}
+
+int pb_store_size(struct pb_store *s, uint64_t *bytes_r, const char **error_r)
+{
+	uint64_t total = 0;
+
+	for (int i = 0; i < STORE_CF_COUNT; i++) {
+		uint64_t sst = 0, blob = 0;
+		if (rocksdb_property_int_cf(s->db, s->cf[i], "rocksdb.live-sst-files-size",
+					    &sst) != 0 ||
+		    rocksdb_property_int_cf(s->db, s->cf[i], "rocksdb.total-blob-file-size",
+					    &blob) != 0)
+			return store_fail(error_r, "store: size properties unavailable");
+		total += sst + blob;
+	}
+	*bytes_r = total + store_wal_bytes(s->dir);
+	return 0;
+}
+
+int store_write(struct pb_store *s, rocksdb_writebatch_t *b, const char **error_r)
+{
+	char *err = NULL;
+
+	rocksdb_write(s->db, s->wopt_sync, b, &err);
+	if (err != NULL)
+		return store_fail_rocks(error_r, "write", err);
+	return 0;
+}
+
+int store_get(struct pb_store *s, enum store_cf cf, const void *key, size_t klen,
+	      struct pb_buf *out, const char **error_r)
+{
+	char *err = NULL;
+	rocksdb_pinnableslice_t *v =
+		rocksdb_get_pinned_cf(s->db, s->ropt, s->cf[cf], key, klen, &err);
+
+	pb_buf_reset(out);
+	if (err != NULL)
+		return store_fail_rocks(error_r, "get", err);
+	if (v == NULL)
+		return 0;
+	size_t vlen;
+	const char *val = rocksdb_pinnableslice_value(v, &vlen);
+	pb_buf_append(out, val, vlen);
+	rocksdb_pinnableslice_destroy(v);
+	return 1;
+}
+
+/* The smallest key greater than every key with this prefix: the prefix with its last
+ * non-0xff byte incremented (an all-0xff prefix has none: no upper bound). */
+static size_t store_prefix_upper(const void *prefix, size_t plen, char *upper)
+{
+	memcpy(upper, prefix, plen);
+	while (plen > 0) {
+		unsigned char c = (unsigned char)upper[plen - 1];
+		if (c != 0xff) {
+			upper[plen - 1] = (char)(c + 1);
+			return plen;
+		}
+		plen--;
+	}
+	return 0;
+}
+
+void store_iter_prefix(struct pb_store *s, enum store_cf cf, const void *prefix, size_t plen,
+		       struct store_iter *it_r)
+{
+	it_r->ropt = rocksdb_readoptions_create();
+	it_r->prefix = xmalloc(plen + 1);
+	memcpy(it_r->prefix, prefix, plen);
+	it_r->plen = plen;
+	it_r->upper = xmalloc(plen + 1);
+	it_r->upper_len = store_prefix_upper(prefix, plen, it_r->upper);
+	if (it_r->upper_len > 0)
+		rocksdb_readoptions_set_iterate_upper_bound(it_r->ropt, it_r->upper,
+							    it_r->upper_len);
+	it_r->it = rocksdb_create_iterator_cf(s->db, it_r->ropt, s->cf[cf]);
+	if (plen > 0)
+		rocksdb_iter_seek(it_r->it, prefix, plen);
+	else
+		rocksdb_iter_seek_to_first(it_r->it);
+}
+
+bool store_iter_valid(struct store_iter *it)
+{
+	size_t klen;
+
+	if (!rocksdb_iter_valid(it->it))
+		return false;
+	/* The upper bound does it, except for an all-0xff prefix. */
+	const char *key = rocksdb_iter_key(it->it, &klen);
+	return klen >= it->plen && memcmp(key, it->prefix, it->plen) == 0;
+}
+
+int store_iter_finish(struct store_iter *it, const char **error_r)
+{
+	char *err = NULL;
+
+	rocksdb_iter_get_error(it->it, &err);
+	rocksdb_iter_destroy(it->it);
+	rocksdb_readoptions_destroy(it->ropt);
+	free(it->upper);
+	free(it->prefix);
+	if (err != NULL)
+		return store_fail_rocks(error_r, "iterate", err);
+	return 0;
+}

@@ -1,0 +1,188 @@
+/*
+ * store-internal.h: what the store-*.c files share and nobody else sees: the handle, the
+ * column family table, error helpers, the synced write, and value encoding (big-endian
+ * fixed-width integers and length-prefixed strings; see docs/storage.md).
+ * OWNS: nothing by itself (struct pb_store is owned by whoever opened it).
+ * THREAD: struct pb_store is shared by all threads; its mutable parts are the locks below.
+ */
+#ifndef PB_STORE_INTERNAL_H
+#define PB_STORE_INTERNAL_H
+
+#include "store.h"
+
+#include "pb-alloc.h"
+#include "pb-buf.h"
+
+#include <pthread.h>
+#include <rocksdb/c.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Column families, in the order they are opened. Never renumber on disk: names matter, not
+ * these indexes. */
+enum store_cf {
+	STORE_CF_DEFAULT,
+	STORE_CF_USERS,
+	STORE_CF_USER_IDS,
+	STORE_CF_COUNTERS,
+	STORE_CF_DOMAINS,
+	STORE_CF_SETTINGS,
+	STORE_CF_BLOBS,
+	STORE_CF_REFCOUNTS,
+	STORE_CF_FOLDERS,
+	STORE_CF_MESSAGES,
+	STORE_CF_DEDUPE,
+	STORE_CF_SPOOL,
+	STORE_CF_QUEUE,
+	STORE_CF_LOGS,
+	STORE_CF_LOCKOUT,
+	STORE_CF_COUNT
+};
+
+/* Version byte leading every value (bump per kind when its layout changes). */
+#define STORE_V1 1
+
+struct pb_store {
+	rocksdb_t *db;
+	rocksdb_column_family_handle_t *cf[STORE_CF_COUNT];
+	/* Handles of column families found on disk that this version does not know. */
+	rocksdb_column_family_handle_t **extra_cf;
+	size_t n_extra_cf;
+	rocksdb_writeoptions_t *wopt_sync;
+	rocksdb_readoptions_t *ropt;
+	char *dir;
+	/* Serialises read-modify-write of users (put, rename, delete) and counters. */
+	pthread_mutex_t users_lock;
+	pthread_mutex_t counters_lock;
+	/* Blob GC against reference takers: appends and puts hold it shared from "the body
+	 * exists" to their synced write; pb_store_blob_gc holds it exclusive to delete. */
+	pthread_rwlock_t gc_lock;
+	/* Current blob GC epoch (persistent in the counters CF); read under gc_lock. */
+	uint64_t gc_epoch;
+};
+
+/* ---- errors: a thread-local buffer (store-db.c) ---- */
+
+/* Formats into the thread-local error buffer, sets *error_r (if error_r) and returns -1. */
+int store_fail(const char **error_r, const char *fmt, ...) PB_PRINTF(2, 3);
+/* Same for a RocksDB error string (freed here) with a short context ("get user"). */
+int store_fail_rocks(const char **error_r, const char *what, char *err);
+
+/* ---- RocksDB access (store-db.c) ---- */
+
+/* Writes the batch with sync=true (WAL fsync). Returns 0 / -1. */
+int store_write(struct pb_store *s, rocksdb_writebatch_t *b, const char **error_r);
+/* Gets one value into *out (reset first). Returns 1 found, 0 not found, -1 error. */
+int store_get(struct pb_store *s, enum store_cf cf, const void *key, size_t klen,
+	      struct pb_buf *out, const char **error_r);
+/* An iterator over keys starting with prefix (upper bound set, seeked to the prefix). The
+ * struct owns the iterator, its read options and copies of the prefix and bound. Callers
+ * loop `for (; store_iter_valid(&it); rocksdb_iter_next(it.it))`. */
+struct store_iter {
+	rocksdb_iterator_t *it;
+	rocksdb_readoptions_t *ropt;
+	char *prefix;
+	size_t plen;
+	char *upper;
+	size_t upper_len;
+};
+void store_iter_prefix(struct pb_store *s, enum store_cf cf, const void *prefix, size_t plen,
+		       struct store_iter *it_r);
+/* Returns true while the iterator has a current entry. */
+bool store_iter_valid(struct store_iter *it);
+/* Checks the iterator's status at the end. Returns 0 / -1. Always frees everything. */
+int store_iter_finish(struct store_iter *it, const char **error_r);
+
+/* ---- encoding ---- */
+
+static inline void store_be32_put(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
+static inline void store_be64_put(uint8_t *p, uint64_t v)
+{
+	store_be32_put(p, (uint32_t)(v >> 32));
+	store_be32_put(p + 4, (uint32_t)v);
+}
+
+static inline uint32_t store_be32_get(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline uint64_t store_be64_get(const uint8_t *p)
+{
+	return (uint64_t)store_be32_get(p) << 32 | store_be32_get(p + 4);
+}
+
+void store_enc_u8(struct pb_buf *b, uint8_t v);
+void store_enc_u32(struct pb_buf *b, uint32_t v);
+void store_enc_u64(struct pb_buf *b, uint64_t v);
+/* A string as u32 length + bytes; NULL as length 0xFFFFFFFF. */
+void store_enc_str(struct pb_buf *b, const char *s);
+
+/* A bounds-checked reader over one value; any overrun sets bad and yields zeros. */
+struct store_rd {
+	const uint8_t *p;
+	size_t left;
+	bool bad;
+};
+void store_rd_init(struct store_rd *r, const void *data, size_t len);
+uint8_t store_rd_u8(struct store_rd *r);
+uint32_t store_rd_u32(struct store_rd *r);
+uint64_t store_rd_u64(struct store_rd *r);
+/* Copies a store_enc_str string (NUL-terminated, caller frees; NULL stays NULL). */
+char *store_rd_str(struct store_rd *r);
+/* Copies n raw bytes into dst. */
+void store_rd_bytes(struct store_rd *r, void *dst, size_t n);
+/* True when the whole value was read exactly and nothing overran. */
+bool store_rd_ok(const struct store_rd *r);
+
+/* SHA-256 raw <-> lowercase hex (hex_r gets PB_BLOB_KEY_LEN + NUL). Parse returns 0 / -1. */
+void store_hex_from_raw(const uint8_t raw[32], char hex_r[PB_BLOB_KEY_LEN + 1]);
+int store_hex_to_raw(const char *hex, uint8_t raw_r[32]);
+
+/* Copies s lowercased (ASCII) into dst of size dstsize; returns -1 if s is empty or does not
+ * fit (strlen(s) >= dstsize). */
+int store_lower_copy(const char *s, char *dst, size_t dstsize);
+
+/* ---- shared between files ---- */
+
+/* The refcount merge operator (store-blobs.c); the value / operand layout is
+ * [ver u8][delta or count i64][gc epoch u64]. */
+rocksdb_mergeoperator_t *store_refcount_merge_operator(void);
+/* Appends one refcount operand to the batch. */
+void store_refcount_merge(rocksdb_writebatch_t *b, struct pb_store *s, const uint8_t raw[32],
+			  int64_t delta, uint64_t epoch);
+/* Loads the GC epoch at open (store-blobs.c). Returns 0 / -1. */
+int store_blobs_open(struct pb_store *s, const char **error_r);
+/* Whether a body exists (its refcount record does). Returns 1 / 0 / -1. */
+int store_blob_exists(struct pb_store *s, const uint8_t raw[32], const char **error_r);
+
+/* Folders (store-folders.c). Key: [u64 user][u32 folder id]; id 0 is the per-user meta. */
+#define STORE_FOLDER_KEY_LEN 12
+void store_folder_key(uint64_t user_id, uint32_t folder_id, uint8_t key_r[STORE_FOLDER_KEY_LEN]);
+/* Reads one folder. Returns 1 with *f_r (caller frees), 0 absent, -1. */
+int store_folder_read(struct pb_store *s, uint64_t user_id, uint32_t folder_id,
+		      struct pb_folder_rec *f_r, const char **error_r);
+/* Adds the folder record's put to the batch. */
+void store_folder_write(rocksdb_writebatch_t *b, struct pb_store *s, uint64_t user_id,
+			const struct pb_folder_rec *f);
+
+/* Messages (store-msgs.c). Key: [u64 user][u32 folder id][u32 uid]. */
+#define STORE_MSG_KEY_LEN 16
+void store_msg_key(uint64_t user_id, uint32_t folder_id, uint32_t uid,
+		   uint8_t key_r[STORE_MSG_KEY_LEN]);
+/* Decodes a message value (rec_r->keywords allocated). Returns 0 / -1. */
+int store_msg_decode(const void *val, size_t len, uint32_t uid, struct pb_msg_rec *rec_r,
+		     const char **error_r);
+/* Deletes up to max messages of a folder in one synced batch with their references and the
+ * folder counters. Returns the number deleted (0: the folder has none left) or -1. */
+long store_msgs_delete_chunk(struct pb_store *s, uint64_t user_id, struct pb_folder_rec *f,
+			     size_t max, const char **error_r);
+
+#endif

@@ -1,0 +1,548 @@
+/*
+ * test-store-mail.c: bodies (put, get, refcount, references, GC), folders (init, create,
+ * get, list, rename, delete) and messages (append, dedupe replay, list, get, flags,
+ * keywords, expunge, purge, stats), including bodies shared by two users.
+ * OWNS: a temporary database per case. THREAD: main only.
+ */
+#include "store-test-util.h"
+
+#include <dirent.h>
+
+#define USER_A 1001
+#define USER_B 1002
+#define NOW 1700000000000ull
+
+/* Counts files in dir whose names end with suffix. */
+static int count_files(const char *dir, const char *suffix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t sl = strlen(suffix);
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+		n += len > sl && strcmp(de->d_name + len - sl, suffix) == 0;
+	}
+	closedir(d);
+	return n;
+}
+
+static int64_t refcount(struct pb_store *s, const char *key)
+{
+	int64_t c = -999;
+	const char *err = NULL;
+
+	if (pb_store_blob_refcount(s, key, &c, &err) != 1)
+		return -999;
+	return c;
+}
+
+static uint32_t folder_id(struct pb_store *s, uint64_t user, const char *name)
+{
+	struct pb_folder_rec f;
+	const char *err = NULL;
+
+	if (pb_store_folder_get(s, user, name, &f, &err) != 1)
+		return 0;
+	uint32_t id = f.id;
+	pb_folder_rec_free(&f);
+	return id;
+}
+
+static int append(struct pb_store *s, uint64_t user, uint32_t fid, const char *key,
+		  uint64_t size, uint32_t flags, const char *dedupe, uint32_t *uid_r)
+{
+	struct pb_msg_rec r = { .flags = flags, .internal_date_ms = (int64_t)NOW, .size = size };
+	const char *err = NULL;
+
+	snprintf(r.blob_key, sizeof(r.blob_key), "%s", key);
+	int ret = pb_store_msg_append(s, user, fid, &r, dedupe, &err);
+	if (ret < 0)
+		fprintf(stderr, "append: %s\n", err);
+	if (uid_r != NULL)
+		*uid_r = r.uid;
+	return ret;
+}
+
+static void check_folder(struct pb_store *s, uint64_t user, uint32_t fid, uint64_t messages,
+			 uint64_t bytes, uint64_t unseen, uint32_t uidnext)
+{
+	struct pb_folder_rec f;
+	const char *err = NULL;
+
+	REQUIRE(pb_store_folder_get_by_id(s, user, fid, &f, &err) == 1);
+	CHECK_INT(f.messages, messages);
+	CHECK_INT(f.bytes, bytes);
+	CHECK_INT(f.unseen, unseen);
+	CHECK_INT(f.uidnext, uidnext);
+	pb_folder_rec_free(&f);
+}
+
+static void test_blobs(void)
+{
+	char *dir = store_test_tmpdir("blobs");
+	struct pb_store *s = store_test_open(dir);
+	char k1[PB_BLOB_KEY_LEN + 1], k2[PB_BLOB_KEY_LEN + 1], k3[PB_BLOB_KEY_LEN + 1];
+	const char *err = NULL;
+	struct pb_buf out;
+
+	/* SHA-256("abc") is the well-known test vector. */
+	CHECK_INT(pb_store_blob_put(s, "abc", 3, k1, &err), 0);
+	CHECK_STR(k1, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	CHECK_INT(pb_store_blob_put(s, "abc", 3, k2, &err), 0);
+	CHECK_STR(k1, k2);
+	CHECK_INT(refcount(s, k1), 0);
+	pb_buf_init(&out);
+	CHECK_INT(pb_store_blob_get(s, k1, &out, &err), 1);
+	CHECK_INT(out.len, 3);
+	CHECK(memcmp(out.data, "abc", 3) == 0);
+	/* A large body (blob file path) reads back byte for byte. */
+	size_t big = 300 * 1000;
+	char *data = xmalloc(big);
+	store_test_body(data, big, 7);
+	CHECK_INT(pb_store_blob_put(s, data, big, k3, &err), 0);
+	pb_buf_reset(&out);
+	CHECK_INT(pb_store_blob_get(s, k3, &out, &err), 1);
+	CHECK_INT(out.len, big);
+	CHECK(out.len == big && memcmp(out.data, data, big) == 0);
+	/* Empty body, unknown and malformed keys. */
+	CHECK_INT(pb_store_blob_put(s, "", 0, k2, &err), 0);
+	pb_buf_reset(&out);
+	CHECK_INT(pb_store_blob_get(s, k2, &out, &err), 1);
+	CHECK_INT(out.len, 0);
+	k2[0] = k2[0] == '0' ? '1' : '0';
+	CHECK_INT(pb_store_blob_get(s, k2, &out, &err), 0);
+	CHECK_INT(pb_store_blob_get(s, "xyz", &out, &err), 0);
+	CHECK_INT(pb_store_blob_ref(s, "nothex", 1, &err), -1);
+	CHECK_INT(pb_store_blob_ref(s, k2, 1, &err), -1); /* unknown body */
+	CHECK_INT(pb_store_blob_ref(s, k1, 2, &err), 0);
+	CHECK_INT(refcount(s, k1), 2);
+	CHECK_INT(pb_store_blob_ref(s, k1, -1, &err), 0);
+	CHECK_INT(refcount(s, k1), 1);
+	uint64_t size = 0;
+	CHECK_INT(pb_store_size(s, &size, &err), 0);
+	CHECK(size >= big);
+	pb_store_close(&s);
+	/* The large body went to a blob file (the flush at close wrote it). */
+	CHECK(count_files(dir, ".blob") >= 1);
+	s = store_test_open(dir);
+	CHECK_INT(refcount(s, k1), 1);
+	pb_buf_reset(&out);
+	CHECK_INT(pb_store_blob_get(s, k3, &out, &err), 1);
+	CHECK(out.len == big && memcmp(out.data, data, big) == 0);
+	free(data);
+	pb_buf_deinit(&out);
+	pb_store_close(&s);
+	store_test_rmrf(dir);
+	free(dir);
+}
+
+static void test_folders(void)
+{
+	char *dir = store_test_tmpdir("folders");
+	struct pb_store *s = store_test_open(dir);
+	struct pb_folder_rec *list, f;
+	const char *err = NULL;
+	size_t n;
+
+	CHECK_INT(pb_store_folder_list(s, USER_A, &list, &n, &err), 0);
+	CHECK_INT(n, 0);
+	CHECK_INT(pb_store_folders_init(s, USER_A, NOW, &err), 0);
+	CHECK_INT(pb_store_folders_init(s, USER_A, NOW + 5000, &err), 0); /* idempotent */
+	REQUIRE(pb_store_folder_list(s, USER_A, &list, &n, &err) == 0);
+	REQUIRE(n == 5);
+	const char *names[] = { "INBOX", "Sent", "Drafts", "Trash", "Junk" };
+	for (size_t i = 0; i < n; i++) {
+		CHECK_INT(list[i].id, i + 1);
+		CHECK_STR(list[i].name, names[i]);
+		CHECK_INT(list[i].special_use, i + 1);
+		CHECK_INT(list[i].uidnext, 1);
+		CHECK_INT(list[i].messages, 0);
+		CHECK(list[i].uidvalidity >= NOW / 1000);
+		/* uidvalidity differs between folders (it is a per-user sequence). */
+		if (i > 0)
+			CHECK(list[i].uidvalidity > list[i - 1].uidvalidity);
+	}
+	pb_folder_recs_free(list, n);
+	CHECK_INT(pb_store_folder_get(s, USER_A, "inbox", &f, &err), 1);
+	CHECK_STR(f.name, "INBOX");
+	pb_folder_rec_free(&f);
+	CHECK_INT(pb_store_folder_get(s, USER_A, "sent", &f, &err), 0); /* only INBOX folds */
+	CHECK_INT(pb_store_folder_get(s, USER_B, "INBOX", &f, &err), 0);
+
+	CHECK_INT(pb_store_folder_create(s, USER_A, "Work/2024", 0, NOW, &f, &err), 0);
+	CHECK_INT(f.id, 6);
+	uint32_t work = f.id;
+	pb_folder_rec_free(&f);
+	CHECK_INT(pb_store_folder_create(s, USER_A, "Work/2024", 0, NOW, &f, &err), 1);
+	CHECK_INT(f.id, work);
+	pb_folder_rec_free(&f);
+	CHECK_INT(pb_store_folder_create(s, USER_A, "Inbox", 0, NOW, NULL, &err), 1);
+	CHECK_INT(pb_store_folder_create(s, USER_A, "", 0, NOW, NULL, &err), -1);
+
+	CHECK_INT(pb_store_folder_rename(s, USER_A, work, "Archive", &err), 1);
+	CHECK_INT(folder_id(s, USER_A, "Work/2024"), 0);
+	CHECK_INT(folder_id(s, USER_A, "Archive"), work);
+	CHECK_INT(pb_store_folder_rename(s, USER_A, work, "Sent", &err), -1);
+	CHECK_INT(pb_store_folder_rename(s, USER_A, 99, "X", &err), 0);
+
+	CHECK_INT(pb_store_folder_delete(s, USER_A, work, &err), 1);
+	CHECK_INT(pb_store_folder_delete(s, USER_A, work, &err), 0);
+	/* Ids are never reused. */
+	CHECK_INT(pb_store_folder_create(s, USER_A, "New", 0, NOW, &f, &err), 0);
+	CHECK_INT(f.id, 7);
+	pb_folder_rec_free(&f);
+	pb_store_close(&s);
+	store_test_rmrf(dir);
+	free(dir);
+}
+
+static void test_append_list_get(void)
+{
+	char *dir = store_test_tmpdir("append");
+	struct pb_store *s = store_test_open(dir);
+	char k1[PB_BLOB_KEY_LEN + 1], k2[PB_BLOB_KEY_LEN + 1];
+	const char *err = NULL;
+	uint32_t uid = 0;
+
+	REQUIRE(pb_store_folders_init(s, USER_A, NOW, &err) == 0);
+	uint32_t inbox = folder_id(s, USER_A, "INBOX");
+	REQUIRE(store_test_put_body(s, 1000, 1, k1) == 0);
+	REQUIRE(store_test_put_body(s, 5000, 2, k2) == 0);
+	CHECK_INT(append(s, USER_A, inbox, k1, 1000, 0, NULL, &uid), 0);
+	CHECK_INT(uid, 1);
+	CHECK_INT(append(s, USER_A, inbox, k2, 5000, PB_MSG_SEEN, NULL, &uid), 0);
+	CHECK_INT(uid, 2);
+	check_folder(s, USER_A, inbox, 2, 6000, 1, 3);
+
+	struct pb_msg_rec r = { .size = 10, .keywords = "$Label1 Work" };
+	snprintf(r.blob_key, sizeof(r.blob_key), "%s", k1);
+	CHECK_INT(pb_store_msg_append(s, USER_A, inbox, &r, NULL, &err), 0);
+	CHECK_INT(r.uid, 3);
+	uint64_t third_modseq = r.modseq;
+	CHECK(third_modseq > 1);
+
+	struct pb_msg_rec *recs;
+	size_t n;
+	REQUIRE(pb_store_msg_list(s, USER_A, inbox, &recs, &n, &err) == 0);
+	REQUIRE(n == 3);
+	CHECK_INT(recs[0].uid, 1);
+	CHECK_STR(recs[0].blob_key, k1);
+	CHECK(recs[0].keywords == NULL);
+	CHECK_INT(recs[1].flags, PB_MSG_SEEN);
+	CHECK_INT(recs[1].size, 5000);
+	CHECK_INT(recs[1].internal_date_ms, NOW);
+	CHECK_STR(recs[2].keywords, "$Label1 Work");
+	CHECK_INT(recs[2].modseq, third_modseq);
+	CHECK(recs[0].modseq < recs[1].modseq && recs[1].modseq < recs[2].modseq);
+	pb_msg_recs_free(recs, n);
+
+	struct pb_msg_rec g;
+	CHECK_INT(pb_store_msg_get(s, USER_A, inbox, 2, &g, &err), 1);
+	CHECK_STR(g.blob_key, k2);
+	pb_msg_rec_free(&g);
+	CHECK_INT(pb_store_msg_get(s, USER_A, inbox, 9, &g, &err), 0);
+	CHECK_INT(refcount(s, k1), 2);
+	CHECK_INT(refcount(s, k2), 1);
+
+	/* Refused: unknown folder, unknown body, malformed key. */
+	CHECK_INT(append(s, USER_A, 77, k1, 1, 0, NULL, NULL), -1);
+	char missing[PB_BLOB_KEY_LEN + 1];
+	memset(missing, 'e', PB_BLOB_KEY_LEN);
+	missing[PB_BLOB_KEY_LEN] = '\0';
+	CHECK_INT(append(s, USER_A, inbox, missing, 1, 0, NULL, NULL), -1);
+	CHECK_INT(append(s, USER_A, inbox, "zz", 1, 0, NULL, NULL), -1);
+	check_folder(s, USER_A, inbox, 3, 6010, 2, 4);
+	pb_store_close(&s);
+	store_test_rmrf(dir);
+	free(dir);
+}
+
+static void test_dedupe_replay(void)
+{
+	char *dir = store_test_tmpdir("dedupe");
+	struct pb_store *s = store_test_open(dir);
+	char k[PB_BLOB_KEY_LEN + 1];
+	const char *err = NULL;
+	uint32_t uid = 0;
+	uint64_t removed = 0;
+
+	REQUIRE(pb_store_folders_init(s, USER_A, NOW, &err) == 0);
+	uint32_t inbox = folder_id(s, USER_A, "INBOX");
+	REQUIRE(store_test_put_body(s, 2000, 3, k) == 0);
+	CHECK_INT(append(s, USER_A, inbox, k, 2000, 0, "queue-17:rcpt-1", &uid), 0);
+	CHECK_INT(uid, 1);
+	CHECK_INT(append(s, USER_A, inbox, k, 2000, 0, "queue-17:rcpt-2", &uid), 0);
+	CHECK_INT(uid, 2);
+	/* Replays (also after a reopen) write nothing and return the first uid. */
+	CHECK_INT(append(s, USER_A, inbox, k, 2000, 0, "queue-17:rcpt-1", &uid), 1);
+	CHECK_INT(uid, 1);
+	pb_store_close(&s);
+	s = store_test_open(dir);
+	CHECK_INT(append(s, USER_A, inbox, k, 2000, 0, "queue-17:rcpt-2", &uid), 1);
+	CHECK_INT(uid, 2);
+	check_folder(s, USER_A, inbox, 2, 4000, 2, 3);
+	CHECK_INT(refcount(s, k), 2);
+	/* The key is per user: another user appends normally. */
+	REQUIRE(pb_store_folders_init(s, USER_B, NOW, &err) == 0);
+	CHECK_INT(append(s, USER_B, folder_id(s, USER_B, "INBOX"), k, 2000, 0,
+			 "queue-17:rcpt-1", &uid), 0);
+	/* Pruning old records makes the key usable again. */
+	CHECK_INT(pb_store_dedupe_prune(s, USER_A, (int64_t)NOW, &removed, &err), 0);
+	CHECK_INT(removed, 0);
+	CHECK_INT(pb_store_dedupe_prune(s, USER_A, (int64_t)NOW + 1, &removed, &err), 0);
+	CHECK_INT(removed, 2);
+	CHECK_INT(append(s, USER_A, inbox, k, 2000, 0, "queue-17:rcpt-1", &uid), 0);
+	CHECK_INT(uid, 3);
+	pb_store_close(&s);
+	store_test_rmrf(dir);
+	free(dir);
+}
+
+static void test_flags_keywords(void)
+{
+	char *dir = store_test_tmpdir("flags");
+	struct pb_store *s = store_test_open(dir);
+	char k[PB_BLOB_KEY_LEN + 1];
+	const char *err = NULL;
+	struct pb_folder_rec f;
+	struct pb_msg_rec m;
+	uint64_t modseq = 0;
+
+	REQUIRE(pb_store_folders_init(s, USER_A, NOW, &err) == 0);
+	uint32_t inbox = folder_id(s, USER_A, "INBOX");
+	REQUIRE(store_test_put_body(s, 100, 4, k) == 0);
+	for (int i = 0; i < 4; i++)
+		REQUIRE(append(s, USER_A, inbox, k, 100, 0, NULL, NULL) == 0);
+	check_folder(s, USER_A, inbox, 4, 400, 4, 5);
+	REQUIRE(pb_store_folder_get_by_id(s, USER_A, inbox, &f, &err) == 1);
+	uint64_t hm = f.highestmodseq;
+	pb_folder_rec_free(&f);
+
+	/* Duplicates and unknown uids in the set count once / are skipped. */
+	uint32_t uids[] = { 2, 3, 3, 42 };
+	CHECK_INT(pb_store_msg_set_flags(s, USER_A, inbox, uids, 4, PB_FLAGS_ADD,
+					 PB_MSG_SEEN | PB_MSG_FLAGGED, &modseq, &err), 0);
+	CHECK_INT(modseq, hm + 1);
+	check_folder(s, USER_A, inbox, 4, 400, 2, 5);
+	CHECK_INT(pb_store_msg_get(s, USER_A, inbox, 3, &m, &err), 1);
+	CHECK_INT(m.flags, PB_MSG_SEEN | PB_MSG_FLAGGED);
+	CHECK_INT(m.modseq, hm + 1);
+	pb_msg_rec_free(&m);
+	CHECK_INT(pb_store_msg_get(s, USER_A, inbox, 1, &m, &err), 1);
+	CHECK_INT(m.flags, 0);
+	CHECK(m.modseq <= hm);
+	pb_msg_rec_free(&m);
+	/* No change: nothing written, modseq is the current highest. */
+	CHECK_INT(pb_store_msg_set_flags(s, USER_A, inbox, uids, 2, PB_FLAGS_ADD, PB_MSG_SEEN,
+					 &modseq, &err), 0);
+	CHECK_INT(modseq, hm + 1);
+	CHECK_INT(pb_store_msg_set_flags(s, USER_A, inbox, uids, 1, PB_FLAGS_REMOVE, PB_MSG_SEEN,
+					 &modseq, &err), 0);
+	CHECK_INT(modseq, hm + 2);
+	check_folder(s, USER_A, inbox, 4, 400, 3, 5);
+	uint32_t one = 1;
+	CHECK_INT(pb_store_msg_set_flags(s, USER_A, inbox, &one, 1, PB_FLAGS_SET,
+					 PB_MSG_DELETED | PB_MSG_SEEN, &modseq, &err), 0);
+	CHECK_INT(pb_store_msg_get(s, USER_A, inbox, 1, &m, &err), 1);
+	CHECK_INT(m.flags, PB_MSG_DELETED | PB_MSG_SEEN);
+	pb_msg_rec_free(&m);
+	check_folder(s, USER_A, inbox, 4, 400, 2, 5);
+	CHECK_INT(pb_store_msg_set_flags(s, USER_A, inbox, &one, 1, 7, 0, &modseq, &err), -1);
+
+	CHECK_INT(pb_store_msg_set_keywords(s, USER_A, inbox, 4, "Junk $Forwarded", &modseq,
+					    &err), 1);
+	CHECK_INT(pb_store_msg_get(s, USER_A, inbox, 4, &m, &err), 1);
+	CHECK_STR(m.keywords, "Junk $Forwarded");
+	CHECK_INT(m.modseq, modseq);
+	pb_msg_rec_free(&m);
+	CHECK_INT(pb_store_msg_set_keywords(s, USER_A, inbox, 4, NULL, NULL, &err), 1);
+	CHECK_INT(pb_store_msg_get(s, USER_A, inbox, 4, &m, &err), 1);
+	CHECK(m.keywords == NULL);
+	pb_msg_rec_free(&m);
+	CHECK_INT(pb_store_msg_set_keywords(s, USER_A, inbox, 99, "x", NULL, &err), 0);
+	pb_store_close(&s);
+	store_test_rmrf(dir);
+	free(dir);
+}
+
+/* One body delivered to two users: count 2; expunges drop it; GC collects it at 0. */
+static void test_shared_body_refcount_gc(void)
+{
+	char *dir = store_test_tmpdir("shared");
+	struct pb_store *s = store_test_open(dir);
+	char k[PB_BLOB_KEY_LEN + 1], kfresh[PB_BLOB_KEY_LEN + 1];
+	const char *err = NULL;
+	uint32_t ua = 0, ub = 0;
+	uint64_t deleted = 99;
+	struct pb_buf out;
+
+	REQUIRE(pb_store_folders_init(s, USER_A, NOW, &err) == 0);
+	REQUIRE(pb_store_folders_init(s, USER_B, NOW, &err) == 0);
+	uint32_t ia = folder_id(s, USER_A, "INBOX"), ib = folder_id(s, USER_B, "INBOX");
+	REQUIRE(store_test_put_body(s, 8000, 5, k) == 0);
+	CHECK_INT(append(s, USER_A, ia, k, 8000, 0, NULL, &ua), 0);
+	CHECK_INT(append(s, USER_B, ib, k, 8000, 0, NULL, &ub), 0);
+	CHECK_INT(refcount(s, k), 2);
+	/* Referenced bodies survive GC. */
+	CHECK_INT(pb_store_blob_gc(s, &deleted, &err), 0);
+	CHECK_INT(pb_store_blob_gc(s, &deleted, &err), 0);
+	CHECK_INT(deleted, 0);
+	CHECK_INT(pb_store_msg_expunge(s, USER_A, ia, &ua, 1, &err), 0);
+	CHECK_INT(refcount(s, k), 1);
+	check_folder(s, USER_A, ia, 0, 0, 0, 2);
+	CHECK_INT(pb_store_blob_gc(s, &deleted, &err), 0);
+	CHECK_INT(deleted, 0);
+	pb_buf_init(&out);
+	CHECK_INT(pb_store_blob_get(s, k, &out, &err), 1);
+	CHECK_INT(pb_store_msg_expunge(s, USER_B, ib, &ub, 1, &err), 0);
+	CHECK_INT(refcount(s, k), 0);
+	/* A fresh unreferenced body survives the first GC after its put, not the second. */
+	REQUIRE(store_test_put_body(s, 50, 6, kfresh) == 0);
+	CHECK_INT(pb_store_blob_gc(s, &deleted, &err), 0);
+	CHECK_INT(deleted, 1); /* k: count 0, put two GC runs ago */
+	CHECK_INT(refcount(s, k), -999);
+	pb_buf_reset(&out);
+	CHECK_INT(pb_store_blob_get(s, k, &out, &err), 0);
+	CHECK_INT(refcount(s, kfresh), 0);
+	/* Expunging again changes nothing (uid is gone). */
+	CHECK_INT(pb_store_msg_expunge(s, USER_B, ib, &ub, 1, &err), 0);
+	pb_store_close(&s);
+	s = store_test_open(dir); /* the epoch is persistent */
+	CHECK_INT(pb_store_blob_gc(s, &deleted, &err), 0);
+	CHECK_INT(deleted, 1);
+	CHECK_INT(refcount(s, kfresh), -999);
+	/* A body put again after collection is stored anew. */
+	REQUIRE(store_test_put_body(s, 8000, 5, k) == 0);
+	CHECK_INT(refcount(s, k), 0);
+	CHECK_INT(pb_store_blob_get(s, k, &out, &err), 1);
+	CHECK_INT(out.len, 8000);
+	pb_buf_deinit(&out);
+	pb_store_close(&s);
+	store_test_rmrf(dir);
+	free(dir);
+}
+
+static void test_expunge_batch(void)
+{
+	char *dir = store_test_tmpdir("expunge");
+	struct pb_store *s = store_test_open(dir);
+	char k[10][PB_BLOB_KEY_LEN + 1];
+	const char *err = NULL;
+	struct pb_msg_rec *recs;
+	size_t n;
+
+	REQUIRE(pb_store_folders_init(s, USER_A, NOW, &err) == 0);
+	uint32_t inbox = folder_id(s, USER_A, "INBOX");
+	for (unsigned i = 0; i < 10; i++) {
+		REQUIRE(store_test_put_body(s, 100 + i, 100 + i, k[i]) == 0);
+		REQUIRE(append(s, USER_A, inbox, k[i], 100 + i, i % 2 ? PB_MSG_SEEN : 0, NULL,
+			       NULL) == 0);
+	}
+	uint32_t gone[] = { 2, 5, 6, 5, 10, 77 };
+	CHECK_INT(pb_store_msg_expunge(s, USER_A, inbox, gone, 6, &err), 0);
+	REQUIRE(pb_store_msg_list(s, USER_A, inbox, &recs, &n, &err) == 0);
+	CHECK_INT(n, 6);
+	uint64_t bytes = 0, unseen = 0;
+	for (size_t i = 0; i < n; i++) {
+		bytes += recs[i].size;
+		unseen += (recs[i].flags & PB_MSG_SEEN) == 0;
+		CHECK(recs[i].uid != 2 && recs[i].uid != 5 && recs[i].uid != 6 &&
+		      recs[i].uid != 10);
+	}
+	pb_msg_recs_free(recs, n);
+	check_folder(s, USER_A, inbox, 6, bytes, unseen, 11);
+	CHECK_INT(refcount(s, k[1]), 0);
+	CHECK_INT(refcount(s, k[0]), 1);
+	CHECK_INT(pb_store_msg_expunge(s, USER_A, 55, gone, 1, &err), -1);
+	pb_store_close(&s);
+	store_test_rmrf(dir);
+	free(dir);
+}
+
+static void test_purge_and_stats(void)
+{
+	char *dir = store_test_tmpdir("purge");
+	struct pb_store *s = store_test_open(dir);
+	char k[PB_BLOB_KEY_LEN + 1];
+	const char *err = NULL;
+	uint64_t inbox_msgs = 0, bytes = 0;
+	struct pb_folder_rec *list;
+	size_t n;
+
+	REQUIRE(pb_store_folders_init(s, USER_A, NOW, &err) == 0);
+	REQUIRE(pb_store_folders_init(s, USER_B, NOW, &err) == 0);
+	uint32_t ia = folder_id(s, USER_A, "INBOX"), sent = folder_id(s, USER_A, "Sent");
+	REQUIRE(store_test_put_body(s, 700, 9, k) == 0);
+	/* More than one deletion chunk in the INBOX. */
+	for (int i = 0; i < 2100; i++)
+		REQUIRE(append(s, USER_A, ia, k, 700, 0, NULL, NULL) == 0);
+	REQUIRE(append(s, USER_A, sent, k, 700, PB_MSG_SEEN, "d1", NULL) == 0);
+	REQUIRE(append(s, USER_B, folder_id(s, USER_B, "INBOX"), k, 700, 0, NULL, NULL) == 0);
+	CHECK_INT(pb_store_user_stats(s, USER_A, &inbox_msgs, &bytes, &err), 0);
+	CHECK_INT(inbox_msgs, 2100);
+	CHECK_INT(bytes, 2101 * 700);
+	CHECK_INT(refcount(s, k), 2102);
+
+	CHECK_INT(pb_store_user_purge(s, USER_A, &err), 0);
+	CHECK_INT(refcount(s, k), 1);
+	CHECK_INT(pb_store_folder_list(s, USER_A, &list, &n, &err), 0);
+	CHECK_INT(n, 0);
+	CHECK_INT(pb_store_user_stats(s, USER_A, &inbox_msgs, &bytes, &err), 0);
+	CHECK_INT(inbox_msgs, 0);
+	CHECK_INT(bytes, 0);
+	CHECK_INT(pb_store_user_stats(s, USER_B, &inbox_msgs, &bytes, &err), 0);
+	CHECK_INT(inbox_msgs, 1);
+	/* Purge removed the dedupe records too, and can run again. */
+	CHECK_INT(pb_store_user_purge(s, USER_A, &err), 0);
+	REQUIRE(pb_store_folders_init(s, USER_A, NOW + 1000, &err) == 0);
+	uint32_t uid = 0;
+	CHECK_INT(append(s, USER_A, folder_id(s, USER_A, "Sent"), k, 700, 0, "d1", &uid), 0);
+	CHECK_INT(uid, 1);
+	pb_store_close(&s);
+	store_test_rmrf(dir);
+	free(dir);
+}
+
+/* Folder delete drops the references of the messages inside. */
+static void test_folder_delete_refs(void)
+{
+	char *dir = store_test_tmpdir("fdel");
+	struct pb_store *s = store_test_open(dir);
+	char k[PB_BLOB_KEY_LEN + 1];
+	const char *err = NULL;
+	struct pb_folder_rec f;
+
+	REQUIRE(pb_store_folder_create(s, USER_A, "Lists", 0, NOW, &f, &err) == 0);
+	REQUIRE(store_test_put_body(s, 300, 11, k) == 0);
+	for (int i = 0; i < 5; i++)
+		REQUIRE(append(s, USER_A, f.id, k, 300, 0, NULL, NULL) == 0);
+	CHECK_INT(refcount(s, k), 5);
+	CHECK_INT(pb_store_folder_delete(s, USER_A, f.id, &err), 1);
+	CHECK_INT(refcount(s, k), 0);
+	struct pb_msg_rec *recs;
+	size_t n;
+	CHECK_INT(pb_store_msg_list(s, USER_A, f.id, &recs, &n, &err), 0);
+	CHECK_INT(n, 0);
+	pb_folder_rec_free(&f);
+	pb_store_close(&s);
+	store_test_rmrf(dir);
+	free(dir);
+}
+
+static const struct pb_test_case cases[] = {
+	{ "blobs", test_blobs },
+	{ "folders", test_folders },
+	{ "append_list_get", test_append_list_get },
+	{ "dedupe_replay", test_dedupe_replay },
+	{ "flags_keywords", test_flags_keywords },
+	{ "shared_body_refcount_gc", test_shared_body_refcount_gc },
+	{ "expunge_batch", test_expunge_batch },
+	{ "purge_and_stats", test_purge_and_stats },
+	{ "folder_delete_refs", test_folder_delete_refs },
+};
+
+PB_TEST_MAIN(cases)

@@ -14,6 +14,7 @@
 #include "pb-buf.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <rocksdb/c.h>
 #include <stdint.h>
 #include <string.h>
@@ -59,6 +60,8 @@ struct pb_store {
 	pthread_rwlock_t gc_lock;
 	/* Current blob GC epoch (persistent in the counters CF); read under gc_lock. */
 	uint64_t gc_epoch;
+	/* Next spool id; 0 until the first spool put seeds it (store-spool.c). */
+	_Atomic uint64_t spool_next;
 };
 
 /* ---- errors: a thread-local buffer (store-db.c) ---- */

@@ -284,4 +284,35 @@ int pb_store_user_purge(struct pb_store *s, uint64_t user_id, const char **error
 int pb_store_user_stats(struct pb_store *s, uint64_t user_id, uint64_t *inbox_messages_r,
 			uint64_t *total_bytes_r, const char **error_r);
 
+/* ---- Incoming spool: accepted SMTP messages not yet delivered -------------------------- */
+
+/* A spooled message. Owned strings and arrays (free with pb_spool_rec_free). */
+struct pb_spool_rec {
+	uint64_t id;          /* unique, never reused (dedupe keys are built from it) */
+	char *sender;         /* the envelope sender ("" for the null sender) */
+	char **rcpts;         /* the recipients as accepted */
+	uint64_t *rcpt_ids;   /* their user ids */
+	size_t n_rcpts;
+	int64_t received_ms;
+	uint64_t size;
+	char blob_key[PB_BLOB_KEY_LEN + 1];
+};
+void pb_spool_rec_free(struct pb_spool_rec *r);
+
+#define PB_SPOOL_MAX_RCPTS 10000
+
+/* Stores a message and its envelope in ONE synced batch: the body (content-addressed; written
+ * only if new), a body reference for the spool entry, and the spool record. rec: in sender,
+ * rcpts, rcpt_ids, n_rcpts, received_ms; out id, size, blob_key. This is the write after
+ * which SMTP may answer 250. Returns 0 / -1. */
+int pb_store_spool_put(struct pb_store *s, const void *body, size_t len, struct pb_spool_rec *rec,
+		       const char **error_r);
+/* Calls cb for every spooled message in id order (the record is valid during the call); cb
+ * returns nonzero to stop. Returns 0 / -1. */
+int pb_store_spool_iter(struct pb_store *s, int (*cb)(const struct pb_spool_rec *r, void *ctx),
+			void *ctx, const char **error_r);
+/* Removes a delivered spool entry and drops its body reference, in one synced batch (which
+ * also makes every earlier write durable). Returns 1 removed, 0 absent, -1 error. */
+int pb_store_spool_done(struct pb_store *s, uint64_t id, const char **error_r);
+
 #endif

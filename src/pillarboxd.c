@@ -12,6 +12,8 @@
 #include "pb-log.h"
 #include "pb-runtime.h"
 #include "pillarbox-paths.h"
+#include "smtp-server.h"
+#include "spool-actor.h"
 #include "store.h"
 #include "sys-actor.h"
 
@@ -27,6 +29,7 @@
 #define PILLARBOX_VERSION "0.1.0"
 #define BOOTSTRAP_TIMEOUT_MS 10000
 #define BRIDGE_TIMEOUT_MS 120000
+#define SPOOL_SHARDS 4
 
 static const char *const cli_owners[] = { "directory", "sys", NULL };
 
@@ -35,6 +38,8 @@ struct daemon {
 	struct pb_store *store;
 	struct pb_runtime *rt;
 	struct pb_bridge *bridge;
+	struct smtp_server *smtp;
+	char hostname[256];
 	struct sys_actor_args sys_args;
 	char store_dir[PATH_MAX];
 };
@@ -173,10 +178,7 @@ static int first_start(struct daemon *d)
 	}
 	if (domains > 0 || users > 0)
 		return 0;
-	if (d->cfg.hostname != NULL)
-		snprintf(host, sizeof(host), "%s", d->cfg.hostname);
-	else if (gethostname(host, sizeof(host)) < 0 || strchr(host, '.') == NULL)
-		snprintf(host, sizeof(host), "localhost");
+	snprintf(host, sizeof(host), "%s", strchr(d->hostname, '.') != NULL ? d->hostname : "localhost");
 	pb_msg_init(&req, MSG_DIR_DOMAIN_ADD_REQ);
 	req.u.dir_domain_add_req.domain = xstrdup(host);
 	int rc = bootstrap_call(d, &req);
@@ -220,8 +222,30 @@ static int start_actors(struct daemon *d)
 	d->sys_args.version = PILLARBOX_VERSION;
 	if (pb_runtime_start(d->rt, &directory_actor_def, d->store, &error) < 0 ||
 	    mailbox_actors_start(d->rt, d->store, d->cfg.mailbox_shards, &error) < 0 ||
+	    spool_actors_start(d->rt, d->store, SPOOL_SHARDS, &error) < 0 ||
 	    pb_runtime_start(d->rt, &sys_actor_def, &d->sys_args, &error) < 0) {
 		fprintf(stderr, "pillarboxd: cannot start the actors: %s\n", error);
+		return -1;
+	}
+	return 0;
+}
+
+/* The name in greetings and trace headers: the configured one, else the machine's. */
+static void resolve_hostname(struct daemon *d)
+{
+	if (d->cfg.hostname != NULL)
+		snprintf(d->hostname, sizeof(d->hostname), "%s", d->cfg.hostname);
+	else if (gethostname(d->hostname, sizeof(d->hostname)) < 0 || d->hostname[0] == '\0')
+		snprintf(d->hostname, sizeof(d->hostname), "localhost");
+}
+
+static int start_gateways(struct daemon *d)
+{
+	char *error = NULL;
+
+	if (smtp_server_start(d->rt, d->store, &d->cfg, d->hostname, &d->smtp, &error) < 0) {
+		fprintf(stderr, "pillarboxd: cannot listen: %s\n", error);
+		free(error);
 		return -1;
 	}
 	return 0;
@@ -271,7 +295,11 @@ static int run(struct daemon *d, sigset_t *signals)
 	if (open_logs(d) < 0 || open_store(d) < 0)
 		return 1;
 	d->rt = pb_runtime_create(d->cfg.node_name, NULL);
-	int rc = start_actors(d) == 0 && first_start(d) == 0 && start_control(d) == 0 ? 0 : 1;
+	resolve_hostname(d);
+	int rc = start_actors(d) == 0 && first_start(d) == 0 && start_control(d) == 0 &&
+			 start_gateways(d) == 0
+		 ? 0
+		 : 1;
 	if (rc == 0) {
 		pb_info("daemon", "event=ready version=%s data_dir=%s", PILLARBOX_VERSION,
 			d->cfg.data_dir);
@@ -280,6 +308,8 @@ static int run(struct daemon *d, sigset_t *signals)
 		sigwait(signals, &sig);
 		pb_info("daemon", "event=stopping signal=%d", sig);
 	}
+	/* stop accepting and let sessions finish what is in flight, then the actors */
+	smtp_server_stop(&d->smtp);
 	pb_bridge_stop(&d->bridge);
 	pb_runtime_destroy(&d->rt);
 	pb_store_close(&d->store);

@@ -333,6 +333,41 @@ static int on_user_lookup(struct pb_actor *a, void *state, struct pb_msg *m)
 	return 0;
 }
 
+static int on_rcpt_check(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct directory *d = state;
+	struct msg_dir_rcpt_check_req *q = &m->u.dir_rcpt_check_req;
+	struct pb_user_rec u;
+	struct pb_msg rep;
+	const char *error;
+
+	int local = pb_store_domain_exists(d->store, q->domain != NULL ? q->domain : "", &error);
+	if (local < 0)
+		return store_failed(a, m, error);
+	if (local == 0) {
+		pb_reply_status(a, m, PB_ERR_REFUSED, "not a local domain");
+		return 0;
+	}
+	memset(&u, 0, sizeof(u));
+	int found = directory_check_user(q->local != NULL ? q->local : "", &error) == 0
+			    ? pb_store_user_get(d->store, q->local, &u, &error)
+			    : 0;
+	if (found < 0)
+		return store_failed(a, m, error);
+	if (found == 0) {
+		pb_reply_status(a, m, PB_ERR_NOTFOUND, "no such user");
+		return 0;
+	}
+	pb_msg_init(&rep, MSG_DIR_RCPT_CHECK_REP);
+	rep.u.dir_rcpt_check_rep.error = xstrdup("");
+	rep.u.dir_rcpt_check_rep.user_id = u.id;
+	rep.u.dir_rcpt_check_rep.user = xstrdup(u.name);
+	pb_reply(a, m, &rep);
+	pb_msg_free(&rep);
+	pb_user_rec_free(&u);
+	return 0;
+}
+
 struct list_ctx {
 	struct directory *d;
 	const char *pattern;
@@ -498,6 +533,7 @@ static const struct pb_handler directory_handlers[] = {
 	{ MSG_DIR_USER_PASSWD_REQ, on_user_passwd },
 	{ MSG_DIR_USER_VERIFY_REQ, on_user_verify },
 	{ MSG_DIR_USER_LOOKUP_REQ, on_user_lookup },
+	{ MSG_DIR_RCPT_CHECK_REQ, on_rcpt_check },
 	{ MSG_DIR_USER_LIST_REQ, on_user_list },
 	{ MSG_DIR_USER_SHOW_REQ, on_user_show },
 	{ MSG_DIR_USER_COPY_REQ, on_user_copy },

@@ -1,0 +1,255 @@
+/*
+ * smtp-data.c: the DATA content decoder and the BDAT chunk reader.
+ * OWNS: the counters in the caller's struct. THREAD: one session.
+ *
+ * The DATA decoder is a small state machine over one octet of look-behind:
+ *   LINE_START --'.'--> DOT --CR--> DOT_CR --LF--> DONE
+ *   MID --CR--> CR --LF--> LINE_START (content "\r\n")
+ * Everything else is content. Only a real CR LF moves to LINE_START, so no bare LF or
+ * bare CR can make a following "." look like the terminator (SMTP smuggling). Bytes of a
+ * line that are neither CR nor LF are copied in runs, so a 20 MB body costs one pass and
+ * a few appends per line.
+ */
+#include "smtp-data.h"
+
+#include <string.h>
+
+enum data_state { DATA_LINE_START = 0, DATA_MID, DATA_CR, DATA_DOT, DATA_DOT_CR, DATA_DONE };
+
+static const struct smtp_reply reply_bare = {
+	550, "5.5.2", "Bare LF or CR in message is not allowed", false};
+static const struct smtp_reply reply_too_big = {
+	552, "5.3.4", "Message size exceeds fixed maximum message size", false};
+static const struct smtp_reply reply_line = {500, "5.5.2", "Line too long", false};
+
+const struct smtp_reply *smtp_data_status_reply(enum smtp_data_status status)
+{
+	switch (status) {
+	case SMTP_DATA_BARE_CR_LF:
+		return &reply_bare;
+	case SMTP_DATA_TOO_BIG:
+		return &reply_too_big;
+	case SMTP_DATA_LINE_TOO_LONG:
+		return &reply_line;
+	case SMTP_DATA_OK:
+		break;
+	}
+	return NULL;
+}
+
+/* ---- Content checks -------------------------------------------------------------------- */
+
+static void check_init(struct smtp_body_check *c, uint64_t max_size)
+{
+	memset(c, 0, sizeof(*c));
+	c->max_size = max_size;
+}
+
+static bool check_rejected(const struct smtp_body_check *c)
+{
+	return c->bare_cr_lf || c->too_big || c->line_too_long;
+}
+
+/* Counts n content octets of the current line (a CR LF ending it included); lines: apply
+ * the line length check (not for BINARYMIME). */
+static void check_add(struct smtp_body_check *c, size_t n, bool lines)
+{
+	c->size += n;
+	if (c->max_size > 0 && c->size > c->max_size)
+		c->too_big = true;
+	if (!lines)
+		return;
+	c->line_len += n;
+	if (c->line_len > SMTP_DATA_LINE_MAX)
+		c->line_too_long = true;
+}
+
+static enum smtp_data_status check_status(const struct smtp_body_check *c, bool pending_cr)
+{
+	if (c->bare_cr_lf || pending_cr)
+		return SMTP_DATA_BARE_CR_LF;
+	if (c->too_big)
+		return SMTP_DATA_TOO_BIG;
+	if (c->line_too_long)
+		return SMTP_DATA_LINE_TOO_LONG;
+	return SMTP_DATA_OK;
+}
+
+/*
+ * Counts n content octets and appends those that come before the first violation: nothing
+ * once the content is rejected, and a run that crosses the size or line limit is cut at
+ * the limit. So the output is the same prefix however the input was split. A caller that
+ * finds a bare CR or LF sets bare_cr_lf before passing that octet, which is then not
+ * written.
+ */
+static void content(struct smtp_body_check *c, const char *s, size_t n, bool lines,
+		    struct pb_buf *out)
+{
+	size_t ok = n;
+
+	if (check_rejected(c)) {
+		ok = 0;
+	} else {
+		if (c->max_size > 0 && c->size + n > c->max_size)
+			ok = (size_t)(c->max_size - c->size);
+		if (lines && c->line_len + n > SMTP_DATA_LINE_MAX &&
+		    SMTP_DATA_LINE_MAX - c->line_len < ok)
+			ok = SMTP_DATA_LINE_MAX - c->line_len;
+	}
+	if (ok > 0)
+		pb_buf_append(out, s, ok);
+	check_add(c, n, lines);
+}
+
+/* ---- DATA ------------------------------------------------------------------------------ */
+
+void smtp_data_init(struct smtp_data *d, uint64_t max_size)
+{
+	d->state = DATA_LINE_START;
+	check_init(&d->check, max_size);
+}
+
+/* Inside a line: a run of ordinary octets, a CR (wait for its LF) or a bare LF. */
+static size_t step_mid(struct smtp_data *d, const char *s, size_t n, struct pb_buf *out)
+{
+	size_t k = 0;
+
+	while (k < n && s[k] != '\r' && s[k] != '\n')
+		k++;
+	if (k > 0) {
+		content(&d->check, s, k, true, out);
+		return k;
+	}
+	if (s[0] == '\r') {
+		d->state = DATA_CR;
+		return 1;
+	}
+	d->check.bare_cr_lf = true; /* LF not after CR */
+	content(&d->check, s, 1, true, out);
+	return 1;
+}
+
+/* One step of the state machine at s[0..n), n >= 1. Returns the octets used; 0 only for a
+ * transition to DATA_MID, which then uses at least one. */
+static size_t data_step(struct smtp_data *d, const char *s, size_t n, struct pb_buf *out)
+{
+	switch (d->state) {
+	case DATA_MID:
+		return step_mid(d, s, n, out);
+	case DATA_LINE_START:
+		d->state = s[0] == '.' ? DATA_DOT : DATA_MID;
+		return s[0] == '.' ? 1 : 0;
+	case DATA_CR:
+		d->state = DATA_MID;
+		if (s[0] == '\n') {
+			content(&d->check, "\r\n", 2, true, out);
+			d->check.line_len = 0;
+			d->state = DATA_LINE_START;
+			return 1;
+		}
+		d->check.bare_cr_lf = true; /* CR not before LF */
+		content(&d->check, "\r", 1, true, out);
+		return 0;
+	case DATA_DOT:
+		/* ".." is an escaped dot, "." then text loses its dot (RFC 5321 4.5.2). */
+		d->state = s[0] == '\r' ? DATA_DOT_CR : DATA_MID;
+		return s[0] == '\r' ? 1 : 0;
+	case DATA_DOT_CR:
+		if (s[0] == '\n') {
+			d->state = DATA_DONE;
+			return 1;
+		}
+		d->state = DATA_MID;
+		d->check.bare_cr_lf = true; /* ".\r" then not LF */
+		content(&d->check, "\r", 1, true, out);
+		return 0;
+	}
+	PANIC("smtp-data: bad state %d", d->state);
+}
+
+int smtp_data_feed(struct smtp_data *d, const void *data, size_t len, struct pb_buf *out,
+		   size_t *consumed_r)
+{
+	const char *s = data;
+	size_t i = 0;
+
+	while (i < len && d->state != DATA_DONE)
+		i += data_step(d, s + i, len - i, out);
+	*consumed_r = i;
+	return d->state == DATA_DONE ? 1 : 0;
+}
+
+enum smtp_data_status smtp_data_status(const struct smtp_data *d)
+{
+	return check_status(&d->check, false);
+}
+
+uint64_t smtp_data_size(const struct smtp_data *d)
+{
+	return d->check.size;
+}
+
+/* ---- BDAT ------------------------------------------------------------------------------ */
+
+void smtp_bdat_init(struct smtp_bdat *b, uint64_t max_size, bool binary)
+{
+	memset(b, 0, sizeof(*b));
+	check_init(&b->check, max_size);
+	b->binary = binary;
+}
+
+void smtp_bdat_chunk(struct smtp_bdat *b, uint64_t size, bool last)
+{
+	b->remaining = size;
+	b->last = last;
+}
+
+/* Content of a text (not BINARYMIME) chunk piece: CR LF ends a line (the pair may
+ * straddle chunks), any other CR or LF is bare. Written in runs, like DATA. */
+static void bdat_text(struct smtp_bdat *b, const char *s, size_t n, struct pb_buf *out)
+{
+	struct smtp_body_check *c = &b->check;
+
+	for (size_t k = 0; k < n;) {
+		if (b->prev_cr) {
+			b->prev_cr = false;
+			if (s[k] == '\n') {
+				content(c, s + k++, 1, true, out);
+				c->line_len = 0;
+				continue;
+			}
+			c->bare_cr_lf = true; /* CR not before LF */
+		}
+		size_t run = 0;
+		while (k + run < n && s[k + run] != '\r' && s[k + run] != '\n')
+			run++;
+		if (run == 0) {
+			if (s[k] == '\r')
+				b->prev_cr = true;
+			else
+				c->bare_cr_lf = true; /* LF not after CR */
+			run = 1;
+		}
+		content(c, s + k, run, true, out);
+		k += run;
+	}
+}
+
+int smtp_bdat_feed(struct smtp_bdat *b, const void *data, size_t len, struct pb_buf *out,
+		   size_t *consumed_r)
+{
+	size_t n = (uint64_t)len < b->remaining ? len : (size_t)b->remaining;
+
+	if (b->binary)
+		content(&b->check, data, n, false, out);
+	else
+		bdat_text(b, data, n, out);
+	b->remaining -= n;
+	*consumed_r = n;
+	return b->remaining == 0 ? 1 : 0;
+}
+
+enum smtp_data_status smtp_bdat_status(const struct smtp_bdat *b)
+{
+	return check_status(&b->check, b->last && b->remaining == 0 && b->prev_cr);
+}

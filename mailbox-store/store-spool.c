@@ -1,0 +1,191 @@
+/*
+ * store-spool.c: the incoming spool — messages accepted by SMTP and not yet delivered.
+ * Key: [u64 spool id BE]. Value v1: [u8 1][str sender][u64 received_ms][u64 size]
+ * [32 raw body hash][u32 n][n x (str rcpt, u64 user id)].
+ * OWNS: the spool column family; the id sequence (s->spool_next).
+ * THREAD: any; puts are independent, a given entry is iterated and removed by one actor.
+ *
+ * Why ids start from the wall clock: a dedupe key is "spool id:recipient", so an id must
+ * never come back, not even after the spool has drained and the daemon restarted. Seeding
+ * with max(last id on disk + 1, now_ms << 20) guarantees that without a synced counter write
+ * per message.
+ */
+#include "store-internal.h"
+
+#include <openssl/sha.h>
+#include <time.h>
+
+void pb_spool_rec_free(struct pb_spool_rec *r)
+{
+	free(r->sender);
+	for (size_t i = 0; i < r->n_rcpts; i++)
+		free(r->rcpts[i]);
+	free(r->rcpts);
+	free(r->rcpt_ids);
+	memset(r, 0, sizeof(*r));
+}
+
+static uint64_t spool_last_on_disk(struct pb_store *s)
+{
+	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, s->ropt, s->cf[STORE_CF_SPOOL]);
+	uint64_t last = 0;
+	size_t klen;
+
+	rocksdb_iter_seek_to_last(it);
+	if (rocksdb_iter_valid(it)) {
+		const char *k = rocksdb_iter_key(it, &klen);
+		if (klen == 8)
+			last = store_be64_get((const uint8_t *)k);
+	}
+	rocksdb_iter_destroy(it);
+	return last;
+}
+
+static uint64_t spool_next_id(struct pb_store *s)
+{
+	uint64_t cur = atomic_load(&s->spool_next);
+	if (cur == 0) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		uint64_t now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+		uint64_t seed = now_ms << 20, last = spool_last_on_disk(s);
+		if (last >= seed)
+			seed = last + 1;
+		atomic_compare_exchange_strong(&s->spool_next, &cur, seed);
+	}
+	return atomic_fetch_add(&s->spool_next, 1);
+}
+
+static void spool_encode(const struct pb_spool_rec *r, const uint8_t raw[32], struct pb_buf *v)
+{
+	store_enc_u8(v, STORE_V1);
+	store_enc_str(v, r->sender != NULL ? r->sender : "");
+	store_enc_u64(v, (uint64_t)r->received_ms);
+	store_enc_u64(v, r->size);
+	pb_buf_append(v, raw, 32);
+	store_enc_u32(v, (uint32_t)r->n_rcpts);
+	for (size_t i = 0; i < r->n_rcpts; i++) {
+		store_enc_str(v, r->rcpts[i]);
+		store_enc_u64(v, r->rcpt_ids[i]);
+	}
+}
+
+int pb_store_spool_put(struct pb_store *s, const void *body, size_t len, struct pb_spool_rec *rec,
+		       const char **error_r)
+{
+	uint8_t raw[32], key[8];
+	struct pb_buf v;
+
+	if (rec->n_rcpts == 0 || rec->n_rcpts > PB_SPOOL_MAX_RCPTS)
+		return store_fail(error_r, "spool: 1 to %d recipients", PB_SPOOL_MAX_RCPTS);
+	SHA256(body, len, raw);
+	rec->size = len;
+	rec->id = spool_next_id(s);
+	store_be64_put(key, rec->id);
+	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+	pthread_rwlock_rdlock(&s->gc_lock);
+	int ret = store_blob_exists(s, raw, error_r);
+	pb_buf_init(&v);
+	if (ret == 0) {
+		store_enc_u8(&v, STORE_V1);
+		pb_buf_append(&v, body, len);
+		rocksdb_writebatch_put_cf(b, s->cf[STORE_CF_BLOBS], (const char *)raw, 32, v.data, v.len);
+		pb_buf_reset(&v);
+	}
+	if (ret >= 0) {
+		store_refcount_merge(b, s, raw, 1, s->gc_epoch);
+		spool_encode(rec, raw, &v);
+		rocksdb_writebatch_put_cf(b, s->cf[STORE_CF_SPOOL], (const char *)key, 8, v.data, v.len);
+		ret = store_write(s, b, error_r);
+	}
+	pthread_rwlock_unlock(&s->gc_lock);
+	pb_buf_deinit(&v);
+	rocksdb_writebatch_destroy(b);
+	if (ret == 0)
+		store_hex_from_raw(raw, rec->blob_key);
+	return ret < 0 ? -1 : 0;
+}
+
+static int spool_decode(const void *key, size_t klen, const void *val, size_t vlen,
+			struct pb_spool_rec *r)
+{
+	struct store_rd rd;
+	uint8_t raw[32];
+
+	memset(r, 0, sizeof(*r));
+	if (klen != 8)
+		return -1;
+	r->id = store_be64_get(key);
+	store_rd_init(&rd, val, vlen);
+	if (store_rd_u8(&rd) != STORE_V1)
+		return -1;
+	r->sender = store_rd_str(&rd);
+	r->received_ms = (int64_t)store_rd_u64(&rd);
+	r->size = store_rd_u64(&rd);
+	store_rd_bytes(&rd, raw, 32);
+	uint32_t n = store_rd_u32(&rd);
+	if (rd.bad || n > PB_SPOOL_MAX_RCPTS) {
+		pb_spool_rec_free(r);
+		return -1;
+	}
+	r->rcpts = xcalloc(n, sizeof(char *));
+	r->rcpt_ids = xcalloc(n, sizeof(uint64_t));
+	for (r->n_rcpts = 0; r->n_rcpts < n; r->n_rcpts++) {
+		r->rcpts[r->n_rcpts] = store_rd_str(&rd);
+		r->rcpt_ids[r->n_rcpts] = store_rd_u64(&rd);
+	}
+	store_hex_from_raw(raw, r->blob_key);
+	if (!store_rd_ok(&rd) || r->sender == NULL) {
+		pb_spool_rec_free(r);
+		return -1;
+	}
+	return 0;
+}
+
+int pb_store_spool_iter(struct pb_store *s, int (*cb)(const struct pb_spool_rec *r, void *ctx),
+			void *ctx, const char **error_r)
+{
+	struct store_iter it;
+	size_t klen, vlen;
+
+	store_iter_prefix(s, STORE_CF_SPOOL, "", 0, &it);
+	for (; store_iter_valid(&it); rocksdb_iter_next(it.it)) {
+		struct pb_spool_rec r;
+		const char *k = rocksdb_iter_key(it.it, &klen);
+		const char *v = rocksdb_iter_value(it.it, &vlen);
+		if (spool_decode(k, klen, v, vlen, &r) < 0) {
+			store_iter_finish(&it, NULL);
+			return store_fail(error_r, "spool: a corrupt record");
+		}
+		int stop = cb(&r, ctx);
+		pb_spool_rec_free(&r);
+		if (stop)
+			break;
+	}
+	return store_iter_finish(&it, error_r);
+}
+
+int pb_store_spool_done(struct pb_store *s, uint64_t id, const char **error_r)
+{
+	uint8_t key[8];
+	struct pb_buf v;
+	struct pb_spool_rec r;
+
+	store_be64_put(key, id);
+	pb_buf_init(&v);
+	int found = store_get(s, STORE_CF_SPOOL, key, 8, &v, error_r);
+	if (found <= 0 || spool_decode(key, 8, v.data, v.len, &r) < 0) {
+		pb_buf_deinit(&v);
+		return found <= 0 ? found : store_fail(error_r, "spool: a corrupt record");
+	}
+	pb_buf_deinit(&v);
+	uint8_t raw[32];
+	store_hex_to_raw(r.blob_key, raw);
+	pb_spool_rec_free(&r);
+	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+	rocksdb_writebatch_delete_cf(b, s->cf[STORE_CF_SPOOL], (const char *)key, 8);
+	store_refcount_merge(b, s, raw, -1, 0);
+	int ret = store_write(s, b, error_r);
+	rocksdb_writebatch_destroy(b);
+	return ret < 0 ? -1 : 1;
+}

@@ -12,6 +12,7 @@
 #include "pb-log.h"
 #include "pb-runtime.h"
 #include "pillarbox-paths.h"
+#include "pop3-server.h"
 #include "smtp-server.h"
 #include "spool-actor.h"
 #include "store.h"
@@ -39,6 +40,7 @@ struct daemon {
 	struct pb_runtime *rt;
 	struct pb_bridge *bridge;
 	struct smtp_server *smtp;
+	struct pop3_server *pop3;
 	char hostname[256];
 	struct sys_actor_args sys_args;
 	char store_dir[PATH_MAX];
@@ -243,7 +245,8 @@ static int start_gateways(struct daemon *d)
 {
 	char *error = NULL;
 
-	if (smtp_server_start(d->rt, d->store, &d->cfg, d->hostname, &d->smtp, &error) < 0) {
+	if (smtp_server_start(d->rt, d->store, &d->cfg, d->hostname, &d->smtp, &error) < 0 ||
+	    pop3_server_start(d->rt, d->store, &d->cfg, d->hostname, &d->pop3, &error) < 0) {
 		fprintf(stderr, "pillarboxd: cannot listen: %s\n", error);
 		free(error);
 		return -1;
@@ -310,6 +313,7 @@ static int run(struct daemon *d, sigset_t *signals)
 	}
 	/* stop accepting and let sessions finish what is in flight, then the actors */
 	smtp_server_stop(&d->smtp);
+	pop3_server_stop(&d->pop3);
 	pb_bridge_stop(&d->bridge);
 	pb_runtime_destroy(&d->rt);
 	pb_store_close(&d->store);

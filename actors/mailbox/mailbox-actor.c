@@ -20,8 +20,16 @@ struct watcher {
 	char *addr;
 };
 
+struct lock {
+	uint64_t user_id;
+	char *holder;
+	uint64_t expires_ms;
+};
+
 struct mailbox_shard {
 	struct pb_store *store;
+	struct lock *locks; /* maildrop locks (POP3), in memory: a restart frees them all */
+	size_t n_locks;
 	uint64_t *ready_users; /* sorted ids whose folders exist */
 	size_t n_ready;
 	struct watcher *watchers;
@@ -42,6 +50,9 @@ static void mb_deinit(struct pb_actor *a, void *state)
 	for (size_t i = 0; i < s->n_watchers; i++)
 		free(s->watchers[i].addr);
 	free(s->watchers);
+	for (size_t i = 0; i < s->n_locks; i++)
+		free(s->locks[i].holder);
+	free(s->locks);
 	free(s->ready_users);
 	free(s);
 }
@@ -310,7 +321,38 @@ static int on_watch(struct pb_actor *a, void *state, struct pb_msg *m)
 	return 0;
 }
 
+/* Takes or releases the maildrop lock of a user. A lock past its expiry may be taken over. */
+static int on_lock(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct mailbox_shard *s = state;
+	struct msg_mbox_lock_req *q = &m->u.mbox_lock_req;
+	uint64_t now = pb_runtime_now_ms(pb_actor_runtime(a));
+	size_t i = 0;
+
+	while (i < s->n_locks && s->locks[i].user_id != q->user_id)
+		i++;
+	if (i < s->n_locks && strcmp(s->locks[i].holder, q->holder) != 0 &&
+	    s->locks[i].expires_ms > now) {
+		pb_reply_status(a, m, q->on ? PB_ERR_EXISTS : PB_ERR_NOTFOUND,
+				"the maildrop is locked by another session");
+		return 0;
+	}
+	if (i < s->n_locks) {
+		free(s->locks[i].holder);
+		s->locks[i] = s->locks[--s->n_locks];
+	}
+	if (q->on) {
+		s->locks = xrealloc(s->locks, sizeof(*s->locks) * (s->n_locks + 1));
+		s->locks[s->n_locks].user_id = q->user_id;
+		s->locks[s->n_locks].holder = xstrdup(q->holder);
+		s->locks[s->n_locks++].expires_ms = now + (q->ttl_ms ? q->ttl_ms : 3600000);
+	}
+	pb_reply_status(a, m, PB_OK, "");
+	return 0;
+}
+
 static const struct pb_handler mailbox_handlers[] = {
+	{ MSG_MBOX_LOCK_REQ, on_lock },
 	{ MSG_MBOX_APPEND_REQ, on_append },   { MSG_MBOX_LIST_REQ, on_list },
 	{ MSG_MBOX_FLAGS_REQ, on_flags },     { MSG_MBOX_EXPUNGE_REQ, on_expunge },
 	{ MSG_MBOX_PURGE_REQ, on_purge },     { MSG_MBOX_WATCH_REQ, on_watch },

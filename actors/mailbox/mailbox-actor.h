@@ -5,7 +5,7 @@
  * OWNS: every user's folders, messages, flags, UIDs and counters in the store (all writes to a
  * user's mail go through its owner), and the watcher lists.
  * THREAD: each shard's own actor thread.
- * MESSAGES handled: MBOX_{APPEND,LIST,FLAGS,EXPUNGE,PURGE,WATCH}_REQ. Sends MBOX_CHANGED_EVT
+ * MESSAGES handled: MBOX_{APPEND,LIST,FLAGS,EXPUNGE,PURGE,WATCH,LOCK}_REQ. Sends MBOX_CHANGED_EVT
  * to watchers after each change.
  */
 #ifndef MAILBOX_ACTOR_H

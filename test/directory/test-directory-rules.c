@@ -1,0 +1,119 @@
+/*
+ * test-directory-rules.c: username, password and domain syntax; bulk CSV lines; password
+ * hashing and verification.
+ */
+#include "directory-password.h"
+#include "directory-rules.h"
+#include "pb-alloc.h"
+#include "pb-test.h"
+
+static void test_usernames(void)
+{
+	static const char *const good[] = { "a", "alice", "Bob.Smith", "x_y-z", "0123456789",
+					    "abcdefghijklmnopqrstuvwxyz012345" };
+	static const char *const bad[] = { "", "with space", "tab\there", "a@b", "ümlaut",
+					   "abcdefghijklmnopqrstuvwxyz0123456", "semi;colon",
+					   "slash/", "quote\"" };
+	const char *error;
+
+	for (size_t i = 0; i < PB_N_ELEMENTS(good); i++) {
+		if (directory_check_user(good[i], &error) != 0) {
+			fprintf(stderr, "  good name refused: %s (%s)\n", good[i], error);
+			CHECK(!"good name");
+		}
+	}
+	for (size_t i = 0; i < PB_N_ELEMENTS(bad); i++) {
+		if (directory_check_user(bad[i], &error) == 0) {
+			fprintf(stderr, "  bad name accepted: %s\n", bad[i]);
+			CHECK(!"bad name");
+		}
+	}
+}
+
+static void test_passwords(void)
+{
+	const char *error;
+	char long_pw[130];
+
+	CHECK(directory_check_password("abcde", 5, &error) == 0);
+	CHECK(directory_check_password("abcd", 5, &error) == -1);
+	CHECK(strstr(error, "shorter than 5") != NULL);
+	CHECK(directory_check_password("abcd", 3, &error) == 0);
+	CHECK(directory_check_password("has space", 5, &error) == -1);
+	CHECK(directory_check_password("tab\tinside", 5, &error) == -1);
+	CHECK(directory_check_password("ünïcödé-ok", 5, &error) == 0);
+	memset(long_pw, 'x', 129);
+	long_pw[129] = '\0';
+	CHECK(directory_check_password(long_pw, 5, &error) == -1);
+	long_pw[128] = '\0';
+	CHECK(directory_check_password(long_pw, 5, &error) == 0);
+}
+
+static void test_domains(void)
+{
+	const char *error;
+	CHECK(directory_check_domain("example.com", &error) == 0);
+	CHECK(directory_check_domain("localhost", &error) == 0);
+	CHECK(directory_check_domain("a-b.c0", &error) == 0);
+	CHECK(directory_check_domain("", &error) == -1);
+	CHECK(directory_check_domain("-a.com", &error) == -1);
+	CHECK(directory_check_domain("a-.com", &error) == -1);
+	CHECK(directory_check_domain("a..com", &error) == -1);
+	CHECK(directory_check_domain("a_b.com", &error) == -1);
+	CHECK(directory_check_domain(".com", &error) == -1);
+}
+
+static void test_lower(void)
+{
+	char out[8];
+	directory_lower("AbC.dE", out, sizeof(out));
+	CHECK_STR(out, "abc.de");
+	directory_lower("ABCDEFGHIJ", out, sizeof(out));
+	CHECK_STR(out, "abcdefg");
+}
+
+static void test_csv_lines(void)
+{
+	char l1[] = "alice,secret1\r\n", l2[] = "  # comment", l3[] = "   ", l4[] = "nocomma";
+	char l5[] = " bob , pw2 ", l6[] = "a,b,c";
+	char *user, *pw;
+	const char *error;
+
+	CHECK(directory_parse_csv_line(l1, &user, &pw, &error) == 1);
+	CHECK_STR(user, "alice");
+	CHECK_STR(pw, "secret1");
+	CHECK(directory_parse_csv_line(l2, &user, &pw, &error) == 0);
+	CHECK(directory_parse_csv_line(l3, &user, &pw, &error) == 0);
+	CHECK(directory_parse_csv_line(l4, &user, &pw, &error) == -1);
+	CHECK(directory_parse_csv_line(l5, &user, &pw, &error) == 1);
+	CHECK_STR(user, "bob");
+	CHECK_STR(pw, "pw2");
+	CHECK(directory_parse_csv_line(l6, &user, &pw, &error) == -1);
+}
+
+static void test_hash_and_verify(void)
+{
+	const char *error;
+	char *h1 = directory_password_hash("correct horse", &error);
+	char *h2 = directory_password_hash("correct horse", &error);
+
+	REQUIRE(h1 != NULL && h2 != NULL);
+	CHECK(strncmp(h1, "$y$", 3) == 0);
+	CHECK(strcmp(h1, h2) != 0); /* fresh salt each time */
+	CHECK(directory_password_verify("correct horse", h1));
+	CHECK(directory_password_verify("correct horse", h2));
+	CHECK(!directory_password_verify("correct horsE", h1));
+	CHECK(!directory_password_verify("", h1));
+	CHECK(!directory_password_verify("correct horse", NULL));
+	CHECK(!directory_password_verify("x", "not a hash"));
+	free(h1);
+	free(h2);
+}
+
+static const struct pb_test_case cases[] = {
+	{ "usernames", test_usernames },   { "passwords", test_passwords },
+	{ "domains", test_domains },       { "lower", test_lower },
+	{ "csv_lines", test_csv_lines },   { "hash_and_verify", test_hash_and_verify },
+};
+
+PB_TEST_MAIN(cases)

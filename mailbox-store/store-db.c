@@ -161,6 +161,7 @@ static void store_free(struct pb_store *s)
 	}
 	free(s->extra_cf);
 	rocksdb_writeoptions_destroy(s->wopt_sync);
+	rocksdb_writeoptions_destroy(s->wopt_lazy);
 	rocksdb_readoptions_destroy(s->ropt);
 	pthread_mutex_destroy(&s->users_lock);
 	pthread_mutex_destroy(&s->counters_lock);
@@ -179,6 +180,7 @@ int pb_store_open(const char *dir, const struct pb_store_options *opts,
 	s->dir = xstrdup(dir);
 	s->wopt_sync = rocksdb_writeoptions_create();
 	rocksdb_writeoptions_set_sync(s->wopt_sync, 1);
+	s->wopt_lazy = rocksdb_writeoptions_create();
 	s->ropt = rocksdb_readoptions_create();
 	pthread_mutex_init(&s->users_lock, NULL);
 	pthread_mutex_init(&s->counters_lock, NULL);
@@ -258,6 +260,16 @@ int store_write(struct pb_store *s, rocksdb_writebatch_t *b, const char **error_
 	char *err = NULL;
 
 	rocksdb_write(s->db, s->wopt_sync, b, &err);
+	if (err != NULL)
+		return store_fail_rocks(error_r, "write", err);
+	return 0;
+}
+
+int store_write_lazy(struct pb_store *s, rocksdb_writebatch_t *b, const char **error_r)
+{
+	char *err = NULL;
+
+	rocksdb_write(s->db, s->wopt_lazy, b, &err);
 	if (err != NULL)
 		return store_fail_rocks(error_r, "write", err);
 	return 0;

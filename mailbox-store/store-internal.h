@@ -50,6 +50,7 @@ struct pb_store {
 	rocksdb_column_family_handle_t **extra_cf;
 	size_t n_extra_cf;
 	rocksdb_writeoptions_t *wopt_sync;
+	rocksdb_writeoptions_t *wopt_lazy;
 	rocksdb_readoptions_t *ropt;
 	char *dir;
 	/* Serialises read-modify-write of users (put, rename, delete) and counters. */
@@ -75,6 +76,9 @@ int store_fail_rocks(const char **error_r, const char *what, char *err);
 
 /* Writes the batch with sync=true (WAL fsync). Returns 0 / -1. */
 int store_write(struct pb_store *s, rocksdb_writebatch_t *b, const char **error_r);
+/* Writes the batch without waiting for the WAL fsync (see pb_store_msg_append_ex for when
+ * that is safe). Returns 0 / -1. */
+int store_write_lazy(struct pb_store *s, rocksdb_writebatch_t *b, const char **error_r);
 /* Gets one value into *out (reset first). Returns 1 found, 0 not found, -1 error. */
 int store_get(struct pb_store *s, enum store_cf cf, const void *key, size_t klen,
 	      struct pb_buf *out, const char **error_r);

@@ -178,7 +178,7 @@ static int store_append_check(const struct pb_msg_rec *rec, const char *dk, uint
 /* Builds and writes the append batch; the folder is read, the GC lock held shared. */
 static int store_append_write(struct pb_store *s, uint64_t user_id, struct pb_folder_rec *f,
 			      struct pb_msg_rec *rec, const uint8_t raw[32], const char *dk,
-			      const char **error_r)
+			      bool sync, const char **error_r)
 {
 	int ret = store_blob_exists(s, raw, error_r);
 
@@ -198,13 +198,20 @@ static int store_append_write(struct pb_store *s, uint64_t user_id, struct pb_fo
 	store_refcount_merge(b, s, raw, 1, 0);
 	if (dk != NULL)
 		store_dedupe_write(b, s, user_id, dk, f->id, rec);
-	ret = store_write(s, b, error_r);
+	ret = sync ? store_write(s, b, error_r) : store_write_lazy(s, b, error_r);
 	rocksdb_writebatch_destroy(b);
 	return ret;
 }
 
 int pb_store_msg_append(struct pb_store *s, uint64_t user_id, uint32_t folder_id,
 			struct pb_msg_rec *rec, const char *dedupe_key, const char **error_r)
+{
+	return pb_store_msg_append_ex(s, user_id, folder_id, rec, dedupe_key, true, error_r);
+}
+
+int pb_store_msg_append_ex(struct pb_store *s, uint64_t user_id, uint32_t folder_id,
+			   struct pb_msg_rec *rec, const char *dedupe_key, bool sync,
+			   const char **error_r)
 {
 	struct pb_folder_rec f;
 	uint8_t raw[32];
@@ -221,7 +228,7 @@ int pb_store_msg_append(struct pb_store *s, uint64_t user_id, uint32_t folder_id
 	if (ret <= 0)
 		return ret < 0 ? -1 : store_fail(error_r, "store: no folder %u", folder_id);
 	pthread_rwlock_rdlock(&s->gc_lock);
-	ret = store_append_write(s, user_id, &f, rec, raw, dedupe_key, error_r);
+	ret = store_append_write(s, user_id, &f, rec, raw, dedupe_key, sync, error_r);
 	pthread_rwlock_unlock(&s->gc_lock);
 	pb_folder_rec_free(&f);
 	return ret;

@@ -185,7 +185,7 @@ int pb_store_spool_done(struct pb_store *s, uint64_t id, const char **error_r)
 	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
 	rocksdb_writebatch_delete_cf(b, s->cf[STORE_CF_SPOOL], (const char *)key, 8);
 	store_refcount_merge(b, s, raw, -1, 0);
-	int ret = store_write(s, b, error_r);
+	int ret = store_write_lazy(s, b, error_r);
 	rocksdb_writebatch_destroy(b);
 	return ret < 0 ? -1 : 1;
 }

@@ -242,6 +242,15 @@ struct pb_msg_rec {
  * when the folder or the body does not exist). */
 int pb_store_msg_append(struct pb_store *s, uint64_t user_id, uint32_t folder_id,
 			struct pb_msg_rec *rec, const char *dedupe_key, const char **error_r);
+/* pb_store_msg_append, with the WAL fsync optional. sync=false is for a delivery whose
+ * durability rests on an earlier synced record that is removed only after this write (the
+ * spool entry): RocksDB recovers the WAL as a prefix (point-in-time recovery), so if the later
+ * removal survives a crash this append survives too, and if it does not, the entry is delivered
+ * again and the dedupe key makes the replay exact. Never for a write acknowledged to a
+ * client by itself. */
+int pb_store_msg_append_ex(struct pb_store *s, uint64_t user_id, uint32_t folder_id,
+			   struct pb_msg_rec *rec, const char *dedupe_key, bool sync,
+			   const char **error_r);
 /* All messages of a folder by uid. *recs_r is an array of *n_r (NULL when 0); free with
  * pb_msg_recs_free. Returns 0 / -1. */
 int pb_store_msg_list(struct pb_store *s, uint64_t user_id, uint32_t folder_id,
@@ -311,8 +320,10 @@ int pb_store_spool_put(struct pb_store *s, const void *body, size_t len, struct 
  * returns nonzero to stop. Returns 0 / -1. */
 int pb_store_spool_iter(struct pb_store *s, int (*cb)(const struct pb_spool_rec *r, void *ctx),
 			void *ctx, const char **error_r);
-/* Removes a delivered spool entry and drops its body reference, in one synced batch (which
- * also makes every earlier write durable). Returns 1 removed, 0 absent, -1 error. */
+/* Removes a delivered spool entry and drops its body reference, in one batch that is NOT
+ * synced: losing it in a crash only means delivering the entry again, which the dedupe keys
+ * make exact; and the WAL being recovered as a prefix, it never survives without the appends
+ * written before it. Returns 1 removed, 0 absent, -1 error. */
 int pb_store_spool_done(struct pb_store *s, uint64_t id, const char **error_r);
 
 #endif

@@ -30,7 +30,7 @@
 #define PILLARBOX_VERSION "0.1.0"
 #define BOOTSTRAP_TIMEOUT_MS 10000
 #define BRIDGE_TIMEOUT_MS 120000
-#define SPOOL_SHARDS 4
+#define SPOOL_SHARDS 8
 
 static const char *const cli_owners[] = { "directory", "sys", NULL };
 

@@ -159,8 +159,9 @@ static int on_append(struct pb_actor *a, void *state, struct pb_msg *m)
 	rec.internal_date_ms = q->internal_date_ms;
 	rec.size = q->size;
 	snprintf(rec.blob_key, sizeof(rec.blob_key), "%s", q->blob_key ? q->blob_key : "");
-	int rc = pb_store_msg_append(s->store, q->user_id, f.id, &rec,
-				     q->dedupe_key && *q->dedupe_key ? q->dedupe_key : NULL, &error);
+	int rc = pb_store_msg_append_ex(s->store, q->user_id, f.id, &rec,
+					q->dedupe_key && *q->dedupe_key ? q->dedupe_key : NULL, !q->lazy,
+					&error);
 	if (rc < 0) {
 		pb_folder_rec_free(&f);
 		return store_failed(a, m, error);

@@ -67,6 +67,7 @@ static void send_append(struct pb_actor *a, struct spool_shard *s, struct delive
 	q->blob_key = xstrdup(d->rec.blob_key);
 	snprintf(dedupe, sizeof(dedupe), "spool:%llu:%zu", (unsigned long long)d->rec.id, i);
 	q->dedupe_key = xstrdup(dedupe);
+	q->lazy = 1; /* the synced spool entry outlives it: see pb_store_msg_append_ex */
 	d->sent_ms[i] = pb_runtime_now_ms(pb_actor_runtime(a));
 	if (pb_send(pb_actor_runtime(a), NULL, &m, &error) < 0) {
 		d->sent_ms[i] = 1; /* long ago: the tick resends it */

@@ -209,12 +209,19 @@ int pb_cast(struct pb_runtime *rt, const char *to, struct pb_msg *m, const char 
 	return pb_send(rt, to, m, error_r);
 }
 
-int pb_sock_recv_msg(nng_socket sock, int timeout_ms, struct pb_msg *m_r, atomic_uint_fast64_t *bad)
+int pb_sock_recv_msg(nng_socket sock, int timeout_ms, struct pb_msg *m_r, atomic_uint_fast64_t *bad,
+		     int *timeout_set)
 {
 	nng_msg *nm;
 	const char *error;
 
-	nng_socket_set_ms(sock, NNG_OPT_RECVTIMEO, timeout_ms < 0 ? NNG_DURATION_INFINITE : timeout_ms);
+	if (timeout_ms < 0)
+		timeout_ms = NNG_DURATION_INFINITE;
+	if (timeout_set == NULL || *timeout_set != timeout_ms) {
+		nng_socket_set_ms(sock, NNG_OPT_RECVTIMEO, timeout_ms);
+		if (timeout_set != NULL)
+			*timeout_set = timeout_ms;
+	}
 	for (;;) {
 		int rc = nng_recvmsg(sock, &nm, 0);
 		if (rc == NNG_ETIMEDOUT || rc == NNG_EAGAIN)
@@ -281,7 +288,7 @@ int pb_call(struct pb_caller *c, const char *to, struct pb_msg *req, struct pb_m
 			*error_r = "timed out";
 			return -1;
 		}
-		int rc = pb_sock_recv_msg(c->sock, (int)(deadline - now), rep_r, NULL);
+		int rc = pb_sock_recv_msg(c->sock, (int)(deadline - now), rep_r, NULL, NULL);
 		if (rc < 0) {
 			*error_r = "reply port closed";
 			return -1;
@@ -335,6 +342,7 @@ int pb_runtime_start(struct pb_runtime *rt, const struct pb_actor_def *def, void
 	a->rt = rt;
 	a->def = *def;
 	a->arg = arg;
+	a->recv_timeout = -2;
 	snprintf(a->name, sizeof(a->name), "%s", def->name);
 	a->def.name = a->name; /* the caller's name buffer may be temporary */
 	if (build_handler_index(a, error_r) < 0) {
@@ -417,6 +425,7 @@ struct pb_inbox {
 	char addr[PB_ADDR_MAX];
 	nng_socket sock;
 	int fd;
+	int recv_timeout;
 	atomic_uint_fast64_t bad;
 };
 
@@ -427,6 +436,7 @@ int pb_inbox_open(struct pb_runtime *rt, const char *name, uint32_t size, struct
 	char url[256];
 
 	in->rt = rt;
+	in->recv_timeout = -2; /* unknown: the first receive sets it */
 	snprintf(in->addr, sizeof(in->addr), "%s", name);
 	pb_runtime_url(rt, name, url, sizeof(url));
 	if (nng_pull0_open(&in->sock) != 0 || nng_listen(in->sock, url, NULL, 0) != 0 ||
@@ -459,5 +469,5 @@ int pb_inbox_fd(struct pb_inbox *in)
 
 int pb_inbox_recv(struct pb_inbox *in, struct pb_msg *m_r, int timeout_ms)
 {
-	return pb_sock_recv_msg(in->sock, timeout_ms, m_r, &in->bad);
+	return pb_sock_recv_msg(in->sock, timeout_ms, m_r, &in->bad, &in->recv_timeout);
 }

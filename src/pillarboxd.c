@@ -31,6 +31,7 @@
 #define BOOTSTRAP_TIMEOUT_MS 10000
 #define BRIDGE_TIMEOUT_MS 120000
 #define SPOOL_SHARDS 8
+#define AUTH_SHARDS 2
 
 static const char *const cli_owners[] = { "directory", "sys", NULL };
 
@@ -223,6 +224,7 @@ static int start_actors(struct daemon *d)
 	d->sys_args.started_ms = pb_clock_monotonic_ms(NULL);
 	d->sys_args.version = PILLARBOX_VERSION;
 	if (pb_runtime_start(d->rt, &directory_actor_def, d->store, &error) < 0 ||
+	    auth_actors_start(d->rt, d->store, AUTH_SHARDS, &error) < 0 ||
 	    mailbox_actors_start(d->rt, d->store, d->cfg.mailbox_shards, &error) < 0 ||
 	    spool_actors_start(d->rt, d->store, SPOOL_SHARDS, &error) < 0 ||
 	    pb_runtime_start(d->rt, &sys_actor_def, &d->sys_args, &error) < 0) {

@@ -12,6 +12,7 @@
 
 #include <cjson/cJSON.h>
 #include <fnmatch.h>
+#include <stdio.h>
 #include <string.h>
 
 #define DIRECTORY_PURGE_TIMEOUT_MS 60000
@@ -531,7 +532,6 @@ static const struct pb_handler directory_handlers[] = {
 	{ MSG_DIR_USER_DEL_REQ, on_user_del },
 	{ MSG_DIR_USER_RENAME_REQ, on_user_rename },
 	{ MSG_DIR_USER_PASSWD_REQ, on_user_passwd },
-	{ MSG_DIR_USER_VERIFY_REQ, on_user_verify },
 	{ MSG_DIR_USER_LOOKUP_REQ, on_user_lookup },
 	{ MSG_DIR_RCPT_CHECK_REQ, on_rcpt_check },
 	{ MSG_DIR_USER_LIST_REQ, on_user_list },
@@ -541,6 +541,36 @@ static const struct pb_handler directory_handlers[] = {
 	{ MSG_DIR_DOMAIN_DEL_REQ, on_domain_del },
 	{ MSG_DIR_DOMAIN_LIST_REQ, on_domain_list },
 };
+
+static const struct pb_handler auth_handlers[] = {
+	{ MSG_DIR_USER_VERIFY_REQ, on_user_verify },
+};
+
+int auth_actors_start(struct pb_runtime *rt, struct pb_store *store, uint32_t n,
+		      const char **error_r)
+{
+	char name[32];
+
+	if (n == 0 || n > 64) {
+		*error_r = "the number of auth shards must be 1 to 64";
+		return -1;
+	}
+	pb_runtime_set_shards(rt, "auth", n);
+	for (uint32_t i = 0; i < n; i++) {
+		struct pb_actor_def def = {
+			.name = name,
+			.inbox_size = 1024,
+			.init = dir_init,
+			.deinit = dir_deinit,
+			.handlers = auth_handlers,
+			.n_handlers = PB_N_ELEMENTS(auth_handlers),
+		};
+		snprintf(name, sizeof(name), "auth.%u", i);
+		if (pb_runtime_start(rt, &def, store, error_r) < 0)
+			return -1;
+	}
+	return 0;
+}
 
 const struct pb_actor_def directory_actor_def = {
 	.name = "directory",

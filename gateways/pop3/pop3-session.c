@@ -142,6 +142,7 @@ static void cmd_pass(struct pop3_session *s, const struct pop3_cmd *cmd)
 		return;
 	}
 	pb_msg_init(&m, MSG_DIR_USER_VERIFY_REQ);
+	m.u.dir_user_verify_req.key = net_conn_id(s->conn);
 	m.u.dir_user_verify_req.user = xstrdup(s->user);
 	m.u.dir_user_verify_req.password = xstrdup(cmd->arg);
 	ask(s, &m, W_VERIFY);

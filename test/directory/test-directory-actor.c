@@ -43,6 +43,7 @@ static void setup(struct fixture *f)
 		PANIC("cannot open a test store");
 	f->rt = pb_runtime_create("t", NULL);
 	if (pb_runtime_start(f->rt, &directory_actor_def, f->store, &error) < 0 ||
+	    auth_actors_start(f->rt, f->store, 2, &error) < 0 ||
 	    pb_runtime_start(f->rt, &fake_mailbox, NULL, &error) < 0)
 		PANIC("cannot start: %s", error);
 	f->c = pb_caller_create(f->rt);

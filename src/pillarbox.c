@@ -42,6 +42,8 @@ static void usage(FILE *f)
 		"  user bulk-add FILE                 add accounts from CSV lines user,password (- for stdin)\n"
 		"  domain add|del NAME                add or remove a local domain\n"
 		"  domain list                        list local domains\n"
+		"  setting show NAME                  print a settings document (JSON), e.g. smtp\n"
+		"  setting set NAME JSON              replace a settings document\n"
 		"  status                             uptime, actors and store size\n"
 		"The data directory is --data-dir, else PILLARBOX_DATA_DIR, else ./var.\n");
 }
@@ -367,6 +369,29 @@ static int domain_cmd(struct cli *c, int argc, char **argv)
 	return -1;
 }
 
+static int setting_cmd(struct cli *c, int argc, char **argv)
+{
+	struct pb_msg req, rep;
+
+	if (argc == 3 && strcmp(argv[1], "show") == 0) {
+		pb_msg_init(&req, MSG_SYS_SETTING_GET_REQ);
+		req.u.sys_setting_get_req.key = xstrdup(argv[2]);
+		call(c, &req, &rep);
+		int rc = check_status(&rep, "cannot read the settings");
+		if (rc == 0)
+			printf("%s\n", rep.u.sys_setting_get_rep.json);
+		pb_msg_free(&rep);
+		return rc;
+	}
+	if (argc == 4 && strcmp(argv[1], "set") == 0) {
+		pb_msg_init(&req, MSG_SYS_SETTING_PUT_REQ);
+		req.u.sys_setting_put_req.key = xstrdup(argv[2]);
+		req.u.sys_setting_put_req.json = xstrdup(argv[3]);
+		return simple(c, &req, "cannot change the settings", "settings changed");
+	}
+	return -1;
+}
+
 static int status_cmd(struct cli *c, int argc, char **argv)
 {
 	struct pb_msg req, rep;
@@ -405,7 +430,8 @@ static int dispatch(struct cli *c, int argc, char **argv)
 		{ "user", "list", user_list },       { "user", "show", user_show },
 		{ "user", "passwd", user_passwd },   { "user", "rename", user_rename },
 		{ "user", "copy-settings", user_copy }, { "user", "bulk-add", user_bulk_add },
-		{ "domain", NULL, domain_cmd },      { "status", NULL, status_cmd },
+		{ "domain", NULL, domain_cmd },      { "setting", NULL, setting_cmd },
+		{ "status", NULL, status_cmd },
 	};
 	for (size_t i = 0; i < PB_N_ELEMENTS(commands); i++) {
 		if (strcmp(argv[0], commands[i].group) != 0)

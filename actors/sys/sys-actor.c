@@ -4,7 +4,12 @@
  */
 #include "sys-actor.h"
 
+#include "pb-log.h"
 #include "store.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <string.h>
 
 static int sys_init(struct pb_actor *a, void *arg, void **state_r, const char **error_r)
 {
@@ -55,8 +60,74 @@ static int on_status(struct pb_actor *a, void *state, struct pb_msg *m)
 	return 0;
 }
 
+/* A settings name: 1..64 of letters, digits, '-', '_', '.'. */
+static bool setting_key_ok(const char *key)
+{
+	size_t len = key != NULL ? strlen(key) : 0;
+	if (len == 0 || len > 64)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = key[i];
+		if (!isalnum((unsigned char)c) && c != '-' && c != '_' && c != '.')
+			return false;
+	}
+	return true;
+}
+
+static int on_setting_get(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct sys_actor_args *args = state;
+	struct pb_msg rep;
+	const char *error;
+	char *json = NULL;
+
+	if (!setting_key_ok(m->u.sys_setting_get_req.key)) {
+		pb_reply_status(a, m, PB_ERR_REFUSED, "a settings name is 1-64 letters, digits, - _ .");
+		return 0;
+	}
+	int found = pb_store_setting_get(args->store, m->u.sys_setting_get_req.key, &json, &error);
+	if (found < 0) {
+		pb_reply_status(a, m, PB_ERR_INTERNAL, error);
+		return 0;
+	}
+	pb_msg_init(&rep, MSG_SYS_SETTING_GET_REP);
+	rep.u.sys_setting_get_rep.error = xstrdup("");
+	rep.u.sys_setting_get_rep.json = found ? json : xstrdup("{}");
+	pb_reply(a, m, &rep);
+	pb_msg_free(&rep);
+	return 0;
+}
+
+static int on_setting_put(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct sys_actor_args *args = state;
+	struct msg_sys_setting_put_req *q = &m->u.sys_setting_put_req;
+	const char *error;
+
+	if (!setting_key_ok(q->key)) {
+		pb_reply_status(a, m, PB_ERR_REFUSED, "a settings name is 1-64 letters, digits, - _ .");
+		return 0;
+	}
+	cJSON *doc = cJSON_Parse(q->json != NULL ? q->json : "");
+	bool object = cJSON_IsObject(doc);
+	cJSON_Delete(doc);
+	if (!object) {
+		pb_reply_status(a, m, PB_ERR_REFUSED, "a settings document must be a JSON object");
+		return 0;
+	}
+	if (pb_store_setting_put(args->store, q->key, q->json, &error) < 0) {
+		pb_reply_status(a, m, PB_ERR_INTERNAL, error);
+		return 0;
+	}
+	pb_log_security("sys", "event=settings_changed document=%s", q->key);
+	pb_reply_status(a, m, PB_OK, "");
+	return 0;
+}
+
 static const struct pb_handler sys_handlers[] = {
 	{ MSG_SYS_STATUS_REQ, on_status },
+	{ MSG_SYS_SETTING_GET_REQ, on_setting_get },
+	{ MSG_SYS_SETTING_PUT_REQ, on_setting_put },
 };
 
 const struct pb_actor_def sys_actor_def = {

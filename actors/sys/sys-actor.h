@@ -1,7 +1,9 @@
 /*
- * sys-actor.h: the node actor — answers status requests (uptime, actors, store size, counts).
+ * sys-actor.h: the node actor — status (uptime, actors, store size, counts) and settings
+ * documents.
  * OWNS: nothing durable; the start time. THREAD: its own actor thread.
- * MESSAGES handled: SYS_STATUS_REQ.
+ * MESSAGES handled: SYS_STATUS_REQ, SYS_SETTING_GET_REQ, SYS_SETTING_PUT_REQ (settings
+ * documents, validated as JSON objects; the services reread them within seconds).
  */
 #ifndef SYS_ACTOR_H
 #define SYS_ACTOR_H

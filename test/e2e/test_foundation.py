@@ -131,6 +131,19 @@ class Foundation(unittest.TestCase):
         self.assertIn("directory", out)
         self.assertIn("mailbox.0", out)
 
+    def test_settings_documents(self):
+        self.d.start()
+        rc, out, _ = self.d.cli("setting", "show", "smtp")
+        self.assertEqual((rc, out.strip()), (0, "{}"))
+        rc, out, err = self.d.cli("setting", "set", "smtp", '{"max_recipients": 7}')
+        self.assertEqual(rc, 0, err)
+        rc, out, _ = self.d.cli("setting", "show", "smtp")
+        self.assertIn('"max_recipients": 7', out)
+        self.assertEqual(self.d.cli("setting", "set", "smtp", "[1,2]")[0], 1)
+        self.assertEqual(self.d.cli("setting", "set", "smtp", "{broken")[0], 1)
+        self.assertEqual(self.d.cli("setting", "set", "bad name!", "{}")[0], 1)
+        self.assertIn('"max_recipients": 7', self.d.cli("setting", "show", "smtp")[1])
+
     def test_config_errors_name_file_and_line(self):
         with open(self.d.config, "a") as f:
             f.write("no_such_setting = 1\n")

@@ -381,7 +381,7 @@ static int parse_line(char *line, size_t len, struct pop3_cmd *cmd)
 		cmd->verb = def->verb;
 		return def->parse(def, def->verb == POP3_VERB_PASS ? args : trim(args), cmd);
 	}
-	cmd->verb = len == 0 ? POP3_VERB_NONE : POP3_VERB_UNKNOWN;
+	cmd->verb = vlen == 0 ? POP3_VERB_NONE : POP3_VERB_UNKNOWN;
 	return fail(cmd, "unknown command");
 }
 

@@ -107,9 +107,9 @@ enum smtp_ret { SMTP_RET_NONE = 0, SMTP_RET_FULL, SMTP_RET_HDRS };
 struct smtp_cmd {
 	enum smtp_verb verb;
 	const char *verb_text; /* the verb as sent ("" if none) */
-	/* The argument text after the verb, blanks trimmed; "" when none. EHLO/HELO: the
-	 * client's name; VRFY/EXPN/HELP/NOOP: their argument. Set for every verb except
-	 * AUTH (never echo credentials). */
+	/* The argument text after the verb, blanks trimmed, for EHLO/HELO (the client's
+	 * name), VRFY, EXPN, HELP, NOOP, QUIT and BDAT; "" when none and for the other verbs
+	 * (MAIL and RCPT are cut into the fields below; AUTH is never echoed). */
 	const char *arg;
 	bool arg_is_domain; /* EHLO/HELO: arg is a valid Domain or address literal */
 
@@ -147,6 +147,8 @@ struct smtp_cmd {
 extern const struct smtp_reply smtp_reply_need_smtputf8;
 /* Reply for a SASL response line that was too long (RFC 4954 4): 500 5.5.6. */
 extern const struct smtp_reply smtp_reply_auth_line_too_long;
+
+struct smtp_parser;
 
 /* Creates a parser with an empty buffer. Never fails. */
 struct smtp_parser *smtp_parser_create(void);

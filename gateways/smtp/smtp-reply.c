@@ -19,6 +19,7 @@ static void reply_line(struct pb_buf *out, int code, bool more, const char *enha
 	pb_buf_printf(out, "%03d%c", code, more ? '-' : ' ');
 	if (enhanced != NULL && enhanced[0] != '\0')
 		pb_buf_printf(out, "%s ", enhanced);
+	ASSERT(out->len - start < SMTP_REPLY_LINE_MAX - 2); /* enhanced is ours, short */
 	size_t room = SMTP_REPLY_LINE_MAX - 2 - (out->len - start);
 	if (len > room)
 		len = room;

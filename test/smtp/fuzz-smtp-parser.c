@@ -1,0 +1,44 @@
+/*
+ * fuzz-smtp-parser.c: libFuzzer target for the SMTP command parser and the mode switches
+ * to DATA, BDAT and AUTH lines, through the session model of smtp-test-util.c. Besides
+ * the sanitizers, it checks that the transcript does not depend on how the input is cut
+ * into reads (one read, random reads, and byte by byte for small inputs).
+ */
+#include "smtp-test-util.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FUZZ_MAX_SIZE 300 /* message size limit, low so TOO_BIG is reached */
+
+static void same_or_abort(const struct pb_buf *a, const struct pb_buf *b)
+{
+	if (a->len != b->len || memcmp(a->data, b->data, a->len) != 0)
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct pb_buf whole, split;
+	uint64_t seed = 0x9e3779b97f4a7c15u ^ (size > 0 ? data[0] : 0) ^ size;
+	const char *in = (const char *)data;
+
+	if (size > 1 << 20)
+		return 0;
+	pb_buf_init(&whole);
+	pb_buf_init(&split);
+	smtp_test_transcript(in, size, FUZZ_MAX_SIZE, NULL, NULL, &whole);
+	smtp_test_transcript(in, size, FUZZ_MAX_SIZE, smtp_test_chunk_random, &seed, &split);
+	same_or_abort(&whole, &split);
+	if (size <= 4096) {
+		pb_buf_reset(&split);
+		smtp_test_transcript(in, size, FUZZ_MAX_SIZE, smtp_test_chunk_bytes, NULL, &split);
+		same_or_abort(&whole, &split);
+	}
+	pb_buf_deinit(&whole);
+	pb_buf_deinit(&split);
+	return 0;
+}

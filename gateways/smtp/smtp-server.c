@@ -43,10 +43,10 @@ int smtp_settings_parse(struct smtp_settings *s, const char *json)
 	json_uint(doc, "max_recipients", 1, 100000, &v);
 	s->max_recipients = (uint32_t)v;
 	v = s->command_timeout_s;
-	json_uint(doc, "command_timeout_s", 10, 86400, &v);
+	json_uint(doc, "command_timeout_s", 1, 86400, &v);
 	s->command_timeout_s = (uint32_t)v;
 	v = s->data_timeout_s;
-	json_uint(doc, "data_timeout_s", 10, 86400, &v);
+	json_uint(doc, "data_timeout_s", 1, 86400, &v);
 	s->data_timeout_s = (uint32_t)v;
 	v = s->max_errors;
 	json_uint(doc, "max_errors", 1, 10000, &v);

@@ -3,6 +3,7 @@
  * formatting. OWNS nothing between calls. THREAD: any.
  */
 #include "mime-address.h"
+#include "mime-charset.h"
 #include "mime-decode.h"
 #include "mime-lexer.h"
 
@@ -161,19 +162,28 @@ static void mime_addr_angle(struct mime_addr_parser *ap, bool has_phrase)
 	mime_addr_add(ap, MIME_ADDRESS_MAILBOX, name, true, &ap->local, &ap->domain);
 }
 
-/* One mailbox (name-addr or addr-spec). Returns false if there was nothing there. */
+/* Skips what is left of an address up to the next separator (',' or, in a group, ';'). */
+static void mime_addr_skip_rest(struct mime_addr_parser *ap, bool in_group)
+{
+	mime_lexer_skip_to(&ap->lx, in_group ? ",;" : ",");
+}
+
+/* One mailbox (name-addr or addr-spec). Returns false if there was nothing there. Always
+ * ends at a separator, the end, or (outside a group) the ':' of a group. */
 static bool mime_addr_mailbox(struct mime_addr_parser *ap, bool in_group)
 {
-	size_t start = ap->lx.pos;
+	size_t start = ap->lx.pos, phrase_end;
 	bool has_phrase;
 
 	pb_buf_reset(&ap->name);
 	pb_buf_reset(&ap->comment);
 	has_phrase = mime_addr_phrase(ap);
 	mime_addr_cfws(ap, &ap->comment);
+	phrase_end = ap->lx.pos;
 	int c = mime_lexer_peek(&ap->lx);
 	if (c == '<') {
 		mime_addr_angle(ap, has_phrase);
+		mime_addr_skip_rest(ap, in_group);
 		return true;
 	}
 	if (c == ':' && has_phrase && !in_group)
@@ -185,7 +195,17 @@ static bool mime_addr_mailbox(struct mime_addr_parser *ap, bool in_group)
 	mime_addr_cfws(ap, &ap->comment);
 	if (ap->local.len == 0 && ap->domain.len == 0 && ap->lx.pos == start)
 		return false;
-	mime_addr_add(ap, MIME_ADDRESS_MAILBOX, &ap->comment, false, &ap->local, &ap->domain);
+	c = mime_lexer_peek(&ap->lx);
+	if (has_phrase && ap->domain.len == 0 && c >= 0 && c != ',' && c != ';') {
+		/* words and no address ("To: Bob Smith"): a name only, as Dovecot */
+		mime_addr_add(ap, MIME_ADDRESS_MAILBOX, &ap->name, false, NULL, NULL);
+		if (ap->lx.pos < phrase_end)
+			ap->lx.pos = phrase_end;
+	} else {
+		mime_addr_add(ap, MIME_ADDRESS_MAILBOX, &ap->comment, false, &ap->local,
+			      &ap->domain);
+	}
+	mime_addr_skip_rest(ap, in_group);
 	return true;
 }
 
@@ -207,11 +227,10 @@ static void mime_addr_group(struct mime_addr_parser *ap)
 			continue;
 		}
 		size_t before = ap->lx.pos;
-		if (!mime_addr_mailbox(ap, true) || ap->lx.pos == before) {
-			mime_lexer_skip_to(&ap->lx, ',');
-			if (ap->lx.pos == before)
-				ap->lx.pos++;
-		}
+		if (!mime_addr_mailbox(ap, true))
+			mime_addr_skip_rest(ap, true);
+		if (ap->lx.pos == before)
+			ap->lx.pos++;
 	}
 	mime_addr_add(ap, MIME_ADDRESS_GROUP_END, NULL, false, NULL, NULL);
 }
@@ -237,7 +256,7 @@ void mime_address_list_parse(const char *value, size_t len, struct mime_address_
 		if (!mime_addr_mailbox(&ap, false) && mime_lexer_peek(&ap.lx) == ':')
 			mime_addr_group(&ap);
 		if (mime_lexer_peek(&ap.lx) != ',' && !mime_lexer_eof(&ap.lx))
-			mime_lexer_skip_to(&ap.lx, ',');
+			mime_lexer_skip_to(&ap.lx, ",");
 		if (ap.lx.pos == before)
 			ap.lx.pos++;
 	}
@@ -263,19 +282,23 @@ void mime_address_list_free(struct mime_address_list *list)
 
 static void mime_address_format_one(const struct mime_address *a, struct pb_buf *out)
 {
-	bool angle = a->name != NULL && a->name[0] != '\0';
+	bool named = a->name != NULL && a->name[0] != '\0';
+	bool addr = a->mailbox != NULL || a->domain != NULL;
 
-	if (angle) {
+	if (named) {
 		mime_decode_header(a->name, strlen(a->name), out);
+		if (!addr)
+			return;
 		pb_buf_append_str(out, " <");
 	}
+	/* raw 8-bit in an address (RFC 6532 or not): kept if UTF-8, else windows-1252 */
 	if (a->mailbox != NULL)
-		pb_buf_append_str(out, a->mailbox);
+		mime_charset_to_utf8("unknown-8bit", a->mailbox, strlen(a->mailbox), out);
 	if (a->domain != NULL) {
 		pb_buf_append_c(out, '@');
-		pb_buf_append_str(out, a->domain);
+		mime_charset_to_utf8("unknown-8bit", a->domain, strlen(a->domain), out);
 	}
-	if (angle)
+	if (named)
 		pb_buf_append_c(out, '>');
 }
 

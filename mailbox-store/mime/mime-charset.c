@@ -24,6 +24,7 @@ static const struct {
 	{ "ansi_x3.4-1968", "" },	{ "unknown-8bit", "" },
 	{ "x-unknown", "" },		{ "unknown", "" },
 	{ "x-user-defined", "" },	{ "iso-8859-1", "CP1252" },
+	{ "windows-1252", "CP1252" },	{ "cp1252", "CP1252" },
 	{ "iso8859-1", "CP1252" },	{ "iso_8859-1", "CP1252" },
 	{ "latin1", "CP1252" },		{ "l1", "CP1252" },
 	{ "ks_c_5601-1987", "CP949" },	{ "ks_c_5601", "CP949" },
@@ -138,18 +139,42 @@ static bool mime_charset_iconv(const char *name, const void *data, size_t len, s
 	return true;
 }
 
+/* windows-1252 0x80..0x9F (0 = undefined); the rest is ISO-8859-1. Built in because it is
+ * the fallback for every guess, and iconv_open costs more than the conversion. */
+static const unsigned short mime_cp1252_high[32] = {
+	0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+	0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017D, 0,
+	0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+	0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
+};
+
+static void mime_cp1252_to_utf8(const unsigned char *s, size_t len, struct pb_buf *out)
+{
+	pb_buf_reserve(out, len + len / 2);
+	for (size_t i = 0; i < len; i++) {
+		unsigned int c = s[i];
+		if (c >= 0x80 && c < 0xA0)
+			c = mime_cp1252_high[c - 0x80] != 0 ? mime_cp1252_high[c - 0x80] : 0xFFFD;
+		mime_utf8_append_char(out, c);
+	}
+}
+
 void mime_charset_to_utf8(const char *charset, const void *data, size_t len, struct pb_buf *out)
 {
 	char buf[MIME_CHARSET_LABEL_MAX + 1];
 	const char *name = mime_charset_iconv_name(charset, buf);
 
+	if (name != NULL && strcmp(name, "CP1252") == 0) {
+		mime_cp1252_to_utf8(data, len, out);
+		return;
+	}
 	if (name != NULL && *name != '\0' && mime_charset_iconv(name, data, len, out))
 		return;
 	if (name != NULL && !mime_utf8_is_valid(data, len)) {
 		/* a guessing alias or a label iconv does not know, on 8-bit text that is not
 		 * UTF-8: read it as windows-1252 as mail clients do */
-		if (mime_charset_iconv("CP1252", data, len, out))
-			return;
+		mime_cp1252_to_utf8(data, len, out);
+		return;
 	}
 	mime_utf8_append_valid(out, data, len);
 }

@@ -172,18 +172,25 @@ static void mime_decode_raw(const char *s, size_t n, struct pb_buf *out)
 		pb_buf_append(out, s, n);
 }
 
-/* Converts the pending octets of joined encoded-words and empties the pending buffer. */
+/* Converts the pending octets of joined encoded-words and empties the pending buffer.
+ * Controls that a word may smuggle in are kept out of the header text: CR and LF become
+ * spaces, NUL becomes U+FFFD. */
 static void mime_decode_flush(char *charset, struct pb_buf *pending, struct pb_buf *out)
 {
+	struct pb_buf tmp;
+
 	if (charset[0] == '\0')
 		return;
-	for (size_t i = 0; i < pending->len; i++) {
-		if (pending->data[i] == '\0' || pending->data[i] == '\r' || pending->data[i] == '\n') {
-			/* controls inside a decoded word: keep them out of the header text */
-			pending->data[i] = pending->data[i] == '\0' ? '\x1A' : ' ';
-		}
+	pb_buf_init(&tmp);
+	mime_charset_to_utf8(charset, pending->data != NULL ? pending->data : "", pending->len,
+			     &tmp);
+	for (size_t i = 0; i < tmp.len; i++) {
+		if (tmp.data[i] == '\0')
+			pb_buf_append_str(out, MIME_UTF8_REPLACEMENT);
+		else
+			pb_buf_append_c(out, tmp.data[i] == '\r' || tmp.data[i] == '\n' ? ' ' : tmp.data[i]);
 	}
-	mime_charset_to_utf8(charset, pending->data, pending->len, out);
+	pb_buf_deinit(&tmp);
 	pb_buf_reset(pending);
 	charset[0] = '\0';
 }
@@ -229,6 +236,8 @@ void mime_decode_header(const void *value, size_t len, struct pb_buf *out)
 	bool after_word = false;
 	struct mime_eword w;
 
+	if (len == 0)
+		return;
 	pb_buf_init(&pending);
 	pb_buf_init(&word);
 	while (mime_eword_next(s, len, &i, &w, &word)) {
@@ -272,7 +281,7 @@ void mime_decode_rfc2231(const char *value, size_t len, struct pb_buf *out)
 {
 	const char *q1 = memchr(value, '\'', len);
 	const char *q2 = q1 == NULL ? NULL : memchr(q1 + 1, '\'', len - (size_t)(q1 + 1 - value));
-	char charset[MIME_CHARSET_NAME_MAX + 1] = "";
+	char charset[MIME_CHARSET_NAME_MAX + 1] = "", utf8[] = "utf-8";
 	struct pb_buf raw;
 
 	pb_buf_init(&raw);
@@ -283,11 +292,7 @@ void mime_decode_rfc2231(const char *value, size_t len, struct pb_buf *out)
 	} else {
 		mime_percent_decode(value, len, &raw);
 	}
-	for (size_t i = 0; i < raw.len; i++) {
-		if (raw.data[i] == '\0')
-			raw.data[i] = '\x1A';
-	}
-	mime_charset_to_utf8(charset[0] != '\0' ? charset : NULL, raw.data, raw.len, out);
+	mime_decode_flush(charset[0] != '\0' ? charset : utf8, &raw, out);
 	pb_buf_deinit(&raw);
 }
 

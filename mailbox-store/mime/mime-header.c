@@ -131,6 +131,11 @@ static void mime_param_group_finish(struct mime_param_group *g, struct mime_para
 
 	for (unsigned int i = 0; i < g->n_sec; i++)
 		encoded = encoded || (g->sec[i].value != NULL && g->sec[i].encoded);
+	if (g->n_sec == 0) {
+		/* only sections beyond MIME_PARAM_SECTIONS_MAX: nothing to keep */
+		free(g->base);
+		return;
+	}
 	pb_buf_init(&name);
 	pb_buf_init(&value);
 	pb_buf_printf(&name, "%s%s", g->base, encoded ? "*" : "");
@@ -195,7 +200,7 @@ static void mime_params_parse(struct mime_lexer *lx, struct mime_param_list *out
 	out->v = NULL;
 	out->n = 0;
 	while (n_raw < MIME_PARAMS_MAX) {
-		mime_lexer_skip_to(lx, ';');
+		mime_lexer_skip_to(lx, ";");
 		if (mime_lexer_eof(lx))
 			break;
 		lx->pos++;
@@ -292,7 +297,7 @@ unsigned int mime_content_language_parse(const char *value, size_t len, char ***
 			langs = xrealloc(langs, sizeof(*langs) * (n + 1));
 			langs[n++] = mime_strdup_clean(tag.data, tag.len);
 		}
-		mime_lexer_skip_to(&lx, ',');
+		mime_lexer_skip_to(&lx, ",");
 		if (!mime_lexer_eof(&lx))
 			lx.pos++;
 	}

@@ -126,14 +126,14 @@ bool mime_lexer_domain_literal(struct mime_lexer *lx, struct pb_buf *out)
 	return true;
 }
 
-void mime_lexer_skip_to(struct mime_lexer *lx, char stop)
+void mime_lexer_skip_to(struct mime_lexer *lx, const char *stops)
 {
 	struct pb_buf scratch;
 
 	pb_buf_init(&scratch);
 	while (lx->pos < lx->len) {
 		char c = lx->s[lx->pos];
-		if (c == stop)
+		if (c != '\0' && strchr(stops, c) != NULL)
 			break;
 		if (c == '"') {
 			mime_lexer_quoted(lx, &scratch);

@@ -52,7 +52,8 @@ bool mime_lexer_quoted(struct mime_lexer *lx, struct pb_buf *out);
 /* At a '[': reads a domain literal including the brackets into out. Returns false if not
  * at a bracket. */
 bool mime_lexer_domain_literal(struct mime_lexer *lx, struct pb_buf *out);
-/* Skips to the next `stop` byte outside quoted strings and comments (or the end). */
-void mime_lexer_skip_to(struct mime_lexer *lx, char stop);
+/* Skips to the next byte that is one of `stops`, outside quoted strings and comments (or
+ * to the end). */
+void mime_lexer_skip_to(struct mime_lexer *lx, const char *stops);
 
 #endif

@@ -93,15 +93,19 @@ static void mime_match_wild_compile(const char *pattern, struct mime_match *m)
 	}
 }
 
-/* Greedy matching with backtracking to the last star: O(len * n_wild) at worst. */
-static bool mime_match_wild(const struct mime_match *m, const unsigned char *t, size_t len)
+/* Greedy matching with backtracking to the last star: O(len * n_wild) steps at worst,
+ * stopped at MIME_MATCH_WILD_STEPS. Returns 1, 0, or -1 (step limit). */
+static int mime_match_wild(const struct mime_match *m, const unsigned char *t, size_t len)
 {
 	size_t p = 0, i = 0, star_p = SIZE_MAX, star_i = 0;
+	uint64_t steps = 0;
 
 	while (i < len) {
 		unsigned int cp;
 		size_t clen = mime_match_char(t + i, len - i, &cp);
 
+		if (++steps > MIME_MATCH_WILD_STEPS)
+			return -1;
 		if (p < m->n_wild && m->wild[p] == MIME_WILD_STAR) {
 			star_p = p++;
 			star_i = i;
@@ -114,12 +118,12 @@ static bool mime_match_wild(const struct mime_match *m, const unsigned char *t, 
 			star_i += mime_match_char(t + star_i, len - star_i, &cp);
 			i = star_i;
 		} else {
-			return false;
+			return 0;
 		}
 	}
 	while (p < m->n_wild && m->wild[p] == MIME_WILD_STAR)
 		p++;
-	return p == m->n_wild;
+	return p == m->n_wild ? 1 : 0;
 }
 
 /* Rewrites "{,n}" (outside classes and \Q..\E) as "{0,n}" for PCRE2 before 10.43. */
@@ -217,8 +221,12 @@ int mime_match_compile(const char *pattern, struct mime_match **m_r, const char 
 int mime_match_run(const struct mime_match *m, const char *text, size_t len,
 		   const char **error_r)
 {
-	if (!m->regex)
-		return mime_match_wild(m, (const unsigned char *)text, len) ? 1 : 0;
+	if (!m->regex) {
+		int ret = mime_match_wild(m, (const unsigned char *)text, len);
+		if (ret < 0)
+			*error_r = "wildcard match limit reached";
+		return ret;
+	}
 
 	pcre2_match_data *md = pcre2_match_data_create_from_pattern(m->re, NULL);
 	int rc = pcre2_match(m->re, (PCRE2_SPTR)(text != NULL ? text : ""), len, 0, 0, md,

@@ -3,8 +3,8 @@
  * aliases, rules and collectors. Compile once, match many.
  * - A DOS wildcard: '*' matches any sequence (also empty), '?' exactly one character;
  *   anchored at both ends; case-insensitive (Unicode simple case folding); characters are
- *   UTF-8 code points (an invalid byte counts as one character). Linear memory, O(n*m)
- *   time worst case, so no limit is needed.
+ *   UTF-8 code points (an invalid byte counts as one character). No allocation; at worst
+ *   O(text * pattern) steps, stopped at MIME_MATCH_WILD_STEPS.
  * - A regular expression: "/pattern/flags" (the pattern starts with '/', and what follows
  *   the last '/' is only flag letters) through PCRE2, in UTF mode (invalid UTF-8 in the
  *   text is tolerated), unanchored, case-sensitive unless flagged. Flags: i (caseless),
@@ -24,6 +24,7 @@
 #define MIME_MATCH_PATTERN_MAX 4096
 #define MIME_MATCH_LIMIT 1000000
 #define MIME_MATCH_HEAP_KIB 20480
+#define MIME_MATCH_WILD_STEPS 50000000
 
 struct mime_match;
 
@@ -34,8 +35,8 @@ bool mime_match_is_regex(const char *pattern);
  * (longer than MIME_MATCH_PATTERN_MAX, bad regex with PCRE2's reason and offset). */
 int mime_match_compile(const char *pattern, struct mime_match **m_r, const char **error_r);
 /* Matches text (len octets, UTF-8 expected). Returns 1 (match), 0 (no match), or -1 with
- * error_r (static text) when the match limit was hit or PCRE2 failed: the caller treats
- * it as no match and may log it. */
+ * error_r (static text) when a match limit was hit or PCRE2 failed: the caller treats it
+ * as no match and may log it. */
 int mime_match_run(const struct mime_match *m, const char *text, size_t len,
 		   const char **error_r);
 /* Frees; sets *m to NULL. NULL is allowed. */

@@ -552,6 +552,7 @@ struct mime_parser *mime_parser_create(const struct mime_limits *limits)
 	if (p->limits.max_parts == 0)
 		p->limits.max_parts = MIME_DEFAULT_MAX_PARTS;
 	pb_buf_init(&p->in);
+	pb_buf_append(&p->in, "", 0); /* never NULL: scanning does in.data + pos */
 	pb_buf_init(&p->field);
 	p->msg = xcalloc(1, sizeof(*p->msg));
 	(void)mime_parser_begin_part(p, NULL, MIME_PART_FLAG_MESSAGE_ROOT);

@@ -17,7 +17,7 @@
  *   close delimiter is ended by an outer boundary, or by the end of the data. The line
  *   break before a boundary line belongs to the boundary, not to the part before it.
  * - message/rfc822 with no transfer encoding (or 7bit, 8bit, binary) is parsed as an
- *   embedded message; with base64 or quoted-printable it is a leaf.
+ *   embedded message; with any other (base64, quoted-printable) it is a leaf.
  *
  * Limits (struct mime_limits) and their defined results, never an error:
  * - max_header_size: octets of one header block. Fields that end beyond it are neither
@@ -28,7 +28,9 @@
  * - max_parts: once the message has this many parts, boundaries are no longer recognised
  *   and no message/rfc822 is entered: the rest of the data is the body of the current
  *   part (MIME_MESSAGE_FLAG_PARTS_LIMIT).
- * Memory held is bounded by max_header_size plus one partial line start, plus the tree.
+ * Memory held: the input fed and not yet consumed (next() consumes all it can), one
+ * header field (<= max_header_size), at most a line break plus 4 + MIME_BOUNDARY_MAX
+ * octets of a line start between feeds, and the tree.
  *
  * OWNS its input buffer, the event data and, until taken, the message tree.
  * THREAD: one parser per thread at a time; no shared state.

@@ -216,6 +216,36 @@ int mime_part_filename_utf8(const struct mime_part *part, struct pb_buf *out)
 	return mime_part_param_utf8(part, false, "name", out);
 }
 
+static bool mime_part_is_attachment(const struct mime_part *part)
+{
+	return part->disposition != NULL && strcasecmp(part->disposition, "attachment") == 0;
+}
+
+/* The text part under part, or NULL; want_plain: only text/plain qualifies. */
+static const struct mime_part *mime_text_part_in(const struct mime_part *part, bool want_plain)
+{
+	if ((part->flags & MIME_PART_FLAG_MULTIPART) != 0) {
+		bool alt = mime_part_is(part, "multipart", "alternative");
+		const struct mime_part *found = NULL;
+		for (const struct mime_part *c = part->children; c != NULL && found == NULL;
+		     c = c->next)
+			found = mime_text_part_in(c, want_plain || alt);
+		for (const struct mime_part *c = part->children; c != NULL && found == NULL && alt;
+		     c = c->next)
+			found = mime_text_part_in(c, want_plain);
+		return found;
+	}
+	if (part->children != NULL || mime_part_is_attachment(part) ||
+	    !mime_part_is(part, "text", want_plain ? "plain" : NULL))
+		return NULL;
+	return part;
+}
+
+const struct mime_part *mime_message_text_part(const struct mime_message *msg)
+{
+	return mime_text_part_in(msg->root, false);
+}
+
 int mime_part_decode_body(const struct mime_part *part, const void *message, size_t len,
 			  struct pb_buf *out, const char **error_r)
 {

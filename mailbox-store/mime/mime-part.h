@@ -144,6 +144,10 @@ int mime_part_param_utf8(const struct mime_part *part, bool from_disposition, co
 /* The attachment file name in UTF-8: Content-Disposition filename, else Content-Type
  * name. Returns 1 if found, 0 if not. */
 int mime_part_filename_utf8(const struct mime_part *part, struct pb_buf *out);
+/* The part a reader sees as the message text (for Body rules, search, previews): the
+ * first text leaf that is not an attachment, preferring text/plain over text/html
+ * inside multipart/alternative; embedded messages are not entered. NULL if none. */
+const struct mime_part *mime_message_text_part(const struct mime_message *msg);
 /* Decodes a leaf part's body to text: transfer decoding, then for text parts the charset
  * to UTF-8 (other types are appended as octets). `message` is the whole message the part
  * was parsed from (len octets). Returns 0, or -1 with error_r (static text) if the body

@@ -91,61 +91,85 @@ static bool mime_keyword(const char *s, const char *kw)
 	return strncasecmp(s, kw, n) == 0 && (s[n] == '\0' || s[n] == ' ' || s[n] == '(');
 }
 
-/* HEADER, TEXT, HEADER.FIELDS[.NOT] of a message root. */
-static int mime_section_message(const struct mime_part *m, const char *kw,
-				struct mime_section_range *r, const char **error_r)
+enum mime_section_kw {
+	MIME_KW_NONE,
+	MIME_KW_HEADER,
+	MIME_KW_TEXT,
+	MIME_KW_FIELDS,
+	MIME_KW_FIELDS_NOT,
+	MIME_KW_MIME,
+	MIME_KW_BAD,
+};
+
+static enum mime_section_kw mime_section_keyword(const char *kw)
 {
-	if (mime_keyword(kw, "HEADER")) {
-		mime_range_set(r, m->offset, &m->header, NULL);
-	} else if (mime_keyword(kw, "TEXT")) {
-		mime_range_set(r, mime_part_body_offset(m), &m->body, NULL);
-	} else if (mime_keyword(kw, "HEADER.FIELDS") || mime_keyword(kw, "HEADER.FIELDS.NOT")) {
-		mime_range_set(r, m->offset, &m->header, NULL);
-		r->header_fields = true;
-		r->header_fields_not = mime_keyword(kw, "HEADER.FIELDS.NOT");
-	} else {
-		*error_r = "unknown section keyword";
-		return -1;
+	if (*kw == '\0')
+		return MIME_KW_NONE;
+	if (mime_keyword(kw, "HEADER"))
+		return MIME_KW_HEADER;
+	if (mime_keyword(kw, "TEXT"))
+		return MIME_KW_TEXT;
+	if (mime_keyword(kw, "HEADER.FIELDS"))
+		return MIME_KW_FIELDS;
+	if (mime_keyword(kw, "HEADER.FIELDS.NOT"))
+		return MIME_KW_FIELDS_NOT;
+	if (mime_keyword(kw, "MIME"))
+		return MIME_KW_MIME;
+	return MIME_KW_BAD;
+}
+
+/* The range of `kw` applied to part (a message root for HEADER, TEXT, HEADER.FIELDS). */
+static void mime_section_range_of(const struct mime_part *part, enum mime_section_kw kw,
+				  struct mime_section_range *r)
+{
+	switch (kw) {
+	case MIME_KW_NONE:
+		mime_range_set(r, mime_part_body_offset(part), &part->body, NULL);
+		break;
+	case MIME_KW_TEXT:
+		mime_range_set(r, mime_part_body_offset(part), &part->body, NULL);
+		break;
+	default: /* HEADER, HEADER.FIELDS[.NOT], MIME */
+		mime_range_set(r, part->offset, &part->header, NULL);
+		r->header_fields = kw == MIME_KW_FIELDS || kw == MIME_KW_FIELDS_NOT;
+		r->header_fields_not = kw == MIME_KW_FIELDS_NOT;
+		break;
 	}
-	return 1;
 }
 
 int mime_section_locate(const struct mime_message *msg, const char *section,
 			struct mime_section_range *range_r, const char **error_r)
 {
 	const struct mime_part *part = msg->root;
-	const char *kw;
+	const char *kw_start;
 	int ret;
 
 	memset(range_r, 0, sizeof(*range_r));
-	ret = mime_section_walk(msg, section, &kw, &part);
-	if (ret < 0) {
-		*error_r = "bad section number";
+	ret = mime_section_walk(msg, section, &kw_start, &part);
+	bool numbered = kw_start != section;
+	if (ret >= 0 && *kw_start == '.')
+		kw_start++;
+	enum mime_section_kw kw = ret < 0 ? MIME_KW_BAD : mime_section_keyword(kw_start);
+	if (kw == MIME_KW_BAD || (!numbered && kw == MIME_KW_MIME)) {
+		*error_r = ret < 0 ? "bad section number" : "bad section keyword";
 		return -1;
 	}
-	if (kw == section) { /* no part number: the message itself */
-		if (*kw == '\0') {
+	if (!numbered) { /* the message itself */
+		if (kw == MIME_KW_NONE)
 			mime_range_set(range_r, part->offset, &part->header, &part->body);
-			return 1;
-		}
-		return mime_section_message(part, kw, range_r, error_r);
+		else
+			mime_section_range_of(part, kw, range_r);
+		return 1;
 	}
-	if (*kw == '.')
-		kw++;
-	if (*kw == '\0') {
-		if (ret > 0)
-			mime_range_set(range_r, mime_part_body_offset(part), &part->body, NULL);
-		return ret;
-	}
-	if (mime_keyword(kw, "MIME")) {
-		if (ret > 0)
-			mime_range_set(range_r, part->offset, &part->header, NULL);
-		return ret;
-	}
-	struct mime_section_range scratch;
-	if (mime_section_message(part, kw, &scratch, error_r) < 0)
-		return -1;
-	if (ret == 0 || (part->flags & MIME_PART_FLAG_MESSAGE) == 0 || part->children == NULL)
+	if (ret == 0)
 		return 0;
-	return mime_section_message(part->children, kw, range_r, error_r);
+	if (kw == MIME_KW_NONE || kw == MIME_KW_MIME) {
+		mime_section_range_of(part, kw, range_r);
+		return 1;
+	}
+	/* HEADER, TEXT, HEADER.FIELDS of a part: only a parsed message/rfc822 has them */
+	if ((part->flags & MIME_PART_FLAG_MESSAGE) == 0 || part->children == NULL)
+		return 0;
+	mime_section_range_of(part->children, kw, range_r);
+	return 1;
 }

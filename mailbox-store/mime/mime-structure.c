@@ -105,6 +105,8 @@ static bool mime_get_varint(struct mime_reader *r, uint64_t *v_r)
 			return false;
 		}
 		unsigned char b = r->s[r->pos++];
+		if ((shift > 0 && b == 0) || (shift == 63 && b > 1))
+			break; /* not the shortest form, or beyond 64 bits */
 		v |= (uint64_t)(b & 0x7F) << shift;
 		if ((b & 0x80) == 0) {
 			*v_r = v;

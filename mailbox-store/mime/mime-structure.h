@@ -4,7 +4,7 @@
  * kept (offsets, sizes, lines, flags, Content-* fields, envelope fields); decoding gives a
  * tree equal to the one encoded.
  *
- * Format (version 1): "PBM\x01", then varints (LEB128) and strings (varint length + 1, 0
+ * Format (version 1): "PBM\x01", then varints (LEB128, shortest form only) and strings (varint length + 1, 0
  * for NULL, then the octets): message flags, part count, then the parts in pre-order, each
  * with its flags, child count, offset, header and body sizes (physical, virtual, lines),
  * type, subtype, params, id, description, encoding, md5, location, disposition,

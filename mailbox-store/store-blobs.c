@@ -16,6 +16,9 @@
  */
 #include "store-internal.h"
 
+#include "mime-parser.h"
+#include "mime-structure.h"
+
 #include <openssl/evp.h>
 #include <stdlib.h>
 
@@ -170,6 +173,49 @@ static void store_blob_hash(const void *data, size_t len, uint8_t raw_r[32])
 		PANIC("SHA-256 failed");
 }
 
+void store_blob_write(rocksdb_writebatch_t *b, struct pb_store *s, const uint8_t raw[32],
+		      const void *data, size_t len)
+{
+	struct pb_buf val;
+
+	/* value v1: [ver][body bytes to the end] */
+	pb_buf_init(&val);
+	pb_buf_reserve(&val, len + 1);
+	store_enc_u8(&val, STORE_V1);
+	pb_buf_append(&val, data, len);
+	rocksdb_writebatch_put_cf(b, s->cf[STORE_CF_BLOBS], (const char *)raw, 32, val.data,
+				  val.len);
+	/* structure v1: [ver][mime_structure_encode bytes] */
+	struct mime_message *msg = mime_message_parse(data, len, NULL);
+	pb_buf_reset(&val);
+	store_enc_u8(&val, STORE_V1);
+	mime_structure_encode(msg, &val);
+	mime_message_free(&msg);
+	rocksdb_writebatch_put_cf(b, s->cf[STORE_CF_STRUCTURES], (const char *)raw, 32, val.data,
+				  val.len);
+	pb_buf_deinit(&val);
+}
+
+int pb_store_blob_structure(struct pb_store *s, const char *key, struct pb_buf *out,
+			    const char **error_r)
+{
+	uint8_t raw[32];
+	struct pb_buf val;
+
+	if (store_hex_to_raw(key, raw) < 0)
+		return 0;
+	pb_buf_init(&val);
+	int ret = store_get(s, STORE_CF_STRUCTURES, raw, 32, &val, error_r);
+	if (ret == 1 && (val.len < 1 || (uint8_t)val.data[0] != STORE_V1)) {
+		pb_buf_deinit(&val);
+		return store_fail(error_r, "store: structure of %s: unknown version", key);
+	}
+	if (ret == 1)
+		pb_buf_append(out, val.data + 1, val.len - 1);
+	pb_buf_deinit(&val);
+	return ret;
+}
+
 int pb_store_blob_put(struct pb_store *s, const void *data, size_t len,
 		      char key_r[PB_BLOB_KEY_LEN + 1], const char **error_r)
 {
@@ -179,17 +225,8 @@ int pb_store_blob_put(struct pb_store *s, const void *data, size_t len,
 	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
 	pthread_rwlock_rdlock(&s->gc_lock);
 	int ret = store_blob_exists(s, raw, error_r);
-	if (ret == 0) {
-		/* value v1: [ver][body bytes to the end] */
-		struct pb_buf val;
-		pb_buf_init(&val);
-		pb_buf_reserve(&val, len + 1);
-		store_enc_u8(&val, STORE_V1);
-		pb_buf_append(&val, data, len);
-		rocksdb_writebatch_put_cf(b, s->cf[STORE_CF_BLOBS], (const char *)raw, 32,
-					  val.data, val.len);
-		pb_buf_deinit(&val);
-	}
+	if (ret == 0)
+		store_blob_write(b, s, raw, data, len);
 	if (ret >= 0) {
 		/* New or not, stamp the epoch: it protects the body from the next GC. */
 		store_refcount_merge(b, s, raw, 0, s->gc_epoch);
@@ -301,6 +338,8 @@ static int store_gc_delete(struct pb_store *s, const uint8_t (*keys)[32], size_t
 		if (found != 1 || !store_gc_candidate(&ref, cutoff))
 			continue;
 		rocksdb_writebatch_delete_cf(b, s->cf[STORE_CF_BLOBS], (const char *)keys[i], 32);
+		rocksdb_writebatch_delete_cf(b, s->cf[STORE_CF_STRUCTURES], (const char *)keys[i],
+					     32);
 		rocksdb_writebatch_delete_cf(b, s->cf[STORE_CF_REFCOUNTS], (const char *)keys[i],
 					     32);
 		count++;

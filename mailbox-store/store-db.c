@@ -21,7 +21,7 @@ static const char *const store_cf_names[STORE_CF_COUNT] = {
 	[STORE_CF_FOLDERS] = "folders",	    [STORE_CF_MESSAGES] = "messages",
 	[STORE_CF_DEDUPE] = "dedupe",	    [STORE_CF_SPOOL] = "spool",
 	[STORE_CF_QUEUE] = "queue",	    [STORE_CF_LOGS] = "logs",
-	[STORE_CF_LOCKOUT] = "lockout",
+	[STORE_CF_LOCKOUT] = "lockout",     [STORE_CF_STRUCTURES] = "structures",
 };
 
 #define STORE_DEFAULT_BLOB_MIN 4096

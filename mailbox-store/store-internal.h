@@ -37,6 +37,7 @@ enum store_cf {
 	STORE_CF_QUEUE,
 	STORE_CF_LOGS,
 	STORE_CF_LOCKOUT,
+	STORE_CF_STRUCTURES,
 	STORE_CF_COUNT
 };
 
@@ -169,6 +170,10 @@ void store_refcount_merge(rocksdb_writebatch_t *b, struct pb_store *s, const uin
 int store_blobs_open(struct pb_store *s, const char **error_r);
 /* Whether a body exists (its refcount record does). Returns 1 / 0 / -1. */
 int store_blob_exists(struct pb_store *s, const uint8_t raw[32], const char **error_r);
+/* Adds a new body to the batch: the body itself and its parsed MIME structure (the message is
+ * parsed once, here, and never again to serve IMAP or rules). */
+void store_blob_write(rocksdb_writebatch_t *b, struct pb_store *s, const uint8_t raw[32],
+		      const void *data, size_t len);
 
 /* Folders (store-folders.c). Key: [u64 user][u32 folder id]; id 0 is the per-user meta. */
 #define STORE_FOLDER_KEY_LEN 12

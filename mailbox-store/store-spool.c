@@ -86,12 +86,8 @@ int pb_store_spool_put(struct pb_store *s, const void *body, size_t len, struct 
 	pthread_rwlock_rdlock(&s->gc_lock);
 	int ret = store_blob_exists(s, raw, error_r);
 	pb_buf_init(&v);
-	if (ret == 0) {
-		store_enc_u8(&v, STORE_V1);
-		pb_buf_append(&v, body, len);
-		rocksdb_writebatch_put_cf(b, s->cf[STORE_CF_BLOBS], (const char *)raw, 32, v.data, v.len);
-		pb_buf_reset(&v);
-	}
+	if (ret == 0)
+		store_blob_write(b, s, raw, body, len);
 	if (ret >= 0) {
 		store_refcount_merge(b, s, raw, 1, s->gc_epoch);
 		spool_encode(rec, raw, &v);

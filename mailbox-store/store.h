@@ -135,6 +135,11 @@ int pb_store_blob_put(struct pb_store *s, const void *data, size_t len,
 /* Appends the body to out. Returns 1 found, 0 not found (or key malformed), -1 error. */
 int pb_store_blob_get(struct pb_store *s, const char *key, struct pb_buf *out,
 		      const char **error_r);
+/* The body's MIME structure, parsed once when the body was stored: appends the bytes of
+ * mime_structure_encode to out (decode them with mime_structure_decode). Returns 1 found, 0
+ * unknown body, -1 error. */
+int pb_store_blob_structure(struct pb_store *s, const char *key, struct pb_buf *out,
+			    const char **error_r);
 /* Reads the reference count. Returns 1 with *count_r, 0 if the body is unknown, -1. */
 int pb_store_blob_refcount(struct pb_store *s, const char *key, int64_t *count_r,
 			   const char **error_r);

@@ -6,6 +6,9 @@
  */
 #include "store-test-util.h"
 
+#include "mime-part.h"
+#include "mime-structure.h"
+
 #include <dirent.h>
 
 #define USER_A 1001
@@ -533,8 +536,65 @@ static void test_folder_delete_refs(void)
 	free(dir);
 }
 
+/* A stored body keeps its parsed MIME structure, from blob_put and from the spool alike, and
+ * blob GC removes it with the body. */
+static void test_structure_kept(void)
+{
+	char *dir = store_test_tmpdir("structure");
+	struct pb_store *s = store_test_open(dir);
+	const char *err = NULL;
+	char key[PB_BLOB_KEY_LEN + 1];
+	struct pb_buf out;
+	struct mime_message *msg = NULL;
+	static const char mail[] =
+		"From: a@b.example\r\nMIME-Version: 1.0\r\n"
+		"Content-Type: multipart/mixed; boundary=XX\r\n\r\n"
+		"--XX\r\nContent-Type: text/plain\r\n\r\nhello\r\n"
+		"--XX\r\nContent-Type: image/png\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+		"aGVsbG8=\r\n--XX--\r\n";
+
+	CHECK_INT(pb_store_blob_put(s, mail, sizeof(mail) - 1, key, &err), 0);
+	pb_buf_init(&out);
+	REQUIRE(pb_store_blob_structure(s, key, &out, &err) == 1);
+	REQUIRE(mime_structure_decode(out.data, out.len, &msg, &err) == 0);
+	CHECK(mime_part_is(msg->root, "multipart", "mixed"));
+	CHECK_INT(msg->root->n_children, 2);
+	CHECK(mime_part_is(msg->root->children->next, "image", "png"));
+	mime_message_free(&msg);
+
+	struct pb_spool_rec rec = { 0 };
+	char *rcpt = "x@y";
+	uint64_t rid = 1;
+	rec.sender = "";
+	rec.rcpts = &rcpt;
+	rec.rcpt_ids = &rid;
+	rec.n_rcpts = 1;
+	static const char plain[] = "Subject: plain\r\n\r\nbody\r\n";
+	CHECK_INT(pb_store_spool_put(s, plain, sizeof(plain) - 1, &rec, &err), 0);
+	pb_buf_reset(&out);
+	REQUIRE(pb_store_blob_structure(s, rec.blob_key, &out, &err) == 1);
+	REQUIRE(mime_structure_decode(out.data, out.len, &msg, &err) == 0);
+	CHECK(mime_part_is(msg->root, "text", "plain"));
+	mime_message_free(&msg);
+	CHECK_INT(pb_store_spool_done(s, rec.id, &err), 1);
+
+	/* unreferenced: two GC runs remove bodies and structures */
+	uint64_t deleted = 0;
+	CHECK_INT(pb_store_blob_gc(s, &deleted, &err), 0);
+	CHECK_INT(pb_store_blob_gc(s, &deleted, &err), 0);
+	pb_buf_reset(&out);
+	CHECK_INT(pb_store_blob_structure(s, key, &out, &err), 0);
+	CHECK_INT(pb_store_blob_structure(s, rec.blob_key, &out, &err), 0);
+	CHECK_INT(pb_store_blob_structure(s, "nothex", &out, &err), 0);
+	pb_buf_deinit(&out);
+	pb_store_close(&s);
+	store_test_rmrf(dir);
+	free(dir);
+}
+
 static const struct pb_test_case cases[] = {
 	{ "blobs", test_blobs },
+	{ "structure_kept", test_structure_kept },
 	{ "folders", test_folders },
 	{ "append_list_get", test_append_list_get },
 	{ "dedupe_replay", test_dedupe_replay },

@@ -57,7 +57,7 @@ static void strip_comments(struct pb_buf *ref)
 static void load_golden(void)
 {
 	const char *src = getenv("PB_SOURCE_DIR");
-	char dir[4096], path[4200];
+	char dir[4096];
 	struct dirent *de;
 	DIR *d;
 
@@ -75,12 +75,17 @@ static void load_golden(void)
 		struct golden_file *g = &golden[n_golden];
 		memset(g, 0, sizeof(*g));
 		g->name = xstrndup(de->d_name, len - 4);
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (read_file(path, &g->eml) < 0)
+		char *eml = xasprintf("%s/%s", dir, de->d_name);
+		int rc = read_file(eml, &g->eml);
+		free(eml);
+		if (rc < 0)
 			continue;
-		snprintf(path, sizeof(path), "%s/%s.ref", dir, g->name);
-		if (read_file(path, &g->ref) < 0) {
-			fprintf(stderr, "  missing %s\n", path);
+		char *ref = xasprintf("%s/%s.ref", dir, g->name);
+		rc = read_file(ref, &g->ref);
+		if (rc < 0)
+			fprintf(stderr, "  missing %s\n", ref);
+		free(ref);
+		if (rc < 0) {
 			atomic_fetch_add(&pb_test_failures, 1);
 			continue;
 		}

@@ -48,6 +48,8 @@ struct pop3_session {
 	enum pop3_state state;
 	enum pop3_wait wait;
 	bool closing, locked;
+	bool running;     /* inside run(): a write that drains must not re-enter it */
+	bool out_blocked; /* run() stopped at NET_OUT_HIGH; on_drain resumes it */
 	char *user;      /* from USER */
 	uint64_t user_id;
 	char holder[48]; /* the lock holder name */
@@ -291,14 +293,28 @@ static void trans_state(struct pop3_session *s, const struct pop3_cmd *cmd)
 
 /* ---- input ---- */
 
+/*
+ * Runs the pipelined commands in order. It stops while the output waiting for the peer is
+ * above NET_OUT_HIGH: otherwise a few octets of "RETR 1" repeated would make the server
+ * hold a copy of the message per command. Reading is paused meanwhile (net-loop), and
+ * on_drain runs the rest once the peer has taken the output.
+ */
 static void run(struct pop3_session *s)
 {
 	struct pop3_cmd cmd;
 
+	if (s->running)
+		return;
+	s->running = true;
+	s->out_blocked = false;
 	while (!s->closing && s->wait == W_NONE && s->state != ST_UPDATE) {
+		if (net_conn_output_pending(s->conn) >= NET_OUT_HIGH) {
+			s->out_blocked = true;
+			break;
+		}
 		int rc = pop3_parser_next(s->parser, &cmd);
 		if (rc == 0)
-			return;
+			break;
 		set_deadline(s, POP3_IDLE_TIMEOUT_S);
 		if (rc < 0) {
 			send_line(s, "-ERR %s", cmd.error);
@@ -309,6 +325,16 @@ static void run(struct pop3_session *s)
 		else
 			trans_state(s, &cmd);
 	}
+	s->running = false;
+}
+
+static void on_drain(void *session, struct net_conn *c)
+{
+	struct pop3_session *s = session;
+
+	/* NULL: the greeting written from on_accept drained before the session was known */
+	if (s != NULL && s->out_blocked)
+		run(s);
 }
 
 static void on_input(void *session, struct net_conn *c)
@@ -503,6 +529,7 @@ static const struct net_proto pop3_proto = {
 	.on_input = on_input,
 	.on_timeout = on_timeout,
 	.on_close = on_close,
+	.on_drain = on_drain,
 };
 
 static const struct gw_hub_def pop3_hub_def = {

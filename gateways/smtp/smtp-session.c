@@ -282,6 +282,12 @@ static void cmd_data(struct smtp_session *s, const struct smtp_cmd *cmd)
 		reply(s, 501, "5.5.4", "Syntax: DATA");
 		return;
 	}
+	if (s->body.data != NULL) {
+		/* RFC 3030 2: DATA after BDAT in the same transaction is 503 (RSET clears it) */
+		reply(s, 503, "5.5.1", "Error: DATA after BDAT, send RSET");
+		client_error(s);
+		return;
+	}
 	begin_body(s);
 	smtp_data_init(&s->data, s->srv->settings.max_message_size);
 	s->mode = MODE_DATA;
@@ -323,7 +329,14 @@ static void bdat_chunk_done(struct smtp_session *s)
 		return;
 	}
 	if (s->bdat.last) {
-		end_of_content(s, smtp_bdat_status(&s->bdat));
+		enum smtp_data_status status = smtp_bdat_status(&s->bdat);
+		/* BDAT content may stop mid-line; a stored message ends with CR LF (RFC 5322
+		 * 2.1), or POP3 would send two octets more than its LIST size (the trace
+		 * headers ahead of the content make len >= 2) */
+		if (status == SMTP_DATA_OK &&
+		    memcmp(s->body.data + s->body.len - 2, "\r\n", 2) != 0)
+			pb_buf_append(&s->body, "\r\n", 2);
+		end_of_content(s, status);
 		return;
 	}
 	snprintf(text, sizeof(text), "Ok: %llu octets received",

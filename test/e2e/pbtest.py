@@ -117,3 +117,93 @@ class Daemon:
         if self.proc is not None and self.proc.poll() is None:
             self.kill9()
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+# ---- helpers added for the mail tests (test_mail.py, test_crash.py) ----
+
+def user_counts(daemon):
+    """Per-user (messages, size) from `pillarbox user list`, as a dict keyed by user name."""
+    rc, out, err = daemon.cli("user", "list")
+    if rc != 0:
+        raise RuntimeError("user list failed: " + err)
+    counts = {}
+    for line in out.splitlines()[1:]:
+        f = line.split()
+        if len(f) == 3:
+            counts[f[0]] = (int(f[1]), int(f[2]))
+    return counts
+
+
+def wait_counts(daemon, expected, timeout=30.0):
+    """Waits until every user named in expected ({name: messages}) has that many messages;
+    returns the last user_counts(). Raises TimeoutError naming the difference."""
+    last = {}
+
+    def check():
+        last.update(user_counts(daemon))
+        return all(last.get(u, (None,))[0] == n for u, n in expected.items())
+    try:
+        wait_until(check, timeout=timeout, interval=0.05, what="message counts")
+    except TimeoutError:
+        diff = {u: (last.get(u, (None,))[0], n) for u, n in expected.items()
+                if last.get(u, (None,))[0] != n}
+        raise TimeoutError("message counts (have, want): %r" % diff)
+    return last
+
+
+def bulk_add_users(daemon, pairs, timeout=300.0):
+    """Adds [(name, password), ...] with one `pillarbox user bulk-add`."""
+    path = os.path.join(daemon.tmp, "bulk-users.csv")
+    with open(path, "w") as f:
+        for name, password in pairs:
+            f.write("%s,%s\n" % (name, password))
+    rc, out, err = daemon.cli("user", "bulk-add", path, timeout=timeout)
+    if rc != 0:
+        raise RuntimeError("bulk-add failed: " + err)
+
+
+class RawClient:
+    """A line-oriented client on a raw socket: send bytes exactly as given, read replies.
+    Every read is bounded by the socket timeout."""
+
+    def __init__(self, port, timeout=30.0):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.buf = b""
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def line(self):
+        """One line without its CRLF; b'' at end of stream (or what was left unterminated)."""
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                rest, self.buf = self.buf, b""
+                return rest
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def smtp_reply(self):
+        """One SMTP reply, multi-line joined: (code, text of the last line); (None, b'') at EOF."""
+        while True:
+            line = self.line()
+            if len(line) < 3:
+                return None, line
+            if len(line) < 4 or line[3:4] != b"-":
+                return int(line[:3]), line[4:]
+
+    def smtp_replies(self, n):
+        return [self.smtp_reply() for _ in range(n)]
+
+    def all_smtp_replies(self):
+        """Every reply until the server closes the connection."""
+        replies = []
+        while True:
+            code, text = self.smtp_reply()
+            if code is None:
+                return replies
+            replies.append((code, text))
+
+    def close(self):
+        self.sock.close()

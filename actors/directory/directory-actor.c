@@ -14,6 +14,7 @@
 #include <fnmatch.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #define DIRECTORY_PURGE_TIMEOUT_MS 60000
 
@@ -334,25 +335,65 @@ static int on_user_lookup(struct pb_actor *a, void *state, struct pb_msg *m)
 	return 0;
 }
 
+struct admin_ctx {
+	struct pb_user_rec *u;
+	int found;
+};
+
+static int find_admin(const struct pb_user_rec *u, void *arg)
+{
+	struct admin_ctx *c = arg;
+	cJSON *doc = cJSON_Parse(u->settings_json != NULL ? u->settings_json : "{}");
+	bool admin = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "admin"));
+	cJSON_Delete(doc);
+	if (!admin)
+		return 0;
+	c->u->id = u->id;
+	snprintf(c->u->name, sizeof(c->u->name), "%s", u->name);
+	c->found = 1;
+	return 1;
+}
+
+/* Postmaster must always be accepted (RFC 5321 4.5.1): a user named postmaster, else "admin",
+ * else the first administrator. Returns 1 / 0 / -1 like pb_store_user_get. */
+static int postmaster_user(struct directory *d, struct pb_user_rec *u, const char **error_r)
+{
+	int found = pb_store_user_get(d->store, "postmaster", u, error_r);
+	if (found == 0)
+		found = pb_store_user_get(d->store, "admin", u, error_r);
+	if (found == 0) {
+		struct admin_ctx c = { u, 0 };
+		if (pb_store_user_iter(d->store, find_admin, &c, error_r) < 0)
+			return -1;
+		found = c.found;
+	}
+	return found;
+}
+
 static int on_rcpt_check(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct directory *d = state;
 	struct msg_dir_rcpt_check_req *q = &m->u.dir_rcpt_check_req;
+	const char *local = q->local != NULL ? q->local : "";
+	const char *domain = q->domain != NULL ? q->domain : "";
+	bool postmaster = strcasecmp(local, "postmaster") == 0;
 	struct pb_user_rec u;
 	struct pb_msg rep;
 	const char *error;
 
-	int local = pb_store_domain_exists(d->store, q->domain != NULL ? q->domain : "", &error);
-	if (local < 0)
+	/* the bare "<postmaster>" has no domain and is always local */
+	int is_local = domain[0] == '\0' ? postmaster : pb_store_domain_exists(d->store, domain, &error);
+	if (is_local < 0)
 		return store_failed(a, m, error);
-	if (local == 0) {
+	if (is_local == 0) {
 		pb_reply_status(a, m, PB_ERR_REFUSED, "not a local domain");
 		return 0;
 	}
 	memset(&u, 0, sizeof(u));
-	int found = directory_check_user(q->local != NULL ? q->local : "", &error) == 0
-			    ? pb_store_user_get(d->store, q->local, &u, &error)
-			    : 0;
+	int found = directory_check_user(local, &error) == 0 ? pb_store_user_get(d->store, local, &u, &error)
+							     : 0;
+	if (found == 0 && postmaster)
+		found = postmaster_user(d, &u, &error);
 	if (found < 0)
 		return store_failed(a, m, error);
 	if (found == 0) {

@@ -327,7 +327,8 @@ static void flush_out(struct net_conn *c)
 	if (c->closing && c->flush_then_close)
 		mark_dead(c);
 	conn_update(c);
-	if (!c->closing && c->proto->on_drain != NULL)
+	/* the greeting written from on_accept flushes before the session exists */
+	if (!c->closing && c->session != NULL && c->proto->on_drain != NULL)
 		c->proto->on_drain(c->session, c);
 }
 

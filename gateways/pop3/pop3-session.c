@@ -332,8 +332,7 @@ static void on_drain(void *session, struct net_conn *c)
 {
 	struct pop3_session *s = session;
 
-	/* NULL: the greeting written from on_accept drained before the session was known */
-	if (s != NULL && s->out_blocked)
+	if (s->out_blocked)
 		run(s);
 }
 

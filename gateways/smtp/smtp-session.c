@@ -115,9 +115,10 @@ static void begin_body(struct smtp_session *s)
 	rfc5322_date(date, sizeof(date));
 	pb_buf_init(&s->body);
 	pb_buf_printf(&s->body, "Return-Path: <%s>\r\n", s->sender);
-	pb_buf_printf(&s->body, "Received: from %s (%s [%s])\r\n\tby %s (Pillarbox) with %s id %s",
-		      s->helo[0] ? s->helo : "unknown", net_conn_peer(s->conn), net_conn_peer(s->conn),
-		      s->srv->hostname, with, s->tx_id);
+	/* no reverse DNS yet: "unknown [ip]", as Postfix writes it without a PTR name */
+	pb_buf_printf(&s->body, "Received: from %s (unknown [%s])\r\n\tby %s (Pillarbox) with %s id %s",
+		      s->helo[0] ? s->helo : "unknown", net_conn_peer(s->conn), s->srv->hostname, with,
+		      s->tx_id);
 	if (s->rcpts.n == 1)
 		pb_buf_printf(&s->body, "\r\n\tfor <%s>", s->rcpts.v[0]);
 	pb_buf_printf(&s->body, "; %s\r\n", date);
@@ -479,9 +480,11 @@ static void rcpt_result(struct smtp_session *s, struct pb_msg *m)
 			 "<%s>: Recipient address rejected: User unknown in local recipient table",
 			 s->checking);
 		reply(s, 550, "5.1.1", text);
+		client_error(s); /* guessing addresses counts toward max_errors */
 	} else if (code == PB_ERR_REFUSED) {
 		snprintf(text, sizeof(text), "<%s>: Relay access denied", s->checking);
 		reply(s, 550, "5.7.1", text);
+		client_error(s);
 	} else {
 		reply(s, 451, "4.3.0", "Error: temporary failure, try again later");
 	}

@@ -134,7 +134,12 @@ static void test_rcpt_check(void)
 	setup(&f);
 	REQUIRE(pb_store_domain_put(f.store, "example.com", &error) == 0);
 	CHECK_INT(add(&f, "dave", "secret1"), PB_OK);
+	CHECK_INT(add(&f, "admin", "secret1"), PB_OK);
 	const char *cases[][3] = { { "Dave", "example.com", "0" },
+				   { "PostMaster", "", "0" },
+				   { "postmaster", "example.com", "0" },
+				   { "postmaster", "elsewhere.org", "1" },
+				   { "dave", "", "1" },
 				   { "eve", "example.com", "2" },
 				   { "dave", "elsewhere.org", "1" },
 				   { "da ve", "example.com", "2" } };
@@ -145,6 +150,8 @@ static void test_rcpt_check(void)
 		CHECK_INT(call(&f, &req, &rep), atoi(cases[i][2]));
 		if (i == 0)
 			CHECK_STR(rep.u.dir_rcpt_check_rep.user, "dave");
+		if (i == 1 || i == 2) /* postmaster goes to the administrator */
+			CHECK_STR(rep.u.dir_rcpt_check_rep.user, "admin");
 		pb_msg_free(&rep);
 	}
 	teardown(&f);

@@ -439,7 +439,6 @@ class SmtpErrors(MailCase):
         self.assertTrue(text.startswith(b"5.7.1"), text)
         self.assertIn(b"Relay access denied", text)
 
-    @unittest.expectedFailure  # reported: the directory knows no postmaster (RFC 5321 4.5.1)
     def test_postmaster_accepted(self):
         # RFC 5321 4.5.1: "RCPT TO:<Postmaster>" MUST be accepted, and postmaster@domain
         # for each local domain (case-insensitive)
@@ -448,6 +447,13 @@ class SmtpErrors(MailCase):
                b"RCPT TO:<postmaster@%s>\r\n" % self.domain.encode())
         replies = c.smtp_replies(3)
         self.assertEqual([r[0] for r in replies], [250, 250, 250], replies)
+        # both are one recipient (the administrator), delivered once
+        before = pbtest.user_counts(self.d)["admin"][0]
+        c.send(b"DATA\r\n")
+        self.assertEqual(c.smtp_reply()[0], 354)
+        c.send(b"Subject: to the postmaster\r\n\r\nhello\r\n.\r\n")
+        self.assertEqual(c.smtp_reply()[0], 250)
+        pbtest.wait_counts(self.d, {"admin": before + 1})
 
     def test_vrfy_252(self):
         s = self.smtp()

@@ -3,29 +3,24 @@
  * 255-octet limit, the verb table and the argument checks.
  * OWNS: the parser's input buffer. THREAD: one session.
  *
- * The line framing is the same design as smtp-parser.c (kept apart because the two
- * libraries link only pb_base): an over-long line is dropped as it arrives and reported
- * when its LF comes, and every line handed out is wiped at the next call.
+ * Line framing is pb-lines.h (shared with the SMTP parser): an over-long line is dropped as
+ * it arrives and reported when its LF comes, and every line handed out is wiped at the next
+ * call.
  */
 #include "pop3-parser.h"
 
 #include "pb-alloc.h"
+#include "pb-lines.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#define PARSER_INITIAL_CAP 512
 #define AUTH_MECH_MAX 20 /* RFC 4422 3.1 */
 #define MAX_WORDS 3
 
 struct pop3_parser {
-	char *buf; /* input; buf[pos..len) is unparsed */
-	size_t pos, len, cap;
-	size_t scanned;	 /* buf[pos..pos+scanned) holds no LF */
-	bool discarding; /* inside an over-long line */
-	size_t wipe_off; /* the line last handed out */
-	size_t wipe_len;
+	struct pb_lines lines; /* input framing (pb-lines.h) */
 };
 
 struct pop3_verb_def {
@@ -41,8 +36,7 @@ struct pop3_parser *pop3_parser_create(void)
 {
 	struct pop3_parser *p = xcalloc(1, sizeof(*p));
 
-	p->cap = PARSER_INITIAL_CAP;
-	p->buf = xcalloc(1, p->cap);
+	pb_lines_init(&p->lines, POP3_PARSER_INPUT_MAX);
 	return p;
 }
 
@@ -52,105 +46,15 @@ void pop3_parser_destroy(struct pop3_parser **pp)
 
 	if (p == NULL)
 		return;
-	explicit_bzero(p->buf, p->cap);
-	free(p->buf);
+	pb_lines_deinit(&p->lines);
 	explicit_bzero(p, sizeof(*p));
 	free(p);
 	*pp = NULL;
 }
 
-static void parser_release(struct pop3_parser *p)
-{
-	if (p->wipe_len > 0) {
-		explicit_bzero(p->buf + p->wipe_off, p->wipe_len);
-		p->wipe_len = 0;
-	}
-}
-
-static void parser_drop(struct pop3_parser *p, size_t n)
-{
-	explicit_bzero(p->buf + p->pos, n);
-	p->pos += n;
-	p->scanned = 0;
-}
-
-/* Moves the unparsed bytes to the front and grows the buffer for extra more; old memory is
- * wiped before reuse or free. */
-static void parser_make_room(struct pop3_parser *p, size_t extra)
-{
-	size_t unparsed = p->len - p->pos;
-
-	if (p->pos > 0) {
-		memmove(p->buf, p->buf + p->pos, unparsed);
-		explicit_bzero(p->buf + unparsed, p->len - unparsed);
-		p->pos = 0;
-		p->len = unparsed;
-	}
-	if (unparsed + extra <= p->cap)
-		return;
-	size_t cap = p->cap;
-	while (cap < unparsed + extra)
-		cap *= 2;
-	char *nbuf = xcalloc(1, cap);
-	memcpy(nbuf, p->buf, unparsed);
-	explicit_bzero(p->buf, p->cap);
-	free(p->buf);
-	p->buf = nbuf;
-	p->cap = cap;
-}
-
 int pop3_parser_feed(struct pop3_parser *p, const void *data, size_t len)
 {
-	parser_release(p);
-	if (len > POP3_PARSER_INPUT_MAX - (p->len - p->pos))
-		return -1;
-	if (len == 0)
-		return 0;
-	parser_make_room(p, len);
-	memcpy(p->buf + p->len, data, len);
-	p->len += len;
-	return 0;
-}
-
-/* Frames the next line of at most max octets (terminator included): 1 with the line
- * NUL-terminated in place, 0 need more, -1 an over-long line was skipped to its LF. */
-static int parser_take_line(struct pop3_parser *p, size_t max, char **line_r, size_t *len_r)
-{
-	char *start = p->buf + p->pos;
-	size_t avail = p->len - p->pos;
-
-	if (p->discarding) {
-		char *lf = memchr(start, '\n', avail);
-		if (lf == NULL) {
-			parser_drop(p, avail);
-			return 0;
-		}
-		parser_drop(p, (size_t)(lf - start) + 1);
-		p->discarding = false;
-		return -1;
-	}
-	size_t lim = avail < max ? avail : max;
-	if (p->scanned > lim)
-		p->scanned = 0;
-	char *lf = memchr(start + p->scanned, '\n', lim - p->scanned);
-	if (lf == NULL) {
-		p->scanned = lim;
-		if (avail < max)
-			return 0;
-		p->discarding = true;
-		return parser_take_line(p, max, line_r, len_r);
-	}
-	size_t total = (size_t)(lf - start) + 1, n = total - 1;
-	if (n > 0 && start[n - 1] == '\r')
-		n--;
-	start[n] = '\0';
-	p->wipe_off = p->pos;
-	p->wipe_len = total;
-	p->pos += total;
-	p->scanned = 0;
-	*line_r = start;
-	*len_r = n;
-	return 1;
+	return pb_lines_feed(&p->lines, data, len);
 }
 
 /* ---- Argument checks ------------------------------------------------------------------- */
@@ -390,10 +294,9 @@ int pop3_parser_next(struct pop3_parser *p, struct pop3_cmd *cmd_r)
 	char *line;
 	size_t len;
 
-	parser_release(p);
 	memset(cmd_r, 0, sizeof(*cmd_r));
 	cmd_r->verb_text = "";
-	int ret = parser_take_line(p, POP3_LINE_MAX, &line, &len);
+	int ret = pb_lines_take(&p->lines, POP3_LINE_MAX, &line, &len);
 	if (ret == 0)
 		return 0;
 	if (ret < 0)
@@ -406,8 +309,7 @@ int pop3_parser_next_line(struct pop3_parser *p, const char **line_r, size_t *le
 	char *line;
 	size_t len;
 
-	parser_release(p);
-	int ret = parser_take_line(p, POP3_AUTH_LINE_MAX, &line, &len);
+	int ret = pb_lines_take(&p->lines, POP3_AUTH_LINE_MAX, &line, &len);
 	if (ret > 0) {
 		*line_r = line;
 		*len_r = len;
@@ -417,13 +319,10 @@ int pop3_parser_next_line(struct pop3_parser *p, const char **line_r, size_t *le
 
 void pop3_parser_pending(const struct pop3_parser *p, const void **data_r, size_t *len_r)
 {
-	*data_r = p->buf + p->pos;
-	*len_r = p->len - p->pos;
+	pb_lines_pending(&p->lines, data_r, len_r);
 }
 
 void pop3_parser_discard_pending(struct pop3_parser *p)
 {
-	parser_release(p);
-	parser_drop(p, p->len - p->pos);
-	p->discarding = false;
+	pb_lines_discard(&p->lines);
 }

@@ -6,16 +6,12 @@
 #ifndef SMTP_PARSER_PRIVATE_H
 #define SMTP_PARSER_PRIVATE_H
 
+#include "pb-lines.h"
 #include "smtp-parser.h"
 
 struct smtp_parser {
-	char *buf;	  /* input; buf[pos..len) is unparsed */
-	size_t pos, len, cap;
-	size_t scanned;	  /* buf[pos..pos+scanned) is known to hold no LF */
-	bool discarding;  /* inside an over-long line: dropping bytes up to its LF */
-	size_t wipe_off;  /* the line last handed out, wiped at the next call */
-	size_t wipe_len;
-	char errtext[160]; /* text of the last error reply */
+	struct pb_lines lines; /* input framing (pb-lines.h) */
+	char errtext[160];     /* text of the last error reply */
 };
 
 struct smtp_verb_def;

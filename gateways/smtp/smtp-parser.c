@@ -1,7 +1,7 @@
 /*
- * smtp-parser.c: the SMTP command-line parser: input buffering, line framing with the
- * 512-octet limit, the verb table and the checks of the short commands. MAIL and RCPT
- * are in smtp-parser-mail.c.
+ * smtp-parser.c: the SMTP command-line parser: input framing (pb-lines.h) with the 512-octet
+ * limit, the verb table and the checks of the short commands. MAIL and RCPT are in
+ * smtp-parser-mail.c.
  * OWNS: the parser's input buffer. THREAD: one session.
  */
 #include "smtp-parser-private.h"
@@ -12,7 +12,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define PARSER_INITIAL_CAP 1024
 #define AUTH_MECH_MAX 20 /* RFC 4422 3.1 */
 
 const struct smtp_reply smtp_reply_need_smtputf8 = {
@@ -24,8 +23,7 @@ struct smtp_parser *smtp_parser_create(void)
 {
 	struct smtp_parser *p = xcalloc(1, sizeof(*p));
 
-	p->cap = PARSER_INITIAL_CAP;
-	p->buf = xcalloc(1, p->cap);
+	pb_lines_init(&p->lines, SMTP_PARSER_INPUT_MAX);
 	return p;
 }
 
@@ -35,113 +33,15 @@ void smtp_parser_destroy(struct smtp_parser **pp)
 
 	if (p == NULL)
 		return;
-	explicit_bzero(p->buf, p->cap);
-	free(p->buf);
+	pb_lines_deinit(&p->lines);
 	explicit_bzero(p, sizeof(*p));
 	free(p);
 	*pp = NULL;
 }
 
-/* Wipes the line handed out by the previous call (it may hold credentials). */
-static void parser_release(struct smtp_parser *p)
-{
-	if (p->wipe_len > 0) {
-		explicit_bzero(p->buf + p->wipe_off, p->wipe_len);
-		p->wipe_len = 0;
-	}
-}
-
-/* Drops n unparsed bytes, wiping them. */
-static void parser_drop(struct smtp_parser *p, size_t n)
-{
-	explicit_bzero(p->buf + p->pos, n);
-	p->pos += n;
-	p->scanned = 0;
-}
-
-/* Makes room for extra more bytes after the unparsed ones, moving them to the front. The
- * old memory is wiped before it is freed or reused. */
-static void parser_make_room(struct smtp_parser *p, size_t extra)
-{
-	size_t unparsed = p->len - p->pos;
-
-	if (p->pos > 0) {
-		memmove(p->buf, p->buf + p->pos, unparsed);
-		explicit_bzero(p->buf + unparsed, p->len - unparsed);
-		p->pos = 0;
-		p->len = unparsed;
-	}
-	if (unparsed + extra <= p->cap)
-		return;
-	size_t cap = p->cap;
-	while (cap < unparsed + extra)
-		cap *= 2;
-	char *nbuf = xcalloc(1, cap);
-	memcpy(nbuf, p->buf, unparsed);
-	explicit_bzero(p->buf, p->cap);
-	free(p->buf);
-	p->buf = nbuf;
-	p->cap = cap;
-}
-
 int smtp_parser_feed(struct smtp_parser *p, const void *data, size_t len)
 {
-	parser_release(p);
-	if (len > SMTP_PARSER_INPUT_MAX - (p->len - p->pos))
-		return -1;
-	if (len == 0)
-		return 0;
-	parser_make_room(p, len);
-	memcpy(p->buf + p->len, data, len);
-	p->len += len;
-	return 0;
-}
-
-/*
- * Frames the next line of at most max octets, terminator included. Returns 1 with the line
- * NUL-terminated in place (CR LF or LF removed), 0 if more input is needed, -1 once an
- * over-long line has been read to its LF and dropped. An over-long line is not kept: as
- * soon as max octets without LF are buffered they are dropped and the parser skips to the
- * next LF, so memory stays bounded whatever the peer sends. The error is reported when the
- * LF arrives, so replies stay in order and feeding byte by byte gives the same result.
- */
-static int parser_take_line(struct smtp_parser *p, size_t max, char **line_r, size_t *len_r)
-{
-	char *start = p->buf + p->pos;
-	size_t avail = p->len - p->pos;
-
-	if (p->discarding) {
-		char *lf = memchr(start, '\n', avail);
-		if (lf == NULL) {
-			parser_drop(p, avail);
-			return 0;
-		}
-		parser_drop(p, (size_t)(lf - start) + 1);
-		p->discarding = false;
-		return -1;
-	}
-	size_t lim = avail < max ? avail : max;
-	if (p->scanned > lim)
-		p->scanned = 0;
-	char *lf = memchr(start + p->scanned, '\n', lim - p->scanned);
-	if (lf == NULL) {
-		p->scanned = lim;
-		if (avail < max)
-			return 0;
-		p->discarding = true;
-		return parser_take_line(p, max, line_r, len_r);
-	}
-	size_t total = (size_t)(lf - start) + 1, n = total - 1;
-	if (n > 0 && start[n - 1] == '\r')
-		n--;
-	start[n] = '\0';
-	p->wipe_off = p->pos;
-	p->wipe_len = total;
-	p->pos += total;
-	p->scanned = 0;
-	*line_r = start;
-	*len_r = n;
-	return 1;
+	return pb_lines_feed(&p->lines, data, len);
 }
 
 int smtp_parser_fail(struct smtp_parser *p, struct smtp_cmd *cmd, enum smtp_parse_error kind,
@@ -388,9 +288,8 @@ int smtp_parser_next(struct smtp_parser *p, struct smtp_cmd *cmd_r)
 	char *line;
 	size_t len;
 
-	parser_release(p);
 	cmd_clear(cmd_r);
-	int ret = parser_take_line(p, SMTP_LINE_MAX, &line, &len);
+	int ret = pb_lines_take(&p->lines, SMTP_LINE_MAX, &line, &len);
 	if (ret == 0)
 		return 0;
 	if (ret < 0)
@@ -404,8 +303,7 @@ int smtp_parser_next_line(struct smtp_parser *p, const char **line_r, size_t *le
 	char *line;
 	size_t len;
 
-	parser_release(p);
-	int ret = parser_take_line(p, SMTP_AUTH_LINE_MAX, &line, &len);
+	int ret = pb_lines_take(&p->lines, SMTP_AUTH_LINE_MAX, &line, &len);
 	if (ret > 0) {
 		*line_r = line;
 		*len_r = len;
@@ -415,21 +313,15 @@ int smtp_parser_next_line(struct smtp_parser *p, const char **line_r, size_t *le
 
 void smtp_parser_pending(const struct smtp_parser *p, const void **data_r, size_t *len_r)
 {
-	*data_r = p->buf + p->pos;
-	*len_r = p->len - p->pos;
+	pb_lines_pending(&p->lines, data_r, len_r);
 }
 
 void smtp_parser_consume(struct smtp_parser *p, size_t n)
 {
-	parser_release(p);
-	ASSERT(n <= p->len - p->pos);
-	p->pos += n;
-	p->scanned = 0;
+	pb_lines_consume(&p->lines, n);
 }
 
 void smtp_parser_discard_pending(struct smtp_parser *p)
 {
-	parser_release(p);
-	parser_drop(p, p->len - p->pos);
-	p->discarding = false;
+	pb_lines_discard(&p->lines);
 }

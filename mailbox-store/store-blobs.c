@@ -196,26 +196,6 @@ void store_blob_write(rocksdb_writebatch_t *b, struct pb_store *s, const uint8_t
 	pb_buf_deinit(&val);
 }
 
-int pb_store_blob_structure(struct pb_store *s, const char *key, struct pb_buf *out,
-			    const char **error_r)
-{
-	uint8_t raw[32];
-	struct pb_buf val;
-
-	if (store_hex_to_raw(key, raw) < 0)
-		return 0;
-	pb_buf_init(&val);
-	int ret = store_get(s, STORE_CF_STRUCTURES, raw, 32, &val, error_r);
-	if (ret == 1 && (val.len < 1 || (uint8_t)val.data[0] != STORE_V1)) {
-		pb_buf_deinit(&val);
-		return store_fail(error_r, "store: structure of %s: unknown version", key);
-	}
-	if (ret == 1)
-		pb_buf_append(out, val.data + 1, val.len - 1);
-	pb_buf_deinit(&val);
-	return ret;
-}
-
 int pb_store_blob_put(struct pb_store *s, const void *data, size_t len,
 		      char key_r[PB_BLOB_KEY_LEN + 1], const char **error_r)
 {
@@ -239,8 +219,10 @@ int pb_store_blob_put(struct pb_store *s, const void *data, size_t len,
 	return ret < 0 ? -1 : 0;
 }
 
-int pb_store_blob_get(struct pb_store *s, const char *key, struct pb_buf *out,
-		      const char **error_r)
+/* Reads a v1 value keyed by a body's hex key from cf, appending what follows the version
+ * byte to out. 1 / 0 (unknown or malformed key) / -1. */
+static int store_blob_value(struct pb_store *s, enum store_cf cf, const char *key,
+			    struct pb_buf *out, const char **error_r)
 {
 	uint8_t raw[32];
 	struct pb_buf val;
@@ -248,15 +230,27 @@ int pb_store_blob_get(struct pb_store *s, const char *key, struct pb_buf *out,
 	if (store_hex_to_raw(key, raw) < 0)
 		return 0;
 	pb_buf_init(&val);
-	int ret = store_get(s, STORE_CF_BLOBS, raw, 32, &val, error_r);
+	int ret = store_get(s, cf, raw, 32, &val, error_r);
 	if (ret == 1) {
 		if (val.len < 1 || (uint8_t)val.data[0] != STORE_V1)
-			ret = store_fail(error_r, "store: body %s: unknown record version", key);
+			ret = store_fail(error_r, "store: record of body %s: unknown version", key);
 		else
 			pb_buf_append(out, val.data + 1, val.len - 1);
 	}
 	pb_buf_deinit(&val);
 	return ret;
+}
+
+int pb_store_blob_get(struct pb_store *s, const char *key, struct pb_buf *out,
+		      const char **error_r)
+{
+	return store_blob_value(s, STORE_CF_BLOBS, key, out, error_r);
+}
+
+int pb_store_blob_structure(struct pb_store *s, const char *key, struct pb_buf *out,
+			    const char **error_r)
+{
+	return store_blob_value(s, STORE_CF_STRUCTURES, key, out, error_r);
 }
 
 int pb_store_blob_refcount(struct pb_store *s, const char *key, int64_t *count_r,

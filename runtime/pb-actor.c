@@ -12,6 +12,7 @@
 
 #include "pb-log.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define INIT_RETRY_MIN_MS 100
@@ -199,7 +200,10 @@ void *pb_actor_thread(void *arg)
 {
 	struct pb_actor *a = arg;
 	struct pb_msg m;
+	char tname[16];
 
+	snprintf(tname, sizeof(tname), "%.15s", a->name); /* ps, top and perf show actor names */
+	pthread_setname_np(pthread_self(), tname);
 	try_init(a, pb_runtime_now_ms(a->rt));
 	for (;;) {
 		int wait = next_wait_ms(a, pb_runtime_now_ms(a->rt));

@@ -79,6 +79,17 @@ void pb_runtime_url(struct pb_runtime *rt, const char *addr, char *url, size_t s
 	snprintf(url, size, "inproc://pb-%p/%s", (void *)rt, addr);
 }
 
+/* Mixes a shard key (splitmix64's finaliser): keys that differ only in high bits, such as
+ * connection ids (slot | generation << 16), still spread over every shard. */
+static uint64_t shard_mix(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
 void pb_route(struct pb_runtime *rt, const struct pb_msg *m, char *addr, size_t size)
 {
 	const char *owner = pb_msg_owner(m->type);
@@ -90,7 +101,7 @@ void pb_route(struct pb_runtime *rt, const struct pb_msg *m, char *addr, size_t 
 	pthread_mutex_lock(&rt->lock);
 	for (size_t i = 0; i < rt->n_shards; i++) {
 		if (strcmp(rt->shards[i].owner, owner) == 0) {
-			snprintf(addr, size, "%s.%u", owner, (unsigned)(key % rt->shards[i].n));
+			snprintf(addr, size, "%s.%u", owner, (unsigned)(shard_mix(key) % rt->shards[i].n));
 			break;
 		}
 	}

@@ -8,6 +8,7 @@
 #include "pb-log.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdio.h>
 
@@ -62,6 +63,10 @@ static void *hub_main(void *arg)
 {
 	struct gw_hub *hub = arg;
 	uint64_t next_tick = 0;
+	char tname[16];
+
+	snprintf(tname, sizeof(tname), "%.11s-hub", hub->def.name);
+	pthread_setname_np(pthread_self(), tname);
 
 	while (!atomic_load(&hub->stop)) {
 		net_loop_run_once(hub->loop, 200);

@@ -404,16 +404,23 @@ static void test_shard_routing(void)
 {
 	struct pb_runtime *rt = pb_runtime_create("n", NULL);
 	struct pb_msg m;
-	char addr[64];
+	char addr[64], again[64];
+	int used[4] = { 0 };
 
 	pb_runtime_set_shards(rt, "mailbox", 4);
 	pb_msg_init(&m, MSG_MBOX_LIST_REQ);
-	m.u.mbox_list_req.user_id = 10;
-	pb_route(rt, &m, addr, sizeof(addr));
-	CHECK_STR(addr, "mailbox.2");
-	m.u.mbox_list_req.user_id = 13;
-	pb_route(rt, &m, addr, sizeof(addr));
-	CHECK_STR(addr, "mailbox.1");
+	/* keys that differ only above bit 16 (connection ids) still use every shard, and a key
+	 * always goes to the same shard */
+	for (uint64_t g = 1; g <= 64; g++) {
+		m.u.mbox_list_req.user_id = g << 16;
+		pb_route(rt, &m, addr, sizeof(addr));
+		pb_route(rt, &m, again, sizeof(again));
+		CHECK_STR(addr, again);
+		REQUIRE(strncmp(addr, "mailbox.", 8) == 0 && addr[8] >= '0' && addr[8] <= '3');
+		used[addr[8] - '0']++;
+	}
+	for (int i = 0; i < 4; i++)
+		CHECK(used[i] > 0);
 	pb_msg_init(&m, MSG_DIR_USER_LIST_REQ);
 	pb_route(rt, &m, addr, sizeof(addr));
 	CHECK_STR(addr, "directory");

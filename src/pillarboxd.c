@@ -13,6 +13,7 @@
 #include "pb-runtime.h"
 #include "pillarbox-paths.h"
 #include "pop3-server.h"
+#include "reader-actor.h"
 #include "smtp-server.h"
 #include "spool-actor.h"
 #include "store.h"
@@ -32,6 +33,7 @@
 #define BRIDGE_TIMEOUT_MS 120000
 #define SPOOL_SHARDS 8
 #define AUTH_SHARDS 2
+#define READER_SHARDS 2
 
 static const char *const cli_owners[] = { "directory", "sys", NULL };
 
@@ -225,6 +227,7 @@ static int start_actors(struct daemon *d)
 	d->sys_args.version = PILLARBOX_VERSION;
 	if (pb_runtime_start(d->rt, &directory_actor_def, d->store, &error) < 0 ||
 	    auth_actors_start(d->rt, d->store, AUTH_SHARDS, &error) < 0 ||
+	    reader_actors_start(d->rt, d->store, READER_SHARDS, &error) < 0 ||
 	    mailbox_actors_start(d->rt, d->store, d->cfg.mailbox_shards, &error) < 0 ||
 	    spool_actors_start(d->rt, d->store, SPOOL_SHARDS, &error) < 0 ||
 	    pb_runtime_start(d->rt, &sys_actor_def, &d->sys_args, &error) < 0) {

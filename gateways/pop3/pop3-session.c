@@ -6,7 +6,8 @@
  * UPDATE: QUIT expunges the deleted messages in one atomic write; a dropped connection
  * deletes nothing.
  * OWNS: struct pop3_session (its maildrop listing and deletion marks). THREAD: the hub thread.
- * MESSAGES sent: DIR_USER_VERIFY_REQ, MBOX_LOCK_REQ, MBOX_LIST_REQ, MBOX_EXPUNGE_REQ.
+ * MESSAGES sent: DIR_USER_VERIFY_REQ, MBOX_LOCK_REQ, MBOX_LIST_REQ, MBOX_EXPUNGE_REQ, and
+ * STORE_READ_REQ for bodies too large to read on the hub thread.
  */
 #include "pop3-server.h"
 
@@ -24,6 +25,9 @@
 #define POP3_REQUEST_TIMEOUT_S 60
 #define POP3_LOCK_TTL_MS (4ull * 3600 * 1000)
 #define POP3_READ_CHUNK 65536
+/* Bodies up to this size are read on the hub thread (a few microseconds from RocksDB's
+ * memtable or block cache); larger ones by a reader actor, so the loop never waits on disk. */
+#define POP3_INLINE_READ_MAX (256 * 1024)
 
 struct pop3_server {
 	struct pb_store *store;
@@ -32,7 +36,7 @@ struct pop3_server {
 };
 
 enum pop3_state { ST_AUTH, ST_TRANS, ST_UPDATE };
-enum pop3_wait { W_NONE, W_VERIFY, W_LOCK, W_LIST, W_EXPUNGE };
+enum pop3_wait { W_NONE, W_VERIFY, W_LOCK, W_LIST, W_READ, W_EXPUNGE };
 
 struct pop3_msg {
 	uint32_t uid;
@@ -56,6 +60,8 @@ struct pop3_session {
 	uint32_t uidvalidity;
 	struct pop3_msg *msgs;
 	size_t n_msgs;
+	struct pop3_msg *reading; /* the message a reader actor is fetching */
+	int64_t reading_top;      /* its TOP line count, -1 for RETR */
 	struct pb_buf out;
 };
 
@@ -207,37 +213,67 @@ static void cmd_list(struct pop3_session *s, const struct pop3_cmd *cmd, bool ui
 	net_conn_write(s->conn, s->out.data, s->out.len);
 }
 
-/* RETR (top < 0) and TOP: the stored message, byte-stuffed. */
+/* Sends the body of m, byte-stuffed (RETR: top < 0; TOP: top lines). */
+static void send_body(struct pop3_session *s, const struct pop3_msg *m, int64_t top,
+		      const uint8_t *body, size_t len)
+{
+	struct pop3_stuff st;
+
+	pb_buf_reset(&s->out);
+	pb_buf_printf(&s->out, "+OK %llu octets\r\n", (unsigned long long)m->size);
+	pop3_stuff_init(&st, top);
+	for (size_t off = 0; off < len && !pop3_stuff_done(&st); off += POP3_READ_CHUNK) {
+		size_t n = len - off < POP3_READ_CHUNK ? len - off : POP3_READ_CHUNK;
+		pop3_stuff_feed(&st, body + off, n, &s->out);
+	}
+	pop3_stuff_finish(&st, &s->out);
+	net_conn_write(s->conn, s->out.data, s->out.len);
+	if (s->out.cap > 4 * POP3_READ_CHUNK)
+		pb_buf_deinit(&s->out); /* do not keep a big message's worth of memory */
+}
+
+static void read_failed(struct pop3_session *s, const struct pop3_msg *m, const char *why)
+{
+	pb_error("pop3", "event=read_failed user=%s uid=%u reason=\"%s\"", s->user, m->uid, why);
+	send_line(s, "-ERR [SYS/TEMP] Cannot read the message");
+}
+
+/* RETR (top < 0) and TOP: small bodies inline, large ones through a reader actor. */
 static void cmd_retr(struct pop3_session *s, const struct pop3_cmd *cmd, int64_t top)
 {
 	struct pop3_msg *m = msg_get(s, cmd->msg);
 	struct pb_buf body;
-	struct pop3_stuff st;
+	struct pb_msg req;
 	const char *error;
 
 	if (m == NULL)
 		return;
-	pb_buf_init(&body);
-	int found = pb_store_blob_get(s->srv->store, m->blob_key, &body, &error);
-	if (found <= 0) {
-		pb_error("pop3", "event=read_failed user=%s uid=%u reason=\"%s\"", s->user, m->uid,
-			 found < 0 ? error : "body missing");
-		send_line(s, "-ERR [SYS/TEMP] Cannot read the message");
-		pb_buf_deinit(&body);
+	if (m->size > POP3_INLINE_READ_MAX) {
+		pb_msg_init(&req, MSG_STORE_READ_REQ);
+		req.u.store_read_req.key = net_conn_id(s->conn);
+		req.u.store_read_req.blob_key = xstrdup(m->blob_key);
+		s->reading = m;
+		s->reading_top = top;
+		ask(s, &req, W_READ);
 		return;
 	}
-	pb_buf_reset(&s->out);
-	pb_buf_printf(&s->out, "+OK %llu octets\r\n", (unsigned long long)m->size);
-	pop3_stuff_init(&st, top);
-	for (size_t off = 0; off < body.len && !pop3_stuff_done(&st); off += POP3_READ_CHUNK) {
-		size_t n = body.len - off < POP3_READ_CHUNK ? body.len - off : POP3_READ_CHUNK;
-		pop3_stuff_feed(&st, body.data + off, n, &s->out);
-	}
-	pop3_stuff_finish(&st, &s->out);
-	net_conn_write(s->conn, s->out.data, s->out.len);
+	pb_buf_init(&body);
+	int found = pb_store_blob_get(s->srv->store, m->blob_key, &body, &error);
+	if (found <= 0)
+		read_failed(s, m, found < 0 ? error : "body missing");
+	else
+		send_body(s, m, top, (const uint8_t *)body.data, body.len);
 	pb_buf_deinit(&body);
-	if (s->out.cap > 4 * POP3_READ_CHUNK)
-		pb_buf_deinit(&s->out); /* do not keep a big message's worth of memory */
+}
+
+static void on_read(struct pop3_session *s, struct pb_msg *m)
+{
+	if (m->type != MSG_STORE_READ_REP || m->u.store_read_rep.code != PB_OK)
+		read_failed(s, s->reading, "the reader failed");
+	else
+		send_body(s, s->reading, s->reading_top, m->u.store_read_rep.body.data,
+			  m->u.store_read_rep.body.len);
+	s->reading = NULL;
 }
 
 static void cmd_quit_update(struct pop3_session *s)
@@ -442,6 +478,8 @@ static void on_reply(void *session, struct net_conn *c, struct pb_msg *m)
 		on_locked(s, m);
 	else if (wait == W_LIST)
 		on_listed(s, m);
+	else if (wait == W_READ)
+		on_read(s, m);
 	else
 		on_expunged(s, m);
 	if (s->closing || s->wait != W_NONE)

@@ -1,0 +1,19 @@
+/*
+ * reader-actor.h: body readers — shards "reader.0" .. "reader.N-1" that read message bodies
+ * from the store for the gateways, so a large read (a 20 MB body in a blob file) never stalls a
+ * gateway's event loop (DESIGN.md, rule 4). Stateless: any shard serves any body.
+ * OWNS: nothing. THREAD: each shard's actor thread.
+ * MESSAGES handled: STORE_READ_REQ (answered with STORE_READ_REP).
+ */
+#ifndef READER_ACTOR_H
+#define READER_ACTOR_H
+
+#include "pb-runtime.h"
+
+struct pb_store;
+
+/* Starts n reader shards over store (borrowed) and declares their routing. 0 / -1. */
+int reader_actors_start(struct pb_runtime *rt, struct pb_store *store, uint32_t n,
+			const char **error_r);
+
+#endif

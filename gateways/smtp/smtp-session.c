@@ -366,10 +366,12 @@ static void cmd_simple(struct smtp_session *s, const struct smtp_cmd *cmd)
 		reply(s, 252, "2.0.0", "Cannot VRFY user, but will accept message and attempt delivery");
 		break;
 	case SMTP_VERB_EXPN:
-		reply(s, 502, "5.5.1", "Error: command not implemented");
+		/* lists are not disclosed (RFC 5321 3.5.2: EXPN may be disabled) */
+		reply(s, 502, "5.5.1", "Error: EXPN is disabled");
 		break;
 	case SMTP_VERB_STARTTLS:
-		reply(s, 502, "5.5.1", "Error: command not implemented");
+		/* not advertised until a certificate is configured (RFC 3207 4) */
+		reply(s, 454, "4.7.0", "TLS not available: no certificate is configured");
 		break;
 	case SMTP_VERB_AUTH:
 		reply(s, 503, "5.5.1", "Error: authentication not enabled");

@@ -8,6 +8,7 @@
  */
 #include "directory-actor.h"
 #include "mailbox-actor.h"
+#include "maint-actor.h"
 #include "pb-config.h"
 #include "pb-log.h"
 #include "pb-runtime.h"
@@ -230,7 +231,8 @@ static int start_actors(struct daemon *d)
 	    reader_actors_start(d->rt, d->store, READER_SHARDS, &error) < 0 ||
 	    mailbox_actors_start(d->rt, d->store, d->cfg.mailbox_shards, &error) < 0 ||
 	    spool_actors_start(d->rt, d->store, SPOOL_SHARDS, &error) < 0 ||
-	    pb_runtime_start(d->rt, &sys_actor_def, &d->sys_args, &error) < 0) {
+	    pb_runtime_start(d->rt, &sys_actor_def, &d->sys_args, &error) < 0 ||
+	    pb_runtime_start(d->rt, &maint_actor_def, d->store, &error) < 0) {
 		fprintf(stderr, "pillarboxd: cannot start the actors: %s\n", error);
 		return -1;
 	}

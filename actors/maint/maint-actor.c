@@ -1,0 +1,128 @@
+/*
+ * maint-actor.c: periodic store upkeep (see maint-actor.h). OWNS its state (the store handle,
+ * borrowed). THREAD: its actor thread.
+ */
+#include "maint-actor.h"
+
+#include "pb-log.h"
+#include "store.h"
+
+#include <cjson/cJSON.h>
+
+#define MAINT_TIMER 1
+#define MAINT_FIRST_DELAY_MS 60000
+#define MAINT_INTERVAL_DEFAULT_S 3600
+#define MAINT_DEDUPE_KEEP_DAYS_DEFAULT 7
+
+struct maint {
+	struct pb_store *store;
+};
+
+struct maint_settings {
+	uint64_t interval_s, dedupe_keep_days;
+};
+
+static void read_settings(struct maint *m, struct maint_settings *s)
+{
+	char *json = NULL;
+	const char *error;
+
+	s->interval_s = MAINT_INTERVAL_DEFAULT_S;
+	s->dedupe_keep_days = MAINT_DEDUPE_KEEP_DAYS_DEFAULT;
+	if (pb_store_setting_get(m->store, "maintenance", &json, &error) != 1)
+		return;
+	cJSON *doc = cJSON_Parse(json);
+	cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, "interval_s");
+	if (cJSON_IsNumber(v) && v->valuedouble >= 1 && v->valuedouble <= 7 * 86400)
+		s->interval_s = (uint64_t)v->valuedouble;
+	v = cJSON_GetObjectItemCaseSensitive(doc, "dedupe_keep_days");
+	if (cJSON_IsNumber(v) && v->valuedouble >= 1 && v->valuedouble <= 3650)
+		s->dedupe_keep_days = (uint64_t)v->valuedouble;
+	cJSON_Delete(doc);
+	free(json);
+}
+
+struct prune_ctx {
+	struct maint *m;
+	int64_t before_ms;
+	uint64_t removed;
+	int failed;
+};
+
+static int prune_user(const struct pb_user_rec *u, void *arg)
+{
+	struct prune_ctx *c = arg;
+	const char *error;
+	uint64_t removed = 0;
+
+	if (pb_store_dedupe_prune(c->m->store, u->id, c->before_ms, &removed, &error) < 0) {
+		pb_error("maint", "event=dedupe_prune_failed user=%s reason=\"%s\"", u->name, error);
+		c->failed = 1;
+		return 1;
+	}
+	c->removed += removed;
+	return 0;
+}
+
+/* One round: blob GC, then dedupe pruning user by user. */
+static void maint_round(struct maint *m, const struct maint_settings *st)
+{
+	const char *error;
+	uint64_t deleted = 0;
+	struct prune_ctx c = { m, (int64_t)pb_clock_wall_ms() - (int64_t)st->dedupe_keep_days * 86400000,
+			       0, 0 };
+
+	if (pb_store_blob_gc(m->store, &deleted, &error) < 0)
+		pb_error("maint", "event=blob_gc_failed reason=\"%s\"", error);
+	if (pb_store_user_iter(m->store, prune_user, &c, &error) < 0)
+		pb_error("maint", "event=dedupe_prune_failed reason=\"%s\"", error);
+	pb_info("maint", "event=round bodies_deleted=%llu dedupe_removed=%llu",
+		(unsigned long long)deleted, (unsigned long long)c.removed);
+}
+
+static int mt_init(struct pb_actor *a, void *arg, void **state_r, const char **error_r)
+{
+	struct maint *m = xcalloc(1, sizeof(*m));
+	m->store = arg;
+	*state_r = m;
+	pb_actor_timer_set(a, MAINT_TIMER, MAINT_FIRST_DELAY_MS);
+	return 0;
+}
+
+static void mt_deinit(struct pb_actor *a, void *state)
+{
+	free(state);
+}
+
+static void mt_timer(struct pb_actor *a, void *state, uint32_t id, uint64_t now)
+{
+	struct maint_settings st;
+
+	read_settings(state, &st);
+	maint_round(state, &st);
+	pb_actor_timer_set(a, MAINT_TIMER, st.interval_s * 1000);
+}
+
+static int on_run(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct maint_settings st;
+
+	read_settings(state, &st);
+	maint_round(state, &st);
+	pb_reply_status(a, m, PB_OK, "");
+	return 0;
+}
+
+static const struct pb_handler maint_handlers[] = {
+	{ MSG_MAINT_RUN_REQ, on_run },
+};
+
+const struct pb_actor_def maint_actor_def = {
+	.name = "maint",
+	.inbox_size = 16,
+	.init = mt_init,
+	.deinit = mt_deinit,
+	.handlers = maint_handlers,
+	.n_handlers = PB_N_ELEMENTS(maint_handlers),
+	.on_timer = mt_timer,
+};

@@ -1,0 +1,20 @@
+/*
+ * maint-actor.h: the maintenance actor — the store's periodic upkeep, on a thread of its own
+ * because it scans (DESIGN.md rule 4): blob garbage collection (bodies no message, spool or
+ * queue entry references any more) and pruning of old delivery dedupe records.
+ * Settings document "maintenance": `interval_s` (default 3600; the first round runs one minute
+ * after start), `dedupe_keep_days` (default 7: a spool entry is never replayed that late).
+ * OWNS: nothing durable; its timer. THREAD: its actor thread.
+ * MESSAGES handled: none besides its timer (MAINT_RUN_REQ runs a round now, for tests and the
+ * CLI later).
+ */
+#ifndef MAINT_ACTOR_H
+#define MAINT_ACTOR_H
+
+#include "pb-runtime.h"
+
+struct pb_store;
+
+extern const struct pb_actor_def maint_actor_def; /* arg: the store (borrowed) */
+
+#endif

@@ -4,7 +4,7 @@
  */
 #include "directory-actor.h"
 #include "pb-test.h"
-#include "store.h"
+#include "pb-test-store.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -27,7 +27,7 @@ static const struct pb_actor_def fake_mailbox = {
 };
 
 struct fixture {
-	char dir[64];
+	char *dir;
 	struct pb_store *store;
 	struct pb_runtime *rt;
 	struct pb_caller *c;
@@ -35,12 +35,10 @@ struct fixture {
 
 static void setup(struct fixture *f)
 {
-	struct pb_store_options opts = { .create_if_missing = true };
 	const char *error;
 
-	snprintf(f->dir, sizeof(f->dir), "/tmp/pb-dir-test-XXXXXX");
-	if (mkdtemp(f->dir) == NULL || pb_store_open(f->dir, &opts, &f->store, &error) < 0)
-		PANIC("cannot open a test store");
+	f->dir = store_test_tmpdir("dir");
+	f->store = store_test_open(f->dir);
 	f->rt = pb_runtime_create("t", NULL);
 	if (pb_runtime_start(f->rt, &directory_actor_def, f->store, &error) < 0 ||
 	    auth_actors_start(f->rt, f->store, 2, &error) < 0 ||
@@ -51,13 +49,11 @@ static void setup(struct fixture *f)
 
 static void teardown(struct fixture *f)
 {
-	char cmd[128];
 	pb_caller_destroy(&f->c);
 	pb_runtime_destroy(&f->rt);
 	pb_store_close(&f->store);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", f->dir);
+	store_test_rmrf(f->dir);
+	free(f->dir);
 }
 
 /* Calls and returns the reply's code (both reply kinds start with code). */

@@ -4,12 +4,12 @@
  */
 #include "mailbox-actor.h"
 #include "pb-test.h"
-#include "store.h"
+#include "pb-test-store.h"
 
 #include <stdlib.h>
 
 struct fixture {
-	char dir[64];
+	char *dir;
 	struct pb_store *store;
 	struct pb_runtime *rt;
 	struct pb_caller *c;
@@ -18,12 +18,10 @@ struct fixture {
 
 static void setup(struct fixture *f)
 {
-	struct pb_store_options opts = { .create_if_missing = true };
 	const char *error;
 
-	snprintf(f->dir, sizeof(f->dir), "/tmp/pb-mbox-test-XXXXXX");
-	if (mkdtemp(f->dir) == NULL || pb_store_open(f->dir, &opts, &f->store, &error) < 0)
-		PANIC("cannot open a test store");
+	f->dir = store_test_tmpdir("mbox");
+	f->store = store_test_open(f->dir);
 	f->rt = pb_runtime_create("t", NULL);
 	if (mailbox_actors_start(f->rt, f->store, 3, &error) < 0)
 		PANIC("start: %s", error);
@@ -35,13 +33,11 @@ static void setup(struct fixture *f)
 
 static void teardown(struct fixture *f)
 {
-	char cmd[128];
 	pb_caller_destroy(&f->c);
 	pb_runtime_destroy(&f->rt);
 	pb_store_close(&f->store);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", f->dir);
+	store_test_rmrf(f->dir);
+	free(f->dir);
 }
 
 static uint32_t call(struct fixture *f, struct pb_msg *req, struct pb_msg *rep_r)

@@ -5,7 +5,7 @@
  */
 #include "maint-actor.h"
 #include "pb-test.h"
-#include "store.h"
+#include "pb-test-store.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -43,14 +43,14 @@ static bool advance_until_gone(struct pb_runtime *rt, struct pb_store *s, const 
 
 static void test_rounds_collect_and_prune(void)
 {
-	char dir[] = "/tmp/pb-maint-test-XXXXXX";
+	char *dir = store_test_tmpdir("actor");
 	struct pb_store_options opts = { .create_if_missing = true };
 	struct pb_store *store;
 	const char *error;
 	char orphan[PB_BLOB_KEY_LEN + 1], kept[PB_BLOB_KEY_LEN + 1];
 	struct pb_folder_rec f;
 
-	REQUIRE(mkdtemp(dir) != NULL && pb_store_open(dir, &opts, &store, &error) == 0);
+	REQUIRE(pb_store_open(dir, &opts, &store, &error) == 0);
 	REQUIRE(pb_store_blob_put(store, "orphan body", 11, orphan, &error) == 0);
 	REQUIRE(pb_store_blob_put(store, "kept body", 9, kept, &error) == 0);
 	REQUIRE(pb_store_folders_init(store, 1, 1000, &error) == 0);
@@ -86,9 +86,8 @@ static void test_rounds_collect_and_prune(void)
 	pb_runtime_destroy(&rt);
 	pb_folder_rec_free(&f);
 	pb_store_close(&store);
-	char cmd[64];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	CHECK(system(cmd) == 0);
+	store_test_rmrf(dir);
+	free(dir);
 }
 
 static const struct pb_test_case cases[] = {

@@ -6,7 +6,7 @@
  */
 #include "pb-test.h"
 #include "spool-actor.h"
-#include "store.h"
+#include "pb-test-store.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -135,12 +135,12 @@ static uint64_t put(struct pb_runtime *rt, int n_rcpts)
 
 static void test_lost_append_is_resent_then_entry_removed(void)
 {
-	char dir[] = "/tmp/pb-spool-test-XXXXXX";
+	char *dir = store_test_tmpdir("actor");
 	struct pb_store_options opts = { .create_if_missing = true };
 	struct pb_store *store;
 	const char *error;
 
-	REQUIRE(mkdtemp(dir) != NULL && pb_store_open(dir, &opts, &store, &error) == 0);
+	REQUIRE(pb_store_open(dir, &opts, &store, &error) == 0);
 	n_seen = 0;
 	drop = 1; /* the first append's reply never comes */
 	struct pb_runtime *rt = start(store);
@@ -164,19 +164,18 @@ static void test_lost_append_is_resent_then_entry_removed(void)
 	pb_store_close(&store);
 	for (int i = 0; i < n_seen; i++)
 		free(seen[i]);
-	char cmd[64];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	CHECK(system(cmd) == 0);
+	store_test_rmrf(dir);
+	free(dir);
 }
 
 static void test_restart_resumes(void)
 {
-	char dir[] = "/tmp/pb-spool-test-XXXXXX";
+	char *dir = store_test_tmpdir("actor");
 	struct pb_store_options opts = { .create_if_missing = true };
 	struct pb_store *store;
 	const char *error;
 
-	REQUIRE(mkdtemp(dir) != NULL && pb_store_open(dir, &opts, &store, &error) == 0);
+	REQUIRE(pb_store_open(dir, &opts, &store, &error) == 0);
 	n_seen = 0;
 	drop = 3; /* nothing gets through before the "crash" */
 	struct pb_runtime *rt = start(store);
@@ -201,9 +200,8 @@ static void test_restart_resumes(void)
 	pb_store_close(&store);
 	for (int i = 0; i < n_seen; i++)
 		free(seen[i]);
-	char cmd[64];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	CHECK(system(cmd) == 0);
+	store_test_rmrf(dir);
+	free(dir);
 }
 
 static const struct pb_test_case cases[] = {

@@ -8,7 +8,7 @@
  * OWNS: one temporary database for all rounds, the child processes.
  * THREAD: main (parent); the child runs two writer threads.
  */
-#include "store-test-util.h"
+#include "pb-test-store.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -4,7 +4,7 @@
  * keywords, expunge, purge, stats), including bodies shared by two users.
  * OWNS: a temporary database per case. THREAD: main only.
  */
-#include "store-test-util.h"
+#include "pb-test-store.h"
 
 #include "mime-part.h"
 #include "mime-structure.h"

@@ -5,7 +5,7 @@
  * end the reference counts and every folder's counters must match the records.
  * OWNS: a temporary database. THREAD: main plus the threads it starts.
  */
-#include "store-test-util.h"
+#include "pb-test-store.h"
 
 #include <pthread.h>
 

@@ -1,10 +1,10 @@
 /*
- * store-test-util.h: helpers for the store tests: a fresh temporary database directory,
+ * pb-test-store.h: helpers for tests over a real store (store and actor tests): a fresh temporary database directory,
  * recursive removal, opening with REQUIRE-style checks, a body maker.
  * OWNS: nothing. THREAD: the test's main thread.
  */
-#ifndef STORE_TEST_UTIL_H
-#define STORE_TEST_UTIL_H
+#ifndef PB_TEST_STORE_H
+#define PB_TEST_STORE_H
 
 #include "store.h"
 

@@ -20,6 +20,8 @@
  * Only libc and pthreads. OWNS: its sockets. THREAD: main starts and joins the clients; each
  * client thread owns one connection at a time.
  */
+#include "bench-net.h"
+
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -42,18 +44,11 @@
 
 #define MAX_CLIENTS 1024
 #define MAX_LOGGED_ERRORS 10
-#define IO_TIMEOUT_S 120
 #define LINE_MAX_LEN 8192
 
 struct opts {
 	const char *host, *port, *user_pattern, *password_pattern;
 	long clients, users, expected, seconds;
-};
-
-struct conn {
-	int fd;
-	size_t start, end;
-	char buf[65536];
 };
 
 struct shared {
@@ -85,99 +80,6 @@ __attribute__((format(printf, 2, 3))) static void log_error(struct shared *sh, c
 	va_end(ap);
 }
 
-/* Expands "%d" / "%0Nd" (N one digit) with idx and "%%" to '%'; by hand, not printf, because
- * the pattern comes from the command line. Truncates to size - 1 bytes. */
-static void expand_pattern(const char *pat, long idx, char *out, size_t size)
-{
-	size_t o = 0;
-	char num[32];
-
-	for (const char *p = pat; *p != '\0' && o + 1 < size; p++) {
-		int width = 0;
-		if (p[0] == '%' && p[1] == '%') {
-			out[o++] = '%';
-			p++;
-			continue;
-		}
-		if (p[0] == '%' && p[1] == '0' && p[2] >= '1' && p[2] <= '9' && p[3] == 'd')
-			width = p[2] - '0', p += 3;
-		else if (p[0] == '%' && p[1] == 'd')
-			p += 1;
-		else {
-			out[o++] = *p;
-			continue;
-		}
-		snprintf(num, sizeof(num), "%0*ld", width, idx);
-		for (const char *n = num; *n != '\0' && o + 1 < size; n++)
-			out[o++] = *n;
-	}
-	out[o] = '\0';
-}
-
-static int conn_open(struct conn *c, const struct opts *o, const char **error_r)
-{
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *ai;
-	struct timeval tv = { .tv_sec = IO_TIMEOUT_S };
-	int one = 1;
-
-	c->start = c->end = 0;
-	c->fd = -1;
-	if (getaddrinfo(o->host, o->port, &hints, &ai) != 0) {
-		*error_r = "cannot resolve the host";
-		return -1;
-	}
-	c->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c->fd < 0 || connect(c->fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-		*error_r = strerror(errno);
-		freeaddrinfo(ai);
-		if (c->fd >= 0)
-			close(c->fd);
-		c->fd = -1;
-		return -1;
-	}
-	freeaddrinfo(ai);
-	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	return 0;
-}
-
-static void conn_close(struct conn *c)
-{
-	if (c->fd >= 0)
-		close(c->fd);
-	c->fd = -1;
-}
-
-/* Reads one line (without CRLF) into line; returns its length, or -1 on EOF/error/overlong. */
-static int conn_read_line(struct conn *c, char *line, size_t size)
-{
-	for (;;) {
-		char *nl = memchr(c->buf + c->start, '\n', c->end - c->start);
-		if (nl != NULL) {
-			size_t len = (size_t)(nl - (c->buf + c->start));
-			size_t keep = len > 0 && nl[-1] == '\r' ? len - 1 : len;
-			if (keep >= size)
-				return -1;
-			memcpy(line, c->buf + c->start, keep);
-			line[keep] = '\0';
-			c->start += len + 1;
-			return (int)keep;
-		}
-		if (c->start > 0) {
-			memmove(c->buf, c->buf + c->start, c->end - c->start);
-			c->end -= c->start;
-			c->start = 0;
-		}
-		if (c->end == sizeof(c->buf))
-			return -1;
-		ssize_t n = recv(c->fd, c->buf + c->end, sizeof(c->buf) - c->end, 0);
-		if (n <= 0)
-			return -1;
-		c->end += (size_t)n;
-	}
-}
-
 static int send_all(int fd, const char *data, size_t len)
 {
 	while (len > 0) {
@@ -194,7 +96,7 @@ static int send_all(int fd, const char *data, size_t len)
 
 /* Sends a command (unless fmt is NULL: just reads, for the greeting) and reads the status
  * line into reply_r. 1 for +OK, 0 for -ERR or anything else, -1 on I/O error. */
-__attribute__((format(printf, 4, 5))) static int pop3_cmd(struct conn *c, char *reply_r,
+__attribute__((format(printf, 4, 5))) static int pop3_cmd(struct bench_conn *c, char *reply_r,
 							  size_t size, const char *fmt, ...)
 {
 	char cmd[LINE_MAX_LEN];
@@ -207,21 +109,21 @@ __attribute__((format(printf, 4, 5))) static int pop3_cmd(struct conn *c, char *
 		if (len < 0 || (size_t)len >= sizeof(cmd) || send_all(c->fd, cmd, (size_t)len) < 0)
 			return -1;
 	}
-	if (conn_read_line(c, reply_r, size) < 0)
+	if (bench_conn_read_line(c, reply_r, size) < 0)
 		return -1;
 	return strncmp(reply_r, "+OK", 3) == 0 ? 1 : 0;
 }
 
 /* Reads a multi-line body to the lone "." line. Returns the lines read (dot-stuffing undone
  * in the byte count: bytes_r counts the message as stored, with CRLF), or -1. */
-static long read_multiline(struct conn *c, long *bytes_r)
+static long read_multiline(struct bench_conn *c, long *bytes_r)
 {
 	char line[LINE_MAX_LEN];
 	long lines = 0;
 
 	*bytes_r = 0;
 	for (;;) {
-		int len = conn_read_line(c, line, sizeof(line));
+		int len = bench_conn_read_line(c, line, sizeof(line));
 		if (len < 0)
 			return -1;
 		if (len == 1 && line[0] == '.')
@@ -232,15 +134,15 @@ static long read_multiline(struct conn *c, long *bytes_r)
 }
 
 /* Connects and logs user idx in (greeting, USER, PASS). 1 logged in, 0 refused, -1 I/O. */
-static int pop3_login(struct shared *sh, struct conn *c, long idx, char *reply, size_t size)
+static int pop3_login(struct shared *sh, struct bench_conn *c, long idx, char *reply, size_t size)
 {
 	char user[256], pass[256];
 	const char *error;
 	int rc;
 
-	expand_pattern(sh->o->user_pattern, idx, user, sizeof(user));
-	expand_pattern(sh->o->password_pattern, idx, pass, sizeof(pass));
-	if (conn_open(c, sh->o, &error) < 0) {
+	bench_expand_pattern(sh->o->user_pattern, idx, user, sizeof(user));
+	bench_expand_pattern(sh->o->password_pattern, idx, pass, sizeof(pass));
+	if (bench_conn_open(c, sh->o->host, sh->o->port, &error) < 0) {
 		log_error(sh, "connect %s:%s: %s", sh->o->host, sh->o->port, error);
 		return -1;
 	}
@@ -256,7 +158,7 @@ static int pop3_login(struct shared *sh, struct conn *c, long idx, char *reply, 
 }
 
 /* STAT then UIDL; the UIDL listing must have as many lines as STAT counted. */
-static int stat_uidl(struct shared *sh, struct conn *c, long *count_r)
+static int stat_uidl(struct shared *sh, struct bench_conn *c, long *count_r)
 {
 	char reply[LINE_MAX_LEN];
 	long bytes, size;
@@ -279,7 +181,7 @@ static int stat_uidl(struct shared *sh, struct conn *c, long *count_r)
 }
 
 /* RETR every message, then DELE every message. Returns the bytes retrieved, or -1. */
-static long retr_dele_all(struct shared *sh, struct conn *c, long count)
+static long retr_dele_all(struct shared *sh, struct bench_conn *c, long count)
 {
 	char reply[LINE_MAX_LEN];
 	long total = 0, bytes;
@@ -302,13 +204,13 @@ static long retr_dele_all(struct shared *sh, struct conn *c, long count)
 }
 
 /* Drains one user's mailbox; the counts are added only once QUIT commits the deletions. */
-static int drain_user(struct shared *sh, struct conn *c, long idx)
+static int drain_user(struct shared *sh, struct bench_conn *c, long idx)
 {
 	char reply[LINE_MAX_LEN];
 	long count = 0, bytes = -1;
 
 	if (pop3_login(sh, c, idx, reply, sizeof(reply)) != 1) {
-		conn_close(c);
+		bench_conn_close(c);
 		return -1;
 	}
 	if (stat_uidl(sh, c, &count) == 0)
@@ -317,7 +219,7 @@ static int drain_user(struct shared *sh, struct conn *c, long idx)
 		log_error(sh, "QUIT: %s", reply);
 		bytes = -1;
 	}
-	conn_close(c);
+	bench_conn_close(c);
 	if (bytes < 0)
 		return -1;
 	if (sh->o->expected >= 0 && count != sh->o->expected)
@@ -331,7 +233,7 @@ static int drain_user(struct shared *sh, struct conn *c, long idx)
 static void *drain_client(void *arg)
 {
 	struct shared *sh = arg;
-	struct conn *c = malloc(sizeof(*c));
+	struct bench_conn *c = malloc(sizeof(*c));
 
 	if (c == NULL)
 		abort();
@@ -349,7 +251,7 @@ static void *drain_client(void *arg)
 static void *login_client(void *arg)
 {
 	struct shared *sh = arg;
-	struct conn *c = malloc(sizeof(*c));
+	struct bench_conn *c = malloc(sizeof(*c));
 	char reply[LINE_MAX_LEN];
 
 	if (c == NULL)
@@ -359,7 +261,7 @@ static void *login_client(void *arg)
 		int rc = pop3_login(sh, c, idx, reply, sizeof(reply));
 		if (rc == 1)
 			rc = pop3_cmd(c, reply, sizeof(reply), "QUIT\r\n");
-		conn_close(c);
+		bench_conn_close(c);
 		atomic_fetch_add(rc == 1 ? &sh->users_done : &sh->failed, 1);
 	}
 	free(c);

@@ -17,6 +17,8 @@
  * Only libc and pthreads. OWNS: its sockets and the per-connection latency arrays.
  * THREAD: main parses, starts the workers and waits; each worker owns one connection.
  */
+#include "bench-net.h"
+
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -36,20 +38,12 @@
 #define MAX_CONNS 1024
 #define MAX_RECONNECTS 5
 #define MAX_LOGGED_ERRORS 10
-#define IO_TIMEOUT_S 120
 #define LINE_MAX_LEN 2048
 #define BODY_LINE 78 /* 76 characters + CRLF */
 
 struct opts {
 	const char *host, *port, *domain, *user_pattern, *sender, *wait_cmd;
 	long conns, messages, size, users, wait_timeout_s;
-};
-
-/* One connection's read side: a buffered line reader over a blocking socket. */
-struct conn {
-	int fd;
-	size_t start, end;
-	char buf[16384];
 };
 
 struct shared {
@@ -104,103 +98,12 @@ __attribute__((format(printf, 2, 3))) static void log_error(struct shared *sh, c
  * "%%" is a percent sign; anything else is copied. Done by hand, not by printf, because the
  * pattern comes from the command line. Output is truncated to size - 1 bytes.
  */
-static void expand_pattern(const char *pat, long idx, char *out, size_t size)
-{
-	size_t o = 0;
-	char num[32];
-
-	for (const char *p = pat; *p != '\0' && o + 1 < size; p++) {
-		int width = 0;
-		if (p[0] == '%' && p[1] == '%') {
-			out[o++] = '%';
-			p++;
-			continue;
-		}
-		if (p[0] == '%' && p[1] == '0' && p[2] >= '1' && p[2] <= '9' && p[3] == 'd')
-			width = p[2] - '0', p += 3;
-		else if (p[0] == '%' && p[1] == 'd')
-			p += 1;
-		else {
-			out[o++] = *p;
-			continue;
-		}
-		snprintf(num, sizeof(num), "%0*ld", width, idx);
-		for (const char *n = num; *n != '\0' && o + 1 < size; n++)
-			out[o++] = *n;
-	}
-	out[o] = '\0';
-}
-
-static int conn_open(struct conn *c, const struct opts *o, const char **error_r)
-{
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *ai;
-	struct timeval tv = { .tv_sec = IO_TIMEOUT_S };
-	int one = 1;
-
-	c->start = c->end = 0;
-	c->fd = -1;
-	if (getaddrinfo(o->host, o->port, &hints, &ai) != 0) {
-		*error_r = "cannot resolve the host";
-		return -1;
-	}
-	c->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c->fd < 0 || connect(c->fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-		*error_r = strerror(errno);
-		freeaddrinfo(ai);
-		if (c->fd >= 0)
-			close(c->fd);
-		c->fd = -1;
-		return -1;
-	}
-	freeaddrinfo(ai);
-	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	return 0;
-}
-
-static void conn_close(struct conn *c)
-{
-	if (c->fd >= 0)
-		close(c->fd);
-	c->fd = -1;
-}
-
-/* Reads one line (without CRLF) into line; returns its length, or -1 on EOF/error/overlong. */
-static int conn_read_line(struct conn *c, char *line, size_t size)
-{
-	for (;;) {
-		char *nl = memchr(c->buf + c->start, '\n', c->end - c->start);
-		if (nl != NULL) {
-			size_t len = (size_t)(nl - (c->buf + c->start));
-			size_t keep = len > 0 && nl[-1] == '\r' ? len - 1 : len;
-			if (keep >= size)
-				return -1;
-			memcpy(line, c->buf + c->start, keep);
-			line[keep] = '\0';
-			c->start += len + 1;
-			return (int)keep;
-		}
-		if (c->start > 0) {
-			memmove(c->buf, c->buf + c->start, c->end - c->start);
-			c->end -= c->start;
-			c->start = 0;
-		}
-		if (c->end == sizeof(c->buf))
-			return -1;
-		ssize_t n = recv(c->fd, c->buf + c->end, sizeof(c->buf) - c->end, 0);
-		if (n <= 0)
-			return -1;
-		c->end += (size_t)n;
-	}
-}
-
 /* Reads a whole (possibly multi-line) SMTP reply; returns its code, or -1. last_r gets the
  * last line for error messages. */
-static int smtp_reply(struct conn *c, char *last_r, size_t size)
+static int smtp_reply(struct bench_conn *c, char *last_r, size_t size)
 {
 	for (;;) {
-		int len = conn_read_line(c, last_r, size);
+		int len = bench_conn_read_line(c, last_r, size);
 		if (len < 3)
 			return -1;
 		if (len == 3 || last_r[3] == ' ')
@@ -225,7 +128,7 @@ static int send_all(int fd, const char *data, size_t len)
 }
 
 /* Sends a command line and reads the reply: the code, or -1 on I/O error. */
-__attribute__((format(printf, 4, 5))) static int smtp_cmd(struct conn *c, char *reply_r,
+__attribute__((format(printf, 4, 5))) static int smtp_cmd(struct bench_conn *c, char *reply_r,
 							  size_t size, const char *fmt, ...)
 {
 	char cmd[LINE_MAX_LEN];
@@ -240,30 +143,30 @@ __attribute__((format(printf, 4, 5))) static int smtp_cmd(struct conn *c, char *
 }
 
 /* Connects, reads the 220 greeting and says EHLO. 0 ready, -1 failed (logged). */
-static int session_open(struct shared *sh, struct conn *c)
+static int session_open(struct shared *sh, struct bench_conn *c)
 {
 	char reply[LINE_MAX_LEN];
 	const char *error;
 
-	if (conn_open(c, sh->o, &error) < 0) {
+	if (bench_conn_open(c, sh->o->host, sh->o->port, &error) < 0) {
 		log_error(sh, "connect %s:%s: %s", sh->o->host, sh->o->port, error);
 		return -1;
 	}
 	if (smtp_reply(c, reply, sizeof(reply)) != 220) {
 		log_error(sh, "greeting: %s", reply);
-		conn_close(c);
+		bench_conn_close(c);
 		return -1;
 	}
 	if (smtp_cmd(c, reply, sizeof(reply), "EHLO load.bench.test\r\n") != 250) {
 		log_error(sh, "EHLO: %s", reply);
-		conn_close(c);
+		bench_conn_close(c);
 		return -1;
 	}
 	return 0;
 }
 
 /* Sends the header block and the shared body, then the end-of-data line. */
-static int send_data(struct shared *sh, struct conn *c, long idx, const char *rcpt)
+static int send_data(struct shared *sh, struct bench_conn *c, long idx, const char *rcpt)
 {
 	char head[1024];
 	int len = snprintf(head, sizeof(head),
@@ -293,14 +196,14 @@ static void record_latency(struct worker *w, double ms)
 }
 
 /* One transaction for message idx. 1 accepted, 0 refused (session still usable), -1 I/O. */
-static int send_message(struct worker *w, struct conn *c, long idx)
+static int send_message(struct worker *w, struct bench_conn *c, long idx)
 {
 	struct shared *sh = w->sh;
 	char rcpt[512], user[256], reply[LINE_MAX_LEN];
 	double t0 = now_s();
 	int code;
 
-	expand_pattern(sh->o->user_pattern, idx % sh->o->users, user, sizeof(user));
+	bench_expand_pattern(sh->o->user_pattern, idx % sh->o->users, user, sizeof(user));
 	snprintf(rcpt, sizeof(rcpt), "%s@%s", user, sh->o->domain);
 	code = smtp_cmd(c, reply, sizeof(reply), "MAIL FROM:<%s>\r\n", sh->o->sender);
 	if (code == 250)
@@ -322,7 +225,7 @@ static int send_message(struct worker *w, struct conn *c, long idx)
 }
 
 /* Sends messages while the shared counter lasts. 0 when it ran out, -1 on a lost session. */
-static int session_loop(struct worker *w, struct conn *c)
+static int session_loop(struct worker *w, struct bench_conn *c)
 {
 	struct shared *sh = w->sh;
 
@@ -345,7 +248,7 @@ static int session_loop(struct worker *w, struct conn *c)
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
-	struct conn *c = xmalloc_or_die(sizeof(*c));
+	struct bench_conn *c = xmalloc_or_die(sizeof(*c));
 	char reply[LINE_MAX_LEN];
 
 	for (int attempt = 0; attempt <= MAX_RECONNECTS; attempt++) {
@@ -354,7 +257,7 @@ static void *worker_main(void *arg)
 		int rc = session_loop(w, c);
 		if (rc == 0)
 			(void)smtp_cmd(c, reply, sizeof(reply), "QUIT\r\n");
-		conn_close(c);
+		bench_conn_close(c);
 		if (rc == 0)
 			break;
 	}

@@ -11,6 +11,7 @@
 
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
+#include <nng/transport/ipc/ipc.h>
 #include <string.h>
 
 #define BRIDGE_MAX_WORKERS 8
@@ -113,7 +114,11 @@ int pb_bridge_start(struct pb_runtime *rt, const char *url, const char *const *a
 	b->allowed = allowed;
 	b->timeout_ms = timeout_ms;
 	b->n_workers = workers == 0 ? 1 : workers > BRIDGE_MAX_WORKERS ? BRIDGE_MAX_WORKERS : workers;
-	if (nng_rep0_open(&b->sock) != 0 || nng_listen(b->sock, url, NULL, 0) != 0) {
+	/* Only the daemon's own user may administer it: the socket is created mode 0600. */
+	nng_listener l;
+	if (nng_rep0_open(&b->sock) != 0 || nng_listener_create(&l, b->sock, url) != 0 ||
+	    nng_listener_set_int(l, NNG_OPT_IPC_PERMISSIONS, 0600) != 0 ||
+	    nng_listener_start(l, 0) != 0) {
 		nng_close(b->sock);
 		free(b);
 		*error_r = "cannot listen on the control socket (is another daemon running?)";

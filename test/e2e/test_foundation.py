@@ -122,6 +122,11 @@ class Foundation(unittest.TestCase):
         self.assertEqual(len(users), 251)
         self.assertIn("user249", users)
 
+    def test_control_socket_private(self):
+        self.d.start()
+        mode = os.stat(os.path.join(self.d.data_dir, "control.sock")).st_mode & 0o777
+        self.assertEqual(mode, 0o600)
+
     def test_status(self):
         self.d.start()
         rc, out, err = self.d.cli("status")

@@ -216,6 +216,11 @@ static int on_user_del(struct pb_actor *a, void *state, struct pb_msg *m)
 		pb_user_rec_free(&u);
 		return store_failed(a, m, error);
 	} else {
+		/* A delivery already in flight may have landed between the purge and the delete;
+		 * a second purge takes it away, and from now on the mailbox owner refuses the id. */
+		if (purge_mailbox(a, u.id, &error) < 0)
+			pb_warn("directory", "event=second_purge_failed id=%llu reason=\"%s\"",
+				(unsigned long long)u.id, error);
 		pb_log_security("directory", "event=user_deleted user=%s id=%llu forced=%d", u.name,
 				(unsigned long long)u.id, q->force);
 		pb_reply_status(a, m, PB_OK, "");

@@ -70,19 +70,28 @@ static size_t ready_pos(struct mailbox_shard *s, uint64_t id)
 	return lo;
 }
 
-/* Makes sure the user's default folders exist (once per user per start). */
+/* Makes sure the user exists and has the default folders (checked once per user per start).
+ * Returns 1, 0 if there is no such account (a deleted user's late delivery must not bring
+ * folders back), -1 on a store error. */
 static int ensure_folders(struct mailbox_shard *s, uint64_t id, const char **error_r)
 {
+	struct pb_user_rec u;
 	size_t pos = ready_pos(s, id);
+
 	if (pos < s->n_ready && s->ready_users[pos] == id)
-		return 0;
+		return 1;
+	memset(&u, 0, sizeof(u));
+	int found = pb_store_user_get_by_id(s->store, id, &u, error_r);
+	pb_user_rec_free(&u);
+	if (found <= 0)
+		return found;
 	if (pb_store_folders_init(s->store, id, pb_clock_wall_ms(), error_r) < 0)
 		return -1;
 	s->ready_users = xrealloc(s->ready_users, sizeof(uint64_t) * (s->n_ready + 1));
 	memmove(&s->ready_users[pos + 1], &s->ready_users[pos], sizeof(uint64_t) * (s->n_ready - pos));
 	s->ready_users[pos] = id;
 	s->n_ready++;
-	return 0;
+	return 1;
 }
 
 static void forget_user(struct mailbox_shard *s, uint64_t id)
@@ -111,8 +120,13 @@ static int folder_or_reply(struct pb_actor *a, struct mailbox_shard *s, const st
 	const char *error;
 
 	memset(f, 0, sizeof(*f));
-	if (ensure_folders(s, user_id, &error) < 0)
+	int exists = ensure_folders(s, user_id, &error);
+	if (exists < 0)
 		return store_failed(a, m, error);
+	if (exists == 0) {
+		pb_reply_status(a, m, PB_ERR_NOTFOUND, "no such user");
+		return 0;
+	}
 	int found = pb_store_folder_get(s->store, user_id, name && *name ? name : "INBOX", f, &error);
 	if (found < 0)
 		return store_failed(a, m, error);

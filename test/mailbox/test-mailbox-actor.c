@@ -26,6 +26,12 @@ static void setup(struct fixture *f)
 	if (mailbox_actors_start(f->rt, f->store, 3, &error) < 0)
 		PANIC("start: %s", error);
 	f->c = pb_caller_create(f->rt);
+	for (uint64_t id = 3; id <= 9; id++) {
+		struct pb_user_rec u = { .id = id };
+		snprintf(u.name, sizeof(u.name), "user%llu", (unsigned long long)id);
+		if (pb_store_user_put(f->store, &u, &error) < 0)
+			PANIC("user: %s", error);
+	}
 	const char body[] = "Subject: t\r\n\r\nhello\r\n";
 	if (pb_store_blob_put(f->store, body, sizeof(body) - 1, f->blob, &error) < 0)
 		PANIC("blob: %s", error);
@@ -90,6 +96,7 @@ static void test_append_list_dedupe(void)
 	CHECK_INT(uid, 1);
 	CHECK_INT(append(&f, 7, "Sent", NULL, &uid), PB_OK);
 	CHECK_INT(append(&f, 7, "No Such Folder", NULL, &uid), PB_ERR_NOTFOUND);
+	CHECK_INT(append(&f, 42, "INBOX", NULL, &uid), PB_ERR_NOTFOUND); /* no such account */
 	struct pb_msg rep = list(&f, 7);
 	CHECK_INT(rep.u.mbox_list_rep.code, PB_OK);
 	CHECK_INT(rep.u.mbox_list_rep.uids.n, 2);
@@ -209,8 +216,20 @@ static void test_purge(void)
 	CHECK_INT(call(&f, &req, &rep), PB_OK);
 	pb_msg_free(&rep);
 	CHECK(pb_store_user_stats(f.store, 9, &inbox, &bytes, &error) == 0 && inbox == 0 && bytes == 0);
-	/* the user can receive again: folders are recreated */
+	/* while the account exists the user can receive again: folders are recreated */
 	CHECK_INT(append(&f, 9, "INBOX", NULL, NULL), PB_OK);
+	/* once the account is gone, a late delivery is refused and brings nothing back */
+	pb_msg_init(&req, MSG_MBOX_PURGE_REQ);
+	req.u.mbox_purge_req.user_id = 9;
+	CHECK_INT(call(&f, &req, &rep), PB_OK);
+	pb_msg_free(&rep);
+	CHECK(pb_store_user_delete(f.store, "user9", &error) == 1);
+	CHECK_INT(append(&f, 9, "INBOX", NULL, NULL), PB_ERR_NOTFOUND);
+	struct pb_folder_rec *folders = NULL;
+	size_t n_folders = 9;
+	CHECK(pb_store_folder_list(f.store, 9, &folders, &n_folders, &error) == 0);
+	CHECK_INT(n_folders, 0);
+	pb_folder_recs_free(folders, n_folders);
 	teardown(&f);
 }
 

@@ -67,6 +67,7 @@ struct net_loop {
 	struct net_conn *conns[NET_MAX_CONNS];
 	uint32_t generation[NET_MAX_CONNS];
 	size_t n_conns;
+	size_t slots_used; /* every live connection's slot is below this */
 	bool reap_needed;
 };
 
@@ -257,6 +258,8 @@ static struct net_conn *conn_new(struct net_loop *l, int fd)
 	c->fd = fd;
 	c->loop = l;
 	c->id = ((uint64_t)++l->generation[slot] << 16) | slot;
+	if (slot >= l->slots_used)
+		l->slots_used = slot + 1;
 	pb_buf_init(&c->in);
 	pb_buf_init(&c->out);
 	l->conns[slot] = c;
@@ -370,7 +373,7 @@ static void dispatch(struct net_loop *l, struct epoll_event *ev)
 
 static void check_deadlines(struct net_loop *l, uint64_t now)
 {
-	for (size_t i = 0; i < NET_MAX_CONNS && i < l->n_conns * 4 + 64; i++) {
+	for (size_t i = 0; i < l->slots_used; i++) {
 		struct net_conn *c = l->conns[i];
 		if (c == NULL || c->dead || c->deadline == 0 || c->deadline > now)
 			continue;
@@ -385,7 +388,7 @@ static void reap(struct net_loop *l)
 	if (!l->reap_needed)
 		return;
 	l->reap_needed = false;
-	for (size_t i = 0; i < NET_MAX_CONNS; i++) {
+	for (size_t i = 0; i < l->slots_used; i++) {
 		if (l->conns[i] != NULL && l->conns[i]->dead)
 			conn_free(l, l->conns[i]);
 	}

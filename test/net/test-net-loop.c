@@ -1,0 +1,163 @@
+/*
+ * test-net-loop.c: the gateways' event loop over real loopback sockets: accept, input,
+ * output, deadlines (also for a connection left in a high slot after others closed),
+ * close after flush, and stale ids after a slot is reused.
+ */
+#include "net-loop.h"
+#include "pb-test.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static uint64_t fake_now;
+static uint64_t clock_fn(void *ctx)
+{
+	return fake_now;
+}
+
+struct sess {
+	struct net_conn *c;
+	int inputs, timeouts;
+	bool closed;
+};
+
+static struct sess sessions[128];
+static int n_sessions;
+
+static void *on_accept(struct net_conn *c, void *ctx)
+{
+	struct sess *s = &sessions[n_sessions++];
+	memset(s, 0, sizeof(*s));
+	s->c = c;
+	net_conn_write_str(c, "hello\r\n");
+	return s;
+}
+
+static void on_input(void *session, struct net_conn *c)
+{
+	struct sess *s = session;
+	struct pb_buf *in = net_conn_input(c);
+	s->inputs++;
+	if (strstr(in->data, "quit") != NULL) {
+		net_conn_write_str(c, "bye\r\n");
+		net_conn_close(c, true);
+	} else {
+		net_conn_write(c, in->data, in->len); /* echo */
+	}
+	pb_buf_reset(in);
+}
+
+static void on_timeout(void *session, struct net_conn *c)
+{
+	struct sess *s = session;
+	s->timeouts++;
+	net_conn_write_str(c, "timeout\r\n");
+	net_conn_close(c, true);
+}
+
+static void on_close(void *session, struct net_conn *c)
+{
+	((struct sess *)session)->closed = true;
+}
+
+static const struct net_proto proto = { on_accept, on_input, on_timeout, on_close, NULL };
+
+static int listen_port(struct net_loop *l)
+{
+	const char *error;
+	for (int port = 23000; port < 23100; port++) {
+		if (net_loop_listen(l, "127.0.0.1", (uint16_t)port, &proto, NULL, &error) == 0)
+			return port;
+	}
+	return -1;
+}
+
+static int dial(int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		PANIC("connect");
+	return fd;
+}
+
+/* Runs the loop until fd has want (a substring) to read, or 200 rounds pass. */
+static bool read_until(struct net_loop *l, int fd, const char *want)
+{
+	char buf[256] = "";
+	size_t got = 0;
+	for (int i = 0; i < 200 && strstr(buf, want) == NULL; i++) {
+		net_loop_run_once(l, 10);
+		ssize_t n = recv(fd, buf + got, sizeof(buf) - 1 - got, MSG_DONTWAIT);
+		if (n > 0)
+			got += (size_t)n;
+		buf[got] = '\0';
+	}
+	return strstr(buf, want) != NULL;
+}
+
+static void test_echo_and_close_after_flush(void)
+{
+	struct net_loop *l = net_loop_create(clock_fn, NULL);
+	int port = listen_port(l);
+	REQUIRE(port > 0);
+	n_sessions = 0;
+	int fd = dial(port);
+	CHECK(read_until(l, fd, "hello"));
+	REQUIRE(send(fd, "ping\r\n", 6, 0) == 6);
+	CHECK(read_until(l, fd, "ping"));
+	REQUIRE(send(fd, "quit\r\n", 6, 0) == 6);
+	CHECK(read_until(l, fd, "bye"));
+	for (int i = 0; i < 50 && !sessions[0].closed; i++)
+		net_loop_run_once(l, 10);
+	CHECK(sessions[0].closed);
+	CHECK_INT(net_loop_conn_count(l), 0);
+	close(fd);
+	net_loop_destroy(&l);
+}
+
+static void test_deadline_in_a_high_slot(void)
+{
+	struct net_loop *l = net_loop_create(clock_fn, NULL);
+	int port = listen_port(l);
+	int fds[80];
+	REQUIRE(port > 0);
+	n_sessions = 0;
+	fake_now = 1000;
+	for (int i = 0; i < 80; i++) {
+		fds[i] = dial(port);
+		CHECK(read_until(l, fds[i], "hello"));
+	}
+	/* all but the last close: it stays alone in slot 79, above any bound derived from the
+	 * number of live connections */
+	for (int i = 0; i < 79; i++)
+		close(fds[i]);
+	for (int i = 0; i < 100 && net_loop_conn_count(l) > 1; i++)
+		net_loop_run_once(l, 10);
+	CHECK_INT(net_loop_conn_count(l), 1);
+	struct sess *last = &sessions[79];
+	uint64_t id = net_conn_id(last->c);
+	net_conn_set_deadline(last->c, 5000);
+	fake_now = 4999;
+	net_loop_run_once(l, 0);
+	CHECK_INT(last->timeouts, 0);
+	fake_now = 5000;
+	CHECK(read_until(l, fds[79], "timeout"));
+	CHECK_INT(last->timeouts, 1);
+	for (int i = 0; i < 50 && !last->closed; i++)
+		net_loop_run_once(l, 10);
+	CHECK(last->closed);
+	CHECK(net_loop_find(l, id) == NULL); /* a late reply finds nothing */
+	close(fds[79]);
+	net_loop_destroy(&l);
+}
+
+static const struct pb_test_case cases[] = {
+	{ "echo_and_close_after_flush", test_echo_and_close_after_flush },
+	{ "deadline_in_a_high_slot", test_deadline_in_a_high_slot },
+};
+
+PB_TEST_MAIN(cases)

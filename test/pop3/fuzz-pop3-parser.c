@@ -28,11 +28,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pb_buf_init(&whole);
 	pb_buf_init(&split);
 	pop3_test_transcript(in, size, NULL, NULL, &whole);
-	pop3_test_transcript(in, size, pop3_test_chunk_random, &seed, &split);
+	pop3_test_transcript(in, size, pb_test_chunk_random, &seed, &split);
 	same_or_abort(&whole, &split);
 	if (size <= 4096) {
 		pb_buf_reset(&split);
-		pop3_test_transcript(in, size, pop3_test_chunk_bytes, NULL, &split);
+		pop3_test_transcript(in, size, pb_test_chunk_bytes, NULL, &split);
 		same_or_abort(&whole, &split);
 	}
 	pb_buf_deinit(&whole);

@@ -24,7 +24,7 @@ static void run(const char *m, size_t len, int64_t top, uint64_t *seed, struct p
 
 	pop3_stuff_init(&s, top);
 	for (size_t pos = 0; pos < len && !pop3_stuff_done(&s);) {
-		size_t n = seed == NULL ? len : pop3_test_chunk_random(0, seed);
+		size_t n = seed == NULL ? len : pb_test_chunk_random(0, seed);
 		if (n > len - pos)
 			n = len - pos;
 		size_t before = out->len;

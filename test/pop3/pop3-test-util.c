@@ -108,33 +108,3 @@ void pop3_test_transcript(const char *in, size_t len, pop3_test_chunker *chunker
 	pb_buf_printf(out, "EOF%s pending=%zu\n", auth ? " auth" : "", plen);
 	pop3_parser_destroy(&p);
 }
-
-size_t pop3_test_chunk_bytes(size_t i, void *ctx)
-{
-	return 1;
-}
-
-size_t pop3_test_chunk_random(size_t i, void *ctx)
-{
-	uint64_t *x = ctx;
-
-	*x ^= *x << 13;
-	*x ^= *x >> 7;
-	*x ^= *x << 17;
-	return 1 + (size_t)(*x % 97);
-}
-
-int pop3_test_read_file(const char *path, struct pb_buf *out)
-{
-	FILE *f = fopen(path, "rb");
-	char tmp[4096];
-	size_t n;
-
-	if (f == NULL)
-		return -1;
-	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
-		pb_buf_append(out, tmp, n);
-	int ret = ferror(f) ? -1 : 0;
-	fclose(f);
-	return ret;
-}

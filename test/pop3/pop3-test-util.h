@@ -8,6 +8,7 @@
 #define POP3_TEST_UTIL_H
 
 #include "pb-buf.h"
+#include "pb-test-files.h"
 #include "pop3-parser.h"
 
 #include <stddef.h>
@@ -30,12 +31,6 @@ typedef size_t pop3_test_chunker(size_t i, void *ctx);
 void pop3_test_transcript(const char *in, size_t len, pop3_test_chunker *chunker, void *ctx,
 			  struct pb_buf *out);
 
-/* One byte per read; pseudo-random sizes 1..97 (xorshift on the non-zero uint64_t at
- * ctx). */
-size_t pop3_test_chunk_bytes(size_t i, void *ctx);
-size_t pop3_test_chunk_random(size_t i, void *ctx);
 
-/* Reads a whole file into out. Returns 0 or -1. */
-int pop3_test_read_file(const char *path, struct pb_buf *out);
 
 #endif

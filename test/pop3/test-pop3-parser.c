@@ -163,8 +163,8 @@ static void test_pipelined_table(void)
 	for (int round = 0; round < 7; round++) {
 		pb_buf_reset(&got);
 		pop3_test_transcript(in.data, in.len,
-				     round == 0 ? NULL : round == 1 ? pop3_test_chunk_bytes
-								    : pop3_test_chunk_random,
+				     round == 0 ? NULL : round == 1 ? pb_test_chunk_bytes
+								    : pb_test_chunk_random,
 				     &seed, &got);
 		CHECK_STR(got.data, expected.data);
 	}
@@ -253,7 +253,7 @@ static void test_auth_lines(void)
 	const char *in = "AUTH PLAIN\r\nAGFsaWNlAHNlY3JldA==\r\nAUTH LOGIN\r\n*\r\nAUTH\r\nQUIT\r\n";
 
 	pb_buf_init(&got);
-	pop3_test_transcript(in, strlen(in), pop3_test_chunk_bytes, NULL, &got);
+	pop3_test_transcript(in, strlen(in), pb_test_chunk_bytes, NULL, &got);
 	CHECK_STR(got.data, "CMD AUTH arg=\"PLAIN\"\n"
 			    "AUTHLINE \"AGFsaWNlAHNlY3JldA==\"\n"
 			    "CMD AUTH arg=\"LOGIN\"\n"

@@ -67,8 +67,8 @@ static void test_table(void)
 		for (int mode = 0; mode < 3; mode++) {
 			struct pb_buf out;
 			pb_buf_init(&out);
-			run(c, mode == 0 ? NULL : mode == 1 ? pop3_test_chunk_bytes
-							     : pop3_test_chunk_random,
+			run(c, mode == 0 ? NULL : mode == 1 ? pb_test_chunk_bytes
+							     : pb_test_chunk_random,
 			    &seed, &out);
 			if (strcmp(out.data, c->out) != 0)
 				fprintf(stderr, "  case %zu (mode %d)\n", i, mode);

@@ -38,7 +38,7 @@ static void run_data(const char *in, size_t len, uint64_t max, size_t step, uint
 	r->ret = 0;
 	r->used = 0;
 	while (pos < len && r->ret == 0) {
-		size_t n = step == 0 ? len - pos : step == 1 ? 1 : smtp_test_chunk_random(0, seed);
+		size_t n = step == 0 ? len - pos : step == 1 ? 1 : pb_test_chunk_random(0, seed);
 		size_t used;
 		if (n > len - pos)
 			n = len - pos;
@@ -63,14 +63,14 @@ static void run_bdat(const char *in, size_t len, uint64_t max, bool binary, size
 	r->ret = 0;
 	r->used = 0;
 	do {
-		size_t chunk = smtp_test_chunk_random(0, &chunk_seed) * 3;
+		size_t chunk = pb_test_chunk_random(0, &chunk_seed) * 3;
 		if (chunk > len - pos)
 			chunk = len - pos;
 		smtp_bdat_chunk(&b, chunk, pos + chunk == len);
 		size_t end = pos + chunk;
 		int ret = chunk == 0 ? smtp_bdat_feed(&b, "", 0, &r->out, &(size_t){0}) : 0;
 		while (pos < end) {
-			size_t n = step == 0 ? len - pos : step == 1 ? 1 : smtp_test_chunk_random(0, seed);
+			size_t n = step == 0 ? len - pos : step == 1 ? 1 : pb_test_chunk_random(0, seed);
 			size_t used;
 			if (n > len - pos)
 				n = len - pos;

@@ -31,11 +31,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pb_buf_init(&whole);
 	pb_buf_init(&split);
 	smtp_test_transcript(in, size, FUZZ_MAX_SIZE, NULL, NULL, &whole);
-	smtp_test_transcript(in, size, FUZZ_MAX_SIZE, smtp_test_chunk_random, &seed, &split);
+	smtp_test_transcript(in, size, FUZZ_MAX_SIZE, pb_test_chunk_random, &seed, &split);
 	same_or_abort(&whole, &split);
 	if (size <= 4096) {
 		pb_buf_reset(&split);
-		smtp_test_transcript(in, size, FUZZ_MAX_SIZE, smtp_test_chunk_bytes, NULL, &split);
+		smtp_test_transcript(in, size, FUZZ_MAX_SIZE, pb_test_chunk_bytes, NULL, &split);
 		same_or_abort(&whole, &split);
 	}
 	pb_buf_deinit(&whole);

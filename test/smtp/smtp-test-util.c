@@ -285,33 +285,3 @@ void smtp_test_transcript(const char *in, size_t len, uint64_t max_size,
 	pb_buf_deinit(&m.body);
 	smtp_parser_destroy(&m.parser);
 }
-
-size_t smtp_test_chunk_bytes(size_t i, void *ctx)
-{
-	return 1;
-}
-
-size_t smtp_test_chunk_random(size_t i, void *ctx)
-{
-	uint64_t *x = ctx;
-
-	*x ^= *x << 13;
-	*x ^= *x >> 7;
-	*x ^= *x << 17;
-	return 1 + (size_t)(*x % 97);
-}
-
-int smtp_test_read_file(const char *path, struct pb_buf *out)
-{
-	FILE *f = fopen(path, "rb");
-	char tmp[4096];
-	size_t n;
-
-	if (f == NULL)
-		return -1;
-	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
-		pb_buf_append(out, tmp, n);
-	int ret = ferror(f) ? -1 : 0;
-	fclose(f);
-	return ret;
-}

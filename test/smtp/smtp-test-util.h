@@ -9,6 +9,7 @@
 #define SMTP_TEST_UTIL_H
 
 #include "pb-buf.h"
+#include "pb-test-files.h"
 #include "smtp-data.h"
 #include "smtp-parser.h"
 
@@ -44,12 +45,6 @@ typedef size_t smtp_test_chunker(size_t i, void *ctx);
 void smtp_test_transcript(const char *in, size_t len, uint64_t max_size,
 			  smtp_test_chunker *chunker, void *ctx, struct pb_buf *out);
 
-/* Chunkers: one byte per read; and pseudo-random sizes 1..97 (xorshift on the non-zero
- * uint64_t that ctx points to, which it updates). */
-size_t smtp_test_chunk_bytes(size_t i, void *ctx);
-size_t smtp_test_chunk_random(size_t i, void *ctx);
 
-/* Reads a whole file into out. Returns 0 or -1. */
-int smtp_test_read_file(const char *path, struct pb_buf *out);
 
 #endif

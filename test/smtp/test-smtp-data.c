@@ -103,8 +103,8 @@ static void test_data_table(void)
 	for (size_t i = 0; i < PB_N_ELEMENTS(data_cases); i++) {
 		uint64_t seed = 88172645463325252u + i;
 		check_data_case(&data_cases[i], NULL, NULL);
-		check_data_case(&data_cases[i], smtp_test_chunk_bytes, NULL);
-		check_data_case(&data_cases[i], smtp_test_chunk_random, &seed);
+		check_data_case(&data_cases[i], pb_test_chunk_bytes, NULL);
+		check_data_case(&data_cases[i], pb_test_chunk_random, &seed);
 	}
 }
 

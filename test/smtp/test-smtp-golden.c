@@ -9,7 +9,6 @@
 #include "pb-test.h"
 #include "smtp-test-util.h"
 
-#include <dirent.h>
 #include <stdlib.h>
 
 #define GOLDEN_MAX_SIZE 2000
@@ -17,24 +16,6 @@
 #ifndef SMTP_GOLDEN_DIR
 #define SMTP_GOLDEN_DIR "golden"
 #endif
-
-static int name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void write_actual(const char *name, const struct pb_buf *got)
-{
-	char *path = xasprintf("%s.actual", name);
-	FILE *f = fopen(path, "wb");
-
-	if (f != NULL) {
-		fwrite(got->data, 1, got->len, f);
-		fclose(f);
-		fprintf(stderr, "  wrote %s\n", path);
-	}
-	free(path);
-}
 
 static void check_golden(const char *dir, const char *name)
 {
@@ -45,18 +26,18 @@ static void check_golden(const char *dir, const char *name)
 	pb_buf_init(&in);
 	pb_buf_init(&ref);
 	pb_buf_init(&got);
-	CHECK_INT(smtp_test_read_file(in_path, &in), 0);
-	CHECK_INT(smtp_test_read_file(ref_path, &ref), 0);
+	CHECK_INT(pb_test_read_file(in_path, &in), 0);
+	CHECK_INT(pb_test_read_file(ref_path, &ref), 0);
 	for (int mode = 0; mode < 5; mode++) {
 		uint64_t seed = 0x2545f4914f6cdd1du * (uint64_t)(mode + 1);
 		pb_buf_reset(&got);
 		smtp_test_transcript(in.data != NULL ? in.data : "", in.len, GOLDEN_MAX_SIZE,
-				     mode == 0 ? NULL : mode == 1 ? smtp_test_chunk_bytes
-								  : smtp_test_chunk_random,
+				     mode == 0 ? NULL : mode == 1 ? pb_test_chunk_bytes
+								  : pb_test_chunk_random,
 				     &seed, &got);
 		if (ref.data == NULL || strcmp(got.data, ref.data) != 0) {
 			fprintf(stderr, "  golden %s differs (feeding mode %d)\n", name, mode);
-			write_actual(name, &got);
+			pb_test_write_actual(name, &got);
 			CHECK_STR(got.data, ref.data != NULL ? ref.data : "");
 			break;
 		}
@@ -72,25 +53,8 @@ static void test_goldens(void)
 {
 	const char *src = getenv("PB_SOURCE_DIR");
 	char *dir = src != NULL ? xasprintf("%s/test/smtp/golden", src) : xstrdup(SMTP_GOLDEN_DIR);
-	DIR *d = opendir(dir);
-	char *names[256];
-	size_t n = 0;
-	struct dirent *e;
 
-	REQUIRE(d != NULL);
-	while ((e = readdir(d)) != NULL && n < PB_N_ELEMENTS(names)) {
-		size_t len = strlen(e->d_name);
-		if (len > 3 && strcmp(e->d_name + len - 3, ".in") == 0)
-			names[n++] = xstrndup(e->d_name, len - 3);
-	}
-	closedir(d);
-	qsort(names, n, sizeof(names[0]), name_cmp);
-	CHECK(n >= 6);
-	for (size_t i = 0; i < n; i++) {
-		printf("     golden %s\n", names[i]);
-		check_golden(dir, names[i]);
-		free(names[i]);
-	}
+	CHECK(pb_test_each_golden(dir, check_golden) >= 6);
 	free(dir);
 }
 

@@ -280,11 +280,11 @@ static void test_pipelined_table(void)
 	CHECK_STR(got.data, expected.data);
 	for (int round = 0; round < 5; round++) {
 		pb_buf_reset(&got);
-		smtp_test_transcript(in.data, in.len, 0, smtp_test_chunk_random, &seed, &got);
+		smtp_test_transcript(in.data, in.len, 0, pb_test_chunk_random, &seed, &got);
 		CHECK_STR(got.data, expected.data);
 	}
 	pb_buf_reset(&got);
-	smtp_test_transcript(in.data, in.len, 0, smtp_test_chunk_bytes, NULL, &got);
+	smtp_test_transcript(in.data, in.len, 0, pb_test_chunk_bytes, NULL, &got);
 	CHECK_STR(got.data, expected.data);
 	pb_buf_deinit(&in);
 	pb_buf_deinit(&expected);

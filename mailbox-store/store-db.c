@@ -7,6 +7,9 @@
  */
 #include "store-internal.h"
 
+#include <errno.h>
+#include <sys/statvfs.h>
+
 #include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -262,6 +265,16 @@ int store_write(struct pb_store *s, rocksdb_writebatch_t *b, const char **error_
 	rocksdb_write(s->db, s->wopt_sync, b, &err);
 	if (err != NULL)
 		return store_fail_rocks(error_r, "write", err);
+	return 0;
+}
+
+int pb_store_free_space(struct pb_store *s, uint64_t *bytes_r, const char **error_r)
+{
+	struct statvfs st;
+
+	if (statvfs(s->dir, &st) < 0)
+		return store_fail(error_r, "store: statvfs %s: %s", s->dir, strerror(errno));
+	*bytes_r = (uint64_t)st.f_bavail * st.f_frsize;
 	return 0;
 }
 

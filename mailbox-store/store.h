@@ -46,6 +46,11 @@ int pb_store_open(const char *dir, const struct pb_store_options *opts,
 		  struct pb_store **store_r, const char **error_r);
 /* Flushes memtables and closes cleanly; sets *store to NULL. No call may be in progress. */
 void pb_store_close(struct pb_store **store);
+/* Free space for unprivileged writers on the store's filesystem (statvfs). 0 / -1. Callers
+ * that accept new data (the spool) keep a reserve: RocksDB must never meet ENOSPC, because
+ * after a failed WAL append it stays read-only until reopened (and Debian's build may abort on
+ * the next sync). */
+int pb_store_free_space(struct pb_store *s, uint64_t *bytes_r, const char **error_r);
 /* Approximate on-disk size in bytes: live SST files + blob files + WAL files. */
 int pb_store_size(struct pb_store *s, uint64_t *bytes_r, const char **error_r);
 

@@ -58,7 +58,7 @@ const char *pb_status_name(uint32_t code)
 {
 	static const char *const names[] = { "ok", "refused", "not found", "exists",
 					     "temporary failure", "internal error",
-					     "authentication failed" };
+					     "authentication failed", "insufficient storage" };
 	return code < PB_N_ELEMENTS(names) ? names[code] : "unknown";
 }
 

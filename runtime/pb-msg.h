@@ -31,6 +31,7 @@ enum pb_status {
 	PB_ERR_TEMP = 4,      /* temporary: busy, full inbox, timeout; try again */
 	PB_ERR_INTERNAL = 5,  /* store failure or bug; logged */
 	PB_ERR_AUTH = 6,      /* authentication failed */
+	PB_ERR_NOSPACE = 7,   /* temporary: the store keeps its free-space reserve */
 };
 const char *pb_status_name(uint32_t code);
 

@@ -502,6 +502,8 @@ static void spool_result(struct smtp_session *s, struct pb_msg *m)
 		pb_info("smtp", "event=accepted id=%s spool_id=%llu from=<%s> rcpts=%u peer=%s",
 			s->tx_id, (unsigned long long)m->u.spool_put_rep.spool_id, s->sender,
 			s->rcpts.n, net_conn_peer(s->conn));
+	} else if (m->u.core_status_rep.code == PB_ERR_NOSPACE) {
+		reply(s, 452, "4.3.1", "Insufficient system storage");
 	} else {
 		reply(s, 451, "4.3.0", "Error: queue file write error");
 	}

@@ -13,6 +13,7 @@
 #include "pb-log.h"
 #include "smtp-data.h"
 #include "smtp-parser.h"
+#include "store.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -214,6 +215,19 @@ static void cmd_helo(struct smtp_session *s, const struct smtp_cmd *cmd)
 	net_conn_write(s->conn, s->out.data, s->out.len);
 }
 
+/* True if the spool could take size more octets with its reserve kept (it checks again
+ * when the message is complete; this only spares a sender a transfer bound to fail). */
+static bool room_for(struct smtp_session *s, uint64_t size)
+{
+	uint64_t free_bytes;
+	const char *error;
+
+	if (pb_store_free_space(s->srv->store, &free_bytes, &error) < 0)
+		return true;
+	return free_bytes > s->srv->settings.min_free &&
+	       (free_bytes - s->srv->settings.min_free) / 2 > size;
+}
+
 static void cmd_mail(struct smtp_session *s, const struct smtp_cmd *cmd)
 {
 	uint64_t max = s->srv->settings.max_message_size;
@@ -233,6 +247,10 @@ static void cmd_mail(struct smtp_session *s, const struct smtp_cmd *cmd)
 		reply_r(s, &smtp_reply_need_smtputf8);
 	} else if (cmd->has_size && max != 0 && cmd->size > max) {
 		reply(s, 552, "5.3.4", "Message size exceeds fixed limit");
+	} else if (cmd->has_size && !room_for(s, cmd->size) &&
+		   (smtp_server_reload_settings(s->srv), !room_for(s, cmd->size))) {
+		/* RFC 1870 6.1: the size is fine, the space is not (for now) */
+		reply(s, 452, "4.3.1", "Insufficient system storage");
 	} else {
 		s->in_tx = true;
 		s->tx_smtputf8 = cmd->smtputf8;

@@ -56,12 +56,18 @@ class FullDisk(unittest.TestCase):
         pbtest.wait_counts(self.d, {"alice": 1})
 
         self.fill()
+        # without SIZE= the spool's own check answers after the data
+        s.ehlo()
+        del s.esmtp_features["size"]
         for size in (2_000_000, 1000):
             with self.assertRaises(smtplib.SMTPDataError) as e:
                 s.sendmail("a@example.org", ["alice@localhost"], message("too much", size))
             self.assertEqual(e.exception.smtp_code, 452)
             self.assertTrue(e.exception.smtp_error.startswith(b"4.3.1"), e.exception.smtp_error)
-        # the session goes on, and everyone else is still served
+        # a declared size is refused up front (RFC 1870), and the session goes on
+        code, text = s.mail("a@example.org", ["SIZE=1000"])
+        self.assertEqual((code, text[:5]), (452, b"4.3.1"))
+        s.rset()
         self.assertEqual(s.noop()[0], 250)
         s.quit()
         stat, first = self.pop3_stat()

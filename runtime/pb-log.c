@@ -17,6 +17,7 @@
 
 static int log_fd = STDERR_FILENO;
 static int sec_fd = -1;
+static char log_path[4096], sec_path_saved[4096]; /* "" when the sink is not a file */
 static enum pb_log_level log_min = PB_LOG_INFO;
 
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
@@ -42,6 +43,8 @@ int pb_log_open(const char *path, const char *sec_path, enum pb_log_level min_le
 {
 	pb_log_close();
 	log_min = min_level;
+	snprintf(log_path, sizeof(log_path), "%s", path != NULL ? path : "");
+	snprintf(sec_path_saved, sizeof(sec_path_saved), "%s", sec_path != NULL ? sec_path : "");
 	if (path != NULL && (log_fd = open_sink(path)) < 0) {
 		log_fd = STDERR_FILENO;
 		*error_r = "cannot open the log file";
@@ -49,6 +52,31 @@ int pb_log_open(const char *path, const char *sec_path, enum pb_log_level min_le
 	}
 	if (sec_path != NULL && (sec_fd = open_sink(sec_path)) < 0) {
 		*error_r = "cannot open the security log file";
+		return -1;
+	}
+	return 0;
+}
+
+static int reopen_one(const char *path, int fd)
+{
+	if (path[0] == '\0' || fd < 0)
+		return 0;
+	int nfd = open_sink(path);
+	if (nfd < 0)
+		return -1;
+	int rc = dup2(nfd, fd) < 0 ? -1 : 0;
+	close(nfd);
+	return rc;
+}
+
+int pb_log_reopen(const char **error_r)
+{
+	if (reopen_one(log_path, log_path[0] != '\0' ? log_fd : -1) < 0) {
+		*error_r = "cannot reopen the log file";
+		return -1;
+	}
+	if (reopen_one(sec_path_saved, sec_fd) < 0) {
+		*error_r = "cannot reopen the security log file";
 		return -1;
 	}
 	return 0;

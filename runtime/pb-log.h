@@ -22,6 +22,10 @@ enum pb_log_level { PB_LOG_DEBUG, PB_LOG_INFO, PB_LOG_WARN, PB_LOG_ERROR };
 int pb_log_open(const char *path, const char *sec_path, enum pb_log_level min_level,
 		const char **error_r);
 void pb_log_close(void);
+/* Reopens the log files at their paths (after logrotate moved them). Safe while other threads
+ * log: each new file is dup2()ed onto the descriptor number in use, which changes atomically.
+ * Returns 0, or -1 with error_r if a file cannot be opened (the old one stays in use). */
+int pb_log_reopen(const char **error_r);
 /* Parses "debug", "info", "warn", "error". Returns 0 or -1. */
 int pb_log_level_parse(const char *s, enum pb_log_level *level_r);
 

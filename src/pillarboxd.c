@@ -53,7 +53,8 @@ struct daemon {
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: pillarboxd [--config FILE] [--data-dir DIR]\n"
-		   "  Runs the Pillarbox mail server in the foreground until SIGTERM or SIGINT.\n"
+		   "  Runs the Pillarbox mail server in the foreground until SIGTERM or SIGINT;\n"
+		   "  SIGHUP reopens the log files (after logrotate).\n"
 		   "  Environment: PILLARBOX_CONFIG, PILLARBOX_DATA_DIR, PILLARBOX_PORT_OFFSET,\n"
 		   "  PILLARBOX_ADMIN_PASSWORD (first start only).\n");
 }
@@ -315,7 +316,12 @@ static int run(struct daemon *d, sigset_t *signals)
 			d->cfg.data_dir);
 		printf("pillarboxd: ready (data directory %s)\n", d->cfg.data_dir);
 		fflush(stdout);
-		sigwait(signals, &sig);
+		while (sigwait(signals, &sig) == 0 && sig == SIGHUP) {
+			const char *error;
+			if (pb_log_reopen(&error) < 0)
+				fprintf(stderr, "pillarboxd: %s\n", error);
+			pb_info("daemon", "event=logs_reopened");
+		}
 		pb_info("daemon", "event=stopping signal=%d", sig);
 	}
 	/* stop accepting and let sessions finish what is in flight, then the actors */

@@ -1,5 +1,6 @@
 """End to end: the daemon, its store and the admin CLI (issue: foundation)."""
 import os
+import signal
 import subprocess
 import sys
 import unittest
@@ -169,6 +170,23 @@ class Foundation(unittest.TestCase):
         finally:
             other.cleanup()
         self.assertEqual(self.d.users(), ["admin"])
+
+    def test_sighup_reopens_logs(self):
+        self.d.start()
+        log = os.path.join(self.d.tmp, "pillarbox.log")
+        os.rename(log, log + ".1")  # what logrotate does
+        self.d.proc.send_signal(signal.SIGHUP)
+        pbtest.wait_until(lambda: os.path.exists(log) and "logs_reopened" in open(log).read(),
+                          what="a new log file")
+        self.d.add_user("alice", "alicepw1")
+        self.assertEqual(self.d.users(), ["admin", "alice"])  # still serving
+        self.assertIsNone(self.d.proc.poll())
+        sec = os.path.join(self.d.data_dir, "security.log")
+        os.rename(sec, sec + ".1")
+        self.d.proc.send_signal(signal.SIGHUP)
+        pbtest.wait_until(lambda: os.path.exists(sec), what="a new security log")
+        self.d.add_user("bob", "bobpw123")
+        pbtest.wait_until(lambda: "user=bob" in open(sec).read(), what="bob in the new security log")
 
     def test_sigterm_stops_cleanly(self):
         self.d.start()

@@ -94,6 +94,25 @@ class Foundation(unittest.TestCase):
         self.assertEqual(self.d.cli("user", "del", "alicia")[0], 1)
         self.assertEqual(self.d.users(), ["admin", "bob"])
 
+    def test_delete_non_empty_mailbox_needs_force(self):
+        import smtplib
+        self.d.start()
+        self.d.add_user("alice", "alicepw1")
+        s = smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=30)
+        s.sendmail("a@example.org", ["alice@localhost"], "Subject: keep me\r\n\r\nhello\r\n")
+        s.quit()
+        pbtest.wait_counts(self.d, {"alice": 1})
+        rc, _, err = self.d.cli("user", "del", "alice")
+        self.assertEqual(rc, 1)
+        self.assertIn("not empty", err)
+        self.assertIn("alice", self.d.users())
+        rc, _, err = self.d.cli("user", "del", "alice", "--force")
+        self.assertEqual(rc, 0, err)
+        self.assertNotIn("alice", self.d.users())
+        # a new alice starts with an empty mailbox
+        self.d.add_user("alice", "alicepw2")
+        self.assertEqual(pbtest.user_counts(self.d)["alice"], (0, 0))
+
     def test_domains(self):
         self.d.start()
         self.assertEqual(self.d.cli("domain", "add", "Example.COM")[0], 0)

@@ -331,6 +331,15 @@ size_t pb_runtime_stats(struct pb_runtime *rt, struct pb_actor_stats *out, size_
 	return n;
 }
 
+bool pb_runtime_handles(struct pb_runtime *rt, const char *addr, enum pb_msg_type type)
+{
+	pthread_mutex_lock(&rt->lock);
+	struct pb_actor *a = find_actor_locked(rt, addr);
+	bool handles = a != NULL && pb_msg_type_valid(type) && a->by_type[type] != NULL;
+	pthread_mutex_unlock(&rt->lock);
+	return handles;
+}
+
 static int build_handler_index(struct pb_actor *a, const char **error_r)
 {
 	for (size_t i = 0; i < a->def.n_handlers; i++) {

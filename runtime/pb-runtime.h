@@ -92,6 +92,9 @@ struct pb_actor_stats {
 /* Fills up to max entries; returns the number of actors. */
 size_t pb_runtime_stats(struct pb_runtime *rt, struct pb_actor_stats *out, size_t max);
 
+/* True if the actor at addr (a started actor) has a handler for type. For coverage checks. */
+bool pb_runtime_handles(struct pb_runtime *rt, const char *addr, enum pb_msg_type type);
+
 /* The address messages of m's type go to (its owner, or the owner's shard): writes it into
  * addr (size >= 64). */
 void pb_route(struct pb_runtime *rt, const struct pb_msg *m, char *addr, size_t size);

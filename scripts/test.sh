@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds with AddressSanitizer + UndefinedBehaviorSanitizer and runs
-# every test through ctest (unit, actor, end-to-end); then the runtime's tests under
-# ThreadSanitizer, and every libFuzzer target for a bounded time (PB_FUZZ_SECONDS, default 20).
+# every test through ctest (unit, actor, end-to-end); then the end-to-end tests again against
+# the optimized release build, the runtime's tests under ThreadSanitizer, and every libFuzzer
+# target for a bounded time (PB_FUZZ_SECONDS, default 20).
 #   PB_TEST_QUICK=1   skip the TSan and fuzz stages (for a fast local loop)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +21,11 @@ export LSAN_OPTIONS="suppressions=$PWD/test/lsan.supp:print_suppressions=0"
 if [ "${PB_TEST_QUICK:-0}" = 1 ]; then
     exit 0
 fi
+
+echo "== Release build (what scripts/run.sh ships): end-to-end tests"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j "$jobs"
+(cd build && ctest -L e2e --output-on-failure -j "$jobs")
 
 echo "== TSan build: the actor runtime"
 cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPB_TSAN=ON >/dev/null

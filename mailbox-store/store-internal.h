@@ -53,6 +53,10 @@ struct pb_store {
 	rocksdb_writeoptions_t *wopt_sync;
 	rocksdb_writeoptions_t *wopt_lazy;
 	rocksdb_readoptions_t *ropt;
+	/* One block cache and one memtable budget for every column family, so memory does not
+	 * grow with the number of families (store-db.c). */
+	rocksdb_cache_t *block_cache;
+	rocksdb_block_based_table_options_t *table_options;
 	char *dir;
 	/* Serialises read-modify-write of users (put, rename, delete) and counters. */
 	pthread_mutex_t users_lock;
@@ -89,6 +93,10 @@ int store_get(struct pb_store *s, enum store_cf cf, const void *key, size_t klen
 struct store_iter {
 	rocksdb_iterator_t *it;
 	rocksdb_readoptions_t *ropt;
+	/* One block cache and one memtable budget for every column family, so memory does not
+	 * grow with the number of families (store-db.c). */
+	rocksdb_cache_t *block_cache;
+	rocksdb_block_based_table_options_t *table_options;
 	char *prefix;
 	size_t plen;
 	char *upper;

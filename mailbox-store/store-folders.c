@@ -455,3 +455,27 @@ int pb_store_user_stats(struct pb_store *s, uint64_t user_id, uint64_t *inbox_me
 	*total_bytes_r = bytes;
 	return 0;
 }
+
+int pb_store_mailbox_owners(struct pb_store *s, int (*cb)(uint64_t user_id, void *ctx), void *ctx,
+			    const char **error_r)
+{
+	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, s->ropt, s->cf[STORE_CF_FOLDERS]);
+	char *err = NULL;
+	size_t klen;
+
+	rocksdb_iter_seek_to_first(it);
+	while (rocksdb_iter_valid(it)) {
+		const char *k = rocksdb_iter_key(it, &klen);
+		if (klen < 8)
+			break;
+		uint64_t id = store_be64_get((const uint8_t *)k);
+		if (cb(id, ctx) != 0 || id == UINT64_MAX)
+			break;
+		uint8_t next[8]; /* skip the user's other folders */
+		store_be64_put(next, id + 1);
+		rocksdb_iter_seek(it, (const char *)next, sizeof(next));
+	}
+	rocksdb_iter_get_error(it, &err);
+	rocksdb_iter_destroy(it);
+	return err != NULL ? store_fail_rocks(error_r, "folder owners", err) : 0;
+}

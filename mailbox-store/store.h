@@ -299,6 +299,10 @@ int pb_store_dedupe_prune(struct pb_store *s, uint64_t user_id, int64_t before_m
  * synced batches (each consistent; rerun after a crash to finish). The account record is
  * not touched. Returns 0 / -1. */
 int pb_store_user_purge(struct pb_store *s, uint64_t user_id, const char **error_r);
+/* Calls cb once for every user id that has folders, in id order (for sweeping the mail of
+ * accounts that no longer exist); cb returns nonzero to stop. Returns 0 / -1. */
+int pb_store_mailbox_owners(struct pb_store *s, int (*cb)(uint64_t user_id, void *ctx), void *ctx,
+			    const char **error_r);
 /* Messages in the INBOX (special use) and bytes over all folders (for quotas). 0 / -1. */
 int pb_store_user_stats(struct pb_store *s, uint64_t user_id, uint64_t *inbox_messages_r,
 			uint64_t *total_bytes_r, const char **error_r);

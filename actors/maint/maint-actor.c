@@ -8,11 +8,13 @@
 #include "store.h"
 
 #include <cjson/cJSON.h>
+#include <string.h>
 
 #define MAINT_TIMER 1
 #define MAINT_FIRST_DELAY_MS 60000
 #define MAINT_INTERVAL_DEFAULT_S 3600
 #define MAINT_DEDUPE_KEEP_DAYS_DEFAULT 7
+#define MAINT_PURGE_TIMEOUT_MS 60000
 
 struct maint {
 	struct pb_store *store;
@@ -64,20 +66,57 @@ static int prune_user(const struct pb_user_rec *u, void *arg)
 	return 0;
 }
 
-/* One round: blob GC, then dedupe pruning user by user. */
-static void maint_round(struct maint *m, const struct maint_settings *st)
+struct sweep_ctx {
+	struct maint *m;
+	struct pb_actor *a;
+	uint64_t swept;
+};
+
+/* Mail whose account is gone (a crash between an account's delete and its purge) goes the
+ * way any purge goes: through the user's mailbox owner, the only writer of that mail. */
+static int sweep_one(uint64_t user_id, void *arg)
 {
+	struct sweep_ctx *c = arg;
+	struct pb_user_rec u;
+	struct pb_msg req, rep;
+	const char *error;
+
+	memset(&u, 0, sizeof(u));
+	int found = pb_store_user_get_by_id(c->m->store, user_id, &u, &error);
+	pb_user_rec_free(&u);
+	if (found != 0)
+		return 0;
+	pb_msg_init(&req, MSG_MBOX_PURGE_REQ);
+	req.u.mbox_purge_req.user_id = user_id;
+	if (pb_call(pb_actor_caller(c->a), NULL, &req, &rep, MAINT_PURGE_TIMEOUT_MS, &error) == 0) {
+		c->swept += rep.u.core_status_rep.code == PB_OK;
+		pb_msg_free(&rep);
+	} else {
+		pb_warn("maint", "event=sweep_failed id=%llu reason=\"%s\"",
+			(unsigned long long)user_id, error);
+	}
+	pb_msg_free(&req);
+	return 0;
+}
+
+/* One round: mail of deleted accounts, blob GC, then dedupe pruning user by user. */
+static void maint_round(struct pb_actor *a, struct maint *m, const struct maint_settings *st)
+{
+	struct sweep_ctx sw = { m, a, 0 };
 	const char *error;
 	uint64_t deleted = 0;
 	struct prune_ctx c = { m, (int64_t)pb_clock_wall_ms() - (int64_t)st->dedupe_keep_days * 86400000,
 			       0, 0 };
 
+	if (pb_store_mailbox_owners(m->store, sweep_one, &sw, &error) < 0)
+		pb_error("maint", "event=sweep_failed reason=\"%s\"", error);
 	if (pb_store_blob_gc(m->store, &deleted, &error) < 0)
 		pb_error("maint", "event=blob_gc_failed reason=\"%s\"", error);
 	if (pb_store_user_iter(m->store, prune_user, &c, &error) < 0)
 		pb_error("maint", "event=dedupe_prune_failed reason=\"%s\"", error);
-	pb_info("maint", "event=round bodies_deleted=%llu dedupe_removed=%llu",
-		(unsigned long long)deleted, (unsigned long long)c.removed);
+	pb_info("maint", "event=round orphans_swept=%llu bodies_deleted=%llu dedupe_removed=%llu",
+		(unsigned long long)sw.swept, (unsigned long long)deleted,
+		(unsigned long long)c.removed);
 }
 
 static int mt_init(struct pb_actor *a, void *arg, void **state_r, const char **error_r)
@@ -99,7 +138,7 @@ static void mt_timer(struct pb_actor *a, void *state, uint32_t id, uint64_t now)
 	struct maint_settings st;
 
 	read_settings(state, &st);
-	maint_round(state, &st);
+	maint_round(a, state, &st);
 	pb_actor_timer_set(a, MAINT_TIMER, st.interval_s * 1000);
 }
 
@@ -108,7 +147,7 @@ static int on_run(struct pb_actor *a, void *state, struct pb_msg *m)
 	struct maint_settings st;
 
 	read_settings(state, &st);
-	maint_round(state, &st);
+	maint_round(a, state, &st);
 	pb_reply_status(a, m, PB_OK, "");
 	return 0;
 }

@@ -1,12 +1,13 @@
 /*
  * maint-actor.h: the maintenance actor — the store's periodic upkeep, on a thread of its own
- * because it scans (DESIGN.md rule 4): blob garbage collection (bodies no message, spool or
- * queue entry references any more) and pruning of old delivery dedupe records.
+ * because it scans (DESIGN.md rule 4): the mail of accounts that no longer exist (purged
+ * through their mailbox owner), blob garbage collection (bodies no message, spool or queue
+ * entry references any more) and pruning of old delivery dedupe records.
  * Settings document "maintenance": `interval_s` (default 3600; the first round runs one minute
  * after start), `dedupe_keep_days` (default 7: a spool entry is never replayed that late).
  * OWNS: nothing durable; its timer. THREAD: its actor thread.
- * MESSAGES handled: none besides its timer (MAINT_RUN_REQ runs a round now, for tests and the
- * CLI later).
+ * MESSAGES handled: MAINT_RUN_REQ (runs a round now, for tests and the CLI later) besides its
+ * timer. Sends: MBOX_PURGE_REQ.
  */
 #ifndef MAINT_ACTOR_H
 #define MAINT_ACTOR_H

@@ -3,6 +3,7 @@
  * happens before the first delay; rounds collect unreferenced bodies (two GC epochs) and
  * prune old dedupe records; MAINT_RUN_REQ runs a round on demand.
  */
+#include "mailbox-actor.h"
 #include "maint-actor.h"
 #include "pb-test.h"
 #include "pb-test-store.h"
@@ -90,7 +91,62 @@ static void test_rounds_collect_and_prune(void)
 	free(dir);
 }
 
+/* Mail left behind by an account that no longer exists is purged through the mailbox owner;
+ * a user with an account keeps theirs. */
+static void test_orphans_swept(void)
+{
+	char *dir = store_test_tmpdir("actor");
+	struct pb_store_options opts = { .create_if_missing = true };
+	struct pb_store *store;
+	const char *error;
+	char key[PB_BLOB_KEY_LEN + 1];
+	struct pb_folder_rec f;
+
+	REQUIRE(pb_store_open(dir, &opts, &store, &error) == 0);
+	REQUIRE(pb_store_blob_put(store, "body", 4, key, &error) == 0);
+	for (uint64_t id = 1; id <= 2; id++) { /* user 1 has an account, user 2 none */
+		REQUIRE(pb_store_folders_init(store, id, 1000, &error) == 0);
+		REQUIRE(pb_store_folder_get(store, id, "INBOX", &f, &error) == 1);
+		struct pb_msg_rec rec = { .size = 4 };
+		memcpy(rec.blob_key, key, sizeof(key));
+		REQUIRE(pb_store_msg_append(store, id, f.id, &rec, NULL, &error) == 0);
+		pb_folder_rec_free(&f);
+	}
+	struct pb_user_rec u = { .id = 1, .name = "u1" };
+	REQUIRE(pb_store_user_put(store, &u, &error) == 0);
+
+	struct pb_clock clock = { fake_clock, NULL };
+	struct pb_runtime *rt = pb_runtime_create("t", &clock);
+	REQUIRE(mailbox_actors_start(rt, store, 2, &error) == 0);
+	REQUIRE(pb_runtime_start(rt, &maint_actor_def, store, &error) == 0);
+	struct pb_caller *c = pb_caller_create(rt);
+	struct pb_msg req, rep;
+	pb_msg_init(&req, MSG_MAINT_RUN_REQ);
+	REQUIRE(pb_call(c, NULL, &req, &rep, 10000, &error) == 0);
+	pb_msg_free(&rep);
+	pb_msg_free(&req);
+
+	struct pb_folder_rec *folders = NULL;
+	size_t n = 0;
+	CHECK(pb_store_folder_list(store, 2, &folders, &n, &error) == 0);
+	CHECK_INT(n, 0);
+	pb_folder_recs_free(folders, n);
+	CHECK(pb_store_folder_list(store, 1, &folders, &n, &error) == 0);
+	CHECK(n == 5);
+	pb_folder_recs_free(folders, n);
+	int64_t refs = -1;
+	CHECK(pb_store_blob_refcount(store, key, &refs, &error) == 1);
+	CHECK_INT(refs, 1); /* only user 1's message still holds the body */
+
+	pb_caller_destroy(&c);
+	pb_runtime_destroy(&rt);
+	pb_store_close(&store);
+	store_test_rmrf(dir);
+	free(dir);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "orphans_swept", test_orphans_swept },
 	{ "rounds_collect_and_prune", test_rounds_collect_and_prune },
 };
 

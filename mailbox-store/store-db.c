@@ -7,6 +7,7 @@
  */
 #include "store-internal.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <sys/statvfs.h>
 
@@ -283,14 +284,33 @@ int store_write(struct pb_store *s, rocksdb_writebatch_t *b, const char **error_
 	return 0;
 }
 
-int pb_store_free_space(struct pb_store *s, uint64_t *bytes_r, const char **error_r)
+#define STORE_MIN_FREE_MB_DEFAULT 64
+
+/* The reserve in bytes from the "storage" settings document. */
+static uint64_t store_reserve(struct pb_store *s)
+{
+	char *json = NULL;
+	uint64_t mb = STORE_MIN_FREE_MB_DEFAULT;
+
+	if (pb_store_setting_get(s, "storage", &json, NULL) == 1) {
+		cJSON *doc = cJSON_Parse(json);
+		cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, "min_free_mb");
+		if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= 1024 * 1024)
+			mb = (uint64_t)v->valuedouble;
+		cJSON_Delete(doc);
+	}
+	free(json);
+	return mb * 1024 * 1024;
+}
+
+bool pb_store_has_room(struct pb_store *s, uint64_t len)
 {
 	struct statvfs st;
 
 	if (statvfs(s->dir, &st) < 0)
-		return store_fail(error_r, "store: statvfs %s: %s", s->dir, strerror(errno));
-	*bytes_r = (uint64_t)st.f_bavail * st.f_frsize;
-	return 0;
+		return true; /* cannot tell: the write itself decides */
+	uint64_t free_bytes = (uint64_t)st.f_bavail * st.f_frsize, reserve = store_reserve(s);
+	return free_bytes > reserve && (free_bytes - reserve) / 2 > len;
 }
 
 int store_write_lazy(struct pb_store *s, rocksdb_writebatch_t *b, const char **error_r)

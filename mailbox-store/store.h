@@ -46,11 +46,12 @@ int pb_store_open(const char *dir, const struct pb_store_options *opts,
 		  struct pb_store **store_r, const char **error_r);
 /* Flushes memtables and closes cleanly; sets *store to NULL. No call may be in progress. */
 void pb_store_close(struct pb_store **store);
-/* Free space for unprivileged writers on the store's filesystem (statvfs). 0 / -1. Callers
- * that accept new data (the spool) keep a reserve: RocksDB must never meet ENOSPC, because
- * after a failed WAL append it stays read-only until reopened (and Debian's build may abort on
- * the next sync). */
-int pb_store_free_space(struct pb_store *s, uint64_t *bytes_r, const char **error_r);
+/* True if len more bytes of new mail fit while the disk keeps its reserve: the settings
+ * document "storage", key min_free_mb (default 64), read on every call so a change counts at
+ * once. Whoever accepts new data asks first (the spool; SMTP for a declared SIZE): RocksDB must
+ * never meet ENOSPC, because after a failed WAL append it stays read-only until reopened (and
+ * Debian's build may abort on the next sync). True when the free space cannot be read. */
+bool pb_store_has_room(struct pb_store *s, uint64_t len);
 /* Approximate on-disk size in bytes: live SST files + blob files + WAL files. */
 int pb_store_size(struct pb_store *s, uint64_t *bytes_r, const char **error_r);
 

@@ -64,32 +64,19 @@ const char *pb_status_name(uint32_t code)
 
 /* ---- encoding ---- */
 
-static void put_u8(struct pb_buf *b, uint8_t v)
-{
-	pb_buf_append(b, &v, 1);
-}
-
-static void put_u16(struct pb_buf *b, uint16_t v)
-{
-	uint8_t x[2] = { (uint8_t)v, (uint8_t)(v >> 8) };
-	pb_buf_append(b, x, 2);
-}
-
-static void put_u32(struct pb_buf *b, uint32_t v)
-{
-	uint8_t x[4];
-	for (int i = 0; i < 4; i++)
-		x[i] = (uint8_t)(v >> (8 * i));
-	pb_buf_append(b, x, 4);
-}
-
-static void put_u64(struct pb_buf *b, uint64_t v)
+/* Appends the low n bytes of v, little-endian. */
+static void put_le(struct pb_buf *b, uint64_t v, int n)
 {
 	uint8_t x[8];
-	for (int i = 0; i < 8; i++)
+	for (int i = 0; i < n; i++)
 		x[i] = (uint8_t)(v >> (8 * i));
-	pb_buf_append(b, x, 8);
+	pb_buf_append(b, x, (size_t)n);
 }
+
+#define put_u8(b, v) put_le(b, v, 1)
+#define put_u16(b, v) put_le(b, v, 2)
+#define put_u32(b, v) put_le(b, v, 4)
+#define put_u64(b, v) put_le(b, v, 8)
 
 static void put_mem(struct pb_buf *b, const void *p, size_t len)
 {
@@ -178,54 +165,32 @@ static int get_raw(struct dec *d, void *out, size_t n)
 	return 0;
 }
 
-static uint64_t le(const uint8_t *x, int n)
-{
-	uint64_t v = 0;
-	for (int i = n - 1; i >= 0; i--)
-		v = (v << 8) | x[i];
-	return v;
-}
-
-static int get_u8(struct dec *d, uint8_t *v)
-{
-	return get_raw(d, v, 1);
-}
-
-static int get_u16(struct dec *d, uint16_t *v)
-{
-	uint8_t x[2];
-	if (get_raw(d, x, 2) < 0)
-		return -1;
-	*v = (uint16_t)le(x, 2);
-	return 0;
-}
-
-static int get_u32(struct dec *d, uint32_t *v)
-{
-	uint8_t x[4];
-	if (get_raw(d, x, 4) < 0)
-		return -1;
-	*v = (uint32_t)le(x, 4);
-	return 0;
-}
-
-static int get_u64(struct dec *d, uint64_t *v)
+/* Reads n little-endian bytes into *v. 0, or -1 if fewer are left. */
+static int get_le(struct dec *d, int n, uint64_t *v)
 {
 	uint8_t x[8];
-	if (get_raw(d, x, 8) < 0)
+	if (get_raw(d, x, (size_t)n) < 0)
 		return -1;
-	*v = le(x, 8);
+	*v = 0;
+	for (int i = n - 1; i >= 0; i--)
+		*v = (*v << 8) | x[i];
 	return 0;
 }
 
-static int get_i64(struct dec *d, int64_t *v)
-{
-	uint64_t u;
-	if (get_u64(d, &u) < 0)
-		return -1;
-	*v = (int64_t)u;
-	return 0;
-}
+/* Typed wrappers: the value is assigned only when the read succeeded. */
+#define GET_LE(d, n, type, dst)                                                        \
+	({                                                                             \
+		uint64_t v_;                                                           \
+		int rc_ = get_le(d, n, &v_);                                           \
+		if (rc_ == 0)                                                          \
+			*(dst) = (type)v_;                                             \
+		rc_;                                                                   \
+	})
+#define get_u8(d, dst) GET_LE(d, 1, uint8_t, dst)
+#define get_u16(d, dst) GET_LE(d, 2, uint16_t, dst)
+#define get_u32(d, dst) GET_LE(d, 4, uint32_t, dst)
+#define get_u64(d, dst) GET_LE(d, 8, uint64_t, dst)
+#define get_i64(d, dst) GET_LE(d, 8, int64_t, dst)
 
 /* A length-prefixed run: the bytes are copied with a NUL after them. */
 static int get_mem(struct dec *d, uint8_t **data_r, size_t *len_r)
@@ -373,11 +338,20 @@ void pb_msg_init(struct pb_msg *m, enum pb_msg_type type)
 	m->type = type;
 }
 
-static void free_strv(struct pb_strv *sv)
+void pb_strv_clear(struct pb_strv *sv)
 {
 	for (uint32_t i = 0; i < sv->n; i++)
 		free(sv->v[i]);
 	free(sv->v);
+	sv->v = NULL;
+	sv->n = 0;
+}
+
+void pb_u64v_clear(struct pb_u64v *uv)
+{
+	free(uv->v);
+	uv->v = NULL;
+	uv->n = 0;
 }
 
 #define F_U8(n)
@@ -387,8 +361,8 @@ static void free_strv(struct pb_strv *sv)
 #define F_I64(n)
 #define F_STR(n) free(s->n);
 #define F_BYTES(n) free(s->n.data);
-#define F_STRV(n) free_strv(&s->n);
-#define F_U64V(n) free(s->n.v);
+#define F_STRV(n) pb_strv_clear(&s->n);
+#define F_U64V(n) pb_u64v_clear(&s->n);
 #define MSG(N, l, o, k, F)                                 \
 	static void free_##l(struct msg_##l *s)           \
 	{                                                  \

@@ -122,6 +122,9 @@ char *pb_msg_to_json(const struct pb_msg *m);
 /* Vector helpers: append a copy of s / v (the vector owns it). */
 void pb_strv_push(struct pb_strv *sv, const char *s);
 void pb_u64v_push(struct pb_u64v *uv, uint64_t v);
+/* Frees a vector's contents and leaves it empty. */
+void pb_strv_clear(struct pb_strv *sv);
+void pb_u64v_clear(struct pb_u64v *uv);
 /* Replaces *dst with a copy of s (frees the old one). */
 void pb_str_set(char **dst, const char *s);
 

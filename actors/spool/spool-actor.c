@@ -12,7 +12,6 @@
 #include "pb-log.h"
 #include "store.h"
 
-#include <cjson/cJSON.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -21,7 +20,6 @@
 #define SPOOL_RESEND_MS 30000
 #define SPOOL_TICK_MS 5000
 #define SPOOL_TIMER_TICK 1
-#define SPOOL_MIN_FREE_MB_DEFAULT 64
 
 struct delivery {
 	struct pb_spool_rec rec;
@@ -39,7 +37,6 @@ struct spool_args {
 
 struct spool_shard {
 	struct spool_args *args;
-	uint64_t min_free; /* bytes the disk keeps free: settings "storage".min_free_mb */
 	struct delivery **d;
 	size_t n;
 	uint64_t next_seq;
@@ -120,43 +117,12 @@ static int resume_one(const struct pb_spool_rec *r, void *arg)
 	return 0;
 }
 
-/* Reads the free-space reserve (settings document "storage", key min_free_mb). */
-static void read_reserve(struct spool_shard *s)
-{
-	char *json = NULL;
-	const char *error;
-	uint64_t mb = SPOOL_MIN_FREE_MB_DEFAULT;
-
-	if (pb_store_setting_get(s->args->store, "storage", &json, &error) == 1) {
-		cJSON *doc = cJSON_Parse(json);
-		cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, "min_free_mb");
-		if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= 1024 * 1024)
-			mb = (uint64_t)v->valuedouble;
-		cJSON_Delete(doc);
-	}
-	free(json);
-	s->min_free = mb * 1024 * 1024;
-}
-
-/* True if storing len more bytes keeps the reserve. A full disk would make RocksDB
- * read-only until a restart, so the spool refuses first (Postfix's queue_minfree). */
-static bool room_for(struct spool_shard *s, size_t len)
-{
-	uint64_t free_bytes;
-	const char *error;
-
-	if (pb_store_free_space(s->args->store, &free_bytes, &error) < 0)
-		return true; /* cannot tell: let the write itself decide */
-	return free_bytes > s->min_free && free_bytes - s->min_free > 2 * (uint64_t)len;
-}
-
 static int sp_init(struct pb_actor *a, void *arg, void **state_r, const char **error_r)
 {
 	struct spool_shard *s = xcalloc(1, sizeof(*s));
 	struct resume_ctx c = { a, s };
 
 	s->args = arg;
-	read_reserve(s);
 	if (pb_store_spool_iter(s->args->store, resume_one, &c, error_r) < 0) {
 		for (size_t i = 0; i < s->n; i++)
 			delivery_free(s->d[i]);
@@ -190,8 +156,7 @@ static int on_put(struct pb_actor *a, void *state, struct pb_msg *m)
 		pb_reply_status(a, m, PB_ERR_REFUSED, "recipients and their ids do not match");
 		return 0;
 	}
-	/* before refusing, reread the reserve: an administrator may just have changed it */
-	if (!room_for(s, q->body.len) && (read_reserve(s), !room_for(s, q->body.len))) {
+	if (!pb_store_has_room(s->args->store, q->body.len)) {
 		pb_warn("spool", "event=storage_reserve_reached size=%zu", q->body.len);
 		pb_reply_status(a, m, PB_ERR_NOSPACE, "insufficient system storage");
 		return 0;
@@ -287,7 +252,6 @@ static void sp_timer(struct pb_actor *a, void *state, uint32_t id, uint64_t now)
 				send_append(a, s, d, i);
 		}
 	}
-	read_reserve(s);
 	pb_actor_timer_set(a, SPOOL_TIMER_TICK, SPOOL_TICK_MS);
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Expands "%d" / "%0Nd" (N one digit) with idx and "%%" to '%'; by hand, not printf, because
@@ -105,4 +106,26 @@ int bench_conn_read_line(struct bench_conn *c, char *line, size_t size)
 			return -1;
 		c->end += (size_t)n;
 	}
+}
+
+int bench_send_all(struct bench_conn *c, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = send(c->fd, data, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+double bench_now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }

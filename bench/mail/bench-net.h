@@ -23,6 +23,10 @@ void bench_expand_pattern(const char *pat, long idx, char *out, size_t size);
 int bench_conn_open(struct bench_conn *c, const char *host, const char *port,
 		    const char **error_r);
 void bench_conn_close(struct bench_conn *c);
+/* Sends all len bytes. Returns 0, or -1 when the peer is gone. */
+int bench_send_all(struct bench_conn *c, const char *data, size_t len);
+/* Seconds on the monotonic clock. */
+double bench_now_s(void);
 /* Reads one line (without CRLF) into line; returns its length, or -1 on EOF, error or a line
  * longer than size - 1. */
 int bench_conn_read_line(struct bench_conn *c, char *line, size_t size);

@@ -59,14 +59,6 @@ struct shared {
 
 static const char *prog = BENCH_POP3_LOGIN ? "bench-pop3-login" : "bench-pop3-drain";
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 __attribute__((format(printf, 2, 3))) static void log_error(struct shared *sh, const char *fmt, ...)
 {
 	va_list ap;
@@ -78,20 +70,6 @@ __attribute__((format(printf, 2, 3))) static void log_error(struct shared *sh, c
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
-}
-
-static int send_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /* Sends a command (unless fmt is NULL: just reads, for the greeting) and reads the status
@@ -106,7 +84,7 @@ __attribute__((format(printf, 4, 5))) static int pop3_cmd(struct bench_conn *c, 
 		va_start(ap, fmt);
 		int len = vsnprintf(cmd, sizeof(cmd), fmt, ap);
 		va_end(ap);
-		if (len < 0 || (size_t)len >= sizeof(cmd) || send_all(c->fd, cmd, (size_t)len) < 0)
+		if (len < 0 || (size_t)len >= sizeof(cmd) || bench_send_all(c, cmd, (size_t)len) < 0)
 			return -1;
 	}
 	if (bench_conn_read_line(c, reply_r, size) < 0)
@@ -256,7 +234,7 @@ static void *login_client(void *arg)
 
 	if (c == NULL)
 		abort();
-	while (now_s() < sh->deadline) {
+	while (bench_now_s() < sh->deadline) {
 		long idx = atomic_fetch_add(&sh->next, 1) % sh->o->users;
 		int rc = pop3_login(sh, c, idx, reply, sizeof(reply));
 		if (rc == 1)
@@ -340,7 +318,7 @@ int main(int argc, char **argv)
 
 	parse_args(argc, argv, &o);
 	tids = calloc((size_t)o.clients, sizeof(*tids));
-	double t0 = now_s();
+	double t0 = bench_now_s();
 	sh.deadline = t0 + (double)o.seconds;
 	for (long i = 0; i < o.clients; i++) {
 		if (pthread_create(&tids[i], NULL, BENCH_POP3_LOGIN ? login_client : drain_client,
@@ -351,7 +329,7 @@ int main(int argc, char **argv)
 	}
 	for (long i = 0; i < o.clients; i++)
 		pthread_join(tids[i], NULL);
-	print_result(&sh, now_s() - t0);
+	print_result(&sh, bench_now_s() - t0);
 	free(tids);
 	return atomic_load(&sh.failed) == 0 && atomic_load(&sh.mismatched) == 0 ? 0 : 1;
 }

@@ -60,14 +60,6 @@ struct worker {
 	size_t n_lat, cap_lat;
 };
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void *xmalloc_or_die(size_t n)
 {
 	void *p = malloc(n);
@@ -113,20 +105,6 @@ static int smtp_reply(struct bench_conn *c, char *last_r, size_t size)
 	}
 }
 
-static int send_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Sends a command line and reads the reply: the code, or -1 on I/O error. */
 __attribute__((format(printf, 4, 5))) static int smtp_cmd(struct bench_conn *c, char *reply_r,
 							  size_t size, const char *fmt, ...)
@@ -137,7 +115,7 @@ __attribute__((format(printf, 4, 5))) static int smtp_cmd(struct bench_conn *c, 
 	va_start(ap, fmt);
 	int len = vsnprintf(cmd, sizeof(cmd), fmt, ap);
 	va_end(ap);
-	if (len < 0 || (size_t)len >= sizeof(cmd) || send_all(c->fd, cmd, (size_t)len) < 0)
+	if (len < 0 || (size_t)len >= sizeof(cmd) || bench_send_all(c, cmd, (size_t)len) < 0)
 		return -1;
 	return smtp_reply(c, reply_r, size);
 }
@@ -175,11 +153,11 @@ static int send_data(struct shared *sh, struct bench_conn *c, long idx, const ch
 			   "Message-ID: <%ld.%s@load.bench.test>\r\n\r\n",
 			   sh->o->sender, rcpt, idx, idx, sh->run_tag);
 
-	if (len < 0 || (size_t)len >= sizeof(head) || send_all(c->fd, head, (size_t)len) < 0)
+	if (len < 0 || (size_t)len >= sizeof(head) || bench_send_all(c, head, (size_t)len) < 0)
 		return -1;
-	if (send_all(c->fd, sh->body, (size_t)sh->o->size) < 0)
+	if (bench_send_all(c, sh->body, (size_t)sh->o->size) < 0)
 		return -1;
-	return send_all(c->fd, ".\r\n", 3);
+	return bench_send_all(c, ".\r\n", 3);
 }
 
 static void record_latency(struct worker *w, double ms)
@@ -200,7 +178,7 @@ static int send_message(struct worker *w, struct bench_conn *c, long idx)
 {
 	struct shared *sh = w->sh;
 	char rcpt[512], user[256], reply[LINE_MAX_LEN];
-	double t0 = now_s();
+	double t0 = bench_now_s();
 	int code;
 
 	bench_expand_pattern(sh->o->user_pattern, idx % sh->o->users, user, sizeof(user));
@@ -213,7 +191,7 @@ static int send_message(struct worker *w, struct bench_conn *c, long idx)
 	if (code == 354)
 		code = send_data(sh, c, idx, rcpt) < 0 ? -1 : smtp_reply(c, reply, sizeof(reply));
 	if (code == 250) {
-		record_latency(w, (now_s() - t0) * 1000.0);
+		record_latency(w, (bench_now_s() - t0) * 1000.0);
 		return 1;
 	}
 	if (code < 0) {
@@ -338,7 +316,7 @@ static double wait_delivered(const struct opts *o, long target, double deadline)
 
 	for (;;) {
 		long v = run_count(o->wait_cmd);
-		double t = now_s();
+		double t = bench_now_s();
 		if (v >= target)
 			return t;
 		if (v >= 0)
@@ -405,7 +383,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 static double run_load(struct shared *sh, struct worker *w)
 {
 	const struct opts *o = sh->o;
-	double t0 = now_s();
+	double t0 = bench_now_s();
 
 	for (long i = 0; i < o->conns; i++) {
 		w[i].sh = sh;
@@ -416,7 +394,7 @@ static double run_load(struct shared *sh, struct worker *w)
 	}
 	for (long i = 0; i < o->conns; i++)
 		pthread_join(w[i].tid, NULL);
-	double secs = now_s() - t0;
+	double secs = bench_now_s() - t0;
 	long acc = atomic_load(&sh->accepted);
 	printf("accepted %ld in %.3f s = %.1f msg/s\n", acc, secs, secs > 0 ? (double)acc / secs : 0);
 	print_details(sh, w, o->conns);
@@ -446,7 +424,7 @@ int main(int argc, char **argv)
 	long acc = atomic_load(&sh.accepted);
 	int rc = acc == o.messages ? 0 : 1;
 	if (o.wait_cmd != NULL) {
-		double t = wait_delivered(&o, baseline + acc, now_s() + (double)o.wait_timeout_s);
+		double t = wait_delivered(&o, baseline + acc, bench_now_s() + (double)o.wait_timeout_s);
 		if (t < 0)
 			return 1;
 		printf("delivered %ld in %.3f s = %.1f msg/s\n", acc, t - t0, (double)acc / (t - t0));

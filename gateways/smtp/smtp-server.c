@@ -20,7 +20,6 @@ void smtp_settings_defaults(struct smtp_settings *s)
 	s->command_timeout_s = 300;
 	s->data_timeout_s = 180;
 	s->max_errors = 20;
-	s->min_free = 64ull * 1024 * 1024;
 }
 
 static void json_uint(cJSON *doc, const char *name, uint64_t min, uint64_t max, uint64_t *v)
@@ -56,7 +55,7 @@ int smtp_settings_parse(struct smtp_settings *s, const char *json)
 	return 0;
 }
 
-void smtp_server_reload_settings(struct smtp_server *srv)
+static void reload_settings(struct smtp_server *srv)
 {
 	char *json = NULL;
 	const char *error;
@@ -67,15 +66,6 @@ void smtp_server_reload_settings(struct smtp_server *srv)
 	    smtp_settings_parse(&s, json) < 0)
 		pb_warn("smtp", "event=bad_settings document=smtp");
 	free(json);
-	json = NULL;
-	if (pb_store_setting_get(srv->store, "storage", &json, &error) == 1) {
-		cJSON *doc = cJSON_Parse(json);
-		uint64_t mb = s.min_free / (1024 * 1024);
-		json_uint(doc, "min_free_mb", 0, 1024 * 1024, &mb);
-		s.min_free = mb * 1024 * 1024;
-		cJSON_Delete(doc);
-	}
-	free(json);
 	srv->settings = s;
 }
 
@@ -83,7 +73,7 @@ static void smtp_tick(void *ctx, uint64_t now)
 {
 	struct smtp_server *srv = ctx;
 	if (now >= srv->settings_read_ms + SMTP_SETTINGS_REREAD_MS) {
-		smtp_server_reload_settings(srv);
+		reload_settings(srv);
 		srv->settings_read_ms = now;
 	}
 }
@@ -109,7 +99,7 @@ int smtp_server_start(struct pb_runtime *rt, struct pb_store *store, const struc
 
 	srv->store = store;
 	snprintf(srv->hostname, sizeof(srv->hostname), "%s", hostname);
-	smtp_server_reload_settings(srv);
+	reload_settings(srv);
 	srv->settings_read_ms = pb_clock_monotonic_ms(NULL);
 	if (gw_hub_start(rt, &smtp_hub_def, ls, PB_N_ELEMENTS(ls), srv, &srv->hub, error_r) < 0) {
 		free(srv);

@@ -21,7 +21,6 @@ struct smtp_settings {
 	uint32_t command_timeout_s; /* default 300 (RFC 5321 4.5.3.2.7) */
 	uint32_t data_timeout_s;   /* between data blocks; default 180 (4.5.3.2.5) */
 	uint32_t max_errors;       /* bad commands before 421; default 20 */
-	uint64_t min_free;         /* the spool's free-space reserve ("storage" document), bytes */
 };
 
 void smtp_settings_defaults(struct smtp_settings *s);

@@ -81,12 +81,8 @@ static void tx_reset(struct smtp_session *s)
 	s->in_tx = s->tx_smtputf8 = s->bdat_discard = false;
 	free(s->sender);
 	s->sender = NULL;
-	for (uint32_t i = 0; i < s->rcpts.n; i++)
-		free(s->rcpts.v[i]);
-	free(s->rcpts.v);
-	free(s->rcpt_ids.v);
-	memset(&s->rcpts, 0, sizeof(s->rcpts));
-	memset(&s->rcpt_ids, 0, sizeof(s->rcpt_ids));
+	pb_strv_clear(&s->rcpts);
+	pb_u64v_clear(&s->rcpt_ids);
 	pb_buf_deinit(&s->body);
 }
 
@@ -215,19 +211,6 @@ static void cmd_helo(struct smtp_session *s, const struct smtp_cmd *cmd)
 	net_conn_write(s->conn, s->out.data, s->out.len);
 }
 
-/* True if the spool could take size more octets with its reserve kept (it checks again
- * when the message is complete; this only spares a sender a transfer bound to fail). */
-static bool room_for(struct smtp_session *s, uint64_t size)
-{
-	uint64_t free_bytes;
-	const char *error;
-
-	if (pb_store_free_space(s->srv->store, &free_bytes, &error) < 0)
-		return true;
-	return free_bytes > s->srv->settings.min_free &&
-	       (free_bytes - s->srv->settings.min_free) / 2 > size;
-}
-
 static void cmd_mail(struct smtp_session *s, const struct smtp_cmd *cmd)
 {
 	uint64_t max = s->srv->settings.max_message_size;
@@ -247,8 +230,7 @@ static void cmd_mail(struct smtp_session *s, const struct smtp_cmd *cmd)
 		reply_r(s, &smtp_reply_need_smtputf8);
 	} else if (cmd->has_size && max != 0 && cmd->size > max) {
 		reply(s, 552, "5.3.4", "Message size exceeds fixed limit");
-	} else if (cmd->has_size && !room_for(s, cmd->size) &&
-		   (smtp_server_reload_settings(s->srv), !room_for(s, cmd->size))) {
+	} else if (cmd->has_size && !pb_store_has_room(s->srv->store, cmd->size)) {
 		/* RFC 1870 6.1: the size is fine, the space is not (for now) */
 		reply(s, 452, "4.3.1", "Insufficient system storage");
 	} else {

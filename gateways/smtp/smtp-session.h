@@ -19,10 +19,6 @@ struct smtp_server {
 	uint64_t next_tx; /* transaction ids for Received: and logs */
 };
 
-/* Rereads the "smtp" and "storage" settings documents (the hub does it every 2 s; a session
- * about to refuse for lack of space does it first, so a changed reserve counts at once). */
-void smtp_server_reload_settings(struct smtp_server *srv);
-
 /* The net_proto of SMTP sessions (on_accept ctx: the struct smtp_server). */
 extern const struct net_proto smtp_session_proto;
 void smtp_session_on_reply(void *session, struct net_conn *c, struct pb_msg *m);

@@ -45,6 +45,16 @@ enum pb_msg_kind pb_msg_kind(enum pb_msg_type type)
 	return pb_msg_type_valid(type) ? msg_info[type].kind : PB_MSG_EVT;
 }
 
+uint32_t pb_msg_status(const struct pb_msg *m, const char **error_r)
+{
+	bool status_reply = pb_msg_kind(m->type) == PB_MSG_REP && m->type != MSG_TEST_PING_REP;
+	const char *error = status_reply ? m->u.core_status_rep.error : "not a status reply";
+
+	if (error_r != NULL)
+		*error_r = error != NULL ? error : "";
+	return status_reply ? m->u.core_status_rep.code : PB_ERR_INTERNAL;
+}
+
 enum pb_msg_type pb_msg_type_by_name(const char *name)
 {
 	for (int t = MSG_NONE + 1; t < MSG_TYPE_COUNT; t++) {

@@ -112,6 +112,11 @@ enum pb_msg_kind pb_msg_kind(enum pb_msg_type type);
 bool pb_msg_type_valid(uint32_t type);
 /* Returns true and the shard key (F_KEY field) if the message type has one. */
 bool pb_msg_shard_key(const struct pb_msg *m, uint64_t *key_r);
+/* The status of a reply: every REP type except TEST_PING_REP begins with F_U32(code)
+ * F_STR(error) (test-msg-codec checks it), so its code and error are read through the union's
+ * common initial sequence. Returns the code (PB_ERR_INTERNAL for a message that is not such a
+ * reply) and sets *error_r (may be NULL) to the error text or "". */
+uint32_t pb_msg_status(const struct pb_msg *m, const char **error_r);
 /* Looks a type up by name; MSG_NONE if unknown. */
 enum pb_msg_type pb_msg_type_by_name(const char *name);
 

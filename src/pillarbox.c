@@ -64,11 +64,10 @@ static void call(struct cli *c, struct pb_msg *req, struct pb_msg *rep_r)
 	pb_msg_free(req);
 }
 
-/* Every reply starts with code and error; CORE_STATUS_REP is the generic one. */
 static int check_status(const struct pb_msg *rep, const char *what)
 {
-	uint32_t code = rep->u.core_status_rep.code;
-	const char *error = rep->u.core_status_rep.error;
+	const char *error;
+	uint32_t code = pb_msg_status(rep, &error);
 
 	if (code == PB_OK)
 		return 0;

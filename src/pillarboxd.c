@@ -160,9 +160,8 @@ static int bootstrap_call(struct daemon *d, struct pb_msg *req)
 		fprintf(stderr, "pillarboxd: first-start set-up failed: %s\n", error);
 		return -1;
 	}
-	if (rep.u.core_status_rep.code != PB_OK) {
-		fprintf(stderr, "pillarboxd: first-start set-up failed: %s\n",
-			rep.u.core_status_rep.error);
+	if (pb_msg_status(&rep, &error) != PB_OK) {
+		fprintf(stderr, "pillarboxd: first-start set-up failed: %s\n", error);
 		rc = -1;
 	}
 	pb_msg_free(&rep);

@@ -184,7 +184,7 @@ static int purge_mailbox(struct pb_actor *a, uint64_t user_id, const char **erro
 	pb_msg_init(&req, MSG_MBOX_PURGE_REQ);
 	req.u.mbox_purge_req.user_id = user_id;
 	if (pb_call(pb_actor_caller(a), NULL, &req, &rep, DIRECTORY_PURGE_TIMEOUT_MS, error_r) == 0) {
-		rc = rep.u.core_status_rep.code == PB_OK ? 0 : -1;
+		rc = pb_msg_status(&rep, NULL) == PB_OK ? 0 : -1;
 		if (rc < 0)
 			*error_r = "the mailbox could not be emptied";
 		pb_msg_free(&rep);

@@ -89,7 +89,7 @@ static int sweep_one(uint64_t user_id, void *arg)
 	pb_msg_init(&req, MSG_MBOX_PURGE_REQ);
 	req.u.mbox_purge_req.user_id = user_id;
 	if (pb_call(pb_actor_caller(c->a), NULL, &req, &rep, MAINT_PURGE_TIMEOUT_MS, &error) == 0) {
-		c->swept += rep.u.core_status_rep.code == PB_OK;
+		c->swept += pb_msg_status(&rep, NULL) == PB_OK;
 		pb_msg_free(&rep);
 	} else {
 		pb_warn("maint", "event=sweep_failed id=%llu reason=\"%s\"",

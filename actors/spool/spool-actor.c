@@ -229,15 +229,13 @@ static void on_append_result(struct pb_actor *a, struct spool_shard *s, uint64_t
 	}
 }
 
+/* MBOX_APPEND_REP, or CORE_STATUS_REP when the append failed before it could answer. */
 static int on_append_rep(struct pb_actor *a, void *state, struct pb_msg *m)
 {
-	on_append_result(a, state, m->corr, m->u.mbox_append_rep.code, m->u.mbox_append_rep.error);
-	return 0;
-}
+	const char *error;
+	uint32_t code = pb_msg_status(m, &error);
 
-static int on_status_rep(struct pb_actor *a, void *state, struct pb_msg *m)
-{
-	on_append_result(a, state, m->corr, m->u.core_status_rep.code, m->u.core_status_rep.error);
+	on_append_result(a, state, m->corr, code, error);
 	return 0;
 }
 
@@ -258,7 +256,7 @@ static void sp_timer(struct pb_actor *a, void *state, uint32_t id, uint64_t now)
 static const struct pb_handler spool_handlers[] = {
 	{ MSG_SPOOL_PUT_REQ, on_put },
 	{ MSG_MBOX_APPEND_REP, on_append_rep },
-	{ MSG_CORE_STATUS_REP, on_status_rep },
+	{ MSG_CORE_STATUS_REP, on_append_rep },
 };
 
 int spool_actors_start(struct pb_runtime *rt, struct pb_store *store, uint32_t n,

@@ -268,7 +268,7 @@ static void cmd_retr(struct pop3_session *s, const struct pop3_cmd *cmd, int64_t
 
 static void on_read(struct pop3_session *s, struct pb_msg *m)
 {
-	if (m->type != MSG_STORE_READ_REP || m->u.store_read_rep.code != PB_OK)
+	if (m->type != MSG_STORE_READ_REP || pb_msg_status(m, NULL) != PB_OK)
 		read_failed(s, s->reading, "the reader failed");
 	else
 		send_body(s, s->reading, s->reading_top, m->u.store_read_rep.body.data,
@@ -388,24 +388,14 @@ static void on_input(void *session, struct net_conn *c)
 
 /* ---- replies ---- */
 
-static uint32_t reply_code(const struct pb_msg *m)
-{
-	/* every reply begins with its code: the generic one has the same first field */
-	switch (m->type) {
-	case MSG_DIR_USER_VERIFY_REP: return m->u.dir_user_verify_rep.code;
-	case MSG_MBOX_LIST_REP: return m->u.mbox_list_rep.code;
-	default: return m->u.core_status_rep.code;
-	}
-}
-
 static void on_verified(struct pop3_session *s, struct pb_msg *m)
 {
 	struct pb_msg req;
 
-	if (reply_code(m) != PB_OK || m->type != MSG_DIR_USER_VERIFY_REP) {
+	if (pb_msg_status(m, NULL) != PB_OK || m->type != MSG_DIR_USER_VERIFY_REP) {
 		pb_log_security("pop3", "event=login_failed user=%s peer=%s", s->user,
 				net_conn_peer(s->conn));
-		send_line(s, reply_code(m) == PB_ERR_AUTH ? "-ERR [AUTH] Authentication failed."
+		send_line(s, pb_msg_status(m, NULL) == PB_ERR_AUTH ? "-ERR [AUTH] Authentication failed."
 							  : "-ERR [SYS/TEMP] Try again later");
 		return;
 	}
@@ -423,8 +413,8 @@ static void on_locked(struct pop3_session *s, struct pb_msg *m)
 {
 	struct pb_msg req;
 
-	if (reply_code(m) != PB_OK) {
-		send_line(s, reply_code(m) == PB_ERR_EXISTS
+	if (pb_msg_status(m, NULL) != PB_OK) {
+		send_line(s, pb_msg_status(m, NULL) == PB_ERR_EXISTS
 				     ? "-ERR [IN-USE] Mailbox is locked by another POP3 session"
 				     : "-ERR [SYS/TEMP] Try again later");
 		return;
@@ -438,7 +428,7 @@ static void on_locked(struct pop3_session *s, struct pb_msg *m)
 
 static void on_listed(struct pop3_session *s, struct pb_msg *m)
 {
-	if (reply_code(m) != PB_OK || m->type != MSG_MBOX_LIST_REP) {
+	if (pb_msg_status(m, NULL) != PB_OK || m->type != MSG_MBOX_LIST_REP) {
 		send_line(s, "-ERR [SYS/TEMP] Cannot open the mailbox");
 		return;
 	}
@@ -458,7 +448,7 @@ static void on_listed(struct pop3_session *s, struct pb_msg *m)
 
 static void on_expunged(struct pop3_session *s, struct pb_msg *m)
 {
-	if (reply_code(m) != PB_OK)
+	if (pb_msg_status(m, NULL) != PB_OK)
 		quit(s, "-ERR [SYS/TEMP] Some deleted messages were not removed");
 	else
 		quit(s, "+OK Bye");

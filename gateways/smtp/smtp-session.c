@@ -464,9 +464,10 @@ static void on_input(void *session, struct net_conn *c)
 static void rcpt_result(struct smtp_session *s, struct pb_msg *m)
 {
 	char text[600];
-	uint32_t code = m->type == MSG_DIR_RCPT_CHECK_REP ? m->u.dir_rcpt_check_rep.code
-							  : m->u.core_status_rep.code;
+	uint32_t code = pb_msg_status(m, NULL);
 
+	if (code == PB_OK && m->type != MSG_DIR_RCPT_CHECK_REP)
+		code = PB_ERR_INTERNAL; /* an OK without the user id */
 	if (code == PB_OK) {
 		uint64_t id = m->u.dir_rcpt_check_rep.user_id;
 		bool dup = false;
@@ -496,13 +497,15 @@ static void spool_result(struct smtp_session *s, struct pb_msg *m)
 {
 	char text[96];
 
-	if (m->type == MSG_SPOOL_PUT_REP && m->u.spool_put_rep.code == PB_OK) {
+	uint32_t code = pb_msg_status(m, NULL);
+
+	if (m->type == MSG_SPOOL_PUT_REP && code == PB_OK) {
 		snprintf(text, sizeof(text), "Ok: queued as %s", s->tx_id);
 		reply(s, 250, "2.0.0", text);
 		pb_info("smtp", "event=accepted id=%s spool_id=%llu from=<%s> rcpts=%u peer=%s",
 			s->tx_id, (unsigned long long)m->u.spool_put_rep.spool_id, s->sender,
 			s->rcpts.n, net_conn_peer(s->conn));
-	} else if (m->u.core_status_rep.code == PB_ERR_NOSPACE) {
+	} else if (code == PB_ERR_NOSPACE) {
 		reply(s, 452, "4.3.1", "Insufficient system storage");
 	} else {
 		reply(s, 451, "4.3.0", "Error: queue file write error");

@@ -222,6 +222,35 @@ static void test_names_and_routing_table(void)
 	}
 }
 
+/* Every reply but TEST_PING_REP starts with code and error, which pb_msg_status relies on:
+ * set them through the generic view and find them first in the encoded fields. */
+static void test_replies_start_with_status(void)
+{
+	for (int t = MSG_NONE + 1; t < MSG_TYPE_COUNT; t++) {
+		struct pb_msg m, d;
+		struct pb_buf a;
+		const char *error;
+		if (pb_msg_kind((enum pb_msg_type)t) != PB_MSG_REP || t == MSG_TEST_PING_REP)
+			continue;
+		pb_msg_init(&m, (enum pb_msg_type)t);
+		m.u.core_status_rep.code = 0x01020304;
+		m.u.core_status_rep.error = xstrdup("why");
+		encode(&m, &a);
+		size_t at = 1 + 2 + 8 + 4; /* version, type, corr, empty reply_to */
+		REQUIRE(a.len >= at + 4 + 4 + 3);
+		CHECK(memcmp(a.data + at, "\x04\x03\x02\x01\x03\x00\x00\x00why", 11) == 0);
+		REQUIRE(pb_msg_decode(a.data, a.len, &d, &error) == 0);
+		CHECK_INT(pb_msg_status(&d, &error), 0x01020304);
+		CHECK_STR(error, "why");
+		pb_msg_free(&d);
+		pb_msg_free(&m);
+		pb_buf_deinit(&a);
+	}
+	struct pb_msg req;
+	pb_msg_init(&req, MSG_SYS_STATUS_REQ);
+	CHECK_INT(pb_msg_status(&req, NULL), PB_ERR_INTERNAL);
+}
+
 static void test_json_hides_passwords(void)
 {
 	struct pb_msg m;
@@ -244,6 +273,7 @@ static const struct pb_test_case cases[] = {
 	{ "nul_inside_string_rejected", test_nul_inside_string_rejected },
 	{ "names_and_routing_table", test_names_and_routing_table },
 	{ "json_hides_passwords", test_json_hides_passwords },
+	{ "replies_start_with_status", test_replies_start_with_status },
 };
 
 PB_TEST_MAIN(cases)

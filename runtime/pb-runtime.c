@@ -108,6 +108,29 @@ void pb_route(struct pb_runtime *rt, const struct pb_msg *m, char *addr, size_t 
 	pthread_mutex_unlock(&rt->lock);
 }
 
+int pb_actor_shard(struct pb_actor *a, uint32_t *index_r, uint32_t *count_r)
+{
+	struct pb_runtime *rt = a->rt;
+	const char *dot = strrchr(a->name, '.');
+	int rc = -1;
+
+	if (dot == NULL || dot[1] == '\0')
+		return -1;
+	pthread_mutex_lock(&rt->lock);
+	for (size_t i = 0; i < rt->n_shards; i++) {
+		const char *owner = rt->shards[i].owner;
+		if (strlen(owner) == (size_t)(dot - a->name) &&
+		    strncmp(owner, a->name, strlen(owner)) == 0) {
+			*index_r = (uint32_t)strtoul(dot + 1, NULL, 10);
+			*count_r = rt->shards[i].n;
+			rc = *index_r < *count_r ? 0 : -1;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&rt->lock);
+	return rc;
+}
+
 static struct pb_actor *find_actor_locked(struct pb_runtime *rt, const char *addr)
 {
 	for (size_t i = 0; i < rt->n_actors; i++) {

@@ -119,6 +119,9 @@ int pb_call(struct pb_caller *c, const char *to, struct pb_msg *req, struct pb_m
 /* --- for handlers --- */
 struct pb_runtime *pb_actor_runtime(struct pb_actor *a);
 const char *pb_actor_name(struct pb_actor *a);
+/* For a shard "owner.N" of an owner declared with pb_runtime_set_shards: its index N and the
+ * number of shards. Returns 0, or -1 if the actor is not such a shard. */
+int pb_actor_shard(struct pb_actor *a, uint32_t *index_r, uint32_t *count_r);
 /* The actor's own caller, for calls to other actors from a handler (keep them short). */
 struct pb_caller *pb_actor_caller(struct pb_actor *a);
 /* Answers req with rep (rep's corr/reply_to set from req; rep not freed). Returns 0 or -1 if

@@ -29,14 +29,9 @@ struct delivery {
 	size_t pending;
 };
 
-struct spool_args {
-	struct pb_store *store;
-	uint32_t index, count;
-	char name[32];
-};
-
 struct spool_shard {
-	struct spool_args *args;
+	struct pb_store *store;
+	uint32_t index, count; /* this shard, of how many: it resumes the entries id % count */
 	struct delivery **d;
 	size_t n;
 	uint64_t next_seq;
@@ -103,7 +98,7 @@ struct resume_ctx {
 static int resume_one(const struct pb_spool_rec *r, void *arg)
 {
 	struct resume_ctx *c = arg;
-	if (r->id % c->s->args->count != c->s->args->index)
+	if (r->id % c->s->count != c->s->index)
 		return 0;
 	struct pb_spool_rec copy = *r;
 	copy.sender = xstrdup(r->sender);
@@ -122,8 +117,13 @@ static int sp_init(struct pb_actor *a, void *arg, void **state_r, const char **e
 	struct spool_shard *s = xcalloc(1, sizeof(*s));
 	struct resume_ctx c = { a, s };
 
-	s->args = arg;
-	if (pb_store_spool_iter(s->args->store, resume_one, &c, error_r) < 0) {
+	s->store = arg;
+	if (pb_actor_shard(a, &s->index, &s->count) < 0) {
+		free(s);
+		*error_r = "a spool actor must be a declared shard";
+		return -1;
+	}
+	if (pb_store_spool_iter(s->store, resume_one, &c, error_r) < 0) {
 		for (size_t i = 0; i < s->n; i++)
 			delivery_free(s->d[i]);
 		free(s->d);
@@ -156,7 +156,7 @@ static int on_put(struct pb_actor *a, void *state, struct pb_msg *m)
 		pb_reply_status(a, m, PB_ERR_REFUSED, "recipients and their ids do not match");
 		return 0;
 	}
-	if (!pb_store_has_room(s->args->store, q->body.len)) {
+	if (!pb_store_has_room(s->store, q->body.len)) {
 		pb_warn("spool", "event=storage_reserve_reached size=%zu", q->body.len);
 		pb_reply_status(a, m, PB_ERR_NOSPACE, "insufficient system storage");
 		return 0;
@@ -172,7 +172,7 @@ static int on_put(struct pb_actor *a, void *state, struct pb_msg *m)
 	q->rcpt_ids.v = NULL;
 	q->rcpt_ids.n = 0;
 	rec.received_ms = q->received_ms;
-	if (pb_store_spool_put(s->args->store, q->body.data, q->body.len, &rec, &error) < 0) {
+	if (pb_store_spool_put(s->store, q->body.data, q->body.len, &rec, &error) < 0) {
 		pb_error("spool", "event=spool_write_failed reason=\"%s\"", error);
 		pb_spool_rec_free(&rec);
 		pb_reply_status(a, m, PB_ERR_TEMP, "the message could not be stored");
@@ -192,7 +192,7 @@ static void finish(struct spool_shard *s, size_t at)
 	struct delivery *d = s->d[at];
 	const char *error;
 
-	if (pb_store_spool_done(s->args->store, d->rec.id, &error) < 0) {
+	if (pb_store_spool_done(s->store, d->rec.id, &error) < 0) {
 		/* still durable in the spool: the next start delivers it again, deduplicated */
 		pb_error("spool", "event=spool_done_failed spool_id=%llu reason=\"%s\"",
 			 (unsigned long long)d->rec.id, error);
@@ -262,7 +262,7 @@ static const struct pb_handler spool_handlers[] = {
 int spool_actors_start(struct pb_runtime *rt, struct pb_store *store, uint32_t n,
 		       const char **error_r)
 {
-	static struct spool_args args[SPOOL_MAX_SHARDS];
+	char name[32];
 
 	if (n == 0 || n > SPOOL_MAX_SHARDS) {
 		*error_r = "the number of spool shards must be 1 to 16";
@@ -270,10 +270,8 @@ int spool_actors_start(struct pb_runtime *rt, struct pb_store *store, uint32_t n
 	}
 	pb_runtime_set_shards(rt, "spool", n);
 	for (uint32_t i = 0; i < n; i++) {
-		args[i] = (struct spool_args){ store, i, n, "" };
-		snprintf(args[i].name, sizeof(args[i].name), "spool.%u", i);
 		struct pb_actor_def def = {
-			.name = args[i].name,
+			.name = name,
 			.inbox_size = 4096,
 			.init = sp_init,
 			.deinit = sp_deinit,
@@ -281,7 +279,8 @@ int spool_actors_start(struct pb_runtime *rt, struct pb_store *store, uint32_t n
 			.n_handlers = PB_N_ELEMENTS(spool_handlers),
 			.on_timer = sp_timer,
 		};
-		if (pb_runtime_start(rt, &def, &args[i], error_r) < 0)
+		snprintf(name, sizeof(name), "spool.%u", i);
+		if (pb_runtime_start(rt, &def, store, error_r) < 0)
 			return -1;
 	}
 	return 0;

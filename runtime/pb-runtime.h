@@ -116,6 +116,17 @@ void pb_caller_destroy(struct pb_caller **c);
 int pb_call(struct pb_caller *c, const char *to, struct pb_msg *req, struct pb_msg *rep_r,
 	    uint32_t timeout_ms, const char **error_r);
 
+/* An asynchronous request port: whoever sends a request without waiting for it (a gateway
+ * session, an actor) hands the typed client stubs one of these. send() gives req its own
+ * correlation id and reply_to, records the pending call on the sender's side, and sends it to
+ * `to` (NULL: routed by owner). It does not free req. Returns 0, or -1 with error_r (static
+ * text: inbox full, unreachable) when nothing was sent and no reply will come.
+ * Gateways make one per call (gw_session_sender), actors use pb_actor_sender. */
+struct pb_sender {
+	int (*send)(void *ctx, const char *to, struct pb_msg *req, const char **error_r);
+	void *ctx;
+};
+
 /* --- for handlers --- */
 struct pb_runtime *pb_actor_runtime(struct pb_actor *a);
 const char *pb_actor_name(struct pb_actor *a);

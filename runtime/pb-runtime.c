@@ -224,9 +224,19 @@ int pb_send(struct pb_runtime *rt, const char *to, const struct pb_msg *m, const
 {
 	char addr[PB_ADDR_MAX];
 	struct pb_buf b;
+	struct pb_msg session_evt;
+	const char *hash;
 
 	if (to == NULL) {
 		pb_route(rt, m, addr, sizeof(addr));
+		to = addr;
+	} else if ((hash = strchr(to, '#')) != NULL) {
+		/* "hub#session": the hub's inbox, the session id in corr (an event's corr is
+		 * otherwise unused) */
+		snprintf(addr, sizeof(addr), "%.*s", (int)(hash - to), to);
+		session_evt = *m; /* shallow: only read by the encoder */
+		session_evt.corr = strtoull(hash + 1, NULL, 10);
+		m = &session_evt;
 		to = addr;
 	}
 	pb_buf_init(&b);

@@ -99,7 +99,9 @@ bool pb_runtime_handles(struct pb_runtime *rt, const char *addr, enum pb_msg_typ
  * addr (size >= 64). */
 void pb_route(struct pb_runtime *rt, const struct pb_msg *m, char *addr, size_t size);
 
-/* Sends m to `to` (NULL: routed by owner) without waiting; m keeps its reply_to and corr.
+/* Sends m to `to` (NULL: routed by owner) without waiting; m keeps its reply_to and corr,
+ * except that an address "hub#N" (a gateway session, see gateways/net/gw-session.h) sends to
+ * the inbox "hub" with corr N, which is how events reach one session.
  * Does not free m. Returns 0, or -1 with error_r when the target inbox is full or unreachable
  * (a temporary failure, counted on the target). */
 int pb_send(struct pb_runtime *rt, const char *to, const struct pb_msg *m, const char **error_r);

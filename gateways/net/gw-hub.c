@@ -1,25 +1,43 @@
 /*
  * gw-hub.c: gateway hub thread (see gw-hub.h).
- * OWNS: struct gw_hub — the loop, the inbox, the stop flag. THREAD: the hub thread, except
- * gw_hub_start/stop (main thread) and the atomic stop flag.
+ * OWNS: struct gw_hub — the loop, the inbox, the pending calls, the stop flag; struct
+ * hub_conn per connection. THREAD: the hub thread, except gw_hub_start/stop (main thread),
+ * the atomic stop flag and the strays counter.
  */
 #include "gw-hub.h"
 
 #include "pb-log.h"
 
 #include <pthread.h>
-#include <stdio.h>
 #include <stdatomic.h>
 #include <stdio.h>
 
+#define GW_HUB_MAX_LISTEN 32
+#define GW_HUB_EXPIRE_MS 100
+
+struct hub_listen {
+	struct gw_hub *hub;
+	void *server;
+};
+
 struct gw_hub {
 	struct pb_runtime *rt;
-	struct gw_hub_def def;
-	void *ctx;
+	const struct gw_proto *proto;
+	void *tick_ctx;
 	struct net_loop *loop;
 	struct pb_inbox *inbox;
+	struct gw_calls *calls;
+	struct hub_listen listen[GW_HUB_MAX_LISTEN];
+	size_t n_listen;
 	pthread_t thread;
 	atomic_bool stop;
+	atomic_uint_fast64_t strays;
+};
+
+/* A connection's session skeleton. */
+struct hub_conn {
+	struct gw_session gs;
+	struct net_conn *c;
 };
 
 static uint64_t hub_clock(void *ctx)
@@ -32,57 +50,188 @@ struct pb_runtime *gw_hub_runtime(struct gw_hub *hub)
 	return hub->rt;
 }
 
-struct net_loop *gw_hub_loop(struct gw_hub *hub)
+uint64_t gw_hub_strays(struct gw_hub *hub)
 {
-	return hub->loop;
+	return atomic_load(&hub->strays);
 }
 
-int gw_hub_request(struct gw_hub *hub, struct net_conn *c, const char *to, struct pb_msg *m,
-		   const char **error_r)
+/* ---- the transport: struct gw_session's operations on a net_conn ---- */
+
+static void tr_write(void *conn, const void *data, size_t len)
 {
-	m->corr = net_conn_id(c);
-	pb_str_set(&m->reply_to, hub->def.name);
-	return pb_send(hub->rt, to, m, error_r);
+	net_conn_write(conn, data, len);
 }
 
-/* Drains the inbox: each reply goes to the session whose connection id is its corr. */
+static void tr_close(void *conn, bool flush)
+{
+	net_conn_close(conn, flush);
+}
+
+static void tr_pause(void *conn, bool paused)
+{
+	if (paused)
+		net_conn_pause(conn);
+	else
+		net_conn_resume(conn);
+}
+
+static void tr_set_deadline(void *conn, uint64_t at_ms)
+{
+	net_conn_set_deadline(conn, at_ms);
+}
+
+static size_t tr_output_pending(void *conn)
+{
+	return net_conn_output_pending(conn);
+}
+
+static const char *tr_peer(void *conn)
+{
+	return net_conn_peer(conn);
+}
+
+static uint64_t tr_now(void *hub)
+{
+	return net_loop_now(((struct gw_hub *)hub)->loop);
+}
+
+static int tr_send(void *hubp, const char *to, struct pb_msg *req, const char **error_r)
+{
+	struct gw_hub *hub = hubp;
+	pb_str_set(&req->reply_to, hub->proto->name);
+	return pb_send(hub->rt, to, req, error_r);
+}
+
+static const struct gw_transport hub_transport = {
+	.write = tr_write,
+	.close = tr_close,
+	.pause = tr_pause,
+	.set_deadline = tr_set_deadline,
+	.output_pending = tr_output_pending,
+	.peer = tr_peer,
+	.now = tr_now,
+	.send = tr_send,
+};
+
+static struct gw_session *hub_find(void *hubp, uint64_t id)
+{
+	struct gw_hub *hub = hubp;
+	struct net_conn *c = net_loop_find(hub->loop, id);
+	return c != NULL ? &((struct hub_conn *)net_conn_session(c))->gs : NULL;
+}
+
+/* ---- net_loop callbacks: each connection's session skeleton around the protocol's ---- */
+
+static void *on_accept(struct net_conn *c, void *listen_ctx)
+{
+	struct hub_listen *hl = listen_ctx;
+	struct hub_conn *hc = xcalloc(1, sizeof(*hc));
+
+	hc->c = c;
+	hc->gs = (struct gw_session){ .tr = &hub_transport, .hub = hl->hub, .conn = c,
+				      .calls = hl->hub->calls, .id = net_conn_id(c),
+				      .hub_name = hl->hub->proto->name };
+	hc->gs.session = hl->hub->proto->open(&hc->gs, hl->server);
+	if (hc->gs.session == NULL) {
+		free(hc);
+		return NULL;
+	}
+	return hc;
+}
+
+static void on_input(void *session, struct net_conn *c)
+{
+	struct hub_conn *hc = session;
+	((struct gw_hub *)hc->gs.hub)->proto->input(hc->gs.session, net_conn_input(c));
+}
+
+static void on_timeout(void *session, struct net_conn *c)
+{
+	struct hub_conn *hc = session;
+	((struct gw_hub *)hc->gs.hub)->proto->timeout(hc->gs.session);
+}
+
+static void on_drain(void *session, struct net_conn *c)
+{
+	struct hub_conn *hc = session;
+	const struct gw_proto *p = ((struct gw_hub *)hc->gs.hub)->proto;
+	if (p->drain != NULL)
+		p->drain(hc->gs.session);
+}
+
+static void on_close(void *session, struct net_conn *c)
+{
+	struct hub_conn *hc = session;
+	((struct gw_hub *)hc->gs.hub)->proto->close(hc->gs.session);
+	free(hc);
+}
+
+static const struct net_proto hub_net_proto = {
+	.on_accept = on_accept,
+	.on_input = on_input,
+	.on_timeout = on_timeout,
+	.on_close = on_close,
+	.on_drain = on_drain,
+};
+
+/* Drains the inbox: replies to their calls, events to their sessions. */
 static void on_inbox(void *arg)
 {
 	struct gw_hub *hub = arg;
 	struct pb_msg m;
 
 	while (pb_inbox_recv(hub->inbox, &m, 0) == 1) {
-		struct net_conn *c = net_loop_find(hub->loop, m.corr);
-		if (c != NULL)
-			hub->def.on_reply(net_conn_session(c), c, &m);
+		if (gw_dispatch(hub->calls, hub_find, hub, hub->proto, &m) < 0)
+			atomic_fetch_add(&hub->strays, 1);
 		pb_msg_free(&m);
+	}
+}
+
+static bool conn_busy(void *session)
+{
+	return ((struct hub_conn *)session)->gs.pending > 0;
+}
+
+static void conn_goodbye(void *session, struct net_conn *c)
+{
+	struct hub_conn *hc = session;
+	((struct gw_hub *)hc->gs.hub)->proto->shutdown(hc->gs.session);
+}
+
+static void run_round(struct gw_hub *hub, int wait_ms, uint64_t *next_expire)
+{
+	net_loop_run_once(hub->loop, wait_ms);
+	uint64_t now = net_loop_now(hub->loop);
+	if (now >= *next_expire) {
+		gw_dispatch_expired(hub->calls, hub_find, hub, now);
+		*next_expire = now + GW_HUB_EXPIRE_MS;
 	}
 }
 
 static void *hub_main(void *arg)
 {
 	struct gw_hub *hub = arg;
-	uint64_t next_tick = 0;
+	uint64_t next_tick = 0, next_expire = 0;
 	char tname[16];
 
-	snprintf(tname, sizeof(tname), "%.11s-hub", hub->def.name);
+	snprintf(tname, sizeof(tname), "%.11s-hub", hub->proto->name);
 	pthread_setname_np(pthread_self(), tname);
 
 	while (!atomic_load(&hub->stop)) {
-		net_loop_run_once(hub->loop, 200);
+		run_round(hub, GW_HUB_EXPIRE_MS, &next_expire);
 		uint64_t now = net_loop_now(hub->loop);
 		if (now >= next_tick) {
-			if (hub->def.on_tick != NULL)
-				hub->def.on_tick(hub->ctx, now);
+			if (hub->proto->tick != NULL)
+				hub->proto->tick(hub->tick_ctx, now);
 			next_tick = now + 1000;
 		}
 	}
 	net_loop_stop_listening(hub->loop);
-	/* let sessions with a request in flight finish it */
+	/* let sessions with calls in flight finish them */
 	uint64_t deadline = net_loop_now(hub->loop) + GW_HUB_DRAIN_MS;
-	while (net_loop_now(hub->loop) < deadline && net_loop_each_busy(hub->loop, hub->def.busy) > 0)
-		net_loop_run_once(hub->loop, 50);
-	net_loop_each_shutdown(hub->loop, hub->def.on_shutdown);
+	while (net_loop_now(hub->loop) < deadline && net_loop_each_busy(hub->loop, conn_busy) > 0)
+		run_round(hub, 50, &next_expire);
+	net_loop_each_shutdown(hub->loop, conn_goodbye);
 	/* a last round flushes the goodbyes that fit in the socket buffers */
 	net_loop_run_once(hub->loop, 0);
 	return NULL;
@@ -93,41 +242,52 @@ static int listen_all(struct gw_hub *hub, const struct gw_listen *ls, size_t n_l
 	const char *error;
 
 	for (size_t i = 0; i < n_ls; i++) {
+		ASSERT(hub->n_listen < GW_HUB_MAX_LISTEN);
+		struct hub_listen *hl = &hub->listen[hub->n_listen++];
+		*hl = (struct hub_listen){ hub, ls[i].server };
 		for (size_t j = 0; j < ls[i].n; j++) {
 			const struct pb_binding *b = &ls[i].bindings[j];
-			if (net_loop_listen(hub->loop, b->host, b->port, hub->def.proto, ls[i].ctx,
+			if (net_loop_listen(hub->loop, b->host, b->port, &hub_net_proto, hl,
 					    &error) < 0) {
 				*error_r = xasprintf("%s %s:%u: %s", ls[i].service, b->host,
 						     (unsigned)b->port, error);
 				return -1;
 			}
-			pb_info(hub->def.name, "event=listening service=%s address=%s port=%u",
+			pb_info(hub->proto->name, "event=listening service=%s address=%s port=%u",
 				ls[i].service, b->host, (unsigned)b->port);
 		}
 	}
 	return 0;
 }
 
-int gw_hub_start(struct pb_runtime *rt, const struct gw_hub_def *def, const struct gw_listen *ls,
-		 size_t n_ls, void *ctx, struct gw_hub **hub_r, char **error_r)
+static void hub_free(struct gw_hub *hub)
+{
+	net_loop_destroy(&hub->loop);
+	pb_inbox_close(&hub->inbox);
+	gw_calls_destroy(&hub->calls);
+	free(hub);
+}
+
+int gw_hub_start(struct pb_runtime *rt, const struct gw_proto *proto, const struct gw_listen *ls,
+		 size_t n_ls, void *tick_ctx, struct gw_hub **hub_r, char **error_r)
 {
 	struct gw_hub *hub = xcalloc(1, sizeof(*hub));
 	const char *error;
 
 	hub->rt = rt;
-	hub->def = *def;
-	hub->ctx = ctx;
+	hub->proto = proto;
+	hub->tick_ctx = tick_ctx;
 	hub->loop = net_loop_create(hub_clock, NULL);
+	hub->calls = gw_calls_create(GW_HUB_MAX_CALLS);
 	if (listen_all(hub, ls, n_ls, error_r) < 0 ||
-	    (pb_inbox_open(rt, def->name, 4096, &hub->inbox, &error) < 0 &&
-	     (*error_r = xasprintf("%s: %s", def->name, error)) != NULL)) {
-		net_loop_destroy(&hub->loop);
-		free(hub);
+	    (pb_inbox_open(rt, proto->name, 4096, &hub->inbox, &error) < 0 &&
+	     (*error_r = xasprintf("%s: %s", proto->name, error)) != NULL)) {
+		hub_free(hub);
 		return -1;
 	}
 	net_loop_watch(hub->loop, pb_inbox_fd(hub->inbox), on_inbox, hub);
 	if (pthread_create(&hub->thread, NULL, hub_main, hub) != 0)
-		PANIC("cannot start the %s hub thread", def->name);
+		PANIC("cannot start the %s hub thread", proto->name);
 	*hub_r = hub;
 	return 0;
 }
@@ -139,8 +299,6 @@ void gw_hub_stop(struct gw_hub **hubp)
 		return;
 	atomic_store(&hub->stop, true);
 	pthread_join(hub->thread, NULL);
-	net_loop_destroy(&hub->loop);
-	pb_inbox_close(&hub->inbox);
-	free(hub);
+	hub_free(hub);
 	*hubp = NULL;
 }

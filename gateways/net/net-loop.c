@@ -408,7 +408,10 @@ size_t net_loop_run_once(struct net_loop *l, int max_wait_ms)
 
 struct net_conn *net_loop_find(struct net_loop *l, uint64_t id)
 {
-	struct net_conn *c = l->conns[id & 0xffff];
+	size_t slot = (size_t)(id & 0xffff);
+	if (slot >= NET_MAX_CONNS)
+		return NULL; /* an id no connection of this loop ever had */
+	struct net_conn *c = l->conns[slot];
 	return c != NULL && c->id == id && !c->dead ? c : NULL;
 }
 

@@ -1,69 +1,60 @@
 /*
- * pop3-session.c: one POP3 session (RFC 1939, RFC 2449 extensions) and the POP3 server.
- * AUTHORIZATION: USER/PASS checked by the directory (an unknown user and a wrong password get
- * the same answer after the same work), then the maildrop lock (one session per maildrop:
- * -ERR [IN-USE]) and the INBOX listing. TRANSACTION: STAT LIST UIDL RETR TOP DELE RSET NOOP.
- * UPDATE: QUIT expunges the deleted messages in one atomic write; a dropped connection
- * deletes nothing.
+ * pop3-session.c: one POP3 session (RFC 1939, RFC 2449 extensions) on the session skeleton.
+ * AUTHORIZATION: USER/PASS checked by the auth shards (an unknown user and a wrong password
+ * get the same answer after the same work), then the maildrop lock (one session per
+ * maildrop: -ERR [IN-USE]) and the INBOX listing. TRANSACTION: STAT LIST UIDL RETR TOP DELE
+ * RSET NOOP. UPDATE: QUIT expunges the deleted messages in one atomic write; a dropped
+ * connection deletes nothing.
  * OWNS: struct pop3_session (its maildrop listing and deletion marks). THREAD: the hub thread.
  * MESSAGES sent: DIR_USER_VERIFY_REQ, MBOX_LOCK_REQ, MBOX_LIST_REQ, MBOX_EXPUNGE_REQ, and
- * STORE_READ_REQ for bodies too large to read on the hub thread.
+ * STORE_READ_REQ for bodies too large to read on the hub thread — each a call with its own
+ * continuation; a reply that comes after its call timed out is dropped by the skeleton, so a
+ * late body can never answer a later RETR.
  */
-#include "pop3-server.h"
+#include "pop3-session.h"
 
-#include "gw-hub.h"
 #include "pb-log.h"
 #include "pop3-parser.h"
 #include "pop3-stuff.h"
-#include "store.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#define POP3_IDLE_TIMEOUT_S 600 /* RFC 1939 3: at least 10 minutes */
-#define POP3_REQUEST_TIMEOUT_S 60
-#define POP3_LOCK_TTL_MS (4ull * 3600 * 1000)
 #define POP3_READ_CHUNK 65536
 /* Bodies up to this size are read on the hub thread (a few microseconds from RocksDB's
  * memtable or block cache); larger ones by a reader actor, so the loop never waits on disk. */
 #define POP3_INLINE_READ_MAX (256 * 1024)
-
-struct pop3_server {
-	struct pb_store *store;
-	struct gw_hub *hub;
-	char hostname[256];
-};
+#define POP3_BLOB_KEY_MAX 96
 
 enum pop3_state { ST_AUTH, ST_TRANS, ST_UPDATE };
-enum pop3_wait { W_NONE, W_VERIFY, W_LOCK, W_LIST, W_READ, W_EXPUNGE };
 
 struct pop3_msg {
 	uint32_t uid;
 	uint64_t size;
-	char blob_key[PB_BLOB_KEY_LEN + 1];
+	char blob_key[POP3_BLOB_KEY_MAX];
 	bool deleted;
 };
 
 struct pop3_session {
+	struct gw_session *gs;
 	struct pop3_server *srv;
-	struct net_conn *conn;
 	struct pop3_parser *parser;
 	enum pop3_state state;
-	enum pop3_wait wait;
 	bool closing, locked;
 	bool running;     /* inside run(): a write that drains must not re-enter it */
-	bool out_blocked; /* run() stopped at NET_OUT_HIGH; on_drain resumes it */
-	char *user;      /* from USER */
+	bool out_blocked; /* run() stopped at NET_OUT_HIGH; drain resumes it */
+	char *user;       /* from USER */
 	uint64_t user_id;
 	char holder[48]; /* the lock holder name */
 	uint32_t uidvalidity;
 	struct pop3_msg *msgs;
 	size_t n_msgs;
-	struct pop3_msg *reading; /* the message a reader actor is fetching */
-	int64_t reading_top;      /* its TOP line count, -1 for RETR */
+	int64_t reading_top; /* the TOP line count of the body being read, -1 for RETR */
 	struct pb_buf out;
 };
+
+static void run(struct pop3_session *s);
 
 static void send_line(struct pop3_session *s, const char *fmt, ...) PB_PRINTF(2, 3);
 
@@ -80,101 +71,200 @@ static void send_line(struct pop3_session *s, const char *fmt, ...)
 	if ((size_t)n > sizeof(line) - 3)
 		n = (int)sizeof(line) - 3;
 	memcpy(line + n, "\r\n", 2);
-	net_conn_write(s->conn, line, (size_t)n + 2);
+	gw_write(s->gs, line, (size_t)n + 2);
 }
 
 static void quit(struct pop3_session *s, const char *text)
 {
 	send_line(s, "%s", text);
 	s->closing = true;
-	net_conn_close(s->conn, true);
+	gw_close(s->gs, true);
 }
 
-static void set_deadline(struct pop3_session *s, uint32_t seconds)
-{
-	net_conn_set_deadline(s->conn, net_loop_now(gw_hub_loop(s->srv->hub)) + seconds * 1000ull);
-}
-
-/* Sends a request and waits for its reply (reading paused). */
-static void ask(struct pop3_session *s, struct pb_msg *m, enum pop3_wait wait)
+/* Sends a request as a call; on failure answers -ERR itself. Frees m. */
+static void ask(struct pop3_session *s, struct pb_msg *m, gw_cont_fn *cont, uint64_t arg)
 {
 	const char *error;
 
-	if (gw_hub_request(s->srv->hub, s->conn, NULL, m, &error) < 0) {
-		send_line(s, "-ERR [SYS/TEMP] Server busy, try again later");
-		s->wait = W_NONE;
+	if (gw_call(s->gs, NULL, m, cont, arg, POP3_REQUEST_TIMEOUT_MS, &error) < 0) {
+		if (s->state == ST_UPDATE)
+			quit(s, "-ERR [SYS/TEMP] Some deleted messages were not removed");
+		else
+			send_line(s, "-ERR [SYS/TEMP] Server busy, try again later");
 	} else {
-		s->wait = wait;
-		net_conn_pause(s->conn);
-		set_deadline(s, POP3_REQUEST_TIMEOUT_S);
+		gw_pause(s->gs);
 	}
 	pb_msg_free(m);
 }
 
-/* Looks up message number n (1-based), answering the error itself. */
-static struct pop3_msg *msg_get(struct pop3_session *s, uint32_t n)
+/* After a continuation: read on (unless another call went out or the session ends). */
+static void resume(struct pop3_session *s)
 {
-	if (n == 0 || n > s->n_msgs) {
-		send_line(s, "-ERR No such message");
-		return NULL;
-	}
-	if (s->msgs[n - 1].deleted) {
-		send_line(s, "-ERR Message %u already deleted", n);
-		return NULL;
-	}
-	return &s->msgs[n - 1];
+	if (s->closing || s->gs->pending > 0)
+		return;
+	gw_resume(s->gs);
+	gw_set_deadline(s->gs, POP3_IDLE_TIMEOUT_S * 1000ull);
+	run(s);
+}
+
+static bool timed_out(struct pop3_session *s, const struct pb_msg *m)
+{
+	if (m != NULL)
+		return false;
+	send_line(s, "-ERR [SYS/TEMP] The server did not answer in time");
+	return true;
 }
 
 /* ---- AUTHORIZATION ---- */
 
-static void cmd_capa(struct pop3_session *s)
+static void do_capa(void *session, const void *cmd)
 {
-	net_conn_write_str(s->conn, "+OK Capability list follows\r\nTOP\r\nUSER\r\nUIDL\r\n"
-				    "RESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n"
-				    "EXPIRE NEVER\r\nIMPLEMENTATION Pillarbox\r\n.\r\n");
+	struct pop3_session *s = session;
+	gw_write_str(s->gs, "+OK Capability list follows\r\nTOP\r\nUSER\r\nUIDL\r\n"
+			    "RESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n"
+			    "EXPIRE NEVER\r\nIMPLEMENTATION Pillarbox\r\n.\r\n");
 }
 
-static void cmd_user(struct pop3_session *s, const struct pop3_cmd *cmd)
+static void do_user(void *session, const void *cmdp)
 {
-	free(s->user);
-	s->user = xstrdup(cmd->arg);
+	struct pop3_session *s = session;
+	const struct pop3_cmd *cmd = cmdp;
+	pb_str_set(&s->user, cmd->arg);
 	send_line(s, "+OK");
 }
 
-static void cmd_pass(struct pop3_session *s, const struct pop3_cmd *cmd)
+static void on_listed(void *session, uint64_t arg, struct pb_msg *m)
 {
-	struct pb_msg m;
+	struct pop3_session *s = session;
 
-	if (s->user == NULL) {
-		send_line(s, "-ERR No username given");
-		return;
+	if (timed_out(s, m)) {
+	} else if (pb_msg_status(m, NULL) != PB_OK || m->type != MSG_MBOX_LIST_REP) {
+		send_line(s, "-ERR [SYS/TEMP] Cannot open the mailbox");
+	} else {
+		struct msg_mbox_list_rep *r = &m->u.mbox_list_rep;
+		size_t n = r->uids.n;
+		if (r->sizes.n != n || r->blob_keys.n != n) {
+			send_line(s, "-ERR [SYS/TEMP] Cannot open the mailbox");
+			resume(s);
+			return;
+		}
+		s->uidvalidity = r->uidvalidity;
+		s->n_msgs = n;
+		s->msgs = xcalloc(n, sizeof(*s->msgs));
+		for (size_t i = 0; i < n; i++) {
+			s->msgs[i].uid = (uint32_t)r->uids.v[i];
+			s->msgs[i].size = r->sizes.v[i];
+			snprintf(s->msgs[i].blob_key, sizeof(s->msgs[i].blob_key), "%s",
+				 r->blob_keys.v[i]);
+		}
+		s->state = ST_TRANS;
+		pb_log_security("pop3", "event=login user=%s peer=%s", s->user, gw_peer(s->gs));
+		send_line(s, "+OK Logged in, %zu messages", s->n_msgs);
 	}
-	pb_msg_init(&m, MSG_DIR_USER_VERIFY_REQ);
-	m.u.dir_user_verify_req.key = net_conn_id(s->conn);
-	m.u.dir_user_verify_req.user = xstrdup(s->user);
-	m.u.dir_user_verify_req.password = xstrdup(cmd->arg);
-	ask(s, &m, W_VERIFY);
+	resume(s);
 }
 
-static void auth_state(struct pop3_session *s, const struct pop3_cmd *cmd)
+static void on_locked(void *session, uint64_t arg, struct pb_msg *m)
 {
-	switch (cmd->verb) {
-	case POP3_VERB_USER: cmd_user(s, cmd); break;
-	case POP3_VERB_PASS: cmd_pass(s, cmd); break;
-	case POP3_VERB_CAPA: cmd_capa(s); break;
-	case POP3_VERB_QUIT: quit(s, "+OK Bye"); break;
-	case POP3_VERB_APOP: send_line(s, "-ERR APOP is not supported"); break;
-	case POP3_VERB_STLS: send_line(s, "-ERR STLS is not available"); break;
-	case POP3_VERB_AUTH: send_line(s, "-ERR AUTH is not available, use USER and PASS"); break;
-	case POP3_VERB_NOOP: send_line(s, "-ERR Not logged in"); break;
-	default: send_line(s, "-ERR Unknown command or not allowed before login"); break;
+	struct pop3_session *s = session;
+	struct pb_msg req;
+
+	if (timed_out(s, m)) {
+		/* the lock may have been taken: it is released when the session closes */
+		s->locked = true;
+	} else if (pb_msg_status(m, NULL) != PB_OK) {
+		send_line(s, pb_msg_status(m, NULL) == PB_ERR_EXISTS
+				     ? "-ERR [IN-USE] Mailbox is locked by another POP3 session"
+				     : "-ERR [SYS/TEMP] Try again later");
+	} else {
+		s->locked = true;
+		pb_msg_init(&req, MSG_MBOX_LIST_REQ);
+		req.u.mbox_list_req.user_id = s->user_id;
+		req.u.mbox_list_req.folder = xstrdup("INBOX");
+		ask(s, &req, on_listed, 0);
 	}
+	resume(s);
+}
+
+static void on_verified(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct pop3_session *s = session;
+	struct pb_msg req;
+	uint32_t code = m != NULL ? pb_msg_status(m, NULL) : PB_ERR_TEMP;
+
+	if (code != PB_OK || m->type != MSG_DIR_USER_VERIFY_REP) {
+		pb_log_security("pop3", "event=login_failed user=%s peer=%s", s->user,
+				gw_peer(s->gs));
+		send_line(s, code == PB_ERR_AUTH ? "-ERR [AUTH] Authentication failed."
+						 : "-ERR [SYS/TEMP] Try again later");
+		resume(s);
+		return;
+	}
+	s->user_id = m->u.dir_user_verify_rep.user_id;
+	pb_str_set(&s->user, m->u.dir_user_verify_rep.user);
+	pb_msg_init(&req, MSG_MBOX_LOCK_REQ);
+	req.u.mbox_lock_req.user_id = s->user_id;
+	req.u.mbox_lock_req.holder = xstrdup(s->holder);
+	req.u.mbox_lock_req.on = 1;
+	req.u.mbox_lock_req.ttl_ms = POP3_LOCK_TTL_MS;
+	ask(s, &req, on_locked, 0);
+	resume(s);
+}
+
+static const char *check_pass(const void *session, const void *cmd)
+{
+	const struct pop3_session *s = session;
+	return s->user == NULL ? "-ERR No username given" : NULL;
+}
+
+static void do_pass(void *session, const void *cmdp)
+{
+	struct pop3_session *s = session;
+	const struct pop3_cmd *cmd = cmdp;
+	struct pb_msg m;
+
+	pb_msg_init(&m, MSG_DIR_USER_VERIFY_REQ);
+	m.u.dir_user_verify_req.key = s->gs->id;
+	m.u.dir_user_verify_req.user = xstrdup(s->user);
+	m.u.dir_user_verify_req.password = xstrdup(cmd->arg);
+	ask(s, &m, on_verified, 0);
+}
+
+static const char *check_apop(const void *session, const void *cmd)
+{
+	return "-ERR APOP is not supported";
+}
+
+static const char *check_stls(const void *session, const void *cmd)
+{
+	return "-ERR STLS is not available";
+}
+
+static const char *check_auth(const void *session, const void *cmd)
+{
+	return "-ERR AUTH is not available, use USER and PASS";
 }
 
 /* ---- TRANSACTION ---- */
 
-static void cmd_stat(struct pop3_session *s)
+/* A message number that names a message not deleted (LIST/UIDL with one, RETR, TOP, DELE). */
+static const char *check_msg(const void *session, const void *cmdp)
 {
+	const struct pop3_session *s = session;
+	const struct pop3_cmd *cmd = cmdp;
+
+	if (!cmd->has_msg && (cmd->verb == POP3_VERB_LIST || cmd->verb == POP3_VERB_UIDL))
+		return NULL;
+	if (cmd->msg == 0 || cmd->msg > s->n_msgs)
+		return "-ERR No such message";
+	if (s->msgs[cmd->msg - 1].deleted)
+		return "-ERR Message already deleted";
+	return NULL;
+}
+
+static void do_stat(void *session, const void *cmd)
+{
+	struct pop3_session *s = session;
 	uint64_t n = 0, bytes = 0;
 	for (size_t i = 0; i < s->n_msgs; i++) {
 		if (!s->msgs[i].deleted) {
@@ -186,13 +276,14 @@ static void cmd_stat(struct pop3_session *s)
 }
 
 /* LIST and UIDL: one message, or all that are not deleted. */
-static void cmd_list(struct pop3_session *s, const struct pop3_cmd *cmd, bool uidl)
+static void do_list(void *session, const void *cmdp)
 {
-	struct pop3_msg *m;
+	struct pop3_session *s = session;
+	const struct pop3_cmd *cmd = cmdp;
+	bool uidl = cmd->verb == POP3_VERB_UIDL;
 
 	if (cmd->has_msg) {
-		if ((m = msg_get(s, cmd->msg)) == NULL)
-			return;
+		const struct pop3_msg *m = &s->msgs[cmd->msg - 1];
 		if (uidl)
 			send_line(s, "+OK %u %u.%u", cmd->msg, s->uidvalidity, m->uid);
 		else
@@ -210,7 +301,7 @@ static void cmd_list(struct pop3_session *s, const struct pop3_cmd *cmd, bool ui
 			pb_buf_printf(&s->out, "%zu %llu\r\n", i + 1, (unsigned long long)s->msgs[i].size);
 	}
 	pb_buf_append_str(&s->out, ".\r\n");
-	net_conn_write(s->conn, s->out.data, s->out.len);
+	gw_write(s->gs, s->out.data, s->out.len);
 }
 
 /* Sends the body of m, byte-stuffed (RETR: top < 0; TOP: top lines). */
@@ -227,7 +318,7 @@ static void send_body(struct pop3_session *s, const struct pop3_msg *m, int64_t 
 		pop3_stuff_feed(&st, body + off, n, &s->out);
 	}
 	pop3_stuff_finish(&st, &s->out);
-	net_conn_write(s->conn, s->out.data, s->out.len);
+	gw_write(s->gs, s->out.data, s->out.len);
 	if (s->out.cap > 4 * POP3_READ_CHUNK)
 		pb_buf_deinit(&s->out); /* do not keep a big message's worth of memory */
 }
@@ -238,27 +329,43 @@ static void read_failed(struct pop3_session *s, const struct pop3_msg *m, const 
 	send_line(s, "-ERR [SYS/TEMP] Cannot read the message");
 }
 
-/* RETR (top < 0) and TOP: small bodies inline, large ones through a reader actor. */
-static void cmd_retr(struct pop3_session *s, const struct pop3_cmd *cmd, int64_t top)
+/* arg: the index of the message read. */
+static void on_read(void *session, uint64_t arg, struct pb_msg *m)
 {
-	struct pop3_msg *m = msg_get(s, cmd->msg);
+	struct pop3_session *s = session;
+	const struct pop3_msg *msg = &s->msgs[arg];
+
+	if (timed_out(s, m))
+		;
+	else if (m->type != MSG_STORE_READ_REP || pb_msg_status(m, NULL) != PB_OK)
+		read_failed(s, msg, "the reader failed");
+	else
+		send_body(s, msg, s->reading_top, m->u.store_read_rep.body.data,
+			  m->u.store_read_rep.body.len);
+	resume(s);
+}
+
+/* RETR and TOP: small bodies inline, large ones through a reader actor. */
+static void do_retr(void *session, const void *cmdp)
+{
+	struct pop3_session *s = session;
+	const struct pop3_cmd *cmd = cmdp;
+	const struct pop3_msg *m = &s->msgs[cmd->msg - 1];
+	int64_t top = cmd->verb == POP3_VERB_TOP ? (int64_t)cmd->lines : -1;
 	struct pb_buf body;
 	struct pb_msg req;
 	const char *error;
 
-	if (m == NULL)
-		return;
 	if (m->size > POP3_INLINE_READ_MAX) {
 		pb_msg_init(&req, MSG_STORE_READ_REQ);
-		req.u.store_read_req.key = net_conn_id(s->conn);
+		req.u.store_read_req.key = s->gs->id;
 		req.u.store_read_req.blob_key = xstrdup(m->blob_key);
-		s->reading = m;
 		s->reading_top = top;
-		ask(s, &req, W_READ);
+		ask(s, &req, on_read, cmd->msg - 1);
 		return;
 	}
 	pb_buf_init(&body);
-	int found = pb_store_blob_get(s->srv->store, m->blob_key, &body, &error);
+	int found = s->srv->read_small(s->srv->read_small_ctx, m->blob_key, &body, &error);
 	if (found <= 0)
 		read_failed(s, m, found < 0 ? error : "body missing");
 	else
@@ -266,21 +373,46 @@ static void cmd_retr(struct pop3_session *s, const struct pop3_cmd *cmd, int64_t
 	pb_buf_deinit(&body);
 }
 
-static void on_read(struct pop3_session *s, struct pb_msg *m)
+static void do_dele(void *session, const void *cmdp)
 {
-	if (m->type != MSG_STORE_READ_REP || pb_msg_status(m, NULL) != PB_OK)
-		read_failed(s, s->reading, "the reader failed");
-	else
-		send_body(s, s->reading, s->reading_top, m->u.store_read_rep.body.data,
-			  m->u.store_read_rep.body.len);
-	s->reading = NULL;
+	struct pop3_session *s = session;
+	const struct pop3_cmd *cmd = cmdp;
+	s->msgs[cmd->msg - 1].deleted = true;
+	send_line(s, "+OK Marked to be deleted");
 }
 
-static void cmd_quit_update(struct pop3_session *s)
+static void do_rset(void *session, const void *cmd)
 {
+	struct pop3_session *s = session;
+	for (size_t i = 0; i < s->n_msgs; i++)
+		s->msgs[i].deleted = false;
+	send_line(s, "+OK");
+}
+
+static void do_noop(void *session, const void *cmd)
+{
+	send_line(session, "+OK");
+}
+
+static void on_expunged(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct pop3_session *s = session;
+	if (m == NULL || pb_msg_status(m, NULL) != PB_OK)
+		quit(s, "-ERR [SYS/TEMP] Some deleted messages were not removed");
+	else
+		quit(s, "+OK Bye");
+}
+
+static void do_quit(void *session, const void *cmd)
+{
+	struct pop3_session *s = session;
 	struct pb_msg m;
 	bool any = false;
 
+	if (s->state == ST_AUTH) {
+		quit(s, "+OK Bye");
+		return;
+	}
 	pb_msg_init(&m, MSG_MBOX_EXPUNGE_REQ);
 	m.u.mbox_expunge_req.user_id = s->user_id;
 	m.u.mbox_expunge_req.folder = xstrdup("INBOX");
@@ -296,44 +428,50 @@ static void cmd_quit_update(struct pop3_session *s)
 		quit(s, "+OK Bye");
 		return;
 	}
-	ask(s, &m, W_EXPUNGE);
+	ask(s, &m, on_expunged, 0);
 }
 
-static void trans_state(struct pop3_session *s, const struct pop3_cmd *cmd)
-{
-	struct pop3_msg *m;
+#define IN_AUTH (1u << ST_AUTH)
+#define IN_TRANS (1u << ST_TRANS)
+#define NOT_AUTH "-ERR Command not allowed before login"
+#define NOT_TRANS "-ERR Command not allowed after login"
 
-	switch (cmd->verb) {
-	case POP3_VERB_STAT: cmd_stat(s); break;
-	case POP3_VERB_LIST: cmd_list(s, cmd, false); break;
-	case POP3_VERB_UIDL: cmd_list(s, cmd, true); break;
-	case POP3_VERB_RETR: cmd_retr(s, cmd, -1); break;
-	case POP3_VERB_TOP: cmd_retr(s, cmd, cmd->lines); break;
-	case POP3_VERB_DELE:
-		if ((m = msg_get(s, cmd->msg)) != NULL) {
-			m->deleted = true;
-			send_line(s, "+OK Marked to be deleted");
-		}
-		break;
-	case POP3_VERB_RSET:
-		for (size_t i = 0; i < s->n_msgs; i++)
-			s->msgs[i].deleted = false;
-		send_line(s, "+OK");
-		break;
-	case POP3_VERB_NOOP: send_line(s, "+OK"); break;
-	case POP3_VERB_CAPA: cmd_capa(s); break;
-	case POP3_VERB_QUIT: cmd_quit_update(s); break;
-	default: send_line(s, "-ERR Unknown command or not allowed after login"); break;
-	}
-}
+static const struct gw_command pop3_commands[] = {
+	{ POP3_VERB_USER, IN_AUTH, NOT_TRANS, NULL, do_user },
+	{ POP3_VERB_PASS, IN_AUTH, NOT_TRANS, check_pass, do_pass },
+	{ POP3_VERB_APOP, IN_AUTH, NOT_TRANS, check_apop, NULL },
+	{ POP3_VERB_STLS, IN_AUTH, NOT_TRANS, check_stls, NULL },
+	{ POP3_VERB_AUTH, IN_AUTH, NOT_TRANS, check_auth, NULL },
+	{ POP3_VERB_CAPA, IN_AUTH | IN_TRANS, NULL, NULL, do_capa },
+	{ POP3_VERB_QUIT, IN_AUTH | IN_TRANS, NULL, NULL, do_quit },
+	{ POP3_VERB_STAT, IN_TRANS, NOT_AUTH, NULL, do_stat },
+	{ POP3_VERB_LIST, IN_TRANS, NOT_AUTH, check_msg, do_list },
+	{ POP3_VERB_UIDL, IN_TRANS, NOT_AUTH, check_msg, do_list },
+	{ POP3_VERB_RETR, IN_TRANS, NOT_AUTH, check_msg, do_retr },
+	{ POP3_VERB_TOP, IN_TRANS, NOT_AUTH, check_msg, do_retr },
+	{ POP3_VERB_DELE, IN_TRANS, NOT_AUTH, check_msg, do_dele },
+	{ POP3_VERB_RSET, IN_TRANS, NOT_AUTH, NULL, do_rset },
+	{ POP3_VERB_NOOP, IN_TRANS, "-ERR Not logged in", NULL, do_noop },
+};
 
 /* ---- input ---- */
+
+static void handle_command(struct pop3_session *s, const struct pop3_cmd *cmd)
+{
+	bool known;
+	const char *refusal = gw_command_run(pop3_commands, PB_N_ELEMENTS(pop3_commands),
+					     s->state, s, cmd->verb, cmd, &known);
+	if (!known)
+		refusal = "-ERR Unknown command";
+	if (refusal != NULL)
+		send_line(s, "%s", refusal);
+}
 
 /*
  * Runs the pipelined commands in order. It stops while the output waiting for the peer is
  * above NET_OUT_HIGH: otherwise a few octets of "RETR 1" repeated would make the server
  * hold a copy of the message per command. Reading is paused meanwhile (net-loop), and
- * on_drain runs the rest once the peer has taken the output.
+ * drain runs the rest once the peer has taken the output.
  */
 static void run(struct pop3_session *s)
 {
@@ -343,28 +481,24 @@ static void run(struct pop3_session *s)
 		return;
 	s->running = true;
 	s->out_blocked = false;
-	while (!s->closing && s->wait == W_NONE && s->state != ST_UPDATE) {
-		if (net_conn_output_pending(s->conn) >= NET_OUT_HIGH) {
+	while (!s->closing && s->gs->pending == 0 && s->state != ST_UPDATE) {
+		if (gw_output_pending(s->gs) >= NET_OUT_HIGH) {
 			s->out_blocked = true;
 			break;
 		}
 		int rc = pop3_parser_next(s->parser, &cmd);
 		if (rc == 0)
 			break;
-		set_deadline(s, POP3_IDLE_TIMEOUT_S);
-		if (rc < 0) {
+		gw_set_deadline(s->gs, POP3_IDLE_TIMEOUT_S * 1000ull);
+		if (rc < 0)
 			send_line(s, "-ERR %s", cmd.error);
-			continue;
-		}
-		if (s->state == ST_AUTH)
-			auth_state(s, &cmd);
 		else
-			trans_state(s, &cmd);
+			handle_command(s, &cmd);
 	}
 	s->running = false;
 }
 
-static void on_drain(void *session, struct net_conn *c)
+static void on_drain(void *session)
 {
 	struct pop3_session *s = session;
 
@@ -372,10 +506,9 @@ static void on_drain(void *session, struct net_conn *c)
 		run(s);
 }
 
-static void on_input(void *session, struct net_conn *c)
+static void on_input(void *session, struct pb_buf *in)
 {
 	struct pop3_session *s = session;
-	struct pb_buf *in = net_conn_input(c);
 
 	if (pop3_parser_feed(s->parser, in->data, in->len) < 0) {
 		pb_buf_reset(in);
@@ -386,151 +519,48 @@ static void on_input(void *session, struct net_conn *c)
 	run(s);
 }
 
-/* ---- replies ---- */
-
-static void on_verified(struct pop3_session *s, struct pb_msg *m)
-{
-	struct pb_msg req;
-
-	if (pb_msg_status(m, NULL) != PB_OK || m->type != MSG_DIR_USER_VERIFY_REP) {
-		pb_log_security("pop3", "event=login_failed user=%s peer=%s", s->user,
-				net_conn_peer(s->conn));
-		send_line(s, pb_msg_status(m, NULL) == PB_ERR_AUTH ? "-ERR [AUTH] Authentication failed."
-							  : "-ERR [SYS/TEMP] Try again later");
-		return;
-	}
-	s->user_id = m->u.dir_user_verify_rep.user_id;
-	pb_str_set(&s->user, m->u.dir_user_verify_rep.user);
-	pb_msg_init(&req, MSG_MBOX_LOCK_REQ);
-	req.u.mbox_lock_req.user_id = s->user_id;
-	req.u.mbox_lock_req.holder = xstrdup(s->holder);
-	req.u.mbox_lock_req.on = 1;
-	req.u.mbox_lock_req.ttl_ms = POP3_LOCK_TTL_MS;
-	ask(s, &req, W_LOCK);
-}
-
-static void on_locked(struct pop3_session *s, struct pb_msg *m)
-{
-	struct pb_msg req;
-
-	if (pb_msg_status(m, NULL) != PB_OK) {
-		send_line(s, pb_msg_status(m, NULL) == PB_ERR_EXISTS
-				     ? "-ERR [IN-USE] Mailbox is locked by another POP3 session"
-				     : "-ERR [SYS/TEMP] Try again later");
-		return;
-	}
-	s->locked = true;
-	pb_msg_init(&req, MSG_MBOX_LIST_REQ);
-	req.u.mbox_list_req.user_id = s->user_id;
-	req.u.mbox_list_req.folder = xstrdup("INBOX");
-	ask(s, &req, W_LIST);
-}
-
-static void on_listed(struct pop3_session *s, struct pb_msg *m)
-{
-	if (pb_msg_status(m, NULL) != PB_OK || m->type != MSG_MBOX_LIST_REP) {
-		send_line(s, "-ERR [SYS/TEMP] Cannot open the mailbox");
-		return;
-	}
-	struct msg_mbox_list_rep *r = &m->u.mbox_list_rep;
-	s->uidvalidity = r->uidvalidity;
-	s->n_msgs = r->uids.n;
-	s->msgs = xcalloc(s->n_msgs, sizeof(*s->msgs));
-	for (size_t i = 0; i < s->n_msgs; i++) {
-		s->msgs[i].uid = (uint32_t)r->uids.v[i];
-		s->msgs[i].size = r->sizes.v[i];
-		snprintf(s->msgs[i].blob_key, sizeof(s->msgs[i].blob_key), "%s", r->blob_keys.v[i]);
-	}
-	s->state = ST_TRANS;
-	pb_log_security("pop3", "event=login user=%s peer=%s", s->user, net_conn_peer(s->conn));
-	send_line(s, "+OK Logged in, %zu messages", s->n_msgs);
-}
-
-static void on_expunged(struct pop3_session *s, struct pb_msg *m)
-{
-	if (pb_msg_status(m, NULL) != PB_OK)
-		quit(s, "-ERR [SYS/TEMP] Some deleted messages were not removed");
-	else
-		quit(s, "+OK Bye");
-}
-
-static void on_reply(void *session, struct net_conn *c, struct pb_msg *m)
-{
-	struct pop3_session *s = session;
-	enum pop3_wait wait = s->wait;
-
-	if (wait == W_NONE)
-		return;
-	s->wait = W_NONE;
-	if (wait == W_VERIFY)
-		on_verified(s, m);
-	else if (wait == W_LOCK)
-		on_locked(s, m);
-	else if (wait == W_LIST)
-		on_listed(s, m);
-	else if (wait == W_READ)
-		on_read(s, m);
-	else
-		on_expunged(s, m);
-	if (s->closing || s->wait != W_NONE)
-		return;
-	net_conn_resume(c);
-	set_deadline(s, POP3_IDLE_TIMEOUT_S);
-	run(s);
-}
-
 /* ---- lifecycle ---- */
 
-static void *on_accept(struct net_conn *c, void *listen_ctx)
+static void *on_open(struct gw_session *gs, void *server)
 {
 	struct pop3_session *s = xcalloc(1, sizeof(*s));
 
-	s->srv = listen_ctx;
-	s->conn = c;
+	s->gs = gs;
+	s->srv = server;
 	s->parser = pop3_parser_create();
-	snprintf(s->holder, sizeof(s->holder), "pop3/%llu", (unsigned long long)net_conn_id(c));
+	snprintf(s->holder, sizeof(s->holder), "pop3/%llu", (unsigned long long)gs->id);
 	pb_buf_init(&s->out);
 	send_line(s, "+OK Pillarbox POP3 server ready");
-	set_deadline(s, POP3_IDLE_TIMEOUT_S);
+	gw_set_deadline(gs, POP3_IDLE_TIMEOUT_S * 1000ull);
 	return s;
 }
 
-static void on_timeout(void *session, struct net_conn *c)
+static void on_timeout(void *session)
 {
-	struct pop3_session *s = session;
-
-	if (s->wait != W_NONE) {
-		s->wait = W_NONE;
-		send_line(s, "-ERR [SYS/TEMP] The server did not answer in time");
-		if (s->state == ST_UPDATE) {
-			s->closing = true;
-			net_conn_close(c, true);
-			return;
-		}
-		net_conn_resume(c);
-		set_deadline(s, POP3_IDLE_TIMEOUT_S);
-		run(s);
-		return;
-	}
 	/* autologout: no UPDATE state, nothing is deleted (RFC 1939 3) */
-	quit(s, "-ERR Autologout; idle for too long");
+	quit(session, "-ERR Autologout; idle for too long");
 }
 
-static void on_close(void *session, struct net_conn *c)
+static void unlock(struct pop3_session *s)
 {
-	struct pop3_session *s = session;
 	struct pb_msg m;
 	const char *error;
 
-	if (s->locked) {
-		pb_msg_init(&m, MSG_MBOX_LOCK_REQ);
-		m.u.mbox_lock_req.user_id = s->user_id;
-		m.u.mbox_lock_req.holder = xstrdup(s->holder);
-		m.u.mbox_lock_req.on = 0;
-		if (pb_cast(gw_hub_runtime(s->srv->hub), NULL, &m, &error) < 0)
-			pb_warn("pop3", "event=unlock_failed user=%s reason=\"%s\"", s->user, error);
-		pb_msg_free(&m);
-	}
+	pb_msg_init(&m, MSG_MBOX_LOCK_REQ);
+	m.u.mbox_lock_req.user_id = s->user_id;
+	m.u.mbox_lock_req.holder = xstrdup(s->holder);
+	m.u.mbox_lock_req.on = 0;
+	if (pb_cast(gw_hub_runtime(s->srv->hub), NULL, &m, &error) < 0)
+		pb_warn("pop3", "event=unlock_failed user=%s reason=\"%s\"", s->user, error);
+	pb_msg_free(&m);
+}
+
+static void on_close(void *session)
+{
+	struct pop3_session *s = session;
+
+	if (s->locked)
+		unlock(s);
 	pop3_parser_destroy(&s->parser);
 	free(s->user);
 	free(s->msgs);
@@ -538,57 +568,19 @@ static void on_close(void *session, struct net_conn *c)
 	free(s);
 }
 
-static void on_shutdown(void *session, struct net_conn *c)
+static void on_shutdown(void *session)
 {
 	struct pop3_session *s = session;
 	send_line(s, "-ERR Server shutting down");
 	s->closing = true;
 }
 
-static bool busy(void *session)
-{
-	struct pop3_session *s = session;
-	return s->wait != W_NONE;
-}
-
-static const struct net_proto pop3_proto = {
-	.on_accept = on_accept,
-	.on_input = on_input,
-	.on_timeout = on_timeout,
-	.on_close = on_close,
-	.on_drain = on_drain,
-};
-
-static const struct gw_hub_def pop3_hub_def = {
+const struct gw_proto pop3_proto = {
 	.name = "pop3",
-	.proto = &pop3_proto,
-	.on_reply = on_reply,
-	.on_shutdown = on_shutdown,
-	.busy = busy,
+	.open = on_open,
+	.input = on_input,
+	.timeout = on_timeout,
+	.drain = on_drain,
+	.shutdown = on_shutdown,
+	.close = on_close,
 };
-
-int pop3_server_start(struct pb_runtime *rt, struct pb_store *store, const struct pb_config *cfg,
-		      const char *hostname, struct pop3_server **srv_r, char **error_r)
-{
-	struct pop3_server *srv = xcalloc(1, sizeof(*srv));
-	struct gw_listen ls = { cfg->bindings[PB_SVC_POP3], cfg->n_bindings[PB_SVC_POP3], srv, "pop3" };
-
-	srv->store = store;
-	snprintf(srv->hostname, sizeof(srv->hostname), "%s", hostname);
-	if (gw_hub_start(rt, &pop3_hub_def, &ls, 1, srv, &srv->hub, error_r) < 0) {
-		free(srv);
-		return -1;
-	}
-	*srv_r = srv;
-	return 0;
-}
-
-void pop3_server_stop(struct pop3_server **srvp)
-{
-	struct pop3_server *srv = *srvp;
-	if (srv == NULL)
-		return;
-	gw_hub_stop(&srv->hub);
-	free(srv);
-	*srvp = NULL;
-}

@@ -69,7 +69,7 @@ static void reload_settings(struct smtp_server *srv)
 	srv->settings = s;
 }
 
-static void smtp_tick(void *ctx, uint64_t now)
+void smtp_server_tick(void *ctx, uint64_t now)
 {
 	struct smtp_server *srv = ctx;
 	if (now >= srv->settings_read_ms + SMTP_SETTINGS_REREAD_MS) {
@@ -78,14 +78,10 @@ static void smtp_tick(void *ctx, uint64_t now)
 	}
 }
 
-static const struct gw_hub_def smtp_hub_def = {
-	.name = "smtp",
-	.proto = &smtp_session_proto,
-	.on_reply = smtp_session_on_reply,
-	.on_tick = smtp_tick,
-	.on_shutdown = smtp_session_on_shutdown,
-	.busy = smtp_session_busy,
-};
+static bool store_has_room(void *ctx, uint64_t size)
+{
+	return pb_store_has_room(ctx, size);
+}
 
 int smtp_server_start(struct pb_runtime *rt, struct pb_store *store, const struct pb_config *cfg,
 		      const char *hostname, struct smtp_server **srv_r, char **error_r)
@@ -98,10 +94,12 @@ int smtp_server_start(struct pb_runtime *rt, struct pb_store *store, const struc
 	};
 
 	srv->store = store;
+	srv->has_room = store_has_room;
+	srv->has_room_ctx = store;
 	snprintf(srv->hostname, sizeof(srv->hostname), "%s", hostname);
 	reload_settings(srv);
 	srv->settings_read_ms = pb_clock_monotonic_ms(NULL);
-	if (gw_hub_start(rt, &smtp_hub_def, ls, PB_N_ELEMENTS(ls), srv, &srv->hub, error_r) < 0) {
+	if (gw_hub_start(rt, &smtp_proto, ls, PB_N_ELEMENTS(ls), srv, &srv->hub, error_r) < 0) {
 		free(srv);
 		return -1;
 	}

@@ -1,35 +1,35 @@
 /*
- * smtp-session.c: one SMTP session (RFC 5321) — commands, the mail transaction, DATA and
- * BDAT content, recipient checks through the directory and the durable spool write that
- * comes before every "250 queued".
+ * smtp-session.c: one SMTP session (RFC 5321) — the command table, the mail transaction,
+ * DATA and BDAT content, recipient checks through the directory and the durable spool write
+ * that comes before every "250 queued".
  * OWNS: struct smtp_session (parser, transaction, body buffer). THREAD: the hub thread.
- * MESSAGES sent: DIR_RCPT_CHECK_REQ, SPOOL_PUT_REQ; their replies arrive via on_reply.
+ * MESSAGES sent: DIR_RCPT_CHECK_REQ, SPOOL_PUT_REQ, each a call with its own continuation
+ * (gateways/net/gw-session.h); a reply that comes after its call timed out is dropped there.
  *
  * The session runs its input until it must ask an actor; then it pauses reading (pipelined
- * commands stay buffered in the parser, in order) and resumes when the reply comes.
+ * commands stay buffered in the parser, in order) and resumes when the continuation runs.
  */
 #include "smtp-session.h"
 
 #include "pb-log.h"
 #include "smtp-data.h"
 #include "smtp-parser.h"
-#include "store.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-#define SMTP_REQUEST_TIMEOUT_MS 60000
-
-enum smtp_mode { MODE_CMD, MODE_DATA, MODE_BDAT, MODE_WAIT };
-enum smtp_wait { WAIT_NONE, WAIT_RCPT, WAIT_SPOOL };
+enum smtp_mode { MODE_CMD, MODE_DATA, MODE_BDAT };
+/* Command states: before EHLO, greeted, in a transaction without / with recipients. */
+enum smtp_state { ST_FRESH, ST_READY, ST_MAIL, ST_RCPT };
+#define ALL_STATES (1u << ST_FRESH | 1u << ST_READY | 1u << ST_MAIL | 1u << ST_RCPT)
+#define TX_STATES (1u << ST_MAIL | 1u << ST_RCPT)
 
 struct smtp_session {
+	struct gw_session *gs;
 	struct smtp_server *srv;
-	struct net_conn *conn;
 	struct smtp_parser *parser;
 	enum smtp_mode mode;
-	enum smtp_wait wait;
 	bool esmtp, greeted, closing;
 	char helo[256];
 	uint32_t errors;
@@ -46,34 +46,44 @@ struct smtp_session {
 	struct pb_buf out; /* replies being built */
 };
 
+static void run(struct smtp_session *s);
+
 static void reply(struct smtp_session *s, int code, const char *enhanced, const char *text)
 {
 	pb_buf_reset(&s->out);
 	smtp_reply_format(&s->out, code, enhanced, text);
-	net_conn_write(s->conn, s->out.data, s->out.len);
+	gw_write(s->gs, s->out.data, s->out.len);
+}
+
+static void close_now(struct smtp_session *s)
+{
+	s->closing = true;
+	gw_close(s->gs, true);
 }
 
 static void reply_r(struct smtp_session *s, const struct smtp_reply *r)
 {
-	pb_buf_reset(&s->out);
-	smtp_reply_append(&s->out, r);
-	net_conn_write(s->conn, s->out.data, s->out.len);
-	if (r->close) {
-		s->closing = true;
-		net_conn_close(s->conn, true);
-	}
+	reply(s, r->code, r->enhanced, r->text);
+	if (r->close)
+		close_now(s);
+}
+
+/* A refusal from the command table: "code x.y.z text", written as it is. */
+static void reply_line(struct smtp_session *s, const char *line)
+{
+	gw_write_str(s->gs, line);
+	gw_write(s->gs, "\r\n", 2);
 }
 
 static void close_with(struct smtp_session *s, int code, const char *enhanced, const char *text)
 {
 	reply(s, code, enhanced, text);
-	s->closing = true;
-	net_conn_close(s->conn, true);
+	close_now(s);
 }
 
 static void set_deadline(struct smtp_session *s, uint32_t seconds)
 {
-	net_conn_set_deadline(s->conn, net_loop_now(gw_hub_loop(s->srv->hub)) + seconds * 1000ull);
+	gw_set_deadline(s->gs, seconds * 1000ull);
 }
 
 static void tx_reset(struct smtp_session *s)
@@ -89,8 +99,17 @@ static void tx_reset(struct smtp_session *s)
 /* Counts a client error; too many ends the session (as Postfix's smtpd_hard_error_limit). */
 static void client_error(struct smtp_session *s)
 {
-	if (++s->errors >= s->srv->settings.max_errors)
+	if (!s->closing && ++s->errors >= s->srv->settings.max_errors)
 		close_with(s, 421, "4.7.0", "Error: too many errors");
+}
+
+static enum smtp_state state_of(const struct smtp_session *s)
+{
+	if (!s->greeted)
+		return ST_FRESH;
+	if (!s->in_tx)
+		return ST_READY;
+	return s->rcpts.n == 0 ? ST_MAIL : ST_RCPT;
 }
 
 /* ---- the trace headers and the spool write ---- */
@@ -114,11 +133,45 @@ static void begin_body(struct smtp_session *s)
 	pb_buf_printf(&s->body, "Return-Path: <%s>\r\n", s->sender);
 	/* no reverse DNS yet: "unknown [ip]", as Postfix writes it without a PTR name */
 	pb_buf_printf(&s->body, "Received: from %s (unknown [%s])\r\n\tby %s (Pillarbox) with %s id %s",
-		      s->helo[0] ? s->helo : "unknown", net_conn_peer(s->conn), s->srv->hostname, with,
+		      s->helo[0] ? s->helo : "unknown", gw_peer(s->gs), s->srv->hostname, with,
 		      s->tx_id);
 	if (s->rcpts.n == 1)
 		pb_buf_printf(&s->body, "\r\n\tfor <%s>", s->rcpts.v[0]);
 	pb_buf_printf(&s->body, "; %s\r\n", date);
+}
+
+static void resume(struct smtp_session *s)
+{
+	if (s->closing)
+		return;
+	gw_resume(s->gs);
+	set_deadline(s, s->srv->settings.command_timeout_s);
+	run(s);
+}
+
+static void on_spooled(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct smtp_session *s = session;
+	uint32_t code = m != NULL ? pb_msg_status(m, NULL) : PB_ERR_TEMP;
+	char text[96];
+
+	if (m == NULL) {
+		/* the write may still land: no 451 (a retry would duplicate it), close instead */
+		pb_error("smtp", "event=spool_timeout id=%s peer=%s", s->tx_id, gw_peer(s->gs));
+		close_with(s, 421, "4.3.0", "Error: timeout writing the queue file, closing");
+	} else if (m->type == MSG_SPOOL_PUT_REP && code == PB_OK) {
+		snprintf(text, sizeof(text), "Ok: queued as %s", s->tx_id);
+		reply(s, 250, "2.0.0", text);
+		pb_info("smtp", "event=accepted id=%s spool_id=%llu from=<%s> rcpts=%u peer=%s",
+			s->tx_id, (unsigned long long)m->u.spool_put_rep.spool_id, s->sender,
+			s->rcpts.n, gw_peer(s->gs));
+	} else if (code == PB_ERR_NOSPACE) {
+		reply(s, 452, "4.3.1", "Insufficient system storage");
+	} else {
+		reply(s, 451, "4.3.0", "Error: queue file write error");
+	}
+	tx_reset(s);
+	resume(s);
 }
 
 static void spool_message(struct smtp_session *s)
@@ -129,14 +182,14 @@ static void spool_message(struct smtp_session *s)
 
 	pb_msg_init(&m, MSG_SPOOL_PUT_REQ);
 	struct msg_spool_put_req *q = &m.u.spool_put_req;
-	q->key = net_conn_id(s->conn);
+	q->key = s->gs->id;
 	q->sender = xstrdup(s->sender);
 	q->rcpts = s->rcpts;
 	q->rcpt_ids = s->rcpt_ids;
 	q->received_ms = (int64_t)pb_clock_wall_ms();
 	q->body.data = (uint8_t *)pb_buf_steal(&s->body, &len);
 	q->body.len = len;
-	int rc = gw_hub_request(s->srv->hub, s->conn, NULL, &m, &error);
+	int rc = gw_call(s->gs, NULL, &m, on_spooled, 0, SMTP_SPOOL_TIMEOUT_MS, &error);
 	/* the vectors are still the transaction's: detach them before freeing the message */
 	memset(&q->rcpts, 0, sizeof(q->rcpts));
 	memset(&q->rcpt_ids, 0, sizeof(q->rcpt_ids));
@@ -147,10 +200,8 @@ static void spool_message(struct smtp_session *s)
 		tx_reset(s);
 		return;
 	}
-	s->mode = MODE_WAIT;
-	s->wait = WAIT_SPOOL;
-	net_conn_pause(s->conn);
-	set_deadline(s, SMTP_REQUEST_TIMEOUT_MS / 1000);
+	gw_pause(s->gs);
+	gw_set_deadline(s->gs, 0); /* the call has its own deadline */
 }
 
 /* The content is complete: reject it or spool it. */
@@ -167,37 +218,93 @@ static void end_of_content(struct smtp_session *s, enum smtp_data_status status)
 	spool_message(s);
 }
 
-/* ---- commands ---- */
+/* ---- commands: pure checks ---- */
 
-static bool need_tx(struct smtp_session *s, bool need_rcpt)
+static const char *check_helo(const void *session, const void *cmdp)
 {
-	if (!s->in_tx) {
-		reply(s, 503, "5.5.1", "Error: need MAIL command");
-		client_error(s);
-		return false;
-	}
-	if (need_rcpt && s->rcpts.n == 0) {
-		reply(s, 554, "5.5.1", "Error: no valid recipients");
-		client_error(s);
-		return false;
-	}
-	return true;
+	const struct smtp_cmd *cmd = cmdp;
+	if (cmd->arg[0] != '\0')
+		return NULL;
+	return cmd->verb == SMTP_VERB_EHLO ? "501 5.5.4 Syntax: EHLO hostname"
+					   : "501 5.5.4 Syntax: HELO hostname";
 }
 
-static void cmd_helo(struct smtp_session *s, const struct smtp_cmd *cmd)
+static const char *check_mail(const void *session, const void *cmdp)
 {
+	const struct smtp_session *s = session;
+	const struct smtp_cmd *cmd = cmdp;
+	uint64_t max = s->srv->settings.max_message_size;
+
+	if (s->in_tx)
+		return "503 5.5.1 Error: nested MAIL command";
+	if ((cmd->smtputf8 || cmd->body != SMTP_BODY_NONE || cmd->has_size) && !s->esmtp)
+		return "555 5.5.4 Error: MAIL parameters need EHLO";
+	if (cmd->body == SMTP_BODY_BINARYMIME)
+		return "555 5.5.4 Unsupported option: BODY=BINARYMIME";
+	if (cmd->path_utf8 && !cmd->smtputf8)
+		return "553 5.6.7 Must declare SMTPUTF8 to send UTF-8 address";
+	if (cmd->has_size && max != 0 && cmd->size > max)
+		return "552 5.3.4 Message size exceeds fixed limit";
+	if (cmd->has_size && !s->srv->has_room(s->srv->has_room_ctx, cmd->size))
+		return "452 4.3.1 Insufficient system storage"; /* RFC 1870 6.1 */
+	return NULL;
+}
+
+static const char *check_rcpt(const void *session, const void *cmdp)
+{
+	const struct smtp_session *s = session;
+	const struct smtp_cmd *cmd = cmdp;
+
+	if (cmd->path_utf8 && !s->tx_smtputf8)
+		return "553 5.6.7 Must declare SMTPUTF8 to send UTF-8 address";
+	if (s->rcpts.n >= s->srv->settings.max_recipients)
+		return "452 4.5.3 Error: too many recipients";
+	return NULL;
+}
+
+static const char *check_data(const void *session, const void *cmdp)
+{
+	const struct smtp_session *s = session;
+	const struct smtp_cmd *cmd = cmdp;
+
+	if (s->rcpts.n == 0)
+		return "554 5.5.1 Error: no valid recipients";
+	if (cmd->arg[0] != '\0')
+		return "501 5.5.4 Syntax: DATA";
+	if (s->body.data != NULL) /* RFC 3030 2: DATA after BDAT is 503 (RSET clears it) */
+		return "503 5.5.1 Error: DATA after BDAT, send RSET";
+	return NULL;
+}
+
+static const char *check_expn(const void *session, const void *cmd)
+{
+	/* lists are not disclosed (RFC 5321 3.5.2: EXPN may be disabled) */
+	return "502 5.5.1 Error: EXPN is disabled";
+}
+
+static const char *check_starttls(const void *session, const void *cmd)
+{
+	/* not advertised until a certificate is configured (RFC 3207 4) */
+	return "454 4.7.0 TLS not available: no certificate is configured";
+}
+
+static const char *check_auth(const void *session, const void *cmd)
+{
+	return "503 5.5.1 Error: authentication not enabled";
+}
+
+/* ---- commands: proceeding ---- */
+
+static void do_helo(void *session, const void *cmdp)
+{
+	struct smtp_session *s = session;
+	const struct smtp_cmd *cmd = cmdp;
 	struct smtp_ehlo_caps caps = {
 		.size = true, .size_max = s->srv->settings.max_message_size, .pipelining = true,
 		.enhancedstatuscodes = true, .eightbitmime = true, .smtputf8 = true,
 		.chunking = true, .vrfy = true,
 	};
 
-	if (cmd->arg[0] == '\0') {
-		reply(s, 501, "5.5.4", cmd->verb == SMTP_VERB_EHLO ? "Syntax: EHLO hostname"
-								   : "Syntax: HELO hostname");
-		client_error(s);
-		return;
-	}
 	tx_reset(s);
 	snprintf(s->helo, sizeof(s->helo), "%s", cmd->arg);
 	s->greeted = true;
@@ -208,87 +315,80 @@ static void cmd_helo(struct smtp_session *s, const struct smtp_cmd *cmd)
 	}
 	pb_buf_reset(&s->out);
 	smtp_reply_ehlo(&s->out, s->srv->hostname, NULL, &caps);
-	net_conn_write(s->conn, s->out.data, s->out.len);
+	gw_write(s->gs, s->out.data, s->out.len);
 }
 
-static void cmd_mail(struct smtp_session *s, const struct smtp_cmd *cmd)
+static void do_mail(void *session, const void *cmdp)
 {
-	uint64_t max = s->srv->settings.max_message_size;
+	struct smtp_session *s = session;
+	const struct smtp_cmd *cmd = cmdp;
 
-	if (!s->greeted) {
-		reply(s, 503, "5.5.1", "Error: send HELO/EHLO first");
+	s->in_tx = true;
+	s->tx_smtputf8 = cmd->smtputf8;
+	s->sender = xstrdup(cmd->path);
+	snprintf(s->tx_id, sizeof(s->tx_id), "%llX%llX",
+		 (unsigned long long)(pb_clock_wall_ms() / 1000), (unsigned long long)++s->srv->next_tx);
+	reply(s, 250, "2.1.0", "Ok");
+}
+
+static void on_rcpt_checked(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct smtp_session *s = session;
+	uint32_t code = m != NULL ? pb_msg_status(m, NULL) : PB_ERR_TEMP;
+	char text[600];
+
+	if (code == PB_OK && m->type != MSG_DIR_RCPT_CHECK_REP)
+		code = PB_ERR_INTERNAL; /* an OK without the user id */
+	if (code == PB_OK) {
+		uint64_t id = m->u.dir_rcpt_check_rep.user_id;
+		bool dup = false;
+		for (uint32_t i = 0; i < s->rcpt_ids.n; i++)
+			dup |= s->rcpt_ids.v[i] == id;
+		if (!dup) {
+			pb_strv_push(&s->rcpts, s->checking);
+			pb_u64v_push(&s->rcpt_ids, id);
+		}
+		reply(s, 250, "2.1.5", "Ok");
+	} else if (code == PB_ERR_NOTFOUND) {
+		snprintf(text, sizeof(text),
+			 "<%s>: Recipient address rejected: User unknown in local recipient table",
+			 s->checking);
+		reply(s, 550, "5.1.1", text);
+		client_error(s); /* guessing addresses counts toward max_errors */
+	} else if (code == PB_ERR_REFUSED) {
+		snprintf(text, sizeof(text), "<%s>: Relay access denied", s->checking);
+		reply(s, 550, "5.7.1", text);
 		client_error(s);
-	} else if (s->in_tx) {
-		reply(s, 503, "5.5.1", "Error: nested MAIL command");
-		client_error(s);
-	} else if ((cmd->smtputf8 || cmd->body != SMTP_BODY_NONE || cmd->has_size) && !s->esmtp) {
-		reply(s, 555, "5.5.4", "Error: MAIL parameters need EHLO");
-		client_error(s);
-	} else if (cmd->body == SMTP_BODY_BINARYMIME) {
-		reply(s, 555, "5.5.4", "Unsupported option: BODY=BINARYMIME");
-	} else if (cmd->path_utf8 && !cmd->smtputf8) {
-		reply_r(s, &smtp_reply_need_smtputf8);
-	} else if (cmd->has_size && max != 0 && cmd->size > max) {
-		reply(s, 552, "5.3.4", "Message size exceeds fixed limit");
-	} else if (cmd->has_size && !pb_store_has_room(s->srv->store, cmd->size)) {
-		/* RFC 1870 6.1: the size is fine, the space is not (for now) */
-		reply(s, 452, "4.3.1", "Insufficient system storage");
 	} else {
-		s->in_tx = true;
-		s->tx_smtputf8 = cmd->smtputf8;
-		s->sender = xstrdup(cmd->path);
-		snprintf(s->tx_id, sizeof(s->tx_id), "%llX%llX",
-			 (unsigned long long)(pb_clock_wall_ms() / 1000),
-			 (unsigned long long)++s->srv->next_tx);
-		reply(s, 250, "2.1.0", "Ok");
+		reply(s, 451, "4.3.0", "Error: temporary failure, try again later");
 	}
+	resume(s);
 }
 
-static void cmd_rcpt(struct smtp_session *s, const struct smtp_cmd *cmd)
+static void do_rcpt(void *session, const void *cmdp)
 {
+	struct smtp_session *s = session;
+	const struct smtp_cmd *cmd = cmdp;
 	struct pb_msg m;
 	const char *error;
 
-	if (!need_tx(s, false))
-		return;
-	if (cmd->path_utf8 && !s->tx_smtputf8) {
-		reply_r(s, &smtp_reply_need_smtputf8);
-		return;
-	}
-	if (s->rcpts.n >= s->srv->settings.max_recipients) {
-		reply(s, 452, "4.5.3", "Error: too many recipients");
-		return;
-	}
 	pb_msg_init(&m, MSG_DIR_RCPT_CHECK_REQ);
 	m.u.dir_rcpt_check_req.local = xstrdup(cmd->addr.local);
 	m.u.dir_rcpt_check_req.domain = xstrdup(cmd->addr.domain);
-	if (gw_hub_request(s->srv->hub, s->conn, NULL, &m, &error) < 0) {
+	if (gw_call(s->gs, NULL, &m, on_rcpt_checked, 0, SMTP_CHECK_TIMEOUT_MS, &error) < 0) {
 		reply(s, 451, "4.3.0", "Error: server busy, try again later");
 	} else {
-		free(s->checking);
-		s->checking = xstrdup(cmd->path);
-		s->mode = MODE_WAIT;
-		s->wait = WAIT_RCPT;
-		net_conn_pause(s->conn);
-		set_deadline(s, SMTP_REQUEST_TIMEOUT_MS / 1000);
+		pb_str_set(&s->checking, cmd->path);
+		gw_pause(s->gs);
+		gw_set_deadline(s->gs, 0); /* the call has its own deadline */
 	}
 	pb_msg_free(&m);
 }
 
-static void cmd_data(struct smtp_session *s, const struct smtp_cmd *cmd)
+static void do_data(void *session, const void *cmd)
 {
-	if (!need_tx(s, true))
-		return;
-	if (cmd->arg[0] != '\0') {
-		reply(s, 501, "5.5.4", "Syntax: DATA");
-		return;
-	}
-	if (s->body.data != NULL) {
-		/* RFC 3030 2: DATA after BDAT in the same transaction is 503 (RSET clears it) */
-		reply(s, 503, "5.5.1", "Error: DATA after BDAT, send RSET");
-		client_error(s);
-		return;
-	}
+	struct smtp_session *s = session;
+
 	begin_body(s);
 	smtp_data_init(&s->data, s->srv->settings.max_message_size);
 	s->mode = MODE_DATA;
@@ -296,8 +396,11 @@ static void cmd_data(struct smtp_session *s, const struct smtp_cmd *cmd)
 	set_deadline(s, s->srv->settings.data_timeout_s);
 }
 
-static void cmd_bdat(struct smtp_session *s, const struct smtp_cmd *cmd)
+static void do_bdat(void *session, const void *cmdp)
 {
+	struct smtp_session *s = session;
+	const struct smtp_cmd *cmd = cmdp;
+
 	/* The chunk's octets follow the command whatever we answer: read them either way. */
 	if (s->body.data == NULL || s->bdat_discard) {
 		bool ok = s->in_tx && s->rcpts.n > 0;
@@ -313,6 +416,67 @@ static void cmd_bdat(struct smtp_session *s, const struct smtp_cmd *cmd)
 	s->mode = MODE_BDAT;
 	set_deadline(s, s->srv->settings.data_timeout_s);
 }
+
+static void do_rset(void *session, const void *cmd)
+{
+	struct smtp_session *s = session;
+	tx_reset(s);
+	reply(s, 250, "2.0.0", "Ok");
+}
+
+static void do_noop(void *session, const void *cmd)
+{
+	reply(session, 250, "2.0.0", "Ok");
+}
+
+static void do_quit(void *session, const void *cmd)
+{
+	close_with(session, 221, "2.0.0", "Bye");
+}
+
+static void do_help(void *session, const void *cmd)
+{
+	reply(session, 214, "2.0.0", "Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT HELP VRFY");
+}
+
+static void do_vrfy(void *session, const void *cmd)
+{
+	/* no user enumeration (RFC 5321 3.5.3) */
+	reply(session, 252, "2.0.0", "Cannot VRFY user, but will accept message and attempt delivery");
+}
+
+static const struct gw_command smtp_commands[] = {
+	{ SMTP_VERB_EHLO, ALL_STATES, NULL, check_helo, do_helo },
+	{ SMTP_VERB_HELO, ALL_STATES, NULL, check_helo, do_helo },
+	{ SMTP_VERB_MAIL, ALL_STATES & ~(1u << ST_FRESH), "503 5.5.1 Error: send HELO/EHLO first",
+	  check_mail, do_mail },
+	{ SMTP_VERB_RCPT, TX_STATES, "503 5.5.1 Error: need MAIL command", check_rcpt, do_rcpt },
+	{ SMTP_VERB_DATA, TX_STATES, "503 5.5.1 Error: need MAIL command", check_data, do_data },
+	{ SMTP_VERB_BDAT, ALL_STATES, NULL, NULL, do_bdat },
+	{ SMTP_VERB_RSET, ALL_STATES, NULL, NULL, do_rset },
+	{ SMTP_VERB_NOOP, ALL_STATES, NULL, NULL, do_noop },
+	{ SMTP_VERB_QUIT, ALL_STATES, NULL, NULL, do_quit },
+	{ SMTP_VERB_HELP, ALL_STATES, NULL, NULL, do_help },
+	{ SMTP_VERB_VRFY, ALL_STATES, NULL, NULL, do_vrfy },
+	{ SMTP_VERB_EXPN, ALL_STATES, NULL, check_expn, NULL },
+	{ SMTP_VERB_STARTTLS, ALL_STATES, NULL, check_starttls, NULL },
+	{ SMTP_VERB_AUTH, ALL_STATES, NULL, check_auth, NULL },
+};
+
+static void handle_command(struct smtp_session *s, const struct smtp_cmd *cmd)
+{
+	bool known;
+	const char *refusal = gw_command_run(smtp_commands, PB_N_ELEMENTS(smtp_commands),
+					     state_of(s), s, cmd->verb, cmd, &known);
+	if (!known)
+		refusal = "500 5.5.2 Error: command not recognized";
+	if (refusal != NULL) {
+		reply_line(s, refusal);
+		client_error(s);
+	}
+}
+
+/* ---- content ---- */
 
 static void bdat_chunk_done(struct smtp_session *s)
 {
@@ -345,59 +509,6 @@ static void bdat_chunk_done(struct smtp_session *s)
 	reply(s, 250, "2.0.0", text);
 }
 
-static void cmd_simple(struct smtp_session *s, const struct smtp_cmd *cmd)
-{
-	switch (cmd->verb) {
-	case SMTP_VERB_RSET:
-		tx_reset(s);
-		reply(s, 250, "2.0.0", "Ok");
-		break;
-	case SMTP_VERB_NOOP:
-		reply(s, 250, "2.0.0", "Ok");
-		break;
-	case SMTP_VERB_QUIT:
-		close_with(s, 221, "2.0.0", "Bye");
-		break;
-	case SMTP_VERB_HELP:
-		reply(s, 214, "2.0.0", "Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT HELP VRFY");
-		break;
-	case SMTP_VERB_VRFY:
-		/* no user enumeration (RFC 5321 3.5.3) */
-		reply(s, 252, "2.0.0", "Cannot VRFY user, but will accept message and attempt delivery");
-		break;
-	case SMTP_VERB_EXPN:
-		/* lists are not disclosed (RFC 5321 3.5.2: EXPN may be disabled) */
-		reply(s, 502, "5.5.1", "Error: EXPN is disabled");
-		break;
-	case SMTP_VERB_STARTTLS:
-		/* not advertised until a certificate is configured (RFC 3207 4) */
-		reply(s, 454, "4.7.0", "TLS not available: no certificate is configured");
-		break;
-	case SMTP_VERB_AUTH:
-		reply(s, 503, "5.5.1", "Error: authentication not enabled");
-		break;
-	default:
-		reply(s, 500, "5.5.2", "Error: command not recognized");
-		client_error(s);
-		break;
-	}
-}
-
-static void handle_command(struct smtp_session *s, const struct smtp_cmd *cmd)
-{
-	switch (cmd->verb) {
-	case SMTP_VERB_EHLO:
-	case SMTP_VERB_HELO: cmd_helo(s, cmd); break;
-	case SMTP_VERB_MAIL: cmd_mail(s, cmd); break;
-	case SMTP_VERB_RCPT: cmd_rcpt(s, cmd); break;
-	case SMTP_VERB_DATA: cmd_data(s, cmd); break;
-	case SMTP_VERB_BDAT: cmd_bdat(s, cmd); break;
-	default: cmd_simple(s, cmd); break;
-	}
-}
-
-/* ---- input ---- */
-
 static bool run_content(struct smtp_session *s)
 {
 	const void *data;
@@ -421,11 +532,12 @@ static bool run_content(struct smtp_session *s)
 	return done != 0;
 }
 
+/* Runs the buffered input until it is used up or the session waits for a call. */
 static void run(struct smtp_session *s)
 {
 	struct smtp_cmd cmd;
 
-	while (!s->closing && s->mode != MODE_WAIT) {
+	while (!s->closing && s->gs->pending == 0) {
 		if (s->mode == MODE_DATA || s->mode == MODE_BDAT) {
 			if (!run_content(s))
 				return;
@@ -437,18 +549,16 @@ static void run(struct smtp_session *s)
 		set_deadline(s, s->srv->settings.command_timeout_s);
 		if (rc < 0) {
 			reply_r(s, &cmd.error);
-			if (!s->closing)
-				client_error(s);
+			client_error(s);
 			continue;
 		}
 		handle_command(s, &cmd);
 	}
 }
 
-static void on_input(void *session, struct net_conn *c)
+static void on_input(void *session, struct pb_buf *in)
 {
 	struct smtp_session *s = session;
-	struct pb_buf *in = net_conn_input(c);
 
 	if (smtp_parser_feed(s->parser, in->data, in->len) < 0) {
 		pb_buf_reset(in);
@@ -459,119 +569,34 @@ static void on_input(void *session, struct net_conn *c)
 	run(s);
 }
 
-/* ---- replies from actors ---- */
-
-static void rcpt_result(struct smtp_session *s, struct pb_msg *m)
-{
-	char text[600];
-	uint32_t code = pb_msg_status(m, NULL);
-
-	if (code == PB_OK && m->type != MSG_DIR_RCPT_CHECK_REP)
-		code = PB_ERR_INTERNAL; /* an OK without the user id */
-	if (code == PB_OK) {
-		uint64_t id = m->u.dir_rcpt_check_rep.user_id;
-		bool dup = false;
-		for (uint32_t i = 0; i < s->rcpt_ids.n; i++)
-			dup |= s->rcpt_ids.v[i] == id;
-		if (!dup) {
-			pb_strv_push(&s->rcpts, s->checking);
-			pb_u64v_push(&s->rcpt_ids, id);
-		}
-		reply(s, 250, "2.1.5", "Ok");
-	} else if (code == PB_ERR_NOTFOUND) {
-		snprintf(text, sizeof(text),
-			 "<%s>: Recipient address rejected: User unknown in local recipient table",
-			 s->checking);
-		reply(s, 550, "5.1.1", text);
-		client_error(s); /* guessing addresses counts toward max_errors */
-	} else if (code == PB_ERR_REFUSED) {
-		snprintf(text, sizeof(text), "<%s>: Relay access denied", s->checking);
-		reply(s, 550, "5.7.1", text);
-		client_error(s);
-	} else {
-		reply(s, 451, "4.3.0", "Error: temporary failure, try again later");
-	}
-}
-
-static void spool_result(struct smtp_session *s, struct pb_msg *m)
-{
-	char text[96];
-
-	uint32_t code = pb_msg_status(m, NULL);
-
-	if (m->type == MSG_SPOOL_PUT_REP && code == PB_OK) {
-		snprintf(text, sizeof(text), "Ok: queued as %s", s->tx_id);
-		reply(s, 250, "2.0.0", text);
-		pb_info("smtp", "event=accepted id=%s spool_id=%llu from=<%s> rcpts=%u peer=%s",
-			s->tx_id, (unsigned long long)m->u.spool_put_rep.spool_id, s->sender,
-			s->rcpts.n, net_conn_peer(s->conn));
-	} else if (code == PB_ERR_NOSPACE) {
-		reply(s, 452, "4.3.1", "Insufficient system storage");
-	} else {
-		reply(s, 451, "4.3.0", "Error: queue file write error");
-	}
-	tx_reset(s);
-}
-
-void smtp_session_on_reply(void *session, struct net_conn *c, struct pb_msg *m)
-{
-	struct smtp_session *s = session;
-	enum smtp_wait wait = s->wait;
-
-	if (s->mode != MODE_WAIT)
-		return; /* a reply that arrived after the session gave up waiting */
-	s->mode = MODE_CMD;
-	s->wait = WAIT_NONE;
-	if (wait == WAIT_RCPT)
-		rcpt_result(s, m);
-	else
-		spool_result(s, m);
-	if (s->closing)
-		return;
-	net_conn_resume(c);
-	set_deadline(s, s->srv->settings.command_timeout_s);
-	run(s);
-}
-
 /* ---- lifecycle ---- */
 
-static void *on_accept(struct net_conn *c, void *listen_ctx)
+static void *on_open(struct gw_session *gs, void *server)
 {
 	struct smtp_session *s = xcalloc(1, sizeof(*s));
 	char text[300];
 
-	s->srv = listen_ctx;
-	s->conn = c;
+	s->gs = gs;
+	s->srv = server;
 	s->parser = smtp_parser_create();
 	pb_buf_init(&s->out);
 	snprintf(text, sizeof(text), "%s ESMTP Pillarbox", s->srv->hostname);
 	reply(s, 220, NULL, text);
 	set_deadline(s, s->srv->settings.command_timeout_s);
-	pb_debug("smtp", "event=connect peer=%s", net_conn_peer(c));
+	pb_debug("smtp", "event=connect peer=%s", gw_peer(gs));
 	return s;
 }
 
-static void on_timeout(void *session, struct net_conn *c)
+static void on_timeout(void *session)
 {
 	struct smtp_session *s = session;
 	char text[300];
 
-	if (s->mode == MODE_WAIT) {
-		/* the actor did not answer: a temporary failure, and the session goes on */
-		s->mode = MODE_CMD;
-		s->wait = WAIT_NONE;
-		reply(s, 451, "4.3.0", "Error: temporary failure, try again later");
-		tx_reset(s);
-		net_conn_resume(c);
-		set_deadline(s, s->srv->settings.command_timeout_s);
-		run(s);
-		return;
-	}
 	snprintf(text, sizeof(text), "%s Error: timeout exceeded", s->srv->hostname);
 	close_with(s, 421, "4.4.2", text);
 }
 
-static void on_close(void *session, struct net_conn *c)
+static void on_close(void *session)
 {
 	struct smtp_session *s = session;
 	tx_reset(s);
@@ -581,7 +606,7 @@ static void on_close(void *session, struct net_conn *c)
 	free(s);
 }
 
-void smtp_session_on_shutdown(void *session, struct net_conn *c)
+static void on_shutdown(void *session)
 {
 	struct smtp_session *s = session;
 	char text[300];
@@ -590,15 +615,12 @@ void smtp_session_on_shutdown(void *session, struct net_conn *c)
 	s->closing = true;
 }
 
-bool smtp_session_busy(void *session)
-{
-	struct smtp_session *s = session;
-	return s->mode == MODE_WAIT;
-}
-
-const struct net_proto smtp_session_proto = {
-	.on_accept = on_accept,
-	.on_input = on_input,
-	.on_timeout = on_timeout,
-	.on_close = on_close,
+const struct gw_proto smtp_proto = {
+	.name = "smtp",
+	.open = on_open,
+	.input = on_input,
+	.timeout = on_timeout,
+	.shutdown = on_shutdown,
+	.close = on_close,
+	.tick = smtp_server_tick,
 };

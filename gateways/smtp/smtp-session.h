@@ -1,7 +1,9 @@
 /*
- * smtp-session.h: what the SMTP server and its session share (not for other modules).
- * A session is a logical actor on the hub thread: its protocol state, its transaction, and at
- * most one request in flight (a recipient check or a spool write).
+ * smtp-session.h: what the SMTP server and its session share (and the session tests, which
+ * drive a session through a fake transport: test/net/gw-fake.h).
+ * A session is a logical actor on the hub thread (gateways/net/gw-session.h): its protocol
+ * state, its transaction, and its calls to actors (a recipient check, a spool write), each
+ * with its own continuation.
  * OWNS: struct smtp_session. THREAD: the hub thread.
  */
 #ifndef SMTP_SESSION_H
@@ -10,19 +12,29 @@
 #include "gw-hub.h"
 #include "smtp-server.h"
 
+/* How long a recipient check may take before the client hears 451 (the late answer is
+ * dropped: it can never answer another recipient). */
+#define SMTP_CHECK_TIMEOUT_MS 60000
+/* How long a session waits for the spool's answer to a finished message. It never answers
+ * 451 while the write may still land: past this it closes with 421 (the client did not get a
+ * 250, so by RFC 5321 6.1 it retries; the rare duplicate beats a loss). */
+#define SMTP_SPOOL_TIMEOUT_MS 600000
+
 struct smtp_server {
-	struct pb_store *store;
 	struct gw_hub *hub;
 	char hostname[256];
 	struct smtp_settings settings;
 	uint64_t settings_read_ms;
 	uint64_t next_tx; /* transaction ids for Received: and logs */
+	/* Whether the spool could take size more octets with its reserve kept (MAIL SIZE=). */
+	bool (*has_room)(void *ctx, uint64_t size);
+	void *has_room_ctx;
+	struct pb_store *store;
 };
 
-/* The net_proto of SMTP sessions (on_accept ctx: the struct smtp_server). */
-extern const struct net_proto smtp_session_proto;
-void smtp_session_on_reply(void *session, struct net_conn *c, struct pb_msg *m);
-void smtp_session_on_shutdown(void *session, struct net_conn *c);
-bool smtp_session_busy(void *session);
+/* The SMTP protocol for the session skeleton (open's server: the struct smtp_server). */
+extern const struct gw_proto smtp_proto;
+/* The proto's tick: rereads the settings now and then (server: the struct smtp_server). */
+void smtp_server_tick(void *server, uint64_t now_ms);
 
 #endif

@@ -1,0 +1,140 @@
+/*
+ * gw-session.h: the session skeleton every gateway (SMTP, POP3, IMAP, HTTP, status) is built
+ * on. A protocol writes its commands; the skeleton owns what they all share:
+ *  - the connection's lifecycle (open, input, idle deadline, drain, shutdown, close),
+ *  - output and backpressure (gw_write, gw_output_pending, the drain callback),
+ *  - calls to actors: each request gets its own correlation id and a continuation in the
+ *    hub's table of pending calls (gw-calls.h); its reply runs that continuation, a reply
+ *    that matches no pending call is dropped, a call past its deadline hears "timed out"
+ *    (rep NULL). A session may have several calls in flight;
+ *  - events addressed to one session (an actor sends them to "<hub>#<session id>"),
+ *  - the command table {verb, states allowed, pure check, proceed}.
+ *
+ * Behind a struct gw_session is a transport: the real hub (sockets, nng inbox) or, in tests,
+ * a fake (test/net/gw-fake.h) that records what a session writes and sends, moves a fake
+ * clock and injects replies — so session logic is tested in C without sockets.
+ *
+ * OWNS: nothing beyond struct gw_session (owned by the transport). THREAD: the hub's.
+ */
+#ifndef GW_SESSION_H
+#define GW_SESSION_H
+
+#include "gw-calls.h"
+#include "pb-buf.h"
+#include "pb-runtime.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct gw_session;
+
+/* What a protocol provides. Every callback runs on the hub thread. */
+struct gw_proto {
+	const char *name; /* the hub's inbox address and log name: "smtp" */
+	/* A connection opened: make the session (and greet). NULL refuses it (closed at once). */
+	void *(*open)(struct gw_session *gs, void *server);
+	/* Bytes arrived in *in; the session takes them (pb_buf_reset or consume). */
+	void (*input)(void *session, struct pb_buf *in);
+	/* The session's deadline (gw_set_deadline) passed. */
+	void (*timeout)(void *session);
+	/* Output drained below the high-water mark. Optional. */
+	void (*drain)(void *session);
+	/* An event addressed to this session (m owned by the caller). Optional. */
+	void (*event)(void *session, struct pb_msg *m);
+	/* The server stops: say goodbye; the connection closes after. */
+	void (*shutdown)(void *session);
+	/* The connection is gone: free the session. Pending calls are forgotten (their replies
+	 * will be dropped). */
+	void (*close)(void *session);
+	/* About once a second, with the server (settings snapshot, ...). Optional. */
+	void (*tick)(void *server, uint64_t now_ms);
+};
+
+/* How a session reaches its connection and the actors (the hub or a test fake). */
+struct gw_transport {
+	void (*write)(void *conn, const void *data, size_t len);
+	void (*close)(void *conn, bool flush);
+	void (*pause)(void *conn, bool paused);
+	void (*set_deadline)(void *conn, uint64_t at_ms);
+	size_t (*output_pending)(void *conn);
+	const char *(*peer)(void *conn);
+	uint64_t (*now)(void *hub);
+	/* Sends req (reply_to set to the hub's address) without waiting. 0 / -1 error_r. */
+	int (*send)(void *hub, const char *to, struct pb_msg *req, const char **error_r);
+};
+
+struct gw_session {
+	const struct gw_transport *tr;
+	void *hub, *conn;
+	struct gw_calls *calls; /* the hub's */
+	uint64_t id;            /* routes replies and events to this session */
+	const char *hub_name;
+	uint32_t pending;       /* calls in flight */
+	void *session;          /* the protocol's */
+};
+
+/* ---- for sessions ---- */
+void gw_write(struct gw_session *gs, const void *data, size_t len);
+void gw_write_str(struct gw_session *gs, const char *s);
+/* Closes after the queued output is sent (flush) or at once; close() follows later. */
+void gw_close(struct gw_session *gs, bool flush);
+/* Stops / resumes reading from the peer (input stays bounded while a session waits). */
+void gw_pause(struct gw_session *gs);
+void gw_resume(struct gw_session *gs);
+/* Arms the session's deadline in_ms from now (0 disarms). */
+void gw_set_deadline(struct gw_session *gs, uint64_t in_ms);
+uint64_t gw_now(struct gw_session *gs);
+size_t gw_output_pending(struct gw_session *gs);
+const char *gw_peer(struct gw_session *gs);
+/* The address actors send this session's events to: "<hub>#<id>" (size >= 64). */
+void gw_event_address(struct gw_session *gs, char *addr, size_t size);
+
+/* Sends req to `to` (NULL: routed by its owner) as a call of this session: a fresh
+ * correlation id, a deadline timeout_ms from now, and cont(session, arg, reply-or-NULL) when
+ * the reply comes or the deadline passes (never both, never twice, never after close).
+ * req is not freed. Returns 0, or -1 with error_r when nothing was sent (table or inbox
+ * full): cont will not run. */
+int gw_call(struct gw_session *gs, const char *to, struct pb_msg *req, gw_cont_fn *cont,
+	    uint64_t arg, uint32_t timeout_ms, const char **error_r);
+
+/* A call waiting to be sent through a typed client stub: gw_sender(&c) is the stub's
+ * struct pb_sender; the stub's send becomes gw_call(c.gs, to, req, c.cont, c.arg,
+ * c.timeout_ms). */
+struct gw_pending {
+	struct gw_session *gs;
+	gw_cont_fn *cont;
+	uint64_t arg;
+	uint32_t timeout_ms;
+};
+struct pb_sender gw_sender(struct gw_pending *c);
+
+/* ---- for transports (the hub and the test fake) ---- */
+/* Finds a live session by id; NULL if it closed. */
+typedef struct gw_session *gw_find_fn(void *hub, uint64_t id);
+/* A message arrived for the hub: a reply runs its call's continuation (or is dropped: -1),
+ * an event goes to the session whose id is m->corr. m stays the caller's. Returns 0 if
+ * delivered, -1 if dropped. */
+int gw_dispatch(struct gw_calls *calls, gw_find_fn *find, void *hub, const struct gw_proto *p,
+		struct pb_msg *m);
+/* Runs the continuations of every call whose deadline passed (rep NULL). */
+void gw_dispatch_expired(struct gw_calls *calls, gw_find_fn *find, void *hub, uint64_t now);
+
+/* ---- the command table ---- */
+/* A command: allowed in the states whose bit is set in `states` (bit 1u << state); check is
+ * pure (no writes, no calls) and returns NULL or the refusal, a reply line without CRLF;
+ * proceed does the work. */
+struct gw_command {
+	int verb;
+	uint32_t states;
+	const char *refused; /* the reply when the state does not allow it */
+	const char *(*check)(const void *session, const void *cmd);
+	void (*proceed)(void *session, const void *cmd);
+};
+/* Looks verb up in table[0..n): runs check then proceed, or returns the refusal (the row's
+ * `refused` for a wrong state, check's text, or NULL if there is no such verb: *known_r is
+ * false). Returns NULL when the command proceeded. */
+const char *gw_command_run(const struct gw_command *table, size_t n, uint32_t state,
+			   void *session, int verb, const void *cmd, bool *known_r);
+
+#endif

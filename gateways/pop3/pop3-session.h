@@ -1,0 +1,27 @@
+/*
+ * pop3-session.h: what the POP3 server and its sessions share (and the session tests, which
+ * drive a session through a fake transport: test/net/gw-fake.h).
+ * OWNS: struct pop3_server's fields are set at start and read-only after. THREAD: the hub's.
+ */
+#ifndef POP3_SESSION_H
+#define POP3_SESSION_H
+
+#include "gw-hub.h"
+#include "pop3-server.h"
+
+#define POP3_IDLE_TIMEOUT_S 600 /* RFC 1939 3: at least 10 minutes */
+#define POP3_REQUEST_TIMEOUT_MS 60000
+#define POP3_LOCK_TTL_MS (4ull * 3600 * 1000)
+
+struct pop3_server {
+	struct gw_hub *hub;
+	char hostname[256];
+	/* Reads a small body on the hub thread: 1 found (into out), 0 missing, -1 error_r. */
+	int (*read_small)(void *ctx, const char *blob_key, struct pb_buf *out, const char **error_r);
+	void *read_small_ctx;
+};
+
+/* The POP3 protocol for the session skeleton (open's server: the struct pop3_server). */
+extern const struct gw_proto pop3_proto;
+
+#endif

@@ -102,7 +102,13 @@ static int tr_send(void *hubp, const char *to, struct pb_msg *req, const char **
 	return pb_send(hub->rt, to, req, error_r);
 }
 
+static int tr_cast(void *hubp, const char *to, struct pb_msg *m, const char **error_r)
+{
+	return pb_cast(((struct gw_hub *)hubp)->rt, to, m, error_r);
+}
+
 static const struct gw_transport hub_transport = {
+	.cast = tr_cast,
 	.write = tr_write,
 	.close = tr_close,
 	.pause = tr_pause,

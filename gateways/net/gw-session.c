@@ -78,6 +78,11 @@ int gw_call(struct gw_session *gs, const char *to, struct pb_msg *req, gw_cont_f
 	return 0;
 }
 
+int gw_cast(struct gw_session *gs, const char *to, struct pb_msg *m, const char **error_r)
+{
+	return gs->tr->cast(gs->hub, to, m, error_r);
+}
+
 static int pending_send(void *ctx, const char *to, struct pb_msg *req, const char **error_r)
 {
 	struct gw_pending *c = ctx;

@@ -62,6 +62,8 @@ struct gw_transport {
 	uint64_t (*now)(void *hub);
 	/* Sends req (reply_to set to the hub's address) without waiting. 0 / -1 error_r. */
 	int (*send)(void *hub, const char *to, struct pb_msg *req, const char **error_r);
+	/* Sends m one-way (no reply_to). 0 / -1 error_r. */
+	int (*cast)(void *hub, const char *to, struct pb_msg *m, const char **error_r);
 };
 
 struct gw_session {
@@ -97,6 +99,9 @@ void gw_event_address(struct gw_session *gs, char *addr, size_t size);
  * full): cont will not run. */
 int gw_call(struct gw_session *gs, const char *to, struct pb_msg *req, gw_cont_fn *cont,
 	    uint64_t arg, uint32_t timeout_ms, const char **error_r);
+
+/* Sends m one-way to `to` (NULL: routed by owner); m is not freed. 0, or -1 with error_r. */
+int gw_cast(struct gw_session *gs, const char *to, struct pb_msg *m, const char **error_r);
 
 /* A call waiting to be sent through a typed client stub: gw_sender(&c) is the stub's
  * struct pb_sender; the stub's send becomes gw_call(c.gs, to, req, c.cont, c.arg,

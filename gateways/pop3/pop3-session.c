@@ -550,7 +550,7 @@ static void unlock(struct pop3_session *s)
 	m.u.mbox_lock_req.user_id = s->user_id;
 	m.u.mbox_lock_req.holder = xstrdup(s->holder);
 	m.u.mbox_lock_req.on = 0;
-	if (pb_cast(gw_hub_runtime(s->srv->hub), NULL, &m, &error) < 0)
+	if (gw_cast(s->gs, NULL, &m, &error) < 0)
 		pb_warn("pop3", "event=unlock_failed user=%s reason=\"%s\"", s->user, error);
 	pb_msg_free(&m);
 }

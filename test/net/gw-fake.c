@@ -1,0 +1,171 @@
+/*
+ * gw-fake.c: the fake session transport (see gw-fake.h).
+ * OWNS: struct gw_fake's contents. THREAD: the test's.
+ */
+#include "gw-fake.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void f_write(void *conn, const void *data, size_t len)
+{
+	struct gw_fake *f = conn;
+	pb_buf_append(&f->out, data, len);
+}
+
+static void f_close(void *conn, bool flush)
+{
+	((struct gw_fake *)conn)->closed = true;
+}
+
+static void f_pause(void *conn, bool paused)
+{
+	((struct gw_fake *)conn)->paused = paused;
+}
+
+static void f_set_deadline(void *conn, uint64_t at_ms)
+{
+	((struct gw_fake *)conn)->deadline = at_ms;
+}
+
+static size_t f_output_pending(void *conn)
+{
+	return 0;
+}
+
+static const char *f_peer(void *conn)
+{
+	return "192.0.2.1";
+}
+
+static uint64_t f_now(void *hub)
+{
+	return ((struct gw_fake *)hub)->now;
+}
+
+static int f_send(void *hub, const char *to, struct pb_msg *req, const char **error_r)
+{
+	struct gw_fake *f = hub;
+	struct pb_buf b;
+	const char *error;
+
+	if (f->refuse_sends || f->n_sent == GW_FAKE_MAX_SENT) {
+		*error_r = "inbox full";
+		return -1;
+	}
+	pb_str_set(&req->reply_to, f->proto->name);
+	/* a copy through the codec, as the real runtime makes */
+	pb_buf_init(&b);
+	pb_msg_encode(req, &b);
+	int rc = pb_msg_decode(b.data, b.len, &f->sent[f->n_sent++], &error);
+	ASSERT(rc == 0);
+	pb_buf_deinit(&b);
+	return 0;
+}
+
+static int f_cast(void *hub, const char *to, struct pb_msg *m, const char **error_r)
+{
+	struct gw_fake *f = hub;
+
+	if (f_send(hub, to, m, error_r) < 0)
+		return -1;
+	free(f->sent[f->n_sent - 1].reply_to);
+	f->sent[f->n_sent - 1].reply_to = NULL;
+	return 0;
+}
+
+static const struct gw_transport fake_transport = {
+	.cast = f_cast,
+	.write = f_write, .close = f_close, .pause = f_pause, .set_deadline = f_set_deadline,
+	.output_pending = f_output_pending, .peer = f_peer, .now = f_now, .send = f_send,
+};
+
+static struct gw_session *f_find(void *hub, uint64_t id)
+{
+	struct gw_fake *f = hub;
+	return !f->freed && id == f->gs.id ? &f->gs : NULL;
+}
+
+void gw_fake_open(struct gw_fake *f, const struct gw_proto *proto, void *server)
+{
+	memset(f, 0, sizeof(*f));
+	f->proto = proto;
+	f->calls = gw_calls_create(64);
+	f->now = 1000000;
+	pb_buf_init(&f->out);
+	f->gs = (struct gw_session){ .tr = &fake_transport, .hub = f, .conn = f, .calls = f->calls,
+				     .id = 0x10007, .hub_name = proto->name };
+	f->gs.session = proto->open(&f->gs, server);
+	ASSERT(f->gs.session != NULL);
+}
+
+void gw_fake_free(struct gw_fake *f)
+{
+	f->proto->close(f->gs.session);
+	f->freed = true;
+	for (size_t i = 0; i < f->n_sent; i++)
+		pb_msg_free(&f->sent[i]);
+	gw_calls_destroy(&f->calls);
+	pb_buf_deinit(&f->out);
+}
+
+void gw_fake_input(struct gw_fake *f, const char *text)
+{
+	struct pb_buf in;
+
+	ASSERT(!f->closed);
+	pb_buf_init(&in);
+	pb_buf_append(&in, text, strlen(text));
+	f->proto->input(f->gs.session, &in);
+	pb_buf_deinit(&in);
+}
+
+char *gw_fake_output(struct gw_fake *f)
+{
+	char *s = xmalloc(f->out.len + 1);
+	memcpy(s, f->out.data, f->out.len);
+	s[f->out.len] = '\0';
+	pb_buf_reset(&f->out);
+	return s;
+}
+
+bool gw_fake_expect(struct gw_fake *f, const char *want)
+{
+	char *out = gw_fake_output(f);
+	bool ok = strncmp(out, want, strlen(want)) == 0;
+	if (!ok)
+		fprintf(stderr, "  got: %.300s\n  want: %s\n", out, want);
+	free(out);
+	return ok;
+}
+
+bool gw_fake_say(struct gw_fake *f, const char *text, const char *want)
+{
+	gw_fake_input(f, text);
+	return gw_fake_expect(f, want);
+}
+
+struct pb_msg *gw_fake_sent(struct gw_fake *f, size_t i)
+{
+	return i < f->n_sent ? &f->sent[i] : NULL;
+}
+
+int gw_fake_reply(struct gw_fake *f, uint64_t corr, struct pb_msg *rep)
+{
+	rep->corr = corr;
+	int rc = gw_dispatch(f->calls, f_find, f, f->proto, rep);
+	if (rc < 0)
+		f->dropped++;
+	pb_msg_free(rep);
+	return rc;
+}
+
+void gw_fake_advance(struct gw_fake *f, uint64_t ms)
+{
+	f->now += ms;
+	gw_dispatch_expired(f->calls, f_find, f, f->now);
+	if (!f->closed && f->deadline != 0 && f->now >= f->deadline) {
+		f->deadline = 0;
+		f->proto->timeout(f->gs.session);
+	}
+}

@@ -1,0 +1,48 @@
+/*
+ * gw-fake.h: a fake transport for one gateway session, so session logic is tested in C with
+ * no sockets and no actors: it records what the session writes and the requests it sends,
+ * runs a fake clock, and injects replies — through the same pending-call table and dispatch
+ * (gw-calls, gw_dispatch) the real hub uses.
+ * OWNS: the session it opened, its output and the copies of sent requests. THREAD: one.
+ */
+#ifndef GW_FAKE_H
+#define GW_FAKE_H
+
+#include "gw-session.h"
+
+#define GW_FAKE_MAX_SENT 64
+
+struct gw_fake {
+	struct gw_session gs;
+	const struct gw_proto *proto;
+	struct gw_calls *calls;
+	uint64_t now, deadline;
+	struct pb_buf out;
+	bool closed, paused, freed;
+	struct pb_msg sent[GW_FAKE_MAX_SENT];
+	size_t n_sent;
+	bool refuse_sends; /* the next sends fail ("inbox full") */
+	uint64_t dropped;  /* replies gw_dispatch dropped */
+};
+
+/* Opens a session of proto (its open() runs with server). */
+void gw_fake_open(struct gw_fake *f, const struct gw_proto *proto, void *server);
+/* Closes the session (its close() runs) and frees everything. */
+void gw_fake_free(struct gw_fake *f);
+/* Feeds input bytes (as one read) to the session. */
+void gw_fake_input(struct gw_fake *f, const char *text);
+/* Returns what the session wrote since the last call (NUL-terminated; caller frees). */
+char *gw_fake_output(struct gw_fake *f);
+/* Whether the output since the last call begins with want (prints both when not); the
+ * output is consumed. gw_fake_say feeds text first. */
+bool gw_fake_expect(struct gw_fake *f, const char *want);
+bool gw_fake_say(struct gw_fake *f, const char *text, const char *want);
+/* The i-th request the session sent (NULL if none). */
+struct pb_msg *gw_fake_sent(struct gw_fake *f, size_t i);
+/* Delivers rep (corr set to `corr`, taken over: freed here) as the hub would. Returns 0 if a
+ * continuation ran, -1 if the reply was dropped. */
+int gw_fake_reply(struct gw_fake *f, uint64_t corr, struct pb_msg *rep);
+/* Moves the clock: expired calls hear "timed out", then the session's deadline fires. */
+void gw_fake_advance(struct gw_fake *f, uint64_t ms);
+
+#endif

@@ -1,0 +1,183 @@
+/*
+ * test-gw-hub.c: the real hub over loopback sockets and a real runtime — a session's call
+ * reaches an actor and its reply runs the continuation; an event sent to "<hub>#<session>"
+ * reaches that session only; a reply that matches no pending call is dropped and counted.
+ */
+#include "gw-hub.h"
+#include "pb-test.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- an actor that answers TEST_PING_REQ with its text ---- */
+static int t_init(struct pb_actor *a, void *arg, void **state_r, const char **error_r)
+{
+	*state_r = NULL;
+	return 0;
+}
+
+static int t_ping(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct pb_msg rep;
+	pb_msg_init(&rep, MSG_TEST_PING_REP);
+	rep.u.test_ping_rep.text = xstrdup(m->u.test_ping_req.text);
+	pb_reply(a, m, &rep);
+	pb_msg_free(&rep);
+	return 0;
+}
+
+static const struct pb_handler t_handlers[] = { { MSG_TEST_PING_REQ, t_ping } };
+static const struct pb_actor_def t_def = {
+	.name = "test", .init = t_init, .handlers = t_handlers, .n_handlers = 1,
+};
+
+/* ---- a tiny line protocol: "call" pings the actor; events are written out ---- */
+static void t_cont(void *session, uint64_t arg, struct pb_msg *rep)
+{
+	struct gw_session *gs = session;
+	gw_write_str(gs, rep != NULL && rep->type == MSG_TEST_PING_REP ? "reply " : "timeout ");
+	gw_write_str(gs, rep != NULL ? rep->u.test_ping_rep.text : "-");
+	gw_write_str(gs, "\r\n");
+}
+
+static void *p_open(struct gw_session *gs, void *server)
+{
+	char addr[64], line[96];
+	gw_event_address(gs, addr, sizeof(addr));
+	snprintf(line, sizeof(line), "addr %s\r\n", addr);
+	gw_write_str(gs, line);
+	return gs;
+}
+
+static void p_input(void *session, struct pb_buf *in)
+{
+	struct gw_session *gs = session;
+	struct pb_msg m;
+	const char *error;
+
+	if (memmem(in->data, in->len, "call", 4) != NULL) {
+		pb_msg_init(&m, MSG_TEST_PING_REQ);
+		m.u.test_ping_req.text = xstrdup("pong");
+		if (gw_call(gs, NULL, &m, t_cont, 0, 5000, &error) < 0)
+			gw_write_str(gs, "refused\r\n");
+		pb_msg_free(&m);
+	}
+	pb_buf_reset(in);
+}
+
+static void p_event(void *session, struct pb_msg *m)
+{
+	char line[96];
+	snprintf(line, sizeof(line), "event uid=%u\r\n", m->u.mbox_changed_evt.uid);
+	gw_write_str(session, line);
+}
+
+static void p_timeout(void *session)
+{
+}
+
+static void p_noop(void *session)
+{
+}
+
+static const struct gw_proto t_proto = {
+	.name = "thub", .open = p_open, .input = p_input, .timeout = p_timeout,
+	.event = p_event, .shutdown = p_noop, .close = p_noop,
+};
+
+static uint16_t free_port(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT(bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	ASSERT(getsockname(fd, (struct sockaddr *)&sa, &len) == 0);
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+static int connect_to(uint16_t port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct timeval tv = { 5, 0 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	ASSERT(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	return fd;
+}
+
+/* Reads one CRLF line (up to 5 s). */
+static void read_line(int fd, char *buf, size_t size)
+{
+	size_t n = 0;
+	while (n + 1 < size && recv(fd, buf + n, 1, 0) == 1 && buf[n] != '\n')
+		n++;
+	buf[n] = '\0';
+	if (n > 0 && buf[n - 1] == '\r')
+		buf[n - 1] = '\0';
+}
+
+static void test_calls_events_strays(void)
+{
+	struct pb_runtime *rt = pb_runtime_create("test", NULL);
+	struct pb_binding b = { "127.0.0.1", free_port() };
+	struct gw_listen ls = { &b, 1, NULL, "thub" };
+	struct gw_hub *hub;
+	char *error = NULL, line[128], addr_a[64], addr_b[64];
+	const char *err;
+	struct pb_msg m;
+
+	REQUIRE(pb_runtime_start(rt, &t_def, NULL, &err) == 0);
+	REQUIRE(gw_hub_start(rt, &t_proto, &ls, 1, NULL, &hub, &error) == 0);
+	int a = connect_to(b.port), c = connect_to(b.port);
+	read_line(a, line, sizeof(line));
+	REQUIRE(sscanf(line, "addr %63s", addr_a) == 1);
+	read_line(c, line, sizeof(line));
+	REQUIRE(sscanf(line, "addr %63s", addr_b) == 1);
+	CHECK(strcmp(addr_a, addr_b) != 0);
+
+	/* a call and its reply */
+	CHECK(send(a, "call\r\n", 6, 0) == 6);
+	read_line(a, line, sizeof(line));
+	CHECK_STR(line, "reply pong");
+
+	/* an event for b reaches b, not a */
+	pb_msg_init(&m, MSG_MBOX_CHANGED_EVT);
+	m.u.mbox_changed_evt.uid = 42;
+	CHECK_INT(pb_cast(rt, addr_b, &m, &err), 0);
+	pb_msg_free(&m);
+	read_line(c, line, sizeof(line));
+	CHECK_STR(line, "event uid=42");
+
+	/* a reply nobody asked for is dropped and counted */
+	pb_msg_init(&m, MSG_TEST_PING_REP);
+	m.corr = 987654321;
+	CHECK_INT(pb_send(rt, "thub", &m, &err), 0);
+	pb_msg_free(&m);
+	/* an event for a session id that does not exist is dropped too */
+	pb_msg_init(&m, MSG_MBOX_CHANGED_EVT);
+	CHECK_INT(pb_cast(rt, "thub#70000", &m, &err), 0);
+	pb_msg_free(&m);
+	for (int i = 0; i < 500 && gw_hub_strays(hub) < 2; i++)
+		nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+	CHECK_INT(gw_hub_strays(hub), 2);
+
+	/* a still answers calls; it got no event */
+	CHECK(send(a, "call\r\n", 6, 0) == 6);
+	read_line(a, line, sizeof(line));
+	CHECK_STR(line, "reply pong");
+	close(a);
+	close(c);
+	gw_hub_stop(&hub);
+	pb_runtime_destroy(&rt);
+}
+
+static const struct pb_test_case cases[] = {
+	{ "calls_events_strays", test_calls_events_strays },
+};
+PB_TEST_MAIN(cases)

@@ -1,0 +1,201 @@
+/*
+ * test-pop3-session.c: POP3 session logic through the fake transport (no sockets, no
+ * actors, a fake clock): login (verify, lock, list), the command table's state refusals,
+ * body reads and their timeouts, QUIT's expunge.
+ *
+ * The regression: a body read that timed out must never answer a later RETR (the first hub
+ * matched replies by session: `RETR 2` returned message 1's body, and the client's DELE 2 +
+ * QUIT deleted message 2 unread).
+ */
+#include "gw-fake.h"
+#include "pb-test.h"
+#include "pop3-session.h"
+
+#define BIG (300 * 1024) /* read through a reader actor */
+
+static int read_small(void *ctx, const char *blob_key, struct pb_buf *out, const char **error_r)
+{
+	pb_buf_append_str(out, "Subject: small\r\n\r\nsmall body\r\n");
+	return 1;
+}
+
+static void server_init(struct pop3_server *srv)
+{
+	memset(srv, 0, sizeof(*srv));
+	snprintf(srv->hostname, sizeof(srv->hostname), "pop.test");
+	srv->read_small = read_small;
+}
+
+static struct pb_msg *last_sent(struct gw_fake *f, enum pb_msg_type type)
+{
+	struct pb_msg *m = f->n_sent > 0 ? &f->sent[f->n_sent - 1] : NULL;
+	CHECK(m != NULL && m->type == type);
+	return m;
+}
+
+static void reply_status(struct gw_fake *f, struct pb_msg *req, uint32_t code)
+{
+	struct pb_msg rep;
+	pb_msg_init(&rep, MSG_CORE_STATUS_REP);
+	rep.u.core_status_rep.code = code;
+	rep.u.core_status_rep.error = xstrdup("");
+	CHECK_INT(gw_fake_reply(f, req->corr, &rep), 0);
+}
+
+/* Logs in with n messages of the given sizes (uids 11, 12, ...). */
+static void login(struct gw_fake *f, struct pop3_server *srv, const uint64_t *sizes, size_t n)
+{
+	struct pb_msg rep;
+
+	server_init(srv);
+	gw_fake_open(f, &pop3_proto, srv);
+	CHECK(gw_fake_expect(f, "+OK Pillarbox POP3 server ready"));
+	CHECK(gw_fake_say(f, "USER bob\r\n", "+OK"));
+	gw_fake_input(f, "PASS secret\r\n");
+	struct pb_msg *q = last_sent(f, MSG_DIR_USER_VERIFY_REQ);
+	CHECK_STR(q->u.dir_user_verify_req.password, "secret");
+	pb_msg_init(&rep, MSG_DIR_USER_VERIFY_REP);
+	rep.u.dir_user_verify_rep.user_id = 5;
+	rep.u.dir_user_verify_rep.user = xstrdup("bob");
+	CHECK_INT(gw_fake_reply(f, q->corr, &rep), 0);
+	q = last_sent(f, MSG_MBOX_LOCK_REQ);
+	CHECK_INT(q->u.mbox_lock_req.user_id, 5);
+	reply_status(f, q, PB_OK);
+	q = last_sent(f, MSG_MBOX_LIST_REQ);
+	pb_msg_init(&rep, MSG_MBOX_LIST_REP);
+	struct msg_mbox_list_rep *r = &rep.u.mbox_list_rep;
+	r->uidvalidity = 3;
+	for (size_t i = 0; i < n; i++) {
+		pb_u64v_push(&r->uids, 11 + i);
+		pb_u64v_push(&r->sizes, sizes[i]);
+		pb_strv_push(&r->blob_keys, i == 0 ? "key-one" : "key-two");
+	}
+	CHECK_INT(gw_fake_reply(f, q->corr, &rep), 0);
+	CHECK(gw_fake_expect(f, "+OK Logged in"));
+}
+
+static void body_reply(struct gw_fake *f, struct pb_msg *req, const char *text)
+{
+	struct pb_msg rep;
+	pb_msg_init(&rep, MSG_STORE_READ_REP);
+	rep.u.store_read_rep.error = xstrdup("");
+	rep.u.store_read_rep.body.len = strlen(text);
+	rep.u.store_read_rep.body.data = (uint8_t *)xstrdup(text);
+	gw_fake_reply(f, req->corr, &rep);
+}
+
+static void test_late_body_never_answers_another_retr(void)
+{
+	struct pop3_server srv;
+	struct gw_fake f;
+	uint64_t sizes[] = { BIG, BIG };
+
+	login(&f, &srv, sizes, 2);
+	gw_fake_input(&f, "RETR 1\r\n");
+	struct pb_msg *read1 = last_sent(&f, MSG_STORE_READ_REQ);
+	CHECK_STR(read1->u.store_read_req.blob_key, "key-one");
+	gw_fake_advance(&f, POP3_REQUEST_TIMEOUT_MS + 1);
+	CHECK(gw_fake_expect(&f, "-ERR [SYS/TEMP]"));
+	gw_fake_input(&f, "RETR 2\r\n");
+	struct pb_msg *read2 = last_sent(&f, MSG_STORE_READ_REQ);
+	CHECK_STR(read2->u.store_read_req.blob_key, "key-two");
+	/* message 1's late body: dropped */
+	body_reply(&f, read1, "Subject: one\r\n\r\nmessage one\r\n");
+	CHECK_INT(f.dropped, 1);
+	CHECK(gw_fake_expect(&f, ""));
+	body_reply(&f, read2, "Subject: two\r\n\r\nmessage two\r\n");
+	char *out = gw_fake_output(&f);
+	CHECK(strstr(out, "message two") != NULL);
+	CHECK(strstr(out, "message one") == NULL);
+	free(out);
+	CHECK(gw_fake_say(&f, "DELE 2\r\n", "+OK"));
+	gw_fake_input(&f, "QUIT\r\n");
+	struct pb_msg *ex = last_sent(&f, MSG_MBOX_EXPUNGE_REQ);
+	REQUIRE(ex->u.mbox_expunge_req.uids.n == 1);
+	CHECK_INT(ex->u.mbox_expunge_req.uids.v[0], 12);
+	reply_status(&f, ex, PB_OK);
+	CHECK(gw_fake_expect(&f, "+OK Bye"));
+	CHECK(f.closed);
+	gw_fake_free(&f);
+}
+
+static void test_states_and_small_bodies(void)
+{
+	struct pop3_server srv;
+	struct gw_fake f;
+	uint64_t sizes[] = { 30 };
+
+	server_init(&srv);
+	gw_fake_open(&f, &pop3_proto, &srv);
+	CHECK(gw_fake_expect(&f, "+OK"));
+	CHECK(gw_fake_say(&f, "STAT\r\n", "-ERR Command not allowed before login"));
+	CHECK(gw_fake_say(&f, "PASS x\r\n", "-ERR No username given"));
+	CHECK(gw_fake_say(&f, "APOP a 0123456789abcdef0123456789abcdef\r\n", "-ERR APOP is not supported"));
+	CHECK(gw_fake_say(&f, "BOGUS\r\n", "-ERR"));
+	CHECK(f.n_sent == 0);
+	gw_fake_free(&f);
+
+	login(&f, &srv, sizes, 1);
+	CHECK(gw_fake_say(&f, "USER x\r\n", "-ERR Command not allowed after login"));
+	CHECK(gw_fake_say(&f, "STAT\r\n", "+OK 1 30"));
+	CHECK(gw_fake_say(&f, "RETR 2\r\n", "-ERR No such message"));
+	CHECK(gw_fake_say(&f, "RETR 1\r\n", "+OK 30 octets\r\nSubject: small"));
+	CHECK(gw_fake_say(&f, "DELE 1\r\n", "+OK"));
+	CHECK(gw_fake_say(&f, "RETR 1\r\n", "-ERR Message already deleted"));
+	CHECK(gw_fake_say(&f, "RSET\r\n", "+OK"));
+	CHECK(gw_fake_say(&f, "LIST\r\n", "+OK Scan listing follows\r\n1 30\r\n.\r\n"));
+	CHECK(gw_fake_say(&f, "UIDL 1\r\n", "+OK 1 3.11"));
+	/* QUIT with nothing deleted needs no expunge */
+	size_t sent = f.n_sent;
+	CHECK(gw_fake_say(&f, "QUIT\r\n", "+OK Bye"));
+	CHECK_INT(f.n_sent, sent);
+	gw_fake_free(&f);
+}
+
+static void test_wrong_password_and_in_use(void)
+{
+	struct pop3_server srv;
+	struct gw_fake f;
+	struct pb_msg rep;
+
+	server_init(&srv);
+	gw_fake_open(&f, &pop3_proto, &srv);
+	CHECK(gw_fake_expect(&f, "+OK"));
+	CHECK(gw_fake_say(&f, "USER bob\r\n", "+OK"));
+	gw_fake_input(&f, "PASS wrong\r\n");
+	reply_status(&f, last_sent(&f, MSG_DIR_USER_VERIFY_REQ), PB_ERR_AUTH);
+	CHECK(gw_fake_expect(&f, "-ERR [AUTH] Authentication failed."));
+	gw_fake_input(&f, "PASS right\r\n");
+	pb_msg_init(&rep, MSG_DIR_USER_VERIFY_REP);
+	rep.u.dir_user_verify_rep.user_id = 5;
+	rep.u.dir_user_verify_rep.user = xstrdup("bob");
+	gw_fake_reply(&f, last_sent(&f, MSG_DIR_USER_VERIFY_REQ)->corr, &rep);
+	reply_status(&f, last_sent(&f, MSG_MBOX_LOCK_REQ), PB_ERR_EXISTS);
+	CHECK(gw_fake_expect(&f, "-ERR [IN-USE]"));
+	CHECK(gw_fake_say(&f, "STAT\r\n", "-ERR Command not allowed before login"));
+	gw_fake_free(&f);
+}
+
+static void test_expunge_timeout(void)
+{
+	struct pop3_server srv;
+	struct gw_fake f;
+	uint64_t sizes[] = { 30 };
+
+	login(&f, &srv, sizes, 1);
+	CHECK(gw_fake_say(&f, "DELE 1\r\n", "+OK"));
+	gw_fake_input(&f, "QUIT\r\n");
+	last_sent(&f, MSG_MBOX_EXPUNGE_REQ);
+	gw_fake_advance(&f, POP3_REQUEST_TIMEOUT_MS + 1);
+	CHECK(gw_fake_expect(&f, "-ERR [SYS/TEMP] Some deleted messages were not removed"));
+	CHECK(f.closed);
+	gw_fake_free(&f);
+}
+
+static const struct pb_test_case cases[] = {
+	{ "late_body_never_answers_another_retr", test_late_body_never_answers_another_retr },
+	{ "states_and_small_bodies", test_states_and_small_bodies },
+	{ "wrong_password_and_in_use", test_wrong_password_and_in_use },
+	{ "expunge_timeout", test_expunge_timeout },
+};
+PB_TEST_MAIN(cases)

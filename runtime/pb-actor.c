@@ -35,6 +35,21 @@ struct pb_caller *pb_actor_caller(struct pb_actor *a)
 	return a->caller;
 }
 
+static int actor_send(void *ctx, const char *to, struct pb_msg *req, const char **error_r)
+{
+	struct pb_actor *a = ctx;
+
+	req->corr = a->send_corr;
+	pb_str_set(&req->reply_to, a->name);
+	return pb_send(a->rt, to, req, error_r);
+}
+
+struct pb_sender pb_actor_sender(struct pb_actor *a, uint64_t corr)
+{
+	a->send_corr = corr;
+	return (struct pb_sender){ actor_send, a };
+}
+
 int pb_reply(struct pb_actor *a, const struct pb_msg *req, struct pb_msg *rep)
 {
 	const char *error;

@@ -25,6 +25,21 @@ static const struct pb_msg_info msg_info[MSG_TYPE_COUNT] = {
 #undef MSG
 };
 
+/* The reply type of each request (REPLY lines); MSG_NONE for anything else. A REQ named twice
+ * is a compile error (-Woverride-init). */
+static const enum pb_msg_type reply_types[MSG_TYPE_COUNT] = {
+#define MSG(N, l, o, k, F)
+#define REPLY(q, p) [MSG_##q] = MSG_##p,
+#include "msg-types.def"
+#undef REPLY
+#undef MSG
+};
+
+enum pb_msg_type pb_msg_reply_type(enum pb_msg_type type)
+{
+	return pb_msg_type_valid(type) ? reply_types[type] : MSG_NONE;
+}
+
 bool pb_msg_type_valid(uint32_t type)
 {
 	return type > MSG_NONE && type < MSG_TYPE_COUNT;
@@ -533,6 +548,18 @@ void pb_u64v_push(struct pb_u64v *uv, uint64_t v)
 {
 	uv->v = xrealloc(uv->v, sizeof(uint64_t) * (uv->n + 1));
 	uv->v[uv->n++] = v;
+}
+
+void pb_strv_move(struct pb_strv *dst, struct pb_strv *src)
+{
+	*dst = *src;
+	memset(src, 0, sizeof(*src));
+}
+
+void pb_u64v_move(struct pb_u64v *dst, struct pb_u64v *src)
+{
+	*dst = *src;
+	memset(src, 0, sizeof(*src));
 }
 
 void pb_str_set(char **dst, const char *s)

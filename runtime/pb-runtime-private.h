@@ -43,6 +43,7 @@ struct pb_actor {
 	/* the message being handled */
 	const struct pb_msg *cur;
 	bool replied, deferred;
+	uint64_t send_corr; /* the correlation id of pb_actor_sender's next send */
 	/* counters, read by other threads */
 	atomic_uint_fast64_t handled, restarts, inbox_full, bad_messages;
 	atomic_bool running;

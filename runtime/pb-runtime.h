@@ -130,6 +130,11 @@ struct pb_sender {
 };
 
 /* --- for handlers --- */
+/* An actor's asynchronous request port, for the typed client stubs' *_send: the reply comes
+ * back to the actor's own inbox (reply_to = its name) with correlation id corr, by which the
+ * actor matches it to its request (a handler for the reply type, decoded with the stub's
+ * *_reply). Use it at once: corr is held in the actor until its next pb_actor_sender. */
+struct pb_sender pb_actor_sender(struct pb_actor *a, uint64_t corr);
 struct pb_runtime *pb_actor_runtime(struct pb_actor *a);
 const char *pb_actor_name(struct pb_actor *a);
 /* For a shard "owner.N" of an owner declared with pb_runtime_set_shards: its index N and the

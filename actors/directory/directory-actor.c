@@ -295,7 +295,7 @@ static int on_user_passwd(struct pb_actor *a, void *state, struct pb_msg *m)
 static int on_user_verify(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct directory *d = state;
-	struct msg_dir_user_verify_req *q = &m->u.dir_user_verify_req;
+	struct msg_auth_user_verify_req *q = &m->u.auth_user_verify_req;
 	struct pb_user_rec u;
 	struct pb_msg rep;
 	const char *error;
@@ -311,11 +311,11 @@ static int on_user_verify(struct pb_actor *a, void *state, struct pb_msg *m)
 	/* An unknown user is verified against a dummy hash: same answer, same time. */
 	bool ok = directory_password_verify(q->password, found > 0 ? u.pw_hash : NULL);
 	wipe(q->password);
-	pb_msg_init(&rep, MSG_DIR_USER_VERIFY_REP);
-	rep.u.dir_user_verify_rep.code = ok ? PB_OK : PB_ERR_AUTH;
-	rep.u.dir_user_verify_rep.error = xstrdup(ok ? "" : "authentication failed");
-	rep.u.dir_user_verify_rep.user_id = ok ? u.id : 0;
-	rep.u.dir_user_verify_rep.user = xstrdup(ok ? u.name : "");
+	pb_msg_init(&rep, MSG_AUTH_USER_VERIFY_REP);
+	rep.u.auth_user_verify_rep.code = ok ? PB_OK : PB_ERR_AUTH;
+	rep.u.auth_user_verify_rep.error = xstrdup(ok ? "" : "authentication failed");
+	rep.u.auth_user_verify_rep.user_id = ok ? u.id : 0;
+	rep.u.auth_user_verify_rep.user = xstrdup(ok ? u.name : "");
 	pb_reply(a, m, &rep);
 	pb_msg_free(&rep);
 	pb_user_rec_free(&u);
@@ -589,7 +589,7 @@ static const struct pb_handler directory_handlers[] = {
 };
 
 static const struct pb_handler auth_handlers[] = {
-	{ MSG_DIR_USER_VERIFY_REQ, on_user_verify },
+	{ MSG_AUTH_USER_VERIFY_REQ, on_user_verify },
 };
 
 int auth_actors_start(struct pb_runtime *rt, struct pb_store *store, uint32_t n,

@@ -5,7 +5,7 @@
  * MESSAGES handled: DIR_USER_{ADD,DEL,RENAME,PASSWD,LOOKUP,LIST,SHOW,COPY,BULK_ADD}_REQ,
  * DIR_RCPT_CHECK_REQ, DIR_DOMAIN_{ADD,DEL,LIST}_REQ. Sends: MBOX_PURGE_REQ (forced delete of a
  * non-empty mailbox).
- * The auth shards ("auth.0" .. "auth.N-1") answer DIR_USER_VERIFY_REQ: they only read the
+ * The auth shards ("auth.0" .. "auth.N-1") answer AUTH_USER_VERIFY_REQ: they only read the
  * account records, so password checks run in parallel and never wait behind account changes.
  */
 #ifndef DIRECTORY_ACTOR_H

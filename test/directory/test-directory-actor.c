@@ -2,12 +2,16 @@
  * test-directory-actor.c: the directory actor over a real store in a temporary directory and a
  * fake mailbox owner (for forced deletes): typed requests in, replies asserted.
  */
+#include "auth-client.h"
 #include "directory-actor.h"
-#include "pb-test.h"
+#include "directory-client.h"
+#include "pb-test-port.h"
 #include "pb-test-store.h"
+#include "pb-test.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <unistd.h>
 
 static atomic_int purges;
@@ -31,6 +35,7 @@ struct fixture {
 	struct pb_store *store;
 	struct pb_runtime *rt;
 	struct pb_caller *c;
+	struct pb_sync t;
 };
 
 static void setup(struct fixture *f)
@@ -45,6 +50,7 @@ static void setup(struct fixture *f)
 	    pb_runtime_start(f->rt, &fake_mailbox, NULL, &error) < 0)
 		PANIC("cannot start: %s", error);
 	f->c = pb_caller_create(f->rt);
+	pb_sync_init_caller(&f->t, f->c, 10000);
 }
 
 static void teardown(struct fixture *f)
@@ -56,37 +62,32 @@ static void teardown(struct fixture *f)
 	free(f->dir);
 }
 
-/* Calls and returns the reply's code (both reply kinds start with code). */
-static uint32_t call(struct fixture *f, struct pb_msg *req, struct pb_msg *rep_r)
-{
-	const char *error;
-	if (pb_call(f->c, NULL, req, rep_r, 10000, &error) < 0)
-		PANIC("call failed: %s", error);
-	pb_msg_free(req);
-	return rep_r->u.core_status_rep.code;
-}
-
 static uint32_t add(struct fixture *f, const char *user, const char *pw)
 {
-	struct pb_msg req, rep;
-	pb_msg_init(&req, MSG_DIR_USER_ADD_REQ);
-	req.u.dir_user_add_req.user = xstrdup(user);
-	req.u.dir_user_add_req.password = xstrdup(pw);
-	uint32_t code = call(f, &req, &rep);
-	pb_msg_free(&rep);
+	uint32_t code;
+	const char *error;
+
+	if (directory_client_user_add(&f->t, user, pw, NULL, NULL, &code, &error) < 0)
+		PANIC("call failed: %s", error);
 	return code;
 }
 
 static uint32_t verify(struct fixture *f, const char *user, const char *pw, uint64_t *id_r)
 {
-	struct pb_msg req, rep;
-	pb_msg_init(&req, MSG_DIR_USER_VERIFY_REQ);
-	req.u.dir_user_verify_req.user = xstrdup(user);
-	req.u.dir_user_verify_req.password = xstrdup(pw);
-	uint32_t code = call(f, &req, &rep);
+	uint32_t code;
+	uint64_t id = 0;
+	char *name = NULL;
+	const char *error;
+
+	if (auth_client_user_verify(&f->t, 7, user, pw, &code, &id, &name, &error) < 0)
+		PANIC("call failed: %s", error);
+	if (code == PB_OK)
+		CHECK(strcasecmp(name, user) == 0);
+	else
+		CHECK_STR(error, "authentication failed");
 	if (id_r != NULL)
-		*id_r = rep.u.dir_user_verify_rep.user_id;
-	pb_msg_free(&rep);
+		*id_r = id;
+	free(name);
 	return code;
 }
 
@@ -124,7 +125,6 @@ static void test_password_min_length_setting(void)
 static void test_rcpt_check(void)
 {
 	struct fixture f;
-	struct pb_msg req, rep;
 	const char *error;
 
 	setup(&f);
@@ -140,74 +140,198 @@ static void test_rcpt_check(void)
 				   { "dave", "elsewhere.org", "1" },
 				   { "da ve", "example.com", "2" } };
 	for (size_t i = 0; i < PB_N_ELEMENTS(cases); i++) {
-		pb_msg_init(&req, MSG_DIR_RCPT_CHECK_REQ);
-		req.u.dir_rcpt_check_req.local = xstrdup(cases[i][0]);
-		req.u.dir_rcpt_check_req.domain = xstrdup(cases[i][1]);
-		CHECK_INT(call(&f, &req, &rep), atoi(cases[i][2]));
+		uint32_t code = 99;
+		uint64_t id = 0;
+		char *user = NULL;
+		REQUIRE(directory_client_rcpt_check(&f.t, cases[i][0], cases[i][1], &code, &id, &user,
+						    &error) == 0);
+		CHECK_INT(code, atoi(cases[i][2]));
+		CHECK(code == PB_OK ? user != NULL && id != 0 : user == NULL);
 		if (i == 0)
-			CHECK_STR(rep.u.dir_rcpt_check_rep.user, "dave");
+			CHECK_STR(user, "dave");
 		if (i == 1 || i == 2) /* postmaster goes to the administrator */
-			CHECK_STR(rep.u.dir_rcpt_check_rep.user, "admin");
-		pb_msg_free(&rep);
+			CHECK_STR(user, "admin");
+		free(user);
 	}
+	teardown(&f);
+}
+
+/* The gateways' way: send now, take the reply from an inbox later, decode it. */
+static void test_async_rcpt_check_and_verify(void)
+{
+	struct fixture f;
+	struct test_port port;
+	struct pb_msg rep;
+	const char *error;
+	uint64_t id = 0, id2 = 0;
+	char *user = NULL;
+
+	setup(&f);
+	test_port_open(&port, f.rt, "test-port");
+	struct pb_sender s = test_port_sender(&port);
+	REQUIRE(pb_store_domain_put(f.store, "example.com", &error) == 0);
+	CHECK_INT(add(&f, "Erin", "secret1"), PB_OK);
+
+	REQUIRE(directory_client_rcpt_check_send(&s, "ERIN", "Example.com", &error) == 0);
+	REQUIRE(test_port_recv(&port, &rep));
+	CHECK(rep.corr == port.last_corr);
+	CHECK_INT(directory_client_rcpt_check_reply(&rep, &id, &user, &error), PB_OK);
+	CHECK_STR(user, "erin");
+	CHECK_STR(error, "");
+	CHECK(id != 0);
+	free(user);
+	pb_msg_free(&rep);
+
+	/* a failure comes back as CORE_STATUS_REP: the decoder gives its code and reason */
+	user = NULL;
+	REQUIRE(directory_client_rcpt_check_send(&s, "nobody", "example.com", &error) == 0);
+	REQUIRE(test_port_recv(&port, &rep));
+	CHECK_INT(rep.type, MSG_CORE_STATUS_REP);
+	CHECK_INT(directory_client_rcpt_check_reply(&rep, &id, &user, &error), PB_ERR_NOTFOUND);
+	CHECK_STR(error, "no such user");
+	CHECK(user == NULL);
+	/* ... and a reply to another request is not taken for this one */
+	CHECK_INT(auth_client_user_verify_reply(&rep, &id, &user, &error), PB_ERR_NOTFOUND);
+	pb_msg_free(&rep);
+
+	REQUIRE(auth_client_user_verify_send(&s, 42, "erin", "secret1", &error) == 0);
+	REQUIRE(test_port_recv(&port, &rep));
+	CHECK_INT(auth_client_user_verify_reply(&rep, &id2, &user, &error), PB_OK);
+	CHECK(id2 == id);
+	CHECK_STR(user, "erin");
+	CHECK_INT(directory_client_rcpt_check_reply(&rep, &id, &user, &error), PB_ERR_INTERNAL);
+	CHECK_STR(error, "unexpected reply");
+	free(user);
+	pb_msg_free(&rep);
+	test_port_close(&port);
 	teardown(&f);
 }
 
 static void test_delete_rename_list(void)
 {
 	struct fixture f;
-	struct pb_msg req, rep;
+	struct directory_user_list list = { 0 };
+	uint32_t code;
+	const char *error;
 
 	setup(&f);
 	CHECK_INT(add(&f, "u1", "secret1"), PB_OK);
 	CHECK_INT(add(&f, "u2", "secret1"), PB_OK);
-	pb_msg_init(&req, MSG_DIR_USER_RENAME_REQ);
-	req.u.dir_user_rename_req.user = xstrdup("u1");
-	req.u.dir_user_rename_req.new_name = xstrdup("u2");
-	CHECK_INT(call(&f, &req, &rep), PB_ERR_EXISTS);
-	pb_msg_free(&rep);
-	pb_msg_init(&req, MSG_DIR_USER_RENAME_REQ);
-	req.u.dir_user_rename_req.user = xstrdup("u1");
-	req.u.dir_user_rename_req.new_name = xstrdup("U3");
-	CHECK_INT(call(&f, &req, &rep), PB_OK);
-	pb_msg_free(&rep);
+	REQUIRE(directory_client_user_rename(&f.t, "u1", "u2", &code, &error) == 0);
+	CHECK_INT(code, PB_ERR_EXISTS);
+	CHECK_STR(error, "a user with the new name exists already");
+	REQUIRE(directory_client_user_rename(&f.t, "u1", "U3", &code, &error) == 0);
+	CHECK_INT(code, PB_OK);
 	CHECK_INT(verify(&f, "u3", "secret1", NULL), PB_OK);
 	CHECK_INT(verify(&f, "u1", "secret1", NULL), PB_ERR_AUTH);
 
 	int before = atomic_load(&purges);
-	pb_msg_init(&req, MSG_DIR_USER_DEL_REQ);
-	req.u.dir_user_del_req.user = xstrdup("u2");
-	CHECK_INT(call(&f, &req, &rep), PB_OK);
-	pb_msg_free(&rep);
+	REQUIRE(directory_client_user_del(&f.t, "u2", false, &code, &error) == 0);
+	CHECK_INT(code, PB_OK);
 	CHECK_INT(atomic_load(&purges), before + 2); /* before and after the account goes */
+	REQUIRE(directory_client_user_del(&f.t, "u2", false, &code, &error) == 0);
+	CHECK_INT(code, PB_ERR_NOTFOUND);
 
-	pb_msg_init(&req, MSG_DIR_USER_LIST_REQ);
-	CHECK_INT(call(&f, &req, &rep), PB_OK);
-	CHECK_INT(rep.u.dir_user_list_rep.users.n, 1);
-	CHECK_STR(rep.u.dir_user_list_rep.users.v[0], "u3");
-	pb_msg_free(&rep);
+	REQUIRE(directory_client_user_list(&f.t, NULL, &code, &list, &error) == 0);
+	CHECK_INT(code, PB_OK);
+	REQUIRE(list.users.n == 1);
+	CHECK_STR(list.users.v[0], "u3");
+	CHECK_INT(list.messages.v[0], 0);
+	directory_user_list_free(&list);
+	teardown(&f);
+}
+
+static void test_show_copy_lookup(void)
+{
+	struct fixture f;
+	struct directory_user_info info = { 0 };
+	uint32_t code;
+	uint64_t id = 0;
+	char *name = NULL;
+	const char *error;
+
+	setup(&f);
+	REQUIRE(directory_client_user_add(&f.t, "Src", "secret1", NULL, "{\"admin\":true}", &code,
+					  &error) == 0);
+	CHECK_INT(code, PB_OK);
+	REQUIRE(directory_client_user_add(&f.t, "dst", "secret1", NULL, "[1]", &code, &error) == 0);
+	CHECK_INT(code, PB_ERR_REFUSED);
+	CHECK_STR(error, "the settings must be a JSON object");
+	CHECK_INT(add(&f, "dst", "secret1"), PB_OK);
+	REQUIRE(directory_client_user_copy(&f.t, "dst", "src", &code, &error) == 0);
+	CHECK_INT(code, PB_OK);
+	REQUIRE(directory_client_user_show(&f.t, "DST", &code, &info, &error) == 0);
+	CHECK_INT(code, PB_OK);
+	CHECK_STR(info.user, "dst");
+	CHECK_STR(info.settings, "{\"admin\":true}");
+	REQUIRE(directory_client_user_lookup(&f.t, "dst", &code, &id, &name, &error) == 0);
+	CHECK_INT(code, PB_OK);
+	CHECK(id == info.user_id);
+	CHECK_STR(name, "dst");
+	free(name);
+	directory_user_info_free(&info);
+	REQUIRE(directory_client_user_passwd(&f.t, "dst", "another1", &code, &error) == 0);
+	CHECK_INT(code, PB_OK);
+	CHECK_INT(verify(&f, "dst", "another1", NULL), PB_OK);
+	REQUIRE(directory_client_user_passwd(&f.t, "dst", "abc", &code, &error) == 0);
+	CHECK_INT(code, PB_ERR_REFUSED);
+	REQUIRE(directory_client_user_passwd(&f.t, "ghost", "another1", &code, &error) == 0);
+	CHECK_INT(code, PB_ERR_NOTFOUND);
+	teardown(&f);
+}
+
+static void test_domains(void)
+{
+	struct fixture f;
+	struct pb_strv domains = { 0 };
+	uint32_t code;
+	const char *error;
+
+	setup(&f);
+	REQUIRE(directory_client_domain_add(&f.t, "Example.ORG", &code, &error) == 0);
+	CHECK_INT(code, PB_OK);
+	REQUIRE(directory_client_domain_add(&f.t, "example.org", &code, &error) == 0);
+	CHECK_INT(code, PB_ERR_EXISTS);
+	REQUIRE(directory_client_domain_list(&f.t, &code, &domains, &error) == 0);
+	CHECK_INT(code, PB_OK);
+	REQUIRE(domains.n == 1);
+	CHECK_STR(domains.v[0], "example.org");
+	pb_strv_clear(&domains);
+	REQUIRE(directory_client_domain_del(&f.t, "example.org", &code, &error) == 0);
+	CHECK_INT(code, PB_OK);
+	REQUIRE(directory_client_domain_del(&f.t, "example.org", &code, &error) == 0);
+	CHECK_INT(code, PB_ERR_NOTFOUND);
 	teardown(&f);
 }
 
 static void test_bulk_add(void)
 {
 	struct fixture f;
-	struct pb_msg req, rep;
+	struct pb_strv users = { 0 }, passwords = { 0 }, errors = { 0 };
+	uint32_t code, added = 0;
+	const char *error;
 
 	setup(&f);
-	pb_msg_init(&req, MSG_DIR_USER_BULK_ADD_REQ);
-	const char *users[] = { "b1", "b2", "b 3", "b1" };
+	const char *names[] = { "b1", "b2", "b 3", "b1" };
 	for (size_t i = 0; i < 4; i++) {
-		pb_strv_push(&req.u.dir_user_bulk_add_req.users, users[i]);
-		pb_strv_push(&req.u.dir_user_bulk_add_req.passwords, "password");
+		pb_strv_push(&users, names[i]);
+		pb_strv_push(&passwords, "password");
 	}
-	CHECK_INT(call(&f, &req, &rep), PB_OK);
-	CHECK_INT(rep.u.dir_user_bulk_add_rep.added, 2);
-	REQUIRE(rep.u.dir_user_bulk_add_rep.errors.n == 4);
-	CHECK_STR(rep.u.dir_user_bulk_add_rep.errors.v[0], "");
-	CHECK(rep.u.dir_user_bulk_add_rep.errors.v[2][0] != '\0');
-	CHECK(strstr(rep.u.dir_user_bulk_add_rep.errors.v[3], "exists") != NULL);
-	pb_msg_free(&rep);
+	REQUIRE(directory_client_user_bulk_add(&f.t, &users, &passwords, &code, &added, &errors,
+					       &error) == 0);
+	CHECK_INT(code, PB_OK);
+	CHECK_INT(added, 2);
+	REQUIRE(errors.n == 4);
+	CHECK_STR(errors.v[0], "");
+	CHECK(errors.v[2][0] != '\0');
+	CHECK(strstr(errors.v[3], "exists") != NULL);
+	pb_strv_clear(&errors);
+	pb_strv_push(&users, "b5"); /* one password short */
+	REQUIRE(directory_client_user_bulk_add(&f.t, &users, &passwords, &code, &added, &errors,
+					       &error) == 0);
+	CHECK_INT(code, PB_ERR_REFUSED);
+	pb_strv_clear(&users);
+	pb_strv_clear(&passwords);
 	teardown(&f);
 }
 
@@ -215,6 +339,9 @@ static const struct pb_test_case cases[] = {
 	{ "add_verify_case_insensitive", test_add_verify_case_insensitive },
 	{ "password_min_length_setting", test_password_min_length_setting },
 	{ "rcpt_check", test_rcpt_check },
+	{ "async_rcpt_check_and_verify", test_async_rcpt_check_and_verify },
+	{ "show_copy_lookup", test_show_copy_lookup },
+	{ "domains", test_domains },
 	{ "delete_rename_list", test_delete_rename_list },
 	{ "bulk_add", test_bulk_add },
 };

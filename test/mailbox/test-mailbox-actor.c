@@ -3,8 +3,10 @@
  * list, flags, expunge, watchers notified of changes, the maildrop lock, purge.
  */
 #include "mailbox-actor.h"
-#include "pb-test.h"
+#include "mailbox-client.h"
+#include "pb-test-port.h"
 #include "pb-test-store.h"
+#include "pb-test.h"
 
 #include <stdlib.h>
 
@@ -13,6 +15,7 @@ struct fixture {
 	struct pb_store *store;
 	struct pb_runtime *rt;
 	struct pb_caller *c;
+	struct pb_sync t;
 	char blob[PB_BLOB_KEY_LEN + 1];
 };
 
@@ -26,6 +29,7 @@ static void setup(struct fixture *f)
 	if (mailbox_actors_start(f->rt, f->store, 3, &error) < 0)
 		PANIC("start: %s", error);
 	f->c = pb_caller_create(f->rt);
+	pb_sync_init_caller(&f->t, f->c, 10000);
 	for (uint64_t id = 3; id <= 9; id++) {
 		struct pb_user_rec u = { .id = id };
 		snprintf(u.name, sizeof(u.name), "user%llu", (unsigned long long)id);
@@ -46,40 +50,31 @@ static void teardown(struct fixture *f)
 	free(f->dir);
 }
 
-static uint32_t call(struct fixture *f, struct pb_msg *req, struct pb_msg *rep_r)
-{
-	const char *error;
-	if (pb_call(f->c, NULL, req, rep_r, 10000, &error) < 0)
-		PANIC("call failed: %s", error);
-	pb_msg_free(req);
-	return rep_r->u.core_status_rep.code;
-}
-
 static uint32_t append(struct fixture *f, uint64_t user, const char *folder, const char *dedupe,
 		       uint32_t *uid_r)
 {
-	struct pb_msg req, rep;
-	pb_msg_init(&req, MSG_MBOX_APPEND_REQ);
-	req.u.mbox_append_req.user_id = user;
-	req.u.mbox_append_req.folder = xstrdup(folder);
-	req.u.mbox_append_req.size = 21;
-	req.u.mbox_append_req.blob_key = xstrdup(f->blob);
-	req.u.mbox_append_req.dedupe_key = xstrdup(dedupe ? dedupe : "");
-	uint32_t code = call(f, &req, &rep);
+	struct mailbox_append in = { .folder = folder, .size = 21, .blob_key = f->blob,
+				     .dedupe_key = dedupe };
+	struct mailbox_appended out = { 0 };
+	uint32_t code;
+	const char *error;
+
+	if (mailbox_client_append(&f->t, user, &in, &code, &out, &error) < 0)
+		PANIC("call failed: %s", error);
 	if (uid_r != NULL)
-		*uid_r = rep.u.mbox_append_rep.uid;
-	pb_msg_free(&rep);
+		*uid_r = out.uid;
 	return code;
 }
 
-static struct pb_msg list(struct fixture *f, uint64_t user)
+static struct mailbox_list list(struct fixture *f, uint64_t user)
 {
-	struct pb_msg req, rep;
-	pb_msg_init(&req, MSG_MBOX_LIST_REQ);
-	req.u.mbox_list_req.user_id = user;
-	req.u.mbox_list_req.folder = xstrdup("INBOX");
-	call(f, &req, &rep);
-	return rep;
+	struct mailbox_list l = { 0 };
+	uint32_t code;
+	const char *error;
+
+	if (mailbox_client_list(&f->t, user, NULL, &code, &l, &error) < 0 || code != PB_OK)
+		PANIC("list failed");
+	return l;
 }
 
 static void test_append_list_dedupe(void)
@@ -97,16 +92,16 @@ static void test_append_list_dedupe(void)
 	CHECK_INT(append(&f, 7, "Sent", NULL, &uid), PB_OK);
 	CHECK_INT(append(&f, 7, "No Such Folder", NULL, &uid), PB_ERR_NOTFOUND);
 	CHECK_INT(append(&f, 42, "INBOX", NULL, &uid), PB_ERR_NOTFOUND); /* no such account */
-	struct pb_msg rep = list(&f, 7);
-	CHECK_INT(rep.u.mbox_list_rep.code, PB_OK);
-	CHECK_INT(rep.u.mbox_list_rep.uids.n, 2);
-	CHECK_INT(rep.u.mbox_list_rep.uidnext, 3);
-	CHECK_STR(rep.u.mbox_list_rep.blob_keys.v[0], f.blob);
-	pb_msg_free(&rep);
+	struct mailbox_list l = list(&f, 7);
+	CHECK_INT(l.uids.n, 2);
+	CHECK_INT(l.uidnext, 3);
+	CHECK_STR(l.blob_keys.v[0], f.blob);
+	CHECK_INT(l.sizes.v[0], 21);
+	mailbox_list_free(&l);
 	/* another user (maybe another shard) is separate */
-	rep = list(&f, 8);
-	CHECK_INT(rep.u.mbox_list_rep.uids.n, 0);
-	pb_msg_free(&rep);
+	l = list(&f, 8);
+	CHECK_INT(l.uids.n, 0);
+	mailbox_list_free(&l);
 	int64_t refs = 0;
 	const char *error;
 	CHECK(pb_store_blob_refcount(f.store, f.blob, &refs, &error) == 1);
@@ -117,18 +112,15 @@ static void test_append_list_dedupe(void)
 static void test_flags_expunge_and_watch(void)
 {
 	struct fixture f;
-	struct pb_msg req, rep;
 	struct pb_inbox *watcher;
+	uint32_t code;
+	uint64_t modseq = 0, uid1 = 1, uid2 = 2;
 	const char *error;
 
 	setup(&f);
 	REQUIRE(pb_inbox_open(f.rt, "watcher", 64, &watcher, &error) == 0);
-	pb_msg_init(&req, MSG_MBOX_WATCH_REQ);
-	req.u.mbox_watch_req.user_id = 5;
-	req.u.mbox_watch_req.watcher = xstrdup("watcher");
-	req.u.mbox_watch_req.on = 1;
-	CHECK_INT(call(&f, &req, &rep), PB_OK);
-	pb_msg_free(&rep);
+	REQUIRE(mailbox_client_watch(&f.t, 5, "watcher", true, &code, &error) == 0);
+	CHECK_INT(code, PB_OK);
 
 	CHECK_INT(append(&f, 5, "INBOX", NULL, NULL), PB_OK);
 	CHECK_INT(append(&f, 5, "INBOX", NULL, NULL), PB_OK);
@@ -141,50 +133,41 @@ static void test_flags_expunge_and_watch(void)
 	REQUIRE(pb_inbox_recv(watcher, &ev, 5000) == 1);
 	pb_msg_free(&ev);
 
-	pb_msg_init(&req, MSG_MBOX_FLAGS_REQ);
-	req.u.mbox_flags_req.user_id = 5;
-	req.u.mbox_flags_req.folder = xstrdup("INBOX");
-	pb_u64v_push(&req.u.mbox_flags_req.uids, 2);
-	req.u.mbox_flags_req.mode = PB_FLAGS_ADD;
-	req.u.mbox_flags_req.flags = PB_MSG_SEEN | PB_MSG_FLAGGED;
-	CHECK_INT(call(&f, &req, &rep), PB_OK);
-	CHECK(rep.u.mbox_flags_rep.modseq > 2);
-	pb_msg_free(&rep);
+	REQUIRE(mailbox_client_flags(&f.t, 5, "INBOX", &uid2, 1, PB_FLAGS_ADD,
+				     PB_MSG_SEEN | PB_MSG_FLAGGED, &code, &modseq, &error) == 0);
+	CHECK_INT(code, PB_OK);
+	CHECK(modseq > 2);
 	REQUIRE(pb_inbox_recv(watcher, &ev, 5000) == 1);
 	CHECK_INT(ev.u.mbox_changed_evt.what, MAILBOX_FLAGS);
 	pb_msg_free(&ev);
-	rep = list(&f, 5);
-	CHECK(rep.u.mbox_list_rep.flags.v[1] == (PB_MSG_SEEN | PB_MSG_FLAGGED));
-	CHECK(rep.u.mbox_list_rep.flags.v[0] == 0);
-	pb_msg_free(&rep);
+	struct mailbox_list l = list(&f, 5);
+	CHECK(l.flags.v[1] == (PB_MSG_SEEN | PB_MSG_FLAGGED));
+	CHECK(l.flags.v[0] == 0);
+	mailbox_list_free(&l);
+	REQUIRE(mailbox_client_flags(&f.t, 5, NULL, &uid2, 1, 9, 0, &code, &modseq, &error) == 0);
+	CHECK_INT(code, PB_ERR_REFUSED);
+	CHECK_STR(error, "bad flag change mode");
 
-	pb_msg_init(&req, MSG_MBOX_EXPUNGE_REQ);
-	req.u.mbox_expunge_req.user_id = 5;
-	req.u.mbox_expunge_req.folder = xstrdup("INBOX");
-	pb_u64v_push(&req.u.mbox_expunge_req.uids, 1);
-	CHECK_INT(call(&f, &req, &rep), PB_OK);
-	pb_msg_free(&rep);
+	REQUIRE(mailbox_client_expunge(&f.t, 5, "INBOX", &uid1, 1, &code, &error) == 0);
+	CHECK_INT(code, PB_OK);
 	REQUIRE(pb_inbox_recv(watcher, &ev, 5000) == 1);
 	CHECK_INT(ev.u.mbox_changed_evt.what, MAILBOX_EXPUNGED);
 	pb_msg_free(&ev);
-	rep = list(&f, 5);
-	CHECK_INT(rep.u.mbox_list_rep.uids.n, 1);
-	CHECK(rep.u.mbox_list_rep.uids.v[0] == 2);
-	pb_msg_free(&rep);
+	l = list(&f, 5);
+	CHECK_INT(l.uids.n, 1);
+	CHECK(l.uids.v[0] == 2);
+	mailbox_list_free(&l);
 	pb_inbox_close(&watcher);
 	teardown(&f);
 }
 
 static uint32_t lock(struct fixture *f, uint64_t user, const char *holder, bool on)
 {
-	struct pb_msg req, rep;
-	pb_msg_init(&req, MSG_MBOX_LOCK_REQ);
-	req.u.mbox_lock_req.user_id = user;
-	req.u.mbox_lock_req.holder = xstrdup(holder);
-	req.u.mbox_lock_req.on = on;
-	req.u.mbox_lock_req.ttl_ms = 60000;
-	uint32_t code = call(f, &req, &rep);
-	pb_msg_free(&rep);
+	uint32_t code;
+	const char *error;
+
+	if (mailbox_client_lock(&f->t, user, holder, on, 60000, &code, &error) < 0)
+		PANIC("call failed: %s", error);
 	return code;
 }
 
@@ -201,28 +184,88 @@ static void test_lock(void)
 	teardown(&f);
 }
 
+/* A POP3 session's sequence, the gateways' way: lock, list, expunge, unlock, each sent now and
+ * its reply decoded when it arrives. */
+static void test_async_pop3_sequence(void)
+{
+	struct fixture f;
+	struct test_port port;
+	struct mailbox_list l = { 0 };
+	struct pb_msg rep;
+	const char *error;
+
+	setup(&f);
+	test_port_open(&port, f.rt, "pop3-test");
+	struct pb_sender s = test_port_sender(&port);
+	CHECK_INT(append(&f, 6, "INBOX", NULL, NULL), PB_OK);
+	CHECK_INT(append(&f, 6, "INBOX", NULL, NULL), PB_OK);
+
+	REQUIRE(mailbox_client_lock_send(&s, 6, "pop3-test/1", true, 60000, &error) == 0);
+	REQUIRE(test_port_recv(&port, &rep));
+	CHECK(rep.corr == port.last_corr);
+	CHECK_INT(mailbox_client_lock_reply(&rep, &error), PB_OK);
+	pb_msg_free(&rep);
+	REQUIRE(mailbox_client_lock_send(&s, 6, "pop3-test/2", true, 60000, &error) == 0);
+	REQUIRE(test_port_recv(&port, &rep));
+	CHECK_INT(mailbox_client_lock_reply(&rep, &error), PB_ERR_EXISTS);
+	CHECK_STR(error, "the maildrop is locked by another session");
+	pb_msg_free(&rep);
+
+	REQUIRE(mailbox_client_list_send(&s, 6, NULL, &error) == 0);
+	REQUIRE(test_port_recv(&port, &rep));
+	CHECK_INT(mailbox_client_list_reply(&rep, &l, &error), PB_OK);
+	pb_msg_free(&rep); /* the arrays were moved out: they outlive the reply */
+	REQUIRE(l.uids.n == 2);
+	CHECK_STR(l.blob_keys.v[1], f.blob);
+
+	REQUIRE(mailbox_client_expunge_send(&s, 6, NULL, l.uids.v, l.uids.n, &error) == 0);
+	REQUIRE(test_port_recv(&port, &rep));
+	CHECK_INT(mailbox_client_expunge_reply(&rep, &error), PB_OK);
+	pb_msg_free(&rep);
+	mailbox_list_free(&l);
+	REQUIRE(mailbox_client_lock_send(&s, 6, "pop3-test/1", false, 0, &error) == 0);
+	REQUIRE(test_port_recv(&port, &rep));
+	CHECK_INT(mailbox_client_lock_reply(&rep, &error), PB_OK);
+	pb_msg_free(&rep);
+
+	l = list(&f, 6);
+	CHECK_INT(l.uids.n, 0);
+	mailbox_list_free(&l);
+	/* an unknown user's list comes back as a status the decoder reads */
+	REQUIRE(mailbox_client_list_send(&s, 4242, NULL, &error) == 0);
+	REQUIRE(test_port_recv(&port, &rep));
+	CHECK_INT(mailbox_client_list_reply(&rep, &l, &error), PB_ERR_NOTFOUND);
+	CHECK(l.uids.v == NULL);
+	pb_msg_free(&rep);
+	test_port_close(&port);
+	teardown(&f);
+}
+
+static uint32_t purge(struct fixture *f, uint64_t user)
+{
+	uint32_t code;
+	const char *error;
+
+	if (mailbox_client_purge(&f->t, user, &code, &error) < 0)
+		PANIC("call failed: %s", error);
+	return code;
+}
+
 static void test_purge(void)
 {
 	struct fixture f;
-	struct pb_msg req, rep;
 	uint64_t inbox, bytes;
 	const char *error;
 
 	setup(&f);
 	CHECK_INT(append(&f, 9, "INBOX", NULL, NULL), PB_OK);
 	CHECK(pb_store_user_stats(f.store, 9, &inbox, &bytes, &error) == 0 && inbox == 1);
-	pb_msg_init(&req, MSG_MBOX_PURGE_REQ);
-	req.u.mbox_purge_req.user_id = 9;
-	CHECK_INT(call(&f, &req, &rep), PB_OK);
-	pb_msg_free(&rep);
+	CHECK_INT(purge(&f, 9), PB_OK);
 	CHECK(pb_store_user_stats(f.store, 9, &inbox, &bytes, &error) == 0 && inbox == 0 && bytes == 0);
 	/* while the account exists the user can receive again: folders are recreated */
 	CHECK_INT(append(&f, 9, "INBOX", NULL, NULL), PB_OK);
 	/* once the account is gone, a late delivery is refused and brings nothing back */
-	pb_msg_init(&req, MSG_MBOX_PURGE_REQ);
-	req.u.mbox_purge_req.user_id = 9;
-	CHECK_INT(call(&f, &req, &rep), PB_OK);
-	pb_msg_free(&rep);
+	CHECK_INT(purge(&f, 9), PB_OK);
 	CHECK(pb_store_user_delete(f.store, "user9", &error) == 1);
 	CHECK_INT(append(&f, 9, "INBOX", NULL, NULL), PB_ERR_NOTFOUND);
 	struct pb_folder_rec *folders = NULL;
@@ -237,6 +280,7 @@ static const struct pb_test_case cases[] = {
 	{ "append_list_dedupe", test_append_list_dedupe },
 	{ "flags_expunge_and_watch", test_flags_expunge_and_watch },
 	{ "lock", test_lock },
+	{ "async_pop3_sequence", test_async_pop3_sequence },
 	{ "purge", test_purge },
 };
 

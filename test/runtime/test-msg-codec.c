@@ -265,7 +265,36 @@ static void test_json_hides_passwords(void)
 	pb_msg_free(&m);
 }
 
+/* Every request names its reply: a REP, either its own (same stem) or CORE_STATUS_REP; no other
+ * kind of message has one. */
+static void test_every_request_names_its_reply(void)
+{
+	int requests = 0;
+
+	for (int t = MSG_NONE + 1; t < MSG_TYPE_COUNT; t++) {
+		enum pb_msg_type rep = pb_msg_reply_type((enum pb_msg_type)t);
+		const char *name = pb_msg_name((enum pb_msg_type)t);
+		if (pb_msg_kind((enum pb_msg_type)t) != PB_MSG_REQ) {
+			CHECK_INT(rep, MSG_NONE);
+			continue;
+		}
+		requests++;
+		if (rep == MSG_NONE || pb_msg_kind(rep) != PB_MSG_REP)
+			fprintf(stderr, "  %s: no REPLY line naming a REP\n", name);
+		REQUIRE(rep != MSG_NONE);
+		CHECK_INT(pb_msg_kind(rep), PB_MSG_REP);
+		const char *rname = pb_msg_name(rep);
+		size_t stem = strlen(name) - strlen("REQ");
+		CHECK(rep == MSG_CORE_STATUS_REP ||
+		      (strncmp(rname, name, stem) == 0 && strcmp(rname + stem, "REP") == 0));
+	}
+	CHECK(requests > 20);
+	CHECK_INT(pb_msg_reply_type(MSG_NONE), MSG_NONE);
+	CHECK_INT(pb_msg_reply_type(MSG_TYPE_COUNT), MSG_NONE);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "every_request_names_its_reply", test_every_request_names_its_reply },
 	{ "round_trip_every_type", test_round_trip_every_type },
 	{ "truncated_and_padded_rejected", test_truncated_and_padded_rejected },
 	{ "bad_header_rejected", test_bad_header_rejected },

@@ -1,0 +1,62 @@
+/*
+ * auth-client.c: the auth shards' typed client stub (see auth-client.h).
+ * OWNS nothing. THREAD: the caller's.
+ */
+#include "auth-client.h"
+
+#include <string.h>
+
+static void build_verify(struct pb_msg *m, uint64_t key, const char *user, const char *password)
+{
+	pb_msg_init(m, MSG_AUTH_USER_VERIFY_REQ);
+	m->u.auth_user_verify_req.key = key;
+	m->u.auth_user_verify_req.user = xstrdup(user != NULL ? user : "");
+	m->u.auth_user_verify_req.password = xstrdup(password != NULL ? password : "");
+}
+
+static void wipe_free(struct pb_msg *m)
+{
+	char *p = m->u.auth_user_verify_req.password;
+	explicit_bzero(p, strlen(p));
+	pb_msg_free(m);
+}
+
+int auth_client_user_verify(struct pb_sync *t, uint64_t key, const char *user,
+			    const char *password, uint32_t *code_r, uint64_t *user_id_r,
+			    char **user_r, const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	build_verify(&req, key, user, password);
+	int rc = t->call(t->ctx, &req, &rep, t->timeout_ms, error_r);
+	wipe_free(&req);
+	if (rc < 0)
+		return -1;
+	uint32_t code = auth_client_user_verify_reply(&rep, user_id_r, user_r, error_r);
+	return pb_client_done(t, &rep, code, code_r, error_r);
+}
+
+int auth_client_user_verify_send(const struct pb_sender *s, uint64_t key, const char *user,
+				 const char *password, const char **error_r)
+{
+	struct pb_msg req;
+
+	build_verify(&req, key, user, password);
+	int rc = s->send(s->ctx, NULL, &req, error_r);
+	wipe_free(&req);
+	return rc;
+}
+
+uint32_t auth_client_user_verify_reply(struct pb_msg *rep, uint64_t *user_id_r, char **user_r,
+				       const char **error_r)
+{
+	uint32_t code = pb_client_reply(rep, MSG_AUTH_USER_VERIFY_REQ, error_r);
+
+	if (code == PB_OK) {
+		*user_id_r = rep->u.auth_user_verify_rep.user_id;
+		*user_r = rep->u.auth_user_verify_rep.user != NULL ? rep->u.auth_user_verify_rep.user
+								    : xstrdup("");
+		rep->u.auth_user_verify_rep.user = NULL;
+	}
+	return code;
+}

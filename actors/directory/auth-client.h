@@ -1,0 +1,32 @@
+/*
+ * auth-client.h: typed calls to the auth shards ("auth.0" .. "auth.N-1", hosted with the
+ * directory: see directory-actor.h), which check passwords (AUTH_USER_VERIFY_*) and hash new
+ * ones (AUTH_PASSWORD_HASH_*) so that the slow yescrypt work never runs on the directory.
+ *
+ * Conventions (pb-client.h):
+ *  - auth_client_X(struct pb_sync *t, IN..., uint32_t *code_r, OUT_r..., error_r): 0 the shard
+ *    answered (*code_r; OUT_r the caller's, only on PB_OK; else *error_r its reason, kept in t),
+ *    -1 no answer (*error_r).
+ *  - auth_client_X_send(const struct pb_sender *s, IN..., error_r): 0 sent / -1 not.
+ *  - auth_client_X_reply(struct pb_msg *rep, OUT_r..., error_r): the pb_status of the answer
+ *    (its REP or CORE_STATUS_REP); OUT_r moved out of rep on PB_OK; *error_r points into rep.
+ * key spreads requests over the shards (a connection id, so one client's tries stay in order).
+ * Passwords are copied into the request and wiped there after sending; the caller wipes its own.
+ * THREAD: the caller's.
+ */
+#ifndef AUTH_CLIENT_H
+#define AUTH_CLIENT_H
+
+#include "pb-client.h"
+
+/* Checks user's password: PB_OK (*user_id_r, *user_r: the account's canonical name) or
+ * PB_ERR_AUTH "authentication failed" (an unknown user takes as long as a wrong password). */
+int auth_client_user_verify(struct pb_sync *t, uint64_t key, const char *user,
+			    const char *password, uint32_t *code_r, uint64_t *user_id_r,
+			    char **user_r, const char **error_r);
+int auth_client_user_verify_send(const struct pb_sender *s, uint64_t key, const char *user,
+				 const char *password, const char **error_r);
+uint32_t auth_client_user_verify_reply(struct pb_msg *rep, uint64_t *user_id_r, char **user_r,
+				       const char **error_r);
+
+#endif

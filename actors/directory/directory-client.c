@@ -1,0 +1,537 @@
+/*
+ * directory-client.c: the directory's typed client stub (see directory-client.h): one request
+ * builder per message, and the synchronous call, asynchronous send and reply decoder over it.
+ * OWNS nothing. THREAD: the caller's.
+ */
+#include "directory-client.h"
+
+#include <string.h>
+
+static char *dup_or_empty(const char *s)
+{
+	return xstrdup(s != NULL ? s : "");
+}
+
+static char *steal(char **s)
+{
+	char *v = *s != NULL ? *s : xstrdup("");
+	*s = NULL;
+	return v;
+}
+
+/* ---- builders ---- */
+
+static void build_user_add(struct pb_msg *m, const char *user, const char *password,
+			   const char *copy_from, const char *settings)
+{
+	pb_msg_init(m, MSG_DIR_USER_ADD_REQ);
+	m->u.dir_user_add_req.user = dup_or_empty(user);
+	m->u.dir_user_add_req.password = dup_or_empty(password);
+	m->u.dir_user_add_req.copy_from = dup_or_empty(copy_from);
+	m->u.dir_user_add_req.settings = dup_or_empty(settings);
+}
+
+static void build_user_del(struct pb_msg *m, const char *user, bool force)
+{
+	pb_msg_init(m, MSG_DIR_USER_DEL_REQ);
+	m->u.dir_user_del_req.user = dup_or_empty(user);
+	m->u.dir_user_del_req.force = force;
+}
+
+static void build_user_rename(struct pb_msg *m, const char *user, const char *new_name)
+{
+	pb_msg_init(m, MSG_DIR_USER_RENAME_REQ);
+	m->u.dir_user_rename_req.user = dup_or_empty(user);
+	m->u.dir_user_rename_req.new_name = dup_or_empty(new_name);
+}
+
+static void build_user_passwd(struct pb_msg *m, const char *user, const char *password)
+{
+	pb_msg_init(m, MSG_DIR_USER_PASSWD_REQ);
+	m->u.dir_user_passwd_req.user = dup_or_empty(user);
+	m->u.dir_user_passwd_req.password = dup_or_empty(password);
+}
+
+static void build_user_copy(struct pb_msg *m, const char *user, const char *from)
+{
+	pb_msg_init(m, MSG_DIR_USER_COPY_REQ);
+	m->u.dir_user_copy_req.user = dup_or_empty(user);
+	m->u.dir_user_copy_req.from = dup_or_empty(from);
+}
+
+static void build_user_lookup(struct pb_msg *m, const char *user)
+{
+	pb_msg_init(m, MSG_DIR_USER_LOOKUP_REQ);
+	m->u.dir_user_lookup_req.user = dup_or_empty(user);
+}
+
+static void build_user_list(struct pb_msg *m, const char *pattern)
+{
+	pb_msg_init(m, MSG_DIR_USER_LIST_REQ);
+	m->u.dir_user_list_req.pattern = dup_or_empty(pattern);
+}
+
+static void build_user_show(struct pb_msg *m, const char *user)
+{
+	pb_msg_init(m, MSG_DIR_USER_SHOW_REQ);
+	m->u.dir_user_show_req.user = dup_or_empty(user);
+}
+
+static void build_user_bulk_add(struct pb_msg *m, const struct pb_strv *users,
+				const struct pb_strv *passwords)
+{
+	pb_msg_init(m, MSG_DIR_USER_BULK_ADD_REQ);
+	for (uint32_t i = 0; i < users->n; i++)
+		pb_strv_push(&m->u.dir_user_bulk_add_req.users, users->v[i]);
+	for (uint32_t i = 0; i < passwords->n; i++)
+		pb_strv_push(&m->u.dir_user_bulk_add_req.passwords, passwords->v[i]);
+}
+
+static void build_rcpt_check(struct pb_msg *m, const char *local, const char *domain)
+{
+	pb_msg_init(m, MSG_DIR_RCPT_CHECK_REQ);
+	m->u.dir_rcpt_check_req.local = dup_or_empty(local);
+	m->u.dir_rcpt_check_req.domain = dup_or_empty(domain);
+}
+
+static void build_domain(struct pb_msg *m, enum pb_msg_type type, const char *domain)
+{
+	pb_msg_init(m, type);
+	/* DOMAIN_ADD_REQ and DOMAIN_DEL_REQ have the same single field */
+	if (type == MSG_DIR_DOMAIN_ADD_REQ)
+		m->u.dir_domain_add_req.domain = dup_or_empty(domain);
+	else
+		m->u.dir_domain_del_req.domain = dup_or_empty(domain);
+}
+
+/* Wipes the password copies in a request before it is freed (they are secrets). */
+static void wipe_strv(struct pb_strv *v)
+{
+	for (uint32_t i = 0; i < v->n; i++)
+		explicit_bzero(v->v[i], strlen(v->v[i]));
+}
+
+static void wipe_password(struct pb_msg *m)
+{
+	char *p = NULL;
+	if (m->type == MSG_DIR_USER_ADD_REQ)
+		p = m->u.dir_user_add_req.password;
+	else if (m->type == MSG_DIR_USER_PASSWD_REQ)
+		p = m->u.dir_user_passwd_req.password;
+	else if (m->type == MSG_DIR_USER_BULK_ADD_REQ)
+		wipe_strv(&m->u.dir_user_bulk_add_req.passwords);
+	if (p != NULL)
+		explicit_bzero(p, strlen(p));
+}
+
+static int send_secret(const struct pb_sender *s, struct pb_msg *m, const char **error_r)
+{
+	int rc = s->send(s->ctx, NULL, m, error_r);
+	wipe_password(m);
+	pb_msg_free(m);
+	return rc;
+}
+
+static int call_secret(struct pb_sync *t, struct pb_msg *m, struct pb_msg *rep_r,
+		       const char **error_r)
+{
+	int rc = t->call(t->ctx, m, rep_r, t->timeout_ms, error_r);
+	wipe_password(m);
+	pb_msg_free(m);
+	return rc;
+}
+
+/* ---- accounts ---- */
+
+int directory_client_user_add(struct pb_sync *t, const char *user, const char *password,
+			      const char *copy_from, const char *settings, uint32_t *code_r,
+			      const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	build_user_add(&req, user, password, copy_from, settings);
+	if (call_secret(t, &req, &rep, error_r) < 0)
+		return -1;
+	uint32_t code = directory_client_user_add_reply(&rep, error_r);
+	return pb_client_done(t, &rep, code, code_r, error_r);
+}
+
+int directory_client_user_add_send(const struct pb_sender *s, const char *user,
+				   const char *password, const char *copy_from,
+				   const char *settings, const char **error_r)
+{
+	struct pb_msg req;
+
+	build_user_add(&req, user, password, copy_from, settings);
+	return send_secret(s, &req, error_r);
+}
+
+uint32_t directory_client_user_add_reply(struct pb_msg *rep, const char **error_r)
+{
+	return pb_client_reply(rep, MSG_DIR_USER_ADD_REQ, error_r);
+}
+
+int directory_client_user_del(struct pb_sync *t, const char *user, bool force, uint32_t *code_r,
+			      const char **error_r)
+{
+	struct pb_msg req;
+
+	build_user_del(&req, user, force);
+	return pb_client_call_status(t, &req, code_r, error_r);
+}
+
+int directory_client_user_del_send(const struct pb_sender *s, const char *user, bool force,
+				   const char **error_r)
+{
+	struct pb_msg req;
+
+	build_user_del(&req, user, force);
+	return pb_client_send(s, &req, error_r);
+}
+
+uint32_t directory_client_user_del_reply(struct pb_msg *rep, const char **error_r)
+{
+	return pb_client_reply(rep, MSG_DIR_USER_DEL_REQ, error_r);
+}
+
+int directory_client_user_rename(struct pb_sync *t, const char *user, const char *new_name,
+				 uint32_t *code_r, const char **error_r)
+{
+	struct pb_msg req;
+
+	build_user_rename(&req, user, new_name);
+	return pb_client_call_status(t, &req, code_r, error_r);
+}
+
+int directory_client_user_rename_send(const struct pb_sender *s, const char *user,
+				      const char *new_name, const char **error_r)
+{
+	struct pb_msg req;
+
+	build_user_rename(&req, user, new_name);
+	return pb_client_send(s, &req, error_r);
+}
+
+uint32_t directory_client_user_rename_reply(struct pb_msg *rep, const char **error_r)
+{
+	return pb_client_reply(rep, MSG_DIR_USER_RENAME_REQ, error_r);
+}
+
+int directory_client_user_passwd(struct pb_sync *t, const char *user, const char *password,
+				 uint32_t *code_r, const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	build_user_passwd(&req, user, password);
+	if (call_secret(t, &req, &rep, error_r) < 0)
+		return -1;
+	uint32_t code = directory_client_user_passwd_reply(&rep, error_r);
+	return pb_client_done(t, &rep, code, code_r, error_r);
+}
+
+int directory_client_user_passwd_send(const struct pb_sender *s, const char *user,
+				      const char *password, const char **error_r)
+{
+	struct pb_msg req;
+
+	build_user_passwd(&req, user, password);
+	return send_secret(s, &req, error_r);
+}
+
+uint32_t directory_client_user_passwd_reply(struct pb_msg *rep, const char **error_r)
+{
+	return pb_client_reply(rep, MSG_DIR_USER_PASSWD_REQ, error_r);
+}
+
+int directory_client_user_copy(struct pb_sync *t, const char *user, const char *from,
+			       uint32_t *code_r, const char **error_r)
+{
+	struct pb_msg req;
+
+	build_user_copy(&req, user, from);
+	return pb_client_call_status(t, &req, code_r, error_r);
+}
+
+int directory_client_user_copy_send(const struct pb_sender *s, const char *user,
+				    const char *from, const char **error_r)
+{
+	struct pb_msg req;
+
+	build_user_copy(&req, user, from);
+	return pb_client_send(s, &req, error_r);
+}
+
+uint32_t directory_client_user_copy_reply(struct pb_msg *rep, const char **error_r)
+{
+	return pb_client_reply(rep, MSG_DIR_USER_COPY_REQ, error_r);
+}
+
+int directory_client_user_lookup(struct pb_sync *t, const char *user, uint32_t *code_r,
+				 uint64_t *user_id_r, char **name_r, const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	build_user_lookup(&req, user);
+	if (pb_client_call(t, &req, &rep, error_r) < 0)
+		return -1;
+	uint32_t code = directory_client_user_lookup_reply(&rep, user_id_r, name_r, error_r);
+	return pb_client_done(t, &rep, code, code_r, error_r);
+}
+
+int directory_client_user_lookup_send(const struct pb_sender *s, const char *user,
+				      const char **error_r)
+{
+	struct pb_msg req;
+
+	build_user_lookup(&req, user);
+	return pb_client_send(s, &req, error_r);
+}
+
+uint32_t directory_client_user_lookup_reply(struct pb_msg *rep, uint64_t *user_id_r,
+					    char **name_r, const char **error_r)
+{
+	uint32_t code = pb_client_reply(rep, MSG_DIR_USER_LOOKUP_REQ, error_r);
+
+	if (code == PB_OK) {
+		*user_id_r = rep->u.dir_user_lookup_rep.user_id;
+		*name_r = steal(&rep->u.dir_user_lookup_rep.user);
+	}
+	return code;
+}
+
+void directory_user_list_free(struct directory_user_list *l)
+{
+	pb_strv_clear(&l->users);
+	pb_u64v_clear(&l->messages);
+	pb_u64v_clear(&l->bytes);
+}
+
+int directory_client_user_list(struct pb_sync *t, const char *pattern, uint32_t *code_r,
+			       struct directory_user_list *list_r, const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	build_user_list(&req, pattern);
+	if (pb_client_call(t, &req, &rep, error_r) < 0)
+		return -1;
+	uint32_t code = directory_client_user_list_reply(&rep, list_r, error_r);
+	return pb_client_done(t, &rep, code, code_r, error_r);
+}
+
+int directory_client_user_list_send(const struct pb_sender *s, const char *pattern,
+				    const char **error_r)
+{
+	struct pb_msg req;
+
+	build_user_list(&req, pattern);
+	return pb_client_send(s, &req, error_r);
+}
+
+uint32_t directory_client_user_list_reply(struct pb_msg *rep, struct directory_user_list *list_r,
+					  const char **error_r)
+{
+	uint32_t code = pb_client_reply(rep, MSG_DIR_USER_LIST_REQ, error_r);
+	struct msg_dir_user_list_rep *r = &rep->u.dir_user_list_rep;
+
+	if (code != PB_OK)
+		return code;
+	if (r->messages.n != r->users.n || r->bytes.n != r->users.n) {
+		*error_r = "malformed reply";
+		return PB_ERR_INTERNAL;
+	}
+	pb_strv_move(&list_r->users, &r->users);
+	pb_u64v_move(&list_r->messages, &r->messages);
+	pb_u64v_move(&list_r->bytes, &r->bytes);
+	return code;
+}
+
+void directory_user_info_free(struct directory_user_info *i)
+{
+	free(i->user);
+	free(i->settings);
+	memset(i, 0, sizeof(*i));
+}
+
+int directory_client_user_show(struct pb_sync *t, const char *user, uint32_t *code_r,
+			       struct directory_user_info *info_r, const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	build_user_show(&req, user);
+	if (pb_client_call(t, &req, &rep, error_r) < 0)
+		return -1;
+	uint32_t code = directory_client_user_show_reply(&rep, info_r, error_r);
+	return pb_client_done(t, &rep, code, code_r, error_r);
+}
+
+int directory_client_user_show_send(const struct pb_sender *s, const char *user,
+				    const char **error_r)
+{
+	struct pb_msg req;
+
+	build_user_show(&req, user);
+	return pb_client_send(s, &req, error_r);
+}
+
+uint32_t directory_client_user_show_reply(struct pb_msg *rep, struct directory_user_info *info_r,
+					  const char **error_r)
+{
+	uint32_t code = pb_client_reply(rep, MSG_DIR_USER_SHOW_REQ, error_r);
+	struct msg_dir_user_show_rep *r = &rep->u.dir_user_show_rep;
+
+	if (code != PB_OK)
+		return code;
+	info_r->user = steal(&r->user);
+	info_r->user_id = r->user_id;
+	info_r->created_ms = r->created_ms;
+	info_r->messages = r->messages;
+	info_r->bytes = r->bytes;
+	info_r->settings = steal(&r->settings);
+	return code;
+}
+
+int directory_client_user_bulk_add(struct pb_sync *t, const struct pb_strv *users,
+				   const struct pb_strv *passwords, uint32_t *code_r,
+				   uint32_t *added_r, struct pb_strv *errors_r, const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	build_user_bulk_add(&req, users, passwords);
+	if (call_secret(t, &req, &rep, error_r) < 0)
+		return -1;
+	uint32_t code = directory_client_user_bulk_add_reply(&rep, added_r, errors_r, error_r);
+	return pb_client_done(t, &rep, code, code_r, error_r);
+}
+
+int directory_client_user_bulk_add_send(const struct pb_sender *s, const struct pb_strv *users,
+					const struct pb_strv *passwords, const char **error_r)
+{
+	struct pb_msg req;
+
+	build_user_bulk_add(&req, users, passwords);
+	return send_secret(s, &req, error_r);
+}
+
+uint32_t directory_client_user_bulk_add_reply(struct pb_msg *rep, uint32_t *added_r,
+					      struct pb_strv *errors_r, const char **error_r)
+{
+	uint32_t code = pb_client_reply(rep, MSG_DIR_USER_BULK_ADD_REQ, error_r);
+
+	if (code == PB_OK) {
+		*added_r = rep->u.dir_user_bulk_add_rep.added;
+		pb_strv_move(errors_r, &rep->u.dir_user_bulk_add_rep.errors);
+	}
+	return code;
+}
+
+/* ---- recipients and domains ---- */
+
+int directory_client_rcpt_check(struct pb_sync *t, const char *local, const char *domain,
+				uint32_t *code_r, uint64_t *user_id_r, char **user_r,
+				const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	build_rcpt_check(&req, local, domain);
+	if (pb_client_call(t, &req, &rep, error_r) < 0)
+		return -1;
+	uint32_t code = directory_client_rcpt_check_reply(&rep, user_id_r, user_r, error_r);
+	return pb_client_done(t, &rep, code, code_r, error_r);
+}
+
+int directory_client_rcpt_check_send(const struct pb_sender *s, const char *local,
+				     const char *domain, const char **error_r)
+{
+	struct pb_msg req;
+
+	build_rcpt_check(&req, local, domain);
+	return pb_client_send(s, &req, error_r);
+}
+
+uint32_t directory_client_rcpt_check_reply(struct pb_msg *rep, uint64_t *user_id_r,
+					   char **user_r, const char **error_r)
+{
+	uint32_t code = pb_client_reply(rep, MSG_DIR_RCPT_CHECK_REQ, error_r);
+
+	if (code == PB_OK) {
+		*user_id_r = rep->u.dir_rcpt_check_rep.user_id;
+		*user_r = steal(&rep->u.dir_rcpt_check_rep.user);
+	}
+	return code;
+}
+
+int directory_client_domain_add(struct pb_sync *t, const char *domain, uint32_t *code_r,
+				const char **error_r)
+{
+	struct pb_msg req;
+
+	build_domain(&req, MSG_DIR_DOMAIN_ADD_REQ, domain);
+	return pb_client_call_status(t, &req, code_r, error_r);
+}
+
+int directory_client_domain_add_send(const struct pb_sender *s, const char *domain,
+				     const char **error_r)
+{
+	struct pb_msg req;
+
+	build_domain(&req, MSG_DIR_DOMAIN_ADD_REQ, domain);
+	return pb_client_send(s, &req, error_r);
+}
+
+uint32_t directory_client_domain_add_reply(struct pb_msg *rep, const char **error_r)
+{
+	return pb_client_reply(rep, MSG_DIR_DOMAIN_ADD_REQ, error_r);
+}
+
+int directory_client_domain_del(struct pb_sync *t, const char *domain, uint32_t *code_r,
+				const char **error_r)
+{
+	struct pb_msg req;
+
+	build_domain(&req, MSG_DIR_DOMAIN_DEL_REQ, domain);
+	return pb_client_call_status(t, &req, code_r, error_r);
+}
+
+int directory_client_domain_del_send(const struct pb_sender *s, const char *domain,
+				     const char **error_r)
+{
+	struct pb_msg req;
+
+	build_domain(&req, MSG_DIR_DOMAIN_DEL_REQ, domain);
+	return pb_client_send(s, &req, error_r);
+}
+
+uint32_t directory_client_domain_del_reply(struct pb_msg *rep, const char **error_r)
+{
+	return pb_client_reply(rep, MSG_DIR_DOMAIN_DEL_REQ, error_r);
+}
+
+int directory_client_domain_list(struct pb_sync *t, uint32_t *code_r, struct pb_strv *domains_r,
+				 const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	pb_msg_init(&req, MSG_DIR_DOMAIN_LIST_REQ);
+	if (pb_client_call(t, &req, &rep, error_r) < 0)
+		return -1;
+	uint32_t code = directory_client_domain_list_reply(&rep, domains_r, error_r);
+	return pb_client_done(t, &rep, code, code_r, error_r);
+}
+
+int directory_client_domain_list_send(const struct pb_sender *s, const char **error_r)
+{
+	struct pb_msg req;
+
+	pb_msg_init(&req, MSG_DIR_DOMAIN_LIST_REQ);
+	return pb_client_send(s, &req, error_r);
+}
+
+uint32_t directory_client_domain_list_reply(struct pb_msg *rep, struct pb_strv *domains_r,
+					    const char **error_r)
+{
+	uint32_t code = pb_client_reply(rep, MSG_DIR_DOMAIN_LIST_REQ, error_r);
+
+	if (code == PB_OK)
+		pb_strv_move(domains_r, &rep->u.dir_domain_list_rep.domains);
+	return code;
+}

@@ -1,0 +1,133 @@
+/*
+ * directory-client.h: typed calls to the directory actor (accounts and local domains) — the
+ * only way other modules talk to it (MSG_DIR_*; see directory-actor.h for what it does).
+ *
+ * Conventions (pb-client.h):
+ *  - directory_client_X(struct pb_sync *t, IN..., uint32_t *code_r, OUT_r..., error_r):
+ *    0 the directory answered, *code_r its enum pb_status, OUT_r set (caller's) only on PB_OK,
+ *    otherwise *error_r its reason (kept in t until the next call); -1 no answer (*error_r).
+ *  - directory_client_X_send(const struct pb_sender *s, IN..., error_r): 0 sent / -1 not.
+ *  - directory_client_X_reply(struct pb_msg *rep, OUT_r..., error_r): the pb_status of the
+ *    answer (its REP, or CORE_STATUS_REP for failures); OUT_r moved out of rep on PB_OK;
+ *    *error_r points into rep.
+ * Strings passed in are borrowed (copied into the request); NULL is sent as "".
+ * THREAD: the caller's (one struct pb_sync per thread).
+ */
+#ifndef DIRECTORY_CLIENT_H
+#define DIRECTORY_CLIENT_H
+
+#include "pb-client.h"
+
+/* One account as DIR_USER_LIST_REP gives it: parallel vectors of equal length. */
+struct directory_user_list {
+	struct pb_strv users;
+	struct pb_u64v messages; /* in the inbox */
+	struct pb_u64v bytes;
+};
+void directory_user_list_free(struct directory_user_list *l);
+
+struct directory_user_info {
+	char *user;
+	uint64_t user_id, created_ms, messages, bytes;
+	char *settings; /* JSON object */
+};
+void directory_user_info_free(struct directory_user_info *i);
+
+/* Adds an account. copy_from (may be NULL/""): copy that user's settings; settings (NULL/""
+ * for none): a JSON object. REFUSED bad name/password/settings, EXISTS, NOTFOUND (copy_from). */
+int directory_client_user_add(struct pb_sync *t, const char *user, const char *password,
+			      const char *copy_from, const char *settings, uint32_t *code_r,
+			      const char **error_r);
+int directory_client_user_add_send(const struct pb_sender *s, const char *user,
+				   const char *password, const char *copy_from,
+				   const char *settings, const char **error_r);
+uint32_t directory_client_user_add_reply(struct pb_msg *rep, const char **error_r);
+
+/* Deletes an account; force: and its mail (REFUSED without force when it has mail). */
+int directory_client_user_del(struct pb_sync *t, const char *user, bool force, uint32_t *code_r,
+			      const char **error_r);
+int directory_client_user_del_send(const struct pb_sender *s, const char *user, bool force,
+				   const char **error_r);
+uint32_t directory_client_user_del_reply(struct pb_msg *rep, const char **error_r);
+
+int directory_client_user_rename(struct pb_sync *t, const char *user, const char *new_name,
+				 uint32_t *code_r, const char **error_r);
+int directory_client_user_rename_send(const struct pb_sender *s, const char *user,
+				      const char *new_name, const char **error_r);
+uint32_t directory_client_user_rename_reply(struct pb_msg *rep, const char **error_r);
+
+int directory_client_user_passwd(struct pb_sync *t, const char *user, const char *password,
+				 uint32_t *code_r, const char **error_r);
+int directory_client_user_passwd_send(const struct pb_sender *s, const char *user,
+				      const char *password, const char **error_r);
+uint32_t directory_client_user_passwd_reply(struct pb_msg *rep, const char **error_r);
+
+/* Copies the settings of `from` to `user`. */
+int directory_client_user_copy(struct pb_sync *t, const char *user, const char *from,
+			       uint32_t *code_r, const char **error_r);
+int directory_client_user_copy_send(const struct pb_sender *s, const char *user,
+				    const char *from, const char **error_r);
+uint32_t directory_client_user_copy_reply(struct pb_msg *rep, const char **error_r);
+
+/* An account's id and canonical (lower-case) name. */
+int directory_client_user_lookup(struct pb_sync *t, const char *user, uint32_t *code_r,
+				 uint64_t *user_id_r, char **name_r, const char **error_r);
+int directory_client_user_lookup_send(const struct pb_sender *s, const char *user,
+				      const char **error_r);
+uint32_t directory_client_user_lookup_reply(struct pb_msg *rep, uint64_t *user_id_r,
+					    char **name_r, const char **error_r);
+
+/* The accounts matching pattern (fnmatch, case-insensitive; ""/NULL: all). */
+int directory_client_user_list(struct pb_sync *t, const char *pattern, uint32_t *code_r,
+			       struct directory_user_list *list_r, const char **error_r);
+int directory_client_user_list_send(const struct pb_sender *s, const char *pattern,
+				    const char **error_r);
+uint32_t directory_client_user_list_reply(struct pb_msg *rep, struct directory_user_list *list_r,
+					  const char **error_r);
+
+int directory_client_user_show(struct pb_sync *t, const char *user, uint32_t *code_r,
+			       struct directory_user_info *info_r, const char **error_r);
+int directory_client_user_show_send(const struct pb_sender *s, const char *user,
+				    const char **error_r);
+uint32_t directory_client_user_show_reply(struct pb_msg *rep, struct directory_user_info *info_r,
+					  const char **error_r);
+
+/* Adds users[i] with passwords[i] (same count, else REFUSED). On PB_OK *added_r is how many
+ * were added and errors_r holds one entry per user: "" added, else why not. */
+int directory_client_user_bulk_add(struct pb_sync *t, const struct pb_strv *users,
+				   const struct pb_strv *passwords, uint32_t *code_r,
+				   uint32_t *added_r, struct pb_strv *errors_r, const char **error_r);
+int directory_client_user_bulk_add_send(const struct pb_sender *s, const struct pb_strv *users,
+					const struct pb_strv *passwords, const char **error_r);
+uint32_t directory_client_user_bulk_add_reply(struct pb_msg *rep, uint32_t *added_r,
+					      struct pb_strv *errors_r, const char **error_r);
+
+/* An SMTP recipient local@domain: PB_OK (*user_id_r, *user_r: the account), NOTFOUND (local
+ * domain, no such user), REFUSED (not a local domain). "postmaster" is always local. */
+int directory_client_rcpt_check(struct pb_sync *t, const char *local, const char *domain,
+				uint32_t *code_r, uint64_t *user_id_r, char **user_r,
+				const char **error_r);
+int directory_client_rcpt_check_send(const struct pb_sender *s, const char *local,
+				     const char *domain, const char **error_r);
+uint32_t directory_client_rcpt_check_reply(struct pb_msg *rep, uint64_t *user_id_r,
+					   char **user_r, const char **error_r);
+
+int directory_client_domain_add(struct pb_sync *t, const char *domain, uint32_t *code_r,
+				const char **error_r);
+int directory_client_domain_add_send(const struct pb_sender *s, const char *domain,
+				     const char **error_r);
+uint32_t directory_client_domain_add_reply(struct pb_msg *rep, const char **error_r);
+
+int directory_client_domain_del(struct pb_sync *t, const char *domain, uint32_t *code_r,
+				const char **error_r);
+int directory_client_domain_del_send(const struct pb_sender *s, const char *domain,
+				     const char **error_r);
+uint32_t directory_client_domain_del_reply(struct pb_msg *rep, const char **error_r);
+
+int directory_client_domain_list(struct pb_sync *t, uint32_t *code_r, struct pb_strv *domains_r,
+				 const char **error_r);
+int directory_client_domain_list_send(const struct pb_sender *s, const char **error_r);
+uint32_t directory_client_domain_list_reply(struct pb_msg *rep, struct pb_strv *domains_r,
+					    const char **error_r);
+
+#endif

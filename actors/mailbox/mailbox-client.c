@@ -1,0 +1,309 @@
+/*
+ * mailbox-client.c: the mailbox owners' typed client stub (see mailbox-client.h): one request
+ * builder per message, and the synchronous call, asynchronous send and reply decoder over it.
+ * OWNS nothing. THREAD: the caller's.
+ */
+#include "mailbox-client.h"
+
+#include <string.h>
+
+static char *dup_or(const char *s, const char *dflt)
+{
+	return xstrdup(s != NULL && *s != '\0' ? s : dflt);
+}
+
+static void push_uids(struct pb_u64v *v, const uint64_t *uids, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		pb_u64v_push(v, uids[i]);
+}
+
+/* ---- builders ---- */
+
+static void build_append(struct pb_msg *m, uint64_t user_id, const struct mailbox_append *in)
+{
+	pb_msg_init(m, MSG_MBOX_APPEND_REQ);
+	struct msg_mbox_append_req *q = &m->u.mbox_append_req;
+	q->user_id = user_id;
+	q->folder = dup_or(in->folder, "INBOX");
+	q->flags = in->flags;
+	q->keywords = dup_or(in->keywords, "");
+	q->internal_date_ms = in->internal_date_ms;
+	q->size = in->size;
+	q->blob_key = dup_or(in->blob_key, "");
+	q->dedupe_key = dup_or(in->dedupe_key, "");
+	q->lazy = in->lazy;
+}
+
+static void build_list(struct pb_msg *m, uint64_t user_id, const char *folder)
+{
+	pb_msg_init(m, MSG_MBOX_LIST_REQ);
+	m->u.mbox_list_req.user_id = user_id;
+	m->u.mbox_list_req.folder = dup_or(folder, "INBOX");
+}
+
+static void build_flags(struct pb_msg *m, uint64_t user_id, const char *folder,
+			const uint64_t *uids, uint32_t n, uint32_t mode, uint32_t flags)
+{
+	pb_msg_init(m, MSG_MBOX_FLAGS_REQ);
+	m->u.mbox_flags_req.user_id = user_id;
+	m->u.mbox_flags_req.folder = dup_or(folder, "INBOX");
+	push_uids(&m->u.mbox_flags_req.uids, uids, n);
+	m->u.mbox_flags_req.mode = mode;
+	m->u.mbox_flags_req.flags = flags;
+}
+
+static void build_expunge(struct pb_msg *m, uint64_t user_id, const char *folder,
+			  const uint64_t *uids, uint32_t n)
+{
+	pb_msg_init(m, MSG_MBOX_EXPUNGE_REQ);
+	m->u.mbox_expunge_req.user_id = user_id;
+	m->u.mbox_expunge_req.folder = dup_or(folder, "INBOX");
+	push_uids(&m->u.mbox_expunge_req.uids, uids, n);
+}
+
+static void build_purge(struct pb_msg *m, uint64_t user_id)
+{
+	pb_msg_init(m, MSG_MBOX_PURGE_REQ);
+	m->u.mbox_purge_req.user_id = user_id;
+}
+
+static void build_watch(struct pb_msg *m, uint64_t user_id, const char *watcher, bool on)
+{
+	pb_msg_init(m, MSG_MBOX_WATCH_REQ);
+	m->u.mbox_watch_req.user_id = user_id;
+	m->u.mbox_watch_req.watcher = dup_or(watcher, "");
+	m->u.mbox_watch_req.on = on;
+}
+
+static void build_lock(struct pb_msg *m, uint64_t user_id, const char *holder, bool on,
+		       uint64_t ttl_ms)
+{
+	pb_msg_init(m, MSG_MBOX_LOCK_REQ);
+	m->u.mbox_lock_req.user_id = user_id;
+	m->u.mbox_lock_req.holder = dup_or(holder, "");
+	m->u.mbox_lock_req.on = on;
+	m->u.mbox_lock_req.ttl_ms = ttl_ms;
+}
+
+/* ---- append ---- */
+
+int mailbox_client_append(struct pb_sync *t, uint64_t user_id, const struct mailbox_append *in,
+			  uint32_t *code_r, struct mailbox_appended *out_r, const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	build_append(&req, user_id, in);
+	if (pb_client_call(t, &req, &rep, error_r) < 0)
+		return -1;
+	uint32_t code = mailbox_client_append_reply(&rep, out_r, error_r);
+	return pb_client_done(t, &rep, code, code_r, error_r);
+}
+
+int mailbox_client_append_send(const struct pb_sender *s, uint64_t user_id,
+			       const struct mailbox_append *in, const char **error_r)
+{
+	struct pb_msg req;
+
+	build_append(&req, user_id, in);
+	return pb_client_send(s, &req, error_r);
+}
+
+uint32_t mailbox_client_append_reply(struct pb_msg *rep, struct mailbox_appended *out_r,
+				     const char **error_r)
+{
+	uint32_t code = pb_client_reply(rep, MSG_MBOX_APPEND_REQ, error_r);
+
+	if (code == PB_OK) {
+		out_r->uidvalidity = rep->u.mbox_append_rep.uidvalidity;
+		out_r->uid = rep->u.mbox_append_rep.uid;
+		out_r->modseq = rep->u.mbox_append_rep.modseq;
+	}
+	return code;
+}
+
+/* ---- list ---- */
+
+void mailbox_list_free(struct mailbox_list *l)
+{
+	pb_u64v_clear(&l->uids);
+	pb_u64v_clear(&l->sizes);
+	pb_u64v_clear(&l->flags);
+	pb_u64v_clear(&l->modseqs);
+	pb_u64v_clear(&l->dates);
+	pb_strv_clear(&l->blob_keys);
+}
+
+int mailbox_client_list(struct pb_sync *t, uint64_t user_id, const char *folder,
+			uint32_t *code_r, struct mailbox_list *list_r, const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	build_list(&req, user_id, folder);
+	if (pb_client_call(t, &req, &rep, error_r) < 0)
+		return -1;
+	uint32_t code = mailbox_client_list_reply(&rep, list_r, error_r);
+	return pb_client_done(t, &rep, code, code_r, error_r);
+}
+
+int mailbox_client_list_send(const struct pb_sender *s, uint64_t user_id, const char *folder,
+			     const char **error_r)
+{
+	struct pb_msg req;
+
+	build_list(&req, user_id, folder);
+	return pb_client_send(s, &req, error_r);
+}
+
+uint32_t mailbox_client_list_reply(struct pb_msg *rep, struct mailbox_list *list_r,
+				   const char **error_r)
+{
+	uint32_t code = pb_client_reply(rep, MSG_MBOX_LIST_REQ, error_r);
+	struct msg_mbox_list_rep *r = &rep->u.mbox_list_rep;
+	uint32_t n = r->uids.n;
+
+	if (code != PB_OK)
+		return code;
+	if (r->sizes.n != n || r->flags.n != n || r->modseqs.n != n || r->dates.n != n ||
+	    r->blob_keys.n != n) {
+		*error_r = "malformed reply";
+		return PB_ERR_INTERNAL;
+	}
+	list_r->uidvalidity = r->uidvalidity;
+	list_r->uidnext = r->uidnext;
+	list_r->highestmodseq = r->highestmodseq;
+	pb_u64v_move(&list_r->uids, &r->uids);
+	pb_u64v_move(&list_r->sizes, &r->sizes);
+	pb_u64v_move(&list_r->flags, &r->flags);
+	pb_u64v_move(&list_r->modseqs, &r->modseqs);
+	pb_u64v_move(&list_r->dates, &r->dates);
+	pb_strv_move(&list_r->blob_keys, &r->blob_keys);
+	return code;
+}
+
+/* ---- flags ---- */
+
+int mailbox_client_flags(struct pb_sync *t, uint64_t user_id, const char *folder,
+			 const uint64_t *uids, uint32_t n, uint32_t mode, uint32_t flags,
+			 uint32_t *code_r, uint64_t *modseq_r, const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	build_flags(&req, user_id, folder, uids, n, mode, flags);
+	if (pb_client_call(t, &req, &rep, error_r) < 0)
+		return -1;
+	uint32_t code = mailbox_client_flags_reply(&rep, modseq_r, error_r);
+	return pb_client_done(t, &rep, code, code_r, error_r);
+}
+
+int mailbox_client_flags_send(const struct pb_sender *s, uint64_t user_id, const char *folder,
+			      const uint64_t *uids, uint32_t n, uint32_t mode, uint32_t flags,
+			      const char **error_r)
+{
+	struct pb_msg req;
+
+	build_flags(&req, user_id, folder, uids, n, mode, flags);
+	return pb_client_send(s, &req, error_r);
+}
+
+uint32_t mailbox_client_flags_reply(struct pb_msg *rep, uint64_t *modseq_r, const char **error_r)
+{
+	uint32_t code = pb_client_reply(rep, MSG_MBOX_FLAGS_REQ, error_r);
+
+	if (code == PB_OK)
+		*modseq_r = rep->u.mbox_flags_rep.modseq;
+	return code;
+}
+
+/* ---- status-only requests ---- */
+
+int mailbox_client_expunge(struct pb_sync *t, uint64_t user_id, const char *folder,
+			   const uint64_t *uids, uint32_t n, uint32_t *code_r, const char **error_r)
+{
+	struct pb_msg req;
+
+	build_expunge(&req, user_id, folder, uids, n);
+	return pb_client_call_status(t, &req, code_r, error_r);
+}
+
+int mailbox_client_expunge_send(const struct pb_sender *s, uint64_t user_id, const char *folder,
+				const uint64_t *uids, uint32_t n, const char **error_r)
+{
+	struct pb_msg req;
+
+	build_expunge(&req, user_id, folder, uids, n);
+	return pb_client_send(s, &req, error_r);
+}
+
+uint32_t mailbox_client_expunge_reply(struct pb_msg *rep, const char **error_r)
+{
+	return pb_client_reply(rep, MSG_MBOX_EXPUNGE_REQ, error_r);
+}
+
+int mailbox_client_purge(struct pb_sync *t, uint64_t user_id, uint32_t *code_r,
+			 const char **error_r)
+{
+	struct pb_msg req;
+
+	build_purge(&req, user_id);
+	return pb_client_call_status(t, &req, code_r, error_r);
+}
+
+int mailbox_client_purge_send(const struct pb_sender *s, uint64_t user_id, const char **error_r)
+{
+	struct pb_msg req;
+
+	build_purge(&req, user_id);
+	return pb_client_send(s, &req, error_r);
+}
+
+uint32_t mailbox_client_purge_reply(struct pb_msg *rep, const char **error_r)
+{
+	return pb_client_reply(rep, MSG_MBOX_PURGE_REQ, error_r);
+}
+
+int mailbox_client_watch(struct pb_sync *t, uint64_t user_id, const char *watcher, bool on,
+			 uint32_t *code_r, const char **error_r)
+{
+	struct pb_msg req;
+
+	build_watch(&req, user_id, watcher, on);
+	return pb_client_call_status(t, &req, code_r, error_r);
+}
+
+int mailbox_client_watch_send(const struct pb_sender *s, uint64_t user_id, const char *watcher,
+			      bool on, const char **error_r)
+{
+	struct pb_msg req;
+
+	build_watch(&req, user_id, watcher, on);
+	return pb_client_send(s, &req, error_r);
+}
+
+uint32_t mailbox_client_watch_reply(struct pb_msg *rep, const char **error_r)
+{
+	return pb_client_reply(rep, MSG_MBOX_WATCH_REQ, error_r);
+}
+
+int mailbox_client_lock(struct pb_sync *t, uint64_t user_id, const char *holder, bool on,
+			uint64_t ttl_ms, uint32_t *code_r, const char **error_r)
+{
+	struct pb_msg req;
+
+	build_lock(&req, user_id, holder, on, ttl_ms);
+	return pb_client_call_status(t, &req, code_r, error_r);
+}
+
+int mailbox_client_lock_send(const struct pb_sender *s, uint64_t user_id, const char *holder,
+			     bool on, uint64_t ttl_ms, const char **error_r)
+{
+	struct pb_msg req;
+
+	build_lock(&req, user_id, holder, on, ttl_ms);
+	return pb_client_send(s, &req, error_r);
+}
+
+uint32_t mailbox_client_lock_reply(struct pb_msg *rep, const char **error_r)
+{
+	return pb_client_reply(rep, MSG_MBOX_LOCK_REQ, error_r);
+}

@@ -83,6 +83,16 @@ int gw_cast(struct gw_session *gs, const char *to, struct pb_msg *m, const char 
 	return gs->tr->cast(gs->hub, to, m, error_r);
 }
 
+static int cast_send(void *ctx, const char *to, struct pb_msg *req, const char **error_r)
+{
+	return gw_cast(ctx, to, req, error_r);
+}
+
+struct pb_sender gw_cast_sender(struct gw_session *gs)
+{
+	return (struct pb_sender){ .send = cast_send, .ctx = gs };
+}
+
 static int pending_send(void *ctx, const char *to, struct pb_msg *req, const char **error_r)
 {
 	struct gw_pending *c = ctx;

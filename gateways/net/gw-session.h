@@ -103,6 +103,10 @@ int gw_call(struct gw_session *gs, const char *to, struct pb_msg *req, gw_cont_f
 /* Sends m one-way to `to` (NULL: routed by owner); m is not freed. 0, or -1 with error_r. */
 int gw_cast(struct gw_session *gs, const char *to, struct pb_msg *m, const char **error_r);
 
+/* A struct pb_sender that sends one-way (gw_cast): for a stub's request whose answer nobody
+ * waits for (a POP3 session's unlock as it closes). */
+struct pb_sender gw_cast_sender(struct gw_session *gs);
+
 /* A call waiting to be sent through a typed client stub: gw_sender(&c) is the stub's
  * struct pb_sender; the stub's send becomes gw_call(c.gs, to, req, c.cont, c.arg,
  * c.timeout_ms). */

@@ -6,13 +6,15 @@
  * RSET NOOP. UPDATE: QUIT expunges the deleted messages in one atomic write; a dropped
  * connection deletes nothing.
  * OWNS: struct pop3_session (its maildrop listing and deletion marks). THREAD: the hub thread.
- * MESSAGES sent: DIR_USER_VERIFY_REQ, MBOX_LOCK_REQ, MBOX_LIST_REQ, MBOX_EXPUNGE_REQ, and
+ * MESSAGES sent (through typed client stubs): AUTH_USER_VERIFY_REQ, MBOX_LOCK_REQ, MBOX_LIST_REQ, MBOX_EXPUNGE_REQ, and
  * STORE_READ_REQ for bodies too large to read on the hub thread — each a call with its own
  * continuation; a reply that comes after its call timed out is dropped by the skeleton, so a
  * late body can never answer a later RETR.
  */
 #include "pop3-session.h"
 
+#include "auth-client.h"
+#include "mailbox-client.h"
 #include "pb-log.h"
 #include "pop3-parser.h"
 #include "pop3-stuff.h"
@@ -81,20 +83,22 @@ static void quit(struct pop3_session *s, const char *text)
 	gw_close(s->gs, true);
 }
 
-/* Sends a request as a call; on failure answers -ERR itself. Frees m. */
-static void ask(struct pop3_session *s, struct pb_msg *m, gw_cont_fn *cont, uint64_t arg)
+/* A call of this session whose reply runs cont(s, arg, reply); sent through a stub with
+ * gw_sender(&call). */
+static struct gw_pending call_of(struct pop3_session *s, gw_cont_fn *cont, uint64_t arg)
 {
-	const char *error;
+	return (struct gw_pending){ s->gs, cont, arg, POP3_REQUEST_TIMEOUT_MS };
+}
 
-	if (gw_call(s->gs, NULL, m, cont, arg, POP3_REQUEST_TIMEOUT_MS, &error) < 0) {
-		if (s->state == ST_UPDATE)
-			quit(s, "-ERR [SYS/TEMP] Some deleted messages were not removed");
-		else
-			send_line(s, "-ERR [SYS/TEMP] Server busy, try again later");
-	} else {
+/* After a stub's send: waits for the reply, or answers -ERR when nothing was sent. */
+static void asked(struct pop3_session *s, int rc)
+{
+	if (rc == 0)
 		gw_pause(s->gs);
-	}
-	pb_msg_free(m);
+	else if (s->state == ST_UPDATE)
+		quit(s, "-ERR [SYS/TEMP] Some deleted messages were not removed");
+	else
+		send_line(s, "-ERR [SYS/TEMP] Server busy, try again later");
 }
 
 /* After a continuation: read on (unless another call went out or the session ends). */
@@ -136,27 +140,24 @@ static void do_user(void *session, const void *cmdp)
 static void on_listed(void *session, uint64_t arg, struct pb_msg *m)
 {
 	struct pop3_session *s = session;
+	struct mailbox_list r;
+	const char *error;
 
 	if (timed_out(s, m)) {
-	} else if (pb_msg_status(m, NULL) != PB_OK || m->type != MSG_MBOX_LIST_REP) {
+	} else if (mailbox_client_list_reply(m, &r, &error) != PB_OK) {
 		send_line(s, "-ERR [SYS/TEMP] Cannot open the mailbox");
 	} else {
-		struct msg_mbox_list_rep *r = &m->u.mbox_list_rep;
-		size_t n = r->uids.n;
-		if (r->sizes.n != n || r->blob_keys.n != n) {
-			send_line(s, "-ERR [SYS/TEMP] Cannot open the mailbox");
-			resume(s);
-			return;
-		}
-		s->uidvalidity = r->uidvalidity;
+		size_t n = r.uids.n;
+		s->uidvalidity = r.uidvalidity;
 		s->n_msgs = n;
 		s->msgs = xcalloc(n, sizeof(*s->msgs));
 		for (size_t i = 0; i < n; i++) {
-			s->msgs[i].uid = (uint32_t)r->uids.v[i];
-			s->msgs[i].size = r->sizes.v[i];
+			s->msgs[i].uid = (uint32_t)r.uids.v[i];
+			s->msgs[i].size = r.sizes.v[i];
 			snprintf(s->msgs[i].blob_key, sizeof(s->msgs[i].blob_key), "%s",
-				 r->blob_keys.v[i]);
+				 r.blob_keys.v[i]);
 		}
+		mailbox_list_free(&r);
 		s->state = ST_TRANS;
 		pb_log_security("pop3", "event=login user=%s peer=%s", s->user, gw_peer(s->gs));
 		send_line(s, "+OK Logged in, %zu messages", s->n_msgs);
@@ -167,21 +168,21 @@ static void on_listed(void *session, uint64_t arg, struct pb_msg *m)
 static void on_locked(void *session, uint64_t arg, struct pb_msg *m)
 {
 	struct pop3_session *s = session;
-	struct pb_msg req;
+	const char *error;
+	uint32_t code;
 
 	if (timed_out(s, m)) {
 		/* the lock may have been taken: it is released when the session closes */
 		s->locked = true;
-	} else if (pb_msg_status(m, NULL) != PB_OK) {
-		send_line(s, pb_msg_status(m, NULL) == PB_ERR_EXISTS
+	} else if ((code = mailbox_client_lock_reply(m, &error)) != PB_OK) {
+		send_line(s, code == PB_ERR_EXISTS
 				     ? "-ERR [IN-USE] Mailbox is locked by another POP3 session"
 				     : "-ERR [SYS/TEMP] Try again later");
 	} else {
 		s->locked = true;
-		pb_msg_init(&req, MSG_MBOX_LIST_REQ);
-		req.u.mbox_list_req.user_id = s->user_id;
-		req.u.mbox_list_req.folder = xstrdup("INBOX");
-		ask(s, &req, on_listed, 0);
+		struct gw_pending call = call_of(s, on_listed, 0);
+		struct pb_sender tx = gw_sender(&call);
+		asked(s, mailbox_client_list_send(&tx, s->user_id, "INBOX", &error));
 	}
 	resume(s);
 }
@@ -189,10 +190,13 @@ static void on_locked(void *session, uint64_t arg, struct pb_msg *m)
 static void on_verified(void *session, uint64_t arg, struct pb_msg *m)
 {
 	struct pop3_session *s = session;
-	struct pb_msg req;
-	uint32_t code = m != NULL ? pb_msg_status(m, NULL) : PB_ERR_TEMP;
+	const char *error;
+	char *user = NULL;
+	uint64_t user_id = 0;
+	uint32_t code = m != NULL ? auth_client_user_verify_reply(m, &user_id, &user, &error)
+				  : PB_ERR_TEMP;
 
-	if (code != PB_OK || m->type != MSG_DIR_USER_VERIFY_REP) {
+	if (code != PB_OK) {
 		pb_log_security("pop3", "event=login_failed user=%s peer=%s", s->user,
 				gw_peer(s->gs));
 		send_line(s, code == PB_ERR_AUTH ? "-ERR [AUTH] Authentication failed."
@@ -200,14 +204,13 @@ static void on_verified(void *session, uint64_t arg, struct pb_msg *m)
 		resume(s);
 		return;
 	}
-	s->user_id = m->u.dir_user_verify_rep.user_id;
-	pb_str_set(&s->user, m->u.dir_user_verify_rep.user);
-	pb_msg_init(&req, MSG_MBOX_LOCK_REQ);
-	req.u.mbox_lock_req.user_id = s->user_id;
-	req.u.mbox_lock_req.holder = xstrdup(s->holder);
-	req.u.mbox_lock_req.on = 1;
-	req.u.mbox_lock_req.ttl_ms = POP3_LOCK_TTL_MS;
-	ask(s, &req, on_locked, 0);
+	s->user_id = user_id;
+	free(s->user);
+	s->user = user;
+	struct gw_pending call = call_of(s, on_locked, 0);
+	struct pb_sender tx = gw_sender(&call);
+	asked(s, mailbox_client_lock_send(&tx, s->user_id, s->holder, true, POP3_LOCK_TTL_MS,
+					  &error));
 	resume(s);
 }
 
@@ -221,13 +224,11 @@ static void do_pass(void *session, const void *cmdp)
 {
 	struct pop3_session *s = session;
 	const struct pop3_cmd *cmd = cmdp;
-	struct pb_msg m;
+	struct gw_pending call = call_of(s, on_verified, 0);
+	struct pb_sender tx = gw_sender(&call);
+	const char *error;
 
-	pb_msg_init(&m, MSG_DIR_USER_VERIFY_REQ);
-	m.u.dir_user_verify_req.key = s->gs->id;
-	m.u.dir_user_verify_req.user = xstrdup(s->user);
-	m.u.dir_user_verify_req.password = xstrdup(cmd->arg);
-	ask(s, &m, on_verified, 0);
+	asked(s, auth_client_user_verify_send(&tx, s->gs->id, s->user, cmd->arg, &error));
 }
 
 static const char *check_apop(const void *session, const void *cmd)
@@ -361,7 +362,9 @@ static void do_retr(void *session, const void *cmdp)
 		req.u.store_read_req.key = s->gs->id;
 		req.u.store_read_req.blob_key = xstrdup(m->blob_key);
 		s->reading_top = top;
-		ask(s, &req, on_read, cmd->msg - 1);
+		asked(s, gw_call(s->gs, NULL, &req, on_read, cmd->msg - 1, POP3_REQUEST_TIMEOUT_MS,
+				 &error));
+		pb_msg_free(&req);
 		return;
 	}
 	pb_buf_init(&body);
@@ -397,7 +400,9 @@ static void do_noop(void *session, const void *cmd)
 static void on_expunged(void *session, uint64_t arg, struct pb_msg *m)
 {
 	struct pop3_session *s = session;
-	if (m == NULL || pb_msg_status(m, NULL) != PB_OK)
+	const char *error;
+
+	if (m == NULL || mailbox_client_expunge_reply(m, &error) != PB_OK)
 		quit(s, "-ERR [SYS/TEMP] Some deleted messages were not removed");
 	else
 		quit(s, "+OK Bye");
@@ -406,29 +411,26 @@ static void on_expunged(void *session, uint64_t arg, struct pb_msg *m)
 static void do_quit(void *session, const void *cmd)
 {
 	struct pop3_session *s = session;
-	struct pb_msg m;
-	bool any = false;
+	struct pb_u64v uids = { 0 };
+	const char *error;
 
 	if (s->state == ST_AUTH) {
 		quit(s, "+OK Bye");
 		return;
 	}
-	pb_msg_init(&m, MSG_MBOX_EXPUNGE_REQ);
-	m.u.mbox_expunge_req.user_id = s->user_id;
-	m.u.mbox_expunge_req.folder = xstrdup("INBOX");
 	for (size_t i = 0; i < s->n_msgs; i++) {
-		if (s->msgs[i].deleted) {
-			pb_u64v_push(&m.u.mbox_expunge_req.uids, s->msgs[i].uid);
-			any = true;
-		}
+		if (s->msgs[i].deleted)
+			pb_u64v_push(&uids, s->msgs[i].uid);
 	}
 	s->state = ST_UPDATE;
-	if (!any) {
-		pb_msg_free(&m);
+	if (uids.n == 0) {
 		quit(s, "+OK Bye");
 		return;
 	}
-	ask(s, &m, on_expunged, 0);
+	struct gw_pending call = call_of(s, on_expunged, 0);
+	struct pb_sender tx = gw_sender(&call);
+	asked(s, mailbox_client_expunge_send(&tx, s->user_id, "INBOX", uids.v, uids.n, &error));
+	pb_u64v_clear(&uids);
 }
 
 #define IN_AUTH (1u << ST_AUTH)
@@ -543,16 +545,11 @@ static void on_timeout(void *session)
 
 static void unlock(struct pop3_session *s)
 {
-	struct pb_msg m;
+	struct pb_sender tx = gw_cast_sender(s->gs);
 	const char *error;
 
-	pb_msg_init(&m, MSG_MBOX_LOCK_REQ);
-	m.u.mbox_lock_req.user_id = s->user_id;
-	m.u.mbox_lock_req.holder = xstrdup(s->holder);
-	m.u.mbox_lock_req.on = 0;
-	if (gw_cast(s->gs, NULL, &m, &error) < 0)
+	if (mailbox_client_lock_send(&tx, s->user_id, s->holder, false, 0, &error) < 0)
 		pb_warn("pop3", "event=unlock_failed user=%s reason=\"%s\"", s->user, error);
-	pb_msg_free(&m);
 }
 
 static void on_close(void *session)

@@ -3,7 +3,7 @@
  * DATA and BDAT content, recipient checks through the directory and the durable spool write
  * that comes before every "250 queued".
  * OWNS: struct smtp_session (parser, transaction, body buffer). THREAD: the hub thread.
- * MESSAGES sent: DIR_RCPT_CHECK_REQ, SPOOL_PUT_REQ, each a call with its own continuation
+ * MESSAGES sent (through typed client stubs): DIR_RCPT_CHECK_REQ, SPOOL_PUT_REQ, each a call with its own continuation
  * (gateways/net/gw-session.h); a reply that comes after its call timed out is dropped there.
  *
  * The session runs its input until it must ask an actor; then it pauses reading (pipelined
@@ -11,6 +11,7 @@
  */
 #include "smtp-session.h"
 
+#include "directory-client.h"
 #include "pb-log.h"
 #include "smtp-data.h"
 #include "smtp-parser.h"
@@ -334,13 +335,15 @@ static void do_mail(void *session, const void *cmdp)
 static void on_rcpt_checked(void *session, uint64_t arg, struct pb_msg *m)
 {
 	struct smtp_session *s = session;
-	uint32_t code = m != NULL ? pb_msg_status(m, NULL) : PB_ERR_TEMP;
+	uint64_t id = 0;
+	char *user = NULL;
+	const char *error;
+	uint32_t code = m != NULL ? directory_client_rcpt_check_reply(m, &id, &user, &error)
+				  : PB_ERR_TEMP;
 	char text[600];
 
-	if (code == PB_OK && m->type != MSG_DIR_RCPT_CHECK_REP)
-		code = PB_ERR_INTERNAL; /* an OK without the user id */
+	free(user);
 	if (code == PB_OK) {
-		uint64_t id = m->u.dir_rcpt_check_rep.user_id;
 		bool dup = false;
 		for (uint32_t i = 0; i < s->rcpt_ids.n; i++)
 			dup |= s->rcpt_ids.v[i] == id;
@@ -369,20 +372,17 @@ static void do_rcpt(void *session, const void *cmdp)
 {
 	struct smtp_session *s = session;
 	const struct smtp_cmd *cmd = cmdp;
-	struct pb_msg m;
+	struct gw_pending call = { s->gs, on_rcpt_checked, 0, SMTP_CHECK_TIMEOUT_MS };
+	struct pb_sender tx = gw_sender(&call);
 	const char *error;
 
-	pb_msg_init(&m, MSG_DIR_RCPT_CHECK_REQ);
-	m.u.dir_rcpt_check_req.local = xstrdup(cmd->addr.local);
-	m.u.dir_rcpt_check_req.domain = xstrdup(cmd->addr.domain);
-	if (gw_call(s->gs, NULL, &m, on_rcpt_checked, 0, SMTP_CHECK_TIMEOUT_MS, &error) < 0) {
+	if (directory_client_rcpt_check_send(&tx, cmd->addr.local, cmd->addr.domain, &error) < 0) {
 		reply(s, 451, "4.3.0", "Error: server busy, try again later");
 	} else {
 		pb_str_set(&s->checking, cmd->path);
 		gw_pause(s->gs);
 		gw_set_deadline(s->gs, 0); /* the call has its own deadline */
 	}
-	pb_msg_free(&m);
 }
 
 static void do_data(void *session, const void *cmd)

@@ -52,11 +52,11 @@ static void login(struct gw_fake *f, struct pop3_server *srv, const uint64_t *si
 	CHECK(gw_fake_expect(f, "+OK Pillarbox POP3 server ready"));
 	CHECK(gw_fake_say(f, "USER bob\r\n", "+OK"));
 	gw_fake_input(f, "PASS secret\r\n");
-	struct pb_msg *q = last_sent(f, MSG_DIR_USER_VERIFY_REQ);
-	CHECK_STR(q->u.dir_user_verify_req.password, "secret");
-	pb_msg_init(&rep, MSG_DIR_USER_VERIFY_REP);
-	rep.u.dir_user_verify_rep.user_id = 5;
-	rep.u.dir_user_verify_rep.user = xstrdup("bob");
+	struct pb_msg *q = last_sent(f, MSG_AUTH_USER_VERIFY_REQ);
+	CHECK_STR(q->u.auth_user_verify_req.password, "secret");
+	pb_msg_init(&rep, MSG_AUTH_USER_VERIFY_REP);
+	rep.u.auth_user_verify_rep.user_id = 5;
+	rep.u.auth_user_verify_rep.user = xstrdup("bob");
 	CHECK_INT(gw_fake_reply(f, q->corr, &rep), 0);
 	q = last_sent(f, MSG_MBOX_LOCK_REQ);
 	CHECK_INT(q->u.mbox_lock_req.user_id, 5);
@@ -68,6 +68,9 @@ static void login(struct gw_fake *f, struct pop3_server *srv, const uint64_t *si
 	for (size_t i = 0; i < n; i++) {
 		pb_u64v_push(&r->uids, 11 + i);
 		pb_u64v_push(&r->sizes, sizes[i]);
+		pb_u64v_push(&r->flags, 0);
+		pb_u64v_push(&r->modseqs, 1 + i);
+		pb_u64v_push(&r->dates, 0);
 		pb_strv_push(&r->blob_keys, i == 0 ? "key-one" : "key-two");
 	}
 	CHECK_INT(gw_fake_reply(f, q->corr, &rep), 0);
@@ -163,13 +166,13 @@ static void test_wrong_password_and_in_use(void)
 	CHECK(gw_fake_expect(&f, "+OK"));
 	CHECK(gw_fake_say(&f, "USER bob\r\n", "+OK"));
 	gw_fake_input(&f, "PASS wrong\r\n");
-	reply_status(&f, last_sent(&f, MSG_DIR_USER_VERIFY_REQ), PB_ERR_AUTH);
+	reply_status(&f, last_sent(&f, MSG_AUTH_USER_VERIFY_REQ), PB_ERR_AUTH);
 	CHECK(gw_fake_expect(&f, "-ERR [AUTH] Authentication failed."));
 	gw_fake_input(&f, "PASS right\r\n");
-	pb_msg_init(&rep, MSG_DIR_USER_VERIFY_REP);
-	rep.u.dir_user_verify_rep.user_id = 5;
-	rep.u.dir_user_verify_rep.user = xstrdup("bob");
-	gw_fake_reply(&f, last_sent(&f, MSG_DIR_USER_VERIFY_REQ)->corr, &rep);
+	pb_msg_init(&rep, MSG_AUTH_USER_VERIFY_REP);
+	rep.u.auth_user_verify_rep.user_id = 5;
+	rep.u.auth_user_verify_rep.user = xstrdup("bob");
+	gw_fake_reply(&f, last_sent(&f, MSG_AUTH_USER_VERIFY_REQ)->corr, &rep);
 	reply_status(&f, last_sent(&f, MSG_MBOX_LOCK_REQ), PB_ERR_EXISTS);
 	CHECK(gw_fake_expect(&f, "-ERR [IN-USE]"));
 	CHECK(gw_fake_say(&f, "STAT\r\n", "-ERR Command not allowed before login"));

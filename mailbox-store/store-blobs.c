@@ -1,6 +1,6 @@
 /*
- * store-blobs.c: message bodies by content address (CF blobs: raw SHA-256 -> body, large
- * ones in blob files) and their reference counts (CF refcounts, an add merge operator that
+ * store-blobs.c: message bodies by content address (CF blobs: raw SHA-256 -> the body's
+ * record; its bytes are chunks, store-chunks.c) and their reference counts (CF refcounts, an add merge operator that
  * also carries the GC epoch of the last put), and blob garbage collection.
  *
  * Why an epoch: a body is put before anything references it (SMTP stores the body, then
@@ -16,10 +16,6 @@
  */
 #include "store-internal.h"
 
-#include "mime-parser.h"
-#include "mime-structure.h"
-
-#include <openssl/evp.h>
 #include <stdlib.h>
 
 #define STORE_REF_LEN 17 /* [ver u8][count i64][epoch u64] */
@@ -165,58 +161,22 @@ int store_blobs_open(struct pb_store *s, const char **error_r)
 	return ret < 0 ? -1 : 0;
 }
 
-static void store_blob_hash(const void *data, size_t len, uint8_t raw_r[32])
-{
-	unsigned int mdlen = 0;
-
-	if (EVP_Digest(data, len, raw_r, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
-		PANIC("SHA-256 failed");
-}
-
-void store_blob_write(rocksdb_writebatch_t *b, struct pb_store *s, const uint8_t raw[32],
-		      const void *data, size_t len)
-{
-	struct pb_buf val;
-
-	/* value v1: [ver][body bytes to the end] */
-	pb_buf_init(&val);
-	pb_buf_reserve(&val, len + 1);
-	store_enc_u8(&val, STORE_V1);
-	pb_buf_append(&val, data, len);
-	rocksdb_writebatch_put_cf(b, s->cf[STORE_CF_BLOBS], (const char *)raw, 32, val.data,
-				  val.len);
-	/* structure v1: [ver][mime_structure_encode bytes] */
-	struct mime_message *msg = mime_message_parse(data, len, NULL);
-	pb_buf_reset(&val);
-	store_enc_u8(&val, STORE_V1);
-	mime_structure_encode(msg, &val);
-	mime_message_free(&msg);
-	rocksdb_writebatch_put_cf(b, s->cf[STORE_CF_STRUCTURES], (const char *)raw, 32, val.data,
-				  val.len);
-	pb_buf_deinit(&val);
-}
-
 int pb_store_blob_put(struct pb_store *s, const void *data, size_t len,
 		      char key_r[PB_BLOB_KEY_LEN + 1], const char **error_r)
 {
-	uint8_t raw[32];
-
-	store_blob_hash(data, len, raw);
+	struct store_body_writer w;
 	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
-	pthread_rwlock_rdlock(&s->gc_lock);
-	int ret = store_blob_exists(s, raw, error_r);
+
+	store_body_writer_init(s, &w);
+	store_body_writer_add_all(b, s, &w, data, len);
+	store_body_writer_finish(&w);
+	/* New or not, the reference merge (0, epoch) protects the body from the next GC. */
+	int ret = store_body_writer_commit(b, s, &w, 0, error_r);
 	if (ret == 0)
-		store_blob_write(b, s, raw, data, len);
-	if (ret >= 0) {
-		/* New or not, stamp the epoch: it protects the body from the next GC. */
-		store_refcount_merge(b, s, raw, 0, s->gc_epoch);
-		ret = store_write(s, b, error_r);
-	}
-	pthread_rwlock_unlock(&s->gc_lock);
+		store_hex_from_raw(w.raw, key_r);
+	store_body_writer_deinit(&w);
 	rocksdb_writebatch_destroy(b);
-	if (ret == 0)
-		store_hex_from_raw(raw, key_r);
-	return ret < 0 ? -1 : 0;
+	return ret;
 }
 
 /* Reads a v1 value keyed by a body's hex key from cf, appending what follows the version
@@ -239,12 +199,6 @@ static int store_blob_value(struct pb_store *s, enum store_cf cf, const char *ke
 	}
 	pb_buf_deinit(&val);
 	return ret;
-}
-
-int pb_store_blob_get(struct pb_store *s, const char *key, struct pb_buf *out,
-		      const char **error_r)
-{
-	return store_blob_value(s, STORE_CF_BLOBS, key, out, error_r);
 }
 
 int pb_store_blob_structure(struct pb_store *s, const char *key, struct pb_buf *out,
@@ -315,6 +269,21 @@ static bool store_gc_candidate(const struct store_ref *ref, uint64_t cutoff)
 	return ref->count <= 0 && ref->epoch < cutoff;
 }
 
+/* Adds the deletion of a chunked body's chunks to b (nothing for a v1 body). 0 / -1. */
+static int store_gc_delete_chunks(rocksdb_writebatch_t *b, struct pb_store *s,
+				  const uint8_t raw[32], const char **error_r)
+{
+	struct pb_buf val;
+	uint64_t body_id;
+
+	pb_buf_init(&val);
+	int ret = store_get(s, STORE_CF_BLOBS, raw, 32, &val, error_r);
+	if (ret == 1 && store_body_rec_chunks(val.data, val.len, &body_id) == 1)
+		store_chunks_delete(b, s, body_id);
+	pb_buf_deinit(&val);
+	return ret < 0 ? -1 : 0;
+}
+
 /* Re-checks candidates under the exclusive lock and deletes body and record together. */
 static int store_gc_delete(struct pb_store *s, const uint8_t (*keys)[32], size_t n,
 			   uint64_t cutoff, uint64_t *deleted, const char **error_r)
@@ -331,6 +300,10 @@ static int store_gc_delete(struct pb_store *s, const uint8_t (*keys)[32], size_t
 			ret = -1;
 		if (found != 1 || !store_gc_candidate(&ref, cutoff))
 			continue;
+		if (store_gc_delete_chunks(b, s, keys[i], error_r) < 0) {
+			ret = -1;
+			break;
+		}
 		rocksdb_writebatch_delete_cf(b, s->cf[STORE_CF_BLOBS], (const char *)keys[i], 32);
 		rocksdb_writebatch_delete_cf(b, s->cf[STORE_CF_STRUCTURES], (const char *)keys[i],
 					     32);

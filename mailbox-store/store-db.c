@@ -26,6 +26,7 @@ static const char *const store_cf_names[STORE_CF_COUNT] = {
 	[STORE_CF_DEDUPE] = "dedupe",	    [STORE_CF_SPOOL] = "spool",
 	[STORE_CF_QUEUE] = "queue",	    [STORE_CF_LOGS] = "logs",
 	[STORE_CF_LOCKOUT] = "lockout",     [STORE_CF_STRUCTURES] = "structures",
+	[STORE_CF_CHUNKS] = "chunks",	    [STORE_CF_UPLOADS] = "uploads",
 };
 
 #define STORE_DEFAULT_BLOB_MIN 4096
@@ -34,6 +35,9 @@ static const char *const store_cf_names[STORE_CF_COUNT] = {
  * cache. Sized for a small-business server; a setting when someone needs it. */
 #define STORE_MEMTABLE_BUDGET (128u << 20)
 #define STORE_BLOCK_CACHE (64u << 20)
+/* Memtable of the chunks family: bodies stream through it to blob files, so a small one keeps
+ * the memory a large message costs bounded (a flush every few MiB writes one blob file). */
+#define STORE_CHUNKS_MEMTABLE (4u << 20)
 
 static __thread char store_err_buf[512];
 
@@ -84,10 +88,13 @@ static rocksdb_options_t *store_cf_options(rocksdb_options_t *base, int cf, size
 {
 	rocksdb_options_t *opt = rocksdb_options_create_copy(base);
 
-	if (cf == STORE_CF_BLOBS) {
+	if (cf == STORE_CF_BLOBS || cf == STORE_CF_CHUNKS) {
+		/* blobs holds small records now, but large v1 bodies of older versions too */
 		rocksdb_options_set_enable_blob_files(opt, 1);
 		rocksdb_options_set_min_blob_size(opt, blob_min);
 		rocksdb_options_set_enable_blob_gc(opt, 1);
+		if (cf == STORE_CF_CHUNKS)
+			rocksdb_options_set_write_buffer_size(opt, STORE_CHUNKS_MEMTABLE);
 	} else if (cf == STORE_CF_REFCOUNTS) {
 		/* The options take ownership of the operator. */
 		rocksdb_options_set_merge_operator(opt, store_refcount_merge_operator());
@@ -185,6 +192,9 @@ static void store_free(struct pb_store *s)
 	pthread_mutex_destroy(&s->users_lock);
 	pthread_mutex_destroy(&s->counters_lock);
 	pthread_rwlock_destroy(&s->gc_lock);
+	pthread_mutex_destroy(&s->claims_lock);
+	pthread_cond_destroy(&s->claims_cond);
+	free(s->claims);
 	free(s->dir);
 	free(s);
 }
@@ -203,6 +213,8 @@ int pb_store_open(const char *dir, const struct pb_store_options *opts,
 	s->ropt = rocksdb_readoptions_create();
 	pthread_mutex_init(&s->users_lock, NULL);
 	pthread_mutex_init(&s->counters_lock, NULL);
+	pthread_mutex_init(&s->claims_lock, NULL);
+	pthread_cond_init(&s->claims_cond, NULL);
 	/* Writer-preferring, so a GC run is not starved by a steady stream of appends. */
 	pthread_rwlockattr_init(&attr);
 	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);

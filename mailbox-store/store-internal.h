@@ -15,6 +15,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <openssl/evp.h>
 #include <rocksdb/c.h>
 #include <stdint.h>
 #include <string.h>
@@ -38,11 +39,14 @@ enum store_cf {
 	STORE_CF_LOGS,
 	STORE_CF_LOCKOUT,
 	STORE_CF_STRUCTURES,
+	STORE_CF_CHUNKS,
+	STORE_CF_UPLOADS,
 	STORE_CF_COUNT
 };
 
 /* Version byte leading every value (bump per kind when its layout changes). */
 #define STORE_V1 1
+#define STORE_V2 2
 
 struct pb_store {
 	rocksdb_t *db;
@@ -66,8 +70,15 @@ struct pb_store {
 	pthread_rwlock_t gc_lock;
 	/* Current blob GC epoch (persistent in the counters CF); read under gc_lock. */
 	uint64_t gc_epoch;
-	/* Next spool id; 0 until the first spool put seeds it (store-spool.c). */
+	/* Next id of the one sequence spool entries and bodies share; 0 until the first use
+	 * seeds it (store_next_id in store-spool.c). */
 	_Atomic uint64_t spool_next;
+	/* Hashes of new bodies being committed right now (store-chunks.c): a second commit of
+	 * the same body waits for the first, then finds it and only takes a reference. */
+	pthread_mutex_t claims_lock;
+	pthread_cond_t claims_cond;
+	uint8_t (*claims)[32];
+	size_t n_claims, claims_cap;
 };
 
 /* ---- errors: a thread-local buffer (store-db.c) ---- */
@@ -178,10 +189,54 @@ void store_refcount_merge(rocksdb_writebatch_t *b, struct pb_store *s, const uin
 int store_blobs_open(struct pb_store *s, const char **error_r);
 /* Whether a body exists (its refcount record does). Returns 1 / 0 / -1. */
 int store_blob_exists(struct pb_store *s, const uint8_t raw[32], const char **error_r);
-/* Adds a new body to the batch: the body itself and its parsed MIME structure (the message is
- * parsed once, here, and never again to serve IMAP or rules). */
-void store_blob_write(rocksdb_writebatch_t *b, struct pb_store *s, const uint8_t raw[32],
-		      const void *data, size_t len);
+/* SHA-256 of a buffer in memory (EVP). */
+void store_blob_hash(const void *data, size_t len, uint8_t raw_r[32]);
+/* The next id of the sequence spool entries and bodies share: unique, never reused, even
+ * across restarts (store-spool.c). */
+uint64_t store_next_id(struct pb_store *s);
+
+/* ---- bodies by chunks (store-chunks.c) ---- */
+
+struct mime_parser;
+
+/* A body being written: its chunks go to CF chunks under [u64 body id][u64 offset] as they
+ * come, hashed and MIME-parsed on the way, so the whole body is never held. */
+struct store_body_writer {
+	uint64_t body_id;
+	uint64_t size;
+	uint32_t n_chunks;
+	EVP_MD_CTX *md;
+	struct mime_parser *mime;
+	uint8_t raw[32]; /* the hash, once finished */
+};
+/* Starts a writer with a fresh body id (store_next_id). */
+void store_body_writer_init(struct pb_store *s, struct store_body_writer *w);
+void store_body_writer_deinit(struct store_body_writer *w);
+/* Adds the chunk's put (1..PB_STORE_CHUNK_MAX bytes, at offset w->size) to b, hashes and
+ * parses it. */
+void store_body_writer_add(rocksdb_writebatch_t *b, struct pb_store *s,
+			   struct store_body_writer *w, const void *data, size_t len);
+/* The same for a body in memory, cut into PB_STORE_CHUNK_MAX chunks. */
+void store_body_writer_add_all(rocksdb_writebatch_t *b, struct pb_store *s,
+			       struct store_body_writer *w, const void *data, size_t len);
+/* Ends the input: w->raw gets the hash, the MIME parse completes. */
+void store_body_writer_finish(struct store_body_writer *w);
+/* Writes the finished body with one synced batch b, which the caller may have filled with
+ * more (a spool record). The batch gets: if the body is new, its record and structure; if it
+ * exists already, the deletion of this writer's chunks; either way a reference merge (delta,
+ * current GC epoch). Handles the GC lock and concurrent commits of the same body. 0 / -1. */
+int store_body_writer_commit(rocksdb_writebatch_t *b, struct pb_store *s,
+			     struct store_body_writer *w, int64_t delta, const char **error_r);
+/* Adds the deletion of every chunk of body_id to b. */
+void store_chunks_delete(rocksdb_writebatch_t *b, struct pb_store *s, uint64_t body_id);
+/* The chunk layout of a body record in CF blobs: 1 with *body_id_r (a chunked v2 record),
+ * 0 (a v1 record holding the body itself), -1 malformed. */
+int store_body_rec_chunks(const void *val, size_t len, uint64_t *body_id_r);
+/* Spool (store-spool.c): adds the spool record of rec, whose body is w's (not finished yet),
+ * to b and writes b with the body: one synced batch. rec: in sender, rcpts, rcpt_ids,
+ * n_rcpts, received_ms; out id, size, blob_key. 0 / -1. */
+int store_spool_commit(struct pb_store *s, rocksdb_writebatch_t *b, struct store_body_writer *w,
+		       struct pb_spool_rec *rec, const char **error_r);
 
 /* Folders (store-folders.c). Key: [u64 user][u32 folder id]; id 0 is the per-user meta. */
 #define STORE_FOLDER_KEY_LEN 12

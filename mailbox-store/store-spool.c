@@ -2,7 +2,8 @@
  * store-spool.c: the incoming spool — messages accepted by SMTP and not yet delivered.
  * Key: [u64 spool id BE]. Value v1: [u8 1][str sender][u64 received_ms][u64 size]
  * [32 raw body hash][u32 n][n x (str rcpt, u64 user id)].
- * OWNS: the spool column family; the id sequence (s->spool_next).
+ * OWNS: the spool column family; the id sequence spool entries and bodies share
+ * (s->spool_next).
  * THREAD: any; puts are independent, a given entry is iterated and removed by one actor.
  *
  * Why ids start from the wall clock: a dedupe key is "spool id:recipient", so an id must
@@ -12,7 +13,6 @@
  */
 #include "store-internal.h"
 
-#include <openssl/sha.h>
 #include <time.h>
 
 void pb_spool_rec_free(struct pb_spool_rec *r)
@@ -25,30 +25,34 @@ void pb_spool_rec_free(struct pb_spool_rec *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static uint64_t spool_last_on_disk(struct pb_store *s)
+/* The largest id in use in cf whose keys begin with a u64 id (spool entries, chunks). */
+static uint64_t last_id_on_disk(struct pb_store *s, enum store_cf cf)
 {
-	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, s->ropt, s->cf[STORE_CF_SPOOL]);
+	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, s->ropt, s->cf[cf]);
 	uint64_t last = 0;
 	size_t klen;
 
 	rocksdb_iter_seek_to_last(it);
 	if (rocksdb_iter_valid(it)) {
 		const char *k = rocksdb_iter_key(it, &klen);
-		if (klen == 8)
+		if (klen >= 8)
 			last = store_be64_get((const uint8_t *)k);
 	}
 	rocksdb_iter_destroy(it);
 	return last;
 }
 
-static uint64_t spool_next_id(struct pb_store *s)
+uint64_t store_next_id(struct pb_store *s)
 {
 	uint64_t cur = atomic_load(&s->spool_next);
 	if (cur == 0) {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		uint64_t now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-		uint64_t seed = now_ms << 20, last = spool_last_on_disk(s);
+		uint64_t seed = now_ms << 20, last = last_id_on_disk(s, STORE_CF_SPOOL);
+		uint64_t last_body = last_id_on_disk(s, STORE_CF_CHUNKS);
+		if (last_body > last)
+			last = last_body;
 		if (last >= seed)
 			seed = last + 1;
 		atomic_compare_exchange_strong(&s->spool_next, &cur, seed);
@@ -70,36 +74,40 @@ static void spool_encode(const struct pb_spool_rec *r, const uint8_t raw[32], st
 	}
 }
 
-int pb_store_spool_put(struct pb_store *s, const void *body, size_t len, struct pb_spool_rec *rec,
-		       const char **error_r)
+int store_spool_commit(struct pb_store *s, rocksdb_writebatch_t *b, struct store_body_writer *w,
+			struct pb_spool_rec *rec, const char **error_r)
 {
-	uint8_t raw[32], key[8];
+	uint8_t key[8];
 	struct pb_buf v;
 
 	if (rec->n_rcpts == 0 || rec->n_rcpts > PB_SPOOL_MAX_RCPTS)
 		return store_fail(error_r, "spool: 1 to %d recipients", PB_SPOOL_MAX_RCPTS);
-	SHA256(body, len, raw);
-	rec->size = len;
-	rec->id = spool_next_id(s);
+	store_body_writer_finish(w);
+	rec->size = w->size;
+	rec->id = store_next_id(s);
 	store_be64_put(key, rec->id);
-	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
-	pthread_rwlock_rdlock(&s->gc_lock);
-	int ret = store_blob_exists(s, raw, error_r);
 	pb_buf_init(&v);
-	if (ret == 0)
-		store_blob_write(b, s, raw, body, len);
-	if (ret >= 0) {
-		store_refcount_merge(b, s, raw, 1, s->gc_epoch);
-		spool_encode(rec, raw, &v);
-		rocksdb_writebatch_put_cf(b, s->cf[STORE_CF_SPOOL], (const char *)key, 8, v.data, v.len);
-		ret = store_write(s, b, error_r);
-	}
-	pthread_rwlock_unlock(&s->gc_lock);
+	spool_encode(rec, w->raw, &v);
+	rocksdb_writebatch_put_cf(b, s->cf[STORE_CF_SPOOL], (const char *)key, 8, v.data, v.len);
 	pb_buf_deinit(&v);
-	rocksdb_writebatch_destroy(b);
+	int ret = store_body_writer_commit(b, s, w, 1, error_r);
 	if (ret == 0)
-		store_hex_from_raw(raw, rec->blob_key);
-	return ret < 0 ? -1 : 0;
+		store_hex_from_raw(w->raw, rec->blob_key);
+	return ret;
+}
+
+int pb_store_spool_put(struct pb_store *s, const void *body, size_t len, struct pb_spool_rec *rec,
+		       const char **error_r)
+{
+	struct store_body_writer w;
+	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+
+	store_body_writer_init(s, &w);
+	store_body_writer_add_all(b, s, &w, body, len);
+	int ret = store_spool_commit(s, b, &w, rec, error_r);
+	store_body_writer_deinit(&w);
+	rocksdb_writebatch_destroy(b);
+	return ret;
 }
 
 static int spool_decode(const void *key, size_t klen, const void *val, size_t vlen,

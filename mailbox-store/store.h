@@ -131,6 +131,8 @@ int pb_store_setting_delete(struct pb_store *s, const char *key, const char **er
 /* ---- Message bodies, content-addressed ---------------------------------------------------- */
 
 #define PB_BLOB_KEY_LEN 64 /* lowercase hex SHA-256 */
+/* Bodies are stored (and written by uploads) in chunks of at most this many bytes. */
+#define PB_STORE_CHUNK_MAX (1u << 20)
 
 /* Stores a body once, keyed by its SHA-256; writes the hex key to key_r. Idempotent: an
  * existing body is not rewritten. Synced. A new body has reference count 0: take a reference
@@ -138,9 +140,16 @@ int pb_store_setting_delete(struct pb_store *s, const char *key, const char **er
  * this call, or the body may be collected. Returns 0 / -1. */
 int pb_store_blob_put(struct pb_store *s, const void *data, size_t len,
 		      char key_r[PB_BLOB_KEY_LEN + 1], const char **error_r);
-/* Appends the body to out. Returns 1 found, 0 not found (or key malformed), -1 error. */
+/* Appends the whole body to out (it is all in memory: prefer pb_store_blob_read for anything
+ * that may be large). Returns 1 found, 0 not found (or key malformed), -1 error. */
 int pb_store_blob_get(struct pb_store *s, const char *key, struct pb_buf *out,
 		      const char **error_r);
+/* Reads up to len bytes of the body from offset into buf (the caller's, len bytes), touching
+ * only the chunks the range covers, never the whole body. *n_r gets the bytes read (less than
+ * len only at the end of the body; 0 when offset >= size), *size_r the body's size. Returns 1
+ * found, 0 unknown body (or malformed key), -1 error (also a body with a missing chunk). */
+int pb_store_blob_read(struct pb_store *s, const char *key, uint64_t offset, void *buf,
+		       size_t len, size_t *n_r, uint64_t *size_r, const char **error_r);
 /* The body's MIME structure, parsed once when the body was stored: appends the bytes of
  * mime_structure_encode to out (decode them with mime_structure_decode). Returns 1 found, 0
  * unknown body, -1 error. */
@@ -331,6 +340,52 @@ void pb_spool_rec_free(struct pb_spool_rec *r);
  * which SMTP may answer 250. Returns 0 / -1. */
 int pb_store_spool_put(struct pb_store *s, const void *body, size_t len, struct pb_spool_rec *rec,
 		       const char **error_r);
+/* ---- Uploads: a body written chunk by chunk as it arrives, committed at the end ---------- */
+
+/* An upload in progress: its chunks are in the store, its hash and MIME parse run as they come;
+ * nothing is visible until the commit. Owned by the caller (one thread at a time). */
+struct pb_store_upload;
+
+/* Begins an upload for `owner` (the spool shard index: pb_store_uploads_clean finds what an
+ * owner left). Writes a small upload record, not synced. Returns 0 with *up_r (release it
+ * with a commit, pb_store_upload_abort or pb_store_upload_free), or -1. */
+int pb_store_upload_begin(struct pb_store *s, uint32_t owner, int64_t now_ms,
+			  struct pb_store_upload **up_r, const char **error_r);
+/* The upload's id (unique, never reused; it also keys its chunks). */
+uint64_t pb_store_upload_id(const struct pb_store_upload *up);
+/* Bytes written so far: the offset the next chunk goes to. */
+uint64_t pb_store_upload_size(const struct pb_store_upload *up);
+/* Appends one chunk of 1..PB_STORE_CHUNK_MAX bytes (copied; not synced: the commit's synced
+ * write makes it durable, see docs/storage.md). Returns 0 / -1; after -1 only abort is left. */
+int pb_store_upload_write(struct pb_store *s, struct pb_store_upload *up, const void *data,
+			  size_t len, const char **error_r);
+/* Commits the upload as a spool entry in ONE synced batch, exactly like pb_store_spool_put
+ * (rec: the same in and out fields): a body already stored gets the reference and the new
+ * chunks are deleted in that batch. Consumes *up (set NULL) either way; on -1 nothing is
+ * stored and the chunks are dropped. This is the write after which SMTP may answer 250. */
+int pb_store_upload_commit_spool(struct pb_store *s, struct pb_store_upload **up,
+				 struct pb_spool_rec *rec, const char **error_r);
+/* Commits the upload as a bare body, exactly like pb_store_blob_put (reference count 0, the
+ * same GC contract). Consumes *up. Returns 0 with key_r / -1. */
+int pb_store_upload_commit_blob(struct pb_store *s, struct pb_store_upload **up,
+				char key_r[PB_BLOB_KEY_LEN + 1], const char **error_r);
+/* Deletes the upload's chunks and record (not synced: a lost abort is redone by
+ * pb_store_uploads_clean) and frees it; *up set NULL. Returns 0 / -1 (freed either way). */
+int pb_store_upload_abort(struct pb_store *s, struct pb_store_upload **up, const char **error_r);
+/* Frees the upload in memory only: its record and chunks stay until pb_store_uploads_clean.
+ * NULL is fine. */
+void pb_store_upload_free(struct pb_store_upload **up);
+/* Removes every upload left by owner (begun, never committed or aborted: a crash, a restart),
+ * and, for owner 0, those of owners >= owners (a smaller shard count than before). Call it
+ * when the owner starts, before it begins uploads. Returns 0 with *removed_r (may be NULL). */
+int pb_store_uploads_clean(struct pb_store *s, uint32_t owner, uint32_t owners,
+			   uint64_t *removed_r, const char **error_r);
+
+/* Counts every stored body chunk and every open upload record, by a full scan (tests and
+ * diagnostics: after aborts, cleans and GC nothing is left behind). Returns 0 / -1. */
+int pb_store_chunks_count(struct pb_store *s, uint64_t *chunks_r, uint64_t *uploads_r,
+			  const char **error_r);
+
 /* Calls cb for every spooled message in id order (the record is valid during the call); cb
  * returns nonzero to stop. Returns 0 / -1. */
 int pb_store_spool_iter(struct pb_store *s, int (*cb)(const struct pb_spool_rec *r, void *ctx),

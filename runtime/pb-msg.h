@@ -21,6 +21,8 @@
 /* Largest encoded message accepted by the decoder: bodies travel by store key, not inline. */
 #define PB_MSG_MAX_SIZE (64u * 1024 * 1024)
 #define PB_MSG_MAX_ADDR 256
+/* Largest piece of a body one message carries (spool upload chunks, ranged reads). */
+#define PB_CHUNK_MAX (1u << 20)
 
 /* Result codes carried in replies (`code` fields). */
 enum pb_status {

@@ -44,8 +44,43 @@ static int on_read(struct pb_actor *a, void *state, struct pb_msg *m)
 	return 0;
 }
 
+/* READER_READ_REQ: one range of a body, at most PB_CHUNK_MAX bytes, read into the reply. */
+static int on_read_range(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct pb_store *store = state;
+	struct msg_reader_read_req *q = &m->u.reader_read_req;
+	struct pb_msg rep;
+	const char *error;
+	size_t n = 0;
+	uint64_t size = 0;
+
+	if (q->length > PB_CHUNK_MAX) {
+		pb_reply_status(a, m, PB_ERR_REFUSED, "a read is at most 1 MiB");
+		return 0;
+	}
+	pb_msg_init(&rep, MSG_READER_READ_REP);
+	rep.u.reader_read_rep.data.data = xmalloc(q->length > 0 ? q->length : 1);
+	int found = pb_store_blob_read(store, q->blob_key, q->offset, rep.u.reader_read_rep.data.data,
+				       q->length, &n, &size, &error);
+	if (found <= 0) {
+		if (found < 0)
+			pb_error("reader", "event=read_failed key=%s reason=\"%s\"", q->blob_key,
+				 error);
+		pb_reply_status(a, m, found < 0 ? PB_ERR_INTERNAL : PB_ERR_NOTFOUND,
+				found < 0 ? "the body could not be read" : "no such body");
+	} else {
+		rep.u.reader_read_rep.data.len = n;
+		rep.u.reader_read_rep.size = size;
+		rep.u.reader_read_rep.eof = q->offset + n >= size;
+		pb_reply(a, m, &rep);
+	}
+	pb_msg_free(&rep);
+	return 0;
+}
+
 static const struct pb_handler reader_handlers[] = {
 	{ MSG_STORE_READ_REQ, on_read },
+	{ MSG_READER_READ_REQ, on_read_range },
 };
 
 int reader_actors_start(struct pb_runtime *rt, struct pb_store *store, uint32_t n,

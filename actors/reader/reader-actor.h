@@ -1,9 +1,12 @@
 /*
  * reader-actor.h: body readers — shards "reader.0" .. "reader.N-1" that read message bodies
  * from the store for the gateways, so a large read (a 20 MB body in a blob file) never stalls a
- * gateway's event loop (DESIGN.md, rule 4). Stateless: any shard serves any body.
+ * gateway's event loop (DESIGN.md, rule 4). Stateless: any shard serves any body; requests are
+ * keyed by user. READER_READ_REQ reads one range (at most PB_CHUNK_MAX bytes) and never loads
+ * the whole body; STORE_READ_REQ (the whole body) stays until POP3 reads by range. Callers
+ * use reader-client.h.
  * OWNS: nothing. THREAD: each shard's actor thread.
- * MESSAGES handled: STORE_READ_REQ (answered with STORE_READ_REP).
+ * MESSAGES handled: READER_READ_REQ (READER_READ_REP), STORE_READ_REQ (STORE_READ_REP).
  */
 #ifndef READER_ACTOR_H
 #define READER_ACTOR_H

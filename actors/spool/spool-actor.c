@@ -8,6 +8,7 @@
  * would make every SMTP session wait for the slowest mailbox.
  */
 #include "spool-actor.h"
+#include "spool-private.h"
 
 #include "pb-log.h"
 #include "store.h"
@@ -27,14 +28,6 @@ struct delivery {
 	uint8_t *done;         /* per recipient */
 	uint64_t *sent_ms;     /* per recipient: 0 not sent, else when */
 	size_t pending;
-};
-
-struct spool_shard {
-	struct pb_store *store;
-	uint32_t index, count; /* this shard, of how many: it resumes the entries id % count */
-	struct delivery **d;
-	size_t n;
-	uint64_t next_seq;
 };
 
 static void delivery_free(struct delivery *d)
@@ -73,8 +66,7 @@ static void send_append(struct pb_actor *a, struct spool_shard *s, struct delive
 	pb_msg_free(&m);
 }
 
-/* Takes ownership of rec and starts delivering it. */
-static void start_delivery(struct pb_actor *a, struct spool_shard *s, struct pb_spool_rec *rec)
+void spool_start_delivery(struct pb_actor *a, struct spool_shard *s, struct pb_spool_rec *rec)
 {
 	struct delivery *d = xcalloc(1, sizeof(*d));
 
@@ -106,7 +98,7 @@ static int resume_one(const struct pb_spool_rec *r, void *arg)
 	for (size_t i = 0; i < r->n_rcpts; i++)
 		copy.rcpts[i] = xstrdup(r->rcpts[i]);
 	copy.rcpt_ids = xmemdup(r->rcpt_ids, sizeof(uint64_t) * r->n_rcpts);
-	start_delivery(c->a, c->s, &copy);
+	spool_start_delivery(c->a, c->s, &copy);
 	pb_info("spool", "event=resume spool_id=%llu rcpts=%zu", (unsigned long long)r->id,
 		r->n_rcpts);
 	return 0;
@@ -123,7 +115,8 @@ static int sp_init(struct pb_actor *a, void *arg, void **state_r, const char **e
 		*error_r = "a spool actor must be a declared shard";
 		return -1;
 	}
-	if (pb_store_spool_iter(s->store, resume_one, &c, error_r) < 0) {
+	if (spool_uploads_clean(s, error_r) < 0 ||
+	    pb_store_spool_iter(s->store, resume_one, &c, error_r) < 0) {
 		for (size_t i = 0; i < s->n; i++)
 			delivery_free(s->d[i]);
 		free(s->d);
@@ -141,6 +134,7 @@ static void sp_deinit(struct pb_actor *a, void *state)
 	for (size_t i = 0; i < s->n; i++)
 		delivery_free(s->d[i]);
 	free(s->d);
+	spool_uploads_free(s);
 	free(s);
 }
 
@@ -183,7 +177,7 @@ static int on_put(struct pb_actor *a, void *state, struct pb_msg *m)
 	rep.u.spool_put_rep.spool_id = rec.id;
 	pb_reply(a, m, &rep);
 	pb_msg_free(&rep);
-	start_delivery(a, s, &rec);
+	spool_start_delivery(a, s, &rec);
 	return 0;
 }
 
@@ -250,11 +244,16 @@ static void sp_timer(struct pb_actor *a, void *state, uint32_t id, uint64_t now)
 				send_append(a, s, d, i);
 		}
 	}
+	spool_uploads_expire(a, s, now);
 	pb_actor_timer_set(a, SPOOL_TIMER_TICK, SPOOL_TICK_MS);
 }
 
 static const struct pb_handler spool_handlers[] = {
 	{ MSG_SPOOL_PUT_REQ, on_put },
+	{ MSG_SPOOL_BEGIN_REQ, spool_on_begin },
+	{ MSG_SPOOL_CHUNK_REQ, spool_on_chunk },
+	{ MSG_SPOOL_COMMIT_REQ, spool_on_commit },
+	{ MSG_SPOOL_ABORT_REQ, spool_on_abort },
 	{ MSG_MBOX_APPEND_REP, on_append_rep },
 	{ MSG_CORE_STATUS_REP, on_append_rep },
 };

@@ -6,6 +6,7 @@
  */
 #include "pb-test.h"
 #include "spool-actor.h"
+#include "spool-client.h"
 #include "pb-test-store.h"
 
 #include <pthread.h>
@@ -15,7 +16,7 @@
 
 /* the fake mailbox: records dedupe keys; drops requests while `drop` > 0 */
 static pthread_mutex_t fake_lock = PTHREAD_MUTEX_INITIALIZER;
-static char *seen[64];
+static char *seen[64], *seen_blob[64];
 static int n_seen, drop;
 
 static int fake_append(struct pb_actor *a, void *state, struct pb_msg *m)
@@ -26,8 +27,10 @@ static int fake_append(struct pb_actor *a, void *state, struct pb_msg *m)
 	bool dropping = drop > 0;
 	if (dropping)
 		drop--;
-	else if (n_seen < 64)
+	else if (n_seen < 64) {
+		seen_blob[n_seen] = xstrdup(m->u.mbox_append_req.blob_key);
 		seen[n_seen++] = xstrdup(m->u.mbox_append_req.dedupe_key);
+	}
 	pthread_mutex_unlock(&fake_lock);
 	if (dropping) {
 		pb_actor_defer_reply(a); /* as if the reply was lost */
@@ -43,6 +46,15 @@ static int fake_append(struct pb_actor *a, void *state, struct pb_msg *m)
 static const struct pb_handler fake_handlers[] = { { MSG_MBOX_APPEND_REQ, fake_append } };
 static const struct pb_actor_def fake_mailbox = { .name = "mailbox", .handlers = fake_handlers,
 						  .n_handlers = 1 };
+
+static void seen_free(void)
+{
+	for (int i = 0; i < n_seen; i++) {
+		free(seen[i]);
+		free(seen_blob[i]);
+	}
+	n_seen = 0;
+}
 
 static atomic_uint_fast64_t fake_now = 1000;
 static uint64_t fake_clock(void *ctx)
@@ -108,27 +120,19 @@ static struct pb_runtime *start(struct pb_store *store)
 static uint64_t put(struct pb_runtime *rt, int n_rcpts)
 {
 	struct pb_caller *c = pb_caller_create(rt);
-	struct pb_msg req, rep;
-	const char *error;
-	uint64_t id = 0;
+	const char *rcpts[8], *error;
+	uint64_t ids[8], id = 0;
+	char names[8][32];
+	static const char body[] = "Subject: x\r\n\r\nbody\r\n";
 
-	pb_msg_init(&req, MSG_SPOOL_PUT_REQ);
-	req.u.spool_put_req.sender = xstrdup("a@b.c");
 	for (int i = 0; i < n_rcpts; i++) {
-		char r[32];
-		snprintf(r, sizeof(r), "u%d@local", i);
-		pb_strv_push(&req.u.spool_put_req.rcpts, r);
-		pb_u64v_push(&req.u.spool_put_req.rcpt_ids, (uint64_t)i + 1);
+		snprintf(names[i], sizeof(names[i]), "u%d@local", i);
+		rcpts[i] = names[i];
+		ids[i] = (uint64_t)i + 1;
 	}
-	req.u.spool_put_req.body.data = (uint8_t *)xstrdup("Subject: x\r\n\r\nbody\r\n");
-	req.u.spool_put_req.body.len = strlen((char *)req.u.spool_put_req.body.data);
-	if (pb_call(c, NULL, &req, &rep, 10000, &error) == 0) {
-		CHECK_INT(rep.type, MSG_SPOOL_PUT_REP);
-		CHECK_INT(rep.u.spool_put_rep.code, PB_OK);
-		id = rep.u.spool_put_rep.spool_id;
-		pb_msg_free(&rep);
-	}
-	pb_msg_free(&req);
+	CHECK_INT(spool_client_put(c, 1, "a@b.c", rcpts, ids, (size_t)n_rcpts, 1000, body,
+				   sizeof(body) - 1, &id, &error),
+		  PB_OK);
 	pb_caller_destroy(&c);
 	return id;
 }
@@ -162,8 +166,7 @@ static void test_lost_append_is_resent_then_entry_removed(void)
 	      (strcmp(seen[0], k1) == 0 && strcmp(seen[1], k0) == 0));
 	pb_runtime_destroy(&rt);
 	pb_store_close(&store);
-	for (int i = 0; i < n_seen; i++)
-		free(seen[i]);
+	seen_free();
 	store_test_rmrf(dir);
 	free(dir);
 }
@@ -198,13 +201,265 @@ static void test_restart_resumes(void)
 	CHECK(found);
 	pb_runtime_destroy(&rt);
 	pb_store_close(&store);
-	for (int i = 0; i < n_seen; i++)
-		free(seen[i]);
+	seen_free();
 	store_test_rmrf(dir);
 	free(dir);
 }
 
+/* ---- chunked uploads ---- */
+
+#define CHUNK (256u * 1024)
+#define KEY 42 /* one session: every request reaches the same shard */
+
+/* An asynchronous sender whose replies come to the inbox "test.replies". */
+struct test_tx {
+	struct pb_runtime *rt;
+	struct pb_inbox *in;
+	uint64_t corr;
+	struct pb_sender tx;
+};
+
+static int tx_send(void *ctx, const char *to, struct pb_msg *req, const char **error_r)
+{
+	struct test_tx *t = ctx;
+
+	req->corr = ++t->corr;
+	pb_str_set(&req->reply_to, "test.replies");
+	return pb_send(t->rt, to, req, error_r);
+}
+
+static void tx_open(struct test_tx *t, struct pb_runtime *rt)
+{
+	const char *error;
+
+	memset(t, 0, sizeof(*t));
+	t->rt = rt;
+	t->tx.send = tx_send;
+	t->tx.ctx = t;
+	if (pb_inbox_open(rt, "test.replies", 64, &t->in, &error) < 0)
+		PANIC("inbox: %s", error);
+}
+
+/* Waits for the next reply; it must answer the last request sent. */
+static bool tx_reply(struct test_tx *t, struct pb_msg *rep_r)
+{
+	if (pb_inbox_recv(t->in, rep_r, 10000) != 1)
+		return false;
+	CHECK_INT(rep_r->corr, t->corr);
+	return true;
+}
+
+struct env {
+	char *dir;
+	struct pb_store *store;
+	struct pb_runtime *rt;
+	struct pb_caller *c;
+	char *body;
+	size_t len;
+};
+
+static void env_open(struct env *e, size_t len)
+{
+	e->dir = store_test_tmpdir("spool-up");
+	e->store = store_test_open(e->dir);
+	e->rt = start(e->store);
+	e->c = pb_caller_create(e->rt);
+	e->len = len;
+	e->body = xmalloc(len);
+	store_test_body(e->body, len, 3);
+	seen_free();
+	drop = 0;
+}
+
+static void env_close(struct env *e)
+{
+	pb_caller_destroy(&e->c);
+	pb_runtime_destroy(&e->rt);
+	pb_store_close(&e->store);
+	store_test_rmrf(e->dir);
+	free(e->dir);
+	free(e->body);
+	seen_free();
+}
+
+static const char *const rcpts2[] = { "u0@local", "u1@local" };
+static const uint64_t ids2[] = { 1, 2 };
+
+static uint32_t begin(struct env *e, uint64_t key, uint64_t *id_r)
+{
+	const char *error;
+
+	return spool_client_begin(e->c, key, "a@b.c", rcpts2, ids2, 2, 1000, id_r, &error);
+}
+
+struct store_counts {
+	struct pb_store *s;
+	uint64_t chunks, uploads;
+};
+
+static bool store_clean(void *ctx)
+{
+	struct store_counts *c = ctx;
+	const char *error;
+
+	return pb_store_chunks_count(c->s, &c->chunks, &c->uploads, &error) == 0 &&
+	       c->chunks == 0 && c->uploads == 0;
+}
+
+static void test_upload_commit_delivers(void)
+{
+	struct env e;
+	struct test_tx t;
+	struct pb_msg rep;
+	const char *error;
+	uint64_t id = 0, received = 0, spool_id = 0;
+
+	env_open(&e, 3 * CHUNK + 1000);
+	tx_open(&t, e.rt);
+	REQUIRE(spool_client_begin_send(&t.tx, KEY, "a@b.c", rcpts2, ids2, 2, 1000, &error) == 0);
+	REQUIRE(tx_reply(&t, &rep));
+	CHECK_INT(spool_client_begin_reply(&rep, &id), PB_OK);
+	pb_msg_free(&rep);
+	for (size_t off = 0; off < e.len; off += CHUNK) {
+		size_t n = e.len - off < CHUNK ? e.len - off : CHUNK;
+		REQUIRE(spool_client_chunk_send(&t.tx, KEY, id, off, e.body + off, n, &error) == 0);
+		REQUIRE(tx_reply(&t, &rep));
+		CHECK_INT(spool_client_chunk_reply(&rep, &received), PB_OK);
+		CHECK_INT(received, off + n);
+		pb_msg_free(&rep);
+	}
+	CHECK_INT(spooled(e.store), 0); /* nothing is visible before the commit */
+	REQUIRE(spool_client_commit_send(&t.tx, KEY, id, e.len, &error) == 0);
+	REQUIRE(tx_reply(&t, &rep));
+	CHECK_INT(spool_client_commit_reply(&rep, &spool_id), PB_OK);
+	CHECK(spool_id != 0);
+	pb_msg_free(&rep);
+	int two = 2;
+	CHECK(wait_until(seen_at_least, &two));
+	CHECK(wait_until(spool_empty, e.store));
+	struct pb_buf out;
+	pb_buf_init(&out);
+	CHECK_INT(pb_store_blob_get(e.store, seen_blob[0], &out, &error), 1);
+	CHECK(out.len == e.len && memcmp(out.data, e.body, e.len) == 0);
+	pb_buf_deinit(&out);
+	pb_inbox_close(&t.in);
+	env_close(&e);
+}
+
+static void test_upload_abort_leaves_nothing(void)
+{
+	struct env e;
+	const char *error;
+	uint64_t id = 0, received;
+	struct store_counts sc;
+
+	env_open(&e, 2 * CHUNK);
+	REQUIRE(begin(&e, KEY, &id) == PB_OK);
+	CHECK_INT(spool_client_chunk(e.c, KEY, id, 0, e.body, CHUNK, &received, &error), PB_OK);
+	CHECK_INT(spool_client_abort(e.c, KEY, id, &error), PB_OK);
+	CHECK_INT(spool_client_chunk(e.c, KEY, id, CHUNK, e.body, CHUNK, &received, &error),
+		  PB_ERR_NOTFOUND);
+	CHECK_INT(spool_client_abort(e.c, KEY, id, &error), PB_ERR_NOTFOUND);
+	sc.s = e.store;
+	CHECK(store_clean(&sc));
+	CHECK_INT(spooled(e.store), 0);
+	env_close(&e);
+}
+
+static void test_restart_removes_half_upload(void)
+{
+	struct env e;
+	const char *error;
+	uint64_t id = 0, received;
+	struct store_counts sc;
+
+	env_open(&e, CHUNK);
+	REQUIRE(begin(&e, KEY, &id) == PB_OK);
+	CHECK_INT(spool_client_chunk(e.c, KEY, id, 0, e.body, CHUNK, &received, &error), PB_OK);
+	pb_caller_destroy(&e.c);
+	pb_runtime_destroy(&e.rt); /* the session and the shard go away mid-upload */
+	sc.s = e.store;
+	CHECK(!store_clean(&sc));
+	CHECK_INT(sc.uploads, 1);
+	e.rt = start(e.store);
+	e.c = pb_caller_create(e.rt);
+	CHECK(wait_until(store_clean, &sc));
+	CHECK_INT(spool_client_commit(e.c, KEY, id, CHUNK, &received, &error), PB_ERR_NOTFOUND);
+	env_close(&e);
+}
+
+static void test_too_many_uploads_refused(void)
+{
+	struct env e;
+	const char *error;
+	uint64_t ids[65], id;
+
+	env_open(&e, 16);
+	for (int i = 0; i < 64; i++)
+		REQUIRE(begin(&e, KEY, &ids[i]) == PB_OK);
+	CHECK_INT(begin(&e, KEY, &id), PB_ERR_TEMP);
+	CHECK_INT(spool_client_abort(e.c, KEY, ids[0], &error), PB_OK);
+	CHECK_INT(begin(&e, KEY, &id), PB_OK);
+	env_close(&e);
+}
+
+static void test_bad_chunks_refused_not_fatal(void)
+{
+	struct env e;
+	const char *error;
+	uint64_t id = 0, received = 0, spool_id = 0;
+	char *big = xcalloc(1, PB_CHUNK_MAX + 1);
+	struct pb_actor_stats st[8];
+
+	env_open(&e, 1000);
+	REQUIRE(begin(&e, KEY, &id) == PB_OK);
+	CHECK_INT(spool_client_chunk(e.c, KEY, id, 5, e.body, 10, &received, &error),
+		  PB_ERR_REFUSED);
+	CHECK(strstr(error, "expected offset 0") != NULL);
+	CHECK_INT(spool_client_chunk(e.c, KEY, id, 0, big, PB_CHUNK_MAX + 1, &received, &error),
+		  PB_ERR_REFUSED);
+	CHECK_INT(spool_client_chunk(e.c, KEY, id, 0, e.body, 0, &received, &error),
+		  PB_ERR_REFUSED);
+	CHECK_INT(spool_client_chunk(e.c, KEY + 2, id, 0, e.body, 10, &received, &error),
+		  PB_ERR_NOTFOUND); /* another session's key (same shard of 2) */
+	CHECK_INT(spool_client_chunk(e.c, KEY, id, 0, e.body, 1000, &received, &error), PB_OK);
+	CHECK_INT(spool_client_commit(e.c, KEY, id, 999, &spool_id, &error), PB_ERR_REFUSED);
+	CHECK_INT(spool_client_commit(e.c, KEY, id, 1000, &spool_id, &error), PB_OK);
+	size_t n = pb_runtime_stats(e.rt, st, 8);
+	for (size_t i = 0; i < n && i < 8; i++)
+		CHECK_INT(st[i].restarts, 0);
+	free(big);
+	env_close(&e);
+}
+
+static void test_idle_upload_dropped(void)
+{
+	struct env e;
+	const char *error;
+	uint64_t id = 0, received;
+	struct store_counts sc;
+
+	env_open(&e, 100);
+	REQUIRE(begin(&e, KEY, &id) == PB_OK);
+	CHECK_INT(spool_client_chunk(e.c, KEY, id, 0, e.body, 100, &received, &error), PB_OK);
+	atomic_fetch_add(&fake_now, 5 * 60 * 1000); /* half the idle time: kept */
+	pb_runtime_wake_all(e.rt);
+	CHECK_INT(spool_client_chunk(e.c, KEY, id, 100, e.body, 10, &received, &error), PB_OK);
+	atomic_fetch_add(&fake_now, 10 * 60 * 1000 + 10000);
+	pb_runtime_wake_all(e.rt);
+	sc.s = e.store;
+	CHECK(wait_until(store_clean, &sc));
+	CHECK_INT(spool_client_commit(e.c, KEY, id, 110, &received, &error), PB_ERR_NOTFOUND);
+	env_close(&e);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "upload_commit_delivers", test_upload_commit_delivers },
+	{ "upload_abort_leaves_nothing", test_upload_abort_leaves_nothing },
+	{ "restart_removes_half_upload", test_restart_removes_half_upload },
+	{ "too_many_uploads_refused", test_too_many_uploads_refused },
+	{ "bad_chunks_refused_not_fatal", test_bad_chunks_refused_not_fatal },
+	{ "idle_upload_dropped", test_idle_upload_dropped },
 	{ "lost_append_is_resent_then_entry_removed", test_lost_append_is_resent_then_entry_removed },
 	{ "restart_resumes", test_restart_resumes },
 };

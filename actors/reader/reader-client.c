@@ -1,0 +1,91 @@
+/*
+ * reader-client.c: the readers' typed client (see reader-client.h).
+ * OWNS: a thread-local buffer for the synchronous call's error text. THREAD: any.
+ */
+#include "reader-client.h"
+
+#include "pb-alloc.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define READER_CLIENT_TIMEOUT_MS 60000
+
+static __thread char client_error[256];
+
+static void read_build(struct pb_msg *m, uint64_t user_id, const char *blob_key,
+		       uint64_t offset, uint32_t length)
+{
+	pb_msg_init(m, MSG_READER_READ_REQ);
+	m->u.reader_read_req.user_id = user_id;
+	m->u.reader_read_req.blob_key = xstrdup(blob_key);
+	m->u.reader_read_req.offset = offset;
+	m->u.reader_read_req.length = length;
+}
+
+int reader_client_read_send(const struct pb_sender *tx, uint64_t user_id, const char *blob_key,
+			    uint64_t offset, uint32_t length, const char **error_r)
+{
+	struct pb_msg m;
+
+	read_build(&m, user_id, blob_key, offset, length);
+	int ret = tx->send(tx->ctx, NULL, &m, error_r);
+	pb_msg_free(&m);
+	return ret;
+}
+
+uint32_t reader_client_read_reply(const struct pb_msg *rep, uint64_t *size_r,
+				  const uint8_t **data_r, size_t *len_r, bool *eof_r)
+{
+	if (rep->type == MSG_CORE_STATUS_REP) {
+		uint32_t code = pb_msg_status(rep, NULL);
+		return code == PB_OK ? PB_ERR_INTERNAL : code;
+	}
+	if (rep->type != MSG_READER_READ_REP)
+		return PB_ERR_INTERNAL;
+	uint32_t code = pb_msg_status(rep, NULL);
+	if (code == PB_OK) {
+		*size_r = rep->u.reader_read_rep.size;
+		*data_r = rep->u.reader_read_rep.data.data;
+		*len_r = rep->u.reader_read_rep.data.len;
+		*eof_r = rep->u.reader_read_rep.eof != 0;
+	}
+	return code;
+}
+
+/* Keeps text as the call's reason and returns code. */
+static uint32_t call_result(uint32_t code, const char *text, const char **error_r)
+{
+	snprintf(client_error, sizeof(client_error), "%s", text);
+	if (error_r != NULL)
+		*error_r = client_error;
+	return code;
+}
+
+uint32_t reader_client_read(struct pb_caller *c, uint64_t user_id, const char *blob_key,
+			    uint64_t offset, void *buf, uint32_t length, size_t *n_r,
+			    uint64_t *size_r, bool *eof_r, const char **error_r)
+{
+	struct pb_msg m, rep;
+	const char *error;
+	const uint8_t *data;
+	size_t len;
+
+	read_build(&m, user_id, blob_key, offset, length);
+	int ret = pb_call(c, NULL, &m, &rep, READER_CLIENT_TIMEOUT_MS, &error);
+	pb_msg_free(&m);
+	if (ret < 0)
+		return call_result(PB_ERR_TEMP, error, error_r);
+	uint32_t code = reader_client_read_reply(&rep, size_r, &data, &len, eof_r);
+	if (code == PB_OK && len > length)
+		code = PB_ERR_INTERNAL; /* more than asked: a broken reader */
+	if (code == PB_OK) {
+		if (len > 0)
+			memcpy(buf, data, len);
+		*n_r = len;
+	}
+	pb_msg_status(&rep, &error);
+	code = call_result(code, error, error_r);
+	pb_msg_free(&rep);
+	return code;
+}

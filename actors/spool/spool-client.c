@@ -1,0 +1,280 @@
+/*
+ * spool-client.c: the spool's typed client (see spool-client.h): one builder per request,
+ * shared by the asynchronous send and the synchronous call, and one decoder per reply.
+ * OWNS: a thread-local buffer for the synchronous calls' error text.
+ * THREAD: any.
+ */
+#include "spool-client.h"
+
+#include "pb-alloc.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define SPOOL_CLIENT_TIMEOUT_MS 60000
+
+static __thread char client_error[256];
+
+static void envelope_build(struct pb_msg *m, enum pb_msg_type type, uint64_t key,
+			   const char *sender, const char *const *rcpts, const uint64_t *rcpt_ids,
+			   size_t n_rcpts, int64_t received_ms)
+{
+	/* SPOOL_BEGIN_REQ and SPOOL_PUT_REQ share their leading envelope fields */
+	struct msg_spool_begin_req *q = &m->u.spool_begin_req;
+
+	pb_msg_init(m, type);
+	q->key = key;
+	q->sender = xstrdup(sender != NULL ? sender : "");
+	for (size_t i = 0; i < n_rcpts; i++) {
+		pb_strv_push(&q->rcpts, rcpts[i]);
+		pb_u64v_push(&q->rcpt_ids, rcpt_ids[i]);
+	}
+	q->received_ms = received_ms;
+}
+
+_Static_assert(offsetof(struct msg_spool_put_req, received_ms) ==
+		       offsetof(struct msg_spool_begin_req, received_ms),
+	       "SPOOL_PUT_REQ begins with SPOOL_BEGIN_REQ's fields");
+
+static void chunk_build(struct pb_msg *m, uint64_t key, uint64_t upload_id, uint64_t offset,
+			const void *data, size_t len)
+{
+	pb_msg_init(m, MSG_SPOOL_CHUNK_REQ);
+	m->u.spool_chunk_req.key = key;
+	m->u.spool_chunk_req.upload_id = upload_id;
+	m->u.spool_chunk_req.offset = offset;
+	/* borrowed: the sender encodes it; the caller clears it before pb_msg_free */
+	m->u.spool_chunk_req.data.data = (uint8_t *)data;
+	m->u.spool_chunk_req.data.len = len;
+}
+
+static void commit_build(struct pb_msg *m, uint64_t key, uint64_t upload_id, uint64_t size)
+{
+	pb_msg_init(m, MSG_SPOOL_COMMIT_REQ);
+	m->u.spool_commit_req.key = key;
+	m->u.spool_commit_req.upload_id = upload_id;
+	m->u.spool_commit_req.size = size;
+}
+
+static void abort_build(struct pb_msg *m, uint64_t key, uint64_t upload_id)
+{
+	pb_msg_init(m, MSG_SPOOL_ABORT_REQ);
+	m->u.spool_abort_req.key = key;
+	m->u.spool_abort_req.upload_id = upload_id;
+}
+
+/* Sends m through tx and frees it. 0 / -1. */
+static int send_free(const struct pb_sender *tx, struct pb_msg *m, const char **error_r)
+{
+	int ret = tx->send(tx->ctx, NULL, m, error_r);
+
+	pb_msg_free(m);
+	return ret;
+}
+
+int spool_client_begin_send(const struct pb_sender *tx, uint64_t key, const char *sender,
+			    const char *const *rcpts, const uint64_t *rcpt_ids, size_t n_rcpts,
+			    int64_t received_ms, const char **error_r)
+{
+	struct pb_msg m;
+
+	envelope_build(&m, MSG_SPOOL_BEGIN_REQ, key, sender, rcpts, rcpt_ids, n_rcpts,
+		       received_ms);
+	return send_free(tx, &m, error_r);
+}
+
+int spool_client_chunk_send(const struct pb_sender *tx, uint64_t key, uint64_t upload_id,
+			    uint64_t offset, const void *data, size_t len, const char **error_r)
+{
+	struct pb_msg m;
+
+	chunk_build(&m, key, upload_id, offset, data, len);
+	int ret = tx->send(tx->ctx, NULL, &m, error_r);
+	m.u.spool_chunk_req.data.data = NULL;
+	pb_msg_free(&m);
+	return ret;
+}
+
+int spool_client_commit_send(const struct pb_sender *tx, uint64_t key, uint64_t upload_id,
+			     uint64_t size, const char **error_r)
+{
+	struct pb_msg m;
+
+	commit_build(&m, key, upload_id, size);
+	return send_free(tx, &m, error_r);
+}
+
+int spool_client_abort_send(const struct pb_sender *tx, uint64_t key, uint64_t upload_id,
+			    const char **error_r)
+{
+	struct pb_msg m;
+
+	abort_build(&m, key, upload_id);
+	return send_free(tx, &m, error_r);
+}
+
+int spool_client_put_send(const struct pb_sender *tx, uint64_t key, const char *sender,
+			  const char *const *rcpts, const uint64_t *rcpt_ids, size_t n_rcpts,
+			  int64_t received_ms, const void *body, size_t len, const char **error_r)
+{
+	struct pb_msg m;
+
+	envelope_build(&m, MSG_SPOOL_PUT_REQ, key, sender, rcpts, rcpt_ids, n_rcpts, received_ms);
+	m.u.spool_put_req.body.data = xmemdup(body, len);
+	m.u.spool_put_req.body.len = len;
+	return send_free(tx, &m, error_r);
+}
+
+/* The status of a reply expected to be of type want (or CORE_STATUS_REP with an error). */
+static uint32_t reply_code(const struct pb_msg *rep, enum pb_msg_type want)
+{
+	if (rep->type != want && rep->type != MSG_CORE_STATUS_REP)
+		return PB_ERR_INTERNAL;
+	uint32_t code = pb_msg_status(rep, NULL);
+	if (code == PB_OK && rep->type != want)
+		return PB_ERR_INTERNAL; /* "OK" without the value asked for */
+	return code;
+}
+
+uint32_t spool_client_begin_reply(const struct pb_msg *rep, uint64_t *upload_id_r)
+{
+	uint32_t code = reply_code(rep, MSG_SPOOL_BEGIN_REP);
+
+	if (code == PB_OK)
+		*upload_id_r = rep->u.spool_begin_rep.upload_id;
+	return code;
+}
+
+uint32_t spool_client_chunk_reply(const struct pb_msg *rep, uint64_t *received_r)
+{
+	uint32_t code = reply_code(rep, MSG_SPOOL_CHUNK_REP);
+
+	if (code == PB_OK)
+		*received_r = rep->u.spool_chunk_rep.received;
+	return code;
+}
+
+uint32_t spool_client_commit_reply(const struct pb_msg *rep, uint64_t *spool_id_r)
+{
+	uint32_t code = reply_code(rep, MSG_SPOOL_COMMIT_REP);
+
+	if (code == PB_OK)
+		*spool_id_r = rep->u.spool_commit_rep.spool_id;
+	return code;
+}
+
+uint32_t spool_client_abort_reply(const struct pb_msg *rep)
+{
+	return reply_code(rep, MSG_CORE_STATUS_REP);
+}
+
+uint32_t spool_client_put_reply(const struct pb_msg *rep, uint64_t *spool_id_r)
+{
+	uint32_t code = reply_code(rep, MSG_SPOOL_PUT_REP);
+
+	if (code == PB_OK)
+		*spool_id_r = rep->u.spool_put_rep.spool_id;
+	return code;
+}
+
+/* ---- synchronous ---- */
+
+/* Calls with m (not freed). 0 with *rep_r, or -1 with the reason in client_error. */
+static int call(struct pb_caller *c, struct pb_msg *m, struct pb_msg *rep_r,
+		const char **error_r)
+{
+	const char *error;
+
+	if (pb_call(c, NULL, m, rep_r, SPOOL_CLIENT_TIMEOUT_MS, &error) == 0)
+		return 0;
+	snprintf(client_error, sizeof(client_error), "%s", error);
+	if (error_r != NULL)
+		*error_r = client_error;
+	return -1;
+}
+
+/* Keeps rep's reason in client_error, frees rep and returns code. */
+static uint32_t call_done(struct pb_msg *rep, uint32_t code, const char **error_r)
+{
+	const char *error;
+
+	pb_msg_status(rep, &error);
+	snprintf(client_error, sizeof(client_error), "%s", error);
+	if (error_r != NULL)
+		*error_r = client_error;
+	pb_msg_free(rep);
+	return code;
+}
+
+uint32_t spool_client_begin(struct pb_caller *c, uint64_t key, const char *sender,
+			    const char *const *rcpts, const uint64_t *rcpt_ids, size_t n_rcpts,
+			    int64_t received_ms, uint64_t *upload_id_r, const char **error_r)
+{
+	struct pb_msg m, rep;
+
+	envelope_build(&m, MSG_SPOOL_BEGIN_REQ, key, sender, rcpts, rcpt_ids, n_rcpts,
+		       received_ms);
+	int ret = call(c, &m, &rep, error_r);
+	pb_msg_free(&m);
+	if (ret < 0)
+		return PB_ERR_TEMP;
+	return call_done(&rep, spool_client_begin_reply(&rep, upload_id_r), error_r);
+}
+
+uint32_t spool_client_chunk(struct pb_caller *c, uint64_t key, uint64_t upload_id,
+			    uint64_t offset, const void *data, size_t len, uint64_t *received_r,
+			    const char **error_r)
+{
+	struct pb_msg m, rep;
+
+	chunk_build(&m, key, upload_id, offset, data, len);
+	int ret = call(c, &m, &rep, error_r);
+	m.u.spool_chunk_req.data.data = NULL;
+	pb_msg_free(&m);
+	if (ret < 0)
+		return PB_ERR_TEMP;
+	return call_done(&rep, spool_client_chunk_reply(&rep, received_r), error_r);
+}
+
+uint32_t spool_client_commit(struct pb_caller *c, uint64_t key, uint64_t upload_id,
+			     uint64_t size, uint64_t *spool_id_r, const char **error_r)
+{
+	struct pb_msg m, rep;
+
+	commit_build(&m, key, upload_id, size);
+	int ret = call(c, &m, &rep, error_r);
+	pb_msg_free(&m);
+	if (ret < 0)
+		return PB_ERR_TEMP;
+	return call_done(&rep, spool_client_commit_reply(&rep, spool_id_r), error_r);
+}
+
+uint32_t spool_client_abort(struct pb_caller *c, uint64_t key, uint64_t upload_id,
+			    const char **error_r)
+{
+	struct pb_msg m, rep;
+
+	abort_build(&m, key, upload_id);
+	int ret = call(c, &m, &rep, error_r);
+	pb_msg_free(&m);
+	if (ret < 0)
+		return PB_ERR_TEMP;
+	return call_done(&rep, spool_client_abort_reply(&rep), error_r);
+}
+
+uint32_t spool_client_put(struct pb_caller *c, uint64_t key, const char *sender,
+			  const char *const *rcpts, const uint64_t *rcpt_ids, size_t n_rcpts,
+			  int64_t received_ms, const void *body, size_t len, uint64_t *spool_id_r,
+			  const char **error_r)
+{
+	struct pb_msg m, rep;
+
+	envelope_build(&m, MSG_SPOOL_PUT_REQ, key, sender, rcpts, rcpt_ids, n_rcpts, received_ms);
+	m.u.spool_put_req.body.data = xmemdup(body, len);
+	m.u.spool_put_req.body.len = len;
+	int ret = call(c, &m, &rep, error_r);
+	pb_msg_free(&m);
+	if (ret < 0)
+		return PB_ERR_TEMP;
+	return call_done(&rep, spool_client_put_reply(&rep, spool_id_r), error_r);
+}

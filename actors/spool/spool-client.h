@@ -1,0 +1,83 @@
+/*
+ * spool-client.h: the typed client of the spool shards — the only way other modules talk to
+ * them. Asynchronous sends go through a struct pb_sender (a gateway session, an actor), whose
+ * reply comes back to the sender and is read with the matching *_reply decoder; synchronous
+ * calls over a struct pb_caller serve the CLI and tests.
+ *
+ * A message body reaches the spool in chunks: begin (envelope) -> upload id; chunk after chunk
+ * (offset = bytes sent before, 1..PB_CHUNK_MAX bytes each; the gateway sends 256 KiB); commit
+ * (the total size) -> spool id, answered only once the message is durable (then SMTP may say
+ * 250); abort when the transaction fails. Every request carries the session's key so all of an
+ * upload reaches the same shard. A commit whose reply never comes is wholly stored or not at
+ * all (docs/storage.md); an upload left open is dropped after SPOOL_UPLOAD_IDLE_MS (10 min).
+ *
+ * Status codes (enum pb_status): OK; TEMP (too many open uploads on the shard, a store failure,
+ * or for the synchronous calls no reply: timeout, full inbox); NOSPACE (the disk reserve: the
+ * upload is gone); NOTFOUND (no such upload: aborted, expired, or the shard restarted);
+ * REFUSED (bad envelope; a chunk out of order, empty or too large; a size mismatch: the upload
+ * stays open); INTERNAL (a reply of the wrong type).
+ *
+ * OWNS: nothing. THREAD: any; a pb_caller or pb_sender is used by its own thread.
+ */
+#ifndef SPOOL_CLIENT_H
+#define SPOOL_CLIENT_H
+
+#include "pb-runtime.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- asynchronous: 0 sent (a reply will come to the sender), -1 with error_r (static text)
+ * when nothing was sent. Strings and data are borrowed (copied into the message). ---- */
+
+/* SPOOL_BEGIN_REQ: rcpts[i] is the recipient as accepted, rcpt_ids[i] its user id; n_rcpts
+ * 1..PB_SPOOL_MAX_RCPTS. sender "" is the null sender. */
+int spool_client_begin_send(const struct pb_sender *tx, uint64_t key, const char *sender,
+			    const char *const *rcpts, const uint64_t *rcpt_ids, size_t n_rcpts,
+			    int64_t received_ms, const char **error_r);
+/* SPOOL_CHUNK_REQ: len bytes of data at offset of the upload. */
+int spool_client_chunk_send(const struct pb_sender *tx, uint64_t key, uint64_t upload_id,
+			    uint64_t offset, const void *data, size_t len, const char **error_r);
+/* SPOOL_COMMIT_REQ: size is the total of the chunks sent. */
+int spool_client_commit_send(const struct pb_sender *tx, uint64_t key, uint64_t upload_id,
+			     uint64_t size, const char **error_r);
+/* SPOOL_ABORT_REQ. */
+int spool_client_abort_send(const struct pb_sender *tx, uint64_t key, uint64_t upload_id,
+			    const char **error_r);
+/* SPOOL_PUT_REQ, the whole body in one message (kept until SMTP streams; len must stay well
+ * under PB_MSG_MAX_SIZE). */
+int spool_client_put_send(const struct pb_sender *tx, uint64_t key, const char *sender,
+			  const char *const *rcpts, const uint64_t *rcpt_ids, size_t n_rcpts,
+			  int64_t received_ms, const void *body, size_t len, const char **error_r);
+
+/* ---- reply decoders: the pb_status code of rep (its REP type or CORE_STATUS_REP; any other
+ * type gives PB_ERR_INTERNAL); the out value is set only for PB_OK. The reason text is
+ * pb_msg_status(rep, &error). ---- */
+
+uint32_t spool_client_begin_reply(const struct pb_msg *rep, uint64_t *upload_id_r);
+/* *received_r: the bytes the upload holds now. */
+uint32_t spool_client_chunk_reply(const struct pb_msg *rep, uint64_t *received_r);
+uint32_t spool_client_commit_reply(const struct pb_msg *rep, uint64_t *spool_id_r);
+uint32_t spool_client_abort_reply(const struct pb_msg *rep);
+uint32_t spool_client_put_reply(const struct pb_msg *rep, uint64_t *spool_id_r);
+
+/* ---- synchronous, over c (waits up to 60 s): return the pb_status code as above, PB_ERR_TEMP
+ * when no reply came; *error_r (may be NULL) the reason or "", valid until the next
+ * spool_client call on this thread. ---- */
+
+uint32_t spool_client_begin(struct pb_caller *c, uint64_t key, const char *sender,
+			    const char *const *rcpts, const uint64_t *rcpt_ids, size_t n_rcpts,
+			    int64_t received_ms, uint64_t *upload_id_r, const char **error_r);
+uint32_t spool_client_chunk(struct pb_caller *c, uint64_t key, uint64_t upload_id,
+			    uint64_t offset, const void *data, size_t len, uint64_t *received_r,
+			    const char **error_r);
+uint32_t spool_client_commit(struct pb_caller *c, uint64_t key, uint64_t upload_id,
+			     uint64_t size, uint64_t *spool_id_r, const char **error_r);
+uint32_t spool_client_abort(struct pb_caller *c, uint64_t key, uint64_t upload_id,
+			    const char **error_r);
+uint32_t spool_client_put(struct pb_caller *c, uint64_t key, const char *sender,
+			  const char *const *rcpts, const uint64_t *rcpt_ids, size_t n_rcpts,
+			  int64_t received_ms, const void *body, size_t len, uint64_t *spool_id_r,
+			  const char **error_r);
+
+#endif

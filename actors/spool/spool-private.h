@@ -1,0 +1,46 @@
+/*
+ * spool-private.h: what the spool shard's files share (spool-actor.c: puts and deliveries;
+ * spool-upload.c: chunked uploads). Nobody outside actors/spool includes it.
+ * OWNS: nothing by itself. THREAD: the shard's actor thread.
+ */
+#ifndef SPOOL_PRIVATE_H
+#define SPOOL_PRIVATE_H
+
+#include "pb-runtime.h"
+#include "store.h"
+
+/* Open uploads per shard: past it BEGIN is refused with PB_ERR_TEMP. */
+#define SPOOL_MAX_UPLOADS 64
+/* An upload without a chunk, commit or abort for this long is dropped (its session is gone). */
+#define SPOOL_UPLOAD_IDLE_MS (10u * 60 * 1000)
+
+struct delivery;
+struct spool_upload;
+
+struct spool_shard {
+	struct pb_store *store;
+	uint32_t index, count; /* this shard, of how many: it resumes the entries id % count */
+	struct delivery **d;
+	size_t n;
+	uint64_t next_seq;
+	struct spool_upload **up; /* open uploads */
+	size_t n_up;
+};
+
+/* Takes ownership of rec (a stored spool entry; rec is zeroed) and starts delivering it. */
+void spool_start_delivery(struct pb_actor *a, struct spool_shard *s, struct pb_spool_rec *rec);
+
+/* Handlers of SPOOL_BEGIN_REQ, SPOOL_CHUNK_REQ, SPOOL_COMMIT_REQ, SPOOL_ABORT_REQ. */
+int spool_on_begin(struct pb_actor *a, void *state, struct pb_msg *m);
+int spool_on_chunk(struct pb_actor *a, void *state, struct pb_msg *m);
+int spool_on_commit(struct pb_actor *a, void *state, struct pb_msg *m);
+int spool_on_abort(struct pb_actor *a, void *state, struct pb_msg *m);
+/* At (re)start, before any upload: removes what this shard's earlier life left in the store.
+ * 0 / -1. */
+int spool_uploads_clean(struct spool_shard *s, const char **error_r);
+/* From the tick: aborts uploads idle for SPOOL_UPLOAD_IDLE_MS. */
+void spool_uploads_expire(struct pb_actor *a, struct spool_shard *s, uint64_t now_ms);
+/* Frees the open uploads in memory (their store records go at the next start). */
+void spool_uploads_free(struct spool_shard *s);
+
+#endif

@@ -1,0 +1,266 @@
+/*
+ * spool-upload.c: chunked uploads to a spool shard (SPOOL_BEGIN/CHUNK/COMMIT/ABORT_REQ). Each
+ * chunk goes to the store as it comes (pb_store_upload_write, unsynced); the commit is the one
+ * synced write and is answered only after it, then delivered like a put. The shard holds per
+ * upload the envelope and the store's upload handle (hash and MIME parser state), never the
+ * body.
+ * OWNS: struct spool_upload (in struct spool_shard's table).
+ * THREAD: the shard's actor thread.
+ * MESSAGES handled: SPOOL_BEGIN_REQ (SPOOL_BEGIN_REP), SPOOL_CHUNK_REQ (SPOOL_CHUNK_REP),
+ * SPOOL_COMMIT_REQ (SPOOL_COMMIT_REP), SPOOL_ABORT_REQ (CORE_STATUS_REP).
+ */
+#include "spool-private.h"
+
+#include "pb-log.h"
+
+#include <stdio.h>
+#include <string.h>
+
+_Static_assert(PB_CHUNK_MAX == PB_STORE_CHUNK_MAX, "a message chunk is a store chunk");
+
+struct spool_upload {
+	uint64_t id;                /* the store upload's id */
+	uint64_t key;               /* the session key that began it */
+	struct pb_store_upload *up;
+	struct pb_spool_rec env;    /* the envelope (id, size and blob_key come at commit) */
+	uint64_t last_ms;           /* last request, for the idle timeout */
+};
+
+static void upload_free(struct spool_upload *u)
+{
+	pb_store_upload_free(&u->up);
+	pb_spool_rec_free(&u->env);
+	free(u);
+}
+
+/* Removes entry `at` from the table, aborting its store upload if it still has one. */
+static void upload_drop(struct spool_shard *s, size_t at)
+{
+	struct spool_upload *u = s->up[at];
+	const char *error;
+
+	if (u->up != NULL && pb_store_upload_abort(s->store, &u->up, &error) < 0)
+		pb_warn("spool", "event=upload_abort_failed reason=\"%s\"", error);
+	upload_free(u);
+	s->up[at] = s->up[--s->n_up];
+}
+
+/* The table index of the upload id begun by key, or -1. */
+static ssize_t upload_find(struct spool_shard *s, uint64_t key, uint64_t id)
+{
+	for (size_t i = 0; i < s->n_up; i++)
+		if (s->up[i]->id == id && s->up[i]->key == key)
+			return (ssize_t)i;
+	return -1;
+}
+
+/* Takes the envelope out of a begin request (its fields become NULL). */
+static void take_envelope(struct msg_spool_begin_req *q, struct pb_spool_rec *env)
+{
+	memset(env, 0, sizeof(*env));
+	env->sender = q->sender != NULL ? q->sender : xstrdup("");
+	q->sender = NULL;
+	env->rcpts = q->rcpts.v;
+	env->n_rcpts = q->rcpts.n;
+	q->rcpts.v = NULL;
+	q->rcpts.n = 0;
+	env->rcpt_ids = q->rcpt_ids.v;
+	q->rcpt_ids.v = NULL;
+	q->rcpt_ids.n = 0;
+	env->received_ms = q->received_ms;
+}
+
+/* Checks a begin request; answers and returns false when it cannot be served. */
+static bool begin_allowed(struct pb_actor *a, struct spool_shard *s, struct pb_msg *m)
+{
+	struct msg_spool_begin_req *q = &m->u.spool_begin_req;
+
+	if (q->rcpts.n == 0 || q->rcpts.n != q->rcpt_ids.n || q->rcpts.n > PB_SPOOL_MAX_RCPTS) {
+		pb_reply_status(a, m, PB_ERR_REFUSED, "recipients and their ids do not match");
+		return false;
+	}
+	if (s->n_up >= SPOOL_MAX_UPLOADS) {
+		pb_warn("spool", "event=uploads_full open=%zu", s->n_up);
+		pb_reply_status(a, m, PB_ERR_TEMP, "too many uploads in progress");
+		return false;
+	}
+	if (!pb_store_has_room(s->store, 0)) {
+		pb_reply_status(a, m, PB_ERR_NOSPACE, "insufficient system storage");
+		return false;
+	}
+	return true;
+}
+
+int spool_on_begin(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct spool_shard *s = state;
+	struct pb_store_upload *up;
+	struct pb_msg rep;
+	const char *error;
+
+	if (!begin_allowed(a, s, m))
+		return 0;
+	if (pb_store_upload_begin(s->store, s->index, (int64_t)pb_clock_wall_ms(), &up,
+				  &error) < 0) {
+		pb_error("spool", "event=upload_begin_failed reason=\"%s\"", error);
+		pb_reply_status(a, m, PB_ERR_TEMP, "the message could not be stored");
+		return 0;
+	}
+	struct spool_upload *u = xcalloc(1, sizeof(*u));
+	u->key = m->u.spool_begin_req.key;
+	u->up = up;
+	u->id = pb_store_upload_id(up);
+	u->last_ms = pb_runtime_now_ms(pb_actor_runtime(a));
+	take_envelope(&m->u.spool_begin_req, &u->env);
+	s->up = xrealloc(s->up, sizeof(*s->up) * (s->n_up + 1));
+	s->up[s->n_up++] = u;
+	pb_msg_init(&rep, MSG_SPOOL_BEGIN_REP);
+	rep.u.spool_begin_rep.upload_id = u->id;
+	pb_reply(a, m, &rep);
+	pb_msg_free(&rep);
+	return 0;
+}
+
+/* Finds the upload a request names; answers NOTFOUND and returns -1 when there is none. */
+static ssize_t upload_of(struct pb_actor *a, struct spool_shard *s, struct pb_msg *m,
+			 uint64_t key, uint64_t id)
+{
+	ssize_t at = upload_find(s, key, id);
+
+	if (at < 0)
+		pb_reply_status(a, m, PB_ERR_NOTFOUND, "no such upload");
+	else
+		s->up[at]->last_ms = pb_runtime_now_ms(pb_actor_runtime(a));
+	return at;
+}
+
+/* Checks a chunk against its upload; answers and returns false when it is refused. */
+static bool chunk_allowed(struct pb_actor *a, struct spool_shard *s, struct pb_msg *m,
+			  size_t at)
+{
+	struct msg_spool_chunk_req *q = &m->u.spool_chunk_req;
+	uint64_t expected = pb_store_upload_size(s->up[at]->up);
+	char why[96];
+
+	if (q->data.len == 0 || q->data.len > PB_CHUNK_MAX) {
+		pb_reply_status(a, m, PB_ERR_REFUSED, "a chunk is 1 byte to 1 MiB");
+		return false;
+	}
+	if (q->offset != expected) {
+		snprintf(why, sizeof(why), "chunk out of order: expected offset %llu",
+			 (unsigned long long)expected);
+		pb_reply_status(a, m, PB_ERR_REFUSED, why);
+		return false;
+	}
+	if (!pb_store_has_room(s->store, q->data.len)) {
+		pb_warn("spool", "event=storage_reserve_reached upload=%llu",
+			(unsigned long long)q->upload_id);
+		upload_drop(s, at);
+		pb_reply_status(a, m, PB_ERR_NOSPACE, "insufficient system storage");
+		return false;
+	}
+	return true;
+}
+
+int spool_on_chunk(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct spool_shard *s = state;
+	struct msg_spool_chunk_req *q = &m->u.spool_chunk_req;
+	struct pb_msg rep;
+	const char *error;
+
+	ssize_t at = upload_of(a, s, m, q->key, q->upload_id);
+	if (at < 0 || !chunk_allowed(a, s, m, (size_t)at))
+		return 0;
+	struct spool_upload *u = s->up[at];
+	if (pb_store_upload_write(s->store, u->up, q->data.data, q->data.len, &error) < 0) {
+		pb_error("spool", "event=upload_write_failed reason=\"%s\"", error);
+		upload_drop(s, (size_t)at);
+		pb_reply_status(a, m, PB_ERR_TEMP, "the message could not be stored");
+		return 0;
+	}
+	pb_msg_init(&rep, MSG_SPOOL_CHUNK_REP);
+	rep.u.spool_chunk_rep.received = pb_store_upload_size(u->up);
+	pb_reply(a, m, &rep);
+	pb_msg_free(&rep);
+	return 0;
+}
+
+int spool_on_commit(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct spool_shard *s = state;
+	struct msg_spool_commit_req *q = &m->u.spool_commit_req;
+	struct pb_msg rep;
+	const char *error;
+
+	ssize_t at = upload_of(a, s, m, q->key, q->upload_id);
+	if (at < 0)
+		return 0;
+	struct spool_upload *u = s->up[at];
+	if (q->size != pb_store_upload_size(u->up)) {
+		pb_reply_status(a, m, PB_ERR_REFUSED, "the size does not match the chunks");
+		return 0;
+	}
+	if (pb_store_upload_commit_spool(s->store, &u->up, &u->env, &error) < 0) {
+		pb_error("spool", "event=spool_write_failed reason=\"%s\"", error);
+		upload_drop(s, (size_t)at);
+		pb_reply_status(a, m, PB_ERR_TEMP, "the message could not be stored");
+		return 0;
+	}
+	pb_msg_init(&rep, MSG_SPOOL_COMMIT_REP);
+	rep.u.spool_commit_rep.spool_id = u->env.id;
+	pb_reply(a, m, &rep);
+	pb_msg_free(&rep);
+	spool_start_delivery(a, s, &u->env);
+	upload_drop(s, (size_t)at);
+	return 0;
+}
+
+int spool_on_abort(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct spool_shard *s = state;
+	struct msg_spool_abort_req *q = &m->u.spool_abort_req;
+
+	ssize_t at = upload_of(a, s, m, q->key, q->upload_id);
+	if (at < 0)
+		return 0;
+	upload_drop(s, (size_t)at);
+	pb_reply_status(a, m, PB_OK, "");
+	return 0;
+}
+
+int spool_uploads_clean(struct spool_shard *s, const char **error_r)
+{
+	uint64_t removed = 0;
+
+	if (pb_store_uploads_clean(s->store, s->index, s->count, &removed, error_r) < 0)
+		return -1;
+	if (removed > 0)
+		pb_info("spool", "event=uploads_cleaned shard=%u removed=%llu", s->index,
+			(unsigned long long)removed);
+	return 0;
+}
+
+void spool_uploads_expire(struct pb_actor *a, struct spool_shard *s, uint64_t now_ms)
+{
+	for (size_t at = 0; at < s->n_up;) {
+		struct spool_upload *u = s->up[at];
+		if (u->last_ms + SPOOL_UPLOAD_IDLE_MS > now_ms) {
+			at++;
+			continue;
+		}
+		pb_warn("spool", "event=upload_idle_dropped upload=%llu received=%llu",
+			(unsigned long long)u->id,
+			(unsigned long long)pb_store_upload_size(u->up));
+		upload_drop(s, at);
+	}
+}
+
+void spool_uploads_free(struct spool_shard *s)
+{
+	for (size_t i = 0; i < s->n_up; i++)
+		upload_free(s->up[i]);
+	free(s->up);
+	s->up = NULL;
+	s->n_up = 0;
+}

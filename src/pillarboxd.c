@@ -253,7 +253,7 @@ static int start_gateways(struct daemon *d)
 	char *error = NULL;
 
 	if (smtp_server_start(d->rt, d->store, &d->cfg, d->hostname, &d->smtp, &error) < 0 ||
-	    pop3_server_start(d->rt, d->store, &d->cfg, d->hostname, &d->pop3, &error) < 0) {
+	    pop3_server_start(d->rt, &d->cfg, d->hostname, &d->pop3, &error) < 0) {
 		fprintf(stderr, "pillarboxd: cannot listen: %s\n", error);
 		free(error);
 		return -1;

@@ -4,24 +4,14 @@
  */
 #include "pop3-session.h"
 
-#include "store.h"
-
 #include <stdio.h>
 
-static int store_read_small(void *ctx, const char *blob_key, struct pb_buf *out,
-			    const char **error_r)
-{
-	return pb_store_blob_get(ctx, blob_key, out, error_r);
-}
-
-int pop3_server_start(struct pb_runtime *rt, struct pb_store *store, const struct pb_config *cfg,
+int pop3_server_start(struct pb_runtime *rt, const struct pb_config *cfg,
 		      const char *hostname, struct pop3_server **srv_r, char **error_r)
 {
 	struct pop3_server *srv = xcalloc(1, sizeof(*srv));
 	struct gw_listen ls = { cfg->bindings[PB_SVC_POP3], cfg->n_bindings[PB_SVC_POP3], srv, "pop3" };
 
-	srv->read_small = store_read_small;
-	srv->read_small_ctx = store;
 	snprintf(srv->hostname, sizeof(srv->hostname), "%s", hostname);
 	if (gw_hub_start(rt, &pop3_proto, &ls, 1, srv, &srv->hub, error_r) < 0) {
 		free(srv);

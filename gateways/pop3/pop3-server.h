@@ -9,12 +9,11 @@
 #include "pb-config.h"
 #include "pb-runtime.h"
 
-struct pb_store;
 struct pop3_server;
 
-/* Binds cfg's pop3 listeners and starts the hub. store is borrowed (bodies are read from it).
+/* Binds cfg's pop3 listeners and starts the hub (bodies come from the reader shards).
  * error_r: allocated, names the binding that failed; the caller frees it. 0 / -1. */
-int pop3_server_start(struct pb_runtime *rt, struct pb_store *store, const struct pb_config *cfg,
+int pop3_server_start(struct pb_runtime *rt, const struct pb_config *cfg,
 		      const char *hostname, struct pop3_server **srv_r, char **error_r);
 void pop3_server_stop(struct pop3_server **srv);
 

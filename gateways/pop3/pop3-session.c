@@ -6,10 +6,15 @@
  * RSET NOOP. UPDATE: QUIT expunges the deleted messages in one atomic write; a dropped
  * connection deletes nothing.
  * OWNS: struct pop3_session (its maildrop listing and deletion marks). THREAD: the hub thread.
- * MESSAGES sent (through typed client stubs): AUTH_USER_VERIFY_REQ, MBOX_LOCK_REQ, MBOX_LIST_REQ, MBOX_EXPUNGE_REQ, and
- * STORE_READ_REQ for bodies too large to read on the hub thread — each a call with its own
+ * MESSAGES sent (through typed client stubs): AUTH_USER_VERIFY_REQ, MBOX_LOCK_REQ,
+ * MBOX_LIST_REQ, MBOX_EXPUNGE_REQ and READER_READ_REQ — each a call with its own
  * continuation; a reply that comes after its call timed out is dropped by the skeleton, so a
  * late body can never answer a later RETR.
+ *
+ * Why bodies are read by ranges: RETR asks a reader shard (keyed by the user) for one range of
+ * POP3_READ_CHUNK octets at a time, and asks for the next only once the connection has taken
+ * the output below its high-water mark; so a session holds about a chunk whatever the
+ * message size, however slowly its client reads, and the hub never waits on the disk.
  */
 #include "pop3-session.h"
 
@@ -17,16 +22,15 @@
 #include "mailbox-client.h"
 #include "pb-log.h"
 #include "pop3-parser.h"
+#include "reader-client.h"
 #include "pop3-stuff.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#define POP3_READ_CHUNK 65536
-/* Bodies up to this size are read on the hub thread (a few microseconds from RocksDB's
- * memtable or block cache); larger ones by a reader actor, so the loop never waits on disk. */
-#define POP3_INLINE_READ_MAX (256 * 1024)
+/* Octets of a stored message read per range. */
+#define POP3_READ_CHUNK (256 * 1024)
 #define POP3_BLOB_KEY_MAX 96
 
 enum pop3_state { ST_AUTH, ST_TRANS, ST_UPDATE };
@@ -52,7 +56,12 @@ struct pop3_session {
 	uint32_t uidvalidity;
 	struct pop3_msg *msgs;
 	size_t n_msgs;
-	int64_t reading_top; /* the TOP line count of the body being read, -1 for RETR */
+	/* RETR or TOP in progress: the message, how far it was read, its stuffing state */
+	bool retr;
+	bool retr_started; /* the +OK line went out */
+	size_t retr_index;
+	uint64_t retr_offset;
+	struct pop3_stuff stuff;
 	struct pb_buf out;
 };
 
@@ -74,6 +83,14 @@ static void send_line(struct pop3_session *s, const char *fmt, ...)
 		n = (int)sizeof(line) - 3;
 	memcpy(line + n, "\r\n", 2);
 	gw_write(s->gs, line, (size_t)n + 2);
+}
+
+/* Ends the connection in the middle of a multi-line answer, which cannot turn into -ERR: the
+ * client sees it cut short. */
+static void cut(struct pop3_session *s)
+{
+	s->closing = true;
+	gw_close(s->gs, true);
 }
 
 static void quit(struct pop3_session *s, const char *text)
@@ -305,75 +322,88 @@ static void do_list(void *session, const void *cmdp)
 	gw_write(s->gs, s->out.data, s->out.len);
 }
 
-/* Sends the body of m, byte-stuffed (RETR: top < 0; TOP: top lines). */
-static void send_body(struct pop3_session *s, const struct pop3_msg *m, int64_t top,
-		      const uint8_t *body, size_t len)
-{
-	struct pop3_stuff st;
+static void read_next(struct pop3_session *s);
 
-	pb_buf_reset(&s->out);
-	pb_buf_printf(&s->out, "+OK %llu octets\r\n", (unsigned long long)m->size);
-	pop3_stuff_init(&st, top);
-	for (size_t off = 0; off < len && !pop3_stuff_done(&st); off += POP3_READ_CHUNK) {
-		size_t n = len - off < POP3_READ_CHUNK ? len - off : POP3_READ_CHUNK;
-		pop3_stuff_feed(&st, body + off, n, &s->out);
-	}
-	pop3_stuff_finish(&st, &s->out);
-	gw_write(s->gs, s->out.data, s->out.len);
-	if (s->out.cap > 4 * POP3_READ_CHUNK)
-		pb_buf_deinit(&s->out); /* do not keep a big message's worth of memory */
-}
-
-static void read_failed(struct pop3_session *s, const struct pop3_msg *m, const char *why)
-{
-	pb_error("pop3", "event=read_failed user=%s uid=%u reason=\"%s\"", s->user, m->uid, why);
-	send_line(s, "-ERR [SYS/TEMP] Cannot read the message");
-}
-
-/* arg: the index of the message read. */
+/* A range of the message arrived: stuff it out, then read on when the output has drained. */
 static void on_read(void *session, uint64_t arg, struct pb_msg *m)
 {
 	struct pop3_session *s = session;
-	const struct pop3_msg *msg = &s->msgs[arg];
+	const struct pop3_msg *msg = &s->msgs[s->retr_index];
+	uint64_t size;
+	const uint8_t *data;
+	size_t len;
+	bool eof;
+	uint32_t code = m != NULL ? reader_client_read_reply(m, &size, &data, &len, &eof)
+				  : PB_ERR_TEMP;
 
-	if (timed_out(s, m))
-		;
-	else if (m->type != MSG_STORE_READ_REP || pb_msg_status(m, NULL) != PB_OK)
-		read_failed(s, msg, "the reader failed");
-	else
-		send_body(s, msg, s->reading_top, m->u.store_read_rep.body.data,
-			  m->u.store_read_rep.body.len);
-	resume(s);
+	if (!s->retr) { /* not reachable: one read at a time, none after the end */
+		resume(s);
+		return;
+	}
+	if (code != PB_OK) {
+		pb_error("pop3", "event=read_failed user=%s uid=%u offset=%llu reason=%s", s->user,
+			 msg->uid, (unsigned long long)s->retr_offset,
+			 m == NULL ? "timeout" : pb_status_name(code));
+		s->retr = false;
+		if (s->retr_started) /* a multi-line answer cannot turn into -ERR: cut it */
+			cut(s);
+		else
+			send_line(s, "-ERR [SYS/TEMP] Cannot read the message");
+		resume(s);
+		return;
+	}
+	pb_buf_reset(&s->out);
+	if (!s->retr_started)
+		pb_buf_printf(&s->out, "+OK %llu octets\r\n", (unsigned long long)msg->size);
+	s->retr_started = true;
+	pop3_stuff_feed(&s->stuff, data, len, &s->out);
+	s->retr_offset += len;
+	if (eof || len == 0 || pop3_stuff_done(&s->stuff)) {
+		pop3_stuff_finish(&s->stuff, &s->out);
+		s->retr = false;
+	}
+	gw_write(s->gs, s->out.data, s->out.len);
+	if (s->out.cap > 4 * POP3_READ_CHUNK)
+		pb_buf_deinit(&s->out); /* do not keep more than a few ranges' worth */
+	/* gw_write may have drained the output and run on_drain, which reads on itself */
+	if (!s->retr)
+		resume(s);
+	else if (s->gs->pending == 0 && gw_output_pending(s->gs) < NET_OUT_HIGH)
+		read_next(s);
+	/* else on_drain reads on */
 }
 
-/* RETR and TOP: small bodies inline, large ones through a reader actor. */
+static void read_next(struct pop3_session *s)
+{
+	struct gw_pending call = call_of(s, on_read, s->retr_index);
+	struct pb_sender tx = gw_sender(&call);
+	const char *error;
+
+	if (reader_client_read_send(&tx, s->user_id, s->msgs[s->retr_index].blob_key,
+				    s->retr_offset, POP3_READ_CHUNK, &error) == 0) {
+		gw_pause(s->gs);
+		return;
+	}
+	pb_warn("pop3", "event=read_busy user=%s reason=\"%s\"", s->user, error);
+	s->retr = false;
+	if (s->retr_started)
+		cut(s);
+	else
+		send_line(s, "-ERR [SYS/TEMP] Server busy, try again later");
+}
+
+/* RETR and TOP: the message is read range by range (see the top of this file). */
 static void do_retr(void *session, const void *cmdp)
 {
 	struct pop3_session *s = session;
 	const struct pop3_cmd *cmd = cmdp;
-	const struct pop3_msg *m = &s->msgs[cmd->msg - 1];
-	int64_t top = cmd->verb == POP3_VERB_TOP ? (int64_t)cmd->lines : -1;
-	struct pb_buf body;
-	struct pb_msg req;
-	const char *error;
 
-	if (m->size > POP3_INLINE_READ_MAX) {
-		pb_msg_init(&req, MSG_STORE_READ_REQ);
-		req.u.store_read_req.key = s->gs->id;
-		req.u.store_read_req.blob_key = xstrdup(m->blob_key);
-		s->reading_top = top;
-		asked(s, gw_call(s->gs, NULL, &req, on_read, cmd->msg - 1, POP3_REQUEST_TIMEOUT_MS,
-				 &error));
-		pb_msg_free(&req);
-		return;
-	}
-	pb_buf_init(&body);
-	int found = s->srv->read_small(s->srv->read_small_ctx, m->blob_key, &body, &error);
-	if (found <= 0)
-		read_failed(s, m, found < 0 ? error : "body missing");
-	else
-		send_body(s, m, top, (const uint8_t *)body.data, body.len);
-	pb_buf_deinit(&body);
+	s->retr = true;
+	s->retr_started = false;
+	s->retr_index = cmd->msg - 1;
+	s->retr_offset = 0;
+	pop3_stuff_init(&s->stuff, cmd->verb == POP3_VERB_TOP ? (int64_t)cmd->lines : -1);
+	read_next(s);
 }
 
 static void do_dele(void *session, const void *cmdp)
@@ -483,7 +513,7 @@ static void run(struct pop3_session *s)
 		return;
 	s->running = true;
 	s->out_blocked = false;
-	while (!s->closing && s->gs->pending == 0 && s->state != ST_UPDATE) {
+	while (!s->closing && s->gs->pending == 0 && !s->retr && s->state != ST_UPDATE) {
 		if (gw_output_pending(s->gs) >= NET_OUT_HIGH) {
 			s->out_blocked = true;
 			break;
@@ -504,7 +534,9 @@ static void on_drain(void *session)
 {
 	struct pop3_session *s = session;
 
-	if (s->out_blocked)
+	if (s->retr && s->gs->pending == 0)
+		read_next(s);
+	else if (s->out_blocked)
 		run(s);
 }
 

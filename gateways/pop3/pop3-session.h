@@ -16,9 +16,6 @@
 struct pop3_server {
 	struct gw_hub *hub;
 	char hostname[256];
-	/* Reads a small body on the hub thread: 1 found (into out), 0 missing, -1 error_r. */
-	int (*read_small)(void *ctx, const char *blob_key, struct pb_buf *out, const char **error_r);
-	void *read_small_ctx;
 };
 
 /* The POP3 protocol for the session skeleton (open's server: the struct pop3_server). */

@@ -3,17 +3,25 @@
  * DATA and BDAT content, recipient checks through the directory and the durable spool write
  * that comes before every "250 queued".
  * OWNS: struct smtp_session (parser, transaction, body buffer). THREAD: the hub thread.
- * MESSAGES sent (through typed client stubs): DIR_RCPT_CHECK_REQ, SPOOL_PUT_REQ, each a call with its own continuation
+ * MESSAGES sent (through typed client stubs): DIR_RCPT_CHECK_REQ, SPOOL_BEGIN_REQ,
+ * SPOOL_CHUNK_REQ, SPOOL_COMMIT_REQ, SPOOL_ABORT_REQ — each a call with its own continuation
  * (gateways/net/gw-session.h); a reply that comes after its call timed out is dropped there.
  *
  * The session runs its input until it must ask an actor; then it pauses reading (pipelined
  * commands stay buffered in the parser, in order) and resumes when the continuation runs.
+ *
+ * Why bodies stream: a message goes to the spool in chunks of SMTP_CHUNK octets while it is
+ * received (one chunk in flight, reading paused meanwhile), so a session holds at most about
+ * one chunk whatever the message size; the commit is the one synced write before the 250.
+ * When the upload fails midway (no space, a slow spool) the rest of the content is read and
+ * discarded, and the verdict comes after the end of data, as RFC 5321 wants.
  */
 #include "smtp-session.h"
 
 #include "directory-client.h"
 #include "pb-log.h"
 #include "smtp-data.h"
+#include "spool-client.h"
 #include "smtp-parser.h"
 
 #include <stdio.h>
@@ -25,6 +33,8 @@ enum smtp_mode { MODE_CMD, MODE_DATA, MODE_BDAT };
 enum smtp_state { ST_FRESH, ST_READY, ST_MAIL, ST_RCPT };
 #define ALL_STATES (1u << ST_FRESH | 1u << ST_READY | 1u << ST_MAIL | 1u << ST_RCPT)
 #define TX_STATES (1u << ST_MAIL | 1u << ST_RCPT)
+/* Octets of content sent to the spool per chunk. */
+#define SMTP_CHUNK (256 * 1024)
 
 struct smtp_session {
 	struct gw_session *gs;
@@ -41,7 +51,14 @@ struct smtp_session {
 	struct pb_u64v rcpt_ids;
 	char *checking; /* the recipient being checked */
 	char tx_id[32];
-	struct pb_buf body;
+	/* the message being received: its upload to the spool */
+	bool receiving;    /* DATA or BDAT content began in this transaction */
+	bool finishing;    /* the last chunk is out: commit when it is stored */
+	uint64_t upload_id; /* 0: none open */
+	uint64_t sent;     /* octets the spool has been sent */
+	uint32_t tx_fail;  /* PB_OK, or why the upload failed (the rest is discarded) */
+	char tail[2];      /* the last two octets sent */
+	struct pb_buf body; /* content not yet sent: less than SMTP_CHUNK octets */
 	struct smtp_data data;
 	struct smtp_bdat bdat;
 	struct pb_buf out; /* replies being built */
@@ -87,8 +104,23 @@ static void set_deadline(struct smtp_session *s, uint32_t seconds)
 	gw_set_deadline(s->gs, seconds * 1000ull);
 }
 
+static void abort_upload(struct smtp_session *s)
+{
+	struct pb_sender tx = gw_cast_sender(s->gs);
+	const char *error;
+
+	if (s->upload_id != 0 &&
+	    spool_client_abort_send(&tx, s->gs->id, s->upload_id, &error) < 0)
+		pb_warn("smtp", "event=abort_failed id=%s reason=\"%s\"", s->tx_id, error);
+	s->upload_id = 0;
+}
+
 static void tx_reset(struct smtp_session *s)
 {
+	abort_upload(s);
+	s->receiving = s->finishing = false;
+	s->sent = 0;
+	s->tx_fail = PB_OK;
 	s->in_tx = s->tx_smtputf8 = s->bdat_discard = false;
 	free(s->sender);
 	s->sender = NULL;
@@ -130,7 +162,7 @@ static void begin_body(struct smtp_session *s)
 	const char *with = s->tx_smtputf8 ? "UTF8SMTP" : s->esmtp ? "ESMTP" : "SMTP";
 
 	rfc5322_date(date, sizeof(date));
-	pb_buf_init(&s->body);
+	pb_buf_reset(&s->body);
 	pb_buf_printf(&s->body, "Return-Path: <%s>\r\n", s->sender);
 	/* no reverse DNS yet: "unknown [ip]", as Postfix writes it without a PTR name */
 	pb_buf_printf(&s->body, "Received: from %s (unknown [%s])\r\n\tby %s (Pillarbox) with %s id %s",
@@ -150,62 +182,173 @@ static void resume(struct smtp_session *s)
 	run(s);
 }
 
-static void on_spooled(void *session, uint64_t arg, struct pb_msg *m)
+/* A call of this session for the upload (a slow spool answers within timeout_ms). */
+static struct gw_pending upload_call(struct smtp_session *s, gw_cont_fn *cont, uint64_t arg,
+				     uint32_t timeout_ms)
+{
+	return (struct gw_pending){ s->gs, cont, arg, timeout_ms };
+}
+
+/* After a send: wait for its reply (reading paused), or note the failure. */
+static void sent_or_failed(struct smtp_session *s, int rc, const char *what, const char *error)
+{
+	if (rc == 0) {
+		gw_pause(s->gs);
+		gw_set_deadline(s->gs, 0); /* the call has its own deadline */
+		return;
+	}
+	pb_warn("smtp", "event=spool_busy id=%s step=%s reason=\"%s\"", s->tx_id, what, error);
+	s->tx_fail = PB_ERR_TEMP;
+}
+
+/* The reply for a failed upload. */
+static void reply_fail(struct smtp_session *s, uint32_t code)
+{
+	if (code == PB_ERR_NOSPACE)
+		reply(s, 452, "4.3.1", "Insufficient system storage");
+	else
+		reply(s, 451, "4.3.0", "Error: queue file write error");
+}
+
+static void on_committed(void *session, uint64_t arg, struct pb_msg *m)
 {
 	struct smtp_session *s = session;
-	uint32_t code = m != NULL ? pb_msg_status(m, NULL) : PB_ERR_TEMP;
+	uint64_t spool_id = 0;
+	uint32_t code = m != NULL ? spool_client_commit_reply(m, &spool_id) : PB_ERR_TEMP;
 	char text[96];
 
 	if (m == NULL) {
 		/* the write may still land: no 451 (a retry would duplicate it), close instead */
 		pb_error("smtp", "event=spool_timeout id=%s peer=%s", s->tx_id, gw_peer(s->gs));
+		s->upload_id = 0; /* an abort now could only find it committed */
 		close_with(s, 421, "4.3.0", "Error: timeout writing the queue file, closing");
-	} else if (m->type == MSG_SPOOL_PUT_REP && code == PB_OK) {
+	} else if (code == PB_OK) {
+		s->upload_id = 0;
 		snprintf(text, sizeof(text), "Ok: queued as %s", s->tx_id);
 		reply(s, 250, "2.0.0", text);
-		pb_info("smtp", "event=accepted id=%s spool_id=%llu from=<%s> rcpts=%u peer=%s",
-			s->tx_id, (unsigned long long)m->u.spool_put_rep.spool_id, s->sender,
-			s->rcpts.n, gw_peer(s->gs));
-	} else if (code == PB_ERR_NOSPACE) {
-		reply(s, 452, "4.3.1", "Insufficient system storage");
+		pb_info("smtp", "event=accepted id=%s spool_id=%llu size=%llu from=<%s> rcpts=%u peer=%s",
+			s->tx_id, (unsigned long long)spool_id, (unsigned long long)s->sent,
+			s->sender, s->rcpts.n, gw_peer(s->gs));
 	} else {
-		reply(s, 451, "4.3.0", "Error: queue file write error");
+		reply_fail(s, code);
 	}
 	tx_reset(s);
 	resume(s);
 }
 
-static void spool_message(struct smtp_session *s)
+static void commit(struct smtp_session *s)
 {
-	struct pb_msg m;
+	struct gw_pending call = upload_call(s, on_committed, 0, SMTP_SPOOL_TIMEOUT_MS);
+	struct pb_sender tx = gw_sender(&call);
 	const char *error;
-	size_t len;
 
-	pb_msg_init(&m, MSG_SPOOL_PUT_REQ);
-	struct msg_spool_put_req *q = &m.u.spool_put_req;
-	q->key = s->gs->id;
-	q->sender = xstrdup(s->sender);
-	q->rcpts = s->rcpts;
-	q->rcpt_ids = s->rcpt_ids;
-	q->received_ms = (int64_t)pb_clock_wall_ms();
-	q->body.data = (uint8_t *)pb_buf_steal(&s->body, &len);
-	q->body.len = len;
-	int rc = gw_call(s->gs, NULL, &m, on_spooled, 0, SMTP_SPOOL_TIMEOUT_MS, &error);
-	/* the vectors are still the transaction's: detach them before freeing the message */
-	memset(&q->rcpts, 0, sizeof(q->rcpts));
-	memset(&q->rcpt_ids, 0, sizeof(q->rcpt_ids));
-	pb_msg_free(&m);
+	int rc = spool_client_commit_send(&tx, s->gs->id, s->upload_id, s->sent, &error);
+	sent_or_failed(s, rc, "commit", error);
 	if (rc < 0) {
-		pb_warn("smtp", "event=spool_busy id=%s reason=\"%s\"", s->tx_id, error);
-		reply(s, 451, "4.3.0", "Error: queue is busy, try again later");
+		reply_fail(s, s->tx_fail);
 		tx_reset(s);
-		return;
 	}
-	gw_pause(s->gs);
-	gw_set_deadline(s->gs, 0); /* the call has its own deadline */
 }
 
-/* The content is complete: reject it or spool it. */
+static void on_chunk_stored(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct smtp_session *s = session;
+	uint64_t received;
+	uint32_t code = m != NULL ? spool_client_chunk_reply(m, &received) : PB_ERR_TEMP;
+
+	if (code != PB_OK && s->tx_fail == PB_OK)
+		s->tx_fail = code;
+	if (s->finishing) {
+		if (s->tx_fail == PB_OK) {
+			commit(s);
+			return;
+		}
+		reply_fail(s, s->tx_fail);
+		tx_reset(s);
+	}
+	resume(s);
+}
+
+/* Sends the buffered content as the upload's next chunk (or drops it once the upload
+ * failed). Returns whether a chunk went out. */
+static bool send_chunk(struct smtp_session *s)
+{
+	const char *error;
+
+	if (s->body.len == 0 || s->tx_fail != PB_OK || s->upload_id == 0) {
+		pb_buf_reset(&s->body);
+		return false;
+	}
+	struct gw_pending call = upload_call(s, on_chunk_stored, 0, SMTP_CHECK_TIMEOUT_MS);
+	struct pb_sender tx = gw_sender(&call);
+	int rc = spool_client_chunk_send(&tx, s->gs->id, s->upload_id, s->sent, s->body.data,
+					 s->body.len, &error);
+	sent_or_failed(s, rc, "chunk", error);
+	if (s->body.len >= 2)
+		memcpy(s->tail, s->body.data + s->body.len - 2, 2);
+	else
+		s->tail[0] = s->tail[1], s->tail[1] = s->body.data[0];
+	s->sent += s->body.len;
+	pb_buf_reset(&s->body);
+	return rc == 0;
+}
+
+/* arg: the verb that began the content (DATA: 354 comes only now; BDAT: reading goes on). */
+static void on_begun(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct smtp_session *s = session;
+	uint64_t id = 0;
+	uint32_t code = m != NULL ? spool_client_begin_reply(m, &id) : PB_ERR_TEMP;
+
+	if (code == PB_OK)
+		s->upload_id = id;
+	else
+		s->tx_fail = code;
+	if (arg == SMTP_VERB_DATA) {
+		if (code != PB_OK) {
+			reply_fail(s, code);
+			tx_reset(s);
+		} else {
+			smtp_data_init(&s->data, s->srv->settings.max_message_size);
+			s->mode = MODE_DATA;
+			reply(s, 354, NULL, "End data with <CR><LF>.<CR><LF>");
+		}
+	}
+	resume(s);
+	if (arg == SMTP_VERB_DATA && code == PB_OK && !s->closing)
+		set_deadline(s, s->srv->settings.data_timeout_s);
+}
+
+/* Opens the upload with the envelope; the trace headers wait in the body buffer. */
+static void begin_upload(struct smtp_session *s, int verb)
+{
+	struct gw_pending call = upload_call(s, on_begun, (uint64_t)verb, SMTP_CHECK_TIMEOUT_MS);
+	struct pb_sender tx = gw_sender(&call);
+	const char *error;
+
+	begin_body(s);
+	s->receiving = true;
+	int rc = spool_client_begin_send(&tx, s->gs->id, s->sender,
+					 (const char *const *)s->rcpts.v, s->rcpt_ids.v,
+					 s->rcpts.n, (int64_t)pb_clock_wall_ms(), &error);
+	sent_or_failed(s, rc, "begin", error);
+	if (rc < 0 && verb == SMTP_VERB_DATA) {
+		reply(s, 451, "4.3.0", "Error: queue is busy, try again later");
+		tx_reset(s);
+	}
+}
+
+/* Whether the content so far ends with CR LF (a stored message must: RFC 5322 2.1). */
+static bool ends_with_crlf(const struct smtp_session *s)
+{
+	const char *b = s->body.data;
+	size_t n = s->body.len;
+	char last[2] = { n >= 2 ? b[n - 2] : n == 1 ? s->tail[1] : s->tail[0],
+			 n >= 1 ? b[n - 1] : s->tail[1] };
+	return last[0] == '\r' && last[1] == '\n';
+}
+
+/* The content is complete: reject it, or send what is left and commit. */
 static void end_of_content(struct smtp_session *s, enum smtp_data_status status)
 {
 	s->mode = MODE_CMD;
@@ -216,7 +359,18 @@ static void end_of_content(struct smtp_session *s, enum smtp_data_status status)
 		tx_reset(s);
 		return;
 	}
-	spool_message(s);
+	if (s->tx_fail != PB_OK || s->upload_id == 0) {
+		reply_fail(s, s->tx_fail);
+		tx_reset(s);
+		return;
+	}
+	s->finishing = true;
+	if (s->body.len == 0) {
+		commit(s);
+	} else if (!send_chunk(s)) {
+		reply_fail(s, s->tx_fail); /* the chunk could not be sent */
+		tx_reset(s);
+	} /* else the commit follows when the last chunk is stored */
 }
 
 /* ---- commands: pure checks ---- */
@@ -272,7 +426,7 @@ static const char *check_data(const void *session, const void *cmdp)
 		return "554 5.5.1 Error: no valid recipients";
 	if (cmd->arg[0] != '\0')
 		return "501 5.5.4 Syntax: DATA";
-	if (s->body.data != NULL) /* RFC 3030 2: DATA after BDAT is 503 (RSET clears it) */
+	if (s->receiving) /* RFC 3030 2: DATA after BDAT is 503 (RSET clears it) */
 		return "503 5.5.1 Error: DATA after BDAT, send RSET";
 	return NULL;
 }
@@ -387,13 +541,7 @@ static void do_rcpt(void *session, const void *cmdp)
 
 static void do_data(void *session, const void *cmd)
 {
-	struct smtp_session *s = session;
-
-	begin_body(s);
-	smtp_data_init(&s->data, s->srv->settings.max_message_size);
-	s->mode = MODE_DATA;
-	reply(s, 354, NULL, "End data with <CR><LF>.<CR><LF>");
-	set_deadline(s, s->srv->settings.data_timeout_s);
+	begin_upload(session, SMTP_VERB_DATA); /* 354 once the spool has opened it */
 }
 
 static void do_bdat(void *session, const void *cmdp)
@@ -402,19 +550,18 @@ static void do_bdat(void *session, const void *cmdp)
 	const struct smtp_cmd *cmd = cmdp;
 
 	/* The chunk's octets follow the command whatever we answer: read them either way. */
-	if (s->body.data == NULL || s->bdat_discard) {
-		bool ok = s->in_tx && s->rcpts.n > 0;
-		s->bdat_discard = !ok;
-		if (ok) {
-			begin_body(s);
-			smtp_bdat_init(&s->bdat, s->srv->settings.max_message_size, false);
-		} else {
-			smtp_bdat_init(&s->bdat, 0, false);
-		}
-	}
-	smtp_bdat_chunk(&s->bdat, cmd->chunk_size, cmd->last);
 	s->mode = MODE_BDAT;
 	set_deadline(s, s->srv->settings.data_timeout_s);
+	if (!s->receiving || s->bdat_discard) {
+		bool ok = s->in_tx && s->rcpts.n > 0;
+		s->bdat_discard = !ok;
+		smtp_bdat_init(&s->bdat, ok ? s->srv->settings.max_message_size : 0, false);
+		smtp_bdat_chunk(&s->bdat, cmd->chunk_size, cmd->last);
+		if (ok)
+			begin_upload(s, SMTP_VERB_BDAT);
+		return;
+	}
+	smtp_bdat_chunk(&s->bdat, cmd->chunk_size, cmd->last);
 }
 
 static void do_rset(void *session, const void *cmd)
@@ -489,7 +636,7 @@ static void bdat_chunk_done(struct smtp_session *s)
 		      s->in_tx ? "Error: no valid recipients" : "Error: need MAIL command");
 		if (s->bdat.last)
 			s->bdat_discard = false;
-		pb_buf_deinit(&s->body);
+		pb_buf_reset(&s->body);
 		client_error(s);
 		return;
 	}
@@ -497,9 +644,8 @@ static void bdat_chunk_done(struct smtp_session *s)
 		enum smtp_data_status status = smtp_bdat_status(&s->bdat);
 		/* BDAT content may stop mid-line; a stored message ends with CR LF (RFC 5322
 		 * 2.1), or POP3 would send two octets more than its LIST size (the trace
-		 * headers ahead of the content make len >= 2) */
-		if (status == SMTP_DATA_OK &&
-		    memcmp(s->body.data + s->body.len - 2, "\r\n", 2) != 0)
+		 * headers ahead of the content make it at least two octets long) */
+		if (status == SMTP_DATA_OK && !ends_with_crlf(s))
 			pb_buf_append(&s->body, "\r\n", 2);
 		end_of_content(s, status);
 		return;
@@ -509,27 +655,34 @@ static void bdat_chunk_done(struct smtp_session *s)
 	reply(s, 250, "2.0.0", text);
 }
 
+/* Decodes buffered content, at most what fills the body buffer to SMTP_CHUNK; a full buffer
+ * goes to the spool (discarded content is not kept). Returns whether it did anything. */
 static bool run_content(struct smtp_session *s)
 {
 	const void *data;
 	size_t len, used;
+	int done;
 
 	smtp_parser_pending(s->parser, &data, &len);
 	if (len == 0 && !(s->mode == MODE_BDAT && s->bdat.remaining == 0))
 		return false;
 	set_deadline(s, s->srv->settings.data_timeout_s);
-	if (s->mode == MODE_DATA) {
-		int done = smtp_data_feed(&s->data, data, len, &s->body, &used);
-		smtp_parser_consume(s->parser, used);
-		if (done)
-			end_of_content(s, smtp_data_status(&s->data));
-		return done != 0;
-	}
-	int done = smtp_bdat_feed(&s->bdat, data, len, &s->body, &used);
+	if (len > SMTP_CHUNK - s->body.len)
+		len = SMTP_CHUNK - s->body.len;
+	if (s->mode == MODE_DATA)
+		done = smtp_data_feed(&s->data, data, len, &s->body, &used);
+	else
+		done = smtp_bdat_feed(&s->bdat, data, len, &s->body, &used);
 	smtp_parser_consume(s->parser, used);
-	if (done)
+	if (s->bdat_discard && s->mode == MODE_BDAT)
+		pb_buf_reset(&s->body);
+	if (done && s->mode == MODE_DATA)
+		end_of_content(s, smtp_data_status(&s->data));
+	else if (done)
 		bdat_chunk_done(s);
-	return done != 0;
+	else if (s->body.len >= SMTP_CHUNK)
+		send_chunk(s);
+	return true;
 }
 
 /* Runs the buffered input until it is used up or the session waits for a call. */

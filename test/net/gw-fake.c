@@ -30,7 +30,7 @@ static void f_set_deadline(void *conn, uint64_t at_ms)
 
 static size_t f_output_pending(void *conn)
 {
-	return 0;
+	return ((struct gw_fake *)conn)->backlog;
 }
 
 static const char *f_peer(void *conn)
@@ -158,6 +158,13 @@ int gw_fake_reply(struct gw_fake *f, uint64_t corr, struct pb_msg *rep)
 		f->dropped++;
 	pb_msg_free(rep);
 	return rc;
+}
+
+void gw_fake_drain(struct gw_fake *f)
+{
+	f->backlog = 0;
+	if (f->proto->drain != NULL)
+		f->proto->drain(f->gs.session);
 }
 
 void gw_fake_advance(struct gw_fake *f, uint64_t ms)

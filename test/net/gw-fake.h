@@ -22,6 +22,7 @@ struct gw_fake {
 	struct pb_msg sent[GW_FAKE_MAX_SENT];
 	size_t n_sent;
 	bool refuse_sends; /* the next sends fail ("inbox full") */
+	size_t backlog;    /* output the peer has not taken yet (what output_pending says) */
 	uint64_t dropped;  /* replies gw_dispatch dropped */
 };
 
@@ -42,6 +43,8 @@ struct pb_msg *gw_fake_sent(struct gw_fake *f, size_t i);
 /* Delivers rep (corr set to `corr`, taken over: freed here) as the hub would. Returns 0 if a
  * continuation ran, -1 if the reply was dropped. */
 int gw_fake_reply(struct gw_fake *f, uint64_t corr, struct pb_msg *rep);
+/* The peer took the backlog: it is set to 0 and the session's drain runs. */
+void gw_fake_drain(struct gw_fake *f);
 /* Moves the clock: expired calls hear "timed out", then the session's deadline fires. */
 void gw_fake_advance(struct gw_fake *f, uint64_t ms);
 

@@ -11,19 +11,10 @@
 #include "pb-test.h"
 #include "pop3-session.h"
 
-#define BIG (300 * 1024) /* read through a reader actor */
-
-static int read_small(void *ctx, const char *blob_key, struct pb_buf *out, const char **error_r)
-{
-	pb_buf_append_str(out, "Subject: small\r\n\r\nsmall body\r\n");
-	return 1;
-}
-
 static void server_init(struct pop3_server *srv)
 {
 	memset(srv, 0, sizeof(*srv));
 	snprintf(srv->hostname, sizeof(srv->hostname), "pop.test");
-	srv->read_small = read_small;
 }
 
 static struct pb_msg *last_sent(struct gw_fake *f, enum pb_msg_type type)
@@ -77,13 +68,21 @@ static void login(struct gw_fake *f, struct pop3_server *srv, const uint64_t *si
 	CHECK(gw_fake_expect(f, "+OK Logged in"));
 }
 
-static void body_reply(struct gw_fake *f, struct pb_msg *req, const char *text)
+/* Answers a READER_READ_REQ with a range of text (the whole stored message). */
+static void range_reply(struct gw_fake *f, struct pb_msg *req, const char *text)
 {
+	struct msg_reader_read_req *q = &req->u.reader_read_req;
+	size_t total = strlen(text), off = q->offset < total ? q->offset : total;
+	size_t len = total - off < q->length ? total - off : q->length;
 	struct pb_msg rep;
-	pb_msg_init(&rep, MSG_STORE_READ_REP);
-	rep.u.store_read_rep.error = xstrdup("");
-	rep.u.store_read_rep.body.len = strlen(text);
-	rep.u.store_read_rep.body.data = (uint8_t *)xstrdup(text);
+
+	pb_msg_init(&rep, MSG_READER_READ_REP);
+	rep.u.reader_read_rep.error = xstrdup("");
+	rep.u.reader_read_rep.size = total;
+	rep.u.reader_read_rep.data.len = len;
+	rep.u.reader_read_rep.data.data = xmalloc(len + 1);
+	memcpy(rep.u.reader_read_rep.data.data, text + off, len);
+	rep.u.reader_read_rep.eof = off + len == total;
 	gw_fake_reply(f, req->corr, &rep);
 }
 
@@ -91,22 +90,22 @@ static void test_late_body_never_answers_another_retr(void)
 {
 	struct pop3_server srv;
 	struct gw_fake f;
-	uint64_t sizes[] = { BIG, BIG };
+	uint64_t sizes[] = { 30, 30 };
 
 	login(&f, &srv, sizes, 2);
 	gw_fake_input(&f, "RETR 1\r\n");
-	struct pb_msg *read1 = last_sent(&f, MSG_STORE_READ_REQ);
-	CHECK_STR(read1->u.store_read_req.blob_key, "key-one");
+	struct pb_msg *read1 = last_sent(&f, MSG_READER_READ_REQ);
+	CHECK_STR(read1->u.reader_read_req.blob_key, "key-one");
 	gw_fake_advance(&f, POP3_REQUEST_TIMEOUT_MS + 1);
 	CHECK(gw_fake_expect(&f, "-ERR [SYS/TEMP]"));
 	gw_fake_input(&f, "RETR 2\r\n");
-	struct pb_msg *read2 = last_sent(&f, MSG_STORE_READ_REQ);
-	CHECK_STR(read2->u.store_read_req.blob_key, "key-two");
+	struct pb_msg *read2 = last_sent(&f, MSG_READER_READ_REQ);
+	CHECK_STR(read2->u.reader_read_req.blob_key, "key-two");
 	/* message 1's late body: dropped */
-	body_reply(&f, read1, "Subject: one\r\n\r\nmessage one\r\n");
+	range_reply(&f, read1, "Subject: one\r\n\r\nmessage one\r\n");
 	CHECK_INT(f.dropped, 1);
 	CHECK(gw_fake_expect(&f, ""));
-	body_reply(&f, read2, "Subject: two\r\n\r\nmessage two\r\n");
+	range_reply(&f, read2, "Subject: two\r\n\r\nmessage two\r\n");
 	char *out = gw_fake_output(&f);
 	CHECK(strstr(out, "message two") != NULL);
 	CHECK(strstr(out, "message one") == NULL);
@@ -142,7 +141,9 @@ static void test_states_and_small_bodies(void)
 	CHECK(gw_fake_say(&f, "USER x\r\n", "-ERR Command not allowed after login"));
 	CHECK(gw_fake_say(&f, "STAT\r\n", "+OK 1 30"));
 	CHECK(gw_fake_say(&f, "RETR 2\r\n", "-ERR No such message"));
-	CHECK(gw_fake_say(&f, "RETR 1\r\n", "+OK 30 octets\r\nSubject: small"));
+	gw_fake_input(&f, "RETR 1\r\n");
+	range_reply(&f, last_sent(&f, MSG_READER_READ_REQ), "Subject: small\r\n\r\n.dot\r\n");
+	CHECK(gw_fake_expect(&f, "+OK 30 octets\r\nSubject: small\r\n\r\n..dot\r\n.\r\n"));
 	CHECK(gw_fake_say(&f, "DELE 1\r\n", "+OK"));
 	CHECK(gw_fake_say(&f, "RETR 1\r\n", "-ERR Message already deleted"));
 	CHECK(gw_fake_say(&f, "RSET\r\n", "+OK"));
@@ -195,7 +196,59 @@ static void test_expunge_timeout(void)
 	gw_fake_free(&f);
 }
 
+/* A big message is read range by range, the next range only once the output drained, and a
+ * read that fails midway cuts the connection rather than sending -ERR inside the body. */
+static void test_ranges_paced_by_drain(void)
+{
+	struct pop3_server srv;
+	struct gw_fake f;
+	uint64_t sizes[] = { 600 * 1024 };
+	char *text = xmalloc(600 * 1024 + 1);
+
+	for (size_t i = 0; i < 600 * 1024; i++)
+		text[i] = (i % 60 == 58) ? '\r' : (i % 60 == 59) ? '\n' : 'a';
+	text[600 * 1024] = '\0';
+	login(&f, &srv, sizes, 1);
+	gw_fake_input(&f, "RETR 1\r\n");
+	struct pb_msg *r1 = last_sent(&f, MSG_READER_READ_REQ);
+	CHECK_INT(r1->u.reader_read_req.offset, 0);
+	CHECK_INT(r1->u.reader_read_req.user_id, 5);
+	size_t before = f.n_sent;
+	f.backlog = 2 * 1024 * 1024; /* the client is slow */
+	range_reply(&f, r1, text);
+	CHECK_INT(f.n_sent, before); /* no next read while the output is backed up */
+	char *out = gw_fake_output(&f);
+	CHECK(strncmp(out, "+OK 614400 octets\r\n", 19) == 0);
+	free(out);
+	/* a command pipelined meanwhile waits for the end of the answer */
+	gw_fake_input(&f, "NOOP\r\n");
+	CHECK(gw_fake_expect(&f, ""));
+	gw_fake_drain(&f);
+	struct pb_msg *r2 = last_sent(&f, MSG_READER_READ_REQ);
+	CHECK(r2 != r1 && r2->u.reader_read_req.offset == r1->u.reader_read_req.length);
+	range_reply(&f, r2, text);
+	struct pb_msg *r3 = last_sent(&f, MSG_READER_READ_REQ);
+	CHECK(r3 != r2);
+	range_reply(&f, r3, text);
+	out = gw_fake_output(&f);
+
+	CHECK(strstr(out, ".\r\n+OK\r\n") != NULL); /* the end, then the NOOP's answer */
+	free(out);
+	/* now a read that fails midway */
+	gw_fake_input(&f, "RETR 1\r\n");
+	range_reply(&f, last_sent(&f, MSG_READER_READ_REQ), text);
+	free(gw_fake_output(&f));
+	gw_fake_advance(&f, POP3_REQUEST_TIMEOUT_MS + 1);
+	CHECK(f.closed);
+	out = gw_fake_output(&f);
+	CHECK(strstr(out, "-ERR") == NULL);
+	free(out);
+	free(text);
+	gw_fake_free(&f);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "ranges_paced_by_drain", test_ranges_paced_by_drain },
 	{ "late_body_never_answers_another_retr", test_late_body_never_answers_another_retr },
 	{ "states_and_small_bodies", test_states_and_small_bodies },
 	{ "wrong_password_and_in_use", test_wrong_password_and_in_use },

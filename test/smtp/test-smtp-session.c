@@ -43,6 +43,54 @@ static void open_session(struct gw_fake *f, struct smtp_server *srv)
 	CHECK(gw_fake_say(f, "EHLO client.test\r\n", "250-mx.test"));
 }
 
+/* Answers the session's last request (a spool step) with code, the way the spool would. */
+static int spool_answer(struct gw_fake *f, uint32_t code)
+{
+	struct pb_msg *q = &f->sent[f->n_sent - 1], rep;
+
+	if (code != PB_OK) {
+		pb_msg_init(&rep, MSG_CORE_STATUS_REP);
+		rep.u.core_status_rep.code = code;
+		rep.u.core_status_rep.error = xstrdup("test");
+	} else if (q->type == MSG_SPOOL_BEGIN_REQ) {
+		pb_msg_init(&rep, MSG_SPOOL_BEGIN_REP);
+		rep.u.spool_begin_rep.upload_id = 77;
+	} else if (q->type == MSG_SPOOL_CHUNK_REQ) {
+		pb_msg_init(&rep, MSG_SPOOL_CHUNK_REP);
+		rep.u.spool_chunk_rep.received = q->u.spool_chunk_req.offset + q->u.spool_chunk_req.data.len;
+	} else {
+		CHECK(q->type == MSG_SPOOL_COMMIT_REQ);
+		pb_msg_init(&rep, MSG_SPOOL_COMMIT_REP);
+		rep.u.spool_commit_rep.spool_id = 5;
+	}
+	return gw_fake_reply(f, q->corr, &rep);
+}
+
+static enum pb_msg_type last_type(struct gw_fake *f)
+{
+	return f->n_sent > 0 ? f->sent[f->n_sent - 1].type : MSG_NONE;
+}
+
+/* Stores every chunk the session sends (one in flight at a time), collecting the content,
+ * until it commits; returns the number of chunks. */
+static size_t store_chunks(struct gw_fake *f, struct pb_buf *content)
+{
+	size_t n = 0;
+	while (last_type(f) == MSG_SPOOL_CHUNK_REQ) {
+		struct msg_spool_chunk_req *c = &f->sent[f->n_sent - 1].u.spool_chunk_req;
+		CHECK_INT(c->offset, content->len);
+		CHECK(c->data.len > 0 && c->data.len <= 256 * 1024);
+		CHECK_INT(c->upload_id, 77);
+		pb_buf_append(content, c->data.data, c->data.len);
+		size_t before = f->n_sent;
+		CHECK_INT(spool_answer(f, PB_OK), 0);
+		n++;
+		if (f->n_sent == before)
+			break; /* waiting for more input */
+	}
+	return n;
+}
+
 static void test_late_rcpt_reply_never_answers_another(void)
 {
 	struct smtp_server srv;
@@ -71,44 +119,42 @@ static void test_late_rcpt_reply_never_answers_another(void)
 	/* intern's own answer */
 	rcpt_ok(&f, 1, 200);
 	CHECK(gw_fake_expect(&f, "250 2.1.5"));
-	CHECK(gw_fake_say(&f, "DATA\r\n", "354"));
-	CHECK(gw_fake_say(&f, "Subject: hi\r\n\r\nfor the intern\r\n.\r\n", ""));
-	REQUIRE(f.n_sent == 3 && f.sent[2].type == MSG_SPOOL_PUT_REQ);
-	struct msg_spool_put_req *q = &f.sent[2].u.spool_put_req;
+	CHECK(gw_fake_say(&f, "DATA\r\n", ""));
+	REQUIRE(last_type(&f) == MSG_SPOOL_BEGIN_REQ);
+	struct msg_spool_begin_req *q = &f.sent[2].u.spool_begin_req;
 	REQUIRE(q->rcpt_ids.n == 1);
 	CHECK_INT(q->rcpt_ids.v[0], 200);
 	CHECK_STR(q->rcpts.v[0], "intern@localhost");
 	gw_fake_free(&f);
 }
 
-static void spool_reply(struct gw_fake *f, size_t i, uint32_t code, uint64_t spool_id)
-{
-	struct pb_msg rep;
-	pb_msg_init(&rep, MSG_SPOOL_PUT_REP);
-	rep.u.spool_put_rep.code = code;
-	rep.u.spool_put_rep.error = xstrdup("");
-	rep.u.spool_put_rep.spool_id = spool_id;
-	gw_fake_reply(f, gw_fake_sent(f, i)->corr, &rep);
-}
-
-static void send_message(struct gw_fake *f, size_t rcpt_call)
+/* MAIL, RCPT (answered by call rcpt_call), DATA and its begin, then the content. */
+static void send_message(struct gw_fake *f, size_t rcpt_call, const char *content)
 {
 	CHECK(gw_fake_say(f, "MAIL FROM:<a@example.org>\r\n", "250"));
 	gw_fake_input(f, "RCPT TO:<bob@localhost>\r\n");
 	rcpt_ok(f, rcpt_call, 7);
 	CHECK(gw_fake_expect(f, "250 2.1.5"));
-	CHECK(gw_fake_say(f, "DATA\r\n", "354"));
-	gw_fake_input(f, "Subject: x\r\n\r\nbody\r\n.\r\n");
+	CHECK(gw_fake_say(f, "DATA\r\n", ""));
+	CHECK(last_type(f) == MSG_SPOOL_BEGIN_REQ);
+	CHECK_INT(spool_answer(f, PB_OK), 0);
+	CHECK(gw_fake_expect(f, "354"));
+	gw_fake_input(f, content);
 }
 
 static void test_spool_timeout_closes_never_451(void)
 {
 	struct smtp_server srv;
 	struct gw_fake f;
+	struct pb_buf content;
 
 	open_session(&f, &srv);
-	send_message(&f, 0);
-	REQUIRE(f.n_sent == 2 && f.sent[1].type == MSG_SPOOL_PUT_REQ);
+	send_message(&f, 0, "Subject: x\r\n\r\nbody\r\n.\r\n");
+	pb_buf_init(&content);
+	CHECK_INT(store_chunks(&f, &content), 1);
+	pb_buf_deinit(&content);
+	REQUIRE(last_type(&f) == MSG_SPOOL_COMMIT_REQ);
+	size_t commit = f.n_sent - 1;
 	/* the session's own idle deadline does not cut the wait short */
 	gw_fake_advance(&f, srv.settings.command_timeout_s * 1000ull + 1);
 	CHECK(gw_fake_expect(&f, ""));
@@ -119,30 +165,151 @@ static void test_spool_timeout_closes_never_451(void)
 	CHECK(strstr(out, "451") == NULL);
 	free(out);
 	CHECK(f.closed);
-	/* the late answer is dropped */
-	spool_reply(&f, 1, PB_OK, 1);
-	CHECK_INT(f.dropped, 1);
+	/* the late answer is dropped, and nothing tried to undo the commit */
+	CHECK_INT(spool_answer(&f, PB_OK), -1);
+	CHECK_INT(f.n_sent, commit + 1);
 	CHECK(gw_fake_expect(&f, ""));
 	gw_fake_free(&f);
 }
 
-static void test_spool_reply_acknowledges_its_own_message(void)
+static void test_commit_reply_acknowledges_its_own_message(void)
+{
+	struct smtp_server srv;
+	struct gw_fake f;
+	struct pb_buf content;
+
+	open_session(&f, &srv);
+	pb_buf_init(&content);
+	send_message(&f, 0, "Subject: x\r\n\r\nbody\r\n.\r\n");
+	store_chunks(&f, &content);
+	size_t commit1 = f.n_sent - 1;
+	CHECK_INT(spool_answer(&f, PB_ERR_TEMP), 0);
+	CHECK(gw_fake_expect(&f, "451 4.3.0"));
+	/* a second delivery of the same (already answered) reply is a stray */
+	struct pb_msg rep;
+	pb_msg_init(&rep, MSG_SPOOL_COMMIT_REP);
+	CHECK_INT(gw_fake_reply(&f, f.sent[commit1].corr, &rep), -1);
+	CHECK(gw_fake_expect(&f, ""));
+	send_message(&f, f.n_sent, "Subject: y\r\n\r\nbody\r\n.\r\n");
+	pb_buf_reset(&content);
+	store_chunks(&f, &content);
+	CHECK(strstr(content.data, "Subject: y") != NULL);
+	CHECK_INT(spool_answer(&f, PB_OK), 0);
+	CHECK(gw_fake_expect(&f, "250 2.0.0 Ok: queued"));
+	pb_buf_deinit(&content);
+	gw_fake_free(&f);
+}
+
+/* A 1 MB message goes out in chunks of at most 256 KiB, one in flight at a time, and the
+ * session never holds more than a chunk of it. */
+static void test_big_message_streams_in_chunks(void)
+{
+	struct smtp_server srv;
+	struct gw_fake f;
+	struct pb_buf content, input;
+
+	open_session(&f, &srv);
+	pb_buf_init(&content);
+	pb_buf_init(&input);
+	pb_buf_append_str(&input, "Subject: big\r\n\r\n");
+	for (int i = 0; i < 16000; i++)
+		pb_buf_printf(&input, "line %05d of a big message, padded to sixty octets....\r\n", i);
+	size_t body_len = input.len;
+	pb_buf_append_str(&input, ".\r\n");
+	send_message(&f, 0, input.data);
+	size_t n = store_chunks(&f, &content);
+	CHECK(n >= 4);
+	REQUIRE(last_type(&f) == MSG_SPOOL_COMMIT_REQ);
+	CHECK_INT(f.sent[f.n_sent - 1].u.spool_commit_req.size, content.len);
+	/* the stored content: the trace headers, then exactly what the client sent */
+	CHECK(strncmp(content.data, "Return-Path: <a@example.org>\r\nReceived: ", 40) == 0);
+	CHECK(content.len > body_len &&
+	      memcmp(content.data + content.len - body_len, input.data, body_len) == 0);
+	CHECK_INT(spool_answer(&f, PB_OK), 0);
+	CHECK(gw_fake_expect(&f, "250 2.0.0"));
+	pb_buf_deinit(&content);
+	pb_buf_deinit(&input);
+	gw_fake_free(&f);
+}
+
+/* The disk fills midway: the rest of the content is read and dropped, the upload aborted, and
+ * the client hears 452 after its end of data. */
+static void test_upload_failure_midway(void)
+{
+	struct smtp_server srv;
+	struct gw_fake f;
+	struct pb_buf input;
+
+	open_session(&f, &srv);
+	pb_buf_init(&input);
+	pb_buf_append_str(&input, "Subject: big\r\n\r\n");
+	for (int i = 0; i < 16000; i++)
+		pb_buf_append_str(&input, "0123456789012345678901234567890123456789012345678901234567\r\n");
+	pb_buf_append_str(&input, ".\r\n");
+	send_message(&f, 0, input.data);
+	REQUIRE(last_type(&f) == MSG_SPOOL_CHUNK_REQ);
+	size_t before = f.n_sent;
+	CHECK_INT(spool_answer(&f, PB_ERR_NOSPACE), 0);
+	/* no chunk more; an abort (one-way) and the verdict */
+	for (size_t i = before; i < f.n_sent; i++)
+		CHECK(f.sent[i].type == MSG_SPOOL_ABORT_REQ && f.sent[i].reply_to == NULL);
+	CHECK_INT(f.n_sent, before + 1);
+	CHECK(gw_fake_expect(&f, "452 4.3.1"));
+	CHECK(gw_fake_say(&f, "RSET\r\n", "250"));
+	pb_buf_deinit(&input);
+	gw_fake_free(&f);
+}
+
+static void test_begin_refused(void)
 {
 	struct smtp_server srv;
 	struct gw_fake f;
 
 	open_session(&f, &srv);
-	send_message(&f, 0);
-	spool_reply(&f, 1, PB_ERR_TEMP, 0);
-	CHECK(gw_fake_expect(&f, "451 4.3.0"));
-	/* a second delivery of the same (already answered) reply is a stray */
-	spool_reply(&f, 1, PB_OK, 1);
-	CHECK_INT(f.dropped, 1);
-	CHECK(gw_fake_expect(&f, ""));
-	send_message(&f, 2);
-	REQUIRE(f.n_sent == 4);
-	spool_reply(&f, 3, PB_OK, 9);
+	CHECK(gw_fake_say(&f, "MAIL FROM:<a@example.org>\r\n", "250"));
+	gw_fake_input(&f, "RCPT TO:<bob@localhost>\r\n");
+	rcpt_ok(&f, 0, 7);
+	CHECK(gw_fake_expect(&f, "250 2.1.5"));
+	CHECK(gw_fake_say(&f, "DATA\r\n", ""));
+	CHECK_INT(spool_answer(&f, PB_ERR_NOSPACE), 0);
+	CHECK(gw_fake_expect(&f, "452 4.3.1"));
+	/* no 354: the client's next command is a command */
+	CHECK(gw_fake_say(&f, "NOOP\r\n", "250"));
+	gw_fake_free(&f);
+}
+
+static void test_bdat_streams_and_discards(void)
+{
+	struct smtp_server srv;
+	struct gw_fake f;
+	struct pb_buf content;
+
+	open_session(&f, &srv);
+	/* without a transaction the chunk is read and dropped, never buffered */
+	gw_fake_input(&f, "BDAT 100000 LAST\r\n");
+	char *junk = xmalloc(100001);
+	memset(junk, 'x', 100000);
+	junk[100000] = '\0';
+	gw_fake_input(&f, junk);
+	free(junk);
+	CHECK(gw_fake_expect(&f, "503 5.5.1"));
+	CHECK_INT(f.n_sent, 0);
+	CHECK(gw_fake_say(&f, "MAIL FROM:<a@example.org>\r\n", "250"));
+	gw_fake_input(&f, "RCPT TO:<bob@localhost>\r\n");
+	rcpt_ok(&f, 0, 7);
+	CHECK(gw_fake_expect(&f, "250 2.1.5"));
+	gw_fake_input(&f, "BDAT 12\r\nSubject: z\r\n");
+	CHECK_INT(spool_answer(&f, PB_OK), 0); /* begin */
+	CHECK(gw_fake_expect(&f, "250 2.0.0 Ok: 12 octets"));
+	/* LAST without a final CRLF: the stored message gets one */
+	CHECK(gw_fake_say(&f, "BDAT 6 LAST\r\n\r\nbody", ""));
+	pb_buf_init(&content);
+	store_chunks(&f, &content);
+	CHECK(content.len > 14 && memcmp(content.data + content.len - 14, "Subject: z\r\n\r\nbody\r\n", 14) != 0);
+	CHECK(content.len > 20 && memcmp(content.data + content.len - 20, "Subject: z\r\n\r\nbody\r\n", 20) == 0);
+	CHECK_INT(spool_answer(&f, PB_OK), 0);
 	CHECK(gw_fake_expect(&f, "250 2.0.0 Ok: queued"));
+	pb_buf_deinit(&content);
 	gw_fake_free(&f);
 }
 
@@ -219,7 +386,11 @@ static void test_busy_inbox_is_451(void)
 static const struct pb_test_case cases[] = {
 	{ "late_rcpt_reply_never_answers_another", test_late_rcpt_reply_never_answers_another },
 	{ "spool_timeout_closes_never_451", test_spool_timeout_closes_never_451 },
-	{ "spool_reply_acknowledges_its_own_message", test_spool_reply_acknowledges_its_own_message },
+	{ "commit_reply_acknowledges_its_own_message", test_commit_reply_acknowledges_its_own_message },
+	{ "big_message_streams_in_chunks", test_big_message_streams_in_chunks },
+	{ "upload_failure_midway", test_upload_failure_midway },
+	{ "begin_refused", test_begin_refused },
+	{ "bdat_streams_and_discards", test_bdat_streams_and_discards },
 	{ "state_refusals", test_state_refusals },
 	{ "size_and_room", test_size_and_room },
 	{ "too_many_errors", test_too_many_errors },

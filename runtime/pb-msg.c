@@ -432,7 +432,7 @@ static void json_str(cJSON *o, const char *name, const char *s)
 static void json_strv(cJSON *o, const char *name, const struct pb_strv *sv)
 {
 	cJSON *a = cJSON_AddArrayToObject(o, name);
-	bool secret = strcmp(name, "passwords") == 0;
+	bool secret = strcmp(name, "passwords") == 0 || strcmp(name, "hashes") == 0;
 	for (uint32_t i = 0; i < sv->n; i++)
 		cJSON_AddItemToArray(a, cJSON_CreateString(secret ? "***" : sv->v[i]));
 }

@@ -420,6 +420,26 @@ int pb_runtime_start(struct pb_runtime *rt, const struct pb_actor_def *def, void
 	return 0;
 }
 
+int pb_runtime_start_shards(struct pb_runtime *rt, const struct pb_actor_def *def, uint32_t n,
+			    void *arg, const char **error_r)
+{
+	char name[PB_ADDR_MAX];
+	struct pb_actor_def shard = *def;
+
+	if (n == 0 || n > PB_MAX_SHARDS_PER_OWNER) {
+		*error_r = "the number of shards must be 1 to 64";
+		return -1;
+	}
+	pb_runtime_set_shards(rt, def->name, n);
+	shard.name = name;
+	for (uint32_t i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "%s.%u", def->name, i);
+		if (pb_runtime_start(rt, &shard, arg, error_r) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static void stop_actor(struct pb_runtime *rt, struct pb_actor *a)
 {
 	struct pb_msg m;

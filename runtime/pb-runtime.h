@@ -75,6 +75,12 @@ void pb_runtime_set_shards(struct pb_runtime *rt, const char *owner, uint32_t n)
  * an unknown type). A failing init does NOT fail the start: the supervisor retries it. */
 int pb_runtime_start(struct pb_runtime *rt, const struct pb_actor_def *def, void *arg,
 		     const char **error_r);
+/* Starts n shards of def ("NAME.0" .. "NAME.n-1", NAME = def->name), each with arg, and declares
+ * the routing of NAME's messages to them (pb_runtime_set_shards). Returns 0, or -1 with error_r
+ * (n outside 1..PB_MAX_SHARDS_PER_OWNER, or as pb_runtime_start). */
+#define PB_MAX_SHARDS_PER_OWNER 64
+int pb_runtime_start_shards(struct pb_runtime *rt, const struct pb_actor_def *def, uint32_t n,
+			    void *arg, const char **error_r);
 /* Stops every actor in the reverse order of start: each first handles everything already in
  * its inbox (in-flight work finishes), then deinit runs and its thread is joined. */
 void pb_runtime_stop(struct pb_runtime *rt);

@@ -1,14 +1,14 @@
 /*
  * pillarbox.c: the admin CLI. Talks to the running daemon over the control socket of the data
- * directory (ipc://DATA_DIR/control.sock) with the same typed messages the actors use.
+ * directory (ipc://DATA_DIR/control.sock) through the actors' typed client stubs.
  * Exit codes: 0 done, 1 refused (the daemon said no: bad name, exists, not found...), 2 the
  * daemon cannot be reached or the command line is wrong.
  * OWNS: the process. THREAD: single-threaded.
  */
+#include "directory-client.h"
 #include "directory-rules.h"
-#include "pb-msg.h"
-#include "pb-runtime.h"
 #include "pillarbox-paths.h"
+#include "sys-client.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -25,6 +25,7 @@ struct cli {
 	char url[PATH_MAX + 16];
 	const char *data_dir;
 	uint32_t timeout_ms;
+	struct pb_sync t; /* over the control socket */
 };
 
 static void usage(FILE *f)
@@ -48,12 +49,11 @@ static void usage(FILE *f)
 		"The data directory is --data-dir, else PILLARBOX_DATA_DIR, else ./var.\n");
 }
 
-/* Sends req and receives the reply; on failure prints what to do and exits 2. */
-static void call(struct cli *c, struct pb_msg *req, struct pb_msg *rep_r)
+/* The end of every request: rc -1 (no answer) prints what to do and exits 2; otherwise the
+ * daemon's code: 0 for OK, else prints its reason and returns the exit code. */
+static int outcome(struct cli *c, int rc, uint32_t code, const char *error, const char *what)
 {
-	const char *error;
-
-	if (pb_remote_call(c->url, req, rep_r, c->timeout_ms, &error) < 0) {
+	if (rc < 0) {
 		fprintf(stderr,
 			"pillarbox: cannot reach the daemon at %s: %s\n"
 			"pillarbox: is pillarboxd running with this data directory? Start it with "
@@ -61,29 +61,20 @@ static void call(struct cli *c, struct pb_msg *req, struct pb_msg *rep_r)
 			c->url, error);
 		exit(EXIT_UNREACHABLE);
 	}
-	pb_msg_free(req);
-}
-
-static int check_status(const struct pb_msg *rep, const char *what)
-{
-	const char *error;
-	uint32_t code = pb_msg_status(rep, &error);
-
 	if (code == PB_OK)
 		return 0;
 	fprintf(stderr, "pillarbox: %s: %s\n", what, error && *error ? error : pb_status_name(code));
 	return code == PB_ERR_TEMP || code == PB_ERR_INTERNAL ? EXIT_UNREACHABLE : EXIT_REFUSED;
 }
 
-static int simple(struct cli *c, struct pb_msg *req, const char *what, const char *done)
+/* outcome() for a request answered with a bare status; prints done on success. */
+static int simple(struct cli *c, int rc, uint32_t code, const char *error, const char *what,
+		  const char *done)
 {
-	struct pb_msg rep;
-	call(c, req, &rep);
-	int rc = check_status(&rep, what);
-	if (rc == 0 && done != NULL)
+	int exit_code = outcome(c, rc, code, error, what);
+	if (exit_code == 0 && done != NULL)
 		printf("%s\n", done);
-	pb_msg_free(&rep);
-	return rc;
+	return exit_code;
 }
 
 static char *read_line(FILE *f)
@@ -145,10 +136,16 @@ static char *get_password(void)
 	return a;
 }
 
+static void wipe_free(char *secret)
+{
+	explicit_bzero(secret, strlen(secret));
+	free(secret);
+}
+
 static int user_add(struct cli *c, int argc, char **argv)
 {
-	const char *copy_from = NULL;
-	struct pb_msg req;
+	const char *copy_from = NULL, *error;
+	uint32_t code = 0;
 
 	if (argc == 5 && strcmp(argv[3], "--copy-from") == 0)
 		copy_from = argv[4];
@@ -157,140 +154,169 @@ static int user_add(struct cli *c, int argc, char **argv)
 	char *password = get_password();
 	if (password == NULL)
 		return EXIT_REFUSED;
-	pb_msg_init(&req, MSG_DIR_USER_ADD_REQ);
-	req.u.dir_user_add_req.user = xstrdup(argv[2]);
-	req.u.dir_user_add_req.password = password;
-	req.u.dir_user_add_req.copy_from = xstrdup(copy_from ? copy_from : "");
+	int rc = directory_client_user_add(&c->t, argv[2], password, copy_from, NULL, &code, &error);
+	wipe_free(password);
 	char *done = xasprintf("added user %s", argv[2]);
-	int rc = simple(c, &req, "cannot add the user", done);
+	int exit_code = simple(c, rc, code, error, "cannot add the user", done);
 	free(done);
-	return rc;
+	return exit_code;
 }
 
 static int user_passwd(struct cli *c, int argc, char **argv)
 {
-	struct pb_msg req;
+	const char *error;
+	uint32_t code = 0;
 
 	if (argc != 3)
 		return -1;
 	char *password = get_password();
 	if (password == NULL)
 		return EXIT_REFUSED;
-	pb_msg_init(&req, MSG_DIR_USER_PASSWD_REQ);
-	req.u.dir_user_passwd_req.user = xstrdup(argv[2]);
-	req.u.dir_user_passwd_req.password = password;
-	return simple(c, &req, "cannot set the password", "password changed");
+	int rc = directory_client_user_passwd(&c->t, argv[2], password, &code, &error);
+	wipe_free(password);
+	return simple(c, rc, code, error, "cannot set the password", "password changed");
 }
 
 static int user_del(struct cli *c, int argc, char **argv)
 {
-	struct pb_msg req;
+	const char *error;
+	uint32_t code = 0;
 	bool force = argc == 4 && strcmp(argv[3], "--force") == 0;
 
 	if (argc != 3 && !force)
 		return -1;
-	pb_msg_init(&req, MSG_DIR_USER_DEL_REQ);
-	req.u.dir_user_del_req.user = xstrdup(argv[2]);
-	req.u.dir_user_del_req.force = force;
-	return simple(c, &req, "cannot delete the user", "user deleted");
+	int rc = directory_client_user_del(&c->t, argv[2], force, &code, &error);
+	return simple(c, rc, code, error, "cannot delete the user", "user deleted");
 }
 
 static int user_rename(struct cli *c, int argc, char **argv)
 {
-	struct pb_msg req;
+	const char *error;
+	uint32_t code = 0;
 
 	if (argc != 4)
 		return -1;
-	pb_msg_init(&req, MSG_DIR_USER_RENAME_REQ);
-	req.u.dir_user_rename_req.user = xstrdup(argv[2]);
-	req.u.dir_user_rename_req.new_name = xstrdup(argv[3]);
-	return simple(c, &req, "cannot rename the user", "user renamed");
+	int rc = directory_client_user_rename(&c->t, argv[2], argv[3], &code, &error);
+	return simple(c, rc, code, error, "cannot rename the user", "user renamed");
 }
 
 static int user_copy(struct cli *c, int argc, char **argv)
 {
-	struct pb_msg req;
+	const char *error;
+	uint32_t code = 0;
 
 	if (argc != 4)
 		return -1;
-	pb_msg_init(&req, MSG_DIR_USER_COPY_REQ);
-	req.u.dir_user_copy_req.user = xstrdup(argv[2]);
-	req.u.dir_user_copy_req.from = xstrdup(argv[3]);
-	return simple(c, &req, "cannot copy the settings", "settings copied");
+	int rc = directory_client_user_copy(&c->t, argv[2], argv[3], &code, &error);
+	return simple(c, rc, code, error, "cannot copy the settings", "settings copied");
 }
 
 static int user_list(struct cli *c, int argc, char **argv)
 {
-	struct pb_msg req, rep;
+	struct directory_user_list l = { 0 };
+	const char *error;
+	uint32_t code = 0;
 
 	if (argc > 3)
 		return -1;
-	pb_msg_init(&req, MSG_DIR_USER_LIST_REQ);
-	req.u.dir_user_list_req.pattern = xstrdup(argc == 3 ? argv[2] : "");
-	call(c, &req, &rep);
-	int rc = check_status(&rep, "cannot list users");
-	if (rc == 0) {
-		struct msg_dir_user_list_rep *r = &rep.u.dir_user_list_rep;
+	int rc = directory_client_user_list(&c->t, argc == 3 ? argv[2] : "", &code, &l, &error);
+	int exit_code = outcome(c, rc, code, error, "cannot list users");
+	if (exit_code == 0) {
 		printf("%-32s %10s %14s\n", "USER", "MESSAGES", "SIZE");
-		for (uint32_t i = 0; i < r->users.n; i++)
-			printf("%-32s %10llu %14llu\n", r->users.v[i],
-			       (unsigned long long)r->messages.v[i], (unsigned long long)r->bytes.v[i]);
+		for (uint32_t i = 0; i < l.users.n; i++)
+			printf("%-32s %10llu %14llu\n", l.users.v[i],
+			       (unsigned long long)l.messages.v[i], (unsigned long long)l.bytes.v[i]);
 	}
-	pb_msg_free(&rep);
-	return rc;
+	directory_user_list_free(&l);
+	return exit_code;
 }
 
 static int user_show(struct cli *c, int argc, char **argv)
 {
-	struct pb_msg req, rep;
+	struct directory_user_info r = { 0 };
+	const char *error;
+	uint32_t code = 0;
 
 	if (argc != 3)
 		return -1;
-	pb_msg_init(&req, MSG_DIR_USER_SHOW_REQ);
-	req.u.dir_user_show_req.user = xstrdup(argv[2]);
-	call(c, &req, &rep);
-	int rc = check_status(&rep, "cannot show the user");
-	if (rc == 0) {
-		struct msg_dir_user_show_rep *r = &rep.u.dir_user_show_rep;
-		time_t created = (time_t)(r->created_ms / 1000);
+	int rc = directory_client_user_show(&c->t, argv[2], &code, &r, &error);
+	int exit_code = outcome(c, rc, code, error, "cannot show the user");
+	if (exit_code == 0) {
+		time_t created = (time_t)(r.created_ms / 1000);
 		char when[64];
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime(&created));
 		printf("user:     %s\nid:       %llu\ncreated:  %s\nmessages: %llu (inbox)\n"
 		       "size:     %llu bytes\nsettings: %s\n",
-		       r->user, (unsigned long long)r->user_id, when,
-		       (unsigned long long)r->messages, (unsigned long long)r->bytes, r->settings);
+		       r.user, (unsigned long long)r.user_id, when, (unsigned long long)r.messages,
+		       (unsigned long long)r.bytes, r.settings);
 	}
-	pb_msg_free(&rep);
-	return rc;
+	directory_user_info_free(&r);
+	return exit_code;
 }
 
-/* Sends one batch of the bulk file; prints errors with their line numbers. */
-static int bulk_send(struct cli *c, struct pb_msg *req, const struct pb_u64v *lines,
-		     uint32_t *added)
-{
-	struct pb_msg rep;
-	int rc;
+/* A batch of the bulk file: users and passwords (wiped when sent), their line numbers. */
+struct bulk_batch {
+	struct pb_strv users, passwords;
+	struct pb_u64v lines;
+};
 
-	call(c, req, &rep);
-	if ((rc = check_status(&rep, "bulk add")) == 0) {
-		struct msg_dir_user_bulk_add_rep *r = &rep.u.dir_user_bulk_add_rep;
-		*added += r->added;
-		for (uint32_t i = 0; i < r->errors.n && i < lines->n; i++) {
-			if (r->errors.v[i][0] != '\0') {
-				fprintf(stderr, "\nline %llu: %s", (unsigned long long)lines->v[i],
-					r->errors.v[i]);
-				rc = EXIT_REFUSED;
+static void bulk_clear(struct bulk_batch *b)
+{
+	for (uint32_t i = 0; i < b->passwords.n; i++)
+		explicit_bzero(b->passwords.v[i], strlen(b->passwords.v[i]));
+	pb_strv_clear(&b->users);
+	pb_strv_clear(&b->passwords);
+	pb_u64v_clear(&b->lines);
+}
+
+/* Sends one batch of the bulk file and empties it; prints errors with their line numbers. */
+static int bulk_send(struct cli *c, struct bulk_batch *b, uint32_t *added)
+{
+	struct pb_strv errors = { 0 };
+	const char *error;
+	uint32_t code = 0, n = 0;
+	int rc = directory_client_user_bulk_add(&c->t, &b->users, &b->passwords, &code, &n, &errors,
+						&error);
+	int exit_code = outcome(c, rc, code, error, "bulk add");
+
+	if (exit_code == 0) {
+		*added += n;
+		for (uint32_t i = 0; i < errors.n && i < b->lines.n; i++) {
+			if (errors.v[i][0] != '\0') {
+				fprintf(stderr, "\nline %llu: %s", (unsigned long long)b->lines.v[i],
+					errors.v[i]);
+				exit_code = EXIT_REFUSED;
 			}
 		}
 	}
-	pb_msg_free(&rep);
-	return rc;
+	pb_strv_clear(&errors);
+	bulk_clear(b);
+	return exit_code;
+}
+
+/* Reads one line of the bulk file into the batch; returns 0, or EXIT_REFUSED for a bad line. */
+static int bulk_line(char *line, uint64_t lineno, struct bulk_batch *b, uint32_t *total)
+{
+	char *user, *password;
+	const char *error;
+	int r = directory_parse_csv_line(line, &user, &password, &error);
+
+	if (r < 0) {
+		fprintf(stderr, "\nline %llu: %s", (unsigned long long)lineno, error);
+		return EXIT_REFUSED;
+	}
+	if (r > 0) {
+		pb_strv_push(&b->users, user);
+		pb_strv_push(&b->passwords, password);
+		pb_u64v_push(&b->lines, lineno);
+		(*total)++;
+	}
+	return 0;
 }
 
 static int user_bulk_add(struct cli *c, int argc, char **argv)
 {
-	struct pb_msg req;
-	struct pb_u64v lines = { 0 };
+	struct bulk_batch b = { 0 };
 	uint32_t added = 0, total = 0;
 	uint64_t lineno = 0;
 	int rc = 0;
@@ -303,38 +329,21 @@ static int user_bulk_add(struct cli *c, int argc, char **argv)
 		fprintf(stderr, "pillarbox: cannot open %s\n", argv[2]);
 		return EXIT_REFUSED;
 	}
-	pb_msg_init(&req, MSG_DIR_USER_BULK_ADD_REQ);
 	while ((line = read_line(f)) != NULL) {
-		char *user, *password;
-		const char *error;
-		lineno++;
-		int r = directory_parse_csv_line(line, &user, &password, &error);
-		if (r < 0) {
-			fprintf(stderr, "\nline %llu: %s", (unsigned long long)lineno, error);
+		if (bulk_line(line, ++lineno, &b, &total) != 0)
 			rc = EXIT_REFUSED;
-		} else if (r > 0) {
-			pb_strv_push(&req.u.dir_user_bulk_add_req.users, user);
-			pb_strv_push(&req.u.dir_user_bulk_add_req.passwords, password);
-			pb_u64v_push(&lines, lineno);
-			total++;
-		}
-		explicit_bzero(line, strlen(line));
-		free(line);
-		if (req.u.dir_user_bulk_add_req.users.n == BULK_BATCH) {
-			if (bulk_send(c, &req, &lines, &added) != 0)
+		wipe_free(line);
+		if (b.users.n == BULK_BATCH) {
+			if (bulk_send(c, &b, &added) != 0)
 				rc = EXIT_REFUSED;
 			fprintf(stderr, "\rbulk add: %u added, %u read", added, total);
-			pb_msg_init(&req, MSG_DIR_USER_BULK_ADD_REQ);
-			lines.n = 0;
 		}
 	}
 	if (f != stdin)
 		fclose(f);
-	if (req.u.dir_user_bulk_add_req.users.n > 0 && bulk_send(c, &req, &lines, &added) != 0)
+	if (b.users.n > 0 && bulk_send(c, &b, &added) != 0)
 		rc = EXIT_REFUSED;
-	else
-		pb_msg_free(&req);
-	free(lines.v);
+	bulk_clear(&b);
 	fprintf(stderr, "%sbulk add: %u of %u users added\n", total > BULK_BATCH || rc ? "\n" : "",
 		added, total);
 	return rc;
@@ -342,81 +351,83 @@ static int user_bulk_add(struct cli *c, int argc, char **argv)
 
 static int domain_cmd(struct cli *c, int argc, char **argv)
 {
-	struct pb_msg req, rep;
+	const char *error;
+	uint32_t code = 0;
 
 	if (argc == 2 && strcmp(argv[1], "list") == 0) {
-		pb_msg_init(&req, MSG_DIR_DOMAIN_LIST_REQ);
-		call(c, &req, &rep);
-		int rc = check_status(&rep, "cannot list domains");
-		for (uint32_t i = 0; rc == 0 && i < rep.u.dir_domain_list_rep.domains.n; i++)
-			printf("%s\n", rep.u.dir_domain_list_rep.domains.v[i]);
-		pb_msg_free(&rep);
-		return rc;
+		struct pb_strv domains = { 0 };
+		int rc = directory_client_domain_list(&c->t, &code, &domains, &error);
+		int exit_code = outcome(c, rc, code, error, "cannot list domains");
+		for (uint32_t i = 0; exit_code == 0 && i < domains.n; i++)
+			printf("%s\n", domains.v[i]);
+		pb_strv_clear(&domains);
+		return exit_code;
 	}
 	if (argc != 3)
 		return -1;
 	if (strcmp(argv[1], "add") == 0) {
-		pb_msg_init(&req, MSG_DIR_DOMAIN_ADD_REQ);
-		req.u.dir_domain_add_req.domain = xstrdup(argv[2]);
-		return simple(c, &req, "cannot add the domain", "domain added");
+		int rc = directory_client_domain_add(&c->t, argv[2], &code, &error);
+		return simple(c, rc, code, error, "cannot add the domain", "domain added");
 	}
 	if (strcmp(argv[1], "del") == 0) {
-		pb_msg_init(&req, MSG_DIR_DOMAIN_DEL_REQ);
-		req.u.dir_domain_del_req.domain = xstrdup(argv[2]);
-		return simple(c, &req, "cannot delete the domain", "domain deleted");
+		int rc = directory_client_domain_del(&c->t, argv[2], &code, &error);
+		return simple(c, rc, code, error, "cannot delete the domain", "domain deleted");
 	}
 	return -1;
 }
 
 static int setting_cmd(struct cli *c, int argc, char **argv)
 {
-	struct pb_msg req, rep;
+	const char *error;
+	uint32_t code = 0;
 
 	if (argc == 3 && strcmp(argv[1], "show") == 0) {
-		pb_msg_init(&req, MSG_SYS_SETTING_GET_REQ);
-		req.u.sys_setting_get_req.key = xstrdup(argv[2]);
-		call(c, &req, &rep);
-		int rc = check_status(&rep, "cannot read the settings");
-		if (rc == 0)
-			printf("%s\n", rep.u.sys_setting_get_rep.json);
-		pb_msg_free(&rep);
-		return rc;
+		char *json = NULL;
+		int rc = sys_client_setting_get(&c->t, argv[2], &code, &json, &error);
+		int exit_code = outcome(c, rc, code, error, "cannot read the settings");
+		if (exit_code == 0)
+			printf("%s\n", json);
+		free(json);
+		return exit_code;
 	}
 	if (argc == 4 && strcmp(argv[1], "set") == 0) {
-		pb_msg_init(&req, MSG_SYS_SETTING_PUT_REQ);
-		req.u.sys_setting_put_req.key = xstrdup(argv[2]);
-		req.u.sys_setting_put_req.json = xstrdup(argv[3]);
-		return simple(c, &req, "cannot change the settings", "settings changed");
+		int rc = sys_client_setting_put(&c->t, argv[2], argv[3], &code, &error);
+		return simple(c, rc, code, error, "cannot change the settings", "settings changed");
 	}
 	return -1;
 }
 
+static void print_status(const struct sys_status *r)
+{
+	uint64_t s = r->uptime_ms / 1000;
+
+	printf("version:    %s\nuptime:     %llud %02llu:%02llu:%02llu\n"
+	       "users:      %llu\ndomains:    %llu\nstore size: %llu bytes\n",
+	       r->version, (unsigned long long)(s / 86400), (unsigned long long)(s / 3600 % 24),
+	       (unsigned long long)(s / 60 % 60), (unsigned long long)(s % 60),
+	       (unsigned long long)r->users, (unsigned long long)r->domains,
+	       (unsigned long long)r->store_bytes);
+	printf("%-20s %10s %10s %10s\n", "ACTOR", "HANDLED", "RESTARTS", "INBOX-FULL");
+	for (uint32_t i = 0; i < r->actors.n; i++)
+		printf("%-20s %10llu %10llu %10llu\n", r->actors.v[i],
+		       (unsigned long long)r->handled.v[i], (unsigned long long)r->restarts.v[i],
+		       (unsigned long long)r->inbox_full.v[i]);
+}
+
 static int status_cmd(struct cli *c, int argc, char **argv)
 {
-	struct pb_msg req, rep;
+	struct sys_status st = { 0 };
+	const char *error;
+	uint32_t code = 0;
 
 	if (argc != 1)
 		return -1;
-	pb_msg_init(&req, MSG_SYS_STATUS_REQ);
-	call(c, &req, &rep);
-	int rc = check_status(&rep, "cannot get the status");
-	if (rc == 0) {
-		struct msg_sys_status_rep *r = &rep.u.sys_status_rep;
-		uint64_t s = r->uptime_ms / 1000;
-		printf("version:    %s\nuptime:     %llud %02llu:%02llu:%02llu\n"
-		       "users:      %llu\ndomains:    %llu\nstore size: %llu bytes\n",
-		       r->version, (unsigned long long)(s / 86400), (unsigned long long)(s / 3600 % 24),
-		       (unsigned long long)(s / 60 % 60), (unsigned long long)(s % 60),
-		       (unsigned long long)r->users, (unsigned long long)r->domains,
-		       (unsigned long long)r->store_bytes);
-		printf("%-20s %10s %10s %10s\n", "ACTOR", "HANDLED", "RESTARTS", "INBOX-FULL");
-		for (uint32_t i = 0; i < r->actors.n; i++)
-			printf("%-20s %10llu %10llu %10llu\n", r->actors.v[i],
-			       (unsigned long long)r->handled.v[i], (unsigned long long)r->restarts.v[i],
-			       (unsigned long long)r->inbox_full.v[i]);
-	}
-	pb_msg_free(&rep);
-	return rc;
+	int rc = sys_client_status(&c->t, &code, &st, &error);
+	int exit_code = outcome(c, rc, code, error, "cannot get the status");
+	if (exit_code == 0)
+		print_status(&st);
+	sys_status_free(&st);
+	return exit_code;
 }
 
 static int dispatch(struct cli *c, int argc, char **argv)
@@ -479,5 +490,6 @@ int main(int argc, char **argv)
 			c.data_dir, error);
 		return EXIT_UNREACHABLE;
 	}
+	pb_sync_init_remote(&c.t, c.url, c.timeout_ms);
 	return dispatch(&c, argc - optind, argv + optind);
 }

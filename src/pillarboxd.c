@@ -6,17 +6,14 @@
  * OWNS: the process: the runtime, the store handle, the bridge. THREAD: main thread; every
  * signal is blocked in all threads and taken here with sigwait.
  */
-#include "directory-actor.h"
-#include "mailbox-actor.h"
-#include "maint-actor.h"
+#include "directory-client.h"
 #include "pb-config.h"
 #include "pb-log.h"
 #include "pb-runtime.h"
+#include "pillarbox-actors.h"
 #include "pillarbox-paths.h"
 #include "pop3-server.h"
-#include "reader-actor.h"
 #include "smtp-server.h"
-#include "spool-actor.h"
 #include "store.h"
 #include "sys-actor.h"
 
@@ -32,17 +29,13 @@
 #define PILLARBOX_VERSION "0.1.0"
 #define BOOTSTRAP_TIMEOUT_MS 10000
 #define BRIDGE_TIMEOUT_MS 120000
-#define SPOOL_SHARDS 8
-#define AUTH_SHARDS 2
-#define READER_SHARDS 2
-
-static const char *const cli_owners[] = { "directory", "sys", NULL };
 
 struct daemon {
 	struct pb_config cfg;
 	struct pb_store *store;
 	struct pb_runtime *rt;
 	struct pb_bridge *bridge;
+	const char *cli_owners[16]; /* the owners the bridge forwards to (it borrows them) */
 	struct smtp_server *smtp;
 	struct pop3_server *pop3;
 	char hostname[256];
@@ -147,25 +140,26 @@ static int count_user_cb(const struct pb_user_rec *u, void *ctx)
 	return 1;
 }
 
-/* Sends one bootstrap request through the directory, so its rules apply. */
-static int bootstrap_call(struct daemon *d, struct pb_msg *req)
+/* The end of a bootstrap request sent through the directory (so its rules apply). */
+static int bootstrap_outcome(int rc, uint32_t code, const char *error)
 {
-	struct pb_caller *c = pb_caller_create(d->rt);
-	struct pb_msg rep;
-	const char *error;
-	int rc = pb_call(c, NULL, req, &rep, BOOTSTRAP_TIMEOUT_MS, &error);
+	if (rc == 0 && code == PB_OK)
+		return 0;
+	fprintf(stderr, "pillarboxd: first-start set-up failed: %s\n", error);
+	return -1;
+}
 
-	pb_caller_destroy(&c);
-	if (rc < 0) {
-		fprintf(stderr, "pillarboxd: first-start set-up failed: %s\n", error);
-		return -1;
+/* The first administrator's password: given (PILLARBOX_ADMIN_PASSWORD) or generated. 0 / -1. */
+static int admin_password(const char *given, char *password, size_t size)
+{
+	if (given != NULL && *given != '\0') {
+		snprintf(password, size, "%s", given);
+		return 0;
 	}
-	if (pb_msg_status(&rep, &error) != PB_OK) {
-		fprintf(stderr, "pillarboxd: first-start set-up failed: %s\n", error);
-		rc = -1;
-	}
-	pb_msg_free(&rep);
-	return rc;
+	if (generate_password(password, size) == 0)
+		return 0;
+	fprintf(stderr, "pillarboxd: cannot read /dev/urandom for the admin password\n");
+	return -1;
 }
 
 /* On a new data directory: a default local domain and an administrator account whose password
@@ -174,8 +168,7 @@ static int first_start(struct daemon *d)
 {
 	int domains = 0, users = 0;
 	const char *error;
-	char host[256], password[64];
-	struct pb_msg req;
+	char host[256], password[64] = "";
 
 	if (pb_store_domain_iter(d->store, count_cb, &domains, &error) < 0 ||
 	    pb_store_user_iter(d->store, count_user_cb, &users, &error) < 0) {
@@ -185,27 +178,20 @@ static int first_start(struct daemon *d)
 	if (domains > 0 || users > 0)
 		return 0;
 	snprintf(host, sizeof(host), "%s", strchr(d->hostname, '.') != NULL ? d->hostname : "localhost");
-	pb_msg_init(&req, MSG_DIR_DOMAIN_ADD_REQ);
-	req.u.dir_domain_add_req.domain = xstrdup(host);
-	int rc = bootstrap_call(d, &req);
-	pb_msg_free(&req);
-	if (rc < 0)
-		return -1;
+	struct pb_caller *c = pb_caller_create(d->rt);
+	struct pb_sync t;
+	uint32_t code = 0;
+	pb_sync_init_caller(&t, c, BOOTSTRAP_TIMEOUT_MS);
+	int rc = bootstrap_outcome(directory_client_domain_add(&t, host, &code, &error), code, error);
 
 	const char *given = getenv("PILLARBOX_ADMIN_PASSWORD");
-	if (given != NULL && *given != '\0')
-		snprintf(password, sizeof(password), "%s", given);
-	else if (generate_password(password, sizeof(password)) < 0) {
-		fprintf(stderr, "pillarboxd: cannot read /dev/urandom for the admin password\n");
-		return -1;
-	}
-	pb_msg_init(&req, MSG_DIR_USER_ADD_REQ);
-	req.u.dir_user_add_req.user = xstrdup("admin");
-	req.u.dir_user_add_req.password = xstrdup(password);
-	req.u.dir_user_add_req.settings = xstrdup("{\"admin\":true}");
-	rc = bootstrap_call(d, &req);
-	explicit_bzero(req.u.dir_user_add_req.password, strlen(password));
-	pb_msg_free(&req);
+	if (rc == 0)
+		rc = admin_password(given, password, sizeof(password));
+	if (rc == 0)
+		rc = bootstrap_outcome(directory_client_user_add(&t, "admin", password, NULL,
+								 "{\"admin\":true}", &code, &error),
+				       code, error);
+	pb_caller_destroy(&c);
 	if (rc == 0) {
 		printf("pillarboxd: new data directory %s: local domain '%s', administrator 'admin'\n",
 		       d->cfg.data_dir, host);
@@ -222,17 +208,12 @@ static int first_start(struct daemon *d)
 static int start_actors(struct daemon *d)
 {
 	const char *error;
+	struct pillarbox_actor_env env = { d->store, &d->sys_args, &d->cfg };
 
 	d->sys_args.store = d->store;
 	d->sys_args.started_ms = pb_clock_monotonic_ms(NULL);
 	d->sys_args.version = PILLARBOX_VERSION;
-	if (pb_runtime_start(d->rt, &directory_actor_def, d->store, &error) < 0 ||
-	    auth_actors_start(d->rt, d->store, AUTH_SHARDS, &error) < 0 ||
-	    reader_actors_start(d->rt, d->store, READER_SHARDS, &error) < 0 ||
-	    mailbox_actors_start(d->rt, d->store, d->cfg.mailbox_shards, &error) < 0 ||
-	    spool_actors_start(d->rt, d->store, SPOOL_SHARDS, &error) < 0 ||
-	    pb_runtime_start(d->rt, &sys_actor_def, &d->sys_args, &error) < 0 ||
-	    pb_runtime_start(d->rt, &maint_actor_def, d->store, &error) < 0) {
+	if (pillarbox_actors_start(d->rt, &env, &error) < 0) {
 		fprintf(stderr, "pillarboxd: cannot start the actors: %s\n", error);
 		return -1;
 	}
@@ -266,11 +247,12 @@ static int start_control(struct daemon *d)
 	char url[PATH_MAX + 16];
 	const char *error;
 
+	pillarbox_cli_owners(d->cli_owners, PB_N_ELEMENTS(d->cli_owners));
 	if (pillarbox_control_url(d->cfg.data_dir, url, sizeof(url), &error) < 0) {
 		fprintf(stderr, "pillarboxd: %s\n", error);
 		return -1;
 	}
-	if (pb_bridge_start(d->rt, url, cli_owners, 4, BRIDGE_TIMEOUT_MS, &d->bridge, &error) < 0) {
+	if (pb_bridge_start(d->rt, url, d->cli_owners, 4, BRIDGE_TIMEOUT_MS, &d->bridge, &error) < 0) {
 		fprintf(stderr, "pillarboxd: %s: %s\n", url, error);
 		return -1;
 	}

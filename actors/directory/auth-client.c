@@ -14,10 +14,25 @@ static void build_verify(struct pb_msg *m, uint64_t key, const char *user, const
 	m->u.auth_user_verify_req.password = xstrdup(password != NULL ? password : "");
 }
 
+static void build_hash(struct pb_msg *m, uint64_t key, const char *const *passwords, uint32_t n)
+{
+	pb_msg_init(m, MSG_AUTH_PASSWORD_HASH_REQ);
+	m->u.auth_password_hash_req.key = key;
+	for (uint32_t i = 0; i < n; i++)
+		pb_strv_push(&m->u.auth_password_hash_req.passwords, passwords[i]);
+}
+
+/* Wipes the password copies of a request (they are secrets), then frees it. */
 static void wipe_free(struct pb_msg *m)
 {
-	char *p = m->u.auth_user_verify_req.password;
-	explicit_bzero(p, strlen(p));
+	if (m->type == MSG_AUTH_USER_VERIFY_REQ) {
+		char *p = m->u.auth_user_verify_req.password;
+		explicit_bzero(p, strlen(p));
+	} else {
+		struct pb_strv *v = &m->u.auth_password_hash_req.passwords;
+		for (uint32_t i = 0; i < v->n; i++)
+			explicit_bzero(v->v[i], strlen(v->v[i]));
+	}
 	pb_msg_free(m);
 }
 
@@ -58,5 +73,41 @@ uint32_t auth_client_user_verify_reply(struct pb_msg *rep, uint64_t *user_id_r, 
 								    : xstrdup("");
 		rep->u.auth_user_verify_rep.user = NULL;
 	}
+	return code;
+}
+
+int auth_client_password_hash(struct pb_sync *t, uint64_t key, const char *const *passwords,
+			      uint32_t n, uint32_t *code_r, struct pb_strv *hashes_r,
+			      const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	build_hash(&req, key, passwords, n);
+	int rc = t->call(t->ctx, &req, &rep, t->timeout_ms, error_r);
+	wipe_free(&req);
+	if (rc < 0)
+		return -1;
+	uint32_t code = auth_client_password_hash_reply(&rep, hashes_r, error_r);
+	return pb_client_done(t, &rep, code, code_r, error_r);
+}
+
+int auth_client_password_hash_send(const struct pb_sender *s, uint64_t key,
+				   const char *const *passwords, uint32_t n, const char **error_r)
+{
+	struct pb_msg req;
+
+	build_hash(&req, key, passwords, n);
+	int rc = s->send(s->ctx, NULL, &req, error_r);
+	wipe_free(&req);
+	return rc;
+}
+
+uint32_t auth_client_password_hash_reply(struct pb_msg *rep, struct pb_strv *hashes_r,
+					 const char **error_r)
+{
+	uint32_t code = pb_client_reply(rep, MSG_AUTH_PASSWORD_HASH_REQ, error_r);
+
+	if (code == PB_OK)
+		pb_strv_move(hashes_r, &rep->u.auth_password_hash_rep.hashes);
 	return code;
 }

@@ -29,4 +29,15 @@ int auth_client_user_verify_send(const struct pb_sender *s, uint64_t key, const 
 uint32_t auth_client_user_verify_reply(struct pb_msg *rep, uint64_t *user_id_r, char **user_r,
 				       const char **error_r);
 
+/* Hashes each of passwords (n of them) with a fresh salt: on PB_OK hashes_r holds n "$y$..."
+ * strings, hashes_r->v[i] for passwords[i] (the caller's); PB_ERR_INTERNAL if libcrypt failed.
+ * Slow on purpose (~19 ms each): the directory sends it and goes on answering. */
+int auth_client_password_hash(struct pb_sync *t, uint64_t key, const char *const *passwords,
+			      uint32_t n, uint32_t *code_r, struct pb_strv *hashes_r,
+			      const char **error_r);
+int auth_client_password_hash_send(const struct pb_sender *s, uint64_t key,
+				   const char *const *passwords, uint32_t n, const char **error_r);
+uint32_t auth_client_password_hash_reply(struct pb_msg *rep, struct pb_strv *hashes_r,
+					 const char **error_r);
+
 #endif

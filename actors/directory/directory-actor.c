@@ -5,7 +5,10 @@
  */
 #include "directory-actor.h"
 
+#include "auth-client.h"
+#include "directory-ops.h"
 #include "directory-password.h"
+#include "mailbox-client.h"
 #include "directory-rules.h"
 #include "pb-log.h"
 #include "store.h"
@@ -16,10 +19,14 @@
 #include <string.h>
 #include <strings.h>
 
-#define DIRECTORY_PURGE_TIMEOUT_MS 60000
+/* How long an account change waits for a hash or a purge before it is answered anyway. */
+#define DIRECTORY_OP_TIMEOUT_MS 60000
+#define DIRECTORY_TIMER_OPS 1
+#define DIRECTORY_TICK_MS 5000
 
 struct directory {
 	struct pb_store *store;
+	struct directory_ops ops; /* account changes waiting on the auth shards or a mailbox */
 };
 
 static int dir_init(struct pb_actor *a, void *arg, void **state_r, const char **error_r)
@@ -27,12 +34,15 @@ static int dir_init(struct pb_actor *a, void *arg, void **state_r, const char **
 	struct directory *d = xcalloc(1, sizeof(*d));
 	d->store = arg;
 	*state_r = d;
+	pb_actor_timer_set(a, DIRECTORY_TIMER_OPS, DIRECTORY_TICK_MS);
 	return 0;
 }
 
 static void dir_deinit(struct pb_actor *a, void *state)
 {
-	free(state);
+	struct directory *d = state;
+	directory_ops_clear(&d->ops); /* their callers time out; a purge left undone is swept */
+	free(d);
 }
 
 /* The minimum password length: the "accounts" settings document, default 5. */
@@ -67,21 +77,41 @@ static void wipe(char *s)
 		explicit_bzero(s, strlen(s));
 }
 
-/* Adds one account; shared by USER_ADD and USER_BULK_ADD. Returns a status code and sets
- * *error_r for the user. */
-static uint32_t add_user(struct directory *d, const char *name, const char *password,
-			 const char *copy_from, const char *settings, const char **error_r)
+/* Sets u's settings: the JSON object given, else those of from. PB_OK or REFUSED. */
+static uint32_t add_settings(struct pb_user_rec *u, const char *settings, struct pb_user_rec *from,
+			     const char **error_r)
 {
-	struct pb_user_rec u, from;
-	uint32_t code = PB_OK;
+	if (settings == NULL || settings[0] == '\0') {
+		u->settings_json = from->settings_json;
+		from->settings_json = NULL;
+		return PB_OK;
+	}
+	cJSON *doc = cJSON_Parse(settings);
+	bool object = cJSON_IsObject(doc);
+	cJSON_Delete(doc);
+	if (!object) {
+		*error_r = "the settings must be a JSON object";
+		return PB_ERR_REFUSED;
+	}
+	u->settings_json = xstrdup(settings);
+	return PB_OK;
+}
+
+/* Checks a new account (name, password, settings, copy_from) and fills u with everything but
+ * its hash and id. Shared by USER_ADD and USER_BULK_ADD. Returns PB_OK, or a status code with
+ * *error_r for the user (PB_ERR_INTERNAL: a store error). */
+static uint32_t add_check(struct directory *d, const char *name, const char *password,
+			  const char *copy_from, const char *settings, struct pb_user_rec *u,
+			  const char **error_r)
+{
+	struct pb_user_rec from;
 
 	if (directory_check_user(name, error_r) < 0 ||
 	    directory_check_password(password, password_min(d), error_r) < 0)
 		return PB_ERR_REFUSED;
-	memset(&u, 0, sizeof(u));
 	memset(&from, 0, sizeof(from));
-	int found = pb_store_user_get(d->store, name, &u, error_r);
-	pb_user_rec_free(&u);
+	int found = pb_store_user_get(d->store, name, u, error_r);
+	pb_user_rec_free(u);
 	if (found != 0) {
 		if (found > 0)
 			*error_r = "a user with this name exists already";
@@ -95,68 +125,149 @@ static uint32_t add_user(struct directory *d, const char *name, const char *pass
 			return found == 0 ? PB_ERR_NOTFOUND : PB_ERR_INTERNAL;
 		}
 	}
-	directory_lower(name, u.name, sizeof(u.name));
-	u.created_ms = pb_clock_wall_ms();
-	if (settings != NULL && settings[0] != '\0') {
-		cJSON *doc = cJSON_Parse(settings);
-		bool object = cJSON_IsObject(doc);
-		cJSON_Delete(doc);
-		if (!object) {
-			pb_user_rec_free(&from);
-			*error_r = "the settings must be a JSON object";
-			return PB_ERR_REFUSED;
-		}
-		u.settings_json = xstrdup(settings);
-	} else {
-		u.settings_json = from.settings_json;
-		from.settings_json = NULL;
-	}
-	if ((u.pw_hash = directory_password_hash(password, error_r)) == NULL ||
-	    pb_store_counter_next(d->store, "user-id", &u.id, error_r) < 0 ||
-	    pb_store_user_put(d->store, &u, error_r) < 0)
-		code = PB_ERR_INTERNAL;
-	else
-		pb_log_security("directory", "event=user_added user=%s id=%llu", u.name,
-				(unsigned long long)u.id);
-	pb_user_rec_free(&u);
+	uint32_t code = add_settings(u, settings, &from, error_r);
 	pb_user_rec_free(&from);
+	directory_lower(name, u->name, sizeof(u->name));
 	return code;
+}
+
+/* Writes a checked account whose hash has come (u->pw_hash). The name is looked up again: another
+ * add may have taken it while the hash was made. Returns a status code with *error_r. */
+static uint32_t add_write(struct directory *d, struct pb_user_rec *u, const char **error_r)
+{
+	struct pb_user_rec other;
+
+	memset(&other, 0, sizeof(other));
+	int found = pb_store_user_get(d->store, u->name, &other, error_r);
+	pb_user_rec_free(&other);
+	if (found != 0) {
+		if (found > 0)
+			*error_r = "a user with this name exists already";
+		return found > 0 ? PB_ERR_EXISTS : PB_ERR_INTERNAL;
+	}
+	u->created_ms = pb_clock_wall_ms();
+	if (pb_store_counter_next(d->store, "user-id", &u->id, error_r) < 0 ||
+	    pb_store_user_put(d->store, u, error_r) < 0)
+		return PB_ERR_INTERNAL;
+	pb_log_security("directory", "event=user_added user=%s id=%llu", u->name,
+			(unsigned long long)u->id);
+	return PB_OK;
+}
+
+/* Sends op's passwords (the request's, at op->todo) to the auth shards in chunks, then wipes
+ * them from the request. Returns 0, or -1 with error_r when a chunk could not be sent. */
+static int send_hashes(struct pb_actor *a, struct directory_op *op, char *const *passwords,
+		       const char **error_r)
+{
+	const char *chunk[DIRECTORY_HASH_CHUNK];
+	uint32_t chunks = directory_op_chunks(op);
+	int rc = 0;
+
+	op->chunks_left = chunks;
+	for (uint32_t c = 0; c < chunks && rc == 0; c++) {
+		uint32_t n = 0;
+		for (uint32_t i = c * DIRECTORY_HASH_CHUNK; i < op->n_todo && n < DIRECTORY_HASH_CHUNK; i++)
+			chunk[n++] = passwords[op->todo[i]];
+		struct pb_sender s = pb_actor_sender(a, op->id << 16 | c);
+		rc = auth_client_password_hash_send(&s, op->id * 31 + c, chunk, n, error_r);
+	}
+	for (uint32_t i = 0; i < op->n_todo; i++)
+		wipe(passwords[op->todo[i]]);
+	return rc;
+}
+
+/* Ends a bulk add: writes every account whose check passed and hash came, in request order,
+ * and answers with one error per user ("" for added). */
+static void bulk_finish(struct pb_actor *a, struct directory *d, struct directory_op *op)
+{
+	struct pb_msg rep;
+
+	pb_msg_init(&rep, MSG_DIR_USER_BULK_ADD_REP);
+	struct msg_dir_user_bulk_add_rep *r = &rep.u.dir_user_bulk_add_rep;
+	for (uint32_t i = 0; i < op->n; i++) {
+		const char *error = op->errors[i];
+		uint32_t code = PB_ERR_INTERNAL;
+		if (error == NULL && op->fail_code != PB_OK)
+			error = op->fail_error;
+		else if (error == NULL)
+			code = add_write(d, &op->recs[i], &error);
+		r->added += code == PB_OK;
+		pb_strv_push(&r->errors, code == PB_OK ? "" : error);
+	}
+	r->error = xstrdup("");
+	pb_reply(a, &op->req, &rep);
+	pb_msg_free(&rep);
+	directory_ops_remove(&d->ops, op);
+}
+
+static struct directory_op *op_start(struct pb_actor *a, struct directory *d,
+				     enum directory_op_kind kind, struct pb_msg *m, uint32_t n)
+{
+	pb_actor_defer_reply(a);
+	return directory_ops_add(&d->ops, kind, m,  n,
+				 pb_runtime_now_ms(pb_actor_runtime(a)) + DIRECTORY_OP_TIMEOUT_MS);
+}
+
+/* Answers an op's request with code (an internal error the way store_failed does) and ends it. */
+static void op_finish(struct pb_actor *a, struct directory *d, struct directory_op *op,
+		      uint32_t code, const char *error)
+{
+	if (code == PB_ERR_INTERNAL)
+		store_failed(a, &op->req, error);
+	else
+		pb_reply_status(a, &op->req, code, code == PB_OK ? "" : error);
+	directory_ops_remove(&d->ops, op);
 }
 
 static int on_user_add(struct pb_actor *a, void *state, struct pb_msg *m)
 {
+	struct directory *d = state;
 	struct msg_dir_user_add_req *q = &m->u.dir_user_add_req;
+	struct pb_user_rec u;
 	const char *error = "";
-	uint32_t code = add_user(state, q->user, q->password, q->copy_from, q->settings, &error);
 
-	wipe(q->password);
-	if (code == PB_ERR_INTERNAL)
-		return store_failed(a, m, error);
-	pb_reply_status(a, m, code, code == PB_OK ? "" : error);
+	memset(&u, 0, sizeof(u));
+	uint32_t code = add_check(d, q->user, q->password, q->copy_from, q->settings, &u, &error);
+	if (code != PB_OK) {
+		pb_user_rec_free(&u);
+		wipe(q->password);
+		if (code == PB_ERR_INTERNAL)
+			return store_failed(a, m, error);
+		pb_reply_status(a, m, code, error);
+		return 0;
+	}
+	struct directory_op *op = op_start(a, d, DIRECTORY_OP_ADD, m, 1);
+	op->recs[0] = u;
+	op->n_todo = 1;
+	if (send_hashes(a, op, &op->req.u.dir_user_add_req.password, &error) < 0)
+		op_finish(a, d, op, PB_ERR_TEMP, error);
 	return 0;
 }
 
 static int on_user_bulk_add(struct pb_actor *a, void *state, struct pb_msg *m)
 {
+	struct directory *d = state;
 	struct msg_dir_user_bulk_add_req *q = &m->u.dir_user_bulk_add_req;
-	struct pb_msg rep;
+	const char *error = "";
 
-	pb_msg_init(&rep, MSG_DIR_USER_BULK_ADD_REP);
 	if (q->users.n != q->passwords.n) {
 		pb_reply_status(a, m, PB_ERR_REFUSED, "as many passwords as users are needed");
-		pb_msg_free(&rep);
 		return 0;
 	}
+	struct directory_op *op = op_start(a, d, DIRECTORY_OP_BULK, m, q->users.n);
+	q = &op->req.u.dir_user_bulk_add_req;
 	for (uint32_t i = 0; i < q->users.n; i++) {
-		const char *error = "";
-		uint32_t code = add_user(state, q->users.v[i], q->passwords.v[i], NULL, NULL, &error);
-		wipe(q->passwords.v[i]);
-		rep.u.dir_user_bulk_add_rep.added += code == PB_OK;
-		pb_strv_push(&rep.u.dir_user_bulk_add_rep.errors, code == PB_OK ? "" : error);
+		const char *why = "";
+		if (add_check(d, q->users.v[i], q->passwords.v[i], NULL, NULL, &op->recs[i], &why) ==
+		    PB_OK)
+			op->todo[op->n_todo++] = i;
+		else
+			op->errors[i] = why;
 	}
-	rep.u.dir_user_bulk_add_rep.error = xstrdup("");
-	pb_reply(a, m, &rep);
-	pb_msg_free(&rep);
+	if (op->n_todo == 0)
+		bulk_finish(a, d, op);
+	else if (send_hashes(a, op, q->passwords.v, &error) < 0)
+		op_finish(a, d, op, PB_ERR_TEMP, error);
 	return 0;
 }
 
@@ -176,23 +287,22 @@ static int get_user_or_reply(struct pb_actor *a, struct directory *d, const stru
 	return found > 0;
 }
 
-static int purge_mailbox(struct pb_actor *a, uint64_t user_id, const char **error_r)
+/* Ends a delete: the account is gone already, so the request succeeded whatever the purge
+ * said; mail a failed purge left behind is the maintenance sweep's. */
+static void purge_done(struct pb_actor *a, struct directory *d, struct directory_op *op,
+		       uint32_t code, const char *error)
 {
-	struct pb_msg req, rep;
-	int rc = -1;
-
-	pb_msg_init(&req, MSG_MBOX_PURGE_REQ);
-	req.u.mbox_purge_req.user_id = user_id;
-	if (pb_call(pb_actor_caller(a), NULL, &req, &rep, DIRECTORY_PURGE_TIMEOUT_MS, error_r) == 0) {
-		rc = pb_msg_status(&rep, NULL) == PB_OK ? 0 : -1;
-		if (rc < 0)
-			*error_r = "the mailbox could not be emptied";
-		pb_msg_free(&rep);
-	}
-	pb_msg_free(&req);
-	return rc;
+	if (code != PB_OK)
+		pb_warn("directory", "event=purge_deferred id=%llu reason=\"%s\"",
+			(unsigned long long)op->user_id, error);
+	op_finish(a, d, op, PB_OK, "");
 }
 
+/* Why the account goes first and its mail after: from the delete on, nothing new reaches the
+ * mail (RCPT answers "no such user", and the mailbox owner refuses appends for an id without an
+ * account once the purge has made it forget the user), and the purge queued behind any delivery
+ * already in flight takes that away too. A crash between the two leaves mail without an account,
+ * which the maintenance sweep purges (maint-actor.h), so the directory never waits on it. */
 static int on_user_del(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct directory *d = state;
@@ -203,27 +313,21 @@ static int on_user_del(struct pb_actor *a, void *state, struct pb_msg *m)
 
 	if (!get_user_or_reply(a, d, m, q->user, &u))
 		return 0;
-	if (pb_store_user_stats(d->store, u.id, &inbox, &bytes, &error) < 0) {
-		pb_user_rec_free(&u);
-		return store_failed(a, m, error);
-	}
-	if (bytes > 0 && !q->force) {
+	int rc = pb_store_user_stats(d->store, u.id, &inbox, &bytes, &error);
+	if (rc == 0 && bytes > 0 && !q->force) {
 		pb_reply_status(a, m, PB_ERR_REFUSED,
 				"the mailbox is not empty; delete it with force to remove its mail too");
-	} else if (purge_mailbox(a, u.id, &error) < 0) {
-		pb_reply_status(a, m, PB_ERR_TEMP, error);
-	} else if (pb_store_user_delete(d->store, u.name, &error) < 0) {
-		pb_user_rec_free(&u);
-		return store_failed(a, m, error);
+	} else if (rc < 0 || pb_store_user_delete(d->store, u.name, &error) < 0) {
+		store_failed(a, m, error);
 	} else {
-		/* A delivery already in flight may have landed between the purge and the delete;
-		 * a second purge takes it away, and from now on the mailbox owner refuses the id. */
-		if (purge_mailbox(a, u.id, &error) < 0)
-			pb_warn("directory", "event=second_purge_failed id=%llu reason=\"%s\"",
-				(unsigned long long)u.id, error);
 		pb_log_security("directory", "event=user_deleted user=%s id=%llu forced=%d", u.name,
 				(unsigned long long)u.id, q->force);
-		pb_reply_status(a, m, PB_OK, "");
+		struct directory_op *op = op_start(a, d, DIRECTORY_OP_DEL, m, 0);
+		op->user_id = u.id;
+		op->chunks_left = 1;
+		struct pb_sender s = pb_actor_sender(a, op->id << 16);
+		if (mailbox_client_purge_send(&s, u.id, &error) < 0)
+			purge_done(a, d, op, PB_ERR_TEMP, error);
 	}
 	pb_user_rec_free(&u);
 	return 0;
@@ -263,7 +367,6 @@ static int on_user_passwd(struct pb_actor *a, void *state, struct pb_msg *m)
 	struct msg_dir_user_passwd_req *q = &m->u.dir_user_passwd_req;
 	struct pb_user_rec u;
 	const char *error;
-	char *hash;
 
 	if (directory_check_password(q->password, password_min(d), &error) < 0) {
 		wipe(q->password);
@@ -274,52 +377,120 @@ static int on_user_passwd(struct pb_actor *a, void *state, struct pb_msg *m)
 		wipe(q->password);
 		return 0;
 	}
-	hash = directory_password_hash(q->password, &error);
-	wipe(q->password);
-	if (hash == NULL) {
-		pb_user_rec_free(&u);
-		return store_failed(a, m, error);
-	}
-	free(u.pw_hash);
-	u.pw_hash = hash;
-	if (pb_store_user_put(d->store, &u, &error) < 0) {
-		pb_user_rec_free(&u);
-		return store_failed(a, m, error);
-	}
-	pb_log_security("directory", "event=password_changed user=%s", u.name);
-	pb_reply_status(a, m, PB_OK, "");
-	pb_user_rec_free(&u);
+	struct directory_op *op = op_start(a, d, DIRECTORY_OP_PASSWD, m, 1);
+	op->recs[0] = u;
+	free(op->recs[0].pw_hash); /* the slot the new hash comes into */
+	op->recs[0].pw_hash = NULL;
+	op->n_todo = 1;
+	if (send_hashes(a, op, &op->req.u.dir_user_passwd_req.password, &error) < 0)
+		op_finish(a, d, op, PB_ERR_TEMP, error);
 	return 0;
 }
 
-static int on_user_verify(struct pb_actor *a, void *state, struct pb_msg *m)
+/* Ends a password change: the account is read again (it may have been renamed or deleted while
+ * the hash was made) and written with the new hash. */
+static void passwd_finish(struct pb_actor *a, struct directory *d, struct directory_op *op)
 {
-	struct directory *d = state;
-	struct msg_auth_user_verify_req *q = &m->u.auth_user_verify_req;
 	struct pb_user_rec u;
-	struct pb_msg rep;
 	const char *error;
 
-	memset(&u, 0, sizeof(u));
-	int found = directory_check_user(q->user, &error) == 0
-			    ? pb_store_user_get(d->store, q->user, &u, &error)
-			    : 0;
-	if (found < 0) {
-		wipe(q->password);
-		return store_failed(a, m, error);
+	if (op->fail_code != PB_OK) {
+		op_finish(a, d, op, op->fail_code, op->fail_error);
+		return;
 	}
-	/* An unknown user is verified against a dummy hash: same answer, same time. */
-	bool ok = directory_password_verify(q->password, found > 0 ? u.pw_hash : NULL);
-	wipe(q->password);
-	pb_msg_init(&rep, MSG_AUTH_USER_VERIFY_REP);
-	rep.u.auth_user_verify_rep.code = ok ? PB_OK : PB_ERR_AUTH;
-	rep.u.auth_user_verify_rep.error = xstrdup(ok ? "" : "authentication failed");
-	rep.u.auth_user_verify_rep.user_id = ok ? u.id : 0;
-	rep.u.auth_user_verify_rep.user = xstrdup(ok ? u.name : "");
-	pb_reply(a, m, &rep);
-	pb_msg_free(&rep);
+	memset(&u, 0, sizeof(u));
+	int found = pb_store_user_get_by_id(d->store, op->recs[0].id, &u, &error);
+	if (found > 0) {
+		free(u.pw_hash);
+		u.pw_hash = op->recs[0].pw_hash;
+		op->recs[0].pw_hash = NULL;
+		found = pb_store_user_put(d->store, &u, &error) < 0 ? -1 : 1;
+	}
+	if (found > 0)
+		pb_log_security("directory", "event=password_changed user=%s", u.name);
+	op_finish(a, d, op, found > 0 ? PB_OK : found == 0 ? PB_ERR_NOTFOUND : PB_ERR_INTERNAL,
+		  found == 0 ? "no such user" : error);
 	pb_user_rec_free(&u);
+}
+
+/* Ends a single add once its hash came. */
+static void add_finish(struct pb_actor *a, struct directory *d, struct directory_op *op)
+{
+	const char *error = op->fail_error;
+	uint32_t code = op->fail_code;
+
+	if (code == PB_OK)
+		code = add_write(d, &op->recs[0], &error);
+	op_finish(a, d, op, code, error);
+}
+
+/* AUTH_PASSWORD_HASH_REP (or CORE_STATUS_REP when hashing failed) for chunk corr & 0xffff. */
+static void hash_done(struct pb_actor *a, struct directory *d, struct directory_op *op,
+		      struct pb_msg *rep)
+{
+	struct pb_strv hashes = { 0 };
+	const char *error;
+	uint32_t chunk = (uint32_t)(rep->corr & 0xffff);
+	uint32_t code = auth_client_password_hash_reply(rep, &hashes, &error);
+
+	for (uint32_t j = 0; code == PB_OK && j < hashes.n; j++) {
+		uint32_t at = chunk * DIRECTORY_HASH_CHUNK + j;
+		if (at < op->n_todo && op->recs[op->todo[at]].pw_hash == NULL) {
+			op->recs[op->todo[at]].pw_hash = hashes.v[j];
+			hashes.v[j] = NULL;
+		}
+	}
+	if (code != PB_OK && op->fail_code == PB_OK) {
+		op->fail_code = code;
+		op->fail_error = code == PB_ERR_INTERNAL ? "the password could not be hashed" : error;
+	}
+	pb_strv_clear(&hashes);
+	if (--op->chunks_left > 0)
+		return;
+	if (op->kind == DIRECTORY_OP_BULK)
+		bulk_finish(a, d, op);
+	else if (op->kind == DIRECTORY_OP_PASSWD)
+		passwd_finish(a, d, op);
+	else
+		add_finish(a, d, op);
+}
+
+/* Replies to the directory's own requests: hashes from the auth shards, purges from the
+ * mailbox owners. A reply whose op is gone (answered at its deadline, or the directory
+ * restarted) is dropped. */
+static int on_own_reply(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct directory *d = state;
+	struct directory_op *op = directory_ops_find(&d->ops, m->corr);
+	const char *error;
+
+	if (op == NULL || op->chunks_left == 0)
+		return 0;
+	if (op->kind == DIRECTORY_OP_DEL) {
+		uint32_t code = mailbox_client_purge_reply(m, &error);
+		purge_done(a, d, op, code, error);
+	} else {
+		hash_done(a, d, op, m);
+	}
 	return 0;
+}
+
+/* Answers an op that waited too long: a delete is done (the sweep removes the mail), a hash
+ * that did not come is a temporary failure. */
+static void dir_timer(struct pb_actor *a, void *state, uint32_t id, uint64_t now)
+{
+	struct directory *d = state;
+	struct directory_op *op;
+
+	while ((op = directory_ops_expired(&d->ops, now)) != NULL) {
+		if (op->kind == DIRECTORY_OP_DEL)
+			purge_done(a, d, op, PB_ERR_TEMP, "timed out");
+		else if (op->kind == DIRECTORY_OP_BULK)
+			op_finish(a, d, op, PB_ERR_TEMP, "the passwords could not be hashed in time");
+		else
+			op_finish(a, d, op, PB_ERR_TEMP, "the password could not be hashed in time");
+	}
+	pb_actor_timer_set(a, DIRECTORY_TIMER_OPS, DIRECTORY_TICK_MS);
 }
 
 static int on_user_lookup(struct pb_actor *a, void *state, struct pb_msg *m)
@@ -586,37 +757,9 @@ static const struct pb_handler directory_handlers[] = {
 	{ MSG_DIR_DOMAIN_ADD_REQ, on_domain_add },
 	{ MSG_DIR_DOMAIN_DEL_REQ, on_domain_del },
 	{ MSG_DIR_DOMAIN_LIST_REQ, on_domain_list },
+	{ MSG_AUTH_PASSWORD_HASH_REP, on_own_reply },
+	{ MSG_CORE_STATUS_REP, on_own_reply },
 };
-
-static const struct pb_handler auth_handlers[] = {
-	{ MSG_AUTH_USER_VERIFY_REQ, on_user_verify },
-};
-
-int auth_actors_start(struct pb_runtime *rt, struct pb_store *store, uint32_t n,
-		      const char **error_r)
-{
-	char name[32];
-
-	if (n == 0 || n > 64) {
-		*error_r = "the number of auth shards must be 1 to 64";
-		return -1;
-	}
-	pb_runtime_set_shards(rt, "auth", n);
-	for (uint32_t i = 0; i < n; i++) {
-		struct pb_actor_def def = {
-			.name = name,
-			.inbox_size = 1024,
-			.init = dir_init,
-			.deinit = dir_deinit,
-			.handlers = auth_handlers,
-			.n_handlers = PB_N_ELEMENTS(auth_handlers),
-		};
-		snprintf(name, sizeof(name), "auth.%u", i);
-		if (pb_runtime_start(rt, &def, store, error_r) < 0)
-			return -1;
-	}
-	return 0;
-}
 
 const struct pb_actor_def directory_actor_def = {
 	.name = "directory",
@@ -625,4 +768,5 @@ const struct pb_actor_def directory_actor_def = {
 	.deinit = dir_deinit,
 	.handlers = directory_handlers,
 	.n_handlers = PB_N_ELEMENTS(directory_handlers),
+	.on_timer = dir_timer,
 };

@@ -3,10 +3,14 @@
  * OWNS: the user and domain records in the store (every account change goes through it).
  * THREAD: its own actor thread.
  * MESSAGES handled: DIR_USER_{ADD,DEL,RENAME,PASSWD,LOOKUP,LIST,SHOW,COPY,BULK_ADD}_REQ,
- * DIR_RCPT_CHECK_REQ, DIR_DOMAIN_{ADD,DEL,LIST}_REQ. Sends: MBOX_PURGE_REQ (forced delete of a
- * non-empty mailbox).
- * The auth shards ("auth.0" .. "auth.N-1") answer AUTH_USER_VERIFY_REQ: they only read the
- * account records, so password checks run in parallel and never wait behind account changes.
+ * DIR_RCPT_CHECK_REQ, DIR_DOMAIN_{ADD,DEL,LIST}_REQ; the replies to its own requests
+ * (AUTH_PASSWORD_HASH_REP, CORE_STATUS_REP). Sends: AUTH_PASSWORD_HASH_REQ (add, passwd, bulk
+ * add: the yescrypt work runs on the auth shards) and MBOX_PURGE_REQ (after a delete), without
+ * waiting: the request is answered when the reply comes (directory-ops.h), and meanwhile the
+ * directory answers everything else, every SMTP RCPT among them.
+ * The auth shards ("auth.0" .. "auth.N-1") answer AUTH_USER_VERIFY_REQ and AUTH_PASSWORD_HASH_REQ:
+ * they only read the account records, so password work runs in parallel and never waits behind
+ * account changes.
  */
 #ifndef DIRECTORY_ACTOR_H
 #define DIRECTORY_ACTOR_H
@@ -19,8 +23,8 @@ struct pb_store;
  * the store is borrowed and must outlive the actor. */
 extern const struct pb_actor_def directory_actor_def;
 
-/* Starts n auth shards over store (borrowed) and declares their routing. 0 / -1. */
-int auth_actors_start(struct pb_runtime *rt, struct pb_store *store, uint32_t n,
-		      const char **error_r);
+/* The auth shards' definition, started as shards ("auth.0".."auth.N-1") with
+ * pb_runtime_start_shards(rt, &auth_actor_def, n, store, ...); the store is borrowed. */
+extern const struct pb_actor_def auth_actor_def;
 
 #endif

@@ -13,8 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define MAILBOX_MAX_SHARDS 64
-
 struct watcher {
 	uint64_t user_id;
 	char *addr;
@@ -373,28 +371,11 @@ static const struct pb_handler mailbox_handlers[] = {
 	{ MSG_MBOX_PURGE_REQ, on_purge },     { MSG_MBOX_WATCH_REQ, on_watch },
 };
 
-int mailbox_actors_start(struct pb_runtime *rt, struct pb_store *store, uint32_t n,
-			 const char **error_r)
-{
-	char name[32];
-
-	if (n == 0 || n > MAILBOX_MAX_SHARDS) {
-		*error_r = "the number of mailbox shards must be 1 to 64";
-		return -1;
-	}
-	pb_runtime_set_shards(rt, "mailbox", n);
-	for (uint32_t i = 0; i < n; i++) {
-		struct pb_actor_def def = {
-			.name = name,
-			.inbox_size = 4096,
-			.init = mb_init,
-			.deinit = mb_deinit,
-			.handlers = mailbox_handlers,
-			.n_handlers = PB_N_ELEMENTS(mailbox_handlers),
-		};
-		snprintf(name, sizeof(name), "mailbox.%u", i);
-		if (pb_runtime_start(rt, &def, store, error_r) < 0)
-			return -1;
-	}
-	return 0;
-}
+const struct pb_actor_def mailbox_actor_def = {
+	.name = "mailbox",
+	.inbox_size = 4096,
+	.init = mb_init,
+	.deinit = mb_deinit,
+	.handlers = mailbox_handlers,
+	.n_handlers = PB_N_ELEMENTS(mailbox_handlers),
+};

@@ -18,9 +18,8 @@ struct pb_store;
 /* What changed, in MBOX_CHANGED_EVT.what */
 enum mailbox_change { MAILBOX_APPENDED = 1, MAILBOX_FLAGS = 2, MAILBOX_EXPUNGED = 3 };
 
-/* Starts n shards on rt over store (borrowed; must outlive them) and declares the shard
- * routing. Returns 0, or -1 with error_r. */
-int mailbox_actors_start(struct pb_runtime *rt, struct pb_store *store, uint32_t n,
-			 const char **error_r);
+/* The shards' definition: pb_runtime_start_shards(rt, &mailbox_actor_def, n, store, ...) starts
+ * "mailbox.0".."mailbox.N-1" over store (borrowed; must outlive them) and declares the routing. */
+extern const struct pb_actor_def mailbox_actor_def;
 
 #endif

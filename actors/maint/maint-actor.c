@@ -4,6 +4,7 @@
  */
 #include "maint-actor.h"
 
+#include "mailbox-client.h"
 #include "pb-log.h"
 #include "store.h"
 
@@ -78,7 +79,8 @@ static int sweep_one(uint64_t user_id, void *arg)
 {
 	struct sweep_ctx *c = arg;
 	struct pb_user_rec u;
-	struct pb_msg req, rep;
+	struct pb_sync t;
+	uint32_t code = PB_ERR_INTERNAL;
 	const char *error;
 
 	memset(&u, 0, sizeof(u));
@@ -86,16 +88,12 @@ static int sweep_one(uint64_t user_id, void *arg)
 	pb_user_rec_free(&u);
 	if (found != 0)
 		return 0;
-	pb_msg_init(&req, MSG_MBOX_PURGE_REQ);
-	req.u.mbox_purge_req.user_id = user_id;
-	if (pb_call(pb_actor_caller(c->a), NULL, &req, &rep, MAINT_PURGE_TIMEOUT_MS, &error) == 0) {
-		c->swept += pb_msg_status(&rep, NULL) == PB_OK;
-		pb_msg_free(&rep);
-	} else {
+	/* a blocking call, on purpose: maint has a thread of its own and nothing else waits on it */
+	pb_sync_init_caller(&t, pb_actor_caller(c->a), MAINT_PURGE_TIMEOUT_MS);
+	if (mailbox_client_purge(&t, user_id, &code, &error) < 0 || code != PB_OK)
 		pb_warn("maint", "event=sweep_failed id=%llu reason=\"%s\"",
 			(unsigned long long)user_id, error);
-	}
-	pb_msg_free(&req);
+	c->swept += code == PB_OK;
 	return 0;
 }
 

@@ -83,27 +83,20 @@ static const struct pb_handler reader_handlers[] = {
 	{ MSG_READER_READ_REQ, on_read_range },
 };
 
+const struct pb_actor_def reader_actor_def = {
+	.name = "reader",
+	.inbox_size = 256,
+	.init = rd_init,
+	.handlers = reader_handlers,
+	.n_handlers = PB_N_ELEMENTS(reader_handlers),
+};
+
 int reader_actors_start(struct pb_runtime *rt, struct pb_store *store, uint32_t n,
 			const char **error_r)
 {
-	char name[32];
-
 	if (n == 0 || n > READER_MAX_SHARDS) {
 		*error_r = "the number of reader shards must be 1 to 16";
 		return -1;
 	}
-	pb_runtime_set_shards(rt, "reader", n);
-	for (uint32_t i = 0; i < n; i++) {
-		struct pb_actor_def def = {
-			.name = name,
-			.inbox_size = 256,
-			.init = rd_init,
-			.handlers = reader_handlers,
-			.n_handlers = PB_N_ELEMENTS(reader_handlers),
-		};
-		snprintf(name, sizeof(name), "reader.%u", i);
-		if (pb_runtime_start(rt, &def, store, error_r) < 0)
-			return -1;
-	}
-	return 0;
+	return pb_runtime_start_shards(rt, &reader_actor_def, n, store, error_r);
 }

@@ -15,6 +15,8 @@
 
 struct pb_store;
 
+/* The shards' definition (arg: the store, borrowed), for the daemon's actor table. */
+extern const struct pb_actor_def reader_actor_def;
 /* Starts n reader shards over store (borrowed) and declares their routing. 0 / -1. */
 int reader_actors_start(struct pb_runtime *rt, struct pb_store *store, uint32_t n,
 			const char **error_r);

@@ -10,6 +10,7 @@
 #include "spool-actor.h"
 #include "spool-private.h"
 
+#include "mailbox-client.h"
 #include "pb-log.h"
 #include "store.h"
 
@@ -41,29 +42,25 @@ static void delivery_free(struct delivery *d)
 /* Sends (or resends) the append of recipient i. A full inbox leaves it for the next tick. */
 static void send_append(struct pb_actor *a, struct spool_shard *s, struct delivery *d, size_t i)
 {
-	struct pb_msg m;
 	const char *error;
 	char dedupe[64];
 
-	pb_msg_init(&m, MSG_MBOX_APPEND_REQ);
-	m.corr = d->seq << 16 | i;
-	m.reply_to = xstrdup(pb_actor_name(a));
-	struct msg_mbox_append_req *q = &m.u.mbox_append_req;
-	q->user_id = d->rec.rcpt_ids[i];
-	q->folder = xstrdup("INBOX");
-	q->internal_date_ms = d->rec.received_ms;
-	q->size = d->rec.size;
-	q->blob_key = xstrdup(d->rec.blob_key);
 	snprintf(dedupe, sizeof(dedupe), "spool:%llu:%zu", (unsigned long long)d->rec.id, i);
-	q->dedupe_key = xstrdup(dedupe);
-	q->lazy = 1; /* the synced spool entry outlives it: see pb_store_msg_append_ex */
+	struct mailbox_append in = {
+		.folder = "INBOX",
+		.internal_date_ms = d->rec.received_ms,
+		.size = d->rec.size,
+		.blob_key = d->rec.blob_key,
+		.dedupe_key = dedupe,
+		.lazy = true, /* the synced spool entry outlives it: see pb_store_msg_append_ex */
+	};
+	struct pb_sender sender = pb_actor_sender(a, d->seq << 16 | i);
 	d->sent_ms[i] = pb_runtime_now_ms(pb_actor_runtime(a));
-	if (pb_send(pb_actor_runtime(a), NULL, &m, &error) < 0) {
+	if (mailbox_client_append_send(&sender, d->rec.rcpt_ids[i], &in, &error) < 0) {
 		d->sent_ms[i] = 1; /* long ago: the tick resends it */
 		pb_warn("spool", "event=append_deferred spool_id=%llu reason=\"%s\"",
 			(unsigned long long)d->rec.id, error);
 	}
-	pb_msg_free(&m);
 }
 
 void spool_start_delivery(struct pb_actor *a, struct spool_shard *s, struct pb_spool_rec *rec)
@@ -258,29 +255,22 @@ static const struct pb_handler spool_handlers[] = {
 	{ MSG_CORE_STATUS_REP, on_append_rep },
 };
 
+const struct pb_actor_def spool_actor_def = {
+	.name = "spool",
+	.inbox_size = 4096,
+	.init = sp_init,
+	.deinit = sp_deinit,
+	.handlers = spool_handlers,
+	.n_handlers = PB_N_ELEMENTS(spool_handlers),
+	.on_timer = sp_timer,
+};
+
 int spool_actors_start(struct pb_runtime *rt, struct pb_store *store, uint32_t n,
 		       const char **error_r)
 {
-	char name[32];
-
 	if (n == 0 || n > SPOOL_MAX_SHARDS) {
 		*error_r = "the number of spool shards must be 1 to 16";
 		return -1;
 	}
-	pb_runtime_set_shards(rt, "spool", n);
-	for (uint32_t i = 0; i < n; i++) {
-		struct pb_actor_def def = {
-			.name = name,
-			.inbox_size = 4096,
-			.init = sp_init,
-			.deinit = sp_deinit,
-			.handlers = spool_handlers,
-			.n_handlers = PB_N_ELEMENTS(spool_handlers),
-			.on_timer = sp_timer,
-		};
-		snprintf(name, sizeof(name), "spool.%u", i);
-		if (pb_runtime_start(rt, &def, store, error_r) < 0)
-			return -1;
-	}
-	return 0;
+	return pb_runtime_start_shards(rt, &spool_actor_def, n, store, error_r);
 }

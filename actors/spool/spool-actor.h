@@ -17,6 +17,8 @@
 
 struct pb_store;
 
+/* The shards' definition (arg: the store, borrowed), for the daemon's actor table. */
+extern const struct pb_actor_def spool_actor_def;
 /* Starts n spool shards over store (borrowed) and declares their routing. 0 / -1. */
 int spool_actors_start(struct pb_runtime *rt, struct pb_store *store, uint32_t n,
 		       const char **error_r);

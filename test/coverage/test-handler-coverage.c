@@ -1,19 +1,13 @@
 /*
  * test-handler-coverage.c: every request and event in msg-types.def is handled by the actor
- * that owns it. Starts every actor the daemon starts (over a temporary store) and, for each
- * message type, asks the runtime whether the owner's address (or every shard of a sharded
- * owner) has a handler — so a message added to the table without its handler fails here.
+ * that owns it. Starts the daemon's actor table (pillarbox-actors.h, over a temporary store)
+ * and, for each message type, asks the runtime whether the owner's address (or every shard of
+ * a sharded owner) has a handler — so a message added to the table without its handler, or an
+ * owner that is no actor of the daemon, fails here.
  */
-#include "directory-actor.h"
-#include "mailbox-actor.h"
-#include "maint-actor.h"
 #include "pb-test-store.h"
 #include "pb-test.h"
-#include "reader-actor.h"
-#include "spool-actor.h"
-#include "sys-actor.h"
-
-#define SHARDS 2
+#include "pillarbox-actors.h"
 
 /* Owners that are not actors of the daemon: replies, runtime-internal, test-only, watchers. */
 static bool not_an_actor(const char *owner)
@@ -32,28 +26,28 @@ static void test_every_message_has_its_handler(void)
 	struct pb_store *store = store_test_open(dir);
 	struct pb_runtime *rt = pb_runtime_create("t", NULL);
 	struct sys_actor_args sys = { store, 0, "test" };
+	struct pb_config cfg;
 	const char *error;
-	static const char *const sharded[] = { "mailbox", "spool", "auth", "reader" };
 
-	REQUIRE(pb_runtime_start(rt, &directory_actor_def, store, &error) == 0);
-	REQUIRE(auth_actors_start(rt, store, SHARDS, &error) == 0);
-	REQUIRE(reader_actors_start(rt, store, SHARDS, &error) == 0);
-	REQUIRE(mailbox_actors_start(rt, store, SHARDS, &error) == 0);
-	REQUIRE(spool_actors_start(rt, store, SHARDS, &error) == 0);
-	REQUIRE(pb_runtime_start(rt, &sys_actor_def, &sys, &error) == 0);
-	REQUIRE(pb_runtime_start(rt, &maint_actor_def, store, &error) == 0);
+	pb_config_defaults(&cfg, 0);
+	cfg.mailbox_shards = 3;
+	struct pillarbox_actor_env env = { store, &sys, &cfg };
+	REQUIRE(pillarbox_actors_start(rt, &env, &error) == 0);
 
 	int checked = 0;
 	for (int t = MSG_NONE + 1; t < MSG_TYPE_COUNT; t++) {
 		const char *owner = pb_msg_owner((enum pb_msg_type)t);
 		if (pb_msg_kind((enum pb_msg_type)t) == PB_MSG_REP || not_an_actor(owner))
 			continue;
-		bool is_sharded = false;
-		for (size_t i = 0; i < PB_N_ELEMENTS(sharded); i++)
-			is_sharded |= strcmp(owner, sharded[i]) == 0;
-		for (int shard = 0; shard < (is_sharded ? SHARDS : 1); shard++) {
+		const struct pillarbox_actor *row = pillarbox_actor_find(owner);
+		if (row == NULL)
+			fprintf(stderr, "  %s: no actor of the daemon owns \"%s\"\n",
+				pb_msg_name((enum pb_msg_type)t), owner);
+		REQUIRE(row != NULL);
+		uint32_t shards = pillarbox_actor_shards(row, &cfg);
+		for (uint32_t shard = 0; shard < (shards > 0 ? shards : 1); shard++) {
 			char addr[64];
-			snprintf(addr, sizeof(addr), is_sharded ? "%s.%d" : "%s", owner, shard);
+			snprintf(addr, sizeof(addr), shards > 0 ? "%s.%u" : "%s", owner, shard);
 			if (!pb_runtime_handles(rt, addr, (enum pb_msg_type)t)) {
 				fprintf(stderr, "  %s is not handled by %s\n",
 					pb_msg_name((enum pb_msg_type)t), addr);
@@ -64,13 +58,26 @@ static void test_every_message_has_its_handler(void)
 	}
 	CHECK(checked > 20);
 	pb_runtime_destroy(&rt);
+	pb_config_deinit(&cfg);
 	pb_store_close(&store);
 	store_test_rmrf(dir);
 	free(dir);
 }
 
+/* The CLI reaches the account and node actors, and no others. */
+static void test_cli_owners_from_the_table(void)
+{
+	const char *owners[8];
+
+	pillarbox_cli_owners(owners, PB_N_ELEMENTS(owners));
+	CHECK_STR(owners[0], "directory");
+	CHECK_STR(owners[1], "sys");
+	CHECK(owners[2] == NULL);
+}
+
 static const struct pb_test_case cases[] = {
 	{ "every_message_has_its_handler", test_every_message_has_its_handler },
+	{ "cli_owners_from_the_table", test_cli_owners_from_the_table },
 };
 
 PB_TEST_MAIN(cases)

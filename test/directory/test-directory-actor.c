@@ -15,19 +15,43 @@
 #include <unistd.h>
 
 static atomic_int purges;
+static atomic_int hold_purges; /* set: the fake mailbox keeps the purge unanswered until a tick */
+static atomic_int purges_held;
+
+/* The held purge's return address; touched only on the fake mailbox's thread. */
+static struct pb_msg held;
 
 static int fake_purge(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	atomic_fetch_add(&purges, 1);
-	pb_reply_status(a, m, PB_OK, "");
+	if (!atomic_load(&hold_purges)) {
+		pb_reply_status(a, m, PB_OK, "");
+		return 0;
+	}
+	pb_msg_init(&held, MSG_CORE_STATUS_REP); /* only its corr and reply_to are used */
+	held.corr = m->corr;
+	held.reply_to = xstrdup(m->reply_to);
+	pb_actor_defer_reply(a);
+	atomic_fetch_add(&purges_held, 1);
 	return 0;
 }
 
-static const struct pb_handler fake_mailbox_handlers[] = { { MSG_MBOX_PURGE_REQ, fake_purge } };
+/* TEST_TICK_EVT: answer the held purge now. */
+static int fake_release(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	pb_reply_status(a, &held, PB_OK, "");
+	pb_msg_free(&held);
+	return 0;
+}
+
+static const struct pb_handler fake_mailbox_handlers[] = {
+	{ MSG_MBOX_PURGE_REQ, fake_purge },
+	{ MSG_TEST_TICK_EVT, fake_release },
+};
 static const struct pb_actor_def fake_mailbox = {
 	.name = "mailbox",
 	.handlers = fake_mailbox_handlers,
-	.n_handlers = 1,
+	.n_handlers = PB_N_ELEMENTS(fake_mailbox_handlers),
 };
 
 struct fixture {
@@ -46,7 +70,7 @@ static void setup(struct fixture *f)
 	f->store = store_test_open(f->dir);
 	f->rt = pb_runtime_create("t", NULL);
 	if (pb_runtime_start(f->rt, &directory_actor_def, f->store, &error) < 0 ||
-	    auth_actors_start(f->rt, f->store, 2, &error) < 0 ||
+	    pb_runtime_start_shards(f->rt, &auth_actor_def, 2, f->store, &error) < 0 ||
 	    pb_runtime_start(f->rt, &fake_mailbox, NULL, &error) < 0)
 		PANIC("cannot start: %s", error);
 	f->c = pb_caller_create(f->rt);
@@ -228,7 +252,7 @@ static void test_delete_rename_list(void)
 	int before = atomic_load(&purges);
 	REQUIRE(directory_client_user_del(&f.t, "u2", false, &code, &error) == 0);
 	CHECK_INT(code, PB_OK);
-	CHECK_INT(atomic_load(&purges), before + 2); /* before and after the account goes */
+	CHECK_INT(atomic_load(&purges), before + 1); /* after the account went: nothing comes back */
 	REQUIRE(directory_client_user_del(&f.t, "u2", false, &code, &error) == 0);
 	CHECK_INT(code, PB_ERR_NOTFOUND);
 
@@ -335,7 +359,136 @@ static void test_bulk_add(void)
 	teardown(&f);
 }
 
+/* Waits (up to 10 s) for the fake mailbox to hold a purge. */
+static bool purge_held(void)
+{
+	for (int i = 0; i < 10000 && atomic_load(&purges_held) == 0; i++)
+		usleep(1000);
+	return atomic_load(&purges_held) > 0;
+}
+
+/* While a delete waits for its mailbox to be purged (a large mailbox takes a while), the
+ * directory answers RCPT checks at once: the account is already gone, the others are there. */
+static void test_rcpt_answered_during_delete(void)
+{
+	struct fixture f;
+	struct test_port port;
+	struct pb_sync quick;
+	struct pb_msg rep, tick;
+	uint32_t code = 99;
+	uint64_t id = 0;
+	char *user = NULL;
+	const char *error;
+
+	setup(&f);
+	pb_sync_init_caller(&quick, f.c, 2000); /* the purge is held far longer than this */
+	test_port_open(&port, f.rt, "del-port");
+	struct pb_sender s = test_port_sender(&port);
+	REQUIRE(pb_store_domain_put(f.store, "example.com", &error) == 0);
+	CHECK_INT(add(&f, "big", "secret1"), PB_OK);
+	CHECK_INT(add(&f, "small", "secret1"), PB_OK);
+	atomic_store(&hold_purges, 1);
+	REQUIRE(directory_client_user_del_send(&s, "big", true, &error) == 0);
+	REQUIRE(purge_held());
+
+	REQUIRE(directory_client_rcpt_check(&quick, "small", "example.com", &code, &id, &user,
+					    &error) == 0);
+	CHECK_INT(code, PB_OK);
+	free(user);
+	user = NULL;
+	REQUIRE(directory_client_rcpt_check(&quick, "big", "example.com", &code, &id, &user,
+					    &error) == 0);
+	CHECK_INT(code, PB_ERR_NOTFOUND);
+	CHECK(pb_inbox_recv(port.in, &rep, 0) == 0); /* the delete is still waiting */
+
+	pb_msg_init(&tick, MSG_TEST_TICK_EVT);
+	REQUIRE(pb_cast(f.rt, "mailbox", &tick, &error) == 0);
+	pb_msg_free(&tick);
+	REQUIRE(test_port_recv(&port, &rep));
+	CHECK_INT(directory_client_user_del_reply(&rep, &error), PB_OK);
+	pb_msg_free(&rep);
+	atomic_store(&hold_purges, 0);
+	test_port_close(&port);
+	teardown(&f);
+}
+
+/* A bulk add hashes its passwords on the auth shards: a RCPT check sent after it is answered
+ * first, and every account still lands. */
+static void test_rcpt_answered_during_bulk_add(void)
+{
+	struct fixture f;
+	struct test_port port;
+	struct pb_strv users = { 0 }, passwords = { 0 }, errors = { 0 };
+	struct pb_msg rep;
+	uint32_t added = 0;
+	uint64_t id = 0;
+	char *user = NULL, name[32];
+	const char *error;
+
+	setup(&f);
+	test_port_open(&port, f.rt, "bulk-port");
+	struct pb_sender s = test_port_sender(&port);
+	REQUIRE(pb_store_domain_put(f.store, "example.com", &error) == 0);
+	CHECK_INT(add(&f, "frank", "secret1"), PB_OK);
+	for (int i = 0; i < 48; i++) { /* ~1 s of yescrypt */
+		snprintf(name, sizeof(name), "bulk%d", i);
+		pb_strv_push(&users, name);
+		pb_strv_push(&passwords, "password");
+	}
+	REQUIRE(directory_client_user_bulk_add_send(&s, &users, &passwords, &error) == 0);
+	uint64_t bulk_corr = port.last_corr;
+	REQUIRE(directory_client_rcpt_check_send(&s, "frank", "example.com", &error) == 0);
+
+	REQUIRE(test_port_recv(&port, &rep));
+	CHECK(rep.corr == port.last_corr); /* the RCPT check's answer comes first */
+	CHECK_INT(directory_client_rcpt_check_reply(&rep, &id, &user, &error), PB_OK);
+	free(user);
+	pb_msg_free(&rep);
+	REQUIRE(test_port_recv(&port, &rep));
+	CHECK(rep.corr == bulk_corr);
+	CHECK_INT(directory_client_user_bulk_add_reply(&rep, &added, &errors, &error), PB_OK);
+	CHECK_INT(added, 48);
+	pb_msg_free(&rep);
+	CHECK_INT(verify(&f, "bulk47", "password", NULL), PB_OK);
+	pb_strv_clear(&users);
+	pb_strv_clear(&passwords);
+	pb_strv_clear(&errors);
+	test_port_close(&port);
+	teardown(&f);
+}
+
+/* Two adds of one name while their hashes are made: the name is checked again when written. */
+static void test_concurrent_adds_of_one_name(void)
+{
+	struct fixture f;
+	struct test_port port;
+	struct pb_msg rep;
+	const char *error;
+	int ok = 0, exists = 0;
+
+	setup(&f);
+	test_port_open(&port, f.rt, "twin-port");
+	struct pb_sender s = test_port_sender(&port);
+	REQUIRE(directory_client_user_add_send(&s, "twin", "secret1", NULL, NULL, &error) == 0);
+	REQUIRE(directory_client_user_add_send(&s, "TWIN", "secret2", NULL, NULL, &error) == 0);
+	for (int i = 0; i < 2; i++) {
+		REQUIRE(test_port_recv(&port, &rep));
+		uint32_t code = directory_client_user_add_reply(&rep, &error);
+		ok += code == PB_OK;
+		if (code == PB_ERR_EXISTS && strcmp(error, "a user with this name exists already") == 0)
+			exists++;
+		pb_msg_free(&rep);
+	}
+	CHECK_INT(ok, 1);
+	CHECK_INT(exists, 1);
+	test_port_close(&port);
+	teardown(&f);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "rcpt_answered_during_delete", test_rcpt_answered_during_delete },
+	{ "rcpt_answered_during_bulk_add", test_rcpt_answered_during_bulk_add },
+	{ "concurrent_adds_of_one_name", test_concurrent_adds_of_one_name },
 	{ "add_verify_case_insensitive", test_add_verify_case_insensitive },
 	{ "password_min_length_setting", test_password_min_length_setting },
 	{ "rcpt_check", test_rcpt_check },

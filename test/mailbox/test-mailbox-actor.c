@@ -26,7 +26,7 @@ static void setup(struct fixture *f)
 	f->dir = store_test_tmpdir("mbox");
 	f->store = store_test_open(f->dir);
 	f->rt = pb_runtime_create("t", NULL);
-	if (mailbox_actors_start(f->rt, f->store, 3, &error) < 0)
+	if (pb_runtime_start_shards(f->rt, &mailbox_actor_def, 3, f->store, &error) < 0)
 		PANIC("start: %s", error);
 	f->c = pb_caller_create(f->rt);
 	pb_sync_init_caller(&f->t, f->c, 10000);

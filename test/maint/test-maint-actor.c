@@ -5,6 +5,7 @@
  */
 #include "mailbox-actor.h"
 #include "maint-actor.h"
+#include "maint-client.h"
 #include "pb-test.h"
 #include "pb-test-store.h"
 
@@ -72,12 +73,11 @@ static void test_rounds_collect_and_prune(void)
 
 	/* the dedupe record was pruned: replaying its key appends again instead of returning 1 */
 	struct pb_caller *c = pb_caller_create(rt);
-	struct pb_msg req, rep;
-	pb_msg_init(&req, MSG_MAINT_RUN_REQ);
-	REQUIRE(pb_call(c, NULL, &req, &rep, 10000, &error) == 0);
-	CHECK_INT(rep.u.core_status_rep.code, PB_OK);
-	pb_msg_free(&rep);
-	pb_msg_free(&req);
+	struct pb_sync t;
+	uint32_t code = 99;
+	pb_sync_init_caller(&t, c, 10000);
+	REQUIRE(maint_client_run(&t, &code, &error) == 0);
+	CHECK_INT(code, PB_OK);
 	struct pb_msg_rec again = { .size = 9, .internal_date_ms = 1000 };
 	memcpy(again.blob_key, kept, sizeof(kept));
 	CHECK_INT(pb_store_msg_append(store, 1, f.id, &again, "spool:1:0", &error), 0);
@@ -117,14 +117,14 @@ static void test_orphans_swept(void)
 
 	struct pb_clock clock = { fake_clock, NULL };
 	struct pb_runtime *rt = pb_runtime_create("t", &clock);
-	REQUIRE(mailbox_actors_start(rt, store, 2, &error) == 0);
+	REQUIRE(pb_runtime_start_shards(rt, &mailbox_actor_def, 2, store, &error) == 0);
 	REQUIRE(pb_runtime_start(rt, &maint_actor_def, store, &error) == 0);
 	struct pb_caller *c = pb_caller_create(rt);
-	struct pb_msg req, rep;
-	pb_msg_init(&req, MSG_MAINT_RUN_REQ);
-	REQUIRE(pb_call(c, NULL, &req, &rep, 10000, &error) == 0);
-	pb_msg_free(&rep);
-	pb_msg_free(&req);
+	struct pb_sync t;
+	uint32_t code = 99;
+	pb_sync_init_caller(&t, c, 10000);
+	REQUIRE(maint_client_run(&t, &code, &error) == 0);
+	CHECK_INT(code, PB_OK);
 
 	struct pb_folder_rec *folders = NULL;
 	size_t n = 0;

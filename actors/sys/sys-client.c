@@ -1,0 +1,130 @@
+/*
+ * sys-client.c: the node actor's typed client stub (see sys-client.h).
+ * OWNS nothing. THREAD: the caller's.
+ */
+#include "sys-client.h"
+
+#include <string.h>
+
+static void build_setting_get(struct pb_msg *m, const char *key)
+{
+	pb_msg_init(m, MSG_SYS_SETTING_GET_REQ);
+	m->u.sys_setting_get_req.key = xstrdup(key != NULL ? key : "");
+}
+
+static void build_setting_put(struct pb_msg *m, const char *key, const char *json)
+{
+	pb_msg_init(m, MSG_SYS_SETTING_PUT_REQ);
+	m->u.sys_setting_put_req.key = xstrdup(key != NULL ? key : "");
+	m->u.sys_setting_put_req.json = xstrdup(json != NULL ? json : "");
+}
+
+void sys_status_free(struct sys_status *st)
+{
+	free(st->version);
+	pb_strv_clear(&st->actors);
+	pb_u64v_clear(&st->restarts);
+	pb_u64v_clear(&st->handled);
+	pb_u64v_clear(&st->inbox_full);
+	memset(st, 0, sizeof(*st));
+}
+
+int sys_client_status(struct pb_sync *t, uint32_t *code_r, struct sys_status *st_r,
+		      const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	pb_msg_init(&req, MSG_SYS_STATUS_REQ);
+	if (pb_client_call(t, &req, &rep, error_r) < 0)
+		return -1;
+	uint32_t code = sys_client_status_reply(&rep, st_r, error_r);
+	return pb_client_done(t, &rep, code, code_r, error_r);
+}
+
+int sys_client_status_send(const struct pb_sender *s, const char **error_r)
+{
+	struct pb_msg req;
+
+	pb_msg_init(&req, MSG_SYS_STATUS_REQ);
+	return pb_client_send(s, &req, error_r);
+}
+
+uint32_t sys_client_status_reply(struct pb_msg *rep, struct sys_status *st_r, const char **error_r)
+{
+	uint32_t code = pb_client_reply(rep, MSG_SYS_STATUS_REQ, error_r);
+	struct msg_sys_status_rep *r = &rep->u.sys_status_rep;
+	uint32_t n = r->actors.n;
+
+	if (code != PB_OK)
+		return code;
+	if (r->restarts.n != n || r->handled.n != n || r->inbox_full.n != n) {
+		*error_r = "malformed reply";
+		return PB_ERR_INTERNAL;
+	}
+	st_r->version = r->version != NULL ? r->version : xstrdup("");
+	r->version = NULL;
+	st_r->uptime_ms = r->uptime_ms;
+	st_r->store_bytes = r->store_bytes;
+	st_r->users = r->users;
+	st_r->domains = r->domains;
+	pb_strv_move(&st_r->actors, &r->actors);
+	pb_u64v_move(&st_r->restarts, &r->restarts);
+	pb_u64v_move(&st_r->handled, &r->handled);
+	pb_u64v_move(&st_r->inbox_full, &r->inbox_full);
+	return code;
+}
+
+int sys_client_setting_get(struct pb_sync *t, const char *key, uint32_t *code_r, char **json_r,
+			   const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	build_setting_get(&req, key);
+	if (pb_client_call(t, &req, &rep, error_r) < 0)
+		return -1;
+	uint32_t code = sys_client_setting_get_reply(&rep, json_r, error_r);
+	return pb_client_done(t, &rep, code, code_r, error_r);
+}
+
+int sys_client_setting_get_send(const struct pb_sender *s, const char *key, const char **error_r)
+{
+	struct pb_msg req;
+
+	build_setting_get(&req, key);
+	return pb_client_send(s, &req, error_r);
+}
+
+uint32_t sys_client_setting_get_reply(struct pb_msg *rep, char **json_r, const char **error_r)
+{
+	uint32_t code = pb_client_reply(rep, MSG_SYS_SETTING_GET_REQ, error_r);
+
+	if (code == PB_OK) {
+		*json_r = rep->u.sys_setting_get_rep.json != NULL ? rep->u.sys_setting_get_rep.json
+								  : xstrdup("{}");
+		rep->u.sys_setting_get_rep.json = NULL;
+	}
+	return code;
+}
+
+int sys_client_setting_put(struct pb_sync *t, const char *key, const char *json,
+			   uint32_t *code_r, const char **error_r)
+{
+	struct pb_msg req;
+
+	build_setting_put(&req, key, json);
+	return pb_client_call_status(t, &req, code_r, error_r);
+}
+
+int sys_client_setting_put_send(const struct pb_sender *s, const char *key, const char *json,
+				const char **error_r)
+{
+	struct pb_msg req;
+
+	build_setting_put(&req, key, json);
+	return pb_client_send(s, &req, error_r);
+}
+
+uint32_t sys_client_setting_put_reply(struct pb_msg *rep, const char **error_r)
+{
+	return pb_client_reply(rep, MSG_SYS_SETTING_PUT_REQ, error_r);
+}

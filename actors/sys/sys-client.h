@@ -1,0 +1,47 @@
+/*
+ * sys-client.h: typed calls to the node actor "sys" (status and settings documents; see
+ * sys-actor.h).
+ *
+ * Conventions (pb-client.h):
+ *  - sys_client_X(struct pb_sync *t, IN..., uint32_t *code_r, OUT_r..., error_r): 0 the actor
+ *    answered (*code_r; OUT_r the caller's, only on PB_OK; else *error_r its reason, kept in t
+ *    until the next call), -1 no answer (*error_r static).
+ *  - sys_client_X_send(const struct pb_sender *s, IN..., error_r): 0 sent / -1 not.
+ *  - sys_client_X_reply(struct pb_msg *rep, OUT_r..., error_r): the pb_status of the answer
+ *    (its REP or CORE_STATUS_REP); OUT_r moved out of rep on PB_OK; *error_r points into rep.
+ * THREAD: the caller's.
+ */
+#ifndef SYS_CLIENT_H
+#define SYS_CLIENT_H
+
+#include "pb-client.h"
+
+/* The node's status; actors, restarts, handled and inbox_full are parallel (checked). */
+struct sys_status {
+	char *version;
+	uint64_t uptime_ms, store_bytes, users, domains;
+	struct pb_strv actors;
+	struct pb_u64v restarts, handled, inbox_full;
+};
+void sys_status_free(struct sys_status *st);
+
+int sys_client_status(struct pb_sync *t, uint32_t *code_r, struct sys_status *st_r,
+		      const char **error_r);
+int sys_client_status_send(const struct pb_sender *s, const char **error_r);
+uint32_t sys_client_status_reply(struct pb_msg *rep, struct sys_status *st_r, const char **error_r);
+
+/* A settings document by name ("smtp", "accounts"...): *json_r the JSON object ("{}" if unset).
+ * REFUSED for a bad name. */
+int sys_client_setting_get(struct pb_sync *t, const char *key, uint32_t *code_r, char **json_r,
+			   const char **error_r);
+int sys_client_setting_get_send(const struct pb_sender *s, const char *key, const char **error_r);
+uint32_t sys_client_setting_get_reply(struct pb_msg *rep, char **json_r, const char **error_r);
+
+/* Replaces a settings document with json (a JSON object, else REFUSED). */
+int sys_client_setting_put(struct pb_sync *t, const char *key, const char *json,
+			   uint32_t *code_r, const char **error_r);
+int sys_client_setting_put_send(const struct pb_sender *s, const char *key, const char *json,
+				const char **error_r);
+uint32_t sys_client_setting_put_reply(struct pb_msg *rep, const char **error_r);
+
+#endif

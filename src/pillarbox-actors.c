@@ -1,0 +1,73 @@
+/*
+ * pillarbox-actors.c: the daemon's actor table (see pillarbox-actors.h).
+ * OWNS nothing. THREAD: see the header.
+ */
+#include "pillarbox-actors.h"
+
+#include "directory-actor.h"
+#include "mailbox-actor.h"
+#include "maint-actor.h"
+#include "reader-actor.h"
+#include "spool-actor.h"
+
+#include <string.h>
+
+#define SPOOL_SHARDS 8
+#define AUTH_SHARDS 2
+#define READER_SHARDS 2
+
+static uint32_t mailbox_shards(const struct pb_config *cfg)
+{
+	return cfg->mailbox_shards;
+}
+
+const struct pillarbox_actor pillarbox_actors[] = {
+	{ &directory_actor_def, 0, NULL, PILLARBOX_ARG_STORE, true },
+	{ &auth_actor_def, AUTH_SHARDS, NULL, PILLARBOX_ARG_STORE, false },
+	{ &reader_actor_def, READER_SHARDS, NULL, PILLARBOX_ARG_STORE, false },
+	{ &mailbox_actor_def, 0, mailbox_shards, PILLARBOX_ARG_STORE, false },
+	{ &spool_actor_def, SPOOL_SHARDS, NULL, PILLARBOX_ARG_STORE, false },
+	{ &sys_actor_def, 0, NULL, PILLARBOX_ARG_SYS, true },
+	{ &maint_actor_def, 0, NULL, PILLARBOX_ARG_STORE, false },
+};
+const size_t pillarbox_n_actors = PB_N_ELEMENTS(pillarbox_actors);
+
+const struct pillarbox_actor *pillarbox_actor_find(const char *owner)
+{
+	for (size_t i = 0; i < pillarbox_n_actors; i++) {
+		if (strcmp(pillarbox_actors[i].def->name, owner) == 0)
+			return &pillarbox_actors[i];
+	}
+	return NULL;
+}
+
+uint32_t pillarbox_actor_shards(const struct pillarbox_actor *row, const struct pb_config *cfg)
+{
+	return row->shards_from != NULL ? row->shards_from(cfg) : row->shards;
+}
+
+int pillarbox_actors_start(struct pb_runtime *rt, const struct pillarbox_actor_env *env,
+			   const char **error_r)
+{
+	for (size_t i = 0; i < pillarbox_n_actors; i++) {
+		const struct pillarbox_actor *row = &pillarbox_actors[i];
+		void *arg = row->arg == PILLARBOX_ARG_SYS ? (void *)env->sys : (void *)env->store;
+		uint32_t n = pillarbox_actor_shards(row, env->cfg);
+		int rc = n == 0 ? pb_runtime_start(rt, row->def, arg, error_r)
+				: pb_runtime_start_shards(rt, row->def, n, arg, error_r);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+void pillarbox_cli_owners(const char **owners, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < pillarbox_n_actors && n + 1 < max; i++) {
+		if (pillarbox_actors[i].cli)
+			owners[n++] = pillarbox_actors[i].def->name;
+	}
+	owners[n] = NULL;
+}

@@ -68,6 +68,9 @@ struct pb_store {
 	uint64_t gc_epoch;
 	/* Next spool id; 0 until the first spool put seeds it (store-spool.c). */
 	_Atomic uint64_t spool_next;
+	/* The free-space reserve in MiB (pb_store_set_min_free_mb; the settings' default until
+	 * then). */
+	_Atomic uint64_t min_free_mb;
 };
 
 /* ---- errors: a thread-local buffer (store-db.c) ---- */

@@ -12,6 +12,7 @@
 #include "pb-config.h"
 #include "pb-log.h"
 #include "pb-runtime.h"
+#include "pb-settings.h"
 #include "pillarbox-paths.h"
 #include "pop3-server.h"
 #include "reader-actor.h"
@@ -147,8 +148,9 @@ static int count_user_cb(const struct pb_user_rec *u, void *ctx)
 	return 1;
 }
 
-/* Sends one bootstrap request through the directory, so its rules apply. */
-static int bootstrap_call(struct daemon *d, struct pb_msg *req)
+/* Sends one start-up request (through its owner, so its rules apply); what names the step in
+ * the error. */
+static int bootstrap_call(struct daemon *d, struct pb_msg *req, const char *what)
 {
 	struct pb_caller *c = pb_caller_create(d->rt);
 	struct pb_msg rep;
@@ -157,11 +159,11 @@ static int bootstrap_call(struct daemon *d, struct pb_msg *req)
 
 	pb_caller_destroy(&c);
 	if (rc < 0) {
-		fprintf(stderr, "pillarboxd: first-start set-up failed: %s\n", error);
+		fprintf(stderr, "pillarboxd: %s failed: %s\n", what, error);
 		return -1;
 	}
 	if (pb_msg_status(&rep, &error) != PB_OK) {
-		fprintf(stderr, "pillarboxd: first-start set-up failed: %s\n", error);
+		fprintf(stderr, "pillarboxd: %s failed: %s\n", what, error);
 		rc = -1;
 	}
 	pb_msg_free(&rep);
@@ -187,7 +189,7 @@ static int first_start(struct daemon *d)
 	snprintf(host, sizeof(host), "%s", strchr(d->hostname, '.') != NULL ? d->hostname : "localhost");
 	pb_msg_init(&req, MSG_DIR_DOMAIN_ADD_REQ);
 	req.u.dir_domain_add_req.domain = xstrdup(host);
-	int rc = bootstrap_call(d, &req);
+	int rc = bootstrap_call(d, &req, "first-start set-up");
 	pb_msg_free(&req);
 	if (rc < 0)
 		return -1;
@@ -203,7 +205,7 @@ static int first_start(struct daemon *d)
 	req.u.dir_user_add_req.user = xstrdup("admin");
 	req.u.dir_user_add_req.password = xstrdup(password);
 	req.u.dir_user_add_req.settings = xstrdup("{\"admin\":true}");
-	rc = bootstrap_call(d, &req);
+	rc = bootstrap_call(d, &req, "first-start set-up");
 	explicit_bzero(req.u.dir_user_add_req.password, strlen(password));
 	pb_msg_free(&req);
 	if (rc == 0) {
@@ -248,9 +250,25 @@ static void resolve_hostname(struct daemon *d)
 		snprintf(d->hostname, sizeof(d->hostname), "localhost");
 }
 
+/* Waits for the sys actor's first answer, which comes after its init loaded and published the
+ * settings, so the gateways start with the stored ones rather than the defaults. */
+static int settings_loaded(struct daemon *d)
+{
+	struct pb_msg req;
+
+	pb_msg_init(&req, MSG_SYS_SETTING_GET_REQ);
+	req.u.sys_setting_get_req.key = xstrdup(pb_settings_docs[0].name);
+	int rc = bootstrap_call(d, &req, "loading the settings");
+	pb_msg_free(&req);
+	return rc;
+}
+
 static int start_gateways(struct daemon *d)
 {
 	char *error = NULL;
+
+	if (settings_loaded(d) < 0)
+		return -1;
 
 	if (smtp_server_start(d->rt, d->store, &d->cfg, d->hostname, &d->smtp, &error) < 0 ||
 	    pop3_server_start(d->rt, d->store, &d->cfg, d->hostname, &d->pop3, &error) < 0) {

@@ -8,6 +8,7 @@
 #include "directory-password.h"
 #include "directory-rules.h"
 #include "pb-log.h"
+#include "pb-settings-snapshot.h"
 #include "store.h"
 
 #include <cjson/cJSON.h>
@@ -20,12 +21,14 @@
 
 struct directory {
 	struct pb_store *store;
+	struct pb_runtime *rt; /* for the settings snapshot */
 };
 
 static int dir_init(struct pb_actor *a, void *arg, void **state_r, const char **error_r)
 {
 	struct directory *d = xcalloc(1, sizeof(*d));
 	d->store = arg;
+	d->rt = pb_actor_runtime(a);
 	*state_r = d;
 	return 0;
 }
@@ -35,21 +38,13 @@ static void dir_deinit(struct pb_actor *a, void *state)
 	free(state);
 }
 
-/* The minimum password length: the "accounts" settings document, default 5. */
+/* The minimum password length: setting accounts.password_min_length. */
 static unsigned password_min(struct directory *d)
 {
-	char *json = NULL;
-	const char *error;
-	unsigned min = DIRECTORY_PASSWORD_MIN_DEFAULT;
+	const struct pb_settings *s = pb_settings_acquire(d->rt);
+	unsigned min = s->accounts.password_min_length;
 
-	if (pb_store_setting_get(d->store, "accounts", &json, &error) == 1) {
-		cJSON *doc = cJSON_Parse(json);
-		cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, "password_min_length");
-		if (cJSON_IsNumber(v) && v->valuedouble >= 1 && v->valuedouble <= 128)
-			min = (unsigned)v->valuedouble;
-		cJSON_Delete(doc);
-	}
-	free(json);
+	pb_settings_release(d->rt, s);
 	return min;
 }
 

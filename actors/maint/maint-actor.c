@@ -5,44 +5,18 @@
 #include "maint-actor.h"
 
 #include "pb-log.h"
+#include "pb-settings-snapshot.h"
 #include "store.h"
 
-#include <cjson/cJSON.h>
 #include <string.h>
 
 #define MAINT_TIMER 1
 #define MAINT_FIRST_DELAY_MS 60000
-#define MAINT_INTERVAL_DEFAULT_S 3600
-#define MAINT_DEDUPE_KEEP_DAYS_DEFAULT 7
 #define MAINT_PURGE_TIMEOUT_MS 60000
 
 struct maint {
 	struct pb_store *store;
 };
-
-struct maint_settings {
-	uint64_t interval_s, dedupe_keep_days;
-};
-
-static void read_settings(struct maint *m, struct maint_settings *s)
-{
-	char *json = NULL;
-	const char *error;
-
-	s->interval_s = MAINT_INTERVAL_DEFAULT_S;
-	s->dedupe_keep_days = MAINT_DEDUPE_KEEP_DAYS_DEFAULT;
-	if (pb_store_setting_get(m->store, "maintenance", &json, &error) != 1)
-		return;
-	cJSON *doc = cJSON_Parse(json);
-	cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, "interval_s");
-	if (cJSON_IsNumber(v) && v->valuedouble >= 1 && v->valuedouble <= 7 * 86400)
-		s->interval_s = (uint64_t)v->valuedouble;
-	v = cJSON_GetObjectItemCaseSensitive(doc, "dedupe_keep_days");
-	if (cJSON_IsNumber(v) && v->valuedouble >= 1 && v->valuedouble <= 3650)
-		s->dedupe_keep_days = (uint64_t)v->valuedouble;
-	cJSON_Delete(doc);
-	free(json);
-}
 
 struct prune_ctx {
 	struct maint *m;
@@ -100,7 +74,8 @@ static int sweep_one(uint64_t user_id, void *arg)
 }
 
 /* One round: mail of deleted accounts, blob GC, then dedupe pruning user by user. */
-static void maint_round(struct pb_actor *a, struct maint *m, const struct maint_settings *st)
+static void maint_round(struct pb_actor *a, struct maint *m,
+			const struct pb_settings_maintenance *st)
 {
 	struct sweep_ctx sw = { m, a, 0 };
 	const char *error;
@@ -133,21 +108,26 @@ static void mt_deinit(struct pb_actor *a, void *state)
 	free(state);
 }
 
+/* One round with the settings in effect; returns the interval until the next, in ms. */
+static uint64_t run_round(struct pb_actor *a, struct maint *m)
+{
+	struct pb_runtime *rt = pb_actor_runtime(a);
+	const struct pb_settings *s = pb_settings_acquire(rt);
+	struct pb_settings_maintenance st = s->maintenance;
+
+	pb_settings_release(rt, s);
+	maint_round(a, m, &st);
+	return (uint64_t)st.interval_s * 1000;
+}
+
 static void mt_timer(struct pb_actor *a, void *state, uint32_t id, uint64_t now)
 {
-	struct maint_settings st;
-
-	read_settings(state, &st);
-	maint_round(a, state, &st);
-	pb_actor_timer_set(a, MAINT_TIMER, st.interval_s * 1000);
+	pb_actor_timer_set(a, MAINT_TIMER, run_round(a, state));
 }
 
 static int on_run(struct pb_actor *a, void *state, struct pb_msg *m)
 {
-	struct maint_settings st;
-
-	read_settings(state, &st);
-	maint_round(a, state, &st);
+	run_round(a, state);
 	pb_reply_status(a, m, PB_OK, "");
 	return 0;
 }

@@ -14,8 +14,8 @@ struct smtp_server {
 	struct pb_store *store;
 	struct gw_hub *hub;
 	char hostname[256];
-	struct smtp_settings settings;
-	uint64_t settings_read_ms;
+	struct pb_runtime *rt;
+	struct pb_settings_smtp settings; /* a copy of the snapshot's, taken each tick */
 	uint64_t next_tx; /* transaction ids for Received: and logs */
 };
 

@@ -3,6 +3,7 @@
  * fake mailbox owner (for forced deletes): typed requests in, replies asserted.
  */
 #include "directory-actor.h"
+#include "pb-settings-snapshot.h"
 #include "pb-test.h"
 #include "pb-test-store.h"
 
@@ -51,9 +52,7 @@ static void teardown(struct fixture *f)
 {
 	pb_caller_destroy(&f->c);
 	pb_runtime_destroy(&f->rt);
-	pb_store_close(&f->store);
-	store_test_rmrf(f->dir);
-	free(f->dir);
+	store_test_done(&f->store, &f->dir);
 }
 
 /* Calls and returns the reply's code (both reply kinds start with code). */
@@ -112,10 +111,13 @@ static void test_add_verify_case_insensitive(void)
 static void test_password_min_length_setting(void)
 {
 	struct fixture f;
-	const char *error;
+	struct pb_settings s;
 
 	setup(&f);
-	REQUIRE(pb_store_setting_put(f.store, "accounts", "{\"password_min_length\": 8}", &error) == 0);
+	CHECK_INT(add(&f, "dave", "five5"), PB_OK); /* the default: 5 */
+	pb_settings_defaults(&s);
+	s.accounts.password_min_length = 8;
+	pb_settings_publish(f.rt, &s);
 	CHECK_INT(add(&f, "carol", "short7x"), PB_ERR_REFUSED);
 	CHECK_INT(add(&f, "carol", "longer8x"), PB_OK);
 	teardown(&f);

@@ -271,7 +271,7 @@ int pb_sock_recv_msg(nng_socket sock, int timeout_ms, struct pb_msg *m_r, atomic
 			return 1;
 		if (bad != NULL)
 			atomic_fetch_add(bad, 1);
-		pb_warn("runtime", "event=bad_message reason=\"%s\"", error);
+		pb_warn("runtime", "event=bad_message reason=%s", PB_LOGQ(error));
 	}
 }
 

@@ -292,7 +292,7 @@ static int start_control(struct daemon *d)
 		fprintf(stderr, "pillarboxd: %s: %s\n", url, error);
 		return -1;
 	}
-	pb_info("daemon", "event=control_listening url=%s", url);
+	pb_info("daemon", "event=control_listening url=%s", PB_LOGQ(url));
 	return 0;
 }
 
@@ -330,7 +330,7 @@ static int run(struct daemon *d, sigset_t *signals)
 		 : 1;
 	if (rc == 0) {
 		pb_info("daemon", "event=ready version=%s data_dir=%s", PILLARBOX_VERSION,
-			d->cfg.data_dir);
+			PB_LOGQ(d->cfg.data_dir));
 		printf("pillarboxd: ready (data directory %s)\n", d->cfg.data_dir);
 		fflush(stdout);
 		while (sigwait(signals, &sig) == 0 && sig == SIGHUP) {

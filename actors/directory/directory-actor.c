@@ -50,8 +50,8 @@ static unsigned password_min(struct directory *d)
 
 static int store_failed(struct pb_actor *a, const struct pb_msg *m, const char *error)
 {
-	pb_error("directory", "event=store_error request=%s reason=\"%s\"", pb_msg_name(m->type),
-		 error);
+	pb_error("directory", "event=store_error request=%s reason=%s", pb_msg_name(m->type),
+		 PB_LOGQ(error));
 	pb_reply_status(a, m, PB_ERR_INTERNAL, "the account store failed; see the server log");
 	return 0;
 }
@@ -111,7 +111,7 @@ static uint32_t add_user(struct directory *d, const char *name, const char *pass
 	    pb_store_user_put(d->store, &u, error_r) < 0)
 		code = PB_ERR_INTERNAL;
 	else
-		pb_log_security("directory", "event=user_added user=%s id=%llu", u.name,
+		pb_log_security("directory", "event=user_added user=%s id=%llu", PB_LOGQ(u.name),
 				(unsigned long long)u.id);
 	pb_user_rec_free(&u);
 	pb_user_rec_free(&from);
@@ -214,10 +214,10 @@ static int on_user_del(struct pb_actor *a, void *state, struct pb_msg *m)
 		/* A delivery already in flight may have landed between the purge and the delete;
 		 * a second purge takes it away, and from now on the mailbox owner refuses the id. */
 		if (purge_mailbox(a, u.id, &error) < 0)
-			pb_warn("directory", "event=second_purge_failed id=%llu reason=\"%s\"",
-				(unsigned long long)u.id, error);
-		pb_log_security("directory", "event=user_deleted user=%s id=%llu forced=%d", u.name,
-				(unsigned long long)u.id, q->force);
+			pb_warn("directory", "event=second_purge_failed id=%llu reason=%s",
+				(unsigned long long)u.id, PB_LOGQ(error));
+		pb_log_security("directory", "event=user_deleted user=%s id=%llu forced=%d",
+				PB_LOGQ(u.name), (unsigned long long)u.id, q->force);
 		pb_reply_status(a, m, PB_OK, "");
 	}
 	pb_user_rec_free(&u);
@@ -244,7 +244,8 @@ static int on_user_rename(struct pb_actor *a, void *state, struct pb_msg *m)
 	} else if (found < 0 || pb_store_user_rename(d->store, u.name, q->new_name, &error) < 0) {
 		store_failed(a, m, error);
 	} else {
-		pb_log_security("directory", "event=user_renamed user=%s new=%s", u.name, q->new_name);
+		pb_log_security("directory", "event=user_renamed user=%s new=%s", PB_LOGQ(u.name),
+				PB_LOGQ(q->new_name));
 		pb_reply_status(a, m, PB_OK, "");
 	}
 	pb_user_rec_free(&other);
@@ -281,7 +282,7 @@ static int on_user_passwd(struct pb_actor *a, void *state, struct pb_msg *m)
 		pb_user_rec_free(&u);
 		return store_failed(a, m, error);
 	}
-	pb_log_security("directory", "event=password_changed user=%s", u.name);
+	pb_log_security("directory", "event=password_changed user=%s", PB_LOGQ(u.name));
 	pb_reply_status(a, m, PB_OK, "");
 	pb_user_rec_free(&u);
 	return 0;
@@ -498,7 +499,8 @@ static int on_user_copy(struct pb_actor *a, void *state, struct pb_msg *m)
 	if (pb_store_user_put(d->store, &u, &error) < 0) {
 		store_failed(a, m, error);
 	} else {
-		pb_log_security("directory", "event=settings_copied user=%s from=%s", u.name, from.name);
+		pb_log_security("directory", "event=settings_copied user=%s from=%s", PB_LOGQ(u.name),
+				PB_LOGQ(from.name));
 		pb_reply_status(a, m, PB_OK, "");
 	}
 	pb_user_rec_free(&u);
@@ -522,7 +524,7 @@ static int on_domain_add(struct pb_actor *a, void *state, struct pb_msg *m)
 	if (exists < 0 || (exists == 0 && pb_store_domain_put(d->store, lower, &error) < 0))
 		return store_failed(a, m, error);
 	if (exists == 0)
-		pb_log_security("directory", "event=domain_added domain=%s", lower);
+		pb_log_security("directory", "event=domain_added domain=%s", PB_LOGQ(lower));
 	pb_reply_status(a, m, exists ? PB_ERR_EXISTS : PB_OK,
 			exists ? "this domain is local already" : "");
 	return 0;
@@ -538,7 +540,7 @@ static int on_domain_del(struct pb_actor *a, void *state, struct pb_msg *m)
 		return store_failed(a, m, error);
 	if (rc > 0)
 		pb_log_security("directory", "event=domain_deleted domain=%s",
-				m->u.dir_domain_del_req.domain);
+				PB_LOGQ(m->u.dir_domain_del_req.domain));
 	pb_reply_status(a, m, rc ? PB_OK : PB_ERR_NOTFOUND, rc ? "" : "no such local domain");
 	return 0;
 }

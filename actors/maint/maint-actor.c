@@ -32,7 +32,8 @@ static int prune_user(const struct pb_user_rec *u, void *arg)
 	uint64_t removed = 0;
 
 	if (pb_store_dedupe_prune(c->m->store, u->id, c->before_ms, &removed, &error) < 0) {
-		pb_error("maint", "event=dedupe_prune_failed user=%s reason=\"%s\"", u->name, error);
+		pb_error("maint", "event=dedupe_prune_failed user=%s reason=%s", PB_LOGQ(u->name),
+			 PB_LOGQ(error));
 		c->failed = 1;
 		return 1;
 	}
@@ -66,8 +67,8 @@ static int sweep_one(uint64_t user_id, void *arg)
 		c->swept += pb_msg_status(&rep, NULL) == PB_OK;
 		pb_msg_free(&rep);
 	} else {
-		pb_warn("maint", "event=sweep_failed id=%llu reason=\"%s\"",
-			(unsigned long long)user_id, error);
+		pb_warn("maint", "event=sweep_failed id=%llu reason=%s",
+			(unsigned long long)user_id, PB_LOGQ(error));
 	}
 	pb_msg_free(&req);
 	return 0;
@@ -84,11 +85,11 @@ static void maint_round(struct pb_actor *a, struct maint *m,
 			       0, 0 };
 
 	if (pb_store_mailbox_owners(m->store, sweep_one, &sw, &error) < 0)
-		pb_error("maint", "event=sweep_failed reason=\"%s\"", error);
+		pb_error("maint", "event=sweep_failed reason=%s", PB_LOGQ(error));
 	if (pb_store_blob_gc(m->store, &deleted, &error) < 0)
-		pb_error("maint", "event=blob_gc_failed reason=\"%s\"", error);
+		pb_error("maint", "event=blob_gc_failed reason=%s", PB_LOGQ(error));
 	if (pb_store_user_iter(m->store, prune_user, &c, &error) < 0)
-		pb_error("maint", "event=dedupe_prune_failed reason=\"%s\"", error);
+		pb_error("maint", "event=dedupe_prune_failed reason=%s", PB_LOGQ(error));
 	pb_info("maint", "event=round orphans_swept=%llu bodies_deleted=%llu dedupe_removed=%llu",
 		(unsigned long long)sw.swept, (unsigned long long)deleted,
 		(unsigned long long)c.removed);

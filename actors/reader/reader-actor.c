@@ -28,8 +28,8 @@ static int on_read(struct pb_actor *a, void *state, struct pb_msg *m)
 	int found = pb_store_blob_get(store, m->u.store_read_req.blob_key, &body, &error);
 	if (found <= 0) {
 		if (found < 0)
-			pb_error("reader", "event=read_failed key=%s reason=\"%s\"",
-				 m->u.store_read_req.blob_key, error);
+			pb_error("reader", "event=read_failed key=%s reason=%s",
+				 PB_LOGQ(m->u.store_read_req.blob_key), PB_LOGQ(error));
 		pb_buf_deinit(&body);
 		pb_reply_status(a, m, found < 0 ? PB_ERR_INTERNAL : PB_ERR_NOTFOUND,
 				found < 0 ? "the body could not be read" : "no such body");

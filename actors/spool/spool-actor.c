@@ -67,8 +67,8 @@ static void send_append(struct pb_actor *a, struct spool_shard *s, struct delive
 	d->sent_ms[i] = pb_runtime_now_ms(pb_actor_runtime(a));
 	if (pb_send(pb_actor_runtime(a), NULL, &m, &error) < 0) {
 		d->sent_ms[i] = 1; /* long ago: the tick resends it */
-		pb_warn("spool", "event=append_deferred spool_id=%llu reason=\"%s\"",
-			(unsigned long long)d->rec.id, error);
+		pb_warn("spool", "event=append_deferred spool_id=%llu reason=%s",
+			(unsigned long long)d->rec.id, PB_LOGQ(error));
 	}
 	pb_msg_free(&m);
 }
@@ -173,7 +173,7 @@ static int on_put(struct pb_actor *a, void *state, struct pb_msg *m)
 	q->rcpt_ids.n = 0;
 	rec.received_ms = q->received_ms;
 	if (pb_store_spool_put(s->store, q->body.data, q->body.len, &rec, &error) < 0) {
-		pb_error("spool", "event=spool_write_failed reason=\"%s\"", error);
+		pb_error("spool", "event=spool_write_failed reason=%s", PB_LOGQ(error));
 		pb_spool_rec_free(&rec);
 		pb_reply_status(a, m, PB_ERR_TEMP, "the message could not be stored");
 		return 0;
@@ -194,8 +194,8 @@ static void finish(struct spool_shard *s, size_t at)
 
 	if (pb_store_spool_done(s->store, d->rec.id, &error) < 0) {
 		/* still durable in the spool: the next start delivers it again, deduplicated */
-		pb_error("spool", "event=spool_done_failed spool_id=%llu reason=\"%s\"",
-			 (unsigned long long)d->rec.id, error);
+		pb_error("spool", "event=spool_done_failed spool_id=%llu reason=%s",
+			 (unsigned long long)d->rec.id, PB_LOGQ(error));
 	}
 	delivery_free(d);
 	s->d[at] = s->d[--s->n];
@@ -217,11 +217,11 @@ static void on_append_result(struct pb_actor *a, struct spool_shard *s, uint64_t
 			return;
 		}
 		if (code != PB_OK)
-			pb_error("spool", "event=delivery_failed spool_id=%llu rcpt=%s reason=\"%s\"",
-				 (unsigned long long)d->rec.id, d->rec.rcpts[i], error);
+			pb_error("spool", "event=delivery_failed spool_id=%llu rcpt=%s reason=%s",
+				 (unsigned long long)d->rec.id, PB_LOGQ(d->rec.rcpts[i]), PB_LOGQ(error));
 		else
 			pb_info("spool", "event=delivered spool_id=%llu rcpt=%s",
-				(unsigned long long)d->rec.id, d->rec.rcpts[i]);
+				(unsigned long long)d->rec.id, PB_LOGQ(d->rec.rcpts[i]));
 		d->done[i] = 1;
 		if (--d->pending == 0)
 			finish(s, at);

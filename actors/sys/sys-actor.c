@@ -34,8 +34,8 @@ static int load_doc(struct sys *sys, const char *doc, const char **error_r)
 		return -1;
 	int bad = pb_settings_load(&sys->current, doc, found ? json : NULL, &problem);
 	if (bad > 0)
-		pb_warn("sys", "event=bad_stored_settings document=%s ignored=%d first=\"%s\"", doc,
-			bad, problem);
+		pb_warn("sys", "event=bad_stored_settings document=%s ignored=%d first=%s", doc, bad,
+			PB_LOGQ(problem));
 	free(problem);
 	free(json);
 	return 0;
@@ -134,7 +134,8 @@ static int merge_change(struct pb_actor *a, struct sys *sys, const struct pb_msg
 	}
 	if (error == NULL)
 		return 0;
-	pb_log_security("sys", "event=settings_refused reason=\"%s\"", error);
+	pb_log_security("sys", "event=settings_refused document=%s reason=%s",
+			PB_LOGQ(q->key), PB_LOGQ(error));
 	refuse(a, m, error);
 	return -1;
 }
@@ -174,7 +175,8 @@ static int on_setting_put(struct pb_actor *a, void *state, struct pb_msg *m)
 	pb_settings_load(&sys->current, doc, merged, &problem);
 	free(problem); /* none: merged passed validation */
 	publish(a, sys);
-	pb_log_security("sys", "event=settings_changed document=%s now=%s", doc, merged);
+	pb_log_security("sys", "event=settings_changed document=%s now=%s", doc,
+			PB_LOGQ(merged));
 	free(merged);
 	pb_reply_status(a, m, PB_OK, "");
 	return 0;

@@ -7,7 +7,8 @@
  */
 #include "store-internal.h"
 
-#include <cjson/cJSON.h>
+#include "pb-settings.h"
+
 #include <errno.h>
 #include <sys/statvfs.h>
 
@@ -207,6 +208,7 @@ int pb_store_open(const char *dir, const struct pb_store_options *opts,
 	pthread_rwlockattr_t attr;
 
 	s->dir = xstrdup(dir);
+	atomic_init(&s->min_free_mb, pb_settings_default()->storage.min_free_mb);
 	s->wopt_sync = rocksdb_writeoptions_create();
 	rocksdb_writeoptions_set_sync(s->wopt_sync, 1);
 	s->wopt_lazy = rocksdb_writeoptions_create();
@@ -296,23 +298,9 @@ int store_write(struct pb_store *s, rocksdb_writebatch_t *b, const char **error_
 	return 0;
 }
 
-#define STORE_MIN_FREE_MB_DEFAULT 64
-
-/* The reserve in bytes from the "storage" settings document. */
-static uint64_t store_reserve(struct pb_store *s)
+void pb_store_set_min_free_mb(struct pb_store *s, uint64_t mb)
 {
-	char *json = NULL;
-	uint64_t mb = STORE_MIN_FREE_MB_DEFAULT;
-
-	if (pb_store_setting_get(s, "storage", &json, NULL) == 1) {
-		cJSON *doc = cJSON_Parse(json);
-		cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, "min_free_mb");
-		if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= 1024 * 1024)
-			mb = (uint64_t)v->valuedouble;
-		cJSON_Delete(doc);
-	}
-	free(json);
-	return mb * 1024 * 1024;
+	atomic_store(&s->min_free_mb, mb);
 }
 
 bool pb_store_has_room(struct pb_store *s, uint64_t len)
@@ -321,7 +309,8 @@ bool pb_store_has_room(struct pb_store *s, uint64_t len)
 
 	if (statvfs(s->dir, &st) < 0)
 		return true; /* cannot tell: the write itself decides */
-	uint64_t free_bytes = (uint64_t)st.f_bavail * st.f_frsize, reserve = store_reserve(s);
+	uint64_t free_bytes = (uint64_t)st.f_bavail * st.f_frsize;
+	uint64_t reserve = atomic_load(&s->min_free_mb) * 1024 * 1024;
 	return free_bytes > reserve && (free_bytes - reserve) / 2 > len;
 }
 

@@ -79,6 +79,9 @@ struct pb_store {
 	pthread_cond_t claims_cond;
 	uint8_t (*claims)[32];
 	size_t n_claims, claims_cap;
+	/* The free-space reserve in MiB (pb_store_set_min_free_mb; the settings' default until
+	 * then). */
+	_Atomic uint64_t min_free_mb;
 };
 
 /* ---- errors: a thread-local buffer (store-db.c) ---- */

@@ -46,9 +46,11 @@ int pb_store_open(const char *dir, const struct pb_store_options *opts,
 		  struct pb_store **store_r, const char **error_r);
 /* Flushes memtables and closes cleanly; sets *store to NULL. No call may be in progress. */
 void pb_store_close(struct pb_store **store);
-/* True if len more bytes of new mail fit while the disk keeps its reserve: the settings
- * document "storage", key min_free_mb (default 64), read on every call so a change counts at
- * once. Whoever accepts new data asks first (the spool; SMTP for a declared SIZE): RocksDB must
+/* Sets the free-space reserve pb_store_has_room keeps, in MiB (setting storage.min_free_mb;
+ * its default until called). The settings' owner calls it when it publishes. Any thread. */
+void pb_store_set_min_free_mb(struct pb_store *s, uint64_t mb);
+/* True if len more bytes of new mail fit while the disk keeps its reserve (the last
+ * pb_store_set_min_free_mb; no store read). Whoever accepts new data asks first (the spool; SMTP for a declared SIZE): RocksDB must
  * never meet ENOSPC, because after a failed WAL append it stays read-only until reopened (and
  * Debian's build may abort on the next sync). True when the free space cannot be read. */
 bool pb_store_has_room(struct pb_store *s, uint64_t len);

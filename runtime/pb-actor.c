@@ -151,15 +151,15 @@ static void try_init(struct pb_actor *a, uint64_t now)
 	uint64_t backoff = (uint64_t)INIT_RETRY_MIN_MS << (a->init_failures < 6 ? a->init_failures : 6);
 	a->init_failures++;
 	a->next_init_ms = now + (backoff > INIT_RETRY_MAX_MS ? INIT_RETRY_MAX_MS : backoff);
-	pb_error("runtime", "event=actor_init_failed actor=%s failures=%u reason=\"%s\"", a->name,
-		 a->init_failures, error);
+	pb_error("runtime", "event=actor_init_failed actor=%s failures=%u reason=%s", a->name,
+		 a->init_failures, PB_LOGQ(error));
 }
 
 static void fail_actor(struct pb_actor *a, const char *why)
 {
 	atomic_fetch_add(&a->restarts, 1);
 	atomic_store(&a->running, false);
-	pb_error("runtime", "event=actor_restart actor=%s reason=\"%s\"", a->name, why);
+	pb_error("runtime", "event=actor_restart actor=%s reason=%s", a->name, PB_LOGQ(why));
 	if (a->def.deinit != NULL)
 		a->def.deinit(a, a->state);
 	a->state = NULL;

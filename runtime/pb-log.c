@@ -146,29 +146,89 @@ void pb_log_security(const char *module, const char *fmt, ...)
 	va_end(ap);
 }
 
-const char *pb_log_value(const char *s, char *buf, size_t bufsize)
+/* The length of the well-formed UTF-8 sequence at p (2-4) if it is not a C1 control, else 0
+ * (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF). */
+static size_t utf8_len(const unsigned char *p)
 {
-	bool plain = *s != '\0';
-	for (const char *p = s; *p != '\0' && plain; p++)
-		plain = (unsigned char)*p > ' ' && *p != '"' && *p != '\\' && *p != '=';
-	if (plain) {
-		snprintf(buf, bufsize, "%s", s);
+	size_t n = p[0] >= 0xc2 && p[0] <= 0xdf ? 2 : p[0] >= 0xe0 && p[0] <= 0xef ? 3
+						: p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : 0;
+	unsigned char lo = 0x80, hi = 0xbf;
+
+	if (p[0] == 0xe0)
+		lo = 0xa0;
+	else if (p[0] == 0xed)
+		hi = 0x9f;
+	else if (p[0] == 0xf0)
+		lo = 0x90;
+	else if (p[0] == 0xf4)
+		hi = 0x8f;
+	else if (p[0] == 0xc2)
+		lo = 0xa0; /* U+0080..U+009F are C1 controls */
+	for (size_t i = 1; i < n; i++) {
+		if (p[i] < (i == 1 ? lo : 0x80) || p[i] > (i == 1 ? hi : 0xbf))
+			return 0;
+	}
+	return n;
+}
+
+/* Encodes the unit at p (one octet, or a UTF-8 sequence) into out (>= 5 bytes) as it goes
+ * between quotes; returns its length in s and sets *out_len. *plain: whether it may stand
+ * unquoted. */
+static size_t quote_unit(const unsigned char *p, char *out, size_t *out_len, bool *plain)
+{
+	static const char esc[] = { '"', '"', '\\', '\\', '\n', 'n', '\r', 'r', '\t', 't' };
+	size_t n = p[0] >= 0x80 ? utf8_len(p) : 0;
+
+	*plain = n > 0 || (p[0] > ' ' && p[0] < 0x7f && p[0] != '"' && p[0] != '\\' && p[0] != '=');
+	if (n > 0) {
+		memcpy(out, p, n);
+		*out_len = n;
+		return n;
+	}
+	for (size_t i = 0; i < sizeof(esc); i += 2) {
+		if (p[0] == (unsigned char)esc[i]) {
+			out[0] = '\\';
+			out[1] = esc[i + 1];
+			*out_len = 2;
+			return 1;
+		}
+	}
+	if (p[0] < ' ' || p[0] >= 0x7f) {
+		*out_len = (size_t)snprintf(out, 5, "\\x%02x", p[0]);
+	} else {
+		out[0] = (char)p[0];
+		*out_len = 1;
+	}
+	return 1;
+}
+
+const char *pb_log_quote(char *buf, size_t size, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s != NULL ? s : "");
+	size_t len = strlen((const char *)p), quoted_len = 2, o = 1, n;
+	bool plain = len > 0, unit_plain;
+	char unit[5];
+
+	for (size_t i = 0; i < len;) {
+		i += quote_unit(p + i, unit, &n, &unit_plain);
+		plain = plain && unit_plain;
+		quoted_len += n;
+	}
+	if (plain && len < size) {
+		memcpy(buf, p, len + 1);
 		return buf;
 	}
-	size_t o = 0;
-	if (bufsize < 3)
-		return "\"\"";
-	buf[o++] = '"';
-	for (const char *p = s; *p != '\0' && o + 5 < bufsize; p++) {
-		unsigned char c = (unsigned char)*p;
-		if (c == '"' || c == '\\') {
-			buf[o++] = '\\';
-			buf[o++] = (char)c;
-		} else if (c < ' ' || c == 0x7f) {
-			o += (size_t)snprintf(buf + o, bufsize - o, "\\x%02x", c);
-		} else {
-			buf[o++] = (char)c;
+	buf[0] = '"';
+	for (size_t i = 0; i < len;) {
+		size_t used = quote_unit(p + i, unit, &n, &unit_plain);
+		if (quoted_len >= size && o + n + 5 > size) { /* keep room for `..."` and the NUL */
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
 		}
+		memcpy(buf + o, unit, n);
+		o += n;
+		i += used;
 	}
 	buf[o++] = '"';
 	buf[o] = '\0';

@@ -2,8 +2,11 @@
  * pb-log.h: logging with levels and key=value fields, and a separate security log.
  *
  * A line reads: `2026-11-26T07:40:00.123Z level=info module=smtp event=accept ip=127.0.0.1`.
- * The message part is the caller's key=value text; values with spaces are quoted by
- * pb_log_value(). Secrets are never passed here.
+ * The message part is the caller's key=value text. Every value that may come from a client,
+ * an administrator or the disk (user names, addresses, settings, error texts) goes through
+ * PB_LOGQ(), so a line always parses back into the fields its format wrote:
+ *   pb_info("pop3", "event=login user=%s reason=%s", PB_LOGQ(user), PB_LOGQ(error));
+ * Reasons are words (reason=unknown_user), not numbers. Secrets are never passed here.
  * The sinks are configured once at start-up, before any thread is started (pb_log_open);
  * after that, logging is THREAD-safe (each line is one write(2) on an O_APPEND fd).
  */
@@ -33,9 +36,18 @@ void pb_log(enum pb_log_level level, const char *module, const char *fmt, ...) P
 /* Writes to the security log: logins, lockouts, blocks, administrative changes. */
 void pb_log_security(const char *module, const char *fmt, ...) PB_PRINTF(2, 3);
 
-/* Renders s as a log value into buf (quoted and escaped when it has spaces, quotes,
- * control bytes or is empty; truncated to bufsize). Returns buf. */
-const char *pb_log_value(const char *s, char *buf, size_t bufsize);
+/* Renders s as one log value into buf (size bytes, at least 8) and returns buf. s is
+ * written as it is when it is a non-empty run of printable ASCII other than space, '"', '\\'
+ * and '=', and of well-formed UTF-8 (which passes through, so names stay readable); otherwise
+ * in double quotes, with \" \\ \n \r \t for those octets and \xHH for every other control
+ * octet, DEL, C1 control and malformed UTF-8 octet. A value that does not fit ends in `..."`
+ * (escapes and UTF-8 sequences are never cut). NULL is written as "". */
+const char *pb_log_quote(char *buf, size_t size, const char *s);
+
+/* The bound of a quoted value, and PB_LOGQ(s): s quoted into a buffer that lives until the end
+ * of the enclosing full expression's block — use it inside a log call's argument list. */
+#define PB_LOGQ_MAX 512
+#define PB_LOGQ(s) pb_log_quote((char[PB_LOGQ_MAX]){ 0 }, PB_LOGQ_MAX, (s))
 
 #define pb_debug(module, ...) pb_log(PB_LOG_DEBUG, module, __VA_ARGS__)
 #define pb_info(module, ...) pb_log(PB_LOG_INFO, module, __VA_ARGS__)

@@ -85,13 +85,6 @@ enum pb_msg_type {
 #undef F_STRV
 #undef F_U64V
 
-/* Transitional names for the gateways until they use auth-client.h (the request is owned by
- * "auth", so its name says so now). Remove with the last user. */
-#define MSG_DIR_USER_VERIFY_REQ MSG_AUTH_USER_VERIFY_REQ
-#define MSG_DIR_USER_VERIFY_REP MSG_AUTH_USER_VERIFY_REP
-#define dir_user_verify_req auth_user_verify_req
-#define dir_user_verify_rep auth_user_verify_rep
-
 struct pb_msg {
 	enum pb_msg_type type;
 	uint64_t corr;

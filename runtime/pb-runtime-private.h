@@ -69,6 +69,7 @@ struct pb_runtime {
 	} shards[PB_MAX_SHARDED];
 	size_t n_shards;
 	atomic_uint_fast64_t next_port; /* unique caller port numbers */
+	struct pb_settings_holder *settings; /* the current settings snapshot */
 };
 
 /* Writes the transport URL of a symbolic address. */

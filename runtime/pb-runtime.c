@@ -7,6 +7,7 @@
 #include "pb-runtime-private.h"
 
 #include "pb-log.h"
+#include "pb-settings-snapshot.h"
 
 #include <nng/protocol/pipeline0/pull.h>
 #include <nng/protocol/pipeline0/push.h>
@@ -37,6 +38,7 @@ struct pb_runtime *pb_runtime_create(const char *node, const struct pb_clock *cl
 	else
 		rt->clock.now_ms = pb_clock_monotonic_ms;
 	pthread_mutex_init(&rt->lock, NULL);
+	rt->settings = pb_settings_holder_create();
 	return rt;
 }
 
@@ -49,6 +51,7 @@ void pb_runtime_destroy(struct pb_runtime **rtp)
 	for (size_t i = 0; i < rt->n_pushers; i++)
 		nng_close(rt->pushers[i].sock);
 	free(rt->pushers);
+	pb_settings_holder_destroy(&rt->settings);
 	pthread_mutex_destroy(&rt->lock);
 	free(rt);
 	*rtp = NULL;
@@ -278,7 +281,7 @@ int pb_sock_recv_msg(nng_socket sock, int timeout_ms, struct pb_msg *m_r, atomic
 			return 1;
 		if (bad != NULL)
 			atomic_fetch_add(bad, 1);
-		pb_warn("runtime", "event=bad_message reason=\"%s\"", error);
+		pb_warn("runtime", "event=bad_message reason=%s", PB_LOGQ(error));
 	}
 }
 

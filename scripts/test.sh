@@ -29,8 +29,8 @@ cmake --build build -j "$jobs"
 
 echo "== TSan build: the actor runtime"
 cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPB_TSAN=ON >/dev/null
-cmake --build build-tsan -j "$jobs" --target test-actor
-(cd build-tsan && TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" ctest -R '^test-actor$' --output-on-failure)
+cmake --build build-tsan -j "$jobs" --target test-actor test-settings
+(cd build-tsan && TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" ctest -R '^test-(actor|settings)$' --output-on-failure)
 
 echo "== libFuzzer targets (${PB_FUZZ_SECONDS:-20} s each)"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \

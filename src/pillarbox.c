@@ -43,8 +43,9 @@ static void usage(FILE *f)
 		"  user bulk-add FILE                 add accounts from CSV lines user,password (- for stdin)\n"
 		"  domain add|del NAME                add or remove a local domain\n"
 		"  domain list                        list local domains\n"
-		"  setting show NAME                  print a settings document (JSON), e.g. smtp\n"
-		"  setting set NAME JSON              replace a settings document\n"
+		"  setting show NAME                  every key of a settings document in effect (JSON)\n"
+		"  setting set NAME JSON              change the keys given (null: back to the default);\n"
+		"                                     every document and key: docs/settings.md\n"
 		"  status                             uptime, actors and store size\n"
 		"The data directory is --data-dir, else PILLARBOX_DATA_DIR, else ./var.\n");
 }

@@ -11,6 +11,8 @@
 #include "pb-log.h"
 #include "pb-runtime.h"
 #include "pillarbox-actors.h"
+#include "sys-client.h"
+#include "pb-settings.h"
 #include "pillarbox-paths.h"
 #include "pop3-server.h"
 #include "smtp-server.h"
@@ -229,11 +231,34 @@ static void resolve_hostname(struct daemon *d)
 		snprintf(d->hostname, sizeof(d->hostname), "localhost");
 }
 
+/* Waits for the sys actor's first answer, which comes after its init loaded and published the
+ * settings, so the gateways start with the stored ones rather than the defaults. */
+static int settings_loaded(struct daemon *d)
+{
+	struct pb_caller *c = pb_caller_create(d->rt);
+	struct pb_sync t;
+	uint32_t code = 0;
+	char *json = NULL;
+	const char *error;
+
+	pb_sync_init_caller(&t, c, BOOTSTRAP_TIMEOUT_MS);
+	int rc = sys_client_setting_get(&t, pb_settings_docs[0].name, &code, &json, &error);
+	free(json);
+	pb_caller_destroy(&c);
+	if (rc == 0 && code == PB_OK)
+		return 0;
+	fprintf(stderr, "pillarboxd: loading the settings failed: %s\n", error);
+	return -1;
+}
+
 static int start_gateways(struct daemon *d)
 {
 	char *error = NULL;
 
-	if (smtp_server_start(d->rt, d->store, &d->cfg, d->hostname, &d->smtp, &error) < 0 ||
+	if (settings_loaded(d) < 0)
+		return -1;
+
+	if (smtp_server_start(d->rt, &d->cfg, d->hostname, &d->smtp, &error) < 0 ||
 	    pop3_server_start(d->rt, &d->cfg, d->hostname, &d->pop3, &error) < 0) {
 		fprintf(stderr, "pillarboxd: cannot listen: %s\n", error);
 		free(error);
@@ -256,7 +281,7 @@ static int start_control(struct daemon *d)
 		fprintf(stderr, "pillarboxd: %s: %s\n", url, error);
 		return -1;
 	}
-	pb_info("daemon", "event=control_listening url=%s", url);
+	pb_info("daemon", "event=control_listening url=%s", PB_LOGQ(url));
 	return 0;
 }
 
@@ -294,7 +319,7 @@ static int run(struct daemon *d, sigset_t *signals)
 		 : 1;
 	if (rc == 0) {
 		pb_info("daemon", "event=ready version=%s data_dir=%s", PILLARBOX_VERSION,
-			d->cfg.data_dir);
+			PB_LOGQ(d->cfg.data_dir));
 		printf("pillarboxd: ready (data directory %s)\n", d->cfg.data_dir);
 		fflush(stdout);
 		while (sigwait(signals, &sig) == 0 && sig == SIGHUP) {

@@ -11,6 +11,7 @@
 #include "mailbox-client.h"
 #include "directory-rules.h"
 #include "pb-log.h"
+#include "pb-settings-snapshot.h"
 #include "store.h"
 
 #include <cjson/cJSON.h>
@@ -27,12 +28,14 @@
 struct directory {
 	struct pb_store *store;
 	struct directory_ops ops; /* account changes waiting on the auth shards or a mailbox */
+	struct pb_runtime *rt; /* for the settings snapshot */
 };
 
 static int dir_init(struct pb_actor *a, void *arg, void **state_r, const char **error_r)
 {
 	struct directory *d = xcalloc(1, sizeof(*d));
 	d->store = arg;
+	d->rt = pb_actor_runtime(a);
 	*state_r = d;
 	pb_actor_timer_set(a, DIRECTORY_TIMER_OPS, DIRECTORY_TICK_MS);
 	return 0;
@@ -45,28 +48,20 @@ static void dir_deinit(struct pb_actor *a, void *state)
 	free(d);
 }
 
-/* The minimum password length: the "accounts" settings document, default 5. */
+/* The minimum password length: setting accounts.password_min_length. */
 static unsigned password_min(struct directory *d)
 {
-	char *json = NULL;
-	const char *error;
-	unsigned min = DIRECTORY_PASSWORD_MIN_DEFAULT;
+	const struct pb_settings *s = pb_settings_acquire(d->rt);
+	unsigned min = s->accounts.password_min_length;
 
-	if (pb_store_setting_get(d->store, "accounts", &json, &error) == 1) {
-		cJSON *doc = cJSON_Parse(json);
-		cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, "password_min_length");
-		if (cJSON_IsNumber(v) && v->valuedouble >= 1 && v->valuedouble <= 128)
-			min = (unsigned)v->valuedouble;
-		cJSON_Delete(doc);
-	}
-	free(json);
+	pb_settings_release(d->rt, s);
 	return min;
 }
 
 static int store_failed(struct pb_actor *a, const struct pb_msg *m, const char *error)
 {
-	pb_error("directory", "event=store_error request=%s reason=\"%s\"", pb_msg_name(m->type),
-		 error);
+	pb_error("directory", "event=store_error request=%s reason=%s", pb_msg_name(m->type),
+		 PB_LOGQ(error));
 	pb_reply_status(a, m, PB_ERR_INTERNAL, "the account store failed; see the server log");
 	return 0;
 }
@@ -353,7 +348,8 @@ static int on_user_rename(struct pb_actor *a, void *state, struct pb_msg *m)
 	} else if (found < 0 || pb_store_user_rename(d->store, u.name, q->new_name, &error) < 0) {
 		store_failed(a, m, error);
 	} else {
-		pb_log_security("directory", "event=user_renamed user=%s new=%s", u.name, q->new_name);
+		pb_log_security("directory", "event=user_renamed user=%s new=%s", PB_LOGQ(u.name),
+				PB_LOGQ(q->new_name));
 		pb_reply_status(a, m, PB_OK, "");
 	}
 	pb_user_rec_free(&other);
@@ -674,7 +670,8 @@ static int on_user_copy(struct pb_actor *a, void *state, struct pb_msg *m)
 	if (pb_store_user_put(d->store, &u, &error) < 0) {
 		store_failed(a, m, error);
 	} else {
-		pb_log_security("directory", "event=settings_copied user=%s from=%s", u.name, from.name);
+		pb_log_security("directory", "event=settings_copied user=%s from=%s", PB_LOGQ(u.name),
+				PB_LOGQ(from.name));
 		pb_reply_status(a, m, PB_OK, "");
 	}
 	pb_user_rec_free(&u);
@@ -698,7 +695,7 @@ static int on_domain_add(struct pb_actor *a, void *state, struct pb_msg *m)
 	if (exists < 0 || (exists == 0 && pb_store_domain_put(d->store, lower, &error) < 0))
 		return store_failed(a, m, error);
 	if (exists == 0)
-		pb_log_security("directory", "event=domain_added domain=%s", lower);
+		pb_log_security("directory", "event=domain_added domain=%s", PB_LOGQ(lower));
 	pb_reply_status(a, m, exists ? PB_ERR_EXISTS : PB_OK,
 			exists ? "this domain is local already" : "");
 	return 0;
@@ -714,7 +711,7 @@ static int on_domain_del(struct pb_actor *a, void *state, struct pb_msg *m)
 		return store_failed(a, m, error);
 	if (rc > 0)
 		pb_log_security("directory", "event=domain_deleted domain=%s",
-				m->u.dir_domain_del_req.domain);
+				PB_LOGQ(m->u.dir_domain_del_req.domain));
 	pb_reply_status(a, m, rc ? PB_OK : PB_ERR_NOTFOUND, rc ? "" : "no such local domain");
 	return 0;
 }

@@ -10,7 +10,6 @@
 
 #define DIRECTORY_USER_MAX 32
 #define DIRECTORY_PASSWORD_MAX 128
-#define DIRECTORY_PASSWORD_MIN_DEFAULT 5
 #define DIRECTORY_DOMAIN_MAX 253
 
 /* Checks a username: 1..32 of ASCII letters, digits, '.', '_', '-'. Returns 0, or -1 with a

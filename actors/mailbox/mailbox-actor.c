@@ -104,8 +104,8 @@ static void forget_user(struct mailbox_shard *s, uint64_t id)
 
 static int store_failed(struct pb_actor *a, const struct pb_msg *m, const char *error)
 {
-	pb_error("mailbox", "event=store_error actor=%s request=%s reason=\"%s\"", pb_actor_name(a),
-		 pb_msg_name(m->type), error);
+	pb_error("mailbox", "event=store_error actor=%s request=%s reason=%s", pb_actor_name(a),
+		 pb_msg_name(m->type), PB_LOGQ(error));
 	pb_reply_status(a, m, PB_ERR_INTERNAL, "the mailbox store failed; see the server log");
 	return 0;
 }

@@ -6,44 +6,18 @@
 
 #include "mailbox-client.h"
 #include "pb-log.h"
+#include "pb-settings-snapshot.h"
 #include "store.h"
 
-#include <cjson/cJSON.h>
 #include <string.h>
 
 #define MAINT_TIMER 1
 #define MAINT_FIRST_DELAY_MS 60000
-#define MAINT_INTERVAL_DEFAULT_S 3600
-#define MAINT_DEDUPE_KEEP_DAYS_DEFAULT 7
 #define MAINT_PURGE_TIMEOUT_MS 60000
 
 struct maint {
 	struct pb_store *store;
 };
-
-struct maint_settings {
-	uint64_t interval_s, dedupe_keep_days;
-};
-
-static void read_settings(struct maint *m, struct maint_settings *s)
-{
-	char *json = NULL;
-	const char *error;
-
-	s->interval_s = MAINT_INTERVAL_DEFAULT_S;
-	s->dedupe_keep_days = MAINT_DEDUPE_KEEP_DAYS_DEFAULT;
-	if (pb_store_setting_get(m->store, "maintenance", &json, &error) != 1)
-		return;
-	cJSON *doc = cJSON_Parse(json);
-	cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, "interval_s");
-	if (cJSON_IsNumber(v) && v->valuedouble >= 1 && v->valuedouble <= 7 * 86400)
-		s->interval_s = (uint64_t)v->valuedouble;
-	v = cJSON_GetObjectItemCaseSensitive(doc, "dedupe_keep_days");
-	if (cJSON_IsNumber(v) && v->valuedouble >= 1 && v->valuedouble <= 3650)
-		s->dedupe_keep_days = (uint64_t)v->valuedouble;
-	cJSON_Delete(doc);
-	free(json);
-}
 
 struct prune_ctx {
 	struct maint *m;
@@ -59,7 +33,8 @@ static int prune_user(const struct pb_user_rec *u, void *arg)
 	uint64_t removed = 0;
 
 	if (pb_store_dedupe_prune(c->m->store, u->id, c->before_ms, &removed, &error) < 0) {
-		pb_error("maint", "event=dedupe_prune_failed user=%s reason=\"%s\"", u->name, error);
+		pb_error("maint", "event=dedupe_prune_failed user=%s reason=%s", PB_LOGQ(u->name),
+			 PB_LOGQ(error));
 		c->failed = 1;
 		return 1;
 	}
@@ -91,14 +66,15 @@ static int sweep_one(uint64_t user_id, void *arg)
 	/* a blocking call, on purpose: maint has a thread of its own and nothing else waits on it */
 	pb_sync_init_caller(&t, pb_actor_caller(c->a), MAINT_PURGE_TIMEOUT_MS);
 	if (mailbox_client_purge(&t, user_id, &code, &error) < 0 || code != PB_OK)
-		pb_warn("maint", "event=sweep_failed id=%llu reason=\"%s\"",
-			(unsigned long long)user_id, error);
+		pb_warn("maint", "event=sweep_failed id=%llu reason=%s",
+			(unsigned long long)user_id, PB_LOGQ(error));
 	c->swept += code == PB_OK;
 	return 0;
 }
 
 /* One round: mail of deleted accounts, blob GC, then dedupe pruning user by user. */
-static void maint_round(struct pb_actor *a, struct maint *m, const struct maint_settings *st)
+static void maint_round(struct pb_actor *a, struct maint *m,
+			const struct pb_settings_maintenance *st)
 {
 	struct sweep_ctx sw = { m, a, 0 };
 	const char *error;
@@ -107,11 +83,11 @@ static void maint_round(struct pb_actor *a, struct maint *m, const struct maint_
 			       0, 0 };
 
 	if (pb_store_mailbox_owners(m->store, sweep_one, &sw, &error) < 0)
-		pb_error("maint", "event=sweep_failed reason=\"%s\"", error);
+		pb_error("maint", "event=sweep_failed reason=%s", PB_LOGQ(error));
 	if (pb_store_blob_gc(m->store, &deleted, &error) < 0)
-		pb_error("maint", "event=blob_gc_failed reason=\"%s\"", error);
+		pb_error("maint", "event=blob_gc_failed reason=%s", PB_LOGQ(error));
 	if (pb_store_user_iter(m->store, prune_user, &c, &error) < 0)
-		pb_error("maint", "event=dedupe_prune_failed reason=\"%s\"", error);
+		pb_error("maint", "event=dedupe_prune_failed reason=%s", PB_LOGQ(error));
 	pb_info("maint", "event=round orphans_swept=%llu bodies_deleted=%llu dedupe_removed=%llu",
 		(unsigned long long)sw.swept, (unsigned long long)deleted,
 		(unsigned long long)c.removed);
@@ -131,21 +107,26 @@ static void mt_deinit(struct pb_actor *a, void *state)
 	free(state);
 }
 
+/* One round with the settings in effect; returns the interval until the next, in ms. */
+static uint64_t run_round(struct pb_actor *a, struct maint *m)
+{
+	struct pb_runtime *rt = pb_actor_runtime(a);
+	const struct pb_settings *s = pb_settings_acquire(rt);
+	struct pb_settings_maintenance st = s->maintenance;
+
+	pb_settings_release(rt, s);
+	maint_round(a, m, &st);
+	return (uint64_t)st.interval_s * 1000;
+}
+
 static void mt_timer(struct pb_actor *a, void *state, uint32_t id, uint64_t now)
 {
-	struct maint_settings st;
-
-	read_settings(state, &st);
-	maint_round(a, state, &st);
-	pb_actor_timer_set(a, MAINT_TIMER, st.interval_s * 1000);
+	pb_actor_timer_set(a, MAINT_TIMER, run_round(a, state));
 }
 
 static int on_run(struct pb_actor *a, void *state, struct pb_msg *m)
 {
-	struct maint_settings st;
-
-	read_settings(state, &st);
-	maint_round(a, state, &st);
+	run_round(a, state);
 	pb_reply_status(a, m, PB_OK, "");
 	return 0;
 }

@@ -3,8 +3,9 @@
  * because it scans (DESIGN.md rule 4): the mail of accounts that no longer exist (purged
  * through their mailbox owner), blob garbage collection (bodies no message, spool or queue
  * entry references any more) and pruning of old delivery dedupe records.
- * Settings document "maintenance": `interval_s` (default 3600; the first round runs one minute
- * after start), `dedupe_keep_days` (default 7: a spool entry is never replayed that late).
+ * Settings (from the snapshot, taken each round): maintenance.interval_s (the first round runs
+ * one minute after start), maintenance.dedupe_keep_days (a spool entry is never replayed that
+ * late).
  * OWNS: nothing durable; its timer. THREAD: its actor thread.
  * MESSAGES handled: MAINT_RUN_REQ (runs a round now, for tests and the CLI later) besides its
  * timer. Sends: MBOX_PURGE_REQ.

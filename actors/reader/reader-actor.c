@@ -16,34 +16,6 @@ static int rd_init(struct pb_actor *a, void *arg, void **state_r, const char **e
 	return 0;
 }
 
-static int on_read(struct pb_actor *a, void *state, struct pb_msg *m)
-{
-	struct pb_store *store = state;
-	struct pb_buf body;
-	struct pb_msg rep;
-	const char *error;
-	size_t len;
-
-	pb_buf_init(&body);
-	int found = pb_store_blob_get(store, m->u.store_read_req.blob_key, &body, &error);
-	if (found <= 0) {
-		if (found < 0)
-			pb_error("reader", "event=read_failed key=%s reason=\"%s\"",
-				 m->u.store_read_req.blob_key, error);
-		pb_buf_deinit(&body);
-		pb_reply_status(a, m, found < 0 ? PB_ERR_INTERNAL : PB_ERR_NOTFOUND,
-				found < 0 ? "the body could not be read" : "no such body");
-		return 0;
-	}
-	pb_msg_init(&rep, MSG_STORE_READ_REP);
-	rep.u.store_read_rep.error = xstrdup("");
-	rep.u.store_read_rep.body.data = (uint8_t *)pb_buf_steal(&body, &len);
-	rep.u.store_read_rep.body.len = len;
-	pb_reply(a, m, &rep);
-	pb_msg_free(&rep);
-	return 0;
-}
-
 /* READER_READ_REQ: one range of a body, at most PB_CHUNK_MAX bytes, read into the reply. */
 static int on_read_range(struct pb_actor *a, void *state, struct pb_msg *m)
 {
@@ -79,7 +51,6 @@ static int on_read_range(struct pb_actor *a, void *state, struct pb_msg *m)
 }
 
 static const struct pb_handler reader_handlers[] = {
-	{ MSG_STORE_READ_REQ, on_read },
 	{ MSG_READER_READ_REQ, on_read_range },
 };
 

@@ -3,10 +3,9 @@
  * from the store for the gateways, so a large read (a 20 MB body in a blob file) never stalls a
  * gateway's event loop (DESIGN.md, rule 4). Stateless: any shard serves any body; requests are
  * keyed by user. READER_READ_REQ reads one range (at most PB_CHUNK_MAX bytes) and never loads
- * the whole body; STORE_READ_REQ (the whole body) stays until POP3 reads by range. Callers
- * use reader-client.h.
+ * the whole body. Callers use reader-client.h.
  * OWNS: nothing. THREAD: each shard's actor thread.
- * MESSAGES handled: READER_READ_REQ (READER_READ_REP), STORE_READ_REQ (STORE_READ_REP).
+ * MESSAGES handled: READER_READ_REQ (READER_READ_REP).
  */
 #ifndef READER_ACTOR_H
 #define READER_ACTOR_H

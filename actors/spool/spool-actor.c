@@ -58,8 +58,8 @@ static void send_append(struct pb_actor *a, struct spool_shard *s, struct delive
 	d->sent_ms[i] = pb_runtime_now_ms(pb_actor_runtime(a));
 	if (mailbox_client_append_send(&sender, d->rec.rcpt_ids[i], &in, &error) < 0) {
 		d->sent_ms[i] = 1; /* long ago: the tick resends it */
-		pb_warn("spool", "event=append_deferred spool_id=%llu reason=\"%s\"",
-			(unsigned long long)d->rec.id, error);
+		pb_warn("spool", "event=append_deferred spool_id=%llu reason=%s",
+			(unsigned long long)d->rec.id, PB_LOGQ(error));
 	}
 }
 
@@ -135,46 +135,14 @@ static void sp_deinit(struct pb_actor *a, void *state)
 	free(s);
 }
 
-static int on_put(struct pb_actor *a, void *state, struct pb_msg *m)
+static int on_room(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct spool_shard *s = state;
-	struct msg_spool_put_req *q = &m->u.spool_put_req;
-	struct pb_spool_rec rec;
-	struct pb_msg rep;
-	const char *error;
 
-	if (q->rcpts.n == 0 || q->rcpts.n != q->rcpt_ids.n) {
-		pb_reply_status(a, m, PB_ERR_REFUSED, "recipients and their ids do not match");
-		return 0;
-	}
-	if (!pb_store_has_room(s->store, q->body.len)) {
-		pb_warn("spool", "event=storage_reserve_reached size=%zu", q->body.len);
+	if (pb_store_has_room(s->store, m->u.spool_room_req.size))
+		pb_reply_status(a, m, PB_OK, "");
+	else
 		pb_reply_status(a, m, PB_ERR_NOSPACE, "insufficient system storage");
-		return 0;
-	}
-	memset(&rec, 0, sizeof(rec));
-	rec.sender = q->sender != NULL ? q->sender : xstrdup("");
-	q->sender = NULL;
-	rec.rcpts = q->rcpts.v;
-	rec.n_rcpts = q->rcpts.n;
-	q->rcpts.v = NULL;
-	q->rcpts.n = 0;
-	rec.rcpt_ids = q->rcpt_ids.v;
-	q->rcpt_ids.v = NULL;
-	q->rcpt_ids.n = 0;
-	rec.received_ms = q->received_ms;
-	if (pb_store_spool_put(s->store, q->body.data, q->body.len, &rec, &error) < 0) {
-		pb_error("spool", "event=spool_write_failed reason=\"%s\"", error);
-		pb_spool_rec_free(&rec);
-		pb_reply_status(a, m, PB_ERR_TEMP, "the message could not be stored");
-		return 0;
-	}
-	pb_msg_init(&rep, MSG_SPOOL_PUT_REP);
-	rep.u.spool_put_rep.error = xstrdup("");
-	rep.u.spool_put_rep.spool_id = rec.id;
-	pb_reply(a, m, &rep);
-	pb_msg_free(&rep);
-	spool_start_delivery(a, s, &rec);
 	return 0;
 }
 
@@ -185,8 +153,8 @@ static void finish(struct spool_shard *s, size_t at)
 
 	if (pb_store_spool_done(s->store, d->rec.id, &error) < 0) {
 		/* still durable in the spool: the next start delivers it again, deduplicated */
-		pb_error("spool", "event=spool_done_failed spool_id=%llu reason=\"%s\"",
-			 (unsigned long long)d->rec.id, error);
+		pb_error("spool", "event=spool_done_failed spool_id=%llu reason=%s",
+			 (unsigned long long)d->rec.id, PB_LOGQ(error));
 	}
 	delivery_free(d);
 	s->d[at] = s->d[--s->n];
@@ -208,11 +176,11 @@ static void on_append_result(struct pb_actor *a, struct spool_shard *s, uint64_t
 			return;
 		}
 		if (code != PB_OK)
-			pb_error("spool", "event=delivery_failed spool_id=%llu rcpt=%s reason=\"%s\"",
-				 (unsigned long long)d->rec.id, d->rec.rcpts[i], error);
+			pb_error("spool", "event=delivery_failed spool_id=%llu rcpt=%s reason=%s",
+				 (unsigned long long)d->rec.id, PB_LOGQ(d->rec.rcpts[i]), PB_LOGQ(error));
 		else
 			pb_info("spool", "event=delivered spool_id=%llu rcpt=%s",
-				(unsigned long long)d->rec.id, d->rec.rcpts[i]);
+				(unsigned long long)d->rec.id, PB_LOGQ(d->rec.rcpts[i]));
 		d->done[i] = 1;
 		if (--d->pending == 0)
 			finish(s, at);
@@ -246,7 +214,7 @@ static void sp_timer(struct pb_actor *a, void *state, uint32_t id, uint64_t now)
 }
 
 static const struct pb_handler spool_handlers[] = {
-	{ MSG_SPOOL_PUT_REQ, on_put },
+	{ MSG_SPOOL_ROOM_REQ, on_room },
 	{ MSG_SPOOL_BEGIN_REQ, spool_on_begin },
 	{ MSG_SPOOL_CHUNK_REQ, spool_on_chunk },
 	{ MSG_SPOOL_COMMIT_REQ, spool_on_commit },

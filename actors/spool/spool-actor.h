@@ -7,7 +7,8 @@
  * On start (and on a supervisor restart) a shard resumes every entry left in the store.
  * OWNS: the spool entries of its shard (id % N) and their in-flight deliveries.
  * THREAD: each shard's actor thread.
- * MESSAGES handled: SPOOL_PUT_REQ; MBOX_APPEND_REP and CORE_STATUS_REP (replies to its own
+ * MESSAGES handled: SPOOL_BEGIN/CHUNK/COMMIT/ABORT_REQ (the chunked upload, spool-upload.c),
+ * SPOOL_ROOM_REQ; MBOX_APPEND_REP and CORE_STATUS_REP (replies to its own
  * MBOX_APPEND_REQ). Sends MBOX_APPEND_REQ.
  */
 #ifndef SPOOL_ACTOR_H

@@ -19,7 +19,6 @@ static void envelope_build(struct pb_msg *m, enum pb_msg_type type, uint64_t key
 			   const char *sender, const char *const *rcpts, const uint64_t *rcpt_ids,
 			   size_t n_rcpts, int64_t received_ms)
 {
-	/* SPOOL_BEGIN_REQ and SPOOL_PUT_REQ share their leading envelope fields */
 	struct msg_spool_begin_req *q = &m->u.spool_begin_req;
 
 	pb_msg_init(m, type);
@@ -31,10 +30,6 @@ static void envelope_build(struct pb_msg *m, enum pb_msg_type type, uint64_t key
 	}
 	q->received_ms = received_ms;
 }
-
-_Static_assert(offsetof(struct msg_spool_put_req, received_ms) ==
-		       offsetof(struct msg_spool_begin_req, received_ms),
-	       "SPOOL_PUT_REQ begins with SPOOL_BEGIN_REQ's fields");
 
 static void chunk_build(struct pb_msg *m, uint64_t key, uint64_t upload_id, uint64_t offset,
 			const void *data, size_t len)
@@ -54,6 +49,13 @@ static void commit_build(struct pb_msg *m, uint64_t key, uint64_t upload_id, uin
 	m->u.spool_commit_req.key = key;
 	m->u.spool_commit_req.upload_id = upload_id;
 	m->u.spool_commit_req.size = size;
+}
+
+static void room_build(struct pb_msg *m, uint64_t key, uint64_t size)
+{
+	pb_msg_init(m, MSG_SPOOL_ROOM_REQ);
+	m->u.spool_room_req.key = key;
+	m->u.spool_room_req.size = size;
 }
 
 static void abort_build(struct pb_msg *m, uint64_t key, uint64_t upload_id)
@@ -113,15 +115,12 @@ int spool_client_abort_send(const struct pb_sender *tx, uint64_t key, uint64_t u
 	return send_free(tx, &m, error_r);
 }
 
-int spool_client_put_send(const struct pb_sender *tx, uint64_t key, const char *sender,
-			  const char *const *rcpts, const uint64_t *rcpt_ids, size_t n_rcpts,
-			  int64_t received_ms, const void *body, size_t len, const char **error_r)
+int spool_client_room_send(const struct pb_sender *tx, uint64_t key, uint64_t size,
+			   const char **error_r)
 {
 	struct pb_msg m;
 
-	envelope_build(&m, MSG_SPOOL_PUT_REQ, key, sender, rcpts, rcpt_ids, n_rcpts, received_ms);
-	m.u.spool_put_req.body.data = xmemdup(body, len);
-	m.u.spool_put_req.body.len = len;
+	room_build(&m, key, size);
 	return send_free(tx, &m, error_r);
 }
 
@@ -168,13 +167,9 @@ uint32_t spool_client_abort_reply(const struct pb_msg *rep)
 	return reply_code(rep, MSG_CORE_STATUS_REP);
 }
 
-uint32_t spool_client_put_reply(const struct pb_msg *rep, uint64_t *spool_id_r)
+uint32_t spool_client_room_reply(const struct pb_msg *rep)
 {
-	uint32_t code = reply_code(rep, MSG_SPOOL_PUT_REP);
-
-	if (code == PB_OK)
-		*spool_id_r = rep->u.spool_put_rep.spool_id;
-	return code;
+	return reply_code(rep, MSG_CORE_STATUS_REP);
 }
 
 /* ---- synchronous ---- */
@@ -262,19 +257,14 @@ uint32_t spool_client_abort(struct pb_caller *c, uint64_t key, uint64_t upload_i
 	return call_done(&rep, spool_client_abort_reply(&rep), error_r);
 }
 
-uint32_t spool_client_put(struct pb_caller *c, uint64_t key, const char *sender,
-			  const char *const *rcpts, const uint64_t *rcpt_ids, size_t n_rcpts,
-			  int64_t received_ms, const void *body, size_t len, uint64_t *spool_id_r,
-			  const char **error_r)
+uint32_t spool_client_room(struct pb_caller *c, uint64_t key, uint64_t size, const char **error_r)
 {
 	struct pb_msg m, rep;
 
-	envelope_build(&m, MSG_SPOOL_PUT_REQ, key, sender, rcpts, rcpt_ids, n_rcpts, received_ms);
-	m.u.spool_put_req.body.data = xmemdup(body, len);
-	m.u.spool_put_req.body.len = len;
+	room_build(&m, key, size);
 	int ret = call(c, &m, &rep, error_r);
 	pb_msg_free(&m);
 	if (ret < 0)
 		return PB_ERR_TEMP;
-	return call_done(&rep, spool_client_put_reply(&rep, spool_id_r), error_r);
+	return call_done(&rep, spool_client_room_reply(&rep), error_r);
 }

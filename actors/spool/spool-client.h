@@ -44,11 +44,9 @@ int spool_client_commit_send(const struct pb_sender *tx, uint64_t key, uint64_t 
 /* SPOOL_ABORT_REQ. */
 int spool_client_abort_send(const struct pb_sender *tx, uint64_t key, uint64_t upload_id,
 			    const char **error_r);
-/* SPOOL_PUT_REQ, the whole body in one message (kept until SMTP streams; len must stay well
- * under PB_MSG_MAX_SIZE). */
-int spool_client_put_send(const struct pb_sender *tx, uint64_t key, const char *sender,
-			  const char *const *rcpts, const uint64_t *rcpt_ids, size_t n_rcpts,
-			  int64_t received_ms, const void *body, size_t len, const char **error_r);
+/* SPOOL_ROOM_REQ: could the spool take size more octets (a declared SIZE)? */
+int spool_client_room_send(const struct pb_sender *tx, uint64_t key, uint64_t size,
+			   const char **error_r);
 
 /* ---- reply decoders: the pb_status code of rep (its REP type or CORE_STATUS_REP; any other
  * type gives PB_ERR_INTERNAL); the out value is set only for PB_OK. The reason text is
@@ -59,7 +57,8 @@ uint32_t spool_client_begin_reply(const struct pb_msg *rep, uint64_t *upload_id_
 uint32_t spool_client_chunk_reply(const struct pb_msg *rep, uint64_t *received_r);
 uint32_t spool_client_commit_reply(const struct pb_msg *rep, uint64_t *spool_id_r);
 uint32_t spool_client_abort_reply(const struct pb_msg *rep);
-uint32_t spool_client_put_reply(const struct pb_msg *rep, uint64_t *spool_id_r);
+/* PB_OK, or PB_ERR_NOSPACE: the reserve would be crossed. */
+uint32_t spool_client_room_reply(const struct pb_msg *rep);
 
 /* ---- synchronous, over c (waits up to 60 s): return the pb_status code as above, PB_ERR_TEMP
  * when no reply came; *error_r (may be NULL) the reason or "", valid until the next
@@ -75,9 +74,6 @@ uint32_t spool_client_commit(struct pb_caller *c, uint64_t key, uint64_t upload_
 			     uint64_t size, uint64_t *spool_id_r, const char **error_r);
 uint32_t spool_client_abort(struct pb_caller *c, uint64_t key, uint64_t upload_id,
 			    const char **error_r);
-uint32_t spool_client_put(struct pb_caller *c, uint64_t key, const char *sender,
-			  const char *const *rcpts, const uint64_t *rcpt_ids, size_t n_rcpts,
-			  int64_t received_ms, const void *body, size_t len, uint64_t *spool_id_r,
-			  const char **error_r);
+uint32_t spool_client_room(struct pb_caller *c, uint64_t key, uint64_t size, const char **error_r);
 
 #endif

@@ -1,20 +1,66 @@
 /*
- * sys-actor.c: SYS_STATUS_REQ. OWNS nothing; reads the runtime's counters and the store.
- * THREAD: its actor thread.
+ * sys-actor.c: SYS_STATUS_REQ and the settings documents (see sys-actor.h).
+ * OWNS struct sys: the settings in effect (the last snapshot it published). THREAD: its actor
+ * thread.
  */
 #include "sys-actor.h"
 
 #include "pb-log.h"
+#include "pb-settings-snapshot.h"
 #include "store.h"
 
-#include <cjson/cJSON.h>
-#include <ctype.h>
 #include <string.h>
+
+struct sys {
+	struct sys_actor_args *args;
+	struct pb_settings current; /* what the runtime's snapshot holds */
+};
+
+/* Makes sys->current the node's settings: the runtime's snapshot and the store's reserve. */
+static void publish(struct pb_actor *a, struct sys *sys)
+{
+	pb_settings_publish(pb_actor_runtime(a), &sys->current);
+	pb_store_set_min_free_mb(sys->args->store, sys->current.storage.min_free_mb);
+}
+
+/* Loads document doc from the store into sys->current; stored values that no longer pass
+ * validation keep their default and are logged. 0, or -1 with error_r if the store fails. */
+static int load_doc(struct sys *sys, const char *doc, const char **error_r)
+{
+	char *json = NULL, *problem = NULL;
+	int found = pb_store_setting_get(sys->args->store, doc, &json, error_r);
+
+	if (found < 0)
+		return -1;
+	int bad = pb_settings_load(&sys->current, doc, found ? json : NULL, &problem);
+	if (bad > 0)
+		pb_warn("sys", "event=bad_stored_settings document=%s ignored=%d first=%s", doc, bad,
+			PB_LOGQ(problem));
+	free(problem);
+	free(json);
+	return 0;
+}
 
 static int sys_init(struct pb_actor *a, void *arg, void **state_r, const char **error_r)
 {
-	*state_r = arg;
+	struct sys *sys = xcalloc(1, sizeof(*sys));
+
+	sys->args = arg;
+	pb_settings_defaults(&sys->current);
+	for (size_t i = 0; i < pb_n_settings_docs; i++) {
+		if (load_doc(sys, pb_settings_docs[i].name, error_r) < 0) {
+			free(sys);
+			return -1;
+		}
+	}
+	publish(a, sys);
+	*state_r = sys;
 	return 0;
+}
+
+static void sys_deinit(struct pb_actor *a, void *state)
+{
+	free(state);
 }
 
 static int count_user(const struct pb_user_rec *u, void *ctx)
@@ -31,7 +77,7 @@ static int count_domain(const char *d, void *ctx)
 
 static int on_status(struct pb_actor *a, void *state, struct pb_msg *m)
 {
-	struct sys_actor_args *args = state;
+	struct sys_actor_args *args = ((struct sys *)state)->args;
 	struct pb_actor_stats st[64];
 	struct pb_msg rep;
 	const char *error;
@@ -60,66 +106,78 @@ static int on_status(struct pb_actor *a, void *state, struct pb_msg *m)
 	return 0;
 }
 
-/* A settings name: 1..64 of letters, digits, '-', '_', '.'. */
-static bool setting_key_ok(const char *key)
+/* Refuses m with an allocated error text, which it frees. */
+static int refuse(struct pb_actor *a, const struct pb_msg *m, char *error)
 {
-	size_t len = key != NULL ? strlen(key) : 0;
-	if (len == 0 || len > 64)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = key[i];
-		if (!isalnum((unsigned char)c) && c != '-' && c != '_' && c != '.')
-			return false;
+	pb_reply_status(a, m, PB_ERR_REFUSED, error);
+	free(error);
+	return 0;
+}
+
+/* Merges a change into doc's stored document: 0 with *merged_r, -1 after answering m. */
+static int merge_change(struct pb_actor *a, struct sys *sys, const struct pb_msg *m,
+			char **merged_r)
+{
+	const struct msg_sys_setting_put_req *q = &m->u.sys_setting_put_req;
+	char *stored = NULL, *error = NULL;
+	const char *serror;
+	int found;
+
+	if (pb_settings_check_doc(q->key, &error) == 0) {
+		found = pb_store_setting_get(sys->args->store, q->key, &stored, &serror);
+		if (found < 0) {
+			pb_reply_status(a, m, PB_ERR_INTERNAL, serror);
+			return -1;
+		}
+		pb_settings_merge(q->key, found ? stored : NULL, q->json, merged_r, &error);
+		free(stored);
 	}
-	return true;
+	if (error == NULL)
+		return 0;
+	pb_log_security("sys", "event=settings_refused document=%s reason=%s",
+			PB_LOGQ(q->key), PB_LOGQ(error));
+	refuse(a, m, error);
+	return -1;
 }
 
 static int on_setting_get(struct pb_actor *a, void *state, struct pb_msg *m)
 {
-	struct sys_actor_args *args = state;
+	struct sys *sys = state;
+	const char *doc = m->u.sys_setting_get_req.key;
 	struct pb_msg rep;
-	const char *error;
-	char *json = NULL;
+	char *error;
 
-	if (!setting_key_ok(m->u.sys_setting_get_req.key)) {
-		pb_reply_status(a, m, PB_ERR_REFUSED, "a settings name is 1-64 letters, digits, - _ .");
-		return 0;
-	}
-	int found = pb_store_setting_get(args->store, m->u.sys_setting_get_req.key, &json, &error);
-	if (found < 0) {
-		pb_reply_status(a, m, PB_ERR_INTERNAL, error);
-		return 0;
-	}
+	if (pb_settings_check_doc(doc, &error) < 0)
+		return refuse(a, m, error);
 	pb_msg_init(&rep, MSG_SYS_SETTING_GET_REP);
 	rep.u.sys_setting_get_rep.error = xstrdup("");
-	rep.u.sys_setting_get_rep.json = found ? json : xstrdup("{}");
+	rep.u.sys_setting_get_rep.json = pb_settings_render(&sys->current, doc);
 	pb_reply(a, m, &rep);
 	pb_msg_free(&rep);
 	return 0;
 }
 
+/* Validates the change against the schema and merges it into the stored document; only a
+ * valid change is written, and then published. */
 static int on_setting_put(struct pb_actor *a, void *state, struct pb_msg *m)
 {
-	struct sys_actor_args *args = state;
-	struct msg_sys_setting_put_req *q = &m->u.sys_setting_put_req;
-	const char *error;
+	struct sys *sys = state;
+	const char *doc = m->u.sys_setting_put_req.key, *error;
+	char *merged, *problem;
 
-	if (!setting_key_ok(q->key)) {
-		pb_reply_status(a, m, PB_ERR_REFUSED, "a settings name is 1-64 letters, digits, - _ .");
+	if (merge_change(a, sys, m, &merged) < 0)
 		return 0;
-	}
-	cJSON *doc = cJSON_Parse(q->json != NULL ? q->json : "");
-	bool object = cJSON_IsObject(doc);
-	cJSON_Delete(doc);
-	if (!object) {
-		pb_reply_status(a, m, PB_ERR_REFUSED, "a settings document must be a JSON object");
-		return 0;
-	}
-	if (pb_store_setting_put(args->store, q->key, q->json, &error) < 0) {
+	if (pb_store_setting_put(sys->args->store, doc, merged, &error) < 0) {
+		free(merged);
 		pb_reply_status(a, m, PB_ERR_INTERNAL, error);
 		return 0;
 	}
-	pb_log_security("sys", "event=settings_changed document=%s", q->key);
+	pb_settings_load(&sys->current, doc, merged, &problem);
+	free(problem); /* none: merged passed validation */
+	publish(a, sys);
+	pb_log_security("sys", "event=settings_changed document=%s now=%s", doc,
+			PB_LOGQ(merged));
+	free(merged);
 	pb_reply_status(a, m, PB_OK, "");
 	return 0;
 }
@@ -134,6 +192,7 @@ const struct pb_actor_def sys_actor_def = {
 	.name = "sys",
 	.inbox_size = 64,
 	.init = sys_init,
+	.deinit = sys_deinit,
 	.handlers = sys_handlers,
 	.n_handlers = PB_N_ELEMENTS(sys_handlers),
 };

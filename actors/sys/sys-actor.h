@@ -1,9 +1,14 @@
 /*
- * sys-actor.h: the node actor — status (uptime, actors, store size, counts) and settings
- * documents.
- * OWNS: nothing durable; the start time. THREAD: its own actor thread.
- * MESSAGES handled: SYS_STATUS_REQ, SYS_SETTING_GET_REQ, SYS_SETTING_PUT_REQ (settings
- * documents, validated as JSON objects; the services reread them within seconds).
+ * sys-actor.h: the node actor — status (uptime, actors, store size, counts) and the owner of the
+ * settings documents (runtime/settings.def).
+ * OWNS: the settings in effect; nothing else durable but the settings documents it writes; the
+ * start time. THREAD: its own actor thread.
+ * At init it loads every settings document and publishes the snapshot (pb_settings_publish, and
+ * the store's free-space reserve); each accepted change publishes a new one.
+ * MESSAGES handled: SYS_STATUS_REQ; SYS_SETTING_GET_REQ (every key's value in effect, defaults
+ * included); SYS_SETTING_PUT_REQ (a change merged into the document: only the keys given
+ * change, null returns a key to its default; an unknown document or key, a wrong type or an
+ * out-of-range value is refused naming the key and what is allowed, and nothing is written).
  */
 #ifndef SYS_ACTOR_H
 #define SYS_ACTOR_H

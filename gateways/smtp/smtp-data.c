@@ -37,6 +37,21 @@ const struct smtp_reply *smtp_data_status_reply(enum smtp_data_status status)
 	return NULL;
 }
 
+const char *smtp_data_status_name(enum smtp_data_status status)
+{
+	switch (status) {
+	case SMTP_DATA_OK:
+		return "ok";
+	case SMTP_DATA_BARE_CR_LF:
+		return "bare_cr_lf";
+	case SMTP_DATA_TOO_BIG:
+		return "too_big";
+	case SMTP_DATA_LINE_TOO_LONG:
+		return "line_too_long";
+	}
+	return "unknown";
+}
+
 /* ---- Content checks -------------------------------------------------------------------- */
 
 static void check_init(struct smtp_body_check *c, uint64_t max_size)

@@ -48,6 +48,9 @@ enum smtp_data_status {
 
 /* The reply for a status (static storage); NULL for SMTP_DATA_OK. */
 const struct smtp_reply *smtp_data_status_reply(enum smtp_data_status status);
+/* The status as one word for logs (reason=bare_cr_lf): "ok", "bare_cr_lf" (a CR or LF not in
+ * a CRLF pair), "too_big", "line_too_long"; "unknown" for any other value. Static storage. */
+const char *smtp_data_status_name(enum smtp_data_status status);
 
 /* Content checks shared by DATA and BDAT. */
 struct smtp_body_check {

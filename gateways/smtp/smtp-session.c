@@ -398,10 +398,8 @@ static const char *check_mail(const void *session, const void *cmdp)
 		return "555 5.5.4 Unsupported option: BODY=BINARYMIME";
 	if (cmd->path_utf8 && !cmd->smtputf8)
 		return "553 5.6.7 Must declare SMTPUTF8 to send UTF-8 address";
-	if (cmd->has_size && max != 0 && cmd->size > max)
+	if (cmd->has_size && cmd->size > max)
 		return "552 5.3.4 Message size exceeds fixed limit";
-	if (cmd->has_size && !s->srv->has_room(s->srv->has_room_ctx, cmd->size))
-		return "452 4.3.1 Insufficient system storage"; /* RFC 1870 6.1 */
 	return NULL;
 }
 
@@ -473,17 +471,54 @@ static void do_helo(void *session, const void *cmdp)
 	gw_write(s->gs, s->out.data, s->out.len);
 }
 
+static void start_tx(struct smtp_session *s, const char *sender, bool smtputf8)
+{
+	s->in_tx = true;
+	s->tx_smtputf8 = smtputf8;
+	s->sender = xstrdup(sender);
+	snprintf(s->tx_id, sizeof(s->tx_id), "%llX%llX",
+		 (unsigned long long)(pb_clock_wall_ms() / 1000), (unsigned long long)++s->srv->next_tx);
+	reply(s, 250, "2.1.0", "Ok");
+}
+
+/* arg: 1 if the MAIL command asked for SMTPUTF8. The sender waits in s->sender. */
+static void on_room(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct smtp_session *s = session;
+	uint32_t code = m != NULL ? spool_client_room_reply(m) : PB_ERR_TEMP;
+	char *sender = s->sender;
+
+	s->sender = NULL;
+	if (code == PB_OK)
+		start_tx(s, sender, arg != 0);
+	else if (code == PB_ERR_NOSPACE)
+		reply(s, 452, "4.3.1", "Insufficient system storage"); /* RFC 1870 6.1 */
+	else
+		reply(s, 451, "4.3.0", "Error: temporary failure, try again later");
+	free(sender);
+	resume(s);
+}
+
+/* MAIL: with a declared SIZE, the spool says first whether it has room for it. */
 static void do_mail(void *session, const void *cmdp)
 {
 	struct smtp_session *s = session;
 	const struct smtp_cmd *cmd = cmdp;
+	const char *error;
 
-	s->in_tx = true;
-	s->tx_smtputf8 = cmd->smtputf8;
-	s->sender = xstrdup(cmd->path);
-	snprintf(s->tx_id, sizeof(s->tx_id), "%llX%llX",
-		 (unsigned long long)(pb_clock_wall_ms() / 1000), (unsigned long long)++s->srv->next_tx);
-	reply(s, 250, "2.1.0", "Ok");
+	if (!cmd->has_size) {
+		start_tx(s, cmd->path, cmd->smtputf8);
+		return;
+	}
+	struct gw_pending call = { s->gs, on_room, cmd->smtputf8, SMTP_CHECK_TIMEOUT_MS };
+	struct pb_sender tx = gw_sender(&call);
+	if (spool_client_room_send(&tx, s->gs->id, cmd->size, &error) < 0) {
+		reply(s, 451, "4.3.0", "Error: server busy, try again later");
+		return;
+	}
+	pb_str_set(&s->sender, cmd->path);
+	gw_pause(s->gs);
+	gw_set_deadline(s->gs, 0);
 }
 
 static void on_rcpt_checked(void *session, uint64_t arg, struct pb_msg *m)

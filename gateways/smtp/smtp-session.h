@@ -23,13 +23,9 @@
 struct smtp_server {
 	struct gw_hub *hub;
 	char hostname[256];
-	struct smtp_settings settings;
-	uint64_t settings_read_ms;
+	struct pb_runtime *rt;
+	struct pb_settings_smtp settings; /* a copy of the snapshot's, taken each tick */
 	uint64_t next_tx; /* transaction ids for Received: and logs */
-	/* Whether the spool could take size more octets with its reserve kept (MAIL SIZE=). */
-	bool (*has_room)(void *ctx, uint64_t size);
-	void *has_room_ctx;
-	struct pb_store *store;
 };
 
 /* The SMTP protocol for the session skeleton (open's server: the struct smtp_server). */

@@ -6,6 +6,8 @@
 #include "directory-actor.h"
 #include "directory-client.h"
 #include "pb-test-port.h"
+#include "pb-settings-snapshot.h"
+#include "pb-test.h"
 #include "pb-test-store.h"
 #include "pb-test.h"
 
@@ -81,9 +83,7 @@ static void teardown(struct fixture *f)
 {
 	pb_caller_destroy(&f->c);
 	pb_runtime_destroy(&f->rt);
-	pb_store_close(&f->store);
-	store_test_rmrf(f->dir);
-	free(f->dir);
+	store_test_done(&f->store, &f->dir);
 }
 
 static uint32_t add(struct fixture *f, const char *user, const char *pw)
@@ -137,10 +137,13 @@ static void test_add_verify_case_insensitive(void)
 static void test_password_min_length_setting(void)
 {
 	struct fixture f;
-	const char *error;
+	struct pb_settings s;
 
 	setup(&f);
-	REQUIRE(pb_store_setting_put(f.store, "accounts", "{\"password_min_length\": 8}", &error) == 0);
+	CHECK_INT(add(&f, "dave", "five5"), PB_OK); /* the default: 5 */
+	pb_settings_defaults(&s);
+	s.accounts.password_min_length = 8;
+	pb_settings_publish(f.rt, &s);
 	CHECK_INT(add(&f, "carol", "short7x"), PB_ERR_REFUSED);
 	CHECK_INT(add(&f, "carol", "longer8x"), PB_OK);
 	teardown(&f);

@@ -42,6 +42,15 @@ static inline char *store_test_tmpdir(const char *tag)
 	return dir;
 }
 
+/* The end of a store test's fixture: closes *s, removes the directory *dir and frees it. */
+static inline void store_test_done(struct pb_store **s, char **dir)
+{
+	pb_store_close(s);
+	store_test_rmrf(*dir);
+	free(*dir);
+	*dir = NULL;
+}
+
 /* Opens (creating) the store in dir, or aborts the test program with the error. */
 static inline struct pb_store *store_test_open(const char *dir)
 {

@@ -112,21 +112,6 @@ void smtp_test_render_cmd(struct pb_buf *out, int ret, const struct smtp_cmd *cm
 	pb_buf_append_c(out, '\n');
 }
 
-const char *smtp_test_status_name(enum smtp_data_status status)
-{
-	switch (status) {
-	case SMTP_DATA_OK:
-		return "OK";
-	case SMTP_DATA_BARE_CR_LF:
-		return "BARE_CR_LF";
-	case SMTP_DATA_TOO_BIG:
-		return "TOO_BIG";
-	case SMTP_DATA_LINE_TOO_LONG:
-		return "LINE_TOO_LONG";
-	}
-	return "?";
-}
-
 /* ---- Session model --------------------------------------------------------------------- */
 
 enum model_mode { MODE_COMMAND, MODE_DATA, MODE_BDAT, MODE_AUTH };
@@ -146,7 +131,7 @@ static void render_body(struct model *m, enum smtp_data_status st, uint64_t size
 {
 	const struct smtp_reply *r = smtp_data_status_reply(st);
 
-	pb_buf_printf(m->out, "BODY status=%s size=%" PRIu64, smtp_test_status_name(st), size);
+	pb_buf_printf(m->out, "BODY status=%s size=%" PRIu64, smtp_data_status_name(st), size);
 	if (r != NULL)
 		pb_buf_printf(m->out, " reply=\"%d %s %s\"", r->code, r->enhanced, r->text);
 	pb_buf_append_str(m->out, " out=\"");
@@ -169,7 +154,7 @@ static size_t model_content(struct model *m, const char *data, size_t len)
 	}
 	if (smtp_bdat_feed(&m->bdat, data, len, &m->body, &used) == 1) {
 		pb_buf_printf(m->out, "CHUNK done status=%s\n",
-			      smtp_test_status_name(smtp_bdat_status(&m->bdat)));
+			      smtp_data_status_name(smtp_bdat_status(&m->bdat)));
 		if (m->bdat.last) {
 			render_body(m, smtp_bdat_status(&m->bdat), m->bdat.check.size);
 			m->in_bdat_message = false;

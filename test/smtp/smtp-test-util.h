@@ -23,9 +23,6 @@ void smtp_test_escape(struct pb_buf *out, const char *s, size_t len);
  * "CMD MAIL path=\"a@b\" ..." or "ERR 501 5.5.4 \"text\" kind=SYNTAX verb=MAIL". */
 void smtp_test_render_cmd(struct pb_buf *out, int ret, const struct smtp_cmd *cmd);
 
-/* Name of a data status ("OK", "BARE_CR_LF", ...). */
-const char *smtp_test_status_name(enum smtp_data_status status);
-
 /* Gives the size of the read number i (>= 1; 0 is taken as 1). */
 typedef size_t smtp_test_chunker(size_t i, void *ctx);
 

@@ -203,6 +203,16 @@ static void test_replies(void)
 	CHECK(smtp_data_status_reply(SMTP_DATA_OK) == NULL);
 }
 
+/* Log reasons are words a parser can match, one per status. */
+static void test_status_names(void)
+{
+	CHECK_STR(smtp_data_status_name(SMTP_DATA_OK), "ok");
+	CHECK_STR(smtp_data_status_name(SMTP_DATA_BARE_CR_LF), "bare_cr_lf");
+	CHECK_STR(smtp_data_status_name(SMTP_DATA_TOO_BIG), "too_big");
+	CHECK_STR(smtp_data_status_name(SMTP_DATA_LINE_TOO_LONG), "line_too_long");
+	CHECK_STR(smtp_data_status_name((enum smtp_data_status)99), "unknown");
+}
+
 static void test_done_is_sticky(void)
 {
 	struct smtp_data d;
@@ -396,6 +406,7 @@ static const struct pb_test_case cases[] = {
 	{"smuggling_matrix", test_smuggling_matrix},
 	{"line_limit", test_line_limit},
 	{"replies", test_replies},
+	{"status_names", test_status_names},
 	{"done_is_sticky", test_done_is_sticky},
 	{"big_message", test_big_message},
 	{"bdat", test_bdat},

@@ -13,18 +13,13 @@
 #include "pb-test.h"
 #include "smtp-session.h"
 
-static bool room = true;
-static bool has_room(void *ctx, uint64_t size)
-{
-	return room;
-}
-
 static void server_init(struct smtp_server *srv)
 {
 	memset(srv, 0, sizeof(*srv));
 	snprintf(srv->hostname, sizeof(srv->hostname), "mx.test");
-	smtp_settings_defaults(&srv->settings);
-	srv->has_room = has_room;
+	struct pb_settings all;
+	pb_settings_defaults(&all);
+	srv->settings = all.smtp;
 }
 
 static void rcpt_ok(struct gw_fake *f, size_t i, uint64_t user_id)
@@ -48,7 +43,7 @@ static int spool_answer(struct gw_fake *f, uint32_t code)
 {
 	struct pb_msg *q = &f->sent[f->n_sent - 1], rep;
 
-	if (code != PB_OK) {
+	if (code != PB_OK || q->type == MSG_SPOOL_ROOM_REQ) {
 		pb_msg_init(&rep, MSG_CORE_STATUS_REP);
 		rep.u.core_status_rep.code = code;
 		rep.u.core_status_rep.error = xstrdup("test");
@@ -337,6 +332,7 @@ static void test_state_refusals(void)
 	gw_fake_free(&f);
 }
 
+/* A declared SIZE: over the limit is 552 at once; else the spool says whether it has room. */
 static void test_size_and_room(void)
 {
 	struct smtp_server srv;
@@ -345,10 +341,17 @@ static void test_size_and_room(void)
 	open_session(&f, &srv);
 	srv.settings.max_message_size = 1000;
 	CHECK(gw_fake_say(&f, "MAIL FROM:<a@b> SIZE=1001\r\n", "552 5.3.4"));
-	room = false;
-	CHECK(gw_fake_say(&f, "MAIL FROM:<a@b> SIZE=10\r\n", "452 4.3.1"));
-	room = true;
-	CHECK(gw_fake_say(&f, "MAIL FROM:<a@b> SIZE=10\r\n", "250"));
+	CHECK_INT(f.n_sent, 0);
+	CHECK(gw_fake_say(&f, "MAIL FROM:<a@b> SIZE=10\r\n", ""));
+	REQUIRE(last_type(&f) == MSG_SPOOL_ROOM_REQ);
+	CHECK_INT(f.sent[0].u.spool_room_req.size, 10);
+	CHECK_INT(spool_answer(&f, PB_ERR_NOSPACE), 0);
+	CHECK(gw_fake_expect(&f, "452 4.3.1"));
+	CHECK(gw_fake_say(&f, "RCPT TO:<a@b>\r\n", "503 5.5.1 Error: need MAIL command"));
+	gw_fake_input(&f, "MAIL FROM:<a@b> SIZE=10\r\n");
+	CHECK_INT(spool_answer(&f, PB_OK), 0);
+	CHECK(gw_fake_expect(&f, "250 2.1.0"));
+	CHECK(gw_fake_say(&f, "MAIL FROM:<a@b>\r\n", "503 5.5.1 Error: nested MAIL command"));
 	gw_fake_free(&f);
 }
 

@@ -121,7 +121,7 @@ static uint64_t put(struct pb_runtime *rt, int n_rcpts)
 {
 	struct pb_caller *c = pb_caller_create(rt);
 	const char *rcpts[8], *error;
-	uint64_t ids[8], id = 0;
+	uint64_t ids[8], id = 0, upload = 0, received = 0;
 	char names[8][32];
 	static const char body[] = "Subject: x\r\n\r\nbody\r\n";
 
@@ -130,9 +130,12 @@ static uint64_t put(struct pb_runtime *rt, int n_rcpts)
 		rcpts[i] = names[i];
 		ids[i] = (uint64_t)i + 1;
 	}
-	CHECK_INT(spool_client_put(c, 1, "a@b.c", rcpts, ids, (size_t)n_rcpts, 1000, body,
-				   sizeof(body) - 1, &id, &error),
+	CHECK_INT(spool_client_begin(c, 1, "a@b.c", rcpts, ids, (size_t)n_rcpts, 1000, &upload,
+				     &error),
 		  PB_OK);
+	CHECK_INT(spool_client_chunk(c, 1, upload, 0, body, sizeof(body) - 1, &received, &error),
+		  PB_OK);
+	CHECK_INT(spool_client_commit(c, 1, upload, sizeof(body) - 1, &id, &error), PB_OK);
 	pb_caller_destroy(&c);
 	return id;
 }

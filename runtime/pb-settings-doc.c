@@ -1,0 +1,103 @@
+/*
+ * pb-settings-doc.c: prints the settings reference (markdown) generated from settings.def.
+ *   pb-settings-doc > docs/settings.md        regenerate the checked-in reference
+ *   pb-settings-doc --check docs/settings.md  exit 1, naming the first differing line and the
+ *                                            command above, when the file is stale (a ctest)
+ * OWNS: nothing. THREAD: main only.
+ */
+#include "pb-buf.h"
+#include "pb-settings.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+static void doc_section(struct pb_buf *b, const struct pb_settings_doc_desc *doc)
+{
+	pb_buf_printf(b, "\n## `%s`\n\n%s\n\n", doc->name, doc->help);
+	pb_buf_append_str(b, "| key | default | allowed | meaning |\n| --- | --- | --- | --- |\n");
+	for (size_t i = 0; i < pb_n_settings; i++) {
+		const struct pb_setting_desc *d = &pb_setting_descs[i];
+		if (strcmp(d->doc, doc->name) == 0)
+			pb_buf_printf(b, "| `%s` | %" PRIu64 " | integer, %" PRIu64 "–%" PRIu64 " | %s |\n",
+				      d->key, d->def, d->min, d->max, d->help);
+	}
+}
+
+static char *markdown(void)
+{
+	struct pb_buf b;
+
+	pb_buf_init(&b);
+	pb_buf_append_str(&b,
+		"# Settings reference\n\n"
+		"<!-- Generated from runtime/settings.def by pb-settings-doc; do not edit by hand.\n"
+		"     Regenerate: build/runtime/pb-settings-doc > docs/settings.md -->\n\n"
+		"Live settings are JSON documents in the store, one per subject below. Changes take\n"
+		"effect within seconds, without a restart, and are written to the security log.\n\n"
+		"```sh\n"
+		"build/pillarbox setting show smtp            # every key's value in effect\n"
+		"build/pillarbox setting set smtp '{\"max_recipients\": 200}'\n"
+		"build/pillarbox setting set smtp '{\"max_recipients\": null}'   # back to the default\n"
+		"```\n\n"
+		"`setting set` changes only the keys it is given; `null` returns a key to its default.\n"
+		"It refuses an unknown document, an unknown key, a value that is not an integer and a\n"
+		"value out of range, naming the key and what is allowed\n"
+		"(`smtp.max_recipients: expected an integer from 1 to 10000`); then nothing changes.\n");
+	for (size_t i = 0; i < pb_n_settings_docs; i++)
+		doc_section(&b, &pb_settings_docs[i]);
+	return pb_buf_steal(&b, NULL);
+}
+
+static char *read_all(const char *path)
+{
+	struct pb_buf b;
+	char chunk[4096];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		return NULL;
+	pb_buf_init(&b);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		pb_buf_append(&b, chunk, n);
+	fclose(f);
+	return pb_buf_steal(&b, NULL);
+}
+
+/* 0 if path holds exactly want; else says where it differs and how to regenerate it. */
+static int check(const char *self, const char *path, const char *want)
+{
+	char *have = read_all(path);
+	int line = 1;
+
+	if (have != NULL && strcmp(have, want) == 0) {
+		free(have);
+		return 0;
+	}
+	for (size_t i = 0; have != NULL && have[i] == want[i] && want[i] != '\0'; i++)
+		line += want[i] == '\n';
+	fprintf(stderr, "%s: %s (first difference at line %d)\n", path,
+		have == NULL ? "cannot be read" : "differs from runtime/settings.def", line);
+	fprintf(stderr, "regenerate it: %s > %s\n", self, path);
+	free(have);
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	char *md = markdown();
+	int rc = 0;
+
+	if (argc == 3 && strcmp(argv[1], "--check") == 0) {
+		rc = check(argv[0], argv[2], md);
+	} else if (argc == 1) {
+		fputs(md, stdout);
+	}
+	else {
+		fprintf(stderr, "usage: %s [--check FILE]\n", argv[0]);
+		rc = 2;
+	}
+	free(md);
+	return rc;
+}

@@ -1,0 +1,33 @@
+/*
+ * pb-settings-snapshot.h: the settings a running node is using, as one immutable,
+ * reference-counted snapshot held by the runtime. The sys actor (the settings' owner) publishes
+ * a new snapshot at start and after each accepted change; readers take the current one, read
+ * what they need from a consistent whole, and give it back. Before the first publish the
+ * snapshot holds the defaults.
+ * OWNS: the current snapshot (in struct pb_runtime). THREAD: any; publishing swaps the pointer
+ * under a mutex, and a snapshot is freed by its last release.
+ */
+#ifndef PB_SETTINGS_SNAPSHOT_H
+#define PB_SETTINGS_SNAPSHOT_H
+
+#include "pb-settings.h"
+
+struct pb_runtime;
+struct pb_settings_holder;
+
+/* The current snapshot, referenced: read it freely, never write it, and give it back with
+ * pb_settings_release. Never NULL. Cheap (a mutex and an atomic increment): take it for one
+ * piece of work, not for the life of a thread. */
+const struct pb_settings *pb_settings_acquire(struct pb_runtime *rt);
+/* Gives back a snapshot from pb_settings_acquire (NULL: nothing). */
+void pb_settings_release(struct pb_runtime *rt, const struct pb_settings *s);
+/* Makes a copy of s the current snapshot; holders of the previous one keep it until they
+ * release it. For the settings' owner (the sys actor) and tests. */
+void pb_settings_publish(struct pb_runtime *rt, const struct pb_settings *s);
+
+/* For the runtime: the holder, created with the defaults, and its destruction (releases the
+ * current snapshot; every other must have been released). */
+struct pb_settings_holder *pb_settings_holder_create(void);
+void pb_settings_holder_destroy(struct pb_settings_holder **h);
+
+#endif

@@ -1,0 +1,321 @@
+/*
+ * pb-settings.c: the settings table (settings.def) as data, and the generic code over it:
+ * defaults, validation and merging of a change, loading a stored document, rendering.
+ * OWNS: nothing (the tables are constant). THREAD: any.
+ *
+ * A document's values pass through a struct overlay: for each row of the table, whether the
+ * document sets it and to what. Stored JSON -> overlay (leniently: bad stored values are
+ * skipped and reported), patch -> the same overlay (strictly: the first bad value refuses the
+ * whole patch), overlay -> JSON to store, overlay -> the typed struct.
+ */
+#include "pb-settings.h"
+
+#include "pb-alloc.h"
+#include "pb-buf.h"
+
+#include <cjson/cJSON.h>
+#include <inttypes.h>
+#include <math.h>
+#include <string.h>
+
+enum {
+#define PB_SETTINGS_DOC(doc, help)
+#define PB_SETTING(doc, key, type, def, min, max, help) SETTING_##doc##_##key,
+#define PB_SETTINGS_DOC_END(doc)
+#include "settings.def"
+#undef PB_SETTINGS_DOC
+#undef PB_SETTING
+#undef PB_SETTINGS_DOC_END
+	N_SETTINGS
+};
+
+const struct pb_setting_desc pb_setting_descs[] = {
+#define PB_SETTINGS_DOC(doc, help)
+#define PB_SETTING(doc, key, type, def, min, max, help)                                      \
+	{ #doc, #key, PB_SETTING_##type, def, min, max, help, offsetof(struct pb_settings, doc.key) },
+#define PB_SETTINGS_DOC_END(doc)
+#include "settings.def"
+#undef PB_SETTINGS_DOC
+#undef PB_SETTING
+#undef PB_SETTINGS_DOC_END
+};
+const size_t pb_n_settings = N_SETTINGS;
+
+const struct pb_settings_doc_desc pb_settings_docs[] = {
+#define PB_SETTINGS_DOC(doc, help) { #doc, help },
+#define PB_SETTING(doc, key, type, def, min, max, help)
+#define PB_SETTINGS_DOC_END(doc)
+#include "settings.def"
+#undef PB_SETTINGS_DOC
+#undef PB_SETTING
+#undef PB_SETTINGS_DOC_END
+};
+const size_t pb_n_settings_docs = PB_N_ELEMENTS(pb_settings_docs);
+
+static const struct pb_settings settings_defaults = {
+#define PB_SETTINGS_DOC(doc, help)
+#define PB_SETTING(doc, key, type, def, min, max, help) .doc.key = def,
+#define PB_SETTINGS_DOC_END(doc)
+#include "settings.def"
+#undef PB_SETTINGS_DOC
+#undef PB_SETTING
+#undef PB_SETTINGS_DOC_END
+};
+
+/* A default outside its own range, or a range a field cannot hold, does not compile. */
+#define PB_SETTINGS_DOC(doc, help)
+#define PB_SETTING(doc, key, type, def, min, max, help)                                      \
+	_Static_assert((uint64_t)(min) <= (uint64_t)(def) && (uint64_t)(def) <= (uint64_t)(max) && \
+			       (uint64_t)(max) <= (uint64_t)(PB_SETTING_CTYPE_##type)~0ull &&           \
+			       (uint64_t)(max) <= (1ull << 53),                                       \
+		       #doc "." #key ": default out of range, or range too wide for its type");
+#define PB_SETTINGS_DOC_END(doc)
+#include "settings.def"
+#undef PB_SETTINGS_DOC
+#undef PB_SETTING
+#undef PB_SETTINGS_DOC_END
+
+struct overlay {
+	bool set[N_SETTINGS];
+	uint64_t v[N_SETTINGS];
+};
+
+void pb_settings_defaults(struct pb_settings *s)
+{
+	*s = settings_defaults;
+}
+
+const struct pb_settings *pb_settings_default(void)
+{
+	return &settings_defaults;
+}
+
+bool pb_settings_doc_known(const char *doc)
+{
+	for (size_t i = 0; doc != NULL && i < pb_n_settings_docs; i++) {
+		if (strcmp(pb_settings_docs[i].name, doc) == 0)
+			return true;
+	}
+	return false;
+}
+
+uint64_t pb_setting_value(const struct pb_settings *s, const struct pb_setting_desc *d)
+{
+	const char *p = (const char *)s + d->offset;
+	uint32_t v32;
+	uint64_t v64;
+
+	if (d->type == PB_SETTING_U32) {
+		memcpy(&v32, p, sizeof(v32));
+		return v32;
+	}
+	memcpy(&v64, p, sizeof(v64));
+	return v64;
+}
+
+static void set_value(struct pb_settings *s, const struct pb_setting_desc *d, uint64_t v)
+{
+	char *p = (char *)s + d->offset;
+	uint32_t v32 = (uint32_t)v;
+
+	if (d->type == PB_SETTING_U32)
+		memcpy(p, &v32, sizeof(v32));
+	else
+		memcpy(p, &v, sizeof(v));
+}
+
+/* The row of doc.key, or -1. */
+static int find_key(const char *doc, const char *key)
+{
+	for (size_t i = 0; i < N_SETTINGS; i++) {
+		if (strcmp(pb_setting_descs[i].doc, doc) == 0 && strcmp(pb_setting_descs[i].key, key) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* "smtp.max_recipents: unknown key (known: max_message_size, ...)" */
+static char *unknown_key(const char *doc, const char *key)
+{
+	struct pb_buf b;
+	const char *sep = "";
+
+	pb_buf_init(&b);
+	pb_buf_printf(&b, "%s.%s: unknown key (known: ", doc, key);
+	for (size_t i = 0; i < N_SETTINGS; i++) {
+		if (strcmp(pb_setting_descs[i].doc, doc) == 0) {
+			pb_buf_printf(&b, "%s%s", sep, pb_setting_descs[i].key);
+			sep = ", ";
+		}
+	}
+	pb_buf_append_c(&b, ')');
+	return pb_buf_steal(&b, NULL);
+}
+
+int pb_settings_check_doc(const char *doc, char **error_r)
+{
+	struct pb_buf b;
+
+	if (pb_settings_doc_known(doc))
+		return 0;
+	pb_buf_init(&b);
+	pb_buf_printf(&b, "unknown settings document \"%s\" (known:", doc != NULL ? doc : "");
+	for (size_t i = 0; i < pb_n_settings_docs; i++)
+		pb_buf_printf(&b, "%s %s", i > 0 ? "," : "", pb_settings_docs[i].name);
+	pb_buf_append_c(&b, ')');
+	*error_r = pb_buf_steal(&b, NULL);
+	return -1;
+}
+
+/* Validates one JSON value for row d. Returns 0 with *v_r, or -1 with *error_r (allocated). */
+static int check_value(const struct pb_setting_desc *d, const cJSON *item, uint64_t *v_r,
+		       char **error_r)
+{
+	double x = item->valuedouble;
+
+	if (!cJSON_IsNumber(item) || x != floor(x) || x < (double)d->min || x > (double)d->max) {
+		*error_r = xasprintf("%s.%s: expected an integer from %" PRIu64 " to %" PRIu64, d->doc,
+				     d->key, d->min, d->max);
+		return -1;
+	}
+	*v_r = (uint64_t)x;
+	return 0;
+}
+
+/* Applies one member of a document to o: null unsets, a valid value sets. 0, or -1 with
+ * *error_r (allocated). */
+static int overlay_member(const char *doc, const cJSON *item, struct overlay *o, char **error_r)
+{
+	int i = find_key(doc, item->string);
+	uint64_t v;
+
+	if (i < 0) {
+		*error_r = unknown_key(doc, item->string);
+		return -1;
+	}
+	if (cJSON_IsNull(item)) {
+		o->set[i] = false;
+		return 0;
+	}
+	if (check_value(&pb_setting_descs[i], item, &v, error_r) < 0)
+		return -1;
+	o->set[i] = true;
+	o->v[i] = v;
+	return 0;
+}
+
+/* Overlays the members of obj on o. strict: stop at the first problem (-1, *error_r).
+ * Otherwise skip bad members and return how many there were, the first one in *error_r. */
+static int overlay_parse(const char *doc, const cJSON *obj, bool strict, struct overlay *o,
+			 char **error_r)
+{
+	int problems = 0;
+	const cJSON *item;
+	char *error;
+
+	cJSON_ArrayForEach(item, obj)
+	{
+		if (overlay_member(doc, item, o, &error) == 0)
+			continue;
+		if (strict) {
+			*error_r = error;
+			return -1;
+		}
+		if (problems++ == 0)
+			*error_r = error;
+		else
+			free(error);
+	}
+	return problems;
+}
+
+/* The explicit keys of doc in o as JSON: compact ({"k":1,"l":2}) or one key per line. */
+static char *overlay_render(const char *doc, const struct overlay *o, bool pretty)
+{
+	struct pb_buf b;
+	const char *sep = pretty ? "\n  " : "";
+
+	pb_buf_init(&b);
+	pb_buf_append_c(&b, '{');
+	for (size_t i = 0; i < N_SETTINGS; i++) {
+		if (!o->set[i] || strcmp(pb_setting_descs[i].doc, doc) != 0)
+			continue;
+		pb_buf_printf(&b, "%s\"%s\":%s%" PRIu64, sep, pb_setting_descs[i].key,
+			      pretty ? " " : "", o->v[i]);
+		sep = pretty ? ",\n  " : ",";
+	}
+	pb_buf_append_str(&b, pretty && b.len > 1 ? "\n}" : "}");
+	return pb_buf_steal(&b, NULL);
+}
+
+/* Parses a stored document leniently into o; returns the number of problems (*problem_r). */
+static int overlay_load(const char *doc, const char *json, struct overlay *o, char **problem_r)
+{
+	memset(o, 0, sizeof(*o));
+	if (json == NULL)
+		return 0;
+	cJSON *obj = cJSON_Parse(json);
+	int problems;
+	if (cJSON_IsObject(obj)) {
+		problems = overlay_parse(doc, obj, false, o, problem_r);
+	} else {
+		*problem_r = xasprintf("%s: the stored document is not a JSON object", doc);
+		problems = 1;
+	}
+	cJSON_Delete(obj);
+	return problems;
+}
+
+int pb_settings_load(struct pb_settings *s, const char *doc, const char *json, char **problem_r)
+{
+	struct overlay o;
+
+	*problem_r = NULL;
+	if (pb_settings_check_doc(doc, problem_r) < 0)
+		return -1;
+	int problems = overlay_load(doc, json, &o, problem_r);
+	for (size_t i = 0; i < N_SETTINGS; i++) {
+		const struct pb_setting_desc *d = &pb_setting_descs[i];
+		if (strcmp(d->doc, doc) == 0)
+			set_value(s, d, o.set[i] ? o.v[i] : d->def);
+	}
+	return problems;
+}
+
+int pb_settings_merge(const char *doc, const char *stored, const char *patch, char **merged_r,
+		      char **error_r)
+{
+	struct overlay o;
+	char *problem = NULL;
+
+	if (pb_settings_check_doc(doc, error_r) < 0)
+		return -1;
+	cJSON *obj = cJSON_Parse(patch != NULL ? patch : "");
+	if (!cJSON_IsObject(obj)) {
+		cJSON_Delete(obj);
+		*error_r = xasprintf("%s: a settings change must be a JSON object of keys and values",
+				     doc);
+		return -1;
+	}
+	overlay_load(doc, stored, &o, &problem);
+	free(problem); /* bad stored values are dropped: the merged document replaces them */
+	int rc = overlay_parse(doc, obj, true, &o, error_r);
+	cJSON_Delete(obj);
+	if (rc < 0)
+		return -1;
+	*merged_r = overlay_render(doc, &o, false);
+	return 0;
+}
+
+char *pb_settings_render(const struct pb_settings *s, const char *doc)
+{
+	struct overlay o;
+
+	if (!pb_settings_doc_known(doc))
+		return NULL;
+	for (size_t i = 0; i < N_SETTINGS; i++) {
+		o.set[i] = true;
+		o.v[i] = pb_setting_value(s, &pb_setting_descs[i]);
+	}
+	return overlay_render(doc, &o, true);
+}

@@ -1,0 +1,90 @@
+"""End to end: the settings schema through the CLI. A bad change is refused naming the key (exit 1)
+and changes nothing; a change merges into the document and takes effect in SMTP without a restart;
+stored settings are in effect from the first connection after a restart; changes and refusals go
+to the security log."""
+import os
+import smtplib
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+import pbtest  # noqa: E402
+
+
+def ehlo_size(port):
+    s = smtplib.SMTP("127.0.0.1", port, timeout=30)
+    try:
+        s.ehlo("t")
+        return s.esmtp_features.get("size")
+    finally:
+        s.quit()
+
+
+class Settings(unittest.TestCase):
+    def setUp(self):
+        self.d = pbtest.Daemon()
+        self.d.start()
+
+    def tearDown(self):
+        self.d.cleanup()
+
+    def show(self, doc):
+        rc, out, err = self.d.cli("setting", "show", doc)
+        self.assertEqual(rc, 0, err)
+        return out
+
+    def test_refusals_name_the_key_and_change_nothing(self):
+        self.assertIn('"max_recipients": 100,', self.show("smtp"))  # defaults are shown
+        before = self.show("smtp")
+        refused = [
+            ('{"max_recipients":"lots"}', "smtp.max_recipients: expected an integer from 1 to 10000"),
+            ('{"max_recipents":5}', "smtp.max_recipents: unknown key"),
+            ('{"max_recipients":10001}', "smtp.max_recipients: expected an integer from 1 to 10000"),
+            ('{"max_message_size":0}', "smtp.max_message_size: expected an integer from 1024 to 1073741824"),
+            ('-5', "smtp: a settings change must be a JSON object"),
+        ]
+        for doc, message in refused:
+            rc, out, err = self.d.cli("setting", "set", "smtp", doc)
+            self.assertEqual(rc, 1, (doc, out, err))
+            self.assertIn(message, err)
+        self.assertEqual(self.show("smtp"), before)
+        rc, _, err = self.d.cli("setting", "set", "smpt", '{"max_recipients":5}')
+        self.assertEqual(rc, 1)
+        self.assertIn('unknown settings document "smpt"', err)
+        rc, _, err = self.d.cli("setting", "show", "smpt")
+        self.assertEqual(rc, 1)
+        self.assertIn('unknown settings document "smpt"', err)
+        with open(os.path.join(self.d.data_dir, "security.log")) as f:
+            self.assertIn("event=settings_refused", f.read())
+
+    def test_change_merges_and_takes_effect_in_smtp(self):
+        port = self.d.ports["smtp"]
+        self.assertEqual(ehlo_size(port), "52428800")
+        rc, _, err = self.d.cli("setting", "set", "smtp", '{"max_recipients": 7}')
+        self.assertEqual(rc, 0, err)
+        rc, _, err = self.d.cli("setting", "set", "smtp", '{"max_message_size": 4096}')
+        self.assertEqual(rc, 0, err)
+        shown = self.show("smtp")
+        self.assertIn('"max_recipients": 7,', shown)  # merged: the first change stays
+        self.assertIn('"max_message_size": 4096,', shown)
+        pbtest.wait_until(lambda: ehlo_size(port) == "4096", timeout=10, interval=0.1,
+                          what="SIZE 4096 in EHLO")
+        # null returns a key to its default
+        rc, _, err = self.d.cli("setting", "set", "smtp", '{"max_message_size": null}')
+        self.assertEqual(rc, 0, err)
+        self.assertIn('"max_message_size": 52428800,', self.show("smtp"))
+        pbtest.wait_until(lambda: ehlo_size(port) == "52428800", timeout=10, interval=0.1,
+                          what="SIZE back to the default")
+        with open(os.path.join(self.d.data_dir, "security.log")) as f:
+            self.assertIn("event=settings_changed document=smtp", f.read())
+
+    def test_stored_settings_apply_from_the_first_connection_after_restart(self):
+        rc, _, err = self.d.cli("setting", "set", "smtp", '{"max_message_size": 2048}')
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(self.d.stop(), 0)
+        self.d.start()
+        self.assertEqual(ehlo_size(self.d.ports["smtp"]), "2048")  # no waiting: loaded before ready
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,212 @@
+/*
+ * test-sys-actor.c: the sys actor over a real store: at init it loads the stored settings
+ * (bad stored values keep their default) and publishes them; a refused change writes and
+ * publishes nothing; an accepted one is merged into the stored document, published as a new
+ * snapshot and given to the store (its free-space reserve).
+ */
+#include "pb-settings-snapshot.h"
+#include "pb-test.h"
+#include "pb-test-store.h"
+#include "sys-actor.h"
+
+#include <stdlib.h>
+#include <sys/statvfs.h>
+
+struct fixture {
+	char *dir;
+	struct pb_store *store;
+	struct pb_runtime *rt;
+	struct pb_caller *c;
+	struct sys_actor_args args;
+};
+
+/* Opens a store, writes `smtp` as the stored smtp document (NULL: none), starts sys. */
+static void setup(struct fixture *f, const char *smtp)
+{
+	const char *error;
+
+	f->dir = store_test_tmpdir("sys");
+	f->store = store_test_open(f->dir);
+	if (smtp != NULL && pb_store_setting_put(f->store, "smtp", smtp, &error) < 0)
+		PANIC("put: %s", error);
+	f->args = (struct sys_actor_args){ f->store, 0, "test" };
+	f->rt = pb_runtime_create("t", NULL);
+	if (pb_runtime_start(f->rt, &sys_actor_def, &f->args, &error) < 0)
+		PANIC("cannot start: %s", error);
+	f->c = pb_caller_create(f->rt);
+}
+
+static void teardown(struct fixture *f)
+{
+	pb_caller_destroy(&f->c);
+	pb_runtime_destroy(&f->rt);
+	store_test_done(&f->store, &f->dir);
+}
+
+/* Sends a settings request; returns its status, with the reply's text in *text_r (allocated:
+ * the error, or the document for a get). */
+static uint32_t call(struct fixture *f, enum pb_msg_type type, const char *doc, const char *json,
+		     char **text_r)
+{
+	struct pb_msg req, rep;
+	const char *error;
+
+	pb_msg_init(&req, type);
+	if (type == MSG_SYS_SETTING_GET_REQ) {
+		req.u.sys_setting_get_req.key = xstrdup(doc);
+	} else {
+		req.u.sys_setting_put_req.key = xstrdup(doc);
+		req.u.sys_setting_put_req.json = xstrdup(json);
+	}
+	if (pb_call(f->c, NULL, &req, &rep, 10000, &error) < 0)
+		PANIC("call: %s", error);
+	pb_msg_free(&req);
+	uint32_t code = pb_msg_status(&rep, &error);
+	*text_r = xstrdup(code == PB_OK && rep.type == MSG_SYS_SETTING_GET_REP
+				  ? rep.u.sys_setting_get_rep.json
+				  : error);
+	pb_msg_free(&rep);
+	return code;
+}
+
+static char *stored(struct fixture *f, const char *doc)
+{
+	char *json = NULL;
+	const char *error;
+	int found = pb_store_setting_get(f->store, doc, &json, &error);
+	if (found < 0)
+		PANIC("get: %s", error);
+	return found ? json : xstrdup("(none)");
+}
+
+static uint32_t snapshot_recipients(struct fixture *f)
+{
+	const struct pb_settings *s = pb_settings_acquire(f->rt);
+	uint32_t v = s->smtp.max_recipients;
+	pb_settings_release(f->rt, s);
+	return v;
+}
+
+static void test_init_loads_and_publishes(void)
+{
+	struct fixture f;
+	char *text;
+
+	setup(&f, "{\"max_recipients\":7,\"max_errors\":\"lots\"}");
+	/* the first answer comes after init: by then the snapshot is published */
+	CHECK_INT(call(&f, MSG_SYS_SETTING_GET_REQ, "smtp", NULL, &text), PB_OK);
+	CHECK(strstr(text, "\"max_recipients\": 7,") != NULL);
+	CHECK(strstr(text, "\"max_errors\": 20\n") != NULL); /* bad stored value: the default */
+	CHECK(strstr(text, "\"max_message_size\": 52428800,") != NULL);
+	free(text);
+	CHECK_INT(snapshot_recipients(&f), 7);
+	CHECK_INT(call(&f, MSG_SYS_SETTING_GET_REQ, "smpt", NULL, &text), PB_ERR_REFUSED);
+	CHECK(strstr(text, "unknown settings document \"smpt\"") != NULL);
+	free(text);
+	teardown(&f);
+}
+
+static void test_refused_change_writes_nothing(void)
+{
+	static const char *const bad[][2] = {
+		{ "{\"max_recipients\":\"lots\"}", "smtp.max_recipients: expected an integer from 1 to 10000" },
+		{ "{\"max_recipents\":5}", "smtp.max_recipents: unknown key" },
+		{ "{\"max_recipients\":10001}", "smtp.max_recipients: expected" },
+		{ "{\"max_message_size\":0}", "smtp.max_message_size: expected an integer from 1024" },
+		{ "{\"max_errors\":5,\"max_recipients\":-5}", "smtp.max_recipients: expected" },
+		{ "-5", "smtp: a settings change must be a JSON object" },
+	};
+	struct fixture f;
+	char *text;
+
+	setup(&f, "{\"max_recipients\":7}");
+	for (size_t i = 0; i < PB_N_ELEMENTS(bad); i++) {
+		CHECK_INT(call(&f, MSG_SYS_SETTING_PUT_REQ, "smtp", bad[i][0], &text), PB_ERR_REFUSED);
+		CHECK(strncmp(text, bad[i][1], strlen(bad[i][1])) == 0);
+		free(text);
+		text = stored(&f, "smtp");
+		CHECK_STR(text, "{\"max_recipients\":7}");
+		free(text);
+		CHECK_INT(snapshot_recipients(&f), 7);
+	}
+	CHECK_INT(call(&f, MSG_SYS_SETTING_PUT_REQ, "nope", "{}", &text), PB_ERR_REFUSED);
+	free(text);
+	text = stored(&f, "nope");
+	CHECK_STR(text, "(none)");
+	free(text);
+	teardown(&f);
+}
+
+static void test_accepted_change_merges_and_publishes(void)
+{
+	struct fixture f;
+	char *text;
+
+	setup(&f, "{\"max_recipients\":7}");
+	const struct pb_settings *before = pb_settings_acquire(f.rt);
+	CHECK_INT(call(&f, MSG_SYS_SETTING_PUT_REQ, "smtp", "{\"max_errors\": 3}", &text), PB_OK);
+	free(text);
+	const struct pb_settings *after = pb_settings_acquire(f.rt);
+	CHECK_INT(after->smtp.max_errors, 3);
+	CHECK_INT(after->smtp.max_recipients, 7); /* merged, not replaced */
+	CHECK_INT(before->smtp.max_errors, 20);   /* the held snapshot stays as it was */
+	pb_settings_release(f.rt, before);
+	pb_settings_release(f.rt, after);
+	text = stored(&f, "smtp");
+	CHECK_STR(text, "{\"max_recipients\":7,\"max_errors\":3}");
+	free(text);
+
+	CHECK_INT(call(&f, MSG_SYS_SETTING_PUT_REQ, "smtp", "{\"max_recipients\": null}", &text),
+		  PB_OK);
+	free(text);
+	CHECK_INT(snapshot_recipients(&f), 100);
+	text = stored(&f, "smtp");
+	CHECK_STR(text, "{\"max_errors\":3}");
+	free(text);
+	teardown(&f);
+}
+
+/* The store's free-space reserve follows storage.min_free_mb: a reserve larger than the disk's
+ * free space leaves no room, and going back to the default does. */
+static void test_store_reserve_follows_the_setting(void)
+{
+	struct fixture f;
+	struct statvfs st;
+	char *text;
+
+	setup(&f, NULL);
+	REQUIRE(statvfs(f.dir, &st) == 0);
+	uint64_t free_mb = (uint64_t)st.f_bavail * st.f_frsize >> 20;
+	REQUIRE(free_mb > 128 && free_mb < 1048576); /* the test needs a disk it can reason about */
+	CHECK(pb_store_has_room(f.store, 1000));
+	char *json = xasprintf("{\"min_free_mb\": %llu}", (unsigned long long)free_mb + 1024);
+	CHECK_INT(call(&f, MSG_SYS_SETTING_PUT_REQ, "storage", json, &text), PB_OK);
+	free(text);
+	free(json);
+	CHECK(!pb_store_has_room(f.store, 1000));
+	CHECK_INT(call(&f, MSG_SYS_SETTING_PUT_REQ, "storage", "{\"min_free_mb\": null}", &text),
+		  PB_OK);
+	free(text);
+	CHECK(pb_store_has_room(f.store, 1000));
+	teardown(&f);
+}
+
+/* The spool refuses more recipients than PB_SPOOL_MAX_RCPTS: the setting may not allow more. */
+static void test_max_recipients_within_the_spool_cap(void)
+{
+	for (size_t i = 0; i < pb_n_settings; i++) {
+		const struct pb_setting_desc *d = &pb_setting_descs[i];
+		if (strcmp(d->doc, "smtp") == 0 && strcmp(d->key, "max_recipients") == 0)
+			CHECK(d->max <= PB_SPOOL_MAX_RCPTS);
+	}
+}
+
+static const struct pb_test_case cases[] = {
+	{ "init_loads_and_publishes", test_init_loads_and_publishes },
+	{ "refused_change_writes_nothing", test_refused_change_writes_nothing },
+	{ "accepted_change_merges_and_publishes", test_accepted_change_merges_and_publishes },
+	{ "store_reserve_follows_the_setting", test_store_reserve_follows_the_setting },
+	{ "max_recipients_within_the_spool_cap", test_max_recipients_within_the_spool_cap },
+};
+
+PB_TEST_MAIN(cases)

@@ -176,7 +176,8 @@ static void on_listed(void *session, uint64_t arg, struct pb_msg *m)
 		}
 		mailbox_list_free(&r);
 		s->state = ST_TRANS;
-		pb_log_security("pop3", "event=login user=%s peer=%s", s->user, gw_peer(s->gs));
+		pb_log_security("pop3", "event=login user=%s peer=%s", PB_LOGQ(s->user),
+				gw_peer(s->gs));
 		send_line(s, "+OK Logged in, %zu messages", s->n_msgs);
 	}
 	resume(s);
@@ -214,8 +215,8 @@ static void on_verified(void *session, uint64_t arg, struct pb_msg *m)
 				  : PB_ERR_TEMP;
 
 	if (code != PB_OK) {
-		pb_log_security("pop3", "event=login_failed user=%s peer=%s", s->user,
-				gw_peer(s->gs));
+		pb_log_security("pop3", "event=login_failed user=%s peer=%s reason=%s", PB_LOGQ(s->user),
+				gw_peer(s->gs), code == PB_ERR_AUTH ? "bad_credentials" : "unavailable");
 		send_line(s, code == PB_ERR_AUTH ? "-ERR [AUTH] Authentication failed."
 						 : "-ERR [SYS/TEMP] Try again later");
 		resume(s);
@@ -341,7 +342,8 @@ static void on_read(void *session, uint64_t arg, struct pb_msg *m)
 		return;
 	}
 	if (code != PB_OK) {
-		pb_error("pop3", "event=read_failed user=%s uid=%u offset=%llu reason=%s", s->user,
+		pb_error("pop3", "event=read_failed user=%s uid=%u offset=%llu reason=%s",
+			 PB_LOGQ(s->user),
 			 msg->uid, (unsigned long long)s->retr_offset,
 			 m == NULL ? "timeout" : pb_status_name(code));
 		s->retr = false;
@@ -384,7 +386,7 @@ static void read_next(struct pop3_session *s)
 		gw_pause(s->gs);
 		return;
 	}
-	pb_warn("pop3", "event=read_busy user=%s reason=\"%s\"", s->user, error);
+	pb_warn("pop3", "event=read_busy user=%s reason=%s", PB_LOGQ(s->user), PB_LOGQ(error));
 	s->retr = false;
 	if (s->retr_started)
 		cut(s);
@@ -581,7 +583,8 @@ static void unlock(struct pop3_session *s)
 	const char *error;
 
 	if (mailbox_client_lock_send(&tx, s->user_id, s->holder, false, 0, &error) < 0)
-		pb_warn("pop3", "event=unlock_failed user=%s reason=\"%s\"", s->user, error);
+		pb_warn("pop3", "event=unlock_failed user=%s reason=%s", PB_LOGQ(s->user),
+			PB_LOGQ(error));
 }
 
 static void on_close(void *session)

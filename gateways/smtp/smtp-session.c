@@ -111,7 +111,7 @@ static void abort_upload(struct smtp_session *s)
 
 	if (s->upload_id != 0 &&
 	    spool_client_abort_send(&tx, s->gs->id, s->upload_id, &error) < 0)
-		pb_warn("smtp", "event=abort_failed id=%s reason=\"%s\"", s->tx_id, error);
+		pb_warn("smtp", "event=abort_failed id=%s reason=%s", s->tx_id, PB_LOGQ(error));
 	s->upload_id = 0;
 }
 
@@ -197,7 +197,7 @@ static void sent_or_failed(struct smtp_session *s, int rc, const char *what, con
 		gw_set_deadline(s->gs, 0); /* the call has its own deadline */
 		return;
 	}
-	pb_warn("smtp", "event=spool_busy id=%s step=%s reason=\"%s\"", s->tx_id, what, error);
+	pb_warn("smtp", "event=spool_busy id=%s step=%s reason=%s", s->tx_id, what, PB_LOGQ(error));
 	s->tx_fail = PB_ERR_TEMP;
 }
 
@@ -226,9 +226,9 @@ static void on_committed(void *session, uint64_t arg, struct pb_msg *m)
 		s->upload_id = 0;
 		snprintf(text, sizeof(text), "Ok: queued as %s", s->tx_id);
 		reply(s, 250, "2.0.0", text);
-		pb_info("smtp", "event=accepted id=%s spool_id=%llu size=%llu from=<%s> rcpts=%u peer=%s",
+		pb_info("smtp", "event=accepted id=%s spool_id=%llu size=%llu from=%s rcpts=%u peer=%s",
 			s->tx_id, (unsigned long long)spool_id, (unsigned long long)s->sent,
-			s->sender, s->rcpts.n, gw_peer(s->gs));
+			PB_LOGQ(s->sender), s->rcpts.n, gw_peer(s->gs));
 	} else {
 		reply_fail(s, code);
 	}
@@ -355,7 +355,8 @@ static void end_of_content(struct smtp_session *s, enum smtp_data_status status)
 	set_deadline(s, s->srv->settings.command_timeout_s);
 	if (status != SMTP_DATA_OK) {
 		reply_r(s, smtp_data_status_reply(status));
-		pb_info("smtp", "event=rejected id=%s reason=%d", s->tx_id, (int)status);
+		pb_info("smtp", "event=rejected id=%s reason=%s from=%s peer=%s", s->tx_id,
+			smtp_data_status_name(status), PB_LOGQ(s->sender), gw_peer(s->gs));
 		tx_reset(s);
 		return;
 	}
@@ -546,10 +547,14 @@ static void on_rcpt_checked(void *session, uint64_t arg, struct pb_msg *m)
 			 "<%s>: Recipient address rejected: User unknown in local recipient table",
 			 s->checking);
 		reply(s, 550, "5.1.1", text);
+		pb_info("smtp", "event=rcpt_refused rcpt=%s reason=unknown_user from=%s peer=%s",
+			PB_LOGQ(s->checking), PB_LOGQ(s->sender), gw_peer(s->gs));
 		client_error(s); /* guessing addresses counts toward max_errors */
 	} else if (code == PB_ERR_REFUSED) {
 		snprintf(text, sizeof(text), "<%s>: Relay access denied", s->checking);
 		reply(s, 550, "5.7.1", text);
+		pb_info("smtp", "event=rcpt_refused rcpt=%s reason=relay_denied from=%s peer=%s",
+			PB_LOGQ(s->checking), PB_LOGQ(s->sender), gw_peer(s->gs));
 		client_error(s);
 	} else {
 		reply(s, 451, "4.3.0", "Error: temporary failure, try again later");

@@ -9,6 +9,7 @@ import getpass
 import os
 import poplib
 import random
+import shlex
 import shutil
 import smtplib
 import socket
@@ -429,6 +430,12 @@ class SmtpErrors(MailCase):
                              message(b"y", [b"y"]))
         self.assertEqual(refused[self.addr("nobody")][0], 550)
         self.wait_counts({"bob": 1})
+        # the administrator can see why: every refusal is logged with its reason
+        pbtest.wait_until(lambda: self.d.log().count("event=rcpt_refused") >= 2,
+                          what="the refusals in the log")
+        lines = [l for l in self.d.log().splitlines() if "event=rcpt_refused" in l]
+        self.assertTrue(all("rcpt=nobody@" in l and "reason=unknown_user" in l
+                            and "from=sender@example.org" in l for l in lines), lines)
 
     def test_relay_denied(self):
         s = self.smtp()
@@ -826,6 +833,29 @@ class Pop3(MailCase):
         self.assertTrue(answers[0].startswith(b"-ERR [AUTH]"), answers)
         self.assertEqual(answers[0], answers[1])
         self.assertTrue(self.pop("alice").stat() is not None)  # the right password still works
+
+    def test_client_text_cannot_forge_log_fields(self):
+        # a USER line that looks like more fields, and a JNDI-style string with a space
+        for user in ("evil event=login user=admin", "${jndi:ldap://x} a"):
+            p = poplib.POP3("127.0.0.1", self.d.ports["pop3"], timeout=60)
+            self.addCleanup(p.close)
+            p.user(user)
+            with self.assertRaises(poplib.error_proto):
+                p.pass_("x")
+            p.quit()
+        sec = os.path.join(self.d.data_dir, "security.log")
+        pbtest.wait_until(lambda: "jndi" in open(sec).read(), what="the failures logged")
+        lines = [l for l in open(sec).read().splitlines() if "login_failed" in l]
+        self.assertTrue(any('user="evil event=login user=admin"' in l for l in lines), lines)
+        self.assertTrue(any('user="${jndi:ldap://x} a"' in l for l in lines), lines)
+        # parsed as a log reader would, each line has exactly one event and one user
+        for l in lines:
+            fields = [t.split("=", 1) for t in shlex.split(l.split(" ", 1)[1])]
+            keys = [k for k, _ in fields]
+            self.assertEqual(keys.count("event"), 1, l)
+            self.assertEqual(keys.count("user"), 1, l)
+            self.assertEqual(dict(fields)["event"], "login_failed", l)
+        self.assertTrue(all("reason=bad_credentials" in l for l in lines[-2:]), lines)
 
     def test_in_use(self):
         first = self.pop("alice")

@@ -130,9 +130,10 @@ int gw_dispatch(struct gw_calls *calls, gw_find_fn *find, void *hub, const struc
 void gw_dispatch_expired(struct gw_calls *calls, gw_find_fn *find, void *hub, uint64_t now);
 
 /* ---- the command table ---- */
-/* A command: allowed in the states whose bit is set in `states` (bit 1u << state); check is
- * pure (no writes, no calls) and returns NULL or the refusal, a reply line without CRLF;
- * proceed does the work. */
+/* A command: allowed in the states whose bit is set in `states` (bit 1u << state), else
+ * answered with `refused` (a row with no states is a command always refused that way: one
+ * the server knows but does not offer); check is pure (no writes, no calls) and returns NULL
+ * or the refusal, a reply line without CRLF; proceed does the work. */
 struct gw_command {
 	int verb;
 	uint32_t states;

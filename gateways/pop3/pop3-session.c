@@ -249,21 +249,6 @@ static void do_pass(void *session, const void *cmdp)
 	asked(s, auth_client_user_verify_send(&tx, s->gs->id, s->user, cmd->arg, &error));
 }
 
-static const char *check_apop(const void *session, const void *cmd)
-{
-	return "-ERR APOP is not supported";
-}
-
-static const char *check_stls(const void *session, const void *cmd)
-{
-	return "-ERR STLS is not available";
-}
-
-static const char *check_auth(const void *session, const void *cmd)
-{
-	return "-ERR AUTH is not available, use USER and PASS";
-}
-
 /* ---- TRANSACTION ---- */
 
 /* A message number that names a message not deleted (LIST/UIDL with one, RETR, TOP, DELE). */
@@ -473,9 +458,9 @@ static void do_quit(void *session, const void *cmd)
 static const struct gw_command pop3_commands[] = {
 	{ POP3_VERB_USER, IN_AUTH, NOT_TRANS, NULL, do_user },
 	{ POP3_VERB_PASS, IN_AUTH, NOT_TRANS, check_pass, do_pass },
-	{ POP3_VERB_APOP, IN_AUTH, NOT_TRANS, check_apop, NULL },
-	{ POP3_VERB_STLS, IN_AUTH, NOT_TRANS, check_stls, NULL },
-	{ POP3_VERB_AUTH, IN_AUTH, NOT_TRANS, check_auth, NULL },
+	{ POP3_VERB_APOP, 0, "-ERR APOP is not supported", NULL, NULL },
+	{ POP3_VERB_STLS, 0, "-ERR STLS is not available", NULL, NULL },
+	{ POP3_VERB_AUTH, 0, "-ERR AUTH is not available, use USER and PASS", NULL, NULL },
 	{ POP3_VERB_CAPA, IN_AUTH | IN_TRANS, NULL, NULL, do_capa },
 	{ POP3_VERB_QUIT, IN_AUTH | IN_TRANS, NULL, NULL, do_quit },
 	{ POP3_VERB_STAT, IN_TRANS, NOT_AUTH, NULL, do_stat },

@@ -430,23 +430,6 @@ static const char *check_data(const void *session, const void *cmdp)
 	return NULL;
 }
 
-static const char *check_expn(const void *session, const void *cmd)
-{
-	/* lists are not disclosed (RFC 5321 3.5.2: EXPN may be disabled) */
-	return "502 5.5.1 Error: EXPN is disabled";
-}
-
-static const char *check_starttls(const void *session, const void *cmd)
-{
-	/* not advertised until a certificate is configured (RFC 3207 4) */
-	return "454 4.7.0 TLS not available: no certificate is configured";
-}
-
-static const char *check_auth(const void *session, const void *cmd)
-{
-	return "503 5.5.1 Error: authentication not enabled";
-}
-
 /* ---- commands: proceeding ---- */
 
 static void do_helo(void *session, const void *cmdp)
@@ -645,9 +628,12 @@ static const struct gw_command smtp_commands[] = {
 	{ SMTP_VERB_QUIT, ALL_STATES, NULL, NULL, do_quit },
 	{ SMTP_VERB_HELP, ALL_STATES, NULL, NULL, do_help },
 	{ SMTP_VERB_VRFY, ALL_STATES, NULL, NULL, do_vrfy },
-	{ SMTP_VERB_EXPN, ALL_STATES, NULL, check_expn, NULL },
-	{ SMTP_VERB_STARTTLS, ALL_STATES, NULL, check_starttls, NULL },
-	{ SMTP_VERB_AUTH, ALL_STATES, NULL, check_auth, NULL },
+	/* lists are not disclosed (RFC 5321 3.5.2: EXPN may be disabled) */
+	{ SMTP_VERB_EXPN, 0, "502 5.5.1 Error: EXPN is disabled", NULL, NULL },
+	/* not advertised until a certificate is configured (RFC 3207 4) */
+	{ SMTP_VERB_STARTTLS, 0, "454 4.7.0 TLS not available: no certificate is configured",
+	  NULL, NULL },
+	{ SMTP_VERB_AUTH, 0, "503 5.5.1 Error: authentication not enabled", NULL, NULL },
 };
 
 static void handle_command(struct smtp_session *s, const struct smtp_cmd *cmd)

@@ -30,6 +30,7 @@ static const char *const store_cf_names[STORE_CF_COUNT] = {
 	[STORE_CF_CHUNKS] = "chunks",	    [STORE_CF_UPLOADS] = "uploads",
 };
 
+#define STORE_MAX_OPEN_FILES 256
 #define STORE_DEFAULT_BLOB_MIN 4096
 /* Memory: all memtables together (RocksDB flushes the largest beyond it) and one shared block
  * cache. Without them each of the ~16 families would take its own 64 MiB memtables and 8 MiB
@@ -76,6 +77,8 @@ static rocksdb_options_t *store_base_options(struct pb_store *s, const struct pb
 	rocksdb_options_set_create_missing_column_families(opt, 1);
 	rocksdb_options_set_enable_pipelined_write(opt, !o->no_pipelined_write);
 	rocksdb_options_set_max_background_jobs(opt, 4);
+	/* a bounded share of the process's descriptors (the gateways get the rest: pillarboxd) */
+	rocksdb_options_set_max_open_files(opt, STORE_MAX_OPEN_FILES);
 	rocksdb_options_set_keep_log_file_num(opt, 4);
 	rocksdb_options_set_max_log_file_size(opt, 8u << 20);
 	/* Point-in-time recovery: after a crash the WAL replays up to the first torn record;

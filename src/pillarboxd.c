@@ -10,6 +10,7 @@
 #include "pb-config.h"
 #include "pb-log.h"
 #include "pb-runtime.h"
+#include "gw-hub.h"
 #include "pillarbox-actors.h"
 #include "sys-client.h"
 #include "pb-settings.h"
@@ -23,6 +24,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <malloc.h>
+#include <sys/resource.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,6 +33,7 @@
 
 #define PILLARBOX_VERSION "0.1.0"
 #define BOOTSTRAP_TIMEOUT_MS 10000
+#define FD_RESERVE 512
 #define BRIDGE_TIMEOUT_MS 120000
 
 struct daemon {
@@ -252,12 +255,34 @@ static int settings_loaded(struct daemon *d)
 	return -1;
 }
 
+/* Raises the open-files limit to the hard limit (systemd's default soft limit is 1024) and
+ * tells the gateways how many connections that leaves them, after FD_RESERVE for the store
+ * (STORE_MAX_OPEN_FILES and its logs), nng and the log files. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	rlim_t before = rl.rlim_cur;
+	rl.rlim_cur = rl.rlim_max;
+	if (rl.rlim_cur != before && setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		rl.rlim_cur = before;
+	uint64_t soft = (uint64_t)rl.rlim_cur;
+	uint64_t per_gateway = soft > FD_RESERVE + 2 * 16 ? (soft - FD_RESERVE) / 2 : 16;
+	gw_hub_set_fd_cap(per_gateway > UINT32_MAX ? UINT32_MAX : (uint32_t)per_gateway);
+	pb_info("daemon", "event=fd_limit soft=%llu was=%llu hard=%llu connections_per_gateway=%llu",
+		(unsigned long long)soft, (unsigned long long)before,
+		(unsigned long long)rl.rlim_max, (unsigned long long)per_gateway);
+}
+
 static int start_gateways(struct daemon *d)
 {
 	char *error = NULL;
 
 	if (settings_loaded(d) < 0)
 		return -1;
+	raise_fd_limit();
 
 	if (smtp_server_start(d->rt, &d->cfg, d->hostname, &d->smtp, &error) < 0 ||
 	    pop3_server_start(d->rt, &d->cfg, d->hostname, &d->pop3, &error) < 0) {

@@ -6,14 +6,30 @@
  */
 #include "gw-hub.h"
 
+#include "gw-anvil.h"
 #include "pb-log.h"
+#include "pb-settings-snapshot.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <string.h>
 
 #define GW_HUB_MAX_LISTEN 32
 #define GW_HUB_EXPIRE_MS 100
+#define GW_HUB_MAX_IPS 16384
+
+static _Atomic uint32_t fd_cap = NET_MAX_CONNS;
+
+void gw_hub_set_fd_cap(uint32_t max_connections)
+{
+	atomic_store(&fd_cap, max_connections < NET_MAX_CONNS ? max_connections : NET_MAX_CONNS);
+}
+
+/* What admission reads, refreshed every tick from the settings snapshot. */
+struct hub_limits {
+	uint32_t max_conns, ip_max, ip_rate;
+};
 
 struct hub_listen {
 	struct gw_hub *hub;
@@ -27,6 +43,10 @@ struct gw_hub {
 	struct net_loop *loop;
 	struct pb_inbox *inbox;
 	struct gw_calls *calls;
+	struct gw_anvil *anvil;
+	struct net_proto net_proto; /* hub_net_proto with the proto's busy line */
+	struct hub_limits limits;
+	uint64_t refused[GW_ANVIL_FULL + 2]; /* by reason, logged each tick */
 	struct hub_listen listen[GW_HUB_MAX_LISTEN];
 	size_t n_listen;
 	pthread_t thread;
@@ -38,6 +58,7 @@ struct gw_hub {
 struct hub_conn {
 	struct gw_session gs;
 	struct net_conn *c;
+	bool counted; /* by the per-IP accounting */
 };
 
 static uint64_t hub_clock(void *ctx)
@@ -128,10 +149,43 @@ static struct gw_session *hub_find(void *hubp, uint64_t id)
 
 /* ---- net_loop callbacks: each connection's session skeleton around the protocol's ---- */
 
+/* Loopback is always trusted (the administrator's own tools and tests). */
+static bool hub_trusted(const char *ip)
+{
+	return strncmp(ip, "127.", 4) == 0 || strcmp(ip, "::1") == 0;
+}
+
+/* Whether a new connection from ip may come in; counts it if so (returns *counted_r). */
+static bool admit(struct gw_hub *hub, const char *ip, bool *counted_r)
+{
+	enum gw_anvil_verdict v = GW_ANVIL_OK;
+
+	*counted_r = false;
+	if (net_loop_conn_count(hub->loop) > hub->limits.max_conns) { /* this one is counted */
+		hub->refused[GW_ANVIL_FULL + 1]++;
+		return false;
+	}
+	if (hub_trusted(ip))
+		return true;
+	v = gw_anvil_connect(hub->anvil, ip, net_loop_now(hub->loop), hub->limits.ip_max,
+			     hub->limits.ip_rate);
+	if (v != GW_ANVIL_OK) {
+		hub->refused[v]++;
+		return false;
+	}
+	*counted_r = true;
+	return true;
+}
+
 static void *on_accept(struct net_conn *c, void *listen_ctx)
 {
 	struct hub_listen *hl = listen_ctx;
+	bool counted;
+
+	if (!admit(hl->hub, net_conn_peer(c), &counted))
+		return NULL; /* the loop sends the proto's busy line */
 	struct hub_conn *hc = xcalloc(1, sizeof(*hc));
+	hc->counted = counted;
 
 	hc->c = c;
 	hc->gs = (struct gw_session){ .tr = &hub_transport, .hub = hl->hub, .conn = c,
@@ -139,6 +193,8 @@ static void *on_accept(struct net_conn *c, void *listen_ctx)
 				      .hub_name = hl->hub->proto->name };
 	hc->gs.session = hl->hub->proto->open(&hc->gs, hl->server);
 	if (hc->gs.session == NULL) {
+		if (counted)
+			gw_anvil_disconnect(hl->hub->anvil, net_conn_peer(c));
 		free(hc);
 		return NULL;
 	}
@@ -168,7 +224,10 @@ static void on_drain(void *session, struct net_conn *c)
 static void on_close(void *session, struct net_conn *c)
 {
 	struct hub_conn *hc = session;
-	((struct gw_hub *)hc->gs.hub)->proto->close(hc->gs.session);
+	struct gw_hub *hub = hc->gs.hub;
+	hub->proto->close(hc->gs.session);
+	if (hc->counted)
+		gw_anvil_disconnect(hub->anvil, net_conn_peer(c));
 	free(hc);
 }
 
@@ -214,6 +273,31 @@ static void run_round(struct gw_hub *hub, int wait_ms, uint64_t *next_expire)
 	}
 }
 
+/* Once a second: the limits from the settings, the per-IP table swept, refusals logged. */
+static void hub_tick(struct gw_hub *hub, uint64_t now)
+{
+	const struct pb_settings *s = pb_settings_acquire(hub->rt);
+	uint32_t cap = hub->proto->max_connections != NULL ? hub->proto->max_connections(s)
+							  : NET_MAX_CONNS;
+	uint32_t hard = atomic_load(&fd_cap);
+
+	hub->limits = (struct hub_limits){ cap < hard ? cap : hard, s->limits.ip_max_connections,
+					   s->limits.ip_connections_per_minute };
+	pb_settings_release(hub->rt, s);
+	gw_anvil_sweep(hub->anvil, now);
+	for (size_t i = 1; i < PB_N_ELEMENTS(hub->refused); i++) {
+		if (hub->refused[i] == 0)
+			continue;
+		pb_warn(hub->proto->name, "event=connections_refused reason=%s count=%llu",
+			i <= GW_ANVIL_FULL ? gw_anvil_verdict_name((enum gw_anvil_verdict)i)
+					   : "service_connection_limit",
+			(unsigned long long)hub->refused[i]);
+		hub->refused[i] = 0;
+	}
+	if (hub->proto->tick != NULL)
+		hub->proto->tick(hub->tick_ctx, now);
+}
+
 static void *hub_main(void *arg)
 {
 	struct gw_hub *hub = arg;
@@ -227,8 +311,7 @@ static void *hub_main(void *arg)
 		run_round(hub, GW_HUB_EXPIRE_MS, &next_expire);
 		uint64_t now = net_loop_now(hub->loop);
 		if (now >= next_tick) {
-			if (hub->proto->tick != NULL)
-				hub->proto->tick(hub->tick_ctx, now);
+			hub_tick(hub, now);
 			next_tick = now + 1000;
 		}
 	}
@@ -253,7 +336,7 @@ static int listen_all(struct gw_hub *hub, const struct gw_listen *ls, size_t n_l
 		*hl = (struct hub_listen){ hub, ls[i].server };
 		for (size_t j = 0; j < ls[i].n; j++) {
 			const struct pb_binding *b = &ls[i].bindings[j];
-			if (net_loop_listen(hub->loop, b->host, b->port, &hub_net_proto, hl,
+			if (net_loop_listen(hub->loop, b->host, b->port, &hub->net_proto, hl,
 					    &error) < 0) {
 				*error_r = xasprintf("%s %s:%u: %s", ls[i].service, b->host,
 						     (unsigned)b->port, error);
@@ -271,6 +354,7 @@ static void hub_free(struct gw_hub *hub)
 	net_loop_destroy(&hub->loop);
 	pb_inbox_close(&hub->inbox);
 	gw_calls_destroy(&hub->calls);
+	gw_anvil_destroy(&hub->anvil);
 	free(hub);
 }
 
@@ -285,6 +369,10 @@ int gw_hub_start(struct pb_runtime *rt, const struct gw_proto *proto, const stru
 	hub->tick_ctx = tick_ctx;
 	hub->loop = net_loop_create(hub_clock, NULL);
 	hub->calls = gw_calls_create(GW_HUB_MAX_CALLS);
+	hub->anvil = gw_anvil_create(GW_HUB_MAX_IPS);
+	hub->net_proto = hub_net_proto;
+	hub->net_proto.busy = proto->busy;
+	hub_tick(hub, net_loop_now(hub->loop));
 	if (listen_all(hub, ls, n_ls, error_r) < 0 ||
 	    (pb_inbox_open(rt, proto->name, 4096, &hub->inbox, &error) < 0 &&
 	     (*error_r = xasprintf("%s: %s", proto->name, error)) != NULL)) {

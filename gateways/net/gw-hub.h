@@ -8,6 +8,11 @@
  * Replies are matched by their own correlation id to the call that asked (never to whatever
  * the session waits for next); events sent to "<hub>#<session id>" reach that session.
  *
+ * Admission: a new connection is refused with the proto's busy line when the service has its
+ * cap of connections (limits.*_max_connections, and never more than the descriptors allow),
+ * or when its address has too many open or opened too many this minute (limits.ip_*; the
+ * trusted networks are exempt) — the per-IP accounting is gw-anvil.h.
+ *
  * Stopping: listeners close first; sessions with calls in flight get up to GW_HUB_DRAIN_MS
  * to finish them; then every session is told goodbye (shutdown) and closed.
  *
@@ -41,6 +46,10 @@ struct gw_listen {
  * inbox named proto->name and starts the thread. tick_ctx goes to proto->tick. 0 or -1. */
 int gw_hub_start(struct pb_runtime *rt, const struct gw_proto *proto, const struct gw_listen *ls,
 		 size_t n_ls, void *tick_ctx, struct gw_hub **hub_r, char **error_r);
+/* The most connections any one hub may hold whatever the settings say, from the process's
+ * descriptor limit (the daemon sets it at start, leaving room for the store); default
+ * NET_MAX_CONNS. */
+void gw_hub_set_fd_cap(uint32_t max_connections);
 /* Stops as described above and joins the thread; sets *hub NULL. */
 void gw_hub_stop(struct gw_hub **hub);
 

@@ -30,8 +30,14 @@
 struct gw_session;
 
 /* What a protocol provides. Every callback runs on the hub thread. */
+struct pb_settings;
+
 struct gw_proto {
 	const char *name; /* the hub's inbox address and log name: "smtp" */
+	/* The line a client refused at connect hears: "421 4.7.0 ...\r\n", "-ERR [SYS/TEMP]...". */
+	const char *busy;
+	/* The service's cap on concurrent connections, from the settings. */
+	uint32_t (*max_connections)(const struct pb_settings *s);
 	/* A connection opened: make the session (and greet). NULL refuses it (closed at once). */
 	void *(*open)(struct gw_session *gs, void *server);
 	/* Bytes arrived in *in; the session takes them (pb_buf_reset or consume). */

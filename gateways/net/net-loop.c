@@ -69,6 +69,9 @@ struct net_loop {
 	size_t n_conns;
 	size_t slots_used; /* every live connection's slot is below this */
 	bool reap_needed;
+	int spare_fd;            /* kept for EMFILE: see net-loop.h */
+	uint64_t paused_until;   /* listeners out of epoll until then (0: listening) */
+	uint64_t refused, last_refusal_log;
 };
 
 struct net_loop *net_loop_create(uint64_t (*now_ms)(void *), void *clock_ctx)
@@ -77,6 +80,7 @@ struct net_loop *net_loop_create(uint64_t (*now_ms)(void *), void *clock_ctx)
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (l->epfd < 0)
 		PANIC("epoll_create1: %s", strerror(errno));
+	l->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	l->now_ms = now_ms;
 	l->clock_ctx = clock_ctx;
 	return l;
@@ -112,6 +116,8 @@ void net_loop_destroy(struct net_loop **lp)
 	}
 	net_loop_stop_listening(l);
 	close(l->epfd);
+	if (l->spare_fd >= 0)
+		close(l->spare_fd);
 	free(l);
 	*lp = NULL;
 }
@@ -267,21 +273,74 @@ static struct net_conn *conn_new(struct net_loop *l, int fd)
 	return c;
 }
 
+/* Tells a connection refused at accept why (a fresh socket's buffer takes a short line), and
+ * closes it. Refusals are counted and logged at most once a second. */
+static void refuse(struct net_loop *l, int fd, const struct net_proto *proto, const char *why)
+{
+	if (proto->busy != NULL)
+		(void)send(fd, proto->busy, strlen(proto->busy), MSG_DONTWAIT | MSG_NOSIGNAL);
+	close(fd);
+	l->refused++;
+	uint64_t now = net_loop_now(l);
+	if (now >= l->last_refusal_log + 1000) {
+		pb_warn("net", "event=connection_refused reason=%s refused_total=%llu", why,
+			(unsigned long long)l->refused);
+		l->last_refusal_log = now;
+	}
+}
+
+static void listeners_watch(struct net_loop *l, bool on)
+{
+	for (size_t i = 0; i < l->n_listeners; i++) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &l->listeners[i] };
+		epoll_ctl(l->epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, l->listeners[i].fd, &ev);
+	}
+}
+
+/* accept failed for lack of a descriptor: answer one client with the spare, or pause. */
+static void out_of_fds(struct net_loop *l, struct net_listener *ls)
+{
+	if (l->spare_fd >= 0) {
+		close(l->spare_fd);
+		int fd = accept4(ls->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd >= 0)
+			refuse(l, fd, ls->proto, "out_of_descriptors");
+		l->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd >= 0)
+			return;
+	}
+	pb_warn("net", "event=accept_paused reason=out_of_descriptors pause_ms=%d", NET_ACCEPT_PAUSE_MS);
+	listeners_watch(l, false);
+	l->paused_until = net_loop_now(l) + NET_ACCEPT_PAUSE_MS;
+}
+
+static void conn_discard(struct net_loop *l, struct net_conn *c)
+{
+	epoll_ctl(l->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	l->conns[c->id & 0xffff] = NULL;
+	l->n_conns--;
+	pb_buf_deinit(&c->in);
+	pb_buf_deinit(&c->out);
+	free(c);
+}
+
 static void do_accept(struct net_loop *l, struct net_listener *ls)
 {
 	struct sockaddr_storage peer, local;
 	socklen_t plen = sizeof(peer), llen = sizeof(local);
 	int one = 1;
 
-	for (int i = 0; i < 64; i++) {
+	for (int i = 0; i < 64 && l->paused_until == 0; i++) {
 		int fd = accept4(ls->fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0)
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE)
+				out_of_fds(l, ls);
 			return;
+		}
 		struct net_conn *c = conn_new(l, fd);
 		if (c == NULL) {
-			pb_warn("net", "event=too_many_connections");
-			close(fd);
-			return;
+			refuse(l, fd, ls->proto, "no_connection_slot");
+			continue;
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		sockaddr_text(&peer, c->peer, sizeof(c->peer), &c->peer_port);
@@ -293,13 +352,8 @@ static void do_accept(struct net_loop *l, struct net_listener *ls)
 		epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev);
 		c->session = ls->proto->on_accept(c, ls->ctx);
 		if (c->session == NULL) {
-			epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
-			close(fd);
-			l->conns[c->id & 0xffff] = NULL;
-			l->n_conns--;
-			pb_buf_deinit(&c->in);
-			pb_buf_deinit(&c->out);
-			free(c);
+			conn_discard(l, c);
+			refuse(l, fd, ls->proto, "refused_by_gateway");
 		}
 		plen = sizeof(peer);
 		llen = sizeof(local);
@@ -401,6 +455,10 @@ size_t net_loop_run_once(struct net_loop *l, int max_wait_ms)
 
 	for (int i = 0; i < n; i++)
 		dispatch(l, &events[i]);
+	if (l->paused_until != 0 && net_loop_now(l) >= l->paused_until) {
+		l->paused_until = 0;
+		listeners_watch(l, true);
+	}
 	check_deadlines(l, net_loop_now(l));
 	reap(l);
 	return l->n_conns;

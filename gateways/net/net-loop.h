@@ -11,6 +11,11 @@
  * Flow control: a session pauses reading while it waits for an actor's reply, so input never
  * piles up unbounded; output above NET_OUT_HIGH pauses reading too until it drains.
  *
+ * Out of descriptors (EMFILE/ENFILE): the loop keeps one spare descriptor; when accept fails
+ * for lack of one, it frees the spare, accepts, sends the protocol's busy line, closes, and
+ * takes the spare back — so the refused client hears why and the listener does not spin. If
+ * the spare cannot be had either, the listeners pause for NET_ACCEPT_PAUSE_MS.
+ *
  * OWNS: the epoll fd, the listeners and every struct net_conn. THREAD: the loop's thread only.
  */
 #ifndef NET_LOOP_H
@@ -25,6 +30,7 @@
 #define NET_READ_CHUNK 65536
 #define NET_OUT_HIGH (1024 * 1024)
 #define NET_MAX_CONNS 4096
+#define NET_ACCEPT_PAUSE_MS 200
 
 struct net_loop;
 struct net_conn;
@@ -41,6 +47,9 @@ struct net_proto {
 	void (*on_close)(void *session, struct net_conn *c);
 	/* Optional: output drained below the high-water mark (a streaming writer may go on). */
 	void (*on_drain)(void *session, struct net_conn *c);
+	/* The line (CRLF included) a connection hears when it is refused at accept: no slot, no
+	 * descriptor left, or on_accept returned NULL ("421 4.7.0 ...", "-ERR [SYS/TEMP] ..."). */
+	const char *busy;
 };
 
 /* Creates a loop whose time source is now_ms (monotonic). */

@@ -21,6 +21,7 @@
 #include "auth-client.h"
 #include "mailbox-client.h"
 #include "pb-log.h"
+#include "pb-settings.h"
 #include "pop3-parser.h"
 #include "reader-client.h"
 #include "pop3-stuff.h"
@@ -592,8 +593,15 @@ static void on_shutdown(void *session)
 	s->closing = true;
 }
 
+static uint32_t max_connections(const struct pb_settings *s)
+{
+	return s->limits.pop3_max_connections;
+}
+
 const struct gw_proto pop3_proto = {
 	.name = "pop3",
+	.busy = "-ERR [SYS/TEMP] Too many connections, try again later\r\n",
+	.max_connections = max_connections,
 	.open = on_open,
 	.input = on_input,
 	.timeout = on_timeout,

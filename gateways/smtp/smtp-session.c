@@ -20,6 +20,7 @@
 
 #include "directory-client.h"
 #include "pb-log.h"
+#include "pb-settings.h"
 #include "smtp-data.h"
 #include "spool-client.h"
 #include "smtp-parser.h"
@@ -794,8 +795,15 @@ static void on_shutdown(void *session)
 	s->closing = true;
 }
 
+static uint32_t max_connections(const struct pb_settings *s)
+{
+	return s->limits.smtp_max_connections;
+}
+
 const struct gw_proto smtp_proto = {
 	.name = "smtp",
+	.busy = "421 4.7.0 Error: too many connections, try again later\r\n",
+	.max_connections = max_connections,
 	.open = on_open,
 	.input = on_input,
 	.timeout = on_timeout,

@@ -4,6 +4,7 @@
  * reaches that session only; a reply that matches no pending call is dropped and counted.
  */
 #include "gw-hub.h"
+#include "pb-settings-snapshot.h"
 #include "pb-test.h"
 
 #include <arpa/inet.h>
@@ -84,8 +85,13 @@ static void p_noop(void *session)
 {
 }
 
+static uint32_t p_max(const struct pb_settings *s)
+{
+	return s->limits.pop3_max_connections;
+}
+
 static const struct gw_proto t_proto = {
-	.name = "thub", .open = p_open, .input = p_input, .timeout = p_timeout,
+	.name = "thub", .busy = "busy try later\r\n", .max_connections = p_max, .open = p_open, .input = p_input, .timeout = p_timeout,
 	.event = p_event, .shutdown = p_noop, .close = p_noop,
 };
 
@@ -177,7 +183,46 @@ static void test_calls_events_strays(void)
 	pb_runtime_destroy(&rt);
 }
 
+/* The service's cap: the connection past it hears the busy line; a place frees, one comes in. */
+static void test_service_cap(void)
+{
+	struct pb_runtime *rt = pb_runtime_create("test", NULL);
+	struct pb_binding b = { "127.0.0.1", free_port() };
+	struct gw_listen ls = { &b, 1, NULL, "thub" };
+	struct pb_settings s;
+	struct gw_hub *hub;
+	char *error = NULL, line[128];
+	int fds[3];
+
+	pb_settings_defaults(&s);
+	s.limits.pop3_max_connections = 2;
+	pb_settings_publish(rt, &s);
+	REQUIRE(gw_hub_start(rt, &t_proto, &ls, 1, NULL, &hub, &error) == 0);
+	for (int i = 0; i < 3; i++) {
+		fds[i] = connect_to(b.port);
+		read_line(fds[i], line, sizeof(line));
+		CHECK(strncmp(line, i < 2 ? "addr thub#" : "busy try later", 10) == 0);
+	}
+	close(fds[2]);
+	close(fds[0]);
+	/* the hub sees the close, then takes a new one */
+	bool served = false;
+	for (int i = 0; i < 100 && !served; i++) {
+		fds[0] = connect_to(b.port);
+		read_line(fds[0], line, sizeof(line));
+		served = strncmp(line, "addr thub#", 10) == 0;
+		close(fds[0]);
+		if (!served)
+			nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+	}
+	CHECK(served);
+	close(fds[1]);
+	gw_hub_stop(&hub);
+	pb_runtime_destroy(&rt);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "service_cap", test_service_cap },
 	{ "calls_events_strays", test_calls_events_strays },
 };
 PB_TEST_MAIN(cases)

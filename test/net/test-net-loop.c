@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -26,8 +27,12 @@ struct sess {
 static struct sess sessions[128];
 static int n_sessions;
 
+static bool refuse_all;
+
 static void *on_accept(struct net_conn *c, void *ctx)
 {
+	if (refuse_all)
+		return NULL;
 	struct sess *s = &sessions[n_sessions++];
 	memset(s, 0, sizeof(*s));
 	s->c = c;
@@ -62,7 +67,8 @@ static void on_close(void *session, struct net_conn *c)
 	((struct sess *)session)->closed = true;
 }
 
-static const struct net_proto proto = { on_accept, on_input, on_timeout, on_close, NULL };
+static const struct net_proto proto = { on_accept, on_input, on_timeout, on_close, NULL,
+					"busy\r\n" };
 
 static int listen_port(struct net_loop *l)
 {
@@ -155,7 +161,64 @@ static void test_deadline_in_a_high_slot(void)
 	net_loop_destroy(&l);
 }
 
+/* A session that refuses at accept: the client hears the proto's busy line. */
+static void test_refused_at_accept_hears_busy(void)
+{
+	struct net_loop *l = net_loop_create(clock_fn, NULL);
+	int port = listen_port(l);
+	REQUIRE(port > 0);
+	n_sessions = 0;
+	refuse_all = true;
+	int fd = dial(port);
+	CHECK(read_until(l, fd, "busy\r\n"));
+	CHECK_INT(net_loop_conn_count(l), 0);
+	refuse_all = false;
+	close(fd);
+	net_loop_destroy(&l);
+}
+
+/* Out of descriptors: the refused client hears the busy line (the spare descriptor), the
+ * loop does not spin, and clients are served again once descriptors are back. */
+static void test_out_of_descriptors(void)
+{
+	struct net_loop *l = net_loop_create(clock_fn, NULL);
+	int port = listen_port(l);
+	struct rlimit old, low;
+	int clients[3];
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+
+	REQUIRE(port > 0);
+	n_sessions = 0;
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	for (int i = 0; i < 3; i++)
+		clients[i] = socket(AF_INET, SOCK_STREAM, 0);
+	/* no descriptor left for accept: the limit is the lowest free descriptor */
+	int probe = dup(0);
+	REQUIRE(probe >= 0);
+	close(probe);
+	REQUIRE(getrlimit(RLIMIT_NOFILE, &old) == 0);
+	low = old;
+	low.rlim_cur = (rlim_t)probe;
+	REQUIRE(setrlimit(RLIMIT_NOFILE, &low) == 0);
+	for (int i = 0; i < 2; i++) {
+		REQUIRE(connect(clients[i], (struct sockaddr *)&sa, sizeof(sa)) == 0);
+		CHECK(read_until(l, clients[i], "busy\r\n"));
+	}
+	CHECK_INT(n_sessions, 0);
+	REQUIRE(setrlimit(RLIMIT_NOFILE, &old) == 0);
+	/* descriptors are back: a client is served (after a pause of the listeners, if any) */
+	REQUIRE(connect(clients[2], (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	fake_now += NET_ACCEPT_PAUSE_MS;
+	CHECK(read_until(l, clients[2], "hello"));
+	CHECK_INT(n_sessions, 1);
+	for (int i = 0; i < 3; i++)
+		close(clients[i]);
+	net_loop_destroy(&l);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "refused_at_accept_hears_busy", test_refused_at_accept_hears_busy },
+	{ "out_of_descriptors", test_out_of_descriptors },
 	{ "echo_and_close_after_flush", test_echo_and_close_after_flush },
 	{ "deadline_in_a_high_slot", test_deadline_in_a_high_slot },
 };

@@ -4,7 +4,7 @@
  * OWNS: nothing (the tables are constant). THREAD: any.
  *
  * A document's values pass through a struct overlay: for each row of the table, whether the
- * document sets it and to what. Stored JSON -> overlay (leniently: bad stored values are
+ * document sets it and to what (an integer, or a string the overlay owns). Stored JSON -> overlay (leniently: bad stored values are
  * skipped and reported), patch -> the same overlay (strictly: the first bad value refuses the
  * whole patch), overlay -> JSON to store, overlay -> the typed struct.
  */

@@ -25,6 +25,7 @@ static struct snapshot *snapshot_new(const struct pb_settings *s)
 {
 	struct snapshot *snap = xcalloc(1, sizeof(*snap));
 	snap->s = *s;
+	pb_settings_derive(&snap->s); /* the parsed lists follow their text, however s was made */
 	atomic_init(&snap->refs, 1);
 	return snap;
 }

@@ -21,7 +21,8 @@ struct pb_settings_holder;
 const struct pb_settings *pb_settings_acquire(struct pb_runtime *rt);
 /* Gives back a snapshot from pb_settings_acquire (NULL: nothing). */
 void pb_settings_release(struct pb_runtime *rt, const struct pb_settings *s);
-/* Makes a copy of s the current snapshot; holders of the previous one keep it until they
+/* Makes a copy of s the current snapshot, its CIDR lists parsed from their text
+ * (pb_settings_derive), so readers match addresses without parsing; holders of the previous one keep it until they
  * release it. For the settings' owner (the sys actor) and tests. */
 void pb_settings_publish(struct pb_runtime *rt, const struct pb_settings *s);
 

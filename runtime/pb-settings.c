@@ -4,7 +4,7 @@
  * OWNS: nothing (the tables are constant). THREAD: any.
  *
  * A document's values pass through a struct overlay: for each row of the table, whether the
- * document sets it and to what. Stored JSON -> overlay (leniently: bad stored values are
+ * document sets it and to what (an integer, or a string the overlay owns). Stored JSON -> overlay (leniently: bad stored values are
  * skipped and reported), patch -> the same overlay (strictly: the first bad value refuses the
  * whole patch), overlay -> JSON to store, overlay -> the typed struct.
  */
@@ -16,6 +16,8 @@
 #include <cjson/cJSON.h>
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 enum {
@@ -29,10 +31,21 @@ enum {
 	N_SETTINGS
 };
 
+/* The rest of a row's struct pb_setting_desc, by TYPE. */
+#define DESC_U32(doc, key, def, min, max)                                                    \
+	PB_SETTING_U32, def, min, max, NULL, offsetof(struct pb_settings, doc.key), 0
+#define DESC_U64(doc, key, def, min, max)                                                    \
+	PB_SETTING_U64, def, min, max, NULL, offsetof(struct pb_settings, doc.key), 0
+#define DESC_STR(doc, key, def, min, max)                                                    \
+	PB_SETTING_STR, 0, min, max, def, offsetof(struct pb_settings, doc.key), 0
+#define DESC_CIDR_LIST(doc, key, def, min, max)                                              \
+	PB_SETTING_CIDR_LIST, 0, min, max, def, offsetof(struct pb_settings, doc.key.text),  \
+		offsetof(struct pb_settings, doc.key.list)
+
 const struct pb_setting_desc pb_setting_descs[] = {
 #define PB_SETTINGS_DOC(doc, help)
 #define PB_SETTING(doc, key, type, def, min, max, help)                                      \
-	{ #doc, #key, PB_SETTING_##type, def, min, max, help, offsetof(struct pb_settings, doc.key) },
+	{ #doc, #key, help, DESC_##type(doc, key, def, min, max) },
 #define PB_SETTINGS_DOC_END(doc)
 #include "settings.def"
 #undef PB_SETTINGS_DOC
@@ -52,9 +65,16 @@ const struct pb_settings_doc_desc pb_settings_docs[] = {
 };
 const size_t pb_n_settings_docs = PB_N_ELEMENTS(pb_settings_docs);
 
-static const struct pb_settings settings_defaults = {
+/* A field's initializer, by TYPE (a CIDR_LIST's list is filled by pb_settings_derive). */
+#define INIT_U32(def) def
+#define INIT_U64(def) def
+#define INIT_STR(def) def
+#define INIT_CIDR_LIST(def) { .text = def }
+
+/* The defaults as written in the table, lists not parsed: see pb_settings_default. */
+static const struct pb_settings settings_table_defaults = {
 #define PB_SETTINGS_DOC(doc, help)
-#define PB_SETTING(doc, key, type, def, min, max, help) .doc.key = def,
+#define PB_SETTING(doc, key, type, def, min, max, help) .doc.key = INIT_##type(def),
 #define PB_SETTINGS_DOC_END(doc)
 #include "settings.def"
 #undef PB_SETTINGS_DOC
@@ -62,12 +82,21 @@ static const struct pb_settings settings_defaults = {
 #undef PB_SETTINGS_DOC_END
 };
 
-/* A default outside its own range, or a range a field cannot hold, does not compile. */
+/* A default outside its own range, or a range a field cannot hold, does not compile; nor
+ * does a string default longer than its max, or a string with a min (unused: 0). A string
+ * default that its type's check refuses fails the unit test. */
+#define ASSERT_INT(type, def, min, max)                                                      \
+	((uint64_t)(min) <= (uint64_t)(def) && (uint64_t)(def) <= (uint64_t)(max) &&           \
+	 (uint64_t)(max) <= (uint64_t)(PB_SETTING_CTYPE_##type)~0ull &&                         \
+	 (uint64_t)(max) <= (1ull << 53))
+#define ASSERT_STRING(def, min, max) ((min) == 0 && sizeof(def) - 1 <= (max) && (max) <= 4096)
+#define ASSERT_U32(def, min, max) ASSERT_INT(U32, def, min, max)
+#define ASSERT_U64(def, min, max) ASSERT_INT(U64, def, min, max)
+#define ASSERT_STR(def, min, max) ASSERT_STRING(def, min, max)
+#define ASSERT_CIDR_LIST(def, min, max) ASSERT_STRING(def, min, max)
 #define PB_SETTINGS_DOC(doc, help)
 #define PB_SETTING(doc, key, type, def, min, max, help)                                      \
-	_Static_assert((uint64_t)(min) <= (uint64_t)(def) && (uint64_t)(def) <= (uint64_t)(max) && \
-			       (uint64_t)(max) <= (uint64_t)(PB_SETTING_CTYPE_##type)~0ull &&           \
-			       (uint64_t)(max) <= (1ull << 53),                                       \
+	_Static_assert(ASSERT_##type(def, min, max),                                          \
 		       #doc "." #key ": default out of range, or range too wide for its type");
 #define PB_SETTINGS_DOC_END(doc)
 #include "settings.def"
@@ -77,16 +106,34 @@ static const struct pb_settings settings_defaults = {
 
 struct overlay {
 	bool set[N_SETTINGS];
-	uint64_t v[N_SETTINGS];
+	uint64_t v[N_SETTINGS]; /* integer rows */
+	char *text[N_SETTINGS]; /* string rows (allocated) */
 };
+
+static void overlay_deinit(struct overlay *o)
+{
+	for (size_t i = 0; i < N_SETTINGS; i++)
+		free(o->text[i]);
+}
+
+/* The defaults with every CIDR_LIST parsed: built once, then constant. */
+static struct pb_settings settings_defaults;
+static pthread_once_t settings_defaults_once = PTHREAD_ONCE_INIT;
+
+static void settings_defaults_init(void)
+{
+	settings_defaults = settings_table_defaults;
+	pb_settings_derive(&settings_defaults);
+}
 
 void pb_settings_defaults(struct pb_settings *s)
 {
-	*s = settings_defaults;
+	*s = *pb_settings_default();
 }
 
 const struct pb_settings *pb_settings_default(void)
 {
+	pthread_once(&settings_defaults_once, settings_defaults_init);
 	return &settings_defaults;
 }
 
@@ -99,12 +146,19 @@ bool pb_settings_doc_known(const char *doc)
 	return false;
 }
 
+bool pb_setting_is_string(const struct pb_setting_desc *d)
+{
+	return d->type == PB_SETTING_STR || d->type == PB_SETTING_CIDR_LIST;
+}
+
 uint64_t pb_setting_value(const struct pb_settings *s, const struct pb_setting_desc *d)
 {
 	const char *p = (const char *)s + d->offset;
 	uint32_t v32;
 	uint64_t v64;
 
+	if (pb_setting_is_string(d))
+		return 0;
 	if (d->type == PB_SETTING_U32) {
 		memcpy(&v32, p, sizeof(v32));
 		return v32;
@@ -113,12 +167,41 @@ uint64_t pb_setting_value(const struct pb_settings *s, const struct pb_setting_d
 	return v64;
 }
 
-static void set_value(struct pb_settings *s, const struct pb_setting_desc *d, uint64_t v)
+const char *pb_setting_text(const struct pb_settings *s, const struct pb_setting_desc *d)
 {
+	return pb_setting_is_string(d) ? (const char *)s + d->offset : NULL;
+}
+
+void pb_settings_derive(struct pb_settings *s)
+{
+	for (size_t i = 0; i < N_SETTINGS; i++) {
+		const struct pb_setting_desc *d = &pb_setting_descs[i];
+		char *error = NULL;
+
+		if (d->type != PB_SETTING_CIDR_LIST)
+			continue;
+		struct pb_cidr_list *l = (struct pb_cidr_list *)((char *)s + d->list_offset);
+		if (pb_cidr_list_parse(pb_setting_text(s, d), l, &error) < 0)
+			free(error); /* l is empty */
+	}
+}
+
+bool pb_settings_trusted(const struct pb_settings *s, const char *ip)
+{
+	return pb_cidr_list_match(&s->limits.trusted_networks.list, ip);
+}
+
+/* Sets row i of s to what o gives it, or to its default. */
+static void set_value(struct pb_settings *s, size_t i, const struct overlay *o)
+{
+	const struct pb_setting_desc *d = &pb_setting_descs[i];
 	char *p = (char *)s + d->offset;
+	uint64_t v = o->set[i] ? o->v[i] : d->def;
 	uint32_t v32 = (uint32_t)v;
 
-	if (d->type == PB_SETTING_U32)
+	if (pb_setting_is_string(d))
+		snprintf(p, d->max + 1, "%s", o->set[i] ? o->text[i] : d->def_str);
+	else if (d->type == PB_SETTING_U32)
 		memcpy(p, &v32, sizeof(v32));
 	else
 		memcpy(p, &v, sizeof(v));
@@ -167,9 +250,8 @@ int pb_settings_check_doc(const char *doc, char **error_r)
 	return -1;
 }
 
-/* Validates one JSON value for row d. Returns 0 with *v_r, or -1 with *error_r (allocated). */
-static int check_value(const struct pb_setting_desc *d, const cJSON *item, uint64_t *v_r,
-		       char **error_r)
+/* Validates one JSON value for integer row d. 0, or -1 with *error_r (allocated). */
+static int check_integer(const struct pb_setting_desc *d, const cJSON *item, char **error_r)
 {
 	double x = item->valuedouble;
 
@@ -178,7 +260,40 @@ static int check_value(const struct pb_setting_desc *d, const cJSON *item, uint6
 				     d->key, d->min, d->max);
 		return -1;
 	}
-	*v_r = (uint64_t)x;
+	return 0;
+}
+
+static bool has_control(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	}
+	return false;
+}
+
+/* Validates one JSON value for string row d: a string of at most max bytes, no control
+ * characters, and what its type checks. 0, or -1 with *error_r (allocated). */
+static int check_string(const struct pb_setting_desc *d, const cJSON *item, char **error_r)
+{
+	const char *v = cJSON_IsString(item) ? item->valuestring : NULL;
+	struct pb_cidr_list list;
+	char *why;
+
+	if (v == NULL || strlen(v) > d->max) {
+		*error_r = xasprintf("%s.%s: expected a string of at most %" PRIu64 " bytes", d->doc,
+				     d->key, d->max);
+		return -1;
+	}
+	if (has_control(v)) {
+		*error_r = xasprintf("%s.%s: control characters are not allowed", d->doc, d->key);
+		return -1;
+	}
+	if (d->type == PB_SETTING_CIDR_LIST && pb_cidr_list_parse(v, &list, &why) < 0) {
+		*error_r = xasprintf("%s.%s: %s", d->doc, d->key, why);
+		free(why);
+		return -1;
+	}
 	return 0;
 }
 
@@ -187,20 +302,25 @@ static int check_value(const struct pb_setting_desc *d, const cJSON *item, uint6
 static int overlay_member(const char *doc, const cJSON *item, struct overlay *o, char **error_r)
 {
 	int i = find_key(doc, item->string);
-	uint64_t v;
 
 	if (i < 0) {
 		*error_r = unknown_key(doc, item->string);
 		return -1;
 	}
-	if (cJSON_IsNull(item)) {
-		o->set[i] = false;
+	const struct pb_setting_desc *d = &pb_setting_descs[i];
+	o->set[i] = false;
+	free(o->text[i]);
+	o->text[i] = NULL;
+	if (cJSON_IsNull(item))
 		return 0;
-	}
-	if (check_value(&pb_setting_descs[i], item, &v, error_r) < 0)
+	bool string = pb_setting_is_string(d);
+	if ((string ? check_string(d, item, error_r) : check_integer(d, item, error_r)) < 0)
 		return -1;
 	o->set[i] = true;
-	o->v[i] = v;
+	if (string)
+		o->text[i] = xstrdup(item->valuestring);
+	else
+		o->v[i] = (uint64_t)item->valuedouble;
 	return 0;
 }
 
@@ -229,6 +349,17 @@ static int overlay_parse(const char *doc, const cJSON *obj, bool strict, struct 
 	return problems;
 }
 
+/* s as a JSON string: quoted, escaped. */
+static void append_json_string(struct pb_buf *b, const char *s)
+{
+	cJSON *str = cJSON_CreateString(s);
+	char *text = cJSON_PrintUnformatted(str);
+
+	pb_buf_append_str(b, text);
+	cJSON_free(text);
+	cJSON_Delete(str);
+}
+
 /* The explicit keys of doc in o as JSON: compact ({"k":1,"l":2}) or one key per line. */
 static char *overlay_render(const char *doc, const struct overlay *o, bool pretty)
 {
@@ -240,8 +371,11 @@ static char *overlay_render(const char *doc, const struct overlay *o, bool prett
 	for (size_t i = 0; i < N_SETTINGS; i++) {
 		if (!o->set[i] || strcmp(pb_setting_descs[i].doc, doc) != 0)
 			continue;
-		pb_buf_printf(&b, "%s\"%s\":%s%" PRIu64, sep, pb_setting_descs[i].key,
-			      pretty ? " " : "", o->v[i]);
+		pb_buf_printf(&b, "%s\"%s\":%s", sep, pb_setting_descs[i].key, pretty ? " " : "");
+		if (pb_setting_is_string(&pb_setting_descs[i]))
+			append_json_string(&b, o->text[i]);
+		else
+			pb_buf_printf(&b, "%" PRIu64, o->v[i]);
 		sep = pretty ? ",\n  " : ",";
 	}
 	pb_buf_append_str(&b, pretty && b.len > 1 ? "\n}" : "}");
@@ -275,10 +409,11 @@ int pb_settings_load(struct pb_settings *s, const char *doc, const char *json, c
 		return -1;
 	int problems = overlay_load(doc, json, &o, problem_r);
 	for (size_t i = 0; i < N_SETTINGS; i++) {
-		const struct pb_setting_desc *d = &pb_setting_descs[i];
-		if (strcmp(d->doc, doc) == 0)
-			set_value(s, d, o.set[i] ? o.v[i] : d->def);
+		if (strcmp(pb_setting_descs[i].doc, doc) == 0)
+			set_value(s, i, &o);
 	}
+	overlay_deinit(&o);
+	pb_settings_derive(s);
 	return problems;
 }
 
@@ -301,10 +436,10 @@ int pb_settings_merge(const char *doc, const char *stored, const char *patch, ch
 	free(problem); /* bad stored values are dropped: the merged document replaces them */
 	int rc = overlay_parse(doc, obj, true, &o, error_r);
 	cJSON_Delete(obj);
-	if (rc < 0)
-		return -1;
-	*merged_r = overlay_render(doc, &o, false);
-	return 0;
+	if (rc == 0)
+		*merged_r = overlay_render(doc, &o, false);
+	overlay_deinit(&o);
+	return rc < 0 ? -1 : 0;
 }
 
 char *pb_settings_render(const struct pb_settings *s, const char *doc)
@@ -313,9 +448,17 @@ char *pb_settings_render(const struct pb_settings *s, const char *doc)
 
 	if (!pb_settings_doc_known(doc))
 		return NULL;
+	memset(&o, 0, sizeof(o));
 	for (size_t i = 0; i < N_SETTINGS; i++) {
+		const struct pb_setting_desc *d = &pb_setting_descs[i];
+		if (strcmp(d->doc, doc) != 0)
+			continue;
 		o.set[i] = true;
-		o.v[i] = pb_setting_value(s, &pb_setting_descs[i]);
+		o.v[i] = pb_setting_value(s, d);
+		if (pb_setting_is_string(d))
+			o.text[i] = xstrdup(pb_setting_text(s, d));
 	}
-	return overlay_render(doc, &o, true);
+	char *json = overlay_render(doc, &o, true);
+	overlay_deinit(&o);
+	return json;
 }

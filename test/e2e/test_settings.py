@@ -57,6 +57,32 @@ class Settings(unittest.TestCase):
         with open(os.path.join(self.d.data_dir, "security.log")) as f:
             self.assertIn("event=settings_refused", f.read())
 
+    def test_trusted_networks_string_setting(self):
+        self.assertIn('"trusted_networks": "127.0.0.0/8 ::1/128"', self.show("limits"))  # default
+        before = self.show("limits")
+        refused = [
+            ('{"trusted_networks":"10.0.0.0/33"}',
+             "limits.trusted_networks: '10.0.0.0/33': prefix longer than 32"),
+            ('{"trusted_networks":"127.0.0.1 10.1.2.3/8"}',
+             "limits.trusted_networks: '10.1.2.3/8': host bits set"),
+            ('{"trusted_networks":8}', "limits.trusted_networks: expected a string of at most 255 bytes"),
+            ('{"trusted_networks":"%s"}' % ("::1 " * 64), "limits.trusted_networks: expected a string"),
+        ]
+        for doc, message in refused:
+            rc, out, err = self.d.cli("setting", "set", "limits", doc)
+            self.assertEqual(rc, 1, (doc, out, err))
+            self.assertIn(message, err)
+        self.assertEqual(self.show("limits"), before)
+        rc, _, err = self.d.cli("setting", "set", "limits",
+                                '{"trusted_networks":"10.0.0.0/8, 2001:db8::/32 192.0.2.7"}')
+        self.assertEqual(rc, 0, err)
+        shown = self.show("limits")
+        self.assertIn('"trusted_networks": "10.0.0.0/8, 2001:db8::/32 192.0.2.7"', shown)
+        self.assertIn('"ip_max_connections": 50,', shown)  # the other keys keep their values
+        rc, _, err = self.d.cli("setting", "set", "limits", '{"trusted_networks": null}')
+        self.assertEqual(rc, 0, err)
+        self.assertIn('"trusted_networks": "127.0.0.0/8 ::1/128"', self.show("limits"))
+
     def test_change_merges_and_takes_effect_in_smtp(self):
         port = self.d.ports["smtp"]
         self.assertEqual(ehlo_size(port), "52428800")

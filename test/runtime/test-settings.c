@@ -4,6 +4,7 @@
  * document (bad stored values keep the default), rendering every key, and the runtime's
  * reference-counted snapshot.
  */
+#include "pb-alloc.h"
 #include "pb-settings-snapshot.h"
 #include "pb-runtime.h"
 #include "pb-test.h"
@@ -70,6 +71,43 @@ static const struct merge_case merge_cases[] = {
 	{ "smtp", "{\"max_recipients\":\"lots\",\"typo\":1,\"max_errors\":3}", "{\"data_timeout_s\": 9}",
 	  "{\"data_timeout_s\":9,\"max_errors\":3}", NULL },
 	{ "smtp", "[]", "{\"max_errors\": 4}", "{\"max_errors\":4}", NULL },
+	/* a string key (CIDR_LIST): merged as a JSON string, escaped, null back to the default */
+	{ "limits", NULL, "{\"trusted_networks\": \"10.0.0.0/8, ::1\"}",
+	  "{\"trusted_networks\":\"10.0.0.0/8, ::1\"}", NULL },
+	{ "limits", NULL, "{\"trusted_networks\": \"\"}", "{\"trusted_networks\":\"\"}", NULL },
+	{ "limits", "{\"trusted_networks\":\"10.0.0.0/8\",\"ip_max_connections\":5}",
+	  "{\"trusted_networks\": null}", "{\"ip_max_connections\":5}", NULL },
+	{ "limits", "{\"trusted_networks\":\"10.0.0.0/8\"}", "{\"ip_max_connections\": 5}",
+	  "{\"ip_max_connections\":5,\"trusted_networks\":\"10.0.0.0/8\"}", NULL },
+	{ "limits", NULL, "{\"trusted_networks\": \"10.0.0.0/8\", \"trusted_networks\": \"::1\"}",
+	  "{\"trusted_networks\":\"::1\"}", NULL },
+	/* string refusals: wrong type, too long, control characters, what the list check refuses */
+	{ "limits", NULL, "{\"trusted_networks\": \"10.0.0.0/33\"}", NULL,
+	  "limits.trusted_networks: '10.0.0.0/33': prefix longer than 32" },
+	{ "limits", NULL, "{\"trusted_networks\": \"127.0.0.1 10.1.2.3/8\"}", NULL,
+	  "limits.trusted_networks: '10.1.2.3/8': host bits set under the prefix (the network is "
+	  "10.0.0.0/8)" },
+	{ "limits", NULL, "{\"trusted_networks\": \"localhost\"}", NULL,
+	  "limits.trusted_networks: 'localhost': not an IPv4 or IPv6 address" },
+	{ "limits", NULL, "{\"trusted_networks\": 10}", NULL,
+	  "limits.trusted_networks: expected a string of at most 255 bytes" },
+	{ "limits", NULL, "{\"trusted_networks\": [\"10.0.0.0/8\"]}", NULL,
+	  "limits.trusted_networks: expected a string of at most 255 bytes" },
+	{ "limits", NULL, "{\"trusted_networks\": true}", NULL,
+	  "limits.trusted_networks: expected a string" },
+	{ "limits", NULL, "{\"trusted_networks\": \"10.0.0.0/8\\n::1\"}", NULL,
+	  "limits.trusted_networks: control characters are not allowed" },
+	{ "limits", NULL, "{\"trusted_networks\": \"10.0.0.0/8\\u007f\"}", NULL,
+	  "limits.trusted_networks: control characters are not allowed" },
+	{ "limits", NULL, "{\"ip_max_connections\": \"5\"}", NULL,
+	  "limits.ip_max_connections: expected an integer from 0 to 65536" },
+	/* one bad string refuses the whole change */
+	{ "limits", NULL, "{\"ip_max_connections\": 5, \"trusted_networks\": \"::/129\"}", NULL,
+	  "limits.trusted_networks: '::/129': prefix longer than 128" },
+	/* a bad stored string is dropped by the next change */
+	{ "limits", "{\"trusted_networks\":\"bad\",\"ip_max_connections\":5}",
+	  "{\"smtp_max_connections\": 9}", "{\"smtp_max_connections\":9,\"ip_max_connections\":5}",
+	  NULL },
 };
 
 static void test_merge_table(void)
@@ -110,8 +148,80 @@ static void test_defaults_match_the_table(void)
 	CHECK_INT(s.storage.min_free_mb, 64);
 	CHECK_INT(s.maintenance.interval_s, 3600);
 	CHECK_INT(s.maintenance.dedupe_keep_days, 7);
-	for (size_t i = 0; i < pb_n_settings; i++)
-		CHECK_INT(pb_setting_value(&s, &pb_setting_descs[i]), pb_setting_descs[i].def);
+	CHECK_STR(s.limits.trusted_networks.text, "127.0.0.0/8 ::1/128");
+	CHECK_INT(s.limits.trusted_networks.list.n, 2); /* parsed */
+	for (size_t i = 0; i < pb_n_settings; i++) {
+		const struct pb_setting_desc *d = &pb_setting_descs[i];
+		if (!pb_setting_is_string(d)) {
+			CHECK_INT(pb_setting_value(&s, d), d->def);
+			CHECK(pb_setting_text(&s, d) == NULL);
+			continue;
+		}
+		CHECK_INT(pb_setting_value(&s, d), 0);
+		CHECK_STR(pb_setting_text(&s, d), d->def_str);
+		/* every string default passes its own validation */
+		char *patch = xasprintf("{\"%s\": \"%s\"}", d->key, d->def_str);
+		char *merged = NULL, *error = NULL;
+		CHECK_INT(pb_settings_merge(d->doc, NULL, patch, &merged, &error), 0);
+		if (error != NULL)
+			fprintf(stderr, "  %s.%s default: %s\n", d->doc, d->key, error);
+		free(merged);
+		free(error);
+		free(patch);
+	}
+}
+
+/* The longest string a STR key takes, one byte more, and what loading a value does. */
+static void test_string_length_and_load(void)
+{
+	const struct pb_setting_desc *d = NULL;
+	char *merged = NULL, *error = NULL;
+	struct pb_settings s;
+
+	for (size_t i = 0; i < pb_n_settings; i++) {
+		if (strcmp(pb_setting_descs[i].key, "trusted_networks") == 0)
+			d = &pb_setting_descs[i];
+	}
+	REQUIRE(d != NULL && d->type == PB_SETTING_CIDR_LIST && d->max == 255);
+	CHECK_INT(sizeof(s.limits.trusted_networks.text), d->max + 1);
+	/* 255 bytes: spaces (separators) and one address at the end */
+	char text[256];
+	memset(text, ' ', 255);
+	text[255] = '\0';
+	memcpy(text + 247, "10.0.0.2", 8);
+	REQUIRE(strlen(text) == 255);
+	char *patch = xasprintf("{\"trusted_networks\": \"%s\"}", text);
+	CHECK_INT(pb_settings_merge("limits", NULL, patch, &merged, &error), 0);
+	pb_settings_defaults(&s);
+	CHECK_INT(pb_settings_load(&s, "limits", merged, &error), 0);
+	CHECK_STR(s.limits.trusted_networks.text, text);
+	CHECK(pb_settings_trusted(&s, "10.0.0.2"));
+	CHECK(!pb_settings_trusted(&s, "127.0.0.1")); /* the default no longer applies */
+	free(patch);
+	free(merged);
+	merged = NULL;
+	patch = xasprintf("{\"trusted_networks\": \"%s \"}", text);
+	CHECK_INT(pb_settings_merge("limits", NULL, patch, &merged, &error), -1);
+	CHECK_STR(error, "limits.trusted_networks: expected a string of at most 255 bytes");
+	CHECK(merged == NULL);
+	free(error);
+	free(patch);
+
+	/* a stored value that no longer passes keeps the default, list included */
+	CHECK_INT(pb_settings_load(&s, "limits", "{\"trusted_networks\":\"10.0.0.0/33\"}", &error),
+		  1);
+	CHECK_STR(error, "limits.trusted_networks: '10.0.0.0/33': prefix longer than 32");
+	free(error);
+	CHECK_STR(s.limits.trusted_networks.text, "127.0.0.0/8 ::1/128");
+	CHECK(pb_settings_trusted(&s, "127.0.0.1"));
+	CHECK(pb_settings_trusted(&s, "::1"));
+	CHECK(pb_settings_trusted(&s, "::ffff:127.1.2.3"));
+	CHECK(!pb_settings_trusted(&s, "10.0.0.2"));
+	/* null in the store (and no document) is the default too */
+	CHECK_INT(pb_settings_load(&s, "limits", "{\"trusted_networks\":\"::2\"}", &error), 0);
+	CHECK(pb_settings_trusted(&s, "::2") && !pb_settings_trusted(&s, "::1"));
+	CHECK_INT(pb_settings_load(&s, "limits", NULL, &error), 0);
+	CHECK(pb_settings_trusted(&s, "::1") && !pb_settings_trusted(&s, "::2"));
 }
 
 static void test_load_keeps_defaults_for_bad_values(void)
@@ -162,6 +272,59 @@ static void test_render_every_key(void)
 	CHECK_STR(merged, "{\"interval_s\":3600,\"dedupe_keep_days\":7}");
 	free(merged);
 	free(json);
+
+	/* a string is rendered quoted, and the rendering is a valid change that sets it again */
+	CHECK_INT(pb_settings_load(&s, "limits", "{\"trusted_networks\":\"10.0.0.0/8, ::1\"}",
+				   &error),
+		  0);
+	json = pb_settings_render(&s, "limits");
+	CHECK_STR(json, "{\n  \"smtp_max_connections\": 1000,\n  \"pop3_max_connections\": 1000,\n"
+			"  \"ip_max_connections\": 50,\n  \"ip_connections_per_minute\": 600,\n"
+			"  \"message_bytes_in_flight_mb\": 256,\n"
+			"  \"trusted_networks\": \"10.0.0.0/8, ::1\"\n}");
+	CHECK_INT(pb_settings_merge("limits", NULL, json, &merged, &error), 0);
+	CHECK(merged != NULL && strstr(merged, "\"trusted_networks\":\"10.0.0.0/8, ::1\"}") != NULL);
+	free(merged);
+	free(json);
+}
+
+/* A string is taken as JSON decodes it (escapes included) and stored re-encoded; the
+ * quote a CIDR list refuses is named as it was given. */
+static void test_string_json_forms(void)
+{
+	char *merged = NULL, *error = NULL;
+
+	CHECK_INT(pb_settings_merge("limits", NULL, "{\"trusted_networks\": \"::1\\u0020\"}", &merged,
+				    &error),
+		  0);
+	CHECK_STR(merged, "{\"trusted_networks\":\"::1 \"}");
+	free(merged);
+	CHECK_INT(pb_settings_merge("limits", NULL, "{\"trusted_networks\": \"::1\\\"\"}", &merged,
+				    &error),
+		  -1);
+	CHECK_STR(error, "limits.trusted_networks: '::1\"': not an IPv4 or IPv6 address");
+	free(error);
+}
+
+/* The snapshot's lists follow their text however the settings were made. */
+static void test_snapshot_parses_lists(void)
+{
+	struct pb_runtime *rt = pb_runtime_create("t", NULL);
+	struct pb_settings s;
+
+	const struct pb_settings *def = pb_settings_acquire(rt);
+	CHECK(pb_settings_trusted(def, "127.0.0.1")); /* the defaults before any publish */
+	CHECK(!pb_settings_trusted(def, "192.0.2.1"));
+	pb_settings_release(rt, def);
+	pb_settings_defaults(&s);
+	snprintf(s.limits.trusted_networks.text, sizeof(s.limits.trusted_networks.text),
+		 "192.0.2.0/24"); /* written by hand, list not parsed */
+	pb_settings_publish(rt, &s);
+	const struct pb_settings *now = pb_settings_acquire(rt);
+	CHECK(pb_settings_trusted(now, "192.0.2.1"));
+	CHECK(!pb_settings_trusted(now, "127.0.0.1"));
+	pb_settings_release(rt, now);
+	pb_runtime_destroy(&rt);
 }
 
 static void test_snapshot_publish_and_release(void)
@@ -230,7 +393,10 @@ static const struct pb_test_case cases[] = {
 	{ "merge_table", test_merge_table },
 	{ "defaults_match_the_table", test_defaults_match_the_table },
 	{ "load_keeps_defaults_for_bad_values", test_load_keeps_defaults_for_bad_values },
+	{ "string_length_and_load", test_string_length_and_load },
 	{ "render_every_key", test_render_every_key },
+	{ "string_json_forms", test_string_json_forms },
+	{ "snapshot_parses_lists", test_snapshot_parses_lists },
 	{ "snapshot_publish_and_release", test_snapshot_publish_and_release },
 	{ "snapshot_concurrent_readers", test_snapshot_concurrent_readers },
 };

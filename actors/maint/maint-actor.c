@@ -16,6 +16,7 @@
 #include <string.h>
 
 #define MAINT_TIMER 1
+#define MAINT_TIMER_RECONCILE 2
 #define MAINT_FIRST_DELAY_MS 60000
 #define MAINT_CALL_TIMEOUT_MS 60000
 
@@ -29,7 +30,8 @@ struct round_ctx {
 	struct pb_actor *a;
 	const struct pb_u64v *ids; /* the accounts, ascending; NULL if the directory did not say */
 	uint32_t next;             /* the first id in ids not yet met */
-	int64_t before_ms;         /* dedupe records older than this go */
+	bool prune;                /* prune dedupe records older than before_ms */
+	int64_t before_ms;
 	uint64_t swept, repaired, removed;
 };
 
@@ -87,15 +89,12 @@ static int round_one(uint64_t user_id, void *arg)
 {
 	struct round_ctx *c = arg;
 
-	if (c->ids == NULL) {
-		prune(c, user_id);
-		return 0;
-	}
-	while (c->next < c->ids->n && c->ids->v[c->next] < user_id)
+	while (c->ids != NULL && c->next < c->ids->n && c->ids->v[c->next] < user_id)
 		repair(c, c->ids->v[c->next++]);
-	if (c->next < c->ids->n && c->ids->v[c->next] == user_id) {
-		c->next++;
-		prune(c, user_id);
+	if (c->ids == NULL || (c->next < c->ids->n && c->ids->v[c->next] == user_id)) {
+		c->next += c->ids != NULL;
+		if (c->prune)
+			prune(c, user_id);
 	} else {
 		sweep(c, user_id);
 	}
@@ -116,26 +115,35 @@ static int account_ids(struct round_ctx *c, struct pb_u64v *ids_r)
 	return 0;
 }
 
-/* One round: mail of deleted accounts swept, accounts without a mailbox repaired, dedupe
- * records pruned (user by user, as the mailbox records come), then blob GC. */
+/* Walks the users with mail against the accounts: mail of deleted accounts swept, accounts
+ * without a mailbox repaired, and with c->prune dedupe records pruned, user by user. */
+static void reconcile(struct round_ctx *c)
+{
+	struct pb_u64v ids = { 0 };
+	const char *error;
+
+	if (account_ids(c, &ids) == 0)
+		c->ids = &ids;
+	if (pb_store_mailbox_owners(c->m->store, round_one, c, &error) < 0)
+		pb_error("maint", "event=sweep_failed reason=%s", PB_LOGQ(error));
+	else
+		while (c->ids != NULL && c->next < ids.n)
+			repair(c, ids.v[c->next++]);
+	c->ids = NULL;
+	pb_u64v_clear(&ids);
+}
+
+/* One round: reconcile (with dedupe pruning), then blob GC. */
 static void maint_round(struct pb_actor *a, struct maint *m,
 			const struct pb_settings_maintenance *st)
 {
-	struct pb_u64v ids = { 0 };
-	struct round_ctx c = { m, a, NULL, 0,
+	struct round_ctx c = { m, a, NULL, 0, true,
 			       (int64_t)pb_clock_wall_ms() - (int64_t)st->dedupe_keep_days * 86400000,
 			       0, 0, 0 };
 	const char *error;
 	uint64_t deleted = 0;
 
-	if (account_ids(&c, &ids) == 0)
-		c.ids = &ids;
-	if (pb_store_mailbox_owners(m->store, round_one, &c, &error) < 0)
-		pb_error("maint", "event=sweep_failed reason=%s", PB_LOGQ(error));
-	else
-		while (c.ids != NULL && c.next < ids.n)
-			repair(&c, ids.v[c.next++]);
-	pb_u64v_clear(&ids);
+	reconcile(&c);
 	if (pb_store_blob_gc(m->store, &deleted, &error) < 0)
 		pb_error("maint", "event=blob_gc_failed reason=%s", PB_LOGQ(error));
 	pb_info("maint",
@@ -145,12 +153,25 @@ static void maint_round(struct pb_actor *a, struct maint *m,
 		(unsigned long long)deleted, (unsigned long long)c.removed);
 }
 
+/* At start, before the first round: accounts made by an earlier version that never had mail
+ * have no mailbox record yet, and their deliveries would be refused until they get one. */
+static void start_reconcile(struct pb_actor *a, struct maint *m)
+{
+	struct round_ctx c = { m, a, NULL, 0, false, 0, 0, 0, 0 };
+
+	reconcile(&c);
+	if (c.swept > 0 || c.repaired > 0)
+		pb_info("maint", "event=start_reconcile orphans_swept=%llu mailboxes_repaired=%llu",
+			(unsigned long long)c.swept, (unsigned long long)c.repaired);
+}
+
 static int mt_init(struct pb_actor *a, void *arg, void **state_r, const char **error_r)
 {
 	struct maint *m = xcalloc(1, sizeof(*m));
 	m->store = arg;
 	*state_r = m;
 	pb_actor_timer_set(a, MAINT_TIMER, MAINT_FIRST_DELAY_MS);
+	pb_actor_timer_set(a, MAINT_TIMER_RECONCILE, 0);
 	return 0;
 }
 
@@ -173,7 +194,10 @@ static uint64_t run_round(struct pb_actor *a, struct maint *m)
 
 static void mt_timer(struct pb_actor *a, void *state, uint32_t id, uint64_t now)
 {
-	pb_actor_timer_set(a, MAINT_TIMER, run_round(a, state));
+	if (id == MAINT_TIMER_RECONCILE)
+		start_reconcile(a, state);
+	else
+		pb_actor_timer_set(a, MAINT_TIMER, run_round(a, state));
 }
 
 static int on_run(struct pb_actor *a, void *state, struct pb_msg *m)

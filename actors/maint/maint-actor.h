@@ -5,6 +5,8 @@
  * mailbox owner; the account ids come from the directory), blob garbage collection (bodies no
  * message, spool or queue entry references any more) and pruning of old delivery dedupe
  * records.
+ * Right at start it reconciles accounts and mailboxes once (sweep and repair only: an account
+ * made by an earlier version without mail has no mailbox record until then).
  * Settings (from the snapshot, taken each round): maintenance.interval_s (the first round runs
  * one minute after start), maintenance.dedupe_keep_days (a spool entry is never replayed that
  * late).

@@ -161,6 +161,15 @@ static void test_orphans_swept(void)
 	CHECK(pb_store_blob_refcount(store, key, &refs, &error) == 1);
 	CHECK_INT(refs, 1); /* only user 1's message still holds the body */
 
+	/* the same in a later round (the one at start did the above): user 5 mail, no account;
+	 * user 6 an account, no mailbox */
+	REQUIRE(pb_store_folders_init(store, 5, 1000, &error) == 0);
+	put_account(store, 6);
+	REQUIRE(maint_client_run(&t, &code, &error) == 0);
+	CHECK_INT(pb_store_mailbox_exists(store, 5, &error), 0);
+	CHECK_INT(pb_store_mailbox_exists(store, 6, &error), 1);
+	CHECK_INT(pb_store_mailbox_exists(store, 1, &error), 1);
+
 	pb_caller_destroy(&c);
 	pb_runtime_destroy(&rt);
 	pb_store_close(&store);

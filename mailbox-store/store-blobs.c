@@ -11,6 +11,8 @@
  * check-and-delete runs under gc_lock held exclusively, while reference takers (put, append,
  * blob_ref) hold it shared from their existence check to their synced write.
  *
+ * Part of pb_store_bodies (store-bodies.h); the reference count records and their merge operator
+ * are the core's (store-refs.c).
  * OWNS: nothing beyond the handle (s->gc_epoch is written only under gc_lock exclusive).
  * THREAD: any.
  */
@@ -18,148 +20,7 @@
 
 #include <stdlib.h>
 
-#define STORE_REF_LEN 17 /* [ver u8][count i64][epoch u64] */
 #define STORE_GC_CHUNK 256
-/* The GC epoch lives in CF counters under a key no counter name can have (leading NUL). */
-static const char store_gc_epoch_key[] = "\0blob-gc-epoch";
-#define STORE_GC_EPOCH_KEYLEN (sizeof(store_gc_epoch_key) - 1)
-
-struct store_ref {
-	int64_t count;
-	uint64_t epoch;
-};
-
-static bool store_ref_decode(const char *v, size_t len, struct store_ref *ref)
-{
-	if (len != STORE_REF_LEN || (uint8_t)v[0] != STORE_V1)
-		return false;
-	ref->count = (int64_t)store_be64_get((const uint8_t *)v + 1);
-	ref->epoch = store_be64_get((const uint8_t *)v + 9);
-	return true;
-}
-
-static char *store_ref_encode(const struct store_ref *ref)
-{
-	uint8_t *v = xmalloc(STORE_REF_LEN);
-
-	v[0] = STORE_V1;
-	store_be64_put(v + 1, (uint64_t)ref->count);
-	store_be64_put(v + 9, ref->epoch);
-	return (char *)v;
-}
-
-/* Sums operands into acc (count adds, epoch takes the maximum). False if one is malformed. */
-static bool store_ref_sum(struct store_ref *acc, const char *const *ops, const size_t *lens,
-			  int n)
-{
-	for (int i = 0; i < n; i++) {
-		struct store_ref op;
-		if (!store_ref_decode(ops[i], lens[i], &op))
-			return false;
-		acc->count = (int64_t)((uint64_t)acc->count + (uint64_t)op.count);
-		if (op.epoch > acc->epoch)
-			acc->epoch = op.epoch;
-	}
-	return true;
-}
-
-static char *store_ref_full_merge(void *state, const char *key, size_t klen,
-				  const char *existing, size_t elen, const char *const *ops,
-				  const size_t *lens, int n, unsigned char *success,
-				  size_t *new_len)
-{
-	struct store_ref acc = { 0, 0 };
-
-	*success = 0;
-	*new_len = 0;
-	if (existing != NULL && !store_ref_decode(existing, elen, &acc))
-		return NULL;
-	if (!store_ref_sum(&acc, ops, lens, n))
-		return NULL;
-	*success = 1;
-	*new_len = STORE_REF_LEN;
-	return store_ref_encode(&acc);
-}
-
-static char *store_ref_partial_merge(void *state, const char *key, size_t klen,
-				     const char *const *ops, const size_t *lens, int n,
-				     unsigned char *success, size_t *new_len)
-{
-	return store_ref_full_merge(state, key, klen, NULL, 0, ops, lens, n, success, new_len);
-}
-
-static void store_ref_delete_value(void *state, const char *value, size_t len)
-{
-	free((void *)value);
-}
-
-static const char *store_ref_name(void *state)
-{
-	return "pb_refcount_v1";
-}
-
-static void store_ref_destroy(void *state)
-{
-}
-
-rocksdb_mergeoperator_t *store_refcount_merge_operator(void)
-{
-	return rocksdb_mergeoperator_create(NULL, store_ref_destroy, store_ref_full_merge,
-					    store_ref_partial_merge, store_ref_delete_value,
-					    store_ref_name);
-}
-
-void store_refcount_merge(rocksdb_writebatch_t *b, struct pb_store *s, const uint8_t raw[32],
-			  int64_t delta, uint64_t epoch)
-{
-	struct store_ref op = { delta, epoch };
-	char *v = store_ref_encode(&op);
-
-	rocksdb_writebatch_merge_cf(b, s->cf[STORE_CF_REFCOUNTS], (const char *)raw, 32, v,
-				    STORE_REF_LEN);
-	free(v);
-}
-
-/* Reads a refcount record. Returns 1 with *ref_r, 0 absent, -1. */
-static int store_ref_get(struct pb_store *s, const uint8_t raw[32], struct store_ref *ref_r,
-			 const char **error_r)
-{
-	struct pb_buf val;
-
-	pb_buf_init(&val);
-	int ret = store_get(s, STORE_CF_REFCOUNTS, raw, 32, &val, error_r);
-	if (ret == 1 && !store_ref_decode(val.data, val.len, ref_r))
-		ret = store_fail(error_r, "store: corrupt reference count record");
-	pb_buf_deinit(&val);
-	return ret;
-}
-
-int store_blob_exists(struct pb_store *s, const uint8_t raw[32], const char **error_r)
-{
-	struct store_ref ref;
-
-	return store_ref_get(s, raw, &ref, error_r);
-}
-
-int store_blobs_open(struct pb_store *s, const char **error_r)
-{
-	struct pb_buf val;
-	struct store_rd r;
-
-	s->gc_epoch = 1;
-	pb_buf_init(&val);
-	int ret = store_get(s, STORE_CF_COUNTERS, store_gc_epoch_key, STORE_GC_EPOCH_KEYLEN, &val,
-			    error_r);
-	if (ret == 1) {
-		store_rd_init(&r, val.data, val.len);
-		bool v_ok = store_rd_u8(&r) == STORE_V1;
-		s->gc_epoch = store_rd_u64(&r);
-		if (!v_ok || !store_rd_ok(&r))
-			ret = store_fail(error_r, "store: corrupt blob GC epoch record");
-	}
-	pb_buf_deinit(&val);
-	return ret < 0 ? -1 : 0;
-}
 
 int pb_store_blob_put(struct pb_store *s, const void *data, size_t len,
 		      char key_r[PB_BLOB_KEY_LEN + 1], const char **error_r)

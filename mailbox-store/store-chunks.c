@@ -1,5 +1,6 @@
 /*
- * store-chunks.c: message bodies as bounded chunks. A body's bytes live in CF chunks under
+ * store-chunks.c (pb_store_bodies, store-bodies.h): message bodies as bounded chunks. A body's
+ * bytes live in CF chunks under
  * [u64 body id][u64 offset] -> [u8 1][1..PB_STORE_CHUNK_MAX bytes] (large values in blob
  * files); CF blobs keeps, by content address, a small record
  * [u8 2][u64 size][u64 body id][u32 chunk count] (v1 records, [u8 1][the body], written by

@@ -1,6 +1,6 @@
 /*
  * store-codec.c: value encoding for the store (big-endian integers, length-prefixed
- * strings), a bounds-checked reader, hex keys and lowercasing.
+ * strings), a bounds-checked reader, hex keys and lowercasing. Part of pb_store_db.
  * OWNS: nothing. THREAD: any (pure functions).
  */
 #include "store-internal.h"

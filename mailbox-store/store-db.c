@@ -1,7 +1,7 @@
 /*
  * store-db.c: opening and closing the RocksDB database with its column families, the
  * synced write, point reads, prefix iterators, the size estimate and the thread-local
- * error buffer.
+ * error buffer: the core library pb_store_db (store-db.h) every record library links.
  * OWNS: struct pb_store (created by pb_store_open, freed by pb_store_close).
  * THREAD: any; open/close are not concurrent with other calls on the same handle.
  */
@@ -404,4 +404,32 @@ int store_iter_finish(struct store_iter *it, const char **error_r)
 	if (err != NULL)
 		return store_fail_rocks(error_r, "iterate", err);
 	return 0;
+}
+
+int store_put1(struct pb_store *s, enum store_cf cf, const char *key, size_t klen,
+		      const void *val, size_t vlen, const char **error_r)
+{
+	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+
+	rocksdb_writebatch_put_cf(b, s->cf[cf], key, klen, val, vlen);
+	int ret = store_write(s, b, error_r);
+	rocksdb_writebatch_destroy(b);
+	return ret;
+}
+
+int store_delete1(struct pb_store *s, enum store_cf cf, const char *key, size_t klen,
+			 const char **error_r)
+{
+	struct pb_buf val;
+
+	pb_buf_init(&val);
+	int ret = store_get(s, cf, key, klen, &val, error_r);
+	pb_buf_deinit(&val);
+	if (ret != 1)
+		return ret;
+	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+	rocksdb_writebatch_delete_cf(b, s->cf[cf], key, klen);
+	ret = store_write(s, b, error_r);
+	rocksdb_writebatch_destroy(b);
+	return ret < 0 ? -1 : 1;
 }

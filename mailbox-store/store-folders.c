@@ -1,8 +1,9 @@
 /*
  * store-folders.c: the folders of each user (CF folders): records, the per-user meta record
- * (next folder id, last uidvalidity), creation, lookup, listing, renaming, deletion.
+ * (next folder id, last uidvalidity; it is also the user's mailbox record), creation, lookup,
+ * listing, renaming, deletion. Part of pb_store_mail (store-mail.h).
  * OWNS: nothing beyond the handle. THREAD: any, with a single writer per user (the caller's
- * rule, see store.h): create/rename/delete read-modify-write without a lock.
+ * rule, see store-mail.h): create/rename/delete read-modify-write without a lock.
  */
 #include "store-internal.h"
 
@@ -143,6 +144,18 @@ static void store_folder_meta_write(rocksdb_writebatch_t *b, struct pb_store *s,
 	store_be32_put(val + 5, m->last_uidvalidity);
 	rocksdb_writebatch_put_cf(b, s->cf[STORE_CF_FOLDERS], (const char *)key, sizeof(key),
 				  (const char *)val, sizeof(val));
+}
+
+int pb_store_mailbox_exists(struct pb_store *s, uint64_t user_id, const char **error_r)
+{
+	uint8_t key[STORE_FOLDER_KEY_LEN];
+	struct pb_buf val;
+
+	store_folder_key(user_id, 0, key);
+	pb_buf_init(&val);
+	int ret = store_get(s, STORE_CF_FOLDERS, key, sizeof(key), &val, error_r);
+	pb_buf_deinit(&val);
+	return ret;
 }
 
 /* IMAP: "INBOX" is case-insensitive, every other name exact. */

@@ -1,14 +1,20 @@
 /*
- * store-internal.h: what the store-*.c files share and nobody else sees: the handle, the
- * column family table, error helpers, the synced write, and value encoding (big-endian
- * fixed-width integers and length-prefixed strings; see docs/storage.md).
+ * store-internal.h: what the store-*.c files of every store library share and nobody else
+ * sees: the handle, the column family table, error helpers, the synced write, reference counts,
+ * and value encoding (big-endian fixed-width integers and length-prefixed strings; see
+ * docs/storage.md). Only the store libraries have it on their include path (pb_store_private).
  * OWNS: nothing by itself (struct pb_store is owned by whoever opened it).
  * THREAD: struct pb_store is shared by all threads; its mutable parts are the locks below.
  */
 #ifndef PB_STORE_INTERNAL_H
 #define PB_STORE_INTERNAL_H
 
-#include "store.h"
+#include "store-accounts.h"
+#include "store-bodies.h"
+#include "store-db.h"
+#include "store-mail.h"
+#include "store-settings.h"
+#include "store-spool.h"
 
 #include "pb-alloc.h"
 #include "pb-buf.h"
@@ -71,7 +77,7 @@ struct pb_store {
 	/* Current blob GC epoch (persistent in the counters CF); read under gc_lock. */
 	uint64_t gc_epoch;
 	/* Next id of the one sequence spool entries and bodies share; 0 until the first use
-	 * seeds it (store_next_id in store-spool.c). */
+	 * seeds it (store_next_id in store-refs.c). */
 	_Atomic uint64_t spool_next;
 	/* Hashes of new bodies being committed right now (store-chunks.c): a second commit of
 	 * the same body waits for the first, then finds it and only takes a reference. */
@@ -122,6 +128,13 @@ void store_iter_prefix(struct pb_store *s, enum store_cf cf, const void *prefix,
 bool store_iter_valid(struct store_iter *it);
 /* Checks the iterator's status at the end. Returns 0 / -1. Always frees everything. */
 int store_iter_finish(struct store_iter *it, const char **error_r);
+/* One-operation synced batch (a put). Returns 0 / -1. */
+int store_put1(struct pb_store *s, enum store_cf cf, const char *key, size_t klen,
+	       const void *val, size_t vlen, const char **error_r);
+/* Deletes a key if present. Returns 1 deleted, 0 absent, -1. The check and the delete are
+ * not atomic together; two concurrent deletes may both report 1 (both are harmless). */
+int store_delete1(struct pb_store *s, enum store_cf cf, const char *key, size_t klen,
+		  const char **error_r);
 
 /* ---- encoding ---- */
 
@@ -182,20 +195,35 @@ int store_lower_copy(const char *s, char *dst, size_t dstsize);
 
 /* ---- shared between files ---- */
 
-/* The refcount merge operator (store-blobs.c); the value / operand layout is
+/* A reference count record (store-refs.c): [ver u8][count i64][gc epoch u64]. */
+#define STORE_REF_LEN 17
+struct store_ref {
+	int64_t count;
+	uint64_t epoch;
+};
+/* Decodes a record or operand; false if malformed. */
+bool store_ref_decode(const char *v, size_t len, struct store_ref *ref);
+/* Reads a refcount record. Returns 1 with *ref_r, 0 absent, -1. */
+int store_ref_get(struct pb_store *s, const uint8_t raw[32], struct store_ref *ref_r,
+		  const char **error_r);
+/* The GC epoch lives in CF counters under a key no counter name can have (leading NUL). */
+#define STORE_GC_EPOCH_KEYLEN 14
+extern const char store_gc_epoch_key[STORE_GC_EPOCH_KEYLEN + 1];
+
+/* The refcount merge operator (store-refs.c); the value / operand layout is
  * [ver u8][delta or count i64][gc epoch u64]. */
 rocksdb_mergeoperator_t *store_refcount_merge_operator(void);
 /* Appends one refcount operand to the batch. */
 void store_refcount_merge(rocksdb_writebatch_t *b, struct pb_store *s, const uint8_t raw[32],
 			  int64_t delta, uint64_t epoch);
-/* Loads the GC epoch at open (store-blobs.c). Returns 0 / -1. */
+/* Loads the GC epoch at open (store-refs.c). Returns 0 / -1. */
 int store_blobs_open(struct pb_store *s, const char **error_r);
 /* Whether a body exists (its refcount record does). Returns 1 / 0 / -1. */
 int store_blob_exists(struct pb_store *s, const uint8_t raw[32], const char **error_r);
 /* SHA-256 of a buffer in memory (EVP). */
 void store_blob_hash(const void *data, size_t len, uint8_t raw_r[32]);
 /* The next id of the sequence spool entries and bodies share: unique, never reused, even
- * across restarts (store-spool.c). */
+ * across restarts (store-refs.c). */
 uint64_t store_next_id(struct pb_store *s);
 
 /* ---- bodies by chunks (store-chunks.c) ---- */

@@ -3,7 +3,8 @@
  * records (CF dedupe): append, list, get, flags, keywords, expunge, chunked deletion, prune.
  * Every change writes the message records, the folder counters and the body references in
  * one synced batch, so the counters always match the records.
- * OWNS: nothing beyond the handle. THREAD: any, with a single writer per user (store.h).
+ * Part of pb_store_mail (store-mail.h).
+ * OWNS: nothing beyond the handle. THREAD: any, with a single writer per user (store-mail.h).
  */
 #include "store-internal.h"
 

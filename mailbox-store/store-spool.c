@@ -2,18 +2,11 @@
  * store-spool.c: the incoming spool — messages accepted by SMTP and not yet delivered.
  * Key: [u64 spool id BE]. Value v1: [u8 1][str sender][u64 received_ms][u64 size]
  * [32 raw body hash][u32 n][n x (str rcpt, u64 user id)].
- * OWNS: the spool column family; the id sequence spool entries and bodies share
- * (s->spool_next).
+ * Part of pb_store_spool (store-spool.h). OWNS: the spool column family (its ids come from
+ * store_next_id, store-refs.c).
  * THREAD: any; puts are independent, a given entry is iterated and removed by one actor.
- *
- * Why ids start from the wall clock: a dedupe key is "spool id:recipient", so an id must
- * never come back, not even after the spool has drained and the daemon restarted. Seeding
- * with max(last id on disk + 1, now_ms << 20) guarantees that without a synced counter write
- * per message.
  */
 #include "store-internal.h"
-
-#include <time.h>
 
 void pb_spool_rec_free(struct pb_spool_rec *r)
 {
@@ -23,41 +16,6 @@ void pb_spool_rec_free(struct pb_spool_rec *r)
 	free(r->rcpts);
 	free(r->rcpt_ids);
 	memset(r, 0, sizeof(*r));
-}
-
-/* The largest id in use in cf whose keys begin with a u64 id (spool entries, chunks). */
-static uint64_t last_id_on_disk(struct pb_store *s, enum store_cf cf)
-{
-	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, s->ropt, s->cf[cf]);
-	uint64_t last = 0;
-	size_t klen;
-
-	rocksdb_iter_seek_to_last(it);
-	if (rocksdb_iter_valid(it)) {
-		const char *k = rocksdb_iter_key(it, &klen);
-		if (klen >= 8)
-			last = store_be64_get((const uint8_t *)k);
-	}
-	rocksdb_iter_destroy(it);
-	return last;
-}
-
-uint64_t store_next_id(struct pb_store *s)
-{
-	uint64_t cur = atomic_load(&s->spool_next);
-	if (cur == 0) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		uint64_t now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-		uint64_t seed = now_ms << 20, last = last_id_on_disk(s, STORE_CF_SPOOL);
-		uint64_t last_body = last_id_on_disk(s, STORE_CF_CHUNKS);
-		if (last_body > last)
-			last = last_body;
-		if (last >= seed)
-			seed = last + 1;
-		atomic_compare_exchange_strong(&s->spool_next, &cur, seed);
-	}
-	return atomic_fetch_add(&s->spool_next, 1);
 }
 
 static void spool_encode(const struct pb_spool_rec *r, const uint8_t raw[32], struct pb_buf *v)

@@ -1,5 +1,6 @@
 /*
- * store-upload.c: bodies that arrive in chunks (an SMTP DATA streamed to a spool shard). CF
+ * store-upload.c (pb_store_spool, store-spool.h): bodies that arrive in chunks (an SMTP DATA
+ * streamed to a spool shard). CF
  * uploads: [u32 owner][u64 upload id] -> [u8 1][i64 started_ms] marks an upload begun and not
  * yet committed or aborted; the upload id is the body id its chunks are keyed by
  * (store-chunks.c).

@@ -1,6 +1,6 @@
 /*
  * store-users.c: user accounts (CF users, keyed by lowercase name, and CF user_ids, the id
- * index) and persistent counters (CF counters).
+ * index) and persistent counters (CF counters). Part of pb_store_accounts (store-accounts.h).
  * OWNS: nothing beyond the handle. THREAD: any; read-modify-write of users is serialised
  * by s->users_lock, of counters by s->counters_lock.
  */

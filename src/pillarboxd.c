@@ -17,7 +17,7 @@
 #include "pillarbox-paths.h"
 #include "pop3-server.h"
 #include "smtp-server.h"
-#include "store.h"
+#include "store-db.h"
 #include "sys-actor.h"
 
 #include <errno.h>
@@ -134,18 +134,6 @@ static int generate_password(char *out, size_t size)
 	return 0;
 }
 
-static int count_cb(const char *domain, void *ctx)
-{
-	(*(int *)ctx)++;
-	return 1;
-}
-
-static int count_user_cb(const struct pb_user_rec *u, void *ctx)
-{
-	(*(int *)ctx)++;
-	return 1;
-}
-
 /* The end of a bootstrap request sent through the directory (so its rules apply). */
 static int bootstrap_outcome(int rc, uint32_t code, const char *error)
 {
@@ -168,27 +156,31 @@ static int admin_password(const char *given, char *password, size_t size)
 	return -1;
 }
 
-/* On a new data directory: a default local domain and an administrator account whose password
- * comes from PILLARBOX_ADMIN_PASSWORD or is generated and printed once. */
+/* On a new data directory (the directory counts no domain and no account): a default local
+ * domain and an administrator account whose password comes from PILLARBOX_ADMIN_PASSWORD or is
+ * generated and printed once. */
 static int first_start(struct daemon *d)
 {
-	int domains = 0, users = 0;
+	uint64_t domains = 0, users = 0;
 	const char *error;
 	char host[256], password[64] = "";
-
-	if (pb_store_domain_iter(d->store, count_cb, &domains, &error) < 0 ||
-	    pb_store_user_iter(d->store, count_user_cb, &users, &error) < 0) {
-		fprintf(stderr, "pillarboxd: cannot read the store: %s\n", error);
-		return -1;
-	}
-	if (domains > 0 || users > 0)
-		return 0;
-	snprintf(host, sizeof(host), "%s", strchr(d->hostname, '.') != NULL ? d->hostname : "localhost");
 	struct pb_caller *c = pb_caller_create(d->rt);
 	struct pb_sync t;
 	uint32_t code = 0;
+
 	pb_sync_init_caller(&t, c, BOOTSTRAP_TIMEOUT_MS);
-	int rc = bootstrap_outcome(directory_client_domain_add(&t, host, &code, &error), code, error);
+	int rc = directory_client_counts(&t, &code, &users, &domains, &error);
+	if (rc < 0 || code != PB_OK) {
+		fprintf(stderr, "pillarboxd: cannot count the accounts: %s\n", error);
+		pb_caller_destroy(&c);
+		return -1;
+	}
+	if (domains > 0 || users > 0) {
+		pb_caller_destroy(&c);
+		return 0;
+	}
+	snprintf(host, sizeof(host), "%s", strchr(d->hostname, '.') != NULL ? d->hostname : "localhost");
+	rc = bootstrap_outcome(directory_client_domain_add(&t, host, &code, &error), code, error);
 
 	const char *given = getenv("PILLARBOX_ADMIN_PASSWORD");
 	if (rc == 0)

@@ -10,7 +10,7 @@
 #include "directory-password.h"
 #include "directory-rules.h"
 #include "pb-log.h"
-#include "store.h"
+#include "store-accounts.h"
 
 #include <string.h>
 

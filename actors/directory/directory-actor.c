@@ -6,13 +6,13 @@
 #include "directory-actor.h"
 
 #include "auth-client.h"
-#include "directory-ops.h"
 #include "directory-password.h"
+#include "directory-private.h"
 #include "mailbox-client.h"
 #include "directory-rules.h"
 #include "pb-log.h"
 #include "pb-settings-snapshot.h"
-#include "store.h"
+#include "store-accounts.h"
 
 #include <cjson/cJSON.h>
 #include <fnmatch.h>
@@ -24,12 +24,6 @@
 #define DIRECTORY_OP_TIMEOUT_MS 60000
 #define DIRECTORY_TIMER_OPS 1
 #define DIRECTORY_TICK_MS 5000
-
-struct directory {
-	struct pb_store *store;
-	struct directory_ops ops; /* account changes waiting on the auth shards or a mailbox */
-	struct pb_runtime *rt; /* for the settings snapshot */
-};
 
 static int dir_init(struct pb_actor *a, void *arg, void **state_r, const char **error_r)
 {
@@ -58,7 +52,7 @@ static unsigned password_min(struct directory *d)
 	return min;
 }
 
-static int store_failed(struct pb_actor *a, const struct pb_msg *m, const char *error)
+int directory_store_failed(struct pb_actor *a, const struct pb_msg *m, const char *error)
 {
 	pb_error("directory", "event=store_error request=%s reason=%s", pb_msg_name(m->type),
 		 PB_LOGQ(error));
@@ -171,14 +165,14 @@ static int send_hashes(struct pb_actor *a, struct directory_op *op, char *const 
 	return rc;
 }
 
+static void create_mailboxes(struct pb_actor *a, struct directory *d, struct directory_op *op);
+
 /* Ends a bulk add: writes every account whose check passed and hash came, in request order,
- * and answers with one error per user ("" for added). */
+ * has their mailboxes created, and answers with one error per user ("" for added). */
 static void bulk_finish(struct pb_actor *a, struct directory *d, struct directory_op *op)
 {
-	struct pb_msg rep;
-
-	pb_msg_init(&rep, MSG_DIR_USER_BULK_ADD_REP);
-	struct msg_dir_user_bulk_add_rep *r = &rep.u.dir_user_bulk_add_rep;
+	pb_msg_init(&op->rep, MSG_DIR_USER_BULK_ADD_REP);
+	struct msg_dir_user_bulk_add_rep *r = &op->rep.u.dir_user_bulk_add_rep;
 	for (uint32_t i = 0; i < op->n; i++) {
 		const char *error = op->errors[i];
 		uint32_t code = PB_ERR_INTERNAL;
@@ -186,32 +180,73 @@ static void bulk_finish(struct pb_actor *a, struct directory *d, struct director
 			error = op->fail_error;
 		else if (error == NULL)
 			code = add_write(d, &op->recs[i], &error);
+		if (code != PB_OK)
+			op->recs[i].id = 0; /* not written: no mailbox to create */
 		r->added += code == PB_OK;
 		pb_strv_push(&r->errors, code == PB_OK ? "" : error);
 	}
 	r->error = xstrdup("");
-	pb_reply(a, &op->req, &rep);
-	pb_msg_free(&rep);
-	directory_ops_remove(&d->ops, op);
+	create_mailboxes(a, d, op);
 }
 
-static struct directory_op *op_start(struct pb_actor *a, struct directory *d,
-				     enum directory_op_kind kind, struct pb_msg *m, uint32_t n)
+struct directory_op *directory_op_start(struct pb_actor *a, struct directory *d,
+				       enum directory_op_kind kind, struct pb_msg *m, uint32_t n)
 {
 	pb_actor_defer_reply(a);
 	return directory_ops_add(&d->ops, kind, m,  n,
 				 pb_runtime_now_ms(pb_actor_runtime(a)) + DIRECTORY_OP_TIMEOUT_MS);
 }
 
-/* Answers an op's request with code (an internal error the way store_failed does) and ends it. */
-static void op_finish(struct pb_actor *a, struct directory *d, struct directory_op *op,
-		      uint32_t code, const char *error)
+void directory_op_finish(struct pb_actor *a, struct directory *d, struct directory_op *op,
+			 uint32_t code, const char *error)
 {
 	if (code == PB_ERR_INTERNAL)
-		store_failed(a, &op->req, error);
+		directory_store_failed(a, &op->req, error);
 	else
 		pb_reply_status(a, &op->req, code, code == PB_OK ? "" : error);
 	directory_ops_remove(&d->ops, op);
+}
+
+void directory_op_answer(struct pb_actor *a, struct directory *d, struct directory_op *op)
+{
+	pb_reply(a, &op->req, &op->rep);
+	directory_ops_remove(&d->ops, op);
+}
+
+/* Ends an add once the mailbox owners answered the creates (or the deadline passed): the
+ * accounts exist, so the answer prepared stands; a mailbox not created is maint's to repair. */
+static void create_done(struct pb_actor *a, struct directory *d, struct directory_op *op,
+			struct pb_msg *rep)
+{
+	const char *error = "timed out";
+	uint32_t code = rep != NULL ? mailbox_client_create_reply(rep, &error) : PB_ERR_TEMP;
+
+	if (code != PB_OK)
+		pb_warn("directory", "event=mailbox_create_deferred reason=%s", PB_LOGQ(error));
+	if (rep == NULL || --op->chunks_left == 0)
+		directory_op_answer(a, d, op);
+}
+
+/* Has the mailbox owners create the mailbox of each account op wrote (recs with an id), then
+ * answers with op->rep when they have. */
+static void create_mailboxes(struct pb_actor *a, struct directory *d, struct directory_op *op)
+{
+	const char *error;
+
+	op->phase = DIRECTORY_PHASE_MAILBOX;
+	op->chunks_left = 0;
+	for (uint32_t i = 0; i < op->n; i++) {
+		if (op->recs[i].id == 0)
+			continue;
+		struct pb_sender s = pb_actor_sender(a, op->id << 16);
+		if (mailbox_client_create_send(&s, op->recs[i].id, &error) == 0)
+			op->chunks_left++;
+		else
+			pb_warn("directory", "event=mailbox_create_deferred id=%llu reason=%s",
+				(unsigned long long)op->recs[i].id, PB_LOGQ(error));
+	}
+	if (op->chunks_left == 0)
+		directory_op_answer(a, d, op);
 }
 
 static int on_user_add(struct pb_actor *a, void *state, struct pb_msg *m)
@@ -227,15 +262,15 @@ static int on_user_add(struct pb_actor *a, void *state, struct pb_msg *m)
 		pb_user_rec_free(&u);
 		wipe(q->password);
 		if (code == PB_ERR_INTERNAL)
-			return store_failed(a, m, error);
+			return directory_store_failed(a, m, error);
 		pb_reply_status(a, m, code, error);
 		return 0;
 	}
-	struct directory_op *op = op_start(a, d, DIRECTORY_OP_ADD, m, 1);
+	struct directory_op *op = directory_op_start(a, d, DIRECTORY_OP_ADD, m, 1);
 	op->recs[0] = u;
 	op->n_todo = 1;
 	if (send_hashes(a, op, &op->req.u.dir_user_add_req.password, &error) < 0)
-		op_finish(a, d, op, PB_ERR_TEMP, error);
+		directory_op_finish(a, d, op, PB_ERR_TEMP, error);
 	return 0;
 }
 
@@ -249,7 +284,7 @@ static int on_user_bulk_add(struct pb_actor *a, void *state, struct pb_msg *m)
 		pb_reply_status(a, m, PB_ERR_REFUSED, "as many passwords as users are needed");
 		return 0;
 	}
-	struct directory_op *op = op_start(a, d, DIRECTORY_OP_BULK, m, q->users.n);
+	struct directory_op *op = directory_op_start(a, d, DIRECTORY_OP_BULK, m, q->users.n);
 	q = &op->req.u.dir_user_bulk_add_req;
 	for (uint32_t i = 0; i < q->users.n; i++) {
 		const char *why = "";
@@ -262,7 +297,7 @@ static int on_user_bulk_add(struct pb_actor *a, void *state, struct pb_msg *m)
 	if (op->n_todo == 0)
 		bulk_finish(a, d, op);
 	else if (send_hashes(a, op, q->passwords.v, &error) < 0)
-		op_finish(a, d, op, PB_ERR_TEMP, error);
+		directory_op_finish(a, d, op, PB_ERR_TEMP, error);
 	return 0;
 }
 
@@ -276,7 +311,7 @@ static int get_user_or_reply(struct pb_actor *a, struct directory *d, const stru
 	memset(u, 0, sizeof(*u));
 	int found = pb_store_user_get(d->store, name != NULL ? name : "", u, &error);
 	if (found < 0)
-		store_failed(a, m, error);
+		directory_store_failed(a, m, error);
 	else if (found == 0)
 		pb_reply_status(a, m, PB_ERR_NOTFOUND, "no such user");
 	return found > 0;
@@ -290,41 +325,78 @@ static void purge_done(struct pb_actor *a, struct directory *d, struct directory
 	if (code != PB_OK)
 		pb_warn("directory", "event=purge_deferred id=%llu reason=\"%s\"",
 			(unsigned long long)op->user_id, error);
-	op_finish(a, d, op, PB_OK, "");
+	directory_op_finish(a, d, op, PB_OK, "");
 }
 
-/* Why the account goes first and its mail after: from the delete on, nothing new reaches the
- * mail (RCPT answers "no such user", and the mailbox owner refuses appends for an id without an
- * account once the purge has made it forget the user), and the purge queued behind any delivery
- * already in flight takes that away too. A crash between the two leaves mail without an account,
- * which the maintenance sweep purges (maint-actor.h), so the directory never waits on it. */
+/* Deletes the account of op (read again by id: it may have been renamed while its mailbox was
+ * asked about) and has its mail purged; answered when the purge is.
+ * Why the account goes first and its mail after: from the delete on, nothing new reaches the
+ * mail (RCPT answers "no such user", and the mailbox owner refuses appends once the purge has
+ * removed the mailbox record), and the purge queued behind any delivery already in flight takes
+ * that away too. A crash between the two leaves mail without an account, which the maintenance
+ * sweep purges (maint-actor.h), so the directory never waits on it. */
+static void del_commit(struct pb_actor *a, struct directory *d, struct directory_op *op)
+{
+	struct pb_user_rec u;
+	const char *error;
+
+	memset(&u, 0, sizeof(u));
+	int found = pb_store_user_get_by_id(d->store, op->user_id, &u, &error);
+	if (found <= 0 || pb_store_user_delete(d->store, u.name, &error) < 0) {
+		pb_user_rec_free(&u);
+		directory_op_finish(a, d, op, found == 0 ? PB_ERR_NOTFOUND : PB_ERR_INTERNAL,
+				    found == 0 ? "no such user" : error);
+		return;
+	}
+	pb_log_security("directory", "event=user_deleted user=%s id=%llu forced=%d", u.name,
+			(unsigned long long)u.id, op->req.u.dir_user_del_req.force);
+	pb_user_rec_free(&u);
+	op->phase = DIRECTORY_PHASE_MAILBOX;
+	op->chunks_left = 1;
+	struct pb_sender s = pb_actor_sender(a, op->id << 16);
+	if (mailbox_client_purge_send(&s, op->user_id, &error) < 0)
+		purge_done(a, d, op, PB_ERR_TEMP, error);
+}
+
+/* The mailbox owner's statistics for a delete without force: an empty mailbox goes on. */
+static void del_stat_done(struct pb_actor *a, struct directory *d, struct directory_op *op,
+			  struct pb_msg *rep)
+{
+	struct mailbox_stat st = { 0 };
+	const char *error;
+	uint32_t code = mailbox_client_stat_reply(rep, &st, &error);
+
+	if (code != PB_OK)
+		directory_op_finish(a, d, op, PB_ERR_TEMP, "the mailbox could not be read");
+	else if (st.bytes > 0)
+		directory_op_finish(a, d, op, PB_ERR_REFUSED,
+				    "the mailbox is not empty; delete it with force to remove its mail too");
+	else
+		del_commit(a, d, op);
+}
+
+/* A delete with force goes at once; without, the mailbox owner says first whether the
+ * mailbox is empty (the directory reads no mail itself). */
 static int on_user_del(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct directory *d = state;
-	struct msg_dir_user_del_req *q = &m->u.dir_user_del_req;
 	struct pb_user_rec u;
-	uint64_t inbox = 0, bytes = 0;
 	const char *error;
 
-	if (!get_user_or_reply(a, d, m, q->user, &u))
+	if (!get_user_or_reply(a, d, m, m->u.dir_user_del_req.user, &u))
 		return 0;
-	int rc = pb_store_user_stats(d->store, u.id, &inbox, &bytes, &error);
-	if (rc == 0 && bytes > 0 && !q->force) {
-		pb_reply_status(a, m, PB_ERR_REFUSED,
-				"the mailbox is not empty; delete it with force to remove its mail too");
-	} else if (rc < 0 || pb_store_user_delete(d->store, u.name, &error) < 0) {
-		store_failed(a, m, error);
-	} else {
-		pb_log_security("directory", "event=user_deleted user=%s id=%llu forced=%d", u.name,
-				(unsigned long long)u.id, q->force);
-		struct directory_op *op = op_start(a, d, DIRECTORY_OP_DEL, m, 0);
-		op->user_id = u.id;
-		op->chunks_left = 1;
-		struct pb_sender s = pb_actor_sender(a, op->id << 16);
-		if (mailbox_client_purge_send(&s, u.id, &error) < 0)
-			purge_done(a, d, op, PB_ERR_TEMP, error);
-	}
+	struct directory_op *op = directory_op_start(a, d, DIRECTORY_OP_DEL, m, 0);
+	op->user_id = u.id;
 	pb_user_rec_free(&u);
+	if (op->req.u.dir_user_del_req.force) {
+		del_commit(a, d, op);
+		return 0;
+	}
+	op->phase = DIRECTORY_PHASE_STAT;
+	op->chunks_left = 1;
+	struct pb_sender s = pb_actor_sender(a, op->id << 16);
+	if (mailbox_client_stat_send(&s, op->user_id, &error) < 0)
+		directory_op_finish(a, d, op, PB_ERR_TEMP, error);
 	return 0;
 }
 
@@ -346,7 +418,7 @@ static int on_user_rename(struct pb_actor *a, void *state, struct pb_msg *m)
 	if (found > 0 && other.id != u.id) {
 		pb_reply_status(a, m, PB_ERR_EXISTS, "a user with the new name exists already");
 	} else if (found < 0 || pb_store_user_rename(d->store, u.name, q->new_name, &error) < 0) {
-		store_failed(a, m, error);
+		directory_store_failed(a, m, error);
 	} else {
 		pb_log_security("directory", "event=user_renamed user=%s new=%s", PB_LOGQ(u.name),
 				PB_LOGQ(q->new_name));
@@ -373,13 +445,13 @@ static int on_user_passwd(struct pb_actor *a, void *state, struct pb_msg *m)
 		wipe(q->password);
 		return 0;
 	}
-	struct directory_op *op = op_start(a, d, DIRECTORY_OP_PASSWD, m, 1);
+	struct directory_op *op = directory_op_start(a, d, DIRECTORY_OP_PASSWD, m, 1);
 	op->recs[0] = u;
 	free(op->recs[0].pw_hash); /* the slot the new hash comes into */
 	op->recs[0].pw_hash = NULL;
 	op->n_todo = 1;
 	if (send_hashes(a, op, &op->req.u.dir_user_passwd_req.password, &error) < 0)
-		op_finish(a, d, op, PB_ERR_TEMP, error);
+		directory_op_finish(a, d, op, PB_ERR_TEMP, error);
 	return 0;
 }
 
@@ -391,7 +463,7 @@ static void passwd_finish(struct pb_actor *a, struct directory *d, struct direct
 	const char *error;
 
 	if (op->fail_code != PB_OK) {
-		op_finish(a, d, op, op->fail_code, op->fail_error);
+		directory_op_finish(a, d, op, op->fail_code, op->fail_error);
 		return;
 	}
 	memset(&u, 0, sizeof(u));
@@ -404,12 +476,12 @@ static void passwd_finish(struct pb_actor *a, struct directory *d, struct direct
 	}
 	if (found > 0)
 		pb_log_security("directory", "event=password_changed user=%s", u.name);
-	op_finish(a, d, op, found > 0 ? PB_OK : found == 0 ? PB_ERR_NOTFOUND : PB_ERR_INTERNAL,
+	directory_op_finish(a, d, op, found > 0 ? PB_OK : found == 0 ? PB_ERR_NOTFOUND : PB_ERR_INTERNAL,
 		  found == 0 ? "no such user" : error);
 	pb_user_rec_free(&u);
 }
 
-/* Ends a single add once its hash came. */
+/* Ends a single add once its hash came: the account, then its mailbox, then the answer. */
 static void add_finish(struct pb_actor *a, struct directory *d, struct directory_op *op)
 {
 	const char *error = op->fail_error;
@@ -417,7 +489,14 @@ static void add_finish(struct pb_actor *a, struct directory *d, struct directory
 
 	if (code == PB_OK)
 		code = add_write(d, &op->recs[0], &error);
-	op_finish(a, d, op, code, error);
+	if (code != PB_OK) {
+		directory_op_finish(a, d, op, code, error);
+		return;
+	}
+	pb_msg_init(&op->rep, MSG_CORE_STATUS_REP);
+	op->rep.u.core_status_rep.code = PB_OK;
+	op->rep.u.core_status_rep.error = xstrdup("");
+	create_mailboxes(a, d, op);
 }
 
 /* AUTH_PASSWORD_HASH_REP (or CORE_STATUS_REP when hashing failed) for chunk corr & 0xffff. */
@@ -451,9 +530,9 @@ static void hash_done(struct pb_actor *a, struct directory *d, struct directory_
 		add_finish(a, d, op);
 }
 
-/* Replies to the directory's own requests: hashes from the auth shards, purges from the
- * mailbox owners. A reply whose op is gone (answered at its deadline, or the directory
- * restarted) is dropped. */
+/* Replies to the directory's own requests: hashes from the auth shards; statistics, creates
+ * and purges from the mailbox owners. A reply whose op is gone (answered at its deadline, or
+ * the directory restarted) is dropped. */
 static int on_own_reply(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct directory *d = state;
@@ -462,29 +541,41 @@ static int on_own_reply(struct pb_actor *a, void *state, struct pb_msg *m)
 
 	if (op == NULL || op->chunks_left == 0)
 		return 0;
-	if (op->kind == DIRECTORY_OP_DEL) {
+	if (op->phase == DIRECTORY_PHASE_HASH) {
+		hash_done(a, d, op, m);
+	} else if (op->kind == DIRECTORY_OP_DEL && op->phase == DIRECTORY_PHASE_STAT) {
+		del_stat_done(a, d, op, m);
+	} else if (op->phase == DIRECTORY_PHASE_STAT) {
+		directory_stat_done(a, d, op, m);
+	} else if (op->kind == DIRECTORY_OP_DEL) {
 		uint32_t code = mailbox_client_purge_reply(m, &error);
 		purge_done(a, d, op, code, error);
 	} else {
-		hash_done(a, d, op, m);
+		create_done(a, d, op, m);
 	}
 	return 0;
 }
 
-/* Answers an op that waited too long: a delete is done (the sweep removes the mail), a hash
- * that did not come is a temporary failure. */
+/* Answers an op that waited too long: a delete is done (the sweep removes the mail), an add
+ * is done (maint creates a mailbox left missing), a hash or statistics that did not come are
+ * a temporary failure. */
 static void dir_timer(struct pb_actor *a, void *state, uint32_t id, uint64_t now)
 {
 	struct directory *d = state;
 	struct directory_op *op;
 
 	while ((op = directory_ops_expired(&d->ops, now)) != NULL) {
-		if (op->kind == DIRECTORY_OP_DEL)
+		if (op->phase == DIRECTORY_PHASE_STAT)
+			directory_op_finish(a, d, op, PB_ERR_TEMP,
+					    "the mailbox owners did not answer in time");
+		else if (op->kind == DIRECTORY_OP_DEL)
 			purge_done(a, d, op, PB_ERR_TEMP, "timed out");
+		else if (op->phase == DIRECTORY_PHASE_MAILBOX)
+			create_done(a, d, op, NULL);
 		else if (op->kind == DIRECTORY_OP_BULK)
-			op_finish(a, d, op, PB_ERR_TEMP, "the passwords could not be hashed in time");
+			directory_op_finish(a, d, op, PB_ERR_TEMP, "the passwords could not be hashed in time");
 		else
-			op_finish(a, d, op, PB_ERR_TEMP, "the password could not be hashed in time");
+			directory_op_finish(a, d, op, PB_ERR_TEMP, "the password could not be hashed in time");
 	}
 	pb_actor_timer_set(a, DIRECTORY_TIMER_OPS, DIRECTORY_TICK_MS);
 }
@@ -556,7 +647,7 @@ static int on_rcpt_check(struct pb_actor *a, void *state, struct pb_msg *m)
 	/* the bare "<postmaster>" has no domain and is always local */
 	int is_local = domain[0] == '\0' ? postmaster : pb_store_domain_exists(d->store, domain, &error);
 	if (is_local < 0)
-		return store_failed(a, m, error);
+		return directory_store_failed(a, m, error);
 	if (is_local == 0) {
 		pb_reply_status(a, m, PB_ERR_REFUSED, "not a local domain");
 		return 0;
@@ -567,7 +658,7 @@ static int on_rcpt_check(struct pb_actor *a, void *state, struct pb_msg *m)
 	if (found == 0 && postmaster)
 		found = postmaster_user(d, &u, &error);
 	if (found < 0)
-		return store_failed(a, m, error);
+		return directory_store_failed(a, m, error);
 	if (found == 0) {
 		pb_reply_status(a, m, PB_ERR_NOTFOUND, "no such user");
 		return 0;
@@ -576,76 +667,6 @@ static int on_rcpt_check(struct pb_actor *a, void *state, struct pb_msg *m)
 	rep.u.dir_rcpt_check_rep.error = xstrdup("");
 	rep.u.dir_rcpt_check_rep.user_id = u.id;
 	rep.u.dir_rcpt_check_rep.user = xstrdup(u.name);
-	pb_reply(a, m, &rep);
-	pb_msg_free(&rep);
-	pb_user_rec_free(&u);
-	return 0;
-}
-
-struct list_ctx {
-	struct directory *d;
-	const char *pattern;
-	struct msg_dir_user_list_rep *rep;
-	const char *error;
-	int failed;
-};
-
-static int list_one(const struct pb_user_rec *u, void *arg)
-{
-	struct list_ctx *c = arg;
-	uint64_t inbox = 0, bytes = 0;
-
-	if (c->pattern[0] != '\0' && fnmatch(c->pattern, u->name, FNM_CASEFOLD) != 0)
-		return 0;
-	if (pb_store_user_stats(c->d->store, u->id, &inbox, &bytes, &c->error) < 0) {
-		c->failed = 1;
-		return 1;
-	}
-	pb_strv_push(&c->rep->users, u->name);
-	pb_u64v_push(&c->rep->messages, inbox);
-	pb_u64v_push(&c->rep->bytes, bytes);
-	return 0;
-}
-
-static int on_user_list(struct pb_actor *a, void *state, struct pb_msg *m)
-{
-	struct pb_msg rep;
-	const char *pattern = m->u.dir_user_list_req.pattern;
-	struct list_ctx c = { state, pattern != NULL ? pattern : "", NULL, NULL, 0 };
-
-	pb_msg_init(&rep, MSG_DIR_USER_LIST_REP);
-	c.rep = &rep.u.dir_user_list_rep;
-	if (pb_store_user_iter(c.d->store, list_one, &c, &c.error) < 0 || c.failed) {
-		pb_msg_free(&rep);
-		return store_failed(a, m, c.error);
-	}
-	rep.u.dir_user_list_rep.error = xstrdup("");
-	pb_reply(a, m, &rep);
-	pb_msg_free(&rep);
-	return 0;
-}
-
-static int on_user_show(struct pb_actor *a, void *state, struct pb_msg *m)
-{
-	struct directory *d = state;
-	struct pb_user_rec u;
-	struct pb_msg rep;
-	const char *error;
-
-	if (!get_user_or_reply(a, d, m, m->u.dir_user_show_req.user, &u))
-		return 0;
-	pb_msg_init(&rep, MSG_DIR_USER_SHOW_REP);
-	struct msg_dir_user_show_rep *r = &rep.u.dir_user_show_rep;
-	if (pb_store_user_stats(d->store, u.id, &r->messages, &r->bytes, &error) < 0) {
-		pb_msg_free(&rep);
-		pb_user_rec_free(&u);
-		return store_failed(a, m, error);
-	}
-	r->user = xstrdup(u.name);
-	r->user_id = u.id;
-	r->created_ms = u.created_ms;
-	r->settings = xstrdup(u.settings_json != NULL ? u.settings_json : "{}");
-	r->error = xstrdup("");
 	pb_reply(a, m, &rep);
 	pb_msg_free(&rep);
 	pb_user_rec_free(&u);
@@ -668,7 +689,7 @@ static int on_user_copy(struct pb_actor *a, void *state, struct pb_msg *m)
 	u.settings_json = from.settings_json;
 	from.settings_json = NULL;
 	if (pb_store_user_put(d->store, &u, &error) < 0) {
-		store_failed(a, m, error);
+		directory_store_failed(a, m, error);
 	} else {
 		pb_log_security("directory", "event=settings_copied user=%s from=%s", PB_LOGQ(u.name),
 				PB_LOGQ(from.name));
@@ -693,7 +714,7 @@ static int on_domain_add(struct pb_actor *a, void *state, struct pb_msg *m)
 	directory_lower(domain, lower, sizeof(lower));
 	int exists = pb_store_domain_exists(d->store, lower, &error);
 	if (exists < 0 || (exists == 0 && pb_store_domain_put(d->store, lower, &error) < 0))
-		return store_failed(a, m, error);
+		return directory_store_failed(a, m, error);
 	if (exists == 0)
 		pb_log_security("directory", "event=domain_added domain=%s", PB_LOGQ(lower));
 	pb_reply_status(a, m, exists ? PB_ERR_EXISTS : PB_OK,
@@ -708,7 +729,7 @@ static int on_domain_del(struct pb_actor *a, void *state, struct pb_msg *m)
 	int rc = pb_store_domain_delete(d->store, m->u.dir_domain_del_req.domain, &error);
 
 	if (rc < 0)
-		return store_failed(a, m, error);
+		return directory_store_failed(a, m, error);
 	if (rc > 0)
 		pb_log_security("directory", "event=domain_deleted domain=%s",
 				PB_LOGQ(m->u.dir_domain_del_req.domain));
@@ -732,7 +753,7 @@ static int on_domain_list(struct pb_actor *a, void *state, struct pb_msg *m)
 	if (pb_store_domain_iter(d->store, push_domain, &rep.u.dir_domain_list_rep.domains,
 				 &error) < 0) {
 		pb_msg_free(&rep);
-		return store_failed(a, m, error);
+		return directory_store_failed(a, m, error);
 	}
 	rep.u.dir_domain_list_rep.error = xstrdup("");
 	pb_reply(a, m, &rep);
@@ -748,14 +769,17 @@ static const struct pb_handler directory_handlers[] = {
 	{ MSG_DIR_USER_PASSWD_REQ, on_user_passwd },
 	{ MSG_DIR_USER_LOOKUP_REQ, on_user_lookup },
 	{ MSG_DIR_RCPT_CHECK_REQ, on_rcpt_check },
-	{ MSG_DIR_USER_LIST_REQ, on_user_list },
-	{ MSG_DIR_USER_SHOW_REQ, on_user_show },
+	{ MSG_DIR_USER_LIST_REQ, directory_on_user_list },
+	{ MSG_DIR_USER_SHOW_REQ, directory_on_user_show },
+	{ MSG_DIR_COUNTS_REQ, directory_on_counts },
+	{ MSG_DIR_USER_IDS_REQ, directory_on_user_ids },
 	{ MSG_DIR_USER_COPY_REQ, on_user_copy },
 	{ MSG_DIR_DOMAIN_ADD_REQ, on_domain_add },
 	{ MSG_DIR_DOMAIN_DEL_REQ, on_domain_del },
 	{ MSG_DIR_DOMAIN_LIST_REQ, on_domain_list },
 	{ MSG_AUTH_PASSWORD_HASH_REP, on_own_reply },
 	{ MSG_CORE_STATUS_REP, on_own_reply },
+	{ MSG_MBOX_STAT_REP, on_own_reply },
 };
 
 const struct pb_actor_def directory_actor_def = {

@@ -535,3 +535,69 @@ uint32_t directory_client_domain_list_reply(struct pb_msg *rep, struct pb_strv *
 		pb_strv_move(domains_r, &rep->u.dir_domain_list_rep.domains);
 	return code;
 }
+
+/* ---- counts ---- */
+
+int directory_client_counts(struct pb_sync *t, uint32_t *code_r, uint64_t *users_r,
+			    uint64_t *domains_r, const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	pb_msg_init(&req, MSG_DIR_COUNTS_REQ);
+	if (pb_client_call(t, &req, &rep, error_r) < 0)
+		return -1;
+	uint32_t code = directory_client_counts_reply(&rep, users_r, domains_r, error_r);
+	return pb_client_done(t, &rep, code, code_r, error_r);
+}
+
+int directory_client_counts_send(const struct pb_sender *s, const char **error_r)
+{
+	struct pb_msg req;
+
+	pb_msg_init(&req, MSG_DIR_COUNTS_REQ);
+	return pb_client_send(s, &req, error_r);
+}
+
+uint32_t directory_client_counts_reply(struct pb_msg *rep, uint64_t *users_r, uint64_t *domains_r,
+				       const char **error_r)
+{
+	uint32_t code = pb_client_reply(rep, MSG_DIR_COUNTS_REQ, error_r);
+
+	if (code == PB_OK) {
+		*users_r = rep->u.dir_counts_rep.users;
+		*domains_r = rep->u.dir_counts_rep.domains;
+	}
+	return code;
+}
+
+/* ---- user ids ---- */
+
+int directory_client_user_ids(struct pb_sync *t, uint32_t *code_r, struct pb_u64v *ids_r,
+			      const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	pb_msg_init(&req, MSG_DIR_USER_IDS_REQ);
+	if (pb_client_call(t, &req, &rep, error_r) < 0)
+		return -1;
+	uint32_t code = directory_client_user_ids_reply(&rep, ids_r, error_r);
+	return pb_client_done(t, &rep, code, code_r, error_r);
+}
+
+int directory_client_user_ids_send(const struct pb_sender *s, const char **error_r)
+{
+	struct pb_msg req;
+
+	pb_msg_init(&req, MSG_DIR_USER_IDS_REQ);
+	return pb_client_send(s, &req, error_r);
+}
+
+uint32_t directory_client_user_ids_reply(struct pb_msg *rep, struct pb_u64v *ids_r,
+					 const char **error_r)
+{
+	uint32_t code = pb_client_reply(rep, MSG_DIR_USER_IDS_REQ, error_r);
+
+	if (code == PB_OK)
+		pb_u64v_move(ids_r, &rep->u.dir_user_ids_rep.ids);
+	return code;
+}

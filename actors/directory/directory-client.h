@@ -130,4 +130,18 @@ int directory_client_domain_list_send(const struct pb_sender *s, const char **er
 uint32_t directory_client_domain_list_reply(struct pb_msg *rep, struct pb_strv *domains_r,
 					    const char **error_r);
 
+/* How many accounts and local domains there are. */
+int directory_client_counts(struct pb_sync *t, uint32_t *code_r, uint64_t *users_r,
+			    uint64_t *domains_r, const char **error_r);
+int directory_client_counts_send(const struct pb_sender *s, const char **error_r);
+uint32_t directory_client_counts_reply(struct pb_msg *rep, uint64_t *users_r, uint64_t *domains_r,
+				       const char **error_r);
+
+/* The ids of every account, ascending (*ids_r the caller's: pb_u64v_clear). */
+int directory_client_user_ids(struct pb_sync *t, uint32_t *code_r, struct pb_u64v *ids_r,
+			      const char **error_r);
+int directory_client_user_ids_send(const struct pb_sender *s, const char **error_r);
+uint32_t directory_client_user_ids_reply(struct pb_msg *rep, struct pb_u64v *ids_r,
+					 const char **error_r);
+
 #endif

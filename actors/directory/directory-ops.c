@@ -57,6 +57,8 @@ static void op_free(struct directory_op *op)
 	free(op->recs);
 	free(op->errors);
 	free(op->todo);
+	pb_msg_free(&op->rep);
+	pb_u64v_clear(&op->ids);
 	free(op);
 }
 

@@ -1,14 +1,16 @@
 /*
  * mailbox-actor.c: the mailbox owner shard's handlers (see mailbox-actor.h).
- * OWNS: struct mailbox_shard — which users have had their folders set up since start, and the
- * watcher list. Both are rebuilt empty on restart: folder set-up is idempotent in the store,
- * and watchers register again when they see their watch answered with an error.
+ * OWNS: struct mailbox_shard — which users are known to have a mailbox since start, the
+ * maildrop locks and the watcher list. All are rebuilt empty on restart: the mailbox records
+ * are in the store, and watchers register again when they see their watch answered with an
+ * error. Records: only its own (store-mail.h); it never reads accounts — a user has mail once
+ * the directory had the mailbox created (MBOX_CREATE_REQ), until the purge.
  * THREAD: the shard's actor thread only.
  */
 #include "mailbox-actor.h"
 
 #include "pb-log.h"
-#include "store.h"
+#include "store-mail.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -68,28 +70,33 @@ static size_t ready_pos(struct mailbox_shard *s, uint64_t id)
 	return lo;
 }
 
-/* Makes sure the user exists and has the default folders (checked once per user per start).
- * Returns 1, 0 if there is no such account (a deleted user's late delivery must not bring
- * folders back), -1 on a store error. */
-static int ensure_folders(struct mailbox_shard *s, uint64_t id, const char **error_r)
+/* Adds id to the shard's set of users known to have a mailbox. */
+static void remember_user(struct mailbox_shard *s, uint64_t id)
 {
-	struct pb_user_rec u;
 	size_t pos = ready_pos(s, id);
 
 	if (pos < s->n_ready && s->ready_users[pos] == id)
-		return 1;
-	memset(&u, 0, sizeof(u));
-	int found = pb_store_user_get_by_id(s->store, id, &u, error_r);
-	pb_user_rec_free(&u);
-	if (found <= 0)
-		return found;
-	if (pb_store_folders_init(s->store, id, pb_clock_wall_ms(), error_r) < 0)
-		return -1;
+		return;
 	s->ready_users = xrealloc(s->ready_users, sizeof(uint64_t) * (s->n_ready + 1));
 	memmove(&s->ready_users[pos + 1], &s->ready_users[pos], sizeof(uint64_t) * (s->n_ready - pos));
 	s->ready_users[pos] = id;
 	s->n_ready++;
-	return 1;
+}
+
+/* Whether the user has a mailbox (its record, made by MBOX_CREATE_REQ when the directory
+ * created the account; read once per user per start). Returns 1, 0 if not (an id without an
+ * account, or a deleted user's late delivery: it must not bring folders back), -1 on a store
+ * error. */
+static int mailbox_ready(struct mailbox_shard *s, uint64_t id, const char **error_r)
+{
+	size_t pos = ready_pos(s, id);
+
+	if (pos < s->n_ready && s->ready_users[pos] == id)
+		return 1;
+	int found = pb_store_mailbox_exists(s->store, id, error_r);
+	if (found > 0)
+		remember_user(s, id);
+	return found;
 }
 
 static void forget_user(struct mailbox_shard *s, uint64_t id)
@@ -118,7 +125,7 @@ static int folder_or_reply(struct pb_actor *a, struct mailbox_shard *s, const st
 	const char *error;
 
 	memset(f, 0, sizeof(*f));
-	int exists = ensure_folders(s, user_id, &error);
+	int exists = mailbox_ready(s, user_id, &error);
 	if (exists < 0)
 		return store_failed(a, m, error);
 	if (exists == 0) {
@@ -313,6 +320,41 @@ static int on_purge(struct pb_actor *a, void *state, struct pb_msg *m)
 	return 0;
 }
 
+static int on_create(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct mailbox_shard *s = state;
+	const char *error;
+	uint64_t id = m->u.mbox_create_req.user_id;
+
+	if (pb_store_folders_init(s->store, id, pb_clock_wall_ms(), &error) < 0)
+		return store_failed(a, m, error);
+	remember_user(s, id);
+	pb_reply_status(a, m, PB_OK, "");
+	return 0;
+}
+
+static int on_stat(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct mailbox_shard *s = state;
+	uint64_t id = m->u.mbox_stat_req.user_id;
+	struct pb_msg rep;
+	const char *error;
+
+	pb_msg_init(&rep, MSG_MBOX_STAT_REP);
+	struct msg_mbox_stat_rep *r = &rep.u.mbox_stat_rep;
+	int exists = mailbox_ready(s, id, &error);
+	if (exists < 0 ||
+	    (exists > 0 && pb_store_user_stats(s->store, id, &r->messages, &r->bytes, &error) < 0)) {
+		pb_msg_free(&rep);
+		return store_failed(a, m, error);
+	}
+	r->exists = exists > 0;
+	r->error = xstrdup("");
+	pb_reply(a, m, &rep);
+	pb_msg_free(&rep);
+	return 0;
+}
+
 static int on_watch(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct mailbox_shard *s = state;
@@ -369,6 +411,7 @@ static const struct pb_handler mailbox_handlers[] = {
 	{ MSG_MBOX_APPEND_REQ, on_append },   { MSG_MBOX_LIST_REQ, on_list },
 	{ MSG_MBOX_FLAGS_REQ, on_flags },     { MSG_MBOX_EXPUNGE_REQ, on_expunge },
 	{ MSG_MBOX_PURGE_REQ, on_purge },     { MSG_MBOX_WATCH_REQ, on_watch },
+	{ MSG_MBOX_CREATE_REQ, on_create },   { MSG_MBOX_STAT_REQ, on_stat },
 };
 
 const struct pb_actor_def mailbox_actor_def = {

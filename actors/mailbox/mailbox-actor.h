@@ -2,11 +2,13 @@
  * mailbox-actor.h: mailbox owners — one logical actor per user, hosted on a fixed set of shard
  * threads ("mailbox.0" .. "mailbox.N-1"; a user always on shard user_id % N), so each user has
  * exactly one writer.
- * OWNS: every user's folders, messages, flags, UIDs and counters in the store (all writes to a
- * user's mail go through its owner), and the watcher lists.
+ * OWNS: every user's mailbox record, folders, messages, flags, UIDs and counters in the store
+ * (all writes to a user's mail go through its owner; library pb_store_mail), and the watcher
+ * lists. It reads no account: a user has a mailbox from the directory's MBOX_CREATE_REQ to the
+ * purge, and appends for an id without one are refused NOTFOUND.
  * THREAD: each shard's own actor thread.
- * MESSAGES handled: MBOX_{APPEND,LIST,FLAGS,EXPUNGE,PURGE,WATCH,LOCK}_REQ. Sends MBOX_CHANGED_EVT
- * to watchers after each change.
+ * MESSAGES handled: MBOX_{APPEND,LIST,FLAGS,EXPUNGE,PURGE,WATCH,LOCK,CREATE,STAT}_REQ. Sends
+ * MBOX_CHANGED_EVT to watchers after each change.
  */
 #ifndef MAILBOX_ACTOR_H
 #define MAILBOX_ACTOR_H

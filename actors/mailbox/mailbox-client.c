@@ -307,3 +307,77 @@ uint32_t mailbox_client_lock_reply(struct pb_msg *rep, const char **error_r)
 {
 	return pb_client_reply(rep, MSG_MBOX_LOCK_REQ, error_r);
 }
+
+/* ---- create ---- */
+
+static void build_create(struct pb_msg *m, uint64_t user_id)
+{
+	pb_msg_init(m, MSG_MBOX_CREATE_REQ);
+	m->u.mbox_create_req.user_id = user_id;
+}
+
+int mailbox_client_create(struct pb_sync *t, uint64_t user_id, uint32_t *code_r,
+			  const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	build_create(&req, user_id);
+	if (pb_client_call(t, &req, &rep, error_r) < 0)
+		return -1;
+	uint32_t code = mailbox_client_create_reply(&rep, error_r);
+	return pb_client_done(t, &rep, code, code_r, error_r);
+}
+
+int mailbox_client_create_send(const struct pb_sender *s, uint64_t user_id, const char **error_r)
+{
+	struct pb_msg req;
+
+	build_create(&req, user_id);
+	return pb_client_send(s, &req, error_r);
+}
+
+uint32_t mailbox_client_create_reply(struct pb_msg *rep, const char **error_r)
+{
+	return pb_client_reply(rep, MSG_MBOX_CREATE_REQ, error_r);
+}
+
+/* ---- stat ---- */
+
+static void build_stat(struct pb_msg *m, uint64_t user_id)
+{
+	pb_msg_init(m, MSG_MBOX_STAT_REQ);
+	m->u.mbox_stat_req.user_id = user_id;
+}
+
+int mailbox_client_stat(struct pb_sync *t, uint64_t user_id, uint32_t *code_r,
+			struct mailbox_stat *stat_r, const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	build_stat(&req, user_id);
+	if (pb_client_call(t, &req, &rep, error_r) < 0)
+		return -1;
+	uint32_t code = mailbox_client_stat_reply(&rep, stat_r, error_r);
+	return pb_client_done(t, &rep, code, code_r, error_r);
+}
+
+int mailbox_client_stat_send(const struct pb_sender *s, uint64_t user_id, const char **error_r)
+{
+	struct pb_msg req;
+
+	build_stat(&req, user_id);
+	return pb_client_send(s, &req, error_r);
+}
+
+uint32_t mailbox_client_stat_reply(struct pb_msg *rep, struct mailbox_stat *stat_r,
+				   const char **error_r)
+{
+	uint32_t code = pb_client_reply(rep, MSG_MBOX_STAT_REQ, error_r);
+
+	if (code == PB_OK) {
+		stat_r->messages = rep->u.mbox_stat_rep.messages;
+		stat_r->bytes = rep->u.mbox_stat_rep.bytes;
+		stat_r->exists = rep->u.mbox_stat_rep.exists != 0;
+	}
+	return code;
+}

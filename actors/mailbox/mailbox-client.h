@@ -56,7 +56,8 @@ int mailbox_client_list_send(const struct pb_sender *s, uint64_t user_id, const 
 uint32_t mailbox_client_list_reply(struct pb_msg *rep, struct mailbox_list *list_r,
 				   const char **error_r);
 
-/* Sets, adds or removes (mode: PB_FLAGS_* of store.h) flags on uids; *modseq_r the new modseq. */
+/* Sets, adds or removes (mode: PB_FLAGS_* of store-mail.h) flags on uids; *modseq_r the new
+ * modseq. */
 int mailbox_client_flags(struct pb_sync *t, uint64_t user_id, const char *folder,
 			 const uint64_t *uids, uint32_t n, uint32_t mode, uint32_t flags,
 			 uint32_t *code_r, uint64_t *modseq_r, const char **error_r);
@@ -72,7 +73,8 @@ int mailbox_client_expunge_send(const struct pb_sender *s, uint64_t user_id, con
 				const uint64_t *uids, uint32_t n, const char **error_r);
 uint32_t mailbox_client_expunge_reply(struct pb_msg *rep, const char **error_r);
 
-/* Removes all of a user's mail and folders (account deletion; mail of accounts gone). */
+/* Removes all of a user's mail, folders and its mailbox record (account deletion; mail of
+ * accounts gone): appends for the user are refused from then on. */
 int mailbox_client_purge(struct pb_sync *t, uint64_t user_id, uint32_t *code_r,
 			 const char **error_r);
 int mailbox_client_purge_send(const struct pb_sender *s, uint64_t user_id, const char **error_r);
@@ -92,5 +94,24 @@ int mailbox_client_lock(struct pb_sync *t, uint64_t user_id, const char *holder,
 int mailbox_client_lock_send(const struct pb_sender *s, uint64_t user_id, const char *holder,
 			     bool on, uint64_t ttl_ms, const char **error_r);
 uint32_t mailbox_client_lock_reply(struct pb_msg *rep, const char **error_r);
+
+/* Creates the user's mailbox (the directory, when it creates the account; maint, repairing an
+ * account left without one). Idempotent. */
+int mailbox_client_create(struct pb_sync *t, uint64_t user_id, uint32_t *code_r,
+			  const char **error_r);
+int mailbox_client_create_send(const struct pb_sender *s, uint64_t user_id, const char **error_r);
+uint32_t mailbox_client_create_reply(struct pb_msg *rep, const char **error_r);
+
+/* The user's mail statistics (MBOX_STAT_REQ): INBOX messages, bytes over all folders, whether
+ * the user has a mailbox at all. */
+struct mailbox_stat {
+	uint64_t messages, bytes;
+	bool exists;
+};
+int mailbox_client_stat(struct pb_sync *t, uint64_t user_id, uint32_t *code_r,
+			struct mailbox_stat *stat_r, const char **error_r);
+int mailbox_client_stat_send(const struct pb_sender *s, uint64_t user_id, const char **error_r);
+uint32_t mailbox_client_stat_reply(struct pb_msg *rep, struct mailbox_stat *stat_r,
+				   const char **error_r);
 
 #endif

@@ -1,96 +1,168 @@
 /*
  * maint-actor.c: periodic store upkeep (see maint-actor.h). OWNS its state (the store handle,
- * borrowed). THREAD: its actor thread.
+ * borrowed). Records: it reads which users have mail and prunes their dedupe records
+ * (store-mail.h), collects bodies (store-bodies.h); accounts it asks of the directory, and every
+ * other change to mail goes through the mailbox owners. THREAD: its actor thread.
  */
 #include "maint-actor.h"
 
+#include "directory-client.h"
 #include "mailbox-client.h"
 #include "pb-log.h"
 #include "pb-settings-snapshot.h"
-#include "store.h"
+#include "store-bodies.h"
+#include "store-mail.h"
 
 #include <string.h>
 
 #define MAINT_TIMER 1
+#define MAINT_TIMER_RECONCILE 2
 #define MAINT_FIRST_DELAY_MS 60000
-#define MAINT_PURGE_TIMEOUT_MS 60000
+#define MAINT_CALL_TIMEOUT_MS 60000
 
 struct maint {
 	struct pb_store *store;
 };
 
-struct prune_ctx {
-	struct maint *m;
-	int64_t before_ms;
-	uint64_t removed;
-	int failed;
-};
-
-static int prune_user(const struct pb_user_rec *u, void *arg)
-{
-	struct prune_ctx *c = arg;
-	const char *error;
-	uint64_t removed = 0;
-
-	if (pb_store_dedupe_prune(c->m->store, u->id, c->before_ms, &removed, &error) < 0) {
-		pb_error("maint", "event=dedupe_prune_failed user=%s reason=%s", PB_LOGQ(u->name),
-			 PB_LOGQ(error));
-		c->failed = 1;
-		return 1;
-	}
-	c->removed += removed;
-	return 0;
-}
-
-struct sweep_ctx {
+/* One round's walk over the users with mail (in id order), merged with the accounts' ids. */
+struct round_ctx {
 	struct maint *m;
 	struct pb_actor *a;
-	uint64_t swept;
+	const struct pb_u64v *ids; /* the accounts, ascending; NULL if the directory did not say */
+	uint32_t next;             /* the first id in ids not yet met */
+	bool prune;                /* prune dedupe records older than before_ms */
+	int64_t before_ms;
+	uint64_t swept, repaired, removed;
 };
 
-/* Mail whose account is gone (a crash between an account's delete and its purge) goes the
- * way any purge goes: through the user's mailbox owner, the only writer of that mail. */
-static int sweep_one(uint64_t user_id, void *arg)
+/* A blocking call, on purpose: maint has a thread of its own and nothing else waits on it. */
+static struct pb_sync round_sync(struct round_ctx *c)
 {
-	struct sweep_ctx *c = arg;
-	struct pb_user_rec u;
 	struct pb_sync t;
+
+	pb_sync_init_caller(&t, pb_actor_caller(c->a), MAINT_CALL_TIMEOUT_MS);
+	return t;
+}
+
+/* One blocking call to the user's mailbox owner (purge or create); true if it was done. */
+static bool mailbox_call(struct round_ctx *c, uint64_t user_id,
+			 int (*call)(struct pb_sync *, uint64_t, uint32_t *, const char **),
+			 const char *event)
+{
+	struct pb_sync t = round_sync(c);
 	uint32_t code = PB_ERR_INTERNAL;
 	const char *error;
 
-	memset(&u, 0, sizeof(u));
-	int found = pb_store_user_get_by_id(c->m->store, user_id, &u, &error);
-	pb_user_rec_free(&u);
-	if (found != 0)
-		return 0;
-	/* a blocking call, on purpose: maint has a thread of its own and nothing else waits on it */
-	pb_sync_init_caller(&t, pb_actor_caller(c->a), MAINT_PURGE_TIMEOUT_MS);
-	if (mailbox_client_purge(&t, user_id, &code, &error) < 0 || code != PB_OK)
-		pb_warn("maint", "event=sweep_failed id=%llu reason=%s",
-			(unsigned long long)user_id, PB_LOGQ(error));
-	c->swept += code == PB_OK;
+	if (call(&t, user_id, &code, &error) < 0 || code != PB_OK)
+		pb_warn("maint", "event=%s id=%llu reason=%s", event, (unsigned long long)user_id,
+			PB_LOGQ(error));
+	return code == PB_OK;
+}
+
+/* Mail whose account is gone (a crash between an account's delete and its purge) goes the
+ * way any purge goes: through the user's mailbox owner, the only writer of that mail. */
+static void sweep(struct round_ctx *c, uint64_t user_id)
+{
+	c->swept += mailbox_call(c, user_id, mailbox_client_purge, "sweep_failed");
+}
+
+/* An account without a mailbox (a crash between the account's write and its mailbox's, or a
+ * create the mailbox owner could not take) gets it from its mailbox owner. */
+static void repair(struct round_ctx *c, uint64_t user_id)
+{
+	c->repaired += mailbox_call(c, user_id, mailbox_client_create, "mailbox_repair_failed");
+}
+
+static void prune(struct round_ctx *c, uint64_t user_id)
+{
+	const char *error;
+	uint64_t removed = 0;
+
+	if (pb_store_dedupe_prune(c->m->store, user_id, c->before_ms, &removed, &error) < 0)
+		pb_error("maint", "event=dedupe_prune_failed id=%llu reason=%s",
+			 (unsigned long long)user_id, PB_LOGQ(error));
+	c->removed += removed;
+}
+
+/* A user with mail: accounts before it have no mailbox; it has an account, or its mail goes. */
+static int round_one(uint64_t user_id, void *arg)
+{
+	struct round_ctx *c = arg;
+
+	while (c->ids != NULL && c->next < c->ids->n && c->ids->v[c->next] < user_id)
+		repair(c, c->ids->v[c->next++]);
+	if (c->ids == NULL || (c->next < c->ids->n && c->ids->v[c->next] == user_id)) {
+		c->next += c->ids != NULL;
+		if (c->prune)
+			prune(c, user_id);
+	} else {
+		sweep(c, user_id);
+	}
 	return 0;
 }
 
-/* One round: mail of deleted accounts, blob GC, then dedupe pruning user by user. */
+/* The accounts' ids from the directory (0), or -1 (logged): then nothing is swept or repaired. */
+static int account_ids(struct round_ctx *c, struct pb_u64v *ids_r)
+{
+	struct pb_sync t = round_sync(c);
+	uint32_t code = PB_ERR_INTERNAL;
+	const char *error;
+
+	if (directory_client_user_ids(&t, &code, ids_r, &error) < 0 || code != PB_OK) {
+		pb_warn("maint", "event=account_ids_failed reason=%s", PB_LOGQ(error));
+		return -1;
+	}
+	return 0;
+}
+
+/* Walks the users with mail against the accounts: mail of deleted accounts swept, accounts
+ * without a mailbox repaired, and with c->prune dedupe records pruned, user by user. */
+static void reconcile(struct round_ctx *c)
+{
+	struct pb_u64v ids = { 0 };
+	const char *error;
+
+	if (account_ids(c, &ids) == 0)
+		c->ids = &ids;
+	if (pb_store_mailbox_owners(c->m->store, round_one, c, &error) < 0)
+		pb_error("maint", "event=sweep_failed reason=%s", PB_LOGQ(error));
+	else
+		while (c->ids != NULL && c->next < ids.n)
+			repair(c, ids.v[c->next++]);
+	c->ids = NULL;
+	pb_u64v_clear(&ids);
+}
+
+/* One round: reconcile (with dedupe pruning), then blob GC. */
 static void maint_round(struct pb_actor *a, struct maint *m,
 			const struct pb_settings_maintenance *st)
 {
-	struct sweep_ctx sw = { m, a, 0 };
+	struct round_ctx c = { m, a, NULL, 0, true,
+			       (int64_t)pb_clock_wall_ms() - (int64_t)st->dedupe_keep_days * 86400000,
+			       0, 0, 0 };
 	const char *error;
 	uint64_t deleted = 0;
-	struct prune_ctx c = { m, (int64_t)pb_clock_wall_ms() - (int64_t)st->dedupe_keep_days * 86400000,
-			       0, 0 };
 
-	if (pb_store_mailbox_owners(m->store, sweep_one, &sw, &error) < 0)
-		pb_error("maint", "event=sweep_failed reason=%s", PB_LOGQ(error));
+	reconcile(&c);
 	if (pb_store_blob_gc(m->store, &deleted, &error) < 0)
 		pb_error("maint", "event=blob_gc_failed reason=%s", PB_LOGQ(error));
-	if (pb_store_user_iter(m->store, prune_user, &c, &error) < 0)
-		pb_error("maint", "event=dedupe_prune_failed reason=%s", PB_LOGQ(error));
-	pb_info("maint", "event=round orphans_swept=%llu bodies_deleted=%llu dedupe_removed=%llu",
-		(unsigned long long)sw.swept, (unsigned long long)deleted,
-		(unsigned long long)c.removed);
+	pb_info("maint",
+		"event=round orphans_swept=%llu mailboxes_repaired=%llu bodies_deleted=%llu "
+		"dedupe_removed=%llu",
+		(unsigned long long)c.swept, (unsigned long long)c.repaired,
+		(unsigned long long)deleted, (unsigned long long)c.removed);
+}
+
+/* At start, before the first round: accounts made by an earlier version that never had mail
+ * have no mailbox record yet, and their deliveries would be refused until they get one. */
+static void start_reconcile(struct pb_actor *a, struct maint *m)
+{
+	struct round_ctx c = { m, a, NULL, 0, false, 0, 0, 0, 0 };
+
+	reconcile(&c);
+	if (c.swept > 0 || c.repaired > 0)
+		pb_info("maint", "event=start_reconcile orphans_swept=%llu mailboxes_repaired=%llu",
+			(unsigned long long)c.swept, (unsigned long long)c.repaired);
 }
 
 static int mt_init(struct pb_actor *a, void *arg, void **state_r, const char **error_r)
@@ -99,6 +171,7 @@ static int mt_init(struct pb_actor *a, void *arg, void **state_r, const char **e
 	m->store = arg;
 	*state_r = m;
 	pb_actor_timer_set(a, MAINT_TIMER, MAINT_FIRST_DELAY_MS);
+	pb_actor_timer_set(a, MAINT_TIMER_RECONCILE, 0);
 	return 0;
 }
 
@@ -121,7 +194,10 @@ static uint64_t run_round(struct pb_actor *a, struct maint *m)
 
 static void mt_timer(struct pb_actor *a, void *state, uint32_t id, uint64_t now)
 {
-	pb_actor_timer_set(a, MAINT_TIMER, run_round(a, state));
+	if (id == MAINT_TIMER_RECONCILE)
+		start_reconcile(a, state);
+	else
+		pb_actor_timer_set(a, MAINT_TIMER, run_round(a, state));
 }
 
 static int on_run(struct pb_actor *a, void *state, struct pb_msg *m)

@@ -4,7 +4,7 @@
 #include "reader-actor.h"
 
 #include "pb-log.h"
-#include "store.h"
+#include "store-bodies.h"
 
 #include <stdio.h>
 

@@ -12,7 +12,7 @@
 
 #include "mailbox-client.h"
 #include "pb-log.h"
-#include "store.h"
+#include "store-spool.h"
 
 
 #include <stdio.h>

@@ -7,7 +7,7 @@
 #define SPOOL_PRIVATE_H
 
 #include "pb-runtime.h"
-#include "store.h"
+#include "store-spool.h"
 
 /* Open uploads per shard: past it BEGIN is refused with PB_ERR_TEMP. */
 #define SPOOL_MAX_UPLOADS 64

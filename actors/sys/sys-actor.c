@@ -1,19 +1,36 @@
 /*
  * sys-actor.c: SYS_STATUS_REQ and the settings documents (see sys-actor.h).
- * OWNS struct sys: the settings in effect (the last snapshot it published). THREAD: its actor
- * thread.
+ * OWNS struct sys: the settings in effect (the last snapshot it published) and the status
+ * requests waiting for the directory's counts. Records: the settings documents only
+ * (store-settings.h); accounts and domains are counted by the directory (DIR_COUNTS_REQ).
+ * THREAD: its actor thread.
  */
 #include "sys-actor.h"
 
+#include "directory-client.h"
 #include "pb-log.h"
 #include "pb-settings-snapshot.h"
-#include "store.h"
+#include "store-settings.h"
 
 #include <string.h>
+
+#define SYS_TIMER_STATUS 1
+#define SYS_STATUS_TIMEOUT_MS 10000
+#define SYS_STATUS_PENDING_MAX 16
+
+/* A status request waiting for the directory's counts; its answer is ready but for them. */
+struct sys_status_wait {
+	uint64_t id; /* corr of the counts request */
+	uint64_t deadline_ms;
+	struct pb_msg req, rep;
+};
 
 struct sys {
 	struct sys_actor_args *args;
 	struct pb_settings current; /* what the runtime's snapshot holds */
+	struct sys_status_wait waits[SYS_STATUS_PENDING_MAX];
+	size_t n_waits;
+	uint64_t next_id;
 };
 
 /* Makes sys->current the node's settings: the runtime's snapshot and the store's reserve. */
@@ -58,21 +75,93 @@ static int sys_init(struct pb_actor *a, void *arg, void **state_r, const char **
 	return 0;
 }
 
+static void wait_free(struct sys_status_wait *w)
+{
+	pb_msg_free(&w->req);
+	pb_msg_free(&w->rep);
+}
+
 static void sys_deinit(struct pb_actor *a, void *state)
 {
-	free(state);
+	struct sys *sys = state;
+
+	for (size_t i = 0; i < sys->n_waits; i++)
+		wait_free(&sys->waits[i]); /* their callers time out */
+	free(sys);
 }
 
-static int count_user(const struct pb_user_rec *u, void *ctx)
+/* Answers the i-th waiting status request with its answer (code PB_OK) or the error, and
+ * forgets it. */
+static void wait_answer(struct pb_actor *a, struct sys *sys, size_t i, uint32_t code,
+			const char *error)
 {
-	(*(uint64_t *)ctx)++;
+	struct sys_status_wait *w = &sys->waits[i];
+
+	if (code == PB_OK)
+		pb_reply(a, &w->req, &w->rep);
+	else
+		pb_reply_status(a, &w->req, code, error);
+	wait_free(w);
+	sys->waits[i] = sys->waits[--sys->n_waits];
+}
+
+/* The directory's counts for a waiting status request: the accounts are the directory's. */
+static int on_counts(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct sys *sys = state;
+	const char *error;
+
+	for (size_t i = 0; i < sys->n_waits; i++) {
+		if (sys->waits[i].id != m->corr)
+			continue;
+		struct msg_sys_status_rep *r = &sys->waits[i].rep.u.sys_status_rep;
+		uint32_t code = directory_client_counts_reply(m, &r->users, &r->domains, &error);
+		wait_answer(a, sys, i, code == PB_OK ? PB_OK : PB_ERR_TEMP, error);
+		break;
+	}
 	return 0;
 }
 
-static int count_domain(const char *d, void *ctx)
+static void sys_timer(struct pb_actor *a, void *state, uint32_t id, uint64_t now)
 {
-	(*(uint64_t *)ctx)++;
-	return 0;
+	struct sys *sys = state;
+
+	for (size_t i = 0; i < sys->n_waits;) {
+		if (sys->waits[i].deadline_ms <= now)
+			wait_answer(a, sys, i, PB_ERR_TEMP, "the directory did not answer in time");
+		else
+			i++;
+	}
+	if (sys->n_waits > 0)
+		pb_actor_timer_set(a, SYS_TIMER_STATUS, 1000);
+}
+
+/* Keeps m to answer with rep once the directory has counted the accounts and domains. */
+static void wait_counts(struct pb_actor *a, struct sys *sys, struct pb_msg *m, struct pb_msg *rep)
+{
+	const char *error;
+
+	if (sys->n_waits == SYS_STATUS_PENDING_MAX) {
+		pb_msg_free(rep);
+		pb_reply_status(a, m, PB_ERR_TEMP, "too many status requests at once");
+		return;
+	}
+	struct sys_status_wait *w = &sys->waits[sys->n_waits];
+	w->id = ++sys->next_id;
+	struct pb_sender s = pb_actor_sender(a, w->id);
+	if (directory_client_counts_send(&s, &error) < 0) {
+		pb_msg_free(rep);
+		pb_reply_status(a, m, PB_ERR_TEMP, error);
+		return;
+	}
+	pb_actor_defer_reply(a);
+	w->deadline_ms = pb_runtime_now_ms(pb_actor_runtime(a)) + SYS_STATUS_TIMEOUT_MS;
+	w->req = *m;
+	memset(&m->u, 0, sizeof(m->u));
+	m->reply_to = NULL;
+	w->rep = *rep;
+	sys->n_waits++;
+	pb_actor_timer_set(a, SYS_TIMER_STATUS, 1000);
 }
 
 static int on_status(struct pb_actor *a, void *state, struct pb_msg *m)
@@ -86,9 +175,7 @@ static int on_status(struct pb_actor *a, void *state, struct pb_msg *m)
 	struct msg_sys_status_rep *r = &rep.u.sys_status_rep;
 	r->version = xstrdup(args->version);
 	r->uptime_ms = pb_clock_monotonic_ms(NULL) - args->started_ms;
-	if (pb_store_size(args->store, &r->store_bytes, &error) < 0 ||
-	    pb_store_user_iter(args->store, count_user, &r->users, &error) < 0 ||
-	    pb_store_domain_iter(args->store, count_domain, &r->domains, &error) < 0) {
+	if (pb_store_size(args->store, &r->store_bytes, &error) < 0) {
 		pb_msg_free(&rep);
 		pb_reply_status(a, m, PB_ERR_INTERNAL, error);
 		return 0;
@@ -101,8 +188,7 @@ static int on_status(struct pb_actor *a, void *state, struct pb_msg *m)
 		pb_u64v_push(&r->inbox_full, st[i].inbox_full);
 	}
 	r->error = xstrdup("");
-	pb_reply(a, m, &rep);
-	pb_msg_free(&rep);
+	wait_counts(a, state, m, &rep);
 	return 0;
 }
 
@@ -186,6 +272,8 @@ static const struct pb_handler sys_handlers[] = {
 	{ MSG_SYS_STATUS_REQ, on_status },
 	{ MSG_SYS_SETTING_GET_REQ, on_setting_get },
 	{ MSG_SYS_SETTING_PUT_REQ, on_setting_put },
+	{ MSG_DIR_COUNTS_REP, on_counts },
+	{ MSG_CORE_STATUS_REP, on_counts },
 };
 
 const struct pb_actor_def sys_actor_def = {
@@ -195,4 +283,5 @@ const struct pb_actor_def sys_actor_def = {
 	.deinit = sys_deinit,
 	.handlers = sys_handlers,
 	.n_handlers = PB_N_ELEMENTS(sys_handlers),
+	.on_timer = sys_timer,
 };

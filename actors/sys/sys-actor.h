@@ -1,12 +1,14 @@
 /*
- * sys-actor.h: the node actor — status (uptime, actors, store size, counts) and the owner of the
- * settings documents (runtime/settings.def).
+ * sys-actor.h: the node actor — status (uptime, actors, store size, the directory's counts) and
+ * the owner of the settings documents (runtime/settings.def; library pb_store_settings).
  * OWNS: the settings in effect; nothing else durable but the settings documents it writes; the
  * start time. THREAD: its own actor thread.
  * At init it loads every settings document and publishes the snapshot (pb_settings_publish, and
  * the store's free-space reserve); each accepted change publishes a new one.
- * MESSAGES handled: SYS_STATUS_REQ; SYS_SETTING_GET_REQ (every key's value in effect, defaults
- * included); SYS_SETTING_PUT_REQ (a change merged into the document: only the keys given
+ * MESSAGES handled: SYS_STATUS_REQ (answered once the directory has counted the accounts and
+ * domains: it sends DIR_COUNTS_REQ and handles its reply, DIR_COUNTS_REP; TEMP if none comes
+ * within 10 s); SYS_SETTING_GET_REQ (every key's value in effect, defaults included);
+ * SYS_SETTING_PUT_REQ (a change merged into the document: only the keys given
  * change, null returns a key to its default; an unknown document or key, a wrong type or an
  * out-of-range value is refused naming the key and what is allowed, and nothing is written).
  */

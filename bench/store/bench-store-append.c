@@ -10,7 +10,8 @@
  *   (e.g. under `strace -f -c -e trace=fdatasync` to count the WAL syncs).
  * OWNS: temporary databases under dir (removed). THREAD: main plus the writers.
  */
-#include "store.h"
+#include "store-bodies.h"
+#include "store-mail.h"
 
 #include "pb-alloc.h"
 

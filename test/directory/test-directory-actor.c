@@ -1,13 +1,20 @@
 /*
  * test-directory-actor.c: the directory actor over a real store in a temporary directory and a
- * fake mailbox owner (for forced deletes): typed requests in, replies asserted.
+ * fake mailbox owner (to hold a purge, to count creates, to answer statistics), typed requests
+ * in, replies asserted; and with the real mailbox owners: an account gets its mailbox, its mail
+ * statistics come from its owner, a mailbox that is not empty is kept from a delete without
+ * force, the counts and ids other actors ask for.
  */
 #include "auth-client.h"
 #include "directory-actor.h"
 #include "directory-client.h"
+#include "mailbox-actor.h"
+#include "mailbox-client.h"
 #include "pb-test-port.h"
 #include "pb-settings-snapshot.h"
 #include "pb-test.h"
+#include "store-accounts.h"
+#include "store-bodies.h"
 #include "pb-test-store.h"
 #include "pb-test.h"
 
@@ -16,7 +23,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-static atomic_int purges;
+static atomic_int purges, creates;
 static atomic_int hold_purges; /* set: the fake mailbox keeps the purge unanswered until a tick */
 static atomic_int purges_held;
 
@@ -38,6 +45,28 @@ static int fake_purge(struct pb_actor *a, void *state, struct pb_msg *m)
 	return 0;
 }
 
+static int fake_create(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	atomic_fetch_add(&creates, 1);
+	pb_reply_status(a, m, PB_OK, "");
+	return 0;
+}
+
+/* Statistics made from the id (id messages, 100 * id bytes), so a list's order is checked. */
+static int fake_stat(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct pb_msg rep;
+
+	pb_msg_init(&rep, MSG_MBOX_STAT_REP);
+	rep.u.mbox_stat_rep.messages = m->u.mbox_stat_req.user_id;
+	rep.u.mbox_stat_rep.bytes = 100 * m->u.mbox_stat_req.user_id;
+	rep.u.mbox_stat_rep.exists = 1;
+	rep.u.mbox_stat_rep.error = xstrdup("");
+	pb_reply(a, m, &rep);
+	pb_msg_free(&rep);
+	return 0;
+}
+
 /* TEST_TICK_EVT: answer the held purge now. */
 static int fake_release(struct pb_actor *a, void *state, struct pb_msg *m)
 {
@@ -48,6 +77,8 @@ static int fake_release(struct pb_actor *a, void *state, struct pb_msg *m)
 
 static const struct pb_handler fake_mailbox_handlers[] = {
 	{ MSG_MBOX_PURGE_REQ, fake_purge },
+	{ MSG_MBOX_CREATE_REQ, fake_create },
+	{ MSG_MBOX_STAT_REQ, fake_stat },
 	{ MSG_TEST_TICK_EVT, fake_release },
 };
 static const struct pb_actor_def fake_mailbox = {
@@ -64,7 +95,8 @@ struct fixture {
 	struct pb_sync t;
 };
 
-static void setup(struct fixture *f)
+/* The directory and auth shards with the fake mailbox owner, or the real ones (3 shards). */
+static void setup_with(struct fixture *f, bool real_mailboxes)
 {
 	const char *error;
 
@@ -73,10 +105,17 @@ static void setup(struct fixture *f)
 	f->rt = pb_runtime_create("t", NULL);
 	if (pb_runtime_start(f->rt, &directory_actor_def, f->store, &error) < 0 ||
 	    pb_runtime_start_shards(f->rt, &auth_actor_def, 2, f->store, &error) < 0 ||
-	    pb_runtime_start(f->rt, &fake_mailbox, NULL, &error) < 0)
+	    (real_mailboxes
+		     ? pb_runtime_start_shards(f->rt, &mailbox_actor_def, 3, f->store, &error)
+		     : pb_runtime_start(f->rt, &fake_mailbox, NULL, &error)) < 0)
 		PANIC("cannot start: %s", error);
 	f->c = pb_caller_create(f->rt);
 	pb_sync_init_caller(&f->t, f->c, 10000);
+}
+
+static void setup(struct fixture *f)
+{
+	setup_with(f, false);
 }
 
 static void teardown(struct fixture *f)
@@ -253,7 +292,7 @@ static void test_delete_rename_list(void)
 	CHECK_INT(verify(&f, "u1", "secret1", NULL), PB_ERR_AUTH);
 
 	int before = atomic_load(&purges);
-	REQUIRE(directory_client_user_del(&f.t, "u2", false, &code, &error) == 0);
+	REQUIRE(directory_client_user_del(&f.t, "u2", true, &code, &error) == 0);
 	CHECK_INT(code, PB_OK);
 	CHECK_INT(atomic_load(&purges), before + 1); /* after the account went: nothing comes back */
 	REQUIRE(directory_client_user_del(&f.t, "u2", false, &code, &error) == 0);
@@ -263,7 +302,7 @@ static void test_delete_rename_list(void)
 	CHECK_INT(code, PB_OK);
 	REQUIRE(list.users.n == 1);
 	CHECK_STR(list.users.v[0], "u3");
-	CHECK_INT(list.messages.v[0], 0);
+	CHECK_INT(list.messages.v[0], 1); /* the fake owner's statistics for id 1 */
 	directory_user_list_free(&list);
 	teardown(&f);
 }
@@ -488,7 +527,145 @@ static void test_concurrent_adds_of_one_name(void)
 	teardown(&f);
 }
 
+/* A user list asks the mailbox owners for more users than its window holds: every user gets
+ * its own statistics, in the list's (name) order. */
+static void test_list_stats_windowed(void)
+{
+	struct fixture f;
+	struct directory_user_list list = { 0 };
+	struct directory_user_info info = { 0 };
+	uint32_t code;
+	const char *error;
+	char name[16];
+
+	setup(&f);
+	int before = atomic_load(&creates);
+	for (int i = 0; i < 70; i++) { /* ids 1..70, names sorted as user00..user69 */
+		snprintf(name, sizeof(name), "user%02d", i);
+		CHECK_INT(add(&f, name, "secret1"), PB_OK);
+	}
+	CHECK_INT(atomic_load(&creates), before + 70); /* each add had its mailbox created */
+	REQUIRE(directory_client_user_list(&f.t, "user*", &code, &list, &error) == 0);
+	CHECK_INT(code, PB_OK);
+	REQUIRE(list.users.n == 70 && list.messages.n == 70 && list.bytes.n == 70);
+	for (uint32_t i = 0; i < 70; i++) {
+		CHECK_INT(list.messages.v[i], i + 1);
+		CHECK_INT(list.bytes.v[i], 100 * (i + 1));
+	}
+	directory_user_list_free(&list);
+	REQUIRE(directory_client_user_show(&f.t, "user41", &code, &info, &error) == 0);
+	CHECK_INT(code, PB_OK);
+	CHECK_INT(info.messages, 42);
+	CHECK_INT(info.bytes, 4200);
+	directory_user_info_free(&info);
+	teardown(&f);
+}
+
+static struct mailbox_stat mailbox_stat_of(struct fixture *f, uint64_t id)
+{
+	struct mailbox_stat st = { 99, 99, false };
+	uint32_t code;
+	const char *error;
+
+	if (mailbox_client_stat(&f->t, id, &code, &st, &error) < 0 || code != PB_OK)
+		PANIC("stat failed");
+	return st;
+}
+
+/* With the real mailbox owners: an added account has its mailbox at once (a delivery right
+ * after the add lands), its statistics come from the owner, a delete without force keeps a
+ * mailbox that has mail, and a deleted user's mailbox is gone (a late delivery is refused). */
+static void test_real_mailboxes(void)
+{
+	struct fixture f;
+	struct directory_user_list list = { 0 };
+	struct directory_user_info info = { 0 };
+	struct mailbox_appended out;
+	uint32_t code;
+	uint64_t id = 0, users = 0, domains = 0;
+	char *name = NULL, key[PB_BLOB_KEY_LEN + 1];
+	const char *error;
+
+	setup_with(&f, true);
+	REQUIRE(pb_store_blob_put(f.store, "0123456789", 10, key, &error) == 0);
+	CHECK_INT(add(&f, "ann", "secret1"), PB_OK);
+	CHECK_INT(add(&f, "bob", "secret1"), PB_OK);
+	REQUIRE(directory_client_user_lookup(&f.t, "ann", &code, &id, &name, &error) == 0);
+	free(name);
+	CHECK(mailbox_stat_of(&f, id).exists);
+	struct mailbox_append in = { .size = 10, .blob_key = key };
+	REQUIRE(mailbox_client_append(&f.t, id, &in, &code, &out, &error) == 0);
+	CHECK_INT(code, PB_OK); /* right after the add: the mailbox is there */
+	CHECK(!mailbox_stat_of(&f, 4242).exists);
+	REQUIRE(mailbox_client_append(&f.t, 4242, &in, &code, &out, &error) == 0);
+	CHECK_INT(code, PB_ERR_NOTFOUND);
+
+	REQUIRE(directory_client_user_show(&f.t, "ann", &code, &info, &error) == 0);
+	CHECK_INT(code, PB_OK);
+	CHECK_INT(info.messages, 1);
+	CHECK_INT(info.bytes, 10);
+	directory_user_info_free(&info);
+	REQUIRE(directory_client_user_list(&f.t, NULL, &code, &list, &error) == 0);
+	CHECK_INT(code, PB_OK);
+	REQUIRE(list.users.n == 2);
+	CHECK_STR(list.users.v[0], "ann");
+	CHECK_INT(list.messages.v[0], 1);
+	CHECK_INT(list.bytes.v[0], 10);
+	CHECK_INT(list.messages.v[1], 0);
+	directory_user_list_free(&list);
+	REQUIRE(directory_client_counts(&f.t, &code, &users, &domains, &error) == 0);
+	CHECK_INT(code, PB_OK);
+	CHECK_INT(users, 2);
+	CHECK_INT(domains, 0);
+	struct pb_u64v ids = { 0 };
+	REQUIRE(directory_client_user_ids(&f.t, &code, &ids, &error) == 0);
+	CHECK_INT(code, PB_OK);
+	REQUIRE(ids.n == 2);
+	CHECK(ids.v[0] < ids.v[1]);
+	pb_u64v_clear(&ids);
+
+	REQUIRE(directory_client_user_del(&f.t, "ann", false, &code, &error) == 0);
+	CHECK_INT(code, PB_ERR_REFUSED); /* the owner says it has mail */
+	CHECK(mailbox_stat_of(&f, id).exists);
+	REQUIRE(directory_client_user_del(&f.t, "ann", true, &code, &error) == 0);
+	CHECK_INT(code, PB_OK);
+	CHECK(!mailbox_stat_of(&f, id).exists); /* purged: its mailbox record went too */
+	REQUIRE(mailbox_client_append(&f.t, id, &in, &code, &out, &error) == 0);
+	CHECK_INT(code, PB_ERR_NOTFOUND); /* a late delivery brings nothing back */
+	REQUIRE(directory_client_counts(&f.t, &code, &users, &domains, &error) == 0);
+	CHECK_INT(users, 1);
+	REQUIRE(directory_client_user_del(&f.t, "bob", false, &code, &error) == 0);
+	CHECK_INT(code, PB_OK); /* empty: deleted without force */
+	teardown(&f);
+}
+
+/* The not-empty check of a delete is the mailbox owner's answer: with mail, a delete without
+ * force is refused and the account stays; with force it goes. */
+static void test_delete_refused_when_mail(void)
+{
+	struct fixture f;
+	uint32_t code;
+	const char *error;
+
+	setup(&f); /* the fake owner reports 100 * id bytes: never empty */
+	CHECK_INT(add(&f, "full", "secret1"), PB_OK);
+	int before = atomic_load(&purges);
+	REQUIRE(directory_client_user_del(&f.t, "full", false, &code, &error) == 0);
+	CHECK_INT(code, PB_ERR_REFUSED);
+	CHECK(strstr(error, "not empty") != NULL);
+	CHECK_INT(verify(&f, "full", "secret1", NULL), PB_OK);
+	CHECK_INT(atomic_load(&purges), before);
+	REQUIRE(directory_client_user_del(&f.t, "full", true, &code, &error) == 0);
+	CHECK_INT(code, PB_OK);
+	CHECK_INT(atomic_load(&purges), before + 1);
+	CHECK_INT(verify(&f, "full", "secret1", NULL), PB_ERR_AUTH);
+	teardown(&f);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "list_stats_windowed", test_list_stats_windowed },
+	{ "real_mailboxes", test_real_mailboxes },
+	{ "delete_refused_when_mail", test_delete_refused_when_mail },
 	{ "rcpt_answered_during_delete", test_rcpt_answered_during_delete },
 	{ "rcpt_answered_during_bulk_add", test_rcpt_answered_during_bulk_add },
 	{ "concurrent_adds_of_one_name", test_concurrent_adds_of_one_name },

@@ -1,12 +1,12 @@
 /*
  * pb-test-store.h: helpers for tests over a real store (store and actor tests): a fresh temporary database directory,
- * recursive removal, opening with REQUIRE-style checks, a body maker.
+ * recursive removal, opening with REQUIRE-style checks, a body maker (with store-bodies.h).
  * OWNS: nothing. THREAD: the test's main thread.
  */
 #ifndef PB_TEST_STORE_H
 #define PB_TEST_STORE_H
 
-#include "store.h"
+#include "store-db.h"
 
 #include "pb-alloc.h"
 #include "pb-buf.h"
@@ -73,6 +73,7 @@ static inline void store_test_body(char *buf, size_t len, unsigned seed)
 		buf[i] = (char)('a' + (i * 7 + seed) % 26);
 }
 
+#ifdef PB_STORE_BODIES_H /* for tests that link pb_store_bodies (include store-bodies.h first) */
 /* Puts a body made from seed; writes its key. Returns 0 / -1. */
 static inline int store_test_put_body(struct pb_store *s, size_t len, unsigned seed,
 				      char key_r[PB_BLOB_KEY_LEN + 1])
@@ -87,5 +88,6 @@ static inline int store_test_put_body(struct pb_store *s, size_t len, unsigned s
 	free(buf);
 	return ret;
 }
+#endif
 
 #endif

@@ -1,10 +1,14 @@
 /*
  * test-mailbox-actor.c: mailbox owner shards over a real store: append (and dedupe replay),
- * list, flags, expunge, watchers notified of changes, the maildrop lock, purge.
+ * list, flags, expunge, watchers notified of changes, the maildrop lock, purge; the mailbox
+ * record (create, stat) that lets the owner refuse ids without a mailbox without reading
+ * accounts (this test links no account store).
  */
 #include "mailbox-actor.h"
 #include "mailbox-client.h"
 #include "pb-test-port.h"
+#include "store-bodies.h"
+#include "store-mail.h"
 #include "pb-test-store.h"
 #include "pb-test.h"
 
@@ -31,10 +35,9 @@ static void setup(struct fixture *f)
 	f->c = pb_caller_create(f->rt);
 	pb_sync_init_caller(&f->t, f->c, 10000);
 	for (uint64_t id = 3; id <= 9; id++) {
-		struct pb_user_rec u = { .id = id };
-		snprintf(u.name, sizeof(u.name), "user%llu", (unsigned long long)id);
-		if (pb_store_user_put(f->store, &u, &error) < 0)
-			PANIC("user: %s", error);
+		uint32_t code = PB_ERR_INTERNAL;
+		if (mailbox_client_create(&f->t, id, &code, &error) < 0 || code != PB_OK)
+			PANIC("create: %s", error);
 	}
 	const char body[] = "Subject: t\r\n\r\nhello\r\n";
 	if (pb_store_blob_put(f->store, body, sizeof(body) - 1, f->blob, &error) < 0)
@@ -91,7 +94,7 @@ static void test_append_list_dedupe(void)
 	CHECK_INT(uid, 1);
 	CHECK_INT(append(&f, 7, "Sent", NULL, &uid), PB_OK);
 	CHECK_INT(append(&f, 7, "No Such Folder", NULL, &uid), PB_ERR_NOTFOUND);
-	CHECK_INT(append(&f, 42, "INBOX", NULL, &uid), PB_ERR_NOTFOUND); /* no such account */
+	CHECK_INT(append(&f, 42, "INBOX", NULL, &uid), PB_ERR_NOTFOUND); /* no mailbox */
 	struct mailbox_list l = list(&f, 7);
 	CHECK_INT(l.uids.n, 2);
 	CHECK_INT(l.uidnext, 3);
@@ -251,28 +254,88 @@ static uint32_t purge(struct fixture *f, uint64_t user)
 	return code;
 }
 
+static struct mailbox_stat mb_stat(struct fixture *f, uint64_t user)
+{
+	struct mailbox_stat st = { 99, 99, true };
+	uint32_t code;
+	const char *error;
+
+	if (mailbox_client_stat(&f->t, user, &code, &st, &error) < 0 || code != PB_OK)
+		PANIC("stat failed");
+	return st;
+}
+
+static uint32_t create(struct fixture *f, uint64_t user)
+{
+	uint32_t code;
+	const char *error;
+
+	if (mailbox_client_create(&f->t, user, &code, &error) < 0)
+		PANIC("call failed: %s", error);
+	return code;
+}
+
+static size_t folder_count(struct fixture *f, uint64_t user)
+{
+	struct pb_folder_rec *folders = NULL;
+	size_t n = 99;
+	const char *error;
+
+	if (pb_store_folder_list(f->store, user, &folders, &n, &error) < 0)
+		PANIC("folder list: %s", error);
+	pb_folder_recs_free(folders, n);
+	return n;
+}
+
 static void test_purge(void)
 {
 	struct fixture f;
-	uint64_t inbox, bytes;
-	const char *error;
 
 	setup(&f);
 	CHECK_INT(append(&f, 9, "INBOX", NULL, NULL), PB_OK);
-	CHECK(pb_store_user_stats(f.store, 9, &inbox, &bytes, &error) == 0 && inbox == 1);
+	CHECK_INT(mb_stat(&f, 9).messages, 1);
 	CHECK_INT(purge(&f, 9), PB_OK);
-	CHECK(pb_store_user_stats(f.store, 9, &inbox, &bytes, &error) == 0 && inbox == 0 && bytes == 0);
-	/* while the account exists the user can receive again: folders are recreated */
-	CHECK_INT(append(&f, 9, "INBOX", NULL, NULL), PB_OK);
-	/* once the account is gone, a late delivery is refused and brings nothing back */
-	CHECK_INT(purge(&f, 9), PB_OK);
-	CHECK(pb_store_user_delete(f.store, "user9", &error) == 1);
+	struct mailbox_stat st = mb_stat(&f, 9);
+	CHECK(!st.exists && st.messages == 0 && st.bytes == 0);
+	/* the account is gone: a late delivery is refused and brings no folder back */
 	CHECK_INT(append(&f, 9, "INBOX", NULL, NULL), PB_ERR_NOTFOUND);
-	struct pb_folder_rec *folders = NULL;
-	size_t n_folders = 9;
-	CHECK(pb_store_folder_list(f.store, 9, &folders, &n_folders, &error) == 0);
-	CHECK_INT(n_folders, 0);
-	pb_folder_recs_free(folders, n_folders);
+	CHECK_INT(folder_count(&f, 9), 0);
+	CHECK_INT(purge(&f, 9), PB_OK); /* idempotent: the sweep may purge again */
+	teardown(&f);
+}
+
+/* MBOX_CREATE_REQ makes the mailbox (idempotent, keeping mail); MBOX_STAT_REQ counts it. */
+static void test_create_and_stat(void)
+{
+	struct fixture f;
+
+	setup(&f);
+	struct mailbox_stat st = mb_stat(&f, 77);
+	CHECK(!st.exists && st.messages == 0 && st.bytes == 0);
+	CHECK_INT(append(&f, 77, "INBOX", NULL, NULL), PB_ERR_NOTFOUND);
+	CHECK_INT(folder_count(&f, 77), 0);
+	CHECK_INT(create(&f, 77), PB_OK);
+	CHECK_INT(folder_count(&f, 77), 5);
+	CHECK_INT(append(&f, 77, "INBOX", NULL, NULL), PB_OK);
+	CHECK_INT(append(&f, 77, "INBOX", NULL, NULL), PB_OK);
+	CHECK_INT(append(&f, 77, "Sent", NULL, NULL), PB_OK);
+	CHECK_INT(create(&f, 77), PB_OK); /* again: nothing lost, nothing doubled */
+	CHECK_INT(folder_count(&f, 77), 5);
+	st = mb_stat(&f, 77);
+	CHECK(st.exists);
+	CHECK_INT(st.messages, 2); /* INBOX only */
+	CHECK_INT(st.bytes, 63);   /* every folder */
+	/* a shard restarted (a new runtime) knows the mailbox from the store alone */
+	pb_caller_destroy(&f.c);
+	pb_runtime_destroy(&f.rt);
+	const char *error;
+	f.rt = pb_runtime_create("t", NULL);
+	REQUIRE(pb_runtime_start_shards(f.rt, &mailbox_actor_def, 2, f.store, &error) == 0);
+	f.c = pb_caller_create(f.rt);
+	pb_sync_init_caller(&f.t, f.c, 10000);
+	CHECK_INT(append(&f, 77, "INBOX", NULL, NULL), PB_OK);
+	CHECK_INT(append(&f, 78, "INBOX", NULL, NULL), PB_ERR_NOTFOUND);
+	CHECK_INT(mb_stat(&f, 77).messages, 3);
 	teardown(&f);
 }
 
@@ -282,6 +345,7 @@ static const struct pb_test_case cases[] = {
 	{ "lock", test_lock },
 	{ "async_pop3_sequence", test_async_pop3_sequence },
 	{ "purge", test_purge },
+	{ "create_and_stat", test_create_and_stat },
 };
 
 PB_TEST_MAIN(cases)

@@ -1,12 +1,17 @@
 /*
  * test-maint-actor.c: the maintenance actor over a real store and a fake clock: nothing
  * happens before the first delay; rounds collect unreferenced bodies (two GC epochs) and
- * prune old dedupe records; MAINT_RUN_REQ runs a round on demand.
+ * prune old dedupe records; MAINT_RUN_REQ runs a round on demand; mail without an account is
+ * swept and an account without a mailbox repaired, the accounts asked of a real directory.
  */
+#include "directory-actor.h"
 #include "mailbox-actor.h"
 #include "maint-actor.h"
 #include "maint-client.h"
 #include "pb-test.h"
+#include "store-accounts.h"
+#include "store-bodies.h"
+#include "store-mail.h"
 #include "pb-test-store.h"
 
 #include <stdatomic.h>
@@ -43,6 +48,16 @@ static bool advance_until_gone(struct pb_runtime *rt, struct pb_store *s, const 
 	return !body_exists(s, key);
 }
 
+/* An account record, the directory's way (the fixture writes it directly). */
+static void put_account(struct pb_store *store, uint64_t id)
+{
+	struct pb_user_rec u = { .id = id };
+	const char *error;
+
+	snprintf(u.name, sizeof(u.name), "u%llu", (unsigned long long)id);
+	REQUIRE(pb_store_user_put(store, &u, &error) == 0);
+}
+
 static void test_rounds_collect_and_prune(void)
 {
 	char *dir = store_test_tmpdir("actor");
@@ -60,11 +75,11 @@ static void test_rounds_collect_and_prune(void)
 	struct pb_msg_rec rec = { .size = 9, .internal_date_ms = 1000 }; /* dated 1970: old */
 	memcpy(rec.blob_key, kept, sizeof(kept));
 	REQUIRE(pb_store_msg_append(store, 1, f.id, &rec, "spool:1:0", &error) == 0);
-	struct pb_user_rec u = { .id = 1, .name = "u1" };
-	REQUIRE(pb_store_user_put(store, &u, &error) == 0);
+	put_account(store, 1);
 
 	struct pb_clock clock = { fake_clock, NULL };
 	struct pb_runtime *rt = pb_runtime_create("t", &clock);
+	REQUIRE(pb_runtime_start(rt, &directory_actor_def, store, &error) == 0);
 	REQUIRE(pb_runtime_start(rt, &maint_actor_def, store, &error) == 0);
 	pb_runtime_wake_all(rt);
 	CHECK(body_exists(store, orphan)); /* no round before the first delay */
@@ -92,7 +107,7 @@ static void test_rounds_collect_and_prune(void)
 }
 
 /* Mail left behind by an account that no longer exists is purged through the mailbox owner;
- * a user with an account keeps theirs. */
+ * a user with an account keeps theirs; an account left without a mailbox gets one. */
 static void test_orphans_swept(void)
 {
 	char *dir = store_test_tmpdir("actor");
@@ -112,11 +127,13 @@ static void test_orphans_swept(void)
 		REQUIRE(pb_store_msg_append(store, id, f.id, &rec, NULL, &error) == 0);
 		pb_folder_rec_free(&f);
 	}
-	struct pb_user_rec u = { .id = 1, .name = "u1" };
-	REQUIRE(pb_store_user_put(store, &u, &error) == 0);
+	put_account(store, 1);
+	put_account(store, 3); /* no mailbox: a crash before its create */
+	put_account(store, 4);
 
 	struct pb_clock clock = { fake_clock, NULL };
 	struct pb_runtime *rt = pb_runtime_create("t", &clock);
+	REQUIRE(pb_runtime_start(rt, &directory_actor_def, store, &error) == 0);
 	REQUIRE(pb_runtime_start_shards(rt, &mailbox_actor_def, 2, store, &error) == 0);
 	REQUIRE(pb_runtime_start(rt, &maint_actor_def, store, &error) == 0);
 	struct pb_caller *c = pb_caller_create(rt);
@@ -134,9 +151,24 @@ static void test_orphans_swept(void)
 	CHECK(pb_store_folder_list(store, 1, &folders, &n, &error) == 0);
 	CHECK(n == 5);
 	pb_folder_recs_free(folders, n);
+	for (uint64_t id = 3; id <= 4; id++) {
+		CHECK_INT(pb_store_mailbox_exists(store, id, &error), 1);
+		CHECK(pb_store_folder_list(store, id, &folders, &n, &error) == 0);
+		CHECK(n == 5);
+		pb_folder_recs_free(folders, n);
+	}
 	int64_t refs = -1;
 	CHECK(pb_store_blob_refcount(store, key, &refs, &error) == 1);
 	CHECK_INT(refs, 1); /* only user 1's message still holds the body */
+
+	/* the same in a later round (the one at start did the above): user 5 mail, no account;
+	 * user 6 an account, no mailbox */
+	REQUIRE(pb_store_folders_init(store, 5, 1000, &error) == 0);
+	put_account(store, 6);
+	REQUIRE(maint_client_run(&t, &code, &error) == 0);
+	CHECK_INT(pb_store_mailbox_exists(store, 5, &error), 0);
+	CHECK_INT(pb_store_mailbox_exists(store, 6, &error), 1);
+	CHECK_INT(pb_store_mailbox_exists(store, 1, &error), 1);
 
 	pb_caller_destroy(&c);
 	pb_runtime_destroy(&rt);

@@ -5,6 +5,7 @@
  * the asynchronous send with its reply decoder.
  */
 #include "pb-test.h"
+#include "store-bodies.h"
 #include "pb-test-store.h"
 #include "reader-actor.h"
 #include "reader-client.h"

@@ -7,6 +7,7 @@
 #include "pb-test.h"
 #include "spool-actor.h"
 #include "spool-client.h"
+#include "store-spool.h"
 #include "pb-test-store.h"
 
 #include <pthread.h>

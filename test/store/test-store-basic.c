@@ -3,6 +3,8 @@
  * iterate), counters, domains and settings, and that all of it survives a reopen.
  * OWNS: a temporary database per case. THREAD: main only.
  */
+#include "store-accounts.h"
+#include "store-settings.h"
 #include "pb-test-store.h"
 
 static void put_user(struct pb_store *s, uint64_t id, const char *name, const char *pw)

@@ -6,6 +6,8 @@
  * concurrent commits of one body store it once, GC removes a chunked body's chunks.
  * OWNS: a temporary database per case. THREAD: main (and two writers in one case).
  */
+#include "store-bodies.h"
+#include "store-spool.h"
 #include "pb-test-store.h"
 
 #include "mime-parser.h"

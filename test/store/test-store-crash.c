@@ -8,6 +8,8 @@
  * OWNS: one temporary database for all rounds, the child processes.
  * THREAD: main (parent); the child runs two writer threads.
  */
+#include "store-bodies.h"
+#include "store-mail.h"
 #include "pb-test-store.h"
 
 #include <errno.h>

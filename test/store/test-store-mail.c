@@ -4,6 +4,9 @@
  * keywords, expunge, purge, stats), including bodies shared by two users.
  * OWNS: a temporary database per case. THREAD: main only.
  */
+#include "store-bodies.h"
+#include "store-mail.h"
+#include "store-spool.h"
 #include "pb-test-store.h"
 
 #include "mime-part.h"

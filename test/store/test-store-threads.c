@@ -5,6 +5,9 @@
  * end the reference counts and every folder's counters must match the records.
  * OWNS: a temporary database. THREAD: main plus the threads it starts.
  */
+#include "store-accounts.h"
+#include "store-bodies.h"
+#include "store-mail.h"
 #include "pb-test-store.h"
 
 #include <pthread.h>

@@ -9,6 +9,8 @@
  * parent only forks: a writer child and a checker child per round (see check_round).
  * OWNS: one temporary database for all rounds, the child processes. THREAD: main.
  */
+#include "store-bodies.h"
+#include "store-spool.h"
 #include "pb-test-store.h"
 
 #include <errno.h>

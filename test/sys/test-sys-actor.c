@@ -2,12 +2,18 @@
  * test-sys-actor.c: the sys actor over a real store: at init it loads the stored settings
  * (bad stored values keep their default) and publishes them; a refused change writes and
  * publishes nothing; an accepted one is merged into the stored document, published as a new
- * snapshot and given to the store (its free-space reserve).
+ * snapshot and given to the store (its free-space reserve); a status has the account and
+ * domain counts of a real directory (sys reads no account), and a temporary failure without one.
  */
+#include "directory-actor.h"
 #include "pb-settings-snapshot.h"
 #include "pb-test.h"
+#include "store-accounts.h"
+#include "store-settings.h"
+#include "store-spool.h" /* PB_SPOOL_MAX_RCPTS: a setting bounded by the spool's cap */
 #include "pb-test-store.h"
 #include "sys-actor.h"
+#include "sys-client.h"
 
 #include <stdlib.h>
 #include <sys/statvfs.h>
@@ -201,7 +207,38 @@ static void test_max_recipients_within_the_spool_cap(void)
 	}
 }
 
+static void test_status_counts_from_the_directory(void)
+{
+	struct fixture f;
+	struct sys_status st = { 0 };
+	struct pb_sync t;
+	uint32_t code = 99;
+	const char *error;
+
+	setup(&f, NULL);
+	pb_sync_init_caller(&t, f.c, 10000);
+	/* no directory yet: the status is a temporary failure, not made-up counts */
+	REQUIRE(sys_client_status(&t, &code, &st, &error) == 0);
+	CHECK_INT(code, PB_ERR_TEMP);
+	for (uint64_t id = 1; id <= 3; id++) {
+		struct pb_user_rec u = { .id = id };
+		snprintf(u.name, sizeof(u.name), "u%llu", (unsigned long long)id);
+		REQUIRE(pb_store_user_put(f.store, &u, &error) == 0);
+	}
+	REQUIRE(pb_store_domain_put(f.store, "example.org", &error) == 0);
+	REQUIRE(pb_runtime_start(f.rt, &directory_actor_def, f.store, &error) == 0);
+	REQUIRE(sys_client_status(&t, &code, &st, &error) == 0);
+	CHECK_INT(code, PB_OK);
+	CHECK_INT(st.users, 3);
+	CHECK_INT(st.domains, 1);
+	CHECK_STR(st.version, "test");
+	CHECK(st.store_bytes > 0);
+	sys_status_free(&st);
+	teardown(&f);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "status_counts_from_the_directory", test_status_counts_from_the_directory },
 	{ "init_loads_and_publishes", test_init_loads_and_publishes },
 	{ "refused_change_writes_nothing", test_refused_change_writes_nothing },
 	{ "accepted_change_merges_and_publishes", test_accepted_change_merges_and_publishes },

@@ -1,0 +1,50 @@
+/*
+ * store-bodies.h: message bodies, content-addressed, in chunks, with reference counts and
+ * garbage collection (library pb_store_bodies). Users: the spool writes bodies (and links it
+ * through pb_store_spool), the readers read them by range, maint collects garbage. Mail records
+ * take and drop references inside their own batches (store-mail.h), without this library.
+ * Conventions: store-db.h. THREAD: any.
+ */
+#ifndef PB_STORE_BODIES_H
+#define PB_STORE_BODIES_H
+
+#include "store-db.h"
+
+/* ---- Message bodies, content-addressed ---------------------------------------------------- */
+
+/* Bodies are stored (and written by uploads) in chunks of at most this many bytes. */
+#define PB_STORE_CHUNK_MAX (1u << 20)
+
+/* Stores a body once, keyed by its SHA-256; writes the hex key to key_r. Idempotent: an
+ * existing body is not rewritten. Synced. A new body has reference count 0: take a reference
+ * (pb_store_msg_append or pb_store_blob_ref) before the SECOND pb_store_blob_gc run after
+ * this call, or the body may be collected. Returns 0 / -1. */
+int pb_store_blob_put(struct pb_store *s, const void *data, size_t len,
+		      char key_r[PB_BLOB_KEY_LEN + 1], const char **error_r);
+/* Appends the whole body to out (it is all in memory: prefer pb_store_blob_read for anything
+ * that may be large). Returns 1 found, 0 not found (or key malformed), -1 error. */
+int pb_store_blob_get(struct pb_store *s, const char *key, struct pb_buf *out,
+		      const char **error_r);
+/* Reads up to len bytes of the body from offset into buf (the caller's, len bytes), touching
+ * only the chunks the range covers, never the whole body. *n_r gets the bytes read (less than
+ * len only at the end of the body; 0 when offset >= size), *size_r the body's size. Returns 1
+ * found, 0 unknown body (or malformed key), -1 error (also a body with a missing chunk). */
+int pb_store_blob_read(struct pb_store *s, const char *key, uint64_t offset, void *buf,
+		       size_t len, size_t *n_r, uint64_t *size_r, const char **error_r);
+/* The body's MIME structure, parsed once when the body was stored: appends the bytes of
+ * mime_structure_encode to out (decode them with mime_structure_decode). Returns 1 found, 0
+ * unknown body, -1 error. */
+int pb_store_blob_structure(struct pb_store *s, const char *key, struct pb_buf *out,
+			    const char **error_r);
+/* Reads the reference count. Returns 1 with *count_r, 0 if the body is unknown, -1. */
+int pb_store_blob_refcount(struct pb_store *s, const char *key, int64_t *count_r,
+			   const char **error_r);
+/* Adds delta references held outside messages (spool and queue entries, later). Fails if
+ * delta > 0 and the body does not exist. Synced. Returns 0 / -1. */
+int pb_store_blob_ref(struct pb_store *s, const char *key, int64_t delta, const char **error_r);
+/* Garbage collection: deletes every body whose count is <= 0 and that was not put since the
+ * previous pb_store_blob_gc call (a persistent GC epoch; see docs/storage.md). Safe to run
+ * from any thread while others append. Returns 0 with *deleted_r (may be NULL), or -1. */
+int pb_store_blob_gc(struct pb_store *s, uint64_t *deleted_r, const char **error_r);
+
+#endif

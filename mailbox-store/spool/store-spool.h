@@ -1,0 +1,92 @@
+/*
+ * store-spool.h: the incoming spool (accepted messages not yet delivered) and uploads (bodies
+ * written chunk by chunk as they arrive) (library pb_store_spool, which links pb_store_bodies:
+ * a spool entry and its body are written in one batch). Owner: the spool shards.
+ * Conventions: store-db.h. THREAD: any; an upload is used by one thread at a time.
+ */
+#ifndef PB_STORE_SPOOL_H
+#define PB_STORE_SPOOL_H
+
+#include "store-db.h"
+#include "store-bodies.h"
+
+/* ---- Incoming spool: accepted SMTP messages not yet delivered -------------------------- */
+
+/* A spooled message. Owned strings and arrays (free with pb_spool_rec_free). */
+struct pb_spool_rec {
+	uint64_t id;          /* unique, never reused (dedupe keys are built from it) */
+	char *sender;         /* the envelope sender ("" for the null sender) */
+	char **rcpts;         /* the recipients as accepted */
+	uint64_t *rcpt_ids;   /* their user ids */
+	size_t n_rcpts;
+	int64_t received_ms;
+	uint64_t size;
+	char blob_key[PB_BLOB_KEY_LEN + 1];
+};
+void pb_spool_rec_free(struct pb_spool_rec *r);
+
+#define PB_SPOOL_MAX_RCPTS 10000
+
+/* Stores a message and its envelope in ONE synced batch: the body (content-addressed; written
+ * only if new), a body reference for the spool entry, and the spool record. rec: in sender,
+ * rcpts, rcpt_ids, n_rcpts, received_ms; out id, size, blob_key. This is the write after
+ * which SMTP may answer 250. Returns 0 / -1. */
+int pb_store_spool_put(struct pb_store *s, const void *body, size_t len, struct pb_spool_rec *rec,
+		       const char **error_r);
+/* ---- Uploads: a body written chunk by chunk as it arrives, committed at the end ---------- */
+
+/* An upload in progress: its chunks are in the store, its hash and MIME parse run as they come;
+ * nothing is visible until the commit. Owned by the caller (one thread at a time). */
+struct pb_store_upload;
+
+/* Begins an upload for `owner` (the spool shard index: pb_store_uploads_clean finds what an
+ * owner left). Writes a small upload record, not synced. Returns 0 with *up_r (release it
+ * with a commit, pb_store_upload_abort or pb_store_upload_free), or -1. */
+int pb_store_upload_begin(struct pb_store *s, uint32_t owner, int64_t now_ms,
+			  struct pb_store_upload **up_r, const char **error_r);
+/* The upload's id (unique, never reused; it also keys its chunks). */
+uint64_t pb_store_upload_id(const struct pb_store_upload *up);
+/* Bytes written so far: the offset the next chunk goes to. */
+uint64_t pb_store_upload_size(const struct pb_store_upload *up);
+/* Appends one chunk of 1..PB_STORE_CHUNK_MAX bytes (copied; not synced: the commit's synced
+ * write makes it durable, see docs/storage.md). Returns 0 / -1; after -1 only abort is left. */
+int pb_store_upload_write(struct pb_store *s, struct pb_store_upload *up, const void *data,
+			  size_t len, const char **error_r);
+/* Commits the upload as a spool entry in ONE synced batch, exactly like pb_store_spool_put
+ * (rec: the same in and out fields): a body already stored gets the reference and the new
+ * chunks are deleted in that batch. Consumes *up (set NULL) either way; on -1 nothing is
+ * stored and the chunks are dropped. This is the write after which SMTP may answer 250. */
+int pb_store_upload_commit_spool(struct pb_store *s, struct pb_store_upload **up,
+				 struct pb_spool_rec *rec, const char **error_r);
+/* Commits the upload as a bare body, exactly like pb_store_blob_put (reference count 0, the
+ * same GC contract). Consumes *up. Returns 0 with key_r / -1. */
+int pb_store_upload_commit_blob(struct pb_store *s, struct pb_store_upload **up,
+				char key_r[PB_BLOB_KEY_LEN + 1], const char **error_r);
+/* Deletes the upload's chunks and record (not synced: a lost abort is redone by
+ * pb_store_uploads_clean) and frees it; *up set NULL. Returns 0 / -1 (freed either way). */
+int pb_store_upload_abort(struct pb_store *s, struct pb_store_upload **up, const char **error_r);
+/* Frees the upload in memory only: its record and chunks stay until pb_store_uploads_clean.
+ * NULL is fine. */
+void pb_store_upload_free(struct pb_store_upload **up);
+/* Removes every upload left by owner (begun, never committed or aborted: a crash, a restart),
+ * and, for owner 0, those of owners >= owners (a smaller shard count than before). Call it
+ * when the owner starts, before it begins uploads. Returns 0 with *removed_r (may be NULL). */
+int pb_store_uploads_clean(struct pb_store *s, uint32_t owner, uint32_t owners,
+			   uint64_t *removed_r, const char **error_r);
+
+/* Counts every stored body chunk and every open upload record, by a full scan (tests and
+ * diagnostics: after aborts, cleans and GC nothing is left behind). Returns 0 / -1. */
+int pb_store_chunks_count(struct pb_store *s, uint64_t *chunks_r, uint64_t *uploads_r,
+			  const char **error_r);
+
+/* Calls cb for every spooled message in id order (the record is valid during the call); cb
+ * returns nonzero to stop. Returns 0 / -1. */
+int pb_store_spool_iter(struct pb_store *s, int (*cb)(const struct pb_spool_rec *r, void *ctx),
+			void *ctx, const char **error_r);
+/* Removes a delivered spool entry and drops its body reference, in one batch that is NOT
+ * synced: losing it in a crash only means delivering the entry again, which the dedupe keys
+ * make exact; and the WAL being recovered as a prefix, it never survives without the appends
+ * written before it. Returns 1 removed, 0 absent, -1 error. */
+int pb_store_spool_done(struct pb_store *s, uint64_t id, const char **error_r);
+
+#endif

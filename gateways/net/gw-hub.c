@@ -29,6 +29,7 @@ void gw_hub_set_fd_cap(uint32_t max_connections)
 /* What admission reads, refreshed every tick from the settings snapshot. */
 struct hub_limits {
 	uint32_t max_conns, ip_max, ip_rate;
+	struct pb_cidr_list trusted; /* exempt from the per-IP limits */
 };
 
 struct hub_listen {
@@ -149,12 +150,6 @@ static struct gw_session *hub_find(void *hubp, uint64_t id)
 
 /* ---- net_loop callbacks: each connection's session skeleton around the protocol's ---- */
 
-/* Loopback is always trusted (the administrator's own tools and tests). */
-static bool hub_trusted(const char *ip)
-{
-	return strncmp(ip, "127.", 4) == 0 || strcmp(ip, "::1") == 0;
-}
-
 /* Whether a new connection from ip may come in; counts it if so (returns *counted_r). */
 static bool admit(struct gw_hub *hub, const char *ip, bool *counted_r)
 {
@@ -165,7 +160,7 @@ static bool admit(struct gw_hub *hub, const char *ip, bool *counted_r)
 		hub->refused[GW_ANVIL_FULL + 1]++;
 		return false;
 	}
-	if (hub_trusted(ip))
+	if (pb_cidr_list_match(&hub->limits.trusted, ip))
 		return true;
 	v = gw_anvil_connect(hub->anvil, ip, net_loop_now(hub->loop), hub->limits.ip_max,
 			     hub->limits.ip_rate);
@@ -282,7 +277,8 @@ static void hub_tick(struct gw_hub *hub, uint64_t now)
 	uint32_t hard = atomic_load(&fd_cap);
 
 	hub->limits = (struct hub_limits){ cap < hard ? cap : hard, s->limits.ip_max_connections,
-					   s->limits.ip_connections_per_minute };
+					   s->limits.ip_connections_per_minute,
+					   s->limits.trusted_networks.list };
 	pb_settings_release(hub->rt, s);
 	gw_anvil_sweep(hub->anvil, now);
 	for (size_t i = 1; i < PB_N_ELEMENTS(hub->refused); i++) {

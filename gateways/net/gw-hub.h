@@ -10,8 +10,8 @@
  *
  * Admission: a new connection is refused with the proto's busy line when the service has its
  * cap of connections (limits.*_max_connections, and never more than the descriptors allow),
- * or when its address has too many open or opened too many this minute (limits.ip_*; the
- * trusted networks are exempt) — the per-IP accounting is gw-anvil.h.
+ * or when its address has too many open or opened too many this minute (limits.ip_*;
+ * limits.trusted_networks are exempt) — the per-IP accounting is gw-anvil.h.
  *
  * Stopping: listeners close first; sessions with calls in flight get up to GW_HUB_DRAIN_MS
  * to finish them; then every session is told goodbye (shutdown) and closed.

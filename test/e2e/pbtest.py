@@ -5,6 +5,7 @@ every service. start() waits (bounded) for the "ready" line; stop() sends SIGTER
 kill9() kills it hard; cli() runs build/pillarbox against it. Everything is bounded in time.
 """
 import os
+import random
 import shutil
 import signal
 import socket
@@ -17,9 +18,17 @@ SERVICES = ["smtp", "submission", "smtps", "pop3", "pop3s", "imap", "imaps", "ht
 
 
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port that binds now, below the ephemeral range (32768+ on Linux), so the source port
+    of some client connection cannot take it before the daemon binds it."""
+    for _ in range(200):
+        port = random.randrange(20000, 32000)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in 20000..31999")
 
 
 def wait_until(predicate, timeout=10.0, interval=0.02, what="condition"):
@@ -38,17 +47,23 @@ class Daemon:
     def __init__(self, admin_password="adminpw1", extra_config="", data_dir=None):
         self.tmp = tempfile.mkdtemp(prefix="pb-e2e-")
         self.data_dir = data_dir or os.path.join(self.tmp, "var")
-        self.ports = {svc: free_port() for svc in SERVICES}
         self.config = os.path.join(self.tmp, "pillarbox.conf")
+        self.extra_config = extra_config
+        self.write_config()
+        self.admin_password = admin_password
+        self.proc = None
+        self.stdout_lines = []
+        self.port_retries = 0
+
+    def write_config(self):
+        """New free ports for every service, and the bootstrap file naming them."""
+        self.ports = {svc: free_port() for svc in SERVICES}
         with open(self.config, "w") as f:
             f.write("data_dir = %s\n" % self.data_dir)
             f.write("log_file = %s\n" % os.path.join(self.tmp, "pillarbox.log"))
             for svc, port in self.ports.items():
                 f.write("%s_listen = 127.0.0.1:%d\n" % (svc, port))
-            f.write(extra_config)
-        self.admin_password = admin_password
-        self.proc = None
-        self.stdout_lines = []
+            f.write(self.extra_config)
 
     def env(self):
         env = dict(os.environ)
@@ -71,6 +86,12 @@ class Daemon:
             line = self.proc.stdout.readline()
             if line == "":
                 err = self.proc.stderr.read()
+                self.proc.wait(timeout=30)
+                if "the address is in use" in err and self.port_retries < 3:
+                    # another test's daemon took a port between free_port and the bind
+                    self.port_retries += 1
+                    self.write_config()
+                    return self.start(timeout, expect_ready)
                 raise RuntimeError("pillarboxd exited before ready: " + err)
             self.stdout_lines.append(line.rstrip("\n"))
             if "pillarboxd: ready" in line:

@@ -221,7 +221,70 @@ static void test_service_cap(void)
 	pb_runtime_destroy(&rt);
 }
 
+/* Connects n times and returns how many were served (the others heard the busy line). */
+static int served_of(uint16_t port, int n, int *fds)
+{
+	char line[128];
+	int served = 0;
+
+	for (int i = 0; i < n; i++) {
+		fds[i] = connect_to(port);
+		read_line(fds[i], line, sizeof(line));
+		if (strncmp(line, "addr thub#", 10) == 0)
+			served++;
+		else
+			CHECK_STR(line, "busy try later");
+	}
+	return served;
+}
+
+/* Per-IP limits: concurrent and per minute, unless the address is trusted. */
+static void test_ip_limits_and_trusted(void)
+{
+	struct pb_runtime *rt = pb_runtime_create("test", NULL);
+	struct pb_binding b = { "127.0.0.1", free_port() };
+	struct gw_listen ls = { &b, 1, NULL, "thub" };
+	struct pb_settings s;
+	struct gw_hub *hub;
+	char *error = NULL;
+	int fds[8];
+
+	pb_settings_defaults(&s);
+	s.limits.trusted_networks.text[0] = '\0'; /* nobody is trusted */
+	s.limits.ip_max_connections = 2;
+	s.limits.ip_connections_per_minute = 3;
+	pb_settings_publish(rt, &s);
+	REQUIRE(gw_hub_start(rt, &t_proto, &ls, 1, NULL, &hub, &error) == 0);
+	CHECK_INT(served_of(b.port, 3, fds), 2); /* two at once */
+	for (int i = 0; i < 3; i++)
+		close(fds[i]);
+	/* the third of the minute may come once the others closed; the fourth may not */
+	int served = 0;
+	for (int i = 0; i < 100 && served == 0; i++) {
+		served = served_of(b.port, 1, fds);
+		close(fds[0]);
+		if (served == 0)
+			nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+	}
+	CHECK_INT(served, 1);
+	CHECK_INT(served_of(b.port, 1, fds), 0);
+	close(fds[0]);
+	gw_hub_stop(&hub);
+
+	/* the same with loopback trusted: no limit applies */
+	snprintf(s.limits.trusted_networks.text, sizeof(s.limits.trusted_networks.text), "127.0.0.0/8");
+	pb_settings_publish(rt, &s);
+	b.port = free_port();
+	REQUIRE(gw_hub_start(rt, &t_proto, &ls, 1, NULL, &hub, &error) == 0);
+	CHECK_INT(served_of(b.port, 6, fds), 6);
+	for (int i = 0; i < 6; i++)
+		close(fds[i]);
+	gw_hub_stop(&hub);
+	pb_runtime_destroy(&rt);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "ip_limits_and_trusted", test_ip_limits_and_trusted },
 	{ "service_cap", test_service_cap },
 	{ "calls_events_strays", test_calls_events_strays },
 };

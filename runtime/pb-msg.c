@@ -568,3 +568,40 @@ void pb_str_set(char **dst, const char *s)
 	free(*dst);
 	*dst = copy;
 }
+
+/* ---- addresses ---- */
+
+static bool node_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '.' || c == '_' || c == '-';
+}
+
+static bool node_valid(const char *node, size_t len)
+{
+	if (len == 0 || len > PB_NODE_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (!node_char(node[i]))
+			return false;
+	}
+	return true;
+}
+
+bool pb_node_name_valid(const char *node)
+{
+	return node != NULL && node_valid(node, strlen(node));
+}
+
+int pb_addr_split(const char *addr, const char **node_r, size_t *node_len_r,
+		  const char **name_r)
+{
+	const char *slash = strchr(addr, '/');
+
+	*node_r = addr;
+	*node_len_r = slash != NULL ? (size_t)(slash - addr) : 0;
+	*name_r = slash != NULL ? slash + 1 : addr;
+	if (slash != NULL && !node_valid(addr, *node_len_r))
+		return -1;
+	return (*name_r)[0] != '\0' ? 0 : -1;
+}

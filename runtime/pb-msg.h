@@ -142,4 +142,15 @@ void pb_u64v_move(struct pb_u64v *dst, struct pb_u64v *src);
 /* Replaces *dst with a copy of s (frees the old one). */
 void pb_str_set(char **dst, const char *s);
 
+/* Node-qualified addresses (the syntax is described in pb-runtime.h): "NODE/NAME".
+ * PB_NODE_NAME_MAX bounds a node name, PB_MSG_MAX_ADDR any address in a message. */
+#define PB_NODE_NAME_MAX 63
+/* True if node is a valid node name: 1..PB_NODE_NAME_MAX of [A-Za-z0-9._-]. */
+bool pb_node_name_valid(const char *node);
+/* Splits addr at its first '/': *node_r (not NUL-terminated, *node_len_r bytes) and *name_r
+ * (the rest). A bare name (no '/') gives node length 0 and the whole addr as name. Returns 0,
+ * or -1 for an address with an invalid node part or an empty name. Pure; points into addr. */
+int pb_addr_split(const char *addr, const char **node_r, size_t *node_len_r,
+		  const char **name_r);
+
 #endif

@@ -140,6 +140,7 @@ static void test_calls_events_strays(void)
 	read_line(c, line, sizeof(line));
 	REQUIRE(sscanf(line, "addr %63s", addr_b) == 1);
 	CHECK(strcmp(addr_a, addr_b) != 0);
+	CHECK(strncmp(addr_a, "test/thub#", 10) == 0); /* qualified by the node */
 
 	/* a call and its reply */
 	CHECK(send(a, "call\r\n", 6, 0) == 6);

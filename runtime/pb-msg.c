@@ -87,6 +87,46 @@ const char *pb_status_name(uint32_t code)
 	return code < PB_N_ELEMENTS(names) ? names[code] : "unknown";
 }
 
+/* ---- the table's hash ---- */
+
+/* The whole table as one string literal, built at compile time: each message's name, kind and
+ * field kinds in order, and each REPLY line. */
+#define F_U8(n) "u8,"
+#define F_U32(n) "u32,"
+#define F_U64(n) "u64,"
+#define F_KEY(n) "key,"
+#define F_I64(n) "i64,"
+#define F_STR(n) "str,"
+#define F_BYTES(n) "bytes,"
+#define F_STRV(n) "strv,"
+#define F_U64V(n) "u64v,"
+#define MSG(N, l, o, k, F) #N " " #k " " F ";"
+#define REPLY(q, p) #q ">" #p ";"
+static const char table_text[] =
+#include "msg-types.def"
+	;
+#undef REPLY
+#undef MSG
+#undef F_U8
+#undef F_U32
+#undef F_U64
+#undef F_KEY
+#undef F_I64
+#undef F_STR
+#undef F_BYTES
+#undef F_STRV
+#undef F_U64V
+
+uint64_t pb_msg_table_hash(void)
+{
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a 64 */
+
+	h = (h ^ PB_MSG_WIRE_VERSION) * 0x100000001b3ull;
+	for (size_t i = 0; i < sizeof(table_text) - 1; i++)
+		h = (h ^ (uint8_t)table_text[i]) * 0x100000001b3ull;
+	return h;
+}
+
 /* ---- encoding ---- */
 
 /* Appends the low n bytes of v, little-endian. */

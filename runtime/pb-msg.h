@@ -123,6 +123,11 @@ bool pb_msg_shard_key(const struct pb_msg *m, uint64_t *key_r);
  * common initial sequence. Returns the code (PB_ERR_INTERNAL for a message that is not such a
  * reply) and sets *error_r (may be NULL) to the error text or "". */
 uint32_t pb_msg_status(const struct pb_msg *m, const char **error_r);
+/* A hash (FNV-1a 64) of the message table: the wire version and, in order, every message's
+ * name, kind and field kinds and every REPLY line. Type ids are positions in the table, so two
+ * builds can talk only when their hashes are equal; the CLI's bridge checks it (pb-bridge.c).
+ * Computed from a string the compiler builds from msg-types.def. */
+uint64_t pb_msg_table_hash(void);
 /* Looks a type up by name; MSG_NONE if unknown. */
 enum pb_msg_type pb_msg_type_by_name(const char *name);
 

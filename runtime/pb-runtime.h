@@ -193,7 +193,12 @@ int pb_bridge_start(struct pb_runtime *rt, const char *url, const char *const *a
 		    uint32_t workers, uint32_t timeout_ms, struct pb_bridge **b_r, const char **error_r);
 void pb_bridge_stop(struct pb_bridge **b);
 /* The client side: one request, one reply over a req0 socket to url. Returns 0, or -1 with
- * error_r ("cannot connect", "timed out", ...) when the daemon cannot be reached. */
+ * error_r ("cannot connect", "timed out", ...) when the daemon cannot be reached, or when it
+ * runs a different message table (pb_msg_table_hash): then error_r begins with
+ * PB_REMOTE_TABLE_MISMATCH and names both hashes (text valid until this thread's next call).
+ * Frames carry the table hash first (pb-bridge.c). */
+#define PB_REMOTE_TABLE_MISMATCH "the daemon runs a different message table"
+
 int pb_remote_call(const char *url, struct pb_msg *req, struct pb_msg *rep_r, uint32_t timeout_ms,
 		   const char **error_r);
 

@@ -54,6 +54,10 @@ static void usage(FILE *f)
  * daemon's code: 0 for OK, else prints its reason and returns the exit code. */
 static int outcome(struct cli *c, int rc, uint32_t code, const char *error, const char *what)
 {
+	if (rc < 0 && strncmp(error, PB_REMOTE_TABLE_MISMATCH, strlen(PB_REMOTE_TABLE_MISMATCH)) == 0) {
+		fprintf(stderr, "pillarbox: %s\n", error);
+		exit(EXIT_UNREACHABLE);
+	}
 	if (rc < 0) {
 		fprintf(stderr,
 			"pillarbox: cannot reach the daemon at %s: %s\n"

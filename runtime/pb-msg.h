@@ -4,7 +4,8 @@
  * A message is { type, corr (correlation id), reply_to (symbolic address or ""), fields }.
  * Wire form (little-endian): u8 version, u16 type, u64 corr, str reply_to, then the fields in
  * table order. u8/u32/u64/i64 are fixed width; a str or bytes is u32 length + bytes; a strv is
- * u32 count + strs; a u64v is u32 count + u64s. The decoder consumes every byte exactly:
+ * u32 count + strs; a u64v is u32 count + u64s; a list (F_LIST) is u32 count + each record's
+ * fields in order. The decoder consumes every byte exactly:
  * leftover or missing bytes are an error, so writer and reader cannot drift.
  * THREAD: pure functions; a struct pb_msg belongs to whoever holds it.
  */
@@ -69,21 +70,27 @@ enum pb_msg_type {
 #define F_BYTES(n) struct pb_bytes n;
 #define F_STRV(n) struct pb_strv n;
 #define F_U64V(n) struct pb_u64v n;
+#define F_LIST(n, r) struct pb_rec_##r##_list n;
+#define RECORD(r, F)                                                                      \
+	struct pb_rec_##r {                                                               \
+		F                                                                         \
+	};                                                                                \
+	struct pb_rec_##r##_list {                                                        \
+		struct pb_rec_##r *v;                                                     \
+		uint32_t n, cap; /* records, and room for records in v */                  \
+	};                                                                                \
+	/* Appends a zeroed record to l and returns it (valid until the next push). */    \
+	struct pb_rec_##r *pb_rec_##r##_push(struct pb_rec_##r##_list *l);                \
+	/* Frees every record's owned fields and the array; leaves l empty. */            \
+	void pb_rec_##r##_list_clear(struct pb_rec_##r##_list *l);                        \
+	/* Moves src's records to *dst (which must be empty) and leaves src empty. */     \
+	void pb_rec_##r##_list_move(struct pb_rec_##r##_list *dst, struct pb_rec_##r##_list *src);
 #define MSG(N, l, o, k, F) \
 	struct msg_##l {   \
 		F          \
 	};
 #include "msg-types.def"
-#undef MSG
-#undef F_U8
-#undef F_U32
-#undef F_U64
-#undef F_KEY
-#undef F_I64
-#undef F_STR
-#undef F_BYTES
-#undef F_STRV
-#undef F_U64V
+#include "msg-fields-undef.h"
 
 struct pb_msg {
 	enum pb_msg_type type;

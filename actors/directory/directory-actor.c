@@ -601,9 +601,10 @@ static int list_one(const struct pb_user_rec *u, void *arg)
 		c->failed = 1;
 		return 1;
 	}
-	pb_strv_push(&c->rep->users, u->name);
-	pb_u64v_push(&c->rep->messages, inbox);
-	pb_u64v_push(&c->rep->bytes, bytes);
+	struct pb_rec_dir_user_entry *e = pb_rec_dir_user_entry_push(&c->rep->users);
+	e->user = xstrdup(u->name);
+	e->messages = inbox;
+	e->bytes = bytes;
 	return 0;
 }
 

@@ -214,12 +214,13 @@ static int on_list(struct pb_actor *a, void *state, struct pb_msg *m)
 	r->uidnext = f.uidnext;
 	r->highestmodseq = f.highestmodseq;
 	for (size_t i = 0; i < n; i++) {
-		pb_u64v_push(&r->uids, recs[i].uid);
-		pb_u64v_push(&r->sizes, recs[i].size);
-		pb_u64v_push(&r->flags, recs[i].flags);
-		pb_u64v_push(&r->modseqs, recs[i].modseq);
-		pb_u64v_push(&r->dates, (uint64_t)recs[i].internal_date_ms);
-		pb_strv_push(&r->blob_keys, recs[i].blob_key);
+		struct pb_rec_mbox_entry *e = pb_rec_mbox_entry_push(&r->entries);
+		e->uid = recs[i].uid;
+		e->size = recs[i].size;
+		e->flags = recs[i].flags;
+		e->modseq = recs[i].modseq;
+		e->internal_date_ms = recs[i].internal_date_ms;
+		e->blob_key = xstrdup(recs[i].blob_key);
 	}
 	pb_reply(a, m, &rep);
 	pb_msg_free(&rep);

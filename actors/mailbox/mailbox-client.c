@@ -126,12 +126,7 @@ uint32_t mailbox_client_append_reply(struct pb_msg *rep, struct mailbox_appended
 
 void mailbox_list_free(struct mailbox_list *l)
 {
-	pb_u64v_clear(&l->uids);
-	pb_u64v_clear(&l->sizes);
-	pb_u64v_clear(&l->flags);
-	pb_u64v_clear(&l->modseqs);
-	pb_u64v_clear(&l->dates);
-	pb_strv_clear(&l->blob_keys);
+	pb_rec_mbox_entry_list_clear(&l->entries);
 }
 
 int mailbox_client_list(struct pb_sync *t, uint64_t user_id, const char *folder,
@@ -160,24 +155,13 @@ uint32_t mailbox_client_list_reply(struct pb_msg *rep, struct mailbox_list *list
 {
 	uint32_t code = pb_client_reply(rep, MSG_MBOX_LIST_REQ, error_r);
 	struct msg_mbox_list_rep *r = &rep->u.mbox_list_rep;
-	uint32_t n = r->uids.n;
 
 	if (code != PB_OK)
 		return code;
-	if (r->sizes.n != n || r->flags.n != n || r->modseqs.n != n || r->dates.n != n ||
-	    r->blob_keys.n != n) {
-		*error_r = "malformed reply";
-		return PB_ERR_INTERNAL;
-	}
 	list_r->uidvalidity = r->uidvalidity;
 	list_r->uidnext = r->uidnext;
 	list_r->highestmodseq = r->highestmodseq;
-	pb_u64v_move(&list_r->uids, &r->uids);
-	pb_u64v_move(&list_r->sizes, &r->sizes);
-	pb_u64v_move(&list_r->flags, &r->flags);
-	pb_u64v_move(&list_r->modseqs, &r->modseqs);
-	pb_u64v_move(&list_r->dates, &r->dates);
-	pb_strv_move(&list_r->blob_keys, &r->blob_keys);
+	pb_rec_mbox_entry_list_move(&list_r->entries, &r->entries);
 	return code;
 }
 

@@ -41,12 +41,12 @@ int mailbox_client_append_send(const struct pb_sender *s, uint64_t user_id,
 uint32_t mailbox_client_append_reply(struct pb_msg *rep, struct mailbox_appended *out_r,
 				     const char **error_r);
 
-/* A folder's messages in UID order: parallel vectors of the same length (checked). */
+/* A folder's messages in UID order: entries.v[i] = { uid, size, flags, modseq,
+ * internal_date_ms, blob_key }, entries.n of them. */
 struct mailbox_list {
 	uint32_t uidvalidity, uidnext;
 	uint64_t highestmodseq;
-	struct pb_u64v uids, sizes, flags, modseqs, dates;
-	struct pb_strv blob_keys;
+	struct pb_rec_mbox_entry_list entries;
 };
 void mailbox_list_free(struct mailbox_list *l);
 int mailbox_client_list(struct pb_sync *t, uint64_t user_id, const char *folder,

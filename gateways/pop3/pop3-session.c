@@ -164,15 +164,15 @@ static void on_listed(void *session, uint64_t arg, struct pb_msg *m)
 	} else if (mailbox_client_list_reply(m, &r, &error) != PB_OK) {
 		send_line(s, "-ERR [SYS/TEMP] Cannot open the mailbox");
 	} else {
-		size_t n = r.uids.n;
+		size_t n = r.entries.n;
 		s->uidvalidity = r.uidvalidity;
 		s->n_msgs = n;
 		s->msgs = xcalloc(n, sizeof(*s->msgs));
 		for (size_t i = 0; i < n; i++) {
-			s->msgs[i].uid = (uint32_t)r.uids.v[i];
-			s->msgs[i].size = r.sizes.v[i];
+			s->msgs[i].uid = r.entries.v[i].uid;
+			s->msgs[i].size = r.entries.v[i].size;
 			snprintf(s->msgs[i].blob_key, sizeof(s->msgs[i].blob_key), "%s",
-				 r.blob_keys.v[i]);
+				 r.entries.v[i].blob_key);
 		}
 		mailbox_list_free(&r);
 		s->state = ST_TRANS;

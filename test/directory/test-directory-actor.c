@@ -262,8 +262,8 @@ static void test_delete_rename_list(void)
 	REQUIRE(directory_client_user_list(&f.t, NULL, &code, &list, &error) == 0);
 	CHECK_INT(code, PB_OK);
 	REQUIRE(list.users.n == 1);
-	CHECK_STR(list.users.v[0], "u3");
-	CHECK_INT(list.messages.v[0], 0);
+	CHECK_STR(list.users.v[0].user, "u3");
+	CHECK_INT(list.users.v[0].messages, 0);
 	directory_user_list_free(&list);
 	teardown(&f);
 }

@@ -93,14 +93,14 @@ static void test_append_list_dedupe(void)
 	CHECK_INT(append(&f, 7, "No Such Folder", NULL, &uid), PB_ERR_NOTFOUND);
 	CHECK_INT(append(&f, 42, "INBOX", NULL, &uid), PB_ERR_NOTFOUND); /* no such account */
 	struct mailbox_list l = list(&f, 7);
-	CHECK_INT(l.uids.n, 2);
+	CHECK_INT(l.entries.n, 2);
 	CHECK_INT(l.uidnext, 3);
-	CHECK_STR(l.blob_keys.v[0], f.blob);
-	CHECK_INT(l.sizes.v[0], 21);
+	CHECK_STR(l.entries.v[0].blob_key, f.blob);
+	CHECK_INT(l.entries.v[0].size, 21);
 	mailbox_list_free(&l);
 	/* another user (maybe another shard) is separate */
 	l = list(&f, 8);
-	CHECK_INT(l.uids.n, 0);
+	CHECK_INT(l.entries.n, 0);
 	mailbox_list_free(&l);
 	int64_t refs = 0;
 	const char *error;
@@ -141,8 +141,8 @@ static void test_flags_expunge_and_watch(void)
 	CHECK_INT(ev.u.mbox_changed_evt.what, MAILBOX_FLAGS);
 	pb_msg_free(&ev);
 	struct mailbox_list l = list(&f, 5);
-	CHECK(l.flags.v[1] == (PB_MSG_SEEN | PB_MSG_FLAGGED));
-	CHECK(l.flags.v[0] == 0);
+	CHECK(l.entries.v[1].flags == (PB_MSG_SEEN | PB_MSG_FLAGGED));
+	CHECK(l.entries.v[0].flags == 0);
 	mailbox_list_free(&l);
 	REQUIRE(mailbox_client_flags(&f.t, 5, NULL, &uid2, 1, 9, 0, &code, &modseq, &error) == 0);
 	CHECK_INT(code, PB_ERR_REFUSED);
@@ -154,8 +154,8 @@ static void test_flags_expunge_and_watch(void)
 	CHECK_INT(ev.u.mbox_changed_evt.what, MAILBOX_EXPUNGED);
 	pb_msg_free(&ev);
 	l = list(&f, 5);
-	CHECK_INT(l.uids.n, 1);
-	CHECK(l.uids.v[0] == 2);
+	CHECK_INT(l.entries.n, 1);
+	CHECK(l.entries.v[0].uid == 2);
 	mailbox_list_free(&l);
 	pb_inbox_close(&watcher);
 	teardown(&f);
@@ -215,10 +215,11 @@ static void test_async_pop3_sequence(void)
 	REQUIRE(test_port_recv(&port, &rep));
 	CHECK_INT(mailbox_client_list_reply(&rep, &l, &error), PB_OK);
 	pb_msg_free(&rep); /* the arrays were moved out: they outlive the reply */
-	REQUIRE(l.uids.n == 2);
-	CHECK_STR(l.blob_keys.v[1], f.blob);
+	REQUIRE(l.entries.n == 2);
+	CHECK_STR(l.entries.v[1].blob_key, f.blob);
 
-	REQUIRE(mailbox_client_expunge_send(&s, 6, NULL, l.uids.v, l.uids.n, &error) == 0);
+	uint64_t uids[2] = { l.entries.v[0].uid, l.entries.v[1].uid };
+	REQUIRE(mailbox_client_expunge_send(&s, 6, NULL, uids, 2, &error) == 0);
 	REQUIRE(test_port_recv(&port, &rep));
 	CHECK_INT(mailbox_client_expunge_reply(&rep, &error), PB_OK);
 	pb_msg_free(&rep);
@@ -229,13 +230,13 @@ static void test_async_pop3_sequence(void)
 	pb_msg_free(&rep);
 
 	l = list(&f, 6);
-	CHECK_INT(l.uids.n, 0);
+	CHECK_INT(l.entries.n, 0);
 	mailbox_list_free(&l);
 	/* an unknown user's list comes back as a status the decoder reads */
 	REQUIRE(mailbox_client_list_send(&s, 4242, NULL, &error) == 0);
 	REQUIRE(test_port_recv(&port, &rep));
 	CHECK_INT(mailbox_client_list_reply(&rep, &l, &error), PB_ERR_NOTFOUND);
-	CHECK(l.uids.v == NULL);
+	CHECK(l.entries.v == NULL);
 	pb_msg_free(&rep);
 	test_port_close(&port);
 	teardown(&f);

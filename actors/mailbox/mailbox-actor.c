@@ -6,12 +6,17 @@
  * THREAD: the shard's actor thread only.
  */
 #include "mailbox-actor.h"
+#include "mailbox-client.h"
 
 #include "pb-log.h"
 #include "store.h"
 
 #include <stdio.h>
 #include <string.h>
+
+/* The most messages one MBOX_LIST looks at (a CHANGEDSINCE page may match few of them): bounds
+ * the time a shard spends on one request whatever the folder's size. */
+#define MAILBOX_LIST_SCAN_MAX (16 * MAILBOX_LIST_MAX)
 
 struct watcher {
 	uint64_t user_id;
@@ -203,7 +208,15 @@ static int on_list(struct pb_actor *a, void *state, struct pb_msg *m)
 
 	if (!folder_or_reply(a, s, m, q->user_id, q->folder, &f))
 		return 0;
-	if (pb_store_msg_list(s->store, q->user_id, f.id, &recs, &n, &error) < 0) {
+	struct pb_msg_list_range range = {
+		.uid_first = q->uid_first, .uid_last = q->uid_last,
+		.changed_since = q->changed_since,
+		.max = q->limit != 0 && q->limit < MAILBOX_LIST_MAX ? q->limit : MAILBOX_LIST_MAX,
+		.max_scan = MAILBOX_LIST_SCAN_MAX,
+	};
+	uint32_t next_uid;
+	if (pb_store_msg_list_range(s->store, q->user_id, f.id, &range, &recs, &n, &next_uid,
+				    &error) < 0) {
 		pb_folder_rec_free(&f);
 		return store_failed(a, m, error);
 	}
@@ -213,6 +226,7 @@ static int on_list(struct pb_actor *a, void *state, struct pb_msg *m)
 	r->uidvalidity = f.uidvalidity;
 	r->uidnext = f.uidnext;
 	r->highestmodseq = f.highestmodseq;
+	r->next_uid = next_uid;
 	for (size_t i = 0; i < n; i++) {
 		struct pb_rec_mbox_entry *e = pb_rec_mbox_entry_push(&r->entries);
 		e->uid = recs[i].uid;

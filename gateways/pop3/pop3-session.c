@@ -154,27 +154,45 @@ static void do_user(void *session, const void *cmdp)
 	send_line(s, "+OK");
 }
 
+/* Appends a page of the listing to the maildrop (the first page, page 0, starts it afresh). */
+static void add_listed(struct pop3_session *s, uint64_t page, const struct mailbox_list *r)
+{
+	if (page == 0) {
+		free(s->msgs);
+		s->msgs = NULL;
+		s->n_msgs = 0;
+	}
+	s->uidvalidity = r->uidvalidity;
+	s->msgs = xrealloc(s->msgs, (s->n_msgs + r->entries.n + 1) * sizeof(*s->msgs));
+	for (size_t i = 0; i < r->entries.n; i++) {
+		struct pop3_msg *pm = &s->msgs[s->n_msgs++];
+		*pm = (struct pop3_msg){ .uid = r->entries.v[i].uid, .size = r->entries.v[i].size };
+		snprintf(pm->blob_key, sizeof(pm->blob_key), "%s", r->entries.v[i].blob_key);
+	}
+}
+
+/* A page of the INBOX listing (MAILBOX_LIST_MAX entries at most; arg: the page number): the
+ * next page is asked for until the listing ends, and only then is the user logged in. */
 static void on_listed(void *session, uint64_t arg, struct pb_msg *m)
 {
 	struct pop3_session *s = session;
-	struct mailbox_list r;
+	struct mailbox_list r = { 0 };
 	const char *error;
 
 	if (timed_out(s, m)) {
 	} else if (mailbox_client_list_reply(m, &r, &error) != PB_OK) {
 		send_line(s, "-ERR [SYS/TEMP] Cannot open the mailbox");
 	} else {
-		size_t n = r.entries.n;
-		s->uidvalidity = r.uidvalidity;
-		s->n_msgs = n;
-		s->msgs = xcalloc(n, sizeof(*s->msgs));
-		for (size_t i = 0; i < n; i++) {
-			s->msgs[i].uid = r.entries.v[i].uid;
-			s->msgs[i].size = r.entries.v[i].size;
-			snprintf(s->msgs[i].blob_key, sizeof(s->msgs[i].blob_key), "%s",
-				 r.entries.v[i].blob_key);
-		}
+		add_listed(s, arg, &r);
 		mailbox_list_free(&r);
+		if (r.next_uid != 0) {
+			struct mailbox_list_query next = { .folder = "INBOX", .uid_first = r.next_uid };
+			struct gw_pending call = call_of(s, on_listed, arg + 1);
+			struct pb_sender tx = gw_sender(&call);
+			asked(s, mailbox_client_list_send(&tx, s->user_id, &next, &error));
+			resume(s);
+			return;
+		}
 		s->state = ST_TRANS;
 		pb_log_security("pop3", "event=login user=%s peer=%s", s->user, gw_peer(s->gs));
 		send_line(s, "+OK Logged in, %zu messages", s->n_msgs);
@@ -199,7 +217,7 @@ static void on_locked(void *session, uint64_t arg, struct pb_msg *m)
 		s->locked = true;
 		struct gw_pending call = call_of(s, on_listed, 0);
 		struct pb_sender tx = gw_sender(&call);
-		asked(s, mailbox_client_list_send(&tx, s->user_id, "INBOX", &error));
+		asked(s, mailbox_client_list_send(&tx, s->user_id, NULL, &error)); /* INBOX */
 	}
 	resume(s);
 }

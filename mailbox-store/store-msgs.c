@@ -235,34 +235,66 @@ int pb_store_msg_append_ex(struct pb_store *s, uint64_t user_id, uint32_t folder
 	return ret;
 }
 
-/* Lists up to max messages of a folder from the lowest uid. */
-static int store_msg_list_max(struct pb_store *s, uint64_t user_id, uint32_t folder_id,
-			      size_t max, struct pb_msg_rec **recs_r, size_t *n_r,
-			      const char **error_r)
+/* Seeks a new iterator over the folder's messages to the first with uid >= uid. */
+static void store_msg_seek(struct pb_store *s, uint64_t user_id, uint32_t folder_id,
+			   uint32_t uid, struct store_iter *it_r)
 {
-	uint8_t prefix[STORE_FOLDER_KEY_LEN];
-	struct store_iter it;
-	struct pb_msg_rec *arr = NULL;
-	size_t n = 0, cap = 0;
-	int ret = 0;
+	uint8_t prefix[STORE_FOLDER_KEY_LEN], key[STORE_MSG_KEY_LEN];
 
 	store_folder_key(user_id, folder_id, prefix);
-	store_iter_prefix(s, STORE_CF_MESSAGES, prefix, sizeof(prefix), &it);
-	for (; n < max && store_iter_valid(&it); rocksdb_iter_next(it.it)) {
-		size_t klen, vlen;
+	store_iter_prefix(s, STORE_CF_MESSAGES, prefix, sizeof(prefix), it_r);
+	store_msg_key(user_id, folder_id, uid, key);
+	rocksdb_iter_seek(it_r->it, (const char *)key, sizeof(key));
+}
+
+/* Decodes the iterator's message into the next slot of *arr (grown as needed) and keeps it
+ * when its modseq is above changed_since. Returns 0 / -1. */
+static int store_msg_take(struct store_iter *it, uint32_t uid, uint64_t changed_since,
+			  struct pb_msg_rec **arr, size_t *n, size_t *cap, const char **error_r)
+{
+	size_t vlen;
+	const char *v = rocksdb_iter_value(it->it, &vlen);
+
+	if (*n == *cap) {
+		*cap = *cap != 0 ? *cap * 2 : 64;
+		*arr = xrealloc(*arr, *cap * sizeof(**arr));
+	}
+	if (store_msg_decode(v, vlen, uid, &(*arr)[*n], error_r) < 0)
+		return -1;
+	if ((*arr)[*n].modseq > changed_since)
+		(*n)++;
+	else
+		pb_msg_rec_free(&(*arr)[*n]);
+	return 0;
+}
+
+int pb_store_msg_list_range(struct pb_store *s, uint64_t user_id, uint32_t folder_id,
+			    const struct pb_msg_list_range *q, struct pb_msg_rec **recs_r,
+			    size_t *n_r, uint32_t *next_uid_r, const char **error_r)
+{
+	struct store_iter it;
+	struct pb_msg_rec *arr = NULL;
+	size_t n = 0, cap = 0, scanned = 0;
+	uint32_t last = q->uid_last != 0 ? q->uid_last : UINT32_MAX;
+	int ret = 0;
+
+	*next_uid_r = 0;
+	store_msg_seek(s, user_id, folder_id, q->uid_first, &it);
+	for (; store_iter_valid(&it); rocksdb_iter_next(it.it)) {
+		size_t klen;
 		const uint8_t *k = (const uint8_t *)rocksdb_iter_key(it.it, &klen);
-		const char *v = rocksdb_iter_value(it.it, &vlen);
-		if (klen != STORE_MSG_KEY_LEN)
+		uint32_t uid = klen == STORE_MSG_KEY_LEN ? store_be32_get(k + 12) : 0;
+		if (uid == 0 || uid < q->uid_first)
 			continue;
-		if (n == cap) {
-			cap = cap != 0 ? cap * 2 : 64;
-			arr = xrealloc(arr, cap * sizeof(*arr));
-		}
-		if (store_msg_decode(v, vlen, store_be32_get(k + 12), &arr[n], error_r) < 0) {
-			ret = -1;
+		if (uid > last)
+			break;
+		if (n == q->max || (q->max_scan != 0 && scanned == q->max_scan)) {
+			*next_uid_r = uid; /* more in range: the next page starts here */
 			break;
 		}
-		n++;
+		scanned++;
+		if ((ret = store_msg_take(&it, uid, q->changed_since, &arr, &n, &cap, error_r)) < 0)
+			break;
 	}
 	if (store_iter_finish(&it, ret < 0 ? NULL : error_r) < 0 || ret < 0) {
 		pb_msg_recs_free(arr, n);
@@ -271,6 +303,17 @@ static int store_msg_list_max(struct pb_store *s, uint64_t user_id, uint32_t fol
 	*recs_r = arr;
 	*n_r = n;
 	return 0;
+}
+
+/* Lists up to max messages of a folder from the lowest uid. */
+static int store_msg_list_max(struct pb_store *s, uint64_t user_id, uint32_t folder_id,
+			      size_t max, struct pb_msg_rec **recs_r, size_t *n_r,
+			      const char **error_r)
+{
+	struct pb_msg_list_range all = { .uid_first = 1, .max = max };
+	uint32_t next;
+
+	return pb_store_msg_list_range(s, user_id, folder_id, &all, recs_r, n_r, &next, error_r);
 }
 
 int pb_store_msg_list(struct pb_store *s, uint64_t user_id, uint32_t folder_id,

@@ -40,7 +40,7 @@ static int actor_send(void *ctx, const char *to, struct pb_msg *req, const char 
 	struct pb_actor *a = ctx;
 
 	req->corr = a->send_corr;
-	pb_str_set(&req->reply_to, a->name);
+	pb_str_set(&req->reply_to, a->qname);
 	return pb_send(a->rt, to, req, error_r);
 }
 
@@ -53,10 +53,12 @@ struct pb_sender pb_actor_sender(struct pb_actor *a, uint64_t corr)
 int pb_reply(struct pb_actor *a, const struct pb_msg *req, struct pb_msg *rep)
 {
 	const char *error;
+	char to[PB_ADDR_MAX];
 
 	if (a != NULL && req == a->cur)
 		a->replied = true;
-	if (req->reply_to == NULL || req->reply_to[0] == '\0')
+	if (req->reply_to == NULL || req->reply_to[0] == '\0' ||
+	    pb_runtime_resolve(a->rt, req->reply_to, to, sizeof(to), &error) < 0)
 		return -1;
 	rep->corr = req->corr;
 	free(rep->reply_to);
@@ -66,7 +68,7 @@ int pb_reply(struct pb_actor *a, const struct pb_msg *req, struct pb_msg *rep)
 	struct pb_buf b;
 	pb_buf_init(&b);
 	pb_msg_encode(rep, &b);
-	int rc = pb_runtime_send_bytes(a->rt, req->reply_to, b.data, b.len, true, &error);
+	int rc = pb_runtime_send_bytes(a->rt, to, b.data, b.len, true, &error);
 	pb_buf_deinit(&b);
 	return rc;
 }

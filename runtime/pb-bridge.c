@@ -4,6 +4,12 @@
  * OWNS the rep0 socket and its worker threads. THREAD: each worker owns its context, aio and
  * caller; start/stop from the daemon's main thread.
  * MESSAGES: forwards any request whose owner is allowed to that owner, returns its reply.
+ *
+ * A frame on this socket, either way, is the sender's message table hash (u64 little-endian,
+ * pb_msg_table_hash) followed by one encoded message. Type ids are positions in the table, so
+ * a CLI and a daemon built from different tables would misread each other silently; the
+ * daemon answers a request whose hash differs with a frame of its own hash and no message,
+ * and the CLI reports a reply whose hash differs as PB_REMOTE_TABLE_MISMATCH.
  */
 #include "pb-runtime-private.h"
 
@@ -12,9 +18,11 @@
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
 #include <nng/transport/ipc/ipc.h>
+#include <stdio.h>
 #include <string.h>
 
 #define BRIDGE_MAX_WORKERS 8
+#define BRIDGE_HASH_LEN 8
 
 struct pb_bridge;
 
@@ -53,14 +61,29 @@ static void status_reply(struct pb_msg *rep_r, uint32_t code, const char *error)
 	rep_r->u.core_status_rep.error = xstrdup(error);
 }
 
-/* Turns one request's bytes into the reply message. */
-static void bridge_handle(struct pb_bridge *b, struct pb_caller *caller, nng_msg *in,
-			  struct pb_msg *rep_r)
+static void put_hash(uint8_t out[BRIDGE_HASH_LEN], uint64_t h)
+{
+	for (int i = 0; i < BRIDGE_HASH_LEN; i++)
+		out[i] = (uint8_t)(h >> (8 * i));
+}
+
+/* The table hash at the front of a frame; 0 when the frame is shorter than one. */
+static uint64_t get_hash(const uint8_t *frame, size_t len)
+{
+	uint64_t h = 0;
+	for (int i = BRIDGE_HASH_LEN - 1; len >= BRIDGE_HASH_LEN && i >= 0; i--)
+		h = (h << 8) | frame[i];
+	return h;
+}
+
+/* Turns one request's message bytes into the reply message. */
+static void bridge_handle(struct pb_bridge *b, struct pb_caller *caller, const uint8_t *data,
+			  size_t len, struct pb_msg *rep_r)
 {
 	struct pb_msg req;
 	const char *error;
 
-	if (pb_msg_decode(nng_msg_body(in), nng_msg_len(in), &req, &error) < 0) {
+	if (pb_msg_decode(data, len, &req, &error) < 0) {
 		status_reply(rep_r, PB_ERR_REFUSED, error);
 		return;
 	}
@@ -88,10 +111,19 @@ static void *bridge_worker_main(void *arg)
 		if (nng_aio_result(w->aio) != 0)
 			break; /* closed */
 		nng_msg *in = nng_aio_get_msg(w->aio);
-		bridge_handle(w->b, caller, in, &rep);
+		const uint8_t *frame = nng_msg_body(in);
+		size_t len = nng_msg_len(in);
+		uint8_t hash[BRIDGE_HASH_LEN];
+
+		put_hash(hash, pb_msg_table_hash());
 		pb_buf_reset(&out);
-		pb_msg_encode(&rep, &out);
-		pb_msg_free(&rep);
+		pb_buf_append(&out, hash, sizeof(hash));
+		if (get_hash(frame, len) == pb_msg_table_hash()) {
+			bridge_handle(w->b, caller, frame + BRIDGE_HASH_LEN, len - BRIDGE_HASH_LEN,
+				      &rep);
+			pb_msg_encode(&rep, &out);
+			pb_msg_free(&rep);
+		} /* else our hash alone: the CLI names the mismatch */
 		nng_msg_clear(in);
 		nng_msg_append(in, out.data, out.len);
 		nng_aio_set_msg(w->aio, in);
@@ -150,6 +182,28 @@ void pb_bridge_stop(struct pb_bridge **bp)
 	*bp = NULL;
 }
 
+/* Decodes a reply frame from the daemon: its table hash, then the message. */
+static int remote_reply(const uint8_t *frame, size_t len, struct pb_msg *rep_r,
+			const char **error_r)
+{
+	static _Thread_local char mismatch[192];
+	uint64_t daemon = get_hash(frame, len), mine = pb_msg_table_hash();
+
+	if (len < BRIDGE_HASH_LEN) {
+		*error_r = "malformed reply from the daemon";
+		return -1;
+	}
+	if (daemon != mine) {
+		snprintf(mismatch, sizeof(mismatch),
+			 PB_REMOTE_TABLE_MISMATCH " (daemon %016llx, this CLI %016llx): use the "
+			 "pillarbox that came with this pillarboxd",
+			 (unsigned long long)daemon, (unsigned long long)mine);
+		*error_r = mismatch;
+		return -1;
+	}
+	return pb_msg_decode(frame + BRIDGE_HASH_LEN, len - BRIDGE_HASH_LEN, rep_r, error_r);
+}
+
 int pb_remote_call(const char *url, struct pb_msg *req, struct pb_msg *rep_r, uint32_t timeout_ms,
 		   const char **error_r)
 {
@@ -171,8 +225,11 @@ int pb_remote_call(const char *url, struct pb_msg *req, struct pb_msg *rep_r, ui
 		*error_r = "cannot connect to the daemon";
 		return -1;
 	}
+	uint8_t hash[BRIDGE_HASH_LEN];
 	req->corr = 1;
+	put_hash(hash, pb_msg_table_hash());
 	pb_buf_init(&b);
+	pb_buf_append(&b, hash, sizeof(hash));
 	pb_msg_encode(req, &b);
 	if (nng_msg_alloc(&nm, 0) != 0 || nng_msg_append(nm, b.data, b.len) != 0)
 		PANIC("nng_msg_alloc failed");
@@ -188,7 +245,7 @@ int pb_remote_call(const char *url, struct pb_msg *req, struct pb_msg *rep_r, ui
 		*error_r = rc == NNG_ETIMEDOUT ? "the daemon did not answer in time" : "connection lost";
 		return -1;
 	}
-	rc = pb_msg_decode(nng_msg_body(nm), nng_msg_len(nm), rep_r, error_r);
+	rc = remote_reply(nng_msg_body(nm), nng_msg_len(nm), rep_r, error_r);
 	nng_msg_free(nm);
 	nng_close(s);
 	return rc;

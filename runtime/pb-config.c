@@ -5,6 +5,7 @@
 #include "pb-config.h"
 
 #include "pb-alloc.h"
+#include "pb-msg.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -174,8 +175,14 @@ int pb_config_set(struct pb_config *cfg, const char *key, const char *value, cha
 		return set_string(&cfg->security_log_file, value, error_r);
 	if (strcmp(key, "cluster_etcd") == 0)
 		return set_string(&cfg->cluster_etcd, value, error_r);
-	if (strcmp(key, "node_name") == 0)
+	if (strcmp(key, "node_name") == 0) {
+		if (!pb_node_name_valid(value)) {
+			*error_r = xasprintf("bad node name '%s' (want 1 to %d of A-Z a-z 0-9 . _ -)",
+					     value, PB_NODE_NAME_MAX);
+			return -1;
+		}
 		return set_string(&cfg->node_name, value, error_r);
+	}
 	if (strcmp(key, "log_level") == 0) {
 		if (strcmp(value, "debug") != 0 && strcmp(value, "info") != 0 &&
 		    strcmp(value, "warn") != 0 && strcmp(value, "error") != 0) {

@@ -87,6 +87,39 @@ const char *pb_status_name(uint32_t code)
 	return code < PB_N_ELEMENTS(names) ? names[code] : "unknown";
 }
 
+/* ---- the table's hash ---- */
+
+/* The whole table as one string literal, built at compile time: each message's name, kind and
+ * field kinds in order, and each REPLY line. */
+#define F_U8(n) "u8,"
+#define F_U32(n) "u32,"
+#define F_U64(n) "u64,"
+#define F_KEY(n) "key,"
+#define F_I64(n) "i64,"
+#define F_STR(n) "str,"
+#define F_BYTES(n) "bytes,"
+#define F_STRV(n) "strv,"
+#define F_U64V(n) "u64v,"
+#define F_LIST(n, r) "list(" #r "),"
+#define RECORD(r, F) "record " #r " " F ";"
+#define MSG(N, l, o, k, F) #N " " #k " " F ";"
+#define REPLY(q, p) #q ">" #p ";"
+static const char table_text[] =
+#include "msg-types.def"
+	;
+#undef REPLY
+#include "msg-fields-undef.h"
+
+uint64_t pb_msg_table_hash(void)
+{
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a 64 */
+
+	h = (h ^ PB_MSG_WIRE_VERSION) * 0x100000001b3ull;
+	for (size_t i = 0; i < sizeof(table_text) - 1; i++)
+		h = (h ^ (uint8_t)table_text[i]) * 0x100000001b3ull;
+	return h;
+}
+
 /* ---- encoding ---- */
 
 /* Appends the low n bytes of v, little-endian. */
@@ -138,6 +171,18 @@ static void put_u64v(struct pb_buf *b, const struct pb_u64v *uv)
 #define F_BYTES(n) put_mem(b, s->n.data, s->n.len);
 #define F_STRV(n) put_strv(b, &s->n);
 #define F_U64V(n) put_u64v(b, &s->n);
+#define F_LIST(n, r) enc_list_##r(b, &s->n);
+#define RECORD(r, F)                                                                     \
+	static void enc_rec_##r(struct pb_buf *b, const struct pb_rec_##r *s)           \
+	{                                                                                \
+		F                                                                        \
+	}                                                                                \
+	static void enc_list_##r(struct pb_buf *b, const struct pb_rec_##r##_list *l)   \
+	{                                                                                \
+		put_u32(b, l->n);                                                        \
+		for (uint32_t i = 0; i < l->n; i++)                                      \
+			enc_rec_##r(b, &l->v[i]);                                        \
+	}
 #define MSG(N, l, o, k, F)                                                    \
 	static void enc_##l(struct pb_buf *b, const struct msg_##l *s)       \
 	{                                                                     \
@@ -145,6 +190,7 @@ static void put_u64v(struct pb_buf *b, const struct pb_u64v *uv)
 	}
 #include "msg-types.def"
 #undef MSG
+#undef RECORD
 
 void pb_msg_encode(const struct pb_msg *m, struct pb_buf *b)
 {
@@ -163,17 +209,27 @@ void pb_msg_encode(const struct pb_msg *m, struct pb_buf *b)
 		PANIC("encoding message of unknown type %d", (int)m->type);
 	}
 }
-#undef F_U8
-#undef F_U32
-#undef F_U64
-#undef F_KEY
-#undef F_I64
-#undef F_STR
-#undef F_BYTES
-#undef F_STRV
-#undef F_U64V
+#include "msg-fields-undef.h"
 
 /* ---- decoding ---- */
+
+/* The fewest bytes each record takes on the wire (a string at least its length). */
+#define F_U8(n) +1
+#define F_U32(n) +4
+#define F_U64(n) +8
+#define F_KEY(n) +8
+#define F_I64(n) +8
+#define F_STR(n) +4
+#define F_BYTES(n) +4
+#define F_STRV(n) +4
+#define F_U64V(n) +4
+#define F_LIST(n, r) +4
+#define RECORD(r, F)                   \
+	enum { rec_min_##r = 0 F };    \
+	_Static_assert(rec_min_##r > 0, "a record needs at least one field");
+#define MSG(N, l, o, k, F)
+#include "msg-types.def"
+#include "msg-fields-undef.h"
 
 struct dec {
 	const uint8_t *p;
@@ -287,22 +343,36 @@ static int get_u64v(struct dec *d, struct pb_u64v *uv)
 #define F_BYTES(n) if (get_bytes(d, &s->n) < 0) return -1;
 #define F_STRV(n) if (get_strv(d, &s->n) < 0) return -1;
 #define F_U64V(n) if (get_u64v(d, &s->n) < 0) return -1;
+#define F_LIST(n, r) if (dec_list_##r(d, &s->n) < 0) return -1;
+/* A list's count is bounded by what is left: each record takes at least rec_min bytes. A
+ * record that fails half-way is counted, so freeing the list frees its decoded fields. */
+#define RECORD(r, F)                                                                   \
+	static int dec_rec_##r(struct dec *d, struct pb_rec_##r *s)                   \
+	{                                                                              \
+		F return 0;                                                            \
+	}                                                                              \
+	static int dec_list_##r(struct dec *d, struct pb_rec_##r##_list *l)           \
+	{                                                                              \
+		uint32_t n;                                                            \
+		if (get_u32(d, &n) < 0 || n > d->left / rec_min_##r)                   \
+			return -1;                                                     \
+		l->v = xcalloc(n, sizeof(*l->v));                                      \
+		l->cap = n;                                                            \
+		for (l->n = 0; l->n < n; l->n++) {                                     \
+			if (dec_rec_##r(d, &l->v[l->n]) < 0) {                         \
+				l->n++;                                                \
+				return -1;                                             \
+			}                                                              \
+		}                                                                      \
+		return 0;                                                              \
+	}
 #define MSG(N, l, o, k, F)                                           \
 	static int dec_##l(struct dec *d, struct msg_##l *s)        \
 	{                                                            \
 		F return 0;                                          \
 	}
 #include "msg-types.def"
-#undef MSG
-#undef F_U8
-#undef F_U32
-#undef F_U64
-#undef F_KEY
-#undef F_I64
-#undef F_STR
-#undef F_BYTES
-#undef F_STRV
-#undef F_U64V
+#include "msg-fields-undef.h"
 
 static int dec_fields(struct dec *d, struct pb_msg *m)
 {
@@ -363,6 +433,16 @@ void pb_msg_init(struct pb_msg *m, enum pb_msg_type type)
 	m->type = type;
 }
 
+/* Makes room for record n + 1 (zeroed) in *v of *cap records of size each (doubling). */
+static void list_grow(void **v, uint32_t n, uint32_t *cap, size_t size)
+{
+	if (n == *cap) {
+		*cap = *cap != 0 ? *cap * 2 : 8;
+		*v = xrealloc(*v, size * *cap);
+	}
+	memset((uint8_t *)*v + size * n, 0, size);
+}
+
 void pb_strv_clear(struct pb_strv *sv)
 {
 	for (uint32_t i = 0; i < sv->n; i++)
@@ -388,6 +468,30 @@ void pb_u64v_clear(struct pb_u64v *uv)
 #define F_BYTES(n) free(s->n.data);
 #define F_STRV(n) pb_strv_clear(&s->n);
 #define F_U64V(n) pb_u64v_clear(&s->n);
+#define F_LIST(n, r) pb_rec_##r##_list_clear(&s->n);
+#define RECORD(r, F)                                                                    \
+	static void free_rec_##r(struct pb_rec_##r *s)                                 \
+	{                                                                               \
+		F                                                                       \
+	}                                                                               \
+	void pb_rec_##r##_list_clear(struct pb_rec_##r##_list *l)                      \
+	{                                                                               \
+		for (uint32_t i = 0; i < l->n; i++)                                     \
+			free_rec_##r(&l->v[i]);                                         \
+		free(l->v);                                                             \
+		memset(l, 0, sizeof(*l));                                               \
+	}                                                                               \
+	struct pb_rec_##r *pb_rec_##r##_push(struct pb_rec_##r##_list *l)              \
+	{                                                                               \
+		list_grow((void **)&l->v, l->n, &l->cap, sizeof(*l->v));                \
+		return &l->v[l->n++];                                                   \
+	}                                                                               \
+	void pb_rec_##r##_list_move(struct pb_rec_##r##_list *dst,                     \
+				    struct pb_rec_##r##_list *src)                     \
+	{                                                                               \
+		*dst = *src;                                                            \
+		memset(src, 0, sizeof(*src));                                           \
+	}
 #define MSG(N, l, o, k, F)                                 \
 	static void free_##l(struct msg_##l *s)           \
 	{                                                  \
@@ -395,6 +499,7 @@ void pb_u64v_clear(struct pb_u64v *uv)
 	}
 #include "msg-types.def"
 #undef MSG
+#undef RECORD
 
 void pb_msg_free(struct pb_msg *m)
 {
@@ -411,15 +516,7 @@ void pb_msg_free(struct pb_msg *m)
 	free(m->reply_to);
 	memset(m, 0, sizeof(*m));
 }
-#undef F_U8
-#undef F_U32
-#undef F_U64
-#undef F_KEY
-#undef F_I64
-#undef F_STR
-#undef F_BYTES
-#undef F_STRV
-#undef F_U64V
+#include "msg-fields-undef.h"
 
 /* ---- JSON ---- */
 
@@ -453,22 +550,29 @@ static void json_u64v(cJSON *o, const char *name, const struct pb_u64v *uv)
 #define F_BYTES(n) cJSON_AddNumberToObject(o, #n "_len", (double)s->n.len);
 #define F_STRV(n) json_strv(o, #n, &s->n);
 #define F_U64V(n) json_u64v(o, #n, &s->n);
+#define F_LIST(n, r) json_list_##r(o, #n, &s->n);
+#define RECORD(r, F)                                                                   \
+	static void json_rec_##r(cJSON *o, const struct pb_rec_##r *s)                \
+	{                                                                              \
+		F                                                                      \
+	}                                                                              \
+	static void json_list_##r(cJSON *o, const char *name,                         \
+				  const struct pb_rec_##r##_list *l)                  \
+	{                                                                              \
+		cJSON *a = cJSON_AddArrayToObject(o, name);                            \
+		for (uint32_t i = 0; i < l->n; i++) {                                  \
+			cJSON *e = cJSON_CreateObject();                               \
+			json_rec_##r(e, &l->v[i]);                                     \
+			cJSON_AddItemToArray(a, e);                                    \
+		}                                                                      \
+	}
 #define MSG(N, l, o_, k, F)                                        \
 	static void json_##l(cJSON *o, const struct msg_##l *s)   \
 	{                                                          \
 		F                                                  \
 	}
 #include "msg-types.def"
-#undef MSG
-#undef F_U8
-#undef F_U32
-#undef F_U64
-#undef F_KEY
-#undef F_I64
-#undef F_STR
-#undef F_BYTES
-#undef F_STRV
-#undef F_U64V
+#include "msg-fields-undef.h"
 
 char *pb_msg_to_json(const struct pb_msg *m)
 {
@@ -506,22 +610,14 @@ char *pb_msg_to_json(const struct pb_msg *m)
 #define F_BYTES(n)
 #define F_STRV(n)
 #define F_U64V(n)
+#define F_LIST(n, r)
 #define MSG(N, l, o, k, F)                                                  \
 	static bool key_##l(const struct msg_##l *s, uint64_t *key_r)      \
 	{                                                                   \
 		F return false;                                             \
 	}
 #include "msg-types.def"
-#undef MSG
-#undef F_U8
-#undef F_U32
-#undef F_U64
-#undef F_KEY
-#undef F_I64
-#undef F_STR
-#undef F_BYTES
-#undef F_STRV
-#undef F_U64V
+#include "msg-fields-undef.h"
 
 bool pb_msg_shard_key(const struct pb_msg *m, uint64_t *key_r)
 {
@@ -567,4 +663,41 @@ void pb_str_set(char **dst, const char *s)
 	char *copy = s != NULL ? xstrdup(s) : NULL;
 	free(*dst);
 	*dst = copy;
+}
+
+/* ---- addresses ---- */
+
+static bool node_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '.' || c == '_' || c == '-';
+}
+
+static bool node_valid(const char *node, size_t len)
+{
+	if (len == 0 || len > PB_NODE_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (!node_char(node[i]))
+			return false;
+	}
+	return true;
+}
+
+bool pb_node_name_valid(const char *node)
+{
+	return node != NULL && node_valid(node, strlen(node));
+}
+
+int pb_addr_split(const char *addr, const char **node_r, size_t *node_len_r,
+		  const char **name_r)
+{
+	const char *slash = strchr(addr, '/');
+
+	*node_r = addr;
+	*node_len_r = slash != NULL ? (size_t)(slash - addr) : 0;
+	*name_r = slash != NULL ? slash + 1 : addr;
+	if (slash != NULL && !node_valid(addr, *node_len_r))
+		return -1;
+	return (*name_r)[0] != '\0' ? 0 : -1;
 }

@@ -4,7 +4,8 @@
  * A message is { type, corr (correlation id), reply_to (symbolic address or ""), fields }.
  * Wire form (little-endian): u8 version, u16 type, u64 corr, str reply_to, then the fields in
  * table order. u8/u32/u64/i64 are fixed width; a str or bytes is u32 length + bytes; a strv is
- * u32 count + strs; a u64v is u32 count + u64s. The decoder consumes every byte exactly:
+ * u32 count + strs; a u64v is u32 count + u64s; a list (F_LIST) is u32 count + each record's
+ * fields in order. The decoder consumes every byte exactly:
  * leftover or missing bytes are an error, so writer and reader cannot drift.
  * THREAD: pure functions; a struct pb_msg belongs to whoever holds it.
  */
@@ -69,21 +70,27 @@ enum pb_msg_type {
 #define F_BYTES(n) struct pb_bytes n;
 #define F_STRV(n) struct pb_strv n;
 #define F_U64V(n) struct pb_u64v n;
+#define F_LIST(n, r) struct pb_rec_##r##_list n;
+#define RECORD(r, F)                                                                      \
+	struct pb_rec_##r {                                                               \
+		F                                                                         \
+	};                                                                                \
+	struct pb_rec_##r##_list {                                                        \
+		struct pb_rec_##r *v;                                                     \
+		uint32_t n, cap; /* records, and room for records in v */                  \
+	};                                                                                \
+	/* Appends a zeroed record to l and returns it (valid until the next push). */    \
+	struct pb_rec_##r *pb_rec_##r##_push(struct pb_rec_##r##_list *l);                \
+	/* Frees every record's owned fields and the array; leaves l empty. */            \
+	void pb_rec_##r##_list_clear(struct pb_rec_##r##_list *l);                        \
+	/* Moves src's records to *dst (which must be empty) and leaves src empty. */     \
+	void pb_rec_##r##_list_move(struct pb_rec_##r##_list *dst, struct pb_rec_##r##_list *src);
 #define MSG(N, l, o, k, F) \
 	struct msg_##l {   \
 		F          \
 	};
 #include "msg-types.def"
-#undef MSG
-#undef F_U8
-#undef F_U32
-#undef F_U64
-#undef F_KEY
-#undef F_I64
-#undef F_STR
-#undef F_BYTES
-#undef F_STRV
-#undef F_U64V
+#include "msg-fields-undef.h"
 
 struct pb_msg {
 	enum pb_msg_type type;
@@ -123,6 +130,11 @@ bool pb_msg_shard_key(const struct pb_msg *m, uint64_t *key_r);
  * common initial sequence. Returns the code (PB_ERR_INTERNAL for a message that is not such a
  * reply) and sets *error_r (may be NULL) to the error text or "". */
 uint32_t pb_msg_status(const struct pb_msg *m, const char **error_r);
+/* A hash (FNV-1a 64) of the message table: the wire version and, in order, every message's
+ * name, kind and field kinds and every REPLY line. Type ids are positions in the table, so two
+ * builds can talk only when their hashes are equal; the CLI's bridge checks it (pb-bridge.c).
+ * Computed from a string the compiler builds from msg-types.def. */
+uint64_t pb_msg_table_hash(void);
 /* Looks a type up by name; MSG_NONE if unknown. */
 enum pb_msg_type pb_msg_type_by_name(const char *name);
 
@@ -141,5 +153,16 @@ void pb_strv_move(struct pb_strv *dst, struct pb_strv *src);
 void pb_u64v_move(struct pb_u64v *dst, struct pb_u64v *src);
 /* Replaces *dst with a copy of s (frees the old one). */
 void pb_str_set(char **dst, const char *s);
+
+/* Node-qualified addresses (the syntax is described in pb-runtime.h): "NODE/NAME".
+ * PB_NODE_NAME_MAX bounds a node name, PB_MSG_MAX_ADDR any address in a message. */
+#define PB_NODE_NAME_MAX 63
+/* True if node is a valid node name: 1..PB_NODE_NAME_MAX of [A-Za-z0-9._-]. */
+bool pb_node_name_valid(const char *node);
+/* Splits addr at its first '/': *node_r (not NUL-terminated, *node_len_r bytes) and *name_r
+ * (the rest). A bare name (no '/') gives node length 0 and the whole addr as name. Returns 0,
+ * or -1 for an address with an invalid node part or an empty name. Pure; points into addr. */
+int pb_addr_split(const char *addr, const char **node_r, size_t *node_len_r,
+		  const char **name_r);
 
 #endif

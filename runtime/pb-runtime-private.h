@@ -15,7 +15,8 @@
 #define PB_MAX_ACTORS 256
 #define PB_MAX_SHARDED 8
 #define PB_MAX_TIMERS 16
-#define PB_ADDR_MAX 64
+#define PB_ADDR_MAX 64 /* a local symbolic name */
+#define PB_QADDR_MAX (PB_NODE_NAME_MAX + 1 + PB_ADDR_MAX) /* NODE/NAME */
 #define PB_DEFAULT_INBOX 1024
 
 struct pb_timer {
@@ -28,6 +29,7 @@ struct pb_actor {
 	struct pb_runtime *rt;
 	struct pb_actor_def def;
 	char name[PB_ADDR_MAX];
+	char qname[PB_QADDR_MAX]; /* NODE/name: its reply_to */
 	void *arg;
 	void *state;
 	bool ready;              /* init succeeded */
@@ -78,6 +80,11 @@ void pb_runtime_url(struct pb_runtime *rt, const char *addr, char *url, size_t s
  * with error_r. Counts "inbox full" on the target actor when it is local. */
 int pb_runtime_send_bytes(struct pb_runtime *rt, const char *addr, const void *data, size_t len,
 			  bool nonblock, const char **error_r);
+/* Resolves addr (qualified or bare, pb-runtime.h) to a local name written into local (size >=
+ * PB_ADDR_MAX). Returns 0, or -1 with error_r "unreachable" for another node's address or a
+ * malformed one. */
+int pb_runtime_resolve(struct pb_runtime *rt, const char *addr, char *local, size_t size,
+		       const char **error_r);
 /* Forgets the cached sending socket of addr (its receiver is gone). */
 void pb_runtime_forget(struct pb_runtime *rt, const char *addr);
 /* Receives and decodes one message from sock within timeout_ms (<0: forever). Returns 1, 0 on

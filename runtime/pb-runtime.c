@@ -32,6 +32,7 @@ uint64_t pb_clock_wall_ms(void)
 struct pb_runtime *pb_runtime_create(const char *node, const struct pb_clock *clock)
 {
 	struct pb_runtime *rt = xcalloc(1, sizeof(*rt));
+	ASSERT(pb_node_name_valid(node));
 	snprintf(rt->node, sizeof(rt->node), "%s", node);
 	if (clock != NULL)
 		rt->clock = *clock;
@@ -65,6 +66,26 @@ uint64_t pb_runtime_now_ms(struct pb_runtime *rt)
 const char *pb_runtime_node(struct pb_runtime *rt)
 {
 	return rt->node;
+}
+
+void pb_runtime_address(struct pb_runtime *rt, const char *name, char *addr, size_t size)
+{
+	snprintf(addr, size, "%s/%s", rt->node, name);
+}
+
+int pb_runtime_resolve(struct pb_runtime *rt, const char *addr, char *local, size_t size,
+		       const char **error_r)
+{
+	const char *node, *name;
+	size_t node_len;
+
+	if (pb_addr_split(addr, &node, &node_len, &name) < 0 || strlen(name) >= PB_ADDR_MAX ||
+	    (node_len != 0 && (node_len != strlen(rt->node) || memcmp(node, rt->node, node_len) != 0))) {
+		*error_r = "unreachable"; /* another node: no cluster transport yet */
+		return -1;
+	}
+	snprintf(local, size, "%s", name);
+	return 0;
 }
 
 void pb_runtime_set_shards(struct pb_runtime *rt, const char *owner, uint32_t n)
@@ -228,20 +249,21 @@ int pb_send(struct pb_runtime *rt, const char *to, const struct pb_msg *m, const
 	char addr[PB_ADDR_MAX];
 	struct pb_buf b;
 	struct pb_msg session_evt;
-	const char *hash;
+	char *hash;
 
-	if (to == NULL) {
+	if (to == NULL)
 		pb_route(rt, m, addr, sizeof(addr));
-		to = addr;
-	} else if ((hash = strchr(to, '#')) != NULL) {
+	else if (pb_runtime_resolve(rt, to, addr, sizeof(addr), error_r) < 0)
+		return -1;
+	if ((hash = strchr(addr, '#')) != NULL) {
 		/* "hub#session": the hub's inbox, the session id in corr (an event's corr is
 		 * otherwise unused) */
-		snprintf(addr, sizeof(addr), "%.*s", (int)(hash - to), to);
+		*hash = '\0';
 		session_evt = *m; /* shallow: only read by the encoder */
 		session_evt.corr = strtoull(hash + 1, NULL, 10);
 		m = &session_evt;
-		to = addr;
 	}
+	to = addr;
 	pb_buf_init(&b);
 	pb_msg_encode(m, &b);
 	int rc = pb_runtime_send_bytes(rt, to, b.data, b.len, true, error_r);
@@ -289,7 +311,8 @@ int pb_sock_recv_msg(nng_socket sock, int timeout_ms, struct pb_msg *m_r, atomic
 
 struct pb_caller {
 	struct pb_runtime *rt;
-	char addr[PB_ADDR_MAX];
+	char addr[PB_ADDR_MAX];   /* the reply port's local name */
+	char qaddr[PB_QADDR_MAX]; /* NODE/addr: the reply_to of its calls */
 	nng_socket sock;
 	uint64_t next_corr;
 };
@@ -302,6 +325,7 @@ struct pb_caller *pb_caller_create(struct pb_runtime *rt)
 	c->rt = rt;
 	snprintf(c->addr, sizeof(c->addr), "reply.%llu",
 		 (unsigned long long)atomic_fetch_add(&rt->next_port, 1));
+	pb_runtime_address(rt, c->addr, c->qaddr, sizeof(c->qaddr));
 	pb_runtime_url(rt, c->addr, url, sizeof(url));
 	if (nng_pull0_open(&c->sock) != 0 || nng_listen(c->sock, url, NULL, 0) != 0)
 		PANIC("cannot open the reply port %s", url);
@@ -326,7 +350,7 @@ int pb_call(struct pb_caller *c, const char *to, struct pb_msg *req, struct pb_m
 	uint64_t deadline = pb_clock_monotonic_ms(NULL) + timeout_ms;
 
 	req->corr = ++c->next_corr;
-	pb_str_set(&req->reply_to, c->addr);
+	pb_str_set(&req->reply_to, c->qaddr);
 	if (pb_send(c->rt, to, req, error_r) < 0)
 		return -1;
 	for (;;) {
@@ -401,6 +425,7 @@ int pb_runtime_start(struct pb_runtime *rt, const struct pb_actor_def *def, void
 	a->recv_timeout = -2;
 	snprintf(a->name, sizeof(a->name), "%s", def->name);
 	a->def.name = a->name; /* the caller's name buffer may be temporary */
+	pb_runtime_address(rt, a->name, a->qname, sizeof(a->qname));
 	if (build_handler_index(a, error_r) < 0) {
 		free(a);
 		return -1;

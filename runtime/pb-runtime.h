@@ -6,6 +6,16 @@
  * addresses ("directory", "mailbox.3", "smtp") are resolved by the runtime (to inproc:// today,
  * to tcp:// for remote nodes later), so actor code never names a transport.
  *
+ * Addresses are qualified by node: "NODE/NAME", e.g. "node1/smtp", "node1/reply.7", and for
+ * one gateway session "node1/smtp#123" (NAME#SESSION: the hub's inbox, the session id in corr;
+ * see pb_send). NODE is a node name ([A-Za-z0-9._-]{1,63}, pb_node_name_valid), NAME a local
+ * symbolic name. Every address the runtime writes into a message is qualified
+ * (pb_runtime_address): the reply_to of pb_call, of pb_actor_sender and of the gateway hubs'
+ * sends, and the watcher and lock-holder addresses of gateway sessions (gw_event_address), so
+ * an answer or an event finds its way back from another node. Sending resolves an address:
+ * this node's name -> the local inproc inbox NAME; another node -> "unreachable" (the cluster
+ * transport comes later); a bare NAME (no '/') is this node's NAME (what routing produces).
+ *
  * Two ways to talk:
  *  - cast: one-way, never blocks; a full or unreachable inbox is a temporary failure (-1,
  *    PB_ERR_TEMP) that the sender reports to its client, and it is counted.
@@ -61,7 +71,8 @@ struct pb_actor_def {
 	void (*on_timer)(struct pb_actor *a, void *state, uint32_t timer_id, uint64_t now_ms);
 };
 
-/* Creates a runtime. clock may be NULL (the real monotonic clock). node is this node's name. */
+/* Creates a runtime. clock may be NULL (the real monotonic clock). node is this node's name
+ * (must be pb_node_name_valid: the configuration checks it). */
 struct pb_runtime *pb_runtime_create(const char *node, const struct pb_clock *clock);
 /* Stops every actor (pb_runtime_stop) and frees the runtime; sets *rt NULL. */
 void pb_runtime_destroy(struct pb_runtime **rt);
@@ -88,6 +99,9 @@ void pb_runtime_stop(struct pb_runtime *rt);
 void pb_runtime_wake_all(struct pb_runtime *rt);
 uint64_t pb_runtime_now_ms(struct pb_runtime *rt);
 const char *pb_runtime_node(struct pb_runtime *rt);
+/* Writes this node's qualified address of the local name ("NODE/NAME") into addr;
+ * PB_MSG_MAX_ADDR bytes always suffice for a name shorter than 64 bytes. */
+void pb_runtime_address(struct pb_runtime *rt, const char *name, char *addr, size_t size);
 
 /* Per-actor counters, for the status command. */
 struct pb_actor_stats {
@@ -105,11 +119,12 @@ bool pb_runtime_handles(struct pb_runtime *rt, const char *addr, enum pb_msg_typ
  * addr (size >= 64). */
 void pb_route(struct pb_runtime *rt, const struct pb_msg *m, char *addr, size_t size);
 
-/* Sends m to `to` (NULL: routed by owner) without waiting; m keeps its reply_to and corr,
- * except that an address "hub#N" (a gateway session, see gateways/net/gw-session.h) sends to
- * the inbox "hub" with corr N, which is how events reach one session.
+/* Sends m to `to` (NULL: routed by owner; else an address as above, qualified or bare)
+ * without waiting; m keeps its reply_to and corr, except that an address "hub#N" (a gateway
+ * session, see gateways/net/gw-session.h) sends to the inbox "hub" with corr N, which is how
+ * events reach one session.
  * Does not free m. Returns 0, or -1 with error_r when the target inbox is full or unreachable
- * (a temporary failure, counted on the target). */
+ * (another node, a malformed address: a temporary failure, counted on a local target). */
 int pb_send(struct pb_runtime *rt, const char *to, const struct pb_msg *m, const char **error_r);
 /* pb_send with no reply expected (reply_to cleared). */
 int pb_cast(struct pb_runtime *rt, const char *to, struct pb_msg *m, const char **error_r);
@@ -137,7 +152,7 @@ struct pb_sender {
 
 /* --- for handlers --- */
 /* An actor's asynchronous request port, for the typed client stubs' *_send: the reply comes
- * back to the actor's own inbox (reply_to = its name) with correlation id corr, by which the
+ * back to the actor's own inbox (reply_to = its qualified name) with correlation id corr, by which the
  * actor matches it to its request (a handler for the reply type, decoded with the stub's
  * *_reply). Use it at once: corr is held in the actor until its next pb_actor_sender. */
 struct pb_sender pb_actor_sender(struct pb_actor *a, uint64_t corr);
@@ -178,7 +193,12 @@ int pb_bridge_start(struct pb_runtime *rt, const char *url, const char *const *a
 		    uint32_t workers, uint32_t timeout_ms, struct pb_bridge **b_r, const char **error_r);
 void pb_bridge_stop(struct pb_bridge **b);
 /* The client side: one request, one reply over a req0 socket to url. Returns 0, or -1 with
- * error_r ("cannot connect", "timed out", ...) when the daemon cannot be reached. */
+ * error_r ("cannot connect", "timed out", ...) when the daemon cannot be reached, or when it
+ * runs a different message table (pb_msg_table_hash): then error_r begins with
+ * PB_REMOTE_TABLE_MISMATCH and names both hashes (text valid until this thread's next call).
+ * Frames carry the table hash first (pb-bridge.c). */
+#define PB_REMOTE_TABLE_MISMATCH "the daemon runs a different message table"
+
 int pb_remote_call(const char *url, struct pb_msg *req, struct pb_msg *rep_r, uint32_t timeout_ms,
 		   const char **error_r);
 

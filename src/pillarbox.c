@@ -54,6 +54,10 @@ static void usage(FILE *f)
  * daemon's code: 0 for OK, else prints its reason and returns the exit code. */
 static int outcome(struct cli *c, int rc, uint32_t code, const char *error, const char *what)
 {
+	if (rc < 0 && strncmp(error, PB_REMOTE_TABLE_MISMATCH, strlen(PB_REMOTE_TABLE_MISMATCH)) == 0) {
+		fprintf(stderr, "pillarbox: %s\n", error);
+		exit(EXIT_UNREACHABLE);
+	}
 	if (rc < 0) {
 		fprintf(stderr,
 			"pillarbox: cannot reach the daemon at %s: %s\n"
@@ -225,8 +229,9 @@ static int user_list(struct cli *c, int argc, char **argv)
 	if (exit_code == 0) {
 		printf("%-32s %10s %14s\n", "USER", "MESSAGES", "SIZE");
 		for (uint32_t i = 0; i < l.users.n; i++)
-			printf("%-32s %10llu %14llu\n", l.users.v[i],
-			       (unsigned long long)l.messages.v[i], (unsigned long long)l.bytes.v[i]);
+			printf("%-32s %10llu %14llu\n", l.users.v[i].user,
+			       (unsigned long long)l.users.v[i].messages,
+			       (unsigned long long)l.users.v[i].bytes);
 	}
 	directory_user_list_free(&l);
 	return exit_code;
@@ -410,9 +415,10 @@ static void print_status(const struct sys_status *r)
 	       (unsigned long long)r->store_bytes);
 	printf("%-20s %10s %10s %10s\n", "ACTOR", "HANDLED", "RESTARTS", "INBOX-FULL");
 	for (uint32_t i = 0; i < r->actors.n; i++)
-		printf("%-20s %10llu %10llu %10llu\n", r->actors.v[i],
-		       (unsigned long long)r->handled.v[i], (unsigned long long)r->restarts.v[i],
-		       (unsigned long long)r->inbox_full.v[i]);
+		printf("%-20s %10llu %10llu %10llu\n", r->actors.v[i].name,
+		       (unsigned long long)r->actors.v[i].handled,
+		       (unsigned long long)r->actors.v[i].restarts,
+		       (unsigned long long)r->actors.v[i].inbox_full);
 }
 
 static int status_cmd(struct cli *c, int argc, char **argv)

@@ -301,9 +301,7 @@ uint32_t directory_client_user_lookup_reply(struct pb_msg *rep, uint64_t *user_i
 
 void directory_user_list_free(struct directory_user_list *l)
 {
-	pb_strv_clear(&l->users);
-	pb_u64v_clear(&l->messages);
-	pb_u64v_clear(&l->bytes);
+	pb_rec_dir_user_entry_list_clear(&l->users);
 }
 
 int directory_client_user_list(struct pb_sync *t, const char *pattern, uint32_t *code_r,
@@ -335,13 +333,7 @@ uint32_t directory_client_user_list_reply(struct pb_msg *rep, struct directory_u
 
 	if (code != PB_OK)
 		return code;
-	if (r->messages.n != r->users.n || r->bytes.n != r->users.n) {
-		*error_r = "malformed reply";
-		return PB_ERR_INTERNAL;
-	}
-	pb_strv_move(&list_r->users, &r->users);
-	pb_u64v_move(&list_r->messages, &r->messages);
-	pb_u64v_move(&list_r->bytes, &r->bytes);
+	pb_rec_dir_user_entry_list_move(&list_r->users, &r->users);
 	return code;
 }
 

@@ -18,11 +18,10 @@
 
 #include "pb-client.h"
 
-/* One account as DIR_USER_LIST_REP gives it: parallel vectors of equal length. */
+/* The accounts DIR_USER_LIST_REP gives: users.v[i] = { user, messages, bytes } (messages and
+ * bytes in the inbox), users.n of them. */
 struct directory_user_list {
-	struct pb_strv users;
-	struct pb_u64v messages; /* in the inbox */
-	struct pb_u64v bytes;
+	struct pb_rec_dir_user_entry_list users;
 };
 void directory_user_list_free(struct directory_user_list *l);
 

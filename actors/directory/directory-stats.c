@@ -56,8 +56,9 @@ void directory_stat_done(struct pb_actor *a, struct directory *d, struct directo
 	}
 	if (slot >= DIRECTORY_STAT_WINDOW || op->slot_user[slot] == UINT32_MAX)
 		return; /* not a reply this op waits for */
-	op->rep.u.dir_user_list_rep.messages.v[op->slot_user[slot]] = st.messages;
-	op->rep.u.dir_user_list_rep.bytes.v[op->slot_user[slot]] = st.bytes;
+	struct pb_rec_dir_user_entry *e = &op->rep.u.dir_user_list_rep.users.v[op->slot_user[slot]];
+	e->messages = st.messages;
+	e->bytes = st.bytes;
 	op->slot_user[slot] = UINT32_MAX;
 	op->chunks_left--;
 	list_ask(a, d, op);
@@ -75,9 +76,7 @@ static int list_one(const struct pb_user_rec *u, void *arg)
 
 	if (c->pattern[0] != '\0' && fnmatch(c->pattern, u->name, FNM_CASEFOLD) != 0)
 		return 0;
-	pb_strv_push(&c->rep->users, u->name);
-	pb_u64v_push(&c->rep->messages, 0);
-	pb_u64v_push(&c->rep->bytes, 0);
+	pb_rec_dir_user_entry_push(&c->rep->users)->user = xstrdup(u->name);
 	pb_u64v_push(c->ids, u->id);
 	return 0;
 }

@@ -8,12 +8,17 @@
  * THREAD: the shard's actor thread only.
  */
 #include "mailbox-actor.h"
+#include "mailbox-client.h"
 
 #include "pb-log.h"
 #include "store-mail.h"
 
 #include <stdio.h>
 #include <string.h>
+
+/* The most messages one MBOX_LIST looks at (a CHANGEDSINCE page may match few of them): bounds
+ * the time a shard spends on one request whatever the folder's size. */
+#define MAILBOX_LIST_SCAN_MAX (16 * MAILBOX_LIST_MAX)
 
 struct watcher {
 	uint64_t user_id;
@@ -210,7 +215,15 @@ static int on_list(struct pb_actor *a, void *state, struct pb_msg *m)
 
 	if (!folder_or_reply(a, s, m, q->user_id, q->folder, &f))
 		return 0;
-	if (pb_store_msg_list(s->store, q->user_id, f.id, &recs, &n, &error) < 0) {
+	struct pb_msg_list_range range = {
+		.uid_first = q->uid_first, .uid_last = q->uid_last,
+		.changed_since = q->changed_since,
+		.max = q->limit != 0 && q->limit < MAILBOX_LIST_MAX ? q->limit : MAILBOX_LIST_MAX,
+		.max_scan = MAILBOX_LIST_SCAN_MAX,
+	};
+	uint32_t next_uid;
+	if (pb_store_msg_list_range(s->store, q->user_id, f.id, &range, &recs, &n, &next_uid,
+				    &error) < 0) {
 		pb_folder_rec_free(&f);
 		return store_failed(a, m, error);
 	}
@@ -220,13 +233,15 @@ static int on_list(struct pb_actor *a, void *state, struct pb_msg *m)
 	r->uidvalidity = f.uidvalidity;
 	r->uidnext = f.uidnext;
 	r->highestmodseq = f.highestmodseq;
+	r->next_uid = next_uid;
 	for (size_t i = 0; i < n; i++) {
-		pb_u64v_push(&r->uids, recs[i].uid);
-		pb_u64v_push(&r->sizes, recs[i].size);
-		pb_u64v_push(&r->flags, recs[i].flags);
-		pb_u64v_push(&r->modseqs, recs[i].modseq);
-		pb_u64v_push(&r->dates, (uint64_t)recs[i].internal_date_ms);
-		pb_strv_push(&r->blob_keys, recs[i].blob_key);
+		struct pb_rec_mbox_entry *e = pb_rec_mbox_entry_push(&r->entries);
+		e->uid = recs[i].uid;
+		e->size = recs[i].size;
+		e->flags = recs[i].flags;
+		e->modseq = recs[i].modseq;
+		e->internal_date_ms = recs[i].internal_date_ms;
+		e->blob_key = xstrdup(recs[i].blob_key);
 	}
 	pb_reply(a, m, &rep);
 	pb_msg_free(&rep);

@@ -35,11 +35,19 @@ static void build_append(struct pb_msg *m, uint64_t user_id, const struct mailbo
 	q->lazy = in->lazy;
 }
 
-static void build_list(struct pb_msg *m, uint64_t user_id, const char *folder)
+static void build_list(struct pb_msg *m, uint64_t user_id, const struct mailbox_list_query *q)
 {
+	static const struct mailbox_list_query first_page = { 0 };
+
+	if (q == NULL)
+		q = &first_page;
 	pb_msg_init(m, MSG_MBOX_LIST_REQ);
 	m->u.mbox_list_req.user_id = user_id;
-	m->u.mbox_list_req.folder = dup_or(folder, "INBOX");
+	m->u.mbox_list_req.folder = dup_or(q->folder, "INBOX");
+	m->u.mbox_list_req.uid_first = q->uid_first;
+	m->u.mbox_list_req.uid_last = q->uid_last;
+	m->u.mbox_list_req.changed_since = q->changed_since;
+	m->u.mbox_list_req.limit = q->limit;
 }
 
 static void build_flags(struct pb_msg *m, uint64_t user_id, const char *folder,
@@ -126,32 +134,42 @@ uint32_t mailbox_client_append_reply(struct pb_msg *rep, struct mailbox_appended
 
 void mailbox_list_free(struct mailbox_list *l)
 {
-	pb_u64v_clear(&l->uids);
-	pb_u64v_clear(&l->sizes);
-	pb_u64v_clear(&l->flags);
-	pb_u64v_clear(&l->modseqs);
-	pb_u64v_clear(&l->dates);
-	pb_strv_clear(&l->blob_keys);
+	pb_rec_mbox_entry_list_clear(&l->entries);
 }
 
-int mailbox_client_list(struct pb_sync *t, uint64_t user_id, const char *folder,
+int mailbox_client_list(struct pb_sync *t, uint64_t user_id, const struct mailbox_list_query *q,
 			uint32_t *code_r, struct mailbox_list *list_r, const char **error_r)
 {
 	struct pb_msg req, rep;
 
-	build_list(&req, user_id, folder);
+	build_list(&req, user_id, q);
 	if (pb_client_call(t, &req, &rep, error_r) < 0)
 		return -1;
 	uint32_t code = mailbox_client_list_reply(&rep, list_r, error_r);
 	return pb_client_done(t, &rep, code, code_r, error_r);
 }
 
-int mailbox_client_list_send(const struct pb_sender *s, uint64_t user_id, const char *folder,
-			     const char **error_r)
+int mailbox_client_list_all(struct pb_sync *t, uint64_t user_id,
+			    const struct mailbox_list_query *q, uint32_t *code_r,
+			    struct mailbox_list *list_r, const char **error_r)
+{
+	struct mailbox_list_query page = q != NULL ? *q : (struct mailbox_list_query){ 0 };
+
+	for (;;) {
+		if (mailbox_client_list(t, user_id, &page, code_r, list_r, error_r) < 0)
+			return -1;
+		if (*code_r != PB_OK || list_r->next_uid == 0)
+			return 0;
+		page.uid_first = list_r->next_uid;
+	}
+}
+
+int mailbox_client_list_send(const struct pb_sender *s, uint64_t user_id,
+			     const struct mailbox_list_query *q, const char **error_r)
 {
 	struct pb_msg req;
 
-	build_list(&req, user_id, folder);
+	build_list(&req, user_id, q);
 	return pb_client_send(s, &req, error_r);
 }
 
@@ -160,24 +178,22 @@ uint32_t mailbox_client_list_reply(struct pb_msg *rep, struct mailbox_list *list
 {
 	uint32_t code = pb_client_reply(rep, MSG_MBOX_LIST_REQ, error_r);
 	struct msg_mbox_list_rep *r = &rep->u.mbox_list_rep;
-	uint32_t n = r->uids.n;
 
 	if (code != PB_OK)
 		return code;
-	if (r->sizes.n != n || r->flags.n != n || r->modseqs.n != n || r->dates.n != n ||
-	    r->blob_keys.n != n) {
-		*error_r = "malformed reply";
-		return PB_ERR_INTERNAL;
-	}
 	list_r->uidvalidity = r->uidvalidity;
 	list_r->uidnext = r->uidnext;
 	list_r->highestmodseq = r->highestmodseq;
-	pb_u64v_move(&list_r->uids, &r->uids);
-	pb_u64v_move(&list_r->sizes, &r->sizes);
-	pb_u64v_move(&list_r->flags, &r->flags);
-	pb_u64v_move(&list_r->modseqs, &r->modseqs);
-	pb_u64v_move(&list_r->dates, &r->dates);
-	pb_strv_move(&list_r->blob_keys, &r->blob_keys);
+	list_r->next_uid = r->next_uid;
+	if (list_r->entries.n == 0) {
+		pb_rec_mbox_entry_list_clear(&list_r->entries);
+		pb_rec_mbox_entry_list_move(&list_r->entries, &r->entries);
+		return code;
+	}
+	for (uint32_t i = 0; i < r->entries.n; i++) { /* a later page: append, strings moved */
+		*pb_rec_mbox_entry_push(&list_r->entries) = r->entries.v[i];
+		r->entries.v[i].blob_key = NULL;
+	}
 	return code;
 }
 

@@ -41,18 +41,41 @@ int mailbox_client_append_send(const struct pb_sender *s, uint64_t user_id,
 uint32_t mailbox_client_append_reply(struct pb_msg *rep, struct mailbox_appended *out_r,
 				     const char **error_r);
 
-/* A folder's messages in UID order: parallel vectors of the same length (checked). */
+/* Listing is paged: no reply carries more than MAILBOX_LIST_MAX entries. */
+#define MAILBOX_LIST_MAX 4096
+/* Which messages to list (MBOX_LIST_REQ): uid in uid_first..uid_last (uid_last 0: to the
+ * end), modseq > changed_since (0: all), at most limit (0 or more than MAILBOX_LIST_MAX: that
+ * cap). A zeroed query (folder NULL: INBOX) asks for the first page of the whole folder. */
+struct mailbox_list_query {
+	const char *folder;
+	uint32_t uid_first, uid_last;
+	uint64_t changed_since;
+	uint32_t limit;
+};
+/* A folder's messages in UID order: entries.v[i] = { uid, size, flags, modseq,
+ * internal_date_ms, blob_key }, entries.n of them, and where the listing stopped: next_uid 0
+ * when the range was listed to its end, else the uid_first of the next page (a page may hold
+ * fewer than limit entries, even none, when changed_since skips many: loop on next_uid).
+ * Paging: query.uid_first = list.next_uid and send again until next_uid is 0; the decoder
+ * appends each page's entries to list_r, so one struct mailbox_list gathers all pages. */
 struct mailbox_list {
 	uint32_t uidvalidity, uidnext;
 	uint64_t highestmodseq;
-	struct pb_u64v uids, sizes, flags, modseqs, dates;
-	struct pb_strv blob_keys;
+	struct pb_rec_mbox_entry_list entries;
+	uint32_t next_uid;
 };
 void mailbox_list_free(struct mailbox_list *l);
-int mailbox_client_list(struct pb_sync *t, uint64_t user_id, const char *folder,
+/* One page (q NULL: the first page of INBOX). */
+int mailbox_client_list(struct pb_sync *t, uint64_t user_id, const struct mailbox_list_query *q,
 			uint32_t *code_r, struct mailbox_list *list_r, const char **error_r);
-int mailbox_client_list_send(const struct pb_sender *s, uint64_t user_id, const char *folder,
-			     const char **error_r);
+/* Every page of q's selection gathered in list_r (next_uid 0), page by page. */
+int mailbox_client_list_all(struct pb_sync *t, uint64_t user_id,
+			    const struct mailbox_list_query *q, uint32_t *code_r,
+			    struct mailbox_list *list_r, const char **error_r);
+int mailbox_client_list_send(const struct pb_sender *s, uint64_t user_id,
+			     const struct mailbox_list_query *q, const char **error_r);
+/* On PB_OK: the page's entries appended to list_r->entries (list_r zeroed before the first
+ * page), the folder's counters and next_uid set. */
 uint32_t mailbox_client_list_reply(struct pb_msg *rep, struct mailbox_list *list_r,
 				   const char **error_r);
 

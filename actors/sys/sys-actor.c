@@ -182,10 +182,11 @@ static int on_status(struct pb_actor *a, void *state, struct pb_msg *m)
 	}
 	size_t n = pb_runtime_stats(pb_actor_runtime(a), st, PB_N_ELEMENTS(st));
 	for (size_t i = 0; i < n && i < PB_N_ELEMENTS(st); i++) {
-		pb_strv_push(&r->actors, st[i].name);
-		pb_u64v_push(&r->restarts, st[i].restarts);
-		pb_u64v_push(&r->handled, st[i].handled);
-		pb_u64v_push(&r->inbox_full, st[i].inbox_full);
+		struct pb_rec_actor_stat *e = pb_rec_actor_stat_push(&r->actors);
+		e->name = xstrdup(st[i].name);
+		e->restarts = st[i].restarts;
+		e->handled = st[i].handled;
+		e->inbox_full = st[i].inbox_full;
 	}
 	r->error = xstrdup("");
 	wait_counts(a, state, m, &rep);

@@ -22,10 +22,7 @@ static void build_setting_put(struct pb_msg *m, const char *key, const char *jso
 void sys_status_free(struct sys_status *st)
 {
 	free(st->version);
-	pb_strv_clear(&st->actors);
-	pb_u64v_clear(&st->restarts);
-	pb_u64v_clear(&st->handled);
-	pb_u64v_clear(&st->inbox_full);
+	pb_rec_actor_stat_list_clear(&st->actors);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -53,24 +50,16 @@ uint32_t sys_client_status_reply(struct pb_msg *rep, struct sys_status *st_r, co
 {
 	uint32_t code = pb_client_reply(rep, MSG_SYS_STATUS_REQ, error_r);
 	struct msg_sys_status_rep *r = &rep->u.sys_status_rep;
-	uint32_t n = r->actors.n;
 
 	if (code != PB_OK)
 		return code;
-	if (r->restarts.n != n || r->handled.n != n || r->inbox_full.n != n) {
-		*error_r = "malformed reply";
-		return PB_ERR_INTERNAL;
-	}
 	st_r->version = r->version != NULL ? r->version : xstrdup("");
 	r->version = NULL;
 	st_r->uptime_ms = r->uptime_ms;
 	st_r->store_bytes = r->store_bytes;
 	st_r->users = r->users;
 	st_r->domains = r->domains;
-	pb_strv_move(&st_r->actors, &r->actors);
-	pb_u64v_move(&st_r->restarts, &r->restarts);
-	pb_u64v_move(&st_r->handled, &r->handled);
-	pb_u64v_move(&st_r->inbox_full, &r->inbox_full);
+	pb_rec_actor_stat_list_move(&st_r->actors, &r->actors);
 	return code;
 }
 

@@ -16,12 +16,11 @@
 
 #include "pb-client.h"
 
-/* The node's status; actors, restarts, handled and inbox_full are parallel (checked). */
+/* The node's status; actors.v[i] = { name, restarts, handled, inbox_full } per actor. */
 struct sys_status {
 	char *version;
 	uint64_t uptime_ms, store_bytes, users, domains;
-	struct pb_strv actors;
-	struct pb_u64v restarts, handled, inbox_full;
+	struct pb_rec_actor_stat_list actors;
 };
 void sys_status_free(struct sys_status *st);
 

@@ -40,6 +40,7 @@ struct hub_listen {
 struct gw_hub {
 	struct pb_runtime *rt;
 	const struct gw_proto *proto;
+	char addr[PB_MSG_MAX_ADDR]; /* the inbox's qualified address "NODE/proto": reply_to */
 	void *tick_ctx;
 	struct net_loop *loop;
 	struct pb_inbox *inbox;
@@ -120,7 +121,7 @@ static uint64_t tr_now(void *hub)
 static int tr_send(void *hubp, const char *to, struct pb_msg *req, const char **error_r)
 {
 	struct gw_hub *hub = hubp;
-	pb_str_set(&req->reply_to, hub->proto->name);
+	pb_str_set(&req->reply_to, hub->addr);
 	return pb_send(hub->rt, to, req, error_r);
 }
 
@@ -185,7 +186,7 @@ static void *on_accept(struct net_conn *c, void *listen_ctx)
 	hc->c = c;
 	hc->gs = (struct gw_session){ .tr = &hub_transport, .hub = hl->hub, .conn = c,
 				      .calls = hl->hub->calls, .id = net_conn_id(c),
-				      .hub_name = hl->hub->proto->name };
+				      .hub_name = hl->hub->addr };
 	hc->gs.session = hl->hub->proto->open(&hc->gs, hl->server);
 	if (hc->gs.session == NULL) {
 		if (counted)
@@ -362,6 +363,7 @@ int gw_hub_start(struct pb_runtime *rt, const struct gw_proto *proto, const stru
 
 	hub->rt = rt;
 	hub->proto = proto;
+	pb_runtime_address(rt, proto->name, hub->addr, sizeof(hub->addr));
 	hub->tick_ctx = tick_ctx;
 	hub->loop = net_loop_create(hub_clock, NULL);
 	hub->calls = gw_calls_create(GW_HUB_MAX_CALLS);

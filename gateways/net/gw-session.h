@@ -77,7 +77,7 @@ struct gw_session {
 	void *hub, *conn;
 	struct gw_calls *calls; /* the hub's */
 	uint64_t id;            /* routes replies and events to this session */
-	const char *hub_name;
+	const char *hub_name;   /* the hub's qualified address, "NODE/proto" (pb-runtime.h) */
 	uint32_t pending;       /* calls in flight */
 	void *session;          /* the protocol's */
 };
@@ -95,7 +95,8 @@ void gw_set_deadline(struct gw_session *gs, uint64_t in_ms);
 uint64_t gw_now(struct gw_session *gs);
 size_t gw_output_pending(struct gw_session *gs);
 const char *gw_peer(struct gw_session *gs);
-/* The address actors send this session's events to: "<hub>#<id>" (size >= 64). */
+/* The address actors send this session's events to: "<node>/<hub>#<id>" (hub_name#id; size
+ * >= PB_MSG_MAX_ADDR always suffices). Also a session's identity (a lock holder). */
 void gw_event_address(struct gw_session *gs, char *addr, size_t size);
 
 /* Sends req to `to` (NULL: routed by its owner) as a call of this session: a fresh

@@ -53,7 +53,7 @@ struct pop3_session {
 	bool out_blocked; /* run() stopped at NET_OUT_HIGH; drain resumes it */
 	char *user;       /* from USER */
 	uint64_t user_id;
-	char holder[48]; /* the lock holder name */
+	char holder[PB_MSG_MAX_ADDR]; /* the lock holder: the session's own address */
 	uint32_t uidvalidity;
 	struct pop3_msg *msgs;
 	size_t n_msgs;
@@ -155,27 +155,45 @@ static void do_user(void *session, const void *cmdp)
 	send_line(s, "+OK");
 }
 
+/* Appends a page of the listing to the maildrop (the first page, page 0, starts it afresh). */
+static void add_listed(struct pop3_session *s, uint64_t page, const struct mailbox_list *r)
+{
+	if (page == 0) {
+		free(s->msgs);
+		s->msgs = NULL;
+		s->n_msgs = 0;
+	}
+	s->uidvalidity = r->uidvalidity;
+	s->msgs = xrealloc(s->msgs, (s->n_msgs + r->entries.n + 1) * sizeof(*s->msgs));
+	for (size_t i = 0; i < r->entries.n; i++) {
+		struct pop3_msg *pm = &s->msgs[s->n_msgs++];
+		*pm = (struct pop3_msg){ .uid = r->entries.v[i].uid, .size = r->entries.v[i].size };
+		snprintf(pm->blob_key, sizeof(pm->blob_key), "%s", r->entries.v[i].blob_key);
+	}
+}
+
+/* A page of the INBOX listing (MAILBOX_LIST_MAX entries at most; arg: the page number): the
+ * next page is asked for until the listing ends, and only then is the user logged in. */
 static void on_listed(void *session, uint64_t arg, struct pb_msg *m)
 {
 	struct pop3_session *s = session;
-	struct mailbox_list r;
+	struct mailbox_list r = { 0 };
 	const char *error;
 
 	if (timed_out(s, m)) {
 	} else if (mailbox_client_list_reply(m, &r, &error) != PB_OK) {
 		send_line(s, "-ERR [SYS/TEMP] Cannot open the mailbox");
 	} else {
-		size_t n = r.uids.n;
-		s->uidvalidity = r.uidvalidity;
-		s->n_msgs = n;
-		s->msgs = xcalloc(n, sizeof(*s->msgs));
-		for (size_t i = 0; i < n; i++) {
-			s->msgs[i].uid = (uint32_t)r.uids.v[i];
-			s->msgs[i].size = r.sizes.v[i];
-			snprintf(s->msgs[i].blob_key, sizeof(s->msgs[i].blob_key), "%s",
-				 r.blob_keys.v[i]);
-		}
+		add_listed(s, arg, &r);
 		mailbox_list_free(&r);
+		if (r.next_uid != 0) {
+			struct mailbox_list_query next = { .folder = "INBOX", .uid_first = r.next_uid };
+			struct gw_pending call = call_of(s, on_listed, arg + 1);
+			struct pb_sender tx = gw_sender(&call);
+			asked(s, mailbox_client_list_send(&tx, s->user_id, &next, &error));
+			resume(s);
+			return;
+		}
 		s->state = ST_TRANS;
 		pb_log_security("pop3", "event=login user=%s peer=%s", PB_LOGQ(s->user),
 				gw_peer(s->gs));
@@ -201,7 +219,7 @@ static void on_locked(void *session, uint64_t arg, struct pb_msg *m)
 		s->locked = true;
 		struct gw_pending call = call_of(s, on_listed, 0);
 		struct pb_sender tx = gw_sender(&call);
-		asked(s, mailbox_client_list_send(&tx, s->user_id, "INBOX", &error));
+		asked(s, mailbox_client_list_send(&tx, s->user_id, NULL, &error)); /* INBOX */
 	}
 	resume(s);
 }
@@ -550,7 +568,7 @@ static void *on_open(struct gw_session *gs, void *server)
 	s->gs = gs;
 	s->srv = server;
 	s->parser = pop3_parser_create();
-	snprintf(s->holder, sizeof(s->holder), "pop3/%llu", (unsigned long long)gs->id);
+	gw_event_address(gs, s->holder, sizeof(s->holder));
 	pb_buf_init(&s->out);
 	send_line(s, "+OK Pillarbox POP3 server ready");
 	gw_set_deadline(gs, POP3_IDLE_TIMEOUT_S * 1000ull);

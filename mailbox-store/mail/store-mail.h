@@ -127,6 +127,22 @@ int pb_store_msg_append_ex(struct pb_store *s, uint64_t user_id, uint32_t folder
  * pb_msg_recs_free. Returns 0 / -1. */
 int pb_store_msg_list(struct pb_store *s, uint64_t user_id, uint32_t folder_id,
 		      struct pb_msg_rec **recs_r, size_t *n_r, const char **error_r);
+/* Which messages pb_store_msg_list_range lists: uid in uid_first..uid_last (uid_last 0: no
+ * end), modseq > changed_since (0: every one), at most max of them, looking at no more than
+ * max_scan messages of the range (0: no bound; it bounds the work of a changed_since query). */
+struct pb_msg_list_range {
+	uint32_t uid_first, uid_last;
+	uint64_t changed_since;
+	size_t max, max_scan;
+};
+/* The messages of a folder that q selects, by uid, read with one ranged iteration from
+ * uid_first. *recs_r is an array of *n_r (NULL when 0; free with pb_msg_recs_free).
+ * *next_uid_r: 0 when the range was listed to its end; else the uid to list from next (max
+ * or max_scan reached; with changed_since, a page may then hold fewer than max, even none).
+ * Returns 0 / -1. */
+int pb_store_msg_list_range(struct pb_store *s, uint64_t user_id, uint32_t folder_id,
+			    const struct pb_msg_list_range *q, struct pb_msg_rec **recs_r,
+			    size_t *n_r, uint32_t *next_uid_r, const char **error_r);
 /* One message. Returns 1 and fills *rec_r (caller frees with pb_msg_rec_free), 0 absent,
  * -1 error. */
 int pb_store_msg_get(struct pb_store *s, uint64_t user_id, uint32_t folder_id, uint32_t uid,

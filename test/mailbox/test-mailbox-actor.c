@@ -96,14 +96,14 @@ static void test_append_list_dedupe(void)
 	CHECK_INT(append(&f, 7, "No Such Folder", NULL, &uid), PB_ERR_NOTFOUND);
 	CHECK_INT(append(&f, 42, "INBOX", NULL, &uid), PB_ERR_NOTFOUND); /* no mailbox */
 	struct mailbox_list l = list(&f, 7);
-	CHECK_INT(l.uids.n, 2);
+	CHECK_INT(l.entries.n, 2);
 	CHECK_INT(l.uidnext, 3);
-	CHECK_STR(l.blob_keys.v[0], f.blob);
-	CHECK_INT(l.sizes.v[0], 21);
+	CHECK_STR(l.entries.v[0].blob_key, f.blob);
+	CHECK_INT(l.entries.v[0].size, 21);
 	mailbox_list_free(&l);
 	/* another user (maybe another shard) is separate */
 	l = list(&f, 8);
-	CHECK_INT(l.uids.n, 0);
+	CHECK_INT(l.entries.n, 0);
 	mailbox_list_free(&l);
 	int64_t refs = 0;
 	const char *error;
@@ -144,8 +144,8 @@ static void test_flags_expunge_and_watch(void)
 	CHECK_INT(ev.u.mbox_changed_evt.what, MAILBOX_FLAGS);
 	pb_msg_free(&ev);
 	struct mailbox_list l = list(&f, 5);
-	CHECK(l.flags.v[1] == (PB_MSG_SEEN | PB_MSG_FLAGGED));
-	CHECK(l.flags.v[0] == 0);
+	CHECK(l.entries.v[1].flags == (PB_MSG_SEEN | PB_MSG_FLAGGED));
+	CHECK(l.entries.v[0].flags == 0);
 	mailbox_list_free(&l);
 	REQUIRE(mailbox_client_flags(&f.t, 5, NULL, &uid2, 1, 9, 0, &code, &modseq, &error) == 0);
 	CHECK_INT(code, PB_ERR_REFUSED);
@@ -157,8 +157,8 @@ static void test_flags_expunge_and_watch(void)
 	CHECK_INT(ev.u.mbox_changed_evt.what, MAILBOX_EXPUNGED);
 	pb_msg_free(&ev);
 	l = list(&f, 5);
-	CHECK_INT(l.uids.n, 1);
-	CHECK(l.uids.v[0] == 2);
+	CHECK_INT(l.entries.n, 1);
+	CHECK(l.entries.v[0].uid == 2);
 	mailbox_list_free(&l);
 	pb_inbox_close(&watcher);
 	teardown(&f);
@@ -218,10 +218,11 @@ static void test_async_pop3_sequence(void)
 	REQUIRE(test_port_recv(&port, &rep));
 	CHECK_INT(mailbox_client_list_reply(&rep, &l, &error), PB_OK);
 	pb_msg_free(&rep); /* the arrays were moved out: they outlive the reply */
-	REQUIRE(l.uids.n == 2);
-	CHECK_STR(l.blob_keys.v[1], f.blob);
+	REQUIRE(l.entries.n == 2);
+	CHECK_STR(l.entries.v[1].blob_key, f.blob);
 
-	REQUIRE(mailbox_client_expunge_send(&s, 6, NULL, l.uids.v, l.uids.n, &error) == 0);
+	uint64_t uids[2] = { l.entries.v[0].uid, l.entries.v[1].uid };
+	REQUIRE(mailbox_client_expunge_send(&s, 6, NULL, uids, 2, &error) == 0);
 	REQUIRE(test_port_recv(&port, &rep));
 	CHECK_INT(mailbox_client_expunge_reply(&rep, &error), PB_OK);
 	pb_msg_free(&rep);
@@ -232,13 +233,13 @@ static void test_async_pop3_sequence(void)
 	pb_msg_free(&rep);
 
 	l = list(&f, 6);
-	CHECK_INT(l.uids.n, 0);
+	CHECK_INT(l.entries.n, 0);
 	mailbox_list_free(&l);
 	/* an unknown user's list comes back as a status the decoder reads */
 	REQUIRE(mailbox_client_list_send(&s, 4242, NULL, &error) == 0);
 	REQUIRE(test_port_recv(&port, &rep));
 	CHECK_INT(mailbox_client_list_reply(&rep, &l, &error), PB_ERR_NOTFOUND);
-	CHECK(l.uids.v == NULL);
+	CHECK(l.entries.v == NULL);
 	pb_msg_free(&rep);
 	test_port_close(&port);
 	teardown(&f);
@@ -339,7 +340,88 @@ static void test_create_and_stat(void)
 	teardown(&f);
 }
 
+/* One page of user 8's INBOX for q. */
+static struct mailbox_list page(struct fixture *f, const struct mailbox_list_query *q)
+{
+	struct mailbox_list l = { 0 };
+	uint32_t code;
+	const char *error;
+
+	if (mailbox_client_list(&f->t, 8, q, &code, &l, &error) < 0 || code != PB_OK)
+		PANIC("list failed");
+	return l;
+}
+
+/* 10,000 messages: pages stop at MAILBOX_LIST_MAX and say where to go on; UID ranges and
+ * changes since a modseq select exactly their messages. */
+static void test_incremental_listing(void)
+{
+	struct fixture f;
+	struct mailbox_list l = { 0 };
+	uint32_t code;
+	uint64_t modseq;
+	const char *error;
+
+	setup(&f);
+	for (int i = 0; i < 10000; i++) {
+		struct mailbox_append in = { .size = 21, .blob_key = f.blob, .lazy = true };
+		struct mailbox_appended out;
+		REQUIRE(mailbox_client_append(&f.t, 8, &in, &code, &out, &error) == 0 && code == PB_OK);
+	}
+	/* the first page is capped and continues right after it */
+	l = page(&f, NULL);
+	CHECK_INT(l.entries.n, MAILBOX_LIST_MAX);
+	CHECK_INT(l.entries.v[0].uid, 1);
+	CHECK_INT(l.next_uid, MAILBOX_LIST_MAX + 1);
+	CHECK_INT(l.uidnext, 10001);
+	mailbox_list_free(&l);
+	/* every page gathered: each uid once, in order; the last page ends the listing */
+	REQUIRE(mailbox_client_list_all(&f.t, 8, NULL, &code, &l, &error) == 0 && code == PB_OK);
+	CHECK_INT(l.entries.n, 10000);
+	CHECK_INT(l.next_uid, 0);
+	for (uint32_t i = 0; i < l.entries.n; i++)
+		if (l.entries.v[i].uid != i + 1)
+			CHECK(!"uids in order, each once");
+	mailbox_list_free(&l);
+	/* a uid range, and a limit below the cap */
+	l = page(&f, &(struct mailbox_list_query){ .uid_first = 5000, .uid_last = 5009 });
+	CHECK_INT(l.entries.n, 10);
+	CHECK_INT(l.entries.v[9].uid, 5009);
+	CHECK_INT(l.next_uid, 0);
+	mailbox_list_free(&l);
+	l = page(&f, &(struct mailbox_list_query){ .uid_first = 9990, .limit = 4 });
+	CHECK_INT(l.entries.n, 4);
+	CHECK_INT(l.next_uid, 9994);
+	mailbox_list_free(&l);
+	l = page(&f, &(struct mailbox_list_query){ .uid_first = 9998, .limit = 4 });
+	CHECK_INT(l.entries.n, 3);
+	CHECK_INT(l.next_uid, 0);
+	mailbox_list_free(&l);
+	/* changes since a modseq: only the messages whose flags changed after it */
+	l = page(&f, &(struct mailbox_list_query){ .limit = 1 });
+	uint64_t since = l.highestmodseq;
+	mailbox_list_free(&l);
+	uint64_t changed[3] = { 7, 4242, 9999 };
+	REQUIRE(mailbox_client_flags(&f.t, 8, NULL, changed, 3, PB_FLAGS_ADD, PB_MSG_SEEN, &code,
+				     &modseq, &error) == 0 && code == PB_OK);
+	CHECK(modseq > since);
+	REQUIRE(mailbox_client_list_all(&f.t, 8, &(struct mailbox_list_query){ .changed_since = since },
+					&code, &l, &error) == 0 && code == PB_OK);
+	REQUIRE(l.entries.n == 3);
+	for (int i = 0; i < 3; i++) {
+		CHECK_INT(l.entries.v[i].uid, changed[i]);
+		CHECK(l.entries.v[i].modseq == modseq && l.entries.v[i].flags == PB_MSG_SEEN);
+	}
+	mailbox_list_free(&l);
+	l = page(&f, &(struct mailbox_list_query){ .changed_since = modseq });
+	CHECK_INT(l.entries.n, 0);
+	CHECK_INT(l.next_uid, 0);
+	mailbox_list_free(&l);
+	teardown(&f);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "incremental_listing", test_incremental_listing },
 	{ "append_list_dedupe", test_append_list_dedupe },
 	{ "flags_expunge_and_watch", test_flags_expunge_and_watch },
 	{ "lock", test_lock },

@@ -57,12 +57,11 @@ static void login(struct gw_fake *f, struct pop3_server *srv, const uint64_t *si
 	struct msg_mbox_list_rep *r = &rep.u.mbox_list_rep;
 	r->uidvalidity = 3;
 	for (size_t i = 0; i < n; i++) {
-		pb_u64v_push(&r->uids, 11 + i);
-		pb_u64v_push(&r->sizes, sizes[i]);
-		pb_u64v_push(&r->flags, 0);
-		pb_u64v_push(&r->modseqs, 1 + i);
-		pb_u64v_push(&r->dates, 0);
-		pb_strv_push(&r->blob_keys, i == 0 ? "key-one" : "key-two");
+		struct pb_rec_mbox_entry *e = pb_rec_mbox_entry_push(&r->entries);
+		e->uid = (uint32_t)(11 + i);
+		e->size = sizes[i];
+		e->modseq = 1 + i;
+		e->blob_key = xstrdup(i == 0 ? "key-one" : "key-two");
 	}
 	CHECK_INT(gw_fake_reply(f, q->corr, &rep), 0);
 	CHECK(gw_fake_expect(f, "+OK Logged in"));

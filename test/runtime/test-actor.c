@@ -63,7 +63,8 @@ static int t_ping(struct pb_actor *a, void *state, struct pb_msg *m)
 	s->pings++;
 	pb_msg_init(&rep, MSG_TEST_PING_REP);
 	rep.u.test_ping_rep.seq = q->seq + 1;
-	rep.u.test_ping_rep.text = xstrdup(q->text ? q->text : "");
+	/* flag 4: the answer's text is the request's reply_to (what the sender wrote) */
+	rep.u.test_ping_rep.text = xstrdup(q->flag == 4 ? m->reply_to : q->text ? q->text : "");
 	rep.u.test_ping_rep.n32 = (uint32_t)s->pings;
 	rep.u.test_ping_rep.nums = q->nums; /* steal the vector */
 	q->nums.v = NULL;
@@ -229,6 +230,59 @@ static void test_unreachable_address(void)
 	CHECK(pb_call(c, "nobody", &req, &rep, 500, &error) == -1);
 	CHECK_STR(error, "unreachable");
 	pb_msg_free(&req);
+	pb_caller_destroy(&c);
+	pb_runtime_destroy(&rt);
+}
+
+/* Sends a TEST_PING (seq) to the actor with reply_to as given, as a remote sender would. */
+static void ping_from(struct pb_runtime *rt, const char *reply_to, uint64_t seq)
+{
+	struct pb_msg req;
+	const char *error;
+
+	pb_msg_init(&req, MSG_TEST_PING_REQ);
+	req.u.test_ping_req.seq = seq;
+	req.reply_to = xstrdup(reply_to);
+	REQUIRE(pb_send(rt, "test", &req, &error) == 0);
+	pb_msg_free(&req);
+}
+
+static void test_node_qualified_addresses(void)
+{
+	struct env env;
+	struct pb_runtime *rt = start(&env, 0);
+	struct pb_caller *c = pb_caller_create(rt);
+	struct pb_inbox *probe;
+	struct pb_msg req, rep;
+	const char *error;
+	char addr[PB_MSG_MAX_ADDR];
+
+	pb_runtime_address(rt, "smtp#12", addr, sizeof(addr));
+	CHECK_STR(addr, "test-node/smtp#12");
+	/* the reply_to a call writes names this node */
+	pb_msg_init(&req, MSG_TEST_PING_REQ);
+	req.u.test_ping_req.flag = 4;
+	REQUIRE(pb_call(c, "test-node/test", &req, &rep, 2000, &error) == 0);
+	CHECK(strncmp(rep.u.test_ping_rep.text, "test-node/reply.", 16) == 0);
+	pb_msg_free(&rep);
+	/* another node's address is unreachable (no cluster transport yet), as is a bad one */
+	CHECK(pb_call(c, "node2/test", &req, &rep, 500, &error) == -1);
+	CHECK_STR(error, "unreachable");
+	CHECK(pb_call(c, "bad node/test", &req, &rep, 500, &error) == -1);
+	CHECK(pb_call(c, "test-node/", &req, &rep, 500, &error) == -1);
+	pb_msg_free(&req);
+	/* an answer goes back to a qualified reply_to of this node, never to another node's */
+	REQUIRE(pb_inbox_open(rt, "probe", 16, &probe, &error) == 0);
+	ping_from(rt, "node2/probe", 1);
+	ping_from(rt, "test-node/probe", 2);
+	ping_from(rt, "probe", 3);
+	REQUIRE(pb_inbox_recv(probe, &rep, 5000) == 1);
+	CHECK_INT(rep.u.test_ping_rep.seq, 3); /* seq 1's answer never came: it is handled first */
+	pb_msg_free(&rep);
+	REQUIRE(pb_inbox_recv(probe, &rep, 5000) == 1);
+	CHECK_INT(rep.u.test_ping_rep.seq, 4);
+	pb_msg_free(&rep);
+	pb_inbox_close(&probe);
 	pb_caller_destroy(&c);
 	pb_runtime_destroy(&rt);
 }
@@ -470,6 +524,7 @@ static const struct pb_test_case cases[] = {
 	{ "cast_and_draining_stop", test_cast_and_draining_stop },
 	{ "call_timeout_and_late_reply_dropped", test_call_timeout_and_late_reply_dropped },
 	{ "unreachable_address", test_unreachable_address },
+	{ "node_qualified_addresses", test_node_qualified_addresses },
 	{ "unanswered_and_unhandled_requests_get_errors",
 	  test_unanswered_and_unhandled_requests_get_errors },
 	{ "restart_after_failure", test_restart_after_failure },

@@ -83,6 +83,7 @@ static void test_errors_name_file_and_line(void)
 	expect_error("log_level = loud\n", "1: bad log level");
 	expect_error("just words\n", "1: expected 'key = value'");
 	expect_error("data_dir =\n", "1: empty value");
+	expect_error("node_name = a/b\n", "1: bad node name");
 }
 
 static void test_missing_file(void)

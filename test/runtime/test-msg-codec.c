@@ -61,6 +61,18 @@ static void fill_bytes(struct pb_bytes *b)
 #define F_BYTES(n) fill_bytes(&s->n);
 #define F_STRV(n) fill_strv(&s->n);
 #define F_U64V(n) fill_u64v(&s->n);
+#define F_LIST(n, r) fill_list_##r(&s->n);
+#define RECORD(r, F)                                               \
+	static void fill_rec_##r(struct pb_rec_##r *s)            \
+	{                                                          \
+		F                                                  \
+	}                                                          \
+	static void fill_list_##r(struct pb_rec_##r##_list *l)    \
+	{                                                          \
+		uint32_t n = (uint32_t)(rnd() % 12);               \
+		for (uint32_t i = 0; i < n; i++)                   \
+			fill_rec_##r(pb_rec_##r##_push(l));        \
+	}
 #define MSG(N, l, o, k, F)                           \
 	static void fill_##l(struct msg_##l *s)     \
 	{                                            \
@@ -68,6 +80,7 @@ static void fill_bytes(struct pb_bytes *b)
 	}
 #include "msg-types.def"
 #undef MSG
+#undef RECORD
 
 static void fill(struct pb_msg *m, enum pb_msg_type t)
 {
@@ -177,6 +190,44 @@ static void test_lying_lengths_rejected(void)
 	CHECK(pb_msg_decode(a.data, a.len, &d, &error) == -1);
 	pb_msg_free(&m);
 	pb_buf_deinit(&a);
+}
+
+/* A list's count beyond what the bytes left could hold is refused before any allocation, and
+ * a list whose count is one more than its records is a truncation. */
+static void test_lying_list_count_rejected(void)
+{
+	struct pb_msg m, d;
+	struct pb_buf a;
+	const char *error;
+
+	pb_msg_init(&m, MSG_TEST_PING_REQ);
+	pb_rec_test_rec_push(&m.u.test_ping_req.recs)->e = xstrdup("x");
+	encode(&m, &a);
+	/* header 15; flag 1, n32 4, seq 8, delta 8, text 4, blob 4, list 4, nums 4 */
+	size_t count_at = 15 + 1 + 4 + 8 + 8 + 4 + 4 + 4 + 4;
+	CHECK_INT(a.data[count_at], 1);
+	a.data[count_at] = 2;
+	CHECK(pb_msg_decode(a.data, a.len, &d, &error) == -1);
+	a.data[count_at + 3] = 0x7f;
+	CHECK(pb_msg_decode(a.data, a.len, &d, &error) == -1);
+	a.data[count_at] = 1;
+	a.data[count_at + 3] = 0;
+	REQUIRE(pb_msg_decode(a.data, a.len, &d, &error) == 0);
+	CHECK_INT(d.u.test_ping_req.recs.n, 1);
+	CHECK_STR(d.u.test_ping_req.recs.v[0].e, "x");
+	char *json = pb_msg_to_json(&d);
+	CHECK(strstr(json, "\"recs\":[{\"a\":0,\"b\":0,\"c\":0,\"d\":0,\"e\":\"x\"}]") != NULL);
+	free(json);
+	pb_msg_free(&d);
+	pb_msg_free(&m);
+	pb_buf_deinit(&a);
+}
+
+/* The table hash is stable within a build and depends on the table. */
+static void test_table_hash(void)
+{
+	CHECK(pb_msg_table_hash() == pb_msg_table_hash());
+	CHECK(pb_msg_table_hash() != 0);
 }
 
 static void test_nul_inside_string_rejected(void)
@@ -299,6 +350,8 @@ static const struct pb_test_case cases[] = {
 	{ "truncated_and_padded_rejected", test_truncated_and_padded_rejected },
 	{ "bad_header_rejected", test_bad_header_rejected },
 	{ "lying_lengths_rejected", test_lying_lengths_rejected },
+	{ "lying_list_count_rejected", test_lying_list_count_rejected },
+	{ "table_hash", test_table_hash },
 	{ "nul_inside_string_rejected", test_nul_inside_string_rejected },
 	{ "names_and_routing_table", test_names_and_routing_table },
 	{ "json_hides_passwords", test_json_hides_passwords },

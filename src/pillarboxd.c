@@ -42,8 +42,7 @@ struct daemon {
 	struct pb_runtime *rt;
 	struct pb_bridge *bridge;
 	const char *cli_owners[16]; /* the owners the bridge forwards to (it borrows them) */
-	struct smtp_server *smtp;
-	struct pop3_server *pop3;
+	struct gw_hub *smtp, *pop3;
 	char hostname[256];
 	struct sys_actor_args sys_args;
 	char store_dir[PATH_MAX];
@@ -349,8 +348,8 @@ static int run(struct daemon *d, sigset_t *signals)
 		pb_info("daemon", "event=stopping signal=%d", sig);
 	}
 	/* stop accepting and let sessions finish what is in flight, then the actors */
-	smtp_server_stop(&d->smtp);
-	pop3_server_stop(&d->pop3);
+	gw_hub_stop(&d->smtp);
+	gw_hub_stop(&d->pop3);
 	pb_bridge_stop(&d->bridge);
 	pb_runtime_destroy(&d->rt);
 	pb_store_close(&d->store);

@@ -352,6 +352,7 @@ static void hub_free(struct gw_hub *hub)
 	pb_inbox_close(&hub->inbox);
 	gw_calls_destroy(&hub->calls);
 	gw_anvil_destroy(&hub->anvil);
+	free(hub->tick_ctx);
 	free(hub);
 }
 

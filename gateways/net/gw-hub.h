@@ -41,16 +41,18 @@ struct gw_listen {
 	const char *service; /* for logs and errors */
 };
 
-/* Binds every listener (on the calling thread, so a port that cannot be bound is reported
- * at once: error_r is an allocated "service host:port: reason" the caller frees), opens the
- * inbox named proto->name and starts the thread. tick_ctx goes to proto->tick. 0 or -1. */
+/* Starts a gateway: binds every listener (on the calling thread, so a port that cannot be
+ * bound is reported at once: error_r is an allocated "service host:port: reason" the caller
+ * frees), opens the inbox named proto->name and starts the thread. server (malloc'ed, may be
+ * NULL) goes to proto->tick and belongs to the hub from now on: it is freed when the hub stops,
+ * or at once when the start fails. Returns 0 or -1. */
 int gw_hub_start(struct pb_runtime *rt, const struct gw_proto *proto, const struct gw_listen *ls,
-		 size_t n_ls, void *tick_ctx, struct gw_hub **hub_r, char **error_r);
+		 size_t n_ls, void *server, struct gw_hub **hub_r, char **error_r);
 /* The most connections any one hub may hold whatever the settings say, from the process's
  * descriptor limit (the daemon sets it at start, leaving room for the store); default
  * NET_MAX_CONNS. */
 void gw_hub_set_fd_cap(uint32_t max_connections);
-/* Stops as described above and joins the thread; sets *hub NULL. */
+/* Stops a gateway as described above, joins the thread and frees the server; sets *hub NULL. */
 void gw_hub_stop(struct gw_hub **hub);
 
 struct pb_runtime *gw_hub_runtime(struct gw_hub *hub);

@@ -7,26 +7,11 @@
 #include <stdio.h>
 
 int pop3_server_start(struct pb_runtime *rt, const struct pb_config *cfg,
-		      const char *hostname, struct pop3_server **srv_r, char **error_r)
+		      const char *hostname, struct gw_hub **hub_r, char **error_r)
 {
 	struct pop3_server *srv = xcalloc(1, sizeof(*srv));
 	struct gw_listen ls = { cfg->bindings[PB_SVC_POP3], cfg->n_bindings[PB_SVC_POP3], srv, "pop3" };
 
 	snprintf(srv->hostname, sizeof(srv->hostname), "%s", hostname);
-	if (gw_hub_start(rt, &pop3_proto, &ls, 1, srv, &srv->hub, error_r) < 0) {
-		free(srv);
-		return -1;
-	}
-	*srv_r = srv;
-	return 0;
-}
-
-void pop3_server_stop(struct pop3_server **srvp)
-{
-	struct pop3_server *srv = *srvp;
-	if (srv == NULL)
-		return;
-	gw_hub_stop(&srv->hub);
-	free(srv);
-	*srvp = NULL;
+	return gw_hub_start(rt, &pop3_proto, &ls, 1, srv, hub_r, error_r);
 }

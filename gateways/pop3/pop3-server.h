@@ -9,12 +9,12 @@
 #include "pb-config.h"
 #include "pb-runtime.h"
 
-struct pop3_server;
+struct gw_hub;
 
-/* Binds cfg's pop3 listeners and starts the hub (bodies come from the reader shards).
- * error_r: allocated, names the binding that failed; the caller frees it. 0 / -1. */
+/* Binds cfg's pop3 listeners and starts the gateway (stopped with gw_hub_stop; bodies come
+ * from the reader shards). error_r: allocated, names the binding that failed; the caller frees
+ * it. 0 / -1. */
 int pop3_server_start(struct pb_runtime *rt, const struct pb_config *cfg,
-		      const char *hostname, struct pop3_server **srv_r, char **error_r);
-void pop3_server_stop(struct pop3_server **srv);
+		      const char *hostname, struct gw_hub **hub_r, char **error_r);
 
 #endif

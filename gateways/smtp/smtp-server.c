@@ -25,7 +25,7 @@ void smtp_server_tick(void *ctx, uint64_t now)
 }
 
 int smtp_server_start(struct pb_runtime *rt, const struct pb_config *cfg,
-		      const char *hostname, struct smtp_server **srv_r, char **error_r)
+		      const char *hostname, struct gw_hub **hub_r, char **error_r)
 {
 	struct smtp_server *srv = xcalloc(1, sizeof(*srv));
 	struct gw_listen ls[] = {
@@ -37,20 +37,5 @@ int smtp_server_start(struct pb_runtime *rt, const struct pb_config *cfg,
 	srv->rt = rt;
 	snprintf(srv->hostname, sizeof(srv->hostname), "%s", hostname);
 	take_settings(srv);
-	if (gw_hub_start(rt, &smtp_proto, ls, PB_N_ELEMENTS(ls), srv, &srv->hub, error_r) < 0) {
-		free(srv);
-		return -1;
-	}
-	*srv_r = srv;
-	return 0;
-}
-
-void smtp_server_stop(struct smtp_server **srvp)
-{
-	struct smtp_server *srv = *srvp;
-	if (srv == NULL)
-		return;
-	gw_hub_stop(&srv->hub);
-	free(srv);
-	*srvp = NULL;
+	return gw_hub_start(rt, &smtp_proto, ls, PB_N_ELEMENTS(ls), srv, hub_r, error_r);
 }

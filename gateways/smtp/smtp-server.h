@@ -12,12 +12,12 @@
 #include "pb-runtime.h"
 #include "pb-settings.h"
 
-struct smtp_server;
+struct gw_hub;
 
-/* Binds cfg's smtp and submission listeners and starts the hub. hostname is this server's
- * name. error_r: allocated, names the binding that failed; the caller frees it. 0 / -1. */
+/* Binds cfg's smtp and submission listeners and starts the gateway (stopped with
+ * gw_hub_stop). hostname is this server's name. error_r: allocated, names the binding that
+ * failed; the caller frees it. 0 / -1. */
 int smtp_server_start(struct pb_runtime *rt, const struct pb_config *cfg,
-		      const char *hostname, struct smtp_server **srv_r, char **error_r);
-void smtp_server_stop(struct smtp_server **srv);
+		      const char *hostname, struct gw_hub **hub_r, char **error_r);
 
 #endif

@@ -18,6 +18,8 @@ enum data_state { DATA_LINE_START = 0, DATA_MID, DATA_CR, DATA_DOT, DATA_DOT_CR,
 
 static const struct smtp_reply reply_bare = {
 	550, "5.5.2", "Bare LF or CR in message is not allowed", false};
+static const struct smtp_reply reply_nul = {
+	550, "5.6.0", "NUL octets in message are not allowed", false};
 static const struct smtp_reply reply_too_big = {
 	552, "5.3.4", "Message size exceeds fixed maximum message size", false};
 static const struct smtp_reply reply_line = {500, "5.5.2", "Line too long", false};
@@ -27,6 +29,8 @@ const struct smtp_reply *smtp_data_status_reply(enum smtp_data_status status)
 	switch (status) {
 	case SMTP_DATA_BARE_CR_LF:
 		return &reply_bare;
+	case SMTP_DATA_NUL:
+		return &reply_nul;
 	case SMTP_DATA_TOO_BIG:
 		return &reply_too_big;
 	case SMTP_DATA_LINE_TOO_LONG:
@@ -44,6 +48,8 @@ const char *smtp_data_status_name(enum smtp_data_status status)
 		return "ok";
 	case SMTP_DATA_BARE_CR_LF:
 		return "bare_cr_lf";
+	case SMTP_DATA_NUL:
+		return "nul";
 	case SMTP_DATA_TOO_BIG:
 		return "too_big";
 	case SMTP_DATA_LINE_TOO_LONG:
@@ -62,7 +68,7 @@ static void check_init(struct smtp_body_check *c, uint64_t max_size)
 
 static bool check_rejected(const struct smtp_body_check *c)
 {
-	return c->bare_cr_lf || c->too_big || c->line_too_long;
+	return c->bare_cr_lf || c->nul || c->too_big || c->line_too_long;
 }
 
 /* Counts n content octets of the current line (a CR LF ending it included); lines: apply
@@ -83,6 +89,8 @@ static enum smtp_data_status check_status(const struct smtp_body_check *c, bool 
 {
 	if (c->bare_cr_lf || pending_cr)
 		return SMTP_DATA_BARE_CR_LF;
+	if (c->nul)
+		return SMTP_DATA_NUL;
 	if (c->too_big)
 		return SMTP_DATA_TOO_BIG;
 	if (c->line_too_long)
@@ -110,6 +118,12 @@ static void content(struct smtp_body_check *c, const char *s, size_t n, bool lin
 		if (lines && c->line_len + n > SMTP_DATA_LINE_MAX &&
 		    SMTP_DATA_LINE_MAX - c->line_len < ok)
 			ok = SMTP_DATA_LINE_MAX - c->line_len;
+		const char *nul = lines ? memchr(s, '\0', n) : NULL;
+		if (nul != NULL) {
+			c->nul = true; /* text only: BINARYMIME may hold any octet */
+			if ((size_t)(nul - s) < ok)
+				ok = (size_t)(nul - s);
+		}
 	}
 	if (ok > 0)
 		pb_buf_append(out, s, ok);

@@ -11,7 +11,9 @@
  *  - a text line longer than SMTP_DATA_LINE_MAX octets, CRLF included, counted after
  *    unstuffing: 500 5.5.2 Line too long;
  *  - content larger than max_size octets (after unstuffing): 552 5.3.4.
- * If several apply, the verdict is, in this order: bare CR/LF, size, line length.
+ *  - a NUL octet (RFC 5322 2.3 and RFC 5321 2.3.8: text never holds one; downstream C code
+ *    would read it as the end of a string): 550 5.6.0 (BDAT BODY=BINARYMIME excepted).
+ * If several apply, the verdict is, in this order: bare CR/LF, NUL, size, line length.
  * Output stops at the first violation (a run crossing the size or line limit is cut at
  * the limit; a bare CR or LF is not written), so a 20 MB junk stream does not grow the
  * session's buffer and the output is the same whatever the split; the session discards it.
@@ -42,6 +44,7 @@
 enum smtp_data_status {
 	SMTP_DATA_OK = 0,
 	SMTP_DATA_BARE_CR_LF,	 /* 550 5.5.2 Bare LF or CR in message is not allowed */
+	SMTP_DATA_NUL,		 /* 550 5.6.0 NUL octets in message are not allowed */
 	SMTP_DATA_TOO_BIG,	 /* 552 5.3.4 Message size exceeds fixed maximum message size */
 	SMTP_DATA_LINE_TOO_LONG, /* 500 5.5.2 Line too long */
 };
@@ -57,7 +60,7 @@ struct smtp_body_check {
 	uint64_t max_size; /* 0: no limit */
 	uint64_t size;	   /* content octets seen (after unstuffing), even past the limit */
 	size_t line_len;   /* octets of the current line so far */
-	bool bare_cr_lf, too_big, line_too_long;
+	bool bare_cr_lf, nul, too_big, line_too_long;
 };
 
 struct smtp_data {

@@ -549,6 +549,16 @@ class SmtpErrors(MailCase):
         self.assertEqual([r[0] for r in c.all_smtp_replies()], [221])
         self.assert_barrier_only("bob")
 
+    def test_nul_in_data(self):
+        c = self.raw_smtp()
+        code, text = self.send_raw_transaction(c, [self.addr("bob")],
+                                               b"Subject: x\r\n\r\nbefore\0after\r\n")
+        self.assertEqual(code, 550, text)
+        self.assertTrue(text.startswith(b"5.6.0"), text)
+        c.send(b"QUIT\r\n")
+        self.assertEqual([r[0] for r in c.all_smtp_replies()], [221])
+        self.assert_barrier_only("bob")
+
     def test_smuggling_bare_terminators(self):
         smuggled = (b"MAIL FROM:<evil@example.net>\r\nRCPT TO:<%s>\r\nDATA\r\n"
                     b"Subject: smuggled\r\n\r\nsmuggled body" % self.addr("bob").encode())

@@ -203,12 +203,59 @@ static void test_replies(void)
 	CHECK(smtp_data_status_reply(SMTP_DATA_OK) == NULL);
 }
 
+/* A NUL octet rejects the message (DATA and text BDAT): nothing from it on is written, and the
+ * verdict comes at the end of the data like the other checks; BINARYMIME takes it. */
+static void test_nul_octets(void)
+{
+	static const char in[] = "Subject: x\r\n\r\nab\0cd\r\n.\r\n";
+	struct smtp_data d;
+	struct smtp_bdat b;
+	struct pb_buf out;
+	size_t used;
+
+	pb_buf_init(&out);
+	smtp_data_init(&d, 0);
+	CHECK_INT(smtp_data_feed(&d, in, sizeof(in) - 1, &out, &used), 1);
+	CHECK_INT(used, sizeof(in) - 1);
+	CHECK_INT(smtp_data_status(&d), SMTP_DATA_NUL);
+	CHECK_INT(out.len, 16); /* "Subject: x\r\n\r\nab" */
+	CHECK(memchr(out.data, '\0', out.len) == NULL);
+	CHECK_INT(smtp_data_status_reply(SMTP_DATA_NUL)->code, 550);
+	CHECK_STR(smtp_data_status_reply(SMTP_DATA_NUL)->enhanced, "5.6.0");
+	/* byte by byte: the same */
+	pb_buf_reset(&out);
+	smtp_data_init(&d, 0);
+	for (size_t i = 0; i < sizeof(in) - 1; i++)
+		smtp_data_feed(&d, in + i, 1, &out, &used);
+	CHECK_INT(smtp_data_status(&d), SMTP_DATA_NUL);
+	CHECK_INT(out.len, 16);
+	/* a bare LF first wins */
+	smtp_data_init(&d, 0);
+	smtp_data_feed(&d, "a\nb\0\r\n.\r\n", 11, &out, &used);
+	CHECK_INT(smtp_data_status(&d), SMTP_DATA_BARE_CR_LF);
+	/* BDAT text: rejected; BINARYMIME: content */
+	pb_buf_reset(&out);
+	smtp_bdat_init(&b, 0, false);
+	smtp_bdat_chunk(&b, 6, true);
+	CHECK_INT(smtp_bdat_feed(&b, "ab\0c\r\n", 6, &out, &used), 1);
+	CHECK_INT(smtp_bdat_status(&b), SMTP_DATA_NUL);
+	CHECK_INT(out.len, 2);
+	pb_buf_reset(&out);
+	smtp_bdat_init(&b, 0, true);
+	smtp_bdat_chunk(&b, 6, true);
+	CHECK_INT(smtp_bdat_feed(&b, "ab\0c\r\n", 6, &out, &used), 1);
+	CHECK_INT(smtp_bdat_status(&b), SMTP_DATA_OK);
+	CHECK_INT(out.len, 6);
+	pb_buf_deinit(&out);
+}
+
 /* Log reasons are words a parser can match, one per status. */
 static void test_status_names(void)
 {
 	CHECK_STR(smtp_data_status_name(SMTP_DATA_OK), "ok");
 	CHECK_STR(smtp_data_status_name(SMTP_DATA_BARE_CR_LF), "bare_cr_lf");
 	CHECK_STR(smtp_data_status_name(SMTP_DATA_TOO_BIG), "too_big");
+	CHECK_STR(smtp_data_status_name(SMTP_DATA_NUL), "nul");
 	CHECK_STR(smtp_data_status_name(SMTP_DATA_LINE_TOO_LONG), "line_too_long");
 	CHECK_STR(smtp_data_status_name((enum smtp_data_status)99), "unknown");
 }
@@ -402,6 +449,7 @@ static void test_bdat_pending_cr(void)
 }
 
 static const struct pb_test_case cases[] = {
+	{ "nul_octets", test_nul_octets },
 	{"data_table", test_data_table},
 	{"smuggling_matrix", test_smuggling_matrix},
 	{"line_limit", test_line_limit},

@@ -49,6 +49,7 @@ struct pop3_session {
 	struct pop3_parser *parser;
 	enum pop3_state state;
 	bool closing, locked;
+	uint32_t bad_commands; /* refused or malformed commands so far */
 	bool running;     /* inside run(): a write that drains must not re-enter it */
 	bool out_blocked; /* run() stopped at NET_OUT_HIGH; drain resumes it */
 	char *user;       /* from USER */
@@ -494,6 +495,15 @@ static const struct gw_command pop3_commands[] = {
 
 /* ---- input ---- */
 
+/* A refused command: the answer, and past POP3_MAX_BAD_COMMANDS the end of the session (as
+ * Dovecot: a client that only sends errors is not a mail client). */
+static void bad_command(struct pop3_session *s, const char *prefix, const char *text)
+{
+	send_line(s, "%s%s", prefix, text);
+	if (++s->bad_commands >= POP3_MAX_BAD_COMMANDS)
+		quit(s, "-ERR Too many bad commands.");
+}
+
 static void handle_command(struct pop3_session *s, const struct pop3_cmd *cmd)
 {
 	bool known;
@@ -502,7 +512,7 @@ static void handle_command(struct pop3_session *s, const struct pop3_cmd *cmd)
 	if (!known)
 		refusal = "-ERR Unknown command";
 	if (refusal != NULL)
-		send_line(s, "%s", refusal);
+		bad_command(s, "", refusal);
 }
 
 /*
@@ -529,7 +539,7 @@ static void run(struct pop3_session *s)
 			break;
 		gw_set_deadline(s->gs, POP3_IDLE_TIMEOUT_S * 1000ull);
 		if (rc < 0)
-			send_line(s, "-ERR %s", cmd.error);
+			bad_command(s, "-ERR ", cmd.error);
 		else
 			handle_command(s, &cmd);
 	}

@@ -12,6 +12,8 @@
 #define POP3_IDLE_TIMEOUT_S 600 /* RFC 1939 3: at least 10 minutes */
 #define POP3_REQUEST_TIMEOUT_MS 60000
 #define POP3_LOCK_TTL_MS (4ull * 3600 * 1000)
+/* Refused or malformed commands before the session is closed (Dovecot's limit). */
+#define POP3_MAX_BAD_COMMANDS 20
 
 struct pop3_server {
 	struct gw_hub *hub;

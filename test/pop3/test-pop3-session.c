@@ -246,7 +246,29 @@ static void test_ranges_paced_by_drain(void)
 	gw_fake_free(&f);
 }
 
+/* A client that only sends bad commands is shown the door after POP3_MAX_BAD_COMMANDS. */
+static void test_bad_command_limit(void)
+{
+	struct pop3_server srv;
+	struct gw_fake f;
+
+	server_init(&srv);
+	gw_fake_open(&f, &pop3_proto, &srv);
+	CHECK(gw_fake_expect(&f, "+OK"));
+	for (int i = 1; i < POP3_MAX_BAD_COMMANDS; i++) {
+		CHECK(gw_fake_say(&f, i % 2 ? "BOGUS\r\n" : "STAT\r\n", "-ERR"));
+		CHECK(!f.closed);
+	}
+	gw_fake_input(&f, "RETR x\r\n");
+	char *out = gw_fake_output(&f);
+	CHECK(strstr(out, "-ERR Too many bad commands.\r\n") != NULL);
+	free(out);
+	CHECK(f.closed);
+	gw_fake_free(&f);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "bad_command_limit", test_bad_command_limit },
 	{ "ranges_paced_by_drain", test_ranges_paced_by_drain },
 	{ "late_body_never_answers_another_retr", test_late_body_never_answers_another_retr },
 	{ "states_and_small_bodies", test_states_and_small_bodies },

@@ -20,6 +20,8 @@
 #define GW_HUB_MAX_IPS 16384
 
 static _Atomic uint32_t fd_cap = NET_MAX_CONNS;
+/* The node's budget of message bytes in flight, shared by every hub (gw-session.h). */
+static _Atomic uint64_t budget_used, budget_max = 256ull << 20;
 
 void gw_hub_set_fd_cap(uint32_t max_connections)
 {
@@ -130,7 +132,25 @@ static int tr_cast(void *hubp, const char *to, struct pb_msg *m, const char **er
 	return pb_cast(((struct gw_hub *)hubp)->rt, to, m, error_r);
 }
 
+static bool tr_reserve(void *hub, size_t bytes)
+{
+	uint64_t used = atomic_load(&budget_used);
+	do {
+		if (used + bytes > atomic_load(&budget_max))
+			return false;
+	} while (!atomic_compare_exchange_weak(&budget_used, &used, used + bytes));
+	return true;
+}
+
+static void tr_release(void *hub, size_t bytes)
+{
+	uint64_t was = atomic_fetch_sub(&budget_used, bytes);
+	ASSERT(was >= bytes);
+}
+
 static const struct gw_transport hub_transport = {
+	.reserve = tr_reserve,
+	.release = tr_release,
 	.cast = tr_cast,
 	.write = tr_write,
 	.close = tr_close,
@@ -280,6 +300,7 @@ static void hub_tick(struct gw_hub *hub, uint64_t now)
 	hub->limits = (struct hub_limits){ cap < hard ? cap : hard, s->limits.ip_max_connections,
 					   s->limits.ip_connections_per_minute,
 					   s->limits.trusted_networks.list };
+	atomic_store(&budget_max, (uint64_t)s->limits.message_bytes_in_flight_mb << 20);
 	pb_settings_release(hub->rt, s);
 	gw_anvil_sweep(hub->anvil, now);
 	for (size_t i = 1; i < PB_N_ELEMENTS(hub->refused); i++) {

@@ -78,6 +78,16 @@ int gw_call(struct gw_session *gs, const char *to, struct pb_msg *req, gw_cont_f
 	return 0;
 }
 
+bool gw_reserve(struct gw_session *gs, size_t bytes)
+{
+	return gs->tr->reserve(gs->hub, bytes);
+}
+
+void gw_release(struct gw_session *gs, size_t bytes)
+{
+	gs->tr->release(gs->hub, bytes);
+}
+
 int gw_cast(struct gw_session *gs, const char *to, struct pb_msg *m, const char **error_r)
 {
 	return gs->tr->cast(gs->hub, to, m, error_r);

@@ -70,6 +70,10 @@ struct gw_transport {
 	int (*send)(void *hub, const char *to, struct pb_msg *req, const char **error_r);
 	/* Sends m one-way (no reply_to). 0 / -1 error_r. */
 	int (*cast)(void *hub, const char *to, struct pb_msg *m, const char **error_r);
+	/* Takes bytes from the node's budget of message bytes in flight (all gateways share
+	 * it): true, or false when it would go past it (nothing taken). */
+	bool (*reserve)(void *hub, size_t bytes);
+	void (*release)(void *hub, size_t bytes);
 };
 
 struct gw_session {
@@ -106,6 +110,13 @@ void gw_event_address(struct gw_session *gs, char *addr, size_t size);
  * full): cont will not run. */
 int gw_call(struct gw_session *gs, const char *to, struct pb_msg *req, gw_cont_fn *cont,
 	    uint64_t arg, uint32_t timeout_ms, const char **error_r);
+
+/* The node's budget of message bytes in flight (limits.message_bytes_in_flight_mb): a session
+ * takes what a transfer may hold at once (a chunk being received, a range being sent, the
+ * output it may queue) before it starts one, and gives it back when the transfer ends; past
+ * the budget a new transfer gets a temporary error while those under way go on. */
+bool gw_reserve(struct gw_session *gs, size_t bytes);
+void gw_release(struct gw_session *gs, size_t bytes);
 
 /* Sends m one-way to `to` (NULL: routed by owner); m is not freed. 0, or -1 with error_r. */
 int gw_cast(struct gw_session *gs, const char *to, struct pb_msg *m, const char **error_r);

@@ -61,6 +61,7 @@ struct pop3_session {
 	/* RETR or TOP in progress: the message, how far it was read, its stuffing state */
 	bool retr;
 	bool retr_started; /* the +OK line went out */
+	size_t retr_reserved; /* taken from the budget of bytes in flight */
 	size_t retr_index;
 	uint64_t retr_offset;
 	struct pop3_stuff stuff;
@@ -330,6 +331,14 @@ static void do_list(void *session, const void *cmdp)
 
 static void read_next(struct pop3_session *s);
 
+/* The end of a RETR/TOP: its share of the budget of bytes in flight goes back. */
+static void retr_end(struct pop3_session *s)
+{
+	s->retr = false;
+	gw_release(s->gs, s->retr_reserved);
+	s->retr_reserved = 0;
+}
+
 /* A range of the message arrived: stuff it out, then read on when the output has drained. */
 static void on_read(void *session, uint64_t arg, struct pb_msg *m)
 {
@@ -351,7 +360,7 @@ static void on_read(void *session, uint64_t arg, struct pb_msg *m)
 			 PB_LOGQ(s->user),
 			 msg->uid, (unsigned long long)s->retr_offset,
 			 m == NULL ? "timeout" : pb_status_name(code));
-		s->retr = false;
+		retr_end(s);
 		if (s->retr_started) /* a multi-line answer cannot turn into -ERR: cut it */
 			cut(s);
 		else
@@ -367,7 +376,7 @@ static void on_read(void *session, uint64_t arg, struct pb_msg *m)
 	s->retr_offset += len;
 	if (eof || len == 0 || pop3_stuff_done(&s->stuff)) {
 		pop3_stuff_finish(&s->stuff, &s->out);
-		s->retr = false;
+		retr_end(s);
 	}
 	gw_write(s->gs, s->out.data, s->out.len);
 	if (s->out.cap > 4 * POP3_READ_CHUNK)
@@ -392,7 +401,7 @@ static void read_next(struct pop3_session *s)
 		return;
 	}
 	pb_warn("pop3", "event=read_busy user=%s reason=%s", PB_LOGQ(s->user), PB_LOGQ(error));
-	s->retr = false;
+	retr_end(s);
 	if (s->retr_started)
 		cut(s);
 	else
@@ -405,6 +414,15 @@ static void do_retr(void *session, const void *cmdp)
 	struct pop3_session *s = session;
 	const struct pop3_cmd *cmd = cmdp;
 
+	/* what the transfer may hold at once: a range in flight and in hand, and the output */
+	uint64_t size = s->msgs[cmd->msg - 1].size;
+	size_t chunk = size < POP3_READ_CHUNK ? (size_t)size : POP3_READ_CHUNK;
+	size_t need = 2 * chunk + (size < NET_OUT_HIGH / 2 ? 2 * (size_t)size + 16 : NET_OUT_HIGH);
+	if (!gw_reserve(s->gs, need)) {
+		send_line(s, "-ERR [SYS/TEMP] Too many transfers in progress, try again later");
+		return;
+	}
+	s->retr_reserved = need;
 	s->retr = true;
 	s->retr_started = false;
 	s->retr_index = cmd->msg - 1;
@@ -607,6 +625,7 @@ static void on_close(void *session)
 
 	if (s->locked)
 		unlock(s);
+	gw_release(s->gs, s->retr_reserved);
 	pop3_parser_destroy(&s->parser);
 	free(s->user);
 	free(s->msgs);

@@ -36,6 +36,10 @@ enum smtp_state { ST_FRESH, ST_READY, ST_MAIL, ST_RCPT };
 #define TX_STATES (1u << ST_MAIL | 1u << ST_RCPT)
 /* Octets of content sent to the spool per chunk. */
 #define SMTP_CHUNK (256 * 1024)
+/* What a message being received may hold at once: the chunk filling and the one in flight. */
+#define SMTP_TX_BYTES (2 * SMTP_CHUNK)
+/* tx_fail when the node's budget of bytes in flight had no room for the message. */
+#define TX_FAIL_BUSY 1000
 
 struct smtp_session {
 	struct gw_session *gs;
@@ -58,6 +62,7 @@ struct smtp_session {
 	uint64_t upload_id; /* 0: none open */
 	uint64_t sent;     /* octets the spool has been sent */
 	uint32_t tx_fail;  /* PB_OK, or why the upload failed (the rest is discarded) */
+	size_t reserved;   /* taken from the budget of message bytes in flight */
 	char tail[2];      /* the last two octets sent */
 	struct pb_buf body; /* content not yet sent: less than SMTP_CHUNK octets */
 	struct smtp_data data;
@@ -119,6 +124,8 @@ static void abort_upload(struct smtp_session *s)
 static void tx_reset(struct smtp_session *s)
 {
 	abort_upload(s);
+	gw_release(s->gs, s->reserved);
+	s->reserved = 0;
 	s->receiving = s->finishing = false;
 	s->sent = 0;
 	s->tx_fail = PB_OK;
@@ -205,7 +212,9 @@ static void sent_or_failed(struct smtp_session *s, int rc, const char *what, con
 /* The reply for a failed upload. */
 static void reply_fail(struct smtp_session *s, uint32_t code)
 {
-	if (code == PB_ERR_NOSPACE)
+	if (code == TX_FAIL_BUSY)
+		reply(s, 452, "4.3.1", "Error: too many messages in transfer, try again later");
+	else if (code == PB_ERR_NOSPACE)
 		reply(s, 452, "4.3.1", "Insufficient system storage");
 	else
 		reply(s, 451, "4.3.0", "Error: queue file write error");
@@ -329,6 +338,17 @@ static void begin_upload(struct smtp_session *s, int verb)
 
 	begin_body(s);
 	s->receiving = true;
+	if (!gw_reserve(s->gs, SMTP_TX_BYTES)) {
+		pb_warn("smtp", "event=busy reason=bytes_in_flight id=%s peer=%s", s->tx_id,
+			gw_peer(s->gs));
+		s->tx_fail = TX_FAIL_BUSY;
+		if (verb == SMTP_VERB_DATA) {
+			reply_fail(s, TX_FAIL_BUSY);
+			tx_reset(s);
+		}
+		return;
+	}
+	s->reserved = SMTP_TX_BYTES;
 	int rc = spool_client_begin_send(&tx, s->gs->id, s->sender,
 					 (const char *const *)s->rcpts.v, s->rcpt_ids.v,
 					 s->rcpts.n, (int64_t)pb_clock_wall_ms(), &error);

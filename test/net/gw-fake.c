@@ -74,7 +74,25 @@ static int f_cast(void *hub, const char *to, struct pb_msg *m, const char **erro
 	return 0;
 }
 
+static bool f_reserve(void *hub, size_t bytes)
+{
+	struct gw_fake *f = hub;
+	if (f->budget != 0 && f->budget_used + bytes > f->budget)
+		return false;
+	f->budget_used += bytes;
+	return true;
+}
+
+static void f_release(void *hub, size_t bytes)
+{
+	struct gw_fake *f = hub;
+	ASSERT(f->budget_used >= bytes);
+	f->budget_used -= bytes;
+}
+
 static const struct gw_transport fake_transport = {
+	.reserve = f_reserve,
+	.release = f_release,
 	.cast = f_cast,
 	.write = f_write, .close = f_close, .pause = f_pause, .set_deadline = f_set_deadline,
 	.output_pending = f_output_pending, .peer = f_peer, .now = f_now, .send = f_send,

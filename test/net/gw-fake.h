@@ -23,6 +23,7 @@ struct gw_fake {
 	size_t n_sent;
 	bool refuse_sends; /* the next sends fail ("inbox full") */
 	size_t backlog;    /* output the peer has not taken yet (what output_pending says) */
+	size_t budget, budget_used; /* the budget of message bytes in flight (0: none given) */
 	uint64_t dropped;  /* replies gw_dispatch dropped */
 };
 

@@ -267,7 +267,31 @@ static void test_bad_command_limit(void)
 	gw_fake_free(&f);
 }
 
+/* RETR takes its share of the budget of bytes in flight and gives it back at the end; past the
+ * budget it is a temporary error and the session goes on. */
+static void test_bytes_in_flight_budget(void)
+{
+	struct pop3_server srv;
+	struct gw_fake f;
+	uint64_t sizes[] = { 30 };
+
+	login(&f, &srv, sizes, 1);
+	f.budget = 1000;
+	gw_fake_input(&f, "RETR 1\r\n");
+	CHECK(f.budget_used > 0);
+	range_reply(&f, last_sent(&f, MSG_READER_READ_REQ), "Subject: small\r\n\r\n.dot\r\n");
+	CHECK(gw_fake_expect(&f, "+OK 30 octets"));
+	CHECK_INT(f.budget_used, 0);
+	f.budget = 10;
+	size_t sent = f.n_sent;
+	CHECK(gw_fake_say(&f, "RETR 1\r\n", "-ERR [SYS/TEMP] Too many transfers"));
+	CHECK_INT(f.n_sent, sent);
+	CHECK(gw_fake_say(&f, "NOOP\r\n", "+OK"));
+	gw_fake_free(&f);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "bytes_in_flight_budget", test_bytes_in_flight_budget },
 	{ "bad_command_limit", test_bad_command_limit },
 	{ "ranges_paced_by_drain", test_ranges_paced_by_drain },
 	{ "late_body_never_answers_another_retr", test_late_body_never_answers_another_retr },

@@ -386,7 +386,40 @@ static void test_busy_inbox_is_451(void)
 	gw_fake_free(&f);
 }
 
+/* The node's budget of bytes in flight: a message takes its share while it is received and
+ * gives it back at the end; past the budget DATA gets 452 and the session goes on. */
+static void test_bytes_in_flight_budget(void)
+{
+	struct smtp_server srv;
+	struct gw_fake f;
+	struct pb_buf content;
+
+	open_session(&f, &srv);
+	pb_buf_init(&content);
+	f.budget = 1024 * 1024;
+	send_message(&f, 0, "Subject: x\r\n\r\nbody\r\n.\r\n");
+	CHECK(f.budget_used > 0);
+	store_chunks(&f, &content);
+	CHECK_INT(spool_answer(&f, PB_OK), 0);
+	CHECK(gw_fake_expect(&f, "250 2.0.0 Ok: queued"));
+	CHECK_INT(f.budget_used, 0);
+	/* no room: 452 at DATA, nothing sent to the spool, the session serves on */
+	f.budget = 1000;
+	CHECK(gw_fake_say(&f, "MAIL FROM:<a@example.org>\r\n", "250"));
+	gw_fake_input(&f, "RCPT TO:<bob@localhost>\r\n");
+	rcpt_ok(&f, f.n_sent - 1, 7);
+	CHECK(gw_fake_expect(&f, "250 2.1.5"));
+	size_t sent = f.n_sent;
+	CHECK(gw_fake_say(&f, "DATA\r\n", "452 4.3.1"));
+	CHECK_INT(f.n_sent, sent);
+	CHECK_INT(f.budget_used, 0);
+	CHECK(gw_fake_say(&f, "NOOP\r\n", "250"));
+	pb_buf_deinit(&content);
+	gw_fake_free(&f);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "bytes_in_flight_budget", test_bytes_in_flight_budget },
 	{ "late_rcpt_reply_never_answers_another", test_late_rcpt_reply_never_answers_another },
 	{ "spool_timeout_closes_never_451", test_spool_timeout_closes_never_451 },
 	{ "commit_reply_acknowledges_its_own_message", test_commit_reply_acknowledges_its_own_message },

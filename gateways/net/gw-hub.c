@@ -18,6 +18,8 @@
 #define GW_HUB_MAX_LISTEN 32
 #define GW_HUB_EXPIRE_MS 100
 #define GW_HUB_MAX_IPS 16384
+/* One-way messages waiting to be sent again (their target's inbox was full). */
+#define GW_HUB_MAX_OUTBOX 4096
 
 static _Atomic uint32_t fd_cap = NET_MAX_CONNS;
 /* The node's budget of message bytes in flight, shared by every hub (gw-session.h). */
@@ -48,6 +50,11 @@ struct gw_hub {
 	struct pb_inbox *inbox;
 	struct gw_calls *calls;
 	struct gw_anvil *anvil;
+	/* one-way messages (a closing POP3 session's unlock, an SMTP abort) whose target inbox
+	 * was full: sent again every tick, so a lock is not left to its time-out */
+	struct pb_msg *outbox;
+	size_t n_outbox;
+	uint64_t outbox_dropped;
 	struct net_proto net_proto; /* hub_net_proto with the proto's busy line */
 	struct hub_limits limits;
 	uint64_t refused[GW_ANVIL_FULL + 2]; /* by reason, logged each tick */
@@ -127,9 +134,54 @@ static int tr_send(void *hubp, const char *to, struct pb_msg *req, const char **
 	return pb_send(hub->rt, to, req, error_r);
 }
 
+/* Keeps a copy of m (routed by owner) to send again on the next ticks. */
+static void outbox_keep(struct gw_hub *hub, const struct pb_msg *m)
+{
+	struct pb_buf b;
+	const char *error;
+
+	if (hub->n_outbox >= GW_HUB_MAX_OUTBOX) {
+		hub->outbox_dropped++;
+		return;
+	}
+	pb_buf_init(&b);
+	pb_msg_encode(m, &b);
+	int rc = pb_msg_decode(b.data, b.len, &hub->outbox[hub->n_outbox], &error);
+	pb_buf_deinit(&b);
+	if (rc == 0)
+		hub->n_outbox++;
+}
+
+/* Sends what waits in the outbox; what still cannot go stays. */
+static void outbox_flush(struct gw_hub *hub)
+{
+	const char *error;
+	size_t kept = 0;
+
+	for (size_t i = 0; i < hub->n_outbox; i++) {
+		if (pb_cast(hub->rt, NULL, &hub->outbox[i], &error) == 0)
+			pb_msg_free(&hub->outbox[i]);
+		else
+			hub->outbox[kept++] = hub->outbox[i];
+	}
+	hub->n_outbox = kept;
+	if (hub->outbox_dropped > 0) {
+		pb_warn(hub->proto->name, "event=outbox_full dropped=%llu",
+			(unsigned long long)hub->outbox_dropped);
+		hub->outbox_dropped = 0;
+	}
+}
+
+/* One-way: a full inbox is not the end of it (the message is sent again later). */
 static int tr_cast(void *hubp, const char *to, struct pb_msg *m, const char **error_r)
 {
-	return pb_cast(((struct gw_hub *)hubp)->rt, to, m, error_r);
+	struct gw_hub *hub = hubp;
+	int rc = pb_cast(hub->rt, to, m, error_r);
+	if (rc < 0 && to == NULL && strcmp(*error_r, "inbox full") == 0) {
+		outbox_keep(hub, m);
+		return 0;
+	}
+	return rc;
 }
 
 static bool tr_reserve(void *hub, size_t bytes)
@@ -285,6 +337,8 @@ static void run_round(struct gw_hub *hub, int wait_ms, uint64_t *next_expire)
 	uint64_t now = net_loop_now(hub->loop);
 	if (now >= *next_expire) {
 		gw_dispatch_expired(hub->calls, hub_find, hub, now);
+		if (hub->n_outbox > 0)
+			outbox_flush(hub);
 		*next_expire = now + GW_HUB_EXPIRE_MS;
 	}
 }
@@ -303,6 +357,7 @@ static void hub_tick(struct gw_hub *hub, uint64_t now)
 	atomic_store(&budget_max, (uint64_t)s->limits.message_bytes_in_flight_mb << 20);
 	pb_settings_release(hub->rt, s);
 	gw_anvil_sweep(hub->anvil, now);
+	outbox_flush(hub);
 	for (size_t i = 1; i < PB_N_ELEMENTS(hub->refused); i++) {
 		if (hub->refused[i] == 0)
 			continue;
@@ -373,6 +428,10 @@ static void hub_free(struct gw_hub *hub)
 	pb_inbox_close(&hub->inbox);
 	gw_calls_destroy(&hub->calls);
 	gw_anvil_destroy(&hub->anvil);
+	outbox_flush(hub);
+	for (size_t i = 0; i < hub->n_outbox; i++)
+		pb_msg_free(&hub->outbox[i]);
+	free(hub->outbox);
 	free(hub->tick_ctx);
 	free(hub);
 }
@@ -390,6 +449,7 @@ int gw_hub_start(struct pb_runtime *rt, const struct gw_proto *proto, const stru
 	hub->loop = net_loop_create(hub_clock, NULL);
 	hub->calls = gw_calls_create(GW_HUB_MAX_CALLS);
 	hub->anvil = gw_anvil_create(GW_HUB_MAX_IPS);
+	hub->outbox = xcalloc(GW_HUB_MAX_OUTBOX, sizeof(*hub->outbox));
 	hub->net_proto = hub_net_proto;
 	hub->net_proto.busy = proto->busy;
 	hub_tick(hub, net_loop_now(hub->loop));

@@ -118,7 +118,9 @@ int gw_call(struct gw_session *gs, const char *to, struct pb_msg *req, gw_cont_f
 bool gw_reserve(struct gw_session *gs, size_t bytes);
 void gw_release(struct gw_session *gs, size_t bytes);
 
-/* Sends m one-way to `to` (NULL: routed by owner); m is not freed. 0, or -1 with error_r. */
+/* Sends m one-way to `to` (NULL: routed by owner); m is not freed. 0, or -1 with error_r.
+ * Routed by owner, a message whose target inbox is full is kept and sent again on the hub's
+ * next ticks (bounded), so it is not lost to a moment of congestion. */
 int gw_cast(struct gw_session *gs, const char *to, struct pb_msg *m, const char **error_r);
 
 /* A struct pb_sender that sends one-way (gw_cast): for a stub's request whose answer nobody

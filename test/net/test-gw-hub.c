@@ -11,6 +11,8 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <semaphore.h>
+#include <stdatomic.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,9 +33,22 @@ static int t_ping(struct pb_actor *a, void *state, struct pb_msg *m)
 	return 0;
 }
 
-static const struct pb_handler t_handlers[] = { { MSG_TEST_PING_REQ, t_ping } };
+/* TEST_TICK_EVT: counted; the first one waits until the test opens the gate, so the small
+ * inbox fills up behind it. */
+static atomic_int ticks;
+static sem_t gate;
+
+static int t_tick(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	if (atomic_fetch_add(&ticks, 1) == 0)
+		sem_wait(&gate);
+	return 0;
+}
+
+static const struct pb_handler t_handlers[] = { { MSG_TEST_PING_REQ, t_ping },
+						{ MSG_TEST_TICK_EVT, t_tick } };
 static const struct pb_actor_def t_def = {
-	.name = "test", .init = t_init, .handlers = t_handlers, .n_handlers = 1,
+	.name = "test", .init = t_init, .handlers = t_handlers, .n_handlers = 2, .inbox_size = 2,
 };
 
 /* ---- a tiny line protocol: "call" pings the actor; events are written out ---- */
@@ -60,6 +75,16 @@ static void p_input(void *session, struct pb_buf *in)
 	struct pb_msg m;
 	const char *error;
 
+	if (memmem(in->data, in->len, "cast", 4) != NULL) {
+		for (int i = 0; i < 50; i++) {
+			pb_msg_init(&m, MSG_TEST_TICK_EVT);
+			m.u.test_tick_evt.seq = (uint64_t)i;
+			if (gw_cast(gs, NULL, &m, &error) < 0)
+				gw_write_str(gs, "lost\r\n");
+			pb_msg_free(&m);
+		}
+		gw_write_str(gs, "cast\r\n");
+	}
 	if (memmem(in->data, in->len, "call", 4) != NULL) {
 		pb_msg_init(&m, MSG_TEST_PING_REQ);
 		m.u.test_ping_req.text = xstrdup("pong");
@@ -284,7 +309,37 @@ static void test_ip_limits_and_trusted(void)
 	pb_runtime_destroy(&rt);
 }
 
+/* One-way messages to a full inbox are not lost: the hub sends them again on its ticks. */
+static void test_casts_survive_a_full_inbox(void)
+{
+	struct pb_runtime *rt = pb_runtime_create("test", NULL);
+	struct pb_binding b = { "127.0.0.1", free_port() };
+	struct gw_listen ls = { &b, 1, NULL, "thub" };
+	struct gw_hub *hub;
+	char *error = NULL, line[128];
+	const char *err;
+
+	atomic_store(&ticks, 0);
+	sem_init(&gate, 0, 0);
+	REQUIRE(pb_runtime_start(rt, &t_def, NULL, &err) == 0);
+	REQUIRE(gw_hub_start(rt, &t_proto, &ls, 1, NULL, &hub, &error) == 0);
+	int fd = connect_to(b.port);
+	read_line(fd, line, sizeof(line));
+	CHECK(send(fd, "cast\r\n", 6, 0) == 6);
+	read_line(fd, line, sizeof(line));
+	CHECK_STR(line, "cast"); /* none reported lost */
+	sem_post(&gate);
+	for (int i = 0; i < 500 && atomic_load(&ticks) < 50; i++)
+		nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+	CHECK_INT(atomic_load(&ticks), 50);
+	close(fd);
+	gw_hub_stop(&hub);
+	pb_runtime_destroy(&rt);
+	sem_destroy(&gate);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "casts_survive_a_full_inbox", test_casts_survive_a_full_inbox },
 	{ "ip_limits_and_trusted", test_ip_limits_and_trusted },
 	{ "service_cap", test_service_cap },
 	{ "calls_events_strays", test_calls_events_strays },

@@ -41,7 +41,8 @@ int spool_client_chunk_send(const struct pb_sender *tx, uint64_t key, uint64_t u
 /* SPOOL_COMMIT_REQ: size is the total of the chunks sent. */
 int spool_client_commit_send(const struct pb_sender *tx, uint64_t key, uint64_t upload_id,
 			     uint64_t size, const char **error_r);
-/* SPOOL_ABORT_REQ. */
+/* SPOOL_ABORT_REQ; upload_id 0 drops every upload key began (a session that closed with a
+ * begin still unanswered). */
 int spool_client_abort_send(const struct pb_sender *tx, uint64_t key, uint64_t upload_id,
 			    const char **error_r);
 /* SPOOL_ROOM_REQ: could the spool take size more octets (a declared SIZE)? */

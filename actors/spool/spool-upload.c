@@ -221,6 +221,16 @@ int spool_on_abort(struct pb_actor *a, void *state, struct pb_msg *m)
 	struct spool_shard *s = state;
 	struct msg_spool_abort_req *q = &m->u.spool_abort_req;
 
+	if (q->upload_id == 0) { /* every upload the key began: a session that went away */
+		for (size_t at = 0; at < s->n_up;) {
+			if (s->up[at]->key == q->key)
+				upload_drop(s, at);
+			else
+				at++;
+		}
+		pb_reply_status(a, m, PB_OK, "");
+		return 0;
+	}
 	ssize_t at = upload_of(a, s, m, q->key, q->upload_id);
 	if (at < 0)
 		return 0;

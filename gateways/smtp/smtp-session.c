@@ -58,7 +58,10 @@ struct smtp_session {
 	char tx_id[32];
 	/* the message being received: its upload to the spool */
 	bool receiving;    /* DATA or BDAT content began in this transaction */
-	bool finishing;    /* the last chunk is out: commit when it is stored */
+	bool finishing;    /* the content is complete: commit once the upload allows */
+	bool waiting;      /* a call blocks the input: reading paused until its reply */
+	bool begin_pending; /* the upload's begin is unanswered (the content may go on) */
+	uint64_t tx_seq;   /* uploads begun: a late begin reply is matched against it */
 	uint64_t upload_id; /* 0: none open */
 	uint64_t sent;     /* octets the spool has been sent */
 	uint32_t tx_fail;  /* PB_OK, or why the upload failed (the rest is discarded) */
@@ -126,7 +129,7 @@ static void tx_reset(struct smtp_session *s)
 	abort_upload(s);
 	gw_release(s->gs, s->reserved);
 	s->reserved = 0;
-	s->receiving = s->finishing = false;
+	s->receiving = s->finishing = s->begin_pending = false;
 	s->sent = 0;
 	s->tx_fail = PB_OK;
 	s->in_tx = s->tx_smtputf8 = s->bdat_discard = false;
@@ -183,7 +186,7 @@ static void begin_body(struct smtp_session *s)
 
 static void resume(struct smtp_session *s)
 {
-	if (s->closing)
+	if (s->closing || s->waiting)
 		return;
 	gw_resume(s->gs);
 	set_deadline(s, s->srv->settings.command_timeout_s);
@@ -197,12 +200,20 @@ static struct gw_pending upload_call(struct smtp_session *s, gw_cont_fn *cont, u
 	return (struct gw_pending){ s->gs, cont, arg, timeout_ms };
 }
 
-/* After a send: wait for its reply (reading paused), or note the failure. */
+/* Waits for a call's reply: reading and the command flow pause, the call has its own deadline
+ * (the session's idle deadline is off meanwhile). */
+static void wait_reply(struct smtp_session *s)
+{
+	s->waiting = true;
+	gw_pause(s->gs);
+	gw_set_deadline(s->gs, 0);
+}
+
+/* After a send: wait for its reply, or note the failure. */
 static void sent_or_failed(struct smtp_session *s, int rc, const char *what, const char *error)
 {
 	if (rc == 0) {
-		gw_pause(s->gs);
-		gw_set_deadline(s->gs, 0); /* the call has its own deadline */
+		wait_reply(s);
 		return;
 	}
 	pb_warn("smtp", "event=spool_busy id=%s step=%s reason=%s", s->tx_id, what, PB_LOGQ(error));
@@ -227,6 +238,7 @@ static void on_committed(void *session, uint64_t arg, struct pb_msg *m)
 	uint32_t code = m != NULL ? spool_client_commit_reply(m, &spool_id) : PB_ERR_TEMP;
 	char text[96];
 
+	s->waiting = false;
 	if (m == NULL) {
 		/* the write may still land: no 451 (a retry would duplicate it), close instead */
 		pb_error("smtp", "event=spool_timeout id=%s peer=%s", s->tx_id, gw_peer(s->gs));
@@ -260,22 +272,34 @@ static void commit(struct smtp_session *s)
 	}
 }
 
+static bool send_chunk(struct smtp_session *s);
+
+/* The content is complete and the upload open (or failed): the last chunk, then the commit,
+ * or the failure's reply. */
+static void finish(struct smtp_session *s)
+{
+	if (s->tx_fail != PB_OK || s->upload_id == 0) {
+		reply_fail(s, s->tx_fail);
+		tx_reset(s);
+	} else if (s->body.len == 0) {
+		commit(s);
+	} else if (!send_chunk(s)) {
+		reply_fail(s, s->tx_fail); /* the chunk could not be sent */
+		tx_reset(s);
+	} /* else the commit follows when the last chunk is stored */
+}
+
 static void on_chunk_stored(void *session, uint64_t arg, struct pb_msg *m)
 {
 	struct smtp_session *s = session;
 	uint64_t received;
 	uint32_t code = m != NULL ? spool_client_chunk_reply(m, &received) : PB_ERR_TEMP;
 
+	s->waiting = false;
 	if (code != PB_OK && s->tx_fail == PB_OK)
 		s->tx_fail = code;
-	if (s->finishing) {
-		if (s->tx_fail == PB_OK) {
-			commit(s);
-			return;
-		}
-		reply_fail(s, s->tx_fail);
-		tx_reset(s);
-	}
+	if (s->finishing)
+		finish(s);
 	resume(s);
 }
 
@@ -303,36 +327,54 @@ static bool send_chunk(struct smtp_session *s)
 	return rc == 0;
 }
 
-/* arg: the verb that began the content (DATA: 354 comes only now; BDAT: reading goes on). */
+/* A full chunk is ready: send it, or wait for the upload to open if it is not yet. */
+static void chunk_ready(struct smtp_session *s)
+{
+	if (s->begin_pending)
+		wait_reply(s); /* on_begun sends it */
+	else
+		send_chunk(s);
+}
+
+/* The spool opened the upload (or did not). arg: the transaction it was begun for; a reply
+ * for a transaction that ended meanwhile drops its upload. */
 static void on_begun(void *session, uint64_t arg, struct pb_msg *m)
 {
 	struct smtp_session *s = session;
 	uint64_t id = 0;
 	uint32_t code = m != NULL ? spool_client_begin_reply(m, &id) : PB_ERR_TEMP;
 
+	if (arg != s->tx_seq || !s->begin_pending) {
+		if (code == PB_OK) {
+			s->upload_id = id;
+			abort_upload(s);
+		}
+		return;
+	}
+	s->begin_pending = false;
 	if (code == PB_OK)
 		s->upload_id = id;
-	else
+	else if (s->tx_fail == PB_OK)
 		s->tx_fail = code;
-	if (arg == SMTP_VERB_DATA) {
-		if (code != PB_OK) {
-			reply_fail(s, code);
-			tx_reset(s);
-		} else {
-			smtp_data_init(&s->data, s->srv->settings.max_message_size);
-			s->mode = MODE_DATA;
-			reply(s, 354, NULL, "End data with <CR><LF>.<CR><LF>");
-		}
-	}
+	if (!s->waiting)
+		return; /* the content goes on arriving */
+	s->waiting = false;
+	if (s->finishing)
+		finish(s);
+	else
+		send_chunk(s);
 	resume(s);
-	if (arg == SMTP_VERB_DATA && code == PB_OK && !s->closing)
-		set_deadline(s, s->srv->settings.data_timeout_s);
 }
 
-/* Opens the upload with the envelope; the trace headers wait in the body buffer. */
+/*
+ * Opens the upload with the envelope. Why 354 does not wait for the spool: a round trip less
+ * per message; the content collects in the body buffer meanwhile (the trace headers first),
+ * and waits only if a whole chunk is ready before the upload is open. If the spool refuses,
+ * the rest of the content is read and dropped and the client hears why after its end of data.
+ */
 static void begin_upload(struct smtp_session *s, int verb)
 {
-	struct gw_pending call = upload_call(s, on_begun, (uint64_t)verb, SMTP_CHECK_TIMEOUT_MS);
+	struct gw_pending call = upload_call(s, on_begun, ++s->tx_seq, SMTP_CHECK_TIMEOUT_MS);
 	struct pb_sender tx = gw_sender(&call);
 	const char *error;
 
@@ -342,21 +384,27 @@ static void begin_upload(struct smtp_session *s, int verb)
 		pb_warn("smtp", "event=busy reason=bytes_in_flight id=%s peer=%s", s->tx_id,
 			gw_peer(s->gs));
 		s->tx_fail = TX_FAIL_BUSY;
-		if (verb == SMTP_VERB_DATA) {
-			reply_fail(s, TX_FAIL_BUSY);
-			tx_reset(s);
-		}
+	} else if (s->reserved = SMTP_TX_BYTES,
+		   spool_client_begin_send(&tx, s->gs->id, s->sender,
+					   (const char *const *)s->rcpts.v, s->rcpt_ids.v,
+					   s->rcpts.n, (int64_t)pb_clock_wall_ms(), &error) < 0) {
+		pb_warn("smtp", "event=spool_busy id=%s step=begin reason=%s", s->tx_id,
+			PB_LOGQ(error));
+		s->tx_fail = PB_ERR_TEMP;
+	} else {
+		s->begin_pending = true;
+	}
+	if (verb != SMTP_VERB_DATA)
+		return;
+	if (s->tx_fail != PB_OK) { /* refused before any content: no 354 */
+		reply_fail(s, s->tx_fail);
+		tx_reset(s);
 		return;
 	}
-	s->reserved = SMTP_TX_BYTES;
-	int rc = spool_client_begin_send(&tx, s->gs->id, s->sender,
-					 (const char *const *)s->rcpts.v, s->rcpt_ids.v,
-					 s->rcpts.n, (int64_t)pb_clock_wall_ms(), &error);
-	sent_or_failed(s, rc, "begin", error);
-	if (rc < 0 && verb == SMTP_VERB_DATA) {
-		reply(s, 451, "4.3.0", "Error: queue is busy, try again later");
-		tx_reset(s);
-	}
+	smtp_data_init(&s->data, s->srv->settings.max_message_size);
+	s->mode = MODE_DATA;
+	reply(s, 354, NULL, "End data with <CR><LF>.<CR><LF>");
+	set_deadline(s, s->srv->settings.data_timeout_s);
 }
 
 /* Whether the content so far ends with CR LF (a stored message must: RFC 5322 2.1). */
@@ -381,18 +429,11 @@ static void end_of_content(struct smtp_session *s, enum smtp_data_status status)
 		tx_reset(s);
 		return;
 	}
-	if (s->tx_fail != PB_OK || s->upload_id == 0) {
-		reply_fail(s, s->tx_fail);
-		tx_reset(s);
-		return;
-	}
 	s->finishing = true;
-	if (s->body.len == 0) {
-		commit(s);
-	} else if (!send_chunk(s)) {
-		reply_fail(s, s->tx_fail); /* the chunk could not be sent */
-		tx_reset(s);
-	} /* else the commit follows when the last chunk is stored */
+	if (s->begin_pending)
+		wait_reply(s); /* on_begun finishes */
+	else
+		finish(s);
 }
 
 /* ---- commands: pure checks ---- */
@@ -493,6 +534,7 @@ static void on_room(void *session, uint64_t arg, struct pb_msg *m)
 	uint32_t code = m != NULL ? spool_client_room_reply(m) : PB_ERR_TEMP;
 	char *sender = s->sender;
 
+	s->waiting = false;
 	s->sender = NULL;
 	if (code == PB_OK)
 		start_tx(s, sender, arg != 0);
@@ -522,8 +564,7 @@ static void do_mail(void *session, const void *cmdp)
 		return;
 	}
 	pb_str_set(&s->sender, cmd->path);
-	gw_pause(s->gs);
-	gw_set_deadline(s->gs, 0);
+	wait_reply(s);
 }
 
 static void on_rcpt_checked(void *session, uint64_t arg, struct pb_msg *m)
@@ -536,6 +577,7 @@ static void on_rcpt_checked(void *session, uint64_t arg, struct pb_msg *m)
 				  : PB_ERR_TEMP;
 	char text[600];
 
+	s->waiting = false;
 	free(user);
 	if (code == PB_OK) {
 		bool dup = false;
@@ -578,8 +620,7 @@ static void do_rcpt(void *session, const void *cmdp)
 		reply(s, 451, "4.3.0", "Error: server busy, try again later");
 	} else {
 		pb_str_set(&s->checking, cmd->path);
-		gw_pause(s->gs);
-		gw_set_deadline(s->gs, 0); /* the call has its own deadline */
+		wait_reply(s);
 	}
 }
 
@@ -728,7 +769,7 @@ static bool run_content(struct smtp_session *s)
 	else if (done)
 		bdat_chunk_done(s);
 	else if (s->body.len >= SMTP_CHUNK)
-		send_chunk(s);
+		chunk_ready(s);
 	return true;
 }
 
@@ -737,7 +778,7 @@ static void run(struct smtp_session *s)
 {
 	struct smtp_cmd cmd;
 
-	while (!s->closing && s->gs->pending == 0) {
+	while (!s->closing && !s->waiting) {
 		if (s->mode == MODE_DATA || s->mode == MODE_BDAT) {
 			if (!run_content(s))
 				return;
@@ -799,6 +840,12 @@ static void on_timeout(void *session)
 static void on_close(void *session)
 {
 	struct smtp_session *s = session;
+	struct pb_sender tx = gw_cast_sender(s->gs);
+	const char *error;
+
+	/* a begin still unanswered: its reply will find no session, so drop by key */
+	if (s->begin_pending && spool_client_abort_send(&tx, s->gs->id, 0, &error) < 0)
+		pb_warn("smtp", "event=abort_failed id=%s reason=%s", s->tx_id, PB_LOGQ(error));
 	tx_reset(s);
 	free(s->checking);
 	smtp_parser_destroy(&s->parser);

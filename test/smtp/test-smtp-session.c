@@ -114,7 +114,7 @@ static void test_late_rcpt_reply_never_answers_another(void)
 	/* intern's own answer */
 	rcpt_ok(&f, 1, 200);
 	CHECK(gw_fake_expect(&f, "250 2.1.5"));
-	CHECK(gw_fake_say(&f, "DATA\r\n", ""));
+	CHECK(gw_fake_say(&f, "DATA\r\n", "354"));
 	REQUIRE(last_type(&f) == MSG_SPOOL_BEGIN_REQ);
 	struct msg_spool_begin_req *q = &f.sent[2].u.spool_begin_req;
 	REQUIRE(q->rcpt_ids.n == 1);
@@ -130,10 +130,10 @@ static void send_message(struct gw_fake *f, size_t rcpt_call, const char *conten
 	gw_fake_input(f, "RCPT TO:<bob@localhost>\r\n");
 	rcpt_ok(f, rcpt_call, 7);
 	CHECK(gw_fake_expect(f, "250 2.1.5"));
-	CHECK(gw_fake_say(f, "DATA\r\n", ""));
+	CHECK(gw_fake_say(f, "DATA\r\n", "354")); /* the begin goes out meanwhile */
 	CHECK(last_type(f) == MSG_SPOOL_BEGIN_REQ);
 	CHECK_INT(spool_answer(f, PB_OK), 0);
-	CHECK(gw_fake_expect(f, "354"));
+	CHECK(gw_fake_expect(f, ""));
 	gw_fake_input(f, content);
 }
 
@@ -265,11 +265,56 @@ static void test_begin_refused(void)
 	gw_fake_input(&f, "RCPT TO:<bob@localhost>\r\n");
 	rcpt_ok(&f, 0, 7);
 	CHECK(gw_fake_expect(&f, "250 2.1.5"));
-	CHECK(gw_fake_say(&f, "DATA\r\n", ""));
+	CHECK(gw_fake_say(&f, "DATA\r\n", "354"));
 	CHECK_INT(spool_answer(&f, PB_ERR_NOSPACE), 0);
-	CHECK(gw_fake_expect(&f, "452 4.3.1"));
-	/* no 354: the client's next command is a command */
+	CHECK(gw_fake_expect(&f, ""));
+	/* the content is read and dropped; the verdict after its end */
+	size_t sent = f.n_sent;
+	CHECK(gw_fake_say(&f, "Subject: x\r\n\r\nbody\r\n.\r\n", "452 4.3.1"));
+	CHECK_INT(f.n_sent, sent);
 	CHECK(gw_fake_say(&f, "NOOP\r\n", "250"));
+	gw_fake_free(&f);
+}
+
+/* A small message whose content is complete before the spool opened the upload: the session
+ * waits for the begin, then sends the content and commits. */
+static void test_content_before_the_begin_reply(void)
+{
+	struct smtp_server srv;
+	struct gw_fake f;
+	struct pb_buf content;
+
+	open_session(&f, &srv);
+	pb_buf_init(&content);
+	CHECK(gw_fake_say(&f, "MAIL FROM:<a@example.org>\r\n", "250"));
+	gw_fake_input(&f, "RCPT TO:<bob@localhost>\r\n");
+	rcpt_ok(&f, 0, 7);
+	CHECK(gw_fake_expect(&f, "250 2.1.5"));
+	CHECK(gw_fake_say(&f, "DATA\r\n", "354"));
+	size_t begin = f.n_sent - 1;
+	CHECK(gw_fake_say(&f, "Subject: quick\r\n\r\nbody\r\n.\r\nNOOP\r\n", ""));
+	CHECK_INT(f.n_sent, begin + 1); /* nothing more until the upload is open */
+	CHECK(f.paused);
+	CHECK_INT(spool_answer(&f, PB_OK), 0);
+	CHECK_INT(store_chunks(&f, &content), 1);
+	CHECK(strstr(content.data, "Subject: quick") != NULL);
+	CHECK_INT(spool_answer(&f, PB_OK), 0); /* the commit */
+	CHECK(gw_fake_expect(&f, "250 2.0.0 Ok: queued"));
+	/* the begin of a transaction that ended is dropped when its reply comes late */
+	CHECK(gw_fake_say(&f, "MAIL FROM:<a@example.org>\r\n", "250"));
+	gw_fake_input(&f, "RCPT TO:<bob@localhost>\r\n");
+	rcpt_ok(&f, f.n_sent - 1, 7);
+	CHECK(gw_fake_expect(&f, "250 2.1.5"));
+	CHECK(gw_fake_say(&f, "DATA\r\n", "354"));
+	begin = f.n_sent - 1;
+	CHECK(gw_fake_say(&f, "bare\nLF\r\n.\r\n", "550 5.5.2")); /* the transaction ends */
+	CHECK_INT(f.n_sent, begin + 1);
+	CHECK_INT(spool_answer(&f, PB_OK), 0); /* its begin answers late: the upload is dropped */
+	REQUIRE(last_type(&f) == MSG_SPOOL_ABORT_REQ);
+	CHECK_INT(f.sent[f.n_sent - 1].u.spool_abort_req.upload_id, 77);
+	CHECK(f.sent[f.n_sent - 1].reply_to == NULL);
+	CHECK(gw_fake_say(&f, "NOOP\r\n", "250"));
+	pb_buf_deinit(&content);
 	gw_fake_free(&f);
 }
 
@@ -426,6 +471,7 @@ static const struct pb_test_case cases[] = {
 	{ "big_message_streams_in_chunks", test_big_message_streams_in_chunks },
 	{ "upload_failure_midway", test_upload_failure_midway },
 	{ "begin_refused", test_begin_refused },
+	{ "content_before_the_begin_reply", test_content_before_the_begin_reply },
 	{ "bdat_streams_and_discards", test_bdat_streams_and_discards },
 	{ "state_refusals", test_state_refusals },
 	{ "size_and_room", test_size_and_room },

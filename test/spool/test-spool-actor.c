@@ -370,6 +370,26 @@ static void test_upload_abort_leaves_nothing(void)
 	env_close(&e);
 }
 
+/* Upload id 0: every upload the key began goes (a session closed before its begin was
+ * answered); another key's stays. */
+static void test_abort_by_key(void)
+{
+	struct env e;
+	const char *error;
+	uint64_t a = 0, b = 0, other = 0, received;
+
+	env_open(&e, CHUNK);
+	REQUIRE(begin(&e, KEY, &a) == PB_OK);
+	REQUIRE(begin(&e, KEY, &b) == PB_OK);
+	REQUIRE(begin(&e, KEY + 8, &other) == PB_OK);
+	CHECK_INT(spool_client_abort(e.c, KEY, 0, &error), PB_OK);
+	CHECK_INT(spool_client_chunk(e.c, KEY, a, 0, e.body, 10, &received, &error), PB_ERR_NOTFOUND);
+	CHECK_INT(spool_client_chunk(e.c, KEY, b, 0, e.body, 10, &received, &error), PB_ERR_NOTFOUND);
+	CHECK_INT(spool_client_chunk(e.c, KEY + 8, other, 0, e.body, 10, &received, &error), PB_OK);
+	CHECK_INT(spool_client_abort(e.c, KEY + 8, other, &error), PB_OK);
+	env_close(&e);
+}
+
 static void test_restart_removes_half_upload(void)
 {
 	struct env e;
@@ -460,6 +480,7 @@ static void test_idle_upload_dropped(void)
 static const struct pb_test_case cases[] = {
 	{ "upload_commit_delivers", test_upload_commit_delivers },
 	{ "upload_abort_leaves_nothing", test_upload_abort_leaves_nothing },
+	{ "abort_by_key", test_abort_by_key },
 	{ "restart_removes_half_upload", test_restart_removes_half_upload },
 	{ "too_many_uploads_refused", test_too_many_uploads_refused },
 	{ "bad_chunks_refused_not_fatal", test_bad_chunks_refused_not_fatal },

@@ -216,7 +216,21 @@ static void test_out_of_descriptors(void)
 	net_loop_destroy(&l);
 }
 
+/* Ids come back in replies and event addresses, so any 64-bit value may be looked up: a slot
+ * past the table (the id's low 16 bits can reach 65535, the table has NET_MAX_CONNS) finds
+ * nothing instead of reading past the array (ASan caught the old code). */
+static void test_find_any_id(void)
+{
+	struct net_loop *l = net_loop_create(clock_fn, NULL);
+	uint64_t ids[] = { 0, 1, NET_MAX_CONNS - 1, NET_MAX_CONNS, 0xffff, 0x10000ffffull,
+			   UINT64_MAX };
+	for (size_t i = 0; i < PB_N_ELEMENTS(ids); i++)
+		CHECK(net_loop_find(l, ids[i]) == NULL);
+	net_loop_destroy(&l);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "find_any_id", test_find_any_id },
 	{ "refused_at_accept_hears_busy", test_refused_at_accept_hears_busy },
 	{ "out_of_descriptors", test_out_of_descriptors },
 	{ "echo_and_close_after_flush", test_echo_and_close_after_flush },

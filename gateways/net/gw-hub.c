@@ -325,6 +325,12 @@ static bool conn_busy(void *session)
 	return ((struct hub_conn *)session)->gs.pending > 0;
 }
 
+static bool conn_must_finish(void *session)
+{
+	const struct gw_session *gs = &((struct hub_conn *)session)->gs;
+	return gs->pending > 0 && gs->must_finish;
+}
+
 static void conn_goodbye(void *session, struct net_conn *c)
 {
 	struct hub_conn *hc = session;
@@ -392,6 +398,9 @@ static void *hub_main(void *arg)
 	/* let sessions with calls in flight finish them */
 	uint64_t deadline = net_loop_now(hub->loop) + GW_HUB_DRAIN_MS;
 	while (net_loop_now(hub->loop) < deadline && net_loop_each_busy(hub->loop, conn_busy) > 0)
+		run_round(hub, 50, &next_expire);
+	/* commits may take longer: each ends by its answer or its own deadline */
+	while (net_loop_each_busy(hub->loop, conn_must_finish) > 0)
 		run_round(hub, 50, &next_expire);
 	net_loop_each_shutdown(hub->loop, conn_goodbye);
 	/* a last round flushes the goodbyes that fit in the socket buffers */

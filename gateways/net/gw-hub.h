@@ -14,7 +14,9 @@
  * limits.trusted_networks are exempt) — the per-IP accounting is gw-anvil.h.
  *
  * Stopping: listeners close first; sessions with calls in flight get up to GW_HUB_DRAIN_MS
- * to finish them; then every session is told goodbye (shutdown) and closed.
+ * to finish them, and a session whose call must finish (gw_session.must_finish: a spool
+ * commit) as long as that call's own deadline; then every session is told goodbye (shutdown)
+ * and closed.
  *
  * OWNS: the thread, its loop, inbox and pending calls, and each connection's struct
  * gw_session. THREAD: start/stop from the daemon's main thread; every callback runs on the

@@ -83,6 +83,11 @@ struct gw_session {
 	uint64_t id;            /* routes replies and events to this session */
 	const char *hub_name;   /* the hub's qualified address, "NODE/proto" (pb-runtime.h) */
 	uint32_t pending;       /* calls in flight */
+	/* A call in flight whose outcome the client must hear (a spool commit: it may land, so
+	 * "shutting down" instead of its answer would make the client send the message again):
+	 * a stopping hub waits for it past GW_HUB_DRAIN_MS, until the call's own deadline. The
+	 * protocol sets it with the call and clears it in the continuation. */
+	bool must_finish;
 	void *session;          /* the protocol's */
 };
 

@@ -239,6 +239,7 @@ static void on_committed(void *session, uint64_t arg, struct pb_msg *m)
 	char text[96];
 
 	s->waiting = false;
+	s->gs->must_finish = false;
 	if (m == NULL) {
 		/* the write may still land: no 451 (a retry would duplicate it), close instead */
 		pb_error("smtp", "event=spool_timeout id=%s peer=%s", s->tx_id, gw_peer(s->gs));
@@ -266,6 +267,7 @@ static void commit(struct smtp_session *s)
 
 	int rc = spool_client_commit_send(&tx, s->gs->id, s->upload_id, s->sent, &error);
 	sent_or_failed(s, rc, "commit", error);
+	s->gs->must_finish = rc == 0;
 	if (rc < 0) {
 		reply_fail(s, s->tx_fail);
 		tx_reset(s);

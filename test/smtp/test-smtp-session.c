@@ -149,6 +149,7 @@ static void test_spool_timeout_closes_never_451(void)
 	CHECK_INT(store_chunks(&f, &content), 1);
 	pb_buf_deinit(&content);
 	REQUIRE(last_type(&f) == MSG_SPOOL_COMMIT_REQ);
+	CHECK(f.gs.must_finish); /* a stopping hub waits for this one */
 	size_t commit = f.n_sent - 1;
 	/* the session's own idle deadline does not cut the wait short */
 	gw_fake_advance(&f, srv.settings.command_timeout_s * 1000ull + 1);
@@ -160,6 +161,7 @@ static void test_spool_timeout_closes_never_451(void)
 	CHECK(strstr(out, "451") == NULL);
 	free(out);
 	CHECK(f.closed);
+	CHECK(!f.gs.must_finish);
 	/* the late answer is dropped, and nothing tried to undo the commit */
 	CHECK_INT(spool_answer(&f, PB_OK), -1);
 	CHECK_INT(f.n_sent, commit + 1);

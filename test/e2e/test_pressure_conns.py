@@ -18,6 +18,7 @@ connections from 127.0.0.1 to SMTP and submission must not lock out 127.0.0.2: i
 over both, and logs in over POP3, while the flood stays open; the refused got the busy line.
 """
 import os
+import resource
 import selectors
 import socket
 import sys
@@ -32,6 +33,22 @@ import test_crash  # noqa: E402
 
 FLOOD = pressure.env_int("PB_PRESSURE_FLOOD", 600)
 IDLE = pressure.env_int("PB_PRESSURE_IDLE", 4096)
+
+
+def raise_own_fd_limit():
+    """The floods need descriptors in this process too: the soft limit up to the hard one,
+    and the flood sizes cut to fit when even that is short (printed)."""
+    global FLOOD, IDLE
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    room = (hard if hard != resource.RLIM_INFINITY else 1 << 20) - 256
+    if IDLE > room or FLOOD > room:
+        FLOOD, IDLE = min(FLOOD, room), min(IDLE, room)
+        print("the hard open-files limit %d cuts the floods to %d and %d" % (hard, FLOOD, IDLE), flush=True)
+
+
+raise_own_fd_limit()
 STRICT = pressure.env_int("PB_PRESSURE_STRICT", 0)
 CPU_MAX = 0.3  # share of one core while idle connections are held
 BUSY = {"smtp": b"421 4.7.0 ", "submission": b"421 4.7.0 ", "pop3": b"-ERR [SYS/TEMP] "}

@@ -44,7 +44,9 @@ def wait_until(predicate, timeout=10.0, interval=0.02, what="condition"):
 
 
 class Daemon:
-    def __init__(self, admin_password="adminpw1", extra_config="", data_dir=None):
+    def __init__(self, admin_password="adminpw1", extra_config="", data_dir=None, wrapper=None):
+        """wrapper: argv put before pillarboxd (e.g. ["prlimit", "--nofile=256:256", "--"])."""
+        self.wrapper = list(wrapper or [])
         self.tmp = tempfile.mkdtemp(prefix="pb-e2e-")
         self.data_dir = data_dir or os.path.join(self.tmp, "var")
         self.config = os.path.join(self.tmp, "pillarbox.conf")
@@ -77,7 +79,7 @@ class Daemon:
     def start(self, timeout=20.0, expect_ready=True):
         self.stdout_lines = []
         self.proc = subprocess.Popen(
-            [os.path.join(BUILD, "pillarboxd"), "--config", self.config],
+            self.wrapper + [os.path.join(BUILD, "pillarboxd"), "--config", self.config],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env(), text=True)
         if not expect_ready:
             return self

@@ -448,10 +448,6 @@ static int bulk_send(struct bulk *b)
 	}
 	pb_strv_clear(&errors);
 	bulk_clear(b);
-	if (exit_code == 0 && isatty(STDERR_FILENO)) {
-		fprintf(stderr, "\rbulk add: %u added, %u read", b->added, b->total);
-		b->progress = true;
-	}
 	return exit_code;
 }
 
@@ -536,8 +532,11 @@ static int bulk_read(struct bulk *b, FILE *f)
 	while (exit_code == 0 && (line = read_line(f)) != NULL) {
 		bulk_line(b, line, ++lineno);
 		wipe_free(line);
-		if (b->users.n == BULK_BATCH || b->lines.n == BULK_BATCH)
+		if (b->users.n == BULK_BATCH || b->lines.n == BULK_BATCH) {
 			exit_code = bulk_send(b);
+			fprintf(stderr, "\rbulk add: %u added, %u read", b->added, b->total);
+			b->progress = true; /* the next line starts on a new line */
+		}
 	}
 	if (exit_code == 0 && b->lines.n > 0)
 		exit_code = bulk_send(b);

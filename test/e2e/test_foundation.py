@@ -137,8 +137,8 @@ class Foundation(unittest.TestCase):
         rc, out, err = self.d.cli("user", "bulk-add", path, timeout=300)
         self.assertEqual(rc, 1, err)
         self.assertIn("bulk add: 100 added", err)   # the progress line
-        self.assertIn("line 252:", err)
-        self.assertIn("line 253:", err)
+        self.assertIn("users.csv:252:", err)
+        self.assertIn("users.csv:253:", err)
         self.assertIn("250 of 252 users added", err)
         users = self.d.users()
         self.assertEqual(len(users), 251)

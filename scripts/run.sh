@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and starts the Pillarbox daemon in the foreground.
 # On a new data directory it creates a default local domain and an administrator account
-# ("admin") whose password it prints once (or takes from PILLARBOX_ADMIN_PASSWORD).
+# ("admin") whose generated password it writes to DATA_DIR/admin-password, readable only by
+# you (or takes from PILLARBOX_ADMIN_PASSWORD).
 #   PILLARBOX_DATA_DIR     data directory (default ./var)
 #   PILLARBOX_PORT_OFFSET  added to every default port (e.g. 10000 for an unprivileged run)
 #   PILLARBOX_CONFIG       an optional bootstrap configuration file (see docs/pillarbox.conf.example)

@@ -9,6 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The version both programs print (--version) and the daemon reports in status. */
+#define PILLARBOX_VERSION "0.1.0"
+
 /* The control socket URL "ipc:///abs/data/dir/control.sock" of a data directory (which must
  * exist). Returns 0, or -1 with error_r when the path cannot be resolved or is too long for a
  * Unix socket. */

@@ -2,53 +2,27 @@
  * pillarbox.c: the admin CLI. Talks to the running daemon over the control socket of the data
  * directory (ipc://DATA_DIR/control.sock) through the actors' typed client stubs.
  * Exit codes: 0 done, 1 refused (the daemon said no: bad name, exists, not found...), 2 the
- * daemon cannot be reached or the command line is wrong.
+ * daemon cannot be reached (or could not do it now: a temporary failure; a message-table
+ * mismatch with the daemon), 64 the command line is wrong (sysexits EX_USAGE).
+ * The command table, its help and the option parsing are in pillarbox-cli.c.
  * OWNS: the process. THREAD: single-threaded.
  */
 #include "directory-client.h"
 #include "directory-rules.h"
+#include "pb-settings.h"
+#include "pillarbox-cli.h"
 #include "pillarbox-paths.h"
 #include "sys-client.h"
 
-#include <getopt.h>
+#include <errno.h>
+#include <search.h>
 #include <stdio.h>
 #include <string.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
-#define EXIT_REFUSED 1
-#define EXIT_UNREACHABLE 2
 #define BULK_BATCH 100
-
-struct cli {
-	char url[PATH_MAX + 16];
-	const char *data_dir;
-	uint32_t timeout_ms;
-	struct pb_sync t; /* over the control socket */
-};
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: pillarbox [--data-dir DIR] [--timeout SECONDS] COMMAND\n"
-		"commands:\n"
-		"  user add NAME [--copy-from USER]   add an account (password prompted or from stdin)\n"
-		"  user del NAME [--force]            delete an account (--force: and its mail)\n"
-		"  user list [PATTERN]                list accounts with inbox messages and size\n"
-		"  user show NAME                     show one account\n"
-		"  user passwd NAME                   set a password (prompted or from stdin)\n"
-		"  user rename NAME NEW               rename an account\n"
-		"  user copy-settings NAME FROM       copy another account's settings\n"
-		"  user bulk-add FILE                 add accounts from CSV lines user,password (- for stdin)\n"
-		"  domain add|del NAME                add or remove a local domain\n"
-		"  domain list                        list local domains\n"
-		"  setting show NAME                  every key of a settings document in effect (JSON)\n"
-		"  setting set NAME JSON              change the keys given (null: back to the default);\n"
-		"                                     every document and key: docs/settings.md\n"
-		"  status                             uptime, actors and store size\n"
-		"The data directory is --data-dir, else PILLARBOX_DATA_DIR, else ./var.\n");
-}
 
 /* The end of every request: rc -1 (no answer) prints what to do and exits 2; otherwise the
  * daemon's code: 0 for OK, else prints its reason and returns the exit code. */
@@ -147,84 +121,75 @@ static void wipe_free(char *secret)
 	free(secret);
 }
 
-static int user_add(struct cli *c, int argc, char **argv)
+int cli_user_add(struct cli *c, char **args, int nargs)
 {
-	const char *copy_from = NULL, *error;
+	const char *error;
 	uint32_t code = 0;
 
-	if (argc == 5 && strcmp(argv[3], "--copy-from") == 0)
-		copy_from = argv[4];
-	else if (argc != 3)
-		return -1;
+	(void)nargs;
 	char *password = get_password();
 	if (password == NULL)
 		return EXIT_REFUSED;
-	int rc = directory_client_user_add(&c->t, argv[2], password, copy_from, NULL, &code, &error);
+	int rc = directory_client_user_add(&c->t, args[0], password, c->copy_from, NULL, &code,
+					   &error);
 	wipe_free(password);
-	char *done = xasprintf("added user %s", argv[2]);
+	char *done = xasprintf("added user %s", args[0]);
 	int exit_code = simple(c, rc, code, error, "cannot add the user", done);
 	free(done);
 	return exit_code;
 }
 
-static int user_passwd(struct cli *c, int argc, char **argv)
+int cli_user_passwd(struct cli *c, char **args, int nargs)
 {
 	const char *error;
 	uint32_t code = 0;
 
-	if (argc != 3)
-		return -1;
+	(void)nargs;
 	char *password = get_password();
 	if (password == NULL)
 		return EXIT_REFUSED;
-	int rc = directory_client_user_passwd(&c->t, argv[2], password, &code, &error);
+	int rc = directory_client_user_passwd(&c->t, args[0], password, &code, &error);
 	wipe_free(password);
 	return simple(c, rc, code, error, "cannot set the password", "password changed");
 }
 
-static int user_del(struct cli *c, int argc, char **argv)
+int cli_user_del(struct cli *c, char **args, int nargs)
 {
 	const char *error;
 	uint32_t code = 0;
-	bool force = argc == 4 && strcmp(argv[3], "--force") == 0;
 
-	if (argc != 3 && !force)
-		return -1;
-	int rc = directory_client_user_del(&c->t, argv[2], force, &code, &error);
+	(void)nargs;
+	int rc = directory_client_user_del(&c->t, args[0], c->force, &code, &error);
 	return simple(c, rc, code, error, "cannot delete the user", "user deleted");
 }
 
-static int user_rename(struct cli *c, int argc, char **argv)
+int cli_user_rename(struct cli *c, char **args, int nargs)
 {
 	const char *error;
 	uint32_t code = 0;
 
-	if (argc != 4)
-		return -1;
-	int rc = directory_client_user_rename(&c->t, argv[2], argv[3], &code, &error);
+	(void)nargs;
+	int rc = directory_client_user_rename(&c->t, args[0], args[1], &code, &error);
 	return simple(c, rc, code, error, "cannot rename the user", "user renamed");
 }
 
-static int user_copy(struct cli *c, int argc, char **argv)
+int cli_user_copy(struct cli *c, char **args, int nargs)
 {
 	const char *error;
 	uint32_t code = 0;
 
-	if (argc != 4)
-		return -1;
-	int rc = directory_client_user_copy(&c->t, argv[2], argv[3], &code, &error);
+	(void)nargs;
+	int rc = directory_client_user_copy(&c->t, args[0], args[1], &code, &error);
 	return simple(c, rc, code, error, "cannot copy the settings", "settings copied");
 }
 
-static int user_list(struct cli *c, int argc, char **argv)
+int cli_user_list(struct cli *c, char **args, int nargs)
 {
 	struct directory_user_list l = { 0 };
 	const char *error;
 	uint32_t code = 0;
 
-	if (argc > 3)
-		return -1;
-	int rc = directory_client_user_list(&c->t, argc == 3 ? argv[2] : "", &code, &l, &error);
+	int rc = directory_client_user_list(&c->t, nargs == 1 ? args[0] : "", &code, &l, &error);
 	int exit_code = outcome(c, rc, code, error, "cannot list users");
 	if (exit_code == 0) {
 		printf("%-32s %10s %14s\n", "USER", "MESSAGES", "SIZE");
@@ -237,15 +202,14 @@ static int user_list(struct cli *c, int argc, char **argv)
 	return exit_code;
 }
 
-static int user_show(struct cli *c, int argc, char **argv)
+int cli_user_show(struct cli *c, char **args, int nargs)
 {
 	struct directory_user_info r = { 0 };
 	const char *error;
 	uint32_t code = 0;
 
-	if (argc != 3)
-		return -1;
-	int rc = directory_client_user_show(&c->t, argv[2], &code, &r, &error);
+	(void)nargs;
+	int rc = directory_client_user_show(&c->t, args[0], &code, &r, &error);
 	int exit_code = outcome(c, rc, code, error, "cannot show the user");
 	if (exit_code == 0) {
 		time_t created = (time_t)(r.created_ms / 1000);
@@ -260,147 +224,132 @@ static int user_show(struct cli *c, int argc, char **argv)
 	return exit_code;
 }
 
-/* A batch of the bulk file: users and passwords (wiped when sent), their line numbers. */
-struct bulk_batch {
-	struct pb_strv users, passwords;
-	struct pb_u64v lines;
-};
-
-static void bulk_clear(struct bulk_batch *b)
+int cli_domain_list(struct cli *c, char **args, int nargs)
 {
-	for (uint32_t i = 0; i < b->passwords.n; i++)
-		explicit_bzero(b->passwords.v[i], strlen(b->passwords.v[i]));
-	pb_strv_clear(&b->users);
-	pb_strv_clear(&b->passwords);
-	pb_u64v_clear(&b->lines);
-}
-
-/* Sends one batch of the bulk file and empties it; prints errors with their line numbers. */
-static int bulk_send(struct cli *c, struct bulk_batch *b, uint32_t *added)
-{
-	struct pb_strv errors = { 0 };
+	struct pb_strv domains = { 0 };
 	const char *error;
-	uint32_t code = 0, n = 0;
-	int rc = directory_client_user_bulk_add(&c->t, &b->users, &b->passwords, &code, &n, &errors,
-						&error);
-	int exit_code = outcome(c, rc, code, error, "bulk add");
+	uint32_t code = 0;
 
-	if (exit_code == 0) {
-		*added += n;
-		for (uint32_t i = 0; i < errors.n && i < b->lines.n; i++) {
-			if (errors.v[i][0] != '\0') {
-				fprintf(stderr, "\nline %llu: %s", (unsigned long long)b->lines.v[i],
-					errors.v[i]);
-				exit_code = EXIT_REFUSED;
-			}
-		}
-	}
-	pb_strv_clear(&errors);
-	bulk_clear(b);
+	(void)args;
+	(void)nargs;
+	int rc = directory_client_domain_list(&c->t, &code, &domains, &error);
+	int exit_code = outcome(c, rc, code, error, "cannot list domains");
+	for (uint32_t i = 0; exit_code == 0 && i < domains.n; i++)
+		printf("%s\n", domains.v[i]);
+	if (exit_code == 0 && domains.n == 0)
+		fprintf(stderr, "pillarbox: no local domain (add one with: pillarbox domain add NAME)\n");
+	pb_strv_clear(&domains);
 	return exit_code;
 }
 
-/* Reads one line of the bulk file into the batch; returns 0, or EXIT_REFUSED for a bad line. */
-static int bulk_line(char *line, uint64_t lineno, struct bulk_batch *b, uint32_t *total)
-{
-	char *user, *password;
-	const char *error;
-	int r = directory_parse_csv_line(line, &user, &password, &error);
-
-	if (r < 0) {
-		fprintf(stderr, "\nline %llu: %s", (unsigned long long)lineno, error);
-		return EXIT_REFUSED;
-	}
-	if (r > 0) {
-		pb_strv_push(&b->users, user);
-		pb_strv_push(&b->passwords, password);
-		pb_u64v_push(&b->lines, lineno);
-		(*total)++;
-	}
-	return 0;
-}
-
-static int user_bulk_add(struct cli *c, int argc, char **argv)
-{
-	struct bulk_batch b = { 0 };
-	uint32_t added = 0, total = 0;
-	uint64_t lineno = 0;
-	int rc = 0;
-	char *line;
-
-	if (argc != 3)
-		return -1;
-	FILE *f = strcmp(argv[2], "-") == 0 ? stdin : fopen(argv[2], "r");
-	if (f == NULL) {
-		fprintf(stderr, "pillarbox: cannot open %s\n", argv[2]);
-		return EXIT_REFUSED;
-	}
-	while ((line = read_line(f)) != NULL) {
-		if (bulk_line(line, ++lineno, &b, &total) != 0)
-			rc = EXIT_REFUSED;
-		wipe_free(line);
-		if (b.users.n == BULK_BATCH) {
-			if (bulk_send(c, &b, &added) != 0)
-				rc = EXIT_REFUSED;
-			fprintf(stderr, "\rbulk add: %u added, %u read", added, total);
-		}
-	}
-	if (f != stdin)
-		fclose(f);
-	if (b.users.n > 0 && bulk_send(c, &b, &added) != 0)
-		rc = EXIT_REFUSED;
-	bulk_clear(&b);
-	fprintf(stderr, "%sbulk add: %u of %u users added\n", total > BULK_BATCH || rc ? "\n" : "",
-		added, total);
-	return rc;
-}
-
-static int domain_cmd(struct cli *c, int argc, char **argv)
+int cli_domain_add(struct cli *c, char **args, int nargs)
 {
 	const char *error;
 	uint32_t code = 0;
 
-	if (argc == 2 && strcmp(argv[1], "list") == 0) {
-		struct pb_strv domains = { 0 };
-		int rc = directory_client_domain_list(&c->t, &code, &domains, &error);
-		int exit_code = outcome(c, rc, code, error, "cannot list domains");
-		for (uint32_t i = 0; exit_code == 0 && i < domains.n; i++)
-			printf("%s\n", domains.v[i]);
-		pb_strv_clear(&domains);
-		return exit_code;
-	}
-	if (argc != 3)
-		return -1;
-	if (strcmp(argv[1], "add") == 0) {
-		int rc = directory_client_domain_add(&c->t, argv[2], &code, &error);
-		return simple(c, rc, code, error, "cannot add the domain", "domain added");
-	}
-	if (strcmp(argv[1], "del") == 0) {
-		int rc = directory_client_domain_del(&c->t, argv[2], &code, &error);
-		return simple(c, rc, code, error, "cannot delete the domain", "domain deleted");
-	}
-	return -1;
+	(void)nargs;
+	int rc = directory_client_domain_add(&c->t, args[0], &code, &error);
+	return simple(c, rc, code, error, "cannot add the domain", "domain added");
 }
 
-static int setting_cmd(struct cli *c, int argc, char **argv)
+int cli_domain_del(struct cli *c, char **args, int nargs)
 {
 	const char *error;
 	uint32_t code = 0;
 
-	if (argc == 3 && strcmp(argv[1], "show") == 0) {
-		char *json = NULL;
-		int rc = sys_client_setting_get(&c->t, argv[2], &code, &json, &error);
-		int exit_code = outcome(c, rc, code, error, "cannot read the settings");
-		if (exit_code == 0)
-			printf("%s\n", json);
-		free(json);
-		return exit_code;
+	(void)nargs;
+	int rc = directory_client_domain_del(&c->t, args[0], &code, &error);
+	return simple(c, rc, code, error, "cannot delete the domain", "domain deleted");
+}
+
+/* The values in effect of document doc, read into *s (the daemon renders every key). */
+static int settings_fetch(struct cli *c, const char *doc, struct pb_settings *s)
+{
+	const char *error;
+	uint32_t code = 0;
+	char *json = NULL, *problem = NULL;
+	int rc = sys_client_setting_get(&c->t, doc, &code, &json, &error);
+	int exit_code = outcome(c, rc, code, error, "cannot read the settings");
+
+	if (exit_code == 0 && pb_settings_load(s, doc, json, &problem) != 0) {
+		fprintf(stderr, "pillarbox: %s: %s\n", doc, problem ? problem : "unexpected answer");
+		exit_code = EXIT_UNREACHABLE;
 	}
-	if (argc == 4 && strcmp(argv[1], "set") == 0) {
-		int rc = sys_client_setting_put(&c->t, argv[2], argv[3], &code, &error);
-		return simple(c, rc, code, error, "cannot change the settings", "settings changed");
+	free(problem);
+	free(json);
+	return exit_code;
+}
+
+/* One key: "doc.key = value (default D)" and its help, indented. */
+static void setting_row(const struct pb_settings *s, const struct pb_setting_desc *d)
+{
+	const struct pb_settings *def = pb_settings_default();
+
+	if (pb_setting_is_string(d)) {
+		const char *v = pb_setting_text(s, d), *dv = pb_setting_text(def, d);
+		printf("%s.%s = \"%s\"%s (default \"%s\")\n", d->doc, d->key, v,
+		       strcmp(v, dv) != 0 ? " [changed]" : "", dv);
+	} else {
+		uint64_t v = pb_setting_value(s, d), dv = pb_setting_value(def, d);
+		printf("%s.%s = %llu%s (default %llu, from %llu to %llu)\n", d->doc, d->key,
+		       (unsigned long long)v, v != dv ? " [changed]" : "", (unsigned long long)dv,
+		       (unsigned long long)d->min, (unsigned long long)d->max);
 	}
-	return -1;
+	printf("    %s\n", d->help);
+}
+
+/* The table of every key of doc (NULL: of every document) with its value, default and help. */
+static int settings_explain(struct cli *c, const char *doc)
+{
+	struct pb_settings *s = xmalloc(sizeof(*s));
+	int exit_code = 0;
+
+	for (size_t i = 0; exit_code == 0 && i < pb_n_settings_docs; i++) {
+		const char *name = pb_settings_docs[i].name;
+		if (doc != NULL && strcmp(doc, name) != 0)
+			continue;
+		pb_settings_defaults(s);
+		exit_code = settings_fetch(c, name, s);
+		if (exit_code != 0)
+			break;
+		printf("%s# %s: %s\n", i > 0 && doc == NULL ? "\n" : "", name, pb_settings_docs[i].help);
+		for (size_t k = 0; k < pb_n_settings; k++)
+			if (strcmp(pb_setting_descs[k].doc, name) == 0)
+				setting_row(s, &pb_setting_descs[k]);
+	}
+	free(s);
+	return exit_code;
+}
+
+int cli_setting_show(struct cli *c, char **args, int nargs)
+{
+	const char *error;
+	uint32_t code = 0;
+	char *json = NULL, *unknown = NULL;
+
+	if (nargs == 1 && pb_settings_check_doc(args[0], &unknown) < 0) {
+		fprintf(stderr, "pillarbox: cannot read the settings: %s\n", unknown);
+		free(unknown);
+		return EXIT_REFUSED;
+	}
+	if (nargs == 0 || c->explain)
+		return settings_explain(c, nargs == 1 ? args[0] : NULL);
+	int rc = sys_client_setting_get(&c->t, args[0], &code, &json, &error);
+	int exit_code = outcome(c, rc, code, error, "cannot read the settings");
+	if (exit_code == 0)
+		printf("%s\n", json);
+	free(json);
+	return exit_code;
+}
+
+int cli_setting_set(struct cli *c, char **args, int nargs)
+{
+	const char *error;
+	uint32_t code = 0;
+
+	(void)nargs;
+	int rc = sys_client_setting_put(&c->t, args[0], args[1], &code, &error);
+	return simple(c, rc, code, error, "cannot change the settings", "settings changed");
 }
 
 static void print_status(const struct sys_status *r)
@@ -421,14 +370,14 @@ static void print_status(const struct sys_status *r)
 		       (unsigned long long)r->actors.v[i].inbox_full);
 }
 
-static int status_cmd(struct cli *c, int argc, char **argv)
+int cli_status(struct cli *c, char **args, int nargs)
 {
 	struct sys_status st = { 0 };
 	const char *error;
 	uint32_t code = 0;
 
-	if (argc != 1)
-		return -1;
+	(void)args;
+	(void)nargs;
 	int rc = sys_client_status(&c->t, &code, &st, &error);
 	int exit_code = outcome(c, rc, code, error, "cannot get the status");
 	if (exit_code == 0)
@@ -437,66 +386,191 @@ static int status_cmd(struct cli *c, int argc, char **argv)
 	return exit_code;
 }
 
-static int dispatch(struct cli *c, int argc, char **argv)
+/* A bulk add in progress. Records go to the daemon in batches; every refusal, found here
+ * (syntax) or by the daemon, is printed in file order with its line. A dry run checks each
+ * record here with the daemon's own rules (directory-rules.h, the password length in effect,
+ * the users that exist, the names earlier in the file) and sends nothing. */
+struct bulk {
+	struct cli *c;
+	const char *file;
+	struct pb_strv users, passwords; /* the batch's records to send (passwords wiped) */
+	struct pb_strv local;            /* per line of the batch: "" (sent) or why it was not */
+	struct pb_u64v lines;            /* per line of the batch: its number in the file */
+	uint32_t added, total, refused;
+	bool record_seen, progress;
+	void *existing, *seen; /* dry run: lowercase names (tsearch trees) */
+	unsigned min_len;      /* dry run: accounts.password_min_length in effect */
+};
+
+static int name_cmp(const void *a, const void *b)
 {
-	static const struct {
-		const char *group, *verb;
-		int (*fn)(struct cli *, int, char **);
-	} commands[] = {
-		{ "user", "add", user_add },         { "user", "del", user_del },
-		{ "user", "list", user_list },       { "user", "show", user_show },
-		{ "user", "passwd", user_passwd },   { "user", "rename", user_rename },
-		{ "user", "copy-settings", user_copy }, { "user", "bulk-add", user_bulk_add },
-		{ "domain", NULL, domain_cmd },      { "setting", NULL, setting_cmd },
-		{ "status", NULL, status_cmd },
-	};
-	for (size_t i = 0; i < PB_N_ELEMENTS(commands); i++) {
-		if (strcmp(argv[0], commands[i].group) != 0)
-			continue;
-		if (commands[i].verb != NULL && (argc < 2 || strcmp(argv[1], commands[i].verb) != 0))
-			continue;
-		/* handlers see argv as "group verb args..." */
-		int rc = commands[i].fn(c, argc, argv);
-		if (rc >= 0)
-			return rc;
-		break;
-	}
-	usage(stderr);
-	return EXIT_UNREACHABLE;
+	return strcmp(a, b);
 }
 
-int main(int argc, char **argv)
+static void bulk_report(struct bulk *b, uint64_t line, const char *reason)
 {
-	static const struct option opts[] = {
-		{ "data-dir", required_argument, NULL, 'd' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct cli c = { .data_dir = getenv("PILLARBOX_DATA_DIR"), .timeout_ms = 120000 };
-	const char *error;
-	int ch;
+	fprintf(stderr, "%spillarbox: %s:%llu: %s\n", b->progress ? "\n" : "", b->file,
+		(unsigned long long)line, reason);
+	b->progress = false;
+	b->refused++;
+}
 
-	while ((ch = getopt_long(argc, argv, "+d:t:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'd': c.data_dir = optarg; break;
-		case 't': c.timeout_ms = (uint32_t)strtoul(optarg, NULL, 10) * 1000; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return EXIT_UNREACHABLE;
+static void bulk_clear(struct bulk *b)
+{
+	for (uint32_t i = 0; i < b->passwords.n; i++)
+		explicit_bzero(b->passwords.v[i], strlen(b->passwords.v[i]));
+	pb_strv_clear(&b->users);
+	pb_strv_clear(&b->passwords);
+	pb_strv_clear(&b->local);
+	pb_u64v_clear(&b->lines);
+}
+
+/* Sends the batch's records (if any), then reports the batch's refusals in line order. */
+static int bulk_send(struct bulk *b)
+{
+	struct pb_strv errors = { 0 };
+	const char *error;
+	uint32_t code = 0, n = 0, sent = 0;
+	int exit_code = 0;
+
+	if (b->users.n > 0) {
+		int rc = directory_client_user_bulk_add(&b->c->t, &b->users, &b->passwords, &code,
+							&n, &errors, &error);
+		exit_code = outcome(b->c, rc, code, error, "bulk add");
+		b->added += exit_code == 0 ? n : 0;
+	}
+	for (uint32_t i = 0; exit_code == 0 && i < b->lines.n; i++) {
+		const char *why = b->local.v[i];
+		if (why[0] == '\0')
+			why = sent < errors.n ? errors.v[sent++] : "";
+		if (why[0] != '\0')
+			bulk_report(b, b->lines.v[i], why);
+	}
+	pb_strv_clear(&errors);
+	bulk_clear(b);
+	return exit_code;
+}
+
+/* Dry run: why the daemon would refuse this record, or NULL (then it is remembered). */
+static const char *bulk_check(struct bulk *b, const char *user, const char *password)
+{
+	char lower[DIRECTORY_USER_MAX + 1];
+	const char *error;
+
+	if (directory_check_user(user, &error) < 0 ||
+	    directory_check_password(password, b->min_len, &error) < 0)
+		return error;
+	directory_lower(user, lower, sizeof(lower));
+	if (tfind(lower, &b->existing, name_cmp) != NULL)
+		return "a user with this name exists already";
+	if (tfind(lower, &b->seen, name_cmp) != NULL)
+		return "a user with this name is on an earlier line";
+	(void)tsearch(xstrdup(lower), &b->seen, name_cmp);
+	return NULL;
+}
+
+/* One line of the file: skipped (blank, comment, the header row), checked (dry run) or added
+ * to the batch. */
+static void bulk_line(struct bulk *b, char *line, uint64_t lineno)
+{
+	char *user, *password;
+	const char *error;
+	int r = directory_parse_csv_line(line, &user, &password, &error);
+	bool first = !b->record_seen;
+
+	if (r == 0)
+		return;
+	b->record_seen = true;
+	if (r > 0 && first && directory_csv_is_header(user, password)) {
+		fprintf(stderr, "pillarbox: %s:%llu: a header row, skipped\n", b->file,
+			(unsigned long long)lineno);
+		return;
+	}
+	b->total++;
+	if (b->c->dry_run) {
+		const char *why = r < 0 ? error : bulk_check(b, user, password);
+		if (why != NULL)
+			bulk_report(b, lineno, why);
+		return;
+	}
+	pb_strv_push(&b->local, r < 0 ? error : "");
+	pb_u64v_push(&b->lines, lineno);
+	if (r > 0) {
+		pb_strv_push(&b->users, user);
+		pb_strv_push(&b->passwords, password);
+	}
+}
+
+/* Dry run: the password length in effect and the users that exist. */
+static int bulk_dry_run_prepare(struct bulk *b)
+{
+	struct pb_settings *s = xmalloc(sizeof(*s));
+	struct directory_user_list l = { 0 };
+	const char *error;
+	uint32_t code = 0;
+
+	pb_settings_defaults(s);
+	int exit_code = settings_fetch(b->c, "accounts", s);
+	b->min_len = s->accounts.password_min_length;
+	free(s);
+	if (exit_code != 0)
+		return exit_code;
+	int rc = directory_client_user_list(&b->c->t, "", &code, &l, &error);
+	exit_code = outcome(b->c, rc, code, error, "cannot list users");
+	for (uint32_t i = 0; exit_code == 0 && i < l.users.n; i++)
+		(void)tsearch(xstrdup(l.users.v[i].user), &b->existing, name_cmp);
+	directory_user_list_free(&l);
+	return exit_code;
+}
+
+static int bulk_read(struct bulk *b, FILE *f)
+{
+	uint64_t lineno = 0;
+	char *line;
+	int exit_code = 0;
+
+	while (exit_code == 0 && (line = read_line(f)) != NULL) {
+		bulk_line(b, line, ++lineno);
+		wipe_free(line);
+		if (b->users.n == BULK_BATCH || b->lines.n == BULK_BATCH) {
+			exit_code = bulk_send(b);
+			fprintf(stderr, "\rbulk add: %u added, %u read", b->added, b->total);
+			b->progress = true; /* the next line starts on a new line */
 		}
 	}
-	if (optind >= argc) {
-		usage(stderr);
-		return EXIT_UNREACHABLE;
+	if (exit_code == 0 && b->lines.n > 0)
+		exit_code = bulk_send(b);
+	return exit_code;
+}
+
+int cli_user_bulk_add(struct cli *c, char **args, int nargs)
+{
+	struct bulk b = { .c = c, .file = strcmp(args[0], "-") == 0 ? "stdin" : args[0] };
+	int exit_code = 0;
+
+	(void)nargs;
+	FILE *f = strcmp(args[0], "-") == 0 ? stdin : fopen(args[0], "r");
+	if (f == NULL) {
+		fprintf(stderr, "pillarbox: cannot open %s: %s\n", args[0], strerror(errno));
+		return EXIT_REFUSED;
 	}
-	if (c.data_dir == NULL || *c.data_dir == '\0')
-		c.data_dir = "./var";
-	if (pillarbox_control_url(c.data_dir, c.url, sizeof(c.url), &error) < 0) {
-		fprintf(stderr, "pillarbox: %s: %s\npillarbox: start the daemon with scripts/run.sh, or "
-				"point --data-dir (or PILLARBOX_DATA_DIR) at its data directory.\n",
-			c.data_dir, error);
-		return EXIT_UNREACHABLE;
-	}
-	pb_sync_init_remote(&c.t, c.url, c.timeout_ms);
-	return dispatch(&c, argc - optind, argv + optind);
+	if (c->dry_run)
+		exit_code = bulk_dry_run_prepare(&b);
+	if (exit_code == 0)
+		exit_code = bulk_read(&b, f);
+	if (f != stdin)
+		fclose(f);
+	bulk_clear(&b);
+	tdestroy(b.existing, free);
+	tdestroy(b.seen, free);
+	if (exit_code != 0)
+		return exit_code;
+	if (c->dry_run)
+		fprintf(stderr, "bulk add --dry-run: %u of %u users would be added (%u refused); "
+				"nothing was changed\n",
+			b.total - b.refused, b.total, b.refused);
+	else
+		fprintf(stderr, "%sbulk add: %u of %u users added (%u refused)\n",
+			b.progress ? "\n" : "", b.added, b.total, b.refused);
+	return b.refused > 0 ? EXIT_REFUSED : 0;
 }

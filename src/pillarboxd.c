@@ -15,6 +15,7 @@
 #include "sys-client.h"
 #include "pb-settings.h"
 #include "pillarbox-paths.h"
+#include "pillarbox-private.h"
 #include "pop3-server.h"
 #include "smtp-server.h"
 #include "store-db.h"
@@ -31,7 +32,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define PILLARBOX_VERSION "0.1.0"
 #define BOOTSTRAP_TIMEOUT_MS 10000
 #define FD_RESERVE 512
 #define BRIDGE_TIMEOUT_MS 120000
@@ -65,11 +65,11 @@ static int mkdir_p(const char *path)
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(tmp, 0750) < 0 && errno != EEXIST)
+		if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
 			return -1;
 		*p = '/';
 	}
-	return mkdir(tmp, 0750) < 0 && errno != EEXIST ? -1 : 0;
+	return mkdir(tmp, 0700) < 0 && errno != EEXIST ? -1 : 0;
 }
 
 /* Reads the configuration: defaults + port offset, then the file, then the data-dir override. */
@@ -155,14 +155,62 @@ static int admin_password(const char *given, char *password, size_t size)
 	return -1;
 }
 
+/* Writes the generated administrator password to DATA/admin-password, 0600 (O_EXCL: a file left
+ * there is not overwritten). 0 / -1 with a line on stderr. */
+static int write_password_file(const char *path, const char *password)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	size_t len = strlen(password);
+	char line[80];
+
+	snprintf(line, sizeof(line), "%s\n", password);
+	if (fd < 0 || write(fd, line, len + 1) != (ssize_t)(len + 1) || fsync(fd) < 0) {
+		fprintf(stderr, "pillarboxd: cannot write the administrator password to %s: %s\n",
+			path, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(path);
+		}
+		explicit_bzero(line, sizeof(line));
+		return -1;
+	}
+	close(fd);
+	explicit_bzero(line, sizeof(line));
+	return 0;
+}
+
+/* Adds the administrator; a generated password goes to its file first (and the file is removed
+ * if the account is not created, so a next start begins again). 0 / -1. */
+static int add_admin(struct pb_sync *t, const char *given, const char *path)
+{
+	char password[64] = "";
+	uint32_t code = 0;
+	const char *error;
+	bool generated = given == NULL || *given == '\0';
+
+	int rc = admin_password(given, password, sizeof(password));
+	if (rc == 0 && generated)
+		rc = write_password_file(path, password);
+	if (rc == 0) {
+		rc = bootstrap_outcome(directory_client_user_add(t, "admin", password, NULL,
+								 "{\"admin\":true}", &code, &error),
+				       code, error);
+		if (rc < 0 && generated)
+			unlink(path);
+	}
+	explicit_bzero(password, sizeof(password));
+	return rc;
+}
+
 /* On a new data directory (the directory counts no domain and no account): a default local
  * domain and an administrator account whose password comes from PILLARBOX_ADMIN_PASSWORD or is
- * generated and printed once. */
+ * generated into DATA/admin-password (0600; stdout says where, never the password itself).
+ * Runs after every port is bound, so a start that fails to bind leaves the directory new. */
 static int first_start(struct daemon *d)
 {
 	uint64_t domains = 0, users = 0;
 	const char *error;
-	char host[256], password[64] = "";
+	char host[256];
 	struct pb_caller *c = pb_caller_create(d->rt);
 	struct pb_sync t;
 	uint32_t code = 0;
@@ -182,23 +230,21 @@ static int first_start(struct daemon *d)
 	rc = bootstrap_outcome(directory_client_domain_add(&t, host, &code, &error), code, error);
 
 	const char *given = getenv("PILLARBOX_ADMIN_PASSWORD");
+	char *path = xasprintf("%s/admin-password", d->cfg.data_dir);
 	if (rc == 0)
-		rc = admin_password(given, password, sizeof(password));
-	if (rc == 0)
-		rc = bootstrap_outcome(directory_client_user_add(&t, "admin", password, NULL,
-								 "{\"admin\":true}", &code, &error),
-				       code, error);
+		rc = add_admin(&t, given, path);
 	pb_caller_destroy(&c);
 	if (rc == 0) {
 		printf("pillarboxd: new data directory %s: local domain '%s', administrator 'admin'\n",
 		       d->cfg.data_dir, host);
 		if (given == NULL || *given == '\0')
-			printf("pillarboxd: the administrator password is: %s\n"
-			       "pillarboxd: it is shown only now; change it with: pillarbox user passwd admin\n",
-			       password);
+			printf("pillarboxd: the administrator password is in %s (readable only by this "
+			       "user); delete the file once noted, and change the password with: "
+			       "pillarbox user passwd admin\n",
+			       path);
 		fflush(stdout);
 	}
-	explicit_bzero(password, sizeof(password));
+	free(path);
 	return rc;
 }
 
@@ -317,6 +363,23 @@ static int open_store(struct daemon *d)
 	return 0;
 }
 
+/* The data directory and everything in it private to this user (pillarbox-private.h). */
+static int keep_private(struct daemon *d)
+{
+	const char *error;
+	int n = pillarbox_data_dir_private(d->cfg.data_dir, &error);
+
+	if (n < 0) {
+		fprintf(stderr, "pillarboxd: %s: %s\n", d->cfg.data_dir, error);
+		return -1;
+	}
+	if (n > 0)
+		fprintf(stderr, "pillarboxd: %s: took group and other permissions away from %d "
+				"entries (the data directory is private; see the log)\n",
+			d->cfg.data_dir, n);
+	return 0;
+}
+
 static int run(struct daemon *d, sigset_t *signals)
 {
 	int sig;
@@ -326,12 +389,13 @@ static int run(struct daemon *d, sigset_t *signals)
 			d->cfg.data_dir, strerror(errno));
 		return 1;
 	}
-	if (open_logs(d) < 0 || open_store(d) < 0)
+	if (open_logs(d) < 0 || keep_private(d) < 0 || open_store(d) < 0)
 		return 1;
 	d->rt = pb_runtime_create(d->cfg.node_name, NULL);
 	resolve_hostname(d);
-	int rc = start_actors(d) == 0 && first_start(d) == 0 && start_control(d) == 0 &&
-			 start_gateways(d) == 0
+	/* first_start last: a port that does not bind must not spend the new directory's set-up */
+	int rc = start_actors(d) == 0 && start_control(d) == 0 && start_gateways(d) == 0 &&
+			 first_start(d) == 0
 		 ? 0
 		 : 1;
 	if (rc == 0) {
@@ -385,6 +449,8 @@ int main(int argc, char **argv)
 	/* Message chunks (256 KiB) are allocated and freed all the time: a fixed mmap threshold
 	 * returns such buffers to the system at once, where glibc's adaptive one would raise itself
 	 * and keep them in the heap (measured: bench/mail/mem-big.sh, smtp_40m 15 -> 11 MiB). */
+	/* Before anything is created: the store, the logs and the sockets readable by this user only. */
+	umask(077);
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	memset(&d, 0, sizeof(d));
 	if (load_config(&d, config_path, data_dir) < 0)

@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 int directory_check_user(const char *name, const char **error_r)
 {
@@ -48,8 +49,8 @@ int directory_check_password(const char *password, unsigned min_len, const char 
 	}
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)password[i];
-		if (c == ' ' || c < 0x20 || c == 0x7f) {
-			*error_r = "a password may not contain spaces or control characters";
+		if (c < 0x20 || c == 0x7f) {
+			*error_r = "a password may not contain control characters";
 			return -1;
 		}
 	}
@@ -101,23 +102,82 @@ static char *trim(char *s)
 	return s;
 }
 
+/* One field of a CSV line at *p (RFC 4180: "quoted", with "" for a quote; unquoted fields are
+ * trimmed). Unquotes in place: the field's text ends up at the returned pointer, NUL-ended;
+ * *p moves past the field and its comma (*more_r tells whether a comma followed). NULL + reason. */
+static char *csv_field(char **p, bool *more_r, const char **error_r)
+{
+	char *r = *p, *start;
+
+	while (*r == ' ' || *r == '\t')
+		r++;
+	if (*r != '"') {
+		start = r;
+		while (*r != ',' && *r != '\0' && *r != '"')
+			r++;
+		if (*r == '"') {
+			*error_r = "a quote inside an unquoted field (quote the whole field)";
+			return NULL;
+		}
+		*more_r = *r == ',';
+		*r = '\0';
+		*p = *more_r ? r + 1 : r;
+		return trim(start);
+	}
+	char *w = start = ++r;
+	for (;; r++) {
+		if (*r == '\0') {
+			*error_r = "a quoted field without its closing quote";
+			return NULL;
+		}
+		if (*r == '"' && r[1] != '"')
+			break;
+		*w++ = *r;
+		if (*r == '"')
+			r++; /* "" is one quote */
+	}
+	for (r++; *r == ' ' || *r == '\t'; r++)
+		;
+	if (*r != ',' && *r != '\0') {
+		*error_r = "text after a quoted field";
+		return NULL;
+	}
+	*more_r = *r == ',';
+	*p = *more_r ? r + 1 : r;
+	*w = '\0';
+	return start;
+}
+
 int directory_parse_csv_line(char *line, char **user_r, char **password_r, const char **error_r)
 {
 	char *s = trim(line);
+	bool more = false;
 
 	if (*s == '\0' || *s == '#')
 		return 0;
-	char *comma = strchr(s, ',');
-	if (comma == NULL) {
+	char *user = csv_field(&s, &more, error_r);
+	if (user == NULL)
+		return -1;
+	if (!more) {
 		*error_r = "expected 'user,password'";
 		return -1;
 	}
-	*comma = '\0';
-	*user_r = trim(s);
-	*password_r = trim(comma + 1);
-	if (strchr(*password_r, ',') != NULL) {
-		*error_r = "expected 'user,password' (two fields)";
+	char *password = csv_field(&s, &more, error_r);
+	if (password == NULL)
+		return -1;
+	if (more) {
+		*error_r = "expected 'user,password' (two fields; quote a password with a comma)";
 		return -1;
 	}
+	*user_r = user;
+	*password_r = password;
 	return 1;
+}
+
+bool directory_csv_is_header(const char *user, const char *password)
+{
+	return (strcasecmp(user, "user") == 0 || strcasecmp(user, "username") == 0 ||
+		strcasecmp(user, "login") == 0) &&
+	       (strcasecmp(password, "password") == 0 || strcasecmp(password, "passwd") == 0 ||
+		strcasecmp(password, "pass") == 0);
 }

@@ -15,7 +15,8 @@
 /* Checks a username: 1..32 of ASCII letters, digits, '.', '_', '-'. Returns 0, or -1 with a
  * reason for the user (static text). */
 int directory_check_user(const char *name, const char **error_r);
-/* Checks a password: min_len..128 bytes, no spaces or control characters. 0 / -1 + reason. */
+/* Checks a password: min_len..128 bytes, no control characters (spaces are allowed, for
+ * passphrases). 0 / -1 + reason. */
 int directory_check_password(const char *password, unsigned min_len, const char **error_r);
 /* Checks a domain name: labels of letters, digits and '-', dot-separated, 1..253 bytes.
  * 0 / -1 + reason. */
@@ -23,9 +24,14 @@ int directory_check_domain(const char *domain, const char **error_r);
 /* Writes the lowercase form of s (at most size-1 bytes) into out. */
 void directory_lower(const char *s, char *out, size_t size);
 
-/* Parses one bulk-add CSV line "user,password" (optional surrounding spaces; a line starting
- * with '#' or blank is skipped: returns 0 with nothing set). Returns 1 with pointers into
- * line (which it modifies), 0 to skip, -1 with a reason. */
+/* Parses one bulk-add CSV line "user,password": two fields, each unquoted (surrounding spaces
+ * trimmed, no quote inside) or quoted as RFC 4180 says ("a, b" keeps its comma and spaces, ""
+ * is a quote; a field does not span lines). A line starting with '#' or blank is skipped:
+ * returns 0 with nothing set. Returns 1 with pointers into line (which it modifies), 0 to
+ * skip, -1 with a reason (static text). */
 int directory_parse_csv_line(char *line, char **user_r, char **password_r, const char **error_r);
+/* True for a spreadsheet's header row: user, username or login, then password, passwd or pass
+ * (any case). Bulk add skips it when it is the first record of the file. */
+bool directory_csv_is_header(const char *user, const char *password);
 
 #endif

@@ -39,7 +39,7 @@ static void test_passwords(void)
 	CHECK(directory_check_password("abcd", 5, &error) == -1);
 	CHECK(strstr(error, "shorter than 5") != NULL);
 	CHECK(directory_check_password("abcd", 3, &error) == 0);
-	CHECK(directory_check_password("has space", 5, &error) == -1);
+	CHECK(directory_check_password("has space", 5, &error) == 0); /* passphrases */
 	CHECK(directory_check_password("tab\tinside", 5, &error) == -1);
 	CHECK(directory_check_password("ünïcödé-ok", 5, &error) == 0);
 	memset(long_pw, 'x', 129);
@@ -91,6 +91,31 @@ static void test_csv_lines(void)
 	CHECK(directory_parse_csv_line(l6, &user, &pw, &error) == -1);
 }
 
+static void test_csv_quoted(void)
+{
+	char l1[] = "\"grace\",\"grace pass\"", l2[] = " \"h\" , \"a,\"\"b\"\"\" ";
+	char l3[] = "\"open,pw", l4[] = "\"a\"x,pw", l5[] = "a\"b,pw", l6[] = "\"\",\"\"";
+	char *user, *pw;
+	const char *error;
+
+	CHECK(directory_parse_csv_line(l1, &user, &pw, &error) == 1);
+	CHECK_STR(user, "grace");
+	CHECK_STR(pw, "grace pass");
+	CHECK(directory_parse_csv_line(l2, &user, &pw, &error) == 1);
+	CHECK_STR(user, "h");
+	CHECK_STR(pw, "a,\"b\"");
+	CHECK(directory_parse_csv_line(l3, &user, &pw, &error) == -1);
+	CHECK_STR(error, "a quoted field without its closing quote");
+	CHECK(directory_parse_csv_line(l4, &user, &pw, &error) == -1);
+	CHECK(directory_parse_csv_line(l5, &user, &pw, &error) == -1);
+	CHECK(directory_parse_csv_line(l6, &user, &pw, &error) == 1);
+	CHECK_STR(user, "");
+	CHECK(directory_csv_is_header("User", "PASSWORD"));
+	CHECK(directory_csv_is_header("username", "password"));
+	CHECK(!directory_csv_is_header("alice", "password"));
+	CHECK(!directory_csv_is_header("user", "secret"));
+}
+
 static void test_hash_and_verify(void)
 {
 	const char *error;
@@ -113,7 +138,8 @@ static void test_hash_and_verify(void)
 static const struct pb_test_case cases[] = {
 	{ "usernames", test_usernames },   { "passwords", test_passwords },
 	{ "domains", test_domains },       { "lower", test_lower },
-	{ "csv_lines", test_csv_lines },   { "hash_and_verify", test_hash_and_verify },
+	{ "csv_lines", test_csv_lines },   { "csv_quoted", test_csv_quoted },
+	{ "hash_and_verify", test_hash_and_verify },
 };
 
 PB_TEST_MAIN(cases)

@@ -1,0 +1,336 @@
+/*
+ * pillarbox-cli.c: the admin CLI's command line — the command table with each command's help,
+ * the parsing (options anywhere, `help COMMAND`, `COMMAND --help`, --version) and main.
+ * Usage errors exit EXIT_USAGE (64) with one line that says what was wrong.
+ * OWNS: the process. THREAD: single-threaded.
+ */
+#include "pillarbox-cli.h"
+#include "pillarbox-paths.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum cli_opt { OPT_FORCE = 1, OPT_COPY_FROM = 2, OPT_DRY_RUN = 4, OPT_EXPLAIN = 8 };
+
+struct command {
+	const char *name, *args; /* "user del", "NAME [--force]" */
+	int min_args, max_args;
+	unsigned opts; /* the enum cli_opt it takes */
+	const char *summary, *help;
+	int (*fn)(struct cli *c, char **args, int nargs);
+};
+
+static const struct command commands[] = {
+	{ "user add", "NAME [--copy-from USER]", 1, 1, OPT_COPY_FROM, "add an account",
+	  "The password is prompted twice on a terminal, else read as one line of standard input.\n"
+	  "It may hold spaces (a passphrase); its shortest length is the setting\n"
+	  "accounts.password_min_length. --copy-from USER copies that account's settings.\n",
+	  cli_user_add },
+	{ "user del", "NAME [--force]", 1, 1, OPT_FORCE, "delete an account",
+	  "An account whose mailbox holds mail is kept unless --force is given (the mail goes too).\n",
+	  cli_user_del },
+	{ "user list", "[PATTERN]", 0, 1, 0, "list accounts with inbox messages and size",
+	  "PATTERN is a shell wildcard matched against the whole name, in any case: 'al*' lists\n"
+	  "alice and albert, '*smith*' every name holding smith, 'b?b' bob; 'al' lists only al.\n"
+	  "Quote it so the shell does not expand it.\n",
+	  cli_user_list },
+	{ "user show", "NAME", 1, 1, 0, "show one account", NULL, cli_user_show },
+	{ "user passwd", "NAME", 1, 1, 0, "set a password (prompted or from stdin)", NULL,
+	  cli_user_passwd },
+	{ "user rename", "NAME NEW", 2, 2, 0, "rename an account", NULL, cli_user_rename },
+	{ "user copy-settings", "NAME FROM", 2, 2, 0, "copy another account's settings", NULL,
+	  cli_user_copy },
+	{ "user bulk-add", "FILE [--dry-run]", 1, 1, OPT_DRY_RUN, "add accounts from a CSV file",
+	  "FILE (- for standard input) holds lines user,password. Blank lines and lines starting\n"
+	  "with # are skipped, and so is a first row user,password (or username/login and\n"
+	  "password/passwd/pass, any case): a spreadsheet's header. Fields may be quoted as in\n"
+	  "RFC 4180: \"a password, with a comma\" and \"\" for a quote; unquoted fields are trimmed.\n"
+	  "Every refused line is reported in file order as FILE:LINE: reason, and the exit code\n"
+	  "is 1 if any was refused (the others are added). --dry-run checks every line with the\n"
+	  "daemon's rules (names, password length, existing users, repeats) and adds nothing.\n",
+	  cli_user_bulk_add },
+	{ "domain add", "NAME", 1, 1, 0, "add a local domain", NULL, cli_domain_add },
+	{ "domain del", "NAME", 1, 1, 0, "remove a local domain", NULL, cli_domain_del },
+	{ "domain list", "", 0, 0, 0, "list local domains", NULL, cli_domain_list },
+	{ "setting show", "[DOC] [--explain]", 0, 1, OPT_EXPLAIN, "the settings in effect",
+	  "With DOC: every key of that document in effect, defaults included, as JSON.\n"
+	  "Without DOC, or with --explain: every key with its value, its default, its range and\n"
+	  "what it does. Documents and keys: docs/settings.md.\n",
+	  cli_setting_show },
+	{ "setting set", "DOC JSON", 2, 2, 0, "change the keys given",
+	  "JSON is an object of the keys to change, e.g. '{\"max_recipients\": 50}'; null puts a\n"
+	  "key back to its default; the other keys keep their values. A wrong key or value is\n"
+	  "refused with what is allowed, and nothing changes.\n",
+	  cli_setting_set },
+	{ "status", "", 0, 0, 0, "uptime, users, domains, store size and actors", NULL, cli_status },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: pillarbox [--data-dir DIR] [--timeout SECONDS] COMMAND [ARGS]\n"
+		   "commands:\n");
+	for (size_t i = 0; i < PB_N_ELEMENTS(commands); i++) {
+		char left[64];
+		snprintf(left, sizeof(left), "%s %s", commands[i].name, commands[i].args);
+		fprintf(f, "  %-38s %s\n", left, commands[i].summary);
+	}
+	fprintf(f, "  help [COMMAND]                         this text, or a command's\n"
+		   "Options go anywhere on the line. The data directory is --data-dir, else\n"
+		   "PILLARBOX_DATA_DIR, else ./var. --timeout: seconds to wait for the daemon (120).\n"
+		   "Exit codes: 0 done, 1 refused (with the reason), 2 the daemon cannot be reached\n"
+		   "(or failed for now), 64 a wrong command line.\n");
+}
+
+static void command_help(const struct command *cmd)
+{
+	printf("usage: pillarbox %s%s%s\n  %s\n", cmd->name, cmd->args[0] ? " " : "", cmd->args,
+	       cmd->summary);
+	if (cmd->help != NULL)
+		printf("\n%s", cmd->help);
+}
+
+/* A usage error: one line saying what was wrong, one where to look (pillarbox help HINT).
+ * Returns EXIT_USAGE. */
+static int __attribute__((format(printf, 2, 3))) usage_error(const char *hint, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("pillarbox: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\npillarbox: see: pillarbox help%s%s\n", hint ? " " : "", hint ? hint : "");
+	return EXIT_USAGE;
+}
+
+/* The command line taken apart: positional words in order, and the options seen. */
+struct cli_line {
+	char **words;
+	int n;
+	unsigned opts;
+	bool help, version;
+	const char *timeout;
+};
+
+static const struct {
+	const char *name;
+	bool value;
+	unsigned opt;
+} options[] = {
+	{ "--data-dir", true, 0 },	  { "--timeout", true, 0 },	 { "--copy-from", true, OPT_COPY_FROM },
+	{ "--force", false, OPT_FORCE },  { "--dry-run", false, OPT_DRY_RUN }, { "--explain", false, OPT_EXPLAIN },
+	{ "--help", false, 0 },		  { "--version", false, 0 },
+};
+
+/* Takes one option (argv[*i], maybe "--name=value"; a value may also be the next word). */
+static int take_option(int argc, char **argv, int *i, struct cli *c, struct cli_line *l)
+{
+	char *arg = argv[*i], *eq = strchr(arg, '=');
+	size_t len = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
+
+	for (size_t k = 0; k < PB_N_ELEMENTS(options); k++) {
+		if (strlen(options[k].name) != len || strncmp(arg, options[k].name, len) != 0)
+			continue;
+		const char *value = eq != NULL ? eq + 1 : NULL;
+		if (options[k].value && value == NULL) {
+			if (*i + 1 >= argc)
+				return usage_error(NULL, "option %s needs a value", options[k].name);
+			value = argv[++*i];
+		} else if (!options[k].value && value != NULL) {
+			return usage_error(NULL, "option %s takes no value", options[k].name);
+		}
+		l->opts |= options[k].opt;
+		if (k == 0)
+			c->data_dir = value;
+		else if (k == 1)
+			l->timeout = value;
+		else if (options[k].opt == OPT_COPY_FROM)
+			c->copy_from = value;
+		l->help |= k == 6;
+		l->version |= k == 7;
+		return 0;
+	}
+	return usage_error(NULL, "unknown option '%.*s'", (int)len, arg);
+}
+
+/* Splits argv into words and options; "--" ends the options, "-h" is --help, any other word
+ * (also "-" and "-5") is positional. 0 or EXIT_USAGE (reported). */
+static int parse_line(int argc, char **argv, struct cli *c, struct cli_line *l)
+{
+	bool words_only = false;
+
+	l->words = xcalloc((size_t)argc + 1, sizeof(*l->words));
+	for (int i = 1; i < argc; i++) {
+		if (!words_only && strcmp(argv[i], "--") == 0)
+			words_only = true;
+		else if (!words_only && strcmp(argv[i], "-h") == 0)
+			l->help = true;
+		else if (!words_only && strncmp(argv[i], "--", 2) == 0) {
+			if (take_option(argc, argv, &i, c, l) != 0)
+				return EXIT_USAGE;
+		} else
+			l->words[l->n++] = argv[i];
+	}
+	c->force = (l->opts & OPT_FORCE) != 0;
+	c->dry_run = (l->opts & OPT_DRY_RUN) != 0;
+	c->explain = (l->opts & OPT_EXPLAIN) != 0;
+	return 0;
+}
+
+/* The command words[0..] names, and how many words its name took; NULL if none. */
+static const struct command *find_command(char **words, int n, int *used_r)
+{
+	for (size_t i = 0; n > 0 && i < PB_N_ELEMENTS(commands); i++) {
+		const char *name = commands[i].name, *sp = strchr(name, ' ');
+		size_t glen = sp != NULL ? (size_t)(sp - name) : strlen(name);
+		if (strlen(words[0]) != glen || strncmp(words[0], name, glen) != 0)
+			continue;
+		if (sp == NULL) {
+			*used_r = 1;
+			return &commands[i];
+		}
+		if (n > 1 && strcmp(words[1], sp + 1) == 0) {
+			*used_r = 2;
+			return &commands[i];
+		}
+	}
+	return NULL;
+}
+
+/* True if word is the first word of a two-word command (user, domain, setting); with out
+ * non-NULL, prints its subcommands there. */
+static bool command_group(const char *word, FILE *out)
+{
+	size_t len = strlen(word);
+	bool found = false;
+
+	for (size_t i = 0; i < PB_N_ELEMENTS(commands); i++) {
+		const char *name = commands[i].name;
+		if (strncmp(name, word, len) != 0 || name[len] != ' ')
+			continue;
+		if (out != NULL && !found)
+			fprintf(out, "usage: pillarbox %s SUBCOMMAND\n", word);
+		if (out != NULL) {
+			char left[64];
+			snprintf(left, sizeof(left), "%s %s", name, commands[i].args);
+			fprintf(out, "  %-38s %s\n", left, commands[i].summary);
+		}
+		found = true;
+	}
+	if (out != NULL && found)
+		fprintf(out, "More on one: pillarbox help %s SUBCOMMAND\n", word);
+	return found;
+}
+
+/* The words name no command: says which, or prints help for a group. Returns the exit code. */
+static int no_command(char **words, int n, bool help)
+{
+	if (n == 0) {
+		usage(stderr);
+		return usage_error(NULL, "no command given");
+	}
+	if (command_group(words[0], NULL)) {
+		if (help && n == 1) {
+			command_group(words[0], stdout);
+			return 0;
+		}
+		if (n == 1)
+			return usage_error(words[0], "'%s' needs a subcommand", words[0]);
+		return usage_error(words[0], "unknown command '%s %s'", words[0], words[1]);
+	}
+	return usage_error(NULL, "unknown command '%s'", words[0]);
+}
+
+/* --timeout: whole seconds, 1 to 86400. */
+static int parse_timeout(const char *text, uint32_t *ms_r)
+{
+	char *end;
+	unsigned long v = text[0] >= '0' && text[0] <= '9' ? strtoul(text, &end, 10) : 0;
+
+	if (v < 1 || v > 86400 || *end != '\0')
+		return usage_error(NULL, "--timeout wants whole seconds from 1 to 86400, not '%s'", text);
+	*ms_r = (uint32_t)v * 1000;
+	return 0;
+}
+
+/* Checks the options and the argument count against the command's row. 0 or EXIT_USAGE. */
+static int check_command(const struct command *cmd, const struct cli_line *l, int nargs)
+{
+	static const char *const names[] = { "--force", "--copy-from", "--dry-run", "--explain" };
+
+	for (unsigned b = 0; b < PB_N_ELEMENTS(names); b++)
+		if ((l->opts & (1u << b)) != 0 && (cmd->opts & (1u << b)) == 0)
+			return usage_error(cmd->name, "'%s' takes no option %s", cmd->name, names[b]);
+	if (nargs < cmd->min_args || nargs > cmd->max_args)
+		return usage_error(cmd->name, "%s for '%s' (usage: pillarbox %s %s)",
+				   nargs < cmd->min_args ? "too few arguments" : "too many arguments",
+				   cmd->name, cmd->name, cmd->args);
+	return 0;
+}
+
+/* `pillarbox help [WORDS]`. */
+static int help_cmd(char **words, int n)
+{
+	int used = 0;
+	const struct command *cmd = find_command(words, n, &used);
+
+	if (n == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (cmd != NULL && used == n) {
+		command_help(cmd);
+		return 0;
+	}
+	return no_command(words, n, true);
+}
+
+/* Runs the command the line names (after help and the options are dealt with). */
+static int run_command(struct cli *c, struct cli_line *l)
+{
+	const char *error;
+	int used = 0;
+	const struct command *cmd = find_command(l->words, l->n, &used);
+
+	if (cmd == NULL)
+		return no_command(l->words, l->n, l->help);
+	if (l->help) {
+		command_help(cmd);
+		return 0;
+	}
+	int rc = check_command(cmd, l, l->n - used);
+	if (rc == 0 && l->timeout != NULL)
+		rc = parse_timeout(l->timeout, &c->timeout_ms);
+	if (rc != 0)
+		return rc;
+	if (c->data_dir == NULL || *c->data_dir == '\0')
+		c->data_dir = "./var";
+	if (pillarbox_control_url(c->data_dir, c->url, sizeof(c->url), &error) < 0) {
+		fprintf(stderr, "pillarbox: %s: %s\npillarbox: start the daemon with scripts/run.sh, or "
+				"point --data-dir (or PILLARBOX_DATA_DIR) at its data directory.\n",
+			c->data_dir, error);
+		return EXIT_UNREACHABLE;
+	}
+	pb_sync_init_remote(&c->t, c->url, c->timeout_ms);
+	return cmd->fn(c, l->words + used, l->n - used);
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c = { .data_dir = getenv("PILLARBOX_DATA_DIR"), .timeout_ms = 120000 };
+	struct cli_line l = { 0 };
+	int rc = parse_line(argc, argv, &c, &l);
+
+	if (rc == 0 && l.version)
+		printf("pillarbox %s\n", PILLARBOX_VERSION);
+	else if (rc == 0 && l.n > 0 && strcmp(l.words[0], "help") == 0)
+		rc = help_cmd(l.words + 1, l.n - 1);
+	else if (rc == 0 && l.n == 0 && l.help)
+		usage(stdout);
+	else if (rc == 0)
+		rc = run_command(&c, &l);
+	free(l.words);
+	return rc;
+}

@@ -40,6 +40,8 @@ int spool_on_abort(struct pb_actor *a, void *state, struct pb_msg *m);
 int spool_uploads_clean(struct spool_shard *s, const char **error_r);
 /* From the tick: aborts uploads idle for SPOOL_UPLOAD_IDLE_MS. */
 void spool_uploads_expire(struct pb_actor *a, struct spool_shard *s, uint64_t now_ms);
+/* The received_ms of the oldest open upload, INT64_MAX when none. */
+int64_t spool_uploads_oldest(struct spool_shard *s);
 /* Frees the open uploads in memory (their store records go at the next start). */
 void spool_uploads_free(struct spool_shard *s);
 

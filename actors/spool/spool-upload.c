@@ -70,6 +70,14 @@ static void take_envelope(struct msg_spool_begin_req *q, struct pb_spool_rec *en
 	env->received_ms = q->received_ms;
 }
 
+/* The envelope's id is taken in this shard's class (id % count == index): a restarted shard
+ * resumes exactly the entries it committed, never another shard's. */
+static void envelope_shard(struct spool_shard *s, struct pb_spool_rec *env)
+{
+	env->shard = s->index;
+	env->shards = s->count;
+}
+
 /* Checks a begin request; answers and returns false when it cannot be served. */
 static bool begin_allowed(struct pb_actor *a, struct spool_shard *s, struct pb_msg *m)
 {
@@ -112,6 +120,7 @@ int spool_on_begin(struct pb_actor *a, void *state, struct pb_msg *m)
 	u->id = pb_store_upload_id(up);
 	u->last_ms = pb_runtime_now_ms(pb_actor_runtime(a));
 	take_envelope(&m->u.spool_begin_req, &u->env);
+	envelope_shard(s, &u->env);
 	s->up = xrealloc(s->up, sizeof(*s->up) * (s->n_up + 1));
 	s->up[s->n_up++] = u;
 	pb_msg_init(&rep, MSG_SPOOL_BEGIN_REP);
@@ -152,9 +161,11 @@ static bool chunk_allowed(struct pb_actor *a, struct spool_shard *s, struct pb_m
 		pb_reply_status(a, m, PB_ERR_REFUSED, why);
 		return false;
 	}
-	if (!pb_store_has_room(s->store, q->data.len)) {
-		pb_warn("spool", "event=storage_reserve_reached upload=%llu",
-			(unsigned long long)q->upload_id);
+	/* claimed from the node's one budget until the chunk is written (spool_on_chunk) */
+	if (pb_store_reserve(s->store, q->data.len, NULL) < 0) {
+		pb_warn("spool", "event=storage_reserve_reached upload=%llu room=%llu",
+			(unsigned long long)q->upload_id,
+			(unsigned long long)pb_store_room(s->store));
 		upload_drop(s, at);
 		pb_reply_status(a, m, PB_ERR_NOSPACE, "insufficient system storage");
 		return false;
@@ -173,7 +184,9 @@ int spool_on_chunk(struct pb_actor *a, void *state, struct pb_msg *m)
 	if (at < 0 || !chunk_allowed(a, s, m, (size_t)at))
 		return 0;
 	struct spool_upload *u = s->up[at];
-	if (pb_store_upload_write(s->store, u->up, q->data.data, q->data.len, &error) < 0) {
+	int ret = pb_store_upload_write(s->store, u->up, q->data.data, q->data.len, &error);
+	pb_store_unreserve(s->store, q->data.len); /* written: the WAL and memtables count it */
+	if (ret < 0) {
 		pb_error("spool", "event=upload_write_failed reason=\"%s\"", error);
 		upload_drop(s, (size_t)at);
 		pb_reply_status(a, m, PB_ERR_TEMP, "the message could not be stored");
@@ -254,6 +267,16 @@ void spool_uploads_expire(struct pb_actor *a, struct spool_shard *s, uint64_t no
 			(unsigned long long)pb_store_upload_size(u->up));
 		upload_drop(s, at);
 	}
+}
+
+int64_t spool_uploads_oldest(struct spool_shard *s)
+{
+	int64_t oldest = INT64_MAX;
+
+	for (size_t i = 0; i < s->n_up; i++)
+		if (s->up[i]->env.received_ms < oldest)
+			oldest = s->up[i]->env.received_ms;
+	return oldest;
 }
 
 void spool_uploads_free(struct spool_shard *s)

@@ -39,9 +39,13 @@ static const char *const store_cf_names[STORE_CF_COUNT] = {
 /* Memtable of the chunks family: bodies stream through it to blob files, so a small one keeps
  * the memory a large message costs bounded (a flush every few MiB writes one blob file). */
 #define STORE_CHUNKS_MEMTABLE (4u << 20)
+/* Memtable of every other family: records are small, and RocksDB preallocates each new WAL
+ * file to 1.1 x the largest memtable (bounded by the WAL's bound), which is disk a small
+ * filesystem feels. */
+#define STORE_SMALL_MEMTABLE (8u << 20)
 /* The WAL's default bound (pb_store_options.wal_max_bytes): disk use is the mail plus this
  * plus the memtables (docs/storage.md, "Disk use"). */
-#define STORE_WAL_MAX (64u << 20)
+#define STORE_WAL_MAX (16u << 20)
 
 static __thread char store_err_buf[512];
 
@@ -108,11 +112,25 @@ static rocksdb_options_t *store_cf_options(rocksdb_options_t *base, int cf, size
 		rocksdb_options_set_enable_blob_gc(opt, 1);
 		if (cf == STORE_CF_CHUNKS)
 			rocksdb_options_set_write_buffer_size(opt, STORE_CHUNKS_MEMTABLE);
-	} else if (cf == STORE_CF_REFCOUNTS) {
+		else
+			rocksdb_options_set_write_buffer_size(opt, STORE_SMALL_MEMTABLE);
+	} else {
+		rocksdb_options_set_write_buffer_size(opt, STORE_SMALL_MEMTABLE);
 		/* The options take ownership of the operator. */
-		rocksdb_options_set_merge_operator(opt, store_refcount_merge_operator());
+		if (cf == STORE_CF_REFCOUNTS)
+			rocksdb_options_set_merge_operator(opt, store_refcount_merge_operator());
 	}
 	return opt;
+}
+
+/* The size RocksDB preallocates a new WAL file to: 1.1 x the largest memtable, at most the
+ * WAL bound (DBImpl::GetWalPreallocateBlockSize). */
+static uint64_t store_wal_prealloc(const struct pb_store_options *o)
+{
+	uint64_t wal_max = o->wal_max_bytes != 0 ? o->wal_max_bytes : STORE_WAL_MAX;
+	uint64_t largest = STORE_SMALL_MEMTABLE + STORE_SMALL_MEMTABLE / 10;
+
+	return largest < wal_max ? largest : wal_max;
 }
 
 static bool store_cf_known(const char *name)
@@ -237,6 +255,7 @@ int pb_store_open(const char *dir, const struct pb_store_options *opts,
 	 * never makes a put wait behind it (store-blobs.c). */
 	for (size_t i = 0; i < STORE_GC_STRIPES; i++)
 		pthread_rwlock_init(&s->gc_locks[i], NULL);
+	s->wal_prealloc = store_wal_prealloc(opts != NULL ? opts : &defaults);
 	if (store_open_db(s, opts != NULL ? opts : &defaults, error_r) < 0 ||
 	    store_blobs_open(s, error_r) < 0) {
 		store_free(s);

@@ -94,6 +94,8 @@ struct pb_store {
 	 * then) and the bytes claimed by pb_store_reserve, not yet released (store-room.c). */
 	_Atomic uint64_t min_free_mb;
 	_Atomic uint64_t reserved;
+	/* What RocksDB preallocates for a new WAL file (store-db.c), kept out of the room. */
+	uint64_t wal_prealloc;
 	/* Serialises pb_store_spool_done's read of an entry with its removal, so two callers
 	 * cannot both drop the entry's body reference. */
 	pthread_mutex_t spool_lock;
@@ -123,7 +125,7 @@ int store_fail_rocks(const char **error_r, const char *what, char *err);
 /* Writes the batch with sync=true (WAL fsync). Returns 0 / -1. */
 int store_write(struct pb_store *s, rocksdb_writebatch_t *b, const char **error_r);
 /* Writes the batch, synced or not. Unless freeing (a batch that only deletes, so frees space),
- * it is refused while the disk is below half the reserve (store_room_floor). A RocksDB error
+ * it is refused while the disk is below a quarter of the reserve (store_room_floor). A RocksDB error
  * other than a bad argument is recorded as the store's failure (store_note_failure).
  * store_write and store_write_lazy are the two non-freeing forms. Returns 0 / -1. */
 int store_write_ex(struct pb_store *s, rocksdb_writebatch_t *b, bool sync, bool freeing,
@@ -165,7 +167,7 @@ int store_delete1(struct pb_store *s, enum store_cf cf, const char *key, size_t 
 
 /* ---- room and failures (store-room.c) ---- */
 
-/* 0 while the disk has at least half the reserve free; -1 (error set) below it. */
+/* 0 while the disk has at least a quarter of the reserve free; -1 (error set) below it. */
 int store_room_floor(struct pb_store *s, const char **error_r);
 /* Records the first fatal error (what: context, reason: RocksDB's message) and calls the
  * failure hook once. */

@@ -6,12 +6,14 @@
  * draws from the same disk, so a per-shard look at the free space lets N shards each take
  * what only one may. Room for new bytes is
  *     free (statvfs) - storage.min_free_mb - memtables - reservations
+ *                      - the preallocation of the next WAL file
  * where "memtables" are bytes written to the WAL but not yet flushed: each will be written a
- * second time at flush (SST or blob file), and "reservations" are bytes a writer has claimed
+ * second time at flush (SST or blob file); RocksDB preallocates every new WAL file (to 1.1 x
+ * the largest memtable, bounded by the WAL bound), and "reservations" are bytes a writer has claimed
  * and not yet written (pb_store_reserve, an atomic compare-and-swap, so concurrent claims
  * cannot both take the last room). A new body costs twice its size (WAL now, blob file at
  * flush). Below the reserve nothing new is admitted, yet the rest of the store keeps writing
- * down to half the reserve (deliveries of what was accepted, flags, accounts), and
+ * down to a quarter of the reserve (deliveries of what was accepted, flags, accounts), and
  * deletions (expunge, spool removal, aborts, GC) write down to the last byte: they free space.
  *
  * The failure state: a RocksDB write that fails (an I/O error: ENOSPC, EIO, EMFILE on a new
@@ -58,11 +60,12 @@ static uint64_t room_memtables(struct pb_store *s)
 	return total;
 }
 
-/* What is left for new mail before reservations: free - reserve - memtables (0 if negative). */
+/* What is left for new mail before reservations: free - reserve - memtables - the
+ * preallocation of the next WAL file (0 if negative). */
 static uint64_t room_unreserved(struct pb_store *s)
 {
 	uint64_t free_bytes = room_free_bytes(s);
-	uint64_t need = atomic_load(&s->min_free_mb) * MIB + room_memtables(s);
+	uint64_t need = atomic_load(&s->min_free_mb) * MIB + room_memtables(s) + s->wal_prealloc;
 
 	if (free_bytes == UINT64_MAX)
 		return UINT64_MAX / 4;
@@ -104,7 +107,7 @@ void pb_store_unreserve(struct pb_store *s, uint64_t len)
 int store_room_floor(struct pb_store *s, const char **error_r)
 {
 	uint64_t free_bytes = room_free_bytes(s);
-	uint64_t floor = atomic_load(&s->min_free_mb) * MIB / 2;
+	uint64_t floor = atomic_load(&s->min_free_mb) * MIB / 4;
 
 	if (free_bytes != UINT64_MAX && free_bytes < floor)
 		return store_fail(error_r, "store: the disk is full (%llu bytes free, only "

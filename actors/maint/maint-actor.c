@@ -161,19 +161,22 @@ static bool prune_cutoff(struct pb_actor *a, const struct pb_settings_maintenanc
 	return true;
 }
 
-/* Blob GC, then, when it deleted bodies, a compaction of the body families (their blob files
- * go) and in every case a flush of every family (the WAL behind them goes). */
-static uint64_t collect(struct pb_actor *a, struct maint *m)
+/* Blob GC (when gc), then a compaction of the body families when it deleted bodies or when
+ * compact (blob files of deleted bodies and of aborted uploads go), else a flush of every
+ * family (the WAL behind them goes). Returns the bodies deleted. */
+static uint64_t collect(struct pb_actor *a, struct maint *m, bool gc, bool compact)
 {
 	const char *error;
 	uint64_t deleted = 0;
 
-	m->last_gc_ms = pb_runtime_now_ms(pb_actor_runtime(a));
-	if (pb_store_blob_gc(m->store, &deleted, &error) < 0)
-		pb_error("maint", "event=blob_gc_failed reason=%s", PB_LOGQ(error));
-	if (deleted > 0 && pb_store_compact_bodies(m->store, &error) < 0)
+	if (gc) {
+		m->last_gc_ms = pb_runtime_now_ms(pb_actor_runtime(a));
+		if (pb_store_blob_gc(m->store, &deleted, &error) < 0)
+			pb_error("maint", "event=blob_gc_failed reason=%s", PB_LOGQ(error));
+	}
+	if ((deleted > 0 || compact) && pb_store_compact_bodies(m->store, &error) < 0)
 		pb_error("maint", "event=compact_failed reason=%s", PB_LOGQ(error));
-	else if (deleted == 0 && pb_store_flush(m->store, &error) < 0)
+	else if (deleted == 0 && !compact && pb_store_flush(m->store, &error) < 0)
 		pb_error("maint", "event=flush_failed reason=%s", PB_LOGQ(error));
 	return deleted;
 }
@@ -186,7 +189,7 @@ static void maint_round(struct pb_actor *a, struct maint *m,
 
 	c.prune = prune_cutoff(a, st, &c.before_ms);
 	reconcile(&c);
-	uint64_t deleted = collect(a, m);
+	uint64_t deleted = collect(a, m, true, false);
 	pb_info("maint",
 		"event=round orphans_swept=%llu mailboxes_repaired=%llu bodies_deleted=%llu "
 		"dedupe_removed=%llu",
@@ -234,13 +237,14 @@ static uint64_t run_round(struct pb_actor *a, struct maint *m)
 	return (uint64_t)st.interval_s * 1000;
 }
 
-/* No room for new mail: the space of deleted mail comes back without waiting for the round
- * (blob GC, compaction), at most every MAINT_SPACE_GC_MIN_MS. */
+/* No room for new mail: the space of deleted mail comes back without waiting for the round:
+ * a flush and compaction every check, blob GC at most every MAINT_SPACE_GC_MIN_MS. */
 static void space_check(struct pb_actor *a, struct maint *m, uint64_t now)
 {
-	if (!pb_store_has_room(m->store, 0) && now >= m->last_gc_ms + MAINT_SPACE_GC_MIN_MS) {
-		uint64_t deleted = collect(a, m);
-		pb_info("maint", "event=low_space_gc bodies_deleted=%llu room=%llu",
+	if (!pb_store_has_room(m->store, 0)) {
+		uint64_t deleted =
+			collect(a, m, now >= m->last_gc_ms + MAINT_SPACE_GC_MIN_MS, true);
+		pb_info("maint", "event=low_space_collect bodies_deleted=%llu room=%llu",
 			(unsigned long long)deleted, (unsigned long long)pb_store_room(m->store));
 	}
 	pb_actor_timer_set(a, MAINT_TIMER_SPACE, MAINT_SPACE_CHECK_MS);

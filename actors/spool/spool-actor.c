@@ -135,17 +135,6 @@ static void sp_deinit(struct pb_actor *a, void *state)
 	free(s);
 }
 
-static int on_room(struct pb_actor *a, void *state, struct pb_msg *m)
-{
-	struct spool_shard *s = state;
-
-	if (pb_store_has_room(s->store, m->u.spool_room_req.size))
-		pb_reply_status(a, m, PB_OK, "");
-	else
-		pb_reply_status(a, m, PB_ERR_NOSPACE, "insufficient system storage");
-	return 0;
-}
-
 /* The oldest entry this shard holds: its deliveries (every stored entry of its class: resumed
  * at start or committed here) and its open uploads. */
 static int on_oldest(struct pb_actor *a, void *state, struct pb_msg *m)
@@ -233,7 +222,7 @@ static void sp_timer(struct pb_actor *a, void *state, uint32_t id, uint64_t now)
 }
 
 static const struct pb_handler spool_handlers[] = {
-	{ MSG_SPOOL_ROOM_REQ, on_room },
+	{ MSG_SPOOL_ROOM_REQ, spool_on_room },
 	{ MSG_SPOOL_OLDEST_REQ, on_oldest },
 	{ MSG_SPOOL_BEGIN_REQ, spool_on_begin },
 	{ MSG_SPOOL_CHUNK_REQ, spool_on_chunk },

@@ -40,7 +40,7 @@ struct pb_store_options {
 	bool create_if_missing;      /* create the database (and its column families) */
 	size_t blob_min_size;        /* bodies at least this long go to blob files; 0: 4096 */
 	bool no_pipelined_write;     /* benchmarks only: turn RocksDB's pipelined write off */
-	uint64_t wal_max_bytes;      /* the WAL's bound (max_total_wal_size); 0: 64 MiB */
+	uint64_t wal_max_bytes;      /* the WAL's bound (max_total_wal_size); 0: 16 MiB */
 };
 
 /* Opens (or creates) the store in directory dir. Missing column families are created, so
@@ -54,8 +54,8 @@ void pb_store_close(struct pb_store **store);
  * Room for new mail = free space - the reserve (storage.min_free_mb) - bytes written but not
  * yet flushed (memtables: they are written again at flush) - bytes claimed by
  * pb_store_reserve. A new body costs twice its length (WAL, then blob file). Below the reserve
- * no new body is admitted; other writes (deliveries, flags, accounts) continue down to half
- * the reserve; deletions (expunge, spool removal, aborts, purges, GC) continue to the last
+ * no new body is admitted; other writes (deliveries, flags, accounts, settings) continue down
+ * to a quarter of the reserve; deletions (expunge, spool removal, aborts, purges, GC) continue to the last
  * byte, because they free space. RocksDB must never meet ENOSPC: after a failed WAL append it
  * refuses every write until reopened (and Debian's build may abort on the next sync). */
 

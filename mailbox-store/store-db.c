@@ -85,7 +85,6 @@ static rocksdb_options_t *store_base_options(struct pb_store *s, const struct pb
 	rocksdb_options_set_max_background_jobs(opt, 4);
 	/* a bounded share of the process's descriptors (the gateways get the rest: pillarboxd) */
 	rocksdb_options_set_max_open_files(opt, STORE_MAX_OPEN_FILES);
-	rocksdb_options_set_keep_log_file_num(opt, 4);
 	/* The WAL bounded: past it RocksDB flushes the families that hold the oldest log, so the
 	 * small families (spool, refcounts) do not pin every log written since the start. */
 	rocksdb_options_set_max_total_wal_size(opt, o->wal_max_bytes != 0 ? o->wal_max_bytes
@@ -93,6 +92,7 @@ static rocksdb_options_t *store_base_options(struct pb_store *s, const struct pb
 	/* Recovery replays the WAL into memtables without flushing them: starting on a full
 	 * disk needs no new space (store-rocks.cc). */
 	store_options_avoid_recovery_flush(opt);
+	store_options_logger(opt);
 	rocksdb_options_set_max_log_file_size(opt, 8u << 20);
 	/* Point-in-time recovery: after a crash the WAL replays up to the first torn record;
 	 * every acknowledged (synced) write is before it. */
@@ -272,12 +272,15 @@ void pb_store_close(struct pb_store **store)
 	if (s == NULL)
 		return;
 	*store = NULL;
-	pb_store_flush(s, NULL); /* on failure the WAL has it anyway */
+	pb_store_set_failure_hook(s, NULL, NULL); /* nobody to tell any more */
+	pb_store_flush(s, NULL);                  /* on failure the WAL has it anyway */
 	store_free(s);
 }
 
 int pb_store_flush(struct pb_store *s, const char **error_r)
 {
+	if (store_failed_check(s, error_r) < 0)
+		return -1;
 	rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
 	char *err = NULL;
 
@@ -285,8 +288,11 @@ int pb_store_flush(struct pb_store *s, const char **error_r)
 	for (int i = 0; i < STORE_CF_COUNT && err == NULL; i++)
 		rocksdb_flush_cf(s->db, fo, s->cf[i], &err);
 	rocksdb_flushoptions_destroy(fo);
-	if (err != NULL)
+	if (err != NULL) {
+		/* a failed flush is RocksDB's background error: every later write fails too */
+		store_note_failure(s, "flush", err);
 		return store_fail_rocks(error_r, "flush", err);
+	}
 	return 0;
 }
 
@@ -353,7 +359,7 @@ int store_write_ex(struct pb_store *s, rocksdb_writebatch_t *b, bool sync, bool 
 {
 	char *err = NULL;
 
-	if (!freeing && store_room_floor(s, error_r) < 0)
+	if (store_failed_check(s, error_r) < 0 || (!freeing && store_room_floor(s, error_r) < 0))
 		return -1;
 	rocksdb_write(s->db, sync ? s->wopt_sync : s->wopt_lazy, b, &err);
 	if (err != NULL) {

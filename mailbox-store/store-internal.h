@@ -169,11 +169,18 @@ int store_delete1(struct pb_store *s, enum store_cf cf, const char *key, size_t 
 
 /* 0 while the disk has at least a quarter of the reserve free; -1 (error set) below it. */
 int store_room_floor(struct pb_store *s, const char **error_r);
+/* 0 while the store has not failed; -1 (error set) after: nothing may be written any more. */
+int store_failed_check(struct pb_store *s, const char **error_r);
 /* Records the first fatal error (what: context, reason: RocksDB's message) and calls the
  * failure hook once. */
 void store_note_failure(struct pb_store *s, const char *what, const char *reason);
 /* Sets avoid_flush_during_recovery on options (store-rocks.cc: the C API lacks it). */
 void store_options_avoid_recovery_flush(rocksdb_options_t *opt);
+/* Gives RocksDB a logger that hands its warnings and errors to store_rocks_log instead of a
+ * LOG file in the data directory (store-rocks.cc). */
+void store_options_logger(rocksdb_options_t *opt);
+/* One line of RocksDB's (error: an error, else a warning): to the daemon's log (store-room.c). */
+void store_rocks_log(int error, const char *line);
 
 /* ---- encoding ---- */
 

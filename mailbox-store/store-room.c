@@ -19,12 +19,17 @@
  * The failure state: a RocksDB write that fails (an I/O error: ENOSPC, EIO, EMFILE on a new
  * WAL) leaves RocksDB 7.8 refusing writes until it is reopened (its C API has no Resume), so
  * the store records the first such error and calls the failure hook once: the daemon stops
- * cleanly and its supervisor starts it again. Our own refusals (no room) are not failures.
+ * cleanly and its supervisor starts it again. From then on the store sends RocksDB no write,
+ * flush or compaction: a writer that failed once must not be synced again (Debian's build
+ * asserts in WritableFileWriter, killing the process). Our own refusals (no room) are not
+ * failures.
  *
  * OWNS: s->reserved, s->min_free_mb, s->failed and its reason, the hook.
  * THREAD: any.
  */
 #include "store-internal.h"
+
+#include "pb-log.h"
 
 #include <stdio.h>
 #include <sys/statvfs.h>
@@ -142,6 +147,14 @@ void store_note_failure(struct pb_store *s, const char *what, const char *reason
 		hook(s->fail_ctx, s->fail_reason);
 }
 
+int store_failed_check(struct pb_store *s, const char **error_r)
+{
+	if (!atomic_load(&s->failed))
+		return 0;
+	return store_fail(error_r, "store: failed earlier (%s): no more writes until restarted",
+			  s->fail_reason);
+}
+
 bool pb_store_failed(struct pb_store *s, const char **reason_r)
 {
 	if (!atomic_load(&s->failed))
@@ -149,4 +162,9 @@ bool pb_store_failed(struct pb_store *s, const char **reason_r)
 	if (reason_r != NULL)
 		*reason_r = s->fail_reason; /* written once, before failed was set */
 	return true;
+}
+
+void store_rocks_log(int error, const char *line)
+{
+	pb_log(error ? PB_LOG_ERROR : PB_LOG_WARN, "store", "event=rocksdb line=%s", PB_LOGQ(line));
 }

@@ -173,6 +173,39 @@ class FullDisk(unittest.TestCase):
         self.assertIsNone(self.d.proc.poll())
         self.assertNotIn("store_failed", self.d.log())
 
+    def test_store_failure_exits_for_restart(self):
+        """With no reserve at all, a disk filled from outside makes RocksDB meet ENOSPC (the
+        maintenance flush while there is no room): the daemon logs store_failed, stops and
+        exits 75 for its supervisor instead of serving on while every write fails; restarted
+        with space back, every acknowledged message is there once and mail flows."""
+        self.d.start()
+        self.d.add_user("alice", "alicepw1")
+        self.assertEqual(self.d.cli("setting", "set", "storage", '{"min_free_mb": 0}')[0], 0)
+        s = smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=30)
+        for i in range(3):
+            s.sendmail("a@example.org", ["alice@localhost"], message("kept-%d" % i, 1_000_000))
+        s.quit()
+        pbtest.wait_counts(self.d, {"alice": 3})
+        with open(self.filler, "wb") as f:
+            try:
+                while True:
+                    f.write(b"\0" * 65536)
+                    f.flush()
+            except OSError:
+                pass
+        rc, _, err = self.d.wait_exit(timeout=90)
+        self.assertEqual(rc, 75, err)
+        self.assertIn("event=store_failed", self.d.log())
+        self.assertIn("exiting for a restart", err)
+
+        os.unlink(self.filler)
+        self.d.start()
+        self.assertEqual(sorted(self.subjects()), ["kept-0", "kept-1", "kept-2"])
+        s = smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=30)
+        s.sendmail("a@example.org", ["alice@localhost"], message("after", 1000))
+        s.quit()
+        pbtest.wait_counts(self.d, {"alice": 4})
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

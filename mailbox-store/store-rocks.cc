@@ -35,11 +35,13 @@ class StoreLogger : public rocksdb::Logger {
       public:
 	StoreLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
 	using rocksdb::Logger::Logv;
-	void Logv(const char *format, va_list ap) override
+	/* format(printf) on both: the format is RocksDB's own, checked where it is written */
+	__attribute__((format(printf, 2, 0))) void Logv(const char *format, va_list ap) override
 	{
 		Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap);
 	}
-	void Logv(const rocksdb::InfoLogLevel level, const char *format, va_list ap) override
+	__attribute__((format(printf, 3, 0))) void Logv(const rocksdb::InfoLogLevel level,
+							 const char *format, va_list ap) override
 	{
 		char line[512];
 

@@ -7,13 +7,16 @@
  * appends it to each mailbox). A collector that deleted every count-0 body would race with
  * such a delivery. So each put stamps the current GC epoch into the refcount record, and a
  * GC run first advances the epoch and then only deletes count<=0 bodies stamped before the
- * previous run: a fresh body survives at least one full GC interval unreferenced. The final
- * check-and-delete runs under gc_lock held exclusively, while reference takers (put, append,
- * blob_ref) hold it shared from their existence check to their synced write.
+ * run before it: a fresh body survives at least one full GC interval unreferenced. The final
+ * check-and-delete runs under the body's GC lock stripe held exclusively, while reference
+ * takers (put, append, blob_ref) hold it shared from their existence check to their synced
+ * write. GC only try-locks a stripe and leaves a busy stripe's bodies to its next run: a GC
+ * never waits for a put, so no put ever waits behind a waiting GC (a writer-preferring lock
+ * would queue every put behind a GC that waits for one slow fsync).
  *
  * Part of pb_store_bodies (store-bodies.h); the reference count records and their merge operator
  * are the core's (store-refs.c).
- * OWNS: nothing beyond the handle (s->gc_epoch is written only under gc_lock exclusive).
+ * OWNS: nothing beyond the handle (s->gc_epoch is written only by the GC run).
  * THREAD: any.
  */
 #include "store-internal.h"
@@ -89,36 +92,37 @@ int pb_store_blob_ref(struct pb_store *s, const char *key, int64_t delta, const 
 	if (store_hex_to_raw(key, raw) < 0)
 		return store_fail(error_r, "store: malformed body key");
 	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
-	pthread_rwlock_rdlock(&s->gc_lock);
+	pthread_rwlock_rdlock(store_gc_lock(s, raw));
 	int ret = store_blob_exists(s, raw, error_r);
 	if (ret == 0)
 		ret = store_fail(error_r, "store: no body %s", key);
 	if (ret == 1) {
 		store_refcount_merge(b, s, raw, delta, 0);
-		ret = store_write(s, b, error_r);
+		ret = store_write_ex(s, b, true, delta < 0, error_r);
 	}
-	pthread_rwlock_unlock(&s->gc_lock);
+	pthread_rwlock_unlock(store_gc_lock(s, raw));
 	rocksdb_writebatch_destroy(b);
 	return ret;
 }
 
-/* Advances the epoch (synced). Returns 0 with the epoch bodies must predate to go. */
+/* Advances the epoch E -> E+1 (synced). Returns 0 with the epoch bodies must predate to go
+ * (E). No lock: a put that read E before the advance and wrote after it stamps E again with
+ * E+1 before it lets its stripe go (store_body_writer_commit), so every body carries at least
+ * the epoch current when its put returned. */
 static int store_gc_advance(struct pb_store *s, uint64_t *cutoff_r, const char **error_r)
 {
 	struct pb_buf val;
 
 	pb_buf_init(&val);
-	pthread_rwlock_wrlock(&s->gc_lock);
-	uint64_t cur = s->gc_epoch;
+	uint64_t cur = atomic_load(&s->gc_epoch);
 	store_enc_u8(&val, STORE_V1);
 	store_enc_u64(&val, cur + 1);
 	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
 	rocksdb_writebatch_put_cf(b, s->cf[STORE_CF_COUNTERS], store_gc_epoch_key,
 				  STORE_GC_EPOCH_KEYLEN, val.data, val.len);
-	int ret = store_write(s, b, error_r);
+	int ret = store_write_ex(s, b, true, true, error_r);
 	if (ret == 0)
-		s->gc_epoch = cur + 1;
-	pthread_rwlock_unlock(&s->gc_lock);
+		atomic_store(&s->gc_epoch, cur + 1);
 	rocksdb_writebatch_destroy(b);
 	pb_buf_deinit(&val);
 	*cutoff_r = cur;
@@ -145,17 +149,40 @@ static int store_gc_delete_chunks(rocksdb_writebatch_t *b, struct pb_store *s,
 	return ret < 0 ? -1 : 0;
 }
 
-/* Re-checks candidates under the exclusive lock and deletes body and record together. */
+/* Try-locks the GC stripe of raw exclusively unless *held already has it. False: busy. */
+static bool store_gc_try(struct pb_store *s, const uint8_t raw[32], uint64_t *held)
+{
+	uint64_t bit = UINT64_C(1) << (raw[0] % STORE_GC_STRIPES);
+
+	if ((*held & bit) != 0)
+		return true;
+	if (pthread_rwlock_trywrlock(store_gc_lock(s, raw)) != 0)
+		return false;
+	*held |= bit;
+	return true;
+}
+
+static void store_gc_release(struct pb_store *s, uint64_t held)
+{
+	for (size_t i = 0; i < STORE_GC_STRIPES; i++)
+		if ((held & (UINT64_C(1) << i)) != 0)
+			pthread_rwlock_unlock(&s->gc_locks[i]);
+}
+
+/* Re-checks candidates under their stripes held exclusively (a busy stripe's are skipped)
+ * and deletes body and record together. */
 static int store_gc_delete(struct pb_store *s, const uint8_t (*keys)[32], size_t n,
 			   uint64_t cutoff, uint64_t *deleted, const char **error_r)
 {
+	_Static_assert(STORE_GC_STRIPES <= 64, "the stripes held fit a u64");
 	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
-	uint64_t count = 0;
+	uint64_t count = 0, held = 0;
 	int ret = 0;
 
-	pthread_rwlock_wrlock(&s->gc_lock);
 	for (size_t i = 0; i < n && ret == 0; i++) {
 		struct store_ref ref;
+		if (!store_gc_try(s, keys[i], &held))
+			continue; /* a reference taker is on it: the next run decides */
 		int found = store_ref_get(s, keys[i], &ref, error_r);
 		if (found < 0)
 			ret = -1;
@@ -173,8 +200,8 @@ static int store_gc_delete(struct pb_store *s, const uint8_t (*keys)[32], size_t
 		count++;
 	}
 	if (ret == 0 && count > 0)
-		ret = store_write(s, b, error_r);
-	pthread_rwlock_unlock(&s->gc_lock);
+		ret = store_write_ex(s, b, true, true, error_r);
+	store_gc_release(s, held);
 	rocksdb_writebatch_destroy(b);
 	if (ret == 0)
 		*deleted += count;

@@ -195,21 +195,37 @@ void store_body_writer_finish(struct store_body_writer *w)
 	writer_parse(w, NULL, 0);
 }
 
+/* A GC run advanced the epoch while this commit was writing: stamp the body with the new one
+ * (the GC contract counts from the epoch current when the put returns). Freeing: it must not
+ * fail a commit already written for want of room. */
+static void commit_restamp(struct pb_store *s, const uint8_t raw[32])
+{
+	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+
+	store_refcount_merge(b, s, raw, 0, atomic_load(&s->gc_epoch));
+	store_write_ex(s, b, true, true, NULL);
+	rocksdb_writebatch_destroy(b);
+}
+
 int store_body_writer_commit(rocksdb_writebatch_t *b, struct pb_store *s,
 			     struct store_body_writer *w, int64_t delta, const char **error_r)
 {
 	claim_take(s, w->raw);
-	pthread_rwlock_rdlock(&s->gc_lock);
+	pthread_rwlock_rdlock(store_gc_lock(s, w->raw));
 	int ret = store_blob_exists(s, w->raw, error_r);
 	if (ret == 0)
 		writer_records(b, s, w, w->raw);
 	else if (ret == 1)
 		store_chunks_delete(b, s, w->body_id);
 	if (ret >= 0) {
-		store_refcount_merge(b, s, w->raw, delta, s->gc_epoch);
+		uint64_t epoch = atomic_load(&s->gc_epoch);
+		store_refcount_merge(b, s, w->raw, delta, epoch);
 		ret = store_write(s, b, error_r);
+		if (ret == 0 && atomic_load(&s->gc_epoch) != epoch)
+			commit_restamp(s, w->raw); /* the commit stands; a failure here is logged
+						    * by the store's failure state */
 	}
-	pthread_rwlock_unlock(&s->gc_lock);
+	pthread_rwlock_unlock(store_gc_lock(s, w->raw));
 	claim_drop(s, w->raw);
 	return ret < 0 ? -1 : 0;
 }

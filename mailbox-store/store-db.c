@@ -10,7 +10,6 @@
 #include "pb-settings.h"
 
 #include <errno.h>
-#include <sys/statvfs.h>
 
 #include <dirent.h>
 #include <stdarg.h>
@@ -40,6 +39,13 @@ static const char *const store_cf_names[STORE_CF_COUNT] = {
 /* Memtable of the chunks family: bodies stream through it to blob files, so a small one keeps
  * the memory a large message costs bounded (a flush every few MiB writes one blob file). */
 #define STORE_CHUNKS_MEMTABLE (4u << 20)
+/* Memtable of every other family: records are small, and RocksDB preallocates each new WAL
+ * file to 1.1 x the largest memtable (bounded by the WAL's bound), which is disk a small
+ * filesystem feels. */
+#define STORE_SMALL_MEMTABLE (8u << 20)
+/* The WAL's default bound (pb_store_options.wal_max_bytes): disk use is the mail plus this
+ * plus the memtables (docs/storage.md, "Disk use"). */
+#define STORE_WAL_MAX (16u << 20)
 
 static __thread char store_err_buf[512];
 
@@ -79,7 +85,14 @@ static rocksdb_options_t *store_base_options(struct pb_store *s, const struct pb
 	rocksdb_options_set_max_background_jobs(opt, 4);
 	/* a bounded share of the process's descriptors (the gateways get the rest: pillarboxd) */
 	rocksdb_options_set_max_open_files(opt, STORE_MAX_OPEN_FILES);
-	rocksdb_options_set_keep_log_file_num(opt, 4);
+	/* The WAL bounded: past it RocksDB flushes the families that hold the oldest log, so the
+	 * small families (spool, refcounts) do not pin every log written since the start. */
+	rocksdb_options_set_max_total_wal_size(opt, o->wal_max_bytes != 0 ? o->wal_max_bytes
+									   : STORE_WAL_MAX);
+	/* Recovery replays the WAL into memtables without flushing them: starting on a full
+	 * disk needs no new space (store-rocks.cc). */
+	store_options_avoid_recovery_flush(opt);
+	store_options_logger(opt);
 	rocksdb_options_set_max_log_file_size(opt, 8u << 20);
 	/* Point-in-time recovery: after a crash the WAL replays up to the first torn record;
 	 * every acknowledged (synced) write is before it. */
@@ -99,11 +112,25 @@ static rocksdb_options_t *store_cf_options(rocksdb_options_t *base, int cf, size
 		rocksdb_options_set_enable_blob_gc(opt, 1);
 		if (cf == STORE_CF_CHUNKS)
 			rocksdb_options_set_write_buffer_size(opt, STORE_CHUNKS_MEMTABLE);
-	} else if (cf == STORE_CF_REFCOUNTS) {
+		else
+			rocksdb_options_set_write_buffer_size(opt, STORE_SMALL_MEMTABLE);
+	} else {
+		rocksdb_options_set_write_buffer_size(opt, STORE_SMALL_MEMTABLE);
 		/* The options take ownership of the operator. */
-		rocksdb_options_set_merge_operator(opt, store_refcount_merge_operator());
+		if (cf == STORE_CF_REFCOUNTS)
+			rocksdb_options_set_merge_operator(opt, store_refcount_merge_operator());
 	}
 	return opt;
+}
+
+/* The size RocksDB preallocates a new WAL file to: 1.1 x the largest memtable, at most the
+ * WAL bound (DBImpl::GetWalPreallocateBlockSize). */
+static uint64_t store_wal_prealloc(const struct pb_store_options *o)
+{
+	uint64_t wal_max = o->wal_max_bytes != 0 ? o->wal_max_bytes : STORE_WAL_MAX;
+	uint64_t largest = STORE_SMALL_MEMTABLE + STORE_SMALL_MEMTABLE / 10;
+
+	return largest < wal_max ? largest : wal_max;
 }
 
 static bool store_cf_known(const char *name)
@@ -195,8 +222,11 @@ static void store_free(struct pb_store *s)
 	rocksdb_readoptions_destroy(s->ropt);
 	pthread_mutex_destroy(&s->users_lock);
 	pthread_mutex_destroy(&s->counters_lock);
-	pthread_rwlock_destroy(&s->gc_lock);
+	for (size_t i = 0; i < STORE_GC_STRIPES; i++)
+		pthread_rwlock_destroy(&s->gc_locks[i]);
 	pthread_mutex_destroy(&s->claims_lock);
+	pthread_mutex_destroy(&s->spool_lock);
+	pthread_mutex_destroy(&s->fail_lock);
 	pthread_cond_destroy(&s->claims_cond);
 	free(s->claims);
 	free(s->dir);
@@ -208,7 +238,6 @@ int pb_store_open(const char *dir, const struct pb_store_options *opts,
 {
 	static const struct pb_store_options defaults;
 	struct pb_store *s = xcalloc(1, sizeof(*s));
-	pthread_rwlockattr_t attr;
 
 	s->dir = xstrdup(dir);
 	atomic_init(&s->min_free_mb, pb_settings_default()->storage.min_free_mb);
@@ -219,12 +248,14 @@ int pb_store_open(const char *dir, const struct pb_store_options *opts,
 	pthread_mutex_init(&s->users_lock, NULL);
 	pthread_mutex_init(&s->counters_lock, NULL);
 	pthread_mutex_init(&s->claims_lock, NULL);
+	pthread_mutex_init(&s->spool_lock, NULL);
+	pthread_mutex_init(&s->fail_lock, NULL);
 	pthread_cond_init(&s->claims_cond, NULL);
-	/* Writer-preferring, so a GC run is not starved by a steady stream of appends. */
-	pthread_rwlockattr_init(&attr);
-	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-	pthread_rwlock_init(&s->gc_lock, &attr);
-	pthread_rwlockattr_destroy(&attr);
+	/* Plain (reader-preferring) stripes: GC only ever try-locks one, so it never waits and
+	 * never makes a put wait behind it (store-blobs.c). */
+	for (size_t i = 0; i < STORE_GC_STRIPES; i++)
+		pthread_rwlock_init(&s->gc_locks[i], NULL);
+	s->wal_prealloc = store_wal_prealloc(opts != NULL ? opts : &defaults);
 	if (store_open_db(s, opts != NULL ? opts : &defaults, error_r) < 0 ||
 	    store_blobs_open(s, error_r) < 0) {
 		store_free(s);
@@ -241,19 +272,44 @@ void pb_store_close(struct pb_store **store)
 	if (s == NULL)
 		return;
 	*store = NULL;
-	rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
-	rocksdb_flushoptions_set_wait(fo, 1);
-	for (int i = 0; i < STORE_CF_COUNT; i++) {
-		char *err = NULL;
-		rocksdb_flush_cf(s->db, fo, s->cf[i], &err);
-		rocksdb_free(err); /* the WAL has it anyway */
-	}
-	rocksdb_flushoptions_destroy(fo);
+	pb_store_set_failure_hook(s, NULL, NULL); /* nobody to tell any more */
+	pb_store_flush(s, NULL);                  /* on failure the WAL has it anyway */
 	store_free(s);
 }
 
-static uint64_t store_wal_bytes(const char *dir)
+int pb_store_flush(struct pb_store *s, const char **error_r)
 {
+	if (store_failed_check(s, error_r) < 0)
+		return -1;
+	rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+	char *err = NULL;
+
+	rocksdb_flushoptions_set_wait(fo, 1);
+	for (int i = 0; i < STORE_CF_COUNT && err == NULL; i++)
+		rocksdb_flush_cf(s->db, fo, s->cf[i], &err);
+	rocksdb_flushoptions_destroy(fo);
+	if (err != NULL) {
+		/* a failed flush is RocksDB's background error: every later write fails too */
+		store_note_failure(s, "flush", err);
+		return store_fail_rocks(error_r, "flush", err);
+	}
+	return 0;
+}
+
+int pb_store_compact_bodies(struct pb_store *s, const char **error_r)
+{
+	static const enum store_cf cfs[] = { STORE_CF_CHUNKS, STORE_CF_BLOBS, STORE_CF_REFCOUNTS };
+
+	if (pb_store_flush(s, error_r) < 0)
+		return -1;
+	for (size_t i = 0; i < PB_N_ELEMENTS(cfs); i++)
+		rocksdb_compact_range_cf(s->db, s->cf[cfs[i]], NULL, 0, NULL, 0);
+	return 0;
+}
+
+uint64_t pb_store_wal_bytes(struct pb_store *s)
+{
+	const char *dir = s->dir;
 	DIR *d = opendir(dir);
 	struct dirent *de;
 	uint64_t total = 0;
@@ -287,44 +343,41 @@ int pb_store_size(struct pb_store *s, uint64_t *bytes_r, const char **error_r)
 			return store_fail(error_r, "store: size properties unavailable");
 		total += sst + blob;
 	}
-	*bytes_r = total + store_wal_bytes(s->dir);
+	*bytes_r = total + pb_store_wal_bytes(s);
+	return 0;
+}
+
+/* Whether a failed write's status is an I/O error that leaves RocksDB refusing writes (not a
+ * bad argument of ours). */
+static bool store_write_error_fatal(const char *err)
+{
+	return strncmp(err, "Invalid argument", 16) != 0 && strncmp(err, "Not implemented", 15) != 0;
+}
+
+int store_write_ex(struct pb_store *s, rocksdb_writebatch_t *b, bool sync, bool freeing,
+		   const char **error_r)
+{
+	char *err = NULL;
+
+	if (store_failed_check(s, error_r) < 0 || (!freeing && store_room_floor(s, error_r) < 0))
+		return -1;
+	rocksdb_write(s->db, sync ? s->wopt_sync : s->wopt_lazy, b, &err);
+	if (err != NULL) {
+		if (store_write_error_fatal(err))
+			store_note_failure(s, "write", err);
+		return store_fail_rocks(error_r, "write", err);
+	}
 	return 0;
 }
 
 int store_write(struct pb_store *s, rocksdb_writebatch_t *b, const char **error_r)
 {
-	char *err = NULL;
-
-	rocksdb_write(s->db, s->wopt_sync, b, &err);
-	if (err != NULL)
-		return store_fail_rocks(error_r, "write", err);
-	return 0;
-}
-
-void pb_store_set_min_free_mb(struct pb_store *s, uint64_t mb)
-{
-	atomic_store(&s->min_free_mb, mb);
-}
-
-bool pb_store_has_room(struct pb_store *s, uint64_t len)
-{
-	struct statvfs st;
-
-	if (statvfs(s->dir, &st) < 0)
-		return true; /* cannot tell: the write itself decides */
-	uint64_t free_bytes = (uint64_t)st.f_bavail * st.f_frsize;
-	uint64_t reserve = atomic_load(&s->min_free_mb) * 1024 * 1024;
-	return free_bytes > reserve && (free_bytes - reserve) / 2 > len;
+	return store_write_ex(s, b, true, false, error_r);
 }
 
 int store_write_lazy(struct pb_store *s, rocksdb_writebatch_t *b, const char **error_r)
 {
-	char *err = NULL;
-
-	rocksdb_write(s->db, s->wopt_lazy, b, &err);
-	if (err != NULL)
-		return store_fail_rocks(error_r, "write", err);
-	return 0;
+	return store_write_ex(s, b, false, false, error_r);
 }
 
 int store_get(struct pb_store *s, enum store_cf cf, const void *key, size_t klen,

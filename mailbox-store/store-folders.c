@@ -401,7 +401,7 @@ static int store_folder_delete_rec(struct pb_store *s, uint64_t user_id,
 	store_folder_key(user_id, f->id, key);
 	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
 	rocksdb_writebatch_delete_cf(b, s->cf[STORE_CF_FOLDERS], (const char *)key, sizeof(key));
-	int ret = store_write(s, b, error_r);
+	int ret = store_write_ex(s, b, true, true, error_r);
 	rocksdb_writebatch_destroy(b);
 	return ret;
 }
@@ -444,7 +444,7 @@ int pb_store_user_purge(struct pb_store *s, uint64_t user_id, const char **error
 	store_folder_key(user_id, 0, key);
 	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
 	rocksdb_writebatch_delete_cf(b, s->cf[STORE_CF_FOLDERS], (const char *)key, sizeof(key));
-	ret = store_write(s, b, error_r);
+	ret = store_write_ex(s, b, true, true, error_r);
 	rocksdb_writebatch_destroy(b);
 	return ret;
 }

@@ -50,6 +50,9 @@ enum store_cf {
 	STORE_CF_COUNT
 };
 
+/* Stripes of the blob GC lock (struct pb_store.gc_locks). */
+#define STORE_GC_STRIPES 64
+
 /* Version byte leading every value (bump per kind when its layout changes). */
 #define STORE_V1 1
 #define STORE_V2 2
@@ -71,11 +74,13 @@ struct pb_store {
 	/* Serialises read-modify-write of users (put, rename, delete) and counters. */
 	pthread_mutex_t users_lock;
 	pthread_mutex_t counters_lock;
-	/* Blob GC against reference takers: appends and puts hold it shared from "the body
-	 * exists" to their synced write; pb_store_blob_gc holds it exclusive to delete. */
-	pthread_rwlock_t gc_lock;
-	/* Current blob GC epoch (persistent in the counters CF); read under gc_lock. */
-	uint64_t gc_epoch;
+	/* Blob GC against reference takers, one lock per stripe of body hashes
+	 * (store_gc_lock): appends and puts hold their body's stripe shared from "the body
+	 * exists" to their synced write; pb_store_blob_gc try-locks a stripe exclusive to
+	 * delete, and skips the bodies of a busy stripe until its next run. */
+	pthread_rwlock_t gc_locks[STORE_GC_STRIPES];
+	/* Current blob GC epoch (persistent in the counters CF). */
+	_Atomic uint64_t gc_epoch;
 	/* Next id of the one sequence spool entries and bodies share; 0 until the first use
 	 * seeds it (store_next_id in store-refs.c). */
 	_Atomic uint64_t spool_next;
@@ -86,9 +91,27 @@ struct pb_store {
 	uint8_t (*claims)[32];
 	size_t n_claims, claims_cap;
 	/* The free-space reserve in MiB (pb_store_set_min_free_mb; the settings' default until
-	 * then). */
+	 * then) and the bytes claimed by pb_store_reserve, not yet released (store-room.c). */
 	_Atomic uint64_t min_free_mb;
+	_Atomic uint64_t reserved;
+	/* What RocksDB preallocates for a new WAL file (store-db.c), kept out of the room. */
+	uint64_t wal_prealloc;
+	/* Serialises pb_store_spool_done's read of an entry with its removal, so two callers
+	 * cannot both drop the entry's body reference. */
+	pthread_mutex_t spool_lock;
+	/* The first fatal write error (store-room.c): set once, with its reason and hook. */
+	pthread_mutex_t fail_lock;
+	_Atomic bool failed;
+	char fail_reason[256];
+	void (*fail_hook)(void *ctx, const char *reason);
+	void *fail_ctx;
 };
+
+/* The GC lock stripe of a body hash. */
+static inline pthread_rwlock_t *store_gc_lock(struct pb_store *s, const uint8_t raw[32])
+{
+	return &s->gc_locks[raw[0] % STORE_GC_STRIPES];
+}
 
 /* ---- errors: a thread-local buffer (store-db.c) ---- */
 
@@ -101,6 +124,12 @@ int store_fail_rocks(const char **error_r, const char *what, char *err);
 
 /* Writes the batch with sync=true (WAL fsync). Returns 0 / -1. */
 int store_write(struct pb_store *s, rocksdb_writebatch_t *b, const char **error_r);
+/* Writes the batch, synced or not. Unless freeing (a batch that only deletes, so frees space),
+ * it is refused while the disk is below a quarter of the reserve (store_room_floor). A RocksDB error
+ * other than a bad argument is recorded as the store's failure (store_note_failure).
+ * store_write and store_write_lazy are the two non-freeing forms. Returns 0 / -1. */
+int store_write_ex(struct pb_store *s, rocksdb_writebatch_t *b, bool sync, bool freeing,
+		   const char **error_r);
 /* Writes the batch without waiting for the WAL fsync (see pb_store_msg_append_ex for when
  * that is safe). Returns 0 / -1. */
 int store_write_lazy(struct pb_store *s, rocksdb_writebatch_t *b, const char **error_r);
@@ -135,6 +164,23 @@ int store_put1(struct pb_store *s, enum store_cf cf, const char *key, size_t kle
  * not atomic together; two concurrent deletes may both report 1 (both are harmless). */
 int store_delete1(struct pb_store *s, enum store_cf cf, const char *key, size_t klen,
 		  const char **error_r);
+
+/* ---- room and failures (store-room.c) ---- */
+
+/* 0 while the disk has at least a quarter of the reserve free; -1 (error set) below it. */
+int store_room_floor(struct pb_store *s, const char **error_r);
+/* 0 while the store has not failed; -1 (error set) after: nothing may be written any more. */
+int store_failed_check(struct pb_store *s, const char **error_r);
+/* Records the first fatal error (what: context, reason: RocksDB's message) and calls the
+ * failure hook once. */
+void store_note_failure(struct pb_store *s, const char *what, const char *reason);
+/* Sets avoid_flush_during_recovery on options (store-rocks.cc: the C API lacks it). */
+void store_options_avoid_recovery_flush(rocksdb_options_t *opt);
+/* Gives RocksDB a logger that hands its warnings and errors to store_rocks_log instead of a
+ * LOG file in the data directory (store-rocks.cc). */
+void store_options_logger(rocksdb_options_t *opt);
+/* One line of RocksDB's (error: an error, else a warning): to the daemon's log (store-room.c). */
+void store_rocks_log(int error, const char *line);
 
 /* ---- encoding ---- */
 
@@ -225,6 +271,8 @@ void store_blob_hash(const void *data, size_t len, uint8_t raw_r[32]);
 /* The next id of the sequence spool entries and bodies share: unique, never reused, even
  * across restarts (store-refs.c). */
 uint64_t store_next_id(struct pb_store *s);
+/* The same, an id with id % mod == rem (mod > 0, rem < mod). */
+uint64_t store_next_id_mod(struct pb_store *s, uint32_t rem, uint32_t mod);
 
 /* ---- bodies by chunks (store-chunks.c) ---- */
 

@@ -228,9 +228,9 @@ int pb_store_msg_append_ex(struct pb_store *s, uint64_t user_id, uint32_t folder
 	ret = store_folder_read(s, user_id, folder_id, &f, error_r);
 	if (ret <= 0)
 		return ret < 0 ? -1 : store_fail(error_r, "store: no folder %u", folder_id);
-	pthread_rwlock_rdlock(&s->gc_lock);
+	pthread_rwlock_rdlock(store_gc_lock(s, raw));
 	ret = store_append_write(s, user_id, &f, rec, raw, dedupe_key, sync, error_r);
-	pthread_rwlock_unlock(&s->gc_lock);
+	pthread_rwlock_unlock(store_gc_lock(s, raw));
 	pb_folder_rec_free(&f);
 	return ret;
 }
@@ -483,7 +483,7 @@ int pb_store_msg_expunge(struct pb_store *s, uint64_t user_id, uint32_t folder_i
 	if (ret == 0 && removed > 0) {
 		f.highestmodseq++;
 		store_folder_write(b, s, user_id, &f);
-		ret = store_write(s, b, error_r);
+		ret = store_write_ex(s, b, true, true, error_r);
 	}
 	rocksdb_writebatch_destroy(b);
 	free(u);
@@ -506,7 +506,7 @@ long store_msgs_delete_chunk(struct pb_store *s, uint64_t user_id, struct pb_fol
 	if (n > 0) {
 		f->highestmodseq++;
 		store_folder_write(b, s, user_id, f);
-		if (store_write(s, b, error_r) < 0)
+		if (store_write_ex(s, b, true, true, error_r) < 0)
 			ret = -1;
 	}
 	rocksdb_writebatch_destroy(b);
@@ -526,7 +526,7 @@ static int store_dedupe_delete(struct pb_store *s, struct pb_buf *keys, size_t n
 		rocksdb_writebatch_delete_cf(b, s->cf[STORE_CF_DEDUPE], keys->data + off + 4, klen);
 		off += 4 + klen;
 	}
-	int ret = store_write(s, b, error_r);
+	int ret = store_write_ex(s, b, true, true, error_r);
 	rocksdb_writebatch_destroy(b);
 	pb_buf_reset(keys);
 	return ret;

@@ -11,7 +11,7 @@
  * per message.
  *
  * OWNS: nothing beyond the handle (s->spool_next, the id sequence; s->gc_epoch is loaded here
- * and written only under gc_lock exclusive). THREAD: any.
+ * and advanced by the GC run). THREAD: any.
  */
 #include "store-internal.h"
 
@@ -137,14 +137,14 @@ int store_blobs_open(struct pb_store *s, const char **error_r)
 	struct pb_buf val;
 	struct store_rd r;
 
-	s->gc_epoch = 1;
+	atomic_store(&s->gc_epoch, 1);
 	pb_buf_init(&val);
 	int ret = store_get(s, STORE_CF_COUNTERS, store_gc_epoch_key, STORE_GC_EPOCH_KEYLEN, &val,
 			    error_r);
 	if (ret == 1) {
 		store_rd_init(&r, val.data, val.len);
 		bool v_ok = store_rd_u8(&r) == STORE_V1;
-		s->gc_epoch = store_rd_u64(&r);
+		atomic_store(&s->gc_epoch, store_rd_u64(&r));
 		if (!v_ok || !store_rd_ok(&r))
 			ret = store_fail(error_r, "store: corrupt blob GC epoch record");
 	}
@@ -185,4 +185,21 @@ uint64_t store_next_id(struct pb_store *s)
 		atomic_compare_exchange_strong(&s->spool_next, &cur, seed);
 	}
 	return atomic_fetch_add(&s->spool_next, 1);
+}
+
+uint64_t store_next_id_mod(struct pb_store *s, uint32_t rem, uint32_t mod)
+{
+	uint64_t id = store_next_id(s); /* seeds the sequence */
+	uint64_t cur = atomic_load(&s->spool_next);
+
+	ASSERT(mod > 0 && rem < mod);
+	if (id % mod == rem)
+		return id;
+	/* the smallest id >= cur in the class; the ids skipped are never used (ids are unique,
+	 * not dense) */
+	for (;;) {
+		uint64_t want = cur + (rem + mod - cur % mod) % mod;
+		if (atomic_compare_exchange_weak(&s->spool_next, &cur, want + 1))
+			return want;
+	}
 }

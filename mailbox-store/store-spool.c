@@ -42,7 +42,8 @@ int store_spool_commit(struct pb_store *s, rocksdb_writebatch_t *b, struct store
 		return store_fail(error_r, "spool: 1 to %d recipients", PB_SPOOL_MAX_RCPTS);
 	store_body_writer_finish(w);
 	rec->size = w->size;
-	rec->id = store_next_id(s);
+	rec->id = rec->shards > 1 ? store_next_id_mod(s, rec->shard, rec->shards)
+				  : store_next_id(s);
 	store_be64_put(key, rec->id);
 	pb_buf_init(&v);
 	spool_encode(rec, w->raw, &v);
@@ -127,27 +128,41 @@ int pb_store_spool_iter(struct pb_store *s, int (*cb)(const struct pb_spool_rec 
 	return store_iter_finish(&it, error_r);
 }
 
-int pb_store_spool_done(struct pb_store *s, uint64_t id, const char **error_r)
+/* Reads entry key; 1 with its body hash in raw_r, 0 absent, -1. */
+static int spool_body_of(struct pb_store *s, const uint8_t key[8], uint8_t raw_r[32],
+			 const char **error_r)
 {
-	uint8_t key[8];
 	struct pb_buf v;
 	struct pb_spool_rec r;
 
-	store_be64_put(key, id);
 	pb_buf_init(&v);
 	int found = store_get(s, STORE_CF_SPOOL, key, 8, &v, error_r);
-	if (found <= 0 || spool_decode(key, 8, v.data, v.len, &r) < 0) {
-		pb_buf_deinit(&v);
-		return found <= 0 ? found : store_fail(error_r, "spool: a corrupt record");
-	}
+	if (found == 1 && spool_decode(key, 8, v.data, v.len, &r) < 0)
+		found = store_fail(error_r, "spool: a corrupt record");
 	pb_buf_deinit(&v);
-	uint8_t raw[32];
-	store_hex_to_raw(r.blob_key, raw);
+	if (found != 1)
+		return found;
+	store_hex_to_raw(r.blob_key, raw_r);
 	pb_spool_rec_free(&r);
-	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
-	rocksdb_writebatch_delete_cf(b, s->cf[STORE_CF_SPOOL], (const char *)key, 8);
-	store_refcount_merge(b, s, raw, -1, 0);
-	int ret = store_write_lazy(s, b, error_r);
-	rocksdb_writebatch_destroy(b);
-	return ret < 0 ? -1 : 1;
+	return 1;
+}
+
+int pb_store_spool_done(struct pb_store *s, uint64_t id, const char **error_r)
+{
+	uint8_t key[8], raw[32];
+
+	store_be64_put(key, id);
+	/* The read and the removal under one lock: two callers that both found the entry would
+	 * both drop its body's reference, and the body would go while a message holds it. */
+	pthread_mutex_lock(&s->spool_lock);
+	int ret = spool_body_of(s, key, raw, error_r);
+	if (ret == 1) {
+		rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+		rocksdb_writebatch_delete_cf(b, s->cf[STORE_CF_SPOOL], (const char *)key, 8);
+		store_refcount_merge(b, s, raw, -1, 0);
+		ret = store_write_ex(s, b, false, true, error_r) < 0 ? -1 : 1;
+		rocksdb_writebatch_destroy(b);
+	}
+	pthread_mutex_unlock(&s->spool_lock);
+	return ret;
 }

@@ -107,7 +107,7 @@ int pb_store_upload_abort(struct pb_store *s, struct pb_store_upload **up, const
 
 	store_chunks_delete(b, s, (*up)->w.body_id);
 	upload_forget(b, s, (*up)->owner, (*up)->w.body_id);
-	int ret = store_write_lazy(s, b, error_r);
+	int ret = store_write_ex(s, b, false, true, error_r);
 	rocksdb_writebatch_destroy(b);
 	pb_store_upload_free(up);
 	return ret;
@@ -181,7 +181,7 @@ int pb_store_uploads_clean(struct pb_store *s, uint32_t owner, uint32_t owners,
 	}
 	int ret = store_iter_finish(&it, error_r);
 	if (ret == 0 && removed > 0)
-		ret = store_write_lazy(s, b, error_r);
+		ret = store_write_ex(s, b, false, true, error_r);
 	rocksdb_writebatch_destroy(b);
 	if (ret == 0 && removed_r != NULL)
 		*removed_r = removed;

@@ -348,6 +348,16 @@ static int start_control(struct daemon *d)
 	return 0;
 }
 
+/* The store's failure hook (any writer thread): RocksDB refuses every write after an I/O error
+ * until reopened, so the daemon stops cleanly (what is acknowledged is synced) and exits
+ * non-zero for its supervisor to start it again, never serving on as a process that fails
+ * every write. SIGTERM reaches the main thread's sigwait. */
+static void on_store_failure(void *ctx, const char *reason)
+{
+	pb_error("daemon", "event=store_failed reason=%s action=exit_for_restart", PB_LOGQ(reason));
+	kill(getpid(), SIGTERM);
+}
+
 static int open_store(struct daemon *d)
 {
 	struct pb_store_options opts = { .create_if_missing = true };
@@ -360,6 +370,7 @@ static int open_store(struct daemon *d)
 			fprintf(stderr, "pillarboxd: is another pillarboxd using this data directory?\n");
 		return -1;
 	}
+	pb_store_set_failure_hook(d->store, on_store_failure, d);
 	return 0;
 }
 
@@ -378,6 +389,18 @@ static int keep_private(struct daemon *d)
 				"entries (the data directory is private; see the log)\n",
 			d->cfg.data_dir, n);
 	return 0;
+}
+
+/* After the stop: a store that failed makes the exit code 75 (EX_TEMPFAIL: restart me). */
+static int store_exit_code(struct daemon *d, int rc)
+{
+	const char *reason;
+
+	if (d->store == NULL || !pb_store_failed(d->store, &reason))
+		return rc;
+	pb_error("daemon", "event=stopped_store_failed reason=%s exit=75", PB_LOGQ(reason));
+	fprintf(stderr, "pillarboxd: the store failed (%s): exiting for a restart\n", reason);
+	return 75;
 }
 
 static int run(struct daemon *d, sigset_t *signals)
@@ -416,6 +439,7 @@ static int run(struct daemon *d, sigset_t *signals)
 	gw_hub_stop(&d->pop3);
 	pb_bridge_stop(&d->bridge);
 	pb_runtime_destroy(&d->rt);
+	rc = store_exit_code(d, rc);
 	pb_store_close(&d->store);
 	if (rc == 0)
 		pb_info("daemon", "event=stopped");

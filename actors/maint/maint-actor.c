@@ -12,16 +12,24 @@
 #include "pb-settings-snapshot.h"
 #include "store-bodies.h"
 #include "store-mail.h"
+#include "spool-client.h"
 
 #include <string.h>
 
 #define MAINT_TIMER 1
 #define MAINT_TIMER_RECONCILE 2
+#define MAINT_TIMER_SPACE 3
+/* How often the disk is looked at, and the least time between two GC runs it triggers when
+ * there is no room for new mail (each GC run advances the epoch: too many would shorten the
+ * time a body put unreferenced survives, docs/storage.md). */
+#define MAINT_SPACE_CHECK_MS 15000
+#define MAINT_SPACE_GC_MIN_MS 120000
 #define MAINT_FIRST_DELAY_MS 60000
 #define MAINT_CALL_TIMEOUT_MS 60000
 
 struct maint {
 	struct pb_store *store;
+	uint64_t last_gc_ms; /* monotonic, of the last blob GC run */
 };
 
 /* One round's walk over the users with mail (in id order), merged with the accounts' ids. */
@@ -133,19 +141,55 @@ static void reconcile(struct round_ctx *c)
 	pb_u64v_clear(&ids);
 }
 
+/* Dedupe records older than this go: dedupe_keep_days, but never one as recent as the oldest
+ * entry the spool still holds (its replay needs them: an entry stuck for longer than the age
+ * would otherwise be delivered twice). False (prune nothing) when the spool did not answer. */
+static bool prune_cutoff(struct pb_actor *a, const struct pb_settings_maintenance *st,
+			 int64_t *before_r)
+{
+	int64_t oldest = INT64_MAX;
+	const char *error;
+
+	uint32_t code = spool_client_oldest(pb_actor_caller(a), &oldest, &error);
+	if (code != PB_OK) {
+		pb_warn("maint", "event=dedupe_prune_skipped reason=%s", PB_LOGQ(error));
+		return false;
+	}
+	*before_r = (int64_t)pb_clock_wall_ms() - (int64_t)st->dedupe_keep_days * 86400000;
+	if (oldest < *before_r)
+		*before_r = oldest;
+	return true;
+}
+
+/* Blob GC (when gc), then a compaction of the body families when it deleted bodies or when
+ * compact (blob files of deleted bodies and of aborted uploads go), else a flush of every
+ * family (the WAL behind them goes). Returns the bodies deleted. */
+static uint64_t collect(struct pb_actor *a, struct maint *m, bool gc, bool compact)
+{
+	const char *error;
+	uint64_t deleted = 0;
+
+	if (gc) {
+		m->last_gc_ms = pb_runtime_now_ms(pb_actor_runtime(a));
+		if (pb_store_blob_gc(m->store, &deleted, &error) < 0)
+			pb_error("maint", "event=blob_gc_failed reason=%s", PB_LOGQ(error));
+	}
+	if ((deleted > 0 || compact) && pb_store_compact_bodies(m->store, &error) < 0)
+		pb_error("maint", "event=compact_failed reason=%s", PB_LOGQ(error));
+	else if (deleted == 0 && !compact && pb_store_flush(m->store, &error) < 0)
+		pb_error("maint", "event=flush_failed reason=%s", PB_LOGQ(error));
+	return deleted;
+}
+
 /* One round: reconcile (with dedupe pruning), then blob GC. */
 static void maint_round(struct pb_actor *a, struct maint *m,
 			const struct pb_settings_maintenance *st)
 {
-	struct round_ctx c = { m, a, NULL, 0, true,
-			       (int64_t)pb_clock_wall_ms() - (int64_t)st->dedupe_keep_days * 86400000,
-			       0, 0, 0 };
-	const char *error;
-	uint64_t deleted = 0;
+	struct round_ctx c = { m, a, NULL, 0, false, 0, 0, 0, 0 };
 
+	c.prune = prune_cutoff(a, st, &c.before_ms);
 	reconcile(&c);
-	if (pb_store_blob_gc(m->store, &deleted, &error) < 0)
-		pb_error("maint", "event=blob_gc_failed reason=%s", PB_LOGQ(error));
+	uint64_t deleted = collect(a, m, true, false);
 	pb_info("maint",
 		"event=round orphans_swept=%llu mailboxes_repaired=%llu bodies_deleted=%llu "
 		"dedupe_removed=%llu",
@@ -172,6 +216,7 @@ static int mt_init(struct pb_actor *a, void *arg, void **state_r, const char **e
 	*state_r = m;
 	pb_actor_timer_set(a, MAINT_TIMER, MAINT_FIRST_DELAY_MS);
 	pb_actor_timer_set(a, MAINT_TIMER_RECONCILE, 0);
+	pb_actor_timer_set(a, MAINT_TIMER_SPACE, MAINT_SPACE_CHECK_MS);
 	return 0;
 }
 
@@ -192,10 +237,25 @@ static uint64_t run_round(struct pb_actor *a, struct maint *m)
 	return (uint64_t)st.interval_s * 1000;
 }
 
+/* No room for new mail: the space of deleted mail comes back without waiting for the round:
+ * a flush and compaction every check, blob GC at most every MAINT_SPACE_GC_MIN_MS. */
+static void space_check(struct pb_actor *a, struct maint *m, uint64_t now)
+{
+	if (!pb_store_has_room(m->store, 0)) {
+		uint64_t deleted =
+			collect(a, m, now >= m->last_gc_ms + MAINT_SPACE_GC_MIN_MS, true);
+		pb_info("maint", "event=low_space_collect bodies_deleted=%llu room=%llu",
+			(unsigned long long)deleted, (unsigned long long)pb_store_room(m->store));
+	}
+	pb_actor_timer_set(a, MAINT_TIMER_SPACE, MAINT_SPACE_CHECK_MS);
+}
+
 static void mt_timer(struct pb_actor *a, void *state, uint32_t id, uint64_t now)
 {
 	if (id == MAINT_TIMER_RECONCILE)
 		start_reconcile(a, state);
+	else if (id == MAINT_TIMER_SPACE)
+		space_check(a, state, now);
 	else
 		pb_actor_timer_set(a, MAINT_TIMER, run_round(a, state));
 }

@@ -135,14 +135,22 @@ static void sp_deinit(struct pb_actor *a, void *state)
 	free(s);
 }
 
-static int on_room(struct pb_actor *a, void *state, struct pb_msg *m)
+/* The oldest entry this shard holds: its deliveries (every stored entry of its class: resumed
+ * at start or committed here) and its open uploads. */
+static int on_oldest(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct spool_shard *s = state;
+	struct pb_msg rep;
+	int64_t oldest = spool_uploads_oldest(s);
 
-	if (pb_store_has_room(s->store, m->u.spool_room_req.size))
-		pb_reply_status(a, m, PB_OK, "");
-	else
-		pb_reply_status(a, m, PB_ERR_NOSPACE, "insufficient system storage");
+	for (size_t i = 0; i < s->n; i++)
+		if (s->d[i]->rec.received_ms < oldest)
+			oldest = s->d[i]->rec.received_ms;
+	pb_msg_init(&rep, MSG_SPOOL_OLDEST_REP);
+	rep.u.spool_oldest_rep.received_ms = oldest;
+	rep.u.spool_oldest_rep.shards = s->count;
+	pb_reply(a, m, &rep);
+	pb_msg_free(&rep);
 	return 0;
 }
 
@@ -214,7 +222,8 @@ static void sp_timer(struct pb_actor *a, void *state, uint32_t id, uint64_t now)
 }
 
 static const struct pb_handler spool_handlers[] = {
-	{ MSG_SPOOL_ROOM_REQ, on_room },
+	{ MSG_SPOOL_ROOM_REQ, spool_on_room },
+	{ MSG_SPOOL_OLDEST_REQ, on_oldest },
 	{ MSG_SPOOL_BEGIN_REQ, spool_on_begin },
 	{ MSG_SPOOL_CHUNK_REQ, spool_on_chunk },
 	{ MSG_SPOOL_COMMIT_REQ, spool_on_commit },

@@ -268,3 +268,40 @@ uint32_t spool_client_room(struct pb_caller *c, uint64_t key, uint64_t size, con
 		return PB_ERR_TEMP;
 	return call_done(&rep, spool_client_room_reply(&rep), error_r);
 }
+
+/* One shard's oldest entry; *shards_r its count of shards. */
+static uint32_t oldest_of(struct pb_caller *c, uint64_t key, int64_t *ms_r, uint32_t *shards_r,
+			  const char **error_r)
+{
+	struct pb_msg m, rep;
+
+	pb_msg_init(&m, MSG_SPOOL_OLDEST_REQ);
+	m.u.spool_oldest_req.key = key;
+	int ret = call(c, &m, &rep, error_r);
+	pb_msg_free(&m);
+	if (ret < 0)
+		return PB_ERR_TEMP;
+	uint32_t code = reply_code(&rep, MSG_SPOOL_OLDEST_REP);
+	if (code == PB_OK) {
+		*ms_r = rep.u.spool_oldest_rep.received_ms;
+		*shards_r = rep.u.spool_oldest_rep.shards;
+	}
+	return call_done(&rep, code, error_r);
+}
+
+uint32_t spool_client_oldest(struct pb_caller *c, int64_t *oldest_ms_r, const char **error_r)
+{
+	int64_t oldest = INT64_MAX;
+	uint32_t shards = 1;
+
+	for (uint32_t key = 0; key < shards; key++) {
+		int64_t ms = INT64_MAX;
+		uint32_t code = oldest_of(c, key, &ms, &shards, error_r);
+		if (code != PB_OK)
+			return code;
+		if (ms < oldest)
+			oldest = ms;
+	}
+	*oldest_ms_r = oldest;
+	return PB_OK;
+}

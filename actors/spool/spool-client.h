@@ -76,5 +76,9 @@ uint32_t spool_client_commit(struct pb_caller *c, uint64_t key, uint64_t upload_
 uint32_t spool_client_abort(struct pb_caller *c, uint64_t key, uint64_t upload_id,
 			    const char **error_r);
 uint32_t spool_client_room(struct pb_caller *c, uint64_t key, uint64_t size, const char **error_r);
+/* SPOOL_OLDEST_REQ to every shard: *oldest_ms_r gets the received_ms of the oldest entry the
+ * spool holds (being delivered or uploaded), INT64_MAX when it holds none. PB_OK only when
+ * every shard answered. */
+uint32_t spool_client_oldest(struct pb_caller *c, int64_t *oldest_ms_r, const char **error_r);
 
 #endif

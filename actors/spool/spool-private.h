@@ -14,8 +14,14 @@
 /* An upload without a chunk, commit or abort for this long is dropped (its session is gone). */
 #define SPOOL_UPLOAD_IDLE_MS (10u * 60 * 1000)
 
+/* Room claimed for declared sizes (SPOOL_ROOM_REQ) not yet taken by an upload: at most this
+ * many per shard (beyond, a check only), each for at most SPOOL_CLAIM_MS. */
+#define SPOOL_MAX_CLAIMS 256
+#define SPOOL_CLAIM_MS (2u * 60 * 1000)
+
 struct delivery;
 struct spool_upload;
+struct spool_claim;
 
 struct spool_shard {
 	struct pb_store *store;
@@ -25,11 +31,15 @@ struct spool_shard {
 	uint64_t next_seq;
 	struct spool_upload **up; /* open uploads */
 	size_t n_up;
+	struct spool_claim *claims; /* room claimed by sessions before their upload */
+	size_t n_claims;
 };
 
 /* Takes ownership of rec (a stored spool entry; rec is zeroed) and starts delivering it. */
 void spool_start_delivery(struct pb_actor *a, struct spool_shard *s, struct pb_spool_rec *rec);
 
+/* SPOOL_ROOM_REQ: claims the declared size for the session (spool-upload.c). */
+int spool_on_room(struct pb_actor *a, void *state, struct pb_msg *m);
 /* Handlers of SPOOL_BEGIN_REQ, SPOOL_CHUNK_REQ, SPOOL_COMMIT_REQ, SPOOL_ABORT_REQ. */
 int spool_on_begin(struct pb_actor *a, void *state, struct pb_msg *m);
 int spool_on_chunk(struct pb_actor *a, void *state, struct pb_msg *m);
@@ -40,6 +50,8 @@ int spool_on_abort(struct pb_actor *a, void *state, struct pb_msg *m);
 int spool_uploads_clean(struct spool_shard *s, const char **error_r);
 /* From the tick: aborts uploads idle for SPOOL_UPLOAD_IDLE_MS. */
 void spool_uploads_expire(struct pb_actor *a, struct spool_shard *s, uint64_t now_ms);
+/* The received_ms of the oldest open upload, INT64_MAX when none. */
+int64_t spool_uploads_oldest(struct spool_shard *s);
 /* Frees the open uploads in memory (their store records go at the next start). */
 void spool_uploads_free(struct spool_shard *s);
 

@@ -24,10 +24,20 @@ struct spool_upload {
 	struct pb_store_upload *up;
 	struct pb_spool_rec env;    /* the envelope (id, size and blob_key come at commit) */
 	uint64_t last_ms;           /* last request, for the idle timeout */
+	uint64_t claim;             /* bytes of the store budget claimed for it, not yet written */
 };
 
-static void upload_free(struct spool_upload *u)
+/* Room claimed for a declared SIZE (SPOOL_ROOM_REQ) by a session that has not begun its
+ * upload yet: the upload takes it over at BEGIN, so a message told "room" at MAIL gets it at
+ * DATA even while others fill the disk. */
+struct spool_claim {
+	uint64_t key, len, at_ms;
+};
+
+static void upload_free(struct spool_shard *s, struct spool_upload *u)
 {
+	if (u->claim > 0)
+		pb_store_unreserve(s->store, u->claim);
 	pb_store_upload_free(&u->up);
 	pb_spool_rec_free(&u->env);
 	free(u);
@@ -41,7 +51,7 @@ static void upload_drop(struct spool_shard *s, size_t at)
 
 	if (u->up != NULL && pb_store_upload_abort(s->store, &u->up, &error) < 0)
 		pb_warn("spool", "event=upload_abort_failed reason=\"%s\"", error);
-	upload_free(u);
+	upload_free(s, u);
 	s->up[at] = s->up[--s->n_up];
 }
 
@@ -70,6 +80,70 @@ static void take_envelope(struct msg_spool_begin_req *q, struct pb_spool_rec *en
 	env->received_ms = q->received_ms;
 }
 
+/* The envelope's id is taken in this shard's class (id % count == index): a restarted shard
+ * resumes exactly the entries it committed, never another shard's. */
+static void envelope_shard(struct spool_shard *s, struct pb_spool_rec *env)
+{
+	env->shard = s->index;
+	env->shards = s->count;
+}
+
+/* Releases the claim of key, if any; returns its length (0 none) with the budget kept when
+ * keep (the caller takes it over) or released. */
+static uint64_t claim_remove(struct spool_shard *s, uint64_t key, bool keep)
+{
+	for (size_t i = 0; i < s->n_claims; i++) {
+		if (s->claims[i].key != key)
+			continue;
+		uint64_t len = s->claims[i].len;
+		if (!keep)
+			pb_store_unreserve(s->store, len);
+		s->claims[i] = s->claims[--s->n_claims];
+		return len;
+	}
+	return 0;
+}
+
+static uint64_t claim_take(struct spool_shard *s, uint64_t key)
+{
+	return claim_remove(s, key, true);
+}
+
+static bool claim_held(struct spool_shard *s, uint64_t key)
+{
+	for (size_t i = 0; i < s->n_claims; i++)
+		if (s->claims[i].key == key)
+			return true;
+	return false;
+}
+
+/* SPOOL_ROOM_REQ: a declared size is claimed from the node's budget for the session (the
+ * one claim per session key; a new MAIL replaces it; unused ones expire). Without a size, or
+ * with the claim table full, a check only. */
+int spool_on_room(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct spool_shard *s = state;
+	struct msg_spool_room_req *q = &m->u.spool_room_req;
+	bool ok;
+
+	claim_remove(s, q->key, false);
+	if (q->size == 0 || s->n_claims >= SPOOL_MAX_CLAIMS) {
+		ok = pb_store_has_room(s->store, q->size);
+	} else {
+		ok = pb_store_reserve(s->store, q->size, NULL) == 0;
+		if (ok) {
+			s->claims = xrealloc(s->claims, sizeof(*s->claims) * (s->n_claims + 1));
+			s->claims[s->n_claims++] = (struct spool_claim){
+				q->key, q->size, pb_runtime_now_ms(pb_actor_runtime(a)) };
+		}
+	}
+	if (ok)
+		pb_reply_status(a, m, PB_OK, "");
+	else
+		pb_reply_status(a, m, PB_ERR_NOSPACE, "insufficient system storage");
+	return 0;
+}
+
 /* Checks a begin request; answers and returns false when it cannot be served. */
 static bool begin_allowed(struct pb_actor *a, struct spool_shard *s, struct pb_msg *m)
 {
@@ -84,7 +158,7 @@ static bool begin_allowed(struct pb_actor *a, struct spool_shard *s, struct pb_m
 		pb_reply_status(a, m, PB_ERR_TEMP, "too many uploads in progress");
 		return false;
 	}
-	if (!pb_store_has_room(s->store, 0)) {
+	if (!claim_held(s, q->key) && !pb_store_has_room(s->store, 0)) {
 		pb_reply_status(a, m, PB_ERR_NOSPACE, "insufficient system storage");
 		return false;
 	}
@@ -112,6 +186,8 @@ int spool_on_begin(struct pb_actor *a, void *state, struct pb_msg *m)
 	u->id = pb_store_upload_id(up);
 	u->last_ms = pb_runtime_now_ms(pb_actor_runtime(a));
 	take_envelope(&m->u.spool_begin_req, &u->env);
+	envelope_shard(s, &u->env);
+	u->claim = claim_take(s, u->key);
 	s->up = xrealloc(s->up, sizeof(*s->up) * (s->n_up + 1));
 	s->up[s->n_up++] = u;
 	pb_msg_init(&rep, MSG_SPOOL_BEGIN_REP);
@@ -152,9 +228,15 @@ static bool chunk_allowed(struct pb_actor *a, struct spool_shard *s, struct pb_m
 		pb_reply_status(a, m, PB_ERR_REFUSED, why);
 		return false;
 	}
-	if (!pb_store_has_room(s->store, q->data.len)) {
-		pb_warn("spool", "event=storage_reserve_reached upload=%llu",
-			(unsigned long long)q->upload_id);
+	/* claimed from the node's one budget until the chunk is written (spool_on_chunk): out of
+	 * the upload's claim for its declared size, or now */
+	struct spool_upload *u = s->up[at];
+	if (u->claim >= q->data.len)
+		u->claim -= q->data.len;
+	else if (pb_store_reserve(s->store, q->data.len, NULL) < 0) {
+		pb_warn("spool", "event=storage_reserve_reached upload=%llu room=%llu",
+			(unsigned long long)q->upload_id,
+			(unsigned long long)pb_store_room(s->store));
 		upload_drop(s, at);
 		pb_reply_status(a, m, PB_ERR_NOSPACE, "insufficient system storage");
 		return false;
@@ -173,7 +255,9 @@ int spool_on_chunk(struct pb_actor *a, void *state, struct pb_msg *m)
 	if (at < 0 || !chunk_allowed(a, s, m, (size_t)at))
 		return 0;
 	struct spool_upload *u = s->up[at];
-	if (pb_store_upload_write(s->store, u->up, q->data.data, q->data.len, &error) < 0) {
+	int ret = pb_store_upload_write(s->store, u->up, q->data.data, q->data.len, &error);
+	pb_store_unreserve(s->store, q->data.len); /* written: the WAL and memtables count it */
+	if (ret < 0) {
 		pb_error("spool", "event=upload_write_failed reason=\"%s\"", error);
 		upload_drop(s, (size_t)at);
 		pb_reply_status(a, m, PB_ERR_TEMP, "the message could not be stored");
@@ -253,6 +337,12 @@ int spool_uploads_clean(struct spool_shard *s, const char **error_r)
 
 void spool_uploads_expire(struct pb_actor *a, struct spool_shard *s, uint64_t now_ms)
 {
+	for (size_t i = 0; i < s->n_claims;) {
+		if (s->claims[i].at_ms + SPOOL_CLAIM_MS > now_ms)
+			i++;
+		else
+			claim_remove(s, s->claims[i].key, false);
+	}
 	for (size_t at = 0; at < s->n_up;) {
 		struct spool_upload *u = s->up[at];
 		if (u->last_ms + SPOOL_UPLOAD_IDLE_MS > now_ms) {
@@ -266,10 +356,24 @@ void spool_uploads_expire(struct pb_actor *a, struct spool_shard *s, uint64_t no
 	}
 }
 
+int64_t spool_uploads_oldest(struct spool_shard *s)
+{
+	int64_t oldest = INT64_MAX;
+
+	for (size_t i = 0; i < s->n_up; i++)
+		if (s->up[i]->env.received_ms < oldest)
+			oldest = s->up[i]->env.received_ms;
+	return oldest;
+}
+
 void spool_uploads_free(struct spool_shard *s)
 {
 	for (size_t i = 0; i < s->n_up; i++)
-		upload_free(s->up[i]);
+		upload_free(s, s->up[i]);
+	while (s->n_claims > 0)
+		claim_remove(s, s->claims[0].key, false);
+	free(s->claims);
+	s->claims = NULL;
 	free(s->up);
 	s->up = NULL;
 	s->n_up = 0;

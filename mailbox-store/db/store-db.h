@@ -40,6 +40,7 @@ struct pb_store_options {
 	bool create_if_missing;      /* create the database (and its column families) */
 	size_t blob_min_size;        /* bodies at least this long go to blob files; 0: 4096 */
 	bool no_pipelined_write;     /* benchmarks only: turn RocksDB's pipelined write off */
+	uint64_t wal_max_bytes;      /* the WAL's bound (max_total_wal_size); 0: 16 MiB */
 };
 
 /* Opens (or creates) the store in directory dir. Missing column families are created, so
@@ -49,14 +50,52 @@ int pb_store_open(const char *dir, const struct pb_store_options *opts,
 		  struct pb_store **store_r, const char **error_r);
 /* Flushes memtables and closes cleanly; sets *store to NULL. No call may be in progress. */
 void pb_store_close(struct pb_store **store);
-/* Sets the free-space reserve pb_store_has_room keeps, in MiB (setting storage.min_free_mb;
- * its default until called). The settings' owner calls it when it publishes. Any thread. */
+/* ---- Disk admission: one budget for the node (store-room.c) ------------------------------
+ * Room for new mail = free space - the reserve (storage.min_free_mb) - bytes written but not
+ * yet flushed (memtables: they are written again at flush) - bytes claimed by
+ * pb_store_reserve. A new body costs twice its length (WAL, then blob file). Below the reserve
+ * no new body is admitted; other writes (deliveries, flags, accounts, settings) continue down
+ * to a quarter of the reserve; deletions (expunge, spool removal, aborts, purges, GC) continue to the last
+ * byte, because they free space. RocksDB must never meet ENOSPC: after a failed WAL append it
+ * refuses every write until reopened (and Debian's build may abort on the next sync). */
+
+/* Sets the reserve, in MiB (setting storage.min_free_mb; its default until called). The
+ * settings' owner calls it when it publishes. Any thread. */
 void pb_store_set_min_free_mb(struct pb_store *s, uint64_t mb);
-/* True if len more bytes of new mail fit while the disk keeps its reserve (the last
- * pb_store_set_min_free_mb; no store read). Whoever accepts new data asks first (the spool,
- * also for SMTP's declared SIZE: SPOOL_ROOM_REQ): RocksDB must never meet ENOSPC, because after a failed WAL append it stays read-only until reopened (and
- * Debian's build may abort on the next sync). True when the free space cannot be read. */
+/* Bytes of room left for new mail (before the factor two of a body). No store read. */
+uint64_t pb_store_room(struct pb_store *s);
+/* True if a body of len more bytes fits now (a check, nothing claimed: SMTP's declared SIZE,
+ * SPOOL_ROOM_REQ). True when the free space cannot be read. */
 bool pb_store_has_room(struct pb_store *s, uint64_t len);
+/* Claims room for len bytes about to be written (2 x len of the budget), atomically against
+ * every other claim of the node, so concurrent uploads cannot together overshoot the reserve.
+ * Returns 0 (release it with pb_store_unreserve(len) once the bytes are written or given up)
+ * or -1 when there is no room. */
+int pb_store_reserve(struct pb_store *s, uint64_t len, const char **error_r);
+/* Releases a claim of pb_store_reserve (the same len). */
+void pb_store_unreserve(struct pb_store *s, uint64_t len);
+
+/* ---- Failures ------------------------------------------------------------------------
+ * A write RocksDB fails with an I/O error (ENOSPC, EIO, EMFILE) leaves it refusing every
+ * write until the database is reopened (7.8's C API has no Resume). The store records the
+ * first such error: it is "failed" from then on, and the hook is called once, from the
+ * failing writer's thread (it must not block or call the store: signal someone). */
+
+/* Sets the hook (NULL: none). Any thread. */
+void pb_store_set_failure_hook(struct pb_store *s, void (*hook)(void *ctx, const char *reason),
+			       void *ctx);
+/* True once a write failed that way, with *reason_r (valid until the store is closed). */
+bool pb_store_failed(struct pb_store *s, const char **reason_r);
+/* Flushes every column family's memtable (waiting), so that the WAL files behind them go and
+ * what a deletion left can be compacted. Returns 0 / -1. */
+int pb_store_flush(struct pb_store *s, const char **error_r);
+/* Compacts the body families (blobs, chunks) over their whole key range: deleted bodies'
+ * keys are dropped and blob files left without a live blob are deleted, so the space of
+ * deleted mail comes back. Costs a rewrite of the (small) key files, not of live bodies.
+ * Returns 0 / -1. */
+int pb_store_compact_bodies(struct pb_store *s, const char **error_r);
+/* Bytes of the WAL files (*.log) in the store's directory now. */
+uint64_t pb_store_wal_bytes(struct pb_store *s);
 /* Approximate on-disk size in bytes: live SST files + blob files + WAL files. */
 int pb_store_size(struct pb_store *s, uint64_t *bytes_r, const char **error_r);
 

@@ -22,6 +22,10 @@ struct pb_spool_rec {
 	int64_t received_ms;
 	uint64_t size;
 	char blob_key[PB_BLOB_KEY_LEN + 1];
+	/* In, at a put or commit (0, 0: any id): the id is chosen with id % shards == shard, so
+	 * the spool shard that resumes an entry after a restart (the one of id % shards) is the
+	 * one that delivers it from its commit on; no two shards ever deliver one entry. */
+	uint32_t shard, shards;
 };
 void pb_spool_rec_free(struct pb_spool_rec *r);
 
@@ -84,7 +88,8 @@ int pb_store_chunks_count(struct pb_store *s, uint64_t *chunks_r, uint64_t *uplo
 int pb_store_spool_iter(struct pb_store *s, int (*cb)(const struct pb_spool_rec *r, void *ctx),
 			void *ctx, const char **error_r);
 /* Removes a delivered spool entry and drops its body reference, in one batch that is NOT
- * synced: losing it in a crash only means delivering the entry again, which the dedupe keys
+ * synced (the read and the write are serialised: of concurrent callers for one id, exactly one
+ * removes it and drops the reference; the others get 0): losing it in a crash only means delivering the entry again, which the dedupe keys
  * make exact; and the WAL being recovered as a prefix, it never survives without the appends
  * written before it. Returns 1 removed, 0 absent, -1 error. */
 int pb_store_spool_done(struct pb_store *s, uint64_t id, const char **error_r);

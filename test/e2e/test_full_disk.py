@@ -8,6 +8,7 @@ import poplib
 import smtplib
 import subprocess
 import sys
+import threading
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -87,6 +88,123 @@ class FullDisk(unittest.TestCase):
         stat, first = self.pop3_stat()
         self.assertEqual(stat[0], 2)
         self.assertIn(b"Subject: before", first)
+
+
+    def subjects(self):
+        """The Subject of every message in alice's maildrop, in order (POP3 TOP n 0)."""
+        p = poplib.POP3("127.0.0.1", self.d.ports["pop3"], timeout=60)
+        p.user("alice")
+        p.pass_("alicepw1")
+        out = []
+        for i in range(1, p.stat()[0] + 1):
+            for line in p.top(i, 0)[1]:
+                if line.startswith(b"Subject: "):
+                    out.append(line[9:].decode())
+        p.quit()
+        return out
+
+    def send_concurrently(self, n, size):
+        """n clients send a distinct message of size octets at once; returns the subjects that
+        got 250 and the codes of the others."""
+        accepted, refused = [], []
+        lock = threading.Lock()
+
+        def one(i):
+            subject = "big-%d" % i
+            try:
+                s = smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=120)
+                s.sendmail("a@example.org", ["alice@localhost"], message(subject, size))
+                s.quit()
+                with lock:
+                    accepted.append(subject)
+            except smtplib.SMTPResponseException as e:
+                with lock:
+                    refused.append(e.smtp_code)
+                    if e.smtp_code != 452:
+                        print("refused:", e.smtp_code, e.smtp_error)
+            except smtplib.SMTPRecipientsRefused as e:
+                with lock:
+                    refused.append(list(e.recipients.values())[0][0])
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=300)
+        return accepted, refused
+
+    def test_concurrent_big_messages_then_full_start(self):
+        """Ten 6 MB messages at once on a 48 MiB disk with an 8 MiB reserve: the node's one
+        budget lets some in and answers 452 to the rest before the disk fills; the daemon
+        lives; each 250 is there exactly once after a restart; the daemon starts again on the
+        disk filled to the last 128 KiB (read-mostly: POP3 serves, SMTP answers 452), and
+        takes mail again as soon as space is back, without a restart."""
+        self.d.start()
+        self.d.add_user("alice", "alicepw1")
+        self.assertEqual(self.d.cli("setting", "set", "storage", '{"min_free_mb": 8}')[0], 0)
+        accepted, refused = self.send_concurrently(10, 6_000_000)
+        print("accepted %d, refused %r" % (len(accepted), refused))
+        self.assertGreater(len(accepted), 0)
+        self.assertGreater(len(refused), 0)
+        self.assertTrue(all(code == 452 for code in refused), refused)
+        self.assertIsNone(self.d.proc.poll())
+        pbtest.wait_counts(self.d, {"alice": len(accepted)}, timeout=60)
+        self.assertNotIn("store_failed", self.d.log())
+        self.assertEqual(self.d.stop(), 0)
+
+        self.d.start()
+        self.assertEqual(sorted(self.subjects()), sorted(accepted))
+        self.assertEqual(self.d.stop(), 0)
+
+        # the disk full to its last 128 KiB: the daemon still starts
+        self.fill()
+        self.d.start()
+        self.assertEqual(sorted(self.subjects()), sorted(accepted))
+        s = smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=30)
+        s.ehlo()
+        code, text = s.mail("a@example.org", ["SIZE=1000"])
+        self.assertEqual((code, text[:5]), (452, b"4.3.1"))
+        s.rset()
+        s.quit()
+        os.unlink(self.filler)
+        s = smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=30)
+        s.sendmail("a@example.org", ["alice@localhost"], message("after", 1000))
+        s.quit()
+        pbtest.wait_counts(self.d, {"alice": len(accepted) + 1})
+        self.assertIsNone(self.d.proc.poll())
+        self.assertNotIn("store_failed", self.d.log())
+
+    def test_store_failure_exits_for_restart(self):
+        """With no reserve at all, a disk filled from outside makes RocksDB meet ENOSPC (the
+        maintenance flush while there is no room): the daemon logs store_failed, stops and
+        exits 75 for its supervisor instead of serving on while every write fails; restarted
+        with space back, every acknowledged message is there once and mail flows."""
+        self.d.start()
+        self.d.add_user("alice", "alicepw1")
+        self.assertEqual(self.d.cli("setting", "set", "storage", '{"min_free_mb": 0}')[0], 0)
+        s = smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=30)
+        for i in range(3):
+            s.sendmail("a@example.org", ["alice@localhost"], message("kept-%d" % i, 1_000_000))
+        s.quit()
+        pbtest.wait_counts(self.d, {"alice": 3})
+        with open(self.filler, "wb") as f:
+            try:
+                while True:
+                    f.write(b"\0" * 65536)
+                    f.flush()
+            except OSError:
+                pass
+        rc, _, err = self.d.wait_exit(timeout=90)
+        self.assertEqual(rc, 75, err)
+        self.assertIn("event=store_failed", self.d.log())
+        self.assertIn("exiting for a restart", err)
+
+        os.unlink(self.filler)
+        self.d.start()
+        self.assertEqual(sorted(self.subjects()), ["kept-0", "kept-1", "kept-2"])
+        s = smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=30)
+        s.sendmail("a@example.org", ["alice@localhost"], message("after", 1000))
+        s.quit()
+        pbtest.wait_counts(self.d, {"alice": 4})
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@
 #include "store-bodies.h"
 #include "store-mail.h"
 #include "pb-test-store.h"
+#include "spool-actor.h"
+#include "store-spool.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -80,6 +82,7 @@ static void test_rounds_collect_and_prune(void)
 	struct pb_clock clock = { fake_clock, NULL };
 	struct pb_runtime *rt = pb_runtime_create("t", &clock);
 	REQUIRE(pb_runtime_start(rt, &directory_actor_def, store, &error) == 0);
+	REQUIRE(spool_actors_start(rt, store, 2, &error) == 0); /* asked for its oldest entry */
 	REQUIRE(pb_runtime_start(rt, &maint_actor_def, store, &error) == 0);
 	pb_runtime_wake_all(rt);
 	CHECK(body_exists(store, orphan)); /* no round before the first delay */
@@ -177,7 +180,68 @@ static void test_orphans_swept(void)
 	free(dir);
 }
 
+/* A spool entry that cannot be delivered (its recipient's mailbox owner does not answer) for
+ * longer than dedupe_keep_days keeps the dedupe records of its recipients: when it is
+ * delivered at last, the recipient already served gets nothing twice. Older records of
+ * entries long gone are pruned. (Before: pruned by age alone, so the replay appended again.) */
+static void test_stuck_entry_keeps_dedupe(void)
+{
+	char *dir = store_test_tmpdir("actor");
+	struct pb_store_options opts = { .create_if_missing = true };
+	struct pb_store *store;
+	const char *error;
+	char dk[64];
+	struct pb_folder_rec f;
+	char *rcpts[] = { "u1@localhost" };
+	uint64_t ids[] = { 1 };
+
+	REQUIRE(pb_store_open(dir, &opts, &store, &error) == 0);
+	REQUIRE(pb_store_folders_init(store, 1, 1000, &error) == 0);
+	REQUIRE(pb_store_folder_get(store, 1, "INBOX", &f, &error) == 1);
+	put_account(store, 1);
+	/* received in 1970, still in the spool: its delivery was interrupted after the append */
+	struct pb_spool_rec sp = { .sender = "", .rcpts = rcpts, .rcpt_ids = ids, .n_rcpts = 1,
+				   .received_ms = 2000 };
+	REQUIRE(pb_store_spool_put(store, "stuck", 5, &sp, &error) == 0);
+	snprintf(dk, sizeof(dk), "spool:%llu:0", (unsigned long long)sp.id);
+	struct pb_msg_rec rec = { .size = 5, .internal_date_ms = 2000 };
+	memcpy(rec.blob_key, sp.blob_key, sizeof(sp.blob_key));
+	REQUIRE(pb_store_msg_append(store, 1, f.id, &rec, dk, &error) == 0);
+	struct pb_msg_rec gone = { .size = 5, .internal_date_ms = 1000 }; /* an entry long done */
+	memcpy(gone.blob_key, sp.blob_key, sizeof(sp.blob_key));
+	REQUIRE(pb_store_msg_append(store, 1, f.id, &gone, "spool:1:0", &error) == 0);
+
+	/* no mailbox owner runs: the entry stays in the spool shard's deliveries */
+	struct pb_clock clock = { fake_clock, NULL };
+	struct pb_runtime *rt = pb_runtime_create("t", &clock);
+	REQUIRE(pb_runtime_start(rt, &directory_actor_def, store, &error) == 0);
+	REQUIRE(spool_actors_start(rt, store, 2, &error) == 0);
+	REQUIRE(pb_runtime_start(rt, &maint_actor_def, store, &error) == 0);
+	struct pb_caller *c = pb_caller_create(rt);
+	struct pb_sync t;
+	uint32_t code = 99;
+	pb_sync_init_caller(&t, c, 10000);
+	REQUIRE(maint_client_run(&t, &code, &error) == 0);
+	CHECK_INT(code, PB_OK);
+
+	struct pb_msg_rec replay = { .size = 5, .internal_date_ms = 2000 };
+	memcpy(replay.blob_key, sp.blob_key, sizeof(sp.blob_key));
+	CHECK_INT(pb_store_msg_append(store, 1, f.id, &replay, dk, &error), 1); /* deduplicated */
+	CHECK_INT(replay.uid, rec.uid);
+	struct pb_msg_rec again = { .size = 5, .internal_date_ms = 1000 };
+	memcpy(again.blob_key, sp.blob_key, sizeof(sp.blob_key));
+	CHECK_INT(pb_store_msg_append(store, 1, f.id, &again, "spool:1:0", &error), 0); /* pruned */
+
+	pb_caller_destroy(&c);
+	pb_runtime_destroy(&rt);
+	pb_folder_rec_free(&f);
+	pb_store_close(&store);
+	store_test_rmrf(dir);
+	free(dir);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "stuck_entry_keeps_dedupe", test_stuck_entry_keeps_dedupe },
 	{ "orphans_swept", test_orphans_swept },
 	{ "rounds_collect_and_prune", test_rounds_collect_and_prune },
 };

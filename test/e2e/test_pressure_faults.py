@@ -13,6 +13,12 @@ message exactly once. Prints each fault's outcome and recovery time as figures.
 libfiu fails every call of the wrapped function, whatever the descriptor (socket, pipe, file);
 accept4 (what the listener calls) has no wrapper, so EMFILE on accept is covered by
 test_pressure_conns instead. Only in the optimized build (ASan wants to be first preloaded).
+
+The write faults are not in the default list (PB_PRESSURE_FAULTS names them): libfiu then fails
+nng's writes to its own wake-up pipes too, which nng treats as impossible and aborts on — a
+process-wide fault no disk produces, seen in some runs. The disk's EIO is covered here by
+fsync/fdatasync EIO, and a write meeting a full disk by the real full-disk tests
+(test_full_disk, test_pressure_disk).
 """
 import errno
 import os
@@ -40,10 +46,13 @@ RECOVER_S = pressure.env_int("PB_PRESSURE_RECOVER_S", 30)
 USERS = ["fault%d" % i for i in range(3)]
 
 
+NOT_BY_DEFAULT = [("posix/io/rw/write", errno.EIO), ("posix/io/rw/write", errno.ENOSPC)]
+
+
 def selected_faults():
     names = os.environ.get("PB_PRESSURE_FAULTS")
     if not names:
-        return FAULTS
+        return [f for f in FAULTS if f not in NOT_BY_DEFAULT]
     want = names.split(",")
     return [f for f in FAULTS if "%s:%s" % (f[0], errno.errorcode[f[1]]) in want or f[0] in want]
 

@@ -15,4 +15,12 @@ cmake --build build --target pillarboxd pillarbox
 export PILLARBOX_DATA_DIR="${PILLARBOX_DATA_DIR:-./var}"
 echo "run.sh: starting build/pillarboxd (data directory $PILLARBOX_DATA_DIR); stop it with Ctrl-C"
 echo "run.sh: manage it from another terminal with: PILLARBOX_DATA_DIR=$PILLARBOX_DATA_DIR build/pillarbox user list"
-exec build/pillarboxd
+# Like a supervisor (systemd's Restart=on-failure): exit status 75 means the store met an I/O
+# error (a full disk, EIO, no descriptors) and the daemon stopped cleanly to be restarted.
+while :; do
+	rc=0
+	build/pillarboxd || rc=$?
+	[ "$rc" = 75 ] || exit "$rc"
+	echo "run.sh: pillarboxd stopped for a restart (store error, see the log); restarting in 2 s"
+	sleep 2
+done

@@ -109,6 +109,9 @@ static void content(struct smtp_body_check *c, const char *s, size_t n, bool lin
 		    struct pb_buf *out)
 {
 	size_t ok = n;
+	/* text only (BINARYMIME may hold any octet); looked for even after another violation,
+	 * as bare CR/LF are, so the verdict does not depend on how the input was split */
+	const char *nul = lines ? memchr(s, '\0', n) : NULL;
 
 	if (check_rejected(c)) {
 		ok = 0;
@@ -118,13 +121,11 @@ static void content(struct smtp_body_check *c, const char *s, size_t n, bool lin
 		if (lines && c->line_len + n > SMTP_DATA_LINE_MAX &&
 		    SMTP_DATA_LINE_MAX - c->line_len < ok)
 			ok = SMTP_DATA_LINE_MAX - c->line_len;
-		const char *nul = lines ? memchr(s, '\0', n) : NULL;
-		if (nul != NULL) {
-			c->nul = true; /* text only: BINARYMIME may hold any octet */
-			if ((size_t)(nul - s) < ok)
-				ok = (size_t)(nul - s);
-		}
+		if (nul != NULL && (size_t)(nul - s) < ok)
+			ok = (size_t)(nul - s);
 	}
+	if (nul != NULL)
+		c->nul = true;
 	if (ok > 0)
 		pb_buf_append(out, s, ok);
 	check_add(c, n, lines);

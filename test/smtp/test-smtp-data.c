@@ -229,6 +229,18 @@ static void test_nul_octets(void)
 		smtp_data_feed(&d, in + i, 1, &out, &used);
 	CHECK_INT(smtp_data_status(&d), SMTP_DATA_NUL);
 	CHECK_INT(out.len, 16);
+	/* past the size limit too, whatever the split (the fuzzer's find) */
+	static const char big[] = "abcdefgh\0\r\n.\r\n";
+	for (int whole = 0; whole < 2; whole++) {
+		pb_buf_reset(&out);
+		smtp_data_init(&d, 4);
+		if (whole)
+			smtp_data_feed(&d, big, sizeof(big) - 1, &out, &used);
+		for (size_t i = 0; !whole && i < sizeof(big) - 1; i++)
+			smtp_data_feed(&d, big + i, 1, &out, &used);
+		CHECK_INT(smtp_data_status(&d), SMTP_DATA_NUL);
+		CHECK_INT(out.len, 4);
+	}
 	/* a bare LF first wins */
 	smtp_data_init(&d, 0);
 	smtp_data_feed(&d, "a\nb\0\r\n.\r\n", 11, &out, &used);

@@ -51,6 +51,21 @@ static void commit_build(struct pb_msg *m, uint64_t key, uint64_t upload_id, uin
 	m->u.spool_commit_req.size = size;
 }
 
+int spool_client_commit_data_send(const struct pb_sender *tx, uint64_t key, uint64_t upload_id,
+				  uint64_t size, const void *data, size_t len, const char **error_r)
+{
+	struct pb_msg m;
+
+	commit_build(&m, key, upload_id, size);
+	/* borrowed, like a chunk's */
+	m.u.spool_commit_req.data.data = (uint8_t *)data;
+	m.u.spool_commit_req.data.len = len;
+	int ret = tx->send(tx->ctx, NULL, &m, error_r);
+	m.u.spool_commit_req.data.data = NULL;
+	pb_msg_free(&m);
+	return ret;
+}
+
 static void room_build(struct pb_msg *m, uint64_t key, uint64_t size)
 {
 	pb_msg_init(m, MSG_SPOOL_ROOM_REQ);

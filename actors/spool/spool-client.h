@@ -41,6 +41,10 @@ int spool_client_chunk_send(const struct pb_sender *tx, uint64_t key, uint64_t u
 /* SPOOL_COMMIT_REQ: size is the total of the chunks sent. */
 int spool_client_commit_send(const struct pb_sender *tx, uint64_t key, uint64_t upload_id,
 			     uint64_t size, const char **error_r);
+/* SPOOL_COMMIT_REQ carrying the content's last len (0..PB_CHUNK_MAX) bytes, written at offset
+ * size - len before the commit: a message that fits in one chunk is begin + commit. */
+int spool_client_commit_data_send(const struct pb_sender *tx, uint64_t key, uint64_t upload_id,
+				  uint64_t size, const void *data, size_t len, const char **error_r);
 /* SPOOL_ABORT_REQ; upload_id 0 drops every upload key began (a session that closed with a
  * begin still unanswered). */
 int spool_client_abort_send(const struct pb_sender *tx, uint64_t key, uint64_t upload_id,

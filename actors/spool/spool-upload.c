@@ -211,34 +211,43 @@ static ssize_t upload_of(struct pb_actor *a, struct spool_shard *s, struct pb_ms
 }
 
 /* Checks a chunk against its upload; answers and returns false when it is refused. */
-static bool chunk_allowed(struct pb_actor *a, struct spool_shard *s, struct pb_msg *m,
-			  size_t at)
+/* Checks and writes len bytes at offset of upload at: a chunk, or the piece a commit carries.
+ * On a refusal or a failure it answers m itself and returns false. */
+static bool take_chunk(struct pb_actor *a, struct spool_shard *s, struct pb_msg *m, size_t at,
+		       uint64_t offset, const uint8_t *data, size_t len)
 {
-	struct msg_spool_chunk_req *q = &m->u.spool_chunk_req;
-	uint64_t expected = pb_store_upload_size(s->up[at]->up);
+	struct spool_upload *u = s->up[at];
+	uint64_t expected = pb_store_upload_size(u->up);
+	const char *error;
 	char why[96];
 
-	if (q->data.len == 0 || q->data.len > PB_CHUNK_MAX) {
+	if (len == 0 || len > PB_CHUNK_MAX) {
 		pb_reply_status(a, m, PB_ERR_REFUSED, "a chunk is 1 byte to 1 MiB");
 		return false;
 	}
-	if (q->offset != expected) {
+	if (offset != expected) {
 		snprintf(why, sizeof(why), "chunk out of order: expected offset %llu",
 			 (unsigned long long)expected);
 		pb_reply_status(a, m, PB_ERR_REFUSED, why);
 		return false;
 	}
-	/* claimed from the node's one budget until the chunk is written (spool_on_chunk): out of
-	 * the upload's claim for its declared size, or now */
-	struct spool_upload *u = s->up[at];
-	if (u->claim >= q->data.len)
-		u->claim -= q->data.len;
-	else if (pb_store_reserve(s->store, q->data.len, NULL) < 0) {
+	/* claimed from the node's one budget until the chunk is written: out of the upload's
+	 * claim for its declared size, or now */
+	if (u->claim >= len)
+		u->claim -= len;
+	else if (pb_store_reserve(s->store, len, NULL) < 0) {
 		pb_warn("spool", "event=storage_reserve_reached upload=%llu room=%llu",
-			(unsigned long long)q->upload_id,
-			(unsigned long long)pb_store_room(s->store));
+			(unsigned long long)u->id, (unsigned long long)pb_store_room(s->store));
 		upload_drop(s, at);
 		pb_reply_status(a, m, PB_ERR_NOSPACE, "insufficient system storage");
+		return false;
+	}
+	int ret = pb_store_upload_write(s->store, u->up, data, len, &error);
+	pb_store_unreserve(s->store, len); /* written: the WAL and memtables count it */
+	if (ret < 0) {
+		pb_error("spool", "event=upload_write_failed reason=%s", PB_LOGQ(error));
+		upload_drop(s, at);
+		pb_reply_status(a, m, PB_ERR_TEMP, "the message could not be stored");
 		return false;
 	}
 	return true;
@@ -249,22 +258,12 @@ int spool_on_chunk(struct pb_actor *a, void *state, struct pb_msg *m)
 	struct spool_shard *s = state;
 	struct msg_spool_chunk_req *q = &m->u.spool_chunk_req;
 	struct pb_msg rep;
-	const char *error;
 
 	ssize_t at = upload_of(a, s, m, q->key, q->upload_id);
-	if (at < 0 || !chunk_allowed(a, s, m, (size_t)at))
+	if (at < 0 || !take_chunk(a, s, m, (size_t)at, q->offset, q->data.data, q->data.len))
 		return 0;
-	struct spool_upload *u = s->up[at];
-	int ret = pb_store_upload_write(s->store, u->up, q->data.data, q->data.len, &error);
-	pb_store_unreserve(s->store, q->data.len); /* written: the WAL and memtables count it */
-	if (ret < 0) {
-		pb_error("spool", "event=upload_write_failed reason=\"%s\"", error);
-		upload_drop(s, (size_t)at);
-		pb_reply_status(a, m, PB_ERR_TEMP, "the message could not be stored");
-		return 0;
-	}
 	pb_msg_init(&rep, MSG_SPOOL_CHUNK_REP);
-	rep.u.spool_chunk_rep.received = pb_store_upload_size(u->up);
+	rep.u.spool_chunk_rep.received = pb_store_upload_size(s->up[at]->up);
 	pb_reply(a, m, &rep);
 	pb_msg_free(&rep);
 	return 0;
@@ -280,13 +279,20 @@ int spool_on_commit(struct pb_actor *a, void *state, struct pb_msg *m)
 	ssize_t at = upload_of(a, s, m, q->key, q->upload_id);
 	if (at < 0)
 		return 0;
+	if (q->data.len > 0 && (q->data.len > q->size ||
+				!take_chunk(a, s, m, (size_t)at, q->size - q->data.len,
+					    q->data.data, q->data.len))) {
+		if (q->data.len > q->size)
+			pb_reply_status(a, m, PB_ERR_REFUSED, "the size does not match the chunks");
+		return 0;
+	}
 	struct spool_upload *u = s->up[at];
 	if (q->size != pb_store_upload_size(u->up)) {
 		pb_reply_status(a, m, PB_ERR_REFUSED, "the size does not match the chunks");
 		return 0;
 	}
 	if (pb_store_upload_commit_spool(s->store, &u->up, &u->env, &error) < 0) {
-		pb_error("spool", "event=spool_write_failed reason=\"%s\"", error);
+		pb_error("spool", "event=spool_write_failed reason=%s", PB_LOGQ(error));
 		upload_drop(s, (size_t)at);
 		pb_reply_status(a, m, PB_ERR_TEMP, "the message could not be stored");
 		return 0;

@@ -259,13 +259,21 @@ static void on_committed(void *session, uint64_t arg, struct pb_msg *m)
 	resume(s);
 }
 
+/* The commit, carrying what is left of the content (less than a chunk): a message that fits
+ * in one chunk costs a begin and a commit. */
 static void commit(struct smtp_session *s)
 {
 	struct gw_pending call = upload_call(s, on_committed, 0, SMTP_SPOOL_TIMEOUT_MS);
 	struct pb_sender tx = gw_sender(&call);
 	const char *error;
+	size_t len = s->body.len;
 
-	int rc = spool_client_commit_send(&tx, s->gs->id, s->upload_id, s->sent, &error);
+	int rc = spool_client_commit_data_send(&tx, s->gs->id, s->upload_id, s->sent + len,
+					       s->body.data, len, &error);
+	if (rc == 0) {
+		s->sent += len;
+		pb_buf_reset(&s->body);
+	}
 	sent_or_failed(s, rc, "commit", error);
 	s->gs->must_finish = rc == 0;
 	if (rc < 0) {
@@ -274,21 +282,16 @@ static void commit(struct smtp_session *s)
 	}
 }
 
-static bool send_chunk(struct smtp_session *s);
-
-/* The content is complete and the upload open (or failed): the last chunk, then the commit,
- * or the failure's reply. */
+/* The content is complete and the upload open (or failed): the commit with the rest of the
+ * content, or the failure's reply. */
 static void finish(struct smtp_session *s)
 {
 	if (s->tx_fail != PB_OK || s->upload_id == 0) {
 		reply_fail(s, s->tx_fail);
 		tx_reset(s);
-	} else if (s->body.len == 0) {
+	} else {
 		commit(s);
-	} else if (!send_chunk(s)) {
-		reply_fail(s, s->tx_fail); /* the chunk could not be sent */
-		tx_reset(s);
-	} /* else the commit follows when the last chunk is stored */
+	}
 }
 
 static void on_chunk_stored(void *session, uint64_t arg, struct pb_msg *m)

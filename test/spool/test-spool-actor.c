@@ -330,8 +330,9 @@ static void test_upload_commit_delivers(void)
 	REQUIRE(tx_reply(&t, &rep));
 	CHECK_INT(spool_client_begin_reply(&rep, &id), PB_OK);
 	pb_msg_free(&rep);
-	for (size_t off = 0; off < e.len; off += CHUNK) {
-		size_t n = e.len - off < CHUNK ? e.len - off : CHUNK;
+	size_t last = e.len - 1000; /* the last 1000 bytes come with the commit */
+	for (size_t off = 0; off < last; off += CHUNK) {
+		size_t n = last - off < CHUNK ? last - off : CHUNK;
 		REQUIRE(spool_client_chunk_send(&t.tx, KEY, id, off, e.body + off, n, &error) == 0);
 		REQUIRE(tx_reply(&t, &rep));
 		CHECK_INT(spool_client_chunk_reply(&rep, &received), PB_OK);
@@ -339,7 +340,13 @@ static void test_upload_commit_delivers(void)
 		pb_msg_free(&rep);
 	}
 	CHECK_INT(spooled(e.store), 0); /* nothing is visible before the commit */
-	REQUIRE(spool_client_commit_send(&t.tx, KEY, id, e.len, &error) == 0);
+	/* a piece longer than the size is refused, and the upload stays */
+	REQUIRE(spool_client_commit_data_send(&t.tx, KEY, id, 10, e.body, 1000, &error) == 0);
+	REQUIRE(tx_reply(&t, &rep));
+	CHECK_INT(spool_client_commit_reply(&rep, &spool_id), PB_ERR_REFUSED);
+	pb_msg_free(&rep);
+	REQUIRE(spool_client_commit_data_send(&t.tx, KEY, id, e.len, e.body + last, 1000,
+					      &error) == 0);
 	REQUIRE(tx_reply(&t, &rep));
 	CHECK_INT(spool_client_commit_reply(&rep, &spool_id), PB_OK);
 	CHECK(spool_id != 0);

@@ -23,7 +23,9 @@
 
 struct pb_store_upload {
 	uint32_t owner;
-	bool broken; /* a chunk write failed: only abort is left */
+	bool broken;   /* a chunk write failed: only abort is left */
+	bool recorded; /* the upload record is written (with the first chunk) */
+	int64_t started_ms;
 	struct store_body_writer w;
 };
 
@@ -46,25 +48,33 @@ int pb_store_upload_begin(struct pb_store *s, uint32_t owner, int64_t now_ms,
 			  struct pb_store_upload **up_r, const char **error_r)
 {
 	struct pb_store_upload *up = xcalloc(1, sizeof(*up));
+
+	up->owner = owner;
+	up->started_ms = now_ms;
+	store_body_writer_init(s, &up->w);
+	*up_r = up;
+	return 0;
+}
+
+/* Puts the upload record into b unless it is written already. Why lazily, with the first
+ * chunk: the record exists so that a restart finds the chunks of an upload never committed;
+ * in the same batch as the first chunk it always precedes them, and a message whose content
+ * comes whole with its commit writes no record at all (one batch, as a single put). */
+static void upload_record(rocksdb_writebatch_t *b, struct pb_store *s, struct pb_store_upload *up)
+{
 	uint8_t key[UPLOAD_KEY_LEN];
 	struct pb_buf v;
 
-	up->owner = owner;
-	store_body_writer_init(s, &up->w);
-	upload_key(owner, up->w.body_id, key);
+	if (up->recorded)
+		return;
+	upload_key(up->owner, up->w.body_id, key);
 	pb_buf_init(&v);
 	store_enc_u8(&v, STORE_V1);
-	store_enc_u64(&v, (uint64_t)now_ms);
-	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+	store_enc_u64(&v, (uint64_t)up->started_ms);
 	rocksdb_writebatch_put_cf(b, s->cf[STORE_CF_UPLOADS], (const char *)key, sizeof(key),
 				  v.data, v.len);
-	int ret = store_write_lazy(s, b, error_r);
-	rocksdb_writebatch_destroy(b);
 	pb_buf_deinit(&v);
-	if (ret < 0)
-		pb_store_upload_free(&up);
-	*up_r = up;
-	return ret;
+	up->recorded = true;
 }
 
 uint64_t pb_store_upload_id(const struct pb_store_upload *up)
@@ -85,6 +95,7 @@ int pb_store_upload_write(struct pb_store *s, struct pb_store_upload *up, const 
 	if (len == 0 || len > PB_STORE_CHUNK_MAX)
 		return store_fail(error_r, "upload: a chunk is 1 to %u bytes", PB_STORE_CHUNK_MAX);
 	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+	upload_record(b, s, up);
 	store_body_writer_add(b, s, &up->w, data, len);
 	int ret = store_write_lazy(s, b, error_r);
 	rocksdb_writebatch_destroy(b);
@@ -103,6 +114,10 @@ void pb_store_upload_free(struct pb_store_upload **up)
 
 int pb_store_upload_abort(struct pb_store *s, struct pb_store_upload **up, const char **error_r)
 {
+	if (!(*up)->recorded) { /* nothing of it was written */
+		pb_store_upload_free(up);
+		return 0;
+	}
 	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
 
 	store_chunks_delete(b, s, (*up)->w.body_id);
@@ -123,12 +138,26 @@ static int upload_failed(struct pb_store *s, struct pb_store_upload **up)
 int pb_store_upload_commit_spool(struct pb_store *s, struct pb_store_upload **up,
 				 struct pb_spool_rec *rec, const char **error_r)
 {
+	return pb_store_upload_commit_spool_last(s, up, NULL, 0, rec, error_r);
+}
+
+int pb_store_upload_commit_spool_last(struct pb_store *s, struct pb_store_upload **up,
+				      const void *data, size_t len, struct pb_spool_rec *rec,
+				      const char **error_r)
+{
 	if ((*up)->broken) {
 		store_fail(error_r, "upload: an earlier write failed");
 		return upload_failed(s, up);
 	}
+	if (len > PB_STORE_CHUNK_MAX) {
+		store_fail(error_r, "upload: a chunk is 1 to %u bytes", PB_STORE_CHUNK_MAX);
+		return upload_failed(s, up);
+	}
 	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
-	upload_forget(b, s, (*up)->owner, (*up)->w.body_id);
+	if (len > 0)
+		store_body_writer_add(b, s, &(*up)->w, data, len);
+	if ((*up)->recorded)
+		upload_forget(b, s, (*up)->owner, (*up)->w.body_id);
 	int ret = store_spool_commit(s, b, &(*up)->w, rec, error_r);
 	rocksdb_writebatch_destroy(b);
 	if (ret < 0)

@@ -211,7 +211,28 @@ static ssize_t upload_of(struct pb_actor *a, struct spool_shard *s, struct pb_ms
 }
 
 /* Checks a chunk against its upload; answers and returns false when it is refused. */
-/* Checks and writes len bytes at offset of upload at: a chunk, or the piece a commit carries.
+/* Claims len bytes from the node's one disk budget until they are written: out of the upload's
+ * claim for its declared size, or now. When there is no room it drops the upload, answers m
+ * NOSPACE and returns false. */
+static bool claim_room(struct pb_actor *a, struct spool_shard *s, struct pb_msg *m, size_t at,
+		       size_t len)
+{
+	struct spool_upload *u = s->up[at];
+
+	if (u->claim >= len) {
+		u->claim -= len;
+		return true;
+	}
+	if (pb_store_reserve(s->store, len, NULL) == 0)
+		return true;
+	pb_warn("spool", "event=storage_reserve_reached upload=%llu room=%llu",
+		(unsigned long long)u->id, (unsigned long long)pb_store_room(s->store));
+	upload_drop(s, at);
+	pb_reply_status(a, m, PB_ERR_NOSPACE, "insufficient system storage");
+	return false;
+}
+
+/* Checks and writes len bytes at offset of upload at (a chunk).
  * On a refusal or a failure it answers m itself and returns false. */
 static bool take_chunk(struct pb_actor *a, struct spool_shard *s, struct pb_msg *m, size_t at,
 		       uint64_t offset, const uint8_t *data, size_t len)
@@ -231,17 +252,8 @@ static bool take_chunk(struct pb_actor *a, struct spool_shard *s, struct pb_msg 
 		pb_reply_status(a, m, PB_ERR_REFUSED, why);
 		return false;
 	}
-	/* claimed from the node's one budget until the chunk is written: out of the upload's
-	 * claim for its declared size, or now */
-	if (u->claim >= len)
-		u->claim -= len;
-	else if (pb_store_reserve(s->store, len, NULL) < 0) {
-		pb_warn("spool", "event=storage_reserve_reached upload=%llu room=%llu",
-			(unsigned long long)u->id, (unsigned long long)pb_store_room(s->store));
-		upload_drop(s, at);
-		pb_reply_status(a, m, PB_ERR_NOSPACE, "insufficient system storage");
+	if (!claim_room(a, s, m, at, len))
 		return false;
-	}
 	int ret = pb_store_upload_write(s->store, u->up, data, len, &error);
 	pb_store_unreserve(s->store, len); /* written: the WAL and memtables count it */
 	if (ret < 0) {
@@ -279,19 +291,20 @@ int spool_on_commit(struct pb_actor *a, void *state, struct pb_msg *m)
 	ssize_t at = upload_of(a, s, m, q->key, q->upload_id);
 	if (at < 0)
 		return 0;
-	if (q->data.len > 0 && (q->data.len > q->size ||
-				!take_chunk(a, s, m, (size_t)at, q->size - q->data.len,
-					    q->data.data, q->data.len))) {
-		if (q->data.len > q->size)
-			pb_reply_status(a, m, PB_ERR_REFUSED, "the size does not match the chunks");
-		return 0;
-	}
 	struct spool_upload *u = s->up[at];
-	if (q->size != pb_store_upload_size(u->up)) {
+	size_t len = q->data.len; /* the last piece, written in the commit's own batch */
+	if (len > q->size || len > PB_CHUNK_MAX ||
+	    q->size - len != pb_store_upload_size(u->up)) {
 		pb_reply_status(a, m, PB_ERR_REFUSED, "the size does not match the chunks");
 		return 0;
 	}
-	if (pb_store_upload_commit_spool(s->store, &u->up, &u->env, &error) < 0) {
+	if (len > 0 && !claim_room(a, s, m, (size_t)at, len))
+		return 0;
+	int ret = pb_store_upload_commit_spool_last(s->store, &u->up, q->data.data, len, &u->env,
+						    &error);
+	if (len > 0)
+		pb_store_unreserve(s->store, len); /* written (or not): the WAL counts it */
+	if (ret < 0) {
 		pb_error("spool", "event=spool_write_failed reason=%s", PB_LOGQ(error));
 		upload_drop(s, (size_t)at);
 		pb_reply_status(a, m, PB_ERR_TEMP, "the message could not be stored");

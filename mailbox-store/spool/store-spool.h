@@ -44,8 +44,9 @@ int pb_store_spool_put(struct pb_store *s, const void *body, size_t len, struct 
 struct pb_store_upload;
 
 /* Begins an upload for `owner` (the spool shard index: pb_store_uploads_clean finds what an
- * owner left). Writes a small upload record, not synced. Returns 0 with *up_r (release it
- * with a commit, pb_store_upload_abort or pb_store_upload_free), or -1. */
+ * owner left). Writes nothing yet: a small upload record goes with the first chunk (not
+ * synced). Returns 0 with *up_r (release it with a commit, pb_store_upload_abort or
+ * pb_store_upload_free), or -1. */
 int pb_store_upload_begin(struct pb_store *s, uint32_t owner, int64_t now_ms,
 			  struct pb_store_upload **up_r, const char **error_r);
 /* The upload's id (unique, never reused; it also keys its chunks). */
@@ -62,6 +63,11 @@ int pb_store_upload_write(struct pb_store *s, struct pb_store_upload *up, const 
  * stored and the chunks are dropped. This is the write after which SMTP may answer 250. */
 int pb_store_upload_commit_spool(struct pb_store *s, struct pb_store_upload **up,
 				 struct pb_spool_rec *rec, const char **error_r);
+/* The same with the content's last len (0..PB_STORE_CHUNK_MAX) bytes written in that one
+ * batch: a message that comes whole with its commit is one synced write. */
+int pb_store_upload_commit_spool_last(struct pb_store *s, struct pb_store_upload **up,
+				      const void *data, size_t len, struct pb_spool_rec *rec,
+				      const char **error_r);
 /* Commits the upload as a bare body, exactly like pb_store_blob_put (reference count 0, the
  * same GC contract). Consumes *up. Returns 0 with key_r / -1. */
 int pb_store_upload_commit_blob(struct pb_store *s, struct pb_store_upload **up,

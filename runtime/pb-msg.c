@@ -701,3 +701,15 @@ int pb_addr_split(const char *addr, const char **node_r, size_t *node_len_r,
 		return -1;
 	return (*name_r)[0] != '\0' ? 0 : -1;
 }
+
+int pb_msg_copy(const struct pb_msg *m, struct pb_msg *copy_r)
+{
+	struct pb_buf b;
+	const char *error;
+
+	pb_buf_init(&b);
+	pb_msg_encode(m, &b);
+	int rc = pb_msg_decode(b.data, b.len, copy_r, &error);
+	pb_buf_deinit(&b);
+	return rc;
+}

@@ -105,6 +105,10 @@ struct pb_msg {
 
 /* Starts a message of the given type with every field zero (strings NULL encode as ""). */
 void pb_msg_init(struct pb_msg *m, enum pb_msg_type type);
+/* A deep copy of m into *copy_r (the caller frees it with pb_msg_free), made through the
+ * codec, so it is exactly what a receiver of m would get. Returns 0, or -1 for a message the
+ * codec refuses (over PB_MSG_MAX_SIZE): nothing to free then. */
+int pb_msg_copy(const struct pb_msg *m, struct pb_msg *copy_r);
 /* Frees every owned field (strings, bytes, vectors, reply_to) and zeroes the message. */
 void pb_msg_free(struct pb_msg *m);
 

@@ -143,7 +143,7 @@ static uint32_t add_write(struct directory *d, struct pb_user_rec *u, const char
 	return PB_OK;
 }
 
-/* Sends op's passwords (the request's, at op->todo) to the auth shards in chunks, then wipes
+/* Sends op's passwords (the request's, at op->unhashed) to the auth shards in chunks, then wipes
  * them from the request. Returns 0, or -1 with error_r when a chunk could not be sent. */
 static int send_hashes(struct pb_actor *a, struct directory_op *op, char *const *passwords,
 		       const char **error_r)
@@ -155,13 +155,13 @@ static int send_hashes(struct pb_actor *a, struct directory_op *op, char *const 
 	op->chunks_left = chunks;
 	for (uint32_t c = 0; c < chunks && rc == 0; c++) {
 		uint32_t n = 0;
-		for (uint32_t i = c * DIRECTORY_HASH_CHUNK; i < op->n_todo && n < DIRECTORY_HASH_CHUNK; i++)
-			chunk[n++] = passwords[op->todo[i]];
+		for (uint32_t i = c * DIRECTORY_HASH_CHUNK; i < op->n_unhashed && n < DIRECTORY_HASH_CHUNK; i++)
+			chunk[n++] = passwords[op->unhashed[i]];
 		struct pb_sender s = pb_actor_sender(a, op->id << 16 | c);
 		rc = auth_client_password_hash_send(&s, op->id * 31 + c, chunk, n, error_r);
 	}
-	for (uint32_t i = 0; i < op->n_todo; i++)
-		wipe(passwords[op->todo[i]]);
+	for (uint32_t i = 0; i < op->n_unhashed; i++)
+		wipe(passwords[op->unhashed[i]]);
 	return rc;
 }
 
@@ -268,7 +268,7 @@ static int on_user_add(struct pb_actor *a, void *state, struct pb_msg *m)
 	}
 	struct directory_op *op = directory_op_start(a, d, DIRECTORY_OP_ADD, m, 1);
 	op->recs[0] = u;
-	op->n_todo = 1;
+	op->n_unhashed = 1;
 	if (send_hashes(a, op, &op->req.u.dir_user_add_req.password, &error) < 0)
 		directory_op_finish(a, d, op, PB_ERR_TEMP, error);
 	return 0;
@@ -290,11 +290,11 @@ static int on_user_bulk_add(struct pb_actor *a, void *state, struct pb_msg *m)
 		const char *why = "";
 		if (add_check(d, q->users.v[i], q->passwords.v[i], NULL, NULL, &op->recs[i], &why) ==
 		    PB_OK)
-			op->todo[op->n_todo++] = i;
+			op->unhashed[op->n_unhashed++] = i;
 		else
 			op->errors[i] = why;
 	}
-	if (op->n_todo == 0)
+	if (op->n_unhashed == 0)
 		bulk_finish(a, d, op);
 	else if (send_hashes(a, op, q->passwords.v, &error) < 0)
 		directory_op_finish(a, d, op, PB_ERR_TEMP, error);
@@ -449,7 +449,7 @@ static int on_user_passwd(struct pb_actor *a, void *state, struct pb_msg *m)
 	op->recs[0] = u;
 	free(op->recs[0].pw_hash); /* the slot the new hash comes into */
 	op->recs[0].pw_hash = NULL;
-	op->n_todo = 1;
+	op->n_unhashed = 1;
 	if (send_hashes(a, op, &op->req.u.dir_user_passwd_req.password, &error) < 0)
 		directory_op_finish(a, d, op, PB_ERR_TEMP, error);
 	return 0;
@@ -510,8 +510,8 @@ static void hash_done(struct pb_actor *a, struct directory *d, struct directory_
 
 	for (uint32_t j = 0; code == PB_OK && j < hashes.n; j++) {
 		uint32_t at = chunk * DIRECTORY_HASH_CHUNK + j;
-		if (at < op->n_todo && op->recs[op->todo[at]].pw_hash == NULL) {
-			op->recs[op->todo[at]].pw_hash = hashes.v[j];
+		if (at < op->n_unhashed && op->recs[op->unhashed[at]].pw_hash == NULL) {
+			op->recs[op->unhashed[at]].pw_hash = hashes.v[j];
 			hashes.v[j] = NULL;
 		}
 	}

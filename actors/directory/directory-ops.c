@@ -20,7 +20,7 @@ struct directory_op *directory_ops_add(struct directory_ops *t, enum directory_o
 	op->n = n;
 	op->recs = xcalloc(n > 0 ? n : 1, sizeof(*op->recs));
 	op->errors = xcalloc(n > 0 ? n : 1, sizeof(*op->errors));
-	op->todo = xcalloc(n > 0 ? n : 1, sizeof(*op->todo));
+	op->unhashed = xcalloc(n > 0 ? n : 1, sizeof(*op->unhashed));
 	t->v = xrealloc(t->v, sizeof(*t->v) * (t->n + 1));
 	t->v[t->n++] = op;
 	return op;
@@ -56,7 +56,7 @@ static void op_free(struct directory_op *op)
 		pb_user_rec_free(&op->recs[i]);
 	free(op->recs);
 	free(op->errors);
-	free(op->todo);
+	free(op->unhashed);
 	pb_msg_free(&op->rep);
 	pb_u64v_clear(&op->ids);
 	free(op);
@@ -92,5 +92,5 @@ void directory_ops_clear(struct directory_ops *t)
 
 uint32_t directory_op_chunks(const struct directory_op *op)
 {
-	return (op->n_todo + DIRECTORY_HASH_CHUNK - 1) / DIRECTORY_HASH_CHUNK;
+	return (op->n_unhashed + DIRECTORY_HASH_CHUNK - 1) / DIRECTORY_HASH_CHUNK;
 }

@@ -42,8 +42,8 @@ struct directory_op {
 	struct pb_user_rec *recs;
 	const char **errors;         /* per rec: NULL to write, else why not (static text) */
 	uint32_t n;
-	uint32_t *todo;              /* indexes of recs waiting for a hash, in request order */
-	uint32_t n_todo;
+	uint32_t *unhashed;            /* indexes of recs waiting for a hash, in request order */
+	uint32_t n_unhashed;
 	uint32_t chunks_left;        /* hash replies (or the purge reply) still to come */
 	uint32_t fail_code;          /* a hash that failed: PB_OK while none */
 	const char *fail_error;
@@ -75,7 +75,7 @@ struct directory_op *directory_ops_expired(struct directory_ops *t, uint64_t now
 /* Frees every op. */
 void directory_ops_clear(struct directory_ops *t);
 
-/* The number of hash requests op->todo needs. */
+/* The number of hash requests op->unhashed needs. */
 uint32_t directory_op_chunks(const struct directory_op *op);
 
 #endif

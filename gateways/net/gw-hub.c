@@ -137,18 +137,11 @@ static int tr_send(void *hubp, const char *to, struct pb_msg *req, const char **
 /* Keeps a copy of m (routed by owner) to send again on the next ticks. */
 static void outbox_keep(struct gw_hub *hub, const struct pb_msg *m)
 {
-	struct pb_buf b;
-	const char *error;
-
 	if (hub->n_outbox >= GW_HUB_MAX_OUTBOX) {
 		hub->outbox_dropped++;
 		return;
 	}
-	pb_buf_init(&b);
-	pb_msg_encode(m, &b);
-	int rc = pb_msg_decode(b.data, b.len, &hub->outbox[hub->n_outbox], &error);
-	pb_buf_deinit(&b);
-	if (rc == 0)
+	if (pb_msg_copy(m, &hub->outbox[hub->n_outbox]) == 0)
 		hub->n_outbox++;
 }
 
@@ -196,8 +189,11 @@ static bool tr_reserve(void *hub, size_t bytes)
 
 static void tr_release(void *hub, size_t bytes)
 {
-	uint64_t was = atomic_fetch_sub(&budget_used, bytes);
-	ASSERT(was >= bytes);
+	/* a session gives back only what it took; should that ever be wrong, the budget stays
+	 * at zero rather than wrapping around or ending the daemon */
+	uint64_t used = atomic_load(&budget_used);
+	while (!atomic_compare_exchange_weak(&budget_used, &used, used > bytes ? used - bytes : 0))
+		;
 }
 
 static const struct gw_transport hub_transport = {
@@ -361,6 +357,8 @@ static void hub_tick(struct gw_hub *hub, uint64_t now)
 					   s->limits.ip_connections_per_minute,
 					   s->limits.trusted_networks.list };
 	atomic_store(&budget_max, (uint64_t)s->limits.message_bytes_in_flight_mb << 20);
+	if (hub->proto->tick != NULL)
+		hub->proto->tick(hub->tick_ctx, s, now);
 	pb_settings_release(hub->rt, s);
 	gw_anvil_sweep(hub->anvil, now);
 	outbox_flush(hub);
@@ -373,8 +371,6 @@ static void hub_tick(struct gw_hub *hub, uint64_t now)
 			(unsigned long long)hub->refused[i]);
 		hub->refused[i] = 0;
 	}
-	if (hub->proto->tick != NULL)
-		hub->proto->tick(hub->tick_ctx, now);
 }
 
 static void *hub_main(void *arg)

@@ -120,8 +120,8 @@ static int finish(const struct gw_call *call, gw_find_fn *find, void *hub, struc
 	struct gw_session *gs = find(hub, call->session_id);
 	if (gs == NULL)
 		return -1; /* the session closed meanwhile */
-	ASSERT(gs->pending > 0);
-	gs->pending--;
+	if (gs->pending > 0) /* counted by gw_call; never fatal on a connection's path */
+		gs->pending--;
 	call->cont(gs->session, call->arg, rep);
 	return 0;
 }
@@ -159,13 +159,12 @@ void gw_dispatch_expired(struct gw_calls *calls, gw_find_fn *find, void *hub, ui
 }
 
 const char *gw_command_run(const struct gw_command *table, size_t n, uint32_t state,
-			   void *session, int verb, const void *cmd, bool *known_r)
+			   void *session, int verb, const void *cmd, const char *unknown)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct gw_command *c = &table[i];
 		if (c->verb != verb)
 			continue;
-		*known_r = true;
 		if ((c->states & (1u << state)) == 0)
 			return c->refused;
 		const char *refusal = c->check != NULL ? c->check(session, cmd) : NULL;
@@ -174,6 +173,5 @@ const char *gw_command_run(const struct gw_command *table, size_t n, uint32_t st
 		c->proceed(session, cmd);
 		return NULL;
 	}
-	*known_r = false;
-	return NULL;
+	return unknown;
 }

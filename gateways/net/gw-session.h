@@ -53,8 +53,9 @@ struct gw_proto {
 	/* The connection is gone: free the session. Pending calls are forgotten (their replies
 	 * will be dropped). */
 	void (*close)(void *session);
-	/* About once a second, with the server (settings snapshot, ...). Optional. */
-	void (*tick)(void *server, uint64_t now_ms);
+	/* About once a second (and once at start), with the server and the settings in effect
+	 * (the hub's snapshot: read what is needed, keep no pointer). Optional. */
+	void (*tick)(void *server, const struct pb_settings *s, uint64_t now_ms);
 };
 
 /* How a session reaches its connection and the actors (the hub or a test fake). */
@@ -167,9 +168,9 @@ struct gw_command {
 	void (*proceed)(void *session, const void *cmd);
 };
 /* Looks verb up in table[0..n): runs check then proceed, or returns the refusal (the row's
- * `refused` for a wrong state, check's text, or NULL if there is no such verb: *known_r is
- * false). Returns NULL when the command proceeded. */
+ * `refused` for a wrong state, check's text, or `unknown` when no row has the verb). Returns
+ * NULL when the command proceeded. */
 const char *gw_command_run(const struct gw_command *table, size_t n, uint32_t state,
-			   void *session, int verb, const void *cmd, bool *known_r);
+			   void *session, int verb, const void *cmd, const char *unknown);
 
 #endif

@@ -524,11 +524,8 @@ static void bad_command(struct pop3_session *s, const char *prefix, const char *
 
 static void handle_command(struct pop3_session *s, const struct pop3_cmd *cmd)
 {
-	bool known;
 	const char *refusal = gw_command_run(pop3_commands, PB_N_ELEMENTS(pop3_commands),
-					     s->state, s, cmd->verb, cmd, &known);
-	if (!known)
-		refusal = "-ERR Unknown command";
+					     s->state, s, cmd->verb, cmd, "-ERR Unknown command");
 	if (refusal != NULL)
 		bad_command(s, "", refusal);
 }

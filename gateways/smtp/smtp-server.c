@@ -1,27 +1,18 @@
 /*
- * smtp-server.c: starts and stops the SMTP gateway; copies its settings from the runtime's
- * snapshot at start and every tick. OWNS struct smtp_server.
+ * smtp-server.c: starts the SMTP gateway; copies its settings from the hub's snapshot at start
+ * and every tick. OWNS struct smtp_server.
  * THREAD: start/stop on the main thread; the tick on the hub thread.
  */
 #include "smtp-session.h"
 
-#include "pb-settings-snapshot.h"
-
 #include <stdio.h>
 #include <string.h>
 
-/* Takes the smtp settings from the runtime's snapshot (no store read on the hub thread). */
-static void take_settings(struct smtp_server *srv)
+/* The hub's tick (at start too, before the first connection): the settings of this second. */
+void smtp_server_tick(void *ctx, const struct pb_settings *s, uint64_t now)
 {
-	const struct pb_settings *s = pb_settings_acquire(srv->rt);
-
+	struct smtp_server *srv = ctx;
 	srv->settings = s->smtp;
-	pb_settings_release(srv->rt, s);
-}
-
-void smtp_server_tick(void *ctx, uint64_t now)
-{
-	take_settings(ctx);
 }
 
 int smtp_server_start(struct pb_runtime *rt, const struct pb_config *cfg,
@@ -34,8 +25,6 @@ int smtp_server_start(struct pb_runtime *rt, const struct pb_config *cfg,
 		  "submission" },
 	};
 
-	srv->rt = rt;
 	snprintf(srv->hostname, sizeof(srv->hostname), "%s", hostname);
-	take_settings(srv);
 	return gw_hub_start(rt, &smtp_proto, ls, PB_N_ELEMENTS(ls), srv, hub_r, error_r);
 }

@@ -705,11 +705,9 @@ static const struct gw_command smtp_commands[] = {
 
 static void handle_command(struct smtp_session *s, const struct smtp_cmd *cmd)
 {
-	bool known;
 	const char *refusal = gw_command_run(smtp_commands, PB_N_ELEMENTS(smtp_commands),
-					     state_of(s), s, cmd->verb, cmd, &known);
-	if (!known)
-		refusal = "500 5.5.2 Error: command not recognized";
+					     state_of(s), s, cmd->verb, cmd,
+					     "500 5.5.2 Error: command not recognized");
 	if (refusal != NULL) {
 		reply_line(s, refusal);
 		client_error(s);

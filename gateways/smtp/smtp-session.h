@@ -23,14 +23,14 @@
 struct smtp_server {
 	struct gw_hub *hub;
 	char hostname[256];
-	struct pb_runtime *rt;
 	struct pb_settings_smtp settings; /* a copy of the snapshot's, taken each tick */
 	uint64_t next_tx; /* transaction ids for Received: and logs */
 };
 
 /* The SMTP protocol for the session skeleton (open's server: the struct smtp_server). */
 extern const struct gw_proto smtp_proto;
-/* The proto's tick: rereads the settings now and then (server: the struct smtp_server). */
-void smtp_server_tick(void *server, uint64_t now_ms);
+/* The proto's tick: copies the smtp settings from the hub's snapshot (server: the struct
+ * smtp_server). */
+void smtp_server_tick(void *server, const struct pb_settings *s, uint64_t now_ms);
 
 #endif

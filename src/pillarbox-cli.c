@@ -52,7 +52,12 @@ static const struct command commands[] = {
 	  "daemon's rules (names, password length, existing users, repeats) and adds nothing.\n",
 	  cli_user_bulk_add },
 	{ "domain add", "NAME", 1, 1, 0, "add a local domain", NULL, cli_domain_add },
-	{ "domain del", "NAME", 1, 1, 0, "remove a local domain", NULL, cli_domain_del },
+	{ "domain del", "NAME [--force]", 1, 1, OPT_FORCE, "remove a local domain",
+	  "Every user has an address at every local domain (name@NAME), so removing one takes\n"
+	  "that address from every user: mail to it is refused from then on. The daemon refuses\n"
+	  "unless --force is given when there are users, and always for the last local domain\n"
+	  "(add another first).\n",
+	  cli_domain_del },
 	{ "domain list", "", 0, 0, 0, "list local domains", NULL, cli_domain_list },
 	{ "setting show", "[DOC] [--explain]", 0, 1, OPT_EXPLAIN, "the settings in effect",
 	  "With DOC: every key of that document in effect, defaults included, as JSON.\n"
@@ -79,6 +84,7 @@ static void usage(FILE *f)
 	fprintf(f, "  help [COMMAND]                         this text, or a command's\n"
 		   "Options go anywhere on the line. The data directory is --data-dir, else\n"
 		   "PILLARBOX_DATA_DIR, else ./var. --timeout: seconds to wait for the daemon (120).\n"
+		   "A user NAME may also be given as its address at a local domain (bob@example.com).\n"
 		   "Exit codes: 0 done, 1 refused (with the reason), 2 the daemon cannot be reached\n"
 		   "(or failed for now), 64 a wrong command line.\n");
 }

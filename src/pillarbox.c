@@ -258,7 +258,7 @@ int cli_domain_del(struct cli *c, char **args, int nargs)
 	uint32_t code = 0;
 
 	(void)nargs;
-	int rc = directory_client_domain_del(&c->t, args[0], &code, &error);
+	int rc = directory_client_domain_del(&c->t, args[0], c->force, &code, &error);
 	return simple(c, rc, code, error, "cannot delete the domain", "domain deleted");
 }
 

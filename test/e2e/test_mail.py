@@ -830,9 +830,10 @@ class Pop3(MailCase):
         p.quit()
         self.assertEqual(self.counts()["carol"], 1)
 
-    def test_auth_failures_answer_alike(self):
+    def failed_logins(self, pairs):
+        """The -ERR answer to PASS for each (user, password) that must not log in."""
         answers = []
-        for user, password in (("nobody", "whatever1"), ("alice", "wrongpass")):
+        for user, password in pairs:
             p = poplib.POP3("127.0.0.1", self.d.ports["pop3"], timeout=60)
             self.addCleanup(p.close)
             p.user(user)  # USER alone reveals nothing
@@ -840,6 +841,10 @@ class Pop3(MailCase):
                 p.pass_(password)
             answers.append(e.exception.args[0])
             p.quit()
+        return answers
+
+    def test_auth_failures_answer_alike(self):
+        answers = self.failed_logins((("nobody", "whatever1"), ("alice", "wrongpass")))
         self.assertTrue(answers[0].startswith(b"-ERR [AUTH]"), answers)
         self.assertEqual(answers[0], answers[1])
         self.assertTrue(self.pop("alice").stat() is not None)  # the right password still works
@@ -852,15 +857,8 @@ class Pop3(MailCase):
         self.assertEqual(p.stat()[0], 1)
         self.assertIn(b"Subject: full address", p.retr(1)[1])
         self.assertTrue(p.quit().startswith(b"+OK"))
-        answers = []
-        for user, password in (("bob@other.example", "bobpw123"), ("bob@" + self.domain, "wrongpw1")):
-            p = poplib.POP3("127.0.0.1", self.d.ports["pop3"], timeout=60)
-            self.addCleanup(p.close)
-            p.user(user)
-            with self.assertRaises(poplib.error_proto) as e:
-                p.pass_(password)
-            answers.append(e.exception.args[0])
-            p.quit()
+        answers = self.failed_logins((("bob@other.example", "bobpw123"),
+                                      ("bob@" + self.domain, "wrongpw1")))
         self.assertTrue(answers[0].startswith(b"-ERR [AUTH]"), answers)
         self.assertEqual(answers[0], answers[1])
         def security_log():

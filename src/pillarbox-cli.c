@@ -84,7 +84,7 @@ static void usage(FILE *f)
 	fprintf(f, "  help [COMMAND]                         this text, or a command's\n"
 		   "Options go anywhere on the line. The data directory is --data-dir, else\n"
 		   "PILLARBOX_DATA_DIR, else ./var. --timeout: seconds to wait for the daemon (120).\n"
-		   "A user NAME may also be given as its address at a local domain (bob@example.com).\n"
+		   "A user NAME may also be its address at a local domain (bob@example.com).\n"
 		   "Exit codes: 0 done, 1 refused (with the reason), 2 the daemon cannot be reached\n"
 		   "(or failed for now), 64 a wrong command line.\n");
 }

@@ -43,10 +43,12 @@ static int on_user_verify(struct pb_actor *a, void *state, struct pb_msg *m)
 		pb_reply_status(a, m, PB_ERR_INTERNAL, "the account store failed; see the server log");
 		return 0;
 	}
-	/* The log says which part was wrong (an unknown user, a domain not local); the client is
-	 * told neither: an unknown user is verified against a dummy hash, same answer, same time. */
+	/* The log says which part was wrong (an unknown user, a domain not local); the client
+	 * is told neither: an unknown user is verified against a dummy hash, same answer, same
+	 * time. */
 	if (found == 0)
-		pb_log_security("auth", "event=login_unresolved login=%s reason=%s", PB_LOGQ(q->user),
+		pb_log_security("auth", "event=login_unresolved login=%s reason=%s",
+				PB_LOGQ(q->user),
 				miss == PB_ERR_REFUSED ? "not_local_domain" : "unknown_user");
 	bool ok = directory_password_verify(q->password, found > 0 ? u.pw_hash : NULL);
 	wipe(q->password);

@@ -647,16 +647,17 @@ static int on_rcpt_check(struct pb_actor *a, void *state, struct pb_msg *m)
 	struct pb_msg rep;
 
 	/* the bare "<postmaster>" has no domain and is always local */
-	int found = domain[0] != '\0' || postmaster
-			    ? directory_resolve_address(d->store, local, domain[0] ? domain : NULL, &u,
-							&code, &error)
-			    : 0;
+	int found = 0;
+	if (domain[0] != '\0' || postmaster)
+		found = directory_resolve_address(d->store, local, domain[0] ? domain : NULL, &u,
+						  &code, &error);
 	if (found == 0 && postmaster && code == PB_ERR_NOTFOUND)
 		found = postmaster_user(d, &u, &error);
 	if (found < 0)
 		return directory_store_failed(a, m, error);
 	if (found == 0) {
-		pb_reply_status(a, m, code, code == PB_ERR_REFUSED ? "not a local domain" : "no such user");
+		pb_reply_status(a, m, code,
+				code == PB_ERR_REFUSED ? "not a local domain" : "no such user");
 		return 0;
 	}
 	pb_msg_init(&rep, MSG_DIR_RCPT_CHECK_REP);

@@ -48,8 +48,9 @@ int directory_on_domain_del(struct pb_actor *a, void *state, struct pb_msg *m)
 
 	const char *domain = q->domain != NULL ? q->domain : "";
 	directory_lower(domain, lower, sizeof(lower));
-	int exists = strlen(domain) > DIRECTORY_DOMAIN_MAX ? 0
-							   : pb_store_domain_exists(d->store, lower, &error);
+	int exists = 0;
+	if (strlen(domain) <= DIRECTORY_DOMAIN_MAX)
+		exists = pb_store_domain_exists(d->store, lower, &error);
 	if (exists < 0 || (exists > 0 && directory_count(d, &users, &domains, &error) < 0))
 		return directory_store_failed(a, m, error);
 	if (exists == 0) {
@@ -57,7 +58,8 @@ int directory_on_domain_del(struct pb_actor *a, void *state, struct pb_msg *m)
 		return 0;
 	}
 	if (directory_domain_removable(lower, domains, users, q->force, why, sizeof(why)) < 0) {
-		pb_log_security("directory", "event=domain_delete_refused domain=%s users=%llu reason=%s",
+		pb_log_security("directory",
+				"event=domain_delete_refused domain=%s users=%llu reason=%s",
 				PB_LOGQ(lower), (unsigned long long)users,
 				domains <= 1 ? "last_local_domain" : "users_have_addresses");
 		pb_reply_status(a, m, PB_ERR_REFUSED, why);

@@ -1,7 +1,8 @@
 /*
  * directory-private.h: what the directory's handler files share (directory-actor.c: accounts,
  * the ops' replies; directory-stats.c: the requests answered with the mailbox owners'
- * statistics, and the counts; directory-domains.c: local domains). Nobody outside actors/directory includes it.
+ * statistics, and the counts; directory-domains.c: local domains). Nobody outside
+ * actors/directory includes it.
  * OWNS: nothing (declarations). THREAD: the directory actor's.
  */
 #ifndef DIRECTORY_PRIVATE_H

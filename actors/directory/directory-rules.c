@@ -114,8 +114,8 @@ int directory_domain_removable(const char *domain, uint64_t domains, uint64_t us
 	}
 	if (users > 0 && !force) {
 		snprintf(why, size,
-			 "%llu user%s an address at %s (name@%s): mail to %s there would be refused; "
-			 "use force to delete the domain anyway",
+			 "%llu user%s an address at %s (name@%s): mail to %s there would be "
+			 "refused; use force to delete the domain anyway",
 			 (unsigned long long)users, users == 1 ? " has" : "s have", domain, domain,
 			 users == 1 ? "it" : "them");
 		return -1;

@@ -420,10 +420,12 @@ static void test_login_with_full_address(void)
 	CHECK_INT(code, PB_OK);
 	CHECK_STR(info.user, "bob");
 	directory_user_info_free(&info);
-	REQUIRE(directory_client_user_lookup(&f.t, "bob@other.org", &code, &id2, &name, &error) == 0);
+	REQUIRE(directory_client_user_lookup(&f.t, "bob@other.org", &code, &id2, &name,
+					    &error) == 0);
 	CHECK_INT(code, PB_ERR_NOTFOUND);
 	CHECK_STR(error, "not a local domain"); /* the administrator is told which part */
-	REQUIRE(directory_client_user_passwd(&f.t, "bob@example.com", "newpw123", &code, &error) == 0);
+	REQUIRE(directory_client_user_passwd(&f.t, "bob@example.com", "newpw123", &code,
+					     &error) == 0);
 	CHECK_INT(code, PB_OK);
 	CHECK_INT(verify(&f, "bob@example.com", "newpw123", NULL), PB_OK);
 

@@ -44,7 +44,7 @@ HELP = [
     (["help", "user", "list"], "shell wildcard"),
     (["help", "user", "bulk-add"], "--dry-run"),
     (["help", "domain", "del"], "usage: pillarbox domain del NAME [--force]"),
-    (["help"], "address at a local domain (bob@example.com)"),
+    (["help"], "its address at a local domain (bob@example.com)"),
 ]
 
 

@@ -127,8 +127,8 @@ static const struct {
 } options[] = {
 	{ "--data-dir", true, 0 },	  { "--timeout", true, 0 },	 { "--copy-from", true, OPT_COPY_FROM },
 	{ "--force", false, OPT_FORCE },  { "--dry-run", false, OPT_DRY_RUN }, { "--explain", false, OPT_EXPLAIN },
+	{ "--help", false, 0 },		  { "--version", false, 0 }, /* 6, 7: see take_option */
 	{ "--json", false, OPT_JSON },
-	{ "--help", false, 0 },		  { "--version", false, 0 },
 };
 
 /* Takes one option (argv[*i], maybe "--name=value"; a value may also be the next word). */

@@ -413,6 +413,24 @@ static int keep_private(struct daemon *d)
 	return 0;
 }
 
+/* DATA_DIR/pillarboxd.pid: this process's id, for logrotate's postrotate (SIGHUP). Written
+ * once the store is open (its lock makes this daemon the data directory's only one), removed
+ * at the stop. A file that cannot be written is logged, not fatal. */
+static void pid_file(const struct daemon *d, bool create)
+{
+	char *path = xasprintf("%s/pillarboxd.pid", d->cfg.data_dir);
+	FILE *f;
+
+	if (!create) {
+		unlink(path);
+	} else if ((f = fopen(path, "w")) == NULL ||
+		   (fprintf(f, "%ld\n", (long)getpid()) < 0) + (fclose(f) != 0) > 0) {
+		pb_warn("daemon", "event=pid_file_failed path=%s reason=%s", PB_LOGQ(path),
+			PB_LOGQ(strerror(errno)));
+	}
+	free(path);
+}
+
 /* After the stop: a store that failed makes the exit code 75 (EX_TEMPFAIL: restart me). */
 static int store_exit_code(struct daemon *d, int rc)
 {
@@ -436,6 +454,7 @@ static int run(struct daemon *d, sigset_t *signals)
 	}
 	if (open_logs(d) < 0 || keep_private(d) < 0 || open_store(d) < 0)
 		return 1;
+	pid_file(d, true);
 	d->rt = pb_runtime_create(d->cfg.node_name, NULL);
 	resolve_hostname(d);
 	/* first_start last: a port that does not bind must not spend the new directory's set-up */
@@ -462,6 +481,7 @@ static int run(struct daemon *d, sigset_t *signals)
 	pb_bridge_stop(&d->bridge);
 	pb_runtime_destroy(&d->rt);
 	rc = store_exit_code(d, rc);
+	pid_file(d, false);
 	pb_store_close(&d->store);
 	if (rc == 0)
 		pb_info("daemon", "event=stopped");

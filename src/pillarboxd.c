@@ -97,18 +97,40 @@ static int load_config(struct daemon *d, const char *config_path, const char *da
 	return 0;
 }
 
+/* A log's path from the configuration: unset, DATA_DIR/name; "-", NULL (stderr, or the main
+ * log for the security log); else as configured. Allocated (or NULL). */
+static char *log_path(const struct daemon *d, const char *configured, const char *name)
+{
+	if (configured == NULL)
+		return xasprintf("%s/%s", d->cfg.data_dir, name);
+	return strcmp(configured, "-") == 0 ? NULL : xstrdup(configured);
+}
+
+/* The main log to DATA_DIR/pillarbox.log and the security log to DATA_DIR/security.log unless
+ * configured; under systemd the main log goes to the journal too (stderr). Says where on
+ * stdout. 0 / -1 with a line on stderr. */
 static int open_logs(struct daemon *d)
 {
 	const char *error;
 	enum pb_log_level level = PB_LOG_INFO;
-	char *sec = d->cfg.security_log_file != NULL
-			    ? xstrdup(d->cfg.security_log_file)
-			    : xasprintf("%s/security.log", d->cfg.data_dir);
+	char *main_log = log_path(d, d->cfg.log_file, "pillarbox.log");
+	char *sec = log_path(d, d->cfg.security_log_file, "security.log");
+	bool journal = pb_log_stderr_is_journal();
 
 	(void)pb_log_level_parse(d->cfg.log_level, &level);
-	int rc = pb_log_open(d->cfg.log_file, sec, level, &error);
+	int rc = pb_log_open(main_log, sec, level, &error);
 	if (rc < 0)
-		fprintf(stderr, "pillarboxd: %s (%s)\n", error, d->cfg.log_file ? d->cfg.log_file : sec);
+		fprintf(stderr, "pillarboxd: %s (%s)\n", error,
+			main_log != NULL && strstr(error, "security") == NULL ? main_log : sec);
+	pb_log_copy_to_stderr(journal);
+	if (rc == 0) {
+		printf("pillarboxd: logging to %s%s; security log %s\n",
+		       main_log != NULL ? main_log : "standard error",
+		       journal && main_log != NULL ? " and the journal" : "",
+		       sec != NULL ? sec : "in the main log");
+		fflush(stdout);
+	}
+	free(main_log);
 	free(sec);
 	return rc;
 }
@@ -391,6 +413,24 @@ static int keep_private(struct daemon *d)
 	return 0;
 }
 
+/* DATA_DIR/pillarboxd.pid: this process's id, for logrotate's postrotate (SIGHUP). Written
+ * once the store is open (its lock makes this daemon the data directory's only one), removed
+ * at the stop. A file that cannot be written is logged, not fatal. */
+static void pid_file(const struct daemon *d, bool create)
+{
+	char *path = xasprintf("%s/pillarboxd.pid", d->cfg.data_dir);
+	FILE *f;
+
+	if (!create) {
+		unlink(path);
+	} else if ((f = fopen(path, "w")) == NULL ||
+		   (fprintf(f, "%ld\n", (long)getpid()) < 0) + (fclose(f) != 0) > 0) {
+		pb_warn("daemon", "event=pid_file_failed path=%s reason=%s", PB_LOGQ(path),
+			PB_LOGQ(strerror(errno)));
+	}
+	free(path);
+}
+
 /* After the stop: a store that failed makes the exit code 75 (EX_TEMPFAIL: restart me). */
 static int store_exit_code(struct daemon *d, int rc)
 {
@@ -414,6 +454,7 @@ static int run(struct daemon *d, sigset_t *signals)
 	}
 	if (open_logs(d) < 0 || keep_private(d) < 0 || open_store(d) < 0)
 		return 1;
+	pid_file(d, true);
 	d->rt = pb_runtime_create(d->cfg.node_name, NULL);
 	resolve_hostname(d);
 	/* first_start last: a port that does not bind must not spend the new directory's set-up */
@@ -440,6 +481,7 @@ static int run(struct daemon *d, sigset_t *signals)
 	pb_bridge_stop(&d->bridge);
 	pb_runtime_destroy(&d->rt);
 	rc = store_exit_code(d, rc);
+	pid_file(d, false);
 	pb_store_close(&d->store);
 	if (rc == 0)
 		pb_info("daemon", "event=stopped");

@@ -17,6 +17,7 @@
 #include "pillarbox-notify.h"
 #include "pillarbox-paths.h"
 #include "pillarbox-private.h"
+#include "pillarbox-user.h"
 #include "pop3-server.h"
 #include "smtp-server.h"
 #include "store-db.h"
@@ -479,8 +480,25 @@ static void serve(struct daemon *d, sigset_t *signals)
 	pillarbox_notify_stopping("Stopping: finishing the mail in flight");
 }
 
+/* Started as root: becomes the configured user before anything is created (pillarbox-user.h),
+ * or warns that it stays root. 0 / -1 with a line on stderr. */
+static int become_user(struct daemon *d)
+{
+	const char *error;
+	int rc = pillarbox_become_user(d->cfg.user, &error);
+
+	if (rc < 0)
+		fprintf(stderr, "pillarboxd: user %s: %s\n", d->cfg.user, error);
+	else if (rc == 2)
+		fprintf(stderr, "pillarboxd: warning: running as root; set 'user = NAME' in the "
+				"bootstrap file to serve as an unprivileged user\n");
+	return rc < 0 ? -1 : 0;
+}
+
 static int run(struct daemon *d, sigset_t *signals)
 {
+	if (become_user(d) < 0)
+		return 1;
 	if (mkdir_p(d->cfg.data_dir) < 0) {
 		fprintf(stderr, "pillarboxd: cannot create the data directory %s: %s\n",
 			d->cfg.data_dir, strerror(errno));
@@ -488,6 +506,8 @@ static int run(struct daemon *d, sigset_t *signals)
 	}
 	if (open_logs(d) < 0 || keep_private(d) < 0 || open_store(d) < 0)
 		return 1;
+	pb_info("daemon", "event=started uid=%u gid=%u user=%s", (unsigned)getuid(), (unsigned)getgid(),
+		PB_LOGQ(d->cfg.user != NULL ? d->cfg.user : ""));
 	d->rt = pb_runtime_create(d->cfg.node_name, NULL);
 	resolve_hostname(d);
 	/* first_start last: a port that does not bind must not spend the new directory's set-up */

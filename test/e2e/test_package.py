@@ -100,6 +100,7 @@ class Package(unittest.TestCase):
             self.serve_one_message()
             self.check_private()
             self.stop_daemon()
+            self.check_root_start_becomes_pillarbox()
         finally:
             self.stop_daemon()
             if installed() or os.path.exists("/var/lib/dpkg/info/pillarbox.list"):
@@ -124,16 +125,16 @@ class Package(unittest.TestCase):
         verify = run("systemd-analyze", "verify", "--man=no", "/lib/systemd/system/pillarbox.service")
         self.assertEqual((verify.stdout + verify.stderr).strip(), "")
 
-    def start_daemon(self):
-        """The installed daemon as the service runs it, with no options: it must find
-        /etc/pillarbox/pillarbox.conf by itself. Ports above 1024 (this machine may run a
-        mail server on 25)."""
+    def start_daemon(self, wrapper=AS_SERVICE):
+        """The installed daemon as the service runs it (or under wrapper), with no options: it
+        must find /etc/pillarbox/pillarbox.conf by itself. Ports above 1024 (this machine may
+        run a mail server on 25)."""
         self.offset = free_offset()
         env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "PILLARBOX_PORT_OFFSET": str(self.offset)}
         # its log goes to standard error (no log_file in the packaged file): a file, not a pipe
         self.log = os.path.join(self.out, "pillarboxd.log")
         with open(self.log, "w") as log:
-            self.daemon = subprocess.Popen(AS_SERVICE + ["/usr/sbin/pillarboxd"], env=env, cwd="/",
+            self.daemon = subprocess.Popen(wrapper + ["/usr/sbin/pillarboxd"], env=env, cwd="/",
                                            stdout=subprocess.PIPE, stderr=log, text=True)
         lines = []
         for line in self.daemon.stdout:
@@ -177,6 +178,18 @@ class Package(unittest.TestCase):
         p.quit()
         self.assertIn(b"Subject: packaged", body)
         self.assertIn(b"from the package", body)
+
+    def check_root_start_becomes_pillarbox(self):
+        """Started by hand as root, the packaged daemon becomes pillarbox (user = pillarbox in
+        the packaged file) before it touches the data directory."""
+        self.start_daemon(wrapper=[])
+        with open("/proc/%d/status" % self.daemon.pid) as f:
+            uids = [line.split()[1:] for line in f if line.startswith("Uid:")][0]
+        self.assertEqual(uids, [str(pwd.getpwnam("pillarbox").pw_uid)] * 4)
+        self.stop_daemon()
+        owners = {os.lstat(os.path.join(root, n)).st_uid
+                  for root, dirs, files in os.walk(DATA) for n in dirs + files}
+        self.assertEqual(owners, {pwd.getpwnam("pillarbox").pw_uid})
 
     def pop3_count(self):
         p = poplib.POP3("127.0.0.1", 110 + self.offset, timeout=30)

@@ -89,10 +89,13 @@ static void usage(FILE *f)
 	}
 	fprintf(f, "  help [COMMAND]                         this text, or a command's\n"
 		   "Options go anywhere on the line. The data directory is --data-dir, else\n"
-		   "PILLARBOX_DATA_DIR, else ./var. --timeout: seconds to wait for the daemon (120).\n"
+		   "PILLARBOX_DATA_DIR, else data_dir in the daemon's bootstrap file (PILLARBOX_CONFIG,\n"
+		   "else %s), else ./var.\n"
+		   "--timeout: seconds to wait for the daemon (120).\n"
 		   "A user NAME may also be its address at a local domain (bob@example.com).\n"
 		   "Exit codes: 0 done, 1 refused (with the reason), 2 the daemon cannot be reached\n"
-		   "(or failed for now), 64 a wrong command line.\n");
+		   "(or failed for now), 64 a wrong command line.\n",
+		pillarbox_default_config_name());
 }
 
 static void command_help(const struct command *cmd)
@@ -302,6 +305,28 @@ static int help_cmd(char **words, int n)
 	return no_command(words, n, true);
 }
 
+/* The data directory when neither --data-dir nor PILLARBOX_DATA_DIR names it: the daemon's,
+ * from the bootstrap file it reads too (PILLARBOX_CONFIG, else the installed default
+ * pillarbox_default_config, else none: ./var). 0, or -1 with a line on stderr (a bad file). */
+static int find_data_dir(struct cli *c)
+{
+	const char *config = getenv("PILLARBOX_CONFIG");
+	char *error = NULL;
+
+	if (c->data_dir != NULL && *c->data_dir != '\0')
+		return 0;
+	if (config == NULL || *config == '\0')
+		config = pillarbox_default_config();
+	if (pillarbox_config_data_dir(config, c->config_data_dir, sizeof(c->config_data_dir),
+				      &error) < 0) {
+		fprintf(stderr, "pillarbox: %s\n", error);
+		free(error);
+		return -1;
+	}
+	c->data_dir = c->config_data_dir;
+	return 0;
+}
+
 /* Runs the command the line names (after help and the options are dealt with). */
 static int run_command(struct cli *c, struct cli_line *l)
 {
@@ -320,8 +345,8 @@ static int run_command(struct cli *c, struct cli_line *l)
 		rc = parse_timeout(l->timeout, &c->timeout_ms);
 	if (rc != 0)
 		return rc;
-	if (c->data_dir == NULL || *c->data_dir == '\0')
-		c->data_dir = "./var";
+	if (find_data_dir(c) < 0)
+		return EXIT_UNREACHABLE;
 	if (pillarbox_control_url(c->data_dir, c->url, sizeof(c->url), &error) < 0) {
 		fprintf(stderr, "pillarbox: %s: %s\npillarbox: start the daemon with scripts/run.sh, or "
 				"point --data-dir (or PILLARBOX_DATA_DIR) at its data directory.\n",

@@ -21,6 +21,7 @@
 struct cli {
 	char url[PATH_MAX + 16];
 	const char *data_dir;
+	char config_data_dir[PATH_MAX]; /* data_dir read from the bootstrap file */
 	uint32_t timeout_ms;
 	bool force, dry_run, explain, json;
 	const char *copy_from;

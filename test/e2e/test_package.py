@@ -29,6 +29,7 @@ import pbtest  # noqa: E402
 SOURCE = os.environ.get("PB_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../.."))
 DATA = "/var/lib/pillarbox"
 INSTALLED = ["/usr/sbin/pillarboxd", "/usr/sbin/pillarbox", "/etc/pillarbox/pillarbox.conf",
+             "/etc/logrotate.d/pillarbox",
              "/lib/systemd/system/pillarbox.service", "/usr/share/doc/pillarbox/README.Debian"]
 ENABLED = "/etc/systemd/system/multi-user.target.wants/pillarbox.service"
 # what setpriv gives the daemon: what the unit's User=, Group= and AmbientCapabilities= give it

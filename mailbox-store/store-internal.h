@@ -12,6 +12,7 @@
 #include "store-accounts.h"
 #include "store-bodies.h"
 #include "store-db.h"
+#include "store-lockout.h"
 #include "store-mail.h"
 #include "store-settings.h"
 #include "store-spool.h"

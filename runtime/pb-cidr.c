@@ -209,3 +209,51 @@ bool pb_cidr_list_match_sockaddr(const struct pb_cidr_list *l, const struct sock
 	}
 	return false;
 }
+
+int pb_cidr_parse_one(const char *text, struct pb_cidr *c_r, char **error_r)
+{
+	size_t len = strlen(text);
+
+	if (len == 0 || strpbrk(text, " \t\r\n,") != NULL) {
+		*error_r = item_error(text, len, "not one IPv4 or IPv6 address or network");
+		return -1;
+	}
+	if (parse_item(text, len, c_r, error_r) < 0 || check_host_bits(text, len, c_r, error_r) < 0)
+		return -1;
+	unmap(c_r);
+	return 0;
+}
+
+int pb_cidr_from_ip(const char *ip_text, struct pb_cidr *c_r)
+{
+	memset(c_r, 0, sizeof(*c_r));
+	if (inet_pton(AF_INET, ip_text, c_r->addr) == 1) {
+		c_r->family = PB_CIDR_V4;
+		c_r->prefix = 32;
+	} else if (inet_pton(AF_INET6, ip_text, c_r->addr) == 1) {
+		c_r->family = PB_CIDR_V6;
+		c_r->prefix = 128;
+	} else {
+		return -1;
+	}
+	unmap(c_r);
+	return 0;
+}
+
+bool pb_cidr_contains(const struct pb_cidr *net, const struct pb_cidr *host)
+{
+	return net->family == host->family && net->prefix <= host->prefix &&
+	       prefix_equal(net->addr, host->addr, net->prefix);
+}
+
+void pb_cidr_format(const struct pb_cidr *c, char buf[PB_CIDR_TEXT_MAX])
+{
+	char addr[INET6_ADDRSTRLEN];
+	unsigned full = c->family == PB_CIDR_V4 ? 32 : 128;
+
+	inet_ntop(c->family == PB_CIDR_V4 ? AF_INET : AF_INET6, c->addr, addr, sizeof(addr));
+	if (c->prefix == full)
+		snprintf(buf, PB_CIDR_TEXT_MAX, "%s", addr);
+	else
+		snprintf(buf, PB_CIDR_TEXT_MAX, "%s/%u", addr, c->prefix);
+}

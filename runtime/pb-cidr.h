@@ -58,4 +58,21 @@ bool pb_cidr_list_match(const struct pb_cidr_list *l, const char *ip_text);
 /* The same for a socket address (AF_INET or AF_INET6; any other family: false). */
 bool pb_cidr_list_match_sockaddr(const struct pb_cidr_list *l, const struct sockaddr *sa);
 
+/* One network (item syntax above, without separators) into *c_r (IPv4-mapped stored as
+ * IPv4). Returns 0, or -1 with *error_r (allocated, the caller frees it). */
+int pb_cidr_parse_one(const char *text, struct pb_cidr *c_r, char **error_r);
+
+/* The address ip_text (inet_ntop form) as a host network (/32 or /128; an IPv4-mapped IPv6
+ * address becomes the IPv4 address it carries) into *c_r. Returns 0, or -1 if not an
+ * address. */
+int pb_cidr_from_ip(const char *ip_text, struct pb_cidr *c_r);
+
+/* True if host (from pb_cidr_from_ip) lies in net. */
+bool pb_cidr_contains(const struct pb_cidr *net, const struct pb_cidr *host);
+
+/* The canonical text of c into buf (PB_CIDR_TEXT_MAX bytes): "10.0.0.0/8", "2001:db8::/32";
+ * a host network is the bare address ("192.0.2.1", "::1"). */
+#define PB_CIDR_TEXT_MAX 52
+void pb_cidr_format(const struct pb_cidr *c, char buf[PB_CIDR_TEXT_MAX]);
+
 #endif

@@ -5,6 +5,7 @@
 #include "pillarbox-actors.h"
 
 #include "directory-actor.h"
+#include "lockout-actor.h"
 #include "mailbox-actor.h"
 #include "maint-actor.h"
 #include "reader-actor.h"
@@ -29,6 +30,7 @@ const struct pillarbox_actor pillarbox_actors[] = {
 	{ &spool_actor_def, SPOOL_SHARDS, NULL, PILLARBOX_ARG_STORE, false },
 	{ &sys_actor_def, 0, NULL, PILLARBOX_ARG_SYS, true },
 	{ &maint_actor_def, 0, NULL, PILLARBOX_ARG_STORE, false },
+	{ &lockout_actor_def, 0, NULL, PILLARBOX_ARG_STORE, true },
 };
 const size_t pillarbox_n_actors = PB_N_ELEMENTS(pillarbox_actors);
 

@@ -207,7 +207,41 @@ static void test_match_sockaddr(void)
 	CHECK(!pb_cidr_list_match_sockaddr(&l, &su));
 }
 
+/* One network and host addresses: parsed, formatted canonically, contained or not. */
+static void test_one_network(void)
+{
+	struct pb_cidr net, host;
+	char text[PB_CIDR_TEXT_MAX], *error = NULL;
+
+	REQUIRE(pb_cidr_parse_one("::ffff:10.0.0.0/104", &net, &error) == 0);
+	pb_cidr_format(&net, text);
+	CHECK_STR(text, "10.0.0.0/8");
+	REQUIRE(pb_cidr_from_ip("::ffff:10.1.2.3", &host) == 0);
+	pb_cidr_format(&host, text);
+	CHECK_STR(text, "10.1.2.3");
+	CHECK(pb_cidr_contains(&net, &host));
+	REQUIRE(pb_cidr_from_ip("2001:DB8:0:0::7", &host) == 0);
+	pb_cidr_format(&host, text);
+	CHECK_STR(text, "2001:db8::7");
+	CHECK(!pb_cidr_contains(&net, &host));
+	REQUIRE(pb_cidr_parse_one("2001:db8::/32", &net, &error) == 0);
+	CHECK(pb_cidr_contains(&net, &host));
+	/* a host network does not contain the wider network it lies in */
+	REQUIRE(pb_cidr_parse_one("2001:db8::7", &host, &error) == 0);
+	CHECK(!pb_cidr_contains(&host, &net));
+	CHECK_INT(pb_cidr_from_ip("10.0.0.0/8", &host), -1);
+	CHECK_INT(pb_cidr_parse_one("10.0.0.1 10.0.0.2", &net, &error), -1);
+	CHECK(strstr(error, "not one IPv4 or IPv6 address") != NULL);
+	free(error);
+	CHECK_INT(pb_cidr_parse_one("10.1.0.0/8", &net, &error), -1);
+	CHECK(strstr(error, "the network is 10.0.0.0/8") != NULL);
+	free(error);
+	CHECK_INT(pb_cidr_parse_one("", &net, &error), -1);
+	free(error);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "one_network", test_one_network },
 	{ "parse_table", test_parse_table },
 	{ "parse_limit", test_parse_limit },
 	{ "match_table", test_match_table },

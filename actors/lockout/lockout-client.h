@@ -1,0 +1,85 @@
+/*
+ * lockout-client.h: typed calls to the lockout guard "lockout" (see lockout-actor.h): what a
+ * gateway asks before its greeting and after each login attempt, and what the CLI administers.
+ *
+ * Conventions (pb-client.h):
+ *  - lockout_client_X(struct pb_sync *t, IN..., uint32_t *code_r, OUT_r..., error_r): 0 the
+ *    guard answered (*code_r; OUT_r only on PB_OK; else *error_r its reason, kept in t until
+ *    the next call), -1 no answer (*error_r static).
+ *  - lockout_client_X_send(const struct pb_sender *s, IN..., error_r): 0 sent / -1 not.
+ *  - lockout_client_X_reply(struct pb_msg *rep, OUT_r..., error_r): the pb_status of the
+ *    answer; OUT_r moved out of rep on PB_OK; *error_r points into rep.
+ *
+ * A gateway:
+ *  1. on accept, lockout_client_check_ip_send(s, ip); on the reply, lockout_client_check_ip_reply:
+ *     blocked → send LOCKOUT_BLOCKED_TEXT in the protocol's error form ("421 4.7.0 ...",
+ *     "-ERR [SYS/TEMP] ...", "* BYE ...", HTTP 403) instead of the greeting, and close. An
+ *     answer that does not come (TEMP, timeout) is not a block: greet (fail open: the guard
+ *     being slow must not close the server).
+ *  2. after each password check, lockout_client_login_send(s, ip, user, protocol, result);
+ *     on the reply: locked or blocked → the login fails (the same failure reply as a wrong
+ *     password, so a locked account is not revealed; blocked: then LOCKOUT_BLOCKED_TEXT and
+ *     close), whatever the password was. Otherwise the password check decides.
+ * ip is the client's address in inet_ntop form (IPv4-mapped IPv6 counts as IPv4); user what
+ * the client logged in as (the account name when known); protocol a short name: "smtp",
+ * "pop3", "imap", "web", "admin" ("web" and "admin" from loopback are exempt unless
+ * security.lock_loopback_admin).
+ * THREAD: the caller's.
+ */
+#ifndef LOCKOUT_CLIENT_H
+#define LOCKOUT_CLIENT_H
+
+#include "pb-client.h"
+
+/* What every protocol tells a blocked client (the reference's wording). */
+#define LOCKOUT_BLOCKED_TEXT "Your connection has been blocked temporarily - try again later."
+
+/* What a login attempt came to (the values of lockout-table.h's enum lockout_result). */
+#define LOCKOUT_LOGIN_OK 0
+#define LOCKOUT_LOGIN_BAD_PASSWORD 1
+#define LOCKOUT_LOGIN_UNKNOWN_USER 2
+
+/* Is ip blocked? *blocked_r, and *until_ms_r when the block ends (wall-clock ms; 0 forever). */
+int lockout_client_check_ip(struct pb_sync *t, const char *ip, uint32_t *code_r, bool *blocked_r,
+			    int64_t *until_ms_r, const char **error_r);
+int lockout_client_check_ip_send(const struct pb_sender *s, const char *ip, const char **error_r);
+uint32_t lockout_client_check_ip_reply(struct pb_msg *rep, bool *blocked_r, int64_t *until_ms_r,
+				       const char **error_r);
+
+/* The answer to a login report: refuse if locked or blocked. */
+struct lockout_login_answer {
+	bool locked;      /* the account is locked for this address */
+	bool blocked;     /* the address is blocked */
+	int64_t until_ms; /* when that ends (wall clock; 0 forever) */
+};
+/* Reports a login attempt (result LOCKOUT_LOGIN_*). REFUSED if ip is not an address. */
+int lockout_client_login(struct pb_sync *t, const char *ip, const char *user, const char *protocol,
+			 uint8_t result, uint32_t *code_r, struct lockout_login_answer *a_r,
+			 const char **error_r);
+int lockout_client_login_send(const struct pb_sender *s, const char *ip, const char *user,
+			      const char *protocol, uint8_t result, const char **error_r);
+uint32_t lockout_client_login_reply(struct pb_msg *rep, struct lockout_login_answer *a_r,
+				    const char **error_r);
+
+/* Every account lock and block entry (the lists moved out: the caller clears them). */
+int lockout_client_list(struct pb_sync *t, uint32_t *code_r, struct pb_rec_lockout_lock_list *locks_r,
+			struct pb_rec_lockout_block_list *blocks_r, const char **error_r);
+
+/* Lifts user's locks for ip (NULL or "": every address). NOTFOUND if there was none. */
+int lockout_client_unlock(struct pb_sync *t, const char *user, const char *ip, uint32_t *code_r,
+			  const char **error_r);
+
+/* Blocks net (an address or CIDR network) for minutes (0: until removed). REFUSED for a bad
+ * network or a list full of manual blocks. */
+int lockout_client_block_add(struct pb_sync *t, const char *net, uint32_t minutes,
+			     const char *reason, uint32_t *code_r, const char **error_r);
+/* Removes the block of net. NOTFOUND if there is none, REFUSED for a bad network. */
+int lockout_client_block_del(struct pb_sync *t, const char *net, uint32_t *code_r,
+			     const char **error_r);
+
+/* One user's locks and recent login events, oldest first (lists moved out). */
+int lockout_client_user(struct pb_sync *t, const char *user, uint32_t *code_r,
+			struct pb_rec_lockout_lock_list *locks_r,
+			struct pb_rec_login_event_list *logins_r, const char **error_r);
+
+#endif

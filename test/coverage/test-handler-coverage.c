@@ -64,7 +64,7 @@ static void test_every_message_has_its_handler(void)
 	free(dir);
 }
 
-/* The CLI reaches the account and node actors, and no others. */
+/* The CLI reaches the account, node and lockout actors, and no others. */
 static void test_cli_owners_from_the_table(void)
 {
 	const char *owners[8];
@@ -72,7 +72,8 @@ static void test_cli_owners_from_the_table(void)
 	pillarbox_cli_owners(owners, PB_N_ELEMENTS(owners));
 	CHECK_STR(owners[0], "directory");
 	CHECK_STR(owners[1], "sys");
-	CHECK(owners[2] == NULL);
+	CHECK_STR(owners[2], "lockout");
+	CHECK(owners[3] == NULL);
 }
 
 static const struct pb_test_case cases[] = {

@@ -60,7 +60,7 @@ static const struct merge_case merge_cases[] = {
 	  "command_timeout_s, data_timeout_s, max_errors)" },
 	{ "accounts", NULL, "{\"max_recipients\": 5}", NULL, "accounts.max_recipients: unknown key" },
 	{ "smpt", NULL, "{}", NULL,
-	  "unknown settings document \"smpt\" (known: smtp, accounts, storage, maintenance, limits)" },
+	  "unknown settings document \"smpt\" (known: smtp, accounts, storage, maintenance, limits, security)" },
 	{ "smtp", NULL, "[1,2]", NULL, "smtp: a settings change must be a JSON object" },
 	{ "smtp", NULL, "{broken", NULL, "smtp: a settings change must be a JSON object" },
 	{ "smtp", NULL, "-5", NULL, "smtp: a settings change must be a JSON object" },

@@ -12,7 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum cli_opt { OPT_FORCE = 1, OPT_COPY_FROM = 2, OPT_DRY_RUN = 4, OPT_EXPLAIN = 8, OPT_JSON = 16 };
+enum cli_opt {
+	OPT_FORCE = 1,
+	OPT_COPY_FROM = 2,
+	OPT_DRY_RUN = 4,
+	OPT_EXPLAIN = 8,
+	OPT_JSON = 16,
+	OPT_IP = 32,
+	OPT_MINUTES = 64
+};
 
 struct command {
 	const char *name, *args; /* "user del", "NAME [--force]" */
@@ -36,7 +44,15 @@ static const struct command commands[] = {
 	  "alice and albert, '*smith*' every name holding smith, 'b?b' bob; 'al' lists only al.\n"
 	  "Quote it so the shell does not expand it.\n",
 	  cli_user_list },
-	{ "user show", "NAME", 1, 1, 0, "show one account", NULL, cli_user_show },
+	{ "user show", "NAME", 1, 1, 0, "show one account",
+	  "Also shows the account's locks: the addresses it is locked for after failed logins\n"
+	  "(other addresses can still log in) and until when.\n",
+	  cli_user_show },
+	{ "user logins", "NAME", 1, 1, 0, "recent logins and failures of an account",
+	  "The account's last 20 login attempts since the daemon started, oldest first: time,\n"
+	  "address, protocol and result (ok, bad password; refused when locked or blocked).\n"
+	  "Every attempt is also in the security log.\n",
+	  cli_user_logins },
 	{ "user passwd", "NAME", 1, 1, 0, "set a password (prompted or from stdin)", NULL,
 	  cli_user_passwd },
 	{ "user rename", "NAME NEW", 2, 2, 0, "rename an account", NULL, cli_user_rename },
@@ -76,6 +92,34 @@ static const struct command commands[] = {
 	  "for mail above storage.min_free_mb, the last warnings and errors of the log, and the\n"
 	  "actors. The figures are at most about a second old. --json prints one JSON object.\n",
 	  cli_status },
+	{ "lockout list", "", 0, 0, 0, "account locks and blocked addresses, with reason and expiry",
+	  "An account locks for one address after security.lock_after_failures failed logins\n"
+	  "from it in a row (other addresses can still log in); an address is blocked after\n"
+	  "security.ip_block_failures failed logins within security.ip_block_period_minutes.\n"
+	  "A restart clears the account locks and keeps the blocks.\n",
+	  cli_lockout_list },
+	{ "lockout unlock", "USER [--ip IP]", 1, 1, OPT_IP, "lift an account's locks",
+	  "Without --ip, for every address; with it, for that address only. Exit code 1 if the\n"
+	  "account had no such lock.\n",
+	  cli_lockout_unlock },
+	{ "block add", "IP|CIDR [REASON] [--minutes N]", 1, 2, OPT_MINUTES, "block an address or network",
+	  "IP|CIDR is an IPv4 or IPv6 address or network (192.0.2.7, 10.0.0.0/8, 2001:db8::/32).\n"
+	  "Every service then refuses it before its greeting with \"Your connection has been\n"
+	  "blocked temporarily - try again later.\" The block lasts --minutes N, else until\n"
+	  "removed with block del; it survives restarts.\n",
+	  cli_block_add },
+	{ "block del", "IP|CIDR", 1, 1, 0, "unblock an address or network",
+	  "Removes the block list entry written the same way (any spelling of the same network).\n"
+	  "Exit code 1 if there is none.\n",
+	  cli_block_del },
+	{ "block list", "", 0, 0, 0, "blocked addresses with reason and expiry", NULL, cli_block_list },
+	{ "neverblock add", "IP|CIDR", 1, 1, 0, "never block an address or network for failed logins",
+	  "Edits the setting security.never_block (also: pillarbox setting set security ...).\n"
+	  "Account locks still apply to such addresses.\n",
+	  cli_neverblock_add },
+	{ "neverblock del", "IP|CIDR", 1, 1, 0, "remove from the never-block list", NULL,
+	  cli_neverblock_del },
+	{ "neverblock list", "", 0, 0, 0, "the never-block list", NULL, cli_neverblock_list },
 };
 
 static void usage(FILE *f)
@@ -126,7 +170,7 @@ struct cli_line {
 	int n;
 	unsigned opts;
 	bool help, version;
-	const char *timeout;
+	const char *timeout, *minutes;
 };
 
 static const struct {
@@ -137,7 +181,7 @@ static const struct {
 	{ "--data-dir", true, 0 },	  { "--timeout", true, 0 },	 { "--copy-from", true, OPT_COPY_FROM },
 	{ "--force", false, OPT_FORCE },  { "--dry-run", false, OPT_DRY_RUN }, { "--explain", false, OPT_EXPLAIN },
 	{ "--help", false, 0 },		  { "--version", false, 0 }, /* 6, 7: see take_option */
-	{ "--json", false, OPT_JSON },
+	{ "--json", false, OPT_JSON },	  { "--ip", true, OPT_IP },	 { "--minutes", true, OPT_MINUTES },
 };
 
 /* Takes one option (argv[*i], maybe "--name=value"; a value may also be the next word). */
@@ -164,6 +208,10 @@ static int take_option(int argc, char **argv, int *i, struct cli *c, struct cli_
 			l->timeout = value;
 		else if (options[k].opt == OPT_COPY_FROM)
 			c->copy_from = value;
+		else if (options[k].opt == OPT_IP)
+			c->ip = value;
+		else if (options[k].opt == OPT_MINUTES)
+			l->minutes = value;
 		l->help |= k == 6;
 		l->version |= k == 7;
 		return 0;
@@ -260,15 +308,28 @@ static int no_command(char **words, int n, bool help)
 	return usage_error(NULL, "unknown command '%s'", words[0]);
 }
 
-/* --timeout: whole seconds, 1 to 86400. */
-static int parse_timeout(const char *text, uint32_t *ms_r)
+/* The value of option: a whole number of units from 1 to max. 0 or EXIT_USAGE (reported). */
+static int parse_whole(const char *option, const char *units, unsigned long max, const char *text,
+		       uint32_t *v_r)
 {
 	char *end;
 	unsigned long v = text[0] >= '0' && text[0] <= '9' ? strtoul(text, &end, 10) : 0;
 
-	if (v < 1 || v > 86400 || *end != '\0')
-		return usage_error(NULL, "--timeout wants whole seconds from 1 to 86400, not '%s'", text);
-	*ms_r = (uint32_t)v * 1000;
+	if (v < 1 || v > max || *end != '\0')
+		return usage_error(NULL, "%s wants whole %s from 1 to %lu, not '%s'", option, units,
+				   max, text);
+	*v_r = (uint32_t)v;
+	return 0;
+}
+
+/* --timeout: whole seconds, 1 to 86400. */
+static int parse_timeout(const char *text, uint32_t *ms_r)
+{
+	uint32_t seconds;
+
+	if (parse_whole("--timeout", "seconds", 86400, text, &seconds) != 0)
+		return EXIT_USAGE;
+	*ms_r = seconds * 1000;
 	return 0;
 }
 
@@ -276,7 +337,7 @@ static int parse_timeout(const char *text, uint32_t *ms_r)
 static int check_command(const struct command *cmd, const struct cli_line *l, int nargs)
 {
 	static const char *const names[] = { "--force", "--copy-from", "--dry-run", "--explain",
-					     "--json" };
+					     "--json", "--ip", "--minutes" };
 
 	for (unsigned b = 0; b < PB_N_ELEMENTS(names); b++)
 		if ((l->opts & (1u << b)) != 0 && (cmd->opts & (1u << b)) == 0)
@@ -343,6 +404,8 @@ static int run_command(struct cli *c, struct cli_line *l)
 	int rc = check_command(cmd, l, l->n - used);
 	if (rc == 0 && l->timeout != NULL)
 		rc = parse_timeout(l->timeout, &c->timeout_ms);
+	if (rc == 0 && l->minutes != NULL)
+		rc = parse_whole("--minutes", "minutes", 525600, l->minutes, &c->minutes);
 	if (rc != 0)
 		return rc;
 	if (find_data_dir(c) < 0)

@@ -25,6 +25,8 @@ struct cli {
 	uint32_t timeout_ms;
 	bool force, dry_run, explain, json;
 	const char *copy_from;
+	const char *ip;   /* --ip (lockout unlock), NULL: none */
+	uint32_t minutes; /* --minutes (block add), 0: none given (forever) */
 	struct pb_sync t; /* over the control socket */
 };
 
@@ -44,6 +46,29 @@ int cli_domain_list(struct cli *c, char **args, int nargs);
 int cli_setting_show(struct cli *c, char **args, int nargs);
 int cli_setting_set(struct cli *c, char **args, int nargs);
 int cli_status(struct cli *c, char **args, int nargs);
+/* The lockout commands (pillarbox-lockout.c). */
+int cli_lockout_list(struct cli *c, char **args, int nargs);
+int cli_lockout_unlock(struct cli *c, char **args, int nargs);
+int cli_block_add(struct cli *c, char **args, int nargs);
+int cli_block_del(struct cli *c, char **args, int nargs);
+int cli_block_list(struct cli *c, char **args, int nargs);
+int cli_neverblock_add(struct cli *c, char **args, int nargs);
+int cli_neverblock_del(struct cli *c, char **args, int nargs);
+int cli_neverblock_list(struct cli *c, char **args, int nargs);
+int cli_user_logins(struct cli *c, char **args, int nargs);
+/* Prints user's account locks (part of `user show`). Returns the exit code. */
+int cli_print_user_locks(struct cli *c, const char *user);
+
+/* Helpers of pillarbox.c for the commands in other files. cli_outcome: the end of every
+ * request (rc -1: no answer, prints what to do and exits 2; else 0 for PB_OK, or prints the
+ * reason prefixed by what and returns the exit code). cli_simple: the same, printing done on
+ * success. cli_settings_fetch: the values in effect of document doc into *s; 0 or the exit
+ * code (reported). */
+int cli_outcome(struct cli *c, int rc, uint32_t code, const char *error, const char *what);
+int cli_simple(struct cli *c, int rc, uint32_t code, const char *error, const char *what,
+	       const char *done);
+struct pb_settings;
+int cli_settings_fetch(struct cli *c, const char *doc, struct pb_settings *s);
 /* Prints a status (pillarbox-status.c): readable, or one JSON object. */
 void cli_print_status(const struct sys_status *st, bool json);
 

@@ -219,6 +219,7 @@ int cli_user_show(struct cli *c, char **args, int nargs)
 		       "size:     %llu bytes\nsettings: %s\n",
 		       r.user, (unsigned long long)r.user_id, when, (unsigned long long)r.messages,
 		       (unsigned long long)r.bytes, r.settings);
+		exit_code = cli_print_user_locks(c, r.user);
 	}
 	directory_user_info_free(&r);
 	return exit_code;
@@ -555,4 +556,20 @@ int cli_user_bulk_add(struct cli *c, char **args, int nargs)
 		fprintf(stderr, "%sbulk add: %u of %u users added (%u refused)\n",
 			b.progress ? "\n" : "", b.added, b.total, b.refused);
 	return b.refused > 0 ? EXIT_REFUSED : 0;
+}
+
+int cli_outcome(struct cli *c, int rc, uint32_t code, const char *error, const char *what)
+{
+	return outcome(c, rc, code, error, what);
+}
+
+int cli_simple(struct cli *c, int rc, uint32_t code, const char *error, const char *what,
+	       const char *done)
+{
+	return simple(c, rc, code, error, what, done);
+}
+
+int cli_settings_fetch(struct cli *c, const char *doc, struct pb_settings *s)
+{
+	return settings_fetch(c, doc, s);
 }

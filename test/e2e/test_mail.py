@@ -611,6 +611,9 @@ class SmtpErrors(MailCase):
                                                 for m in lf])
 
     def test_bare_lf_and_cr_rejected_when_strict(self):
+        rc, _, err = self.d.cli("setting", "set", "smtp", '{"bare_newlines": "yes"}')
+        self.assertEqual(rc, 1, err)
+        self.assertIn("smtp.bare_newlines: expected one of: normalize reject", err)
         self.set_smtp({"bare_newlines": "reject"}, MAX_SIZE - 1)
         c = self.raw_smtp()
         for bad in (b"Subject: x\r\n\r\nbare\nLF\r\n", b"Subject: x\r\n\r\nbare\rCR\r\n",

@@ -575,6 +575,52 @@ static void test_bdat_pending_cr(void)
 	pb_buf_deinit(&out);
 }
 
+/* BDAT under normalize: a bare LF is stored as CR LF wherever the chunks and reads cut the
+ * text (a CR LF pair may straddle chunks); a bare CR refuses it; strict refuses the LF. */
+static void test_bdat_normalize(void)
+{
+	static const char text[] = "a\nb\r\nc\n\nd";
+	struct smtp_body_policy norm = smtp_test_normalize(0, 0);
+	size_t len = sizeof(text) - 1;
+
+	for (size_t cut = 0; cut <= len; cut++) {
+		for (int strict = 0; strict < 2; strict++) {
+			struct smtp_bdat b;
+			struct pb_buf out;
+			size_t used;
+			pb_buf_init(&out);
+			smtp_bdat_init(&b, strict ? STRICT(0) : &norm, false);
+			smtp_bdat_chunk(&b, cut, false);
+			for (size_t i = 0; i < cut; i++)
+				smtp_bdat_feed(&b, text + i, 1, &out, &used);
+			if (cut == 0)
+				smtp_bdat_feed(&b, "", 0, &out, &used);
+			smtp_bdat_chunk(&b, len - cut, true);
+			CHECK_INT(smtp_bdat_feed(&b, text + cut, len - cut, &out, &used), 1);
+			CHECK_INT(smtp_bdat_status(&b), strict ? SMTP_DATA_BARE_CR_LF : SMTP_DATA_OK);
+			if (!strict) {
+				CHECK_INT(out.len, 12);
+				CHECK(memcmp(out.data, "a\r\nb\r\nc\r\n\r\nd", 12) == 0);
+				CHECK_INT(b.check.size, 12); /* counted as stored */
+			}
+			pb_buf_deinit(&out);
+		}
+	}
+	/* a bare CR is refused under normalize too, also at the end of the LAST chunk */
+	static const char *const bad[] = {"a\rb", "a\r"};
+	for (size_t i = 0; i < PB_N_ELEMENTS(bad); i++) {
+		struct smtp_bdat b;
+		struct pb_buf out;
+		size_t used;
+		pb_buf_init(&out);
+		smtp_bdat_init(&b, &norm, false);
+		smtp_bdat_chunk(&b, strlen(bad[i]), true);
+		CHECK_INT(smtp_bdat_feed(&b, bad[i], strlen(bad[i]), &out, &used), 1);
+		CHECK_INT(smtp_bdat_status(&b), SMTP_DATA_BARE_CR);
+		pb_buf_deinit(&out);
+	}
+}
+
 static const struct pb_test_case cases[] = {
 	{ "nul_octets", test_nul_octets },
 	{"data_table", test_data_table},
@@ -588,6 +634,7 @@ static const struct pb_test_case cases[] = {
 	{"big_message", test_big_message},
 	{"bdat", test_bdat},
 	{"bdat_pending_cr", test_bdat_pending_cr},
+	{"bdat_normalize", test_bdat_normalize},
 };
 
 PB_TEST_MAIN(cases)

@@ -51,6 +51,11 @@ static uint64_t room_free_bytes(struct pb_store *s)
 	return (uint64_t)st.f_bavail * st.f_frsize;
 }
 
+uint64_t pb_store_disk_free(struct pb_store *s)
+{
+	return room_free_bytes(s);
+}
+
 /* Bytes in memtables (live and being flushed), over every column family. */
 static uint64_t room_memtables(struct pb_store *s)
 {

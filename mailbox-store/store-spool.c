@@ -1,16 +1,20 @@
 /*
  * store-spool.c: the incoming spool — messages accepted by SMTP and not yet delivered.
  * Key: [u64 spool id BE]. Value v1: [u8 1][str sender][u64 received_ms][u64 size]
- * [32 raw body hash][u32 n][n x (str rcpt, u64 user id)].
+ * [32 raw body hash][u32 n][n x (str rcpt, u64 user id)]; v2 (written now) the same with
+ * [str msgid] after the sender. Both are read.
  * Part of pb_store_spool (store-spool.h). OWNS: the spool column family (its ids come from
  * store_next_id, store-refs.c).
  * THREAD: any; puts are independent, a given entry is iterated and removed by one actor.
  */
 #include "store-internal.h"
 
+#define SPOOL_V2 2 /* v1 with the msgid */
+
 void pb_spool_rec_free(struct pb_spool_rec *r)
 {
 	free(r->sender);
+	free(r->msgid);
 	for (size_t i = 0; i < r->n_rcpts; i++)
 		free(r->rcpts[i]);
 	free(r->rcpts);
@@ -20,8 +24,9 @@ void pb_spool_rec_free(struct pb_spool_rec *r)
 
 static void spool_encode(const struct pb_spool_rec *r, const uint8_t raw[32], struct pb_buf *v)
 {
-	store_enc_u8(v, STORE_V1);
+	store_enc_u8(v, SPOOL_V2);
 	store_enc_str(v, r->sender != NULL ? r->sender : "");
+	store_enc_str(v, r->msgid != NULL ? r->msgid : "");
 	store_enc_u64(v, (uint64_t)r->received_ms);
 	store_enc_u64(v, r->size);
 	pb_buf_append(v, raw, 32);
@@ -80,9 +85,11 @@ static int spool_decode(const void *key, size_t klen, const void *val, size_t vl
 		return -1;
 	r->id = store_be64_get(key);
 	store_rd_init(&rd, val, vlen);
-	if (store_rd_u8(&rd) != STORE_V1)
+	uint8_t version = store_rd_u8(&rd);
+	if (version != STORE_V1 && version != SPOOL_V2)
 		return -1;
 	r->sender = store_rd_str(&rd);
+	r->msgid = version == SPOOL_V2 ? store_rd_str(&rd) : xstrdup("");
 	r->received_ms = (int64_t)store_rd_u64(&rd);
 	r->size = store_rd_u64(&rd);
 	store_rd_bytes(&rd, raw, 32);
@@ -98,7 +105,7 @@ static int spool_decode(const void *key, size_t klen, const void *val, size_t vl
 		r->rcpt_ids[r->n_rcpts] = store_rd_u64(&rd);
 	}
 	store_hex_from_raw(raw, r->blob_key);
-	if (!store_rd_ok(&rd) || r->sender == NULL) {
+	if (!store_rd_ok(&rd) || r->sender == NULL || r->msgid == NULL) {
 		pb_spool_rec_free(r);
 		return -1;
 	}

@@ -60,6 +60,7 @@ void pb_config_deinit(struct pb_config *cfg)
 	free(cfg->security_log_file);
 	free(cfg->log_level);
 	free(cfg->cluster_etcd);
+	free(cfg->user);
 	free(cfg->node_name);
 	memset(cfg, 0, sizeof(*cfg));
 }
@@ -175,6 +176,8 @@ int pb_config_set(struct pb_config *cfg, const char *key, const char *value, cha
 		return set_string(&cfg->security_log_file, value, error_r);
 	if (strcmp(key, "cluster_etcd") == 0)
 		return set_string(&cfg->cluster_etcd, value, error_r);
+	if (strcmp(key, "user") == 0)
+		return set_string(&cfg->user, value, error_r);
 	if (strcmp(key, "node_name") == 0) {
 		if (!pb_node_name_valid(value)) {
 			*error_r = xasprintf("bad node name '%s' (want 1 to %d of A-Z a-z 0-9 . _ -)",

@@ -40,6 +40,7 @@ struct pb_config {
 	char *security_log_file; /* NULL: data_dir/security.log */
 	char *log_level;
 	char *cluster_etcd;      /* NULL: single node */
+	char *user;              /* started as root: the user to run as (NULL: stay, with a warning) */
 	char *node_name;
 	uint32_t mailbox_shards;
 	uint32_t port_offset;    /* added to every default port */

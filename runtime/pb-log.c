@@ -1,6 +1,7 @@
 /*
- * pb-log.c: log sinks. OWNS the two sink file descriptors and the minimum level, set at
- * start-up before threads run and only read afterwards. THREAD: any (after pb_log_open).
+ * pb-log.c: log sinks. OWNS the two sink file descriptors, the copy-to-stderr flag and the
+ * minimum level, set at start-up before threads run and only read afterwards; and the ring of
+ * recent warning/error lines, under its mutex. THREAD: any (after pb_log_open).
  */
 #include "pb-log.h"
 
@@ -8,9 +9,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +24,12 @@ static int log_fd = STDERR_FILENO;
 static int sec_fd = -1;
 static char log_path[4096], sec_path_saved[4096]; /* "" when the sink is not a file */
 static enum pb_log_level log_min = PB_LOG_INFO;
+static bool copy_stderr;
+
+/* The recent warning/error lines: a ring of PB_LOG_RECENT, next = where the next one goes. */
+static pthread_mutex_t recent_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pb_log_recent recent[PB_LOG_RECENT];
+static size_t recent_next, recent_n;
 
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
 
@@ -33,9 +44,33 @@ int pb_log_level_parse(const char *s, enum pb_log_level *level_r)
 	return -1;
 }
 
+const char *pb_log_level_name(enum pb_log_level level)
+{
+	return (size_t)level < PB_N_ELEMENTS(level_names) ? level_names[level] : "unknown";
+}
+
+void pb_log_copy_to_stderr(bool on)
+{
+	copy_stderr = on;
+}
+
+bool pb_log_stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	char end;
+
+	if (js == NULL || sscanf(js, "%llu:%llu%c", &dev, &ino, &end) != 2 ||
+	    fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+/* 0600: the logs name users and addresses, like everything in the data directory. */
 static int open_sink(const char *path)
 {
-	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 }
 
 int pb_log_open(const char *path, const char *sec_path, enum pb_log_level min_level,
@@ -92,58 +127,114 @@ void pb_log_close(void)
 	sec_fd = -1;
 }
 
-static PB_PRINTF(4, 0) void write_line(int fd, const char *level, const char *module, const char *fmt,
-		       va_list ap)
+/* Formats one line (timestamp, level, module, the caller's text, newline) into line (size
+ * bytes); returns its length (0 if nothing fits), and in *text_r where the caller's text starts. */
+static PB_PRINTF(5, 0) size_t format_line(char *line, size_t size, const char *level,
+					  const char *module, const char *fmt, va_list ap,
+					  size_t *text_r, int64_t *ms_r)
 {
-	char line[4096];
 	struct timeval tv;
 	struct tm tm;
 
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
-	int n = snprintf(line, sizeof(line),
-			 "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ level=%s module=%s ",
+	*ms_r = (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+	int n = snprintf(line, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ level=%s module=%s ",
 			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
 			 tm.tm_sec, (int)(tv.tv_usec / 1000), level, module);
-	if (n < 0 || (size_t)n >= sizeof(line))
-		return;
-	int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	if (n < 0 || (size_t)n >= size)
+		return 0;
+	int m = vsnprintf(line + n, size - (size_t)n - 1, fmt, ap);
 	if (m < 0)
-		return;
+		return 0;
 	size_t len = (size_t)n + (size_t)m;
-	if (len > sizeof(line) - 2)
-		len = sizeof(line) - 2;
+	if (len > size - 2)
+		len = size - 2;
 	line[len++] = '\n';
+	*text_r = (size_t)n;
+	return len;
+}
+
+static void write_all(int fd, const char *line, size_t len)
+{
 	ssize_t w;
 	do {
 		w = write(fd, line, len);
 	} while (w < 0 && errno == EINTR);
 }
 
+/* Keeps a warning/error line (its text: line[text..len - 1], without the newline). */
+static void remember(enum pb_log_level level, const char *module, int64_t ms, const char *text,
+		     size_t len)
+{
+	pthread_mutex_lock(&recent_lock);
+	struct pb_log_recent *r = &recent[recent_next];
+	r->time_ms = ms;
+	r->level = level;
+	snprintf(r->module, sizeof(r->module), "%s", module);
+	snprintf(r->text, sizeof(r->text), "%.*s", (int)len, text);
+	recent_next = (recent_next + 1) % PB_LOG_RECENT;
+	if (recent_n < PB_LOG_RECENT)
+		recent_n++;
+	pthread_mutex_unlock(&recent_lock);
+}
+
+size_t pb_log_recent(struct pb_log_recent *out, size_t max)
+{
+	pthread_mutex_lock(&recent_lock);
+	size_t n = recent_n < max ? recent_n : max;
+	/* the newest n, oldest first */
+	for (size_t i = 0; i < n; i++)
+		out[i] = recent[(recent_next + PB_LOG_RECENT - n + i) % PB_LOG_RECENT];
+	pthread_mutex_unlock(&recent_lock);
+	return n;
+}
+
+void pb_log_recent_clear(void)
+{
+	pthread_mutex_lock(&recent_lock);
+	recent_n = 0;
+	recent_next = 0;
+	pthread_mutex_unlock(&recent_lock);
+}
+
 void pb_log(enum pb_log_level level, const char *module, const char *fmt, ...)
 {
 	va_list ap;
+	char line[4096];
+	size_t text;
+	int64_t ms;
 
-	if (level < log_min)
+	if (level < log_min && level < PB_LOG_WARN)
 		return;
 	va_start(ap, fmt);
-	write_line(log_fd, level_names[level], module, fmt, ap);
+	size_t len = format_line(line, sizeof(line), level_names[level], module, fmt, ap, &text, &ms);
 	va_end(ap);
+	if (len == 0)
+		return;
+	if (level >= PB_LOG_WARN)
+		remember(level, module, ms, line + text, len - 1 - text);
+	if (level < log_min)
+		return;
+	write_all(log_fd, line, len);
+	if (copy_stderr && log_fd != STDERR_FILENO)
+		write_all(STDERR_FILENO, line, len);
 }
 
 void pb_log_security(const char *module, const char *fmt, ...)
 {
 	va_list ap;
-	char mod[64];
+	char mod[64], line[4096];
+	size_t text;
+	int64_t ms;
 
+	snprintf(mod, sizeof(mod), "security.%s", module);
 	va_start(ap, fmt);
-	if (sec_fd >= 0) {
-		write_line(sec_fd, "notice", module, fmt, ap);
-	} else {
-		snprintf(mod, sizeof(mod), "security.%s", module);
-		write_line(log_fd, "notice", mod, fmt, ap);
-	}
+	size_t len = format_line(line, sizeof(line), "notice", sec_fd >= 0 ? module : mod, fmt, ap,
+				 &text, &ms);
 	va_end(ap);
+	if (len > 0)
+		write_all(sec_fd >= 0 ? sec_fd : log_fd, line, len);
 }
 
 /* The length of the well-formed UTF-8 sequence at p (2-4) if it is not a C1 control, else 0

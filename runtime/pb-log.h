@@ -9,13 +9,17 @@
  * Reasons are words (reason=unknown_user), not numbers. Secrets are never passed here.
  * The sinks are configured once at start-up, before any thread is started (pb_log_open);
  * after that, logging is THREAD-safe (each line is one write(2) on an O_APPEND fd).
+ * The last PB_LOG_RECENT warning and error lines are also kept in memory (pb_log_recent), for
+ * `pillarbox status`: a small ring under a mutex, bounded in count and line length.
  */
 #ifndef PB_LOG_H
 #define PB_LOG_H
 
 #include "pb-alloc.h"
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum pb_log_level { PB_LOG_DEBUG, PB_LOG_INFO, PB_LOG_WARN, PB_LOG_ERROR };
 
@@ -25,6 +29,12 @@ enum pb_log_level { PB_LOG_DEBUG, PB_LOG_INFO, PB_LOG_WARN, PB_LOG_ERROR };
 int pb_log_open(const char *path, const char *sec_path, enum pb_log_level min_level,
 		const char **error_r);
 void pb_log_close(void);
+/* Also writes every main-log line to stderr (the journal, when systemd runs the daemon) besides
+ * the log file; no effect when the main log is stderr itself. Call before threads start. */
+void pb_log_copy_to_stderr(bool on);
+/* Whether stderr is the journal: JOURNAL_STREAM ("DEV:INODE", systemd.exec(5)) names the
+ * device and inode stderr is open on. */
+bool pb_log_stderr_is_journal(void);
 /* Reopens the log files at their paths (after logrotate moved them). Safe while other threads
  * log: each new file is dup2()ed onto the descriptor number in use, which changes atomically.
  * Returns 0, or -1 with error_r if a file cannot be opened (the old one stays in use). */
@@ -35,6 +45,23 @@ int pb_log_level_parse(const char *s, enum pb_log_level *level_r);
 void pb_log(enum pb_log_level level, const char *module, const char *fmt, ...) PB_PRINTF(3, 4);
 /* Writes to the security log: logins, lockouts, blocks, administrative changes. */
 void pb_log_security(const char *module, const char *fmt, ...) PB_PRINTF(2, 3);
+
+/* The last warning and error lines (newest last), kept whatever the sinks. */
+#define PB_LOG_RECENT 8
+#define PB_LOG_RECENT_LINE 240
+struct pb_log_recent {
+	int64_t time_ms; /* wall clock, ms since the epoch */
+	enum pb_log_level level;
+	char module[24];
+	char text[PB_LOG_RECENT_LINE]; /* the line's key=value part, cut at PB_LOG_RECENT_LINE - 1 */
+};
+/* Copies up to max of the most recent warning/error lines into out, oldest first; returns how
+ * many (at most PB_LOG_RECENT). THREAD: any. */
+size_t pb_log_recent(struct pb_log_recent *out, size_t max);
+/* Forgets the recent lines (tests). */
+void pb_log_recent_clear(void);
+/* "debug", "info", "warn", "error". */
+const char *pb_log_level_name(enum pb_log_level level);
 
 /* Renders s as one log value into buf (size bytes, at least 8) and returns buf. s is
  * written as it is when it is a non-empty run of printable ASCII other than space, '"', '\\'

@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
 # Installs every Debian package Pillarbox needs to build, test and benchmark.
 # Idempotent: installs only what is missing; both scripts/run.sh and scripts/test.sh call it.
-# Set PILLARBOX_DEPS=build to install only what the build needs (no test peers).
+# Set PILLARBOX_DEPS=build to install only what the build needs (no test peers), or
+# PILLARBOX_DEPS=package for the build and Debian's packaging tools (packaging/build-deb.sh).
 set -euo pipefail
 
 build_pkgs=(build-essential cmake ninja-build pkg-config
-    libnng-dev libssl-dev librocksdb-dev libpcre2-dev liblua5.4-dev libcjson-dev libcrypt-dev)
+    libnng-dev libssl-dev librocksdb-dev libpcre2-dev liblua5.4-dev libcjson-dev libcrypt-dev
+    libsystemd-dev)
 test_pkgs=(clang libclang-rt-14-dev python3 curl swaks fetchmail openssl
-    dovecot-pop3d dovecot-lmtpd postfix procps fiu-utils util-linux)
+    dovecot-pop3d dovecot-lmtpd postfix procps fiu-utils util-linux logrotate systemd)
+# dpkg-buildpackage with debian/; the package's own maintainer scripts need adduser.
+package_pkgs=(dpkg-dev debhelper adduser)
 
 want=("${build_pkgs[@]}")
-if [ "${PILLARBOX_DEPS:-all}" != build ]; then
-    want+=("${test_pkgs[@]}")
-fi
+case "${PILLARBOX_DEPS:-all}" in
+build) ;;
+package) want+=("${package_pkgs[@]}") ;;
+*) want+=("${test_pkgs[@]}" "${package_pkgs[@]}") ;;
+esac
 
 missing=()
 for p in "${want[@]}"; do

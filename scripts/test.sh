@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds with AddressSanitizer + UndefinedBehaviorSanitizer and runs
 # every test through ctest (unit, actor, end-to-end); then the end-to-end tests again against
-# the optimized release build, the runtime's tests under ThreadSanitizer, and every libFuzzer
+# the optimized release build (with e2e-package: the Debian package built, installed with dpkg -i,
+# served from and purged; it needs root), the runtime's tests under ThreadSanitizer, and every libFuzzer
 # target for a bounded time (PB_FUZZ_SECONDS, default 20).
 #   PB_TEST_QUICK=1   skip the TSan and fuzz stages (for a fast local loop)
 set -euo pipefail

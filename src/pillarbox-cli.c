@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum cli_opt { OPT_FORCE = 1, OPT_COPY_FROM = 2, OPT_DRY_RUN = 4, OPT_EXPLAIN = 8 };
+enum cli_opt { OPT_FORCE = 1, OPT_COPY_FROM = 2, OPT_DRY_RUN = 4, OPT_EXPLAIN = 8, OPT_JSON = 16 };
 
 struct command {
 	const char *name, *args; /* "user del", "NAME [--force]" */
@@ -52,7 +52,12 @@ static const struct command commands[] = {
 	  "daemon's rules (names, password length, existing users, repeats) and adds nothing.\n",
 	  cli_user_bulk_add },
 	{ "domain add", "NAME", 1, 1, 0, "add a local domain", NULL, cli_domain_add },
-	{ "domain del", "NAME", 1, 1, 0, "remove a local domain", NULL, cli_domain_del },
+	{ "domain del", "NAME [--force]", 1, 1, OPT_FORCE, "remove a local domain",
+	  "Every user has an address at every local domain (name@NAME), so removing one takes\n"
+	  "that address from every user: mail to it is refused from then on. The daemon refuses\n"
+	  "unless --force is given when there are users, and always for the last local domain\n"
+	  "(add another first).\n",
+	  cli_domain_del },
 	{ "domain list", "", 0, 0, 0, "list local domains", NULL, cli_domain_list },
 	{ "setting show", "[DOC] [--explain]", 0, 1, OPT_EXPLAIN, "the settings in effect",
 	  "With DOC: every key of that document in effect, defaults included, as JSON.\n"
@@ -64,7 +69,13 @@ static const struct command commands[] = {
 	  "key back to its default; the other keys keep their values. A wrong key or value is\n"
 	  "refused with what is allowed, and nothing changes.\n",
 	  cli_setting_set },
-	{ "status", "", 0, 0, 0, "uptime, users, domains, store size and actors", NULL, cli_status },
+	{ "status", "[--json]", 0, 0, OPT_JSON, "listeners, sessions, messages, spool, disk, recent errors",
+	  "Shows the listeners and their state, the open sessions per service, the messages\n"
+	  "received, delivered, deferred, failed, refused and rejected since the daemon started,\n"
+	  "the spool depth (messages waiting for delivery), the free disk space and the room left\n"
+	  "for mail above storage.min_free_mb, the last warnings and errors of the log, and the\n"
+	  "actors. The figures are at most about a second old. --json prints one JSON object.\n",
+	  cli_status },
 };
 
 static void usage(FILE *f)
@@ -78,9 +89,13 @@ static void usage(FILE *f)
 	}
 	fprintf(f, "  help [COMMAND]                         this text, or a command's\n"
 		   "Options go anywhere on the line. The data directory is --data-dir, else\n"
-		   "PILLARBOX_DATA_DIR, else ./var. --timeout: seconds to wait for the daemon (120).\n"
+		   "PILLARBOX_DATA_DIR, else data_dir in the daemon's bootstrap file (PILLARBOX_CONFIG,\n"
+		   "else %s), else ./var.\n"
+		   "--timeout: seconds to wait for the daemon (120).\n"
+		   "A user NAME may also be its address at a local domain (bob@example.com).\n"
 		   "Exit codes: 0 done, 1 refused (with the reason), 2 the daemon cannot be reached\n"
-		   "(or failed for now), 64 a wrong command line.\n");
+		   "(or failed for now), 64 a wrong command line.\n",
+		pillarbox_default_config_name());
 }
 
 static void command_help(const struct command *cmd)
@@ -121,7 +136,8 @@ static const struct {
 } options[] = {
 	{ "--data-dir", true, 0 },	  { "--timeout", true, 0 },	 { "--copy-from", true, OPT_COPY_FROM },
 	{ "--force", false, OPT_FORCE },  { "--dry-run", false, OPT_DRY_RUN }, { "--explain", false, OPT_EXPLAIN },
-	{ "--help", false, 0 },		  { "--version", false, 0 },
+	{ "--help", false, 0 },		  { "--version", false, 0 }, /* 6, 7: see take_option */
+	{ "--json", false, OPT_JSON },
 };
 
 /* Takes one option (argv[*i], maybe "--name=value"; a value may also be the next word). */
@@ -176,6 +192,7 @@ static int parse_line(int argc, char **argv, struct cli *c, struct cli_line *l)
 	c->force = (l->opts & OPT_FORCE) != 0;
 	c->dry_run = (l->opts & OPT_DRY_RUN) != 0;
 	c->explain = (l->opts & OPT_EXPLAIN) != 0;
+	c->json = (l->opts & OPT_JSON) != 0;
 	return 0;
 }
 
@@ -258,7 +275,8 @@ static int parse_timeout(const char *text, uint32_t *ms_r)
 /* Checks the options and the argument count against the command's row. 0 or EXIT_USAGE. */
 static int check_command(const struct command *cmd, const struct cli_line *l, int nargs)
 {
-	static const char *const names[] = { "--force", "--copy-from", "--dry-run", "--explain" };
+	static const char *const names[] = { "--force", "--copy-from", "--dry-run", "--explain",
+					     "--json" };
 
 	for (unsigned b = 0; b < PB_N_ELEMENTS(names); b++)
 		if ((l->opts & (1u << b)) != 0 && (cmd->opts & (1u << b)) == 0)
@@ -287,6 +305,28 @@ static int help_cmd(char **words, int n)
 	return no_command(words, n, true);
 }
 
+/* The data directory when neither --data-dir nor PILLARBOX_DATA_DIR names it: the daemon's,
+ * from the bootstrap file it reads too (PILLARBOX_CONFIG, else the installed default
+ * pillarbox_default_config, else none: ./var). 0, or -1 with a line on stderr (a bad file). */
+static int find_data_dir(struct cli *c)
+{
+	const char *config = getenv("PILLARBOX_CONFIG");
+	char *error = NULL;
+
+	if (c->data_dir != NULL && *c->data_dir != '\0')
+		return 0;
+	if (config == NULL || *config == '\0')
+		config = pillarbox_default_config();
+	if (pillarbox_config_data_dir(config, c->config_data_dir, sizeof(c->config_data_dir),
+				      &error) < 0) {
+		fprintf(stderr, "pillarbox: %s\n", error);
+		free(error);
+		return -1;
+	}
+	c->data_dir = c->config_data_dir;
+	return 0;
+}
+
 /* Runs the command the line names (after help and the options are dealt with). */
 static int run_command(struct cli *c, struct cli_line *l)
 {
@@ -305,8 +345,8 @@ static int run_command(struct cli *c, struct cli_line *l)
 		rc = parse_timeout(l->timeout, &c->timeout_ms);
 	if (rc != 0)
 		return rc;
-	if (c->data_dir == NULL || *c->data_dir == '\0')
-		c->data_dir = "./var";
+	if (find_data_dir(c) < 0)
+		return EXIT_UNREACHABLE;
 	if (pillarbox_control_url(c->data_dir, c->url, sizeof(c->url), &error) < 0) {
 		fprintf(stderr, "pillarbox: %s: %s\npillarbox: start the daemon with scripts/run.sh, or "
 				"point --data-dir (or PILLARBOX_DATA_DIR) at its data directory.\n",

@@ -8,6 +8,7 @@
 #define PILLARBOX_CLI_H
 
 #include "pb-client.h"
+#include "sys-client.h"
 
 #include <limits.h>
 #include <stdbool.h>
@@ -20,8 +21,9 @@
 struct cli {
 	char url[PATH_MAX + 16];
 	const char *data_dir;
+	char config_data_dir[PATH_MAX]; /* data_dir read from the bootstrap file */
 	uint32_t timeout_ms;
-	bool force, dry_run, explain;
+	bool force, dry_run, explain, json;
 	const char *copy_from;
 	struct pb_sync t; /* over the control socket */
 };
@@ -42,5 +44,7 @@ int cli_domain_list(struct cli *c, char **args, int nargs);
 int cli_setting_show(struct cli *c, char **args, int nargs);
 int cli_setting_set(struct cli *c, char **args, int nargs);
 int cli_status(struct cli *c, char **args, int nargs);
+/* Prints a status (pillarbox-status.c): readable, or one JSON object. */
+void cli_print_status(const struct sys_status *st, bool json);
 
 #endif

@@ -258,7 +258,7 @@ int cli_domain_del(struct cli *c, char **args, int nargs)
 	uint32_t code = 0;
 
 	(void)nargs;
-	int rc = directory_client_domain_del(&c->t, args[0], &code, &error);
+	int rc = directory_client_domain_del(&c->t, args[0], c->force, &code, &error);
 	return simple(c, rc, code, error, "cannot delete the domain", "domain deleted");
 }
 
@@ -352,24 +352,6 @@ int cli_setting_set(struct cli *c, char **args, int nargs)
 	return simple(c, rc, code, error, "cannot change the settings", "settings changed");
 }
 
-static void print_status(const struct sys_status *r)
-{
-	uint64_t s = r->uptime_ms / 1000;
-
-	printf("version:    %s\nuptime:     %llud %02llu:%02llu:%02llu\n"
-	       "users:      %llu\ndomains:    %llu\nstore size: %llu bytes\n",
-	       r->version, (unsigned long long)(s / 86400), (unsigned long long)(s / 3600 % 24),
-	       (unsigned long long)(s / 60 % 60), (unsigned long long)(s % 60),
-	       (unsigned long long)r->users, (unsigned long long)r->domains,
-	       (unsigned long long)r->store_bytes);
-	printf("%-20s %10s %10s %10s\n", "ACTOR", "HANDLED", "RESTARTS", "INBOX-FULL");
-	for (uint32_t i = 0; i < r->actors.n; i++)
-		printf("%-20s %10llu %10llu %10llu\n", r->actors.v[i].name,
-		       (unsigned long long)r->actors.v[i].handled,
-		       (unsigned long long)r->actors.v[i].restarts,
-		       (unsigned long long)r->actors.v[i].inbox_full);
-}
-
 int cli_status(struct cli *c, char **args, int nargs)
 {
 	struct sys_status st = { 0 };
@@ -381,7 +363,7 @@ int cli_status(struct cli *c, char **args, int nargs)
 	int rc = sys_client_status(&c->t, &code, &st, &error);
 	int exit_code = outcome(c, rc, code, error, "cannot get the status");
 	if (exit_code == 0)
-		print_status(&st);
+		cli_print_status(&st, c->json);
 	sys_status_free(&st);
 	return exit_code;
 }

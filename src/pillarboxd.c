@@ -14,8 +14,10 @@
 #include "pillarbox-actors.h"
 #include "sys-client.h"
 #include "pb-settings.h"
+#include "pillarbox-notify.h"
 #include "pillarbox-paths.h"
 #include "pillarbox-private.h"
+#include "pillarbox-user.h"
 #include "pop3-server.h"
 #include "smtp-server.h"
 #include "store-db.h"
@@ -30,6 +32,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define BOOTSTRAP_TIMEOUT_MS 10000
@@ -52,9 +55,12 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: pillarboxd [--config FILE] [--data-dir DIR]\n"
 		   "  Runs the Pillarbox mail server in the foreground until SIGTERM or SIGINT;\n"
-		   "  SIGHUP reopens the log files (after logrotate).\n"
+		   "  SIGHUP reopens the log files (after logrotate). Tells systemd when it is\n"
+		   "  ready, reloading and stopping, and pings its watchdog (sd_notify).\n"
+		   "  The bootstrap file: --config, else PILLARBOX_CONFIG, else %s.\n"
 		   "  Environment: PILLARBOX_CONFIG, PILLARBOX_DATA_DIR, PILLARBOX_PORT_OFFSET,\n"
-		   "  PILLARBOX_ADMIN_PASSWORD (first start only).\n");
+		   "  PILLARBOX_ADMIN_PASSWORD (first start only).\n",
+		pillarbox_default_config_name());
 }
 
 static int mkdir_p(const char *path)
@@ -97,18 +103,40 @@ static int load_config(struct daemon *d, const char *config_path, const char *da
 	return 0;
 }
 
+/* A log's path from the configuration: unset, DATA_DIR/name; "-", NULL (stderr, or the main
+ * log for the security log); else as configured. Allocated (or NULL). */
+static char *log_path(const struct daemon *d, const char *configured, const char *name)
+{
+	if (configured == NULL)
+		return xasprintf("%s/%s", d->cfg.data_dir, name);
+	return strcmp(configured, "-") == 0 ? NULL : xstrdup(configured);
+}
+
+/* The main log to DATA_DIR/pillarbox.log and the security log to DATA_DIR/security.log unless
+ * configured; under systemd the main log goes to the journal too (stderr). Says where on
+ * stdout. 0 / -1 with a line on stderr. */
 static int open_logs(struct daemon *d)
 {
 	const char *error;
 	enum pb_log_level level = PB_LOG_INFO;
-	char *sec = d->cfg.security_log_file != NULL
-			    ? xstrdup(d->cfg.security_log_file)
-			    : xasprintf("%s/security.log", d->cfg.data_dir);
+	char *main_log = log_path(d, d->cfg.log_file, "pillarbox.log");
+	char *sec = log_path(d, d->cfg.security_log_file, "security.log");
+	bool journal = pb_log_stderr_is_journal();
 
 	(void)pb_log_level_parse(d->cfg.log_level, &level);
-	int rc = pb_log_open(d->cfg.log_file, sec, level, &error);
+	int rc = pb_log_open(main_log, sec, level, &error);
 	if (rc < 0)
-		fprintf(stderr, "pillarboxd: %s (%s)\n", error, d->cfg.log_file ? d->cfg.log_file : sec);
+		fprintf(stderr, "pillarboxd: %s (%s)\n", error,
+			main_log != NULL && strstr(error, "security") == NULL ? main_log : sec);
+	pb_log_copy_to_stderr(journal);
+	if (rc == 0) {
+		printf("pillarboxd: logging to %s%s; security log %s\n",
+		       main_log != NULL ? main_log : "standard error",
+		       journal && main_log != NULL ? " and the journal" : "",
+		       sec != NULL ? sec : "in the main log");
+		fflush(stdout);
+	}
+	free(main_log);
 	free(sec);
 	return rc;
 }
@@ -391,6 +419,24 @@ static int keep_private(struct daemon *d)
 	return 0;
 }
 
+/* DATA_DIR/pillarboxd.pid: this process's id, for logrotate's postrotate (SIGHUP). Written
+ * once the store is open (its lock makes this daemon the data directory's only one), removed
+ * at the stop. A file that cannot be written is logged, not fatal. */
+static void pid_file(const struct daemon *d, bool create)
+{
+	char *path = xasprintf("%s/pillarboxd.pid", d->cfg.data_dir);
+	FILE *f;
+
+	if (!create) {
+		unlink(path);
+	} else if ((f = fopen(path, "w")) == NULL ||
+		   (fprintf(f, "%ld\n", (long)getpid()) < 0) + (fclose(f) != 0) > 0) {
+		pb_warn("daemon", "event=pid_file_failed path=%s reason=%s", PB_LOGQ(path),
+			PB_LOGQ(strerror(errno)));
+	}
+	free(path);
+}
+
 /* After the stop: a store that failed makes the exit code 75 (EX_TEMPFAIL: restart me). */
 static int store_exit_code(struct daemon *d, int rc)
 {
@@ -403,10 +449,96 @@ static int store_exit_code(struct daemon *d, int rc)
 	return 75;
 }
 
-static int run(struct daemon *d, sigset_t *signals)
+/* The ready line on stdout, in the log and to the service manager (READY=1): every port is
+ * bound, the actors answer and a new data directory is set up. */
+static void announce_ready(struct daemon *d)
 {
+	char status[PATH_MAX + 64];
+
+	pb_info("daemon", "event=ready version=%s data_dir=%s", PILLARBOX_VERSION,
+		PB_LOGQ(d->cfg.data_dir));
+	printf("pillarboxd: ready (data directory %s)\n", d->cfg.data_dir);
+	fflush(stdout);
+	snprintf(status, sizeof(status), "Serving mail (data directory %s)", d->cfg.data_dir);
+	pillarbox_notify_ready(status);
+}
+
+/* Healthy: the sys actor and the directory answer a status request within timeout_ms (the
+ * watchdog's proof that the actors are not wedged). */
+static bool actors_answer(struct daemon *d, uint32_t timeout_ms)
+{
+	struct pb_caller *c = pb_caller_create(d->rt);
+	struct sys_status st = { 0 };
+	struct pb_sync t;
+	uint32_t code = 0;
+	const char *error;
+
+	pb_sync_init_caller(&t, c, timeout_ms);
+	int rc = sys_client_status(&t, &code, &st, &error);
+	if (rc == 0 && code == PB_OK)
+		sys_status_free(&st);
+	else
+		pb_warn("daemon", "event=watchdog_unhealthy reason=%s", PB_LOGQ(error));
+	pb_caller_destroy(&c);
+	return rc == 0 && code == PB_OK;
+}
+
+/* Waits for the next signal. Under a watchdog (WATCHDOG_USEC) it wakes every half period and
+ * pings (WATCHDOG=1) only when the actors answer in time, so a wedged daemon is restarted. */
+static int next_signal(struct daemon *d, sigset_t *signals)
+{
+	uint64_t ms = pillarbox_notify_watchdog_ms();
+	uint32_t check_ms = (uint32_t)(ms / 2 > 60000 ? 60000 : ms / 2 + 1);
+	int sig = 0;
+
+	if (ms == 0)
+		return sigwait(signals, &sig) == 0 ? sig : SIGTERM;
+	for (;;) {
+		struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+		sig = sigtimedwait(signals, NULL, &ts);
+		if (sig > 0)
+			return sig;
+		if (errno == EAGAIN && actors_answer(d, check_ms))
+			pillarbox_notify_watchdog();
+	}
+}
+
+/* Serves until SIGTERM or SIGINT; SIGHUP reopens the log files (a reload for systemd). */
+static void serve(struct daemon *d, sigset_t *signals)
+{
+	const char *error;
 	int sig;
 
+	while ((sig = next_signal(d, signals)) == SIGHUP) {
+		pillarbox_notify_reloading();
+		if (pb_log_reopen(&error) < 0)
+			fprintf(stderr, "pillarboxd: %s\n", error);
+		pb_info("daemon", "event=logs_reopened");
+		pillarbox_notify_ready("Serving mail (logs reopened)");
+	}
+	pb_info("daemon", "event=stopping signal=%d", sig);
+	pillarbox_notify_stopping("Stopping: finishing the mail in flight");
+}
+
+/* Started as root: becomes the configured user before anything is created (pillarbox-user.h),
+ * or warns that it stays root. 0 / -1 with a line on stderr. */
+static int become_user(struct daemon *d)
+{
+	const char *error;
+	int rc = pillarbox_become_user(d->cfg.user, &error);
+
+	if (rc < 0)
+		fprintf(stderr, "pillarboxd: user %s: %s\n", d->cfg.user, error);
+	else if (rc == 2)
+		fprintf(stderr, "pillarboxd: warning: running as root; set 'user = NAME' in the "
+				"bootstrap file to serve as an unprivileged user\n");
+	return rc < 0 ? -1 : 0;
+}
+
+static int run(struct daemon *d, sigset_t *signals)
+{
+	if (become_user(d) < 0)
+		return 1;
 	if (mkdir_p(d->cfg.data_dir) < 0) {
 		fprintf(stderr, "pillarboxd: cannot create the data directory %s: %s\n",
 			d->cfg.data_dir, strerror(errno));
@@ -414,6 +546,9 @@ static int run(struct daemon *d, sigset_t *signals)
 	}
 	if (open_logs(d) < 0 || keep_private(d) < 0 || open_store(d) < 0)
 		return 1;
+	pid_file(d, true);
+	pb_info("daemon", "event=started uid=%u gid=%u user=%s", (unsigned)getuid(), (unsigned)getgid(),
+		PB_LOGQ(d->cfg.user != NULL ? d->cfg.user : ""));
 	d->rt = pb_runtime_create(d->cfg.node_name, NULL);
 	resolve_hostname(d);
 	/* first_start last: a port that does not bind must not spend the new directory's set-up */
@@ -422,17 +557,8 @@ static int run(struct daemon *d, sigset_t *signals)
 		 ? 0
 		 : 1;
 	if (rc == 0) {
-		pb_info("daemon", "event=ready version=%s data_dir=%s", PILLARBOX_VERSION,
-			PB_LOGQ(d->cfg.data_dir));
-		printf("pillarboxd: ready (data directory %s)\n", d->cfg.data_dir);
-		fflush(stdout);
-		while (sigwait(signals, &sig) == 0 && sig == SIGHUP) {
-			const char *error;
-			if (pb_log_reopen(&error) < 0)
-				fprintf(stderr, "pillarboxd: %s\n", error);
-			pb_info("daemon", "event=logs_reopened");
-		}
-		pb_info("daemon", "event=stopping signal=%d", sig);
+		announce_ready(d);
+		serve(d, signals);
 	}
 	/* stop accepting and let sessions finish what is in flight, then the actors */
 	gw_hub_stop(&d->smtp);
@@ -440,6 +566,7 @@ static int run(struct daemon *d, sigset_t *signals)
 	pb_bridge_stop(&d->bridge);
 	pb_runtime_destroy(&d->rt);
 	rc = store_exit_code(d, rc);
+	pid_file(d, false);
 	pb_store_close(&d->store);
 	if (rc == 0)
 		pb_info("daemon", "event=stopped");
@@ -470,6 +597,8 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
+	if (config_path == NULL)
+		config_path = pillarbox_default_config();
 	/* Message chunks (256 KiB) are allocated and freed all the time: a fixed mmap threshold
 	 * returns such buffers to the system at once, where glibc's adaptive one would raise itself
 	 * and keep them in the heap (measured: bench/mail/mem-big.sh, smtp_40m 15 -> 11 MiB). */

@@ -1,14 +1,15 @@
 /*
  * auth-actor.c: the auth shards' handlers (see directory-actor.h): password checks for logins
  * and password hashing for the directory's account changes — the slow yescrypt work, spread
- * over shards by key so it uses every core and never runs on the directory's thread.
+ * over shards by key so it uses every core and never runs on the directory's thread. A login
+ * is a name or a full address (bob@example.com), resolved by directory-resolve.h.
  * OWNS nothing (the store handle, borrowed); reads account records only.
  * THREAD: each shard's actor thread.
  */
 #include "directory-actor.h"
 
 #include "directory-password.h"
-#include "directory-rules.h"
+#include "directory-resolve.h"
 #include "pb-log.h"
 #include "store-accounts.h"
 
@@ -34,17 +35,21 @@ static int on_user_verify(struct pb_actor *a, void *state, struct pb_msg *m)
 	struct pb_msg rep;
 	const char *error;
 
-	memset(&u, 0, sizeof(u));
-	int found = directory_check_user(q->user, &error) == 0
-			    ? pb_store_user_get(store, q->user, &u, &error)
-			    : 0;
+	uint32_t miss = PB_OK;
+	int found = directory_resolve_login(store, q->user, &u, &miss, &error);
 	if (found < 0) {
 		wipe(q->password);
-		pb_error("auth", "event=store_error reason=\"%s\"", error);
+		pb_error("auth", "event=store_error reason=%s", PB_LOGQ(error));
 		pb_reply_status(a, m, PB_ERR_INTERNAL, "the account store failed; see the server log");
 		return 0;
 	}
-	/* An unknown user is verified against a dummy hash: same answer, same time. */
+	/* The log says which part was wrong (an unknown user, a domain not local); the client
+	 * is told neither: an unknown user is verified against a dummy hash, same answer, same
+	 * time. */
+	if (found == 0)
+		pb_log_security("auth", "event=login_unresolved login=%s reason=%s",
+				PB_LOGQ(q->user),
+				miss == PB_ERR_REFUSED ? "not_local_domain" : "unknown_user");
 	bool ok = directory_password_verify(q->password, found > 0 ? u.pw_hash : NULL);
 	wipe(q->password);
 	pb_msg_init(&rep, MSG_AUTH_USER_VERIFY_REP);

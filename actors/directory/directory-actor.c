@@ -9,6 +9,7 @@
 #include "directory-password.h"
 #include "directory-private.h"
 #include "mailbox-client.h"
+#include "directory-resolve.h"
 #include "directory-rules.h"
 #include "pb-log.h"
 #include "pb-settings-snapshot.h"
@@ -301,19 +302,17 @@ static int on_user_bulk_add(struct pb_actor *a, void *state, struct pb_msg *m)
 	return 0;
 }
 
-/* Looks a user up for a handler, answering NOTFOUND or an internal error itself.
- * Returns 1 found (caller frees u), 0 answered. */
-static int get_user_or_reply(struct pb_actor *a, struct directory *d, const struct pb_msg *m,
-			     const char *name, struct pb_user_rec *u)
+int directory_user_or_reply(struct pb_actor *a, struct directory *d, const struct pb_msg *m,
+			    const char *name, struct pb_user_rec *u)
 {
 	const char *error;
+	uint32_t code = PB_OK;
+	int found = directory_resolve_login(d->store, name, u, &code, &error);
 
-	memset(u, 0, sizeof(*u));
-	int found = pb_store_user_get(d->store, name != NULL ? name : "", u, &error);
 	if (found < 0)
 		directory_store_failed(a, m, error);
 	else if (found == 0)
-		pb_reply_status(a, m, PB_ERR_NOTFOUND, "no such user");
+		pb_reply_status(a, m, PB_ERR_NOTFOUND, error);
 	return found > 0;
 }
 
@@ -383,7 +382,7 @@ static int on_user_del(struct pb_actor *a, void *state, struct pb_msg *m)
 	struct pb_user_rec u;
 	const char *error;
 
-	if (!get_user_or_reply(a, d, m, m->u.dir_user_del_req.user, &u))
+	if (!directory_user_or_reply(a, d, m, m->u.dir_user_del_req.user, &u))
 		return 0;
 	struct directory_op *op = directory_op_start(a, d, DIRECTORY_OP_DEL, m, 0);
 	op->user_id = u.id;
@@ -411,7 +410,7 @@ static int on_user_rename(struct pb_actor *a, void *state, struct pb_msg *m)
 		pb_reply_status(a, m, PB_ERR_REFUSED, error);
 		return 0;
 	}
-	if (!get_user_or_reply(a, d, m, q->user, &u))
+	if (!directory_user_or_reply(a, d, m, q->user, &u))
 		return 0;
 	memset(&other, 0, sizeof(other));
 	int found = pb_store_user_get(d->store, q->new_name, &other, &error);
@@ -441,7 +440,7 @@ static int on_user_passwd(struct pb_actor *a, void *state, struct pb_msg *m)
 		pb_reply_status(a, m, PB_ERR_REFUSED, error);
 		return 0;
 	}
-	if (!get_user_or_reply(a, d, m, q->user, &u)) {
+	if (!directory_user_or_reply(a, d, m, q->user, &u)) {
 		wipe(q->password);
 		return 0;
 	}
@@ -586,7 +585,7 @@ static int on_user_lookup(struct pb_actor *a, void *state, struct pb_msg *m)
 	struct pb_user_rec u;
 	struct pb_msg rep;
 
-	if (!get_user_or_reply(a, d, m, m->u.dir_user_lookup_req.user, &u))
+	if (!directory_user_or_reply(a, d, m, m->u.dir_user_lookup_req.user, &u))
 		return 0;
 	pb_msg_init(&rep, MSG_DIR_USER_LOOKUP_REP);
 	rep.u.dir_user_lookup_rep.user_id = u.id;
@@ -633,6 +632,8 @@ static int postmaster_user(struct directory *d, struct pb_user_rec *u, const cha
 	return found;
 }
 
+/* A recipient local@domain: the account directory_resolve_address finds; postmaster (in any
+ * case, bare or at a local domain) always reaches someone. */
 static int on_rcpt_check(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct directory *d = state;
@@ -640,27 +641,23 @@ static int on_rcpt_check(struct pb_actor *a, void *state, struct pb_msg *m)
 	const char *local = q->local != NULL ? q->local : "";
 	const char *domain = q->domain != NULL ? q->domain : "";
 	bool postmaster = strcasecmp(local, "postmaster") == 0;
-	struct pb_user_rec u;
+	uint32_t code = PB_ERR_REFUSED;
+	const char *error = "not a local domain";
+	struct pb_user_rec u = { 0 };
 	struct pb_msg rep;
-	const char *error;
 
 	/* the bare "<postmaster>" has no domain and is always local */
-	int is_local = domain[0] == '\0' ? postmaster : pb_store_domain_exists(d->store, domain, &error);
-	if (is_local < 0)
-		return directory_store_failed(a, m, error);
-	if (is_local == 0) {
-		pb_reply_status(a, m, PB_ERR_REFUSED, "not a local domain");
-		return 0;
-	}
-	memset(&u, 0, sizeof(u));
-	int found = directory_check_user(local, &error) == 0 ? pb_store_user_get(d->store, local, &u, &error)
-							     : 0;
-	if (found == 0 && postmaster)
+	int found = 0;
+	if (domain[0] != '\0' || postmaster)
+		found = directory_resolve_address(d->store, local, domain[0] ? domain : NULL, &u,
+						  &code, &error);
+	if (found == 0 && postmaster && code == PB_ERR_NOTFOUND)
 		found = postmaster_user(d, &u, &error);
 	if (found < 0)
 		return directory_store_failed(a, m, error);
 	if (found == 0) {
-		pb_reply_status(a, m, PB_ERR_NOTFOUND, "no such user");
+		pb_reply_status(a, m, code,
+				code == PB_ERR_REFUSED ? "not a local domain" : "no such user");
 		return 0;
 	}
 	pb_msg_init(&rep, MSG_DIR_RCPT_CHECK_REP);
@@ -679,9 +676,9 @@ static int on_user_copy(struct pb_actor *a, void *state, struct pb_msg *m)
 	struct pb_user_rec u, from;
 	const char *error;
 
-	if (!get_user_or_reply(a, d, m, m->u.dir_user_copy_req.user, &u))
+	if (!directory_user_or_reply(a, d, m, m->u.dir_user_copy_req.user, &u))
 		return 0;
-	if (!get_user_or_reply(a, d, m, m->u.dir_user_copy_req.from, &from)) {
+	if (!directory_user_or_reply(a, d, m, m->u.dir_user_copy_req.from, &from)) {
 		pb_user_rec_free(&u);
 		return 0;
 	}
@@ -700,67 +697,6 @@ static int on_user_copy(struct pb_actor *a, void *state, struct pb_msg *m)
 	return 0;
 }
 
-static int on_domain_add(struct pb_actor *a, void *state, struct pb_msg *m)
-{
-	struct directory *d = state;
-	char lower[DIRECTORY_DOMAIN_MAX + 1];
-	const char *error;
-	const char *domain = m->u.dir_domain_add_req.domain;
-
-	if (directory_check_domain(domain, &error) < 0) {
-		pb_reply_status(a, m, PB_ERR_REFUSED, error);
-		return 0;
-	}
-	directory_lower(domain, lower, sizeof(lower));
-	int exists = pb_store_domain_exists(d->store, lower, &error);
-	if (exists < 0 || (exists == 0 && pb_store_domain_put(d->store, lower, &error) < 0))
-		return directory_store_failed(a, m, error);
-	if (exists == 0)
-		pb_log_security("directory", "event=domain_added domain=%s", PB_LOGQ(lower));
-	pb_reply_status(a, m, exists ? PB_ERR_EXISTS : PB_OK,
-			exists ? "this domain is local already" : "");
-	return 0;
-}
-
-static int on_domain_del(struct pb_actor *a, void *state, struct pb_msg *m)
-{
-	struct directory *d = state;
-	const char *error;
-	int rc = pb_store_domain_delete(d->store, m->u.dir_domain_del_req.domain, &error);
-
-	if (rc < 0)
-		return directory_store_failed(a, m, error);
-	if (rc > 0)
-		pb_log_security("directory", "event=domain_deleted domain=%s",
-				PB_LOGQ(m->u.dir_domain_del_req.domain));
-	pb_reply_status(a, m, rc ? PB_OK : PB_ERR_NOTFOUND, rc ? "" : "no such local domain");
-	return 0;
-}
-
-static int push_domain(const char *domain, void *ctx)
-{
-	pb_strv_push(ctx, domain);
-	return 0;
-}
-
-static int on_domain_list(struct pb_actor *a, void *state, struct pb_msg *m)
-{
-	struct directory *d = state;
-	struct pb_msg rep;
-	const char *error;
-
-	pb_msg_init(&rep, MSG_DIR_DOMAIN_LIST_REP);
-	if (pb_store_domain_iter(d->store, push_domain, &rep.u.dir_domain_list_rep.domains,
-				 &error) < 0) {
-		pb_msg_free(&rep);
-		return directory_store_failed(a, m, error);
-	}
-	rep.u.dir_domain_list_rep.error = xstrdup("");
-	pb_reply(a, m, &rep);
-	pb_msg_free(&rep);
-	return 0;
-}
-
 static const struct pb_handler directory_handlers[] = {
 	{ MSG_DIR_USER_ADD_REQ, on_user_add },
 	{ MSG_DIR_USER_BULK_ADD_REQ, on_user_bulk_add },
@@ -774,9 +710,9 @@ static const struct pb_handler directory_handlers[] = {
 	{ MSG_DIR_COUNTS_REQ, directory_on_counts },
 	{ MSG_DIR_USER_IDS_REQ, directory_on_user_ids },
 	{ MSG_DIR_USER_COPY_REQ, on_user_copy },
-	{ MSG_DIR_DOMAIN_ADD_REQ, on_domain_add },
-	{ MSG_DIR_DOMAIN_DEL_REQ, on_domain_del },
-	{ MSG_DIR_DOMAIN_LIST_REQ, on_domain_list },
+	{ MSG_DIR_DOMAIN_ADD_REQ, directory_on_domain_add },
+	{ MSG_DIR_DOMAIN_DEL_REQ, directory_on_domain_del },
+	{ MSG_DIR_DOMAIN_LIST_REQ, directory_on_domain_list },
 	{ MSG_AUTH_PASSWORD_HASH_REP, on_own_reply },
 	{ MSG_CORE_STATUS_REP, on_own_reply },
 	{ MSG_MBOX_STAT_REP, on_own_reply },

@@ -94,14 +94,15 @@ static void build_rcpt_check(struct pb_msg *m, const char *local, const char *do
 	m->u.dir_rcpt_check_req.domain = dup_or_empty(domain);
 }
 
-static void build_domain(struct pb_msg *m, enum pb_msg_type type, const char *domain)
+static void build_domain(struct pb_msg *m, enum pb_msg_type type, const char *domain, bool force)
 {
 	pb_msg_init(m, type);
-	/* DOMAIN_ADD_REQ and DOMAIN_DEL_REQ have the same single field */
-	if (type == MSG_DIR_DOMAIN_ADD_REQ)
+	if (type == MSG_DIR_DOMAIN_ADD_REQ) {
 		m->u.dir_domain_add_req.domain = dup_or_empty(domain);
-	else
+	} else {
 		m->u.dir_domain_del_req.domain = dup_or_empty(domain);
+		m->u.dir_domain_del_req.force = force;
+	}
 }
 
 /* Wipes the password copies in a request before it is freed (they are secrets). */
@@ -457,7 +458,7 @@ int directory_client_domain_add(struct pb_sync *t, const char *domain, uint32_t 
 {
 	struct pb_msg req;
 
-	build_domain(&req, MSG_DIR_DOMAIN_ADD_REQ, domain);
+	build_domain(&req, MSG_DIR_DOMAIN_ADD_REQ, domain, false);
 	return pb_client_call_status(t, &req, code_r, error_r);
 }
 
@@ -466,7 +467,7 @@ int directory_client_domain_add_send(const struct pb_sender *s, const char *doma
 {
 	struct pb_msg req;
 
-	build_domain(&req, MSG_DIR_DOMAIN_ADD_REQ, domain);
+	build_domain(&req, MSG_DIR_DOMAIN_ADD_REQ, domain, false);
 	return pb_client_send(s, &req, error_r);
 }
 
@@ -475,21 +476,21 @@ uint32_t directory_client_domain_add_reply(struct pb_msg *rep, const char **erro
 	return pb_client_reply(rep, MSG_DIR_DOMAIN_ADD_REQ, error_r);
 }
 
-int directory_client_domain_del(struct pb_sync *t, const char *domain, uint32_t *code_r,
-				const char **error_r)
+int directory_client_domain_del(struct pb_sync *t, const char *domain, bool force,
+				uint32_t *code_r, const char **error_r)
 {
 	struct pb_msg req;
 
-	build_domain(&req, MSG_DIR_DOMAIN_DEL_REQ, domain);
+	build_domain(&req, MSG_DIR_DOMAIN_DEL_REQ, domain, force);
 	return pb_client_call_status(t, &req, code_r, error_r);
 }
 
-int directory_client_domain_del_send(const struct pb_sender *s, const char *domain,
+int directory_client_domain_del_send(const struct pb_sender *s, const char *domain, bool force,
 				     const char **error_r)
 {
 	struct pb_msg req;
 
-	build_domain(&req, MSG_DIR_DOMAIN_DEL_REQ, domain);
+	build_domain(&req, MSG_DIR_DOMAIN_DEL_REQ, domain, force);
 	return pb_client_send(s, &req, error_r);
 }
 

@@ -11,6 +11,9 @@
  *    answer (its REP, or CORE_STATUS_REP for failures); OUT_r moved out of rep on PB_OK;
  *    *error_r points into rep.
  * Strings passed in are borrowed (copied into the request); NULL is sent as "".
+ * A request that names an existing user (del, rename, passwd, lookup, show, copy) takes its
+ * name or its full address at a local domain (bob@example.com: directory-resolve.h); a name or
+ * address that reaches no account is NOTFOUND ("no such user", "not a local domain").
  * THREAD: the caller's (one struct pb_sync per thread).
  */
 #ifndef DIRECTORY_CLIENT_H
@@ -117,9 +120,12 @@ int directory_client_domain_add_send(const struct pb_sender *s, const char *doma
 				     const char **error_r);
 uint32_t directory_client_domain_add_reply(struct pb_msg *rep, const char **error_r);
 
-int directory_client_domain_del(struct pb_sync *t, const char *domain, uint32_t *code_r,
-				const char **error_r);
-int directory_client_domain_del_send(const struct pb_sender *s, const char *domain,
+/* Removes a local domain: PB_OK, NOTFOUND (not a local domain), REFUSED with the reason for
+ * the administrator when it is the last local domain (even with force), or when accounts have
+ * addresses at it (every account does: name@domain) and force is false. */
+int directory_client_domain_del(struct pb_sync *t, const char *domain, bool force,
+				uint32_t *code_r, const char **error_r);
+int directory_client_domain_del_send(const struct pb_sender *s, const char *domain, bool force,
 				     const char **error_r);
 uint32_t directory_client_domain_del_reply(struct pb_msg *rep, const char **error_r);
 

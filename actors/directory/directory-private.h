@@ -1,7 +1,8 @@
 /*
  * directory-private.h: what the directory's handler files share (directory-actor.c: accounts,
- * domains, the ops' replies; directory-stats.c: the requests answered with the mailbox owners'
- * statistics). Nobody outside actors/directory includes it.
+ * the ops' replies; directory-stats.c: the requests answered with the mailbox owners'
+ * statistics, and the counts; directory-domains.c: local domains). Nobody outside
+ * actors/directory includes it.
  * OWNS: nothing (declarations). THREAD: the directory actor's.
  */
 #ifndef DIRECTORY_PRIVATE_H
@@ -28,6 +29,12 @@ void directory_op_finish(struct pb_actor *a, struct directory *d, struct directo
 /* Answers an op's request with its prepared op->rep and ends it. */
 void directory_op_answer(struct pb_actor *a, struct directory *d, struct directory_op *op);
 
+/* Looks up the user a request names (a name or a full address: directory_resolve_login) for a
+ * handler, answering NOTFOUND (with why: no such user, not a local domain) or an internal
+ * error itself. Returns 1 found (the caller frees u), 0 answered. */
+int directory_user_or_reply(struct pb_actor *a, struct directory *d, const struct pb_msg *m,
+			    const char *name, struct pb_user_rec *u);
+
 /* directory-stats.c. DIR_USER_LIST_REQ and DIR_USER_SHOW_REQ: the accounts, with their mail
  * statistics asked of the mailbox owners (MBOX_STAT_REQ; a list at most DIRECTORY_STAT_WINDOW
  * users at a time). */
@@ -39,5 +46,15 @@ void directory_stat_done(struct pb_actor *a, struct directory *d, struct directo
 /* DIR_COUNTS_REQ and DIR_USER_IDS_REQ: read the accounts alone. */
 int directory_on_counts(struct pb_actor *a, void *state, struct pb_msg *m);
 int directory_on_user_ids(struct pb_actor *a, void *state, struct pb_msg *m);
+/* How many accounts and local domains there are (either pointer may be NULL). 0 / -1. */
+int directory_count(struct directory *d, uint64_t *users_r, uint64_t *domains_r,
+		    const char **error_r);
+
+/* directory-domains.c. DIR_DOMAIN_{ADD,DEL,LIST}_REQ. A delete is refused for the last local
+ * domain, and without force for a domain the accounts have addresses at (all of them do:
+ * directory_domain_removable). */
+int directory_on_domain_add(struct pb_actor *a, void *state, struct pb_msg *m);
+int directory_on_domain_del(struct pb_actor *a, void *state, struct pb_msg *m);
+int directory_on_domain_list(struct pb_actor *a, void *state, struct pb_msg *m);
 
 #endif

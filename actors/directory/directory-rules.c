@@ -92,6 +92,37 @@ void directory_lower(const char *s, char *out, size_t size)
 	out[i] = '\0';
 }
 
+int directory_split_login(const char *login, char *local, size_t size, const char **domain_r)
+{
+	const char *at = strrchr(login, '@');
+	size_t len = at != NULL ? (size_t)(at - login) : strlen(login);
+
+	if (len >= size)
+		return -1;
+	memcpy(local, login, len);
+	local[len] = '\0';
+	*domain_r = at != NULL ? at + 1 : NULL;
+	return 0;
+}
+
+int directory_domain_removable(const char *domain, uint64_t domains, uint64_t users, bool force,
+			       char *why, size_t size)
+{
+	if (domains <= 1) {
+		snprintf(why, size, "%s is the only local domain; add another first", domain);
+		return -1;
+	}
+	if (users > 0 && !force) {
+		snprintf(why, size,
+			 "%llu user%s an address at %s (name@%s): mail to %s there would be "
+			 "refused; use force to delete the domain anyway",
+			 (unsigned long long)users, users == 1 ? " has" : "s have", domain, domain,
+			 users == 1 ? "it" : "them");
+		return -1;
+	}
+	return 0;
+}
+
 static char *trim(char *s)
 {
 	while (*s == ' ' || *s == '\t')

@@ -1,12 +1,14 @@
 /*
- * directory-rules.h: the pure rules of accounts — username, password and domain syntax, and
- * the CSV line format of bulk adds. No store, no clock. THREAD: any.
+ * directory-rules.h: the pure rules of accounts — username, password and domain syntax, how a
+ * login splits into name and domain, when a domain may be removed, and the CSV line format of
+ * bulk adds. No store, no clock. THREAD: any.
  */
 #ifndef DIRECTORY_RULES_H
 #define DIRECTORY_RULES_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define DIRECTORY_USER_MAX 32
 #define DIRECTORY_PASSWORD_MAX 128
@@ -23,6 +25,19 @@ int directory_check_password(const char *password, unsigned min_len, const char 
 int directory_check_domain(const char *domain, const char **error_r);
 /* Writes the lowercase form of s (at most size-1 bytes) into out. */
 void directory_lower(const char *s, char *out, size_t size);
+
+/* Splits a login, "name" or "name@domain", at its last '@': the name is copied into local
+ * (size bytes), *domain_r points into login after the '@' (NULL when there is none). Returns 0,
+ * or -1 when the name does not fit (it cannot be an account's). */
+int directory_split_login(const char *login, char *local, size_t size, const char **domain_r);
+
+/* Whether local domain `domain` may be removed, given how many local domains there are (it
+ * among them) and how many accounts (each has an address at every local domain, name@domain).
+ * The last local domain: never (the server would take mail for nobody). One that accounts
+ * have addresses at: only with force (mail to those addresses would be refused). Returns 0,
+ * or -1 with the reason for the administrator written into why (size bytes). */
+int directory_domain_removable(const char *domain, uint64_t domains, uint64_t users, bool force,
+			       char *why, size_t size);
 
 /* Parses one bulk-add CSV line "user,password": two fields, each unquoted (surrounding spaces
  * trimmed, no quote inside) or quoted as RFC 4180 says ("a, b" keeps its comma and spaces, ""

@@ -107,16 +107,8 @@ int directory_on_user_show(struct pb_actor *a, void *state, struct pb_msg *m)
 	struct pb_user_rec u;
 	const char *error;
 
-	memset(&u, 0, sizeof(u));
-	const char *name = m->u.dir_user_show_req.user;
-	int found = pb_store_user_get(d->store, name != NULL ? name : "", &u, &error);
-	if (found <= 0) {
-		pb_user_rec_free(&u);
-		if (found < 0)
-			return directory_store_failed(a, m, error);
-		pb_reply_status(a, m, PB_ERR_NOTFOUND, "no such user");
+	if (!directory_user_or_reply(a, d, m, m->u.dir_user_show_req.user, &u))
 		return 0;
-	}
 	struct directory_op *op = directory_op_start(a, d, DIRECTORY_OP_SHOW, m, 0);
 	pb_msg_init(&op->rep, MSG_DIR_USER_SHOW_REP);
 	struct msg_dir_user_show_rep *r = &op->rep.u.dir_user_show_rep;
@@ -146,6 +138,21 @@ static int count_domain(const char *domain, void *ctx)
 	return 0;
 }
 
+int directory_count(struct directory *d, uint64_t *users_r, uint64_t *domains_r,
+		    const char **error_r)
+{
+	uint64_t users = 0, domains = 0;
+
+	if (pb_store_user_iter(d->store, count_user, &users, error_r) < 0 ||
+	    pb_store_domain_iter(d->store, count_domain, &domains, error_r) < 0)
+		return -1;
+	if (users_r != NULL)
+		*users_r = users;
+	if (domains_r != NULL)
+		*domains_r = domains;
+	return 0;
+}
+
 int directory_on_counts(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct directory *d = state;
@@ -153,8 +160,8 @@ int directory_on_counts(struct pb_actor *a, void *state, struct pb_msg *m)
 	const char *error;
 
 	pb_msg_init(&rep, MSG_DIR_COUNTS_REP);
-	if (pb_store_user_iter(d->store, count_user, &rep.u.dir_counts_rep.users, &error) < 0 ||
-	    pb_store_domain_iter(d->store, count_domain, &rep.u.dir_counts_rep.domains, &error) < 0) {
+	if (directory_count(d, &rep.u.dir_counts_rep.users, &rep.u.dir_counts_rep.domains,
+			    &error) < 0) {
 		pb_msg_free(&rep);
 		return directory_store_failed(a, m, error);
 	}

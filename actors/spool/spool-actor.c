@@ -13,6 +13,7 @@
 #include "mailbox-client.h"
 #include "pb-log.h"
 #include "store-spool.h"
+#include "sys-client.h"
 
 
 #include <stdio.h>
@@ -22,6 +23,8 @@
 #define SPOOL_RESEND_MS 30000
 #define SPOOL_TICK_MS 5000
 #define SPOOL_TIMER_TICK 1
+#define SPOOL_TIMER_STATS 2
+#define SPOOL_STATS_MS 1000
 
 struct delivery {
 	struct pb_spool_rec rec;
@@ -58,8 +61,9 @@ static void send_append(struct pb_actor *a, struct spool_shard *s, struct delive
 	d->sent_ms[i] = pb_runtime_now_ms(pb_actor_runtime(a));
 	if (mailbox_client_append_send(&sender, d->rec.rcpt_ids[i], &in, &error) < 0) {
 		d->sent_ms[i] = 1; /* long ago: the tick resends it */
-		pb_warn("spool", "event=append_deferred spool_id=%llu reason=%s",
-			(unsigned long long)d->rec.id, PB_LOGQ(error));
+		pb_warn("spool", "event=deferred msgid=%s spool_id=%llu rcpt=%s reason=%s",
+			PB_LOGQ(d->rec.msgid), (unsigned long long)d->rec.id,
+			PB_LOGQ(d->rec.rcpts[i]), PB_LOGQ(error));
 	}
 }
 
@@ -91,13 +95,14 @@ static int resume_one(const struct pb_spool_rec *r, void *arg)
 		return 0;
 	struct pb_spool_rec copy = *r;
 	copy.sender = xstrdup(r->sender);
+	copy.msgid = xstrdup(r->msgid != NULL ? r->msgid : "");
 	copy.rcpts = xcalloc(r->n_rcpts, sizeof(char *));
 	for (size_t i = 0; i < r->n_rcpts; i++)
 		copy.rcpts[i] = xstrdup(r->rcpts[i]);
 	copy.rcpt_ids = xmemdup(r->rcpt_ids, sizeof(uint64_t) * r->n_rcpts);
 	spool_start_delivery(c->a, c->s, &copy);
-	pb_info("spool", "event=resume spool_id=%llu rcpts=%zu", (unsigned long long)r->id,
-		r->n_rcpts);
+	pb_info("spool", "event=resume msgid=%s spool_id=%llu rcpts=%zu", PB_LOGQ(r->msgid),
+		(unsigned long long)r->id, r->n_rcpts);
 	return 0;
 }
 
@@ -121,6 +126,7 @@ static int sp_init(struct pb_actor *a, void *arg, void **state_r, const char **e
 		return -1;
 	}
 	pb_actor_timer_set(a, SPOOL_TIMER_TICK, SPOOL_TICK_MS);
+	pb_actor_timer_set(a, SPOOL_TIMER_STATS, 0);
 	*state_r = s;
 	return 0;
 }
@@ -161,11 +167,36 @@ static void finish(struct spool_shard *s, size_t at)
 
 	if (pb_store_spool_done(s->store, d->rec.id, &error) < 0) {
 		/* still durable in the spool: the next start delivers it again, deduplicated */
-		pb_error("spool", "event=spool_done_failed spool_id=%llu reason=%s",
-			 (unsigned long long)d->rec.id, PB_LOGQ(error));
+		pb_error("spool", "event=spool_done_failed msgid=%s spool_id=%llu reason=%s",
+			 PB_LOGQ(d->rec.msgid), (unsigned long long)d->rec.id, PB_LOGQ(error));
 	}
 	delivery_free(d);
 	s->d[at] = s->d[--s->n];
+}
+
+/* The line about recipient i's delivery: delivered, deferred (tried again) or failed, with the
+ * reason in words; counted for the status. */
+static void log_delivery(struct spool_shard *s, const struct delivery *d, size_t i, uint32_t code,
+			 const char *error)
+{
+	const char *msgid = PB_LOGQ(d->rec.msgid);
+
+	if (code == PB_OK) {
+		s->delivered++;
+		pb_info("spool", "event=delivered msgid=%s spool_id=%llu rcpt=%s user_id=%llu folder=INBOX",
+			msgid, (unsigned long long)d->rec.id, PB_LOGQ(d->rec.rcpts[i]),
+			(unsigned long long)d->rec.rcpt_ids[i]);
+	} else if (code == PB_ERR_TEMP || code == PB_ERR_INTERNAL) {
+		s->deferred++;
+		pb_warn("spool", "event=deferred msgid=%s spool_id=%llu rcpt=%s reason=%s retry_s=%d",
+			msgid, (unsigned long long)d->rec.id, PB_LOGQ(d->rec.rcpts[i]),
+			PB_LOGQ(*error != '\0' ? error : pb_status_name(code)), SPOOL_RESEND_MS / 1000);
+	} else {
+		s->failed++;
+		pb_error("spool", "event=delivery_failed msgid=%s spool_id=%llu rcpt=%s reason=%s",
+			 msgid, (unsigned long long)d->rec.id, PB_LOGQ(d->rec.rcpts[i]),
+			 PB_LOGQ(*error != '\0' ? error : pb_status_name(code)));
+	}
 }
 
 /* A reply to one of our appends: code and corr are all we need. */
@@ -179,16 +210,11 @@ static void on_append_result(struct pb_actor *a, struct spool_shard *s, uint64_t
 		struct delivery *d = s->d[at];
 		if (d->seq != seq || i >= d->rec.n_rcpts || d->done[i])
 			continue;
+		log_delivery(s, d, i, code, error);
 		if (code == PB_ERR_TEMP || code == PB_ERR_INTERNAL) {
 			d->sent_ms[i] = 1; /* retried by the tick */
 			return;
 		}
-		if (code != PB_OK)
-			pb_error("spool", "event=delivery_failed spool_id=%llu rcpt=%s reason=%s",
-				 (unsigned long long)d->rec.id, PB_LOGQ(d->rec.rcpts[i]), PB_LOGQ(error));
-		else
-			pb_info("spool", "event=delivered spool_id=%llu rcpt=%s",
-				(unsigned long long)d->rec.id, PB_LOGQ(d->rec.rcpts[i]));
 		d->done[i] = 1;
 		if (--d->pending == 0)
 			finish(s, at);
@@ -206,10 +232,30 @@ static int on_append_rep(struct pb_actor *a, void *state, struct pb_msg *m)
 	return 0;
 }
 
+/* Reports the shard's figures to sys when they changed since the last report (and once at
+ * start); a report that cannot go is tried again next time. */
+static void report_stats(struct pb_actor *a, struct spool_shard *s)
+{
+	struct sys_spool_stats st = { s->index, s->count, s->n, s->delivered, s->deferred, s->failed };
+	const char *error;
+
+	if (s->reported && memcmp(&st, &s->last_report, sizeof(st)) == 0)
+		return;
+	if (sys_client_spool_stats_cast(pb_actor_runtime(a), &st, &error) == 0) {
+		s->last_report = st;
+		s->reported = true;
+	}
+}
+
 static void sp_timer(struct pb_actor *a, void *state, uint32_t id, uint64_t now)
 {
 	struct spool_shard *s = state;
 
+	if (id == SPOOL_TIMER_STATS) {
+		report_stats(a, s);
+		pb_actor_timer_set(a, SPOOL_TIMER_STATS, SPOOL_STATS_MS);
+		return;
+	}
 	for (size_t at = 0; at < s->n; at++) {
 		struct delivery *d = s->d[at];
 		for (size_t i = 0; i < d->rec.n_rcpts; i++) {

@@ -9,7 +9,9 @@
  * THREAD: each shard's actor thread.
  * MESSAGES handled: SPOOL_BEGIN/CHUNK/COMMIT/ABORT_REQ (the chunked upload, spool-upload.c),
  * SPOOL_ROOM_REQ; MBOX_APPEND_REP and CORE_STATUS_REP (replies to its own
- * MBOX_APPEND_REQ). Sends MBOX_APPEND_REQ.
+ * MBOX_APPEND_REQ). Sends MBOX_APPEND_REQ, and SYS_SPOOL_STATS_EVT to sys once a second when
+ * its figures changed (entries waiting, deliveries done / deferred / failed since it started).
+ * Every line about an entry carries its msgid (the id SMTP told the client).
  */
 #ifndef SPOOL_ACTOR_H
 #define SPOOL_ACTOR_H

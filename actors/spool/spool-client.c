@@ -16,14 +16,15 @@
 static __thread char client_error[256];
 
 static void envelope_build(struct pb_msg *m, enum pb_msg_type type, uint64_t key,
-			   const char *sender, const char *const *rcpts, const uint64_t *rcpt_ids,
-			   size_t n_rcpts, int64_t received_ms)
+			   const char *sender, const char *msgid, const char *const *rcpts,
+			   const uint64_t *rcpt_ids, size_t n_rcpts, int64_t received_ms)
 {
 	struct msg_spool_begin_req *q = &m->u.spool_begin_req;
 
 	pb_msg_init(m, type);
 	q->key = key;
 	q->sender = xstrdup(sender != NULL ? sender : "");
+	q->msgid = xstrdup(msgid != NULL ? msgid : "");
 	for (size_t i = 0; i < n_rcpts; i++) {
 		pb_strv_push(&q->rcpts, rcpts[i]);
 		pb_u64v_push(&q->rcpt_ids, rcpt_ids[i]);
@@ -90,12 +91,12 @@ static int send_free(const struct pb_sender *tx, struct pb_msg *m, const char **
 }
 
 int spool_client_begin_send(const struct pb_sender *tx, uint64_t key, const char *sender,
-			    const char *const *rcpts, const uint64_t *rcpt_ids, size_t n_rcpts,
+			    const char *msgid, const char *const *rcpts, const uint64_t *rcpt_ids, size_t n_rcpts,
 			    int64_t received_ms, const char **error_r)
 {
 	struct pb_msg m;
 
-	envelope_build(&m, MSG_SPOOL_BEGIN_REQ, key, sender, rcpts, rcpt_ids, n_rcpts,
+	envelope_build(&m, MSG_SPOOL_BEGIN_REQ, key, sender, msgid, rcpts, rcpt_ids, n_rcpts,
 		       received_ms);
 	return send_free(tx, &m, error_r);
 }
@@ -217,12 +218,12 @@ static uint32_t call_done(struct pb_msg *rep, uint32_t code, const char **error_
 }
 
 uint32_t spool_client_begin(struct pb_caller *c, uint64_t key, const char *sender,
-			    const char *const *rcpts, const uint64_t *rcpt_ids, size_t n_rcpts,
+			    const char *msgid, const char *const *rcpts, const uint64_t *rcpt_ids, size_t n_rcpts,
 			    int64_t received_ms, uint64_t *upload_id_r, const char **error_r)
 {
 	struct pb_msg m, rep;
 
-	envelope_build(&m, MSG_SPOOL_BEGIN_REQ, key, sender, rcpts, rcpt_ids, n_rcpts,
+	envelope_build(&m, MSG_SPOOL_BEGIN_REQ, key, sender, msgid, rcpts, rcpt_ids, n_rcpts,
 		       received_ms);
 	int ret = call(c, &m, &rep, error_r);
 	pb_msg_free(&m);

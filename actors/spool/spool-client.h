@@ -31,9 +31,10 @@
  * when nothing was sent. Strings and data are borrowed (copied into the message). ---- */
 
 /* SPOOL_BEGIN_REQ: rcpts[i] is the recipient as accepted, rcpt_ids[i] its user id; n_rcpts
- * 1..PB_SPOOL_MAX_RCPTS. sender "" is the null sender. */
+ * 1..PB_SPOOL_MAX_RCPTS. sender "" is the null sender. msgid (may be NULL) is the id the client
+ * is told ("queued as"): the spool logs the entry's delivery under it and keeps it stored. */
 int spool_client_begin_send(const struct pb_sender *tx, uint64_t key, const char *sender,
-			    const char *const *rcpts, const uint64_t *rcpt_ids, size_t n_rcpts,
+			    const char *msgid, const char *const *rcpts, const uint64_t *rcpt_ids, size_t n_rcpts,
 			    int64_t received_ms, const char **error_r);
 /* SPOOL_CHUNK_REQ: len bytes of data at offset of the upload. */
 int spool_client_chunk_send(const struct pb_sender *tx, uint64_t key, uint64_t upload_id,
@@ -70,7 +71,7 @@ uint32_t spool_client_room_reply(const struct pb_msg *rep);
  * spool_client call on this thread. ---- */
 
 uint32_t spool_client_begin(struct pb_caller *c, uint64_t key, const char *sender,
-			    const char *const *rcpts, const uint64_t *rcpt_ids, size_t n_rcpts,
+			    const char *msgid, const char *const *rcpts, const uint64_t *rcpt_ids, size_t n_rcpts,
 			    int64_t received_ms, uint64_t *upload_id_r, const char **error_r);
 uint32_t spool_client_chunk(struct pb_caller *c, uint64_t key, uint64_t upload_id,
 			    uint64_t offset, const void *data, size_t len, uint64_t *received_r,

@@ -8,6 +8,9 @@
 
 #include "pb-runtime.h"
 #include "store-spool.h"
+#include "sys-client.h"
+
+#include <stdbool.h>
 
 /* Open uploads per shard: past it BEGIN is refused with PB_ERR_TEMP. */
 #define SPOOL_MAX_UPLOADS 64
@@ -33,6 +36,10 @@ struct spool_shard {
 	size_t n_up;
 	struct spool_claim *claims; /* room claimed by sessions before their upload */
 	size_t n_claims;
+	/* since the shard started, for the status (SYS_SPOOL_STATS_EVT) */
+	uint64_t delivered, deferred, failed;
+	struct sys_spool_stats last_report; /* what sys was last told */
+	bool reported;
 };
 
 /* Takes ownership of rec (a stored spool entry; rec is zeroed) and starts delivering it. */

@@ -78,6 +78,8 @@ static void take_envelope(struct msg_spool_begin_req *q, struct pb_spool_rec *en
 	q->rcpt_ids.v = NULL;
 	q->rcpt_ids.n = 0;
 	env->received_ms = q->received_ms;
+	env->msgid = q->msgid != NULL ? q->msgid : xstrdup("");
+	q->msgid = NULL;
 }
 
 /* The envelope's id is taken in this shard's class (id % count == index): a restarted shard
@@ -225,8 +227,9 @@ static bool claim_room(struct pb_actor *a, struct spool_shard *s, struct pb_msg 
 	}
 	if (pb_store_reserve(s->store, len, NULL) == 0)
 		return true;
-	pb_warn("spool", "event=storage_reserve_reached upload=%llu room=%llu",
-		(unsigned long long)u->id, (unsigned long long)pb_store_room(s->store));
+	pb_warn("spool", "event=storage_reserve_reached msgid=%s upload=%llu room=%llu",
+		PB_LOGQ(u->env.msgid), (unsigned long long)u->id,
+		(unsigned long long)pb_store_room(s->store));
 	upload_drop(s, at);
 	pb_reply_status(a, m, PB_ERR_NOSPACE, "insufficient system storage");
 	return false;
@@ -257,7 +260,8 @@ static bool take_chunk(struct pb_actor *a, struct spool_shard *s, struct pb_msg 
 	int ret = pb_store_upload_write(s->store, u->up, data, len, &error);
 	pb_store_unreserve(s->store, len); /* written: the WAL and memtables count it */
 	if (ret < 0) {
-		pb_error("spool", "event=upload_write_failed reason=%s", PB_LOGQ(error));
+		pb_error("spool", "event=upload_write_failed msgid=%s reason=%s",
+			 PB_LOGQ(u->env.msgid), PB_LOGQ(error));
 		upload_drop(s, at);
 		pb_reply_status(a, m, PB_ERR_TEMP, "the message could not be stored");
 		return false;
@@ -305,7 +309,8 @@ int spool_on_commit(struct pb_actor *a, void *state, struct pb_msg *m)
 	if (len > 0)
 		pb_store_unreserve(s->store, len); /* written (or not): the WAL counts it */
 	if (ret < 0) {
-		pb_error("spool", "event=spool_write_failed reason=%s", PB_LOGQ(error));
+		pb_error("spool", "event=spool_write_failed msgid=%s reason=%s",
+			 PB_LOGQ(u->env.msgid), PB_LOGQ(error));
 		upload_drop(s, (size_t)at);
 		pb_reply_status(a, m, PB_ERR_TEMP, "the message could not be stored");
 		return 0;
@@ -368,8 +373,8 @@ void spool_uploads_expire(struct pb_actor *a, struct spool_shard *s, uint64_t no
 			at++;
 			continue;
 		}
-		pb_warn("spool", "event=upload_idle_dropped upload=%llu received=%llu",
-			(unsigned long long)u->id,
+		pb_warn("spool", "event=upload_idle_dropped msgid=%s upload=%llu received=%llu",
+			PB_LOGQ(u->env.msgid), (unsigned long long)u->id,
 			(unsigned long long)pb_store_upload_size(u->up));
 		upload_drop(s, at);
 	}

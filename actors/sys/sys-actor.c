@@ -1,7 +1,8 @@
 /*
  * sys-actor.c: SYS_STATUS_REQ and the settings documents (see sys-actor.h).
- * OWNS struct sys: the settings in effect (the last snapshot it published) and the status
- * requests waiting for the directory's counts. Records: the settings documents only
+ * OWNS struct sys: the settings in effect (the last snapshot it published), the status
+ * requests waiting for the directory's counts, and the gateways' and spool shards' last
+ * reports (sys-reports.h). Records: the settings documents only
  * (store-settings.h); accounts and domains are counted by the directory (DIR_COUNTS_REQ).
  * THREAD: its actor thread.
  */
@@ -11,6 +12,7 @@
 #include "pb-log.h"
 #include "pb-settings-snapshot.h"
 #include "store-settings.h"
+#include "sys-reports.h"
 
 #include <string.h>
 
@@ -31,6 +33,7 @@ struct sys {
 	struct sys_status_wait waits[SYS_STATUS_PENDING_MAX];
 	size_t n_waits;
 	uint64_t next_id;
+	struct sys_reports reports; /* the gateways' and spool shards' last reports */
 };
 
 /* Makes sys->current the node's settings: the runtime's snapshot and the store's reserve. */
@@ -87,6 +90,7 @@ static void sys_deinit(struct pb_actor *a, void *state)
 
 	for (size_t i = 0; i < sys->n_waits; i++)
 		wait_free(&sys->waits[i]); /* their callers time out */
+	sys_reports_deinit(&sys->reports);
 	free(sys);
 }
 
@@ -164,6 +168,18 @@ static void wait_counts(struct pb_actor *a, struct sys *sys, struct pb_msg *m, s
 	pb_actor_timer_set(a, SYS_TIMER_STATUS, 1000);
 }
 
+static int on_gateway_stats(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	sys_reports_gateway(&((struct sys *)state)->reports, m);
+	return 0;
+}
+
+static int on_spool_stats(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	sys_reports_spool(&((struct sys *)state)->reports, m);
+	return 0;
+}
+
 static int on_status(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct sys_actor_args *args = ((struct sys *)state)->args;
@@ -189,6 +205,7 @@ static int on_status(struct pb_actor *a, void *state, struct pb_msg *m)
 		e->inbox_full = st[i].inbox_full;
 	}
 	r->error = xstrdup("");
+	sys_reports_fill(&((struct sys *)state)->reports, args->store, r);
 	wait_counts(a, state, m, &rep);
 	return 0;
 }
@@ -275,6 +292,8 @@ static const struct pb_handler sys_handlers[] = {
 	{ MSG_SYS_SETTING_PUT_REQ, on_setting_put },
 	{ MSG_DIR_COUNTS_REP, on_counts },
 	{ MSG_CORE_STATUS_REP, on_counts },
+	{ MSG_SYS_GATEWAY_STATS_EVT, on_gateway_stats },
+	{ MSG_SYS_SPOOL_STATS_EVT, on_spool_stats },
 };
 
 const struct pb_actor_def sys_actor_def = {

@@ -7,7 +7,9 @@
  * the store's free-space reserve); each accepted change publishes a new one.
  * MESSAGES handled: SYS_STATUS_REQ (answered once the directory has counted the accounts and
  * domains: it sends DIR_COUNTS_REQ and handles its reply, DIR_COUNTS_REP; TEMP if none comes
- * within 10 s); SYS_SETTING_GET_REQ (every key's value in effect, defaults included);
+ * within 10 s; the answer also carries what the gateways and spool shards last reported, the
+ * disk figures and the recent warnings/errors: sys-reports.h); SYS_GATEWAY_STATS_EVT and
+ * SYS_SPOOL_STATS_EVT (kept for the status); SYS_SETTING_GET_REQ (every key's value in effect, defaults included);
  * SYS_SETTING_PUT_REQ (a change merged into the document: only the keys given
  * change, null returns a key to its default; an unknown document or key, a wrong type or an
  * out-of-range value is refused naming the key and what is allowed, and nothing is written).

@@ -23,6 +23,9 @@ void sys_status_free(struct sys_status *st)
 {
 	free(st->version);
 	pb_rec_actor_stat_list_clear(&st->actors);
+	pb_rec_listener_list_clear(&st->listeners);
+	pb_rec_service_stat_list_clear(&st->services);
+	pb_rec_log_line_list_clear(&st->recent);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -60,7 +63,51 @@ uint32_t sys_client_status_reply(struct pb_msg *rep, struct sys_status *st_r, co
 	st_r->users = r->users;
 	st_r->domains = r->domains;
 	pb_rec_actor_stat_list_move(&st_r->actors, &r->actors);
+	pb_rec_listener_list_move(&st_r->listeners, &r->listeners);
+	pb_rec_service_stat_list_move(&st_r->services, &r->services);
+	pb_rec_log_line_list_move(&st_r->recent, &r->recent);
+	st_r->received = r->received;
+	st_r->rcpts_refused = r->rcpts_refused;
+	st_r->rejected = r->rejected;
+	st_r->delivered = r->delivered;
+	st_r->deferred = r->deferred;
+	st_r->delivery_failed = r->delivery_failed;
+	st_r->spool_depth = r->spool_depth;
+	st_r->disk_free = r->disk_free;
+	st_r->storage_left = r->storage_left;
 	return code;
+}
+
+int sys_client_gateway_stats_cast(struct pb_runtime *rt, struct sys_gateway_stats *st,
+				  const char **error_r)
+{
+	struct pb_msg m;
+
+	pb_msg_init(&m, MSG_SYS_GATEWAY_STATS_EVT);
+	struct msg_sys_gateway_stats_evt *e = &m.u.sys_gateway_stats_evt;
+	e->gateway = xstrdup(st->gateway);
+	pb_rec_listener_list_move(&e->listeners, &st->listeners);
+	pb_rec_service_stat_list_move(&e->services, &st->services);
+	e->received = st->received;
+	e->rcpts_refused = st->rcpts_refused;
+	e->rejected = st->rejected;
+	int rc = pb_cast(rt, NULL, &m, error_r);
+	pb_msg_free(&m);
+	return rc;
+}
+
+int sys_client_spool_stats_cast(struct pb_runtime *rt, const struct sys_spool_stats *st,
+				const char **error_r)
+{
+	struct pb_msg m;
+
+	pb_msg_init(&m, MSG_SYS_SPOOL_STATS_EVT);
+	m.u.sys_spool_stats_evt = (struct msg_sys_spool_stats_evt){
+		.shard = st->shard, .shards = st->shards, .depth = st->depth,
+		.delivered = st->delivered, .deferred = st->deferred, .failed = st->failed };
+	int rc = pb_cast(rt, NULL, &m, error_r);
+	pb_msg_free(&m);
+	return rc;
 }
 
 int sys_client_setting_get(struct pb_sync *t, const char *key, uint32_t *code_r, char **json_r,

@@ -9,18 +9,26 @@
  *  - sys_client_X_send(const struct pb_sender *s, IN..., error_r): 0 sent / -1 not.
  *  - sys_client_X_reply(struct pb_msg *rep, OUT_r..., error_r): the pb_status of the answer
  *    (its REP or CORE_STATUS_REP); OUT_r moved out of rep on PB_OK; *error_r points into rep.
- * THREAD: the caller's.
+ *  - sys_client_X_cast(struct pb_runtime *rt, ...): a one-way report to sys; 0 sent / -1 not
+ *    (sys absent, its inbox full: the next report replaces a lost one).
+ * THREAD: the caller's (the casts: any).
  */
 #ifndef SYS_CLIENT_H
 #define SYS_CLIENT_H
 
 #include "pb-client.h"
 
-/* The node's status; actors.v[i] = { name, restarts, handled, inbox_full } per actor. */
+/* The node's status; actors.v[i] = { name, restarts, handled, inbox_full } per actor; the rest
+ * as SYS_STATUS_REP in msg-types.def (what the gateways and spool shards last reported). */
 struct sys_status {
 	char *version;
 	uint64_t uptime_ms, store_bytes, users, domains;
 	struct pb_rec_actor_stat_list actors;
+	struct pb_rec_listener_list listeners;
+	struct pb_rec_service_stat_list services;
+	uint64_t received, rcpts_refused, rejected, delivered, deferred, delivery_failed;
+	uint64_t spool_depth, disk_free, storage_left;
+	struct pb_rec_log_line_list recent;
 };
 void sys_status_free(struct sys_status *st);
 
@@ -28,6 +36,26 @@ int sys_client_status(struct pb_sync *t, uint32_t *code_r, struct sys_status *st
 		      const char **error_r);
 int sys_client_status_send(const struct pb_sender *s, const char **error_r);
 uint32_t sys_client_status_reply(struct pb_msg *rep, struct sys_status *st_r, const char **error_r);
+
+/* A gateway's report (SYS_GATEWAY_STATS_EVT): its listeners and sessions per service (both
+ * lists moved into the message: empty after the call, sent or not), and its counts since it
+ * started. */
+struct sys_gateway_stats {
+	const char *gateway;
+	struct pb_rec_listener_list listeners;
+	struct pb_rec_service_stat_list services;
+	uint64_t received, rcpts_refused, rejected;
+};
+int sys_client_gateway_stats_cast(struct pb_runtime *rt, struct sys_gateway_stats *st,
+				  const char **error_r);
+
+/* A spool shard's report (SYS_SPOOL_STATS_EVT). */
+struct sys_spool_stats {
+	uint32_t shard, shards;
+	uint64_t depth, delivered, deferred, failed;
+};
+int sys_client_spool_stats_cast(struct pb_runtime *rt, const struct sys_spool_stats *st,
+				const char **error_r);
 
 /* A settings document by name ("smtp", "accounts"...): *json_r the JSON object ("{}" if unset).
  * REFUSED for a bad name. */

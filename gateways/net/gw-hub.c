@@ -9,6 +9,7 @@
 #include "gw-anvil.h"
 #include "pb-log.h"
 #include "pb-settings-snapshot.h"
+#include "sys-client.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -39,6 +40,15 @@ struct hub_limits {
 struct hub_listen {
 	struct gw_hub *hub;
 	void *server;
+	char service[16];  /* for the status */
+	uint64_t sessions; /* open connections accepted here */
+};
+
+/* A bound address, for the status. */
+struct hub_bound {
+	const char *service; /* its hub_listen's */
+	char host[64];
+	uint16_t port;
 };
 
 struct gw_hub {
@@ -60,6 +70,8 @@ struct gw_hub {
 	uint64_t refused[GW_ANVIL_FULL + 2]; /* by reason, logged each tick */
 	struct hub_listen listen[GW_HUB_MAX_LISTEN];
 	size_t n_listen;
+	struct hub_bound bound[GW_HUB_MAX_LISTEN];
+	size_t n_bound;
 	pthread_t thread;
 	atomic_bool stop;
 	atomic_uint_fast64_t strays;
@@ -69,6 +81,7 @@ struct gw_hub {
 struct hub_conn {
 	struct gw_session gs;
 	struct net_conn *c;
+	struct hub_listen *hl; /* where it came in */
 	bool counted; /* by the per-IP accounting */
 };
 
@@ -250,7 +263,7 @@ static void *on_accept(struct net_conn *c, void *listen_ctx)
 		return NULL; /* the loop sends the proto's busy line */
 	struct hub_conn *hc = xcalloc(1, sizeof(*hc));
 	hc->counted = counted;
-
+	hc->hl = hl;
 	hc->c = c;
 	hc->gs = (struct gw_session){ .tr = &hub_transport, .hub = hl->hub, .conn = c,
 				      .calls = hl->hub->calls, .id = net_conn_id(c),
@@ -262,6 +275,7 @@ static void *on_accept(struct net_conn *c, void *listen_ctx)
 		free(hc);
 		return NULL;
 	}
+	hl->sessions++;
 	return hc;
 }
 
@@ -290,6 +304,7 @@ static void on_close(void *session, struct net_conn *c)
 	struct hub_conn *hc = session;
 	struct gw_hub *hub = hc->gs.hub;
 	hub->proto->close(hc->gs.session);
+	hc->hl->sessions--;
 	if (hc->counted)
 		gw_anvil_disconnect(hub->anvil, net_conn_peer(c));
 	free(hc);
@@ -345,7 +360,38 @@ static void run_round(struct gw_hub *hub, int wait_ms, uint64_t *next_expire)
 	}
 }
 
-/* Once a second: the limits from the settings, the per-IP table swept, refusals logged. */
+/* Tells sys what the status shows of this gateway: listeners, sessions per service, the
+ * protocol's counts. A report that cannot go (sys gone, its inbox full) is simply the next
+ * second's to make. */
+static void report_stats(struct gw_hub *hub)
+{
+	struct sys_gateway_stats st = { .gateway = hub->proto->name };
+	struct gw_counters counted = { 0 };
+	const char *state = net_loop_accepting(hub->loop) ? "listening" : "paused";
+	const char *error;
+
+	for (size_t i = 0; i < hub->n_bound; i++) {
+		struct pb_rec_listener *l = pb_rec_listener_push(&st.listeners);
+		l->service = xstrdup(hub->bound[i].service);
+		l->address = xstrdup(hub->bound[i].host);
+		l->port = hub->bound[i].port;
+		l->state = xstrdup(state);
+	}
+	for (size_t i = 0; i < hub->n_listen; i++) {
+		struct pb_rec_service_stat *sv = pb_rec_service_stat_push(&st.services);
+		sv->service = xstrdup(hub->listen[i].service);
+		sv->sessions = hub->listen[i].sessions;
+	}
+	if (hub->proto->counters != NULL)
+		hub->proto->counters(hub->tick_ctx, &counted);
+	st.received = counted.received;
+	st.rcpts_refused = counted.rcpts_refused;
+	st.rejected = counted.rejected;
+	(void)sys_client_gateway_stats_cast(hub->rt, &st, &error);
+}
+
+/* Once a second: the limits from the settings, the per-IP table swept, refusals logged, the
+ * figures reported to sys. */
 static void hub_tick(struct gw_hub *hub, uint64_t now)
 {
 	const struct pb_settings *s = pb_settings_acquire(hub->rt);
@@ -371,6 +417,8 @@ static void hub_tick(struct gw_hub *hub, uint64_t now)
 			(unsigned long long)hub->refused[i]);
 		hub->refused[i] = 0;
 	}
+	if (hub->n_listen > 0)
+		report_stats(hub);
 }
 
 static void *hub_main(void *arg)
@@ -411,7 +459,8 @@ static int listen_all(struct gw_hub *hub, const struct gw_listen *ls, size_t n_l
 	for (size_t i = 0; i < n_ls; i++) {
 		ASSERT(hub->n_listen < GW_HUB_MAX_LISTEN);
 		struct hub_listen *hl = &hub->listen[hub->n_listen++];
-		*hl = (struct hub_listen){ hub, ls[i].server };
+		*hl = (struct hub_listen){ .hub = hub, .server = ls[i].server };
+		snprintf(hl->service, sizeof(hl->service), "%s", ls[i].service);
 		for (size_t j = 0; j < ls[i].n; j++) {
 			const struct pb_binding *b = &ls[i].bindings[j];
 			if (net_loop_listen(hub->loop, b->host, b->port, &hub->net_proto, hl,
@@ -422,6 +471,12 @@ static int listen_all(struct gw_hub *hub, const struct gw_listen *ls, size_t n_l
 			}
 			pb_info(hub->proto->name, "event=listening service=%s address=%s port=%u",
 				ls[i].service, b->host, (unsigned)b->port);
+			if (hub->n_bound < GW_HUB_MAX_LISTEN) {
+				struct hub_bound *hb = &hub->bound[hub->n_bound++];
+				hb->service = hl->service;
+				snprintf(hb->host, sizeof(hb->host), "%s", b->host);
+				hb->port = b->port;
+			}
 		}
 	}
 	return 0;

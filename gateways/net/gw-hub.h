@@ -13,6 +13,10 @@
  * or when its address has too many open or opened too many this minute (limits.ip_*;
  * limits.trusted_networks are exempt) — the per-IP accounting is gw-anvil.h.
  *
+ * Status: once a second the hub sends sys a SYS_GATEWAY_STATS_EVT (sys-client.h) with its
+ * listeners and their state, the sessions open per service and the proto's counters
+ * (gw_proto.counters).
+ *
  * Stopping: listeners close first; sessions with calls in flight get up to GW_HUB_DRAIN_MS
  * to finish them, and a session whose call must finish (gw_session.must_finish: a spool
  * commit) as long as that call's own deadline; then every session is told goodbye (shutdown)

@@ -29,6 +29,13 @@
 
 struct gw_session;
 
+/* What a protocol counts since its gateway started, for the status (gw_proto.counters). */
+struct gw_counters {
+	uint64_t received;      /* messages accepted (SMTP: answered 250 after the content) */
+	uint64_t rcpts_refused; /* recipients refused (unknown user, relay denied, bad address) */
+	uint64_t rejected;      /* messages refused whole (content, size, storage) */
+};
+
 /* What a protocol provides. Every callback runs on the hub thread. */
 struct pb_settings;
 
@@ -56,6 +63,9 @@ struct gw_proto {
 	/* About once a second (and once at start), with the server and the settings in effect
 	 * (the hub's snapshot: read what is needed, keep no pointer). Optional. */
 	void (*tick)(void *server, const struct pb_settings *s, uint64_t now_ms);
+	/* The protocol's counts (server: the hub's, as for tick), read on the hub thread about
+	 * once a second for the status. Optional. */
+	void (*counters)(void *server, struct gw_counters *c_r);
 };
 
 /* How a session reaches its connection and the actors (the hub or a test fake). */

@@ -199,6 +199,11 @@ void net_loop_stop_listening(struct net_loop *l)
 	l->n_listeners = 0;
 }
 
+bool net_loop_accepting(const struct net_loop *l)
+{
+	return l->n_listeners > 0 && l->paused_until == 0;
+}
+
 void net_loop_watch(struct net_loop *l, int fd, void (*cb)(void *ctx), void *ctx)
 {
 	ASSERT(l->n_watches < MAX_WATCHES);

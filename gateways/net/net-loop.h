@@ -62,6 +62,8 @@ int net_loop_listen(struct net_loop *l, const char *host, uint16_t port,
 		    const struct net_proto *proto, void *listen_ctx, const char **error_r);
 /* Stops accepting on every listener (graceful shutdown: in-flight sessions go on). */
 void net_loop_stop_listening(struct net_loop *l);
+/* Whether the listeners accept now (false while paused out of descriptors, or stopped). */
+bool net_loop_accepting(const struct net_loop *l);
 /* Watches fd for readability; cb runs on the loop thread. */
 void net_loop_watch(struct net_loop *l, int fd, void (*cb)(void *ctx), void *ctx);
 /* Runs one round: waits at most max_wait_ms for events, dispatches them and the deadlines.

@@ -15,6 +15,11 @@ void smtp_server_tick(void *ctx, const struct pb_settings *s, uint64_t now)
 	srv->settings = s->smtp;
 }
 
+void smtp_server_counters(void *ctx, struct gw_counters *c_r)
+{
+	*c_r = ((struct smtp_server *)ctx)->counted;
+}
+
 int smtp_server_start(struct pb_runtime *rt, const struct pb_config *cfg,
 		      const char *hostname, struct gw_hub **hub_r, char **error_r)
 {

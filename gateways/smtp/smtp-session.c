@@ -120,7 +120,7 @@ static void abort_upload(struct smtp_session *s)
 
 	if (s->upload_id != 0 &&
 	    spool_client_abort_send(&tx, s->gs->id, s->upload_id, &error) < 0)
-		pb_warn("smtp", "event=abort_failed id=%s reason=%s", s->tx_id, PB_LOGQ(error));
+		pb_warn("smtp", "event=abort_failed msgid=%s reason=%s", s->tx_id, PB_LOGQ(error));
 	s->upload_id = 0;
 }
 
@@ -228,19 +228,27 @@ static void sent_or_failed(struct smtp_session *s, int rc, const char *what, con
 		wait_reply(s);
 		return;
 	}
-	pb_warn("smtp", "event=spool_busy id=%s step=%s reason=%s", s->tx_id, what, PB_LOGQ(error));
+	pb_warn("smtp", "event=spool_busy msgid=%s step=%s reason=%s", s->tx_id, what, PB_LOGQ(error));
 	s->tx_fail = PB_ERR_TEMP;
 }
 
-/* The reply for a failed upload. */
+/* The reply for a failed upload, and its line (the message is not taken: a temporary
+ * refusal the client tries again). */
 static void reply_fail(struct smtp_session *s, uint32_t code)
 {
+	const char *reason = code == TX_FAIL_BUSY ? "too_many_messages_in_transfer"
+			     : code == PB_ERR_NOSPACE ? "insufficient_storage"
+						      : "queue_write_error";
+
 	if (code == TX_FAIL_BUSY)
 		reply(s, 452, "4.3.1", "Error: too many messages in transfer, try again later");
 	else if (code == PB_ERR_NOSPACE)
 		reply(s, 452, "4.3.1", "Insufficient system storage");
 	else
 		reply(s, 451, "4.3.0", "Error: queue file write error");
+	s->srv->counted.rejected++;
+	pb_warn("smtp", "event=rejected msgid=%s reason=%s from=%s peer=%s", s->tx_id, reason,
+		PB_LOGQ(s->sender), gw_peer(s->gs));
 }
 
 static void on_committed(void *session, uint64_t arg, struct pb_msg *m)
@@ -254,14 +262,16 @@ static void on_committed(void *session, uint64_t arg, struct pb_msg *m)
 	s->gs->must_finish = false;
 	if (m == NULL) {
 		/* the write may still land: no 451 (a retry would duplicate it), close instead */
-		pb_error("smtp", "event=spool_timeout id=%s peer=%s", s->tx_id, gw_peer(s->gs));
+		pb_error("smtp", "event=spool_timeout msgid=%s peer=%s", s->tx_id, gw_peer(s->gs));
 		s->upload_id = 0; /* an abort now could only find it committed */
 		close_with(s, 421, "4.3.0", "Error: timeout writing the queue file, closing");
 	} else if (code == PB_OK) {
 		s->upload_id = 0;
 		snprintf(text, sizeof(text), "Ok: queued as %s", s->tx_id);
 		reply(s, 250, "2.0.0", text);
-		pb_info("smtp", "event=accepted id=%s spool_id=%llu size=%llu from=%s rcpts=%u peer=%s",
+		s->srv->counted.received++;
+		pb_info("smtp", "event=accepted msgid=%s spool_id=%llu size=%llu from=%s rcpts=%u "
+				"peer=%s tls=no",
 			s->tx_id, (unsigned long long)spool_id, (unsigned long long)s->sent,
 			PB_LOGQ(s->sender), s->rcpts.n, gw_peer(s->gs));
 	} else {
@@ -398,14 +408,14 @@ static void begin_upload(struct smtp_session *s, int verb)
 	begin_body(s);
 	s->receiving = true;
 	if (!gw_reserve(s->gs, SMTP_TX_BYTES)) {
-		pb_warn("smtp", "event=busy reason=bytes_in_flight id=%s peer=%s", s->tx_id,
+		pb_warn("smtp", "event=busy reason=bytes_in_flight msgid=%s peer=%s", s->tx_id,
 			gw_peer(s->gs));
 		s->tx_fail = TX_FAIL_BUSY;
 	} else if (s->reserved = SMTP_TX_BYTES,
-		   spool_client_begin_send(&tx, s->gs->id, s->sender,
+		   spool_client_begin_send(&tx, s->gs->id, s->sender, s->tx_id,
 					   (const char *const *)s->rcpts.v, s->rcpt_ids.v,
 					   s->rcpts.n, (int64_t)pb_clock_wall_ms(), &error) < 0) {
-		pb_warn("smtp", "event=spool_busy id=%s step=begin reason=%s", s->tx_id,
+		pb_warn("smtp", "event=spool_busy msgid=%s step=begin reason=%s", s->tx_id,
 			PB_LOGQ(error));
 		s->tx_fail = PB_ERR_TEMP;
 	} else {
@@ -448,7 +458,8 @@ static void end_of_content(struct smtp_session *s, enum smtp_data_status status,
 	if (status != SMTP_DATA_OK) {
 		smtp_data_reply(status, policy, &r, text, sizeof(text));
 		reply_r(s, &r);
-		pb_info("smtp", "event=rejected id=%s reason=%s why=%s from=%s peer=%s", s->tx_id,
+		s->srv->counted.rejected++;
+		pb_warn("smtp", "event=rejected msgid=%s reason=%s why=%s from=%s peer=%s", s->tx_id,
 			smtp_data_status_name(status), PB_LOGQ(r.text), PB_LOGQ(s->sender),
 			gw_peer(s->gs));
 		tx_reset(s);
@@ -552,6 +563,16 @@ static void start_tx(struct smtp_session *s, const char *sender, bool smtputf8)
 	reply(s, 250, "2.1.0", "Ok");
 }
 
+/* A MAIL refused after a check with the spool: the message is not taken. */
+static void refuse_mail(struct smtp_session *s, int code, const char *enhanced, const char *text,
+			const char *reason, const char *sender)
+{
+	reply(s, code, enhanced, text);
+	s->srv->counted.rejected++;
+	pb_warn("smtp", "event=rejected msgid=- reason=%s from=%s peer=%s", reason, PB_LOGQ(sender),
+		gw_peer(s->gs));
+}
+
 /* arg: 1 if the MAIL command asked for SMTPUTF8. The sender waits in s->sender. */
 static void on_room(void *session, uint64_t arg, struct pb_msg *m)
 {
@@ -564,7 +585,8 @@ static void on_room(void *session, uint64_t arg, struct pb_msg *m)
 	if (code == PB_OK)
 		start_tx(s, sender, arg != 0);
 	else if (code == PB_ERR_NOSPACE)
-		reply(s, 452, "4.3.1", "Insufficient system storage"); /* RFC 1870 6.1 */
+		refuse_mail(s, 452, "4.3.1", "Insufficient system storage", "insufficient_storage",
+			    sender); /* RFC 1870 6.1 */
 	else
 		reply(s, 451, "4.3.0", "Error: temporary failure, try again later");
 	free(sender);
@@ -618,14 +640,16 @@ static void on_rcpt_checked(void *session, uint64_t arg, struct pb_msg *m)
 			 "<%s>: Recipient address rejected: User unknown in local recipient table",
 			 s->checking);
 		reply(s, 550, "5.1.1", text);
-		pb_info("smtp", "event=rcpt_refused rcpt=%s reason=unknown_user from=%s peer=%s",
-			PB_LOGQ(s->checking), PB_LOGQ(s->sender), gw_peer(s->gs));
+		s->srv->counted.rcpts_refused++;
+		pb_info("smtp", "event=rcpt_refused msgid=%s rcpt=%s reason=unknown_user from=%s peer=%s",
+			s->tx_id, PB_LOGQ(s->checking), PB_LOGQ(s->sender), gw_peer(s->gs));
 		client_error(s); /* guessing addresses counts toward max_errors */
 	} else if (code == PB_ERR_REFUSED) {
 		snprintf(text, sizeof(text), "<%s>: Relay access denied", s->checking);
 		reply(s, 550, "5.7.1", text);
-		pb_info("smtp", "event=rcpt_refused rcpt=%s reason=relay_denied from=%s peer=%s",
-			PB_LOGQ(s->checking), PB_LOGQ(s->sender), gw_peer(s->gs));
+		s->srv->counted.rcpts_refused++;
+		pb_info("smtp", "event=rcpt_refused msgid=%s rcpt=%s reason=relay_denied from=%s peer=%s",
+			s->tx_id, PB_LOGQ(s->checking), PB_LOGQ(s->sender), gw_peer(s->gs));
 		client_error(s);
 	} else {
 		reply(s, 451, "4.3.0", "Error: temporary failure, try again later");
@@ -725,6 +749,22 @@ static const struct gw_command smtp_commands[] = {
 	{ SMTP_VERB_AUTH, 0, "503 5.5.1 Error: authentication not enabled", NULL, NULL },
 };
 
+/* The line for a MAIL or RCPT the command table refused (its reply says why, in words). */
+static void log_refusal(struct smtp_session *s, const struct smtp_cmd *cmd, const char *refusal)
+{
+	if (cmd->verb == SMTP_VERB_RCPT) {
+		s->srv->counted.rcpts_refused++;
+		pb_info("smtp", "event=rcpt_refused msgid=%s rcpt=%s reason=%s from=%s peer=%s",
+			s->in_tx ? s->tx_id : "-", PB_LOGQ(cmd->path), PB_LOGQ(refusal),
+			PB_LOGQ(s->sender), gw_peer(s->gs));
+	} else if (cmd->verb == SMTP_VERB_MAIL && refusal[0] == '5' && refusal[1] == '5' &&
+		   refusal[2] == '2') {
+		s->srv->counted.rejected++;
+		pb_warn("smtp", "event=rejected msgid=- reason=%s from=%s peer=%s", PB_LOGQ(refusal),
+			PB_LOGQ(cmd->path), gw_peer(s->gs));
+	}
+}
+
 static void handle_command(struct smtp_session *s, const struct smtp_cmd *cmd)
 {
 	const char *refusal = gw_command_run(smtp_commands, PB_N_ELEMENTS(smtp_commands),
@@ -732,6 +772,7 @@ static void handle_command(struct smtp_session *s, const struct smtp_cmd *cmd)
 					     "500 5.5.2 Error: command not recognized");
 	if (refusal != NULL) {
 		reply_line(s, refusal);
+		log_refusal(s, cmd, refusal);
 		client_error(s);
 	}
 }
@@ -870,7 +911,7 @@ static void on_close(void *session)
 
 	/* a begin still unanswered: its reply will find no session, so drop by key */
 	if (s->begin_pending && spool_client_abort_send(&tx, s->gs->id, 0, &error) < 0)
-		pb_warn("smtp", "event=abort_failed id=%s reason=%s", s->tx_id, PB_LOGQ(error));
+		pb_warn("smtp", "event=abort_failed msgid=%s reason=%s", s->tx_id, PB_LOGQ(error));
 	tx_reset(s);
 	free(s->checking);
 	smtp_parser_destroy(&s->parser);
@@ -902,4 +943,5 @@ const struct gw_proto smtp_proto = {
 	.shutdown = on_shutdown,
 	.close = on_close,
 	.tick = smtp_server_tick,
+	.counters = smtp_server_counters,
 };

@@ -25,6 +25,7 @@ struct smtp_server {
 	char hostname[256];
 	struct pb_settings_smtp settings; /* a copy of the snapshot's, taken each tick */
 	uint64_t next_tx; /* transaction ids for Received: and logs */
+	struct gw_counters counted; /* since the gateway started, for the status */
 };
 
 /* The SMTP protocol for the session skeleton (open's server: the struct smtp_server). */
@@ -32,5 +33,7 @@ extern const struct gw_proto smtp_proto;
 /* The proto's tick: copies the smtp settings from the hub's snapshot (server: the struct
  * smtp_server). */
 void smtp_server_tick(void *server, const struct pb_settings *s, uint64_t now_ms);
+/* The proto's counters: what the sessions counted (server: the struct smtp_server). */
+void smtp_server_counters(void *server, struct gw_counters *c_r);
 
 #endif

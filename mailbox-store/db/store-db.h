@@ -62,6 +62,9 @@ void pb_store_close(struct pb_store **store);
 /* Sets the reserve, in MiB (setting storage.min_free_mb; its default until called). The
  * settings' owner calls it when it publishes. Any thread. */
 void pb_store_set_min_free_mb(struct pb_store *s, uint64_t mb);
+/* Free bytes of the store's filesystem for this user (statvfs f_bavail), UINT64_MAX when they
+ * cannot be read. */
+uint64_t pb_store_disk_free(struct pb_store *s);
 /* Bytes of room left for new mail (before the factor two of a body). No store read. */
 uint64_t pb_store_room(struct pb_store *s);
 /* True if a body of len more bytes fits now (a check, nothing claimed: SMTP's declared SIZE,

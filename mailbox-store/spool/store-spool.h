@@ -16,6 +16,8 @@
 struct pb_spool_rec {
 	uint64_t id;          /* unique, never reused (dedupe keys are built from it) */
 	char *sender;         /* the envelope sender ("" for the null sender) */
+	char *msgid;          /* the id the client was told ("queued as"), for the logs; NULL or
+				 "" when unknown (an entry stored before msgid existed) */
 	char **rcpts;         /* the recipients as accepted */
 	uint64_t *rcpt_ids;   /* their user ids */
 	size_t n_rcpts;
@@ -34,7 +36,7 @@ void pb_spool_rec_free(struct pb_spool_rec *r);
 /* Stores a message and its envelope in ONE synced batch: the body (content-addressed; written
  * only if new), a body reference for the spool entry, and the spool record. rec: in sender,
  * rcpts, rcpt_ids, n_rcpts, received_ms; out id, size, blob_key. This is the write after
- * which SMTP may answer 250. Returns 0 / -1. */
+ * which SMTP may answer 250 (msgid too is in, may be NULL). Returns 0 / -1. */
 int pb_store_spool_put(struct pb_store *s, const void *body, size_t len, struct pb_spool_rec *rec,
 		       const char **error_r);
 /* ---- Uploads: a body written chunk by chunk as it arrives, committed at the end ---------- */

@@ -135,7 +135,49 @@ static void test_hash_and_verify(void)
 	free(h2);
 }
 
+static void test_split_login(void)
+{
+	char local[DIRECTORY_USER_MAX + 1];
+	const char *domain = "unset";
+
+	CHECK(directory_split_login("bob", local, sizeof(local), &domain) == 0);
+	CHECK_STR(local, "bob");
+	CHECK(domain == NULL);
+	CHECK(directory_split_login("Bob@Example.COM", local, sizeof(local), &domain) == 0);
+	CHECK_STR(local, "Bob");
+	CHECK_STR(domain, "Example.COM");
+	CHECK(directory_split_login("a@b@example.com", local, sizeof(local), &domain) == 0);
+	CHECK_STR(local, "a@b"); /* the last '@': not a name, so no account */
+	CHECK_STR(domain, "example.com");
+	CHECK(directory_split_login("@example.com", local, sizeof(local), &domain) == 0);
+	CHECK_STR(local, "");
+	CHECK(directory_split_login("bob@", local, sizeof(local), &domain) == 0);
+	CHECK_STR(domain, "");
+	/* 33 characters cannot be cut down to a 32-character account's name */
+	CHECK(directory_split_login("abcdefghijklmnopqrstuvwxyz0123456@example.com", local,
+				    sizeof(local), &domain) == -1);
+	CHECK(directory_split_login("abcdefghijklmnopqrstuvwxyz012345@example.com", local,
+				    sizeof(local), &domain) == 0);
+}
+
+static void test_domain_removable(void)
+{
+	char why[256];
+
+	CHECK(directory_domain_removable("example.com", 1, 0, true, why, sizeof(why)) == -1);
+	CHECK_STR(why, "example.com is the only local domain; add another first");
+	CHECK(directory_domain_removable("example.com", 1, 3, true, why, sizeof(why)) == -1);
+	CHECK(directory_domain_removable("example.com", 2, 0, false, why, sizeof(why)) == 0);
+	CHECK(directory_domain_removable("example.com", 2, 3, false, why, sizeof(why)) == -1);
+	CHECK(strstr(why, "3 users have an address at example.com") != NULL);
+	CHECK(strstr(why, "use force") != NULL);
+	CHECK(directory_domain_removable("example.com", 2, 1, false, why, sizeof(why)) == -1);
+	CHECK(strstr(why, "1 user has an address") != NULL);
+	CHECK(directory_domain_removable("example.com", 2, 3, true, why, sizeof(why)) == 0);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "split_login", test_split_login }, { "domain_removable", test_domain_removable },
 	{ "usernames", test_usernames },   { "passwords", test_passwords },
 	{ "domains", test_domains },       { "lower", test_lower },
 	{ "csv_lines", test_csv_lines },   { "csv_quoted", test_csv_quoted },

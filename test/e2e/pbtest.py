@@ -44,11 +44,16 @@ def wait_until(predicate, timeout=10.0, interval=0.02, what="condition"):
 
 
 class Daemon:
-    def __init__(self, admin_password="adminpw1", extra_config="", data_dir=None, wrapper=None):
-        """wrapper: argv put before pillarboxd (e.g. ["prlimit", "--nofile=256:256", "--"])."""
+    def __init__(self, admin_password="adminpw1", extra_config="", data_dir=None, wrapper=None,
+                 log_file=True):
+        """wrapper: argv put before pillarboxd (e.g. ["prlimit", "--nofile=256:256", "--"]).
+        log_file: True (TMP/pillarbox.log), None (not configured: the daemon's default,
+        DATA_DIR/pillarbox.log) or a value for the log_file key."""
         self.wrapper = list(wrapper or [])
         self.tmp = tempfile.mkdtemp(prefix="pb-e2e-")
         self.data_dir = data_dir or os.path.join(self.tmp, "var")
+        self.log_file = os.path.join(self.tmp, "pillarbox.log") if log_file is True else log_file
+        self.log_path = self.log_file or os.path.join(self.data_dir, "pillarbox.log")
         self.config = os.path.join(self.tmp, "pillarbox.conf")
         self.extra_config = extra_config
         self.write_config()
@@ -62,7 +67,8 @@ class Daemon:
         self.ports = {svc: free_port() for svc in SERVICES}
         with open(self.config, "w") as f:
             f.write("data_dir = %s\n" % self.data_dir)
-            f.write("log_file = %s\n" % os.path.join(self.tmp, "pillarbox.log"))
+            if self.log_file is not None:
+                f.write("log_file = %s\n" % self.log_file)
             for svc, port in self.ports.items():
                 f.write("%s_listen = 127.0.0.1:%d\n" % (svc, port))
             f.write(self.extra_config)
@@ -76,24 +82,25 @@ class Daemon:
             env.pop("PILLARBOX_ADMIN_PASSWORD", None)
         return env
 
-    def start(self, timeout=20.0, expect_ready=True):
+    def start(self, timeout=20.0, expect_ready=True, env=None, stderr=subprocess.PIPE):
+        """env: extra environment variables; stderr: where the daemon's stderr goes."""
         self.stdout_lines = []
         self.proc = subprocess.Popen(
             self.wrapper + [os.path.join(BUILD, "pillarboxd"), "--config", self.config],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env(), text=True)
+            stdout=subprocess.PIPE, stderr=stderr, env=dict(self.env(), **(env or {})), text=True)
         if not expect_ready:
             return self
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             line = self.proc.stdout.readline()
             if line == "":
-                err = self.proc.stderr.read()
+                err = self.proc.stderr.read() if self.proc.stderr else ""
                 self.proc.wait(timeout=30)
                 if "the address is in use" in err and self.port_retries < 3:
                     # another test's daemon took a port between free_port and the bind
                     self.port_retries += 1
                     self.write_config()
-                    return self.start(timeout, expect_ready)
+                    return self.start(timeout, expect_ready, env, stderr)
                 raise RuntimeError("pillarboxd exited before ready: " + err)
             self.stdout_lines.append(line.rstrip("\n"))
             if "pillarboxd: ready" in line:
@@ -117,7 +124,7 @@ class Daemon:
         self.proc.communicate(timeout=30)
 
     def log(self):
-        with open(os.path.join(self.tmp, "pillarbox.log")) as f:
+        with open(self.log_path) as f:
             return f.read()
 
     def cli(self, *args, input=None, timeout=60.0):

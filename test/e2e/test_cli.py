@@ -1,6 +1,7 @@
 """End to end: the admin CLI explains itself (issue 9, deliver 2) — every misuse gets its exit
 code (64 usage, 2 daemon unreachable, 1 refused) and a line that says what was wrong; bulk-add
-reads spreadsheet CSV."""
+reads spreadsheet CSV; domain deletion is refused for the last local domain, and without
+--force when users have addresses there; a user may be named by its full address."""
 import os
 import poplib
 import sys
@@ -42,6 +43,8 @@ HELP = [
     (["user", "--help"], "user bulk-add FILE"),
     (["help", "user", "list"], "shell wildcard"),
     (["help", "user", "bulk-add"], "--dry-run"),
+    (["help", "domain", "del"], "usage: pillarbox domain del NAME [--force]"),
+    (["help"], "its address at a local domain (bob@example.com)"),
 ]
 
 
@@ -102,6 +105,56 @@ class Cli(unittest.TestCase):
         p.user("spacey")
         self.assertTrue(p.pass_("correct horse battery").startswith(b"+OK"))
         p.quit()
+
+    def security_log(self):
+        with open(os.path.join(self.d.data_dir, "security.log")) as f:
+            return f.read()
+
+    def test_domain_del_safeguards(self):
+        rc, out, err = self.d.cli("domain", "list")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(len(out.split()), 1, out)  # the first start's domain only
+        first = out.split()[0]
+        for extra in ([], ["--force"]):
+            rc, out, err = self.d.cli("domain", "del", first, *extra)
+            self.assertEqual(rc, 1, err)
+            self.assertIn("%s is the only local domain; add another first" % first, err)
+        self.assertEqual(self.d.cli("domain", "add", "second.example")[0], 0)
+        rc, out, err = self.d.cli("domain", "del", "Second.Example")
+        self.assertEqual(rc, 1, err)
+        self.assertRegex(err, r"cannot delete the domain: \d+ users? ha(s|ve) an address at "
+                              r"second\.example .*use force")
+        self.assertEqual(len(err.splitlines()), 1, err)
+        self.assertIn("second.example", self.d.cli("domain", "list")[1].split())
+        rc, out, err = self.d.cli("domain", "del", "--force", "second.example")
+        self.assertEqual(rc, 0, err)
+        self.assertNotIn("second.example", self.d.cli("domain", "list")[1].split())
+        pbtest.wait_until(lambda: "event=domain_deleted domain=second.example" in self.security_log(),
+                          what="the forced deletion in the security log")
+        line = [l for l in self.security_log().splitlines() if "event=domain_deleted" in l][-1]
+        self.assertIn("forced=1", line)
+        rc, _, err = self.d.cli("domain", "del", "second.example", "--force")
+        self.assertEqual(rc, 1)
+        self.assertIn("no such local domain", err)
+
+    def test_user_named_by_full_address(self):
+        first = self.d.cli("domain", "list")[1].split()[0]
+        self.d.add_user("ursula", "ursulapw1")
+        rc, out, err = self.d.cli("user", "show", "Ursula@" + first.upper())
+        self.assertEqual(rc, 0, err)
+        self.assertIn("user:     ursula", out)
+        rc, out, err = self.d.cli("user", "show", "ursula@elsewhere.example")
+        self.assertEqual(rc, 1)
+        self.assertIn("not a local domain", err)
+        rc, out, err = self.d.cli("user", "passwd", "ursula@" + first, input="ursulapw2\n")
+        self.assertEqual(rc, 0, err)
+        p = poplib.POP3("127.0.0.1", self.d.ports["pop3"], timeout=30)
+        p.user("ursula@" + first)
+        self.assertTrue(p.pass_("ursulapw2").startswith(b"+OK"))
+        p.quit()
+        rc, out, err = self.d.cli("user", "del", "ursula@" + first)
+        self.assertEqual(rc, 0, err)
+        self.assertNotIn("ursula", self.d.users())
 
     def bulk(self, text, *extra):
         path = os.path.join(self.d.tmp, "users.csv")

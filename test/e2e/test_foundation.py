@@ -122,8 +122,9 @@ class Foundation(unittest.TestCase):
         self.assertEqual(self.d.cli("domain", "add", "bad_domain!")[0], 1)
         rc, out, _ = self.d.cli("domain", "list")
         self.assertIn("example.com", out.split())
-        self.assertEqual(self.d.cli("domain", "del", "example.com")[0], 0)
-        self.assertEqual(self.d.cli("domain", "del", "example.com")[0], 1)
+        self.assertEqual(self.d.cli("domain", "del", "example.com")[0], 1)  # admin@ has it
+        self.assertEqual(self.d.cli("domain", "del", "example.com", "--force")[0], 0)
+        self.assertEqual(self.d.cli("domain", "del", "example.com", "--force")[0], 1)
 
     def test_bulk_add_with_progress(self):
         self.d.start()

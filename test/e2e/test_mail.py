@@ -950,9 +950,10 @@ class Pop3(MailCase):
         p.quit()
         self.assertEqual(self.counts()["carol"], 1)
 
-    def test_auth_failures_answer_alike(self):
+    def failed_logins(self, pairs):
+        """The -ERR answer to PASS for each (user, password) that must not log in."""
         answers = []
-        for user, password in (("nobody", "whatever1"), ("alice", "wrongpass")):
+        for user, password in pairs:
             p = poplib.POP3("127.0.0.1", self.d.ports["pop3"], timeout=60)
             self.addCleanup(p.close)
             p.user(user)  # USER alone reveals nothing
@@ -960,9 +961,32 @@ class Pop3(MailCase):
                 p.pass_(password)
             answers.append(e.exception.args[0])
             p.quit()
+        return answers
+
+    def test_auth_failures_answer_alike(self):
+        answers = self.failed_logins((("nobody", "whatever1"), ("alice", "wrongpass")))
         self.assertTrue(answers[0].startswith(b"-ERR [AUTH]"), answers)
         self.assertEqual(answers[0], answers[1])
         self.assertTrue(self.pop("alice").stat() is not None)  # the right password still works
+
+    def test_login_with_full_address(self):
+        # USER bob@DOMAIN logs in as bob (the domain in any case); an address at a domain that
+        # is not local fails exactly as a wrong password does, and the security log says why
+        self.deliver("bob", [message(b"full address", [b"hello bob"])])
+        p = self.pop("bob@" + self.domain.upper(), "bobpw123")
+        self.assertEqual(p.stat()[0], 1)
+        self.assertIn(b"Subject: full address", p.retr(1)[1])
+        self.assertTrue(p.quit().startswith(b"+OK"))
+        answers = self.failed_logins((("bob@other.example", "bobpw123"),
+                                      ("bob@" + self.domain, "wrongpw1")))
+        self.assertTrue(answers[0].startswith(b"-ERR [AUTH]"), answers)
+        self.assertEqual(answers[0], answers[1])
+        def security_log():
+            with open(os.path.join(self.d.data_dir, "security.log")) as f:
+                return f.read()
+        pbtest.wait_until(lambda: "reason=not_local_domain" in security_log(),
+                          what="the unresolved login logged with its reason")
+        self.assertIn("login=bob@other.example", security_log())
 
     def test_client_text_cannot_forge_log_fields(self):
         # a USER line that looks like more fields, and a JNDI-style string with a space
@@ -1111,16 +1135,16 @@ class Swaks(MailCase):
 
 @unittest.skipUnless(shutil.which("fetchmail"), "fetchmail not installed")
 class Fetchmail(MailCase):
-    def fetchmail(self, *extra):
+    def fetchmail(self, *extra, user="alice"):
         home = os.path.join(self.d.tmp, "fetchmail")
         os.makedirs(home, exist_ok=True)
         rcfile = os.path.join(home, "fetchmailrc")
         with open(rcfile, "w") as f:
             f.write("set no syslog\n"
                     "poll 127.0.0.1 service %d protocol pop3 auth password timeout 60\n"
-                    "  user \"alice\" there with password \"alicepw1\" is \"%s\" here\n"
+                    "  user \"%s\" there with password \"alicepw1\" is \"%s\" here\n"
                     "  sslproto '' no sslcertck\n"
-                    "  mda \"cat >> %s\"\n" % (self.d.ports["pop3"], getpass.getuser(),
+                    "  mda \"cat >> %s\"\n" % (self.d.ports["pop3"], user, getpass.getuser(),
                                                self.mbox))
         os.chmod(rcfile, 0o600)
         env = dict(os.environ, HOME=home, FETCHMAILHOME=home)
@@ -1154,6 +1178,20 @@ class Fetchmail(MailCase):
         self.wait_counts({"alice": 0})
         p = self.fetchmail()
         self.assertEqual(p.returncode, 1, p.stdout + p.stderr)  # 1: no mail
+
+
+    def test_full_address_login(self):
+        # fetchmail's user "alice@domain": the full address logs in as alice
+        self.mbox = os.path.join(self.d.tmp, "mbox")
+        s = self.smtp()
+        s.sendmail("sender@example.org", [self.addr("alice")],
+                   message(b"by address", [b"body"], [b"Message-ID: <byaddr@example.org>"]))
+        s.quit()
+        self.wait_counts({"alice": 1})
+        p = self.fetchmail("--keep", user=self.addr("alice"))
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        with open(self.mbox, "rb") as f:
+            self.assertEqual(f.read().count(b"Message-ID: <byaddr@example.org>"), 1)
 
 
 if __name__ == "__main__":

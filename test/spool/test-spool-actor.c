@@ -69,6 +69,13 @@ static int count_cb(const struct pb_spool_rec *r, void *ctx)
 	return 0;
 }
 
+/* ctx: a char[32] that gets the msgid of the last entry */
+static int msgid_cb(const struct pb_spool_rec *r, void *ctx)
+{
+	snprintf(ctx, 32, "%s", r->msgid != NULL ? r->msgid : "(null)");
+	return 0;
+}
+
 static int spooled(struct pb_store *s)
 {
 	int n = 0;
@@ -132,8 +139,8 @@ static uint64_t put_key(struct pb_runtime *rt, uint64_t key, int n_rcpts)
 		rcpts[i] = names[i];
 		ids[i] = (uint64_t)i + 1;
 	}
-	CHECK_INT(spool_client_begin(c, key, "a@b.c", rcpts, ids, (size_t)n_rcpts, 1000, &upload,
-				     &error),
+	CHECK_INT(spool_client_begin(c, key, "a@b.c", "5F3A2B1", rcpts, ids, (size_t)n_rcpts, 1000,
+				     &upload, &error),
 		  PB_OK);
 	CHECK_INT(spool_client_chunk(c, key, upload, 0, body, sizeof(body) - 1, &received, &error),
 		  PB_OK);
@@ -199,6 +206,9 @@ static void test_restart_resumes(void)
 	CHECK_INT(n_seen, 0);
 	REQUIRE(pb_store_open(dir, &opts, &store, &error) == 0);
 	CHECK_INT(spooled(store), 1);
+	char msgid[32] = "";
+	CHECK(pb_store_spool_iter(store, msgid_cb, msgid, &error) == 0);
+	CHECK_STR(msgid, "5F3A2B1"); /* the id the client was told survives the restart */
 	rt = start(store); /* resumes on init */
 	int three = 3;
 	CHECK(wait_until(seen_at_least, &three));
@@ -299,7 +309,7 @@ static uint32_t begin(struct env *e, uint64_t key, uint64_t *id_r)
 {
 	const char *error;
 
-	return spool_client_begin(e->c, key, "a@b.c", rcpts2, ids2, 2, 1000, id_r, &error);
+	return spool_client_begin(e->c, key, "a@b.c", NULL, rcpts2, ids2, 2, 1000, id_r, &error);
 }
 
 struct store_counts {
@@ -326,7 +336,7 @@ static void test_upload_commit_delivers(void)
 
 	env_open(&e, 3 * CHUNK + 1000);
 	tx_open(&t, e.rt);
-	REQUIRE(spool_client_begin_send(&t.tx, KEY, "a@b.c", rcpts2, ids2, 2, 1000, &error) == 0);
+	REQUIRE(spool_client_begin_send(&t.tx, KEY, "a@b.c", "", rcpts2, ids2, 2, 1000, &error) == 0);
 	REQUIRE(tx_reply(&t, &rep));
 	CHECK_INT(spool_client_begin_reply(&rep, &id), PB_OK);
 	pb_msg_free(&rep);

@@ -3,9 +3,12 @@
  * (bad stored values keep their default) and publishes them; a refused change writes and
  * publishes nothing; an accepted one is merged into the stored document, published as a new
  * snapshot and given to the store (its free-space reserve); a status has the account and
- * domain counts of a real directory (sys reads no account), and a temporary failure without one.
+ * domain counts of a real directory (sys reads no account), and a temporary failure without one;
+ * it also sums the gateways' and spool shards' last reports (a newer report replaces the
+ * older), the store's disk figures and the log's recent warnings.
  */
 #include "directory-actor.h"
+#include "pb-log.h"
 #include "pb-settings-snapshot.h"
 #include "pb-test.h"
 #include "store-accounts.h"
@@ -16,6 +19,7 @@
 #include "sys-client.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 #include <sys/statvfs.h>
 
 struct fixture {
@@ -237,7 +241,84 @@ static void test_status_counts_from_the_directory(void)
 	teardown(&f);
 }
 
+/* A gateway's report: one listener on port, sessions open, received messages. */
+static void report_gateway(struct fixture *f, const char *name, uint32_t port, uint64_t sessions,
+			   uint64_t received)
+{
+	struct sys_gateway_stats gw = { .gateway = name, .received = received, .rcpts_refused = 1 };
+	struct pb_rec_listener *l = pb_rec_listener_push(&gw.listeners);
+	struct pb_rec_service_stat *sv = pb_rec_service_stat_push(&gw.services);
+	const char *error;
+
+	l->service = xstrdup(name);
+	l->address = xstrdup("127.0.0.1");
+	l->port = port;
+	l->state = xstrdup("listening");
+	sv->service = xstrdup(name);
+	sv->sessions = sessions;
+	REQUIRE(sys_client_gateway_stats_cast(f->rt, &gw, &error) == 0);
+	CHECK_INT(gw.listeners.n, 0); /* moved into the message */
+}
+
+struct sums {
+	struct fixture *f;
+	struct sys_status st;
+};
+
+static bool reports_in(struct sums *s)
+{
+	struct pb_sync t;
+	uint32_t code = 0;
+	const char *error;
+
+	sys_status_free(&s->st);
+	pb_sync_init_caller(&t, s->f->c, 10000);
+	return sys_client_status(&t, &code, &s->st, &error) == 0 && code == PB_OK &&
+	       s->st.received == 7 && s->st.delivered == 5 && s->st.services.n == 2;
+}
+
+static void test_status_sums_the_reports(void)
+{
+	struct fixture f;
+	struct sums s = { &f, { 0 } };
+	const char *error;
+
+	setup(&f, NULL);
+	REQUIRE(pb_runtime_start(f.rt, &directory_actor_def, f.store, &error) == 0);
+	pb_log_recent_clear();
+	pb_warn("test", "event=boom reason=%s", PB_LOGQ("on purpose"));
+	report_gateway(&f, "smtp", 2525, 0, 3);
+	report_gateway(&f, "smtp", 2525, 2, 6); /* replaces the first */
+	report_gateway(&f, "pop3", 1110, 1, 1);
+	struct sys_spool_stats sp0 = { 0, 2, 1, 2, 4, 0 }, sp1 = { 1, 2, 0, 3, 0, 1 };
+	REQUIRE(sys_client_spool_stats_cast(f.rt, &sp0, &error) == 0);
+	REQUIRE(sys_client_spool_stats_cast(f.rt, &sp1, &error) == 0);
+	bool in = false;
+	for (int i = 0; i < 500 && !(in = reports_in(&s)); i++)
+		usleep(10000); /* casts and the call take different pipes: poll for them */
+	REQUIRE(in);
+	CHECK_INT(s.st.listeners.n, 2);
+	CHECK_INT(s.st.rcpts_refused, 2);
+	CHECK_INT(s.st.spool_depth, 1);
+	CHECK_INT(s.st.deferred, 4);
+	CHECK_INT(s.st.delivery_failed, 1);
+	uint64_t sessions = 0;
+	for (uint32_t i = 0; i < s.st.services.n; i++)
+		sessions += s.st.services.v[i].sessions;
+	CHECK_INT(sessions, 3);
+	CHECK(s.st.disk_free > 0 && s.st.disk_free != UINT64_MAX);
+	CHECK(s.st.storage_left <= s.st.disk_free);
+	bool boom = false;
+	for (uint32_t i = 0; i < s.st.recent.n; i++)
+		boom |= strcmp(s.st.recent.v[i].text, "event=boom reason=\"on purpose\"") == 0 &&
+			strcmp(s.st.recent.v[i].level, "warn") == 0;
+	CHECK(boom);
+	sys_status_free(&s.st);
+	teardown(&f);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "status_sums_the_reports", test_status_sums_the_reports },
 	{ "status_counts_from_the_directory", test_status_counts_from_the_directory },
 	{ "init_loads_and_publishes", test_init_loads_and_publishes },
 	{ "refused_change_writes_nothing", test_refused_change_writes_nothing },

@@ -1,0 +1,166 @@
+/*
+ * pillarbox-status.c: how `pillarbox status` prints the node's status (SYS_STATUS_REP through
+ * sys-client.h): the figures an administrator asks first — listeners, sessions, messages since
+ * start, spool depth, disk — then the recent warnings and errors and the actors; or the same
+ * as one JSON object (--json).
+ * OWNS: nothing. THREAD: the CLI's.
+ */
+#include "pillarbox-cli.h"
+
+#include <cJSON.h>
+#include <stdio.h>
+#include <time.h>
+
+/* "12.3 GiB" into buf; "unknown" for UINT64_MAX. */
+static const char *human_bytes(uint64_t n, char *buf, size_t size)
+{
+	static const char *const units[] = { "bytes", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)n;
+	size_t u = 0;
+
+	if (n == UINT64_MAX)
+		return "unknown";
+	while (v >= 1024 && u + 1 < PB_N_ELEMENTS(units)) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, size, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+	return buf;
+}
+
+static void print_node(const struct sys_status *r)
+{
+	uint64_t s = r->uptime_ms / 1000;
+	char free_b[32], left_b[32];
+
+	printf("version:     %s\nuptime:      %llud %02llu:%02llu:%02llu\n"
+	       "users:       %llu\ndomains:     %llu\nstore size:  %llu bytes\n",
+	       r->version, (unsigned long long)(s / 86400), (unsigned long long)(s / 3600 % 24),
+	       (unsigned long long)(s / 60 % 60), (unsigned long long)(s % 60),
+	       (unsigned long long)r->users, (unsigned long long)r->domains,
+	       (unsigned long long)r->store_bytes);
+	printf("disk free:   %s (room left for mail above the reserve: %s)\n",
+	       human_bytes(r->disk_free, free_b, sizeof(free_b)),
+	       human_bytes(r->storage_left, left_b, sizeof(left_b)));
+}
+
+static void print_listeners(const struct sys_status *r)
+{
+	printf("\n%-12s %-24s %6s  %s\n", "LISTENER", "ADDRESS", "PORT", "STATE");
+	for (uint32_t i = 0; i < r->listeners.n; i++) {
+		const struct pb_rec_listener *l = &r->listeners.v[i];
+		printf("%-12s %-24s %6u  %s\n", l->service, l->address, (unsigned)l->port, l->state);
+	}
+	if (r->listeners.n == 0)
+		printf("(no gateway has reported yet)\n");
+	printf("\nsessions:   ");
+	for (uint32_t i = 0; i < r->services.n; i++)
+		printf(" %s %llu", r->services.v[i].service,
+		       (unsigned long long)r->services.v[i].sessions);
+	printf("\n");
+}
+
+static void print_messages(const struct sys_status *r)
+{
+	printf("\nmessages since start:\n"
+	       "  received            %llu\n  delivered           %llu (recipients)\n"
+	       "  deferred            %llu (delivery tried again later)\n"
+	       "  delivery failed     %llu\n  recipients refused  %llu\n"
+	       "  rejected            %llu (messages refused whole)\n"
+	       "  spool depth         %llu (messages waiting for delivery)\n",
+	       (unsigned long long)r->received, (unsigned long long)r->delivered,
+	       (unsigned long long)r->deferred, (unsigned long long)r->delivery_failed,
+	       (unsigned long long)r->rcpts_refused, (unsigned long long)r->rejected,
+	       (unsigned long long)r->spool_depth);
+}
+
+static void print_recent(const struct sys_status *r)
+{
+	printf("\nrecent warnings and errors:\n");
+	for (uint32_t i = 0; i < r->recent.n; i++) {
+		const struct pb_rec_log_line *l = &r->recent.v[i];
+		time_t t = (time_t)(l->time_ms / 1000);
+		struct tm tm;
+		char when[32];
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		printf("  %s %-5s %s %s\n", when, l->level, l->module, l->text);
+	}
+	if (r->recent.n == 0)
+		printf("  (none)\n");
+}
+
+static void print_actors(const struct sys_status *r)
+{
+	printf("\n%-20s %10s %10s %10s\n", "ACTOR", "HANDLED", "RESTARTS", "INBOX-FULL");
+	for (uint32_t i = 0; i < r->actors.n; i++)
+		printf("%-20s %10llu %10llu %10llu\n", r->actors.v[i].name,
+		       (unsigned long long)r->actors.v[i].handled,
+		       (unsigned long long)r->actors.v[i].restarts,
+		       (unsigned long long)r->actors.v[i].inbox_full);
+}
+
+static void json_lists(cJSON *o, const struct sys_status *r)
+{
+	cJSON *ls = cJSON_AddArrayToObject(o, "listeners");
+	for (uint32_t i = 0; i < r->listeners.n; i++) {
+		cJSON *l = cJSON_CreateObject();
+		cJSON_AddStringToObject(l, "service", r->listeners.v[i].service);
+		cJSON_AddStringToObject(l, "address", r->listeners.v[i].address);
+		cJSON_AddNumberToObject(l, "port", r->listeners.v[i].port);
+		cJSON_AddStringToObject(l, "state", r->listeners.v[i].state);
+		cJSON_AddItemToArray(ls, l);
+	}
+	cJSON *sv = cJSON_AddObjectToObject(o, "sessions");
+	for (uint32_t i = 0; i < r->services.n; i++)
+		cJSON_AddNumberToObject(sv, r->services.v[i].service,
+					(double)r->services.v[i].sessions);
+	cJSON *rc = cJSON_AddArrayToObject(o, "recent");
+	for (uint32_t i = 0; i < r->recent.n; i++) {
+		cJSON *l = cJSON_CreateObject();
+		cJSON_AddNumberToObject(l, "time_ms", (double)r->recent.v[i].time_ms);
+		cJSON_AddStringToObject(l, "level", r->recent.v[i].level);
+		cJSON_AddStringToObject(l, "module", r->recent.v[i].module);
+		cJSON_AddStringToObject(l, "text", r->recent.v[i].text);
+		cJSON_AddItemToArray(rc, l);
+	}
+}
+
+static void print_json(const struct sys_status *r)
+{
+	cJSON *o = cJSON_CreateObject();
+	const struct { const char *name; uint64_t v; } nums[] = {
+		{ "uptime_ms", r->uptime_ms }, { "users", r->users }, { "domains", r->domains },
+		{ "store_bytes", r->store_bytes }, { "received", r->received },
+		{ "delivered", r->delivered }, { "deferred", r->deferred },
+		{ "delivery_failed", r->delivery_failed }, { "rcpts_refused", r->rcpts_refused },
+		{ "rejected", r->rejected }, { "spool_depth", r->spool_depth },
+		{ "disk_free", r->disk_free }, { "storage_left", r->storage_left },
+	};
+
+	cJSON_AddStringToObject(o, "version", r->version);
+	for (size_t i = 0; i < PB_N_ELEMENTS(nums); i++) {
+		if (nums[i].v == UINT64_MAX)
+			cJSON_AddNullToObject(o, nums[i].name); /* unknown */
+		else
+			cJSON_AddNumberToObject(o, nums[i].name, (double)nums[i].v);
+	}
+	json_lists(o, r);
+	char *text = cJSON_Print(o);
+	printf("%s\n", text);
+	free(text);
+	cJSON_Delete(o);
+}
+
+void cli_print_status(const struct sys_status *r, bool json)
+{
+	if (json) {
+		print_json(r);
+		return;
+	}
+	print_node(r);
+	print_listeners(r);
+	print_messages(r);
+	print_recent(r);
+	print_actors(r);
+}

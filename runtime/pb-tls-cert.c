@@ -13,6 +13,7 @@
 #include "pb-tls-private.h"
 
 #include "pb-alloc.h"
+#include "pb-config.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -177,19 +178,19 @@ static int selfsigned_ctx(const char *data_dir, const char *host, struct pb_tls_
 	return ret;
 }
 
-int pb_tls_ctx_for_daemon(const char *cert_file, const char *key_file, const char *data_dir,
-			  const char *host, struct pb_tls_ctx **ctx_r, char **warning_r,
-			  char **error_r)
+/* The configured files (error without "PATH:LINE: "), or the self-signed certificate. */
+static int ctx_for(const struct pb_config *cfg, struct pb_tls_ctx **ctx_r, char **warning_r,
+		   char **error_r)
 {
+	const char *host = cfg->hostname;
 	char name[256];
 
-	*ctx_r = NULL;
-	*warning_r = NULL;
-	if (cert_file != NULL && key_file != NULL)
-		return pb_tls_ctx_create(cert_file, key_file, ctx_r, error_r);
-	if (cert_file != NULL || key_file != NULL) {
-		*error_r = xstrdup(cert_file != NULL ? "tls_certificate is set without tls_key"
-						     : "tls_key is set without tls_certificate");
+	if (cfg->tls_certificate != NULL && cfg->tls_key != NULL)
+		return pb_tls_ctx_create(cfg->tls_certificate, cfg->tls_key, ctx_r, error_r);
+	if (cfg->tls_certificate != NULL || cfg->tls_key != NULL) {
+		*error_r = xstrdup(cfg->tls_certificate != NULL
+					   ? "tls_certificate is set without tls_key"
+					   : "tls_key is set without tls_certificate");
 		return -1;
 	}
 	if (host == NULL) {
@@ -200,5 +201,34 @@ int pb_tls_ctx_for_daemon(const char *cert_file, const char *key_file, const cha
 		name[sizeof(name) - 1] = '\0';
 		host = name;
 	}
-	return selfsigned_ctx(data_dir, host, ctx_r, warning_r, error_r);
+	return selfsigned_ctx(cfg->data_dir, host, ctx_r, warning_r, error_r);
+}
+
+/* error prefixed with the line of the file it names (the key first: a mismatch names both),
+ * or of the one key set when it names no file. */
+static char *error_at(const struct pb_config *cfg, const char *error)
+{
+	const char *at;
+
+	if (cfg->tls_key != NULL && strstr(error, cfg->tls_key) != NULL)
+		at = cfg->tls_key_at;
+	else if (cfg->tls_certificate != NULL && strstr(error, cfg->tls_certificate) != NULL)
+		at = cfg->tls_certificate_at;
+	else
+		at = cfg->tls_certificate_at != NULL ? cfg->tls_certificate_at : cfg->tls_key_at;
+	return at != NULL ? xasprintf("%s: %s", at, error) : xstrdup(error);
+}
+
+int pb_tls_ctx_for_config(const struct pb_config *cfg, struct pb_tls_ctx **ctx_r,
+			  char **warning_r, char **error_r)
+{
+	char *error = NULL;
+
+	*ctx_r = NULL;
+	*warning_r = NULL;
+	if (ctx_for(cfg, ctx_r, warning_r, &error) == 0)
+		return 0;
+	*error_r = error_at(cfg, error);
+	free(error);
+	return -1;
 }

@@ -115,16 +115,20 @@ const char *pb_tls_cipher(const struct pb_tls_conn *c);
 
 /* ---- the certificate at start (pb-tls-cert.c) ---- */
 
-/* The context for a daemon: cert_file and key_file when both are given (NULL: neither; one
- * without the other is an error). With neither, a self-signed certificate for host (NULL: the
- * gethostname() name) is generated into data_dir as cert.pem and key.pem (mode 0600, EC P-256,
- * CN and subjectAltName DNS = host, valid PB_TLS_SELF_DAYS days) or reused when they are there
- * and not expired, and *warning_r is an allocated sentence for the log. Returns 0 with *ctx_r
- * and *warning_r (NULL when none), or -1 with *error_r allocated. */
+struct pb_config;
+
+/* The context for a daemon, from its bootstrap configuration (the daemon calls it at start and
+ * on SIGHUP, then pb_tls_current_set): cfg->tls_certificate and cfg->tls_key when both are set
+ * (one without the other is an error). With neither, a self-signed certificate for
+ * cfg->hostname (NULL: the gethostname() name) is generated into cfg->data_dir as cert.pem and
+ * key.pem (mode 0600, EC P-256, CN and subjectAltName DNS = host, valid PB_TLS_SELF_DAYS days),
+ * or reused when they are there, name that host and have not expired; *warning_r is then an
+ * allocated sentence for the log and the status. Returns 0 with *ctx_r and *warning_r (NULL
+ * when none), or -1 with *error_r allocated, starting with "PATH:LINE: " when the file came
+ * from a line of the configuration file. */
 #define PB_TLS_SELF_DAYS 825
-int pb_tls_ctx_for_daemon(const char *cert_file, const char *key_file, const char *data_dir,
-			  const char *host, struct pb_tls_ctx **ctx_r, char **warning_r,
-			  char **error_r);
+int pb_tls_ctx_for_config(const struct pb_config *cfg, struct pb_tls_ctx **ctx_r,
+			  char **warning_r, char **error_r);
 /* Generates a self-signed EC P-256 certificate for host into cert_path and key_path (both 0600,
  * written to a temporary name and renamed). Returns 0, or -1 with *error_r allocated. */
 int pb_tls_selfsigned_write(const char *host, const char *cert_path, const char *key_path,

@@ -8,6 +8,8 @@
 #include "pb-test-tls.h"
 #include "pb-test.h"
 
+#include "pb-config.h"
+
 #define _XOPEN_SOURCE_EXTENDED 1
 #include <ftw.h>
 #include <openssl/pem.h>
@@ -426,16 +428,28 @@ static X509 *read_cert(const char *path)
 	return x;
 }
 
-/* pb_tls_ctx_for_daemon, its error printed when there is one. */
-static int for_daemon(const char *cert, const char *key, const char *data_dir, const char *host,
-		      struct pb_tls_ctx **ctx_r, char **warning_r)
+/* pb_tls_ctx_for_config with these keys set (NULL: not set); the error goes to *error_r, or
+ * is printed when error_r is NULL. */
+static int for_config(const char *cert, const char *key, const char *data_dir, const char *host,
+		      struct pb_tls_ctx **ctx_r, char **warning_r, char **error_r)
 {
+	struct pb_config cfg;
 	char *error = NULL;
-	int ret = pb_tls_ctx_for_daemon(cert, key, data_dir, host, ctx_r, warning_r, &error);
 
-	if (ret < 0)
-		fprintf(stderr, "  for_daemon: %s\n", error);
-	free(error);
+	pb_config_defaults(&cfg, 0);
+	if ((cert != NULL && pb_config_set(&cfg, "tls_certificate", cert, &error) < 0) ||
+	    (key != NULL && pb_config_set(&cfg, "tls_key", key, &error) < 0) ||
+	    (host != NULL && pb_config_set(&cfg, "hostname", host, &error) < 0) ||
+	    pb_config_set(&cfg, "data_dir", data_dir, &error) < 0)
+		abort();
+	int ret = pb_tls_ctx_for_config(&cfg, ctx_r, warning_r, &error);
+	if (ret < 0 && error_r == NULL)
+		fprintf(stderr, "  for_config: %s\n", error);
+	if (error_r != NULL)
+		*error_r = error;
+	else
+		free(error);
+	pb_config_deinit(&cfg);
 	return ret;
 }
 
@@ -446,7 +460,7 @@ static void test_selfsigned(void)
 	struct pb_tls_ctx *ctx = NULL;
 	char *warning = NULL;
 
-	CHECK_INT(for_daemon(NULL, NULL, dir, "mx.example.test", &ctx, &warning), 0);
+	CHECK_INT(for_config(NULL, NULL, dir, "mx.example.test", &ctx, &warning, NULL), 0);
 	REQUIRE(ctx != NULL && warning != NULL);
 	CHECK(strstr(warning, "self-signed certificate for mx.example.test") != NULL);
 	CHECK(strstr(warning, "tls_certificate and tls_key") != NULL);
@@ -462,7 +476,7 @@ static void test_selfsigned(void)
 	pb_tls_ctx_unref(&ctx);
 	free(warning);
 	/* the next start reuses it */
-	CHECK_INT(for_daemon(NULL, NULL, dir, "mx.example.test", &ctx, &warning), 0);
+	CHECK_INT(for_config(NULL, NULL, dir, "mx.example.test", &ctx, &warning, NULL), 0);
 	X509 *again = read_cert(cert);
 	REQUIRE(again != NULL);
 	CHECK_INT(X509_cmp(first, again), 0);
@@ -470,7 +484,7 @@ static void test_selfsigned(void)
 	free(warning);
 	X509_free(again);
 	/* another host name: a new certificate */
-	CHECK_INT(for_daemon(NULL, NULL, dir, "mail2.example.test", &ctx, &warning), 0);
+	CHECK_INT(for_config(NULL, NULL, dir, "mail2.example.test", &ctx, &warning, NULL), 0);
 	again = read_cert(cert);
 	CHECK(again != NULL && X509_cmp(first, again) != 0);
 	CHECK_INT(X509_check_host(again, "mail2.example.test", 0, 0, NULL), 1);
@@ -479,14 +493,14 @@ static void test_selfsigned(void)
 	X509_free(again);
 	X509_free(first);
 	/* the configured files win, without a warning */
-	CHECK_INT(for_daemon(cert, key, "/nonexistent", NULL, &ctx, &warning), 0);
+	CHECK_INT(for_config(cert, key, "/nonexistent", NULL, &ctx, &warning, NULL), 0);
 	CHECK(ctx != NULL && warning == NULL);
 	pb_tls_ctx_unref(&ctx);
 	/* no host given: gethostname() */
 	char host[256];
 	REQUIRE(gethostname(host, sizeof(host)) == 0);
 	unlink(cert);
-	CHECK_INT(for_daemon(NULL, NULL, dir, NULL, &ctx, &warning), 0);
+	CHECK_INT(for_config(NULL, NULL, dir, NULL, &ctx, &warning, NULL), 0);
 	CHECK(warning != NULL && strstr(warning, host) != NULL);
 	pb_tls_ctx_unref(&ctx);
 	free(warning);
@@ -544,10 +558,10 @@ static void test_bad_files(void)
 	}
 	struct pb_tls_ctx *ctx = NULL;
 	char *warning = NULL;
-	CHECK_INT(pb_tls_ctx_for_daemon(ac, NULL, dir, NULL, &ctx, &warning, &error), -1);
+	CHECK_INT(for_config(ac, NULL, dir, NULL, &ctx, &warning, &error), -1);
 	CHECK(error != NULL && strstr(error, "tls_certificate is set without tls_key") != NULL);
 	free(error);
-	CHECK_INT(pb_tls_ctx_for_daemon(NULL, ak, dir, NULL, &ctx, &warning, &error), -1);
+	CHECK_INT(for_config(NULL, ak, dir, NULL, &ctx, &warning, &error), -1);
 	CHECK(error != NULL && strstr(error, "tls_key is set without tls_certificate") != NULL);
 	free(error);
 	CHECK_INT(pb_tls_selfsigned_write("bad host,DNS:evil", ac, ak, &error), -1);
@@ -555,6 +569,54 @@ static void test_bad_files(void)
 	pb_tls_ctx_unref(&a);
 	pb_tls_ctx_unref(&b);
 	free(ac); free(ak); free(bk); free(junk); free(missing);
+	dir_remove();
+}
+
+/* An error about a file named in the configuration file points at its line. */
+static void test_config_lines(void)
+{
+	dir_make();
+	struct pb_tls_ctx *a = make_ctx("a", "a.example.test");
+	struct pb_tls_ctx *b = make_ctx("b", "b.example.test");
+	char *conf = xasprintf("%s/pillarbox.conf", dir), *error = NULL, *warning = NULL;
+	struct pb_tls_ctx *ctx = NULL;
+	struct pb_config cfg;
+
+	REQUIRE(a != NULL && b != NULL);
+	FILE *f = fopen(conf, "w");
+	REQUIRE(f != NULL);
+	fprintf(f, "# test\ntls_certificate = %s/missing.crt\ntls_key = %s/a.key\n", dir, dir);
+	fclose(f);
+	pb_config_defaults(&cfg, 0);
+	REQUIRE(pb_config_load(&cfg, conf, &error) == 0);
+	CHECK_INT(pb_tls_ctx_for_config(&cfg, &ctx, &warning, &error), -1);
+	char *want = xasprintf("%s:2: certificate %s/missing.crt: cannot read", conf, dir);
+	CHECK(error != NULL && strncmp(error, want, strlen(want)) == 0);
+	free(want);
+	free(error);
+	/* a key that does not match: the key's line */
+	char *bk = xasprintf("%s/b.key", dir), *ac = xasprintf("%s/a.crt", dir);
+	f = fopen(conf, "w");
+	REQUIRE(f != NULL);
+	fprintf(f, "tls_certificate = %s\n\n\ntls_key = %s\n", ac, bk);
+	fclose(f);
+	REQUIRE(pb_config_load(&cfg, conf, &error) == 0);
+	CHECK_INT(pb_tls_ctx_for_config(&cfg, &ctx, &warning, &error), -1);
+	want = xasprintf("%s:4: key %s does not match", conf, bk);
+	CHECK(error != NULL && strncmp(error, want, strlen(want)) == 0);
+	free(want);
+	free(error);
+	/* set on the command line: no line to name */
+	CHECK_INT(pb_config_set(&cfg, "tls_key", bk, &error), 0);
+	CHECK_INT(pb_tls_ctx_for_config(&cfg, &ctx, &warning, &error), -1);
+	CHECK(error != NULL && strncmp(error, "key ", 4) == 0);
+	free(error);
+	pb_config_deinit(&cfg);
+	pb_tls_ctx_unref(&a);
+	pb_tls_ctx_unref(&b);
+	free(conf);
+	free(bk);
+	free(ac);
 	dir_remove();
 }
 
@@ -574,6 +636,7 @@ static const struct pb_test_case cases[] = {
 	{ "reload", test_reload },
 	{ "selfsigned", test_selfsigned },
 	{ "bad_files", test_bad_files },
+	{ "config_lines", test_config_lines },
 };
 
 PB_TEST_MAIN(cases)

@@ -24,6 +24,22 @@
  * the context it was created with until it is destroyed, so a reload drops no session. A failed
  * reload keeps the old context and says why.
  *
+ * How a gateway uses it (the loop owns the socket; the engine only sees bytes):
+ *  - start: implicit TLS (465/993/995) creates the conn at accept; STARTTLS/STLS creates it when
+ *    the "220 Ready"/"+OK" is queued, and at that moment drops every byte still in its input
+ *    (net_conn_input, the parser's pending bytes): they were sent in clear before the switch
+ *    (CVE-2011-0411). Every byte that arrives afterwards is ciphertext.
+ *  - bytes arrived: pb_tls_feed from the input buffer, consuming what it took; then pb_tls_read
+ *    into the session's plaintext buffer until it returns 0; then send pb_tls_take_out's bytes
+ *    with net_conn_write (the handshake's flights and alerts come out here). Repeat while
+ *    feed took something and input is left. On the HANDSHAKING -> OPEN edge, reset the session
+ *    (RFC 3207: a new EHLO) and log pb_tls_version/pb_tls_cipher; on FAILED, log
+ *    pb_tls_reason, send what is pending (the alert) and close.
+ *  - the session writes: pb_tls_write the plaintext, then take_out into net_conn_write; the
+ *    net loop's own output bound (NET_OUT_HIGH) then paces the session as for clear text.
+ *  - closing: pb_tls_close, take_out (close_notify), net_conn_close with flush; CLOSED after a
+ *    read means the peer closed: the same.
+ *
  * THREAD: a pb_tls_ctx and a pb_tls_current may be shared by any threads (atomic reference
  * count; the current pointer under a mutex). A pb_tls_conn belongs to one thread (its gateway
  * loop's).

@@ -56,6 +56,8 @@ void pb_config_deinit(struct pb_config *cfg)
 	free(cfg->hostname);
 	free(cfg->tls_certificate);
 	free(cfg->tls_key);
+	free(cfg->tls_certificate_at);
+	free(cfg->tls_key_at);
 	free(cfg->log_file);
 	free(cfg->security_log_file);
 	free(cfg->log_level);
@@ -166,10 +168,16 @@ int pb_config_set(struct pb_config *cfg, const char *key, const char *value, cha
 		return set_string(&cfg->data_dir, value, error_r);
 	if (strcmp(key, "hostname") == 0)
 		return set_string(&cfg->hostname, value, error_r);
-	if (strcmp(key, "tls_certificate") == 0)
+	if (strcmp(key, "tls_certificate") == 0) {
+		free(cfg->tls_certificate_at); /* the loader notes the line again */
+		cfg->tls_certificate_at = NULL;
 		return set_string(&cfg->tls_certificate, value, error_r);
-	if (strcmp(key, "tls_key") == 0)
+	}
+	if (strcmp(key, "tls_key") == 0) {
+		free(cfg->tls_key_at);
+		cfg->tls_key_at = NULL;
 		return set_string(&cfg->tls_key, value, error_r);
+	}
 	if (strcmp(key, "log_file") == 0)
 		return set_string(&cfg->log_file, value, error_r);
 	if (strcmp(key, "security_log_file") == 0)
@@ -210,7 +218,21 @@ static char *trim(char *s)
 	return s;
 }
 
-static int load_line(struct pb_config *cfg, char *line, char **reason_r)
+/* Where a TLS file was named ("PATH:LINE"), so the errors found when it is loaded (later, by
+ * the TLS engine) can point at the line. */
+static void note_where(struct pb_config *cfg, const char *key, const char *path, unsigned lineno)
+{
+	char **at = strcmp(key, "tls_certificate") == 0 ? &cfg->tls_certificate_at
+		    : strcmp(key, "tls_key") == 0	  ? &cfg->tls_key_at
+							  : NULL;
+	if (at != NULL) {
+		free(*at);
+		*at = xasprintf("%s:%u", path, lineno);
+	}
+}
+
+static int load_line(struct pb_config *cfg, char *line, const char *path, unsigned lineno,
+		     char **reason_r)
 {
 	char *s = trim(line);
 	if (*s == '\0' || *s == '#')
@@ -221,7 +243,11 @@ static int load_line(struct pb_config *cfg, char *line, char **reason_r)
 		return -1;
 	}
 	*eq = '\0';
-	return pb_config_set(cfg, trim(s), trim(eq + 1), reason_r);
+	const char *key = trim(s);
+	if (pb_config_set(cfg, key, trim(eq + 1), reason_r) < 0)
+		return -1;
+	note_where(cfg, key, path, lineno);
+	return 0;
 }
 
 int pb_config_load(struct pb_config *cfg, const char *path, char **error_r)
@@ -239,7 +265,7 @@ int pb_config_load(struct pb_config *cfg, const char *path, char **error_r)
 		lineno++;
 		if (strchr(line, '\n') == NULL && !feof(f))
 			reason = xstrdup("line too long");
-		if (reason == NULL && load_line(cfg, line, &reason) == 0)
+		if (reason == NULL && load_line(cfg, line, path, lineno, &reason) == 0)
 			continue;
 		*error_r = xasprintf("%s:%u: %s", path, lineno, reason);
 		free(reason);

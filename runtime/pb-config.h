@@ -36,6 +36,8 @@ struct pb_config {
 	char *hostname;
 	char *tls_certificate;
 	char *tls_key;
+	char *tls_certificate_at; /* "PATH:LINE" of the file line that set it; NULL otherwise */
+	char *tls_key_at;
 	char *log_file;          /* NULL: stderr */
 	char *security_log_file; /* NULL: data_dir/security.log */
 	char *log_level;

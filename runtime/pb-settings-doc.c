@@ -18,6 +18,8 @@ static void doc_row(struct pb_buf *b, const struct pb_setting_desc *d)
 	pb_buf_printf(b, "| `%s` | ", d->key);
 	if (!pb_setting_is_string(d)) {
 		pb_buf_printf(b, "%" PRIu64 " | integer, %" PRIu64 "–%" PRIu64, d->def, d->min, d->max);
+	} else if (d->type == PB_SETTING_CHOICE) {
+		pb_buf_printf(b, "`%s` | one of: %s", d->def_str, d->choices);
 	} else {
 		if (d->def_str[0] != '\0')
 			pb_buf_printf(b, "`%s` | ", d->def_str);

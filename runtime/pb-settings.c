@@ -33,14 +33,17 @@ enum {
 
 /* The rest of a row's struct pb_setting_desc, by TYPE. */
 #define DESC_U32(doc, key, def, min, max)                                                    \
-	PB_SETTING_U32, def, min, max, NULL, offsetof(struct pb_settings, doc.key), 0
+	PB_SETTING_U32, def, min, max, NULL, offsetof(struct pb_settings, doc.key), 0, NULL
 #define DESC_U64(doc, key, def, min, max)                                                    \
-	PB_SETTING_U64, def, min, max, NULL, offsetof(struct pb_settings, doc.key), 0
+	PB_SETTING_U64, def, min, max, NULL, offsetof(struct pb_settings, doc.key), 0, NULL
 #define DESC_STR(doc, key, def, min, max)                                                    \
-	PB_SETTING_STR, 0, min, max, def, offsetof(struct pb_settings, doc.key), 0
+	PB_SETTING_STR, 0, min, max, def, offsetof(struct pb_settings, doc.key), 0, NULL
+/* CHOICE: the min column holds the choices (a string literal), max the longest in bytes. */
+#define DESC_CHOICE(doc, key, def, min, max)                                                 \
+	PB_SETTING_CHOICE, 0, 0, max, def, offsetof(struct pb_settings, doc.key), 0, min
 #define DESC_CIDR_LIST(doc, key, def, min, max)                                              \
 	PB_SETTING_CIDR_LIST, 0, min, max, def, offsetof(struct pb_settings, doc.key.text),  \
-		offsetof(struct pb_settings, doc.key.list)
+		offsetof(struct pb_settings, doc.key.list), NULL
 
 const struct pb_setting_desc pb_setting_descs[] = {
 #define PB_SETTINGS_DOC(doc, help)
@@ -69,6 +72,7 @@ const size_t pb_n_settings_docs = PB_N_ELEMENTS(pb_settings_docs);
 #define INIT_U32(def) def
 #define INIT_U64(def) def
 #define INIT_STR(def) def
+#define INIT_CHOICE(def) def
 #define INIT_CIDR_LIST(def) { .text = def }
 
 /* The defaults as written in the table, lists not parsed: see pb_settings_default. */
@@ -94,6 +98,7 @@ static const struct pb_settings settings_table_defaults = {
 #define ASSERT_U64(def, min, max) ASSERT_INT(U64, def, min, max)
 #define ASSERT_STR(def, min, max) ASSERT_STRING(def, min, max)
 #define ASSERT_CIDR_LIST(def, min, max) ASSERT_STRING(def, min, max)
+#define ASSERT_CHOICE(def, min, max) ASSERT_STRING(def, 0, max) && sizeof(min) > 1
 #define PB_SETTINGS_DOC(doc, help)
 #define PB_SETTING(doc, key, type, def, min, max, help)                                      \
 	_Static_assert(ASSERT_##type(def, min, max),                                          \
@@ -148,7 +153,8 @@ bool pb_settings_doc_known(const char *doc)
 
 bool pb_setting_is_string(const struct pb_setting_desc *d)
 {
-	return d->type == PB_SETTING_STR || d->type == PB_SETTING_CIDR_LIST;
+	return d->type == PB_SETTING_STR || d->type == PB_SETTING_CIDR_LIST ||
+	       d->type == PB_SETTING_CHOICE;
 }
 
 uint64_t pb_setting_value(const struct pb_settings *s, const struct pb_setting_desc *d)
@@ -272,6 +278,18 @@ static bool has_control(const char *s)
 	return false;
 }
 
+/* True if v is one of the space-separated words of choices. */
+static bool is_choice(const char *choices, const char *v)
+{
+	size_t n = strchr(v, ' ') == NULL ? strlen(v) : 0; /* one word, not several */
+
+	for (const char *p = choices; n > 0 && (p = strstr(p, v)) != NULL; p += n) {
+		if ((p == choices || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return true;
+	}
+	return false;
+}
+
 /* Validates one JSON value for string row d: a string of at most max bytes, no control
  * characters, and what its type checks. 0, or -1 with *error_r (allocated). */
 static int check_string(const struct pb_setting_desc *d, const cJSON *item, char **error_r)
@@ -280,6 +298,10 @@ static int check_string(const struct pb_setting_desc *d, const cJSON *item, char
 	struct pb_cidr_list list;
 	char *why;
 
+	if (d->type == PB_SETTING_CHOICE && (v == NULL || !is_choice(d->choices, v))) {
+		*error_r = xasprintf("%s.%s: expected one of: %s", d->doc, d->key, d->choices);
+		return -1;
+	}
 	if (v == NULL || strlen(v) > d->max) {
 		*error_r = xasprintf("%s.%s: expected a string of at most %" PRIu64 " bytes", d->doc,
 				     d->key, d->max);

@@ -4,7 +4,7 @@
  * validation of a change (pb_settings_merge), the loading of a stored document and the JSON
  * rendering of the values in effect. Keys are integers (U32, U64: min to max) or strings
  * (STR: at most max bytes, no control characters; CIDR_LIST: the same, and a list of IP
- * networks, see pb-cidr.h).
+ * networks, see pb-cidr.h; CHOICE: one word of a fixed list, e.g. "normalize" or "reject").
  *
  * A stored document holds only the keys an administrator set; every other key has its default,
  * so a default changed by a later version applies to whoever did not choose.
@@ -30,6 +30,7 @@
 #define PB_SETTING_FIELD_U32(key, max) uint32_t key
 #define PB_SETTING_FIELD_U64(key, max) uint64_t key
 #define PB_SETTING_FIELD_STR(key, max) char key[(max) + 1]
+#define PB_SETTING_FIELD_CHOICE(key, max) char key[(max) + 1]
 #define PB_SETTING_FIELD_CIDR_LIST(key, max)                                                 \
 	struct {                                                                             \
 		char text[(max) + 1];                                                        \
@@ -57,8 +58,15 @@ struct pb_settings {
 #undef PB_SETTINGS_DOC_END
 };
 
-/* Integers (U32, U64) and strings (STR, CIDR_LIST: a string that must parse as a CIDR list). */
-enum pb_setting_type { PB_SETTING_U32, PB_SETTING_U64, PB_SETTING_STR, PB_SETTING_CIDR_LIST };
+/* Integers (U32, U64) and strings (STR, CIDR_LIST: a string that must parse as a CIDR list,
+ * CHOICE: a string that must be one of the row's choices). */
+enum pb_setting_type {
+	PB_SETTING_U32,
+	PB_SETTING_U64,
+	PB_SETTING_STR,
+	PB_SETTING_CIDR_LIST,
+	PB_SETTING_CHOICE,
+};
 
 /* One row of the table, for generic code (validation, rendering, the docs generator). */
 struct pb_setting_desc {
@@ -69,6 +77,7 @@ struct pb_setting_desc {
 	const char *def_str; /* strings: the default (integers: NULL) */
 	size_t offset;       /* of the value (a string's text) in struct pb_settings */
 	size_t list_offset;  /* CIDR_LIST: of the parsed struct pb_cidr_list (others: 0) */
+	const char *choices; /* CHOICE: the allowed words, space separated (others: NULL) */
 };
 struct pb_settings_doc_desc {
 	const char *name, *help;
@@ -87,7 +96,7 @@ bool pb_settings_doc_known(const char *doc);
 /* 0 if doc names a document of the table; else -1 with *error_r (allocated, the caller frees
  * it): 'unknown settings document "x" (known: smtp, ...)'. */
 int pb_settings_check_doc(const char *doc, char **error_r);
-/* True for the string types (STR, CIDR_LIST). */
+/* True for the string types (STR, CIDR_LIST, CHOICE). */
 bool pb_setting_is_string(const struct pb_setting_desc *d);
 /* The value of integer row d in s (widened to 64 bits); 0 for a string row. */
 uint64_t pb_setting_value(const struct pb_settings *s, const struct pb_setting_desc *d);
@@ -120,7 +129,8 @@ int pb_settings_load(struct pb_settings *s, const char *doc, const char *json, c
  * "smtp.max_recipients: expected an integer from 1 to 10000"; refused are an unknown document,
  * a patch that is not an object, an unknown key, a wrong type, an out-of-range value, a string
  * too long or with control characters, and one its type's check refuses
- * ("limits.trusted_networks: '10.0.0.0/33': prefix longer than 32"). */
+ * ("limits.trusted_networks: '10.0.0.0/33': prefix longer than 32",
+ * "smtp.bare_newlines: expected one of: normalize reject"). */
 int pb_settings_merge(const char *doc, const char *stored, const char *patch, char **merged_r,
 		      char **error_r);
 

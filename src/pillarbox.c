@@ -288,8 +288,9 @@ static void setting_row(const struct pb_settings *s, const struct pb_setting_des
 
 	if (pb_setting_is_string(d)) {
 		const char *v = pb_setting_text(s, d), *dv = pb_setting_text(def, d);
-		printf("%s.%s = \"%s\"%s (default \"%s\")\n", d->doc, d->key, v,
-		       strcmp(v, dv) != 0 ? " [changed]" : "", dv);
+		printf("%s.%s = \"%s\"%s (default \"%s\"%s%s)\n", d->doc, d->key, v,
+		       strcmp(v, dv) != 0 ? " [changed]" : "", dv,
+		       d->choices != NULL ? ", one of: " : "", d->choices != NULL ? d->choices : "");
 	} else {
 		uint64_t v = pb_setting_value(s, d), dv = pb_setting_value(def, d);
 		printf("%s.%s = %llu%s (default %llu, from %llu to %llu)\n", d->doc, d->key,

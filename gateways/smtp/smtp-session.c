@@ -156,6 +156,18 @@ static enum smtp_state state_of(const struct smtp_session *s)
 	return s->rcpts.n == 0 ? ST_MAIL : ST_RCPT;
 }
 
+/* How content is checked, from the settings in effect (max_size 0: no limit). */
+static struct smtp_body_policy body_policy(const struct smtp_session *s, uint64_t max_size)
+{
+	const struct pb_settings_smtp *set = &s->srv->settings;
+
+	return (struct smtp_body_policy){
+		.max_size = max_size,
+		.max_line = set->max_line_length,
+		.normalize_lf = strcmp(set->bare_newlines, "reject") != 0,
+	};
+}
+
 /* ---- the trace headers and the spool write ---- */
 
 static void rfc5322_date(char *buf, size_t size)
@@ -416,7 +428,8 @@ static void begin_upload(struct smtp_session *s, int verb)
 		tx_reset(s);
 		return;
 	}
-	smtp_data_init(&s->data, s->srv->settings.max_message_size);
+	struct smtp_body_policy policy = body_policy(s, s->srv->settings.max_message_size);
+	smtp_data_init(&s->data, &policy);
 	s->mode = MODE_DATA;
 	reply(s, 354, NULL, "End data with <CR><LF>.<CR><LF>");
 	set_deadline(s, s->srv->settings.data_timeout_s);
@@ -432,16 +445,23 @@ static bool ends_with_crlf(const struct smtp_session *s)
 	return last[0] == '\r' && last[1] == '\n';
 }
 
-/* The content is complete: reject it, or send what is left and commit. */
-static void end_of_content(struct smtp_session *s, enum smtp_data_status status)
+/* The content is complete: reject it (policy: what it was checked against), or send what is
+ * left and commit. */
+static void end_of_content(struct smtp_session *s, enum smtp_data_status status,
+			   const struct smtp_body_policy *policy)
 {
+	struct smtp_reply r;
+	char text[128];
+
 	s->mode = MODE_CMD;
 	set_deadline(s, s->srv->settings.command_timeout_s);
 	if (status != SMTP_DATA_OK) {
-		reply_r(s, smtp_data_status_reply(status));
+		smtp_data_reply(status, policy, &r, text, sizeof(text));
+		reply_r(s, &r);
 		s->srv->counted.rejected++;
-		pb_warn("smtp", "event=rejected msgid=%s reason=%s from=%s peer=%s", s->tx_id,
-			smtp_data_status_name(status), PB_LOGQ(s->sender), gw_peer(s->gs));
+		pb_warn("smtp", "event=rejected msgid=%s reason=%s why=%s from=%s peer=%s", s->tx_id,
+			smtp_data_status_name(status), PB_LOGQ(r.text), PB_LOGQ(s->sender),
+			gw_peer(s->gs));
 		tx_reset(s);
 		return;
 	}
@@ -669,7 +689,9 @@ static void do_bdat(void *session, const void *cmdp)
 	if (!s->receiving || s->bdat_discard) {
 		bool ok = s->in_tx && s->rcpts.n > 0;
 		s->bdat_discard = !ok;
-		smtp_bdat_init(&s->bdat, ok ? s->srv->settings.max_message_size : 0, false);
+		struct smtp_body_policy policy =
+			body_policy(s, ok ? s->srv->settings.max_message_size : 0);
+		smtp_bdat_init(&s->bdat, &policy, false);
 		smtp_bdat_chunk(&s->bdat, cmd->chunk_size, cmd->last);
 		if (ok)
 			begin_upload(s, SMTP_VERB_BDAT);
@@ -779,7 +801,7 @@ static void bdat_chunk_done(struct smtp_session *s)
 		 * headers ahead of the content make it at least two octets long) */
 		if (status == SMTP_DATA_OK && !ends_with_crlf(s))
 			pb_buf_append(&s->body, "\r\n", 2);
-		end_of_content(s, status);
+		end_of_content(s, status, &s->bdat.check.policy);
 		return;
 	}
 	snprintf(text, sizeof(text), "Ok: %llu octets received",
@@ -809,7 +831,7 @@ static bool run_content(struct smtp_session *s)
 	if (s->bdat_discard && s->mode == MODE_BDAT)
 		pb_buf_reset(&s->body);
 	if (done && s->mode == MODE_DATA)
-		end_of_content(s, smtp_data_status(&s->data));
+		end_of_content(s, smtp_data_status(&s->data), &s->data.check.policy);
 	else if (done)
 		bdat_chunk_done(s);
 	else if (s->body.len >= SMTP_CHUNK)

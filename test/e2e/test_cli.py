@@ -92,6 +92,8 @@ class Cli(unittest.TestCase):
         self.assertIn("smtp.max_recipients = 7 [changed] (default 100, from 1 to 10000)", out)
         self.assertIn("accounts.password_min_length = 5 (default 5", out)
         self.assertIn("Recipients per message", out)
+        self.assertIn('smtp.bare_newlines = "normalize" (default "normalize", one of: normalize reject)',
+                      out)
         rc, out, err = self.d.cli("setting", "show", "limits", "--explain")
         self.assertIn('limits.trusted_networks = "127.0.0.0/8 ::1/128" (default', out)
         self.assertNotIn("smtp.", out)

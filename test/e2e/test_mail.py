@@ -6,6 +6,7 @@ waits for a condition (pbtest.wait_until / wait_counts), never for a fixed time.
 """
 import base64
 import getpass
+import json
 import os
 import poplib
 import random
@@ -127,6 +128,24 @@ class MailCase(unittest.TestCase):
         self.assertEqual([r[0] for r in replies], [250] + [250] * len(rcpts) + [354], replies)
         c.send(content + b".\r\n")
         return c.smtp_reply()
+
+    def set_smtp(self, doc, marker_size):
+        """Sets smtp settings (a JSON object) live, with max_message_size marker_size beside
+        them, and waits until a new session's EHLO advertises that size: the document is
+        one snapshot, so the other keys are in effect too."""
+        patch = dict(doc, max_message_size=marker_size)
+        rc, _, err = self.d.cli("setting", "set", "smtp", json.dumps(patch))
+        self.assertEqual(rc, 0, err)
+        pbtest.wait_until(lambda: self.ehlo_size() == str(marker_size), timeout=10,
+                          interval=0.05, what="smtp settings in effect")
+
+    def ehlo_size(self):
+        s = smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=30)
+        try:
+            s.ehlo("t")
+            return s.esmtp_features.get("size")
+        finally:
+            s.quit()
 
     def assert_barrier_only(self, user, barrier_user="carol"):
         """Sends a good message to barrier_user and checks user got nothing meanwhile."""
@@ -285,16 +304,32 @@ class SmtpDelivery(MailCase):
         self.wait_counts({"alice": 1, "bob": 1})
         self.assertEqual(self.contents("bob"), [body])
 
-    def test_bdat_bare_lf_and_cr_rejected_at_last(self):
-        for bad in (b"bare\nLF\r\n", b"bare\rCR\r\n", b"ends with CR\r"):
+    def bdat_verdict(self, bad):
+        """One BDAT chunk with content bad, then BDAT 0 LAST and QUIT: the replies after
+        the first chunk's 250."""
+        c = self.raw_smtp()
+        c.send(b"MAIL FROM:<sender@example.org>\r\nRCPT TO:<%s>\r\n" % self.addr("bob").encode())
+        self.assertEqual([r[0] for r in c.smtp_replies(2)], [250, 250])
+        c.send(b"BDAT %d\r\n" % len(bad) + bad)
+        self.assertEqual(c.smtp_reply()[0], 250)  # not the end yet: no verdict
+        c.send(b"BDAT 0 LAST\r\nQUIT\r\n")
+        return c.all_smtp_replies()
+
+    def test_bdat_bare_lf_normalized(self):
+        replies = self.bdat_verdict(b"Subject: x\n\nbare\nLF\r\n")
+        self.assertEqual([r[0] for r in replies], [250, 221], replies)
+        self.wait_counts({"bob": 1})
+        self.assertEqual(self.contents("bob"), [b"Subject: x\r\n\r\nbare\r\nLF\r\n"])
+        self.set_smtp({"bare_newlines": "reject"}, MAX_SIZE - 1)
+        replies = self.bdat_verdict(b"bare\nLF\r\n")
+        self.assertEqual([r[0] for r in replies], [550, 221], replies)
+        self.assertTrue(replies[0][1].startswith(b"5.5.2"), replies)
+        self.assertEqual(self.counts()["bob"], 1)
+
+    def test_bdat_bare_cr_rejected_at_last(self):
+        for bad in (b"bare\rCR\r\n", b"ends with CR\r"):
             with self.subTest(bad=bad):
-                c = self.raw_smtp()
-                c.send(b"MAIL FROM:<sender@example.org>\r\nRCPT TO:<%s>\r\n" % self.addr("bob").encode())
-                self.assertEqual([r[0] for r in c.smtp_replies(2)], [250, 250])
-                c.send(b"BDAT %d\r\n" % len(bad) + bad)
-                self.assertEqual(c.smtp_reply()[0], 250)  # not the end yet: no verdict
-                c.send(b"BDAT 0 LAST\r\nQUIT\r\n")
-                replies = c.all_smtp_replies()
+                replies = self.bdat_verdict(bad)
                 self.assertEqual([r[0] for r in replies], [550, 221], replies)
                 self.assertTrue(replies[0][1].startswith(b"5.5.2"), replies)
         self.assert_barrier_only("bob")
@@ -496,7 +531,27 @@ class SmtpErrors(MailCase):
         reply = self.send_raw_transaction(c, [self.addr("alice")], message(b"after", [b"x"]))
         self.assertEqual(reply[0], 250)
 
-    def test_data_line_limit_1000(self):
+    def test_long_lines_stored_intact(self):
+        # HTML mail generators write long lines: 10,000 and 300,000 octets arrive whole
+        c = self.raw_smtp()
+        rcpt = [self.addr("alice")]
+        long1 = message(b"10000", [b"<p>" + b"a" * 9993 + b"</p>", b"after"])
+        long2 = message(b"300000", [b"d" * 300000, b"..stuffed"])
+        for m in (long1, long2):
+            self.assertEqual(self.send_raw_transaction(c, rcpt, m)[0], 250)
+        # past smtp.max_line_length (1 MiB by default): 500 naming the limit, nothing stored
+        code, text = self.send_raw_transaction(c, rcpt, message(b"2M", [b"e" * (2 << 20)]))
+        self.assertEqual(code, 500, text)
+        self.assertEqual(text, b"5.5.2 Line too long: the limit is 1048576 octets per line")
+        c.send(b"QUIT\r\n")
+        self.assertEqual([r[0] for r in c.all_smtp_replies()], [221])
+        self.wait_counts({"alice": 2})
+        self.addCleanup(setattr, poplib, "_MAXLINE", poplib._MAXLINE)
+        poplib._MAXLINE = 1 << 20  # poplib refuses lines over 2048 octets by default
+        self.assertEqual(self.contents("alice"), [long1, long2.replace(b"..stuffed", b".stuffed")])
+
+    def test_data_line_limit_1000_when_set(self):
+        self.set_smtp({"max_line_length": 1000}, MAX_SIZE - 1)
         c = self.raw_smtp()
         rcpt = [self.addr("alice")]
         line998 = b"a" * 998
@@ -507,7 +562,7 @@ class SmtpErrors(MailCase):
         # 1001 octets: rejected after the end of data, nothing stored, the session goes on
         code, text = self.send_raw_transaction(c, rcpt, message(b"999", [b"c" * 999, b"after"]))
         self.assertEqual(code, 500, text)
-        self.assertTrue(text.startswith(b"5.5.2"), text)
+        self.assertEqual(text, b"5.5.2 Line too long: the limit is 1000 octets per line")
         code, text = self.send_raw_transaction(c, rcpt, message(b"long", [b"d" * 300000, b"after"]))
         self.assertEqual(code, 500, text)
         c.send(b"QUIT\r\n")
@@ -515,6 +570,8 @@ class SmtpErrors(MailCase):
         self.wait_counts({"alice": 2})
         self.assertEqual(self.contents("alice"),
                          [message(b"998", [line998]), message(b"stuffed", [b"." + b"b" * 997])])
+        pbtest.wait_until(lambda: "reason=line_too_long" in self.d.log(), timeout=10,
+                          what="the refusal logged")
 
     def test_size_param_over_limit(self):
         c = self.raw_smtp()
@@ -537,14 +594,34 @@ class SmtpErrors(MailCase):
         self.assertEqual(c.smtp_reply()[0], 250)
         self.assert_barrier_only("bob")
 
-    def test_bare_lf_and_cr_in_data(self):
+    def test_bare_lf_normalized_bare_cr_rejected(self):
+        c = self.raw_smtp()
+        for bad in (b"Subject: x\r\n\r\nbare\rCR\r\n", b"Subject: x\r\n\r\nCR CR LF\r\r\n"):
+            with self.subTest(bad=bad):
+                code, text = self.send_raw_transaction(c, [self.addr("bob")], bad)
+                self.assertEqual(code, 550, text)
+                self.assertTrue(text.startswith(b"5.5.2 Bare CR"), text)
+        lf = (b"Subject: x\r\n\r\nbare\nLF\r\n", b"Subject: x\nbare in headers\r\n\r\n")
+        for m in lf:
+            self.assertEqual(self.send_raw_transaction(c, [self.addr("bob")], m)[0], 250)
+        c.send(b"QUIT\r\n")
+        self.assertEqual([r[0] for r in c.all_smtp_replies()], [221])
+        self.wait_counts({"bob": 2})
+        self.assertEqual(self.contents("bob"), [m.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+                                                for m in lf])
+
+    def test_bare_lf_and_cr_rejected_when_strict(self):
+        rc, _, err = self.d.cli("setting", "set", "smtp", '{"bare_newlines": "yes"}')
+        self.assertEqual(rc, 1, err)
+        self.assertIn("smtp.bare_newlines: expected one of: normalize reject", err)
+        self.set_smtp({"bare_newlines": "reject"}, MAX_SIZE - 1)
         c = self.raw_smtp()
         for bad in (b"Subject: x\r\n\r\nbare\nLF\r\n", b"Subject: x\r\n\r\nbare\rCR\r\n",
                     b"Subject: x\r\n\r\nCR CR LF\r\r\n", b"Subject: x\nbare in headers\r\n\r\n"):
             with self.subTest(bad=bad):
                 code, text = self.send_raw_transaction(c, [self.addr("bob")], bad)
                 self.assertEqual(code, 550, text)
-                self.assertTrue(text.startswith(b"5.5.2"), text)
+                self.assertEqual(text, b"5.5.2 Bare LF or CR in message is not allowed")
         c.send(b"QUIT\r\n")
         self.assertEqual([r[0] for r in c.all_smtp_replies()], [221])
         self.assert_barrier_only("bob")
@@ -559,22 +636,65 @@ class SmtpErrors(MailCase):
         self.assertEqual([r[0] for r in c.all_smtp_replies()], [221])
         self.assert_barrier_only("bob")
 
-    def test_smuggling_bare_terminators(self):
+    def smuggle(self, fake_end):
+        """An outer message to alice with a fake end of data and a smuggled message to bob
+        behind it; returns the replies to everything after the 354."""
         smuggled = (b"MAIL FROM:<evil@example.net>\r\nRCPT TO:<%s>\r\nDATA\r\n"
                     b"Subject: smuggled\r\n\r\nsmuggled body" % self.addr("bob").encode())
-        for fake_end in (b"\n.\n", b"\r.\r", b"\r\n.\n", b"\n.\r\n"):
+        c = self.raw_smtp()
+        c.send(b"MAIL FROM:<sender@example.org>\r\nRCPT TO:<%s>\r\nDATA\r\n"
+               % self.addr("alice").encode())
+        self.assertEqual([r[0] for r in c.smtp_replies(3)], [250, 250, 354])
+        c.send(b"Subject: outer\r\n\r\nouter body" + fake_end + smuggled + b"\r\n.\r\nQUIT\r\n")
+        return c.all_smtp_replies()
+
+    # the fake ends of the SMTP smuggling research (and "\n.\n" variants in other places)
+    FAKE_ENDS = (b"\n.\n", b"\r.\r", b"\r\n.\n", b"\n.\r\n", b"\r\n\n.\n", b"\n.\n\n",
+                 b"\n..\n", b"\r\n.\r\r\n")
+
+    def test_smuggling_bare_terminators(self):
+        # normalize (the default): one message; a bare LF makes content, a bare CR refuses
+        accepted = 0
+        for fake_end in self.FAKE_ENDS:
             with self.subTest(fake_end=fake_end):
-                c = self.raw_smtp()
-                c.send(b"MAIL FROM:<sender@example.org>\r\nRCPT TO:<%s>\r\nDATA\r\n"
-                       % self.addr("alice").encode())
-                self.assertEqual([r[0] for r in c.smtp_replies(3)], [250, 250, 354])
-                c.send(b"Subject: outer\r\n\r\nouter body" + fake_end + smuggled + b"\r\n.\r\nQUIT\r\n")
-                replies = c.all_smtp_replies()
+                replies = self.smuggle(fake_end)
+                bare_cr = b"\r" in fake_end.replace(b"\r\n", b"")
                 # one verdict for one message: the fake end did not end the data
+                self.assertEqual([r[0] for r in replies], [550 if bare_cr else 250, 221], replies)
+                accepted += not bare_cr
+        self.wait_counts({"alice": accepted})
+        for stored in self.contents("alice"):
+            self.assertTrue(stored.startswith(b"Subject: outer\r\n\r\nouter body\r\n"), stored)
+            self.assertIn(b"\r\nMAIL FROM:<evil@example.net>\r\n", stored)
+            self.assertNotIn(b"\n", stored.replace(b"\r\n", b""))
+        self.assert_barrier_only("bob")
+
+    def test_smuggling_bare_terminators_when_strict(self):
+        self.set_smtp({"bare_newlines": "reject"}, MAX_SIZE - 1)
+        for fake_end in self.FAKE_ENDS:
+            with self.subTest(fake_end=fake_end):
+                replies = self.smuggle(fake_end)
                 self.assertEqual([r[0] for r in replies], [550, 221], replies)
                 self.assertTrue(replies[0][1].startswith(b"5.5.2"), replies)
         self.assert_barrier_only("bob")
         self.assertEqual(self.counts()["alice"], 0)
+
+
+class UnixLineEnds(MailCase):
+    def test_smtplib_sendmail_bytes_with_bare_lf(self):
+        # smtplib sends bytes as they are (a dot after a bare LF doubled): stored with CR LF,
+        # read back over POP3 with CR LF, the dotted line intact
+        unix = b"From: sender@example.org\nSubject: bytes\n\nfirst\n.dotted\n..two dots\nlast"
+        s = self.smtp()
+        self.assertEqual(s.sendmail("sender@example.org", [self.addr("alice")], unix), {})
+        s.quit()
+        self.wait_counts({"alice": 1})
+        p = self.pop("alice")
+        _, lines, _ = p.retr(1)
+        p.quit()
+        self.assertEqual(split_trace(b"\r\n".join(lines) + b"\r\n")[1],
+                         unix.replace(b"\n", b"\r\n") + b"\r\n")
+        self.assertEqual(self.contents("alice"), [unix.replace(b"\n", b"\r\n") + b"\r\n"])
 
 
 class ManyRecipients(unittest.TestCase):
@@ -954,6 +1074,21 @@ class Curl(MailCase):
         self.assertEqual(p.stdout, b"1 %d\r\n" % len(self.retr_all("alice")[0]))
         p = run_tool(["curl", "-sS", "pop3://alice:badpass1@127.0.0.1:%d/" % self.d.ports["pop3"]])
         self.assertEqual(p.returncode, 67, p.stderr)  # CURLE_LOGIN_DENIED
+
+    def test_unix_file_upload_arrives_with_crlf(self):
+        # a file with Unix line ends, uploaded as it is (no --crlf): stored with CR LF
+        unix = b"From: sender@example.org\nSubject: unix file\n\nline one\n\nline three\n"
+        path = os.path.join(self.d.tmp, "unix.eml")
+        with open(path, "wb") as f:
+            f.write(unix)
+        p = run_tool(["curl", "-sS", "smtp://127.0.0.1:%d" % self.d.ports["smtp"],
+                      "--mail-from", "sender@example.org", "--mail-rcpt", self.addr("alice"),
+                      "-T", path])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.wait_counts({"alice": 1})
+        stored = self.contents("alice")[0]
+        # curl ends the data with CR LF . CR LF after the file's last LF: one empty line more
+        self.assertEqual(stored, unix.replace(b"\n", b"\r\n") + b"\r\n")
 
     def test_smtp_unknown_recipient_fails(self):
         path = os.path.join(self.d.tmp, "msg.eml")

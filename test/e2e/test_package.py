@@ -167,9 +167,8 @@ class Package(unittest.TestCase):
         msg = os.path.join(self.out, "unix.eml")
         with open(msg, "w") as f:
             f.write("From: a@example.org\nTo: bob@%s\nSubject: packaged\n\nfrom the package\n" % domain)
-        # --crlf: curl turns the file's LF into CRLF (bare LF is refused until the lenient
-        # normalization of issue 9 item 3 lands; then this can send the Unix file as it is)
-        run("curl", "-sS", "--crlf", "--max-time", "30", "smtp://127.0.0.1:%d" % (25 + self.offset),
+        # the Unix file as it is (bare LF): the server normalizes it to CRLF
+        run("curl", "-sS", "--max-time", "30", "smtp://127.0.0.1:%d" % (25 + self.offset),
             "--mail-from", "a@example.org", "--mail-rcpt", "bob@" + domain, "--upload-file", msg)
         pbtest.wait_until(lambda: self.pop3_count() == 1, timeout=30, what="the message in bob's mailbox")
         p = poplib.POP3("127.0.0.1", 110 + self.offset, timeout=30)

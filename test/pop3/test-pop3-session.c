@@ -5,7 +5,9 @@
  *
  * The regression: a body read that timed out must never answer a later RETR (the first hub
  * matched replies by session: `RETR 2` returned message 1's body, and the client's DELE 2 +
- * QUIT deleted message 2 unread).
+ * QUIT deleted message 2 unread). The read-ahead (pop3-retr.c) keeps to the same rule: a range
+ * read ahead is only served for the message it was read for, and one that comes after the
+ * session moved on is dropped.
  */
 #include "gw-fake.h"
 #include "pb-test.h"
@@ -33,13 +35,30 @@ static void reply_status(struct gw_fake *f, struct pb_msg *req, uint32_t code)
 	CHECK_INT(gw_fake_reply(f, req->corr, &rep), 0);
 }
 
-/* Logs in with n messages of the given sizes (uids 11, 12, ...). */
-static void login(struct gw_fake *f, struct pop3_server *srv, const uint64_t *sizes, size_t n)
+static const char *const keys[] = { "key-one", "key-two",   "key-three", "key-four", "key-five",
+				     "key-six", "key-seven", "key-eight", "key-nine", "key-ten" };
+
+/* The last READER_READ_REQ sent for a body key (NULL if none). */
+static struct pb_msg *read_of(struct gw_fake *f, const char *key)
+{
+	for (size_t i = f->n_sent; i > 0; i--) {
+		struct pb_msg *m = &f->sent[i - 1];
+		if (m->type == MSG_READER_READ_REQ && strcmp(m->u.reader_read_req.blob_key, key) == 0)
+			return m;
+	}
+	return NULL;
+}
+
+/* Logs in with n messages of the given sizes (uids 11, 12, ...; body keys from keys[]) and a
+ * budget of bytes in flight (0: none). */
+static void login_budget(struct gw_fake *f, struct pop3_server *srv, const uint64_t *sizes,
+			 size_t n, size_t budget)
 {
 	struct pb_msg rep;
 
 	server_init(srv);
 	gw_fake_open(f, &pop3_proto, srv);
+	f->budget = budget;
 	CHECK(gw_fake_expect(f, "+OK Pillarbox POP3 server ready"));
 	CHECK(gw_fake_say(f, "USER bob\r\n", "+OK"));
 	gw_fake_input(f, "PASS secret\r\n");
@@ -61,10 +80,15 @@ static void login(struct gw_fake *f, struct pop3_server *srv, const uint64_t *si
 		e->uid = (uint32_t)(11 + i);
 		e->size = sizes[i];
 		e->modseq = 1 + i;
-		e->blob_key = xstrdup(i == 0 ? "key-one" : "key-two");
+		e->blob_key = xstrdup(i < PB_N_ELEMENTS(keys) ? keys[i] : "key-more");
 	}
 	CHECK_INT(gw_fake_reply(f, q->corr, &rep), 0);
 	CHECK(gw_fake_expect(f, "+OK Logged in"));
+}
+
+static void login(struct gw_fake *f, struct pop3_server *srv, const uint64_t *sizes, size_t n)
+{
+	login_budget(f, srv, sizes, n, 0);
 }
 
 /* Answers a READER_READ_REQ with a range of text (the whole stored message). */
@@ -92,22 +116,27 @@ static void test_late_body_never_answers_another_retr(void)
 	uint64_t sizes[] = { 30, 30 };
 
 	login(&f, &srv, sizes, 2);
+	/* both are read ahead at login; RETR 1 waits for its read */
+	struct pb_msg *read1 = read_of(&f, "key-one"), *ahead2 = read_of(&f, "key-two");
+	REQUIRE(read1 != NULL && ahead2 != NULL);
+	size_t sent = f.n_sent;
 	gw_fake_input(&f, "RETR 1\r\n");
-	struct pb_msg *read1 = last_sent(&f, MSG_READER_READ_REQ);
-	CHECK_STR(read1->u.reader_read_req.blob_key, "key-one");
+	CHECK_INT(f.n_sent, sent);
 	gw_fake_advance(&f, POP3_REQUEST_TIMEOUT_MS + 1);
 	CHECK(gw_fake_expect(&f, "-ERR [SYS/TEMP]"));
 	gw_fake_input(&f, "RETR 2\r\n");
 	struct pb_msg *read2 = last_sent(&f, MSG_READER_READ_REQ);
+	CHECK(read2 != ahead2);
 	CHECK_STR(read2->u.reader_read_req.blob_key, "key-two");
-	/* message 1's late body: dropped */
+	/* message 1's late body, and the late read-ahead of message 2: dropped */
 	range_reply(&f, read1, "Subject: one\r\n\r\nmessage one\r\n");
-	CHECK_INT(f.dropped, 1);
+	range_reply(&f, ahead2, "Subject: two\r\n\r\nmessage two, late\r\n");
+	CHECK_INT(f.dropped, 2);
 	CHECK(gw_fake_expect(&f, ""));
 	range_reply(&f, read2, "Subject: two\r\n\r\nmessage two\r\n");
 	char *out = gw_fake_output(&f);
 	CHECK(strstr(out, "message two") != NULL);
-	CHECK(strstr(out, "message one") == NULL);
+	CHECK(strstr(out, "message one") == NULL && strstr(out, "late") == NULL);
 	free(out);
 	CHECK(gw_fake_say(&f, "DELE 2\r\n", "+OK"));
 	gw_fake_input(&f, "QUIT\r\n");
@@ -290,7 +319,122 @@ static void test_bytes_in_flight_budget(void)
 	gw_fake_free(&f);
 }
 
+/* Reads sent since request number `from`. */
+static size_t reads_since(struct gw_fake *f, size_t from)
+{
+	size_t n = 0;
+	for (size_t i = from; i < f->n_sent; i++)
+		n += f->sent[i].type == MSG_READER_READ_REQ;
+	return n;
+}
+
+/* After login the next messages' first ranges are read ahead; a RETR of one of them is served
+ * from its own range with no round trip (or waits for its read in flight), never from another
+ * message's, and the budget taken for them all goes back. */
+static void test_read_ahead_served_for_its_message(void)
+{
+	struct pop3_server srv;
+	struct gw_fake f;
+	uint64_t sizes[] = { 30, 30, 30 };
+
+	login_budget(&f, &srv, sizes, 3, 100000);
+	CHECK_INT(reads_since(&f, 0), 3);
+	CHECK(f.budget_used > 0);
+	range_reply(&f, read_of(&f, "key-two"), "Subject: 2\r\n\r\nmessage two\r\n");
+	range_reply(&f, read_of(&f, "key-one"), "Subject: 1\r\n\r\nmessage one\r\n");
+	size_t sent = f.n_sent;
+	gw_fake_input(&f, "RETR 1\r\n");
+	char *out = gw_fake_output(&f);
+	CHECK(strncmp(out, "+OK 30 octets\r\nSubject: 1\r\n", 27) == 0);
+	CHECK(strstr(out, "message two") == NULL);
+	free(out);
+	CHECK(gw_fake_say(&f, "TOP 2 0\r\n", "+OK 30 octets\r\nSubject: 2\r\n\r\n.\r\n"));
+	CHECK_INT(f.n_sent, sent);
+	/* message 3's read is still in flight: RETR 3 waits for it, asks nothing more */
+	gw_fake_input(&f, "RETR 3\r\nNOOP\r\n");
+	CHECK(gw_fake_expect(&f, ""));
+	CHECK_INT(f.n_sent, sent);
+	range_reply(&f, read_of(&f, "key-three"), "Subject: 3\r\n\r\nmessage three\r\n");
+	CHECK(gw_fake_expect(&f, "+OK 30 octets\r\nSubject: 3\r\n\r\nmessage three\r\n.\r\n+OK\r\n"));
+	CHECK_INT(f.budget_used, 0);
+	CHECK(gw_fake_say(&f, "RETR 1\r\n", ""));
+	CHECK_INT(reads_since(&f, sent), 1); /* what was served is not kept */
+	gw_fake_free(&f);
+}
+
+/* A read-ahead whose slot was given to another message while its reply was on the way: the
+ * late reply is dropped, and the message it was read for is read again when asked for. */
+static void test_read_ahead_late_reply_dropped(void)
+{
+	struct pop3_server srv;
+	struct gw_fake f;
+	uint64_t sizes[10];
+
+	for (size_t i = 0; i < 10; i++)
+		sizes[i] = 64; /* at least each text below */
+	login(&f, &srv, sizes, 10);
+	CHECK_INT(reads_since(&f, 0), POP3_PREFETCH_DEPTH); /* messages 1..8 */
+	struct pb_msg *ahead1 = read_of(&f, "key-one");
+	struct pb_msg *ahead2 = read_of(&f, "key-two");
+	/* RETR 10 is read for itself; after it nothing is left ahead: 1..8 are discarded */
+	gw_fake_input(&f, "RETR 10\r\n");
+	range_reply(&f, last_sent(&f, MSG_READER_READ_REQ), "Subject: 10\r\n\r\nmessage ten\r\n");
+	CHECK(gw_fake_expect(&f, "+OK 64 octets\r\nSubject: 10"));
+	/* RETR 1 is read for itself too; after it 2..9 are read ahead again, in the same slots */
+	size_t sent = f.n_sent;
+	gw_fake_input(&f, "RETR 1\r\n");
+	struct pb_msg *read1 = last_sent(&f, MSG_READER_READ_REQ);
+	CHECK(read1 != ahead1 && strcmp(read1->u.reader_read_req.blob_key, "key-one") == 0);
+	range_reply(&f, read1, "Subject: 1\r\n\r\nmessage one, fresh\r\n");
+	CHECK(gw_fake_expect(&f, "+OK 64 octets\r\nSubject: 1\r\n\r\nmessage one, fresh"));
+	CHECK_INT(reads_since(&f, sent), 1 + POP3_PREFETCH_DEPTH);
+	struct pb_msg *again2 = read_of(&f, "key-two");
+	CHECK(again2 != ahead2);
+	/* the first read-aheads of 1 and 2 come now: their calls end, their data is dropped */
+	range_reply(&f, ahead1, "Subject: 1\r\n\r\nmessage one, stale\r\n");
+	range_reply(&f, ahead2, "Subject: 2\r\n\r\nmessage two, stale\r\n");
+	CHECK_INT(f.dropped, 0); /* their calls were pending: the session itself dropped them */
+	CHECK(gw_fake_expect(&f, ""));
+	sent = f.n_sent;
+	gw_fake_input(&f, "RETR 2\r\n");
+	CHECK_INT(f.n_sent, sent); /* it waits for its own read-ahead */
+	CHECK(gw_fake_expect(&f, ""));
+	range_reply(&f, again2, "Subject: 2\r\n\r\nmessage two, fresh\r\n");
+	char *out = gw_fake_output(&f);
+	CHECK(strstr(out, "message two, fresh") != NULL && strstr(out, "stale") == NULL);
+	free(out);
+	gw_fake_free(&f);
+}
+
+/* Read-ahead stays within the budget of bytes in flight and gives way to a RETR that needs it;
+ * a large message is not read ahead. */
+static void test_read_ahead_bounded(void)
+{
+	struct pop3_server srv;
+	struct gw_fake f;
+	uint64_t sizes[] = { 30, 30, 30 };
+	uint64_t large[] = { POP3_PREFETCH_MAX + 1, 30 };
+
+	login_budget(&f, &srv, sizes, 3, 300); /* room for two 30-octet transfers */
+	CHECK(read_of(&f, "key-one") != NULL && read_of(&f, "key-two") != NULL);
+	CHECK(read_of(&f, "key-three") == NULL);
+	gw_fake_input(&f, "RETR 3\r\n");
+	struct pb_msg *r3 = read_of(&f, "key-three");
+	REQUIRE(r3 != NULL);
+	range_reply(&f, r3, "Subject: 3\r\n\r\nmessage three\r\n");
+	CHECK(gw_fake_expect(&f, "+OK 30 octets\r\nSubject: 3"));
+	CHECK_INT(f.budget_used, 0);
+	gw_fake_free(&f);
+
+	login(&f, &srv, large, 2);
+	CHECK_INT(reads_since(&f, 0), 0);
+	gw_fake_free(&f);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "read_ahead_served_for_its_message", test_read_ahead_served_for_its_message },
+	{ "read_ahead_late_reply_dropped", test_read_ahead_late_reply_dropped },
+	{ "read_ahead_bounded", test_read_ahead_bounded },
 	{ "bytes_in_flight_budget", test_bytes_in_flight_budget },
 	{ "bad_command_limit", test_bad_command_limit },
 	{ "ranges_paced_by_drain", test_ranges_paced_by_drain },

@@ -57,7 +57,7 @@ static const struct merge_case merge_cases[] = {
 	/* unknown keys and documents, not an object */
 	{ "smtp", NULL, "{\"max_recipents\": 5}", NULL,
 	  "smtp.max_recipents: unknown key (known: max_message_size, max_recipients, "
-	  "command_timeout_s, data_timeout_s, max_errors)" },
+	  "command_timeout_s, data_timeout_s, max_errors, bare_newlines, max_line_length)" },
 	{ "accounts", NULL, "{\"max_recipients\": 5}", NULL, "accounts.max_recipients: unknown key" },
 	{ "smpt", NULL, "{}", NULL,
 	  "unknown settings document \"smpt\" (known: smtp, accounts, storage, maintenance, limits, security)" },
@@ -101,6 +101,21 @@ static const struct merge_case merge_cases[] = {
 	  "limits.trusted_networks: control characters are not allowed" },
 	{ "limits", NULL, "{\"ip_max_connections\": \"5\"}", NULL,
 	  "limits.ip_max_connections: expected an integer from 0 to 65536" },
+	/* a CHOICE key: one of its words, nothing else (not a prefix, not a longer word) */
+	{ "smtp", NULL, "{\"bare_newlines\": \"reject\"}", "{\"bare_newlines\":\"reject\"}", NULL },
+	{ "smtp", NULL, "{\"bare_newlines\": \"normalize\"}", "{\"bare_newlines\":\"normalize\"}",
+	  NULL },
+	{ "smtp", "{\"bare_newlines\":\"reject\"}", "{\"bare_newlines\": null}", "{}", NULL },
+	{ "smtp", NULL, "{\"bare_newlines\": \"yes\"}", NULL,
+	  "smtp.bare_newlines: expected one of: normalize reject" },
+	{ "smtp", NULL, "{\"bare_newlines\": \"rej\"}", NULL,
+	  "smtp.bare_newlines: expected one of: normalize reject" },
+	{ "smtp", NULL, "{\"bare_newlines\": \"normalize reject\"}", NULL,
+	  "smtp.bare_newlines: expected one of" },
+	{ "smtp", NULL, "{\"bare_newlines\": \"\"}", NULL, "smtp.bare_newlines: expected one of" },
+	{ "smtp", NULL, "{\"bare_newlines\": 1}", NULL, "smtp.bare_newlines: expected one of" },
+	{ "smtp", NULL, "{\"max_line_length\": 999}", NULL,
+	  "smtp.max_line_length: expected an integer from 1000 to 1073741824" },
 	/* one bad string refuses the whole change */
 	{ "limits", NULL, "{\"ip_max_connections\": 5, \"trusted_networks\": \"::/129\"}", NULL,
 	  "limits.trusted_networks: '::/129': prefix longer than 128" },
@@ -144,6 +159,8 @@ static void test_defaults_match_the_table(void)
 	CHECK_INT(s.smtp.command_timeout_s, 300);
 	CHECK_INT(s.smtp.data_timeout_s, 180);
 	CHECK_INT(s.smtp.max_errors, 20);
+	CHECK_STR(s.smtp.bare_newlines, "normalize");
+	CHECK_INT(s.smtp.max_line_length, 1048576);
 	CHECK_INT(s.accounts.password_min_length, 5);
 	CHECK_INT(s.storage.min_free_mb, 64);
 	CHECK_INT(s.maintenance.interval_s, 3600);
@@ -262,7 +279,8 @@ static void test_render_every_key(void)
 	char *json = pb_settings_render(&s, "smtp");
 	CHECK_STR(json, "{\n  \"max_message_size\": 52428800,\n  \"max_recipients\": 7,\n"
 			"  \"command_timeout_s\": 300,\n  \"data_timeout_s\": 180,\n"
-			"  \"max_errors\": 20\n}");
+			"  \"max_errors\": 20,\n  \"bare_newlines\": \"normalize\",\n"
+			"  \"max_line_length\": 1048576\n}");
 	free(json);
 	CHECK(pb_settings_render(&s, "nope") == NULL);
 	/* what render prints is a valid change that sets the same values */

@@ -1,10 +1,13 @@
 /*
  * fuzz-smtp-data.c: libFuzzer target for the DATA decoder and the BDAT reader.
- * The first input byte picks the decoder and limits; the rest is content. Checks:
+ * The first input byte picks the decoder, the limits and the bare-newline policy; the rest
+ * is content. Checks:
  *  - the result (end found, bytes used, verdict, size, output) is the same fed whole,
  *    byte by byte and in random pieces;
- *  - accepted content has only CR LF line ends, lines within SMTP_DATA_LINE_MAX, and
- *    respects the size limit; output never exceeds the input used.
+ *  - accepted content has only CR LF line ends, lines within the policy's limit, and
+ *    respects the size limit; output never exceeds the input used (normalize: twice it);
+ *  - DATA ends exactly at the first real "\r\n.\r\n" (or a leading ".\r\n"), in both
+ *    policies: no bare CR or LF ever ends the data (SMTP smuggling).
  */
 #include "smtp-data.h"
 #include "smtp-test-util.h"
@@ -28,13 +31,13 @@ struct result {
 	} while (0)
 
 /* DATA: feeds in pieces of 1..step bytes (step 0: all at once). */
-static void run_data(const char *in, size_t len, uint64_t max, size_t step, uint64_t *seed,
-		     struct result *r)
+static void run_data(const char *in, size_t len, const struct smtp_body_policy *p, size_t step,
+		     uint64_t *seed, struct result *r)
 {
 	struct smtp_data d;
 	size_t pos = 0;
 
-	smtp_data_init(&d, max);
+	smtp_data_init(&d, p);
 	r->ret = 0;
 	r->used = 0;
 	while (pos < len && r->ret == 0) {
@@ -53,13 +56,13 @@ static void run_data(const char *in, size_t len, uint64_t max, size_t step, uint
 
 /* BDAT: the content is cut into chunks of sizes taken from the seed; each chunk is fed in
  * pieces as for DATA. */
-static void run_bdat(const char *in, size_t len, uint64_t max, bool binary, size_t step,
-		     uint64_t *seed, uint64_t chunk_seed, struct result *r)
+static void run_bdat(const char *in, size_t len, const struct smtp_body_policy *p, bool binary,
+		     size_t step, uint64_t *seed, uint64_t chunk_seed, struct result *r)
 {
 	struct smtp_bdat b;
 	size_t pos = 0;
 
-	smtp_bdat_init(&b, max, binary);
+	smtp_bdat_init(&b, p, binary);
 	r->ret = 0;
 	r->used = 0;
 	do {
@@ -93,10 +96,10 @@ static void same(const struct result *a, const struct result *b)
 	CHECK_OR_ABORT(a->out.len == 0 || memcmp(a->out.data, b->out.data, a->out.len) == 0);
 }
 
-/* Accepted text content: CR LF line ends only, short lines, within the limit. */
-static void check_accepted(const struct result *r, uint64_t max, bool text)
+/* Accepted text content: CR LF line ends only, lines and size within the policy's limits. */
+static void check_accepted(const struct result *r, const struct smtp_body_policy *p, bool text)
 {
-	size_t line = 0;
+	uint64_t max = p->max_size, line = 0;
 
 	if (r->status != SMTP_DATA_OK)
 		return;
@@ -108,10 +111,20 @@ static void check_accepted(const struct result *r, uint64_t max, bool text)
 			CHECK_OR_ABORT(i + 1 == r->out.len || r->out.data[i + 1] == '\n');
 		if (c == '\n') {
 			CHECK_OR_ABORT(i > 0 && r->out.data[i - 1] == '\r');
-			CHECK_OR_ABORT(line <= SMTP_DATA_LINE_MAX);
+			CHECK_OR_ABORT(p->max_line == 0 || line <= p->max_line);
 			line = 0;
 		}
 	}
+}
+
+/* DATA: where the end of data is, whatever the policy: after a leading ".\r\n" or the first
+ * "\r\n.\r\n"; 0 if the input holds neither. */
+static size_t real_end(const char *in, size_t len)
+{
+	if (len >= 3 && memcmp(in, ".\r\n", 3) == 0)
+		return 3;
+	const char *p = memmem(in, len, "\r\n.\r\n", 5);
+	return p != NULL ? (size_t)(p - in) + 5 : 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -119,12 +132,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint64_t limits[] = {0, 16, 300, 5000};
+	static const uint64_t lines[] = {SMTP_DATA_LINE_MAX, 0, 7, 2000};
 	struct result r[3];
 
 	if (size < 1 || size > 1 << 20)
 		return 0;
 	unsigned mode = data[0] & 3; /* 0,1: DATA; 2: BDAT text; 3: BDAT binary */
-	uint64_t max = limits[(data[0] >> 2) & 3];
+	/* bit 4: normalize bare LF; bits 5-6: the line limit */
+	struct smtp_body_policy policy = { limits[(data[0] >> 2) & 3], lines[(data[0] >> 5) & 3],
+					   (data[0] & 0x10) != 0 };
 	uint64_t chunk_seed = 0x1234567u + data[0];
 	const char *in = (const char *)data + 1;
 	size_t len = size - 1;
@@ -136,14 +152,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (k == 1 && len > 65536)
 			step = 2;
 		if (mode < 2)
-			run_data(in, len, max, step, &seed, &r[k]);
+			run_data(in, len, &policy, step, &seed, &r[k]);
 		else
-			run_bdat(in, len, max, mode == 3, step, &seed, chunk_seed, &r[k]);
-		CHECK_OR_ABORT(r[k].out.len <= r[k].used);
+			run_bdat(in, len, &policy, mode == 3, step, &seed, chunk_seed, &r[k]);
+		CHECK_OR_ABORT(r[k].out.len <= r[k].used * (policy.normalize_lf ? 2 : 1));
 	}
 	same(&r[0], &r[1]);
 	same(&r[0], &r[2]);
-	check_accepted(&r[0], max, mode != 3);
+	check_accepted(&r[0], &policy, mode != 3);
+	if (mode < 2)
+		CHECK_OR_ABORT(r[0].ret == 1 ? r[0].used == real_end(in, len) : real_end(in, len) == 0);
 	for (size_t k = 0; k < 3; k++)
 		pb_buf_deinit(&r[k].out);
 	return 0;

@@ -122,18 +122,21 @@ struct model {
 	struct smtp_data data;
 	struct smtp_bdat bdat;
 	bool in_bdat_message;
-	uint64_t max_size;
+	struct smtp_body_policy policy;
 	struct pb_buf body;
 	struct pb_buf *out;
 };
 
 static void render_body(struct model *m, enum smtp_data_status st, uint64_t size)
 {
-	const struct smtp_reply *r = smtp_data_status_reply(st);
+	struct smtp_reply r;
+	char text[128];
 
 	pb_buf_printf(m->out, "BODY status=%s size=%" PRIu64, smtp_data_status_name(st), size);
-	if (r != NULL)
-		pb_buf_printf(m->out, " reply=\"%d %s %s\"", r->code, r->enhanced, r->text);
+	if (st != SMTP_DATA_OK) {
+		smtp_data_reply(st, &m->policy, &r, text, sizeof(text));
+		pb_buf_printf(m->out, " reply=\"%d %s %s\"", r.code, r.enhanced, r.text);
+	}
 	pb_buf_append_str(m->out, " out=\"");
 	smtp_test_escape(m->out, m->body.data != NULL ? m->body.data : "", m->body.len);
 	pb_buf_append_str(m->out, "\"\n");
@@ -168,11 +171,11 @@ static size_t model_content(struct model *m, const char *data, size_t len)
 static void model_switch(struct model *m, const struct smtp_cmd *cmd)
 {
 	if (cmd->verb == SMTP_VERB_DATA) {
-		smtp_data_init(&m->data, m->max_size);
+		smtp_data_init(&m->data, &m->policy);
 		m->mode = MODE_DATA;
 	} else if (cmd->verb == SMTP_VERB_BDAT) {
 		if (!m->in_bdat_message)
-			smtp_bdat_init(&m->bdat, m->max_size, false);
+			smtp_bdat_init(&m->bdat, &m->policy, false);
 		m->in_bdat_message = true;
 		smtp_bdat_chunk(&m->bdat, cmd->chunk_size, cmd->last);
 		m->mode = MODE_BDAT;
@@ -241,11 +244,29 @@ static void model_read(struct model *m, const char *data, size_t len)
 	model_drain(m);
 }
 
+struct smtp_body_policy smtp_test_strict(uint64_t max_size)
+{
+	return (struct smtp_body_policy){ max_size, SMTP_DATA_LINE_MAX, false };
+}
+
+struct smtp_body_policy smtp_test_normalize(uint64_t max_size, uint64_t max_line)
+{
+	return (struct smtp_body_policy){ max_size, max_line, true };
+}
+
 void smtp_test_transcript(const char *in, size_t len, uint64_t max_size,
-			  smtp_test_chunker *chunker, void *ctx, struct pb_buf *out)
+				 smtp_test_chunker *chunker, void *ctx, struct pb_buf *out)
+{
+	struct smtp_body_policy p = smtp_test_strict(max_size);
+
+	smtp_test_transcript_policy(in, len, &p, chunker, ctx, out);
+}
+
+void smtp_test_transcript_policy(const char *in, size_t len, const struct smtp_body_policy *p,
+				 smtp_test_chunker *chunker, void *ctx, struct pb_buf *out)
 {
 	static const char *const mode_names[] = {"COMMAND", "DATA", "BDAT", "AUTH"};
-	struct model m = {.parser = smtp_parser_create(), .max_size = max_size, .out = out};
+	struct model m = {.parser = smtp_parser_create(), .policy = *p, .out = out};
 	const void *pending;
 	size_t plen;
 

@@ -36,11 +36,19 @@ typedef size_t smtp_test_chunker(size_t i, void *ctx);
  *    mode a read goes to the parser, in DATA/BDAT mode straight to the decoder, and what
  *    the decoder leaves goes back to the parser, as a session does;
  *  - at the end, "EOF mode=... pending=N".
- * max_size is the message size limit given to the decoders. The transcript must not
- * depend on the chunker.
+ * max_size is the message size limit given to the decoders, under the strict policy
+ * (smtp_test_strict). The transcript must not depend on the chunker.
  */
 void smtp_test_transcript(const char *in, size_t len, uint64_t max_size,
 			  smtp_test_chunker *chunker, void *ctx, struct pb_buf *out);
+/* The same with the decoders under policy p. */
+void smtp_test_transcript_policy(const char *in, size_t len, const struct smtp_body_policy *p,
+				 smtp_test_chunker *chunker, void *ctx, struct pb_buf *out);
+
+/* The strict policy (smtp.bare_newlines reject, lines of SMTP_DATA_LINE_MAX) with max_size. */
+struct smtp_body_policy smtp_test_strict(uint64_t max_size);
+/* The default policy (normalize, lines of max_line octets) with max_size. */
+struct smtp_body_policy smtp_test_normalize(uint64_t max_size, uint64_t max_line);
 
 
 

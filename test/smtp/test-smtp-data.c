@@ -9,6 +9,9 @@
 
 #include <stdint.h>
 
+/* The strict policy (smtp.bare_newlines reject, 1000-octet lines) with a size limit. */
+#define STRICT(max) (&(struct smtp_body_policy){ (max), SMTP_DATA_LINE_MAX, false })
+
 struct data_case {
 	const char *in;
 	int done;		     /* expected result of the last feed: 1 end seen, 0 not */
@@ -58,13 +61,14 @@ static const struct data_case data_cases[] = {
 
 /* Feeds in[0..len) in pieces given by chunker; returns the last feed's result, and the
  * total consumed / the output through the pointers. */
-static int run_data(const char *in, size_t len, uint64_t max_size, smtp_test_chunker *chunker,
-		    void *ctx, size_t *consumed_r, struct pb_buf *out, struct smtp_data *d)
+static int run_data(const char *in, size_t len, const struct smtp_body_policy *p,
+		    smtp_test_chunker *chunker, void *ctx, size_t *consumed_r, struct pb_buf *out,
+		    struct smtp_data *d)
 {
 	int ret = 0;
 	size_t pos = 0, i = 1;
 
-	smtp_data_init(d, max_size);
+	smtp_data_init(d, p);
 	*consumed_r = 0;
 	while (pos < len && ret == 0) {
 		size_t n = chunker != NULL ? chunker(i++, ctx) : len;
@@ -87,7 +91,7 @@ static void check_data_case(const struct data_case *c, smtp_test_chunker *chunke
 	size_t len = strlen(c->in), consumed;
 
 	pb_buf_init(&out);
-	int ret = run_data(c->in, len, c->max_size, chunker, ctx, &consumed, &out, &d);
+	int ret = run_data(c->in, len, STRICT(c->max_size), chunker, ctx, &consumed, &out, &d);
 	if (ret != c->done || smtp_data_status(&d) != c->status)
 		fprintf(stderr, "  case: \"%s\"\n", c->in);
 	CHECK_INT(ret, c->done);
@@ -105,6 +109,117 @@ static void test_data_table(void)
 		check_data_case(&data_cases[i], NULL, NULL);
 		check_data_case(&data_cases[i], pb_test_chunk_bytes, NULL);
 		check_data_case(&data_cases[i], pb_test_chunk_random, &seed);
+	}
+}
+
+/* The default policy (smtp.bare_newlines normalize): a bare LF is stored as CR LF and starts
+ * a line for unstuffing, never for the end of data; a bare CR is refused. */
+struct norm_case {
+	const char *in;
+	int done;
+	enum smtp_data_status status;
+	const char *out;
+	uint64_t max_size, max_line; /* 0: no limit */
+};
+
+static const struct norm_case norm_cases[] = {
+	{"a\nb\r\n.\r\n", 1, SMTP_DATA_OK, "a\r\nb\r\n", 0, 0},
+	{"Subject: x\n\nbody\n", 0, SMTP_DATA_OK, "Subject: x\r\n\r\nbody\r\n", 0, 0},
+	{"a\n\r\n.\r\n", 1, SMTP_DATA_OK, "a\r\n\r\n", 0, 0}, /* CR LF after it is real */
+	{".\r\n", 1, SMTP_DATA_OK, "", 0, 0},
+	/* smuggling: no bare LF ends the data; the "second message" stays content */
+	{"a\n.\nMAIL FROM:<x@y.example>\r\n.\r\n", 1, SMTP_DATA_OK,
+	 "a\r\n\r\nMAIL FROM:<x@y.example>\r\n", 0, 0},
+	{"a\r\n.\nMAIL\r\n.\r\n", 1, SMTP_DATA_OK, "a\r\n\r\nMAIL\r\n", 0, 0},
+	{"a\n.\r\nMAIL\r\n.\r\n", 1, SMTP_DATA_OK, "a\r\n\r\nMAIL\r\n", 0, 0},
+	{"a\n.\n", 0, SMTP_DATA_OK, "a\r\n\r\n", 0, 0},
+	{"a\n.\r\n", 0, SMTP_DATA_OK, "a\r\n\r\n", 0, 0},
+	{"a\r\n.\n", 0, SMTP_DATA_OK, "a\r\n\r\n", 0, 0},
+	{"\n.\n", 0, SMTP_DATA_OK, "\r\n\r\n", 0, 0},
+	{".\n", 0, SMTP_DATA_OK, "\r\n", 0, 0},
+	{"a\n..\n.\r\n", 0, SMTP_DATA_OK, "a\r\n.\r\n\r\n", 0, 0},
+	/* unstuffing after a bare LF, as after CR LF (smtplib stuffs there) */
+	{"a\n..dot\r\n.\r\n", 1, SMTP_DATA_OK, "a\r\n.dot\r\n", 0, 0},
+	{"a\n..\r\n.\r\n", 1, SMTP_DATA_OK, "a\r\n.\r\n", 0, 0},
+	/* a bare CR is refused in this mode too, and never ends the data */
+	{"a\r.\rMAIL\r\n.\r\n", 1, SMTP_DATA_BARE_CR, "a", 0, 0},
+	{"a\r\r\n.\r\n", 1, SMTP_DATA_BARE_CR, "a", 0, 0},
+	{"a\n.\r\r\n.\r\n", 1, SMTP_DATA_BARE_CR, "a\r\n", 0, 0},
+	{"a\r\n.\r\r\n.\r\n", 1, SMTP_DATA_BARE_CR, "a\r\n", 0, 0},
+	/* limits count what is stored: a bare LF as two octets */
+	{"ab\ncd\r\n.\r\n", 1, SMTP_DATA_OK, "ab\r\ncd\r\n", 8, 0},
+	{"ab\ncd\r\n.\r\n", 1, SMTP_DATA_TOO_BIG, "ab\r\ncd\r", 7, 0},
+	{"abcd\nefgh\r\n.\r\n", 1, SMTP_DATA_OK, "abcd\r\nefgh\r\n", 0, 6},
+	{"abcd\nefgh\r\n.\r\n", 1, SMTP_DATA_LINE_TOO_LONG, "abcd\r", 0, 5},
+};
+
+/* Feeds c->in in reads given by chunker, then checks as check_data_case does. */
+static void check_norm_case(const struct norm_case *c, smtp_test_chunker *chunker, void *ctx)
+{
+	struct smtp_body_policy p = smtp_test_normalize(c->max_size, c->max_line);
+	struct smtp_data d;
+	struct pb_buf out;
+	size_t len = strlen(c->in), consumed;
+
+	pb_buf_init(&out);
+	int ret = run_data(c->in, len, &p, chunker, ctx, &consumed, &out, &d);
+	if (ret != c->done || smtp_data_status(&d) != c->status || out.len != strlen(c->out))
+		fprintf(stderr, "  case: \"%s\"\n", c->in);
+	CHECK_INT(ret, c->done);
+	CHECK_INT(consumed, len);
+	CHECK_INT(smtp_data_status(&d), c->status);
+	CHECK_INT(out.len, strlen(c->out));
+	CHECK(out.len == 0 || memcmp(out.data, c->out, out.len) == 0);
+	pb_buf_deinit(&out);
+}
+
+/* Splits at a fixed point: the first read is *ctx octets, the rest in one. */
+static size_t chunk_split(size_t i, void *ctx)
+{
+	return i == 1 ? *(size_t *)ctx : SIZE_MAX / 2;
+}
+
+static void test_normalize_table(void)
+{
+	for (size_t i = 0; i < PB_N_ELEMENTS(norm_cases); i++) {
+		uint64_t seed = 88172645463325252u + i;
+		check_norm_case(&norm_cases[i], NULL, NULL);
+		check_norm_case(&norm_cases[i], pb_test_chunk_bytes, NULL);
+		check_norm_case(&norm_cases[i], pb_test_chunk_random, &seed);
+		for (size_t cut = 1; cut < strlen(norm_cases[i].in); cut++)
+			check_norm_case(&norm_cases[i], chunk_split, &cut);
+	}
+}
+
+/* The smuggling matrix under normalize: nothing but the real CR LF . CR LF ends the data;
+ * with bare LFs only the message is accepted and the would-be command is a line of it;
+ * any bare CR refuses it. */
+static void test_smuggling_matrix_normalize(void)
+{
+	static const char *const ends[] = {"\n", "\r", "\r\n"};
+	struct smtp_body_policy p = smtp_test_normalize(0, 0);
+
+	for (size_t x = 0; x < 3; x++) {
+		for (size_t y = 0; y < 3; y++) {
+			if (x == 2 && y == 2)
+				continue;
+			char *all = xasprintf("a%s.%sRCPT TO:<x@y.example>\r\n.\r\nNOOP\r\n",
+					      ends[x], ends[y]);
+			struct smtp_data d;
+			struct pb_buf out;
+			size_t used;
+			pb_buf_init(&out);
+			smtp_data_init(&d, &p);
+			for (size_t i = 0; i < strlen(all) - 6; i++)
+				CHECK_INT(smtp_data_feed(&d, all + i, 1, &out, &used),
+					  i == strlen(all) - 7 ? 1 : 0);
+			bool cr = x == 1 || y == 1;
+			CHECK_INT(smtp_data_status(&d), cr ? SMTP_DATA_BARE_CR : SMTP_DATA_OK);
+			if (!cr)
+				CHECK_STR(out.data, "a\r\n\r\nRCPT TO:<x@y.example>\r\n");
+			pb_buf_deinit(&out);
+			free(all);
+		}
 	}
 }
 
@@ -129,7 +244,7 @@ static void test_smuggling_matrix(void)
 				struct pb_buf out;
 				size_t used;
 				pb_buf_init(&out);
-				smtp_data_init(&d, 0);
+				smtp_data_init(&d, STRICT(0));
 				CHECK_INT(smtp_data_feed(&d, part, strlen(part), &out, &used), 0);
 				CHECK_INT(used, strlen(part));
 				for (size_t i = strlen(part); i < strlen(all) - 6; i++) {
@@ -174,7 +289,7 @@ static void test_line_limit(void)
 		struct pb_buf out;
 		size_t consumed;
 		pb_buf_init(&out);
-		CHECK_INT(run_data(in, strlen(in), 0, NULL, NULL, &consumed, &out, &d), 1);
+		CHECK_INT(run_data(in, strlen(in), STRICT(0), NULL, NULL, &consumed, &out, &d), 1);
 		CHECK_INT(smtp_data_status(&d), cases[i].st);
 		const struct smtp_reply *r = smtp_data_status_reply(smtp_data_status(&d));
 		if (cases[i].st == SMTP_DATA_LINE_TOO_LONG) {
@@ -214,7 +329,7 @@ static void test_nul_octets(void)
 	size_t used;
 
 	pb_buf_init(&out);
-	smtp_data_init(&d, 0);
+	smtp_data_init(&d, STRICT(0));
 	CHECK_INT(smtp_data_feed(&d, in, sizeof(in) - 1, &out, &used), 1);
 	CHECK_INT(used, sizeof(in) - 1);
 	CHECK_INT(smtp_data_status(&d), SMTP_DATA_NUL);
@@ -224,7 +339,7 @@ static void test_nul_octets(void)
 	CHECK_STR(smtp_data_status_reply(SMTP_DATA_NUL)->enhanced, "5.6.0");
 	/* byte by byte: the same */
 	pb_buf_reset(&out);
-	smtp_data_init(&d, 0);
+	smtp_data_init(&d, STRICT(0));
 	for (size_t i = 0; i < sizeof(in) - 1; i++)
 		smtp_data_feed(&d, in + i, 1, &out, &used);
 	CHECK_INT(smtp_data_status(&d), SMTP_DATA_NUL);
@@ -233,7 +348,7 @@ static void test_nul_octets(void)
 	static const char big[] = "abcdefgh\0\r\n.\r\n";
 	for (int whole = 0; whole < 2; whole++) {
 		pb_buf_reset(&out);
-		smtp_data_init(&d, 4);
+		smtp_data_init(&d, STRICT(4));
 		if (whole)
 			smtp_data_feed(&d, big, sizeof(big) - 1, &out, &used);
 		for (size_t i = 0; !whole && i < sizeof(big) - 1; i++)
@@ -242,18 +357,18 @@ static void test_nul_octets(void)
 		CHECK_INT(out.len, 4);
 	}
 	/* a bare LF first wins */
-	smtp_data_init(&d, 0);
+	smtp_data_init(&d, STRICT(0));
 	smtp_data_feed(&d, "a\nb\0\r\n.\r\n", 11, &out, &used);
 	CHECK_INT(smtp_data_status(&d), SMTP_DATA_BARE_CR_LF);
 	/* BDAT text: rejected; BINARYMIME: content */
 	pb_buf_reset(&out);
-	smtp_bdat_init(&b, 0, false);
+	smtp_bdat_init(&b, STRICT(0), false);
 	smtp_bdat_chunk(&b, 6, true);
 	CHECK_INT(smtp_bdat_feed(&b, "ab\0c\r\n", 6, &out, &used), 1);
 	CHECK_INT(smtp_bdat_status(&b), SMTP_DATA_NUL);
 	CHECK_INT(out.len, 2);
 	pb_buf_reset(&out);
-	smtp_bdat_init(&b, 0, true);
+	smtp_bdat_init(&b, STRICT(0), true);
 	smtp_bdat_chunk(&b, 6, true);
 	CHECK_INT(smtp_bdat_feed(&b, "ab\0c\r\n", 6, &out, &used), 1);
 	CHECK_INT(smtp_bdat_status(&b), SMTP_DATA_OK);
@@ -279,7 +394,7 @@ static void test_done_is_sticky(void)
 	size_t used = 99;
 
 	pb_buf_init(&out);
-	smtp_data_init(&d, 0);
+	smtp_data_init(&d, STRICT(0));
 	CHECK_INT(smtp_data_feed(&d, ".\r\nx", 4, &out, &used), 1);
 	CHECK_INT(used, 3);
 	CHECK_INT(smtp_data_feed(&d, "more\r\n", 6, &out, &used), 1);
@@ -329,7 +444,7 @@ static void run_big(uint64_t max_size, enum smtp_data_status want)
 
 	pb_buf_init(&wire);
 	pb_buf_init(&out);
-	smtp_data_init(&d, max_size);
+	smtp_data_init(&d, STRICT(max_size));
 	for (size_t i = 0; sent < BIG_SIZE || wire.len > 0; i++) {
 		if (sent < BIG_SIZE) {
 			size_t n = big_line(i, line);
@@ -384,7 +499,7 @@ static enum smtp_data_status run_bdat(const char *const *chunks, size_t n, bool 
 	struct smtp_bdat b;
 	size_t used;
 
-	smtp_bdat_init(&b, max, binary);
+	smtp_bdat_init(&b, STRICT(max), binary);
 	for (size_t i = 0; i < n; i++) {
 		size_t len = strlen(chunks[i]);
 		smtp_bdat_chunk(&b, len, i + 1 == n);
@@ -448,7 +563,7 @@ static void test_bdat_pending_cr(void)
 	size_t used;
 
 	pb_buf_init(&out);
-	smtp_bdat_init(&b, 0, false);
+	smtp_bdat_init(&b, STRICT(0), false);
 	smtp_bdat_chunk(&b, 3, false);
 	CHECK_INT(smtp_bdat_feed(&b, "ab\rNOOP", 7, &out, &used), 1);
 	CHECK_INT(used, 3);
@@ -460,10 +575,58 @@ static void test_bdat_pending_cr(void)
 	pb_buf_deinit(&out);
 }
 
+/* BDAT under normalize: a bare LF is stored as CR LF wherever the chunks and reads cut the
+ * text (a CR LF pair may straddle chunks); a bare CR refuses it; strict refuses the LF. */
+static void test_bdat_normalize(void)
+{
+	static const char text[] = "a\nb\r\nc\n\nd";
+	struct smtp_body_policy norm = smtp_test_normalize(0, 0);
+	size_t len = sizeof(text) - 1;
+
+	for (size_t cut = 0; cut <= len; cut++) {
+		for (int strict = 0; strict < 2; strict++) {
+			struct smtp_bdat b;
+			struct pb_buf out;
+			size_t used;
+			pb_buf_init(&out);
+			smtp_bdat_init(&b, strict ? STRICT(0) : &norm, false);
+			smtp_bdat_chunk(&b, cut, false);
+			for (size_t i = 0; i < cut; i++)
+				smtp_bdat_feed(&b, text + i, 1, &out, &used);
+			if (cut == 0)
+				smtp_bdat_feed(&b, "", 0, &out, &used);
+			smtp_bdat_chunk(&b, len - cut, true);
+			CHECK_INT(smtp_bdat_feed(&b, text + cut, len - cut, &out, &used), 1);
+			CHECK_INT(smtp_bdat_status(&b), strict ? SMTP_DATA_BARE_CR_LF : SMTP_DATA_OK);
+			if (!strict) {
+				CHECK_INT(out.len, 12);
+				CHECK(memcmp(out.data, "a\r\nb\r\nc\r\n\r\nd", 12) == 0);
+				CHECK_INT(b.check.size, 12); /* counted as stored */
+			}
+			pb_buf_deinit(&out);
+		}
+	}
+	/* a bare CR is refused under normalize too, also at the end of the LAST chunk */
+	static const char *const bad[] = {"a\rb", "a\r"};
+	for (size_t i = 0; i < PB_N_ELEMENTS(bad); i++) {
+		struct smtp_bdat b;
+		struct pb_buf out;
+		size_t used;
+		pb_buf_init(&out);
+		smtp_bdat_init(&b, &norm, false);
+		smtp_bdat_chunk(&b, strlen(bad[i]), true);
+		CHECK_INT(smtp_bdat_feed(&b, bad[i], strlen(bad[i]), &out, &used), 1);
+		CHECK_INT(smtp_bdat_status(&b), SMTP_DATA_BARE_CR);
+		pb_buf_deinit(&out);
+	}
+}
+
 static const struct pb_test_case cases[] = {
 	{ "nul_octets", test_nul_octets },
 	{"data_table", test_data_table},
 	{"smuggling_matrix", test_smuggling_matrix},
+	{"normalize_table", test_normalize_table},
+	{"smuggling_matrix_normalize", test_smuggling_matrix_normalize},
 	{"line_limit", test_line_limit},
 	{"replies", test_replies},
 	{"status_names", test_status_names},
@@ -471,6 +634,7 @@ static const struct pb_test_case cases[] = {
 	{"big_message", test_big_message},
 	{"bdat", test_bdat},
 	{"bdat_pending_cr", test_bdat_pending_cr},
+	{"bdat_normalize", test_bdat_normalize},
 };
 
 PB_TEST_MAIN(cases)

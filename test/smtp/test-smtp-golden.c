@@ -2,7 +2,8 @@
  * test-smtp-golden.c: golden transcripts. Each golden/NAME.in holds raw bytes a client
  * sends (pipelined commands, DATA and BDAT content, AUTH lines); golden/NAME.ref holds the
  * transcript the session model must produce (see smtp-test-util.h, message size limit
- * GOLDEN_MAX_SIZE). Every input is run fed whole, byte by byte and in random reads; all
+ * GOLDEN_MAX_SIZE; the strict policy, or for a NAME starting "normalize-" the default one,
+ * smtp.bare_newlines normalize). Every input is run fed whole, byte by byte and in random reads; all
  * must equal the reference. On a mismatch the actual transcript is written to
  * NAME.actual in the current directory (the build directory under ctest) for review.
  */
@@ -28,13 +29,17 @@ static void check_golden(const char *dir, const char *name)
 	pb_buf_init(&got);
 	CHECK_INT(pb_test_read_file(in_path, &in), 0);
 	CHECK_INT(pb_test_read_file(ref_path, &ref), 0);
+	struct smtp_body_policy policy = strncmp(name, "normalize-", 10) == 0
+						 ? smtp_test_normalize(GOLDEN_MAX_SIZE, SMTP_DATA_LINE_MAX)
+						 : smtp_test_strict(GOLDEN_MAX_SIZE);
 	for (int mode = 0; mode < 5; mode++) {
 		uint64_t seed = 0x2545f4914f6cdd1du * (uint64_t)(mode + 1);
 		pb_buf_reset(&got);
-		smtp_test_transcript(in.data != NULL ? in.data : "", in.len, GOLDEN_MAX_SIZE,
-				     mode == 0 ? NULL : mode == 1 ? pb_test_chunk_bytes
-								  : pb_test_chunk_random,
-				     &seed, &got);
+		smtp_test_transcript_policy(in.data != NULL ? in.data : "", in.len, &policy,
+					    mode == 0   ? NULL
+					    : mode == 1 ? pb_test_chunk_bytes
+							: pb_test_chunk_random,
+					    &seed, &got);
 		if (ref.data == NULL || strcmp(got.data, ref.data) != 0) {
 			fprintf(stderr, "  golden %s differs (feeding mode %d)\n", name, mode);
 			pb_test_write_actual(name, &got);

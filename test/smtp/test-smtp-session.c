@@ -315,7 +315,7 @@ static void test_content_before_the_begin_reply(void)
 	CHECK(gw_fake_expect(&f, "250 2.1.5"));
 	CHECK(gw_fake_say(&f, "DATA\r\n", "354"));
 	begin = f.n_sent - 1;
-	CHECK(gw_fake_say(&f, "bare\nLF\r\n.\r\n", "550 5.5.2")); /* the transaction ends */
+	CHECK(gw_fake_say(&f, "bare\rCR\r\n.\r\n", "550 5.5.2")); /* the transaction ends */
 	CHECK_INT(f.n_sent, begin + 1);
 	CHECK_INT(spool_answer(&f, PB_OK), 0); /* its begin answers late: the upload is dropped */
 	REQUIRE(last_type(&f) == MSG_SPOOL_ABORT_REQ);
@@ -357,6 +357,67 @@ static void test_bdat_streams_and_discards(void)
 	CHECK(content.len > 20 && memcmp(content.data + content.len - 20, "Subject: z\r\n\r\nbody\r\n", 20) == 0);
 	CHECK_INT(spool_answer(&f, PB_OK), 0);
 	CHECK(gw_fake_expect(&f, "250 2.0.0 Ok: queued"));
+	pb_buf_deinit(&content);
+	gw_fake_free(&f);
+}
+
+/* True if content (the stored message) ends with tail. */
+static bool ends_with(const struct pb_buf *content, const char *tail)
+{
+	size_t n = strlen(tail);
+	return content->len >= n && memcmp(content->data + content->len - n, tail, n) == 0;
+}
+
+/* smtp.bare_newlines and smtp.max_line_length as the session reads them at DATA and BDAT:
+ * by default a bare LF is stored as CR LF ("\n.\n" stays content) and a 10,000-octet line
+ * passes; "reject" gives today's 550; a smaller line limit gives a 500 naming it. */
+static void test_bare_newlines_and_line_limit(void)
+{
+	struct smtp_server srv;
+	struct gw_fake f;
+	struct pb_buf content;
+	char *line = xmalloc(10001 + 8);
+
+	memset(line, 'h', 10000);
+	memcpy(line + 10000, "\r\n.\r\n", 6);
+	open_session(&f, &srv);
+	pb_buf_init(&content);
+	send_message(&f, 0, "Subject: unix\n\nline\n.\nMAIL FROM:<x@evil.example>\n..dot\r\n.\r\n");
+	store_chunks(&f, &content);
+	CHECK(ends_with(&content, "Subject: unix\r\n\r\nline\r\n\r\nMAIL FROM:<x@evil.example>\r\n"
+				  ".dot\r\n"));
+	CHECK_INT(spool_answer(&f, PB_OK), 0);
+	CHECK(gw_fake_expect(&f, "250 2.0.0 Ok: queued"));
+	/* BDAT: the same normalization, across a chunk boundary */
+	CHECK(gw_fake_say(&f, "MAIL FROM:<a@example.org>\r\n", "250"));
+	gw_fake_input(&f, "RCPT TO:<bob@localhost>\r\n");
+	rcpt_ok(&f, f.n_sent - 1, 7);
+	CHECK(gw_fake_expect(&f, "250 2.1.5"));
+	gw_fake_input(&f, "BDAT 2\r\na\r");
+	CHECK_INT(spool_answer(&f, PB_OK), 0); /* begin */
+	CHECK(gw_fake_expect(&f, "250 2.0.0 Ok: 2 octets"));
+	CHECK(gw_fake_say(&f, "BDAT 4 LAST\r\n\nb\nc", ""));
+	pb_buf_reset(&content);
+	store_chunks(&f, &content);
+	CHECK(ends_with(&content, "\r\na\r\nb\r\nc\r\n"));
+	CHECK_INT(spool_answer(&f, PB_OK), 0);
+	CHECK(gw_fake_expect(&f, "250 2.0.0 Ok: queued"));
+	/* a long line is stored whole */
+	send_message(&f, f.n_sent, line);
+	pb_buf_reset(&content);
+	store_chunks(&f, &content);
+	CHECK(content.len > 10002 && memcmp(content.data + content.len - 10002, line, 10002) == 0);
+	CHECK_INT(spool_answer(&f, PB_OK), 0);
+	CHECK(gw_fake_expect(&f, "250 2.0.0 Ok: queued"));
+	/* strict: the bare LF refuses the message; a limit of 1000 refuses the long line */
+	snprintf(srv.settings.bare_newlines, sizeof(srv.settings.bare_newlines), "reject");
+	send_message(&f, f.n_sent, "Subject: unix\n\nline\r\n.\r\n");
+	CHECK(gw_fake_expect(&f, "550 5.5.2 Bare LF or CR in message is not allowed"));
+	srv.settings.max_line_length = 1000;
+	send_message(&f, f.n_sent, line);
+	CHECK(gw_fake_expect(&f, "500 5.5.2 Line too long: the limit is 1000 octets per line"));
+	CHECK(gw_fake_say(&f, "NOOP\r\n", "250"));
+	free(line);
 	pb_buf_deinit(&content);
 	gw_fake_free(&f);
 }
@@ -481,6 +542,7 @@ static const struct pb_test_case cases[] = {
 	{ "begin_refused", test_begin_refused },
 	{ "content_before_the_begin_reply", test_content_before_the_begin_reply },
 	{ "bdat_streams_and_discards", test_bdat_streams_and_discards },
+	{ "bare_newlines_and_line_limit", test_bare_newlines_and_line_limit },
 	{ "state_refusals", test_state_refusals },
 	{ "size_and_room", test_size_and_room },
 	{ "too_many_errors", test_too_many_errors },

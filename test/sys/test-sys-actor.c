@@ -106,7 +106,7 @@ static void test_init_loads_and_publishes(void)
 	/* the first answer comes after init: by then the snapshot is published */
 	CHECK_INT(call(&f, MSG_SYS_SETTING_GET_REQ, "smtp", NULL, &text), PB_OK);
 	CHECK(strstr(text, "\"max_recipients\": 7,") != NULL);
-	CHECK(strstr(text, "\"max_errors\": 20\n") != NULL); /* bad stored value: the default */
+	CHECK(strstr(text, "\"max_errors\": 20,\n") != NULL); /* bad stored value: the default */
 	CHECK(strstr(text, "\"max_message_size\": 52428800,") != NULL);
 	free(text);
 	CHECK_INT(snapshot_recipients(&f), 7);

@@ -1,0 +1,330 @@
+/*
+ * pop3-retr.c: RETR and TOP, and the read-ahead of the next messages' first ranges.
+ * OWNS: the session's transfer in progress and its read-ahead slots (struct pop3_session,
+ * pop3-session-int.h). THREAD: the hub's.
+ * MESSAGES sent (reader-client.h): READER_READ_REQ, each a call with its own continuation.
+ *
+ * Why bodies are read by ranges: RETR asks a reader shard (keyed by the user) for one range of
+ * POP3_READ_CHUNK octets at a time, and asks for the next only once the connection has taken
+ * the output below its high-water mark; so a session holds about a chunk whatever the
+ * message size, however slowly its client reads, and the hub never waits on the disk.
+ *
+ * Why a read-ahead: a client drains a maildrop RETR after RETR, and a reader round trip per
+ * message was about 40 % of the time a small message took. So after login, and as each
+ * RETR/TOP ends, the session asks for the first range of the next messages not deleted (up to
+ * POP3_PREFETCH_DEPTH of them and POP3_PREFETCH_MAX octets of messages, each within the
+ * budget of bytes in flight) while the client reads what it has. Each is a call of its own
+ * (its own correlation id and deadline) that nothing waits for: commands go on meanwhile. A
+ * RETR or TOP of such a message uses the range kept, or adopts the call in flight and waits
+ * for it. A slot is only ever served for the message index it was read for; a slot that falls
+ * out of the window is discarded, and a reply that comes after that is dropped by its
+ * generation. A failed or late read-ahead is forgotten: the RETR reads for itself.
+ */
+#include "pop3-session-int.h"
+
+#include "pb-log.h"
+#include "reader-client.h"
+
+static void read_next(struct pop3_session *s);
+
+bool pop3_waiting(const struct pop3_session *s)
+{
+	uint32_t unwaited = 0;
+
+	for (size_t k = 0; k < POP3_PREFETCH_DEPTH; k++)
+		unwaited += s->pf[k].calls - (s->pf[k].adopted ? 1 : 0);
+	return s->gs->pending > unwaited;
+}
+
+/* The end of a RETR/TOP: its share of the budget of bytes in flight goes back. */
+static void retr_end(struct pop3_session *s)
+{
+	s->retr = false;
+	gw_release(s->gs, s->retr_reserved);
+	s->retr_reserved = 0;
+}
+
+/* A range could not be read: -ERR, or a cut when the answer has begun. */
+static void read_failed(struct pop3_session *s, const char *reason)
+{
+	pb_error("pop3", "event=read_failed user=%s uid=%u offset=%llu reason=%s", PB_LOGQ(s->user),
+		 s->msgs[s->retr_index].uid, (unsigned long long)s->retr_offset, reason);
+	retr_end(s);
+	if (s->retr_started) /* a multi-line answer cannot turn into -ERR: cut it */
+		pop3_cut(s);
+	else
+		pop3_send_line(s, "-ERR [SYS/TEMP] Cannot read the message");
+	pop3_resume(s);
+}
+
+/* A range of the message is in hand: stuff it out, then read on when the output has drained;
+ * at the end, read the next messages ahead. */
+static void send_range(struct pop3_session *s, const uint8_t *data, size_t len, bool eof)
+{
+	bool done = false;
+
+	pb_buf_reset(&s->out);
+	if (!s->retr_started)
+		pb_buf_printf(&s->out, "+OK %llu octets\r\n",
+			      (unsigned long long)s->msgs[s->retr_index].size);
+	s->retr_started = true;
+	pop3_stuff_feed(&s->stuff, data, len, &s->out);
+	s->retr_offset += len;
+	if (eof || len == 0 || pop3_stuff_done(&s->stuff)) {
+		pop3_stuff_finish(&s->stuff, &s->out);
+		retr_end(s);
+		done = true;
+	}
+	gw_write(s->gs, s->out.data, s->out.len);
+	if (s->out.cap > 4 * POP3_READ_CHUNK)
+		pb_buf_deinit(&s->out); /* do not keep more than a few ranges' worth */
+	if (done && !s->closing)
+		pop3_prefetch(s, s->retr_index + 1);
+	/* gw_write may have drained the output and run on_drain, which reads on itself */
+	if (!s->retr)
+		pop3_resume(s);
+	else if (!pop3_waiting(s) && gw_output_pending(s->gs) < NET_OUT_HIGH)
+		read_next(s);
+	/* else on_drain reads on */
+}
+
+static void on_read(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct pop3_session *s = session;
+	uint64_t size;
+	const uint8_t *data;
+	size_t len;
+	bool eof;
+	uint32_t code = m != NULL ? reader_client_read_reply(m, &size, &data, &len, &eof)
+				  : PB_ERR_TEMP;
+
+	if (!s->retr) { /* not reachable: one read at a time, none after the end */
+		pop3_resume(s);
+		return;
+	}
+	if (code != PB_OK)
+		read_failed(s, m == NULL ? "timeout" : pb_status_name(code));
+	else
+		send_range(s, data, len, eof);
+}
+
+/* READER_READ_REQ for message index from offset, a call of this session running cont(arg):
+ * as much as the listing says is left, a whole range when it says nothing is (the reply's eof
+ * decides where the message ends). 0, or -1 with error_r. */
+static int read_send(struct pop3_session *s, size_t index, uint64_t offset, gw_cont_fn *cont,
+		     uint64_t arg, const char **error_r)
+{
+	struct gw_pending call = pop3_call_of(s, cont, arg);
+	struct pb_sender tx = gw_sender(&call);
+	uint64_t left = s->msgs[index].size > offset ? s->msgs[index].size - offset : 0;
+	uint32_t length = left > 0 && left < POP3_READ_CHUNK ? (uint32_t)left : POP3_READ_CHUNK;
+
+	return reader_client_read_send(&tx, s->user_id, s->msgs[index].blob_key, offset, length,
+				       error_r);
+}
+
+static void read_next(struct pop3_session *s)
+{
+	const char *error;
+
+	if (read_send(s, s->retr_index, s->retr_offset, on_read, s->retr_index, &error) == 0) {
+		gw_pause(s->gs);
+		return;
+	}
+	pb_warn("pop3", "event=read_busy user=%s reason=%s", PB_LOGQ(s->user), PB_LOGQ(error));
+	retr_end(s);
+	if (s->retr_started)
+		pop3_cut(s);
+	else
+		pop3_send_line(s, "-ERR [SYS/TEMP] Server busy, try again later");
+}
+
+void pop3_retr_drain(struct pop3_session *s)
+{
+	if (s->retr && !pop3_waiting(s))
+		read_next(s);
+}
+
+/* ---- the read-ahead ---- */
+
+/* What a transfer of a message of this size may hold at once: a range in flight and in hand,
+ * and the output. */
+static size_t transfer_need(uint64_t size)
+{
+	size_t chunk = size < POP3_READ_CHUNK ? (size_t)size : POP3_READ_CHUNK;
+	return 2 * chunk + (size < NET_OUT_HIGH / 2 ? 2 * (size_t)size + 16 : NET_OUT_HIGH);
+}
+
+/* Forgets slot k: its budget goes back, a reply still to come will be dropped. */
+static void slot_discard(struct pop3_session *s, size_t k)
+{
+	struct pop3_prefetch *pf = &s->pf[k];
+
+	if (pf->state == PF_NONE)
+		return;
+	pf->state = PF_NONE;
+	pf->adopted = false;
+	pf->gen++;
+	gw_release(s->gs, pf->reserved);
+	pf->reserved = 0;
+	pb_buf_deinit(&pf->data);
+}
+
+/* A read-ahead's reply (arg: its generation << 8 | its slot): kept for the RETR to come,
+ * handed to the RETR that adopted it, or dropped when the slot was discarded meanwhile. */
+static void on_prefetched(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct pop3_session *s = session;
+	struct pop3_prefetch *pf = &s->pf[arg & 0xff];
+	uint64_t size;
+	const uint8_t *data;
+	size_t len;
+
+	pf->calls--;
+	if (arg >> 8 != pf->gen || pf->state != PF_INFLIGHT)
+		return; /* discarded: the session moved on */
+	if (pf->adopted) { /* the RETR holds the budget now */
+		pf->state = PF_NONE;
+		pf->adopted = false;
+		on_read(s, pf->index, m);
+		return;
+	}
+	if (m == NULL || reader_client_read_reply(m, &size, &data, &len, &pf->eof) != PB_OK) {
+		slot_discard(s, arg & 0xff); /* a RETR will read and report for itself */
+		return;
+	}
+	pb_buf_reset(&pf->data);
+	pb_buf_append(&pf->data, data, len);
+	pf->state = PF_READY;
+}
+
+/* Reads message index ahead in free slot k. 0, or -1 when the budget or the inbox is short. */
+static int slot_start(struct pop3_session *s, size_t k, size_t index)
+{
+	struct pop3_prefetch *pf = &s->pf[k];
+	size_t need = transfer_need(s->msgs[index].size);
+	const char *error;
+
+	if (!gw_reserve(s->gs, need))
+		return -1;
+	if (read_send(s, index, 0, on_prefetched, pf->gen << 8 | k, &error) < 0) {
+		gw_release(s->gs, need);
+		return -1;
+	}
+	pf->state = PF_INFLIGHT;
+	pf->index = index;
+	pf->calls++;
+	pf->adopted = false;
+	pf->reserved = need;
+	return 0;
+}
+
+/* The slot holding message index (in flight or read), or POP3_PREFETCH_DEPTH. */
+static size_t slot_of(const struct pop3_session *s, size_t index)
+{
+	size_t k = 0;
+
+	while (k < POP3_PREFETCH_DEPTH && (s->pf[k].state == PF_NONE || s->pf[k].index != index))
+		k++;
+	return k;
+}
+
+/* The window from `from`: the next messages not deleted, at most POP3_PREFETCH_DEPTH of
+ * them, while their sizes add up to at most POP3_PREFETCH_MAX. Returns how many (in want). */
+static size_t window(const struct pop3_session *s, size_t from, size_t *want)
+{
+	size_t n = 0;
+	uint64_t bytes = 0;
+
+	for (size_t i = from; i < s->n_msgs && n < POP3_PREFETCH_DEPTH; i++) {
+		if (s->msgs[i].deleted)
+			continue;
+		bytes += s->msgs[i].size;
+		if (bytes > POP3_PREFETCH_MAX)
+			break;
+		want[n++] = i;
+	}
+	return n;
+}
+
+void pop3_prefetch(struct pop3_session *s, size_t from)
+{
+	size_t want[POP3_PREFETCH_DEPTH], n = window(s, from, want);
+
+	for (size_t k = 0; k < POP3_PREFETCH_DEPTH; k++) {
+		const struct pop3_prefetch *pf = &s->pf[k];
+		bool in = false;
+		for (size_t j = 0; j < n && !in; j++)
+			in = pf->index == want[j];
+		if (pf->state != PF_NONE && !pf->adopted && !in)
+			slot_discard(s, k);
+	}
+	for (size_t j = 0; j < n; j++) {
+		if (slot_of(s, want[j]) < POP3_PREFETCH_DEPTH)
+			continue;
+		size_t k = 0; /* a free slot */
+		while (k < POP3_PREFETCH_DEPTH && s->pf[k].state != PF_NONE)
+			k++;
+		if (k == POP3_PREFETCH_DEPTH || slot_start(s, k, want[j]) < 0)
+			return;
+	}
+}
+
+void pop3_prefetch_deinit(struct pop3_session *s)
+{
+	for (size_t k = 0; k < POP3_PREFETCH_DEPTH; k++) {
+		slot_discard(s, k);
+		pb_buf_deinit(&s->pf[k].data);
+	}
+}
+
+/* A RETR/TOP of message index starts with its read-ahead: the range kept is sent, or the call
+ * in flight is adopted. Returns false when none holds that message: the caller reads. */
+static bool prefetch_take(struct pop3_session *s, size_t index)
+{
+	size_t k = slot_of(s, index);
+	struct pop3_prefetch *pf = &s->pf[k];
+
+	if (k == POP3_PREFETCH_DEPTH)
+		return false;
+	s->retr_reserved = pf->reserved;
+	pf->reserved = 0;
+	if (pf->state == PF_INFLIGHT) {
+		pf->adopted = true;
+		gw_pause(s->gs);
+		return true;
+	}
+	pf->state = PF_NONE;
+	send_range(s, (const uint8_t *)pf->data.data, pf->data.len, pf->eof);
+	if (pf->state != PF_READY && pf->data.cap > POP3_PREFETCH_KEEP)
+		pb_buf_deinit(&pf->data); /* keep small buffers for the next read-ahead only */
+	return true;
+}
+
+void pop3_do_retr(void *session, const void *cmdp)
+{
+	struct pop3_session *s = session;
+	const struct pop3_cmd *cmd = cmdp;
+	size_t index = cmd->msg - 1;
+
+	s->retr = true;
+	s->retr_started = false;
+	s->retr_index = index;
+	s->retr_offset = 0;
+	pop3_stuff_init(&s->stuff, cmd->verb == POP3_VERB_TOP ? (int64_t)cmd->lines : -1);
+	if (prefetch_take(s, index))
+		return;
+	size_t need = transfer_need(s->msgs[index].size);
+	bool reserved = gw_reserve(s->gs, need);
+	if (!reserved) { /* what is read ahead gives way to what is asked for */
+		pop3_prefetch(s, s->n_msgs);
+		reserved = gw_reserve(s->gs, need);
+	}
+	if (!reserved) {
+		s->retr = false;
+		pop3_send_line(s, "-ERR [SYS/TEMP] Too many transfers in progress, try again later");
+		return;
+	}
+	s->retr_reserved = need;
+	read_next(s);
+}

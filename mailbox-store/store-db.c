@@ -170,6 +170,12 @@ static size_t store_cf_list(rocksdb_options_t *base, const char *dir, const char
 static int store_open_db(struct pb_store *s, const struct pb_store_options *o,
 			 const char **error_r)
 {
+	/* a new store's directory made here (private, like the data directory): RocksDB would
+	 * make it too, but first logs "Error when reading ... dir NotFound", an error line an
+	 * administrator would find in a fresh server's status. Any real problem is RocksDB's to
+	 * report at the open below. */
+	if (o->create_if_missing)
+		(void)mkdir(s->dir, 0700);
 	rocksdb_options_t *base = store_base_options(s, o);
 	const char **names;
 	char **disk;

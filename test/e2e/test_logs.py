@@ -76,6 +76,9 @@ class DefaultLogTest(LogsCase):
         self.assertIn("pillarboxd: logging to %s" % path, self.d.stdout_lines[0])
         self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o600)
         self.assertIn("event=ready", self.d.log())
+        # a fresh server's first start is clean: nothing for `status` to show as an error
+        # (RocksDB used to log "Error when reading .../store dir NotFound" on a new store)
+        self.assertNotIn("level=error", self.d.log())
         sec = os.path.join(self.d.data_dir, "security.log")
         self.assertEqual(stat.S_IMODE(os.stat(sec).st_mode), 0o600)
         self.assertIn("security log %s" % sec, self.d.stdout_lines[0])

@@ -320,7 +320,16 @@ class Reload(unittest.TestCase):
         tls = ctx2.wrap_socket(raw, server_hostname="second.pillarbox.test")
         self.assertEqual(tls.getpeercert()["subject"][0][0][1], "second.pillarbox.test")
         tls.close()
-        # the session opened before the reload still works
+        # a key that does not match: logged, the second certificate stays
+        shutil.copy(first[1], key)
+        os.kill(d.proc.pid, signal.SIGHUP)
+        pbtest.wait_until(lambda: "event=tls_reload_failed" in d.log(), what="reload failed")
+        raw = socket.create_connection(("127.0.0.1", d.ports["pop3s"]), timeout=60)
+        tls = ctx2.wrap_socket(raw, server_hostname="second.pillarbox.test")
+        self.assertEqual(tls.getpeercert()["subject"][0][0][1], "second.pillarbox.test")
+        tls.close()
+        # the session opened before the reloads still works, with the first certificate
+        self.assertIn("first.pillarbox.test", str(old.sock.getpeercert()["subject"]))
         old.ehlo("a.example")
         self.assertEqual(old.noop()[0], 250)
         old.quit()

@@ -1,6 +1,9 @@
 /*
- * gw-session.c: the session skeleton (see gw-session.h).
- * OWNS: nothing. THREAD: the hub's.
+ * gw-session.c: the session skeleton (see gw-session.h), with the TLS layer every gateway
+ * shares (runtime/pb-tls.h drives the engine; here the bytes go between it, the transport and
+ * the protocol).
+ * OWNS: a session's TLS engine and its two buffers (gw_session.tls*, freed by
+ * gw_session_deinit). THREAD: the hub's.
  */
 #include "gw-session.h"
 

@@ -352,7 +352,7 @@ static bool conn_must_finish(void *session)
 static void conn_goodbye(void *session, struct net_conn *c)
 {
 	struct hub_conn *hc = session;
-	((struct gw_hub *)hc->gs.hub)->proto->shutdown(hc->gs.session);
+	gw_goodbye(&hc->gs, ((struct gw_hub *)hc->gs.hub)->proto);
 }
 
 static void run_round(struct gw_hub *hub, int wait_ms, uint64_t *next_expire)

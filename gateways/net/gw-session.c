@@ -193,6 +193,15 @@ int gw_starttls(struct gw_session *gs, const char *reply, const char **error_r)
 	return gw_tls_begin(gs, error_r);
 }
 
+void gw_goodbye(struct gw_session *gs, const struct gw_proto *p)
+{
+	p->shutdown(gs->session);
+	if (gs->tls != NULL && !gs->closed) {
+		pb_tls_close(gs->tls);
+		tls_flush(gs);
+	}
+}
+
 void gw_session_deinit(struct gw_session *gs)
 {
 	if (gs->tls == NULL)

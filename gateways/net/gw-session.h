@@ -194,6 +194,9 @@ int gw_tls_begin(struct gw_session *gs, const char **error_r);
  * the engine (what it takes is consumed), its output is sent, a failed or closed TLS
  * connection is closed, and the plaintext goes to p->input. */
 void gw_input(struct gw_session *gs, const struct gw_proto *p, struct pb_buf *in);
+/* The server stops: p->shutdown says goodbye, then under TLS close_notify follows it (the
+ * transport closes the connection after its output). */
+void gw_goodbye(struct gw_session *gs, const struct gw_proto *p);
 /* Frees what the skeleton holds for the connection (its TLS engine and buffers): after the
  * protocol's close(). */
 void gw_session_deinit(struct gw_session *gs);

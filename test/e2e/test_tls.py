@@ -333,7 +333,20 @@ class Reload(unittest.TestCase):
         old.ehlo("a.example")
         self.assertEqual(old.noop()[0], 250)
         old.quit()
+        # stopping: a TLS session hears the 421 and then close_notify (a clean end of TLS)
+        raw = socket.create_connection(("127.0.0.1", d.ports["submissions"]), timeout=60)
+        bye = ctx2.wrap_socket(raw, server_hostname="second.pillarbox.test",
+                               suppress_ragged_eofs=False)
+        self.addCleanup(bye.close)
+        self.assertTrue(bye.recv(4096).startswith(b"220 "))
         self.assertEqual(d.stop(), 0, getattr(d, "last_stderr", "")[-3000:])
+        got = b""
+        while True:
+            chunk = bye.recv(4096)  # SSLEOFError without close_notify
+            if not chunk:
+                break
+            got += chunk
+        self.assertTrue(got.startswith(b"421 4.3.2 "), got)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ static const struct {
 	uint16_t port;
 } services[PB_SVC_COUNT] = {
 	[PB_SVC_SMTP] = { "smtp", 25 },     [PB_SVC_SUBMISSION] = { "submission", 587 },
-	[PB_SVC_SMTPS] = { "smtps", 465 },  [PB_SVC_POP3] = { "pop3", 110 },
+	[PB_SVC_SMTPS] = { "submissions", 465 }, [PB_SVC_POP3] = { "pop3", 110 },
 	[PB_SVC_POP3S] = { "pop3s", 995 },  [PB_SVC_IMAP] = { "imap", 143 },
 	[PB_SVC_IMAPS] = { "imaps", 993 },  [PB_SVC_HTTP] = { "http", 5108 },
 	[PB_SVC_STATUS] = { "status", 5109 },

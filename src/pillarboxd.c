@@ -10,6 +10,7 @@
 #include "pb-config.h"
 #include "pb-log.h"
 #include "pb-runtime.h"
+#include "pb-tls.h"
 #include "gw-hub.h"
 #include "pillarbox-actors.h"
 #include "sys-client.h"
@@ -46,6 +47,8 @@ struct daemon {
 	struct pb_bridge *bridge;
 	const char *cli_owners[16]; /* the owners the bridge forwards to (it borrows them) */
 	struct gw_hub *smtp, *pop3;
+	struct pb_tls_current *tls; /* the certificate new TLS connections get (SIGHUP swaps it) */
+	const char *config_path, *data_dir_arg; /* read again at SIGHUP for tls_* */
 	char hostname[256];
 	struct sys_actor_args sys_args;
 	char store_dir[PATH_MAX];
@@ -55,7 +58,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: pillarboxd [--config FILE] [--data-dir DIR]\n"
 		   "  Runs the Pillarbox mail server in the foreground until SIGTERM or SIGINT;\n"
-		   "  SIGHUP reopens the log files (after logrotate). Tells systemd when it is\n"
+		   "  SIGHUP reopens the log files (after logrotate) and reloads the TLS\n"
+		   "  certificate and key. Tells systemd when it is\n"
 		   "  ready, reloading and stopping, and pings its watchdog (sd_notify).\n"
 		   "  The bootstrap file: --config, else PILLARBOX_CONFIG, else %s.\n"
 		   "  Environment: PILLARBOX_CONFIG, PILLARBOX_DATA_DIR, PILLARBOX_PORT_OFFSET,\n"
@@ -79,7 +83,7 @@ static int mkdir_p(const char *path)
 }
 
 /* Reads the configuration: defaults + port offset, then the file, then the data-dir override. */
-static int load_config(struct daemon *d, const char *config_path, const char *data_dir)
+static int load_config(struct pb_config *cfg, const char *config_path, const char *data_dir)
 {
 	char *error = NULL;
 	const char *offset_env = getenv("PILLARBOX_PORT_OFFSET");
@@ -89,13 +93,13 @@ static int load_config(struct daemon *d, const char *config_path, const char *da
 		fprintf(stderr, "pillarboxd: PILLARBOX_PORT_OFFSET must be a number from 0 to 60000\n");
 		return -1;
 	}
-	pb_config_defaults(&d->cfg, offset);
-	if (config_path != NULL && pb_config_load(&d->cfg, config_path, &error) < 0) {
+	pb_config_defaults(cfg, offset);
+	if (config_path != NULL && pb_config_load(cfg, config_path, &error) < 0) {
 		fprintf(stderr, "pillarboxd: %s\n", error);
 		free(error);
 		return -1;
 	}
-	if (data_dir != NULL && pb_config_set(&d->cfg, "data_dir", data_dir, &error) < 0) {
+	if (data_dir != NULL && pb_config_set(cfg, "data_dir", data_dir, &error) < 0) {
 		fprintf(stderr, "pillarboxd: data directory: %s\n", error);
 		free(error);
 		return -1;
@@ -341,16 +345,59 @@ static void raise_fd_limit(void)
 		(unsigned long long)rl.rlim_max, (unsigned long long)per_gateway);
 }
 
+/* The certificate from the bootstrap file, or the self-signed one in the data directory (a
+ * warning in the log, so in `pillarbox status` too). 0 / -1 with a line on stderr. */
+static int start_tls(struct daemon *d)
+{
+	struct pb_tls_ctx *ctx;
+	char *warning = NULL, *error = NULL;
+
+	if (pb_tls_ctx_for_config(&d->cfg, &ctx, &warning, &error) < 0) {
+		fprintf(stderr, "pillarboxd: TLS: %s\n", error);
+		free(error);
+		return -1;
+	}
+	if (warning != NULL)
+		pb_warn("daemon", "event=tls_self_signed reason=%s", PB_LOGQ(warning));
+	pb_info("daemon", "event=tls_certificate subject=%s", PB_LOGQ(pb_tls_ctx_subject(ctx)));
+	free(warning);
+	d->tls = pb_tls_current_create(ctx);
+	return 0;
+}
+
+/* SIGHUP: the bootstrap file's tls_certificate and tls_key read again and their files loaded;
+ * new connections get the new certificate, open ones keep theirs. A failure keeps the old. */
+static void reload_tls(struct daemon *d)
+{
+	struct pb_config cfg = { 0 };
+	struct pb_tls_ctx *ctx;
+	char *warning = NULL, *error = NULL;
+
+	if (load_config(&cfg, d->config_path, d->data_dir_arg) == 0 &&
+	    pb_tls_ctx_for_config(&cfg, &ctx, &warning, &error) == 0) {
+		pb_tls_current_set(d->tls, ctx);
+		if (warning != NULL)
+			pb_warn("daemon", "event=tls_self_signed reason=%s", PB_LOGQ(warning));
+		pb_info("daemon", "event=tls_reloaded subject=%s", PB_LOGQ(pb_tls_ctx_subject(ctx)));
+	} else {
+		pb_error("daemon", "event=tls_reload_failed reason=%s",
+			 PB_LOGQ(error != NULL ? error : "the bootstrap file (see stderr)"));
+	}
+	free(warning);
+	free(error);
+	pb_config_deinit(&cfg);
+}
+
 static int start_gateways(struct daemon *d)
 {
 	char *error = NULL;
 
-	if (settings_loaded(d) < 0)
+	if (settings_loaded(d) < 0 || start_tls(d) < 0)
 		return -1;
 	raise_fd_limit();
 
-	if (smtp_server_start(d->rt, &d->cfg, d->hostname, &d->smtp, &error) < 0 ||
-	    pop3_server_start(d->rt, &d->cfg, d->hostname, &d->pop3, &error) < 0) {
+	if (smtp_server_start(d->rt, &d->cfg, d->hostname, d->tls, &d->smtp, &error) < 0 ||
+	    pop3_server_start(d->rt, &d->cfg, d->hostname, d->tls, &d->pop3, &error) < 0) {
 		fprintf(stderr, "pillarboxd: cannot listen: %s\n", error);
 		free(error);
 		return -1;
@@ -503,7 +550,8 @@ static int next_signal(struct daemon *d, sigset_t *signals)
 	}
 }
 
-/* Serves until SIGTERM or SIGINT; SIGHUP reopens the log files (a reload for systemd). */
+/* Serves until SIGTERM or SIGINT; SIGHUP reopens the log files and reloads the TLS certificate
+ * (a reload for systemd). */
 static void serve(struct daemon *d, sigset_t *signals)
 {
 	const char *error;
@@ -514,7 +562,8 @@ static void serve(struct daemon *d, sigset_t *signals)
 		if (pb_log_reopen(&error) < 0)
 			fprintf(stderr, "pillarboxd: %s\n", error);
 		pb_info("daemon", "event=logs_reopened");
-		pillarbox_notify_ready("Serving mail (logs reopened)");
+		reload_tls(d);
+		pillarbox_notify_ready("Serving mail (logs reopened, TLS certificate reloaded)");
 	}
 	pb_info("daemon", "event=stopping signal=%d", sig);
 	pillarbox_notify_stopping("Stopping: finishing the mail in flight");
@@ -563,6 +612,7 @@ static int run(struct daemon *d, sigset_t *signals)
 	/* stop accepting and let sessions finish what is in flight, then the actors */
 	gw_hub_stop(&d->smtp);
 	gw_hub_stop(&d->pop3);
+	pb_tls_current_destroy(&d->tls);
 	pb_bridge_stop(&d->bridge);
 	pb_runtime_destroy(&d->rt);
 	rc = store_exit_code(d, rc);
@@ -606,7 +656,9 @@ int main(int argc, char **argv)
 	umask(077);
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	memset(&d, 0, sizeof(d));
-	if (load_config(&d, config_path, data_dir) < 0)
+	d.config_path = config_path;
+	d.data_dir_arg = data_dir;
+	if (load_config(&d.cfg, config_path, data_dir) < 0)
 		return 1;
 	/* Block the stop signals in every thread; the main thread takes them with sigwait. */
 	sigemptyset(&signals);

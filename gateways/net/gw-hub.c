@@ -40,6 +40,8 @@ struct hub_limits {
 struct hub_listen {
 	struct gw_hub *hub;
 	void *server;
+	struct pb_tls_current *tls; /* gw_listen's */
+	bool implicit_tls;
 	char service[16];  /* for the status */
 	uint64_t sessions; /* open connections accepted here */
 };
@@ -267,9 +269,13 @@ static void *on_accept(struct net_conn *c, void *listen_ctx)
 	hc->c = c;
 	hc->gs = (struct gw_session){ .tr = &hub_transport, .hub = hl->hub, .conn = c,
 				      .calls = hl->hub->calls, .id = net_conn_id(c),
-				      .hub_name = hl->hub->addr };
-	hc->gs.session = hl->hub->proto->open(&hc->gs, hl->server);
+				      .hub_name = hl->hub->addr, .tls_cur = hl->tls };
+	const char *error;
+	/* implicit TLS without a certificate is refused at start: no session then either */
+	if (!hl->implicit_tls || gw_tls_begin(&hc->gs, &error) == 0)
+		hc->gs.session = hl->hub->proto->open(&hc->gs, hl->server);
 	if (hc->gs.session == NULL) {
+		gw_session_deinit(&hc->gs);
 		if (counted)
 			gw_anvil_disconnect(hl->hub->anvil, net_conn_peer(c));
 		free(hc);
@@ -282,7 +288,7 @@ static void *on_accept(struct net_conn *c, void *listen_ctx)
 static void on_input(void *session, struct net_conn *c)
 {
 	struct hub_conn *hc = session;
-	((struct gw_hub *)hc->gs.hub)->proto->input(hc->gs.session, net_conn_input(c));
+	gw_input(&hc->gs, ((struct gw_hub *)hc->gs.hub)->proto, net_conn_input(c));
 }
 
 static void on_timeout(void *session, struct net_conn *c)
@@ -304,6 +310,7 @@ static void on_close(void *session, struct net_conn *c)
 	struct hub_conn *hc = session;
 	struct gw_hub *hub = hc->gs.hub;
 	hub->proto->close(hc->gs.session);
+	gw_session_deinit(&hc->gs);
 	hc->hl->sessions--;
 	if (hc->counted)
 		gw_anvil_disconnect(hub->anvil, net_conn_peer(c));
@@ -345,7 +352,7 @@ static bool conn_must_finish(void *session)
 static void conn_goodbye(void *session, struct net_conn *c)
 {
 	struct hub_conn *hc = session;
-	((struct gw_hub *)hc->gs.hub)->proto->shutdown(hc->gs.session);
+	gw_goodbye(&hc->gs, ((struct gw_hub *)hc->gs.hub)->proto);
 }
 
 static void run_round(struct gw_hub *hub, int wait_ms, uint64_t *next_expire)
@@ -459,7 +466,12 @@ static int listen_all(struct gw_hub *hub, const struct gw_listen *ls, size_t n_l
 	for (size_t i = 0; i < n_ls; i++) {
 		ASSERT(hub->n_listen < GW_HUB_MAX_LISTEN);
 		struct hub_listen *hl = &hub->listen[hub->n_listen++];
-		*hl = (struct hub_listen){ .hub = hub, .server = ls[i].server };
+		*hl = (struct hub_listen){ .hub = hub, .server = ls[i].server, .tls = ls[i].tls,
+					   .implicit_tls = ls[i].implicit_tls };
+		if (ls[i].implicit_tls && ls[i].tls == NULL && ls[i].n > 0) {
+			*error_r = xasprintf("%s: implicit TLS needs a certificate", ls[i].service);
+			return -1;
+		}
 		snprintf(hl->service, sizeof(hl->service), "%s", ls[i].service);
 		for (size_t j = 0; j < ls[i].n; j++) {
 			const struct pb_binding *b = &ls[i].bindings[j];

@@ -45,6 +45,10 @@ struct gw_listen {
 	size_t n;
 	void *server;        /* passed to the proto's open (e.g. smtp or submission settings) */
 	const char *service; /* for logs and errors */
+	/* The certificate (NULL: no TLS on these listeners, STARTTLS not offered), and whether
+	 * TLS begins at the accept (465, 995) rather than by STARTTLS/STLS. */
+	struct pb_tls_current *tls;
+	bool implicit_tls;
 };
 
 /* Starts a gateway: binds every listener (on the calling thread, so a port that cannot be

@@ -1,17 +1,51 @@
 /*
- * gw-session.c: the session skeleton (see gw-session.h).
- * OWNS: nothing. THREAD: the hub's.
+ * gw-session.c: the session skeleton (see gw-session.h), with the TLS layer every gateway
+ * shares (runtime/pb-tls.h drives the engine; here the bytes go between it, the transport and
+ * the protocol).
+ * OWNS: a session's TLS engine and its two buffers (gw_session.tls*, freed by
+ * gw_session_deinit). THREAD: the hub's.
  */
 #include "gw-session.h"
 
 #include "pb-log.h"
+#include "pb-tls.h"
 
 #include <stdio.h>
 #include <string.h>
 
+/* ---- TLS ---- */
+
+/* Sends the ciphertext the engine has ready (handshake flights, records, alerts). */
+static void tls_flush(struct gw_session *gs)
+{
+	char buf[16384];
+	size_t n;
+
+	while ((n = pb_tls_take_out(gs->tls, buf, sizeof(buf))) > 0)
+		gs->tr->write(gs->conn, buf, n);
+}
+
+/* Encrypts and sends plaintext (the loop's NET_OUT_HIGH paces the session as in clear). */
+static void tls_send(struct gw_session *gs, const char *data, size_t len)
+{
+	while (len > 0) {
+		size_t n = pb_tls_write(gs->tls, data, len);
+		tls_flush(gs);
+		if (n == 0)
+			return; /* not open (failed or closed): nothing more can go */
+		data += n;
+		len -= n;
+	}
+}
+
 void gw_write(struct gw_session *gs, const void *data, size_t len)
 {
-	gs->tr->write(gs->conn, data, len);
+	if (gs->tls == NULL)
+		gs->tr->write(gs->conn, data, len);
+	else if (!gs->tls_opened)
+		pb_buf_append(&gs->tls_held, data, len); /* sent once the handshake ends */
+	else
+		tls_send(gs, data, len);
 }
 
 void gw_write_str(struct gw_session *gs, const char *s)
@@ -21,6 +55,11 @@ void gw_write_str(struct gw_session *gs, const char *s)
 
 void gw_close(struct gw_session *gs, bool flush)
 {
+	if (gs->tls != NULL && flush) {
+		pb_tls_close(gs->tls); /* close_notify, when the handshake ended */
+		tls_flush(gs);
+	}
+	gs->closed = true;
 	gs->tr->close(gs->conn, flush);
 }
 
@@ -46,7 +85,7 @@ void gw_set_deadline(struct gw_session *gs, uint64_t in_ms)
 
 size_t gw_output_pending(struct gw_session *gs)
 {
-	return gs->tr->output_pending(gs->conn);
+	return gs->tr->output_pending(gs->conn) + gs->tls_held.len;
 }
 
 const char *gw_peer(struct gw_session *gs)
@@ -112,6 +151,132 @@ static int pending_send(void *ctx, const char *to, struct pb_msg *req, const cha
 struct pb_sender gw_sender(struct gw_pending *c)
 {
 	return (struct pb_sender){ .send = pending_send, .ctx = c };
+}
+
+bool gw_tls_offered(const struct gw_session *gs)
+{
+	return gs->tls_cur != NULL && gs->tls == NULL;
+}
+
+bool gw_tls_active(const struct gw_session *gs)
+{
+	return gs->tls != NULL;
+}
+
+const char *gw_tls_version(const struct gw_session *gs)
+{
+	return gs->tls != NULL && gs->tls_opened ? pb_tls_version(gs->tls) : "";
+}
+
+int gw_tls_begin(struct gw_session *gs, const char **error_r)
+{
+	if (!gw_tls_offered(gs)) {
+		*error_r = gs->tls != NULL ? "TLS already began" : "no certificate";
+		return -1;
+	}
+	struct pb_tls_ctx *ctx = pb_tls_current_get(gs->tls_cur);
+	gs->tls = pb_tls_conn_create(ctx);
+	pb_tls_ctx_unref(&ctx);
+	pb_buf_init(&gs->tls_held);
+	pb_buf_init(&gs->tls_plain);
+	return 0;
+}
+
+int gw_starttls(struct gw_session *gs, const char *reply, const char **error_r)
+{
+	if (!gw_tls_offered(gs)) {
+		*error_r = gs->tls != NULL ? "TLS already began" : "no certificate";
+		return -1;
+	}
+	gs->tr->write(gs->conn, reply, strlen(reply));
+	gs->tls_upgraded = true;
+	return gw_tls_begin(gs, error_r);
+}
+
+void gw_goodbye(struct gw_session *gs, const struct gw_proto *p)
+{
+	p->shutdown(gs->session);
+	if (gs->tls != NULL && !gs->closed) {
+		pb_tls_close(gs->tls);
+		tls_flush(gs);
+	}
+}
+
+void gw_session_deinit(struct gw_session *gs)
+{
+	if (gs->tls == NULL)
+		return;
+	pb_tls_conn_destroy(&gs->tls);
+	pb_buf_deinit(&gs->tls_held);
+	pb_buf_deinit(&gs->tls_plain);
+}
+
+/* The handshake ended: the log line, the session reset after an upgrade, then what the
+ * session wrote meanwhile (an implicit-TLS greeting). */
+static void tls_opened(struct gw_session *gs, const struct gw_proto *p)
+{
+	gs->tls_opened = true;
+	pb_info(p->name, "event=tls peer=%s version=%s cipher=%s", gw_peer(gs),
+		pb_tls_version(gs->tls), pb_tls_cipher(gs->tls));
+	if (gs->tls_upgraded && p->tls_started != NULL)
+		p->tls_started(gs->session);
+	if (gs->tls_held.len > 0) {
+		tls_send(gs, gs->tls_held.data, gs->tls_held.len);
+		pb_buf_deinit(&gs->tls_held);
+	}
+}
+
+/* After the engine was fed: the plaintext it has, the state's edges, the plaintext to the
+ * protocol. Returns -1 once the connection is closing. */
+static int tls_step(struct gw_session *gs, const struct gw_proto *p)
+{
+	size_t n;
+
+	do {
+		pb_buf_reserve(&gs->tls_plain, 16384);
+		n = pb_tls_read(gs->tls, gs->tls_plain.data + gs->tls_plain.len, 16384);
+		gs->tls_plain.len += n;
+	} while (n > 0);
+	tls_flush(gs);
+	enum pb_tls_state st = pb_tls_state(gs->tls);
+	if (st == PB_TLS_FAILED) {
+		pb_info(p->name, "event=tls_failed peer=%s reason=%s", gw_peer(gs),
+			PB_LOGQ(pb_tls_reason(gs->tls)));
+		gw_close(gs, true); /* the alert goes first */
+		return -1;
+	}
+	if (!gs->tls_opened && pb_tls_version(gs->tls)[0] != '\0')
+		tls_opened(gs, p);
+	if (gs->tls_plain.len > 0 && !gs->closed)
+		p->input(gs->session, &gs->tls_plain);
+	pb_buf_reset(&gs->tls_plain);
+	if (st == PB_TLS_CLOSED && !gs->closed)
+		gw_close(gs, true); /* the peer's close_notify: ours answers it */
+	return gs->closed ? -1 : 0;
+}
+
+void gw_input(struct gw_session *gs, const struct gw_proto *p, struct pb_buf *in)
+{
+	if (gs->closed) {
+		pb_buf_reset(in);
+		return;
+	}
+	if (gs->tls == NULL) {
+		p->input(gs->session, in);
+		if (gs->tls != NULL)
+			pb_buf_reset(in); /* sent in clear before the switch: never read */
+		return;
+	}
+	for (;;) {
+		size_t n = pb_tls_feed(gs->tls, in->data, in->len);
+		pb_buf_consume(in, n);
+		if (tls_step(gs, p) < 0) {
+			pb_buf_reset(in);
+			return;
+		}
+		if (n == 0 || in->len == 0)
+			return;
+	}
 }
 
 /* Runs a finished call's continuation if its session is still there. */

@@ -8,7 +8,12 @@
  *    that matches no pending call is dropped, a call past its deadline hears "timed out"
  *    (rep NULL). A session may have several calls in flight;
  *  - events addressed to one session (an actor sends them to "<hub>#<session id>"),
- *  - the command table {verb, states allowed, pure check, proceed}.
+ *  - the command table {verb, states allowed, pure check, proceed},
+ *  - TLS (runtime/pb-tls.h), one place for every gateway: implicit TLS from the accept
+ *    (gw_tls_begin), STARTTLS/STLS (gw_starttls), the bytes in (gw_input: ciphertext fed to
+ *    the engine, the protocol's input() given plaintext only) and out (gw_write encrypts;
+ *    what a session writes before the handshake ends waits for it), the session reset after
+ *    an upgrade (gw_proto.tls_started) and close_notify at gw_close.
  *
  * Behind a struct gw_session is a transport: the real hub (sockets, nng inbox) or, in tests,
  * a fake (test/net/gw-fake.h) that records what a session writes and sends, moves a fake
@@ -28,6 +33,8 @@
 #include <stdint.h>
 
 struct gw_session;
+struct pb_tls_conn;
+struct pb_tls_current;
 
 /* What a protocol counts since its gateway started, for the status (gw_proto.counters). */
 struct gw_counters {
@@ -66,6 +73,10 @@ struct gw_proto {
 	/* The protocol's counts (server: the hub's, as for tick), read on the hub thread about
 	 * once a second for the status. Optional. */
 	void (*counters)(void *server, struct gw_counters *c_r);
+	/* The handshake a STARTTLS/STLS began has ended: forget what the clear session said
+	 * (RFC 3207 4.2: the client says EHLO again; RFC 2595 4: POP3's capabilities may
+	 * change). Nothing is written. Optional. */
+	void (*tls_started)(void *session);
 };
 
 /* How a session reaches its connection and the actors (the hub or a test fake). */
@@ -100,6 +111,14 @@ struct gw_session {
 	 * protocol sets it with the call and clears it in the continuation. */
 	bool must_finish;
 	void *session;          /* the protocol's */
+	/* TLS (gw-session.c; the transport sets tls_cur and calls gw_session_deinit) */
+	struct pb_tls_current *tls_cur; /* the listener's certificate; NULL: no TLS here */
+	struct pb_tls_conn *tls;        /* the engine once TLS began; NULL in clear */
+	bool tls_upgraded;              /* began by STARTTLS/STLS (not at the accept) */
+	bool tls_opened;                /* the handshake ended (tls_started ran) */
+	bool closed;                    /* gw_close ran: no more input for the protocol */
+	struct pb_buf tls_held;         /* plaintext written during the handshake */
+	struct pb_buf tls_plain;        /* decrypted input handed to the protocol */
 };
 
 /* ---- for sessions ---- */
@@ -118,6 +137,19 @@ const char *gw_peer(struct gw_session *gs);
 /* The address actors send this session's events to: "<node>/<hub>#<id>" (hub_name#id; size
  * >= PB_MSG_MAX_ADDR always suffices). Also a session's identity (a lock holder). */
 void gw_event_address(struct gw_session *gs, char *addr, size_t size);
+
+/* ---- TLS for sessions ---- */
+/* Whether STARTTLS/STLS may be offered: the listener has a certificate and TLS has not begun. */
+bool gw_tls_offered(const struct gw_session *gs);
+/* Whether the connection is under TLS (begun: the handshake may still be running). */
+bool gw_tls_active(const struct gw_session *gs);
+/* The negotiated protocol ("TLSv1.3") once the handshake ended, else "". */
+const char *gw_tls_version(const struct gw_session *gs);
+/* STARTTLS/STLS accepted: queues reply (a whole line, CRLF included) in clear, then every
+ * later byte is TLS; the connection's clear input still buffered is dropped here, the caller
+ * drops its parser's pending bytes (CVE-2011-0411). Returns 0, or -1 with error_r (static)
+ * when TLS is not offered (nothing written). */
+int gw_starttls(struct gw_session *gs, const char *reply, const char **error_r);
 
 /* Sends req to `to` (NULL: routed by its owner) as a call of this session: a fresh
  * correlation id, a deadline timeout_ms from now, and cont(session, arg, reply-or-NULL) when
@@ -155,6 +187,20 @@ struct gw_pending {
 struct pb_sender gw_sender(struct gw_pending *c);
 
 /* ---- for transports (the hub and the test fake) ---- */
+/* Implicit TLS (465, 995): begins the handshake before the protocol's open(), whose greeting
+ * waits for its end. Returns 0, or -1 with error_r (static) when gs->tls_cur is NULL. */
+int gw_tls_begin(struct gw_session *gs, const char **error_r);
+/* Bytes arrived in *in: in clear they go to p->input as they are; under TLS they are fed to
+ * the engine (what it takes is consumed), its output is sent, a failed or closed TLS
+ * connection is closed, and the plaintext goes to p->input. */
+void gw_input(struct gw_session *gs, const struct gw_proto *p, struct pb_buf *in);
+/* The server stops: p->shutdown says goodbye, then under TLS close_notify follows it (the
+ * transport closes the connection after its output). */
+void gw_goodbye(struct gw_session *gs, const struct gw_proto *p);
+/* Frees what the skeleton holds for the connection (its TLS engine and buffers): after the
+ * protocol's close(). */
+void gw_session_deinit(struct gw_session *gs);
+
 /* Finds a live session by id; NULL if it closed. */
 typedef struct gw_session *gw_find_fn(void *hub, uint64_t id);
 /* A message arrived for the hub: a reply runs its call's continuation (or is dropped: -1),

@@ -7,11 +7,16 @@
 #include <stdio.h>
 
 int pop3_server_start(struct pb_runtime *rt, const struct pb_config *cfg,
-		      const char *hostname, struct gw_hub **hub_r, char **error_r)
+		      const char *hostname, struct pb_tls_current *tls, struct gw_hub **hub_r,
+		      char **error_r)
 {
 	struct pop3_server *srv = xcalloc(1, sizeof(*srv));
-	struct gw_listen ls = { cfg->bindings[PB_SVC_POP3], cfg->n_bindings[PB_SVC_POP3], srv, "pop3" };
+	struct gw_listen ls[] = {
+		{ cfg->bindings[PB_SVC_POP3], cfg->n_bindings[PB_SVC_POP3], srv, "pop3", tls, false },
+		{ cfg->bindings[PB_SVC_POP3S], cfg->n_bindings[PB_SVC_POP3S], srv, "pop3s", tls,
+		  true },
+	};
 
 	snprintf(srv->hostname, sizeof(srv->hostname), "%s", hostname);
-	return gw_hub_start(rt, &pop3_proto, &ls, 1, srv, hub_r, error_r);
+	return gw_hub_start(rt, &pop3_proto, ls, tls != NULL ? 2 : 1, srv, hub_r, error_r);
 }

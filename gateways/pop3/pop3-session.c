@@ -99,8 +99,10 @@ static void do_capa(void *session, const void *cmd)
 {
 	struct pop3_session *s = session;
 	gw_write_str(s->gs, "+OK Capability list follows\r\nTOP\r\nUSER\r\nUIDL\r\n"
-			    "RESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n"
-			    "EXPIRE NEVER\r\nIMPLEMENTATION Pillarbox\r\n.\r\n");
+			    "RESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n");
+	if (s->state == ST_AUTH && gw_tls_offered(s->gs)) /* RFC 2595 4 */
+		gw_write_str(s->gs, "STLS\r\n");
+	gw_write_str(s->gs, "EXPIRE NEVER\r\nIMPLEMENTATION Pillarbox\r\n.\r\n");
 }
 
 static void do_user(void *session, const void *cmdp)
@@ -341,6 +343,32 @@ static void do_quit(void *session, const void *cmd)
 	pb_u64v_clear(&uids);
 }
 
+static const char *check_stls(const void *session, const void *cmd)
+{
+	const struct pop3_session *s = session;
+	if (gw_tls_active(s->gs))
+		return "-ERR Command not permitted when TLS active";
+	return gw_tls_offered(s->gs) ? NULL : "-ERR STLS is not available";
+}
+
+/* Every byte pipelined after STLS was sent in clear: dropped (CVE-2011-0411). */
+static void do_stls(void *session, const void *cmd)
+{
+	struct pop3_session *s = session;
+	const char *error;
+
+	pop3_parser_discard_pending(s->parser);
+	if (gw_starttls(s->gs, "+OK Begin TLS negotiation\r\n", &error) < 0)
+		pop3_send_line(s, "-ERR [SYS/TEMP] %s", error);
+}
+
+/* The handshake after STLS ended: AUTHORIZATION afresh (RFC 2595 4), a USER forgotten. */
+static void on_tls_started(void *session)
+{
+	struct pop3_session *s = session;
+	pb_str_set(&s->user, NULL);
+}
+
 #define IN_AUTH (1u << ST_AUTH)
 #define IN_TRANS (1u << ST_TRANS)
 #define NOT_AUTH "-ERR Command not allowed before login"
@@ -350,7 +378,7 @@ static const struct gw_command pop3_commands[] = {
 	{ POP3_VERB_USER, IN_AUTH, NOT_TRANS, NULL, do_user },
 	{ POP3_VERB_PASS, IN_AUTH, NOT_TRANS, check_pass, do_pass },
 	{ POP3_VERB_APOP, 0, "-ERR APOP is not supported", NULL, NULL },
-	{ POP3_VERB_STLS, 0, "-ERR STLS is not available", NULL, NULL },
+	{ POP3_VERB_STLS, IN_AUTH, NOT_TRANS, check_stls, do_stls },
 	{ POP3_VERB_AUTH, 0, "-ERR AUTH is not available, use USER and PASS", NULL, NULL },
 	{ POP3_VERB_CAPA, IN_AUTH | IN_TRANS, NULL, NULL, do_capa },
 	{ POP3_VERB_QUIT, IN_AUTH | IN_TRANS, NULL, NULL, do_quit },
@@ -506,4 +534,5 @@ const struct gw_proto pop3_proto = {
 	.drain = on_drain,
 	.shutdown = on_shutdown,
 	.close = on_close,
+	.tls_started = on_tls_started,
 };

@@ -183,13 +183,17 @@ static void begin_body(struct smtp_session *s)
 {
 	char date[64];
 	const char *with = s->tx_smtputf8 ? "UTF8SMTP" : s->esmtp ? "ESMTP" : "SMTP";
+	char with_tls[16];
+
+	/* RFC 3848 and RFC 6531: an S for a session under TLS (ESMTPS, UTF8SMTPS) */
+	snprintf(with_tls, sizeof(with_tls), "%s%s", with, gw_tls_active(s->gs) ? "S" : "");
 
 	rfc5322_date(date, sizeof(date));
 	pb_buf_reset(&s->body);
 	pb_buf_printf(&s->body, "Return-Path: <%s>\r\n", s->sender);
 	/* no reverse DNS yet: "unknown [ip]", as Postfix writes it without a PTR name */
 	pb_buf_printf(&s->body, "Received: from %s (unknown [%s])\r\n\tby %s (Pillarbox) with %s id %s",
-		      s->helo[0] ? s->helo : "unknown", gw_peer(s->gs), s->srv->hostname, with,
+		      s->helo[0] ? s->helo : "unknown", gw_peer(s->gs), s->srv->hostname, with_tls,
 		      s->tx_id);
 	if (s->rcpts.n == 1)
 		pb_buf_printf(&s->body, "\r\n\tfor <%s>", s->rcpts.v[0]);
@@ -271,9 +275,10 @@ static void on_committed(void *session, uint64_t arg, struct pb_msg *m)
 		reply(s, 250, "2.0.0", text);
 		s->srv->counted.received++;
 		pb_info("smtp", "event=accepted msgid=%s spool_id=%llu size=%llu from=%s rcpts=%u "
-				"peer=%s tls=no",
+				"peer=%s tls=%s",
 			s->tx_id, (unsigned long long)spool_id, (unsigned long long)s->sent,
-			PB_LOGQ(s->sender), s->rcpts.n, gw_peer(s->gs));
+			PB_LOGQ(s->sender), s->rcpts.n, gw_peer(s->gs),
+			gw_tls_active(s->gs) ? gw_tls_version(s->gs) : "no");
 	} else {
 		reply_fail(s, code);
 	}
@@ -537,7 +542,7 @@ static void do_helo(void *session, const void *cmdp)
 	struct smtp_ehlo_caps caps = {
 		.size = true, .size_max = s->srv->settings.max_message_size, .pipelining = true,
 		.enhancedstatuscodes = true, .eightbitmime = true, .smtputf8 = true,
-		.chunking = true, .vrfy = true,
+		.chunking = true, .vrfy = true, .starttls = gw_tls_offered(s->gs),
 	};
 
 	tx_reset(s);
@@ -728,6 +733,37 @@ static void do_vrfy(void *session, const void *cmd)
 	reply(session, 252, "2.0.0", "Cannot VRFY user, but will accept message and attempt delivery");
 }
 
+static const char *check_starttls(const void *session, const void *cmd)
+{
+	const struct smtp_session *s = session;
+	if (gw_tls_active(s->gs))
+		return "503 5.5.1 Error: TLS already active";
+	if (!gw_tls_offered(s->gs)) /* not advertised then (RFC 3207 4) */
+		return "454 4.7.0 TLS not available: no certificate is configured";
+	return NULL;
+}
+
+/* Every byte pipelined after STARTTLS was sent in clear: dropped (CVE-2011-0411). */
+static void do_starttls(void *session, const void *cmd)
+{
+	struct smtp_session *s = session;
+	const char *error;
+
+	smtp_parser_discard_pending(s->parser);
+	if (gw_starttls(s->gs, "220 2.0.0 Ready to start TLS\r\n", &error) < 0)
+		reply(s, 454, "4.7.0", "TLS not available due to temporary reason");
+}
+
+/* The handshake after STARTTLS ended: the session starts over (RFC 3207 4.2: EHLO again). */
+static void on_tls_started(void *session)
+{
+	struct smtp_session *s = session;
+	tx_reset(s);
+	s->greeted = s->esmtp = false;
+	s->helo[0] = '\0';
+	s->mode = MODE_CMD;
+}
+
 static const struct gw_command smtp_commands[] = {
 	{ SMTP_VERB_EHLO, ALL_STATES, NULL, check_helo, do_helo },
 	{ SMTP_VERB_HELO, ALL_STATES, NULL, check_helo, do_helo },
@@ -743,9 +779,7 @@ static const struct gw_command smtp_commands[] = {
 	{ SMTP_VERB_VRFY, ALL_STATES, NULL, NULL, do_vrfy },
 	/* lists are not disclosed (RFC 5321 3.5.2: EXPN may be disabled) */
 	{ SMTP_VERB_EXPN, 0, "502 5.5.1 Error: EXPN is disabled", NULL, NULL },
-	/* not advertised until a certificate is configured (RFC 3207 4) */
-	{ SMTP_VERB_STARTTLS, 0, "454 4.7.0 TLS not available: no certificate is configured",
-	  NULL, NULL },
+	{ SMTP_VERB_STARTTLS, ALL_STATES, NULL, check_starttls, do_starttls },
 	{ SMTP_VERB_AUTH, 0, "503 5.5.1 Error: authentication not enabled", NULL, NULL },
 };
 
@@ -944,4 +978,5 @@ const struct gw_proto smtp_proto = {
 	.close = on_close,
 	.tick = smtp_server_tick,
 	.counters = smtp_server_counters,
+	.tls_started = on_tls_started,
 };

@@ -14,7 +14,7 @@ import tempfile
 import time
 
 BUILD = os.environ.get("PB_BUILD_DIR", os.path.join(os.path.dirname(__file__), "../../build"))
-SERVICES = ["smtp", "submission", "smtps", "pop3", "pop3s", "imap", "imaps", "http", "status"]
+SERVICES = ["smtp", "submission", "submissions", "pop3", "pop3s", "imap", "imaps", "http", "status"]
 
 
 def free_port():

@@ -101,13 +101,23 @@ static struct gw_session *f_find(void *hub, uint64_t id)
 
 void gw_fake_open(struct gw_fake *f, const struct gw_proto *proto, void *server)
 {
+	gw_fake_open_tls(f, proto, server, NULL, false);
+}
+
+void gw_fake_open_tls(struct gw_fake *f, const struct gw_proto *proto, void *server,
+		      struct pb_tls_current *tls, bool implicit)
+{
+	const char *error;
+
 	memset(f, 0, sizeof(*f));
 	f->proto = proto;
 	f->calls = gw_calls_create(64);
 	f->now = 1000000;
 	pb_buf_init(&f->out);
 	f->gs = (struct gw_session){ .tr = &fake_transport, .hub = f, .conn = f, .calls = f->calls,
-				     .id = 0x10007, .hub_name = proto->name };
+				     .id = 0x10007, .hub_name = proto->name, .tls_cur = tls };
+	if (implicit && gw_tls_begin(&f->gs, &error) < 0)
+		PANIC("gw_fake_open_tls: %s", error);
 	f->gs.session = proto->open(&f->gs, server);
 	ASSERT(f->gs.session != NULL);
 }
@@ -115,6 +125,7 @@ void gw_fake_open(struct gw_fake *f, const struct gw_proto *proto, void *server)
 void gw_fake_free(struct gw_fake *f)
 {
 	f->proto->close(f->gs.session);
+	gw_session_deinit(&f->gs);
 	f->freed = true;
 	for (size_t i = 0; i < f->n_sent; i++)
 		pb_msg_free(&f->sent[i]);
@@ -124,12 +135,17 @@ void gw_fake_free(struct gw_fake *f)
 
 void gw_fake_input(struct gw_fake *f, const char *text)
 {
+	ASSERT(!f->closed);
+	gw_fake_input_bytes(f, text, strlen(text));
+}
+
+void gw_fake_input_bytes(struct gw_fake *f, const void *data, size_t len)
+{
 	struct pb_buf in;
 
-	ASSERT(!f->closed);
 	pb_buf_init(&in);
-	pb_buf_append(&in, text, strlen(text));
-	f->proto->input(f->gs.session, &in);
+	pb_buf_append(&in, data, len);
+	gw_input(&f->gs, f->proto, &in);
 	pb_buf_deinit(&in);
 }
 

@@ -29,10 +29,16 @@ struct gw_fake {
 
 /* Opens a session of proto (its open() runs with server). */
 void gw_fake_open(struct gw_fake *f, const struct gw_proto *proto, void *server);
+/* As gw_fake_open, with a certificate (STARTTLS offered) and, when implicit, TLS begun
+ * before open() as on 465/995: what the fake records is then ciphertext. */
+void gw_fake_open_tls(struct gw_fake *f, const struct gw_proto *proto, void *server,
+		      struct pb_tls_current *tls, bool implicit);
 /* Closes the session (its close() runs) and frees everything. */
 void gw_fake_free(struct gw_fake *f);
 /* Feeds input bytes (as one read) to the session. */
 void gw_fake_input(struct gw_fake *f, const char *text);
+/* Feeds raw bytes (ciphertext under TLS) as one read, through the skeleton (gw_input). */
+void gw_fake_input_bytes(struct gw_fake *f, const void *data, size_t len);
 /* Returns what the session wrote since the last call (NUL-terminated; caller frees). */
 char *gw_fake_output(struct gw_fake *f);
 /* Whether the output since the last call begins with want (prints both when not); the

@@ -157,7 +157,7 @@ static void test_calls_events_strays(void)
 {
 	struct pb_runtime *rt = pb_runtime_create("test", NULL);
 	struct pb_binding b = { "127.0.0.1", free_port() };
-	struct gw_listen ls = { &b, 1, NULL, "thub" };
+	struct gw_listen ls = { &b, 1, NULL, "thub", NULL, false };
 	struct gw_hub *hub;
 	char *error = NULL, line[128], addr_a[64], addr_b[64];
 	const char *err;
@@ -214,7 +214,7 @@ static void test_service_cap(void)
 {
 	struct pb_runtime *rt = pb_runtime_create("test", NULL);
 	struct pb_binding b = { "127.0.0.1", free_port() };
-	struct gw_listen ls = { &b, 1, NULL, "thub" };
+	struct gw_listen ls = { &b, 1, NULL, "thub", NULL, false };
 	struct pb_settings s;
 	struct gw_hub *hub;
 	char *error = NULL, line[128];
@@ -269,7 +269,7 @@ static void test_ip_limits_and_trusted(void)
 {
 	struct pb_runtime *rt = pb_runtime_create("test", NULL);
 	struct pb_binding b = { "127.0.0.1", free_port() };
-	struct gw_listen ls = { &b, 1, NULL, "thub" };
+	struct gw_listen ls = { &b, 1, NULL, "thub", NULL, false };
 	struct pb_settings s;
 	struct gw_hub *hub;
 	char *error = NULL;
@@ -314,7 +314,7 @@ static void test_casts_survive_a_full_inbox(void)
 {
 	struct pb_runtime *rt = pb_runtime_create("test", NULL);
 	struct pb_binding b = { "127.0.0.1", free_port() };
-	struct gw_listen ls = { &b, 1, NULL, "thub" };
+	struct gw_listen ls = { &b, 1, NULL, "thub", NULL, false };
 	struct gw_hub *hub;
 	char *error = NULL, line[128];
 	const char *err;

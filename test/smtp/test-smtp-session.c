@@ -11,16 +11,7 @@
  */
 #include "gw-fake.h"
 #include "pb-test.h"
-#include "smtp-session.h"
-
-static void server_init(struct smtp_server *srv)
-{
-	memset(srv, 0, sizeof(*srv));
-	snprintf(srv->hostname, sizeof(srv->hostname), "mx.test");
-	struct pb_settings all;
-	pb_settings_defaults(&all);
-	srv->settings = all.smtp;
-}
+#include "smtp-session-test.h"
 
 static void rcpt_ok(struct gw_fake *f, size_t i, uint64_t user_id)
 {

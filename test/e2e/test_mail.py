@@ -1053,7 +1053,6 @@ def run_tool(args, timeout=120, **kw):
     return subprocess.run(args, capture_output=True, timeout=timeout, **kw)
 
 
-@unittest.skipUnless(shutil.which("curl"), "curl not installed")
 class Curl(MailCase):
     def test_smtp_upload_and_pop3_retr_and_list(self):
         msg = message(b"curl", [b"sent by curl", b".dotted line", b"end"])
@@ -1101,7 +1100,6 @@ class Curl(MailCase):
         self.assertIn(b"550", p.stderr)
 
 
-@unittest.skipUnless(shutil.which("swaks"), "swaks not installed")
 class Swaks(MailCase):
     def swaks(self, *extra):
         return run_tool(["swaks", "--server", "127.0.0.1:%d" % self.d.ports["smtp"],
@@ -1133,7 +1131,6 @@ class Swaks(MailCase):
         self.assertIn(b"550 5.7.1", p.stdout)
 
 
-@unittest.skipUnless(shutil.which("fetchmail"), "fetchmail not installed")
 class Fetchmail(MailCase):
     def fetchmail(self, *extra, user="alice"):
         home = os.path.join(self.d.tmp, "fetchmail")

@@ -4,6 +4,7 @@ in the daemon depends on the size; one octet more is refused. Registered for the
 build only (a GiB through ASan would take minutes): scripts/test.sh runs it there."""
 import hashlib
 import os
+import re
 import socket
 import sys
 import unittest
@@ -36,6 +37,29 @@ class Largest(unittest.TestCase):
         self.assertEqual(self.d.cli("setting", "set", "smtp",
                                     '{"max_message_size": %d, "data_timeout_s": 600}' % GIB)[0], 0)
         self.assertIn('"max_message_size": %d' % GIB, self.d.cli("setting", "show", "smtp")[1])
+        # settings reach the SMTP sessions within seconds (the hub's next tick): wait for EHLO
+        # to advertise the new limit rather than race it
+        pbtest.wait_until(self.advertises_gib, timeout=30, what="EHLO advertising SIZE %d" % GIB)
+
+    def advertises_gib(self):
+        s = socket.create_connection(("127.0.0.1", self.d.ports["smtp"]), timeout=30)
+        try:
+            buf = [b""]
+            reply(s, buf)
+            s.sendall(b"EHLO client.test\r\n")
+            return b"SIZE %d\r\n" % GIB in self.read_ehlo(s, buf)
+        finally:
+            s.close()
+
+    @staticmethod
+    def read_ehlo(s, buf):
+        """The whole multi-line EHLO reply."""
+        while not re.search(rb"(^|\r\n)250 [^\r\n]*\r\n", buf[0]):
+            data = s.recv(65536)
+            if not data:
+                break
+            buf[0] += data
+        return buf[0]
 
     def tearDown(self):
         self.assertEqual(self.d.stop(), 0, getattr(self.d, "last_stderr", ""))

@@ -75,7 +75,8 @@ static char *saslname(const char *v, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		if (v[i] != '=') {
 			pb_buf_append_c(&b, v[i]);
-		} else if (len - i >= 3 && (memcmp(v + i, "=2C", 3) == 0 || memcmp(v + i, "=3D", 3) == 0)) {
+		} else if (len - i >= 3 &&
+			   (memcmp(v + i, "=2C", 3) == 0 || memcmp(v + i, "=3D", 3) == 0)) {
 			pb_buf_append_c(&b, v[i + 1] == '2' ? ',' : '=');
 			i += 2;
 		} else {
@@ -265,7 +266,8 @@ static size_t split_proof(const struct pb_buf *msg, unsigned char proof_r[SASL_S
 	if (last == NULL || strncmp(last + 1, "p=", 2) != 0)
 		return 0;
 	pb_buf_init(&b);
-	if (sasl_base64_decode(last + 3, SASL_SCRAM_KEY_LEN, &b) == 0 && b.len == SASL_SCRAM_KEY_LEN) {
+	if (sasl_base64_decode(last + 3, SASL_SCRAM_KEY_LEN, &b) == 0 &&
+	    b.len == SASL_SCRAM_KEY_LEN) {
 		memcpy(proof_r, b.data, SASL_SCRAM_KEY_LEN);
 		head = (size_t)(last - msg->data);
 	}

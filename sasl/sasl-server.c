@@ -155,7 +155,8 @@ static enum sasl_result login_message(struct sasl_server *s, const struct pb_buf
 				      const char **out_r, const char **error_r)
 {
 	if (msg->len == 0 || !field_ok(msg->data, msg->len))
-		return sasl_end(s, SASL_REFUSED, "LOGIN field empty, too long or not UTF-8", error_r);
+		return sasl_end(s, SASL_REFUSED, "LOGIN field empty, too long or not UTF-8",
+				error_r);
 	if (s->state == SASL_ST_LOGIN_USER) {
 		sasl_set(&s->authcid, msg->data, msg->len);
 		s->state = SASL_ST_LOGIN_PASS;

@@ -18,9 +18,11 @@ static char *creds;
 
 static void check_out(const char *out)
 {
+	static const char alphabet[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
+
 	for (const char *p = out; p != NULL && *p != '\0'; p++)
-		if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=", *p) ==
-		    NULL)
+		if (strchr(alphabet, *p) == NULL)
 			abort();
 }
 

@@ -332,7 +332,8 @@ static void test_creds_text(void)
 	free(t);
 	static const char *const bad[] = {
 		"", "SCRAM-SHA-256$", "SCRAM-SHA-1$4096:" SALT_B64 "$AAAA:AAAA",
-		"SCRAM-SHA-256$4095:" SALT_B64 "$AAAA:AAAA", "SCRAM-SHA-256$4096:" SALT_B64 "$AAAA:AAAA",
+		"SCRAM-SHA-256$4095:" SALT_B64 "$AAAA:AAAA",
+		"SCRAM-SHA-256$4096:" SALT_B64 "$AAAA:AAAA",
 		"SCRAM-SHA-256$4096:" SALT_B64, "SCRAM-SHA-256$x:" SALT_B64 "$AAAA:AAAA",
 		"SCRAM-SHA-256$99999999999999999999:" SALT_B64 "$AAAA:AAAA",
 	};
@@ -346,7 +347,8 @@ static void test_creds_text(void)
 	CHECK_INT(sasl_scram_creds_derive("pencil", rfc_salt, 0, 4096, &c, &error), -1);
 	CHECK(sasl_scram_creds_new("p\xc3\xa4ss", &error) == NULL);
 	/* fresh credentials: new salt each time, default iterations */
-	char *a = sasl_scram_creds_new("pencil", &error), *b = sasl_scram_creds_new("pencil", &error);
+	char *a = sasl_scram_creds_new("pencil", &error);
+	char *b = sasl_scram_creds_new("pencil", &error);
 	REQUIRE(a != NULL && b != NULL);
 	CHECK(strcmp(a, b) != 0);
 	CHECK(strncmp(a, "SCRAM-SHA-256$10000:", 20) == 0);

@@ -217,7 +217,8 @@ static enum sasl_result response(struct sasl_server *s, const char *line, const 
 		r = sasl_end(s, SASL_REFUSED, "response is not base64 or too long", error_r);
 	else
 		r = dispatch(s, &msg, out_r, error_r);
-	explicit_bzero(msg.data, msg.cap);
+	if (msg.data != NULL)
+		explicit_bzero(msg.data, msg.cap);
 	pb_buf_deinit(&msg);
 	return r;
 }

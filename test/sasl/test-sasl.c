@@ -144,6 +144,12 @@ static void test_overlong(void)
 	CHECK_INT(sasl_server_start(s, line, &out, &error), SASL_REFUSED);
 	CHECK(strstr(error, "too long") != NULL);
 	sasl_server_destroy(&s);
+	/* a line within the limit whose decoded size is over SASL_SCRAM_MSG_MAX */
+	line[SASL_RESPONSE_MAX] = '\0';
+	s = sasl_server_create(SASL_MECH_SCRAM_SHA_256);
+	CHECK_INT(sasl_server_start(s, line, &out, &error), SASL_REFUSED);
+	CHECK_STR(error, "response is not base64 or too long");
+	sasl_server_destroy(&s);
 	free(line);
 	free(field);
 }

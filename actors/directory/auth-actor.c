@@ -35,14 +35,16 @@ static void wipe(char *s)
 /* Resolves login into *u_r (the caller frees it). A store failure is logged and answered
  * (-1); a miss is logged with which part was wrong (an unknown user, a domain not local), which
  * the client is never told: an unknown user goes on with a dummy hash or fake credentials, same
- * answer, same time. Returns 1 found, 0 not, -1 answered. */
+ * answer, same time. Returns 1 found, 0 not (*miss_r: PB_ERR_REFUSED a domain not local, else
+ * PB_ERR_NOTFOUND), -1 answered. */
 static int resolve(struct pb_actor *a, struct pb_msg *m, struct pb_store *store, const char *login,
-		   struct pb_user_rec *u_r)
+		   struct pb_user_rec *u_r, uint32_t *miss_r)
 {
 	uint32_t miss = PB_OK;
 	const char *error;
 	int found = directory_resolve_login(store, login, u_r, &miss, &error);
 
+	*miss_r = miss;
 	if (found < 0) {
 		pb_error("auth", "event=store_error reason=%s", PB_LOGQ(error));
 		pb_reply_status(a, m, PB_ERR_INTERNAL,
@@ -59,8 +61,9 @@ static int on_user_verify(struct pb_actor *a, void *state, struct pb_msg *m)
 	struct msg_auth_user_verify_req *q = &m->u.auth_user_verify_req;
 	struct pb_user_rec u;
 	struct pb_msg rep;
+	uint32_t miss;
 
-	int found = resolve(a, m, state, q->user, &u);
+	int found = resolve(a, m, state, q->user, &u, &miss);
 	if (found < 0) {
 		wipe(q->password);
 		return 0;
@@ -122,12 +125,27 @@ static int on_password_hash(struct pb_actor *a, void *state, struct pb_msg *m)
 	return 0;
 }
 
+/* The name fake credentials are made from, so that two logins of one name look alike whether
+ * the account exists or not ("x" and "x@local.domain" get one salt, as a real account's do;
+ * "x@other.org", which names nobody either way, its own). Newly allocated. */
+static char *fake_name(const char *login, bool found, const struct pb_user_rec *u, uint32_t miss)
+{
+	const char *at = strrchr(login, '@');
+
+	if (found)
+		return xstrdup(u->name);
+	if (miss == PB_ERR_REFUSED || at == NULL)
+		return xstrdup(login);
+	return xstrndup(login, (size_t)(at - login));
+}
+
 /* The SCRAM credentials the exchange of login uses: the account's, or fake ones (unknown user,
- * an account without SCRAM keys, unreadable keys) made from the server secret and the login,
+ * an account without SCRAM keys, unreadable keys) made from the server secret and fake_name(),
  * so the exchange looks the same and fails at the proof. NULL with *error_r if the secret
  * cannot be had. */
 static char *scram_creds_of(struct pb_store *store, const char *login, bool found,
-			    const struct pb_user_rec *u, bool *real_r, const char **error_r)
+			    const struct pb_user_rec *u, uint32_t miss, bool *real_r,
+			    const char **error_r)
 {
 	struct sasl_scram_creds c;
 	uint8_t secret[AUTH_SECRET_LEN];
@@ -143,8 +161,10 @@ static char *scram_creds_of(struct pb_store *store, const char *login, bool foun
 		pb_log_security("auth", "event=scram_unavailable user=%s", u->name);
 	if (auth_secret_get(store, secret, error_r) < 0)
 		return NULL;
-	char *fake = sasl_scram_creds_fake(secret, sizeof(secret), login);
+	char *name = fake_name(login, found, u, miss);
+	char *fake = sasl_scram_creds_fake(secret, sizeof(secret), name);
 	explicit_bzero(secret, sizeof(secret));
+	free(name);
 	return fake;
 }
 
@@ -155,11 +175,12 @@ static int on_scram_creds(struct pb_actor *a, void *state, struct pb_msg *m)
 	struct pb_msg rep;
 	const char *error;
 	bool real = false;
+	uint32_t miss;
 
-	int found = resolve(a, m, state, q->user, &u);
+	int found = resolve(a, m, state, q->user, &u, &miss);
 	if (found < 0)
 		return 0;
-	char *creds = scram_creds_of(state, q->user, found > 0, &u, &real, &error);
+	char *creds = scram_creds_of(state, q->user, found > 0, &u, miss, &real, &error);
 	if (creds == NULL) {
 		pb_error("auth", "event=secret_error reason=%s", PB_LOGQ(error));
 		pb_reply_status(a, m, PB_ERR_INTERNAL,

@@ -14,18 +14,22 @@ void pb_user_rec_free(struct pb_user_rec *u)
 {
 	free(u->pw_hash);
 	free(u->settings_json);
+	free(u->scram);
 	u->pw_hash = NULL;
 	u->settings_json = NULL;
+	u->scram = NULL;
 }
 
-/* users value v1: [ver][u64 id][u64 created_ms][str pw_hash][str settings_json] */
+/* users value v2: [ver][u64 id][u64 created_ms][str pw_hash][str settings_json][str scram];
+ * v1 (still read) ends before scram. */
 static void store_user_encode(const struct pb_user_rec *u, struct pb_buf *b)
 {
-	store_enc_u8(b, STORE_V1);
+	store_enc_u8(b, STORE_V2);
 	store_enc_u64(b, u->id);
 	store_enc_u64(b, u->created_ms);
 	store_enc_str(b, u->pw_hash);
 	store_enc_str(b, u->settings_json);
+	store_enc_str(b, u->scram);
 }
 
 static int store_user_decode(const char *name, size_t name_len, const struct pb_buf *val,
@@ -38,12 +42,15 @@ static int store_user_decode(const char *name, size_t name_len, const struct pb_
 		return store_fail(error_r, "store: user key too long");
 	memcpy(u_r->name, name, name_len);
 	store_rd_init(&r, val->data, val->len);
-	if (store_rd_u8(&r) != STORE_V1)
+	uint8_t ver = store_rd_u8(&r);
+	if (ver != STORE_V1 && ver != STORE_V2)
 		return store_fail(error_r, "store: user %s: unknown record version", u_r->name);
 	u_r->id = store_rd_u64(&r);
 	u_r->created_ms = store_rd_u64(&r);
 	u_r->pw_hash = store_rd_str(&r);
 	u_r->settings_json = store_rd_str(&r);
+	if (ver == STORE_V2)
+		u_r->scram = store_rd_str(&r);
 	if (!store_rd_ok(&r)) {
 		pb_user_rec_free(u_r);
 		return store_fail(error_r, "store: user %s: corrupt record", u_r->name);

@@ -77,7 +77,7 @@ uint32_t auth_client_user_verify_reply(struct pb_msg *rep, uint64_t *user_id_r, 
 }
 
 int auth_client_password_hash(struct pb_sync *t, uint64_t key, const char *const *passwords,
-			      uint32_t n, uint32_t *code_r, struct pb_strv *hashes_r,
+			      uint32_t n, uint32_t *code_r, struct pb_rec_pw_cred_list *creds_r,
 			      const char **error_r)
 {
 	struct pb_msg req, rep;
@@ -87,7 +87,7 @@ int auth_client_password_hash(struct pb_sync *t, uint64_t key, const char *const
 	wipe_free(&req);
 	if (rc < 0)
 		return -1;
-	uint32_t code = auth_client_password_hash_reply(&rep, hashes_r, error_r);
+	uint32_t code = auth_client_password_hash_reply(&rep, creds_r, error_r);
 	return pb_client_done(t, &rep, code, code_r, error_r);
 }
 
@@ -102,12 +102,61 @@ int auth_client_password_hash_send(const struct pb_sender *s, uint64_t key,
 	return rc;
 }
 
-uint32_t auth_client_password_hash_reply(struct pb_msg *rep, struct pb_strv *hashes_r,
+uint32_t auth_client_password_hash_reply(struct pb_msg *rep, struct pb_rec_pw_cred_list *creds_r,
 					 const char **error_r)
 {
 	uint32_t code = pb_client_reply(rep, MSG_AUTH_PASSWORD_HASH_REQ, error_r);
 
 	if (code == PB_OK)
-		pb_strv_move(hashes_r, &rep->u.auth_password_hash_rep.hashes);
+		pb_rec_pw_cred_list_move(creds_r, &rep->u.auth_password_hash_rep.creds);
+	return code;
+}
+
+static void build_scram(struct pb_msg *m, uint64_t key, const char *user)
+{
+	pb_msg_init(m, MSG_AUTH_SCRAM_CREDS_REQ);
+	m->u.auth_scram_creds_req.key = key;
+	m->u.auth_scram_creds_req.user = xstrdup(user != NULL ? user : "");
+}
+
+int auth_client_scram_creds(struct pb_sync *t, uint64_t key, const char *user, uint32_t *code_r,
+			    uint64_t *user_id_r, char **user_r, char **creds_r,
+			    const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	build_scram(&req, key, user);
+	int rc = t->call(t->ctx, &req, &rep, t->timeout_ms, error_r);
+	pb_msg_free(&req);
+	if (rc < 0)
+		return -1;
+	uint32_t code = auth_client_scram_creds_reply(&rep, user_id_r, user_r, creds_r, error_r);
+	return pb_client_done(t, &rep, code, code_r, error_r);
+}
+
+int auth_client_scram_creds_send(const struct pb_sender *s, uint64_t key, const char *user,
+				 const char **error_r)
+{
+	struct pb_msg req;
+
+	build_scram(&req, key, user);
+	int rc = s->send(s->ctx, NULL, &req, error_r);
+	pb_msg_free(&req);
+	return rc;
+}
+
+uint32_t auth_client_scram_creds_reply(struct pb_msg *rep, uint64_t *user_id_r, char **user_r,
+				       char **creds_r, const char **error_r)
+{
+	uint32_t code = pb_client_reply(rep, MSG_AUTH_SCRAM_CREDS_REQ, error_r);
+	struct msg_auth_scram_creds_rep *r = &rep->u.auth_scram_creds_rep;
+
+	if (code == PB_OK) {
+		*user_id_r = r->user_id;
+		*user_r = r->user != NULL ? r->user : xstrdup("");
+		*creds_r = r->creds != NULL ? r->creds : xstrdup("");
+		r->user = NULL;
+		r->creds = NULL;
+	}
 	return code;
 }

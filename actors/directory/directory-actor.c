@@ -446,8 +446,7 @@ static int on_user_passwd(struct pb_actor *a, void *state, struct pb_msg *m)
 	}
 	struct directory_op *op = directory_op_start(a, d, DIRECTORY_OP_PASSWD, m, 1);
 	op->recs[0] = u;
-	free(op->recs[0].pw_hash); /* the slot the new hash comes into */
-	op->recs[0].pw_hash = NULL;
+	pb_user_rec_free(&op->recs[0]); /* the slots the new hash and SCRAM keys come into */
 	op->n_unhashed = 1;
 	if (send_hashes(a, op, &op->req.u.dir_user_passwd_req.password, &error) < 0)
 		directory_op_finish(a, d, op, PB_ERR_TEMP, error);
@@ -469,8 +468,11 @@ static void passwd_finish(struct pb_actor *a, struct directory *d, struct direct
 	int found = pb_store_user_get_by_id(d->store, op->recs[0].id, &u, &error);
 	if (found > 0) {
 		free(u.pw_hash);
+		free(u.scram); /* NULL when the new password has no SCRAM keys */
 		u.pw_hash = op->recs[0].pw_hash;
+		u.scram = op->recs[0].scram;
 		op->recs[0].pw_hash = NULL;
+		op->recs[0].scram = NULL;
 		found = pb_store_user_put(d->store, &u, &error) < 0 ? -1 : 1;
 	}
 	if (found > 0)
@@ -502,23 +504,29 @@ static void add_finish(struct pb_actor *a, struct directory *d, struct directory
 static void hash_done(struct pb_actor *a, struct directory *d, struct directory_op *op,
 		      struct pb_msg *rep)
 {
-	struct pb_strv hashes = { 0 };
+	struct pb_rec_pw_cred_list creds = { 0 };
 	const char *error;
 	uint32_t chunk = (uint32_t)(rep->corr & 0xffff);
-	uint32_t code = auth_client_password_hash_reply(rep, &hashes, &error);
+	uint32_t code = auth_client_password_hash_reply(rep, &creds, &error);
 
-	for (uint32_t j = 0; code == PB_OK && j < hashes.n; j++) {
+	for (uint32_t j = 0; code == PB_OK && j < creds.n; j++) {
 		uint32_t at = chunk * DIRECTORY_HASH_CHUNK + j;
-		if (at < op->n_unhashed && op->recs[op->unhashed[at]].pw_hash == NULL) {
-			op->recs[op->unhashed[at]].pw_hash = hashes.v[j];
-			hashes.v[j] = NULL;
+		struct pb_user_rec *u = at < op->n_unhashed ? &op->recs[op->unhashed[at]] : NULL;
+		if (u != NULL && u->pw_hash == NULL) {
+			u->pw_hash = creds.v[j].hash;
+			creds.v[j].hash = NULL;
+			/* "": this password has no SCRAM keys (sasl-scram-creds.h) */
+			if (creds.v[j].scram != NULL && creds.v[j].scram[0] != '\0') {
+				u->scram = creds.v[j].scram;
+				creds.v[j].scram = NULL;
+			}
 		}
 	}
 	if (code != PB_OK && op->fail_code == PB_OK) {
 		op->fail_code = code;
 		op->fail_error = code == PB_ERR_INTERNAL ? "the password could not be hashed" : error;
 	}
-	pb_strv_clear(&hashes);
+	pb_rec_pw_cred_list_clear(&creds);
 	if (--op->chunks_left > 0)
 		return;
 	if (op->kind == DIRECTORY_OP_BULK)

@@ -8,9 +8,10 @@
  * add: the yescrypt work runs on the auth shards) and MBOX_PURGE_REQ (after a delete), without
  * waiting: the request is answered when the reply comes (directory-ops.h), and meanwhile the
  * directory answers everything else, every SMTP RCPT among them.
- * The auth shards ("auth.0" .. "auth.N-1") answer AUTH_USER_VERIFY_REQ and AUTH_PASSWORD_HASH_REQ:
- * they only read the account records, so password work runs in parallel and never waits behind
- * account changes.
+ * The auth shards ("auth.0" .. "auth.N-1") answer AUTH_USER_VERIFY_REQ, AUTH_PASSWORD_HASH_REQ
+ * (the yescrypt hash and the SCRAM keys of a new password) and AUTH_SCRAM_CREDS_REQ: they only
+ * read the account records (and, once, write the secret fake SCRAM credentials come from:
+ * auth-secret.h), so password work runs in parallel and never waits behind account changes.
  */
 #ifndef DIRECTORY_ACTOR_H
 #define DIRECTORY_ACTOR_H

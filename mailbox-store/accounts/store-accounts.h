@@ -16,14 +16,18 @@
 
 /* A user account. The store keys it by name, lowercased (ASCII) by the store; the name must be
  * 1..PB_USER_NAME_MAX bytes (the directory checks the character rules). id is unique and never
- * reused (take it from pb_store_counter_next(s, "user-id", ...)). pw_hash and settings_json
- * may be NULL; both are owned by the record (free with pb_user_rec_free). */
+ * reused (take it from pb_store_counter_next(s, "user-id", ...)). pw_hash, settings_json and
+ * scram may be NULL; all are owned by the record (free with pb_user_rec_free). scram is the
+ * account's SCRAM-SHA-256 credentials (sasl-scram-creds.h), set with the password; records
+ * written before it existed (v1) load with scram NULL, and that account has no SCRAM until its
+ * password is set again. */
 struct pb_user_rec {
 	uint64_t id;
 	char name[PB_USER_NAME_MAX + 1];
 	char *pw_hash;
 	uint64_t created_ms;
 	char *settings_json;
+	char *scram;
 };
 
 /* Frees the owned strings and sets them to NULL (the struct itself is the caller's). */

@@ -3,7 +3,9 @@
  * fake mailbox owner (to hold a purge, to count creates, to answer statistics), typed requests
  * in, replies asserted; and with the real mailbox owners: an account gets its mailbox, its mail
  * statistics come from its owner, a mailbox that is not empty is kept from a delete without
- * force, the counts and ids other actors ask for.
+ * force, the counts and ids other actors ask for. The auth shards' SCRAM credentials: an
+ * account's match its password (add, bulk add, passwd changes them), an unknown user's are
+ * fake but alike and stable, a password SASLprep would change has none.
  */
 #include "auth-client.h"
 #include "directory-actor.h"
@@ -13,8 +15,10 @@
 #include "pb-test-port.h"
 #include "pb-settings-snapshot.h"
 #include "pb-test.h"
+#include "sasl-scram-creds.h"
 #include "store-accounts.h"
 #include "store-bodies.h"
+#include "store-settings.h"
 #include "pb-test-store.h"
 #include "pb-test.h"
 
@@ -512,6 +516,122 @@ static void test_bulk_add(void)
 	teardown(&f);
 }
 
+/* Asks shard key for user's SCRAM credentials: PB_OK expected. Returns the creds (the caller
+ * frees), *id_r the account (0: fake). */
+static char *scram_creds(struct fixture *f, uint64_t key, const char *user, uint64_t *id_r)
+{
+	uint32_t code = PB_ERR_INTERNAL;
+	char *name = NULL, *creds = NULL;
+	const char *error;
+
+	if (auth_client_scram_creds(&f->t, key, user, &code, id_r, &name, &creds, &error) < 0)
+		PANIC("call failed: %s", error);
+	CHECK_INT(code, PB_OK);
+	CHECK(*id_r == 0 ? strcmp(name, "") == 0 : strncasecmp(name, user, strlen(name)) == 0);
+	free(name);
+	return creds;
+}
+
+/* True if creds are password's: derived again with their salt and iterations, the same. */
+static bool scram_creds_match(const char *creds, const char *password)
+{
+	struct sasl_scram_creds c, d;
+	const char *error;
+
+	if (creds == NULL || sasl_scram_creds_parse(creds, &c, &error) < 0 ||
+	    sasl_scram_creds_derive(password, c.salt, c.salt_len, c.iterations, &d, &error) < 0)
+		return false;
+	return memcmp(c.stored_key, d.stored_key, sizeof(d.stored_key)) == 0 &&
+	       memcmp(c.server_key, d.server_key, sizeof(d.server_key)) == 0;
+}
+
+static void test_scram_creds_set_and_changed(void)
+{
+	struct fixture f;
+	uint64_t id = 0, id2 = 0;
+	uint32_t code;
+	const char *error;
+
+	setup(&f);
+	CHECK_INT(add(&f, "Carol", "pencil12"), PB_OK);
+	CHECK_INT(verify(&f, "carol", "pencil12", &id), PB_OK);
+	char *c1 = scram_creds(&f, 1, "CAROL", &id2);
+	CHECK_INT(id2, id);
+	CHECK(scram_creds_match(c1, "pencil12"));
+	CHECK(!scram_creds_match(c1, "pencil13"));
+	CHECK(strncmp(c1, "SCRAM-SHA-256$4096:", 19) == 0);
+	/* a new password: new salt, new keys, the old password's no longer */
+	REQUIRE(directory_client_user_passwd(&f.t, "carol", "crayon34", &code, &error) == 0);
+	CHECK_INT(code, PB_OK);
+	char *c2 = scram_creds(&f, 2, "carol", &id2);
+	CHECK_INT(id2, id);
+	CHECK(c1 != NULL && c2 != NULL && strcmp(c1, c2) != 0);
+	CHECK(scram_creds_match(c2, "crayon34"));
+	CHECK(!scram_creds_match(c2, "pencil12"));
+	free(c1);
+	free(c2);
+	/* a password SASLprep would change: PLAIN works, SCRAM gets fake credentials */
+	CHECK_INT(add(&f, "dave", "pÃ¤sswort"), PB_OK);
+	CHECK_INT(verify(&f, "dave", "pÃ¤sswort", NULL), PB_OK);
+	char *c3 = scram_creds(&f, 1, "dave", &id2);
+	CHECK_INT(id2, 0);
+	CHECK(!scram_creds_match(c3, "pÃ¤sswort"));
+	free(c3);
+	/* and a password change to an ASCII one gives it SCRAM keys */
+	REQUIRE(directory_client_user_passwd(&f.t, "dave", "plainpass", &code, &error) == 0);
+	c3 = scram_creds(&f, 1, "dave", &id2);
+	CHECK(id2 != 0);
+	CHECK(scram_creds_match(c3, "plainpass"));
+	free(c3);
+	teardown(&f);
+}
+
+static void test_scram_creds_fake_and_bulk(void)
+{
+	struct fixture f;
+	struct pb_strv users = { 0 }, passwords = { 0 }, errors = { 0 };
+	uint32_t code, added = 0;
+	uint64_t id = 1, id2 = 1;
+	const char *error;
+	char *json = NULL;
+
+	setup(&f);
+	pb_strv_push(&users, "bulk1");
+	pb_strv_push(&passwords, "bulkpass1");
+	REQUIRE(directory_client_user_bulk_add(&f.t, &users, &passwords, &code, &added, &errors,
+					       &error) == 0);
+	CHECK_INT(added, 1);
+	char *real = scram_creds(&f, 1, "bulk1", &id);
+	CHECK(id != 0);
+	CHECK(scram_creds_match(real, "bulkpass1"));
+	/* an unknown user, through either shard, in any case: the same fake, shaped alike */
+	char *f1 = scram_creds(&f, 1, "nobody", &id);
+	char *f2 = scram_creds(&f, 2, "NoBody", &id2);
+	char *f3 = scram_creds(&f, 1, "nobody2", &id2);
+	CHECK_INT(id, 0);
+	CHECK(f1 != NULL && f2 != NULL && f3 != NULL && real != NULL);
+	CHECK_STR(f1, f2);
+	CHECK(strcmp(f1, f3) != 0);
+	CHECK_INT(strlen(f1), strlen(real));
+	CHECK(!scram_creds_match(f1, "bulkpass1"));
+	/* a name and its address at a local domain get one salt, known or not (a difference
+	 * would tell them apart); an address at another domain, its own */
+	REQUIRE(pb_store_domain_put(f.store, "example.com", &error) == 0);
+	char *f4 = scram_creds(&f, 2, "nobody@EXAMPLE.com", &id2);
+	char *f5 = scram_creds(&f, 2, "nobody@other.org", &id2);
+	char *f6 = scram_creds(&f, 2, "bulk1@example.com", &id2);
+	CHECK_STR(f4, f1);
+	CHECK(f5 != NULL && strcmp(f5, f1) != 0);
+	CHECK_STR(f6, real);
+	free(f4), free(f5), free(f6);
+	/* the secret they come from is kept in the store (the same after a restart) */
+	CHECK_INT(pb_store_setting_get(f.store, "auth-secret", &json, &error), 1);
+	CHECK(json != NULL && strlen(json) == 66);
+	free(json), free(real), free(f1), free(f2), free(f3);
+	pb_strv_clear(&users), pb_strv_clear(&passwords), pb_strv_clear(&errors);
+	teardown(&f);
+}
+
 /* Waits (up to 10 s) for the fake mailbox to hold a purge. */
 static bool purge_held(void)
 {
@@ -774,6 +894,8 @@ static void test_delete_refused_when_mail(void)
 }
 
 static const struct pb_test_case cases[] = {
+	{ "scram_creds_set_and_changed", test_scram_creds_set_and_changed },
+	{ "scram_creds_fake_and_bulk", test_scram_creds_fake_and_bulk },
 	{ "list_stats_windowed", test_list_stats_windowed },
 	{ "real_mailboxes", test_real_mailboxes },
 	{ "delete_refused_when_mail", test_delete_refused_when_mail },

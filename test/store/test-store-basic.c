@@ -1,9 +1,11 @@
 /*
  * test-store-basic.c: the store's open/close/size, users (put, get, by id, rename, delete,
- * iterate), counters, domains and settings, and that all of it survives a reopen.
+ * iterate), counters, domains and settings, and that all of it survives a reopen; user records
+ * with SCRAM credentials (v2) and without them as written before (v1).
  * OWNS: a temporary database per case. THREAD: main only.
  */
 #include "store-accounts.h"
+#include "store-internal.h"
 #include "store-settings.h"
 #include "pb-test-store.h"
 
@@ -292,7 +294,50 @@ static void test_reopen_keeps_everything(void)
 	free(dir);
 }
 
+/* v2 keeps scram and carries it through a rename; a v1 record (no scram) still loads. */
+static void test_user_scram_and_v1(void)
+{
+	char *dir = store_test_tmpdir("scram");
+	struct pb_store *s = store_test_open(dir);
+	struct pb_user_rec u, r = { .id = 5, .pw_hash = "$y$h", .scram = "SCRAM-SHA-256$4096:x" };
+	struct pb_buf v1;
+	const char *err = NULL;
+
+	snprintf(r.name, sizeof(r.name), "dora");
+	CHECK_INT(pb_store_user_put(s, &r, &err), 0);
+	CHECK_INT(pb_store_user_rename(s, "dora", "dot", &err), 0);
+	CHECK_INT(pb_store_user_get(s, "dot", &u, &err), 1);
+	CHECK_STR(u.scram, "SCRAM-SHA-256$4096:x");
+	CHECK_STR(u.pw_hash, "$y$h");
+	pb_user_rec_free(&u);
+	CHECK(u.scram == NULL);
+
+	pb_buf_init(&v1); /* [1][id][created][pw_hash][settings_json], as before scram */
+	store_enc_u8(&v1, STORE_V1);
+	store_enc_u64(&v1, 6);
+	store_enc_u64(&v1, 77);
+	store_enc_str(&v1, "$y$old");
+	store_enc_str(&v1, "{}");
+	CHECK_INT(store_put1(s, STORE_CF_USERS, "olde", 4, v1.data, v1.len, &err), 0);
+	CHECK_INT(pb_store_user_get(s, "olde", &u, &err), 1);
+	CHECK_INT(u.id, 6);
+	CHECK_INT(u.created_ms, 77);
+	CHECK_STR(u.pw_hash, "$y$old");
+	CHECK_STR(u.settings_json, "{}");
+	CHECK(u.scram == NULL);
+	pb_user_rec_free(&u);
+	/* a v1 record with trailing bytes is corrupt, not v2 */
+	store_enc_str(&v1, "extra");
+	CHECK_INT(store_put1(s, STORE_CF_USERS, "olde", 4, v1.data, v1.len, &err), 0);
+	CHECK_INT(pb_store_user_get(s, "olde", &u, &err), -1);
+	pb_buf_deinit(&v1);
+	pb_store_close(&s);
+	store_test_rmrf(dir);
+	free(dir);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "user_scram_and_v1", test_user_scram_and_v1 },
 	{ "open_close_reopen", test_open_close_reopen },
 	{ "users", test_users },
 	{ "user_rename_delete", test_user_rename_delete },

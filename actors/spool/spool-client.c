@@ -223,6 +223,15 @@ uint32_t spool_client_commit_reply(const struct pb_msg *rep, uint64_t *spool_id_
 	return code;
 }
 
+uint32_t spool_client_put_reply(const struct pb_msg *rep, uint64_t *spool_id_r)
+{
+	uint32_t code = reply_code(rep, MSG_SPOOL_PUT_REP);
+
+	if (code == PB_OK)
+		*spool_id_r = rep->u.spool_put_rep.spool_id;
+	return code;
+}
+
 uint32_t spool_client_abort_reply(const struct pb_msg *rep)
 {
 	return reply_code(rep, MSG_CORE_STATUS_REP);
@@ -288,7 +297,7 @@ uint32_t spool_client_put(struct pb_caller *c, uint64_t key,
 	pb_msg_free(&m);
 	if (ret < 0)
 		return PB_ERR_TEMP;
-	return call_done(&rep, spool_client_commit_reply(&rep, spool_id_r), error_r);
+	return call_done(&rep, spool_client_put_reply(&rep, spool_id_r), error_r);
 }
 
 uint32_t spool_client_chunk(struct pb_caller *c, uint64_t key, uint64_t upload_id,

@@ -47,8 +47,8 @@ struct spool_client_envelope {
 	int64_t received_ms;
 };
 /* SPOOL_PUT_REQ: a whole message (len 0..PB_CHUNK_MAX bytes of content) with its envelope, in
- * one request: stored in one synced write and answered like a commit (spool_client_commit_reply)
- * only once durable. For content that ends before a chunk is full: one hand-off, no upload. */
+ * one request: stored in one synced write and answered (spool_client_put_reply: the spool id,
+ * as a commit's) only once durable. For content that ends before a chunk is full: one hand-off, no upload. */
 int spool_client_put_send(const struct pb_sender *tx, uint64_t key,
 			  const struct spool_client_envelope *env, const void *data, size_t len,
 			  const char **error_r);
@@ -77,8 +77,8 @@ int spool_client_room_send(const struct pb_sender *tx, uint64_t key, uint64_t si
 uint32_t spool_client_begin_reply(const struct pb_msg *rep, uint64_t *upload_id_r);
 /* *received_r: the bytes the upload holds now. */
 uint32_t spool_client_chunk_reply(const struct pb_msg *rep, uint64_t *received_r);
-/* The reply to a commit or a put. */
 uint32_t spool_client_commit_reply(const struct pb_msg *rep, uint64_t *spool_id_r);
+uint32_t spool_client_put_reply(const struct pb_msg *rep, uint64_t *spool_id_r);
 uint32_t spool_client_abort_reply(const struct pb_msg *rep);
 /* PB_OK, or PB_ERR_NOSPACE: the reserve would be crossed. */
 uint32_t spool_client_room_reply(const struct pb_msg *rep);

@@ -8,7 +8,8 @@
  * OWNS: struct spool_upload (in struct spool_shard's table).
  * THREAD: the shard's actor thread.
  * MESSAGES handled: SPOOL_BEGIN_REQ (SPOOL_BEGIN_REP), SPOOL_CHUNK_REQ (SPOOL_CHUNK_REP),
- * SPOOL_COMMIT_REQ and SPOOL_PUT_REQ (SPOOL_COMMIT_REP), SPOOL_ABORT_REQ (CORE_STATUS_REP).
+ * SPOOL_COMMIT_REQ (SPOOL_COMMIT_REP), SPOOL_PUT_REQ (SPOOL_PUT_REP), SPOOL_ABORT_REQ
+ * (CORE_STATUS_REP).
  */
 #include "spool-private.h"
 
@@ -318,13 +319,19 @@ int spool_on_chunk(struct pb_actor *a, void *state, struct pb_msg *m)
 	return 0;
 }
 
-/* Answers a commit or a put: the entry spool_id is durable. */
+/* Answers a commit (SPOOL_COMMIT_REP) or a put (SPOOL_PUT_REP): the entry spool_id is
+ * durable. */
 static void reply_stored(struct pb_actor *a, struct pb_msg *m, uint64_t spool_id)
 {
 	struct pb_msg rep;
 
-	pb_msg_init(&rep, MSG_SPOOL_COMMIT_REP);
-	rep.u.spool_commit_rep.spool_id = spool_id;
+	if (m->type == MSG_SPOOL_PUT_REQ) {
+		pb_msg_init(&rep, MSG_SPOOL_PUT_REP);
+		rep.u.spool_put_rep.spool_id = spool_id;
+	} else {
+		pb_msg_init(&rep, MSG_SPOOL_COMMIT_REP);
+		rep.u.spool_commit_rep.spool_id = spool_id;
+	}
 	pb_reply(a, m, &rep);
 	pb_msg_free(&rep);
 }

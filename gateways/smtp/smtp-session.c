@@ -245,11 +245,14 @@ static void reply_fail(struct smtp_session *s, uint32_t code)
 		PB_LOGQ(s->sender), gw_peer(s->gs));
 }
 
+/* The verdict of a commit (arg 0) or a put (arg 1): 250 only now, the message durable. */
 static void on_committed(void *session, uint64_t arg, struct pb_msg *m)
 {
 	struct smtp_session *s = session;
 	uint64_t spool_id = 0;
-	uint32_t code = m != NULL ? spool_client_commit_reply(m, &spool_id) : PB_ERR_TEMP;
+	uint32_t code = m == NULL ? PB_ERR_TEMP
+			: arg ? spool_client_put_reply(m, &spool_id)
+			      : spool_client_commit_reply(m, &spool_id);
 	char text[96];
 
 	s->waiting = false;
@@ -307,7 +310,7 @@ static void commit(struct smtp_session *s)
  * like a commit once the spool's synced write is done. */
 static void put(struct smtp_session *s)
 {
-	struct gw_pending call = upload_call(s, on_committed, 0, SMTP_SPOOL_TIMEOUT_MS);
+	struct gw_pending call = upload_call(s, on_committed, 1, SMTP_SPOOL_TIMEOUT_MS);
 	struct pb_sender tx = gw_sender(&call);
 	struct spool_client_envelope env = { s->sender, s->tx_id, (const char *const *)s->rcpts.v,
 					     s->rcpt_ids.v, s->rcpts.n, s->received_ms };

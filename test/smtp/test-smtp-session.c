@@ -57,8 +57,11 @@ static int spool_answer(struct gw_fake *f, uint32_t code)
 	} else if (q->type == MSG_SPOOL_CHUNK_REQ) {
 		pb_msg_init(&rep, MSG_SPOOL_CHUNK_REP);
 		rep.u.spool_chunk_rep.received = q->u.spool_chunk_req.offset + q->u.spool_chunk_req.data.len;
+	} else if (q->type == MSG_SPOOL_PUT_REQ) {
+		pb_msg_init(&rep, MSG_SPOOL_PUT_REP);
+		rep.u.spool_put_rep.spool_id = 5;
 	} else {
-		CHECK(q->type == MSG_SPOOL_COMMIT_REQ || q->type == MSG_SPOOL_PUT_REQ);
+		CHECK(q->type == MSG_SPOOL_COMMIT_REQ);
 		pb_msg_init(&rep, MSG_SPOOL_COMMIT_REP);
 		rep.u.spool_commit_rep.spool_id = 5;
 	}
@@ -209,7 +212,7 @@ static void test_commit_reply_acknowledges_its_own_message(void)
 	CHECK(gw_fake_expect(&f, "451 4.3.0"));
 	/* a second delivery of the same (already answered) reply is a stray */
 	struct pb_msg rep;
-	pb_msg_init(&rep, MSG_SPOOL_COMMIT_REP);
+	pb_msg_init(&rep, MSG_SPOOL_PUT_REP);
 	CHECK_INT(gw_fake_reply(&f, f.sent[commit1].corr, &rep), -1);
 	CHECK(gw_fake_expect(&f, ""));
 	send_message(&f, "Subject: y\r\n\r\nbody\r\n.\r\n");

@@ -3,9 +3,10 @@
  * DATA and BDAT content, recipient checks through the directory and the durable spool write
  * that comes before every "250 queued".
  * OWNS: struct smtp_session (parser, transaction, body buffer). THREAD: the hub thread.
- * MESSAGES sent (through typed client stubs): DIR_RCPT_CHECK_REQ, SPOOL_ROOM_REQ, SPOOL_PUT_REQ,
- * SPOOL_BEGIN_REQ, SPOOL_CHUNK_REQ, SPOOL_COMMIT_REQ, SPOOL_ABORT_REQ — each a call with its own continuation
- * (gateways/net/gw-session.h); a reply that comes after its call timed out is dropped there.
+ * MESSAGES sent (through typed client stubs): DIR_RCPT_CHECK_REQ, SPOOL_ROOM_REQ,
+ * SPOOL_PUT_REQ, SPOOL_BEGIN_REQ, SPOOL_CHUNK_REQ, SPOOL_COMMIT_REQ, SPOOL_ABORT_REQ — each a
+ * call with its own continuation (gateways/net/gw-session.h); a reply that comes after its
+ * call timed out is dropped there.
  *
  * The session runs its input until it must ask an actor; then it pauses reading (pipelined
  * commands stay buffered in the parser, in order) and resumes when the continuation runs.
@@ -117,6 +118,17 @@ static void close_with(struct smtp_session *s, int code, const char *enhanced, c
 static void set_deadline(struct smtp_session *s, uint32_t seconds)
 {
 	gw_set_deadline(s->gs, seconds * 1000ull);
+}
+
+/* Drops whatever upload the session's key began (one-way): for a begin whose reply will never
+ * reach the session (it closed, or the call timed out) but may still open one. */
+static void abort_begun(struct smtp_session *s)
+{
+	struct pb_sender tx = gw_cast_sender(s->gs);
+	const char *error;
+
+	if (spool_client_abort_send(&tx, s->gs->id, 0, &error) < 0)
+		pb_warn("smtp", "event=abort_failed msgid=%s reason=%s", s->tx_id, PB_LOGQ(error));
 }
 
 static void abort_upload(struct smtp_session *s)
@@ -327,13 +339,11 @@ static void finish(struct smtp_session *s)
 	if (s->tx_fail != PB_OK) {
 		reply_fail(s, s->tx_fail);
 		tx_reset(s);
-	} else if (s->upload_id == 0 && s->sent == 0) {
-		put(s);
-	} else if (s->upload_id == 0) {
-		reply_fail(s, PB_ERR_TEMP); /* not reached: chunks go only to an open upload */
-		tx_reset(s);
-	} else {
+	} else if (s->upload_id != 0) {
 		commit(s);
+	} else {
+		ASSERT(s->sent == 0); /* chunks go only to an open upload */
+		put(s);
 	}
 }
 
@@ -401,6 +411,8 @@ static void on_begun(void *session, uint64_t arg, struct pb_msg *m)
 		return;
 	}
 	s->begin_pending = false;
+	if (m == NULL)
+		abort_begun(s); /* the spool may open it yet: its reply would be dropped */
 	if (code == PB_OK)
 		s->upload_id = id;
 	else if (s->tx_fail == PB_OK)
@@ -935,12 +947,9 @@ static void on_timeout(void *session)
 static void on_close(void *session)
 {
 	struct smtp_session *s = session;
-	struct pb_sender tx = gw_cast_sender(s->gs);
-	const char *error;
 
-	/* a begin still unanswered: its reply will find no session, so drop by key */
-	if (s->begin_pending && spool_client_abort_send(&tx, s->gs->id, 0, &error) < 0)
-		pb_warn("smtp", "event=abort_failed msgid=%s reason=%s", s->tx_id, PB_LOGQ(error));
+	if (s->begin_pending)
+		abort_begun(s); /* its reply will find no session */
 	tx_reset(s);
 	free(s->checking);
 	smtp_parser_destroy(&s->parser);

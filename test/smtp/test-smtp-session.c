@@ -287,6 +287,16 @@ static void test_upload_failure_midway(void)
 	gw_fake_free(&f);
 }
 
+/* Sends a message of 360 kB (more than a chunk) with DATA; input keeps it (deinit it). */
+static void send_big_message(struct gw_fake *f, struct pb_buf *input)
+{
+	pb_buf_init(input);
+	for (int i = 0; i < 6000; i++)
+		pb_buf_append_str(input, "0123456789012345678901234567890123456789012345678901234567\r\n");
+	pb_buf_append_str(input, ".\r\n");
+	send_message(f, input->data);
+}
+
 /* A big message whose upload the spool refuses at its first chunk: the content is read and
  * dropped, the verdict comes after its end; a small one refused at its put likewise. */
 static void test_begin_refused(void)
@@ -296,11 +306,7 @@ static void test_begin_refused(void)
 	struct pb_buf input;
 
 	open_session(&f, &srv);
-	pb_buf_init(&input);
-	for (int i = 0; i < 6000; i++)
-		pb_buf_append_str(&input, "0123456789012345678901234567890123456789012345678901234567\r\n");
-	pb_buf_append_str(&input, ".\r\n");
-	send_message(&f, input.data);
+	send_big_message(&f, &input);
 	REQUIRE(last_type(&f) == MSG_SPOOL_BEGIN_REQ);
 	CHECK(f.paused); /* a whole chunk waits for the upload */
 	size_t sent = f.n_sent;
@@ -313,6 +319,34 @@ static void test_begin_refused(void)
 	CHECK_INT(spool_answer(&f, PB_ERR_NOSPACE), 0);
 	CHECK(gw_fake_expect(&f, "452 4.3.1"));
 	CHECK(gw_fake_say(&f, "NOOP\r\n", "250"));
+	pb_buf_deinit(&input);
+	gw_fake_free(&f);
+}
+
+/* A begin the spool does not answer in time: the content is read and dropped, the client
+ * hears 451 after its end, and an abort by key (one-way) drops the upload should the late
+ * begin still open it (its reply is dropped). */
+static void test_begin_timeout_drops_by_key(void)
+{
+	struct smtp_server srv;
+	struct gw_fake f;
+	struct pb_buf input;
+
+	open_session(&f, &srv);
+	send_big_message(&f, &input);
+	REQUIRE(last_type(&f) == MSG_SPOOL_BEGIN_REQ);
+	size_t begin = f.n_sent - 1;
+	gw_fake_advance(&f, SMTP_CHECK_TIMEOUT_MS + 1);
+	REQUIRE(f.n_sent == begin + 2 && last_type(&f) == MSG_SPOOL_ABORT_REQ);
+	CHECK_INT(f.sent[begin + 1].u.spool_abort_req.upload_id, 0);
+	CHECK(f.sent[begin + 1].reply_to == NULL);
+	CHECK(gw_fake_expect(&f, "451 4.3.0"));
+	struct pb_msg rep;
+	pb_msg_init(&rep, MSG_SPOOL_BEGIN_REP);
+	rep.u.spool_begin_rep.upload_id = 78;
+	CHECK_INT(gw_fake_reply(&f, f.sent[begin].corr, &rep), -1);
+	CHECK(gw_fake_say(&f, "NOOP\r\n", "250"));
+	CHECK_INT(f.n_sent, begin + 2);
 	pb_buf_deinit(&input);
 	gw_fake_free(&f);
 }
@@ -592,6 +626,7 @@ static const struct pb_test_case cases[] = {
 	{ "upload_failure_midway", test_upload_failure_midway },
 	{ "begin_refused", test_begin_refused },
 	{ "small_message_is_one_put", test_small_message_is_one_put },
+	{ "begin_timeout_drops_by_key", test_begin_timeout_drops_by_key },
 	{ "one_chunk_streams", test_one_chunk_streams },
 	{ "reset_before_the_end_sends_nothing", test_reset_before_the_end_sends_nothing },
 	{ "bdat_streams_and_discards", test_bdat_streams_and_discards },

@@ -274,6 +274,7 @@ static const struct pb_handler spool_handlers[] = {
 	{ MSG_SPOOL_CHUNK_REQ, spool_on_chunk },
 	{ MSG_SPOOL_COMMIT_REQ, spool_on_commit },
 	{ MSG_SPOOL_ABORT_REQ, spool_on_abort },
+	{ MSG_SPOOL_PUT_REQ, spool_on_put },
 	{ MSG_MBOX_APPEND_REP, on_append_rep },
 	{ MSG_CORE_STATUS_REP, on_append_rep },
 };

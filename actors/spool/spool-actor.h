@@ -7,7 +7,8 @@
  * On start (and on a supervisor restart) a shard resumes every entry left in the store.
  * OWNS: the spool entries of its shard (id % N) and their in-flight deliveries.
  * THREAD: each shard's actor thread.
- * MESSAGES handled: SPOOL_BEGIN/CHUNK/COMMIT/ABORT_REQ (the chunked upload, spool-upload.c),
+ * MESSAGES handled: SPOOL_PUT_REQ (a whole message) and SPOOL_BEGIN/CHUNK/COMMIT/ABORT_REQ (the
+ * chunked upload), both in spool-upload.c;
  * SPOOL_ROOM_REQ; MBOX_APPEND_REP and CORE_STATUS_REP (replies to its own
  * MBOX_APPEND_REQ). Sends MBOX_APPEND_REQ, and SYS_SPOOL_STATS_EVT to sys once a second when
  * its figures changed (entries waiting, deliveries done / deferred / failed since it started).

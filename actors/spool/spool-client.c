@@ -15,21 +15,54 @@
 
 static __thread char client_error[256];
 
-static void envelope_build(struct pb_msg *m, enum pb_msg_type type, uint64_t key,
-			   const char *sender, const char *msgid, const char *const *rcpts,
-			   const uint64_t *rcpt_ids, size_t n_rcpts, int64_t received_ms)
+/* The envelope's fields of a request (BEGIN or PUT), filled from borrowed values. */
+struct envelope_fields {
+	char **sender, **msgid;
+	struct pb_strv *rcpts;
+	struct pb_u64v *rcpt_ids;
+	int64_t *received_ms;
+};
+
+static void envelope_fill(const struct envelope_fields *f, const char *sender, const char *msgid,
+			  const char *const *rcpts, const uint64_t *rcpt_ids, size_t n_rcpts,
+			  int64_t received_ms)
+{
+	*f->sender = xstrdup(sender != NULL ? sender : "");
+	*f->msgid = xstrdup(msgid != NULL ? msgid : "");
+	for (size_t i = 0; i < n_rcpts; i++) {
+		pb_strv_push(f->rcpts, rcpts[i]);
+		pb_u64v_push(f->rcpt_ids, rcpt_ids[i]);
+	}
+	*f->received_ms = received_ms;
+}
+
+static void begin_build(struct pb_msg *m, uint64_t key, const char *sender, const char *msgid,
+			const char *const *rcpts, const uint64_t *rcpt_ids, size_t n_rcpts,
+			int64_t received_ms)
 {
 	struct msg_spool_begin_req *q = &m->u.spool_begin_req;
 
-	pb_msg_init(m, type);
+	pb_msg_init(m, MSG_SPOOL_BEGIN_REQ);
 	q->key = key;
-	q->sender = xstrdup(sender != NULL ? sender : "");
-	q->msgid = xstrdup(msgid != NULL ? msgid : "");
-	for (size_t i = 0; i < n_rcpts; i++) {
-		pb_strv_push(&q->rcpts, rcpts[i]);
-		pb_u64v_push(&q->rcpt_ids, rcpt_ids[i]);
-	}
-	q->received_ms = received_ms;
+	envelope_fill(&(struct envelope_fields){ &q->sender, &q->msgid, &q->rcpts, &q->rcpt_ids,
+						 &q->received_ms },
+		      sender, msgid, rcpts, rcpt_ids, n_rcpts, received_ms);
+}
+
+/* The content is borrowed: the caller clears data before pb_msg_free. */
+static void put_build(struct pb_msg *m, uint64_t key, const struct spool_client_envelope *env,
+		      const void *data, size_t len)
+{
+	struct msg_spool_put_req *q = &m->u.spool_put_req;
+
+	pb_msg_init(m, MSG_SPOOL_PUT_REQ);
+	q->key = key;
+	envelope_fill(&(struct envelope_fields){ &q->sender, &q->msgid, &q->rcpts, &q->rcpt_ids,
+						 &q->received_ms },
+		      env->sender, env->msgid, env->rcpts, env->rcpt_ids, env->n_rcpts,
+		      env->received_ms);
+	q->data.data = (uint8_t *)data;
+	q->data.len = len;
 }
 
 static void chunk_build(struct pb_msg *m, uint64_t key, uint64_t upload_id, uint64_t offset,
@@ -96,9 +129,21 @@ int spool_client_begin_send(const struct pb_sender *tx, uint64_t key, const char
 {
 	struct pb_msg m;
 
-	envelope_build(&m, MSG_SPOOL_BEGIN_REQ, key, sender, msgid, rcpts, rcpt_ids, n_rcpts,
-		       received_ms);
+	begin_build(&m, key, sender, msgid, rcpts, rcpt_ids, n_rcpts, received_ms);
 	return send_free(tx, &m, error_r);
+}
+
+int spool_client_put_send(const struct pb_sender *tx, uint64_t key,
+			  const struct spool_client_envelope *env, const void *data, size_t len,
+			  const char **error_r)
+{
+	struct pb_msg m;
+
+	put_build(&m, key, env, data, len);
+	int ret = tx->send(tx->ctx, NULL, &m, error_r);
+	m.u.spool_put_req.data.data = NULL;
+	pb_msg_free(&m);
+	return ret;
 }
 
 int spool_client_chunk_send(const struct pb_sender *tx, uint64_t key, uint64_t upload_id,
@@ -178,6 +223,15 @@ uint32_t spool_client_commit_reply(const struct pb_msg *rep, uint64_t *spool_id_
 	return code;
 }
 
+uint32_t spool_client_put_reply(const struct pb_msg *rep, uint64_t *spool_id_r)
+{
+	uint32_t code = reply_code(rep, MSG_SPOOL_PUT_REP);
+
+	if (code == PB_OK)
+		*spool_id_r = rep->u.spool_put_rep.spool_id;
+	return code;
+}
+
 uint32_t spool_client_abort_reply(const struct pb_msg *rep)
 {
 	return reply_code(rep, MSG_CORE_STATUS_REP);
@@ -223,13 +277,27 @@ uint32_t spool_client_begin(struct pb_caller *c, uint64_t key, const char *sende
 {
 	struct pb_msg m, rep;
 
-	envelope_build(&m, MSG_SPOOL_BEGIN_REQ, key, sender, msgid, rcpts, rcpt_ids, n_rcpts,
-		       received_ms);
+	begin_build(&m, key, sender, msgid, rcpts, rcpt_ids, n_rcpts, received_ms);
 	int ret = call(c, &m, &rep, error_r);
 	pb_msg_free(&m);
 	if (ret < 0)
 		return PB_ERR_TEMP;
 	return call_done(&rep, spool_client_begin_reply(&rep, upload_id_r), error_r);
+}
+
+uint32_t spool_client_put(struct pb_caller *c, uint64_t key,
+			  const struct spool_client_envelope *env, const void *data, size_t len,
+			  uint64_t *spool_id_r, const char **error_r)
+{
+	struct pb_msg m, rep;
+
+	put_build(&m, key, env, data, len);
+	int ret = call(c, &m, &rep, error_r);
+	m.u.spool_put_req.data.data = NULL;
+	pb_msg_free(&m);
+	if (ret < 0)
+		return PB_ERR_TEMP;
+	return call_done(&rep, spool_client_put_reply(&rep, spool_id_r), error_r);
 }
 
 uint32_t spool_client_chunk(struct pb_caller *c, uint64_t key, uint64_t upload_id,

@@ -4,10 +4,12 @@
  * reply comes back to the sender and is read with the matching *_reply decoder; synchronous
  * calls over a struct pb_caller serve the CLI and tests.
  *
- * A message body reaches the spool in chunks: begin (envelope) -> upload id; chunk after chunk
- * (offset = bytes sent before, 1..PB_CHUNK_MAX bytes each; the gateway sends 256 KiB); commit
- * (the total size) -> spool id, answered only once the message is durable (then SMTP may say
- * 250); abort when the transaction fails. Every request carries the session's key so all of an
+ * A message that ends before its first chunk is full goes whole in one put (envelope and
+ * content) -> spool id, answered only once it is durable. A larger body reaches the spool in
+ * chunks: begin (envelope) -> upload id; chunk after chunk (offset = bytes sent before,
+ * 1..PB_CHUNK_MAX bytes each; the gateway sends 256 KiB); commit (the total size) -> spool id,
+ * answered only once the message is durable (then SMTP may say 250); abort when the
+ * transaction fails. Every request carries the session's key so all of an
  * upload reaches the same shard. A commit whose reply never comes is wholly stored or not at
  * all (docs/storage.md); an upload left open is dropped after SPOOL_UPLOAD_IDLE_MS (10 min).
  *
@@ -36,6 +38,20 @@
 int spool_client_begin_send(const struct pb_sender *tx, uint64_t key, const char *sender,
 			    const char *msgid, const char *const *rcpts, const uint64_t *rcpt_ids, size_t n_rcpts,
 			    int64_t received_ms, const char **error_r);
+/* A message's envelope, borrowed (as for begin). */
+struct spool_client_envelope {
+	const char *sender, *msgid;
+	const char *const *rcpts;
+	const uint64_t *rcpt_ids;
+	size_t n_rcpts;
+	int64_t received_ms;
+};
+/* SPOOL_PUT_REQ: a whole message (len 0..PB_CHUNK_MAX bytes of content) with its envelope, in
+ * one request: stored in one synced write and answered (spool_client_put_reply: the spool id,
+ * as a commit's) only once durable. For content that ends before a chunk is full: one hand-off, no upload. */
+int spool_client_put_send(const struct pb_sender *tx, uint64_t key,
+			  const struct spool_client_envelope *env, const void *data, size_t len,
+			  const char **error_r);
 /* SPOOL_CHUNK_REQ: len bytes of data at offset of the upload. */
 int spool_client_chunk_send(const struct pb_sender *tx, uint64_t key, uint64_t upload_id,
 			    uint64_t offset, const void *data, size_t len, const char **error_r);
@@ -62,6 +78,7 @@ uint32_t spool_client_begin_reply(const struct pb_msg *rep, uint64_t *upload_id_
 /* *received_r: the bytes the upload holds now. */
 uint32_t spool_client_chunk_reply(const struct pb_msg *rep, uint64_t *received_r);
 uint32_t spool_client_commit_reply(const struct pb_msg *rep, uint64_t *spool_id_r);
+uint32_t spool_client_put_reply(const struct pb_msg *rep, uint64_t *spool_id_r);
 uint32_t spool_client_abort_reply(const struct pb_msg *rep);
 /* PB_OK, or PB_ERR_NOSPACE: the reserve would be crossed. */
 uint32_t spool_client_room_reply(const struct pb_msg *rep);
@@ -78,6 +95,9 @@ uint32_t spool_client_chunk(struct pb_caller *c, uint64_t key, uint64_t upload_i
 			    const char **error_r);
 uint32_t spool_client_commit(struct pb_caller *c, uint64_t key, uint64_t upload_id,
 			     uint64_t size, uint64_t *spool_id_r, const char **error_r);
+uint32_t spool_client_put(struct pb_caller *c, uint64_t key,
+			  const struct spool_client_envelope *env, const void *data, size_t len,
+			  uint64_t *spool_id_r, const char **error_r);
 uint32_t spool_client_abort(struct pb_caller *c, uint64_t key, uint64_t upload_id,
 			    const char **error_r);
 uint32_t spool_client_room(struct pb_caller *c, uint64_t key, uint64_t size, const char **error_r);

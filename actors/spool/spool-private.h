@@ -52,6 +52,8 @@ int spool_on_begin(struct pb_actor *a, void *state, struct pb_msg *m);
 int spool_on_chunk(struct pb_actor *a, void *state, struct pb_msg *m);
 int spool_on_commit(struct pb_actor *a, void *state, struct pb_msg *m);
 int spool_on_abort(struct pb_actor *a, void *state, struct pb_msg *m);
+/* Handler of SPOOL_PUT_REQ: a whole message, one synced write. */
+int spool_on_put(struct pb_actor *a, void *state, struct pb_msg *m);
 /* At (re)start, before any upload: removes what this shard's earlier life left in the store.
  * 0 / -1. */
 int spool_uploads_clean(struct spool_shard *s, const char **error_r);

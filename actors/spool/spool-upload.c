@@ -1,13 +1,15 @@
 /*
  * spool-upload.c: chunked uploads to a spool shard (SPOOL_BEGIN/CHUNK/COMMIT/ABORT_REQ). Each
  * chunk goes to the store as it comes (pb_store_upload_write, unsynced); the commit is the one
- * synced write and is answered only after it, then delivered like a put. The shard holds per
+ * synced write and is answered only after it, then delivered. A message that came whole
+ * (SPOOL_PUT_REQ) is one synced write with no upload. The shard holds per
  * upload the envelope and the store's upload handle (hash and MIME parser state), never the
  * body.
  * OWNS: struct spool_upload (in struct spool_shard's table).
  * THREAD: the shard's actor thread.
  * MESSAGES handled: SPOOL_BEGIN_REQ (SPOOL_BEGIN_REP), SPOOL_CHUNK_REQ (SPOOL_CHUNK_REP),
- * SPOOL_COMMIT_REQ (SPOOL_COMMIT_REP), SPOOL_ABORT_REQ (CORE_STATUS_REP).
+ * SPOOL_COMMIT_REQ (SPOOL_COMMIT_REP), SPOOL_PUT_REQ (SPOOL_PUT_REP), SPOOL_ABORT_REQ
+ * (CORE_STATUS_REP).
  */
 #include "spool-private.h"
 
@@ -64,22 +66,54 @@ static ssize_t upload_find(struct spool_shard *s, uint64_t key, uint64_t id)
 	return -1;
 }
 
-/* Takes the envelope out of a begin request (its fields become NULL). */
-static void take_envelope(struct msg_spool_begin_req *q, struct pb_spool_rec *env)
+/* The envelope's fields of a request (BEGIN or PUT), taken over by take_envelope. */
+struct envelope_fields {
+	char **sender, **msgid;
+	struct pb_strv *rcpts;
+	struct pb_u64v *rcpt_ids;
+	int64_t received_ms;
+};
+
+/* Takes the envelope out of a request (its fields become NULL). */
+static void take_envelope(const struct envelope_fields *q, struct pb_spool_rec *env)
 {
 	memset(env, 0, sizeof(*env));
-	env->sender = q->sender != NULL ? q->sender : xstrdup("");
-	q->sender = NULL;
-	env->rcpts = q->rcpts.v;
-	env->n_rcpts = q->rcpts.n;
-	q->rcpts.v = NULL;
-	q->rcpts.n = 0;
-	env->rcpt_ids = q->rcpt_ids.v;
-	q->rcpt_ids.v = NULL;
-	q->rcpt_ids.n = 0;
+	env->sender = *q->sender != NULL ? *q->sender : xstrdup("");
+	*q->sender = NULL;
+	env->rcpts = q->rcpts->v;
+	env->n_rcpts = q->rcpts->n;
+	q->rcpts->v = NULL;
+	q->rcpts->n = 0;
+	env->rcpt_ids = q->rcpt_ids->v;
+	q->rcpt_ids->v = NULL;
+	q->rcpt_ids->n = 0;
 	env->received_ms = q->received_ms;
-	env->msgid = q->msgid != NULL ? q->msgid : xstrdup("");
-	q->msgid = NULL;
+	env->msgid = *q->msgid != NULL ? *q->msgid : xstrdup("");
+	*q->msgid = NULL;
+}
+
+static struct envelope_fields begin_fields(struct msg_spool_begin_req *q)
+{
+	return (struct envelope_fields){ &q->sender, &q->msgid, &q->rcpts, &q->rcpt_ids,
+					 q->received_ms };
+}
+
+static struct envelope_fields put_fields(struct msg_spool_put_req *q)
+{
+	return (struct envelope_fields){ &q->sender, &q->msgid, &q->rcpts, &q->rcpt_ids,
+					 q->received_ms };
+}
+
+/* Whether a request's recipients and their ids make an envelope; answers m when not. */
+static bool rcpts_valid(struct pb_actor *a, struct pb_msg *m, const struct envelope_fields *f)
+{
+	uint32_t n = f->rcpts->n;
+
+	if (n == 0 || n != f->rcpt_ids->n || n > PB_SPOOL_MAX_RCPTS) {
+		pb_reply_status(a, m, PB_ERR_REFUSED, "recipients and their ids do not match");
+		return false;
+	}
+	return true;
 }
 
 /* The envelope's id is taken in this shard's class (id % count == index): a restarted shard
@@ -150,11 +184,10 @@ int spool_on_room(struct pb_actor *a, void *state, struct pb_msg *m)
 static bool begin_allowed(struct pb_actor *a, struct spool_shard *s, struct pb_msg *m)
 {
 	struct msg_spool_begin_req *q = &m->u.spool_begin_req;
+	struct envelope_fields f = begin_fields(q);
 
-	if (q->rcpts.n == 0 || q->rcpts.n != q->rcpt_ids.n || q->rcpts.n > PB_SPOOL_MAX_RCPTS) {
-		pb_reply_status(a, m, PB_ERR_REFUSED, "recipients and their ids do not match");
+	if (!rcpts_valid(a, m, &f))
 		return false;
-	}
 	if (s->n_up >= SPOOL_MAX_UPLOADS) {
 		pb_warn("spool", "event=uploads_full open=%zu", s->n_up);
 		pb_reply_status(a, m, PB_ERR_TEMP, "too many uploads in progress");
@@ -187,7 +220,8 @@ int spool_on_begin(struct pb_actor *a, void *state, struct pb_msg *m)
 	u->up = up;
 	u->id = pb_store_upload_id(up);
 	u->last_ms = pb_runtime_now_ms(pb_actor_runtime(a));
-	take_envelope(&m->u.spool_begin_req, &u->env);
+	struct envelope_fields f = begin_fields(&m->u.spool_begin_req);
+	take_envelope(&f, &u->env);
 	envelope_shard(s, &u->env);
 	u->claim = claim_take(s, u->key);
 	s->up = xrealloc(s->up, sizeof(*s->up) * (s->n_up + 1));
@@ -285,11 +319,27 @@ int spool_on_chunk(struct pb_actor *a, void *state, struct pb_msg *m)
 	return 0;
 }
 
+/* Answers a commit (SPOOL_COMMIT_REP) or a put (SPOOL_PUT_REP): the entry spool_id is
+ * durable. */
+static void reply_stored(struct pb_actor *a, struct pb_msg *m, uint64_t spool_id)
+{
+	struct pb_msg rep;
+
+	if (m->type == MSG_SPOOL_PUT_REQ) {
+		pb_msg_init(&rep, MSG_SPOOL_PUT_REP);
+		rep.u.spool_put_rep.spool_id = spool_id;
+	} else {
+		pb_msg_init(&rep, MSG_SPOOL_COMMIT_REP);
+		rep.u.spool_commit_rep.spool_id = spool_id;
+	}
+	pb_reply(a, m, &rep);
+	pb_msg_free(&rep);
+}
+
 int spool_on_commit(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct spool_shard *s = state;
 	struct msg_spool_commit_req *q = &m->u.spool_commit_req;
-	struct pb_msg rep;
 	const char *error;
 
 	ssize_t at = upload_of(a, s, m, q->key, q->upload_id);
@@ -315,12 +365,69 @@ int spool_on_commit(struct pb_actor *a, void *state, struct pb_msg *m)
 		pb_reply_status(a, m, PB_ERR_TEMP, "the message could not be stored");
 		return 0;
 	}
-	pb_msg_init(&rep, MSG_SPOOL_COMMIT_REP);
-	rep.u.spool_commit_rep.spool_id = u->env.id;
-	pb_reply(a, m, &rep);
-	pb_msg_free(&rep);
+	reply_stored(a, m, u->env.id);
 	spool_start_delivery(a, s, &u->env);
 	upload_drop(s, (size_t)at);
+	return 0;
+}
+
+/* Claims room for a put of len bytes: the claim of key for its declared size when it covers
+ * len, else len from the budget now (the claim is given back either way once written).
+ * Returns whether there is room, with *held_r the bytes to release after the write. */
+static bool put_claim(struct spool_shard *s, uint64_t key, size_t len, uint64_t *held_r)
+{
+	uint64_t claim = claim_take(s, key);
+
+	*held_r = claim;
+	if (claim >= len)
+		return true;
+	if (pb_store_reserve(s->store, len, NULL) == 0) {
+		*held_r += len;
+		return true;
+	}
+	if (claim > 0)
+		pb_store_unreserve(s->store, claim);
+	*held_r = 0;
+	return false;
+}
+
+/* SPOOL_PUT_REQ: a whole message in one synced write (pb_store_spool_put), answered only after
+ * it, then delivered like a commit. Nothing stays open on the shard. */
+int spool_on_put(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct spool_shard *s = state;
+	struct msg_spool_put_req *q = &m->u.spool_put_req;
+	struct envelope_fields f = put_fields(q);
+	struct pb_spool_rec rec;
+	uint64_t held;
+	const char *error;
+
+	if (!rcpts_valid(a, m, &f))
+		return 0;
+	if (q->data.len > PB_CHUNK_MAX) {
+		pb_reply_status(a, m, PB_ERR_REFUSED, "a put is at most 1 MiB: upload in chunks");
+		return 0;
+	}
+	if (!put_claim(s, q->key, q->data.len, &held)) {
+		pb_warn("spool", "event=storage_reserve_reached msgid=%s room=%llu",
+			PB_LOGQ(q->msgid), (unsigned long long)pb_store_room(s->store));
+		pb_reply_status(a, m, PB_ERR_NOSPACE, "insufficient system storage");
+		return 0;
+	}
+	take_envelope(&f, &rec);
+	envelope_shard(s, &rec);
+	int ret = pb_store_spool_put(s->store, q->data.data, q->data.len, &rec, &error);
+	if (held > 0)
+		pb_store_unreserve(s->store, held); /* written (or not): the WAL counts it */
+	if (ret < 0) {
+		pb_error("spool", "event=spool_write_failed msgid=%s reason=%s", PB_LOGQ(rec.msgid),
+			 PB_LOGQ(error));
+		pb_spool_rec_free(&rec);
+		pb_reply_status(a, m, PB_ERR_TEMP, "the message could not be stored");
+		return 0;
+	}
+	reply_stored(a, m, rec.id);
+	spool_start_delivery(a, s, &rec);
 	return 0;
 }
 

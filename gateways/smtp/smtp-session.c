@@ -3,16 +3,21 @@
  * DATA and BDAT content, recipient checks through the directory and the durable spool write
  * that comes before every "250 queued".
  * OWNS: struct smtp_session (parser, transaction, body buffer). THREAD: the hub thread.
- * MESSAGES sent (through typed client stubs): DIR_RCPT_CHECK_REQ, SPOOL_BEGIN_REQ,
- * SPOOL_CHUNK_REQ, SPOOL_COMMIT_REQ, SPOOL_ABORT_REQ — each a call with its own continuation
- * (gateways/net/gw-session.h); a reply that comes after its call timed out is dropped there.
+ * MESSAGES sent (through typed client stubs): DIR_RCPT_CHECK_REQ, SPOOL_ROOM_REQ,
+ * SPOOL_PUT_REQ, SPOOL_BEGIN_REQ, SPOOL_CHUNK_REQ, SPOOL_COMMIT_REQ, SPOOL_ABORT_REQ — each a
+ * call with its own continuation (gateways/net/gw-session.h); a reply that comes after its
+ * call timed out is dropped there.
  *
  * The session runs its input until it must ask an actor; then it pauses reading (pipelined
  * commands stay buffered in the parser, in order) and resumes when the continuation runs.
  *
- * Why bodies stream: a message goes to the spool in chunks of SMTP_CHUNK octets while it is
- * received (one chunk in flight, reading paused meanwhile), so a session holds at most about
- * one chunk whatever the message size; the commit is the one synced write before the 250.
+ * Why bodies stream, and why small ones do not: a message goes to the spool in chunks of
+ * SMTP_CHUNK octets while it is received (one chunk in flight, reading paused meanwhile), so
+ * a session holds at most about one chunk whatever the message size; the commit is the one
+ * synced write before the 250. The upload begins lazily, when the first whole chunk is ready:
+ * content that ends before that (every message under SMTP_CHUNK, nearly all mail) goes to the
+ * spool whole in one SPOOL_PUT_REQ, its one synced write — one hand-off per message instead of
+ * three, and a transaction reset before its end has nothing at the spool to undo.
  * When the upload fails midway (no space, a slow spool) the rest of the content is read and
  * discarded, and the verdict comes after the end of data, as RFC 5321 wants.
  */
@@ -58,11 +63,12 @@ struct smtp_session {
 	char tx_id[32];
 	/* the message being received: its upload to the spool */
 	bool receiving;    /* DATA or BDAT content began in this transaction */
-	bool finishing;    /* the content is complete: commit once the upload allows */
+	int64_t received_ms; /* when it began (wall clock), for the envelope */
+	bool finishing;    /* the content is complete: put or commit once the upload allows */
 	bool waiting;      /* a call blocks the input: reading paused until its reply */
 	bool begin_pending; /* the upload's begin is unanswered (the content may go on) */
 	uint64_t tx_seq;   /* uploads begun: a late begin reply is matched against it */
-	uint64_t upload_id; /* 0: none open */
+	uint64_t upload_id; /* 0: none open (none begun: the content goes whole in a put) */
 	uint64_t sent;     /* octets the spool has been sent */
 	uint32_t tx_fail;  /* PB_OK, or why the upload failed (the rest is discarded) */
 	size_t reserved;   /* taken from the budget of message bytes in flight */
@@ -74,6 +80,7 @@ struct smtp_session {
 };
 
 static void run(struct smtp_session *s);
+static void begin_upload(struct smtp_session *s);
 
 static void reply(struct smtp_session *s, int code, const char *enhanced, const char *text)
 {
@@ -111,6 +118,17 @@ static void close_with(struct smtp_session *s, int code, const char *enhanced, c
 static void set_deadline(struct smtp_session *s, uint32_t seconds)
 {
 	gw_set_deadline(s->gs, seconds * 1000ull);
+}
+
+/* Drops whatever upload the session's key began (one-way): for a begin whose reply will never
+ * reach the session (it closed, or the call timed out) but may still open one. */
+static void abort_begun(struct smtp_session *s)
+{
+	struct pb_sender tx = gw_cast_sender(s->gs);
+	const char *error;
+
+	if (spool_client_abort_send(&tx, s->gs->id, 0, &error) < 0)
+		pb_warn("smtp", "event=abort_failed msgid=%s reason=%s", s->tx_id, PB_LOGQ(error));
 }
 
 static void abort_upload(struct smtp_session *s)
@@ -255,11 +273,14 @@ static void reply_fail(struct smtp_session *s, uint32_t code)
 		PB_LOGQ(s->sender), gw_peer(s->gs));
 }
 
+/* The verdict of a commit (arg 0) or a put (arg 1): 250 only now, the message durable. */
 static void on_committed(void *session, uint64_t arg, struct pb_msg *m)
 {
 	struct smtp_session *s = session;
 	uint64_t spool_id = 0;
-	uint32_t code = m != NULL ? spool_client_commit_reply(m, &spool_id) : PB_ERR_TEMP;
+	uint32_t code = m == NULL ? PB_ERR_TEMP
+			: arg ? spool_client_put_reply(m, &spool_id)
+			      : spool_client_commit_reply(m, &spool_id);
 	char text[96];
 
 	s->waiting = false;
@@ -286,22 +307,15 @@ static void on_committed(void *session, uint64_t arg, struct pb_msg *m)
 	resume(s);
 }
 
-/* The commit, carrying what is left of the content (less than a chunk): a message that fits
- * in one chunk costs a begin and a commit. */
-static void commit(struct smtp_session *s)
+/* The put or the commit went out (rc 0: it carried the buffered content, and the verdict
+ * waits for its reply, which a stopping hub waits for too) or could not (the verdict now). */
+static void store_sent(struct smtp_session *s, int rc, const char *what, const char *error)
 {
-	struct gw_pending call = upload_call(s, on_committed, 0, SMTP_SPOOL_TIMEOUT_MS);
-	struct pb_sender tx = gw_sender(&call);
-	const char *error;
-	size_t len = s->body.len;
-
-	int rc = spool_client_commit_data_send(&tx, s->gs->id, s->upload_id, s->sent + len,
-					       s->body.data, len, &error);
 	if (rc == 0) {
-		s->sent += len;
+		s->sent += s->body.len;
 		pb_buf_reset(&s->body);
 	}
-	sent_or_failed(s, rc, "commit", error);
+	sent_or_failed(s, rc, what, error);
 	s->gs->must_finish = rc == 0;
 	if (rc < 0) {
 		reply_fail(s, s->tx_fail);
@@ -309,15 +323,44 @@ static void commit(struct smtp_session *s)
 	}
 }
 
-/* The content is complete and the upload open (or failed): the commit with the rest of the
- * content, or the failure's reply. */
+/* The commit, carrying what is left of the content (at most a chunk and a CR LF). */
+static void commit(struct smtp_session *s)
+{
+	struct gw_pending call = upload_call(s, on_committed, 0, SMTP_SPOOL_TIMEOUT_MS);
+	struct pb_sender tx = gw_sender(&call);
+	const char *error;
+
+	int rc = spool_client_commit_data_send(&tx, s->gs->id, s->upload_id, s->sent + s->body.len,
+					       s->body.data, s->body.len, &error);
+	store_sent(s, rc, "commit", error);
+}
+
+/* The whole message in one request (no upload was begun): envelope and content, answered
+ * like a commit once the spool's synced write is done. */
+static void put(struct smtp_session *s)
+{
+	struct gw_pending call = upload_call(s, on_committed, 1, SMTP_SPOOL_TIMEOUT_MS);
+	struct pb_sender tx = gw_sender(&call);
+	struct spool_client_envelope env = { s->sender, s->tx_id, (const char *const *)s->rcpts.v,
+					     s->rcpt_ids.v, s->rcpts.n, s->received_ms };
+	const char *error;
+
+	int rc = spool_client_put_send(&tx, s->gs->id, &env, s->body.data, s->body.len, &error);
+	store_sent(s, rc, "put", error);
+}
+
+/* The content is complete: the failure's reply, or the put (nothing sent yet), or the commit
+ * of the open upload with the rest of the content. */
 static void finish(struct smtp_session *s)
 {
-	if (s->tx_fail != PB_OK || s->upload_id == 0) {
+	if (s->tx_fail != PB_OK) {
 		reply_fail(s, s->tx_fail);
 		tx_reset(s);
-	} else {
+	} else if (s->upload_id != 0) {
 		commit(s);
+	} else {
+		ASSERT(s->sent == 0); /* chunks go only to an open upload */
+		put(s);
 	}
 }
 
@@ -359,9 +402,10 @@ static bool send_chunk(struct smtp_session *s)
 	return rc == 0;
 }
 
-/* A full chunk is ready: send it, or wait for the upload to open if it is not yet. */
+/* A full chunk is ready: open the upload if it is not yet and wait for it, or send it. */
 static void chunk_ready(struct smtp_session *s)
 {
+	begin_upload(s);
 	if (s->begin_pending)
 		wait_reply(s); /* on_begun sends it */
 	else
@@ -384,6 +428,8 @@ static void on_begun(void *session, uint64_t arg, struct pb_msg *m)
 		return;
 	}
 	s->begin_pending = false;
+	if (m == NULL)
+		abort_begun(s); /* the spool may open it yet: its reply would be dropped */
 	if (code == PB_OK)
 		s->upload_id = id;
 	else if (s->tx_fail == PB_OK)
@@ -399,32 +445,47 @@ static void on_begun(void *session, uint64_t arg, struct pb_msg *m)
 }
 
 /*
- * Opens the upload with the envelope. Why 354 does not wait for the spool: a round trip less
- * per message; the content collects in the body buffer meanwhile (the trace headers first),
- * and waits only if a whole chunk is ready before the upload is open. If the spool refuses,
- * the rest of the content is read and dropped and the client hears why after its end of data.
+ * Opens the upload with the envelope, once a whole chunk is ready (the content goes on
+ * collecting meanwhile, and waits only for a chunk to send): a message that ends before
+ * that never opens one (see put). If the spool refuses, the rest of the content is read and
+ * dropped and the client hears why after its end of data.
  */
-static void begin_upload(struct smtp_session *s, int verb)
+static void begin_upload(struct smtp_session *s)
 {
-	struct gw_pending call = upload_call(s, on_begun, ++s->tx_seq, SMTP_CHECK_TIMEOUT_MS);
-	struct pb_sender tx = gw_sender(&call);
 	const char *error;
 
-	begin_body(s);
-	s->receiving = true;
-	if (!gw_reserve(s->gs, SMTP_TX_BYTES)) {
-		pb_warn("smtp", "event=busy reason=bytes_in_flight msgid=%s peer=%s", s->tx_id,
-			gw_peer(s->gs));
-		s->tx_fail = TX_FAIL_BUSY;
-	} else if (s->reserved = SMTP_TX_BYTES,
-		   spool_client_begin_send(&tx, s->gs->id, s->sender, s->tx_id,
-					   (const char *const *)s->rcpts.v, s->rcpt_ids.v,
-					   s->rcpts.n, (int64_t)pb_clock_wall_ms(), &error) < 0) {
+	if (s->upload_id != 0 || s->begin_pending || s->tx_fail != PB_OK)
+		return; /* open, opening, or failed: the content is dropped */
+	struct gw_pending call = upload_call(s, on_begun, ++s->tx_seq, SMTP_CHECK_TIMEOUT_MS);
+	struct pb_sender tx = gw_sender(&call);
+	if (spool_client_begin_send(&tx, s->gs->id, s->sender, s->tx_id,
+				    (const char *const *)s->rcpts.v, s->rcpt_ids.v, s->rcpts.n,
+				    s->received_ms, &error) < 0) {
 		pb_warn("smtp", "event=spool_busy msgid=%s step=begin reason=%s", s->tx_id,
 			PB_LOGQ(error));
 		s->tx_fail = PB_ERR_TEMP;
 	} else {
 		s->begin_pending = true;
+	}
+}
+
+/*
+ * The content begins (DATA, or the first BDAT): the trace headers, and the message's share of
+ * the node's budget of bytes in flight (SMTP_TX_BYTES: the chunk filling and the one in
+ * flight, or the whole of a small message until its put is answered). Nothing goes to the
+ * spool yet, so the 354 waits for nothing.
+ */
+static void start_content(struct smtp_session *s, int verb)
+{
+	begin_body(s);
+	s->receiving = true;
+	s->received_ms = (int64_t)pb_clock_wall_ms();
+	if (gw_reserve(s->gs, SMTP_TX_BYTES)) {
+		s->reserved = SMTP_TX_BYTES;
+	} else {
+		pb_warn("smtp", "event=busy reason=bytes_in_flight msgid=%s peer=%s", s->tx_id,
+			gw_peer(s->gs));
+		s->tx_fail = TX_FAIL_BUSY;
 	}
 	if (verb != SMTP_VERB_DATA)
 		return;
@@ -471,6 +532,8 @@ static void end_of_content(struct smtp_session *s, enum smtp_data_status status,
 		return;
 	}
 	s->finishing = true;
+	if (s->body.len >= SMTP_CHUNK)
+		begin_upload(s); /* a whole chunk or more (BDAT): the streaming path, as for more */
 	if (s->begin_pending)
 		wait_reply(s); /* on_begun finishes */
 	else
@@ -680,7 +743,7 @@ static void do_rcpt(void *session, const void *cmdp)
 
 static void do_data(void *session, const void *cmd)
 {
-	begin_upload(session, SMTP_VERB_DATA); /* 354 once the spool has opened it */
+	start_content(session, SMTP_VERB_DATA);
 }
 
 static void do_bdat(void *session, const void *cmdp)
@@ -699,7 +762,7 @@ static void do_bdat(void *session, const void *cmdp)
 		smtp_bdat_init(&s->bdat, &policy, false);
 		smtp_bdat_chunk(&s->bdat, cmd->chunk_size, cmd->last);
 		if (ok)
-			begin_upload(s, SMTP_VERB_BDAT);
+			start_content(s, SMTP_VERB_BDAT);
 		return;
 	}
 	smtp_bdat_chunk(&s->bdat, cmd->chunk_size, cmd->last);
@@ -940,12 +1003,9 @@ static void on_timeout(void *session)
 static void on_close(void *session)
 {
 	struct smtp_session *s = session;
-	struct pb_sender tx = gw_cast_sender(s->gs);
-	const char *error;
 
-	/* a begin still unanswered: its reply will find no session, so drop by key */
-	if (s->begin_pending && spool_client_abort_send(&tx, s->gs->id, 0, &error) < 0)
-		pb_warn("smtp", "event=abort_failed msgid=%s reason=%s", s->tx_id, PB_LOGQ(error));
+	if (s->begin_pending)
+		abort_begun(s); /* its reply will find no session */
 	tx_reset(s);
 	free(s->checking);
 	smtp_parser_destroy(&s->parser);

@@ -8,6 +8,10 @@
  * and the intern's mail was stored in ceo's mailbox); a spool write that did not answer in
  * time must never be answered 451 (it may still land) nor let its late reply acknowledge
  * the next message.
+ *
+ * The spool hand-offs: a message that ends before its first 256 KiB chunk is full is one
+ * SPOOL_PUT_REQ (envelope and content), with no upload begun; from a whole chunk on, the
+ * upload begins then and streams. A transaction reset before its end sent nothing to undo.
  */
 #include "gw-fake.h"
 #include "pb-test.h"
@@ -44,6 +48,9 @@ static int spool_answer(struct gw_fake *f, uint32_t code)
 	} else if (q->type == MSG_SPOOL_CHUNK_REQ) {
 		pb_msg_init(&rep, MSG_SPOOL_CHUNK_REP);
 		rep.u.spool_chunk_rep.received = q->u.spool_chunk_req.offset + q->u.spool_chunk_req.data.len;
+	} else if (q->type == MSG_SPOOL_PUT_REQ) {
+		pb_msg_init(&rep, MSG_SPOOL_PUT_REP);
+		rep.u.spool_put_rep.spool_id = 5;
 	} else {
 		CHECK(q->type == MSG_SPOOL_COMMIT_REQ);
 		pb_msg_init(&rep, MSG_SPOOL_COMMIT_REP);
@@ -57,15 +64,19 @@ static enum pb_msg_type last_type(struct gw_fake *f)
 	return f->n_sent > 0 ? f->sent[f->n_sent - 1].type : MSG_NONE;
 }
 
-/* Stores every chunk the session sends (one in flight at a time), collecting the content
- * (with the piece the commit carries), until it commits; returns the number of chunks. */
+/* Stores what the session sends (opening the upload if it asked, then one chunk in flight
+ * at a time), collecting the content (with the piece the commit carries, or the whole of a
+ * put), until it commits or puts; returns the number of chunks. */
 static size_t store_chunks(struct gw_fake *f, struct pb_buf *content)
 {
 	size_t n = 0;
+	if (last_type(f) == MSG_SPOOL_BEGIN_REQ)
+		CHECK_INT(spool_answer(f, PB_OK), 0);
 	while (last_type(f) == MSG_SPOOL_CHUNK_REQ) {
 		struct msg_spool_chunk_req *c = &f->sent[f->n_sent - 1].u.spool_chunk_req;
 		CHECK_INT(c->offset, content->len);
-		CHECK(c->data.len > 0 && c->data.len <= 256 * 1024);
+		/* a chunk is 256 KiB, or up to two octets more: a CR LF the decoder held back */
+		CHECK(c->data.len > 0 && c->data.len <= 256 * 1024 + 2);
 		CHECK_INT(c->upload_id, 77);
 		pb_buf_append(content, c->data.data, c->data.len);
 		size_t before = f->n_sent;
@@ -78,6 +89,11 @@ static size_t store_chunks(struct gw_fake *f, struct pb_buf *content)
 		struct msg_spool_commit_req *c = &f->sent[f->n_sent - 1].u.spool_commit_req;
 		CHECK_INT(c->size, content->len + c->data.len);
 		pb_buf_append(content, c->data.data, c->data.len);
+	} else if (last_type(f) == MSG_SPOOL_PUT_REQ) {
+		struct msg_spool_put_req *q = &f->sent[f->n_sent - 1].u.spool_put_req;
+		CHECK_INT(n, 0);
+		CHECK(q->data.len < 256 * 1024);
+		pb_buf_append(content, q->data.data, q->data.len);
 	}
 	return n;
 }
@@ -111,25 +127,31 @@ static void test_late_rcpt_reply_never_answers_another(void)
 	rcpt_ok(&f, 1, 200);
 	CHECK(gw_fake_expect(&f, "250 2.1.5"));
 	CHECK(gw_fake_say(&f, "DATA\r\n", "354"));
-	REQUIRE(last_type(&f) == MSG_SPOOL_BEGIN_REQ);
-	struct msg_spool_begin_req *q = &f.sent[2].u.spool_begin_req;
+	CHECK(gw_fake_say(&f, "hi\r\n.\r\n", ""));
+	REQUIRE(last_type(&f) == MSG_SPOOL_PUT_REQ);
+	struct msg_spool_put_req *q = &f.sent[2].u.spool_put_req;
 	REQUIRE(q->rcpt_ids.n == 1);
 	CHECK_INT(q->rcpt_ids.v[0], 200);
 	CHECK_STR(q->rcpts.v[0], "intern@localhost");
 	gw_fake_free(&f);
 }
 
-/* MAIL, RCPT (answered by call rcpt_call), DATA and its begin, then the content. */
-static void send_message(struct gw_fake *f, size_t rcpt_call, const char *content)
+/* A transaction: MAIL, and RCPT answered (user 7). */
+static void open_tx(struct gw_fake *f)
 {
 	CHECK(gw_fake_say(f, "MAIL FROM:<a@example.org>\r\n", "250"));
 	gw_fake_input(f, "RCPT TO:<bob@localhost>\r\n");
-	rcpt_ok(f, rcpt_call, 7);
+	rcpt_ok(f, f->n_sent - 1, 7);
 	CHECK(gw_fake_expect(f, "250 2.1.5"));
-	CHECK(gw_fake_say(f, "DATA\r\n", "354")); /* the begin goes out meanwhile */
-	CHECK(last_type(f) == MSG_SPOOL_BEGIN_REQ);
-	CHECK_INT(spool_answer(f, PB_OK), 0);
-	CHECK(gw_fake_expect(f, ""));
+}
+
+/* MAIL, RCPT, DATA (nothing goes to the spool yet), then the content. */
+static void send_message(struct gw_fake *f, const char *content)
+{
+	open_tx(f);
+	size_t sent = f->n_sent;
+	CHECK(gw_fake_say(f, "DATA\r\n", "354"));
+	CHECK_INT(f->n_sent, sent);
 	gw_fake_input(f, content);
 }
 
@@ -140,12 +162,12 @@ static void test_spool_timeout_closes_never_451(void)
 	struct pb_buf content;
 
 	open_session(&f, &srv);
-	send_message(&f, 0, "Subject: x\r\n\r\nbody\r\n.\r\n");
+	send_message(&f, "Subject: x\r\n\r\nbody\r\n.\r\n");
 	pb_buf_init(&content);
-	CHECK_INT(store_chunks(&f, &content), 0); /* a small message: begin + commit */
+	CHECK_INT(store_chunks(&f, &content), 0); /* a small message: one put */
 	CHECK(strstr(content.data, "body") != NULL);
 	pb_buf_deinit(&content);
-	REQUIRE(last_type(&f) == MSG_SPOOL_COMMIT_REQ);
+	REQUIRE(last_type(&f) == MSG_SPOOL_PUT_REQ);
 	CHECK(f.gs.must_finish); /* a stopping hub waits for this one */
 	size_t commit = f.n_sent - 1;
 	/* the session's own idle deadline does not cut the wait short */
@@ -174,17 +196,17 @@ static void test_commit_reply_acknowledges_its_own_message(void)
 
 	open_session(&f, &srv);
 	pb_buf_init(&content);
-	send_message(&f, 0, "Subject: x\r\n\r\nbody\r\n.\r\n");
+	send_message(&f, "Subject: x\r\n\r\nbody\r\n.\r\n");
 	store_chunks(&f, &content);
 	size_t commit1 = f.n_sent - 1;
 	CHECK_INT(spool_answer(&f, PB_ERR_TEMP), 0);
 	CHECK(gw_fake_expect(&f, "451 4.3.0"));
 	/* a second delivery of the same (already answered) reply is a stray */
 	struct pb_msg rep;
-	pb_msg_init(&rep, MSG_SPOOL_COMMIT_REP);
+	pb_msg_init(&rep, MSG_SPOOL_PUT_REP);
 	CHECK_INT(gw_fake_reply(&f, f.sent[commit1].corr, &rep), -1);
 	CHECK(gw_fake_expect(&f, ""));
-	send_message(&f, f.n_sent, "Subject: y\r\n\r\nbody\r\n.\r\n");
+	send_message(&f, "Subject: y\r\n\r\nbody\r\n.\r\n");
 	pb_buf_reset(&content);
 	store_chunks(&f, &content);
 	CHECK(strstr(content.data, "Subject: y") != NULL);
@@ -210,7 +232,7 @@ static void test_big_message_streams_in_chunks(void)
 		pb_buf_printf(&input, "line %05d of a big message, padded to sixty octets....\r\n", i);
 	size_t body_len = input.len;
 	pb_buf_append_str(&input, ".\r\n");
-	send_message(&f, 0, input.data);
+	send_message(&f, input.data);
 	size_t n = store_chunks(&f, &content);
 	CHECK(n >= 3);
 	REQUIRE(last_type(&f) == MSG_SPOOL_COMMIT_REQ);
@@ -240,7 +262,9 @@ static void test_upload_failure_midway(void)
 	for (int i = 0; i < 16000; i++)
 		pb_buf_append_str(&input, "0123456789012345678901234567890123456789012345678901234567\r\n");
 	pb_buf_append_str(&input, ".\r\n");
-	send_message(&f, 0, input.data);
+	send_message(&f, input.data);
+	REQUIRE(last_type(&f) == MSG_SPOOL_BEGIN_REQ); /* the first chunk is full */
+	CHECK_INT(spool_answer(&f, PB_OK), 0);
 	REQUIRE(last_type(&f) == MSG_SPOOL_CHUNK_REQ);
 	size_t before = f.n_sent;
 	CHECK_INT(spool_answer(&f, PB_ERR_NOSPACE), 0);
@@ -254,66 +278,192 @@ static void test_upload_failure_midway(void)
 	gw_fake_free(&f);
 }
 
+/* Sends a message of 360 kB (more than a chunk) with DATA; input keeps it (deinit it). */
+static void send_big_message(struct gw_fake *f, struct pb_buf *input)
+{
+	pb_buf_init(input);
+	for (int i = 0; i < 6000; i++)
+		pb_buf_append_str(input, "0123456789012345678901234567890123456789012345678901234567\r\n");
+	pb_buf_append_str(input, ".\r\n");
+	send_message(f, input->data);
+}
+
+/* A big message whose upload the spool refuses at its first chunk: the content is read and
+ * dropped, the verdict comes after its end; a small one refused at its put likewise. */
 static void test_begin_refused(void)
 {
 	struct smtp_server srv;
 	struct gw_fake f;
+	struct pb_buf input;
 
 	open_session(&f, &srv);
-	CHECK(gw_fake_say(&f, "MAIL FROM:<a@example.org>\r\n", "250"));
-	gw_fake_input(&f, "RCPT TO:<bob@localhost>\r\n");
-	rcpt_ok(&f, 0, 7);
-	CHECK(gw_fake_expect(&f, "250 2.1.5"));
-	CHECK(gw_fake_say(&f, "DATA\r\n", "354"));
-	CHECK_INT(spool_answer(&f, PB_ERR_NOSPACE), 0);
-	CHECK(gw_fake_expect(&f, ""));
-	/* the content is read and dropped; the verdict after its end */
+	send_big_message(&f, &input);
+	REQUIRE(last_type(&f) == MSG_SPOOL_BEGIN_REQ);
+	CHECK(f.paused); /* a whole chunk waits for the upload */
 	size_t sent = f.n_sent;
-	CHECK(gw_fake_say(&f, "Subject: x\r\n\r\nbody\r\n.\r\n", "452 4.3.1"));
+	CHECK_INT(spool_answer(&f, PB_ERR_NOSPACE), 0);
+	CHECK(gw_fake_expect(&f, "452 4.3.1"));
 	CHECK_INT(f.n_sent, sent);
 	CHECK(gw_fake_say(&f, "NOOP\r\n", "250"));
+	send_message(&f, "Subject: x\r\n\r\nbody\r\n.\r\n");
+	REQUIRE(last_type(&f) == MSG_SPOOL_PUT_REQ);
+	CHECK_INT(spool_answer(&f, PB_ERR_NOSPACE), 0);
+	CHECK(gw_fake_expect(&f, "452 4.3.1"));
+	CHECK(gw_fake_say(&f, "NOOP\r\n", "250"));
+	pb_buf_deinit(&input);
 	gw_fake_free(&f);
 }
 
-/* A small message whose content is complete before the spool opened the upload: the session
- * waits for the begin, then sends the content and commits. */
-static void test_content_before_the_begin_reply(void)
+/* A begin the spool does not answer in time: the content is read and dropped, the client
+ * hears 451 after its end, and an abort by key (one-way) drops the upload should the late
+ * begin still open it (its reply is dropped). */
+static void test_begin_timeout_drops_by_key(void)
 {
 	struct smtp_server srv;
 	struct gw_fake f;
-	struct pb_buf content;
+	struct pb_buf input;
 
 	open_session(&f, &srv);
-	pb_buf_init(&content);
-	CHECK(gw_fake_say(&f, "MAIL FROM:<a@example.org>\r\n", "250"));
-	gw_fake_input(&f, "RCPT TO:<bob@localhost>\r\n");
-	rcpt_ok(&f, 0, 7);
-	CHECK(gw_fake_expect(&f, "250 2.1.5"));
-	CHECK(gw_fake_say(&f, "DATA\r\n", "354"));
+	send_big_message(&f, &input);
+	REQUIRE(last_type(&f) == MSG_SPOOL_BEGIN_REQ);
 	size_t begin = f.n_sent - 1;
-	CHECK(gw_fake_say(&f, "Subject: quick\r\n\r\nbody\r\n.\r\nNOOP\r\n", ""));
-	CHECK_INT(f.n_sent, begin + 1); /* nothing more until the upload is open */
-	CHECK(f.paused);
-	CHECK_INT(spool_answer(&f, PB_OK), 0);
-	CHECK_INT(store_chunks(&f, &content), 0);
-	CHECK(strstr(content.data, "Subject: quick") != NULL);
-	CHECK_INT(spool_answer(&f, PB_OK), 0); /* the commit */
-	CHECK(gw_fake_expect(&f, "250 2.0.0 Ok: queued"));
-	/* the begin of a transaction that ended is dropped when its reply comes late */
-	CHECK(gw_fake_say(&f, "MAIL FROM:<a@example.org>\r\n", "250"));
-	gw_fake_input(&f, "RCPT TO:<bob@localhost>\r\n");
-	rcpt_ok(&f, f.n_sent - 1, 7);
-	CHECK(gw_fake_expect(&f, "250 2.1.5"));
-	CHECK(gw_fake_say(&f, "DATA\r\n", "354"));
-	begin = f.n_sent - 1;
-	CHECK(gw_fake_say(&f, "bare\rCR\r\n.\r\n", "550 5.5.2")); /* the transaction ends */
-	CHECK_INT(f.n_sent, begin + 1);
-	CHECK_INT(spool_answer(&f, PB_OK), 0); /* its begin answers late: the upload is dropped */
-	REQUIRE(last_type(&f) == MSG_SPOOL_ABORT_REQ);
-	CHECK_INT(f.sent[f.n_sent - 1].u.spool_abort_req.upload_id, 77);
-	CHECK(f.sent[f.n_sent - 1].reply_to == NULL);
+	gw_fake_advance(&f, SMTP_CHECK_TIMEOUT_MS + 1);
+	REQUIRE(f.n_sent == begin + 2 && last_type(&f) == MSG_SPOOL_ABORT_REQ);
+	CHECK_INT(f.sent[begin + 1].u.spool_abort_req.upload_id, 0);
+	CHECK(f.sent[begin + 1].reply_to == NULL);
+	CHECK(gw_fake_expect(&f, "451 4.3.0"));
+	struct pb_msg rep;
+	pb_msg_init(&rep, MSG_SPOOL_BEGIN_REP);
+	rep.u.spool_begin_rep.upload_id = 78;
+	CHECK_INT(gw_fake_reply(&f, f.sent[begin].corr, &rep), -1);
 	CHECK(gw_fake_say(&f, "NOOP\r\n", "250"));
+	CHECK_INT(f.n_sent, begin + 2);
+	pb_buf_deinit(&input);
+	gw_fake_free(&f);
+}
+
+/* A message under a chunk is ONE request to the spool: SPOOL_PUT_REQ with the envelope (the
+ * msgid the 250 names) and the content, no upload; the budget of bytes in flight is held
+ * until its answer. (Before: a begin at DATA and a commit, two hand-offs more.) */
+static void test_small_message_is_one_put(void)
+{
+	struct smtp_server srv;
+	struct gw_fake f;
+	char want[96];
+
+	open_session(&f, &srv);
+	f.budget = 1024 * 1024;
+	send_message(&f, "Subject: one\r\n\r\nbody\r\n.\r\nNOOP\r\n");
+	REQUIRE(f.n_sent == 2 && last_type(&f) == MSG_SPOOL_PUT_REQ);
+	struct msg_spool_put_req *q = &f.sent[1].u.spool_put_req;
+	CHECK_INT(q->key, f.gs.id);
+	CHECK_STR(q->sender, "a@example.org");
+	REQUIRE(q->rcpts.n == 1 && q->rcpt_ids.n == 1);
+	CHECK_STR(q->rcpts.v[0], "bob@localhost");
+	CHECK_INT(q->rcpt_ids.v[0], 7);
+	CHECK(q->received_ms > 0);
+	CHECK(q->data.len > 30 &&
+	      strncmp((char *)q->data.data, "Return-Path: <a@example.org>\r\n", 30) == 0);
+	CHECK(q->data.len >= 22 &&
+	      memcmp(q->data.data + q->data.len - 22, "Subject: one\r\n\r\nbody\r\n", 22) == 0);
+	CHECK(f.paused && f.gs.must_finish);
+	CHECK(f.budget_used > 0);
+	snprintf(want, sizeof(want), "250 2.0.0 Ok: queued as %s\r\n250 2.0.0 Ok", q->msgid);
+	CHECK_INT(spool_answer(&f, PB_OK), 0);
+	CHECK(gw_fake_expect(&f, want)); /* and the pipelined NOOP */
+	CHECK_INT(f.budget_used, 0);
+	CHECK_INT(f.n_sent, 2);
+	gw_fake_free(&f);
+}
+
+/* Content making n octets with the trace headers (hdr octets): lines of 60 octets, then a
+ * last line that makes up n exactly. */
+static void make_content(struct pb_buf *input, size_t hdr, size_t n)
+{
+	pb_buf_reset(input);
+	while (hdr + input->len + 60 + 62 <= n)
+		pb_buf_append_str(input, "0123456789012345678901234567890123456789012345678901234567\r\n");
+	while (hdr + input->len + 2 < n)
+		pb_buf_append(input, "y", 1);
+	pb_buf_append_str(input, "\r\n");
+}
+
+/* The length of the trace headers, from a small message's put (they and "x\r\n"). */
+static size_t trace_length(struct gw_fake *f)
+{
+	send_message(f, "x\r\n.\r\n");
+	CHECK(last_type(f) == MSG_SPOOL_PUT_REQ);
+	if (last_type(f) != MSG_SPOOL_PUT_REQ)
+		return 0;
+	size_t len = f->sent[f->n_sent - 1].u.spool_put_req.data.len - 3;
+	CHECK_INT(spool_answer(f, PB_OK), 0);
+	CHECK(gw_fake_expect(f, "250 2.0.0 Ok: queued"));
+	return len;
+}
+
+/* A message of exactly one chunk, and of a chunk and one octet: the upload begins when the
+ * chunk is full and streams (begin, the chunk, the commit with the rest); so does a BDAT LAST
+ * whose content ends with the chunk just full. */
+static void test_one_chunk_streams(void)
+{
+	struct smtp_server srv;
+	struct gw_fake f;
+	struct pb_buf input, content;
+	const size_t chunk = 256 * 1024;
+	char cmd[64];
+
+	open_session(&f, &srv);
+	pb_buf_init(&input);
+	pb_buf_init(&content);
+	for (size_t extra = 0; extra < 2; extra++) {
+		make_content(&input, trace_length(&f), chunk + extra);
+		pb_buf_append_str(&input, ".\r\n");
+		size_t before = f.n_sent;
+		send_message(&f, input.data);
+		REQUIRE(f.n_sent == before + 2 && last_type(&f) == MSG_SPOOL_BEGIN_REQ);
+		pb_buf_reset(&content);
+		CHECK_INT(store_chunks(&f, &content), 1);
+		REQUIRE(last_type(&f) == MSG_SPOOL_COMMIT_REQ);
+		CHECK_INT(content.len, chunk + extra);
+		CHECK_INT(spool_answer(&f, PB_OK), 0);
+		CHECK(gw_fake_expect(&f, "250 2.0.0 Ok: queued"));
+	}
+	make_content(&input, trace_length(&f), chunk);
+	open_tx(&f);
+	snprintf(cmd, sizeof(cmd), "BDAT %zu LAST\r\n", input.len);
+	gw_fake_input(&f, cmd);
+	gw_fake_input(&f, input.data);
+	REQUIRE(last_type(&f) == MSG_SPOOL_BEGIN_REQ);
+	pb_buf_reset(&content);
+	CHECK_INT(store_chunks(&f, &content), 0);
+	REQUIRE(last_type(&f) == MSG_SPOOL_COMMIT_REQ);
+	CHECK_INT(content.len, chunk);
+	CHECK_INT(spool_answer(&f, PB_OK), 0);
+	CHECK(gw_fake_expect(&f, "250 2.0.0 Ok: queued"));
+	pb_buf_deinit(&input);
 	pb_buf_deinit(&content);
+	gw_fake_free(&f);
+}
+
+/* RSET or QUIT before the content ended: nothing was sent to the spool, so nothing is aborted
+ * (before, BDAT had begun an upload that RSET then aborted). */
+static void test_reset_before_the_end_sends_nothing(void)
+{
+	struct smtp_server srv;
+	struct gw_fake f;
+
+	open_session(&f, &srv);
+	f.budget = 1024 * 1024;
+	for (int quit = 0; quit < 2; quit++) {
+		open_tx(&f);
+		size_t sent = f.n_sent;
+		CHECK(gw_fake_say(&f, "BDAT 12\r\nSubject: z\r\n", "250 2.0.0 Ok: 12 octets"));
+		CHECK(f.budget_used > 0);
+		CHECK(gw_fake_say(&f, quit ? "QUIT\r\n" : "RSET\r\n", quit ? "221" : "250"));
+		CHECK_INT(f.n_sent, sent);
+		if (!quit)
+			CHECK_INT(f.budget_used, 0);
+	}
 	gw_fake_free(&f);
 }
 
@@ -337,9 +487,8 @@ static void test_bdat_streams_and_discards(void)
 	gw_fake_input(&f, "RCPT TO:<bob@localhost>\r\n");
 	rcpt_ok(&f, 0, 7);
 	CHECK(gw_fake_expect(&f, "250 2.1.5"));
-	gw_fake_input(&f, "BDAT 12\r\nSubject: z\r\n");
-	CHECK_INT(spool_answer(&f, PB_OK), 0); /* begin */
-	CHECK(gw_fake_expect(&f, "250 2.0.0 Ok: 12 octets"));
+	CHECK(gw_fake_say(&f, "BDAT 12\r\nSubject: z\r\n", "250 2.0.0 Ok: 12 octets"));
+	CHECK_INT(f.n_sent, 1); /* nothing at the spool before the end */
 	/* LAST without a final CRLF: the stored message gets one */
 	CHECK(gw_fake_say(&f, "BDAT 6 LAST\r\n\r\nbody", ""));
 	pb_buf_init(&content);
@@ -502,7 +651,7 @@ static void test_bytes_in_flight_budget(void)
 	open_session(&f, &srv);
 	pb_buf_init(&content);
 	f.budget = 1024 * 1024;
-	send_message(&f, 0, "Subject: x\r\n\r\nbody\r\n.\r\n");
+	send_message(&f, "Subject: x\r\n\r\nbody\r\n.\r\n");
 	CHECK(f.budget_used > 0);
 	store_chunks(&f, &content);
 	CHECK_INT(spool_answer(&f, PB_OK), 0);
@@ -510,10 +659,7 @@ static void test_bytes_in_flight_budget(void)
 	CHECK_INT(f.budget_used, 0);
 	/* no room: 452 at DATA, nothing sent to the spool, the session serves on */
 	f.budget = 1000;
-	CHECK(gw_fake_say(&f, "MAIL FROM:<a@example.org>\r\n", "250"));
-	gw_fake_input(&f, "RCPT TO:<bob@localhost>\r\n");
-	rcpt_ok(&f, f.n_sent - 1, 7);
-	CHECK(gw_fake_expect(&f, "250 2.1.5"));
+	open_tx(&f);
 	size_t sent = f.n_sent;
 	CHECK(gw_fake_say(&f, "DATA\r\n", "452 4.3.1"));
 	CHECK_INT(f.n_sent, sent);
@@ -531,7 +677,10 @@ static const struct pb_test_case cases[] = {
 	{ "big_message_streams_in_chunks", test_big_message_streams_in_chunks },
 	{ "upload_failure_midway", test_upload_failure_midway },
 	{ "begin_refused", test_begin_refused },
-	{ "content_before_the_begin_reply", test_content_before_the_begin_reply },
+	{ "small_message_is_one_put", test_small_message_is_one_put },
+	{ "begin_timeout_drops_by_key", test_begin_timeout_drops_by_key },
+	{ "one_chunk_streams", test_one_chunk_streams },
+	{ "reset_before_the_end_sends_nothing", test_reset_before_the_end_sends_nothing },
 	{ "bdat_streams_and_discards", test_bdat_streams_and_discards },
 	{ "bare_newlines_and_line_limit", test_bare_newlines_and_line_limit },
 	{ "state_refusals", test_state_refusals },

@@ -2,7 +2,8 @@
  * test-spool-actor.c: the spool shards over a real store with a fake mailbox owner: a put is
  * durable before its reply, every recipient gets an append with a stable dedupe key, a lost
  * append is resent after the resend delay (fake clock), the entry goes when all are
- * acknowledged, and a restart resumes what was left.
+ * acknowledged, and a restart resumes what was left. A whole message comes in one put or in a
+ * chunked upload.
  */
 #include "pb-test.h"
 #include "spool-actor.h"
@@ -326,6 +327,22 @@ static bool store_clean(void *ctx)
 	       c->chunks == 0 && c->uploads == 0;
 }
 
+/* Both recipients of e's message got their append, the entry went, and the body stored is
+ * e's body. */
+static void check_delivered_body(struct env *e)
+{
+	struct pb_buf out;
+	const char *error;
+	int two = 2;
+
+	CHECK(wait_until(seen_at_least, &two));
+	CHECK(wait_until(spool_empty, e->store));
+	pb_buf_init(&out);
+	CHECK_INT(pb_store_blob_get(e->store, seen_blob[0], &out, &error), 1);
+	CHECK(out.len == e->len && memcmp(out.data, e->body, e->len) == 0);
+	pb_buf_deinit(&out);
+}
+
 static void test_upload_commit_delivers(void)
 {
 	struct env e;
@@ -361,14 +378,7 @@ static void test_upload_commit_delivers(void)
 	CHECK_INT(spool_client_commit_reply(&rep, &spool_id), PB_OK);
 	CHECK(spool_id != 0);
 	pb_msg_free(&rep);
-	int two = 2;
-	CHECK(wait_until(seen_at_least, &two));
-	CHECK(wait_until(spool_empty, e.store));
-	struct pb_buf out;
-	pb_buf_init(&out);
-	CHECK_INT(pb_store_blob_get(e.store, seen_blob[0], &out, &error), 1);
-	CHECK(out.len == e.len && memcmp(out.data, e.body, e.len) == 0);
-	pb_buf_deinit(&out);
+	check_delivered_body(&e);
 	pb_inbox_close(&t.in);
 	env_close(&e);
 }
@@ -450,13 +460,22 @@ static void test_too_many_uploads_refused(void)
 	env_close(&e);
 }
 
+/* No actor of rt was restarted (a bad request is refused, never fatal). */
+static void check_no_restarts(struct pb_runtime *rt)
+{
+	struct pb_actor_stats st[8];
+	size_t n = pb_runtime_stats(rt, st, 8);
+
+	for (size_t i = 0; i < n && i < 8; i++)
+		CHECK_INT(st[i].restarts, 0);
+}
+
 static void test_bad_chunks_refused_not_fatal(void)
 {
 	struct env e;
 	const char *error;
 	uint64_t id = 0, received = 0, spool_id = 0;
 	char *big = xcalloc(1, PB_CHUNK_MAX + 1);
-	struct pb_actor_stats st[8];
 
 	env_open(&e, 1000);
 	REQUIRE(begin(&e, KEY, &id) == PB_OK);
@@ -472,9 +491,7 @@ static void test_bad_chunks_refused_not_fatal(void)
 	CHECK_INT(spool_client_chunk(e.c, KEY, id, 0, e.body, 1000, &received, &error), PB_OK);
 	CHECK_INT(spool_client_commit(e.c, KEY, id, 999, &spool_id, &error), PB_ERR_REFUSED);
 	CHECK_INT(spool_client_commit(e.c, KEY, id, 1000, &spool_id, &error), PB_OK);
-	size_t n = pb_runtime_stats(e.rt, st, 8);
-	for (size_t i = 0; i < n && i < 8; i++)
-		CHECK_INT(st[i].restarts, 0);
+	check_no_restarts(e.rt);
 	free(big);
 	env_close(&e);
 }
@@ -529,8 +546,95 @@ static void test_entries_stay_with_their_shard(void)
 	free(dir);
 }
 
+/* ---- a whole message in one request ---- */
+
+/* The fake mailbox has dropped every append it was told to. */
+static bool drops_done(void *ctx)
+{
+	pthread_mutex_lock(&fake_lock);
+	bool done = drop == 0;
+	pthread_mutex_unlock(&fake_lock);
+	return done;
+}
+
+/* SPOOL_PUT_REQ: one request, one synced write, answered with the entry's id (in the shard's
+ * class), no upload left open; the entry keeps its msgid and is delivered like a commit. */
+static void test_put_stores_and_delivers(void)
+{
+	struct env e;
+	struct store_counts sc = { 0 };
+	const char *error;
+	uint64_t id = 0;
+	char msgid[32] = "";
+	struct spool_client_envelope env = { "a@b.c", "5F3A2B9", rcpts2, ids2, 2, 1000 };
+
+	env_open(&e, 5000);
+	drop = 2; /* both appends are lost: the entry stays until the resend */
+	CHECK_INT(spool_client_put(e.c, KEY, &env, e.body, e.len, &id, &error), PB_OK);
+	CHECK(id != 0 && id % 2 == KEY % 2);
+	CHECK_INT(spooled(e.store), 1); /* durable when answered */
+	CHECK(pb_store_spool_iter(e.store, msgid_cb, msgid, &error) == 0);
+	CHECK_STR(msgid, "5F3A2B9");
+	sc.s = e.store;
+	CHECK(pb_store_chunks_count(e.store, &sc.chunks, &sc.uploads, &error) == 0);
+	CHECK_INT(sc.uploads, 0);
+	CHECK(wait_until(drops_done, NULL));
+	atomic_fetch_add(&fake_now, 31000);
+	pb_runtime_wake_all(e.rt);
+	check_delivered_body(&e);
+	env_close(&e);
+}
+
+/* A bad put is refused, never fatal: no recipients, ids that do not match, content over
+ * PB_CHUNK_MAX; nothing is stored. */
+static void test_put_refusals(void)
+{
+	struct env e;
+	const char *error;
+	uint64_t id = 0;
+	char *big = xcalloc(1, PB_CHUNK_MAX + 1);
+	struct spool_client_envelope env = { "a@b.c", "X", rcpts2, ids2, 0, 1000 };
+
+	env_open(&e, 100);
+	CHECK_INT(spool_client_put(e.c, KEY, &env, e.body, e.len, &id, &error), PB_ERR_REFUSED);
+	env.n_rcpts = 2;
+	CHECK_INT(spool_client_put(e.c, KEY, &env, big, PB_CHUNK_MAX + 1, &id, &error),
+		  PB_ERR_REFUSED);
+	CHECK_INT(spooled(e.store), 0);
+	CHECK_INT(spool_client_put(e.c, KEY, &env, big, PB_CHUNK_MAX, &id, &error), PB_OK);
+	check_no_restarts(e.rt);
+	free(big);
+	env_close(&e);
+}
+
+/* The disk budget stays honest: a put takes the room its session claimed at MAIL (SIZE=) and
+ * gives it back once written, so the same room can be claimed again; while held, the claim
+ * keeps another session's claim of that size out. */
+static void test_put_takes_the_claim(void)
+{
+	struct env e;
+	const char *error;
+	uint64_t id = 0;
+	struct spool_client_envelope env = { "a@b.c", "X", rcpts2, ids2, 2, 1000 };
+
+	env_open(&e, 1000);
+	uint64_t room = pb_store_room(e.store);
+	REQUIRE(room > 64u * 1024 * 1024 && room < UINT64_MAX / 8);
+	uint64_t big = room / 10 * 3; /* a claim costs twice: 60 % of the room */
+	CHECK_INT(spool_client_room(e.c, KEY, big, &error), PB_OK);
+	CHECK_INT(spool_client_room(e.c, KEY + 2, big, &error), PB_ERR_NOSPACE);
+	CHECK_INT(spool_client_put(e.c, KEY, &env, e.body, e.len, &id, &error), PB_OK);
+	CHECK_INT(spool_client_room(e.c, KEY + 2, big, &error), PB_OK); /* KEY's is released */
+	CHECK_INT(spool_client_room(e.c, KEY + 2, 0, &error), PB_OK); /* drops it */
+	CHECK(pb_store_room(e.store) > room / 10 * 8);
+	env_close(&e);
+}
+
 static const struct pb_test_case cases[] = {
 	{ "entries_stay_with_their_shard", test_entries_stay_with_their_shard },
+	{ "put_stores_and_delivers", test_put_stores_and_delivers },
+	{ "put_refusals", test_put_refusals },
+	{ "put_takes_the_claim", test_put_takes_the_claim },
 	{ "upload_commit_delivers", test_upload_commit_delivers },
 	{ "upload_abort_leaves_nothing", test_upload_abort_leaves_nothing },
 	{ "abort_by_key", test_abort_by_key },

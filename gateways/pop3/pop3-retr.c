@@ -32,8 +32,9 @@
 #include "pb-log.h"
 #include "reader-client.h"
 
-/* A batch's slots are a mask in the low 8 bits of its call's arg; it fits one request. */
-_Static_assert(POP3_PREFETCH_DEPTH <= 8 && POP3_PREFETCH_DEPTH <= READER_MANY_MAX,
+/* A batch's slots are a mask in the low 16 bits of its call's arg; it fits one request. */
+#define BATCH_SHIFT 16
+_Static_assert(POP3_PREFETCH_DEPTH <= BATCH_SHIFT && POP3_PREFETCH_DEPTH <= READER_MANY_MAX,
 	       "a read-ahead batch's slots");
 _Static_assert((uint64_t)POP3_PREFETCH_DEPTH * POP3_PREFETCH_MAX <= PB_CHUNK_MAX,
 	       "a read-ahead batch's bytes");
@@ -211,14 +212,14 @@ static void slot_fill(struct pop3_session *s, size_t k, uint32_t code,
 	pf->state = PF_READY;
 }
 
-/* A read-ahead batch's reply (arg: its number << 8 | the mask of its slots; the parts follow
+/* A read-ahead batch's reply (arg: its number << 16 | the mask of its slots; the parts follow
  * the slots in order). Slots still waiting for this batch are filled first; then the one a
  * RETR adopted is handed to it, which may run further commands that take the others. */
 static void on_batch(void *session, uint64_t arg, struct pb_msg *m)
 {
 	struct pop3_session *s = session;
 	struct reader_part parts[POP3_PREFETCH_DEPTH] = { 0 };
-	uint32_t mask = arg & 0xff, n = (uint32_t)__builtin_popcount(mask), code = PB_ERR_TEMP;
+	uint32_t mask = arg & ((1u << BATCH_SHIFT) - 1), n = (uint32_t)__builtin_popcount(mask), code = PB_ERR_TEMP;
 	size_t adopted = POP3_PREFETCH_DEPTH, adopted_part = 0, j = 0;
 
 	s->pf_calls--;
@@ -229,7 +230,7 @@ static void on_batch(void *session, uint64_t arg, struct pb_msg *m)
 			continue;
 		const struct pop3_prefetch *pf = &s->pf[k];
 		j++;
-		if (pf->state != PF_INFLIGHT || pf->batch != arg >> 8)
+		if (pf->state != PF_INFLIGHT || pf->batch != arg >> BATCH_SHIFT)
 			continue; /* discarded or asked again: the session moved on */
 		if (!pf->adopted)
 			slot_fill(s, k, code, &parts[j - 1]);
@@ -282,7 +283,7 @@ static void batch_start(struct pop3_session *s, const size_t *want, size_t n)
 	}
 	if (nr == 0)
 		return;
-	struct gw_pending call = pop3_call_of(s, on_batch, batch << 8 | mask);
+	struct gw_pending call = pop3_call_of(s, on_batch, batch << BATCH_SHIFT | mask);
 	struct pb_sender tx = gw_sender(&call);
 	if (reader_client_read_many_send(&tx, s->user_id, r, nr, &error) == 0) {
 		s->pf_calls++;

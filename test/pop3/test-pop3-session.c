@@ -39,6 +39,18 @@ static const char *const keys[] = { "key-one",   "key-two",   "key-three",  "key
 				     "key-five",  "key-six",   "key-seven",  "key-eight",
 				     "key-nine",  "key-ten",   "key-eleven", "key-twelve" };
 
+/* Message index i's body key: keys[i], then "key-13" and on. */
+static const char *key_of(size_t i)
+{
+	static char more[4 * POP3_PREFETCH_DEPTH][16];
+
+	if (i < PB_N_ELEMENTS(keys))
+		return keys[i];
+	ASSERT(i < PB_N_ELEMENTS(keys) + PB_N_ELEMENTS(more));
+	snprintf(more[i - PB_N_ELEMENTS(keys)], sizeof(more[0]), "key-%zu", i + 1);
+	return more[i - PB_N_ELEMENTS(keys)];
+}
+
 /* The last READER_READ_REQ sent for a body key (NULL if none). */
 static struct pb_msg *read_of(struct gw_fake *f, const char *key)
 {
@@ -98,7 +110,7 @@ static void login_budget(struct gw_fake *f, struct pop3_server *srv, const uint6
 		e->uid = (uint32_t)(11 + i);
 		e->size = sizes[i];
 		e->modseq = 1 + i;
-		e->blob_key = xstrdup(i < PB_N_ELEMENTS(keys) ? keys[i] : "key-more");
+		e->blob_key = xstrdup(key_of(i));
 	}
 	CHECK_INT(gw_fake_reply(f, q->corr, &rep), 0);
 	CHECK(gw_fake_expect(f, "+OK Logged in"));
@@ -453,39 +465,42 @@ static void test_read_ahead_batch_adopted(void)
  * not a read per RETR. */
 static void test_read_ahead_refills_by_half(void)
 {
+	enum { N = POP3_PREFETCH_DEPTH + POP3_PREFETCH_DEPTH / 2, HALF = POP3_PREFETCH_DEPTH / 2 };
 	struct pop3_server srv;
 	struct gw_fake f;
-	uint64_t sizes[12];
-	struct body bodies[12];
-	char texts[12][64];
+	uint64_t sizes[N];
+	struct body bodies[N];
+	char texts[N][64];
 
-	for (size_t i = 0; i < 12; i++) {
+	for (size_t i = 0; i < N; i++) {
 		sizes[i] = 64;
 		snprintf(texts[i], sizeof(texts[i]), "Subject: %zu\r\n\r\nmessage %zu\r\n", i + 1,
 			 i + 1);
-		bodies[i] = (struct body){ keys[i], texts[i] };
+		bodies[i] = (struct body){ key_of(i), texts[i] };
 	}
-	login(&f, &srv, sizes, 12);
+	login(&f, &srv, sizes, N);
 	CHECK_INT(calls_since(&f, 0), 3 + 1); /* verify, lock, list and one batch */
 	CHECK_INT(reads_since(&f, 0), POP3_PREFETCH_DEPTH);
-	CHECK_INT(batch_reply(&f, batch_of(&f, "key-one"), bodies, 12), 0);
+	CHECK_INT(batch_reply(&f, batch_of(&f, "key-one"), bodies, N), 0);
 	size_t sent = f.n_sent;
-	for (size_t i = 1; i < POP3_PREFETCH_DEPTH / 2; i++) {
+	for (size_t i = 1; i < HALF; i++) {
 		char cmd[32];
 		snprintf(cmd, sizeof(cmd), "RETR %zu\r\n", i);
 		CHECK(gw_fake_say(&f, cmd, "+OK 64 octets\r\nSubject: "));
 		CHECK_INT(f.n_sent, sent);
 	}
-	/* the half: messages 9..12 in one batch */
-	CHECK(gw_fake_say(&f, "RETR 4\r\n", "+OK 64 octets\r\nSubject: 4\r\n"));
+	/* the half: the next half window in one batch */
+	char cmd[32];
+	snprintf(cmd, sizeof(cmd), "RETR %d\r\n", HALF);
+	CHECK(gw_fake_say(&f, cmd, "+OK 64 octets\r\nSubject: "));
 	CHECK_INT(calls_since(&f, sent), 1);
 	struct pb_msg *refill = last_sent(&f, MSG_READER_READ_MANY_REQ);
-	REQUIRE(refill->u.reader_read_many_req.ranges.n == 4);
-	CHECK_STR(refill->u.reader_read_many_req.ranges.v[0].blob_key, "key-nine");
-	CHECK_STR(refill->u.reader_read_many_req.ranges.v[3].blob_key, "key-twelve");
-	CHECK_INT(batch_reply(&f, refill, bodies, 12), 0);
-	for (size_t i = 5; i <= 12; i++) {
-		char cmd[32];
+	REQUIRE(refill->u.reader_read_many_req.ranges.n == HALF);
+	CHECK_STR(refill->u.reader_read_many_req.ranges.v[0].blob_key,
+		  key_of(POP3_PREFETCH_DEPTH));
+	CHECK_STR(refill->u.reader_read_many_req.ranges.v[HALF - 1].blob_key, key_of(N - 1));
+	CHECK_INT(batch_reply(&f, refill, bodies, N), 0);
+	for (size_t i = HALF + 1; i <= N; i++) {
 		snprintf(cmd, sizeof(cmd), "RETR %zu\r\n", i);
 		gw_fake_input(&f, cmd);
 		char *out = gw_fake_output(&f);
@@ -536,19 +551,22 @@ static void test_read_ahead_late_reply_dropped(void)
 {
 	struct pop3_server srv;
 	struct gw_fake f;
-	uint64_t sizes[10];
+	enum { N = POP3_PREFETCH_DEPTH + 2 };
+	uint64_t sizes[N];
+	char cmd[32];
 
-	for (size_t i = 0; i < 10; i++)
+	for (size_t i = 0; i < N; i++)
 		sizes[i] = 64; /* at least each text below */
-	login(&f, &srv, sizes, 10);
-	CHECK_INT(reads_since(&f, 0), POP3_PREFETCH_DEPTH); /* messages 1..8 */
+	login(&f, &srv, sizes, N);
+	CHECK_INT(reads_since(&f, 0), POP3_PREFETCH_DEPTH); /* messages 1..DEPTH */
 	struct pb_msg *first = batch_of(&f, "key-one");
-	REQUIRE(first != NULL && first == batch_of(&f, "key-eight"));
-	/* RETR 10 is read for itself; after it nothing is left ahead: 1..8 are discarded */
-	gw_fake_input(&f, "RETR 10\r\n");
-	range_reply(&f, last_sent(&f, MSG_READER_READ_REQ), "Subject: 10\r\n\r\nmessage ten\r\n");
-	CHECK(gw_fake_expect(&f, "+OK 64 octets\r\nSubject: 10"));
-	/* RETR 1 is read for itself too; after it 2..9 are read ahead again, in the same slots */
+	REQUIRE(first != NULL && first == batch_of(&f, key_of(POP3_PREFETCH_DEPTH - 1)));
+	/* RETR N is read for itself; after it nothing is left ahead: 1..DEPTH are discarded */
+	snprintf(cmd, sizeof(cmd), "RETR %d\r\n", N);
+	gw_fake_input(&f, cmd);
+	range_reply(&f, last_sent(&f, MSG_READER_READ_REQ), "Subject: N\r\n\r\nmessage N\r\n");
+	CHECK(gw_fake_expect(&f, "+OK 64 octets\r\nSubject: N"));
+	/* RETR 1 is read for itself too; after it 2..DEPTH+1 are read ahead again */
 	size_t sent = f.n_sent;
 	gw_fake_input(&f, "RETR 1\r\n");
 	struct pb_msg *read1 = last_sent(&f, MSG_READER_READ_REQ);

@@ -94,8 +94,9 @@ static int on_read_many(struct pb_actor *a, void *state, struct pb_msg *m)
 	}
 	pb_msg_init(&rep, MSG_READER_READ_MANY_REP);
 	rep.u.reader_read_many_rep.error = xstrdup("");
+	struct pb_rec_read_part_list *parts = &rep.u.reader_read_many_rep.parts;
 	for (uint32_t i = 0; i < l->n; i++)
-		read_part(state, &l->v[i], pb_rec_read_part_push(&rep.u.reader_read_many_rep.parts));
+		read_part(state, &l->v[i], pb_rec_read_part_push(parts));
 	pb_reply(a, m, &rep);
 	pb_msg_free(&rep);
 	return 0;

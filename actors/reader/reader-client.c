@@ -66,7 +66,8 @@ int reader_client_read_many_send(const struct pb_sender *tx, uint64_t user_id,
 	pb_msg_init(&m, MSG_READER_READ_MANY_REQ);
 	m.u.reader_read_many_req.user_id = user_id;
 	for (size_t i = 0; i < n; i++) {
-		struct pb_rec_read_range *r = pb_rec_read_range_push(&m.u.reader_read_many_req.ranges);
+		struct pb_rec_read_range *r =
+			pb_rec_read_range_push(&m.u.reader_read_many_req.ranges);
 		r->blob_key = xstrdup(ranges[i].blob_key);
 		r->offset = ranges[i].offset;
 		r->length = ranges[i].length;

@@ -219,12 +219,12 @@ static void on_batch(void *session, uint64_t arg, struct pb_msg *m)
 {
 	struct pop3_session *s = session;
 	struct reader_part parts[POP3_PREFETCH_DEPTH] = { 0 };
-	uint32_t mask = arg & ((1u << BATCH_SHIFT) - 1), n = (uint32_t)__builtin_popcount(mask), code = PB_ERR_TEMP;
+	uint32_t mask = arg & ((1u << BATCH_SHIFT) - 1), code = PB_ERR_TEMP;
 	size_t adopted = POP3_PREFETCH_DEPTH, adopted_part = 0, j = 0;
 
 	s->pf_calls--;
 	if (m != NULL)
-		code = reader_client_read_many_reply(m, n, parts);
+		code = reader_client_read_many_reply(m, (size_t)__builtin_popcount(mask), parts);
 	for (size_t k = 0; k < POP3_PREFETCH_DEPTH; k++) {
 		if (!(mask & 1u << k))
 			continue;
@@ -232,10 +232,12 @@ static void on_batch(void *session, uint64_t arg, struct pb_msg *m)
 		j++;
 		if (pf->state != PF_INFLIGHT || pf->batch != arg >> BATCH_SHIFT)
 			continue; /* discarded or asked again: the session moved on */
-		if (!pf->adopted)
+		if (!pf->adopted) {
 			slot_fill(s, k, code, &parts[j - 1]);
-		else
-			adopted = k, adopted_part = j - 1;
+		} else {
+			adopted = k;
+			adopted_part = j - 1;
+		}
 	}
 	if (adopted == POP3_PREFETCH_DEPTH)
 		return;

@@ -155,7 +155,8 @@ static int batch_reply(struct gw_fake *f, struct pb_msg *req, const struct body 
 	pb_msg_init(&rep, MSG_READER_READ_MANY_REP);
 	rep.u.reader_read_many_rep.error = xstrdup("");
 	for (uint32_t j = 0; j < l->n; j++) {
-		struct pb_rec_read_part *p = pb_rec_read_part_push(&rep.u.reader_read_many_rep.parts);
+		struct pb_rec_read_part *p =
+			pb_rec_read_part_push(&rep.u.reader_read_many_rep.parts);
 		const char *text = NULL;
 		for (size_t b = 0; b < n && text == NULL; b++)
 			text = strcmp(bodies[b].key, l->v[j].blob_key) == 0 ? bodies[b].text : NULL;

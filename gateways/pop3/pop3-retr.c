@@ -32,11 +32,14 @@
 #include "pb-log.h"
 #include "reader-client.h"
 
-/* A batch's slots are a mask in the low 16 bits of its call's arg; it fits one request. */
-#define BATCH_SHIFT 16
+/* A batch's slots are a mask in the low 32 bits of its call's arg, its number above; it fits
+ * one request (the window's sizes add up to at most POP3_PREFETCH_MAX, and a message of
+ * unknown size asks for POP3_PREFETCH_KEEP). */
+#define BATCH_SHIFT 32
 _Static_assert(POP3_PREFETCH_DEPTH <= BATCH_SHIFT && POP3_PREFETCH_DEPTH <= READER_MANY_MAX,
 	       "a read-ahead batch's slots");
-_Static_assert((uint64_t)POP3_PREFETCH_DEPTH * POP3_PREFETCH_MAX <= PB_CHUNK_MAX,
+_Static_assert(POP3_PREFETCH_MAX + (uint64_t)POP3_PREFETCH_DEPTH * POP3_PREFETCH_KEEP <=
+		       PB_CHUNK_MAX,
 	       "a read-ahead batch's bytes");
 
 static void read_next(struct pop3_session *s);
@@ -219,7 +222,7 @@ static void on_batch(void *session, uint64_t arg, struct pb_msg *m)
 {
 	struct pop3_session *s = session;
 	struct reader_part parts[POP3_PREFETCH_DEPTH] = { 0 };
-	uint32_t mask = arg & ((1u << BATCH_SHIFT) - 1), code = PB_ERR_TEMP;
+	uint32_t mask = (uint32_t)arg, code = PB_ERR_TEMP;
 	size_t adopted = POP3_PREFETCH_DEPTH, adopted_part = 0, j = 0;
 
 	s->pf_calls--;
@@ -252,7 +255,7 @@ static void on_batch(void *session, uint64_t arg, struct pb_msg *m)
 /* Takes a free slot for message index in batch (its budget reserved). Returns the slot, or
  * POP3_PREFETCH_DEPTH when no slot is free or the budget is short. Slots are taken in order,
  * so a batch's slots ascend. */
-static size_t slot_take(struct pop3_session *s, size_t index, uint64_t batch)
+static size_t slot_take(struct pop3_session *s, size_t index, uint32_t batch)
 {
 	size_t k = 0, need = transfer_need(s->msgs[index].size);
 
@@ -270,7 +273,7 @@ static size_t slot_take(struct pop3_session *s, size_t index, uint64_t batch)
 static void batch_start(struct pop3_session *s, const size_t *want, size_t n)
 {
 	struct reader_range r[POP3_PREFETCH_DEPTH];
-	uint64_t batch = ++s->pf_batch;
+	uint32_t batch = ++s->pf_batch;
 	uint32_t mask = 0;
 	size_t nr = 0;
 	const char *error;
@@ -279,13 +282,14 @@ static void batch_start(struct pop3_session *s, const size_t *want, size_t n)
 		size_t k = slot_take(s, want[j], batch);
 		if (k == POP3_PREFETCH_DEPTH)
 			break;
+		const struct pop3_msg *pm = &s->msgs[want[j]];
+		uint32_t max = pm->size > 0 ? POP3_PREFETCH_MAX : POP3_PREFETCH_KEEP;
 		mask |= 1u << k;
-		r[nr++] = (struct reader_range){ s->msgs[want[j]].blob_key, 0,
-						 length_for(s, want[j], 0, POP3_PREFETCH_MAX) };
+		r[nr++] = (struct reader_range){ pm->blob_key, 0, length_for(s, want[j], 0, max) };
 	}
 	if (nr == 0)
 		return;
-	struct gw_pending call = pop3_call_of(s, on_batch, batch << BATCH_SHIFT | mask);
+	struct gw_pending call = pop3_call_of(s, on_batch, (uint64_t)batch << BATCH_SHIFT | mask);
 	struct pb_sender tx = gw_sender(&call);
 	if (reader_client_read_many_send(&tx, s->user_id, r, nr, &error) == 0) {
 		s->pf_calls++;

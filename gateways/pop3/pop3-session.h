@@ -16,8 +16,9 @@
 #define POP3_MAX_BAD_COMMANDS 20
 /* The read-ahead (pop3-retr.c): the first ranges of at most this many next messages, of at
  * most this many octets of messages in all, each within the budget of bytes in flight. Refilled
- * by half windows: one reader hand-off each way per POP3_PREFETCH_DEPTH / 2 small messages. */
-#define POP3_PREFETCH_DEPTH 16
+ * by half windows: one reader hand-off each way per POP3_PREFETCH_DEPTH / 2 small messages,
+ * asked for while the client still has the other half to read. */
+#define POP3_PREFETCH_DEPTH 32
 #define POP3_PREFETCH_MAX (64 * 1024)
 
 struct pop3_server {

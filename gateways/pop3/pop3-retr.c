@@ -23,8 +23,9 @@
  * Why batches: each hand-off between threads costs futex wake-ups on both sides, more than
  * reading a small body. So the window's missing slots are asked for in one READER_READ_MANY
  * call (one correlation id and deadline for several slots; its reply fills them all), and
- * only once half the window is missing (or its first message is): after login one batch for
- * the first POP3_PREFETCH_DEPTH messages, then one per half window. A slot remembers the batch
+ * only once a quarter of the window is missing (or its first message is): after login one
+ * batch for the first POP3_PREFETCH_DEPTH messages, then one per quarter window, asked for
+ * while the client still has three quarters to read. A slot remembers the batch
  * it was asked in; a batch's part for a slot discarded or asked again since is dropped.
  */
 #include "pop3-session-int.h"
@@ -32,11 +33,10 @@
 #include "pb-log.h"
 #include "reader-client.h"
 
-/* A batch's slots are a mask in the low 32 bits of its call's arg, its number above; it fits
- * one request (the window's sizes add up to at most POP3_PREFETCH_MAX, and a message of
- * unknown size asks for POP3_PREFETCH_KEEP). */
-#define BATCH_SHIFT 32
-_Static_assert(POP3_PREFETCH_DEPTH <= BATCH_SHIFT && POP3_PREFETCH_DEPTH <= READER_MANY_MAX,
+/* A batch's call arg is its number << 8 | its number of ranges; it fits one request (the
+ * window's sizes add up to at most POP3_PREFETCH_MAX, and a message of unknown size asks for
+ * POP3_PREFETCH_KEEP). */
+_Static_assert(POP3_PREFETCH_DEPTH <= 0xff && POP3_PREFETCH_DEPTH <= READER_MANY_MAX,
 	       "a read-ahead batch's slots");
 _Static_assert(POP3_PREFETCH_MAX + (uint64_t)POP3_PREFETCH_DEPTH * POP3_PREFETCH_KEEP <=
 		       PB_CHUNK_MAX,
@@ -215,47 +215,41 @@ static void slot_fill(struct pop3_session *s, size_t k, uint32_t code,
 	pf->state = PF_READY;
 }
 
-/* A read-ahead batch's reply (arg: its number << 16 | the mask of its slots; the parts follow
- * the slots in order). Slots still waiting for this batch are filled first; then the one a
+/* A read-ahead batch's reply (arg: its number << 8 | its number of ranges; each slot asked in
+ * it knows its part). Slots still waiting for this batch are filled first; then the one a
  * RETR adopted is handed to it, which may run further commands that take the others. */
 static void on_batch(void *session, uint64_t arg, struct pb_msg *m)
 {
 	struct pop3_session *s = session;
 	struct reader_part parts[POP3_PREFETCH_DEPTH] = { 0 };
-	uint32_t mask = (uint32_t)arg, code = PB_ERR_TEMP;
-	size_t adopted = POP3_PREFETCH_DEPTH, adopted_part = 0, j = 0;
+	uint32_t code = PB_ERR_TEMP;
+	size_t adopted = POP3_PREFETCH_DEPTH;
 
 	s->pf_calls--;
 	if (m != NULL)
-		code = reader_client_read_many_reply(m, (size_t)__builtin_popcount(mask), parts);
+		code = reader_client_read_many_reply(m, arg & 0xff, parts);
 	for (size_t k = 0; k < POP3_PREFETCH_DEPTH; k++) {
-		if (!(mask & 1u << k))
-			continue;
 		const struct pop3_prefetch *pf = &s->pf[k];
-		j++;
-		if (pf->state != PF_INFLIGHT || pf->batch != arg >> BATCH_SHIFT)
-			continue; /* discarded or asked again: the session moved on */
-		if (!pf->adopted) {
-			slot_fill(s, k, code, &parts[j - 1]);
-		} else {
+		if (pf->state != PF_INFLIGHT || pf->batch != arg >> 8)
+			continue; /* not of this batch, or discarded since: the session moved on */
+		if (!pf->adopted)
+			slot_fill(s, k, code, &parts[pf->part]);
+		else
 			adopted = k;
-			adopted_part = j - 1;
-		}
 	}
 	if (adopted == POP3_PREFETCH_DEPTH)
 		return;
+	const struct reader_part *p = &parts[s->pf[adopted].part];
 	s->pf[adopted].state = PF_NONE; /* the RETR holds the budget now */
 	s->pf[adopted].adopted = false;
-	const struct reader_part *p = &parts[adopted_part];
 	if (code == PB_OK)
 		code = p->code;
 	read_done(s, code, m == NULL ? "timeout" : pb_status_name(code), p->data, p->len, p->eof);
 }
 
-/* Takes a free slot for message index in batch (its budget reserved). Returns the slot, or
- * POP3_PREFETCH_DEPTH when no slot is free or the budget is short. Slots are taken in order,
- * so a batch's slots ascend. */
-static size_t slot_take(struct pop3_session *s, size_t index, uint32_t batch)
+/* Takes a free slot for message index as part `part` of batch (its budget reserved). Returns
+ * the slot, or POP3_PREFETCH_DEPTH when no slot is free or the budget is short. */
+static size_t slot_take(struct pop3_session *s, size_t index, uint64_t batch, uint32_t part)
 {
 	size_t k = 0, need = transfer_need(s->msgs[index].size);
 
@@ -264,7 +258,7 @@ static size_t slot_take(struct pop3_session *s, size_t index, uint32_t batch)
 	if (k == POP3_PREFETCH_DEPTH || !gw_reserve(s->gs, need))
 		return POP3_PREFETCH_DEPTH;
 	s->pf[k] = (struct pop3_prefetch){ .state = PF_INFLIGHT, .index = index, .batch = batch,
-					   .reserved = need, .data = s->pf[k].data };
+					   .part = part, .reserved = need, .data = s->pf[k].data };
 	return k;
 }
 
@@ -273,30 +267,28 @@ static size_t slot_take(struct pop3_session *s, size_t index, uint32_t batch)
 static void batch_start(struct pop3_session *s, const size_t *want, size_t n)
 {
 	struct reader_range r[POP3_PREFETCH_DEPTH];
-	uint32_t batch = ++s->pf_batch;
-	uint32_t mask = 0;
+	uint64_t batch = ++s->pf_batch;
 	size_t nr = 0;
 	const char *error;
 
 	for (size_t j = 0; j < n; j++) {
-		size_t k = slot_take(s, want[j], batch);
+		size_t k = slot_take(s, want[j], batch, (uint32_t)nr);
 		if (k == POP3_PREFETCH_DEPTH)
 			break;
 		const struct pop3_msg *pm = &s->msgs[want[j]];
 		uint32_t max = pm->size > 0 ? POP3_PREFETCH_MAX : POP3_PREFETCH_KEEP;
-		mask |= 1u << k;
 		r[nr++] = (struct reader_range){ pm->blob_key, 0, length_for(s, want[j], 0, max) };
 	}
 	if (nr == 0)
 		return;
-	struct gw_pending call = pop3_call_of(s, on_batch, (uint64_t)batch << BATCH_SHIFT | mask);
+	struct gw_pending call = pop3_call_of(s, on_batch, batch << 8 | nr);
 	struct pb_sender tx = gw_sender(&call);
 	if (reader_client_read_many_send(&tx, s->user_id, r, nr, &error) == 0) {
 		s->pf_calls++;
 		return;
 	}
 	for (size_t k = 0; k < POP3_PREFETCH_DEPTH; k++) {
-		if (mask & 1u << k)
+		if (s->pf[k].state == PF_INFLIGHT && s->pf[k].batch == batch)
 			slot_discard(s, k);
 	}
 }
@@ -346,8 +338,9 @@ void pop3_prefetch(struct pop3_session *s, size_t from)
 		if (slot_of(s, want[j]) == POP3_PREFETCH_DEPTH)
 			missing[n_missing++] = want[j];
 	}
-	/* fewer, bigger batches: wait until half the window is missing, unless its first is */
-	if (n_missing > 0 && (2 * n_missing >= n || missing[0] == want[0]))
+	/* fewer, bigger batches: wait until a quarter of the window is missing, unless its first
+	 * is */
+	if (n_missing > 0 && (4 * n_missing >= n || missing[0] == want[0]))
 		batch_start(s, missing, n_missing);
 }
 

@@ -38,7 +38,8 @@ enum pop3_pf_state { PF_NONE, PF_INFLIGHT, PF_READY };
 struct pop3_prefetch {
 	enum pop3_pf_state state;
 	size_t index;    /* the message it is for */
-	uint32_t batch;  /* PF_INFLIGHT: the batch asked for it; a reply of another is dropped */
+	uint64_t batch;  /* PF_INFLIGHT: the batch asked for it; a reply of another is dropped */
+	uint32_t part;   /* PF_INFLIGHT: its range's place in that batch */
 	bool adopted;    /* a RETR/TOP of its message waits for the batch in flight */
 	size_t reserved; /* taken from the budget of bytes in flight (handed to the RETR) */
 	bool eof;        /* PF_READY: the range, and whether it is the whole message */
@@ -68,7 +69,7 @@ struct pop3_session {
 	uint64_t retr_offset;
 	struct pop3_stuff stuff;
 	struct pop3_prefetch pf[POP3_PREFETCH_DEPTH];
-	uint32_t pf_batch;  /* the last read-ahead batch's number (wraps) */
+	uint64_t pf_batch;  /* the last read-ahead batch's number */
 	uint32_t pf_calls;  /* read-ahead batches in flight, wholly discarded ones included */
 	struct pb_buf out;
 };
@@ -92,7 +93,7 @@ void pop3_retr_drain(struct pop3_session *s);
 /* Whether a call the session waits for is in flight (a read-ahead nobody adopted is not). */
 bool pop3_waiting(const struct pop3_session *s);
 /* Reads ahead the first ranges of the next messages from index `from` (after login, and as a
- * RETR/TOP ends), in one batch once half the window is missing or its first message is.
+ * RETR/TOP ends), in one batch once a quarter of the window is missing or its first message is.
  * Nothing happens when they are large or the budget is short. */
 void pop3_prefetch(struct pop3_session *s, size_t from);
 /* The session closes: every read-ahead is forgotten and its budget given back. */

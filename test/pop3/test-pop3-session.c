@@ -462,11 +462,11 @@ static void test_read_ahead_batch_adopted(void)
 	gw_fake_free(&f);
 }
 
-/* The window is refilled once half of it has been served, in one batch for the missing half,
- * not a read per RETR. */
-static void test_read_ahead_refills_by_half(void)
+/* The window is refilled once a quarter of it has been served, in one batch for the missing
+ * quarter, not a read per RETR. */
+static void test_read_ahead_refills_by_quarter(void)
 {
-	enum { N = POP3_PREFETCH_DEPTH + POP3_PREFETCH_DEPTH / 2, HALF = POP3_PREFETCH_DEPTH / 2 };
+	enum { N = POP3_PREFETCH_DEPTH + POP3_PREFETCH_DEPTH / 4, Q = POP3_PREFETCH_DEPTH / 4 };
 	struct pop3_server srv;
 	struct gw_fake f;
 	uint64_t sizes[N];
@@ -484,24 +484,24 @@ static void test_read_ahead_refills_by_half(void)
 	CHECK_INT(reads_since(&f, 0), POP3_PREFETCH_DEPTH);
 	CHECK_INT(batch_reply(&f, batch_of(&f, "key-one"), bodies, N), 0);
 	size_t sent = f.n_sent;
-	for (size_t i = 1; i < HALF; i++) {
+	for (size_t i = 1; i < Q; i++) {
 		char cmd[32];
 		snprintf(cmd, sizeof(cmd), "RETR %zu\r\n", i);
 		CHECK(gw_fake_say(&f, cmd, "+OK 64 octets\r\nSubject: "));
 		CHECK_INT(f.n_sent, sent);
 	}
-	/* the half: the next half window in one batch */
+	/* the quarter: the next quarter window in one batch */
 	char cmd[32];
-	snprintf(cmd, sizeof(cmd), "RETR %d\r\n", HALF);
+	snprintf(cmd, sizeof(cmd), "RETR %d\r\n", Q);
 	CHECK(gw_fake_say(&f, cmd, "+OK 64 octets\r\nSubject: "));
 	CHECK_INT(calls_since(&f, sent), 1);
 	struct pb_msg *refill = last_sent(&f, MSG_READER_READ_MANY_REQ);
-	REQUIRE(refill->u.reader_read_many_req.ranges.n == HALF);
+	REQUIRE(refill->u.reader_read_many_req.ranges.n == Q);
 	CHECK_STR(refill->u.reader_read_many_req.ranges.v[0].blob_key,
 		  key_of(POP3_PREFETCH_DEPTH));
-	CHECK_STR(refill->u.reader_read_many_req.ranges.v[HALF - 1].blob_key, key_of(N - 1));
+	CHECK_STR(refill->u.reader_read_many_req.ranges.v[Q - 1].blob_key, key_of(N - 1));
 	CHECK_INT(batch_reply(&f, refill, bodies, N), 0);
-	for (size_t i = HALF + 1; i <= N; i++) {
+	for (size_t i = Q + 1; i <= N; i++) {
 		snprintf(cmd, sizeof(cmd), "RETR %zu\r\n", i);
 		gw_fake_input(&f, cmd);
 		char *out = gw_fake_output(&f);
@@ -625,7 +625,7 @@ static void test_read_ahead_bounded(void)
 static const struct pb_test_case cases[] = {
 	{ "read_ahead_served_for_its_message", test_read_ahead_served_for_its_message },
 	{ "read_ahead_batch_adopted", test_read_ahead_batch_adopted },
-	{ "read_ahead_refills_by_half", test_read_ahead_refills_by_half },
+	{ "read_ahead_refills_by_quarter", test_read_ahead_refills_by_quarter },
 	{ "read_ahead_missing_body", test_read_ahead_missing_body },
 	{ "read_ahead_late_reply_dropped", test_read_ahead_late_reply_dropped },
 	{ "read_ahead_bounded", test_read_ahead_bounded },

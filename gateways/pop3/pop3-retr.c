@@ -321,21 +321,39 @@ static size_t window(const struct pop3_session *s, size_t from, size_t *want)
 	return n;
 }
 
+/* The place of message index in want[0..n) (ascending), or n when it is not there. */
+static size_t window_place(const size_t *want, size_t n, size_t index)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (want[mid] < index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && want[lo] == index ? lo : n;
+}
+
 void pop3_prefetch(struct pop3_session *s, size_t from)
 {
 	size_t want[POP3_PREFETCH_DEPTH], n = window(s, from, want);
 	size_t missing[POP3_PREFETCH_DEPTH], n_missing = 0;
+	bool held[POP3_PREFETCH_DEPTH] = { false };
 
 	for (size_t k = 0; k < POP3_PREFETCH_DEPTH; k++) {
 		const struct pop3_prefetch *pf = &s->pf[k];
-		bool in = false;
-		for (size_t j = 0; j < n && !in; j++)
-			in = pf->index == want[j];
-		if (pf->state != PF_NONE && !pf->adopted && !in)
+		if (pf->state == PF_NONE)
+			continue;
+		size_t j = window_place(want, n, pf->index);
+		if (j < n)
+			held[j] = true;
+		else if (!pf->adopted)
 			slot_discard(s, k);
 	}
 	for (size_t j = 0; j < n; j++) {
-		if (slot_of(s, want[j]) == POP3_PREFETCH_DEPTH)
+		if (!held[j])
 			missing[n_missing++] = want[j];
 	}
 	/* fewer, bigger batches: wait until a quarter of the window is missing, unless its first

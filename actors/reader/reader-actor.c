@@ -4,6 +4,7 @@
 #include "reader-actor.h"
 
 #include "pb-log.h"
+#include "reader-client.h"
 #include "store-bodies.h"
 
 #include <stdio.h>
@@ -50,8 +51,60 @@ static int on_read_range(struct pb_actor *a, void *state, struct pb_msg *m)
 	return 0;
 }
 
+/* One range of a READER_READ_MANY_REQ into part p: its own code, so that one missing body
+ * does not fail the others. */
+static void read_part(struct pb_store *store, const struct pb_rec_read_range *r,
+		      struct pb_rec_read_part *p)
+{
+	const char *error;
+	size_t n = 0;
+	uint64_t size = 0;
+
+	p->data.data = xmalloc(r->length > 0 ? r->length : 1);
+	int found = pb_store_blob_read(store, r->blob_key, r->offset, p->data.data, r->length, &n,
+				       &size, &error);
+	if (found <= 0) {
+		if (found < 0)
+			pb_error("reader", "event=read_failed key=%s reason=\"%s\"", r->blob_key,
+				 error);
+		p->code = found < 0 ? PB_ERR_INTERNAL : PB_ERR_NOTFOUND;
+		free(p->data.data);
+		p->data.data = NULL;
+		return;
+	}
+	p->code = PB_OK;
+	p->data.len = n;
+	p->size = size;
+	p->eof = r->offset + n >= size;
+}
+
+/* READER_READ_MANY_REQ: up to READER_MANY_MAX ranges, PB_CHUNK_MAX bytes in all, answered
+ * with one part per range in one reply. */
+static int on_read_many(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	const struct pb_rec_read_range_list *l = &m->u.reader_read_many_req.ranges;
+	struct pb_msg rep;
+	uint64_t bytes = 0;
+
+	for (uint32_t i = 0; i < l->n; i++)
+		bytes += l->v[i].length;
+	if (l->n == 0 || l->n > READER_MANY_MAX || bytes > PB_CHUNK_MAX) {
+		pb_reply_status(a, m, PB_ERR_REFUSED, "a batched read is 1 to 64 ranges, 1 MiB");
+		return 0;
+	}
+	pb_msg_init(&rep, MSG_READER_READ_MANY_REP);
+	rep.u.reader_read_many_rep.error = xstrdup("");
+	struct pb_rec_read_part_list *parts = &rep.u.reader_read_many_rep.parts;
+	for (uint32_t i = 0; i < l->n; i++)
+		read_part(state, &l->v[i], pb_rec_read_part_push(parts));
+	pb_reply(a, m, &rep);
+	pb_msg_free(&rep);
+	return 0;
+}
+
 static const struct pb_handler reader_handlers[] = {
 	{ MSG_READER_READ_REQ, on_read_range },
+	{ MSG_READER_READ_MANY_REQ, on_read_many },
 };
 
 const struct pb_actor_def reader_actor_def = {

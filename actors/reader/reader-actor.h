@@ -3,9 +3,11 @@
  * from the store for the gateways, so a large read (a 20 MB body in a blob file) never stalls a
  * gateway's event loop (DESIGN.md, rule 4). Stateless: any shard serves any body; requests are
  * keyed by user. READER_READ_REQ reads one range (at most PB_CHUNK_MAX bytes) and never loads
- * the whole body. Callers use reader-client.h.
+ * the whole body; READER_READ_MANY_REQ reads several ranges (of several bodies) in one
+ * request, each answered with its own status. Callers use reader-client.h.
  * OWNS: nothing. THREAD: each shard's actor thread.
- * MESSAGES handled: READER_READ_REQ (READER_READ_REP).
+ * MESSAGES handled: READER_READ_REQ (READER_READ_REP), READER_READ_MANY_REQ
+ * (READER_READ_MANY_REP).
  */
 #ifndef READER_ACTOR_H
 #define READER_ACTOR_H

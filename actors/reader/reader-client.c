@@ -53,6 +53,63 @@ uint32_t reader_client_read_reply(const struct pb_msg *rep, uint64_t *size_r,
 	return code;
 }
 
+int reader_client_read_many_send(const struct pb_sender *tx, uint64_t user_id,
+				 const struct reader_range *ranges, size_t n, const char **error_r)
+{
+	struct pb_msg m;
+	uint64_t bytes = 0;
+
+	if (n == 0 || n > READER_MANY_MAX) {
+		*error_r = "a batched read has 1 to 64 ranges";
+		return -1;
+	}
+	pb_msg_init(&m, MSG_READER_READ_MANY_REQ);
+	m.u.reader_read_many_req.user_id = user_id;
+	for (size_t i = 0; i < n; i++) {
+		struct pb_rec_read_range *r =
+			pb_rec_read_range_push(&m.u.reader_read_many_req.ranges);
+		r->blob_key = xstrdup(ranges[i].blob_key);
+		r->offset = ranges[i].offset;
+		r->length = ranges[i].length;
+		bytes += ranges[i].length;
+	}
+	int ret = -1;
+	if (bytes > PB_CHUNK_MAX)
+		*error_r = "a batched read is at most 1 MiB";
+	else
+		ret = tx->send(tx->ctx, NULL, &m, error_r);
+	pb_msg_free(&m);
+	return ret;
+}
+
+uint32_t reader_client_read_many_reply(const struct pb_msg *rep, size_t n,
+				       struct reader_part *parts_r)
+{
+	if (rep->type == MSG_CORE_STATUS_REP) {
+		uint32_t code = pb_msg_status(rep, NULL);
+		return code == PB_OK ? PB_ERR_INTERNAL : code;
+	}
+	if (rep->type != MSG_READER_READ_MANY_REP)
+		return PB_ERR_INTERNAL;
+	const struct pb_rec_read_part_list *l = &rep->u.reader_read_many_rep.parts;
+	uint32_t code = pb_msg_status(rep, NULL);
+	if (code != PB_OK)
+		return code;
+	if (l->n != n)
+		return PB_ERR_INTERNAL;
+	for (size_t i = 0; i < n; i++) {
+		const struct pb_rec_read_part *p = &l->v[i];
+		parts_r[i] = (struct reader_part){ .code = p->code };
+		if (p->code == PB_OK) {
+			parts_r[i].size = p->size;
+			parts_r[i].data = p->data.data;
+			parts_r[i].len = p->data.len;
+			parts_r[i].eof = p->eof != 0;
+		}
+	}
+	return PB_OK;
+}
+
 /* Keeps text as the call's reason and returns code. */
 static uint32_t call_result(uint32_t code, const char *text, const char **error_r)
 {

@@ -51,6 +51,7 @@ struct net_conn {
 	size_t out_off;
 	uint64_t deadline;
 	bool paused, want_out, closing, flush_then_close, eof, dead;
+	bool corked; /* inside on_input: writes are sent together when it returns */
 	uint32_t events; /* what epoll watches now */
 	char peer[INET6_ADDRSTRLEN], local[INET6_ADDRSTRLEN];
 	uint16_t peer_port;
@@ -401,7 +402,12 @@ static void do_read(struct net_conn *c)
 	if (n > 0) {
 		c->in.len += (size_t)n;
 		c->in.data[c->in.len] = '\0';
+		/* the answers to a batch of pipelined commands go out in one send */
+		c->corked = true;
 		c->proto->on_input(c->session, c);
+		c->corked = false;
+		if (!c->dead && !c->want_out && net_conn_output_pending(c) > 0)
+			flush_out(c);
 		return;
 	}
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -526,7 +532,7 @@ void net_conn_write(struct net_conn *c, const void *data, size_t len)
 	if (c->dead || (c->closing && !c->flush_then_close))
 		return;
 	pb_buf_append(&c->out, data, len);
-	if (!c->want_out)
+	if (!c->want_out && !c->corked)
 		flush_out(c);
 }
 

@@ -8,6 +8,10 @@
  * there). Sessions are addressed by a 64-bit id (slot + generation) so a late reply for a closed
  * connection finds nothing instead of a reused slot.
  *
+ * Output: net_conn_write sends at once, except from on_input: what a session writes while it
+ * handles one read (the answers to pipelined commands) is sent together when on_input returns
+ * (one send, one on_drain), so output_pending counts it meanwhile.
+ *
  * Flow control: a session pauses reading while it waits for an actor's reply, so input never
  * piles up unbounded; output above NET_OUT_HIGH pauses reading too until it drains.
  *

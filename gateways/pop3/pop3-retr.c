@@ -2,7 +2,8 @@
  * pop3-retr.c: RETR and TOP, and the read-ahead of the next messages' first ranges.
  * OWNS: the session's transfer in progress and its read-ahead slots (struct pop3_session,
  * pop3-session-int.h). THREAD: the hub's.
- * MESSAGES sent (reader-client.h): READER_READ_REQ, each a call with its own continuation.
+ * MESSAGES sent (reader-client.h): READER_READ_REQ (a RETR's own ranges) and
+ * READER_READ_MANY_REQ (a read-ahead batch), each a call with its own continuation.
  *
  * Why bodies are read by ranges: RETR asks a reader shard (keyed by the user) for one range of
  * POP3_READ_CHUNK octets at a time, and asks for the next only once the connection has taken
@@ -11,29 +12,45 @@
  *
  * Why a read-ahead: a client drains a maildrop RETR after RETR, and a reader round trip per
  * message was about 40 % of the time a small message took. So after login, and as each
- * RETR/TOP ends, the session asks for the first range of the next messages not deleted (up to
- * POP3_PREFETCH_DEPTH of them and POP3_PREFETCH_MAX octets of messages, each within the
- * budget of bytes in flight) while the client reads what it has. Each is a call of its own
- * (its own correlation id and deadline) that nothing waits for: commands go on meanwhile. A
- * RETR or TOP of such a message uses the range kept, or adopts the call in flight and waits
- * for it. A slot is only ever served for the message index it was read for; a slot that falls
- * out of the window is discarded, and a reply that comes after that is dropped by its
- * generation. A failed or late read-ahead is forgotten: the RETR reads for itself.
+ * RETR/TOP ends, the session reads ahead the first range of the next messages not deleted (up
+ * to POP3_PREFETCH_DEPTH of them and POP3_PREFETCH_MAX octets of messages, each within the
+ * budget of bytes in flight) while the client reads what it has. A RETR or TOP of such a
+ * message uses the range kept, or adopts the call in flight and waits for it. A slot is only
+ * ever served for the message index it was read for; a slot that falls out of the window is
+ * discarded, and a reply that comes after that is dropped. A failed or late read-ahead is
+ * forgotten: the RETR reads for itself.
+ *
+ * Why batches: each hand-off between threads costs futex wake-ups on both sides, more than
+ * reading a small body. So the window's missing slots are asked for in one READER_READ_MANY
+ * call (one correlation id and deadline for several slots; its reply fills them all), and
+ * only once a quarter of the window is missing (or its first message is): after login one
+ * batch for the first POP3_PREFETCH_DEPTH messages, then one per quarter window, asked for
+ * while the client still has three quarters to read. A slot remembers the batch
+ * it was asked in; a batch's part for a slot discarded or asked again since is dropped.
  */
 #include "pop3-session-int.h"
 
 #include "pb-log.h"
 #include "reader-client.h"
 
+/* A batch's call arg is its number << 8 | its number of ranges; it fits one request (the
+ * window's sizes add up to at most POP3_PREFETCH_MAX, and a message of unknown size asks for
+ * POP3_PREFETCH_KEEP). */
+_Static_assert(POP3_PREFETCH_DEPTH <= 0xff && POP3_PREFETCH_DEPTH <= READER_MANY_MAX,
+	       "a read-ahead batch's slots");
+_Static_assert(POP3_PREFETCH_MAX + (uint64_t)POP3_PREFETCH_DEPTH * POP3_PREFETCH_KEEP <=
+		       PB_CHUNK_MAX,
+	       "a read-ahead batch's bytes");
+
 static void read_next(struct pop3_session *s);
 
 bool pop3_waiting(const struct pop3_session *s)
 {
-	uint32_t unwaited = 0;
-
-	for (size_t k = 0; k < POP3_PREFETCH_DEPTH; k++)
-		unwaited += s->pf[k].calls - (s->pf[k].adopted ? 1 : 0);
-	return s->gs->pending > unwaited;
+	for (size_t k = 0; k < POP3_PREFETCH_DEPTH; k++) {
+		if (s->pf[k].adopted)
+			return true;
+	}
+	return s->gs->pending > s->pf_calls; /* a call other than a read-ahead batch */
 }
 
 /* The end of a RETR/TOP: its share of the budget of bytes in flight goes back. */
@@ -88,39 +105,51 @@ static void send_range(struct pop3_session *s, const uint8_t *data, size_t len, 
 	/* else on_drain reads on */
 }
 
-static void on_read(void *session, uint64_t arg, struct pb_msg *m)
+/* A range of the transfer in progress came (code PB_OK) or did not (why). */
+static void read_done(struct pop3_session *s, uint32_t code, const char *why,
+		      const uint8_t *data, size_t len, bool eof)
 {
-	struct pop3_session *s = session;
-	uint64_t size;
-	const uint8_t *data;
-	size_t len;
-	bool eof;
-	uint32_t code = m != NULL ? reader_client_read_reply(m, &size, &data, &len, &eof)
-				  : PB_ERR_TEMP;
-
 	if (!s->retr) { /* not reachable: one read at a time, none after the end */
 		pop3_resume(s);
 		return;
 	}
 	if (code != PB_OK)
-		read_failed(s, m == NULL ? "timeout" : pb_status_name(code));
+		read_failed(s, why);
 	else
 		send_range(s, data, len, eof);
 }
 
-/* READER_READ_REQ for message index from offset, a call of this session running cont(arg):
- * as much as the listing says is left, a whole range when it says nothing is (the reply's eof
- * decides where the message ends). 0, or -1 with error_r. */
+static void on_read(void *session, uint64_t arg, struct pb_msg *m)
+{
+	uint64_t size;
+	const uint8_t *data = NULL;
+	size_t len = 0;
+	bool eof = false;
+	uint32_t code = m != NULL ? reader_client_read_reply(m, &size, &data, &len, &eof)
+				  : PB_ERR_TEMP;
+
+	read_done(session, code, m == NULL ? "timeout" : pb_status_name(code), data, len, eof);
+}
+
+/* How much of message index to ask for from offset, at most max: what the listing says is
+ * left, all of max when it says nothing is (the reply's eof decides where it ends). */
+static uint32_t length_for(const struct pop3_session *s, size_t index, uint64_t offset,
+			   uint32_t max)
+{
+	uint64_t left = s->msgs[index].size > offset ? s->msgs[index].size - offset : 0;
+	return left > 0 && left < max ? (uint32_t)left : max;
+}
+
+/* READER_READ_REQ for message index from offset (length_for: up to POP3_READ_CHUNK), a call
+ * of this session running cont(arg). 0, or -1 with error_r. */
 static int read_send(struct pop3_session *s, size_t index, uint64_t offset, gw_cont_fn *cont,
 		     uint64_t arg, const char **error_r)
 {
 	struct gw_pending call = pop3_call_of(s, cont, arg);
 	struct pb_sender tx = gw_sender(&call);
-	uint64_t left = s->msgs[index].size > offset ? s->msgs[index].size - offset : 0;
-	uint32_t length = left > 0 && left < POP3_READ_CHUNK ? (uint32_t)left : POP3_READ_CHUNK;
 
-	return reader_client_read_send(&tx, s->user_id, s->msgs[index].blob_key, offset, length,
-				       error_r);
+	return reader_client_read_send(&tx, s->user_id, s->msgs[index].blob_key, offset,
+				       length_for(s, index, offset, POP3_READ_CHUNK), error_r);
 }
 
 static void read_next(struct pop3_session *s)
@@ -155,7 +184,7 @@ static size_t transfer_need(uint64_t size)
 	return 2 * chunk + (size < NET_OUT_HIGH / 2 ? 2 * (size_t)size + 16 : NET_OUT_HIGH);
 }
 
-/* Forgets slot k: its budget goes back, a reply still to come will be dropped. */
+/* Forgets slot k: its budget goes back, its part of a batch still to come will be dropped. */
 static void slot_discard(struct pop3_session *s, size_t k)
 {
 	struct pop3_prefetch *pf = &s->pf[k];
@@ -164,59 +193,104 @@ static void slot_discard(struct pop3_session *s, size_t k)
 		return;
 	pf->state = PF_NONE;
 	pf->adopted = false;
-	pf->gen++;
 	gw_release(s->gs, pf->reserved);
 	pf->reserved = 0;
 	pb_buf_deinit(&pf->data);
 }
 
-/* A read-ahead's reply (arg: its generation << 8 | its slot): kept for the RETR to come,
- * handed to the RETR that adopted it, or dropped when the slot was discarded meanwhile. */
-static void on_prefetched(void *session, uint64_t arg, struct pb_msg *m)
+/* Part p of a batch for slot k, which is still waiting for it and not adopted: kept for the
+ * RETR to come, or the slot is forgotten when the read failed. */
+static void slot_fill(struct pop3_session *s, size_t k, uint32_t code,
+		      const struct reader_part *p)
 {
-	struct pop3_session *s = session;
-	struct pop3_prefetch *pf = &s->pf[arg & 0xff];
-	uint64_t size;
-	const uint8_t *data;
-	size_t len;
+	struct pop3_prefetch *pf = &s->pf[k];
 
-	pf->calls--;
-	if (arg >> 8 != pf->gen || pf->state != PF_INFLIGHT)
-		return; /* discarded: the session moved on */
-	if (pf->adopted) { /* the RETR holds the budget now */
-		pf->state = PF_NONE;
-		pf->adopted = false;
-		on_read(s, pf->index, m);
-		return;
-	}
-	if (m == NULL || reader_client_read_reply(m, &size, &data, &len, &pf->eof) != PB_OK) {
-		slot_discard(s, arg & 0xff); /* a RETR will read and report for itself */
+	if (code != PB_OK || p->code != PB_OK) {
+		slot_discard(s, k); /* a RETR will read and report for itself */
 		return;
 	}
 	pb_buf_reset(&pf->data);
-	pb_buf_append(&pf->data, data, len);
+	pb_buf_append(&pf->data, p->data, p->len);
+	pf->eof = p->eof;
 	pf->state = PF_READY;
 }
 
-/* Reads message index ahead in free slot k. 0, or -1 when the budget or the inbox is short. */
-static int slot_start(struct pop3_session *s, size_t k, size_t index)
+/* A read-ahead batch's reply (arg: its number << 8 | its number of ranges; each slot asked in
+ * it knows its part). Slots still waiting for this batch are filled first; then the one a
+ * RETR adopted is handed to it, which may run further commands that take the others. */
+static void on_batch(void *session, uint64_t arg, struct pb_msg *m)
 {
-	struct pop3_prefetch *pf = &s->pf[k];
-	size_t need = transfer_need(s->msgs[index].size);
+	struct pop3_session *s = session;
+	struct reader_part parts[POP3_PREFETCH_DEPTH] = { 0 };
+	uint32_t code = PB_ERR_TEMP;
+	size_t adopted = POP3_PREFETCH_DEPTH;
+
+	s->pf_calls--;
+	if (m != NULL)
+		code = reader_client_read_many_reply(m, arg & 0xff, parts);
+	for (size_t k = 0; k < POP3_PREFETCH_DEPTH; k++) {
+		const struct pop3_prefetch *pf = &s->pf[k];
+		if (pf->state != PF_INFLIGHT || pf->batch != arg >> 8)
+			continue; /* not of this batch, or discarded since: the session moved on */
+		if (!pf->adopted)
+			slot_fill(s, k, code, &parts[pf->part]);
+		else
+			adopted = k;
+	}
+	if (adopted == POP3_PREFETCH_DEPTH)
+		return;
+	const struct reader_part *p = &parts[s->pf[adopted].part];
+	s->pf[adopted].state = PF_NONE; /* the RETR holds the budget now */
+	s->pf[adopted].adopted = false;
+	if (code == PB_OK)
+		code = p->code;
+	read_done(s, code, m == NULL ? "timeout" : pb_status_name(code), p->data, p->len, p->eof);
+}
+
+/* Takes a free slot for message index as part `part` of batch (its budget reserved). Returns
+ * the slot, or POP3_PREFETCH_DEPTH when no slot is free or the budget is short. */
+static size_t slot_take(struct pop3_session *s, size_t index, uint64_t batch, uint32_t part)
+{
+	size_t k = 0, need = transfer_need(s->msgs[index].size);
+
+	while (k < POP3_PREFETCH_DEPTH && s->pf[k].state != PF_NONE)
+		k++;
+	if (k == POP3_PREFETCH_DEPTH || !gw_reserve(s->gs, need))
+		return POP3_PREFETCH_DEPTH;
+	s->pf[k] = (struct pop3_prefetch){ .state = PF_INFLIGHT, .index = index, .batch = batch,
+					   .part = part, .reserved = need, .data = s->pf[k].data };
+	return k;
+}
+
+/* Reads messages want[0..n) ahead in one READER_READ_MANY call, as many as free slots and the
+ * budget allow. Nothing is kept when the call cannot be sent. */
+static void batch_start(struct pop3_session *s, const size_t *want, size_t n)
+{
+	struct reader_range r[POP3_PREFETCH_DEPTH];
+	uint64_t batch = ++s->pf_batch;
+	size_t nr = 0;
 	const char *error;
 
-	if (!gw_reserve(s->gs, need))
-		return -1;
-	if (read_send(s, index, 0, on_prefetched, pf->gen << 8 | k, &error) < 0) {
-		gw_release(s->gs, need);
-		return -1;
+	for (size_t j = 0; j < n; j++) {
+		size_t k = slot_take(s, want[j], batch, (uint32_t)nr);
+		if (k == POP3_PREFETCH_DEPTH)
+			break;
+		const struct pop3_msg *pm = &s->msgs[want[j]];
+		uint32_t max = pm->size > 0 ? POP3_PREFETCH_MAX : POP3_PREFETCH_KEEP;
+		r[nr++] = (struct reader_range){ pm->blob_key, 0, length_for(s, want[j], 0, max) };
 	}
-	pf->state = PF_INFLIGHT;
-	pf->index = index;
-	pf->calls++;
-	pf->adopted = false;
-	pf->reserved = need;
-	return 0;
+	if (nr == 0)
+		return;
+	struct gw_pending call = pop3_call_of(s, on_batch, batch << 8 | nr);
+	struct pb_sender tx = gw_sender(&call);
+	if (reader_client_read_many_send(&tx, s->user_id, r, nr, &error) == 0) {
+		s->pf_calls++;
+		return;
+	}
+	for (size_t k = 0; k < POP3_PREFETCH_DEPTH; k++) {
+		if (s->pf[k].state == PF_INFLIGHT && s->pf[k].batch == batch)
+			slot_discard(s, k);
+	}
 }
 
 /* The slot holding message index (in flight or read), or POP3_PREFETCH_DEPTH. */
@@ -247,27 +321,45 @@ static size_t window(const struct pop3_session *s, size_t from, size_t *want)
 	return n;
 }
 
+/* The place of message index in want[0..n) (ascending), or n when it is not there. */
+static size_t window_place(const size_t *want, size_t n, size_t index)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (want[mid] < index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && want[lo] == index ? lo : n;
+}
+
 void pop3_prefetch(struct pop3_session *s, size_t from)
 {
 	size_t want[POP3_PREFETCH_DEPTH], n = window(s, from, want);
+	size_t missing[POP3_PREFETCH_DEPTH], n_missing = 0;
+	bool held[POP3_PREFETCH_DEPTH] = { false };
 
 	for (size_t k = 0; k < POP3_PREFETCH_DEPTH; k++) {
 		const struct pop3_prefetch *pf = &s->pf[k];
-		bool in = false;
-		for (size_t j = 0; j < n && !in; j++)
-			in = pf->index == want[j];
-		if (pf->state != PF_NONE && !pf->adopted && !in)
+		if (pf->state == PF_NONE)
+			continue;
+		size_t j = window_place(want, n, pf->index);
+		if (j < n)
+			held[j] = true;
+		else if (!pf->adopted)
 			slot_discard(s, k);
 	}
 	for (size_t j = 0; j < n; j++) {
-		if (slot_of(s, want[j]) < POP3_PREFETCH_DEPTH)
-			continue;
-		size_t k = 0; /* a free slot */
-		while (k < POP3_PREFETCH_DEPTH && s->pf[k].state != PF_NONE)
-			k++;
-		if (k == POP3_PREFETCH_DEPTH || slot_start(s, k, want[j]) < 0)
-			return;
+		if (!held[j])
+			missing[n_missing++] = want[j];
 	}
+	/* fewer, bigger batches: wait until a quarter of the window is missing, unless its first
+	 * is */
+	if (n_missing > 0 && (4 * n_missing >= n || missing[0] == want[0]))
+		batch_start(s, missing, n_missing);
 }
 
 void pop3_prefetch_deinit(struct pop3_session *s)

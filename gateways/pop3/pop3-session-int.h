@@ -19,7 +19,8 @@
 /* Octets of a stored message read per range. */
 #define POP3_READ_CHUNK (256 * 1024)
 #define POP3_BLOB_KEY_MAX 96
-/* A slot's buffer larger than this is freed once used. */
+/* A slot's buffer larger than this is freed once used; a read-ahead of a message whose listed
+ * size is 0 (unknown) asks for this much. */
 #define POP3_PREFETCH_KEEP (8 * 1024)
 
 enum pop3_state { ST_AUTH, ST_TRANS, ST_UPDATE };
@@ -37,9 +38,9 @@ enum pop3_pf_state { PF_NONE, PF_INFLIGHT, PF_READY };
 struct pop3_prefetch {
 	enum pop3_pf_state state;
 	size_t index;    /* the message it is for */
-	uint64_t gen;    /* a reply of another generation was discarded: dropped */
-	uint32_t calls;  /* this slot's calls in flight, discarded ones included */
-	bool adopted;    /* a RETR/TOP of its message waits for the call in flight */
+	uint64_t batch;  /* PF_INFLIGHT: the batch asked for it; a reply of another is dropped */
+	uint32_t part;   /* PF_INFLIGHT: its range's place in that batch */
+	bool adopted;    /* a RETR/TOP of its message waits for the batch in flight */
 	size_t reserved; /* taken from the budget of bytes in flight (handed to the RETR) */
 	bool eof;        /* PF_READY: the range, and whether it is the whole message */
 	struct pb_buf data;
@@ -68,6 +69,8 @@ struct pop3_session {
 	uint64_t retr_offset;
 	struct pop3_stuff stuff;
 	struct pop3_prefetch pf[POP3_PREFETCH_DEPTH];
+	uint64_t pf_batch;  /* the last read-ahead batch's number */
+	uint32_t pf_calls;  /* read-ahead batches in flight, wholly discarded ones included */
 	struct pb_buf out;
 };
 
@@ -90,7 +93,8 @@ void pop3_retr_drain(struct pop3_session *s);
 /* Whether a call the session waits for is in flight (a read-ahead nobody adopted is not). */
 bool pop3_waiting(const struct pop3_session *s);
 /* Reads ahead the first ranges of the next messages from index `from` (after login, and as a
- * RETR/TOP ends). Nothing happens when they are large or the budget is short. */
+ * RETR/TOP ends), in one batch once a quarter of the window is missing or its first message is.
+ * Nothing happens when they are large or the budget is short. */
 void pop3_prefetch(struct pop3_session *s, size_t from);
 /* The session closes: every read-ahead is forgotten and its budget given back. */
 void pop3_prefetch_deinit(struct pop3_session *s);

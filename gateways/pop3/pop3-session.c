@@ -7,7 +7,8 @@
  * connection deletes nothing.
  * OWNS: struct pop3_session (its maildrop listing and deletion marks). THREAD: the hub thread.
  * MESSAGES sent (through typed client stubs): AUTH_USER_VERIFY_REQ, MBOX_LOCK_REQ,
- * MBOX_LIST_REQ, MBOX_EXPUNGE_REQ and READER_READ_REQ (pop3-retr.c) — each a call with its
+ * MBOX_LIST_REQ, MBOX_EXPUNGE_REQ, READER_READ_REQ and READER_READ_MANY_REQ (pop3-retr.c;
+ * DELE only marks: the one write is QUIT's expunge) — each a call with its
  * own continuation; a reply that comes after its call timed out is dropped by the skeleton, so
  * a late body can never answer a later RETR.
  *

@@ -1,6 +1,7 @@
 /*
  * test-net-loop.c: the gateways' event loop over real loopback sockets: accept, input,
- * output, deadlines (also for a connection left in a high slot after others closed),
+ * output (pipelined answers in one send), deadlines (also for a connection left in a high slot
+ * after others closed),
  * close after flush, and stale ids after a slot is reused.
  */
 #include "net-loop.h"
@@ -70,14 +71,43 @@ static void on_close(void *session, struct net_conn *c)
 static const struct net_proto proto = { on_accept, on_input, on_timeout, on_close, NULL,
 					"busy\r\n" };
 
-static int listen_port(struct net_loop *l)
+/* Answers each line of its input with a write of its own (a pipelined batch of commands),
+ * and counts the drains: one per send that empties the output. */
+static int drains;
+
+static void on_input_lines(void *session, struct net_conn *c)
+{
+	struct pb_buf *in = net_conn_input(c);
+	char *line = in->data, *end;
+
+	while ((end = strstr(line, "\r\n")) != NULL) {
+		net_conn_write(c, line, (size_t)(end + 2 - line));
+		line = end + 2;
+	}
+	pb_buf_reset(in);
+}
+
+static void on_drain_count(void *session, struct net_conn *c)
+{
+	drains++;
+}
+
+static const struct net_proto line_proto = { on_accept, on_input_lines, on_timeout, on_close,
+					     on_drain_count, "busy\r\n" };
+
+static int listen_port_of(struct net_loop *l, const struct net_proto *p)
 {
 	const char *error;
 	for (int port = 23000; port < 23100; port++) {
-		if (net_loop_listen(l, "127.0.0.1", (uint16_t)port, &proto, NULL, &error) == 0)
+		if (net_loop_listen(l, "127.0.0.1", (uint16_t)port, p, NULL, &error) == 0)
 			return port;
 	}
 	return -1;
+}
+
+static int listen_port(struct net_loop *l)
+{
+	return listen_port_of(l, &proto);
 }
 
 static int dial(int port)
@@ -121,6 +151,23 @@ static void test_echo_and_close_after_flush(void)
 		net_loop_run_once(l, 10);
 	CHECK(sessions[0].closed);
 	CHECK_INT(net_loop_conn_count(l), 0);
+	close(fd);
+	net_loop_destroy(&l);
+}
+
+/* The answers written while one read of pipelined commands is handled go out in one send. */
+static void test_pipelined_answers_in_one_send(void)
+{
+	struct net_loop *l = net_loop_create(clock_fn, NULL);
+	int port = listen_port_of(l, &line_proto);
+	REQUIRE(port > 0);
+	n_sessions = 0;
+	int fd = dial(port);
+	CHECK(read_until(l, fd, "hello"));
+	drains = 0;
+	REQUIRE(send(fd, "one\r\ntwo\r\nthree\r\n", 17, 0) == 17);
+	CHECK(read_until(l, fd, "three"));
+	CHECK_INT(drains, 1);
 	close(fd);
 	net_loop_destroy(&l);
 }
@@ -234,6 +281,7 @@ static const struct pb_test_case cases[] = {
 	{ "refused_at_accept_hears_busy", test_refused_at_accept_hears_busy },
 	{ "out_of_descriptors", test_out_of_descriptors },
 	{ "echo_and_close_after_flush", test_echo_and_close_after_flush },
+	{ "pipelined_answers_in_one_send", test_pipelined_answers_in_one_send },
 	{ "deadline_in_a_high_slot", test_deadline_in_a_high_slot },
 };
 

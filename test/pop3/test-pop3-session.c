@@ -35,8 +35,21 @@ static void reply_status(struct gw_fake *f, struct pb_msg *req, uint32_t code)
 	CHECK_INT(gw_fake_reply(f, req->corr, &rep), 0);
 }
 
-static const char *const keys[] = { "key-one", "key-two",   "key-three", "key-four", "key-five",
-				     "key-six", "key-seven", "key-eight", "key-nine", "key-ten" };
+static const char *const keys[] = { "key-one",   "key-two",   "key-three",  "key-four",
+				     "key-five",  "key-six",   "key-seven",  "key-eight",
+				     "key-nine",  "key-ten",   "key-eleven", "key-twelve" };
+
+/* Message index i's body key: keys[i], then "key-13" and on. */
+static const char *key_of(size_t i)
+{
+	static char more[4 * POP3_PREFETCH_DEPTH][16];
+
+	if (i < PB_N_ELEMENTS(keys))
+		return keys[i];
+	ASSERT(i < PB_N_ELEMENTS(keys) + PB_N_ELEMENTS(more));
+	snprintf(more[i - PB_N_ELEMENTS(keys)], sizeof(more[0]), "key-%zu", i + 1);
+	return more[i - PB_N_ELEMENTS(keys)];
+}
 
 /* The last READER_READ_REQ sent for a body key (NULL if none). */
 static struct pb_msg *read_of(struct gw_fake *f, const char *key)
@@ -45,6 +58,23 @@ static struct pb_msg *read_of(struct gw_fake *f, const char *key)
 		struct pb_msg *m = &f->sent[i - 1];
 		if (m->type == MSG_READER_READ_REQ && strcmp(m->u.reader_read_req.blob_key, key) == 0)
 			return m;
+	}
+	return NULL;
+}
+
+/* The last READER_READ_MANY_REQ (a read-ahead batch) with a range of a body key (NULL if
+ * none). */
+static struct pb_msg *batch_of(struct gw_fake *f, const char *key)
+{
+	for (size_t i = f->n_sent; i > 0; i--) {
+		struct pb_msg *m = &f->sent[i - 1];
+		if (m->type != MSG_READER_READ_MANY_REQ)
+			continue;
+		const struct pb_rec_read_range_list *l = &m->u.reader_read_many_req.ranges;
+		for (uint32_t j = 0; j < l->n; j++) {
+			if (strcmp(l->v[j].blob_key, key) == 0)
+				return m;
+		}
 	}
 	return NULL;
 }
@@ -80,7 +110,7 @@ static void login_budget(struct gw_fake *f, struct pop3_server *srv, const uint6
 		e->uid = (uint32_t)(11 + i);
 		e->size = sizes[i];
 		e->modseq = 1 + i;
-		e->blob_key = xstrdup(i < PB_N_ELEMENTS(keys) ? keys[i] : "key-more");
+		e->blob_key = xstrdup(key_of(i));
 	}
 	CHECK_INT(gw_fake_reply(f, q->corr, &rep), 0);
 	CHECK(gw_fake_expect(f, "+OK Logged in"));
@@ -109,6 +139,41 @@ static void range_reply(struct gw_fake *f, struct pb_msg *req, const char *text)
 	gw_fake_reply(f, req->corr, &rep);
 }
 
+/* A stored body for batch_reply: text NULL means there is no such body. */
+struct body {
+	const char *key, *text;
+};
+
+/* Answers a READER_READ_MANY_REQ as the reader would: one part per range, from the bodies
+ * whose keys it names (NOTFOUND for the others). Returns what gw_fake_reply returns. */
+static int batch_reply(struct gw_fake *f, struct pb_msg *req, const struct body *bodies,
+		       size_t n)
+{
+	const struct pb_rec_read_range_list *l = &req->u.reader_read_many_req.ranges;
+	struct pb_msg rep;
+
+	pb_msg_init(&rep, MSG_READER_READ_MANY_REP);
+	rep.u.reader_read_many_rep.error = xstrdup("");
+	for (uint32_t j = 0; j < l->n; j++) {
+		struct pb_rec_read_part *p =
+			pb_rec_read_part_push(&rep.u.reader_read_many_rep.parts);
+		const char *text = NULL;
+		for (size_t b = 0; b < n && text == NULL; b++)
+			text = strcmp(bodies[b].key, l->v[j].blob_key) == 0 ? bodies[b].text : NULL;
+		p->code = text != NULL ? PB_OK : PB_ERR_NOTFOUND;
+		if (text == NULL)
+			continue;
+		size_t total = strlen(text), off = l->v[j].offset < total ? l->v[j].offset : total;
+		size_t len = total - off < l->v[j].length ? total - off : l->v[j].length;
+		p->size = total;
+		p->data.len = len;
+		p->data.data = xmalloc(len + 1);
+		memcpy(p->data.data, text + off, len);
+		p->eof = off + len == total;
+	}
+	return gw_fake_reply(f, req->corr, &rep);
+}
+
 static void test_late_body_never_answers_another_retr(void)
 {
 	struct pop3_server srv;
@@ -116,9 +181,9 @@ static void test_late_body_never_answers_another_retr(void)
 	uint64_t sizes[] = { 30, 30 };
 
 	login(&f, &srv, sizes, 2);
-	/* both are read ahead at login; RETR 1 waits for its read */
-	struct pb_msg *read1 = read_of(&f, "key-one"), *ahead2 = read_of(&f, "key-two");
-	REQUIRE(read1 != NULL && ahead2 != NULL);
+	/* both are read ahead at login, in one batch; RETR 1 waits for it */
+	struct pb_msg *batch = batch_of(&f, "key-one");
+	REQUIRE(batch != NULL && batch == batch_of(&f, "key-two"));
 	size_t sent = f.n_sent;
 	gw_fake_input(&f, "RETR 1\r\n");
 	CHECK_INT(f.n_sent, sent);
@@ -126,12 +191,12 @@ static void test_late_body_never_answers_another_retr(void)
 	CHECK(gw_fake_expect(&f, "-ERR [SYS/TEMP]"));
 	gw_fake_input(&f, "RETR 2\r\n");
 	struct pb_msg *read2 = last_sent(&f, MSG_READER_READ_REQ);
-	CHECK(read2 != ahead2);
 	CHECK_STR(read2->u.reader_read_req.blob_key, "key-two");
-	/* message 1's late body, and the late read-ahead of message 2: dropped */
-	range_reply(&f, read1, "Subject: one\r\n\r\nmessage one\r\n");
-	range_reply(&f, ahead2, "Subject: two\r\n\r\nmessage two, late\r\n");
-	CHECK_INT(f.dropped, 2);
+	/* the late batch, message 1's body and message 2's read ahead: dropped */
+	const struct body late[] = { { "key-one", "Subject: one\r\n\r\nmessage one\r\n" },
+				     { "key-two", "Subject: two\r\n\r\nmessage two, late\r\n" } };
+	CHECK_INT(batch_reply(&f, batch, late, 2), -1);
+	CHECK_INT(f.dropped, 1);
 	CHECK(gw_fake_expect(&f, ""));
 	range_reply(&f, read2, "Subject: two\r\n\r\nmessage two\r\n");
 	char *out = gw_fake_output(&f);
@@ -169,8 +234,9 @@ static void test_states_and_small_bodies(void)
 	CHECK(gw_fake_say(&f, "USER x\r\n", "-ERR Command not allowed after login"));
 	CHECK(gw_fake_say(&f, "STAT\r\n", "+OK 1 30"));
 	CHECK(gw_fake_say(&f, "RETR 2\r\n", "-ERR No such message"));
-	gw_fake_input(&f, "RETR 1\r\n");
-	range_reply(&f, last_sent(&f, MSG_READER_READ_REQ), "Subject: small\r\n\r\n.dot\r\n");
+	gw_fake_input(&f, "RETR 1\r\n"); /* adopts its read-ahead */
+	const struct body small[] = { { "key-one", "Subject: small\r\n\r\n.dot\r\n" } };
+	batch_reply(&f, batch_of(&f, "key-one"), small, 1);
 	CHECK(gw_fake_expect(&f, "+OK 30 octets\r\nSubject: small\r\n\r\n..dot\r\n.\r\n"));
 	CHECK(gw_fake_say(&f, "DELE 1\r\n", "+OK"));
 	CHECK(gw_fake_say(&f, "RETR 1\r\n", "-ERR Message already deleted"));
@@ -308,7 +374,8 @@ static void test_bytes_in_flight_budget(void)
 	f.budget = 1000;
 	gw_fake_input(&f, "RETR 1\r\n");
 	CHECK(f.budget_used > 0);
-	range_reply(&f, last_sent(&f, MSG_READER_READ_REQ), "Subject: small\r\n\r\n.dot\r\n");
+	const struct body small[] = { { "key-one", "Subject: small\r\n\r\n.dot\r\n" } };
+	batch_reply(&f, batch_of(&f, "key-one"), small, 1);
 	CHECK(gw_fake_expect(&f, "+OK 30 octets"));
 	CHECK_INT(f.budget_used, 0);
 	f.budget = 10;
@@ -319,18 +386,31 @@ static void test_bytes_in_flight_budget(void)
 	gw_fake_free(&f);
 }
 
-/* Reads sent since request number `from`. */
+/* Ranges asked for (single reads and the ranges of batches) since request number `from`. */
 static size_t reads_since(struct gw_fake *f, size_t from)
 {
 	size_t n = 0;
-	for (size_t i = from; i < f->n_sent; i++)
+	for (size_t i = from; i < f->n_sent; i++) {
 		n += f->sent[i].type == MSG_READER_READ_REQ;
+		if (f->sent[i].type == MSG_READER_READ_MANY_REQ)
+			n += f->sent[i].u.reader_read_many_req.ranges.n;
+	}
 	return n;
 }
 
-/* After login the next messages' first ranges are read ahead; a RETR of one of them is served
- * from its own range with no round trip (or waits for its read in flight), never from another
- * message's, and the budget taken for them all goes back. */
+/* Requests sent since request number `from`. */
+static size_t calls_since(struct gw_fake *f, size_t from)
+{
+	return f->n_sent - from;
+}
+
+static const struct body three[] = { { "key-one", "Subject: 1\r\n\r\nmessage one\r\n" },
+				     { "key-two", "Subject: 2\r\n\r\nmessage two\r\n" },
+				     { "key-three", "Subject: 3\r\n\r\nmessage three\r\n" } };
+
+/* After login the next messages' first ranges are read ahead in one batch whose one reply
+ * fills every slot; a RETR of one of them is served from its own range with no round trip,
+ * never from another message's, and the budget taken for them all goes back. */
 static void test_read_ahead_served_for_its_message(void)
 {
 	struct pop3_server srv;
@@ -339,9 +419,11 @@ static void test_read_ahead_served_for_its_message(void)
 
 	login_budget(&f, &srv, sizes, 3, 100000);
 	CHECK_INT(reads_since(&f, 0), 3);
+	struct pb_msg *batch = batch_of(&f, "key-one");
+	REQUIRE(batch != NULL && batch == last_sent(&f, MSG_READER_READ_MANY_REQ));
+	CHECK_INT(batch->u.reader_read_many_req.user_id, 5);
 	CHECK(f.budget_used > 0);
-	range_reply(&f, read_of(&f, "key-two"), "Subject: 2\r\n\r\nmessage two\r\n");
-	range_reply(&f, read_of(&f, "key-one"), "Subject: 1\r\n\r\nmessage one\r\n");
+	CHECK_INT(batch_reply(&f, batch, three, 3), 0);
 	size_t sent = f.n_sent;
 	gw_fake_input(&f, "RETR 1\r\n");
 	char *out = gw_fake_output(&f);
@@ -349,57 +431,165 @@ static void test_read_ahead_served_for_its_message(void)
 	CHECK(strstr(out, "message two") == NULL);
 	free(out);
 	CHECK(gw_fake_say(&f, "TOP 2 0\r\n", "+OK 30 octets\r\nSubject: 2\r\n\r\n.\r\n"));
+	CHECK(gw_fake_say(&f, "RETR 3\r\nNOOP\r\n",
+			  "+OK 30 octets\r\nSubject: 3\r\n\r\nmessage three\r\n.\r\n+OK\r\n"));
 	CHECK_INT(f.n_sent, sent);
-	/* message 3's read is still in flight: RETR 3 waits for it, asks nothing more */
-	gw_fake_input(&f, "RETR 3\r\nNOOP\r\n");
-	CHECK(gw_fake_expect(&f, ""));
-	CHECK_INT(f.n_sent, sent);
-	range_reply(&f, read_of(&f, "key-three"), "Subject: 3\r\n\r\nmessage three\r\n");
-	CHECK(gw_fake_expect(&f, "+OK 30 octets\r\nSubject: 3\r\n\r\nmessage three\r\n.\r\n+OK\r\n"));
 	CHECK_INT(f.budget_used, 0);
 	CHECK(gw_fake_say(&f, "RETR 1\r\n", ""));
 	CHECK_INT(reads_since(&f, sent), 1); /* what was served is not kept */
 	gw_fake_free(&f);
 }
 
-/* A read-ahead whose slot was given to another message while its reply was on the way: the
- * late reply is dropped, and the message it was read for is read again when asked for. */
+/* RETRs pipelined while the batch is in flight: the first adopts the batch and waits, and its
+ * one reply serves them all in order, with nothing more asked. */
+static void test_read_ahead_batch_adopted(void)
+{
+	struct pop3_server srv;
+	struct gw_fake f;
+	uint64_t sizes[] = { 30, 30, 30 };
+
+	login(&f, &srv, sizes, 3);
+	size_t sent = f.n_sent;
+	gw_fake_input(&f, "RETR 1\r\nRETR 2\r\nNOOP\r\n");
+	CHECK(gw_fake_expect(&f, ""));
+	CHECK_INT(f.n_sent, sent);
+	CHECK_INT(batch_reply(&f, batch_of(&f, "key-two"), three, 3), 0);
+	CHECK(gw_fake_expect(&f, "+OK 30 octets\r\nSubject: 1\r\n\r\nmessage one\r\n.\r\n"
+				 "+OK 30 octets\r\nSubject: 2\r\n\r\nmessage two\r\n.\r\n+OK\r\n"));
+	CHECK_INT(f.n_sent, sent);
+	CHECK(gw_fake_say(&f, "RETR 3\r\n", "+OK 30 octets\r\nSubject: 3\r\n\r\nmessage three"));
+	CHECK_INT(f.n_sent, sent);
+	gw_fake_free(&f);
+}
+
+/* The window is refilled once a quarter of it has been served, in one batch for the missing
+ * quarter, not a read per RETR. */
+static void test_read_ahead_refills_by_quarter(void)
+{
+	enum { N = POP3_PREFETCH_DEPTH + POP3_PREFETCH_DEPTH / 4, Q = POP3_PREFETCH_DEPTH / 4 };
+	struct pop3_server srv;
+	struct gw_fake f;
+	uint64_t sizes[N];
+	struct body bodies[N];
+	char texts[N][64];
+
+	for (size_t i = 0; i < N; i++) {
+		sizes[i] = 64;
+		snprintf(texts[i], sizeof(texts[i]), "Subject: %zu\r\n\r\nmessage %zu\r\n", i + 1,
+			 i + 1);
+		bodies[i] = (struct body){ key_of(i), texts[i] };
+	}
+	login(&f, &srv, sizes, N);
+	CHECK_INT(calls_since(&f, 0), 3 + 1); /* verify, lock, list and one batch */
+	CHECK_INT(reads_since(&f, 0), POP3_PREFETCH_DEPTH);
+	CHECK_INT(batch_reply(&f, batch_of(&f, "key-one"), bodies, N), 0);
+	size_t sent = f.n_sent;
+	for (size_t i = 1; i < Q; i++) {
+		char cmd[32];
+		snprintf(cmd, sizeof(cmd), "RETR %zu\r\n", i);
+		CHECK(gw_fake_say(&f, cmd, "+OK 64 octets\r\nSubject: "));
+		CHECK_INT(f.n_sent, sent);
+	}
+	/* the quarter: the next quarter window in one batch */
+	char cmd[32];
+	snprintf(cmd, sizeof(cmd), "RETR %d\r\n", Q);
+	CHECK(gw_fake_say(&f, cmd, "+OK 64 octets\r\nSubject: "));
+	CHECK_INT(calls_since(&f, sent), 1);
+	struct pb_msg *refill = last_sent(&f, MSG_READER_READ_MANY_REQ);
+	REQUIRE(refill->u.reader_read_many_req.ranges.n == Q);
+	CHECK_STR(refill->u.reader_read_many_req.ranges.v[0].blob_key,
+		  key_of(POP3_PREFETCH_DEPTH));
+	CHECK_STR(refill->u.reader_read_many_req.ranges.v[Q - 1].blob_key, key_of(N - 1));
+	CHECK_INT(batch_reply(&f, refill, bodies, N), 0);
+	for (size_t i = Q + 1; i <= N; i++) {
+		snprintf(cmd, sizeof(cmd), "RETR %zu\r\n", i);
+		gw_fake_input(&f, cmd);
+		char *out = gw_fake_output(&f);
+		CHECK(strstr(out, texts[i - 1]) != NULL);
+		free(out);
+	}
+	CHECK_INT(calls_since(&f, sent), 1);
+	gw_fake_free(&f);
+}
+
+/* One body of a batch is missing: the others are served from it, and the missing one gets the
+ * normal error when it is RETRed — whether the RETR waited for the batch or came after it. */
+static void test_read_ahead_missing_body(void)
+{
+	struct pop3_server srv;
+	struct gw_fake f;
+	uint64_t sizes[] = { 30, 30, 30 };
+	const struct body no_two[] = { three[0], three[2] };
+
+	for (int adopted = 0; adopted < 2; adopted++) {
+		login(&f, &srv, sizes, 3);
+		struct pb_msg *batch = batch_of(&f, "key-two");
+		REQUIRE(batch != NULL);
+		size_t sent = f.n_sent;
+		if (adopted) {
+			gw_fake_input(&f, "RETR 2\r\n");
+			CHECK_INT(batch_reply(&f, batch, no_two, 2), 0);
+		} else {
+			CHECK_INT(batch_reply(&f, batch, no_two, 2), 0);
+			gw_fake_input(&f, "RETR 2\r\n"); /* reads for itself */
+			struct pb_msg *read2 = last_sent(&f, MSG_READER_READ_REQ);
+			CHECK_STR(read2->u.reader_read_req.blob_key, "key-two");
+			reply_status(&f, read2, PB_ERR_NOTFOUND);
+		}
+		CHECK(gw_fake_expect(&f, "-ERR [SYS/TEMP] Cannot read the message\r\n"));
+		CHECK_INT(reads_since(&f, sent), adopted ? 0 : 1);
+		/* 1 and 3 from the batch, with no read of their own (2, next, is asked again) */
+		CHECK(gw_fake_say(&f, "RETR 1\r\n", "+OK 30 octets\r\nSubject: 1\r\n"));
+		CHECK(gw_fake_say(&f, "RETR 3\r\n", "+OK 30 octets\r\nSubject: 3\r\n"));
+		CHECK(read_of(&f, "key-one") == NULL && read_of(&f, "key-three") == NULL);
+		gw_fake_free(&f);
+	}
+}
+
+/* A batch whose slots were given to other messages while its reply was on the way: its late
+ * reply is dropped, and the messages it was read for are read again when asked for. */
 static void test_read_ahead_late_reply_dropped(void)
 {
 	struct pop3_server srv;
 	struct gw_fake f;
-	uint64_t sizes[10];
+	enum { N = POP3_PREFETCH_DEPTH + 2 };
+	uint64_t sizes[N];
+	char cmd[32];
 
-	for (size_t i = 0; i < 10; i++)
+	for (size_t i = 0; i < N; i++)
 		sizes[i] = 64; /* at least each text below */
-	login(&f, &srv, sizes, 10);
-	CHECK_INT(reads_since(&f, 0), POP3_PREFETCH_DEPTH); /* messages 1..8 */
-	struct pb_msg *ahead1 = read_of(&f, "key-one");
-	struct pb_msg *ahead2 = read_of(&f, "key-two");
-	/* RETR 10 is read for itself; after it nothing is left ahead: 1..8 are discarded */
-	gw_fake_input(&f, "RETR 10\r\n");
-	range_reply(&f, last_sent(&f, MSG_READER_READ_REQ), "Subject: 10\r\n\r\nmessage ten\r\n");
-	CHECK(gw_fake_expect(&f, "+OK 64 octets\r\nSubject: 10"));
-	/* RETR 1 is read for itself too; after it 2..9 are read ahead again, in the same slots */
+	login(&f, &srv, sizes, N);
+	CHECK_INT(reads_since(&f, 0), POP3_PREFETCH_DEPTH); /* messages 1..DEPTH */
+	struct pb_msg *first = batch_of(&f, "key-one");
+	REQUIRE(first != NULL && first == batch_of(&f, key_of(POP3_PREFETCH_DEPTH - 1)));
+	/* RETR N is read for itself; after it nothing is left ahead: 1..DEPTH are discarded */
+	snprintf(cmd, sizeof(cmd), "RETR %d\r\n", N);
+	gw_fake_input(&f, cmd);
+	range_reply(&f, last_sent(&f, MSG_READER_READ_REQ), "Subject: N\r\n\r\nmessage N\r\n");
+	CHECK(gw_fake_expect(&f, "+OK 64 octets\r\nSubject: N"));
+	/* RETR 1 is read for itself too; after it 2..DEPTH+1 are read ahead again */
 	size_t sent = f.n_sent;
 	gw_fake_input(&f, "RETR 1\r\n");
 	struct pb_msg *read1 = last_sent(&f, MSG_READER_READ_REQ);
-	CHECK(read1 != ahead1 && strcmp(read1->u.reader_read_req.blob_key, "key-one") == 0);
+	CHECK_STR(read1->u.reader_read_req.blob_key, "key-one");
 	range_reply(&f, read1, "Subject: 1\r\n\r\nmessage one, fresh\r\n");
 	CHECK(gw_fake_expect(&f, "+OK 64 octets\r\nSubject: 1\r\n\r\nmessage one, fresh"));
+	CHECK_INT(calls_since(&f, sent), 2);
 	CHECK_INT(reads_since(&f, sent), 1 + POP3_PREFETCH_DEPTH);
-	struct pb_msg *again2 = read_of(&f, "key-two");
-	CHECK(again2 != ahead2);
-	/* the first read-aheads of 1 and 2 come now: their calls end, their data is dropped */
-	range_reply(&f, ahead1, "Subject: 1\r\n\r\nmessage one, stale\r\n");
-	range_reply(&f, ahead2, "Subject: 2\r\n\r\nmessage two, stale\r\n");
-	CHECK_INT(f.dropped, 0); /* their calls were pending: the session itself dropped them */
+	struct pb_msg *again = batch_of(&f, "key-two");
+	CHECK(again != first);
+	/* the first batch comes now: its call ends, its data is dropped */
+	const struct body stale[] = { { "key-one", "Subject: 1\r\n\r\nmessage one, stale\r\n" },
+				      { "key-two", "Subject: 2\r\n\r\nmessage two, stale\r\n" } };
+	CHECK_INT(batch_reply(&f, first, stale, 2), 0);
+	CHECK_INT(f.dropped, 0); /* its call was pending: the session itself dropped it */
 	CHECK(gw_fake_expect(&f, ""));
 	sent = f.n_sent;
 	gw_fake_input(&f, "RETR 2\r\n");
 	CHECK_INT(f.n_sent, sent); /* it waits for its own read-ahead */
 	CHECK(gw_fake_expect(&f, ""));
-	range_reply(&f, again2, "Subject: 2\r\n\r\nmessage two, fresh\r\n");
+	const struct body fresh[] = { { "key-two", "Subject: 2\r\n\r\nmessage two, fresh\r\n" } };
+	batch_reply(&f, again, fresh, 1);
 	char *out = gw_fake_output(&f);
 	CHECK(strstr(out, "message two, fresh") != NULL && strstr(out, "stale") == NULL);
 	free(out);
@@ -416,8 +606,9 @@ static void test_read_ahead_bounded(void)
 	uint64_t large[] = { POP3_PREFETCH_MAX + 1, 30 };
 
 	login_budget(&f, &srv, sizes, 3, 300); /* room for two 30-octet transfers */
-	CHECK(read_of(&f, "key-one") != NULL && read_of(&f, "key-two") != NULL);
-	CHECK(read_of(&f, "key-three") == NULL);
+	CHECK(batch_of(&f, "key-one") != NULL && batch_of(&f, "key-two") != NULL);
+	CHECK(batch_of(&f, "key-three") == NULL);
+	CHECK_INT(reads_since(&f, 0), 2);
 	gw_fake_input(&f, "RETR 3\r\n");
 	struct pb_msg *r3 = read_of(&f, "key-three");
 	REQUIRE(r3 != NULL);
@@ -433,6 +624,9 @@ static void test_read_ahead_bounded(void)
 
 static const struct pb_test_case cases[] = {
 	{ "read_ahead_served_for_its_message", test_read_ahead_served_for_its_message },
+	{ "read_ahead_batch_adopted", test_read_ahead_batch_adopted },
+	{ "read_ahead_refills_by_quarter", test_read_ahead_refills_by_quarter },
+	{ "read_ahead_missing_body", test_read_ahead_missing_body },
 	{ "read_ahead_late_reply_dropped", test_read_ahead_late_reply_dropped },
 	{ "read_ahead_bounded", test_read_ahead_bounded },
 	{ "bytes_in_flight_budget", test_bytes_in_flight_budget },

@@ -2,7 +2,7 @@
  * test-reader-actor.c: the reader shards over a real store, through reader-client.h: ranged
  * reads at the edges (start, across a chunk boundary, clipped at the end with eof, past the
  * end), a whole body read in 256 KiB pieces, an unknown body, a length over PB_CHUNK_MAX, and
- * the asynchronous send with its reply decoder.
+ * the asynchronous send with its reply decoder, and several ranges in one request (READ_MANY).
  */
 #include "pb-test.h"
 #include "store-bodies.h"
@@ -171,7 +171,54 @@ static void test_async_send_and_decode(void)
 	env_close(&e);
 }
 
+/* Several ranges in one request: one part each, in order, a missing body failing only its
+ * own part; the stub refuses too many ranges or bytes before sending. */
+static void test_read_many(void)
+{
+	struct env e;
+	struct pb_inbox *in;
+	struct pb_msg rep;
+	const char *error;
+	char unknown[PB_BLOB_KEY_LEN + 1];
+	struct reader_part parts[3];
+
+	env_open(&e);
+	memset(unknown, 'b', PB_BLOB_KEY_LEN);
+	unknown[PB_BLOB_KEY_LEN] = '\0';
+	struct pb_sender tx = { tx_send, e.rt };
+	const struct reader_range ranges[] = { { e.key, 10, 20 },
+					       { unknown, 0, 20 },
+					       { e.key, BODY_LEN - 5, 100 } };
+	REQUIRE(pb_inbox_open(e.rt, "test.replies", 8, &in, &error) == 0);
+	REQUIRE(reader_client_read_many_send(&tx, USER, ranges, 3, &error) == 0);
+	REQUIRE(pb_inbox_recv(in, &rep, 10000) == 1);
+	CHECK_INT(rep.corr, 99);
+	CHECK_INT(reader_client_read_many_reply(&rep, 2, parts), PB_ERR_INTERNAL); /* not 2 parts */
+	REQUIRE(reader_client_read_many_reply(&rep, 3, parts) == PB_OK);
+	CHECK_INT(parts[0].code, PB_OK);
+	CHECK_INT(parts[0].size, BODY_LEN);
+	CHECK(parts[0].len == 20 && memcmp(parts[0].data, e.body + 10, 20) == 0);
+	CHECK(!parts[0].eof);
+	CHECK_INT(parts[1].code, PB_ERR_NOTFOUND);
+	CHECK_INT(parts[2].code, PB_OK);
+	CHECK(parts[2].len == 5 && memcmp(parts[2].data, e.body + BODY_LEN - 5, 5) == 0);
+	CHECK(parts[2].eof);
+	pb_msg_free(&rep);
+
+	struct reader_range many[READER_MANY_MAX + 1];
+	for (size_t i = 0; i < PB_N_ELEMENTS(many); i++)
+		many[i] = (struct reader_range){ e.key, 0, 10 };
+	CHECK_INT(reader_client_read_many_send(&tx, USER, many, READER_MANY_MAX + 1, &error), -1);
+	CHECK_INT(reader_client_read_many_send(&tx, USER, many, 0, &error), -1);
+	many[0].length = PB_CHUNK_MAX;
+	CHECK_INT(reader_client_read_many_send(&tx, USER, many, 2, &error), -1);
+	CHECK_INT(pb_inbox_recv(in, &rep, 0), 0); /* nothing was sent */
+	pb_inbox_close(&in);
+	env_close(&e);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "read_many", test_read_many },
 	{ "ranges", test_ranges },
 	{ "whole_body_by_pieces", test_whole_body_by_pieces },
 	{ "refusals", test_refusals },

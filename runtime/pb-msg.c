@@ -309,7 +309,7 @@ static int get_bytes(struct dec *d, struct pb_bytes *b)
 
 static int get_strv(struct dec *d, struct pb_strv *sv)
 {
-	uint32_t n;
+	uint32_t n = 0; /* gcc -O2 cannot see that get_u32 sets it when it returns 0 */
 	/* each entry takes at least its 4-byte length: a count beyond that is a lie */
 	if (get_u32(d, &n) < 0 || n > d->left / 4)
 		return -1;
@@ -323,7 +323,7 @@ static int get_strv(struct dec *d, struct pb_strv *sv)
 
 static int get_u64v(struct dec *d, struct pb_u64v *uv)
 {
-	uint32_t n;
+	uint32_t n = 0;
 	if (get_u32(d, &n) < 0 || n > d->left / 8)
 		return -1;
 	uv->v = xcalloc(n, sizeof(uint64_t));
@@ -353,7 +353,7 @@ static int get_u64v(struct dec *d, struct pb_u64v *uv)
 	}                                                                              \
 	static int dec_list_##r(struct dec *d, struct pb_rec_##r##_list *l)           \
 	{                                                                              \
-		uint32_t n;                                                            \
+		uint32_t n = 0;                                                        \
 		if (get_u32(d, &n) < 0 || n > d->left / rec_min_##r)                   \
 			return -1;                                                     \
 		l->v = xcalloc(n, sizeof(*l->v));                                      \

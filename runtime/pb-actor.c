@@ -224,8 +224,7 @@ void *pb_actor_thread(void *arg)
 	try_init(a, pb_runtime_now_ms(a->rt));
 	for (;;) {
 		int wait = next_wait_ms(a, pb_runtime_now_ms(a->rt));
-		int rc = wait == 0 ? 0 : pb_sock_recv_msg(a->inbox, wait, &m, &a->bad_messages,
-								       &a->recv_timeout);
+		int rc = wait == 0 ? 0 : pb_sock_recv_msg(a->inbox, wait, &m, &a->bad_messages);
 		if (rc < 0)
 			break;
 		if (rc == 1 && m.type == MSG_RT_STOP_EVT) {

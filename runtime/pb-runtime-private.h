@@ -49,7 +49,6 @@ struct pb_actor {
 	/* counters, read by other threads */
 	atomic_uint_fast64_t handled, restarts, inbox_full, bad_messages;
 	atomic_bool running;
-	int recv_timeout; /* the inbox's current receive timeout (pb_sock_recv_msg) */
 };
 
 struct pb_pusher {
@@ -89,10 +88,9 @@ int pb_runtime_resolve(struct pb_runtime *rt, const char *addr, char *local, siz
 void pb_runtime_forget(struct pb_runtime *rt, const char *addr);
 /* Receives and decodes one message from sock within timeout_ms (<0: forever). Returns 1, 0 on
  * timeout, -1 when closed. Bad bytes are counted in *bad (if non-NULL) and skipped.
- * *timeout_set (if non-NULL) remembers the socket's receive timeout, so an unchanged one is
- * not set again (setting an option takes the socket's lock). */
+ * Through the calling thread's own receive aio (no aio made per message). */
 int pb_sock_recv_msg(nng_socket sock, int timeout_ms, struct pb_msg *m_r,
-		     atomic_uint_fast64_t *bad, int *timeout_set);
+		     atomic_uint_fast64_t *bad);
 void *pb_actor_thread(void *arg);
 
 #endif

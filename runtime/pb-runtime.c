@@ -213,6 +213,38 @@ void pb_runtime_forget(struct pb_runtime *rt, const char *addr)
 	pthread_mutex_unlock(&rt->lock);
 }
 
+/* One send and one receive aio per thread, made at its first use and freed when the thread
+ * ends: nng_sendmsg/nng_recvmsg would allocate (and initialize) an aio for every message, a
+ * cost paid on every hand-off between actors. A thread does one send or receive at a time, so
+ * its aio is never shared. */
+enum { AIO_SEND, AIO_RECV, AIO_KINDS };
+static pthread_key_t aio_keys[AIO_KINDS];
+static pthread_once_t aio_keys_once = PTHREAD_ONCE_INIT;
+
+static void aio_destroy(void *aio)
+{
+	nng_aio_free(aio);
+}
+
+static void aio_keys_create(void)
+{
+	for (int i = 0; i < AIO_KINDS; i++)
+		if (pthread_key_create(&aio_keys[i], aio_destroy) != 0)
+			PANIC("pthread_key_create failed");
+}
+
+static nng_aio *thread_aio(int kind)
+{
+	pthread_once(&aio_keys_once, aio_keys_create);
+	nng_aio *aio = pthread_getspecific(aio_keys[kind]);
+	if (aio == NULL) {
+		if (nng_aio_alloc(&aio, NULL, NULL) != 0)
+			PANIC("nng_aio_alloc failed");
+		pthread_setspecific(aio_keys[kind], aio);
+	}
+	return aio;
+}
+
 int pb_runtime_send_bytes(struct pb_runtime *rt, const char *addr, const void *data, size_t len,
 			  bool nonblock, const char **error_r)
 {
@@ -230,10 +262,15 @@ int pb_runtime_send_bytes(struct pb_runtime *rt, const char *addr, const void *d
 	}
 	if (nng_msg_alloc(&nm, 0) != 0 || nng_msg_append(nm, data, len) != 0)
 		PANIC("nng_msg_alloc failed");
-	rc = nng_sendmsg(s, nm, nonblock ? NNG_FLAG_NONBLOCK : 0);
-	if (rc == 0)
+	nng_aio *aio = thread_aio(AIO_SEND);
+	nng_aio_set_timeout(aio, nonblock ? NNG_DURATION_ZERO : NNG_DURATION_DEFAULT);
+	nng_aio_set_msg(aio, nm);
+	nng_send_aio(s, aio);
+	nng_aio_wait(aio);
+	if ((rc = nng_aio_result(aio)) == 0)
 		return 0;
-	nng_msg_free(nm);
+	nng_msg_free(nng_aio_get_msg(aio));
+	nng_aio_set_msg(aio, NULL);
 	if (rc == NNG_EAGAIN || rc == NNG_ETIMEDOUT) {
 		if (target != NULL)
 			atomic_fetch_add(&target->inbox_full, 1);
@@ -278,25 +315,22 @@ int pb_cast(struct pb_runtime *rt, const char *to, struct pb_msg *m, const char 
 	return pb_send(rt, to, m, error_r);
 }
 
-int pb_sock_recv_msg(nng_socket sock, int timeout_ms, struct pb_msg *m_r, atomic_uint_fast64_t *bad,
-		     int *timeout_set)
+int pb_sock_recv_msg(nng_socket sock, int timeout_ms, struct pb_msg *m_r, atomic_uint_fast64_t *bad)
 {
-	nng_msg *nm;
+	nng_aio *aio = thread_aio(AIO_RECV);
 	const char *error;
 
-	if (timeout_ms < 0)
-		timeout_ms = NNG_DURATION_INFINITE;
-	if (timeout_set == NULL || *timeout_set != timeout_ms) {
-		nng_socket_set_ms(sock, NNG_OPT_RECVTIMEO, timeout_ms);
-		if (timeout_set != NULL)
-			*timeout_set = timeout_ms;
-	}
+	nng_aio_set_timeout(aio, timeout_ms < 0 ? NNG_DURATION_INFINITE : timeout_ms);
 	for (;;) {
-		int rc = nng_recvmsg(sock, &nm, 0);
+		nng_recv_aio(sock, aio);
+		nng_aio_wait(aio);
+		int rc = nng_aio_result(aio);
 		if (rc == NNG_ETIMEDOUT || rc == NNG_EAGAIN)
 			return 0;
 		if (rc != 0)
 			return -1;
+		nng_msg *nm = nng_aio_get_msg(aio);
+		nng_aio_set_msg(aio, NULL);
 		rc = pb_msg_decode(nng_msg_body(nm), nng_msg_len(nm), m_r, &error);
 		nng_msg_free(nm);
 		if (rc == 0)
@@ -359,7 +393,7 @@ int pb_call(struct pb_caller *c, const char *to, struct pb_msg *req, struct pb_m
 			*error_r = "timed out";
 			return -1;
 		}
-		int rc = pb_sock_recv_msg(c->sock, (int)(deadline - now), rep_r, NULL, NULL);
+		int rc = pb_sock_recv_msg(c->sock, (int)(deadline - now), rep_r, NULL);
 		if (rc < 0) {
 			*error_r = "reply port closed";
 			return -1;
@@ -422,7 +456,6 @@ int pb_runtime_start(struct pb_runtime *rt, const struct pb_actor_def *def, void
 	a->rt = rt;
 	a->def = *def;
 	a->arg = arg;
-	a->recv_timeout = -2;
 	snprintf(a->name, sizeof(a->name), "%s", def->name);
 	a->def.name = a->name; /* the caller's name buffer may be temporary */
 	pb_runtime_address(rt, a->name, a->qname, sizeof(a->qname));
@@ -526,7 +559,6 @@ struct pb_inbox {
 	char addr[PB_ADDR_MAX];
 	nng_socket sock;
 	int fd;
-	int recv_timeout;
 	atomic_uint_fast64_t bad;
 };
 
@@ -537,7 +569,6 @@ int pb_inbox_open(struct pb_runtime *rt, const char *name, uint32_t size, struct
 	char url[256];
 
 	in->rt = rt;
-	in->recv_timeout = -2; /* unknown: the first receive sets it */
 	snprintf(in->addr, sizeof(in->addr), "%s", name);
 	pb_runtime_url(rt, name, url, sizeof(url));
 	if (nng_pull0_open(&in->sock) != 0 || nng_listen(in->sock, url, NULL, 0) != 0 ||
@@ -570,5 +601,5 @@ int pb_inbox_fd(struct pb_inbox *in)
 
 int pb_inbox_recv(struct pb_inbox *in, struct pb_msg *m_r, int timeout_ms)
 {
-	return pb_sock_recv_msg(in->sock, timeout_ms, m_r, &in->bad, &in->recv_timeout);
+	return pb_sock_recv_msg(in->sock, timeout_ms, m_r, &in->bad);
 }

@@ -239,6 +239,7 @@ static void store_free(struct pb_store *s)
 	pthread_mutex_destroy(&s->claims_lock);
 	pthread_mutex_destroy(&s->spool_lock);
 	pthread_mutex_destroy(&s->fail_lock);
+	pthread_mutex_destroy(&s->room_lock);
 	pthread_cond_destroy(&s->claims_cond);
 	free(s->claims);
 	free(s->dir);
@@ -262,12 +263,14 @@ int pb_store_open(const char *dir, const struct pb_store_options *opts,
 	pthread_mutex_init(&s->claims_lock, NULL);
 	pthread_mutex_init(&s->spool_lock, NULL);
 	pthread_mutex_init(&s->fail_lock, NULL);
+	pthread_mutex_init(&s->room_lock, NULL);
 	pthread_cond_init(&s->claims_cond, NULL);
 	/* Plain (reader-preferring) stripes: GC only ever try-locks one, so it never waits and
 	 * never makes a put wait behind it (store-blobs.c). */
 	for (size_t i = 0; i < STORE_GC_STRIPES; i++)
 		pthread_rwlock_init(&s->gc_locks[i], NULL);
 	s->wal_prealloc = store_wal_prealloc(opts != NULL ? opts : &defaults);
+	store_room_init(s, opts != NULL ? opts : &defaults);
 	if (store_open_db(s, opts != NULL ? opts : &defaults, error_r) < 0 ||
 	    store_blobs_open(s, error_r) < 0) {
 		store_free(s);

@@ -97,6 +97,14 @@ struct pb_store {
 	_Atomic uint64_t reserved;
 	/* What RocksDB preallocates for a new WAL file (store-db.c), kept out of the room. */
 	uint64_t wal_prealloc;
+	/* The room check's cached figures (store-room.c), under room_lock: free bytes and
+	 * memtable bytes as last read, when (CLOCK_MONOTONIC ms; 0: never), and how often and
+	 * with what margin they are used (pb_store_options). room_spent (atomic, no lock): the
+	 * claims released since the read, counted as written. */
+	pthread_mutex_t room_lock;
+	uint64_t room_free, room_memtables, room_read_ms;
+	uint64_t room_refresh_ms, room_margin;
+	_Atomic uint64_t room_spent;
 	/* Serialises pb_store_spool_done's read of an entry with its removal, so two callers
 	 * cannot both drop the entry's body reference. */
 	pthread_mutex_t spool_lock;
@@ -167,6 +175,9 @@ int store_delete1(struct pb_store *s, enum store_cf cf, const char *key, size_t 
 		  const char **error_r);
 
 /* ---- room and failures (store-room.c) ---- */
+
+/* Sets the room check's refresh period and margin from the options (0: the defaults). */
+void store_room_init(struct pb_store *s, const struct pb_store_options *o);
 
 /* 0 while the disk has at least a quarter of the reserve free; -1 (error set) below it. */
 int store_room_floor(struct pb_store *s, const char **error_r);

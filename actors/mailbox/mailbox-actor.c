@@ -1,7 +1,8 @@
 /*
  * mailbox-actor.c: the mailbox owner shard's handlers (see mailbox-actor.h).
  * OWNS: struct mailbox_shard — which users are known to have a mailbox since start, the
- * maildrop locks and the watcher list. All are rebuilt empty on restart: the mailbox records
+ * maildrop locks, the watcher list and a hint of each user's INBOX folder id. All are rebuilt
+ * empty on restart: the mailbox records
  * are in the store, and watchers register again when they see their watch answered with an
  * error. Records: only its own (store-mail.h); it never reads accounts — a user has mail once
  * the directory had the mailbox created (MBOX_CREATE_REQ), until the purge.
@@ -15,10 +16,20 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 /* The most messages one MBOX_LIST looks at (a CHANGEDSINCE page may match few of them): bounds
  * the time a shard spends on one request whatever the folder's size. */
 #define MAILBOX_LIST_SCAN_MAX (16 * MAILBOX_LIST_MAX)
+
+/* Slots of the INBOX id hint (by user id modulo): a delivery reads its folder by id, not by
+ * listing every folder of the user (an iterator over every table file of the family). */
+#define MAILBOX_INBOX_HINTS 1024
+
+struct inbox_hint {
+	uint64_t user_id;
+	uint32_t folder_id; /* 0: none */
+};
 
 struct watcher {
 	uint64_t user_id;
@@ -39,12 +50,14 @@ struct mailbox_shard {
 	size_t n_ready;
 	struct watcher *watchers;
 	size_t n_watchers;
+	struct inbox_hint *inbox_hints; /* MAILBOX_INBOX_HINTS; checked on use, never trusted */
 };
 
 static int mb_init(struct pb_actor *a, void *arg, void **state_r, const char **error_r)
 {
 	struct mailbox_shard *s = xcalloc(1, sizeof(*s));
 	s->store = arg;
+	s->inbox_hints = xcalloc(MAILBOX_INBOX_HINTS, sizeof(*s->inbox_hints));
 	*state_r = s;
 	return 0;
 }
@@ -59,6 +72,7 @@ static void mb_deinit(struct pb_actor *a, void *state)
 		free(s->locks[i].holder);
 	free(s->locks);
 	free(s->ready_users);
+	free(s->inbox_hints);
 	free(s);
 }
 
@@ -124,6 +138,31 @@ static int store_failed(struct pb_actor *a, const struct pb_msg *m, const char *
 
 /* Finds the folder named in a request (empty: INBOX), answering errors itself.
  * Returns 1 found (caller frees f), 0 answered. */
+/* The user's folder called name. The INBOX is read by the id it had last time when there is
+ * one, and taken only if it is still called INBOX (a rename or a delete since falls back to
+ * the search by name, which notes the id again). Returns 1 found, 0 not, -1 (error_r). */
+static int folder_find(struct mailbox_shard *s, uint64_t user_id, const char *name,
+		       struct pb_folder_rec *f, const char **error_r)
+{
+	struct inbox_hint *hint = &s->inbox_hints[user_id % MAILBOX_INBOX_HINTS];
+	bool inbox = strcasecmp(name, "INBOX") == 0;
+
+	if (inbox && hint->user_id == user_id && hint->folder_id != 0) {
+		int found = pb_store_folder_get_by_id(s->store, user_id, hint->folder_id, f, error_r);
+		if (found < 0)
+			return -1;
+		if (found > 0 && strcmp(f->name, "INBOX") == 0)
+			return 1;
+		if (found > 0)
+			pb_folder_rec_free(f);
+		memset(f, 0, sizeof(*f));
+	}
+	int found = pb_store_folder_get(s->store, user_id, name, f, error_r);
+	if (found > 0 && inbox)
+		*hint = (struct inbox_hint){ user_id, f->id };
+	return found;
+}
+
 static int folder_or_reply(struct pb_actor *a, struct mailbox_shard *s, const struct pb_msg *m,
 			   uint64_t user_id, const char *name, struct pb_folder_rec *f)
 {
@@ -137,7 +176,7 @@ static int folder_or_reply(struct pb_actor *a, struct mailbox_shard *s, const st
 		pb_reply_status(a, m, PB_ERR_NOTFOUND, "no such user");
 		return 0;
 	}
-	int found = pb_store_folder_get(s->store, user_id, name && *name ? name : "INBOX", f, &error);
+	int found = folder_find(s, user_id, name && *name ? name : "INBOX", f, &error);
 	if (found < 0)
 		return store_failed(a, m, error);
 	if (found == 0)

@@ -13,7 +13,7 @@
 # Environment (defaults in brackets):
 #   BUILD [/work/main/build]   where pillarboxd and pillarbox are
 #   OURS_SMTP_PORT [21025] OURS_POP3_PORT [21110]; the other services take OURS_PORT_BASE
-#   [21000] + 587, 465, 995, 143, 993, 108, 109 (submission smtps pop3s imap imaps http status)
+#   [21000] + 587, 465, 995, 143, 993, 108, 109 (submission submissions pop3s imap imaps http status)
 #   OURS_USERS [100] OURS_DOMAIN [bench.test] OURS_PASSWORD_PATTERN ['bench-pass-%03d']
 #   OURS_SHARDS [4]            mailbox_shards
 #
@@ -37,7 +37,10 @@ cli() { "$BUILD/pillarbox" --data-dir "$DIR/data" "$@"; }
 
 # The other services, each on its own free port: SERVICE:PORT pairs.
 other_services() {
-	echo "submission:$((BASE + 587)) smtps:$((BASE + 465)) pop3s:$((BASE + 995))" \
+	# the implicit-TLS submission service was "smtps" before it became "submissions"
+	local smtps=submissions
+	grep -qa submissions "$BUILD/pillarboxd" || smtps=smtps
+	echo "submission:$((BASE + 587)) $smtps:$((BASE + 465)) pop3s:$((BASE + 995))" \
 		"imap:$((BASE + 143)) imaps:$((BASE + 993)) http:$((BASE + 108)) status:$((BASE + 109))"
 }
 

@@ -17,6 +17,7 @@ struct gw_calls {
 	size_t n, max;
 	uint64_t next_corr;
 	uint64_t strays;
+	uint64_t earliest; /* no deadline before it (a lower bound: taking a call keeps it) */
 };
 
 static size_t home(const struct gw_calls *t, uint64_t corr)
@@ -35,6 +36,7 @@ struct gw_calls *gw_calls_create(size_t max)
 	t->slots = xcalloc(cap, sizeof(*t->slots));
 	t->mask = cap - 1;
 	t->max = max;
+	t->earliest = UINT64_MAX;
 	return t;
 }
 
@@ -59,6 +61,8 @@ uint64_t gw_calls_add(struct gw_calls *t, uint64_t session_id, uint64_t deadline
 		i = (i + 1) & t->mask;
 	t->slots[i] = (struct gw_call){ corr, session_id, deadline_ms, cont, arg };
 	t->n++;
+	if (deadline_ms < t->earliest)
+		t->earliest = deadline_ms;
 	return corr;
 }
 
@@ -108,12 +112,18 @@ int gw_calls_take(struct gw_calls *t, uint64_t corr, struct gw_call *call_r)
 
 size_t gw_calls_take_expired(struct gw_calls *t, uint64_t now, struct gw_call *out, size_t max)
 {
-	size_t n = 0;
+	size_t n = 0, i;
+	uint64_t earliest = UINT64_MAX;
 
-	for (size_t i = 0; i <= t->mask && n < max; i++) {
+	if (now < t->earliest)
+		return 0; /* nothing due: no scan of the whole table every round */
+	for (i = 0; i <= t->mask && n < max; i++) {
 		if (t->slots[i].corr != 0 && t->slots[i].deadline_ms <= now)
 			out[n++] = t->slots[i];
+		else if (t->slots[i].corr != 0 && t->slots[i].deadline_ms < earliest)
+			earliest = t->slots[i].deadline_ms;
 	}
+	t->earliest = i > t->mask ? earliest : now; /* stopped at max: the rest next round */
 	/* removed after the scan: backward shifts would move entries under the scan */
 	for (size_t k = 0; k < n; k++)
 		remove_at(t, find(t, out[k].corr));

@@ -41,6 +41,11 @@ struct pb_store_options {
 	size_t blob_min_size;        /* bodies at least this long go to blob files; 0: 4096 */
 	bool no_pipelined_write;     /* benchmarks only: turn RocksDB's pipelined write off */
 	uint64_t wal_max_bytes;      /* the WAL's bound (max_total_wal_size); 0: 16 MiB */
+	/* The room check's cached figures (store-room.c): read again at most every
+	 * room_refresh_ms (0: 100 ms), used only while they leave room_margin bytes (0: 64 MiB)
+	 * more than asked. Tests set them; the daemon keeps the defaults. */
+	uint64_t room_refresh_ms;
+	uint64_t room_margin;
 };
 
 /* Opens (or creates) the store in directory dir. Missing column families are created, so
@@ -65,7 +70,8 @@ void pb_store_set_min_free_mb(struct pb_store *s, uint64_t mb);
 /* Free bytes of the store's filesystem for this user (statvfs f_bavail), UINT64_MAX when they
  * cannot be read. */
 uint64_t pb_store_disk_free(struct pb_store *s);
-/* Bytes of room left for new mail (before the factor two of a body). No store read. */
+/* Bytes of room left for new mail (before the factor two of a body), from figures read now
+ * (statvfs, the memtables' sizes). No store read. */
 uint64_t pb_store_room(struct pb_store *s);
 /* True if a body of len more bytes fits now (a check, nothing claimed: SMTP's declared SIZE,
  * SPOOL_ROOM_REQ). True when the free space cannot be read. */

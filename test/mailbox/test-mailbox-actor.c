@@ -420,6 +420,34 @@ static void test_incremental_listing(void)
 	teardown(&f);
 }
 
+/* A delivery reads the INBOX by the id it had last time: after the INBOX is renamed and a new
+ * one created, the next delivery still goes to the folder called INBOX, not to the old id. */
+static void test_inbox_hint_follows_rename(void)
+{
+	struct fixture f;
+	struct pb_folder_rec inbox, created;
+	const char *error;
+
+	setup(&f);
+	CHECK_INT(append(&f, 4, "INBOX", NULL, NULL), PB_OK); /* notes the INBOX's id */
+	REQUIRE(pb_store_folder_get(f.store, 4, "INBOX", &inbox, &error) == 1);
+	CHECK_INT(pb_store_folder_rename(f.store, 4, inbox.id, "Old", &error), 1);
+	REQUIRE(pb_store_folder_create(f.store, 4, "INBOX", 0, 1, &created, &error) == 0);
+	CHECK(created.id != inbox.id);
+	CHECK_INT(append(&f, 4, "INBOX", NULL, NULL), PB_OK);
+	CHECK_INT(append(&f, 4, "inbox", NULL, NULL), PB_OK);
+	struct pb_folder_rec now, old;
+	REQUIRE(pb_store_folder_get(f.store, 4, "INBOX", &now, &error) == 1);
+	REQUIRE(pb_store_folder_get(f.store, 4, "Old", &old, &error) == 1);
+	CHECK_INT(now.messages, 2);
+	CHECK_INT(old.messages, 1);
+	pb_folder_rec_free(&inbox);
+	pb_folder_rec_free(&created);
+	pb_folder_rec_free(&now);
+	pb_folder_rec_free(&old);
+	teardown(&f);
+}
+
 static const struct pb_test_case cases[] = {
 	{ "incremental_listing", test_incremental_listing },
 	{ "append_list_dedupe", test_append_list_dedupe },
@@ -428,6 +456,7 @@ static const struct pb_test_case cases[] = {
 	{ "async_pop3_sequence", test_async_pop3_sequence },
 	{ "purge", test_purge },
 	{ "create_and_stat", test_create_and_stat },
+	{ "inbox_hint_follows_rename", test_inbox_hint_follows_rename },
 };
 
 PB_TEST_MAIN(cases)

@@ -74,6 +74,29 @@ static void test_expiry(void)
 	gw_calls_destroy(&t);
 }
 
+/* The table skips its scan until the earliest deadline it holds: a call added later with an
+ * earlier deadline, and the calls left after a scan, still expire on time. */
+static void test_expiry_earliest(void)
+{
+	struct gw_calls *t = gw_calls_create(100);
+	struct gw_call out[8];
+
+	gw_calls_add(t, 1, 100, cont_none, 0);
+	gw_calls_add(t, 2, 500, cont_none, 0);
+	CHECK_INT(gw_calls_take_expired(t, 99, out, PB_N_ELEMENTS(out)), 0);
+	CHECK_INT(gw_calls_take_expired(t, 100, out, PB_N_ELEMENTS(out)), 1);
+	CHECK_INT(out[0].session_id, 1);
+	gw_calls_add(t, 3, 200, cont_none, 0); /* earlier than the 500 left */
+	CHECK_INT(gw_calls_take_expired(t, 150, out, PB_N_ELEMENTS(out)), 0);
+	CHECK_INT(gw_calls_take_expired(t, 200, out, PB_N_ELEMENTS(out)), 1);
+	CHECK_INT(out[0].session_id, 3);
+	CHECK_INT(gw_calls_take_expired(t, 499, out, PB_N_ELEMENTS(out)), 0);
+	CHECK_INT(gw_calls_take_expired(t, 500, out, PB_N_ELEMENTS(out)), 1);
+	CHECK_INT(out[0].session_id, 2);
+	CHECK_INT(gw_calls_count(t), 0);
+	gw_calls_destroy(&t);
+}
+
 /* Random adds and takes against a reference list: every live id is found exactly once. */
 static void test_random_against_reference(void)
 {
@@ -108,6 +131,7 @@ static const struct pb_test_case cases[] = {
 	{ "take_once", test_take_once },
 	{ "ids_never_reused", test_ids_never_reused },
 	{ "expiry", test_expiry },
+	{ "expiry_earliest", test_expiry_earliest },
 	{ "random_against_reference", test_random_against_reference },
 };
 PB_TEST_MAIN(cases)

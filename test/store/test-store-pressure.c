@@ -4,6 +4,9 @@
  *    cannot together cross the reserve, even once every memtable is flushed to blob files;
  *    below the reserve deletions still write; space freed by deleting mail (spool removal,
  *    GC, compaction) is room again without a reopen;
+ *  - the cached room figures (read again only every hour here): a claim counts at once, the
+ *    bytes of released claims count as written, so the cache alone still refuses before the
+ *    reserve; only a "no" reads the disk again;
  *  - the WAL bounded: write/delete cycles keep the WAL under wal_max_bytes plus one file;
  *  - spool_done by two threads at once drops the body reference once;
  *  - a blob GC never waits for a put, so a put never waits behind a GC.
@@ -165,6 +168,46 @@ static void test_budget_concurrent_uploads(void)
 	for (uint32_t owner = 1; owner <= 8; owner++)
 		CHECK_INT(pb_store_uploads_clean(s, owner, 9, &removed, &error), 0);
 	CHECK(!pb_store_failed(s, NULL));
+	pb_store_close(&s);
+	small_fs_unmount(&fs);
+}
+
+/* The room check from cached figures (never older than an hour here, a 4 MiB margin): a
+ * claim is subtracted at once, and claims released (their chunks written) count as written
+ * until the figures are read again, so writing until refused still stops above the reserve
+ * with no write meeting a full disk. */
+static void test_budget_cached_room(void)
+{
+	struct small_fs fs;
+	struct pb_store_options opts = { .create_if_missing = true, .wal_max_bytes = 16 * MIB,
+					  .room_refresh_ms = 3600 * 1000, .room_margin = 4 * MIB };
+	struct pb_store *s;
+	const char *error;
+
+	if (!small_fs_mount(&fs, 64))
+		return;
+	REQUIRE(pb_store_open(fs.dir, &opts, &s, &error) == 0);
+	pb_store_set_min_free_mb(s, 8);
+	uint64_t room = pb_store_room(s);
+	REQUIRE(room > 16 * MIB);
+	uint64_t big = room / 2 - 6 * MIB;
+	CHECK_INT(pb_store_reserve(s, big, &error), 0);
+	/* the claim counts at once: what is left is 12 MiB of budget, 6 MiB of body */
+	CHECK(pb_store_room(s) <= 12 * MIB);
+	CHECK_INT(pb_store_reserve(s, 6 * MIB, &error), -1);
+	CHECK(!pb_store_has_room(s, 6 * MIB));
+	CHECK_INT(pb_store_reserve(s, MIB, &error), 0);
+	pb_store_unreserve(s, MIB);
+	pb_store_unreserve(s, big);
+
+	struct uploader u = { .s = s, .seed = 1 };
+	uploader_run(&u);
+	CHECK(u.refused);
+	CHECK_INT(u.errors, 0);
+	CHECK(u.written >= 8 * MIB);
+	CHECK(!pb_store_failed(s, NULL));
+	CHECK_INT(pb_store_flush(s, &error), 0);
+	CHECK(free_bytes(fs.dir) >= 8 * MIB);
 	pb_store_close(&s);
 	small_fs_unmount(&fs);
 }
@@ -467,6 +510,7 @@ static const struct pb_test_case cases[] = {
 	{ "wal_bounded", test_wal_bounded },
 	{ "budget_concurrent_uploads", test_budget_concurrent_uploads },
 	{ "budget_deletions_and_space_back", test_budget_deletions_and_space_back },
+	{ "budget_cached_room", test_budget_cached_room },
 };
 
 PB_TEST_MAIN(cases)

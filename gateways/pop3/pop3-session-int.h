@@ -54,7 +54,8 @@ struct pop3_session {
 	uint32_t bad_commands; /* refused or malformed commands so far */
 	bool running;     /* inside run(): a write that drains must not re-enter it */
 	bool out_blocked; /* run() stopped at NET_OUT_HIGH; drain resumes it */
-	char *user;       /* from USER */
+	char *user;       /* from USER (the account's own name once logged in) */
+	char *account;    /* the account's name while the guard is asked about a login */
 	uint64_t user_id;
 	char holder[PB_MSG_MAX_ADDR]; /* the lock holder: the session's own address */
 	uint32_t uidvalidity;

@@ -6,7 +6,11 @@
  * RSET NOOP. UPDATE: QUIT expunges the deleted messages in one atomic write; a dropped
  * connection deletes nothing.
  * OWNS: struct pop3_session (its maildrop listing and deletion marks). THREAD: the hub thread.
- * MESSAGES sent (through typed client stubs): AUTH_USER_VERIFY_REQ, MBOX_LOCK_REQ,
+ * The lockout guard is asked at accept (the greeting waits for it: a blocked address hears
+ * -ERR [SYS/TEMP] and the connection ends) and after each password check (a locked account or
+ * a blocked address fails the login with the wrong-password reply, whatever the password).
+ * MESSAGES sent (through typed client stubs): LOCKOUT_CHECK_IP_REQ, LOCKOUT_LOGIN_REQ,
+ * AUTH_USER_VERIFY_REQ, MBOX_LOCK_REQ,
  * MBOX_LIST_REQ, MBOX_EXPUNGE_REQ and READER_READ_REQ (pop3-retr.c) — each a call with its
  * own continuation; a reply that comes after its call timed out is dropped by the skeleton, so
  * a late body can never answer a later RETR.
@@ -16,6 +20,7 @@
 #include "pop3-session-int.h"
 
 #include "auth-client.h"
+#include "gw-guard.h"
 #include "mailbox-client.h"
 #include "pb-log.h"
 #include "pb-settings.h"
@@ -153,8 +158,7 @@ static void on_listed(void *session, uint64_t arg, struct pb_msg *m)
 			return;
 		}
 		s->state = ST_TRANS;
-		pb_log_security("pop3", "event=login user=%s peer=%s", PB_LOGQ(s->user),
-				gw_peer(s->gs));
+		gw_guard_log_login(s->gs, "pop3", true, s->user, NULL, NULL);
 		pop3_send_line(s, "+OK Logged in, %zu messages", s->n_msgs);
 		pop3_prefetch(s, 0);
 	}
@@ -183,6 +187,54 @@ static void on_locked(void *session, uint64_t arg, struct pb_msg *m)
 	pop3_resume(s);
 }
 
+/* The password and the guard both said yes: the maildrop lock, then the listing. */
+static void logged_in(struct pop3_session *s)
+{
+	const char *error;
+
+	free(s->user);
+	s->user = s->account;
+	s->account = NULL;
+	struct gw_pending call = pop3_call_of(s, on_locked, 0);
+	struct pb_sender tx = gw_sender(&call);
+	asked(s, mailbox_client_lock_send(&tx, s->user_id, s->holder, true, POP3_LOCK_TTL_MS,
+					  &error));
+}
+
+/* The guard's answer to a login report (arg: the password was right). A locked account or a
+ * blocked address fails as a wrong password does; a blocked one is then told so and closed. */
+static void on_guarded(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct pop3_session *s = session;
+	bool blocked, refused = gw_guard_refused(m, &blocked);
+
+	if (arg != 0 && !refused) {
+		logged_in(s);
+		pop3_resume(s);
+		return;
+	}
+	gw_guard_log_login(s->gs, "pop3", false, s->user, NULL,
+			   blocked ? "blocked" : refused ? "locked" : "bad_credentials");
+	pop3_send_line(s, "-ERR [AUTH] Authentication failed.");
+	if (blocked)
+		quit(s, "-ERR [SYS/TEMP] " LOCKOUT_BLOCKED_TEXT);
+	pop3_resume(s);
+}
+
+/* Tells the guard what the password check said; its answer decides (on_guarded). */
+static void report_login(struct pop3_session *s, bool ok)
+{
+	const char *error;
+	uint8_t result = ok ? LOCKOUT_LOGIN_OK : LOCKOUT_LOGIN_BAD_PASSWORD;
+
+	if (gw_guard_login(s->gs, s->user, "pop3", result, on_guarded, ok, &error) == 0) {
+		gw_pause(s->gs);
+		return;
+	}
+	pb_warn("pop3", "event=lockout_unreachable reason=%s", PB_LOGQ(error));
+	on_guarded(s, ok, NULL);
+}
+
 static void on_verified(void *session, uint64_t arg, struct pb_msg *m)
 {
 	struct pop3_session *s = session;
@@ -192,21 +244,17 @@ static void on_verified(void *session, uint64_t arg, struct pb_msg *m)
 	uint32_t code = m != NULL ? auth_client_user_verify_reply(m, &user_id, &user, &error)
 				  : PB_ERR_TEMP;
 
-	if (code != PB_OK) {
-		pb_log_security("pop3", "event=login_failed user=%s peer=%s reason=%s", PB_LOGQ(s->user),
-				gw_peer(s->gs), code == PB_ERR_AUTH ? "bad_credentials" : "unavailable");
-		pop3_send_line(s, code == PB_ERR_AUTH ? "-ERR [AUTH] Authentication failed."
-						 : "-ERR [SYS/TEMP] Try again later");
+	if (code == PB_OK) {
+		s->user_id = user_id;
+		free(s->account);
+		s->account = user;
+	} else if (code != PB_ERR_AUTH) {
+		gw_guard_log_login(s->gs, "pop3", false, s->user, NULL, "unavailable");
+		pop3_send_line(s, "-ERR [SYS/TEMP] Try again later");
 		pop3_resume(s);
 		return;
 	}
-	s->user_id = user_id;
-	free(s->user);
-	s->user = user;
-	struct gw_pending call = pop3_call_of(s, on_locked, 0);
-	struct pb_sender tx = gw_sender(&call);
-	asked(s, mailbox_client_lock_send(&tx, s->user_id, s->holder, true, POP3_LOCK_TTL_MS,
-					  &error));
+	report_login(s, code == PB_OK);
 	pop3_resume(s);
 }
 
@@ -467,17 +515,37 @@ static void on_input(void *session, struct pb_buf *in)
 
 /* ---- lifecycle ---- */
 
+/* The guard's answer at accept: a blocked address hears why and is closed; no answer greets. */
+static void on_guard_checked(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct pop3_session *s = session;
+
+	if (gw_guard_blocked(m)) {
+		pb_info("pop3", "event=refused_blocked ip=%s", gw_peer(s->gs));
+		quit(s, "-ERR [SYS/TEMP] " LOCKOUT_BLOCKED_TEXT);
+		return;
+	}
+	pop3_send_line(s, "+OK Pillarbox POP3 server ready");
+	pop3_resume(s);
+}
+
 static void *on_open(struct gw_session *gs, void *server)
 {
 	struct pop3_session *s = xcalloc(1, sizeof(*s));
+	const char *error;
 
 	s->gs = gs;
 	s->srv = server;
 	s->parser = pop3_parser_create();
 	gw_event_address(gs, s->holder, sizeof(s->holder));
 	pb_buf_init(&s->out);
-	pop3_send_line(s, "+OK Pillarbox POP3 server ready");
 	gw_set_deadline(gs, POP3_IDLE_TIMEOUT_S * 1000ull);
+	if (gw_guard_check_ip(gs, on_guard_checked, 0, &error) == 0) {
+		gw_pause(gs);
+		return s;
+	}
+	pb_warn("pop3", "event=lockout_unreachable reason=%s", PB_LOGQ(error));
+	pop3_send_line(s, "+OK Pillarbox POP3 server ready");
 	return s;
 }
 
@@ -507,6 +575,7 @@ static void on_close(void *session)
 	pop3_prefetch_deinit(s);
 	pop3_parser_destroy(&s->parser);
 	free(s->user);
+	free(s->account);
 	free(s->msgs);
 	pb_buf_deinit(&s->out);
 	free(s);

@@ -3,7 +3,9 @@
  * DATA and BDAT content, recipient checks through the directory and the durable spool write
  * that comes before every "250 queued".
  * OWNS: struct smtp_session (parser, transaction, body buffer). THREAD: the hub thread.
- * MESSAGES sent (through typed client stubs): DIR_RCPT_CHECK_REQ, SPOOL_ROOM_REQ,
+ * The lockout guard is asked at accept: the greeting waits for its answer (a blocked address
+ * hears 421 and the connection ends).
+ * MESSAGES sent (through typed client stubs): LOCKOUT_CHECK_IP_REQ, DIR_RCPT_CHECK_REQ, SPOOL_ROOM_REQ,
  * SPOOL_PUT_REQ, SPOOL_BEGIN_REQ, SPOOL_CHUNK_REQ, SPOOL_COMMIT_REQ, SPOOL_ABORT_REQ — each a
  * call with its own continuation (gateways/net/gw-session.h); a reply that comes after its
  * call timed out is dropped there.
@@ -24,6 +26,7 @@
 #include "smtp-session.h"
 
 #include "directory-client.h"
+#include "gw-guard.h"
 #include "pb-log.h"
 #include "pb-settings.h"
 #include "smtp-data.h"
@@ -975,19 +978,48 @@ static void on_input(void *session, struct pb_buf *in)
 
 /* ---- lifecycle ---- */
 
+static void greet(struct smtp_session *s)
+{
+	char text[300];
+
+	snprintf(text, sizeof(text), "%s ESMTP Pillarbox", s->srv->hostname);
+	reply(s, 220, NULL, text);
+}
+
+/* The guard's answer at accept: a blocked address hears why and is closed; no answer greets.
+ * Commands sent before the greeting wait in the parser meanwhile. */
+static void on_guard_checked(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct smtp_session *s = session;
+
+	s->waiting = false;
+	if (gw_guard_blocked(m)) {
+		pb_info("smtp", "event=refused_blocked ip=%s", gw_peer(s->gs));
+		close_with(s, 421, "4.7.0", LOCKOUT_BLOCKED_TEXT);
+		return;
+	}
+	greet(s);
+	resume(s);
+}
+
 static void *on_open(struct gw_session *gs, void *server)
 {
 	struct smtp_session *s = xcalloc(1, sizeof(*s));
-	char text[300];
+	const char *error;
 
 	s->gs = gs;
 	s->srv = server;
 	s->parser = smtp_parser_create();
 	pb_buf_init(&s->out);
-	snprintf(text, sizeof(text), "%s ESMTP Pillarbox", s->srv->hostname);
-	reply(s, 220, NULL, text);
-	set_deadline(s, s->srv->settings.command_timeout_s);
 	pb_debug("smtp", "event=connect peer=%s", gw_peer(gs));
+	set_deadline(s, s->srv->settings.command_timeout_s);
+	if (gw_guard_check_ip(gs, on_guard_checked, 0, &error) == 0) {
+		s->waiting = true;
+		gw_pause(gs);
+		return s;
+	}
+	pb_warn("smtp", "event=lockout_unreachable reason=%s", PB_LOGQ(error));
+	greet(s);
 	return s;
 }
 

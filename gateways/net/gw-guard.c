@@ -6,6 +6,8 @@
 
 #include "pb-log.h"
 
+#include <string.h>
+
 int gw_guard_check_ip(struct gw_session *gs, gw_cont_fn *cont, uint64_t arg, const char **error_r)
 {
 	struct gw_pending call = { gs, cont, arg, GW_GUARD_TIMEOUT_MS };
@@ -53,4 +55,16 @@ void gw_guard_log_login(struct gw_session *gs, const char *protocol, bool ok, co
 			ok ? "login" : "login_failed", protocol, PB_LOGQ(user), gw_peer(gs),
 			mech != NULL ? mech : "USER", reason != NULL ? " reason=" : "",
 			reason != NULL ? reason : "");
+}
+
+static bool loopback(const char *ip)
+{
+	if (strncmp(ip, "::ffff:", 7) == 0)
+		ip += 7;
+	return strncmp(ip, "127.", 4) == 0 || strcmp(ip, "::1") == 0;
+}
+
+bool gw_plaintext_auth_allowed(const struct gw_session *gs, bool allow)
+{
+	return allow || gw_tls_active(gs) || loopback(gs->tr->peer(gs->conn));
 }

@@ -42,6 +42,12 @@ int gw_guard_login(struct gw_session *gs, const char *user, const char *protocol
  * *blocked_r then, and the connection ends after the blocked text). */
 bool gw_guard_refused(struct pb_msg *rep, bool *blocked_r);
 
+/* Whether a login that sends the password itself (USER/PASS, SASL PLAIN and LOGIN) may be
+ * offered and taken on this connection: under TLS, from a loopback address (127.0.0.0/8, ::1,
+ * ::ffff:127.x: the password never leaves the host — as Dovecot's disable_plaintext_auth), or
+ * anywhere when the setting security.allow_plaintext_auth (allow) says so. */
+bool gw_plaintext_auth_allowed(const struct gw_session *gs, bool allow);
+
 /* Writes the security log line of a login attempt: "event=login" or "event=login_failed", then
  * "protocol= user= ip= mech=" and for a failure "reason=" (user quoted: client text; mech NULL
  * for USER/PASS, logged as USER; reason a static word: "bad_credentials", "locked", "blocked",

@@ -1,7 +1,8 @@
 /*
  * pop3-session.c: one POP3 session (RFC 1939, RFC 2449 extensions) on the session skeleton.
- * AUTHORIZATION: USER/PASS checked by the auth shards (an unknown user and a wrong password
- * get the same answer after the same work), then the maildrop lock (one session per
+ * AUTHORIZATION: USER/PASS or AUTH (pop3-auth.c) checked by the auth shards (an unknown user
+ * and a wrong password get the same answer after the same work; USER/PASS and the plaintext
+ * mechanisms only under TLS, from loopback or with security.allow_plaintext_auth), then the maildrop lock (one session per
  * maildrop: -ERR [IN-USE]) and the INBOX listing. TRANSACTION: STAT LIST UIDL RETR TOP DELE
  * RSET NOOP. UPDATE: QUIT expunges the deleted messages in one atomic write; a dropped
  * connection deletes nothing.
@@ -103,11 +104,20 @@ static bool timed_out(struct pop3_session *s, const struct pb_msg *m)
 static void do_capa(void *session, const void *cmd)
 {
 	struct pop3_session *s = session;
-	gw_write_str(s->gs, "+OK Capability list follows\r\nTOP\r\nUSER\r\nUIDL\r\n"
-			    "RESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n");
+	gw_write_str(s->gs, "+OK Capability list follows\r\nTOP\r\n");
+	if (pop3_plaintext_ok(s))
+		gw_write_str(s->gs, "USER\r\n");
+	gw_write_str(s->gs, "SASL ");
+	pop3_write_mechs(s, false);
+	gw_write_str(s->gs, "\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n");
 	if (s->state == ST_AUTH && gw_tls_offered(s->gs)) /* RFC 2595 4 */
 		gw_write_str(s->gs, "STLS\r\n");
 	gw_write_str(s->gs, "EXPIRE NEVER\r\nIMPLEMENTATION Pillarbox\r\n.\r\n");
+}
+
+static const char *check_user(const void *session, const void *cmd)
+{
+	return pop3_plaintext_ok(session) ? NULL : POP3_PLAINTEXT_DISALLOWED;
 }
 
 static void do_user(void *session, const void *cmdp)
@@ -158,7 +168,7 @@ static void on_listed(void *session, uint64_t arg, struct pb_msg *m)
 			return;
 		}
 		s->state = ST_TRANS;
-		gw_guard_log_login(s->gs, "pop3", true, s->user, NULL, NULL);
+		gw_guard_log_login(s->gs, "pop3", true, s->user, s->mech, NULL);
 		pop3_send_line(s, "+OK Logged in, %zu messages", s->n_msgs);
 		pop3_prefetch(s, 0);
 	}
@@ -187,11 +197,11 @@ static void on_locked(void *session, uint64_t arg, struct pb_msg *m)
 	pop3_resume(s);
 }
 
-/* The password and the guard both said yes: the maildrop lock, then the listing. */
-static void logged_in(struct pop3_session *s)
+void pop3_logged_in(struct pop3_session *s)
 {
 	const char *error;
 
+	pop3_auth_end(s);
 	free(s->user);
 	s->user = s->account;
 	s->account = NULL;
@@ -209,20 +219,26 @@ static void on_guarded(void *session, uint64_t arg, struct pb_msg *m)
 	bool blocked, refused = gw_guard_refused(m, &blocked);
 
 	if (arg != 0 && !refused) {
-		logged_in(s);
+		if (s->scram_final != NULL)
+			pop3_auth_proved(s);
+		else
+			pop3_logged_in(s);
 		pop3_resume(s);
 		return;
 	}
-	gw_guard_log_login(s->gs, "pop3", false, s->user, NULL,
+	gw_guard_log_login(s->gs, "pop3", false, s->user, s->mech,
 			   blocked ? "blocked" : refused ? "locked" : "bad_credentials");
+	pop3_auth_end(s);
+	if (s->mech != NULL) /* AUTH: a later PASS needs its own USER */
+		pb_str_set(&s->user, NULL);
+	s->mech = NULL;
 	pop3_send_line(s, "-ERR [AUTH] Authentication failed.");
 	if (blocked)
 		quit(s, "-ERR [SYS/TEMP] " LOCKOUT_BLOCKED_TEXT);
 	pop3_resume(s);
 }
 
-/* Tells the guard what the password check said; its answer decides (on_guarded). */
-static void report_login(struct pop3_session *s, bool ok)
+void pop3_report_login(struct pop3_session *s, bool ok)
 {
 	const char *error;
 	uint8_t result = ok ? LOCKOUT_LOGIN_OK : LOCKOUT_LOGIN_BAD_PASSWORD;
@@ -235,9 +251,8 @@ static void report_login(struct pop3_session *s, bool ok)
 	on_guarded(s, ok, NULL);
 }
 
-static void on_verified(void *session, uint64_t arg, struct pb_msg *m)
+uint32_t pop3_verified(struct pop3_session *s, struct pb_msg *m)
 {
-	struct pop3_session *s = session;
 	const char *error;
 	char *user = NULL;
 	uint64_t user_id = 0;
@@ -249,18 +264,28 @@ static void on_verified(void *session, uint64_t arg, struct pb_msg *m)
 		free(s->account);
 		s->account = user;
 	} else if (code != PB_ERR_AUTH) {
-		gw_guard_log_login(s->gs, "pop3", false, s->user, NULL, "unavailable");
-		pop3_send_line(s, "-ERR [SYS/TEMP] Try again later");
-		pop3_resume(s);
-		return;
+		gw_guard_log_login(s->gs, "pop3", false, s->user, s->mech, "unavailable");
 	}
-	report_login(s, code == PB_OK);
+	return code;
+}
+
+static void on_verified(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct pop3_session *s = session;
+	uint32_t code = pop3_verified(s, m);
+
+	if (code == PB_OK || code == PB_ERR_AUTH)
+		pop3_report_login(s, code == PB_OK);
+	else
+		pop3_send_line(s, "-ERR [SYS/TEMP] Try again later");
 	pop3_resume(s);
 }
 
 static const char *check_pass(const void *session, const void *cmd)
 {
 	const struct pop3_session *s = session;
+	if (!pop3_plaintext_ok(s))
+		return POP3_PLAINTEXT_DISALLOWED;
 	return s->user == NULL ? "-ERR No username given" : NULL;
 }
 
@@ -423,11 +448,11 @@ static void on_tls_started(void *session)
 #define NOT_TRANS "-ERR Command not allowed after login"
 
 static const struct gw_command pop3_commands[] = {
-	{ POP3_VERB_USER, IN_AUTH, NOT_TRANS, NULL, do_user },
+	{ POP3_VERB_USER, IN_AUTH, NOT_TRANS, check_user, do_user },
 	{ POP3_VERB_PASS, IN_AUTH, NOT_TRANS, check_pass, do_pass },
 	{ POP3_VERB_APOP, 0, "-ERR APOP is not supported", NULL, NULL },
 	{ POP3_VERB_STLS, IN_AUTH, NOT_TRANS, check_stls, do_stls },
-	{ POP3_VERB_AUTH, 0, "-ERR AUTH is not available, use USER and PASS", NULL, NULL },
+	{ POP3_VERB_AUTH, IN_AUTH, NOT_TRANS, pop3_check_auth, pop3_do_auth },
 	{ POP3_VERB_CAPA, IN_AUTH | IN_TRANS, NULL, NULL, do_capa },
 	{ POP3_VERB_QUIT, IN_AUTH | IN_TRANS, NULL, NULL, do_quit },
 	{ POP3_VERB_STAT, IN_TRANS, NOT_AUTH, NULL, do_stat },
@@ -459,6 +484,20 @@ static void handle_command(struct pop3_session *s, const struct pop3_cmd *cmd)
 		bad_command(s, "", refusal);
 }
 
+/* The client's response to an AUTH challenge: false when none is buffered yet. */
+static bool auth_line(struct pop3_session *s)
+{
+	const char *line;
+	size_t len;
+	int rc = pop3_parser_next_line(s->parser, &line, &len);
+
+	if (rc == 0)
+		return false;
+	gw_set_deadline(s->gs, POP3_IDLE_TIMEOUT_S * 1000ull);
+	pop3_auth_line(s, rc > 0 ? line : NULL);
+	return true;
+}
+
 /*
  * Runs the pipelined commands in order. It stops while the output waiting for the peer is
  * above NET_OUT_HIGH: otherwise a few octets of "RETR 1" repeated would make the server
@@ -477,6 +516,11 @@ static void run(struct pop3_session *s)
 		if (gw_output_pending(s->gs) >= NET_OUT_HIGH) {
 			s->out_blocked = true;
 			break;
+		}
+		if (s->auth_line) {
+			if (!auth_line(s))
+				break;
+			continue;
 		}
 		int rc = pop3_parser_next(s->parser, &cmd);
 		if (rc == 0)
@@ -571,6 +615,7 @@ static void on_close(void *session)
 
 	if (s->locked)
 		unlock(s);
+	pop3_auth_end(s);
 	gw_release(s->gs, s->retr_reserved);
 	pop3_prefetch_deinit(s);
 	pop3_parser_destroy(&s->parser);
@@ -604,4 +649,5 @@ const struct gw_proto pop3_proto = {
 	.shutdown = on_shutdown,
 	.close = on_close,
 	.tls_started = on_tls_started,
+	.tick = pop3_server_tick,
 };

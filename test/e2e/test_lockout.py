@@ -112,13 +112,7 @@ class Lockout(unittest.TestCase):
 
     def pop_from(self, source):
         """A POP3 connection to the daemon from the loopback address source (127/8 on Linux)."""
-        sock = socket.create_connection(("127.0.0.1", self.d.ports["pop3"]), timeout=60,
-                                        source_address=(source, 0))
-        p = poplib.POP3.__new__(poplib.POP3)
-        p.host, p.port, p.sock = "127.0.0.1", self.d.ports["pop3"], sock
-        p.file = sock.makefile("rb")
-        p._debugging = 0
-        p.welcome = p._getresp()
+        p = pbtest.pop3_from(self.d.ports["pop3"], source)
         self.addCleanup(p.close)
         return p
 

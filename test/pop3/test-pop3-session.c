@@ -18,6 +18,7 @@ static void server_init(struct pop3_server *srv)
 {
 	memset(srv, 0, sizeof(*srv));
 	snprintf(srv->hostname, sizeof(srv->hostname), "pop.test");
+	srv->allow_plaintext_auth = true; /* the fake's peer, 192.0.2.1, is not loopback */
 }
 
 static struct pb_msg *last_sent(struct gw_fake *f, enum pb_msg_type type)
@@ -481,14 +482,11 @@ static void test_guard_at_accept(void)
 	gw_fake_free(&f);
 }
 
-/* Sends USER bob / PASS and answers the password check: right or wrong. */
-static void pass_checked(struct gw_fake *f, bool right)
+/* Answers the last password check: the account bob (id 5), or a wrong password. */
+static void verify_answer(struct gw_fake *f, bool right)
 {
-	struct pb_msg rep;
+	struct pb_msg rep, *q = last_sent(f, MSG_AUTH_USER_VERIFY_REQ);
 
-	CHECK(gw_fake_say(f, "USER bob\r\n", "+OK"));
-	gw_fake_input(f, "PASS pw\r\n");
-	struct pb_msg *q = last_sent(f, MSG_AUTH_USER_VERIFY_REQ);
 	if (!right) {
 		reply_status(f, q, PB_ERR_AUTH);
 		return;
@@ -497,6 +495,14 @@ static void pass_checked(struct gw_fake *f, bool right)
 	rep.u.auth_user_verify_rep.user_id = 5;
 	rep.u.auth_user_verify_rep.user = xstrdup("bob");
 	CHECK_INT(gw_fake_reply(f, q->corr, &rep), 0);
+}
+
+/* Sends USER bob / PASS and answers the password check: right or wrong. */
+static void pass_checked(struct gw_fake *f, bool right)
+{
+	CHECK(gw_fake_say(f, "USER bob\r\n", "+OK"));
+	gw_fake_input(f, "PASS pw\r\n");
+	verify_answer(f, right);
 }
 
 /* A locked account fails with the wrong-password reply even with the right password; a
@@ -545,7 +551,119 @@ static void test_guard_at_login(void)
 	gw_fake_free(&f);
 }
 
+/* A session greeted, the accept check answered; plaintext logins allowed or not. */
+static void open_greeted(struct gw_fake *f, struct pop3_server *srv, bool plaintext)
+{
+	server_init(srv);
+	srv->allow_plaintext_auth = plaintext;
+	gw_fake_open(f, &pop3_proto, srv);
+	CHECK_INT(gw_fake_guard(f, MSG_LOCKOUT_CHECK_IP_REQ, false, false), 0);
+	CHECK(gw_fake_expect(f, "+OK Pillarbox POP3 server ready"));
+}
+
+/* Without TLS from a non-loopback address: USER, PASS, AUTH PLAIN and LOGIN refused with
+ * Dovecot's words, CAPA offers SCRAM only; SCRAM goes ahead. */
+static void test_plaintext_refused_in_clear(void)
+{
+	struct pop3_server srv;
+	struct gw_fake f;
+
+	open_greeted(&f, &srv, false);
+	char *capa = gw_fake_output(&f);
+	free(capa);
+	gw_fake_input(&f, "CAPA\r\n");
+	capa = gw_fake_output(&f);
+	CHECK(strstr(capa, "\r\nSASL SCRAM-SHA-256\r\n") != NULL);
+	CHECK(strstr(capa, "\r\nUSER\r\n") == NULL);
+	free(capa);
+	const char *no = "-ERR [AUTH] Plaintext authentication disallowed on non-secure (SSL/TLS) "
+			 "connections.\r\n";
+	CHECK(gw_fake_say(&f, "USER bob\r\n", no));
+	CHECK(gw_fake_say(&f, "PASS x\r\n", no));
+	CHECK(gw_fake_say(&f, "AUTH PLAIN AGJvYgBwdw==\r\n", no));
+	CHECK(gw_fake_say(&f, "AUTH LOGIN\r\n", no));
+	CHECK(gw_fake_say(&f, "AUTH\r\n", "+OK\r\nSCRAM-SHA-256\r\n.\r\n"));
+	CHECK(gw_fake_say(&f, "AUTH CRAM-MD5\r\n", "-ERR Unsupported authentication mechanism."));
+	gw_fake_input(&f, "AUTH SCRAM-SHA-256\r\n");
+	CHECK(gw_fake_expect(&f, "+ \r\n"));
+	CHECK(gw_fake_say(&f, "*\r\n", "-ERR Authentication cancelled\r\n"));
+	CHECK(gw_fake_say(&f, "NOOP\r\n", "-ERR Not logged in"));
+	gw_fake_free(&f);
+}
+
+/* AUTH PLAIN with an initial response and AUTH LOGIN's two challenges: the password checked by
+ * the shard, the result reported to the guard, then logged in; AUTH after login refused. */
+static void test_auth_plain_and_login(void)
+{
+	struct pop3_server srv;
+	struct gw_fake f;
+
+	open_greeted(&f, &srv, true);
+	CHECK(gw_fake_say(&f, "CAPA\r\n", "+OK"));
+	gw_fake_input(&f, "AUTH PLAIN AGJvYgBwdw==\r\n"); /* \0bob\0pw */
+	struct pb_msg *q = last_sent(&f, MSG_AUTH_USER_VERIFY_REQ);
+	CHECK_STR(q->u.auth_user_verify_req.user, "bob");
+	CHECK_STR(q->u.auth_user_verify_req.password, "pw");
+	verify_answer(&f, false);
+	CHECK_INT(last_sent(&f, MSG_LOCKOUT_LOGIN_REQ)->u.lockout_login_req.result,
+		  LOCKOUT_LOGIN_BAD_PASSWORD);
+	CHECK_INT(gw_fake_guard(&f, MSG_LOCKOUT_LOGIN_REQ, false, false), 0);
+	CHECK(gw_fake_expect(&f, "-ERR [AUTH] Authentication failed.\r\n"));
+	CHECK(gw_fake_say(&f, "PASS pw\r\n", "-ERR No username given")); /* AUTH set no USER */
+
+	gw_fake_input(&f, "AUTH LOGIN\r\n");
+	CHECK(gw_fake_expect(&f, "+ VXNlcm5hbWU6\r\n"));
+	CHECK(gw_fake_say(&f, "Ym9i\r\n", "+ UGFzc3dvcmQ6\r\n"));
+	gw_fake_input(&f, "cHc=\r\n");
+	verify_answer(&f, true);
+	struct pb_msg *g = last_sent(&f, MSG_LOCKOUT_LOGIN_REQ);
+	CHECK_STR(g->u.lockout_login_req.user, "bob");
+	CHECK_INT(g->u.lockout_login_req.result, LOCKOUT_LOGIN_OK);
+	CHECK_INT(gw_fake_guard(&f, MSG_LOCKOUT_LOGIN_REQ, false, false), 0);
+	reply_status(&f, last_sent(&f, MSG_MBOX_LOCK_REQ), PB_OK);
+	struct pb_msg rep;
+	pb_msg_init(&rep, MSG_MBOX_LIST_REP);
+	CHECK_INT(gw_fake_reply(&f, last_sent(&f, MSG_MBOX_LIST_REQ)->corr, &rep), 0);
+	CHECK(gw_fake_expect(&f, "+OK Logged in, 0 messages"));
+	CHECK(gw_fake_say(&f, "AUTH PLAIN AGJvYgBwdw==\r\n", "-ERR Command not allowed after login"));
+	gw_fake_free(&f);
+}
+
+/* A locked account fails AUTH PLAIN with the wrong-password reply; malformed base64 is refused;
+ * a password check that times out ends the exchange and its late answer is dropped. */
+static void test_auth_locked_malformed_late(void)
+{
+	struct pop3_server srv;
+	struct gw_fake f;
+
+	open_greeted(&f, &srv, true);
+	gw_fake_input(&f, "AUTH PLAIN AGJvYgBwdw==\r\n");
+	verify_answer(&f, true);
+	CHECK_INT(gw_fake_guard(&f, MSG_LOCKOUT_LOGIN_REQ, false, true), 0);
+	CHECK(gw_fake_expect(&f, "-ERR [AUTH] Authentication failed.\r\n"));
+	CHECK(gw_fake_say(&f, "AUTH PLAIN !!!\r\n", "-ERR invalid base64 in initial response"));
+	CHECK(gw_fake_say(&f, "AUTH PLAIN\r\n", "+ \r\n"));
+	CHECK(gw_fake_say(&f, "!!!\r\n", "-ERR Malformed authentication data\r\n"));
+	gw_fake_input(&f, "AUTH PLAIN\r\n");
+	CHECK(gw_fake_expect(&f, "+ \r\n"));
+	gw_fake_input(&f, "AGJvYgBwdw==\r\n");
+	struct pb_msg *q = last_sent(&f, MSG_AUTH_USER_VERIFY_REQ);
+	uint64_t corr = q->corr;
+	gw_fake_advance(&f, POP3_REQUEST_TIMEOUT_MS + 1);
+	CHECK(gw_fake_expect(&f, "-ERR [SYS/TEMP] Try again later\r\n"));
+	struct pb_msg rep;
+	pb_msg_init(&rep, MSG_AUTH_USER_VERIFY_REP);
+	rep.u.auth_user_verify_rep.user_id = 5;
+	rep.u.auth_user_verify_rep.user = xstrdup("bob");
+	CHECK_INT(gw_fake_reply(&f, corr, &rep), -1);
+	CHECK(gw_fake_say(&f, "STAT\r\n", "-ERR Command not allowed before login"));
+	gw_fake_free(&f);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "plaintext_refused_in_clear", test_plaintext_refused_in_clear },
+	{ "auth_plain_and_login", test_auth_plain_and_login },
+	{ "auth_locked_malformed_late", test_auth_locked_malformed_late },
 	{ "guard_at_accept", test_guard_at_accept },
 	{ "guard_at_login", test_guard_at_login },
 	{ "read_ahead_served_for_its_message", test_read_ahead_served_for_its_message },

@@ -1,169 +1,84 @@
 /*
- * pop3-auth.c: POP3 AUTH (RFC 5034) through the SASL layer (sasl/sasl-server.h): PLAIN, LOGIN
- * and SCRAM-SHA-256. Passwords are checked and SCRAM credentials fetched by the auth shards;
- * every result goes to the lockout guard (pop3_report_login) before the client hears it — for
- * SCRAM when the client's proof verified, before the server signature ("v=") would tell the
- * client its password was right: a locked account fails there like a wrong password.
- * OWNS: the session's SASL exchange (s->sasl, s->scram_final). THREAD: the hub's.
- * MESSAGES sent (typed client stubs): AUTH_USER_VERIFY_REQ, AUTH_SCRAM_CREDS_REQ.
+ * pop3-auth.c: POP3 logins — USER/PASS (RFC 1939) and AUTH (RFC 5034: PLAIN, LOGIN,
+ * SCRAM-SHA-256) — worded for POP3 over the gateways' login (gateways/net/gw-login.h: the SASL
+ * exchange, the auth shards, the lockout guard and the security log). USER/PASS and the
+ * plaintext mechanisms only under TLS, from loopback or with security.allow_plaintext_auth.
+ * OWNS: nothing (the session's struct gw_login). THREAD: the hub's.
+ * MESSAGES sent: those of gw-login.c (AUTH_USER_VERIFY_REQ, AUTH_SCRAM_CREDS_REQ,
+ * LOCKOUT_LOGIN_REQ).
  */
 #include "pop3-session-int.h"
 
-#include "auth-client.h"
 #include "gw-guard.h"
-#include "pb-log.h"
-#include "sasl-server.h"
 
 #include <string.h>
-
-static void step_result(struct pop3_session *s, enum sasl_result r, const char *out);
-
-void pop3_auth_end(struct pop3_session *s)
-{
-	sasl_server_destroy(&s->sasl);
-	s->auth_line = s->scram_creds = false;
-	free(s->scram_final);
-	s->scram_final = NULL;
-}
 
 bool pop3_plaintext_ok(const struct pop3_session *s)
 {
 	return gw_plaintext_auth_allowed(s->gs, s->srv->allow_plaintext_auth);
 }
 
-/* The exchange ends without a verdict on the credentials (not reported to the guard). */
-static void auth_abort(struct pop3_session *s, const char *line)
+/* Reading stops while the login waits for an actor (the continuation resumes it). */
+static void pause_if_waiting(struct pop3_session *s)
 {
-	pop3_auth_end(s);
-	pb_str_set(&s->user, NULL);
-	s->mech = NULL;
-	pop3_send_line(s, "%s", line);
-}
-
-/* After a stub's send: waits for the reply, or ends the exchange when nothing was sent. */
-static void asked(struct pop3_session *s, int rc)
-{
-	if (rc == 0)
+	if (pop3_waiting(s))
 		gw_pause(s->gs);
-	else
-		auth_abort(s, "-ERR [SYS/TEMP] Server busy, try again later");
 }
 
-static void on_creds(void *session, uint64_t arg, struct pb_msg *m)
+static void on_challenge(void *session, const char *b64)
 {
 	struct pop3_session *s = session;
-	char *user = NULL, *creds = NULL;
-	uint64_t user_id = 0;
-	const char *error, *out = "";
-	uint32_t code = m != NULL ? auth_client_scram_creds_reply(m, &user_id, &user, &creds, &error)
-				  : PB_ERR_TEMP;
+	pop3_send_line(s, "+ %s", b64);
+	pop3_resume(s);
+}
 
-	if (code != PB_OK) {
-		gw_guard_log_login(s->gs, "pop3", false, s->user, s->mech, "unavailable");
-		auth_abort(s, "-ERR [SYS/TEMP] Try again later");
+static const char *const end_replies[] = {
+	[GW_LOGIN_FAILED] = "-ERR [AUTH] Authentication failed.",
+	[GW_LOGIN_BLOCKED] = "-ERR [AUTH] Authentication failed.",
+	[GW_LOGIN_MALFORMED] = "-ERR Malformed authentication data",
+	[GW_LOGIN_CANCELLED] = "-ERR Authentication cancelled",
+	[GW_LOGIN_TEMP] = "-ERR [SYS/TEMP] Try again later",
+	[GW_LOGIN_BUSY] = "-ERR [SYS/TEMP] Server busy, try again later",
+};
+
+static void on_done(void *session, enum gw_login_end end)
+{
+	struct pop3_session *s = session;
+
+	if (end == GW_LOGIN_OK) {
+		pop3_logged_in(s);
 	} else {
-		s->user_id = user_id; /* used only once the proof verified */
-		free(s->account);
-		s->account = user;
-		enum sasl_result r = sasl_server_scram_credentials(s->sasl, creds, &out, &error);
-		explicit_bzero(creds, strlen(creds));
-		free(creds);
-		step_result(s, r, out); /* the server-first goes out at once */
-		s->scram_creds = s->sasl != NULL;
+		pop3_send_line(s, "%s", end_replies[end]);
+		if (s->login.mech != NULL) /* after AUTH, a PASS needs its own USER */
+			pb_str_set(&s->user, NULL);
+		if (end == GW_LOGIN_BLOCKED)
+			pop3_quit(s, "-ERR [SYS/TEMP] " LOCKOUT_BLOCKED_TEXT);
 	}
 	pop3_resume(s);
 }
 
-static void on_verified(void *session, uint64_t arg, struct pb_msg *m)
+const struct gw_login_ops pop3_login_ops = { .challenge = on_challenge, .done = on_done };
+
+const char *pop3_check_user(const void *session, const void *cmd)
+{
+	return pop3_plaintext_ok(session) ? NULL : POP3_PLAINTEXT_DISALLOWED;
+}
+
+const char *pop3_check_pass(const void *session, const void *cmd)
+{
+	const struct pop3_session *s = session;
+	if (!pop3_plaintext_ok(s))
+		return POP3_PLAINTEXT_DISALLOWED;
+	return s->user == NULL ? "-ERR No username given" : NULL;
+}
+
+void pop3_do_pass(void *session, const void *cmdp)
 {
 	struct pop3_session *s = session;
-	const char *error, *out = "";
-	uint32_t code = pop3_verified(s, m);
+	const struct pop3_cmd *cmd = cmdp;
 
-	if (code != PB_OK && code != PB_ERR_AUTH) {
-		auth_abort(s, "-ERR [SYS/TEMP] Try again later");
-	} else {
-		enum sasl_result r = sasl_server_password_checked(s->sasl, code == PB_OK, &out,
-								   &error);
-		step_result(s, r, out);
-	}
-	pop3_resume(s);
-}
-
-/* The auth shards' part: a password to check or SCRAM credentials to fetch. */
-static void ask_shard(struct pop3_session *s, bool password)
-{
-	struct gw_pending call = pop3_call_of(s, password ? on_verified : on_creds, 0);
-	struct pb_sender tx = gw_sender(&call);
-	const char *authcid = sasl_server_authcid(s->sasl), *error;
-
-	pb_str_set(&s->user, authcid);
-	if (password)
-		asked(s, auth_client_user_verify_send(&tx, s->gs->id, authcid,
-						      sasl_server_password(s->sasl), &error));
-	else
-		asked(s, auth_client_scram_creds_send(&tx, s->gs->id, authcid, &error));
-}
-
-/* A challenge: the server-final of SCRAM waits for the guard; any other goes out at once. */
-static void challenge(struct pop3_session *s, const char *out)
-{
-	if (s->scram_creds && s->scram_final == NULL) {
-		s->scram_final = xstrdup(out);
-		pop3_report_login(s, true);
-		return;
-	}
-	pop3_send_line(s, "+ %s", out);
-	s->auth_line = true;
-}
-
-static void step_result(struct pop3_session *s, enum sasl_result r, const char *out)
-{
-	switch (r) {
-	case SASL_CHALLENGE:
-		challenge(s, out);
-		break;
-	case SASL_VERIFY_PASSWORD:
-	case SASL_NEED_CREDENTIALS:
-		ask_shard(s, r == SASL_VERIFY_PASSWORD);
-		break;
-	case SASL_SUCCESS: /* SCRAM: the guard already said yes */
-		if (s->scram_final != NULL)
-			pop3_logged_in(s);
-		else
-			pop3_report_login(s, true);
-		break;
-	case SASL_FAILED:
-		pop3_report_login(s, false);
-		break;
-	case SASL_REFUSED:
-		auth_abort(s, "-ERR Malformed authentication data");
-		break;
-	case SASL_TEMPFAIL:
-		auth_abort(s, "-ERR [SYS/TEMP] Try again later");
-		break;
-	}
-}
-
-void pop3_auth_proved(struct pop3_session *s)
-{
-	pop3_send_line(s, "+ %s", s->scram_final);
-	s->auth_line = true;
-}
-
-void pop3_auth_line(struct pop3_session *s, const char *line)
-{
-	const char *out = "", *error;
-
-	s->auth_line = false;
-	if (line == NULL)
-		auth_abort(s, "-ERR Authentication response too long");
-	else if (strcmp(line, "*") == 0)
-		auth_abort(s, "-ERR Authentication cancelled");
-	else {
-		enum sasl_result r = sasl_server_step(s->sasl, line, &out, &error);
-		step_result(s, r, out);
-	}
+	gw_login_password(&s->login, s->user, cmd->arg);
+	pause_if_waiting(s);
 }
 
 const char *pop3_check_auth(const void *session, const void *cmdp)
@@ -174,48 +89,35 @@ const char *pop3_check_auth(const void *session, const void *cmdp)
 
 	if (cmd->arg == NULL)
 		return NULL;
-	if (sasl_mech_lookup(cmd->arg, &mech) < 0)
-		return "-ERR Unsupported authentication mechanism.";
-	if (sasl_mech_is_plaintext(mech) && !pop3_plaintext_ok(s))
-		return POP3_PLAINTEXT_DISALLOWED;
-	return NULL;
+	const char *why = gw_login_mech_check(&s->login, cmd->arg, s->srv->allow_plaintext_auth,
+					      &mech);
+	if (why == NULL)
+		return NULL;
+	return strcmp(why, "plaintext") == 0 ? POP3_PLAINTEXT_DISALLOWED
+					     : "-ERR Unsupported authentication mechanism.";
 }
 
 void pop3_do_auth(void *session, const void *cmdp)
 {
 	struct pop3_session *s = session;
 	const struct pop3_cmd *cmd = cmdp;
-	const char *out = "", *error;
 	enum sasl_mech mech;
 
-	if (cmd->arg == NULL) { /* the mechanisms, as Dovecot and RFC 5034's predecessor */
-		gw_write_str(s->gs, "+OK\r\n");
-		pop3_write_mechs(s, true);
-		gw_write_str(s->gs, ".\r\n");
+	if (cmd->arg == NULL) { /* the mechanisms, one a line (as Dovecot) */
+		pb_buf_reset(&s->out);
+		pb_buf_append_str(&s->out, "+OK\r\n");
+		gw_login_mechs(&s->login, s->srv->allow_plaintext_auth, "\r\n", &s->out);
+		pb_buf_append_str(&s->out, "\r\n.\r\n");
+		gw_write(s->gs, s->out.data, s->out.len);
 		return;
 	}
-	sasl_mech_lookup(cmd->arg, &mech); /* checked */
-	pop3_auth_end(s);
-	s->sasl = sasl_server_create(mech);
-	s->mech = sasl_mech_name(mech);
-	enum sasl_result r = sasl_server_start(s->sasl, cmd->arg2, &out, &error);
-	step_result(s, r, out);
+	gw_login_mech_check(&s->login, cmd->arg, s->srv->allow_plaintext_auth, &mech); /* checked */
+	gw_login_sasl(&s->login, mech, cmd->arg2);
+	pause_if_waiting(s);
 }
 
-void pop3_write_mechs(struct pop3_session *s, bool lines)
+void pop3_auth_line(struct pop3_session *s, const char *line)
 {
-	static const enum sasl_mech mechs[] = { SASL_MECH_PLAIN, SASL_MECH_LOGIN,
-						SASL_MECH_SCRAM_SHA_256 };
-	bool first = true;
-
-	for (size_t i = 0; i < PB_N_ELEMENTS(mechs); i++) {
-		if (sasl_mech_is_plaintext(mechs[i]) && !pop3_plaintext_ok(s))
-			continue;
-		if (!first && !lines)
-			gw_write_str(s->gs, " ");
-		gw_write_str(s->gs, sasl_mech_name(mechs[i]));
-		if (lines)
-			gw_write_str(s->gs, "\r\n");
-		first = false;
-	}
+	gw_login_line(&s->login, line);
+	pause_if_waiting(s);
 }

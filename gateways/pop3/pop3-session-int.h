@@ -7,6 +7,7 @@
 #ifndef POP3_SESSION_INT_H
 #define POP3_SESSION_INT_H
 
+#include "gw-login.h"
 #include "gw-session.h"
 #include "pop3-parser.h"
 #include "pop3-session.h"
@@ -14,7 +15,6 @@
 
 #include <stdbool.h>
 
-struct sasl_server;
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,12 +57,7 @@ struct pop3_session {
 	bool running;     /* inside run(): a write that drains must not re-enter it */
 	bool out_blocked; /* run() stopped at NET_OUT_HIGH; drain resumes it */
 	char *user;       /* from USER (the account's own name once logged in) */
-	char *account;    /* the account's name while the guard is asked about a login */
-	const char *mech; /* the SASL mechanism of the login under way (static); NULL: USER/PASS */
-	struct sasl_server *sasl; /* AUTH in progress (pop3-auth.c) */
-	bool auth_line;   /* a challenge went out: the next input line is the client's response */
-	bool scram_creds; /* the SCRAM credentials came (the next challenge is the server-final) */
-	char *scram_final; /* the SCRAM server-final, held while the guard is asked */
+	struct gw_login login; /* USER/PASS or AUTH under way (pop3-auth.c) */
 	uint64_t user_id;
 	char holder[PB_MSG_MAX_ADDR]; /* the lock holder: the session's own address */
 	uint32_t uidvalidity;
@@ -90,33 +85,27 @@ struct gw_pending pop3_call_of(struct pop3_session *s, gw_cont_fn *cont, uint64_
 /* After a continuation: reads on, unless a call the session waits for is out or it ends. */
 void pop3_resume(struct pop3_session *s);
 
-/* Tells the lockout guard what the password check of s->user said (ok or not); its answer
- * decides: logged in, or "-ERR [AUTH] Authentication failed." (and, blocked, the close). */
-void pop3_report_login(struct pop3_session *s, bool ok);
-/* Reads the auth shard's answer to a password check (m NULL: timed out): PB_OK keeps the
- * account's id and name in s, PB_ERR_AUTH is a wrong password or unknown user, anything else
- * is logged as "unavailable". Returns the code. */
-uint32_t pop3_verified(struct pop3_session *s, struct pb_msg *m);
-/* The password (or proof) and the guard both said yes: the maildrop lock, then the listing. */
+/* Answers text and ends the session (after the output). */
+void pop3_quit(struct pop3_session *s, const char *text);
+/* The login succeeded (s->login.account): the maildrop lock, then the listing. */
 void pop3_logged_in(struct pop3_session *s);
 
 /* ---- pop3-auth.c ---- */
 #define POP3_PLAINTEXT_DISALLOWED \
 	"-ERR [AUTH] Plaintext authentication disallowed on non-secure (SSL/TLS) connections."
+/* The login's callbacks (challenges "+ x", the verdict's reply). */
+extern const struct gw_login_ops pop3_login_ops;
 /* Whether USER/PASS and AUTH PLAIN/LOGIN are allowed here (gw_plaintext_auth_allowed). */
 bool pop3_plaintext_ok(const struct pop3_session *s);
-/* AUTH's check (an unknown mechanism, a plaintext one where not allowed) and proceed (a bare
- * AUTH lists the mechanisms; else the SASL exchange begins). */
+/* The command table's checks and proceeds for USER (check only), PASS and AUTH (a bare AUTH
+ * lists the mechanisms). */
+const char *pop3_check_user(const void *session, const void *cmd);
+const char *pop3_check_pass(const void *session, const void *cmd);
+void pop3_do_pass(void *session, const void *cmd);
 const char *pop3_check_auth(const void *session, const void *cmd);
 void pop3_do_auth(void *session, const void *cmd);
 /* The client's response line to a challenge (NULL: it was too long). */
 void pop3_auth_line(struct pop3_session *s, const char *line);
-/* The guard allowed a SCRAM login whose proof verified: the server-final goes out. */
-void pop3_auth_proved(struct pop3_session *s);
-/* Writes the mechanisms allowed here: one per line (CRLF after each) or space separated. */
-void pop3_write_mechs(struct pop3_session *s, bool lines);
-/* Ends the SASL exchange, if any (wipes its secrets). */
-void pop3_auth_end(struct pop3_session *s);
 
 /* ---- pop3-retr.c ---- */
 /* RETR and TOP (the command table's proceed: session, struct pop3_cmd). */

@@ -1,6 +1,7 @@
 /*
  * pop3-session.c: one POP3 session (RFC 1939, RFC 2449 extensions) on the session skeleton.
- * AUTHORIZATION: USER/PASS or AUTH (pop3-auth.c) checked by the auth shards (an unknown user
+ * AUTHORIZATION: USER/PASS or AUTH (pop3-auth.c, over gateways/net/gw-login.h) checked by the
+ * auth shards (an unknown user
  * and a wrong password get the same answer after the same work; USER/PASS and the plaintext
  * mechanisms only under TLS, from loopback or with security.allow_plaintext_auth), then the maildrop lock (one session per
  * maildrop: -ERR [IN-USE]) and the INBOX listing. TRANSACTION: STAT LIST UIDL RETR TOP DELE
@@ -10,8 +11,8 @@
  * The lockout guard is asked at accept (the greeting waits for it: a blocked address hears
  * -ERR [SYS/TEMP] and the connection ends) and after each password check (a locked account or
  * a blocked address fails the login with the wrong-password reply, whatever the password).
- * MESSAGES sent (through typed client stubs): LOCKOUT_CHECK_IP_REQ, LOCKOUT_LOGIN_REQ,
- * AUTH_USER_VERIFY_REQ, MBOX_LOCK_REQ,
+ * MESSAGES sent (through typed client stubs): LOCKOUT_CHECK_IP_REQ (and, through gw-login.c,
+ * AUTH_USER_VERIFY_REQ, AUTH_SCRAM_CREDS_REQ, LOCKOUT_LOGIN_REQ), MBOX_LOCK_REQ,
  * MBOX_LIST_REQ, MBOX_EXPUNGE_REQ and READER_READ_REQ (pop3-retr.c) — each a call with its
  * own continuation; a reply that comes after its call timed out is dropped by the skeleton, so
  * a late body can never answer a later RETR.
@@ -20,7 +21,6 @@
  */
 #include "pop3-session-int.h"
 
-#include "auth-client.h"
 #include "gw-guard.h"
 #include "mailbox-client.h"
 #include "pb-log.h"
@@ -56,7 +56,7 @@ void pop3_cut(struct pop3_session *s)
 	gw_close(s->gs, true);
 }
 
-static void quit(struct pop3_session *s, const char *text)
+void pop3_quit(struct pop3_session *s, const char *text)
 {
 	pop3_send_line(s, "%s", text);
 	s->closing = true;
@@ -76,7 +76,7 @@ static void asked(struct pop3_session *s, int rc)
 	if (rc == 0)
 		gw_pause(s->gs);
 	else if (s->state == ST_UPDATE)
-		quit(s, "-ERR [SYS/TEMP] Some deleted messages were not removed");
+		pop3_quit(s, "-ERR [SYS/TEMP] Some deleted messages were not removed");
 	else
 		pop3_send_line(s, "-ERR [SYS/TEMP] Server busy, try again later");
 }
@@ -107,17 +107,14 @@ static void do_capa(void *session, const void *cmd)
 	gw_write_str(s->gs, "+OK Capability list follows\r\nTOP\r\n");
 	if (pop3_plaintext_ok(s))
 		gw_write_str(s->gs, "USER\r\n");
-	gw_write_str(s->gs, "SASL ");
-	pop3_write_mechs(s, false);
+	pb_buf_reset(&s->out);
+	pb_buf_append_str(&s->out, "SASL ");
+	gw_login_mechs(&s->login, s->srv->allow_plaintext_auth, " ", &s->out);
+	gw_write(s->gs, s->out.data, s->out.len);
 	gw_write_str(s->gs, "\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n");
 	if (s->state == ST_AUTH && gw_tls_offered(s->gs)) /* RFC 2595 4 */
 		gw_write_str(s->gs, "STLS\r\n");
 	gw_write_str(s->gs, "EXPIRE NEVER\r\nIMPLEMENTATION Pillarbox\r\n.\r\n");
-}
-
-static const char *check_user(const void *session, const void *cmd)
-{
-	return pop3_plaintext_ok(session) ? NULL : POP3_PLAINTEXT_DISALLOWED;
 }
 
 static void do_user(void *session, const void *cmdp)
@@ -168,7 +165,6 @@ static void on_listed(void *session, uint64_t arg, struct pb_msg *m)
 			return;
 		}
 		s->state = ST_TRANS;
-		gw_guard_log_login(s->gs, "pop3", true, s->user, s->mech, NULL);
 		pop3_send_line(s, "+OK Logged in, %zu messages", s->n_msgs);
 		pop3_prefetch(s, 0);
 	}
@@ -201,103 +197,14 @@ void pop3_logged_in(struct pop3_session *s)
 {
 	const char *error;
 
-	pop3_auth_end(s);
+	s->user_id = s->login.user_id;
 	free(s->user);
-	s->user = s->account;
-	s->account = NULL;
+	s->user = s->login.account;
+	s->login.account = NULL;
 	struct gw_pending call = pop3_call_of(s, on_locked, 0);
 	struct pb_sender tx = gw_sender(&call);
 	asked(s, mailbox_client_lock_send(&tx, s->user_id, s->holder, true, POP3_LOCK_TTL_MS,
 					  &error));
-}
-
-/* The guard's answer to a login report (arg: the password was right). A locked account or a
- * blocked address fails as a wrong password does; a blocked one is then told so and closed. */
-static void on_guarded(void *session, uint64_t arg, struct pb_msg *m)
-{
-	struct pop3_session *s = session;
-	bool blocked, refused = gw_guard_refused(m, &blocked);
-
-	if (arg != 0 && !refused) {
-		if (s->scram_final != NULL)
-			pop3_auth_proved(s);
-		else
-			pop3_logged_in(s);
-		pop3_resume(s);
-		return;
-	}
-	gw_guard_log_login(s->gs, "pop3", false, s->user, s->mech,
-			   blocked ? "blocked" : refused ? "locked" : "bad_credentials");
-	pop3_auth_end(s);
-	if (s->mech != NULL) /* AUTH: a later PASS needs its own USER */
-		pb_str_set(&s->user, NULL);
-	s->mech = NULL;
-	pop3_send_line(s, "-ERR [AUTH] Authentication failed.");
-	if (blocked)
-		quit(s, "-ERR [SYS/TEMP] " LOCKOUT_BLOCKED_TEXT);
-	pop3_resume(s);
-}
-
-void pop3_report_login(struct pop3_session *s, bool ok)
-{
-	const char *error;
-	uint8_t result = ok ? LOCKOUT_LOGIN_OK : LOCKOUT_LOGIN_BAD_PASSWORD;
-
-	if (gw_guard_login(s->gs, s->user, "pop3", result, on_guarded, ok, &error) == 0) {
-		gw_pause(s->gs);
-		return;
-	}
-	pb_warn("pop3", "event=lockout_unreachable reason=%s", PB_LOGQ(error));
-	on_guarded(s, ok, NULL);
-}
-
-uint32_t pop3_verified(struct pop3_session *s, struct pb_msg *m)
-{
-	const char *error;
-	char *user = NULL;
-	uint64_t user_id = 0;
-	uint32_t code = m != NULL ? auth_client_user_verify_reply(m, &user_id, &user, &error)
-				  : PB_ERR_TEMP;
-
-	if (code == PB_OK) {
-		s->user_id = user_id;
-		free(s->account);
-		s->account = user;
-	} else if (code != PB_ERR_AUTH) {
-		gw_guard_log_login(s->gs, "pop3", false, s->user, s->mech, "unavailable");
-	}
-	return code;
-}
-
-static void on_verified(void *session, uint64_t arg, struct pb_msg *m)
-{
-	struct pop3_session *s = session;
-	uint32_t code = pop3_verified(s, m);
-
-	if (code == PB_OK || code == PB_ERR_AUTH)
-		pop3_report_login(s, code == PB_OK);
-	else
-		pop3_send_line(s, "-ERR [SYS/TEMP] Try again later");
-	pop3_resume(s);
-}
-
-static const char *check_pass(const void *session, const void *cmd)
-{
-	const struct pop3_session *s = session;
-	if (!pop3_plaintext_ok(s))
-		return POP3_PLAINTEXT_DISALLOWED;
-	return s->user == NULL ? "-ERR No username given" : NULL;
-}
-
-static void do_pass(void *session, const void *cmdp)
-{
-	struct pop3_session *s = session;
-	const struct pop3_cmd *cmd = cmdp;
-	struct gw_pending call = pop3_call_of(s, on_verified, 0);
-	struct pb_sender tx = gw_sender(&call);
-	const char *error;
-
-	asked(s, auth_client_user_verify_send(&tx, s->gs->id, s->user, cmd->arg, &error));
 }
 
 /* ---- TRANSACTION ---- */
@@ -386,9 +293,9 @@ static void on_expunged(void *session, uint64_t arg, struct pb_msg *m)
 	const char *error;
 
 	if (m == NULL || mailbox_client_expunge_reply(m, &error) != PB_OK)
-		quit(s, "-ERR [SYS/TEMP] Some deleted messages were not removed");
+		pop3_quit(s, "-ERR [SYS/TEMP] Some deleted messages were not removed");
 	else
-		quit(s, "+OK Bye");
+		pop3_quit(s, "+OK Bye");
 }
 
 static void do_quit(void *session, const void *cmd)
@@ -398,7 +305,7 @@ static void do_quit(void *session, const void *cmd)
 	const char *error;
 
 	if (s->state == ST_AUTH) {
-		quit(s, "+OK Bye");
+		pop3_quit(s, "+OK Bye");
 		return;
 	}
 	for (size_t i = 0; i < s->n_msgs; i++) {
@@ -407,7 +314,7 @@ static void do_quit(void *session, const void *cmd)
 	}
 	s->state = ST_UPDATE;
 	if (uids.n == 0) {
-		quit(s, "+OK Bye");
+		pop3_quit(s, "+OK Bye");
 		return;
 	}
 	struct gw_pending call = pop3_call_of(s, on_expunged, 0);
@@ -448,8 +355,8 @@ static void on_tls_started(void *session)
 #define NOT_TRANS "-ERR Command not allowed after login"
 
 static const struct gw_command pop3_commands[] = {
-	{ POP3_VERB_USER, IN_AUTH, NOT_TRANS, check_user, do_user },
-	{ POP3_VERB_PASS, IN_AUTH, NOT_TRANS, check_pass, do_pass },
+	{ POP3_VERB_USER, IN_AUTH, NOT_TRANS, pop3_check_user, do_user },
+	{ POP3_VERB_PASS, IN_AUTH, NOT_TRANS, pop3_check_pass, pop3_do_pass },
 	{ POP3_VERB_APOP, 0, "-ERR APOP is not supported", NULL, NULL },
 	{ POP3_VERB_STLS, IN_AUTH, NOT_TRANS, check_stls, do_stls },
 	{ POP3_VERB_AUTH, IN_AUTH, NOT_TRANS, pop3_check_auth, pop3_do_auth },
@@ -473,7 +380,7 @@ static void bad_command(struct pop3_session *s, const char *prefix, const char *
 {
 	pop3_send_line(s, "%s%s", prefix, text);
 	if (++s->bad_commands >= POP3_MAX_BAD_COMMANDS)
-		quit(s, "-ERR Too many bad commands.");
+		pop3_quit(s, "-ERR Too many bad commands.");
 }
 
 static void handle_command(struct pop3_session *s, const struct pop3_cmd *cmd)
@@ -517,7 +424,7 @@ static void run(struct pop3_session *s)
 			s->out_blocked = true;
 			break;
 		}
-		if (s->auth_line) {
+		if (s->login.want_line) {
 			if (!auth_line(s))
 				break;
 			continue;
@@ -550,7 +457,7 @@ static void on_input(void *session, struct pb_buf *in)
 
 	if (pop3_parser_feed(s->parser, in->data, in->len) < 0) {
 		pb_buf_reset(in);
-		quit(s, "-ERR Too much pipelined input");
+		pop3_quit(s, "-ERR Too much pipelined input");
 		return;
 	}
 	pb_buf_reset(in);
@@ -566,7 +473,7 @@ static void on_guard_checked(void *session, uint64_t arg, struct pb_msg *m)
 
 	if (gw_guard_blocked(m)) {
 		pb_info("pop3", "event=refused_blocked ip=%s", gw_peer(s->gs));
-		quit(s, "-ERR [SYS/TEMP] " LOCKOUT_BLOCKED_TEXT);
+		pop3_quit(s, "-ERR [SYS/TEMP] " LOCKOUT_BLOCKED_TEXT);
 		return;
 	}
 	pop3_send_line(s, "+OK Pillarbox POP3 server ready");
@@ -582,6 +489,7 @@ static void *on_open(struct gw_session *gs, void *server)
 	s->srv = server;
 	s->parser = pop3_parser_create();
 	gw_event_address(gs, s->holder, sizeof(s->holder));
+	gw_login_init(&s->login, gs, "pop3", &pop3_login_ops, POP3_REQUEST_TIMEOUT_MS);
 	pb_buf_init(&s->out);
 	gw_set_deadline(gs, POP3_IDLE_TIMEOUT_S * 1000ull);
 	if (gw_guard_check_ip(gs, on_guard_checked, 0, &error) == 0) {
@@ -596,7 +504,7 @@ static void *on_open(struct gw_session *gs, void *server)
 static void on_timeout(void *session)
 {
 	/* autologout: no UPDATE state, nothing is deleted (RFC 1939 3) */
-	quit(session, "-ERR Autologout; idle for too long");
+	pop3_quit(session, "-ERR Autologout; idle for too long");
 }
 
 static void unlock(struct pop3_session *s)
@@ -615,12 +523,11 @@ static void on_close(void *session)
 
 	if (s->locked)
 		unlock(s);
-	pop3_auth_end(s);
+	gw_login_deinit(&s->login);
 	gw_release(s->gs, s->retr_reserved);
 	pop3_prefetch_deinit(s);
 	pop3_parser_destroy(&s->parser);
 	free(s->user);
-	free(s->account);
 	free(s->msgs);
 	pb_buf_deinit(&s->out);
 	free(s);

@@ -4,7 +4,7 @@
  * that comes before every "250 queued".
  * OWNS: struct smtp_session (parser, transaction, body buffer). THREAD: the hub thread.
  * The lockout guard is asked at accept: the greeting waits for its answer (a blocked address
- * hears 421 and the connection ends).
+ * hears 421 and the connection ends). AUTH is in smtp-auth.c.
  * MESSAGES sent (through typed client stubs): LOCKOUT_CHECK_IP_REQ, DIR_RCPT_CHECK_REQ, SPOOL_ROOM_REQ,
  * SPOOL_PUT_REQ, SPOOL_BEGIN_REQ, SPOOL_CHUNK_REQ, SPOOL_COMMIT_REQ, SPOOL_ABORT_REQ — each a
  * call with its own continuation (gateways/net/gw-session.h); a reply that comes after its
@@ -23,64 +23,17 @@
  * When the upload fails midway (no space, a slow spool) the rest of the content is read and
  * discarded, and the verdict comes after the end of data, as RFC 5321 wants.
  */
-#include "smtp-session.h"
+#include "smtp-session-int.h"
 
 #include "directory-client.h"
 #include "gw-guard.h"
 #include "pb-log.h"
 #include "pb-settings.h"
-#include "smtp-data.h"
 #include "spool-client.h"
-#include "smtp-parser.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-
-enum smtp_mode { MODE_CMD, MODE_DATA, MODE_BDAT };
-/* Command states: before EHLO, greeted, in a transaction without / with recipients. */
-enum smtp_state { ST_FRESH, ST_READY, ST_MAIL, ST_RCPT };
-#define ALL_STATES (1u << ST_FRESH | 1u << ST_READY | 1u << ST_MAIL | 1u << ST_RCPT)
-#define TX_STATES (1u << ST_MAIL | 1u << ST_RCPT)
-/* Octets of content sent to the spool per chunk. */
-#define SMTP_CHUNK (256 * 1024)
-/* What a message being received may hold at once: the chunk filling and the one in flight. */
-#define SMTP_TX_BYTES (2 * SMTP_CHUNK)
-/* tx_fail when the node's budget of bytes in flight had no room for the message. */
-#define TX_FAIL_BUSY 1000
-
-struct smtp_session {
-	struct gw_session *gs;
-	struct smtp_server *srv;
-	struct smtp_parser *parser;
-	enum smtp_mode mode;
-	bool esmtp, greeted, closing;
-	char helo[256];
-	uint32_t errors;
-	/* the mail transaction */
-	bool in_tx, tx_smtputf8, bdat_discard;
-	char *sender;
-	struct pb_strv rcpts;
-	struct pb_u64v rcpt_ids;
-	char *checking; /* the recipient being checked */
-	char tx_id[32];
-	/* the message being received: its upload to the spool */
-	bool receiving;    /* DATA or BDAT content began in this transaction */
-	int64_t received_ms; /* when it began (wall clock), for the envelope */
-	bool finishing;    /* the content is complete: put or commit once the upload allows */
-	bool waiting;      /* a call blocks the input: reading paused until its reply */
-	bool begin_pending; /* the upload's begin is unanswered (the content may go on) */
-	uint64_t tx_seq;   /* uploads begun: a late begin reply is matched against it */
-	uint64_t upload_id; /* 0: none open (none begun: the content goes whole in a put) */
-	uint64_t sent;     /* octets the spool has been sent */
-	uint32_t tx_fail;  /* PB_OK, or why the upload failed (the rest is discarded) */
-	size_t reserved;   /* taken from the budget of message bytes in flight */
-	char tail[2];      /* the last two octets sent */
-	struct pb_buf body; /* content not yet sent: less than SMTP_CHUNK octets */
-	struct smtp_data data;
-	struct smtp_bdat bdat;
-	struct pb_buf out; /* replies being built */
-};
 
 static void run(struct smtp_session *s);
 static void begin_upload(struct smtp_session *s);
@@ -121,6 +74,17 @@ static void close_with(struct smtp_session *s, int code, const char *enhanced, c
 static void set_deadline(struct smtp_session *s, uint32_t seconds)
 {
 	gw_set_deadline(s->gs, seconds * 1000ull);
+}
+
+void smtp_session_reply(struct smtp_session *s, int code, const char *enhanced, const char *text)
+{
+	reply(s, code, enhanced, text);
+}
+
+void smtp_session_close_with(struct smtp_session *s, int code, const char *enhanced,
+			     const char *text)
+{
+	close_with(s, code, enhanced, text);
 }
 
 /* Drops whatever upload the session's key began (one-way): for a begin whose reply will never
@@ -244,6 +208,17 @@ static void wait_reply(struct smtp_session *s)
 	s->waiting = true;
 	gw_pause(s->gs);
 	gw_set_deadline(s->gs, 0);
+}
+
+void smtp_session_wait(struct smtp_session *s)
+{
+	wait_reply(s);
+}
+
+void smtp_session_resume(struct smtp_session *s)
+{
+	s->waiting = false;
+	resume(s);
 }
 
 /* After a send: wait for its reply, or note the failure. */
@@ -610,6 +585,7 @@ static void do_helo(void *session, const void *cmdp)
 		.enhancedstatuscodes = true, .eightbitmime = true, .smtputf8 = true,
 		.chunking = true, .vrfy = true, .starttls = gw_tls_offered(s->gs),
 	};
+	struct pb_buf mechs;
 
 	tx_reset(s);
 	snprintf(s->helo, sizeof(s->helo), "%s", cmd->arg);
@@ -619,8 +595,11 @@ static void do_helo(void *session, const void *cmdp)
 		reply(s, 250, NULL, s->srv->hostname);
 		return;
 	}
+	pb_buf_init(&mechs);
+	caps.auth = smtp_auth_mechs(s, &mechs);
 	pb_buf_reset(&s->out);
 	smtp_reply_ehlo(&s->out, s->srv->hostname, NULL, &caps);
+	pb_buf_deinit(&mechs);
 	gw_write(s->gs, s->out.data, s->out.len);
 }
 
@@ -825,6 +804,7 @@ static void on_tls_started(void *session)
 {
 	struct smtp_session *s = session;
 	tx_reset(s);
+	smtp_auth_reset(s);
 	s->greeted = s->esmtp = false;
 	s->helo[0] = '\0';
 	s->mode = MODE_CMD;
@@ -846,7 +826,7 @@ static const struct gw_command smtp_commands[] = {
 	/* lists are not disclosed (RFC 5321 3.5.2: EXPN may be disabled) */
 	{ SMTP_VERB_EXPN, 0, "502 5.5.1 Error: EXPN is disabled", NULL, NULL },
 	{ SMTP_VERB_STARTTLS, ALL_STATES, NULL, check_starttls, do_starttls },
-	{ SMTP_VERB_AUTH, 0, "503 5.5.1 Error: authentication not enabled", NULL, NULL },
+	{ SMTP_VERB_AUTH, ALL_STATES, NULL, smtp_check_auth, smtp_do_auth },
 };
 
 /* The line for a MAIL or RCPT the command table refused (its reply says why, in words). */
@@ -950,6 +930,16 @@ static void run(struct smtp_session *s)
 				return;
 			continue;
 		}
+		if (s->login.want_line) {
+			const char *line;
+			size_t len;
+			int rc = smtp_parser_next_line(s->parser, &line, &len);
+			if (rc == 0)
+				return;
+			set_deadline(s, s->srv->settings.command_timeout_s);
+			smtp_auth_line(s, rc, line);
+			continue;
+		}
 		int rc = smtp_parser_next(s->parser, &cmd);
 		if (rc == 0)
 			return;
@@ -1011,6 +1001,7 @@ static void *on_open(struct gw_session *gs, void *server)
 	s->srv = server;
 	s->parser = smtp_parser_create();
 	pb_buf_init(&s->out);
+	gw_login_init(&s->login, gs, "smtp", &smtp_login_ops, SMTP_CHECK_TIMEOUT_MS);
 	pb_debug("smtp", "event=connect peer=%s", gw_peer(gs));
 	set_deadline(s, s->srv->settings.command_timeout_s);
 	if (gw_guard_check_ip(gs, on_guard_checked, 0, &error) == 0) {
@@ -1039,6 +1030,8 @@ static void on_close(void *session)
 	if (s->begin_pending)
 		abort_begun(s); /* its reply will find no session */
 	tx_reset(s);
+	smtp_auth_reset(s);
+	gw_login_deinit(&s->login);
 	free(s->checking);
 	smtp_parser_destroy(&s->parser);
 	pb_buf_deinit(&s->out);

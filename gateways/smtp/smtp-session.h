@@ -24,6 +24,7 @@ struct smtp_server {
 	struct gw_hub *hub;
 	char hostname[256];
 	struct pb_settings_smtp settings; /* a copy of the snapshot's, taken each tick */
+	bool allow_plaintext_auth; /* security.allow_plaintext_auth, copied each tick */
 	uint64_t next_tx; /* transaction ids for Received: and logs */
 	struct gw_counters counted; /* since the gateway started, for the status */
 };

@@ -1,14 +1,17 @@
-"""End to end: POP3 AUTH (RFC 5034) through the SASL layer against the real daemon, with real
-clients — poplib (AUTH PLAIN and LOGIN after STLS, through _shortcmd), curl over pop3s with
---login-options AUTH=PLAIN, and a SCRAM-SHA-256 client written here (hashlib.pbkdf2_hmac and
-hmac, RFC 5802/7677) on 110 and 995; failures answer alike, '*' cancels, a guesser's SCRAM
-proofs lock the account for its address (the right one then fails alike) while another address
-logs in, and the security log names the mechanism and never the password."""
+"""End to end: POP3 AUTH (RFC 5034) and SMTP AUTH (RFC 4954) through the SASL layer against the
+real daemon, with real clients — poplib (AUTH PLAIN and LOGIN after STLS, through _shortcmd),
+smtplib (PLAIN and LOGIN after STARTTLS, and on 465), swaks --auth, curl (pop3s and smtp with
+--ssl-reqd --login-options AUTH=PLAIN), and a SCRAM-SHA-256 client written here
+(hashlib.pbkdf2_hmac and hmac, RFC 5802/7677) on both protocols; failures answer alike, '*'
+cancels, a guesser locks the account for its address (the right password then fails alike)
+while another address logs in, and the security log names the mechanism and never the
+password."""
 import base64
 import hashlib
 import hmac
 import os
 import poplib
+import smtplib
 import sys
 import unittest
 
@@ -128,6 +131,121 @@ class Pop3Auth(TlsCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         pbtest.wait_until(lambda: "mech=PLAIN" in self.security_log(),
                           what="curl's AUTH PLAIN logged")
+
+
+def smtp_cmd(s):
+    """scram_login's cmd over smtplib: 334 x -> b"+ x", 235 -> b"+OK ...", else raises."""
+    def cmd(line):
+        code, msg = s.docmd(line)
+        if code == 334:
+            return b"+ " + msg
+        if code == 235:
+            return b"+OK " + msg
+        raise poplib.error_proto(b"%d %s" % (code, msg))
+    return cmd
+
+
+class SmtpAuth(TlsCase):
+    def starttls(self, svc="submission", source=None):
+        s = smtplib.SMTP(timeout=60, source_address=(source, 0) if source else None)
+        s.connect("127.0.0.1", self.port(svc))
+        self.addCleanup(s.close)
+        s._host = HOST
+        s.ehlo("client.example.org")
+        s.starttls(context=self.ctx())
+        s.ehlo("client.example.org")
+        return s
+
+    def security_log(self):
+        with open(os.path.join(self.d.data_dir, "security.log")) as f:
+            return f.read()
+
+    def test_smtplib_plain_and_login(self):
+        s = self.starttls()
+        self.assertEqual(s.esmtp_features["auth"].split(), ["PLAIN", "LOGIN", "SCRAM-SHA-256"])
+        with self.assertRaises(smtplib.SMTPAuthenticationError) as e:
+            s.login(self.alice(), "wrongpw1")
+        self.assertEqual(e.exception.smtp_code, 535)
+        self.assertEqual(e.exception.smtp_error, b"5.7.8 Authentication credentials invalid")
+        s.user, s.password = self.alice(), "alicepw1"
+        self.assertEqual(s.auth("PLAIN", s.auth_plain)[0], 235)
+        self.assertEqual(s.docmd("AUTH PLAIN"), (503, b"5.5.1 Error: already authenticated"))
+        s.sendmail(self.alice(), [self.alice()], b"Subject: after auth\r\n\r\nbody\r\n")
+        s.quit()
+        s = self.starttls("smtp")
+        s.user, s.password = "alice", "alicepw1"
+        self.assertEqual(s.auth("LOGIN", s.auth_login, initial_response_ok=False)[0], 235)
+        s.quit()
+        s = smtplib.SMTP_SSL("127.0.0.1", self.port("submissions"), timeout=60,
+                             context=self.ctx(by_name=False))
+        self.addCleanup(s.close)
+        self.assertEqual(s.login("alice", "alicepw1")[0], 235)
+        s.quit()
+        log = self.security_log()
+        self.assertIn("event=login protocol=smtp user=alice ip=127.0.0.1 mech=LOGIN", log)
+        self.assertIn("event=login_failed protocol=smtp user=%s ip=127.0.0.1 mech=PLAIN "
+                      "reason=bad_credentials" % self.alice(), log)
+        self.assertNotIn("alicepw1", log)
+        self.assertNotIn("wrongpw1", log)
+
+    def test_cancel_and_bad_base64(self):
+        s = self.starttls()
+        self.assertEqual(s.docmd("AUTH LOGIN")[0], 334)
+        self.assertEqual(s.docmd("*"), (501, b"5.7.0 Authentication aborted"))
+        self.assertEqual(s.docmd("AUTH PLAIN")[0], 334)
+        self.assertEqual(s.docmd("!!!!"), (501, b"5.5.2 Cannot decode response"))
+        self.assertEqual(s.docmd("AUTH CRAM-MD5")[0], 504)
+        s.quit()
+
+    def test_scram_over_smtp(self):
+        s = self.starttls()
+        self.assertTrue(scram_login(smtp_cmd(s), self.alice(), "alicepw1").startswith(b"+OK"))
+        s.quit()
+        self.assertIn("protocol=smtp user=alice ip=127.0.0.1 mech=SCRAM-SHA-256", self.security_log())
+
+    def test_smtp_guesser_locked_per_address(self):
+        self.d.add_user("smtpguessed", "smtpguessedpw1")
+        for i in range(3):
+            s = smtplib.SMTP(timeout=60, source_address=("127.0.0.8", 0))
+            s.connect("127.0.0.1", self.port("submission"))
+            self.addCleanup(s.close)
+            s.ehlo("guesser.example.org")  # loopback: plaintext allowed in clear
+            s.user, s.password = "smtpguessed", "guess%d" % i
+            with self.assertRaises(smtplib.SMTPAuthenticationError):
+                s.auth("PLAIN", s.auth_plain)
+            s.quit()
+        s = smtplib.SMTP(timeout=60, source_address=("127.0.0.8", 0))
+        s.connect("127.0.0.1", self.port("submission"))
+        self.addCleanup(s.close)
+        s.ehlo("guesser.example.org")
+        s.user, s.password = "smtpguessed", "smtpguessedpw1"
+        with self.assertRaises(smtplib.SMTPAuthenticationError) as e:
+            s.auth("PLAIN", s.auth_plain)
+        self.assertEqual(e.exception.smtp_code, 535)
+        s = smtplib.SMTP(timeout=60, source_address=("127.0.0.9", 0))
+        s.connect("127.0.0.1", self.port("submission"))
+        self.addCleanup(s.close)
+        s.ehlo("other.example.org")
+        self.assertEqual(s.login("smtpguessed", "smtpguessedpw1")[0], 235)
+
+    def test_swaks_and_curl(self):
+        for mech in ("PLAIN", "LOGIN"):
+            p = run_tool(["swaks", "--server", "127.0.0.1:%d" % self.port("submission"), "--tls",
+                          "--auth", mech, "--auth-user", self.alice(), "--auth-password",
+                          "alicepw1", "--to", self.alice(), "--from", self.alice(),
+                          "--header", "Subject: swaks auth " + mech])
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            self.assertIn(b"235 2.7.0 Authentication successful", p.stdout)
+        path = os.path.join(self.d.tmp, "curl-auth.eml")
+        with open(path, "wb") as f:
+            f.write(b"Subject: curl auth\r\n\r\nbody\r\n")
+        p = run_tool(["curl", "-sS", "--ssl-reqd", "--cacert", self.cafile,
+                      "--resolve", "%s:%d:127.0.0.1" % (HOST, self.port("submission")),
+                      "smtp://%s:%d" % (HOST, self.port("submission")),
+                      "--user", "%s:alicepw1" % self.alice(), "--login-options", "AUTH=PLAIN",
+                      "--mail-from", self.alice(), "--mail-rcpt", self.alice(),
+                      "--upload-file", path])
+        self.assertEqual(p.returncode, 0, p.stderr)
 
 
 if __name__ == "__main__":

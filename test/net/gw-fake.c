@@ -236,3 +236,25 @@ void gw_fake_forget_sent(struct gw_fake *f)
 		pb_msg_free(&f->sent[i]);
 	f->n_sent = 0;
 }
+
+int gw_fake_verified(struct gw_fake *f, uint64_t corr, uint64_t user_id, const char *user)
+{
+	struct pb_msg rep;
+
+	for (size_t i = f->n_sent; corr == 0 && i > 0; i--) {
+		if (f->sent[i - 1].type == MSG_AUTH_USER_VERIFY_REQ)
+			corr = f->sent[i - 1].corr;
+	}
+	if (corr == 0)
+		return -1;
+	if (user != NULL) {
+		pb_msg_init(&rep, MSG_AUTH_USER_VERIFY_REP);
+		rep.u.auth_user_verify_rep.user_id = user_id;
+		rep.u.auth_user_verify_rep.user = xstrdup(user);
+	} else {
+		pb_msg_init(&rep, MSG_CORE_STATUS_REP);
+		rep.u.core_status_rep.code = PB_ERR_AUTH;
+		rep.u.core_status_rep.error = xstrdup("authentication failed");
+	}
+	return gw_fake_reply(f, corr, &rep);
+}

@@ -485,16 +485,7 @@ static void test_guard_at_accept(void)
 /* Answers the last password check: the account bob (id 5), or a wrong password. */
 static void verify_answer(struct gw_fake *f, bool right)
 {
-	struct pb_msg rep, *q = last_sent(f, MSG_AUTH_USER_VERIFY_REQ);
-
-	if (!right) {
-		reply_status(f, q, PB_ERR_AUTH);
-		return;
-	}
-	pb_msg_init(&rep, MSG_AUTH_USER_VERIFY_REP);
-	rep.u.auth_user_verify_rep.user_id = 5;
-	rep.u.auth_user_verify_rep.user = xstrdup("bob");
-	CHECK_INT(gw_fake_reply(f, q->corr, &rep), 0);
+	CHECK_INT(gw_fake_verified(f, 0, 5, right ? "bob" : NULL), 0);
 }
 
 /* Sends USER bob / PASS and answers the password check: right or wrong. */
@@ -651,11 +642,7 @@ static void test_auth_locked_malformed_late(void)
 	uint64_t corr = q->corr;
 	gw_fake_advance(&f, POP3_REQUEST_TIMEOUT_MS + 1);
 	CHECK(gw_fake_expect(&f, "-ERR [SYS/TEMP] Try again later\r\n"));
-	struct pb_msg rep;
-	pb_msg_init(&rep, MSG_AUTH_USER_VERIFY_REP);
-	rep.u.auth_user_verify_rep.user_id = 5;
-	rep.u.auth_user_verify_rep.user = xstrdup("bob");
-	CHECK_INT(gw_fake_reply(&f, corr, &rep), -1);
+	CHECK_INT(gw_fake_verified(&f, corr, 5, "bob"), -1);
 	CHECK(gw_fake_say(&f, "STAT\r\n", "-ERR Command not allowed before login"));
 	gw_fake_free(&f);
 }

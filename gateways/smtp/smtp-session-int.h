@@ -30,6 +30,7 @@ enum smtp_state { ST_FRESH, ST_READY, ST_MAIL, ST_RCPT };
 struct smtp_session {
 	struct gw_session *gs;
 	struct smtp_server *srv;
+	bool submission; /* on 587/465: AUTH before MAIL */
 	struct smtp_parser *parser;
 	enum smtp_mode mode;
 	bool esmtp, greeted, closing;

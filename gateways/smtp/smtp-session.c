@@ -537,6 +537,8 @@ static const char *check_mail(const void *session, const void *cmdp)
 
 	if (s->in_tx)
 		return "503 5.5.1 Error: nested MAIL command";
+	if (s->submission && s->auth_user == NULL)
+		return "530 5.7.0 Authentication required";
 	if ((cmd->smtputf8 || cmd->body != SMTP_BODY_NONE || cmd->has_size) && !s->esmtp)
 		return "555 5.5.4 Error: MAIL parameters need EHLO";
 	if (cmd->body == SMTP_BODY_BINARYMIME)
@@ -664,6 +666,37 @@ static void do_mail(void *session, const void *cmdp)
 	wait_reply(s);
 }
 
+/* Whether this client may relay: authenticated, or in smtp.relay_networks. */
+static bool may_relay(const struct smtp_session *s)
+{
+	return s->auth_user != NULL ||
+	       pb_cidr_list_match(&s->srv->settings.relay_networks.list, gw_peer(s->gs));
+}
+
+/* A recipient at a domain that is not local: relayed only for an authenticated client or one
+ * in smtp.relay_networks (empty by default), never for anyone else (no open relay). With no
+ * outbound queue yet, even those get a temporary refusal: never accepted and dropped. */
+static void rcpt_not_local(struct smtp_session *s)
+{
+	char text[600];
+
+	if (may_relay(s)) {
+		snprintf(text, sizeof(text), "<%s>: Relaying is not available yet: no outbound queue",
+			 s->checking);
+		reply(s, 451, "4.3.0", text);
+		pb_info("smtp", "event=rcpt_deferred msgid=%s rcpt=%s reason=no_outbound_queue "
+			"from=%s peer=%s", s->tx_id, PB_LOGQ(s->checking), PB_LOGQ(s->sender),
+			gw_peer(s->gs));
+		return;
+	}
+	snprintf(text, sizeof(text), "<%s>: Relay access denied", s->checking);
+	reply(s, 550, "5.7.1", text);
+	s->srv->counted.rcpts_refused++;
+	pb_info("smtp", "event=rcpt_refused msgid=%s rcpt=%s reason=relay_denied from=%s peer=%s",
+		s->tx_id, PB_LOGQ(s->checking), PB_LOGQ(s->sender), gw_peer(s->gs));
+	client_error(s);
+}
+
 static void on_rcpt_checked(void *session, uint64_t arg, struct pb_msg *m)
 {
 	struct smtp_session *s = session;
@@ -695,12 +728,7 @@ static void on_rcpt_checked(void *session, uint64_t arg, struct pb_msg *m)
 			s->tx_id, PB_LOGQ(s->checking), PB_LOGQ(s->sender), gw_peer(s->gs));
 		client_error(s); /* guessing addresses counts toward max_errors */
 	} else if (code == PB_ERR_REFUSED) {
-		snprintf(text, sizeof(text), "<%s>: Relay access denied", s->checking);
-		reply(s, 550, "5.7.1", text);
-		s->srv->counted.rcpts_refused++;
-		pb_info("smtp", "event=rcpt_refused msgid=%s rcpt=%s reason=relay_denied from=%s peer=%s",
-			s->tx_id, PB_LOGQ(s->checking), PB_LOGQ(s->sender), gw_peer(s->gs));
-		client_error(s);
+		rcpt_not_local(s);
 	} else {
 		reply(s, 451, "4.3.0", "Error: temporary failure, try again later");
 	}
@@ -995,10 +1023,12 @@ static void on_guard_checked(void *session, uint64_t arg, struct pb_msg *m)
 static void *on_open(struct gw_session *gs, void *server)
 {
 	struct smtp_session *s = xcalloc(1, sizeof(*s));
+	const struct smtp_port *port = server;
 	const char *error;
 
 	s->gs = gs;
-	s->srv = server;
+	s->srv = port->srv;
+	s->submission = port->submission;
 	s->parser = smtp_parser_create();
 	pb_buf_init(&s->out);
 	gw_login_init(&s->login, gs, "smtp", &smtp_login_ops, SMTP_CHECK_TIMEOUT_MS);

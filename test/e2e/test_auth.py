@@ -248,5 +248,70 @@ class SmtpAuth(TlsCase):
         self.assertEqual(p.returncode, 0, p.stderr)
 
 
+class RelayMatrix(TlsCase):
+    """Issue 10 item 3: who may send where. An open relay test that finds nothing."""
+
+    def session(self, svc="smtp", source=None, login=None):
+        s = smtplib.SMTP(timeout=60, source_address=(source, 0) if source else None)
+        s.connect("127.0.0.1", self.port(svc))
+        self.addCleanup(s.close)
+        s.ehlo("client.example.org")
+        if login:
+            self.assertEqual(s.login(*login)[0], 235)
+        return s
+
+    def rcpts(self, s, paths):
+        """(code, text) of RCPT TO:<path> for each path, in one transaction."""
+        self.assertEqual(s.docmd("MAIL", "FROM:<sender@example.org>")[0], 250)
+        got = [s.docmd("RCPT", "TO:<%s>" % p) for p in paths]
+        s.docmd("RSET")
+        return got
+
+    def test_unauthenticated_on_25(self):
+        far, d = "someone@elsewhere.example", self.domain
+        got = self.rcpts(self.session(), [
+            self.alice(),                                # local: anyone may send
+            far,                                         # not local: refused
+            "someone%%elsewhere.example@%s" % d,         # percent hack: a local part, unknown
+            "@%s:someone@elsewhere.example" % d,         # source route: the route is ignored
+            "@elsewhere.example:alice@%s" % d,           # ... so this one is local
+            '"someone@elsewhere.example"@%s' % d,        # a quoted local part stays local
+        ])
+        self.assertEqual(got[0][0], 250, got)
+        self.assertEqual(got[1], (550, b"5.7.1 <someone@elsewhere.example>: Relay access denied"))
+        self.assertEqual(got[2][0], 550, got)
+        self.assertTrue(got[2][1].startswith(b"5.1.1 "), got)
+        self.assertEqual(got[3][:1] + (got[3][1][:6],), (550, b"5.7.1 "), got)
+        self.assertEqual(got[4][0], 250, got)
+        self.assertEqual(got[5][0], 550, got)
+        self.assertTrue(got[5][1].startswith(b"5.1.1 "), got)
+        s = self.session()
+        self.assertEqual(s.docmd("MAIL", "FROM:<sender@example.org>")[0], 250)
+        self.assertEqual(s.docmd("RCPT", "TO:<%s>" % far)[0], 550)
+        self.assertEqual(s.docmd("DATA")[0], 554)  # nothing accepted for the far recipient
+
+    def test_authenticated_and_submission(self):
+        far = "someone@elsewhere.example"
+        s = self.session("submission")
+        self.assertEqual(s.docmd("MAIL", "FROM:<sender@example.org>"),
+                         (530, b"5.7.0 Authentication required"))
+        for svc in ("smtp", "submission"):
+            got = self.rcpts(self.session(svc, login=("alice", "alicepw1")), [self.alice(), far])
+            self.assertEqual(got[0][0], 250, got)
+            self.assertEqual(got[1], (451, b"4.3.0 <someone@elsewhere.example>: Relaying is not "
+                                            b"available yet: no outbound queue"), got)
+
+    def test_relay_network(self):
+        far = "someone@elsewhere.example"
+        rc, out, err = self.d.cli("setting", "set", "smtp", '{"relay_networks": "127.0.0.10/32"}')
+        self.assertEqual(rc, 0, err)
+        self.addCleanup(self.d.cli, "setting", "set", "smtp", '{"relay_networks": ""}')
+        # the sessions see the setting at the hub's next tick
+        pbtest.wait_until(lambda: self.rcpts(self.session(source="127.0.0.10"), [far])[0][0] == 451,
+                          what="relay_networks in effect")
+        got = self.rcpts(self.session(source="127.0.0.11"), [far])
+        self.assertEqual(got[0][0], 550, got)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

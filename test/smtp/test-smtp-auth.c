@@ -1,5 +1,8 @@
 /*
- * test-smtp-auth.c: SMTP AUTH (RFC 4954) through the fake transport: EHLO's AUTH keyword (no
+ * test-smtp-auth.c: SMTP AUTH (RFC 4954), submission and relay control through the fake
+ * transport. Submission (587/465) wants AUTH before MAIL (530); on 25 a recipient at a domain
+ * that is not local is refused (550 5.7.1) unless the client authenticated or is in
+ * smtp.relay_networks, and then deferred (451 4.3.0: no outbound queue yet), never taken. AUTH: EHLO's AUTH keyword (no
  * plaintext mechanism in clear from a non-loopback address: 538), PLAIN with an initial
  * response and LOGIN's 334 challenges, the password checked by the auth shard and the result
  * reported to the lockout guard before the client hears it (a locked account gets the
@@ -20,14 +23,19 @@ static struct pb_msg *last_of(struct gw_fake *f, enum pb_msg_type type)
 	return NULL;
 }
 
-static void open_ehlo(struct gw_fake *f, struct smtp_server *srv, bool plaintext)
+static void open_port(struct gw_fake *f, struct smtp_server *srv, bool plaintext, int port)
 {
 	server_init(srv);
 	srv->allow_plaintext_auth = plaintext;
-	gw_fake_open(f, &smtp_proto, srv);
+	gw_fake_open(f, &smtp_proto, &srv->ports[port]);
 	CHECK_INT(gw_fake_guard(f, MSG_LOCKOUT_CHECK_IP_REQ, false, false), 0);
 	CHECK(gw_fake_expect(f, "220 mx.test ESMTP"));
 	gw_fake_input(f, "EHLO client.test\r\n");
+}
+
+static void open_ehlo(struct gw_fake *f, struct smtp_server *srv, bool plaintext)
+{
+	open_port(f, srv, plaintext, SMTP_PORT_MX);
 }
 
 /* Answers the last password check: the account bob (id 5), or a wrong password. */
@@ -151,7 +159,84 @@ static void test_malformed_and_late_reply(void)
 	gw_fake_free(&f);
 }
 
+/* AUTH PLAIN as bob, answered yes by the shard and the guard. */
+static void auth_bob(struct gw_fake *f)
+{
+	gw_fake_input(f, "AUTH PLAIN AGJvYgBwdw==\r\n");
+	verify_answer(f, true);
+	CHECK_INT(gw_fake_guard(f, MSG_LOCKOUT_LOGIN_REQ, false, false), 0);
+	CHECK(gw_fake_expect(f, "235 2.7.0"));
+}
+
+/* Answers the last recipient check: the domain is not local. */
+static void rcpt_not_local(struct gw_fake *f)
+{
+	struct pb_msg rep, *q = last_of(f, MSG_DIR_RCPT_CHECK_REQ);
+
+	REQUIRE(q != NULL);
+	pb_msg_init(&rep, MSG_DIR_RCPT_CHECK_REP);
+	rep.u.dir_rcpt_check_rep.code = PB_ERR_REFUSED;
+	rep.u.dir_rcpt_check_rep.error = xstrdup("not a local domain");
+	CHECK_INT(gw_fake_reply(f, q->corr, &rep), 0);
+}
+
+static void test_submission_wants_auth(void)
+{
+	struct smtp_server srv;
+	struct gw_fake f;
+
+	open_port(&f, &srv, true, SMTP_PORT_SUBMISSION);
+	CHECK(gw_fake_expect(&f, "250-mx.test"));
+	CHECK(gw_fake_say(&f, "MAIL FROM:<bob@example.org>\r\n",
+			  "530 5.7.0 Authentication required"));
+	auth_bob(&f);
+	CHECK(gw_fake_say(&f, "MAIL FROM:<bob@example.org>\r\n", "250 2.1.0"));
+	gw_fake_free(&f);
+
+	open_ehlo(&f, &srv, true); /* 25: anyone may send to local domains */
+	CHECK(gw_fake_expect(&f, "250-mx.test"));
+	CHECK(gw_fake_say(&f, "MAIL FROM:<a@example.org>\r\n", "250 2.1.0"));
+	gw_fake_free(&f);
+}
+
+static void test_relay_control(void)
+{
+	struct smtp_server srv;
+	struct gw_fake f;
+	char *error = NULL;
+
+	open_ehlo(&f, &srv, true); /* anyone: relay access denied */
+	CHECK(gw_fake_expect(&f, "250-mx.test"));
+	CHECK(gw_fake_say(&f, "MAIL FROM:<a@example.org>\r\n", "250"));
+	gw_fake_input(&f, "RCPT TO:<x@elsewhere.example>\r\n");
+	rcpt_not_local(&f);
+	CHECK(gw_fake_expect(&f, "550 5.7.1 <x@elsewhere.example>: Relay access denied"));
+	gw_fake_free(&f);
+
+	open_ehlo(&f, &srv, true); /* authenticated: deferred, never taken */
+	CHECK(gw_fake_expect(&f, "250-mx.test"));
+	auth_bob(&f);
+	CHECK(gw_fake_say(&f, "MAIL FROM:<bob@example.org>\r\n", "250"));
+	gw_fake_input(&f, "RCPT TO:<x@elsewhere.example>\r\n");
+	rcpt_not_local(&f);
+	CHECK(gw_fake_expect(&f, "451 4.3.0 <x@elsewhere.example>: Relaying is not available yet: "
+				 "no outbound queue"));
+	CHECK(gw_fake_say(&f, "DATA\r\n", "554 5.5.1 Error: no valid recipients"));
+	gw_fake_free(&f);
+
+	open_ehlo(&f, &srv, true); /* a relay network (the fake's peer is 192.0.2.1) */
+	CHECK_INT(pb_cidr_list_parse("192.0.2.0/24", &srv.settings.relay_networks.list, &error), 0);
+	CHECK(gw_fake_expect(&f, "250-mx.test"));
+	CHECK(gw_fake_say(&f, "MAIL FROM:<a@example.org>\r\n", "250"));
+	gw_fake_input(&f, "RCPT TO:<x@elsewhere.example>\r\n");
+	rcpt_not_local(&f);
+	CHECK(gw_fake_expect(&f, "451 4.3.0"));
+	gw_fake_free(&f);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "submission_wants_auth", test_submission_wants_auth },
+	{ "relay_control", test_relay_control },
 	{ "ehlo_and_encryption_required", test_ehlo_and_encryption_required },
 	{ "plain_login_twice_and_in_tx", test_plain_login_twice_and_in_tx },
 	{ "locked_and_blocked", test_locked_and_blocked },

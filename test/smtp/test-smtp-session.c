@@ -29,7 +29,7 @@ static void rcpt_ok(struct gw_fake *f, size_t i, uint64_t user_id)
 static void open_session(struct gw_fake *f, struct smtp_server *srv)
 {
 	server_init(srv);
-	gw_fake_open(f, &smtp_proto, srv);
+	gw_fake_open(f, &smtp_proto, mx_port(srv));
 	CHECK_INT(gw_fake_guard(f, MSG_LOCKOUT_CHECK_IP_REQ, false, false), 0);
 	gw_fake_forget_sent(f);
 	CHECK(gw_fake_expect(f, "220 mx.test ESMTP"));
@@ -570,7 +570,7 @@ static void test_state_refusals(void)
 	struct gw_fake f;
 
 	server_init(&srv);
-	gw_fake_open(&f, &smtp_proto, &srv);
+	gw_fake_open(&f, &smtp_proto, mx_port(&srv));
 	CHECK_INT(gw_fake_guard(&f, MSG_LOCKOUT_CHECK_IP_REQ, false, false), 0);
 	gw_fake_forget_sent(&f);
 	CHECK(gw_fake_expect(&f, "220"));
@@ -682,7 +682,7 @@ static void test_guard_at_accept(void)
 	struct gw_fake f;
 
 	server_init(&srv);
-	gw_fake_open(&f, &smtp_proto, &srv);
+	gw_fake_open(&f, &smtp_proto, mx_port(&srv));
 	CHECK_INT(f.n_sent, 1);
 	CHECK_STR(gw_fake_sent(&f, 0)->u.lockout_check_ip_req.ip, "192.0.2.1");
 	gw_fake_input(&f, "EHLO early.test\r\n");
@@ -695,7 +695,7 @@ static void test_guard_at_accept(void)
 	gw_fake_free(&f);
 
 	server_init(&srv);
-	gw_fake_open(&f, &smtp_proto, &srv);
+	gw_fake_open(&f, &smtp_proto, mx_port(&srv));
 	gw_fake_input(&f, "EHLO early.test\r\n");
 	gw_fake_advance(&f, GW_GUARD_TIMEOUT_MS + 1);
 	CHECK(gw_fake_expect(&f, "220 mx.test ESMTP Pillarbox\r\n250-mx.test"));

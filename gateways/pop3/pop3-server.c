@@ -4,7 +4,15 @@
  */
 #include "pop3-session.h"
 
+#include "pb-settings.h"
+
 #include <stdio.h>
+
+void pop3_server_tick(void *ctx, const struct pb_settings *s, uint64_t now_ms)
+{
+	struct pop3_server *srv = ctx;
+	srv->allow_plaintext_auth = s->security.allow_plaintext_auth != 0;
+}
 
 int pop3_server_start(struct pb_runtime *rt, const struct pb_config *cfg,
 		      const char *hostname, struct pb_tls_current *tls, struct gw_hub **hub_r,

@@ -7,12 +7,14 @@
 #ifndef POP3_SESSION_INT_H
 #define POP3_SESSION_INT_H
 
+#include "gw-login.h"
 #include "gw-session.h"
 #include "pop3-parser.h"
 #include "pop3-session.h"
 #include "pop3-stuff.h"
 
 #include <stdbool.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,7 +57,8 @@ struct pop3_session {
 	uint32_t bad_commands; /* refused or malformed commands so far */
 	bool running;     /* inside run(): a write that drains must not re-enter it */
 	bool out_blocked; /* run() stopped at NET_OUT_HIGH; drain resumes it */
-	char *user;       /* from USER */
+	char *user;       /* from USER (the account's own name once logged in) */
+	struct gw_login login; /* USER/PASS or AUTH under way (pop3-auth.c) */
 	uint64_t user_id;
 	char holder[PB_MSG_MAX_ADDR]; /* the lock holder: the session's own address */
 	uint32_t uidvalidity;
@@ -84,6 +87,28 @@ void pop3_cut(struct pop3_session *s);
 struct gw_pending pop3_call_of(struct pop3_session *s, gw_cont_fn *cont, uint64_t arg);
 /* After a continuation: reads on, unless a call the session waits for is out or it ends. */
 void pop3_resume(struct pop3_session *s);
+
+/* Answers text and ends the session (after the output). */
+void pop3_quit(struct pop3_session *s, const char *text);
+/* The login succeeded (s->login.account): the maildrop lock, then the listing. */
+void pop3_logged_in(struct pop3_session *s);
+
+/* ---- pop3-auth.c ---- */
+#define POP3_PLAINTEXT_DISALLOWED \
+	"-ERR [AUTH] Plaintext authentication disallowed on non-secure (SSL/TLS) connections."
+/* The login's callbacks (challenges "+ x", the verdict's reply). */
+extern const struct gw_login_ops pop3_login_ops;
+/* Whether USER/PASS and AUTH PLAIN/LOGIN are allowed here (gw_plaintext_auth_allowed). */
+bool pop3_plaintext_ok(const struct pop3_session *s);
+/* The command table's checks and proceeds for USER (check only), PASS and AUTH (a bare AUTH
+ * lists the mechanisms). */
+const char *pop3_check_user(const void *session, const void *cmd);
+const char *pop3_check_pass(const void *session, const void *cmd);
+void pop3_do_pass(void *session, const void *cmd);
+const char *pop3_check_auth(const void *session, const void *cmd);
+void pop3_do_auth(void *session, const void *cmd);
+/* The client's response line to a challenge (NULL: it was too long). */
+void pop3_auth_line(struct pop3_session *s, const char *line);
 
 /* ---- pop3-retr.c ---- */
 /* RETR and TOP (the command table's proceed: session, struct pop3_cmd). */

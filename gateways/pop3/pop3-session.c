@@ -1,12 +1,18 @@
 /*
  * pop3-session.c: one POP3 session (RFC 1939, RFC 2449 extensions) on the session skeleton.
- * AUTHORIZATION: USER/PASS checked by the auth shards (an unknown user and a wrong password
- * get the same answer after the same work), then the maildrop lock (one session per
+ * AUTHORIZATION: USER/PASS or AUTH (pop3-auth.c, over gateways/net/gw-login.h) checked by the
+ * auth shards (an unknown user
+ * and a wrong password get the same answer after the same work; USER/PASS and the plaintext
+ * mechanisms only under TLS, from loopback or with security.allow_plaintext_auth), then the maildrop lock (one session per
  * maildrop: -ERR [IN-USE]) and the INBOX listing. TRANSACTION: STAT LIST UIDL RETR TOP DELE
  * RSET NOOP. UPDATE: QUIT expunges the deleted messages in one atomic write; a dropped
  * connection deletes nothing.
  * OWNS: struct pop3_session (its maildrop listing and deletion marks). THREAD: the hub thread.
- * MESSAGES sent (through typed client stubs): AUTH_USER_VERIFY_REQ, MBOX_LOCK_REQ,
+ * The lockout guard is asked at accept (the greeting waits for it: a blocked address hears
+ * -ERR [SYS/TEMP] and the connection ends) and after each password check (a locked account or
+ * a blocked address fails the login with the wrong-password reply, whatever the password).
+ * MESSAGES sent (through typed client stubs): LOCKOUT_CHECK_IP_REQ (and, through gw-login.c,
+ * AUTH_USER_VERIFY_REQ, AUTH_SCRAM_CREDS_REQ, LOCKOUT_LOGIN_REQ), MBOX_LOCK_REQ,
  * MBOX_LIST_REQ, MBOX_EXPUNGE_REQ, READER_READ_REQ and READER_READ_MANY_REQ (pop3-retr.c;
  * DELE only marks: the one write is QUIT's expunge) — each a call with its
  * own continuation; a reply that comes after its call timed out is dropped by the skeleton, so
@@ -16,7 +22,7 @@
  */
 #include "pop3-session-int.h"
 
-#include "auth-client.h"
+#include "gw-guard.h"
 #include "mailbox-client.h"
 #include "pb-log.h"
 #include "pb-settings.h"
@@ -51,7 +57,7 @@ void pop3_cut(struct pop3_session *s)
 	gw_close(s->gs, true);
 }
 
-static void quit(struct pop3_session *s, const char *text)
+void pop3_quit(struct pop3_session *s, const char *text)
 {
 	pop3_send_line(s, "%s", text);
 	s->closing = true;
@@ -71,7 +77,7 @@ static void asked(struct pop3_session *s, int rc)
 	if (rc == 0)
 		gw_pause(s->gs);
 	else if (s->state == ST_UPDATE)
-		quit(s, "-ERR [SYS/TEMP] Some deleted messages were not removed");
+		pop3_quit(s, "-ERR [SYS/TEMP] Some deleted messages were not removed");
 	else
 		pop3_send_line(s, "-ERR [SYS/TEMP] Server busy, try again later");
 }
@@ -99,8 +105,14 @@ static bool timed_out(struct pop3_session *s, const struct pb_msg *m)
 static void do_capa(void *session, const void *cmd)
 {
 	struct pop3_session *s = session;
-	gw_write_str(s->gs, "+OK Capability list follows\r\nTOP\r\nUSER\r\nUIDL\r\n"
-			    "RESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n");
+	gw_write_str(s->gs, "+OK Capability list follows\r\nTOP\r\n");
+	if (pop3_plaintext_ok(s))
+		gw_write_str(s->gs, "USER\r\n");
+	pb_buf_reset(&s->out);
+	pb_buf_append_str(&s->out, "SASL ");
+	gw_login_mechs(&s->login, s->srv->allow_plaintext_auth, " ", &s->out);
+	gw_write(s->gs, s->out.data, s->out.len);
+	gw_write_str(s->gs, "\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n");
 	if (s->state == ST_AUTH && gw_tls_offered(s->gs)) /* RFC 2595 4 */
 		gw_write_str(s->gs, "STLS\r\n");
 	gw_write_str(s->gs, "EXPIRE NEVER\r\nIMPLEMENTATION Pillarbox\r\n.\r\n");
@@ -154,8 +166,6 @@ static void on_listed(void *session, uint64_t arg, struct pb_msg *m)
 			return;
 		}
 		s->state = ST_TRANS;
-		pb_log_security("pop3", "event=login user=%s peer=%s", PB_LOGQ(s->user),
-				gw_peer(s->gs));
 		pop3_send_line(s, "+OK Logged in, %zu messages", s->n_msgs);
 		pop3_prefetch(s, 0);
 	}
@@ -184,48 +194,18 @@ static void on_locked(void *session, uint64_t arg, struct pb_msg *m)
 	pop3_resume(s);
 }
 
-static void on_verified(void *session, uint64_t arg, struct pb_msg *m)
+void pop3_logged_in(struct pop3_session *s)
 {
-	struct pop3_session *s = session;
 	const char *error;
-	char *user = NULL;
-	uint64_t user_id = 0;
-	uint32_t code = m != NULL ? auth_client_user_verify_reply(m, &user_id, &user, &error)
-				  : PB_ERR_TEMP;
 
-	if (code != PB_OK) {
-		pb_log_security("pop3", "event=login_failed user=%s peer=%s reason=%s", PB_LOGQ(s->user),
-				gw_peer(s->gs), code == PB_ERR_AUTH ? "bad_credentials" : "unavailable");
-		pop3_send_line(s, code == PB_ERR_AUTH ? "-ERR [AUTH] Authentication failed."
-						 : "-ERR [SYS/TEMP] Try again later");
-		pop3_resume(s);
-		return;
-	}
-	s->user_id = user_id;
+	s->user_id = s->login.user_id;
 	free(s->user);
-	s->user = user;
+	s->user = s->login.account;
+	s->login.account = NULL;
 	struct gw_pending call = pop3_call_of(s, on_locked, 0);
 	struct pb_sender tx = gw_sender(&call);
 	asked(s, mailbox_client_lock_send(&tx, s->user_id, s->holder, true, POP3_LOCK_TTL_MS,
 					  &error));
-	pop3_resume(s);
-}
-
-static const char *check_pass(const void *session, const void *cmd)
-{
-	const struct pop3_session *s = session;
-	return s->user == NULL ? "-ERR No username given" : NULL;
-}
-
-static void do_pass(void *session, const void *cmdp)
-{
-	struct pop3_session *s = session;
-	const struct pop3_cmd *cmd = cmdp;
-	struct gw_pending call = pop3_call_of(s, on_verified, 0);
-	struct pb_sender tx = gw_sender(&call);
-	const char *error;
-
-	asked(s, auth_client_user_verify_send(&tx, s->gs->id, s->user, cmd->arg, &error));
 }
 
 /* ---- TRANSACTION ---- */
@@ -314,9 +294,9 @@ static void on_expunged(void *session, uint64_t arg, struct pb_msg *m)
 	const char *error;
 
 	if (m == NULL || mailbox_client_expunge_reply(m, &error) != PB_OK)
-		quit(s, "-ERR [SYS/TEMP] Some deleted messages were not removed");
+		pop3_quit(s, "-ERR [SYS/TEMP] Some deleted messages were not removed");
 	else
-		quit(s, "+OK Bye");
+		pop3_quit(s, "+OK Bye");
 }
 
 static void do_quit(void *session, const void *cmd)
@@ -326,7 +306,7 @@ static void do_quit(void *session, const void *cmd)
 	const char *error;
 
 	if (s->state == ST_AUTH) {
-		quit(s, "+OK Bye");
+		pop3_quit(s, "+OK Bye");
 		return;
 	}
 	for (size_t i = 0; i < s->n_msgs; i++) {
@@ -335,7 +315,7 @@ static void do_quit(void *session, const void *cmd)
 	}
 	s->state = ST_UPDATE;
 	if (uids.n == 0) {
-		quit(s, "+OK Bye");
+		pop3_quit(s, "+OK Bye");
 		return;
 	}
 	struct gw_pending call = pop3_call_of(s, on_expunged, 0);
@@ -376,11 +356,11 @@ static void on_tls_started(void *session)
 #define NOT_TRANS "-ERR Command not allowed after login"
 
 static const struct gw_command pop3_commands[] = {
-	{ POP3_VERB_USER, IN_AUTH, NOT_TRANS, NULL, do_user },
-	{ POP3_VERB_PASS, IN_AUTH, NOT_TRANS, check_pass, do_pass },
+	{ POP3_VERB_USER, IN_AUTH, NOT_TRANS, pop3_check_user, do_user },
+	{ POP3_VERB_PASS, IN_AUTH, NOT_TRANS, pop3_check_pass, pop3_do_pass },
 	{ POP3_VERB_APOP, 0, "-ERR APOP is not supported", NULL, NULL },
 	{ POP3_VERB_STLS, IN_AUTH, NOT_TRANS, check_stls, do_stls },
-	{ POP3_VERB_AUTH, 0, "-ERR AUTH is not available, use USER and PASS", NULL, NULL },
+	{ POP3_VERB_AUTH, IN_AUTH, NOT_TRANS, pop3_check_auth, pop3_do_auth },
 	{ POP3_VERB_CAPA, IN_AUTH | IN_TRANS, NULL, NULL, do_capa },
 	{ POP3_VERB_QUIT, IN_AUTH | IN_TRANS, NULL, NULL, do_quit },
 	{ POP3_VERB_STAT, IN_TRANS, NOT_AUTH, NULL, do_stat },
@@ -401,7 +381,7 @@ static void bad_command(struct pop3_session *s, const char *prefix, const char *
 {
 	pop3_send_line(s, "%s%s", prefix, text);
 	if (++s->bad_commands >= POP3_MAX_BAD_COMMANDS)
-		quit(s, "-ERR Too many bad commands.");
+		pop3_quit(s, "-ERR Too many bad commands.");
 }
 
 static void handle_command(struct pop3_session *s, const struct pop3_cmd *cmd)
@@ -410,6 +390,20 @@ static void handle_command(struct pop3_session *s, const struct pop3_cmd *cmd)
 					     s->state, s, cmd->verb, cmd, "-ERR Unknown command");
 	if (refusal != NULL)
 		bad_command(s, "", refusal);
+}
+
+/* The client's response to an AUTH challenge: false when none is buffered yet. */
+static bool auth_line(struct pop3_session *s)
+{
+	const char *line;
+	size_t len;
+	int rc = pop3_parser_next_line(s->parser, &line, &len);
+
+	if (rc == 0)
+		return false;
+	gw_set_deadline(s->gs, POP3_IDLE_TIMEOUT_S * 1000ull);
+	pop3_auth_line(s, rc > 0 ? line : NULL);
+	return true;
 }
 
 /*
@@ -430,6 +424,11 @@ static void run(struct pop3_session *s)
 		if (gw_output_pending(s->gs) >= NET_OUT_HIGH) {
 			s->out_blocked = true;
 			break;
+		}
+		if (s->login.want_line) {
+			if (!auth_line(s))
+				break;
+			continue;
 		}
 		int rc = pop3_parser_next(s->parser, &cmd);
 		if (rc == 0)
@@ -459,7 +458,7 @@ static void on_input(void *session, struct pb_buf *in)
 
 	if (pop3_parser_feed(s->parser, in->data, in->len) < 0) {
 		pb_buf_reset(in);
-		quit(s, "-ERR Too much pipelined input");
+		pop3_quit(s, "-ERR Too much pipelined input");
 		return;
 	}
 	pb_buf_reset(in);
@@ -468,24 +467,45 @@ static void on_input(void *session, struct pb_buf *in)
 
 /* ---- lifecycle ---- */
 
+/* The guard's answer at accept: a blocked address hears why and is closed; no answer greets. */
+static void on_guard_checked(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct pop3_session *s = session;
+
+	if (gw_guard_blocked(m)) {
+		pb_info("pop3", "event=refused_blocked ip=%s", gw_peer(s->gs));
+		pop3_quit(s, "-ERR [SYS/TEMP] " LOCKOUT_BLOCKED_TEXT);
+		return;
+	}
+	pop3_send_line(s, "+OK Pillarbox POP3 server ready");
+	pop3_resume(s);
+}
+
 static void *on_open(struct gw_session *gs, void *server)
 {
 	struct pop3_session *s = xcalloc(1, sizeof(*s));
+	const char *error;
 
 	s->gs = gs;
 	s->srv = server;
 	s->parser = pop3_parser_create();
 	gw_event_address(gs, s->holder, sizeof(s->holder));
+	gw_login_init(&s->login, gs, "pop3", &pop3_login_ops, POP3_REQUEST_TIMEOUT_MS);
 	pb_buf_init(&s->out);
-	pop3_send_line(s, "+OK Pillarbox POP3 server ready");
 	gw_set_deadline(gs, POP3_IDLE_TIMEOUT_S * 1000ull);
+	if (gw_guard_check_ip(gs, on_guard_checked, 0, &error) == 0) {
+		gw_pause(gs);
+		return s;
+	}
+	pb_warn("pop3", "event=lockout_unreachable reason=%s", PB_LOGQ(error));
+	pop3_send_line(s, "+OK Pillarbox POP3 server ready");
 	return s;
 }
 
 static void on_timeout(void *session)
 {
 	/* autologout: no UPDATE state, nothing is deleted (RFC 1939 3) */
-	quit(session, "-ERR Autologout; idle for too long");
+	pop3_quit(session, "-ERR Autologout; idle for too long");
 }
 
 static void unlock(struct pop3_session *s)
@@ -504,6 +524,7 @@ static void on_close(void *session)
 
 	if (s->locked)
 		unlock(s);
+	gw_login_deinit(&s->login);
 	gw_release(s->gs, s->retr_reserved);
 	pop3_prefetch_deinit(s);
 	pop3_parser_destroy(&s->parser);
@@ -536,4 +557,5 @@ const struct gw_proto pop3_proto = {
 	.shutdown = on_shutdown,
 	.close = on_close,
 	.tls_started = on_tls_started,
+	.tick = pop3_server_tick,
 };

@@ -25,6 +25,7 @@
 struct pop3_server {
 	struct gw_hub *hub;
 	char hostname[256];
+	bool allow_plaintext_auth; /* security.allow_plaintext_auth, copied at each tick */
 };
 
 /* The POP3 protocol for the session skeleton (open's server: the struct pop3_server). */

@@ -13,11 +13,18 @@ void smtp_server_tick(void *ctx, const struct pb_settings *s, uint64_t now)
 {
 	struct smtp_server *srv = ctx;
 	srv->settings = s->smtp;
+	srv->allow_plaintext_auth = s->security.allow_plaintext_auth != 0;
 }
 
 void smtp_server_counters(void *ctx, struct gw_counters *c_r)
 {
 	*c_r = ((struct smtp_server *)ctx)->counted;
+}
+
+void smtp_server_init_ports(struct smtp_server *srv)
+{
+	srv->ports[SMTP_PORT_MX] = (struct smtp_port){ srv, false };
+	srv->ports[SMTP_PORT_SUBMISSION] = (struct smtp_port){ srv, true };
 }
 
 int smtp_server_start(struct pb_runtime *rt, const struct pb_config *cfg,
@@ -26,15 +33,17 @@ int smtp_server_start(struct pb_runtime *rt, const struct pb_config *cfg,
 {
 	struct smtp_server *srv = xcalloc(1, sizeof(*srv));
 	struct gw_listen ls[] = {
-		{ cfg->bindings[PB_SVC_SMTP], cfg->n_bindings[PB_SVC_SMTP], srv, "smtp", tls, false },
-		{ cfg->bindings[PB_SVC_SUBMISSION], cfg->n_bindings[PB_SVC_SUBMISSION], srv,
-		  "submission", tls, false },
+		{ cfg->bindings[PB_SVC_SMTP], cfg->n_bindings[PB_SVC_SMTP], &srv->ports[SMTP_PORT_MX],
+		  "smtp", tls, false },
+		{ cfg->bindings[PB_SVC_SUBMISSION], cfg->n_bindings[PB_SVC_SUBMISSION],
+		  &srv->ports[SMTP_PORT_SUBMISSION], "submission", tls, false },
 		/* RFC 8314: submission over implicit TLS */
-		{ cfg->bindings[PB_SVC_SMTPS], cfg->n_bindings[PB_SVC_SMTPS], srv, "submissions",
-		  tls, true },
+		{ cfg->bindings[PB_SVC_SMTPS], cfg->n_bindings[PB_SVC_SMTPS],
+		  &srv->ports[SMTP_PORT_SUBMISSION], "submissions", tls, true },
 	};
 
 	snprintf(srv->hostname, sizeof(srv->hostname), "%s", hostname);
+	smtp_server_init_ports(srv);
 	return gw_hub_start(rt, &smtp_proto, ls, PB_N_ELEMENTS(ls) - (tls == NULL ? 1 : 0), srv,
 			    hub_r, error_r);
 }

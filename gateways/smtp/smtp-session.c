@@ -3,7 +3,9 @@
  * DATA and BDAT content, recipient checks through the directory and the durable spool write
  * that comes before every "250 queued".
  * OWNS: struct smtp_session (parser, transaction, body buffer). THREAD: the hub thread.
- * MESSAGES sent (through typed client stubs): DIR_RCPT_CHECK_REQ, SPOOL_ROOM_REQ,
+ * The lockout guard is asked at accept: the greeting waits for its answer (a blocked address
+ * hears 421 and the connection ends). AUTH is in smtp-auth.c.
+ * MESSAGES sent (through typed client stubs): LOCKOUT_CHECK_IP_REQ, DIR_RCPT_CHECK_REQ, SPOOL_ROOM_REQ,
  * SPOOL_PUT_REQ, SPOOL_BEGIN_REQ, SPOOL_CHUNK_REQ, SPOOL_COMMIT_REQ, SPOOL_ABORT_REQ — each a
  * call with its own continuation (gateways/net/gw-session.h); a reply that comes after its
  * call timed out is dropped there.
@@ -21,63 +23,17 @@
  * When the upload fails midway (no space, a slow spool) the rest of the content is read and
  * discarded, and the verdict comes after the end of data, as RFC 5321 wants.
  */
-#include "smtp-session.h"
+#include "smtp-session-int.h"
 
 #include "directory-client.h"
+#include "gw-guard.h"
 #include "pb-log.h"
 #include "pb-settings.h"
-#include "smtp-data.h"
 #include "spool-client.h"
-#include "smtp-parser.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-
-enum smtp_mode { MODE_CMD, MODE_DATA, MODE_BDAT };
-/* Command states: before EHLO, greeted, in a transaction without / with recipients. */
-enum smtp_state { ST_FRESH, ST_READY, ST_MAIL, ST_RCPT };
-#define ALL_STATES (1u << ST_FRESH | 1u << ST_READY | 1u << ST_MAIL | 1u << ST_RCPT)
-#define TX_STATES (1u << ST_MAIL | 1u << ST_RCPT)
-/* Octets of content sent to the spool per chunk. */
-#define SMTP_CHUNK (256 * 1024)
-/* What a message being received may hold at once: the chunk filling and the one in flight. */
-#define SMTP_TX_BYTES (2 * SMTP_CHUNK)
-/* tx_fail when the node's budget of bytes in flight had no room for the message. */
-#define TX_FAIL_BUSY 1000
-
-struct smtp_session {
-	struct gw_session *gs;
-	struct smtp_server *srv;
-	struct smtp_parser *parser;
-	enum smtp_mode mode;
-	bool esmtp, greeted, closing;
-	char helo[256];
-	uint32_t errors;
-	/* the mail transaction */
-	bool in_tx, tx_smtputf8, bdat_discard;
-	char *sender;
-	struct pb_strv rcpts;
-	struct pb_u64v rcpt_ids;
-	char *checking; /* the recipient being checked */
-	char tx_id[32];
-	/* the message being received: its upload to the spool */
-	bool receiving;    /* DATA or BDAT content began in this transaction */
-	int64_t received_ms; /* when it began (wall clock), for the envelope */
-	bool finishing;    /* the content is complete: put or commit once the upload allows */
-	bool waiting;      /* a call blocks the input: reading paused until its reply */
-	bool begin_pending; /* the upload's begin is unanswered (the content may go on) */
-	uint64_t tx_seq;   /* uploads begun: a late begin reply is matched against it */
-	uint64_t upload_id; /* 0: none open (none begun: the content goes whole in a put) */
-	uint64_t sent;     /* octets the spool has been sent */
-	uint32_t tx_fail;  /* PB_OK, or why the upload failed (the rest is discarded) */
-	size_t reserved;   /* taken from the budget of message bytes in flight */
-	char tail[2];      /* the last two octets sent */
-	struct pb_buf body; /* content not yet sent: less than SMTP_CHUNK octets */
-	struct smtp_data data;
-	struct smtp_bdat bdat;
-	struct pb_buf out; /* replies being built */
-};
 
 static void run(struct smtp_session *s);
 static void begin_upload(struct smtp_session *s);
@@ -118,6 +74,17 @@ static void close_with(struct smtp_session *s, int code, const char *enhanced, c
 static void set_deadline(struct smtp_session *s, uint32_t seconds)
 {
 	gw_set_deadline(s->gs, seconds * 1000ull);
+}
+
+void smtp_session_reply(struct smtp_session *s, int code, const char *enhanced, const char *text)
+{
+	reply(s, code, enhanced, text);
+}
+
+void smtp_session_close_with(struct smtp_session *s, int code, const char *enhanced,
+			     const char *text)
+{
+	close_with(s, code, enhanced, text);
 }
 
 /* Drops whatever upload the session's key began (one-way): for a begin whose reply will never
@@ -241,6 +208,17 @@ static void wait_reply(struct smtp_session *s)
 	s->waiting = true;
 	gw_pause(s->gs);
 	gw_set_deadline(s->gs, 0);
+}
+
+void smtp_session_wait(struct smtp_session *s)
+{
+	wait_reply(s);
+}
+
+void smtp_session_resume(struct smtp_session *s)
+{
+	s->waiting = false;
+	resume(s);
 }
 
 /* After a send: wait for its reply, or note the failure. */
@@ -559,6 +537,8 @@ static const char *check_mail(const void *session, const void *cmdp)
 
 	if (s->in_tx)
 		return "503 5.5.1 Error: nested MAIL command";
+	if (s->submission && s->auth_user == NULL)
+		return "530 5.7.0 Authentication required";
 	if ((cmd->smtputf8 || cmd->body != SMTP_BODY_NONE || cmd->has_size) && !s->esmtp)
 		return "555 5.5.4 Error: MAIL parameters need EHLO";
 	if (cmd->body == SMTP_BODY_BINARYMIME)
@@ -607,6 +587,7 @@ static void do_helo(void *session, const void *cmdp)
 		.enhancedstatuscodes = true, .eightbitmime = true, .smtputf8 = true,
 		.chunking = true, .vrfy = true, .starttls = gw_tls_offered(s->gs),
 	};
+	struct pb_buf mechs;
 
 	tx_reset(s);
 	snprintf(s->helo, sizeof(s->helo), "%s", cmd->arg);
@@ -616,8 +597,11 @@ static void do_helo(void *session, const void *cmdp)
 		reply(s, 250, NULL, s->srv->hostname);
 		return;
 	}
+	pb_buf_init(&mechs);
+	caps.auth = smtp_auth_mechs(s, &mechs);
 	pb_buf_reset(&s->out);
 	smtp_reply_ehlo(&s->out, s->srv->hostname, NULL, &caps);
+	pb_buf_deinit(&mechs);
 	gw_write(s->gs, s->out.data, s->out.len);
 }
 
@@ -682,6 +666,37 @@ static void do_mail(void *session, const void *cmdp)
 	wait_reply(s);
 }
 
+/* Whether this client may relay: authenticated, or in smtp.relay_networks. */
+static bool may_relay(const struct smtp_session *s)
+{
+	return s->auth_user != NULL ||
+	       pb_cidr_list_match(&s->srv->settings.relay_networks.list, gw_peer(s->gs));
+}
+
+/* A recipient at a domain that is not local: relayed only for an authenticated client or one
+ * in smtp.relay_networks (empty by default), never for anyone else (no open relay). With no
+ * outbound queue yet, even those get a temporary refusal: never accepted and dropped. */
+static void rcpt_not_local(struct smtp_session *s)
+{
+	char text[600];
+
+	if (may_relay(s)) {
+		snprintf(text, sizeof(text), "<%s>: Relaying is not available yet: no outbound queue",
+			 s->checking);
+		reply(s, 451, "4.3.0", text);
+		pb_info("smtp", "event=rcpt_deferred msgid=%s rcpt=%s reason=no_outbound_queue "
+			"from=%s peer=%s", s->tx_id, PB_LOGQ(s->checking), PB_LOGQ(s->sender),
+			gw_peer(s->gs));
+		return;
+	}
+	snprintf(text, sizeof(text), "<%s>: Relay access denied", s->checking);
+	reply(s, 550, "5.7.1", text);
+	s->srv->counted.rcpts_refused++;
+	pb_info("smtp", "event=rcpt_refused msgid=%s rcpt=%s reason=relay_denied from=%s peer=%s",
+		s->tx_id, PB_LOGQ(s->checking), PB_LOGQ(s->sender), gw_peer(s->gs));
+	client_error(s);
+}
+
 static void on_rcpt_checked(void *session, uint64_t arg, struct pb_msg *m)
 {
 	struct smtp_session *s = session;
@@ -713,12 +728,7 @@ static void on_rcpt_checked(void *session, uint64_t arg, struct pb_msg *m)
 			s->tx_id, PB_LOGQ(s->checking), PB_LOGQ(s->sender), gw_peer(s->gs));
 		client_error(s); /* guessing addresses counts toward max_errors */
 	} else if (code == PB_ERR_REFUSED) {
-		snprintf(text, sizeof(text), "<%s>: Relay access denied", s->checking);
-		reply(s, 550, "5.7.1", text);
-		s->srv->counted.rcpts_refused++;
-		pb_info("smtp", "event=rcpt_refused msgid=%s rcpt=%s reason=relay_denied from=%s peer=%s",
-			s->tx_id, PB_LOGQ(s->checking), PB_LOGQ(s->sender), gw_peer(s->gs));
-		client_error(s);
+		rcpt_not_local(s);
 	} else {
 		reply(s, 451, "4.3.0", "Error: temporary failure, try again later");
 	}
@@ -822,6 +832,7 @@ static void on_tls_started(void *session)
 {
 	struct smtp_session *s = session;
 	tx_reset(s);
+	smtp_auth_reset(s);
 	s->greeted = s->esmtp = false;
 	s->helo[0] = '\0';
 	s->mode = MODE_CMD;
@@ -843,7 +854,7 @@ static const struct gw_command smtp_commands[] = {
 	/* lists are not disclosed (RFC 5321 3.5.2: EXPN may be disabled) */
 	{ SMTP_VERB_EXPN, 0, "502 5.5.1 Error: EXPN is disabled", NULL, NULL },
 	{ SMTP_VERB_STARTTLS, ALL_STATES, NULL, check_starttls, do_starttls },
-	{ SMTP_VERB_AUTH, 0, "503 5.5.1 Error: authentication not enabled", NULL, NULL },
+	{ SMTP_VERB_AUTH, ALL_STATES, NULL, smtp_check_auth, smtp_do_auth },
 };
 
 /* The line for a MAIL or RCPT the command table refused (its reply says why, in words). */
@@ -947,6 +958,16 @@ static void run(struct smtp_session *s)
 				return;
 			continue;
 		}
+		if (s->login.want_line) {
+			const char *line;
+			size_t len;
+			int rc = smtp_parser_next_line(s->parser, &line, &len);
+			if (rc == 0)
+				return;
+			set_deadline(s, s->srv->settings.command_timeout_s);
+			smtp_auth_line(s, rc, line);
+			continue;
+		}
 		int rc = smtp_parser_next(s->parser, &cmd);
 		if (rc == 0)
 			return;
@@ -975,19 +996,51 @@ static void on_input(void *session, struct pb_buf *in)
 
 /* ---- lifecycle ---- */
 
+static void greet(struct smtp_session *s)
+{
+	char text[300];
+
+	snprintf(text, sizeof(text), "%s ESMTP Pillarbox", s->srv->hostname);
+	reply(s, 220, NULL, text);
+}
+
+/* The guard's answer at accept: a blocked address hears why and is closed; no answer greets.
+ * Commands sent before the greeting wait in the parser meanwhile. */
+static void on_guard_checked(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct smtp_session *s = session;
+
+	s->waiting = false;
+	if (gw_guard_blocked(m)) {
+		pb_info("smtp", "event=refused_blocked ip=%s", gw_peer(s->gs));
+		close_with(s, 421, "4.7.0", LOCKOUT_BLOCKED_TEXT);
+		return;
+	}
+	greet(s);
+	resume(s);
+}
+
 static void *on_open(struct gw_session *gs, void *server)
 {
 	struct smtp_session *s = xcalloc(1, sizeof(*s));
-	char text[300];
+	const struct smtp_port *port = server;
+	const char *error;
 
 	s->gs = gs;
-	s->srv = server;
+	s->srv = port->srv;
+	s->submission = port->submission;
 	s->parser = smtp_parser_create();
 	pb_buf_init(&s->out);
-	snprintf(text, sizeof(text), "%s ESMTP Pillarbox", s->srv->hostname);
-	reply(s, 220, NULL, text);
-	set_deadline(s, s->srv->settings.command_timeout_s);
+	gw_login_init(&s->login, gs, "smtp", &smtp_login_ops, SMTP_CHECK_TIMEOUT_MS);
 	pb_debug("smtp", "event=connect peer=%s", gw_peer(gs));
+	set_deadline(s, s->srv->settings.command_timeout_s);
+	if (gw_guard_check_ip(gs, on_guard_checked, 0, &error) == 0) {
+		s->waiting = true;
+		gw_pause(gs);
+		return s;
+	}
+	pb_warn("smtp", "event=lockout_unreachable reason=%s", PB_LOGQ(error));
+	greet(s);
 	return s;
 }
 
@@ -1007,6 +1060,8 @@ static void on_close(void *session)
 	if (s->begin_pending)
 		abort_begun(s); /* its reply will find no session */
 	tx_reset(s);
+	smtp_auth_reset(s);
+	gw_login_deinit(&s->login);
 	free(s->checking);
 	smtp_parser_destroy(&s->parser);
 	pb_buf_deinit(&s->out);

@@ -20,13 +20,26 @@
  * 250, so by RFC 5321 6.1 it retries; the rare duplicate beats a loss). */
 #define SMTP_SPOOL_TIMEOUT_MS 600000
 
+/* What a listener's sessions are for: port 25 (mail to local domains from anyone) or submission
+ * (587, 465: AUTH before MAIL). The listener's open() server. */
+struct smtp_port {
+	struct smtp_server *srv;
+	bool submission;
+};
+enum { SMTP_PORT_MX, SMTP_PORT_SUBMISSION };
+
 struct smtp_server {
 	struct gw_hub *hub;
 	char hostname[256];
 	struct pb_settings_smtp settings; /* a copy of the snapshot's, taken each tick */
+	bool allow_plaintext_auth; /* security.allow_plaintext_auth, copied each tick */
 	uint64_t next_tx; /* transaction ids for Received: and logs */
 	struct gw_counters counted; /* since the gateway started, for the status */
+	struct smtp_port ports[2]; /* SMTP_PORT_*: what the listeners give their sessions */
 };
+
+/* Points srv->ports back at srv (after srv was zeroed or copied). */
+void smtp_server_init_ports(struct smtp_server *srv);
 
 /* The SMTP protocol for the session skeleton (open's server: the struct smtp_server). */
 extern const struct gw_proto smtp_proto;

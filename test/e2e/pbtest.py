@@ -5,6 +5,7 @@ every service. start() waits (bounded) for the "ready" line; stop() sends SIGTER
 kill9() kills it hard; cli() runs build/pillarbox against it. Everything is bounded in time.
 """
 import os
+import poplib
 import random
 import shutil
 import signal
@@ -190,6 +191,20 @@ def bulk_add_users(daemon, pairs, timeout=300.0):
     rc, out, err = daemon.cli("user", "bulk-add", path, timeout=timeout)
     if rc != 0:
         raise RuntimeError("bulk-add failed: " + err)
+
+
+def pop3_from(port, source, timeout=60.0):
+    """A poplib.POP3 to 127.0.0.1:port whose socket is bound to the loopback address source
+    (any of 127/8 on Linux), greeted (its welcome read): a second client address for tests of
+    per-address locks and blocks."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=timeout,
+                                    source_address=(source, 0))
+    p = poplib.POP3.__new__(poplib.POP3)
+    p.host, p.port, p.sock, p._tls_established = "127.0.0.1", port, sock, False
+    p.file = sock.makefile("rb")
+    p._debugging = 0
+    p.welcome = p._getresp()
+    return p
 
 
 class RawClient:

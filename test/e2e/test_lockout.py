@@ -1,14 +1,23 @@
 """End to end: administering the lockout guard with the CLI (issue 10, deliver 7) against the
 real daemon — block add/del/list with their exit codes, the block list surviving a restart,
 lockout list and unlock, the never-block list (the setting security.never_block), user show
-and user logins, and the security log lines of every block and unblock. (Gateways asking the
-guard is a later change: locks made by logins are tested at the actor level.)"""
+and user logins, and the security log lines of every block and unblock; and the gateways
+asking the guard: POP3 logins lock an account for one address (USER/PASS from 127.0.0.1 with
+three wrong passwords, then the right one refused alike while 127.0.0.2 logs in), unlock lets
+it in again, and a blocked address hears the reference's wording on POP3 and SMTP before any
+command."""
 import os
+import poplib
+import smtplib
+import socket
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import pbtest  # noqa: E402
+
+
+BLOCKED = b"Your connection has been blocked temporarily - try again later."
 
 
 class Lockout(unittest.TestCase):
@@ -100,6 +109,63 @@ class Lockout(unittest.TestCase):
         self.d.add_user("lucy", "lucypw12")
         self.assertIn("locked:   no", self.ok("user", "show", "lucy"))
         self.assertIn("no logins recorded since the daemon started", self.ok("user", "logins", "lucy"))
+
+    def pop_from(self, source):
+        """A POP3 connection to the daemon from the loopback address source (127/8 on Linux)."""
+        p = pbtest.pop3_from(self.d.ports["pop3"], source)
+        self.addCleanup(p.close)
+        return p
+
+    def login_answer(self, user, password, source="127.0.0.1"):
+        """+OK... or the -ERR of PASS for user from source."""
+        p = self.pop_from(source)
+        p.user(user)
+        try:
+            answer = p.pass_(password)
+        except poplib.error_proto as e:
+            answer = e.args[0]
+        p.quit()
+        return answer
+
+    def test_pop3_lock_per_address_and_unlock(self):
+        self.d.add_user("guessed", "guessedpw1")
+        wrong = [self.login_answer("guessed", "wrong%d" % i) for i in range(3)]
+        self.assertTrue(wrong[0].startswith(b"-ERR [AUTH]"), wrong)
+        self.assertEqual(len(set(wrong)), 1, wrong)
+        # locked for 127.0.0.1: the right password fails exactly as a wrong one
+        self.assertEqual(self.login_answer("guessed", "guessedpw1"), wrong[0])
+        # another address still logs in
+        self.assertTrue(self.login_answer("guessed", "guessedpw1", "127.0.0.2").startswith(b"+OK"))
+        self.assertIn("guessed", self.ok("lockout", "list"))
+        log = self.security_log()
+        self.assertIn('event=login_failed protocol=pop3 user=guessed ip=127.0.0.1 mech=USER '
+                      'reason=locked', log)
+        self.assertIn("event=login protocol=pop3 user=guessed ip=127.0.0.2 mech=USER", log)
+        self.assertNotIn("guessedpw1", log)
+        self.ok("lockout", "unlock", "guessed")
+        self.assertTrue(self.login_answer("guessed", "guessedpw1").startswith(b"+OK"))
+
+    def test_blocked_address_on_pop3_and_smtp(self):
+        self.ok("block", "add", "127.0.0.3")
+        self.addCleanup(self.d.cli, "block", "del", "127.0.0.3")
+        for svc, want in (("pop3", b"-ERR [SYS/TEMP] " + BLOCKED + b"\r\n"),
+                          ("smtp", b"421 4.7.0 " + BLOCKED + b"\r\n"),
+                          ("submission", b"421 4.7.0 " + BLOCKED + b"\r\n")):
+            sock = socket.create_connection(("127.0.0.1", self.d.ports[svc]), timeout=60,
+                                            source_address=("127.0.0.3", 0))
+            self.addCleanup(sock.close)
+            got = b""
+            while True:  # everything until the server closes: the one line, no greeting
+                data = sock.recv(4096)
+                if not data:
+                    break
+                got += data
+            self.assertEqual(got, want, svc)
+        # other addresses are greeted
+        p = self.pop_from("127.0.0.4")
+        self.assertTrue(p.welcome.startswith(b"+OK"))
+        with smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=60) as c:
+            self.assertEqual(c.noop()[0], 250)
 
     def test_help(self):
         rc, out, _ = self.d.cli("help", "block", "add")

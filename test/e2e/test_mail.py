@@ -174,6 +174,11 @@ class SmtpDelivery(MailCase):
     def test_submission_port_delivers_too(self):
         msg = message(b"submission", [b"via 587"])
         s = self.smtp(self.d.ports["submission"])
+        s.ehlo("client.example.org")
+        with self.assertRaises(smtplib.SMTPSenderRefused) as e:  # AUTH before MAIL on 587
+            s.sendmail("sender@example.org", [self.addr("bob")], msg)
+        self.assertEqual(e.exception.smtp_code, 530)
+        s.login("bob", self.passwords["bob"])  # loopback: PLAIN allowed in clear
         self.assertEqual(s.sendmail("sender@example.org", [self.addr("bob")], msg), {})
         s.quit()
         self.wait_counts({"bob": 1})

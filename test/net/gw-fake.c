@@ -152,7 +152,8 @@ void gw_fake_input_bytes(struct gw_fake *f, const void *data, size_t len)
 char *gw_fake_output(struct gw_fake *f)
 {
 	char *s = xmalloc(f->out.len + 1);
-	memcpy(s, f->out.data, f->out.len);
+	if (f->out.len > 0)
+		memcpy(s, f->out.data, f->out.len);
 	s[f->out.len] = '\0';
 	pb_buf_reset(&f->out);
 	return s;
@@ -204,4 +205,56 @@ void gw_fake_advance(struct gw_fake *f, uint64_t ms)
 		f->deadline = 0;
 		f->proto->timeout(f->gs.session);
 	}
+}
+
+int gw_fake_guard(struct gw_fake *f, int type, bool blocked, bool locked)
+{
+	struct pb_msg rep;
+
+	for (size_t i = f->n_sent; i > 0; i--) {
+		struct pb_msg *q = &f->sent[i - 1];
+		if ((int)q->type != type)
+			continue;
+		if (type == MSG_LOCKOUT_CHECK_IP_REQ) {
+			pb_msg_init(&rep, MSG_LOCKOUT_CHECK_IP_REP);
+			rep.u.lockout_check_ip_rep.error = xstrdup("");
+			rep.u.lockout_check_ip_rep.blocked = blocked;
+		} else {
+			pb_msg_init(&rep, MSG_LOCKOUT_LOGIN_REP);
+			rep.u.lockout_login_rep.error = xstrdup("");
+			rep.u.lockout_login_rep.blocked = blocked;
+			rep.u.lockout_login_rep.locked = locked;
+		}
+		return gw_fake_reply(f, q->corr, &rep);
+	}
+	return -1;
+}
+
+void gw_fake_forget_sent(struct gw_fake *f)
+{
+	for (size_t i = 0; i < f->n_sent; i++)
+		pb_msg_free(&f->sent[i]);
+	f->n_sent = 0;
+}
+
+int gw_fake_verified(struct gw_fake *f, uint64_t corr, uint64_t user_id, const char *user)
+{
+	struct pb_msg rep;
+
+	for (size_t i = f->n_sent; corr == 0 && i > 0; i--) {
+		if (f->sent[i - 1].type == MSG_AUTH_USER_VERIFY_REQ)
+			corr = f->sent[i - 1].corr;
+	}
+	if (corr == 0)
+		return -1;
+	if (user != NULL) {
+		pb_msg_init(&rep, MSG_AUTH_USER_VERIFY_REP);
+		rep.u.auth_user_verify_rep.user_id = user_id;
+		rep.u.auth_user_verify_rep.user = xstrdup(user);
+	} else {
+		pb_msg_init(&rep, MSG_CORE_STATUS_REP);
+		rep.u.core_status_rep.code = PB_ERR_AUTH;
+		rep.u.core_status_rep.error = xstrdup("authentication failed");
+	}
+	return gw_fake_reply(f, corr, &rep);
 }

@@ -50,6 +50,17 @@ struct pb_msg *gw_fake_sent(struct gw_fake *f, size_t i);
 /* Delivers rep (corr set to `corr`, taken over: freed here) as the hub would. Returns 0 if a
  * continuation ran, -1 if the reply was dropped. */
 int gw_fake_reply(struct gw_fake *f, uint64_t corr, struct pb_msg *rep);
+/* Answers the last request of type `type` the session sent (LOCKOUT_CHECK_IP_REQ or
+ * LOCKOUT_LOGIN_REQ) as the lockout guard would: blocked (the address), locked (the account;
+ * login reports only). Returns 0 if a continuation ran, -1 if the reply was dropped or no
+ * such request was sent. */
+int gw_fake_guard(struct gw_fake *f, int type, bool blocked, bool locked);
+/* Answers a password check (AUTH_USER_VERIFY_REQ: the one with correlation id corr, 0 the last
+ * one sent) as the auth shard would: the account user with user_id, or (user NULL) a wrong
+ * password. Returns 0 if a continuation ran, -1 if the reply was dropped or none was sent. */
+int gw_fake_verified(struct gw_fake *f, uint64_t corr, uint64_t user_id, const char *user);
+/* Forgets the requests recorded so far (f->sent counts from 0 again). */
+void gw_fake_forget_sent(struct gw_fake *f);
 /* The peer took the backlog: it is set to 0 and the session's drain runs. */
 void gw_fake_drain(struct gw_fake *f);
 /* Moves the clock: expired calls hear "timed out", then the session's deadline fires. */

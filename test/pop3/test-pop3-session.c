@@ -10,6 +10,7 @@
  * session moved on is dropped.
  */
 #include "gw-fake.h"
+#include "gw-guard.h"
 #include "pb-test.h"
 #include "pop3-session.h"
 
@@ -17,6 +18,7 @@ static void server_init(struct pop3_server *srv)
 {
 	memset(srv, 0, sizeof(*srv));
 	snprintf(srv->hostname, sizeof(srv->hostname), "pop.test");
+	srv->allow_plaintext_auth = true; /* the fake's peer, 192.0.2.1, is not loopback */
 }
 
 static struct pb_msg *last_sent(struct gw_fake *f, enum pb_msg_type type)
@@ -88,6 +90,7 @@ static void login_budget(struct gw_fake *f, struct pop3_server *srv, const uint6
 
 	server_init(srv);
 	gw_fake_open(f, &pop3_proto, srv);
+	CHECK_INT(gw_fake_guard(f, MSG_LOCKOUT_CHECK_IP_REQ, false, false), 0);
 	f->budget = budget;
 	CHECK(gw_fake_expect(f, "+OK Pillarbox POP3 server ready"));
 	CHECK(gw_fake_say(f, "USER bob\r\n", "+OK"));
@@ -98,6 +101,11 @@ static void login_budget(struct gw_fake *f, struct pop3_server *srv, const uint6
 	rep.u.auth_user_verify_rep.user_id = 5;
 	rep.u.auth_user_verify_rep.user = xstrdup("bob");
 	CHECK_INT(gw_fake_reply(f, q->corr, &rep), 0);
+	q = last_sent(f, MSG_LOCKOUT_LOGIN_REQ);
+	CHECK_STR(q->u.lockout_login_req.user, "bob");
+	CHECK_STR(q->u.lockout_login_req.protocol, "pop3");
+	CHECK_INT(q->u.lockout_login_req.result, LOCKOUT_LOGIN_OK);
+	CHECK_INT(gw_fake_guard(f, MSG_LOCKOUT_LOGIN_REQ, false, false), 0);
 	q = last_sent(f, MSG_MBOX_LOCK_REQ);
 	CHECK_INT(q->u.mbox_lock_req.user_id, 5);
 	reply_status(f, q, PB_OK);
@@ -222,12 +230,13 @@ static void test_states_and_small_bodies(void)
 
 	server_init(&srv);
 	gw_fake_open(&f, &pop3_proto, &srv);
+	CHECK_INT(gw_fake_guard(&f, MSG_LOCKOUT_CHECK_IP_REQ, false, false), 0);
 	CHECK(gw_fake_expect(&f, "+OK"));
 	CHECK(gw_fake_say(&f, "STAT\r\n", "-ERR Command not allowed before login"));
 	CHECK(gw_fake_say(&f, "PASS x\r\n", "-ERR No username given"));
 	CHECK(gw_fake_say(&f, "APOP a 0123456789abcdef0123456789abcdef\r\n", "-ERR APOP is not supported"));
 	CHECK(gw_fake_say(&f, "BOGUS\r\n", "-ERR"));
-	CHECK(f.n_sent == 0);
+	CHECK(f.n_sent == 1); /* the accept check only */
 	gw_fake_free(&f);
 
 	login(&f, &srv, sizes, 1);
@@ -258,16 +267,21 @@ static void test_wrong_password_and_in_use(void)
 
 	server_init(&srv);
 	gw_fake_open(&f, &pop3_proto, &srv);
+	CHECK_INT(gw_fake_guard(&f, MSG_LOCKOUT_CHECK_IP_REQ, false, false), 0);
 	CHECK(gw_fake_expect(&f, "+OK"));
 	CHECK(gw_fake_say(&f, "USER bob\r\n", "+OK"));
 	gw_fake_input(&f, "PASS wrong\r\n");
 	reply_status(&f, last_sent(&f, MSG_AUTH_USER_VERIFY_REQ), PB_ERR_AUTH);
+	CHECK_INT(last_sent(&f, MSG_LOCKOUT_LOGIN_REQ)->u.lockout_login_req.result,
+		  LOCKOUT_LOGIN_BAD_PASSWORD);
+	CHECK_INT(gw_fake_guard(&f, MSG_LOCKOUT_LOGIN_REQ, false, false), 0);
 	CHECK(gw_fake_expect(&f, "-ERR [AUTH] Authentication failed."));
 	gw_fake_input(&f, "PASS right\r\n");
 	pb_msg_init(&rep, MSG_AUTH_USER_VERIFY_REP);
 	rep.u.auth_user_verify_rep.user_id = 5;
 	rep.u.auth_user_verify_rep.user = xstrdup("bob");
 	gw_fake_reply(&f, last_sent(&f, MSG_AUTH_USER_VERIFY_REQ)->corr, &rep);
+	CHECK_INT(gw_fake_guard(&f, MSG_LOCKOUT_LOGIN_REQ, false, false), 0);
 	reply_status(&f, last_sent(&f, MSG_MBOX_LOCK_REQ), PB_ERR_EXISTS);
 	CHECK(gw_fake_expect(&f, "-ERR [IN-USE]"));
 	CHECK(gw_fake_say(&f, "STAT\r\n", "-ERR Command not allowed before login"));
@@ -349,6 +363,7 @@ static void test_bad_command_limit(void)
 
 	server_init(&srv);
 	gw_fake_open(&f, &pop3_proto, &srv);
+	CHECK_INT(gw_fake_guard(&f, MSG_LOCKOUT_CHECK_IP_REQ, false, false), 0);
 	CHECK(gw_fake_expect(&f, "+OK"));
 	for (int i = 1; i < POP3_MAX_BAD_COMMANDS; i++) {
 		CHECK(gw_fake_say(&f, i % 2 ? "BOGUS\r\n" : "STAT\r\n", "-ERR"));
@@ -622,7 +637,213 @@ static void test_read_ahead_bounded(void)
 	gw_fake_free(&f);
 }
 
+/* Opens a session whose accept check the guard has not answered yet. */
+static void open_unguarded(struct gw_fake *f, struct pop3_server *srv)
+{
+	server_init(srv);
+	gw_fake_open(f, &pop3_proto, srv);
+	struct pb_msg *q = last_sent(f, MSG_LOCKOUT_CHECK_IP_REQ);
+	CHECK_STR(q->u.lockout_check_ip_req.ip, "192.0.2.1");
+}
+
+/* The greeting waits for the guard: a blocked address hears why and nothing else; a guard
+ * that does not answer in time is not a block, and its late answer is dropped. */
+static void test_guard_at_accept(void)
+{
+	struct pop3_server srv;
+	struct gw_fake f;
+
+	open_unguarded(&f, &srv);
+	gw_fake_input(&f, "CAPA\r\n"); /* held until the answer */
+	CHECK(gw_fake_expect(&f, ""));
+	CHECK_INT(gw_fake_guard(&f, MSG_LOCKOUT_CHECK_IP_REQ, true, false), 0);
+	char *out = gw_fake_output(&f);
+	CHECK_STR(out, "-ERR [SYS/TEMP] " LOCKOUT_BLOCKED_TEXT "\r\n");
+	free(out);
+	CHECK(f.closed);
+	gw_fake_free(&f);
+
+	open_unguarded(&f, &srv);
+	gw_fake_input(&f, "NOOP\r\n");
+	gw_fake_advance(&f, GW_GUARD_TIMEOUT_MS + 1);
+	CHECK(gw_fake_expect(&f, "+OK Pillarbox POP3 server ready\r\n-ERR Not logged in\r\n"));
+	CHECK_INT(gw_fake_guard(&f, MSG_LOCKOUT_CHECK_IP_REQ, true, false), -1);
+	CHECK(!f.closed);
+	CHECK(gw_fake_say(&f, "NOOP\r\n", "-ERR Not logged in"));
+	gw_fake_free(&f);
+}
+
+/* Answers the last password check: the account bob (id 5), or a wrong password. */
+static void verify_answer(struct gw_fake *f, bool right)
+{
+	CHECK_INT(gw_fake_verified(f, 0, 5, right ? "bob" : NULL), 0);
+}
+
+/* Sends USER bob / PASS and answers the password check: right or wrong. */
+static void pass_checked(struct gw_fake *f, bool right)
+{
+	CHECK(gw_fake_say(f, "USER bob\r\n", "+OK"));
+	gw_fake_input(f, "PASS pw\r\n");
+	verify_answer(f, right);
+}
+
+/* A locked account fails with the wrong-password reply even with the right password; a
+ * blocked address is then told so and closed; a guard that does not answer lets the
+ * password decide. */
+static void test_guard_at_login(void)
+{
+	struct pop3_server srv;
+	struct gw_fake f;
+
+	login(&f, &srv, NULL, 0); /* the right password, the guard says yes */
+	gw_fake_free(&f);
+
+	server_init(&srv);
+	gw_fake_open(&f, &pop3_proto, &srv);
+	CHECK_INT(gw_fake_guard(&f, MSG_LOCKOUT_CHECK_IP_REQ, false, false), 0);
+	CHECK(gw_fake_expect(&f, "+OK"));
+	pass_checked(&f, false);
+	CHECK(gw_fake_expect(&f, "")); /* the guard is asked first */
+	CHECK_INT(gw_fake_guard(&f, MSG_LOCKOUT_LOGIN_REQ, false, false), 0);
+	CHECK(gw_fake_expect(&f, "-ERR [AUTH] Authentication failed.\r\n"));
+	size_t sent = f.n_sent;
+	pass_checked(&f, true);
+	CHECK_INT(gw_fake_guard(&f, MSG_LOCKOUT_LOGIN_REQ, false, true), 0);
+	CHECK(gw_fake_expect(&f, "-ERR [AUTH] Authentication failed.\r\n"));
+	for (size_t i = sent; i < f.n_sent; i++)
+		CHECK(f.sent[i].type != MSG_MBOX_LOCK_REQ);
+	CHECK(gw_fake_say(&f, "STAT\r\n", "-ERR Command not allowed before login"));
+	pass_checked(&f, true);
+	gw_fake_advance(&f, GW_GUARD_TIMEOUT_MS + 1); /* no answer: the password decides */
+	CHECK_INT(gw_fake_guard(&f, MSG_LOCKOUT_LOGIN_REQ, true, true), -1);
+	CHECK(last_sent(&f, MSG_MBOX_LOCK_REQ) != NULL);
+	gw_fake_free(&f);
+
+	server_init(&srv);
+	gw_fake_open(&f, &pop3_proto, &srv);
+	CHECK_INT(gw_fake_guard(&f, MSG_LOCKOUT_CHECK_IP_REQ, false, false), 0);
+	CHECK(gw_fake_expect(&f, "+OK"));
+	pass_checked(&f, true);
+	CHECK_INT(gw_fake_guard(&f, MSG_LOCKOUT_LOGIN_REQ, true, false), 0);
+	char *out = gw_fake_output(&f);
+	CHECK_STR(out, "-ERR [AUTH] Authentication failed.\r\n"
+		       "-ERR [SYS/TEMP] " LOCKOUT_BLOCKED_TEXT "\r\n");
+	free(out);
+	CHECK(f.closed);
+	gw_fake_free(&f);
+}
+
+/* A session greeted, the accept check answered; plaintext logins allowed or not. */
+static void open_greeted(struct gw_fake *f, struct pop3_server *srv, bool plaintext)
+{
+	server_init(srv);
+	srv->allow_plaintext_auth = plaintext;
+	gw_fake_open(f, &pop3_proto, srv);
+	CHECK_INT(gw_fake_guard(f, MSG_LOCKOUT_CHECK_IP_REQ, false, false), 0);
+	CHECK(gw_fake_expect(f, "+OK Pillarbox POP3 server ready"));
+}
+
+/* Without TLS from a non-loopback address: USER, PASS, AUTH PLAIN and LOGIN refused with
+ * Dovecot's words, CAPA offers SCRAM only; SCRAM goes ahead. */
+static void test_plaintext_refused_in_clear(void)
+{
+	struct pop3_server srv;
+	struct gw_fake f;
+
+	open_greeted(&f, &srv, false);
+	char *capa = gw_fake_output(&f);
+	free(capa);
+	gw_fake_input(&f, "CAPA\r\n");
+	capa = gw_fake_output(&f);
+	CHECK(strstr(capa, "\r\nSASL SCRAM-SHA-256\r\n") != NULL);
+	CHECK(strstr(capa, "\r\nUSER\r\n") == NULL);
+	free(capa);
+	const char *no = "-ERR [AUTH] Plaintext authentication disallowed on non-secure (SSL/TLS) "
+			 "connections.\r\n";
+	CHECK(gw_fake_say(&f, "USER bob\r\n", no));
+	CHECK(gw_fake_say(&f, "PASS x\r\n", no));
+	CHECK(gw_fake_say(&f, "AUTH PLAIN AGJvYgBwdw==\r\n", no));
+	CHECK(gw_fake_say(&f, "AUTH LOGIN\r\n", no));
+	CHECK(gw_fake_say(&f, "AUTH\r\n", "+OK\r\nSCRAM-SHA-256\r\n.\r\n"));
+	CHECK(gw_fake_say(&f, "AUTH CRAM-MD5\r\n", "-ERR Unsupported authentication mechanism."));
+	gw_fake_input(&f, "AUTH SCRAM-SHA-256\r\n");
+	CHECK(gw_fake_expect(&f, "+ \r\n"));
+	CHECK(gw_fake_say(&f, "*\r\n", "-ERR Authentication cancelled\r\n"));
+	CHECK(gw_fake_say(&f, "NOOP\r\n", "-ERR Not logged in"));
+	gw_fake_free(&f);
+}
+
+/* AUTH PLAIN with an initial response and AUTH LOGIN's two challenges: the password checked by
+ * the shard, the result reported to the guard, then logged in; AUTH after login refused. */
+static void test_auth_plain_and_login(void)
+{
+	struct pop3_server srv;
+	struct gw_fake f;
+
+	open_greeted(&f, &srv, true);
+	CHECK(gw_fake_say(&f, "CAPA\r\n", "+OK"));
+	gw_fake_input(&f, "AUTH PLAIN AGJvYgBwdw==\r\n"); /* \0bob\0pw */
+	struct pb_msg *q = last_sent(&f, MSG_AUTH_USER_VERIFY_REQ);
+	CHECK_STR(q->u.auth_user_verify_req.user, "bob");
+	CHECK_STR(q->u.auth_user_verify_req.password, "pw");
+	verify_answer(&f, false);
+	CHECK_INT(last_sent(&f, MSG_LOCKOUT_LOGIN_REQ)->u.lockout_login_req.result,
+		  LOCKOUT_LOGIN_BAD_PASSWORD);
+	CHECK_INT(gw_fake_guard(&f, MSG_LOCKOUT_LOGIN_REQ, false, false), 0);
+	CHECK(gw_fake_expect(&f, "-ERR [AUTH] Authentication failed.\r\n"));
+	CHECK(gw_fake_say(&f, "PASS pw\r\n", "-ERR No username given")); /* AUTH set no USER */
+
+	gw_fake_input(&f, "AUTH LOGIN\r\n");
+	CHECK(gw_fake_expect(&f, "+ VXNlcm5hbWU6\r\n"));
+	CHECK(gw_fake_say(&f, "Ym9i\r\n", "+ UGFzc3dvcmQ6\r\n"));
+	gw_fake_input(&f, "cHc=\r\n");
+	verify_answer(&f, true);
+	struct pb_msg *g = last_sent(&f, MSG_LOCKOUT_LOGIN_REQ);
+	CHECK_STR(g->u.lockout_login_req.user, "bob");
+	CHECK_INT(g->u.lockout_login_req.result, LOCKOUT_LOGIN_OK);
+	CHECK_INT(gw_fake_guard(&f, MSG_LOCKOUT_LOGIN_REQ, false, false), 0);
+	reply_status(&f, last_sent(&f, MSG_MBOX_LOCK_REQ), PB_OK);
+	struct pb_msg rep;
+	pb_msg_init(&rep, MSG_MBOX_LIST_REP);
+	CHECK_INT(gw_fake_reply(&f, last_sent(&f, MSG_MBOX_LIST_REQ)->corr, &rep), 0);
+	CHECK(gw_fake_expect(&f, "+OK Logged in, 0 messages"));
+	CHECK(gw_fake_say(&f, "AUTH PLAIN AGJvYgBwdw==\r\n", "-ERR Command not allowed after login"));
+	gw_fake_free(&f);
+}
+
+/* A locked account fails AUTH PLAIN with the wrong-password reply; malformed base64 is refused;
+ * a password check that times out ends the exchange and its late answer is dropped. */
+static void test_auth_locked_malformed_late(void)
+{
+	struct pop3_server srv;
+	struct gw_fake f;
+
+	open_greeted(&f, &srv, true);
+	gw_fake_input(&f, "AUTH PLAIN AGJvYgBwdw==\r\n");
+	verify_answer(&f, true);
+	CHECK_INT(gw_fake_guard(&f, MSG_LOCKOUT_LOGIN_REQ, false, true), 0);
+	CHECK(gw_fake_expect(&f, "-ERR [AUTH] Authentication failed.\r\n"));
+	CHECK(gw_fake_say(&f, "AUTH PLAIN !!!\r\n", "-ERR invalid base64 in initial response"));
+	CHECK(gw_fake_say(&f, "AUTH PLAIN\r\n", "+ \r\n"));
+	CHECK(gw_fake_say(&f, "!!!\r\n", "-ERR Malformed authentication data\r\n"));
+	gw_fake_input(&f, "AUTH PLAIN\r\n");
+	CHECK(gw_fake_expect(&f, "+ \r\n"));
+	gw_fake_input(&f, "AGJvYgBwdw==\r\n");
+	struct pb_msg *q = last_sent(&f, MSG_AUTH_USER_VERIFY_REQ);
+	uint64_t corr = q->corr;
+	gw_fake_advance(&f, POP3_REQUEST_TIMEOUT_MS + 1);
+	CHECK(gw_fake_expect(&f, "-ERR [SYS/TEMP] Try again later\r\n"));
+	CHECK_INT(gw_fake_verified(&f, corr, 5, "bob"), -1);
+	CHECK(gw_fake_say(&f, "STAT\r\n", "-ERR Command not allowed before login"));
+	gw_fake_free(&f);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "plaintext_refused_in_clear", test_plaintext_refused_in_clear },
+	{ "auth_plain_and_login", test_auth_plain_and_login },
+	{ "auth_locked_malformed_late", test_auth_locked_malformed_late },
+	{ "guard_at_accept", test_guard_at_accept },
+	{ "guard_at_login", test_guard_at_login },
 	{ "read_ahead_served_for_its_message", test_read_ahead_served_for_its_message },
 	{ "read_ahead_batch_adopted", test_read_ahead_batch_adopted },
 	{ "read_ahead_refills_by_quarter", test_read_ahead_refills_by_quarter },

@@ -14,8 +14,10 @@ static void open_pop3(struct gw_fake *f, struct pop3_server *srv, struct gw_fake
 {
 	memset(srv, 0, sizeof(*srv));
 	snprintf(srv->hostname, sizeof(srv->hostname), "pop.test");
+	srv->allow_plaintext_auth = true; /* USER in clear, to be forgotten after STLS */
 	gw_fake_tls_init(t, "pop.test");
 	gw_fake_open_tls(f, &pop3_proto, srv, t->cur, implicit);
+	CHECK_INT(gw_fake_guard(f, MSG_LOCKOUT_CHECK_IP_REQ, false, false), 0);
 }
 
 static void test_stls_injection_and_reset(void)

@@ -57,7 +57,8 @@ static const struct merge_case merge_cases[] = {
 	/* unknown keys and documents, not an object */
 	{ "smtp", NULL, "{\"max_recipents\": 5}", NULL,
 	  "smtp.max_recipents: unknown key (known: max_message_size, max_recipients, "
-	  "command_timeout_s, data_timeout_s, max_errors, bare_newlines, max_line_length)" },
+	  "command_timeout_s, data_timeout_s, max_errors, bare_newlines, max_line_length, "
+	  "relay_networks)" },
 	{ "accounts", NULL, "{\"max_recipients\": 5}", NULL, "accounts.max_recipients: unknown key" },
 	{ "smpt", NULL, "{}", NULL,
 	  "unknown settings document \"smpt\" (known: smtp, accounts, storage, maintenance, limits, security)" },
@@ -280,7 +281,7 @@ static void test_render_every_key(void)
 	CHECK_STR(json, "{\n  \"max_message_size\": 52428800,\n  \"max_recipients\": 7,\n"
 			"  \"command_timeout_s\": 300,\n  \"data_timeout_s\": 180,\n"
 			"  \"max_errors\": 20,\n  \"bare_newlines\": \"normalize\",\n"
-			"  \"max_line_length\": 1048576\n}");
+			"  \"max_line_length\": 1048576,\n  \"relay_networks\": \"\"\n}");
 	free(json);
 	CHECK(pb_settings_render(&s, "nope") == NULL);
 	/* what render prints is a valid change that sets the same values */

@@ -18,6 +18,13 @@ static inline void server_init(struct smtp_server *srv)
 	struct pb_settings all;
 	pb_settings_defaults(&all);
 	srv->settings = all.smtp;
+	smtp_server_init_ports(srv);
+}
+
+/* What gw_fake_open gives smtp_proto: the port-25 listener's, or submission's. */
+static inline struct smtp_port *mx_port(struct smtp_server *srv)
+{
+	return &srv->ports[SMTP_PORT_MX];
 }
 
 #endif

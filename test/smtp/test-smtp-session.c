@@ -14,6 +14,7 @@
  * upload begins then and streams. A transaction reset before its end sent nothing to undo.
  */
 #include "gw-fake.h"
+#include "gw-guard.h"
 #include "pb-test.h"
 #include "smtp-session-test.h"
 
@@ -28,7 +29,9 @@ static void rcpt_ok(struct gw_fake *f, size_t i, uint64_t user_id)
 static void open_session(struct gw_fake *f, struct smtp_server *srv)
 {
 	server_init(srv);
-	gw_fake_open(f, &smtp_proto, srv);
+	gw_fake_open(f, &smtp_proto, mx_port(srv));
+	CHECK_INT(gw_fake_guard(f, MSG_LOCKOUT_CHECK_IP_REQ, false, false), 0);
+	gw_fake_forget_sent(f);
 	CHECK(gw_fake_expect(f, "220 mx.test ESMTP"));
 	CHECK(gw_fake_say(f, "EHLO client.test\r\n", "250-mx.test"));
 }
@@ -567,7 +570,9 @@ static void test_state_refusals(void)
 	struct gw_fake f;
 
 	server_init(&srv);
-	gw_fake_open(&f, &smtp_proto, &srv);
+	gw_fake_open(&f, &smtp_proto, mx_port(&srv));
+	CHECK_INT(gw_fake_guard(&f, MSG_LOCKOUT_CHECK_IP_REQ, false, false), 0);
+	gw_fake_forget_sent(&f);
 	CHECK(gw_fake_expect(&f, "220"));
 	CHECK(gw_fake_say(&f, "MAIL FROM:<a@b>\r\n", "503 5.5.1 Error: send HELO/EHLO first"));
 	CHECK(gw_fake_say(&f, "RCPT TO:<a@b>\r\n", "503 5.5.1 Error: need MAIL command"));
@@ -668,7 +673,40 @@ static void test_bytes_in_flight_budget(void)
 	gw_fake_free(&f);
 }
 
+/* The greeting waits for the lockout guard: a blocked address hears 421 and nothing else,
+ * commands sent early wait; a guard that does not answer in time greets, its late answer
+ * dropped. */
+static void test_guard_at_accept(void)
+{
+	struct smtp_server srv;
+	struct gw_fake f;
+
+	server_init(&srv);
+	gw_fake_open(&f, &smtp_proto, mx_port(&srv));
+	CHECK_INT(f.n_sent, 1);
+	CHECK_STR(gw_fake_sent(&f, 0)->u.lockout_check_ip_req.ip, "192.0.2.1");
+	gw_fake_input(&f, "EHLO early.test\r\n");
+	CHECK(gw_fake_expect(&f, ""));
+	CHECK_INT(gw_fake_guard(&f, MSG_LOCKOUT_CHECK_IP_REQ, true, false), 0);
+	char *out = gw_fake_output(&f);
+	CHECK_STR(out, "421 4.7.0 " LOCKOUT_BLOCKED_TEXT "\r\n");
+	free(out);
+	CHECK(f.closed);
+	gw_fake_free(&f);
+
+	server_init(&srv);
+	gw_fake_open(&f, &smtp_proto, mx_port(&srv));
+	gw_fake_input(&f, "EHLO early.test\r\n");
+	gw_fake_advance(&f, GW_GUARD_TIMEOUT_MS + 1);
+	CHECK(gw_fake_expect(&f, "220 mx.test ESMTP Pillarbox\r\n250-mx.test"));
+	CHECK_INT(gw_fake_guard(&f, MSG_LOCKOUT_CHECK_IP_REQ, true, false), -1);
+	CHECK(!f.closed);
+	CHECK(gw_fake_say(&f, "NOOP\r\n", "250"));
+	gw_fake_free(&f);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "guard_at_accept", test_guard_at_accept },
 	{ "bytes_in_flight_budget", test_bytes_in_flight_budget },
 	{ "late_rcpt_reply_never_answers_another", test_late_rcpt_reply_never_answers_another },
 	{ "spool_timeout_closes_never_451", test_spool_timeout_closes_never_451 },

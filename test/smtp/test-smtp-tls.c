@@ -14,7 +14,9 @@ static void open_smtp(struct gw_fake *f, struct smtp_server *srv, struct gw_fake
 {
 	gw_fake_tls_init(t, "mx.test");
 	server_init(srv);
-	gw_fake_open_tls(f, &smtp_proto, srv, t->cur, implicit);
+	gw_fake_open_tls(f, &smtp_proto, mx_port(srv), t->cur, implicit);
+	CHECK_INT(gw_fake_guard(f, MSG_LOCKOUT_CHECK_IP_REQ, false, false), 0);
+	gw_fake_forget_sent(f);
 }
 
 static void close_smtp(struct gw_fake *f, struct gw_fake_tls *t)

@@ -1,0 +1,93 @@
+/*
+ * smtp-session-int.h: the SMTP session's state and the helpers its files share
+ * (smtp-session.c: the session, the transaction and the content; smtp-auth.c: AUTH).
+ * Internal to pb_smtp: nothing outside gateways/smtp includes it.
+ * OWNS: nothing (declarations). THREAD: the hub's.
+ */
+#ifndef SMTP_SESSION_INT_H
+#define SMTP_SESSION_INT_H
+
+#include "gw-login.h"
+#include "smtp-data.h"
+#include "smtp-parser.h"
+#include "smtp-session.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum smtp_mode { MODE_CMD, MODE_DATA, MODE_BDAT };
+/* Command states: before EHLO, greeted, in a transaction without / with recipients. */
+enum smtp_state { ST_FRESH, ST_READY, ST_MAIL, ST_RCPT };
+#define ALL_STATES (1u << ST_FRESH | 1u << ST_READY | 1u << ST_MAIL | 1u << ST_RCPT)
+#define TX_STATES (1u << ST_MAIL | 1u << ST_RCPT)
+/* Octets of content sent to the spool per chunk. */
+#define SMTP_CHUNK (256 * 1024)
+/* What a message being received may hold at once: the chunk filling and the one in flight. */
+#define SMTP_TX_BYTES (2 * SMTP_CHUNK)
+/* tx_fail when the node's budget of bytes in flight had no room for the message. */
+#define TX_FAIL_BUSY 1000
+
+struct smtp_session {
+	struct gw_session *gs;
+	struct smtp_server *srv;
+	bool submission; /* on 587/465: AUTH before MAIL */
+	struct smtp_parser *parser;
+	enum smtp_mode mode;
+	bool esmtp, greeted, closing;
+	char helo[256];
+	uint32_t errors;
+	/* the mail transaction */
+	bool in_tx, tx_smtputf8, bdat_discard;
+	char *sender;
+	struct pb_strv rcpts;
+	struct pb_u64v rcpt_ids;
+	char *checking; /* the recipient being checked */
+	char tx_id[32];
+	/* the message being received: its upload to the spool */
+	bool receiving;    /* DATA or BDAT content began in this transaction */
+	int64_t received_ms; /* when it began (wall clock), for the envelope */
+	bool finishing;    /* the content is complete: put or commit once the upload allows */
+	bool waiting;      /* a call blocks the input: reading paused until its reply */
+	bool begin_pending; /* the upload's begin is unanswered (the content may go on) */
+	uint64_t tx_seq;   /* uploads begun: a late begin reply is matched against it */
+	uint64_t upload_id; /* 0: none open (none begun: the content goes whole in a put) */
+	uint64_t sent;     /* octets the spool has been sent */
+	uint32_t tx_fail;  /* PB_OK, or why the upload failed (the rest is discarded) */
+	size_t reserved;   /* taken from the budget of message bytes in flight */
+	char tail[2];      /* the last two octets sent */
+	struct pb_buf body; /* content not yet sent: less than SMTP_CHUNK octets */
+	struct smtp_data data;
+	struct smtp_bdat bdat;
+	struct pb_buf out; /* replies being built */
+	/* AUTH (smtp-auth.c) */
+	struct gw_login login;   /* the exchange under way */
+	bool auth_too_long;      /* the response line was too long (500 5.5.6, not 501) */
+	char *auth_user;         /* the account authenticated as; NULL: none */
+	uint64_t auth_user_id;
+};
+
+/* ---- smtp-session.c ---- */
+/* Writes one reply "code enhanced text" (enhanced may be NULL). */
+void smtp_session_reply(struct smtp_session *s, int code, const char *enhanced, const char *text);
+/* Writes the reply, then closes the connection after it. */
+void smtp_session_close_with(struct smtp_session *s, int code, const char *enhanced,
+			     const char *text);
+/* A call blocks the input: reading pauses until smtp_session_resume. */
+void smtp_session_wait(struct smtp_session *s);
+/* The call ended: reading and the command flow go on. */
+void smtp_session_resume(struct smtp_session *s);
+
+/* ---- smtp-auth.c ---- */
+/* The login's callbacks (challenges "334 x", the verdict's reply). */
+extern const struct gw_login_ops smtp_login_ops;
+/* AUTH's check (state, mechanism, encryption) and proceed. */
+const char *smtp_check_auth(const void *session, const void *cmd);
+void smtp_do_auth(void *session, const void *cmd);
+/* The client's response to a 334 (rc: smtp_parser_next_line's, line valid when 1). */
+void smtp_auth_line(struct smtp_session *s, int rc, const char *line);
+/* The AUTH keyword's mechanisms for EHLO, in buf ("" when none may be used here). */
+const char *smtp_auth_mechs(struct smtp_session *s, struct pb_buf *buf);
+/* Forgets the authentication (STARTTLS, close). */
+void smtp_auth_reset(struct smtp_session *s);
+
+#endif

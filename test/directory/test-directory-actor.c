@@ -376,18 +376,13 @@ static void test_domains(void)
 	teardown(&f);
 }
 
-/* The time an AUTH_USER_VERIFY_REQ takes, in ms (the fastest of three). */
+/* The time one AUTH_USER_VERIFY_REQ takes, in ms. */
 static double verify_ms(struct fixture *f, const char *user, const char *pw)
 {
-	double best = 1e9;
+	uint64_t t0 = pb_clock_monotonic_ms(NULL);
 
-	for (int i = 0; i < 3; i++) {
-		uint64_t t0 = pb_clock_monotonic_ms(NULL);
-		verify(f, user, pw, NULL);
-		double ms = (double)(pb_clock_monotonic_ms(NULL) - t0);
-		best = ms < best ? ms : best;
-	}
-	return best;
+	verify(f, user, pw, NULL);
+	return (double)(pb_clock_monotonic_ms(NULL) - t0);
 }
 
 /* A login is the name or the full address at a local domain (any case); an address at a
@@ -416,8 +411,14 @@ static void test_login_with_full_address(void)
 	CHECK_INT(verify(&f, "nobody@example.com", "bobpw123", NULL), PB_ERR_AUTH);
 	CHECK_INT(verify(&f, "bob@example.com@example.com", "bobpw123", NULL), PB_ERR_AUTH);
 	/* no shortcut for a domain that is not local: the dummy hash is made (~tens of ms) */
-	double wrong = verify_ms(&f, "bob@example.com", "wrongpw1");
-	double elsewhere = verify_ms(&f, "bob@other.org", "bobpw123");
+	/* measured in turns, so a busy machine slows both alike (the fastest of five each) */
+	double wrong = 1e9, elsewhere = 1e9;
+	for (int i = 0; i < 5; i++) {
+		double w = verify_ms(&f, "bob@example.com", "wrongpw1");
+		double e = verify_ms(&f, "bob@other.org", "bobpw123");
+		wrong = w < wrong ? w : wrong;
+		elsewhere = e < elsewhere ? e : elsewhere;
+	}
 	CHECK(elsewhere * 3 >= wrong);
 
 	REQUIRE(directory_client_user_show(&f.t, "BOB@example.com", &code, &info, &error) == 0);

@@ -69,10 +69,10 @@ const struct smtp_reply *smtp_data_status_reply(enum smtp_data_status status)
 void smtp_data_reply(enum smtp_data_status status, const struct smtp_body_policy *p,
 		     struct smtp_reply *r_out, char *buf, size_t size)
 {
+	static const struct smtp_reply refused = { 554, "5.6.0", "Message refused", false };
 	const struct smtp_reply *r = smtp_data_status_reply(status);
 
-	ASSERT(r != NULL);
-	*r_out = *r;
+	*r_out = r != NULL ? *r : refused; /* SMTP_DATA_OK has no refusal: never fatal on input */
 	if (status != SMTP_DATA_LINE_TOO_LONG || p->max_line == 0)
 		return;
 	snprintf(buf, size, "Line too long: the limit is %llu octets per line",

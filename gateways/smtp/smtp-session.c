@@ -336,8 +336,14 @@ static void finish(struct smtp_session *s)
 		tx_reset(s);
 	} else if (s->upload_id != 0) {
 		commit(s);
+	} else if (s->sent != 0) {
+		/* chunks go only to an open upload: content sent without one is a bug of ours, and
+		 * the client gets a temporary failure, never a crash */
+		pb_error("smtp", "event=upload_missing msgid=%s sent=%llu", s->tx_id,
+			 (unsigned long long)s->sent);
+		reply_fail(s, PB_ERR_TEMP);
+		tx_reset(s);
 	} else {
-		ASSERT(s->sent == 0); /* chunks go only to an open upload */
 		put(s);
 	}
 }

@@ -257,3 +257,12 @@ void pb_cidr_format(const struct pb_cidr *c, char buf[PB_CIDR_TEXT_MAX])
 	else
 		snprintf(buf, PB_CIDR_TEXT_MAX, "%s/%u", addr, c->prefix);
 }
+
+bool pb_cidr_is_loopback(const struct pb_cidr *host)
+{
+	static const uint8_t v6_loopback[16] = { [15] = 1 };
+
+	if (host->family == PB_CIDR_V4)
+		return host->addr[0] == 127;
+	return memcmp(host->addr, v6_loopback, 16) == 0;
+}

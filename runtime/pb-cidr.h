@@ -67,6 +67,10 @@ int pb_cidr_parse_one(const char *text, struct pb_cidr *c_r, char **error_r);
  * address. */
 int pb_cidr_from_ip(const char *ip_text, struct pb_cidr *c_r);
 
+/* True if host (from pb_cidr_from_ip) is a loopback address: 127.0.0.0/8 or ::1 (an
+ * IPv4-mapped ::ffff:127.x.y.z is IPv4 already). */
+bool pb_cidr_is_loopback(const struct pb_cidr *host);
+
 /* True if host (from pb_cidr_from_ip) lies in net. */
 bool pb_cidr_contains(const struct pb_cidr *net, const struct pb_cidr *host);
 

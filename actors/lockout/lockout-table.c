@@ -97,15 +97,6 @@ static bool user_matches(const char *key, const char *user)
 	return strncmp(key, user, len) == 0 && (key[len] == '\0' || key[len] == '@');
 }
 
-static bool is_loopback(const struct pb_cidr *ip)
-{
-	static const uint8_t v6_loopback[16] = { [15] = 1 };
-
-	if (ip->family == PB_CIDR_V4)
-		return ip->addr[0] == 127;
-	return memcmp(ip->addr, v6_loopback, 16) == 0;
-}
-
 /* ---- the block list ---------------------------------------------------------------------- */
 
 static bool block_live(const struct lockout_block *b, uint64_t now_ms)
@@ -402,7 +393,7 @@ int lockout_table_login(struct lockout_table *t, const char *ip, const char *use
 		return 0;
 	}
 	bool admin = protocol != NULL && (strcmp(protocol, "web") == 0 || strcmp(protocol, "admin") == 0);
-	if (admin && is_loopback(&host) && !t->p.lock_loopback_admin)
+	if (admin && pb_cidr_is_loopback(&host) && !t->p.lock_loopback_admin)
 		return 0;
 	lockout_user_key(user, key);
 	account_report(t, key, &host, failed, now_ms, v_r);

@@ -4,9 +4,9 @@
  */
 #include "gw-guard.h"
 
+#include "pb-cidr.h"
 #include "pb-log.h"
 
-#include <string.h>
 
 int gw_guard_check_ip(struct gw_session *gs, gw_cont_fn *cont, uint64_t arg, const char **error_r)
 {
@@ -57,11 +57,12 @@ void gw_guard_log_login(struct gw_session *gs, const char *protocol, bool ok, co
 			reason != NULL ? reason : "");
 }
 
+/* The peer's address is a loopback one (an unparsable peer is not). */
 static bool loopback(const char *ip)
 {
-	if (strncmp(ip, "::ffff:", 7) == 0)
-		ip += 7;
-	return strncmp(ip, "127.", 4) == 0 || strcmp(ip, "::1") == 0;
+	struct pb_cidr host;
+
+	return pb_cidr_from_ip(ip, &host) == 0 && pb_cidr_is_loopback(&host);
 }
 
 bool gw_plaintext_auth_allowed(const struct gw_session *gs, bool allow)

@@ -170,6 +170,23 @@ static const struct match_case match_cases[] = {
 	{ "2001:db8::/32, 10.0.0.0/8 192.168.0.0/16", "192.168.44.1", true },
 };
 
+/* Loopback: 127.0.0.0/8 (also IPv4-mapped) and ::1, nothing else. */
+static void test_loopback(void)
+{
+	static const struct {
+		const char *ip;
+		bool loopback;
+	} rows[] = { { "127.0.0.1", true },	  { "127.255.0.9", true }, { "::1", true },
+		     { "::ffff:127.0.0.2", true }, { "128.0.0.1", false }, { "10.127.0.1", false },
+		     { "::2", false },		  { "::", false },	    { "fe80::1", false } };
+	struct pb_cidr host;
+
+	for (size_t i = 0; i < PB_N_ELEMENTS(rows); i++) {
+		REQUIRE(pb_cidr_from_ip(rows[i].ip, &host) == 0);
+		CHECK(pb_cidr_is_loopback(&host) == rows[i].loopback);
+	}
+}
+
 static void test_match_table(void)
 {
 	for (size_t i = 0; i < PB_N_ELEMENTS(match_cases); i++) {
@@ -246,6 +263,7 @@ static const struct pb_test_case cases[] = {
 	{ "parse_limit", test_parse_limit },
 	{ "match_table", test_match_table },
 	{ "match_sockaddr", test_match_sockaddr },
+	{ "loopback", test_loopback },
 };
 
 PB_TEST_MAIN(cases)

@@ -129,3 +129,20 @@ double bench_now_s(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
+
+int bench_conn_skip(struct bench_conn *c, size_t n)
+{
+	while (n > 0) {
+		if (c->start == c->end) {
+			ssize_t got = recv(c->fd, c->buf, sizeof(c->buf), 0);
+			if (got <= 0)
+				return -1;
+			c->start = 0;
+			c->end = (size_t)got;
+		}
+		size_t take = c->end - c->start < n ? c->end - c->start : n;
+		c->start += take;
+		n -= take;
+	}
+	return 0;
+}

@@ -30,5 +30,7 @@ double bench_now_s(void);
 /* Reads one line (without CRLF) into line; returns its length, or -1 on EOF, error or a line
  * longer than size - 1. */
 int bench_conn_read_line(struct bench_conn *c, char *line, size_t size);
+/* Reads and discards n octets (an IMAP literal). Returns 0, or -1 on EOF or error. */
+int bench_conn_skip(struct bench_conn *c, size_t n);
 
 #endif

@@ -95,4 +95,32 @@ static inline size_t pb_test_each_golden(const char *dir,
 	return n;
 }
 
+/* A protocol test's transcript of in[0..len) read in chunks sized by chunker (NULL: whole). */
+typedef void pb_test_transcript_fn(const char *in, size_t len, size_t (*chunker)(size_t, void *),
+				   void *ctx, struct pb_buf *out);
+
+/* The fuzz targets' invariant: the transcript is the same fed whole, in random reads and (up
+ * to 4 KiB of input) byte by byte; abort() otherwise. */
+static inline void pb_test_fuzz_splits(pb_test_transcript_fn *transcript, const char *in,
+				       size_t size)
+{
+	struct pb_buf whole, split;
+	uint64_t seed = 0x9e3779b97f4a7c15u ^ (size > 0 ? (unsigned char)in[0] : 0) ^ size;
+
+	pb_buf_init(&whole);
+	pb_buf_init(&split);
+	transcript(in, size, NULL, NULL, &whole);
+	transcript(in, size, pb_test_chunk_random, &seed, &split);
+	if (whole.len != split.len || memcmp(whole.data, split.data, whole.len) != 0)
+		abort();
+	if (size <= 4096) {
+		pb_buf_reset(&split);
+		transcript(in, size, pb_test_chunk_bytes, NULL, &split);
+		if (whole.len != split.len || memcmp(whole.data, split.data, whole.len) != 0)
+			abort();
+	}
+	pb_buf_deinit(&whole);
+	pb_buf_deinit(&split);
+}
+
 #endif

@@ -1,11 +1,14 @@
 /*
  * lockout-actor.c: the lockout guard's loop glue, one handler per message (see
  * lockout-actor.h; the policy is lockout-table.c).
- * OWNS struct lockout: the table, the login history, the store handle (borrowed).
+ * OWNS struct lockout: the table, the login history, the intrusion scores (intrusion-table.c),
+ * the store handle (borrowed).
  * THREAD: its actor thread.
  */
 #include "lockout-actor.h"
 
+#include "intrusion-table.h"
+#include "lockout-client.h"
 #include "lockout-history.h"
 #include "lockout-table.h"
 #include "pb-log.h"
@@ -22,11 +25,22 @@
 #define LOCKOUT_BLOCKS 1024
 #define LOCKOUT_HISTORY_USERS 1024
 #define LOCKOUT_LIST_MAX 4096
+#define LOCKOUT_SUSPECTS 4096
+
+/* The events of the client stub are the table's. */
+_Static_assert(LOCKOUT_INTRUSION_EARLY_TALK == INTRUSION_EARLY_TALK &&
+		       LOCKOUT_INTRUSION_PIPELINING == INTRUSION_PIPELINING &&
+		       LOCKOUT_INTRUSION_UNKNOWN_RCPT == INTRUSION_UNKNOWN_RCPT &&
+		       LOCKOUT_INTRUSION_AUTH_FAILURE == INTRUSION_AUTH_FAILURE &&
+		       LOCKOUT_INTRUSION_BARE_LF == INTRUSION_BARE_LF &&
+		       LOCKOUT_INTRUSION_BAD_COMMAND == INTRUSION_BAD_COMMAND,
+	       "LOCKOUT_INTRUSION_* differ from enum intrusion_event");
 
 struct lockout {
 	struct pb_store *store;
 	struct lockout_table *table;
 	struct lockout_history *history;
+	struct intrusion_table *intrusion;
 };
 
 /* ---- clocks: the table's (the runtime's) and the wall clock of records and answers ------ */
@@ -65,8 +79,20 @@ static void policy_refresh(struct pb_actor *a, struct lockout *lo)
 		.lock_loopback_admin = sec->lock_loopback_admin != 0,
 		.never_block = sec->never_block.list,
 	};
+	struct intrusion_policy ip = {
+		.threshold = sec->intrusion_threshold,
+		.period_ms = (uint64_t)sec->intrusion_period_minutes * 60000,
+		.block_ms = (uint64_t)sec->intrusion_block_minutes * 60000,
+		.weight = { [INTRUSION_EARLY_TALK] = sec->intrusion_early_talk,
+			    [INTRUSION_PIPELINING] = sec->intrusion_pipelining,
+			    [INTRUSION_UNKNOWN_RCPT] = sec->intrusion_unknown_rcpt,
+			    [INTRUSION_AUTH_FAILURE] = sec->intrusion_auth_failure,
+			    [INTRUSION_BARE_LF] = sec->intrusion_bare_lf,
+			    [INTRUSION_BAD_COMMAND] = sec->intrusion_bad_command },
+	};
 	pb_settings_release(pb_actor_runtime(a), s);
 	lockout_table_set_policy(lo->table, &p);
+	intrusion_table_set_policy(lo->intrusion, &ip);
 }
 
 /* Writes entry b to the store. 0 / -1 with error_r. */
@@ -120,10 +146,12 @@ static int lockout_init(struct pb_actor *a, void *arg, void **state_r, const cha
 	lo->store = arg;
 	lo->table = lockout_table_create(&lim, &p);
 	lo->history = lockout_history_create(LOCKOUT_HISTORY_USERS);
+	lo->intrusion = intrusion_table_create(LOCKOUT_SUSPECTS, &(struct intrusion_policy){ 0 });
 	policy_refresh(a, lo);
 	if (blocks_load(a, lo, error_r) < 0) {
 		lockout_table_destroy(&lo->table);
 		lockout_history_destroy(&lo->history);
+		intrusion_table_destroy(&lo->intrusion);
 		free(lo);
 		return -1;
 	}
@@ -138,6 +166,7 @@ static void lockout_deinit(struct pb_actor *a, void *state)
 
 	lockout_table_destroy(&lo->table);
 	lockout_history_destroy(&lo->history);
+	intrusion_table_destroy(&lo->intrusion);
 	free(lo);
 }
 
@@ -180,20 +209,26 @@ static int on_check_ip(struct pb_actor *a, void *state, struct pb_msg *m)
 	return 0;
 }
 
+/* An automatic block just made: stored, and its security log line (its reason names why). */
+static void block_record(struct pb_actor *a, struct lockout *lo, const struct lockout_block *blocked,
+			 const char *protocol)
+{
+	const char *error;
+
+	if (block_store(a, lo, blocked, &error) < 0)
+		pb_warn("lockout", "event=block_not_stored net=%s error=%s", blocked->text,
+			PB_LOGQ(error));
+	pb_log_security("lockout", "event=ip_blocked ip=%s protocol=%s reason=%s minutes=%llu",
+			blocked->text, PB_LOGQ(protocol), PB_LOGQ(blocked->reason),
+			(unsigned long long)((blocked->until_ms - blocked->created_ms) / 60000));
+}
+
 /* The security log and the user's history for one login report and its verdict. */
 static void login_record(struct pb_actor *a, struct lockout *lo, const struct msg_lockout_login_req *q,
 			 const struct lockout_verdict *v, const struct lockout_block *blocked)
 {
-	const char *error;
-
-	if (v->blocked_now) {
-		if (block_store(a, lo, blocked, &error) < 0)
-			pb_warn("lockout", "event=block_not_stored net=%s error=%s", blocked->text,
-				PB_LOGQ(error));
-		pb_log_security("lockout", "event=ip_blocked ip=%s protocol=%s reason=%s minutes=%llu",
-				blocked->text, PB_LOGQ(q->protocol), PB_LOGQ(blocked->reason),
-				(unsigned long long)((blocked->until_ms - blocked->created_ms) / 60000));
-	}
+	if (v->blocked_now)
+		block_record(a, lo, blocked, q->protocol);
 	if (v->locked_now)
 		pb_log_security("lockout", "event=account_locked user=%s ip=%s protocol=%s",
 				PB_LOGQ(q->user), PB_LOGQ(q->ip), PB_LOGQ(q->protocol));
@@ -232,6 +267,35 @@ static int on_login(struct pb_actor *a, void *state, struct pb_msg *m)
 	r->locked = v.locked;
 	r->blocked = v.blocked;
 	r->until_ms = v.locked || v.blocked ? to_wall(a, v.until_ms) : 0;
+	pb_reply(a, m, &rep);
+	pb_msg_free(&rep);
+	return 0;
+}
+
+/* Suspicious behaviour reported by a gateway: scored; past the threshold the address is blocked.
+ * The answer says whether it is blocked now. */
+static int on_intrusion(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct lockout *lo = state;
+	const struct msg_lockout_intrusion_req *q = &m->u.lockout_intrusion_req;
+	struct lockout_verdict v;
+	const struct lockout_block *blocked;
+	const char *error;
+	struct pb_msg rep;
+
+	policy_refresh(a, lo);
+	if (intrusion_table_report(lo->intrusion, lo->table, q->ip, q->protocol, q->event, q->count,
+				   now_ms(a), &v, &blocked, &error) < 0)
+		return pb_reply_status(a, m, PB_ERR_REFUSED, error), 0;
+	pb_debug("lockout", "event=intrusion ip=%s protocol=%s what=%s count=%u blocked=%d",
+		 PB_LOGQ(q->ip), PB_LOGQ(q->protocol), intrusion_event_name(q->event), q->count,
+		 v.blocked);
+	if (v.blocked_now)
+		block_record(a, lo, blocked, q->protocol);
+	pb_msg_init(&rep, MSG_LOCKOUT_INTRUSION_REP);
+	rep.u.lockout_intrusion_rep.error = xstrdup("");
+	rep.u.lockout_intrusion_rep.blocked = v.blocked;
+	rep.u.lockout_intrusion_rep.until_ms = v.blocked ? to_wall(a, v.until_ms) : 0;
 	pb_reply(a, m, &rep);
 	pb_msg_free(&rep);
 	return 0;
@@ -369,6 +433,7 @@ static const struct pb_handler lockout_handlers[] = {
 	{ MSG_LOCKOUT_LIST_REQ, on_list },	     { MSG_LOCKOUT_UNLOCK_REQ, on_unlock },
 	{ MSG_LOCKOUT_BLOCK_ADD_REQ, on_block_add }, { MSG_LOCKOUT_BLOCK_DEL_REQ, on_block_del },
 	{ MSG_LOCKOUT_USER_REQ, on_user },
+	{ MSG_LOCKOUT_INTRUSION_REQ, on_intrusion },
 };
 
 const struct pb_actor_def lockout_actor_def = {

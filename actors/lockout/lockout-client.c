@@ -95,6 +95,32 @@ uint32_t lockout_client_login_reply(struct pb_msg *rep, struct lockout_login_ans
 	return code;
 }
 
+int lockout_client_intrusion_send(const struct pb_sender *s, const char *ip, const char *protocol,
+				  uint8_t event, uint32_t count, const char **error_r)
+{
+	struct pb_msg req;
+
+	pb_msg_init(&req, MSG_LOCKOUT_INTRUSION_REQ);
+	struct msg_lockout_intrusion_req *q = &req.u.lockout_intrusion_req;
+	q->ip = dup_or_empty(ip);
+	q->protocol = dup_or_empty(protocol);
+	q->event = event;
+	q->count = count;
+	return pb_client_send(s, &req, error_r);
+}
+
+uint32_t lockout_client_intrusion_reply(struct pb_msg *rep, bool *blocked_r, int64_t *until_ms_r,
+					const char **error_r)
+{
+	uint32_t code = pb_client_reply(rep, MSG_LOCKOUT_INTRUSION_REQ, error_r);
+
+	if (code == PB_OK) {
+		*blocked_r = rep->u.lockout_intrusion_rep.blocked != 0;
+		*until_ms_r = rep->u.lockout_intrusion_rep.until_ms;
+	}
+	return code;
+}
+
 int lockout_client_list(struct pb_sync *t, uint32_t *code_r, struct pb_rec_lockout_lock_list *locks_r,
 			struct pb_rec_lockout_block_list *blocks_r, const char **error_r)
 {

@@ -61,6 +61,23 @@ int lockout_client_login_send(const struct pb_sender *s, const char *ip, const c
 uint32_t lockout_client_login_reply(struct pb_msg *rep, struct lockout_login_answer *a_r,
 				    const char **error_r);
 
+/* Intrusion protection (issue 10 item 5): what a client did, as intrusion-table.h's enum
+ * intrusion_event (the guard weighs each with a setting security.intrusion_*). */
+#define LOCKOUT_INTRUSION_EARLY_TALK 0   /* a command before the greeting */
+#define LOCKOUT_INTRUSION_PIPELINING 1   /* commands before a reply without PIPELINING */
+#define LOCKOUT_INTRUSION_UNKNOWN_RCPT 2 /* a recipient refused as unknown */
+#define LOCKOUT_INTRUSION_AUTH_FAILURE 3 /* a failed AUTH */
+#define LOCKOUT_INTRUSION_BARE_LF 4      /* a message with a bare LF or CR */
+#define LOCKOUT_INTRUSION_BAD_COMMAND 5  /* an invalid or refused command past a few */
+/* Reports count events (LOCKOUT_INTRUSION_*) of the client at ip over protocol ("smtp"). The
+ * answer: *blocked_r when the address is blocked now (this report pushed it past the
+ * threshold, or it was before; *until_ms_r as for check_ip): the session then sends
+ * LOCKOUT_BLOCKED_TEXT in its protocol's form and closes. REFUSED if ip is not an address. */
+int lockout_client_intrusion_send(const struct pb_sender *s, const char *ip, const char *protocol,
+				  uint8_t event, uint32_t count, const char **error_r);
+uint32_t lockout_client_intrusion_reply(struct pb_msg *rep, bool *blocked_r, int64_t *until_ms_r,
+					const char **error_r);
+
 /* Every account lock and block entry (the lists moved out: the caller clears them). */
 int lockout_client_list(struct pb_sync *t, uint32_t *code_r, struct pb_rec_lockout_lock_list *locks_r,
 			struct pb_rec_lockout_block_list *blocks_r, const char **error_r);

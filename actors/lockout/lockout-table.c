@@ -344,6 +344,23 @@ static void account_report(struct lockout_table *t, const char *user, const stru
 	}
 }
 
+bool lockout_table_never_blocks(const struct lockout_table *t, const struct pb_cidr *host)
+{
+	for (uint32_t i = 0; i < t->p.never_block.n; i++) {
+		if (pb_cidr_contains(&t->p.never_block.entries[i], host))
+			return true;
+	}
+	return false;
+}
+
+bool lockout_table_exempt(const struct lockout_table *t, const struct pb_cidr *host,
+			  const char *protocol)
+{
+	bool admin = protocol != NULL && (strcmp(protocol, "web") == 0 || strcmp(protocol, "admin") == 0);
+
+	return admin && pb_cidr_is_loopback(host) && !t->p.lock_loopback_admin;
+}
+
 /* The address side of a failure: may block it (unless never-blocked). */
 static void address_failure(struct lockout_table *t, const struct pb_cidr *ip, const char *protocol,
 			    uint64_t now_ms, struct lockout_verdict *v,
@@ -352,13 +369,9 @@ static void address_failure(struct lockout_table *t, const struct pb_cidr *ip, c
 	char text[PB_CIDR_TEXT_MAX], reason[LOCKOUT_REASON_MAX], *error = NULL;
 	const struct lockout_block *b;
 
-	if (!window_fail(&t->p, window_get(t, ip), now_ms))
+	if (!window_fail(&t->p, window_get(t, ip), now_ms) || lockout_table_never_blocks(t, ip))
 		return;
 	pb_cidr_format(ip, text);
-	for (uint32_t i = 0; i < t->p.never_block.n; i++) {
-		if (pb_cidr_contains(&t->p.never_block.entries[i], ip))
-			return;
-	}
 	snprintf(reason, sizeof(reason), "%u failed logins within %llu minutes",
 		 t->p.block_failures, (unsigned long long)(t->p.block_period_ms / 60000));
 	if (lockout_table_block_add(t, text, now_ms, now_ms + t->p.block_ms, true, reason, protocol,
@@ -392,8 +405,7 @@ int lockout_table_login(struct lockout_table *t, const char *ip, const char *use
 		v_r->until_ms = b->until_ms;
 		return 0;
 	}
-	bool admin = protocol != NULL && (strcmp(protocol, "web") == 0 || strcmp(protocol, "admin") == 0);
-	if (admin && pb_cidr_is_loopback(&host) && !t->p.lock_loopback_admin)
+	if (lockout_table_exempt(t, &host, protocol))
 		return 0;
 	lockout_user_key(user, key);
 	account_report(t, key, &host, failed, now_ms, v_r);

@@ -108,6 +108,14 @@ void lockout_table_set_policy(struct lockout_table *t, const struct lockout_poli
 const struct lockout_block *lockout_table_blocked(const struct lockout_table *t, const char *ip,
 						  uint64_t now_ms);
 
+/* Whether host is on the never-block list (policy.never_block): it is never blocked
+ * automatically (failed logins, suspicious behaviour); a manual block still applies. */
+bool lockout_table_never_blocks(const struct lockout_table *t, const struct pb_cidr *host);
+/* Whether what host does over protocol is not counted at all: loopback logging in to "web" or
+ * "admin" unless policy.lock_loopback_admin (every other protocol counts from loopback too). */
+bool lockout_table_exempt(const struct lockout_table *t, const struct pb_cidr *host,
+			  const char *protocol);
+
 /* Reports a login attempt by user from ip over protocol (any short name: "pop3", "smtp",
  * "imap", "web", "admin"...) and fills *v_r: whether to refuse it and what changed. A new
  * automatic block is *blocked_r (when v_r->blocked_now; the caller persists it).

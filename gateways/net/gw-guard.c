@@ -48,6 +48,26 @@ bool gw_guard_refused(struct pb_msg *rep, bool *blocked_r)
 	return a.locked || a.blocked;
 }
 
+int gw_guard_intrusion(struct gw_session *gs, const char *protocol, uint8_t event, uint32_t count,
+		       gw_cont_fn *cont, uint64_t arg, const char **error_r)
+{
+	struct gw_pending call = { gs, cont, arg, GW_GUARD_TIMEOUT_MS };
+	struct pb_sender tx = gw_sender(&call);
+
+	return lockout_client_intrusion_send(&tx, gw_peer(gs), protocol, event, count, error_r);
+}
+
+bool gw_guard_intrusion_blocked(struct pb_msg *rep)
+{
+	bool blocked = false;
+	int64_t until_ms;
+	const char *error;
+
+	if (rep == NULL || lockout_client_intrusion_reply(rep, &blocked, &until_ms, &error) != PB_OK)
+		return false;
+	return blocked;
+}
+
 void gw_guard_log_login(struct gw_session *gs, const char *protocol, bool ok, const char *user,
 			const char *mech, const char *reason)
 {

@@ -8,6 +8,8 @@
  *  - after each password check, gw_guard_login: its answer decides whether the login stands
  *    (locked or blocked → refused with the same reply as a wrong password; blocked → then the
  *    blocked text and close). No answer refuses nothing: the password check decides;
+ *  - on suspicious behaviour, gw_guard_intrusion: the guard scores it; its answer says whether
+ *    the address is blocked now (then the blocked text and close);
  *  - gw_guard_log_login: the security log line of the attempt (never a secret).
  * OWNS nothing. THREAD: the hub's.
  */
@@ -41,6 +43,16 @@ int gw_guard_login(struct gw_session *gs, const char *user, const char *protocol
  * the password was (the account is locked for this address, or the address is blocked:
  * *blocked_r then, and the connection ends after the blocked text). */
 bool gw_guard_refused(struct pb_msg *rep, bool *blocked_r);
+
+/* Reports count suspicious events (LOCKOUT_INTRUSION_*) of the peer over protocol ("smtp"):
+ * cont(session, arg, reply-or-NULL) runs with the answer, read with
+ * gw_guard_intrusion_blocked. Returns 0, or -1 with error_r (static) when nothing was sent:
+ * cont will not run. */
+int gw_guard_intrusion(struct gw_session *gs, const char *protocol, uint8_t event, uint32_t count,
+		       gw_cont_fn *cont, uint64_t arg, const char **error_r);
+/* The answer to gw_guard_intrusion (rep may be NULL): true only when the guard answered that
+ * the address is blocked now (the session sends the blocked text and closes). */
+bool gw_guard_intrusion_blocked(struct pb_msg *rep);
 
 /* Whether a login that sends the password itself (USER/PASS, SASL PLAIN and LOGIN) may be
  * offered and taken on this connection: under TLS, from a loopback address (127.0.0.0/8, ::1,

@@ -50,6 +50,7 @@ static void on_done(void *session, enum gw_login_end end)
 	case GW_LOGIN_FAILED:
 	case GW_LOGIN_BLOCKED:
 		smtp_session_reply(s, 535, "5.7.8", "Authentication credentials invalid");
+		smtp_intrusion_auth_failed(s);
 		if (end == GW_LOGIN_BLOCKED)
 			smtp_session_close_with(s, 421, "4.7.0", LOCKOUT_BLOCKED_TEXT);
 		break;

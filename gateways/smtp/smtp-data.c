@@ -186,6 +186,7 @@ void smtp_data_init(struct smtp_data *d, const struct smtp_body_policy *p)
  * marks the content rejected (the LF is counted, not written). */
 static void bare_lf(struct smtp_body_check *c, struct pb_buf *out)
 {
+	c->bare_lf = true;
 	if (!c->policy.normalize_lf) {
 		c->bare = true;
 		content(c, "\n", 1, true, out);

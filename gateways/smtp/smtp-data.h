@@ -89,6 +89,7 @@ struct smtp_body_check {
 	uint64_t size;	   /* content octets (as stored) seen, even past the limit */
 	uint64_t line_len; /* octets of the current line so far */
 	bool bare, nul, too_big, line_too_long; /* bare: a bare CR (or, strict, a bare LF) */
+	bool bare_lf; /* a bare LF was seen, normalized or not (intrusion protection counts it) */
 };
 
 struct smtp_data {

@@ -14,6 +14,7 @@ void smtp_server_tick(void *ctx, const struct pb_settings *s, uint64_t now)
 	struct smtp_server *srv = ctx;
 	srv->settings = s->smtp;
 	srv->allow_plaintext_auth = s->security.allow_plaintext_auth != 0;
+	srv->greet_delay_ms = s->security.intrusion_greet_delay_ms;
 }
 
 void smtp_server_counters(void *ctx, struct gw_counters *c_r)

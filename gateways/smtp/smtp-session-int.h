@@ -1,6 +1,7 @@
 /*
  * smtp-session-int.h: the SMTP session's state and the helpers its files share
- * (smtp-session.c: the session, the transaction and the content; smtp-auth.c: AUTH).
+ * (smtp-session.c: the session, the transaction and the content; smtp-auth.c: AUTH;
+ * smtp-intrusion.c: the reports to intrusion protection).
  * Internal to pb_smtp: nothing outside gateways/smtp includes it.
  * OWNS: nothing (declarations). THREAD: the hub's.
  */
@@ -9,6 +10,7 @@
 
 #include "gw-login.h"
 #include "smtp-data.h"
+#include "smtp-intrusion.h"
 #include "smtp-parser.h"
 #include "smtp-session.h"
 
@@ -64,6 +66,7 @@ struct smtp_session {
 	bool auth_too_long;      /* the response line was too long (500 5.5.6, not 501) */
 	char *auth_user;         /* the account authenticated as; NULL: none */
 	uint64_t auth_user_id;
+	struct smtp_intrusion intr; /* what intrusion protection saw (smtp-intrusion.c) */
 };
 
 /* ---- smtp-session.c ---- */

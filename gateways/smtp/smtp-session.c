@@ -4,7 +4,9 @@
  * that comes before every "250 queued".
  * OWNS: struct smtp_session (parser, transaction, body buffer). THREAD: the hub thread.
  * The lockout guard is asked at accept: the greeting waits for its answer (a blocked address
- * hears 421 and the connection ends). AUTH is in smtp-auth.c.
+ * hears 421 and the connection ends). AUTH is in smtp-auth.c; what is reported to intrusion
+ * protection (early talk, pipelining without PIPELINING, unknown recipients, bad commands,
+ * bare LF) in smtp-intrusion.c.
  * MESSAGES sent (through typed client stubs): LOCKOUT_CHECK_IP_REQ, DIR_RCPT_CHECK_REQ, SPOOL_ROOM_REQ,
  * SPOOL_PUT_REQ, SPOOL_BEGIN_REQ, SPOOL_CHUNK_REQ, SPOOL_COMMIT_REQ, SPOOL_ABORT_REQ — each a
  * call with its own continuation (gateways/net/gw-session.h); a reply that comes after its
@@ -187,7 +189,7 @@ static void begin_body(struct smtp_session *s)
 
 static void resume(struct smtp_session *s)
 {
-	if (s->closing || s->waiting)
+	if (s->closing || s->waiting || smtp_intrusion_close_if_blocked(s))
 		return;
 	gw_resume(s->gs);
 	set_deadline(s, s->srv->settings.command_timeout_s);
@@ -503,6 +505,7 @@ static void end_of_content(struct smtp_session *s, enum smtp_data_status status,
 	struct smtp_reply r;
 	char text[128];
 
+	smtp_intrusion_content(s);
 	s->mode = MODE_CMD;
 	set_deadline(s, s->srv->settings.command_timeout_s);
 	if (status != SMTP_DATA_OK) {
@@ -725,6 +728,7 @@ static void on_rcpt_checked(void *session, uint64_t arg, struct pb_msg *m)
 		}
 		reply(s, 250, "2.1.5", "Ok");
 	} else if (code == PB_ERR_NOTFOUND) {
+		smtp_intrusion_unknown_rcpt(s);
 		snprintf(text, sizeof(text),
 			 "<%s>: Recipient address rejected: User unknown in local recipient table",
 			 s->checking);
@@ -887,6 +891,7 @@ static void handle_command(struct smtp_session *s, const struct smtp_cmd *cmd)
 	if (refusal != NULL) {
 		reply_line(s, refusal);
 		log_refusal(s, cmd, refusal);
+		smtp_intrusion_bad_command(s);
 		client_error(s);
 	}
 }
@@ -980,9 +985,11 @@ static void run(struct smtp_session *s)
 		set_deadline(s, s->srv->settings.command_timeout_s);
 		if (rc < 0) {
 			reply_r(s, &cmd.error);
+			smtp_intrusion_bad_command(s);
 			client_error(s);
 			continue;
 		}
+		smtp_intrusion_command(s);
 		handle_command(s, &cmd);
 	}
 }
@@ -991,6 +998,7 @@ static void on_input(void *session, struct pb_buf *in)
 {
 	struct smtp_session *s = session;
 
+	smtp_intrusion_input(s);
 	if (smtp_parser_feed(s->parser, in->data, in->len) < 0) {
 		pb_buf_reset(in);
 		close_with(s, 421, "4.7.0", "Error: too much pipelined input");
@@ -1008,10 +1016,12 @@ static void greet(struct smtp_session *s)
 
 	snprintf(text, sizeof(text), "%s ESMTP Pillarbox", s->srv->hostname);
 	reply(s, 220, NULL, text);
+	s->intr.greeted = true;
 }
 
-/* The guard's answer at accept: a blocked address hears why and is closed; no answer greets.
- * Commands sent before the greeting wait in the parser meanwhile. */
+/* The guard's answer at accept: a blocked address hears why and is closed; no answer greets
+ * (on port 25 after security.intrusion_greet_delay_ms). Input is read meanwhile (early talk is seen) and
+ * waits in the parser. */
 static void on_guard_checked(void *session, uint64_t arg, struct pb_msg *m)
 {
 	struct smtp_session *s = session;
@@ -1022,6 +1032,8 @@ static void on_guard_checked(void *session, uint64_t arg, struct pb_msg *m)
 		close_with(s, 421, "4.7.0", LOCKOUT_BLOCKED_TEXT);
 		return;
 	}
+	if (smtp_intrusion_greet_later(s))
+		return;
 	greet(s);
 	resume(s);
 }
@@ -1041,8 +1053,7 @@ static void *on_open(struct gw_session *gs, void *server)
 	pb_debug("smtp", "event=connect peer=%s", gw_peer(gs));
 	set_deadline(s, s->srv->settings.command_timeout_s);
 	if (gw_guard_check_ip(gs, on_guard_checked, 0, &error) == 0) {
-		s->waiting = true;
-		gw_pause(gs);
+		s->waiting = true; /* reading goes on: input before the greeting is early talk */
 		return s;
 	}
 	pb_warn("smtp", "event=lockout_unreachable reason=%s", PB_LOGQ(error));
@@ -1055,6 +1066,12 @@ static void on_timeout(void *session)
 	struct smtp_session *s = session;
 	char text[300];
 
+	if (smtp_intrusion_greet_due(s)) {
+		s->waiting = false;
+		greet(s);
+		resume(s);
+		return;
+	}
 	snprintf(text, sizeof(text), "%s Error: timeout exceeded", s->srv->hostname);
 	close_with(s, 421, "4.4.2", text);
 }

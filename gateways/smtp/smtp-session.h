@@ -33,6 +33,7 @@ struct smtp_server {
 	char hostname[256];
 	struct pb_settings_smtp settings; /* a copy of the snapshot's, taken each tick */
 	bool allow_plaintext_auth; /* security.allow_plaintext_auth, copied each tick */
+	uint32_t greet_delay_ms;   /* security.intrusion_greet_delay_ms (port 25), likewise */
 	uint64_t next_tx; /* transaction ids for Received: and logs */
 	struct gw_counters counted; /* since the gateway started, for the status */
 	struct smtp_port ports[2]; /* SMTP_PORT_*: what the listeners give their sessions */

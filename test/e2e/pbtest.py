@@ -211,8 +211,10 @@ class RawClient:
     """A line-oriented client on a raw socket: send bytes exactly as given, read replies.
     Every read is bounded by the socket timeout."""
 
-    def __init__(self, port, timeout=30.0):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    def __init__(self, port, timeout=30.0, source=None):
+        """source: a loopback address (127/8 on Linux) to connect from; None: 127.0.0.1."""
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout,
+                                             source_address=(source, 0) if source else None)
         self.buf = b""
 
     def send(self, data):

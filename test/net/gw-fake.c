@@ -219,6 +219,10 @@ int gw_fake_guard(struct gw_fake *f, int type, bool blocked, bool locked)
 			pb_msg_init(&rep, MSG_LOCKOUT_CHECK_IP_REP);
 			rep.u.lockout_check_ip_rep.error = xstrdup("");
 			rep.u.lockout_check_ip_rep.blocked = blocked;
+		} else if (type == MSG_LOCKOUT_INTRUSION_REQ) {
+			pb_msg_init(&rep, MSG_LOCKOUT_INTRUSION_REP);
+			rep.u.lockout_intrusion_rep.error = xstrdup("");
+			rep.u.lockout_intrusion_rep.blocked = blocked;
 		} else {
 			pb_msg_init(&rep, MSG_LOCKOUT_LOGIN_REP);
 			rep.u.lockout_login_rep.error = xstrdup("");

@@ -50,9 +50,9 @@ struct pb_msg *gw_fake_sent(struct gw_fake *f, size_t i);
 /* Delivers rep (corr set to `corr`, taken over: freed here) as the hub would. Returns 0 if a
  * continuation ran, -1 if the reply was dropped. */
 int gw_fake_reply(struct gw_fake *f, uint64_t corr, struct pb_msg *rep);
-/* Answers the last request of type `type` the session sent (LOCKOUT_CHECK_IP_REQ or
- * LOCKOUT_LOGIN_REQ) as the lockout guard would: blocked (the address), locked (the account;
- * login reports only). Returns 0 if a continuation ran, -1 if the reply was dropped or no
+/* Answers the last request of type `type` the session sent (LOCKOUT_CHECK_IP_REQ,
+ * LOCKOUT_LOGIN_REQ or LOCKOUT_INTRUSION_REQ) as the lockout guard would: blocked (the
+ * address), locked (the account; login reports only). Returns 0 if a continuation ran, -1 if the reply was dropped or no
  * such request was sent. */
 int gw_fake_guard(struct gw_fake *f, int type, bool blocked, bool locked);
 /* Answers a password check (AUTH_USER_VERIFY_REQ: the one with correlation id corr, 0 the last

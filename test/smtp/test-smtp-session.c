@@ -16,6 +16,7 @@
 #include "gw-fake.h"
 #include "gw-guard.h"
 #include "pb-test.h"
+#include "smtp-intrusion.h"
 #include "smtp-session-test.h"
 
 static void rcpt_ok(struct gw_fake *f, size_t i, uint64_t user_id)
@@ -586,7 +587,12 @@ static void test_state_refusals(void)
 	CHECK(gw_fake_say(&f, "EXPN staff\r\n", "502 5.5.1"));
 	CHECK(gw_fake_say(&f, "STARTTLS\r\n", "454 4.7.0"));
 	CHECK(gw_fake_say(&f, "FOO\r\n", "500 5.5.2"));
-	CHECK(f.n_sent == 0);
+	/* no actor is asked but intrusion protection: each refusal past the free ones (10 here) */
+	CHECK_INT(f.n_sent, 10 - SMTP_INTRUSION_FREE);
+	for (size_t i = 0; i < f.n_sent; i++) {
+		CHECK_INT(f.sent[i].type, MSG_LOCKOUT_INTRUSION_REQ);
+		CHECK_INT(f.sent[i].u.lockout_intrusion_req.event, LOCKOUT_INTRUSION_BAD_COMMAND);
+	}
 	gw_fake_free(&f);
 }
 

@@ -69,7 +69,7 @@ static void on_close(void *session, struct net_conn *c)
 }
 
 static const struct net_proto proto = { on_accept, on_input, on_timeout, on_close, NULL,
-					"busy\r\n" };
+					"busy\r\n", 0 };
 
 /* Answers each line of its input with a write of its own (a pipelined batch of commands),
  * and counts the drains: one per send that empties the output. */
@@ -93,7 +93,7 @@ static void on_drain_count(void *session, struct net_conn *c)
 }
 
 static const struct net_proto line_proto = { on_accept, on_input_lines, on_timeout, on_close,
-					     on_drain_count, "busy\r\n" };
+					     on_drain_count, "busy\r\n", 0 };
 
 static int listen_port_of(struct net_loop *l, const struct net_proto *p)
 {

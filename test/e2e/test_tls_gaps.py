@@ -13,7 +13,6 @@
   for byte with what POP3 serves.
 Every wait is bounded and waits for a condition.
 """
-import getpass
 import hashlib
 import json
 import os
@@ -32,9 +31,8 @@ import unittest
 sys.path.insert(0, os.path.dirname(__file__))
 import pbtest  # noqa: E402
 from test_mail import message, run_tool  # noqa: E402
-from test_tls import make_cert  # noqa: E402
+from test_tls import HOST, TlsCase, make_cert  # noqa: E402
 
-HOST = "mail.pillarbox.test"
 # A fatal internal_error alert in one TLS record: what a refused client hears on 465/995.
 TLS_BUSY_ALERT = b"\x15\x03\x03\x00\x02\x02\x50"
 
@@ -56,35 +54,9 @@ def status_json(d):
     return json.loads(out)
 
 
-class DaemonCase(unittest.TestCase):
-    """One daemon per class with the self-signed certificate for HOST; alice a user."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.d = pbtest.Daemon(extra_config="hostname = %s\n" % HOST)
-        cls.d.start()
-        rc, out, err = cls.d.cli("domain", "list")
-        assert rc == 0, err
-        cls.domain = out.split()[0]
-        cls.d.add_user("alice", "alicepw1")
-        cls.cafile = os.path.join(cls.d.data_dir, "cert.pem")
-
-    @classmethod
-    def tearDownClass(cls):
-        alive = cls.d.proc.poll() is None
-        rc = cls.d.stop()
-        err = getattr(cls.d, "last_stderr", "")
-        cls.d.cleanup()
-        assert alive, "the daemon died during the tests"
-        assert rc == 0 and "Sanitizer" not in err and "runtime error" not in err, err[-3000:]
-
-    def alice(self):
-        return "alice@%s" % self.domain
-
-    def ctx(self):
-        c = ssl.create_default_context(cafile=self.cafile)
-        c.check_hostname = False  # the clients here name 127.0.0.1
-        return c
+class DaemonCase(TlsCase):
+    """test_tls's daemon (the self-signed certificate for HOST, alice a user), with a
+    setting helper."""
 
     def setting(self, doc, value):
         rc, _, err = self.d.cli("setting", "set", doc, json.dumps(value))
@@ -150,7 +122,7 @@ class HandshakeBound(DaemonCase):
                           what="tls_handshake_timeout logged")
         # a client that does the handshake in time keeps its session past the bound: a silent
         # one opened after it is closed first
-        p = poplib.POP3_SSL("127.0.0.1", self.d.ports["pop3s"], timeout=30, context=self.ctx())
+        p = poplib.POP3_SSL("127.0.0.1", self.d.ports["pop3s"], timeout=30, context=self.ctx(by_name=False))
         self.addCleanup(p.close)
         self.assertTrue(self.silent_closed_within(self.d.ports["pop3s"], 5))
         self.assertIn("USER", p.capa())
@@ -166,7 +138,7 @@ class HandshakeBound(DaemonCase):
             """Holds one POP3S session (the limit), then a second connection: its bytes."""
             if not held:
                 held.append(poplib.POP3_SSL("127.0.0.1", self.d.ports["pop3s"], timeout=30,
-                                            context=self.ctx()))
+                                            context=self.ctx(by_name=False)))
             s = socket.create_connection(("127.0.0.1", self.d.ports["pop3s"]), timeout=30)
             got = b""
             try:
@@ -189,7 +161,7 @@ class HandshakeBound(DaemonCase):
         self.assertEqual(got, TLS_BUSY_ALERT)  # not "-ERR [SYS/TEMP]..." in clear
         raw = socket.create_connection(("127.0.0.1", self.d.ports["pop3s"]), timeout=30)
         with self.assertRaises(ssl.SSLError) as e:
-            self.ctx().wrap_socket(raw, server_hostname=HOST)
+            self.ctx(by_name=False).wrap_socket(raw, server_hostname=HOST)
         raw.close()
         self.assertIn("INTERNAL_ERROR", str(e.exception))
         # the clear port of the same gateway still hears its busy line
@@ -206,19 +178,10 @@ class Fetchmail(DaemonCase):
         home = os.path.join(self.d.tmp, "fm-" + name)
         out = os.path.join(home, "out")
         os.makedirs(out)
-        rcfile = os.path.join(home, "fetchmailrc")
-        with open(rcfile, "w") as f:
-            f.write("set no syslog\n"
-                    "poll 127.0.0.1 service %d protocol pop3 auth password timeout 60\n"
-                    "  user \"%s\" there with password \"alicepw1\" is \"%s\" here\n"
-                    "  %s sslcertck sslcertfile \"%s\" sslcommonname \"%s\"\n"
-                    "  keep fetchall\n"
-                    "  mda \"sh -c 'cat > $(mktemp %s/m.XXXXXX)'\"\n"
-                    % (port, self.alice(), getpass.getuser(), tls, self.cafile, HOST, out))
-        os.chmod(rcfile, 0o600)
-        env = dict(os.environ, HOME=home, FETCHMAILHOME=home)
-        p = run_tool(["fetchmail", "--nosyslog", "-v", "--invisible", "-f", rcfile,
-                      "-i", os.path.join(home, "ids")], env=env, timeout=120)
+        p = pbtest.fetchmail(home, port, self.alice(), "alicepw1",
+                             "%s sslcertck sslcertfile \"%s\" sslcommonname \"%s\" keep fetchall "
+                             "mda \"sh -c 'cat > $(mktemp %s/m.XXXXXX)'\""
+                             % (tls, self.cafile, HOST, out), ["-v", "--invisible"])
         contents = []
         for f in sorted(os.listdir(out)):
             with open(os.path.join(out, f), "rb") as fh:
@@ -227,7 +190,7 @@ class Fetchmail(DaemonCase):
 
     def served(self):
         """What POP3 serves for alice, in order, with fetchmail's LF line ends."""
-        p = poplib.POP3_SSL("127.0.0.1", self.d.ports["pop3s"], timeout=30, context=self.ctx())
+        p = poplib.POP3_SSL("127.0.0.1", self.d.ports["pop3s"], timeout=30, context=self.ctx(by_name=False))
         p.user(self.alice())
         p.pass_("alicepw1")
         got = [b"\n".join(p.retr(i)[1]) + b"\n" for i in range(1, p.stat()[0] + 1)]

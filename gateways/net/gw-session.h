@@ -13,7 +13,9 @@
  *    (gw_tls_begin), STARTTLS/STLS (gw_starttls), the bytes in (gw_input: ciphertext fed to
  *    the engine, the protocol's input() given plaintext only) and out (gw_write encrypts;
  *    what a session writes before the handshake ends waits for it), the session reset after
- *    an upgrade (gw_proto.tls_started) and close_notify at gw_close.
+ *    an upgrade (gw_proto.tls_started), the handshake's own deadline (gw_timeout: a client
+ *    that does not finish it in time is closed, whatever the protocol's idle time) and
+ *    close_notify at gw_close.
  *
  * Behind a struct gw_session is a transport: the real hub (sockets, nng inbox) or, in tests,
  * a fake (test/net/gw-fake.h) that records what a session writes and sends, moves a fake
@@ -111,7 +113,8 @@ struct gw_session {
 	 * protocol sets it with the call and clears it in the continuation. */
 	bool must_finish;
 	void *session;          /* the protocol's */
-	/* TLS (gw-session.c; the transport sets tls_cur and calls gw_session_deinit) */
+	/* TLS (gw-session.c; the transport sets tls_cur and tls_handshake_ms, calls gw_timeout
+	 * when the deadline it was given passes, and gw_session_deinit at the end) */
 	struct pb_tls_current *tls_cur; /* the listener's certificate; NULL: no TLS here */
 	struct pb_tls_conn *tls;        /* the engine once TLS began; NULL in clear */
 	uint32_t tls_handshake_ms;      /* how long a handshake may take (0: no bound of its own) */

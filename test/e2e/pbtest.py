@@ -268,6 +268,9 @@ def fetchmail(home, port, user, password, options, extra_args=(), timeout=120):
                 "  %s\n" % (port, user, password, getpass.getuser(), options))
     os.chmod(rcfile, 0o600)
     env = dict(os.environ, HOME=home, FETCHMAILHOME=home)
+    # its own lock file: as root fetchmail's default is /var/run/fetchmail.pid, which another
+    # test's fetchmail running at the same time holds
     return subprocess.run(["fetchmail", "--nosyslog", "-f", rcfile, "-i",
-                           os.path.join(home, "ids")] + list(extra_args),
+                           os.path.join(home, "ids"), "--pidfile",
+                           os.path.join(home, "fetchmail.pid")] + list(extra_args),
                           env=env, capture_output=True, timeout=timeout)

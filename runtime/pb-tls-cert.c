@@ -169,10 +169,13 @@ static int selfsigned_ctx(const char *data_dir, const char *host, struct pb_tls_
 		ret = pb_tls_selfsigned_write(host, cert, key, error_r);
 	if (ret == 0)
 		ret = pb_tls_ctx_create(cert, key, ctx_r, error_r);
-	if (ret == 0)
-		*warning_r = xasprintf("using a self-signed certificate for %s (%s): clients will "
-				       "warn; configure tls_certificate and tls_key",
+	if (ret == 0) {
+		pb_tls_ctx_mark_generated(*ctx_r);
+		*warning_r = xasprintf("using a self-signed certificate for %s generated in %s: "
+				       "mail clients will warn about it or refuse it; set "
+				       "tls_certificate and tls_key in the bootstrap file",
 				       host, cert);
+	}
 	free(cert);
 	free(key);
 	return ret;

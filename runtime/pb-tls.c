@@ -18,6 +18,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Mozilla's "intermediate" TLS 1.2 list (OpenSSL names): ephemeral key exchange only, AEAD
@@ -32,7 +33,7 @@
 struct pb_tls_ctx {
 	atomic_int refs;
 	SSL_CTX *ssl_ctx;
-	char subject[128];
+	struct pb_tls_cert_info info;
 };
 
 struct pb_tls_current {
@@ -116,15 +117,70 @@ static int load_files(SSL_CTX *sc, const char *cert_file, const char *key_file, 
 	return 0;
 }
 
-static void fill_subject(struct pb_tls_ctx *ctx)
+/* Printable ASCII only: a configured certificate's names reach the status and the log. */
+static void copy_printable(char *dst, size_t size, const unsigned char *src, size_t len)
+{
+	size_t n = len < size - 1 ? len : size - 1;
+
+	for (size_t i = 0; i < n; i++)
+		dst[i] = src[i] >= 0x20 && src[i] < 0x7f ? (char)src[i] : '?';
+	dst[n] = '\0';
+}
+
+/* The subjectAltName DNS names, space separated, as far as they fit. */
+static void fill_names(X509 *leaf, char *out, size_t size)
+{
+	GENERAL_NAMES *gens = X509_get_ext_d2i(leaf, NID_subject_alt_name, NULL, NULL);
+	size_t used = 0;
+	char one[254];
+
+	out[0] = '\0';
+	for (int i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens); i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+		if (g->type != GEN_DNS)
+			continue;
+		copy_printable(one, sizeof(one), ASN1_STRING_get0_data(g->d.dNSName),
+			       (size_t)ASN1_STRING_length(g->d.dNSName));
+		int n = snprintf(out + used, size - used, "%s%s", used > 0 ? " " : "", one);
+		if (n < 0 || (size_t)n >= size - used)
+			break; /* what fitted stays, cut at a name */
+		used += (size_t)n;
+	}
+	out[used] = '\0';
+	GENERAL_NAMES_free(gens);
+}
+
+/* The leaf's SHA-256 fingerprint as "AB:CD:...". */
+static void fill_fingerprint(X509 *leaf, char *out, size_t size)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	out[0] = '\0';
+	if (X509_digest(leaf, EVP_sha256(), md, &n) != 1)
+		return;
+	for (unsigned int i = 0; i < n && 3 * i + 3 <= size; i++)
+		snprintf(out + 3 * i, size - 3 * i, i + 1 < n ? "%02X:" : "%02X", md[i]);
+}
+
+static void fill_info(struct pb_tls_ctx *ctx)
 {
 	X509 *leaf = SSL_CTX_get0_certificate(ctx->ssl_ctx);
 	X509_NAME *name = leaf != NULL ? X509_get_subject_name(leaf) : NULL;
+	struct pb_tls_cert_info *info = &ctx->info;
+	char cn[128];
+	struct tm tm;
 
-	ctx->subject[0] = '\0';
-	if (name != NULL &&
-	    X509_NAME_get_text_by_NID(name, NID_commonName, ctx->subject, sizeof(ctx->subject)) < 0)
-		ctx->subject[0] = '\0';
+	if (name != NULL && X509_NAME_get_text_by_NID(name, NID_commonName, cn, sizeof(cn)) >= 0)
+		copy_printable(info->subject, sizeof(info->subject), (unsigned char *)cn, strlen(cn));
+	if (leaf == NULL)
+		return;
+	fill_names(leaf, info->names, sizeof(info->names));
+	fill_fingerprint(leaf, info->sha256, sizeof(info->sha256));
+	if (ASN1_TIME_to_tm(X509_get0_notAfter(leaf), &tm) == 1)
+		info->not_after = (int64_t)timegm(&tm);
+	info->self_signed = X509_self_signed(leaf, 0) == 1;
+	ERR_clear_error();
 }
 
 int pb_tls_ctx_create(const char *cert_file, const char *key_file, struct pb_tls_ctx **ctx_r,
@@ -145,7 +201,7 @@ int pb_tls_ctx_create(const char *cert_file, const char *key_file, struct pb_tls
 	struct pb_tls_ctx *ctx = xcalloc(1, sizeof(*ctx));
 	atomic_init(&ctx->refs, 1);
 	ctx->ssl_ctx = sc;
-	fill_subject(ctx);
+	fill_info(ctx);
 	*ctx_r = ctx;
 	return 0;
 }
@@ -169,7 +225,17 @@ void pb_tls_ctx_unref(struct pb_tls_ctx **ctxp)
 
 const char *pb_tls_ctx_subject(const struct pb_tls_ctx *ctx)
 {
-	return ctx->subject;
+	return ctx->info.subject;
+}
+
+void pb_tls_ctx_info(const struct pb_tls_ctx *ctx, struct pb_tls_cert_info *info_r)
+{
+	*info_r = ctx->info;
+}
+
+void pb_tls_ctx_mark_generated(struct pb_tls_ctx *ctx)
+{
+	ctx->info.generated = true;
 }
 
 SSL_CTX *pb_tls_ctx_ssl(const struct pb_tls_ctx *ctx)

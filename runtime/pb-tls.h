@@ -49,6 +49,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define PB_TLS_IN_MAX (32 * 1024)
 #define PB_TLS_OUT_MAX (64 * 1024)
@@ -72,6 +73,18 @@ struct pb_tls_ctx *pb_tls_ctx_ref(struct pb_tls_ctx *ctx);
 void pb_tls_ctx_unref(struct pb_tls_ctx **ctx);
 /* The certificate's subject CN (for the log; "" when it has none). Lives as long as ctx. */
 const char *pb_tls_ctx_subject(const struct pb_tls_ctx *ctx);
+
+/* What the status shows of a context's leaf certificate (read once when the context is built). */
+struct pb_tls_cert_info {
+	char subject[128]; /* the subject CN ("" when none) */
+	char names[256];   /* the subjectAltName DNS names, space separated (cut at 255 bytes) */
+	int64_t not_after; /* expiry, seconds since the epoch (UTC) */
+	bool self_signed;  /* issuer = subject and signed by its own key: clients will warn */
+	bool generated;    /* the one generated into the data directory (pb_tls_ctx_for_config) */
+	char sha256[96];   /* SHA-256 of the DER certificate, "AB:CD:..." (openssl x509 -fingerprint) */
+};
+/* Copies the context's certificate facts into *info_r. */
+void pb_tls_ctx_info(const struct pb_tls_ctx *ctx, struct pb_tls_cert_info *info_r);
 
 /* The context new connections use. Takes over the caller's reference to ctx. */
 struct pb_tls_current *pb_tls_current_create(struct pb_tls_ctx *ctx);

@@ -1,8 +1,9 @@
 /*
  * pillarbox-status.c: how `pillarbox status` prints the node's status (SYS_STATUS_REP through
  * sys-client.h): the figures an administrator asks first — listeners, sessions, messages since
- * start, spool depth, disk — then the recent warnings and errors and the actors; or the same
- * as one JSON object (--json).
+ * start, spool depth, disk, the TLS certificate (with a warning when it is self-signed or near
+ * its end) — then the recent warnings and errors and the actors; or the same as one JSON
+ * object (--json).
  * OWNS: nothing. THREAD: the CLI's.
  */
 #include "pillarbox-cli.h"
@@ -44,6 +45,60 @@ static void print_node(const struct sys_status *r)
 	       human_bytes(r->storage_left, left_b, sizeof(left_b)));
 }
 
+#define TLS_EXPIRY_WARN_DAYS 30
+
+/* "2028-03-01T12:00:00Z" into buf. */
+static const char *utc_text(int64_t t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
+}
+
+/* What the administrator must hear about the certificate, or NULL: self-signed (generated at
+ * first start or configured), expired, or expiring within TLS_EXPIRY_WARN_DAYS. */
+static char *tls_warning(const struct pb_rec_tls_cert *c)
+{
+	int64_t left = c->not_after - (int64_t)time(NULL);
+
+	if (left <= 0)
+		return xasprintf("the certificate has EXPIRED: clients refuse it; install a new "
+				 "one (tls_certificate, tls_key) and send SIGHUP");
+	if (c->generated)
+		return xasprintf("self-signed certificate generated at first start: mail clients "
+				 "warn about it or refuse it; set tls_certificate and tls_key in "
+				 "the bootstrap file and send SIGHUP");
+	if (c->self_signed)
+		return xasprintf("self-signed certificate: mail clients warn about it or refuse "
+				 "it unless told to trust it");
+	if (left < (int64_t)TLS_EXPIRY_WARN_DAYS * 86400)
+		return xasprintf("the certificate expires in %lld days: renew it and send SIGHUP",
+				 (long long)(left / 86400));
+	return NULL;
+}
+
+static void print_tls(const struct sys_status *r)
+{
+	char when[32];
+
+	if (r->tls.n == 0) {
+		printf("tls:         (no gateway with TLS has reported yet)\n");
+		return;
+	}
+	const struct pb_rec_tls_cert *c = &r->tls.v[0];
+	char *warning = tls_warning(c);
+	printf("tls:         %s (names: %s), expires %s%s\n", c->subject[0] ? c->subject : "(no CN)",
+	       c->names[0] ? c->names : "none", utc_text(c->not_after, when, sizeof(when)),
+	       c->self_signed ? ", self-signed" : "");
+	printf("tls sha256:  %s\n", c->sha256);
+	if (warning != NULL)
+		printf("WARNING:     %s\n", warning);
+	free(warning);
+}
+
 static void print_listeners(const struct sys_status *r)
 {
 	printf("\n%-12s %-24s %6s  %s\n", "LISTENER", "ADDRESS", "PORT", "STATE");
@@ -79,12 +134,9 @@ static void print_recent(const struct sys_status *r)
 	printf("\nrecent warnings and errors:\n");
 	for (uint32_t i = 0; i < r->recent.n; i++) {
 		const struct pb_rec_log_line *l = &r->recent.v[i];
-		time_t t = (time_t)(l->time_ms / 1000);
-		struct tm tm;
 		char when[32];
-		gmtime_r(&t, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		printf("  %s %-5s %s %s\n", when, l->level, l->module, l->text);
+		printf("  %s %-5s %s %s\n", utc_text(l->time_ms / 1000, when, sizeof(when)),
+		       l->level, l->module, l->text);
 	}
 	if (r->recent.n == 0)
 		printf("  (none)\n");
@@ -126,6 +178,32 @@ static void json_lists(cJSON *o, const struct sys_status *r)
 	}
 }
 
+/* "tls": the certificate, or null before a gateway with TLS reported. */
+static void json_tls(cJSON *o, const struct sys_status *r)
+{
+	char when[32];
+
+	if (r->tls.n == 0) {
+		cJSON_AddNullToObject(o, "tls");
+		return;
+	}
+	const struct pb_rec_tls_cert *c = &r->tls.v[0];
+	cJSON *t = cJSON_AddObjectToObject(o, "tls");
+	char *warning = tls_warning(c);
+	cJSON_AddStringToObject(t, "subject", c->subject);
+	cJSON_AddStringToObject(t, "names", c->names);
+	cJSON_AddStringToObject(t, "not_after", utc_text(c->not_after, when, sizeof(when)));
+	cJSON_AddNumberToObject(t, "not_after_unix", (double)c->not_after);
+	cJSON_AddBoolToObject(t, "self_signed", c->self_signed);
+	cJSON_AddBoolToObject(t, "generated", c->generated);
+	cJSON_AddStringToObject(t, "sha256", c->sha256);
+	if (warning != NULL)
+		cJSON_AddStringToObject(t, "warning", warning);
+	else
+		cJSON_AddNullToObject(t, "warning");
+	free(warning);
+}
+
 static void print_json(const struct sys_status *r)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -146,6 +224,7 @@ static void print_json(const struct sys_status *r)
 			cJSON_AddNumberToObject(o, nums[i].name, (double)nums[i].v);
 	}
 	json_lists(o, r);
+	json_tls(o, r);
 	char *text = cJSON_Print(o);
 	printf("%s\n", text);
 	free(text);
@@ -159,6 +238,7 @@ void cli_print_status(const struct sys_status *r, bool json)
 		return;
 	}
 	print_node(r);
+	print_tls(r);
 	print_listeners(r);
 	print_messages(r);
 	print_recent(r);

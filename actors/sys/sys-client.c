@@ -26,6 +26,7 @@ void sys_status_free(struct sys_status *st)
 	pb_rec_listener_list_clear(&st->listeners);
 	pb_rec_service_stat_list_clear(&st->services);
 	pb_rec_log_line_list_clear(&st->recent);
+	pb_rec_tls_cert_list_clear(&st->tls);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -66,6 +67,7 @@ uint32_t sys_client_status_reply(struct pb_msg *rep, struct sys_status *st_r, co
 	pb_rec_listener_list_move(&st_r->listeners, &r->listeners);
 	pb_rec_service_stat_list_move(&st_r->services, &r->services);
 	pb_rec_log_line_list_move(&st_r->recent, &r->recent);
+	pb_rec_tls_cert_list_move(&st_r->tls, &r->tls);
 	st_r->received = r->received;
 	st_r->rcpts_refused = r->rcpts_refused;
 	st_r->rejected = r->rejected;
@@ -88,6 +90,7 @@ int sys_client_gateway_stats_cast(struct pb_runtime *rt, struct sys_gateway_stat
 	e->gateway = xstrdup(st->gateway);
 	pb_rec_listener_list_move(&e->listeners, &st->listeners);
 	pb_rec_service_stat_list_move(&e->services, &st->services);
+	pb_rec_tls_cert_list_move(&e->tls, &st->tls);
 	e->received = st->received;
 	e->rcpts_refused = st->rcpts_refused;
 	e->rejected = st->rejected;

@@ -29,6 +29,7 @@ struct sys_status {
 	uint64_t received, rcpts_refused, rejected, delivered, deferred, delivery_failed;
 	uint64_t spool_depth, disk_free, storage_left;
 	struct pb_rec_log_line_list recent;
+	struct pb_rec_tls_cert_list tls; /* 0 or 1: the certificate new TLS connections get */
 };
 void sys_status_free(struct sys_status *st);
 
@@ -37,13 +38,14 @@ int sys_client_status(struct pb_sync *t, uint32_t *code_r, struct sys_status *st
 int sys_client_status_send(const struct pb_sender *s, const char **error_r);
 uint32_t sys_client_status_reply(struct pb_msg *rep, struct sys_status *st_r, const char **error_r);
 
-/* A gateway's report (SYS_GATEWAY_STATS_EVT): its listeners and sessions per service (both
- * lists moved into the message: empty after the call, sent or not), and its counts since it
- * started. */
+/* A gateway's report (SYS_GATEWAY_STATS_EVT): its listeners and sessions per service and the
+ * certificate of its TLS listeners (the lists moved into the message: empty after the call,
+ * sent or not), and its counts since it started. */
 struct sys_gateway_stats {
 	const char *gateway;
 	struct pb_rec_listener_list listeners;
 	struct pb_rec_service_stat_list services;
+	struct pb_rec_tls_cert_list tls;
 	uint64_t received, rcpts_refused, rejected;
 };
 int sys_client_gateway_stats_cast(struct pb_runtime *rt, struct sys_gateway_stats *st,

@@ -58,6 +58,24 @@ static void fill_gateway(const struct msg_sys_gateway_stats_evt *g, struct msg_s
 	rep->rejected += g->rejected;
 }
 
+/* The first report's certificate (every gateway gets the daemon's one pb_tls_current). */
+static void fill_tls(const struct sys_reports *r, struct msg_sys_status_rep *rep)
+{
+	for (size_t i = 0; i < r->n_gateways; i++) {
+		const struct pb_rec_tls_cert_list *l = &r->gateways[i].u.sys_gateway_stats_evt.tls;
+		if (l->n == 0)
+			continue;
+		struct pb_rec_tls_cert *c = pb_rec_tls_cert_push(&rep->tls);
+		c->subject = xstrdup(l->v[0].subject);
+		c->names = xstrdup(l->v[0].names);
+		c->not_after = l->v[0].not_after;
+		c->self_signed = l->v[0].self_signed;
+		c->generated = l->v[0].generated;
+		c->sha256 = xstrdup(l->v[0].sha256);
+		return;
+	}
+}
+
 static void fill_recent(struct msg_sys_status_rep *rep)
 {
 	struct pb_log_recent lines[PB_LOG_RECENT];
@@ -86,6 +104,7 @@ void sys_reports_fill(const struct sys_reports *r, struct pb_store *store,
 	rep->disk_free = pb_store_disk_free(store);
 	rep->storage_left = pb_store_room(store);
 	fill_recent(rep);
+	fill_tls(r, rep);
 }
 
 void sys_reports_deinit(struct sys_reports *r)

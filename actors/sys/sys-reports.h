@@ -26,8 +26,8 @@ struct sys_reports {
 void sys_reports_gateway(struct sys_reports *r, const struct pb_msg *m);
 /* Keeps a spool shard's report m; a shard index past SYS_MAX_SPOOL_SHARDS is dropped. */
 void sys_reports_spool(struct sys_reports *r, const struct pb_msg *m);
-/* Fills rep's listeners, services, counts, spool depth, disk figures (from store) and recent
- * warnings/errors (pb_log_recent). */
+/* Fills rep's listeners, services, counts, spool depth, disk figures (from store), recent
+ * warnings/errors (pb_log_recent) and the TLS certificate (the first gateway's that has one). */
 void sys_reports_fill(const struct sys_reports *r, struct pb_store *store,
 		      struct msg_sys_status_rep *rep);
 void sys_reports_deinit(struct sys_reports *r);

@@ -9,6 +9,7 @@
 #include "gw-anvil.h"
 #include "pb-log.h"
 #include "pb-settings-snapshot.h"
+#include "pb-tls.h"
 #include "sys-client.h"
 
 #include <pthread.h>
@@ -22,6 +23,17 @@
 /* One-way messages waiting to be sent again (their target's inbox was full). */
 #define GW_HUB_MAX_OUTBOX 4096
 
+/* What a client refused at accept on an implicit-TLS port gets instead of the protocol's busy
+ * line, which would be garbage to it: one TLS record, a fatal internal_error alert (RFC 8446
+ * 6.2: alerts may be sent at any time; "internal_error": a failure unrelated to the peer), so
+ * its TLS library says "alert internal error" at once rather than a parse error or a bare EOF.
+ * Why not finish the handshake and send the refusal over TLS: the refusal happens when the
+ * gateway is over its connection budget, under a flood at worst; a handshake costs the hub
+ * thread an ECDHE and a signature (bench/RESULTS.md "TLS handshakes") and holds a slot while
+ * the peer takes its time, exactly what is short then. These 7 bytes cost what the clear line
+ * does: one send. */
+static const char gw_tls_busy_alert[7] = { 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x50 };
+
 static _Atomic uint32_t fd_cap = NET_MAX_CONNS;
 /* The node's budget of message bytes in flight, shared by every hub (gw-session.h). */
 static _Atomic uint64_t budget_used, budget_max = 256ull << 20;
@@ -34,6 +46,7 @@ void gw_hub_set_fd_cap(uint32_t max_connections)
 /* What admission reads, refreshed every tick from the settings snapshot. */
 struct hub_limits {
 	uint32_t max_conns, ip_max, ip_rate;
+	uint32_t tls_handshake_ms; /* security.tls_handshake_timeout_s */
 	struct pb_cidr_list trusted; /* exempt from the per-IP limits */
 };
 
@@ -67,7 +80,8 @@ struct gw_hub {
 	struct pb_msg *outbox;
 	size_t n_outbox;
 	uint64_t outbox_dropped;
-	struct net_proto net_proto; /* hub_net_proto with the proto's busy line */
+	struct net_proto net_proto;     /* hub_net_proto with the proto's busy line */
+	struct net_proto net_proto_tls; /* for implicit TLS: the busy "line" is a TLS alert */
 	struct hub_limits limits;
 	uint64_t refused[GW_ANVIL_FULL + 2]; /* by reason, logged each tick */
 	struct hub_listen listen[GW_HUB_MAX_LISTEN];
@@ -269,7 +283,8 @@ static void *on_accept(struct net_conn *c, void *listen_ctx)
 	hc->c = c;
 	hc->gs = (struct gw_session){ .tr = &hub_transport, .hub = hl->hub, .conn = c,
 				      .calls = hl->hub->calls, .id = net_conn_id(c),
-				      .hub_name = hl->hub->addr, .tls_cur = hl->tls };
+				      .hub_name = hl->hub->addr, .tls_cur = hl->tls,
+				      .tls_handshake_ms = hl->hub->limits.tls_handshake_ms };
 	const char *error;
 	/* implicit TLS without a certificate is refused at start: no session then either */
 	if (!hl->implicit_tls || gw_tls_begin(&hc->gs, &error) == 0)
@@ -294,7 +309,7 @@ static void on_input(void *session, struct net_conn *c)
 static void on_timeout(void *session, struct net_conn *c)
 {
 	struct hub_conn *hc = session;
-	((struct gw_hub *)hc->gs.hub)->proto->timeout(hc->gs.session);
+	gw_timeout(&hc->gs, ((struct gw_hub *)hc->gs.hub)->proto);
 }
 
 static void on_drain(void *session, struct net_conn *c)
@@ -367,6 +382,28 @@ static void run_round(struct gw_hub *hub, int wait_ms, uint64_t *next_expire)
 	}
 }
 
+/* The certificate the first listener with TLS presents now (after a reload: the new one). */
+static void report_tls(struct gw_hub *hub, struct pb_rec_tls_cert_list *l)
+{
+	struct pb_tls_cert_info info;
+
+	for (size_t i = 0; i < hub->n_listen; i++) {
+		if (hub->listen[i].tls == NULL)
+			continue;
+		struct pb_tls_ctx *ctx = pb_tls_current_get(hub->listen[i].tls);
+		pb_tls_ctx_info(ctx, &info);
+		pb_tls_ctx_unref(&ctx);
+		struct pb_rec_tls_cert *c = pb_rec_tls_cert_push(l);
+		c->subject = xstrdup(info.subject);
+		c->names = xstrdup(info.names);
+		c->not_after = info.not_after;
+		c->self_signed = info.self_signed;
+		c->generated = info.generated;
+		c->sha256 = xstrdup(info.sha256);
+		return;
+	}
+}
+
 /* Tells sys what the status shows of this gateway: listeners, sessions per service, the
  * protocol's counts. A report that cannot go (sys gone, its inbox full) is simply the next
  * second's to make. */
@@ -389,6 +426,7 @@ static void report_stats(struct gw_hub *hub)
 		sv->service = xstrdup(hub->listen[i].service);
 		sv->sessions = hub->listen[i].sessions;
 	}
+	report_tls(hub, &st.tls);
 	if (hub->proto->counters != NULL)
 		hub->proto->counters(hub->tick_ctx, &counted);
 	st.received = counted.received;
@@ -408,6 +446,7 @@ static void hub_tick(struct gw_hub *hub, uint64_t now)
 
 	hub->limits = (struct hub_limits){ cap < hard ? cap : hard, s->limits.ip_max_connections,
 					   s->limits.ip_connections_per_minute,
+					   s->security.tls_handshake_timeout_s * 1000u,
 					   s->limits.trusted_networks.list };
 	atomic_store(&budget_max, (uint64_t)s->limits.message_bytes_in_flight_mb << 20);
 	if (hub->proto->tick != NULL)
@@ -475,8 +514,9 @@ static int listen_all(struct gw_hub *hub, const struct gw_listen *ls, size_t n_l
 		snprintf(hl->service, sizeof(hl->service), "%s", ls[i].service);
 		for (size_t j = 0; j < ls[i].n; j++) {
 			const struct pb_binding *b = &ls[i].bindings[j];
-			if (net_loop_listen(hub->loop, b->host, b->port, &hub->net_proto, hl,
-					    &error) < 0) {
+			if (net_loop_listen(hub->loop, b->host, b->port,
+					    hl->implicit_tls ? &hub->net_proto_tls : &hub->net_proto,
+					    hl, &error) < 0) {
 				*error_r = xasprintf("%s %s:%u: %s", ls[i].service, b->host,
 						     (unsigned)b->port, error);
 				return -1;
@@ -524,6 +564,9 @@ int gw_hub_start(struct pb_runtime *rt, const struct gw_proto *proto, const stru
 	hub->outbox = xcalloc(GW_HUB_MAX_OUTBOX, sizeof(*hub->outbox));
 	hub->net_proto = hub_net_proto;
 	hub->net_proto.busy = proto->busy;
+	hub->net_proto_tls = hub_net_proto;
+	hub->net_proto_tls.busy = gw_tls_busy_alert;
+	hub->net_proto_tls.busy_len = sizeof(gw_tls_busy_alert);
 	hub_tick(hub, net_loop_now(hub->loop));
 	if (listen_all(hub, ls, n_ls, error_r) < 0 ||
 	    (pb_inbox_open(rt, proto->name, 4096, &hub->inbox, &error) < 0 &&

@@ -78,9 +78,40 @@ uint64_t gw_now(struct gw_session *gs)
 	return gs->tr->now(gs->hub);
 }
 
+/* Arms the transport with the earlier of the protocol's deadline and the handshake's. */
+static void deadline_apply(struct gw_session *gs)
+{
+	uint64_t a = gs->deadline, b = gs->tls_deadline;
+
+	gs->tr->set_deadline(gs->conn, a == 0 ? b : b == 0 ? a : a < b ? a : b);
+}
+
 void gw_set_deadline(struct gw_session *gs, uint64_t in_ms)
 {
-	gs->tr->set_deadline(gs->conn, in_ms == 0 ? 0 : gw_now(gs) + in_ms);
+	gs->deadline = in_ms == 0 ? 0 : gw_now(gs) + in_ms;
+	deadline_apply(gs);
+}
+
+void gw_timeout(struct gw_session *gs, const struct gw_proto *p)
+{
+	uint64_t now = gw_now(gs);
+
+	if (gs->closed)
+		return;
+	if (gs->tls_deadline != 0 && now >= gs->tls_deadline) {
+		pb_info(p->name, "event=tls_handshake_timeout peer=%s timeout_ms=%u", gw_peer(gs),
+			(unsigned)gs->tls_handshake_ms);
+		gw_close(gs, false); /* nothing to say: no handshake, no channel */
+		return;
+	}
+	if (gs->deadline == 0 || now < gs->deadline) {
+		deadline_apply(gs); /* not the protocol's yet: armed again */
+		return;
+	}
+	gs->deadline = 0;
+	p->timeout(gs->session);
+	if (!gs->closed)
+		deadline_apply(gs); /* the handshake's, if the protocol armed nothing */
 }
 
 size_t gw_output_pending(struct gw_session *gs)
@@ -179,6 +210,10 @@ int gw_tls_begin(struct gw_session *gs, const char **error_r)
 	pb_tls_ctx_unref(&ctx);
 	pb_buf_init(&gs->tls_held);
 	pb_buf_init(&gs->tls_plain);
+	if (gs->tls_handshake_ms > 0) {
+		gs->tls_deadline = gw_now(gs) + gs->tls_handshake_ms;
+		deadline_apply(gs);
+	}
 	return 0;
 }
 
@@ -216,6 +251,8 @@ void gw_session_deinit(struct gw_session *gs)
 static void tls_opened(struct gw_session *gs, const struct gw_proto *p)
 {
 	gs->tls_opened = true;
+	gs->tls_deadline = 0;
+	deadline_apply(gs); /* the protocol's again */
 	pb_info(p->name, "event=tls peer=%s version=%s cipher=%s", gw_peer(gs),
 		pb_tls_version(gs->tls), pb_tls_cipher(gs->tls));
 	if (gs->tls_upgraded && p->tls_started != NULL)

@@ -13,7 +13,9 @@
  *    (gw_tls_begin), STARTTLS/STLS (gw_starttls), the bytes in (gw_input: ciphertext fed to
  *    the engine, the protocol's input() given plaintext only) and out (gw_write encrypts;
  *    what a session writes before the handshake ends waits for it), the session reset after
- *    an upgrade (gw_proto.tls_started) and close_notify at gw_close.
+ *    an upgrade (gw_proto.tls_started), the handshake's own deadline (gw_timeout: a client
+ *    that does not finish it in time is closed, whatever the protocol's idle time) and
+ *    close_notify at gw_close.
  *
  * Behind a struct gw_session is a transport: the real hub (sockets, nng inbox) or, in tests,
  * a fake (test/net/gw-fake.h) that records what a session writes and sends, moves a fake
@@ -111,9 +113,13 @@ struct gw_session {
 	 * protocol sets it with the call and clears it in the continuation. */
 	bool must_finish;
 	void *session;          /* the protocol's */
-	/* TLS (gw-session.c; the transport sets tls_cur and calls gw_session_deinit) */
+	/* TLS (gw-session.c; the transport sets tls_cur and tls_handshake_ms, calls gw_timeout
+	 * when the deadline it was given passes, and gw_session_deinit at the end) */
 	struct pb_tls_current *tls_cur; /* the listener's certificate; NULL: no TLS here */
 	struct pb_tls_conn *tls;        /* the engine once TLS began; NULL in clear */
+	uint32_t tls_handshake_ms;      /* how long a handshake may take (0: no bound of its own) */
+	uint64_t tls_deadline;          /* while handshaking: when it is closed (0: none) */
+	uint64_t deadline;              /* the protocol's (gw_set_deadline), absolute; 0: none */
 	bool tls_upgraded;              /* began by STARTTLS/STLS (not at the accept) */
 	bool tls_opened;                /* the handshake ended (tls_started ran) */
 	bool closed;                    /* gw_close ran: no more input for the protocol */
@@ -188,8 +194,14 @@ struct pb_sender gw_sender(struct gw_pending *c);
 
 /* ---- for transports (the hub and the test fake) ---- */
 /* Implicit TLS (465, 995): begins the handshake before the protocol's open(), whose greeting
- * waits for its end. Returns 0, or -1 with error_r (static) when gs->tls_cur is NULL. */
+ * waits for its end; the handshake must end within gs->tls_handshake_ms (gw_timeout). Returns
+ * 0, or -1 with error_r (static) when gs->tls_cur is NULL. */
 int gw_tls_begin(struct gw_session *gs, const char **error_r);
+/* The deadline armed on the transport passed: a handshake not finished by its deadline
+ * (gs->tls_handshake_ms after TLS began) closes the connection with a log line, without the
+ * protocol's timeout (whose reply would wait for a handshake that does not come); otherwise
+ * p->timeout runs. */
+void gw_timeout(struct gw_session *gs, const struct gw_proto *p);
 /* Bytes arrived in *in: in clear they go to p->input as they are; under TLS they are fed to
  * the engine (what it takes is consumed), its output is sent, a failed or closed TLS
  * connection is closed, and the plaintext goes to p->input. */

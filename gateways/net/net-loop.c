@@ -283,8 +283,15 @@ static struct net_conn *conn_new(struct net_loop *l, int fd)
  * closes it. Refusals are counted and logged at most once a second. */
 static void refuse(struct net_loop *l, int fd, const struct net_proto *proto, const char *why)
 {
+	char drop[4096];
+
 	if (proto->busy != NULL)
-		(void)send(fd, proto->busy, strlen(proto->busy), MSG_DONTWAIT | MSG_NOSIGNAL);
+		(void)send(fd, proto->busy, proto->busy_len > 0 ? proto->busy_len : strlen(proto->busy),
+			   MSG_DONTWAIT | MSG_NOSIGNAL);
+	/* what the client sent already (a TLS ClientHello) is read and dropped: closing with
+	 * unread input would reset the connection, and the reset can overtake the refusal */
+	shutdown(fd, SHUT_WR);
+	(void)recv(fd, drop, sizeof(drop), MSG_DONTWAIT);
 	close(fd);
 	l->refused++;
 	uint64_t now = net_loop_now(l);

@@ -52,8 +52,10 @@ struct net_proto {
 	/* Optional: output drained below the high-water mark (a streaming writer may go on). */
 	void (*on_drain)(void *session, struct net_conn *c);
 	/* The line (CRLF included) a connection hears when it is refused at accept: no slot, no
-	 * descriptor left, or on_accept returned NULL ("421 4.7.0 ...", "-ERR [SYS/TEMP] ..."). */
+	 * descriptor left, or on_accept returned NULL ("421 4.7.0 ...", "-ERR [SYS/TEMP] ...").
+	 * busy_len: its length when it is bytes that may hold a NUL (a TLS alert); 0: strlen. */
 	const char *busy;
+	size_t busy_len;
 };
 
 /* Creates a loop whose time source is now_ms (monotonic). */

@@ -4,6 +4,7 @@ A Daemon owns a temporary data directory and a bootstrap config with free 127.0.
 every service. start() waits (bounded) for the "ready" line; stop() sends SIGTERM and waits;
 kill9() kills it hard; cli() runs build/pillarbox against it. Everything is bounded in time.
 """
+import getpass
 import os
 import poplib
 import random
@@ -254,3 +255,24 @@ class RawClient:
 
     def close(self):
         self.sock.close()
+
+
+def fetchmail(home, port, user, password, options, extra_args=(), timeout=120):
+    """Runs fetchmail once with its own HOME (created) and an rcfile polling 127.0.0.1:port over
+    POP3 for user; options: the rcfile's further words for that user (mda, keep, TLS...).
+    Returns the completed process (stdout and stderr as bytes)."""
+    os.makedirs(home, exist_ok=True)
+    rcfile = os.path.join(home, "fetchmailrc")
+    with open(rcfile, "w") as f:
+        f.write("set no syslog\n"
+                "poll 127.0.0.1 service %d protocol pop3 auth password timeout 60\n"
+                "  user \"%s\" there with password \"%s\" is \"%s\" here\n"
+                "  %s\n" % (port, user, password, getpass.getuser(), options))
+    os.chmod(rcfile, 0o600)
+    env = dict(os.environ, HOME=home, FETCHMAILHOME=home)
+    # its own lock file: as root fetchmail's default is /var/run/fetchmail.pid, which another
+    # test's fetchmail running at the same time holds
+    return subprocess.run(["fetchmail", "--nosyslog", "-f", rcfile, "-i",
+                           os.path.join(home, "ids"), "--pidfile",
+                           os.path.join(home, "fetchmail.pid")] + list(extra_args),
+                          env=env, capture_output=True, timeout=timeout)

@@ -5,7 +5,6 @@ swaks and fetchmail, all against the real daemon on loopback. Every wait is boun
 waits for a condition (pbtest.wait_until / wait_counts), never for a fixed time.
 """
 import base64
-import getpass
 import json
 import os
 import poplib
@@ -1138,20 +1137,11 @@ class Swaks(MailCase):
 
 class Fetchmail(MailCase):
     def fetchmail(self, *extra, user="alice"):
-        home = os.path.join(self.d.tmp, "fetchmail")
-        os.makedirs(home, exist_ok=True)
-        rcfile = os.path.join(home, "fetchmailrc")
-        with open(rcfile, "w") as f:
-            f.write("set no syslog\n"
-                    "poll 127.0.0.1 service %d protocol pop3 auth password timeout 60\n"
-                    "  user \"%s\" there with password \"alicepw1\" is \"%s\" here\n"
-                    "  sslproto '' no sslcertck\n"
-                    "  mda \"cat >> %s\"\n" % (self.d.ports["pop3"], user, getpass.getuser(),
-                                               self.mbox))
-        os.chmod(rcfile, 0o600)
-        env = dict(os.environ, HOME=home, FETCHMAILHOME=home)
-        return run_tool(["fetchmail", "--nosyslog", "-f", rcfile, "-i", os.path.join(home, "ids")]
-                        + list(extra), env=env, text=True)
+        p = pbtest.fetchmail(os.path.join(self.d.tmp, "fetchmail"), self.d.ports["pop3"], user,
+                             "alicepw1", "sslproto '' no sslcertck mda \"cat >> %s\"" % self.mbox,
+                             extra)
+        p.stdout, p.stderr = p.stdout.decode(), p.stderr.decode()  # as run_tool(text=True)
+        return p
 
     def test_keep_then_fetch(self):
         self.mbox = os.path.join(self.d.tmp, "mbox")

@@ -115,7 +115,8 @@ void gw_fake_open_tls(struct gw_fake *f, const struct gw_proto *proto, void *ser
 	f->now = 1000000;
 	pb_buf_init(&f->out);
 	f->gs = (struct gw_session){ .tr = &fake_transport, .hub = f, .conn = f, .calls = f->calls,
-				     .id = 0x10007, .hub_name = proto->name, .tls_cur = tls };
+				     .id = 0x10007, .hub_name = proto->name, .tls_cur = tls,
+				     .tls_handshake_ms = GW_FAKE_TLS_HANDSHAKE_MS };
 	if (implicit && gw_tls_begin(&f->gs, &error) < 0)
 		PANIC("gw_fake_open_tls: %s", error);
 	f->gs.session = proto->open(&f->gs, server);
@@ -203,7 +204,7 @@ void gw_fake_advance(struct gw_fake *f, uint64_t ms)
 	gw_dispatch_expired(f->calls, f_find, f, f->now);
 	if (!f->closed && f->deadline != 0 && f->now >= f->deadline) {
 		f->deadline = 0;
-		f->proto->timeout(f->gs.session);
+		gw_timeout(&f->gs, f->proto);
 	}
 }
 

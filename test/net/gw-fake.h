@@ -11,6 +11,8 @@
 #include "gw-session.h"
 
 #define GW_FAKE_MAX_SENT 64
+/* The handshake bound a fake session gets (security.tls_handshake_timeout_s's default). */
+#define GW_FAKE_TLS_HANDSHAKE_MS 30000
 
 struct gw_fake {
 	struct gw_session gs;
@@ -63,7 +65,8 @@ int gw_fake_verified(struct gw_fake *f, uint64_t corr, uint64_t user_id, const c
 void gw_fake_forget_sent(struct gw_fake *f);
 /* The peer took the backlog: it is set to 0 and the session's drain runs. */
 void gw_fake_drain(struct gw_fake *f);
-/* Moves the clock: expired calls hear "timed out", then the session's deadline fires. */
+/* Moves the clock: expired calls hear "timed out", then the session's deadline fires
+ * (gw_timeout, as the hub: an unfinished handshake's deadline closes the connection). */
 void gw_fake_advance(struct gw_fake *f, uint64_t ms);
 
 #endif

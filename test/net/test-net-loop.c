@@ -69,7 +69,7 @@ static void on_close(void *session, struct net_conn *c)
 }
 
 static const struct net_proto proto = { on_accept, on_input, on_timeout, on_close, NULL,
-					"busy\r\n" };
+					"busy\r\n", 0 };
 
 /* Answers each line of its input with a write of its own (a pipelined batch of commands),
  * and counts the drains: one per send that empties the output. */
@@ -93,7 +93,7 @@ static void on_drain_count(void *session, struct net_conn *c)
 }
 
 static const struct net_proto line_proto = { on_accept, on_input_lines, on_timeout, on_close,
-					     on_drain_count, "busy\r\n" };
+					     on_drain_count, "busy\r\n", 0 };
 
 static int listen_port_of(struct net_loop *l, const struct net_proto *p)
 {
@@ -224,6 +224,38 @@ static void test_refused_at_accept_hears_busy(void)
 	net_loop_destroy(&l);
 }
 
+/* A busy "line" of bytes with a NUL in it (implicit TLS: a TLS alert record) goes out whole,
+ * busy_len bytes, and the connection is closed after it, even when the client had sent
+ * something already (its ClientHello: read and dropped, so no reset overtakes the alert). */
+static void test_refused_hears_binary_busy(void)
+{
+	static const char alert[7] = { 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x50 };
+	const struct net_proto tls_proto = { on_accept, on_input, on_timeout, on_close, NULL,
+					     alert, sizeof(alert) };
+	struct net_loop *l = net_loop_create(clock_fn, NULL);
+	int port = listen_port_of(l, &tls_proto);
+	char buf[64];
+	size_t got = 0;
+	ssize_t n = 1;
+
+	REQUIRE(port > 0);
+	refuse_all = true;
+	int fd = dial(port);
+	REQUIRE(send(fd, "\x16\x03\x01 hello", 10, 0) == 10);
+	for (int i = 0; i < 200 && n != 0; i++) {
+		net_loop_run_once(l, 10);
+		n = recv(fd, buf + got, sizeof(buf) - got, MSG_DONTWAIT);
+		if (n > 0)
+			got += (size_t)n;
+	}
+	CHECK_INT(n, 0); /* closed in order: no reset */
+	CHECK_INT(got, sizeof(alert));
+	CHECK(memcmp(buf, alert, sizeof(alert)) == 0);
+	refuse_all = false;
+	close(fd);
+	net_loop_destroy(&l);
+}
+
 /* Out of descriptors: the refused client hears the busy line (the spare descriptor), the
  * loop does not spin, and clients are served again once descriptors are back. */
 static void test_out_of_descriptors(void)
@@ -279,6 +311,7 @@ static void test_find_any_id(void)
 static const struct pb_test_case cases[] = {
 	{ "find_any_id", test_find_any_id },
 	{ "refused_at_accept_hears_busy", test_refused_at_accept_hears_busy },
+	{ "refused_hears_binary_busy", test_refused_hears_binary_busy },
 	{ "out_of_descriptors", test_out_of_descriptors },
 	{ "echo_and_close_after_flush", test_echo_and_close_after_flush },
 	{ "pipelined_answers_in_one_send", test_pipelined_answers_in_one_send },

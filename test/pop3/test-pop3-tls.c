@@ -3,7 +3,9 @@
  * layer and the fake transport, with an OpenSSL client (gw-fake-tls.h): STLS in CAPA before
  * TLS only, the +OK is the only clear answer, the plaintext pipelined after STLS is never
  * answered (CVE-2011-0411), a USER given in clear is forgotten, and implicit TLS holds the
- * greeting until the handshake ends.
+ * greeting until the handshake ends. A handshake that does not end within its bound
+ * (GW_FAKE_TLS_HANDSHAKE_MS, the setting's default) closes the connection without a word,
+ * after STLS as on 995; once it ended, the 600 s idle time is back.
  */
 #include "gw-fake-tls.h"
 #include "pb-test.h"
@@ -63,7 +65,59 @@ static void test_implicit_greeting_waits(void)
 	gw_fake_tls_deinit(&t);
 }
 
+static void test_implicit_handshake_timeout(void)
+{
+	struct gw_fake_tls t;
+	struct pop3_server srv;
+	struct gw_fake f;
+
+	open_pop3(&f, &srv, &t, true);
+	gw_fake_advance(&f, GW_FAKE_TLS_HANDSHAKE_MS - 1);
+	CHECK(!f.closed);
+	gw_fake_advance(&f, 1);
+	CHECK(f.closed); /* not the 600 s idle time */
+	CHECK_INT(f.out.len, 0); /* nothing said: there is no channel to say it on */
+	gw_fake_free(&f);
+	gw_fake_tls_deinit(&t);
+}
+
+static void test_stls_handshake_timeout(void)
+{
+	struct gw_fake_tls t;
+	struct pop3_server srv;
+	struct gw_fake f;
+
+	open_pop3(&f, &srv, &t, false);
+	CHECK(gw_fake_say(&f, "STLS\r\n", "+OK Pillarbox POP3 server ready\r\n+OK Begin TLS"));
+	gw_fake_advance(&f, GW_FAKE_TLS_HANDSHAKE_MS);
+	CHECK(f.closed);
+	CHECK_INT(f.out.len, 0);
+	gw_fake_free(&f);
+	gw_fake_tls_deinit(&t);
+}
+
+static void test_handshake_done_idle_time_back(void)
+{
+	struct gw_fake_tls t;
+	struct pop3_server srv;
+	struct gw_fake f;
+
+	open_pop3(&f, &srv, &t, true);
+	gw_fake_advance(&f, GW_FAKE_TLS_HANDSHAKE_MS / 2);
+	CHECK(gw_fake_tls_handshake(&t, &f));
+	CHECK_STR(gw_fake_tls_answer(&t, &f), "+OK Pillarbox POP3 server ready\r\n");
+	gw_fake_advance(&f, GW_FAKE_TLS_HANDSHAKE_MS);
+	CHECK(!f.closed); /* the handshake's bound is gone with the handshake */
+	gw_fake_advance(&f, POP3_IDLE_TIMEOUT_S * 1000ull);
+	CHECK_STR(gw_fake_tls_answer(&t, &f), "-ERR Autologout; idle for too long\r\n");
+	gw_fake_free(&f);
+	gw_fake_tls_deinit(&t);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "implicit_handshake_timeout", test_implicit_handshake_timeout },
+	{ "stls_handshake_timeout", test_stls_handshake_timeout },
+	{ "handshake_done_idle_time_back", test_handshake_done_idle_time_back },
 	{ "stls_injection_and_reset", test_stls_injection_and_reset },
 	{ "implicit_greeting_waits", test_implicit_greeting_waits },
 };

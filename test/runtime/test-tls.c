@@ -509,6 +509,46 @@ static void test_selfsigned(void)
 	dir_remove();
 }
 
+/* What the status shows of a context: the names, expiry and fingerprint of its certificate,
+ * self-signed, and generated only when it came from the data directory. */
+static void test_cert_info(void)
+{
+	dir_make();
+	char *cert = xasprintf("%s/cert.pem", dir), *key = xasprintf("%s/key.pem", dir);
+	struct pb_tls_cert_info info;
+	struct pb_tls_ctx *ctx = NULL;
+	char *warning = NULL, want[96] = "";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	struct tm tm;
+
+	REQUIRE(for_config(NULL, NULL, dir, "mx.example.test", &ctx, &warning, NULL) == 0);
+	pb_tls_ctx_info(ctx, &info);
+	CHECK_STR(info.subject, "mx.example.test");
+	CHECK_STR(info.names, "mx.example.test");
+	CHECK(info.self_signed && info.generated);
+	X509 *x = read_cert(cert);
+	REQUIRE(x != NULL && X509_digest(x, EVP_sha256(), md, &n) == 1 && n == 32);
+	for (unsigned int i = 0; i < n; i++)
+		snprintf(want + 3 * i, sizeof(want) - 3 * i, i + 1 < n ? "%02X:" : "%02X", md[i]);
+	CHECK_STR(info.sha256, want);
+	REQUIRE(ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1);
+	CHECK_INT(info.not_after, (int64_t)timegm(&tm));
+	CHECK(info.not_after > (int64_t)time(NULL) + 824L * 86400);
+	pb_tls_ctx_unref(&ctx);
+	free(warning);
+	/* the same files configured: self-signed still, not generated */
+	REQUIRE(for_config(cert, key, "/nonexistent", NULL, &ctx, &warning, NULL) == 0);
+	pb_tls_ctx_info(ctx, &info);
+	CHECK(info.self_signed && !info.generated);
+	CHECK_STR(info.sha256, want);
+	pb_tls_ctx_unref(&ctx);
+	X509_free(x);
+	free(cert);
+	free(key);
+	dir_remove();
+}
+
 /* ctx creation must fail with an error containing each of want[]. */
 static void bad(const char *cert, const char *key, const char *want1, const char *want2)
 {
@@ -635,6 +675,7 @@ static const struct pb_test_case cases[] = {
 	{ "close_notify", test_close_notify },
 	{ "reload", test_reload },
 	{ "selfsigned", test_selfsigned },
+	{ "cert_info", test_cert_info },
 	{ "bad_files", test_bad_files },
 	{ "config_lines", test_config_lines },
 };

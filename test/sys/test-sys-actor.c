@@ -241,14 +241,24 @@ static void test_status_counts_from_the_directory(void)
 	teardown(&f);
 }
 
-/* A gateway's report: one listener on port, sessions open, received messages. */
+/* A gateway's report: one listener on port, sessions open, received messages, and a TLS
+ * certificate for tls_host (NULL: no TLS). */
 static void report_gateway(struct fixture *f, const char *name, uint32_t port, uint64_t sessions,
-			   uint64_t received)
+			   uint64_t received, const char *tls_host)
 {
 	struct sys_gateway_stats gw = { .gateway = name, .received = received, .rcpts_refused = 1 };
 	struct pb_rec_listener *l = pb_rec_listener_push(&gw.listeners);
 	struct pb_rec_service_stat *sv = pb_rec_service_stat_push(&gw.services);
 	const char *error;
+
+	if (tls_host != NULL) {
+		struct pb_rec_tls_cert *c = pb_rec_tls_cert_push(&gw.tls);
+		c->subject = xstrdup(tls_host);
+		c->names = xstrdup(tls_host);
+		c->not_after = 1900000000;
+		c->self_signed = c->generated = 1;
+		c->sha256 = xstrdup("AB:CD");
+	}
 
 	l->service = xstrdup(name);
 	l->address = xstrdup("127.0.0.1");
@@ -258,6 +268,7 @@ static void report_gateway(struct fixture *f, const char *name, uint32_t port, u
 	sv->sessions = sessions;
 	REQUIRE(sys_client_gateway_stats_cast(f->rt, &gw, &error) == 0);
 	CHECK_INT(gw.listeners.n, 0); /* moved into the message */
+	CHECK_INT(gw.tls.n, 0);
 }
 
 struct sums {
@@ -287,9 +298,9 @@ static void test_status_sums_the_reports(void)
 	REQUIRE(pb_runtime_start(f.rt, &directory_actor_def, f.store, &error) == 0);
 	pb_log_recent_clear();
 	pb_warn("test", "event=boom reason=%s", PB_LOGQ("on purpose"));
-	report_gateway(&f, "smtp", 2525, 0, 3);
-	report_gateway(&f, "smtp", 2525, 2, 6); /* replaces the first */
-	report_gateway(&f, "pop3", 1110, 1, 1);
+	report_gateway(&f, "smtp", 2525, 0, 3, NULL);
+	report_gateway(&f, "smtp", 2525, 2, 6, NULL); /* replaces the first */
+	report_gateway(&f, "pop3", 1110, 1, 1, "pop.test");
 	struct sys_spool_stats sp0 = { 0, 2, 1, 2, 4, 0 }, sp1 = { 1, 2, 0, 3, 0, 1 };
 	REQUIRE(sys_client_spool_stats_cast(f.rt, &sp0, &error) == 0);
 	REQUIRE(sys_client_spool_stats_cast(f.rt, &sp1, &error) == 0);
@@ -313,6 +324,13 @@ static void test_status_sums_the_reports(void)
 		boom |= strcmp(s.st.recent.v[i].text, "event=boom reason=\"on purpose\"") == 0 &&
 			strcmp(s.st.recent.v[i].level, "warn") == 0;
 	CHECK(boom);
+	/* the certificate, from the one gateway that has TLS */
+	REQUIRE(s.st.tls.n == 1);
+	CHECK_STR(s.st.tls.v[0].subject, "pop.test");
+	CHECK_STR(s.st.tls.v[0].names, "pop.test");
+	CHECK_INT(s.st.tls.v[0].not_after, 1900000000);
+	CHECK(s.st.tls.v[0].self_signed && s.st.tls.v[0].generated);
+	CHECK_STR(s.st.tls.v[0].sha256, "AB:CD");
 	sys_status_free(&s.st);
 	teardown(&f);
 }

@@ -411,7 +411,9 @@ static void test_login_with_full_address(void)
 	CHECK_INT(verify(&f, "nobody@example.com", "bobpw123", NULL), PB_ERR_AUTH);
 	CHECK_INT(verify(&f, "bob@example.com@example.com", "bobpw123", NULL), PB_ERR_AUTH);
 	/* no shortcut for a domain that is not local: the dummy hash is made (~tens of ms) */
-	/* measured in turns, so a busy machine slows both alike (the fastest of five each) */
+	/* measured in turns, so a busy machine slows both alike (the fastest of five each); a
+	 * shortcut would answer ~100 times faster than the hash, so a factor of 10 still catches
+	 * it while a loaded machine (it flaked at 3 with load 17 on 2 cores) does not */
 	double wrong = 1e9, elsewhere = 1e9;
 	for (int i = 0; i < 5; i++) {
 		double w = verify_ms(&f, "bob@example.com", "wrongpw1");
@@ -419,7 +421,7 @@ static void test_login_with_full_address(void)
 		wrong = w < wrong ? w : wrong;
 		elsewhere = e < elsewhere ? e : elsewhere;
 	}
-	CHECK(elsewhere * 3 >= wrong);
+	CHECK(elsewhere * 10 >= wrong);
 
 	REQUIRE(directory_client_user_show(&f.t, "BOB@example.com", &code, &info, &error) == 0);
 	CHECK_INT(code, PB_OK);

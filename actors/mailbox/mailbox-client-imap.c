@@ -410,10 +410,19 @@ int mailbox_client_upload_commit(struct pb_sync *t, uint64_t user_id,
 	build_upload_commit(&req, user_id, in);
 	if (pb_client_call(t, &req, &rep, error_r) < 0)
 		return -1;
-	uint32_t code = pb_client_reply(&rep, MSG_MBOX_UPLOAD_COMMIT_REQ, error_r);
-	if (code == PB_OK)
-		code = mailbox_client_append_reply(&rep, out_r, error_r);
+	uint32_t code = mailbox_client_upload_commit_reply(&rep, out_r, error_r);
 	return pb_client_done(t, &rep, code, code_r, error_r);
+}
+
+uint32_t mailbox_client_upload_commit_reply(struct pb_msg *rep, struct mailbox_appended *out_r,
+					    const char **error_r)
+{
+	uint32_t code = pb_client_reply(rep, MSG_MBOX_UPLOAD_COMMIT_REQ, error_r);
+	const struct msg_mbox_upload_commit_rep *r = &rep->u.mbox_upload_commit_rep;
+
+	if (code == PB_OK)
+		*out_r = (struct mailbox_appended){ r->uidvalidity, r->uid, r->modseq };
+	return code;
 }
 
 int mailbox_client_upload_commit_send(const struct pb_sender *s, uint64_t user_id,

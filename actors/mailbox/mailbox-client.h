@@ -265,7 +265,7 @@ uint32_t mailbox_client_folder_watch_reply(struct pb_msg *rep, struct mailbox_wa
 /* APPEND's body: begin with the literal's size (REFUSED "too big" past limit, 0: only the
  * owner's 1 GiB cap; TEMP: too many uploads), send chunks of 1..PB_CHUNK_MAX bytes in order
  * (offset = bytes sent before), then commit into a folder with flags, keywords and the
- * internal date: the answer is MBOX_APPEND_REP (APPENDUID uidvalidity uid). A commit to a
+ * internal date: the answer is APPENDUID uidvalidity uid. A commit to a
  * missing folder is NOTFOUND ([TRYCREATE]) and drops the upload. Abort drops it; an upload
  * idle for 5 minutes is dropped too. */
 int mailbox_client_upload_begin(struct pb_sync *t, uint64_t user_id, uint64_t size,
@@ -295,7 +295,9 @@ int mailbox_client_upload_commit(struct pb_sync *t, uint64_t user_id,
 int mailbox_client_upload_commit_send(const struct pb_sender *s, uint64_t user_id,
 				      const struct mailbox_upload_commit *in,
 				      const char **error_r);
-/* The decoder of the commit's answer is mailbox_client_append_reply (the same MBOX_APPEND_REP). */
+/* The commit's answer (MBOX_UPLOAD_COMMIT_REP: APPENDUID uidvalidity uid, and the modseq). */
+uint32_t mailbox_client_upload_commit_reply(struct pb_msg *rep, struct mailbox_appended *out_r,
+					    const char **error_r);
 int mailbox_client_upload_abort(struct pb_sync *t, uint64_t user_id, uint64_t upload_id,
 				uint32_t *code_r, const char **error_r);
 int mailbox_client_upload_abort_send(const struct pb_sender *s, uint64_t user_id,

@@ -24,11 +24,17 @@ int mailbox_append_reply(struct pb_actor *a, struct mailbox_shard *s, const stru
 	int rc = pb_store_msg_append_ex(s->store, user_id, f->id, rec, dedupe_key, sync, &error);
 	if (rc < 0)
 		return mailbox_store_failed(a, m, error);
-	pb_msg_init(&rep, MSG_MBOX_APPEND_REP);
-	rep.u.mbox_append_rep.error = xstrdup("");
-	rep.u.mbox_append_rep.uidvalidity = f->uidvalidity;
-	rep.u.mbox_append_rep.uid = rec->uid;
-	rep.u.mbox_append_rep.modseq = rec->modseq;
+	if (m->type == MSG_MBOX_UPLOAD_COMMIT_REQ) {
+		pb_msg_init(&rep, MSG_MBOX_UPLOAD_COMMIT_REP);
+		rep.u.mbox_upload_commit_rep = (struct msg_mbox_upload_commit_rep){
+			0, xstrdup(""), f->uidvalidity, rec->uid, rec->modseq
+		};
+	} else {
+		pb_msg_init(&rep, MSG_MBOX_APPEND_REP);
+		rep.u.mbox_append_rep = (struct msg_mbox_append_rep){
+			0, xstrdup(""), f->uidvalidity, rec->uid, rec->modseq
+		};
+	}
 	pb_reply(a, m, &rep);
 	pb_msg_free(&rep);
 	if (rc == 0) {

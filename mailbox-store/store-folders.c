@@ -182,8 +182,8 @@ int pb_store_folder_list(struct pb_store *s, uint64_t user_id, struct pb_folder_
 		const uint8_t *k = (const uint8_t *)rocksdb_iter_key(it.it, &klen);
 		const char *v = rocksdb_iter_value(it.it, &vlen);
 		uint32_t id = klen == STORE_FOLDER_KEY_LEN ? store_be32_get(k + 8) : 0;
-		if (id == 0)
-			continue; /* the meta record */
+		if (id == 0 || id == STORE_SUBS_ID)
+			continue; /* the meta record, the subscriptions */
 		if (n == cap) {
 			cap = cap != 0 ? cap * 2 : 8;
 			arr = xrealloc(arr, cap * sizeof(*arr));
@@ -441,8 +441,10 @@ int pb_store_user_purge(struct pb_store *s, uint64_t user_id, const char **error
 	pb_folder_recs_free(arr, n);
 	if (ret < 0 || store_dedupe_delete_all(s, user_id, error_r) < 0)
 		return -1;
-	store_folder_key(user_id, 0, key);
 	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+	store_folder_key(user_id, STORE_SUBS_ID, key);
+	rocksdb_writebatch_delete_cf(b, s->cf[STORE_CF_FOLDERS], (const char *)key, sizeof(key));
+	store_folder_key(user_id, 0, key);
 	rocksdb_writebatch_delete_cf(b, s->cf[STORE_CF_FOLDERS], (const char *)key, sizeof(key));
 	ret = store_write_ex(s, b, true, true, error_r);
 	rocksdb_writebatch_destroy(b);

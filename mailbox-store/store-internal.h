@@ -350,5 +350,18 @@ int store_msg_decode(const void *val, size_t len, uint32_t uid, struct pb_msg_re
  * folder counters. Returns the number deleted (0: the folder has none left) or -1. */
 long store_msgs_delete_chunk(struct pb_store *s, uint64_t user_id, struct pb_folder_rec *f,
 			     size_t max, const char **error_r);
+/* Adds the put of rec (in folder_id) to the batch. */
+void store_msg_write(rocksdb_writebatch_t *b, struct pb_store *s, uint64_t user_id,
+		     uint32_t folder_id, const struct pb_msg_rec *rec);
+/* Adds the removal of message m (record, f's counters, the body reference -1) to the batch. */
+void store_msg_remove(rocksdb_writebatch_t *b, struct pb_store *s, uint64_t user_id,
+		      struct pb_folder_rec *f, const struct pb_msg_rec *m);
+/* A sorted copy of uids without duplicates (xmalloc'd, caller frees), *n_r of them. */
+uint32_t *store_uids_unique(const uint32_t *uids, size_t n, size_t *n_r);
+/* old with flags set, added or removed (PB_FLAGS_*). */
+uint32_t store_flags_apply(uint32_t old, int mode, uint32_t flags);
+/* The folder id of the per-user subscription record (store-subs.c): no folder ever gets it
+ * (folder ids stop below UINT32_MAX), and folder listings skip it. */
+#define STORE_SUBS_ID UINT32_MAX
 
 #endif

@@ -88,8 +88,8 @@ int pb_store_msg_get(struct pb_store *s, uint64_t user_id, uint32_t folder_id, u
 	return ret;
 }
 
-static void store_msg_write(rocksdb_writebatch_t *b, struct pb_store *s, uint64_t user_id,
-			    uint32_t folder_id, const struct pb_msg_rec *rec)
+void store_msg_write(rocksdb_writebatch_t *b, struct pb_store *s, uint64_t user_id,
+		     uint32_t folder_id, const struct pb_msg_rec *rec)
 {
 	uint8_t key[STORE_MSG_KEY_LEN], raw[32];
 	struct pb_buf val;
@@ -329,7 +329,7 @@ static int store_uid_cmp(const void *a, const void *b)
 }
 
 /* A sorted copy of uids without duplicates (a uid listed twice must count once). */
-static uint32_t *store_uids_unique(const uint32_t *uids, size_t n, size_t *n_r)
+uint32_t *store_uids_unique(const uint32_t *uids, size_t n, size_t *n_r)
 {
 	uint32_t *u = xmalloc((n != 0 ? n : 1) * sizeof(*u));
 	size_t m = 0;
@@ -344,7 +344,7 @@ static uint32_t *store_uids_unique(const uint32_t *uids, size_t n, size_t *n_r)
 	return u;
 }
 
-static uint32_t store_flags_apply(uint32_t old, int mode, uint32_t flags)
+uint32_t store_flags_apply(uint32_t old, int mode, uint32_t flags)
 {
 	if (mode == PB_FLAGS_ADD)
 		return old | flags;
@@ -442,8 +442,8 @@ int pb_store_msg_set_keywords(struct pb_store *s, uint64_t user_id, uint32_t fol
 }
 
 /* Adds the removal of one message (record, counters, reference) to the batch. */
-static void store_msg_remove(rocksdb_writebatch_t *b, struct pb_store *s, uint64_t user_id,
-			     struct pb_folder_rec *f, const struct pb_msg_rec *m)
+void store_msg_remove(rocksdb_writebatch_t *b, struct pb_store *s, uint64_t user_id,
+		      struct pb_folder_rec *f, const struct pb_msg_rec *m)
 {
 	uint8_t key[STORE_MSG_KEY_LEN], raw[32];
 
@@ -460,35 +460,13 @@ static void store_msg_remove(rocksdb_writebatch_t *b, struct pb_store *s, uint64
 int pb_store_msg_expunge(struct pb_store *s, uint64_t user_id, uint32_t folder_id,
 			 const uint32_t *uids, size_t n, const char **error_r)
 {
-	struct pb_folder_rec f;
-	size_t un, removed = 0;
-	int ret = store_folder_read(s, user_id, folder_id, &f, error_r);
+	struct pb_expunged out;
+	struct pb_expunge_sel sel = { .uids = uids, .n = n };
 
-	if (ret <= 0)
-		return ret < 0 ? -1 : store_fail(error_r, "store: no folder %u", folder_id);
-	uint32_t *u = store_uids_unique(uids, n, &un);
-	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
-	ret = 0;
-	for (size_t i = 0; i < un && ret == 0; i++) {
-		struct pb_msg_rec m;
-		int got = pb_store_msg_get(s, user_id, folder_id, u[i], &m, error_r);
-		if (got < 0)
-			ret = -1;
-		if (got != 1)
-			continue;
-		store_msg_remove(b, s, user_id, &f, &m);
-		pb_msg_rec_free(&m);
-		removed++;
-	}
-	if (ret == 0 && removed > 0) {
-		f.highestmodseq++;
-		store_folder_write(b, s, user_id, &f);
-		ret = store_write_ex(s, b, true, true, error_r);
-	}
-	rocksdb_writebatch_destroy(b);
-	free(u);
-	pb_folder_rec_free(&f);
-	return ret;
+	if (pb_store_msg_expunge_sel(s, user_id, folder_id, &sel, &out, error_r) < 0)
+		return -1;
+	pb_expunged_free(&out);
+	return 0;
 }
 
 long store_msgs_delete_chunk(struct pb_store *s, uint64_t user_id, struct pb_folder_rec *f,

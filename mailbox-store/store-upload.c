@@ -188,7 +188,10 @@ int pb_store_upload_commit_blob(struct pb_store *s, struct pb_store_upload **up,
 /* Whether an upload record of owner o is one pb_store_uploads_clean(owner, owners) takes. */
 static bool clean_takes(uint32_t o, uint32_t owner, uint32_t owners)
 {
-	return o == owner || (owner == 0 && o >= owners);
+	uint32_t base = owner & PB_UPLOAD_OWNER_BASE_MASK;
+
+	return o == owner ||
+	       (owner == base && (o & PB_UPLOAD_OWNER_BASE_MASK) == base && o - base >= owners);
 }
 
 int pb_store_uploads_clean(struct pb_store *s, uint32_t owner, uint32_t owners,

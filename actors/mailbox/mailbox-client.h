@@ -137,4 +137,174 @@ int mailbox_client_stat_send(const struct pb_sender *s, uint64_t user_id, const 
 uint32_t mailbox_client_stat_reply(struct pb_msg *rep, struct mailbox_stat *stat_r,
 				   const char **error_r);
 
+/* ==== What IMAP needs (messages of msg-types.def after MBOX_STAT) ==== */
+
+/* Folders (MBOX_FOLDERS_REQ): every folder and then every subscribed name that is no folder
+ * (name NULL or ""), or the one folder name (IMAP STATUS; NOTFOUND if none). Each entry:
+ * { id (0: a subscribed name only), name, special_use (enum pb_special_use of store-mail.h:
+ * 1 INBOX, 2 Sent, 3 Drafts, 4 Trash, 5 Junk), subscribed, children (it has inferiors),
+ * messages, uidnext, uidvalidity, unseen, highestmodseq, size (bytes) }; RECENT is always 0.
+ * On PB_OK *folders_r is the caller's (pb_rec_mbox_folder_list_clear). */
+int mailbox_client_folders(struct pb_sync *t, uint64_t user_id, const char *name,
+			   uint32_t *code_r, struct pb_rec_mbox_folder_list *folders_r,
+			   const char **error_r);
+int mailbox_client_folders_send(const struct pb_sender *s, uint64_t user_id, const char *name,
+				const char **error_r);
+uint32_t mailbox_client_folders_reply(struct pb_msg *rep, struct pb_rec_mbox_folder_list *folders_r,
+				      const char **error_r);
+
+/* Folder operations (MBOX_FOLDER_REQ), answered with a status. Names: the caller's validated
+ * UTF-8, hierarchy separator "/", exact bytes except INBOX (any case).
+ *  CREATE name: makes the missing superiors too; a trailing "/" is dropped. EXISTS if there.
+ *  DELETE name: REFUSED for INBOX and for a folder with inferiors (no \Noselect folders);
+ *    the folder's watchers get MAILBOX_EVT_GONE.
+ *  RENAME name new_name: the inferiors move too; EXISTS if new_name is taken; INBOX: its
+ *    messages move to a new folder new_name and INBOX stays, empty (watchers of INBOX see
+ *    them expunged).
+ *  SUBSCRIBE / UNSUBSCRIBE name: persisted; the name need not be a folder. */
+enum mailbox_folder_op {
+	MAILBOX_FOLDER_CREATE = 1,
+	MAILBOX_FOLDER_DELETE = 2,
+	MAILBOX_FOLDER_RENAME = 3,
+	MAILBOX_FOLDER_SUBSCRIBE = 4,
+	MAILBOX_FOLDER_UNSUBSCRIBE = 5,
+};
+int mailbox_client_folder(struct pb_sync *t, uint64_t user_id, uint32_t op, const char *name,
+			  const char *new_name, uint32_t *code_r, const char **error_r);
+int mailbox_client_folder_send(const struct pb_sender *s, uint64_t user_id, uint32_t op,
+			       const char *name, const char *new_name, const char **error_r);
+uint32_t mailbox_client_folder_reply(struct pb_msg *rep, const char **error_r);
+
+/* COPY (move false) or MOVE of uids from folder to dest in one synced batch (MOVE: the source
+ * records go in the same batch). For UIDPLUS: COPYUID uidvalidity src_uids dst_uids (the uids
+ * that existed, ascending, and the uids they got, in order). Bodies are shared, not copied.
+ * NOTFOUND: no such folder or dest (IMAP [TRYCREATE]); REFUSED: a move into its own folder. */
+struct mailbox_copied {
+	uint32_t uidvalidity;
+	struct pb_u64v src_uids, dst_uids;
+	uint64_t src_modseq, dst_modseq; /* the folders' highestmodseq after it */
+};
+void mailbox_copied_free(struct mailbox_copied *c);
+int mailbox_client_copy(struct pb_sync *t, uint64_t user_id, const char *folder,
+			const char *dest, const uint64_t *uids, uint32_t n, bool move,
+			uint32_t *code_r, struct mailbox_copied *out_r, const char **error_r);
+int mailbox_client_copy_send(const struct pb_sender *s, uint64_t user_id, const char *folder,
+			     const char *dest, const uint64_t *uids, uint32_t n, bool move,
+			     const char **error_r);
+uint32_t mailbox_client_copy_reply(struct pb_msg *rep, struct mailbox_copied *out_r,
+				   const char **error_r);
+
+/* EXPUNGE (uids NULL / n 0 with all true) or UID EXPUNGE (all false: only those of uids) of the
+ * messages flagged \Deleted, in one synced batch: *uids_r the expunged uids ascending (the
+ * caller's), *highestmodseq_r the folder's after it. */
+int mailbox_client_expunge_deleted(struct pb_sync *t, uint64_t user_id, const char *folder,
+				   bool all, const uint64_t *uids, uint32_t n, uint32_t *code_r,
+				   struct pb_u64v *uids_r, uint64_t *highestmodseq_r,
+				   const char **error_r);
+int mailbox_client_expunge_deleted_send(const struct pb_sender *s, uint64_t user_id,
+					const char *folder, bool all, const uint64_t *uids,
+					uint32_t n, const char **error_r);
+uint32_t mailbox_client_expunge_deleted_reply(struct pb_msg *rep, struct pb_u64v *uids_r,
+					      uint64_t *highestmodseq_r, const char **error_r);
+
+/* STORE: mode PB_FLAGS_{SET,ADD,REMOVE} (store-mail.h: 0, 1, 2) of the system flags (PB_MSG_*
+ * bits: 1 \Seen, 2 \Answered, 4 \Flagged, 8 \Deleted, 16 \Draft) and of keywords (space-
+ * separated, "" none; compared in any case); unchanged_since 0: no test, else CONDSTORE
+ * UNCHANGEDSINCE. */
+struct mailbox_store {
+	const char *folder;
+	const uint64_t *uids;
+	uint32_t n;
+	uint32_t mode, flags;
+	const char *keywords;
+	uint64_t unchanged_since;
+};
+/* The answer: messages = each existing uid that passed the test, after the change ({ uid, flags,
+ * keywords, modseq, changed }: send FETCH FLAGS for them; changed 0 = it already was so);
+ * modified = the uids that failed UNCHANGEDSINCE ([MODIFIED]); the folder's highestmodseq. */
+struct mailbox_stored {
+	struct pb_rec_mbox_flagged_list messages;
+	struct pb_u64v modified;
+	uint64_t highestmodseq;
+};
+void mailbox_stored_free(struct mailbox_stored *r);
+int mailbox_client_store(struct pb_sync *t, uint64_t user_id, const struct mailbox_store *in,
+			 uint32_t *code_r, struct mailbox_stored *out_r, const char **error_r);
+int mailbox_client_store_send(const struct pb_sender *s, uint64_t user_id,
+			      const struct mailbox_store *in, const char **error_r);
+uint32_t mailbox_client_store_reply(struct pb_msg *rep, struct mailbox_stored *out_r,
+				    const char **error_r);
+
+/* Watching one folder (SELECT/EXAMINE; on false at CLOSE/UNSELECT/logout). A watcher (the
+ * session's address, "hub#id") watches one folder at a time: a new watch replaces its old one.
+ * The answer is the folder's state when the watch began; every later change comes to watcher
+ * as MBOX_FOLDER_EVT { user_id, folder_id, folder, what, seq, modseq (the folder's
+ * highestmodseq after the change), uidnext, uids, flags }, what one of: */
+enum mailbox_event {
+	MAILBOX_EVT_APPENDED = 1, /* uids are new (EXISTS); uidnext after them */
+	MAILBOX_EVT_EXPUNGED = 2, /* uids are gone (EXPUNGE), ascending */
+	MAILBOX_EVT_FLAGS = 3,    /* flags lists { uid, flags, keywords, modseq } (FETCH FLAGS) */
+	MAILBOX_EVT_RESYNC = 4,   /* events were lost (the inbox was full): reread the folder */
+	MAILBOX_EVT_GONE = 5,     /* the folder was deleted; the watch ended */
+};
+/* seq numbers the events of one watch from 1 without gaps. */
+struct mailbox_watched {
+	uint32_t folder_id, uidvalidity, uidnext;
+	uint64_t highestmodseq, messages;
+};
+int mailbox_client_folder_watch(struct pb_sync *t, uint64_t user_id, const char *watcher,
+				const char *folder, bool on, uint32_t *code_r,
+				struct mailbox_watched *out_r, const char **error_r);
+int mailbox_client_folder_watch_send(const struct pb_sender *s, uint64_t user_id,
+				     const char *watcher, const char *folder, bool on,
+				     const char **error_r);
+/* On PB_OK with on false *out_r is zeroed. */
+uint32_t mailbox_client_folder_watch_reply(struct pb_msg *rep, struct mailbox_watched *out_r,
+					   const char **error_r);
+
+/* APPEND's body: begin with the literal's size (REFUSED "too big" past limit, 0: only the
+ * owner's 1 GiB cap; TEMP: too many uploads), send chunks of 1..PB_CHUNK_MAX bytes in order
+ * (offset = bytes sent before), then commit into a folder with flags, keywords and the
+ * internal date: the answer is APPENDUID uidvalidity uid. A commit to a
+ * missing folder is NOTFOUND ([TRYCREATE]) and drops the upload. Abort drops it; an upload
+ * idle for 5 minutes is dropped too. */
+int mailbox_client_upload_begin(struct pb_sync *t, uint64_t user_id, uint64_t size,
+				uint64_t limit, uint32_t *code_r, uint64_t *upload_id_r,
+				const char **error_r);
+int mailbox_client_upload_begin_send(const struct pb_sender *s, uint64_t user_id, uint64_t size,
+				     uint64_t limit, const char **error_r);
+uint32_t mailbox_client_upload_begin_reply(struct pb_msg *rep, uint64_t *upload_id_r,
+					   const char **error_r);
+int mailbox_client_upload_chunk(struct pb_sync *t, uint64_t user_id, uint64_t upload_id,
+				uint64_t offset, const void *data, size_t len, uint32_t *code_r,
+				const char **error_r);
+int mailbox_client_upload_chunk_send(const struct pb_sender *s, uint64_t user_id,
+				     uint64_t upload_id, uint64_t offset, const void *data,
+				     size_t len, const char **error_r);
+uint32_t mailbox_client_upload_chunk_reply(struct pb_msg *rep, const char **error_r);
+struct mailbox_upload_commit {
+	uint64_t upload_id;
+	const char *folder;
+	uint32_t flags;
+	const char *keywords;
+	int64_t internal_date_ms;
+};
+int mailbox_client_upload_commit(struct pb_sync *t, uint64_t user_id,
+				 const struct mailbox_upload_commit *in, uint32_t *code_r,
+				 struct mailbox_appended *out_r, const char **error_r);
+int mailbox_client_upload_commit_send(const struct pb_sender *s, uint64_t user_id,
+				      const struct mailbox_upload_commit *in,
+				      const char **error_r);
+/* The commit's answer (MBOX_UPLOAD_COMMIT_REP: APPENDUID uidvalidity uid, and the modseq). */
+uint32_t mailbox_client_upload_commit_reply(struct pb_msg *rep, struct mailbox_appended *out_r,
+					    const char **error_r);
+int mailbox_client_upload_abort(struct pb_sync *t, uint64_t user_id, uint64_t upload_id,
+				uint32_t *code_r, const char **error_r);
+int mailbox_client_upload_abort_send(const struct pb_sender *s, uint64_t user_id,
+				     uint64_t upload_id, const char **error_r);
+uint32_t mailbox_client_upload_abort_reply(struct pb_msg *rep, const char **error_r);
+
+/* Quota (IMAP QUOTA, GETQUOTAROOT): there is no per-user quota yet; STORAGE usage is
+ * mailbox_client_stat's bytes (over all folders) and the limit is none. */
+
 #endif

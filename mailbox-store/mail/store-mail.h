@@ -78,6 +78,26 @@ int pb_store_folder_rename(struct pb_store *s, uint64_t user_id, uint32_t folder
 int pb_store_folder_delete(struct pb_store *s, uint64_t user_id, uint32_t folder_id,
 			   const char **error_r);
 
+/* Renames a folder and its inferiors (every folder named old_name + "/" + rest becomes
+ * new_name + "/" + rest) in ONE synced batch; fails (-1) if any new name is taken. Returns 1
+ * renamed, 0 no such folder, -1 error. */
+int pb_store_folder_rename_tree(struct pb_store *s, uint64_t user_id, uint32_t folder_id,
+				const char *new_name, const char **error_r);
+
+/* ---- Subscriptions of one user (IMAP SUBSCRIBE; single writer per user) ------------------ */
+
+#define PB_SUBS_MAX 4096 /* subscribed names per user */
+
+/* Subscribes (on) or unsubscribes a name (1..PB_FOLDER_NAME_MAX bytes; need not be a folder;
+ * INBOX in any case is "INBOX"). Idempotent; synced. Returns 0 / -1 (also past PB_SUBS_MAX). */
+int pb_store_subs_set(struct pb_store *s, uint64_t user_id, const char *name, bool on,
+		      const char **error_r);
+/* The subscribed names in the order subscribed: *names_r an array of *n_r owned strings (NULL
+ * when 0; free with pb_strs_free). Returns 0 / -1. */
+int pb_store_subs_list(struct pb_store *s, uint64_t user_id, char ***names_r, size_t *n_r,
+		       const char **error_r);
+void pb_strs_free(char **v, size_t n);
+
 /* ---- Messages of one user (single writer per user) ---------------------------------------- */
 
 /* System flag bits of struct pb_msg_rec.flags. */
@@ -168,6 +188,77 @@ int pb_store_msg_set_keywords(struct pb_store *s, uint64_t user_id, uint32_t fol
  * Returns 0 / -1. */
 int pb_store_msg_expunge(struct pb_store *s, uint64_t user_id, uint32_t folder_id,
 			 const uint32_t *uids, size_t n, const char **error_r);
+/* Which messages pb_store_msg_expunge_sel removes: uids (n of them; ignored when all), or the
+ * whole folder (all); with deleted_only, only those flagged PB_MSG_DELETED (IMAP EXPUNGE and
+ * UID EXPUNGE). */
+struct pb_expunge_sel {
+	const uint32_t *uids;
+	size_t n;
+	bool all, deleted_only;
+};
+/* What was removed: uids ascending (owned, NULL when n is 0) and the folder's highestmodseq
+ * after it. */
+struct pb_expunged {
+	uint32_t *uids;
+	size_t n;
+	uint64_t highestmodseq;
+};
+void pb_expunged_free(struct pb_expunged *e);
+/* Removes the selected messages in one atomic synced batch, like pb_store_msg_expunge, and says
+ * which. Returns 0 with *out_r (caller frees) / -1. */
+int pb_store_msg_expunge_sel(struct pb_store *s, uint64_t user_id, uint32_t folder_id,
+			     const struct pb_expunge_sel *sel, struct pb_expunged *out_r,
+			     const char **error_r);
+
+/* What a copy or move did: the destination's uidvalidity; src_uids[i] (ascending) got
+ * dst_uids[i] (owned arrays of n, NULL when 0); the folders' highestmodseq after it (src's
+ * unchanged by a copy). */
+struct pb_msg_copied {
+	uint32_t uidvalidity;
+	uint32_t *src_uids, *dst_uids;
+	size_t n;
+	uint64_t src_modseq, dst_modseq;
+};
+void pb_msg_copied_free(struct pb_msg_copied *c);
+/* Copies (move false) or moves the given uids of folder src_id into dst_id in ONE synced batch:
+ * new records in dst (uids from its uidnext, in ascending source uid order; flags, keywords,
+ * internal date and size kept; one new modseq), a body reference +1 per copy (no body is
+ * copied); for a move also the source records removed (reference -1 each) with the source's
+ * counters. Unknown uids are skipped. A move needs src_id != dst_id. Returns 0 with *out_r
+ * (caller frees) / -1. */
+int pb_store_msg_copy(struct pb_store *s, uint64_t user_id, uint32_t src_id, uint32_t dst_id,
+		      const uint32_t *uids, size_t n, bool move, struct pb_msg_copied *out_r,
+		      const char **error_r);
+
+/* A flags and keywords change (IMAP STORE): mode PB_FLAGS_*, applied to the system flags and
+ * to the keywords (a space-separated list, "" or NULL: none; compared in any case); messages
+ * whose modseq is above unchanged_since (0: no test; CONDSTORE) are left alone. */
+struct pb_flag_store {
+	int mode;
+	uint32_t flags;
+	const char *keywords;
+	uint64_t unchanged_since;
+	bool keep_keywords; /* the keywords are left as they are (a system flags change) */
+};
+/* The result: every message of the uids that exists and passed the test, after the change
+ * (recs, owned), changed[i] whether recs[i] changed (all changed ones share the new modseq);
+ * modified the uids that failed the unchanged_since test; the folder's highestmodseq after. */
+struct pb_flag_stored {
+	struct pb_msg_rec *recs;
+	bool *changed;
+	size_t n;
+	uint32_t *modified;
+	size_t n_modified;
+	uint64_t highestmodseq;
+};
+void pb_flag_stored_free(struct pb_flag_stored *r);
+/* Applies st to the uids in one synced batch (nothing is written when nothing changes).
+ * Returns 0 with *out_r (caller frees) / -1 (also when a keyword list would exceed
+ * PB_KEYWORDS_MAX). */
+int pb_store_msg_store(struct pb_store *s, uint64_t user_id, uint32_t folder_id,
+		       const uint32_t *uids, size_t n, const struct pb_flag_store *st,
+		       struct pb_flag_stored *out_r, const char **error_r);
+
 /* Forgets dedupe records of the user older than before_ms (by the internal date of the
  * message they produced). Returns 0 with *removed_r (may be NULL), or -1. */
 int pb_store_dedupe_prune(struct pb_store *s, uint64_t user_id, int64_t before_ms,

@@ -45,7 +45,11 @@ int pb_store_spool_put(struct pb_store *s, const void *body, size_t len, struct 
  * nothing is visible until the commit. Owned by the caller (one thread at a time). */
 struct pb_store_upload;
 
-/* Begins an upload for `owner` (the spool shard index: pb_store_uploads_clean finds what an
+/* Upload owners are a base (the high 16 bits: one per kind of owner) plus a shard index: the
+ * spool shards are 0 + index, the mailbox owners PB_UPLOAD_OWNER_MAILBOX + index. */
+#define PB_UPLOAD_OWNER_BASE_MASK 0xFFFF0000u
+#define PB_UPLOAD_OWNER_MAILBOX 0x4D420000u
+/* Begins an upload for `owner` (a base plus a shard index: pb_store_uploads_clean finds what an
  * owner left). Writes nothing yet: a small upload record goes with the first chunk (not
  * synced). Returns 0 with *up_r (release it with a commit, pb_store_upload_abort or
  * pb_store_upload_free), or -1. */
@@ -81,7 +85,8 @@ int pb_store_upload_abort(struct pb_store *s, struct pb_store_upload **up, const
  * NULL is fine. */
 void pb_store_upload_free(struct pb_store_upload **up);
 /* Removes every upload left by owner (begun, never committed or aborted: a crash, a restart),
- * and, for owner 0, those of owners >= owners (a smaller shard count than before). Call it
+ * and, for the owner of index 0 of its base, those of the same base with an index >= owners (a
+ * smaller shard count than before); another base's uploads are never touched. Call it
  * when the owner starts, before it begins uploads. Returns 0 with *removed_r (may be NULL). */
 int pb_store_uploads_clean(struct pb_store *s, uint32_t owner, uint32_t owners,
 			   uint64_t *removed_r, const char **error_r);

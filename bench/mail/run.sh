@@ -16,7 +16,8 @@
 # counts N_1K_C1 [3000] N_1K_C16 [20000] N_100K_C1 [1000] N_100K_C16 [4000], POP3_PER_USER [100],
 # POP3_SIZE [1024], LOGIN_SECS [10], DRAIN_CLIENTS ["1 8"] (one drain case per count);
 # PERF_RECORD=DIR records `perf record -g` of pillarboxd during each of its timed drains into
-# DIR/perf-c<clients>.data (the profiler's own cost is then in the CPU figures); ports as in
+# DIR/perf-c<clients>.data (the profiler's own cost is then in the CPU figures; PERF_ARGS
+# [-g] replaces -g, e.g. "-e probe_pillarboxd:pb_runtime_send_bytes" to count calls); ports as in
 # peer.sh and ours.sh. Each of our drains also prints CPU µs/msg by thread group.
 #
 # OWNS: the scratch directory, the servers it starts (stopped by PID on exit), the sampler.
@@ -205,23 +206,30 @@ fill() {
 		-d $DOMAIN -W "$(count_cmd "$side")" || die "$side: filling the mailboxes failed"
 }
 
-# thread_cpu: CPU ticks (utime + stime) of each of pillarboxd's threads so far, summed by
-# thread group (the name without its shard number), one "group ticks" line each, sorted.
+# thread_cpu: CPU ticks (utime + stime) and context switches (voluntary + not) of each of
+# pillarboxd's threads so far, summed by thread group (the name without its shard number),
+# one "group ticks switches" line each, sorted.
 thread_cpu() {
 	local pid t
 	pid=$("$HERE/ours.sh" pid "$SCRATCH/ours")
 	for t in /proc/"$pid"/task/*; do
-		echo "$(sed 's/\.[0-9]*$//' "$t/comm" 2>/dev/null) $(awk '{print $14 + $15}' "$t/stat" 2>/dev/null)"
-	done | awk 'NF == 2 { a[$1] += $2 } END { for (k in a) print k, a[k] }' | sort
+		echo "$(sed 's/\.[0-9]*$//' "$t/comm" 2>/dev/null)" \
+			"$(awk '{print $14 + $15}' "$t/stat" 2>/dev/null)" \
+			"$(awk '/ctxt_switches/ { s += $2 } END { print s }' "$t/status" 2>/dev/null)"
+	done | awk 'NF == 3 { a[$1] += $2; c[$1] += $3 } END { for (k in a) print k, a[k], c[k] }' |
+		sort
 }
 
-# thread_cpu_report MESSAGES: our CPU µs/msg by thread group since thread_cpu >threads0.
+# thread_cpu_report MESSAGES: our CPU µs/msg and context switches per 100 messages by thread
+# group since thread_cpu >threads0.
 thread_cpu_report() {
 	thread_cpu >"$SCRATCH/threads1"
-	join -a2 -e0 -o 0,1.2,2.2 "$SCRATCH/threads0" "$SCRATCH/threads1" |
+	join -a2 -e0 -o 0,1.2,2.2,1.3,2.3 "$SCRATCH/threads0" "$SCRATCH/threads1" |
 		awk -v n="$1" -v t="$(getconf CLK_TCK)" '{ d = ($3 - $2) * 1e6 / t / n; tot += d;
-			if (d >= 0.5) printf "%s=%d ", $1, d } END { printf "total=%d\n", tot }' |
-		sed 's/^/   ours by thread (us\/msg): /'
+			w = ($5 - $4) * 100 / n; sw += w
+			if (d >= 0.5) printf "%s=%d ", $1, d; if (w >= 0.5) ws = ws sprintf("%s=%d ", $1, w) }
+			END { printf "total=%d\n", tot; printf "%stotal=%d\n", ws, sw }' |
+		sed -e '1s/^/   ours by thread (us\/msg): /' -e '2s/^/   ours switches per 100 msg: /'
 }
 
 # perf_start CLIENTS / perf_stop: perf record -g of pillarboxd around a drain (PERF_RECORD).
@@ -229,7 +237,8 @@ perf_start() {
 	PERF_PID=""
 	[ -n "${PERF_RECORD:-}" ] || return 0
 	mkdir -p "$PERF_RECORD"
-	perf record -g -q -p "$("$HERE/ours.sh" pid "$SCRATCH/ours")" \
+	# shellcheck disable=SC2086 # PERF_ARGS: several words
+	perf record ${PERF_ARGS:--g} -q -p "$("$HERE/ours.sh" pid "$SCRATCH/ours")" \
 		-o "$PERF_RECORD/perf-c$1.data" >/dev/null 2>&1 &
 	PERF_PID=$!
 	local i # perf writes its file's header once it has attached to every thread

@@ -338,6 +338,7 @@ report() {
 
 target() {
 	local r
+	[ -n "${RES["$1,ours"]:-}${RES["$1,peer"]:-}" ] || return 0 # a case not run
 	r=$(ratio "${RES["$1,ours"]:-}" "${RES["$1,peer"]:-}")
 	awk -v r="$r" -v t="$2" -v c="$1" 'BEGIN {
 		printf "target %-36s >= %sx peer: %s (%s)\n", c, t, r,

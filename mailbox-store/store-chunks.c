@@ -297,8 +297,9 @@ static size_t chunk_copy(struct body_sink *k, uint64_t c_off, const char *val, s
 	return n;
 }
 
-/* Reads [off, off+len) (within the body) from its chunks. 0 / -1. */
-static int chunks_read(struct pb_store *s, uint64_t body_id, uint64_t off, uint64_t len,
+/* Reads [off, off+len) (within the body) from its chunks with an iterator placed on the chunk
+ * holding off. 0 / -1. */
+static int chunks_scan(struct pb_store *s, uint64_t body_id, uint64_t off, uint64_t len,
 		       struct body_sink *k, const char **error_r)
 {
 	uint8_t prefix[8], seek[STORE_CHUNK_KEY_LEN];
@@ -328,6 +329,49 @@ static int chunks_read(struct pb_store *s, uint64_t body_id, uint64_t off, uint6
 	if (store_iter_finish(&it, ret < 0 ? NULL : error_r) < 0)
 		ret = -1;
 	return ret;
+}
+
+/* Copies what the chunk starting exactly at off holds of [off, off+len), by a point lookup.
+ * Returns the bytes copied, 0 when no chunk starts at off, or -1 on a read error. */
+static int64_t chunk_get(struct pb_store *s, uint64_t body_id, uint64_t off, uint64_t len,
+			 struct body_sink *k, const char **error_r)
+{
+	uint8_t key[STORE_CHUNK_KEY_LEN];
+	char *err = NULL;
+	size_t vlen;
+
+	chunk_key(body_id, off, key);
+	rocksdb_pinnableslice_t *v = rocksdb_get_pinned_cf(s->db, s->ropt, s->cf[STORE_CF_CHUNKS],
+							   (const char *)key, sizeof(key), &err);
+	if (err != NULL)
+		return store_fail_rocks(error_r, "get", err);
+	if (v == NULL)
+		return 0;
+	const char *val = rocksdb_pinnableslice_value(v, &vlen);
+	size_t n = chunk_copy(k, off, val, vlen, off, len);
+	rocksdb_pinnableslice_destroy(v);
+	return (int64_t)n;
+}
+
+/* Reads [off, off+len) (within the body) from its chunks. 0 / -1.
+ *
+ * Why point lookups first: chunks are contiguous (each starts where the one before ends), so
+ * a read from the start of a chunk — every read from offset 0, and a RETR's next ranges when
+ * they end on chunk boundaries — finds each chunk by its key. An iterator costs far more to
+ * make and position than a lookup, and a small message's whole body is one chunk. Only a read
+ * that starts inside a chunk positions an iterator at the chunk before. */
+static int chunks_read(struct pb_store *s, uint64_t body_id, uint64_t off, uint64_t len,
+		       struct body_sink *k, const char **error_r)
+{
+	int64_t got = 0;
+
+	while (len > 0 && (got = chunk_get(s, body_id, off, len, k, error_r)) > 0) {
+		off += (uint64_t)got;
+		len -= (uint64_t)got;
+	}
+	if (len == 0 || got < 0)
+		return len == 0 ? 0 : -1;
+	return chunks_scan(s, body_id, off, len, k, error_r);
 }
 
 /* Reads [off, off+len), clipped to the body, into the sink. *n_r the bytes read. 0 / -1. */

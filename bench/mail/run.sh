@@ -4,14 +4,21 @@
 # both, case by case (ours, then the peer). Prints each generator's output as it goes, then a
 # table `case ours peer ratio` (ratio = ours / peer) and the peak memory of each server.
 #
-# Usage (as root): bench/mail/run.sh [--peer-only] [--no-build] [--quick] [--keep]
+# Usage (as root): bench/mail/run.sh [--peer-only|--ours-only] [--pop3-only] [--no-build]
+#                  [--quick] [--keep]
 #   --peer-only  measure the peer alone (Pillarbox column shows "-")
+#   --ours-only  measure Pillarbox alone (peer column shows "-")
+#   --pop3-only  only the POP3 drain cases (DRAIN_CLIENTS of them), no SMTP or login cases
 #   --no-build   use the binaries already in BUILD
 #   --quick      a smoke run: a fifth of the messages, 20 per user for POP3, 3 s login runs
 #   --keep       keep the scratch directory (printed) instead of removing it
 # Environment: BUILD [/work/main/build], TMPDIR [/tmp] for the scratch directory, the message
 # counts N_1K_C1 [3000] N_1K_C16 [20000] N_100K_C1 [1000] N_100K_C16 [4000], POP3_PER_USER [100],
-# POP3_SIZE [1024], LOGIN_SECS [10]; ports as in peer.sh and ours.sh.
+# POP3_SIZE [1024], LOGIN_SECS [10], DRAIN_CLIENTS ["1 8"] (one drain case per count);
+# PERF_RECORD=DIR records `perf record -g` of pillarboxd during each of its timed drains into
+# DIR/perf-c<clients>.data (the profiler's own cost is then in the CPU figures; PERF_ARGS
+# [-g] replaces -g, e.g. "-e probe_pillarboxd:pb_runtime_send_bytes" to count calls); ports as in
+# peer.sh and ours.sh. Each of our drains also prints CPU µs/msg by thread group.
 #
 # OWNS: the scratch directory, the servers it starts (stopped by PID on exit), the sampler.
 set -euo pipefail
@@ -27,8 +34,8 @@ export PEER_PASSWORD_PATTERN='bench-pass-%03d' OURS_PASSWORD_PATTERN='bench-pass
 export PEER_SMTP_PORT=${PEER_SMTP_PORT:-20025} PEER_POP3_PORT=${PEER_POP3_PORT:-20110}
 export OURS_SMTP_PORT=${OURS_SMTP_PORT:-21025} OURS_POP3_PORT=${OURS_POP3_PORT:-21110}
 
-PEER_ONLY=0 NO_BUILD=0 QUICK=0 KEEP=0
-SCRATCH="" SAMPLER_PID=""
+PEER_ONLY=0 OURS_ONLY=0 POP3_ONLY=0 NO_BUILD=0 QUICK=0 KEEP=0
+SCRATCH="" SAMPLER_PID="" PERF_PID=""
 SIDES="ours peer"
 declare -A RES
 CASES=()
@@ -40,12 +47,16 @@ parse_args() {
 	for a in "$@"; do
 		case $a in
 		--peer-only) PEER_ONLY=1; SIDES="peer" ;;
+		--ours-only) OURS_ONLY=1; SIDES="ours" ;;
+		--pop3-only) POP3_ONLY=1 ;;
 		--no-build) NO_BUILD=1 ;;
 		--quick) QUICK=1 ;;
 		--keep) KEEP=1 ;;
-		*) die "usage: run.sh [--peer-only] [--no-build] [--quick] [--keep]" ;;
+		*) die "usage: run.sh [--peer-only|--ours-only] [--pop3-only] [--no-build] [--quick] [--keep]" ;;
 		esac
 	done
+	[ $PEER_ONLY = 0 ] || [ $OURS_ONLY = 0 ] || die "--peer-only and --ours-only exclude each other"
+	DRAIN_CLIENTS=${DRAIN_CLIENTS:-1 8}
 	local div=1
 	[ $QUICK = 1 ] && div=5
 	N_1K_C1=$((${N_1K_C1:-3000} / div)) N_1K_C16=$((${N_1K_C16:-20000} / div))
@@ -68,6 +79,7 @@ build() {
 
 cleanup() {
 	set +e
+	perf_stop
 	if [ -n "$SAMPLER_PID" ]; then
 		kill -TERM "$SAMPLER_PID" 2>/dev/null
 		wait "$SAMPLER_PID" 2>/dev/null
@@ -84,15 +96,15 @@ cleanup() {
 }
 
 start_servers() {
-	"$HERE/peer.sh" start "$SCRATCH/peer"
+	[ $OURS_ONLY = 1 ] || "$HERE/peer.sh" start "$SCRATCH/peer"
 	if [ $PEER_ONLY = 0 ]; then
 		"$HERE/ours.sh" start "$SCRATCH/ours" || {
 			[ $? = 3 ] && die "pillarboxd does not listen on SMTP/POP3 yet; use --peer-only"
 			die "cannot start pillarboxd"
 		}
 	fi
-	local groups
-	groups="peer=$("$HERE/peer.sh" pids "$SCRATCH/peer" | paste -sd,)"
+	local groups=""
+	[ $OURS_ONLY = 1 ] || groups="peer=$("$HERE/peer.sh" pids "$SCRATCH/peer" | paste -sd,)"
 	[ $PEER_ONLY = 1 ] || groups="$groups ours=$("$HERE/ours.sh" pid "$SCRATCH/ours")"
 	# shellcheck disable=SC2086
 	"$BIN/bench-mem-sample" -i 200 $groups >"$SCRATCH/mem.txt" &
@@ -194,6 +206,56 @@ fill() {
 		-d $DOMAIN -W "$(count_cmd "$side")" || die "$side: filling the mailboxes failed"
 }
 
+# thread_cpu: CPU ticks (utime + stime) and context switches (voluntary + not) of each of
+# pillarboxd's threads so far, summed by thread group (the name without its shard number),
+# one "group ticks switches" line each, sorted.
+thread_cpu() {
+	local pid t
+	pid=$("$HERE/ours.sh" pid "$SCRATCH/ours")
+	for t in /proc/"$pid"/task/*; do
+		echo "$(sed 's/\.[0-9]*$//' "$t/comm" 2>/dev/null)" \
+			"$(awk '{print $14 + $15}' "$t/stat" 2>/dev/null)" \
+			"$(awk '/ctxt_switches/ { s += $2 } END { print s }' "$t/status" 2>/dev/null)"
+	done | awk 'NF == 3 { a[$1] += $2; c[$1] += $3 } END { for (k in a) print k, a[k], c[k] }' |
+		sort
+}
+
+# thread_cpu_report MESSAGES: our CPU µs/msg and context switches per 100 messages by thread
+# group since thread_cpu >threads0.
+thread_cpu_report() {
+	thread_cpu >"$SCRATCH/threads1"
+	join -a2 -e0 -o 0,1.2,2.2,1.3,2.3 "$SCRATCH/threads0" "$SCRATCH/threads1" |
+		awk -v n="$1" -v t="$(getconf CLK_TCK)" '{ d = ($3 - $2) * 1e6 / t / n; tot += d;
+			w = ($5 - $4) * 100 / n; sw += w
+			if (d >= 0.5) printf "%s=%d ", $1, d; if (w >= 0.5) ws = ws sprintf("%s=%d ", $1, w) }
+			END { printf "total=%d\n", tot; printf "%stotal=%d\n", ws, sw }' |
+		sed -e '1s/^/   ours by thread (us\/msg): /' -e '2s/^/   ours switches per 100 msg: /'
+}
+
+# perf_start CLIENTS / perf_stop: perf record -g of pillarboxd around a drain (PERF_RECORD).
+perf_start() {
+	PERF_PID=""
+	[ -n "${PERF_RECORD:-}" ] || return 0
+	mkdir -p "$PERF_RECORD"
+	# shellcheck disable=SC2086 # PERF_ARGS: several words
+	perf record ${PERF_ARGS:--g} -q -p "$("$HERE/ours.sh" pid "$SCRATCH/ours")" \
+		-o "$PERF_RECORD/perf-c$1.data" >/dev/null 2>&1 &
+	PERF_PID=$!
+	local i # perf writes its file's header once it has attached to every thread
+	for ((i = 0; i < 100; i++)); do
+		[ -s "$PERF_RECORD/perf-c$1.data" ] && return 0
+		sleep 0.1
+	done
+	die "perf record did not start"
+}
+
+perf_stop() {
+	[ -n "${PERF_PID:-}" ] || return 0
+	kill -INT "$PERF_PID"
+	wait "$PERF_PID" || true
+	PERF_PID=""
+}
+
 # drain_case NAME CLIENTS
 drain_case() {
 	local name=$1 clients=$2 side out rc cpu0 cpu1
@@ -206,10 +268,12 @@ drain_case() {
 		sync
 		out=$SCRATCH/results/pop3-$name-$side.txt
 		rc=0
+		[ "$side" = peer ] || { thread_cpu >"$SCRATCH/threads0"; perf_start "$clients"; }
 		cpu0=$(tree_cpu "$side")
 		tool "$side" "$out" "$BIN/bench-pop3-drain" -p "$(pop3_port "$side")" -c "$clients" \
 			-u $USERS -e "$PER_USER" || rc=$?
 		cpu1=$(tree_cpu "$side")
+		[ "$side" = peer ] || { perf_stop; thread_cpu_report $((USERS * PER_USER)); }
 		record "$name server CPU us/msg (lower=better)" "$side" \
 			"$(cpu_per_msg "$cpu0" "$cpu1" $((USERS * PER_USER)))" $rc
 		[ "$(count "$side")" = 0 ] || { echo "   $side: mailboxes not empty after the drain"; rc=1; }
@@ -264,7 +328,7 @@ report() {
 		o=${RES["$c,ours"]:--} p=${RES["$c,peer"]:--}
 		printf '%-48s %12s %12s %8s\n' "$c" "$o" "$p" "$(ratio "$o" "$p")"
 	done
-	[ $PEER_ONLY = 1 ] && return 0
+	[ $PEER_ONLY = 1 ] || [ $OURS_ONLY = 1 ] && return 0
 	echo
 	target "smtp 1KB c16 delivered msg/s" 5
 	target "smtp 100KB c16 delivered msg/s" 2
@@ -274,6 +338,7 @@ report() {
 
 target() {
 	local r
+	[ -n "${RES["$1,ours"]:-}${RES["$1,peer"]:-}" ] || return 0 # a case not run
 	r=$(ratio "${RES["$1,ours"]:-}" "${RES["$1,peer"]:-}")
 	awk -v r="$r" -v t="$2" -v c="$1" 'BEGIN {
 		printf "target %-36s >= %sx peer: %s (%s)\n", c, t, r,
@@ -289,16 +354,21 @@ main() {
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
 	[ $NO_BUILD = 1 ] || build
-	local t0=$SECONDS
+	local t0=$SECONDS c
 	start_servers
-	smtp_case "smtp 1KB c1" 1024 1 "$N_1K_C1"
-	smtp_case "smtp 1KB c16" 1024 16 "$N_1K_C16"
-	smtp_case "smtp 100KB c1" 102400 1 "$N_100K_C1"
-	smtp_case "smtp 100KB c16" 102400 16 "$N_100K_C16"
-	drain_case "pop3 drain c1" 1
-	drain_case "pop3 drain c8" 8
-	login_case "pop3 login c1" 1
-	login_case "pop3 login c8" 8
+	if [ $POP3_ONLY = 0 ]; then
+		smtp_case "smtp 1KB c1" 1024 1 "$N_1K_C1"
+		smtp_case "smtp 1KB c16" 1024 16 "$N_1K_C16"
+		smtp_case "smtp 100KB c1" 102400 1 "$N_100K_C1"
+		smtp_case "smtp 100KB c16" 102400 16 "$N_100K_C16"
+	fi
+	for c in $DRAIN_CLIENTS; do
+		drain_case "pop3 drain c$c" "$c"
+	done
+	if [ $POP3_ONLY = 0 ]; then
+		login_case "pop3 login c1" 1
+		login_case "pop3 login c8" 8
+	fi
 	memory
 	report
 	say "measured in $((SECONDS - t0)) s on $(nproc) CPUs"

@@ -214,6 +214,8 @@ static void check_ranges(struct fixture *f, const char *key)
 	CHECK_INT(read_range(f, key, CHUNK - 5, 10), 10);                /* across 256 KiB */
 	CHECK_INT(read_range(f, key, (1u << 20) - 3, 7), 7);              /* across 1 MiB */
 	CHECK_INT(read_range(f, key, 100, 3 * CHUNK), 3 * CHUNK);         /* several chunks */
+	CHECK_INT(read_range(f, key, CHUNK, 2 * CHUNK + 7), 2 * CHUNK + 7); /* from a boundary */
+	CHECK_INT(read_range(f, key, 1u << 20, CHUNK), CHUNK);            /* from 1 MiB */
 	CHECK_INT(read_range(f, key, BODY_LEN - 4, 100), 4);              /* clipped at the end */
 	CHECK_INT(read_range(f, key, BODY_LEN, 100), 0);                  /* at the end */
 	CHECK_INT(read_range(f, key, BODY_LEN + 5000, 100), 0);           /* past it */

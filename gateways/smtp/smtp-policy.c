@@ -71,8 +71,8 @@ static void refused(struct smtp_session *s, const char *rule, const char *addr)
 			PB_LOGQ(s->auth_user), rule, PB_LOGQ(addr), gw_peer(s->gs));
 }
 
-/* The directory's verdict on MAIL: the refusal written (true), or nothing (false). */
-static bool mail_refused(struct smtp_session *s, struct smtp_policy *p)
+/* The directory's verdict on MAIL: the rule it breaks with the reply written, or NULL. */
+static const char *mail_refused(struct smtp_session *s, struct smtp_policy *p)
 {
 	char text[600];
 	const struct directory_send_policy *d = &p->dir;
@@ -80,28 +80,28 @@ static bool mail_refused(struct smtp_session *s, struct smtp_policy *p)
 	if (!d->own_sender && !d->send_as_any) {
 		snprintf(text, sizeof(text), "Sender address not allowed for this account: <%s>", p->path);
 		smtp_session_reply(s, 553, "5.7.1", text);
-		return refused(s, "sender_not_own", p->path), true;
+		return "sender_not_own";
 	}
 	if (d->over != 0) {
 		snprintf(text, sizeof(text), "Sending limit reached: %u messages per %s", d->limit,
 			 d->over == 1 ? "hour" : "day");
 		smtp_session_reply(s, 450, "4.7.1", text);
-		return refused(s, d->over == 1 ? "messages_per_hour" : "messages_per_day", p->path), true;
+		return d->over == 1 ? "messages_per_hour" : "messages_per_day";
 	}
 	if (p->has_size && d->max_size_kb != 0 && p->size > d->max_size_kb * 1024) {
 		snprintf(text, sizeof(text), "Message size exceeds the limit for this account (%llu kB)",
 			 (unsigned long long)d->max_size_kb);
 		smtp_session_reply(s, 552, "5.3.4", text);
-		return refused(s, "max_message_size", p->path), true;
+		return "max_message_size";
 	}
-	return false;
+	return NULL;
 }
 
 static void on_policy(void *session, uint64_t arg, struct pb_msg *m)
 {
 	struct smtp_session *s = session;
 	struct smtp_policy *p = policy_of(s);
-	const char *error = "timed out";
+	const char *error = "timed out", *rule;
 	uint32_t code = m != NULL ? directory_client_send_policy_reply(m, &p->dir, &error) : PB_ERR_TEMP;
 
 	s->waiting = false;
@@ -112,7 +112,9 @@ static void on_policy(void *session, uint64_t arg, struct pb_msg *m)
 		pb_warn("smtp", "event=send_policy_failed user=%s reason=%s", PB_LOGQ(s->auth_user),
 			PB_LOGQ(error));
 		smtp_session_reply(s, 451, "4.3.0", "Error: temporary failure, try again later");
-	} else if (!mail_refused(s, p)) {
+	} else if ((rule = mail_refused(s, p)) != NULL) {
+		refused(s, rule, p->path);
+	} else {
 		p->active = true;
 		smtp_session_mail_go(s, p->path, p->smtputf8, p->has_size, p->size);
 	}

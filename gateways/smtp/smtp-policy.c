@@ -183,15 +183,20 @@ uint64_t smtp_policy_max_size(const struct smtp_session *s, uint64_t max)
 	return max == 0 || own < max ? own : max;
 }
 
-/* Whether the header section in buf has ended (a blank line). */
-static bool header_ended(const struct pb_buf *buf)
+/* Whether the header section in buf has ended (a blank line), looking only at what came from
+ * octet `from` on (and the two before it), so a header sent an octet at a time costs no more
+ * than one sent whole. */
+static bool header_ended(const struct pb_buf *buf, size_t from)
 {
 	const char *d = buf->data;
-	for (size_t i = 0; i + 1 < buf->len; i++)
+
+	if (buf->len >= 2 && d[0] == '\r' && d[1] == '\n')
+		return true; /* no header at all */
+	for (size_t i = from > 2 ? from - 2 : 0; i + 1 < buf->len; i++)
 		if (d[i] == '\n' && (d[i + 1] == '\n' || (d[i + 1] == '\r' && i + 2 < buf->len &&
 							   d[i + 2] == '\n')))
 			return true;
-	return buf->len >= 2 && d[0] == '\r' && d[1] == '\n';
+	return false;
 }
 
 void smtp_policy_content(struct smtp_session *s, const char *data, size_t len)
@@ -200,9 +205,9 @@ void smtp_policy_content(struct smtp_session *s, const char *data, size_t len)
 
 	if (p == NULL || !p->active || p->dir.allow_bcc || p->header_done || len == 0)
 		return;
-	size_t room = SEND_POLICY_HEADER_MAX - p->header.len;
+	size_t room = SEND_POLICY_HEADER_MAX - p->header.len, from = p->header.len;
 	pb_buf_append(&p->header, data, len < room ? len : room);
-	p->header_done = p->header.len >= SEND_POLICY_HEADER_MAX || header_ended(&p->header);
+	p->header_done = p->header.len >= SEND_POLICY_HEADER_MAX || header_ended(&p->header, from);
 }
 
 const char *smtp_policy_end(struct smtp_session *s)

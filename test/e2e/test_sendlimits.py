@@ -131,6 +131,16 @@ class SendLimits(TlsCase):
         got = self.send(s, self.addr("frank"), rcpts, headers="To: Alice <%s>\r\nCc: %s\r\n"
                         % (self.alice().upper(), self.addr("bob")))
         self.assertEqual(got[0], 250, got)
+        # through BDAT (RFC 3030), the Cc: field cut across two chunks
+        self.assertEqual(self.mail(s, self.addr("frank"))[0], 250)
+        for r in rcpts:
+            self.assertEqual(s.docmd("RCPT", "TO:<%s>" % r)[0], 250)
+        one = ("Subject: chunked\r\nTo: %s\r\nC" % self.alice()).encode()
+        two = ("c: %s\r\n\r\nbody\r\n" % self.addr("bob")).encode()
+        s.send(b"BDAT %d\r\n" % len(one) + one)
+        self.assertEqual(s.getreply()[0], 250)
+        s.send(b"BDAT %d LAST\r\n" % len(two) + two)
+        self.assertEqual(s.getreply()[0], 250)
         # a Bcc: header is a blind copy too
         got = self.send(s, self.addr("frank"), rcpts, headers="To: %s\r\nBcc: %s\r\n"
                         % (self.alice(), self.addr("bob")))

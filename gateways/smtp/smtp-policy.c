@@ -183,6 +183,15 @@ uint64_t smtp_policy_max_size(const struct smtp_session *s, uint64_t max)
 	return max == 0 || own < max ? own : max;
 }
 
+void smtp_policy_too_big(struct smtp_session *s, uint64_t applied)
+{
+	const struct smtp_policy *p = s->policy;
+
+	if (p != NULL && p->active && p->dir.max_size_kb != 0 &&
+	    applied == p->dir.max_size_kb * 1024)
+		refused(s, "max_message_size", s->sender);
+}
+
 /* Whether the header section in buf has ended (a blank line), looking only at what came from
  * octet `from` on (and the two before it), so a header sent an octet at a time costs no more
  * than one sent whole. */

@@ -107,6 +107,8 @@ bool smtp_policy_rcpt(struct smtp_session *s, const char *path);
 bool smtp_policy_local_only(struct smtp_session *s, const char *path);
 /* The content size limit in effect: max (smtp.max_message_size), or the account's if smaller. */
 uint64_t smtp_policy_max_size(const struct smtp_session *s, uint64_t max);
+/* Content over the size limit `applied`: logged with the rule when it was the account's. */
+void smtp_policy_too_big(struct smtp_session *s, uint64_t applied);
 /* Content just decoded (the BCC rule keeps the header section of it). */
 void smtp_policy_content(struct smtp_session *s, const char *data, size_t len);
 /* The end of content: the refusal line ("550 5.7.1 ...", the session's) or NULL. */

@@ -510,6 +510,8 @@ static void end_of_content(struct smtp_session *s, enum smtp_data_status status,
 	if (status != SMTP_DATA_OK) {
 		smtp_data_reply(status, policy, &r, text, sizeof(text));
 		reply_r(s, &r);
+		if (status == SMTP_DATA_TOO_BIG)
+			smtp_policy_too_big(s, policy->max_size);
 		s->srv->counted.rejected++;
 		pb_warn("smtp", "event=rejected msgid=%s reason=%s why=%s from=%s peer=%s", s->tx_id,
 			smtp_data_status_name(status), PB_LOGQ(r.text), PB_LOGQ(s->sender),

@@ -186,7 +186,9 @@ class SendLimits(TlsCase):
         self.assertEqual(got[0], 552, got)
         self.assertTrue(got[1].startswith(b"5.3.4 "), got)
         self.assertEqual(self.send(s, self.addr("hank"), [self.alice()])[0], 250)
-        self.assertIn("user=hank rule=max_message_size", self.security_log())
+        log = self.security_log()
+        self.assertIn("user=hank rule=max_message_size address=%s" % self.addr("hank"), log)
+        self.assertEqual(log.count("user=hank rule=max_message_size"), 2, log)
         # the same message from another account goes
         s = self.session("bob")
         self.assertEqual(self.mail(s, self.addr("bob"))[0], 250)

@@ -58,6 +58,21 @@ static const struct command commands[] = {
 	{ "user rename", "NAME NEW", 2, 2, 0, "rename an account", NULL, cli_user_rename },
 	{ "user copy-settings", "NAME FROM", 2, 2, 0, "copy another account's settings", NULL,
 	  cli_user_copy },
+	{ "user set", "NAME KEY VALUE", 3, 3, 0, "set one of an account's sending permissions",
+	  "KEY is one of (default in brackets):\n"
+	  "  send_as_any [false]          may use any MAIL FROM, not only its own addresses\n"
+	  "  max_messages_per_hour [*]    messages per hour, 0 no limit\n"
+	  "  max_messages_per_day [*]     messages per 24 hours, 0 no limit\n"
+	  "  forbidden_recipients []      addresses it may not send to: wildcard patterns, comma\n"
+	  "                               separated ('*@competitor.com,boss@*'; * and ?, any case)\n"
+	  "  allow_bcc [true]             false: every recipient must be in To: or Cc:\n"
+	  "  internet_mail [true]         false: it may send to local domains only\n"
+	  "  max_message_size_kb [0]      largest message it may send in kB, 0 no limit of its own\n"
+	  "[*] the settings limits.user_messages_per_hour and limits.user_messages_per_day.\n"
+	  "Booleans: true/false, yes/no, on/off, 1/0. They apply to mail sent with SMTP AUTH.\n",
+	  cli_user_set },
+	{ "user unset", "NAME KEY", 2, 2, 0, "put a sending permission back to its default",
+	  "KEY as for 'user set'.\n", cli_user_unset },
 	{ "user bulk-add", "FILE [--dry-run]", 1, 1, OPT_DRY_RUN, "add accounts from a CSV file",
 	  "FILE (- for standard input) holds lines user,password. Blank lines and lines starting\n"
 	  "with # are skipped, and so is a first row user,password (or username/login and\n"

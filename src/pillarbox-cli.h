@@ -40,6 +40,11 @@ int cli_user_passwd(struct cli *c, char **args, int nargs);
 int cli_user_rename(struct cli *c, char **args, int nargs);
 int cli_user_copy(struct cli *c, char **args, int nargs);
 int cli_user_bulk_add(struct cli *c, char **args, int nargs);
+/* pillarbox-send.c: an account's sending permissions. */
+int cli_user_set(struct cli *c, char **args, int nargs);
+int cli_user_unset(struct cli *c, char **args, int nargs);
+/* Prints the sending permissions of an account's settings (part of `user show`). */
+void cli_print_user_sending(const char *settings_json);
 int cli_domain_add(struct cli *c, char **args, int nargs);
 int cli_domain_del(struct cli *c, char **args, int nargs);
 int cli_domain_list(struct cli *c, char **args, int nargs);

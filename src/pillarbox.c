@@ -219,6 +219,7 @@ int cli_user_show(struct cli *c, char **args, int nargs)
 		       "size:     %llu bytes\nsettings: %s\n",
 		       r.user, (unsigned long long)r.user_id, when, (unsigned long long)r.messages,
 		       (unsigned long long)r.bytes, r.settings);
+		cli_print_user_sending(r.settings);
 		exit_code = cli_print_user_locks(c, r.user);
 	}
 	directory_user_info_free(&r);

@@ -13,6 +13,7 @@
 #include "directory-rules.h"
 #include "pb-log.h"
 #include "pb-settings-snapshot.h"
+#include "send-policy.h"
 #include "store-accounts.h"
 
 #include <cjson/cJSON.h>
@@ -31,6 +32,7 @@ static int dir_init(struct pb_actor *a, void *arg, void **state_r, const char **
 	struct directory *d = xcalloc(1, sizeof(*d));
 	d->store = arg;
 	d->rt = pb_actor_runtime(a);
+	d->sent = send_counter_create(DIRECTORY_SEND_USERS);
 	*state_r = d;
 	pb_actor_timer_set(a, DIRECTORY_TIMER_OPS, DIRECTORY_TICK_MS);
 	return 0;
@@ -40,6 +42,7 @@ static void dir_deinit(struct pb_actor *a, void *state)
 {
 	struct directory *d = state;
 	directory_ops_clear(&d->ops); /* their callers time out; a purge left undone is swept */
+	send_counter_destroy(&d->sent);
 	free(d);
 }
 
@@ -83,6 +86,8 @@ static uint32_t add_settings(struct pb_user_rec *u, const char *settings, struct
 		*error_r = "the settings must be a JSON object";
 		return PB_ERR_REFUSED;
 	}
+	if (send_policy_check_json(settings, error_r) < 0)
+		return PB_ERR_REFUSED;
 	u->settings_json = xstrdup(settings);
 	return PB_OK;
 }
@@ -721,6 +726,9 @@ static const struct pb_handler directory_handlers[] = {
 	{ MSG_DIR_DOMAIN_ADD_REQ, directory_on_domain_add },
 	{ MSG_DIR_DOMAIN_DEL_REQ, directory_on_domain_del },
 	{ MSG_DIR_DOMAIN_LIST_REQ, directory_on_domain_list },
+	{ MSG_DIR_USER_SET_REQ, directory_on_user_set },
+	{ MSG_DIR_SEND_POLICY_REQ, directory_on_send_policy },
+	{ MSG_DIR_SEND_COUNT_EVT, directory_on_send_count },
 	{ MSG_AUTH_PASSWORD_HASH_REP, on_own_reply },
 	{ MSG_CORE_STATUS_REP, on_own_reply },
 	{ MSG_MBOX_STAT_REP, on_own_reply },

@@ -149,4 +149,31 @@ int directory_client_user_ids_send(const struct pb_sender *s, const char **error
 uint32_t directory_client_user_ids_reply(struct pb_msg *rep, struct pb_u64v *ids_r,
 					 const char **error_r);
 
+/* ---- sending permissions (directory-client-send.c; the keys: send-policy.h) ---- */
+
+/* Sets an account's sending setting key to value (the CLI's text), or removes it (unset: value
+ * ignored). REFUSED with the reason for an unknown key or a bad value; NOTFOUND no such user. */
+int directory_client_user_set(struct pb_sync *t, const char *user, const char *key,
+			      const char *value, bool unset, uint32_t *code_r, const char **error_r);
+
+/* What the directory says about a transaction of an authenticated sender. */
+struct directory_send_policy {
+	bool own_sender;    /* MAIL FROM is one of the account's addresses (or <>) */
+	bool send_as_any;   /* the account may use any MAIL FROM */
+	uint8_t over;       /* 0 within its limits; 1 the hour's limit reached; 2 the day's */
+	uint32_t limit;     /* the limit reached (when over) */
+	bool allow_bcc, internet_mail;
+	uint64_t max_size_kb; /* 0: no limit of its own */
+	struct pb_strv forbidden; /* wildcard patterns (the caller's: pb_strv_clear) */
+};
+/* Asks for user_id's policy for a transaction from local@domain ("" "" the null sender).
+ * NOTFOUND when the account is gone. */
+int directory_client_send_policy_send(const struct pb_sender *s, uint64_t user_id,
+				      const char *local, const char *domain, const char **error_r);
+uint32_t directory_client_send_policy_reply(struct pb_msg *rep, struct directory_send_policy *p_r,
+					    const char **error_r);
+/* Counts one accepted message of user_id toward its limits (one-way: a cast sender). */
+int directory_client_send_count_send(const struct pb_sender *s, uint64_t user_id,
+				     const char **error_r);
+
 #endif

@@ -10,11 +10,13 @@
 
 #include "directory-ops.h"
 #include "pb-runtime.h"
+#include "send-counter.h"
 
 struct directory {
 	struct pb_store *store;
 	struct directory_ops ops; /* requests waiting on the auth shards or the mailbox owners */
 	struct pb_runtime *rt;    /* for the settings snapshot */
+	struct send_counter *sent; /* messages each account sent lately (directory-send.c) */
 };
 
 /* Answers m with an internal error (the reason logged, not told). Returns 0. */
@@ -56,5 +58,12 @@ int directory_count(struct directory *d, uint64_t *users_r, uint64_t *domains_r,
 int directory_on_domain_add(struct pb_actor *a, void *state, struct pb_msg *m);
 int directory_on_domain_del(struct pb_actor *a, void *state, struct pb_msg *m);
 int directory_on_domain_list(struct pb_actor *a, void *state, struct pb_msg *m);
+
+/* directory-send.c. DIR_USER_SET_REQ (an account's sending settings), DIR_SEND_POLICY_REQ (a
+ * sender's policy and limits) and DIR_SEND_COUNT_EVT (a message accepted). */
+#define DIRECTORY_SEND_USERS 4096
+int directory_on_user_set(struct pb_actor *a, void *state, struct pb_msg *m);
+int directory_on_send_policy(struct pb_actor *a, void *state, struct pb_msg *m);
+int directory_on_send_count(struct pb_actor *a, void *state, struct pb_msg *m);
 
 #endif

@@ -67,6 +67,7 @@ struct smtp_session {
 	char *auth_user;         /* the account authenticated as; NULL: none */
 	uint64_t auth_user_id;
 	struct smtp_intrusion intr; /* what intrusion protection saw (smtp-intrusion.c) */
+	struct smtp_policy *policy; /* the authenticated sender's permissions (smtp-policy.c) */
 };
 
 /* ---- smtp-session.c ---- */
@@ -79,6 +80,10 @@ void smtp_session_close_with(struct smtp_session *s, int code, const char *enhan
 void smtp_session_wait(struct smtp_session *s);
 /* The call ended: reading and the command flow go on. */
 void smtp_session_resume(struct smtp_session *s);
+/* MAIL once its checks passed: the transaction begins (after the spool's room check for a
+ * declared SIZE). path is copied. */
+void smtp_session_mail_go(struct smtp_session *s, const char *path, bool smtputf8, bool has_size,
+			  uint64_t size);
 
 /* ---- smtp-auth.c ---- */
 /* The login's callbacks (challenges "334 x", the verdict's reply). */
@@ -92,5 +97,28 @@ void smtp_auth_line(struct smtp_session *s, int rc, const char *line);
 const char *smtp_auth_mechs(struct smtp_session *s, struct pb_buf *buf);
 /* Forgets the authentication (STARTTLS, close). */
 void smtp_auth_reset(struct smtp_session *s);
+
+/* ---- smtp-policy.c: an authenticated sender's permissions (send-policy.h) ---- */
+/* MAIL: false when no account applies (the session goes on); true when it took the command
+ * over: a refusal written, or the directory asked (reading waits; the answer's continuation
+ * refuses or calls smtp_session_mail_go). Every MAIL comes here first. */
+bool smtp_policy_mail(struct smtp_session *s, const struct smtp_cmd *cmd);
+/* RCPT path (as sent): true with the refusal written when a forbidden pattern matches. */
+bool smtp_policy_rcpt(struct smtp_session *s, const char *path);
+/* A recipient at a domain that is not local: true with the refusal written when the account
+ * may send to local addresses only. */
+bool smtp_policy_local_only(struct smtp_session *s, const char *path);
+/* The content size limit in effect: max (smtp.max_message_size), or the account's if smaller. */
+uint64_t smtp_policy_max_size(const struct smtp_session *s, uint64_t max);
+/* Content over the size limit `applied`: logged with the rule when it was the account's. */
+void smtp_policy_too_big(struct smtp_session *s, uint64_t applied);
+/* Content just decoded (the BCC rule keeps the header section of it). */
+void smtp_policy_content(struct smtp_session *s, const char *data, size_t len);
+/* The end of content: the refusal line ("550 5.7.1 ...", the session's) or NULL. */
+const char *smtp_policy_end(struct smtp_session *s);
+/* A message was accepted (250): it counts toward the account's limits. */
+void smtp_policy_accepted(struct smtp_session *s);
+/* Frees the session's policy (close). */
+void smtp_policy_free(struct smtp_session *s);
 
 #endif

@@ -274,6 +274,7 @@ static void on_committed(void *session, uint64_t arg, struct pb_msg *m)
 		s->upload_id = 0;
 		snprintf(text, sizeof(text), "Ok: queued as %s", s->tx_id);
 		reply(s, 250, "2.0.0", text);
+		smtp_policy_accepted(s);
 		s->srv->counted.received++;
 		pb_info("smtp", "event=accepted msgid=%s spool_id=%llu size=%llu from=%s rcpts=%u "
 				"peer=%s tls=%s",
@@ -480,7 +481,8 @@ static void start_content(struct smtp_session *s, int verb)
 		tx_reset(s);
 		return;
 	}
-	struct smtp_body_policy policy = body_policy(s, s->srv->settings.max_message_size);
+	struct smtp_body_policy policy =
+		body_policy(s, smtp_policy_max_size(s, s->srv->settings.max_message_size));
 	smtp_data_init(&s->data, &policy);
 	s->mode = MODE_DATA;
 	reply(s, 354, NULL, "End data with <CR><LF>.<CR><LF>");
@@ -511,10 +513,19 @@ static void end_of_content(struct smtp_session *s, enum smtp_data_status status,
 	if (status != SMTP_DATA_OK) {
 		smtp_data_reply(status, policy, &r, text, sizeof(text));
 		reply_r(s, &r);
+		if (status == SMTP_DATA_TOO_BIG)
+			smtp_policy_too_big(s, policy->max_size);
 		s->srv->counted.rejected++;
 		pb_warn("smtp", "event=rejected msgid=%s reason=%s why=%s from=%s peer=%s", s->tx_id,
 			smtp_data_status_name(status), PB_LOGQ(r.text), PB_LOGQ(s->sender),
 			gw_peer(s->gs));
+		tx_reset(s);
+		return;
+	}
+	const char *refusal = smtp_policy_end(s);
+	if (refusal != NULL) {
+		reply_line(s, refusal);
+		s->srv->counted.rejected++;
 		tx_reset(s);
 		return;
 	}
@@ -655,24 +666,33 @@ static void on_room(void *session, uint64_t arg, struct pb_msg *m)
 }
 
 /* MAIL: with a declared SIZE, the spool says first whether it has room for it. */
+void smtp_session_mail_go(struct smtp_session *s, const char *path, bool smtputf8, bool has_size,
+			  uint64_t size)
+{
+	const char *error;
+
+	if (!has_size) {
+		start_tx(s, path, smtputf8);
+		return;
+	}
+	struct gw_pending call = { s->gs, on_room, smtputf8, SMTP_CHECK_TIMEOUT_MS };
+	struct pb_sender tx = gw_sender(&call);
+	if (spool_client_room_send(&tx, s->gs->id, size, &error) < 0) {
+		reply(s, 451, "4.3.0", "Error: server busy, try again later");
+		return;
+	}
+	pb_str_set(&s->sender, path);
+	wait_reply(s);
+}
+
+/* MAIL: an authenticated sender's permissions first (smtp-policy.c). */
 static void do_mail(void *session, const void *cmdp)
 {
 	struct smtp_session *s = session;
 	const struct smtp_cmd *cmd = cmdp;
-	const char *error;
 
-	if (!cmd->has_size) {
-		start_tx(s, cmd->path, cmd->smtputf8);
-		return;
-	}
-	struct gw_pending call = { s->gs, on_room, cmd->smtputf8, SMTP_CHECK_TIMEOUT_MS };
-	struct pb_sender tx = gw_sender(&call);
-	if (spool_client_room_send(&tx, s->gs->id, cmd->size, &error) < 0) {
-		reply(s, 451, "4.3.0", "Error: server busy, try again later");
-		return;
-	}
-	pb_str_set(&s->sender, cmd->path);
-	wait_reply(s);
+	if (!smtp_policy_mail(s, cmd))
+		smtp_session_mail_go(s, cmd->path, cmd->smtputf8, cmd->has_size, cmd->size);
 }
 
 /* Whether this client may relay: authenticated, or in smtp.relay_networks. */
@@ -689,6 +709,8 @@ static void rcpt_not_local(struct smtp_session *s)
 {
 	char text[600];
 
+	if (smtp_policy_local_only(s, s->checking))
+		return;
 	if (may_relay(s)) {
 		snprintf(text, sizeof(text), "<%s>: Relaying is not available yet: no outbound queue",
 			 s->checking);
@@ -753,6 +775,8 @@ static void do_rcpt(void *session, const void *cmdp)
 	struct pb_sender tx = gw_sender(&call);
 	const char *error;
 
+	if (smtp_policy_rcpt(s, cmd->path))
+		return;
 	if (directory_client_rcpt_check_send(&tx, cmd->addr.local, cmd->addr.domain, &error) < 0) {
 		reply(s, 451, "4.3.0", "Error: server busy, try again later");
 	} else {
@@ -778,7 +802,7 @@ static void do_bdat(void *session, const void *cmdp)
 		bool ok = s->in_tx && s->rcpts.n > 0;
 		s->bdat_discard = !ok;
 		struct smtp_body_policy policy =
-			body_policy(s, ok ? s->srv->settings.max_message_size : 0);
+			body_policy(s, ok ? smtp_policy_max_size(s, s->srv->settings.max_message_size) : 0);
 		smtp_bdat_init(&s->bdat, &policy, false);
 		smtp_bdat_chunk(&s->bdat, cmd->chunk_size, cmd->last);
 		if (ok)
@@ -942,10 +966,12 @@ static bool run_content(struct smtp_session *s)
 	set_deadline(s, s->srv->settings.data_timeout_s);
 	if (len > SMTP_CHUNK - s->body.len)
 		len = SMTP_CHUNK - s->body.len;
+	size_t before = s->body.len;
 	if (s->mode == MODE_DATA)
 		done = smtp_data_feed(&s->data, data, len, &s->body, &used);
 	else
 		done = smtp_bdat_feed(&s->bdat, data, len, &s->body, &used);
+	smtp_policy_content(s, s->body.data + before, s->body.len - before);
 	smtp_parser_consume(s->parser, used);
 	if (s->bdat_discard && s->mode == MODE_BDAT)
 		pb_buf_reset(&s->body);
@@ -1084,6 +1110,7 @@ static void on_close(void *session)
 		abort_begun(s); /* its reply will find no session */
 	tx_reset(s);
 	smtp_auth_reset(s);
+	smtp_policy_free(s);
 	gw_login_deinit(&s->login);
 	free(s->checking);
 	smtp_parser_destroy(&s->parser);

@@ -896,6 +896,102 @@ static void test_delete_refused_when_mail(void)
 	teardown(&f);
 }
 
+/* A sender's policy (the gateways' way: send, then decode the reply from the port). */
+static uint32_t policy(struct test_port *port, uint64_t id, const char *local, const char *domain,
+		       struct directory_send_policy *p_r)
+{
+	struct pb_sender s = test_port_sender(port);
+	struct pb_msg rep;
+	const char *error;
+
+	memset(p_r, 0, sizeof(*p_r));
+	if (directory_client_send_policy_send(&s, id, local, domain, &error) < 0 ||
+	    !test_port_recv(port, &rep))
+		PANIC("no policy answer");
+	uint32_t code = directory_client_send_policy_reply(&rep, p_r, &error);
+	pb_msg_free(&rep);
+	return code;
+}
+
+static uint32_t user_set(struct fixture *f, const char *user, const char *key, const char *value,
+			 bool unset, const char **error_r)
+{
+	uint32_t code;
+
+	if (directory_client_user_set(&f->t, user, key, value, unset, &code, error_r) < 0)
+		PANIC("call failed: %s", *error_r);
+	return code;
+}
+
+/* DIR_USER_SET_REQ validates and stores; DIR_SEND_POLICY_REQ answers the own-address rule,
+ * the permissions and the rate that DIR_SEND_COUNT_EVT counts (limits.user_messages_per_hour
+ * when the account has none of its own). */
+static void test_send_policy(void)
+{
+	struct fixture f;
+	struct test_port port;
+	struct directory_send_policy p;
+	struct pb_settings st;
+	uint64_t id = 0, other = 0;
+	const char *error;
+
+	setup(&f);
+	test_port_open(&port, f.rt, "test-port");
+	struct pb_sender s = test_port_sender(&port);
+	REQUIRE(pb_store_domain_put(f.store, "example.com", &error) == 0);
+	CHECK_INT(add(&f, "gina", "secret1"), PB_OK);
+	CHECK_INT(add(&f, "hal", "secret1"), PB_OK);
+	CHECK_INT(verify(&f, "gina", "secret1", &id), PB_OK);
+	CHECK_INT(verify(&f, "hal", "secret1", &other), PB_OK);
+	CHECK_INT(user_set(&f, "gina", "colour", "red", false, &error), PB_ERR_REFUSED);
+	CHECK(strstr(error, "unknown setting") != NULL);
+	CHECK_INT(user_set(&f, "gina", "allow_bcc", "perhaps", false, &error), PB_ERR_REFUSED);
+	CHECK_STR(error, "allow_bcc must be true or false");
+	CHECK_INT(user_set(&f, "ghost", "allow_bcc", "no", false, &error), PB_ERR_NOTFOUND);
+	CHECK_INT(user_set(&f, "gina@example.com", "allow_bcc", "no", false, &error), PB_OK);
+	CHECK_INT(user_set(&f, "gina", "forbidden_recipients", "*@x.org,y@*", false, &error), PB_OK);
+
+	CHECK_INT(policy(&port, id, "GINA", "Example.com", &p), PB_OK);
+	CHECK(p.own_sender && !p.send_as_any && !p.allow_bcc && p.internet_mail && p.over == 0);
+	REQUIRE(p.forbidden.n == 2);
+	CHECK_STR(p.forbidden.v[1], "y@*");
+	pb_strv_clear(&p.forbidden);
+	CHECK_INT(policy(&port, id, "hal", "example.com", &p), PB_OK);
+	CHECK(!p.own_sender);
+	pb_strv_clear(&p.forbidden);
+	CHECK_INT(policy(&port, id, "gina", "elsewhere.org", &p), PB_OK);
+	CHECK(!p.own_sender);
+	pb_strv_clear(&p.forbidden);
+	CHECK_INT(policy(&port, id, "", "", &p), PB_OK); /* the null sender */
+	CHECK(p.own_sender);
+	pb_strv_clear(&p.forbidden);
+	CHECK_INT(policy(&port, 999999, "gina", "example.com", &p), PB_ERR_NOTFOUND);
+
+	/* the node's default limit, then the account's own over it */
+	pb_settings_defaults(&st);
+	st.limits.user_messages_per_hour = 2;
+	pb_settings_publish(f.rt, &st);
+	for (int i = 0; i < 2; i++) {
+		CHECK_INT(policy(&port, id, "gina", "example.com", &p), PB_OK);
+		CHECK_INT(p.over, 0);
+		pb_strv_clear(&p.forbidden);
+		REQUIRE(directory_client_send_count_send(&s, id, &error) == 0);
+	}
+	CHECK_INT(policy(&port, id, "gina", "example.com", &p), PB_OK);
+	CHECK(p.over == 1 && p.limit == 2);
+	pb_strv_clear(&p.forbidden);
+	CHECK_INT(policy(&port, other, "hal", "example.com", &p), PB_OK);
+	CHECK(p.over == 0 && p.own_sender);
+	pb_strv_clear(&p.forbidden);
+	CHECK_INT(user_set(&f, "gina", "max_messages_per_hour", "0", false, &error), PB_OK);
+	CHECK_INT(user_set(&f, "gina", "max_messages_per_day", "2", false, &error), PB_OK);
+	CHECK_INT(policy(&port, id, "gina", "example.com", &p), PB_OK);
+	CHECK(p.over == 2 && p.limit == 2);
+	pb_strv_clear(&p.forbidden);
+	test_port_close(&port);
+	teardown(&f);
+}
+
 static const struct pb_test_case cases[] = {
 	{ "scram_creds_set_and_changed", test_scram_creds_set_and_changed },
 	{ "scram_creds_fake_and_bulk", test_scram_creds_fake_and_bulk },
@@ -915,6 +1011,7 @@ static const struct pb_test_case cases[] = {
 	{ "domain_delete_safeguards", test_domain_delete_safeguards },
 	{ "delete_rename_list", test_delete_rename_list },
 	{ "bulk_add", test_bulk_add },
+	{ "send_policy", test_send_policy },
 };
 
 PB_TEST_MAIN(cases)

@@ -261,8 +261,9 @@ class RelayMatrix(TlsCase):
         return s
 
     def rcpts(self, s, paths):
-        """(code, text) of RCPT TO:<path> for each path, in one transaction."""
-        self.assertEqual(s.docmd("MAIL", "FROM:<sender@example.org>")[0], 250)
+        """(code, text) of RCPT TO:<path> for each path, in one transaction (from alice's
+        address: an authenticated alice may send only as herself)."""
+        self.assertEqual(s.docmd("MAIL", "FROM:<%s>" % self.alice())[0], 250)
         got = [s.docmd("RCPT", "TO:<%s>" % p) for p in paths]
         s.docmd("RSET")
         return got

@@ -178,7 +178,7 @@ class SmtpDelivery(MailCase):
             s.sendmail("sender@example.org", [self.addr("bob")], msg)
         self.assertEqual(e.exception.smtp_code, 530)
         s.login("bob", self.passwords["bob"])  # loopback: PLAIN allowed in clear
-        self.assertEqual(s.sendmail("sender@example.org", [self.addr("bob")], msg), {})
+        self.assertEqual(s.sendmail(self.addr("bob"), [self.addr("bob")], msg), {})  # his own
         s.quit()
         self.wait_counts({"bob": 1})
         self.assertEqual(self.contents("bob"), [msg])

@@ -300,9 +300,10 @@ static void test_render_every_key(void)
 	CHECK_STR(json, "{\n  \"smtp_max_connections\": 1000,\n  \"pop3_max_connections\": 1000,\n"
 			"  \"ip_max_connections\": 50,\n  \"ip_connections_per_minute\": 600,\n"
 			"  \"message_bytes_in_flight_mb\": 256,\n"
-			"  \"trusted_networks\": \"10.0.0.0/8, ::1\"\n}");
+			"  \"trusted_networks\": \"10.0.0.0/8, ::1\",\n"
+			"  \"user_messages_per_hour\": 0,\n  \"user_messages_per_day\": 0\n}");
 	CHECK_INT(pb_settings_merge("limits", NULL, json, &merged, &error), 0);
-	CHECK(merged != NULL && strstr(merged, "\"trusted_networks\":\"10.0.0.0/8, ::1\"}") != NULL);
+	CHECK(merged != NULL && strstr(merged, "\"trusted_networks\":\"10.0.0.0/8, ::1\",") != NULL);
 	free(merged);
 	free(json);
 }

@@ -180,6 +180,22 @@ static void rcpt_not_local(struct gw_fake *f)
 	CHECK_INT(gw_fake_reply(f, q->corr, &rep), 0);
 }
 
+/* Answers the last sending policy request (smtp-policy.c) of bob: MAIL FROM his own address
+ * or not; internet_mail. */
+static void policy_answer(struct gw_fake *f, bool own, bool internet)
+{
+	struct pb_msg rep, *q = last_of(f, MSG_DIR_SEND_POLICY_REQ);
+
+	REQUIRE(q != NULL);
+	CHECK(q->u.dir_send_policy_req.user_id == 5);
+	pb_msg_init(&rep, MSG_DIR_SEND_POLICY_REP);
+	rep.u.dir_send_policy_rep.error = xstrdup("");
+	rep.u.dir_send_policy_rep.own_sender = own;
+	rep.u.dir_send_policy_rep.allow_bcc = 1;
+	rep.u.dir_send_policy_rep.internet_mail = internet;
+	CHECK_INT(gw_fake_reply(f, q->corr, &rep), 0);
+}
+
 static void test_submission_wants_auth(void)
 {
 	struct smtp_server srv;
@@ -190,7 +206,10 @@ static void test_submission_wants_auth(void)
 	CHECK(gw_fake_say(&f, "MAIL FROM:<bob@example.org>\r\n",
 			  "530 5.7.0 Authentication required"));
 	auth_bob(&f);
-	CHECK(gw_fake_say(&f, "MAIL FROM:<bob@example.org>\r\n", "250 2.1.0"));
+	CHECK(gw_fake_say(&f, "MAIL FROM:<bob@example.org>\r\n", "")); /* the directory first */
+	CHECK_STR(last_of(&f, MSG_DIR_SEND_POLICY_REQ)->u.dir_send_policy_req.domain, "example.org");
+	policy_answer(&f, true, true);
+	CHECK(gw_fake_expect(&f, "250 2.1.0"));
 	gw_fake_free(&f);
 
 	open_ehlo(&f, &srv, true); /* 25: anyone may send to local domains */
@@ -216,7 +235,9 @@ static void test_relay_control(void)
 	open_ehlo(&f, &srv, true); /* authenticated: deferred, never taken */
 	CHECK(gw_fake_expect(&f, "250-mx.test"));
 	auth_bob(&f);
-	CHECK(gw_fake_say(&f, "MAIL FROM:<bob@example.org>\r\n", "250"));
+	gw_fake_input(&f, "MAIL FROM:<bob@example.org>\r\n");
+	policy_answer(&f, true, true);
+	CHECK(gw_fake_expect(&f, "250"));
 	gw_fake_input(&f, "RCPT TO:<x@elsewhere.example>\r\n");
 	rcpt_not_local(&f);
 	CHECK(gw_fake_expect(&f, "451 4.3.0 <x@elsewhere.example>: Relaying is not available yet: "
@@ -234,7 +255,45 @@ static void test_relay_control(void)
 	gw_fake_free(&f);
 }
 
+/* An authenticated sender's policy: not his own address (553), local only (550 before any
+ * relay answer), and a directory that does not answer in time (451, its late answer dropped). */
+static void test_send_policy(void)
+{
+	struct smtp_server srv;
+	struct gw_fake f;
+
+	open_ehlo(&f, &srv, true);
+	CHECK(gw_fake_expect(&f, "250-mx.test"));
+	auth_bob(&f);
+	gw_fake_input(&f, "MAIL FROM:<alice@example.org>\r\n");
+	policy_answer(&f, false, true);
+	CHECK(gw_fake_expect(&f, "553 5.7.1 Sender address not allowed for this account: "
+				 "<alice@example.org>\r\n"));
+	gw_fake_input(&f, "MAIL FROM:<>\r\n");
+	CHECK_STR(last_of(&f, MSG_DIR_SEND_POLICY_REQ)->u.dir_send_policy_req.local, "");
+	policy_answer(&f, true, false);
+	CHECK(gw_fake_expect(&f, "250 2.1.0"));
+	gw_fake_input(&f, "RCPT TO:<x@elsewhere.example>\r\n");
+	rcpt_not_local(&f);
+	CHECK(gw_fake_expect(&f, "550 5.7.1 This account may send to local addresses only\r\n"));
+	CHECK(gw_fake_say(&f, "RSET\r\n", "250"));
+	gw_fake_input(&f, "MAIL FROM:<bob@example.org>\r\n");
+	struct pb_msg *q = last_of(&f, MSG_DIR_SEND_POLICY_REQ);
+	REQUIRE(q != NULL);
+	uint64_t corr = q->corr;
+	gw_fake_advance(&f, SMTP_CHECK_TIMEOUT_MS + 1);
+	CHECK(gw_fake_expect(&f, "451 4.3.0 Error: temporary failure, try again later\r\n"));
+	struct pb_msg rep;
+	pb_msg_init(&rep, MSG_DIR_SEND_POLICY_REP);
+	rep.u.dir_send_policy_rep.error = xstrdup("");
+	rep.u.dir_send_policy_rep.own_sender = 1;
+	CHECK_INT(gw_fake_reply(&f, corr, &rep), -1);
+	CHECK(gw_fake_say(&f, "RCPT TO:<a@example.org>\r\n", "503 5.5.1 Error: need MAIL command"));
+	gw_fake_free(&f);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "send_policy", test_send_policy },
 	{ "submission_wants_auth", test_submission_wants_auth },
 	{ "relay_control", test_relay_control },
 	{ "ehlo_and_encryption_required", test_ehlo_and_encryption_required },

@@ -1,0 +1,137 @@
+/*
+ * directory-send.c: the directory's part in the sending permissions (send-policy.h): the
+ * account settings that hold them, the policy an SMTP session asks for at MAIL FROM, and the
+ * node-wide counts of messages sent for the hourly and daily limits.
+ *
+ * Why the counters live here rather than in the lockout guard: the limit that applies to an
+ * account (its own max_messages_per_hour, else limits.user_messages_per_hour) is known only
+ * from the account's settings, which the directory reads anyway to answer the policy; one call
+ * at MAIL FROM answers the own-address rule, the permissions and the rate together. The counts
+ * are in memory (send-counter.h): a restart forgets them, so after one an account may send up
+ * to its limits again. They are node-wide (one directory per node); a cluster would need them
+ * in the cluster engine, as the guard's state.
+ * OWNS: struct directory's counter table (d->sent). THREAD: the directory actor's.
+ */
+#include "directory-private.h"
+
+#include "directory-resolve.h"
+#include "pb-log.h"
+#include "pb-settings-snapshot.h"
+#include "send-policy.h"
+#include "store-accounts.h"
+
+#include <string.h>
+
+int directory_on_user_set(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct directory *d = state;
+	const struct msg_dir_user_set_req *q = &m->u.dir_user_set_req;
+	struct pb_user_rec u;
+	char *json = NULL;
+	const char *error;
+
+	if (!send_policy_is_key(q->key)) { /* before the lookup: the key is wrong whoever it is */
+		(void)send_policy_unset(NULL, q->key, &json, &error); /* the text naming the keys */
+		pb_reply_status(a, m, PB_ERR_REFUSED, error);
+		return 0;
+	}
+	if (!directory_user_or_reply(a, d, m, q->user, &u))
+		return 0;
+	int rc = q->unset ? send_policy_unset(u.settings_json, q->key, &json, &error)
+			  : send_policy_set(u.settings_json, q->key, q->value, &json, &error);
+	if (rc < 0) {
+		pb_reply_status(a, m, PB_ERR_REFUSED, error);
+	} else {
+		free(u.settings_json);
+		u.settings_json = json;
+		if (pb_store_user_put(d->store, &u, &error) < 0) {
+			directory_store_failed(a, m, error);
+		} else {
+			pb_log_security("directory", "event=user_setting user=%s key=%s value=%s",
+					PB_LOGQ(u.name), PB_LOGQ(q->key),
+					q->unset ? "(default)" : PB_LOGQ(q->value));
+			pb_reply_status(a, m, PB_OK, "");
+		}
+	}
+	pb_user_rec_free(&u);
+	return 0;
+}
+
+/* Whether local@domain is one of account id's own addresses: it resolves to that account
+ * (name@each local domain; aliases too once the directory knows them). The null sender
+ * (both "") is allowed: notifications (RFC 3798/8098 MDNs, RFC 3464 DSNs a client sends)
+ * go with it, and it impersonates nobody: nothing can be replied or bounced to it. */
+static int own_sender(struct directory *d, uint64_t id, const char *local, const char *domain,
+		      const char **error_r)
+{
+	struct pb_user_rec u;
+	uint32_t code;
+
+	if (local[0] == '\0' && domain[0] == '\0')
+		return 1;
+	if (domain[0] == '\0')
+		return 0;
+	int found = directory_resolve_address(d->store, local, domain, &u, &code, error_r);
+	bool own = found > 0 && u.id == id;
+	pb_user_rec_free(&u);
+	return found < 0 ? -1 : own;
+}
+
+/* The rate verdict for the account's limits (its own, else the node's defaults). */
+static void rate_fill(struct pb_actor *a, struct directory *d, uint64_t id,
+		      const struct send_policy *p, struct msg_dir_send_policy_rep *r)
+{
+	const struct pb_settings *s = pb_settings_acquire(d->rt);
+	uint32_t hour = send_policy_limit(p->per_hour, s->limits.user_messages_per_hour);
+	uint32_t day = send_policy_limit(p->per_day, s->limits.user_messages_per_day);
+
+	pb_settings_release(d->rt, s);
+	r->over = (uint8_t)send_counter_check(d->sent, id, hour, day,
+					      pb_runtime_now_ms(pb_actor_runtime(a)));
+	r->limit = r->over == SEND_COUNTER_HOUR ? hour : r->over == SEND_COUNTER_DAY ? day : 0;
+}
+
+int directory_on_send_policy(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct directory *d = state;
+	const struct msg_dir_send_policy_req *q = &m->u.dir_send_policy_req;
+	struct pb_user_rec u;
+	struct send_policy p;
+	const char *error;
+	struct pb_msg rep;
+
+	memset(&u, 0, sizeof(u));
+	int found = pb_store_user_get_by_id(d->store, q->user_id, &u, &error);
+	int own = found > 0 ? own_sender(d, q->user_id, q->local, q->domain, &error) : 0;
+	if (found < 0 || own < 0) {
+		pb_user_rec_free(&u);
+		return directory_store_failed(a, m, error);
+	}
+	if (found == 0)
+		return pb_reply_status(a, m, PB_ERR_NOTFOUND, "no such user"), 0;
+	send_policy_from_json(u.settings_json, &p);
+	pb_user_rec_free(&u);
+	pb_msg_init(&rep, MSG_DIR_SEND_POLICY_REP);
+	struct msg_dir_send_policy_rep *r = &rep.u.dir_send_policy_rep;
+	r->error = xstrdup("");
+	r->own_sender = own > 0;
+	r->send_as_any = p.send_as_any;
+	r->allow_bcc = p.allow_bcc;
+	r->internet_mail = p.internet_mail;
+	r->max_size_kb = p.max_size_kb;
+	rate_fill(a, d, q->user_id, &p, r);
+	pb_strv_move(&r->forbidden, &p.forbidden);
+	send_policy_deinit(&p);
+	pb_reply(a, m, &rep);
+	pb_msg_free(&rep);
+	return 0;
+}
+
+int directory_on_send_count(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct directory *d = state;
+
+	send_counter_add(d->sent, m->u.dir_send_count_evt.user_id,
+			 pb_runtime_now_ms(pb_actor_runtime(a)));
+	return 0;
+}

@@ -1,0 +1,86 @@
+/*
+ * send-policy.h: an account's sending permissions (admin guide 4.9-4.12 and the user
+ * permissions "Max outgoing message size", "Allow sending of Internet mail", "Allow sending
+ * BCCs"), kept as keys of the account's settings JSON object, and the pure rules that apply
+ * them to an SMTP transaction.
+ *
+ * The keys (absent: the default):
+ *   send_as_any            bool, false: MAIL FROM must be one of the account's own addresses
+ *   max_messages_per_hour  0..1000000, absent: limits.user_messages_per_hour (0 no limit)
+ *   max_messages_per_day   0..1000000, absent: limits.user_messages_per_day (0 no limit)
+ *   forbidden_recipients   list of wildcard patterns ('*' any run, '?' one character, any
+ *                          case, anchored) of addresses the account may not send to
+ *   allow_bcc              bool, true: false = every envelope recipient must be in To: or Cc:
+ *   internet_mail          bool, true: false = local domains only
+ *   max_message_size_kb    0..1048576, 0 no limit (besides smtp.max_message_size)
+ * Other keys of the object (e.g. "admin") are left alone.
+ *
+ * Pure code (cJSON and the mime library only): no store, no clock. THREAD: any.
+ * OWNS: the policies and texts it returns.
+ */
+#ifndef SEND_POLICY_H
+#define SEND_POLICY_H
+
+#include "pb-msg.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SEND_POLICY_PATTERNS_MAX 1000
+#define SEND_POLICY_PATTERN_MAX 320
+#define SEND_POLICY_COUNT_MAX 1000000
+#define SEND_POLICY_SIZE_KB_MAX 1048576
+/* The most header octets the BCC rule reads (a longer header section is refused as BCC). */
+#define SEND_POLICY_HEADER_MAX (256 * 1024)
+
+/* An account's policy; per_hour/per_day -1 when absent (the node's default applies). */
+struct send_policy {
+	bool send_as_any, allow_bcc, internet_mail;
+	int64_t per_hour, per_day;
+	uint64_t max_size_kb;
+	struct pb_strv forbidden;
+};
+
+/* The defaults: what an account without any of the keys has. */
+void send_policy_init(struct send_policy *p);
+void send_policy_deinit(struct send_policy *p);
+
+/* Reads the keys of settings_json (NULL or "": none). A key whose stored value is of the wrong
+ * type or out of range keeps its default (a record written by hand); never fails. */
+void send_policy_from_json(const char *settings_json, struct send_policy *p_r);
+
+/* Whether key is one of the keys above. */
+bool send_policy_is_key(const char *key);
+
+/* Sets key to value (as the CLI writes it: bools true/false/yes/no/on/off/1/0; numbers in
+ * decimal; forbidden_recipients a comma-separated list of patterns, "" empty) in the JSON
+ * object settings_json (NULL or "": {}). Returns 0 with *json_r (the new object, the caller
+ * frees it), or -1 with *error_r (static text naming the key or the problem): an unknown key, a
+ * bad value, settings that are not a JSON object. */
+int send_policy_set(const char *settings_json, const char *key, const char *value, char **json_r,
+		    const char **error_r);
+/* Removes key (back to its default). Same returns; unsetting an absent key is not an error. */
+int send_policy_unset(const char *settings_json, const char *key, char **json_r,
+		      const char **error_r);
+/* Checks the keys present in a whole settings object (an account added with settings): 0, or
+ * -1 with *error_r naming the first bad key. */
+int send_policy_check_json(const char *settings_json, const char **error_r);
+
+/* Appends the policy as "key: value" lines (absent counts: "default"). */
+void send_policy_format(const struct send_policy *p, struct pb_buf *out);
+
+/* The effective limit: the account's own if set, else the node's default. */
+uint32_t send_policy_limit(int64_t own, uint32_t node_default);
+
+/* The first forbidden pattern that address (local@domain) matches, or NULL. */
+const char *send_policy_forbidden(const struct pb_strv *patterns, const char *address);
+
+/* The BCC rule: every envelope recipient (rcpts[0..n)) must be an address of the To: or Cc:
+ * fields of the header section (header: the message's start, len octets; parsed up to its
+ * blank line). Addresses compare in any case. Returns NULL when all are there, else the first
+ * recipient that is not (a pointer into rcpts). */
+const char *send_policy_bcc_missing(const char *header, size_t len, const char *const *rcpts,
+				    size_t n);
+
+#endif

@@ -1,0 +1,249 @@
+/*
+ * smtp-policy.c: an authenticated sender's permissions in the SMTP session (send-policy.h
+ * for the keys, directory-send.c for where they and the rate counters live).
+ *
+ * At each MAIL of an authenticated session the directory is asked once (DIR_SEND_POLICY_REQ)
+ * and answers for the whole transaction:
+ *   - own_sender: MAIL FROM must be one of the account's addresses unless send_as_any
+ *     (553 5.7.1 Sender address not allowed for this account); <> is allowed;
+ *   - rate: one more message would pass max_messages_per_hour/day → 450 4.7.1 Sending limit
+ *     reached (temporary: it passes as the window slides);
+ *   - max_message_size_kb: a declared SIZE over it → 552 5.3.4 at MAIL, content over it → 552
+ *     5.3.4 at its end (the smaller of it and smtp.max_message_size applies; EHLO's SIZE stays
+ *     the global one, since EHLO comes before AUTH).
+ * Then for each RCPT a forbidden_recipients pattern → 550 5.7.1 Sending to <addr> is not
+ * allowed for this account, and with internet_mail false a recipient at a domain that is not
+ * local → 550 5.7.1 This account may send to local addresses only. With allow_bcc false the
+ * header section is kept while it arrives (at most SEND_POLICY_HEADER_MAX octets, never the
+ * body) and at the end of the content every envelope recipient must be in To: or Cc:, else
+ * 550 5.7.1 Sending with BCC is not allowed for this account. An accepted message (250) counts
+ * toward the limits (DIR_SEND_COUNT_EVT).
+ * Unauthenticated mail (port 25, relay_networks) has no account: no per-user rule applies.
+ * Every refusal is a security log line with the user and the rule.
+ * OWNS: struct smtp_policy (the session's). THREAD: the hub's.
+ * MESSAGES sent: DIR_SEND_POLICY_REQ (a call), DIR_SEND_COUNT_EVT (a cast).
+ */
+#include "smtp-session-int.h"
+
+#include "directory-client.h"
+#include "pb-log.h"
+#include "send-policy.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct smtp_policy {
+	bool active; /* this transaction's sender is authenticated: dir applies */
+	struct directory_send_policy dir;
+	/* the MAIL waiting for the directory */
+	char *path;
+	bool smtputf8, has_size;
+	uint64_t size;
+	/* the header section, for the BCC rule */
+	struct pb_buf header;
+	bool header_done;
+	char text[600]; /* the refusal at the end of the content */
+};
+
+static struct smtp_policy *policy_of(struct smtp_session *s)
+{
+	if (s->policy == NULL)
+		s->policy = xcalloc(1, sizeof(*s->policy));
+	return s->policy;
+}
+
+void smtp_policy_free(struct smtp_session *s)
+{
+	struct smtp_policy *p = s->policy;
+
+	if (p == NULL)
+		return;
+	pb_strv_clear(&p->dir.forbidden);
+	free(p->path);
+	pb_buf_deinit(&p->header);
+	free(p);
+	s->policy = NULL;
+}
+
+static void refused(struct smtp_session *s, const char *rule, const char *addr)
+{
+	pb_log_security("smtp", "event=send_refused user=%s rule=%s address=%s peer=%s",
+			PB_LOGQ(s->auth_user), rule, PB_LOGQ(addr), gw_peer(s->gs));
+}
+
+/* The directory's verdict on MAIL: the rule it breaks with the reply written, or NULL. */
+static const char *mail_refused(struct smtp_session *s, struct smtp_policy *p)
+{
+	char text[600];
+	const struct directory_send_policy *d = &p->dir;
+
+	if (!d->own_sender && !d->send_as_any) {
+		snprintf(text, sizeof(text), "Sender address not allowed for this account: <%s>", p->path);
+		smtp_session_reply(s, 553, "5.7.1", text);
+		return "sender_not_own";
+	}
+	if (d->over != 0) {
+		snprintf(text, sizeof(text), "Sending limit reached: %u messages per %s", d->limit,
+			 d->over == 1 ? "hour" : "day");
+		smtp_session_reply(s, 450, "4.7.1", text);
+		return d->over == 1 ? "messages_per_hour" : "messages_per_day";
+	}
+	if (p->has_size && d->max_size_kb != 0 && p->size > d->max_size_kb * 1024) {
+		snprintf(text, sizeof(text), "Message size exceeds the limit for this account (%llu kB)",
+			 (unsigned long long)d->max_size_kb);
+		smtp_session_reply(s, 552, "5.3.4", text);
+		return "max_message_size";
+	}
+	return NULL;
+}
+
+static void on_policy(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct smtp_session *s = session;
+	struct smtp_policy *p = policy_of(s);
+	const char *error = "timed out", *rule;
+	uint32_t code = m != NULL ? directory_client_send_policy_reply(m, &p->dir, &error) : PB_ERR_TEMP;
+
+	s->waiting = false;
+	if (code == PB_ERR_NOTFOUND) {
+		smtp_session_reply(s, 550, "5.7.1", "The authenticated account no longer exists");
+		refused(s, "account_gone", p->path);
+	} else if (code != PB_OK) {
+		pb_warn("smtp", "event=send_policy_failed user=%s reason=%s", PB_LOGQ(s->auth_user),
+			PB_LOGQ(error));
+		smtp_session_reply(s, 451, "4.3.0", "Error: temporary failure, try again later");
+	} else if ((rule = mail_refused(s, p)) != NULL) {
+		refused(s, rule, p->path);
+	} else {
+		p->active = true;
+		smtp_session_mail_go(s, p->path, p->smtputf8, p->has_size, p->size);
+	}
+	if (!s->waiting)
+		smtp_session_resume(s);
+}
+
+bool smtp_policy_mail(struct smtp_session *s, const struct smtp_cmd *cmd)
+{
+	struct smtp_policy *p = policy_of(s);
+	struct gw_pending call = { s->gs, on_policy, 0, SMTP_CHECK_TIMEOUT_MS };
+	struct pb_sender tx = gw_sender(&call);
+	const bool null_sender = cmd->path[0] == '\0';
+	const char *error;
+
+	p->active = false;
+	pb_buf_reset(&p->header);
+	p->header_done = false;
+	pb_strv_clear(&p->dir.forbidden);
+	if (s->auth_user == NULL)
+		return false;
+	if (directory_client_send_policy_send(&tx, s->auth_user_id, null_sender ? "" : cmd->addr.local,
+					      null_sender ? "" : cmd->addr.domain, &error) < 0) {
+		smtp_session_reply(s, 451, "4.3.0", "Error: server busy, try again later");
+		return true;
+	}
+	pb_str_set(&p->path, cmd->path);
+	p->smtputf8 = cmd->smtputf8;
+	p->has_size = cmd->has_size;
+	p->size = cmd->size;
+	smtp_session_wait(s);
+	return true;
+}
+
+bool smtp_policy_rcpt(struct smtp_session *s, const char *path)
+{
+	struct smtp_policy *p = s->policy;
+	char text[600];
+
+	if (p == NULL || !p->active || send_policy_forbidden(&p->dir.forbidden, path) == NULL)
+		return false;
+	snprintf(text, sizeof(text), "Sending to <%s> is not allowed for this account", path);
+	smtp_session_reply(s, 550, "5.7.1", text);
+	refused(s, "forbidden_recipient", path);
+	return true;
+}
+
+bool smtp_policy_local_only(struct smtp_session *s, const char *path)
+{
+	struct smtp_policy *p = s->policy;
+
+	if (p == NULL || !p->active || p->dir.internet_mail)
+		return false;
+	smtp_session_reply(s, 550, "5.7.1", "This account may send to local addresses only");
+	refused(s, "local_only", path);
+	return true;
+}
+
+uint64_t smtp_policy_max_size(const struct smtp_session *s, uint64_t max)
+{
+	const struct smtp_policy *p = s->policy;
+
+	if (p == NULL || !p->active || p->dir.max_size_kb == 0)
+		return max;
+	uint64_t own = p->dir.max_size_kb * 1024;
+	return max == 0 || own < max ? own : max;
+}
+
+void smtp_policy_too_big(struct smtp_session *s, uint64_t applied)
+{
+	const struct smtp_policy *p = s->policy;
+
+	if (p != NULL && p->active && p->dir.max_size_kb != 0 &&
+	    applied == p->dir.max_size_kb * 1024)
+		refused(s, "max_message_size", s->sender);
+}
+
+/* Whether the header section in buf has ended (a blank line), looking only at what came from
+ * octet `from` on (and the two before it), so a header sent an octet at a time costs no more
+ * than one sent whole. */
+static bool header_ended(const struct pb_buf *buf, size_t from)
+{
+	const char *d = buf->data;
+
+	if (buf->len >= 2 && d[0] == '\r' && d[1] == '\n')
+		return true; /* no header at all */
+	for (size_t i = from > 2 ? from - 2 : 0; i + 1 < buf->len; i++)
+		if (d[i] == '\n' && (d[i + 1] == '\n' || (d[i + 1] == '\r' && i + 2 < buf->len &&
+							   d[i + 2] == '\n')))
+			return true;
+	return false;
+}
+
+void smtp_policy_content(struct smtp_session *s, const char *data, size_t len)
+{
+	struct smtp_policy *p = s->policy;
+
+	if (p == NULL || !p->active || p->dir.allow_bcc || p->header_done || len == 0)
+		return;
+	size_t room = SEND_POLICY_HEADER_MAX - p->header.len, from = p->header.len;
+	pb_buf_append(&p->header, data, len < room ? len : room);
+	p->header_done = p->header.len >= SEND_POLICY_HEADER_MAX || header_ended(&p->header, from);
+}
+
+const char *smtp_policy_end(struct smtp_session *s)
+{
+	struct smtp_policy *p = s->policy;
+
+	if (p == NULL || !p->active || p->dir.allow_bcc)
+		return NULL;
+	const char *missing = send_policy_bcc_missing(p->header.data, p->header.len,
+						      (const char *const *)s->rcpts.v, s->rcpts.n);
+	pb_buf_reset(&p->header);
+	if (missing == NULL)
+		return NULL;
+	refused(s, "bcc", missing);
+	snprintf(p->text, sizeof(p->text), "550 5.7.1 Sending with BCC is not allowed for this account");
+	return p->text;
+}
+
+void smtp_policy_accepted(struct smtp_session *s)
+{
+	struct smtp_policy *p = s->policy;
+	struct pb_sender tx = gw_cast_sender(s->gs);
+	const char *error;
+
+	if (p == NULL || !p->active)
+		return;
+	if (directory_client_send_count_send(&tx, s->auth_user_id, &error) < 0)
+		pb_warn("smtp", "event=send_count_lost user=%s reason=%s", PB_LOGQ(s->auth_user),
+			PB_LOGQ(error));
+}

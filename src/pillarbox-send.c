@@ -1,0 +1,67 @@
+/*
+ * pillarbox-send.c: the CLI's commands for an account's sending permissions (send-policy.h):
+ * `user set NAME KEY VALUE`, `user unset NAME KEY`, and the lines `user show` prints.
+ * The directory validates every value (the web API will send the same request); the CLI only
+ * refuses an unknown key itself, as a usage error.
+ * OWNS: nothing. THREAD: the CLI's.
+ */
+#include "directory-client.h"
+#include "pillarbox-cli.h"
+#include "send-policy.h"
+
+#include <stdio.h>
+
+#define SEND_KEYS "send_as_any, max_messages_per_hour, max_messages_per_day, " \
+		  "forbidden_recipients, allow_bcc, internet_mail, max_message_size_kb"
+
+/* An unknown key: one line naming the keys, and EXIT_USAGE. */
+static int bad_key(const char *key)
+{
+	fprintf(stderr, "pillarbox: unknown setting '%s' (the keys: %s)\n"
+			"pillarbox: see 'pillarbox help user set'\n", key, SEND_KEYS);
+	return EXIT_USAGE;
+}
+
+int cli_user_set(struct cli *c, char **args, int nargs)
+{
+	const char *error;
+	uint32_t code = 0;
+
+	(void)nargs;
+	if (!send_policy_is_key(args[1]))
+		return bad_key(args[1]);
+	int rc = directory_client_user_set(&c->t, args[0], args[1], args[2], false, &code, &error);
+	return cli_simple(c, rc, code, error, "cannot set the setting", "setting changed");
+}
+
+int cli_user_unset(struct cli *c, char **args, int nargs)
+{
+	const char *error;
+	uint32_t code = 0;
+
+	(void)nargs;
+	if (!send_policy_is_key(args[1]))
+		return bad_key(args[1]);
+	int rc = directory_client_user_set(&c->t, args[0], args[1], "", true, &code, &error);
+	return cli_simple(c, rc, code, error, "cannot unset the setting",
+			  "setting back to its default");
+}
+
+void cli_print_user_sending(const char *settings_json)
+{
+	struct send_policy p;
+	struct pb_buf out;
+
+	send_policy_from_json(settings_json, &p);
+	pb_buf_init(&out);
+	send_policy_format(&p, &out);
+	printf("sending:\n");
+	for (size_t i = 0, start = 0; i < out.len; i++) {
+		if (out.data[i] == '\n') {
+			printf("  %.*s\n", (int)(i - start), out.data + start);
+			start = i + 1;
+		}
+	}
+	pb_buf_deinit(&out);
+	send_policy_deinit(&p);
+}

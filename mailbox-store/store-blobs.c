@@ -14,6 +14,11 @@
  * never waits for a put, so no put ever waits behind a waiting GC (a writer-preferring lock
  * would queue every put behind a GC that waits for one slow fsync).
  *
+ * Message metas (CF meta: raw SHA-256 -> [u8 1][the caller's bytes], what IMAP FETCH asks of a
+ * body, computed lazily by the readers) live and die with their body: a put holds the body's
+ * GC stripe shared from "the body exists" to its write, and GC deletes the meta in the batch
+ * that deletes the body, so no meta outlives its body.
+ *
  * Part of pb_store_bodies (store-bodies.h); the reference count records and their merge operator
  * are the core's (store-refs.c).
  * OWNS: nothing beyond the handle (s->gc_epoch is written only by the GC run).
@@ -69,6 +74,36 @@ int pb_store_blob_structure(struct pb_store *s, const char *key, struct pb_buf *
 			    const char **error_r)
 {
 	return store_blob_value(s, STORE_CF_STRUCTURES, key, out, error_r);
+}
+
+int pb_store_blob_meta_get(struct pb_store *s, const char *key, struct pb_buf *out,
+			   const char **error_r)
+{
+	return store_blob_value(s, STORE_CF_META, key, out, error_r);
+}
+
+int pb_store_blob_meta_put(struct pb_store *s, const char *key, const void *data, size_t len,
+			   const char **error_r)
+{
+	uint8_t raw[32], ver = STORE_V1;
+
+	if (store_hex_to_raw(key, raw) < 0)
+		return 0;
+	const char *vals[2] = { (const char *)&ver, data };
+	size_t vlens[2] = { 1, len };
+	const char *keys[1] = { (const char *)raw };
+	size_t klens[1] = { sizeof(raw) };
+	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+	pthread_rwlock_rdlock(store_gc_lock(s, raw));
+	int ret = store_blob_exists(s, raw, error_r);
+	if (ret == 1) {
+		rocksdb_writebatch_putv_cf(b, s->cf[STORE_CF_META], 1, keys, klens, 2, vals, vlens);
+		if (store_write_ex(s, b, false, false, error_r) < 0)
+			ret = -1;
+	}
+	pthread_rwlock_unlock(store_gc_lock(s, raw));
+	rocksdb_writebatch_destroy(b);
+	return ret;
 }
 
 int pb_store_blob_refcount(struct pb_store *s, const char *key, int64_t *count_r,
@@ -195,6 +230,7 @@ static int store_gc_delete(struct pb_store *s, const uint8_t (*keys)[32], size_t
 		rocksdb_writebatch_delete_cf(b, s->cf[STORE_CF_BLOBS], (const char *)keys[i], 32);
 		rocksdb_writebatch_delete_cf(b, s->cf[STORE_CF_STRUCTURES], (const char *)keys[i],
 					     32);
+		rocksdb_writebatch_delete_cf(b, s->cf[STORE_CF_META], (const char *)keys[i], 32);
 		rocksdb_writebatch_delete_cf(b, s->cf[STORE_CF_REFCOUNTS], (const char *)keys[i],
 					     32);
 		count++;

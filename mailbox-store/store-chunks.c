@@ -331,16 +331,17 @@ static int chunks_scan(struct pb_store *s, uint64_t body_id, uint64_t off, uint6
 	return ret;
 }
 
-/* Copies what the chunk starting exactly at off holds of [off, off+len), by a point lookup.
- * Returns the bytes copied, 0 when no chunk starts at off, or -1 on a read error. */
-static int64_t chunk_get(struct pb_store *s, uint64_t body_id, uint64_t off, uint64_t len,
-			 struct body_sink *k, const char **error_r)
+/* Copies what the chunk starting exactly at c_off holds of [off, off+len), by a point lookup.
+ * Returns the bytes copied, 0 when no chunk starts at c_off or it does not hold off, or -1 on a
+ * read error. */
+static int64_t chunk_get(struct pb_store *s, uint64_t body_id, uint64_t c_off, uint64_t off,
+			 uint64_t len, struct body_sink *k, const char **error_r)
 {
 	uint8_t key[STORE_CHUNK_KEY_LEN];
 	char *err = NULL;
 	size_t vlen;
 
-	chunk_key(body_id, off, key);
+	chunk_key(body_id, c_off, key);
 	rocksdb_pinnableslice_t *v = rocksdb_get_pinned_cf(s->db, s->ropt, s->cf[STORE_CF_CHUNKS],
 							   (const char *)key, sizeof(key), &err);
 	if (err != NULL)
@@ -348,26 +349,29 @@ static int64_t chunk_get(struct pb_store *s, uint64_t body_id, uint64_t off, uin
 	if (v == NULL)
 		return 0;
 	const char *val = rocksdb_pinnableslice_value(v, &vlen);
-	size_t n = chunk_copy(k, off, val, vlen, off, len);
+	size_t n = chunk_copy(k, c_off, val, vlen, off, len);
 	rocksdb_pinnableslice_destroy(v);
 	return (int64_t)n;
 }
 
-/* Reads [off, off+len) (within the body) from its chunks. 0 / -1.
+/* Reads [off, off+len) (within the body of size) from its chunks. 0 / -1.
  *
  * Why point lookups first: chunks are contiguous (each starts where the one before ends), so
  * a read from the start of a chunk — every read from offset 0, and a RETR's next ranges when
- * they end on chunk boundaries — finds each chunk by its key. An iterator costs far more to
- * make and position than a lookup, and a small message's whole body is one chunk. Only a read
- * that starts inside a chunk positions an iterator at the chunk before. */
-static int chunks_read(struct pb_store *s, uint64_t body_id, uint64_t off, uint64_t len,
-		       struct body_sink *k, const char **error_r)
+ * they end on chunk boundaries — finds each chunk by its key, and a body of at most
+ * PB_STORE_CHUNK_MAX octets is one chunk at 0 whatever the offset (IMAP sections, partial
+ * fetches). An iterator costs far more to make and position than a lookup. Only a read that
+ * starts inside a chunk of a larger body positions an iterator at the chunk before. */
+static int chunks_read(struct pb_store *s, uint64_t body_id, uint64_t size, uint64_t off,
+		       uint64_t len, struct body_sink *k, const char **error_r)
 {
+	uint64_t c_off = size <= PB_STORE_CHUNK_MAX ? 0 : off;
 	int64_t got = 0;
 
-	while (len > 0 && (got = chunk_get(s, body_id, off, len, k, error_r)) > 0) {
+	while (len > 0 && (got = chunk_get(s, body_id, c_off, off, len, k, error_r)) > 0) {
 		off += (uint64_t)got;
 		len -= (uint64_t)got;
+		c_off = off;
 	}
 	if (len == 0 || got < 0)
 		return len == 0 ? 0 : -1;
@@ -385,7 +389,7 @@ static int body_read(struct pb_store *s, struct store_body *b, uint64_t off, uin
 		len = b->size - off;
 	if (!b->chunked)
 		k->put(k, b->v1.data + 1 + off, (size_t)len);
-	else if (len > 0 && chunks_read(s, b->body_id, off, len, k, error_r) < 0)
+	else if (len > 0 && chunks_read(s, b->body_id, b->size, off, len, k, error_r) < 0)
 		return -1;
 	*n_r = len;
 	return 0;

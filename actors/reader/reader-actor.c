@@ -1,26 +1,41 @@
 /*
- * reader-actor.c: body readers (see reader-actor.h). OWNS nothing. THREAD: its actor thread.
+ * reader-actor.c: body readers (see reader-actor.h). OWNS its shard's state (struct
+ * reader_shard: a read buffer). THREAD: its actor thread.
  */
 #include "reader-actor.h"
 
 #include "pb-log.h"
 #include "reader-client.h"
+#include "reader-work.h"
 #include "store-bodies.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #define READER_MAX_SHARDS 16
 
 static int rd_init(struct pb_actor *a, void *arg, void **state_r, const char **error_r)
 {
-	*state_r = arg;
+	struct reader_shard *sh = xcalloc(1, sizeof(*sh));
+
+	sh->store = arg;
+	sh->scratch = xmalloc(READER_PIECE);
+	*state_r = sh;
 	return 0;
+}
+
+static void rd_deinit(struct pb_actor *a, void *state)
+{
+	struct reader_shard *sh = state;
+
+	free(sh->scratch);
+	free(sh);
 }
 
 /* READER_READ_REQ: one range of a body, at most PB_CHUNK_MAX bytes, read into the reply. */
 static int on_read_range(struct pb_actor *a, void *state, struct pb_msg *m)
 {
-	struct pb_store *store = state;
+	struct pb_store *store = ((struct reader_shard *)state)->store;
 	struct msg_reader_read_req *q = &m->u.reader_read_req;
 	struct pb_msg rep;
 	const char *error;
@@ -96,7 +111,8 @@ static int on_read_many(struct pb_actor *a, void *state, struct pb_msg *m)
 	rep.u.reader_read_many_rep.error = xstrdup("");
 	struct pb_rec_read_part_list *parts = &rep.u.reader_read_many_rep.parts;
 	for (uint32_t i = 0; i < l->n; i++)
-		read_part(state, &l->v[i], pb_rec_read_part_push(parts));
+		read_part(((struct reader_shard *)state)->store, &l->v[i],
+			  pb_rec_read_part_push(parts));
 	pb_reply(a, m, &rep);
 	pb_msg_free(&rep);
 	return 0;
@@ -105,12 +121,16 @@ static int on_read_many(struct pb_actor *a, void *state, struct pb_msg *m)
 static const struct pb_handler reader_handlers[] = {
 	{ MSG_READER_READ_REQ, on_read_range },
 	{ MSG_READER_READ_MANY_REQ, on_read_many },
+	{ MSG_READER_META_REQ, reader_on_meta },
+	{ MSG_READER_SECTION_REQ, reader_on_section },
+	{ MSG_READER_SEARCH_REQ, reader_on_search },
 };
 
 const struct pb_actor_def reader_actor_def = {
 	.name = "reader",
 	.inbox_size = 256,
 	.init = rd_init,
+	.deinit = rd_deinit,
 	.handlers = reader_handlers,
 	.n_handlers = PB_N_ELEMENTS(reader_handlers),
 };

@@ -36,6 +36,17 @@ int pb_store_blob_read(struct pb_store *s, const char *key, uint64_t offset, voi
  * unknown body, -1 error. */
 int pb_store_blob_structure(struct pb_store *s, const char *key, struct pb_buf *out,
 			    const char **error_r);
+/* The body's meta record (what IMAP FETCH asks of it: mime-meta.h), if one was put: appends
+ * its bytes to out. Returns 1 found, 0 none (or unknown body, malformed key), -1 error. */
+int pb_store_blob_meta_get(struct pb_store *s, const char *key, struct pb_buf *out,
+			   const char **error_r);
+/* Keeps data (len octets, borrowed) as the body's meta record, replacing any, with the body's
+ * lifetime: written only while the body exists (under its GC stripe) and deleted by GC with
+ * it, in the same batch. Not synced (a cache: a meta lost in a crash is computed again); not
+ * written while the disk is below the reserve's floor. Returns 1 written, 0 the body does not
+ * exist (nothing written), -1 error. */
+int pb_store_blob_meta_put(struct pb_store *s, const char *key, const void *data, size_t len,
+			   const char **error_r);
 /* Reads the reference count. Returns 1 with *count_r, 0 if the body is unknown, -1. */
 int pb_store_blob_refcount(struct pb_store *s, const char *key, int64_t *count_r,
 			   const char **error_r);

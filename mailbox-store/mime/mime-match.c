@@ -64,6 +64,28 @@ static size_t mime_match_char(const unsigned char *s, size_t n, unsigned int *cp
 	return len;
 }
 
+void mime_match_fold_utf8(const void *text, size_t len, struct pb_buf *out)
+{
+	const unsigned char *s = text;
+
+	pb_buf_reserve(out, len);
+	for (size_t i = 0; i < len;) {
+		unsigned int cp;
+		if (s[i] < 0x80) { /* the common case, without a call */
+			pb_buf_append_c(out, (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]));
+			i++;
+			continue;
+		}
+		size_t n = mime_utf8_decode_char(s + i, len - i, &cp);
+		if (n == 0) {
+			pb_buf_append_c(out, (char)s[i++]);
+			continue;
+		}
+		mime_utf8_append_char(out, mime_match_fold(cp));
+		i += n;
+	}
+}
+
 bool mime_match_is_regex(const char *pattern)
 {
 	const char *last = strrchr(pattern, '/');

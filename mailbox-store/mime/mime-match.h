@@ -18,6 +18,8 @@
 #ifndef MIME_MATCH_H
 #define MIME_MATCH_H
 
+#include "pb-buf.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -39,6 +41,10 @@ int mime_match_compile(const char *pattern, struct mime_match **m_r, const char 
  * as no match and may log it. */
 int mime_match_run(const struct mime_match *m, const char *text, size_t len,
 		   const char **error_r);
+/* Appends text (UTF-8 expected) case-folded as the wildcards fold it (Unicode simple
+ * lowercase); invalid bytes are copied as they are. A case-insensitive substring search
+ * is then memmem() of two folded strings (IMAP SEARCH). */
+void mime_match_fold_utf8(const void *text, size_t len, struct pb_buf *out);
 /* Frees; sets *m to NULL. NULL is allowed. */
 void mime_match_free(struct mime_match **m);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #define MIME_STRUCTURE_MAGIC "PBM\x01"
+#define MIME_STRUCTURE_PARTS_MAGIC "PBP\x01"
 #define MIME_STRUCTURE_MAGIC_LEN 4
 
 static void mime_put_varint(struct pb_buf *out, uint64_t v)
@@ -52,13 +53,23 @@ static void mime_put_size(struct pb_buf *out, const struct mime_size *size)
 	mime_put_varint(out, size->lines);
 }
 
-static void mime_put_part(struct pb_buf *out, const struct mime_part *part)
+/* The parts form keeps a part's type only when it is a multipart (what section numbering
+ * reads); the full form keeps every field. */
+static void mime_put_part(struct pb_buf *out, const struct mime_part *part, bool parts_only)
 {
 	mime_put_varint(out, part->flags);
 	mime_put_varint(out, part->n_children);
 	mime_put_varint(out, part->offset);
 	mime_put_size(out, &part->header);
 	mime_put_size(out, &part->body);
+	if (parts_only) {
+		bool multi = mime_part_is(part, "multipart", NULL);
+		mime_put_string(out, multi ? part->type : NULL);
+		mime_put_string(out, multi ? part->subtype : NULL);
+		for (const struct mime_part *c = part->children; c != NULL; c = c->next)
+			mime_put_part(out, c, true);
+		return;
+	}
 	mime_put_string(out, part->type);
 	mime_put_string(out, part->subtype);
 	mime_put_params(out, &part->params);
@@ -77,7 +88,7 @@ static void mime_put_part(struct pb_buf *out, const struct mime_part *part)
 			mime_put_string(out, part->envelope[i]);
 	}
 	for (const struct mime_part *c = part->children; c != NULL; c = c->next)
-		mime_put_part(out, c);
+		mime_put_part(out, c, false);
 }
 
 void mime_structure_encode(const struct mime_message *msg, struct pb_buf *out)
@@ -85,7 +96,15 @@ void mime_structure_encode(const struct mime_message *msg, struct pb_buf *out)
 	pb_buf_append(out, MIME_STRUCTURE_MAGIC, MIME_STRUCTURE_MAGIC_LEN);
 	mime_put_varint(out, msg->flags);
 	mime_put_varint(out, msg->n_parts);
-	mime_put_part(out, msg->root);
+	mime_put_part(out, msg->root, false);
+}
+
+void mime_structure_encode_parts(const struct mime_message *msg, struct pb_buf *out)
+{
+	pb_buf_append(out, MIME_STRUCTURE_PARTS_MAGIC, MIME_STRUCTURE_MAGIC_LEN);
+	mime_put_varint(out, msg->flags);
+	mime_put_varint(out, msg->n_parts);
+	mime_put_part(out, msg->root, true);
 }
 
 struct mime_reader {
@@ -93,6 +112,7 @@ struct mime_reader {
 	size_t len, pos;
 	const char *error;
 	unsigned int parts_left;
+	bool parts_only; /* the parts form (mime_structure_encode_parts) */
 };
 
 static bool mime_get_varint(struct mime_reader *r, uint64_t *v_r)
@@ -186,6 +206,15 @@ static bool mime_get_fields(struct mime_reader *r, struct mime_part *part)
 {
 	unsigned int n;
 
+	if (r->parts_only) {
+		if (!mime_get_string(r, &part->type) || !mime_get_string(r, &part->subtype))
+			return false;
+		if ((part->type == NULL) != (part->subtype == NULL)) {
+			r->error = "type without subtype in structure";
+			return false;
+		}
+		return true;
+	}
 	if (!mime_get_string(r, &part->type) || !mime_get_string(r, &part->subtype) ||
 	    !mime_get_params(r, &part->params) || !mime_get_string(r, &part->id) ||
 	    !mime_get_string(r, &part->description) || !mime_get_string(r, &part->encoding) ||
@@ -267,16 +296,16 @@ static bool mime_get_part(struct mime_reader *r, struct mime_part *part)
 	return true;
 }
 
-int mime_structure_decode(const void *data, size_t len, struct mime_message **msg_r,
-			  const char **error_r)
+/* Decodes either form (magic: MIME_STRUCTURE_MAGIC or MIME_STRUCTURE_PARTS_MAGIC). */
+static int mime_structure_decode_form(const void *data, size_t len, const char *magic,
+				      struct mime_message **msg_r, const char **error_r)
 {
-	struct mime_reader r = { data, len, 0, NULL, 0 };
+	struct mime_reader r = { data, len, 0, NULL, 0, magic[2] == 'P' };
 	struct mime_message *msg = xcalloc(1, sizeof(*msg));
 	uint64_t flags, n_parts;
 
 	msg->root = mime_part_new(NULL);
-	if (len < MIME_STRUCTURE_MAGIC_LEN ||
-	    memcmp(data, MIME_STRUCTURE_MAGIC, MIME_STRUCTURE_MAGIC_LEN) != 0) {
+	if (len < MIME_STRUCTURE_MAGIC_LEN || memcmp(data, magic, MIME_STRUCTURE_MAGIC_LEN) != 0) {
 		r.error = "not a structure (bad magic)";
 	} else {
 		r.pos = MIME_STRUCTURE_MAGIC_LEN;
@@ -305,4 +334,16 @@ int mime_structure_decode(const void *data, size_t len, struct mime_message **ms
 	}
 	*msg_r = msg;
 	return 0;
+}
+
+int mime_structure_decode(const void *data, size_t len, struct mime_message **msg_r,
+			  const char **error_r)
+{
+	return mime_structure_decode_form(data, len, MIME_STRUCTURE_MAGIC, msg_r, error_r);
+}
+
+int mime_structure_decode_parts(const void *data, size_t len, struct mime_message **msg_r,
+				const char **error_r)
+{
+	return mime_structure_decode_form(data, len, MIME_STRUCTURE_PARTS_MAGIC, msg_r, error_r);
 }

@@ -9,6 +9,11 @@
  * with its flags, child count, offset, header and body sizes (physical, virtual, lines),
  * type, subtype, params, id, description, encoding, md5, location, disposition,
  * disposition params, languages, and the envelope fields for a message root.
+ *
+ * The parts form ("PBP\x01", mime_structure_encode_parts) is the same without the fields:
+ * per part its flags, child count, offset, sizes, and type / subtype only for a multipart.
+ * It is what section numbering and ranges need (mime_part_find, mime_section_locate give on
+ * it what they give on the full tree) in a few octets per part.
  * OWNS nothing. THREAD: any.
  */
 #ifndef MIME_STRUCTURE_H
@@ -31,5 +36,12 @@ void mime_structure_encode(const struct mime_message *msg, struct pb_buf *out);
  * over MIME_STRUCTURE_MAX_DEPTH, a part count that does not match). */
 int mime_structure_decode(const void *data, size_t len, struct mime_message **msg_r,
 			  const char **error_r);
+
+/* Appends the parts form of msg to out. */
+void mime_structure_encode_parts(const struct mime_message *msg, struct pb_buf *out);
+/* Decodes the parts form, as mime_structure_decode() does the full one: the message has no
+ * Content-* or envelope fields except a multipart's type and subtype. 0 / -1. */
+int mime_structure_decode_parts(const void *data, size_t len, struct mime_message **msg_r,
+				const char **error_r);
 
 #endif

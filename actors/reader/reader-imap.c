@@ -1,0 +1,140 @@
+/*
+ * reader-imap.c: the reader's handlers for IMAP FETCH and SEARCH (READER_META_REQ,
+ * READER_SECTION_REQ, READER_SEARCH_REQ; see reader-client.h). Each request is bounded: a
+ * number of keys checked on entry, then work and reply octets counted as it goes; once over
+ * budget the reply answers the keys done so far (a prefix, at least one) and the caller
+ * asks again for the rest. OWNS nothing. THREAD: the shard's.
+ */
+#include "reader-work.h"
+
+#include "pb-log.h"
+#include "pb-runtime.h"
+#include "reader-client.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* One key's meta into r (the strings moved from the meta). Adds its octets to *bytes and
+ * the octets parsed to compute it to *parsed. */
+static void meta_answer(struct reader_shard *sh, const char *key, struct pb_rec_read_meta *r,
+			uint64_t *bytes, uint64_t *parsed)
+{
+	struct mime_meta meta;
+	const char *error = NULL;
+	uint64_t n = 0;
+
+	int found = reader_meta_get(sh, key, &meta, &n, &error);
+	*parsed += n;
+	if (found <= 0) {
+		if (found < 0)
+			pb_error("reader", "event=meta_failed key=%s reason=\"%s\"", key, error);
+		r->code = found < 0 ? PB_ERR_INTERNAL : PB_ERR_NOTFOUND;
+		return;
+	}
+	*r = (struct pb_rec_read_meta){ PB_OK, meta.size, meta.virtual_size, meta.header.physical,
+					meta.header.virtual_size, meta.body.virtual_size,
+					meta.body.lines, meta.envelope, meta.bodystructure,
+					meta.imap_body, { NULL, 0 } };
+	r->parts.len = meta.parts.len;
+	r->parts.data = (uint8_t *)pb_buf_steal(&meta.parts, NULL);
+	*bytes += strlen(r->envelope) + strlen(r->bodystructure) + strlen(r->body) + r->parts.len;
+	meta.envelope = meta.bodystructure = meta.imap_body = NULL;
+	mime_meta_deinit(&meta);
+}
+
+int reader_on_meta(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	const struct pb_strv *keys = &m->u.reader_meta_req.blob_keys;
+	uint64_t bytes = 0, parsed = 0;
+	struct pb_msg rep;
+
+	if (keys->n == 0 || keys->n > READER_META_MAX) {
+		pb_reply_status(a, m, PB_ERR_REFUSED, "a meta request has 1 to 256 bodies");
+		return 0;
+	}
+	pb_msg_init(&rep, MSG_READER_META_REP);
+	rep.u.reader_meta_rep.error = xstrdup("");
+	for (uint32_t i = 0; i < keys->n; i++) {
+		if (i > 0 && (bytes >= READER_REPLY_BUDGET || parsed >= READER_SEARCH_BUDGET))
+			break;
+		meta_answer(state, keys->v[i], pb_rec_read_meta_push(&rep.u.reader_meta_rep.metas),
+			    &bytes, &parsed);
+	}
+	pb_reply(a, m, &rep);
+	pb_msg_free(&rep);
+	return 0;
+}
+
+int reader_on_section(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	const struct pb_rec_section_ask_list *l = &m->u.reader_section_req.sections;
+	struct pb_msg rep;
+	uint64_t bytes = 0;
+
+	bool ok = l->n > 0 && l->n <= READER_SECTION_MAX;
+	for (uint32_t i = 0; ok && i < l->n; i++)
+		ok = l->v[i].fields.n <= READER_SECTION_FIELDS_MAX;
+	if (!ok) {
+		pb_reply_status(a, m, PB_ERR_REFUSED,
+				"a section request has 1 to 256 sections of 0 to 256 fields");
+		return 0;
+	}
+	pb_msg_init(&rep, MSG_READER_SECTION_REP);
+	rep.u.reader_section_rep.error = xstrdup("");
+	for (uint32_t i = 0; i < l->n && (i == 0 || bytes < READER_REPLY_BUDGET); i++) {
+		struct pb_rec_section_answer *ans =
+			pb_rec_section_answer_push(&rep.u.reader_section_rep.answers);
+		reader_section_answer(state, &l->v[i], ans);
+		bytes += ans->data.len + 64;
+	}
+	pb_reply(a, m, &rep);
+	pb_msg_free(&rep);
+	return 0;
+}
+
+/* The criteria are usable: 1..64, known kinds, values bounded, a field name for HEADER. */
+static bool search_criteria_ok(const struct pb_rec_search_key_list *c)
+{
+	if (c->n == 0 || c->n > READER_SEARCH_CRITERIA_MAX)
+		return false;
+	for (uint32_t i = 0; i < c->n; i++) {
+		if (c->v[i].kind >= READER_SEARCH_KIND_COUNT ||
+		    strlen(c->v[i].value) > READER_SEARCH_VALUE_MAX ||
+		    (c->v[i].kind == READER_SEARCH_HEADER && c->v[i].header[0] == '\0'))
+			return false;
+	}
+	return true;
+}
+
+int reader_on_search(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	const struct msg_reader_search_req *q = &m->u.reader_search_req;
+	struct pb_msg rep;
+	uint64_t read_total = 0;
+
+	if (q->blob_keys.n == 0 || q->blob_keys.n > READER_SEARCH_MAX ||
+	    !search_criteria_ok(&q->criteria)) {
+		pb_reply_status(a, m, PB_ERR_REFUSED, "a search has 1 to 256 bodies, 1 to 64 "
+						       "criteria of at most 1024 octets");
+		return 0;
+	}
+	struct reader_search *s = reader_search_create(&q->criteria);
+	pb_msg_init(&rep, MSG_READER_SEARCH_REP);
+	rep.u.reader_search_rep.error = xstrdup("");
+	for (uint32_t i = 0; i < q->blob_keys.n && (i == 0 || read_total < READER_SEARCH_BUDGET);
+	     i++) {
+		struct pb_rec_search_hit *h = pb_rec_search_hit_push(&rep.u.reader_search_rep.hits);
+		const char *error = NULL;
+		uint64_t n = 0;
+		int found = reader_search_body(state, s, q->blob_keys.v[i], &h->matched, &n, &error);
+		read_total += n;
+		if (found < 0)
+			pb_error("reader", "event=search_failed key=%s reason=\"%s\"",
+				 q->blob_keys.v[i], error);
+		h->code = found == 1 ? PB_OK : found == 0 ? PB_ERR_NOTFOUND : PB_ERR_INTERNAL;
+	}
+	reader_search_destroy(&s);
+	pb_reply(a, m, &rep);
+	pb_msg_free(&rep);
+	return 0;
+}

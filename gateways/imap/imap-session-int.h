@@ -10,6 +10,7 @@
 #include "gw-login.h"
 #include "gw-session.h"
 #include "imap-parser.h"
+#include "mailbox-client.h"
 #include "imap-session.h"
 #include "pb-alloc.h"
 
@@ -27,6 +28,7 @@ enum imap_state { IMAP_ST_NOT_AUTH, IMAP_ST_AUTH, IMAP_ST_SELECTED, IMAP_ST_LOGO
 #define IMAP_IN_LOGGED_IN (IMAP_IN_AUTH | IMAP_IN_SELECTED)
 
 struct imap_view;
+struct imap_fetch_job;
 
 struct imap_session {
 	struct gw_session *gs;
@@ -43,6 +45,16 @@ struct imap_session {
 	char *user;		    /* the account's own name once logged in */
 	uint64_t user_id;
 	struct imap_view *view; /* SELECTED: the mailbox as this session sees it */
+	struct mailbox_list listing; /* a listing being gathered (imap_view_list) */
+	char *listing_folder;	     /* its folder */
+	void *listed;		     /* its imap_listed_fn */
+	void *refreshed;	     /* imap_view_refresh's then */
+	bool watching;		     /* MBOX_WATCH registered for the session's address */
+	bool idling;		     /* IDLE: the next line is DONE */
+	bool check;		     /* the NOOP under way is a CHECK */
+	void *job;		     /* the state of the command under way (STORE, FETCH) */
+	void (*job_free)(void *job);
+	void (*job_drain)(struct imap_session *s); /* the output drained (NULL: run on) */
 	struct pb_buf out;	/* scratch for building replies */
 };
 
@@ -62,6 +74,11 @@ int imap_asked(struct imap_session *s, int rc);
 /* A continuation ended its command (or a step of it): reads on unless the session still
  * waits or ends. */
 void imap_resume(struct imap_session *s);
+/* The command under way keeps job (freed by job_free at imap_job_end or when the session
+ * closes, so a continuation that never runs leaks nothing). */
+void imap_job_begin(struct imap_session *s, void *job, void (*job_free)(void *job),
+		    void (*job_drain)(struct imap_session *s));
+void imap_job_end(struct imap_session *s);
 /* Whether the session waits for an actor (a command's call, a login's check). */
 bool imap_waiting(const struct imap_session *s);
 /* Arms the autologout timer afresh. */
@@ -94,5 +111,30 @@ const char *imap_check_authenticate(const void *session, const void *cmd);
 void imap_do_authenticate(void *session, const void *cmd);
 /* The client's response line to a challenge (NULL: it was too long). */
 void imap_auth_line(struct imap_session *s, const char *line);
+
+/* ---- the selected state (imap-cmd-select.c, -fetch.c, -store.c, -expunge.c, -search.c,
+ * -idle.c) ---- */
+const char *imap_check_select(const void *session, const void *cmd);
+void imap_do_select(void *session, const void *cmd);
+const char *imap_check_fetch(const void *session, const void *cmd);
+void imap_do_fetch(void *session, const void *cmd);
+const char *imap_check_store(const void *session, const void *cmd);
+void imap_do_store(void *session, const void *cmd);
+void imap_do_expunge(void *session, const void *cmd);
+void imap_do_close(void *session, const void *cmd);
+void imap_do_unselect(void *session, const void *cmd);
+const char *imap_check_search(const void *session, const void *cmd);
+void imap_do_search(void *session, const void *cmd);
+void imap_do_idle(void *session, const void *cmd);
+/* The line after IDLE: false when none is buffered yet. */
+bool imap_idle_line(struct imap_session *s);
+/* While idling: the view listed afresh now (a change event came). */
+void imap_idle_refresh(struct imap_session *s);
+/* NOOP and CHECK in the selected state: the view brought up to date first. */
+void imap_do_check(void *session, const void *cmd);
+/* MBOX_CHANGED_EVT for this session. */
+void imap_on_changed(struct imap_session *s, struct pb_msg *m);
+/* Leaves the selected state (nothing expunged). */
+void imap_deselect(struct imap_session *s);
 
 #endif

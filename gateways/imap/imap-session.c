@@ -13,6 +13,7 @@
  * commands (imap-cmd-*.c).
  */
 #include "imap-session-int.h"
+#include "imap-view.h"
 
 #include "gw-guard.h"
 #include "pb-log.h"
@@ -81,6 +82,24 @@ int imap_asked(struct imap_session *s, int rc)
 	return rc;
 }
 
+void imap_job_begin(struct imap_session *s, void *job, void (*job_free)(void *job),
+		    void (*job_drain)(struct imap_session *s))
+{
+	imap_job_end(s);
+	s->job = job;
+	s->job_free = job_free;
+	s->job_drain = job_drain;
+}
+
+void imap_job_end(struct imap_session *s)
+{
+	if (s->job_free != NULL)
+		s->job_free(s->job);
+	s->job = NULL;
+	s->job_free = NULL;
+	s->job_drain = NULL;
+}
+
 bool imap_waiting(const struct imap_session *s)
 {
 	return s->busy || (s->login.active && !s->login.want_line);
@@ -108,13 +127,32 @@ static const char *check_unavailable(const void *session, const void *cmd)
 	return "NO [UNAVAILABLE] Not available on this server yet";
 }
 
+/* UID EXPUNGE (RFC 4315) needs UIDPLUS, which is not offered. */
+static const char *check_uid_expunge(const void *session, const void *cmdp)
+{
+	const struct imap_cmd *cmd = cmdp;
+	return cmd->uid ? "BAD UID EXPUNGE is not supported" : NULL;
+}
+
+/* NOOP: in the selected state it is the moment to tell what changed. */
+static void do_noop(void *session, const void *cmd)
+{
+	struct imap_session *s = session;
+
+	if (s->state == IMAP_ST_SELECTED)
+		imap_do_check(session, cmd);
+	else
+		imap_do_noop(session, cmd);
+}
+
+#define NOT_SELECTED "BAD No mailbox selected"
 #define NOT_LOGGED_IN "BAD Command not permitted before login"
 #define LOGGED_IN "BAD Command not permitted after login"
 #define UNAVAILABLE(kind) { kind, IMAP_IN_LOGGED_IN, NOT_LOGGED_IN, check_unavailable, NULL }
 
 static const struct gw_command imap_commands[] = {
 	{ IMAP_CMD_CAPABILITY, IMAP_IN_ANY, NULL, NULL, imap_do_capability },
-	{ IMAP_CMD_NOOP, IMAP_IN_ANY, NULL, NULL, imap_do_noop },
+	{ IMAP_CMD_NOOP, IMAP_IN_ANY, NULL, NULL, do_noop },
 	{ IMAP_CMD_LOGOUT, IMAP_IN_ANY, NULL, NULL, imap_do_logout },
 	{ IMAP_CMD_ID, IMAP_IN_ANY, NULL, NULL, imap_do_id },
 	{ IMAP_CMD_STARTTLS, IMAP_IN_NOT_AUTH, LOGGED_IN, imap_check_starttls, imap_do_starttls },
@@ -124,15 +162,21 @@ static const struct gw_command imap_commands[] = {
 	{ IMAP_CMD_ENABLE, IMAP_IN_LOGGED_IN, NOT_LOGGED_IN, imap_check_enable, imap_do_enable },
 	{ IMAP_CMD_NAMESPACE, IMAP_IN_LOGGED_IN, NOT_LOGGED_IN, NULL, imap_do_namespace },
 	{ IMAP_CMD_COMPRESS, 0, "NO [CANNOT] COMPRESS is not supported", NULL, NULL },
-	UNAVAILABLE(IMAP_CMD_SELECT), UNAVAILABLE(IMAP_CMD_EXAMINE), UNAVAILABLE(IMAP_CMD_CREATE),
-	UNAVAILABLE(IMAP_CMD_DELETE), UNAVAILABLE(IMAP_CMD_RENAME),
+	{ IMAP_CMD_SELECT, IMAP_IN_LOGGED_IN, NOT_LOGGED_IN, imap_check_select, imap_do_select },
+	{ IMAP_CMD_EXAMINE, IMAP_IN_LOGGED_IN, NOT_LOGGED_IN, imap_check_select, imap_do_select },
+	{ IMAP_CMD_FETCH, IMAP_IN_SELECTED, NOT_SELECTED, imap_check_fetch, imap_do_fetch },
+	{ IMAP_CMD_STORE, IMAP_IN_SELECTED, NOT_SELECTED, imap_check_store, imap_do_store },
+	{ IMAP_CMD_SEARCH, IMAP_IN_SELECTED, NOT_SELECTED, imap_check_search, imap_do_search },
+	{ IMAP_CMD_EXPUNGE, IMAP_IN_SELECTED, NOT_SELECTED, check_uid_expunge, imap_do_expunge },
+	{ IMAP_CMD_CLOSE, IMAP_IN_SELECTED, NOT_SELECTED, NULL, imap_do_close },
+	{ IMAP_CMD_UNSELECT, IMAP_IN_SELECTED, NOT_SELECTED, NULL, imap_do_unselect },
+	{ IMAP_CMD_CHECK, IMAP_IN_SELECTED, NOT_SELECTED, NULL, imap_do_check },
+	{ IMAP_CMD_IDLE, IMAP_IN_LOGGED_IN, NOT_LOGGED_IN, NULL, imap_do_idle },
+	UNAVAILABLE(IMAP_CMD_CREATE), UNAVAILABLE(IMAP_CMD_DELETE), UNAVAILABLE(IMAP_CMD_RENAME),
 	UNAVAILABLE(IMAP_CMD_SUBSCRIBE), UNAVAILABLE(IMAP_CMD_UNSUBSCRIBE),
 	UNAVAILABLE(IMAP_CMD_LIST), UNAVAILABLE(IMAP_CMD_LSUB), UNAVAILABLE(IMAP_CMD_STATUS),
-	UNAVAILABLE(IMAP_CMD_APPEND), UNAVAILABLE(IMAP_CMD_IDLE), UNAVAILABLE(IMAP_CMD_CHECK),
-	UNAVAILABLE(IMAP_CMD_CLOSE), UNAVAILABLE(IMAP_CMD_UNSELECT), UNAVAILABLE(IMAP_CMD_EXPUNGE),
-	UNAVAILABLE(IMAP_CMD_SEARCH), UNAVAILABLE(IMAP_CMD_FETCH), UNAVAILABLE(IMAP_CMD_STORE),
-	UNAVAILABLE(IMAP_CMD_COPY), UNAVAILABLE(IMAP_CMD_MOVE), UNAVAILABLE(IMAP_CMD_SORT),
-	UNAVAILABLE(IMAP_CMD_THREAD), UNAVAILABLE(IMAP_CMD_GETQUOTA),
+	UNAVAILABLE(IMAP_CMD_APPEND), UNAVAILABLE(IMAP_CMD_COPY), UNAVAILABLE(IMAP_CMD_MOVE),
+	UNAVAILABLE(IMAP_CMD_SORT), UNAVAILABLE(IMAP_CMD_THREAD), UNAVAILABLE(IMAP_CMD_GETQUOTA),
 	UNAVAILABLE(IMAP_CMD_GETQUOTAROOT),
 };
 
@@ -205,6 +249,8 @@ static bool step(struct imap_session *s)
 
 	if (s->login.want_line)
 		return auth_line(s);
+	if (s->idling)
+		return imap_idle_line(s);
 	switch (imap_parser_next(s->parser, &ev)) {
 	case IMAP_PARSE_NEED_MORE:
 		return false;
@@ -252,7 +298,9 @@ static void on_drain(void *session)
 {
 	struct imap_session *s = session;
 
-	if (s->out_blocked)
+	if (s->job_drain != NULL)
+		s->job_drain(s);
+	else if (s->out_blocked)
 		run(s);
 }
 
@@ -324,10 +372,34 @@ static void on_timeout(void *session)
 	imap_bye(session, "Autologout; idle for too long");
 }
 
+static void unwatch(struct imap_session *s)
+{
+	struct pb_sender tx = gw_cast_sender(s->gs);
+	char addr[PB_MSG_MAX_ADDR];
+	const char *error;
+
+	gw_event_address(s->gs, addr, sizeof(addr));
+	if (mailbox_client_watch_send(&tx, s->user_id, addr, false, &error) < 0)
+		pb_warn("imap", "event=unwatch_failed user=%s reason=%s", PB_LOGQ(s->user),
+			PB_LOGQ(error));
+}
+
+static void on_event(void *session, struct pb_msg *m)
+{
+	if (m->type == MSG_MBOX_CHANGED_EVT)
+		imap_on_changed(session, m);
+}
+
 static void on_close(void *session)
 {
 	struct imap_session *s = session;
 
+	if (s->watching)
+		unwatch(s);
+	imap_job_end(s);
+	imap_view_free(&s->view);
+	mailbox_list_free(&s->listing);
+	free(s->listing_folder);
 	gw_login_deinit(&s->login);
 	imap_parser_destroy(&s->parser);
 	free(s->user);
@@ -358,5 +430,6 @@ const struct gw_proto imap_proto = {
 	.drain = on_drain,
 	.shutdown = on_shutdown,
 	.close = on_close,
+	.event = on_event,
 	.tick = imap_server_tick,
 };

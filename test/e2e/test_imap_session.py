@@ -64,7 +64,7 @@ class ImapSession(TlsCase):
         self.assertTrue(c.welcome.endswith(b"] Pillarbox ready."), c.welcome)
         caps = c.capabilities
         for cap in ("IMAP4REV1", "STARTTLS", "AUTH=PLAIN", "AUTH=LOGIN", "AUTH=SCRAM-SHA-256",
-                    "SASL-IR", "ID", "ENABLE", "LITERAL+", "NAMESPACE"):
+                    "SASL-IR", "ID", "ENABLE", "LITERAL+", "NAMESPACE", "IDLE", "UNSELECT"):
             self.assertIn(cap, caps)
         self.assertNotIn("LOGINDISABLED", caps)  # loopback: the password stays on the host
         typ, data = c.login("alice", "alicepw1")

@@ -50,6 +50,7 @@ struct fetch_job {
 	bool in_literal;	/* its octets go out as they come */
 	const struct imap_fetch_item *filter; /* HEADER.FIELDS: gathered in buf, then filtered */
 	struct pb_buf buf;
+	struct pb_buf line; /* the current message's answer, written before each literal */
 	uint64_t *seen;
 	size_t n_seen;
 };
@@ -66,6 +67,7 @@ static void job_free(void *p)
 	mime_parser_destroy(&j->mp);
 	mime_message_free(&j->mime);
 	pb_buf_deinit(&j->buf);
+	pb_buf_deinit(&j->line);
 	free(j->msns);
 	free(j->seen);
 	free(j);
@@ -117,14 +119,14 @@ const char *imap_check_fetch(const void *session, const void *cmdp)
 static void item_begin(struct imap_session *s, struct fetch_job *j)
 {
 	if (j->sep)
-		pb_buf_append_c(&s->out, ' ');
+		pb_buf_append_c(&j->line, ' ');
 	j->sep = true;
 }
 
-static void flush(struct imap_session *s)
+static void flush(struct imap_session *s, struct fetch_job *j)
 {
-	gw_write(s->gs, s->out.data, s->out.len);
-	pb_buf_reset(&s->out);
+	gw_write(s->gs, j->line.data, j->line.len);
+	pb_buf_reset(&j->line);
 }
 
 static void append_date(struct pb_buf *out, int64_t ms)
@@ -181,24 +183,24 @@ static void simple_item(struct imap_session *s, struct fetch_job *j, uint32_t ms
 	item_begin(s, j);
 	switch (it->att) {
 	case IMAP_FETCH_FLAGS:
-		pb_buf_append_str(&s->out, "FLAGS ");
-		imap_flags_append(&s->out, e->flags);
+		pb_buf_append_str(&j->line, "FLAGS ");
+		imap_flags_append(&j->line, e->flags);
 		break;
-	case IMAP_FETCH_UID: pb_buf_printf(&s->out, "UID %u", e->uid); break;
-	case IMAP_FETCH_INTERNALDATE: append_date(&s->out, e->internal_date_ms); break;
+	case IMAP_FETCH_UID: pb_buf_printf(&j->line, "UID %u", e->uid); break;
+	case IMAP_FETCH_INTERNALDATE: append_date(&j->line, e->internal_date_ms); break;
 	case IMAP_FETCH_RFC822_SIZE:
-		pb_buf_printf(&s->out, "RFC822.SIZE %llu", (unsigned long long)e->size);
+		pb_buf_printf(&j->line, "RFC822.SIZE %llu", (unsigned long long)e->size);
 		break;
 	case IMAP_FETCH_MODSEQ:
-		pb_buf_printf(&s->out, "MODSEQ (%llu)", (unsigned long long)e->modseq);
+		pb_buf_printf(&j->line, "MODSEQ (%llu)", (unsigned long long)e->modseq);
 		break;
 	case IMAP_FETCH_ENVELOPE:
-		pb_buf_append_str(&s->out, "ENVELOPE ");
-		mime_imap_envelope(j->mime->root, &s->out);
+		pb_buf_append_str(&j->line, "ENVELOPE ");
+		mime_imap_envelope(j->mime->root, &j->line);
 		break;
 	default: /* BODYSTRUCTURE, BODY */
-		pb_buf_append_str(&s->out, it->att == IMAP_FETCH_BODY ? "BODY " : "BODYSTRUCTURE ");
-		mime_imap_bodystructure(j->mime->root, it->att == IMAP_FETCH_BODYSTRUCTURE, &s->out);
+		pb_buf_append_str(&j->line, it->att == IMAP_FETCH_BODY ? "BODY " : "BODYSTRUCTURE ");
+		mime_imap_bodystructure(j->mime->root, it->att == IMAP_FETCH_BODYSTRUCTURE, &j->line);
 		break;
 	}
 }
@@ -233,7 +235,8 @@ static void read_failed(struct imap_session *s, struct fetch_job *j)
 		imap_bye(s, "Message body unavailable");
 		return;
 	}
-	gw_write_str(s->gs, ")\r\n");
+	pb_buf_append_str(&j->line, ")\r\n");
+	flush(s, j);
 	imap_tagged(s, "NO [UNAVAILABLE] Message body unavailable");
 	imap_job_end(s);
 	imap_resume(s);
@@ -325,9 +328,9 @@ static void literal_head(struct imap_session *s, struct fetch_job *j,
 		len = size - start < it->length ? size - start : it->length;
 	}
 	item_begin(s, j);
-	item_name(it, &s->out);
-	pb_buf_printf(&s->out, " {%llu}\r\n", (unsigned long long)len);
-	flush(s);
+	item_name(it, &j->line);
+	pb_buf_printf(&j->line, " {%llu}\r\n", (unsigned long long)len);
+	flush(s, j);
 	*start_r = start;
 	*len_r = len;
 }
@@ -423,14 +426,13 @@ static int open_msg(struct imap_session *s, struct fetch_job *j)
 		j->seen[j->n_seen++] = e->uid;
 		j->flags_after = !flags;
 	}
-	pb_buf_reset(&s->out);
-	pb_buf_printf(&s->out, "* %u FETCH (", msn);
+	pb_buf_printf(&j->line, "* %u FETCH (", msn);
 	j->open = true;
 	j->sep = false;
 	j->item = 0;
 	if (j->cmd.uid && !uid) { /* RFC 3501 6.4.8: UID FETCH answers carry the UID */
 		item_begin(s, j);
-		pb_buf_printf(&s->out, "UID %u", e->uid);
+		pb_buf_printf(&j->line, "UID %u", e->uid);
 	}
 	if (!mime)
 		return 0;
@@ -445,11 +447,11 @@ static void close_msg(struct imap_session *s, struct fetch_job *j)
 {
 	if (j->flags_after) {
 		item_begin(s, j);
-		pb_buf_append_str(&s->out, "FLAGS ");
-		imap_flags_append(&s->out, IMAP_MSG(s->view, j->msns[j->pos])->flags);
+		pb_buf_append_str(&j->line, "FLAGS ");
+		imap_flags_append(&j->line, IMAP_MSG(s->view, j->msns[j->pos])->flags);
 	}
-	pb_buf_append_str(&s->out, ")\r\n");
-	flush(s);
+	pb_buf_append_str(&j->line, ")\r\n");
+	flush(s, j);
 	mime_message_free(&j->mime);
 	j->flags_after = j->open = false;
 	j->pos++;
@@ -492,7 +494,7 @@ static void finish(struct imap_session *s, struct fetch_job *j)
 }
 
 /* Answers messages and items until a read goes out, the output must drain or all is done.
- * The answer of a message is built in s->out and written before each literal and at its
+ * The answer of a message is built in j->line and written before each literal and at its
  * end. */
 static void fetch_go(struct imap_session *s)
 {
@@ -551,6 +553,7 @@ void imap_do_fetch(void *session, const void *cmdp)
 	j->n = (size_t)n;
 	j->seen = xmalloc(j->n * sizeof(*j->seen));
 	pb_buf_init(&j->buf);
+	pb_buf_init(&j->line);
 	imap_job_begin(s, j, job_free, fetch_drain);
 	fetch_go(s);
 }

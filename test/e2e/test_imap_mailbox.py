@@ -131,6 +131,27 @@ class ImapMailbox(unittest.TestCase):
         self.assertIn("Invalid messageset", str(e.exception))
         self.assertEqual(c.uid("FETCH", "99", "(FLAGS)"), ("OK", [None]))
 
+    def test_large_message_in_ranges(self):
+        lines = [b"%06d " % i + b"y" * 70 for i in range(20000)]  # ~1.5 MiB: several ranges
+        big = message(b"big", lines, [b"MIME-Version: 1.0", b"Content-Type: text/plain"])
+        name = self.new_user([big, message(b"small", [b"s"])])
+        c = self.login(name)
+        c.select("INBOX")
+        typ, data = c.fetch("1", "(RFC822.SIZE BODY.PEEK[])")
+        size = int(re.search(rb"RFC822.SIZE (\d+)", data[0][0]).group(1))
+        stored = data[0][1]
+        self.assertEqual(len(stored), size)
+        self.assertTrue(stored.endswith(big))
+        typ, data = c.fetch("1", "(BODY.PEEK[]<200000.400000>)")
+        self.assertEqual(data[0][1], stored[200000:600000])
+        typ, data = c.fetch("1", "(BODY.PEEK[TEXT]<0.7> BODYSTRUCTURE)")
+        self.assertEqual(data[0][1], b"000000 ")
+        self.assertIn(b'("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" %d 20000'
+                      % len(b"\r\n".join(lines) + b"\r\n"), data[1])
+        typ, data = c.fetch("1:2", "(UID BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        self.assertEqual([d[1] for d in data if isinstance(d, tuple)],
+                         [b"Subject: big\r\n\r\n", b"Subject: small\r\n\r\n"])
+
     def test_store_search_expunge_close_unselect(self):
         name = self.new_user([message(b"m%d" % i, [b"x" * (i * 100)]) for i in range(1, 6)])
         c = self.login(name)

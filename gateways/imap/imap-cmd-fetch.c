@@ -30,6 +30,8 @@
 #include <time.h>
 
 #define FETCH_CHUNK (256 * 1024)
+/* A range read when only the header is parsed (ENVELOPE, HEADER): most headers fit. */
+#define FETCH_HEAD_CHUNK (16 * 1024)
 
 enum { READ_PARSE = 0, READ_BODY = 1 };
 
@@ -45,6 +47,7 @@ struct fetch_job {
 	bool reserved;	   /* FETCH_CHUNK taken from the budget of bytes in flight */
 	bool wait_drain;
 	struct mime_parser *mp;
+	bool head_only; /* the message's items need only its top header parsed */
 	struct mime_message *mime;
 	uint64_t off, end;	/* the range being read */
 	bool in_literal;	/* its octets go out as they come */
@@ -92,6 +95,16 @@ static bool needs_mime(const struct imap_fetch_item *it)
 	default:
 		return false;
 	}
+}
+
+/* Whether its needs of the parsed message end at the top header. */
+static bool header_enough(const struct imap_fetch_item *it)
+{
+	if (!needs_mime(it) || it->att == IMAP_FETCH_ENVELOPE || it->att == IMAP_FETCH_RFC822_HEADER)
+		return true;
+	return it->att == IMAP_FETCH_BODY_SECTION && it->n_parts == 0 &&
+	       (it->spec == IMAP_SECTION_HEADER || it->spec == IMAP_SECTION_HEADER_FIELDS ||
+		it->spec == IMAP_SECTION_HEADER_FIELDS_NOT);
 }
 
 /* Whether fetching it sets \Seen (RFC 3501 6.4.5: BODY[...] and RFC822, RFC822.TEXT). */
@@ -219,8 +232,10 @@ static void read_next(struct imap_session *s, struct fetch_job *j, uint64_t what
 	struct pb_sender tx = gw_sender(&call);
 	const char *error;
 
+	uint64_t chunk = what == READ_PARSE && j->head_only ? FETCH_HEAD_CHUNK : FETCH_CHUNK;
+
 	if (reader_client_read_send(&tx, s->user_id, e->blob_key, j->off,
-				    (uint32_t)(left < FETCH_CHUNK ? left : FETCH_CHUNK), &error) < 0) {
+				    (uint32_t)(left < chunk ? left : chunk), &error) < 0) {
 		on_read(s, what, NULL);
 		return;
 	}
@@ -242,20 +257,26 @@ static void read_failed(struct imap_session *s, struct fetch_job *j)
 	imap_resume(s);
 }
 
-/* The parser took a range; at the end of the message the tree is taken. */
-static void parsed(struct fetch_job *j, const uint8_t *data, size_t len, bool eof)
+/* The parser took a range; at the end of the message (or of its header, when only the
+ * header is needed) the tree is taken. Returns whether it was. */
+static bool parsed(struct fetch_job *j, const uint8_t *data, size_t len, bool eof)
 {
 	struct mime_event ev;
 
 	mime_parser_feed(j->mp, data, len);
 	if (eof)
 		mime_parser_finish(j->mp);
-	while (mime_parser_next(j->mp, &ev) == 1)
-		;
-	if (eof) {
-		j->mime = mime_parser_take_message(j->mp);
-		mime_parser_destroy(&j->mp);
+	while (mime_parser_next(j->mp, &ev) == 1) {
+		if (j->head_only && !eof && ev.type == MIME_EVENT_HEADER_END && ev.part->depth == 0) {
+			mime_parser_finish(j->mp);
+			eof = true;
+		}
 	}
+	if (!eof)
+		return false;
+	j->mime = mime_parser_take_message(j->mp);
+	mime_parser_destroy(&j->mp);
+	return true;
 }
 
 static void on_read(void *session, uint64_t what, struct pb_msg *rep)
@@ -278,7 +299,7 @@ static void on_read(void *session, uint64_t what, struct pb_msg *rep)
 	j->off += len;
 	eof = eof || j->off >= j->end;
 	if (what == READ_PARSE)
-		parsed(j, data, len, eof);
+		eof = parsed(j, data, len, eof);
 	else if (j->filter != NULL)
 		pb_buf_append(&j->buf, data, len);
 	else
@@ -415,8 +436,10 @@ static int open_msg(struct imap_session *s, struct fetch_job *j)
 	const struct imap_fetch *f = &j->cmd.u.fetch;
 	bool mime = false, seen = false, flags = false, uid = false;
 
+	j->head_only = true;
 	for (unsigned i = 0; i < f->n_items; i++) {
 		mime |= needs_mime(&f->items[i]);
+		j->head_only &= header_enough(&f->items[i]);
 		seen |= sets_seen(&f->items[i]);
 		flags |= f->items[i].att == IMAP_FETCH_FLAGS;
 		uid |= f->items[i].att == IMAP_FETCH_UID;

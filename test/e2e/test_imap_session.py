@@ -3,7 +3,7 @@ with real clients — imaplib login, capability and logout; STARTTLS then login 
 text pipelined after STARTTLS dropped); a wrong password; AUTHENTICATE PLAIN with and without
 SASL-IR, and SCRAM-SHA-256; a lockout after 3 failures from one address (the right password
 then refused there while another address logs in); a blocked address told so at connect;
-`openssl s_client` on 993; a huge literal refused before the continuation (synchronising and
+`openssl s_client` on 993; curl over imap (STARTTLS) and imaps; a huge literal refused before the continuation (synchronising and
 LITERAL+); pipelined garbage answered BAD with the session still usable; the autologout."""
 import imaplib
 import os
@@ -15,6 +15,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(__file__))
 import pbtest  # noqa: E402
 from test_auth import b64, scram_login  # noqa: E402
+from test_mail import message, run_tool  # noqa: E402
 from test_tls import HOST, TlsCase  # noqa: E402
 
 imaplib.Commands.setdefault("ID", ("NONAUTH", "AUTH", "SELECTED"))  # RFC 2971
@@ -235,6 +236,25 @@ class ImapSession(TlsCase):
         self.assertEqual(lines.count(b"x BAD Error in IMAP command: unknown command"), 20)
         self.assertIn(b"* BYE Too many invalid IMAP commands.", lines)
         self.assertEqual(lines[-1], b"")
+
+
+class ImapCurl(TlsCase):
+    def test_curl_imap_starttls_and_imaps_verified(self):
+        import smtplib
+        with smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=60) as s:
+            s.sendmail("sender@example.org", [self.alice()], message(b"for curl", [b"curl body"]))
+        pbtest.wait_counts(self.d, {"alice": 1})
+        for scheme, svc, extra in (("imap", "imap", ["--ssl-reqd"]), ("imaps", "imaps", [])):
+            port = self.d.ports[svc]
+            base = ["curl", "-sS", "--cacert", self.cafile, "--user", "alice:alicepw1",
+                    "--resolve", "%s:%d:127.0.0.1" % (HOST, port)] + extra
+            p = run_tool(base + ["%s://%s:%d/INBOX;UID=1" % (scheme, HOST, port)])
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn(b"Subject: for curl", p.stdout)
+            self.assertTrue(p.stdout.endswith(b"curl body\r\n"), p.stdout[-100:])
+            p = run_tool(base + ["%s://%s:%d/INBOX?SEEN" % (scheme, HOST, port)])
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertEqual(p.stdout, b"* SEARCH 1\r\n")  # the fetch set \\Seen
 
 
 class ImapAutologout(unittest.TestCase):

@@ -230,9 +230,8 @@ static void read_next(struct imap_session *s, struct fetch_job *j, uint64_t what
 	uint64_t left = j->end - j->off;
 	struct gw_pending call = imap_call_of(s, on_read, what);
 	struct pb_sender tx = gw_sender(&call);
-	const char *error;
-
 	uint64_t chunk = what == READ_PARSE && j->head_only ? FETCH_HEAD_CHUNK : FETCH_CHUNK;
+	const char *error;
 
 	if (reader_client_read_send(&tx, s->user_id, e->blob_key, j->off,
 				    (uint32_t)(left < chunk ? left : chunk), &error) < 0) {
@@ -279,32 +278,45 @@ static bool parsed(struct fetch_job *j, const uint8_t *data, size_t len, bool eo
 	return true;
 }
 
-static void on_read(void *session, uint64_t what, struct pb_msg *rep)
+/* Takes what a read brought into the parser, the gathered header or the client: 1 when the
+ * range is done, 0 when more is to be read, -1 when the read failed (no answer, no body, a
+ * body shorter than listed: a literal's announced size cannot be kept). */
+static int take(struct imap_session *s, struct fetch_job *j, uint64_t what, struct pb_msg *rep)
 {
-	struct imap_session *s = session;
-	struct fetch_job *j = s->job;
 	const uint8_t *data;
 	size_t len;
 	uint64_t size;
 	bool eof;
 
-	s->busy = false;
-	if (rep == NULL || reader_client_read_reply(rep, &size, &data, &len, &eof) != PB_OK ||
-	    (len == 0 && j->off < j->end && what == READ_BODY)) {
-		read_failed(s, j);
-		return;
-	}
+	if (rep == NULL || reader_client_read_reply(rep, &size, &data, &len, &eof) != PB_OK)
+		return -1;
 	if (len > j->end - j->off)
 		len = (size_t)(j->end - j->off);
+	if (what == READ_BODY && j->off + len < j->end && (eof || len == 0))
+		return -1;
 	j->off += len;
 	eof = eof || j->off >= j->end;
 	if (what == READ_PARSE)
-		eof = parsed(j, data, len, eof);
-	else if (j->filter != NULL)
+		return parsed(j, data, len, eof);
+	if (j->filter != NULL)
 		pb_buf_append(&j->buf, data, len);
 	else
 		gw_write(s->gs, data, len);
-	if (!eof) {
+	return eof;
+}
+
+static void on_read(void *session, uint64_t what, struct pb_msg *rep)
+{
+	struct imap_session *s = session;
+	struct fetch_job *j = s->job;
+
+	s->busy = false;
+	int rc = take(s, j, what, rep);
+	if (rc < 0) {
+		read_failed(s, j);
+		return;
+	}
+	if (rc == 0) {
 		if (gw_output_pending(s->gs) >= NET_OUT_HIGH)
 			j->wait_drain = true;
 		else

@@ -3,8 +3,9 @@ with real clients — imaplib login, capability and logout; STARTTLS then login 
 text pipelined after STARTTLS dropped); a wrong password; AUTHENTICATE PLAIN with and without
 SASL-IR, and SCRAM-SHA-256; a lockout after 3 failures from one address (the right password
 then refused there while another address logs in); a blocked address told so at connect;
-`openssl s_client` on 993; curl over imap (STARTTLS) and imaps; a huge literal refused before the continuation (synchronising and
-LITERAL+); pipelined garbage answered BAD with the session still usable; the autologout."""
+`openssl s_client` on 993; curl over imap (STARTTLS) and imaps; a huge literal refused
+before the continuation (synchronising and LITERAL+); pipelined garbage answered BAD with the
+session still usable; the autologout."""
 import imaplib
 import os
 import socket

@@ -9,6 +9,7 @@
 #include "gw-fake.h"
 #include "imap-session.h"
 #include "lockout-client.h"
+#include "net-loop.h"
 #include "pb-test.h"
 
 #include <string.h>
@@ -97,8 +98,8 @@ static void login(struct gw_fake *f, struct imap_server *srv)
 	CHECK(gw_fake_expect(f, "l OK [CAPABILITY IMAP4rev1"));
 }
 
-/* Answers the last MBOX_LIST_REQ with messages of uids[0..n) (flags 0, size 10). */
-static void list_reply(struct gw_fake *f, const uint32_t *uids, size_t n)
+/* Answers the last MBOX_LIST_REQ with messages of uids[0..n) (flags 0, size 10 or size). */
+static void list_reply_sized(struct gw_fake *f, const uint32_t *uids, size_t n, uint64_t size)
 {
 	struct pb_msg *q = last_sent(f, MSG_MBOX_LIST_REQ);
 	struct pb_msg rep;
@@ -112,23 +113,90 @@ static void list_reply(struct gw_fake *f, const uint32_t *uids, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		struct pb_rec_mbox_entry *e = pb_rec_mbox_entry_push(&r->entries);
 		e->uid = uids[i];
-		e->size = 10;
+		e->size = size;
 		e->modseq = uids[i];
 		e->blob_key = xstrdup("key");
 	}
 	CHECK_INT(gw_fake_reply(f, q->corr, &rep), 0);
 }
 
-static void select_inbox(struct gw_fake *f, const uint32_t *uids, size_t n)
+static void list_reply(struct gw_fake *f, const uint32_t *uids, size_t n)
+{
+	list_reply_sized(f, uids, n, 10);
+}
+
+static void select_sized(struct gw_fake *f, const uint32_t *uids, size_t n, uint64_t size)
 {
 	gw_fake_input(f, "s SELECT inbox\r\n");
-	list_reply(f, uids, n);
+	list_reply_sized(f, uids, n, size);
 	char *out = gw_fake_output(f);
 	CHECK(strstr(out, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n") != NULL);
 	CHECK(strstr(out, "* OK [UIDVALIDITY 7] UIDs valid\r\n") != NULL);
 	CHECK(strstr(out, "s OK [READ-WRITE] Select completed.\r\n") != NULL);
 	free(out);
 	CHECK(strchr(last_sent(f, MSG_MBOX_WATCH_REQ)->u.mbox_watch_req.watcher, '#') != NULL);
+}
+
+static void select_inbox(struct gw_fake *f, const uint32_t *uids, size_t n)
+{
+	select_sized(f, uids, n, 10);
+}
+
+/* Answers a READER_READ_REQ with its range of text (the whole stored body). */
+static void range_reply(struct gw_fake *f, struct pb_msg *req, const char *text, size_t total)
+{
+	struct msg_reader_read_req *q = &req->u.reader_read_req;
+	size_t off = q->offset < total ? q->offset : total;
+	size_t len = total - off < q->length ? total - off : q->length;
+	struct pb_msg rep;
+
+	pb_msg_init(&rep, MSG_READER_READ_REP);
+	rep.u.reader_read_rep.error = xstrdup("");
+	rep.u.reader_read_rep.size = total;
+	rep.u.reader_read_rep.data.len = len;
+	rep.u.reader_read_rep.data.data = xmalloc(len + 1);
+	memcpy(rep.u.reader_read_rep.data.data, text + off, len);
+	rep.u.reader_read_rep.eof = off + len == total;
+	CHECK_INT(gw_fake_reply(f, req->corr, &rep), 0);
+}
+
+/* A body of three ranges: the second is asked for only once the client took the output past
+ * NET_OUT_HIGH, the third at once; all of it goes out, in order, as one literal. */
+static void test_body_ranges_paced_by_drain(void)
+{
+	struct imap_server srv;
+	struct gw_fake f;
+	const uint32_t uids[] = { 11 };
+	size_t total = 600 * 1024;
+	char *body = xmalloc(total);
+
+	for (size_t i = 0; i < total; i++)
+		body[i] = (char)('a' + i % 26);
+	login(&f, &srv);
+	select_sized(&f, uids, 1, total);
+	gw_fake_input(&f, "f FETCH 1 BODY.PEEK[]\r\n");
+	struct pb_msg *q = last_sent(&f, MSG_READER_READ_REQ);
+	CHECK_INT(q->u.reader_read_req.offset, 0);
+	size_t sent = f.n_sent;
+	f.backlog = NET_OUT_HIGH;
+	range_reply(&f, q, body, total);
+	CHECK_INT(f.n_sent, sent); /* waits for the drain */
+	gw_fake_drain(&f);
+	q = last_sent(&f, MSG_READER_READ_REQ);
+	CHECK_INT(q->u.reader_read_req.offset, 256 * 1024);
+	range_reply(&f, q, body, total);
+	q = last_sent(&f, MSG_READER_READ_REQ);
+	CHECK_INT(q->u.reader_read_req.offset, 512 * 1024);
+	CHECK_INT(q->u.reader_read_req.length, total - 512 * 1024);
+	range_reply(&f, q, body, total);
+	char *out = gw_fake_output(&f);
+	const char *head = "* 1 FETCH (BODY[] {614400}\r\n", *tail = ")\r\nf OK Fetch completed.\r\n";
+	CHECK(strncmp(out, head, strlen(head)) == 0);
+	CHECK(memcmp(out + strlen(head), body, total) == 0);
+	CHECK_STR(out + strlen(head) + total, tail);
+	free(out);
+	free(body);
+	gw_fake_free(&f);
 }
 
 static void changed(struct gw_fake *f, const char *folder)
@@ -190,5 +258,6 @@ static const struct pb_test_case cases[] = {
 	{ "literal_limit_and_autologout", test_literal_limit_and_autologout },
 	{ "view_follows_changes_at_noop", test_view_follows_changes_at_noop },
 	{ "body_read_timeout_ends_connection", test_body_read_timeout_ends_connection },
+	{ "body_ranges_paced_by_drain", test_body_ranges_paced_by_drain },
 };
 PB_TEST_MAIN(cases)

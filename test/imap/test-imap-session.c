@@ -145,19 +145,7 @@ static void select_inbox(struct gw_fake *f, const uint32_t *uids, size_t n)
 /* Answers a READER_READ_REQ with its range of text (the whole stored body). */
 static void range_reply(struct gw_fake *f, struct pb_msg *req, const char *text, size_t total)
 {
-	struct msg_reader_read_req *q = &req->u.reader_read_req;
-	size_t off = q->offset < total ? q->offset : total;
-	size_t len = total - off < q->length ? total - off : q->length;
-	struct pb_msg rep;
-
-	pb_msg_init(&rep, MSG_READER_READ_REP);
-	rep.u.reader_read_rep.error = xstrdup("");
-	rep.u.reader_read_rep.size = total;
-	rep.u.reader_read_rep.data.len = len;
-	rep.u.reader_read_rep.data.data = xmalloc(len + 1);
-	memcpy(rep.u.reader_read_rep.data.data, text + off, len);
-	rep.u.reader_read_rep.eof = off + len == total;
-	CHECK_INT(gw_fake_reply(f, req->corr, &rep), 0);
+	CHECK_INT(gw_fake_read_reply(f, req, text, total), 0);
 }
 
 /* A body of three ranges: the second is asked for only once the client took the output past

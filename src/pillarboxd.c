@@ -19,6 +19,7 @@
 #include "pillarbox-paths.h"
 #include "pillarbox-private.h"
 #include "pillarbox-user.h"
+#include "imap-server.h"
 #include "pop3-server.h"
 #include "smtp-server.h"
 #include "store-db.h"
@@ -46,7 +47,7 @@ struct daemon {
 	struct pb_runtime *rt;
 	struct pb_bridge *bridge;
 	const char *cli_owners[16]; /* the owners the bridge forwards to (it borrows them) */
-	struct gw_hub *smtp, *pop3;
+	struct gw_hub *smtp, *pop3, *imap;
 	struct pb_tls_current *tls; /* the certificate new TLS connections get (SIGHUP swaps it) */
 	const char *config_path, *data_dir_arg; /* read again at SIGHUP for tls_* */
 	char hostname[256];
@@ -397,7 +398,8 @@ static int start_gateways(struct daemon *d)
 	raise_fd_limit();
 
 	if (smtp_server_start(d->rt, &d->cfg, d->hostname, d->tls, &d->smtp, &error) < 0 ||
-	    pop3_server_start(d->rt, &d->cfg, d->hostname, d->tls, &d->pop3, &error) < 0) {
+	    pop3_server_start(d->rt, &d->cfg, d->hostname, d->tls, &d->pop3, &error) < 0 ||
+	    imap_server_start(d->rt, &d->cfg, d->hostname, d->tls, &d->imap, &error) < 0) {
 		fprintf(stderr, "pillarboxd: cannot listen: %s\n", error);
 		free(error);
 		return -1;
@@ -612,6 +614,7 @@ static int run(struct daemon *d, sigset_t *signals)
 	/* stop accepting and let sessions finish what is in flight, then the actors */
 	gw_hub_stop(&d->smtp);
 	gw_hub_stop(&d->pop3);
+	gw_hub_stop(&d->imap);
 	pb_tls_current_destroy(&d->tls);
 	pb_bridge_stop(&d->bridge);
 	pb_runtime_destroy(&d->rt);

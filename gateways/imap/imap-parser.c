@@ -364,6 +364,19 @@ int imap_parser_next(struct imap_parser *p, struct imap_event *ev_r)
 	return ret;
 }
 
+int imap_parser_next_line(struct imap_parser *p, const char **line_r, size_t *len_r)
+{
+	char *line;
+
+	if (p->reset_pending)
+		cmd_reset(p);
+	ASSERT(p->state == ST_LINE && !p->in_cmd);
+	int ret = pb_lines_take(&p->lines, IMAP_LINE_MAX, &line, len_r);
+	if (ret > 0)
+		*line_r = line;
+	return ret;
+}
+
 int imap_parser_literal_accept(struct imap_parser *p, const char **error_r)
 {
 	ASSERT(p->state == ST_DECIDE);

@@ -171,6 +171,14 @@ int imap_parser_literal_accept(struct imap_parser *p, const char **error_r);
  * the next call of next()). A {n+} / {n-} literal's octets are skipped. */
 void imap_parser_literal_refuse(struct imap_parser *p);
 
+/* Takes one raw line that is not a command, CRLF removed: the client's response to an
+ * AUTHENTICATE challenge (RFC 3501 6.2.2), IDLE's "DONE" (RFC 2177). Only between commands:
+ * after a COMMAND or BAD event, never inside one (ASSERTed: a session bug). Returns 1 with
+ * *line_r (NUL-terminated, wiped at the next call: it may hold credentials) and *len_r, 0 if
+ * more input is needed, -1 once a line over IMAP_LINE_MAX octets was read to its end and
+ * dropped. */
+int imap_parser_next_line(struct imap_parser *p, const char **line_r, size_t *len_r);
+
 /* Removes (and wipes) every unparsed byte and drops a command in progress: after STARTTLS
  * (RFC 2595 / CVE-2011-0411) and on COMPRESS. */
 void imap_parser_discard_pending(struct imap_parser *p);

@@ -440,6 +440,47 @@ static void test_accept_too_big(void)
 	imap_parser_destroy(&p);
 }
 
+/* AUTHENTICATE's responses and IDLE's DONE are raw lines between commands: the same fed
+ * whole or byte by byte; an over-long one is dropped to its end and reported once. */
+static void test_next_line(void)
+{
+	static const char in[] = "a AUTHENTICATE PLAIN\r\nAGJvYgBwdw==\r\nb IDLE\r\nDONE\r\n";
+
+	for (int bytewise = 0; bytewise < 2; bytewise++) {
+		struct imap_parser *p = imap_parser_create();
+		struct imap_event ev;
+		const char *line = NULL;
+		size_t len, fed = 0, n = bytewise ? 1 : sizeof(in) - 1;
+		int steps[] = { IMAP_PARSE_COMMAND, 1, IMAP_PARSE_COMMAND, 1 }, rc;
+		const char *want[] = { "a", "AGJvYgBwdw==", "b", "DONE" };
+
+		for (int i = 0; i < 4; i++) {
+			while ((rc = i % 2 == 0 ? imap_parser_next(p, &ev)
+						: imap_parser_next_line(p, &line, &len)) == 0) {
+				CHECK(fed < sizeof(in) - 1);
+				imap_parser_feed(p, in + fed, n);
+				fed += n;
+			}
+			CHECK_INT(rc, steps[i]);
+			CHECK_STR(i % 2 == 0 ? ev.cmd.tag : line, want[i]);
+		}
+		imap_parser_destroy(&p);
+	}
+	struct imap_parser *p = imap_parser_create();
+	char *big = xmalloc(IMAP_LINE_MAX + 3);
+	const char *line;
+	size_t len;
+	memset(big, 'x', IMAP_LINE_MAX);
+	memcpy(big + IMAP_LINE_MAX, "\r\n", 3);
+	CHECK_INT(imap_parser_feed(p, big, IMAP_LINE_MAX + 2), 0);
+	CHECK_INT(imap_parser_next_line(p, &line, &len), -1);
+	imap_parser_feed(p, "*\r\n", 3);
+	CHECK_INT(imap_parser_next_line(p, &line, &len), 1);
+	CHECK_STR(line, "*");
+	imap_parser_destroy(&p);
+	free(big);
+}
+
 static const struct pb_test_case tests[] = {
 	{"table", test_table},
 	{"pipelined", test_pipelined},
@@ -452,6 +493,7 @@ static const struct pb_test_case tests[] = {
 	{"feed_limit", test_feed_limit},
 	{"discard_pending", test_discard_pending},
 	{"accept_too_big", test_accept_too_big},
+	{"next_line", test_next_line},
 };
 
 PB_TEST_MAIN(tests)

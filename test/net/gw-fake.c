@@ -263,3 +263,20 @@ int gw_fake_verified(struct gw_fake *f, uint64_t corr, uint64_t user_id, const c
 	}
 	return gw_fake_reply(f, corr, &rep);
 }
+
+int gw_fake_read_reply(struct gw_fake *f, struct pb_msg *req, const char *text, size_t total)
+{
+	struct msg_reader_read_req *q = &req->u.reader_read_req;
+	size_t off = q->offset < total ? q->offset : total;
+	size_t len = total - off < q->length ? total - off : q->length;
+	struct pb_msg rep;
+
+	pb_msg_init(&rep, MSG_READER_READ_REP);
+	rep.u.reader_read_rep.error = xstrdup("");
+	rep.u.reader_read_rep.size = total;
+	rep.u.reader_read_rep.data.len = len;
+	rep.u.reader_read_rep.data.data = xmalloc(len + 1);
+	memcpy(rep.u.reader_read_rep.data.data, text + off, len);
+	rep.u.reader_read_rep.eof = off + len == total;
+	return gw_fake_reply(f, req->corr, &rep);
+}

@@ -132,19 +132,7 @@ static void login(struct gw_fake *f, struct pop3_server *srv, const uint64_t *si
 /* Answers a READER_READ_REQ with a range of text (the whole stored message). */
 static void range_reply(struct gw_fake *f, struct pb_msg *req, const char *text)
 {
-	struct msg_reader_read_req *q = &req->u.reader_read_req;
-	size_t total = strlen(text), off = q->offset < total ? q->offset : total;
-	size_t len = total - off < q->length ? total - off : q->length;
-	struct pb_msg rep;
-
-	pb_msg_init(&rep, MSG_READER_READ_REP);
-	rep.u.reader_read_rep.error = xstrdup("");
-	rep.u.reader_read_rep.size = total;
-	rep.u.reader_read_rep.data.len = len;
-	rep.u.reader_read_rep.data.data = xmalloc(len + 1);
-	memcpy(rep.u.reader_read_rep.data.data, text + off, len);
-	rep.u.reader_read_rep.eof = off + len == total;
-	gw_fake_reply(f, req->corr, &rep);
+	gw_fake_read_reply(f, req, text, strlen(text));
 }
 
 /* A stored body for batch_reply: text NULL means there is no such body. */

@@ -1,0 +1,258 @@
+/*
+ * imap-view.c: the selected mailbox as the session sees it (see imap-view.h): flags, sequence
+ * sets, the listing gathered page by page, and the differences told to the client.
+ * OWNS: struct imap_view. THREAD: the hub's.
+ * MESSAGES sent (typed client stub): MBOX_LIST_REQ.
+ */
+#include "imap-view.h"
+
+#include "imap-parser-private.h"
+
+#include <string.h>
+
+static const struct {
+	const char *name;
+	uint32_t bit;
+} flag_names[] = {
+	{ "\\Answered", IMAP_FLAG_ANSWERED }, { "\\Flagged", IMAP_FLAG_FLAGGED },
+	{ "\\Deleted", IMAP_FLAG_DELETED },   { "\\Seen", IMAP_FLAG_SEEN },
+	{ "\\Draft", IMAP_FLAG_DRAFT },
+};
+
+void imap_flags_append(struct pb_buf *out, uint32_t flags)
+{
+	const char *sep = "";
+
+	pb_buf_append_c(out, '(');
+	for (size_t i = 0; i < PB_N_ELEMENTS(flag_names); i++) {
+		if (flags & flag_names[i].bit) {
+			pb_buf_append_str(out, sep);
+			pb_buf_append_str(out, flag_names[i].name);
+			sep = " ";
+		}
+	}
+	pb_buf_append_c(out, ')');
+}
+
+int imap_flags_parse(const char *const *names, unsigned n, uint32_t *flags_r, const char **bad_r)
+{
+	*flags_r = 0;
+	for (unsigned i = 0; i < n; i++) {
+		size_t k = 0;
+		while (k < PB_N_ELEMENTS(flag_names) && !imap_eq(names[i], flag_names[k].name))
+			k++;
+		if (k < PB_N_ELEMENTS(flag_names))
+			*flags_r |= flag_names[k].bit;
+		else if (!imap_eq(names[i], "\\Recent")) {
+			*bad_r = names[i];
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The first index whose uid is >= uid (count when none). */
+static size_t uid_lower_bound(const struct imap_view *v, uint32_t uid)
+{
+	size_t lo = 0, hi = IMAP_COUNT(v);
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (v->list.entries.v[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Marks the messages of one range in mark[0..count). */
+static int mark_range(const struct imap_view *v, struct imap_seq_range r, bool uid, bool *mark)
+{
+	size_t n = IMAP_COUNT(v);
+	uint32_t last = uid ? (n > 0 ? v->list.entries.v[n - 1].uid : 0) : (uint32_t)n;
+	uint32_t lo = r.lo == IMAP_SEQ_STAR ? last : r.lo, hi = r.hi == IMAP_SEQ_STAR ? last : r.hi;
+
+	if (lo > hi) {
+		uint32_t t = lo;
+		lo = hi;
+		hi = t;
+	}
+	if (!uid) {
+		if (lo == 0 || hi > n)
+			return -1;
+		for (uint32_t m = lo; m <= hi; m++)
+			mark[m - 1] = true;
+		return 0;
+	}
+	for (size_t i = uid_lower_bound(v, lo); i < n && v->list.entries.v[i].uid <= hi; i++)
+		mark[i] = true;
+	return 0;
+}
+
+long imap_view_resolve(const struct imap_view *v, const struct imap_seqset *set, bool uid,
+		       uint32_t **msns_r, const char **error_r)
+{
+	size_t n = IMAP_COUNT(v);
+	bool *mark = xcalloc(n + 1, sizeof(*mark));
+	long count = 0;
+
+	*msns_r = NULL;
+	if (set->saved) {
+		*error_r = "Saved search results are not supported";
+		free(mark);
+		return -1;
+	}
+	for (unsigned i = 0; i < set->n; i++) {
+		if (mark_range(v, set->ranges[i], uid, mark) < 0) {
+			*error_r = "Invalid messageset";
+			free(mark);
+			return -1;
+		}
+	}
+	uint32_t *msns = xmalloc((n + 1) * sizeof(*msns));
+	for (size_t i = 0; i < n; i++)
+		if (mark[i])
+			msns[count++] = (uint32_t)i + 1;
+	free(mark);
+	if (count == 0)
+		free(msns);
+	else
+		*msns_r = msns;
+	return count;
+}
+
+/* ---- the listing, page by page ---- */
+
+static void on_page(void *session, uint64_t arg, struct pb_msg *rep);
+
+static int ask_page(struct imap_session *s, const char *folder, uint32_t first)
+{
+	struct mailbox_list_query q = { .folder = folder, .uid_first = first };
+	struct gw_pending call = imap_call_of(s, on_page, 0);
+	struct pb_sender tx = gw_sender(&call);
+	const char *error;
+
+	return mailbox_client_list_send(&tx, s->user_id, &q, &error);
+}
+
+static void listed(struct imap_session *s, uint32_t code)
+{
+	imap_listed_fn *done = (imap_listed_fn *)s->listed;
+
+	s->busy = false;
+	s->listed = NULL;
+	done(s, code);
+}
+
+static void on_page(void *session, uint64_t arg, struct pb_msg *rep)
+{
+	struct imap_session *s = session;
+	const char *error;
+
+	if (rep == NULL) {
+		listed(s, PB_ERR_TEMP);
+		return;
+	}
+	uint32_t code = mailbox_client_list_reply(rep, &s->listing, &error);
+	if (code == PB_OK && s->listing.next_uid != 0) {
+		if (ask_page(s, s->listing_folder, s->listing.next_uid) == 0)
+			return;
+		code = PB_ERR_TEMP;
+	}
+	listed(s, code);
+}
+
+int imap_view_list(struct imap_session *s, const char *folder, imap_listed_fn *done)
+{
+	mailbox_list_free(&s->listing);
+	memset(&s->listing, 0, sizeof(s->listing));
+	pb_str_set(&s->listing_folder, folder);
+	if (ask_page(s, folder, 0) < 0)
+		return -1;
+	s->listed = (void *)done;
+	s->busy = true;
+	return 0;
+}
+
+/* ---- telling the client what changed ---- */
+
+static void fetch_flags(struct imap_session *s, size_t msn, uint32_t flags)
+{
+	pb_buf_reset(&s->out);
+	pb_buf_printf(&s->out, "* %zu FETCH (FLAGS ", msn);
+	imap_flags_append(&s->out, flags);
+	pb_buf_append_str(&s->out, ")\r\n");
+	gw_write(s->gs, s->out.data, s->out.len);
+}
+
+/*
+ * Walks the old and the fresh listing together (both in UID order): an old uid missing from
+ * the fresh one is expunged (its sequence number counts the expunges told before it, RFC
+ * 3501 7.4.1), a uid in both with other flags gets FETCH (FLAGS), and the uids past the old
+ * ones make the new EXISTS. A uid that appears below the old highest (impossible: UIDs only
+ * grow) is taken as new all the same.
+ */
+void imap_view_sync(struct imap_session *s)
+{
+	struct imap_view *v = s->view;
+	const struct pb_rec_mbox_entry_list *old = &v->list.entries, *fresh = &s->listing.entries;
+	size_t i = 0, j = 0, msn = 0;
+
+	while (i < old->n) {
+		if (j < fresh->n && fresh->v[j].uid == old->v[i].uid) {
+			msn++;
+			if (fresh->v[j].flags != old->v[i].flags)
+				fetch_flags(s, msn, fresh->v[j].flags);
+			i++, j++;
+		} else if (j < fresh->n && fresh->v[j].uid < old->v[i].uid) {
+			j++;
+		} else {
+			imap_untagged(s, "%zu EXPUNGE", msn + 1);
+			i++;
+		}
+	}
+	bool grew = fresh->n != msn;
+	mailbox_list_free(&v->list);
+	v->list = s->listing;
+	memset(&s->listing, 0, sizeof(s->listing));
+	if (grew)
+		imap_untagged(s, "%u EXISTS", (unsigned)IMAP_COUNT(v));
+}
+
+void imap_view_free(struct imap_view **vp)
+{
+	struct imap_view *v = *vp;
+
+	if (v == NULL)
+		return;
+	mailbox_list_free(&v->list);
+	free(v->folder);
+	free(v);
+	*vp = NULL;
+}
+
+static void on_refreshed(struct imap_session *s, uint32_t code)
+{
+	imap_listed_fn *then = (imap_listed_fn *)s->refreshed;
+
+	s->refreshed = NULL;
+	if (code == PB_OK && s->view != NULL)
+		imap_view_sync(s);
+	then(s, code);
+}
+
+int imap_view_refresh(struct imap_session *s, imap_listed_fn *then)
+{
+	if (s->view == NULL || !s->view->dirty) {
+		then(s, PB_OK);
+		return 0;
+	}
+	s->refreshed = (void *)then;
+	s->view->dirty = false; /* an event during the listing marks it again */
+	if (imap_view_list(s, s->view->folder, on_refreshed) == 0)
+		return 0;
+	s->view->dirty = true;
+	s->refreshed = NULL;
+	return -1;
+}

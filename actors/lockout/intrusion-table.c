@@ -177,7 +177,8 @@ int intrusion_table_report(struct intrusion_table *t, struct lockout_table *guar
 	}
 	uint32_t weight = t->p.weight[event];
 	if (t->p.threshold == 0 || weight == 0 || count == 0 ||
-	    lockout_table_exempt(guard, &host, protocol) || lockout_table_never_blocks(guard, &host))
+	    lockout_table_exempt(guard, &host, protocol) || lockout_table_never_blocks(guard, &host) ||
+	    (!t->p.score_loopback && pb_cidr_is_loopback(&host)))
 		return 0;
 	struct suspect *e = get(t, &host, now_ms);
 	bring_to(&t->p, e, now_ms);

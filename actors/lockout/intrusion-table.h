@@ -54,6 +54,7 @@ struct intrusion_policy {
 	uint64_t period_ms; /* the score leaks threshold points per period (at least 1) */
 	uint64_t block_ms;  /* how long the block lasts */
 	uint32_t weight[INTRUSION_N_EVENTS]; /* points per event (0: the event is ignored) */
+	bool score_loopback; /* also score loopback clients (127.0.0.0/8, ::1): off by default */
 };
 
 struct intrusion_table;

@@ -89,6 +89,7 @@ static void policy_refresh(struct pb_actor *a, struct lockout *lo)
 			    [INTRUSION_AUTH_FAILURE] = sec->intrusion_auth_failure,
 			    [INTRUSION_BARE_LF] = sec->intrusion_bare_lf,
 			    [INTRUSION_BAD_COMMAND] = sec->intrusion_bad_command },
+		.score_loopback = sec->intrusion_score_loopback != 0,
 	};
 	pb_settings_release(pb_actor_runtime(a), s);
 	lockout_table_set_policy(lo->table, &p);

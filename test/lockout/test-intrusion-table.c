@@ -139,7 +139,12 @@ static void test_off_and_never_block(void)
 	CHECK(!report(&x, A, INTRUSION_EARLY_TALK, 10, 0).blocked);
 	CHECK_INT(intrusion_table_score(x.t, A, 0), 0);
 	CHECK(lockout_table_blocked(x.guard, A, 0) == NULL);
-	/* loopback counts for SMTP (only web and admin logins are exempt) */
+	/* loopback is not scored unless the policy says so */
+	CHECK(!report(&x, "127.0.0.2", INTRUSION_EARLY_TALK, 2, 0).blocked);
+	CHECK_INT(intrusion_table_score(x.t, "127.0.0.2", 0), 0);
+	CHECK(!report(&x, "::1", INTRUSION_EARLY_TALK, 2, 0).blocked);
+	p.score_loopback = true;
+	intrusion_table_set_policy(x.t, &p);
 	CHECK(report(&x, "127.0.0.2", INTRUSION_EARLY_TALK, 2, 0).blocked);
 	/* threshold 0: off */
 	p.threshold = 0;

@@ -52,6 +52,7 @@ struct imap_session {
 	bool watching;		     /* MBOX_WATCH registered for the session's address */
 	bool idling;		     /* IDLE: the next line is DONE */
 	bool check;		     /* the NOOP under way is a CHECK */
+	bool utf8_accept;	     /* ENABLE UTF8=ACCEPT: mailbox names in UTF-8 (RFC 6855) */
 	void *job;		     /* the state of the command under way (STORE, FETCH) */
 	void (*job_free)(void *job);
 	void (*job_drain)(struct imap_session *s); /* the output drained (NULL: run on) */
@@ -96,6 +97,17 @@ void imap_do_id(void *session, const void *cmd);
 const char *imap_check_enable(const void *session, const void *cmd);
 void imap_do_enable(void *session, const void *cmd);
 void imap_do_namespace(void *session, const void *cmd);
+
+/* ---- imap-cmd-list.c, imap-cmd-folder.c, imap-cmd-status.c: the mailbox commands ---- */
+void imap_do_list(void *session, const void *cmd); /* LIST and LSUB */
+/* CREATE DELETE RENAME SUBSCRIBE UNSUBSCRIBE: names checked, then one MBOX_FOLDER_REQ. */
+const char *imap_check_folder(const void *session, const void *cmd);
+void imap_do_folder(void *session, const void *cmd);
+const char *imap_check_status(const void *session, const void *cmd);
+void imap_do_status(void *session, const void *cmd);
+/* Appends "* STATUS name (items)" + CRLF for folder f (LIST-STATUS shares it). */
+void imap_status_write(const struct imap_session *s, const struct pb_rec_mbox_folder *f,
+		       unsigned items, struct pb_buf *out);
 
 /* ---- imap-cmd-starttls.c ---- */
 const char *imap_check_starttls(const void *session, const void *cmd);

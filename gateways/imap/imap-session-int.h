@@ -52,6 +52,7 @@ struct imap_session {
 	bool watching;		     /* MBOX_WATCH registered for the session's address */
 	bool idling;		     /* IDLE: the next line is DONE */
 	bool check;		     /* the NOOP under way is a CHECK */
+	bool utf8_accept;	     /* ENABLE UTF8=ACCEPT (RFC 6855): names are UTF-8, not mUTF-7 */
 	void *job;		     /* the state of the command under way (STORE, FETCH) */
 	void (*job_free)(void *job);
 	void (*job_drain)(struct imap_session *s); /* the output drained (NULL: run on) */
@@ -96,6 +97,16 @@ void imap_do_id(void *session, const void *cmd);
 const char *imap_check_enable(const void *session, const void *cmd);
 void imap_do_enable(void *session, const void *cmd);
 void imap_do_namespace(void *session, const void *cmd);
+
+/* ---- imap-cmd-compress.c: COMPRESS (RFC 4978) ---- */
+const char *imap_check_compress(const void *session, const void *cmd);
+void imap_do_compress(void *session, const void *cmd);
+
+/* ---- imap-cmd-quota.c: GETQUOTAROOT GETQUOTA SETQUOTA (RFC 9208) ---- */
+const char *imap_check_getquotaroot(const void *session, const void *cmd);
+void imap_do_getquotaroot(void *session, const void *cmd);
+void imap_do_getquota(void *session, const void *cmd);
+const char *imap_check_setquota(const void *session, const void *cmd);
 
 /* ---- imap-cmd-starttls.c ---- */
 const char *imap_check_starttls(const void *session, const void *cmd);

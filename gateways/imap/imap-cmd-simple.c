@@ -1,10 +1,15 @@
 /*
  * imap-cmd-simple.c: the commands that need no actor — NOOP (RFC 3501 6.1.2), LOGOUT (6.1.3),
- * ID (RFC 2971), ENABLE (RFC 5161: nothing of ours needs enabling yet, so "* ENABLED" lists
- * nothing) and NAMESPACE (RFC 2342: one personal namespace, "" with "/" as separator).
+ * ID (RFC 2971: the server's name and version), ENABLE (RFC 5161: UTF8=ACCEPT, RFC 6855, is the
+ * one extension that needs enabling; "* ENABLED" lists what this command enabled, unknown
+ * names are ignored) and NAMESPACE (RFC 2342: one personal namespace, "" with "/" as separator).
  * OWNS nothing. THREAD: the hub's.
  */
 #include "imap-session-int.h"
+
+#include "pillarbox-paths.h"
+
+#include <string.h>
 
 void imap_do_noop(void *session, const void *cmd)
 {
@@ -24,7 +29,8 @@ void imap_do_logout(void *session, const void *cmd)
 
 void imap_do_id(void *session, const void *cmd)
 {
-	imap_untagged(session, "ID (\"name\" \"Pillarbox\" \"vendor\" \"Pillarbox\")");
+	imap_untagged(session, "ID (\"name\" \"Pillarbox\" \"version\" \"%s\" \"vendor\" \"Pillarbox\")",
+		      PILLARBOX_VERSION);
 	imap_tagged(session, "OK ID completed.");
 }
 
@@ -35,9 +41,16 @@ const char *imap_check_enable(const void *session, const void *cmd)
 	return s->state == IMAP_ST_AUTH ? NULL : "BAD ENABLE is not permitted in the selected state";
 }
 
-void imap_do_enable(void *session, const void *cmd)
+void imap_do_enable(void *session, const void *cmdp)
 {
-	imap_untagged(session, "ENABLED");
+	struct imap_session *s = session;
+	const struct imap_cmd *cmd = cmdp;
+	bool utf8 = false;
+
+	for (unsigned i = 0; i < cmd->u.enable.n; i++)
+		utf8 |= strcmp(cmd->u.enable.caps[i], "UTF8=ACCEPT") == 0;
+	imap_untagged(s, "ENABLED%s", utf8 && !s->utf8_accept ? " UTF8=ACCEPT" : "");
+	s->utf8_accept |= utf8;
 	imap_tagged(session, "OK Enabled.");
 }
 

@@ -137,6 +137,17 @@ static int parse_compress(struct imap_cursor *c, struct imap_cmd *cmd)
 	return imap_take_end(c, "too many arguments");
 }
 
+/* SETQUOTA root (resource limit ...) (RFC 9208 4.1.3): the list is only checked for shape. */
+static int parse_setquota(struct imap_cursor *c, struct imap_cmd *cmd)
+{
+	struct imap_cursor sub;
+
+	if (imap_take_astring(c, "quota root expected", &cmd->u.mbox.mailbox) < 0 ||
+	    imap_take_list(c, "resource limits expected", &sub) < 0)
+		return -1;
+	return imap_take_end(c, "too many arguments");
+}
+
 /* COPY/MOVE set mailbox. */
 static int parse_copy(struct imap_cursor *c, struct imap_cmd *cmd)
 {
@@ -190,6 +201,7 @@ static const struct imap_cmd_def cmd_table[] = {
 	{"THREAD", IMAP_CMD_THREAD, IMAP_CMDF_UID, imap_parse_thread},
 	{"GETQUOTA", IMAP_CMD_GETQUOTA, 0, parse_mailbox},
 	{"GETQUOTAROOT", IMAP_CMD_GETQUOTAROOT, 0, parse_mailbox},
+	{"SETQUOTA", IMAP_CMD_SETQUOTA, 0, parse_setquota},
 };
 
 const struct imap_cmd_def *imap_cmd_def_find(const char *name)

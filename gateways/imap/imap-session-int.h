@@ -109,6 +109,16 @@ void imap_do_status(void *session, const void *cmd);
 void imap_status_write(const struct imap_session *s, const struct pb_rec_mbox_folder *f,
 		       unsigned items, struct pb_buf *out);
 
+/* ---- imap-cmd-compress.c: COMPRESS (RFC 4978) ---- */
+const char *imap_check_compress(const void *session, const void *cmd);
+void imap_do_compress(void *session, const void *cmd);
+
+/* ---- imap-cmd-quota.c: GETQUOTAROOT GETQUOTA SETQUOTA (RFC 9208) ---- */
+const char *imap_check_getquotaroot(const void *session, const void *cmd);
+void imap_do_getquotaroot(void *session, const void *cmd);
+void imap_do_getquota(void *session, const void *cmd);
+const char *imap_check_setquota(const void *session, const void *cmd);
+
 /* ---- imap-cmd-starttls.c ---- */
 const char *imap_check_starttls(const void *session, const void *cmd);
 void imap_do_starttls(void *session, const void *cmd);

@@ -161,7 +161,8 @@ static const struct gw_command imap_commands[] = {
 	  imap_do_authenticate },
 	{ IMAP_CMD_ENABLE, IMAP_IN_LOGGED_IN, NOT_LOGGED_IN, imap_check_enable, imap_do_enable },
 	{ IMAP_CMD_NAMESPACE, IMAP_IN_LOGGED_IN, NOT_LOGGED_IN, NULL, imap_do_namespace },
-	{ IMAP_CMD_COMPRESS, 0, "NO [CANNOT] COMPRESS is not supported", NULL, NULL },
+	{ IMAP_CMD_COMPRESS, IMAP_IN_LOGGED_IN, NOT_LOGGED_IN, imap_check_compress,
+	  imap_do_compress },
 	{ IMAP_CMD_SELECT, IMAP_IN_LOGGED_IN, NOT_LOGGED_IN, imap_check_select, imap_do_select },
 	{ IMAP_CMD_EXAMINE, IMAP_IN_LOGGED_IN, NOT_LOGGED_IN, imap_check_select, imap_do_select },
 	{ IMAP_CMD_FETCH, IMAP_IN_SELECTED, NOT_SELECTED, imap_check_fetch, imap_do_fetch },
@@ -182,8 +183,11 @@ static const struct gw_command imap_commands[] = {
 	{ IMAP_CMD_LSUB, IMAP_IN_LOGGED_IN, NOT_LOGGED_IN, NULL, imap_do_list },
 	{ IMAP_CMD_STATUS, IMAP_IN_LOGGED_IN, NOT_LOGGED_IN, imap_check_status, imap_do_status },
 	UNAVAILABLE(IMAP_CMD_APPEND), UNAVAILABLE(IMAP_CMD_COPY), UNAVAILABLE(IMAP_CMD_MOVE),
-	UNAVAILABLE(IMAP_CMD_SORT), UNAVAILABLE(IMAP_CMD_THREAD), UNAVAILABLE(IMAP_CMD_GETQUOTA),
-	UNAVAILABLE(IMAP_CMD_GETQUOTAROOT),
+	UNAVAILABLE(IMAP_CMD_SORT), UNAVAILABLE(IMAP_CMD_THREAD),
+	{ IMAP_CMD_GETQUOTA, IMAP_IN_LOGGED_IN, NOT_LOGGED_IN, NULL, imap_do_getquota },
+	{ IMAP_CMD_GETQUOTAROOT, IMAP_IN_LOGGED_IN, NOT_LOGGED_IN, imap_check_getquotaroot,
+	  imap_do_getquotaroot },
+	{ IMAP_CMD_SETQUOTA, IMAP_IN_LOGGED_IN, NOT_LOGGED_IN, imap_check_setquota, NULL },
 };
 
 /* ---- input ---- */
@@ -313,8 +317,11 @@ static void on_drain(void *session)
 static void on_input(void *session, struct pb_buf *in)
 {
 	struct imap_session *s = session;
+	bool zipped = gw_compress_active(s->gs);
 
 	while (in->len > 0 && !s->closing) {
+		if (gw_compress_active(s->gs) != zipped)
+			return; /* COMPRESS began: the rest is compressed (the skeleton's) */
 		size_t n = in->len < IMAP_FEED_CHUNK ? in->len : IMAP_FEED_CHUNK;
 		if (imap_parser_feed(s->parser, in->data, n) < 0) {
 			imap_bye(s, "Too much pipelined input.");

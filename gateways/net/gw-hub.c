@@ -315,9 +315,7 @@ static void on_timeout(void *session, struct net_conn *c)
 static void on_drain(void *session, struct net_conn *c)
 {
 	struct hub_conn *hc = session;
-	const struct gw_proto *p = ((struct gw_hub *)hc->gs.hub)->proto;
-	if (p->drain != NULL)
-		p->drain(hc->gs.session);
+	gw_drain(&hc->gs, ((struct gw_hub *)hc->gs.hub)->proto);
 }
 
 static void on_close(void *session, struct net_conn *c)

@@ -7,6 +7,7 @@
  */
 #include "gw-session.h"
 
+#include "gw-zip.h"
 #include "pb-log.h"
 #include "pb-tls.h"
 
@@ -38,7 +39,8 @@ static void tls_send(struct gw_session *gs, const char *data, size_t len)
 	}
 }
 
-void gw_write(struct gw_session *gs, const void *data, size_t len)
+/* Under TLS or in clear: the layers below compression. */
+static void raw_write(struct gw_session *gs, const void *data, size_t len)
 {
 	if (gs->tls == NULL)
 		gs->tr->write(gs->conn, data, len);
@@ -48,6 +50,25 @@ void gw_write(struct gw_session *gs, const void *data, size_t len)
 		tls_send(gs, data, len);
 }
 
+static void zip_sink(void *ctx, const void *data, size_t len)
+{
+	raw_write(ctx, data, len);
+}
+
+void gw_write(struct gw_session *gs, const void *data, size_t len)
+{
+	if (gs->zip == NULL)
+		raw_write(gs, data, len);
+	else
+		gw_zip_deflate(gs->zip, data, len, false, zip_sink, gs);
+}
+
+void gw_flush(struct gw_session *gs)
+{
+	if (gs->zip != NULL && !gs->closed)
+		gw_zip_deflate(gs->zip, NULL, 0, true, zip_sink, gs);
+}
+
 void gw_write_str(struct gw_session *gs, const char *s)
 {
 	gw_write(gs, s, strlen(s));
@@ -55,6 +76,8 @@ void gw_write_str(struct gw_session *gs, const char *s)
 
 void gw_close(struct gw_session *gs, bool flush)
 {
+	if (flush)
+		gw_flush(gs);
 	if (gs->tls != NULL && flush) {
 		pb_tls_close(gs->tls); /* close_notify, when the handshake ended */
 		tls_flush(gs);
@@ -110,8 +133,17 @@ void gw_timeout(struct gw_session *gs, const struct gw_proto *p)
 	}
 	gs->deadline = 0;
 	p->timeout(gs->session);
+	gw_flush(gs);
 	if (!gs->closed)
 		deadline_apply(gs); /* the handshake's, if the protocol armed nothing */
+}
+
+void gw_drain(struct gw_session *gs, const struct gw_proto *p)
+{
+	if (p->drain == NULL)
+		return;
+	p->drain(gs->session);
+	gw_flush(gs);
 }
 
 size_t gw_output_pending(struct gw_session *gs)
@@ -231,6 +263,7 @@ int gw_starttls(struct gw_session *gs, const char *reply, const char **error_r)
 void gw_goodbye(struct gw_session *gs, const struct gw_proto *p)
 {
 	p->shutdown(gs->session);
+	gw_flush(gs);
 	if (gs->tls != NULL && !gs->closed) {
 		pb_tls_close(gs->tls);
 		tls_flush(gs);
@@ -239,6 +272,10 @@ void gw_goodbye(struct gw_session *gs, const struct gw_proto *p)
 
 void gw_session_deinit(struct gw_session *gs)
 {
+	if (gs->zip != NULL) {
+		gw_zip_destroy(&gs->zip);
+		pb_buf_deinit(&gs->zip_plain);
+	}
 	if (gs->tls == NULL)
 		return;
 	pb_tls_conn_destroy(&gs->tls);
@@ -263,6 +300,66 @@ static void tls_opened(struct gw_session *gs, const struct gw_proto *p)
 	}
 }
 
+/* ---- COMPRESS=DEFLATE (RFC 4978), between the protocol and TLS ---- */
+
+bool gw_compress_active(const struct gw_session *gs)
+{
+	return gs->zip != NULL;
+}
+
+int gw_compress_begin(struct gw_session *gs, const char *reply, const char **error_r)
+{
+	if (gs->zip != NULL) {
+		*error_r = "compression already active";
+		return -1;
+	}
+	gw_write_str(gs, reply);
+	gs->zip = gw_zip_create();
+	pb_buf_init(&gs->zip_plain);
+	pb_buf_reserve(&gs->zip_plain, GW_ZIP_CHUNK);
+	return 0;
+}
+
+/* Compressed input: inflated GW_ZIP_CHUNK bytes at a time, each piece handed to the protocol
+ * (which takes all it is given) before the next is made, so a small input that inflates to
+ * gigabytes never needs more than one piece of memory; the protocol's own bounds end it. A
+ * corrupt stream closes the connection (nothing more can be understood). */
+static void zip_deliver(struct gw_session *gs, const struct gw_proto *p, struct pb_buf *in)
+{
+	size_t used, made;
+	const char *error;
+
+	while (!gs->closed) {
+		if (gw_zip_inflate(gs->zip, in->data, in->len, gs->zip_plain.data, GW_ZIP_CHUNK,
+				   &used, &made, &error) < 0) {
+			pb_info(p->name, "event=compress_failed peer=%s reason=%s", gw_peer(gs),
+				error);
+			gw_close(gs, false);
+			break;
+		}
+		pb_buf_consume(in, used);
+		if (made == 0 && in->len == 0)
+			break;
+		gs->zip_plain.len = made;
+		if (made > 0)
+			p->input(gs->session, &gs->zip_plain);
+		gs->zip_plain.len = 0;
+	}
+	pb_buf_reset(in);
+}
+
+/* Plaintext (in clear or from TLS) to the protocol, through the decompressor once COMPRESS
+ * began; what the protocol leaves in *in when it begins compression is already compressed. */
+static void deliver(struct gw_session *gs, const struct gw_proto *p, struct pb_buf *in)
+{
+	if (gs->zip == NULL) {
+		p->input(gs->session, in);
+		if (gs->zip == NULL || gs->closed || in->len == 0)
+			return;
+	}
+	zip_deliver(gs, p, in);
+}
+
 /* After the engine was fed: the plaintext it has, the state's edges, the plaintext to the
  * protocol. Returns -1 once the connection is closing. */
 static int tls_step(struct gw_session *gs, const struct gw_proto *p)
@@ -285,7 +382,7 @@ static int tls_step(struct gw_session *gs, const struct gw_proto *p)
 	if (!gs->tls_opened && pb_tls_version(gs->tls)[0] != '\0')
 		tls_opened(gs, p);
 	if (gs->tls_plain.len > 0 && !gs->closed)
-		p->input(gs->session, &gs->tls_plain);
+		deliver(gs, p, &gs->tls_plain);
 	pb_buf_reset(&gs->tls_plain);
 	if (st == PB_TLS_CLOSED && !gs->closed)
 		gw_close(gs, true); /* the peer's close_notify: ours answers it */
@@ -299,9 +396,10 @@ void gw_input(struct gw_session *gs, const struct gw_proto *p, struct pb_buf *in
 		return;
 	}
 	if (gs->tls == NULL) {
-		p->input(gs->session, in);
+		deliver(gs, p, in);
 		if (gs->tls != NULL)
 			pb_buf_reset(in); /* sent in clear before the switch: never read */
+		gw_flush(gs);
 		return;
 	}
 	for (;;) {
@@ -309,11 +407,12 @@ void gw_input(struct gw_session *gs, const struct gw_proto *p, struct pb_buf *in
 		pb_buf_consume(in, n);
 		if (tls_step(gs, p) < 0) {
 			pb_buf_reset(in);
-			return;
+			break;
 		}
 		if (n == 0 || in->len == 0)
-			return;
+			break;
 	}
+	gw_flush(gs);
 }
 
 /* Runs a finished call's continuation if its session is still there. */
@@ -325,6 +424,7 @@ static int finish(const struct gw_call *call, gw_find_fn *find, void *hub, struc
 	if (gs->pending > 0) /* counted by gw_call; never fatal on a connection's path */
 		gs->pending--;
 	call->cont(gs->session, call->arg, rep);
+	gw_flush(gs);
 	return 0;
 }
 
@@ -338,6 +438,7 @@ int gw_dispatch(struct gw_calls *calls, gw_find_fn *find, void *hub, const struc
 		if (gs == NULL || p->event == NULL)
 			return -1;
 		p->event(gs->session, m);
+		gw_flush(gs);
 		return 0;
 	}
 	if (pb_msg_kind(m->type) != PB_MSG_REP || gw_calls_take(calls, m->corr, &call) == 0) {

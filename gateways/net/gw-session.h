@@ -35,6 +35,7 @@
 #include <stdint.h>
 
 struct gw_session;
+struct gw_zip;
 struct pb_tls_conn;
 struct pb_tls_current;
 
@@ -125,11 +126,18 @@ struct gw_session {
 	bool closed;                    /* gw_close ran: no more input for the protocol */
 	struct pb_buf tls_held;         /* plaintext written during the handshake */
 	struct pb_buf tls_plain;        /* decrypted input handed to the protocol */
+	/* COMPRESS=DEFLATE (gw-zip.h): between the protocol and TLS once begun */
+	struct gw_zip *zip;             /* NULL: not compressed */
+	struct pb_buf zip_plain;        /* one inflated piece (GW_ZIP_CHUNK) for the protocol */
 };
 
 /* ---- for sessions ---- */
 void gw_write(struct gw_session *gs, const void *data, size_t len);
 void gw_write_str(struct gw_session *gs, const char *s);
+/* Under compression, ends what was written with a sync flush so the peer can read it all.
+ * The skeleton calls it after every callback into the protocol (input, reply, event, timeout,
+ * drain, shutdown) and before a flushing close, so a session need not. */
+void gw_flush(struct gw_session *gs);
 /* Closes after the queued output is sent (flush) or at once; close() follows later. */
 void gw_close(struct gw_session *gs, bool flush);
 /* Stops / resumes reading from the peer (input stays bounded while a session waits). */
@@ -156,6 +164,15 @@ const char *gw_tls_version(const struct gw_session *gs);
  * drops its parser's pending bytes (CVE-2011-0411). Returns 0, or -1 with error_r (static)
  * when TLS is not offered (nothing written). */
 int gw_starttls(struct gw_session *gs, const char *reply, const char **error_r);
+
+/* ---- COMPRESS=DEFLATE for sessions (RFC 4978; IMAP only) ---- */
+/* Whether the connection is compressed. */
+bool gw_compress_active(const struct gw_session *gs);
+/* COMPRESS accepted: writes reply (a whole line, CRLF included) uncompressed, then every byte
+ * either way is raw DEFLATE (under TLS when TLS is on). Input the protocol had been given
+ * after the command must be left in its input buffer: the skeleton inflates it. Bounded
+ * memory: gw-zip.h. Returns 0, or -1 with error_r (static) when already compressed. */
+int gw_compress_begin(struct gw_session *gs, const char *reply, const char **error_r);
 
 /* Sends req to `to` (NULL: routed by its owner) as a call of this session: a fresh
  * correlation id, a deadline timeout_ms from now, and cont(session, arg, reply-or-NULL) when
@@ -193,6 +210,8 @@ struct gw_pending {
 struct pb_sender gw_sender(struct gw_pending *c);
 
 /* ---- for transports (the hub and the test fake) ---- */
+/* Output drained below the high-water mark: p->drain, then the compressor flushed. */
+void gw_drain(struct gw_session *gs, const struct gw_proto *p);
 /* Implicit TLS (465, 995): begins the handshake before the protocol's open(), whose greeting
  * waits for its end; the handshake must end within gs->tls_handshake_ms (gw_timeout). Returns
  * 0, or -1 with error_r (static) when gs->tls_cur is NULL. */

@@ -257,17 +257,18 @@ class RawClient:
         self.sock.close()
 
 
-def fetchmail(home, port, user, password, options, extra_args=(), timeout=120):
+def fetchmail(home, port, user, password, options, extra_args=(), timeout=120,
+              protocol="pop3"):
     """Runs fetchmail once with its own HOME (created) and an rcfile polling 127.0.0.1:port over
-    POP3 for user; options: the rcfile's further words for that user (mda, keep, TLS...).
+    protocol (POP3 unless told) for user; options: the rcfile's further words for that user (mda, keep, TLS...).
     Returns the completed process (stdout and stderr as bytes)."""
     os.makedirs(home, exist_ok=True)
     rcfile = os.path.join(home, "fetchmailrc")
     with open(rcfile, "w") as f:
         f.write("set no syslog\n"
-                "poll 127.0.0.1 service %d protocol pop3 auth password timeout 60\n"
+                "poll 127.0.0.1 service %d protocol %s auth password timeout 60\n"
                 "  user \"%s\" there with password \"%s\" is \"%s\" here\n"
-                "  %s\n" % (port, user, password, getpass.getuser(), options))
+                "  %s\n" % (port, protocol, user, password, getpass.getuser(), options))
     os.chmod(rcfile, 0o600)
     env = dict(os.environ, HOME=home, FETCHMAILHOME=home)
     # its own lock file: as root fetchmail's default is /var/run/fetchmail.pid, which another

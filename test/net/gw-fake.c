@@ -194,8 +194,7 @@ int gw_fake_reply(struct gw_fake *f, uint64_t corr, struct pb_msg *rep)
 void gw_fake_drain(struct gw_fake *f)
 {
 	f->backlog = 0;
-	if (f->proto->drain != NULL)
-		f->proto->drain(f->gs.session);
+	gw_drain(&f->gs, f->proto);
 }
 
 void gw_fake_advance(struct gw_fake *f, uint64_t ms)

@@ -9,7 +9,7 @@
 
 void imap_capabilities(const struct imap_session *s, struct pb_buf *out)
 {
-	pb_buf_append_str(out, "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE UNSELECT NAMESPACE");
+	pb_buf_append_str(out, "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE UNSELECT NAMESPACE ESEARCH");
 	if (s->state != IMAP_ST_NOT_AUTH)
 		return;
 	if (gw_tls_offered(s->gs))

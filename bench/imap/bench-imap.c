@@ -9,6 +9,8 @@
  *   fetch-env       SELECT INBOX, then FETCH 1:* (FLAGS ENVELOPE)
  *   fetch-body      SELECT INBOX, then FETCH 1:* BODY.PEEK[]
  *   search WORD     SELECT INBOX, then SEARCH TEXT WORD (one message in 100 holds WORD)
+ *   write N SIZE DIR  no connection: writes the messages append sends, DIR/msg-I.eml each
+ *                   (run.sh delivers them by SMTP to a server without APPEND)
  *   idle N          N connections, each LOGIN + SELECT INBOX + IDLE; prints "idle ready" and
  *                   holds them until stdin reaches EOF, then DONE + LOGOUT on each
  * Each mode prints one line "MODE key value ..." (seconds on the monotonic clock, the command's
@@ -194,6 +196,23 @@ static int do_append(char **argv, long count, size_t size)
 	return 0;
 }
 
+/* The messages of append, one file each, for a loader that does not speak IMAP. */
+static int do_write(long count, size_t size, const char *dir)
+{
+	char *msg = malloc(size + 4096), path[4096];
+
+	for (long i = 0; msg != NULL && i < count; i++) {
+		size_t len = make_message(msg, size + 4096, i, size);
+		snprintf(path, sizeof(path), "%s/msg-%ld.eml", dir, i);
+		FILE *f = fopen(path, "wb");
+		if (f == NULL || fwrite(msg, 1, len, f) != len || fclose(f) != 0)
+			return fail("write", strerror(errno));
+	}
+	free(msg);
+	printf("write msgs %ld size %zu\n", count, size);
+	return 0;
+}
+
 static int do_timed(char **argv, const char *mode, const char *cmd)
 {
 	struct bench_conn *c = malloc(sizeof(*c));
@@ -279,6 +298,8 @@ int main(int argc, char **argv)
 	const char *mode = argv[5];
 	if (strcmp(mode, "append") == 0 && argc == 8)
 		return do_append(argv, atol(argv[6]), (size_t)atol(argv[7]));
+	if (strcmp(mode, "write") == 0 && argc == 9)
+		return do_write(atol(argv[6]), (size_t)atol(argv[7]), argv[8]);
 	if (strcmp(mode, "fetch-env") == 0)
 		return do_timed(argv, mode, "FETCH 1:* (FLAGS ENVELOPE)");
 	if (strcmp(mode, "fetch-body") == 0)

@@ -142,12 +142,39 @@ best_of_3() {
 	RES[$side,$name]=$best
 }
 
+# Our server without APPEND: the messages append would send, delivered to user000 by SMTP (not
+# timed), waiting until the INBOX holds them all.
+smtp_load() {
+	local d=$SCRATCH/msgs
+	mkdir -p "$d"
+	gen 0 write "$N" "$SIZE" "$d" >/dev/null
+	python3 - "$d" "$N" "${OURS_SMTP_PORT:-21025}" <<'PY'
+import smtplib, sys
+d, n, port = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+with smtplib.SMTP("127.0.0.1", port, timeout=120) as s:
+    for i in range(n):
+        with open("%s/msg-%d.eml" % (d, i), "rb") as f:
+            s.sendmail("bench@bench.test", ["user000@bench.test"], f.read())
+PY
+	for _ in $(seq 600); do
+		[ "$("$ROOT/bench/mail/ours.sh" count "$SCRATCH/ours")" -ge "$N" ] && return 0
+		sleep 0.1
+	done
+	die "ours: the SMTP-delivered messages did not all arrive"
+}
+
 measure() {
 	local side=$1 port=$2 pid=$3 out before during
 	say "$side: append $N messages of $SIZE octets"
-	out=$(gen "$port" append "$N" "$SIZE") || die "$side append failed"
-	echo "$side $out"
-	RES[$side,append]=$(echo "$out" | field msgs_per_s)
+	if out=$(gen "$port" append "$N" "$SIZE" 2>&1); then
+		echo "$side $out"
+		RES[$side,append]=$(echo "$out" | field msgs_per_s)
+	elif [ "$side" = ours ]; then
+		echo "$side append refused ($out): the same messages delivered by SMTP instead"
+		smtp_load
+	else
+		die "$side append failed: $out"
+	fi
 	best_of_3 "$side" "$port" fetch-env fetch-env
 	best_of_3 "$side" "$port" fetch-body fetch-body
 	best_of_3 "$side" "$port" search search zanzibar

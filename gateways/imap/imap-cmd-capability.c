@@ -9,7 +9,7 @@
 
 void imap_capabilities(const struct imap_session *s, struct pb_buf *out)
 {
-	pb_buf_append_str(out, "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE UNSELECT NAMESPACE");
+	pb_buf_append_str(out, "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE UNSELECT NAMESPACE ESEARCH");
 	pb_buf_append_str(out, " CHILDREN LIST-EXTENDED LIST-STATUS SPECIAL-USE STATUS=SIZE");
 	pb_buf_append_str(out, " UTF8=ACCEPT QUOTA QUOTA=RES-STORAGE");
 	if (!gw_compress_active(s->gs))

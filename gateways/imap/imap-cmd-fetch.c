@@ -1,27 +1,30 @@
 /*
  * imap-cmd-fetch.c: FETCH and UID FETCH (RFC 3501 6.4.5): FLAGS, UID, INTERNALDATE,
- * RFC822.SIZE, MODSEQ from the view; ENVELOPE, BODYSTRUCTURE and BODY from the parsed message
- * (mime-imap.h); BODY[section]<partial>, BODY.PEEK, RFC822, RFC822.HEADER and RFC822.TEXT
- * read through the reader shards in ranges and sent as literals, never held whole.
+ * RFC822.SIZE, MODSEQ from the view; ENVELOPE, BODYSTRUCTURE and BODY from the readers' cached
+ * metas (READER_META_REQ); BODY[section]<partial>, BODY.PEEK, RFC822, RFC822.HEADER and
+ * RFC822.TEXT located by the readers (READER_SECTION_REQ: an octet range, or the filtered
+ * octets of HEADER.FIELDS[.NOT]) and sent as literals, never held whole.
  *
- * The parsed message: when an item needs the structure, the message is read from the start in
- * FETCH_CHUNK ranges and fed to the streaming MIME parser (mime-parser.h), so what is held is
- * one range and the part tree (at most MIME_DEFAULT_MAX_PARTS parts, header fields bounded by
- * MIME_DEFAULT_MAX_HEADER_SIZE) whatever the message's size. A HEADER.FIELDS section gathers
- * its header block (at most that bound) to filter it.
+ * Pages: the messages are answered a batch at a time (up to READER_META_MAX messages, fewer
+ * when there are several body items: a batch's sections fit one READER_SECTION_REQ). For a
+ * batch, the metas are asked (when an item needs them), then the sections, then the first
+ * octets of every range are read ahead in READER_READ_MANY_REQ requests (up to
+ * READER_MANY_MAX ranges, FETCH_AHEAD octets each); a range longer than its read-ahead goes on
+ * in FETCH_CHUNK reads. Every request answers a prefix: the rest is asked again. Nothing of a
+ * batch is written before it is complete, so a failed request ends the FETCH with NO after
+ * whole answers only.
  *
  * \Seen: a body fetched without .PEEK marks the message \Seen (unless the mailbox is
  * read-only); the FETCH answer carries the new FLAGS, and one MBOX_FLAGS at the end stores
  * them before the tagged OK. Output is paced: past NET_OUT_HIGH waiting for the peer the next
  * range or message waits for the drain. BINARY and CHANGEDSINCE are refused (BAD).
- * OWNS: struct fetch_job (the session's job). THREAD: the hub's.
- * MESSAGES sent (typed client stubs): READER_READ_REQ, MBOX_FLAGS_REQ.
+ * OWNS: struct fetch_job (the session's job) and the readers' replies of its batch.
+ * THREAD: the hub's.
+ * MESSAGES sent (typed client stubs): READER_META_REQ, READER_SECTION_REQ,
+ * READER_READ_MANY_REQ, READER_READ_REQ, MBOX_FLAGS_REQ.
  */
 #include "imap-view.h"
 
-#include "mime-header.h"
-#include "mime-imap.h"
-#include "mime-parser.h"
 #include "net-loop.h"
 #include "reader-client.h"
 
@@ -30,36 +33,65 @@
 #include <time.h>
 
 #define FETCH_CHUNK (256 * 1024)
-/* A range read when only the header is parsed (ENVELOPE, HEADER): most headers fit. */
-#define FETCH_HEAD_CHUNK (16 * 1024)
+/* Octets of a range read ahead with its batch: most messages and headers fit. */
+#define FETCH_AHEAD (64 * 1024)
+/* Body items of one FETCH at most (a batch holds at least one message's sections). */
+#define FETCH_BODY_ITEMS_MAX 64
 
-enum { READ_PARSE = 0, READ_BODY = 1 };
+enum fetch_phase { PH_META = 0, PH_SECT, PH_AHEAD, PH_EMIT };
+
+/* One body item of one message of the batch: [off, off + len) of the stored body after the
+ * partial is applied, or the filtered octets; data/data_len: what is held of its start (the
+ * read-ahead, or all of the filtered octets), pointing into a kept reply. */
+struct fetch_part {
+	uint32_t code; /* PB_OK; NOTFOUND: the body is gone */
+	uint64_t off, len;
+	const uint8_t *data;
+	size_t data_len;
+};
 
 struct fetch_job {
 	struct gw_session *gs;
 	struct imap_cmd cmd; /* a copy; what it points to is the parser's, valid while the session is busy */
 	uint32_t *msns;
 	size_t n, pos;
-	unsigned item;	   /* the next item of the current message */
+	/* the batch: messages [b_lo, b_hi), their metas and parts (n_body per message) */
+	size_t b_lo, b_hi, batch_max;
+	enum fetch_phase phase;
+	size_t got; /* answers of the phase so far */
+	size_t ahead_from; /* PH_AHEAD: the first part of the request in flight */
+	bool need_meta, need_sect;
+	unsigned n_body;
+	unsigned *body_of;   /* item index → its body item index */
+	char **sections;     /* per body item: the specifier the readers read */
+	const char **keys;   /* the batch's blob keys */
+	struct reader_meta *metas;
+	struct fetch_part *parts;
+	struct pb_msg *kept; /* the replies the batch's pointers point into */
+	size_t n_kept;
+	/* the message being answered */
+	unsigned item;	   /* its next item */
 	bool open;	   /* "* n FETCH (" went out */
 	bool sep;	   /* an item went out: the next one needs a space */
 	bool flags_after;  /* \Seen set here and FLAGS not asked: sent at the end */
 	bool reserved;	   /* FETCH_CHUNK taken from the budget of bytes in flight */
 	bool wait_drain;
-	struct mime_parser *mp;
-	bool head_only; /* the message's items need only its top header parsed */
-	struct mime_message *mime;
-	uint64_t off, end;	/* the range being read */
-	bool in_literal;	/* its octets go out as they come */
-	const struct imap_fetch_item *filter; /* HEADER.FIELDS: gathered in buf, then filtered */
-	struct pb_buf buf;
+	uint64_t off, end;  /* the rest of a literal being read */
+	bool in_literal;
 	struct pb_buf line; /* the current message's answer, written before each literal */
 	uint64_t *seen;
 	size_t n_seen;
 };
 
 static void fetch_go(struct imap_session *s);
-static void fetch_drain(struct imap_session *s);
+static int batch_step(struct imap_session *s, struct fetch_job *j);
+
+static void kept_free(struct fetch_job *j)
+{
+	for (size_t i = 0; i < j->n_kept; i++)
+		pb_msg_free(&j->kept[i]);
+	j->n_kept = 0;
+}
 
 static void job_free(void *p)
 {
@@ -67,13 +99,31 @@ static void job_free(void *p)
 
 	if (j->reserved)
 		gw_release(j->gs, FETCH_CHUNK);
-	mime_parser_destroy(&j->mp);
-	mime_message_free(&j->mime);
-	pb_buf_deinit(&j->buf);
+	kept_free(j);
+	for (unsigned i = 0; i < j->n_body; i++)
+		free(j->sections[i]);
+	free(j->sections);
+	free(j->body_of);
+	free(j->keys);
+	free(j->metas);
+	free(j->parts);
+	free(j->kept);
 	pb_buf_deinit(&j->line);
 	free(j->msns);
 	free(j->seen);
 	free(j);
+}
+
+/* Keeps a reply (its fields are stolen: the caller's copy is left empty) for the batch. */
+static struct pb_msg *keep(struct fetch_job *j, struct pb_msg *rep)
+{
+	struct pb_msg *m;
+
+	j->kept = xrealloc(j->kept, (j->n_kept + 1) * sizeof(*j->kept));
+	m = &j->kept[j->n_kept++];
+	*m = *rep;
+	pb_msg_init(rep, MSG_CORE_STATUS_REP);
+	return m;
 }
 
 /* ---- what an item needs ---- */
@@ -84,27 +134,18 @@ static bool is_body(const struct imap_fetch_item *it)
 	       it->att == IMAP_FETCH_RFC822_HEADER || it->att == IMAP_FETCH_RFC822_TEXT;
 }
 
-static bool needs_mime(const struct imap_fetch_item *it)
+static bool needs_meta(const struct imap_fetch_item *it)
 {
-	switch (it->att) {
-	case IMAP_FETCH_ENVELOPE: case IMAP_FETCH_BODYSTRUCTURE: case IMAP_FETCH_BODY:
-	case IMAP_FETCH_RFC822_HEADER: case IMAP_FETCH_RFC822_TEXT:
-		return true;
-	case IMAP_FETCH_BODY_SECTION:
-		return it->n_parts > 0 || it->spec != IMAP_SECTION_ALL;
-	default:
-		return false;
-	}
+	return it->att == IMAP_FETCH_ENVELOPE || it->att == IMAP_FETCH_BODYSTRUCTURE ||
+	       it->att == IMAP_FETCH_BODY;
 }
 
-/* Whether its needs of the parsed message end at the top header. */
-static bool header_enough(const struct imap_fetch_item *it)
+/* Whether a body item is less than the whole message (the readers locate it). */
+static bool needs_section(const struct imap_fetch_item *it)
 {
-	if (!needs_mime(it) || it->att == IMAP_FETCH_ENVELOPE || it->att == IMAP_FETCH_RFC822_HEADER)
+	if (it->att == IMAP_FETCH_RFC822_HEADER || it->att == IMAP_FETCH_RFC822_TEXT)
 		return true;
-	return it->att == IMAP_FETCH_BODY_SECTION && it->n_parts == 0 &&
-	       (it->spec == IMAP_SECTION_HEADER || it->spec == IMAP_SECTION_HEADER_FIELDS ||
-		it->spec == IMAP_SECTION_HEADER_FIELDS_NOT);
+	return it->att == IMAP_FETCH_BODY_SECTION && (it->n_parts > 0 || it->spec != IMAP_SECTION_ALL);
 }
 
 /* Whether fetching it sets \Seen (RFC 3501 6.4.5: BODY[...] and RFC822, RFC822.TEXT). */
@@ -118,18 +159,23 @@ const char *imap_check_fetch(const void *session, const void *cmdp)
 {
 	const struct imap_cmd *cmd = cmdp;
 	const struct imap_fetch *f = &cmd->u.fetch;
+	unsigned n_body = 0;
 
 	if (f->has_changedsince || f->vanished)
 		return "BAD CHANGEDSINCE and VANISHED are not supported";
-	for (unsigned i = 0; i < f->n_items; i++)
+	for (unsigned i = 0; i < f->n_items; i++) {
 		if (f->items[i].att == IMAP_FETCH_BINARY || f->items[i].att == IMAP_FETCH_BINARY_SIZE)
 			return "BAD BINARY is not supported yet";
+		n_body += is_body(&f->items[i]);
+	}
+	if (n_body > FETCH_BODY_ITEMS_MAX)
+		return "BAD Too many body sections in one FETCH";
 	return NULL;
 }
 
 /* ---- writing ---- */
 
-static void item_begin(struct imap_session *s, struct fetch_job *j)
+static void item_begin(struct fetch_job *j)
 {
 	if (j->sep)
 		pb_buf_append_c(&j->line, ' ');
@@ -154,8 +200,8 @@ static void append_date(struct pb_buf *out, int64_t ms)
 		      mon[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-/* The section as the answer names it ("1.2.HEADER.FIELDS (From To)") and, in locate, as
- * mime_section_locate reads it (no field list). */
+/* The section as the answer names it ("1.2.HEADER.FIELDS (From To)") and, without fields, as
+ * the readers read it. */
 static void section_text(const struct imap_fetch_item *it, struct pb_buf *out, bool fields)
 {
 	static const char *const spec[] = { "", "HEADER", "HEADER.FIELDS", "HEADER.FIELDS.NOT",
@@ -189,11 +235,11 @@ static void item_name(const struct imap_fetch_item *it, struct pb_buf *out)
 	}
 }
 
-/* The items answered from the view and the parsed message. */
-static void simple_item(struct imap_session *s, struct fetch_job *j, uint32_t msn,
-			const struct pb_rec_mbox_entry *e, const struct imap_fetch_item *it)
+/* The items answered from the view and the message's meta. */
+static void simple_item(struct fetch_job *j, const struct pb_rec_mbox_entry *e,
+			const struct reader_meta *meta, const struct imap_fetch_item *it)
 {
-	item_begin(s, j);
+	item_begin(j);
 	switch (it->att) {
 	case IMAP_FETCH_FLAGS:
 		pb_buf_append_str(&j->line, "FLAGS ");
@@ -207,81 +253,307 @@ static void simple_item(struct imap_session *s, struct fetch_job *j, uint32_t ms
 	case IMAP_FETCH_MODSEQ:
 		pb_buf_printf(&j->line, "MODSEQ (%llu)", (unsigned long long)e->modseq);
 		break;
-	case IMAP_FETCH_ENVELOPE:
-		pb_buf_append_str(&j->line, "ENVELOPE ");
-		mime_imap_envelope(j->mime->root, &j->line);
-		break;
-	default: /* BODYSTRUCTURE, BODY */
-		pb_buf_append_str(&j->line, it->att == IMAP_FETCH_BODY ? "BODY " : "BODYSTRUCTURE ");
-		mime_imap_bodystructure(j->mime->root, it->att == IMAP_FETCH_BODYSTRUCTURE, &j->line);
-		break;
+	case IMAP_FETCH_ENVELOPE: pb_buf_printf(&j->line, "ENVELOPE %s", meta->envelope); break;
+	case IMAP_FETCH_BODY: pb_buf_printf(&j->line, "BODY %s", meta->body); break;
+	default: pb_buf_printf(&j->line, "BODYSTRUCTURE %s", meta->bodystructure); break;
 	}
 }
 
-/* ---- reading ---- */
+/* ---- the batch: metas, sections, read-ahead ---- */
 
-static void on_read(void *session, uint64_t what, struct pb_msg *rep);
-static void body_done(struct imap_session *s, struct fetch_job *j);
-
-/* Reads the next range of j->off..j->end of the current message. */
-static void read_next(struct imap_session *s, struct fetch_job *j, uint64_t what)
+static size_t batch_size(const struct fetch_job *j)
 {
-	const struct pb_rec_mbox_entry *e = IMAP_MSG(s->view, j->msns[j->pos]);
-	uint64_t left = j->end - j->off;
-	struct gw_pending call = imap_call_of(s, on_read, what);
+	return j->b_hi - j->b_lo;
+}
+
+/* A batch's request failed: nothing of the batch went out, so the FETCH ends with NO. */
+static void batch_failed(struct imap_session *s)
+{
+	imap_tagged(s, "NO [UNAVAILABLE] Message bodies unavailable, try again later");
+	imap_job_end(s);
+}
+
+/* [start, start + len) of a range of size octets once the partial <offset.length> is applied. */
+static void apply_partial(const struct imap_fetch_item *it, uint64_t size, uint64_t *start_r,
+			  uint64_t *len_r)
+{
+	uint64_t start = 0, len = size;
+
+	if (it->partial) {
+		start = it->offset < size ? it->offset : size;
+		len = size - start < it->length ? size - start : it->length;
+	}
+	*start_r = start;
+	*len_r = len;
+}
+
+/* The body item of part index i of the batch. */
+static const struct imap_fetch_item *part_item(const struct fetch_job *j, size_t i)
+{
+	const struct imap_fetch *f = &j->cmd.u.fetch;
+	unsigned b = (unsigned)(i % j->n_body);
+
+	for (unsigned k = 0; k < f->n_items; k++)
+		if (is_body(&f->items[k]) && j->body_of[k] == b)
+			return &f->items[k];
+	return NULL; /* not reached: every body item has an index */
+}
+
+/* The batch's parts as whole messages (no item names a section: nothing is asked). */
+static void whole_parts(struct imap_session *s, struct fetch_job *j)
+{
+	for (size_t i = 0; i < batch_size(j) * j->n_body; i++) {
+		const struct pb_rec_mbox_entry *e = IMAP_MSG(s->view, j->msns[j->b_lo + i / j->n_body]);
+		struct fetch_part *p = &j->parts[i];
+		p->code = PB_OK;
+		apply_partial(part_item(j, i), e->size, &p->off, &p->len);
+	}
+}
+
+static void on_batch(void *session, uint64_t phase, struct pb_msg *rep);
+
+/* Whether the phase's request went out (the session waits) or failed (answered). */
+static int batch_sent(struct imap_session *s, int rc)
+{
+	if (rc == 0)
+		s->busy = true;
+	else
+		batch_failed(s);
+	return 0;
+}
+
+/* Asks the metas not answered yet: 1 when all are, else 0. */
+static int ask_metas(struct imap_session *s, struct fetch_job *j)
+{
+	struct gw_pending call = imap_call_of(s, on_batch, PH_META);
 	struct pb_sender tx = gw_sender(&call);
-	uint64_t chunk = what == READ_PARSE && j->head_only ? FETCH_HEAD_CHUNK : FETCH_CHUNK;
+	size_t left = batch_size(j) - j->got;
 	const char *error;
 
-	if (reader_client_read_send(&tx, s->user_id, e->blob_key, j->off,
-				    (uint32_t)(left < chunk ? left : chunk), &error) < 0) {
-		on_read(s, what, NULL);
+	if (left == 0)
+		return 1;
+	return batch_sent(s, reader_client_meta_send(&tx, s->user_id, j->keys + j->got,
+						     left, &error));
+}
+
+/* Asks the sections not answered yet (every body item of every message): 1 when all are. */
+static int ask_sections(struct imap_session *s, struct fetch_job *j)
+{
+	struct gw_pending call = imap_call_of(s, on_batch, PH_SECT);
+	struct pb_sender tx = gw_sender(&call);
+	size_t total = batch_size(j) * j->n_body, n = total - j->got;
+	struct reader_section_ask *asks;
+	const char *error;
+
+	if (n == 0)
+		return 1;
+	n = n < READER_SECTION_MAX ? n : READER_SECTION_MAX;
+	asks = xcalloc(n, sizeof(*asks));
+	for (size_t k = 0; k < n; k++) {
+		size_t i = j->got + k;
+		const struct imap_fetch_item *it = part_item(j, i);
+		asks[k].blob_key = j->keys[i / j->n_body];
+		asks[k].section = j->sections[i % j->n_body];
+		asks[k].fields = it->n_fields > 0 ? it->fields : NULL;
+		asks[k].n_fields = it->n_fields;
+	}
+	int rc = reader_client_section_send(&tx, s->user_id, asks, n, &error);
+	free(asks);
+	return batch_sent(s, rc);
+}
+
+/* Whether part p needs octets read from its body. */
+static bool part_reads(const struct fetch_part *p)
+{
+	return p->code == PB_OK && p->len > 0 && p->data == NULL;
+}
+
+/* Reads ahead the first octets of the next parts (up to READER_MANY_MAX of them and
+ * PB_CHUNK_MAX octets): 1 when none is left. j->got moves past the parts asked. */
+static int ask_ahead(struct imap_session *s, struct fetch_job *j)
+{
+	struct gw_pending call = imap_call_of(s, on_batch, PH_AHEAD);
+	struct pb_sender tx = gw_sender(&call);
+	size_t total = batch_size(j) * j->n_body, n = 0;
+	struct reader_range ranges[READER_MANY_MAX];
+	uint64_t sum = 0;
+	const char *error;
+
+	j->ahead_from = j->got;
+	for (; j->got < total && n < READER_MANY_MAX; j->got++) {
+		struct fetch_part *p = &j->parts[j->got];
+		uint64_t len = p->len < FETCH_AHEAD ? p->len : FETCH_AHEAD;
+		if (!part_reads(p))
+			continue;
+		if (sum + len > PB_CHUNK_MAX)
+			break;
+		ranges[n++] = (struct reader_range){ j->keys[j->got / j->n_body], p->off,
+						     (uint32_t)len };
+		sum += len;
+	}
+	if (n == 0)
+		return 1;
+	return batch_sent(s, reader_client_read_many_send(&tx, s->user_id, ranges, n, &error));
+}
+
+/* The answers to the section asks from j->got on. */
+static uint32_t took_sections(struct fetch_job *j, const struct pb_msg *m)
+{
+	size_t n = batch_size(j) * j->n_body - j->got, done;
+	n = n < READER_SECTION_MAX ? n : READER_SECTION_MAX;
+	struct reader_section *secs = xcalloc(n, sizeof(*secs));
+	uint32_t code = reader_client_section_reply(m, n, secs, &done);
+
+	for (size_t k = 0; code == PB_OK && k < done; k++) {
+		struct fetch_part *p = &j->parts[j->got + k];
+		uint64_t start;
+		p->code = secs[k].code == PB_ERR_NOTFOUND ? PB_ERR_NOTFOUND : PB_OK;
+		if (secs[k].code != PB_OK || !secs[k].exists)
+			continue; /* no such part (or a specifier refused): an empty string */
+		if (secs[k].filtered) {
+			apply_partial(part_item(j, j->got + k), secs[k].len, &start, &p->len);
+			p->data = secs[k].data + start;
+			p->data_len = (size_t)p->len;
+		} else {
+			apply_partial(part_item(j, j->got + k), secs[k].size, &start, &p->len);
+			p->off = secs[k].offset + start;
+		}
+	}
+	j->got += done;
+	free(secs);
+	return code;
+}
+
+/* The read-ahead's answers, for the parts [j->ahead_from, j->got) that read. */
+static uint32_t took_ahead(struct fetch_job *j, const struct pb_msg *m)
+{
+	struct reader_part got[READER_MANY_MAX];
+	size_t n = 0;
+
+	for (size_t i = j->ahead_from; i < j->got; i++)
+		n += part_reads(&j->parts[i]);
+	uint32_t code = reader_client_read_many_reply(m, n, got);
+	if (code != PB_OK)
+		return code;
+	n = 0;
+	for (size_t i = j->ahead_from; i < j->got; i++) {
+		struct fetch_part *p = &j->parts[i];
+		if (!part_reads(p))
+			continue;
+		struct reader_part *r = &got[n++];
+		p->code = r->code;
+		p->data = r->data;
+		p->data_len = r->code == PB_OK ? (r->len < p->len ? r->len : (size_t)p->len) : 0;
+	}
+	return PB_OK;
+}
+
+/* Runs the batch's phases until a request goes out (0), one failed (-1: answered) or the
+ * batch is complete (1). */
+static int batch_step(struct imap_session *s, struct fetch_job *j)
+{
+	for (;;) {
+		int rc = 1;
+		if (j->phase == PH_EMIT)
+			return 1;
+		if (j->phase == PH_META && j->need_meta)
+			rc = ask_metas(s, j);
+		else if (j->phase == PH_SECT && j->need_sect)
+			rc = ask_sections(s, j);
+		else if (j->phase == PH_AHEAD)
+			rc = ask_ahead(s, j);
+		if (rc == 0)
+			return s->busy ? 0 : -1;
+		j->phase++;
+		j->got = 0;
+	}
+}
+
+/* A reply of a batch's phase: kept (the parts point into it), decoded, and the batch goes on. */
+static void on_batch(void *session, uint64_t phase, struct pb_msg *rep)
+{
+	struct imap_session *s = session;
+	struct fetch_job *j = s->job;
+	size_t done;
+	uint32_t code = PB_ERR_TEMP;
+
+	s->busy = false;
+	if (rep != NULL) {
+		struct pb_msg *m = keep(j, rep);
+		if (phase == PH_META) {
+			code = reader_client_meta_reply(m, batch_size(j) - j->got, j->metas + j->got,
+							&done);
+			j->got += code == PB_OK ? done : 0;
+		} else {
+			code = phase == PH_SECT ? took_sections(j, m) : took_ahead(j, m);
+		}
+	}
+	if (code != PB_OK)
+		batch_failed(s);
+	else if (batch_step(s, j) == 1)
+		fetch_go(s);
+	imap_resume(s);
+}
+
+/* Starts the batch of the messages from j->pos: 1 when it is complete at once (nothing to
+ * ask), 0 when a request went out, -1 when one failed (answered). */
+static int batch_begin(struct imap_session *s, struct fetch_job *j)
+{
+	size_t size = j->n - j->pos < j->batch_max ? j->n - j->pos : j->batch_max;
+
+	kept_free(j);
+	j->b_lo = j->pos;
+	j->b_hi = j->pos + size;
+	j->got = 0;
+	j->phase = PH_META;
+	for (size_t i = 0; i < size; i++)
+		j->keys[i] = IMAP_MSG(s->view, j->msns[j->b_lo + i])->blob_key;
+	memset(j->parts, 0, size * j->n_body * sizeof(*j->parts));
+	if (!j->need_sect)
+		whole_parts(s, j);
+	return batch_step(s, j);
+}
+
+/* ---- reading what the read-ahead did not hold ---- */
+
+static void on_read(void *session, uint64_t arg, struct pb_msg *rep);
+
+/* Reads the next range of j->off..j->end of the current message. */
+static void read_next(struct imap_session *s, struct fetch_job *j)
+{
+	struct gw_pending call = imap_call_of(s, on_read, 0);
+	struct pb_sender tx = gw_sender(&call);
+	uint64_t left = j->end - j->off;
+	const char *error;
+
+	if (reader_client_read_send(&tx, s->user_id, j->keys[j->pos - j->b_lo], j->off,
+				    (uint32_t)(left < FETCH_CHUNK ? left : FETCH_CHUNK), &error) < 0) {
+		on_read(s, 0, NULL);
 		return;
 	}
 	s->busy = true;
 }
 
-/* A read failed (no answer, no such body): a literal under way cannot be ended, so the
- * connection is; else the message's answer is closed and the FETCH says NO. */
-static void read_failed(struct imap_session *s, struct fetch_job *j)
+/* A message's body is gone: a literal under way cannot be ended, so the connection is; else
+ * the message's answer is closed and the FETCH says NO. */
+static void msg_failed(struct imap_session *s, struct fetch_job *j)
 {
 	if (j->in_literal) {
 		imap_bye(s, "Message body unavailable");
 		return;
 	}
-	pb_buf_append_str(&j->line, ")\r\n");
-	flush(s, j);
+	if (j->open) {
+		pb_buf_append_str(&j->line, ")\r\n");
+		flush(s, j);
+	}
 	imap_tagged(s, "NO [UNAVAILABLE] Message body unavailable");
 	imap_job_end(s);
-	imap_resume(s);
 }
 
-/* The parser took a range; at the end of the message (or of its header, when only the
- * header is needed) the tree is taken. Returns whether it was. */
-static bool parsed(struct fetch_job *j, const uint8_t *data, size_t len, bool eof)
-{
-	struct mime_event ev;
-
-	mime_parser_feed(j->mp, data, len);
-	if (eof)
-		mime_parser_finish(j->mp);
-	while (mime_parser_next(j->mp, &ev) == 1) {
-		if (j->head_only && !eof && ev.type == MIME_EVENT_HEADER_END && ev.part->depth == 0) {
-			mime_parser_finish(j->mp);
-			eof = true;
-		}
-	}
-	if (!eof)
-		return false;
-	j->mime = mime_parser_take_message(j->mp);
-	mime_parser_destroy(&j->mp);
-	return true;
-}
-
-/* Takes what a read brought into the parser, the gathered header or the client: 1 when the
- * range is done, 0 when more is to be read, -1 when the read failed (no answer, no body, a
- * body shorter than listed: a literal's announced size cannot be kept). */
-static int take(struct imap_session *s, struct fetch_job *j, uint64_t what, struct pb_msg *rep)
+/* Sends what a read brought: 1 when the literal is done, 0 when more is to be read, -1 when
+ * the read failed (no answer, no body, a body shorter than listed: a literal's announced size
+ * cannot be kept). */
+static int take(struct imap_session *s, struct fetch_job *j, struct pb_msg *rep)
 {
 	const uint8_t *data;
 	size_t len;
@@ -292,40 +564,31 @@ static int take(struct imap_session *s, struct fetch_job *j, uint64_t what, stru
 		return -1;
 	if (len > j->end - j->off)
 		len = (size_t)(j->end - j->off);
-	if (what == READ_BODY && j->off + len < j->end && (eof || len == 0))
+	if (j->off + len < j->end && (eof || len == 0))
 		return -1;
 	j->off += len;
-	eof = eof || j->off >= j->end;
-	if (what == READ_PARSE)
-		return parsed(j, data, len, eof);
-	if (j->filter != NULL)
-		pb_buf_append(&j->buf, data, len);
-	else
-		gw_write(s->gs, data, len);
-	return eof;
+	gw_write(s->gs, data, len);
+	return j->off >= j->end;
 }
 
-static void on_read(void *session, uint64_t what, struct pb_msg *rep)
+static void on_read(void *session, uint64_t arg, struct pb_msg *rep)
 {
 	struct imap_session *s = session;
 	struct fetch_job *j = s->job;
 
 	s->busy = false;
-	int rc = take(s, j, what, rep);
-	if (rc < 0) {
-		read_failed(s, j);
-		return;
+	int rc = take(s, j, rep);
+	if (rc < 0)
+		msg_failed(s, j);
+	else if (rc == 0 && gw_output_pending(s->gs) >= NET_OUT_HIGH)
+		j->wait_drain = true;
+	else if (rc == 0)
+		read_next(s, j);
+	else {
+		j->in_literal = false;
+		j->item++;
+		fetch_go(s);
 	}
-	if (rc == 0) {
-		if (gw_output_pending(s->gs) >= NET_OUT_HIGH)
-			j->wait_drain = true;
-		else
-			read_next(s, j, what);
-		return;
-	}
-	if (what == READ_BODY)
-		body_done(s, j);
-	fetch_go(s);
 	imap_resume(s);
 }
 
@@ -337,121 +600,58 @@ static void fetch_drain(struct imap_session *s)
 	if (j == NULL || !j->wait_drain)
 		return;
 	j->wait_drain = false;
-	if (j->off < j->end && j->mp != NULL)
-		read_next(s, j, READ_PARSE);
-	else if (j->off < j->end)
-		read_next(s, j, READ_BODY);
+	if (j->in_literal)
+		read_next(s, j);
 	else
 		fetch_go(s);
 	imap_resume(s);
 }
 
-/* ---- bodies ---- */
-
-/* Writes "NAME {len}" for the part [start, start + len) of a range of size octets after the
- * partial <offset.length> is applied; *start_r, *len_r. */
-static void literal_head(struct imap_session *s, struct fetch_job *j,
-			 const struct imap_fetch_item *it, uint64_t size, uint64_t *start_r,
-			 uint64_t *len_r)
-{
-	uint64_t start = 0, len = size;
-
-	if (it->partial) {
-		start = it->offset < size ? it->offset : size;
-		len = size - start < it->length ? size - start : it->length;
-	}
-	item_begin(s, j);
-	item_name(it, &j->line);
-	pb_buf_printf(&j->line, " {%llu}\r\n", (unsigned long long)len);
-	flush(s, j);
-	*start_r = start;
-	*len_r = len;
-}
-
-/* A body item ended; a HEADER.FIELDS block gathered is filtered, then sent. */
-static void body_done(struct imap_session *s, struct fetch_job *j)
-{
-	const struct imap_fetch_item *it = j->filter;
-	struct pb_buf out;
-	uint64_t start, len;
-
-	j->in_literal = false;
-	j->item++;
-	if (it == NULL)
-		return;
-	j->filter = NULL;
-	pb_buf_init(&out);
-	mime_header_filter(j->buf.data, j->buf.len, it->fields, it->n_fields,
-			   it->spec == IMAP_SECTION_HEADER_FIELDS_NOT, &out);
-	literal_head(s, j, it, out.len, &start, &len);
-	gw_write(s->gs, out.data + start, (size_t)len);
-	pb_buf_deinit(&out);
-	pb_buf_reset(&j->buf);
-}
-
-/* The octet range a body item names (the whole message, or a located section; a section the
- * message does not have is empty). */
-static struct mime_section_range body_range(const struct fetch_job *j,
-					    const struct pb_rec_mbox_entry *e,
-					    const struct imap_fetch_item *it)
-{
-	struct mime_section_range r = { .offset = 0, .size = e->size };
-	struct pb_buf sec;
-	const char *error;
-
-	if (!needs_mime(it))
-		return r;
-	pb_buf_init(&sec);
-	if (it->att == IMAP_FETCH_RFC822_HEADER || it->att == IMAP_FETCH_RFC822_TEXT)
-		pb_buf_append_str(&sec, it->att == IMAP_FETCH_RFC822_TEXT ? "TEXT" : "HEADER");
-	else
-		section_text(it, &sec, false);
-	pb_buf_append_c(&sec, '\0');
-	if (j->mime == NULL || mime_section_locate(j->mime, sec.data, &r, &error) <= 0)
-		r = (struct mime_section_range){ 0 };
-	pb_buf_deinit(&sec);
-	return r;
-}
-
-/* Starts a body item: 1 when a read went out (the item ends in on_read), 0 when it is done. */
+/* Starts a body item from its part: 1 when a read went out or the FETCH ended, 0 when the
+ * item is done. */
 static int body_item(struct imap_session *s, struct fetch_job *j,
-		     const struct pb_rec_mbox_entry *e, const struct imap_fetch_item *it)
+		     const struct imap_fetch_item *it)
 {
-	struct mime_section_range r = body_range(j, e, it);
-	uint64_t start = 0, len = r.size;
+	const struct fetch_part *p =
+		&j->parts[(j->pos - j->b_lo) * j->n_body + j->body_of[j->item]];
 
-	if (it->spec == IMAP_SECTION_HEADER_FIELDS || it->spec == IMAP_SECTION_HEADER_FIELDS_NOT) {
-		j->filter = it;
-		pb_buf_reset(&j->buf);
-	} else {
-		literal_head(s, j, it, r.size, &start, &len);
-		j->in_literal = len > 0;
+	if (p->code != PB_OK) {
+		msg_failed(s, j);
+		return 1;
 	}
-	j->off = r.offset + start;
-	j->end = j->off + len;
-	if (len == 0) {
-		body_done(s, j);
+	item_begin(j);
+	item_name(it, &j->line);
+	pb_buf_printf(&j->line, " {%llu}\r\n", (unsigned long long)p->len);
+	flush(s, j);
+	if (p->data_len > 0)
+		gw_write(s->gs, p->data, p->data_len);
+	j->off = p->off + p->data_len;
+	j->end = p->off + p->len;
+	if (p->data_len >= p->len) {
+		j->item++;
 		return 0;
 	}
-	read_next(s, j, READ_BODY);
+	j->in_literal = true;
+	read_next(s, j);
 	return 1;
 }
 
 /* ---- one message after another ---- */
 
 /* Opens the answer of the current message; \Seen is set here for a body fetched without
- * .PEEK. Returns 1 when the message must be parsed first (a read went out). */
+ * .PEEK. Returns 0, or -1 when its body is gone (the FETCH ended). */
 static int open_msg(struct imap_session *s, struct fetch_job *j)
 {
 	uint32_t msn = j->msns[j->pos];
 	struct pb_rec_mbox_entry *e = IMAP_MSG(s->view, msn);
 	const struct imap_fetch *f = &j->cmd.u.fetch;
-	bool mime = false, seen = false, flags = false, uid = false;
+	bool seen = false, flags = false, uid = false;
 
-	j->head_only = true;
+	if (j->need_meta && j->metas[j->pos - j->b_lo].code != PB_OK) {
+		msg_failed(s, j);
+		return -1;
+	}
 	for (unsigned i = 0; i < f->n_items; i++) {
-		mime |= needs_mime(&f->items[i]);
-		j->head_only &= header_enough(&f->items[i]);
 		seen |= sets_seen(&f->items[i]);
 		flags |= f->items[i].att == IMAP_FETCH_FLAGS;
 		uid |= f->items[i].att == IMAP_FETCH_UID;
@@ -466,28 +666,21 @@ static int open_msg(struct imap_session *s, struct fetch_job *j)
 	j->sep = false;
 	j->item = 0;
 	if (j->cmd.uid && !uid) { /* RFC 3501 6.4.8: UID FETCH answers carry the UID */
-		item_begin(s, j);
+		item_begin(j);
 		pb_buf_printf(&j->line, "UID %u", e->uid);
 	}
-	if (!mime)
-		return 0;
-	j->mp = mime_parser_create(NULL);
-	j->off = 0;
-	j->end = e->size;
-	read_next(s, j, READ_PARSE);
-	return 1;
+	return 0;
 }
 
 static void close_msg(struct imap_session *s, struct fetch_job *j)
 {
 	if (j->flags_after) {
-		item_begin(s, j);
+		item_begin(j);
 		pb_buf_append_str(&j->line, "FLAGS ");
 		imap_flags_append(&j->line, IMAP_MSG(s->view, j->msns[j->pos])->flags);
 	}
 	pb_buf_append_str(&j->line, ")\r\n");
 	flush(s, j);
-	mime_message_free(&j->mime);
 	j->flags_after = j->open = false;
 	j->pos++;
 }
@@ -528,6 +721,23 @@ static void finish(struct imap_session *s, struct fetch_job *j)
 	on_seen(s, 0, NULL);
 }
 
+/* Before a message's answer: 1 to go on, 0 when it waits (the drain, a batch's request) or
+ * the FETCH ended. */
+static int ready_for_msg(struct imap_session *s, struct fetch_job *j)
+{
+	if (j->pos == j->n) {
+		finish(s, j);
+		return 0;
+	}
+	if (gw_output_pending(s->gs) >= NET_OUT_HIGH) {
+		j->wait_drain = true;
+		return 0;
+	}
+	if (j->pos == j->b_hi && batch_begin(s, j) != 1)
+		return 0;
+	return open_msg(s, j) == 0;
+}
+
 /* Answers messages and items until a read goes out, the output must drain or all is done.
  * The answer of a message is built in j->line and written before each literal and at its
  * end. */
@@ -537,31 +747,53 @@ static void fetch_go(struct imap_session *s)
 	const struct imap_fetch *f = &j->cmd.u.fetch;
 
 	while (s->job == j && !s->busy && !s->closing) {
-		if (j->pos == j->n) {
-			finish(s, j);
+		if (!j->open && !ready_for_msg(s, j))
 			return;
-		}
-		if (!j->open) {
-			if (gw_output_pending(s->gs) >= NET_OUT_HIGH) {
-				j->wait_drain = true;
-				return;
-			}
-			if (open_msg(s, j))
-				return;
-		}
 		if (j->item == f->n_items) {
 			close_msg(s, j);
 			continue;
 		}
 		const struct imap_fetch_item *it = &f->items[j->item];
-		struct pb_rec_mbox_entry *e = IMAP_MSG(s->view, j->msns[j->pos]);
 		if (!is_body(it)) {
-			simple_item(s, j, j->msns[j->pos], e, it);
+			simple_item(j, IMAP_MSG(s->view, j->msns[j->pos]),
+				    &j->metas[j->pos - j->b_lo], it);
 			j->item++;
-		} else if (body_item(s, j, e, it)) {
+		} else if (body_item(s, j, it)) {
 			return;
 		}
 	}
+}
+
+/* What the items need: metas, sections, the body items' indices and specifiers; the batch's
+ * size and arrays. */
+static void job_plan(struct fetch_job *j)
+{
+	const struct imap_fetch *f = &j->cmd.u.fetch;
+	struct pb_buf sec;
+
+	j->body_of = xcalloc(f->n_items, sizeof(*j->body_of));
+	j->sections = xcalloc(f->n_items, sizeof(*j->sections));
+	pb_buf_init(&sec);
+	for (unsigned i = 0; i < f->n_items; i++) {
+		j->need_meta |= needs_meta(&f->items[i]);
+		if (!is_body(&f->items[i]))
+			continue;
+		j->need_sect |= needs_section(&f->items[i]);
+		pb_buf_reset(&sec);
+		if (f->items[i].att == IMAP_FETCH_RFC822_HEADER || f->items[i].att == IMAP_FETCH_RFC822_TEXT)
+			pb_buf_append_str(&sec, f->items[i].att == IMAP_FETCH_RFC822_TEXT ? "TEXT" : "HEADER");
+		else
+			section_text(&f->items[i], &sec, false);
+		pb_buf_append_c(&sec, '\0');
+		j->sections[j->n_body] = xstrdup((const char *)sec.data);
+		j->body_of[i] = j->n_body++;
+	}
+	pb_buf_deinit(&sec);
+	j->batch_max = j->n_body > 0 ? READER_SECTION_MAX / j->n_body : READER_META_MAX;
+	j->batch_max = j->batch_max < READER_META_MAX ? j->batch_max : READER_META_MAX;
+	j->keys = xcalloc(j->batch_max, sizeof(*j->keys));
+	j->metas = xcalloc(j->batch_max, sizeof(*j->metas));
+	j->parts = xcalloc(j->batch_max * (j->n_body > 0 ? j->n_body : 1), sizeof(*j->parts));
 }
 
 void imap_do_fetch(void *session, const void *cmdp)
@@ -587,8 +819,8 @@ void imap_do_fetch(void *session, const void *cmdp)
 	j->cmd = *cmd;
 	j->n = (size_t)n;
 	j->seen = xmalloc(j->n * sizeof(*j->seen));
-	pb_buf_init(&j->buf);
 	pb_buf_init(&j->line);
+	job_plan(j);
 	imap_job_begin(s, j, job_free, fetch_drain);
 	fetch_go(s);
 }

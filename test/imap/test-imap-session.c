@@ -148,8 +148,9 @@ static void range_reply(struct gw_fake *f, struct pb_msg *req, const char *text,
 	CHECK_INT(gw_fake_read_reply(f, req, text, total), 0);
 }
 
-/* A body of three ranges: the second is asked for only once the client took the output past
- * NET_OUT_HIGH, the third at once; all of it goes out, in order, as one literal. */
+/* A body of four ranges: the first read ahead with its batch (FETCH_AHEAD octets), the others
+ * in FETCH_CHUNK reads; past NET_OUT_HIGH each waits for the client to take the output; all of
+ * it goes out, in order, as one literal. */
 static void test_body_ranges_paced_by_drain(void)
 {
 	struct imap_server srv;
@@ -163,19 +164,28 @@ static void test_body_ranges_paced_by_drain(void)
 	login(&f, &srv);
 	select_sized(&f, uids, 1, total);
 	gw_fake_input(&f, "f FETCH 1 BODY.PEEK[]\r\n");
-	struct pb_msg *q = last_sent(&f, MSG_READER_READ_REQ);
-	CHECK_INT(q->u.reader_read_req.offset, 0);
+	struct pb_msg *q = last_sent(&f, MSG_READER_READ_MANY_REQ);
+	CHECK_INT(q->u.reader_read_many_req.ranges.n, 1);
+	CHECK_INT(q->u.reader_read_many_req.ranges.v[0].length, 64 * 1024);
 	size_t sent = f.n_sent;
 	f.backlog = NET_OUT_HIGH;
-	range_reply(&f, q, body, total);
+	CHECK_INT(gw_fake_read_many_reply(&f, q, body, total), 0);
 	CHECK_INT(f.n_sent, sent); /* waits for the drain */
 	gw_fake_drain(&f);
 	q = last_sent(&f, MSG_READER_READ_REQ);
-	CHECK_INT(q->u.reader_read_req.offset, 256 * 1024);
+	CHECK_INT(q->u.reader_read_req.offset, 64 * 1024);
+	CHECK_INT(q->u.reader_read_req.length, 256 * 1024);
+	sent = f.n_sent;
+	f.backlog = NET_OUT_HIGH;
+	range_reply(&f, q, body, total);
+	CHECK_INT(f.n_sent, sent);
+	gw_fake_drain(&f);
+	q = last_sent(&f, MSG_READER_READ_REQ);
+	CHECK_INT(q->u.reader_read_req.offset, 320 * 1024);
 	range_reply(&f, q, body, total);
 	q = last_sent(&f, MSG_READER_READ_REQ);
-	CHECK_INT(q->u.reader_read_req.offset, 512 * 1024);
-	CHECK_INT(q->u.reader_read_req.length, total - 512 * 1024);
+	CHECK_INT(q->u.reader_read_req.offset, 576 * 1024);
+	CHECK_INT(q->u.reader_read_req.length, total - 576 * 1024);
 	range_reply(&f, q, body, total);
 	char *out = gw_fake_output(&f);
 	const char *head = "* 1 FETCH (BODY[] {614400}\r\n", *tail = ")\r\nf OK Fetch completed.\r\n";
@@ -219,18 +229,27 @@ static void test_view_follows_changes_at_noop(void)
 	gw_fake_free(&f);
 }
 
+/* A read that times out before the batch is complete: nothing of it went out, the FETCH says
+ * NO; one that times out inside a literal ends the connection. */
 static void test_body_read_timeout_ends_connection(void)
 {
 	struct imap_server srv;
 	struct gw_fake f;
-	const uint32_t uids[] = { 11 };
+	const uint32_t uids[] = { 11, 12 };
+	size_t total = 100 * 1024;
+	char *body = xcalloc(1, total);
 
 	login(&f, &srv);
-	select_inbox(&f, uids, 1);
+	select_sized(&f, uids, 2, total);
+	gw_fake_input(&f, "e FETCH 1 BODY.PEEK[]\r\n");
+	last_sent(&f, MSG_READER_READ_MANY_REQ);
+	gw_fake_advance(&f, IMAP_REQUEST_TIMEOUT_MS + 1);
+	CHECK(gw_fake_expect(&f, "e NO [UNAVAILABLE] Message bodies unavailable, try again later\r\n"));
 	gw_fake_input(&f, "f FETCH 1 BODY.PEEK[]\r\n");
+	CHECK_INT(gw_fake_read_many_reply(&f, last_sent(&f, MSG_READER_READ_MANY_REQ), body, total), 0);
 	struct pb_msg *q = last_sent(&f, MSG_READER_READ_REQ);
 	uint64_t corr = q->corr;
-	CHECK(gw_fake_expect(&f, "* 1 FETCH (BODY[] {10}\r\n"));
+	free(gw_fake_output(&f));
 	gw_fake_advance(&f, IMAP_REQUEST_TIMEOUT_MS + 1);
 	CHECK(gw_fake_expect(&f, "* BYE Message body unavailable\r\n"));
 	CHECK(f.closed);
@@ -238,6 +257,7 @@ static void test_body_read_timeout_ends_connection(void)
 	pb_msg_init(&rep, MSG_CORE_STATUS_REP);
 	rep.u.core_status_rep.error = xstrdup("");
 	CHECK_INT(gw_fake_reply(&f, corr, &rep), -1); /* late: dropped */
+	free(body);
 	gw_fake_free(&f);
 }
 

@@ -279,3 +279,24 @@ int gw_fake_read_reply(struct gw_fake *f, struct pb_msg *req, const char *text, 
 	rep.u.reader_read_rep.eof = off + len == total;
 	return gw_fake_reply(f, req->corr, &rep);
 }
+
+int gw_fake_read_many_reply(struct gw_fake *f, struct pb_msg *req, const char *text,
+			    size_t total)
+{
+	const struct pb_rec_read_range_list *ranges = &req->u.reader_read_many_req.ranges;
+	struct pb_msg rep;
+
+	pb_msg_init(&rep, MSG_READER_READ_MANY_REP);
+	rep.u.reader_read_many_rep.error = xstrdup("");
+	for (uint32_t i = 0; i < ranges->n; i++) {
+		size_t off = ranges->v[i].offset < total ? ranges->v[i].offset : total;
+		size_t len = total - off < ranges->v[i].length ? total - off : ranges->v[i].length;
+		struct pb_rec_read_part *p = pb_rec_read_part_push(&rep.u.reader_read_many_rep.parts);
+		p->size = total;
+		p->data.len = len;
+		p->data.data = xmalloc(len + 1);
+		memcpy(p->data.data, text + off, len);
+		p->eof = off + len == total;
+	}
+	return gw_fake_reply(f, req->corr, &rep);
+}

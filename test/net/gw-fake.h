@@ -64,6 +64,10 @@ int gw_fake_verified(struct gw_fake *f, uint64_t corr, uint64_t user_id, const c
 /* Answers a READER_READ_REQ as a reader shard would, from a stored body text[0..total): its
  * range, the total size and eof. Returns as gw_fake_reply. */
 int gw_fake_read_reply(struct gw_fake *f, struct pb_msg *req, const char *text, size_t total);
+/* Answers a READER_READ_MANY_REQ the same way, every range from the one body text[0..total).
+ * Returns as gw_fake_reply. */
+int gw_fake_read_many_reply(struct gw_fake *f, struct pb_msg *req, const char *text,
+			    size_t total);
 /* Forgets the requests recorded so far (f->sent counts from 0 again). */
 void gw_fake_forget_sent(struct gw_fake *f);
 /* The peer took the backlog: it is set to 0 and the session's drain runs. */

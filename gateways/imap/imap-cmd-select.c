@@ -16,9 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
-/* The folder a client's name means, into out (UTF-8): INBOX in any case is "INBOX". Returns
- * NULL or the refusal. */
-static const char *folder_name(const char *name, struct pb_buf *out)
+const char *imap_folder_name(const char *name, struct pb_buf *out)
 {
 	const char *error;
 
@@ -43,7 +41,7 @@ const char *imap_check_select(const void *session, const void *cmdp)
 	struct pb_buf name;
 
 	pb_buf_init(&name);
-	const char *why = folder_name(cmd->u.select.mailbox, &name);
+	const char *why = imap_folder_name(cmd->u.select.mailbox, &name);
 	pb_buf_deinit(&name);
 	if (why == NULL && (cmd->u.select.condstore || cmd->u.select.qresync))
 		why = "BAD CONDSTORE and QRESYNC are not supported yet";
@@ -119,7 +117,7 @@ void imap_do_select(void *session, const void *cmdp)
 	struct imap_view *v = xcalloc(1, sizeof(*v));
 
 	imap_deselect(s); /* RFC 3501 6.3.1: the old one is closed, without expunge */
-	(void)folder_name(cmd->u.select.mailbox, &s->out); /* checked */
+	(void)imap_folder_name(cmd->u.select.mailbox, &s->out); /* checked */
 	v->folder = xstrdup(s->out.data);
 	v->readonly = cmd->kind == IMAP_CMD_EXAMINE;
 	s->view = v;

@@ -8,55 +8,24 @@ import imaplib
 import os
 import poplib
 import re
-import smtplib
 import sys
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import pbtest  # noqa: E402
+import test_imap_mailbox as tim  # noqa: E402
 from test_imap_mailbox import read_line  # noqa: E402
-from test_imap_session import close_quietly  # noqa: E402
 from test_mail import message  # noqa: E402
 
 
 class ImapMessages(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.d = pbtest.Daemon()
-        cls.d.start()
-        rc, out, err = cls.d.cli("domain", "list")
-        assert rc == 0, err
-        cls.domain = out.split()[0]
-        cls.user = 0
-
-    @classmethod
-    def tearDownClass(cls):
-        alive = cls.d.proc.poll() is None
-        rc = cls.d.stop()
-        err = getattr(cls.d, "last_stderr", "") if alive else cls.d.proc.stderr.read()
-        cls.d.cleanup()
-        assert alive, "the daemon died during the tests: " + err[-3000:]
-        assert rc == 0 and "Sanitizer" not in err and "runtime error" not in err, err[-3000:]
-
-    def new_user(self, messages):
-        type(self).user += 1
-        name = "msguser%d" % self.user
-        self.d.add_user(name, "secretpw1")
-        for m in messages:
-            self.deliver(name, m)
-        pbtest.wait_counts(self.d, {name: len(messages)})
-        return name
-
-    def deliver(self, name, msg):
-        with smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=60) as s:
-            s.sendmail("sender@example.org", ["%s@%s" % (name, self.domain)], msg)
-
-    def login(self, name):
-        c = imaplib.IMAP4("127.0.0.1", self.d.ports["imap"], timeout=60)
-        self.addCleanup(close_quietly, c)
-        self.assertEqual(c.login(name, "secretpw1")[0], "OK")
-        return c
+    # the daemon, users and logins as test_imap_mailbox has them (not its tests)
+    setUpClass = classmethod(tim.ImapMailbox.setUpClass.__func__)
+    tearDownClass = classmethod(tim.ImapMailbox.tearDownClass.__func__)
+    new_user = tim.ImapMailbox.new_user
+    deliver = tim.ImapMailbox.deliver
+    login = tim.ImapMailbox.login
 
     def raw(self, c, line):
         """Sends line (bytes, CRLF added) and returns the lines up to the tagged answer."""

@@ -265,7 +265,7 @@ uint32_t mailbox_client_folder_watch_reply(struct pb_msg *rep, struct mailbox_wa
 /* APPEND's body: begin with the literal's size (REFUSED "too big" past limit, 0: only the
  * owner's 1 GiB cap; TEMP: too many uploads), send chunks of 1..PB_CHUNK_MAX bytes in order
  * (offset = bytes sent before), then commit into a folder with flags, keywords and the
- * internal date: the answer is APPENDUID uidvalidity uid. A commit to a
+ * internal date (0: now): the answer is APPENDUID uidvalidity uid. A commit to a
  * missing folder is NOTFOUND ([TRYCREATE]) and drops the upload. Abort drops it; an upload
  * idle for 5 minutes is dropped too. */
 int mailbox_client_upload_begin(struct pb_sync *t, uint64_t user_id, uint64_t size,

@@ -169,7 +169,8 @@ static void commit_into(struct pb_actor *a, struct mailbox_shard *s, const struc
 	}
 	rec.flags = q->flags;
 	rec.keywords = *q->keywords != '\0' ? q->keywords : NULL;
-	rec.internal_date_ms = q->internal_date_ms;
+	rec.internal_date_ms = q->internal_date_ms != 0 ? q->internal_date_ms
+						     : (int64_t)pb_clock_wall_ms();
 	rec.size = u->size;
 	mailbox_append_reply(a, s, m, u->user_id, f, &rec, NULL, true);
 }

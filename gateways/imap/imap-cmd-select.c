@@ -10,40 +10,30 @@
  */
 #include "imap-view.h"
 
+#include "imap-mailbox-arg.h"
 #include "imap-mailbox-name.h"
 #include "pb-log.h"
 
 #include <string.h>
 #include <strings.h>
 
-/* The folder a client's name means, into out (UTF-8): INBOX in any case is "INBOX". Returns
- * NULL or the refusal. */
-static const char *folder_name(const char *name, struct pb_buf *out)
+const char *imap_folder_name(const struct imap_session *s, const char *name, struct pb_buf *out)
 {
 	const char *error;
 
-	pb_buf_reset(out);
-	if (strcasecmp(name, "INBOX") == 0) {
-		pb_buf_append_str(out, "INBOX");
-	} else if (imap_mutf7_to_utf8(name, out, &error) < 0) {
+	if (imap_mailbox_arg_decode(name, s->utf8_accept, false, out, &error) < 0)
 		return "NO [CANNOT] Invalid mailbox name";
-	} else {
-		pb_buf_append_c(out, '\0');
-		if (imap_mailbox_name_check(out->data, &error) < 0)
-			return "NO [CANNOT] Invalid mailbox name";
-		return NULL;
-	}
-	pb_buf_append_c(out, '\0');
 	return NULL;
 }
 
 const char *imap_check_select(const void *session, const void *cmdp)
 {
+	const struct imap_session *s = session;
 	const struct imap_cmd *cmd = cmdp;
 	struct pb_buf name;
 
 	pb_buf_init(&name);
-	const char *why = folder_name(cmd->u.select.mailbox, &name);
+	const char *why = imap_folder_name(s, cmd->u.select.mailbox, &name);
 	pb_buf_deinit(&name);
 	if (why == NULL && (cmd->u.select.condstore || cmd->u.select.qresync))
 		why = "BAD CONDSTORE and QRESYNC are not supported yet";
@@ -119,7 +109,7 @@ void imap_do_select(void *session, const void *cmdp)
 	struct imap_view *v = xcalloc(1, sizeof(*v));
 
 	imap_deselect(s); /* RFC 3501 6.3.1: the old one is closed, without expunge */
-	(void)folder_name(cmd->u.select.mailbox, &s->out); /* checked */
+	(void)imap_folder_name(s, cmd->u.select.mailbox, &s->out); /* checked */
 	v->folder = xstrdup(s->out.data);
 	v->readonly = cmd->kind == IMAP_CMD_EXAMINE;
 	s->view = v;

@@ -159,4 +159,19 @@ void imap_on_changed(struct imap_session *s, struct pb_msg *m);
 /* Leaves the selected state (nothing expunged). */
 void imap_deselect(struct imap_session *s);
 
+/* ---- imap-cmd-copy.c: COPY, MOVE (and UID) ---- */
+const char *imap_check_copy(const void *session, const void *cmd);
+void imap_do_copy(void *session, const void *cmd);
+
+/* ---- imap-cmd-append.c: APPEND ---- */
+/* APPEND's message literal announced (ev: the LITERAL event, stream set; the state and the
+ * size limit already checked): its upload begins; the continuation or the refusal follows
+ * when the owner answers (the session waits). */
+void imap_append_literal(struct imap_session *s, const struct imap_event *ev);
+/* Octets of that literal (a DATA event). */
+void imap_append_data(struct imap_session *s, const void *data, size_t len);
+/* Ends an APPEND in progress (its uploads aborted); nothing when none is. */
+void imap_append_cancel(struct imap_session *s);
+void imap_do_append(void *session, const void *cmd);
+
 #endif

@@ -127,13 +127,6 @@ static const char *check_unavailable(const void *session, const void *cmd)
 	return "NO [UNAVAILABLE] Not available on this server yet";
 }
 
-/* UID EXPUNGE (RFC 4315) needs UIDPLUS, which is not offered. */
-static const char *check_uid_expunge(const void *session, const void *cmdp)
-{
-	const struct imap_cmd *cmd = cmdp;
-	return cmd->uid ? "BAD UID EXPUNGE is not supported" : NULL;
-}
-
 /* NOOP: in the selected state it is the moment to tell what changed. */
 static void do_noop(void *session, const void *cmd)
 {
@@ -168,7 +161,7 @@ static const struct gw_command imap_commands[] = {
 	{ IMAP_CMD_FETCH, IMAP_IN_SELECTED, NOT_SELECTED, imap_check_fetch, imap_do_fetch },
 	{ IMAP_CMD_STORE, IMAP_IN_SELECTED, NOT_SELECTED, imap_check_store, imap_do_store },
 	{ IMAP_CMD_SEARCH, IMAP_IN_SELECTED, NOT_SELECTED, imap_check_search, imap_do_search },
-	{ IMAP_CMD_EXPUNGE, IMAP_IN_SELECTED, NOT_SELECTED, check_uid_expunge, imap_do_expunge },
+	{ IMAP_CMD_EXPUNGE, IMAP_IN_SELECTED, NOT_SELECTED, NULL, imap_do_expunge },
 	{ IMAP_CMD_CLOSE, IMAP_IN_SELECTED, NOT_SELECTED, NULL, imap_do_close },
 	{ IMAP_CMD_UNSELECT, IMAP_IN_SELECTED, NOT_SELECTED, NULL, imap_do_unselect },
 	{ IMAP_CMD_CHECK, IMAP_IN_SELECTED, NOT_SELECTED, NULL, imap_do_check },
@@ -182,7 +175,9 @@ static const struct gw_command imap_commands[] = {
 	{ IMAP_CMD_LIST, IMAP_IN_LOGGED_IN, NOT_LOGGED_IN, NULL, imap_do_list },
 	{ IMAP_CMD_LSUB, IMAP_IN_LOGGED_IN, NOT_LOGGED_IN, NULL, imap_do_list },
 	{ IMAP_CMD_STATUS, IMAP_IN_LOGGED_IN, NOT_LOGGED_IN, imap_check_status, imap_do_status },
-	UNAVAILABLE(IMAP_CMD_APPEND), UNAVAILABLE(IMAP_CMD_COPY), UNAVAILABLE(IMAP_CMD_MOVE),
+	{ IMAP_CMD_APPEND, IMAP_IN_LOGGED_IN, NOT_LOGGED_IN, NULL, imap_do_append },
+	{ IMAP_CMD_COPY, IMAP_IN_SELECTED, NOT_SELECTED, imap_check_copy, imap_do_copy },
+	{ IMAP_CMD_MOVE, IMAP_IN_SELECTED, NOT_SELECTED, imap_check_copy, imap_do_copy },
 	UNAVAILABLE(IMAP_CMD_SORT), UNAVAILABLE(IMAP_CMD_THREAD),
 	{ IMAP_CMD_GETQUOTA, IMAP_IN_LOGGED_IN, NOT_LOGGED_IN, NULL, imap_do_getquota },
 	{ IMAP_CMD_GETQUOTAROOT, IMAP_IN_LOGGED_IN, NOT_LOGGED_IN, imap_check_getquotaroot,
@@ -222,19 +217,24 @@ static const char *literal_refusal(const struct imap_session *s, const struct im
 		return NOT_LOGGED_IN;
 	if (l->size > s->srv->max_append)
 		return "NO [TOOBIG] Message too big";
-	return "NO [UNAVAILABLE] APPEND is not available on this server yet";
+	return NULL;
 }
 
 static void on_literal(struct imap_session *s, const struct imap_event *ev)
 {
 	const char *why = literal_refusal(s, &ev->literal), *error;
 
+	if (why == NULL && ev->literal.stream) {
+		imap_append_literal(s, ev);
+		return;
+	}
 	if (why == NULL && imap_parser_literal_accept(s->parser, &error) == 0) {
 		if (ev->literal.sync)
 			gw_write_str(s->gs, "+ OK\r\n");
 		return;
 	}
 	imap_parser_literal_refuse(s->parser);
+	imap_append_cancel(s);
 	bad_command(s, ev->cmd.tag, why != NULL ? why : "NO [TOOBIG] Literal too big");
 }
 
@@ -267,6 +267,7 @@ static bool step(struct imap_session *s)
 	case IMAP_PARSE_BAD: {
 		char text[128];
 		snprintf(text, sizeof(text), "BAD Error in IMAP command: %s", ev.error);
+		imap_append_cancel(s);
 		bad_command(s, ev.cmd.tag, text);
 		break;
 	}
@@ -276,7 +277,8 @@ static bool step(struct imap_session *s)
 	case IMAP_PARSE_LITERAL:
 		on_literal(s, &ev);
 		break;
-	case IMAP_PARSE_DATA: /* never: no streamed literal is accepted yet */
+	case IMAP_PARSE_DATA: /* APPEND's message */
+		imap_append_data(s, ev.data, ev.data_len);
 		break;
 	}
 	imap_touch(s);

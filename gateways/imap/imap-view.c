@@ -220,6 +220,40 @@ void imap_view_sync(struct imap_session *s)
 		imap_untagged(s, "%u EXISTS", (unsigned)IMAP_COUNT(v));
 }
 
+size_t imap_view_expunge_uids(struct imap_session *s, const uint64_t *uids, size_t n, bool quiet)
+{
+	struct pb_rec_mbox_entry_list *l = &s->view->list.entries;
+	size_t kept = 0, k = 0;
+
+	for (size_t i = 0; i < l->n; i++) {
+		while (k < n && uids[k] < l->v[i].uid)
+			k++;
+		if (k < n && uids[k] == l->v[i].uid) {
+			if (!quiet)
+				imap_untagged(s, "%zu EXPUNGE", kept + 1);
+			free(l->v[i].blob_key);
+			continue;
+		}
+		l->v[kept++] = l->v[i];
+	}
+	size_t removed = l->n - kept;
+	l->n = kept;
+	return removed;
+}
+
+void imap_uidset_append(struct pb_buf *out, const uint64_t *uids, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		while (j + 1 < n && uids[j + 1] == uids[j] + 1)
+			j++;
+		pb_buf_printf(out, "%s%llu", i > 0 ? "," : "", (unsigned long long)uids[i]);
+		if (j > i)
+			pb_buf_printf(out, ":%llu", (unsigned long long)uids[j]);
+		i = j + 1;
+	}
+}
+
 void imap_view_free(struct imap_view **vp)
 {
 	struct imap_view *v = *vp;

@@ -56,6 +56,18 @@ int imap_view_list(struct imap_session *s, const char *folder, imap_listed_fn *d
 /* Replaces the view's listing by s->listing, telling the client what changed: EXPUNGE for
  * messages gone, FETCH (FLAGS) for flags changed, EXISTS when messages came. */
 void imap_view_sync(struct imap_session *s);
+/* Removes the messages of uids[0..n) (ascending; uids not in the view are skipped) from the
+ * view, telling each as "* msn EXPUNGE" unless quiet (each msn counts the ones told before it,
+ * RFC 3501 7.4.1). Returns how many were removed. */
+size_t imap_view_expunge_uids(struct imap_session *s, const uint64_t *uids, size_t n, bool quiet);
+/* Appends uids[0..n) (in the order given) as an IMAP uid-set: runs of consecutive uids as
+ * "lo:hi", separated by commas ("4,7:9"). */
+void imap_uidset_append(struct pb_buf *out, const uint64_t *uids, size_t n);
+/* The folder a client's mailbox name means, into out as a NUL-terminated UTF-8 string
+ * (imap_mailbox_arg_decode: modified UTF-7 decoded unless the session enabled UTF8=ACCEPT,
+ * INBOX in any case is "INBOX", the name checked). Returns NULL, or the refusal
+ * ("NO [CANNOT] ..."). (imap-cmd-select.c) */
+const char *imap_folder_name(const struct imap_session *s, const char *name, struct pb_buf *out);
 /* Frees the view; sets *v NULL. */
 void imap_view_free(struct imap_view **v);
 

@@ -4,7 +4,7 @@
  * literal over the limit refused before its continuation, the autologout, and in the selected
  * state the view kept by change events (EXPUNGE and EXISTS at NOOP, never before), a body
  * read that times out in the middle of its literal ending the connection, and a late reply
- * dropped.
+ * dropped; APPEND as owner uploads, COPY/MOVE with COPYUID, UID EXPUNGE.
  */
 #include "gw-fake.h"
 #include "imap-session.h"
@@ -261,11 +261,172 @@ static void test_body_read_timeout_ends_connection(void)
 	gw_fake_free(&f);
 }
 
+/* Answers the request corr with a bare status (CORE_STATUS_REP). */
+static void status_reply(struct gw_fake *f, uint64_t corr, uint32_t code)
+{
+	struct pb_msg rep;
+
+	pb_msg_init(&rep, MSG_CORE_STATUS_REP);
+	rep.u.core_status_rep.code = code;
+	rep.u.core_status_rep.error = xstrdup(code == PB_OK ? "" : "no");
+	CHECK_INT(gw_fake_reply(f, corr, &rep), 0);
+}
+
+/* Answers the last MBOX_UPLOAD_BEGIN_REQ (of size) with upload id. */
+static void begun(struct gw_fake *f, uint64_t size, uint64_t id)
+{
+	struct pb_msg *q = last_sent(f, MSG_MBOX_UPLOAD_BEGIN_REQ);
+	struct pb_msg rep;
+
+	CHECK_INT(q->u.mbox_upload_begin_req.size, size);
+	CHECK_INT(q->u.mbox_upload_begin_req.limit, 1024 * 1024);
+	pb_msg_init(&rep, MSG_MBOX_UPLOAD_BEGIN_REP);
+	rep.u.mbox_upload_begin_rep.upload_id = id;
+	rep.u.mbox_upload_begin_rep.error = xstrdup("");
+	CHECK_INT(gw_fake_reply(f, q->corr, &rep), 0);
+}
+
+/* The last request is the chunk of upload id at offset holding text: answered OK. */
+static void chunk_taken(struct gw_fake *f, uint64_t id, uint64_t offset, const char *text)
+{
+	struct pb_msg *q = last_sent(f, MSG_MBOX_UPLOAD_CHUNK_REQ);
+	const struct msg_mbox_upload_chunk_req *c = &q->u.mbox_upload_chunk_req;
+
+	CHECK_INT(c->upload_id, id);
+	CHECK_INT(c->offset, offset);
+	CHECK(c->data.len == strlen(text) && memcmp(c->data.data, text, c->data.len) == 0);
+	status_reply(f, q->corr, PB_OK);
+}
+
+/* The last request commits upload id with flags into folder: answered with uid. */
+static void committed(struct gw_fake *f, uint64_t id, uint32_t flags, const char *kw,
+		      uint32_t uid)
+{
+	struct pb_msg *q = last_sent(f, MSG_MBOX_UPLOAD_COMMIT_REQ);
+	const struct msg_mbox_upload_commit_req *c = &q->u.mbox_upload_commit_req;
+	struct pb_msg rep;
+
+	CHECK_INT(c->upload_id, id);
+	CHECK_INT(c->flags, flags);
+	CHECK_STR(c->keywords, kw);
+	CHECK_STR(c->folder, "INBOX");
+	pb_msg_init(&rep, MSG_MBOX_UPLOAD_COMMIT_REP);
+	rep.u.mbox_upload_commit_rep.uidvalidity = 7;
+	rep.u.mbox_upload_commit_rep.uid = uid;
+	rep.u.mbox_upload_commit_rep.error = xstrdup("");
+	CHECK_INT(gw_fake_reply(f, q->corr, &rep), 0);
+}
+
+/* APPEND: the literal refused past the limit before any "+" and no upload begun; else the
+ * upload begins before the continuation, the octets go as chunks however they were read, the
+ * commit carries flags and keywords; MULTIAPPEND with LITERAL+ answers APPENDUID of both; a
+ * command gone bad after an upload began aborts it. */
+static void test_append_uploads(void)
+{
+	struct imap_server srv;
+	struct gw_fake f;
+
+	login(&f, &srv);
+	gw_fake_forget_sent(&f);
+	CHECK(gw_fake_say(&f, "a APPEND INBOX {1048577}\r\n", "a NO [TOOBIG] Message too big\r\n"));
+	CHECK_INT(f.n_sent, 0);
+	gw_fake_input(&f, "b APPEND inbox (\\Seen $Work) {5}\r\n");
+	char *out = gw_fake_output(&f);
+	CHECK_STR(out, ""); /* no "+" before the owner's answer */
+	free(out);
+	begun(&f, 5, 9);
+	CHECK(gw_fake_expect(&f, "+ OK\r\n"));
+	gw_fake_input(&f, "he");
+	CHECK_INT(f.n_sent, 1); /* gathered, not sent */
+	gw_fake_input(&f, "llo\r\n");
+	chunk_taken(&f, 9, 0, "hello");
+	committed(&f, 9, 1, "$Work", 12);
+	CHECK(gw_fake_expect(&f, "b OK [APPENDUID 7 12] Append completed.\r\n"));
+	gw_fake_input(&f, "c APPEND INBOX {2+}\r\nab {3+}\r\nxyz\r\n");
+	begun(&f, 2, 10);
+	chunk_taken(&f, 10, 0, "ab");
+	begun(&f, 3, 11);
+	chunk_taken(&f, 11, 0, "xyz");
+	committed(&f, 10, 0, "", 13);
+	committed(&f, 11, 0, "", 14);
+	CHECK(gw_fake_expect(&f, "c OK [APPENDUID 7 13:14] Append completed.\r\n"));
+	gw_fake_input(&f, "d APPEND INBOX {2+}\r\nab (\\Bogus\r\n");
+	begun(&f, 2, 15);
+	chunk_taken(&f, 15, 0, "ab");
+	struct pb_msg *abort = last_sent(&f, MSG_MBOX_UPLOAD_ABORT_REQ);
+	CHECK_INT(abort->u.mbox_upload_abort_req.upload_id, 15);
+	CHECK(gw_fake_expect(&f, "d BAD Error in IMAP command"));
+	gw_fake_free(&f);
+}
+
+/* Answers the last MBOX_COPY_REQ: src uids copied to dst uids (n each), or code. */
+static void copy_reply(struct gw_fake *f, bool move, const uint64_t *src, const uint64_t *dst,
+		       size_t n, uint32_t code)
+{
+	struct pb_msg *q = last_sent(f, MSG_MBOX_COPY_REQ);
+	struct pb_msg rep;
+
+	CHECK_INT(q->u.mbox_copy_req.move, move);
+	CHECK_STR(q->u.mbox_copy_req.dest, "Trash");
+	if (code != PB_OK) {
+		status_reply(f, q->corr, code);
+		return;
+	}
+	pb_msg_init(&rep, MSG_MBOX_COPY_REP);
+	rep.u.mbox_copy_rep.uidvalidity = 99;
+	rep.u.mbox_copy_rep.error = xstrdup("");
+	for (size_t i = 0; i < n; i++) {
+		pb_u64v_push(&rep.u.mbox_copy_rep.src_uids, src[i]);
+		pb_u64v_push(&rep.u.mbox_copy_rep.dst_uids, dst[i]);
+	}
+	CHECK_INT(gw_fake_reply(f, q->corr, &rep), 0);
+}
+
+/* COPY answers COPYUID in its OK; MOVE sends COPYUID untagged, then the EXPUNGEs by message
+ * number, then OK; a missing target is TRYCREATE; UID EXPUNGE asks only for the set's uids
+ * and tells the ones the owner removed. */
+static void test_copy_move_uid_expunge(void)
+{
+	struct imap_server srv;
+	struct gw_fake f;
+	const uint32_t uids[] = { 11, 12, 13, 14 };
+	const uint64_t src[] = { 11, 13, 14 }, dst[] = { 5, 6, 7 };
+
+	login(&f, &srv);
+	select_inbox(&f, uids, 4);
+	gw_fake_input(&f, "a COPY 1,3:4 Trash\r\n");
+	copy_reply(&f, false, src, dst, 3, PB_OK);
+	CHECK(gw_fake_expect(&f, "a OK [COPYUID 99 11,13:14 5:7] Copy completed.\r\n"));
+	gw_fake_input(&f, "b UID MOVE 13:* Trash\r\n");
+	copy_reply(&f, true, src + 1, dst + 1, 2, PB_OK);
+	CHECK(gw_fake_expect(&f, "* OK [COPYUID 99 13:14 6:7] Moved UIDs.\r\n* 3 EXPUNGE\r\n"
+				 "* 3 EXPUNGE\r\nb OK Move completed.\r\n"));
+	gw_fake_input(&f, "c MOVE 1 Trash\r\n");
+	copy_reply(&f, true, NULL, NULL, 0, PB_ERR_NOTFOUND);
+	CHECK(gw_fake_expect(&f, "c NO [TRYCREATE] Mailbox doesn't exist\r\n"));
+	CHECK(gw_fake_say(&f, "d COPY 3 Trash\r\n", "d BAD Invalid messageset\r\n"));
+	gw_fake_input(&f, "e UID EXPUNGE 12:20\r\n");
+	struct pb_msg *q = last_sent(&f, MSG_MBOX_EXPUNGE_DELETED_REQ);
+	CHECK_INT(q->u.mbox_expunge_deleted_req.all, 0);
+	CHECK_INT(q->u.mbox_expunge_deleted_req.uids.n, 1);
+	CHECK_INT(q->u.mbox_expunge_deleted_req.uids.v[0], 12);
+	struct pb_msg rep;
+	pb_msg_init(&rep, MSG_MBOX_EXPUNGE_DELETED_REP);
+	rep.u.mbox_expunge_deleted_rep.error = xstrdup("");
+	pb_u64v_push(&rep.u.mbox_expunge_deleted_rep.uids, 12);
+	CHECK_INT(gw_fake_reply(&f, q->corr, &rep), 0);
+	CHECK(gw_fake_expect(&f, "* 2 EXPUNGE\r\ne OK Expunge completed.\r\n"));
+	CHECK(gw_fake_say(&f, "f UID SEARCH ALL\r\n", "* SEARCH 11\r\nf OK"));
+	gw_fake_free(&f);
+}
+
 static const struct pb_test_case cases[] = {
 	{ "plaintext_refused_in_clear", test_plaintext_refused_in_clear },
 	{ "literal_limit_and_autologout", test_literal_limit_and_autologout },
 	{ "view_follows_changes_at_noop", test_view_follows_changes_at_noop },
 	{ "body_read_timeout_ends_connection", test_body_read_timeout_ends_connection },
 	{ "body_ranges_paced_by_drain", test_body_ranges_paced_by_drain },
+	{ "append_uploads", test_append_uploads },
+	{ "copy_move_uid_expunge", test_copy_move_uid_expunge },
 };
 PB_TEST_MAIN(cases)

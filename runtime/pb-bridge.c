@@ -33,9 +33,15 @@ struct bridge_worker {
 	nng_aio *aio;
 };
 
+/* Stopping: a worker submits on its context only under lock and while !stopping; stop sets
+ * stopping and closes every context under lock (aborting what is pending), joins the workers,
+ * and only then closes the socket — so no worker touches a context or socket being torn down
+ * (nng 1.5 panicked in nng_ctx_send on a context closed under it by nng_close). */
 struct pb_bridge {
 	struct pb_runtime *rt;
 	nng_socket sock;
+	pthread_mutex_t lock;
+	bool stopping;
 	const char *const *allowed;
 	uint32_t timeout_ms;
 	uint32_t n_workers;
@@ -97,6 +103,20 @@ static void bridge_handle(struct pb_bridge *b, struct pb_caller *caller, const u
 	pb_msg_free(&req);
 }
 
+/* Starts the worker's receive (send: its send) unless the bridge is stopping. Returns whether
+ * it was started. */
+static bool submit(struct bridge_worker *w, bool send)
+{
+	pthread_mutex_lock(&w->b->lock);
+	bool go = !w->b->stopping;
+	if (go && send)
+		nng_ctx_send(w->ctx, w->aio);
+	else if (go)
+		nng_ctx_recv(w->ctx, w->aio);
+	pthread_mutex_unlock(&w->b->lock);
+	return go;
+}
+
 static void *bridge_worker_main(void *arg)
 {
 	struct bridge_worker *w = arg;
@@ -106,7 +126,8 @@ static void *bridge_worker_main(void *arg)
 
 	pb_buf_init(&out);
 	for (;;) {
-		nng_ctx_recv(w->ctx, w->aio);
+		if (!submit(w, false))
+			break;
 		nng_aio_wait(w->aio);
 		if (nng_aio_result(w->aio) != 0)
 			break; /* closed */
@@ -127,10 +148,13 @@ static void *bridge_worker_main(void *arg)
 		nng_msg_clear(in);
 		nng_msg_append(in, out.data, out.len);
 		nng_aio_set_msg(w->aio, in);
-		nng_ctx_send(w->ctx, w->aio);
+		if (!submit(w, true)) {
+			nng_msg_free(in);
+			break;
+		}
 		nng_aio_wait(w->aio);
 		if (nng_aio_result(w->aio) != 0)
-			nng_msg_free(in); /* the CLI went away */
+			nng_msg_free(in); /* the CLI went away, or stopping */
 	}
 	pb_buf_deinit(&out);
 	pb_caller_destroy(&caller);
@@ -143,6 +167,7 @@ int pb_bridge_start(struct pb_runtime *rt, const char *url, const char *const *a
 	struct pb_bridge *b = xcalloc(1, sizeof(*b));
 
 	b->rt = rt;
+	pthread_mutex_init(&b->lock, NULL);
 	b->allowed = allowed;
 	b->timeout_ms = timeout_ms;
 	b->n_workers = workers == 0 ? 1 : workers > BRIDGE_MAX_WORKERS ? BRIDGE_MAX_WORKERS : workers;
@@ -152,6 +177,7 @@ int pb_bridge_start(struct pb_runtime *rt, const char *url, const char *const *a
 	    nng_listener_set_int(l, NNG_OPT_IPC_PERMISSIONS, 0600) != 0 ||
 	    nng_listener_start(l, 0) != 0) {
 		nng_close(b->sock);
+		pthread_mutex_destroy(&b->lock);
 		free(b);
 		*error_r = "cannot listen on the control socket (is another daemon running?)";
 		return -1;
@@ -173,11 +199,17 @@ void pb_bridge_stop(struct pb_bridge **bp)
 	struct pb_bridge *b = *bp;
 	if (b == NULL)
 		return;
-	nng_close(b->sock);
+	pthread_mutex_lock(&b->lock);
+	b->stopping = true;
+	for (uint32_t i = 0; i < b->n_workers; i++)
+		nng_ctx_close(b->workers[i].ctx); /* aborts a pending receive or send */
+	pthread_mutex_unlock(&b->lock);
 	for (uint32_t i = 0; i < b->n_workers; i++) {
 		pthread_join(b->workers[i].thread, NULL);
 		nng_aio_free(b->workers[i].aio);
 	}
+	nng_close(b->sock);
+	pthread_mutex_destroy(&b->lock);
 	free(b);
 	*bp = NULL;
 }

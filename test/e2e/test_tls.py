@@ -27,11 +27,13 @@ HOST = "mail.pillarbox.test"
 
 class TlsCase(unittest.TestCase):
     """One daemon per class (handshakes under ASan are slow enough): no certificate configured,
-    so it makes a self-signed one for HOST; alice is a user of its local domain."""
+    so it makes a self-signed one for tls_host (HOST unless a subclass says otherwise); alice is
+    a user of its local domain."""
+    tls_host = HOST
 
     @classmethod
     def setUpClass(cls):
-        cls.d = pbtest.Daemon(extra_config="hostname = %s\n" % HOST)
+        cls.d = pbtest.Daemon(extra_config="hostname = %s\n" % cls.tls_host)
         cls.d.start()
         rc, out, err = cls.d.cli("domain", "list")
         assert rc == 0, err

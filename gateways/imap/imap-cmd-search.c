@@ -8,6 +8,8 @@
  * AND/OR/NOT combine both. SENT* keys are refused with NO [CANNOT]; CHARSET may be US-ASCII or
  * UTF-8 (else NO [BADCHARSET]). No RECENT message exists (RECENT and NEW match nothing), no
  * keyword is stored. RETURN (MIN MAX ALL COUNT) answers ESEARCH; SAVE is refused.
+ * SORT and THREAD (imap-cmd-sort.c) select their messages with the same evaluation
+ * (imap_search_select: the matching messages handed to a continuation instead of answered).
  * OWNS: struct search_job (the session's job). THREAD: the hub's.
  * MESSAGES sent (typed client stubs): READER_SEARCH_REQ.
  */

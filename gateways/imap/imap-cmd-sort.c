@@ -122,8 +122,8 @@ static void parse_fields(struct sort_job *j, struct imap_sort_msg *m, const void
 	}
 	pb_buf_reset(tmp);
 	pb_buf_reset(dec);
-	(void)mime_header_get(hdr, len, "Subject", tmp);
-	mime_decode_header(tmp->data, tmp->len, dec);
+	if (mime_header_get(hdr, len, "Subject", tmp) > 0)
+		mime_decode_header(tmp->data, tmp->len, dec);
 	pb_buf_append_c(dec, '\0');
 	pb_buf_reset(tmp);
 	m->reply = imap_sort_base_subject(dec->data, tmp);

@@ -104,6 +104,17 @@ class ImapSort(unittest.TestCase):
         typ, data = c.uid("THREAD", "REFERENCES", "UTF-8", "SINCE", "1-Jan-2024")
         self.assertEqual((typ, data[0]), ("OK", b"(2 1 4)(3)"))
 
+    def test_bare_messages(self):
+        c = self.login(self.new_user([]))
+        for m in (b"X-Only: this\r\n\r\nno subject, date or addresses\r\n",
+                  b"Subject: =?x-unknown?B?AAAA?=\r\nDate: garbage\r\nFrom: <>\r\n"
+                  b"References: <<<\r\nMessage-ID: no-brackets\r\n\r\nx\r\n"):
+            self.assertEqual(c.append("INBOX", None, None, m)[0], "OK")
+        c.select("INBOX")
+        self.assertEqual(self.sort(c, "(SUBJECT FROM DATE)"), "1 2")
+        typ, data = c.thread("REFERENCES", "UTF-8", "ALL")
+        self.assertEqual((typ, data[0]), ("OK", b"(1)(2)"))
+
     def test_refused(self):
         c = self.folder()
         lines = self.raw(c, b"d SORT (DISPLAYFROM) UTF-8 ALL")

@@ -15,6 +15,7 @@ void imap_capabilities(const struct imap_session *s, struct pb_buf *out)
 	if (!gw_compress_active(s->gs))
 		pb_buf_append_str(out, " COMPRESS=DEFLATE");
 	pb_buf_append_str(out, " UIDPLUS MOVE MULTIAPPEND");
+	pb_buf_append_str(out, " SORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES");
 	if (s->srv->max_append != 0)
 		pb_buf_printf(out, " APPENDLIMIT=%llu", (unsigned long long)s->srv->max_append);
 	if (s->state != IMAP_ST_NOT_AUTH)

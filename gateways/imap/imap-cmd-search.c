@@ -8,6 +8,8 @@
  * AND/OR/NOT combine both. SENT* keys are refused with NO [CANNOT]; CHARSET may be US-ASCII or
  * UTF-8 (else NO [BADCHARSET]). No RECENT message exists (RECENT and NEW match nothing), no
  * keyword is stored. RETURN (MIN MAX ALL COUNT) answers ESEARCH; SAVE is refused.
+ * SORT and THREAD (imap-cmd-sort.c) select their messages with the same evaluation
+ * (imap_search_select: the matching messages handed to a continuation instead of answered).
  * OWNS: struct search_job (the session's job). THREAD: the hub's.
  * MESSAGES sent (typed client stubs): READER_SEARCH_REQ.
  */
@@ -29,6 +31,8 @@ struct search_texts {
 
 struct search_job {
 	struct imap_cmd cmd; /* a copy: what it points to is the parser's, valid while busy */
+	struct imap_search q; /* the search (cmd's SEARCH, SORT or THREAD) */
+	imap_search_done_fn *done; /* NULL: SEARCH's answer */
 	struct search_texts t;
 	uint64_t *matched; /* per message (msn - 1): the criteria it matched */
 	const char **keys; /* the blob keys of the page asked */
@@ -95,8 +99,12 @@ static bool answerable(const struct imap_search_key *k)
 const char *imap_check_search(const void *session, const void *cmdp)
 {
 	const struct imap_cmd *cmd = cmdp;
-	const struct imap_search *q = &cmd->u.search;
 
+	return imap_search_check(&cmd->u.search);
+}
+
+const char *imap_search_check(const struct imap_search *q)
+{
 	struct search_texts t = { .n = 0 };
 
 	if (q->charset != NULL && !imap_eq(q->charset, "UTF-8") && !imap_eq(q->charset, "US-ASCII"))
@@ -247,15 +255,28 @@ static void esearch_answer(struct imap_session *s, const struct imap_cmd *cmd,
 		pb_buf_printf(&s->out, " COUNT %zu", n);
 }
 
-/* Evaluates the search on every message and answers it (SEARCH or ESEARCH, then OK). */
-static void answer(struct imap_session *s, const struct imap_cmd *cmd, const struct search_ctx *c)
+/* The sequence numbers of the messages root matches, ascending (the caller frees them). */
+static uint32_t *select_msns(const struct search_ctx *c, const struct imap_search_key *root,
+			     size_t *n_r)
 {
 	uint32_t *nums = xmalloc((IMAP_COUNT(c->v) + 1) * sizeof(*nums));
 	size_t n = 0;
 
 	for (uint32_t msn = 1; msn <= IMAP_COUNT(c->v); msn++)
-		if (match(c, msn, &cmd->u.search.root))
-			nums[n++] = cmd->uid ? IMAP_MSG(c->v, msn)->uid : msn;
+		if (match(c, msn, root))
+			nums[n++] = msn;
+	*n_r = n;
+	return nums;
+}
+
+/* Evaluates the search on every message and answers it (SEARCH or ESEARCH, then OK). */
+static void answer(struct imap_session *s, const struct imap_cmd *cmd, const struct search_ctx *c)
+{
+	size_t n;
+	uint32_t *nums = select_msns(c, &cmd->u.search.root, &n);
+
+	for (size_t i = 0; cmd->uid && i < n; i++)
+		nums[i] = IMAP_MSG(c->v, nums[i])->uid;
 	pb_buf_reset(&s->out);
 	if (cmd->u.search.has_return) {
 		esearch_answer(s, cmd, nums, n);
@@ -280,6 +301,28 @@ static void job_free(void *p)
 }
 
 static void on_hits(void *session, uint64_t arg, struct pb_msg *rep);
+
+/* The search is evaluated: SEARCH answers; a SORT or THREAD gets the messages. The job
+ * ends (begun: it was the session's). */
+static void finish(struct imap_session *s, struct search_job *j, bool begun)
+{
+	struct search_ctx c = { s->view, &j->t, j->matched };
+	struct imap_cmd cmd = j->cmd;
+	imap_search_done_fn *done = j->done;
+	uint32_t *msns = NULL;
+	size_t n = 0;
+
+	if (done != NULL)
+		msns = select_msns(&c, &j->q.root, &n);
+	else
+		answer(s, &j->cmd, &c);
+	if (begun)
+		imap_job_end(s);
+	else
+		job_free(j);
+	if (done != NULL)
+		done(s, &cmd, msns, n);
+}
 
 /* Asks the readers about the next page of messages. */
 static void ask_page(struct imap_session *s, struct search_job *j)
@@ -317,29 +360,32 @@ static void on_hits(void *session, uint64_t arg, struct pb_msg *rep)
 	for (size_t i = 0; i < done; i++)
 		j->matched[j->got + i] = hits[i].code == PB_OK ? hits[i].matched : 0;
 	j->got += done;
-	if (j->got < j->n) {
+	if (j->got < j->n)
 		ask_page(s, j);
-	} else {
-		struct search_ctx c = { s->view, &j->t, j->matched };
-		answer(s, &j->cmd, &c);
-		imap_job_end(s);
-	}
+	else
+		finish(s, j, true);
 	imap_resume(s);
 }
 
 void imap_do_search(void *session, const void *cmdp)
 {
-	struct imap_session *s = session;
 	const struct imap_cmd *cmd = cmdp;
+
+	imap_search_select(session, cmd, &cmd->u.search, NULL);
+}
+
+void imap_search_select(struct imap_session *s, const struct imap_cmd *cmd,
+			const struct imap_search *q, imap_search_done_fn *done)
+{
 	struct search_job *j = xcalloc(1, sizeof(*j));
 
 	j->cmd = *cmd;
-	texts_collect(&cmd->u.search.root, &j->t);
+	j->q = *q;
+	j->done = done;
+	texts_collect(&q->root, &j->t);
 	j->n = IMAP_COUNT(s->view);
 	if (j->t.n == 0 || j->n == 0) {
-		struct search_ctx c = { s->view, &j->t, NULL };
-		answer(s, cmd, &c);
-		job_free(j);
+		finish(s, j, false);
 		return;
 	}
 	j->matched = xcalloc(j->n, sizeof(*j->matched));

@@ -147,6 +147,19 @@ void imap_do_close(void *session, const void *cmd);
 void imap_do_unselect(void *session, const void *cmd);
 const char *imap_check_search(const void *session, const void *cmd);
 void imap_do_search(void *session, const void *cmd);
+/* The search's own check (charset, keys it can answer, text limits): NULL or the reply. */
+const char *imap_search_check(const struct imap_search *q);
+/* The messages a search selected, msns[0..n) ascending (the callee frees msns); cmd is a
+ * copy, valid for the call (what it points to: while the command is under way). */
+typedef void imap_search_done_fn(struct imap_session *s, const struct imap_cmd *cmd,
+				 uint32_t *msns, size_t n);
+/* Evaluates q (cmd's, the command under way) on the view, asking the readers for its text
+ * keys, then calls done once; when the readers fail, answers NO [UNAVAILABLE] instead. */
+void imap_search_select(struct imap_session *s, const struct imap_cmd *cmd,
+			const struct imap_search *q, imap_search_done_fn *done);
+/* imap-cmd-sort.c: SORT and THREAD (RFC 5256) and their UID forms. */
+const char *imap_check_sort(const void *session, const void *cmd);
+void imap_do_sort(void *session, const void *cmd);
 void imap_do_idle(void *session, const void *cmd);
 /* The line after IDLE: false when none is buffered yet. */
 bool imap_idle_line(struct imap_session *s);

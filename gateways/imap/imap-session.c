@@ -122,11 +122,6 @@ void imap_resume(struct imap_session *s)
 
 /* ---- the command table ---- */
 
-static const char *check_unavailable(const void *session, const void *cmd)
-{
-	return "NO [UNAVAILABLE] Not available on this server yet";
-}
-
 /* NOOP: in the selected state it is the moment to tell what changed. */
 static void do_noop(void *session, const void *cmd)
 {
@@ -141,7 +136,6 @@ static void do_noop(void *session, const void *cmd)
 #define NOT_SELECTED "BAD No mailbox selected"
 #define NOT_LOGGED_IN "BAD Command not permitted before login"
 #define LOGGED_IN "BAD Command not permitted after login"
-#define UNAVAILABLE(kind) { kind, IMAP_IN_LOGGED_IN, NOT_LOGGED_IN, check_unavailable, NULL }
 
 static const struct gw_command imap_commands[] = {
 	{ IMAP_CMD_CAPABILITY, IMAP_IN_ANY, NULL, NULL, imap_do_capability },
@@ -178,7 +172,8 @@ static const struct gw_command imap_commands[] = {
 	{ IMAP_CMD_APPEND, IMAP_IN_LOGGED_IN, NOT_LOGGED_IN, NULL, imap_do_append },
 	{ IMAP_CMD_COPY, IMAP_IN_SELECTED, NOT_SELECTED, imap_check_copy, imap_do_copy },
 	{ IMAP_CMD_MOVE, IMAP_IN_SELECTED, NOT_SELECTED, imap_check_copy, imap_do_copy },
-	UNAVAILABLE(IMAP_CMD_SORT), UNAVAILABLE(IMAP_CMD_THREAD),
+	{ IMAP_CMD_SORT, IMAP_IN_SELECTED, NOT_SELECTED, imap_check_sort, imap_do_sort },
+	{ IMAP_CMD_THREAD, IMAP_IN_SELECTED, NOT_SELECTED, imap_check_sort, imap_do_sort },
 	{ IMAP_CMD_GETQUOTA, IMAP_IN_LOGGED_IN, NOT_LOGGED_IN, NULL, imap_do_getquota },
 	{ IMAP_CMD_GETQUOTAROOT, IMAP_IN_LOGGED_IN, NOT_LOGGED_IN, imap_check_getquotaroot,
 	  imap_do_getquotaroot },

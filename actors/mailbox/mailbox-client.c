@@ -193,6 +193,7 @@ uint32_t mailbox_client_list_reply(struct pb_msg *rep, struct mailbox_list *list
 	for (uint32_t i = 0; i < r->entries.n; i++) { /* a later page: append, strings moved */
 		*pb_rec_mbox_entry_push(&list_r->entries) = r->entries.v[i];
 		r->entries.v[i].blob_key = NULL;
+		r->entries.v[i].keywords = NULL;
 	}
 	return code;
 }

@@ -53,7 +53,7 @@ struct mailbox_list_query {
 	uint32_t limit;
 };
 /* A folder's messages in UID order: entries.v[i] = { uid, size, flags, modseq,
- * internal_date_ms, blob_key }, entries.n of them, and where the listing stopped: next_uid 0
+ * internal_date_ms, blob_key, keywords }, entries.n of them, and where the listing stopped: next_uid 0
  * when the range was listed to its end, else the uid_first of the next page (a page may hold
  * fewer than limit entries, even none, when changed_since skips many: loop on next_uid).
  * Paging: query.uid_first = list.next_uid and send again until next_uid is 0; the decoder

@@ -106,6 +106,7 @@ int mailbox_on_list(struct pb_actor *a, void *state, struct pb_msg *m)
 		e->modseq = recs[i].modseq;
 		e->internal_date_ms = recs[i].internal_date_ms;
 		e->blob_key = xstrdup(recs[i].blob_key);
+		e->keywords = xstrdup(recs[i].keywords ? recs[i].keywords : "");
 	}
 	pb_reply(a, m, &rep);
 	pb_msg_free(&rep);

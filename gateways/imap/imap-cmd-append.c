@@ -208,7 +208,7 @@ static void appended(struct imap_session *s, struct append_job *j)
 		append_done(s, PB_OK);
 		return;
 	}
-	s->view->dirty = true;
+	s->view->pending.appended = true;
 	if (imap_view_refresh(s, append_done) < 0)
 		append_done(s, PB_ERR_TEMP);
 }

@@ -109,7 +109,7 @@ static void on_copied(void *session, uint64_t arg, struct pb_msg *rep)
 		copy_done(s, code);
 		return;
 	}
-	s->view->dirty = true; /* the copies are in the selected folder: EXISTS before the OK */
+	s->view->pending.appended = true; /* the copies are in the selected folder: EXISTS before the OK */
 	if (imap_view_refresh(s, copy_done) < 0)
 		copy_done(s, PB_ERR_TEMP);
 }

@@ -17,7 +17,7 @@
  * \Seen: a body fetched without .PEEK marks the message \Seen (unless the mailbox is
  * read-only); the FETCH answer carries the new FLAGS, and one MBOX_FLAGS at the end stores
  * them before the tagged OK. Output is paced: past NET_OUT_HIGH waiting for the peer the next
- * range or message waits for the drain. BINARY and CHANGEDSINCE are refused (BAD).
+ * range or message waits for the drain. BINARY is refused (BAD); CHANGEDSINCE is imap-condstore.c's.
  * OWNS: struct fetch_job (the session's job) and the readers' replies of its batch.
  * THREAD: the hub's.
  * MESSAGES sent (typed client stubs): READER_META_REQ, READER_SECTION_REQ,
@@ -161,8 +161,8 @@ const char *imap_check_fetch(const void *session, const void *cmdp)
 	const struct imap_fetch *f = &cmd->u.fetch;
 	unsigned n_body = 0;
 
-	if (f->has_changedsince || f->vanished)
-		return "BAD CHANGEDSINCE and VANISHED are not supported";
+	if (imap_condstore_check_fetch(session, f) != NULL)
+		return imap_condstore_check_fetch(session, f);
 	for (unsigned i = 0; i < f->n_items; i++) {
 		if (f->items[i].att == IMAP_FETCH_BINARY || f->items[i].att == IMAP_FETCH_BINARY_SIZE)
 			return "BAD BINARY is not supported yet";
@@ -243,7 +243,7 @@ static void simple_item(struct fetch_job *j, const struct pb_rec_mbox_entry *e,
 	switch (it->att) {
 	case IMAP_FETCH_FLAGS:
 		pb_buf_append_str(&j->line, "FLAGS ");
-		imap_flags_append(&j->line, e->flags);
+		imap_flags_kw_append(&j->line, e->flags, e->keywords);
 		break;
 	case IMAP_FETCH_UID: pb_buf_printf(&j->line, "UID %u", e->uid); break;
 	case IMAP_FETCH_INTERNALDATE: append_date(&j->line, e->internal_date_ms); break;
@@ -669,6 +669,10 @@ static int open_msg(struct imap_session *s, struct fetch_job *j)
 		item_begin(j);
 		pb_buf_printf(&j->line, "UID %u", e->uid);
 	}
+	if (imap_condstore_fetch_modseq(&j->cmd)) { /* RFC 7162 3.1.4.1 (imap-condstore.c) */
+		item_begin(j);
+		pb_buf_printf(&j->line, "MODSEQ (%llu)", (unsigned long long)e->modseq);
+	}
 	return 0;
 }
 
@@ -677,7 +681,8 @@ static void close_msg(struct imap_session *s, struct fetch_job *j)
 	if (j->flags_after) {
 		item_begin(j);
 		pb_buf_append_str(&j->line, "FLAGS ");
-		imap_flags_append(&j->line, IMAP_MSG(s->view, j->msns[j->pos])->flags);
+		imap_flags_kw_append(&j->line, IMAP_MSG(s->view, j->msns[j->pos])->flags,
+				     IMAP_MSG(s->view, j->msns[j->pos])->keywords);
 	}
 	pb_buf_append_str(&j->line, ")\r\n");
 	flush(s, j);
@@ -804,6 +809,7 @@ void imap_do_fetch(void *session, const void *cmdp)
 	const char *error;
 
 	long n = imap_view_resolve(s->view, &cmd->u.fetch.set, cmd->uid, &j->msns, &error);
+	n = n > 0 || cmd->u.fetch.vanished ? imap_condstore_fetch_filter(s, cmd, j->msns, n) : n;
 	if (n <= 0 || !gw_reserve(s->gs, FETCH_CHUNK)) {
 		if (n < 0)
 			imap_tagged(s, "BAD %s", error);

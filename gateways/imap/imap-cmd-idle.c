@@ -33,15 +33,14 @@ void imap_do_check(void *session, const void *cmdp)
 /* A change event that came during the listing marked the view again: listed again. */
 static void idle_refreshed(struct imap_session *s, uint32_t code)
 {
-	if (code == PB_OK && s->idling && s->view != NULL && s->view->dirty)
+	if (code == PB_OK && s->idling && s->view != NULL && imap_view_pending(s->view))
 		imap_idle_refresh(s);
 	imap_resume(s);
 }
 
 void imap_idle_refresh(struct imap_session *s)
 {
-	if (imap_view_refresh(s, idle_refreshed) < 0)
-		s->view->dirty = true; /* tried again at the next event or at DONE */
+	(void)imap_view_refresh(s, idle_refreshed); /* on failure still pending: tried again */
 }
 
 void imap_do_idle(void *session, const void *cmd)
@@ -50,7 +49,7 @@ void imap_do_idle(void *session, const void *cmd)
 
 	s->idling = true;
 	gw_write_str(s->gs, "+ idling\r\n");
-	if (s->view != NULL && s->view->dirty)
+	if (s->view != NULL && imap_view_pending(s->view))
 		imap_idle_refresh(s);
 }
 

@@ -6,6 +6,7 @@
  * OWNS nothing. THREAD: the hub's.
  */
 #include "imap-session-int.h"
+#include "imap-view.h"
 
 #include "pillarbox-paths.h"
 
@@ -46,10 +47,18 @@ void imap_do_enable(void *session, const void *cmdp)
 	struct imap_session *s = session;
 	const struct imap_cmd *cmd = cmdp;
 	bool utf8 = false;
+	struct pb_buf on;
 
-	for (unsigned i = 0; i < cmd->u.enable.n; i++)
+	pb_buf_init(&on);
+	for (unsigned i = 0; i < cmd->u.enable.n; i++) {
 		utf8 |= strcmp(cmd->u.enable.caps[i], "UTF8=ACCEPT") == 0;
-	imap_untagged(s, "ENABLED%s", utf8 && !s->utf8_accept ? " UTF8=ACCEPT" : "");
+		if (imap_condstore_enable(s, cmd->u.enable.caps[i])) /* imap-condstore.c */
+			pb_buf_printf(&on, " %s", cmd->u.enable.caps[i]);
+	}
+	pb_buf_append_c(&on, '\0');
+	imap_untagged(s, "ENABLED%s%s", utf8 && !s->utf8_accept ? " UTF8=ACCEPT" : "",
+		      (const char *)on.data);
+	pb_buf_deinit(&on);
 	s->utf8_accept |= utf8;
 	imap_tagged(session, "OK Enabled.");
 }

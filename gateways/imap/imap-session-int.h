@@ -49,10 +49,12 @@ struct imap_session {
 	char *listing_folder;	     /* its folder */
 	void *listed;		     /* its imap_listed_fn */
 	void *refreshed;	     /* imap_view_refresh's then */
-	bool watching;		     /* MBOX_WATCH registered for the session's address */
+	bool watching;		     /* MBOX_FOLDER_WATCH registered for the session's address */
 	bool idling;		     /* IDLE: the next line is DONE */
 	bool check;		     /* the NOOP under way is a CHECK */
 	bool utf8_accept;	     /* ENABLE UTF8=ACCEPT: mailbox names in UTF-8 (RFC 6855) */
+	bool condstore;		     /* CONDSTORE enabled (RFC 7162 3.1) */
+	bool qresync;		     /* ENABLE QRESYNC (RFC 7162 3.2) */
 	void *job;		     /* the state of the command under way (STORE, FETCH) */
 	void (*job_free)(void *job);
 	void (*job_drain)(struct imap_session *s); /* the output drained (NULL: run on) */
@@ -167,8 +169,6 @@ bool imap_idle_line(struct imap_session *s);
 void imap_idle_refresh(struct imap_session *s);
 /* NOOP and CHECK in the selected state: the view brought up to date first. */
 void imap_do_check(void *session, const void *cmd);
-/* MBOX_CHANGED_EVT for this session. */
-void imap_on_changed(struct imap_session *s, struct pb_msg *m);
 /* Leaves the selected state (nothing expunged). */
 void imap_deselect(struct imap_session *s);
 

@@ -382,30 +382,17 @@ static void on_timeout(void *session)
 	imap_bye(session, "Autologout; idle for too long");
 }
 
-static void unwatch(struct imap_session *s)
-{
-	struct pb_sender tx = gw_cast_sender(s->gs);
-	char addr[PB_MSG_MAX_ADDR];
-	const char *error;
-
-	gw_event_address(s->gs, addr, sizeof(addr));
-	if (mailbox_client_watch_send(&tx, s->user_id, addr, false, &error) < 0)
-		pb_warn("imap", "event=unwatch_failed user=%s reason=%s", PB_LOGQ(s->user),
-			PB_LOGQ(error));
-}
-
 static void on_event(void *session, struct pb_msg *m)
 {
-	if (m->type == MSG_MBOX_CHANGED_EVT)
-		imap_on_changed(session, m);
+	if (m->type == MSG_MBOX_FOLDER_EVT)
+		imap_on_folder_event(session, m);
 }
 
 static void on_close(void *session)
 {
 	struct imap_session *s = session;
 
-	if (s->watching)
-		unwatch(s);
+	imap_view_unwatch(s);
 	imap_job_end(s);
 	imap_view_free(&s->view);
 	mailbox_list_free(&s->listing);

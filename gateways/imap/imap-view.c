@@ -9,6 +9,9 @@
 #include "imap-parser-private.h"
 
 #include <string.h>
+#include <strings.h>
+
+static size_t uid_lower_bound(const struct imap_view *v, uint32_t uid);
 
 static const struct {
 	const char *name;
@@ -34,6 +37,78 @@ void imap_flags_append(struct pb_buf *out, uint32_t flags)
 	pb_buf_append_c(out, ')');
 }
 
+void imap_flags_kw_append(struct pb_buf *out, uint32_t flags, const char *keywords)
+{
+	imap_flags_append(out, flags);
+	if (keywords == NULL || *keywords == '\0')
+		return;
+	out->len--; /* the ')' */
+	pb_buf_printf(out, "%s%s)", flags != 0 ? " " : "", keywords);
+}
+
+int imap_flags_kw_parse(const char *const *names, unsigned n, uint32_t *flags_r,
+			struct pb_buf *kw, const char **bad_r)
+{
+	*flags_r = 0;
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t bit;
+		if (names[i][0] != '\\') {
+			pb_buf_printf(kw, "%s%s", kw->len > 0 ? " " : "", names[i]);
+			continue;
+		}
+		if (imap_flags_parse(&names[i], 1, &bit, bad_r) < 0)
+			return -1;
+		*flags_r |= bit;
+	}
+	pb_buf_append_c(kw, '\0');
+	kw->len--;
+	return 0;
+}
+
+/* Whether keyword k (len bytes) is in v's list (any case). */
+static bool knows_keyword(const struct imap_view *v, const char *k, size_t len)
+{
+	for (uint32_t i = 0; i < v->keywords.n; i++)
+		if (strlen(v->keywords.v[i]) == len && strncasecmp(v->keywords.v[i], k, len) == 0)
+			return true;
+	return false;
+}
+
+bool imap_view_learn_keywords(struct imap_view *v, const char *keywords)
+{
+	bool learnt = false;
+
+	for (const char *p = keywords; p != NULL && *p != '\0';) {
+		size_t len = strcspn(p, " ");
+		if (len > 0 && !knows_keyword(v, p, len)) {
+			char *k = xstrndup(p, len);
+			pb_strv_push(&v->keywords, k);
+			free(k);
+			learnt = true;
+		}
+		p += len + (p[len] == ' ');
+	}
+	return learnt;
+}
+
+void imap_view_write_flags(struct imap_session *s)
+{
+	struct imap_view *v = s->view;
+	struct pb_buf kw;
+
+	pb_buf_init(&kw);
+	for (uint32_t i = 0; i < v->keywords.n; i++)
+		pb_buf_printf(&kw, " %s", v->keywords.v[i]);
+	pb_buf_append_c(&kw, '\0');
+	imap_untagged(s, "FLAGS (" IMAP_SYSTEM_FLAGS "%s)", kw.data);
+	if (v->readonly)
+		imap_untagged(s, "OK [PERMANENTFLAGS ()] Read-only mailbox");
+	else
+		imap_untagged(s, "OK [PERMANENTFLAGS (" IMAP_SYSTEM_FLAGS "%s \\*)] Flags permitted",
+			      kw.data);
+	pb_buf_deinit(&kw);
+}
+
 int imap_flags_parse(const char *const *names, unsigned n, uint32_t *flags_r, const char **bad_r)
 {
 	*flags_r = 0;
@@ -49,6 +124,13 @@ int imap_flags_parse(const char *const *names, unsigned n, uint32_t *flags_r, co
 		}
 	}
 	return 0;
+}
+
+size_t imap_view_msn_of(const struct imap_view *v, uint32_t uid)
+{
+	size_t i = uid_lower_bound(v, uid);
+
+	return i < IMAP_COUNT(v) && v->list.entries.v[i].uid == uid ? i + 1 : 0;
 }
 
 /* The first index whose uid is >= uid (count when none). */
@@ -165,10 +247,16 @@ static void on_page(void *session, uint64_t arg, struct pb_msg *rep)
 
 int imap_view_list(struct imap_session *s, const char *folder, imap_listed_fn *done)
 {
+	return imap_view_list_from(s, folder, 0, done);
+}
+
+int imap_view_list_from(struct imap_session *s, const char *folder, uint32_t uid_first,
+			imap_listed_fn *done)
+{
 	mailbox_list_free(&s->listing);
 	memset(&s->listing, 0, sizeof(s->listing));
 	pb_str_set(&s->listing_folder, folder);
-	if (ask_page(s, folder, 0) < 0)
+	if (ask_page(s, folder, uid_first) < 0)
 		return -1;
 	s->listed = (void *)done;
 	s->busy = true;
@@ -177,13 +265,26 @@ int imap_view_list(struct imap_session *s, const char *folder, imap_listed_fn *d
 
 /* ---- telling the client what changed ---- */
 
-static void fetch_flags(struct imap_session *s, size_t msn, uint32_t flags)
+void imap_view_fetch_flags(struct imap_session *s, size_t msn, bool uid)
 {
+	const struct pb_rec_mbox_entry *e = IMAP_MSG(s->view, msn);
+
 	pb_buf_reset(&s->out);
-	pb_buf_printf(&s->out, "* %zu FETCH (FLAGS ", msn);
-	imap_flags_append(&s->out, flags);
+	pb_buf_printf(&s->out, "* %zu FETCH (", msn);
+	if (uid || s->qresync) /* RFC 7162 3.2.4: unsolicited FETCH carries UID under QRESYNC */
+		pb_buf_printf(&s->out, "UID %u ", e->uid);
+	pb_buf_append_str(&s->out, "FLAGS ");
+	imap_flags_kw_append(&s->out, e->flags, e->keywords);
+	if (s->condstore)
+		pb_buf_printf(&s->out, " MODSEQ (%llu)", (unsigned long long)e->modseq);
 	pb_buf_append_str(&s->out, ")\r\n");
 	gw_write(s->gs, s->out.data, s->out.len);
+}
+
+static bool same_flags(const struct pb_rec_mbox_entry *a, const struct pb_rec_mbox_entry *b)
+{
+	return a->flags == b->flags && strcmp(a->keywords ? a->keywords : "",
+					      b->keywords ? b->keywords : "") == 0;
 }
 
 /*
@@ -197,25 +298,45 @@ void imap_view_sync(struct imap_session *s)
 {
 	struct imap_view *v = s->view;
 	const struct pb_rec_mbox_entry_list *old = &v->list.entries, *fresh = &s->listing.entries;
-	size_t i = 0, j = 0, msn = 0;
+	size_t i = 0, j = 0, msn = 0, n_changed = 0;
+	uint32_t *changed = xmalloc((old->n + 1) * sizeof(*changed));
+	struct pb_u64v gone = { 0 };
 
 	while (i < old->n) {
 		if (j < fresh->n && fresh->v[j].uid == old->v[i].uid) {
 			msn++;
-			if (fresh->v[j].flags != old->v[i].flags)
-				fetch_flags(s, msn, fresh->v[j].flags);
+			if (!same_flags(&fresh->v[j], &old->v[i]))
+				changed[n_changed++] = (uint32_t)msn;
 			i++, j++;
 		} else if (j < fresh->n && fresh->v[j].uid < old->v[i].uid) {
 			j++;
 		} else {
-			imap_untagged(s, "%zu EXPUNGE", msn + 1);
+			if (s->qresync)
+				pb_u64v_push(&gone, old->v[i].uid);
+			else
+				imap_untagged(s, "%zu EXPUNGE", msn + 1);
 			i++;
 		}
 	}
-	bool grew = fresh->n != msn;
+	if (gone.n > 0) { /* RFC 7162 3.2.10 */
+		pb_buf_reset(&s->out);
+		pb_buf_append_str(&s->out, "* VANISHED ");
+		imap_uidset_append(&s->out, gone.v, gone.n);
+		pb_buf_append_str(&s->out, "\r\n");
+		gw_write(s->gs, s->out.data, s->out.len);
+		pb_u64v_clear(&gone);
+	}
+	bool grew = fresh->n != msn, learnt = false;
+	for (size_t k = 0; k < fresh->n; k++)
+		learnt |= imap_view_learn_keywords(v, fresh->v[k].keywords);
 	mailbox_list_free(&v->list);
 	v->list = s->listing;
 	memset(&s->listing, 0, sizeof(s->listing));
+	if (learnt)
+		imap_view_write_flags(s);
+	for (size_t k = 0; k < n_changed; k++)
+		imap_view_fetch_flags(s, changed[k], false);
+	free(changed);
 	if (grew)
 		imap_untagged(s, "%u EXISTS", (unsigned)IMAP_COUNT(v));
 }
@@ -223,22 +344,32 @@ void imap_view_sync(struct imap_session *s)
 size_t imap_view_expunge_uids(struct imap_session *s, const uint64_t *uids, size_t n, bool quiet)
 {
 	struct pb_rec_mbox_entry_list *l = &s->view->list.entries;
-	size_t kept = 0, k = 0;
+	size_t kept = 0, k = 0, n_gone = 0;
+	uint64_t *gone = xmalloc((n + 1) * sizeof(*gone));
 
 	for (size_t i = 0; i < l->n; i++) {
 		while (k < n && uids[k] < l->v[i].uid)
 			k++;
 		if (k < n && uids[k] == l->v[i].uid) {
-			if (!quiet)
+			if (!quiet && !s->qresync)
 				imap_untagged(s, "%zu EXPUNGE", kept + 1);
+			gone[n_gone++] = l->v[i].uid;
 			free(l->v[i].blob_key);
+			free(l->v[i].keywords);
 			continue;
 		}
 		l->v[kept++] = l->v[i];
 	}
-	size_t removed = l->n - kept;
 	l->n = kept;
-	return removed;
+	if (!quiet && s->qresync && n_gone > 0) { /* RFC 7162 3.2.10 */
+		pb_buf_reset(&s->out);
+		pb_buf_append_str(&s->out, "* VANISHED ");
+		imap_uidset_append(&s->out, gone, n_gone);
+		pb_buf_append_str(&s->out, "\r\n");
+		gw_write(s->gs, s->out.data, s->out.len);
+	}
+	free(gone);
+	return n_gone;
 }
 
 void imap_uidset_append(struct pb_buf *out, const uint64_t *uids, size_t n)
@@ -261,32 +392,11 @@ void imap_view_free(struct imap_view **vp)
 	if (v == NULL)
 		return;
 	mailbox_list_free(&v->list);
+	pb_strv_clear(&v->keywords);
+	pb_u64v_clear(&v->pending.expunged);
+	pb_rec_mbox_flagged_list_clear(&v->pending.flags);
+	imap_qresync_free(&v->qresync);
 	free(v->folder);
 	free(v);
 	*vp = NULL;
-}
-
-static void on_refreshed(struct imap_session *s, uint32_t code)
-{
-	imap_listed_fn *then = (imap_listed_fn *)s->refreshed;
-
-	s->refreshed = NULL;
-	if (code == PB_OK && s->view != NULL)
-		imap_view_sync(s);
-	then(s, code);
-}
-
-int imap_view_refresh(struct imap_session *s, imap_listed_fn *then)
-{
-	if (s->view == NULL || !s->view->dirty) {
-		then(s, PB_OK);
-		return 0;
-	}
-	s->refreshed = (void *)then;
-	s->view->dirty = false; /* an event during the listing marks it again */
-	if (imap_view_list(s, s->view->folder, on_refreshed) == 0)
-		return 0;
-	s->view->dirty = true;
-	s->refreshed = NULL;
-	return -1;
 }

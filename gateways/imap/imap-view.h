@@ -1,13 +1,15 @@
 /*
  * imap-view.h: the selected mailbox as one session sees it (RFC 3501 2.3.1): the listing of
  * the folder in UID order, so message sequence number n is entries.v[n - 1]; its flags as last
- * told to the client. Changes by others (MBOX_CHANGED_EVT) only mark the view dirty; it is
- * brought up to date by a fresh listing at the moments RFC 3501 7.4.1 allows (NOOP, CHECK,
- * IDLE), and the differences go out as EXPUNGE, FETCH (FLAGS) and EXISTS.
+ * told to the client. Changes (MBOX_FOLDER_EVT of the folder watch, imap-view-evt.c) are
+ * gathered in view->pending and told at the moments RFC 3501 7.4.1 allows (NOOP, CHECK, IDLE)
+ * as EXPUNGE (VANISHED under QRESYNC), FETCH (FLAGS) and EXISTS; only a RESYNC event (the
+ * owner's events were lost) lists the folder afresh and tells the differences.
  *
  * Flags: the five system flags, as the bits of the mailbox owner's records (the bits of
- * PB_MSG_* in mailbox-store/mail/store-mail.h, which mailbox-client.h does not export yet).
- * Keywords are not stored through MBOX_FLAGS yet: PERMANENTFLAGS has no \*.
+ * PB_MSG_* in mailbox-store/mail/store-mail.h, which mailbox-client.h does not export yet),
+ * and each message's keywords (space-separated). FLAGS and PERMANENTFLAGS list the folder's
+ * keywords seen so far and \*.
  * OWNS: the listing, the folder name. THREAD: the hub's.
  */
 #ifndef IMAP_VIEW_H
@@ -25,11 +27,30 @@ enum {
 };
 #define IMAP_SYSTEM_FLAGS "\\Answered \\Flagged \\Deleted \\Seen \\Draft"
 
+/* What the watch's events changed since the client was last told (imap-view-evt.c). */
+struct imap_qresync;
+struct imap_select;
+struct imap_fetch;
+struct imap_cmd;
+
+struct imap_view_pending {
+	struct pb_u64v expunged;		/* uids gone, in the order told */
+	struct pb_rec_mbox_flagged_list flags;	/* new flags of messages (latest last) */
+	bool appended;				/* messages came: list past the last uid */
+	bool resync;				/* events were lost (or no watch): list afresh */
+	bool gone;				/* the folder was deleted */
+};
+
 struct imap_view {
 	char *folder; /* UTF-8, as the mailbox owner names it ("INBOX") */
 	bool readonly; /* EXAMINE */
-	bool dirty;    /* a change event came since the last listing */
 	struct mailbox_list list;
+	uint32_t folder_id;	 /* the watch's folder (0: no watch answered yet) */
+	uint64_t evt_seq;	 /* the seq of the last MBOX_FOLDER_EVT applied */
+	struct pb_strv keywords; /* the folder's keywords told in FLAGS */
+	struct imap_view_pending pending;
+	bool relisting; /* the listing under way is of the whole folder (a resync) */
+	struct imap_qresync *qresync; /* SELECT (QRESYNC ...) until its answer (imap-condstore.c) */
 };
 
 /* The message with sequence number msn (1-based, <= count). */
@@ -38,9 +59,20 @@ struct imap_view {
 
 /* Appends "(\Seen \Deleted)" for flags. */
 void imap_flags_append(struct pb_buf *out, uint32_t flags);
+/* Appends "(\Seen kw1 kw2)" for flags and keywords (space-separated, NULL or "": none). */
+void imap_flags_kw_append(struct pb_buf *out, uint32_t flags, const char *keywords);
 /* The bits of flag names (case-insensitive; "\Recent" ignored). Returns 0, or -1 with
  * *bad_r the first name that is not a system flag (a keyword). */
 int imap_flags_parse(const char *const *names, unsigned n, uint32_t *flags_r, const char **bad_r);
+/* Splits flag names into system flag bits and keywords (appended to kw space-separated, NUL-
+ * terminated). Returns 0, or -1 with *bad_r a name starting with "\" that is no system flag. */
+int imap_flags_kw_parse(const char *const *names, unsigned n, uint32_t *flags_r,
+			struct pb_buf *kw, const char **bad_r);
+/* Adds the keywords (space-separated) to the view's list; true when one was new (the client
+ * is then told FLAGS and PERMANENTFLAGS again: imap_view_write_flags). */
+bool imap_view_learn_keywords(struct imap_view *v, const char *keywords);
+/* Writes "* FLAGS (...)" and "* OK [PERMANENTFLAGS (...)]" for the view. */
+void imap_view_write_flags(struct imap_session *s);
 
 /* The sequence numbers set names (by UIDs when uid), ascending and each once, into a new
  * array *msns_r (the caller frees it; NULL when none). Returns how many, or -1 with *error_r
@@ -58,8 +90,11 @@ int imap_view_list(struct imap_session *s, const char *folder, imap_listed_fn *d
 void imap_view_sync(struct imap_session *s);
 /* Removes the messages of uids[0..n) (ascending; uids not in the view are skipped) from the
  * view, telling each as "* msn EXPUNGE" unless quiet (each msn counts the ones told before it,
- * RFC 3501 7.4.1). Returns how many were removed. */
+ * RFC 3501 7.4.1), or, once QRESYNC is enabled, all as one "* VANISHED uids". Returns how
+ * many were removed. */
 size_t imap_view_expunge_uids(struct imap_session *s, const uint64_t *uids, size_t n, bool quiet);
+/* The sequence number of uid in the view, 0 when it is not there. */
+size_t imap_view_msn_of(const struct imap_view *v, uint32_t uid);
 /* Appends uids[0..n) (in the order given) as an IMAP uid-set: runs of consecutive uids as
  * "lo:hi", separated by commas ("4,7:9"). */
 void imap_uidset_append(struct pb_buf *out, const uint64_t *uids, size_t n);
@@ -71,9 +106,48 @@ const char *imap_folder_name(const struct imap_session *s, const char *name, str
 /* Frees the view; sets *v NULL. */
 void imap_view_free(struct imap_view **v);
 
-/* Re-lists the selected folder if it is dirty and tells the client, then runs then(s, code)
- * (the session busy meanwhile); runs then(s, PB_OK) at once when it is not dirty. Returns 0, or
- * -1 when nothing could be sent (then does not run). */
+/* Lists uid_first and the uids after it of folder (see imap_view_list). */
+int imap_view_list_from(struct imap_session *s, const char *folder, uint32_t uid_first,
+			imap_listed_fn *done);
+
+/* ---- imap-view-evt.c: the folder watch and its events ---- */
+/* Tells the client the view's pending changes (RFC 3501 7.4.1: call only where EXPUNGE may
+ * go out), then runs then(s, code) (the session busy while new messages are listed); runs
+ * then(s, PB_OK) at once when nothing is pending. A gone folder ends the session (BYE) and
+ * then does not run. Returns 0, or -1 when a listing could not be sent (then does not run). */
 int imap_view_refresh(struct imap_session *s, imap_listed_fn *then);
+/* Whether the view has changes the client was not told. */
+bool imap_view_pending(const struct imap_view *v);
+/* Starts watching the view's folder (s->watching; its events go to imap_on_folder_event).
+ * When the watch cannot be sent the view is marked resync (listed afresh at each refresh). */
+void imap_view_watch(struct imap_session *s);
+/* Stops the folder watch, if any (cast: no answer awaited). */
+void imap_view_unwatch(struct imap_session *s);
+/* An MBOX_FOLDER_EVT for this session: gathered in the view; told at once while idling. */
+void imap_on_folder_event(struct imap_session *s, struct pb_msg *m);
+/* Writes one untagged "* msn FETCH ([UID u ]FLAGS (...)[ MODSEQ (m)])" + CRLF for message msn
+ * (UID when uid or QRESYNC is on, MODSEQ when CONDSTORE is on). */
+void imap_view_fetch_flags(struct imap_session *s, size_t msn, bool uid);
+
+/* ---- imap-condstore.c: CONDSTORE and QRESYNC (RFC 7162) ---- */
+/* ENABLE of cap: true when it is CONDSTORE or QRESYNC and was not enabled yet. */
+bool imap_condstore_enable(struct imap_session *s, const char *cap);
+/* SELECT/EXAMINE's parameters checked (NULL, or the refusal). */
+const char *imap_condstore_check_select(const struct imap_session *s,
+					const struct imap_select *sel);
+/* At SELECT/EXAMINE, the view made: CONDSTORE enabled, QRESYNC's parameters kept. */
+void imap_condstore_select_begin(struct imap_session *s, const struct imap_select *sel);
+/* Before the SELECT's tagged OK: QRESYNC's VANISHED (EARLIER) and FETCHes of changes. */
+void imap_condstore_selected(struct imap_session *s);
+void imap_qresync_free(struct imap_qresync **q);
+/* FETCH's CHANGEDSINCE/VANISHED checked (NULL, or the refusal). */
+const char *imap_condstore_check_fetch(const struct imap_session *s, const struct imap_fetch *f);
+/* Keeps of msns[0..n) those changed after CHANGEDSINCE (all without it), telling VANISHED
+ * (EARLIER) first for UID FETCH (VANISHED); enables CONDSTORE when asked for. Returns how
+ * many are kept. */
+long imap_condstore_fetch_filter(struct imap_session *s, const struct imap_cmd *cmd,
+				 uint32_t *msns, long n);
+/* Whether each FETCH answer carries MODSEQ without it being an item (CHANGEDSINCE). */
+bool imap_condstore_fetch_modseq(const struct imap_cmd *cmd);
 
 #endif

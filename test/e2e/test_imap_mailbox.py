@@ -170,7 +170,7 @@ class ImapMailbox(unittest.TestCase):
         self.assertEqual((typ, data), ("OK", [None]))
         typ, data = c.uid("STORE", "5", "FLAGS", "(\\Answered)")
         self.assertEqual(data, [b"5 (UID 5 FLAGS (\\Answered))"])
-        self.assertEqual(c.store("1", "+FLAGS", "($Junk)")[0], "NO")
+        self.assertEqual(c.store("1", "+FLAGS", "($Junk)")[0], "OK")  # keywords are stored
         self.assertEqual(c.search(None, "FLAGGED"), ("OK", [b"1 3"]))
         self.assertEqual(c.search(None, "UNSEEN"), ("OK", [b"2 3 4 5"]))
         self.assertEqual(c.search(None, "OR", "ANSWERED", "SEEN"), ("OK", [b"1 5"]))

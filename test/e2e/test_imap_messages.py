@@ -55,7 +55,7 @@ class ImapMessages(unittest.TestCase):
         self.assertEqual(c.untagged_responses["UIDVALIDITY"], [m.group(1)])
         typ, data = c.fetch("1", "(FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[])")
         self.assertEqual(typ, "OK")
-        self.assertIn(b"FLAGS (\\Flagged \\Seen)", data[0][0])
+        self.assertIn(b"FLAGS (\\Flagged \\Seen $Label)", data[0][0])
         self.assertIn(b'INTERNALDATE "09-Sep-2001 01:46:40 +0000"', data[0][0])
         self.assertIn(b"RFC822.SIZE %d" % len(body), data[0][0])
         self.assertEqual(data[0][1], body)

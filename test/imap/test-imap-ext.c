@@ -118,8 +118,8 @@ static void test_enable_id_quota(void)
 
 	login(&f, &srv);
 	CHECK(gw_fake_say(&f, "a ENABLE CONDSTORE utf8=accept\r\n",
-			  "* ENABLED UTF8=ACCEPT\r\na OK Enabled.\r\n"));
-	CHECK(gw_fake_say(&f, "b ENABLE UTF8=ACCEPT\r\n", "* ENABLED\r\nb OK Enabled.\r\n"));
+			  "* ENABLED UTF8=ACCEPT CONDSTORE\r\na OK Enabled.\r\n"));
+	CHECK(gw_fake_say(&f, "b ENABLE UTF8=ACCEPT condstore\r\n", "* ENABLED\r\nb OK Enabled.\r\n"));
 	CHECK(gw_fake_say(&f, "c ID (\"name\" \"test\")\r\n",
 			  "* ID (\"name\" \"Pillarbox\" \"version\" \""));
 	CHECK(gw_fake_say(&f, "d GETQUOTA \"\"\r\n", "d NO [NONEXISTENT] No such quota root\r\n"));

@@ -8,6 +8,7 @@
  */
 #include "gw-fake.h"
 #include "imap-session.h"
+#include "mailbox-client.h"
 #include "lockout-client.h"
 #include "net-loop.h"
 #include "pb-test.h"
@@ -21,6 +22,16 @@ static void server_init(struct imap_server *srv, bool plaintext)
 	srv->allow_plaintext_auth = plaintext; /* the fake's peer, 192.0.2.1, is not loopback */
 	srv->autologout_s = 1800;
 	srv->max_append = 1024 * 1024;
+}
+
+/* The last message of type sent (the folder watch goes out just before SELECT's listing). */
+static struct pb_msg *sent_of(struct gw_fake *f, enum pb_msg_type type)
+{
+	for (size_t i = f->n_sent; i > 0; i--)
+		if (f->sent[i - 1].type == type)
+			return &f->sent[i - 1];
+	CHECK(!"sent");
+	return NULL;
 }
 
 static struct pb_msg *last_sent(struct gw_fake *f, enum pb_msg_type type)
@@ -134,7 +145,13 @@ static void select_sized(struct gw_fake *f, const uint32_t *uids, size_t n, uint
 	CHECK(strstr(out, "* OK [UIDVALIDITY 7] UIDs valid\r\n") != NULL);
 	CHECK(strstr(out, "s OK [READ-WRITE] Select completed.\r\n") != NULL);
 	free(out);
-	CHECK(strchr(last_sent(f, MSG_MBOX_WATCH_REQ)->u.mbox_watch_req.watcher, '#') != NULL);
+	struct pb_msg *w = sent_of(f, MSG_MBOX_FOLDER_WATCH_REQ), rep;
+	CHECK(strchr(w->u.mbox_folder_watch_req.watcher, '#') != NULL);
+	CHECK_STR(w->u.mbox_folder_watch_req.folder, "INBOX");
+	pb_msg_init(&rep, MSG_MBOX_FOLDER_WATCH_REP);
+	rep.u.mbox_folder_watch_rep.error = xstrdup("");
+	rep.u.mbox_folder_watch_rep.folder_id = 3;
+	CHECK_INT(gw_fake_reply(f, w->corr, &rep), 0);
 }
 
 static void select_inbox(struct gw_fake *f, const uint32_t *uids, size_t n)
@@ -197,33 +214,43 @@ static void test_body_ranges_paced_by_drain(void)
 	gw_fake_free(&f);
 }
 
-static void changed(struct gw_fake *f, const char *folder)
+/* A folder event of the watch (seq: the watch's count) for folder_id with uids. */
+static void folder_event(struct gw_fake *f, uint32_t folder_id, uint64_t seq, uint32_t what,
+			 const uint32_t *uids, size_t n)
 {
 	struct pb_msg ev;
 
-	pb_msg_init(&ev, MSG_MBOX_CHANGED_EVT);
-	ev.u.mbox_changed_evt.user_id = 5;
-	ev.u.mbox_changed_evt.folder = xstrdup(folder);
+	pb_msg_init(&ev, MSG_MBOX_FOLDER_EVT);
+	ev.u.mbox_folder_evt.user_id = 5;
+	ev.u.mbox_folder_evt.folder_id = folder_id;
+	ev.u.mbox_folder_evt.folder = xstrdup("INBOX");
+	ev.u.mbox_folder_evt.what = what;
+	ev.u.mbox_folder_evt.seq = seq;
+	for (size_t i = 0; i < n; i++)
+		pb_u64v_push(&ev.u.mbox_folder_evt.uids, uids[i]);
 	imap_proto.event(f->gs.session, &ev);
 	pb_msg_free(&ev);
 }
 
+/* Events are applied exactly at NOOP: EXPUNGE by msn, one listing of the new uids only. */
 static void test_view_follows_changes_at_noop(void)
 {
 	struct imap_server srv;
 	struct gw_fake f;
-	const uint32_t before[] = { 11, 12, 13 }, after[] = { 12, 14 };
+	const uint32_t before[] = { 11, 12, 13 }, gone[] = { 11, 13 }, added[] = { 14 };
 
 	login(&f, &srv);
 	select_inbox(&f, before, 3);
 	gw_fake_forget_sent(&f);
-	changed(&f, "Other");
-	CHECK(gw_fake_say(&f, "a NOOP\r\n", "a OK NOOP completed.\r\n")); /* not dirty: no list */
+	folder_event(&f, 4, 1, MAILBOX_EVT_EXPUNGED, gone, 2); /* another folder's watch */
+	CHECK(gw_fake_say(&f, "a NOOP\r\n", "a OK NOOP completed.\r\n")); /* nothing pending */
 	CHECK_INT(f.n_sent, 0);
-	changed(&f, "INBOX");
+	folder_event(&f, 3, 1, MAILBOX_EVT_EXPUNGED, gone, 2);
+	folder_event(&f, 3, 2, MAILBOX_EVT_APPENDED, added, 1);
 	CHECK(gw_fake_say(&f, "b SEARCH ALL\r\n", "* SEARCH 1 2 3\r\nb OK")); /* not told yet */
 	gw_fake_input(&f, "c NOOP\r\n");
-	list_reply(&f, after, 2);
+	CHECK_INT(last_sent(&f, MSG_MBOX_LIST_REQ)->u.mbox_list_req.uid_first, 13);
+	list_reply(&f, added, 1);
 	CHECK(gw_fake_expect(&f, "* 1 EXPUNGE\r\n* 2 EXPUNGE\r\n* 2 EXISTS\r\nc OK NOOP completed.\r\n"));
 	CHECK(gw_fake_say(&f, "d UID SEARCH ALL\r\n", "* SEARCH 12 14\r\nd OK"));
 	gw_fake_free(&f);

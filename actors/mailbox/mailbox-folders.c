@@ -194,9 +194,9 @@ static void op_delete(struct pb_actor *a, struct mailbox_shard *s, const struct 
 		pb_reply_status(a, m, PB_ERR_REFUSED, "the folder has inferior folders");
 	else if (pb_store_folder_delete(s->store, user_id, f.id, &error) < 0)
 		mailbox_store_failed(a, m, error);
-	else {
-		pb_reply_status(a, m, PB_OK, "");
+	else { /* watchers before the caller: the deleter's next command finds them told */
 		mailbox_folder_event(a, s, user_id, &f, MAILBOX_EVT_GONE, NULL, 0, NULL);
+		pb_reply_status(a, m, PB_OK, "");
 	}
 	pb_folder_rec_free(&f);
 }

@@ -35,14 +35,14 @@ int mailbox_append_reply(struct pb_actor *a, struct mailbox_shard *s, const stru
 			0, xstrdup(""), f->uidvalidity, rec->uid, rec->modseq
 		};
 	}
-	pb_reply(a, m, &rep);
-	pb_msg_free(&rep);
-	if (rc == 0) {
+	if (rc == 0) { /* watchers first: a session's next command after ours sees the change */
 		mailbox_notify(a, s, user_id, f->name, rec->modseq, MAILBOX_APPENDED, rec->uid);
 		f->uidnext = rec->uid + 1;
 		f->highestmodseq = rec->modseq;
 		mailbox_folder_event(a, s, user_id, f, MAILBOX_EVT_APPENDED, &rec->uid, 1, NULL);
 	}
+	pb_reply(a, m, &rep);
+	pb_msg_free(&rep);
 	return 0;
 }
 
@@ -242,9 +242,9 @@ static void copied(struct pb_actor *a, struct mailbox_shard *s, const struct pb_
 	}
 	r->src_modseq = c->src_modseq;
 	r->dst_modseq = c->dst_modseq;
+	mailbox_copy_events(a, s, user_id, src, dst, c, move); /* watchers before the caller */
 	pb_reply(a, m, &rep);
 	pb_msg_free(&rep);
-	mailbox_copy_events(a, s, user_id, src, dst, c, move);
 }
 
 void mailbox_copy_events(struct pb_actor *a, struct mailbox_shard *s, uint64_t user_id,

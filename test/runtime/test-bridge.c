@@ -202,20 +202,29 @@ static void test_cli_names_the_mismatch(void)
 	remove_dir(dir);
 }
 
-/* Calls the bridge until told to stop (a CLI hammering a daemon that shuts down). */
+/* Calls the bridge until told to stop (a CLI hammering a daemon that shuts down), on one req0
+ * socket closed only after the bridge is stopped: nng 1.5 could hang when both ends of an IPC
+ * connection close at the same moment, which is not what this test is about. */
 static atomic_bool hammer_stop;
 
 static void *hammer_main(void *arg)
 {
 	const char *url = arg;
+	struct pb_buf b;
+	nng_socket s;
+
+	pb_buf_init(&b);
+	frame_ping(&b, pb_msg_table_hash(), 1);
+	ASSERT(nng_req0_open(&s) == 0 && nng_dial(s, url, NULL, NNG_FLAG_NONBLOCK) == 0);
+	nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 200);
+	nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, 200);
 	while (!atomic_load(&hammer_stop)) {
-		struct pb_msg req, rep;
-		const char *error;
-		pb_msg_init(&req, MSG_TEST_PING_REQ);
-		if (pb_remote_call(url, &req, &rep, 200, &error) == 0)
-			pb_msg_free(&rep);
-		pb_msg_free(&req);
+		nng_msg *nm;
+		if (nng_send(s, b.data, b.len, 0) == 0 && nng_recvmsg(s, &nm, 0) == 0)
+			nng_msg_free(nm);
 	}
+	nng_close(s);
+	pb_buf_deinit(&b);
 	return NULL;
 }
 
@@ -228,7 +237,7 @@ static void test_stop_under_calls(void)
 	pthread_t th[3];
 
 	make_dir(dir, sizeof(dir), url, sizeof(url));
-	for (int round = 0; round < 30; round++) {
+	for (int round = 0; round < 10; round++) {
 		struct pb_runtime *rt = pb_runtime_create("t", NULL);
 		struct pb_bridge *br;
 		REQUIRE(pb_runtime_start(rt, &t_def, NULL, &error) == 0);

@@ -104,6 +104,9 @@ service anvil {
 protocol imap {
   mail_max_userip_connections = $((IDLE_N + 100))
 }
+service imap {
+  process_limit = $((IDLE_N + 100))
+}
 service imap-login {
   inet_listener imap {
     address = 127.0.0.1

@@ -11,7 +11,8 @@
  *   search WORD     SELECT INBOX, then SEARCH TEXT WORD (one message in 100 holds WORD)
  *   write N SIZE DIR  no connection: writes the messages append sends, DIR/msg-I.eml each
  *                   (run.sh delivers them by SMTP to a server without APPEND)
- *   idle N          N connections, each LOGIN + SELECT INBOX + IDLE; prints "idle ready" and
+ *   idle N          N connections, each LOGIN + SELECT INBOX + IDLE (32 logging in at once);
+ *                   prints "idle ready" and
  *                   holds them until stdin reaches EOF, then DONE + LOGOUT on each
  * Each mode prints one line "MODE key value ..." (seconds on the monotonic clock, the command's
  * own time: login and SELECT excluded) and exits 0, or prints why and exits 1.
@@ -255,35 +256,72 @@ static int do_search(char **argv, const char *word)
 	return 0;
 }
 
-/* Opens n IDLE sessions, holds them until stdin ends, then closes them cleanly. */
+/* Sessions logged in at once while the idle mode opens them: logins are the slow part
+ * (a password hash each), and the servers check several in parallel. */
+#define IDLE_WAVE 32
+
+/* Brings the k connections of cs from connected to IDLE, every step pipelined over all of
+ * them: the greetings, LOGIN, then SELECT INBOX + IDLE. Returns 0, or 1 (printed why). */
+static int idle_wave(struct bench_conn *cs, long k, char **argv)
+{
+	char cmd[512];
+	struct resp r;
+	int n = snprintf(cmd, sizeof(cmd), "l LOGIN \"%s\" \"%s\"\r\n", argv[3], argv[4]);
+
+	for (long i = 0; i < k; i++)
+		if (read_resp(&cs[i], NULL, &r) < 0 || strncmp(line, "* OK", 4) != 0)
+			return fail("idle: greeting", line);
+	for (long i = 0; i < k; i++)
+		if (bench_send_all(&cs[i], cmd, (size_t)n) < 0)
+			return fail("idle", "connection lost");
+	for (long i = 0; i < k; i++) {
+		if (read_resp(&cs[i], "l", &r) < 0 || !r.ok)
+			return fail("idle: login", r.last);
+		if (bench_send_all(&cs[i], "s SELECT INBOX\r\ni IDLE\r\n", 24) < 0)
+			return fail("idle", "connection lost");
+	}
+	for (long i = 0; i < k; i++) {
+		if (read_resp(&cs[i], "s", &r) < 0 || !r.ok)
+			return fail("idle: select", r.last);
+		if (bench_conn_read_line(&cs[i], line, sizeof(line)) < 0 || line[0] != '+')
+			return fail("idle: no continuation", line);
+	}
+	return 0;
+}
+
+/* Opens n IDLE sessions (IDLE_WAVE at a time), holds them until stdin ends, then closes them
+ * cleanly. */
 static int do_idle(char **argv, long n)
 {
-	struct bench_conn *c = malloc(sizeof(*c));
+	struct bench_conn *cs = calloc(IDLE_WAVE, sizeof(*cs));
 	int *fds = calloc((size_t)n, sizeof(int));
 	struct rlimit rl = { (rlim_t)n + 64, (rlim_t)n + 64 };
+	const char *error;
 
-	if (c == NULL || fds == NULL)
+	if (cs == NULL || fds == NULL)
 		return fail("idle", "out of memory");
 	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
 		return fail("idle: raise the descriptor limit", strerror(errno));
 	double t0 = bench_now_s();
-	for (long i = 0; i < n; i++) {
-		if (open_session(c, argv, true, NULL) != 0)
-			return fail("idle", "session setup failed");
-		if (bench_send_all(c, "i IDLE\r\n", 8) < 0 ||
-		    bench_conn_read_line(c, line, sizeof(line)) < 0 || line[0] != '+')
-			return fail("idle: no continuation", line);
-		fds[i] = c->fd; /* nothing more is read: the buffer is empty after "+ idling" */
+	for (long done = 0; done < n;) {
+		long k = n - done < IDLE_WAVE ? n - done : IDLE_WAVE;
+		for (long i = 0; i < k; i++)
+			if (bench_conn_open(&cs[i], argv[1], argv[2], &error) < 0)
+				return fail("idle: connect", error);
+		if (idle_wave(cs, k, argv) != 0)
+			return 1;
+		for (long i = 0; i < k; i++) /* nothing more is read: "+ idling" ended the buffer */
+			fds[done++] = cs[i].fd;
 	}
 	printf("idle ready %ld secs %.3f\n", n, bench_now_s() - t0);
 	fflush(stdout);
 	while (fgetc(stdin) != EOF)
 		;
 	for (long i = 0; i < n; i++) {
-		c->fd = fds[i];
-		c->start = c->end = 0;
-		bench_send_all(c, "DONE\r\nz LOGOUT\r\n", 16);
-		bench_conn_close(c);
+		cs[0].fd = fds[i];
+		cs[0].start = cs[0].end = 0;
+		bench_send_all(&cs[0], "DONE\r\nz LOGOUT\r\n", 16);
+		bench_conn_close(&cs[0]);
 	}
 	return 0;
 }

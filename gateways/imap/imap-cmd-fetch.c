@@ -35,6 +35,9 @@
 #define FETCH_CHUNK (256 * 1024)
 /* Octets of a range read ahead with its batch: most messages and headers fit. */
 #define FETCH_AHEAD (64 * 1024)
+/* Octets of whole answers held before they are written: the answers of a batch go out in a
+ * few writes (one send each), not one per message. */
+#define FETCH_OUT_HELD (64 * 1024)
 /* Body items of one FETCH at most (a batch holds at least one message's sections). */
 #define FETCH_BODY_ITEMS_MAX 64
 
@@ -184,6 +187,8 @@ static void item_begin(struct fetch_job *j)
 
 static void flush(struct imap_session *s, struct fetch_job *j)
 {
+	if (j->line.len == 0)
+		return;
 	gw_write(s->gs, j->line.data, j->line.len);
 	pb_buf_reset(&j->line);
 }
@@ -253,7 +258,10 @@ static void simple_item(struct fetch_job *j, const struct pb_rec_mbox_entry *e,
 	case IMAP_FETCH_MODSEQ:
 		pb_buf_printf(&j->line, "MODSEQ (%llu)", (unsigned long long)e->modseq);
 		break;
-	case IMAP_FETCH_ENVELOPE: pb_buf_printf(&j->line, "ENVELOPE %s", meta->envelope); break;
+	case IMAP_FETCH_ENVELOPE:
+		pb_buf_append_str(&j->line, "ENVELOPE ");
+		pb_buf_append_str(&j->line, meta->envelope);
+		break;
 	case IMAP_FETCH_BODY: pb_buf_printf(&j->line, "BODY %s", meta->body); break;
 	default: pb_buf_printf(&j->line, "BODYSTRUCTURE %s", meta->bodystructure); break;
 	}
@@ -269,6 +277,7 @@ static size_t batch_size(const struct fetch_job *j)
 /* A batch's request failed: nothing of the batch went out, so the FETCH ends with NO. */
 static void batch_failed(struct imap_session *s)
 {
+	flush(s, s->job); /* the whole answers held */
 	imap_tagged(s, "NO [UNAVAILABLE] Message bodies unavailable, try again later");
 	imap_job_end(s);
 }
@@ -542,10 +551,9 @@ static void msg_failed(struct imap_session *s, struct fetch_job *j)
 		imap_bye(s, "Message body unavailable");
 		return;
 	}
-	if (j->open) {
+	if (j->open)
 		pb_buf_append_str(&j->line, ")\r\n");
-		flush(s, j);
-	}
+	flush(s, j);
 	imap_tagged(s, "NO [UNAVAILABLE] Message body unavailable");
 	imap_job_end(s);
 }
@@ -685,7 +693,8 @@ static void close_msg(struct imap_session *s, struct fetch_job *j)
 				     IMAP_MSG(s->view, j->msns[j->pos])->keywords);
 	}
 	pb_buf_append_str(&j->line, ")\r\n");
-	flush(s, j);
+	if (j->line.len >= FETCH_OUT_HELD)
+		flush(s, j);
 	j->flags_after = j->open = false;
 	j->pos++;
 }
@@ -710,6 +719,7 @@ static void finish(struct imap_session *s, struct fetch_job *j)
 {
 	const char *error;
 
+	flush(s, j);
 	if (j->n_seen == 0) {
 		imap_tagged(s, "OK Fetch completed.");
 		imap_job_end(s);
@@ -744,16 +754,19 @@ static int ready_for_msg(struct imap_session *s, struct fetch_job *j)
 }
 
 /* Answers messages and items until a read goes out, the output must drain or all is done.
- * The answer of a message is built in j->line and written before each literal and at its
- * end. */
+ * The answers are built in j->line and written before each literal, past FETCH_OUT_HELD and
+ * whenever this stops (the job goes on: whatever ends it writes them first). */
 static void fetch_go(struct imap_session *s)
 {
 	struct fetch_job *j = s->job;
 	const struct imap_fetch *f = &j->cmd.u.fetch;
 
 	while (s->job == j && !s->busy && !s->closing) {
-		if (!j->open && !ready_for_msg(s, j))
+		if (!j->open && !ready_for_msg(s, j)) {
+			if (s->job == j)
+				flush(s, j);
 			return;
+		}
 		if (j->item == f->n_items) {
 			close_msg(s, j);
 			continue;
@@ -764,9 +777,11 @@ static void fetch_go(struct imap_session *s)
 				    &j->metas[j->pos - j->b_lo], it);
 			j->item++;
 		} else if (body_item(s, j, it)) {
-			return;
+			return; /* nothing held: the literal's line went out */
 		}
 	}
+	if (s->job == j)
+		flush(s, j);
 }
 
 /* What the items need: metas, sections, the body items' indices and specifiers; the batch's

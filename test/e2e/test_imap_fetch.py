@@ -201,6 +201,19 @@ class ImapFetch(unittest.TestCase):
         got = r.cmd(b"x", b"SEARCH CHARSET KOI8-R SUBJECT menu")
         self.assertEqual(got[-1], b"x NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset")
 
+    def test_many_envelopes_in_order_before_the_tagged_ok(self):
+        # FETCH holds whole answers and writes them together: across three pages of metas
+        # every answer must still come out, in order, before the tagged OK
+        msgs = [b"From: a@example.org\r\nSubject: page %d\r\n\r\nx\r\n" % i
+                for i in range(1, 601)]
+        r = self.session(self.new_user(msgs))
+        got = r.cmd(b"e", b"FETCH 1:* (FLAGS ENVELOPE)")
+        self.assertEqual(len(got), 601)
+        self.assertEqual(got[-1], b"e OK Fetch completed.")
+        for i, line in enumerate(got[:-1], 1):
+            self.assertTrue(line.startswith(b"* %d FETCH (FLAGS () ENVELOPE (NIL \"page %d\""
+                                            % (i, i)), line)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -28,7 +28,8 @@
 
 static void run(struct imap_session *s);
 
-static void write_line(struct imap_session *s, const char *prefix, const char *fmt, va_list ap)
+static PB_PRINTF(3, 0) void write_line(struct imap_session *s, const char *prefix, const char *fmt,
+					   va_list ap)
 {
 	pb_buf_reset(&s->out);
 	pb_buf_append_str(&s->out, prefix);

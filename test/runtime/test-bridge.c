@@ -237,7 +237,7 @@ static void test_stop_under_calls(void)
 	pthread_t th[3];
 
 	make_dir(dir, sizeof(dir), url, sizeof(url));
-	for (int round = 0; round < 10; round++) {
+	for (int round = 0; round < 5; round++) {
 		struct pb_runtime *rt = pb_runtime_create("t", NULL);
 		struct pb_bridge *br;
 		REQUIRE(pb_runtime_start(rt, &t_def, NULL, &error) == 0);

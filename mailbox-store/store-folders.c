@@ -320,7 +320,7 @@ static const struct {
 } store_default_folders[] = {
 	{ "INBOX", PB_SPECIAL_INBOX }, { "Sent", PB_SPECIAL_SENT },
 	{ "Drafts", PB_SPECIAL_DRAFTS }, { "Trash", PB_SPECIAL_TRASH },
-	{ "Junk", PB_SPECIAL_JUNK },
+	{ "Junk", PB_SPECIAL_JUNK }, { "Archive", PB_SPECIAL_ARCHIVE },
 };
 
 int pb_store_folders_init(struct pb_store *s, uint64_t user_id, uint64_t now_ms,

@@ -91,7 +91,8 @@ static void remember_user(struct mailbox_shard *s, uint64_t id)
 }
 
 /* Whether the user has a mailbox (its record, made by MBOX_CREATE_REQ when the directory
- * created the account; read once per user per start). Returns 1, 0 if not (an id without an
+ * created the account; read once per user per start, when any default folder the account
+ * lacks is made: an account older than Archive gets it on its first use after a start). Returns 1, 0 if not (an id without an
  * account, or a deleted user's late delivery: it must not bring folders back), -1 on a store
  * error. */
 static int mailbox_ready(struct mailbox_shard *s, uint64_t id, const char **error_r)
@@ -101,6 +102,9 @@ static int mailbox_ready(struct mailbox_shard *s, uint64_t id, const char **erro
 	if (pos < s->n_ready && s->ready_users[pos] == id)
 		return 1;
 	int found = pb_store_mailbox_exists(s->store, id, error_r);
+	/* a default folder added since the account was made (Archive) is made now */
+	if (found > 0 && pb_store_folders_init(s->store, id, pb_clock_wall_ms(), error_r) < 0)
+		return -1;
 	if (found > 0)
 		remember_user(s, id);
 	return found;

@@ -142,7 +142,7 @@ uint32_t mailbox_client_stat_reply(struct pb_msg *rep, struct mailbox_stat *stat
 /* Folders (MBOX_FOLDERS_REQ): every folder and then every subscribed name that is no folder
  * (name NULL or ""), or the one folder name (IMAP STATUS; NOTFOUND if none). Each entry:
  * { id (0: a subscribed name only), name, special_use (enum pb_special_use of store-mail.h:
- * 1 INBOX, 2 Sent, 3 Drafts, 4 Trash, 5 Junk), subscribed, children (it has inferiors),
+ * 1 INBOX, 2 Sent, 3 Drafts, 4 Trash, 5 Junk, 6 Archive), subscribed, children (it has inferiors),
  * messages, uidnext, uidvalidity, unseen, highestmodseq, size (bytes) }; RECENT is always 0.
  * On PB_OK *folders_r is the caller's (pb_rec_mbox_folder_list_clear). */
 int mailbox_client_folders(struct pb_sync *t, uint64_t user_id, const char *name,

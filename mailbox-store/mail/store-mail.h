@@ -23,6 +23,7 @@ enum pb_special_use {
 	PB_SPECIAL_DRAFTS,
 	PB_SPECIAL_TRASH,
 	PB_SPECIAL_JUNK,
+	PB_SPECIAL_ARCHIVE,
 };
 
 /* A folder. id is per user, starts at 1, never reused. name is owned (pb_folder_rec_free).

@@ -91,7 +91,7 @@ class ImapFolders(unittest.TestCase):
         for bad in ('"/abs"', '"a/../b"', '"~x"', '"a//b"', '"a*"', '"&AGE-"'):
             self.no(c, b"[CANNOT]", "CREATE", bad)
         every = self.listed(c, '""', '"*"')
-        for n in ("INBOX", "Sent", "Drafts", "Trash", "Junk", "Work", "Work/Projects",
+        for n in ("INBOX", "Sent", "Drafts", "Trash", "Junk", "Archive", "Work", "Work/Projects",
                   "Work/Projects/2024", "Work/Notes"):
             self.assertIn(n, every)
         self.assertIn(b"\\HasChildren", every["Work"][0])
@@ -180,7 +180,8 @@ class ImapFolders(unittest.TestCase):
     def test_special_use_and_list_status(self):
         c = self.new_user([message(b"one", [b"1"]), message(b"two", [b"2"])])
         special = names(self.ok(c, "LIST", "(SPECIAL-USE)", '""', '"*"')["LIST"])
-        self.assertEqual(set(special), {"Sent", "Drafts", "Trash", "Junk"})
+        self.assertEqual(set(special), {"Sent", "Drafts", "Trash", "Junk", "Archive"})
+        self.assertIn(b"\\Archive", special["Archive"][0])
         self.assertIn(b"\\Drafts", special["Drafts"][0])
         ret = names(self.ok(c, "LIST", '""', "%", "RETURN", "(SPECIAL-USE)")["LIST"])
         self.assertIn(b"\\Junk", ret["Junk"][0])

@@ -125,7 +125,7 @@ static void test_folders(void)
 	append(&f, "a/b/c", 0);
 	struct pb_rec_mbox_folder_list l = folders(&f, NULL, &code);
 	CHECK_INT(code, PB_OK);
-	CHECK_INT(l.n, 5 + 3 + 1); /* defaults, a, a/b, a/b/c, the subscribed Ghost */
+	CHECK_INT(l.n, 6 + 3 + 1); /* defaults, a, a/b, a/b/c, the subscribed Ghost */
 	const struct pb_rec_mbox_folder *e = entry(&l, "a/b/c");
 	REQUIRE(e != NULL);
 	CHECK(e->id != 0 && e->messages == 2 && e->unseen == 1 && e->uidnext == 3 && e->size == 42);

@@ -152,12 +152,12 @@ static void test_orphans_swept(void)
 	CHECK_INT(n, 0);
 	pb_folder_recs_free(folders, n);
 	CHECK(pb_store_folder_list(store, 1, &folders, &n, &error) == 0);
-	CHECK(n == 5);
+	CHECK(n == 6); /* the default folders, Archive included */
 	pb_folder_recs_free(folders, n);
 	for (uint64_t id = 3; id <= 4; id++) {
 		CHECK_INT(pb_store_mailbox_exists(store, id, &error), 1);
 		CHECK(pb_store_folder_list(store, id, &folders, &n, &error) == 0);
-		CHECK(n == 5);
+		CHECK(n == 6);
 		pb_folder_recs_free(folders, n);
 	}
 	int64_t refs = -1;

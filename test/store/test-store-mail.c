@@ -159,8 +159,8 @@ static void test_folders(void)
 	CHECK_INT(pb_store_folders_init(s, USER_A, NOW, &err), 0);
 	CHECK_INT(pb_store_folders_init(s, USER_A, NOW + 5000, &err), 0); /* idempotent */
 	REQUIRE(pb_store_folder_list(s, USER_A, &list, &n, &err) == 0);
-	REQUIRE(n == 5);
-	const char *names[] = { "INBOX", "Sent", "Drafts", "Trash", "Junk" };
+	REQUIRE(n == 6);
+	const char *names[] = { "INBOX", "Sent", "Drafts", "Trash", "Junk", "Archive" };
 	for (size_t i = 0; i < n; i++) {
 		CHECK_INT(list[i].id, i + 1);
 		CHECK_STR(list[i].name, names[i]);
@@ -180,7 +180,7 @@ static void test_folders(void)
 	CHECK_INT(pb_store_folder_get(s, USER_B, "INBOX", &f, &err), 0);
 
 	CHECK_INT(pb_store_folder_create(s, USER_A, "Work/2024", 0, NOW, &f, &err), 0);
-	CHECK_INT(f.id, 6);
+	CHECK_INT(f.id, 7); /* after the six defaults */
 	uint32_t work = f.id;
 	pb_folder_rec_free(&f);
 	CHECK_INT(pb_store_folder_create(s, USER_A, "Work/2024", 0, NOW, &f, &err), 1);
@@ -189,9 +189,10 @@ static void test_folders(void)
 	CHECK_INT(pb_store_folder_create(s, USER_A, "Inbox", 0, NOW, NULL, &err), 1);
 	CHECK_INT(pb_store_folder_create(s, USER_A, "", 0, NOW, NULL, &err), -1);
 
-	CHECK_INT(pb_store_folder_rename(s, USER_A, work, "Archive", &err), 1);
+	CHECK_INT(pb_store_folder_rename(s, USER_A, work, "Archive", &err), -1); /* a default */
+	CHECK_INT(pb_store_folder_rename(s, USER_A, work, "Old", &err), 1);
 	CHECK_INT(folder_id(s, USER_A, "Work/2024"), 0);
-	CHECK_INT(folder_id(s, USER_A, "Archive"), work);
+	CHECK_INT(folder_id(s, USER_A, "Old"), work);
 	CHECK_INT(pb_store_folder_rename(s, USER_A, work, "Sent", &err), -1);
 	CHECK_INT(pb_store_folder_rename(s, USER_A, 99, "X", &err), 0);
 
@@ -199,7 +200,7 @@ static void test_folders(void)
 	CHECK_INT(pb_store_folder_delete(s, USER_A, work, &err), 0);
 	/* Ids are never reused. */
 	CHECK_INT(pb_store_folder_create(s, USER_A, "New", 0, NOW, &f, &err), 0);
-	CHECK_INT(f.id, 7);
+	CHECK_INT(f.id, 8);
 	pb_folder_rec_free(&f);
 	pb_store_close(&s);
 	store_test_rmrf(dir);

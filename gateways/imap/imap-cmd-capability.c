@@ -9,13 +9,13 @@
 
 void imap_capabilities(const struct imap_session *s, struct pb_buf *out)
 {
-	pb_buf_append_str(out, "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE UNSELECT NAMESPACE ESEARCH");
-	pb_buf_append_str(out, " CHILDREN LIST-EXTENDED LIST-STATUS SPECIAL-USE STATUS=SIZE");
+	pb_buf_append_str(out, "IMAP4rev1 IMAP4rev2 SASL-IR LITERAL+ ID ENABLE IDLE UNSELECT NAMESPACE");
+	pb_buf_append_str(out, " ESEARCH SEARCHRES CHILDREN LIST-EXTENDED LIST-STATUS SPECIAL-USE STATUS=SIZE");
 	pb_buf_append_str(out, " UTF8=ACCEPT QUOTA QUOTA=RES-STORAGE");
 	if (!gw_compress_active(s->gs))
 		pb_buf_append_str(out, " COMPRESS=DEFLATE");
 	pb_buf_append_str(out, " UIDPLUS MOVE MULTIAPPEND CONDSTORE QRESYNC");
-	pb_buf_append_str(out, " SORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES");
+	pb_buf_append_str(out, " SORT ESORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES");
 	if (s->srv->max_append != 0)
 		pb_buf_printf(out, " APPENDLIMIT=%llu", (unsigned long long)s->srv->max_append);
 	if (s->state != IMAP_ST_NOT_AUTH)

@@ -1,8 +1,8 @@
 /*
  * imap-cmd-list.c: LIST and LSUB (RFC 3501 6.3.8, 6.3.9) with LIST-EXTENDED (RFC 5258:
  * selection SUBSCRIBED, REMOTE, RECURSIVEMATCH; return SUBSCRIBED, CHILDREN), SPECIAL-USE
- * (RFC 6154: the selection and return option; \Sent \Drafts \Trash \Junk, always shown by
- * LIST), LIST-STATUS (RFC 5819) and CHILDREN (RFC 3348), over one MBOX_FOLDERS_REQ.
+ * (RFC 6154: the selection and return option; \Sent \Drafts \Trash \Junk \Archive, always
+ * shown by LIST), LIST-STATUS (RFC 5819) and CHILDREN (RFC 3348), over one MBOX_FOLDERS_REQ.
  *
  * The owner's answer is every folder, then every subscribed name that is no folder. The
  * candidates are the folders (LIST) or the subscribed names (LSUB, SUBSCRIBED), narrowed to
@@ -15,7 +15,7 @@
  * OWNS: the job of the LIST under way (patterns, the owner's answer, the rows).
  * THREAD: the hub's. MESSAGES sent (typed client stub): MBOX_FOLDERS_REQ.
  */
-#include "imap-session-int.h"
+#include "imap-view.h"
 
 #include "imap-list-match.h"
 #include "imap-mailbox-arg.h"
@@ -31,6 +31,7 @@ struct list_row {
 
 struct list_job {
 	bool lsub, extended;
+	bool rev2; /* IMAP4rev2: \NonExistent for every name that is no folder (RFC 9051 7.3.1) */
 	unsigned select, ret, status_items;
 	char **patterns; /* full UTF-8 patterns (reference included) */
 	unsigned n_patterns;
@@ -68,7 +69,7 @@ static bool real(const struct pb_rec_mbox_folder *f)
 
 static bool special(const struct pb_rec_mbox_folder *f)
 {
-	return real(f) && f->special_use >= 2 && f->special_use <= 5;
+	return real(f) && f->special_use >= 2 && f->special_use <= 6;
 }
 
 /* Whether entry f meets the selection criteria. */
@@ -155,7 +156,8 @@ static void add_attr(struct pb_buf *out, const char *attr)
 
 static void row_attrs(const struct list_job *j, const struct list_row *r, struct pb_buf *out)
 {
-	static const char *const uses[] = {"", "", "\\Sent", "\\Drafts", "\\Trash", "\\Junk"};
+	static const char *const uses[] = {"",	       "",	  "\\Sent",   "\\Drafts",
+					   "\\Trash", "\\Junk", "\\Archive"};
 
 	pb_buf_append_c(out, '(');
 	if (j->lsub) {
@@ -164,7 +166,7 @@ static void row_attrs(const struct list_job *j, const struct list_row *r, struct
 		return;
 	}
 	if (!real(r->f))
-		add_attr(out, j->extended ? "\\NonExistent" : "\\Noselect");
+		add_attr(out, j->extended || j->rev2 ? "\\NonExistent" : "\\Noselect");
 	add_attr(out, has_children(j, r->name) ? "\\HasChildren" : "\\HasNoChildren");
 	if ((j->ret & IMAP_LIST_RET_SUBSCRIBED || j->select & IMAP_LIST_SEL_SUBSCRIBED) &&
 	    r->f != NULL && r->f->subscribed)
@@ -200,7 +202,7 @@ static void write_row(struct imap_session *s, const struct list_job *j, const st
 		childinfo(j, out);
 	pb_buf_append_str(out, "\r\n");
 	if ((j->ret & IMAP_LIST_RET_STATUS) && real(r->f))
-		imap_status_write(s, r->f, j->status_items, out);
+		imap_status_write(s, r->f, j->status_items, 0, out);
 	gw_write(s->gs, out->data, out->len);
 }
 
@@ -234,6 +236,7 @@ static struct list_job *job_of(const struct imap_session *s, const struct imap_c
 
 	j->lsub = cmd->kind == IMAP_CMD_LSUB;
 	j->extended = l->extended;
+	j->rev2 = s->rev2;
 	j->select = l->select;
 	j->ret = l->ret;
 	j->status_items = l->status_items & ~(unsigned)IMAP_STATUS_DELETED;
@@ -275,4 +278,18 @@ void imap_do_list(void *session, const void *cmdp)
 	struct pb_sender tx = gw_sender(&call);
 	if (imap_asked(s, mailbox_client_folders_send(&tx, s->user_id, NULL, &error)) < 0)
 		imap_job_end(s);
+}
+
+void imap_rev2_selected(struct imap_session *s)
+{
+	if (!s->rev2) {
+		imap_untagged(s, "0 RECENT");
+		return;
+	}
+	pb_buf_reset(&s->out);
+	pb_buf_append_str(&s->out, "* LIST () \"/\" ");
+	if (imap_mailbox_arg_quote(s->view->folder, s->utf8_accept, &s->out) < 0)
+		return; /* not reached: SELECT checked the name */
+	pb_buf_append_str(&s->out, "\r\n");
+	gw_write(s->gs, s->out.data, s->out.len);
 }

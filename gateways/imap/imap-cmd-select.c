@@ -51,8 +51,8 @@ static void write_selected(struct imap_session *s)
 	}
 	imap_view_write_flags(s);
 	imap_untagged(s, "%u EXISTS", (unsigned)IMAP_COUNT(v));
-	imap_untagged(s, "0 RECENT");
-	if (unseen != 0)
+	imap_rev2_selected(s); /* imap-cmd-list.c: LIST under IMAP4rev2, else RECENT */
+	if (unseen != 0 && !s->rev2) /* RFC 9051 7.1: no UNSEEN code in IMAP4rev2 */
 		imap_untagged(s, "OK [UNSEEN %zu] First unseen.", unseen);
 	imap_untagged(s, "OK [UIDVALIDITY %u] UIDs valid", l->uidvalidity);
 	imap_untagged(s, "OK [UIDNEXT %u] Predicted next UID", l->uidnext);
@@ -87,7 +87,7 @@ void imap_do_select(void *session, const void *cmdp)
 
 	/* RFC 3501 6.3.1: the old one is closed, without expunge (the new watch replaces the
 	 * old); RFC 7162 3.2.11: [CLOSED] tells a QRESYNC client where the old one's answers end */
-	if (s->state == IMAP_ST_SELECTED && s->qresync)
+	if (s->state == IMAP_ST_SELECTED && (s->qresync || s->rev2)) /* RFC 9051 7.1 too */
 		imap_untagged(s, "OK [CLOSED] Previous mailbox closed.");
 	imap_view_free(&s->view);
 	s->state = s->state == IMAP_ST_SELECTED ? IMAP_ST_AUTH : s->state;

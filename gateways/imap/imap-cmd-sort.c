@@ -5,7 +5,10 @@
  * References) are asked of the readers as HEADER.FIELDS sections (READER_SECTION_REQ,
  * READER_SECTION_MAX messages a request, each reply answering a prefix), decoded here
  * (RFC 2047 subjects, the first address's mailbox) and handed to imap-sort.h's pure
- * functions. ARRIVAL and SIZE come from the view. SORT=DISPLAY (RFC 5957) is refused.
+ * functions. ARRIVAL and SIZE come from the view. DISPLAYFROM/DISPLAYTO (RFC 5957) order by
+ * the first address's decoded display name, else its addr-spec. SORT RETURN (...) (ESORT,
+ * RFC 5267) answers ESEARCH: MIN/MAX the first/last message in sort order, ALL the sorted
+ * numbers (ranges only where consecutive in that order), COUNT; SAVE keeps "$" (RFC 5182).
  * OWNS: struct sort_job (the session's job). THREAD: the hub's.
  * MESSAGES sent (typed client stubs): READER_SEARCH_REQ (through the search),
  * READER_SECTION_REQ.
@@ -63,9 +66,23 @@ static const char *keep(struct sort_job *j, const char *s, size_t len)
 	return c;
 }
 
-/* The mailbox (local part) of the first address of field name in the header, "" if none. */
+/* RFC 5957: the display name of address a (RFC 2047 decoded), else its addr-spec. */
+static const char *display_of(struct sort_job *j, const struct mime_address *a,
+			      struct pb_buf *tmp)
+{
+	pb_buf_reset(tmp);
+	if (a->name != NULL && a->name[0] != '\0')
+		mime_decode_header(a->name, strlen(a->name), tmp);
+	if (tmp->len == 0)
+		pb_buf_printf(tmp, "%s@%s", a->mailbox != NULL ? a->mailbox : "",
+			      a->domain != NULL ? a->domain : "");
+	return keep(j, tmp->data, tmp->len);
+}
+
+/* The mailbox (local part) of the first address of field name in the header, "" if none;
+ * its display name (display_of) into *display_r when that is not NULL ("" if none). */
 static const char *first_mailbox(struct sort_job *j, const void *hdr, size_t len,
-				 const char *name, struct pb_buf *tmp)
+				 const char *name, struct pb_buf *tmp, const char **display_r)
 {
 	struct mime_address_list list = { NULL, 0 };
 	const char *r = "";
@@ -78,6 +95,8 @@ static const char *first_mailbox(struct sort_job *j, const void *hdr, size_t len
 		if (list.v[i].kind == MIME_ADDRESS_MAILBOX) {
 			if (list.v[i].mailbox != NULL)
 				r = keep(j, list.v[i].mailbox, strlen(list.v[i].mailbox));
+			if (display_r != NULL)
+				*display_r = display_of(j, &list.v[i], tmp);
 			break;
 		}
 	}
@@ -128,9 +147,9 @@ static void parse_fields(struct sort_job *j, struct imap_sort_msg *m, const void
 	pb_buf_reset(tmp);
 	m->reply = imap_sort_base_subject(dec->data, tmp);
 	m->subject = keep(j, tmp->data != NULL ? tmp->data : "", tmp->len);
-	m->from = first_mailbox(j, hdr, len, "From", tmp);
-	m->to = first_mailbox(j, hdr, len, "To", tmp);
-	m->cc = first_mailbox(j, hdr, len, "Cc", tmp);
+	m->from = first_mailbox(j, hdr, len, "From", tmp, &m->display_from);
+	m->to = first_mailbox(j, hdr, len, "To", tmp, &m->display_to);
+	m->cc = first_mailbox(j, hdr, len, "Cc", tmp, NULL);
 	if (msg_ids(j, hdr, len, "Message-ID", tmp, refs, 1) == 1)
 		m->message_id = refs[0];
 	m->n_refs = msg_ids(j, hdr, len, "References", tmp, refs, IMAP_THREAD_REFS_MAX);
@@ -141,23 +160,79 @@ static void parse_fields(struct sort_job *j, struct imap_sort_msg *m, const void
 	m->refs = copy;
 }
 
-/* Writes "* SORT ..." or "* THREAD ..." and the tagged OK. */
+/* The number of sorted message i (UID or sequence number). */
+static uint32_t num_of(const struct sort_job *j, size_t i)
+{
+	return j->cmd.uid ? j->m[i].uid : j->m[i].msn;
+}
+
+/* ESORT (RFC 5267 3.1): "* ESEARCH (TAG "t") [UID] [MIN n] [MAX n] [ALL set] [COUNT n]"
+ * into s->out (no CRLF), nothing for RETURN (SAVE) alone; SAVE keeps the messages. */
+static void esort_answer(struct imap_session *s, struct sort_job *j)
+{
+	unsigned ret = j->cmd.u.sort.search.ret;
+
+	if (ret & IMAP_SEARCH_RET_SAVE) /* the set is what counts: in ascending order */
+		imap_searchres_save(s->view, j->msns, j->n);
+	if (ret == IMAP_SEARCH_RET_SAVE)
+		return;
+	pb_buf_printf(&s->out, "* ESEARCH (TAG \"%s\")%s", j->cmd.tag, j->cmd.uid ? " UID" : "");
+	if ((ret & IMAP_SEARCH_RET_MIN) && j->n > 0)
+		pb_buf_printf(&s->out, " MIN %u", num_of(j, 0));
+	if ((ret & IMAP_SEARCH_RET_MAX) && j->n > 0)
+		pb_buf_printf(&s->out, " MAX %u", num_of(j, j->n - 1));
+	for (size_t i = 0; (ret & IMAP_SEARCH_RET_ALL) && i < j->n;) {
+		size_t k = i;
+		while (k + 1 < j->n && num_of(j, k + 1) == num_of(j, k) + 1)
+			k++;
+		pb_buf_printf(&s->out, "%s%u", i == 0 ? " ALL " : ",", num_of(j, i));
+		if (k > i)
+			pb_buf_printf(&s->out, ":%u", num_of(j, k));
+		i = k + 1;
+	}
+	if (ret & IMAP_SEARCH_RET_COUNT)
+		pb_buf_printf(&s->out, " COUNT %zu", j->n);
+}
+
+/* RFC 7162 3.1.5: with the MODSEQ key, the highest mod-sequence of the messages sorted (0:
+ * no MODSEQ key, or none). ESORT's MIN/MAX alone count all of them too (a simplification). */
+static uint64_t max_modseq(const struct imap_session *s, const struct sort_job *j)
+{
+	uint64_t m = 0;
+
+	if (!imap_search_has_modseq(&j->cmd.u.sort.search))
+		return 0;
+	for (size_t i = 0; i < j->n; i++)
+		m = IMAP_MSG(s->view, j->msns[i])->modseq > m ? IMAP_MSG(s->view, j->msns[i])->modseq : m;
+	return m;
+}
+
+/* Writes "* SORT ...", "* ESEARCH ..." or "* THREAD ..." and the tagged OK. */
 static void answer(struct imap_session *s, struct sort_job *j)
 {
 	const struct imap_cmd *cmd = &j->cmd;
 
 	pb_buf_reset(&s->out);
-	if (cmd->kind == IMAP_CMD_SORT) {
+	if (cmd->kind == IMAP_CMD_SORT && cmd->u.sort.search.has_return) {
+		imap_sort_run(j->m, j->n, cmd->u.sort.crit, cmd->u.sort.n_crit);
+		esort_answer(s, j);
+		if (s->out.len > 0 && max_modseq(s, j) != 0)
+			pb_buf_printf(&s->out, " MODSEQ %llu", (unsigned long long)max_modseq(s, j));
+	} else if (cmd->kind == IMAP_CMD_SORT) {
 		imap_sort_run(j->m, j->n, cmd->u.sort.crit, cmd->u.sort.n_crit);
 		pb_buf_append_str(&s->out, "* SORT");
 		for (size_t i = 0; i < j->n; i++)
 			pb_buf_printf(&s->out, " %u", cmd->uid ? j->m[i].uid : j->m[i].msn);
+		if (max_modseq(s, j) != 0)
+			pb_buf_printf(&s->out, " (MODSEQ %llu)", (unsigned long long)max_modseq(s, j));
 	} else {
 		pb_buf_append_str(&s->out, j->n > 0 ? "* THREAD " : "* THREAD");
 		imap_thread_run(j->m, j->n, cmd->u.thread.alg, cmd->uid, &s->out);
 	}
-	pb_buf_append_str(&s->out, "\r\n");
-	gw_write(s->gs, s->out.data, s->out.len);
+	if (s->out.len > 0) { /* none for ESORT's RETURN (SAVE) alone */
+		pb_buf_append_str(&s->out, "\r\n");
+		gw_write(s->gs, s->out.data, s->out.len);
+	}
 	imap_tagged(s, cmd->kind == IMAP_CMD_SORT ? "OK Sort completed." : "OK Thread completed.");
 }
 
@@ -195,7 +270,8 @@ static void msg_init(struct imap_session *s, struct sort_job *j, size_t i)
 
 	j->m[i] = (struct imap_sort_msg){ .msn = j->msns[i], .uid = e->uid, .size = e->size,
 					  .arrival = e->internal_date_ms / 1000,
-					  .subject = "", .from = "", .to = "", .cc = "" };
+					  .subject = "", .from = "", .to = "", .cc = "",
+					  .display_from = "", .display_to = "" };
 	j->m[i].date = j->m[i].arrival;
 }
 
@@ -257,9 +333,6 @@ const char *imap_check_sort(const void *session, const void *cmdp)
 
 	if (cmd->kind == IMAP_CMD_THREAD)
 		return imap_search_check(&cmd->u.thread.search);
-	for (unsigned i = 0; i < cmd->u.sort.n_crit; i++)
-		if (cmd->u.sort.crit[i].key >= IMAP_SORT_DISPLAYFROM)
-			return "BAD SORT=DISPLAY is not supported";
 	return imap_search_check(&cmd->u.sort.search);
 }
 

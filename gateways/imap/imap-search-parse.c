@@ -239,15 +239,21 @@ int imap_parse_search(struct imap_cursor *c, struct imap_cmd *cmd)
 	return parse_search_body(c, true, false, &cmd->u.search);
 }
 
-/* SORT (criteria) charset keys (RFC 5256, RFC 5957 DISPLAY). */
+/* SORT [RETURN (...)] (criteria) charset keys (RFC 5256, RFC 5267 ESORT, RFC 5957 DISPLAY). */
 int imap_parse_sort(struct imap_cursor *c, struct imap_cmd *cmd)
 {
 	static const char *const names[] = {"ARRIVAL", "CC", "DATE", "FROM", "SIZE", "SUBJECT",
 					    "TO", "DISPLAYFROM", "DISPLAYTO"};
+	const struct imap_arg *a = imap_cursor_peek(c);
 	struct imap_cursor sub;
 	const char *s;
 	bool reverse = false;
 
+	if (a != NULL && a->type == IMAP_ARG_ATOM && imap_eq(a->str, "RETURN")) {
+		c->i++; /* ESORT (RFC 5267): SORT RETURN (...) (criteria) ... */
+		if (parse_return(c, &cmd->u.sort.search) < 0)
+			return -1;
+	}
 	if (imap_take_list(c, "sort criteria expected", &sub) < 0)
 		return -1;
 	struct imap_sort_crit *crit = imap_cursor_alloc(c, sub.n, sizeof(*crit));

@@ -55,6 +55,7 @@ struct imap_session {
 	bool utf8_accept;	     /* ENABLE UTF8=ACCEPT: mailbox names in UTF-8 (RFC 6855) */
 	bool condstore;		     /* CONDSTORE enabled (RFC 7162 3.1) */
 	bool qresync;		     /* ENABLE QRESYNC (RFC 7162 3.2) */
+	bool rev2;		     /* ENABLE IMAP4rev2 (RFC 9051): answers as IMAP4rev2 */
 	void *job;		     /* the state of the command under way (STORE, FETCH) */
 	void (*job_free)(void *job);
 	void (*job_drain)(struct imap_session *s); /* the output drained (NULL: run on) */
@@ -102,14 +103,18 @@ void imap_do_namespace(void *session, const void *cmd);
 
 /* ---- imap-cmd-list.c, imap-cmd-folder.c, imap-cmd-status.c: the mailbox commands ---- */
 void imap_do_list(void *session, const void *cmd); /* LIST and LSUB */
+/* SELECT/EXAMINE's answer after EXISTS: "* LIST () "/" name" under IMAP4rev2 (RFC 9051
+ * 6.3.2), "* 0 RECENT" under IMAP4rev1. */
+void imap_rev2_selected(struct imap_session *s);
 /* CREATE DELETE RENAME SUBSCRIBE UNSUBSCRIBE: names checked, then one MBOX_FOLDER_REQ. */
 const char *imap_check_folder(const void *session, const void *cmd);
 void imap_do_folder(void *session, const void *cmd);
 const char *imap_check_status(const void *session, const void *cmd);
 void imap_do_status(void *session, const void *cmd);
-/* Appends "* STATUS name (items)" + CRLF for folder f (LIST-STATUS shares it). */
+/* Appends "* STATUS name (items)" + CRLF for folder f (LIST-STATUS shares it); deleted: its
+ * messages with \Deleted (DELETED, RFC 9051). */
 void imap_status_write(const struct imap_session *s, const struct pb_rec_mbox_folder *f,
-		       unsigned items, struct pb_buf *out);
+		       unsigned items, uint64_t deleted, struct pb_buf *out);
 
 /* ---- imap-cmd-compress.c: COMPRESS (RFC 4978) ---- */
 const char *imap_check_compress(const void *session, const void *cmd);
@@ -151,6 +156,9 @@ const char *imap_check_search(const void *session, const void *cmd);
 void imap_do_search(void *session, const void *cmd);
 /* The search's own check (charset, keys it can answer, text limits): NULL or the reply. */
 const char *imap_search_check(const struct imap_search *q);
+/* Whether q has the MODSEQ key (its answer then carries the highest mod-sequence returned,
+ * RFC 7162 3.1.5: SEARCH, ESEARCH and SORT). */
+bool imap_search_has_modseq(const struct imap_search *q);
 /* The messages a search selected, msns[0..n) ascending (the callee frees msns); cmd is a
  * copy, valid for the call (what it points to: while the command is under way). */
 typedef void imap_search_done_fn(struct imap_session *s, const struct imap_cmd *cmd,

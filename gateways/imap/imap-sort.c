@@ -181,7 +181,9 @@ static int month_of(const char *p)
 	return 0;
 }
 
-int imap_sort_date_parse(const char *value, int64_t *time_r)
+/* The date-time of value as its own wall clock (seconds since 1970 as if UTC) and its zone
+ * (minutes east of UTC). 0, or -1 when it is not a date. */
+static int date_local(const char *value, int64_t *local_r, int *zone_r)
 {
 	const char *p = skip_ws(value), *comma = strchr(p, ',');
 	int day, mon, year, h, mi, sec = 0;
@@ -203,9 +205,31 @@ int imap_sort_date_parse(const char *value, int64_t *time_r)
 		return -1;
 	if (day < 1 || day > 31 || h > 23 || mi > 59 || sec > 60)
 		return -1;
-	*time_r = days_from_civil(year, (unsigned)mon, (unsigned)day) * 86400 + h * 3600 +
-		  mi * 60 + sec - zone_minutes(skip_ws(p)) * 60;
+	*local_r = days_from_civil(year, (unsigned)mon, (unsigned)day) * 86400 + h * 3600 +
+		   mi * 60 + sec;
+	*zone_r = zone_minutes(skip_ws(p));
 	return 0;
+}
+
+int imap_sort_date_parse(const char *value, int64_t *time_r)
+{
+	int64_t local;
+	int zone;
+
+	if (date_local(value, &local, &zone) < 0)
+		return -1;
+	*time_r = local - zone * 60;
+	return 0;
+}
+
+int64_t imap_sent_day(const char *value)
+{
+	int64_t local;
+	int zone;
+
+	if (value == NULL || date_local(value, &local, &zone) < 0)
+		return 0;
+	return local / 86400 - (local % 86400 < 0);
 }
 
 /* ---- SORT ---- */
@@ -236,7 +260,9 @@ static int cmp_key(const struct imap_sort_msg *a, const struct imap_sort_msg *b,
 	case IMAP_SORT_SIZE: return (a->size > b->size) - (a->size < b->size);
 	case IMAP_SORT_SUBJECT: return casemap_cmp(a->subject, b->subject);
 	case IMAP_SORT_TO: return casemap_cmp(a->to, b->to);
-	default: return 0; /* DISPLAY*: refused by the check */
+	case IMAP_SORT_DISPLAYFROM: return casemap_cmp(a->display_from, b->display_from);
+	case IMAP_SORT_DISPLAYTO: return casemap_cmp(a->display_to, b->display_to);
+	default: return 0;
 	}
 }
 

@@ -30,6 +30,7 @@ struct imap_sort_msg {
 	const char *subject;	    /* base subject (imap_sort_base_subject), "" if none */
 	bool reply;		    /* the subject had a Re:/Fwd: part or a (fwd) trailer */
 	const char *from, *to, *cc; /* the first address's mailbox (local part), "" if none */
+	const char *display_from, *display_to; /* RFC 5957: display name, else addr-spec */
 	const char *message_id;	    /* "<id>", NULL if none */
 	const char *const *refs;    /* References' ids in order, else In-Reply-To's first */
 	size_t n_refs;
@@ -43,6 +44,10 @@ bool imap_sort_base_subject(const char *subject, struct pb_buf *out);
 /* RFC 5322 date-time (obsolete zones and a missing seconds or weekday accepted) to seconds
  * since 1970 UTC. 0 and *time_r set, or -1 when it is not a date. */
 int imap_sort_date_parse(const char *value, int64_t *time_r);
+/* SENTBEFORE/SENTON/SENTSINCE (RFC 3501 6.4.4): the day (days since 1970-01-01) of a Date:
+ * header's value in the message's own zone (the wall-clock date written in it). A missing
+ * (NULL) or unparsable value is day 0, 1 January 1970, as Dovecot takes such a message. */
+int64_t imap_sent_day(const char *value);
 
 /* Sorts m[0..n) by crit[0..n_crit) (RFC 5256 SORT), the sequence number last. */
 void imap_sort_run(struct imap_sort_msg *m, size_t n, const struct imap_sort_crit *crit,

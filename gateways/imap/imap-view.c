@@ -180,11 +180,8 @@ long imap_view_resolve(const struct imap_view *v, const struct imap_seqset *set,
 	long count = 0;
 
 	*msns_r = NULL;
-	if (set->saved) {
-		*error_r = "Saved search results are not supported";
-		free(mark);
-		return -1;
-	}
+	if (set->saved)
+		imap_searchres_mark(v, mark); /* imap-searchres.c */
 	for (unsigned i = 0; i < set->n; i++) {
 		if (mark_range(v, set->ranges[i], uid, mark) < 0) {
 			*error_r = "Invalid messageset";
@@ -394,6 +391,7 @@ void imap_view_free(struct imap_view **vp)
 	mailbox_list_free(&v->list);
 	pb_strv_clear(&v->keywords);
 	pb_u64v_clear(&v->pending.expunged);
+	pb_u64v_clear(&v->searchres);
 	pb_rec_mbox_flagged_list_clear(&v->pending.flags);
 	imap_qresync_free(&v->qresync);
 	free(v->folder);

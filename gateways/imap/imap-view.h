@@ -51,6 +51,7 @@ struct imap_view {
 	struct imap_view_pending pending;
 	bool relisting; /* the listing under way is of the whole folder (a resync) */
 	struct imap_qresync *qresync; /* SELECT (QRESYNC ...) until its answer (imap-condstore.c) */
+	struct pb_u64v searchres; /* RFC 5182 "$": the uids SEARCH RETURN (SAVE) kept, ascending */
 };
 
 /* The message with sequence number msn (1-based, <= count). */
@@ -109,6 +110,14 @@ void imap_view_free(struct imap_view **v);
 /* Lists uid_first and the uids after it of folder (see imap_view_list). */
 int imap_view_list_from(struct imap_session *s, const char *folder, uint32_t uid_first,
 			imap_listed_fn *done);
+
+/* ---- imap-searchres.c: the saved search result "$" (RFC 5182) ---- */
+/* Replaces the view's saved result by the uids of msns[0..n) (ascending). */
+void imap_searchres_save(struct imap_view *v, const uint32_t *msns, size_t n);
+/* Marks mark[msn - 1] for each message of the saved result still in the view. */
+void imap_searchres_mark(const struct imap_view *v, bool *mark);
+/* Whether message msn is in the saved result. */
+bool imap_searchres_has(const struct imap_view *v, uint32_t msn);
 
 /* ---- imap-view-evt.c: the folder watch and its events ---- */
 /* Tells the client the view's pending changes (RFC 3501 7.4.1: call only where EXPUNGE may

@@ -2,7 +2,7 @@
 folder whose orders and threads are known: every SORT key, REVERSE, the search criteria
 selecting the messages (a text key goes through the readers), base subjects (Re:, Fwd:,
 [blob], RFC 2047), Date: in other zones and missing (the arrival date then), ORDEREDSUBJECT
-and REFERENCES threads, empty answers, DISPLAY refused and a bad charset."""
+and REFERENCES threads, empty answers, an unknown key refused and a bad charset."""
 import imaplib
 import os
 import sys
@@ -117,7 +117,7 @@ class ImapSort(unittest.TestCase):
 
     def test_refused(self):
         c = self.folder()
-        lines = self.raw(c, b"d SORT (DISPLAYFROM) UTF-8 ALL")
+        lines = self.raw(c, b"d SORT (DISPLAYCC) UTF-8 ALL")  # no such key (RFC 5957 has two)
         self.assertTrue(lines[-1].startswith(b"d BAD"), lines)
         lines = self.raw(c, b"k SORT (DATE) KOI8-R ALL")
         self.assertTrue(lines[-1].startswith(b"k NO [BADCHARSET"), lines)

@@ -142,6 +142,10 @@ static const struct parse_case cases[] = {
 	{"s UID SORT (REVERSE DATE SUBJECT) UTF-8 ALL\r\n",
 	 "CMD s UID SORT | (REVERSE DATE SUBJECT) UTF-8 ALL | -3+6 charset=\"UTF-8\" k1(k4)\n"},
 	{"s SORT (REVERSE) UTF-8 ALL\r\n", "BAD \"s\" SORT \"invalid sort criteria\"\n"},
+	{"s SORT RETURN (MIN ALL SAVE) (DISPLAYFROM) UTF-8 ALL\r\n",
+	 "CMD s SORT | RETURN (MIN ALL SAVE) (DISPLAYFROM) UTF-8 ALL | +8 charset=\"UTF-8\" return=21 "
+	 "k1(k4)\n"},
+	{"s SORT RETURN (FOO) (DATE) UTF-8 ALL\r\n", "BAD \"s\" SORT \"invalid RETURN option\"\n"},
 	{"s THREAD REFERENCES US-ASCII SINCE 1-Jan-2024\r\n",
 	 "CMD s THREAD | REFERENCES US-ASCII SINCE 1-Jan-2024 | alg=2 charset=\"US-ASCII\" "
 	 "k1(k32:2024-01-01T00:00:00+0@1704067200)\n"},

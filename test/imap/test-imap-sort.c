@@ -59,6 +59,17 @@ static void test_date(void)
 	CHECK_INT(imap_sort_date_parse("12 Jan 2020 25:00 +0000", &t), -1);
 }
 
+/* SENT* keys: the day written in the header, whatever its zone; none or garbage is day 0. */
+static void test_sent_day(void)
+{
+	CHECK_INT(imap_sent_day("Mon, 2 Jan 2023 23:30:00 -0800"), 19359); /* UTC: 3 Jan */
+	CHECK_INT(imap_sent_day("Tue, 10 Jan 2023 01:00:00 +0900"), 19367); /* UTC: 9 Jan */
+	CHECK_INT(imap_sent_day("Sat, 29 Feb 2020 00:00:00 GMT"), 18321);
+	CHECK_INT(imap_sent_day("31 Dec 1969 23:59:59 +0000"), -1);
+	CHECK_INT(imap_sent_day("not a date"), 0);
+	CHECK_INT(imap_sent_day(NULL), 0);
+}
+
 #define MSG(n, subj_, from_, date_, size_) \
 	{ .msn = n, .uid = 100 + n, .size = size_, .arrival = 1000 - n, .date = date_, \
 	  .subject = subj_, .from = from_, .to = "", .cc = "" }
@@ -93,6 +104,23 @@ static void test_sort(void)
 	sort_check(m, 4, rdate, 1, "1 3 2 4");	 /* REVERSE is one key's: ties by number */
 	sort_check(m, 4, size_from, 2, "1 3 4 2");
 	sort_check(m, 4, arrival, 1, "4 3 2 1");
+}
+
+/* SORT=DISPLAY (RFC 5957): by the display names the session worked out. */
+static void test_sort_display(void)
+{
+	struct imap_sort_msg m[] = {
+		{ .msn = 1, .from = "aaa", .display_from = "Zed Alpha", .display_to = "b" },
+		{ .msn = 2, .from = "zzz", .display_from = "bob", .display_to = "a" },
+		{ .msn = 3, .from = "mmm", .display_from = "MMM@example.org", .display_to = "c" },
+	};
+	const struct imap_sort_crit dfrom[] = { { IMAP_SORT_DISPLAYFROM, false } };
+	const struct imap_sort_crit dto[] = { { IMAP_SORT_DISPLAYTO, true } };
+
+	for (size_t i = 0; i < 3; i++)
+		m[i].subject = m[i].to = m[i].cc = "";
+	sort_check(m, 3, dfrom, 1, "2 3 1");
+	sort_check(m, 3, dto, 1, "3 1 2");
 }
 
 static void thread_check(const struct imap_sort_msg *m, size_t n, enum imap_thread_alg alg,
@@ -194,7 +222,9 @@ static void test_references_deep(void)
 static const struct pb_test_case tests[] = {
 	{"base_subject", test_base_subject},
 	{"date", test_date},
+	{"sent_day", test_sent_day},
 	{"sort", test_sort},
+	{"sort_display", test_sort_display},
 	{"orderedsubject", test_orderedsubject},
 	{"references", test_references},
 	{"references_loops", test_references_loops},

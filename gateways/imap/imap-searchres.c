@@ -3,12 +3,22 @@
  * SEARCH (or SORT) RETURN (SAVE) selected, kept in the view as uids, so a message expunged
  * since simply leaves it (2.1) and a new SELECT (a new view) starts with it empty. FETCH,
  * STORE, COPY, MOVE and their UID forms resolve "$" through imap_view_resolve, SEARCH through
- * imap_searchres_has.
+ * imap_searchres_has. A SEARCH or SORT with SAVE that fails (NO, BAD) leaves "$" empty.
  * OWNS: the view's searchres array (freed with the view). THREAD: the hub's.
  */
 #include "imap-view.h"
 
 #include <stdlib.h>
+
+void imap_searchres_refused(struct imap_session *s, const struct imap_cmd *cmd)
+{
+	const struct imap_search *q = cmd->kind == IMAP_CMD_SEARCH ? &cmd->u.search :
+				      cmd->kind == IMAP_CMD_SORT   ? &cmd->u.sort.search :
+								     NULL;
+
+	if (s->view != NULL && q != NULL && q->has_return && (q->ret & IMAP_SEARCH_RET_SAVE))
+		pb_u64v_clear(&s->view->searchres);
+}
 
 void imap_searchres_save(struct imap_view *v, const uint32_t *msns, size_t n)
 {

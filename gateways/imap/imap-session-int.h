@@ -167,6 +167,8 @@ typedef void imap_search_done_fn(struct imap_session *s, const struct imap_cmd *
  * keys, then calls done once; when the readers fail, answers NO [UNAVAILABLE] instead. */
 void imap_search_select(struct imap_session *s, const struct imap_cmd *cmd,
 			const struct imap_search *q, imap_search_done_fn *done);
+/* imap-searchres.c: a refused SEARCH or SORT with RETURN (SAVE) empties "$" (RFC 5182 2.1). */
+void imap_searchres_refused(struct imap_session *s, const struct imap_cmd *cmd);
 /* imap-cmd-sort.c: SORT and THREAD (RFC 5256) and their UID forms. */
 const char *imap_check_sort(const void *session, const void *cmd);
 void imap_do_sort(void *session, const void *cmd);

@@ -198,8 +198,10 @@ static void handle_command(struct imap_session *s, const struct imap_cmd *cmd)
 	snprintf(s->tag, sizeof(s->tag), "%s", cmd->tag);
 	const char *refusal = gw_command_run(imap_commands, PB_N_ELEMENTS(imap_commands),
 					     s->state, s, cmd->kind, cmd, "BAD Unknown command");
-	if (refusal != NULL)
+	if (refusal != NULL) {
+		imap_searchres_refused(s, cmd); /* imap-searchres.c */
 		bad_command(s, cmd->tag, refusal);
+	}
 }
 
 /* Why a literal announced now is refused before its continuation (NULL: taken). Nothing is

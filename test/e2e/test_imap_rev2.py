@@ -98,6 +98,11 @@ class ImapRev2(unittest.TestCase):
         self.assertEqual(self.fetched_uids(c, b"n FETCH $ (UID)"), [1, 5])
         self.ok(c, b"o MOVE $ Trash")
         self.assertEqual(self.fetched_uids(c, b"p FETCH 1:* (UID)"), [2, 4])
+        # a SAVE that fails empties it (RFC 5182 2.1)
+        self.ok(c, b"p2 SEARCH RETURN (SAVE) ALL")
+        lines = self.raw(c, b"p3 SEARCH RETURN (SAVE) CHARSET KOI8-R ALL")
+        self.assertRegex(lines[-1], rb"^p3 NO \[BADCHARSET")
+        self.assertEqual(self.fetched_uids(c, b"p4 FETCH $ (UID)"), [])
         # a new SELECT empties it
         self.ok(c, b"q SEARCH RETURN (SAVE) ALL")
         self.ok(c, b"r SELECT INBOX")

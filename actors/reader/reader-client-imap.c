@@ -49,8 +49,8 @@ static int send_free(const struct pb_sender *tx, struct pb_msg *m, const char **
 	return ret;
 }
 
-int reader_client_meta_send(const struct pb_sender *tx, uint64_t user_id,
-			    const char *const *keys, size_t n, const char **error_r)
+static int meta_send(const struct pb_sender *tx, uint64_t user_id, const char *const *keys,
+		     size_t n, bool envelope_only, const char **error_r)
 {
 	struct pb_msg m;
 
@@ -60,8 +60,21 @@ int reader_client_meta_send(const struct pb_sender *tx, uint64_t user_id,
 	}
 	pb_msg_init(&m, MSG_READER_META_REQ);
 	m.u.reader_meta_req.user_id = user_id;
+	m.u.reader_meta_req.envelope_only = envelope_only;
 	strv_set(&m.u.reader_meta_req.blob_keys, keys, n);
 	return send_free(tx, &m, error_r);
+}
+
+int reader_client_meta_send(const struct pb_sender *tx, uint64_t user_id,
+			    const char *const *keys, size_t n, const char **error_r)
+{
+	return meta_send(tx, user_id, keys, n, false, error_r);
+}
+
+int reader_client_meta_send_envelopes(const struct pb_sender *tx, uint64_t user_id,
+				      const char *const *keys, size_t n, const char **error_r)
+{
+	return meta_send(tx, user_id, keys, n, true, error_r);
 }
 
 uint32_t reader_client_meta_reply(const struct pb_msg *rep, size_t n,

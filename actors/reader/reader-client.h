@@ -102,6 +102,10 @@ struct reader_meta {
  * error_r (nothing sent). */
 int reader_client_meta_send(const struct pb_sender *tx, uint64_t user_id,
 			    const char *const *keys, size_t n, const char **error_r);
+/* The same, answered with the sizes and ENVELOPE only: bodystructure and body are "", parts
+ * empty (a FETCH that asks no BODY or BODYSTRUCTURE). */
+int reader_client_meta_send_envelopes(const struct pb_sender *tx, uint64_t user_id,
+				      const char *const *keys, size_t n, const char **error_r);
 /* Decodes the reply to a request of n keys: returns the code of the whole (not PB_OK: nothing
  * set); for PB_OK fills metas_r[0..*n_done_r), the answers to keys[0..*n_done_r) (1..n; a
  * reply with none or more than n is INTERNAL). */

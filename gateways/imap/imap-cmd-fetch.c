@@ -70,6 +70,7 @@ struct fetch_job {
 	size_t got; /* answers of the phase so far */
 	size_t ahead_from; /* PH_AHEAD: the first part of the request in flight */
 	bool need_meta, need_sect;
+	bool envelope_only; /* the metas are asked for ENVELOPE only */
 	unsigned n_body;
 	unsigned *body_of;   /* item index → its body item index */
 	char **sections;     /* per body item: the specifier the readers read */
@@ -93,6 +94,14 @@ struct fetch_job {
 	struct pb_buf line; /* the current message's answer, written before each literal */
 	uint64_t *seen;
 	size_t n_seen;
+	/* the next batch's metas, asked while this one is answered (no body item: FLAGS ENVELOPE) */
+	enum { PRE_NONE = 0, PRE_ASKED, PRE_DONE } pre;
+	bool pre_waiting;	   /* the next batch waits for them (the session is busy) */
+	uint64_t serial;	   /* tells this job's prefetch reply from an earlier job's */
+	struct pb_msg pre_rep;	   /* PRE_DONE: the reply the metas point into */
+	struct reader_meta *pre_metas;
+	size_t pre_n, pre_got;	   /* metas asked, answered */
+	uint32_t pre_code;
 };
 
 static void fetch_go(struct imap_session *s);
@@ -124,6 +133,8 @@ static void job_free(void *p)
 	pb_buf_deinit(&j->line);
 	free(j->msns);
 	free(j->seen);
+	pb_msg_free(&j->pre_rep);
+	free(j->pre_metas);
 	free(j);
 }
 
@@ -338,6 +349,16 @@ static int batch_sent(struct imap_session *s, int rc)
 	return 0;
 }
 
+/* READER_META_REQ for keys[0..n) (as reader_client_meta_send). */
+static int meta_send(const struct pb_sender *tx, const struct imap_session *s,
+		     const struct fetch_job *j, const char *const *keys, size_t n,
+		     const char **error_r)
+{
+	if (j->envelope_only)
+		return reader_client_meta_send_envelopes(tx, s->user_id, keys, n, error_r);
+	return reader_client_meta_send(tx, s->user_id, keys, n, error_r);
+}
+
 /* Asks the metas not answered yet: 1 when all are, else 0. */
 static int ask_metas(struct imap_session *s, struct fetch_job *j)
 {
@@ -348,8 +369,7 @@ static int ask_metas(struct imap_session *s, struct fetch_job *j)
 
 	if (left == 0)
 		return 1;
-	return batch_sent(s, reader_client_meta_send(&tx, s->user_id, j->keys + j->got,
-						     left, &error));
+	return batch_sent(s, meta_send(&tx, s, j, j->keys + j->got, left, &error));
 }
 
 /* Asks the sections not answered yet (every body item of every message): 1 when all are. */
@@ -511,8 +531,73 @@ static void on_batch(void *session, uint64_t phase, struct pb_msg *rep)
 	imap_resume(s);
 }
 
+/* ---- the next batch's metas asked ahead ---- */
+
+static void on_prefetch(void *session, uint64_t serial, struct pb_msg *rep);
+
+/* At the start of a batch of a FETCH without body items: the next batch's metas are asked
+ * now, so that the reader computes them while this batch is answered. */
+static void prefetch(struct imap_session *s, struct fetch_job *j)
+{
+	struct gw_pending call = imap_call_of(s, on_prefetch, j->serial);
+	struct pb_sender tx = gw_sender(&call);
+	size_t size = j->n - j->b_hi < j->batch_max ? j->n - j->b_hi : j->batch_max;
+	const char **keys;
+	const char *error;
+
+	if (!j->need_meta || j->n_body > 0 || j->pre != PRE_NONE || size == 0)
+		return;
+	keys = xcalloc(size, sizeof(*keys));
+	for (size_t i = 0; i < size; i++)
+		keys[i] = IMAP_MSG(s->view, j->msns[j->b_hi + i])->blob_key;
+	if (meta_send(&tx, s, j, keys, size, &error) == 0) {
+		j->pre = PRE_ASKED; /* else the batch asks them itself */
+		j->pre_n = size;
+	}
+	free(keys);
+}
+
+/* The batch takes the metas asked ahead: 0, or -1 when they failed (answered). */
+static int batch_adopt(struct imap_session *s, struct fetch_job *j)
+{
+	j->pre = PRE_NONE;
+	if (j->pre_code != PB_OK) {
+		batch_failed(s);
+		return -1;
+	}
+	keep(j, &j->pre_rep);
+	memcpy(j->metas, j->pre_metas, j->pre_got * sizeof(*j->metas));
+	j->got = j->pre_got; /* a prefix: the rest is asked as usual */
+	return 0;
+}
+
+static void on_prefetch(void *session, uint64_t serial, struct pb_msg *rep)
+{
+	struct imap_session *s = session;
+	struct fetch_job *j = s->job;
+
+	if (s->job_free != job_free || j->serial != serial || j->pre != PRE_ASKED)
+		return; /* the job ended before */
+	j->pre = PRE_DONE;
+	j->pre_code = PB_ERR_TEMP;
+	if (rep != NULL) {
+		j->pre_rep = *rep;
+		pb_msg_init(rep, MSG_CORE_STATUS_REP);
+		j->pre_code = reader_client_meta_reply(&j->pre_rep, j->pre_n, j->pre_metas,
+						       &j->pre_got);
+	}
+	if (!j->pre_waiting)
+		return;
+	j->pre_waiting = false;
+	s->busy = false;
+	if (batch_adopt(s, j) == 0 && batch_step(s, j) == 1)
+		fetch_go(s);
+	imap_resume(s);
+}
+
 /* Starts the batch of the messages from j->pos: 1 when it is complete at once (nothing to
- * ask), 0 when a request went out, -1 when one failed (answered). */
+ * ask), 0 when a request went out (or the metas asked ahead are awaited), -1 when one failed
+ * (answered). */
 static int batch_begin(struct imap_session *s, struct fetch_job *j)
 {
 	size_t size = j->n - j->pos < j->batch_max ? j->n - j->pos : j->batch_max;
@@ -527,6 +612,13 @@ static int batch_begin(struct imap_session *s, struct fetch_job *j)
 	memset(j->parts, 0, size * j->n_body * sizeof(*j->parts));
 	if (!j->need_sect)
 		whole_parts(s, j);
+	if (j->pre == PRE_ASKED) {
+		j->pre_waiting = true;
+		s->busy = true;
+		return 0;
+	}
+	if (j->pre == PRE_DONE && batch_adopt(s, j) < 0)
+		return -1;
 	return batch_step(s, j);
 }
 
@@ -886,6 +978,8 @@ static int ready_for_msg(struct imap_session *s, struct fetch_job *j)
 	}
 	if (j->pos == j->b_hi && batch_begin(s, j) != 1)
 		return 0;
+	if (j->pos == j->b_lo)
+		prefetch(s, j);
 	return open_msg(s, j) == 0;
 }
 
@@ -950,10 +1044,15 @@ static void job_plan(struct fetch_job *j)
 		j->body_of[i] = j->n_body++;
 	}
 	pb_buf_deinit(&sec);
+	j->envelope_only = j->need_meta;
+	for (unsigned i = 0; i < f->n_items; i++)
+		j->envelope_only &= f->items[i].att != IMAP_FETCH_BODY &&
+				    f->items[i].att != IMAP_FETCH_BODYSTRUCTURE;
 	j->batch_max = j->n_body > 0 ? READER_SECTION_MAX / j->n_body : READER_META_MAX;
 	j->batch_max = j->batch_max < READER_META_MAX ? j->batch_max : READER_META_MAX;
 	j->keys = xcalloc(j->batch_max, sizeof(*j->keys));
 	j->metas = xcalloc(j->batch_max, sizeof(*j->metas));
+	j->pre_metas = xcalloc(j->batch_max, sizeof(*j->pre_metas));
 	j->parts = xcalloc(j->batch_max * (j->n_body > 0 ? j->n_body : 1), sizeof(*j->parts));
 }
 
@@ -976,8 +1075,11 @@ void imap_do_fetch(void *session, const void *cmdp)
 		free(j);
 		return;
 	}
+	static uint64_t serials; /* the hub's thread only */
 	j->gs = s->gs;
 	j->reserved = true;
+	j->serial = ++serials;
+	pb_msg_init(&j->pre_rep, MSG_CORE_STATUS_REP);
 	j->cmd = *cmd;
 	j->n = (size_t)n;
 	j->seen = xmalloc(j->n * sizeof(*j->seen));

@@ -124,6 +124,7 @@ static const struct pb_handler reader_handlers[] = {
 	{ MSG_READER_META_REQ, reader_on_meta },
 	{ MSG_READER_SECTION_REQ, reader_on_section },
 	{ MSG_READER_SEARCH_REQ, reader_on_search },
+	{ MSG_READER_BINARY_REQ, reader_on_binary },
 };
 
 const struct pb_actor_def reader_actor_def = {

@@ -8,17 +8,23 @@
 
 #include <string.h>
 
+/* The code of a reply that should be of type `type`. */
+static uint32_t typed_status(const struct pb_msg *rep, enum pb_msg_type type)
+{
+	uint32_t code = pb_msg_status(rep, NULL);
+
+	if (rep->type == MSG_CORE_STATUS_REP)
+		return code == PB_OK ? PB_ERR_INTERNAL : code;
+	return rep->type != type ? PB_ERR_INTERNAL : code;
+}
+
 /* The code of a reply of type `type` answering a prefix of n items with `got` answers. */
 static uint32_t prefix_status(const struct pb_msg *rep, enum pb_msg_type type, uint32_t got,
 			      size_t n, size_t *n_done_r)
 {
-	uint32_t code = pb_msg_status(rep, NULL);
+	uint32_t code = typed_status(rep, type);
 
 	*n_done_r = 0;
-	if (rep->type == MSG_CORE_STATUS_REP)
-		return code == PB_OK ? PB_ERR_INTERNAL : code;
-	if (rep->type != type)
-		return PB_ERR_INTERNAL;
 	if (code != PB_OK)
 		return code;
 	if (got == 0 || got > n)
@@ -43,8 +49,8 @@ static int send_free(const struct pb_sender *tx, struct pb_msg *m, const char **
 	return ret;
 }
 
-int reader_client_meta_send(const struct pb_sender *tx, uint64_t user_id,
-			    const char *const *keys, size_t n, const char **error_r)
+static int meta_send(const struct pb_sender *tx, uint64_t user_id, const char *const *keys,
+		     size_t n, bool envelope_only, const char **error_r)
 {
 	struct pb_msg m;
 
@@ -54,8 +60,21 @@ int reader_client_meta_send(const struct pb_sender *tx, uint64_t user_id,
 	}
 	pb_msg_init(&m, MSG_READER_META_REQ);
 	m.u.reader_meta_req.user_id = user_id;
+	m.u.reader_meta_req.envelope_only = envelope_only;
 	strv_set(&m.u.reader_meta_req.blob_keys, keys, n);
 	return send_free(tx, &m, error_r);
+}
+
+int reader_client_meta_send(const struct pb_sender *tx, uint64_t user_id,
+			    const char *const *keys, size_t n, const char **error_r)
+{
+	return meta_send(tx, user_id, keys, n, false, error_r);
+}
+
+int reader_client_meta_send_envelopes(const struct pb_sender *tx, uint64_t user_id,
+				      const char *const *keys, size_t n, const char **error_r)
+{
+	return meta_send(tx, user_id, keys, n, true, error_r);
 }
 
 uint32_t reader_client_meta_reply(const struct pb_msg *rep, size_t n,
@@ -167,4 +186,37 @@ uint32_t reader_client_search_reply(const struct pb_msg *rep, size_t n,
 	for (size_t i = 0; i < *n_done_r; i++)
 		hits_r[i] = (struct reader_search_hit){ l->v[i].code, l->v[i].matched };
 	return code;
+}
+
+int reader_client_binary_send(const struct pb_sender *tx, uint64_t user_id, const char *blob_key,
+			      const char *section, uint64_t enc_offset, uint64_t skip,
+			      uint32_t length, bool want_size, const char **error_r)
+{
+	struct pb_msg m;
+
+	if (length > PB_CHUNK_MAX) {
+		*error_r = "a binary read is at most 1 MiB";
+		return -1;
+	}
+	pb_msg_init(&m, MSG_READER_BINARY_REQ);
+	m.u.reader_binary_req = (struct msg_reader_binary_req){
+		.user_id = user_id, .blob_key = xstrdup(blob_key), .section = xstrdup(section),
+		.enc_offset = enc_offset, .skip = skip, .length = length, .want_size = want_size
+	};
+	return send_free(tx, &m, error_r);
+}
+
+uint32_t reader_client_binary_reply(const struct pb_msg *rep, struct reader_binary *b_r)
+{
+	const struct msg_reader_binary_rep *r = &rep->u.reader_binary_rep;
+	uint32_t code = typed_status(rep, MSG_READER_BINARY_REP);
+
+	if (code != PB_OK)
+		return code;
+	*b_r = (struct reader_binary){ .exists = r->exists != 0, .unknown_cte = r->unknown_cte != 0,
+				       .decoded_size = r->decoded_size, .has_nul = r->has_nul != 0,
+				       .data = r->data.data, .len = r->data.len,
+				       .next_offset = r->next_offset, .next_skip = r->next_skip,
+				       .eof = r->eof != 0 };
+	return PB_OK;
 }

@@ -17,7 +17,8 @@
  * bodies, what FETCH asks without reading them (ENVELOPE, BODYSTRUCTURE, BODY, sizes, the part
  * tree), computed on first request and kept with the body; READER_SECTION_REQ turns
  * BODY[section] specifiers into octet ranges (and filters HEADER.FIELDS); READER_SEARCH_REQ
- * tells which text criteria each body matches. Each request is bounded (keys, reply bytes,
+ * tells which text criteria each body matches; READER_BINARY_REQ decodes a BINARY[section]
+ * (RFC 3516) piece by piece. Each request is bounded (keys, reply bytes,
  * work) and answers a prefix of its keys, at least one: the caller asks again for the rest.
  *
  * Status codes (enum pb_status): OK; NOTFOUND (no such body); REFUSED (length over
@@ -101,6 +102,10 @@ struct reader_meta {
  * error_r (nothing sent). */
 int reader_client_meta_send(const struct pb_sender *tx, uint64_t user_id,
 			    const char *const *keys, size_t n, const char **error_r);
+/* The same, answered with the sizes and ENVELOPE only: bodystructure and body are "", parts
+ * empty (a FETCH that asks no BODY or BODYSTRUCTURE). */
+int reader_client_meta_send_envelopes(const struct pb_sender *tx, uint64_t user_id,
+				      const char *const *keys, size_t n, const char **error_r);
 /* Decodes the reply to a request of n keys: returns the code of the whole (not PB_OK: nothing
  * set); for PB_OK fills metas_r[0..*n_done_r), the answers to keys[0..*n_done_r) (1..n; a
  * reply with none or more than n is INTERNAL). */
@@ -143,6 +148,33 @@ int reader_client_section_send(const struct pb_sender *tx, uint64_t user_id,
 /* Decodes the reply to n asks as reader_client_meta_reply does (a prefix). */
 uint32_t reader_client_section_reply(const struct pb_msg *rep, size_t n,
 				     struct reader_section *sections_r, size_t *n_done_r);
+
+/* ---- BINARY[section] decoded (READER_BINARY_REQ) ---- */
+
+/* One reply: exists false: no such part (IMAP sends an empty string); unknown_cte: the part's
+ * Content-Transfer-Encoding is not one the readers decode (IMAP: NO [UNKNOWN-CTE]); else data
+ * (points into the reply) the decoded octets asked, and the resume point of the octets after
+ * them (next_offset, next_skip: give them to the next request); eof: none follow. decoded_size
+ * and has_nul (a NUL anywhere in the decoded content) only when asked with want_size. */
+struct reader_binary {
+	bool exists, unknown_cte;
+	uint64_t decoded_size;
+	bool has_nul;
+	const uint8_t *data;
+	size_t len;
+	uint64_t next_offset, next_skip;
+	bool eof;
+};
+
+/* READER_BINARY_REQ through tx: of body blob_key's section (part numbers "1.2", or "" the
+ * whole message; borrowed), up to length (0..PB_CHUNK_MAX) decoded octets from the resume
+ * point (enc_offset, skip) — (0, n) is decoded offset n — and with want_size the decoded size
+ * (the whole section is decoded: the request costs the section's size). 0 / -1 (nothing sent). */
+int reader_client_binary_send(const struct pb_sender *tx, uint64_t user_id, const char *blob_key,
+			      const char *section, uint64_t enc_offset, uint64_t skip,
+			      uint32_t length, bool want_size, const char **error_r);
+/* Decodes the reply: returns its code (NOTFOUND: no such body); for PB_OK fills *b_r. */
+uint32_t reader_client_binary_reply(const struct pb_msg *rep, struct reader_binary *b_r);
 
 /* ---- SEARCH text criteria (READER_SEARCH_REQ) ---- */
 

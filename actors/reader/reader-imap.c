@@ -14,10 +14,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Leaves the envelope and sizes of an answer only (READER_META_REQ envelope_only). */
+static void meta_envelope_only(struct pb_rec_read_meta *r)
+{
+	free(r->bodystructure);
+	free(r->body);
+	free(r->parts.data);
+	r->bodystructure = xstrdup("");
+	r->body = xstrdup("");
+	r->parts.data = NULL;
+	r->parts.len = 0;
+}
+
 /* One key's meta into r (the strings moved from the meta). Adds its octets to *bytes and
  * the octets parsed to compute it to *parsed. */
-static void meta_answer(struct reader_shard *sh, const char *key, struct pb_rec_read_meta *r,
-			uint64_t *bytes, uint64_t *parsed)
+static void meta_answer(struct reader_shard *sh, const char *key, bool envelope_only,
+			struct pb_rec_read_meta *r, uint64_t *bytes, uint64_t *parsed)
 {
 	struct mime_meta meta;
 	const char *error = NULL;
@@ -37,6 +49,8 @@ static void meta_answer(struct reader_shard *sh, const char *key, struct pb_rec_
 					meta.imap_body, { NULL, 0 } };
 	r->parts.len = meta.parts.len;
 	r->parts.data = (uint8_t *)pb_buf_steal(&meta.parts, NULL);
+	if (envelope_only)
+		meta_envelope_only(r);
 	*bytes += strlen(r->envelope) + strlen(r->bodystructure) + strlen(r->body) + r->parts.len;
 	meta.envelope = meta.bodystructure = meta.imap_body = NULL;
 	mime_meta_deinit(&meta);
@@ -57,8 +71,8 @@ int reader_on_meta(struct pb_actor *a, void *state, struct pb_msg *m)
 	for (uint32_t i = 0; i < keys->n; i++) {
 		if (i > 0 && (bytes >= READER_REPLY_BUDGET || parsed >= READER_SEARCH_BUDGET))
 			break;
-		meta_answer(state, keys->v[i], pb_rec_read_meta_push(&rep.u.reader_meta_rep.metas),
-			    &bytes, &parsed);
+		meta_answer(state, keys->v[i], m->u.reader_meta_req.envelope_only != 0,
+			    pb_rec_read_meta_push(&rep.u.reader_meta_rep.metas), &bytes, &parsed);
 	}
 	pb_reply(a, m, &rep);
 	pb_msg_free(&rep);

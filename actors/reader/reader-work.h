@@ -56,6 +56,23 @@ void reader_search_destroy(struct reader_search **s);
 int reader_search_body(struct reader_shard *sh, struct reader_search *s, const char *key,
 		       uint64_t *matched_r, uint64_t *read_r, const char **error_r);
 
+/* ---- BINARY (reader-binary.c) ---- */
+
+enum reader_cte { READER_CTE_IDENTITY = 0, READER_CTE_BASE64, READER_CTE_QP, READER_CTE_UNKNOWN };
+
+/* The encoding a Content-Transfer-Encoding value (len octets, not NUL-terminated) names:
+ * empty, 7bit, 8bit and binary are IDENTITY (case-insensitive; parameters and comments after
+ * the token are ignored). */
+enum reader_cte reader_cte_parse(const char *value, size_t len);
+/* How many of data's len octets decode with nothing carried over to the next piece (see
+ * reader-binary.c); all when final (the section's last piece) or when none would. */
+size_t reader_cte_cut(enum reader_cte cte, const uint8_t *data, size_t len, bool final);
+/* Appends data decoded by cte (UNKNOWN: copied) to out, best effort. */
+void reader_cte_decode(enum reader_cte cte, const uint8_t *data, size_t len, struct pb_buf *out);
+/* READER_BINARY_REQ's handler; state is the struct reader_shard. */
+struct pb_actor;
+int reader_on_binary(struct pb_actor *a, void *state, struct pb_msg *m);
+
 /* The IMAP handlers (reader-imap.c): READER_META_REQ, READER_SECTION_REQ, READER_SEARCH_REQ;
  * state is the struct reader_shard. */
 struct pb_actor;

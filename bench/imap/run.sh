@@ -16,8 +16,9 @@
 # memory, above 1 for rates). The CPU rows matter on a shared machine: wall time varies with
 # the neighbours' load, the server's CPU ms per case much less.
 #
-# Usage (as root): bench/imap/run.sh [--peer-only] [--no-build] [--keep]
-# Environment: BUILD [/work/main/build], TMPDIR [/tmp], N [10000] messages, SIZE [2048] octets
+# Usage (as root): bench/imap/run.sh [--peer-only | --ours-only] [--no-build] [--keep]
+# Environment: CASES [all] the cases to run besides append (which loads the folder), e.g.
+# CASES="fetch-env fetch-body"; BUILD [/work/main/build], TMPDIR [/tmp], N [10000] messages, SIZE [2048] octets
 # each, IDLE_N [2000] connections, ports OURS_PORT_BASE [21000] (IMAP on +143) and
 # PEER_IMAP_PORT [20143].
 # OWNS: the scratch directory and the servers it starts (stopped by PID on exit).
@@ -31,10 +32,12 @@ export OURS_PORT_BASE=${OURS_PORT_BASE:-21000} OURS_USERS=1
 OURS_IMAP_PORT=$((OURS_PORT_BASE + 143))
 PEER_IMAP_PORT=${PEER_IMAP_PORT:-20143}
 USER_=user000 PASS=bench-pass-000
-PEER_ONLY=0 NO_BUILD=0 KEEP=0 SCRATCH="" DOVECOT_PID=""
+PEER_ONLY=0 OURS_ONLY=0 NO_BUILD=0 KEEP=0 SCRATCH="" DOVECOT_PID=""
 declare -A RES
 
 die() { echo "run.sh: $*" >&2; exit 1; }
+# Whether case $1 is to run (CASES empty: all of them).
+want() { [ -z "${CASES:-}" ] || [[ " $CASES " == *" $1 "* ]]; }
 say() { echo "== $*"; }
 
 cleanup() {
@@ -238,10 +241,13 @@ measure() {
 		die "$side append failed: $out"
 	fi
 	# the first FETCH of the envelopes computes them (our readers' metas, Dovecot's cache)
-	best_of "$side" "$port" "$pid" 1 fetch-env-first fetch-env
-	best_of "$side" "$port" "$pid" 3 fetch-env fetch-env
-	best_of "$side" "$port" "$pid" 3 fetch-body fetch-body
-	best_of "$side" "$port" "$pid" 3 search search zanzibar
+	if want fetch-env; then
+		best_of "$side" "$port" "$pid" 1 fetch-env-first fetch-env
+		best_of "$side" "$port" "$pid" 3 fetch-env fetch-env
+	fi
+	want fetch-body && best_of "$side" "$port" "$pid" 3 fetch-body fetch-body
+	want search && best_of "$side" "$port" "$pid" 3 search search zanzibar
+	want idle || return 0
 	before=$(pss_tree "$pid")
 	say "$side: $IDLE_N connections in IDLE (server Pss before: $before kB)"
 	coproc IDLER { gen "$port" idle "$IDLE_N"; }
@@ -271,9 +277,10 @@ main() {
 	for a in "$@"; do
 		case $a in
 		--peer-only) PEER_ONLY=1 ;;
+		--ours-only) OURS_ONLY=1 ;;
 		--no-build) NO_BUILD=1 ;;
 		--keep) KEEP=1 ;;
-		*) die "usage: run.sh [--peer-only] [--no-build] [--keep]" ;;
+		*) die "usage: run.sh [--peer-only | --ours-only] [--no-build] [--keep]" ;;
 		esac
 	done
 	[ "$(id -u)" = 0 ] || die "run as root (Dovecot drops to its own users)"
@@ -290,8 +297,10 @@ main() {
 		measure ours "$OURS_IMAP_PORT" "$("$ROOT/bench/mail/ours.sh" pid "$SCRATCH/ours")"
 		"$ROOT/bench/mail/ours.sh" stop "$SCRATCH/ours"
 	fi
-	start_peer
-	measure peer "$PEER_IMAP_PORT" "$DOVECOT_PID"
+	if [ $OURS_ONLY = 0 ]; then
+		start_peer
+		measure peer "$PEER_IMAP_PORT" "$DOVECOT_PID"
+	fi
 	table
 }
 

@@ -14,7 +14,7 @@ void imap_capabilities(const struct imap_session *s, struct pb_buf *out)
 	pb_buf_append_str(out, " UTF8=ACCEPT QUOTA QUOTA=RES-STORAGE");
 	if (!gw_compress_active(s->gs))
 		pb_buf_append_str(out, " COMPRESS=DEFLATE");
-	pb_buf_append_str(out, " UIDPLUS MOVE MULTIAPPEND CONDSTORE QRESYNC");
+	pb_buf_append_str(out, " UIDPLUS MOVE MULTIAPPEND CONDSTORE QRESYNC BINARY");
 	pb_buf_append_str(out, " SORT ESORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES");
 	if (s->srv->max_append != 0)
 		pb_buf_printf(out, " APPENDLIMIT=%llu", (unsigned long long)s->srv->max_append);

@@ -17,11 +17,17 @@
  * \Seen: a body fetched without .PEEK marks the message \Seen (unless the mailbox is
  * read-only); the FETCH answer carries the new FLAGS, and one MBOX_FLAGS at the end stores
  * them before the tagged OK. Output is paced: past NET_OUT_HIGH waiting for the peer the next
- * range or message waits for the drain. BINARY is refused (BAD); CHANGEDSINCE is imap-condstore.c's.
+ * range or message waits for the drain. CHANGEDSINCE is imap-condstore.c's.
+ *
+ * BINARY[part]<partial>, BINARY.PEEK and BINARY.SIZE (RFC 3516) are asked of the readers item
+ * by item (READER_BINARY_REQ): the first ask gives the decoded size (and whether a NUL makes the
+ * literal a ~{n} literal8) with the first FETCH_CHUNK decoded octets, the next ones go on from
+ * the resume point it gave. An unknown transfer encoding ends the FETCH with NO [UNKNOWN-CTE]
+ * after the whole answers before it (and the current message's items answered so far).
  * OWNS: struct fetch_job (the session's job) and the readers' replies of its batch.
  * THREAD: the hub's.
  * MESSAGES sent (typed client stubs): READER_META_REQ, READER_SECTION_REQ,
- * READER_READ_MANY_REQ, READER_READ_REQ, MBOX_FLAGS_REQ.
+ * READER_READ_MANY_REQ, READER_READ_REQ, READER_BINARY_REQ, MBOX_FLAGS_REQ.
  */
 #include "imap-view.h"
 
@@ -64,6 +70,7 @@ struct fetch_job {
 	size_t got; /* answers of the phase so far */
 	size_t ahead_from; /* PH_AHEAD: the first part of the request in flight */
 	bool need_meta, need_sect;
+	bool envelope_only; /* the metas are asked for ENVELOPE only */
 	unsigned n_body;
 	unsigned *body_of;   /* item index → its body item index */
 	char **sections;     /* per body item: the specifier the readers read */
@@ -75,18 +82,30 @@ struct fetch_job {
 	/* the message being answered */
 	unsigned item;	   /* its next item */
 	bool open;	   /* "* n FETCH (" went out */
+	size_t open_at;	   /* where it begins in line */
 	bool sep;	   /* an item went out: the next one needs a space */
 	bool flags_after;  /* \Seen set here and FLAGS not asked: sent at the end */
 	bool reserved;	   /* FETCH_CHUNK taken from the budget of bytes in flight */
 	bool wait_drain;
 	uint64_t off, end;  /* the rest of a literal being read */
 	bool in_literal;
+	bool in_binary;	    /* a BINARY literal is being sent: bin_left octets from the resume */
+	uint64_t bin_off, bin_skip, bin_left; /* point (bin_off, bin_skip) of READER_BINARY_REQ */
 	struct pb_buf line; /* the current message's answer, written before each literal */
 	uint64_t *seen;
 	size_t n_seen;
+	/* the next batch's metas, asked while this one is answered (no body item: FLAGS ENVELOPE) */
+	enum { PRE_NONE = 0, PRE_ASKED, PRE_DONE } pre;
+	bool pre_waiting;	   /* the next batch waits for them (the session is busy) */
+	uint64_t serial;	   /* tells this job's prefetch reply from an earlier job's */
+	struct pb_msg pre_rep;	   /* PRE_DONE: the reply the metas point into */
+	struct reader_meta *pre_metas;
+	size_t pre_n, pre_got;	   /* metas asked, answered */
+	uint32_t pre_code;
 };
 
 static void fetch_go(struct imap_session *s);
+static void binary_next(struct imap_session *s, struct fetch_job *j);
 static int batch_step(struct imap_session *s, struct fetch_job *j);
 
 static void kept_free(struct fetch_job *j)
@@ -114,6 +133,8 @@ static void job_free(void *p)
 	pb_buf_deinit(&j->line);
 	free(j->msns);
 	free(j->seen);
+	pb_msg_free(&j->pre_rep);
+	free(j->pre_metas);
 	free(j);
 }
 
@@ -154,8 +175,8 @@ static bool needs_section(const struct imap_fetch_item *it)
 /* Whether fetching it sets \Seen (RFC 3501 6.4.5: BODY[...] and RFC822, RFC822.TEXT). */
 static bool sets_seen(const struct imap_fetch_item *it)
 {
-	return (it->att == IMAP_FETCH_BODY_SECTION && !it->peek) || it->att == IMAP_FETCH_RFC822 ||
-	       it->att == IMAP_FETCH_RFC822_TEXT;
+	return ((it->att == IMAP_FETCH_BODY_SECTION || it->att == IMAP_FETCH_BINARY) && !it->peek) ||
+	       it->att == IMAP_FETCH_RFC822 || it->att == IMAP_FETCH_RFC822_TEXT;
 }
 
 const char *imap_check_fetch(const void *session, const void *cmdp)
@@ -166,11 +187,8 @@ const char *imap_check_fetch(const void *session, const void *cmdp)
 
 	if (imap_condstore_check_fetch(session, f) != NULL)
 		return imap_condstore_check_fetch(session, f);
-	for (unsigned i = 0; i < f->n_items; i++) {
-		if (f->items[i].att == IMAP_FETCH_BINARY || f->items[i].att == IMAP_FETCH_BINARY_SIZE)
-			return "BAD BINARY is not supported yet";
+	for (unsigned i = 0; i < f->n_items; i++)
 		n_body += is_body(&f->items[i]);
-	}
 	if (n_body > FETCH_BODY_ITEMS_MAX)
 		return "BAD Too many body sections in one FETCH";
 	return NULL;
@@ -331,6 +349,16 @@ static int batch_sent(struct imap_session *s, int rc)
 	return 0;
 }
 
+/* READER_META_REQ for keys[0..n) (as reader_client_meta_send). */
+static int meta_send(const struct pb_sender *tx, const struct imap_session *s,
+		     const struct fetch_job *j, const char *const *keys, size_t n,
+		     const char **error_r)
+{
+	if (j->envelope_only)
+		return reader_client_meta_send_envelopes(tx, s->user_id, keys, n, error_r);
+	return reader_client_meta_send(tx, s->user_id, keys, n, error_r);
+}
+
 /* Asks the metas not answered yet: 1 when all are, else 0. */
 static int ask_metas(struct imap_session *s, struct fetch_job *j)
 {
@@ -341,8 +369,7 @@ static int ask_metas(struct imap_session *s, struct fetch_job *j)
 
 	if (left == 0)
 		return 1;
-	return batch_sent(s, reader_client_meta_send(&tx, s->user_id, j->keys + j->got,
-						     left, &error));
+	return batch_sent(s, meta_send(&tx, s, j, j->keys + j->got, left, &error));
 }
 
 /* Asks the sections not answered yet (every body item of every message): 1 when all are. */
@@ -504,8 +531,73 @@ static void on_batch(void *session, uint64_t phase, struct pb_msg *rep)
 	imap_resume(s);
 }
 
+/* ---- the next batch's metas asked ahead ---- */
+
+static void on_prefetch(void *session, uint64_t serial, struct pb_msg *rep);
+
+/* At the start of a batch of a FETCH without body items: the next batch's metas are asked
+ * now, so that the reader computes them while this batch is answered. */
+static void prefetch(struct imap_session *s, struct fetch_job *j)
+{
+	struct gw_pending call = imap_call_of(s, on_prefetch, j->serial);
+	struct pb_sender tx = gw_sender(&call);
+	size_t size = j->n - j->b_hi < j->batch_max ? j->n - j->b_hi : j->batch_max;
+	const char **keys;
+	const char *error;
+
+	if (!j->need_meta || j->n_body > 0 || j->pre != PRE_NONE || size == 0)
+		return;
+	keys = xcalloc(size, sizeof(*keys));
+	for (size_t i = 0; i < size; i++)
+		keys[i] = IMAP_MSG(s->view, j->msns[j->b_hi + i])->blob_key;
+	if (meta_send(&tx, s, j, keys, size, &error) == 0) {
+		j->pre = PRE_ASKED; /* else the batch asks them itself */
+		j->pre_n = size;
+	}
+	free(keys);
+}
+
+/* The batch takes the metas asked ahead: 0, or -1 when they failed (answered). */
+static int batch_adopt(struct imap_session *s, struct fetch_job *j)
+{
+	j->pre = PRE_NONE;
+	if (j->pre_code != PB_OK) {
+		batch_failed(s);
+		return -1;
+	}
+	keep(j, &j->pre_rep);
+	memcpy(j->metas, j->pre_metas, j->pre_got * sizeof(*j->metas));
+	j->got = j->pre_got; /* a prefix: the rest is asked as usual */
+	return 0;
+}
+
+static void on_prefetch(void *session, uint64_t serial, struct pb_msg *rep)
+{
+	struct imap_session *s = session;
+	struct fetch_job *j = s->job;
+
+	if (s->job_free != job_free || j->serial != serial || j->pre != PRE_ASKED)
+		return; /* the job ended before */
+	j->pre = PRE_DONE;
+	j->pre_code = PB_ERR_TEMP;
+	if (rep != NULL) {
+		j->pre_rep = *rep;
+		pb_msg_init(rep, MSG_CORE_STATUS_REP);
+		j->pre_code = reader_client_meta_reply(&j->pre_rep, j->pre_n, j->pre_metas,
+						       &j->pre_got);
+	}
+	if (!j->pre_waiting)
+		return;
+	j->pre_waiting = false;
+	s->busy = false;
+	if (batch_adopt(s, j) == 0 && batch_step(s, j) == 1)
+		fetch_go(s);
+	imap_resume(s);
+}
+
 /* Starts the batch of the messages from j->pos: 1 when it is complete at once (nothing to
- * ask), 0 when a request went out, -1 when one failed (answered). */
+ * ask), 0 when a request went out (or the metas asked ahead are awaited), -1 when one failed
+ * (answered). */
 static int batch_begin(struct imap_session *s, struct fetch_job *j)
 {
 	size_t size = j->n - j->pos < j->batch_max ? j->n - j->pos : j->batch_max;
@@ -520,6 +612,13 @@ static int batch_begin(struct imap_session *s, struct fetch_job *j)
 	memset(j->parts, 0, size * j->n_body * sizeof(*j->parts));
 	if (!j->need_sect)
 		whole_parts(s, j);
+	if (j->pre == PRE_ASKED) {
+		j->pre_waiting = true;
+		s->busy = true;
+		return 0;
+	}
+	if (j->pre == PRE_DONE && batch_adopt(s, j) < 0)
+		return -1;
 	return batch_step(s, j);
 }
 
@@ -545,17 +644,24 @@ static void read_next(struct imap_session *s, struct fetch_job *j)
 
 /* A message's body is gone: a literal under way cannot be ended, so the connection is; else
  * the message's answer is closed and the FETCH says NO. */
-static void msg_failed(struct imap_session *s, struct fetch_job *j)
+static void msg_end(struct imap_session *s, struct fetch_job *j, const char *tagged)
 {
-	if (j->in_literal) {
+	if (j->in_literal || j->in_binary) {
 		imap_bye(s, "Message body unavailable");
 		return;
 	}
-	if (j->open)
+	if (j->open && !j->sep)
+		j->line.len = j->open_at; /* no item: "* n FETCH ()" is not an answer */
+	else if (j->open)
 		pb_buf_append_str(&j->line, ")\r\n");
 	flush(s, j);
-	imap_tagged(s, "NO [UNAVAILABLE] Message body unavailable");
+	imap_tagged(s, "%s", tagged);
 	imap_job_end(s);
+}
+
+static void msg_failed(struct imap_session *s, struct fetch_job *j)
+{
+	msg_end(s, j, "NO [UNAVAILABLE] Message body unavailable");
 }
 
 /* Sends what a read brought: 1 when the literal is done, 0 when more is to be read, -1 when
@@ -600,6 +706,104 @@ static void on_read(void *session, uint64_t arg, struct pb_msg *rep)
 	imap_resume(s);
 }
 
+/* ---- BINARY[section]<partial> and BINARY.SIZE (RFC 3516): decoded by the readers ---- */
+
+static void on_binary(void *session, uint64_t arg, struct pb_msg *rep);
+
+/* Asks a BINARY item's decoded octets from the resume point (enc, skip); want_size: the first
+ * ask, which also learns the decoded size. */
+static void binary_ask(struct imap_session *s, struct fetch_job *j, uint64_t enc, uint64_t skip,
+		       uint64_t len, bool want_size)
+{
+	const struct imap_fetch_item *it = &j->cmd.u.fetch.items[j->item];
+	struct gw_pending call = imap_call_of(s, on_binary, 0);
+	struct pb_sender tx = gw_sender(&call);
+	struct pb_buf sec;
+	const char *error;
+
+	pb_buf_init(&sec);
+	section_text(it, &sec, false);
+	pb_buf_append_c(&sec, '\0');
+	int rc = reader_client_binary_send(&tx, s->user_id, IMAP_MSG(s->view, j->msns[j->pos])->blob_key,
+					   (const char *)sec.data, enc, skip,
+					   (uint32_t)(len < FETCH_CHUNK ? len : FETCH_CHUNK),
+					   want_size, &error);
+	pb_buf_deinit(&sec);
+	if (rc < 0)
+		msg_failed(s, j);
+	else
+		s->busy = true;
+}
+
+static void binary_next(struct imap_session *s, struct fetch_job *j)
+{
+	binary_ask(s, j, j->bin_off, j->bin_skip, j->bin_left, false);
+}
+
+/* The first answer of a BINARY item: its name and size, or its literal's start. Returns 1
+ * when the item is done, 0 when the rest of its literal is to be read. */
+static int binary_begin(struct imap_session *s, struct fetch_job *j, const struct reader_binary *b)
+{
+	const struct imap_fetch_item *it = &j->cmd.u.fetch.items[j->item];
+	uint64_t total = b->exists ? b->decoded_size : 0, start, len;
+
+	item_begin(j);
+	pb_buf_append_str(&j->line, it->att == IMAP_FETCH_BINARY_SIZE ? "BINARY.SIZE[" : "BINARY[");
+	section_text(it, &j->line, false);
+	if (it->att == IMAP_FETCH_BINARY_SIZE) {
+		pb_buf_printf(&j->line, "] %llu", (unsigned long long)total);
+		return 1;
+	}
+	apply_partial(it, total, &start, &len); /* RFC 9051's answer names no <offset> */
+	pb_buf_printf(&j->line, "] %s{%llu}\r\n", b->has_nul ? "~" : "", (unsigned long long)len);
+	flush(s, j);
+	size_t now = b->len < len ? b->len : (size_t)len;
+	gw_write(s->gs, b->data, now);
+	j->bin_left = len - now;
+	j->bin_off = b->next_offset;
+	j->bin_skip = b->next_skip;
+	return j->bin_left == 0 || !b->exists;
+}
+
+/* A BINARY answer: the item's start, or the next octets of its literal (fewer than promised
+ * with none to come: the connection ends, as for BODY). */
+static void on_binary(void *session, uint64_t arg, struct pb_msg *rep)
+{
+	struct imap_session *s = session;
+	struct fetch_job *j = s->job;
+	struct reader_binary b;
+	int done;
+
+	s->busy = false;
+	if (rep == NULL || reader_client_binary_reply(rep, &b) != PB_OK ||
+	    (j->in_binary && b.len == 0)) {
+		msg_failed(s, j);
+	} else if (!j->in_binary && b.exists && b.unknown_cte) {
+		msg_end(s, j, "NO [UNKNOWN-CTE] Unknown Content-Transfer-Encoding");
+	} else {
+		if (j->in_binary) {
+			size_t now = b.len < j->bin_left ? b.len : (size_t)j->bin_left;
+			gw_write(s->gs, b.data, now);
+			j->bin_left -= now;
+			j->bin_off = b.next_offset;
+			j->bin_skip = b.next_skip;
+			done = j->bin_left == 0;
+		} else {
+			done = binary_begin(s, j, &b);
+		}
+		j->in_binary = !done;
+		if (done) {
+			j->item++;
+			fetch_go(s);
+		} else if (gw_output_pending(s->gs) >= NET_OUT_HIGH) {
+			j->wait_drain = true;
+		} else {
+			binary_next(s, j);
+		}
+	}
+	imap_resume(s);
+}
+
 /* The output drained: the range or message that waited for it goes on. */
 static void fetch_drain(struct imap_session *s)
 {
@@ -610,6 +814,8 @@ static void fetch_drain(struct imap_session *s)
 	j->wait_drain = false;
 	if (j->in_literal)
 		read_next(s, j);
+	else if (j->in_binary)
+		binary_next(s, j);
 	else
 		fetch_go(s);
 	imap_resume(s);
@@ -653,7 +859,7 @@ static int open_msg(struct imap_session *s, struct fetch_job *j)
 	uint32_t msn = j->msns[j->pos];
 	struct pb_rec_mbox_entry *e = IMAP_MSG(s->view, msn);
 	const struct imap_fetch *f = &j->cmd.u.fetch;
-	bool seen = false, flags = false, uid = false;
+	bool seen = false, flags = false, uid = false, modseq = false;
 
 	if (j->need_meta && j->metas[j->pos - j->b_lo].code != PB_OK) {
 		msg_failed(s, j);
@@ -663,12 +869,14 @@ static int open_msg(struct imap_session *s, struct fetch_job *j)
 		seen |= sets_seen(&f->items[i]);
 		flags |= f->items[i].att == IMAP_FETCH_FLAGS;
 		uid |= f->items[i].att == IMAP_FETCH_UID;
+		modseq |= f->items[i].att == IMAP_FETCH_MODSEQ;
 	}
 	if (seen && !s->view->readonly && !(e->flags & IMAP_FLAG_SEEN)) {
 		e->flags |= IMAP_FLAG_SEEN;
 		j->seen[j->n_seen++] = e->uid;
 		j->flags_after = !flags;
 	}
+	j->open_at = j->line.len;
 	pb_buf_printf(&j->line, "* %u FETCH (", msn);
 	j->open = true;
 	j->sep = false;
@@ -677,7 +885,10 @@ static int open_msg(struct imap_session *s, struct fetch_job *j)
 		item_begin(j);
 		pb_buf_printf(&j->line, "UID %u", e->uid);
 	}
-	if (imap_condstore_fetch_modseq(&j->cmd)) { /* RFC 7162 3.1.4.1 (imap-condstore.c) */
+	/* RFC 7162 3.1.4.1 (CHANGEDSINCE, imap-condstore.c) and 3.2: once CONDSTORE is on, every
+	 * FETCH that carries FLAGS carries MODSEQ */
+	if (imap_condstore_fetch_modseq(&j->cmd) ||
+	    (s->condstore && !modseq && (flags || j->flags_after))) {
 		item_begin(j);
 		pb_buf_printf(&j->line, "MODSEQ (%llu)", (unsigned long long)e->modseq);
 	}
@@ -699,6 +910,21 @@ static void close_msg(struct imap_session *s, struct fetch_job *j)
 	j->pos++;
 }
 
+/* The \Seen set by this FETCH is stored with modseq: under CONDSTORE the messages' new MODSEQ
+ * is told (RFC 7162 3.2: their FETCH answers carried the one before), with their FLAGS; the
+ * owner's event for the change finds (or found) the view's flags the same and tells nothing. */
+static void seen_modseq(struct imap_session *s, struct fetch_job *j, uint64_t modseq)
+{
+	for (size_t i = 0; s->condstore && i < j->n_seen; i++) {
+		size_t msn = imap_view_msn_of(s->view, (uint32_t)j->seen[i]);
+		if (msn == 0)
+			continue;
+		if (IMAP_MSG(s->view, msn)->modseq < modseq)
+			IMAP_MSG(s->view, msn)->modseq = modseq;
+		imap_view_fetch_flags(s, msn, j->cmd.uid);
+	}
+}
+
 static void on_seen(void *session, uint64_t arg, struct pb_msg *rep)
 {
 	struct imap_session *s = session;
@@ -706,10 +932,12 @@ static void on_seen(void *session, uint64_t arg, struct pb_msg *rep)
 	const char *error;
 
 	s->busy = false;
-	if (rep == NULL || mailbox_client_flags_reply(rep, &modseq, &error) != PB_OK)
+	if (rep == NULL || mailbox_client_flags_reply(rep, &modseq, &error) != PB_OK) {
 		imap_tagged(s, "NO [UNAVAILABLE] Fetch completed, but \\Seen was not stored");
-	else
+	} else {
+		seen_modseq(s, s->job, modseq);
 		imap_tagged(s, "OK Fetch completed.");
+	}
 	imap_job_end(s);
 	imap_resume(s);
 }
@@ -750,6 +978,8 @@ static int ready_for_msg(struct imap_session *s, struct fetch_job *j)
 	}
 	if (j->pos == j->b_hi && batch_begin(s, j) != 1)
 		return 0;
+	if (j->pos == j->b_lo)
+		prefetch(s, j);
 	return open_msg(s, j) == 0;
 }
 
@@ -772,7 +1002,12 @@ static void fetch_go(struct imap_session *s)
 			continue;
 		}
 		const struct imap_fetch_item *it = &f->items[j->item];
-		if (!is_body(it)) {
+		if (it->att == IMAP_FETCH_BINARY || it->att == IMAP_FETCH_BINARY_SIZE) {
+			binary_ask(s, j, 0, it->partial ? it->offset : 0,
+				   it->att == IMAP_FETCH_BINARY_SIZE ? 0 : it->partial ? it->length : FETCH_CHUNK,
+				   true);
+			return; /* the message's answer is held until the reply */
+		} else if (!is_body(it)) {
 			simple_item(j, IMAP_MSG(s->view, j->msns[j->pos]),
 				    &j->metas[j->pos - j->b_lo], it);
 			j->item++;
@@ -809,10 +1044,15 @@ static void job_plan(struct fetch_job *j)
 		j->body_of[i] = j->n_body++;
 	}
 	pb_buf_deinit(&sec);
+	j->envelope_only = j->need_meta;
+	for (unsigned i = 0; i < f->n_items; i++)
+		j->envelope_only &= f->items[i].att != IMAP_FETCH_BODY &&
+				    f->items[i].att != IMAP_FETCH_BODYSTRUCTURE;
 	j->batch_max = j->n_body > 0 ? READER_SECTION_MAX / j->n_body : READER_META_MAX;
 	j->batch_max = j->batch_max < READER_META_MAX ? j->batch_max : READER_META_MAX;
 	j->keys = xcalloc(j->batch_max, sizeof(*j->keys));
 	j->metas = xcalloc(j->batch_max, sizeof(*j->metas));
+	j->pre_metas = xcalloc(j->batch_max, sizeof(*j->pre_metas));
 	j->parts = xcalloc(j->batch_max * (j->n_body > 0 ? j->n_body : 1), sizeof(*j->parts));
 }
 
@@ -835,8 +1075,11 @@ void imap_do_fetch(void *session, const void *cmdp)
 		free(j);
 		return;
 	}
+	static uint64_t serials; /* the hub's thread only */
 	j->gs = s->gs;
 	j->reserved = true;
+	j->serial = ++serials;
+	pb_msg_init(&j->pre_rep, MSG_CORE_STATUS_REP);
 	j->cmd = *cmd;
 	j->n = (size_t)n;
 	j->seen = xmalloc(j->n * sizeof(*j->seen));

@@ -4,8 +4,14 @@ ENVELOPE, BODYSTRUCTURE and BODY must be what its .ref says (checked against Dov
 SECTION of the .ref (HEADER, TEXT, n, n.MIME, n.HEADER, n.TEXT) must be those octets of the
 stored message, partials cut them, HEADER.FIELDS filters; SEARCH finds words in RFC 2047
 encoded subjects and in base64 / quoted-printable bodies (CHARSET UTF-8, literals), combines
-them with flag keys, refuses other charsets with BADCHARSET, and answers ESEARCH."""
+them with flag keys, refuses other charsets with BADCHARSET, and answers ESEARCH. BINARY
+(RFC 3516) decodes base64 and quoted-printable parts, whole and partial (across the readers'
+pieces), sends a literal8 when a NUL is there, BINARY.SIZE, NO [UNKNOWN-CTE]; under CONDSTORE
+every FETCH with FLAGS carries MODSEQ, the \\Seen a FETCH sets is told with its new MODSEQ."""
+import base64
+import imaplib
 import os
+import random
 import re
 import smtplib
 import sys
@@ -24,7 +30,7 @@ class Raw(pbtest.RawClient):
         while True:
             line = self.line()
             while True:
-                m = re.search(rb"\{(\d+)\}$", line)
+                m = re.search(rb"~?\{(\d+)\}$", line)
                 if not m:
                     break
                 n = int(m.group(1))
@@ -44,11 +50,12 @@ class Raw(pbtest.RawClient):
         return self.response(tag)
 
 
-def literal_of(line, name):
-    """The octets of the literal named name (b"BODY[1]") in a folded FETCH line."""
-    i = line.index(name + b" {")
+def literal_of(line, name, tilde=b""):
+    """The octets of the literal named name (b"BODY[1]") in a folded FETCH line; tilde=b"~":
+    a literal8."""
+    i = line.index(name + b" " + tilde + b"{")
     j = line.index(b"}<CRLF>", i)
-    n = int(line[i + len(name) + 2:j])
+    n = int(line[i + len(name) + 2 + len(tilde):j])
     return line[j + 7:j + 7 + n]
 
 
@@ -213,6 +220,86 @@ class ImapFetch(unittest.TestCase):
         for i, line in enumerate(got[:-1], 1):
             self.assertTrue(line.startswith(b"* %d FETCH (FLAGS () ENVELOPE (NIL \"page %d\""
                                             % (i, i)), line)
+
+    def test_binary_decoded_partial_literal8_unknown_cte(self):
+        rnd = random.Random(11)
+        blob = bytes(rnd.getrandbits(8) for _ in range(700000)) + b"\0tail"  # > 2 pieces
+        b64 = base64.encodebytes(blob).replace(b"\n", b"\r\n")
+        qp_text = b"caf\xc3\xa9 soft break\r\nline two"  # the CRLF before --XX is the boundary's
+        msg = (b"From: a@example.org\r\nSubject: bin\r\nMIME-Version: 1.0\r\n"
+               b"Content-Type: multipart/mixed; boundary=XX\r\n\r\n"
+               b"--XX\r\nContent-Type: text/plain; charset=utf-8\r\n"
+               b"Content-Transfer-Encoding: Quoted-Printable\r\n\r\n"
+               b"caf=C3=A9 soft =\r\nbreak\r\nline two\r\n"
+               b"--XX\r\nContent-Type: application/octet-stream\r\n"
+               b"Content-Transfer-Encoding: base64\r\n\r\n" + b64 +
+               b"--XX\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: x-uuencode\r\n"
+               b"\r\nbegin 644 x\r\n--XX\r\nContent-Type: text/plain\r\n\r\nplain seven\r\n"
+               b"--XX--\r\n")
+        single = (b"From: a@example.org\r\nSubject: one\r\nContent-Transfer-Encoding: base64\r\n"
+                  b"\r\n" + base64.b64encode(b"hello world") + b"\r\n")
+        name = self.new_user([msg, single])
+        r = self.session(name)
+        self.assertIn(b" BINARY", r.cmd(b"c", b"CAPABILITY")[0])
+        got = r.cmd(b"z", b"FETCH 1 (BINARY.SIZE[1] BINARY.SIZE[2] BINARY.SIZE[4] BINARY.SIZE[9])")
+        self.assertEqual(got, [b"* 1 FETCH (BINARY.SIZE[1] %d BINARY.SIZE[2] %d BINARY.SIZE[4] 11 "
+                               b"BINARY.SIZE[9] 0)" % (len(qp_text), len(blob)),
+                               b"z OK Fetch completed."])
+        got = r.cmd(b"b", b"FETCH 1 (BINARY.PEEK[1] BINARY.PEEK[1]<5.3> BINARY.PEEK[4] BINARY.PEEK[9])")
+        self.assertEqual(got[-1], b"b OK Fetch completed.")
+        self.assertEqual(literal_of(got[0], b"BINARY[1]"), qp_text)
+        self.assertIn(b"BINARY[1] {3}<CRLF> so", got[0])
+        self.assertEqual(literal_of(got[0], b"BINARY[4]"), b"plain seven")
+        self.assertIn(b"BINARY[9] {0}", got[0])
+        got = r.cmd(b"w", b"FETCH 1 (BINARY.PEEK[2])")
+        self.assertEqual(got[-1], b"w OK Fetch completed.")
+        self.assertEqual(literal_of(got[0], b"BINARY[2]", b"~"), blob)
+        for off, n in ((300000, 1000), (0, 10), (699990, 100), (5, 600000)):
+            got = r.cmd(b"p", b"FETCH 1 (UID BINARY.PEEK[2]<%d.%d>)" % (off, n))
+            self.assertEqual(got[-1], b"p OK Fetch completed.")
+            self.assertEqual(literal_of(got[0], b"BINARY[2]", b"~"), blob[off:off + n], (off, n))
+        whole = literal_of(r.cmd(b"a", b"FETCH 2 BODY.PEEK[]")[0], b"BODY[]")
+        self.assertEqual(literal_of(r.cmd(b"a", b"FETCH 2 BINARY.PEEK[]")[0], b"BINARY[]"), whole)
+        got = r.cmd(b"u", b"FETCH 1:2 (BINARY.PEEK[3])")
+        self.assertEqual(got, [b"u NO [UNKNOWN-CTE] Unknown Content-Transfer-Encoding"])
+        got = r.cmd(b"u", b"FETCH 1:2 (UID BINARY.SIZE[3])")
+        self.assertEqual(got, [b"* 1 FETCH (UID 1)",
+                               b"u NO [UNKNOWN-CTE] Unknown Content-Transfer-Encoding"])
+        got = r.cmd(b"s", b"FETCH 2 (FLAGS)")
+        self.assertEqual(got[0], b"* 2 FETCH (FLAGS ())")
+        # imaplib as a client would use it; BINARY without .PEEK sets \Seen
+        c = imaplib.IMAP4("127.0.0.1", self.d.ports["imap"])
+        self.addCleanup(c.logout)
+        c.login(name, "secretpw1")
+        c.select("INBOX")
+        typ, data = c.fetch(b"2", "(BINARY[1])")
+        self.assertEqual(typ, "OK")
+        self.assertEqual(data[0][1], b"hello world")
+        self.assertIn(b"\\Seen", b"".join(x if isinstance(x, bytes) else x[0] for x in data))
+        self.assertEqual(c.fetch(b"1", "(BINARY.SIZE[4])"), ("OK", [b"1 (BINARY.SIZE[4] 11)"]))
+
+    def test_condstore_modseq_with_every_flags(self):
+        r = self.session(self.new_user([b"From: a@example.org\r\nSubject: m\r\n\r\nbody\r\n"] * 2))
+        self.assertEqual(r.cmd(b"f", b"FETCH 1 (FLAGS)")[0], b"* 1 FETCH (FLAGS ())")
+        self.assertTrue(r.cmd(b"e", b"SELECT INBOX (CONDSTORE)")[-1].startswith(b"e OK"))
+        got = r.cmd(b"f", b"FETCH 1:2 (FLAGS)")
+        m = re.match(rb"\* 1 FETCH \(MODSEQ \((\d+)\) FLAGS \(\)\)$", got[0])
+        self.assertTrue(m, got)
+        before = int(m.group(1))
+        got = r.cmd(b"m", b"FETCH 1 (MODSEQ)")
+        self.assertEqual(got[0], b"* 1 FETCH (MODSEQ (%d))" % before)
+        # BODY[] without .PEEK sets \Seen: the answer's FLAGS come with the MODSEQ before the
+        # change, then the FLAGS with the MODSEQ after it, all before the tagged OK
+        got = r.cmd(b"b", b"FETCH 1 (BODY[TEXT])")
+        self.assertEqual(got[-1], b"b OK Fetch completed.")
+        self.assertEqual(got[0], b"* 1 FETCH (MODSEQ (%d) BODY[TEXT] {6}<CRLF>body\r\n "
+                                 b"FLAGS (\\Seen))" % before)
+        m = re.match(rb"\* 1 FETCH \(FLAGS \(\\Seen\) MODSEQ \((\d+)\)\)$", got[1])
+        self.assertTrue(m, got)
+        after = int(m.group(1))
+        self.assertGreater(after, before)
+        self.assertEqual(r.cmd(b"m", b"FETCH 1 (FLAGS MODSEQ)")[0],
+                         b"* 1 FETCH (FLAGS (\\Seen) MODSEQ (%d))" % after)
 
 
 if __name__ == "__main__":

@@ -21,8 +21,8 @@
  *   - for every MX host: A and AAAA, queried together. An MX host that is a CNAME is followed
  *     and delivered to, as Postfix does (RFC 2181 10.3 says it must not be one; the host name
  *     kept is the MX name). An MX whose exchange is an IP address literal ("MX 10 192.0.2.7.")
- *     is not used: RFC 1035 3.3.9 and RFC 5321 5.1 make it a domain name, and we do not turn it
- *     into an address (Postfix looks such a name up as a host name, which finds nothing);
+ *     is not used (noted in result->error): RFC 1035 3.3.9 and RFC 5321 5.1 make the exchange
+ *     a domain name, so we follow the RFCs and do not turn the text into an address;
  *   - hosts with no address are left out of the result. If none is left: temporary when any
  *     lookup failed temporarily (or the budget ran out), else permanent (5.4.4);
  *   - mail loops (RFC 5321 5.1): a target that is the local host — its name equals

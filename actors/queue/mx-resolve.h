@@ -82,7 +82,7 @@ struct mx_addr {
 };
 
 struct mx_target {
-	char *host;          /* the MX name (or the domain, for the implicit MX); lower case as given */
+	char *host;          /* the MX name as the DNS gave it (the domain, for the implicit MX) */
 	unsigned preference; /* 0–65535; 0 for the implicit MX and address literals */
 	size_t n_addrs;      /* ≥ 1 */
 	struct mx_addr *addrs;

@@ -156,6 +156,11 @@ static void test_null_mx(void)
 	CHECK(strstr(res.error, "does not accept mail") != NULL);
 	CHECK_INT(res.n_targets, 0);
 	mx_result_deinit(&res);
+	/* A "." beside a real MX is not a null MX: ignored, the real one used. */
+	REQUIRE(resolve("nullplus.test", &res) == MX_OK);
+	REQUIRE(res.n_targets == 1);
+	CHECK_STR(res.targets[0].host, "real.nullplus.test");
+	mx_result_deinit(&res);
 }
 
 static void test_nxdomain(void)
@@ -258,11 +263,12 @@ static void test_mx_ip_literal(void)
 
 	CHECK(resolve("mxip.test", &res) == MX_PERM);
 	CHECK_STR(res.enhanced, "5.4.4");
-	CHECK(strstr(res.error, "192.0.2.7") != NULL);
+	CHECK(strstr(res.error, "192.0.2.7 is an IP address") != NULL);
 	mx_result_deinit(&res);
 	REQUIRE(resolve("mxipmixed.test", &res) == MX_OK);
 	REQUIRE(res.n_targets == 1);
 	CHECK_STR(res.targets[0].host, "named.mxipmixed.test");
+	CHECK(strstr(res.error, "192.0.2.7 is an IP address") != NULL);
 	mx_result_deinit(&res);
 }
 

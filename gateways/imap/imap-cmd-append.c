@@ -1,6 +1,7 @@
 /*
  * imap-cmd-append.c: APPEND (RFC 3501 6.3.11) with MULTIAPPEND (RFC 3502), LITERAL+ (RFC
- * 7888), APPENDLIMIT (RFC 7889) and UIDPLUS's APPENDUID (RFC 4315). Each message's literal is
+ * 7888), APPENDLIMIT (RFC 7889), UIDPLUS's APPENDUID (RFC 4315) and UTF8 message data
+ * ("UTF8 (~{n}...)", RFC 6855 4: BAD unless UTF8=ACCEPT is enabled). Each message's literal is
  * an upload to the mailbox owner: MBOX_UPLOAD_BEGIN when the literal is announced (a refusal,
  * NO [TOOBIG] past the limit, goes out before the "+" continuation), its octets as the
  * parser's DATA events gathered into chunks of at most APPEND_CHUNK (the body is never held
@@ -113,6 +114,10 @@ void imap_append_literal(struct imap_session *s, const struct imap_event *ev)
 	const char *error;
 
 	snprintf(s->tag, sizeof(s->tag), "%s", ev->cmd.tag);
+	if (ev->cmd.append_next.utf8 && !s->utf8_accept) {
+		refuse(s, "BAD UTF8 message data needs ENABLE UTF8=ACCEPT first");
+		return;
+	}
 	if (j == NULL) {
 		const char *why = imap_folder_name(s, ev->cmd.u.append.mailbox, &s->out);
 		if (why != NULL) {

@@ -394,6 +394,9 @@ static void test_append_uploads(void)
 	committed(&f, (const uint64_t[]){ 16, 17 }, 2, 0, "", 0, PB_ERR_OVERQUOTA);
 	CHECK(gw_fake_expect(&f, "e NO [OVERQUOTA] Mailbox quota exceeded\r\n"));
 	CHECK_INT(f.n_sent, sent); /* consumed by the commit: nothing to abort */
+	CHECK(gw_fake_say(&f, "f APPEND INBOX UTF8 (~{2}\r\n", /* before ENABLE UTF8=ACCEPT */
+			  "f BAD UTF8 message data needs ENABLE UTF8=ACCEPT first\r\n"));
+	CHECK_INT(f.n_sent, sent); /* no upload begun */
 	gw_fake_input(&f, "d APPEND INBOX {2+}\r\nab (\\Bogus\r\n");
 	begun(&f, 2, 15);
 	chunk_taken(&f, 15, 0, "ab");

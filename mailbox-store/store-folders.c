@@ -182,8 +182,8 @@ int pb_store_folder_list(struct pb_store *s, uint64_t user_id, struct pb_folder_
 		const uint8_t *k = (const uint8_t *)rocksdb_iter_key(it.it, &klen);
 		const char *v = rocksdb_iter_value(it.it, &vlen);
 		uint32_t id = klen == STORE_FOLDER_KEY_LEN ? store_be32_get(k + 8) : 0;
-		if (id == 0 || id == STORE_SUBS_ID)
-			continue; /* the meta record, the subscriptions */
+		if (id == 0 || id == STORE_SUBS_ID || id == STORE_QUOTA_ID)
+			continue; /* the meta record, the subscriptions, the quota */
 		if (n == cap) {
 			cap = cap != 0 ? cap * 2 : 8;
 			arr = xrealloc(arr, cap * sizeof(*arr));
@@ -280,7 +280,7 @@ static int store_folder_create_new(struct pb_store *s, uint64_t user_id, const c
 
 	if (store_folder_meta_read(s, user_id, &m, error_r) < 0)
 		return -1;
-	if (m.next_id == UINT32_MAX)
+	if (m.next_id >= STORE_QUOTA_ID)
 		return store_fail(error_r, "store: folder ids exhausted");
 	store_folder_new(&m, name, special_use, now_ms, &f);
 	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
@@ -443,6 +443,8 @@ int pb_store_user_purge(struct pb_store *s, uint64_t user_id, const char **error
 		return -1;
 	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
 	store_folder_key(user_id, STORE_SUBS_ID, key);
+	rocksdb_writebatch_delete_cf(b, s->cf[STORE_CF_FOLDERS], (const char *)key, sizeof(key));
+	store_folder_key(user_id, STORE_QUOTA_ID, key);
 	rocksdb_writebatch_delete_cf(b, s->cf[STORE_CF_FOLDERS], (const char *)key, sizeof(key));
 	store_folder_key(user_id, 0, key);
 	rocksdb_writebatch_delete_cf(b, s->cf[STORE_CF_FOLDERS], (const char *)key, sizeof(key));

@@ -364,5 +364,7 @@ uint32_t store_flags_apply(uint32_t old, int mode, uint32_t flags);
 /* The folder id of the per-user subscription record (store-subs.c): no folder ever gets it
  * (folder ids stop below UINT32_MAX), and folder listings skip it. */
 #define STORE_SUBS_ID UINT32_MAX
+/* The folder id of the per-user quota record (store-quota.c); likewise never a folder's. */
+#define STORE_QUOTA_ID (UINT32_MAX - 1)
 
 #endif

@@ -235,6 +235,68 @@ int pb_store_msg_append_ex(struct pb_store *s, uint64_t user_id, uint32_t folder
 	return ret;
 }
 
+/* Marks in stripes_r the GC lock stripes of the bodies raws[0..n) (32 bytes each). */
+static void store_batch_stripes(const uint8_t *raws, size_t n, bool stripes_r[STORE_GC_STRIPES])
+{
+	memset(stripes_r, 0, STORE_GC_STRIPES * sizeof(bool));
+	for (size_t i = 0; i < n; i++)
+		stripes_r[raws[i * 32] % STORE_GC_STRIPES] = true;
+}
+
+/* Adds recs to the batch b (the folder read, the bodies' stripes held). 0 / -1. */
+static int store_batch_fill(struct pb_store *s, rocksdb_writebatch_t *b, uint64_t user_id,
+			    struct pb_folder_rec *f, struct pb_msg_rec *recs, const uint8_t *raws,
+			    size_t n, const char **error_r)
+{
+	for (size_t i = 0; i < n; i++) {
+		int ret = store_blob_exists(s, raws + i * 32, error_r);
+		if (ret <= 0)
+			return ret < 0 ? -1 : store_fail(error_r, "store: no body %s", recs[i].blob_key);
+		if (f->uidnext == UINT32_MAX)
+			return store_fail(error_r, "store: folder %s: uids exhausted", f->name);
+		recs[i].uid = f->uidnext++;
+		recs[i].modseq = ++f->highestmodseq;
+		f->messages++;
+		f->bytes += recs[i].size;
+		f->unseen += (recs[i].flags & PB_MSG_SEEN) == 0;
+		store_msg_write(b, s, user_id, f->id, &recs[i]);
+		store_refcount_merge(b, s, raws + i * 32, 1, 0);
+	}
+	store_folder_write(b, s, user_id, f);
+	return 0;
+}
+
+int pb_store_msg_append_batch(struct pb_store *s, uint64_t user_id, uint32_t folder_id,
+			      struct pb_msg_rec *recs, size_t n, const char **error_r)
+{
+	struct pb_folder_rec f;
+	bool stripes[STORE_GC_STRIPES];
+	uint8_t *raws = xcalloc(n != 0 ? n : 1, 32);
+	int ret = 0, found = 0;
+
+	for (size_t i = 0; i < n && ret == 0; i++)
+		ret = store_append_check(&recs[i], NULL, raws + i * 32, error_r);
+	if (ret == 0 && (found = store_folder_read(s, user_id, folder_id, &f, error_r)) <= 0)
+		ret = found < 0 ? -1 : store_fail(error_r, "store: no folder %u", folder_id);
+	if (found > 0) {
+		store_batch_stripes(raws, n, stripes);
+		for (size_t st = 0; st < STORE_GC_STRIPES; st++)
+			if (stripes[st])
+				pthread_rwlock_rdlock(&s->gc_locks[st]);
+		rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+		ret = store_batch_fill(s, b, user_id, &f, recs, raws, n, error_r);
+		if (ret == 0)
+			ret = store_write(s, b, error_r);
+		rocksdb_writebatch_destroy(b);
+		for (size_t st = STORE_GC_STRIPES; st-- > 0;)
+			if (stripes[st])
+				pthread_rwlock_unlock(&s->gc_locks[st]);
+		pb_folder_rec_free(&f);
+	}
+	free(raws);
+	return ret;
+}
+
 /* Seeks a new iterator over the folder's messages to the first with uid >= uid. */
 static void store_msg_seek(struct pb_store *s, uint64_t user_id, uint32_t folder_id,
 			   uint32_t uid, struct store_iter *it_r)

@@ -83,7 +83,8 @@ const char *pb_status_name(uint32_t code)
 {
 	static const char *const names[] = { "ok", "refused", "not found", "exists",
 					     "temporary failure", "internal error",
-					     "authentication failed", "insufficient storage" };
+					     "authentication failed", "insufficient storage",
+					     "over quota" };
 	return code < PB_N_ELEMENTS(names) ? names[code] : "unknown";
 }
 

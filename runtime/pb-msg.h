@@ -35,6 +35,7 @@ enum pb_status {
 	PB_ERR_INTERNAL = 5,  /* store failure or bug; logged */
 	PB_ERR_AUTH = 6,      /* authentication failed */
 	PB_ERR_NOSPACE = 7,   /* temporary: the store keeps its free-space reserve */
+	PB_ERR_OVERQUOTA = 8, /* the user's own change would take the mailbox past its quota */
 };
 const char *pb_status_name(uint32_t code);
 

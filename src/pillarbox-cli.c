@@ -58,7 +58,7 @@ static const struct command commands[] = {
 	{ "user rename", "NAME NEW", 2, 2, 0, "rename an account", NULL, cli_user_rename },
 	{ "user copy-settings", "NAME FROM", 2, 2, 0, "copy another account's settings", NULL,
 	  cli_user_copy },
-	{ "user set", "NAME KEY VALUE", 3, 3, 0, "set one of an account's sending permissions",
+	{ "user set", "NAME KEY VALUE", 3, 3, 0, "set one of an account's sending permissions or its quota",
 	  "KEY is one of (default in brackets):\n"
 	  "  send_as_any [false]          may use any MAIL FROM, not only its own addresses\n"
 	  "  max_messages_per_hour [*]    messages per hour, 0 no limit\n"
@@ -68,7 +68,9 @@ static const struct command commands[] = {
 	  "  allow_bcc [true]             false: every recipient must be in To: or Cc:\n"
 	  "  internet_mail [true]         false: it may send to local domains only\n"
 	  "  max_message_size_kb [0]      largest message it may send in kB, 0 no limit of its own\n"
+	  "  quota_mb [**]                mailbox quota in MB (1048576 bytes), 0 none\n"
 	  "[*] the settings limits.user_messages_per_hour and limits.user_messages_per_day.\n"
+	  "[**] the setting quota.default_mb.\n"
 	  "Booleans: true/false, yes/no, on/off, 1/0. They apply to mail sent with SMTP AUTH.\n",
 	  cli_user_set },
 	{ "user unset", "NAME KEY", 2, 2, 0, "put a sending permission back to its default",

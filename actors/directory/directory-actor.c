@@ -562,6 +562,9 @@ static int on_own_reply(struct pb_actor *a, void *state, struct pb_msg *m)
 	} else if (op->kind == DIRECTORY_OP_DEL) {
 		uint32_t code = mailbox_client_purge_reply(m, &error);
 		purge_done(a, d, op, code, error);
+	} else if (op->kind == DIRECTORY_OP_QUOTA) {
+		uint32_t code = mailbox_client_quota_set_reply(m, &error);
+		directory_op_finish(a, d, op, code, error);
 	} else {
 		create_done(a, d, op, m);
 	}
@@ -582,6 +585,9 @@ static void dir_timer(struct pb_actor *a, void *state, uint32_t id, uint64_t now
 					    "the mailbox owners did not answer in time");
 		else if (op->kind == DIRECTORY_OP_DEL)
 			purge_done(a, d, op, PB_ERR_TEMP, "timed out");
+		else if (op->kind == DIRECTORY_OP_QUOTA)
+			directory_op_finish(a, d, op, PB_ERR_TEMP, "the quota is stored, but the mailbox "
+				"owner did not take it in time; set it again");
 		else if (op->phase == DIRECTORY_PHASE_MAILBOX)
 			create_done(a, d, op, NULL);
 		else if (op->kind == DIRECTORY_OP_BULK)
@@ -729,6 +735,7 @@ static const struct pb_handler directory_handlers[] = {
 	{ MSG_DIR_USER_SET_REQ, directory_on_user_set },
 	{ MSG_DIR_SEND_POLICY_REQ, directory_on_send_policy },
 	{ MSG_DIR_SEND_COUNT_EVT, directory_on_send_count },
+	{ MSG_DIR_QUOTA_NOTICE_EVT, directory_on_quota_notice },
 	{ MSG_AUTH_PASSWORD_HASH_REP, on_own_reply },
 	{ MSG_CORE_STATUS_REP, on_own_reply },
 	{ MSG_MBOX_STAT_REP, on_own_reply },

@@ -21,6 +21,7 @@ enum directory_op_kind {
 	DIRECTORY_OP_DEL,
 	DIRECTORY_OP_SHOW,
 	DIRECTORY_OP_LIST,
+	DIRECTORY_OP_QUOTA, /* user set/unset quota_mb: the mailbox owner takes the new quota */
 };
 /* What an op waits for: password hashes (ADD, BULK, PASSWD), mail statistics from the mailbox
  * owners (SHOW, LIST; DEL without force, to refuse a mailbox that is not empty), or the mailbox

@@ -65,5 +65,7 @@ int directory_on_domain_list(struct pb_actor *a, void *state, struct pb_msg *m);
 int directory_on_user_set(struct pb_actor *a, void *state, struct pb_msg *m);
 int directory_on_send_policy(struct pb_actor *a, void *state, struct pb_msg *m);
 int directory_on_send_count(struct pb_actor *a, void *state, struct pb_msg *m);
+/* DIR_QUOTA_NOTICE_EVT: a quota warning for the administrator target (directory-send.c). */
+int directory_on_quota_notice(struct pb_actor *a, void *state, struct pb_msg *m);
 
 #endif

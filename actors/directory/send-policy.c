@@ -15,7 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
-enum key_type { KEY_BOOL, KEY_COUNT, KEY_SIZE, KEY_LIST };
+enum key_type { KEY_BOOL, KEY_COUNT, KEY_SIZE, KEY_LIST, KEY_MB };
 
 static const struct {
 	const char *name;
@@ -24,7 +24,7 @@ static const struct {
 	{ "send_as_any", KEY_BOOL },	       { "max_messages_per_hour", KEY_COUNT },
 	{ "max_messages_per_day", KEY_COUNT }, { "forbidden_recipients", KEY_LIST },
 	{ "allow_bcc", KEY_BOOL },	       { "internet_mail", KEY_BOOL },
-	{ "max_message_size_kb", KEY_SIZE },
+	{ "max_message_size_kb", KEY_SIZE },   { "quota_mb", KEY_MB },
 };
 
 static int key_index(const char *key)
@@ -44,7 +44,7 @@ void send_policy_init(struct send_policy *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->allow_bcc = p->internet_mail = true;
-	p->per_hour = p->per_day = -1;
+	p->per_hour = p->per_day = p->quota_mb = -1;
 }
 
 void send_policy_deinit(struct send_policy *p)
@@ -72,7 +72,9 @@ static const char *pattern_error(const char *s)
 static const char *value_error(enum key_type t, const cJSON *item)
 {
 	const cJSON *e;
-	double max = t == KEY_COUNT ? SEND_POLICY_COUNT_MAX : SEND_POLICY_SIZE_KB_MAX;
+	double max = t == KEY_COUNT ? SEND_POLICY_COUNT_MAX
+		   : t == KEY_MB    ? SEND_POLICY_QUOTA_MB_MAX
+				    : SEND_POLICY_SIZE_KB_MAX;
 
 	if (t == KEY_BOOL)
 		return cJSON_IsBool(item) ? NULL : "must be true or false";
@@ -80,6 +82,7 @@ static const char *value_error(enum key_type t, const cJSON *item)
 		double v = cJSON_IsNumber(item) ? item->valuedouble : -1;
 		if (v < 0 || v > max || v != (double)(uint64_t)v)
 			return t == KEY_COUNT ? "must be a whole number from 0 to 1000000"
+			       : t == KEY_MB  ? "must be a whole number of MB from 0 to 1048576"
 					      : "must be a whole number of kB from 0 to 1048576";
 		return NULL;
 	}
@@ -110,7 +113,8 @@ static void policy_take(struct send_policy *p, int i, const cJSON *item)
 		break;
 	case 4: p->allow_bcc = cJSON_IsTrue(item); break;
 	case 5: p->internet_mail = cJSON_IsTrue(item); break;
-	default: p->max_size_kb = (uint64_t)item->valuedouble; break;
+	case 6: p->max_size_kb = (uint64_t)item->valuedouble; break;
+	default: p->quota_mb = (int64_t)item->valuedouble; break;
 	}
 }
 
@@ -197,6 +201,7 @@ static const char *named_error(int i, const char *why)
 	case KEY_COUNT: return i == 1 ? "max_messages_per_hour must be a whole number from 0 to 1000000"
 				      : "max_messages_per_day must be a whole number from 0 to 1000000";
 	case KEY_SIZE: return "max_message_size_kb must be a whole number of kB from 0 to 1048576";
+	case KEY_MB: return "quota_mb must be a whole number of MB from 0 to 1048576";
 	default: return "forbidden_recipients must be a comma-separated list of patterns";
 	}
 }
@@ -219,7 +224,7 @@ int send_policy_set(const char *settings_json, const char *key, const char *valu
 	if (i < 0) {
 		*error_r = "unknown setting: the keys are send_as_any, max_messages_per_hour, "
 			   "max_messages_per_day, forbidden_recipients, allow_bcc, internet_mail, "
-			   "max_message_size_kb";
+			   "max_message_size_kb, quota_mb";
 		return -1;
 	}
 	cJSON *item = value_of(keys[i].type, value != NULL ? value : "");
@@ -245,7 +250,7 @@ int send_policy_unset(const char *settings_json, const char *key, char **json_r,
 	if (key == NULL || key_index(key) < 0) {
 		*error_r = "unknown setting: the keys are send_as_any, max_messages_per_hour, "
 			   "max_messages_per_day, forbidden_recipients, allow_bcc, internet_mail, "
-			   "max_message_size_kb";
+			   "max_message_size_kb, quota_mb";
 		return -1;
 	}
 	cJSON *doc = settings_doc(settings_json, error_r);
@@ -295,6 +300,7 @@ void send_policy_format(const struct send_policy *p, struct pb_buf *out)
 		      p->internet_mail ? "true" : "false");
 	pb_buf_printf(out, "max_message_size_kb: %llu%s\n", (unsigned long long)p->max_size_kb,
 		      p->max_size_kb == 0 ? " (no limit)" : "");
+	format_count(out, "quota_mb", p->quota_mb, "quota.default_mb");
 }
 
 uint32_t send_policy_limit(int64_t own, uint32_t node_default)

@@ -13,6 +13,9 @@
  *   allow_bcc              bool, true: false = every envelope recipient must be in To: or Cc:
  *   internet_mail          bool, true: false = local domains only
  *   max_message_size_kb    0..1048576, 0 no limit (besides smtp.max_message_size)
+ *   quota_mb               0..1048576 MiB, the mailbox quota (admin guide 4.8; 0 none),
+ *                          absent: quota.default_mb. Not a sending permission, but kept and
+ *                          set the same way; the mailbox owner holds a copy (quota_limit_mb).
  * Other keys of the object (e.g. "admin") are left alone.
  *
  * Pure code (cJSON and the mime library only): no store, no clock. THREAD: any.
@@ -31,13 +34,14 @@
 #define SEND_POLICY_PATTERN_MAX 320
 #define SEND_POLICY_COUNT_MAX 1000000
 #define SEND_POLICY_SIZE_KB_MAX 1048576
+#define SEND_POLICY_QUOTA_MB_MAX 1048576
 /* The most header octets the BCC rule reads (a longer header section is refused as BCC). */
 #define SEND_POLICY_HEADER_MAX (256 * 1024)
 
-/* An account's policy; per_hour/per_day -1 when absent (the node's default applies). */
+/* An account's policy; per_hour/per_day/quota_mb -1 when absent (the node's default applies). */
 struct send_policy {
 	bool send_as_any, allow_bcc, internet_mail;
-	int64_t per_hour, per_day;
+	int64_t per_hour, per_day, quota_mb;
 	uint64_t max_size_kb;
 	struct pb_strv forbidden;
 };

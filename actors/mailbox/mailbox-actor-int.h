@@ -103,6 +103,30 @@ int mailbox_append_reply(struct pb_actor *a, struct mailbox_shard *s, const stru
 			 uint64_t user_id, struct pb_folder_rec *f, struct pb_msg_rec *rec,
 			 const char *dedupe_key, bool sync);
 
+/* The watchers' events of rec, just appended to f (f's counters in memory updated). */
+void mailbox_appended_events(struct pb_actor *a, struct mailbox_shard *s, uint64_t user_id,
+			     struct pb_folder_rec *f, const struct pb_msg_rec *rec);
+
+/* ---- quota (mailbox-quota.c) ---- */
+/* The user's quota in effect (*limit_r bytes, 0 none) and whether used is past
+ * quota.block_send_percent. 0 / -1 (error_r). */
+int mailbox_quota_stat(struct pb_actor *a, struct mailbox_shard *s, uint64_t user_id,
+		       uint64_t used, uint64_t *limit_r, bool *blocked_r, const char **error_r);
+/* What a change adds to a mailbox: bytes, and the messages uids[0..n) of folder_id (a copy). */
+struct mailbox_quota_add {
+	uint64_t bytes;
+	uint32_t folder_id;
+	const uint32_t *uids;
+	size_t n;
+};
+/* Whether the user's own change adding *add must be refused: 1 answered (OVERQUOTA, or a
+ * store failure), 0 go on. */
+int mailbox_quota_refuse(struct pb_actor *a, struct mailbox_shard *s, const struct pb_msg *m,
+			 uint64_t user_id, const struct mailbox_quota_add *add);
+/* After a change of the user's usage: a warning level crossed (warned, remembered) or fallen
+ * below (re-armed). Failures are logged. */
+void mailbox_quota_changed(struct pb_actor *a, struct mailbox_shard *s, uint64_t user_id);
+
 /* ---- handlers ---- */
 int mailbox_on_append(struct pb_actor *a, void *state, struct pb_msg *m);
 int mailbox_on_list(struct pb_actor *a, void *state, struct pb_msg *m);
@@ -119,5 +143,7 @@ int mailbox_on_upload_begin(struct pb_actor *a, void *state, struct pb_msg *m);
 int mailbox_on_upload_chunk(struct pb_actor *a, void *state, struct pb_msg *m);
 int mailbox_on_upload_commit(struct pb_actor *a, void *state, struct pb_msg *m);
 int mailbox_on_upload_abort(struct pb_actor *a, void *state, struct pb_msg *m);
+int mailbox_on_quota_set(struct pb_actor *a, void *state, struct pb_msg *m);
+int mailbox_on_quota_notice(struct pb_actor *a, void *state, struct pb_msg *m);
 
 #endif

@@ -230,12 +230,16 @@ static int on_stat(struct pb_actor *a, void *state, struct pb_msg *m)
 	pb_msg_init(&rep, MSG_MBOX_STAT_REP);
 	struct msg_mbox_stat_rep *r = &rep.u.mbox_stat_rep;
 	int exists = mailbox_ready(s, id, &error);
+	bool blocked = false;
 	if (exists < 0 ||
-	    (exists > 0 && pb_store_user_stats(s->store, id, &r->messages, &r->bytes, &error) < 0)) {
+	    (exists > 0 && (pb_store_user_stats(s->store, id, &r->messages, &r->bytes, &error) < 0 ||
+			    mailbox_quota_stat(a, s, id, r->bytes, &r->quota_bytes, &blocked,
+					       &error) < 0))) {
 		pb_msg_free(&rep);
 		return mailbox_store_failed(a, m, error);
 	}
 	r->exists = exists > 0;
+	r->blocked = blocked;
 	r->error = xstrdup("");
 	pb_reply(a, m, &rep);
 	pb_msg_free(&rep);
@@ -292,6 +296,8 @@ static const struct pb_handler mailbox_handlers[] = {
 	{ MSG_MBOX_UPLOAD_CHUNK_REQ, mailbox_on_upload_chunk },
 	{ MSG_MBOX_UPLOAD_COMMIT_REQ, mailbox_on_upload_commit },
 	{ MSG_MBOX_UPLOAD_ABORT_REQ, mailbox_on_upload_abort },
+	{ MSG_MBOX_QUOTA_SET_REQ, mailbox_on_quota_set },
+	{ MSG_MBOX_QUOTA_NOTICE_EVT, mailbox_on_quota_notice },
 };
 
 const struct pb_actor_def mailbox_actor_def = {

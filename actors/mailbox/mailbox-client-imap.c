@@ -389,16 +389,19 @@ uint32_t mailbox_client_upload_chunk_reply(struct pb_msg *rep, const char **erro
 }
 
 static void build_upload_commit(struct pb_msg *m, uint64_t user_id,
-				const struct mailbox_upload_commit *in)
+				const struct mailbox_upload_commit *in, size_t n)
 {
 	pb_msg_init(m, MSG_MBOX_UPLOAD_COMMIT_REQ);
 	struct msg_mbox_upload_commit_req *q = &m->u.mbox_upload_commit_req;
 	q->user_id = user_id;
-	q->upload_id = in->upload_id;
-	q->folder = dup_or(in->folder, "INBOX");
-	q->flags = in->flags;
-	q->keywords = dup_or(in->keywords, "");
-	q->internal_date_ms = in->internal_date_ms;
+	q->folder = dup_or(n > 0 ? in[0].folder : NULL, "INBOX");
+	for (size_t i = 0; i < n; i++) {
+		struct pb_rec_mbox_upload_item *e = pb_rec_mbox_upload_item_push(&q->uploads);
+		e->upload_id = in[i].upload_id;
+		e->flags = in[i].flags;
+		e->keywords = dup_or(in[i].keywords, "");
+		e->internal_date_ms = in[i].internal_date_ms;
+	}
 }
 
 int mailbox_client_upload_commit(struct pb_sync *t, uint64_t user_id,
@@ -407,31 +410,35 @@ int mailbox_client_upload_commit(struct pb_sync *t, uint64_t user_id,
 {
 	struct pb_msg req, rep;
 
-	build_upload_commit(&req, user_id, in);
+	build_upload_commit(&req, user_id, in, 1);
 	if (pb_client_call(t, &req, &rep, error_r) < 0)
 		return -1;
-	uint32_t code = mailbox_client_upload_commit_reply(&rep, out_r, error_r);
+	uint32_t code = mailbox_client_upload_commit_reply(&rep, out_r, NULL, error_r);
 	return pb_client_done(t, &rep, code, code_r, error_r);
 }
 
 uint32_t mailbox_client_upload_commit_reply(struct pb_msg *rep, struct mailbox_appended *out_r,
-					    const char **error_r)
+					    struct pb_u64v *uids_r, const char **error_r)
 {
 	uint32_t code = pb_client_reply(rep, MSG_MBOX_UPLOAD_COMMIT_REQ, error_r);
-	const struct msg_mbox_upload_commit_rep *r = &rep->u.mbox_upload_commit_rep;
+	struct msg_mbox_upload_commit_rep *r = &rep->u.mbox_upload_commit_rep;
 
-	if (code == PB_OK)
-		*out_r = (struct mailbox_appended){ r->uidvalidity, r->uid, r->modseq };
+	if (code == PB_OK) {
+		uint64_t last = r->uids.n > 0 ? r->uids.v[r->uids.n - 1] : 0;
+		*out_r = (struct mailbox_appended){ r->uidvalidity, (uint32_t)last, r->modseq };
+		if (uids_r != NULL)
+			pb_u64v_move(uids_r, &r->uids);
+	}
 	return code;
 }
 
 int mailbox_client_upload_commit_send(const struct pb_sender *s, uint64_t user_id,
-				      const struct mailbox_upload_commit *in,
+				      const struct mailbox_upload_commit *in, size_t n,
 				      const char **error_r)
 {
 	struct pb_msg req;
 
-	build_upload_commit(&req, user_id, in);
+	build_upload_commit(&req, user_id, in, n);
 	return pb_client_send(s, &req, error_r);
 }
 

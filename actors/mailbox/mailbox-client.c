@@ -395,6 +395,42 @@ uint32_t mailbox_client_stat_reply(struct pb_msg *rep, struct mailbox_stat *stat
 		stat_r->messages = rep->u.mbox_stat_rep.messages;
 		stat_r->bytes = rep->u.mbox_stat_rep.bytes;
 		stat_r->exists = rep->u.mbox_stat_rep.exists != 0;
+		stat_r->quota_bytes = rep->u.mbox_stat_rep.quota_bytes;
+		stat_r->blocked = rep->u.mbox_stat_rep.blocked != 0;
 	}
 	return code;
+}
+
+/* ---- quota ---- */
+
+int mailbox_client_quota_set_send(const struct pb_sender *s, uint64_t user_id, bool has_limit,
+				  uint64_t limit_mb, const char **error_r)
+{
+	struct pb_msg req;
+
+	pb_msg_init(&req, MSG_MBOX_QUOTA_SET_REQ);
+	req.u.mbox_quota_set_req.user_id = user_id;
+	req.u.mbox_quota_set_req.has_limit = has_limit ? 1 : 0;
+	req.u.mbox_quota_set_req.limit_mb = limit_mb;
+	return pb_client_send(s, &req, error_r);
+}
+
+uint32_t mailbox_client_quota_set_reply(struct pb_msg *rep, const char **error_r)
+{
+	return pb_client_reply(rep, MSG_MBOX_QUOTA_SET_REQ, error_r);
+}
+
+int mailbox_client_quota_notice_send(const struct pb_sender *s, uint64_t user_id,
+				     const char *about, uint32_t percent, uint64_t used,
+				     uint64_t limit, const char **error_r)
+{
+	struct pb_msg m;
+
+	pb_msg_init(&m, MSG_MBOX_QUOTA_NOTICE_EVT);
+	m.u.mbox_quota_notice_evt.user_id = user_id;
+	m.u.mbox_quota_notice_evt.about = xstrdup(about != NULL ? about : "");
+	m.u.mbox_quota_notice_evt.percent = percent;
+	m.u.mbox_quota_notice_evt.used = used;
+	m.u.mbox_quota_notice_evt.limit = limit;
+	return pb_client_send(s, &m, error_r);
 }

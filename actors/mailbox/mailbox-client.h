@@ -126,10 +126,11 @@ int mailbox_client_create_send(const struct pb_sender *s, uint64_t user_id, cons
 uint32_t mailbox_client_create_reply(struct pb_msg *rep, const char **error_r);
 
 /* The user's mail statistics (MBOX_STAT_REQ): INBOX messages, bytes over all folders, whether
- * the user has a mailbox at all. */
+ * the user has a mailbox at all; the quota in effect in bytes (0: none) and whether usage is
+ * past quota.block_send_percent (SMTP AUTH may not send). */
 struct mailbox_stat {
-	uint64_t messages, bytes;
-	bool exists;
+	uint64_t messages, bytes, quota_bytes;
+	bool exists, blocked;
 };
 int mailbox_client_stat(struct pb_sync *t, uint64_t user_id, uint32_t *code_r,
 			struct mailbox_stat *stat_r, const char **error_r);
@@ -264,10 +265,12 @@ uint32_t mailbox_client_folder_watch_reply(struct pb_msg *rep, struct mailbox_wa
 
 /* APPEND's body: begin with the literal's size (REFUSED "too big" past limit, 0: only the
  * owner's 1 GiB cap; TEMP: too many uploads), send chunks of 1..PB_CHUNK_MAX bytes in order
- * (offset = bytes sent before), then commit into a folder with flags, keywords and the
- * internal date (0: now): the answer is APPENDUID uidvalidity uid. A commit to a
- * missing folder is NOTFOUND ([TRYCREATE]) and drops the upload. Abort drops it; an upload
- * idle for 5 minutes is dropped too. */
+ * (offset = bytes sent before), then commit one or several uploads (MULTIAPPEND) into a folder
+ * (in[0].folder), each with its flags, keywords and internal date (0: now), in one store batch:
+ * all appended, with consecutive uids (APPENDUID uidvalidity uid-set), or none. A commit
+ * consumes every upload it names whatever the answer: NOTFOUND a missing folder
+ * ([TRYCREATE]) or upload, OVERQUOTA past the user's quota, REFUSED an upload incomplete.
+ * Abort drops an upload; one idle for 5 minutes is dropped too. */
 int mailbox_client_upload_begin(struct pb_sync *t, uint64_t user_id, uint64_t size,
 				uint64_t limit, uint32_t *code_r, uint64_t *upload_id_r,
 				const char **error_r);
@@ -293,18 +296,32 @@ int mailbox_client_upload_commit(struct pb_sync *t, uint64_t user_id,
 				 const struct mailbox_upload_commit *in, uint32_t *code_r,
 				 struct mailbox_appended *out_r, const char **error_r);
 int mailbox_client_upload_commit_send(const struct pb_sender *s, uint64_t user_id,
-				      const struct mailbox_upload_commit *in,
+				      const struct mailbox_upload_commit *in, size_t n,
 				      const char **error_r);
-/* The commit's answer (MBOX_UPLOAD_COMMIT_REP: APPENDUID uidvalidity uid, and the modseq). */
+/* The commit's answer (MBOX_UPLOAD_COMMIT_REP): out_r the uidvalidity, the last uid and the
+ * modseq; uids_r (may be NULL; the caller's, empty) every uid in order, for APPENDUID. */
 uint32_t mailbox_client_upload_commit_reply(struct pb_msg *rep, struct mailbox_appended *out_r,
-					    const char **error_r);
+					    struct pb_u64v *uids_r, const char **error_r);
 int mailbox_client_upload_abort(struct pb_sync *t, uint64_t user_id, uint64_t upload_id,
 				uint32_t *code_r, const char **error_r);
 int mailbox_client_upload_abort_send(const struct pb_sender *s, uint64_t user_id,
 				     uint64_t upload_id, const char **error_r);
 uint32_t mailbox_client_upload_abort_reply(struct pb_msg *rep, const char **error_r);
 
-/* Quota (IMAP QUOTA, GETQUOTAROOT): there is no per-user quota yet; STORAGE usage is
- * mailbox_client_stat's bytes (over all folders) and the limit is none. */
+/* Quota (admin guide 4.8, mailbox-quota.c): MBOX_QUOTA_SET_REQ gives the owner the account's
+ * quota_mb as the directory holds it (has_limit false: none of its own, quota.default_mb
+ * applies; limit_mb 0: no quota); the owner keeps it durably and answers with a status. The
+ * quota in effect and the usage come back in mailbox_client_stat. An APPEND (upload commit) or
+ * COPY that would take the usage past the quota is answered PB_ERR_OVERQUOTA, changing nothing;
+ * deliveries are never refused for quota. */
+int mailbox_client_quota_set_send(const struct pb_sender *s, uint64_t user_id, bool has_limit,
+				  uint64_t limit_mb, const char **error_r);
+uint32_t mailbox_client_quota_set_reply(struct pb_msg *rep, const char **error_r);
+/* MBOX_QUOTA_NOTICE_EVT (one-way, the directory): a warning that account `about` crossed
+ * percent of its quota (used and limit in bytes), into user_id's INBOX (the administrator
+ * target's). */
+int mailbox_client_quota_notice_send(const struct pb_sender *s, uint64_t user_id,
+				     const char *about, uint32_t percent, uint64_t used,
+				     uint64_t limit, const char **error_r);
 
 #endif

@@ -324,6 +324,7 @@ int mailbox_on_folder(struct pb_actor *a, void *state, struct pb_msg *m)
 		break;
 	case MAILBOX_FOLDER_DELETE:
 		op_delete(a, s, m, q->user_id, q->name);
+		mailbox_quota_changed(a, s, q->user_id); /* its messages are gone: re-armed */
 		break;
 	case MAILBOX_FOLDER_RENAME:
 		op_rename(a, s, m, q->user_id, q->name, q->new_name);

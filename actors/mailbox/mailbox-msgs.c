@@ -24,26 +24,26 @@ int mailbox_append_reply(struct pb_actor *a, struct mailbox_shard *s, const stru
 	int rc = pb_store_msg_append_ex(s->store, user_id, f->id, rec, dedupe_key, sync, &error);
 	if (rc < 0)
 		return mailbox_store_failed(a, m, error);
-	if (m->type == MSG_MBOX_UPLOAD_COMMIT_REQ) {
-		pb_msg_init(&rep, MSG_MBOX_UPLOAD_COMMIT_REP);
-		rep.u.mbox_upload_commit_rep = (struct msg_mbox_upload_commit_rep){
-			0, xstrdup(""), f->uidvalidity, rec->uid, rec->modseq
-		};
-	} else {
-		pb_msg_init(&rep, MSG_MBOX_APPEND_REP);
-		rep.u.mbox_append_rep = (struct msg_mbox_append_rep){
-			0, xstrdup(""), f->uidvalidity, rec->uid, rec->modseq
-		};
-	}
-	if (rc == 0) { /* watchers first: a session's next command after ours sees the change */
-		mailbox_notify(a, s, user_id, f->name, rec->modseq, MAILBOX_APPENDED, rec->uid);
-		f->uidnext = rec->uid + 1;
-		f->highestmodseq = rec->modseq;
-		mailbox_folder_event(a, s, user_id, f, MAILBOX_EVT_APPENDED, &rec->uid, 1, NULL);
-	}
+	pb_msg_init(&rep, MSG_MBOX_APPEND_REP);
+	rep.u.mbox_append_rep = (struct msg_mbox_append_rep){
+		0, xstrdup(""), f->uidvalidity, rec->uid, rec->modseq
+	};
+	if (rc == 0) /* watchers first: a session's next command after ours sees the change */
+		mailbox_appended_events(a, s, user_id, f, rec);
 	pb_reply(a, m, &rep);
 	pb_msg_free(&rep);
+	if (rc == 0)
+		mailbox_quota_changed(a, s, user_id);
 	return 0;
+}
+
+void mailbox_appended_events(struct pb_actor *a, struct mailbox_shard *s, uint64_t user_id,
+			     struct pb_folder_rec *f, const struct pb_msg_rec *rec)
+{
+	mailbox_notify(a, s, user_id, f->name, rec->modseq, MAILBOX_APPENDED, rec->uid);
+	f->uidnext = rec->uid + 1;
+	f->highestmodseq = rec->modseq;
+	mailbox_folder_event(a, s, user_id, f, MAILBOX_EVT_APPENDED, &rec->uid, 1, NULL);
 }
 
 int mailbox_on_append(struct pb_actor *a, void *state, struct pb_msg *m)
@@ -245,6 +245,8 @@ static void copied(struct pb_actor *a, struct mailbox_shard *s, const struct pb_
 	mailbox_copy_events(a, s, user_id, src, dst, c, move); /* watchers before the caller */
 	pb_reply(a, m, &rep);
 	pb_msg_free(&rep);
+	if (!move)
+		mailbox_quota_changed(a, s, user_id);
 }
 
 void mailbox_copy_events(struct pb_actor *a, struct mailbox_shard *s, uint64_t user_id,
@@ -283,8 +285,11 @@ int mailbox_on_copy(struct pb_actor *a, void *state, struct pb_msg *m)
 		pb_reply_status(a, m, PB_ERR_REFUSED, "cannot move messages to their own folder");
 	} else {
 		uint32_t *uids = mailbox_uids32(&q->uids, &n);
-		if (pb_store_msg_copy(s->store, q->user_id, src.id, dst.id, uids, n, q->move, &c,
-				      &error) < 0) {
+		const struct mailbox_quota_add add = { 0, src.id, uids, n };
+		if (!q->move && mailbox_quota_refuse(a, s, m, q->user_id, &add)) {
+			/* answered: a copy grows the mailbox, a move does not */
+		} else if (pb_store_msg_copy(s->store, q->user_id, src.id, dst.id, uids, n, q->move,
+					     &c, &error) < 0) {
 			mailbox_store_failed(a, m, error);
 		} else {
 			copied(a, s, m, q->user_id, &src, &dst, &c, q->move);
@@ -306,6 +311,7 @@ static void expunged_events(struct pb_actor *a, struct mailbox_shard *s, uint64_
 	f->highestmodseq = e->highestmodseq;
 	mailbox_notify(a, s, user_id, f->name, e->highestmodseq, MAILBOX_EXPUNGED, 0);
 	mailbox_folder_event(a, s, user_id, f, MAILBOX_EVT_EXPUNGED, e->uids, e->n, NULL);
+	mailbox_quota_changed(a, s, user_id); /* usage fell: a level may be re-armed */
 }
 
 /* Removes the messages sel selects from f and tells the watchers; answers a store failure.

@@ -3,9 +3,10 @@
  * (MBOX_UPLOAD_{BEGIN,CHUNK,COMMIT,ABORT}_REQ) over the store's uploads (store-spool.h), so
  * no message carries a whole body. BEGIN takes the announced literal size and refuses it past
  * the caller's limit or MAILBOX_UPLOAD_SIZE_MAX before a byte is sent (IMAP: NO [TOOBIG]
- * before the "+"); COMMIT stores the body and appends it in the same handler, so the new body
- * never waits unreferenced for the garbage collector (pb_store_blob_put's contract).
- * Quota: the store keeps no per-user quota yet, so only the size limits apply.
+ * before the "+"); COMMIT takes every upload of one APPEND command (MULTIAPPEND, RFC 3502),
+ * stores their bodies and appends them in one store batch in the same handler — all or none,
+ * and no new body waits unreferenced for the garbage collector (pb_store_blob_put's contract).
+ * A commit that would take the user past the quota is refused (OVERQUOTA, mailbox-quota.c).
  * Bounded: MAILBOX_UPLOADS_MAX open uploads a shard, MAILBOX_UPLOADS_PER_USER a user; an
  * upload idle for MAILBOX_UPLOAD_IDLE_MS is aborted (a session that died mid-literal).
  * OWNS: the shard's open uploads (struct mailbox_shard.uploads) and their store uploads.
@@ -154,46 +155,116 @@ int mailbox_on_upload_chunk(struct pb_actor *a, void *state, struct pb_msg *m)
 	return 0;
 }
 
-/* Stores the upload's body (consuming it) and appends it to f as q says. */
-static void commit_into(struct pb_actor *a, struct mailbox_shard *s, const struct pb_msg *m,
-			struct mailbox_upload *u, struct pb_folder_rec *f)
+/* The open uploads q names into idx_r (each once, complete), or NULL after answering. */
+static size_t *commit_uploads(struct pb_actor *a, struct mailbox_shard *s, const struct pb_msg *m)
 {
 	const struct msg_mbox_upload_commit_req *q = &m->u.mbox_upload_commit_req;
-	struct pb_msg_rec rec;
+	size_t *idx = xcalloc(q->uploads.n + 1, sizeof(size_t));
+	const char *why = q->uploads.n == 0 ? "no upload to commit" : NULL;
+
+	for (uint32_t i = 0; i < q->uploads.n && why == NULL; i++) {
+		const struct pb_rec_mbox_upload_item *e = &q->uploads.v[i];
+		if (upload_or_reply(a, s, m, q->user_id, e->upload_id, &idx[i]) == NULL) {
+			free(idx);
+			return NULL; /* answered NOTFOUND */
+		}
+		for (uint32_t k = 0; k < i; k++)
+			if (idx[k] == idx[i])
+				why = "an upload named twice";
+		if (pb_store_upload_size(s->uploads[idx[i]].up) != s->uploads[idx[i]].size ||
+		    strlen(e->keywords) > PB_KEYWORDS_MAX)
+			why = "an upload incomplete or keywords too long";
+	}
+	if (why != NULL) {
+		pb_reply_status(a, m, PB_ERR_REFUSED, why);
+		free(idx);
+		return NULL;
+	}
+	return idx;
+}
+
+/* Stores the bodies of the uploads idx (consuming them) as recs. 0 / -1 (error_r). */
+static int commit_bodies(struct mailbox_shard *s, const struct msg_mbox_upload_commit_req *q,
+			 const size_t *idx, struct pb_msg_rec *recs, const char **error_r)
+{
+	for (uint32_t i = 0; i < q->uploads.n; i++) {
+		const struct pb_rec_mbox_upload_item *e = &q->uploads.v[i];
+		struct mailbox_upload *u = &s->uploads[idx[i]];
+		if (pb_store_upload_commit_blob(s->store, &u->up, recs[i].blob_key, error_r) < 0)
+			return -1;
+		recs[i].flags = e->flags;
+		recs[i].keywords = *e->keywords != '\0' ? e->keywords : NULL;
+		recs[i].internal_date_ms = e->internal_date_ms != 0 ? e->internal_date_ms
+								    : (int64_t)pb_clock_wall_ms();
+		recs[i].size = u->size;
+	}
+	return 0;
+}
+
+/* Appends the bodies of the uploads idx to f in one batch, tells the watchers and answers. */
+static void commit_into(struct pb_actor *a, struct mailbox_shard *s, const struct pb_msg *m,
+			const size_t *idx, struct pb_folder_rec *f)
+{
+	const struct msg_mbox_upload_commit_req *q = &m->u.mbox_upload_commit_req;
+	struct pb_msg_rec *recs = xcalloc(q->uploads.n, sizeof(*recs));
+	struct pb_msg rep;
 	const char *error;
 
-	memset(&rec, 0, sizeof(rec));
-	if (pb_store_upload_commit_blob(s->store, &u->up, rec.blob_key, &error) < 0) {
+	if (commit_bodies(s, q, idx, recs, &error) < 0 ||
+	    pb_store_msg_append_batch(s->store, q->user_id, f->id, recs, q->uploads.n, &error) < 0) {
 		mailbox_store_failed(a, m, error);
+		free(recs);
 		return;
 	}
-	rec.flags = q->flags;
-	rec.keywords = *q->keywords != '\0' ? q->keywords : NULL;
-	rec.internal_date_ms = q->internal_date_ms != 0 ? q->internal_date_ms
-						     : (int64_t)pb_clock_wall_ms();
-	rec.size = u->size;
-	mailbox_append_reply(a, s, m, u->user_id, f, &rec, NULL, true);
+	pb_msg_init(&rep, MSG_MBOX_UPLOAD_COMMIT_REP);
+	struct msg_mbox_upload_commit_rep *r = &rep.u.mbox_upload_commit_rep;
+	r->error = xstrdup("");
+	r->uidvalidity = f->uidvalidity;
+	r->modseq = recs[q->uploads.n - 1].modseq;
+	for (uint32_t i = 0; i < q->uploads.n; i++) {
+		mailbox_appended_events(a, s, q->user_id, f, &recs[i]); /* before the caller */
+		pb_u64v_push(&r->uids, recs[i].uid);
+	}
+	pb_reply(a, m, &rep);
+	pb_msg_free(&rep);
+	free(recs);
+	mailbox_quota_changed(a, s, q->user_id);
+}
+
+static int index_desc(const void *x, const void *y)
+{
+	size_t a = *(const size_t *)x, b = *(const size_t *)y;
+	return a < b ? 1 : a > b ? -1 : 0;
+}
+
+/* Forgets the uploads idx[0..n) (consumed, or aborted), from the highest index down (a drop
+ * moves the last upload into the hole). */
+static void commit_drop(struct mailbox_shard *s, size_t *idx, size_t n)
+{
+	qsort(idx, n, sizeof(*idx), index_desc);
+	for (size_t i = 0; i < n; i++)
+		upload_drop(s, idx[i]);
 }
 
 int mailbox_on_upload_commit(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct mailbox_shard *s = state;
 	struct msg_mbox_upload_commit_req *q = &m->u.mbox_upload_commit_req;
+	struct mailbox_quota_add add = { 0 };
 	struct pb_folder_rec f;
-	size_t i;
 
-	struct mailbox_upload *u = upload_or_reply(a, s, m, q->user_id, q->upload_id, &i);
-	if (u == NULL)
+	size_t *idx = commit_uploads(a, s, m);
+	if (idx == NULL)
 		return 0;
-	if (pb_store_upload_size(u->up) != u->size || strlen(q->keywords) > PB_KEYWORDS_MAX) {
-		pb_reply_status(a, m, PB_ERR_REFUSED, "the upload is incomplete or keywords too long");
-		return 0;
-	}
+	for (uint32_t i = 0; i < q->uploads.n; i++)
+		add.bytes += s->uploads[idx[i]].size;
 	if (mailbox_folder_or_reply(a, s, m, q->user_id, q->folder, &f)) {
-		commit_into(a, s, m, u, &f);
+		if (!mailbox_quota_refuse(a, s, m, q->user_id, &add))
+			commit_into(a, s, m, idx, &f);
 		pb_folder_rec_free(&f);
 	}
-	upload_drop(s, i); /* consumed by the commit, or aborted when the folder is missing */
+	commit_drop(s, idx, q->uploads.n); /* consumed by the commit, or aborted */
+	free(idx);
 	return 0;
 }
 

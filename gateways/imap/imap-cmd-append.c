@@ -1,15 +1,17 @@
 /*
  * imap-cmd-append.c: APPEND (RFC 3501 6.3.11) with MULTIAPPEND (RFC 3502), LITERAL+ (RFC
- * 7888), APPENDLIMIT (RFC 7889) and UIDPLUS's APPENDUID (RFC 4315). Each message's literal is
+ * 7888), APPENDLIMIT (RFC 7889), UIDPLUS's APPENDUID (RFC 4315) and UTF8 message data
+ * ("UTF8 (~{n}...)", RFC 6855 4: BAD unless UTF8=ACCEPT is enabled). Each message's literal is
  * an upload to the mailbox owner: MBOX_UPLOAD_BEGIN when the literal is announced (a refusal,
  * NO [TOOBIG] past the limit, goes out before the "+" continuation), its octets as the
  * parser's DATA events gathered into chunks of at most APPEND_CHUNK (the body is never held
- * whole), and once the command is complete one MBOX_UPLOAD_COMMIT per message, in order, with
- * its flags, keywords and date. A missing folder is NO [TRYCREATE]. An upload not committed
- * (a connection dropped, a literal cut short, a command gone bad) is aborted when the job
- * ends. An APPEND to the selected folder shows EXISTS before its OK.
- * MULTIAPPEND's messages are committed one by one: a failure after the first commit leaves the
- * ones before it appended (RFC 3502 asks for all or none; the owner has no batch commit yet).
+ * whole), and once the command is complete ONE MBOX_UPLOAD_COMMIT naming every message's
+ * upload with its flags, keywords and date: the owner appends them in one store batch, so a
+ * MULTIAPPEND (RFC 3502) appends all its messages or none. A missing folder is NO [TRYCREATE],
+ * a mailbox past its quota NO [OVERQUOTA] (RFC 9208). If any message fails before the commit
+ * (too big, a bad flag or date, a connection dropped, a literal cut short) the command ends
+ * and every upload is aborted: nothing is appended. An APPEND to the selected folder shows
+ * EXISTS before its OK.
  * OWNS: the append job (upload ids, the chunk being gathered). THREAD: the hub's.
  * MESSAGES sent (typed client stubs): MBOX_UPLOAD_BEGIN_REQ, MBOX_UPLOAD_CHUNK_REQ,
  * MBOX_UPLOAD_COMMIT_REQ, MBOX_UPLOAD_ABORT_REQ (one-way), MBOX_LIST_REQ (imap-view.c).
@@ -36,7 +38,7 @@ struct append_job {
 	struct gw_session *gs;
 	uint64_t user_id;
 	struct append_up *ups; /* one per message whose upload began */
-	size_t n, next;	       /* next: the one being committed */
+	size_t n;	       /* uploads begun */
 	uint64_t size, got, sent; /* the current literal: announced, received, sent on */
 	struct pb_buf chunk;
 	bool failed; /* a chunk was not taken: the rest is dropped, the command fails */
@@ -112,6 +114,10 @@ void imap_append_literal(struct imap_session *s, const struct imap_event *ev)
 	const char *error;
 
 	snprintf(s->tag, sizeof(s->tag), "%s", ev->cmd.tag);
+	if (ev->cmd.append_next.utf8 && !s->utf8_accept) {
+		refuse(s, "BAD UTF8 message data needs ENABLE UTF8=ACCEPT first");
+		return;
+	}
 	if (j == NULL) {
 		const char *why = imap_folder_name(s, ev->cmd.u.append.mailbox, &s->out);
 		if (why != NULL) {
@@ -181,9 +187,7 @@ void imap_append_data(struct imap_session *s, const void *data, size_t len)
 		flush(s, j);
 }
 
-/* ---- the commits ---- */
-
-static void commit_next(struct imap_session *s, struct append_job *j);
+/* ---- the commit ---- */
 
 static void append_done(struct imap_session *s, uint32_t code)
 {
@@ -213,6 +217,17 @@ static void appended(struct imap_session *s, struct append_job *j)
 		append_done(s, PB_ERR_TEMP);
 }
 
+/* The tagged NO of a commit that failed with code. */
+static const char *commit_refusal(uint32_t code)
+{
+	switch (code) {
+	case PB_ERR_NOTFOUND: return "NO [TRYCREATE] Mailbox doesn't exist";
+	case PB_ERR_OVERQUOTA: return "NO [OVERQUOTA] Mailbox quota exceeded";
+	case PB_ERR_REFUSED: return "NO [LIMIT] Message refused";
+	default: return "NO [UNAVAILABLE] Cannot store the message now";
+	}
+}
+
 static void on_committed(void *session, uint64_t arg, struct pb_msg *rep)
 {
 	struct imap_session *s = session;
@@ -221,40 +236,39 @@ static void on_committed(void *session, uint64_t arg, struct pb_msg *rep)
 	const char *error;
 
 	s->busy = false;
-	uint32_t code = rep != NULL ? mailbox_client_upload_commit_reply(rep, &out, &error)
-				    : PB_ERR_TEMP;
 	if (j == NULL) {
 		imap_resume(s);
 		return;
 	}
+	pb_u64v_clear(&j->uids);
+	uint32_t code = rep != NULL ? mailbox_client_upload_commit_reply(rep, &out, &j->uids, &error)
+				    : PB_ERR_TEMP;
+	for (size_t i = 0; rep != NULL && i < j->n; i++)
+		j->ups[i].committed = true; /* a commit consumes its uploads, whatever the answer */
 	if (code != PB_OK) {
-		j->ups[j->next].committed = code == PB_ERR_NOTFOUND; /* dropped by the owner */
-		imap_tagged(s, code == PB_ERR_NOTFOUND ? "NO [TRYCREATE] Mailbox doesn't exist"
-			       : code == PB_ERR_REFUSED ? "NO [LIMIT] Message refused"
-							: "NO [UNAVAILABLE] Cannot store the message now");
+		imap_tagged(s, "%s", commit_refusal(code));
 		imap_job_end(s);
 		imap_resume(s);
 		return;
 	}
-	j->ups[j->next++].committed = true;
 	j->uidvalidity = out.uidvalidity;
-	pb_u64v_push(&j->uids, out.uid);
-	commit_next(s, j);
+	appended(s, j);
 }
 
-static void commit_next(struct imap_session *s, struct append_job *j)
+/* Commits every message of the command in one request: all appended or none (RFC 3502). */
+static void commit_all(struct imap_session *s, struct append_job *j)
 {
-	if (j->next == j->n) {
-		appended(s, j);
-		return;
-	}
-	const struct append_up *u = &j->ups[j->next];
-	struct mailbox_upload_commit c = { u->id, j->folder, u->flags, u->keywords, u->date_ms };
+	struct mailbox_upload_commit *c = xcalloc(j->n, sizeof(*c));
 	struct gw_pending call = imap_call_of(s, on_committed, 0);
 	struct pb_sender tx = gw_sender(&call);
 	const char *error;
 
-	if (imap_asked(s, mailbox_client_upload_commit_send(&tx, s->user_id, &c, &error)) < 0) {
+	for (size_t i = 0; i < j->n; i++)
+		c[i] = (struct mailbox_upload_commit){ j->ups[i].id, j->folder, j->ups[i].flags,
+						       j->ups[i].keywords, j->ups[i].date_ms };
+	int rc = imap_asked(s, mailbox_client_upload_commit_send(&tx, s->user_id, c, j->n, &error));
+	free(c);
+	if (rc < 0) {
 		imap_job_end(s);
 		imap_resume(s);
 	}
@@ -301,5 +315,5 @@ void imap_do_append(void *session, const void *cmdp)
 	}
 	(void)imap_folder_name(s, cmd->u.append.mailbox, &s->out); /* checked at the literal */
 	j->folder = xstrdup(s->out.data);
-	commit_next(s, j);
+	commit_all(s, j);
 }

@@ -100,6 +100,8 @@ static void on_copied(void *session, uint64_t arg, struct pb_msg *rep)
 		imap_tagged(s, "NO [TRYCREATE] Mailbox doesn't exist");
 	else if (code == PB_ERR_REFUSED)
 		imap_tagged(s, "NO [CANNOT] Cannot move messages into their own mailbox");
+	else if (code == PB_ERR_OVERQUOTA)
+		imap_tagged(s, "NO [OVERQUOTA] Mailbox quota exceeded");
 	else if (code != PB_OK || s->view == NULL)
 		imap_tagged(s, "NO [UNAVAILABLE] Cannot copy the messages now");
 	else

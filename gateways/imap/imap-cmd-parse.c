@@ -218,6 +218,38 @@ static int append_msg_head(struct imap_cursor *c, struct imap_append_msg *m)
 	return 0;
 }
 
+/* The message literal at the cursor: a STREAM, or UTF8 (STREAM) of a literal8 (RFC 6855 4),
+ * into m. Returns 1 taken, 0 none there (*utf8_open_r: an UTF8 whose list, the last argument,
+ * is still empty — the literal being announced opens it), -1 malformed. */
+static int append_msg_data(struct imap_cursor *c, struct imap_append_msg *m, bool *utf8_open_r)
+{
+	const struct imap_arg *a = imap_cursor_peek(c);
+	struct imap_cursor sub;
+
+	*utf8_open_r = false;
+	if (a != NULL && a->type == IMAP_ARG_ATOM && imap_eq(a->str, "UTF8")) {
+		c->i++;
+		a = imap_cursor_peek(c);
+		if (a != NULL && a->type == IMAP_ARG_LIST && a->n == 0 && c->i + 1 == c->n) {
+			*utf8_open_r = true;
+			c->i++;
+			return 0;
+		}
+		if (imap_take_list(c, "", &sub) < 0 || sub.n != 1 ||
+		    sub.a[0].type != IMAP_ARG_STREAM || !sub.a[0].binary)
+			return imap_fail(c, "invalid UTF8 message data");
+		m->utf8 = m->binary = true;
+		m->size = sub.a[0].size;
+		return 1;
+	}
+	if (a == NULL || a->type != IMAP_ARG_STREAM)
+		return 0;
+	m->size = a->size;
+	m->binary = a->binary;
+	c->i++;
+	return 1;
+}
+
 /* mailbox, then (head STREAM) per message; `head`: the last one has no STREAM yet. */
 static int parse_append_args(struct imap_cursor *c, struct imap_cmd *cmd, bool head)
 {
@@ -225,7 +257,9 @@ static int parse_append_args(struct imap_cursor *c, struct imap_cmd *cmd, bool h
 	unsigned n_streams = 0;
 
 	for (unsigned i = 0; i < c->n; i++)
-		n_streams += c->a[i].type == IMAP_ARG_STREAM;
+		n_streams += c->a[i].type == IMAP_ARG_STREAM ||
+			     (c->a[i].type == IMAP_ARG_LIST && c->a[i].n == 1 &&
+			      c->a[i].list[0].type == IMAP_ARG_STREAM);
 	if (n_streams > APPEND_MSGS_MAX)
 		return imap_fail(c, "too many messages");
 	struct imap_append_msg *msgs = imap_cursor_alloc(c, n_streams, sizeof(*msgs));
@@ -235,20 +269,21 @@ static int parse_append_args(struct imap_cursor *c, struct imap_cmd *cmd, bool h
 	ap->msgs = msgs;
 	for (;;) {
 		struct imap_append_msg m = {0};
+		bool utf8_open;
 		if (append_msg_head(c, &m) < 0)
 			return -1;
-		const struct imap_arg *a = imap_cursor_peek(c);
-		if (a == NULL && head) {
+		int got = append_msg_data(c, &m, &utf8_open);
+		if (got < 0)
+			return -1;
+		if (got == 0 && head && imap_cursor_end(c)) {
+			m.utf8 = utf8_open;
 			cmd->append_next = m;
 			return 0;
 		}
-		if (a == NULL || a->type != IMAP_ARG_STREAM)
-			return imap_fail(c, a == NULL && ap->n_msgs > 0 ? "invalid APPEND"
-								       : "message literal expected");
-		m.size = a->size;
-		m.binary = a->binary;
+		if (got == 0)
+			return imap_fail(c, imap_cursor_end(c) && ap->n_msgs > 0 ? "invalid APPEND"
+										 : "message literal expected");
 		msgs[ap->n_msgs++] = m;
-		c->i++;
 		if (imap_cursor_end(c) && !head)
 			return 0;
 	}

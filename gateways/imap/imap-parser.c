@@ -194,11 +194,19 @@ static int finish(struct imap_parser *p, struct imap_event *ev)
 	return IMAP_PARSE_COMMAND;
 }
 
-/* Whether the literal just announced is APPEND's message: at the top level, after the
- * mailbox. */
+/* Whether the literal just announced is APPEND's message: at the top level after the mailbox,
+ * or the literal8 that opens the list after an atom UTF8 (RFC 6855 4: "UTF8 (~{n}...)"). */
 static bool literal_streams(const struct imap_parser *p)
 {
-	return (p->def->flags & IMAP_CMDF_STREAM) && p->tok.depth == 0 && p->tok.stack[0].n >= 1;
+	const struct imap_arg_vec *top = &p->tok.stack[0];
+
+	if (!(p->def->flags & IMAP_CMDF_STREAM) || top->n < 1)
+		return false;
+	if (p->tok.depth == 0)
+		return true;
+	const struct imap_arg *utf8 = top->n >= 3 ? &top->v[top->n - 2] : NULL; /* then the list */
+	return p->tok.depth == 1 && p->tok.stack[1].n == 0 && p->lit.binary && utf8 != NULL &&
+	       utf8->type == IMAP_ARG_ATOM && imap_eq(utf8->str, "UTF8");
 }
 
 static int announce(struct imap_parser *p, struct imap_event *ev, const char *line, size_t len)

@@ -256,6 +256,7 @@ struct imap_append_msg {
 	struct imap_date date;
 	uint64_t size; /* the literal's announced size */
 	bool binary;
+	bool utf8; /* UTF8 (~{n}) (RFC 6855 4): allowed only after ENABLE UTF8=ACCEPT */
 };
 
 struct imap_append {

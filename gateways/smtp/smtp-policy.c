@@ -11,6 +11,9 @@
  *   - max_message_size_kb: a declared SIZE over it → 552 5.3.4 at MAIL, content over it → 552
  *     5.3.4 at its end (the smaller of it and smtp.max_message_size applies; EHLO's SIZE stays
  *     the global one, since EHLO comes before AUTH).
+ * When the directory lets the MAIL through, the account's mailbox owner is asked whether its
+ * mailbox is past quota.block_send_percent of its quota (MBOX_STAT's blocked; admin guide
+ * 4.8): then 552 5.2.2 naming the quota (mail TO the account is still delivered).
  * Then for each RCPT a forbidden_recipients pattern → 550 5.7.1 Sending to <addr> is not
  * allowed for this account, and with internet_mail false a recipient at a domain that is not
  * local → 550 5.7.1 This account may send to local addresses only. With allow_bcc false the
@@ -21,11 +24,12 @@
  * Unauthenticated mail (port 25, relay_networks) has no account: no per-user rule applies.
  * Every refusal is a security log line with the user and the rule.
  * OWNS: struct smtp_policy (the session's). THREAD: the hub's.
- * MESSAGES sent: DIR_SEND_POLICY_REQ (a call), DIR_SEND_COUNT_EVT (a cast).
+ * MESSAGES sent: DIR_SEND_POLICY_REQ and MBOX_STAT_REQ (calls), DIR_SEND_COUNT_EVT (a cast).
  */
 #include "smtp-session-int.h"
 
 #include "directory-client.h"
+#include "mailbox-client.h"
 #include "pb-log.h"
 #include "send-policy.h"
 
@@ -97,6 +101,47 @@ static const char *mail_refused(struct smtp_session *s, struct smtp_policy *p)
 	return NULL;
 }
 
+/* The mailbox owner's answer: a mailbox past quota.block_send_percent may not send. */
+static void on_quota(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct smtp_session *s = session;
+	struct smtp_policy *p = policy_of(s);
+	struct mailbox_stat st = { 0 };
+	const char *error = "timed out";
+	uint32_t code = m != NULL ? mailbox_client_stat_reply(m, &st, &error) : PB_ERR_TEMP;
+
+	s->waiting = false;
+	if (code != PB_OK) {
+		pb_warn("smtp", "event=quota_check_failed user=%s reason=%s", PB_LOGQ(s->auth_user),
+			PB_LOGQ(error));
+		smtp_session_reply(s, 451, "4.3.0", "Error: temporary failure, try again later");
+	} else if (st.blocked) {
+		char text[200];
+		snprintf(text, sizeof(text), "Mailbox over quota (%llu MB): sending is blocked until "
+			 "messages are deleted", (unsigned long long)(st.quota_bytes / 1048576));
+		smtp_session_reply(s, 552, "5.2.2", text);
+		refused(s, "mailbox_quota", p->path);
+	} else {
+		p->active = true;
+		smtp_session_mail_go(s, p->path, p->smtputf8, p->has_size, p->size);
+	}
+	if (!s->waiting)
+		smtp_session_resume(s);
+}
+
+/* Asks the mailbox owner about the quota before the MAIL goes on (on_quota). */
+static void ask_quota(struct smtp_session *s)
+{
+	struct gw_pending call = { s->gs, on_quota, 0, SMTP_CHECK_TIMEOUT_MS };
+	struct pb_sender tx = gw_sender(&call);
+	const char *error;
+
+	if (mailbox_client_stat_send(&tx, s->auth_user_id, &error) < 0)
+		smtp_session_reply(s, 451, "4.3.0", "Error: server busy, try again later");
+	else
+		smtp_session_wait(s);
+}
+
 static void on_policy(void *session, uint64_t arg, struct pb_msg *m)
 {
 	struct smtp_session *s = session;
@@ -115,8 +160,7 @@ static void on_policy(void *session, uint64_t arg, struct pb_msg *m)
 	} else if ((rule = mail_refused(s, p)) != NULL) {
 		refused(s, rule, p->path);
 	} else {
-		p->active = true;
-		smtp_session_mail_go(s, p->path, p->smtputf8, p->has_size, p->size);
+		ask_quota(s);
 	}
 	if (!s->waiting)
 		smtp_session_resume(s);

@@ -135,6 +135,10 @@ struct pb_msg_rec {
  * when the folder or the body does not exist). */
 int pb_store_msg_append(struct pb_store *s, uint64_t user_id, uint32_t folder_id,
 			struct pb_msg_rec *rec, const char *dedupe_key, const char **error_r);
+/* Appends recs[0..n) (as pb_store_msg_append's rec, no dedupe) to the folder in ONE synced
+ * batch, with consecutive uids: all of them or none (IMAP MULTIAPPEND, RFC 3502). 0 / -1. */
+int pb_store_msg_append_batch(struct pb_store *s, uint64_t user_id, uint32_t folder_id,
+			      struct pb_msg_rec *recs, size_t n, const char **error_r);
 /* pb_store_msg_append, with the WAL fsync optional. sync=false is for a delivery whose
  * durability rests on an earlier synced record that is removed only after this write (the
  * spool entry): RocksDB recovers the WAL as a prefix (point-in-time recovery), so if the later
@@ -277,5 +281,21 @@ int pb_store_mailbox_owners(struct pb_store *s, int (*cb)(uint64_t user_id, void
  * user without folders. 0 / -1. */
 int pb_store_user_stats(struct pb_store *s, uint64_t user_id, uint64_t *inbox_messages_r,
 			uint64_t *total_bytes_r, const char **error_r);
+
+/* A user's quota record (store-quota.c), written only by the user's mailbox owner: its copy of
+ * the account's quota (has_limit false: the account has none of its own, quota.default_mb
+ * applies; limit_mb 0: no quota) and the warning level last crossed (0: none; the owner's
+ * numbering). Absent: all zero. */
+struct pb_quota_rec {
+	bool has_limit;
+	uint64_t limit_mb;
+	uint8_t level;
+};
+/* Reads the record into *q_r (zeroed when absent). 0 / -1. */
+int pb_store_quota_get(struct pb_store *s, uint64_t user_id, struct pb_quota_rec *q_r,
+		       const char **error_r);
+/* Writes it, synced. 0 / -1. */
+int pb_store_quota_put(struct pb_store *s, uint64_t user_id, const struct pb_quota_rec *q,
+		       const char **error_r);
 
 #endif

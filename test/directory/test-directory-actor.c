@@ -797,7 +797,7 @@ static void test_list_stats_windowed(void)
 
 static struct mailbox_stat mailbox_stat_of(struct fixture *f, uint64_t id)
 {
-	struct mailbox_stat st = { 99, 99, false };
+	struct mailbox_stat st = { .messages = 99, .bytes = 99 };
 	uint32_t code;
 	const char *error;
 

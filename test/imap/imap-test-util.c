@@ -150,7 +150,8 @@ static void append_msg(struct pb_buf *out, const struct imap_append_msg *m)
 		strs(out, m->flags, m->n_flags);
 	if (m->has_date)
 		pb_buf_append_c(out, ' '), date(out, &m->date);
-	pb_buf_printf(out, " size=%" PRIu64 "%s", m->size, m->binary ? " binary" : "");
+	pb_buf_printf(out, " size=%" PRIu64 "%s%s", m->size, m->binary ? " binary" : "",
+		      m->utf8 ? " utf8" : "");
 }
 
 static void typed_select(struct pb_buf *out, const struct imap_select *s)

@@ -110,6 +110,55 @@ static void test_compress_both_ways(void)
 	gw_fake_free(&f);
 }
 
+/* Answers the last request, an MBOX_STAT_REQ, with bytes used and the quota in bytes. */
+static void stat_reply(struct gw_fake *f, uint64_t bytes, uint64_t quota)
+{
+	struct pb_msg *q = gw_fake_sent(f, f->n_sent - 1);
+	struct pb_msg rep;
+
+	CHECK(q->type == MSG_MBOX_STAT_REQ);
+	pb_msg_init(&rep, MSG_MBOX_STAT_REP);
+	rep.u.mbox_stat_rep.error = xstrdup("");
+	rep.u.mbox_stat_rep.exists = 1;
+	rep.u.mbox_stat_rep.bytes = bytes;
+	rep.u.mbox_stat_rep.quota_bytes = quota;
+	CHECK_INT(gw_fake_reply(f, q->corr, &rep), 0);
+}
+
+/* Answers the last request, an MBOX_FOLDERS_REQ, with no folder (OK: the one asked exists). */
+static void folder_found(struct gw_fake *f)
+{
+	struct pb_msg *q = gw_fake_sent(f, f->n_sent - 1);
+	struct pb_msg rep;
+
+	CHECK(q->type == MSG_MBOX_FOLDERS_REQ);
+	pb_msg_init(&rep, MSG_MBOX_FOLDERS_REP);
+	rep.u.mbox_folders_rep.error = xstrdup("");
+	CHECK_INT(gw_fake_reply(f, q->corr, &rep), 0);
+}
+
+/* With a quota: GETQUOTAROOT names the root "" with STORAGE in KiB (usage rounded up),
+ * GETQUOTA "" answers it, any other root does not exist. */
+static void test_quota_root(void)
+{
+	struct imap_server srv;
+	struct gw_fake f;
+
+	login(&f, &srv);
+	gw_fake_input(&f, "a GETQUOTAROOT INBOX\r\n");
+	folder_found(&f);
+	stat_reply(&f, 1025, 2 * 1048576);
+	CHECK(gw_fake_expect(&f, "* QUOTAROOT \"INBOX\" \"\"\r\n* QUOTA \"\" (STORAGE 2 2048)\r\n"
+				 "a OK Getquotaroot completed.\r\n"));
+	gw_fake_input(&f, "b GETQUOTA \"\"\r\n");
+	stat_reply(&f, 3 * 1048576, 2 * 1048576);
+	CHECK(gw_fake_expect(&f, "* QUOTA \"\" (STORAGE 3072 2048)\r\nb OK Getquota completed.\r\n"));
+	size_t n = f.n_sent;
+	CHECK(gw_fake_say(&f, "c GETQUOTA user\r\n", "c NO [NONEXISTENT] No such quota root\r\n"));
+	CHECK_INT(f.n_sent, n);
+	gw_fake_free(&f);
+}
+
 static void test_enable_id_quota(void)
 {
 	struct imap_server srv;
@@ -122,7 +171,9 @@ static void test_enable_id_quota(void)
 	CHECK(gw_fake_say(&f, "b ENABLE UTF8=ACCEPT condstore\r\n", "* ENABLED\r\nb OK Enabled.\r\n"));
 	CHECK(gw_fake_say(&f, "c ID (\"name\" \"test\")\r\n",
 			  "* ID (\"name\" \"Pillarbox\" \"version\" \""));
-	CHECK(gw_fake_say(&f, "d GETQUOTA \"\"\r\n", "d NO [NONEXISTENT] No such quota root\r\n"));
+	gw_fake_input(&f, "d GETQUOTA \"\"\r\n");
+	stat_reply(&f, 100, 0); /* no quota */
+	CHECK(gw_fake_expect(&f, "d NO [NONEXISTENT] No such quota root\r\n"));
 	CHECK(gw_fake_say(&f, "e SETQUOTA \"\" (STORAGE 512)\r\n", "e NO [CANNOT] Quota limits"));
 	CHECK(gw_fake_say(&f, "f GETQUOTAROOT \"../x\"\r\n", "f NO [CANNOT] Invalid mailbox name"));
 	size_t n = f.n_sent;
@@ -134,9 +185,10 @@ static void test_enable_id_quota(void)
 	pb_msg_init(&rep, MSG_MBOX_FOLDERS_REP);
 	rep.u.mbox_folders_rep.error = xstrdup("");
 	CHECK_INT(gw_fake_reply(&f, q->corr, &rep), 0);
+	stat_reply(&f, 100, 0);
 	CHECK(gw_fake_expect(&f, "* QUOTAROOT \"Caf\xc3\xa9\"\r\ng OK Getquotaroot completed.\r\n"));
 	gw_fake_input(&f, "h GETQUOTAROOT nosuch\r\n");
-	q = gw_fake_sent(&f, n + 1);
+	q = gw_fake_sent(&f, f.n_sent - 1);
 	pb_msg_init(&rep, MSG_MBOX_FOLDERS_REP);
 	rep.u.mbox_folders_rep.code = PB_ERR_NOTFOUND;
 	rep.u.mbox_folders_rep.error = xstrdup("no such folder");
@@ -148,5 +200,6 @@ static void test_enable_id_quota(void)
 static const struct pb_test_case cases[] = {
 	{ "compress_both_ways", test_compress_both_ways },
 	{ "enable_id_quota", test_enable_id_quota },
+	{ "quota_root", test_quota_root },
 };
 PB_TEST_MAIN(cases)

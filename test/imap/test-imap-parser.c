@@ -167,6 +167,14 @@ static const struct parse_case cases[] = {
 	 "LIT 2 sync binary stream msg size=2 binary\nACCEPT\nDATA 2 sum=f01\n"
 	 "CMD a APPEND | {5}\"Draft\" <stream 3> <stream 2> | \"Draft\" msg size=3 msg size=2 "
 	 "binary\n"},
+	/* UTF8 message data (RFC 6855 4), MULTIAPPEND with a plain one; only a literal8 */
+	{"a APPEND INBOX (\\Seen) UTF8 (~{2+}\r\nhi) {1+}\r\nx\r\n",
+	 "LIT 2 binary stream msg[\"\\\\Seen\"] size=2 binary utf8\nACCEPT\nDATA 2 sum=d01\n"
+	 "LIT 1 stream msg size=1\nACCEPT\nDATA 1 sum=78\n"
+	 "CMD a APPEND | INBOX (\\Seen) UTF8 (<stream 2>) <stream 1> | \"INBOX\" "
+	 "msg[\"\\\\Seen\"] size=2 binary utf8 msg size=1\n"},
+	{"a APPEND INBOX UTF8 ({2+}\r\nhi)\r\n",
+	 "LIT 2 fits\nACCEPT\nBAD \"a\" APPEND \"invalid UTF8 message data\"\n"},
 	{"a APPEND INBOX {2000000+}\r\n" /* refused: its octets (none sent here) are skipped */,
 	 "LIT 2000000 stream msg size=2000000\nREFUSE\n"},
 	{"a APPEND INBOX \"bad date\" {5}\r\n",

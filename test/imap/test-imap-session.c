@@ -325,21 +325,30 @@ static void chunk_taken(struct gw_fake *f, uint64_t id, uint64_t offset, const c
 	status_reply(f, q->corr, PB_OK);
 }
 
-/* The last request commits upload id with flags into folder: answered with uid. */
-static void committed(struct gw_fake *f, uint64_t id, uint32_t flags, const char *kw,
-		      uint32_t uid)
+/* The last request commits the uploads ids[0..n) (the first with flags and kw, the others
+ * with none) into INBOX, all in one request: answered with uids from uid on, or with code. */
+static void committed(struct gw_fake *f, const uint64_t *ids, size_t n, uint32_t flags,
+		      const char *kw, uint32_t uid, uint32_t code)
 {
 	struct pb_msg *q = last_sent(f, MSG_MBOX_UPLOAD_COMMIT_REQ);
 	const struct msg_mbox_upload_commit_req *c = &q->u.mbox_upload_commit_req;
 	struct pb_msg rep;
 
-	CHECK_INT(c->upload_id, id);
-	CHECK_INT(c->flags, flags);
-	CHECK_STR(c->keywords, kw);
+	CHECK_INT(c->uploads.n, n);
+	for (size_t i = 0; i < n && i < c->uploads.n; i++) {
+		CHECK_INT(c->uploads.v[i].upload_id, ids[i]);
+		CHECK_INT(c->uploads.v[i].flags, i == 0 ? flags : 0);
+		CHECK_STR(c->uploads.v[i].keywords, i == 0 ? kw : "");
+	}
 	CHECK_STR(c->folder, "INBOX");
+	if (code != PB_OK) {
+		status_reply(f, q->corr, code);
+		return;
+	}
 	pb_msg_init(&rep, MSG_MBOX_UPLOAD_COMMIT_REP);
 	rep.u.mbox_upload_commit_rep.uidvalidity = 7;
-	rep.u.mbox_upload_commit_rep.uid = uid;
+	for (size_t i = 0; i < n; i++)
+		pb_u64v_push(&rep.u.mbox_upload_commit_rep.uids, uid + i);
 	rep.u.mbox_upload_commit_rep.error = xstrdup("");
 	CHECK_INT(gw_fake_reply(f, q->corr, &rep), 0);
 }
@@ -367,16 +376,27 @@ static void test_append_uploads(void)
 	CHECK_INT(f.n_sent, 1); /* gathered, not sent */
 	gw_fake_input(&f, "llo\r\n");
 	chunk_taken(&f, 9, 0, "hello");
-	committed(&f, 9, 1, "$Work", 12);
+	committed(&f, (const uint64_t[]){ 9 }, 1, 1, "$Work", 12, PB_OK);
 	CHECK(gw_fake_expect(&f, "b OK [APPENDUID 7 12] Append completed.\r\n"));
 	gw_fake_input(&f, "c APPEND INBOX {2+}\r\nab {3+}\r\nxyz\r\n");
 	begun(&f, 2, 10);
 	chunk_taken(&f, 10, 0, "ab");
 	begun(&f, 3, 11);
 	chunk_taken(&f, 11, 0, "xyz");
-	committed(&f, 10, 0, "", 13);
-	committed(&f, 11, 0, "", 14);
+	committed(&f, (const uint64_t[]){ 10, 11 }, 2, 0, "", 13, PB_OK);
 	CHECK(gw_fake_expect(&f, "c OK [APPENDUID 7 13:14] Append completed.\r\n"));
+	gw_fake_input(&f, "e APPEND INBOX {2+}\r\nab {3+}\r\nxyz\r\n"); /* over the quota */
+	begun(&f, 2, 16);
+	chunk_taken(&f, 16, 0, "ab");
+	begun(&f, 3, 17);
+	chunk_taken(&f, 17, 0, "xyz");
+	size_t sent = f.n_sent;
+	committed(&f, (const uint64_t[]){ 16, 17 }, 2, 0, "", 0, PB_ERR_OVERQUOTA);
+	CHECK(gw_fake_expect(&f, "e NO [OVERQUOTA] Mailbox quota exceeded\r\n"));
+	CHECK_INT(f.n_sent, sent); /* consumed by the commit: nothing to abort */
+	CHECK(gw_fake_say(&f, "f APPEND INBOX UTF8 (~{2}\r\n", /* before ENABLE UTF8=ACCEPT */
+			  "f BAD UTF8 message data needs ENABLE UTF8=ACCEPT first\r\n"));
+	CHECK_INT(f.n_sent, sent); /* no upload begun */
 	gw_fake_input(&f, "d APPEND INBOX {2+}\r\nab (\\Bogus\r\n");
 	begun(&f, 2, 15);
 	chunk_taken(&f, 15, 0, "ab");

@@ -257,7 +257,7 @@ static uint32_t purge(struct fixture *f, uint64_t user)
 
 static struct mailbox_stat mb_stat(struct fixture *f, uint64_t user)
 {
-	struct mailbox_stat st = { 99, 99, true };
+	struct mailbox_stat st = { .messages = 99, .bytes = 99, .exists = true };
 	uint32_t code;
 	const char *error;
 

@@ -180,11 +180,28 @@ static void rcpt_not_local(struct gw_fake *f)
 	CHECK_INT(gw_fake_reply(f, q->corr, &rep), 0);
 }
 
+/* Answers the mailbox owner's statistics that a MAIL just asked for (the quota check) of bob:
+ * a 1 MB quota, the mailbox past quota.block_send_percent or not. */
+static void quota_answer(struct gw_fake *f, bool blocked)
+{
+	struct pb_msg rep, *q = gw_fake_sent(f, f->n_sent - 1);
+
+	REQUIRE(q->type == MSG_MBOX_STAT_REQ);
+	CHECK(q->u.mbox_stat_req.user_id == 5);
+	pb_msg_init(&rep, MSG_MBOX_STAT_REP);
+	rep.u.mbox_stat_rep.error = xstrdup("");
+	rep.u.mbox_stat_rep.exists = 1;
+	rep.u.mbox_stat_rep.quota_bytes = 1048576;
+	rep.u.mbox_stat_rep.blocked = blocked;
+	CHECK_INT(gw_fake_reply(f, q->corr, &rep), 0);
+}
+
 /* Answers the last sending policy request (smtp-policy.c) of bob: MAIL FROM his own address
- * or not; internet_mail. */
+ * or not; internet_mail. When the MAIL goes on to the quota check, it is under quota. */
 static void policy_answer(struct gw_fake *f, bool own, bool internet)
 {
 	struct pb_msg rep, *q = last_of(f, MSG_DIR_SEND_POLICY_REQ);
+	size_t n = f->n_sent;
 
 	REQUIRE(q != NULL);
 	CHECK(q->u.dir_send_policy_req.user_id == 5);
@@ -194,6 +211,8 @@ static void policy_answer(struct gw_fake *f, bool own, bool internet)
 	rep.u.dir_send_policy_rep.allow_bcc = 1;
 	rep.u.dir_send_policy_rep.internet_mail = internet;
 	CHECK_INT(gw_fake_reply(f, q->corr, &rep), 0);
+	if (f->n_sent > n && gw_fake_sent(f, f->n_sent - 1)->type == MSG_MBOX_STAT_REQ)
+		quota_answer(f, false);
 }
 
 static void test_submission_wants_auth(void)
@@ -210,6 +229,16 @@ static void test_submission_wants_auth(void)
 	CHECK_STR(last_of(&f, MSG_DIR_SEND_POLICY_REQ)->u.dir_send_policy_req.domain, "example.org");
 	policy_answer(&f, true, true);
 	CHECK(gw_fake_expect(&f, "250 2.1.0"));
+	CHECK(gw_fake_say(&f, "RSET\r\n", "250"));
+	gw_fake_input(&f, "MAIL FROM:<bob@example.org>\r\n"); /* past the quota's block level */
+	struct pb_msg rep, *q = last_of(&f, MSG_DIR_SEND_POLICY_REQ);
+	pb_msg_init(&rep, MSG_DIR_SEND_POLICY_REP);
+	rep.u.dir_send_policy_rep.error = xstrdup("");
+	rep.u.dir_send_policy_rep.own_sender = 1;
+	CHECK_INT(gw_fake_reply(&f, q->corr, &rep), 0);
+	CHECK(gw_fake_expect(&f, "")); /* the owner first */
+	quota_answer(&f, true);
+	CHECK(gw_fake_expect(&f, "552 5.2.2 Mailbox over quota (1 MB): sending is blocked"));
 	gw_fake_free(&f);
 
 	open_ehlo(&f, &srv, true); /* 25: anyone may send to local domains */

@@ -514,6 +514,58 @@ static void test_purge_and_stats(void)
 	free(dir);
 }
 
+/* A batch append takes all its messages with consecutive uids, or none (a missing body);
+ * the quota record is kept, skipped by the folder list, and removed by a purge. */
+static void test_append_batch_and_quota(void)
+{
+	char *dir = store_test_tmpdir("batch");
+	struct pb_store *s = store_test_open(dir);
+	char k[PB_BLOB_KEY_LEN + 1];
+	const char *err = NULL;
+	uint64_t inbox_msgs = 0, bytes = 0;
+	struct pb_msg_rec recs[3];
+	struct pb_quota_rec q = { true, 5, 2 }, got;
+	struct pb_folder_rec *list;
+	size_t n;
+
+	REQUIRE(pb_store_folders_init(s, USER_A, NOW, &err) == 0);
+	uint32_t ia = folder_id(s, USER_A, "INBOX");
+	REQUIRE(store_test_put_body(s, 400, 3, k) == 0);
+	memset(recs, 0, sizeof(recs));
+	for (int i = 0; i < 3; i++) {
+		snprintf(recs[i].blob_key, sizeof(recs[i].blob_key), "%s", k);
+		recs[i].size = 400;
+		recs[i].flags = i == 1 ? PB_MSG_SEEN : 0;
+	}
+	memset(recs[2].blob_key, 'f', PB_BLOB_KEY_LEN); /* no such body: none appended */
+	CHECK_INT(pb_store_msg_append_batch(s, USER_A, ia, recs, 3, &err), -1);
+	CHECK_INT(pb_store_user_stats(s, USER_A, &inbox_msgs, &bytes, &err), 0);
+	CHECK_INT(inbox_msgs, 0);
+	snprintf(recs[2].blob_key, sizeof(recs[2].blob_key), "%s", k);
+	CHECK_INT(pb_store_msg_append_batch(s, USER_A, ia, recs, 3, &err), 0);
+	CHECK_INT(recs[0].uid, 1);
+	CHECK_INT(recs[2].uid, 3);
+	CHECK(recs[2].modseq > recs[0].modseq);
+	CHECK_INT(refcount(s, k), 3); /* one per message */
+	CHECK_INT(pb_store_user_stats(s, USER_A, &inbox_msgs, &bytes, &err), 0);
+	CHECK_INT(inbox_msgs, 3);
+	CHECK_INT(bytes, 1200);
+	CHECK_INT(pb_store_quota_get(s, USER_A, &got, &err), 0);
+	CHECK(!got.has_limit && got.limit_mb == 0 && got.level == 0); /* absent */
+	CHECK_INT(pb_store_quota_put(s, USER_A, &q, &err), 0);
+	CHECK_INT(pb_store_quota_get(s, USER_A, &got, &err), 0);
+	CHECK(got.has_limit && got.limit_mb == 5 && got.level == 2);
+	CHECK_INT(pb_store_folder_list(s, USER_A, &list, &n, &err), 0);
+	CHECK_INT(n, 5); /* the default folders only */
+	pb_folder_recs_free(list, n);
+	CHECK_INT(pb_store_user_purge(s, USER_A, &err), 0);
+	CHECK_INT(pb_store_quota_get(s, USER_A, &got, &err), 0);
+	CHECK(!got.has_limit && got.level == 0);
+	pb_store_close(&s);
+	store_test_rmrf(dir);
+	free(dir);
+}
+
 /* Folder delete drops the references of the messages inside. */
 static void test_folder_delete_refs(void)
 {
@@ -607,6 +659,7 @@ static const struct pb_test_case cases[] = {
 	{ "expunge_batch", test_expunge_batch },
 	{ "purge_and_stats", test_purge_and_stats },
 	{ "folder_delete_refs", test_folder_delete_refs },
+	{ "append_batch_and_quota", test_append_batch_and_quota },
 };
 
 PB_TEST_MAIN(cases)

@@ -136,9 +136,10 @@ static const struct command commands[] = {
 	{ "neverblock del", "IP|CIDR", 1, 1, 0, "remove from the never-block list", NULL,
 	  cli_neverblock_del },
 	{ "neverblock list", "", 0, 0, 0, "the never-block list", NULL, cli_neverblock_list },
-	{ "connection add", "NAME [--every MIN] [--from HH:MM --to HH:MM] [--days DAYS] "
-	  "[--min-waiting N] [--collectors A,B] [--send yes|no]", 1, 1,
-	  OPT_CONN * 127, "add a connection method (a schedule)",
+	{ "connection add", "NAME [--every MIN] [--from ... --to ...] [...]", 1, 1, OPT_CONN * 127,
+	  "add a connection method (a schedule)",
+	  "Options: [--every MIN] [--from HH:MM --to HH:MM] [--days DAYS] [--min-waiting N]\n"
+	  "[--collectors A,B] [--send yes|no].\n"
 	  "A connection method runs its mail collectors (--collectors, names of collectors) and,\n"
 	  "with --send yes (the default), the sending of queued mail, on a schedule: every MIN\n"
 	  "minutes (10; 1 to 10080), only between --from and --to local time (both or neither;\n"
@@ -175,7 +176,15 @@ static void usage(FILE *f)
 		   "commands:\n");
 	for (size_t i = 0; i < PB_N_ELEMENTS(commands); i++) {
 		char left[64];
-		snprintf(left, sizeof(left), "%s %s", commands[i].name, commands[i].args);
+		const char *name = commands[i].name;
+		if (strncmp(name, "connection ", 11) == 0) {
+			/* a group listed as one line; `pillarbox help connection` lists it */
+			if (strcmp(name, "connection add") == 0)
+				fprintf(f, "  %-38s %s\n", "connection add|list|show|del|...",
+					"connection methods: schedules (help connection)");
+			continue;
+		}
+		snprintf(left, sizeof(left), "%s %s", name, commands[i].args);
 		fprintf(f, "  %-38s %s\n", left, commands[i].summary);
 	}
 	fprintf(f, "  help [COMMAND]                         this text, or a command's\n"

@@ -142,6 +142,14 @@ int cli_connection_add(struct cli *c, char **args, int nargs)
 	return rc;
 }
 
+/* A rule as sched_rule_text writes it. */
+static void rule_text(const struct pb_rec_sched_rule *r, char *buf, size_t size)
+{
+	sched_rule_text(&(struct sched_rule){ r->every_min, (uint16_t)r->from_min, (uint16_t)r->to_min,
+					      (uint8_t)r->days, r->min_waiting },
+			buf, size);
+}
+
 void cli_connection_line(const struct pb_rec_sched_method *m, char *buf, size_t size)
 {
 	char last[40], next[40];
@@ -165,11 +173,7 @@ cJSON *cli_connection_json(const struct pb_rec_sched_method *m)
 		cJSON_AddItemToArray(coll, cJSON_CreateString(m->collectors.v[i]));
 	cJSON *rules = cJSON_AddArrayToObject(o, "schedule");
 	for (uint32_t i = 0; i < m->rules.n; i++) {
-		const struct pb_rec_sched_rule *r = &m->rules.v[i];
-		sched_rule_text(&(struct sched_rule){ r->every_min, (uint16_t)r->from_min,
-						      (uint16_t)r->to_min, (uint8_t)r->days,
-						      r->min_waiting },
-				rule, sizeof(rule));
+		rule_text(&m->rules.v[i], rule, sizeof(rule));
 		cJSON_AddItemToArray(rules, cJSON_CreateString(rule));
 	}
 	cJSON_AddNumberToObject(o, "last_start_ms", (double)m->last_start_ms);
@@ -218,11 +222,7 @@ static void print_method(const struct pb_rec_sched_method *m)
 		printf(" (%u jobs to answer)", m->jobs_left);
 	printf("\n");
 	for (uint32_t i = 0; i < m->rules.n; i++) {
-		const struct pb_rec_sched_rule *r = &m->rules.v[i];
-		sched_rule_text(&(struct sched_rule){ r->every_min, (uint16_t)r->from_min,
-						      (uint16_t)r->to_min, (uint8_t)r->days,
-						      r->min_waiting },
-				rule, sizeof(rule));
+		rule_text(&m->rules.v[i], rule, sizeof(rule));
 		printf("schedule:     %s\n", rule);
 	}
 	printf("collectors:   ");

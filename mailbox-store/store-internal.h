@@ -13,6 +13,7 @@
 #include "store-bodies.h"
 #include "store-db.h"
 #include "store-lockout.h"
+#include "store-connections.h"
 #include "store-mail.h"
 #include "store-settings.h"
 #include "store-spool.h"
@@ -49,6 +50,7 @@ enum store_cf {
 	STORE_CF_CHUNKS,
 	STORE_CF_UPLOADS,
 	STORE_CF_META,
+	STORE_CF_CONNECTIONS,
 	STORE_CF_COUNT
 };
 

@@ -19,7 +19,8 @@ enum cli_opt {
 	OPT_EXPLAIN = 8,
 	OPT_JSON = 16,
 	OPT_IP = 32,
-	OPT_MINUTES = 64
+	OPT_MINUTES = 64,
+	OPT_CONN = 128 /* connection add's options: OPT_CONN << enum cli_conn_opt */
 };
 
 struct command {
@@ -137,6 +138,38 @@ static const struct command commands[] = {
 	{ "neverblock del", "IP|CIDR", 1, 1, 0, "remove from the never-block list", NULL,
 	  cli_neverblock_del },
 	{ "neverblock list", "", 0, 0, 0, "the never-block list", NULL, cli_neverblock_list },
+	{ "connection add", "NAME [--every MIN] [--from ... --to ...] [...]", 1, 1, OPT_CONN * 127,
+	  "add a connection method (a schedule)",
+	  "Options: [--every MIN] [--from HH:MM --to HH:MM] [--days DAYS] [--min-waiting N]\n"
+	  "[--collectors A,B] [--send yes|no].\n"
+	  "A connection method runs its mail collectors (--collectors, names of collectors) and,\n"
+	  "with --send yes (the default), the sending of queued mail, on a schedule: every MIN\n"
+	  "minutes (10; 1 to 10080), only between --from and --to local time (both or neither;\n"
+	  "--from 22:00 --to 06:00 crosses midnight, --to 24:00 is midnight), only on --days\n"
+	  "(mon,tue,... or ranges mon-fri; all), and only when at least --min-waiting N messages\n"
+	  "wait to be sent (0: always). Intervals are real time across DST changes; a run\n"
+	  "missed while the server was down happens once at start. A new data directory has\n"
+	  "the method \"default\": every 10 minutes, always, sending on.\n",
+	  cli_connection_add },
+	{ "connection list", "", 0, 0, 0, "connection methods with last and next poll",
+	  "One line each: name, state (active, paused, running), the last poll and its result\n"
+	  "(ok, failed, skipped: fewer messages waiting than asked, hung up), the next poll, and\n"
+	  "the last failure.\n",
+	  cli_connection_list },
+	{ "connection show", "NAME", 1, 1, 0, "show one connection method", NULL,
+	  cli_connection_show },
+	{ "connection del", "NAME", 1, 1, 0, "delete a connection method (hangs it up first)", NULL,
+	  cli_connection_del },
+	{ "connection pause", "NAME", 1, 1, 0, "stop scheduled runs (a run on goes on)", NULL,
+	  cli_connection_pause },
+	{ "connection resume", "NAME", 1, 1, 0, "schedule it again (an overdue run starts now)",
+	  NULL, cli_connection_resume },
+	{ "connection now", "NAME", 1, 1, 0, "connect now (also when paused; not while running)",
+	  "Runs the method's jobs at once, whatever its window, days and waiting minimum.\n",
+	  cli_connection_now },
+	{ "connection hangup", "NAME", 1, 1, 0, "end a run in progress",
+	  "Tells its collectors and the sending to stop; the run is recorded as hung up.\n",
+	  cli_connection_hangup },
 };
 
 static void usage(FILE *f)
@@ -145,7 +178,15 @@ static void usage(FILE *f)
 		   "commands:\n");
 	for (size_t i = 0; i < PB_N_ELEMENTS(commands); i++) {
 		char left[64];
-		snprintf(left, sizeof(left), "%s %s", commands[i].name, commands[i].args);
+		const char *name = commands[i].name;
+		if (strncmp(name, "connection ", 11) == 0) {
+			/* a group listed as one line; `pillarbox help connection` lists it */
+			if (strcmp(name, "connection add") == 0)
+				fprintf(f, "  %-38s %s\n", "connection add|list|show|del|...",
+					"connection methods: schedules (help connection)");
+			continue;
+		}
+		snprintf(left, sizeof(left), "%s %s", name, commands[i].args);
 		fprintf(f, "  %-38s %s\n", left, commands[i].summary);
 	}
 	fprintf(f, "  help [COMMAND]                         this text, or a command's\n"
@@ -199,6 +240,13 @@ static const struct {
 	{ "--force", false, OPT_FORCE },  { "--dry-run", false, OPT_DRY_RUN }, { "--explain", false, OPT_EXPLAIN },
 	{ "--help", false, 0 },		  { "--version", false, 0 }, /* 6, 7: see take_option */
 	{ "--json", false, OPT_JSON },	  { "--ip", true, OPT_IP },	 { "--minutes", true, OPT_MINUTES },
+	{ "--every", true, OPT_CONN << CLI_CONN_EVERY },
+	{ "--from", true, OPT_CONN << CLI_CONN_FROM },
+	{ "--to", true, OPT_CONN << CLI_CONN_TO },
+	{ "--days", true, OPT_CONN << CLI_CONN_DAYS },
+	{ "--min-waiting", true, OPT_CONN << CLI_CONN_MIN_WAITING },
+	{ "--collectors", true, OPT_CONN << CLI_CONN_COLLECTORS },
+	{ "--send", true, OPT_CONN << CLI_CONN_SEND },
 };
 
 /* Takes one option (argv[*i], maybe "--name=value"; a value may also be the next word). */
@@ -229,6 +277,8 @@ static int take_option(int argc, char **argv, int *i, struct cli *c, struct cli_
 			c->ip = value;
 		else if (options[k].opt == OPT_MINUTES)
 			l->minutes = value;
+		else if (options[k].opt >= OPT_CONN)
+			c->conn[__builtin_ctz(options[k].opt / OPT_CONN)] = value;
 		l->help |= k == 6;
 		l->version |= k == 7;
 		return 0;
@@ -353,8 +403,11 @@ static int parse_timeout(const char *text, uint32_t *ms_r)
 /* Checks the options and the argument count against the command's row. 0 or EXIT_USAGE. */
 static int check_command(const struct command *cmd, const struct cli_line *l, int nargs)
 {
-	static const char *const names[] = { "--force", "--copy-from", "--dry-run", "--explain",
-					     "--json", "--ip", "--minutes" };
+	static const char *const names[] = { "--force",	   "--copy-from", "--dry-run",
+					     "--explain",  "--json",	  "--ip",
+					     "--minutes",  "--every",	  "--from",
+					     "--to",	   "--days",	  "--min-waiting",
+					     "--collectors", "--send" };
 
 	for (unsigned b = 0; b < PB_N_ELEMENTS(names); b++)
 		if ((l->opts & (1u << b)) != 0 && (cmd->opts & (1u << b)) == 0)

@@ -18,6 +18,16 @@
 #define EXIT_UNREACHABLE 2 /* the daemon cannot be reached, or failed for now */
 #define EXIT_USAGE 64      /* the command line is wrong (sysexits EX_USAGE) */
 
+enum cli_conn_opt {
+	CLI_CONN_EVERY,
+	CLI_CONN_FROM,
+	CLI_CONN_TO,
+	CLI_CONN_DAYS,
+	CLI_CONN_MIN_WAITING,
+	CLI_CONN_COLLECTORS,
+	CLI_CONN_SEND
+};
+
 struct cli {
 	char url[PATH_MAX + 16];
 	const char *data_dir;
@@ -27,6 +37,8 @@ struct cli {
 	const char *copy_from;
 	const char *ip;   /* --ip (lockout unlock), NULL: none */
 	uint32_t minutes; /* --minutes (block add), 0: none given (forever) */
+	/* connection add's options as given (NULL: not given), by enum cli_conn_opt */
+	const char *conn[7];
 	struct pb_sync t; /* over the control socket */
 };
 
@@ -64,6 +76,21 @@ int cli_user_logins(struct cli *c, char **args, int nargs);
 /* Prints user's account locks (part of `user show`). Returns the exit code. */
 int cli_print_user_locks(struct cli *c, const char *user);
 
+/* The connection methods (pillarbox-connection.c). */
+int cli_connection_add(struct cli *c, char **args, int nargs);
+int cli_connection_list(struct cli *c, char **args, int nargs);
+int cli_connection_show(struct cli *c, char **args, int nargs);
+int cli_connection_del(struct cli *c, char **args, int nargs);
+int cli_connection_pause(struct cli *c, char **args, int nargs);
+int cli_connection_resume(struct cli *c, char **args, int nargs);
+int cli_connection_now(struct cli *c, char **args, int nargs);
+int cli_connection_hangup(struct cli *c, char **args, int nargs);
+/* One method as the one line of `connection list` and `status`, and as a JSON object. */
+struct pb_rec_sched_method;
+void cli_connection_line(const struct pb_rec_sched_method *m, char *buf, size_t size);
+struct cJSON;
+struct cJSON *cli_connection_json(const struct pb_rec_sched_method *m);
+
 /* Helpers of pillarbox.c for the commands in other files. cli_outcome: the end of every
  * request (rc -1: no answer, prints what to do and exits 2; else 0 for PB_OK, or prints the
  * reason prefixed by what and returns the exit code). cli_simple: the same, printing done on
@@ -75,6 +102,7 @@ int cli_simple(struct cli *c, int rc, uint32_t code, const char *error, const ch
 struct pb_settings;
 int cli_settings_fetch(struct cli *c, const char *doc, struct pb_settings *s);
 /* Prints a status (pillarbox-status.c): readable, or one JSON object. */
-void cli_print_status(const struct sys_status *st, bool json);
+void cli_print_status(const struct sys_status *st, const struct pb_rec_sched_method_list *conns,
+		      bool json);
 
 #endif

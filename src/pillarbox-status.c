@@ -2,8 +2,8 @@
  * pillarbox-status.c: how `pillarbox status` prints the node's status (SYS_STATUS_REP through
  * sys-client.h): the figures an administrator asks first — listeners, sessions, messages since
  * start, spool depth, disk, the TLS certificate (with a warning when it is self-signed or near
- * its end) — then the recent warnings and errors and the actors; or the same as one JSON
- * object (--json).
+ * its end) — then the connection methods (one line each: pillarbox-connection.c), the recent
+ * warnings and errors and the actors; or the same as one JSON object (--json).
  * OWNS: nothing. THREAD: the CLI's.
  */
 #include "pillarbox-cli.h"
@@ -204,7 +204,20 @@ static void json_tls(cJSON *o, const struct sys_status *r)
 	free(warning);
 }
 
-static void print_json(const struct sys_status *r)
+static void print_connections(const struct pb_rec_sched_method_list *conns)
+{
+	char line[512];
+
+	printf("connections:\n");
+	if (conns->n == 0)
+		printf("  none\n");
+	for (uint32_t i = 0; i < conns->n; i++) {
+		cli_connection_line(&conns->v[i], line, sizeof(line));
+		printf("  %s\n", line);
+	}
+}
+
+static void print_json(const struct sys_status *r, const struct pb_rec_sched_method_list *conns)
 {
 	cJSON *o = cJSON_CreateObject();
 	const struct { const char *name; uint64_t v; } nums[] = {
@@ -225,22 +238,27 @@ static void print_json(const struct sys_status *r)
 	}
 	json_lists(o, r);
 	json_tls(o, r);
+	cJSON *cs = cJSON_AddArrayToObject(o, "connections");
+	for (uint32_t i = 0; i < conns->n; i++)
+		cJSON_AddItemToArray(cs, cli_connection_json(&conns->v[i]));
 	char *text = cJSON_Print(o);
 	printf("%s\n", text);
 	free(text);
 	cJSON_Delete(o);
 }
 
-void cli_print_status(const struct sys_status *r, bool json)
+void cli_print_status(const struct sys_status *r, const struct pb_rec_sched_method_list *conns,
+		      bool json)
 {
 	if (json) {
-		print_json(r);
+		print_json(r, conns);
 		return;
 	}
 	print_node(r);
 	print_tls(r);
 	print_listeners(r);
 	print_messages(r);
+	print_connections(conns);
 	print_recent(r);
 	print_actors(r);
 }

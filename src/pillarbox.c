@@ -11,6 +11,7 @@
 #include "directory-rules.h"
 #include "pb-settings.h"
 #include "pillarbox-cli.h"
+#include "scheduler-client.h"
 #include "pillarbox-paths.h"
 #include "sys-client.h"
 
@@ -365,8 +366,13 @@ int cli_status(struct cli *c, char **args, int nargs)
 	(void)nargs;
 	int rc = sys_client_status(&c->t, &code, &st, &error);
 	int exit_code = outcome(c, rc, code, error, "cannot get the status");
+	struct pb_rec_sched_method_list conns = { 0 };
+	if (exit_code == 0 && (scheduler_client_list(&c->t, NULL, &code, &conns, &error) < 0 ||
+			       code != PB_OK))
+		fprintf(stderr, "pillarbox: cannot list the connections: %s\n", error);
 	if (exit_code == 0)
-		cli_print_status(&st, c->json);
+		cli_print_status(&st, &conns, c->json);
+	pb_rec_sched_method_list_clear(&conns);
 	sys_status_free(&st);
 	return exit_code;
 }

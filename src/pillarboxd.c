@@ -52,6 +52,7 @@ struct daemon {
 	const char *config_path, *data_dir_arg; /* read again at SIGHUP for tls_* */
 	char hostname[256];
 	struct sys_actor_args sys_args;
+	struct sched_actor_args sched_args; /* the real wall clock */
 	char store_dir[PATH_MAX];
 };
 
@@ -284,9 +285,10 @@ static int first_start(struct daemon *d)
 static int start_actors(struct daemon *d)
 {
 	const char *error;
-	struct pillarbox_actor_env env = { d->store, &d->sys_args, &d->cfg };
+	struct pillarbox_actor_env env = { d->store, &d->sys_args, &d->cfg, &d->sched_args };
 
 	d->sys_args.store = d->store;
+	d->sched_args.store = d->store;
 	d->sys_args.started_ms = pb_clock_monotonic_ms(NULL);
 	d->sys_args.version = PILLARBOX_VERSION;
 	if (pillarbox_actors_start(d->rt, &env, &error) < 0) {

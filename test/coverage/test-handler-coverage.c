@@ -9,10 +9,11 @@
 #include "pb-test.h"
 #include "pillarbox-actors.h"
 
-/* Owners that are not actors of the daemon: replies, runtime-internal, test-only, watchers. */
+/* Owners that are not actors of the daemon: replies, runtime-internal, test-only, watchers, and
+ * "jobs" (the scheduler's requests, answered at the addresses it names: collector, queue). */
 static bool not_an_actor(const char *owner)
 {
-	static const char *const skip[] = { "caller", "any", "test", "watcher" };
+	static const char *const skip[] = { "caller", "any", "test", "watcher", "jobs" };
 	for (size_t i = 0; i < PB_N_ELEMENTS(skip); i++) {
 		if (strcmp(owner, skip[i]) == 0)
 			return true;
@@ -31,7 +32,8 @@ static void test_every_message_has_its_handler(void)
 
 	pb_config_defaults(&cfg, 0);
 	cfg.mailbox_shards = 3;
-	struct pillarbox_actor_env env = { store, &sys, &cfg };
+	struct sched_actor_args sched = { store, { NULL, NULL } };
+	struct pillarbox_actor_env env = { store, &sys, &cfg, &sched };
 	REQUIRE(pillarbox_actors_start(rt, &env, &error) == 0);
 
 	int checked = 0;
@@ -64,7 +66,7 @@ static void test_every_message_has_its_handler(void)
 	free(dir);
 }
 
-/* The CLI reaches the account, node and lockout actors, and no others. */
+/* The CLI reaches the account, node, lockout and scheduler actors, and no others. */
 static void test_cli_owners_from_the_table(void)
 {
 	const char *owners[8];
@@ -73,7 +75,8 @@ static void test_cli_owners_from_the_table(void)
 	CHECK_STR(owners[0], "directory");
 	CHECK_STR(owners[1], "sys");
 	CHECK_STR(owners[2], "lockout");
-	CHECK(owners[3] == NULL);
+	CHECK_STR(owners[3], "scheduler");
+	CHECK(owners[4] == NULL);
 }
 
 static const struct pb_test_case cases[] = {

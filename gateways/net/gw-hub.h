@@ -35,8 +35,9 @@
 #include "pb-runtime.h"
 
 #define GW_HUB_DRAIN_MS 10000
-/* Calls in flight per hub, all sessions together (each session has few). */
-#define GW_HUB_MAX_CALLS (4 * NET_MAX_CONNS)
+/* Calls in flight per hub, all sessions together (each session has few, an idle one none;
+ * past it a command hears a temporary failure). */
+#define GW_HUB_MAX_CALLS 16384
 
 struct gw_hub;
 

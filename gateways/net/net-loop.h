@@ -33,7 +33,11 @@
 
 #define NET_READ_CHUNK 65536
 #define NET_OUT_HIGH (1024 * 1024)
-#define NET_MAX_CONNS 4096
+/* The most connections one loop can address: an id holds the slot in 16 bits. The slot table
+ * starts at NET_INITIAL_CONNS and doubles as connections come (what a gateway really admits is
+ * its setting, limits.*_max_connections, under the descriptor limit: gw-hub.h). */
+#define NET_MAX_CONNS 65536
+#define NET_INITIAL_CONNS 256
 #define NET_ACCEPT_PAUSE_MS 200
 
 struct net_loop;

@@ -263,6 +263,29 @@ static int list_changes(struct imap_session *s, bool whole, imap_listed_fn *then
 	return -1;
 }
 
+/* Whether EXPUNGE may go out before cmd's answer (RFC 3501 7.4.1: not during FETCH, STORE or
+ * SEARCH, nor SORT/THREAD, which number as SEARCH does, RFC 5256; their UID forms may). */
+static bool may_expunge_at(const struct imap_cmd *cmd)
+{
+	switch (cmd->kind) {
+	case IMAP_CMD_FETCH:
+	case IMAP_CMD_STORE:
+	case IMAP_CMD_SEARCH:
+	case IMAP_CMD_SORT:
+	case IMAP_CMD_THREAD: return cmd->uid;
+	case IMAP_CMD_LOGOUT: return false; /* it says BYE itself */
+	default: return true;
+	}
+}
+
+bool imap_view_gone_said(struct imap_session *s, const struct imap_cmd *cmd)
+{
+	if (s->view == NULL || !s->view->pending.gone || !may_expunge_at(cmd))
+		return false;
+	imap_bye(s, "Selected mailbox was deleted, have to disconnect.");
+	return true;
+}
+
 int imap_view_refresh(struct imap_session *s, imap_listed_fn *then)
 {
 	struct imap_view *v = s->view;

@@ -155,6 +155,9 @@ int imap_view_list_from(struct imap_session *s, const char *folder, uint32_t uid
  * then(s, PB_OK) at once when nothing is pending. A gone folder ends the session (BYE) and
  * then does not run. Returns 0, or -1 when a listing could not be sent (then does not run). */
 int imap_view_refresh(struct imap_session *s, imap_listed_fn *then);
+/* Before cmd runs: when the selected folder was deleted and cmd is a moment RFC 3501 7.4.1
+ * allows EXPUNGE at, says BYE (the session ends; cmd is not run) and returns true. */
+bool imap_view_gone_said(struct imap_session *s, const struct imap_cmd *cmd);
 /* Whether the view has changes the client was not told. */
 bool imap_view_pending(const struct imap_view *v);
 /* Starts watching the view's folder (s->watching; its events go to imap_on_folder_event).

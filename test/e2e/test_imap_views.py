@@ -11,33 +11,19 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-import test_imap_mailbox as tim  # noqa: E402
+import test_imap_condstore as tic  # noqa: E402
 from test_imap_mailbox import read_line  # noqa: E402
 from test_mail import message  # noqa: E402
 
 
 class ImapViews(unittest.TestCase):
-    # the daemon, users and logins as test_imap_mailbox has them (not its tests)
-    setUpClass = classmethod(tim.ImapMailbox.setUpClass.__func__)
-    tearDownClass = classmethod(tim.ImapMailbox.tearDownClass.__func__)
-    new_user = tim.ImapMailbox.new_user
-    deliver = tim.ImapMailbox.deliver
-    login = tim.ImapMailbox.login
-
-    def raw(self, c, line):
-        """Sends line (bytes, CRLF added) and returns the lines up to the tagged answer."""
-        tag = line.split(b" ", 1)[0]
-        c.send(line + b"\r\n")
-        lines = []
-        while True:
-            lines.append(read_line(c))
-            if lines[-1].startswith(tag + b" "):
-                return lines
-
-    def ok(self, c, line):
-        lines = self.raw(c, line)
-        self.assertTrue(lines[-1].split(b" ", 2)[1] == b"OK", lines)
-        return lines
+    # the daemon, users, logins and raw lines as test_imap_condstore has them (not its tests)
+    setUpClass = classmethod(tic.ImapCondstore.setUpClass.__func__)
+    tearDownClass = classmethod(tic.ImapCondstore.tearDownClass.__func__)
+    new_user = tic.ImapCondstore.new_user
+    login = tic.ImapCondstore.login
+    raw = tic.ImapCondstore.raw
+    ok = tic.ImapCondstore.ok
 
     def numbered(self, c, tag=b"f"):
         """FETCH 1:* (UID FLAGS): [(msn, uid, flags)] as the session numbers them now."""

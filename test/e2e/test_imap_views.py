@@ -21,6 +21,7 @@ class ImapViews(unittest.TestCase):
     setUpClass = classmethod(tic.ImapCondstore.setUpClass.__func__)
     tearDownClass = classmethod(tic.ImapCondstore.tearDownClass.__func__)
     new_user = tic.ImapCondstore.new_user
+    deliver = tic.ImapCondstore.deliver
     login = tic.ImapCondstore.login
     raw = tic.ImapCondstore.raw
     ok = tic.ImapCondstore.ok

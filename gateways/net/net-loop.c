@@ -403,6 +403,17 @@ static void do_accept(struct net_loop *l, struct net_listener *ls)
 	}
 }
 
+/* An emptied buffer past NET_IDLE_BUF octets is given back for a small one: an idle
+ * connection holds little (its next read or answer takes a large one again). */
+static void buf_trim(struct pb_buf *b)
+{
+	if (b->len > 0 || b->cap <= NET_IDLE_BUF)
+		return;
+	pb_buf_deinit(b);
+	pb_buf_reserve(b, 0);
+	b->data[0] = '\0';
+}
+
 static void flush_out(struct net_conn *c)
 {
 	while (c->out_off < c->out.len) {
@@ -422,6 +433,7 @@ static void flush_out(struct net_conn *c)
 		return;
 	}
 	pb_buf_reset(&c->out);
+	buf_trim(&c->out);
 	c->out_off = 0;
 	c->want_out = false;
 	if (c->closing && c->flush_then_close)
@@ -445,6 +457,7 @@ static void do_read(struct net_conn *c)
 		c->corked = false;
 		if (!c->dead && !c->want_out && net_conn_output_pending(c) > 0)
 			flush_out(c);
+		buf_trim(&c->in);
 		return;
 	}
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))

@@ -4,7 +4,8 @@
  * APPENDED lists only the new uids (one MBOX_LIST from past the view's last uid) and tells
  * EXISTS; EXPUNGED tells EXPUNGE by sequence number (VANISHED under QRESYNC); FLAGS tells
  * FETCH (UID FLAGS [MODSEQ]); RESYNC (the owner lost events for this watch) and a hole in the
- * events' seq list the folder afresh and tell the differences; GONE ends the session.
+ * events' seq list the folder afresh and tell the differences; GONE ends the session at the
+ * next command where an EXPUNGE could go out (imap_view_gone_said), or at once while idling.
  *
  * Why GONE is "* BYE": RFC 3501/9051 have no response that takes a client out of the selected
  * state unsolicited (an untagged NO changes no state, and [CLOSED] of RFC 7162 only marks the

@@ -1,7 +1,8 @@
 /*
  * imap-view.h: the selected mailbox as one session sees it (RFC 3501 2.3.1): the listing of
- * the folder in UID order, so message sequence number n is entries.v[n - 1]; its flags as last
- * told to the client. Changes (MBOX_FOLDER_EVT of the folder watch, imap-view-evt.c) are
+ * the folder in UID order, so message sequence number n is IMAP_MSG(view, n); its flags as last
+ * told to the client. The listing is shared by the hub's views told the same (imap-view-
+ * share.c: copy on write, so each view's numbers stay what its client was told). Changes (MBOX_FOLDER_EVT of the folder watch, imap-view-evt.c) are
  * gathered in view->pending and told at the moments RFC 3501 7.4.1 allows (NOOP, CHECK, IDLE)
  * as EXPUNGE (VANISHED under QRESYNC), FETCH (FLAGS) and EXISTS; only a RESYNC event (the
  * owner's events were lost) lists the folder afresh and tells the differences.
@@ -10,7 +11,7 @@
  * PB_MSG_* in mailbox-store/mail/store-mail.h, which mailbox-client.h does not export yet),
  * and each message's keywords (space-separated). FLAGS and PERMANENTFLAGS list the folder's
  * keywords seen so far and \*.
- * OWNS: the listing, the folder name. THREAD: the hub's.
+ * OWNS: a reference to the listing, the folder name. THREAD: the hub's.
  */
 #ifndef IMAP_VIEW_H
 #define IMAP_VIEW_H

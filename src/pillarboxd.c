@@ -329,7 +329,9 @@ static int settings_loaded(struct daemon *d)
 
 /* Raises the open-files limit to the hard limit (systemd's default soft limit is 1024) and
  * tells the gateways how many connections that leaves them, after FD_RESERVE for the store
- * (STORE_MAX_OPEN_FILES and its logs), nng and the log files. */
+ * (STORE_MAX_OPEN_FILES and its logs), nng and the log files: all gateways together, any one
+ * of which may take them all (10,000 idle IMAP clients under a limit of 20,000), each under
+ * its setting limits.*_max_connections. */
 static void raise_fd_limit(void)
 {
 	struct rlimit rl;
@@ -341,11 +343,11 @@ static void raise_fd_limit(void)
 	if (rl.rlim_cur != before && setrlimit(RLIMIT_NOFILE, &rl) < 0)
 		rl.rlim_cur = before;
 	uint64_t soft = (uint64_t)rl.rlim_cur;
-	uint64_t per_gateway = soft > FD_RESERVE + 2 * 16 ? (soft - FD_RESERVE) / 2 : 16;
-	gw_hub_set_fd_cap(per_gateway > UINT32_MAX ? UINT32_MAX : (uint32_t)per_gateway);
-	pb_info("daemon", "event=fd_limit soft=%llu was=%llu hard=%llu connections_per_gateway=%llu",
+	uint64_t all_gateways = soft > FD_RESERVE + 16 ? soft - FD_RESERVE : 16;
+	gw_hub_set_fd_cap(all_gateways > UINT32_MAX ? UINT32_MAX : (uint32_t)all_gateways);
+	pb_info("daemon", "event=fd_limit soft=%llu was=%llu hard=%llu connections_all_gateways=%llu",
 		(unsigned long long)soft, (unsigned long long)before,
-		(unsigned long long)rl.rlim_max, (unsigned long long)per_gateway);
+		(unsigned long long)rl.rlim_max, (unsigned long long)all_gateways);
 }
 
 /* The certificate from the bootstrap file, or the self-signed one in the data directory (a

@@ -872,6 +872,7 @@ static int open_msg(struct imap_session *s, struct fetch_job *j)
 		modseq |= f->items[i].att == IMAP_FETCH_MODSEQ;
 	}
 	if (seen && !s->view->readonly && !(e->flags & IMAP_FLAG_SEEN)) {
+		e = imap_view_entry_w(s->view, msn); /* the view's own copy */
 		e->flags |= IMAP_FLAG_SEEN;
 		j->seen[j->n_seen++] = e->uid;
 		j->flags_after = !flags;

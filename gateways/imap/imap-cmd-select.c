@@ -45,9 +45,9 @@ static void write_selected(struct imap_session *s)
 	size_t unseen = 0;
 
 	for (size_t i = 0; i < IMAP_COUNT(v); i++) {
-		if (unseen == 0 && !(l->entries.v[i].flags & IMAP_FLAG_SEEN))
+		if (unseen == 0 && !(IMAP_MSG(v, i + 1)->flags & IMAP_FLAG_SEEN))
 			unseen = i + 1;
-		(void)imap_view_learn_keywords(v, l->entries.v[i].keywords);
+		(void)imap_view_learn_keywords(v, IMAP_MSG(v, i + 1)->keywords);
 	}
 	imap_view_write_flags(s);
 	imap_untagged(s, "%u EXISTS", (unsigned)IMAP_COUNT(v));
@@ -65,9 +65,7 @@ static void write_selected(struct imap_session *s)
 static void on_select_listed(struct imap_session *s, uint32_t code)
 {
 	if (code == PB_OK) {
-		struct imap_view *v = s->view;
-		v->list = s->listing;
-		memset(&s->listing, 0, sizeof(s->listing));
+		imap_view_take_listing(s); /* shared with the views told the same */
 		s->state = IMAP_ST_SELECTED;
 		write_selected(s);
 	} else {

@@ -38,7 +38,7 @@ static void stored_one(struct imap_session *s, const struct store_job *j,
 	size_t msn = imap_view_msn_of(s->view, r->uid);
 	if (msn == 0)
 		return;
-	struct pb_rec_mbox_entry *e = IMAP_MSG(s->view, msn);
+	struct pb_rec_mbox_entry *e = imap_view_entry_w(s->view, msn); /* the view's own */
 	e->flags = r->flags;
 	e->modseq = r->modseq;
 	pb_str_set(&e->keywords, r->keywords);

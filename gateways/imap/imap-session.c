@@ -196,6 +196,8 @@ static void bad_command(struct imap_session *s, const char *tag, const char *tex
 static void handle_command(struct imap_session *s, const struct imap_cmd *cmd)
 {
 	snprintf(s->tag, sizeof(s->tag), "%s", cmd->tag);
+	if (imap_view_gone_said(s, cmd)) /* the selected folder was deleted (imap-view-evt.c) */
+		return;
 	const char *refusal = gw_command_run(imap_commands, PB_N_ELEMENTS(imap_commands),
 					     s->state, s, cmd->kind, cmd, "BAD Unknown command");
 	if (refusal != NULL) {

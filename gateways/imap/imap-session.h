@@ -26,6 +26,7 @@ struct imap_server {
 	bool allow_plaintext_auth; /* security.allow_plaintext_auth */
 	uint32_t autologout_s;	   /* imap.autologout_s */
 	uint64_t max_append;	   /* smtp.max_message_size: the largest APPEND literal */
+	struct imap_listings *listings; /* the selected folders' shared listings (imap-view-share.c) */
 };
 
 /* The IMAP protocol for the session skeleton (open's server: the struct imap_server). */

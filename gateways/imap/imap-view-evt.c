@@ -4,7 +4,8 @@
  * APPENDED lists only the new uids (one MBOX_LIST from past the view's last uid) and tells
  * EXISTS; EXPUNGED tells EXPUNGE by sequence number (VANISHED under QRESYNC); FLAGS tells
  * FETCH (UID FLAGS [MODSEQ]); RESYNC (the owner lost events for this watch) and a hole in the
- * events' seq list the folder afresh and tell the differences; GONE ends the session.
+ * events' seq list the folder afresh and tell the differences; GONE ends the session at the
+ * next command where an EXPUNGE could go out (imap_view_gone_said), or at once while idling.
  *
  * Why GONE is "* BYE": RFC 3501/9051 have no response that takes a client out of the selected
  * state unsolicited (an untagged NO changes no state, and [CLOSED] of RFC 7162 only marks the
@@ -152,10 +153,14 @@ static uint32_t apply_flags(struct imap_view *v, const struct pb_rec_mbox_flagge
 	size_t msn = imap_view_msn_of(v, r->uid);
 	if (msn == 0)
 		return 0; /* expunged since, or not listed yet (its listing has the new flags) */
-	struct pb_rec_mbox_entry *e = IMAP_MSG(v, msn);
-	if (r->modseq < e->modseq)
+	const struct pb_rec_mbox_entry *old = IMAP_MSG(v, msn);
+	if (r->modseq < old->modseq)
 		return 0; /* older than what the view has */
-	bool same = e->flags == r->flags && strcmp(e->keywords ? e->keywords : "", r->keywords) == 0;
+	bool same = old->flags == r->flags &&
+		    strcmp(old->keywords ? old->keywords : "", r->keywords) == 0;
+	if (same && r->modseq == old->modseq)
+		return 0; /* what the view has (its listing is not copied for nothing) */
+	struct pb_rec_mbox_entry *e = imap_view_entry_w(v, msn);
 	e->modseq = r->modseq;
 	if (same)
 		return 0; /* the session's own STORE, told already */
@@ -187,13 +192,14 @@ static void tell_flags(struct imap_session *s)
 			imap_view_fetch_flags(s, msns[i], false);
 	free(msns);
 	pb_rec_mbox_flagged_list_clear(l);
+	imap_view_settle(s);
 }
 
 /* The new messages listed: added to the view, EXISTS told. */
 static void add_listed(struct imap_session *s)
 {
 	struct imap_view *v = s->view;
-	struct pb_rec_mbox_entry_list *l = &s->listing.entries;
+	struct pb_rec_mbox_entry_list *l = &s->listing.entries, *mine = NULL;
 	uint32_t last = IMAP_COUNT(v) > 0 ? IMAP_MSG(v, IMAP_COUNT(v))->uid : 0;
 	size_t before = IMAP_COUNT(v);
 	bool learnt = false;
@@ -202,7 +208,9 @@ static void add_listed(struct imap_session *s)
 		if (l->v[i].uid <= last)
 			continue;
 		learnt |= imap_view_learn_keywords(v, l->v[i].keywords);
-		*pb_rec_mbox_entry_push(&v->list.entries) = l->v[i];
+		if (mine == NULL)
+			mine = imap_view_edit(v);
+		*pb_rec_mbox_entry_push(mine) = l->v[i];
 		l->v[i].blob_key = l->v[i].keywords = NULL;
 		last = l->v[i].uid;
 	}
@@ -211,6 +219,7 @@ static void add_listed(struct imap_session *s)
 		v->list.highestmodseq = s->listing.highestmodseq;
 	mailbox_list_free(&s->listing);
 	memset(&s->listing, 0, sizeof(s->listing));
+	imap_view_settle(s);
 	if (learnt)
 		imap_view_write_flags(s);
 	if (IMAP_COUNT(v) != before)
@@ -255,6 +264,29 @@ static int list_changes(struct imap_session *s, bool whole, imap_listed_fn *then
 	return -1;
 }
 
+/* Whether EXPUNGE may go out before cmd's answer (RFC 3501 7.4.1: not during FETCH, STORE or
+ * SEARCH, nor SORT/THREAD, which number as SEARCH does, RFC 5256; their UID forms may). */
+static bool may_expunge_at(const struct imap_cmd *cmd)
+{
+	switch (cmd->kind) {
+	case IMAP_CMD_FETCH:
+	case IMAP_CMD_STORE:
+	case IMAP_CMD_SEARCH:
+	case IMAP_CMD_SORT:
+	case IMAP_CMD_THREAD: return cmd->uid;
+	case IMAP_CMD_LOGOUT: return false; /* it says BYE itself */
+	default: return true;
+	}
+}
+
+bool imap_view_gone_said(struct imap_session *s, const struct imap_cmd *cmd)
+{
+	if (s->view == NULL || !s->view->pending.gone || !may_expunge_at(cmd))
+		return false;
+	imap_bye(s, "Selected mailbox was deleted, have to disconnect.");
+	return true;
+}
+
 int imap_view_refresh(struct imap_session *s, imap_listed_fn *then)
 {
 	struct imap_view *v = s->view;
@@ -275,6 +307,7 @@ int imap_view_refresh(struct imap_session *s, imap_listed_fn *then)
 	tell_flags(s);
 	if (v->pending.appended)
 		return list_changes(s, false, then);
+	imap_view_settle(s); /* a STORE's or FETCH's own change shared again */
 	then(s, PB_OK);
 	return 0;
 }

@@ -130,7 +130,7 @@ size_t imap_view_msn_of(const struct imap_view *v, uint32_t uid)
 {
 	size_t i = uid_lower_bound(v, uid);
 
-	return i < IMAP_COUNT(v) && v->list.entries.v[i].uid == uid ? i + 1 : 0;
+	return i < IMAP_COUNT(v) && IMAP_MSG(v, i + 1)->uid == uid ? i + 1 : 0;
 }
 
 /* The first index whose uid is >= uid (count when none). */
@@ -140,7 +140,7 @@ static size_t uid_lower_bound(const struct imap_view *v, uint32_t uid)
 
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
-		if (v->list.entries.v[mid].uid < uid)
+		if (IMAP_MSG(v, mid + 1)->uid < uid)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -152,7 +152,7 @@ static size_t uid_lower_bound(const struct imap_view *v, uint32_t uid)
 static int mark_range(const struct imap_view *v, struct imap_seq_range r, bool uid, bool *mark)
 {
 	size_t n = IMAP_COUNT(v);
-	uint32_t last = uid ? (n > 0 ? v->list.entries.v[n - 1].uid : 0) : (uint32_t)n;
+	uint32_t last = uid ? (n > 0 ? IMAP_MSG(v, n)->uid : 0) : (uint32_t)n;
 	uint32_t lo = r.lo == IMAP_SEQ_STAR ? last : r.lo, hi = r.hi == IMAP_SEQ_STAR ? last : r.hi;
 
 	if (lo > hi) {
@@ -167,7 +167,7 @@ static int mark_range(const struct imap_view *v, struct imap_seq_range r, bool u
 			mark[m - 1] = true;
 		return 0;
 	}
-	for (size_t i = uid_lower_bound(v, lo); i < n && v->list.entries.v[i].uid <= hi; i++)
+	for (size_t i = uid_lower_bound(v, lo); i < n && IMAP_MSG(v, i + 1)->uid <= hi; i++)
 		mark[i] = true;
 	return 0;
 }
@@ -294,7 +294,9 @@ static bool same_flags(const struct pb_rec_mbox_entry *a, const struct pb_rec_mb
 void imap_view_sync(struct imap_session *s)
 {
 	struct imap_view *v = s->view;
-	const struct pb_rec_mbox_entry_list *old = &v->list.entries, *fresh = &s->listing.entries;
+	static const struct pb_rec_mbox_entry_list none;
+	const struct pb_rec_mbox_entry_list *old = v->msgs != NULL ? &v->msgs->entries : &none;
+	const struct pb_rec_mbox_entry_list *fresh = &s->listing.entries;
 	size_t i = 0, j = 0, msn = 0, n_changed = 0;
 	uint32_t *changed = xmalloc((old->n + 1) * sizeof(*changed));
 	struct pb_u64v gone = { 0 };
@@ -326,9 +328,7 @@ void imap_view_sync(struct imap_session *s)
 	bool grew = fresh->n != msn, learnt = false;
 	for (size_t k = 0; k < fresh->n; k++)
 		learnt |= imap_view_learn_keywords(v, fresh->v[k].keywords);
-	mailbox_list_free(&v->list);
-	v->list = s->listing;
-	memset(&s->listing, 0, sizeof(s->listing));
+	imap_view_take_listing(s);
 	if (learnt)
 		imap_view_write_flags(s);
 	for (size_t k = 0; k < n_changed; k++)
@@ -338,9 +338,30 @@ void imap_view_sync(struct imap_session *s)
 		imap_untagged(s, "%u EXISTS", (unsigned)IMAP_COUNT(v));
 }
 
+void imap_view_take_listing(struct imap_session *s)
+{
+	struct imap_view *v = s->view;
+
+	imap_view_adopt(s, &s->listing.entries);
+	mailbox_list_free(&v->list);
+	v->list = s->listing;
+	memset(&s->listing, 0, sizeof(s->listing));
+}
+
+/* Whether the view holds a message of uids[0..n) (ascending). */
+static bool holds_any(const struct imap_view *v, const uint64_t *uids, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		if (uids[k] <= UINT32_MAX && imap_view_msn_of(v, (uint32_t)uids[k]) != 0)
+			return true;
+	return false;
+}
+
 size_t imap_view_expunge_uids(struct imap_session *s, const uint64_t *uids, size_t n, bool quiet)
 {
-	struct pb_rec_mbox_entry_list *l = &s->view->list.entries;
+	if (!holds_any(s->view, uids, n))
+		return 0;
+	struct pb_rec_mbox_entry_list *l = imap_view_edit(s->view);
 	size_t kept = 0, k = 0, n_gone = 0;
 	uint64_t *gone = xmalloc((n + 1) * sizeof(*gone));
 
@@ -366,6 +387,7 @@ size_t imap_view_expunge_uids(struct imap_session *s, const uint64_t *uids, size
 		gw_write(s->gs, s->out.data, s->out.len);
 	}
 	free(gone);
+	imap_view_settle(s);
 	return n_gone;
 }
 
@@ -388,6 +410,7 @@ void imap_view_free(struct imap_view **vp)
 
 	if (v == NULL)
 		return;
+	imap_view_drop_listing(v);
 	mailbox_list_free(&v->list);
 	pb_strv_clear(&v->keywords);
 	pb_u64v_clear(&v->pending.expunged);

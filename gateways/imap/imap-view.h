@@ -1,7 +1,8 @@
 /*
  * imap-view.h: the selected mailbox as one session sees it (RFC 3501 2.3.1): the listing of
- * the folder in UID order, so message sequence number n is entries.v[n - 1]; its flags as last
- * told to the client. Changes (MBOX_FOLDER_EVT of the folder watch, imap-view-evt.c) are
+ * the folder in UID order, so message sequence number n is IMAP_MSG(view, n); its flags as last
+ * told to the client. The listing is shared by the hub's views told the same (imap-view-
+ * share.c: copy on write, so each view's numbers stay what its client was told). Changes (MBOX_FOLDER_EVT of the folder watch, imap-view-evt.c) are
  * gathered in view->pending and told at the moments RFC 3501 7.4.1 allows (NOOP, CHECK, IDLE)
  * as EXPUNGE (VANISHED under QRESYNC), FETCH (FLAGS) and EXISTS; only a RESYNC event (the
  * owner's events were lost) lists the folder afresh and tells the differences.
@@ -10,7 +11,7 @@
  * PB_MSG_* in mailbox-store/mail/store-mail.h, which mailbox-client.h does not export yet),
  * and each message's keywords (space-separated). FLAGS and PERMANENTFLAGS list the folder's
  * keywords seen so far and \*.
- * OWNS: the listing, the folder name. THREAD: the hub's.
+ * OWNS: a reference to the listing, the folder name. THREAD: the hub's.
  */
 #ifndef IMAP_VIEW_H
 #define IMAP_VIEW_H
@@ -41,10 +42,29 @@ struct imap_view_pending {
 	bool gone;				/* the folder was deleted */
 };
 
+/* A listing (the messages in UID order, as told to the clients of the views holding it),
+ * shared by every view of the hub told exactly the same (imap-view-share.c): immutable while
+ * registered; a view changes its own only through imap_view_edit / imap_view_entry_w. */
+struct imap_listings;
+struct imap_listing {
+	unsigned refs;
+	uint64_t user_id;
+	char *folder;
+	uint64_t hash; /* of the content, set when registered */
+	struct pb_rec_mbox_entry_list entries;
+	struct imap_listings *reg; /* the registry holding it (NULL: private to one view) */
+	struct imap_listing *next; /* in its bucket */
+};
+
 struct imap_view {
 	char *folder; /* UTF-8, as the mailbox owner names it ("INBOX") */
 	bool readonly; /* EXAMINE */
-	struct mailbox_list list;
+	struct imap_listing *msgs; /* the messages (NULL until the first listing) */
+	struct mailbox_list list;  /* the folder's counters (its entries stay empty: see msgs) */
+	/* listings the view left by copy on write during a command, held until the next settle:
+	 * the command may still hold pointers into them (FETCH's blob keys) */
+	struct imap_listing **pins;
+	size_t n_pins;
 	uint32_t folder_id;	 /* the watch's folder (0: no watch answered yet) */
 	uint64_t evt_seq;	 /* the seq of the last MBOX_FOLDER_EVT applied */
 	struct pb_strv keywords; /* the folder's keywords told in FLAGS */
@@ -54,9 +74,27 @@ struct imap_view {
 	struct pb_u64v searchres; /* RFC 5182 "$": the uids SEARCH RETURN (SAVE) kept, ascending */
 };
 
-/* The message with sequence number msn (1-based, <= count). */
-#define IMAP_MSG(view, msn) (&(view)->list.entries.v[(msn) - 1])
-#define IMAP_COUNT(view) ((view)->list.entries.n)
+/* The message with sequence number msn (1-based, <= count): read only (it may be shared with
+ * other views); to change it, imap_view_entry_w. */
+#define IMAP_MSG(view, msn) (&(view)->msgs->entries.v[(msn) - 1])
+#define IMAP_COUNT(view) ((view)->msgs != NULL ? (size_t)(view)->msgs->entries.n : 0)
+
+/* ---- imap-view-share.c: one listing for the views told the same ---- */
+/* The view's own entries, to change in place: copied first when another view shares them.
+ * They stay the view's own until imap_view_settle. Valid until the view's next edit/settle. */
+struct pb_rec_mbox_entry_list *imap_view_edit(struct imap_view *v);
+/* Message msn (1-based, <= count), to change in place (imap_view_edit). */
+struct pb_rec_mbox_entry *imap_view_entry_w(struct imap_view *v, size_t msn);
+/* Shares the view's listing again if it is its own: with an equal one of the hub (the own copy
+ * freed), else registered for the views to come. Call after a change is told. */
+void imap_view_settle(struct imap_session *s);
+/* Makes *entries (moved out; left empty) the view's listing, shared when another view holds
+ * an equal one. */
+void imap_view_adopt(struct imap_session *s, struct pb_rec_mbox_entry_list *entries);
+/* Lets go of the view's listing (freed with its last view). */
+void imap_view_drop_listing(struct imap_view *v);
+/* How many views share the view's listing (0: it is the view's own, not shared yet). */
+size_t imap_view_shared_by(const struct imap_view *v);
 
 /* Appends "(\Seen \Deleted)" for flags. */
 void imap_flags_append(struct pb_buf *out, uint32_t flags);
@@ -89,6 +127,8 @@ int imap_view_list(struct imap_session *s, const char *folder, imap_listed_fn *d
 /* Replaces the view's listing by s->listing, telling the client what changed: EXPUNGE for
  * messages gone, FETCH (FLAGS) for flags changed, EXISTS when messages came. */
 void imap_view_sync(struct imap_session *s);
+/* Makes s->listing (complete) the view's messages and counters; s->listing is left empty. */
+void imap_view_take_listing(struct imap_session *s);
 /* Removes the messages of uids[0..n) (ascending; uids not in the view are skipped) from the
  * view, telling each as "* msn EXPUNGE" unless quiet (each msn counts the ones told before it,
  * RFC 3501 7.4.1), or, once QRESYNC is enabled, all as one "* VANISHED uids". Returns how
@@ -125,6 +165,9 @@ bool imap_searchres_has(const struct imap_view *v, uint32_t msn);
  * then(s, PB_OK) at once when nothing is pending. A gone folder ends the session (BYE) and
  * then does not run. Returns 0, or -1 when a listing could not be sent (then does not run). */
 int imap_view_refresh(struct imap_session *s, imap_listed_fn *then);
+/* Before cmd runs: when the selected folder was deleted and cmd is a moment RFC 3501 7.4.1
+ * allows EXPUNGE at, says BYE (the session ends; cmd is not run) and returns true. */
+bool imap_view_gone_said(struct imap_session *s, const struct imap_cmd *cmd);
 /* Whether the view has changes the client was not told. */
 bool imap_view_pending(const struct imap_view *v);
 /* Starts watching the view's folder (s->watching; its events go to imap_on_folder_event).

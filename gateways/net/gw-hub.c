@@ -34,13 +34,16 @@
  * does: one send. */
 static const char gw_tls_busy_alert[7] = { 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x50 };
 
-static _Atomic uint32_t fd_cap = NET_MAX_CONNS;
+/* The connections all hubs together may hold (the process's descriptors less the store's
+ * reserve: gw_hub_set_fd_cap), and how many they hold. */
+static _Atomic uint32_t fd_cap = UINT32_MAX;
+static _Atomic uint32_t conns_open;
 /* The node's budget of message bytes in flight, shared by every hub (gw-session.h). */
 static _Atomic uint64_t budget_used, budget_max = 256ull << 20;
 
 void gw_hub_set_fd_cap(uint32_t max_connections)
 {
-	atomic_store(&fd_cap, max_connections < NET_MAX_CONNS ? max_connections : NET_MAX_CONNS);
+	atomic_store(&fd_cap, max_connections);
 }
 
 /* What admission reads, refreshed every tick from the settings snapshot. */
@@ -248,26 +251,46 @@ static struct gw_session *hub_find(void *hubp, uint64_t id)
 
 /* ---- net_loop callbacks: each connection's session skeleton around the protocol's ---- */
 
-/* Whether a new connection from ip may come in; counts it if so (returns *counted_r). */
+/* Takes one of the process's connections (false: every one is held, by any hub). */
+static bool process_take(void)
+{
+	if (atomic_fetch_add(&conns_open, 1) < atomic_load(&fd_cap))
+		return true;
+	atomic_fetch_sub(&conns_open, 1);
+	return false;
+}
+
+/* Whether a new connection from ip may come in; counts it if so (returns *counted_r), and
+ * takes one of the process's connections (given back by release). */
 static bool admit(struct gw_hub *hub, const char *ip, bool *counted_r)
 {
 	enum gw_anvil_verdict v = GW_ANVIL_OK;
+	bool trusted = pb_cidr_list_match(&hub->limits.trusted, ip);
 
 	*counted_r = false;
-	if (net_loop_conn_count(hub->loop) > hub->limits.max_conns) { /* this one is counted */
-		hub->refused[GW_ANVIL_FULL + 1]++;
+	if (net_loop_conn_count(hub->loop) > hub->limits.max_conns || !process_take()) {
+		hub->refused[GW_ANVIL_FULL + 1]++; /* this one is counted in the loop's */
 		return false;
 	}
-	if (pb_cidr_list_match(&hub->limits.trusted, ip))
+	if (trusted)
 		return true;
 	v = gw_anvil_connect(hub->anvil, ip, net_loop_now(hub->loop), hub->limits.ip_max,
 			     hub->limits.ip_rate);
 	if (v != GW_ANVIL_OK) {
 		hub->refused[v]++;
+		atomic_fetch_sub(&conns_open, 1);
 		return false;
 	}
 	*counted_r = true;
 	return true;
+}
+
+/* Gives back what admit took for the connection of ip. */
+static void release(struct gw_hub *hub, const char *ip, bool counted)
+{
+	atomic_fetch_sub(&conns_open, 1);
+	if (counted)
+		gw_anvil_disconnect(hub->anvil, ip);
 }
 
 static void *on_accept(struct net_conn *c, void *listen_ctx)
@@ -291,8 +314,7 @@ static void *on_accept(struct net_conn *c, void *listen_ctx)
 		hc->gs.session = hl->hub->proto->open(&hc->gs, hl->server);
 	if (hc->gs.session == NULL) {
 		gw_session_deinit(&hc->gs);
-		if (counted)
-			gw_anvil_disconnect(hl->hub->anvil, net_conn_peer(c));
+		release(hl->hub, net_conn_peer(c), counted);
 		free(hc);
 		return NULL;
 	}
@@ -325,8 +347,7 @@ static void on_close(void *session, struct net_conn *c)
 	hub->proto->close(hc->gs.session);
 	gw_session_deinit(&hc->gs);
 	hc->hl->sessions--;
-	if (hc->counted)
-		gw_anvil_disconnect(hub->anvil, net_conn_peer(c));
+	release(hub, net_conn_peer(c), hc->counted);
 	free(hc);
 }
 
@@ -440,9 +461,9 @@ static void hub_tick(struct gw_hub *hub, uint64_t now)
 	const struct pb_settings *s = pb_settings_acquire(hub->rt);
 	uint32_t cap = hub->proto->max_connections != NULL ? hub->proto->max_connections(s)
 							  : NET_MAX_CONNS;
-	uint32_t hard = atomic_load(&fd_cap);
 
-	hub->limits = (struct hub_limits){ cap < hard ? cap : hard, s->limits.ip_max_connections,
+	hub->limits = (struct hub_limits){ cap < NET_MAX_CONNS ? cap : NET_MAX_CONNS,
+					   s->limits.ip_max_connections,
 					   s->limits.ip_connections_per_minute,
 					   s->security.tls_handshake_timeout_s * 1000u,
 					   s->limits.trusted_networks.list };

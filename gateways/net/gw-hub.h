@@ -9,7 +9,8 @@
  * the session waits for next); events sent to "<hub>#<session id>" reach that session.
  *
  * Admission: a new connection is refused with the proto's busy line when the service has its
- * cap of connections (limits.*_max_connections, and never more than the descriptors allow),
+ * cap of connections (limits.*_max_connections), when all hubs together hold what the
+ * descriptors allow (gw_hub_set_fd_cap),
  * or when its address has too many open or opened too many this minute (limits.ip_*;
  * limits.trusted_networks are exempt) — the per-IP accounting is gw-anvil.h.
  *
@@ -35,8 +36,9 @@
 #include "pb-runtime.h"
 
 #define GW_HUB_DRAIN_MS 10000
-/* Calls in flight per hub, all sessions together (each session has few). */
-#define GW_HUB_MAX_CALLS (4 * NET_MAX_CONNS)
+/* Calls in flight per hub, all sessions together (each session has few, an idle one none;
+ * past it a command hears a temporary failure). */
+#define GW_HUB_MAX_CALLS 16384
 
 struct gw_hub;
 
@@ -58,9 +60,10 @@ struct gw_listen {
  * or at once when the start fails. Returns 0 or -1. */
 int gw_hub_start(struct pb_runtime *rt, const struct gw_proto *proto, const struct gw_listen *ls,
 		 size_t n_ls, void *server, struct gw_hub **hub_r, char **error_r);
-/* The most connections any one hub may hold whatever the settings say, from the process's
- * descriptor limit (the daemon sets it at start, leaving room for the store); default
- * NET_MAX_CONNS. */
+/* The most connections all hubs together may hold whatever the settings say, from the
+ * process's descriptor limit (the daemon sets it at start, leaving room for the store); any
+ * one hub may take them all (its own cap is its setting, limits.*_max_connections, at most
+ * NET_MAX_CONNS). Default: no limit but the hubs' own. */
 void gw_hub_set_fd_cap(uint32_t max_connections);
 /* Stops a gateway as described above, joins the thread and frees the server; sets *hub NULL. */
 void gw_hub_stop(struct gw_hub **hub);

@@ -65,8 +65,10 @@ struct net_loop {
 	size_t n_listeners;
 	struct net_watch watches[MAX_WATCHES];
 	size_t n_watches;
-	struct net_conn *conns[NET_MAX_CONNS];
-	uint32_t generation[NET_MAX_CONNS];
+	struct net_conn **conns; /* cap slots, grown by doubling up to NET_MAX_CONNS */
+	uint32_t *generation;
+	size_t cap;
+	size_t free_hint; /* no free slot below this */
 	size_t n_conns;
 	size_t slots_used; /* every live connection's slot is below this */
 	bool reap_needed;
@@ -92,6 +94,14 @@ uint64_t net_loop_now(struct net_loop *l)
 	return l->now_ms(l->clock_ctx);
 }
 
+static void slot_release(struct net_loop *l, size_t slot)
+{
+	l->conns[slot] = NULL;
+	l->n_conns--;
+	if (slot < l->free_hint)
+		l->free_hint = slot;
+}
+
 static void conn_free(struct net_loop *l, struct net_conn *c)
 {
 	size_t slot = (size_t)(c->id & 0xffff);
@@ -99,8 +109,7 @@ static void conn_free(struct net_loop *l, struct net_conn *c)
 	close(c->fd);
 	if (c->proto->on_close != NULL)
 		c->proto->on_close(c->session, c);
-	l->conns[slot] = NULL;
-	l->n_conns--;
+	slot_release(l, slot);
 	pb_buf_deinit(&c->in);
 	pb_buf_deinit(&c->out);
 	free(c);
@@ -111,12 +120,14 @@ void net_loop_destroy(struct net_loop **lp)
 	struct net_loop *l = *lp;
 	if (l == NULL)
 		return;
-	for (size_t i = 0; i < NET_MAX_CONNS; i++) {
+	for (size_t i = 0; i < l->slots_used; i++) {
 		if (l->conns[i] != NULL)
 			conn_free(l, l->conns[i]);
 	}
 	net_loop_stop_listening(l);
 	close(l->epfd);
+	free(l->conns);
+	free(l->generation);
 	if (l->spare_fd >= 0)
 		close(l->spare_fd);
 	free(l);
@@ -258,11 +269,31 @@ static void sockaddr_text(const struct sockaddr_storage *ss, char *out, size_t s
 	}
 }
 
+/* A free slot (the table doubled when full), or NET_MAX_CONNS when every slot is taken. */
+static size_t slot_take(struct net_loop *l)
+{
+	size_t slot = l->free_hint;
+
+	while (slot < l->cap && l->conns[slot] != NULL)
+		slot++;
+	if (slot == l->cap) {
+		if (l->cap == NET_MAX_CONNS)
+			return NET_MAX_CONNS;
+		size_t cap = l->cap == 0 ? NET_INITIAL_CONNS : 2 * l->cap;
+		cap = cap < NET_MAX_CONNS ? cap : NET_MAX_CONNS;
+		l->conns = xrealloc(l->conns, cap * sizeof(*l->conns));
+		l->generation = xrealloc(l->generation, cap * sizeof(*l->generation));
+		memset(l->conns + l->cap, 0, (cap - l->cap) * sizeof(*l->conns));
+		memset(l->generation + l->cap, 0, (cap - l->cap) * sizeof(*l->generation));
+		l->cap = cap;
+	}
+	l->free_hint = slot + 1;
+	return slot;
+}
+
 static struct net_conn *conn_new(struct net_loop *l, int fd)
 {
-	size_t slot = 0;
-	while (slot < NET_MAX_CONNS && l->conns[slot] != NULL)
-		slot++;
+	size_t slot = slot_take(l);
 	if (slot == NET_MAX_CONNS)
 		return NULL;
 	struct net_conn *c = xcalloc(1, sizeof(*c));
@@ -330,8 +361,7 @@ static void out_of_fds(struct net_loop *l, struct net_listener *ls)
 static void conn_discard(struct net_loop *l, struct net_conn *c)
 {
 	epoll_ctl(l->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-	l->conns[c->id & 0xffff] = NULL;
-	l->n_conns--;
+	slot_release(l, (size_t)(c->id & 0xffff));
 	pb_buf_deinit(&c->in);
 	pb_buf_deinit(&c->out);
 	free(c);
@@ -373,6 +403,17 @@ static void do_accept(struct net_loop *l, struct net_listener *ls)
 	}
 }
 
+/* An emptied buffer past NET_IDLE_BUF octets is given back for a small one: an idle
+ * connection holds little (its next read or answer takes a large one again). */
+static void buf_trim(struct pb_buf *b)
+{
+	if (b->len > 0 || b->cap <= NET_IDLE_BUF)
+		return;
+	pb_buf_deinit(b);
+	pb_buf_reserve(b, 0);
+	b->data[0] = '\0';
+}
+
 static void flush_out(struct net_conn *c)
 {
 	while (c->out_off < c->out.len) {
@@ -392,6 +433,7 @@ static void flush_out(struct net_conn *c)
 		return;
 	}
 	pb_buf_reset(&c->out);
+	buf_trim(&c->out);
 	c->out_off = 0;
 	c->want_out = false;
 	if (c->closing && c->flush_then_close)
@@ -415,6 +457,7 @@ static void do_read(struct net_conn *c)
 		c->corked = false;
 		if (!c->dead && !c->want_out && net_conn_output_pending(c) > 0)
 			flush_out(c);
+		buf_trim(&c->in);
 		return;
 	}
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -485,7 +528,7 @@ size_t net_loop_run_once(struct net_loop *l, int max_wait_ms)
 struct net_conn *net_loop_find(struct net_loop *l, uint64_t id)
 {
 	size_t slot = (size_t)(id & 0xffff);
-	if (slot >= NET_MAX_CONNS)
+	if (slot >= l->slots_used)
 		return NULL; /* an id no connection of this loop ever had */
 	struct net_conn *c = l->conns[slot];
 	return c != NULL && c->id == id && !c->dead ? c : NULL;
@@ -499,7 +542,7 @@ size_t net_loop_conn_count(struct net_loop *l)
 size_t net_loop_each_busy(struct net_loop *l, bool (*busy)(void *session))
 {
 	size_t n = 0;
-	for (size_t i = 0; i < NET_MAX_CONNS; i++) {
+	for (size_t i = 0; i < l->slots_used; i++) {
 		struct net_conn *c = l->conns[i];
 		if (c != NULL && !c->dead && busy != NULL && busy(c->session))
 			n++;
@@ -509,7 +552,7 @@ size_t net_loop_each_busy(struct net_loop *l, bool (*busy)(void *session))
 
 void net_loop_each_shutdown(struct net_loop *l, void (*goodbye)(void *session, struct net_conn *c))
 {
-	for (size_t i = 0; i < NET_MAX_CONNS; i++) {
+	for (size_t i = 0; i < l->slots_used; i++) {
 		struct net_conn *c = l->conns[i];
 		if (c == NULL || c->dead)
 			continue;

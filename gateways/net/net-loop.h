@@ -32,8 +32,15 @@
 #include <sys/socket.h>
 
 #define NET_READ_CHUNK 65536
+/* A connection's input or output buffer, once emptied, is cut back to a small one past this
+ * (reads take NET_READ_CHUNK: 10,000 idle connections would hold 640 MB). */
+#define NET_IDLE_BUF 4096
 #define NET_OUT_HIGH (1024 * 1024)
-#define NET_MAX_CONNS 4096
+/* The most connections one loop can address: an id holds the slot in 16 bits. The slot table
+ * starts at NET_INITIAL_CONNS and doubles as connections come (what a gateway really admits is
+ * its setting, limits.*_max_connections, under the descriptor limit: gw-hub.h). */
+#define NET_MAX_CONNS 65536
+#define NET_INITIAL_CONNS 256
 #define NET_ACCEPT_PAUSE_MS 200
 
 struct net_loop;

@@ -7,8 +7,8 @@ messages in a loop; then PB_PRESSURE_FLOOD (600) idle connections are opened to 
   - the delivering sessions keep getting 250s during the flood;
   - with the deliveries paused and the flood idle, the daemon uses little CPU (no accept spin);
   - once the flood closes, new SMTP and POP3 sessions work, and every 250 is stored once.
-Two limits: 1024 (the gateways' connection cap, (N - 512) / 2, is what refuses) and 64 (below
-what the store and both caps need: accept meets EMFILE and answers from its spare descriptor,
+Two limits: 1024 (the gateways' connection cap, N - 512 for all of them together, is what
+refuses) and 64 (below what the store and both caps need: accept meets EMFILE and answers from its spare descriptor,
 and RocksDB may meet EMFILE opening a new WAL, after which the daemon exits 75 for a restart).
 Once the flood closes, a message must be accepted within 30 s. The 64 case runs only with
 PB_PRESSURE_STRICT=1: it expects the deliveries to go on, and when RocksDB does meet EMFILE the
@@ -166,7 +166,10 @@ class LowFdLimit(unittest.TestCase):
         pressure.figure("fd%d_idle_flood_cpu_share" % nofile, "%.2f" % cpu)
         for svc, r in results.items():
             self.assertEqual(r["other"][:5], [], "%s: flood connections without a greeting or busy line" % svc)
-            self.assertGreater(r["busy"], 0, "%s: nothing was refused (the flood was too small)" % svc)
+        # the cap is all the gateways' together (any one may take it all): the flood is refused
+        # where it meets it, so one service may have taken its whole flood
+        self.assertGreater(sum(r["busy"] for r in results.values()), 0,
+                           "nothing was refused (the flood was too small)")
         self.assertLess(cpu, CPU_MAX, "the daemon spins with idle connections held")
         for s in socks["smtp"] + socks["pop3"]:
             s.close()

@@ -8,6 +8,7 @@
  */
 #include "gw-fake.h"
 #include "imap-session.h"
+#include "imap-view.h"
 #include "mailbox-client.h"
 #include "lockout-client.h"
 #include "net-loop.h"
@@ -256,6 +257,49 @@ static void test_view_follows_changes_at_noop(void)
 	gw_fake_free(&f);
 }
 
+/* Logs a second session in on srv, whose shared listings stay (login() sets srv afresh). */
+static void login_as_well(struct gw_fake *f, struct imap_server *srv)
+{
+	struct imap_listings *keep = srv->listings;
+
+	login(f, srv);
+	srv->listings = keep;
+}
+
+/* Two sessions on one folder hold one listing (imap-view-share.c); the one told of an expunge
+ * gets its own and the other keeps the shared one, numbering as it was told; once both were
+ * told the same they share again, and the hub's registry goes with the last view. */
+static void test_views_share_one_listing(void)
+{
+	struct imap_server srv;
+	struct gw_fake a, b;
+	const uint32_t uids[] = { 11, 12, 13 }, gone[] = { 12 };
+
+	login(&a, &srv);
+	select_inbox(&a, uids, 3);
+	login_as_well(&b, &srv);
+	select_inbox(&b, uids, 3);
+	struct imap_view *va = ((struct imap_session *)a.gs.session)->view;
+	struct imap_view *vb = ((struct imap_session *)b.gs.session)->view;
+	CHECK(va->msgs == vb->msgs);
+	CHECK_INT(imap_view_shared_by(va), 2);
+	folder_event(&a, 3, 1, MAILBOX_EVT_EXPUNGED, gone, 1);
+	folder_event(&b, 3, 1, MAILBOX_EVT_EXPUNGED, gone, 1);
+	CHECK(gw_fake_say(&a, "n NOOP\r\n", "* 2 EXPUNGE\r\nn OK NOOP completed.\r\n"));
+	CHECK(va->msgs != vb->msgs);
+	CHECK_INT(IMAP_COUNT(va), 2);
+	CHECK_INT(IMAP_COUNT(vb), 3);
+	CHECK(gw_fake_say(&b, "f FETCH 3 (UID)\r\n", "* 3 FETCH (UID 13)\r\nf OK"));
+	CHECK(gw_fake_say(&a, "g FETCH 2 (UID)\r\n", "* 2 FETCH (UID 13)\r\ng OK"));
+	CHECK(gw_fake_say(&b, "n NOOP\r\n", "* 2 EXPUNGE\r\nn OK NOOP completed.\r\n"));
+	CHECK(va->msgs == vb->msgs);
+	CHECK_INT(imap_view_shared_by(vb), 2);
+	gw_fake_free(&a);
+	CHECK(srv.listings != NULL);
+	gw_fake_free(&b);
+	CHECK(srv.listings == NULL);
+}
+
 /* A read that times out before the batch is complete: nothing of it went out, the FETCH says
  * NO; one that times out inside a literal ends the connection. */
 static void test_body_read_timeout_ends_connection(void)
@@ -471,6 +515,7 @@ static const struct pb_test_case cases[] = {
 	{ "plaintext_refused_in_clear", test_plaintext_refused_in_clear },
 	{ "literal_limit_and_autologout", test_literal_limit_and_autologout },
 	{ "view_follows_changes_at_noop", test_view_follows_changes_at_noop },
+	{ "views_share_one_listing", test_views_share_one_listing },
 	{ "body_read_timeout_ends_connection", test_body_read_timeout_ends_connection },
 	{ "body_ranges_paced_by_drain", test_body_ranges_paced_by_drain },
 	{ "append_uploads", test_append_uploads },

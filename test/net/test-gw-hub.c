@@ -247,6 +247,55 @@ static void test_service_cap(void)
 	pb_runtime_destroy(&rt);
 }
 
+/* The process's cap (gw_hub_set_fd_cap) holds for all hubs together, and any one hub may take
+ * it all: three connections to one hub leave none to the other until one closes. */
+static void test_process_cap(void)
+{
+	struct pb_runtime *rt = pb_runtime_create("test", NULL);
+	struct pb_binding b1 = { "127.0.0.1", free_port() }, b2 = { "127.0.0.1", free_port() };
+	struct gw_listen ls1 = { &b1, 1, NULL, "thub", NULL, false };
+	struct gw_listen ls2 = { &b2, 1, NULL, "thub2", NULL, false };
+	struct gw_proto p2 = t_proto;
+	struct pb_settings s;
+	struct gw_hub *h1, *h2;
+	char *error = NULL, line[128];
+	int fds[3], fd;
+
+	p2.name = "thub2";
+	pb_settings_defaults(&s);
+	s.limits.pop3_max_connections = 100;
+	pb_settings_publish(rt, &s);
+	gw_hub_set_fd_cap(3);
+	REQUIRE(gw_hub_start(rt, &t_proto, &ls1, 1, NULL, &h1, &error) == 0);
+	REQUIRE(gw_hub_start(rt, &p2, &ls2, 1, NULL, &h2, &error) == 0);
+	for (int i = 0; i < 3; i++) {
+		fds[i] = connect_to(b1.port);
+		read_line(fds[i], line, sizeof(line));
+		CHECK(strncmp(line, "addr ", 5) == 0);
+	}
+	fd = connect_to(b2.port);
+	read_line(fd, line, sizeof(line));
+	CHECK_STR(line, "busy try later");
+	close(fd);
+	close(fds[0]);
+	bool served = false; /* once h1 saw the close, h2 takes one */
+	for (int i = 0; i < 100 && !served; i++) {
+		fd = connect_to(b2.port);
+		read_line(fd, line, sizeof(line));
+		served = strncmp(line, "addr ", 5) == 0;
+		close(fd);
+		if (!served)
+			nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+	}
+	CHECK(served);
+	close(fds[1]);
+	close(fds[2]);
+	gw_hub_stop(&h2);
+	gw_hub_stop(&h1);
+	gw_hub_set_fd_cap(UINT32_MAX);
+	pb_runtime_destroy(&rt);
+}
+
 /* Connects n times and returns how many were served (the others heard the busy line). */
 static int served_of(uint16_t port, int n, int *fds)
 {
@@ -342,6 +391,7 @@ static const struct pb_test_case cases[] = {
 	{ "casts_survive_a_full_inbox", test_casts_survive_a_full_inbox },
 	{ "ip_limits_and_trusted", test_ip_limits_and_trusted },
 	{ "service_cap", test_service_cap },
+	{ "process_cap", test_process_cap },
 	{ "calls_events_strays", test_calls_events_strays },
 };
 PB_TEST_MAIN(cases)

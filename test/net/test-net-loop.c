@@ -308,7 +308,62 @@ static void test_find_any_id(void)
 	net_loop_destroy(&l);
 }
 
+/* Sessions of the growth test: counted, none kept in sessions[]. */
+static int grown_open;
+static void *on_accept_counted(struct net_conn *c, void *ctx)
+{
+	grown_open++;
+	net_conn_write_str(c, "hello\r\n");
+	return &grown_open;
+}
+
+static void on_close_counted(void *session, struct net_conn *c)
+{
+	grown_open--;
+}
+
+static const struct net_proto counted_proto = { on_accept_counted, on_input, on_timeout,
+						on_close_counted, NULL, "busy\r\n", 0 };
+
+/* The slot table is no fixed array: past NET_INITIAL_CONNS it grows, every connection stays
+ * addressable by its id, and a slot freed low is taken again before the table grows more. */
+static void test_table_grows(void)
+{
+	enum { N = NET_INITIAL_CONNS + 40 };
+	struct net_loop *l = net_loop_create(clock_fn, NULL);
+	int port = listen_port_of(l, &counted_proto);
+	static int fds[N];
+	static uint64_t ids[N];
+	REQUIRE(port > 0);
+	for (int i = 0; i < N; i++) {
+		fds[i] = dial(port);
+		REQUIRE(fds[i] >= 0);
+		CHECK(read_until(l, fds[i], "hello"));
+	}
+	CHECK_INT(net_loop_conn_count(l), N);
+	CHECK_INT(grown_open, N);
+	close(fds[3]);
+	for (int i = 0; i < 100 && net_loop_conn_count(l) == N; i++)
+		net_loop_run_once(l, 10);
+	fds[3] = dial(port);
+	CHECK(read_until(l, fds[3], "hello"));
+	CHECK_INT(net_loop_conn_count(l), N);
+	for (uint64_t slot = 0; slot < N; slot++) { /* ids hold the slot in their low 16 bits */
+		for (uint32_t gen = 1; gen <= 2 && ids[slot] == 0; gen++)
+			if (net_loop_find(l, ((uint64_t)gen << 16) | slot) != NULL)
+				ids[slot] = ((uint64_t)gen << 16) | slot;
+		CHECK(ids[slot] != 0);
+	}
+	CHECK(ids[3] >> 16 == 2); /* slot 3 was taken again */
+	CHECK(net_loop_find(l, N) == NULL);
+	for (int i = 0; i < N; i++)
+		close(fds[i]);
+	net_loop_destroy(&l);
+	CHECK_INT(grown_open, 0);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "table_grows", test_table_grows },
 	{ "find_any_id", test_find_any_id },
 	{ "refused_at_accept_hears_busy", test_refused_at_accept_hears_busy },
 	{ "refused_hears_binary_busy", test_refused_hears_binary_busy },

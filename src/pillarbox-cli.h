@@ -61,6 +61,14 @@ int cli_neverblock_add(struct cli *c, char **args, int nargs);
 int cli_neverblock_del(struct cli *c, char **args, int nargs);
 int cli_neverblock_list(struct cli *c, char **args, int nargs);
 int cli_user_logins(struct cli *c, char **args, int nargs);
+/* The outbound queue commands (pillarbox-queue.c). */
+int cli_queue_list(struct cli *c, char **args, int nargs);
+int cli_queue_show(struct cli *c, char **args, int nargs);
+int cli_queue_hold(struct cli *c, char **args, int nargs);
+int cli_queue_release(struct cli *c, char **args, int nargs);
+int cli_queue_retry(struct cli *c, char **args, int nargs);
+int cli_queue_delete(struct cli *c, char **args, int nargs);
+int cli_queue_flush(struct cli *c, char **args, int nargs);
 /* Prints user's account locks (part of `user show`). Returns the exit code. */
 int cli_print_user_locks(struct cli *c, const char *user);
 

@@ -356,14 +356,15 @@ static void dispatch(struct pb_actor *a, struct queue_shard *s, struct qentry *e
 	char host[QUEUE_ROUTE_HOST_MAX], h2[QUEUE_ROUTE_HOST_MAX];
 	uint16_t port = 0, p2;
 	const char *error;
-	bool found = false, changed = false;
+	bool found = false, changed = false, smart = false;
 
 	for (size_t i = 0; i < e->q.n; i++) {
 		struct pb_queue_rcpt *r = &e->q.r[i];
 		e->sent[i] = false;
 		if (r->state != PB_QUEUE_PENDING && r->state != PB_QUEUE_DEFERRED)
 			continue;
-		if (queue_route_for(o, domain_of(r->addr), h2, sizeof(h2), &p2, &error) < 0) {
+		int how = queue_route_for(o, domain_of(r->addr), h2, sizeof(h2), &p2, &error);
+		if (how < 0) {
 			if (strcmp(r->reply, error) != 0 || r->state != PB_QUEUE_DEFERRED) {
 				free(r->reply);
 				r->reply = xstrdup(error);
@@ -375,6 +376,7 @@ static void dispatch(struct pb_actor *a, struct queue_shard *s, struct qentry *e
 		if (!found) {
 			memcpy(host, h2, sizeof(host));
 			port = p2;
+			smart = how == 1;
 			found = true;
 		}
 		e->sent[i] = p2 == port && strcmp(h2, host) == 0;
@@ -395,6 +397,7 @@ static void dispatch(struct pb_actor *a, struct queue_shard *s, struct qentry *e
 	q->id = e->q.id;
 	q->host = xstrdup(host);
 	q->port = port;
+	q->smart_host = smart;
 	q->sender = xstrdup(e->q.sender);
 	q->mail_params = (char *)mp.data;
 	q->size = e->q.size;

@@ -339,6 +339,92 @@ class QueueCase(QueueBase):
         self.assertEqual(s.rcpt("far@remote.example")[0], 550)
 
 
+class QueueSmartHost(QueueBase):
+    """A second Pillarbox as the smart host: STARTTLS required with its certificate verified
+    (the CA file setting), AUTH with the credentials in the settings; the message lands in a
+    user's INBOX there."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.b = pbtest.Daemon(extra_config="hostname = localhost\n")
+        cls.b.start()
+        cls.b.add_user("relay", "relaypw12")
+        cls.b.add_user("bob", "bobpw123")
+        for args in (("domain", "add", "b.example"), ("user", "set", "relay", "send_as_any", "true")):
+            rc, out, err = cls.b.cli(*args)
+            assert rc == 0, err
+        cls.start_daemon(closed_port())
+        cls.settings({"smart_host": "localhost:%d" % cls.b.ports["submission"],
+                      "tls": "required", "tls_verify": "peer",
+                      "tls_ca_file": os.path.join(cls.b.data_dir, "cert.pem"),
+                      "auth_user": "relay", "auth_password": "relaypw12"})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.stop_daemon()
+        rc = cls.b.stop()
+        cls.b.cleanup()
+        assert rc == 0
+
+    def bob_inbox(self):
+        p = poplib.POP3("127.0.0.1", self.b.ports["pop3"], timeout=60)
+        try:
+            p.user("bob")
+            p.pass_("bobpw123")
+            return [b"\r\n".join(p.retr(i + 1)[1]) for i in range(len(p.list()[1]))]
+        finally:
+            p.quit()
+
+    def test_through_smart_host(self):
+        self.send(["bob@b.example"], b"Subject: via the smart host\r\n\r\n.dot line\r\n")
+        got = pbtest.wait_until(self.bob_inbox, timeout=30, what="the message at the smart host")
+        self.assertEqual(len(got), 1)
+        self.assertIn(b"\r\n.dot line", got[0])
+        log = self.b.log()
+        self.assertIn("tls=TLSv1.3", log.split("event=accepted", 1)[1].split("\n", 1)[0])
+        self.assertNotIn("relaypw12", self.d.log())
+
+    def test_wrong_password_defers(self):
+        self.addCleanup(self.settings, {"auth_password": "relaypw12"})
+        self.settings({"auth_password": "wrong-password"})
+        self.send(["bob@b.example"], b"Subject: refused login\r\n\r\nbody\r\n")
+
+        def deferred():
+            rc, out, err = self.queue("list")
+            for line in out.splitlines():
+                if line[:1].isdigit():
+                    show = self.queue("show", line.split()[0])[1]
+                    if "authentication failed" in show:
+                        return show
+            return None
+
+        show = pbtest.wait_until(deferred, timeout=30, what="the AUTH refusal")
+        self.assertIn("deferred", show)
+        self.assertNotIn("wrong-password", self.d.log())
+        # the right password: the retry goes through
+        self.settings({"auth_password": "relaypw12"})
+        self.queue("flush")
+        pbtest.wait_until(lambda: any(b"refused login" in m for m in self.bob_inbox()),
+                          timeout=30, what="the retried message")
+
+    def test_unverified_certificate_defers(self):
+        self.addCleanup(self.settings, {"tls_ca_file": os.path.join(self.b.data_dir, "cert.pem")})
+        self.settings({"tls_ca_file": "/etc/ssl/certs/ca-certificates.crt"})
+        self.send(["bob@b.example"], b"Subject: unverified\r\n\r\nbody\r\n")
+
+        def deferred():
+            rc, out, err = self.queue("list")
+            for line in out.splitlines():
+                if line[:1].isdigit():
+                    show = self.queue("show", line.split()[0])[1]
+                    if "certificate verify failed" in show:
+                        return show
+            return None
+
+        pbtest.wait_until(deferred, timeout=30, what="the TLS verification failure")
+        self.assertFalse(any(b"unverified" in m for m in self.bob_inbox()))
+
+
 class QueueCrash(QueueBase):
     """kill -9 while messages are being sent: after the restart every message arrives once."""
 

@@ -43,6 +43,7 @@ struct queue_shard {
 	uint32_t index, count, next_sender;
 	struct qentry **e;
 	size_t n;
+	uint64_t sent, deferred, failed; /* recipients, since the shard started (the status) */
 };
 
 static bool final_state(uint8_t st)
@@ -495,6 +496,9 @@ static int on_sent(struct pb_actor *a, void *state, struct pb_msg *m)
 		r->state = text[0] == '2'   ? PB_QUEUE_DELIVERED
 			   : text[0] == '5' ? PB_QUEUE_FAILED
 					    : PB_QUEUE_DEFERRED;
+		s->sent += r->state == PB_QUEUE_DELIVERED;
+		s->failed += r->state == PB_QUEUE_FAILED;
+		s->deferred += r->state == PB_QUEUE_DEFERRED;
 		if (r->state == PB_QUEUE_DELIVERED)
 			pb_info("queue", "event=delivered queue_id=%llu rcpt=%s relay=%s reply=%s",
 				(unsigned long long)e->q.id, PB_LOGQ(r->addr), PB_LOGQ(e->host),
@@ -600,6 +604,28 @@ static int on_op(struct pb_actor *a, void *state, struct pb_msg *m)
 	return pb_reply_status(a, m, PB_OK, ""), 0;
 }
 
+static int on_stats(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct queue_shard *s = state;
+	struct pb_msg rep;
+
+	pb_msg_init(&rep, MSG_QUEUE_STATS_REP);
+	struct msg_queue_stats_rep *r = &rep.u.queue_stats_rep;
+	r->shards = s->count;
+	r->entries = s->n;
+	r->sent = s->sent;
+	r->deferred = s->deferred;
+	r->failed = s->failed;
+	for (size_t i = 0; i < s->n; i++) {
+		r->held += s->e[i]->q.held;
+		for (size_t k = 0; k < s->e[i]->q.n; k++)
+			r->waiting += !final_state(s->e[i]->q.r[k].state);
+	}
+	pb_reply(a, m, &rep);
+	pb_msg_free(&rep);
+	return 0;
+}
+
 /* ---- the actor ---- */
 
 static int resume_one(const struct pb_queue_rec *q, void *ctx)
@@ -654,6 +680,7 @@ static const struct pb_handler queue_handlers[] = {
 	{ MSG_CORE_STATUS_REP, on_sent },
 	{ MSG_QUEUE_LIST_REQ, on_list },
 	{ MSG_QUEUE_OP_REQ, on_op },
+	{ MSG_QUEUE_STATS_REQ, on_stats },
 };
 
 const struct pb_actor_def queue_actor_def = {

@@ -235,6 +235,12 @@ class QueueCase(QueueBase):
                           what="the entry gone from the queue")
         log = self.d.log()
         self.assertIn("event=delivered", log)
+        rc, out, err = self.d.cli("status", "--json")
+        self.assertEqual(rc, 0, err)
+        q = json.loads(out)["queue"]
+        self.assertGreaterEqual(q["sent"], 2)
+        self.assertEqual(set(q), {"entries", "held", "waiting", "sent", "deferred", "failed"})
+        self.assertIn("outbound queue:\n  entries", self.d.cli("status")[1])
 
     def test_5xx_gets_dsn(self):
         body = b"Subject: to refuse\r\nMessage-ID: <refuse-1@client>\r\n\r\nhello\r\n"

@@ -226,7 +226,8 @@ class QueueCase(QueueBase):
         dump = got[0]
         self.assertIn(b"X-Rcpt-Args: <far@remote.example>", dump)
         self.assertIn(b"X-Rcpt-Args: <other@remote.example>", dump)
-        self.assertIn(b"X-Mail-Args: <%s>" % self.alice().encode(), dump)
+        # exactly the sender: no SIZE= (smtp-sink does not offer SIZE, RFC 1870), no BODY=
+        self.assertIn(b"X-Mail-Args: <%s>\n" % self.alice().encode(), dump)
         self.assertIn(b"X-Helo-Args: pillarbox.test", dump)
         # the content arrives as sent: the peer undid our dot-stuffing exactly
         self.assertIn(b"\nfirst line\n.starts with a dot\n..two dots\n.\nlast\n",
@@ -281,9 +282,20 @@ class QueueCase(QueueBase):
                                  "ORCPT=rfc822;bad1@refuse.example"])
 
     def test_dead_destination_backs_off_then_expires(self):
-        self.addCleanup(self.settings, {"expiry_s": None})
+        self.addCleanup(self.settings, {"expiry_s": None, "delay_warning_s": None})
+        self.settings({"delay_warning_s": 1})
         self.send(["x@dead.example"], b"Subject: to the dead\r\n\r\nbody\r\n",
                   mail_options=["RET=FULL"])
+        # NOTIFY absent: a delay warning once it has waited delay_warning_s
+        warn = pbtest.wait_until(
+            lambda: [m for m in self.dsns("delayed") if "x@dead.example" in m.as_string()],
+            timeout=30, what="the delay warning")
+        self.assertEqual(len(warn), 1)
+        r = warn[0].get_payload()[1].get_payload()[1]
+        self.assertEqual(r["Action"], "delayed")
+        self.assertEqual(r["Status"], "4.4.1")
+        self.assertIn("Will-Retry-Until", r)
+        self.assertEqual(warn[0]["Subject"], "Delayed Mail (still being retried)")
 
         def attempts():
             found = self.find_entry("x@dead.example deferred")
@@ -305,6 +317,9 @@ class QueueCase(QueueBase):
         self.assertIn("cannot connect", r["Diagnostic-Code"])
         # RET=FULL and small: the whole original comes back
         self.assertEqual(dsn.get_payload()[2].get_content_type(), "message/rfc822")
+        # one warning only, however many retries
+        self.assertEqual(len([m for m in self.dsns("delayed")
+                              if "x@dead.example" in m.as_string()]), 1)
         pbtest.wait_until(lambda: attempts() is None, timeout=30, what="the entry gone")
 
     def test_cli_hold_release_delete_flush(self):

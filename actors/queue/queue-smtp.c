@@ -90,6 +90,10 @@ static int read_reply(struct sess *s, uint32_t timeout_ms, bool ehlo)
 			note_ext(s, line + 4);
 		if (line[3] != '-') {
 			s->code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+			/* remote text reaches logs, DSNs and the admin's terminal: no control bytes */
+			for (char *p = line; *p != '\0'; p++)
+				if ((unsigned char)*p < 0x20 || *p == 0x7f)
+					*p = '?';
 			snprintf(s->text, sizeof(s->text), "%s", line);
 			return 0;
 		}

@@ -100,7 +100,9 @@ class PeerHandler(socketserver.StreamRequestHandler):
                 self.reply("250 2.1.0 Ok")
             elif verb == "RCPT":
                 addr = cmd.split("<", 1)[1].split(">", 1)[0]
-                if addr.startswith("bad"):
+                if addr.startswith("ctl"):  # control bytes in a reply
+                    self.reply("550 5.1.2 <%s>: \x1b[31mred\x07 alert" % addr)
+                elif addr.startswith("bad"):
                     self.reply("550 5.1.1 <%s>: Recipient address rejected: User unknown" % addr)
                 else:
                     rcpts.append(cmd)
@@ -245,7 +247,7 @@ class QueueCase(QueueBase):
 
     def test_5xx_gets_dsn(self):
         body = b"Subject: to refuse\r\nMessage-ID: <refuse-1@client>\r\n\r\nhello\r\n"
-        self.send(["bad1@refuse.example", "good1@refuse.example"], body,
+        self.send(["bad1@refuse.example", "good1@refuse.example", "ctl1@refuse.example"], body,
                   mail_options=["RET=HDRS", "ENVID=env-refuse-1"],
                   rcpt_options=["NOTIFY=FAILURE ORCPT=rfc822;bad1@refuse.example"])
         dsn = pbtest.wait_until(lambda: self.dsns("failed"), timeout=30, what="the DSN")[0]
@@ -259,8 +261,11 @@ class QueueCase(QueueBase):
         self.assertEqual(per_msg["Original-Envelope-Id"], "env-refuse-1")
         self.assertTrue(per_msg["Reporting-MTA"].startswith("dns; "))
         self.assertIn("Arrival-Date", per_msg)
-        self.assertEqual(len(per_rcpt), 1)  # the accepted recipient is not in it
-        r = per_rcpt[0]
+        self.assertEqual(len(per_rcpt), 2)  # the accepted recipient is not in it
+        r, ctl = per_rcpt
+        # the remote server's control bytes never reach the DSN (nor logs, nor the CLI)
+        self.assertEqual(ctl["Diagnostic-Code"],
+                         "smtp; 550 5.1.2 <ctl1@refuse.example>: ?[31mred? alert (from 127.0.0.1)")
         self.assertEqual(r["Final-Recipient"], "rfc822; bad1@refuse.example")
         self.assertEqual(r["Original-Recipient"], "rfc822;bad1@refuse.example")
         self.assertEqual(r["Action"], "failed")

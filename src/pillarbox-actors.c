@@ -7,6 +7,7 @@
 #include "directory-actor.h"
 #include "lockout-actor.h"
 #include "mailbox-actor.h"
+#include "queue-actor.h"
 #include "maint-actor.h"
 #include "reader-actor.h"
 #include "scheduler-actor.h"
@@ -17,6 +18,7 @@
 #define SPOOL_SHARDS 8
 #define AUTH_SHARDS 2
 #define READER_SHARDS 2
+#define QUEUE_SHARDS 2
 
 static uint32_t mailbox_shards(const struct pb_config *cfg)
 {
@@ -28,6 +30,8 @@ const struct pillarbox_actor pillarbox_actors[] = {
 	{ &auth_actor_def, AUTH_SHARDS, NULL, PILLARBOX_ARG_STORE, false },
 	{ &reader_actor_def, READER_SHARDS, NULL, PILLARBOX_ARG_STORE, false },
 	{ &mailbox_actor_def, 0, mailbox_shards, PILLARBOX_ARG_STORE, false },
+	{ &qsend_actor_def, QUEUE_SENDERS, NULL, PILLARBOX_ARG_STORE, false },
+	{ &queue_actor_def, QUEUE_SHARDS, NULL, PILLARBOX_ARG_STORE, true },
 	{ &spool_actor_def, SPOOL_SHARDS, NULL, PILLARBOX_ARG_STORE, false },
 	{ &sys_actor_def, 0, NULL, PILLARBOX_ARG_SYS, true },
 	{ &maint_actor_def, 0, NULL, PILLARBOX_ARG_STORE, false },

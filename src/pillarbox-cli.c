@@ -170,6 +170,24 @@ static const struct command commands[] = {
 	{ "connection hangup", "NAME", 1, 1, 0, "end a run in progress",
 	  "Tells its collectors and the sending to stop; the run is recorded as hung up.\n",
 	  cli_connection_hangup },
+	{ "queue list", "", 0, 0, 0, "the outbound queue: mail waiting for remote recipients",
+	  "One line per entry: its id, sender, size, recipients, arrival, next attempt (UTC) and\n"
+	  "HELD when held. Delivered and bounced recipients leave the entry; it goes when none\n"
+	  "is left waiting.\n",
+	  cli_queue_list },
+	{ "queue show", "ID", 1, 1, 0, "one queue entry with each recipient's state",
+	  "Each recipient: pending, deferred, delivered, failed or bounced, its attempts and the\n"
+	  "last reply (the remote server's, or why it could not be tried).\n",
+	  cli_queue_show },
+	{ "queue hold", "ID", 1, 1, 0, "stop sending a queue entry until released", NULL,
+	  cli_queue_hold },
+	{ "queue release", "ID", 1, 1, 0, "send a held entry again, on its schedule", NULL,
+	  cli_queue_release },
+	{ "queue retry", "ID", 1, 1, 0, "make a queue entry due now", NULL, cli_queue_retry },
+	{ "queue delete", "ID", 1, 1, 0, "drop a queue entry's undelivered recipients (no DSN)",
+	  NULL, cli_queue_delete },
+	{ "queue flush", "", 0, 0, 0, "make every queue entry that is not held due now", NULL,
+	  cli_queue_flush },
 };
 
 static void usage(FILE *f)

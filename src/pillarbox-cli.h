@@ -73,6 +73,14 @@ int cli_neverblock_add(struct cli *c, char **args, int nargs);
 int cli_neverblock_del(struct cli *c, char **args, int nargs);
 int cli_neverblock_list(struct cli *c, char **args, int nargs);
 int cli_user_logins(struct cli *c, char **args, int nargs);
+/* The outbound queue commands (pillarbox-queue.c). */
+int cli_queue_list(struct cli *c, char **args, int nargs);
+int cli_queue_show(struct cli *c, char **args, int nargs);
+int cli_queue_hold(struct cli *c, char **args, int nargs);
+int cli_queue_release(struct cli *c, char **args, int nargs);
+int cli_queue_retry(struct cli *c, char **args, int nargs);
+int cli_queue_delete(struct cli *c, char **args, int nargs);
+int cli_queue_flush(struct cli *c, char **args, int nargs);
 /* Prints user's account locks (part of `user show`). Returns the exit code. */
 int cli_print_user_locks(struct cli *c, const char *user);
 
@@ -101,8 +109,11 @@ int cli_simple(struct cli *c, int rc, uint32_t code, const char *error, const ch
 	       const char *done);
 struct pb_settings;
 int cli_settings_fetch(struct cli *c, const char *doc, struct pb_settings *s);
-/* Prints a status (pillarbox-status.c): readable, or one JSON object. */
-void cli_print_status(const struct sys_status *st, const struct pb_rec_sched_method_list *conns,
+/* Prints a status (pillarbox-status.c): readable, or one JSON object; q: the outbound queue's
+ * figures (NULL: it did not answer); conns: the connection methods. */
+struct queue_client_stats;
+void cli_print_status(const struct sys_status *st, const struct queue_client_stats *q,
+		      const struct pb_rec_sched_method_list *conns,
 		      bool json);
 
 #endif

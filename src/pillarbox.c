@@ -12,6 +12,7 @@
 #include "pb-settings.h"
 #include "pillarbox-cli.h"
 #include "scheduler-client.h"
+#include "queue-client.h"
 #include "pillarbox-paths.h"
 #include "sys-client.h"
 
@@ -370,8 +371,12 @@ int cli_status(struct cli *c, char **args, int nargs)
 	if (exit_code == 0 && (scheduler_client_list(&c->t, NULL, &code, &conns, &error) < 0 ||
 			       code != PB_OK))
 		fprintf(stderr, "pillarbox: cannot list the connections: %s\n", error);
+	struct queue_client_stats q;
+	uint32_t qcode = PB_ERR_TEMP;
+	if (exit_code == 0 && queue_client_stats(&c->t, &qcode, &q, &error) < 0)
+		qcode = PB_ERR_TEMP;
 	if (exit_code == 0)
-		cli_print_status(&st, &conns, c->json);
+		cli_print_status(&st, qcode == PB_OK ? &q : NULL, &conns, c->json);
 	pb_rec_sched_method_list_clear(&conns);
 	sys_status_free(&st);
 	return exit_code;

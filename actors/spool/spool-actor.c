@@ -11,6 +11,7 @@
 #include "spool-private.h"
 
 #include "mailbox-client.h"
+#include "queue-client.h"
 #include "pb-log.h"
 #include "store-spool.h"
 #include "sys-client.h"
@@ -25,12 +26,15 @@
 #define SPOOL_TIMER_TICK 1
 #define SPOOL_TIMER_STATS 2
 #define SPOOL_STATS_MS 1000
+/* The recipient index of a delivery's hand-off to the queue (its remote recipients at once). */
+#define SPOOL_QUEUE_INDEX 0xffff
 
 struct delivery {
 	struct pb_spool_rec rec;
 	uint64_t seq;          /* correlation base: seq << 16 | recipient index */
 	uint8_t *done;         /* per recipient */
 	uint64_t *sent_ms;     /* per recipient: 0 not sent, else when */
+	uint64_t queue_sent_ms; /* the remote recipients' hand-off: 0 not sent, else when */
 	size_t pending;
 };
 
@@ -67,6 +71,47 @@ static void send_append(struct pb_actor *a, struct spool_shard *s, struct delive
 	}
 }
 
+/* Hands the entry's remote recipients (user id 0) to the queue, all at once; the queue makes it
+ * exactly once by the spool id. A full inbox leaves it for the tick. */
+static void send_queue(struct pb_actor *a, struct delivery *d)
+{
+	const char *error;
+	const char **rcpts = xcalloc(d->rec.n_rcpts, sizeof(char *));
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->rec.n_rcpts; i++)
+		if (d->rec.rcpt_ids[i] == 0 && !d->done[i])
+			rcpts[n++] = d->rec.rcpts[i];
+	struct queue_client_add in = { d->rec.id, d->rec.sender, d->rec.msgid, d->rec.blob_key,
+				       rcpts, n, d->rec.received_ms, d->rec.size };
+	struct pb_sender sender = pb_actor_sender(a, d->seq << 16 | SPOOL_QUEUE_INDEX);
+	d->queue_sent_ms = pb_runtime_now_ms(pb_actor_runtime(a));
+	if (n > 0 && queue_client_add_send(&sender, &in, &error) < 0) {
+		d->queue_sent_ms = 1;
+		pb_warn("spool", "event=deferred msgid=%s spool_id=%llu rcpt=remote reason=%s",
+			PB_LOGQ(d->rec.msgid), (unsigned long long)d->rec.id, PB_LOGQ(error));
+	}
+	free(rcpts);
+}
+
+/* Sends the local appends and the remote hand-off still due (sent before resend_before). */
+static void send_due(struct pb_actor *a, struct spool_shard *s, struct delivery *d,
+		     uint64_t resend_before)
+{
+	bool remote = false;
+
+	for (size_t i = 0; i < d->rec.n_rcpts; i++) {
+		if (d->done[i])
+			continue;
+		if (d->rec.rcpt_ids[i] == 0)
+			remote = true;
+		else if (d->sent_ms[i] <= resend_before)
+			send_append(a, s, d, i);
+	}
+	if (remote && d->queue_sent_ms <= resend_before)
+		send_queue(a, d);
+}
+
 void spool_start_delivery(struct pb_actor *a, struct spool_shard *s, struct pb_spool_rec *rec)
 {
 	struct delivery *d = xcalloc(1, sizeof(*d));
@@ -79,8 +124,7 @@ void spool_start_delivery(struct pb_actor *a, struct spool_shard *s, struct pb_s
 	d->pending = d->rec.n_rcpts;
 	s->d = xrealloc(s->d, sizeof(*s->d) * (s->n + 1));
 	s->d[s->n++] = d;
-	for (size_t i = 0; i < d->rec.n_rcpts; i++)
-		send_append(a, s, d, i);
+	send_due(a, s, d, UINT64_MAX);
 }
 
 struct resume_ctx {
@@ -199,6 +243,34 @@ static void log_delivery(struct spool_shard *s, const struct delivery *d, size_t
 	}
 }
 
+/* The queue's answer to a hand-off: every remote recipient is done (queued), or tried again. */
+static void on_queue_result(struct spool_shard *s, uint64_t seq, uint32_t code, const char *error)
+{
+	for (size_t at = 0; at < s->n; at++) {
+		struct delivery *d = s->d[at];
+		if (d->seq != seq)
+			continue;
+		for (size_t i = 0; i < d->rec.n_rcpts; i++) {
+			if (d->rec.rcpt_ids[i] != 0 || d->done[i])
+				continue;
+			if (code != PB_OK) {
+				d->queue_sent_ms = 1; /* retried by the tick */
+				log_delivery(s, d, i, PB_ERR_TEMP, error);
+				return;
+			}
+			pb_info("spool", "event=queued msgid=%s spool_id=%llu rcpt=%s",
+				PB_LOGQ(d->rec.msgid), (unsigned long long)d->rec.id,
+				PB_LOGQ(d->rec.rcpts[i]));
+			d->done[i] = 1;
+			if (--d->pending == 0) {
+				finish(s, at);
+				return;
+			}
+		}
+		return;
+	}
+}
+
 /* A reply to one of our appends: code and corr are all we need. */
 static void on_append_result(struct pb_actor *a, struct spool_shard *s, uint64_t corr,
 			     uint32_t code, const char *error)
@@ -206,6 +278,10 @@ static void on_append_result(struct pb_actor *a, struct spool_shard *s, uint64_t
 	uint64_t seq = corr >> 16;
 	size_t i = (size_t)(corr & 0xffff);
 
+	if (i == SPOOL_QUEUE_INDEX) {
+		on_queue_result(s, seq, code, error);
+		return;
+	}
 	for (size_t at = 0; at < s->n; at++) {
 		struct delivery *d = s->d[at];
 		if (d->seq != seq || i >= d->rec.n_rcpts || d->done[i])
@@ -256,13 +332,8 @@ static void sp_timer(struct pb_actor *a, void *state, uint32_t id, uint64_t now)
 		pb_actor_timer_set(a, SPOOL_TIMER_STATS, SPOOL_STATS_MS);
 		return;
 	}
-	for (size_t at = 0; at < s->n; at++) {
-		struct delivery *d = s->d[at];
-		for (size_t i = 0; i < d->rec.n_rcpts; i++) {
-			if (!d->done[i] && d->sent_ms[i] + SPOOL_RESEND_MS <= now)
-				send_append(a, s, d, i);
-		}
-	}
+	for (size_t at = 0; at < s->n; at++)
+		send_due(a, s, s->d[at], now >= SPOOL_RESEND_MS ? now - SPOOL_RESEND_MS : 0);
 	spool_uploads_expire(a, s, now);
 	pb_actor_timer_set(a, SPOOL_TIMER_TICK, SPOOL_TICK_MS);
 }

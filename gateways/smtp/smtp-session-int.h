@@ -44,6 +44,8 @@ struct smtp_session {
 	struct pb_strv rcpts;
 	struct pb_u64v rcpt_ids;
 	char *checking; /* the recipient being checked */
+	char *checking_dsn; /* its DSN parameters, "\tNOTIFY=..\tORCPT=.." ("" none) */
+	char *dsn_mail;     /* MAIL's DSN parameters, "\tRET=..\tENVID=.." ("" none) */
 	char tx_id[32];
 	/* the message being received: its upload to the spool */
 	bool receiving;    /* DATA or BDAT content began in this transaction */

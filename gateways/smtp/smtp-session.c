@@ -605,7 +605,7 @@ static void do_helo(void *session, const void *cmdp)
 	struct smtp_ehlo_caps caps = {
 		.size = true, .size_max = s->srv->settings.max_message_size, .pipelining = true,
 		.enhancedstatuscodes = true, .eightbitmime = true, .smtputf8 = true,
-		.chunking = true, .vrfy = true, .starttls = gw_tls_offered(s->gs),
+		.chunking = true, .vrfy = true, .starttls = gw_tls_offered(s->gs), .dsn = true,
 	};
 	struct pb_buf mechs;
 
@@ -691,6 +691,12 @@ static void do_mail(void *session, const void *cmdp)
 	struct smtp_session *s = session;
 	const struct smtp_cmd *cmd = cmdp;
 
+	free(s->dsn_mail);
+	s->dsn_mail = xasprintf("%s%s%s%s", cmd->ret == SMTP_RET_FULL	? "\tRET=FULL"
+					    : cmd->ret == SMTP_RET_HDRS ? "\tRET=HDRS"
+									: "",
+				cmd->envid != NULL ? "\tENVID=" : "",
+				cmd->envid != NULL ? cmd->envid : "", "");
 	if (!smtp_policy_mail(s, cmd))
 		smtp_session_mail_go(s, cmd->path, cmd->smtputf8, cmd->has_size, cmd->size);
 }
@@ -703,8 +709,9 @@ static bool may_relay(const struct smtp_session *s)
 }
 
 /* A recipient at a domain that is not local: relayed only for an authenticated client or one
- * in smtp.relay_networks (empty by default), never for anyone else (no open relay). With no
- * outbound queue yet, even those get a temporary refusal: never accepted and dropped. */
+ * in smtp.relay_networks (empty by default), never for anyone else (no open relay). Those are
+ * taken with user id 0 (remote), their DSN parameters riding on the recipient: the spool hands
+ * them to the outbound queue (queue-client.h). */
 static void rcpt_not_local(struct smtp_session *s)
 {
 	char text[600];
@@ -712,12 +719,20 @@ static void rcpt_not_local(struct smtp_session *s)
 	if (smtp_policy_local_only(s, s->checking))
 		return;
 	if (may_relay(s)) {
-		snprintf(text, sizeof(text), "<%s>: Relaying is not available yet: no outbound queue",
-			 s->checking);
-		reply(s, 451, "4.3.0", text);
-		pb_info("smtp", "event=rcpt_deferred msgid=%s rcpt=%s reason=no_outbound_queue "
-			"from=%s peer=%s", s->tx_id, PB_LOGQ(s->checking), PB_LOGQ(s->sender),
-			gw_peer(s->gs));
+		/* user id 0: remote; the DSN parameters ride on the recipient (queue-client.h) */
+		char *r = xasprintf("%s%s%s", s->checking, s->checking_dsn,
+				    s->dsn_mail != NULL ? s->dsn_mail : "");
+		bool dup = false;
+		for (uint32_t i = 0; i < s->rcpts.n; i++)
+			dup |= s->rcpt_ids.v[i] == 0 && strcmp(s->rcpts.v[i], r) == 0;
+		if (!dup) {
+			pb_strv_push(&s->rcpts, r);
+			pb_u64v_push(&s->rcpt_ids, 0);
+		}
+		free(r);
+		reply(s, 250, "2.1.5", "Ok");
+		pb_info("smtp", "event=rcpt_relayed msgid=%s rcpt=%s from=%s peer=%s", s->tx_id,
+			PB_LOGQ(s->checking), PB_LOGQ(s->sender), gw_peer(s->gs));
 		return;
 	}
 	snprintf(text, sizeof(text), "<%s>: Relay access denied", s->checking);
@@ -767,6 +782,22 @@ static void on_rcpt_checked(void *session, uint64_t arg, struct pb_msg *m)
 	resume(s);
 }
 
+/* A RCPT's DSN parameters as they ride on a remote recipient (NOTIFY as given, ORCPT xtext). */
+static char *rcpt_dsn(const struct smtp_cmd *cmd)
+{
+	static const char *const names[] = { "NEVER", "SUCCESS", "FAILURE", "DELAY" };
+	struct pb_buf b;
+
+	pb_buf_init(&b);
+	for (int bit = 0; bit < 4; bit++)
+		if (cmd->notify & (1u << bit))
+			pb_buf_printf(&b, "%s%s", b.len == 0 ? "\tNOTIFY=" : ",", names[bit]);
+	if (cmd->orcpt != NULL)
+		pb_buf_printf(&b, "\tORCPT=%s", cmd->orcpt);
+	pb_buf_append_c(&b, '\0');
+	return (char *)b.data;
+}
+
 static void do_rcpt(void *session, const void *cmdp)
 {
 	struct smtp_session *s = session;
@@ -777,6 +808,8 @@ static void do_rcpt(void *session, const void *cmdp)
 
 	if (smtp_policy_rcpt(s, cmd->path))
 		return;
+	free(s->checking_dsn);
+	s->checking_dsn = rcpt_dsn(cmd);
 	if (directory_client_rcpt_check_send(&tx, cmd->addr.local, cmd->addr.domain, &error) < 0) {
 		reply(s, 451, "4.3.0", "Error: server busy, try again later");
 	} else {
@@ -1113,6 +1146,8 @@ static void on_close(void *session)
 	smtp_policy_free(s);
 	gw_login_deinit(&s->login);
 	free(s->checking);
+	free(s->checking_dsn);
+	free(s->dsn_mail);
 	smtp_parser_destroy(&s->parser);
 	pb_buf_deinit(&s->out);
 	free(s);

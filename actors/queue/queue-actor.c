@@ -1,0 +1,694 @@
+/*
+ * queue-actor.c: the outbound queue's shards "queue.N" (see queue-actor.h).
+ * OWNS: struct queue_shard — the live entries id % N, rebuilt from the store at (re)start.
+ * THREAD: the shard's actor thread only.
+ * MESSAGES: handles QUEUE_ADD_REQ (from the spool), QSEND_SEND_REP (a transaction's outcome),
+ * QUEUE_LIST_REQ, QUEUE_OP_REQ (the CLI); sends QSEND_SEND_REQ, and for DSNs
+ * DIRECTORY rcpt checks and SPOOL_PUT_REQ (synchronous, short, local).
+ *
+ * Never sent twice: an entry has at most one transaction in flight, and its recipients'
+ * outcomes are written (synced) before the entry is due again; a DSN goes before the
+ * recipients it reports are marked bounced (a crash in between repeats the DSN, never loses it).
+ */
+#include "queue-actor.h"
+#include "queue-dsn.h"
+#include "queue-route.h"
+
+#include "directory-client.h"
+#include "pb-alloc.h"
+#include "pb-log.h"
+#include "pb-settings-snapshot.h"
+#include "spool-client.h"
+#include "store-queue.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define QUEUE_TICK_MS 1000
+#define QUEUE_TIMER_TICK 1
+#define QUEUE_PRUNE_MS (7LL * 24 * 3600 * 1000)
+#define QUEUE_CALL_MS 10000
+
+struct qentry {
+	struct pb_queue_rec q;
+	bool in_flight;
+	bool *sent;                             /* per recipient: in the transaction in flight */
+	char host[QUEUE_ROUTE_HOST_MAX];        /* its next hop, while in flight */
+	uint16_t port;
+};
+
+struct queue_shard {
+	struct pb_store *store;
+	uint32_t index, count, next_sender;
+	struct qentry **e;
+	size_t n;
+	uint64_t sent, deferred, failed; /* recipients, since the shard started (the status) */
+};
+
+static bool final_state(uint8_t st)
+{
+	return st == PB_QUEUE_DELIVERED || st == PB_QUEUE_BOUNCED;
+}
+
+static struct qentry *entry_add(struct queue_shard *s, const struct pb_queue_rec *q)
+{
+	struct qentry *e = xcalloc(1, sizeof(*e));
+
+	pb_queue_rec_copy(&e->q, q);
+	e->sent = xcalloc(q->n > 0 ? q->n : 1, sizeof(bool));
+	s->e = xrealloc(s->e, sizeof(*s->e) * (s->n + 1));
+	s->e[s->n++] = e;
+	return e;
+}
+
+static void entry_free(struct qentry *e)
+{
+	pb_queue_rec_free(&e->q);
+	free(e->sent);
+	free(e);
+}
+
+static struct qentry *entry_find(struct queue_shard *s, uint64_t id, size_t *at_r)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->e[i]->q.id == id) {
+			if (at_r != NULL)
+				*at_r = i;
+			return s->e[i];
+		}
+	return NULL;
+}
+
+static void entry_save(struct queue_shard *s, struct qentry *e)
+{
+	const char *error;
+	if (pb_store_queue_update(s->store, &e->q, &error) < 0)
+		pb_error("queue", "event=update_failed queue_id=%llu reason=%s",
+			 (unsigned long long)e->q.id, PB_LOGQ(error));
+}
+
+/* ---- intake ---- */
+
+/* Parses "addr\tNOTIFY=..\tORCPT=..\tRET=..\tENVID=.." into r (and q's RET/ENVID). */
+static void parse_rcpt(const char *in, struct pb_queue_rec *q, struct pb_queue_rcpt *r)
+{
+	size_t len = strcspn(in, "\t");
+
+	r->addr = xstrndup(in, len);
+	r->orcpt = xstrdup("");
+	r->reply = xstrdup("");
+	for (const char *p = in + len; *p == '\t';) {
+		p++;
+		size_t n = strcspn(p, "\t");
+		if (strncmp(p, "NOTIFY=", 7) == 0) {
+			for (const char *f = p + 7; f < p + n; f++) {
+				r->notify |= strncmp(f, "NEVER", 5) == 0 ? PB_QUEUE_NOTIFY_NEVER
+					   : strncmp(f, "SUCCESS", 7) == 0 ? PB_QUEUE_NOTIFY_SUCCESS
+					   : strncmp(f, "FAILURE", 7) == 0 ? PB_QUEUE_NOTIFY_FAILURE
+					   : strncmp(f, "DELAY", 5) == 0 ? PB_QUEUE_NOTIFY_DELAY : 0;
+				f += strcspn(f, ",\t");
+			}
+		} else if (strncmp(p, "ORCPT=", 6) == 0) {
+			free(r->orcpt);
+			r->orcpt = xstrndup(p + 6, n - 6);
+		} else if (strncmp(p, "RET=", 4) == 0) {
+			q->ret = strncmp(p + 4, "FULL", 4) == 0 ? 1 : 2;
+		} else if (strncmp(p, "ENVID=", 6) == 0) {
+			free(q->envid);
+			q->envid = xstrndup(p + 6, n - 6);
+		}
+		p += n;
+	}
+}
+
+static int on_add(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct queue_shard *s = state;
+	struct msg_queue_add_req *in = &m->u.queue_add_req;
+	struct pb_queue_rec q = { .id = in->key, .arrival_ms = in->received_ms, .size = in->size };
+	const char *error;
+
+	if (in->rcpts.n == 0 || in->rcpts.n > PB_QUEUE_MAX_RCPTS ||
+	    strlen(in->blob_key) != PB_BLOB_KEY_LEN)
+		return pb_reply_status(a, m, PB_ERR_REFUSED, "bad queue entry"), 0;
+	q.sender = xstrdup(in->sender);
+	q.msgid = xstrdup(in->msgid);
+	q.envid = xstrdup("");
+	memcpy(q.blob_key, in->blob_key, PB_BLOB_KEY_LEN + 1);
+	q.r = xcalloc(in->rcpts.n, sizeof(*q.r));
+	for (q.n = 0; q.n < in->rcpts.n; q.n++)
+		parse_rcpt(in->rcpts.v[q.n], &q, &q.r[q.n]);
+	int rc = pb_store_queue_add(s->store, &q, &error);
+	if (rc == 1) {
+		entry_add(s, &q);
+		pb_info("queue", "event=queued queue_id=%llu msgid=%s from=%s rcpts=%zu size=%llu",
+			(unsigned long long)q.id, PB_LOGQ(q.msgid), PB_LOGQ(q.sender), q.n,
+			(unsigned long long)q.size);
+	}
+	pb_queue_rec_free(&q);
+	if (rc < 0)
+		return pb_reply_status(a, m, PB_ERR_TEMP, error), 0;
+	pb_reply_status(a, m, PB_OK, "");
+	return 0;
+}
+
+/* ---- DSN ---- */
+
+static void mta_name(char *buf, size_t size)
+{
+	if (gethostname(buf, size) < 0 || buf[0] == '\0')
+		snprintf(buf, size, "localhost");
+	buf[size - 1] = '\0';
+}
+
+/* Reads the original's first bytes (at most QUEUE_DSN_FULL_MAX) into b. */
+static void read_original(struct queue_shard *s, const struct pb_queue_rec *q, struct pb_buf *b,
+			  bool *whole_r)
+{
+	size_t n = 0;
+	uint64_t size = 0;
+	const char *error;
+
+	pb_buf_reserve(b, QUEUE_DSN_FULL_MAX);
+	if (pb_store_blob_read(s->store, q->blob_key, 0, b->data, QUEUE_DSN_FULL_MAX, &n, &size,
+			       &error) != 1)
+		n = 0;
+	b->len = n;
+	*whole_r = q->ret == 1 && size <= QUEUE_DSN_FULL_MAX;
+}
+
+/* Sends a DSN for the recipients in report to the sender through the spool: 0 sent (or none
+ * due: the null sender), -1 try again later. */
+static int send_dsn(struct pb_actor *a, struct queue_shard *s, struct qentry *e,
+		    const bool *report, bool delayed, int64_t now, int64_t until)
+{
+	struct pb_sync t;
+	char mta[256], msgid[64];
+	const char *error;
+	uint32_t code = PB_ERR_TEMP;
+	uint64_t uid = 0, spool_id;
+	char *user = NULL;
+	const char *at = strrchr(e->q.sender, '@');
+
+	if (e->q.sender[0] == '\0' || at == NULL)
+		return 0; /* never to the null sender */
+	pb_sync_init_caller(&t, pb_actor_caller(a), QUEUE_CALL_MS);
+	char *local = xstrndup(e->q.sender, (size_t)(at - e->q.sender));
+	int rc = directory_client_rcpt_check(&t, local, at + 1, &code, &uid, &user, &error);
+	free(local);
+	free(user);
+	if (rc < 0 || (code != PB_OK && code != PB_ERR_REFUSED))
+		return -1;
+	if (code == PB_ERR_REFUSED)
+		uid = 0; /* a remote sender: the DSN goes out through the queue */
+	struct pb_buf orig, dsn;
+	bool whole;
+	pb_buf_init(&orig);
+	pb_buf_init(&dsn);
+	read_original(s, &e->q, &orig, &whole);
+	mta_name(mta, sizeof(mta));
+	struct queue_dsn_in in = { &e->q, report, delayed, mta, e->host, now, until,
+				   orig.data, orig.len, whole };
+	queue_dsn_build(&in, &dsn);
+	snprintf(msgid, sizeof(msgid), "dsn-%llu", (unsigned long long)e->q.id);
+	const char *rcpt = e->q.sender;
+	struct spool_client_envelope env = { "", msgid, &rcpt, &uid, 1, now };
+	code = spool_client_put(pb_actor_caller(a), e->q.id, &env, dsn.data, dsn.len, &spool_id,
+				&error);
+	pb_buf_deinit(&orig);
+	pb_buf_deinit(&dsn);
+	pb_info("queue", "event=dsn queue_id=%llu to=%s action=%s result=%s",
+		(unsigned long long)e->q.id, PB_LOGQ(e->q.sender), delayed ? "delayed" : "failed",
+		pb_status_name(code));
+	return code == PB_OK ? 0 : -1;
+}
+
+/* Failed recipients: their DSN (if NOTIFY asks one), then they are bounced. */
+static void bounce_failed(struct pb_actor *a, struct queue_shard *s, struct qentry *e,
+			  int64_t now)
+{
+	bool *report = xcalloc(e->q.n, sizeof(bool));
+	bool any = false, changed = false;
+
+	for (size_t i = 0; i < e->q.n; i++) {
+		uint8_t nf = e->q.r[i].notify;
+		report[i] = e->q.r[i].state == PB_QUEUE_FAILED &&
+			    (nf == 0 || (nf & PB_QUEUE_NOTIFY_FAILURE) != 0);
+		any |= report[i];
+	}
+	if (!any || send_dsn(a, s, e, report, false, now, 0) == 0) {
+		for (size_t i = 0; i < e->q.n; i++)
+			if (e->q.r[i].state == PB_QUEUE_FAILED) {
+				e->q.r[i].state = PB_QUEUE_BOUNCED;
+				changed = true;
+			}
+	}
+	free(report);
+	if (changed)
+		entry_save(s, e);
+}
+
+/* The delay warning, once, for recipients still waiting with NOTIFY=DELAY or none. */
+static void warn_delayed(struct pb_actor *a, struct queue_shard *s, struct qentry *e,
+			 int64_t now, const struct pb_settings_outbound *o)
+{
+	if (e->q.warned || o->delay_warning_s == 0 ||
+	    now - e->q.arrival_ms < (int64_t)o->delay_warning_s * 1000)
+		return;
+	bool *report = xcalloc(e->q.n, sizeof(bool));
+	bool any = false;
+	for (size_t i = 0; i < e->q.n; i++) {
+		uint8_t nf = e->q.r[i].notify;
+		report[i] = e->q.r[i].state == PB_QUEUE_DEFERRED &&
+			    (nf == 0 || (nf & PB_QUEUE_NOTIFY_DELAY) != 0);
+		any |= report[i];
+	}
+	int64_t until = e->q.arrival_ms + (int64_t)o->expiry_s * 1000;
+	if (!any || send_dsn(a, s, e, report, true, now, until) == 0) {
+		e->q.warned = true;
+		entry_save(s, e);
+	}
+	free(report);
+}
+
+/* ---- scheduling ---- */
+
+static const char *domain_of(const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+	return at != NULL ? at + 1 : "";
+}
+
+/* The back-off after attempts tries: first * 2^(attempts-1), at most max (ms). */
+static int64_t backoff_ms(const struct pb_settings_outbound *o, uint32_t attempts)
+{
+	uint64_t d = (uint64_t)o->retry_first_s * 1000;
+	for (uint32_t i = 1; i < attempts && d < (uint64_t)o->retry_max_s * 1000; i++)
+		d *= 2;
+	return (int64_t)(d < (uint64_t)o->retry_max_s * 1000 ? d : (uint64_t)o->retry_max_s * 1000);
+}
+
+/* Recipients past the expiry fail (those without a route stay: direct MX is not wired). */
+static void expire(struct queue_shard *s, struct qentry *e, int64_t now,
+		   const struct pb_settings_outbound *o)
+{
+	if (now - e->q.arrival_ms < (int64_t)o->expiry_s * 1000)
+		return;
+	for (size_t i = 0; i < e->q.n; i++) {
+		struct pb_queue_rcpt *r = &e->q.r[i];
+		if (final_state(r->state) || r->state == PB_QUEUE_FAILED ||
+		    strcmp(r->reply, QUEUE_NO_MX_REPLY) == 0)
+			continue;
+		char *t = xasprintf("554 5.4.7 delivery time expired%s%s",
+				    r->reply[0] != '\0' ? "; last reply: " : "", r->reply);
+		free(r->reply);
+		r->reply = t;
+		r->state = PB_QUEUE_FAILED;
+	}
+}
+
+static int64_t next_due(const struct qentry *e, int64_t now, const struct pb_settings_outbound *o)
+{
+	uint32_t least = UINT32_MAX;
+	for (size_t i = 0; i < e->q.n; i++)
+		if (e->q.r[i].state == PB_QUEUE_DEFERRED && e->q.r[i].attempts < least)
+			least = e->q.r[i].attempts;
+	return now + backoff_ms(o, least == UINT32_MAX ? 1 : least);
+}
+
+static size_t in_flight_to(struct queue_shard *s, const char *host, uint16_t port)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < s->n; i++)
+		n += s->e[i]->in_flight && s->e[i]->port == port && strcmp(s->e[i]->host, host) == 0;
+	return n;
+}
+
+static void mail_params(const struct pb_queue_rec *q, struct pb_buf *b)
+{
+	if (q->ret != 0)
+		pb_buf_printf(b, "RET=%s", q->ret == 1 ? "FULL" : "HDRS");
+	if (q->envid[0] != '\0')
+		pb_buf_printf(b, "%sENVID=%s", b->len > 0 ? " " : "", q->envid);
+	pb_buf_append_c(b, '\0');
+}
+
+static char *rcpt_params(const struct pb_queue_rcpt *r)
+{
+	struct pb_buf b;
+	static const char *const names[] = { "NEVER", "SUCCESS", "FAILURE", "DELAY" };
+
+	pb_buf_init(&b);
+	for (int bit = 0; bit < 4; bit++)
+		if (r->notify & (1u << bit))
+			pb_buf_printf(&b, "%s%s", b.len == 0 ? "NOTIFY=" : ",", names[bit]);
+	if (r->orcpt[0] != '\0')
+		pb_buf_printf(&b, "%sORCPT=%s", b.len > 0 ? " " : "", r->orcpt);
+	pb_buf_append_c(&b, '\0');
+	return (char *)b.data;
+}
+
+/* Sends the recipients of e's first waiting domain's route, with every other waiting recipient
+ * of that route, in one transaction. Recipients without a route are deferred. */
+static void dispatch(struct pb_actor *a, struct queue_shard *s, struct qentry *e, int64_t now,
+		     const struct pb_settings_outbound *o)
+{
+	char host[QUEUE_ROUTE_HOST_MAX], h2[QUEUE_ROUTE_HOST_MAX];
+	uint16_t port = 0, p2;
+	const char *error;
+	bool found = false, changed = false, smart = false;
+
+	for (size_t i = 0; i < e->q.n; i++) {
+		struct pb_queue_rcpt *r = &e->q.r[i];
+		e->sent[i] = false;
+		if (r->state != PB_QUEUE_PENDING && r->state != PB_QUEUE_DEFERRED)
+			continue;
+		int how = queue_route_for(o, domain_of(r->addr), h2, sizeof(h2), &p2, &error);
+		if (how < 0) {
+			if (strcmp(r->reply, error) != 0 || r->state != PB_QUEUE_DEFERRED) {
+				free(r->reply);
+				r->reply = xstrdup(error);
+				r->state = PB_QUEUE_DEFERRED;
+				changed = true;
+			}
+			continue;
+		}
+		if (!found) {
+			memcpy(host, h2, sizeof(host));
+			port = p2;
+			smart = how == 1;
+			found = true;
+		}
+		e->sent[i] = p2 == port && strcmp(h2, host) == 0;
+	}
+	if (!found || in_flight_to(s, host, port) >= o->concurrency) {
+		e->q.next_ms = now + (found ? QUEUE_TICK_MS : backoff_ms(o, 1));
+		if (changed)
+			entry_save(s, e);
+		return;
+	}
+	struct pb_msg m;
+	pb_msg_init(&m, MSG_QSEND_SEND_REQ);
+	struct msg_qsend_send_req *q = &m.u.qsend_send_req;
+	struct pb_buf mp;
+	pb_buf_init(&mp);
+	mail_params(&e->q, &mp);
+	q->key = s->next_sender++;
+	q->id = e->q.id;
+	q->host = xstrdup(host);
+	q->port = port;
+	q->smart_host = smart;
+	q->sender = xstrdup(e->q.sender);
+	q->mail_params = (char *)mp.data;
+	q->size = e->q.size;
+	q->blob_key = xstrdup(e->q.blob_key);
+	for (size_t i = 0; i < e->q.n; i++) {
+		if (!e->sent[i])
+			continue;
+		char *rp = rcpt_params(&e->q.r[i]);
+		pb_strv_push(&q->rcpts, e->q.r[i].addr);
+		pb_strv_push(&q->rcpt_params, rp);
+		free(rp);
+	}
+	struct pb_sender tx = pb_actor_sender(a, e->q.id);
+	int rc = tx.send(tx.ctx, NULL, &m, &error);
+	pb_msg_free(&m);
+	if (rc < 0) {
+		e->q.next_ms = now + QUEUE_TICK_MS;
+		return;
+	}
+	memcpy(e->host, host, sizeof(e->host));
+	e->port = port;
+	e->in_flight = true;
+}
+
+/* One entry's turn: expiry, DSNs, the end, or the next transaction when due. */
+static void process(struct pb_actor *a, struct queue_shard *s, size_t at, int64_t now,
+		    const struct pb_settings_outbound *o)
+{
+	struct qentry *e = s->e[at];
+	const char *error;
+
+	if (e->in_flight || e->q.held)
+		return;
+	expire(s, e, now, o);
+	bounce_failed(a, s, e, now);
+	warn_delayed(a, s, e, now, o);
+	bool done = true;
+	for (size_t i = 0; i < e->q.n; i++)
+		done &= final_state(e->q.r[i].state);
+	if (done) {
+		if (pb_store_queue_finish(s->store, e->q.id, now, &error) < 0) {
+			pb_error("queue", "event=finish_failed queue_id=%llu reason=%s",
+				 (unsigned long long)e->q.id, PB_LOGQ(error));
+			return;
+		}
+		pb_info("queue", "event=done queue_id=%llu msgid=%s", (unsigned long long)e->q.id,
+			PB_LOGQ(e->q.msgid));
+		entry_free(e);
+		s->e[at] = s->e[--s->n];
+		return;
+	}
+	if (e->q.next_ms <= now)
+		dispatch(a, s, e, now, o);
+}
+
+static void process_all(struct pb_actor *a, struct queue_shard *s, int64_t now)
+{
+	struct pb_runtime *rt = pb_actor_runtime(a);
+	const struct pb_settings *st = pb_settings_acquire(rt);
+	struct pb_settings_outbound o = st->outbound;
+
+	pb_settings_release(rt, st);
+	for (size_t at = s->n; at-- > 0;)
+		process(a, s, at, now, &o);
+}
+
+/* A transaction's outcome: each recipient's state written down before anything else. */
+static int on_sent(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct queue_shard *s = state;
+	struct qentry *e = entry_find(s, m->corr, NULL);
+	const char *error;
+	uint32_t code = pb_msg_status(m, &error);
+	int64_t now = (int64_t)pb_clock_wall_ms();
+	struct pb_runtime *rt = pb_actor_runtime(a);
+	const struct pb_settings *st = pb_settings_acquire(rt);
+	struct pb_settings_outbound o = st->outbound;
+
+	pb_settings_release(rt, st);
+	if (e == NULL || !e->in_flight)
+		return 0; /* late or unknown: dropped */
+	const struct pb_strv *rep = m->type == MSG_QSEND_SEND_REP ? &m->u.qsend_send_rep.replies
+								   : NULL;
+	uint32_t k = 0;
+	for (size_t i = 0; i < e->q.n; i++) {
+		if (!e->sent[i])
+			continue;
+		struct pb_queue_rcpt *r = &e->q.r[i];
+		const char *text = code == PB_OK && rep != NULL && k < rep->n ? rep->v[k]
+								       : "451 4.3.0 sender failed";
+		k++;
+		free(r->reply);
+		r->reply = xstrdup(text);
+		r->attempts++;
+		r->state = text[0] == '2'   ? PB_QUEUE_DELIVERED
+			   : text[0] == '5' ? PB_QUEUE_FAILED
+					    : PB_QUEUE_DEFERRED;
+		s->sent += r->state == PB_QUEUE_DELIVERED;
+		s->failed += r->state == PB_QUEUE_FAILED;
+		s->deferred += r->state == PB_QUEUE_DEFERRED;
+		if (r->state == PB_QUEUE_DELIVERED)
+			pb_info("queue", "event=delivered queue_id=%llu rcpt=%s relay=%s reply=%s",
+				(unsigned long long)e->q.id, PB_LOGQ(r->addr), PB_LOGQ(e->host),
+				PB_LOGQ(text));
+	}
+	e->q.next_ms = next_due(e, now, &o);
+	entry_save(s, e);
+	e->in_flight = false;
+	process_all(a, s, now);
+	return 0;
+}
+
+/* ---- administration ---- */
+
+static const char *state_name(uint8_t st)
+{
+	static const char *const names[] = { "pending", "deferred", "delivered", "failed",
+					     "bounced" };
+	return st < PB_N_ELEMENTS(names) ? names[st] : "?";
+}
+
+static void list_entry(const struct qentry *e, struct pb_rec_queue_entry_list *l)
+{
+	struct pb_rec_queue_entry *r = pb_rec_queue_entry_push(l);
+	struct pb_buf d;
+
+	r->id = e->q.id;
+	r->sender = xstrdup(e->q.sender);
+	r->arrival_ms = e->q.arrival_ms;
+	r->next_ms = e->q.next_ms;
+	r->held = e->q.held;
+	r->size = e->q.size;
+	r->rcpts = (uint32_t)e->q.n;
+	pb_buf_init(&d);
+	for (size_t i = 0; i < e->q.n; i++)
+		pb_buf_printf(&d, "%s %s attempts=%u%s%s\n", e->q.r[i].addr,
+			      state_name(e->q.r[i].state), e->q.r[i].attempts,
+			      e->q.r[i].reply[0] != '\0' ? " reply=" : "", e->q.r[i].reply);
+	pb_buf_append_c(&d, '\0');
+	r->detail = (char *)d.data;
+}
+
+static int on_list(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct queue_shard *s = state;
+	uint64_t id = m->u.queue_list_req.id;
+	struct pb_msg rep;
+
+	pb_msg_init(&rep, MSG_QUEUE_LIST_REP);
+	rep.u.queue_list_rep.shards = s->count;
+	for (size_t i = 0; i < s->n; i++)
+		if (id == 0 || s->e[i]->q.id == id)
+			list_entry(s->e[i], &rep.u.queue_list_rep.entries);
+	if (id != 0 && id != UINT64_MAX && rep.u.queue_list_rep.entries.n == 0) {
+		pb_msg_free(&rep);
+		return pb_reply_status(a, m, PB_ERR_NOTFOUND, "no such queue entry"), 0;
+	}
+	pb_reply(a, m, &rep);
+	pb_msg_free(&rep);
+	return 0;
+}
+
+/* delete: the recipients not delivered are dropped (no DSN), the entry ends. */
+static void op_delete(struct queue_shard *s, struct qentry *e)
+{
+	for (size_t i = 0; i < e->q.n; i++)
+		if (!final_state(e->q.r[i].state))
+			e->q.r[i].state = PB_QUEUE_BOUNCED;
+	e->q.held = false;
+	e->q.next_ms = 0;
+}
+
+static int on_op(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct queue_shard *s = state;
+	const char *op = m->u.queue_op_req.op;
+	int64_t now = (int64_t)pb_clock_wall_ms();
+
+	if (strcmp(op, "flush") == 0) {
+		for (size_t i = 0; i < s->n; i++)
+			s->e[i]->q.next_ms = 0;
+		process_all(a, s, now);
+		return pb_reply_status(a, m, PB_OK, ""), 0;
+	}
+	struct qentry *e = entry_find(s, m->u.queue_op_req.id, NULL);
+	if (e == NULL)
+		return pb_reply_status(a, m, PB_ERR_NOTFOUND, "no such queue entry"), 0;
+	if (strcmp(op, "hold") == 0)
+		e->q.held = true;
+	else if (strcmp(op, "release") == 0)
+		e->q.held = false;
+	else if (strcmp(op, "retry") == 0)
+		e->q.next_ms = 0;
+	else if (strcmp(op, "delete") == 0 && !e->in_flight)
+		op_delete(s, e);
+	else
+		return pb_reply_status(a, m, PB_ERR_REFUSED,
+				       strcmp(op, "delete") == 0 ? "being sent: try again"
+								 : "unknown operation"), 0;
+	entry_save(s, e);
+	pb_info("queue", "event=%s queue_id=%llu", op, (unsigned long long)e->q.id);
+	process_all(a, s, now);
+	return pb_reply_status(a, m, PB_OK, ""), 0;
+}
+
+static int on_stats(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct queue_shard *s = state;
+	struct pb_msg rep;
+
+	pb_msg_init(&rep, MSG_QUEUE_STATS_REP);
+	struct msg_queue_stats_rep *r = &rep.u.queue_stats_rep;
+	r->shards = s->count;
+	r->entries = s->n;
+	r->sent = s->sent;
+	r->deferred = s->deferred;
+	r->failed = s->failed;
+	for (size_t i = 0; i < s->n; i++) {
+		r->held += s->e[i]->q.held;
+		for (size_t k = 0; k < s->e[i]->q.n; k++)
+			r->waiting += !final_state(s->e[i]->q.r[k].state);
+	}
+	pb_reply(a, m, &rep);
+	pb_msg_free(&rep);
+	return 0;
+}
+
+/* ---- the actor ---- */
+
+static int resume_one(const struct pb_queue_rec *q, void *ctx)
+{
+	struct queue_shard *s = ctx;
+	if (q->id % s->count == s->index)
+		entry_add(s, q);
+	return 0;
+}
+
+static void q_deinit(struct pb_actor *a, void *state)
+{
+	struct queue_shard *s = state;
+	for (size_t i = 0; i < s->n; i++)
+		entry_free(s->e[i]);
+	free(s->e);
+	free(s);
+}
+
+static int q_init(struct pb_actor *a, void *arg, void **state_r, const char **error_r)
+{
+	struct queue_shard *s = xcalloc(1, sizeof(*s));
+
+	s->store = arg;
+	if (pb_actor_shard(a, &s->index, &s->count) < 0) {
+		free(s);
+		*error_r = "a queue actor must be a declared shard";
+		return -1;
+	}
+	int64_t now = (int64_t)pb_clock_wall_ms();
+	if ((s->index == 0 && pb_store_queue_prune(s->store, now - QUEUE_PRUNE_MS, error_r) < 0) ||
+	    pb_store_queue_iter(s->store, resume_one, s, error_r) < 0) {
+		q_deinit(a, s);
+		return -1;
+	}
+	if (s->n > 0)
+		pb_info("queue", "event=resume shard=%u entries=%zu", s->index, s->n);
+	pb_actor_timer_set(a, QUEUE_TIMER_TICK, QUEUE_TICK_MS);
+	*state_r = s;
+	return 0;
+}
+
+static void q_timer(struct pb_actor *a, void *state, uint32_t id, uint64_t now)
+{
+	process_all(a, state, (int64_t)pb_clock_wall_ms());
+	pb_actor_timer_set(a, QUEUE_TIMER_TICK, QUEUE_TICK_MS);
+}
+
+static const struct pb_handler queue_handlers[] = {
+	{ MSG_QUEUE_ADD_REQ, on_add },
+	{ MSG_QSEND_SEND_REP, on_sent },
+	{ MSG_CORE_STATUS_REP, on_sent },
+	{ MSG_QUEUE_LIST_REQ, on_list },
+	{ MSG_QUEUE_OP_REQ, on_op },
+	{ MSG_QUEUE_STATS_REQ, on_stats },
+};
+
+const struct pb_actor_def queue_actor_def = {
+	.name = "queue",
+	.inbox_size = 4096,
+	.init = q_init,
+	.deinit = q_deinit,
+	.handlers = queue_handlers,
+	.n_handlers = PB_N_ELEMENTS(queue_handlers),
+	.on_timer = q_timer,
+};

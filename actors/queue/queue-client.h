@@ -1,0 +1,55 @@
+/*
+ * queue-client.h: the typed client of the outbound queue — the only way other modules talk to
+ * the queue shards. Asynchronous sends go through a struct pb_sender (the spool shards);
+ * synchronous calls over a struct pb_sync serve the CLI.
+ * OWNS: nothing. THREAD: any; a pb_sender or pb_sync is used by its own thread.
+ */
+#ifndef QUEUE_CLIENT_H
+#define QUEUE_CLIENT_H
+
+#include "pb-client.h"
+#include "pb-runtime.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The separator of a remote recipient's DSN parameters in the spool: "addr\tNOTIFY=..". */
+#define QUEUE_PARAM_SEP '\t'
+
+/* QUEUE_ADD_REQ: spool entry spool_id's remote recipients (rcpts[i]: "address" with its DSN
+ * parameters after QUEUE_PARAM_SEP, see msg-types.def) and body. The reply (CORE_STATUS_REP,
+ * to the sender) is OK once the entry is durable or was already queued. 0 sent / -1. */
+struct queue_client_add {
+	uint64_t spool_id;
+	const char *sender, *msgid, *blob_key;
+	const char *const *rcpts;
+	size_t n_rcpts;
+	int64_t received_ms;
+	uint64_t size;
+};
+int queue_client_add_send(const struct pb_sender *tx, const struct queue_client_add *in,
+			  const char **error_r);
+/* The reply's pb_status code. */
+uint32_t queue_client_add_reply(const struct pb_msg *rep, const char **error_r);
+
+/* ---- the CLI (synchronous) ---- */
+
+/* QUEUE_LIST_REQ to every shard (id 0: every entry; else that one): *entries_r gets them
+ * (caller clears). 0 with *code_r / -1 no answer. */
+int queue_client_list(struct pb_sync *t, uint64_t id, uint32_t *code_r,
+		      struct pb_rec_queue_entry_list *entries_r, const char **error_r);
+/* QUEUE_OP_REQ: op "hold", "release", "retry", "delete" on id, or "flush" (id 0) on every
+ * shard. 0 with *code_r (NOTFOUND: no such entry) / -1 no answer. */
+int queue_client_op(struct pb_sync *t, const char *op, uint64_t id, uint32_t *code_r,
+		    const char **error_r);
+
+/* The queue's figures, summed over its shards (QUEUE_STATS_REQ). */
+struct queue_client_stats {
+	uint64_t entries, held, waiting; /* now */
+	uint64_t sent, deferred, failed; /* recipients, since the daemon started */
+};
+/* 0 with *code_r (PB_OK: *st_r filled) / -1 no answer. */
+int queue_client_stats(struct pb_sync *t, uint32_t *code_r, struct queue_client_stats *st_r,
+		       const char **error_r);
+
+#endif

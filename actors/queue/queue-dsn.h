@@ -1,0 +1,35 @@
+/*
+ * queue-dsn.h: an RFC 3464 delivery status notification (multipart/report with
+ * message/delivery-status) for some recipients of a queue entry. Pure: no store, no clock.
+ * OWNS: nothing. THREAD: any.
+ */
+#ifndef QUEUE_DSN_H
+#define QUEUE_DSN_H
+
+#include "pb-buf.h"
+#include "store-queue.h"
+
+#include <stdbool.h>
+
+/* The original's content included: at most this much (RET=FULL), else its header only. */
+#define QUEUE_DSN_FULL_MAX (64 * 1024)
+
+struct queue_dsn_in {
+	const struct pb_queue_rec *q;
+	const bool *report;  /* per recipient of q: in this DSN */
+	bool delayed;        /* a delay warning (Action: delayed), else failure */
+	const char *mta;     /* this host's name (Reporting-MTA) */
+	const char *remote;  /* the next hop (Remote-MTA), "" when none */
+	int64_t now_ms, retry_until_ms;
+	const char *original; /* the original's first bytes (its header at least, or whole) */
+	size_t original_len;
+	bool whole;           /* original is the whole message (RET=FULL and small) */
+};
+
+/* Appends the whole DSN message (header and body, CRLF lines) to out. */
+void queue_dsn_build(const struct queue_dsn_in *in, struct pb_buf *out);
+
+/* The status "x.y.z" of an SMTP reply "CODE x.y.z text" (or CODE's class, ".0.0"), into buf. */
+const char *queue_dsn_status(const char *reply, char *buf, size_t size);
+
+#endif

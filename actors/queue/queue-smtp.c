@@ -1,0 +1,467 @@
+/*
+ * queue-smtp.c: one SMTP client transaction (see queue-smtp.h).
+ * OWNS: the connection during the call. THREAD: a sender thread.
+ *
+ * Why every recipient gets a reply of its own: the queue writes each recipient's outcome down
+ * before it tries it again, so an accepted recipient is never sent twice; a 4xx after the
+ * content was sent (the connection lost before the final reply) is the one case RFC 5321 6.1
+ * leaves as a possible duplicate.
+ */
+#include "queue-smtp.h"
+
+#include "pb-alloc.h"
+#include "pb-buf.h"
+#include "pb-conn.h"
+#include "store-bodies.h"
+
+#include <openssl/evp.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define READ_CHUNK (64 * 1024)
+#define LINE_MAX_CLIENT 1024
+
+struct sess {
+	const struct queue_smtp_tx *tx;
+	struct pb_conn *c;
+	bool esmtp, pipelining, eightbit, smtputf8, dsn, starttls, auth_plain, auth_login, size_ext;
+	uint64_t max_size;
+	int code;
+	char text[LINE_MAX_CLIENT]; /* the reply's last line, code included */
+	const char *error;
+};
+
+
+/* Gives every recipient without a reply yet this one (text taken, freed). */
+static void all(char **replies, size_t n, char *text)
+{
+	for (size_t i = 0; i < n; i++)
+		if (replies[i] == NULL)
+			replies[i] = xstrdup(text);
+	free(text);
+}
+
+static void note_ext(struct sess *s, const char *kw)
+{
+	if (strcasecmp(kw, "PIPELINING") == 0)
+		s->pipelining = true;
+	else if (strcasecmp(kw, "8BITMIME") == 0)
+		s->eightbit = true;
+	else if (strcasecmp(kw, "SMTPUTF8") == 0)
+		s->smtputf8 = true;
+	else if (strcasecmp(kw, "DSN") == 0)
+		s->dsn = true;
+	else if (strcasecmp(kw, "STARTTLS") == 0)
+		s->starttls = true;
+	else if (strncasecmp(kw, "AUTH ", 5) == 0 || strncasecmp(kw, "AUTH=", 5) == 0) {
+		for (const char *p = kw + 5; *p != '\0';) {
+			size_t n = strcspn(p, " ");
+			s->auth_plain |= n == 5 && strncasecmp(p, "PLAIN", 5) == 0;
+			s->auth_login |= n == 5 && strncasecmp(p, "LOGIN", 5) == 0;
+			p += n + strspn(p + n, " ");
+		}
+	}
+	else if (strncasecmp(kw, "SIZE", 4) == 0 && (kw[4] == ' ' || kw[4] == '\0')) {
+		s->size_ext = true;
+		s->max_size = strtoull(kw + 4, NULL, 10);
+	}
+}
+
+/* Reads one reply (all its lines) into s->code and s->text; ehlo: its lines are extensions.
+ * 0, or -1 (the connection failed: s->error). A malformed reply counts as a 451. */
+static int read_reply(struct sess *s, uint32_t timeout_ms, bool ehlo)
+{
+	char line[LINE_MAX_CLIENT];
+
+	for (bool first = true;; first = false) {
+		if (pb_conn_read_line(s->c, line, sizeof(line), timeout_ms, &s->error) < 0)
+			return -1;
+		bool ok = strlen(line) >= 3 && line[0] >= '2' && line[0] <= '5' &&
+			  line[1] >= '0' && line[1] <= '9' && line[2] >= '0' && line[2] <= '9' &&
+			  (line[3] == '\0' || line[3] == ' ' || line[3] == '-');
+		if (!ok) {
+			s->code = 451;
+			snprintf(s->text, sizeof(s->text), "451 4.5.0 malformed reply from the server");
+			return 0;
+		}
+		if (ehlo && !first)
+			note_ext(s, line + 4);
+		if (line[3] != '-') {
+			s->code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+			/* remote text reaches logs, DSNs and the admin's terminal: no control bytes */
+			for (char *p = line; *p != '\0'; p++)
+				if ((unsigned char)*p < 0x20 || *p == 0x7f)
+					*p = '?';
+			snprintf(s->text, sizeof(s->text), "%s", line);
+			return 0;
+		}
+	}
+}
+
+static int send_cmd(struct sess *s, const char *line)
+{
+	return pb_conn_write(s->c, line, strlen(line), s->tx->command_timeout_ms, &s->error);
+}
+
+/* A reply as the recipient's outcome; the server's own text, a connection failure as 4xx. */
+static char *outcome(struct sess *s)
+{
+	return xasprintf("%s (from %s)", s->text, s->tx->host);
+}
+
+static bool has_8bit_addr(const struct queue_smtp_tx *tx)
+{
+	for (const char *p = tx->sender; *p != '\0'; p++)
+		if ((unsigned char)*p >= 0x80)
+			return true;
+	for (size_t i = 0; i < tx->n_rcpts; i++)
+		for (const char *p = tx->rcpts[i]; *p != '\0'; p++)
+			if ((unsigned char)*p >= 0x80)
+				return true;
+	return false;
+}
+
+/* Whether the body has an octet over 127: 1, 0, -1 (the store). Reads it by chunks. */
+static int body_8bit(struct sess *s, char *buf)
+{
+	uint64_t off = 0, size = 0;
+	size_t n;
+
+	do {
+		int rc = pb_store_blob_read(s->tx->store, s->tx->blob_key, off, buf, READ_CHUNK, &n,
+					    &size, &s->error);
+		if (rc != 1)
+			return -1;
+		for (size_t i = 0; i < n; i++)
+			if ((unsigned char)buf[i] >= 0x80)
+				return 1;
+		off += n;
+	} while (n > 0 && off < size);
+	return 0;
+}
+
+void queue_smtp_stuff(const char *data, size_t len, bool *bol, struct pb_buf *out)
+{
+	size_t from = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (*bol && data[i] == '.') {
+			pb_buf_append(out, data + from, i - from);
+			pb_buf_append_c(out, '.');
+			from = i;
+		}
+		*bol = data[i] == '\n';
+	}
+	pb_buf_append(out, data + from, len - from);
+}
+
+/* Sends the content, dot-stuffed, and the final dot. 0 / -1 (s->error). */
+static int send_body(struct sess *s, char *buf)
+{
+	struct pb_buf out;
+	uint64_t off = 0, size = 0;
+	size_t n;
+	bool bol = true;
+	char tail[2] = { '\r', '\n' };
+	int rc = 0;
+
+	pb_buf_init(&out);
+	do {
+		if (pb_store_blob_read(s->tx->store, s->tx->blob_key, off, buf, READ_CHUNK, &n,
+				       &size, &s->error) != 1) {
+			rc = -1;
+			break;
+		}
+		pb_buf_reset(&out);
+		queue_smtp_stuff(buf, n, &bol, &out);
+		if (n >= 2)
+			memcpy(tail, buf + n - 2, 2);
+		else if (n == 1)
+			tail[0] = tail[1], tail[1] = buf[0];
+		off += n;
+		rc = pb_conn_write(s->c, out.data, out.len, s->tx->command_timeout_ms, &s->error);
+	} while (rc == 0 && n > 0 && off < size);
+	if (rc == 0) {
+		const char *end = tail[0] == '\r' && tail[1] == '\n' ? ".\r\n" : "\r\n.\r\n";
+		rc = send_cmd(s, end);
+	}
+	pb_buf_deinit(&out);
+	return rc;
+}
+
+/* The MAIL FROM line with its parameters. */
+static void mail_line(struct sess *s, bool body8, bool utf8, struct pb_buf *b)
+{
+	const struct queue_smtp_tx *tx = s->tx;
+
+	pb_buf_printf(b, "MAIL FROM:<%s>", tx->sender);
+	if (s->size_ext) /* RFC 1870: only to a server that offers SIZE */
+		pb_buf_printf(b, " SIZE=%llu", (unsigned long long)tx->size);
+	if (body8 && s->eightbit)
+		pb_buf_append_str(b, " BODY=8BITMIME");
+	if (utf8)
+		pb_buf_append_str(b, " SMTPUTF8");
+	if (s->dsn && tx->mail_params[0] != '\0')
+		pb_buf_printf(b, " %s", tx->mail_params);
+	pb_buf_append_str(b, "\r\n");
+}
+
+static void rcpt_line(struct sess *s, size_t i, struct pb_buf *b)
+{
+	pb_buf_printf(b, "RCPT TO:<%s>", s->tx->rcpts[i]);
+	if (s->dsn && s->tx->rcpt_params[i][0] != '\0')
+		pb_buf_printf(b, " %s", s->tx->rcpt_params[i]);
+	pb_buf_append_str(b, "\r\n");
+}
+
+/* EHLO (the extensions noted afresh), or HELO when EHLO is refused. 0 / -1 (replies set). */
+static int ehlo(struct sess *s, char **replies)
+{
+	char line[300];
+
+	s->pipelining = s->eightbit = s->smtputf8 = s->dsn = s->starttls = false;
+	s->auth_plain = s->auth_login = s->size_ext = false;
+	s->max_size = 0;
+	snprintf(line, sizeof(line), "EHLO %s\r\n", s->tx->helo);
+	if (send_cmd(s, line) < 0 || read_reply(s, s->tx->command_timeout_ms, true) < 0)
+		return -1;
+	if (s->code == 250)
+		return 0;
+	snprintf(line, sizeof(line), "HELO %s\r\n", s->tx->helo);
+	if (send_cmd(s, line) < 0 || read_reply(s, s->tx->command_timeout_ms, false) < 0)
+		return -1;
+	if (s->code != 250) {
+		all(replies, s->tx->n_rcpts,
+		    xasprintf("451 4.3.0 HELO refused: %s (from %s)", s->text, s->tx->host));
+		return -1;
+	}
+	return 0;
+}
+
+/* STARTTLS when offered (opportunistic) or demanded (required), then EHLO again. 0 / -1. */
+static int starttls(struct sess *s, char **replies)
+{
+	const struct queue_smtp_tx *tx = s->tx;
+
+	if (tx->tls != QUEUE_TLS_OPPORTUNISTIC && tx->tls != QUEUE_TLS_REQUIRED)
+		return 0;
+	if (!s->starttls) {
+		if (tx->tls == QUEUE_TLS_OPPORTUNISTIC)
+			return 0;
+		all(replies, tx->n_rcpts, xasprintf("451 4.7.4 TLS is required but %s does not "
+						    "offer STARTTLS%s", tx->host, ""));
+		return -1;
+	}
+	if (send_cmd(s, "STARTTLS\r\n") < 0 || read_reply(s, tx->command_timeout_ms, false) < 0)
+		return -1;
+	if (s->code != 220) {
+		if (tx->tls == QUEUE_TLS_OPPORTUNISTIC)
+			return 0;
+		all(replies, tx->n_rcpts, xasprintf("451 4.7.4 STARTTLS refused: %s (from %s)",
+						    s->text, tx->host));
+		return -1;
+	}
+	if (pb_conn_starttls(s->c, tx->tls_ctx, tx->host, tx->command_timeout_ms, &s->error) < 0)
+		return -1;
+	return ehlo(s, replies);
+}
+
+static char *b64(const char *data, size_t len)
+{
+	char *out = xmalloc(4 * ((len + 2) / 3) + 1);
+	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)data, (int)len);
+	return out;
+}
+
+/* One AUTH step: sends line (wiped after), reads the reply. 0 / -1. */
+static int auth_step(struct sess *s, char *line)
+{
+	int rc = send_cmd(s, line);
+	explicit_bzero(line, strlen(line));
+	free(line);
+	return rc < 0 ? -1 : read_reply(s, s->tx->command_timeout_ms, false);
+}
+
+/* AUTH PLAIN (or LOGIN) when credentials are set and the server offers it; a refusal defers
+ * (the credentials may be fixed). The password is never logged. 0 / -1. */
+static int authenticate(struct sess *s, char **replies)
+{
+	const struct queue_smtp_tx *tx = s->tx;
+	const char *user = tx->auth_user, *pw = tx->auth_password;
+	int rc;
+
+	if (user == NULL || user[0] == '\0' || (!s->auth_plain && !s->auth_login))
+		return 0;
+	if (s->auth_plain) {
+		size_t ul = strlen(user), pl = strlen(pw);
+		char *raw = xmalloc(ul + pl + 2);
+		raw[0] = '\0';
+		memcpy(raw + 1, user, ul);
+		raw[ul + 1] = '\0';
+		memcpy(raw + ul + 2, pw, pl);
+		char *enc = b64(raw, ul + pl + 2);
+		explicit_bzero(raw, ul + pl + 2);
+		free(raw);
+		rc = auth_step(s, xasprintf("AUTH PLAIN %s\r\n", enc));
+		explicit_bzero(enc, strlen(enc));
+		free(enc);
+	} else {
+		rc = auth_step(s, xasprintf("AUTH LOGIN\r\n"));
+		if (rc == 0 && s->code == 334) {
+			char *enc = b64(user, strlen(user));
+			rc = auth_step(s, xasprintf("%s\r\n", enc));
+			free(enc);
+		}
+		if (rc == 0 && s->code == 334) {
+			char *enc = b64(pw, strlen(pw));
+			rc = auth_step(s, xasprintf("%s\r\n", enc));
+			explicit_bzero(enc, strlen(enc));
+			free(enc);
+		}
+	}
+	if (rc < 0)
+		return -1;
+	if (s->code / 100 != 2) {
+		all(replies, tx->n_rcpts, xasprintf("454 4.7.0 authentication failed: %s (from %s)",
+						    s->text, tx->host));
+		return -1;
+	}
+	return 0;
+}
+
+/* The greeting, EHLO, STARTTLS and AUTH. 0 / -1 (replies set, or s->error). */
+static int greet(struct sess *s, char **replies)
+{
+	if (s->tx->tls == QUEUE_TLS_IMPLICIT &&
+	    pb_conn_starttls(s->c, s->tx->tls_ctx, s->tx->host, s->tx->command_timeout_ms,
+			     &s->error) < 0)
+		return -1;
+	if (read_reply(s, s->tx->command_timeout_ms, false) < 0)
+		return -1;
+	if (s->code != 220) {
+		all(replies, s->tx->n_rcpts, xasprintf("451 4.3.0 greeting refused: %s (from %s)",
+						       s->text, s->tx->host));
+		return -1;
+	}
+	if (ehlo(s, replies) < 0 || starttls(s, replies) < 0)
+		return -1;
+	return authenticate(s, replies);
+}
+
+/* What may stop the transaction before MAIL (RFC 6152, 6531, 1870): 0 go on, -1 replies set. */
+static int precheck(struct sess *s, char **replies, char *buf, bool *body8_r, bool *utf8_r)
+{
+	size_t n = s->tx->n_rcpts;
+	int b8 = body_8bit(s, buf);
+
+	if (b8 < 0) {
+		all(replies, n, xasprintf("451 4.3.0 cannot read the message: %s%s", s->error, ""));
+		return -1;
+	}
+	*body8_r = b8 == 1;
+	*utf8_r = has_8bit_addr(s->tx);
+	if (*body8_r && !s->eightbit) {
+		all(replies, n, xasprintf("554 5.6.3 the message has 8-bit content and %s does not "
+				    "accept 8BITMIME (RFC 6152)%s", s->tx->host, ""));
+		return -1;
+	}
+	if (*utf8_r && !s->smtputf8) {
+		all(replies, n, xasprintf("553 5.6.7 the addresses need SMTPUTF8 and %s does not offer "
+				    "it (RFC 6531)%s", s->tx->host, ""));
+		return -1;
+	}
+	if (s->max_size > 0 && s->tx->size > s->max_size) {
+		all(replies, n, xasprintf("552 5.3.4 the message is larger than %s accepts (SIZE)%s",
+				    s->tx->host, ""));
+		return -1;
+	}
+	return 0;
+}
+
+/* MAIL, RCPTs and DATA (one write when pipelining); the replies read in order. Returns the
+ * number of recipients accepted with DATA's 354, 0 when no content is to go, -1 lost. */
+static int envelope(struct sess *s, char **replies, bool body8, bool utf8)
+{
+	struct pb_buf b;
+	size_t n = s->tx->n_rcpts, accepted = 0;
+	uint32_t t = s->tx->command_timeout_ms;
+	int rc = 0, mail_code = 0;
+
+	pb_buf_init(&b);
+	mail_line(s, body8, utf8, &b);
+	for (size_t i = 0; s->pipelining && i < n; i++)
+		rcpt_line(s, i, &b);
+	if (s->pipelining)
+		pb_buf_append_str(&b, "DATA\r\n");
+	if (pb_conn_write(s->c, b.data, b.len, t, &s->error) < 0 || read_reply(s, t, false) < 0)
+		rc = -1;
+	mail_code = s->code;
+	if (rc == 0 && mail_code / 100 != 2)
+		all(replies, n, outcome(s));
+	for (size_t i = 0; rc == 0 && i < n && (s->pipelining || mail_code / 100 == 2); i++) {
+		pb_buf_reset(&b);
+		rcpt_line(s, i, &b);
+		if ((!s->pipelining && pb_conn_write(s->c, b.data, b.len, t, &s->error) < 0) ||
+		    read_reply(s, t, false) < 0) {
+			rc = -1;
+		} else if (s->code / 100 == 2) {
+			accepted += mail_code / 100 == 2;
+		} else if (replies[i] == NULL) {
+			replies[i] = outcome(s);
+		}
+	}
+	pb_buf_deinit(&b);
+	if (rc < 0)
+		return -1;
+	if (!s->pipelining && (mail_code / 100 != 2 || accepted == 0))
+		return 0;
+	if ((!s->pipelining && send_cmd(s, "DATA\r\n") < 0) || read_reply(s, t, false) < 0)
+		return -1;
+	if (s->code != 354 && accepted > 0)
+		all(replies, n, outcome(s));
+	return s->code == 354 ? (int)accepted : 0;
+}
+
+static void transact(struct sess *s, char **replies)
+{
+	size_t n = s->tx->n_rcpts;
+	char *buf = xmalloc(READ_CHUNK);
+	bool body8 = false, utf8 = false;
+
+	if (greet(s, replies) < 0 || precheck(s, replies, buf, &body8, &utf8) < 0) {
+		free(buf);
+		return;
+	}
+	int accepted = envelope(s, replies, body8, utf8);
+	if (accepted > 0 || (accepted == 0 && s->code == 354)) {
+		if (send_body(s, buf) < 0 ||
+		    read_reply(s, s->tx->command_timeout_ms * 2, false) < 0) {
+			free(buf);
+			return; /* lost after the content: 4xx, sent again (RFC 5321 6.1) */
+		}
+		all(replies, n, outcome(s));
+	}
+	free(buf);
+	if (send_cmd(s, "QUIT\r\n") == 0)
+		read_reply(s, s->tx->command_timeout_ms, false);
+}
+
+void queue_smtp_send(const struct queue_smtp_tx *tx, char **replies_r)
+{
+	struct sess s = { .tx = tx };
+	for (size_t i = 0; i < tx->n_rcpts; i++)
+		replies_r[i] = NULL;
+	if (pb_conn_open(tx->host, tx->port, tx->connect_timeout_ms, &s.c, &s.error) < 0) {
+		char *t = xasprintf("451 4.4.1 cannot connect to %s: %s", tx->host, s.error);
+		all(replies_r, tx->n_rcpts, t);
+		return;
+	}
+	transact(&s, replies_r);
+	if (s.error != NULL) {
+		char *t = xasprintf("451 4.4.2 connection to %s lost: %s", tx->host, s.error);
+		all(replies_r, tx->n_rcpts, t);
+	}
+	pb_conn_close(&s.c);
+}

@@ -1,0 +1,515 @@
+"""End to end: the outbound queue (issue 12 item 1). An authenticated local user's mail for
+remote domains is accepted (250), queued durably and sent by the daemon's SMTP client to real
+peers on loopback: Postfix's smtp-sink (dumping what it received), a small SMTP peer written
+here that refuses some recipients with 5xx, and a closed port (a dead destination). Checked:
+the bytes that arrived (dot-stuffing undone by the peer exactly), a 5xx recipient's RFC 3464
+DSN in the sender's INBOX with its fields, retries with back-off then expiry and its DSN, the
+CLI's queue commands, and kill -9 during sending: nothing lost, nothing doubled at the sink."""
+import email
+import glob
+import json
+import os
+import poplib
+import pwd
+import shutil
+import smtplib
+import socket
+import socketserver
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+import pbtest  # noqa: E402
+from test_tls import TlsCase  # noqa: E402
+
+SMTP_SINK = "/usr/sbin/smtp-sink"
+
+
+class Sink:
+    """smtp-sink on a loopback port, one dump file per message in a temporary directory."""
+
+    def __init__(self, extra=()):
+        self.dir = tempfile.mkdtemp(prefix="pb-sink-")
+        self.port = pbtest.free_port()
+        self.proc = subprocess.Popen(
+            [SMTP_SINK, "-u", pwd.getpwuid(os.getuid()).pw_name, "-d",
+             os.path.join(self.dir, "%M."), *extra, "127.0.0.1:%d" % self.port, "64"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        pbtest.wait_until(self.listening, timeout=10, what="smtp-sink listening")
+
+    def listening(self):
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+            return True
+        except OSError:
+            return False
+
+    def messages(self):
+        """The dumps written completely (smtp-sink ends each with an empty line; one being
+        written, or of a transaction cut short, does not count)."""
+        out = []
+        for path in sorted(glob.glob(os.path.join(self.dir, "*"))):
+            with open(path, "rb") as f:
+                data = f.read()
+            if data.endswith(b"\n\n"):
+                out.append(data)
+        return out
+
+    def find(self, marker):
+        """The complete dumps that contain marker."""
+        return [m for m in self.messages() if marker in m]
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Peer(socketserver.ThreadingTCPServer):
+    """A small SMTP server: RCPT of a local part starting with "bad" gets 550 5.1.1, anything
+    else is accepted; every accepted message is kept (envelope and content as sent)."""
+    allow_reuse_address = True
+    daemon_threads = True
+
+    def __init__(self):
+        self.received = []
+        super().__init__(("127.0.0.1", 0), PeerHandler)
+        self.port = self.server_address[1]
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+class PeerHandler(socketserver.StreamRequestHandler):
+    def reply(self, text):
+        self.wfile.write(text.encode() + b"\r\n")
+
+    def handle(self):
+        self.reply("220 peer.example ESMTP")
+        mail, rcpts = None, []
+        for line in self.rfile:
+            cmd = line.decode("utf-8", "replace").rstrip("\r\n")
+            verb = cmd[:4].upper()
+            if verb == "EHLO":
+                self.wfile.write(b"250-peer.example\r\n250-PIPELINING\r\n250-DSN\r\n"
+                                 b"250 8BITMIME\r\n")
+            elif verb == "MAIL":
+                mail, rcpts = cmd, []
+                self.reply("250 2.1.0 Ok")
+            elif verb == "RCPT":
+                addr = cmd.split("<", 1)[1].split(">", 1)[0]
+                if addr.startswith("ctl"):  # control bytes in a reply
+                    self.reply("550 5.1.2 <%s>: \x1b[31mred\x07 alert" % addr)
+                elif addr.startswith("bad"):
+                    self.reply("550 5.1.1 <%s>: Recipient address rejected: User unknown" % addr)
+                else:
+                    rcpts.append(cmd)
+                    self.reply("250 2.1.5 Ok")
+            elif verb == "DATA":
+                if not rcpts:
+                    self.reply("554 5.5.1 Error: no valid recipients")
+                    continue
+                self.reply("354 End data with <CR><LF>.<CR><LF>")
+                data = b""
+                for body_line in self.rfile:
+                    if body_line == b".\r\n":
+                        break
+                    data += body_line
+                self.server.received.append((mail, rcpts, data))
+                self.reply("250 2.0.0 Ok: queued")
+            elif verb == "QUIT":
+                self.reply("221 2.0.0 Bye")
+                return
+            else:
+                self.reply("250 2.0.0 Ok")
+
+
+def closed_port():
+    """A loopback port nobody listens on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class QueueBase(TlsCase):
+    """One daemon per class (TlsCase's: alice at its local domain), sending through smart_host
+    with retries made short."""
+
+    @classmethod
+    def start_daemon(cls, sink_port):
+        super().setUpClass()
+        cls.settings({"smart_host": "127.0.0.1:%d" % sink_port, "retry_first_s": 1,
+                      "retry_max_s": 2, "helo_name": "pillarbox.test"})
+
+    @classmethod
+    def settings(cls, values):
+        rc, out, err = cls.d.cli("setting", "set", "outbound", json.dumps(values))
+        assert rc == 0, err
+
+    @classmethod
+    def stop_daemon(cls):
+        super().tearDownClass()
+
+    def send(self, rcpts, body, mail_options=(), rcpt_options=()):
+        s = smtplib.SMTP("127.0.0.1", self.d.ports["submission"], timeout=60)
+        self.addCleanup(s.close)
+        s.ehlo("client.example.org")
+        s.login("alice", "alicepw1")
+        refused = s.sendmail(self.alice(), rcpts, body, mail_options, rcpt_options)
+        self.assertEqual(refused, {})
+        s.quit()
+
+    def inbox(self):
+        """alice's messages, parsed."""
+        p = poplib.POP3("127.0.0.1", self.d.ports["pop3"], timeout=60)
+        try:
+            p.user("alice")
+            p.pass_("alicepw1")
+            n = len(p.list()[1])
+            return [email.message_from_bytes(b"\r\n".join(p.retr(i + 1)[1]))
+                    for i in range(n)]
+        finally:
+            p.quit()
+
+    def dsns(self, action):
+        out = []
+        for m in self.inbox():
+            if m.get_content_type() != "multipart/report":
+                continue
+            status = m.get_payload()[1]
+            fields = status.get_payload()
+            if any(f.get("Action") == action for f in fields):
+                out.append(m)
+        return out
+
+    def queue(self, *args):
+        rc, out, err = self.d.cli("queue", *args)
+        return rc, out, err
+
+    def find_entry(self, text):
+        """(id, `queue show` output) of the first queue entry whose show has text, or None."""
+        rc, out, err = self.queue("list")
+        for line in out.splitlines():
+            if line[:1].isdigit():
+                show = self.queue("show", line.split()[0])[1]
+                if text in show:
+                    return line.split()[0], show
+        return None
+
+
+class QueueCase(QueueBase):
+    @classmethod
+    def setUpClass(cls):
+        cls.sink = Sink()
+        cls.sink7 = Sink(extra=("-8",))  # no 8BITMIME
+        cls.peer = Peer()
+        cls.dead = closed_port()
+        cls.start_daemon(cls.sink.port)
+        cls.settings({"routes": "refuse.example=127.0.0.1:%d dead.example=127.0.0.1:%d "
+                                "held.example=127.0.0.1:%d seven.example=127.0.0.1:%d"
+                                % (cls.peer.port, cls.dead, cls.dead, cls.sink7.port)})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sink.stop()
+        cls.sink7.stop()
+        cls.peer.shutdown()
+        cls.stop_daemon()
+
+    def test_relay_to_sink(self):
+        body = (b"From: alice\r\nTo: far@remote.example\r\nSubject: out\r\n\r\n"
+                b"first line\r\n.starts with a dot\r\n..two dots\r\n.\r\nlast\r\n")
+        self.send(["far@remote.example", "other@remote.example"], body)
+        got = pbtest.wait_until(lambda: self.sink.find(b"Subject: out\n"), timeout=30,
+                                what="the message at smtp-sink")
+        self.assertEqual(len(got), 1)  # both recipients in one transaction
+        dump = got[0]
+        self.assertIn(b"X-Rcpt-Args: <far@remote.example>", dump)
+        self.assertIn(b"X-Rcpt-Args: <other@remote.example>", dump)
+        # exactly the sender: no SIZE= (smtp-sink does not offer SIZE, RFC 1870), no BODY=
+        self.assertIn(b"X-Mail-Args: <%s>\n" % self.alice().encode(), dump)
+        self.assertIn(b"X-Helo-Args: pillarbox.test", dump)
+        # the content arrives as sent: the peer undid our dot-stuffing exactly
+        self.assertIn(b"\nfirst line\n.starts with a dot\n..two dots\n.\nlast\n",
+                      dump.replace(b"\r\n", b"\n"))
+        pbtest.wait_until(lambda: not self.find_entry("far@remote.example"), timeout=30,
+                          what="the entry gone from the queue")
+        log = self.d.log()
+        self.assertIn("event=delivered", log)
+        rc, out, err = self.d.cli("status", "--json")
+        self.assertEqual(rc, 0, err)
+        q = json.loads(out)["queue"]
+        self.assertGreaterEqual(q["sent"], 2)
+        self.assertEqual(set(q), {"entries", "held", "waiting", "sent", "deferred", "failed"})
+        self.assertIn("outbound queue:\n  entries", self.d.cli("status")[1])
+
+    def test_5xx_gets_dsn(self):
+        body = b"Subject: to refuse\r\nMessage-ID: <refuse-1@client>\r\n\r\nhello\r\n"
+        self.send(["bad1@refuse.example", "good1@refuse.example", "ctl1@refuse.example"], body,
+                  mail_options=["RET=HDRS", "ENVID=env-refuse-1"],
+                  rcpt_options=["NOTIFY=FAILURE ORCPT=rfc822;bad1@refuse.example"])
+        dsn = pbtest.wait_until(lambda: self.dsns("failed"), timeout=30, what="the DSN")[0]
+        self.assertEqual(dsn.get_content_type(), "multipart/report")
+        self.assertEqual(dsn.get_param("report-type"), "delivery-status")
+        self.assertIn("MAILER-DAEMON", dsn["From"])
+        self.assertEqual(dsn["Auto-Submitted"], "auto-replied")
+        human, status, original = dsn.get_payload()
+        self.assertEqual(status.get_content_type(), "message/delivery-status")
+        per_msg, *per_rcpt = status.get_payload()
+        self.assertEqual(per_msg["Original-Envelope-Id"], "env-refuse-1")
+        self.assertTrue(per_msg["Reporting-MTA"].startswith("dns; "))
+        self.assertIn("Arrival-Date", per_msg)
+        self.assertEqual(len(per_rcpt), 2)  # the accepted recipient is not in it
+        r, ctl = per_rcpt
+        # the remote server's control bytes never reach the DSN (nor logs, nor the CLI)
+        self.assertEqual(ctl["Diagnostic-Code"],
+                         "smtp; 550 5.1.2 <ctl1@refuse.example>: ?[31mred? alert (from 127.0.0.1)")
+        self.assertEqual(r["Final-Recipient"], "rfc822; bad1@refuse.example")
+        self.assertEqual(r["Original-Recipient"], "rfc822;bad1@refuse.example")
+        self.assertEqual(r["Action"], "failed")
+        self.assertEqual(r["Status"], "5.1.1")
+        self.assertEqual(r["Remote-MTA"], "dns; 127.0.0.1")
+        self.assertTrue(r["Diagnostic-Code"].startswith("smtp; 550 5.1.1 <bad1@refuse.example>"))
+        # RET=HDRS: the original's header only
+        self.assertEqual(original.get_content_type(), "text/rfc822-headers")
+        self.assertIn("Message-ID: <refuse-1@client>", original.get_payload())
+        self.assertNotIn("hello", original.get_payload())
+        # the good recipient arrived once, with the DSN parameters passed on (the peer has DSN)
+        got = [m for m in self.peer.received if b"refuse-1@client" in m[2]]
+        self.assertEqual(len(got), 1)
+        mail, rcpts, _ = got[0]
+        self.assertIn("RET=HDRS", mail)
+        self.assertIn("ENVID=env-refuse-1", mail)
+        # (smtplib gives every RCPT the same options)
+        self.assertEqual(rcpts, ["RCPT TO:<good1@refuse.example> NOTIFY=FAILURE "
+                                 "ORCPT=rfc822;bad1@refuse.example"])
+
+    def test_dead_destination_backs_off_then_expires(self):
+        self.addCleanup(self.settings, {"expiry_s": None, "delay_warning_s": None})
+        self.settings({"delay_warning_s": 1})
+        self.send(["x@dead.example"], b"Subject: to the dead\r\n\r\nbody\r\n",
+                  mail_options=["RET=FULL"])
+        # NOTIFY absent: a delay warning once it has waited delay_warning_s
+        warn = pbtest.wait_until(
+            lambda: [m for m in self.dsns("delayed") if "x@dead.example" in m.as_string()],
+            timeout=30, what="the delay warning")
+        self.assertEqual(len(warn), 1)
+        r = warn[0].get_payload()[1].get_payload()[1]
+        self.assertEqual(r["Action"], "delayed")
+        self.assertEqual(r["Status"], "4.4.1")
+        self.assertIn("Will-Retry-Until", r)
+        self.assertEqual(warn[0]["Subject"], "Delayed Mail (still being retried)")
+
+        def attempts():
+            found = self.find_entry("x@dead.example deferred")
+            return found and (int(found[1].split("attempts=")[1].split()[0]), found[1])
+
+        n, show = pbtest.wait_until(attempts, timeout=30, what="a deferred attempt")
+        self.assertIn("cannot connect to 127.0.0.1", show)
+        t0 = time.monotonic()
+        pbtest.wait_until(lambda: (attempts() or (0,))[0] >= n + 2, timeout=30,
+                          what="two more attempts")
+        self.assertGreater(time.monotonic() - t0, 1.5)  # back-off: 1 s, then 2 s
+        self.settings({"expiry_s": 1})
+        dsn = pbtest.wait_until(
+            lambda: [m for m in self.dsns("failed") if "x@dead.example" in m.as_string()],
+            timeout=30, what="the expiry DSN")[0]
+        r = dsn.get_payload()[1].get_payload()[1]
+        self.assertEqual(r["Status"], "5.4.7")
+        self.assertIn("delivery time expired", r["Diagnostic-Code"])
+        self.assertIn("cannot connect", r["Diagnostic-Code"])
+        # RET=FULL and small: the whole original comes back
+        self.assertEqual(dsn.get_payload()[2].get_content_type(), "message/rfc822")
+        # one warning only, however many retries
+        self.assertEqual(len([m for m in self.dsns("delayed")
+                              if "x@dead.example" in m.as_string()]), 1)
+        pbtest.wait_until(lambda: attempts() is None, timeout=30, what="the entry gone")
+
+    def test_cli_hold_release_delete_flush(self):
+        self.send(["y@held.example"], b"Subject: to hold\r\n\r\nbody\r\n")
+
+        qid = pbtest.wait_until(lambda: self.find_entry("y@held.example"), timeout=30,
+                                what="the entry")[0]
+        rc, out, err = self.queue("hold", qid)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("HELD", self.queue("show", qid)[1])
+        attempts = self.queue("show", qid)[1].split("attempts=")[1].split()[0]
+        rc, out, err = self.queue("flush")
+        self.assertEqual(rc, 0, err)
+        # held: the flush does not send it (the attempts stay while two retry periods pass)
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            self.assertEqual(self.queue("show", qid)[1].split("attempts=")[1].split()[0],
+                             attempts)
+            time.sleep(0.2)
+        rc, out, err = self.queue("release", qid)
+        self.assertEqual(rc, 0, err)
+        self.assertNotIn("HELD", self.queue("show", qid)[1])
+        rc, out, err = self.queue("retry", qid)
+        self.assertEqual(rc, 0, err)
+        pbtest.wait_until(lambda: self.queue("show", qid)[1].split("attempts=")[1].split()[0]
+                          != attempts, timeout=30, what="an attempt after release")
+        rc, out, err = self.queue("delete", qid)
+        self.assertEqual(rc, 0, err)
+        pbtest.wait_until(lambda: self.queue("show", qid)[0] == 1, timeout=30,
+                          what="the entry deleted")
+        self.assertEqual(self.queue("hold", qid)[0], 1)
+        self.assertEqual(self.queue("show", "nonsense")[0], 64)
+        self.assertFalse([m for m in self.dsns("failed") if "y@held.example" in m.as_string()])
+
+    def test_8bit(self):
+        body8 = "Subject: caf\u00e9\r\nContent-Type: text/plain; charset=utf-8\r\n" \
+                "Content-Transfer-Encoding: 8bit\r\n\r\ncaf\u00e9\r\n"
+        # to a server with 8BITMIME: BODY=8BITMIME
+        self.send(["e8@remote.example"], body8.encode(), mail_options=["BODY=8BITMIME"])
+        got = pbtest.wait_until(lambda: self.sink.find(b"<e8@remote.example>"), timeout=30,
+                                what="the 8-bit message")
+        self.assertIn(b"BODY=8BITMIME", got[0].split(b"X-Mail-Args:", 1)[1].split(b"\n", 1)[0])
+        self.assertIn("café".encode(), got[0])
+        # to one without: bounced (RFC 6152), while a 7-bit message goes through there
+        self.send(["u8@seven.example"], body8.encode(), mail_options=["BODY=8BITMIME"])
+        self.send(["u7@seven.example"], b"Subject: seven\r\n\r\nplain\r\n")
+        dsn = pbtest.wait_until(
+            lambda: [m for m in self.dsns("failed") if "u8@seven.example" in m.as_string()],
+            timeout=30, what="the 8BITMIME bounce")[0]
+        r = dsn.get_payload()[1].get_payload()[1]
+        self.assertEqual(r["Status"], "5.6.3")
+        self.assertIn("8BITMIME", r["Diagnostic-Code"])
+        got = pbtest.wait_until(self.sink7.messages, timeout=30, what="the 7-bit message")
+        self.assertEqual(len(got), 1)
+        self.assertIn(b"X-Rcpt-Args: <u7@seven.example>", got[0])
+
+    def test_remote_refused_without_auth(self):
+        s = smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=60)
+        self.addCleanup(s.close)
+        s.ehlo("client.example.org")
+        self.assertIn("dsn", s.esmtp_features)
+        s.mail("someone@elsewhere.example")
+        self.assertEqual(s.rcpt("far@remote.example")[0], 550)
+
+
+class QueueSmartHost(QueueBase):
+    """A second Pillarbox as the smart host: STARTTLS required with its certificate verified
+    (the CA file setting), AUTH with the credentials in the settings; the message lands in a
+    user's INBOX there."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.b = pbtest.Daemon(extra_config="hostname = localhost\n")
+        cls.b.start()
+        cls.b.add_user("relay", "relaypw12")
+        cls.b.add_user("bob", "bobpw123")
+        for args in (("domain", "add", "b.example"), ("user", "set", "relay", "send_as_any", "true")):
+            rc, out, err = cls.b.cli(*args)
+            assert rc == 0, err
+        cls.start_daemon(closed_port())
+        cls.settings({"smart_host": "localhost:%d" % cls.b.ports["submission"],
+                      "tls": "required", "tls_verify": "peer",
+                      "tls_ca_file": os.path.join(cls.b.data_dir, "cert.pem"),
+                      "auth_user": "relay", "auth_password": "relaypw12"})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.stop_daemon()
+        rc = cls.b.stop()
+        cls.b.cleanup()
+        assert rc == 0
+
+    def bob_inbox(self):
+        p = poplib.POP3("127.0.0.1", self.b.ports["pop3"], timeout=60)
+        try:
+            p.user("bob")
+            p.pass_("bobpw123")
+            return [b"\r\n".join(p.retr(i + 1)[1]) for i in range(len(p.list()[1]))]
+        finally:
+            p.quit()
+
+    def test_through_smart_host(self):
+        marker = "via the smart host %f" % time.time()
+        self.send(["bob@b.example"], b"Subject: %s\r\n\r\n.dot line\r\n" % marker.encode())
+        got = pbtest.wait_until(lambda: [m for m in self.bob_inbox() if marker.encode() in m],
+                                timeout=30, what="the message at the smart host")
+        self.assertEqual(len(got), 1)
+        self.assertIn(b"\r\n.dot line", got[0])
+        log = self.b.log()
+        self.assertIn("tls=TLSv1.3", log.split("event=accepted", 1)[1].split("\n", 1)[0])
+        self.assertNotIn("relaypw12", self.d.log())
+
+    def test_password_sealed_and_never_shown(self):
+        rc, out, err = self.d.cli("setting", "show", "outbound")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(json.loads(out)["auth_password"], "********")
+        self.assertEqual(json.loads(out)["auth_user"], "relay")
+        self.assertNotIn("relaypw12", self.d.log())
+        # at rest: nowhere in the data directory in clear (the store's WAL and tables)
+        for root, _, files in os.walk(self.d.data_dir):
+            for name in files:
+                if not os.path.isfile(os.path.join(root, name)) or name.endswith(".sock"):
+                    continue
+                with open(os.path.join(root, name), "rb") as f:
+                    self.assertNotIn(b"relaypw12", f.read(), name)
+        self.assertTrue(os.path.exists(os.path.join(self.d.data_dir, "secret.key")))
+        # a change of another key keeps the password (the delivery below needs it)
+        self.settings({"retry_max_s": 3})
+        self.test_through_smart_host()
+
+    def test_wrong_password_defers(self):
+        self.addCleanup(self.settings, {"auth_password": "relaypw12"})
+        self.settings({"auth_password": "wrong-password"})
+        self.send(["bob@b.example"], b"Subject: refused login\r\n\r\nbody\r\n")
+
+        qid, show = pbtest.wait_until(lambda: self.find_entry("authentication failed"),
+                                      timeout=30, what="the AUTH refusal")
+        self.assertIn("deferred", show)
+        self.assertNotIn("wrong-password", self.d.log())
+        # the right password: the retry goes through
+        self.settings({"auth_password": "relaypw12"})
+        self.queue("flush")
+        pbtest.wait_until(lambda: any(b"refused login" in m for m in self.bob_inbox()),
+                          timeout=30, what="the retried message")
+
+    def test_unverified_certificate_defers(self):
+        self.addCleanup(self.settings, {"tls_ca_file": os.path.join(self.b.data_dir, "cert.pem")})
+        self.settings({"tls_ca_file": "/etc/ssl/certs/ca-certificates.crt"})
+        self.send(["bob@b.example"], b"Subject: unverified\r\n\r\nbody\r\n")
+
+        pbtest.wait_until(lambda: self.find_entry("certificate verify failed"), timeout=30,
+                          what="the TLS verification failure")
+        self.assertFalse(any(b"unverified" in m for m in self.bob_inbox()))
+
+
+class QueueCrash(QueueBase):
+    """kill -9 while messages are being sent: after the restart every message arrives once."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.sink = Sink(extra=("-w", "1"))  # a second before each DATA's 354: sending is slow
+        cls.start_daemon(cls.sink.port)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sink.stop()
+        cls.stop_daemon()
+
+    def test_kill9_during_sending(self):
+        n = 30
+        for i in range(n):
+            self.send(["crash@remote.example"],
+                      b"Subject: crash %d\r\nMessage-ID: <crash-%d@client>\r\n\r\nbody\r\n"
+                      % (i, i))
+        pbtest.wait_until(lambda: self.sink.messages(), timeout=30, what="a first delivery")
+        self.d.kill9()
+        self.assertLess(len(self.sink.messages()), n)  # killed while sending
+        self.d.start()
+        ids = lambda: [m.split(b"Message-ID: <", 1)[1].split(b">", 1)[0]
+                       for m in self.sink.messages()]
+        pbtest.wait_until(lambda: len(set(ids())) == n, timeout=60, what="every message")
+        pbtest.wait_until(lambda: "the queue is empty" in self.queue("list")[1], timeout=30,
+                          what="an empty queue")
+        self.assertEqual(sorted(ids()), sorted(set(ids())), "a message arrived twice")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

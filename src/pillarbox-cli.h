@@ -69,6 +69,14 @@ int cli_queue_release(struct cli *c, char **args, int nargs);
 int cli_queue_retry(struct cli *c, char **args, int nargs);
 int cli_queue_delete(struct cli *c, char **args, int nargs);
 int cli_queue_flush(struct cli *c, char **args, int nargs);
+/* The mail collector commands (pillarbox-collector.c). */
+int cli_collector_add(struct cli *c, char **args, int nargs);
+int cli_collector_set(struct cli *c, char **args, int nargs);
+int cli_collector_del(struct cli *c, char **args, int nargs);
+int cli_collector_list(struct cli *c, char **args, int nargs);
+int cli_collector_show(struct cli *c, char **args, int nargs);
+int cli_collector_run(struct cli *c, char **args, int nargs);
+int cli_collector_fetch(struct cli *c, char **args, int nargs);
 /* Prints user's account locks (part of `user show`). Returns the exit code. */
 int cli_print_user_locks(struct cli *c, const char *user);
 

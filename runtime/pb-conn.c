@@ -5,6 +5,7 @@
 #include "pb-conn.h"
 
 #include "pb-alloc.h"
+#include "pb-tls.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,8 +21,10 @@
 
 struct pb_conn {
 	int fd;
-	char buf[CONN_BUF];
+	struct pb_tls_conn *tls; /* after pb_conn_starttls: every byte goes through it */
+	char buf[CONN_BUF];      /* plaintext read, not yet taken */
 	size_t start, end;
+	char raw[CONN_BUF];      /* ciphertext in transit */
 };
 
 static _Thread_local char conn_error[512];
@@ -120,24 +123,19 @@ void pb_conn_close(struct pb_conn **c)
 	if (*c == NULL)
 		return;
 	close((*c)->fd);
+	pb_tls_conn_destroy(&(*c)->tls);
 	free(*c);
 	*c = NULL;
 }
 
-/* Reads more into the buffer: 0, -1. */
-static int fill(struct pb_conn *c, uint64_t deadline, const char **error_r)
+/* Reads what the socket has (at least one byte) into buf: the count, or -1. */
+static ssize_t raw_read(struct pb_conn *c, void *buf, size_t size, uint64_t deadline,
+			const char **error_r)
 {
-	if (c->start > 0) {
-		memmove(c->buf, c->buf + c->start, c->end - c->start);
-		c->end -= c->start;
-		c->start = 0;
-	}
 	for (;;) {
-		ssize_t n = read(c->fd, c->buf + c->end, sizeof(c->buf) - c->end);
-		if (n > 0) {
-			c->end += (size_t)n;
-			return 0;
-		}
+		ssize_t n = read(c->fd, buf, size);
+		if (n > 0)
+			return n;
 		if (n == 0)
 			return conn_fail(error_r, "connection closed by the peer", 0);
 		if (errno != EAGAIN && errno != EINTR)
@@ -145,6 +143,115 @@ static int fill(struct pb_conn *c, uint64_t deadline, const char **error_r)
 		if (wait_fd(c->fd, POLLIN, deadline, error_r) < 0)
 			return -1;
 	}
+}
+
+static int raw_write(struct pb_conn *c, const void *data, size_t len, uint64_t deadline,
+		     const char **error_r)
+{
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+		} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			return conn_fail(error_r, "write", errno);
+		} else if (wait_fd(c->fd, POLLOUT, deadline, error_r) < 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Sends the ciphertext the TLS engine has waiting. 0 / -1. */
+static int tls_flush(struct pb_conn *c, uint64_t deadline, const char **error_r)
+{
+	size_t n;
+	while ((n = pb_tls_take_out(c->tls, c->raw, sizeof(c->raw))) > 0)
+		if (raw_write(c, c->raw, n, deadline, error_r) < 0)
+			return -1;
+	return 0;
+}
+
+/* Reads ciphertext from the socket into the TLS engine. 0 / -1. */
+static int tls_pull(struct pb_conn *c, uint64_t deadline, const char **error_r)
+{
+	ssize_t n = raw_read(c, c->raw, sizeof(c->raw), deadline, error_r);
+	size_t off = 0;
+
+	if (n < 0)
+		return -1;
+	while (off < (size_t)n) {
+		size_t took = pb_tls_feed(c->tls, c->raw + off, (size_t)n - off);
+		if (took == 0)
+			break;
+		off += took;
+	}
+	if (pb_tls_state(c->tls) == PB_TLS_FAILED) {
+		snprintf(conn_error, sizeof(conn_error), "TLS %s", pb_tls_reason(c->tls));
+		*error_r = conn_error;
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads more plaintext into the buffer: 0, -1. */
+static int fill(struct pb_conn *c, uint64_t deadline, const char **error_r)
+{
+	if (c->start > 0) {
+		memmove(c->buf, c->buf + c->start, c->end - c->start);
+		c->end -= c->start;
+		c->start = 0;
+	}
+	if (c->end == sizeof(c->buf))
+		return conn_fail(error_r, "line too long", 0);
+	if (c->tls == NULL) {
+		ssize_t n = raw_read(c, c->buf + c->end, sizeof(c->buf) - c->end, deadline, error_r);
+		if (n < 0)
+			return -1;
+		c->end += (size_t)n;
+		return 0;
+	}
+	for (;;) {
+		size_t n = pb_tls_read(c->tls, c->buf + c->end, sizeof(c->buf) - c->end);
+		if (n > 0) {
+			c->end += n;
+			return 0;
+		}
+		if (pb_tls_state(c->tls) != PB_TLS_OPEN)
+			return conn_fail(error_r, "TLS closed by the peer", 0);
+		if (tls_flush(c, deadline, error_r) < 0 || tls_pull(c, deadline, error_r) < 0)
+			return -1;
+	}
+}
+
+int pb_conn_starttls(struct pb_conn *c, struct pb_tls_ctx *ctx, const char *host,
+		     uint32_t timeout_ms, const char **error_r)
+{
+	uint64_t deadline = now_ms() + timeout_ms;
+
+	c->start = c->end = 0; /* plaintext after the go-ahead is never taken as TLS's */
+	c->tls = pb_tls_conn_create_client(ctx, host);
+	for (;;) {
+		if (tls_flush(c, deadline, error_r) < 0)
+			return -1;
+		enum pb_tls_state st = pb_tls_state(c->tls);
+		if (st == PB_TLS_OPEN)
+			return 0;
+		if (st != PB_TLS_HANDSHAKING) {
+			snprintf(conn_error, sizeof(conn_error), "TLS %s", pb_tls_reason(c->tls));
+			*error_r = conn_error;
+			return -1;
+		}
+		if (tls_pull(c, deadline, error_r) < 0)
+			return -1;
+	}
+}
+
+const char *pb_conn_tls_version(const struct pb_conn *c)
+{
+	return c->tls != NULL ? pb_tls_version(c->tls) : "";
 }
 
 int pb_conn_read_line(struct pb_conn *c, char *buf, size_t size, uint32_t timeout_ms,
@@ -178,16 +285,16 @@ int pb_conn_write(struct pb_conn *c, const void *data, size_t len, uint32_t time
 	uint64_t deadline = now_ms() + timeout_ms;
 	const char *p = data;
 
+	if (c->tls == NULL)
+		return raw_write(c, data, len, deadline, error_r);
 	while (len > 0) {
-		ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
-		if (n > 0) {
-			p += n;
-			len -= (size_t)n;
-		} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
-			return conn_fail(error_r, "write", errno);
-		} else if (wait_fd(c->fd, POLLOUT, deadline, error_r) < 0) {
+		size_t n = pb_tls_write(c->tls, p, len);
+		if (n == 0 && pb_tls_state(c->tls) != PB_TLS_OPEN)
+			return conn_fail(error_r, "TLS closed", 0);
+		p += n;
+		len -= n;
+		if (tls_flush(c, deadline, error_r) < 0)
 			return -1;
-		}
 	}
 	return 0;
 }

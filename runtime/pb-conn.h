@@ -3,7 +3,8 @@
  * host:port (the system resolver; IP literals as they are), read CRLF lines, write all.
  * For the threads that may block on the network: the queue's senders, and next the POP3/IMAP
  * collectors. Every wait has a deadline; nothing here is fatal (-1 with a reason).
- * TLS (a client-side pb-tls engine under the same read/write calls) is not here yet.
+ * TLS: pb_conn_starttls puts the client side of the TLS engine (pb-tls.h) under the same
+ * read and write calls (STARTTLS after its go-ahead, or at once for implicit TLS).
  * OWNS: the socket and its read buffer. THREAD: one at a time.
  */
 #ifndef PB_CONN_H
@@ -30,5 +31,15 @@ int pb_conn_read_line(struct pb_conn *c, char *buf, size_t size, uint32_t timeou
 /* Writes all len bytes within timeout_ms. Returns 0 / -1 with error_r. */
 int pb_conn_write(struct pb_conn *c, const void *data, size_t len, uint32_t timeout_ms,
 		  const char **error_r);
+
+struct pb_tls_ctx;
+/* Handshakes as a TLS client of host (SNI; the name checked when ctx verifies) within
+ * timeout_ms; plaintext buffered before it is dropped. From then on reads and writes are
+ * encrypted. Returns 0, or -1 with error_r (the handshake's failure: the connection is
+ * unusable). ctx: pb_tls_client_ctx_create's (borrowed; the connection takes a reference). */
+int pb_conn_starttls(struct pb_conn *c, struct pb_tls_ctx *ctx, const char *host,
+		     uint32_t timeout_ms, const char **error_r);
+/* The TLS protocol in use ("TLSv1.3"), "" without TLS. */
+const char *pb_conn_tls_version(const struct pb_conn *c);
 
 #endif

@@ -9,7 +9,9 @@
 
 #include "pb-alloc.h"
 
+#include <arpa/inet.h>
 #include <limits.h>
+#include <openssl/x509v3.h>
 #include <openssl/err.h>
 #include <stdio.h>
 
@@ -23,7 +25,7 @@ struct pb_tls_conn {
 	char reason[192];
 };
 
-struct pb_tls_conn *pb_tls_conn_create(struct pb_tls_ctx *ctx)
+static struct pb_tls_conn *conn_new(struct pb_tls_ctx *ctx)
 {
 	struct pb_tls_conn *c = xcalloc(1, sizeof(*c));
 
@@ -35,8 +37,38 @@ struct pb_tls_conn *pb_tls_conn_create(struct pb_tls_ctx *ctx)
 		PANIC("TLS: out of memory");
 	BIO_set_mem_eof_return(c->in, -1); /* empty means "wait for more", not end of stream */
 	SSL_set_bio(c->ssl, c->in, c->out);
-	SSL_set_accept_state(c->ssl);
 	c->state = PB_TLS_HANDSHAKING;
+	return c;
+}
+
+struct pb_tls_conn *pb_tls_conn_create(struct pb_tls_ctx *ctx)
+{
+	struct pb_tls_conn *c = conn_new(ctx);
+
+	SSL_set_accept_state(c->ssl);
+	return c;
+}
+
+static void step_handshake(struct pb_tls_conn *c);
+
+struct pb_tls_conn *pb_tls_conn_create_client(struct pb_tls_ctx *ctx, const char *host)
+{
+	struct pb_tls_conn *c = conn_new(ctx);
+	struct in6_addr a6;
+	struct in_addr a4;
+	bool literal = inet_pton(AF_INET, host, &a4) == 1 || inet_pton(AF_INET6, host, &a6) == 1;
+	X509_VERIFY_PARAM *vp = SSL_get0_param(c->ssl);
+
+	SSL_set_connect_state(c->ssl);
+	if (literal) {
+		X509_VERIFY_PARAM_set1_ip_asc(vp, host);
+	} else {
+		SSL_set_tlsext_host_name(c->ssl, host);
+		X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+		X509_VERIFY_PARAM_set1_host(vp, host, 0);
+	}
+	ERR_clear_error();
+	step_handshake(c); /* the ClientHello, waiting in out */
 	return c;
 }
 

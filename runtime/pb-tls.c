@@ -206,6 +206,35 @@ int pb_tls_ctx_create(const char *cert_file, const char *key_file, struct pb_tls
 	return 0;
 }
 
+int pb_tls_client_ctx_create(const char *ca_file, bool verify, struct pb_tls_ctx **ctx_r,
+			     char **error_r)
+{
+	SSL_CTX *sc = SSL_CTX_new(TLS_client_method());
+
+	*ctx_r = NULL;
+	if (sc == NULL || apply_policy(sc) < 0) {
+		*error_r = xasprintf("TLS client context: %s", pb_tls_openssl_reason());
+		SSL_CTX_free(sc);
+		return -1;
+	}
+	SSL_CTX_set_verify(sc, verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
+	int loaded = ca_file != NULL && ca_file[0] != '\0'
+			     ? SSL_CTX_load_verify_locations(sc, ca_file, NULL)
+			     : SSL_CTX_set_default_verify_paths(sc);
+	if (verify && loaded != 1) {
+		*error_r = xasprintf("CA file %s: %s", ca_file != NULL && ca_file[0] != '\0'
+							  ? ca_file : "(system)", pb_tls_openssl_reason());
+		SSL_CTX_free(sc);
+		return -1;
+	}
+	ERR_clear_error();
+	struct pb_tls_ctx *ctx = xcalloc(1, sizeof(*ctx));
+	atomic_init(&ctx->refs, 1);
+	ctx->ssl_ctx = sc;
+	*ctx_r = ctx;
+	return 0;
+}
+
 struct pb_tls_ctx *pb_tls_ctx_ref(struct pb_tls_ctx *ctx)
 {
 	atomic_fetch_add(&ctx->refs, 1);

@@ -109,6 +109,17 @@ enum pb_tls_state {
 	PB_TLS_FAILED,      /* a protocol error: pb_tls_reason says why; send the pending alert */
 };
 
+/* A client context (outbound SMTP; the collectors): TLS 1.2+ with the server policy's ciphers;
+ * verify: the peer's chain must verify against ca_file (PEM; NULL or "": the system's CAs)
+ * and its name (see pb_tls_conn_create_client), else the handshake FAILS; !verify: any
+ * certificate (opportunistic encryption). Returns 0 with *ctx_r (one reference), or -1 with
+ * *error_r (xmalloc'd). */
+int pb_tls_client_ctx_create(const char *ca_file, bool verify, struct pb_tls_ctx **ctx_r,
+			     char **error_r);
+/* A client-side connection to host (its SNI, and the name or IP address its certificate must
+ * carry when ctx verifies), using ctx (a client context; one reference taken). The
+ * ClientHello is waiting in pb_tls_take_out at once. */
+struct pb_tls_conn *pb_tls_conn_create_client(struct pb_tls_ctx *ctx, const char *host);
 /* A server-side connection using ctx (the connection takes its own reference). */
 struct pb_tls_conn *pb_tls_conn_create(struct pb_tls_ctx *ctx);
 /* Frees the connection (no close_notify: call pb_tls_close first for that); sets *c NULL. */

@@ -90,7 +90,10 @@ int cli_simple(struct cli *c, int rc, uint32_t code, const char *error, const ch
 	       const char *done);
 struct pb_settings;
 int cli_settings_fetch(struct cli *c, const char *doc, struct pb_settings *s);
-/* Prints a status (pillarbox-status.c): readable, or one JSON object. */
-void cli_print_status(const struct sys_status *st, bool json);
+/* Prints a status (pillarbox-status.c): readable, or one JSON object; q: the outbound queue's
+ * figures (NULL: it did not answer). */
+struct queue_client_stats;
+void cli_print_status(const struct sys_status *st, const struct queue_client_stats *q,
+		      bool json);
 
 #endif

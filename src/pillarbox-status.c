@@ -7,6 +7,7 @@
  * OWNS: nothing. THREAD: the CLI's.
  */
 #include "pillarbox-cli.h"
+#include "queue-client.h"
 
 #include <cJSON.h>
 #include <stdio.h>
@@ -129,6 +130,36 @@ static void print_messages(const struct sys_status *r)
 	       (unsigned long long)r->spool_depth);
 }
 
+static void print_queue(const struct queue_client_stats *q)
+{
+	if (q == NULL) {
+		printf("\noutbound queue: (no answer)\n");
+		return;
+	}
+	printf("\noutbound queue:\n"
+	       "  entries             %llu (%llu held)\n  recipients waiting  %llu\n"
+	       "  sent since start    %llu (recipients)\n  deferred            %llu (attempts)\n"
+	       "  failed              %llu (recipients, a DSN to the sender)\n",
+	       (unsigned long long)q->entries, (unsigned long long)q->held,
+	       (unsigned long long)q->waiting, (unsigned long long)q->sent,
+	       (unsigned long long)q->deferred, (unsigned long long)q->failed);
+}
+
+static void json_queue(cJSON *o, const struct queue_client_stats *q)
+{
+	if (q == NULL) {
+		cJSON_AddNullToObject(o, "queue");
+		return;
+	}
+	cJSON *j = cJSON_AddObjectToObject(o, "queue");
+	const struct { const char *name; uint64_t v; } nums[] = {
+		{ "entries", q->entries }, { "held", q->held }, { "waiting", q->waiting },
+		{ "sent", q->sent }, { "deferred", q->deferred }, { "failed", q->failed },
+	};
+	for (size_t i = 0; i < PB_N_ELEMENTS(nums); i++)
+		cJSON_AddNumberToObject(j, nums[i].name, (double)nums[i].v);
+}
+
 static void print_recent(const struct sys_status *r)
 {
 	printf("\nrecent warnings and errors:\n");
@@ -204,7 +235,7 @@ static void json_tls(cJSON *o, const struct sys_status *r)
 	free(warning);
 }
 
-static void print_json(const struct sys_status *r)
+static void print_json(const struct sys_status *r, const struct queue_client_stats *q)
 {
 	cJSON *o = cJSON_CreateObject();
 	const struct { const char *name; uint64_t v; } nums[] = {
@@ -225,22 +256,25 @@ static void print_json(const struct sys_status *r)
 	}
 	json_lists(o, r);
 	json_tls(o, r);
+	json_queue(o, q);
 	char *text = cJSON_Print(o);
 	printf("%s\n", text);
 	free(text);
 	cJSON_Delete(o);
 }
 
-void cli_print_status(const struct sys_status *r, bool json)
+void cli_print_status(const struct sys_status *r, const struct queue_client_stats *q,
+		      bool json)
 {
 	if (json) {
-		print_json(r);
+		print_json(r, q);
 		return;
 	}
 	print_node(r);
 	print_tls(r);
 	print_listeners(r);
 	print_messages(r);
+	print_queue(q);
 	print_recent(r);
 	print_actors(r);
 }

@@ -11,6 +11,7 @@
 #include "directory-rules.h"
 #include "pb-settings.h"
 #include "pillarbox-cli.h"
+#include "queue-client.h"
 #include "pillarbox-paths.h"
 #include "sys-client.h"
 
@@ -365,8 +366,12 @@ int cli_status(struct cli *c, char **args, int nargs)
 	(void)nargs;
 	int rc = sys_client_status(&c->t, &code, &st, &error);
 	int exit_code = outcome(c, rc, code, error, "cannot get the status");
+	struct queue_client_stats q;
+	uint32_t qcode = PB_ERR_TEMP;
+	if (exit_code == 0 && queue_client_stats(&c->t, &qcode, &q, &error) < 0)
+		qcode = PB_ERR_TEMP;
 	if (exit_code == 0)
-		cli_print_status(&st, c->json);
+		cli_print_status(&st, qcode == PB_OK ? &q : NULL, c->json);
 	sys_status_free(&st);
 	return exit_code;
 }

@@ -289,6 +289,7 @@ static int start_actors(struct daemon *d)
 	d->sys_args.store = d->store;
 	d->sys_args.started_ms = pb_clock_monotonic_ms(NULL);
 	d->sys_args.version = PILLARBOX_VERSION;
+	d->sys_args.data_dir = d->cfg.data_dir;
 	if (pillarbox_actors_start(d->rt, &env, &error) < 0) {
 		fprintf(stderr, "pillarboxd: cannot start the actors: %s\n", error);
 		return -1;

@@ -43,6 +43,7 @@ struct queue_shard {
 	uint32_t index, count, next_sender;
 	struct qentry **e;
 	size_t n;
+	uint64_t sent, deferred, failed; /* recipients, since the shard started (the status) */
 };
 
 static bool final_state(uint8_t st)
@@ -356,14 +357,15 @@ static void dispatch(struct pb_actor *a, struct queue_shard *s, struct qentry *e
 	char host[QUEUE_ROUTE_HOST_MAX], h2[QUEUE_ROUTE_HOST_MAX];
 	uint16_t port = 0, p2;
 	const char *error;
-	bool found = false, changed = false;
+	bool found = false, changed = false, smart = false;
 
 	for (size_t i = 0; i < e->q.n; i++) {
 		struct pb_queue_rcpt *r = &e->q.r[i];
 		e->sent[i] = false;
 		if (r->state != PB_QUEUE_PENDING && r->state != PB_QUEUE_DEFERRED)
 			continue;
-		if (queue_route_for(o, domain_of(r->addr), h2, sizeof(h2), &p2, &error) < 0) {
+		int how = queue_route_for(o, domain_of(r->addr), h2, sizeof(h2), &p2, &error);
+		if (how < 0) {
 			if (strcmp(r->reply, error) != 0 || r->state != PB_QUEUE_DEFERRED) {
 				free(r->reply);
 				r->reply = xstrdup(error);
@@ -375,6 +377,7 @@ static void dispatch(struct pb_actor *a, struct queue_shard *s, struct qentry *e
 		if (!found) {
 			memcpy(host, h2, sizeof(host));
 			port = p2;
+			smart = how == 1;
 			found = true;
 		}
 		e->sent[i] = p2 == port && strcmp(h2, host) == 0;
@@ -395,6 +398,7 @@ static void dispatch(struct pb_actor *a, struct queue_shard *s, struct qentry *e
 	q->id = e->q.id;
 	q->host = xstrdup(host);
 	q->port = port;
+	q->smart_host = smart;
 	q->sender = xstrdup(e->q.sender);
 	q->mail_params = (char *)mp.data;
 	q->size = e->q.size;
@@ -492,6 +496,9 @@ static int on_sent(struct pb_actor *a, void *state, struct pb_msg *m)
 		r->state = text[0] == '2'   ? PB_QUEUE_DELIVERED
 			   : text[0] == '5' ? PB_QUEUE_FAILED
 					    : PB_QUEUE_DEFERRED;
+		s->sent += r->state == PB_QUEUE_DELIVERED;
+		s->failed += r->state == PB_QUEUE_FAILED;
+		s->deferred += r->state == PB_QUEUE_DEFERRED;
 		if (r->state == PB_QUEUE_DELIVERED)
 			pb_info("queue", "event=delivered queue_id=%llu rcpt=%s relay=%s reply=%s",
 				(unsigned long long)e->q.id, PB_LOGQ(r->addr), PB_LOGQ(e->host),
@@ -597,6 +604,28 @@ static int on_op(struct pb_actor *a, void *state, struct pb_msg *m)
 	return pb_reply_status(a, m, PB_OK, ""), 0;
 }
 
+static int on_stats(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct queue_shard *s = state;
+	struct pb_msg rep;
+
+	pb_msg_init(&rep, MSG_QUEUE_STATS_REP);
+	struct msg_queue_stats_rep *r = &rep.u.queue_stats_rep;
+	r->shards = s->count;
+	r->entries = s->n;
+	r->sent = s->sent;
+	r->deferred = s->deferred;
+	r->failed = s->failed;
+	for (size_t i = 0; i < s->n; i++) {
+		r->held += s->e[i]->q.held;
+		for (size_t k = 0; k < s->e[i]->q.n; k++)
+			r->waiting += !final_state(s->e[i]->q.r[k].state);
+	}
+	pb_reply(a, m, &rep);
+	pb_msg_free(&rep);
+	return 0;
+}
+
 /* ---- the actor ---- */
 
 static int resume_one(const struct pb_queue_rec *q, void *ctx)
@@ -651,6 +680,7 @@ static const struct pb_handler queue_handlers[] = {
 	{ MSG_CORE_STATUS_REP, on_sent },
 	{ MSG_QUEUE_LIST_REQ, on_list },
 	{ MSG_QUEUE_OP_REQ, on_op },
+	{ MSG_QUEUE_STATS_REQ, on_stats },
 };
 
 const struct pb_actor_def queue_actor_def = {

@@ -99,3 +99,33 @@ int queue_client_op(struct pb_sync *t, const char *op, uint64_t id, uint32_t *co
 	}
 	return 0;
 }
+
+int queue_client_stats(struct pb_sync *t, uint32_t *code_r, struct queue_client_stats *st_r,
+		       const char **error_r)
+{
+	uint32_t shards = 1;
+
+	memset(st_r, 0, sizeof(*st_r));
+	for (uint32_t k = 0; k < shards; k++) {
+		struct pb_msg req, rep;
+		pb_msg_init(&req, MSG_QUEUE_STATS_REQ);
+		req.u.queue_stats_req.key = k;
+		if (pb_client_call(t, &req, &rep, error_r) < 0)
+			return -1;
+		uint32_t code = pb_client_reply(&rep, MSG_QUEUE_STATS_REQ, error_r);
+		if (code == PB_OK) {
+			const struct msg_queue_stats_rep *r = &rep.u.queue_stats_rep;
+			shards = r->shards;
+			st_r->entries += r->entries;
+			st_r->held += r->held;
+			st_r->waiting += r->waiting;
+			st_r->sent += r->sent;
+			st_r->deferred += r->deferred;
+			st_r->failed += r->failed;
+		}
+		pb_client_done(t, &rep, code, code_r, error_r);
+		if (code != PB_OK)
+			return 0;
+	}
+	return 0;
+}

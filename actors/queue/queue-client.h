@@ -43,4 +43,13 @@ int queue_client_list(struct pb_sync *t, uint64_t id, uint32_t *code_r,
 int queue_client_op(struct pb_sync *t, const char *op, uint64_t id, uint32_t *code_r,
 		    const char **error_r);
 
+/* The queue's figures, summed over its shards (QUEUE_STATS_REQ). */
+struct queue_client_stats {
+	uint64_t entries, held, waiting; /* now */
+	uint64_t sent, deferred, failed; /* recipients, since the daemon started */
+};
+/* 0 with *code_r (PB_OK: *st_r filled) / -1 no answer. */
+int queue_client_stats(struct pb_sync *t, uint32_t *code_r, struct queue_client_stats *st_r,
+		       const char **error_r);
+
 #endif

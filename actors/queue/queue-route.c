@@ -28,6 +28,10 @@ int queue_route_parse(const char *hp, uint32_t default_port, char *host_r, size_
 		if (*end != '\0' || port == 0 || port > 65535)
 			return -1;
 	}
+	if (hp[0] == '[') { /* an IPv6 literal: the address without its brackets */
+		hp++;
+		hlen = hlen >= 2 ? hlen - 2 : 0;
+	}
 	if (hlen == 0 || hlen >= size)
 		return -1;
 	memcpy(host_r, hp, hlen);
@@ -59,17 +63,19 @@ int queue_route_for(const struct pb_settings_outbound *o, const char *domain, ch
 		    size_t size, uint16_t *port_r, const char **error_r)
 {
 	char hp[QUEUE_ROUTE_HOST_MAX + 8];
+	int smart = 0;
 
 	if (find_route(o->routes, domain, hp, sizeof(hp)) == 0) {
 		if (o->smart_host[0] == '\0')
 			return queue_route_mx(domain, host_r, size, port_r, error_r);
 		snprintf(hp, sizeof(hp), "%s", o->smart_host);
+		smart = 1;
 	}
 	if (queue_route_parse(hp, o->port, host_r, size, port_r) < 0) {
 		*error_r = "451 4.3.5 malformed route or smart host (outbound settings)";
 		return -1;
 	}
-	return 0;
+	return smart;
 }
 
 int queue_route_mx(const char *domain, char *host_r, size_t size, uint16_t *port_r,

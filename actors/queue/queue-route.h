@@ -16,8 +16,9 @@
 /* The deferral of a recipient without a route while direct MX delivery is not wired. */
 #define QUEUE_NO_MX_REPLY "451 4.4.3 direct MX delivery not configured (set outbound.smart_host or a route)"
 
-/* The next hop for domain: 0 with host_r and *port_r, -1 with error_r (no route, and direct
- * MX delivery not available: the recipient stays queued, deferred). */
+/* The next hop for domain: 0 (a per-domain route) or 1 (the smart host) with host_r and
+ * *port_r, -1 with error_r (no route, and direct MX delivery not available: the recipient
+ * stays queued, deferred). */
 int queue_route_for(const struct pb_settings_outbound *o, const char *domain, char *host_r,
 		    size_t size, uint16_t *port_r, const char **error_r);
 /* Direct MX delivery for domain: where "no route -> MX" plugs in (the resolver of

@@ -10,20 +10,64 @@
 
 #include "pb-alloc.h"
 #include "pb-log.h"
+#include "pb-tls.h"
 #include "pb-settings-snapshot.h"
 
 #include <string.h>
 #include <stdio.h>
 #include <unistd.h>
 
+/* A sender's state: the store, and the TLS client context of the settings it was made for. */
+struct qsend {
+	struct pb_store *store;
+	struct pb_tls_ctx *tls;
+	char tls_ca[1024];
+	bool tls_verify;
+};
+
 static int qs_init(struct pb_actor *a, void *arg, void **state_r, const char **error_r)
 {
-	*state_r = arg;
+	struct qsend *q = xcalloc(1, sizeof(*q));
+
+	q->store = arg;
+	*state_r = q;
 	return 0;
 }
 
 static void qs_deinit(struct pb_actor *a, void *state)
 {
+	struct qsend *q = state;
+
+	pb_tls_ctx_unref(&q->tls);
+	free(q);
+}
+
+/* The client context for the settings o (made again when they changed): NULL when it cannot be
+ * made (logged; TLS then fails and the recipients are deferred). */
+static struct pb_tls_ctx *tls_ctx(struct qsend *q, const struct pb_settings_outbound *o)
+{
+	bool verify = strcmp(o->tls_verify, "peer") == 0;
+	char *error = NULL;
+
+	if (q->tls != NULL && q->tls_verify == verify && strcmp(q->tls_ca, o->tls_ca_file) == 0)
+		return q->tls;
+	pb_tls_ctx_unref(&q->tls);
+	if (pb_tls_client_ctx_create(o->tls_ca_file, verify, &q->tls, &error) < 0) {
+		pb_error("qsend", "event=tls_context_failed reason=%s", PB_LOGQ(error));
+		free(error);
+		return NULL;
+	}
+	snprintf(q->tls_ca, sizeof(q->tls_ca), "%s", o->tls_ca_file);
+	q->tls_verify = verify;
+	return q->tls;
+}
+
+static enum queue_tls tls_mode(const char *word)
+{
+	return strcmp(word, "none") == 0	  ? QUEUE_TLS_NONE
+	       : strcmp(word, "required") == 0 ? QUEUE_TLS_REQUIRED
+	       : strcmp(word, "implicit") == 0 ? QUEUE_TLS_IMPLICIT
+					       : QUEUE_TLS_OPPORTUNISTIC;
 }
 
 static void helo_name(const struct pb_settings_outbound *o, char *buf, size_t size)
@@ -56,10 +100,20 @@ static int on_send(struct pb_actor *a, void *state, struct pb_msg *m)
 		.sender = q->sender, .mail_params = q->mail_params,
 		.rcpts = (const char *const *)q->rcpts.v,
 		.rcpt_params = (const char *const *)q->rcpt_params.v, .n_rcpts = q->rcpts.n,
-		.store = state, .blob_key = q->blob_key, .size = q->size,
+		.store = ((struct qsend *)state)->store, .blob_key = q->blob_key, .size = q->size,
+		.tls = tls_mode(o.tls),
+		.auth_user = q->smart_host ? o.auth_user : "",
+		.auth_password = q->smart_host ? o.auth_password : "",
 	};
+	if (tx.tls != QUEUE_TLS_NONE && (tx.tls_ctx = tls_ctx(state, &o)) == NULL)
+		tx.tls = tx.tls == QUEUE_TLS_OPPORTUNISTIC ? QUEUE_TLS_NONE : tx.tls;
 	char **replies = xcalloc(q->rcpts.n, sizeof(char *));
-	queue_smtp_send(&tx, replies);
+	if (tx.tls != QUEUE_TLS_NONE && tx.tls_ctx == NULL) {
+		for (uint32_t i = 0; i < q->rcpts.n; i++)
+			replies[i] = xstrdup("451 4.7.5 no TLS client context (outbound.tls_ca_file?)");
+	} else {
+		queue_smtp_send(&tx, replies);
+	}
 	struct pb_msg rep;
 	pb_msg_init(&rep, MSG_QSEND_SEND_REP);
 	rep.u.qsend_send_rep.id = q->id;

@@ -14,6 +14,7 @@
 #include "pb-conn.h"
 #include "store-bodies.h"
 
+#include <openssl/evp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,7 +26,7 @@
 struct sess {
 	const struct queue_smtp_tx *tx;
 	struct pb_conn *c;
-	bool esmtp, pipelining, eightbit, smtputf8, dsn;
+	bool esmtp, pipelining, eightbit, smtputf8, dsn, starttls, auth_plain, auth_login;
 	uint64_t max_size;
 	int code;
 	char text[LINE_MAX_CLIENT]; /* the reply's last line, code included */
@@ -52,6 +53,16 @@ static void note_ext(struct sess *s, const char *kw)
 		s->smtputf8 = true;
 	else if (strcasecmp(kw, "DSN") == 0)
 		s->dsn = true;
+	else if (strcasecmp(kw, "STARTTLS") == 0)
+		s->starttls = true;
+	else if (strncasecmp(kw, "AUTH ", 5) == 0 || strncasecmp(kw, "AUTH=", 5) == 0) {
+		for (const char *p = kw + 5; *p != '\0';) {
+			size_t n = strcspn(p, " ");
+			s->auth_plain |= n == 5 && strncasecmp(p, "PLAIN", 5) == 0;
+			s->auth_login |= n == 5 && strncasecmp(p, "LOGIN", 5) == 0;
+			p += n + strspn(p + n, " ");
+		}
+	}
 	else if (strncasecmp(kw, "SIZE", 4) == 0 && (kw[4] == ' ' || kw[4] == '\0'))
 		s->max_size = strtoull(kw + 4, NULL, 10);
 }
@@ -199,18 +210,14 @@ static void rcpt_line(struct sess *s, size_t i, struct pb_buf *b)
 	pb_buf_append_str(b, "\r\n");
 }
 
-/* EHLO, or HELO when EHLO is refused. 0 / -1 (replies set). */
-static int greet(struct sess *s, char **replies)
+/* EHLO (the extensions noted afresh), or HELO when EHLO is refused. 0 / -1 (replies set). */
+static int ehlo(struct sess *s, char **replies)
 {
 	char line[300];
-	size_t n = s->tx->n_rcpts;
 
-	if (read_reply(s, s->tx->command_timeout_ms, false) < 0)
-		return -1;
-	if (s->code != 220) {
-		all(replies, n, xasprintf("451 4.3.0 greeting refused: %s (from %s)", s->text, s->tx->host));
-		return -1;
-	}
+	s->pipelining = s->eightbit = s->smtputf8 = s->dsn = s->starttls = false;
+	s->auth_plain = s->auth_login = false;
+	s->max_size = 0;
 	snprintf(line, sizeof(line), "EHLO %s\r\n", s->tx->helo);
 	if (send_cmd(s, line) < 0 || read_reply(s, s->tx->command_timeout_ms, true) < 0)
 		return -1;
@@ -220,10 +227,121 @@ static int greet(struct sess *s, char **replies)
 	if (send_cmd(s, line) < 0 || read_reply(s, s->tx->command_timeout_ms, false) < 0)
 		return -1;
 	if (s->code != 250) {
-		all(replies, n, xasprintf("451 4.3.0 HELO refused: %s (from %s)", s->text, s->tx->host));
+		all(replies, s->tx->n_rcpts,
+		    xasprintf("451 4.3.0 HELO refused: %s (from %s)", s->text, s->tx->host));
 		return -1;
 	}
 	return 0;
+}
+
+/* STARTTLS when offered (opportunistic) or demanded (required), then EHLO again. 0 / -1. */
+static int starttls(struct sess *s, char **replies)
+{
+	const struct queue_smtp_tx *tx = s->tx;
+
+	if (tx->tls != QUEUE_TLS_OPPORTUNISTIC && tx->tls != QUEUE_TLS_REQUIRED)
+		return 0;
+	if (!s->starttls) {
+		if (tx->tls == QUEUE_TLS_OPPORTUNISTIC)
+			return 0;
+		all(replies, tx->n_rcpts, xasprintf("451 4.7.4 TLS is required but %s does not "
+						    "offer STARTTLS%s", tx->host, ""));
+		return -1;
+	}
+	if (send_cmd(s, "STARTTLS\r\n") < 0 || read_reply(s, tx->command_timeout_ms, false) < 0)
+		return -1;
+	if (s->code != 220) {
+		if (tx->tls == QUEUE_TLS_OPPORTUNISTIC)
+			return 0;
+		all(replies, tx->n_rcpts, xasprintf("451 4.7.4 STARTTLS refused: %s (from %s)",
+						    s->text, tx->host));
+		return -1;
+	}
+	if (pb_conn_starttls(s->c, tx->tls_ctx, tx->host, tx->command_timeout_ms, &s->error) < 0)
+		return -1;
+	return ehlo(s, replies);
+}
+
+static char *b64(const char *data, size_t len)
+{
+	char *out = xmalloc(4 * ((len + 2) / 3) + 1);
+	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)data, (int)len);
+	return out;
+}
+
+/* One AUTH step: sends line (wiped after), reads the reply. 0 / -1. */
+static int auth_step(struct sess *s, char *line)
+{
+	int rc = send_cmd(s, line);
+	explicit_bzero(line, strlen(line));
+	free(line);
+	return rc < 0 ? -1 : read_reply(s, s->tx->command_timeout_ms, false);
+}
+
+/* AUTH PLAIN (or LOGIN) when credentials are set and the server offers it; a refusal defers
+ * (the credentials may be fixed). The password is never logged. 0 / -1. */
+static int authenticate(struct sess *s, char **replies)
+{
+	const struct queue_smtp_tx *tx = s->tx;
+	const char *user = tx->auth_user, *pw = tx->auth_password;
+	int rc;
+
+	if (user == NULL || user[0] == '\0' || (!s->auth_plain && !s->auth_login))
+		return 0;
+	if (s->auth_plain) {
+		size_t ul = strlen(user), pl = strlen(pw);
+		char *raw = xmalloc(ul + pl + 2);
+		raw[0] = '\0';
+		memcpy(raw + 1, user, ul);
+		raw[ul + 1] = '\0';
+		memcpy(raw + ul + 2, pw, pl);
+		char *enc = b64(raw, ul + pl + 2);
+		explicit_bzero(raw, ul + pl + 2);
+		free(raw);
+		rc = auth_step(s, xasprintf("AUTH PLAIN %s\r\n", enc));
+		explicit_bzero(enc, strlen(enc));
+		free(enc);
+	} else {
+		rc = auth_step(s, xasprintf("AUTH LOGIN\r\n"));
+		if (rc == 0 && s->code == 334) {
+			char *enc = b64(user, strlen(user));
+			rc = auth_step(s, xasprintf("%s\r\n", enc));
+			free(enc);
+		}
+		if (rc == 0 && s->code == 334) {
+			char *enc = b64(pw, strlen(pw));
+			rc = auth_step(s, xasprintf("%s\r\n", enc));
+			explicit_bzero(enc, strlen(enc));
+			free(enc);
+		}
+	}
+	if (rc < 0)
+		return -1;
+	if (s->code / 100 != 2) {
+		all(replies, tx->n_rcpts, xasprintf("454 4.7.0 authentication failed: %s (from %s)",
+						    s->text, tx->host));
+		return -1;
+	}
+	return 0;
+}
+
+/* The greeting, EHLO, STARTTLS and AUTH. 0 / -1 (replies set, or s->error). */
+static int greet(struct sess *s, char **replies)
+{
+	if (s->tx->tls == QUEUE_TLS_IMPLICIT &&
+	    pb_conn_starttls(s->c, s->tx->tls_ctx, s->tx->host, s->tx->command_timeout_ms,
+			     &s->error) < 0)
+		return -1;
+	if (read_reply(s, s->tx->command_timeout_ms, false) < 0)
+		return -1;
+	if (s->code != 220) {
+		all(replies, s->tx->n_rcpts, xasprintf("451 4.3.0 greeting refused: %s (from %s)",
+						       s->text, s->tx->host));
+		return -1;
+	}
+	if (ehlo(s, replies) < 0 || starttls(s, replies) < 0)
+		return -1;
+	return authenticate(s, replies);
 }
 
 /* What may stop the transaction before MAIL (RFC 6152, 6531, 1870): 0 go on, -1 replies set. */

@@ -9,8 +9,14 @@
 
 #include "store-db.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* TLS to the next hop (the setting outbound.tls). */
+enum queue_tls { QUEUE_TLS_NONE, QUEUE_TLS_OPPORTUNISTIC, QUEUE_TLS_REQUIRED, QUEUE_TLS_IMPLICIT };
+
+struct pb_tls_ctx;
 
 struct queue_smtp_tx {
 	const char *host;
@@ -25,6 +31,9 @@ struct queue_smtp_tx {
 	struct pb_store *store;
 	const char *blob_key;
 	uint64_t size;
+	enum queue_tls tls;
+	struct pb_tls_ctx *tls_ctx;     /* a client context (borrowed); NULL with QUEUE_TLS_NONE */
+	const char *auth_user, *auth_password; /* "" / NULL: no AUTH (else PLAIN or LOGIN) */
 };
 
 /* Runs the transaction. replies_r[i] (xmalloc'd, caller frees) gets the final word on rcpts[i]:

@@ -13,6 +13,7 @@
 #include "pb-settings-snapshot.h"
 #include "store-settings.h"
 #include "sys-reports.h"
+#include "sys-secrets.h"
 
 #include <string.h>
 
@@ -34,7 +35,20 @@ struct sys {
 	size_t n_waits;
 	uint64_t next_id;
 	struct sys_reports reports; /* the gateways' and spool shards' last reports */
+	uint8_t key[PB_SECRET_KEY_LEN]; /* seals secret settings at rest (sys-secrets.h) */
+	bool have_key;
 };
+
+/* The secret settings of doc's text json sealed, opened or masked (json freed). */
+static char *secrets(struct sys *sys, const char *doc, char *json, enum sys_secrets_mode mode)
+{
+	if (json == NULL)
+		return NULL;
+	char *out = sys_secrets_apply(doc, json, mode, sys->have_key ? sys->key : NULL);
+	explicit_bzero(json, strlen(json));
+	free(json);
+	return out;
+}
 
 /* Makes sys->current the node's settings: the runtime's snapshot and the store's reserve. */
 static void publish(struct pb_actor *a, struct sys *sys)
@@ -52,6 +66,7 @@ static int load_doc(struct sys *sys, const char *doc, const char **error_r)
 
 	if (found < 0)
 		return -1;
+	json = secrets(sys, doc, json, SYS_SECRETS_OPEN);
 	int bad = pb_settings_load(&sys->current, doc, found ? json : NULL, &problem);
 	if (bad > 0)
 		pb_warn("sys", "event=bad_stored_settings document=%s ignored=%d first=%s", doc, bad,
@@ -66,6 +81,13 @@ static int sys_init(struct pb_actor *a, void *arg, void **state_r, const char **
 	struct sys *sys = xcalloc(1, sizeof(*sys));
 
 	sys->args = arg;
+	if (sys->args->data_dir != NULL) {
+		const char *kerror;
+		sys->have_key = pb_secret_key_load(sys->args->data_dir, sys->key, &kerror) == 0;
+		if (!sys->have_key)
+			pb_error("sys", "event=secret_key_unavailable reason=%s (secret settings are "
+					"stored unsealed)", PB_LOGQ(kerror));
+	}
 	pb_settings_defaults(&sys->current);
 	for (size_t i = 0; i < pb_n_settings_docs; i++) {
 		if (load_doc(sys, pb_settings_docs[i].name, error_r) < 0) {
@@ -91,6 +113,7 @@ static void sys_deinit(struct pb_actor *a, void *state)
 	for (size_t i = 0; i < sys->n_waits; i++)
 		wait_free(&sys->waits[i]); /* their callers time out */
 	sys_reports_deinit(&sys->reports);
+	explicit_bzero(sys->key, sizeof(sys->key));
 	free(sys);
 }
 
@@ -233,6 +256,7 @@ static int merge_change(struct pb_actor *a, struct sys *sys, const struct pb_msg
 			pb_reply_status(a, m, PB_ERR_INTERNAL, serror);
 			return -1;
 		}
+		stored = secrets(sys, q->key, stored, SYS_SECRETS_OPEN);
 		pb_settings_merge(q->key, found ? stored : NULL, q->json, merged_r, &error);
 		free(stored);
 	}
@@ -255,7 +279,8 @@ static int on_setting_get(struct pb_actor *a, void *state, struct pb_msg *m)
 		return refuse(a, m, error);
 	pb_msg_init(&rep, MSG_SYS_SETTING_GET_REP);
 	rep.u.sys_setting_get_rep.error = xstrdup("");
-	rep.u.sys_setting_get_rep.json = pb_settings_render(&sys->current, doc);
+	rep.u.sys_setting_get_rep.json =
+		secrets(sys, doc, pb_settings_render(&sys->current, doc), SYS_SECRETS_MASK);
 	pb_reply(a, m, &rep);
 	pb_msg_free(&rep);
 	return 0;
@@ -271,17 +296,20 @@ static int on_setting_put(struct pb_actor *a, void *state, struct pb_msg *m)
 
 	if (merge_change(a, sys, m, &merged) < 0)
 		return 0;
-	if (pb_store_setting_put(sys->args->store, doc, merged, &error) < 0) {
-		free(merged);
+	char *sealed = secrets(sys, doc, xstrdup(merged), SYS_SECRETS_SEAL);
+	int rc = pb_store_setting_put(sys->args->store, doc, sealed, &error);
+	free(sealed);
+	if (rc < 0) {
+		free(secrets(sys, doc, merged, SYS_SECRETS_MASK));
 		pb_reply_status(a, m, PB_ERR_INTERNAL, error);
 		return 0;
 	}
 	pb_settings_load(&sys->current, doc, merged, &problem);
 	free(problem); /* none: merged passed validation */
 	publish(a, sys);
-	pb_log_security("sys", "event=settings_changed document=%s now=%s", doc,
-			PB_LOGQ(merged));
-	free(merged);
+	char *shown = secrets(sys, doc, merged, SYS_SECRETS_MASK);
+	pb_log_security("sys", "event=settings_changed document=%s now=%s", doc, PB_LOGQ(shown));
+	free(shown);
 	pb_reply_status(a, m, PB_OK, "");
 	return 0;
 }

@@ -25,6 +25,7 @@ struct sys_actor_args {
 	struct pb_store *store; /* borrowed */
 	uint64_t started_ms;    /* monotonic */
 	const char *version;
+	const char *data_dir;   /* where secret.key is (sys-secrets.h); NULL: secrets not sealed */
 };
 
 extern const struct pb_actor_def sys_actor_def;

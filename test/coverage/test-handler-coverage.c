@@ -25,7 +25,7 @@ static void test_every_message_has_its_handler(void)
 	char *dir = store_test_tmpdir("coverage");
 	struct pb_store *store = store_test_open(dir);
 	struct pb_runtime *rt = pb_runtime_create("t", NULL);
-	struct sys_actor_args sys = { store, 0, "test" };
+	struct sys_actor_args sys = { store, 0, "test", NULL };
 	struct pb_config cfg;
 	const char *error;
 
@@ -64,16 +64,17 @@ static void test_every_message_has_its_handler(void)
 	free(dir);
 }
 
-/* The CLI reaches the account, node and lockout actors, and no others. */
+/* The CLI reaches the account, outbound queue, node and lockout actors, and no others. */
 static void test_cli_owners_from_the_table(void)
 {
 	const char *owners[8];
 
 	pillarbox_cli_owners(owners, PB_N_ELEMENTS(owners));
 	CHECK_STR(owners[0], "directory");
-	CHECK_STR(owners[1], "sys");
-	CHECK_STR(owners[2], "lockout");
-	CHECK(owners[3] == NULL);
+	CHECK_STR(owners[1], "queue");
+	CHECK_STR(owners[2], "sys");
+	CHECK_STR(owners[3], "lockout");
+	CHECK(owners[4] == NULL);
 }
 
 static const struct pb_test_case cases[] = {

@@ -59,6 +59,10 @@ class Sink:
                 out.append(data)
         return out
 
+    def find(self, marker):
+        """The complete dumps that contain marker."""
+        return [m for m in self.messages() if marker in m]
+
     def stop(self):
         self.proc.kill()
         self.proc.wait(timeout=10)
@@ -182,29 +186,41 @@ class QueueBase(TlsCase):
         rc, out, err = self.d.cli("queue", *args)
         return rc, out, err
 
+    def find_entry(self, text):
+        """(id, `queue show` output) of the first queue entry whose show has text, or None."""
+        rc, out, err = self.queue("list")
+        for line in out.splitlines():
+            if line[:1].isdigit():
+                show = self.queue("show", line.split()[0])[1]
+                if text in show:
+                    return line.split()[0], show
+        return None
+
 
 class QueueCase(QueueBase):
     @classmethod
     def setUpClass(cls):
         cls.sink = Sink()
+        cls.sink7 = Sink(extra=("-8",))  # no 8BITMIME
         cls.peer = Peer()
         cls.dead = closed_port()
         cls.start_daemon(cls.sink.port)
         cls.settings({"routes": "refuse.example=127.0.0.1:%d dead.example=127.0.0.1:%d "
-                                "held.example=127.0.0.1:%d" % (cls.peer.port, cls.dead, cls.dead)})
+                                "held.example=127.0.0.1:%d seven.example=127.0.0.1:%d"
+                                % (cls.peer.port, cls.dead, cls.dead, cls.sink7.port)})
 
     @classmethod
     def tearDownClass(cls):
         cls.sink.stop()
+        cls.sink7.stop()
         cls.peer.shutdown()
         cls.stop_daemon()
 
     def test_relay_to_sink(self):
         body = (b"From: alice\r\nTo: far@remote.example\r\nSubject: out\r\n\r\n"
                 b"first line\r\n.starts with a dot\r\n..two dots\r\n.\r\nlast\r\n")
-        before = len(self.sink.messages())
         self.send(["far@remote.example", "other@remote.example"], body)
-        got = pbtest.wait_until(lambda: self.sink.messages()[before:], timeout=30,
+        got = pbtest.wait_until(lambda: self.sink.find(b"Subject: out\n"), timeout=30,
                                 what="the message at smtp-sink")
         self.assertEqual(len(got), 1)  # both recipients in one transaction
         dump = got[0]
@@ -215,10 +231,16 @@ class QueueCase(QueueBase):
         # the content arrives as sent: the peer undid our dot-stuffing exactly
         self.assertIn(b"\nfirst line\n.starts with a dot\n..two dots\n.\nlast\n",
                       dump.replace(b"\r\n", b"\n"))
-        pbtest.wait_until(lambda: "the queue is empty" in self.queue("list")[1], timeout=30,
+        pbtest.wait_until(lambda: not self.find_entry("far@remote.example"), timeout=30,
                           what="the entry gone from the queue")
         log = self.d.log()
         self.assertIn("event=delivered", log)
+        rc, out, err = self.d.cli("status", "--json")
+        self.assertEqual(rc, 0, err)
+        q = json.loads(out)["queue"]
+        self.assertGreaterEqual(q["sent"], 2)
+        self.assertEqual(set(q), {"entries", "held", "waiting", "sent", "deferred", "failed"})
+        self.assertIn("outbound queue:\n  entries", self.d.cli("status")[1])
 
     def test_5xx_gets_dsn(self):
         body = b"Subject: to refuse\r\nMessage-ID: <refuse-1@client>\r\n\r\nhello\r\n"
@@ -264,13 +286,8 @@ class QueueCase(QueueBase):
                   mail_options=["RET=FULL"])
 
         def attempts():
-            rc, out, err = self.queue("list")
-            ids = [line.split()[0] for line in out.splitlines() if line[:1].isdigit()]
-            for i in ids:
-                rc, show, err = self.queue("show", i)
-                if "x@dead.example deferred" in show:
-                    return int(show.split("attempts=")[1].split()[0]), show
-            return None
+            found = self.find_entry("x@dead.example deferred")
+            return found and (int(found[1].split("attempts=")[1].split()[0]), found[1])
 
         n, show = pbtest.wait_until(attempts, timeout=30, what="a deferred attempt")
         self.assertIn("cannot connect to 127.0.0.1", show)
@@ -293,16 +310,8 @@ class QueueCase(QueueBase):
     def test_cli_hold_release_delete_flush(self):
         self.send(["y@held.example"], b"Subject: to hold\r\n\r\nbody\r\n")
 
-        def entry():
-            rc, out, err = self.queue("list")
-            for line in out.splitlines():
-                if line[:1].isdigit():
-                    show = self.queue("show", line.split()[0])[1]
-                    if "y@held.example" in show:
-                        return line.split()[0]
-            return None
-
-        qid = pbtest.wait_until(entry, timeout=30, what="the entry")
+        qid = pbtest.wait_until(lambda: self.find_entry("y@held.example"), timeout=30,
+                                what="the entry")[0]
         rc, out, err = self.queue("hold", qid)
         self.assertEqual(rc, 0, err)
         self.assertIn("HELD", self.queue("show", qid)[1])
@@ -330,6 +339,28 @@ class QueueCase(QueueBase):
         self.assertEqual(self.queue("show", "nonsense")[0], 64)
         self.assertFalse([m for m in self.dsns("failed") if "y@held.example" in m.as_string()])
 
+    def test_8bit(self):
+        body8 = "Subject: caf\u00e9\r\nContent-Type: text/plain; charset=utf-8\r\n" \
+                "Content-Transfer-Encoding: 8bit\r\n\r\ncaf\u00e9\r\n"
+        # to a server with 8BITMIME: BODY=8BITMIME
+        self.send(["e8@remote.example"], body8.encode(), mail_options=["BODY=8BITMIME"])
+        got = pbtest.wait_until(lambda: self.sink.find(b"<e8@remote.example>"), timeout=30,
+                                what="the 8-bit message")
+        self.assertIn(b"BODY=8BITMIME", got[0].split(b"X-Mail-Args:", 1)[1].split(b"\n", 1)[0])
+        self.assertIn("café".encode(), got[0])
+        # to one without: bounced (RFC 6152), while a 7-bit message goes through there
+        self.send(["u8@seven.example"], body8.encode(), mail_options=["BODY=8BITMIME"])
+        self.send(["u7@seven.example"], b"Subject: seven\r\n\r\nplain\r\n")
+        dsn = pbtest.wait_until(
+            lambda: [m for m in self.dsns("failed") if "u8@seven.example" in m.as_string()],
+            timeout=30, what="the 8BITMIME bounce")[0]
+        r = dsn.get_payload()[1].get_payload()[1]
+        self.assertEqual(r["Status"], "5.6.3")
+        self.assertIn("8BITMIME", r["Diagnostic-Code"])
+        got = pbtest.wait_until(self.sink7.messages, timeout=30, what="the 7-bit message")
+        self.assertEqual(len(got), 1)
+        self.assertIn(b"X-Rcpt-Args: <u7@seven.example>", got[0])
+
     def test_remote_refused_without_auth(self):
         s = smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=60)
         self.addCleanup(s.close)
@@ -337,6 +368,96 @@ class QueueCase(QueueBase):
         self.assertIn("dsn", s.esmtp_features)
         s.mail("someone@elsewhere.example")
         self.assertEqual(s.rcpt("far@remote.example")[0], 550)
+
+
+class QueueSmartHost(QueueBase):
+    """A second Pillarbox as the smart host: STARTTLS required with its certificate verified
+    (the CA file setting), AUTH with the credentials in the settings; the message lands in a
+    user's INBOX there."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.b = pbtest.Daemon(extra_config="hostname = localhost\n")
+        cls.b.start()
+        cls.b.add_user("relay", "relaypw12")
+        cls.b.add_user("bob", "bobpw123")
+        for args in (("domain", "add", "b.example"), ("user", "set", "relay", "send_as_any", "true")):
+            rc, out, err = cls.b.cli(*args)
+            assert rc == 0, err
+        cls.start_daemon(closed_port())
+        cls.settings({"smart_host": "localhost:%d" % cls.b.ports["submission"],
+                      "tls": "required", "tls_verify": "peer",
+                      "tls_ca_file": os.path.join(cls.b.data_dir, "cert.pem"),
+                      "auth_user": "relay", "auth_password": "relaypw12"})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.stop_daemon()
+        rc = cls.b.stop()
+        cls.b.cleanup()
+        assert rc == 0
+
+    def bob_inbox(self):
+        p = poplib.POP3("127.0.0.1", self.b.ports["pop3"], timeout=60)
+        try:
+            p.user("bob")
+            p.pass_("bobpw123")
+            return [b"\r\n".join(p.retr(i + 1)[1]) for i in range(len(p.list()[1]))]
+        finally:
+            p.quit()
+
+    def test_through_smart_host(self):
+        marker = "via the smart host %f" % time.time()
+        self.send(["bob@b.example"], b"Subject: %s\r\n\r\n.dot line\r\n" % marker.encode())
+        got = pbtest.wait_until(lambda: [m for m in self.bob_inbox() if marker.encode() in m],
+                                timeout=30, what="the message at the smart host")
+        self.assertEqual(len(got), 1)
+        self.assertIn(b"\r\n.dot line", got[0])
+        log = self.b.log()
+        self.assertIn("tls=TLSv1.3", log.split("event=accepted", 1)[1].split("\n", 1)[0])
+        self.assertNotIn("relaypw12", self.d.log())
+
+    def test_password_sealed_and_never_shown(self):
+        rc, out, err = self.d.cli("setting", "show", "outbound")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(json.loads(out)["auth_password"], "********")
+        self.assertEqual(json.loads(out)["auth_user"], "relay")
+        self.assertNotIn("relaypw12", self.d.log())
+        # at rest: nowhere in the data directory in clear (the store's WAL and tables)
+        for root, _, files in os.walk(self.d.data_dir):
+            for name in files:
+                if not os.path.isfile(os.path.join(root, name)) or name.endswith(".sock"):
+                    continue
+                with open(os.path.join(root, name), "rb") as f:
+                    self.assertNotIn(b"relaypw12", f.read(), name)
+        self.assertTrue(os.path.exists(os.path.join(self.d.data_dir, "secret.key")))
+        # a change of another key keeps the password (the delivery below needs it)
+        self.settings({"retry_max_s": 3})
+        self.test_through_smart_host()
+
+    def test_wrong_password_defers(self):
+        self.addCleanup(self.settings, {"auth_password": "relaypw12"})
+        self.settings({"auth_password": "wrong-password"})
+        self.send(["bob@b.example"], b"Subject: refused login\r\n\r\nbody\r\n")
+
+        qid, show = pbtest.wait_until(lambda: self.find_entry("authentication failed"),
+                                      timeout=30, what="the AUTH refusal")
+        self.assertIn("deferred", show)
+        self.assertNotIn("wrong-password", self.d.log())
+        # the right password: the retry goes through
+        self.settings({"auth_password": "relaypw12"})
+        self.queue("flush")
+        pbtest.wait_until(lambda: any(b"refused login" in m for m in self.bob_inbox()),
+                          timeout=30, what="the retried message")
+
+    def test_unverified_certificate_defers(self):
+        self.addCleanup(self.settings, {"tls_ca_file": os.path.join(self.b.data_dir, "cert.pem")})
+        self.settings({"tls_ca_file": "/etc/ssl/certs/ca-certificates.crt"})
+        self.send(["bob@b.example"], b"Subject: unverified\r\n\r\nbody\r\n")
+
+        pbtest.wait_until(lambda: self.find_entry("certificate verify failed"), timeout=30,
+                          what="the TLS verification failure")
+        self.assertFalse(any(b"unverified" in m for m in self.bob_inbox()))
 
 
 class QueueCrash(QueueBase):

@@ -39,7 +39,7 @@ static void setup(struct fixture *f, const char *smtp)
 	f->store = store_test_open(f->dir);
 	if (smtp != NULL && pb_store_setting_put(f->store, "smtp", smtp, &error) < 0)
 		PANIC("put: %s", error);
-	f->args = (struct sys_actor_args){ f->store, 0, "test" };
+	f->args = (struct sys_actor_args){ f->store, 0, "test", NULL };
 	f->rt = pb_runtime_create("t", NULL);
 	if (pb_runtime_start(f->rt, &sys_actor_def, &f->args, &error) < 0)
 		PANIC("cannot start: %s", error);

@@ -1,0 +1,137 @@
+/*
+ * test-queue-parts.c: the outbound queue's pure parts — dot-stuffing across chunk boundaries
+ * (byte at a time), the RFC 3464 DSN's fields, a reply's status code, and routes (per-domain,
+ * smart host, the direct-MX deferral, malformed ones).
+ * OWNS: nothing. THREAD: main only.
+ */
+#include "queue-dsn.h"
+#include "queue-route.h"
+#include "queue-smtp.h"
+
+#include "pb-buf.h"
+#include "pb-test.h"
+
+#include <string.h>
+
+static void stuff_by(const char *in, size_t step, const char *want)
+{
+	struct pb_buf out;
+	bool bol = true;
+
+	pb_buf_init(&out);
+	for (size_t i = 0; i < strlen(in); i += step) {
+		size_t n = strlen(in) - i < step ? strlen(in) - i : step;
+		queue_smtp_stuff(in + i, n, &bol, &out);
+	}
+	pb_buf_append_c(&out, '\0');
+	CHECK_STR((char *)out.data, want);
+	pb_buf_deinit(&out);
+}
+
+static void test_stuffing(void)
+{
+	const char *in = ".a\r\nb.\r\n..c\r\n.\r\nend";
+	const char *want = "..a\r\nb.\r\n...c\r\n..\r\nend";
+
+	for (size_t step = 1; step <= strlen(in); step++)
+		stuff_by(in, step, want);
+	stuff_by("", 1, "");
+	stuff_by("no dots\r\n", 3, "no dots\r\n");
+}
+
+static void test_status(void)
+{
+	char b[16];
+
+	CHECK_STR(queue_dsn_status("550 5.1.1 <x>: unknown", b, sizeof(b)), "5.1.1");
+	CHECK_STR(queue_dsn_status("554 5.4.7 delivery time expired", b, sizeof(b)), "5.4.7");
+	CHECK_STR(queue_dsn_status("550 no enhanced code", b, sizeof(b)), "5.0.0");
+	CHECK_STR(queue_dsn_status("550 4.1.1 class differs", b, sizeof(b)), "5.0.0");
+	CHECK_STR(queue_dsn_status("451 4.4.1 cannot connect", b, sizeof(b)), "4.4.1");
+	CHECK_STR(queue_dsn_status("", b, sizeof(b)), "4.0.0");
+}
+
+static void test_dsn(void)
+{
+	struct pb_queue_rcpt r[2] = {
+		{ "bad@far.example", "rfc822;Bad@far.example", 0, PB_QUEUE_FAILED, 1,
+		  "550 5.1.1 <bad@far.example>: unknown" },
+		{ "ok@far.example", "", 0, PB_QUEUE_DELIVERED, 1, "250 ok" },
+	};
+	struct pb_queue_rec q = { .id = 9, .sender = "me@here.example", .msgid = "M", .envid = "ENV9",
+				  .arrival_ms = 0, .r = r, .n = 2 };
+	bool report[2] = { true, false };
+	const char *orig = "Subject: hi\r\nMessage-ID: <m@x>\r\n\r\nsecret body\r\n";
+	struct queue_dsn_in in = { &q, report, false, "mx.here.example", "relay.example", 1000, 0,
+				   orig, strlen(orig), false };
+	struct pb_buf out;
+
+	pb_buf_init(&out);
+	queue_dsn_build(&in, &out);
+	pb_buf_append_c(&out, '\0');
+	const char *t = (const char *)out.data;
+	CHECK(strstr(t, "To: <me@here.example>\r\n") != NULL);
+	CHECK(strstr(t, "Content-Type: multipart/report; report-type=delivery-status;") != NULL);
+	CHECK(strstr(t, "Content-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; "
+			"mx.here.example\r\nOriginal-Envelope-Id: ENV9\r\nArrival-Date: ") != NULL);
+	CHECK(strstr(t, "\r\nFinal-Recipient: rfc822; bad@far.example\r\n"
+			"Original-Recipient: rfc822;Bad@far.example\r\nAction: failed\r\n"
+			"Status: 5.1.1\r\nRemote-MTA: dns; relay.example\r\n"
+			"Diagnostic-Code: smtp; 550 5.1.1 <bad@far.example>: unknown\r\n") != NULL);
+	CHECK(strstr(t, "ok@far.example") == NULL); /* delivered: not reported */
+	CHECK(strstr(t, "Content-Type: text/rfc822-headers\r\n\r\nSubject: hi\r\n") != NULL);
+	CHECK(strstr(t, "secret body") == NULL); /* headers only */
+	CHECK(strstr(t, "Will-Retry-Until") == NULL);
+	/* a delay warning, the whole original */
+	pb_buf_reset(&out);
+	in.delayed = true;
+	in.whole = true;
+	in.retry_until_ms = 86400000;
+	queue_dsn_build(&in, &out);
+	pb_buf_append_c(&out, '\0');
+	t = (const char *)out.data;
+	CHECK(strstr(t, "Action: delayed\r\n") != NULL);
+	CHECK(strstr(t, "Will-Retry-Until: Fri, 02 Jan 1970 00:00:00 +0000\r\n") != NULL);
+	CHECK(strstr(t, "Content-Type: message/rfc822\r\n\r\nSubject: hi") != NULL);
+	CHECK(strstr(t, "secret body") != NULL);
+	pb_buf_deinit(&out);
+}
+
+static void test_routes(void)
+{
+	struct pb_settings_outbound o = { .port = 25 };
+	char host[QUEUE_ROUTE_HOST_MAX];
+	uint16_t port = 0;
+	const char *err = NULL;
+
+	snprintf(o.routes, sizeof(o.routes), "a.example=10.0.0.1:2525 B.example=relay.b");
+	CHECK_INT(queue_route_for(&o, "a.example", host, sizeof(host), &port, &err), 0);
+	CHECK_STR(host, "10.0.0.1");
+	CHECK_INT(port, 2525);
+	CHECK_INT(queue_route_for(&o, "b.EXAMPLE", host, sizeof(host), &port, &err), 0);
+	CHECK_STR(host, "relay.b");
+	CHECK_INT(port, 25);
+	/* no route, no smart host: direct MX, which defers until the resolver is wired */
+	CHECK_INT(queue_route_for(&o, "c.example", host, sizeof(host), &port, &err), -1);
+	CHECK_STR(err, QUEUE_NO_MX_REPLY);
+	snprintf(o.smart_host, sizeof(o.smart_host), "[::1]:587");
+	CHECK_INT(queue_route_for(&o, "c.example", host, sizeof(host), &port, &err), 1);
+	CHECK_STR(host, "::1");
+	CHECK_INT(port, 587);
+	CHECK_INT(queue_route_for(&o, "a.example", host, sizeof(host), &port, &err), 0);
+	snprintf(o.smart_host, sizeof(o.smart_host), "relay:99999");
+	CHECK_INT(queue_route_for(&o, "c.example", host, sizeof(host), &port, &err), -1);
+	CHECK(strstr(err, "malformed") != NULL);
+	CHECK_INT(queue_route_parse("[::1", 25, host, sizeof(host), &port), -1);
+	CHECK_INT(queue_route_parse(":25", 25, host, sizeof(host), &port), -1);
+	CHECK_INT(queue_route_parse("h:x", 25, host, sizeof(host), &port), -1);
+}
+
+static const struct pb_test_case cases[] = {
+	{ "stuffing", test_stuffing },
+	{ "status", test_status },
+	{ "dsn", test_dsn },
+	{ "routes", test_routes },
+};
+
+PB_TEST_MAIN(cases)

@@ -1,0 +1,105 @@
+/*
+ * test-store-queue.c: the outbound queue's records — add (with its body reference) exactly once
+ * by id, also after the entry finished (its tombstone); update; finish (the reference dropped);
+ * iterate only live entries; prune old tombstones; everything survives a reopen.
+ * OWNS: a temporary database per case. THREAD: main only.
+ */
+#include "store-bodies.h"
+#include "store-queue.h"
+#include "pb-test-store.h"
+
+static void fill(struct pb_queue_rec *q, uint64_t id, const char *key)
+{
+	static struct pb_queue_rcpt r[2];
+
+	r[0] = (struct pb_queue_rcpt){ "a@far.example", "rfc822;a@far.example", 0x4, 0, 0, "" };
+	r[1] = (struct pb_queue_rcpt){ "b@far.example", "", 0, 0, 0, "" };
+	*q = (struct pb_queue_rec){ .id = id, .sender = "me@here", .msgid = "M1", .envid = "E1",
+				    .ret = 1, .arrival_ms = 1000, .next_ms = 0, .size = 5,
+				    .r = r, .n = 2 };
+	snprintf(q->blob_key, sizeof(q->blob_key), "%s", key);
+}
+
+static int collect(const struct pb_queue_rec *q, void *ctx)
+{
+	struct pb_queue_rec *out = ctx;
+	pb_queue_rec_copy(&out[out[0].size++ + 1], q);
+	return 0;
+}
+
+static void test_add_update_finish(void)
+{
+	char *dir = store_test_tmpdir("queue");
+	struct pb_store *s = store_test_open(dir);
+	const char *err = NULL;
+	char key[PB_BLOB_KEY_LEN + 1];
+	int64_t refs = 0;
+	struct pb_queue_rec q, got[4];
+
+	CHECK_INT(pb_store_blob_put(s, "hello", 5, key, &err), 0);
+	fill(&q, 42, key);
+	CHECK_INT(pb_store_queue_add(s, &q, &err), 1);
+	CHECK_INT(pb_store_queue_add(s, &q, &err), 0); /* a replayed hand-off writes nothing */
+	CHECK_INT(pb_store_blob_refcount(s, key, &refs, &err), 1);
+	CHECK_INT(refs, 1);
+	q.r[0].state = PB_QUEUE_DELIVERED;
+	q.r[0].attempts = 1;
+	q.r[0].reply = "250 ok";
+	q.held = true;
+	CHECK_INT(pb_store_queue_update(s, &q, &err), 0);
+	pb_store_close(&s);
+	s = store_test_open(dir); /* durable */
+	memset(got, 0, sizeof(got));
+	CHECK_INT(pb_store_queue_iter(s, collect, got, &err), 0);
+	CHECK_INT(got[0].size, 1);
+	CHECK_INT(got[1].id, 42);
+	CHECK_STR(got[1].sender, "me@here");
+	CHECK_STR(got[1].envid, "E1");
+	CHECK_INT(got[1].ret, 1);
+	CHECK(got[1].held);
+	CHECK_INT(got[1].n, 2);
+	CHECK_INT(got[1].r[0].state, PB_QUEUE_DELIVERED);
+	CHECK_STR(got[1].r[0].reply, "250 ok");
+	CHECK_STR(got[1].r[0].orcpt, "rfc822;a@far.example");
+	CHECK_INT(got[1].r[0].notify, 0x4);
+	CHECK_STR(got[1].blob_key, key);
+	pb_queue_rec_free(&got[1]);
+	CHECK_INT(pb_store_queue_finish(s, 42, 5000, &err), 1);
+	CHECK_INT(pb_store_queue_finish(s, 42, 5000, &err), 0);
+	CHECK_INT(pb_store_blob_refcount(s, key, &refs, &err), 1);
+	CHECK_INT(refs, 0);
+	/* finished: not listed, and a replay still adds nothing (the tombstone) */
+	memset(got, 0, sizeof(got));
+	CHECK_INT(pb_store_queue_iter(s, collect, got, &err), 0);
+	CHECK_INT(got[0].size, 0);
+	CHECK_INT(pb_store_queue_add(s, &q, &err), 0);
+	/* a tombstone newer than the cutoff stays; an older one goes, then the id is free */
+	CHECK_INT(pb_store_queue_prune(s, 5000, &err), 0);
+	CHECK_INT(pb_store_queue_add(s, &q, &err), 0);
+	CHECK_INT(pb_store_queue_prune(s, 5001, &err), 0);
+	CHECK_INT(pb_store_queue_add(s, &q, &err), 1);
+	store_test_done(&s, &dir);
+}
+
+static void test_refused(void)
+{
+	char *dir = store_test_tmpdir("queue-bad");
+	struct pb_store *s = store_test_open(dir);
+	const char *err = NULL;
+	struct pb_queue_rec q;
+
+	fill(&q, 7, "zz");
+	CHECK_INT(pb_store_queue_add(s, &q, &err), -1); /* a malformed body key */
+	CHECK(strstr(err, "body key") != NULL);
+	fill(&q, 7, "0000000000000000000000000000000000000000000000000000000000000000");
+	q.n = 0;
+	CHECK_INT(pb_store_queue_add(s, &q, &err), -1);
+	store_test_done(&s, &dir);
+}
+
+static const struct pb_test_case cases[] = {
+	{ "add_update_finish", test_add_update_finish },
+	{ "refused", test_refused },
+};
+
+PB_TEST_MAIN(cases)

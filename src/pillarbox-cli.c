@@ -157,6 +157,7 @@ static const struct command commands[] = {
 	  "KEY is one of (default in brackets):\n"
 	  "  server, port [110; 995 with tls=ssl]  the POP3 server\n"
 	  "  tls [none]             none, ssl, stls; tls_verify [true] checks its certificate\n"
+	  "  tls_ca []              a PEM file of CAs to check it by (\"\": the system's)\n"
 	  "  user, password         the account there (password=- reads it from standard input;\n"
 	  "                         it is stored encrypted and never shown)\n"
 	  "  auth [user]            user (USER/PASS, plain text), apop, plain, cram-md5\n"

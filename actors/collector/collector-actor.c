@@ -7,10 +7,10 @@
  */
 #include "collector-actor.h"
 #include "collector-def.h"
-#include "collector-secret.h"
 
 #include "pb-alloc.h"
 #include "pb-log.h"
+#include "pb-secret.h"
 #include "store-collector.h"
 
 #include <cjson/cJSON.h>
@@ -21,15 +21,15 @@
 
 struct collector_state {
 	struct pb_store *store;
-	char key_path[PATH_MAX];
+	char data_dir[PATH_MAX];
 };
 
-void collector_key_path(struct pb_store *store, char *buf, size_t size)
+void collector_data_dir(struct pb_store *store, char *buf, size_t size)
 {
 	char dir[PATH_MAX];
 
 	snprintf(dir, sizeof(dir), "%s", pb_store_dir(store));
-	snprintf(buf, size, "%s/%s", dirname(dir), COLLECTOR_SECRET_FILE);
+	snprintf(buf, size, "%s", dirname(dir));
 }
 
 static int co_init(struct pb_actor *a, void *arg, void **state_r, const char **error_r)
@@ -37,7 +37,7 @@ static int co_init(struct pb_actor *a, void *arg, void **state_r, const char **e
 	struct collector_state *s = xcalloc(1, sizeof(*s));
 
 	s->store = arg;
-	collector_key_path(s->store, s->key_path, sizeof(s->key_path));
+	collector_data_dir(s->store, s->data_dir, sizeof(s->data_dir));
 	*state_r = s;
 	return 0;
 }
@@ -53,16 +53,18 @@ static void apply_and_store(struct pb_actor *a, struct collector_state *s, struc
 {
 	const struct pb_strv *args = &m->u.collector_op_req.args;
 	const char *error;
-	char *sealed;
+	uint8_t key[PB_SECRET_KEY_LEN];
 
 	for (uint32_t i = 0; i < args->n; i++)
 		if (collector_def_set(d, args->v[i], &error) < 0)
 			return (void)pb_reply_status(a, m, PB_ERR_REFUSED, error);
 	if (collector_def_check(d, &error) < 0)
 		return (void)pb_reply_status(a, m, PB_ERR_REFUSED, error);
-	if (d->password != NULL && !collector_secret_is_sealed(d->password)) {
-		if (collector_secret_seal(s->key_path, d->password, &sealed, &error) < 0)
+	if (d->password != NULL && !pb_secret_is_sealed(d->password)) {
+		if (pb_secret_key_load(s->data_dir, key, &error) < 0)
 			return (void)pb_reply_status(a, m, PB_ERR_INTERNAL, error);
+		char *sealed = pb_secret_seal(key, d->password);
+		explicit_bzero(key, sizeof(key));
 		explicit_bzero(d->password, strlen(d->password));
 		free(d->password);
 		d->password = sealed;

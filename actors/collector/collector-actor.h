@@ -1,6 +1,6 @@
 /*
  * collector-actor.h: the mail collectors' actors. "collector" (node singleton) owns the
- * definitions (in the store, passwords sealed with collector-secret.h) and answers the CLI;
+ * definitions (in the store, passwords sealed with pb-secret.h) and answers the CLI;
  * "cwork" runs collections one at a time on its own thread (blocking with deadlines), when
  * asked (CWORK_RUN_REQ: the CLI now, the scheduler next) or when a collector's interval_min
  * comes. Both take the store as arg.
@@ -17,7 +17,7 @@
 extern const struct pb_actor_def collector_actor_def;
 extern const struct pb_actor_def cwork_actor_def;
 
-/* The secret key file's path for store: beside the store, in the data directory. */
-void collector_key_path(struct pb_store *store, char *buf, size_t size);
+/* The data directory of store (its parent: where pb-secret's key lives). */
+void collector_data_dir(struct pb_store *store, char *buf, size_t size);
 
 #endif

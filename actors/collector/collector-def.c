@@ -34,6 +34,7 @@ void collector_def_free(struct collector_def *d)
 	free(d->domains);
 	free(d->fields);
 	free(d->mappings);
+	free(d->tls_ca);
 	if (d->password != NULL) {
 		explicit_bzero(d->password, strlen(d->password));
 		free(d->password);
@@ -151,6 +152,7 @@ static int set_text(struct collector_def *d, const char *key, const char *v)
 		       : strcmp(key, "domains") == 0  ? &d->domains
 		       : strcmp(key, "fields") == 0   ? &d->fields
 		       : strcmp(key, "mappings") == 0 ? &d->mappings
+		       : strcmp(key, "tls_ca") == 0   ? &d->tls_ca
 						      : NULL;
 	if (field == NULL)
 		return 0;
@@ -214,6 +216,7 @@ char *collector_def_to_json(const struct collector_def *d, bool with_password)
 	cJSON_AddNumberToObject(o, "port", collector_def_port(d));
 	add_str(o, "tls", tls_names[d->tls]);
 	cJSON_AddBoolToObject(o, "tls_verify", d->tls_verify);
+	add_str(o, "tls_ca", d->tls_ca);
 	add_str(o, "user", d->user);
 	if (with_password)
 		add_str(o, "password", d->password);

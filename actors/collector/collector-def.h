@@ -7,6 +7,7 @@
  *   port [110; 995 with tls=ssl]
  *   tls [none]          none, ssl (TLS from the start), stls (STLS, RFC 2595)
  *   tls_verify [true]   check the server's certificate and name (ssl, stls)
+ *   tls_ca []           a PEM file of the CAs to check it against ("": the system's)
  *   user, password      the account at the server (the password is kept encrypted, never shown)
  *   auth [user]         user (USER/PASS, "plain text"), apop, plain (AUTH PLAIN), cram-md5
  *   route [headers]     headers: by the recipients in the header fields; user: everything to
@@ -40,8 +41,8 @@ enum collector_route { COLLECTOR_ROUTE_HEADERS, COLLECTOR_ROUTE_USER, COLLECTOR_
 
 struct collector_def {
 	char name[PB_COLLECTOR_NAME_MAX + 1];
-	char *server, *user, *target, *domains, *fields, *mappings;
-	/* "enc:HEX" once encrypted (collector-secret.h); plain text only between a request and
+	char *server, *user, *target, *domains, *fields, *mappings, *tls_ca;
+	/* sealed (pb-secret.h) once stored; plain text only between a request and
 	 * its encryption in the collector actor. */
 	char *password;
 	uint16_t port; /* 0: the default of tls */

@@ -80,8 +80,44 @@ static int command(struct collector_pop3 *p, const char *what, const char **erro
 	return read_status(p, what, error_r);
 }
 
-int collector_pop3_open(const char *host, uint16_t port, uint32_t timeout_ms,
-			struct collector_pop3 **p_r, const char **error_r)
+/* Keeps the APOP timestamp "<...>" of the greeting in p->line, if any. */
+static void apop_timestamp(struct collector_pop3 *p)
+{
+	const char *lt = strchr(p->line, '<');
+	const char *gt = lt != NULL ? strchr(lt, '>') : NULL;
+	if (gt != NULL && (size_t)(gt - lt) + 1 < sizeof(p->apop_ts))
+		snprintf(p->apop_ts, sizeof(p->apop_ts), "%.*s", (int)(gt - lt) + 1, lt);
+}
+
+/* The TLS handshake on p's connection. 0 / -1. */
+static int handshake(struct collector_pop3 *p, const struct collector_pop3_tls *tls,
+		     const char *host, const char **error_r)
+{
+	const char *error;
+
+	if (pb_conn_starttls(p->conn, tls->ctx, host, p->timeout_ms, &error) < 0)
+		return fail(error_r, "TLS handshake", error);
+	return 0;
+}
+
+/* The greeting, with TLS before it (ssl) or after it (stls). 0 / -1. */
+static int greet(struct collector_pop3 *p, const struct collector_pop3_tls *tls,
+		 const char *host, const char **error_r)
+{
+	if (tls->mode == COLLECTOR_TLS_SSL && handshake(p, tls, host, error_r) < 0)
+		return -1;
+	if (read_status(p, "greeting", error_r) < 0)
+		return -1;
+	apop_timestamp(p);
+	if (tls->mode != COLLECTOR_TLS_STLS)
+		return 0;
+	if (command(p, "STLS", error_r, "STLS", NULL) < 0)
+		return -1;
+	return handshake(p, tls, host, error_r);
+}
+
+int collector_pop3_open(const char *host, uint16_t port, const struct collector_pop3_tls *tls,
+			uint32_t timeout_ms, struct collector_pop3 **p_r, const char **error_r)
 {
 	struct pb_conn *conn;
 	const char *error;
@@ -92,14 +128,14 @@ int collector_pop3_open(const char *host, uint16_t port, uint32_t timeout_ms,
 	p->conn = conn;
 	p->timeout_ms = timeout_ms;
 	p->line = xmalloc(COLLECTOR_POP3_LINE + 2); /* + the CRLF put back */
-	if (read_status(p, "greeting", error_r) < 0) {
+	if (tls->mode != COLLECTOR_TLS_NONE && tls->ctx == NULL) {
+		collector_pop3_close(&p, false);
+		return fail(error_r, "TLS", "no client context");
+	}
+	if (greet(p, tls, host, error_r) < 0) {
 		collector_pop3_close(&p, false);
 		return -1;
 	}
-	const char *lt = strchr(p->line, '<');
-	const char *gt = lt != NULL ? strchr(lt, '>') : NULL;
-	if (gt != NULL && (size_t)(gt - lt) + 1 < sizeof(p->apop_ts))
-		snprintf(p->apop_ts, sizeof(p->apop_ts), "%.*s", (int)(gt - lt) + 1, lt);
 	*p_r = p;
 	return 0;
 }

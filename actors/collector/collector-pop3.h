@@ -3,7 +3,7 @@
  * over pb-conn, blocking with deadlines: for the collector's run thread only. Message content
  * comes line by line through a callback (dot-unstuffed, CRLF kept), never whole in memory.
  * Lines over COLLECTOR_POP3_LINE bytes are cut by pb_conn (the rest of such a line is lost).
- * TLS (ssl, STLS) is not here yet: pb-conn's TLS client is being written (h-queue).
+ * TLS: implicit (ssl) or STLS (RFC 2595) with pb-conn's TLS client.
  * OWNS: struct collector_pop3 (the connection). THREAD: the one that opened it.
  */
 #ifndef COLLECTOR_POP3_H
@@ -25,10 +25,19 @@ struct collector_pop3_msg {
 	char uidl[PB_COLLECTOR_UIDL_MAX + 1];
 };
 
-/* Connects and reads the greeting (keeping its APOP timestamp). Returns 0 with *p_r, or -1
- * with error_r (thread-local text, valid until the next call on the thread). */
-int collector_pop3_open(const char *host, uint16_t port, uint32_t timeout_ms,
-			struct collector_pop3 **p_r, const char **error_r);
+struct pb_tls_ctx;
+/* How to secure the session: mode (enum collector_tls) with ctx (a client context, borrowed;
+ * NULL only with COLLECTOR_TLS_NONE). */
+struct collector_pop3_tls {
+	uint8_t mode;
+	struct pb_tls_ctx *ctx;
+};
+/* Connects (the TLS handshake first with ssl), reads the greeting (keeping its APOP
+ * timestamp), and with stls sends STLS and handshakes: a server refusing it fails the open
+ * (never a password in clear when TLS was asked for). Returns 0 with *p_r, or -1 with error_r
+ * (thread-local text, valid until the next call on the thread). */
+int collector_pop3_open(const char *host, uint16_t port, const struct collector_pop3_tls *tls,
+			uint32_t timeout_ms, struct collector_pop3 **p_r, const char **error_r);
 /* Sends QUIT (the deletions take effect) when quit, closes and frees; *p set NULL. */
 void collector_pop3_close(struct collector_pop3 **p, bool quit);
 /* Logs in with auth (enum collector_auth). The password is never logged. 0 / -1 (the

@@ -278,13 +278,9 @@ int collector_run(const struct collector_run_in *in, struct collector_run_out *o
 	const char *error;
 
 	memset(out, 0, sizeof(*out));
-	if (d->tls != COLLECTOR_TLS_NONE) {
-		snprintf(out->error, sizeof(out->error),
-			 "tls=%s is not available yet (no TLS client in this build)",
-			 d->tls == COLLECTOR_TLS_SSL ? "ssl" : "stls");
-		return -1;
-	}
-	if (collector_pop3_open(d->server, collector_def_port(d), in->timeout_ms, &p, &error) < 0 ||
+	struct collector_pop3_tls tls = { d->tls, in->tls };
+	if (collector_pop3_open(d->server, collector_def_port(d), &tls, in->timeout_ms, &p,
+				&error) < 0 ||
 	    collector_pop3_login(p, d->auth, d->user, in->password, &error) < 0) {
 		snprintf(out->error, sizeof(out->error), "%s", error);
 		collector_pop3_close(&p, true);

@@ -18,11 +18,14 @@
 #include "pb-runtime.h"
 #include "store-db.h"
 
+struct pb_tls_ctx;
+
 struct collector_run_in {
 	struct pb_store *store;
 	struct pb_caller *caller;     /* for the directory and the spool */
 	const struct collector_def *def;
 	const char *password;         /* in clear, for this run only */
+	struct pb_tls_ctx *tls;       /* the client context for tls ssl/stls (borrowed), or NULL */
 	int64_t now_ms;               /* wall clock: first-seen times, leave-on-server */
 	uint32_t timeout_ms;          /* each network wait */
 };

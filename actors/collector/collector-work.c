@@ -10,10 +10,11 @@
 #include "collector-actor.h"
 #include "collector-def.h"
 #include "collector-run.h"
-#include "collector-secret.h"
 
 #include "pb-alloc.h"
 #include "pb-log.h"
+#include "pb-secret.h"
+#include "pb-tls.h"
 #include "store-collector.h"
 
 #include <cjson/cJSON.h>
@@ -27,7 +28,7 @@
 
 struct cwork {
 	struct pb_store *store;
-	char key_path[PATH_MAX];
+	char data_dir[PATH_MAX];
 };
 
 static int cw_init(struct pb_actor *a, void *arg, void **state_r, const char **error_r)
@@ -35,7 +36,7 @@ static int cw_init(struct pb_actor *a, void *arg, void **state_r, const char **e
 	struct cwork *w = xcalloc(1, sizeof(*w));
 
 	w->store = arg;
-	collector_key_path(w->store, w->key_path, sizeof(w->key_path));
+	collector_data_dir(w->store, w->data_dir, sizeof(w->data_dir));
 	pb_actor_timer_set(a, CWORK_TIMER_TICK, CWORK_TICK_MS);
 	*state_r = w;
 	return 0;
@@ -89,29 +90,55 @@ static void status_write(struct cwork *w, const char *name, int64_t at_ms,
 	cJSON_free(text);
 }
 
+/* The run's password in clear (xmalloc'd) and TLS context (NULL without TLS). 0, or -1 with
+ * out->error. */
+static int run_secrets(struct cwork *w, const struct collector_def *d, char **password_r,
+		       struct pb_tls_ctx **tls_r, struct collector_run_out *out)
+{
+	uint8_t key[PB_SECRET_KEY_LEN];
+	const char *error;
+	char *tls_error = NULL;
+
+	*password_r = NULL;
+	*tls_r = NULL;
+	if (pb_secret_key_load(w->data_dir, key, &error) < 0)
+		return snprintf(out->error, sizeof(out->error), "%s", error), -1;
+	int rc = pb_secret_open(key, d->password != NULL ? d->password : "", password_r);
+	explicit_bzero(key, sizeof(key));
+	if (rc < 0)
+		return snprintf(out->error, sizeof(out->error),
+				"the stored password cannot be opened (another secret.key?)"), -1;
+	if (d->tls != COLLECTOR_TLS_NONE &&
+	    pb_tls_client_ctx_create(d->tls_ca, d->tls_verify, tls_r, &tls_error) < 0) {
+		snprintf(out->error, sizeof(out->error), "TLS: %s", tls_error);
+		free(tls_error);
+		explicit_bzero(*password_r, strlen(*password_r));
+		free(*password_r);
+		*password_r = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 /* Runs collector d. Returns 0 / -1 with out->error. */
 static int run_def(struct pb_actor *a, struct cwork *w, const struct collector_def *d,
 		   int64_t now_ms, struct collector_run_out *out)
 {
 	char *password = NULL;
-	const char *error;
+	struct pb_tls_ctx *tls = NULL;
 	int64_t wall = (int64_t)pb_clock_wall_ms();
 
 	memset(out, 0, sizeof(*out));
-	if (d->password != NULL && collector_secret_open(w->key_path, d->password, &password,
-							 &error) < 0) {
-		snprintf(out->error, sizeof(out->error), "%s", error);
+	if (run_secrets(w, d, &password, &tls, out) < 0) {
 		status_write(w, d->name, wall, out, -1);
 		return -1;
 	}
-	struct collector_run_in in = { w->store, pb_actor_caller(a), d,
-				       password != NULL ? password : "",
+	struct collector_run_in in = { w->store, pb_actor_caller(a), d, password, tls,
 				       now_ms != 0 ? now_ms : wall, CWORK_NET_TIMEOUT_MS };
 	int rc = collector_run(&in, out);
-	if (password != NULL) {
-		explicit_bzero(password, strlen(password));
-		free(password);
-	}
+	explicit_bzero(password, strlen(password));
+	free(password);
+	pb_tls_ctx_unref(&tls);
 	status_write(w, d->name, wall, out, rc);
 	pb_info("collector", "event=run collector=%s result=%s fetched=%u too_big=%u deleted=%u",
 		PB_LOGQ(d->name), rc == 0 ? "ok" : PB_LOGQ(out->error), out->fetched,

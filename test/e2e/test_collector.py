@@ -36,6 +36,9 @@ class Dovecot:
         self.dir = tempfile.mkdtemp(prefix="pb-dovecot-")
         os.chmod(self.dir, 0o755)
         self.port = pbtest.free_port()
+        self.ssl_port = pbtest.free_port()
+        self.cert, self.key = self.make_cert("isp")
+        self.other_cert, _ = self.make_cert("other")
         pw = pwd.getpwnam(MAIL_USER)
         self.uid, self.gid = pw.pw_uid, pw.pw_gid
         self.conf = os.path.join(self.dir, "dovecot.conf")
@@ -52,6 +55,16 @@ class Dovecot:
         subprocess.run([DOVECOT, "-c", self.conf], check=True)
         pbtest.wait_until(self.listening, timeout=20, what="dovecot listening")
 
+    def make_cert(self, name):
+        """A self-signed certificate for 127.0.0.1 (an IP address SAN): the CA to check it by."""
+        cert, key = os.path.join(self.dir, name + ".crt"), os.path.join(self.dir, name + ".key")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/CN=isp.test",
+                        "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert],
+                       check=True, capture_output=True, timeout=60)
+        os.chmod(key, 0o600)
+        return cert, key
+
     def home(self, user):
         return os.path.join(self.dir, "mail", user)
 
@@ -62,7 +75,9 @@ state_dir = {d}/state
 log_path = {d}/dovecot.log
 protocols = pop3
 listen = 127.0.0.1
-ssl = no
+ssl = yes
+ssl_cert = <{self.cert}
+ssl_key = <{self.key}
 disable_plaintext_auth = no
 auth_mechanisms = plain apop cram-md5
 first_valid_uid = {self.uid}
@@ -80,6 +95,11 @@ service pop3-login {{
   inet_listener pop3 {{
     address = 127.0.0.1
     port = {self.port}
+  }}
+  inet_listener pop3s {{
+    address = 127.0.0.1
+    port = {self.ssl_port}
+    ssl = yes
   }}
 }}
 """
@@ -146,9 +166,10 @@ class CollectorCase(unittest.TestCase):
         rc, out, err = self.d.cli(*args, input=input)
         return rc, out, err
 
-    def add(self, name, *settings, account="isp"):
+    def add(self, name, *settings, account="isp", port=None):
         rc, out, err = self.cli("collector", "add", name, "server=127.0.0.1",
-                                "port=%d" % self.isp.port, "user=" + account, "password=-",
+                                "port=%d" % (port or self.isp.port), "user=" + account,
+                                "password=-",
                                 *settings, input=Dovecot.ACCOUNTS[account] + "\n")
         self.assertEqual(rc, 0, err)
         self.addCleanup(self.cli, "collector", "del", name)
@@ -215,7 +236,7 @@ class CatchAll(CollectorCase):
         self.assertEqual(rc, 0, err)
         self.assertNotIn("password", out)
         self.assertNotIn(Dovecot.ACCOUNTS["isp"], out)
-        key = os.path.join(self.d.data_dir, "collector-secret.key")
+        key = os.path.join(self.d.data_dir, "secret.key")
         self.assertEqual(os.stat(key).st_mode & 0o777, 0o600)
         secret = Dovecot.ACCOUNTS["isp"].encode()
         for root, _, files in os.walk(self.d.data_dir):
@@ -266,11 +287,31 @@ class Individual(CollectorCase):
         rc, out, err = self.cli("collector", "list")
         self.assertIn("result=APOP", out)
 
-    def test_tls_refused_clearly_until_available(self):
-        self.add("tlsone", "route=user", "target=carol", "tls=ssl", account="solo")
-        rc, out, err = self.cli("collector", "run", "tlsone")
-        self.assertNotEqual(rc, 0)
-        self.assertIn("not available", err)
+    def test_ssl_and_stls(self):
+        for mode, port in (("ssl", self.isp.ssl_port), ("stls", self.isp.port)):
+            subject = "over-" + mode
+            before = self.subjects("carol")
+            self.isp.put("solo", message("x@y.example", subject), subject)
+            self.add("tls-" + mode, "route=user", "target=carol", "tls=" + mode,
+                     "tls_ca=" + self.isp.cert, "auth=plain", account="solo", port=port)
+            self.assertEqual(self.run_collector("tls-" + mode)["fetched"], "1", mode)
+            self.wait_subjects("carol", before + [subject])
+        with open(os.path.join(self.isp.dir, "dovecot.log")) as f:
+            self.assertIn("TLS", f.read())  # pop3-login's lines name the session's TLS
+
+    def test_tls_verification_fails_on_another_ca(self):
+        self.isp.put("solo", message("x@y.example", "unverified"), "u")
+        for mode, port in (("ssl", self.isp.ssl_port), ("stls", self.isp.port)):
+            self.add("badca-" + mode, "route=user", "target=carol", "tls=" + mode,
+                     "tls_ca=" + self.isp.other_cert, account="solo", port=port)
+            rc, out, err = self.cli("collector", "run", "badca-" + mode)
+            self.assertEqual(rc, 2, out + err)
+            self.assertIn("TLS handshake", err)
+        self.assertEqual(self.isp.count("solo"), 1)
+        # tls_verify=false: any certificate (encrypted, not authenticated)
+        self.add("noverify", "route=user", "target=carol", "tls=ssl", "tls_verify=false",
+                 account="solo", port=self.isp.ssl_port)
+        self.assertEqual(self.run_collector("noverify")["fetched"], "1")
 
 
 class TooBigAndLeave(CollectorCase):

@@ -64,7 +64,8 @@ static void test_every_message_has_its_handler(void)
 	free(dir);
 }
 
-/* The CLI reaches the account, outbound queue, node and lockout actors, and no others. */
+/* The CLI reaches the account, outbound queue, node, lockout and mail collector actors (the
+ * definitions and the runs), and no others. */
 static void test_cli_owners_from_the_table(void)
 {
 	const char *owners[8];
@@ -74,7 +75,9 @@ static void test_cli_owners_from_the_table(void)
 	CHECK_STR(owners[1], "queue");
 	CHECK_STR(owners[2], "sys");
 	CHECK_STR(owners[3], "lockout");
-	CHECK(owners[4] == NULL);
+	CHECK_STR(owners[4], "collector");
+	CHECK_STR(owners[5], "cwork");
+	CHECK(owners[6] == NULL);
 }
 
 static const struct pb_test_case cases[] = {

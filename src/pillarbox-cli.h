@@ -91,9 +91,15 @@ int cli_simple(struct cli *c, int rc, uint32_t code, const char *error, const ch
 struct pb_settings;
 int cli_settings_fetch(struct cli *c, const char *doc, struct pb_settings *s);
 /* Prints a status (pillarbox-status.c): readable, or one JSON object; q: the outbound queue's
- * figures (NULL: it did not answer). */
+ * figures, collectors: the mail collectors as `collector list --json` items (NULL: it did not
+ * answer). */
 struct queue_client_stats;
 void cli_print_status(const struct sys_status *st, const struct queue_client_stats *q,
-		      bool json);
+		      const struct pb_strv *collectors, bool json);
+/* The status' mail collector part (pillarbox-collector.c): a line per collector, or the
+ * "collectors" array added to o (a cJSON object). */
+void cli_print_collectors_status(const struct pb_strv *items);
+struct cJSON;
+void cli_json_collectors_status(struct cJSON *o, const struct pb_strv *items);
 
 #endif

@@ -189,3 +189,34 @@ int cli_collector_run(struct cli *c, char **args, int nargs)
 		       r.deleted, r.waiting);
 	return exit_code;
 }
+
+void cli_print_collectors_status(const struct pb_strv *items)
+{
+	char last[32];
+
+	if (items == NULL) {
+		printf("\nmail collectors: (no answer)\n");
+		return;
+	}
+	printf("\nmail collectors: %u\n", items->n);
+	for (uint32_t i = 0; i < items->n; i++) {
+		cJSON *o = cJSON_Parse(items->v[i]);
+		const cJSON *st = cJSON_GetObjectItem(o, "status");
+		fmt_time(num(st, "last_run_ms"), last, sizeof(last));
+		printf("  %-20s last run %s: %s, fetched %.0f (%.0f in all)\n", str(o, "name"), last,
+		       st != NULL ? str(st, "result") : "-", num(st, "fetched"),
+		       num(st, "total_fetched"));
+		cJSON_Delete(o);
+	}
+}
+
+void cli_json_collectors_status(cJSON *o, const struct pb_strv *items)
+{
+	if (items == NULL) {
+		cJSON_AddNullToObject(o, "collectors");
+		return;
+	}
+	cJSON *a = cJSON_AddArrayToObject(o, "collectors");
+	for (uint32_t i = 0; i < items->n; i++)
+		cJSON_AddItemToArray(a, cJSON_Parse(items->v[i]));
+}

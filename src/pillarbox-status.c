@@ -235,7 +235,8 @@ static void json_tls(cJSON *o, const struct sys_status *r)
 	free(warning);
 }
 
-static void print_json(const struct sys_status *r, const struct queue_client_stats *q)
+static void print_json(const struct sys_status *r, const struct queue_client_stats *q,
+		       const struct pb_strv *collectors)
 {
 	cJSON *o = cJSON_CreateObject();
 	const struct { const char *name; uint64_t v; } nums[] = {
@@ -257,6 +258,7 @@ static void print_json(const struct sys_status *r, const struct queue_client_sta
 	json_lists(o, r);
 	json_tls(o, r);
 	json_queue(o, q);
+	cli_json_collectors_status(o, collectors);
 	char *text = cJSON_Print(o);
 	printf("%s\n", text);
 	free(text);
@@ -264,10 +266,10 @@ static void print_json(const struct sys_status *r, const struct queue_client_sta
 }
 
 void cli_print_status(const struct sys_status *r, const struct queue_client_stats *q,
-		      bool json)
+		      const struct pb_strv *collectors, bool json)
 {
 	if (json) {
-		print_json(r, q);
+		print_json(r, q, collectors);
 		return;
 	}
 	print_node(r);
@@ -275,6 +277,7 @@ void cli_print_status(const struct sys_status *r, const struct queue_client_stat
 	print_listeners(r);
 	print_messages(r);
 	print_queue(q);
+	cli_print_collectors_status(collectors);
 	print_recent(r);
 	print_actors(r);
 }

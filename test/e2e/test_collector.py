@@ -8,6 +8,7 @@ leave-on-server with a run's "now" moved days ahead; the password never shown no
 clear; kill -9 during a collection then a restart: every message exactly once in the INBOXes
 and deleted at Dovecot only once safe."""
 import email
+import json
 import os
 import poplib
 import pwd
@@ -229,6 +230,14 @@ class CatchAll(CollectorCase):
         self.assertIn("catch isp@127.0.0.1", out)
         self.assertIn("result=ok", out)
         self.assertIn("total_fetched=5", out)
+        rc, out, err = self.cli("status")
+        self.assertEqual(rc, 0, err)
+        line = [l for l in out.splitlines() if l.strip().startswith("catch ")][0]
+        self.assertIn(": ok, fetched 0 (5 in all)", line)
+        rc, out, err = self.cli("status", "--json")
+        catch = [c for c in json.loads(out)["collectors"] if c["name"] == "catch"][0]
+        self.assertEqual(catch["status"]["total_fetched"], 5)
+        self.assertNotIn("password", catch)
 
     def test_password_never_shown_nor_stored_in_clear(self):
         self.add("secretive", "domains=company.example")

@@ -370,6 +370,55 @@ class TooBigAndLeave(CollectorCase):
         self.assertEqual(self.delivered("dave", "kept a while"), 1)
 
 
+class OnToSmtp(CollectorCase):
+    """route=smtp: everything on to an address at another server, through the outbound queue
+    (its smart host: Postfix's smtp-sink here)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        from test_queue import Sink
+        cls.sink = Sink()
+        rc, out, err = cls.d.cli("setting", "set", "outbound", json.dumps(
+            {"smart_host": "127.0.0.1:%d" % cls.sink.port, "tls": "none"}))
+        assert rc == 0, err
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sink.stop()
+        super().tearDownClass()
+
+    def test_on_to_another_server(self):
+        self.isp.put("solo", message("solo@isp.example", "forwarded on"), "f")
+        self.add("onward", "route=smtp", "target=boss@far-away.example", account="solo")
+        self.assertEqual(self.run_collector("onward")["fetched"], "1")
+        got = pbtest.wait_until(lambda: self.sink.messages(), timeout=60,
+                                what="the message at smtp-sink")
+        self.assertEqual(len(got), 1)
+        self.assertIn(b"X-Rcpt-Args: <boss@far-away.example>", got[0])
+        self.assertIn(b"Subject: forwarded on", got[0])
+        self.assertEqual(self.isp.count("solo"), 0)
+        # the mark outlives the message at the ISP only as long as it is there
+        self.assertEqual(self.run_collector("onward")["fetched"], "0")
+
+
+class Marks(CollectorCase):
+    def test_kept_then_deleted_without_a_second_download(self):
+        """A message safe here but still at the ISP (as after a crash between the commit and
+        QUIT) is deleted by a later run, never downloaded again."""
+        self.isp.put("isp", message("bob@company.example", "once only"), "o")
+        self.add("marks", "domains=company.example", "leave_days=5")
+        before = self.subjects("bob")
+        self.assertEqual(self.run_collector("marks")["fetched"], "1")
+        self.assertEqual(self.isp.count("isp"), 1)
+        rc, out, err = self.cli("collector", "set", "marks", "leave_days=0")
+        self.assertEqual(rc, 0, err)
+        got = self.run_collector("marks")
+        self.assertEqual((got["fetched"], got["deleted"]), ("0", "1"))
+        self.assertEqual(self.isp.count("isp"), 0)
+        self.wait_subjects("bob", before + ["once only"])
+
+
 class Crash(CollectorCase):
     def test_kill9_during_collection_exactly_once(self):
         n = 40

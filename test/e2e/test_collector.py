@@ -423,7 +423,7 @@ class Crash(CollectorCase):
     def test_kill9_during_collection_exactly_once(self):
         n = 40
         for i in range(n):
-            body = ("line %d\r\n" % i) * (20000 if i % 8 == 0 else 5)  # some stream in chunks
+            body = ("line %d\r\n" % i) * (40000 if i % 8 == 0 else 5)  # ~400 KB: chunked uploads
             self.isp.put("isp", message("carol@company.example", "crash-%02d" % i, body=body),
                          "c%d" % i)
         self.add("crashy", "domains=company.example")
@@ -443,6 +443,9 @@ class Crash(CollectorCase):
         expected = sorted(before + ["crash-%02d" % i for i in range(n)])
         self.wait_subjects("carol", expected)  # each exactly once
         self.assertLessEqual(int(got["fetched"]), n)
+        sizes = [int(l.split(" size=")[1].split()[0]) for l in self.d.log().splitlines()
+                 if "event=fetched collector=crashy" in l]
+        self.assertTrue(any(size > 256 * 1024 for size in sizes))  # streamed in chunks
 
 
 if __name__ == "__main__":

@@ -129,8 +129,9 @@ static void print_item(const char *json, bool detail)
 			printf("  %s: %s\n", m->string, v);
 			cJSON_free(v);
 		}
-		printf("  too_big (last run): %.0f, deleted: %.0f, waiting: %.0f\n",
-		       num(st, "too_big"), num(st, "deleted"), num(st, "waiting"));
+		printf("  last run: too_big %.0f, deleted %.0f, waiting %.0f; UIDLs remembered %.0f\n",
+		       num(st, "too_big"), num(st, "deleted"), num(st, "waiting"),
+		       num(st, "seen_uidls"));
 	}
 	cJSON_Delete(o);
 }

@@ -66,14 +66,24 @@ static void status_read(struct cwork *w, const char *name, int64_t *last_ms_r, d
 	cJSON_Delete(o);
 }
 
+static int count_seen(const struct pb_seen *seen, void *ctx)
+{
+	(*(double *)ctx)++;
+	return 0;
+}
+
+/* Writes the status of the run that ended: its counts, the running total, and how many UIDLs
+ * the collector remembers now (those still at the server that it downloaded or told of). */
 static void status_write(struct cwork *w, const char *name, int64_t at_ms,
 			 const struct collector_run_out *out, int rc)
 {
 	int64_t last;
-	double total;
+	double total, seen = 0;
 	const char *error;
 
 	status_read(w, name, &last, &total);
+	if (pb_store_seen_iter(w->store, name, count_seen, &seen, &error) < 0)
+		seen = -1;
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "last_run_ms", (double)at_ms);
 	cJSON_AddStringToObject(o, "result", rc == 0 ? "ok" : out->error);
@@ -82,6 +92,7 @@ static void status_write(struct cwork *w, const char *name, int64_t at_ms,
 	cJSON_AddNumberToObject(o, "deleted", out->deleted);
 	cJSON_AddNumberToObject(o, "waiting", out->waiting);
 	cJSON_AddNumberToObject(o, "total_fetched", total + out->fetched);
+	cJSON_AddNumberToObject(o, "seen_uidls", seen);
 	char *text = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	if (pb_store_collector_status_put(w->store, name, text, &error) < 0)

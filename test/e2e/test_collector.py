@@ -198,6 +198,11 @@ class CollectorCase(unittest.TestCase):
                                  timeout=30, what="%s's INBOX: %s (has %s)" %
                                  (user, expected, self.subjects(user)))
 
+    def seen_uidls(self, name):
+        rc, out, err = self.cli("collector", "show", name, "--json")
+        self.assertEqual(rc, 0, err)
+        return json.loads(out)["status"]["seen_uidls"]
+
     def delivered(self, user, subject):
         """How many of user's messages carry subject (after deliveries settle)."""
         return self.subjects(user).count(subject)
@@ -364,10 +369,14 @@ class TooBigAndLeave(CollectorCase):
         got = self.run_collector("leaving", str(now + 86400))  # a day later: still kept
         self.assertEqual((got["fetched"], got["deleted"]), ("0", "0"))
         self.assertEqual(self.isp.count("isp"), 1)
+        self.assertEqual(self.seen_uidls("leaving"), 1)
         got = self.run_collector("leaving", str(now + 3 * 86400))  # past two days: deleted
         self.assertEqual((got["fetched"], got["deleted"]), ("0", "1"))
         self.assertEqual(self.isp.count("isp"), 0)
         self.assertEqual(self.delivered("dave", "kept a while"), 1)
+        self.assertEqual(self.seen_uidls("leaving"), 1)  # deleted at QUIT: still listed
+        self.run_collector("leaving", str(now + 4 * 86400))
+        self.assertEqual(self.seen_uidls("leaving"), 0)  # gone from the server: forgotten
 
 
 class OnToSmtp(CollectorCase):

@@ -26,7 +26,7 @@
 struct sess {
 	const struct queue_smtp_tx *tx;
 	struct pb_conn *c;
-	bool esmtp, pipelining, eightbit, smtputf8, dsn, starttls, auth_plain, auth_login;
+	bool esmtp, pipelining, eightbit, smtputf8, dsn, starttls, auth_plain, auth_login, size_ext;
 	uint64_t max_size;
 	int code;
 	char text[LINE_MAX_CLIENT]; /* the reply's last line, code included */
@@ -63,8 +63,10 @@ static void note_ext(struct sess *s, const char *kw)
 			p += n + strspn(p + n, " ");
 		}
 	}
-	else if (strncasecmp(kw, "SIZE", 4) == 0 && (kw[4] == ' ' || kw[4] == '\0'))
+	else if (strncasecmp(kw, "SIZE", 4) == 0 && (kw[4] == ' ' || kw[4] == '\0')) {
+		s->size_ext = true;
 		s->max_size = strtoull(kw + 4, NULL, 10);
+	}
 }
 
 /* Reads one reply (all its lines) into s->code and s->text; ehlo: its lines are extensions.
@@ -88,6 +90,10 @@ static int read_reply(struct sess *s, uint32_t timeout_ms, bool ehlo)
 			note_ext(s, line + 4);
 		if (line[3] != '-') {
 			s->code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+			/* remote text reaches logs, DSNs and the admin's terminal: no control bytes */
+			for (char *p = line; *p != '\0'; p++)
+				if ((unsigned char)*p < 0x20 || *p == 0x7f)
+					*p = '?';
 			snprintf(s->text, sizeof(s->text), "%s", line);
 			return 0;
 		}
@@ -191,7 +197,7 @@ static void mail_line(struct sess *s, bool body8, bool utf8, struct pb_buf *b)
 	const struct queue_smtp_tx *tx = s->tx;
 
 	pb_buf_printf(b, "MAIL FROM:<%s>", tx->sender);
-	if (s->max_size > 0 || tx->size > 0)
+	if (s->size_ext) /* RFC 1870: only to a server that offers SIZE */
 		pb_buf_printf(b, " SIZE=%llu", (unsigned long long)tx->size);
 	if (body8 && s->eightbit)
 		pb_buf_append_str(b, " BODY=8BITMIME");
@@ -216,7 +222,7 @@ static int ehlo(struct sess *s, char **replies)
 	char line[300];
 
 	s->pipelining = s->eightbit = s->smtputf8 = s->dsn = s->starttls = false;
-	s->auth_plain = s->auth_login = false;
+	s->auth_plain = s->auth_login = s->size_ext = false;
 	s->max_size = 0;
 	snprintf(line, sizeof(line), "EHLO %s\r\n", s->tx->helo);
 	if (send_cmd(s, line) < 0 || read_reply(s, s->tx->command_timeout_ms, true) < 0)

@@ -709,8 +709,9 @@ static bool may_relay(const struct smtp_session *s)
 }
 
 /* A recipient at a domain that is not local: relayed only for an authenticated client or one
- * in smtp.relay_networks (empty by default), never for anyone else (no open relay). With no
- * outbound queue yet, even those get a temporary refusal: never accepted and dropped. */
+ * in smtp.relay_networks (empty by default), never for anyone else (no open relay). Those are
+ * taken with user id 0 (remote), their DSN parameters riding on the recipient: the spool hands
+ * them to the outbound queue (queue-client.h). */
 static void rcpt_not_local(struct smtp_session *s)
 {
 	char text[600];

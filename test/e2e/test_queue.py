@@ -100,7 +100,9 @@ class PeerHandler(socketserver.StreamRequestHandler):
                 self.reply("250 2.1.0 Ok")
             elif verb == "RCPT":
                 addr = cmd.split("<", 1)[1].split(">", 1)[0]
-                if addr.startswith("bad"):
+                if addr.startswith("ctl"):  # control bytes in a reply
+                    self.reply("550 5.1.2 <%s>: \x1b[31mred\x07 alert" % addr)
+                elif addr.startswith("bad"):
                     self.reply("550 5.1.1 <%s>: Recipient address rejected: User unknown" % addr)
                 else:
                     rcpts.append(cmd)
@@ -226,7 +228,8 @@ class QueueCase(QueueBase):
         dump = got[0]
         self.assertIn(b"X-Rcpt-Args: <far@remote.example>", dump)
         self.assertIn(b"X-Rcpt-Args: <other@remote.example>", dump)
-        self.assertIn(b"X-Mail-Args: <%s>" % self.alice().encode(), dump)
+        # exactly the sender: no SIZE= (smtp-sink does not offer SIZE, RFC 1870), no BODY=
+        self.assertIn(b"X-Mail-Args: <%s>\n" % self.alice().encode(), dump)
         self.assertIn(b"X-Helo-Args: pillarbox.test", dump)
         # the content arrives as sent: the peer undid our dot-stuffing exactly
         self.assertIn(b"\nfirst line\n.starts with a dot\n..two dots\n.\nlast\n",
@@ -244,7 +247,7 @@ class QueueCase(QueueBase):
 
     def test_5xx_gets_dsn(self):
         body = b"Subject: to refuse\r\nMessage-ID: <refuse-1@client>\r\n\r\nhello\r\n"
-        self.send(["bad1@refuse.example", "good1@refuse.example"], body,
+        self.send(["bad1@refuse.example", "good1@refuse.example", "ctl1@refuse.example"], body,
                   mail_options=["RET=HDRS", "ENVID=env-refuse-1"],
                   rcpt_options=["NOTIFY=FAILURE ORCPT=rfc822;bad1@refuse.example"])
         dsn = pbtest.wait_until(lambda: self.dsns("failed"), timeout=30, what="the DSN")[0]
@@ -258,8 +261,11 @@ class QueueCase(QueueBase):
         self.assertEqual(per_msg["Original-Envelope-Id"], "env-refuse-1")
         self.assertTrue(per_msg["Reporting-MTA"].startswith("dns; "))
         self.assertIn("Arrival-Date", per_msg)
-        self.assertEqual(len(per_rcpt), 1)  # the accepted recipient is not in it
-        r = per_rcpt[0]
+        self.assertEqual(len(per_rcpt), 2)  # the accepted recipient is not in it
+        r, ctl = per_rcpt
+        # the remote server's control bytes never reach the DSN (nor logs, nor the CLI)
+        self.assertEqual(ctl["Diagnostic-Code"],
+                         "smtp; 550 5.1.2 <ctl1@refuse.example>: ?[31mred? alert (from 127.0.0.1)")
         self.assertEqual(r["Final-Recipient"], "rfc822; bad1@refuse.example")
         self.assertEqual(r["Original-Recipient"], "rfc822;bad1@refuse.example")
         self.assertEqual(r["Action"], "failed")
@@ -281,9 +287,20 @@ class QueueCase(QueueBase):
                                  "ORCPT=rfc822;bad1@refuse.example"])
 
     def test_dead_destination_backs_off_then_expires(self):
-        self.addCleanup(self.settings, {"expiry_s": None})
+        self.addCleanup(self.settings, {"expiry_s": None, "delay_warning_s": None})
+        self.settings({"delay_warning_s": 1})
         self.send(["x@dead.example"], b"Subject: to the dead\r\n\r\nbody\r\n",
                   mail_options=["RET=FULL"])
+        # NOTIFY absent: a delay warning once it has waited delay_warning_s
+        warn = pbtest.wait_until(
+            lambda: [m for m in self.dsns("delayed") if "x@dead.example" in m.as_string()],
+            timeout=30, what="the delay warning")
+        self.assertEqual(len(warn), 1)
+        r = warn[0].get_payload()[1].get_payload()[1]
+        self.assertEqual(r["Action"], "delayed")
+        self.assertEqual(r["Status"], "4.4.1")
+        self.assertIn("Will-Retry-Until", r)
+        self.assertEqual(warn[0]["Subject"], "Delayed Mail (still being retried)")
 
         def attempts():
             found = self.find_entry("x@dead.example deferred")
@@ -305,6 +322,9 @@ class QueueCase(QueueBase):
         self.assertIn("cannot connect", r["Diagnostic-Code"])
         # RET=FULL and small: the whole original comes back
         self.assertEqual(dsn.get_payload()[2].get_content_type(), "message/rfc822")
+        # one warning only, however many retries
+        self.assertEqual(len([m for m in self.dsns("delayed")
+                              if "x@dead.example" in m.as_string()]), 1)
         pbtest.wait_until(lambda: attempts() is None, timeout=30, what="the entry gone")
 
     def test_cli_hold_release_delete_flush(self):

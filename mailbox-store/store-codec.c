@@ -155,3 +155,21 @@ int store_lower_copy(const char *s, char *dst, size_t dstsize)
 	dst[len] = '\0';
 	return 0;
 }
+
+void store_seen_encode(uint8_t state, int64_t first_ms, uint8_t v[STORE_SEEN_LEN])
+{
+	v[0] = STORE_V1;
+	v[1] = state;
+	store_be64_put(v + 2, (uint64_t)first_ms);
+}
+
+int store_seen_decode(const void *v, size_t len, uint8_t *state_r, int64_t *first_ms_r)
+{
+	const uint8_t *p = v;
+
+	if (len != STORE_SEEN_LEN || p[0] != STORE_V1)
+		return -1;
+	*state_r = p[1];
+	*first_ms_r = (int64_t)store_be64_get(p + 2);
+	return 0;
+}

@@ -28,6 +28,7 @@ static const char *const store_cf_names[STORE_CF_COUNT] = {
 	[STORE_CF_LOCKOUT] = "lockout",     [STORE_CF_STRUCTURES] = "structures",
 	[STORE_CF_CHUNKS] = "chunks",	    [STORE_CF_UPLOADS] = "uploads",
 	[STORE_CF_META] = "meta",	    [STORE_CF_CONNECTIONS] = "connections",
+	[STORE_CF_COLLECTOR] = "collector",
 };
 
 #define STORE_MAX_OPEN_FILES 256
@@ -321,6 +322,11 @@ int pb_store_compact_bodies(struct pb_store *s, const char **error_r)
 	for (size_t i = 0; i < PB_N_ELEMENTS(cfs); i++)
 		rocksdb_compact_range_cf(s->db, s->cf[cfs[i]], NULL, 0, NULL, 0);
 	return 0;
+}
+
+const char *pb_store_dir(const struct pb_store *s)
+{
+	return s->dir;
 }
 
 uint64_t pb_store_wal_bytes(struct pb_store *s)

@@ -11,6 +11,7 @@
 
 #include "store-accounts.h"
 #include "store-bodies.h"
+#include "store-collector.h"
 #include "store-db.h"
 #include "store-lockout.h"
 #include "store-connections.h"
@@ -51,8 +52,20 @@ enum store_cf {
 	STORE_CF_UPLOADS,
 	STORE_CF_META,
 	STORE_CF_CONNECTIONS,
+	STORE_CF_COLLECTOR,
 	STORE_CF_COUNT
 };
+
+/* CF collector keys: 'd' name (definition), 't' name (status), 'u' "name uidl" (a seen mark:
+ * [u8 STORE_V1][u8 enum pb_seen_state][u64 first_ms]). */
+#define STORE_COLLECTOR_DEF 'd'
+#define STORE_COLLECTOR_STATUS 't'
+#define STORE_COLLECTOR_SEEN 'u'
+#define STORE_SEEN_LEN 10
+/* The seen mark value of state, first_ms into v[STORE_SEEN_LEN]. */
+void store_seen_encode(uint8_t state, int64_t first_ms, uint8_t v[STORE_SEEN_LEN]);
+/* Decodes a seen mark value: 0 / -1 (corrupt). */
+int store_seen_decode(const void *v, size_t len, uint8_t *state_r, int64_t *first_ms_r);
 
 /* Stripes of the blob GC lock (struct pb_store.gc_locks). */
 #define STORE_GC_STRIPES 64
@@ -328,7 +341,8 @@ void store_chunks_delete(rocksdb_writebatch_t *b, struct pb_store *s, uint64_t b
 int store_body_rec_chunks(const void *val, size_t len, uint64_t *body_id_r);
 /* Spool (store-spool.c): adds the spool record of rec, whose body is w's (not finished yet),
  * to b and writes b with the body: one synced batch. rec: in sender, rcpts, rcpt_ids,
- * n_rcpts, received_ms; out id, size, blob_key. 0 / -1. */
+ * n_rcpts, received_ms, mark; out id, size, blob_key. 0, 1 (rec->mark stored already: b must
+ * not be written), -1. */
 int store_spool_commit(struct pb_store *s, rocksdb_writebatch_t *b, struct store_body_writer *w,
 		       struct pb_spool_rec *rec, const char **error_r);
 

@@ -19,6 +19,7 @@ void pb_spool_rec_free(struct pb_spool_rec *r)
 		free(r->rcpts[i]);
 	free(r->rcpts);
 	free(r->rcpt_ids);
+	free(r->mark);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -37,14 +38,51 @@ static void spool_encode(const struct pb_spool_rec *r, const uint8_t raw[32], st
 	}
 }
 
+/* A collector's seen mark (rec->mark) into the batch, state fetched, keeping the first-seen
+ * time of an earlier mark (notified, requested). Returns 1 when the mark says fetched already
+ * (the batch must not be written), 0 added (or no mark), -1. The read and the batch are not
+ * atomic together: one collector's commits are serialised (one run at a time, one spool key,
+ * so one shard thread), which is all the check needs. */
+static int spool_mark(struct pb_store *s, rocksdb_writebatch_t *b, const struct pb_spool_rec *rec,
+		      const char **error_r)
+{
+	char key[PB_COLLECTOR_NAME_MAX + PB_COLLECTOR_UIDL_MAX + 3];
+	uint8_t val[STORE_SEEN_LEN], state;
+	int64_t first_ms = rec->received_ms;
+	struct pb_buf v;
+
+	if (rec->mark == NULL || rec->mark[0] == '\0')
+		return 0;
+	int klen = snprintf(key, sizeof(key), "%c%s", STORE_COLLECTOR_SEEN, rec->mark);
+	if (klen < 0 || (size_t)klen >= sizeof(key))
+		return store_fail(error_r, "spool: mark too long");
+	pb_buf_init(&v);
+	int found = store_get(s, STORE_CF_COLLECTOR, key, (size_t)klen, &v, error_r);
+	if (found == 1 && store_seen_decode(v.data, v.len, &state, &first_ms) == 0 &&
+	    state == PB_SEEN_FETCHED)
+		found = 2;
+	pb_buf_deinit(&v);
+	if (found < 0 || found == 2)
+		return found < 0 ? -1 : 1;
+	store_seen_encode(PB_SEEN_FETCHED, first_ms, val);
+	rocksdb_writebatch_put_cf(b, s->cf[STORE_CF_COLLECTOR], key, (size_t)klen,
+				  (const char *)val, sizeof(val));
+	return 0;
+}
+
 int store_spool_commit(struct pb_store *s, rocksdb_writebatch_t *b, struct store_body_writer *w,
-			struct pb_spool_rec *rec, const char **error_r)
+		       struct pb_spool_rec *rec, const char **error_r)
 {
 	uint8_t key[8];
 	struct pb_buf v;
 
 	if (rec->n_rcpts == 0 || rec->n_rcpts > PB_SPOOL_MAX_RCPTS)
 		return store_fail(error_r, "spool: 1 to %d recipients", PB_SPOOL_MAX_RCPTS);
+	int marked = spool_mark(s, b, rec, error_r);
+	if (marked != 0) {
+		rec->id = 0;
+		return marked;
+	}
 	store_body_writer_finish(w);
 	rec->size = w->size;
 	rec->id = rec->shards > 1 ? store_next_id_mod(s, rec->shard, rec->shards)

@@ -162,6 +162,10 @@ int pb_store_upload_commit_spool_last(struct pb_store *s, struct pb_store_upload
 	rocksdb_writebatch_destroy(b);
 	if (ret < 0)
 		return upload_failed(s, up);
+	if (ret == 1) { /* marked already: nothing stored, the chunks go */
+		pb_store_upload_abort(s, up, NULL);
+		return 1;
+	}
 	pb_store_upload_free(up);
 	return 0;
 }

@@ -4,6 +4,7 @@
  */
 #include "pillarbox-actors.h"
 
+#include "collector-actor.h"
 #include "directory-actor.h"
 #include "lockout-actor.h"
 #include "mailbox-actor.h"
@@ -37,6 +38,8 @@ const struct pillarbox_actor pillarbox_actors[] = {
 	{ &maint_actor_def, 0, NULL, PILLARBOX_ARG_STORE, false },
 	{ &lockout_actor_def, 0, NULL, PILLARBOX_ARG_STORE, true },
 	{ &scheduler_actor_def, 0, NULL, PILLARBOX_ARG_SCHED, true },
+	{ &collector_actor_def, 0, NULL, PILLARBOX_ARG_STORE, true },
+	{ &cwork_actor_def, 0, NULL, PILLARBOX_ARG_STORE, true },
 };
 const size_t pillarbox_n_actors = PB_N_ELEMENTS(pillarbox_actors);
 

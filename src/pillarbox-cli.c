@@ -188,6 +188,46 @@ static const struct command commands[] = {
 	  NULL, cli_queue_delete },
 	{ "queue flush", "", 0, 0, 0, "make every queue entry that is not held due now", NULL,
 	  cli_queue_flush },
+	{ "collector add", "NAME KEY=VALUE...", 2, 40, 0, "add a mail collector (POP3 download)",
+	  "KEY is one of (default in brackets):\n"
+	  "  server, port [110; 995 with tls=ssl]  the POP3 server\n"
+	  "  tls [none]             none, ssl, stls; tls_verify [true] checks its certificate\n"
+	  "  tls_ca []              a PEM file of CAs to check it by (\"\": the system's)\n"
+	  "  user, password         the account there (password=- reads it from standard input;\n"
+	  "                         it is stored encrypted and never shown)\n"
+	  "  auth [user]            user (USER/PASS, plain text), apop, plain, cram-md5\n"
+	  "  route [headers]        headers: by the recipients in To, Cc, Delivered-To,\n"
+	  "                         X-Original-To, Envelope-To (and fields) at the domains;\n"
+	  "                         user: all to target (a user); smtp: all on to target, an\n"
+	  "                         address at another server (through the outbound queue)\n"
+	  "  target                 for route=user and route=smtp\n"
+	  "  domains                Accepted Domains, comma separated: company.com, *.company.com,\n"
+	  "                         or whole addresses (sales@company.com)\n"
+	  "  fields                 more header fields to read recipients from (comma separated)\n"
+	  "  mappings               address=user pairs (wildcards), before the default mapping\n"
+	  "  default_mappings [true]  false: no user -> user mapping (only mappings)\n"
+	  "  max_kb [0]             do not download bigger messages (the recipients are told)\n"
+	  "  leave_days [0]         leave messages on the server this many days (0: delete once\n"
+	  "                         stored here)\n"
+	  "  interval_min [0]       collect every N minutes (0: by 'collector run' only)\n"
+	  "  enabled [true]\n"
+	  "A message to nobody known at the domains goes to the postmaster (a user postmaster,\n"
+	  "else admin, else the first administrator).\n",
+	  cli_collector_add },
+	{ "collector set", "NAME KEY=VALUE...", 2, 40, 0, "change a mail collector's settings",
+	  "KEY as for 'collector add'.\n", cli_collector_set },
+	{ "collector del", "NAME", 1, 1, 0, "remove a mail collector and the UIDLs it has seen",
+	  NULL, cli_collector_del },
+	{ "collector list", "[--json]", 0, 0, OPT_JSON, "mail collectors: last run, result, fetched",
+	  NULL, cli_collector_list },
+	{ "collector show", "NAME [--json]", 1, 1, OPT_JSON, "one mail collector's settings and last run",
+	  NULL, cli_collector_show },
+	{ "collector run", "NAME [AT]", 1, 2, 0, "collect now and wait for the end",
+	  "AT (seconds since 1970) is the time the run takes as now for 'leave on the server'\n"
+	  "(tests, checks); the clock's by default.\n",
+	  cli_collector_run },
+	{ "collector fetch", "NAME UIDL", 2, 2, 0, "download a message told too big at the next run",
+	  NULL, cli_collector_fetch },
 };
 
 static void usage(FILE *f)

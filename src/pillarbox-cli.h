@@ -81,6 +81,14 @@ int cli_queue_release(struct cli *c, char **args, int nargs);
 int cli_queue_retry(struct cli *c, char **args, int nargs);
 int cli_queue_delete(struct cli *c, char **args, int nargs);
 int cli_queue_flush(struct cli *c, char **args, int nargs);
+/* The mail collector commands (pillarbox-collector.c). */
+int cli_collector_add(struct cli *c, char **args, int nargs);
+int cli_collector_set(struct cli *c, char **args, int nargs);
+int cli_collector_del(struct cli *c, char **args, int nargs);
+int cli_collector_list(struct cli *c, char **args, int nargs);
+int cli_collector_show(struct cli *c, char **args, int nargs);
+int cli_collector_run(struct cli *c, char **args, int nargs);
+int cli_collector_fetch(struct cli *c, char **args, int nargs);
 /* Prints user's account locks (part of `user show`). Returns the exit code. */
 int cli_print_user_locks(struct cli *c, const char *user);
 
@@ -110,10 +118,16 @@ int cli_simple(struct cli *c, int rc, uint32_t code, const char *error, const ch
 struct pb_settings;
 int cli_settings_fetch(struct cli *c, const char *doc, struct pb_settings *s);
 /* Prints a status (pillarbox-status.c): readable, or one JSON object; q: the outbound queue's
- * figures (NULL: it did not answer); conns: the connection methods. */
+ * figures (NULL: it did not answer); conns: the connection methods; collectors: the mail
+ * collectors as `collector list --json` items (NULL: it did not answer). */
 struct queue_client_stats;
 void cli_print_status(const struct sys_status *st, const struct queue_client_stats *q,
 		      const struct pb_rec_sched_method_list *conns,
-		      bool json);
+		      const struct pb_strv *collectors, bool json);
+/* The status' mail collector part (pillarbox-collector.c): a line per collector, or the
+ * "collectors" array added to o (a cJSON object). */
+void cli_print_collectors_status(const struct pb_strv *items);
+struct cJSON;
+void cli_json_collectors_status(struct cJSON *o, const struct pb_strv *items);
 
 #endif

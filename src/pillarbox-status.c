@@ -249,7 +249,8 @@ static void print_connections(const struct pb_rec_sched_method_list *conns)
 }
 
 static void print_json(const struct sys_status *r, const struct queue_client_stats *q,
-		       const struct pb_rec_sched_method_list *conns)
+		       const struct pb_rec_sched_method_list *conns,
+		       const struct pb_strv *collectors)
 {
 	cJSON *o = cJSON_CreateObject();
 	const struct { const char *name; uint64_t v; } nums[] = {
@@ -274,6 +275,7 @@ static void print_json(const struct sys_status *r, const struct queue_client_sta
 	cJSON *cs = cJSON_AddArrayToObject(o, "connections");
 	for (uint32_t i = 0; i < conns->n; i++)
 		cJSON_AddItemToArray(cs, cli_connection_json(&conns->v[i]));
+	cli_json_collectors_status(o, collectors);
 	char *text = cJSON_Print(o);
 	printf("%s\n", text);
 	free(text);
@@ -281,10 +283,11 @@ static void print_json(const struct sys_status *r, const struct queue_client_sta
 }
 
 void cli_print_status(const struct sys_status *r, const struct queue_client_stats *q,
-		      const struct pb_rec_sched_method_list *conns, bool json)
+		      const struct pb_rec_sched_method_list *conns,
+		      const struct pb_strv *collectors, bool json)
 {
 	if (json) {
-		print_json(r, q, conns);
+		print_json(r, q, conns, collectors);
 		return;
 	}
 	print_node(r);
@@ -293,6 +296,7 @@ void cli_print_status(const struct sys_status *r, const struct queue_client_stat
 	print_messages(r);
 	print_queue(q);
 	print_connections(conns);
+	cli_print_collectors_status(collectors);
 	print_recent(r);
 	print_actors(r);
 }

@@ -13,6 +13,7 @@
 #include "pillarbox-cli.h"
 #include "scheduler-client.h"
 #include "queue-client.h"
+#include "collector-client.h"
 #include "pillarbox-paths.h"
 #include "sys-client.h"
 
@@ -375,9 +376,15 @@ int cli_status(struct cli *c, char **args, int nargs)
 	uint32_t qcode = PB_ERR_TEMP;
 	if (exit_code == 0 && queue_client_stats(&c->t, &qcode, &q, &error) < 0)
 		qcode = PB_ERR_TEMP;
+	struct pb_strv coll = { 0 };
+	uint32_t ccode = PB_ERR_TEMP;
+	if (exit_code == 0 && collector_client_list(&c->t, "", &ccode, &coll, &error) < 0)
+		ccode = PB_ERR_TEMP;
 	if (exit_code == 0)
-		cli_print_status(&st, qcode == PB_OK ? &q : NULL, &conns, c->json);
+		cli_print_status(&st, qcode == PB_OK ? &q : NULL, &conns, ccode == PB_OK ? &coll : NULL,
+				 c->json);
 	pb_rec_sched_method_list_clear(&conns);
+	pb_strv_clear(&coll);
 	sys_status_free(&st);
 	return exit_code;
 }

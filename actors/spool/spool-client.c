@@ -285,13 +285,38 @@ uint32_t spool_client_begin(struct pb_caller *c, uint64_t key, const char *sende
 	return call_done(&rep, spool_client_begin_reply(&rep, upload_id_r), error_r);
 }
 
+uint32_t spool_client_begin_marked(struct pb_caller *c, uint64_t key,
+				   const struct spool_client_envelope *env, const char *mark,
+				   uint64_t *upload_id_r, const char **error_r)
+{
+	struct pb_msg m, rep;
+
+	begin_build(&m, key, env->sender, env->msgid, env->rcpts, env->rcpt_ids, env->n_rcpts,
+		    env->received_ms);
+	m.u.spool_begin_req.mark = xstrdup(mark);
+	int ret = call(c, &m, &rep, error_r);
+	pb_msg_free(&m);
+	if (ret < 0)
+		return PB_ERR_TEMP;
+	return call_done(&rep, spool_client_begin_reply(&rep, upload_id_r), error_r);
+}
+
 uint32_t spool_client_put(struct pb_caller *c, uint64_t key,
 			  const struct spool_client_envelope *env, const void *data, size_t len,
 			  uint64_t *spool_id_r, const char **error_r)
 {
+	return spool_client_put_marked(c, key, env, "", data, len, spool_id_r, error_r);
+}
+
+uint32_t spool_client_put_marked(struct pb_caller *c, uint64_t key,
+				 const struct spool_client_envelope *env, const char *mark,
+				 const void *data, size_t len, uint64_t *spool_id_r,
+				 const char **error_r)
+{
 	struct pb_msg m, rep;
 
 	put_build(&m, key, env, data, len);
+	m.u.spool_put_req.mark = xstrdup(mark);
 	int ret = call(c, &m, &rep, error_r);
 	m.u.spool_put_req.data.data = NULL;
 	pb_msg_free(&m);

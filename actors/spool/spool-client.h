@@ -90,6 +90,17 @@ uint32_t spool_client_room_reply(const struct pb_msg *rep);
 uint32_t spool_client_begin(struct pb_caller *c, uint64_t key, const char *sender,
 			    const char *msgid, const char *const *rcpts, const uint64_t *rcpt_ids, size_t n_rcpts,
 			    int64_t received_ms, uint64_t *upload_id_r, const char **error_r);
+/* SPOOL_BEGIN_REQ and SPOOL_PUT_REQ with a mail collector's seen mark "NAME UIDL" (borrowed;
+ * msg-types.def): as spool_client_begin and spool_client_put. The commit of an upload begun
+ * with a mark, or a put with one, answers PB_ERR_EXISTS when the mark was stored already
+ * (nothing stored: the message is in the spool from before). */
+uint32_t spool_client_begin_marked(struct pb_caller *c, uint64_t key,
+				   const struct spool_client_envelope *env, const char *mark,
+				   uint64_t *upload_id_r, const char **error_r);
+uint32_t spool_client_put_marked(struct pb_caller *c, uint64_t key,
+				 const struct spool_client_envelope *env, const char *mark,
+				 const void *data, size_t len, uint64_t *spool_id_r,
+				 const char **error_r);
 uint32_t spool_client_chunk(struct pb_caller *c, uint64_t key, uint64_t upload_id,
 			    uint64_t offset, const void *data, size_t len, uint64_t *received_r,
 			    const char **error_r);

@@ -68,7 +68,7 @@ static ssize_t upload_find(struct spool_shard *s, uint64_t key, uint64_t id)
 
 /* The envelope's fields of a request (BEGIN or PUT), taken over by take_envelope. */
 struct envelope_fields {
-	char **sender, **msgid;
+	char **sender, **msgid, **mark;
 	struct pb_strv *rcpts;
 	struct pb_u64v *rcpt_ids;
 	int64_t received_ms;
@@ -90,18 +90,28 @@ static void take_envelope(const struct envelope_fields *q, struct pb_spool_rec *
 	env->received_ms = q->received_ms;
 	env->msgid = *q->msgid != NULL ? *q->msgid : xstrdup("");
 	*q->msgid = NULL;
+	env->mark = *q->mark; /* NULL or "" : none */
+	*q->mark = NULL;
 }
 
 static struct envelope_fields begin_fields(struct msg_spool_begin_req *q)
 {
-	return (struct envelope_fields){ &q->sender, &q->msgid, &q->rcpts, &q->rcpt_ids,
+	return (struct envelope_fields){ &q->sender, &q->msgid, &q->mark, &q->rcpts, &q->rcpt_ids,
 					 q->received_ms };
 }
 
 static struct envelope_fields put_fields(struct msg_spool_put_req *q)
 {
-	return (struct envelope_fields){ &q->sender, &q->msgid, &q->rcpts, &q->rcpt_ids,
+	return (struct envelope_fields){ &q->sender, &q->msgid, &q->mark, &q->rcpts, &q->rcpt_ids,
 					 q->received_ms };
+}
+
+/* A commit or put that found its collector mark stored already: nothing was stored. */
+static void reply_marked(struct pb_actor *a, struct pb_msg *m, const struct pb_spool_rec *rec)
+{
+	pb_info("spool", "event=collected_already msgid=%s mark=%s", PB_LOGQ(rec->msgid),
+		PB_LOGQ(rec->mark));
+	pb_reply_status(a, m, PB_ERR_EXISTS, "collected already");
 }
 
 /* Whether a request's recipients and their ids make an envelope; answers m when not. */
@@ -365,6 +375,11 @@ int spool_on_commit(struct pb_actor *a, void *state, struct pb_msg *m)
 		pb_reply_status(a, m, PB_ERR_TEMP, "the message could not be stored");
 		return 0;
 	}
+	if (ret == 1) {
+		reply_marked(a, m, &u->env);
+		upload_drop(s, (size_t)at);
+		return 0;
+	}
 	reply_stored(a, m, u->env.id);
 	spool_start_delivery(a, s, &u->env);
 	upload_drop(s, (size_t)at);
@@ -424,6 +439,11 @@ int spool_on_put(struct pb_actor *a, void *state, struct pb_msg *m)
 			 PB_LOGQ(error));
 		pb_spool_rec_free(&rec);
 		pb_reply_status(a, m, PB_ERR_TEMP, "the message could not be stored");
+		return 0;
+	}
+	if (ret == 1) {
+		reply_marked(a, m, &rec);
+		pb_spool_rec_free(&rec);
 		return 0;
 	}
 	reply_stored(a, m, rec.id);

@@ -105,6 +105,8 @@ int pb_store_flush(struct pb_store *s, const char **error_r);
 int pb_store_compact_bodies(struct pb_store *s, const char **error_r);
 /* Bytes of the WAL files (*.log) in the store's directory now. */
 uint64_t pb_store_wal_bytes(struct pb_store *s);
+/* The store's directory (as opened; valid while the store is). */
+const char *pb_store_dir(const struct pb_store *s);
 /* Approximate on-disk size in bytes: live SST files + blob files + WAL files. */
 int pb_store_size(struct pb_store *s, uint64_t *bytes_r, const char **error_r);
 

@@ -28,6 +28,11 @@ struct pb_spool_rec {
 	 * the spool shard that resumes an entry after a restart (the one of id % shards) is the
 	 * one that delivers it from its commit on; no two shards ever deliver one entry. */
 	uint32_t shard, shards;
+	/* In, at a put or commit (owned, NULL: none): a collector's seen mark "NAME UIDL"
+	 * (store-collector.h). The commit writes it (state fetched) in its own synced batch, and
+	 * writes nothing when the mark is there already in that state: the message is in the
+	 * spool once however often a collector crashes between its commit and the DELE. */
+	char *mark;
 };
 void pb_spool_rec_free(struct pb_spool_rec *r);
 
@@ -36,7 +41,8 @@ void pb_spool_rec_free(struct pb_spool_rec *r);
 /* Stores a message and its envelope in ONE synced batch: the body (content-addressed; written
  * only if new), a body reference for the spool entry, and the spool record. rec: in sender,
  * rcpts, rcpt_ids, n_rcpts, received_ms; out id, size, blob_key. This is the write after
- * which SMTP may answer 250 (msgid too is in, may be NULL). Returns 0 / -1. */
+ * which SMTP may answer 250 (msgid too is in, may be NULL). Returns 0, 1 when rec->mark says
+ * it is stored already (nothing written, rec->id 0), or -1. */
 int pb_store_spool_put(struct pb_store *s, const void *body, size_t len, struct pb_spool_rec *rec,
 		       const char **error_r);
 /* ---- Uploads: a body written chunk by chunk as it arrives, committed at the end ---------- */
@@ -66,7 +72,8 @@ int pb_store_upload_write(struct pb_store *s, struct pb_store_upload *up, const 
 /* Commits the upload as a spool entry in ONE synced batch, exactly like pb_store_spool_put
  * (rec: the same in and out fields): a body already stored gets the reference and the new
  * chunks are deleted in that batch. Consumes *up (set NULL) either way; on -1 nothing is
- * stored and the chunks are dropped. This is the write after which SMTP may answer 250. */
+ * stored and the chunks are dropped; 1 (rec->mark stored already) drops the chunks too and
+ * stores nothing. This is the write after which SMTP may answer 250. */
 int pb_store_upload_commit_spool(struct pb_store *s, struct pb_store_upload **up,
 				 struct pb_spool_rec *rec, const char **error_r);
 /* The same with the content's last len (0..PB_STORE_CHUNK_MAX) bytes written in that one

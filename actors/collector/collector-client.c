@@ -1,0 +1,83 @@
+/*
+ * collector-client.c: the mail collectors' typed client (see collector-client.h).
+ * OWNS: nothing. THREAD: the caller's.
+ */
+#include "collector-client.h"
+
+#include "pb-alloc.h"
+
+#include <string.h>
+
+int collector_client_op(struct pb_sync *t, const char *op, const char *name,
+			const char *const *args, size_t nargs, uint32_t *code_r,
+			const char **error_r)
+{
+	struct pb_msg req;
+
+	pb_msg_init(&req, MSG_COLLECTOR_OP_REQ);
+	req.u.collector_op_req.op = xstrdup(op);
+	req.u.collector_op_req.name = xstrdup(name);
+	for (size_t i = 0; i < nargs; i++)
+		pb_strv_push(&req.u.collector_op_req.args, args[i]);
+	int rc = pb_client_call_status(t, &req, code_r, error_r);
+	return rc;
+}
+
+int collector_client_list(struct pb_sync *t, const char *name, uint32_t *code_r,
+			  struct pb_strv *items_r, const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	pb_msg_init(&req, MSG_COLLECTOR_LIST_REQ);
+	req.u.collector_list_req.name = xstrdup(name != NULL ? name : "");
+	if (pb_client_call(t, &req, &rep, error_r) < 0)
+		return -1;
+	uint32_t code = pb_client_reply(&rep, MSG_COLLECTOR_LIST_REQ, error_r);
+	if (code == PB_OK) {
+		*items_r = rep.u.collector_list_rep.items;
+		memset(&rep.u.collector_list_rep.items, 0, sizeof(*items_r));
+	}
+	return pb_client_done(t, &rep, code, code_r, error_r);
+}
+
+static void run_build(struct pb_msg *m, const char *name, int64_t now_ms)
+{
+	pb_msg_init(m, MSG_CWORK_RUN_REQ);
+	m->u.cwork_run_req.key = 0;
+	m->u.cwork_run_req.name = xstrdup(name);
+	m->u.cwork_run_req.now_ms = now_ms;
+}
+
+uint32_t collector_client_run_reply(const struct pb_msg *rep, struct collector_client_result *out_r,
+				    const char **error_r)
+{
+	uint32_t code = pb_client_reply(rep, MSG_CWORK_RUN_REQ, error_r);
+
+	if (code == PB_OK && rep->type == MSG_CWORK_RUN_REP) {
+		const struct msg_cwork_run_rep *r = &rep->u.cwork_run_rep;
+		*out_r = (struct collector_client_result){ r->fetched, r->too_big, r->deleted,
+							   r->waiting };
+	}
+	return code;
+}
+
+int collector_client_run(struct pb_sync *t, const char *name, int64_t now_ms, uint32_t *code_r,
+			 struct collector_client_result *out_r, const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	run_build(&req, name, now_ms);
+	if (pb_client_call(t, &req, &rep, error_r) < 0)
+		return -1;
+	uint32_t code = collector_client_run_reply(&rep, out_r, error_r);
+	return pb_client_done(t, &rep, code, code_r, error_r);
+}
+
+int collector_client_run_send(const struct pb_sender *tx, const char *name, int64_t now_ms,
+			      const char **error_r)
+{
+	struct pb_msg m;
+
+	run_build(&m, name, now_ms);
+	return pb_client_send(tx, &m, error_r);
+}

@@ -1,0 +1,293 @@
+/*
+ * collector-run.c: one collection from a POP3 mailbox (see collector-run.h).
+ * OWNS: nothing past the call. THREAD: the cwork actor's.
+ *
+ * Why the header is held before the upload begins: the spool takes the recipients with the
+ * upload's BEGIN, and the recipients come from the header. The header (up to RUN_HEAD_MAX) is
+ * buffered, routed, and then the content streams on in RUN_CHUNK pieces: a message is never
+ * whole in memory. One that fits in the first piece goes as one put.
+ */
+#include "collector-run.h"
+#include "collector-notice.h"
+#include "collector-pop3.h"
+#include "collector-resolve.h"
+#include "collector-route.h"
+
+#include "pb-alloc.h"
+#include "pb-buf.h"
+#include "pb-log.h"
+#include "spool-client.h"
+#include "store-collector.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define RUN_CHUNK (256u * 1024)
+#define RUN_HEAD_MAX (256u * 1024)
+#define DAY_MS (24LL * 3600 * 1000)
+
+uint64_t collector_spool_key(const char *name)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (const char *p = name; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	return h;
+}
+
+/* A download in progress: the header until routed, then RUN_CHUNK pieces to the spool. */
+struct fetch {
+	const struct collector_run_in *in;
+	const char *mark;
+	struct pb_buf buf;          /* the header, then the piece not sent yet */
+	bool routed;
+	struct collector_rcpts rcpts;
+	char sender[512];
+	uint64_t upload_id, sent, key;
+	uint32_t code;              /* the spool's answer (PB_OK until something fails) */
+	const char *error;
+};
+
+static void envelope(struct fetch *f, struct spool_client_envelope *env)
+{
+	*env = (struct spool_client_envelope){ f->sender, f->mark,
+					       (const char *const *)f->rcpts.addrs.v,
+					       f->rcpts.ids.v, f->rcpts.ids.n, f->in->now_ms };
+}
+
+/* Routes the header held in f->buf. 0 / -1. */
+static int fetch_route(struct fetch *f)
+{
+	size_t end = collector_route_header_end(f->buf.data, f->buf.len);
+	size_t hlen = end > 0 ? end : f->buf.len;
+
+	f->routed = true;
+	collector_route_sender(f->buf.data, hlen, f->sender, sizeof(f->sender));
+	if (collector_resolve(f->in->def, f->in->caller, f->buf.data, hlen, &f->rcpts,
+			      &f->error) < 0) {
+		f->code = PB_ERR_TEMP;
+		return -1;
+	}
+	return 0;
+}
+
+/* Sends the held piece as the upload's next chunk (beginning the upload first). 0 / -1. */
+static int fetch_flush(struct fetch *f)
+{
+	struct spool_client_envelope env;
+	uint64_t received;
+
+	if (f->upload_id == 0) {
+		envelope(f, &env);
+		f->code = spool_client_begin_marked(f->in->caller, f->key, &env, f->mark,
+						    &f->upload_id, &f->error);
+		if (f->code != PB_OK)
+			return -1;
+	}
+	if (f->buf.len == 0)
+		return 0;
+	f->code = spool_client_chunk(f->in->caller, f->key, f->upload_id, f->sent, f->buf.data,
+				     f->buf.len, &received, &f->error);
+	if (f->code != PB_OK)
+		return -1;
+	f->sent += f->buf.len;
+	pb_buf_reset(&f->buf);
+	return 0;
+}
+
+static int fetch_line(const char *line, size_t len, void *ctx)
+{
+	struct fetch *f = ctx;
+
+	pb_buf_append(&f->buf, line, len);
+	if (!f->routed && (len == 2 || f->buf.len >= RUN_HEAD_MAX) && fetch_route(f) < 0)
+		return -1;
+	if (f->routed && f->buf.len >= RUN_CHUNK)
+		return fetch_flush(f);
+	return 0;
+}
+
+/* The end of RETR: what is held goes as one put, or as the last chunk and the commit. */
+static void fetch_finish(struct fetch *f)
+{
+	struct spool_client_envelope env;
+	uint64_t spool_id;
+
+	if (!f->routed && fetch_route(f) < 0)
+		return;
+	if (f->upload_id == 0) {
+		envelope(f, &env);
+		f->code = spool_client_put_marked(f->in->caller, f->key, &env, f->mark, f->buf.data,
+						  f->buf.len, &spool_id, &f->error);
+		return;
+	}
+	if (fetch_flush(f) == 0)
+		f->code = spool_client_commit(f->in->caller, f->key, f->upload_id, f->sent,
+					      &spool_id, &f->error);
+}
+
+/* Downloads message m into the spool with its seen mark. 0 safe (stored now, or before),
+ * -1 with out->error: the connection (-2: it is broken) or the spool or directory failed. */
+static int fetch_one(const struct collector_run_in *in, struct collector_pop3 *p,
+		     const struct collector_pop3_msg *m, struct collector_run_out *out)
+{
+	char mark[PB_COLLECTOR_NAME_MAX + PB_COLLECTOR_UIDL_MAX + 2];
+	const char *error = NULL;
+	struct fetch f = { .in = in, .mark = mark, .key = collector_spool_key(in->def->name),
+			   .code = PB_OK };
+
+	pb_collector_mark(in->def->name, m->uidl, mark, sizeof(mark));
+	pb_buf_init(&f.buf);
+	int rc = collector_pop3_fetch(p, m->num, -1, fetch_line, &f, &error);
+	if (rc == 0)
+		fetch_finish(&f);
+	else if (f.upload_id != 0)
+		spool_client_abort(in->caller, f.key, f.upload_id, NULL);
+	if (f.code == PB_ERR_EXISTS)
+		f.code = PB_OK; /* in the spool from an earlier run that did not get to DELE */
+	if (f.code != PB_OK)
+		snprintf(out->error, sizeof(out->error), "UIDL %s: %s", m->uidl,
+			 f.error != NULL && f.error[0] != '\0' ? f.error : pb_status_name(f.code));
+	else if (rc < 0)
+		snprintf(out->error, sizeof(out->error), "UIDL %s: %s", m->uidl, error);
+	pb_info("collector", "event=%s collector=%s uidl=%s size=%llu rcpts=%u", 
+		f.code == PB_OK && rc == 0 ? "fetched" : "fetch_failed", PB_LOGQ(in->def->name),
+		PB_LOGQ(m->uidl), (unsigned long long)m->size, f.rcpts.ids.n);
+	pb_buf_deinit(&f.buf);
+	collector_rcpts_clear(&f.rcpts);
+	return f.code != PB_OK ? -1 : rc < 0 ? -2 : 0;
+}
+
+/* The seen marks of the collector, loaded for the run. */
+struct seen_table {
+	struct pb_seen *v;
+	size_t n;
+};
+
+static int seen_load(const struct pb_seen *s, void *ctx)
+{
+	struct seen_table *t = ctx;
+	t->v = xrealloc(t->v, sizeof(*t->v) * (t->n + 1));
+	t->v[t->n++] = *s;
+	return 0;
+}
+
+static struct pb_seen *seen_find(struct seen_table *t, const char *uidl)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->v[i].uidl, uidl) == 0)
+			return &t->v[i];
+	return NULL;
+}
+
+/* Forgets the marks of UIDLs no longer at the server. */
+static void seen_prune(const struct collector_run_in *in, struct seen_table *t,
+		       const struct collector_pop3_msg *msgs, size_t n)
+{
+	const char *error;
+
+	for (size_t i = 0; i < t->n; i++) {
+		bool there = false;
+		for (size_t j = 0; j < n && !there; j++)
+			there = strcmp(msgs[j].uidl, t->v[i].uidl) == 0;
+		if (!there && pb_store_seen_forget(in->store, in->def->name, t->v[i].uidl,
+						   &error) < 0)
+			pb_warn("collector", "event=forget_failed collector=%s reason=%s",
+				PB_LOGQ(in->def->name), PB_LOGQ(error));
+	}
+}
+
+/* Whether a message safe here is due for DELE: leave_days 0, or first seen that long ago. */
+static bool delete_due(const struct collector_run_in *in, int64_t first_ms)
+{
+	uint32_t days = in->def->leave_days;
+	return days == 0 || in->now_ms - first_ms >= (int64_t)days * DAY_MS;
+}
+
+static int dele(const struct collector_run_in *in, struct collector_pop3 *p,
+		const struct collector_pop3_msg *m, struct collector_run_out *out)
+{
+	const char *error;
+
+	if (collector_pop3_dele(p, m->num, &error) < 0) {
+		snprintf(out->error, sizeof(out->error), "DELE %s: %s", m->uidl, error);
+		return -1;
+	}
+	out->deleted++;
+	return 0;
+}
+
+/* One message of the scan: fetched, told too big, deleted or left. 0, -1 (stop the run),
+ * -2 (stop: the connection is broken). */
+static int one_message(const struct collector_run_in *in, struct collector_pop3 *p,
+		       struct seen_table *t, const struct collector_pop3_msg *m,
+		       struct collector_run_out *out)
+{
+	const struct pb_seen *s = seen_find(t, m->uidl);
+	uint64_t max = (uint64_t)in->def->max_kb * 1024;
+
+	if (s != NULL && s->state == PB_SEEN_FETCHED)
+		return delete_due(in, s->first_ms) ? dele(in, p, m, out) : 0;
+	if (s != NULL && s->state == PB_SEEN_NOTIFIED) {
+		out->waiting++;
+		return 0;
+	}
+	if (max > 0 && m->size > max && s == NULL) {
+		int rc = collector_notice(in, p, m, out->error, sizeof(out->error));
+		if (rc == 0)
+			out->too_big++;
+		return rc;
+	}
+	int rc = fetch_one(in, p, m, out);
+	if (rc < 0)
+		return rc;
+	out->fetched++;
+	return delete_due(in, s != NULL ? s->first_ms : in->now_ms) ? dele(in, p, m, out) : 0;
+}
+
+/* The session after the login: scan, then each message in turn. 0 / -1 / -2 (broken). */
+static int run_session(const struct collector_run_in *in, struct collector_pop3 *p,
+		       struct collector_run_out *out)
+{
+	struct collector_pop3_msg *msgs = NULL;
+	struct seen_table t = { 0 };
+	const char *error;
+	size_t n = 0;
+	int rc = 0;
+
+	if (collector_pop3_scan(p, &msgs, &n, &error) < 0) {
+		snprintf(out->error, sizeof(out->error), "%s", error);
+		return -2;
+	}
+	if (pb_store_seen_iter(in->store, in->def->name, seen_load, &t, &error) < 0) {
+		snprintf(out->error, sizeof(out->error), "cannot read the seen UIDLs: %s", error);
+		rc = -1;
+	}
+	if (rc == 0)
+		seen_prune(in, &t, msgs, n);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = one_message(in, p, &t, &msgs[i], out);
+	free(t.v);
+	free(msgs);
+	return rc;
+}
+
+int collector_run(const struct collector_run_in *in, struct collector_run_out *out)
+{
+	struct collector_pop3 *p = NULL;
+	const struct collector_def *d = in->def;
+	const char *error;
+
+	memset(out, 0, sizeof(*out));
+	struct collector_pop3_tls tls = { d->tls, in->tls };
+	if (collector_pop3_open(d->server, collector_def_port(d), &tls, in->timeout_ms, &p,
+				&error) < 0 ||
+	    collector_pop3_login(p, d->auth, d->user, in->password, &error) < 0) {
+		snprintf(out->error, sizeof(out->error), "%s", error);
+		collector_pop3_close(&p, true);
+		return -1;
+	}
+	int rc = run_session(in, p, out);
+	/* QUIT makes the DELEs sent so far take effect: every one is of a message safe here */
+	collector_pop3_close(&p, rc != -2);
+	return rc < 0 ? -1 : 0;
+}

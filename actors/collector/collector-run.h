@@ -1,0 +1,47 @@
+/*
+ * collector-run.h: one collection from a POP3 mailbox — the download loop of the collector
+ * actor (DESIGN.md), run on the "cwork" thread: it blocks on the network with deadlines and
+ * calls the directory and the spool synchronously.
+ *
+ * Exactly once: a new message is streamed from RETR into a spool upload whose commit carries
+ * the seen mark "NAME UIDL" (store-spool.h): the message and the mark are one synced write, or
+ * the commit answers EXISTS (it is in the spool already). Only then is DELE sent (leave_days 0,
+ * or once the first-seen time is leave_days old); a crash anywhere before QUIT leaves the
+ * message at the server, and the mark makes the next run delete it instead of fetching it
+ * again. docs/storage.md "Collectors: exactly once".
+ * OWNS: nothing past the call. THREAD: the cwork actor's.
+ */
+#ifndef COLLECTOR_RUN_H
+#define COLLECTOR_RUN_H
+
+#include "collector-def.h"
+#include "pb-runtime.h"
+#include "store-db.h"
+
+struct pb_tls_ctx;
+
+struct collector_run_in {
+	struct pb_store *store;
+	struct pb_caller *caller;     /* for the directory and the spool */
+	const struct collector_def *def;
+	const char *password;         /* in clear, for this run only */
+	struct pb_tls_ctx *tls;       /* the client context for tls ssl/stls (borrowed), or NULL */
+	int64_t now_ms;               /* wall clock: first-seen times, leave-on-server */
+	uint32_t timeout_ms;          /* each network wait */
+};
+
+struct collector_run_out {
+	uint32_t fetched;  /* messages put in the spool (or found there already) */
+	uint32_t too_big;  /* over max_kb: their recipients were told */
+	uint32_t deleted;  /* DELE sent (effective at QUIT) */
+	uint32_t waiting;  /* too big, told before, not asked for */
+	char error[512];   /* why the run failed ("" when it did not) */
+};
+
+/* Runs one collection. 0, or -1 with out->error (the server could not be reached, refused the
+ * login, broke off; the directory or the spool failed). Messages already safe stay counted. */
+int collector_run(const struct collector_run_in *in, struct collector_run_out *out);
+/* The spool key of a collector: every commit of one collector goes to one spool shard. */
+uint64_t collector_spool_key(const char *name);
+
+#endif

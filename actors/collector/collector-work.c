@@ -1,0 +1,249 @@
+/*
+ * collector-work.c: the "cwork" actor (see collector-actor.h): runs collections one at a time
+ * on its own thread, blocking on the network with deadlines (never an actor that answers
+ * others meanwhile: the CLI's list goes to "collector"). A tick runs the collectors whose
+ * interval_min has passed since their last run.
+ * OWNS: nothing between runs (the last run is in the store's status record).
+ * THREAD: its actor thread.
+ * MESSAGES: handles CWORK_RUN_REQ (CWORK_RUN_REP); calls DIRECTORY and SPOOL (collector-run.c).
+ */
+#include "collector-actor.h"
+#include "collector-def.h"
+#include "collector-run.h"
+
+#include "pb-alloc.h"
+#include "pb-log.h"
+#include "pb-secret.h"
+#include "pb-tls.h"
+#include "store-collector.h"
+
+#include <cjson/cJSON.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#define CWORK_TICK_MS 10000
+#define CWORK_TIMER_TICK 1
+#define CWORK_NET_TIMEOUT_MS 60000
+
+struct cwork {
+	struct pb_store *store;
+	char data_dir[PATH_MAX];
+};
+
+static int cw_init(struct pb_actor *a, void *arg, void **state_r, const char **error_r)
+{
+	struct cwork *w = xcalloc(1, sizeof(*w));
+
+	w->store = arg;
+	collector_data_dir(w->store, w->data_dir, sizeof(w->data_dir));
+	pb_actor_timer_set(a, CWORK_TIMER_TICK, CWORK_TICK_MS);
+	*state_r = w;
+	return 0;
+}
+
+static void cw_deinit(struct pb_actor *a, void *state)
+{
+	free(state);
+}
+
+/* Reads the status record's counter total_fetched and last_ms (0 when none). */
+static void status_read(struct cwork *w, const char *name, int64_t *last_ms_r, double *total_r)
+{
+	char *json = NULL;
+	const char *error;
+
+	*last_ms_r = 0;
+	*total_r = 0;
+	if (pb_store_collector_status_get(w->store, name, &json, &error) != 1)
+		return;
+	cJSON *o = cJSON_Parse(json);
+	free(json);
+	const cJSON *l = cJSON_GetObjectItem(o, "last_run_ms");
+	const cJSON *t = cJSON_GetObjectItem(o, "total_fetched");
+	*last_ms_r = cJSON_IsNumber(l) ? (int64_t)l->valuedouble : 0;
+	*total_r = cJSON_IsNumber(t) ? t->valuedouble : 0;
+	cJSON_Delete(o);
+}
+
+static int count_seen(const struct pb_seen *seen, void *ctx)
+{
+	(*(double *)ctx)++;
+	return 0;
+}
+
+/* Writes the status of the run that ended: its counts, the running total, and how many UIDLs
+ * the collector remembers now (those still at the server that it downloaded or told of). */
+static void status_write(struct cwork *w, const char *name, int64_t at_ms,
+			 const struct collector_run_out *out, int rc)
+{
+	int64_t last;
+	double total, seen = 0;
+	const char *error;
+
+	status_read(w, name, &last, &total);
+	if (pb_store_seen_iter(w->store, name, count_seen, &seen, &error) < 0)
+		seen = -1;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "last_run_ms", (double)at_ms);
+	cJSON_AddStringToObject(o, "result", rc == 0 ? "ok" : out->error);
+	cJSON_AddNumberToObject(o, "fetched", out->fetched);
+	cJSON_AddNumberToObject(o, "too_big", out->too_big);
+	cJSON_AddNumberToObject(o, "deleted", out->deleted);
+	cJSON_AddNumberToObject(o, "waiting", out->waiting);
+	cJSON_AddNumberToObject(o, "total_fetched", total + out->fetched);
+	cJSON_AddNumberToObject(o, "seen_uidls", seen);
+	char *text = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (pb_store_collector_status_put(w->store, name, text, &error) < 0)
+		pb_warn("collector", "event=status_failed collector=%s reason=%s", PB_LOGQ(name),
+			PB_LOGQ(error));
+	cJSON_free(text);
+}
+
+/* The run's password in clear (xmalloc'd) and TLS context (NULL without TLS). 0, or -1 with
+ * out->error. */
+static int run_secrets(struct cwork *w, const struct collector_def *d, char **password_r,
+		       struct pb_tls_ctx **tls_r, struct collector_run_out *out)
+{
+	uint8_t key[PB_SECRET_KEY_LEN];
+	const char *error;
+	char *tls_error = NULL;
+
+	*password_r = NULL;
+	*tls_r = NULL;
+	if (pb_secret_key_load(w->data_dir, key, &error) < 0)
+		return snprintf(out->error, sizeof(out->error), "%s", error), -1;
+	int rc = pb_secret_open(key, d->password != NULL ? d->password : "", password_r);
+	explicit_bzero(key, sizeof(key));
+	if (rc < 0)
+		return snprintf(out->error, sizeof(out->error),
+				"the stored password cannot be opened (another secret.key?)"), -1;
+	if (d->tls != COLLECTOR_TLS_NONE &&
+	    pb_tls_client_ctx_create(d->tls_ca, d->tls_verify, tls_r, &tls_error) < 0) {
+		snprintf(out->error, sizeof(out->error), "TLS: %s", tls_error);
+		free(tls_error);
+		explicit_bzero(*password_r, strlen(*password_r));
+		free(*password_r);
+		*password_r = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Runs collector d. Returns 0 / -1 with out->error. */
+static int run_def(struct pb_actor *a, struct cwork *w, const struct collector_def *d,
+		   int64_t now_ms, struct collector_run_out *out)
+{
+	char *password = NULL;
+	struct pb_tls_ctx *tls = NULL;
+	int64_t wall = (int64_t)pb_clock_wall_ms();
+
+	memset(out, 0, sizeof(*out));
+	if (run_secrets(w, d, &password, &tls, out) < 0) {
+		status_write(w, d->name, wall, out, -1);
+		return -1;
+	}
+	struct collector_run_in in = { w->store, pb_actor_caller(a), d, password, tls,
+				       now_ms != 0 ? now_ms : wall, CWORK_NET_TIMEOUT_MS };
+	int rc = collector_run(&in, out);
+	explicit_bzero(password, strlen(password));
+	free(password);
+	pb_tls_ctx_unref(&tls);
+	status_write(w, d->name, wall, out, rc);
+	pb_info("collector", "event=run collector=%s result=%s fetched=%u too_big=%u deleted=%u",
+		PB_LOGQ(d->name), rc == 0 ? "ok" : PB_LOGQ(out->error), out->fetched,
+		out->too_big, out->deleted);
+	return rc;
+}
+
+/* Loads collector name: 1, 0 none, -1 (error_r). */
+static int load_def(struct cwork *w, const char *name, struct collector_def *d,
+		    const char **error_r)
+{
+	char *json = NULL;
+
+	int found = pb_store_collector_get(w->store, name, &json, error_r);
+	if (found == 1 && collector_def_from_json(name, json, d, error_r) < 0)
+		found = -1;
+	free(json);
+	return found;
+}
+
+static int on_run(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct cwork *w = state;
+	const struct msg_cwork_run_req *q = &m->u.cwork_run_req;
+	struct collector_def d;
+	struct collector_run_out out;
+	const char *error;
+	struct pb_msg rep;
+
+	int found = load_def(w, q->name != NULL ? q->name : "", &d, &error);
+	if (found <= 0)
+		return pb_reply_status(a, m, found < 0 ? PB_ERR_TEMP : PB_ERR_NOTFOUND,
+				       found < 0 ? error : "no such collector"), 0;
+	int rc = run_def(a, w, &d, q->now_ms, &out);
+	collector_def_free(&d);
+	if (rc < 0)
+		return pb_reply_status(a, m, PB_ERR_TEMP, out.error), 0;
+	pb_msg_init(&rep, MSG_CWORK_RUN_REP);
+	struct msg_cwork_run_rep *r = &rep.u.cwork_run_rep;
+	r->error = xstrdup("");
+	r->fetched = out.fetched;
+	r->too_big = out.too_big;
+	r->deleted = out.deleted;
+	r->waiting = out.waiting;
+	pb_reply(a, m, &rep);
+	pb_msg_free(&rep);
+	return 0;
+}
+
+struct due_ctx {
+	struct pb_actor *a;
+	struct cwork *w;
+	int64_t now;
+};
+
+static int due_cb(const char *name, const char *json, void *ctx)
+{
+	struct due_ctx *c = ctx;
+	struct collector_def d;
+	struct collector_run_out out;
+	const char *error;
+	int64_t last;
+	double total;
+
+	if (collector_def_from_json(name, json, &d, &error) < 0)
+		return 0;
+	status_read(c->w, name, &last, &total);
+	if (d.enabled && d.interval_min > 0 && c->now - last >= (int64_t)d.interval_min * 60000)
+		run_def(c->a, c->w, &d, 0, &out);
+	collector_def_free(&d);
+	return 0;
+}
+
+static void cw_timer(struct pb_actor *a, void *state, uint32_t id, uint64_t now)
+{
+	struct cwork *w = state;
+	struct due_ctx c = { a, w, (int64_t)pb_clock_wall_ms() };
+	const char *error;
+
+	if (pb_store_collector_iter(w->store, due_cb, &c, &error) < 0)
+		pb_warn("collector", "event=tick_failed reason=%s", PB_LOGQ(error));
+	pb_actor_timer_set(a, CWORK_TIMER_TICK, CWORK_TICK_MS);
+}
+
+static const struct pb_handler cwork_handlers[] = {
+	{ MSG_CWORK_RUN_REQ, on_run },
+};
+
+const struct pb_actor_def cwork_actor_def = {
+	.name = "cwork",
+	.inbox_size = 64,
+	.init = cw_init,
+	.deinit = cw_deinit,
+	.handlers = cwork_handlers,
+	.n_handlers = PB_N_ELEMENTS(cwork_handlers),
+	.on_timer = cw_timer,
+};

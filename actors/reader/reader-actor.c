@@ -6,6 +6,7 @@
 
 #include "pb-log.h"
 #include "reader-client.h"
+#include "reader-envcache.h"
 #include "reader-work.h"
 #include "store-bodies.h"
 
@@ -20,6 +21,7 @@ static int rd_init(struct pb_actor *a, void *arg, void **state_r, const char **e
 
 	sh->store = arg;
 	sh->scratch = xmalloc(READER_PIECE);
+	sh->envcache = reader_envcache_create();
 	*state_r = sh;
 	return 0;
 }
@@ -29,6 +31,7 @@ static void rd_deinit(struct pb_actor *a, void *state)
 	struct reader_shard *sh = state;
 
 	free(sh->scratch);
+	reader_envcache_destroy(&sh->envcache);
 	free(sh);
 }
 

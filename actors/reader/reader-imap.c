@@ -3,7 +3,9 @@
  * READER_SECTION_REQ, READER_SEARCH_REQ; see reader-client.h). Each request is bounded: a
  * number of keys checked on entry, then work and reply octets counted as it goes; once over
  * budget the reply answers the keys done so far (a prefix, at least one) and the caller
- * asks again for the rest. OWNS nothing. THREAD: the shard's.
+ * asks again for the rest. META: one MultiGet of the stored metas a request; ENVELOPE-only
+ * requests are answered first from the shard's cache (reader-envcache.h), which every answer
+ * given fills. OWNS nothing (the cache is the shard's). THREAD: the shard's.
  */
 #include "reader-work.h"
 

@@ -26,6 +26,7 @@
  */
 #include "store-internal.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 
 #define STORE_GC_CHUNK 256
@@ -80,6 +81,63 @@ int pb_store_blob_meta_get(struct pb_store *s, const char *key, struct pb_buf *o
 			   const char **error_r)
 {
 	return store_blob_value(s, STORE_CF_META, key, out, error_r);
+}
+
+/* Hands one MultiGet answer to each (the error strings of RocksDB freed here). */
+static void store_meta_one(rocksdb_pinnableslice_t *v, char *err,
+			   pb_store_meta_each_fn *each, void *ctx, size_t i)
+{
+	size_t len = 0;
+	const char *val = v != NULL ? rocksdb_pinnableslice_value(v, &len) : NULL;
+
+	if (err != NULL)
+		each(ctx, i, -1, NULL, 0, err);
+	else if (v == NULL)
+		each(ctx, i, 0, NULL, 0, NULL);
+	else if (len < 1 || (uint8_t)val[0] != STORE_V1)
+		each(ctx, i, -1, NULL, 0, "store: meta record of unknown version");
+	else
+		each(ctx, i, 1, val + 1, len - 1, NULL);
+	rocksdb_free(err);
+	rocksdb_pinnableslice_destroy(v);
+}
+
+int pb_store_blob_meta_get_many(struct pb_store *s, const char *const *keys, size_t n,
+				pb_store_meta_each_fn *each, void *ctx, const char **error_r)
+{
+	if (n > PB_STORE_META_MANY_MAX)
+		return store_fail(error_r, "store: %zu metas asked at once", n);
+	uint8_t *raw = xmalloc(n * 32 + 1);
+	const char **klist = xmalloc((n + 1) * sizeof(*klist));
+	size_t *klens = xmalloc((n + 1) * sizeof(*klens)), *slot = xmalloc((n + 1) * sizeof(*slot));
+	rocksdb_pinnableslice_t **vals = xmalloc((n + 1) * sizeof(*vals));
+	char **errs = xmalloc((n + 1) * sizeof(*errs));
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		slot[i] = SIZE_MAX;
+		if (store_hex_to_raw(keys[i], raw + 32 * m) < 0)
+			continue; /* malformed: "none", as the single get */
+		klist[m] = (const char *)raw + 32 * m;
+		klens[m] = 32;
+		slot[i] = m++;
+	}
+	if (m > 0)
+		rocksdb_batched_multi_get_cf(s->db, s->ropt, s->cf[STORE_CF_META], m, klist, klens,
+					     vals, errs, false);
+	for (size_t i = 0; i < n; i++) {
+		if (slot[i] == SIZE_MAX)
+			each(ctx, i, 0, NULL, 0, NULL);
+		else
+			store_meta_one(vals[slot[i]], errs[slot[i]], each, ctx, i);
+	}
+	free(raw);
+	free(klist);
+	free(klens);
+	free(slot);
+	free(vals);
+	free(errs);
+	return 0;
 }
 
 int pb_store_blob_meta_put(struct pb_store *s, const char *key, const void *data, size_t len,

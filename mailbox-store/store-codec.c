@@ -118,28 +118,34 @@ void store_hex_from_raw(const uint8_t raw[32], char hex_r[PB_BLOB_KEY_LEN + 1])
 	hex_r[PB_BLOB_KEY_LEN] = '\0';
 }
 
-static int store_hex_digit(char c)
+/* Hex digit values by octet, -1 for a non-digit (built once: store_hex_to_raw is on every
+ * FETCH meta's path, 64 digits a key). */
+static int8_t store_hex_values[256];
+static pthread_once_t store_hex_once = PTHREAD_ONCE_INIT;
+
+static void store_hex_init(void)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	memset(store_hex_values, -1, sizeof(store_hex_values));
+	for (int i = 0; i < 10; i++)
+		store_hex_values['0' + i] = (int8_t)i;
+	for (int i = 0; i < 6; i++)
+		store_hex_values['a' + i] = store_hex_values['A' + i] = (int8_t)(10 + i);
 }
 
 int store_hex_to_raw(const char *hex, uint8_t raw_r[32])
 {
-	if (hex == NULL || strlen(hex) != PB_BLOB_KEY_LEN)
+	int bad = 0;
+
+	pthread_once(&store_hex_once, store_hex_init);
+	if (hex == NULL || strnlen(hex, PB_BLOB_KEY_LEN + 1) != PB_BLOB_KEY_LEN)
 		return -1;
 	for (int i = 0; i < 32; i++) {
-		int hi = store_hex_digit(hex[2 * i]), lo = store_hex_digit(hex[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -1;
-		raw_r[i] = (uint8_t)(hi << 4 | lo);
+		int hi = store_hex_values[(uint8_t)hex[2 * i]];
+		int lo = store_hex_values[(uint8_t)hex[2 * i + 1]];
+		bad |= hi | lo; /* negative once any is not a digit */
+		raw_r[i] = (uint8_t)((hi & 15) << 4 | (lo & 15));
 	}
-	return 0;
+	return bad < 0 ? -1 : 0;
 }
 
 int store_lower_copy(const char *s, char *dst, size_t dstsize)

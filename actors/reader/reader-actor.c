@@ -6,6 +6,7 @@
 
 #include "pb-log.h"
 #include "reader-client.h"
+#include "reader-envcache.h"
 #include "reader-work.h"
 #include "store-bodies.h"
 
@@ -20,6 +21,7 @@ static int rd_init(struct pb_actor *a, void *arg, void **state_r, const char **e
 
 	sh->store = arg;
 	sh->scratch = xmalloc(READER_PIECE);
+	sh->envcache = reader_envcache_create();
 	*state_r = sh;
 	return 0;
 }
@@ -29,6 +31,7 @@ static void rd_deinit(struct pb_actor *a, void *state)
 	struct reader_shard *sh = state;
 
 	free(sh->scratch);
+	reader_envcache_destroy(&sh->envcache);
 	free(sh);
 }
 
@@ -104,7 +107,7 @@ static int on_read_many(struct pb_actor *a, void *state, struct pb_msg *m)
 	for (uint32_t i = 0; i < l->n; i++)
 		bytes += l->v[i].length;
 	if (l->n == 0 || l->n > READER_MANY_MAX || bytes > PB_CHUNK_MAX) {
-		pb_reply_status(a, m, PB_ERR_REFUSED, "a batched read is 1 to 64 ranges, 1 MiB");
+		pb_reply_status(a, m, PB_ERR_REFUSED, "a batched read is 1 to 256 ranges, 1 MiB");
 		return 0;
 	}
 	pb_msg_init(&rep, MSG_READER_READ_MANY_REP);

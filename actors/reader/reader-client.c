@@ -60,7 +60,7 @@ int reader_client_read_many_send(const struct pb_sender *tx, uint64_t user_id,
 	uint64_t bytes = 0;
 
 	if (n == 0 || n > READER_MANY_MAX) {
-		*error_r = "a batched read has 1 to 64 ranges";
+		*error_r = "a batched read has 1 to 256 ranges";
 		return -1;
 	}
 	pb_msg_init(&m, MSG_READER_READ_MANY_REQ);

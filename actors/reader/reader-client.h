@@ -46,7 +46,7 @@ uint32_t reader_client_read_reply(const struct pb_msg *rep, uint64_t *size_r,
 /* ---- several ranges in one hand-off (READER_READ_MANY_REQ) ---- */
 
 /* At most this many ranges in one request; their lengths add up to at most PB_CHUNK_MAX. */
-#define READER_MANY_MAX 64
+#define READER_MANY_MAX 256
 
 struct reader_range {
 	const char *blob_key; /* borrowed */

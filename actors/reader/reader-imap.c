@@ -3,13 +3,18 @@
  * READER_SECTION_REQ, READER_SEARCH_REQ; see reader-client.h). Each request is bounded: a
  * number of keys checked on entry, then work and reply octets counted as it goes; once over
  * budget the reply answers the keys done so far (a prefix, at least one) and the caller
- * asks again for the rest. OWNS nothing. THREAD: the shard's.
+ * asks again for the rest. META: one MultiGet of the stored metas a request; ENVELOPE-only
+ * requests are answered first from the shard's cache (reader-envcache.h), which every answer
+ * given fills. OWNS nothing (the cache is the shard's). THREAD: the shard's.
  */
 #include "reader-work.h"
 
 #include "pb-log.h"
 #include "pb-runtime.h"
+#include "pb-settings-snapshot.h"
 #include "reader-client.h"
+#include "reader-envcache.h"
+#include "store-bodies.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +31,24 @@ static void meta_envelope_only(struct pb_rec_read_meta *r)
 	r->parts.len = 0;
 }
 
-/* One key's meta into r (the strings moved from the meta). Adds its octets to *bytes and
+/* Moves meta's strings into r (meta deinit'ed). Adds r's octets to *bytes. */
+static void meta_fill(struct mime_meta *meta, bool envelope_only, struct pb_rec_read_meta *r,
+		      uint64_t *bytes)
+{
+	*r = (struct pb_rec_read_meta){ PB_OK, meta->size, meta->virtual_size,
+					meta->header.physical, meta->header.virtual_size,
+					meta->body.virtual_size, meta->body.lines, meta->envelope,
+					meta->bodystructure, meta->imap_body, { NULL, 0 } };
+	r->parts.len = meta->parts.len;
+	r->parts.data = (uint8_t *)pb_buf_steal(&meta->parts, NULL);
+	if (envelope_only)
+		meta_envelope_only(r);
+	*bytes += strlen(r->envelope) + strlen(r->bodystructure) + strlen(r->body) + r->parts.len;
+	meta->envelope = meta->bodystructure = meta->imap_body = NULL;
+	mime_meta_deinit(meta);
+}
+
+/* One key's meta into r, read or computed (reader_meta_get). Adds its octets to *bytes and
  * the octets parsed to compute it to *parsed. */
 static void meta_answer(struct reader_shard *sh, const char *key, bool envelope_only,
 			struct pb_rec_read_meta *r, uint64_t *bytes, uint64_t *parsed)
@@ -43,24 +65,91 @@ static void meta_answer(struct reader_shard *sh, const char *key, bool envelope_
 		r->code = found < 0 ? PB_ERR_INTERNAL : PB_ERR_NOTFOUND;
 		return;
 	}
-	*r = (struct pb_rec_read_meta){ PB_OK, meta.size, meta.virtual_size, meta.header.physical,
-					meta.header.virtual_size, meta.body.virtual_size,
-					meta.body.lines, meta.envelope, meta.bodystructure,
-					meta.imap_body, { NULL, 0 } };
-	r->parts.len = meta.parts.len;
-	r->parts.data = (uint8_t *)pb_buf_steal(&meta.parts, NULL);
-	if (envelope_only)
-		meta_envelope_only(r);
-	*bytes += strlen(r->envelope) + strlen(r->bodystructure) + strlen(r->body) + r->parts.len;
-	meta.envelope = meta.bodystructure = meta.imap_body = NULL;
-	mime_meta_deinit(&meta);
+	meta_fill(&meta, envelope_only, r, bytes);
+}
+
+/* One READER_META_REQ being answered from a MultiGet of its stored metas. */
+struct meta_batch {
+	struct reader_shard *sh;
+	const struct pb_strv *keys;
+	bool envelope_only, done; /* done: over budget, the rest is left for the next request */
+	struct pb_rec_read_meta_list *out;
+	uint64_t bytes, parsed;
+	uint64_t cache_budget; /* octets the shard's ENVELOPE cache may hold */
+};
+
+/* Keeps answer r's sizes and ENVELOPE in the shard's cache. */
+static void meta_cache_put(struct meta_batch *b, const char *key,
+			   const struct pb_rec_read_meta *r)
+{
+	struct reader_env e = { r->size, r->virtual_size, r->header_size, r->header_virtual_size,
+				r->body_virtual_size, r->body_lines, r->envelope };
+
+	if (r->code == PB_OK && b->cache_budget > 0)
+		reader_envcache_put(b->sh->envcache, key, &e, b->cache_budget);
+}
+
+/* Answers keys from the shard's ENVELOPE cache, in order, from the first, while they are
+ * there and the reply is within budget. Returns how many were answered. */
+static uint32_t meta_from_cache(struct meta_batch *b)
+{
+	uint32_t i = 0;
+
+	for (; i < b->keys->n && (i == 0 || b->bytes < READER_REPLY_BUDGET); i++) {
+		const struct reader_env *e = reader_envcache_get(b->sh->envcache, b->keys->v[i]);
+		if (e == NULL)
+			break;
+		struct pb_rec_read_meta *r = pb_rec_read_meta_push(b->out);
+		*r = (struct pb_rec_read_meta){ PB_OK, e->size, e->virtual_size, e->header_size,
+						e->header_virtual_size, e->body_virtual_size,
+						e->body_lines, xstrdup(e->envelope), xstrdup(""),
+						xstrdup(""), { NULL, 0 } };
+		b->bytes += strlen(r->envelope);
+	}
+	return i;
+}
+
+/* pb_store_meta_each_fn: key i's stored meta answers it when it decodes (the current
+ * MIME_META_VERSION); otherwise reader_meta_get reads again and computes it. */
+static void meta_batch_each(void *ctx, size_t i, int found, const void *data, size_t len,
+			    const char *error)
+{
+	struct meta_batch *b = ctx;
+	struct mime_meta meta;
+	const char *derr = NULL;
+
+	if (b->done || (i > 0 && (b->bytes >= READER_REPLY_BUDGET ||
+				  b->parsed >= READER_SEARCH_BUDGET))) {
+		b->done = true;
+		return;
+	}
+	struct pb_rec_read_meta *r = pb_rec_read_meta_push(b->out);
+	if (found == 1 && mime_meta_decode(data, len, &meta, &derr) == 1) {
+		meta_fill(&meta, b->envelope_only, r, &b->bytes);
+	} else {
+		if (found < 0)
+			pb_warn("reader", "event=meta_multiget_failed key=%s reason=\"%s\"",
+				b->keys->v[i], error);
+		meta_answer(b->sh, b->keys->v[i], b->envelope_only, r, &b->bytes, &b->parsed);
+	}
+	meta_cache_put(b, b->keys->v[i], r);
+}
+
+/* The ENVELOPE cache's budget in octets (limits.reader_envelope_cache_mb). */
+static uint64_t meta_cache_budget(struct pb_actor *a)
+{
+	const struct pb_settings *s = pb_settings_acquire(pb_actor_runtime(a));
+	uint64_t mb = s->limits.reader_envelope_cache_mb;
+
+	pb_settings_release(pb_actor_runtime(a), s);
+	return mb << 20;
 }
 
 int reader_on_meta(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	const struct pb_strv *keys = &m->u.reader_meta_req.blob_keys;
-	uint64_t bytes = 0, parsed = 0;
 	struct pb_msg rep;
+	const char *error = NULL;
 
 	if (keys->n == 0 || keys->n > READER_META_MAX) {
 		pb_reply_status(a, m, PB_ERR_REFUSED, "a meta request has 1 to 256 bodies");
@@ -68,11 +157,15 @@ int reader_on_meta(struct pb_actor *a, void *state, struct pb_msg *m)
 	}
 	pb_msg_init(&rep, MSG_READER_META_REP);
 	rep.u.reader_meta_rep.error = xstrdup("");
-	for (uint32_t i = 0; i < keys->n; i++) {
-		if (i > 0 && (bytes >= READER_REPLY_BUDGET || parsed >= READER_SEARCH_BUDGET))
-			break;
-		meta_answer(state, keys->v[i], m->u.reader_meta_req.envelope_only != 0,
-			    pb_rec_read_meta_push(&rep.u.reader_meta_rep.metas), &bytes, &parsed);
+	struct meta_batch b = { state, keys, m->u.reader_meta_req.envelope_only != 0, false,
+				&rep.u.reader_meta_rep.metas, 0, 0, meta_cache_budget(a) };
+	reader_envcache_trim(b.sh->envcache, b.cache_budget);
+	/* cached answers first; at the first key not cached the reply ends there (the caller
+	 * asks again for the rest), unless it is the first: then one MultiGet for them all */
+	if (!b.envelope_only || meta_from_cache(&b) == 0) {
+		_Static_assert(READER_META_MAX <= PB_STORE_META_MANY_MAX, "one MultiGet a request");
+		pb_store_blob_meta_get_many(b.sh->store, (const char *const *)keys->v, keys->n,
+					    meta_batch_each, &b, &error);
 	}
 	pb_reply(a, m, &rep);
 	pb_msg_free(&rep);

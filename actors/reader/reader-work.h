@@ -20,9 +20,12 @@ struct pb_store;
  * memory beyond the parser's own bounded state (mime-parser.h), whatever its size. */
 #define READER_PIECE (256u * 1024)
 
+struct reader_envcache;
+
 struct reader_shard {
-	struct pb_store *store; /* borrowed */
-	uint8_t *scratch;       /* READER_PIECE octets */
+	struct pb_store *store;          /* borrowed */
+	uint8_t *scratch;                /* READER_PIECE octets */
+	struct reader_envcache *envcache; /* ENVELOPE answers (reader-envcache.h) */
 };
 
 /* Called for every parser event; false stops the parse. */

@@ -12,7 +12,9 @@
  * READER_MANY_MAX ranges, FETCH_AHEAD octets each); a range longer than its read-ahead goes on
  * in FETCH_CHUNK reads. Every request answers a prefix: the rest is asked again. Nothing of a
  * batch is written before it is complete, so a failed request ends the FETCH with NO after
- * whole answers only.
+ * whole answers only. While a batch is answered the next one's first request is in flight
+ * (prefetch): its metas for a FETCH without body items, its first read-ahead for whole bodies
+ * (BODY[], RFC822, without metas or sections): the reader works while the hub writes.
  *
  * \Seen: a body fetched without .PEEK marks the message \Seen (unless the mailbox is
  * read-only); the FETCH answer carries the new FLAGS, and one MBOX_FLAGS at the end stores
@@ -102,6 +104,10 @@ struct fetch_job {
 	struct reader_meta *pre_metas;
 	size_t pre_n, pre_got;	   /* metas asked, answered */
 	uint32_t pre_code;
+	/* or, for whole bodies (BODY[], RFC822: no meta, no section), its first read-ahead: the
+	 * parts [0, pre_parts) of the next batch were asked */
+	bool pre_ahead;
+	size_t pre_parts;
 };
 
 static void fetch_go(struct imap_session *s);
@@ -535,8 +541,37 @@ static void on_batch(void *session, uint64_t phase, struct pb_msg *rep)
 
 static void on_prefetch(void *session, uint64_t serial, struct pb_msg *rep);
 
-/* At the start of a batch of a FETCH without body items: the next batch's metas are asked
- * now, so that the reader computes them while this batch is answered. */
+/* The first read-ahead of the next batch of whole bodies (as ask_ahead would ask it, from
+ * the view's sizes): 0 sent, -1 nothing to ask or not sent. */
+static int prefetch_ahead(struct imap_session *s, struct fetch_job *j, size_t size)
+{
+	struct gw_pending call = imap_call_of(s, on_prefetch, j->serial);
+	struct pb_sender tx = gw_sender(&call);
+	struct reader_range ranges[READER_MANY_MAX];
+	size_t n = 0, i = 0;
+	uint64_t sum = 0, off, len;
+	const char *error;
+
+	for (; i < size * j->n_body && n < READER_MANY_MAX; i++) {
+		const struct pb_rec_mbox_entry *e = IMAP_MSG(s->view, j->msns[j->b_hi + i / j->n_body]);
+		apply_partial(part_item(j, i), e->size, &off, &len);
+		len = len < FETCH_AHEAD ? len : FETCH_AHEAD;
+		if (len == 0)
+			continue;
+		if (sum + len > PB_CHUNK_MAX)
+			break;
+		ranges[n++] = (struct reader_range){ e->blob_key, off, (uint32_t)len };
+		sum += len;
+	}
+	if (n == 0 || reader_client_read_many_send(&tx, s->user_id, ranges, n, &error) < 0)
+		return -1;
+	j->pre_parts = i;
+	return 0;
+}
+
+/* At the start of a batch: the next batch's metas (a FETCH without body items), or the first
+ * read-ahead of its whole bodies (BODY[], RFC822 without metas), are asked now, so that the
+ * reader works on them while this batch is answered. */
 static void prefetch(struct imap_session *s, struct fetch_job *j)
 {
 	struct gw_pending call = imap_call_of(s, on_prefetch, j->serial);
@@ -545,7 +580,15 @@ static void prefetch(struct imap_session *s, struct fetch_job *j)
 	const char **keys;
 	const char *error;
 
-	if (!j->need_meta || j->n_body > 0 || j->pre != PRE_NONE || size == 0)
+	if (j->pre != PRE_NONE || size == 0)
+		return;
+	j->pre_ahead = !j->need_meta && !j->need_sect && j->n_body > 0;
+	if (j->pre_ahead) {
+		if (prefetch_ahead(s, j, size) == 0)
+			j->pre = PRE_ASKED;
+		return;
+	}
+	if (!j->need_meta || j->n_body > 0)
 		return;
 	keys = xcalloc(size, sizeof(*keys));
 	for (size_t i = 0; i < size; i++)
@@ -565,7 +608,17 @@ static int batch_adopt(struct imap_session *s, struct fetch_job *j)
 		batch_failed(s);
 		return -1;
 	}
-	keep(j, &j->pre_rep);
+	struct pb_msg *m = keep(j, &j->pre_rep);
+	if (j->pre_ahead) { /* the parts are the batch's own (whole_parts): they take the reads */
+		j->phase = PH_AHEAD;
+		j->ahead_from = 0;
+		j->got = j->pre_parts;
+		if (took_ahead(j, m) != PB_OK) {
+			batch_failed(s);
+			return -1;
+		}
+		return 0;
+	}
 	memcpy(j->metas, j->pre_metas, j->pre_got * sizeof(*j->metas));
 	j->got = j->pre_got; /* a prefix: the rest is asked as usual */
 	return 0;
@@ -583,8 +636,9 @@ static void on_prefetch(void *session, uint64_t serial, struct pb_msg *rep)
 	if (rep != NULL) {
 		j->pre_rep = *rep;
 		pb_msg_init(rep, MSG_CORE_STATUS_REP);
-		j->pre_code = reader_client_meta_reply(&j->pre_rep, j->pre_n, j->pre_metas,
-						       &j->pre_got);
+		j->pre_code = j->pre_ahead ? PB_OK : /* decoded by took_ahead */
+				      reader_client_meta_reply(&j->pre_rep, j->pre_n, j->pre_metas,
+							       &j->pre_got);
 	}
 	if (!j->pre_waiting)
 		return;

@@ -40,6 +40,18 @@ int pb_store_blob_structure(struct pb_store *s, const char *key, struct pb_buf *
  * its bytes to out. Returns 1 found, 0 none (or unknown body, malformed key), -1 error. */
 int pb_store_blob_meta_get(struct pb_store *s, const char *key, struct pb_buf *out,
 			   const char **error_r);
+/* Called by pb_store_blob_meta_get_many once per key, in the keys' order: found 1 with the
+ * record's bytes (data, len: borrowed, valid during the call only), 0 none (or unknown body,
+ * malformed key), -1 error (error: why, valid during the call). */
+typedef void pb_store_meta_each_fn(void *ctx, size_t i, int found, const void *data, size_t len,
+				   const char *error);
+/* The meta records of n bodies (keys: hex, borrowed) in one RocksDB MultiGet (one snapshot, one
+ * pass over the index and block cache for the whole batch instead of a point get each), handed
+ * to each without copying. n may be 0; at most PB_STORE_META_MANY_MAX. Returns 0, or -1 when
+ * n is over the bound (each not called). */
+#define PB_STORE_META_MANY_MAX 1024
+int pb_store_blob_meta_get_many(struct pb_store *s, const char *const *keys, size_t n,
+				pb_store_meta_each_fn *each, void *ctx, const char **error_r);
 /* Keeps data (len octets, borrowed) as the body's meta record, replacing any, with the body's
  * lifetime: written only while the body exists (under its GC stripe) and deleted by GC with
  * it, in the same batch. Not synced (a cache: a meta lost in a crash is computed again); not

@@ -170,6 +170,24 @@ class ImapFetch(unittest.TestCase):
             self.assertTrue(line.startswith(b"* %d FETCH (UID %d ENVELOPE (NIL \"cut\"" % (i, i)), line)
             self.assertEqual(literal_of(line, b"BODY[TEXT]"), b"0123456789abcdefghij\r\n")
 
+    def test_whole_bodies_over_pages(self):
+        # BODY[] of distinct bodies over three pages: the next page's read-ahead is asked while
+        # a page is answered; one body (in the second page) is longer than its read-ahead
+        msgs = [b"From: a@example.org\r\nSubject: page %d\r\n\r\n%s\r\n"
+                % (i, (b"line %d of body %d\r\n" % (i % 7, i)) * (1 + i % 13)) for i in range(520)]
+        msgs[300] = msgs[300] + b"x" * 70000 + b"\r\n"
+        r = self.session(self.new_user(msgs))
+        for cmd in (b"FETCH 1:* BODY.PEEK[]", b"FETCH 1:* (BODY.PEEK[]<40.30> BODY.PEEK[] UID)"):
+            got = r.cmd(b"w", cmd)
+            self.assertEqual(got[-1], b"w OK Fetch completed.")
+            self.assertEqual(len(got), len(msgs) + 1)
+            for i, line in enumerate(got[:-1]):
+                self.assertTrue(line.startswith(b"* %d FETCH (" % (i + 1)), line[:40])
+                body = literal_of(line, b"BODY[]")
+                self.assertTrue(body.endswith(msgs[i]), (i, body[-80:]))
+                if b"<40.30>" in cmd:
+                    self.assertEqual(literal_of(line, b"BODY[]<40>"), body[40:70])
+
     def test_search_text_encoded_and_esearch(self):
         msgs = [
             b"From: =?utf-8?q?J=C3=B6rg?= <j@example.org>\r\nTo: t@example.org\r\n"

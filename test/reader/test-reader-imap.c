@@ -522,6 +522,65 @@ static void test_budget_prefix(void)
 	env_close(&e);
 }
 
+/* The ENVELOPE and sizes of an answer, as one line. */
+static char *meta_line(const struct reader_meta *m)
+{
+	return xasprintf("%s %llu %llu %llu %llu %llu %llu", m->envelope,
+			 (unsigned long long)m->size, (unsigned long long)m->virtual_size,
+			 (unsigned long long)m->header_size,
+			 (unsigned long long)m->header_virtual_size,
+			 (unsigned long long)m->body_virtual_size, (unsigned long long)m->body_lines);
+}
+
+/* ENVELOPE-only answers, computed, then from the shard's cache, then a request whose first
+ * keys are cached and the rest not (answered as a prefix, the rest asked again): each the same
+ * sizes and ENVELOPE as the full meta, no BODYSTRUCTURE, BODY or part tree. */
+static void test_envelopes_cached(void)
+{
+	struct env e;
+	char keys_buf[5][PB_BLOB_KEY_LEN + 1], body[128];
+	const char *keys[5], *error;
+	struct reader_meta full[5], env[5];
+	char *got[5];
+	size_t done = 0, total = 0;
+
+	env_open(&e);
+	for (unsigned i = 0; i < 5; i++) {
+		snprintf(body, sizeof(body), "From: a@example.org\r\nSubject: s%u\r\n\r\nb%u\r\n", i, i);
+		put(&e, body, strlen(body), keys_buf[i]);
+		keys[i] = keys_buf[i];
+	}
+	for (int round = 0; round < 2; round++) { /* computed, then from the cache */
+		REQUIRE(reader_client_meta_send_envelopes(&e.tx, USER, keys, 2, &error) == 0);
+		env_reply(&e);
+		REQUIRE(reader_client_meta_reply(&e.rep, 2, env, &done) == PB_OK);
+		CHECK_INT(done, 2);
+		CHECK(strstr(env[1].envelope, "\"s1\"") != NULL);
+	}
+	while (total < 5) { /* 0 and 1 cached, 2 to 4 not */
+		REQUIRE(reader_client_meta_send_envelopes(&e.tx, USER, keys + total, 5 - total,
+							  &error) == 0);
+		env_reply(&e);
+		REQUIRE(reader_client_meta_reply(&e.rep, 5 - total, env, &done) == PB_OK);
+		CHECK(done >= 1);
+		for (size_t i = 0; i < done; i++) {
+			CHECK_STR(env[i].bodystructure, "");
+			CHECK_INT(env[i].parts_len, 0);
+			got[total + i] = meta_line(&env[i]);
+		}
+		total += done;
+	}
+	CHECK_INT(total, 5);
+	metas(&e, keys, 5, full);
+	for (unsigned i = 0; i < 5; i++) {
+		char *want = meta_line(&full[i]);
+		CHECK_STR(got[i], want);
+		free(want);
+		free(got[i]);
+	}
+	env_close(&e);
+}
+
 static const struct pb_test_case cases[] = {
 	{ "golden_metas", test_golden_metas },
 	{ "stale_meta_recomputed", test_stale_meta_recomputed },
@@ -531,6 +590,7 @@ static const struct pb_test_case cases[] = {
 	{ "search_across_pieces", test_search_across_pieces },
 	{ "limits", test_limits },
 	{ "budget_prefix", test_budget_prefix },
+	{ "envelopes_cached", test_envelopes_cached },
 };
 
 PB_TEST_MAIN(cases)

@@ -301,6 +301,7 @@ static void test_render_every_key(void)
 			"  \"imap_max_connections\": 1000,\n"
 			"  \"ip_max_connections\": 50,\n  \"ip_connections_per_minute\": 600,\n"
 			"  \"message_bytes_in_flight_mb\": 256,\n"
+			"  \"reader_envelope_cache_mb\": 16,\n"
 			"  \"trusted_networks\": \"10.0.0.0/8, ::1\",\n"
 			"  \"user_messages_per_hour\": 0,\n  \"user_messages_per_day\": 0\n}");
 	CHECK_INT(pb_settings_merge("limits", NULL, json, &merged, &error), 0);

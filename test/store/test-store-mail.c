@@ -556,7 +556,7 @@ static void test_append_batch_and_quota(void)
 	CHECK_INT(pb_store_quota_get(s, USER_A, &got, &err), 0);
 	CHECK(got.has_limit && got.limit_mb == 5 && got.level == 2);
 	CHECK_INT(pb_store_folder_list(s, USER_A, &list, &n, &err), 0);
-	CHECK_INT(n, 5); /* the default folders only */
+	CHECK_INT(n, 6); /* the default folders only (INBOX, Sent, Drafts, Trash, Junk, Archive) */
 	pb_folder_recs_free(list, n);
 	CHECK_INT(pb_store_user_purge(s, USER_A, &err), 0);
 	CHECK_INT(pb_store_quota_get(s, USER_A, &got, &err), 0);

@@ -558,6 +558,19 @@ static void test_guide_three_rules(void)
 	CHECK_INT(d.n_matched, 3);
 	CHECK_INT(d.n_trace, 3);
 	CHECK(!d.stopped);
+	char *json = rules_decision_print(&d);
+	CHECK_STR(json, "{\"deleted\":false,\"flagged\":true,\"quarantined\":null,\"seen\":null,"
+			"\"keep_inbox\":false,\"folders\":[\"abc\",\"spam\"],"
+			"\"keywords\":[\"important\",\"spam\"],\"forwards\":[\"jim@example.com\"],"
+			"\"forward_sender\":null,\"headers\":[],\"spam_score\":null,"
+			"\"matched\":[\"1\",\"2\",\"3\"],\"stopped\":false,\"trace\":["
+			"\"user rule \\\"1\\\": matched (all): -> delete on, copy_to_folder \\\"abc\\\", "
+			"add_keyword \\\"important\\\"\","
+			"\"user rule \\\"2\\\": matched (all): -> delete off, move_to_folder \\\"spam\\\", "
+			"add_keyword \\\"spam\\\"\","
+			"\"user rule \\\"3\\\": matched (all): -> forward_to \\\"jim@example.com\\\", "
+			"flag on\"]}");
+	free(json);
 	rules_decision_deinit(&d);
 	rules_set_free(&set);
 }
@@ -820,6 +833,36 @@ static void test_any_body_budget(void)
 	rules_set_free(&set);
 }
 
+/* A raw header through rules_address_list_parse: names decoded, groups flattened. */
+static void test_address_list(void)
+{
+	static const char raw[] = "=?UTF-8?Q?Zo=C3=AB_=C3=84rger?= <zoe@beispiel.de>,\r\n "
+				  "bob@example.org, Team: a@b.example, \"Carl, Jr.\" <c@d.example>;, "
+				  "broken@";
+	struct rules_address_list list;
+	struct rules_facts f = base_facts();
+
+	rules_address_list_parse(raw, strlen(raw), &list);
+	REQUIRE(list.n == 5);
+	CHECK_STR(list.v[0].name, "Zo\xc3\xab \xc3\x84rger");
+	CHECK_STR(list.v[0].address, "zoe@beispiel.de");
+	CHECK(list.v[1].name == NULL);
+	CHECK_STR(list.v[1].address, "bob@example.org");
+	CHECK_STR(list.v[2].address, "a@b.example");
+	CHECK_STR(list.v[3].name, "Carl, Jr.");
+	CHECK_STR(list.v[3].address, "c@d.example");
+	CHECK_STR(list.v[4].address, "broken");
+	f.to = list.v;
+	f.n_to = list.n;
+	CHECK_INT(cond_matches(&f, "to", "equals", "\"Carl, Jr. <c@d.example>\"", 0, 0, NULL), 1);
+	CHECK_INT(cond_matches(&f, "to", "wildcard", "\"zo? *\"", 1, 0, NULL), 1);
+	rules_address_list_free(&list);
+	CHECK(list.v == NULL && list.n == 0);
+	rules_address_list_parse(NULL, 0, &list);
+	CHECK_INT(list.n, 0);
+	rules_address_list_free(&list);
+}
+
 static const struct pb_test_case cases[] = {
 	{ "parse_errors", test_parse_errors },
 	{ "round_trip", test_round_trip },
@@ -836,6 +879,7 @@ static const struct pb_test_case cases[] = {
 	{ "state_seen_by_later_rules", test_state_seen_by_later_rules },
 	{ "order_types_stop", test_order_types_stop },
 	{ "any_body_budget", test_any_body_budget },
+	{ "address_list", test_address_list },
 };
 
 PB_TEST_MAIN(cases)

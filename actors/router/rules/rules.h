@@ -11,7 +11,8 @@
  * otherwise compare their decimal text. Dates are "YYYY-MM-DD", times "HH:MM", compared as
  * text. Checkbox fields (Quarantined, Marked Read, Flagged) test the message's state AS THE
  * RULES HAVE LEFT IT SO FAR (a "Mark read" of rule 1 is seen by rule 2), as are Keyword and
- * Spam Score. I folds case (Unicode simple folding) for every text match type, wildcards
+ * Spam Score. A regex value is a bare PCRE2 pattern, or "/pattern/flags" as guide 3.3
+ * writes it (flags i, s, m). I folds case (Unicode simple folding) for every text match type, wildcards
  * included; N negates. A match that stops at a budget (regex match/depth/heap limit, the
  * wildcard step limit) is "no match" whatever N says, with the reason in the trace.
  *
@@ -158,6 +159,21 @@ struct rules_address {
 	const char *address; /* "local@domain" */
 };
 
+/* Entries of a raw address-list header, decoded; see rules_address_list_parse(). */
+#define RULES_MAX_ADDRESSES 1000
+struct rules_address_list {
+	struct rules_address *v; /* owned, strings included */
+	size_t n;
+};
+
+/* Parses a raw address-list header value (To, Cc or From as in the message, unfolded or
+ * not) into entries for rules_facts: display names RFC 2047-decoded to UTF-8, addresses as
+ * "mailbox@domain", groups flattened into their members, at most RULES_MAX_ADDRESSES kept.
+ * Never fails (bad input gives fewer entries). raw NULL gives an empty list. Free with
+ * rules_address_list_free(). */
+void rules_address_list_parse(const char *raw, size_t len, struct rules_address_list *list_r);
+void rules_address_list_free(struct rules_address_list *list);
+
 /* The facts of one message, all borrowed by the evaluation (never kept after it). Strings
  * are decoded UTF-8 (RFC 2047 undone) and NUL-terminated; NULL means absent (tested as ""). */
 struct rules_facts {
@@ -193,8 +209,16 @@ struct rules_header_edit {
 	char *value; /* NULL: remove every field of that name */
 };
 
-/* The merged outcome. Every list is owned, de-duplicated (folders, keywords and addresses
- * case-insensitively), in first-seen order. */
+/* The merged outcome. Every list is owned and de-duplicated in first-seen order (keywords
+ * and addresses case-insensitively, folders exactly). How the router turns it into a plan:
+ * - deleted ON: no local copy at all (neither the Inbox nor any folder); forwards still go;
+ * - otherwise one copy in the Inbox if keep_inbox, plus one in each folder (created when
+ *   missing); quarantined ON puts the Inbox copy in the quarantine folder instead;
+ * - flagged/seen ON or OFF set or clear \Flagged/\Seen on every local copy (UNSET: as the
+ *   message came); keywords are added to every local copy;
+ * - header edits apply, in order, to every copy, local or forwarded; forwards go to each
+ *   address, from forward_sender when set;
+ * - spam_score, when set, is the score the router records. */
 struct rules_decision {
 	enum rules_tri deleted, flagged, quarantined, seen; /* UNSET: leave as it was */
 	bool keep_inbox;     /* false after any move_to_folder or redirect_to */
@@ -223,6 +247,11 @@ struct rules_decision {
 void rules_evaluate(const struct rules_set *admin, const struct rules_set *user,
 		    const struct rules_facts *facts, struct rules_decision *decision_r);
 void rules_decision_deinit(struct rules_decision *decision);
+/* The decision as one line of JSON (for the dry-run and the trace): {"deleted": null|bool,
+ * "flagged", "quarantined", "seen" likewise, "keep_inbox", "folders", "keywords",
+ * "forwards", "forward_sender", "headers": [{"name", "value"|null}], "spam_score":
+ * null|number, "matched", "stopped", "trace"}. Returns a malloc'ed string to free(). */
+char *rules_decision_print(const struct rules_decision *decision);
 
 /* Names, as in the JSON ("subject", "not_equals", "move_to_folder", "incoming"). */
 const char *rules_field_name(enum rules_field field);

@@ -437,6 +437,14 @@ static void test_wildcard_literals(void)
 	CHECK_INT(cond_matches(&f, "subject", "wildcard", "\"[SPAM]*$?.00*\"", 0, 0, NULL), 1);
 	CHECK_INT(cond_matches(&f, "subject", "wildcard", "\"[SPAM]*$5x00*\"", 0, 0, NULL), 0);
 	CHECK_INT(cond_matches(&f, "subject", "wildcard", "\".*\"", 0, 0, NULL), 0);
+	f.subject = "/ABC/i"; /* a wildcard that looks like a "/regex/flags" stays a wildcard */
+	CHECK_INT(cond_matches(&f, "subject", "wildcard", "\"/abc/i\"", 1, 0, NULL), 1);
+	CHECK_INT(cond_matches(&f, "subject", "wildcard", "\"/a*/i\"", 1, 0, NULL), 1);
+	CHECK_INT(cond_matches(&f, "subject", "wildcard", "\"/abc/\"", 1, 0, NULL), 0);
+	CHECK_INT(cond_matches(&f, "subject", "wildcard", "\"/abc/i\"", 0, 0, NULL), 0);
+	CHECK_INT(cond_matches(&f, "subject", "wildcard", "\"/ABC/?\"", 0, 0, NULL), 1);
+	f.subject = "xyz";
+	CHECK_INT(cond_matches(&f, "subject", "wildcard", "\"/x/i\"", 1, 0, NULL), 0);
 	f.subject = "line one\nline two"; /* '*' and '?' cross line ends */
 	CHECK_INT(cond_matches(&f, "subject", "wildcard", "\"line*two\"", 0, 0, NULL), 1);
 	CHECK_INT(cond_matches(&f, "subject", "wildcard", "\"line one?line two\"", 0, 0, NULL), 1);

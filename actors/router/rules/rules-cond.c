@@ -15,10 +15,11 @@
 #include <string.h>
 #include <time.h>
 
-/* A case-sensitive wildcard (I unchecked) as an anchored regular expression: every
- * non-alphanumeric ASCII octet escaped, '*' as ".*", '?' as "." with dot-all. The guide's
- * case-insensitive wildcard (I checked) is mime_match's own. */
-static char *rules_wildcard_as_regex(const char *w)
+/* A wildcard as an anchored regular expression: every non-alphanumeric ASCII octet
+ * escaped, '*' as ".*", '?' as "." with dot-all. Used when I is unchecked (case-sensitive),
+ * and for a wildcard that looks like "/regex/flags", which mime_match would take as one;
+ * otherwise the guide's case-insensitive wildcard is mime_match's own. */
+static char *rules_wildcard_as_regex(const char *w, bool caseless)
 {
 	struct pb_buf b;
 
@@ -37,7 +38,7 @@ static char *rules_wildcard_as_regex(const char *w)
 			pb_buf_append_c(&b, (char)*s);
 		}
 	}
-	pb_buf_append_str(&b, "\\z/s");
+	pb_buf_append_str(&b, caseless ? "\\z/si" : "\\z/s");
 	return pb_buf_steal(&b, NULL);
 }
 
@@ -64,7 +65,9 @@ int rules_condition_prepare(struct rules_condition *c, const char **error_r)
 		c->folded = pb_buf_steal(&b, NULL);
 	}
 	if (c->op == RULES_OP_WILDCARD)
-		src = c->caseless ? xstrdup(c->value) : rules_wildcard_as_regex(c->value);
+		src = c->caseless && !mime_match_is_regex(c->value)
+			      ? xstrdup(c->value)
+			      : rules_wildcard_as_regex(c->value, c->caseless);
 	else if (c->op == RULES_OP_REGEX)
 		src = rules_regex_source(c->value, c->caseless);
 	if (src != NULL)

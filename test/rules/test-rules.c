@@ -841,6 +841,32 @@ static void test_any_body_budget(void)
 	rules_set_free(&set);
 }
 
+/* Several caseless conditions on the body (folded once) and other fields between them. */
+static void test_body_caseless_many(void)
+{
+	struct rules_facts f = base_facts();
+	struct rules_set *set = parse_ok(
+		"{\"rules\":[{\"name\":\"b\",\"conditions\":["
+		"{\"field\":\"body\",\"match\":\"contains\",\"value\":\"WIDGET\",\"i\":true},"
+		"{\"field\":\"subject\",\"match\":\"contains\",\"value\":\"OFFER\",\"i\":true},"
+		"{\"field\":\"body\",\"match\":\"greater_or_equal\",\"value\":\"HELLO ANN\",\"i\":true},"
+		"{\"field\":\"body\",\"match\":\"contains\",\"value\":\"Catalogue\",\"n\":true},"
+		"{\"field\":\"body\",\"match\":\"contains\",\"value\":\"CATALOGUE IS\",\"i\":true}],"
+		"\"actions\":[{\"action\":\"flag\"}]},"
+		"{\"name\":\"c\",\"conditions\":["
+		"{\"field\":\"body\",\"match\":\"contains\",\"value\":\"OFFER\",\"i\":true}],"
+		"\"actions\":[{\"action\":\"delete\"}]}]}");
+	struct rules_decision d;
+
+	REQUIRE(set != NULL);
+	rules_evaluate(NULL, set, &f, &d);
+	CHECK_INT(d.flagged, RULES_ON);
+	CHECK_INT(d.deleted, RULES_UNSET);
+	CHECK_INT(base_body.calls, 1);
+	rules_decision_deinit(&d);
+	rules_set_free(&set);
+}
+
 /* A raw header through rules_address_list_parse: names decoded, groups flattened. */
 static void test_address_list(void)
 {
@@ -887,6 +913,7 @@ static const struct pb_test_case cases[] = {
 	{ "state_seen_by_later_rules", test_state_seen_by_later_rules },
 	{ "order_types_stop", test_order_types_stop },
 	{ "any_body_budget", test_any_body_budget },
+	{ "body_caseless_many", test_body_caseless_many },
 	{ "address_list", test_address_list },
 };
 

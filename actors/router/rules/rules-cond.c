@@ -112,6 +112,25 @@ static bool rules_ordered(enum rules_op op, int cmp)
 	}
 }
 
+/* Replaces a candidate by its case-folded text; the body is folded once per message
+ * (a body of RULES_BODY_BUDGET_DEFAULT under many caseless conditions stays cheap). */
+static void rules_fold(struct rules_ctx *ctx, const char **s, size_t *len)
+{
+	struct pb_buf *out = &ctx->fold;
+
+	if (*s != NULL && *s == ctx->body && *len == ctx->body_len) {
+		out = &ctx->body_folded;
+		if (!ctx->body_folded_done)
+			mime_match_fold_utf8(*s, *len, out);
+		ctx->body_folded_done = true;
+	} else {
+		pb_buf_reset(out);
+		mime_match_fold_utf8(*s, *len, out);
+	}
+	*s = out->data;
+	*len = out->len;
+}
+
 /* Tests one text candidate with op (not_equals is tested as equals by the caller).
  * Returns 1, 0 or -1 (a pattern's budget). */
 static int rules_text_test(struct rules_ctx *ctx, const struct rules_condition *c,
@@ -127,12 +146,8 @@ static int rules_text_test(struct rules_ctx *ctx, const struct rules_condition *
 			ctx->limit = error;
 		return ret;
 	}
-	if (c->caseless) {
-		pb_buf_reset(&ctx->fold);
-		mime_match_fold_utf8(s, len, &ctx->fold);
-		s = ctx->fold.data;
-		len = ctx->fold.len;
-	}
+	if (c->caseless)
+		rules_fold(ctx, &s, &len);
 	if (s == NULL)
 		s = "";
 	if (op == RULES_OP_CONTAINS)

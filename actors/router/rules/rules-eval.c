@@ -123,8 +123,10 @@ void rules_evaluate(const struct rules_set *admin, const struct rules_set *user,
 	ctx.decision = decision_r;
 	pb_buf_init(&ctx.fold);
 	pb_buf_init(&ctx.text);
+	pb_buf_init(&ctx.body_folded);
 	rules_eval_set(&ctx, "administrator", admin);
 	rules_eval_set(&ctx, "user", user);
 	pb_buf_deinit(&ctx.fold);
 	pb_buf_deinit(&ctx.text);
+	pb_buf_deinit(&ctx.body_folded);
 }

@@ -36,6 +36,8 @@ struct rules_ctx {
 	const char *body;
 	size_t body_len;
 	const char *body_error;
+	struct pb_buf body_folded; /* the body case-folded, once a caseless test needs it */
+	bool body_folded_done;
 	struct pb_buf fold;   /* scratch: a folded candidate */
 	struct pb_buf text;   /* scratch: a built candidate ("Name <addr>", a number) */
 	const char *limit;    /* set when a pattern stopped at its limit */

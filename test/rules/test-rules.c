@@ -30,6 +30,17 @@ static struct rules_set *parse_ok(const char *json)
 	return set;
 }
 
+/* Parses a user rule set, evaluates it over f into *d, frees the set. False if it did not
+ * parse (d is then empty). */
+static bool run(const char *json, const struct rules_facts *f, struct rules_decision *d)
+{
+	struct rules_set *set = parse_ok(json);
+
+	rules_evaluate(NULL, set, f, d);
+	rules_set_free(&set);
+	return d->n_trace > 0;
+}
+
 struct body {
 	const char *text;
 	int calls;
@@ -100,19 +111,14 @@ static int cond_matches(const struct rules_facts *f, const char *field, const ch
 			       "\"match\":\"%s\",\"value\":%s,\"i\":%s,\"n\":%s}],"
 			       "\"actions\":[{\"action\":\"flag\"}]}]}",
 			       field, match, value_json, i ? "true" : "false", n ? "true" : "false");
-	struct rules_set *set = parse_ok(json);
 	struct rules_decision d;
-	int ret;
+	bool ok = run(json, f, &d);
+	int ret = !ok ? -2 : d.n_matched == 1 ? 1 : 0;
 
 	free(json);
-	if (set == NULL)
-		return -2;
-	rules_evaluate(NULL, set, f, &d);
-	ret = d.n_matched == 1 ? 1 : 0;
 	if (trace_r != NULL)
 		*trace_r = d.n_trace > 0 ? xstrdup(d.trace[0]) : NULL;
 	rules_decision_deinit(&d);
-	rules_set_free(&set);
 	return ret;
 }
 
@@ -538,7 +544,9 @@ static void test_regex_budget(void)
 static void test_guide_three_rules(void)
 {
 	struct rules_facts f = base_facts();
-	struct rules_set *set = parse_ok(
+	struct rules_decision d;
+
+	REQUIRE(run(
 		"{\"rules\":["
 		"{\"name\":\"1\",\"actions\":[{\"action\":\"delete\",\"value\":true},"
 		"{\"action\":\"copy_to_folder\",\"value\":\"abc\"},"
@@ -547,11 +555,8 @@ static void test_guide_three_rules(void)
 		"{\"action\":\"move_to_folder\",\"value\":\"spam\"},"
 		"{\"action\":\"add_keyword\",\"value\":\"spam\"}]},"
 		"{\"name\":\"3\",\"actions\":[{\"action\":\"forward_to\",\"value\":\"jim@example.com\"},"
-		"{\"action\":\"flag\",\"value\":true}]}]}");
-	struct rules_decision d;
-
-	REQUIRE(set != NULL);
-	rules_evaluate(NULL, set, &f, &d);
+		"{\"action\":\"flag\",\"value\":true}]}]}",
+		&f, &d));
 	CHECK_INT(d.deleted, RULES_OFF); /* undelete of rule 2 overrides rule 1 */
 	REQUIRE(d.n_keywords == 2);
 	CHECK_STR(d.keywords[0], "important");
@@ -580,7 +585,6 @@ static void test_guide_three_rules(void)
 			"flag on\"]}");
 	free(json);
 	rules_decision_deinit(&d);
-	rules_set_free(&set);
 }
 
 /* Guide "Advanced Rules": flag if (subject aaa or bbb) and sender joe@example.com. */
@@ -704,12 +708,11 @@ static void test_merge_matrix(void)
 		char *json = xasprintf("{\"rules\":[{\"name\":\"A\",\"actions\":[%s]},"
 				       "{\"name\":\"B\",\"actions\":[%s]}]}",
 				       merge_table[i].a, merge_table[i].b);
-		struct rules_set *set = parse_ok(json);
 		struct rules_decision d;
 		struct pb_buf b;
+		bool ok = run(json, &f, &d);
 		free(json);
-		REQUIRE(set != NULL);
-		rules_evaluate(NULL, set, &f, &d);
+		REQUIRE(ok);
 		pb_buf_init(&b);
 		render(&d, merge_table[i].what, &b);
 		if (strcmp(b.data, merge_table[i].want) != 0) {
@@ -719,7 +722,6 @@ static void test_merge_matrix(void)
 		}
 		pb_buf_deinit(&b);
 		rules_decision_deinit(&d);
-		rules_set_free(&set);
 	}
 }
 
@@ -727,7 +729,9 @@ static void test_merge_matrix(void)
 static void test_state_seen_by_later_rules(void)
 {
 	struct rules_facts f = base_facts();
-	struct rules_set *set = parse_ok(
+	struct rules_decision d;
+
+	REQUIRE(run(
 		"{\"rules\":["
 		"{\"name\":\"read it\",\"actions\":[{\"action\":\"mark_read\"},"
 		"{\"action\":\"add_keyword\",\"value\":\"seen-by-rule\"},"
@@ -736,17 +740,13 @@ static void test_state_seen_by_later_rules(void)
 		"{\"field\":\"keyword\",\"match\":\"equals\",\"value\":\"seen-by-rule\"},"
 		"{\"field\":\"spam_score\",\"match\":\"greater\",\"value\":8},"
 		"{\"field\":\"quarantined\",\"value\":true}],"
-		"\"actions\":[{\"action\":\"flag\"}]}]}");
-	struct rules_decision d;
-
-	REQUIRE(set != NULL);
-	rules_evaluate(NULL, set, &f, &d);
+		"\"actions\":[{\"action\":\"flag\"}]}]}",
+		&f, &d));
 	CHECK_INT(d.flagged, RULES_ON);
 	CHECK_INT(d.seen, RULES_ON);
 	CHECK_INT(d.quarantined, RULES_ON);
 	CHECK(d.has_spam_score && d.spam_score == 9);
 	rules_decision_deinit(&d);
-	rules_set_free(&set);
 }
 
 /* Administrator rules come first; stop_after in them ends the user's too; disabled rules
@@ -845,7 +845,9 @@ static void test_any_body_budget(void)
 static void test_body_caseless_many(void)
 {
 	struct rules_facts f = base_facts();
-	struct rules_set *set = parse_ok(
+	struct rules_decision d;
+
+	REQUIRE(run(
 		"{\"rules\":[{\"name\":\"b\",\"conditions\":["
 		"{\"field\":\"body\",\"match\":\"contains\",\"value\":\"WIDGET\",\"i\":true},"
 		"{\"field\":\"subject\",\"match\":\"contains\",\"value\":\"OFFER\",\"i\":true},"
@@ -855,16 +857,12 @@ static void test_body_caseless_many(void)
 		"\"actions\":[{\"action\":\"flag\"}]},"
 		"{\"name\":\"c\",\"conditions\":["
 		"{\"field\":\"body\",\"match\":\"contains\",\"value\":\"OFFER\",\"i\":true}],"
-		"\"actions\":[{\"action\":\"delete\"}]}]}");
-	struct rules_decision d;
-
-	REQUIRE(set != NULL);
-	rules_evaluate(NULL, set, &f, &d);
+		"\"actions\":[{\"action\":\"delete\"}]}]}",
+		&f, &d));
 	CHECK_INT(d.flagged, RULES_ON);
 	CHECK_INT(d.deleted, RULES_UNSET);
 	CHECK_INT(base_body.calls, 1);
 	rules_decision_deinit(&d);
-	rules_set_free(&set);
 }
 
 /* A raw header through rules_address_list_parse: names decoded, groups flattened. */

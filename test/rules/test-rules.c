@@ -577,11 +577,11 @@ static void test_guide_three_rules(void)
 			"\"keywords\":[\"important\",\"spam\"],\"forwards\":[\"jim@example.com\"],"
 			"\"forward_sender\":null,\"headers\":[],\"spam_score\":null,"
 			"\"matched\":[\"1\",\"2\",\"3\"],\"stopped\":false,\"trace\":["
-			"\"user rule \\\"1\\\": matched (all): -> delete on, copy_to_folder \\\"abc\\\", "
+			"\"user rule \\\"1\\\": matched (no conditions): -> delete on, copy_to_folder \\\"abc\\\", "
 			"add_keyword \\\"important\\\"\","
-			"\"user rule \\\"2\\\": matched (all): -> delete off, move_to_folder \\\"spam\\\", "
+			"\"user rule \\\"2\\\": matched (no conditions): -> delete off, move_to_folder \\\"spam\\\", "
 			"add_keyword \\\"spam\\\"\","
-			"\"user rule \\\"3\\\": matched (all): -> forward_to \\\"jim@example.com\\\", "
+			"\"user rule \\\"3\\\": matched (no conditions): -> forward_to \\\"jim@example.com\\\", "
 			"flag on\"]}");
 	free(json);
 	rules_decision_deinit(&d);
@@ -773,7 +773,7 @@ static void test_order_types_stop(void)
 	REQUIRE(d.n_trace == 5);
 	CHECK(strstr(d.trace[0], "administrator rule \"off\": skipped, disabled") != NULL);
 	CHECK(strstr(d.trace[1], "skipped, not for this message type (incoming)") != NULL);
-	CHECK(strstr(d.trace[2], "administrator rule \"tag\": matched (all): -> add_keyword") != NULL);
+	CHECK(strstr(d.trace[2], "administrator rule \"tag\": matched (no conditions): -> add_keyword") != NULL);
 	CHECK(strstr(d.trace[3], "no match (all): subject equals \"stop\" no") != NULL);
 	CHECK(strstr(d.trace[4], "user rule \"u\": matched") != NULL);
 	REQUIRE(d.n_folders == 1);

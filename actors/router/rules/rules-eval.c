@@ -95,7 +95,9 @@ static void rules_eval_rule(struct rules_ctx *ctx, const char *who, const struct
 		pb_buf_init(&why);
 		bool match = rules_conditions_hold(ctx, r, &why);
 		pb_buf_printf(&line, "%s (%s):", match ? "matched" : "no match",
-			      r->match_all ? "all" : "any");
+			      r->n_conditions == 0 ? "no conditions"
+			      : r->match_all	   ? "all"
+						   : "any");
 		pb_buf_append(&line, why.data, why.len);
 		pb_buf_deinit(&why);
 		if (match) {

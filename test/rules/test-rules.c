@@ -454,6 +454,12 @@ static void test_wildcard_literals(void)
 	f.subject = "line one\nline two"; /* '*' and '?' cross line ends */
 	CHECK_INT(cond_matches(&f, "subject", "wildcard", "\"line*two\"", 0, 0, NULL), 1);
 	CHECK_INT(cond_matches(&f, "subject", "wildcard", "\"line one?line two\"", 0, 0, NULL), 1);
+	f.subject = "bad \xff\xfex"; /* invalid UTF-8: an octet is one character, both ways */
+	CHECK_INT(cond_matches(&f, "subject", "wildcard", "\"bad *\"", 0, 0, NULL), 1);
+	CHECK_INT(cond_matches(&f, "subject", "wildcard", "\"bad ??x\"", 0, 0, NULL), 1);
+	CHECK_INT(cond_matches(&f, "subject", "wildcard", "\"bad ??x\"", 1, 0, NULL), 1);
+	CHECK_INT(cond_matches(&f, "subject", "wildcard", "\"bad ?x\"", 0, 0, NULL), 0);
+	CHECK_INT(cond_matches(&f, "subject", "wildcard", "\"bad ?x\"", 1, 0, NULL), 0);
 	f.subject = "Gr\xc3\xbc\xc3\x9f" "e"; /* "Grüße": ? is one code point, not one octet */
 	CHECK_INT(cond_matches(&f, "subject", "wildcard", "\"Gr??e\"", 0, 0, NULL), 1);
 	CHECK_INT(cond_matches(&f, "subject", "wildcard", "\"gr??e\"", 1, 0, NULL), 1);

@@ -5,6 +5,7 @@
  * OWNS the condition's folded value and compiled pattern. THREAD: a prepared condition is
  * read-only; evaluation uses the caller's context.
  */
+#include "mime-charset.h"
 #include "mime-match.h"
 #include "pb-alloc.h"
 #include "rules-private.h"
@@ -42,6 +43,12 @@ static char *rules_wildcard_as_regex(const char *w, bool caseless)
 	return pb_buf_steal(&b, NULL);
 }
 
+/* Whether a wildcard condition runs as a translated regex (see above). */
+static bool rules_wild_via_regex(const struct rules_condition *c)
+{
+	return c->op == RULES_OP_WILDCARD && (!c->caseless || mime_match_is_regex(c->value));
+}
+
 /* The regex data as "/pattern/flags" for mime_match: kept if already so, I adds 'i'. */
 static char *rules_regex_source(const char *v, bool caseless)
 {
@@ -65,9 +72,8 @@ int rules_condition_prepare(struct rules_condition *c, const char **error_r)
 		c->folded = pb_buf_steal(&b, NULL);
 	}
 	if (c->op == RULES_OP_WILDCARD)
-		src = c->caseless && !mime_match_is_regex(c->value)
-			      ? xstrdup(c->value)
-			      : rules_wildcard_as_regex(c->value, c->caseless);
+		src = !rules_wild_via_regex(c) ? xstrdup(c->value)
+					       : rules_wildcard_as_regex(c->value, c->caseless);
 	else if (c->op == RULES_OP_REGEX)
 		src = rules_regex_source(c->value, c->caseless);
 	if (src != NULL)
@@ -141,6 +147,14 @@ static int rules_text_test(struct rules_ctx *ctx, const struct rules_condition *
 	int ret;
 
 	if (op == RULES_OP_WILDCARD || op == RULES_OP_REGEX) {
+		if (rules_wild_via_regex(c) && s != NULL && !mime_utf8_is_valid(s, len)) {
+			/* PCRE2 never matches across invalid UTF-8; the guide's wildcard counts
+			 * an invalid octet as one character, so it becomes one U+FFFD here */
+			pb_buf_reset(&ctx->fold);
+			mime_utf8_append_valid(&ctx->fold, s, len);
+			s = ctx->fold.data;
+			len = ctx->fold.len;
+		}
 		ret = mime_match_run(c->pattern, s != NULL ? s : "", len, &error);
 		if (ret < 0)
 			ctx->limit = error;

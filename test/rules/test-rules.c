@@ -901,6 +901,39 @@ static void test_address_list(void)
 	rules_address_list_free(&list);
 }
 
+/* Trace lines stay one line: control characters shown as '?', long text cut on a UTF-8
+ * character boundary. */
+static void test_trace_one_line(void)
+{
+	struct rules_facts f = base_facts();
+	struct rules_decision d;
+	struct pb_buf long_value;
+
+	pb_buf_init(&long_value);
+	pb_buf_append_c(&long_value, 'x');
+	for (int i = 0; i < 50; i++)
+		pb_buf_append_str(&long_value, "\xc3\xa9"); /* 100 octets of "é" */
+	pb_buf_append_c(&long_value, '\0');
+	char *json = xasprintf("{\"rules\":[{\"name\":\"two\\nlines\",\"match\":\"any\",\"conditions\":["
+			       "{\"field\":\"body\",\"match\":\"contains\",\"value\":\"a\\r\\nb\"},"
+			       "{\"field\":\"subject\",\"match\":\"equals\",\"value\":\"%s\"}]}]}",
+			       long_value.data);
+	REQUIRE(run(json, &f, &d));
+	free(json);
+	pb_buf_deinit(&long_value);
+	REQUIRE(d.n_trace == 1);
+	CHECK(strchr(d.trace[0], '\n') == NULL && strchr(d.trace[0], '\r') == NULL);
+	CHECK(strstr(d.trace[0], "user rule \"two?lines\": no match (any): body contains \"a??b\" no")
+	      != NULL);
+	/* "x" then 39 of the 50 "é": the cut at 80 octets fell inside the 40th */
+	CHECK(strstr(d.trace[0], "x\xc3\xa9\xc3\xa9") != NULL);
+	char *cut = strstr(d.trace[0], "...\"");
+	REQUIRE(cut != NULL);
+	CHECK(memcmp(cut - 2, "\xc3\xa9", 2) == 0);
+	CHECK(cut - strstr(d.trace[0], "x\xc3") == 1 + 39 * 2);
+	rules_decision_deinit(&d);
+}
+
 static const struct pb_test_case cases[] = {
 	{ "parse_errors", test_parse_errors },
 	{ "round_trip", test_round_trip },
@@ -919,6 +952,7 @@ static const struct pb_test_case cases[] = {
 	{ "any_body_budget", test_any_body_budget },
 	{ "body_caseless_many", test_body_caseless_many },
 	{ "address_list", test_address_list },
+	{ "trace_one_line", test_trace_one_line },
 };
 
 PB_TEST_MAIN(cases)

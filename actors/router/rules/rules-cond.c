@@ -387,6 +387,20 @@ int rules_condition_eval(struct rules_ctx *ctx, const struct rules_condition *c)
 	return c->negate ? !r : r;
 }
 
+/* Appends " \"text\"" for a trace line: cut at 80 octets on a character boundary (with
+ * "..."), control characters shown as '?', so one rule stays one line. */
+void rules_trace_quote(struct pb_buf *out, const char *text)
+{
+	size_t len = strlen(text), cut = len > 80 ? 80 : len;
+
+	while (cut < len && cut > 0 && ((unsigned char)text[cut] & 0xC0) == 0x80)
+		cut--;
+	pb_buf_append_str(out, " \"");
+	for (size_t i = 0; i < cut; i++)
+		pb_buf_append_c(out, (unsigned char)text[i] < 0x20 || text[i] == 0x7F ? '?' : text[i]);
+	pb_buf_append_str(out, cut < len ? "...\"" : "\"");
+}
+
 void rules_condition_describe(const struct rules_condition *c, struct pb_buf *out)
 {
 	pb_buf_printf(out, "%s%s %s", c->negate ? "not " : "", rules_field_name(c->field),
@@ -395,9 +409,7 @@ void rules_condition_describe(const struct rules_condition *c, struct pb_buf *ou
 		pb_buf_append_str(out, c->flag ? " true" : " false");
 		return;
 	}
-	size_t len = strlen(c->value);
-	pb_buf_printf(out, " \"%.*s%s\"", (int)(len > 80 ? 80 : len), c->value,
-		      len > 80 ? "..." : "");
+	rules_trace_quote(out, c->value);
 	if (c->caseless)
 		pb_buf_append_str(out, " [I]");
 }
@@ -410,5 +422,5 @@ void rules_action_describe(const struct rules_action *a, struct pb_buf *out)
 	else if (a->kind == RULES_ACTION_SET_SPAM_SCORE)
 		pb_buf_printf(out, " %g", a->number);
 	else
-		pb_buf_printf(out, " \"%.*s\"", 80, a->text);
+		rules_trace_quote(out, a->text);
 }

@@ -83,7 +83,9 @@ static void rules_eval_rule(struct rules_ctx *ctx, const char *who, const struct
 	struct pb_buf line;
 
 	pb_buf_init(&line);
-	pb_buf_printf(&line, "%s rule \"%s\": ", who, r->name);
+	pb_buf_printf(&line, "%s rule", who);
+	rules_trace_quote(&line, r->name);
+	pb_buf_append_str(&line, ": ");
 	if (skip != NULL) {
 		pb_buf_append_str(&line, skip);
 		if (r->error != NULL)

@@ -50,9 +50,13 @@ void rules_condition_deinit(struct rules_condition *c);
 /* Evaluates one condition: 1 holds, 0 does not, -1 a budget stopped it (ctx->limit says
  * why; the caller counts it as "does not hold" whatever N says). */
 int rules_condition_eval(struct rules_ctx *ctx, const struct rules_condition *c);
-/* Appends "subject contains \"x\"" (with " [I]", " [N]"), the value cut at 80 octets. */
+/* Appends "subject contains \"x\"" ("not " first for N, " [I]" last), the value quoted
+ * by rules_trace_quote(). */
 void rules_condition_describe(const struct rules_condition *c, struct pb_buf *out);
 void rules_action_describe(const struct rules_action *a, struct pb_buf *out);
+/* Appends " \"text\"" cut at 80 octets (on a character boundary, then "..."), control
+ * characters as '?': a trace line stays one line. */
+void rules_trace_quote(struct pb_buf *out, const char *text);
 
 /* Starts a decision from nothing (no state set, kept in the Inbox). */
 void rules_decision_init(struct rules_decision *d);

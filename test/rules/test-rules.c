@@ -11,6 +11,7 @@
 #include "pb-test.h"
 #include "rules.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -934,6 +935,56 @@ static void test_trace_one_line(void)
 	rules_decision_deinit(&d);
 }
 
+/* One parsed set evaluated by several threads at once (it is only read): each thread gets
+ * the same decision every time. */
+struct shared_eval {
+	const struct rules_set *set;
+	struct rules_facts facts; /* base_facts() writes a global: called by main only */
+	int mismatches;
+};
+
+static void *shared_eval_thread(void *arg)
+{
+	struct shared_eval *se = arg;
+
+	for (int i = 0; i < 200; i++) {
+		struct rules_facts f = se->facts;
+		struct rules_decision d;
+		f.subject = i % 2 ? "Invoice 42 overdue" : "hello";
+		rules_evaluate(NULL, se->set, &f, &d);
+		bool want = i % 2;
+		if ((d.flagged == RULES_ON) != want || (d.n_folders == 1) != want)
+			se->mismatches++;
+		rules_decision_deinit(&d);
+	}
+	return NULL;
+}
+
+static void test_shared_set_threads(void)
+{
+	struct rules_set *set = parse_ok(
+		"{\"rules\":[{\"name\":\"inv\",\"match\":\"any\",\"conditions\":["
+		"{\"field\":\"subject\",\"match\":\"regex\",\"value\":\"invoice\\\\s+\\\\d+\",\"i\":true},"
+		"{\"field\":\"subject\",\"match\":\"wildcard\",\"value\":\"*OVERDUE\",\"i\":true}],"
+		"\"actions\":[{\"action\":\"flag\"},{\"action\":\"move_to_folder\",\"value\":\"Bills\"}]}]}");
+	struct shared_eval se[4];
+	pthread_t t[4];
+
+	REQUIRE(set != NULL);
+	for (int i = 0; i < 4; i++) {
+		se[i].set = set;
+		se[i].facts = base_facts();
+		se[i].facts.body_text = NULL; /* base_body's counters are not thread-safe */
+		se[i].mismatches = 0;
+		REQUIRE(pthread_create(&t[i], NULL, shared_eval_thread, &se[i]) == 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		CHECK_INT(se[i].mismatches, 0);
+	}
+	rules_set_free(&set);
+}
+
 static const struct pb_test_case cases[] = {
 	{ "parse_errors", test_parse_errors },
 	{ "round_trip", test_round_trip },
@@ -953,6 +1004,7 @@ static const struct pb_test_case cases[] = {
 	{ "body_caseless_many", test_body_caseless_many },
 	{ "address_list", test_address_list },
 	{ "trace_one_line", test_trace_one_line },
+	{ "shared_set_threads", test_shared_set_threads },
 };
 
 PB_TEST_MAIN(cases)

@@ -545,6 +545,64 @@ static void test_regex_budget(void)
 	CHECK_INT(cond_matches(&f, "subject", "regex", "\"^(a|aa)+$\"", 0, 0, NULL), 1);
 }
 
+/* One message's evaluation is bounded whatever the rules: after RULES_EVAL_LIMIT_HITS_MAX
+ * patterns stopped at their limit, or RULES_EVAL_OCTETS_MAX octets tested, every further
+ * text test is "no match" with the reason traced; checkbox and numeric tests still run. */
+static void test_evaluation_budget(void)
+{
+	struct rules_facts f = base_facts();
+	struct pb_buf json;
+	struct rules_decision d;
+	char subject[64];
+
+	memset(subject, 'a', 40);
+	strcpy(subject + 40, "!");
+	f.subject = subject;
+	pb_buf_init(&json);
+	pb_buf_append_str(&json, "{\"rules\":[");
+	for (int i = 0; i < 12; i++)
+		pb_buf_printf(&json, "{\"name\":\"bomb%d\",\"conditions\":[{\"field\":\"subject\","
+				     "\"match\":\"regex\",\"value\":\"^(a|aa)+$\"}]},", i);
+	pb_buf_append_str(&json, "{\"name\":\"cheap\",\"conditions\":[{\"field\":\"subject\","
+				 "\"match\":\"contains\",\"value\":\"aaa\"}],"
+				 "\"actions\":[{\"action\":\"flag\"}]},"
+				 "{\"name\":\"numeric\",\"conditions\":[{\"field\":\"size\","
+				 "\"match\":\"greater\",\"value\":10}],"
+				 "\"actions\":[{\"action\":\"mark_read\"}]}]}");
+	pb_buf_append_c(&json, '\0');
+	REQUIRE(run(json.data, &f, &d));
+	pb_buf_deinit(&json);
+	REQUIRE(d.n_trace == 14);
+	CHECK(strstr(d.trace[7], "(regular expression match limit reached)") != NULL);
+	CHECK(strstr(d.trace[8], "(the rules' budget for this message is spent)") != NULL);
+	CHECK(strstr(d.trace[12], "(the rules' budget for this message is spent)") != NULL);
+	CHECK_INT(d.flagged, RULES_UNSET);
+	CHECK_INT(d.seen, RULES_ON);
+	rules_decision_deinit(&d);
+
+	/* octets: a body of 1 MiB under 70 rules */
+	char *big = xmalloc(1024 * 1024 + 1);
+	memset(big, 'x', 1024 * 1024);
+	big[1024 * 1024] = '\0';
+	struct body b = { big, 0, 0, false };
+	f = base_facts();
+	f.body_ctx = &b;
+	pb_buf_init(&json);
+	pb_buf_append_str(&json, "{\"rules\":[");
+	for (int i = 0; i < 70; i++)
+		pb_buf_printf(&json, "%s{\"name\":\"r%d\",\"conditions\":[{\"field\":\"body\","
+				     "\"match\":\"contains\",\"value\":\"x\"}]}", i ? "," : "", i);
+	pb_buf_append_str(&json, "]}");
+	pb_buf_append_c(&json, '\0');
+	REQUIRE(run(json.data, &f, &d));
+	pb_buf_deinit(&json);
+	free(big);
+	CHECK_INT(d.n_matched, 64);
+	REQUIRE(d.n_trace == 70);
+	CHECK(strstr(d.trace[64], "budget for this message is spent") != NULL);
+	rules_decision_deinit(&d);
+}
+
 /* ---- actions and the guide's examples ---- */
 
 /* Guide 4.14 "Actions": three rules, in this order. */
@@ -995,6 +1053,7 @@ static const struct pb_test_case cases[] = {
 	{ "regex_edges", test_regex_edges },
 	{ "regex_compile_error", test_regex_compile_error },
 	{ "regex_budget", test_regex_budget },
+	{ "evaluation_budget", test_evaluation_budget },
 	{ "guide_three_rules", test_guide_three_rules },
 	{ "guide_previous_rule", test_guide_previous_rule },
 	{ "merge_matrix", test_merge_matrix },

@@ -137,6 +137,19 @@ static void rules_fold(struct rules_ctx *ctx, const char **s, size_t *len)
 	*len = out->len;
 }
 
+/* Counts len octets against the evaluation's budget; false (ctx->limit says why) once it
+ * is spent. */
+static bool rules_budget_take(struct rules_ctx *ctx, size_t len)
+{
+	if (ctx->scanned + len > RULES_EVAL_OCTETS_MAX ||
+	    ctx->limit_hits >= RULES_EVAL_LIMIT_HITS_MAX) {
+		ctx->limit = "the rules' budget for this message is spent";
+		return false;
+	}
+	ctx->scanned += len;
+	return true;
+}
+
 /* Tests one text candidate with op (not_equals is tested as equals by the caller).
  * Returns 1, 0 or -1 (a pattern's budget). */
 static int rules_text_test(struct rules_ctx *ctx, const struct rules_condition *c,
@@ -146,6 +159,8 @@ static int rules_text_test(struct rules_ctx *ctx, const struct rules_condition *
 	const char *error = NULL;
 	int ret;
 
+	if (!rules_budget_take(ctx, len))
+		return -1;
 	if (op == RULES_OP_WILDCARD || op == RULES_OP_REGEX) {
 		if (rules_wild_via_regex(c) && s != NULL && !mime_utf8_is_valid(s, len)) {
 			/* PCRE2 never matches across invalid UTF-8; the guide's wildcard counts
@@ -156,8 +171,10 @@ static int rules_text_test(struct rules_ctx *ctx, const struct rules_condition *
 			len = ctx->fold.len;
 		}
 		ret = mime_match_run(c->pattern, s != NULL ? s : "", len, &error);
-		if (ret < 0)
+		if (ret < 0) {
 			ctx->limit = error;
+			ctx->limit_hits++;
+		}
 		return ret;
 	}
 	if (c->caseless)

@@ -41,6 +41,8 @@ struct rules_ctx {
 	struct pb_buf fold;   /* scratch: a folded candidate */
 	struct pb_buf text;   /* scratch: a built candidate ("Name <addr>", a number) */
 	const char *limit;    /* set when a pattern stopped at its limit */
+	uint64_t scanned;     /* octets tested so far (RULES_EVAL_OCTETS_MAX) */
+	unsigned int limit_hits; /* patterns stopped so far (RULES_EVAL_LIMIT_HITS_MAX) */
 };
 
 /* Prepares a parsed condition: folds its value and compiles its pattern. Returns 0, or -1

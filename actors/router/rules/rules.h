@@ -41,6 +41,12 @@ struct cJSON;
 #define RULES_MAX_TEXT 4096 /* any name, value or pattern, octets */
 /* Body text given to Body conditions, when facts->body_budget is 0. */
 #define RULES_BODY_BUDGET_DEFAULT (1024 * 1024)
+/* What one message's evaluation may spend, whatever the rules: octets of text tested
+ * (a 1 MiB body under every condition of 500 rules would be 32 GiB), and pattern matches
+ * stopped at their own limit. Past either, every remaining text test is "no match" with
+ * the reason in the trace. */
+#define RULES_EVAL_OCTETS_MAX (64ull * 1024 * 1024)
+#define RULES_EVAL_LIMIT_HITS_MAX 8
 
 enum rules_field {
 	RULES_FIELD_SUBJECT,

@@ -12,9 +12,11 @@
  * text. Checkbox fields (Quarantined, Marked Read, Flagged) test the message's state AS THE
  * RULES HAVE LEFT IT SO FAR (a "Mark read" of rule 1 is seen by rule 2), as are Keyword and
  * Spam Score. A regex value is a bare PCRE2 pattern, or "/pattern/flags" as guide 3.3
- * writes it (flags i, s, m). I folds case (Unicode simple folding) for every text match type, wildcards
- * included; N negates. A match that stops at a budget (regex match/depth/heap limit, the
- * wildcard step limit) is "no match" whatever N says, with the reason in the trace.
+ * writes it (flags i, s, m); a wildcard is guide 3.2's (anchored, '*' and '?'). I folds
+ * case (Unicode simple folding) for every text match type, wildcards included (unlike 3.2,
+ * where wildcards always fold: the rule table has an I column); N negates. A match that stops at a budget (regex match/depth/heap limit, the
+ * wildcard step limit, the evaluation's own budget RULES_EVAL_*) is "no match" whatever N
+ * says, with the reason in the trace.
  *
  * Actions merge as the guide says: for an on/off action (delete, flag, quarantine, mark
  * read) the latest matching rule wins; keywords, folders, forward addresses and header

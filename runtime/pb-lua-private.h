@@ -14,7 +14,7 @@
 /* The count hook fires every PB_LUA_HOOK_STEP VM instructions. */
 #define PB_LUA_HOOK_STEP 1000
 /* Total backtracking steps (estimated) all string pattern calls of one run may cost. */
-#define PB_LUA_PATTERN_BUDGET 20000000ull
+#define PB_LUA_PATTERN_BUDGET 50000000ull
 
 struct pb_lua_run {
 	const char *name;      /* the script's name, for errors */

@@ -114,24 +114,34 @@ int pb_lua_fatal_memory(lua_State *L)
 	return pb_lua_fatal(L, NULL);
 }
 
-/* The error of a failed pcall or load (on the top of L) as "NAME:LINE: reason". */
+/* "NAME:LINE: reason", or "NAME: reason" before the first line ran (compiling). */
+static char *run_error_at(const struct pb_lua_run *run, const char *reason, int len)
+{
+	if (run->line == 0)
+		return xasprintf("%s: %.*s", run->name, len, reason);
+	return xasprintf("%s:%d: %.*s", run->name, run->line, len, reason);
+}
+
+/* The error of a failed pcall or load (on the top of L) as "NAME:LINE: reason"; a message
+ * Lua already placed (syntax and runtime errors) is kept as it is, cut to a bound. */
 static char *run_error_text(lua_State *L, struct pb_lua_run *run, int status)
 {
+	char what[64];
+
 	if (status == LUA_ERRMEM)
 		run_mark_memory(run);
 	if (run->fatal)
-		return xasprintf("%s:%d: %s", run->name, run->line, run->fatal_why);
-	if (lua_type(L, -1) != LUA_TSTRING)
-		return xasprintf("%s:%d: error object is a %s value", run->name, run->line,
-				 luaL_typename(L, -1));
+		return run_error_at(run, run->fatal_why, (int)strlen(run->fatal_why));
+	if (lua_type(L, -1) != LUA_TSTRING) {
+		snprintf(what, sizeof(what), "error object is a %s value", luaL_typename(L, -1));
+		return run_error_at(run, what, (int)strlen(what));
+	}
 	size_t len, name_len = strlen(run->name);
 	const char *msg = lua_tolstring(L, -1, &len);
 	int cut = len > PB_LUA_MAX_ERROR ? PB_LUA_MAX_ERROR : (int)len;
 	if (len > name_len && memcmp(msg, run->name, name_len) == 0 && msg[name_len] == ':')
 		return xasprintf("%.*s", cut, msg);
-	if (run->line == 0)
-		return xasprintf("%s: %.*s", run->name, cut, msg);
-	return xasprintf("%s:%d: %.*s", run->name, run->line, cut, msg);
+	return run_error_at(run, msg, cut);
 }
 
 /* Sets up the environment, compiles the text (mode "t") and runs it under the hook.

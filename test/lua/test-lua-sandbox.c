@@ -174,6 +174,34 @@ static void test_limits(void)
 	pb_lua_decision_free(&d);
 }
 
+/* Compiling is under the cap too: a big table constructor in a small state fails before its
+ * first line runs, so the error has no line. */
+static void test_compile_memory(void)
+{
+	struct pb_lua_limits limits = { .mem_bytes = 100000, .instructions = 1000000 };
+	struct pb_lua_facts facts = { 0 };
+	struct pb_lua_decision d;
+	char *error = NULL, *s = xmalloc(60002);
+	size_t off = 0;
+
+	off += (size_t)sprintf(s, "return {");
+	while (off < 59990)
+		off += (size_t)sprintf(s + off, "1,");
+	sprintf(s + off, "}");
+	CHECK_INT(pb_lua_route("t.lua", s, strlen(s), &limits, &facts, &d, &error), -1);
+	CHECK_STR(error, "t.lua: memory limit of 100000 bytes exceeded");
+	CHECK(d.mem_peak <= limits.mem_bytes);
+	free(error);
+	pb_lua_decision_free(&d);
+	/* The same text fits the default cap. */
+	pb_lua_limits_default(&limits);
+	error = NULL;
+	CHECK_INT(pb_lua_route("t.lua", s, strlen(s), &limits, &facts, &d, &error), 0);
+	free(error);
+	free(s);
+	pb_lua_decision_free(&d);
+}
+
 /* A long error text is cut; a small instruction budget is honoured. */
 static void test_error_bounds(void)
 {
@@ -202,6 +230,7 @@ static void test_error_bounds(void)
 static const struct pb_test_case tests[] = {
 	{ "cases", test_cases },
 	{ "limits", test_limits },
+	{ "compile_memory", test_compile_memory },
 	{ "error_bounds", test_error_bounds },
 };
 

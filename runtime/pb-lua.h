@@ -41,7 +41,7 @@
 #define PB_LUA_MAX_LOG_LINE 256
 
 struct pb_lua_limits {
-	size_t mem_bytes;      /* the state's memory cap, libraries included (>= 64 KiB) */
+	size_t mem_bytes;      /* the state's memory cap, libraries included (they take ~18 KiB) */
 	uint64_t instructions; /* VM instructions (counted in steps of 1000) */
 };
 

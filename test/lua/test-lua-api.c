@@ -1,0 +1,203 @@
+/*
+ * test-lua-api.c: the routing API a script sees — the facts (msg, user, now in the server's
+ * local time), and the actions turned into a decision: a table of scripts with the folders
+ * and forward addresses they yield (the implicit keep, redirect cancelling it, dedupe, the
+ * "as if absent" cases), bad arguments refused, the bounds on actions and log lines.
+ */
+#include "pb-alloc.h"
+#include "pb-lua.h"
+#include "pb-test.h"
+
+/* Monday 2026-11-30 07:30:00 UTC. */
+#define MONDAY_0730_UTC 1796023800
+
+static const struct pb_lua_setting settings[] = {
+	{ "forward_to", "phil@example.com;ann@example.net" },
+	{ "use_forwarding", "true" },
+};
+
+static const struct pb_lua_facts facts = {
+	.recipient = "Sue@Example.com", .user = "sue", .sender = "boss@corp.example",
+	.subject = "Quarterly \xc3\xa9tat", .size = 12345, .now_s = MONDAY_0730_UTC,
+	.utc_offset_s = 3600, .settings = settings, .n_settings = 2,
+};
+
+/* Runs script on facts; returns rc with the decision and error for the caller to free. */
+static int run(const char *script, struct pb_lua_decision *d, char **error)
+{
+	struct pb_lua_limits limits;
+
+	pb_lua_limits_default(&limits);
+	*error = NULL;
+	return pb_lua_route("t.lua", script, strlen(script), &limits, &facts, d, error);
+}
+
+/* The facts, checked by the script itself (assert fails the run with its line). */
+static void test_facts(void)
+{
+	struct pb_lua_decision d;
+	char *error;
+	const char *s =
+		"assert(msg.recipient == 'Sue@Example.com' and msg.user == 'sue')\n"
+		"assert(msg.sender == 'boss@corp.example' and msg.size == 12345)\n"
+		"assert(msg.subject == 'Quarterly \\u{e9}tat')\n"
+		"assert(user.forward_to == 'phil@example.com;ann@example.net')\n"
+		"assert(user.use_forwarding == 'true' and user.nothing == nil)\n"
+		"assert(now.epoch == 1796023800 and now.year == 2026 and now.month == 11)\n"
+		"assert(now.day == 30 and now.hour == 8 and now.min == 30 and now.sec == 0)\n"
+		"assert(now.wday == 1 and now.weekday == 'mon')\n"
+		"assert(now.date == '20261130' and now.time == '08:30')\n";
+
+	CHECK_INT(run(s, &d, &error), 0);
+	CHECK(error == NULL);
+	CHECK(!d.acted);
+	CHECK_INT(d.n_folders, 0);
+	free(error);
+	pb_lua_decision_free(&d);
+}
+
+/* A NULL string fact reads as "", and the day rolls over with the offset. */
+static void test_facts_edges(void)
+{
+	struct pb_lua_facts f = { .now_s = MONDAY_0730_UTC, .utc_offset_s = -8 * 3600 };
+	struct pb_lua_limits limits;
+	struct pb_lua_decision d;
+	char *error = NULL;
+	const char *s = "assert(msg.subject == '' and msg.sender == '' and next(user) == nil)\n"
+			"assert(now.weekday == 'sun' and now.wday == 7 and now.time == '23:30')\n"
+			"assert(now.date == '20261129')\n";
+
+	pb_lua_limits_default(&limits);
+	CHECK_INT(pb_lua_route("t.lua", s, strlen(s), &limits, &f, &d, &error), 0);
+	CHECK(error == NULL);
+	free(error);
+	pb_lua_decision_free(&d);
+}
+
+struct action_case {
+	const char *script;
+	bool acted;
+	const char *folders; /* joined by " " */
+	const char *forward; /* joined by " " */
+};
+
+static const struct action_case action_cases[] = {
+	{ "", false, "", "" },
+	{ "log('nothing to do')", false, "", "" },
+	{ "keep()", true, "INBOX", "" },
+	{ "deliver()", true, "INBOX", "" },
+	{ "deliver('inbox')", true, "INBOX", "" },
+	{ "deliver('Work/Reports')", true, "Work/Reports", "" },
+	{ "deliver('A') deliver('B') deliver('A') keep()", true, "A B INBOX", "" },
+	{ "forward('phil@example.com')", true, "INBOX", "phil@example.com" },
+	{ "redirect('phil@example.com')", true, "", "phil@example.com" },
+	{ "redirect('phil@example.com') deliver('Copies')", true, "Copies",
+	  "phil@example.com" },
+	{ "forward(user.forward_to)", true, "INBOX", "phil@example.com ann@example.net" },
+	{ "redirect({'a@x.example', 'b@x.example; c@x.example'})", true, "",
+	  "a@x.example b@x.example c@x.example" },
+	{ "forward(' a@x.example ,A@X.example;; a@x.example ')", true, "INBOX", "a@x.example" },
+	{ "forward('a@x.example') redirect('b@x.example')", true, "",
+	  "a@x.example b@x.example" },
+	/* A failure after actions: none of them stand. */
+	{ "redirect('a@x.example')\nerror('late')", false, "", "" },
+};
+
+static void join(char *out, size_t size, char *const *items, uint32_t n)
+{
+	size_t off = 0;
+
+	out[0] = '\0';
+	for (uint32_t i = 0; i < n && off < size; i++)
+		off += (size_t)snprintf(out + off, size - off, "%s%s", i > 0 ? " " : "", items[i]);
+}
+
+static void test_actions(void)
+{
+	for (size_t i = 0; i < PB_N_ELEMENTS(action_cases); i++) {
+		const struct action_case *c = &action_cases[i];
+		struct pb_lua_decision d;
+		char *error, got[512];
+		int rc = run(c->script, &d, &error);
+
+		CHECK_INT(rc, strstr(c->script, "error(") != NULL ? -1 : 0);
+		CHECK_INT(d.acted, c->acted);
+		join(got, sizeof(got), d.folders, d.n_folders);
+		CHECK_STR(got, c->folders);
+		join(got, sizeof(got), d.forward, d.n_forward);
+		CHECK_STR(got, c->forward);
+		if (!d.acted != !c->acted)
+			fprintf(stderr, "  case %zu: %s\n", i, c->script);
+		free(error);
+		pb_lua_decision_free(&d);
+	}
+}
+
+struct refused_case {
+	const char *script;
+	const char *error;
+};
+
+static const struct refused_case refused_cases[] = {
+	{ "forward('')", "t.lua:1: no address given" },
+	{ "redirect({})", "t.lua:1: no address given" },
+	{ "forward('phil')", "t.lua:1: not a valid address: 'phil'" },
+	{ "forward('@x.example')", "t.lua:1: not a valid address: '@x.example'" },
+	{ "forward('a@b@c')", "t.lua:1: not a valid address: 'a@b@c'" },
+	{ "forward('<a@x.example>')", "t.lua:1: not a valid address: '<a@x.example>'" },
+	{ "forward({'a@x.example', 7})", "t.lua:1: address list item 2 is not a string" },
+	{ "forward(nil)", "t.lua:1: bad argument #1 to 'forward' (string expected, got nil)" },
+	{ "deliver('')", "t.lua:1: folder name must be 1 to 255 bytes" },
+	{ "deliver('a\\nb')", "t.lua:1: folder name holds a control character" },
+	{ "deliver('a\\0b')", "t.lua:1: folder name holds a NUL byte" },
+	{ "deliver(string.rep('x', 256))", "t.lua:1: folder name must be 1 to 255 bytes" },
+	{ "for i = 1, 17 do deliver('f' .. i) end", "t.lua:1: more than 16 folders" },
+	{ "for i = 1, 33 do forward('u' .. i .. '@x.example') end",
+	  "t.lua:1: more than 32 forward addresses" },
+};
+
+static void test_refused(void)
+{
+	for (size_t i = 0; i < PB_N_ELEMENTS(refused_cases); i++) {
+		struct pb_lua_decision d;
+		char *error;
+
+		CHECK_INT(run(refused_cases[i].script, &d, &error), -1);
+		CHECK_STR(error, refused_cases[i].error);
+		CHECK(!d.acted && d.n_folders == 0 && d.n_forward == 0);
+		free(error);
+		pb_lua_decision_free(&d);
+	}
+}
+
+/* log(): arguments joined, control characters blanked, long lines cut on a UTF-8 boundary,
+ * lines past the bound counted; kept when the script then fails. */
+static void test_log(void)
+{
+	struct pb_lua_decision d;
+	char *error;
+	const char *s = "log('a', 1, nil, true)\nlog('tab\\there\\n')\n"
+			"log(string.rep('\\u{e9}', 200))\n"
+			"for i = 1, 40 do log('line', i) end\nerror('boom')";
+
+	CHECK_INT(run(s, &d, &error), -1);
+	CHECK_STR(error, "t.lua:5: boom");
+	CHECK_INT(d.n_trace, PB_LUA_MAX_LOG);
+	CHECK_INT(d.n_trace_dropped, 3 + 40 - PB_LUA_MAX_LOG);
+	CHECK_STR(d.trace[0], "a 1 nil true");
+	CHECK_STR(d.trace[1], "tab here ");
+	CHECK_INT(strlen(d.trace[2]), 254); /* 127 two-byte characters: 255 would cut one */
+	CHECK_STR(d.trace[3], "line 1");
+	free(error);
+	pb_lua_decision_free(&d);
+}
+
+static const struct pb_test_case tests[] = {
+	{ "facts", test_facts },
+	{ "facts_edges", test_facts_edges },
+	{ "actions", test_actions },
+	{ "refused", test_refused },
+	{ "log", test_log },
+};
+
+PB_TEST_MAIN(tests)

@@ -157,13 +157,14 @@ void queue_smtp_stuff(const char *data, size_t len, bool *bol, struct pb_buf *ou
 	pb_buf_append(out, data + from, len - from);
 }
 
-/* Sends the content, dot-stuffed, and the final dot. 0 / -1 (s->error). */
+/* Sends the content, dot-stuffed, and the final dot (in the last chunk's write: one write
+ * for a message under READ_CHUNK). 0 / -1 (s->error). */
 static int send_body(struct sess *s, char *buf)
 {
 	struct pb_buf out;
 	uint64_t off = 0, size = 0;
 	size_t n;
-	bool bol = true;
+	bool bol = true, last;
 	char tail[2] = { '\r', '\n' };
 	int rc = 0;
 
@@ -181,12 +182,12 @@ static int send_body(struct sess *s, char *buf)
 		else if (n == 1)
 			tail[0] = tail[1], tail[1] = buf[0];
 		off += n;
+		last = n == 0 || off >= size;
+		if (last)
+			pb_buf_append_str(&out, tail[0] == '\r' && tail[1] == '\n' ? ".\r\n"
+									 : "\r\n.\r\n");
 		rc = pb_conn_write(s->c, out.data, out.len, s->tx->command_timeout_ms, &s->error);
-	} while (rc == 0 && n > 0 && off < size);
-	if (rc == 0) {
-		const char *end = tail[0] == '\r' && tail[1] == '\n' ? ".\r\n" : "\r\n.\r\n";
-		rc = send_cmd(s, end);
-	}
+	} while (rc == 0 && !last);
 	pb_buf_deinit(&out);
 	return rc;
 }

@@ -48,7 +48,7 @@ struct qdest {
 
 struct queue_shard {
 	struct pb_store *store;
-	uint32_t index, count, next_sender;
+	uint32_t index, count;
 	struct qentry **e;
 	size_t n, cursor;                       /* cursor: where the next refill scan starts */
 	struct qdest *d;
@@ -350,6 +350,19 @@ static uint32_t in_flight_to(struct queue_shard *s, const char *host, uint16_t p
 	return d != NULL ? d->in_flight : 0;
 }
 
+/* The sender for the next transaction to host:port: the k-th concurrent one goes to sender
+ * hash + k, so the transactions to one next hop keep the same senders, whose cached
+ * connections they reuse (queue-smtp.h). */
+static uint32_t sender_for(struct queue_shard *s, const char *host, uint16_t port)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (const char *p = host; *p != '\0'; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	h = (h ^ port) * 16777619u;
+	return h + in_flight_to(s, host, port);
+}
+
 /* One more (delta 1) or one less (-1) transaction in flight to host:port; a next hop without
  * any is forgotten. */
 static void dest_count(struct queue_shard *s, const char *host, uint16_t port, int delta)
@@ -446,7 +459,7 @@ static void dispatch(struct pb_actor *a, struct queue_shard *s, struct qentry *e
 	struct pb_buf mp;
 	pb_buf_init(&mp);
 	mail_params(&e->q, &mp);
-	q->key = s->next_sender++;
+	q->key = sender_for(s, host, port);
 	q->id = e->q.id;
 	q->host = xstrdup(host);
 	q->port = port;

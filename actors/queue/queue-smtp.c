@@ -548,7 +548,6 @@ static bool cache_take(struct sess *s, uint64_t now)
 static void cache_put(struct sess *s, uint64_t opened)
 {
 	struct queue_smtp_cache *c = s->tx->cache;
-
 	if (c == NULL || !s->done || s->error != NULL) {
 		if (s->error == NULL)
 			quit(&s->c);
@@ -579,6 +578,7 @@ void queue_smtp_send(const struct queue_smtp_tx *tx, char **replies_r)
 			all(replies_r, tx->n_rcpts, t);
 			return;
 		}
+		s.error = NULL; /* pb_conn_open leaves its last attempt's error */
 	}
 	transact(&s, replies_r, !reused);
 	if (s.error != NULL) {

@@ -102,6 +102,7 @@ start_servers() {
 		"$MAIL/ours.sh" start "$SCRATCH/ours" >/dev/null
 		cli setting set smtp '{"relay_networks": "127.0.0.0/8"}' >/dev/null
 		cli setting set outbound "{\"smart_host\": \"127.0.0.1:$DEAD_PORT\", \"tls\": \"none\"}" >/dev/null
+		wait_for 30 "the relay setting in effect" relay_open
 		echo "ours: pillarboxd pid $(ours_pid), SMTP 127.0.0.1:$OURS_SMTP_PORT"
 	fi
 	if has peer; then
@@ -112,6 +113,20 @@ start_servers() {
 		echo "peer: Postfix $(postconf -c "$(postfix_dir)" -h mail_version) pid $(peer_pid)," \
 			"SMTP 127.0.0.1:$PEER_SMTP_PORT"
 	fi
+}
+
+# relay_open: whether our SMTP service takes a recipient at RDOMAIN from 127.0.0.1 (settings
+# reach the daemon's services a moment after the CLI stored them).
+relay_open() {
+	python3 -c '
+import smtplib, sys
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=10)
+s.ehlo("probe.bench.test")
+s.mail("probe@bench.test")
+code = s.rcpt(sys.argv[2])[0]
+s.rset()
+s.quit()
+sys.exit(0 if code == 250 else 1)' "$OURS_SMTP_PORT" "probe@$RDOMAIN"
 }
 
 # Messages waiting in each side's queue.

@@ -22,6 +22,9 @@
 #include <strings.h>
 
 #define READ_CHUNK (64 * 1024)
+/* A body up to this size is read from the store once, whole (the 8-bit check and the content
+ * from memory); a bigger one twice, in READ_CHUNK pieces, to keep a sender's memory bounded. */
+#define WHOLE_MAX (1024 * 1024)
 #define LINE_MAX_CLIENT 1024
 
 /* What the server's EHLO offered. */
@@ -35,6 +38,7 @@ struct sess {
 	struct pb_conn *c;
 	struct caps x;
 	bool done;                  /* the content's final reply was read: the connection is idle */
+	struct pb_buf whole;        /* the body, when read whole (len 0: read by chunks) */
 	int code;
 	char text[LINE_MAX_CLIENT]; /* the reply's last line, code included */
 	const char *error;
@@ -138,19 +142,37 @@ static bool has_8bit_addr(const struct queue_smtp_tx *tx)
 	return false;
 }
 
-/* Whether the body has an octet over 127: 1, 0, -1 (the store). Reads it by chunks. */
+/* The body's bytes from off: *data_r (in s->whole, or read into buf), *n_r of them, and the
+ * body's size. 0, -1 (the store: s->error). */
+static int body_at(struct sess *s, uint64_t off, char *buf, const char **data_r, size_t *n_r,
+		   uint64_t *size_r)
+{
+	if (s->whole.len > 0) {
+		*size_r = s->whole.len;
+		*n_r = off < s->whole.len ? s->whole.len - (size_t)off : 0;
+		*data_r = (const char *)s->whole.data + off;
+		return 0;
+	}
+	*data_r = buf;
+	return pb_store_blob_read(s->tx->store, s->tx->blob_key, off, buf, READ_CHUNK, n_r, size_r,
+				  &s->error) == 1 ? 0 : -1;
+}
+
+/* Whether the body has an octet over 127: 1, 0, -1 (the store). */
 static int body_8bit(struct sess *s, char *buf)
 {
 	uint64_t off = 0, size = 0;
 	size_t n;
+	const char *data;
 
+	if (s->tx->size <= WHOLE_MAX &&
+	    pb_store_blob_get(s->tx->store, s->tx->blob_key, &s->whole, &s->error) != 1)
+		return -1;
 	do {
-		int rc = pb_store_blob_read(s->tx->store, s->tx->blob_key, off, buf, READ_CHUNK, &n,
-					    &size, &s->error);
-		if (rc != 1)
+		if (body_at(s, off, buf, &data, &n, &size) < 0)
 			return -1;
 		for (size_t i = 0; i < n; i++)
-			if ((unsigned char)buf[i] >= 0x80)
+			if ((unsigned char)data[i] >= 0x80)
 				return 1;
 		off += n;
 	} while (n > 0 && off < size);
@@ -183,19 +205,20 @@ static int send_body(struct sess *s, char *buf)
 	char tail[2] = { '\r', '\n' };
 	int rc = 0;
 
+	const char *data;
+
 	pb_buf_init(&out);
 	do {
-		if (pb_store_blob_read(s->tx->store, s->tx->blob_key, off, buf, READ_CHUNK, &n,
-				       &size, &s->error) != 1) {
+		if (body_at(s, off, buf, &data, &n, &size) < 0) {
 			rc = -1;
 			break;
 		}
 		pb_buf_reset(&out);
-		queue_smtp_stuff(buf, n, &bol, &out);
+		queue_smtp_stuff(data, n, &bol, &out);
 		if (n >= 2)
-			memcpy(tail, buf + n - 2, 2);
+			memcpy(tail, data + n - 2, 2);
 		else if (n == 1)
-			tail[0] = tail[1], tail[1] = buf[0];
+			tail[0] = tail[1], tail[1] = data[0];
 		off += n;
 		last = n == 0 || off >= size;
 		if (last)
@@ -447,12 +470,14 @@ static void transact(struct sess *s, char **replies, bool greeting)
 
 	if ((greeting && greet(s, replies) < 0) || precheck(s, replies, buf, &body8, &utf8) < 0) {
 		free(buf);
+		pb_buf_deinit(&s->whole);
 		return;
 	}
 	int accepted = envelope(s, replies, body8, utf8);
 	if (accepted > 0 || (accepted == 0 && s->code == 354)) {
-		if (send_body(s, buf) < 0 ||
-		    read_reply(s, s->tx->command_timeout_ms * 2, false) < 0) {
+		int rc = send_body(s, buf);
+		pb_buf_deinit(&s->whole);
+		if (rc < 0 || read_reply(s, s->tx->command_timeout_ms * 2, false) < 0) {
 			free(buf);
 			return; /* lost after the content: 4xx, sent again (RFC 5321 6.1) */
 		}
@@ -460,6 +485,7 @@ static void transact(struct sess *s, char **replies, bool greeting)
 		s->done = s->code != 421;
 	}
 	free(buf);
+	pb_buf_deinit(&s->whole);
 }
 
 /* ---- the connection cache ---- */
@@ -566,6 +592,8 @@ void queue_smtp_send(const struct queue_smtp_tx *tx, char **replies_r)
 {
 	struct sess s = { .tx = tx };
 	uint64_t now = mono_ms();
+
+	pb_buf_init(&s.whole);
 	uint64_t opened = tx->cache != NULL ? tx->cache->opened_ms : now;
 
 	for (size_t i = 0; i < tx->n_rcpts; i++)

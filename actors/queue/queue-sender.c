@@ -58,6 +58,7 @@ static struct pb_tls_ctx *tls_ctx(struct qsend *q, const struct pb_settings_outb
 
 	if (q->tls != NULL && q->tls_verify == verify && strcmp(q->tls_ca, o->tls_ca_file) == 0)
 		return q->tls;
+	queue_smtp_cache_close(q->cache); /* its connection was verified with the old settings */
 	pb_tls_ctx_unref(&q->tls);
 	if (pb_tls_client_ctx_create(o->tls_ca_file, verify, &q->tls, &error) < 0) {
 		pb_error("qsend", "event=tls_context_failed reason=%s", PB_LOGQ(error));

@@ -536,10 +536,17 @@ void queue_smtp_cache_free(struct queue_smtp_cache **c)
 	*c = NULL;
 }
 
+/* What a connection was made for: next hop, TLS mode and context, HELO, the credentials (the
+ * password only as a hash: the key is never logged, but it need not hold a secret). */
 static void cache_key(const struct queue_smtp_tx *tx, char *buf, size_t size)
 {
-	snprintf(buf, size, "%s:%u tls=%d helo=%s auth=%s", tx->host, tx->port, (int)tx->tls,
-		 tx->helo, tx->auth_user != NULL ? tx->auth_user : "");
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (const char *p = tx->auth_password != NULL ? tx->auth_password : ""; *p != '\0'; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	snprintf(buf, size, "%s:%u tls=%d/%p helo=%s auth=%s/%08x", tx->host, tx->port,
+		 (int)tx->tls, (void *)tx->tls_ctx, tx->helo,
+		 tx->auth_user != NULL ? tx->auth_user : "", h);
 }
 
 /* Takes the cached connection into s when it fits tx and answers RSET with 250: true. A

@@ -47,7 +47,8 @@ struct queue_smtp_tx {
  * the server's reply to the content, the connection stays in the cache, and the next
  * transaction to the same host, port, TLS mode, HELO name and AUTH user goes over it after
  * RSET answered 250 (anything else: a new connection, nothing sent twice — no content had gone
- * on it). Any other next hop closes it (QUIT) first. THREAD: its sender's. */
+ * on it). Any other next hop closes it (QUIT) first; its owner closes it when the TLS
+ * settings its context came from change. THREAD: its sender's. */
 struct queue_smtp_cache *queue_smtp_cache_new(void);
 /* Closes the cached connection, if any (QUIT, short deadline). */
 void queue_smtp_cache_close(struct queue_smtp_cache *c);

@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -112,6 +114,10 @@ int pb_conn_open(const char *host, uint16_t port, uint32_t timeout_ms, struct pb
 	freeaddrinfo(res);
 	if (fd < 0)
 		return -1;
+	/* Callers write whole commands (or pipelined groups) and then wait for the reply: Nagle
+	 * would hold a short write behind the peer's delayed ACK (40 ms a transaction) */
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	struct pb_conn *c = xcalloc(1, sizeof(*c));
 	c->fd = fd;
 	*c_r = c;

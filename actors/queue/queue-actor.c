@@ -33,16 +33,26 @@
 struct qentry {
 	struct pb_queue_rec q;
 	bool in_flight;
+	bool blocked;                           /* due, but its next hop had no free slot */
 	bool *sent;                             /* per recipient: in the transaction in flight */
-	char host[QUEUE_ROUTE_HOST_MAX];        /* its next hop, while in flight */
+	char host[QUEUE_ROUTE_HOST_MAX];        /* its next hop, while in flight or blocked */
 	uint16_t port;
+};
+
+/* A next hop with transactions in flight (the per-destination concurrency). */
+struct qdest {
+	char host[QUEUE_ROUTE_HOST_MAX];
+	uint16_t port;
+	uint32_t in_flight;
 };
 
 struct queue_shard {
 	struct pb_store *store;
-	uint32_t index, count, next_sender;
+	uint32_t index, count;
 	struct qentry **e;
-	size_t n;
+	size_t n, cursor;                       /* cursor: where the next refill scan starts */
+	struct qdest *d;
+	size_t nd;
 	uint64_t sent, deferred, failed; /* recipients, since the shard started (the status) */
 };
 
@@ -274,6 +284,15 @@ static void warn_delayed(struct pb_actor *a, struct queue_shard *s, struct qentr
 
 /* ---- scheduling ---- */
 
+static void outbound_settings(struct pb_actor *a, struct pb_settings_outbound *o_r)
+{
+	struct pb_runtime *rt = pb_actor_runtime(a);
+	const struct pb_settings *st = pb_settings_acquire(rt);
+
+	*o_r = st->outbound;
+	pb_settings_release(rt, st);
+}
+
 static const char *domain_of(const char *addr)
 {
 	const char *at = strrchr(addr, '@');
@@ -317,12 +336,51 @@ static int64_t next_due(const struct qentry *e, int64_t now, const struct pb_set
 	return now + backoff_ms(o, least == UINT32_MAX ? 1 : least);
 }
 
-static size_t in_flight_to(struct queue_shard *s, const char *host, uint16_t port)
+static struct qdest *dest_find(struct queue_shard *s, const char *host, uint16_t port)
 {
-	size_t n = 0;
-	for (size_t i = 0; i < s->n; i++)
-		n += s->e[i]->in_flight && s->e[i]->port == port && strcmp(s->e[i]->host, host) == 0;
-	return n;
+	for (size_t i = 0; i < s->nd; i++)
+		if (s->d[i].port == port && strcmp(s->d[i].host, host) == 0)
+			return &s->d[i];
+	return NULL;
+}
+
+static uint32_t in_flight_to(struct queue_shard *s, const char *host, uint16_t port)
+{
+	struct qdest *d = dest_find(s, host, port);
+	return d != NULL ? d->in_flight : 0;
+}
+
+/* The sender for the next transaction to host:port: the k-th concurrent one goes to sender
+ * hash + k, so the transactions to one next hop keep the same senders, whose cached
+ * connections they reuse (queue-smtp.h). */
+static uint32_t sender_for(struct queue_shard *s, const char *host, uint16_t port)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (const char *p = host; *p != '\0'; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	h = (h ^ port) * 16777619u;
+	return h + in_flight_to(s, host, port);
+}
+
+/* One more (delta 1) or one less (-1) transaction in flight to host:port; a next hop without
+ * any is forgotten. */
+static void dest_count(struct queue_shard *s, const char *host, uint16_t port, int delta)
+{
+	struct qdest *d = dest_find(s, host, port);
+
+	if (d == NULL && delta > 0) {
+		s->d = xrealloc(s->d, sizeof(*s->d) * (s->nd + 1));
+		d = &s->d[s->nd++];
+		memset(d, 0, sizeof(*d));
+		snprintf(d->host, sizeof(d->host), "%s", host);
+		d->port = port;
+	}
+	if (d == NULL || (delta < 0 && d->in_flight == 0))
+		return;
+	d->in_flight += delta;
+	if (d->in_flight == 0)
+		*d = s->d[--s->nd];
 }
 
 static void mail_params(const struct pb_queue_rec *q, struct pb_buf *b)
@@ -382,8 +440,15 @@ static void dispatch(struct pb_actor *a, struct queue_shard *s, struct qentry *e
 		}
 		e->sent[i] = p2 == port && strcmp(h2, host) == 0;
 	}
-	if (!found || in_flight_to(s, host, port) >= o->concurrency) {
-		e->q.next_ms = now + (found ? QUEUE_TICK_MS : backoff_ms(o, 1));
+	if (found && in_flight_to(s, host, port) >= o->concurrency) {
+		/* stays due: it goes when a transaction to host:port ends (refill) */
+		memcpy(e->host, host, sizeof(e->host));
+		e->port = port;
+		e->blocked = true;
+	}
+	if (!found || e->blocked) {
+		if (!found)
+			e->q.next_ms = now + backoff_ms(o, 1);
 		if (changed)
 			entry_save(s, e);
 		return;
@@ -394,7 +459,7 @@ static void dispatch(struct pb_actor *a, struct queue_shard *s, struct qentry *e
 	struct pb_buf mp;
 	pb_buf_init(&mp);
 	mail_params(&e->q, &mp);
-	q->key = s->next_sender++;
+	q->key = sender_for(s, host, port);
 	q->id = e->q.id;
 	q->host = xstrdup(host);
 	q->port = port;
@@ -421,6 +486,7 @@ static void dispatch(struct pb_actor *a, struct queue_shard *s, struct qentry *e
 	memcpy(e->host, host, sizeof(e->host));
 	e->port = port;
 	e->in_flight = true;
+	dest_count(s, host, port, 1);
 }
 
 /* One entry's turn: expiry, DSNs, the end, or the next transaction when due. */
@@ -442,6 +508,7 @@ static void process(struct pb_actor *a, struct queue_shard *s, size_t at, int64_
 		if (pb_store_queue_finish(s->store, e->q.id, now, &error) < 0) {
 			pb_error("queue", "event=finish_failed queue_id=%llu reason=%s",
 				 (unsigned long long)e->q.id, PB_LOGQ(error));
+			entry_save(s, e); /* the outcomes at least (on_sent may have left them) */
 			return;
 		}
 		pb_info("queue", "event=done queue_id=%llu msgid=%s", (unsigned long long)e->q.id,
@@ -450,34 +517,59 @@ static void process(struct pb_actor *a, struct queue_shard *s, size_t at, int64_
 		s->e[at] = s->e[--s->n];
 		return;
 	}
-	if (e->q.next_ms <= now)
+	if (e->q.next_ms <= now) {
+		e->blocked = false;
 		dispatch(a, s, e, now, o);
+	}
 }
 
 static void process_all(struct pb_actor *a, struct queue_shard *s, int64_t now)
 {
-	struct pb_runtime *rt = pb_actor_runtime(a);
-	const struct pb_settings *st = pb_settings_acquire(rt);
-	struct pb_settings_outbound o = st->outbound;
+	struct pb_settings_outbound o;
 
-	pb_settings_release(rt, st);
+	outbound_settings(a, &o);
 	for (size_t at = s->n; at-- > 0;)
 		process(a, s, at, now, &o);
 }
 
-/* A transaction's outcome: each recipient's state written down before anything else. */
+/* After a transaction to host:port ended: the entries blocked on it go, from the cursor on
+ * (round robin, so none waits behind the others), until its slots are taken again. */
+static void refill(struct pb_actor *a, struct queue_shard *s, const char *host, uint16_t port,
+		   int64_t now, const struct pb_settings_outbound *o)
+{
+	for (size_t k = 0; k < s->n && in_flight_to(s, host, port) < o->concurrency; k++) {
+		struct qentry *e = s->e[(s->cursor + k) % s->n];
+		if (!e->blocked || e->in_flight || e->q.held || e->q.next_ms > now ||
+		    e->port != port || strcmp(e->host, host) != 0)
+			continue;
+		e->blocked = false;
+		dispatch(a, s, e, now, o);
+		if (e->in_flight)
+			s->cursor = (s->cursor + k + 1) % s->n;
+	}
+}
+
+static bool all_delivered(const struct qentry *e)
+{
+	for (size_t i = 0; i < e->q.n; i++)
+		if (e->q.r[i].state != PB_QUEUE_DELIVERED)
+			return false;
+	return true;
+}
+
+/* A transaction's outcome: each recipient's state written down before anything else — when
+ * every recipient was delivered, by the entry's end itself (one synced write, in process). */
 static int on_sent(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct queue_shard *s = state;
-	struct qentry *e = entry_find(s, m->corr, NULL);
+	size_t at;
+	struct qentry *e = entry_find(s, m->corr, &at);
 	const char *error;
 	uint32_t code = pb_msg_status(m, &error);
 	int64_t now = (int64_t)pb_clock_wall_ms();
-	struct pb_runtime *rt = pb_actor_runtime(a);
-	const struct pb_settings *st = pb_settings_acquire(rt);
-	struct pb_settings_outbound o = st->outbound;
+	struct pb_settings_outbound o;
 
-	pb_settings_release(rt, st);
+	outbound_settings(a, &o);
 	if (e == NULL || !e->in_flight)
 		return 0; /* late or unknown: dropped */
 	const struct pb_strv *rep = m->type == MSG_QSEND_SEND_REP ? &m->u.qsend_send_rep.replies
@@ -505,9 +597,17 @@ static int on_sent(struct pb_actor *a, void *state, struct pb_msg *m)
 				PB_LOGQ(text));
 	}
 	e->q.next_ms = next_due(e, now, &o);
-	entry_save(s, e);
+	bool finish = all_delivered(e) && !e->q.held;
+	if (!finish)
+		entry_save(s, e);
 	e->in_flight = false;
-	process_all(a, s, now);
+	char host[QUEUE_ROUTE_HOST_MAX];
+	uint16_t port = e->port;
+	memcpy(host, e->host, sizeof(host));
+	dest_count(s, host, port, -1);
+	if (finish)
+		process(a, s, at, now, &o); /* ends it: finish, or the outcomes saved */
+	refill(a, s, host, port, now, &o);
 	return 0;
 }
 
@@ -642,6 +742,7 @@ static void q_deinit(struct pb_actor *a, void *state)
 	for (size_t i = 0; i < s->n; i++)
 		entry_free(s->e[i]);
 	free(s->e);
+	free(s->d);
 	free(s);
 }
 

@@ -14,6 +14,6 @@ extern const struct pb_actor_def queue_actor_def;
 extern const struct pb_actor_def qsend_actor_def;
 
 /* The sender threads the daemon starts (each one transaction at a time). */
-#define QUEUE_SENDERS 4
+#define QUEUE_SENDERS 8
 
 #endif

@@ -2,7 +2,8 @@
  * queue-sender.c: the sender threads "qsend.N": each runs one SMTP client transaction at a
  * time for the queue shards (QSEND_SEND_REQ -> QSEND_SEND_REP), blocking on the network with
  * deadlines on its own thread, never in a queue shard.
- * OWNS: nothing between messages. THREAD: its own.
+ * OWNS: its cached connection between messages (queue-smtp.h; closed after
+ * QUEUE_SMTP_CACHE_IDLE_MS unused). THREAD: its own.
  * MESSAGES: handles QSEND_SEND_REQ; answers QSEND_SEND_REP.
  */
 #include "queue-actor.h"
@@ -17,9 +18,13 @@
 #include <stdio.h>
 #include <unistd.h>
 
-/* A sender's state: the store, and the TLS client context of the settings it was made for. */
+#define QSEND_TIMER_IDLE 1
+
+/* A sender's state: the store, its connection cache, and the TLS client context of the
+ * settings it was made for. */
 struct qsend {
 	struct pb_store *store;
+	struct queue_smtp_cache *cache;
 	struct pb_tls_ctx *tls;
 	char tls_ca[1024];
 	bool tls_verify;
@@ -30,6 +35,7 @@ static int qs_init(struct pb_actor *a, void *arg, void **state_r, const char **e
 	struct qsend *q = xcalloc(1, sizeof(*q));
 
 	q->store = arg;
+	q->cache = queue_smtp_cache_new();
 	*state_r = q;
 	return 0;
 }
@@ -38,6 +44,7 @@ static void qs_deinit(struct pb_actor *a, void *state)
 {
 	struct qsend *q = state;
 
+	queue_smtp_cache_free(&q->cache);
 	pb_tls_ctx_unref(&q->tls);
 	free(q);
 }
@@ -51,6 +58,7 @@ static struct pb_tls_ctx *tls_ctx(struct qsend *q, const struct pb_settings_outb
 
 	if (q->tls != NULL && q->tls_verify == verify && strcmp(q->tls_ca, o->tls_ca_file) == 0)
 		return q->tls;
+	queue_smtp_cache_close(q->cache); /* its connection was verified with the old settings */
 	pb_tls_ctx_unref(&q->tls);
 	if (pb_tls_client_ctx_create(o->tls_ca_file, verify, &q->tls, &error) < 0) {
 		pb_error("qsend", "event=tls_context_failed reason=%s", PB_LOGQ(error));
@@ -104,6 +112,7 @@ static int on_send(struct pb_actor *a, void *state, struct pb_msg *m)
 		.tls = tls_mode(o.tls),
 		.auth_user = q->smart_host ? o.auth_user : "",
 		.auth_password = q->smart_host ? o.auth_password : "",
+		.cache = ((struct qsend *)state)->cache,
 	};
 	if (tx.tls != QUEUE_TLS_NONE && (tx.tls_ctx = tls_ctx(state, &o)) == NULL)
 		tx.tls = tx.tls == QUEUE_TLS_OPPORTUNISTIC ? QUEUE_TLS_NONE : tx.tls;
@@ -113,6 +122,8 @@ static int on_send(struct pb_actor *a, void *state, struct pb_msg *m)
 			replies[i] = xstrdup("451 4.7.5 no TLS client context (outbound.tls_ca_file?)");
 	} else {
 		queue_smtp_send(&tx, replies);
+		if (queue_smtp_cache_open(tx.cache))
+			pb_actor_timer_set(a, QSEND_TIMER_IDLE, QUEUE_SMTP_CACHE_IDLE_MS);
 	}
 	struct pb_msg rep;
 	pb_msg_init(&rep, MSG_QSEND_SEND_REP);
@@ -130,6 +141,12 @@ static int on_send(struct pb_actor *a, void *state, struct pb_msg *m)
 	return 0;
 }
 
+/* The cached connection was not used for QUEUE_SMTP_CACHE_IDLE_MS: closed. */
+static void qs_timer(struct pb_actor *a, void *state, uint32_t id, uint64_t now)
+{
+	queue_smtp_cache_close(((struct qsend *)state)->cache);
+}
+
 static const struct pb_handler qsend_handlers[] = {
 	{ MSG_QSEND_SEND_REQ, on_send },
 };
@@ -141,4 +158,5 @@ const struct pb_actor_def qsend_actor_def = {
 	.deinit = qs_deinit,
 	.handlers = qsend_handlers,
 	.n_handlers = PB_N_ELEMENTS(qsend_handlers),
+	.on_timer = qs_timer,
 };

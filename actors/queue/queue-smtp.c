@@ -12,6 +12,7 @@
 #include "pb-alloc.h"
 #include "pb-buf.h"
 #include "pb-conn.h"
+#include "pb-runtime.h"
 #include "store-bodies.h"
 
 #include <openssl/evp.h>
@@ -21,16 +22,34 @@
 #include <strings.h>
 
 #define READ_CHUNK (64 * 1024)
+/* A body up to this size is read from the store once, whole (the 8-bit check and the content
+ * from memory); a bigger one twice, in READ_CHUNK pieces, to keep a sender's memory bounded. */
+#define WHOLE_MAX (1024 * 1024)
 #define LINE_MAX_CLIENT 1024
+
+/* What the server's EHLO offered. */
+struct caps {
+	bool pipelining, eightbit, smtputf8, dsn, starttls, auth_plain, auth_login, size_ext;
+	uint64_t max_size;
+};
 
 struct sess {
 	const struct queue_smtp_tx *tx;
 	struct pb_conn *c;
-	bool esmtp, pipelining, eightbit, smtputf8, dsn, starttls, auth_plain, auth_login, size_ext;
-	uint64_t max_size;
+	struct caps x;
+	bool done;                  /* the content's final reply was read: the connection is idle */
+	struct pb_buf whole;        /* the body, when read whole (len 0: read by chunks) */
 	int code;
 	char text[LINE_MAX_CLIENT]; /* the reply's last line, code included */
 	const char *error;
+};
+
+struct queue_smtp_cache {
+	struct pb_conn *c;
+	struct caps x;
+	char key[600];              /* host, port, TLS mode, HELO name, AUTH user */
+	uint64_t opened_ms;
+	uint64_t reused;
 };
 
 
@@ -46,26 +65,26 @@ static void all(char **replies, size_t n, char *text)
 static void note_ext(struct sess *s, const char *kw)
 {
 	if (strcasecmp(kw, "PIPELINING") == 0)
-		s->pipelining = true;
+		s->x.pipelining = true;
 	else if (strcasecmp(kw, "8BITMIME") == 0)
-		s->eightbit = true;
+		s->x.eightbit = true;
 	else if (strcasecmp(kw, "SMTPUTF8") == 0)
-		s->smtputf8 = true;
+		s->x.smtputf8 = true;
 	else if (strcasecmp(kw, "DSN") == 0)
-		s->dsn = true;
+		s->x.dsn = true;
 	else if (strcasecmp(kw, "STARTTLS") == 0)
-		s->starttls = true;
+		s->x.starttls = true;
 	else if (strncasecmp(kw, "AUTH ", 5) == 0 || strncasecmp(kw, "AUTH=", 5) == 0) {
 		for (const char *p = kw + 5; *p != '\0';) {
 			size_t n = strcspn(p, " ");
-			s->auth_plain |= n == 5 && strncasecmp(p, "PLAIN", 5) == 0;
-			s->auth_login |= n == 5 && strncasecmp(p, "LOGIN", 5) == 0;
+			s->x.auth_plain |= n == 5 && strncasecmp(p, "PLAIN", 5) == 0;
+			s->x.auth_login |= n == 5 && strncasecmp(p, "LOGIN", 5) == 0;
 			p += n + strspn(p + n, " ");
 		}
 	}
 	else if (strncasecmp(kw, "SIZE", 4) == 0 && (kw[4] == ' ' || kw[4] == '\0')) {
-		s->size_ext = true;
-		s->max_size = strtoull(kw + 4, NULL, 10);
+		s->x.size_ext = true;
+		s->x.max_size = strtoull(kw + 4, NULL, 10);
 	}
 }
 
@@ -123,19 +142,37 @@ static bool has_8bit_addr(const struct queue_smtp_tx *tx)
 	return false;
 }
 
-/* Whether the body has an octet over 127: 1, 0, -1 (the store). Reads it by chunks. */
+/* The body's bytes from off: *data_r (in s->whole, or read into buf), *n_r of them, and the
+ * body's size. 0, -1 (the store: s->error). */
+static int body_at(struct sess *s, uint64_t off, char *buf, const char **data_r, size_t *n_r,
+		   uint64_t *size_r)
+{
+	if (s->whole.len > 0) {
+		*size_r = s->whole.len;
+		*n_r = off < s->whole.len ? s->whole.len - (size_t)off : 0;
+		*data_r = (const char *)s->whole.data + off;
+		return 0;
+	}
+	*data_r = buf;
+	return pb_store_blob_read(s->tx->store, s->tx->blob_key, off, buf, READ_CHUNK, n_r, size_r,
+				  &s->error) == 1 ? 0 : -1;
+}
+
+/* Whether the body has an octet over 127: 1, 0, -1 (the store). */
 static int body_8bit(struct sess *s, char *buf)
 {
 	uint64_t off = 0, size = 0;
 	size_t n;
+	const char *data;
 
+	if (s->tx->size <= WHOLE_MAX &&
+	    pb_store_blob_get(s->tx->store, s->tx->blob_key, &s->whole, &s->error) != 1)
+		return -1;
 	do {
-		int rc = pb_store_blob_read(s->tx->store, s->tx->blob_key, off, buf, READ_CHUNK, &n,
-					    &size, &s->error);
-		if (rc != 1)
+		if (body_at(s, off, buf, &data, &n, &size) < 0)
 			return -1;
 		for (size_t i = 0; i < n; i++)
-			if ((unsigned char)buf[i] >= 0x80)
+			if ((unsigned char)data[i] >= 0x80)
 				return 1;
 		off += n;
 	} while (n > 0 && off < size);
@@ -157,36 +194,38 @@ void queue_smtp_stuff(const char *data, size_t len, bool *bol, struct pb_buf *ou
 	pb_buf_append(out, data + from, len - from);
 }
 
-/* Sends the content, dot-stuffed, and the final dot. 0 / -1 (s->error). */
+/* Sends the content, dot-stuffed, and the final dot (in the last chunk's write: one write
+ * for a message under READ_CHUNK). 0 / -1 (s->error). */
 static int send_body(struct sess *s, char *buf)
 {
 	struct pb_buf out;
 	uint64_t off = 0, size = 0;
 	size_t n;
-	bool bol = true;
+	bool bol = true, last;
 	char tail[2] = { '\r', '\n' };
 	int rc = 0;
 
+	const char *data;
+
 	pb_buf_init(&out);
 	do {
-		if (pb_store_blob_read(s->tx->store, s->tx->blob_key, off, buf, READ_CHUNK, &n,
-				       &size, &s->error) != 1) {
+		if (body_at(s, off, buf, &data, &n, &size) < 0) {
 			rc = -1;
 			break;
 		}
 		pb_buf_reset(&out);
-		queue_smtp_stuff(buf, n, &bol, &out);
+		queue_smtp_stuff(data, n, &bol, &out);
 		if (n >= 2)
-			memcpy(tail, buf + n - 2, 2);
+			memcpy(tail, data + n - 2, 2);
 		else if (n == 1)
-			tail[0] = tail[1], tail[1] = buf[0];
+			tail[0] = tail[1], tail[1] = data[0];
 		off += n;
+		last = n == 0 || off >= size;
+		if (last)
+			pb_buf_append_str(&out, tail[0] == '\r' && tail[1] == '\n' ? ".\r\n"
+									 : "\r\n.\r\n");
 		rc = pb_conn_write(s->c, out.data, out.len, s->tx->command_timeout_ms, &s->error);
-	} while (rc == 0 && n > 0 && off < size);
-	if (rc == 0) {
-		const char *end = tail[0] == '\r' && tail[1] == '\n' ? ".\r\n" : "\r\n.\r\n";
-		rc = send_cmd(s, end);
-	}
+	} while (rc == 0 && !last);
 	pb_buf_deinit(&out);
 	return rc;
 }
@@ -197,13 +236,13 @@ static void mail_line(struct sess *s, bool body8, bool utf8, struct pb_buf *b)
 	const struct queue_smtp_tx *tx = s->tx;
 
 	pb_buf_printf(b, "MAIL FROM:<%s>", tx->sender);
-	if (s->size_ext) /* RFC 1870: only to a server that offers SIZE */
+	if (s->x.size_ext) /* RFC 1870: only to a server that offers SIZE */
 		pb_buf_printf(b, " SIZE=%llu", (unsigned long long)tx->size);
-	if (body8 && s->eightbit)
+	if (body8 && s->x.eightbit)
 		pb_buf_append_str(b, " BODY=8BITMIME");
 	if (utf8)
 		pb_buf_append_str(b, " SMTPUTF8");
-	if (s->dsn && tx->mail_params[0] != '\0')
+	if (s->x.dsn && tx->mail_params[0] != '\0')
 		pb_buf_printf(b, " %s", tx->mail_params);
 	pb_buf_append_str(b, "\r\n");
 }
@@ -211,7 +250,7 @@ static void mail_line(struct sess *s, bool body8, bool utf8, struct pb_buf *b)
 static void rcpt_line(struct sess *s, size_t i, struct pb_buf *b)
 {
 	pb_buf_printf(b, "RCPT TO:<%s>", s->tx->rcpts[i]);
-	if (s->dsn && s->tx->rcpt_params[i][0] != '\0')
+	if (s->x.dsn && s->tx->rcpt_params[i][0] != '\0')
 		pb_buf_printf(b, " %s", s->tx->rcpt_params[i]);
 	pb_buf_append_str(b, "\r\n");
 }
@@ -221,9 +260,7 @@ static int ehlo(struct sess *s, char **replies)
 {
 	char line[300];
 
-	s->pipelining = s->eightbit = s->smtputf8 = s->dsn = s->starttls = false;
-	s->auth_plain = s->auth_login = s->size_ext = false;
-	s->max_size = 0;
+	memset(&s->x, 0, sizeof(s->x));
 	snprintf(line, sizeof(line), "EHLO %s\r\n", s->tx->helo);
 	if (send_cmd(s, line) < 0 || read_reply(s, s->tx->command_timeout_ms, true) < 0)
 		return -1;
@@ -247,7 +284,7 @@ static int starttls(struct sess *s, char **replies)
 
 	if (tx->tls != QUEUE_TLS_OPPORTUNISTIC && tx->tls != QUEUE_TLS_REQUIRED)
 		return 0;
-	if (!s->starttls) {
+	if (!s->x.starttls) {
 		if (tx->tls == QUEUE_TLS_OPPORTUNISTIC)
 			return 0;
 		all(replies, tx->n_rcpts, xasprintf("451 4.7.4 TLS is required but %s does not "
@@ -292,9 +329,9 @@ static int authenticate(struct sess *s, char **replies)
 	const char *user = tx->auth_user, *pw = tx->auth_password;
 	int rc;
 
-	if (user == NULL || user[0] == '\0' || (!s->auth_plain && !s->auth_login))
+	if (user == NULL || user[0] == '\0' || (!s->x.auth_plain && !s->x.auth_login))
 		return 0;
-	if (s->auth_plain) {
+	if (s->x.auth_plain) {
 		size_t ul = strlen(user), pl = strlen(pw);
 		char *raw = xmalloc(ul + pl + 2);
 		raw[0] = '\0';
@@ -362,17 +399,17 @@ static int precheck(struct sess *s, char **replies, char *buf, bool *body8_r, bo
 	}
 	*body8_r = b8 == 1;
 	*utf8_r = has_8bit_addr(s->tx);
-	if (*body8_r && !s->eightbit) {
+	if (*body8_r && !s->x.eightbit) {
 		all(replies, n, xasprintf("554 5.6.3 the message has 8-bit content and %s does not "
 				    "accept 8BITMIME (RFC 6152)%s", s->tx->host, ""));
 		return -1;
 	}
-	if (*utf8_r && !s->smtputf8) {
+	if (*utf8_r && !s->x.smtputf8) {
 		all(replies, n, xasprintf("553 5.6.7 the addresses need SMTPUTF8 and %s does not offer "
 				    "it (RFC 6531)%s", s->tx->host, ""));
 		return -1;
 	}
-	if (s->max_size > 0 && s->tx->size > s->max_size) {
+	if (s->x.max_size > 0 && s->tx->size > s->x.max_size) {
 		all(replies, n, xasprintf("552 5.3.4 the message is larger than %s accepts (SIZE)%s",
 				    s->tx->host, ""));
 		return -1;
@@ -391,19 +428,19 @@ static int envelope(struct sess *s, char **replies, bool body8, bool utf8)
 
 	pb_buf_init(&b);
 	mail_line(s, body8, utf8, &b);
-	for (size_t i = 0; s->pipelining && i < n; i++)
+	for (size_t i = 0; s->x.pipelining && i < n; i++)
 		rcpt_line(s, i, &b);
-	if (s->pipelining)
+	if (s->x.pipelining)
 		pb_buf_append_str(&b, "DATA\r\n");
 	if (pb_conn_write(s->c, b.data, b.len, t, &s->error) < 0 || read_reply(s, t, false) < 0)
 		rc = -1;
 	mail_code = s->code;
 	if (rc == 0 && mail_code / 100 != 2)
 		all(replies, n, outcome(s));
-	for (size_t i = 0; rc == 0 && i < n && (s->pipelining || mail_code / 100 == 2); i++) {
+	for (size_t i = 0; rc == 0 && i < n && (s->x.pipelining || mail_code / 100 == 2); i++) {
 		pb_buf_reset(&b);
 		rcpt_line(s, i, &b);
-		if ((!s->pipelining && pb_conn_write(s->c, b.data, b.len, t, &s->error) < 0) ||
+		if ((!s->x.pipelining && pb_conn_write(s->c, b.data, b.len, t, &s->error) < 0) ||
 		    read_reply(s, t, false) < 0) {
 			rc = -1;
 		} else if (s->code / 100 == 2) {
@@ -415,53 +452,173 @@ static int envelope(struct sess *s, char **replies, bool body8, bool utf8)
 	pb_buf_deinit(&b);
 	if (rc < 0)
 		return -1;
-	if (!s->pipelining && (mail_code / 100 != 2 || accepted == 0))
+	if (!s->x.pipelining && (mail_code / 100 != 2 || accepted == 0))
 		return 0;
-	if ((!s->pipelining && send_cmd(s, "DATA\r\n") < 0) || read_reply(s, t, false) < 0)
+	if ((!s->x.pipelining && send_cmd(s, "DATA\r\n") < 0) || read_reply(s, t, false) < 0)
 		return -1;
 	if (s->code != 354 && accepted > 0)
 		all(replies, n, outcome(s));
 	return s->code == 354 ? (int)accepted : 0;
 }
 
-static void transact(struct sess *s, char **replies)
+/* The transaction; greet: a new connection (else a reused one, past RSET). */
+static void transact(struct sess *s, char **replies, bool greeting)
 {
 	size_t n = s->tx->n_rcpts;
 	char *buf = xmalloc(READ_CHUNK);
 	bool body8 = false, utf8 = false;
 
-	if (greet(s, replies) < 0 || precheck(s, replies, buf, &body8, &utf8) < 0) {
+	if ((greeting && greet(s, replies) < 0) || precheck(s, replies, buf, &body8, &utf8) < 0) {
 		free(buf);
+		pb_buf_deinit(&s->whole);
 		return;
 	}
 	int accepted = envelope(s, replies, body8, utf8);
 	if (accepted > 0 || (accepted == 0 && s->code == 354)) {
-		if (send_body(s, buf) < 0 ||
-		    read_reply(s, s->tx->command_timeout_ms * 2, false) < 0) {
+		int rc = send_body(s, buf);
+		pb_buf_deinit(&s->whole);
+		if (rc < 0 || read_reply(s, s->tx->command_timeout_ms * 2, false) < 0) {
 			free(buf);
 			return; /* lost after the content: 4xx, sent again (RFC 5321 6.1) */
 		}
 		all(replies, n, outcome(s));
+		s->done = s->code != 421;
 	}
 	free(buf);
-	if (send_cmd(s, "QUIT\r\n") == 0)
-		read_reply(s, s->tx->command_timeout_ms, false);
+	pb_buf_deinit(&s->whole);
+}
+
+/* ---- the connection cache ---- */
+
+static uint64_t mono_ms(void)
+{
+	return pb_clock_monotonic_ms(NULL);
+}
+
+struct queue_smtp_cache *queue_smtp_cache_new(void)
+{
+	return xcalloc(1, sizeof(struct queue_smtp_cache));
+}
+
+/* QUIT (a short deadline: the answer does not matter) and close. */
+static void quit(struct pb_conn **c)
+{
+	const char *error;
+	char line[LINE_MAX_CLIENT];
+
+	if (pb_conn_write(*c, "QUIT\r\n", 6, 1000, &error) == 0)
+		(void)pb_conn_read_line(*c, line, sizeof(line), 1000, &error);
+	pb_conn_close(c);
+}
+
+void queue_smtp_cache_close(struct queue_smtp_cache *c)
+{
+	if (c != NULL && c->c != NULL)
+		quit(&c->c);
+}
+
+bool queue_smtp_cache_open(const struct queue_smtp_cache *c)
+{
+	return c != NULL && c->c != NULL;
+}
+
+uint64_t queue_smtp_cache_reused(const struct queue_smtp_cache *c)
+{
+	return c != NULL ? c->reused : 0;
+}
+
+void queue_smtp_cache_free(struct queue_smtp_cache **c)
+{
+	if (*c == NULL)
+		return;
+	queue_smtp_cache_close(*c);
+	free(*c);
+	*c = NULL;
+}
+
+/* What a connection was made for: next hop, TLS mode and context, HELO, the credentials (the
+ * password only as a hash: the key is never logged, but it need not hold a secret). */
+static void cache_key(const struct queue_smtp_tx *tx, char *buf, size_t size)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (const char *p = tx->auth_password != NULL ? tx->auth_password : ""; *p != '\0'; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	snprintf(buf, size, "%s:%u tls=%d/%p helo=%s auth=%s/%08x", tx->host, tx->port,
+		 (int)tx->tls, (void *)tx->tls_ctx, tx->helo,
+		 tx->auth_user != NULL ? tx->auth_user : "", h);
+}
+
+/* Takes the cached connection into s when it fits tx and answers RSET with 250: true. A
+ * connection that does not fit, or fails, is closed. */
+static bool cache_take(struct sess *s, uint64_t now)
+{
+	struct queue_smtp_cache *c = s->tx->cache;
+	char key[sizeof(c->key)];
+
+	if (c == NULL || c->c == NULL)
+		return false;
+	cache_key(s->tx, key, sizeof(key));
+	if (strcmp(key, c->key) != 0 || now - c->opened_ms >= QUEUE_SMTP_REUSE_MAX_MS) {
+		quit(&c->c);
+		return false;
+	}
+	s->c = c->c;
+	c->c = NULL;
+	if (send_cmd(s, "RSET\r\n") < 0 || read_reply(s, s->tx->command_timeout_ms, false) < 0 ||
+	    s->code != 250) {
+		pb_conn_close(&s->c); /* closed by the server meanwhile, or refusing: a new one */
+		s->error = NULL;
+		return false;
+	}
+	s->x = c->x;
+	c->reused++;
+	return true;
+}
+
+/* After the transaction: the connection kept in the cache when it is idle and in good order
+ * (opened is when it was), else QUIT and closed. */
+static void cache_put(struct sess *s, uint64_t opened)
+{
+	struct queue_smtp_cache *c = s->tx->cache;
+	if (c == NULL || !s->done || s->error != NULL) {
+		if (s->error == NULL)
+			quit(&s->c);
+		pb_conn_close(&s->c);
+		return;
+	}
+	queue_smtp_cache_close(c);
+	c->c = s->c;
+	s->c = NULL;
+	c->x = s->x;
+	c->opened_ms = opened;
+	cache_key(s->tx, c->key, sizeof(c->key));
 }
 
 void queue_smtp_send(const struct queue_smtp_tx *tx, char **replies_r)
 {
 	struct sess s = { .tx = tx };
+	uint64_t now = mono_ms();
+
+	pb_buf_init(&s.whole);
+	uint64_t opened = tx->cache != NULL ? tx->cache->opened_ms : now;
+
 	for (size_t i = 0; i < tx->n_rcpts; i++)
 		replies_r[i] = NULL;
-	if (pb_conn_open(tx->host, tx->port, tx->connect_timeout_ms, &s.c, &s.error) < 0) {
-		char *t = xasprintf("451 4.4.1 cannot connect to %s: %s", tx->host, s.error);
-		all(replies_r, tx->n_rcpts, t);
-		return;
+	bool reused = cache_take(&s, now);
+	if (!reused) {
+		opened = now;
+		if (pb_conn_open(tx->host, tx->port, tx->connect_timeout_ms, &s.c, &s.error) < 0) {
+			char *t = xasprintf("451 4.4.1 cannot connect to %s: %s", tx->host, s.error);
+			all(replies_r, tx->n_rcpts, t);
+			return;
+		}
+		s.error = NULL; /* pb_conn_open leaves its last attempt's error */
 	}
-	transact(&s, replies_r);
+	transact(&s, replies_r, !reused);
 	if (s.error != NULL) {
 		char *t = xasprintf("451 4.4.2 connection to %s lost: %s", tx->host, s.error);
 		all(replies_r, tx->n_rcpts, t);
 	}
-	pb_conn_close(&s.c);
+	cache_put(&s, opened);
 }

@@ -17,6 +17,7 @@
 enum queue_tls { QUEUE_TLS_NONE, QUEUE_TLS_OPPORTUNISTIC, QUEUE_TLS_REQUIRED, QUEUE_TLS_IMPLICIT };
 
 struct pb_tls_ctx;
+struct queue_smtp_cache;
 
 struct queue_smtp_tx {
 	const char *host;
@@ -34,9 +35,31 @@ struct queue_smtp_tx {
 	enum queue_tls tls;
 	struct pb_tls_ctx *tls_ctx;     /* a client context (borrowed); NULL with QUEUE_TLS_NONE */
 	const char *auth_user, *auth_password; /* "" / NULL: no AUTH (else PLAIN or LOGIN) */
+	struct queue_smtp_cache *cache;        /* borrowed; NULL: a connection of its own */
 };
 
-/* Runs the transaction. replies_r[i] (xmalloc'd, caller frees) gets the final word on rcpts[i]:
+/* How long a connection may wait unused in a cache, and how long it may be reused at all
+ * (Postfix's smtp_connection_cache_time_limit and smtp_connection_reuse_time_limit). */
+#define QUEUE_SMTP_CACHE_IDLE_MS 2000
+#define QUEUE_SMTP_REUSE_MAX_MS (300 * 1000)
+
+/* A sender's connection kept open between transactions: after a transaction that ended with
+ * the server's reply to the content, the connection stays in the cache, and the next
+ * transaction to the same host, port, TLS mode, HELO name and AUTH user goes over it after
+ * RSET answered 250 (anything else: a new connection, nothing sent twice — no content had gone
+ * on it). Any other next hop closes it (QUIT) first; its owner closes it when the TLS
+ * settings its context came from change. THREAD: its sender's. */
+struct queue_smtp_cache *queue_smtp_cache_new(void);
+/* Closes the cached connection, if any (QUIT, short deadline). */
+void queue_smtp_cache_close(struct queue_smtp_cache *c);
+/* Whether a connection is cached. */
+bool queue_smtp_cache_open(const struct queue_smtp_cache *c);
+/* Transactions that went over a reused connection so far. */
+uint64_t queue_smtp_cache_reused(const struct queue_smtp_cache *c);
+/* Closes and frees *c; NULL is fine. */
+void queue_smtp_cache_free(struct queue_smtp_cache **c);
+
+/* Runs the transaction (over tx->cache's connection when it fits). replies_r[i] (xmalloc'd, caller frees) gets the final word on rcpts[i]:
  * "CODE text" — 2xx accepted by the server, 4xx try again later, 5xx failed for good. */
 void queue_smtp_send(const struct queue_smtp_tx *tx, char **replies_r);
 

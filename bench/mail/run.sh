@@ -111,8 +111,7 @@ start_servers() {
 	SAMPLER_PID=$!
 }
 
-# tree_cpu SIDE: CPU ticks used so far by the server's process tree — utime + stime of every
-# live process under its master PID(s), plus cutime + cstime (children already reaped).
+# tree_cpu SIDE: CPU ticks used so far by the server's process tree (tree-cpu.sh).
 tree_cpu() {
 	local roots
 	if [ "$1" = ours ]; then
@@ -120,26 +119,8 @@ tree_cpu() {
 	else
 		roots=$("$HERE/peer.sh" pids "$SCRATCH/peer" | paste -sd' ')
 	fi
-	ps -e -o pid=,ppid= | awk -v roots="$roots" '
-		BEGIN { n = split(roots, r, " "); for (i = 1; i <= n; i++) want[r[i]] = 1 }
-		{ parent[$1] = $2 }
-		END {
-			do {
-				grew = 0
-				for (p in parent)
-					if (!(p in want) && (parent[p] in want)) { want[p] = 1; grew = 1 }
-			} while (grew)
-			for (p in want) {
-				f = "/proc/" p "/stat"
-				if ((getline line < f) > 0) {
-					sub(/.*\) /, "", line)
-					split(line, v, " ")
-					t += v[12] + v[13] + v[14] + v[15]
-				}
-				close(f)
-			}
-			print t + 0
-		}'
+	# shellcheck disable=SC2086 # several PIDs
+	"$HERE/tree-cpu.sh" $roots
 }
 
 # cpu_per_msg TICKS_BEFORE TICKS_AFTER MESSAGES: server CPU microseconds per message.

@@ -77,6 +77,7 @@ class Peer(socketserver.ThreadingTCPServer):
 
     def __init__(self):
         self.received = []
+        self.connections = self.rsets = self.quits = 0
         super().__init__(("127.0.0.1", 0), PeerHandler)
         self.port = self.server_address[1]
         threading.Thread(target=self.serve_forever, daemon=True).start()
@@ -87,6 +88,7 @@ class PeerHandler(socketserver.StreamRequestHandler):
         self.wfile.write(text.encode() + b"\r\n")
 
     def handle(self):
+        self.server.connections += 1
         self.reply("220 peer.example ESMTP")
         mail, rcpts = None, []
         for line in self.rfile:
@@ -120,9 +122,11 @@ class PeerHandler(socketserver.StreamRequestHandler):
                 self.server.received.append((mail, rcpts, data))
                 self.reply("250 2.0.0 Ok: queued")
             elif verb == "QUIT":
+                self.server.quits += 1
                 self.reply("221 2.0.0 Bye")
                 return
             else:
+                self.server.rsets += verb == "RSET"
                 self.reply("250 2.0.0 Ok")
 
 
@@ -285,6 +289,33 @@ class QueueCase(QueueBase):
         # (smtplib gives every RCPT the same options)
         self.assertEqual(rcpts, ["RCPT TO:<good1@refuse.example> NOTIFY=FAILURE "
                                  "ORCPT=rfc822;bad1@refuse.example"])
+
+    def test_connection_reused_across_messages(self):
+        """Messages to one next hop one after the other go over one connection (RSET between
+        them), closed with QUIT once it has been idle."""
+        peer = Peer()
+        self.addCleanup(peer.shutdown)
+        rc, out, err = self.d.cli("setting", "show", "outbound")
+        routes = json.loads(out)["routes"] if rc == 0 and out.startswith("{") else None
+        self.assertIsNotNone(routes, out + err)
+        self.addCleanup(self.settings, {"routes": routes, "concurrency": None})
+        self.settings({"routes": routes + " reuse.example=127.0.0.1:%d" % peer.port,
+                       "concurrency": 1})
+        s = smtplib.SMTP("127.0.0.1", self.d.ports["submission"], timeout=60)
+        self.addCleanup(s.close)
+        s.ehlo("client.example.org")
+        s.login("alice", "alicepw1")
+        for i in range(3):
+            s.sendmail(self.alice(), ["r%d@reuse.example" % i],
+                       b"Subject: reuse %d\r\n\r\nbody %d\r\n" % (i, i))
+        s.quit()
+        pbtest.wait_until(lambda: len(peer.received) >= 3, timeout=30, what="three messages")
+        self.assertEqual(sorted(r[1] for r in peer.received),
+                         [["RCPT TO:<r%d@reuse.example>" % i] for i in range(3)])
+        self.assertEqual(peer.connections, 1)
+        self.assertEqual(peer.rsets, 2)
+        pbtest.wait_until(lambda: peer.quits == 1, timeout=30, what="QUIT once idle")
+        self.assertEqual(peer.connections, 1)
 
     def test_dead_destination_backs_off_then_expires(self):
         self.addCleanup(self.settings, {"expiry_s": None, "delay_warning_s": None})

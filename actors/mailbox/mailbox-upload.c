@@ -20,8 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAILBOX_UPLOADS_MAX 64
-#define MAILBOX_UPLOADS_PER_USER 4
+#define MAILBOX_UPLOADS_MAX 256
+#define MAILBOX_UPLOADS_PER_USER 32 /* one MULTIAPPEND of up to 32 messages, or several sessions' APPENDs */
 #define MAILBOX_UPLOAD_SIZE_MAX (1ull << 30)
 #define MAILBOX_UPLOAD_IDLE_MS (5 * 60 * 1000)
 #define MAILBOX_UPLOAD_SWEEP_MS (60 * 1000)

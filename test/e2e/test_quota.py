@@ -34,7 +34,7 @@ class Quota(TlsCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        for name in ("qa", "qc", "qw", "qu"):
+        for name in ("qa", "qc", "qw", "qu", "qm"):
             cls.d.add_user(name, name + "pw12")
             rc, out, err = cls.d.cli("user", "set", name, "quota_mb", "1")
             assert rc == 0, err
@@ -195,6 +195,21 @@ class Quota(TlsCase):
         sub.docmd("RSET")
         self.deliver("qw", BIG, "m6")  # past 80% again: warned again
         self.wait_subjects("qw", lambda s: len(quota_subjects(s)) == 4, "the 80% warning again")
+
+    def test_multiappend_many_messages(self):
+        """One MULTIAPPEND of 20 messages is appended whole (the owner's open uploads per user
+        were 4: the 5th message of one APPEND got NO [UNAVAILABLE])."""
+        r = self.raw("qm")
+        msgs = [body(1000, b"many %d" % i) for i in range(20)]
+        cmd = b"m APPEND INBOX"
+        for m in msgs:
+            cmd += b" {%d+}\r\n%s" % (len(m), m)
+        r.send(cmd + b"\r\n")
+        last = r.until_tagged(b"m")[-1]
+        self.assertRegex(last, rb"^m OK \[APPENDUID \d+ \d+:\d+\]", last)
+        c = self.imap("qm")
+        self.assertEqual(self.count(c), 20)
+        c.logout()
 
     def test_utf8_append(self):
         r = self.raw("qu")

@@ -86,31 +86,42 @@ static struct cjob *job_start(struct pb_actor *a, struct collector_jobs *j, cons
 	return c;
 }
 
+/* Whether q asks for a collector that exists: PB_OK, or the code with error_r. */
+static uint32_t job_check(struct pb_store *store, const struct msg_sched_run_req *q,
+			  const char **error_r)
+{
+	const char *name = q->job != NULL ? q->job : "";
+	char *json = NULL;
+
+	if (q->kind == NULL || strcmp(q->kind, SCHED_JOB_COLLECT) != 0)
+		return *error_r = "the collector actor runs collect jobs only", PB_ERR_REFUSED;
+	if (!pb_collector_name_valid(name))
+		return *error_r = "not a collector name", PB_ERR_REFUSED;
+	int found = pb_store_collector_get(store, name, &json, error_r);
+	free(json);
+	if (found == 0)
+		*error_r = "no such collector";
+	return found < 0 ? PB_ERR_TEMP : found == 0 ? PB_ERR_NOTFOUND : PB_OK;
+}
+
 int collector_jobs_on_run(struct pb_actor *a, struct collector_jobs *j, struct pb_store *store,
 			  struct pb_msg *m)
 {
 	const struct msg_sched_run_req *q = &m->u.sched_run_req;
-	const char *name = q->job != NULL ? q->job : "", *error;
+	const char *error;
 	struct pb_msg rep;
-	char *json = NULL;
-	int found = 0;
+	struct cjob *c = NULL;
 
-	if (q->kind == NULL || strcmp(q->kind, SCHED_JOB_COLLECT) != 0)
-		error = "the collector actor runs collect jobs only";
-	else if (!pb_collector_name_valid(name))
-		error = "not a collector name";
-	else if ((found = pb_store_collector_get(store, name, &json, &error)) == 0)
-		error = "no such collector";
-	free(json);
-	struct cjob *c = found == 1 ? job_named(j, name) : NULL;
-	if (found == 1 && c == NULL)
-		c = job_start(a, j, name, &error);
+	uint32_t code = job_check(store, q, &error);
+	if (code == PB_OK && (c = job_named(j, q->job)) == NULL &&
+	    (c = job_start(a, j, q->job, &error)) == NULL)
+		code = PB_ERR_TEMP;
 	if (c != NULL && c->n_w == JOBS_WAITERS_MAX) {
-		c = NULL;
+		code = PB_ERR_TEMP;
 		error = "too many methods wait for this collector";
 	}
-	if (c == NULL) {
-		scheduler_job_run_answer(&rep, found < 0 ? PB_ERR_TEMP : PB_ERR_NOTFOUND, error, "");
+	if (code != PB_OK) {
+		scheduler_job_run_answer(&rep, code, error, "");
 		pb_reply(a, m, &rep);
 		pb_msg_free(&rep);
 		return 0;

@@ -9,6 +9,7 @@
 #include "lockout-actor.h"
 #include "mailbox-actor.h"
 #include "queue-actor.h"
+#include "queue-jobs.h"
 #include "maint-actor.h"
 #include "reader-actor.h"
 #include "scheduler-actor.h"
@@ -33,6 +34,8 @@ const struct pillarbox_actor pillarbox_actors[] = {
 	{ &mailbox_actor_def, 0, mailbox_shards, PILLARBOX_ARG_STORE, false },
 	{ &qsend_actor_def, QUEUE_SENDERS, NULL, PILLARBOX_ARG_STORE, false },
 	{ &queue_actor_def, QUEUE_SHARDS, NULL, PILLARBOX_ARG_STORE, true },
+	/* at the bare "queue" (the scheduler's jobs); after the shards, which own "queue" */
+	{ &queue_jobs_actor_def, 0, NULL, PILLARBOX_ARG_STORE, false },
 	{ &spool_actor_def, SPOOL_SHARDS, NULL, PILLARBOX_ARG_STORE, false },
 	{ &sys_actor_def, 0, NULL, PILLARBOX_ARG_SYS, true },
 	{ &maint_actor_def, 0, NULL, PILLARBOX_ARG_STORE, false },

@@ -1,12 +1,15 @@
 /*
  * collector-actor.c: the "collector" actor (see collector-actor.h): definitions and status.
- * OWNS: nothing in memory (every definition is read from and written to the store at once).
+ * OWNS: no definition in memory (each is read from and written to the store at once); the
+ * methods' runs in progress (struct collector_jobs).
  * THREAD: its actor thread.
  * MESSAGES: handles COLLECTOR_OP_REQ (CORE_STATUS_REP), COLLECTOR_LIST_REQ
- * (COLLECTOR_LIST_REP).
+ * (COLLECTOR_LIST_REP); the connection methods' jobs (collector-jobs.c): SCHED_RUN_REQ,
+ * SCHED_HANGUP_EVT, and cwork's answers to the runs they start.
  */
 #include "collector-actor.h"
 #include "collector-def.h"
+#include "collector-jobs.h"
 
 #include "pb-alloc.h"
 #include "pb-log.h"
@@ -22,6 +25,7 @@
 struct collector_state {
 	struct pb_store *store;
 	char data_dir[PATH_MAX];
+	struct collector_jobs *jobs;
 };
 
 void collector_data_dir(struct pb_store *store, char *buf, size_t size)
@@ -38,13 +42,17 @@ static int co_init(struct pb_actor *a, void *arg, void **state_r, const char **e
 
 	s->store = arg;
 	collector_data_dir(s->store, s->data_dir, sizeof(s->data_dir));
+	s->jobs = collector_jobs_create();
 	*state_r = s;
 	return 0;
 }
 
 static void co_deinit(struct pb_actor *a, void *state)
 {
-	free(state);
+	struct collector_state *s = state;
+
+	collector_jobs_free(a, &s->jobs);
+	free(s);
 }
 
 /* Applies the request's settings, checks, seals a new password and stores d. Answers m. */
@@ -235,9 +243,29 @@ static int on_list(struct pb_actor *a, void *state, struct pb_msg *m)
 	return 0;
 }
 
+static int on_job_run(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct collector_state *s = state;
+	return collector_jobs_on_run(a, s->jobs, s->store, m);
+}
+
+static int on_job_done(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	return collector_jobs_on_done(a, ((struct collector_state *)state)->jobs, m);
+}
+
+static int on_job_hangup(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	return collector_jobs_on_hangup(a, ((struct collector_state *)state)->jobs, m);
+}
+
 static const struct pb_handler collector_handlers[] = {
 	{ MSG_COLLECTOR_OP_REQ, on_op },
 	{ MSG_COLLECTOR_LIST_REQ, on_list },
+	{ MSG_SCHED_RUN_REQ, on_job_run },
+	{ MSG_SCHED_HANGUP_EVT, on_job_hangup },
+	{ MSG_CWORK_RUN_REP, on_job_done },
+	{ MSG_CORE_STATUS_REP, on_job_done },
 };
 
 const struct pb_actor_def collector_actor_def = {

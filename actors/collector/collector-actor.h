@@ -2,8 +2,9 @@
  * collector-actor.h: the mail collectors' actors. "collector" (node singleton) owns the
  * definitions (in the store, passwords sealed with pb-secret.h) and answers the CLI;
  * "cwork" runs collections one at a time on its own thread (blocking with deadlines), when
- * asked (CWORK_RUN_REQ: the CLI now, the scheduler next) or when a collector's interval_min
- * comes. Both take the store as arg.
+ * asked (CWORK_RUN_REQ: the CLI, and "collector" for the connection methods' jobs,
+ * collector-jobs.h) or when the interval_min of a collector no method lists comes. Both take
+ * the store as arg.
  * OWNS: see the .c files. THREAD: each actor's own.
  */
 #ifndef COLLECTOR_ACTOR_H

@@ -264,8 +264,14 @@ static int run_session(const struct collector_run_in *in, struct collector_pop3 
 	}
 	if (rc == 0)
 		seen_prune(in, &t, msgs, n);
-	for (size_t i = 0; i < n && rc == 0; i++)
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (in->stop != NULL && in->stop(in->def->name)) {
+			snprintf(out->error, sizeof(out->error), "hung up");
+			rc = -1;
+			break;
+		}
 		rc = one_message(in, p, &t, &msgs[i], out);
+	}
 	free(t.v);
 	free(msgs);
 	return rc;

@@ -18,6 +18,8 @@
 #include "pb-runtime.h"
 #include "store-db.h"
 
+#include <stdbool.h>
+
 struct pb_tls_ctx;
 
 struct collector_run_in {
@@ -28,6 +30,9 @@ struct collector_run_in {
 	struct pb_tls_ctx *tls;       /* the client context for tls ssl/stls (borrowed), or NULL */
 	int64_t now_ms;               /* wall clock: first-seen times, leave-on-server */
 	uint32_t timeout_ms;          /* each network wait */
+	/* Asked before each message: true stops the run there ("hung up"; QUIT is still sent,
+	 * so the DELEs of messages safe here take effect). NULL: never. */
+	bool (*stop)(const char *name);
 };
 
 struct collector_run_out {

@@ -2,12 +2,16 @@
  * collector-work.c: the "cwork" actor (see collector-actor.h): runs collections one at a time
  * on its own thread, blocking on the network with deadlines (never an actor that answers
  * others meanwhile: the CLI's list goes to "collector"). A tick runs the collectors whose
- * interval_min has passed since their last run.
- * OWNS: nothing between runs (the last run is in the store's status record).
+ * interval_min has passed since their last run, except those a connection method lists (the
+ * scheduler runs them: docs/operations.md). A run stops at a message boundary when
+ * cwork_request_stop names it (a hung-up method).
+ * OWNS: nothing between runs (the last run is in the store's status record); the process-wide
+ * stop request (the name of the run in progress, under a mutex: "collector" writes it).
  * THREAD: its actor thread.
  * MESSAGES: handles CWORK_RUN_REQ (CWORK_RUN_REP); calls DIRECTORY and SPOOL (collector-run.c).
  */
 #include "collector-actor.h"
+#include "collector-jobs.h"
 #include "collector-def.h"
 #include "collector-run.h"
 
@@ -16,6 +20,9 @@
 #include "pb-secret.h"
 #include "pb-tls.h"
 #include "store-collector.h"
+#include "store-connections.h"
+
+#include <pthread.h>
 
 #include <cjson/cJSON.h>
 #include <limits.h>
@@ -30,6 +37,36 @@ struct cwork {
 	struct pb_store *store;
 	char data_dir[PATH_MAX];
 };
+
+/* The run in progress and whether it is asked to stop (one cwork per process). */
+static pthread_mutex_t stop_mu = PTHREAD_MUTEX_INITIALIZER;
+static char stop_running[PB_COLLECTOR_NAME_MAX + 1];
+static bool stop_asked;
+
+void cwork_request_stop(const char *name)
+{
+	pthread_mutex_lock(&stop_mu);
+	if (strcmp(stop_running, name) == 0)
+		stop_asked = true; /* a run not begun yet runs: nobody asked to stop it */
+	pthread_mutex_unlock(&stop_mu);
+}
+
+static bool stop_wanted(const char *name)
+{
+	pthread_mutex_lock(&stop_mu);
+	bool stop = stop_asked && strcmp(stop_running, name) == 0;
+	pthread_mutex_unlock(&stop_mu);
+	return stop;
+}
+
+/* Notes the run of name beginning (name) or ending (""). */
+static void stop_track(const char *name)
+{
+	pthread_mutex_lock(&stop_mu);
+	snprintf(stop_running, sizeof(stop_running), "%s", name);
+	stop_asked = false;
+	pthread_mutex_unlock(&stop_mu);
+}
 
 static int cw_init(struct pb_actor *a, void *arg, void **state_r, const char **error_r)
 {
@@ -145,8 +182,10 @@ static int run_def(struct pb_actor *a, struct cwork *w, const struct collector_d
 		return -1;
 	}
 	struct collector_run_in in = { w->store, pb_actor_caller(a), d, password, tls,
-				       now_ms != 0 ? now_ms : wall, CWORK_NET_TIMEOUT_MS };
+				       now_ms != 0 ? now_ms : wall, CWORK_NET_TIMEOUT_MS, stop_wanted };
+	stop_track(d->name);
 	int rc = collector_run(&in, out);
+	stop_track("");
 	explicit_bzero(password, strlen(password));
 	free(password);
 	pb_tls_ctx_unref(&tls);
@@ -203,7 +242,19 @@ struct due_ctx {
 	struct pb_actor *a;
 	struct cwork *w;
 	int64_t now;
+	struct pb_store_conn *methods; /* the connection methods: who lists a collector */
+	size_t n_methods;
 };
+
+/* Whether a connection method lists collector name (then only the scheduler runs it). */
+static bool listed(const struct due_ctx *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_methods; i++)
+		for (size_t k = 0; k < c->methods[i].n_collectors; k++)
+			if (strcmp(c->methods[i].collectors[k], name) == 0)
+				return true;
+	return false;
+}
 
 static int due_cb(const char *name, const char *json, void *ctx)
 {
@@ -217,7 +268,8 @@ static int due_cb(const char *name, const char *json, void *ctx)
 	if (collector_def_from_json(name, json, &d, &error) < 0)
 		return 0;
 	status_read(c->w, name, &last, &total);
-	if (d.enabled && d.interval_min > 0 && c->now - last >= (int64_t)d.interval_min * 60000)
+	if (d.enabled && d.interval_min > 0 && c->now - last >= (int64_t)d.interval_min * 60000 &&
+	    !listed(c, name))
 		run_def(c->a, c->w, &d, 0, &out);
 	collector_def_free(&d);
 	return 0;
@@ -226,11 +278,14 @@ static int due_cb(const char *name, const char *json, void *ctx)
 static void cw_timer(struct pb_actor *a, void *state, uint32_t id, uint64_t now)
 {
 	struct cwork *w = state;
-	struct due_ctx c = { a, w, (int64_t)pb_clock_wall_ms() };
+	struct due_ctx c = { a, w, (int64_t)pb_clock_wall_ms(), NULL, 0 };
 	const char *error;
+	size_t bad;
 
-	if (pb_store_collector_iter(w->store, due_cb, &c, &error) < 0)
+	if (pb_store_conn_list(w->store, &c.methods, &c.n_methods, &bad, &error) < 0 ||
+	    pb_store_collector_iter(w->store, due_cb, &c, &error) < 0)
 		pb_warn("collector", "event=tick_failed reason=%s", PB_LOGQ(error));
+	pb_store_conn_list_free(c.methods, c.n_methods);
 	pb_actor_timer_set(a, CWORK_TIMER_TICK, CWORK_TICK_MS);
 }
 

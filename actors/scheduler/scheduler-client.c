@@ -4,6 +4,7 @@
  */
 #include "scheduler-client.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static char *dup_or_empty(const char *s)
@@ -137,4 +138,32 @@ void scheduler_job_waiting_answer(struct pb_msg *rep_r, uint32_t code, const cha
 	rep_r->u.sched_waiting_rep.code = code;
 	rep_r->u.sched_waiting_rep.error = dup_or_empty(error);
 	rep_r->u.sched_waiting_rep.waiting = waiting;
+}
+
+void scheduler_job_keep(struct pb_actor *a, const struct pb_msg *req,
+			struct scheduler_job_waiter *w_r)
+{
+	w_r->corr = req->corr;
+	w_r->reply_to = dup_or_empty(req->reply_to);
+	w_r->method = dup_or_empty(req->type == MSG_SCHED_RUN_REQ ? req->u.sched_run_req.method
+								  : NULL);
+	pb_actor_defer_reply(a);
+}
+
+void scheduler_job_answer(struct pb_actor *a, struct scheduler_job_waiter *w, uint32_t code,
+			  const char *error, const char *summary)
+{
+	struct pb_msg req, rep;
+
+	pb_msg_init(&req, MSG_SCHED_RUN_REQ);
+	req.corr = w->corr;
+	req.reply_to = w->reply_to;
+	scheduler_job_run_answer(&rep, code, error, summary);
+	(void)pb_reply(a, &req, &rep); /* the scheduler may have ended the run: nothing to do */
+	pb_msg_free(&rep);
+	req.reply_to = NULL;
+	pb_msg_free(&req);
+	free(w->reply_to);
+	free(w->method);
+	memset(w, 0, sizeof(*w));
 }

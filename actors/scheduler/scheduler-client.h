@@ -15,6 +15,7 @@
 #define SCHEDULER_CLIENT_H
 
 #include "pb-client.h"
+#include "pb-runtime.h"
 
 #define SCHED_CONTROL_PAUSE 0
 #define SCHED_CONTROL_RESUME 1
@@ -55,5 +56,19 @@ void scheduler_job_run_answer(struct pb_msg *rep_r, uint32_t code, const char *e
 			      const char *summary);
 void scheduler_job_waiting_answer(struct pb_msg *rep_r, uint32_t code, const char *error,
 				  uint64_t waiting);
+
+/* A SCHED_RUN_REQ answered later (when its job ends): what the answer needs, and the method. */
+struct scheduler_job_waiter {
+	uint64_t corr;
+	char *reply_to; /* owned */
+	char *method;   /* owned */
+};
+/* Keeps req's return address in *w_r and marks the current request as answered later
+ * (pb_actor_defer_reply). Call from req's handler. */
+void scheduler_job_keep(struct pb_actor *a, const struct pb_msg *req,
+			struct scheduler_job_waiter *w_r);
+/* Answers the kept request (scheduler_job_run_answer) and frees *w. */
+void scheduler_job_answer(struct pb_actor *a, struct scheduler_job_waiter *w, uint32_t code,
+			  const char *error, const char *summary);
 
 #endif

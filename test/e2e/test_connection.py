@@ -1,6 +1,6 @@
 """End to end: connection methods with the CLI against the real daemon (issue 12, item 2) — the
-default method a new data directory gets, running at once and recording "send: no such
-service" while no queue actor exists; `pillarbox status` and `status --json` showing each
+default method a new data directory gets, running at once and sending the (empty) queue with
+result ok; `pillarbox status` and `status --json` showing each
 method; connection add/show/list/pause/resume/now/del with their exit codes and named errors;
 and the methods surviving a restart."""
 import json
@@ -41,22 +41,22 @@ class Connection(unittest.TestCase):
                 (line.split(":", 1) for line in out.splitlines())}
 
     def test_1_default_method(self):
-        pbtest.wait_until(lambda: "send: no such service" in self.show("default")["last failure"],
-                          what="the default method's first run failing without a queue")
+        pbtest.wait_until(lambda: self.show("default")["last poll"].endswith(": ok"),
+                          what="the default method's first run sending the empty queue")
         s = self.show("default")
         self.assertEqual(s["schedule"], "every 10 min, all day, all")
         self.assertEqual(s["send queued"], "yes")
         self.assertEqual(s["collectors"], "none")
-        self.assertIn("failed", s["last poll"])
+        self.assertEqual(s["last failure"], "none")
         self.assertRegex(s["next poll"], r"^\d{4}-\d\d-\d\d \d\d:\d\d UTC$")
         out = self.ok("connection", "list")
-        self.assertRegex(out, r"(?m)^default +active +last .* failed, next .*; last failure: "
-                              r"send: no such service$")
+        self.assertRegex(out, r"(?m)^default +active +last .* ok, next [^;]*$")
         status = self.ok("status")
         self.assertIn("connections:\n  default ", status)
         js = json.loads(self.ok("status", "--json"))
         conns = {c["name"]: c for c in js["connections"]}
-        self.assertEqual(conns["default"]["last_error"], "send: no such service")
+        self.assertEqual(conns["default"]["last_error"], "")
+        self.assertEqual(conns["default"]["last_result"], "ok")
         self.assertEqual(conns["default"]["schedule"], ["every 10 min, all day, all"])
         self.assertTrue(conns["default"]["send"])
         self.assertGreater(conns["default"]["next_due_ms"], conns["default"]["last_start_ms"])
@@ -79,7 +79,7 @@ class Connection(unittest.TestCase):
         self.assertEqual(s["next poll"], "none (paused)")
         self.assertIn("connecting now", self.ok("connection", "now", "office"))
         pbtest.wait_until(
-            lambda: "collect isp1: no such service" in self.show("office")["last failure"],
+            lambda: "collect isp1: no such collector" in self.show("office")["last failure"],
             what="connect now recording the missing collector")
         self.assertIn("connection resumed", self.ok("connection", "resume", "office"))
         self.assertTrue(self.show("office")["state"].startswith("active"))

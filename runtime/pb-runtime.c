@@ -114,6 +114,11 @@ static uint64_t shard_mix(uint64_t x)
 	return x ^ (x >> 31);
 }
 
+uint32_t pb_shard_index(uint64_t key, uint32_t n)
+{
+	return n == 0 ? 0 : (uint32_t)(shard_mix(key) % n);
+}
+
 void pb_route(struct pb_runtime *rt, const struct pb_msg *m, char *addr, size_t size)
 {
 	const char *owner = pb_msg_owner(m->type);
@@ -125,7 +130,7 @@ void pb_route(struct pb_runtime *rt, const struct pb_msg *m, char *addr, size_t 
 	pthread_mutex_lock(&rt->lock);
 	for (size_t i = 0; i < rt->n_shards; i++) {
 		if (strcmp(rt->shards[i].owner, owner) == 0) {
-			snprintf(addr, size, "%s.%u", owner, (unsigned)(shard_mix(key) % rt->shards[i].n));
+			snprintf(addr, size, "%s.%u", owner, (unsigned)pb_shard_index(key, rt->shards[i].n));
 			break;
 		}
 	}

@@ -77,8 +77,13 @@ struct pb_runtime *pb_runtime_create(const char *node, const struct pb_clock *cl
 /* Stops every actor (pb_runtime_stop) and frees the runtime; sets *rt NULL. */
 void pb_runtime_destroy(struct pb_runtime **rt);
 /* Declares that messages owned by `owner` go to `n` shards "owner.0" .. "owner.n-1" by the
- * message's shard key (F_KEY) modulo n. */
+ * message's shard key (F_KEY): the shard pb_shard_index(key, n). */
 void pb_runtime_set_shards(struct pb_runtime *rt, const char *owner, uint32_t n);
+/* The shard (0 .. n-1) a message with shard key `key` goes to among n: the key mixed, then
+ * modulo n (keys that differ only in high bits still spread). An actor that owns records by key
+ * (e.g. the queue's entries by id) must pick its records with this, not key % n, or a message
+ * about a record reaches a shard that does not hold it. */
+uint32_t pb_shard_index(uint64_t key, uint32_t n);
 
 /* Starts an actor: binds its inbox, runs init on its thread, then serves. arg is passed to
  * init (borrowed: must outlive the actor). Returns 0, or -1 with error_r if the address is

@@ -1,6 +1,7 @@
 /*
  * queue-actor.c: the outbound queue's shards "queue.N" (see queue-actor.h).
- * OWNS: struct queue_shard — the live entries id % N, rebuilt from the store at (re)start.
+ * OWNS: struct queue_shard — the live entries whose id routes here (pb_shard_index(id, N)),
+ * rebuilt from the store at (re)start.
  * THREAD: the shard's actor thread only.
  * MESSAGES: handles QUEUE_ADD_REQ (from the spool), QSEND_SEND_REP (a transaction's outcome),
  * QUEUE_LIST_REQ, QUEUE_OP_REQ (the CLI); sends QSEND_SEND_REQ, and for DSNs
@@ -731,7 +732,7 @@ static int on_stats(struct pb_actor *a, void *state, struct pb_msg *m)
 static int resume_one(const struct pb_queue_rec *q, void *ctx)
 {
 	struct queue_shard *s = ctx;
-	if (q->id % s->count == s->index)
+	if (pb_shard_index(q->id, s->count) == s->index) /* where QUEUE_*_REQ keyed by id go */
 		entry_add(s, q);
 	return 0;
 }

@@ -56,6 +56,16 @@ static int list_one(struct pb_sync *t, uint64_t key, uint64_t id, uint32_t *code
 	return pb_client_done(t, &rep, code, code_r, error_r);
 }
 
+/* A shard key that routes to shard k of n (pb_shard_index): the requests that go to every
+ * shard. Key 0 goes to shard 0 whatever n is, so the first request may learn n. */
+static uint64_t key_for_shard(uint32_t k, uint32_t n)
+{
+	for (uint64_t key = 0; key < (1u << 20); key++)
+		if (pb_shard_index(key, n) == k)
+			return key;
+	return k; /* not reached for any sane n */
+}
+
 int queue_client_list(struct pb_sync *t, uint64_t id, uint32_t *code_r,
 		      struct pb_rec_queue_entry_list *entries_r, const char **error_r)
 {
@@ -64,7 +74,7 @@ int queue_client_list(struct pb_sync *t, uint64_t id, uint32_t *code_r,
 	if (id != 0)
 		return list_one(t, id, id, code_r, &shards, entries_r, error_r);
 	for (uint32_t k = 0; k < shards; k++) {
-		if (list_one(t, k, 0, code_r, &shards, entries_r, error_r) < 0)
+		if (list_one(t, key_for_shard(k, shards), 0, code_r, &shards, entries_r, error_r) < 0)
 			return -1;
 		if (*code_r != PB_OK)
 			return 0;
@@ -92,7 +102,7 @@ int queue_client_op(struct pb_sync *t, const char *op, uint64_t id, uint32_t *co
 	pb_rec_queue_entry_list_clear(&l);
 	for (uint32_t k = 0; k < shards && *code_r == PB_OK; k++) {
 		pb_msg_init(&req, MSG_QUEUE_OP_REQ);
-		req.u.queue_op_req.key = k;
+		req.u.queue_op_req.key = key_for_shard(k, shards);
 		req.u.queue_op_req.op = xstrdup(op);
 		if (pb_client_call_status(t, &req, code_r, error_r) < 0)
 			return -1;
@@ -109,7 +119,7 @@ int queue_client_stats(struct pb_sync *t, uint32_t *code_r, struct queue_client_
 	for (uint32_t k = 0; k < shards; k++) {
 		struct pb_msg req, rep;
 		pb_msg_init(&req, MSG_QUEUE_STATS_REQ);
-		req.u.queue_stats_req.key = k;
+		req.u.queue_stats_req.key = key_for_shard(k, shards);
 		if (pb_client_call(t, &req, &rep, error_r) < 0)
 			return -1;
 		uint32_t code = pb_client_reply(&rep, MSG_QUEUE_STATS_REQ, error_r);

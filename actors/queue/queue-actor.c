@@ -289,7 +289,7 @@ static int64_t backoff_ms(const struct pb_settings_outbound *o, uint32_t attempt
 	return (int64_t)(d < (uint64_t)o->retry_max_s * 1000 ? d : (uint64_t)o->retry_max_s * 1000);
 }
 
-/* Recipients past the expiry fail (those without a route stay: direct MX is not wired). */
+/* Recipients past the expiry fail. */
 static void expire(struct queue_shard *s, struct qentry *e, int64_t now,
 		   const struct pb_settings_outbound *o)
 {
@@ -297,8 +297,7 @@ static void expire(struct queue_shard *s, struct qentry *e, int64_t now,
 		return;
 	for (size_t i = 0; i < e->q.n; i++) {
 		struct pb_queue_rcpt *r = &e->q.r[i];
-		if (final_state(r->state) || r->state == PB_QUEUE_FAILED ||
-		    strcmp(r->reply, QUEUE_NO_MX_REPLY) == 0)
+		if (final_state(r->state) || r->state == PB_QUEUE_FAILED)
 			continue;
 		char *t = xasprintf("554 5.4.7 delivery time expired%s%s",
 				    r->reply[0] != '\0' ? "; last reply: " : "", r->reply);
@@ -357,7 +356,8 @@ static void dispatch(struct pb_actor *a, struct queue_shard *s, struct qentry *e
 	char host[QUEUE_ROUTE_HOST_MAX], h2[QUEUE_ROUTE_HOST_MAX];
 	uint16_t port = 0, p2;
 	const char *error;
-	bool found = false, changed = false, smart = false;
+	bool found = false, changed = false;
+	int kind = QUEUE_ROUTE_DOMAIN;
 
 	for (size_t i = 0; i < e->q.n; i++) {
 		struct pb_queue_rcpt *r = &e->q.r[i];
@@ -377,10 +377,10 @@ static void dispatch(struct pb_actor *a, struct queue_shard *s, struct qentry *e
 		if (!found) {
 			memcpy(host, h2, sizeof(host));
 			port = p2;
-			smart = how == 1;
+			kind = how;
 			found = true;
 		}
-		e->sent[i] = p2 == port && strcmp(h2, host) == 0;
+		e->sent[i] = how == kind && p2 == port && strcmp(h2, host) == 0;
 	}
 	if (!found || in_flight_to(s, host, port) >= o->concurrency) {
 		e->q.next_ms = now + (found ? QUEUE_TICK_MS : backoff_ms(o, 1));
@@ -398,7 +398,8 @@ static void dispatch(struct pb_actor *a, struct queue_shard *s, struct qentry *e
 	q->id = e->q.id;
 	q->host = xstrdup(host);
 	q->port = port;
-	q->smart_host = smart;
+	q->smart_host = kind == QUEUE_ROUTE_SMART;
+	q->mx = kind == QUEUE_ROUTE_MX;
 	q->sender = xstrdup(e->q.sender);
 	q->mail_params = (char *)mp.data;
 	q->size = e->q.size;

@@ -26,6 +26,7 @@
 struct sess {
 	const struct queue_smtp_tx *tx;
 	struct pb_conn *c;
+	bool greeted; /* the greeting, EHLO, STARTTLS and AUTH went through */
 	bool esmtp, pipelining, eightbit, smtputf8, dsn, starttls, auth_plain, auth_login, size_ext;
 	uint64_t max_size;
 	int code;
@@ -430,7 +431,12 @@ static void transact(struct sess *s, char **replies)
 	char *buf = xmalloc(READ_CHUNK);
 	bool body8 = false, utf8 = false;
 
-	if (greet(s, replies) < 0 || precheck(s, replies, buf, &body8, &utf8) < 0) {
+	if (greet(s, replies) < 0) {
+		free(buf);
+		return;
+	}
+	s->greeted = true;
+	if (precheck(s, replies, buf, &body8, &utf8) < 0) {
 		free(buf);
 		return;
 	}
@@ -448,15 +454,16 @@ static void transact(struct sess *s, char **replies)
 		read_reply(s, s->tx->command_timeout_ms, false);
 }
 
-void queue_smtp_send(const struct queue_smtp_tx *tx, char **replies_r)
+int queue_smtp_send(const struct queue_smtp_tx *tx, char **replies_r)
 {
 	struct sess s = { .tx = tx };
 	for (size_t i = 0; i < tx->n_rcpts; i++)
 		replies_r[i] = NULL;
-	if (pb_conn_open(tx->host, tx->port, tx->connect_timeout_ms, &s.c, &s.error) < 0) {
+	if (pb_conn_open(tx->addr != NULL ? tx->addr : tx->host, tx->port, tx->connect_timeout_ms,
+			 &s.c, &s.error) < 0) {
 		char *t = xasprintf("451 4.4.1 cannot connect to %s: %s", tx->host, s.error);
 		all(replies_r, tx->n_rcpts, t);
-		return;
+		return 1;
 	}
 	transact(&s, replies_r);
 	if (s.error != NULL) {
@@ -464,4 +471,40 @@ void queue_smtp_send(const struct queue_smtp_tx *tx, char **replies_r)
 		all(replies_r, tx->n_rcpts, t);
 	}
 	pb_conn_close(&s.c);
+	return s.greeted ? 0 : 1;
+}
+
+/* ETRN's session after the greeting: its reply, or NULL when the connection was lost. */
+static char *etrn_command(struct sess *s, const char *node)
+{
+	char *line = xasprintf("ETRN %s\r\n", node), *out = NULL;
+
+	if (send_cmd(s, line) == 0 && read_reply(s, s->tx->command_timeout_ms, false) == 0) {
+		out = xasprintf("%s (from %s)", s->text, s->tx->host);
+		if (send_cmd(s, "QUIT\r\n") == 0)
+			read_reply(s, s->tx->command_timeout_ms, false);
+	}
+	free(line);
+	return out;
+}
+
+char *queue_smtp_etrn(const struct queue_smtp_tx *tx, const char *node)
+{
+	struct queue_smtp_tx t = *tx; /* one pseudo-recipient: greet's refusals are written there */
+	struct sess s = { .tx = &t };
+	char *refused[1] = { NULL }, *out = NULL;
+
+	t.n_rcpts = 1;
+	if (pb_conn_open(t.addr != NULL ? t.addr : t.host, t.port, t.connect_timeout_ms, &s.c,
+			 &s.error) < 0)
+		return xasprintf("451 4.4.1 cannot connect to %s: %s", t.host, s.error);
+	if (greet(&s, refused) == 0)
+		out = etrn_command(&s, node);
+	else
+		out = refused[0], refused[0] = NULL;
+	if (out == NULL)
+		out = xasprintf("451 4.4.2 connection to %s lost: %s", t.host,
+				s.error != NULL ? s.error : "?");
+	pb_conn_close(&s.c);
+	return out;
 }

@@ -81,6 +81,7 @@ int cli_queue_release(struct cli *c, char **args, int nargs);
 int cli_queue_retry(struct cli *c, char **args, int nargs);
 int cli_queue_delete(struct cli *c, char **args, int nargs);
 int cli_queue_flush(struct cli *c, char **args, int nargs);
+int cli_etrn(struct cli *c, char **args, int nargs);
 /* Prints user's account locks (part of `user show`). Returns the exit code. */
 int cli_print_user_locks(struct cli *c, const char *user);
 

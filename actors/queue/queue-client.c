@@ -100,6 +100,24 @@ int queue_client_op(struct pb_sync *t, const char *op, uint64_t id, uint32_t *co
 	return 0;
 }
 
+int queue_client_etrn(struct pb_sync *t, const char *server, const char *node, uint32_t *code_r,
+		      char **reply_r, const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	*reply_r = NULL;
+	pb_msg_init(&req, MSG_QSEND_ETRN_REQ);
+	req.u.qsend_etrn_req.server = xstrdup(server);
+	req.u.qsend_etrn_req.node = xstrdup(node);
+	if (pb_client_call(t, &req, &rep, error_r) < 0)
+		return -1;
+	uint32_t code = pb_client_reply(&rep, MSG_QSEND_ETRN_REQ, error_r);
+	if (code == PB_OK)
+		*reply_r = xstrdup(rep.u.qsend_etrn_rep.reply);
+	pb_client_done(t, &rep, code, code_r, error_r);
+	return 0;
+}
+
 int queue_client_stats(struct pb_sync *t, uint32_t *code_r, struct queue_client_stats *st_r,
 		       const char **error_r)
 {

@@ -43,6 +43,12 @@ int queue_client_list(struct pb_sync *t, uint64_t id, uint32_t *code_r,
 int queue_client_op(struct pb_sync *t, const char *op, uint64_t id, uint32_t *code_r,
 		    const char **error_r);
 
+/* QSEND_ETRN_REQ: a sender thread sends "ETRN node" (RFC 1985) to server "host[:port]" (25
+ * when none). 0 with *code_r (PB_OK: *reply_r, xmalloc'd, the server's reply or a 4xx of ours
+ * when it could not be reached; REFUSED: server malformed) / -1 no answer. */
+int queue_client_etrn(struct pb_sync *t, const char *server, const char *node, uint32_t *code_r,
+		      char **reply_r, const char **error_r);
+
 /* The queue's figures, summed over its shards (QUEUE_STATS_REQ). */
 struct queue_client_stats {
 	uint64_t entries, held, waiting; /* now */

@@ -11,6 +11,7 @@
  */
 #include "mx-resolve.h"
 #include "queue-actor.h"
+#include "queue-route.h"
 #include "queue-smtp.h"
 
 #include "pb-alloc.h"
@@ -254,17 +255,19 @@ static int on_etrn(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct msg_qsend_etrn_req *q = &m->u.qsend_etrn_req;
 	struct pb_settings_outbound o;
-	char helo[256];
+	char helo[256], host[QUEUE_ROUTE_HOST_MAX];
+	struct queue_smtp_tx tx = { .host = host };
 	struct pb_msg rep;
 
+	if (queue_route_parse(q->server, 25, host, sizeof(host), &tx.port) < 0)
+		return pb_reply_status(a, m, PB_ERR_REFUSED, "malformed HOST[:PORT]"), 0;
 	settings(a, &o);
-	struct queue_smtp_tx tx = { .host = q->host, .port = (uint16_t)q->port };
 	pb_msg_init(&rep, MSG_QSEND_ETRN_REP);
 	if (tx_setup(state, &o, helo, sizeof(helo), &tx) < 0)
 		rep.u.qsend_etrn_rep.reply = xstrdup("451 4.7.5 no TLS client context");
 	else
 		rep.u.qsend_etrn_rep.reply = queue_smtp_etrn(&tx, q->node);
-	pb_info("qsend", "event=etrn relay=%s:%u node=%s reply=%s", PB_LOGQ(q->host), q->port,
+	pb_info("qsend", "event=etrn relay=%s node=%s reply=%s", PB_LOGQ(q->server),
 		PB_LOGQ(q->node), PB_LOGQ(rep.u.qsend_etrn_rep.reply));
 	pb_reply(a, m, &rep);
 	pb_msg_free(&rep);

@@ -3,7 +3,7 @@
  * OWNS: struct queue_shard — the live entries id % N, rebuilt from the store at (re)start.
  * THREAD: the shard's actor thread only.
  * MESSAGES: handles QUEUE_ADD_REQ (from the spool), QSEND_SEND_REP (a transaction's outcome),
- * QUEUE_LIST_REQ, QUEUE_OP_REQ (the CLI); sends QSEND_SEND_REQ, and for DSNs
+ * QUEUE_LIST_REQ, QUEUE_OP_REQ (the CLI), QUEUE_ETRN_REQ (ETRN at the SMTP server); sends QSEND_SEND_REQ, and for DSNs
  * DIRECTORY rcpt checks and SPOOL_PUT_REQ (synchronous, short, local).
  *
  * Never sent twice: an entry has at most one transaction in flight, and its recipients'
@@ -605,6 +605,34 @@ static int on_op(struct pb_actor *a, void *state, struct pb_msg *m)
 	return pb_reply_status(a, m, PB_OK, ""), 0;
 }
 
+/* ETRN at our SMTP server: the entries with a recipient waiting for the node, due now. */
+static int on_etrn(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct queue_shard *s = state;
+	const char *node = m->u.queue_etrn_req.domain;
+	struct pb_msg rep;
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		struct qentry *e = s->e[i];
+		bool due = false;
+		for (size_t k = 0; !e->q.held && k < e->q.n; k++)
+			due |= !final_state(e->q.r[k].state) && e->q.r[k].state != PB_QUEUE_FAILED &&
+			       queue_route_etrn_match(node, e->q.r[k].addr);
+		e->q.next_ms = due ? 0 : e->q.next_ms;
+		n += due;
+	}
+	pb_info("queue", "event=etrn shard=%u node=%s entries=%llu", s->index, PB_LOGQ(node),
+		(unsigned long long)n);
+	process_all(a, s, (int64_t)pb_clock_wall_ms());
+	pb_msg_init(&rep, MSG_QUEUE_ETRN_REP);
+	rep.u.queue_etrn_rep.shards = s->count;
+	rep.u.queue_etrn_rep.entries = n;
+	pb_reply(a, m, &rep);
+	pb_msg_free(&rep);
+	return 0;
+}
+
 static int on_stats(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct queue_shard *s = state;
@@ -682,6 +710,7 @@ static const struct pb_handler queue_handlers[] = {
 	{ MSG_QUEUE_LIST_REQ, on_list },
 	{ MSG_QUEUE_OP_REQ, on_op },
 	{ MSG_QUEUE_STATS_REQ, on_stats },
+	{ MSG_QUEUE_ETRN_REQ, on_etrn },
 };
 
 const struct pb_actor_def queue_actor_def = {

@@ -31,6 +31,29 @@ uint32_t queue_client_add_reply(const struct pb_msg *rep, const char **error_r)
 	return pb_client_reply(rep, MSG_QUEUE_ADD_REQ, error_r);
 }
 
+int queue_client_etrn_send(const struct pb_sender *tx, uint32_t shard, const char *node,
+			   const char **error_r)
+{
+	struct pb_msg m;
+
+	pb_msg_init(&m, MSG_QUEUE_ETRN_REQ);
+	m.u.queue_etrn_req.key = shard;
+	m.u.queue_etrn_req.domain = xstrdup(node);
+	return pb_client_send(tx, &m, error_r);
+}
+
+uint32_t queue_client_etrn_reply(const struct pb_msg *rep, uint32_t *shards_r,
+				 uint64_t *entries_r, const char **error_r)
+{
+	uint32_t code = pb_client_reply(rep, MSG_QUEUE_ETRN_REQ, error_r);
+
+	if (code == PB_OK) {
+		*shards_r = rep->u.queue_etrn_rep.shards;
+		*entries_r = rep->u.queue_etrn_rep.entries;
+	}
+	return code;
+}
+
 /* One list request to the shard of key. */
 static int list_one(struct pb_sync *t, uint64_t key, uint64_t id, uint32_t *code_r,
 		    uint32_t *shards_r, struct pb_rec_queue_entry_list *entries_r,

@@ -91,3 +91,15 @@ int queue_route_mx(const struct pb_settings_outbound *o, const char *domain, cha
 	*port_r = (uint16_t)o->mx_port;
 	return QUEUE_ROUTE_MX;
 }
+
+bool queue_route_etrn_match(const char *node, const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+	const char *domain = at != NULL ? at + 1 : "";
+	bool subdomains = node[0] == '@';
+	size_t nlen = strlen(node + subdomains), dlen = strlen(domain);
+
+	if (nlen == 0 || dlen < nlen || strcasecmp(domain + dlen - nlen, node + subdomains) != 0)
+		return false;
+	return dlen == nlen || (subdomains && domain[dlen - nlen - 1] == '.');
+}

@@ -9,6 +9,7 @@
 
 #include "pb-settings.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,9 @@ int queue_route_for(const struct pb_settings_outbound *o, const char *domain, ch
  * (mx-resolve.h, never in a shard). -1 with error_r: no domain, or one too long. */
 int queue_route_mx(const struct pb_settings_outbound *o, const char *domain, char *host_r,
 		   size_t size, uint16_t *port_r, const char **error_r);
+/* Whether ETRN node (RFC 1985) asks for the mail of recipient addr: "domain" matches addr's
+ * domain without case, "@domain" that domain and its subdomains. Pure. */
+bool queue_route_etrn_match(const char *node, const char *addr);
 /* Splits "host[:port]" (IPv6 in brackets): 0, -1 malformed. */
 int queue_route_parse(const char *hp, uint32_t default_port, char *host_r, size_t size,
 		      uint16_t *port_r);

@@ -8,7 +8,9 @@ and NXDOMAIN bouncing with a DSN in the sender's INBOX carrying the resolver's s
 keeping the mail queued and retried until the DNS server answers again; ETRN from our client
 (`pillarbox etrn`) to smtp-sink (which does not know it: its 500 is reported) and to this
 Pillarbox, whose SMTP server then makes the queued mail for the domain due at once."""
+import json
 import os
+import smtplib
 import subprocess
 import sys
 import tempfile
@@ -157,6 +159,44 @@ class MxCase(QueueBase):
         rc, out, err = self.d.cli("etrn", "127.0.0.1:99999", "example.org")
         self.assertEqual(rc, 1, out + err)
         self.assertIn("malformed", err)
+
+    def etrn_raw(self, node):
+        """ETRN node from a plain SMTP client on the smtp port (after EHLO): (code, text)."""
+        c = smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=60)
+        self.addCleanup(c.close)
+        c.ehlo("client.example.org")
+        self.assertTrue(c.has_extn("etrn"))
+        got = c.docmd("ETRN", node)
+        c.quit()
+        return got[0], got[1].decode()
+
+    def test_etrn_to_pillarbox_flushes_the_domain(self):
+        # mail for etrn.test deferred (its MX is dead) and not due again for an hour
+        self.settings({"retry_first_s": 3600, "retry_max_s": 3600})
+        self.addCleanup(self.settings, {"retry_first_s": 1, "retry_max_s": 2, "routes": ""})
+        self.send(["far@etrn.test"], b"Subject: etrn flush\r\n\r\nhello\r\n")
+        self.attempts("far@etrn.test", "deferred", 1)
+        self.settings({"routes": "etrn.test=127.0.0.1:%d" % self.sink.port})
+        # a client that may not relay is refused
+        self.assertEqual(self.etrn_raw("etrn.test")[0], 459)
+        rc, out, err = self.d.cli("setting", "set", "smtp",
+                                  json.dumps({"relay_networks": "127.0.0.1/32"}))
+        self.assertEqual(rc, 0, err)
+        self.addCleanup(self.d.cli, "setting", "set", "smtp", '{"relay_networks": ""}')
+        # our client (a sender thread) against our server, once the sessions see the setting
+        out = pbtest.wait_until(
+            lambda: (lambda r: r[0] == 0 and r[1])(
+                self.d.cli("etrn", "127.0.0.1:%d" % self.d.ports["smtp"], "etrn.test")),
+            timeout=30, what="ETRN accepted")
+        self.assertIn("253 2.0.0 OK, 1 pending messages for node etrn.test started", out)
+        self.delivered("etrn flush")
+        rc, out, err = self.d.cli("etrn", "127.0.0.1:%d" % self.d.ports["smtp"], "idle.test")
+        self.assertEqual(rc, 0, out + err)
+        self.assertIn("251 2.0.0 OK, no messages waiting for node idle.test", out)
+        self.assertEqual(self.etrn_raw("#queue1")[0], 458)
+        self.assertEqual(self.etrn_raw("bad/node")[0], 501)
+        log = self.d.log()
+        self.assertIn("event=etrn node=etrn.test entries=1 result=ok", log)
 
 
 if __name__ == "__main__":

@@ -130,7 +130,22 @@ static void test_routes(void)
 	CHECK_INT(queue_route_parse("h:x", 25, host, sizeof(host), &port), -1);
 }
 
+static void test_etrn_match(void)
+{
+	CHECK(queue_route_etrn_match("office.example", "a@office.example"));
+	CHECK(queue_route_etrn_match("OFFICE.example", "a@office.EXAMPLE"));
+	CHECK(!queue_route_etrn_match("office.example", "a@sub.office.example"));
+	CHECK(!queue_route_etrn_match("office.example", "a@xoffice.example"));
+	CHECK(queue_route_etrn_match("@office.example", "a@sub.office.example"));
+	CHECK(queue_route_etrn_match("@office.example", "a@office.example"));
+	CHECK(!queue_route_etrn_match("@office.example", "a@suboffice.example"));
+	CHECK(!queue_route_etrn_match("", "a@office.example"));
+	CHECK(!queue_route_etrn_match("@", "a@office.example"));
+	CHECK(!queue_route_etrn_match("office.example", "nodomain"));
+}
+
 static const struct pb_test_case cases[] = {
+	{ "etrn_match", test_etrn_match },
 	{ "stuffing", test_stuffing },
 	{ "status", test_status },
 	{ "dsn", test_dsn },

@@ -178,6 +178,8 @@ static void send_mx(struct qsend *q, const struct pb_settings_outbound *o,
 				pb_info("qsend", "event=mx_next domain=%s relay=%s reason=%s",
 					PB_LOGQ(domain), PB_LOGQ(relay_r), PB_LOGQ(replies[0]));
 		}
+	if (tx->n_rcpts > 0 && replies[0] == NULL) /* MX_OK promises a target: never, but safe */
+		all_replies(replies, tx->n_rcpts, "451 4.4.4 no MX host to try");
 	tx->host = domain;
 	tx->addr = NULL;
 	mx_result_deinit(&res);
@@ -261,6 +263,8 @@ static int on_etrn(struct pb_actor *a, void *state, struct pb_msg *m)
 
 	if (queue_route_parse(q->server, 25, host, sizeof(host), &tx.port) < 0)
 		return pb_reply_status(a, m, PB_ERR_REFUSED, "malformed HOST[:PORT]"), 0;
+	if (q->node[0] == '\0' || strpbrk(q->node, " \t\r\n") != NULL)
+		return pb_reply_status(a, m, PB_ERR_REFUSED, "malformed ETRN node"), 0;
 	settings(a, &o);
 	pb_msg_init(&rep, MSG_QSEND_ETRN_REP);
 	if (tx_setup(state, &o, helo, sizeof(helo), &tx) < 0)

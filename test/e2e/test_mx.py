@@ -2,8 +2,9 @@
 route: the daemon's sender threads look the recipient's domain up in a real DNS server started
 here (test/dns/dns-server.py on a loopback port, outbound.dns_servers) and deliver to smtp-sink,
 every MX host being reached on outbound.mx_port with outbound.allow_loopback_mx on. Checked: a
-message delivered via MX; the first MX dead (127.0.0.2, nothing listens there) and the second
-taking it; every MX dead (deferred, the last host tried in `queue show`); a null MX (RFC 7505)
+message delivered via MX; the first MX dead (127.0.0.2, nothing listens there) or greeting with
+421 (a small server on 127.0.0.5) and the second taking it; a loopback MX bouncing as a mail
+loop once allow_loopback_mx is off; every MX dead (deferred, the last host tried in `queue show`); a null MX (RFC 7505)
 and NXDOMAIN bouncing with a DSN in the sender's INBOX carrying the resolver's status; SERVFAIL
 keeping the mail queued and retried until the DNS server answers again; ETRN from our client
 (`pillarbox etrn`) to smtp-sink (which does not know it: its 500 is reported) and to this
@@ -11,9 +12,11 @@ Pillarbox, whose SMTP server then makes the queued mail for the domain due at on
 import json
 import os
 import smtplib
+import socketserver
 import subprocess
 import sys
 import tempfile
+import threading
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -38,6 +41,10 @@ d2.alldead.test.    300 IN A 127.0.0.3
 null.test.          300 IN MX 0 .
 flaky.test.         300 IN MX 10 mx1.mx.test.
 etrn.test.          300 IN MX 10 d1.alldead.test.
+busy.test.          300 IN MX 10 first.busy.test.
+busy.test.          300 IN MX 20 live.two.test.
+first.busy.test.    300 IN A 127.0.0.5
+loop.test.          300 IN MX 10 mx1.mx.test.
 """
 
 
@@ -64,11 +71,30 @@ class DnsServer:
         self.proc.stdout.close()
 
 
+class Busy(socketserver.ThreadingTCPServer):
+    """An SMTP server that greets "421 4.3.2" and hangs up; counts its connections."""
+    allow_reuse_address = True
+    daemon_threads = True
+
+    def __init__(self, address):
+        self.greeted = 0
+        super().__init__(address, BusyHandler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+class BusyHandler(socketserver.StreamRequestHandler):
+    def handle(self):
+        self.server.greeted += 1
+        self.wfile.write(b"421 4.3.2 busy.example Service not available, try later\r\n")
+
+
 class MxCase(QueueBase):
     @classmethod
     def setUpClass(cls):
         cls.dns = DnsServer()
         cls.sink = Sink()
+        # the first MX of busy.test: 127.0.0.5 on smtp-sink's port (which binds 127.0.0.1 only)
+        cls.busy = Busy(("127.0.0.5", cls.sink.port))
         super(QueueBase, cls).setUpClass()
         cls.settings({"smart_host": "", "routes": "", "retry_first_s": 1, "retry_max_s": 2,
                       "helo_name": "pillarbox.test",
@@ -78,6 +104,8 @@ class MxCase(QueueBase):
     @classmethod
     def tearDownClass(cls):
         cls.sink.stop()
+        cls.busy.shutdown()
+        cls.busy.server_close()
         cls.dns.stop()
         cls.stop_daemon()
 
@@ -117,6 +145,18 @@ class MxCase(QueueBase):
         self.assertIn("451 4.4.1 cannot connect to d2.alldead.test", found)
         entry = self.find_entry("far@alldead.test")[0]
         self.assertEqual(self.queue("delete", entry)[0], 0)
+
+    def test_4xx_greeting_moves_to_the_next_mx(self):
+        self.send(["far@busy.test"], b"Subject: busy first\r\n\r\nhello\r\n")
+        self.delivered("busy first")
+        self.assertGreaterEqual(self.busy.greeted, 1)
+        self.assertIn("event=mx_next domain=busy.test relay=first.busy.test[127.0.0.5]",
+                      self.d.log())
+
+    def test_loopback_mx_is_a_loop_unless_allowed(self):
+        self.settings({"allow_loopback_mx": 0})
+        self.addCleanup(self.settings, {"allow_loopback_mx": 1})
+        self.bounce("far@loop.test", "looping", "5.4.6", "MX of loop.test")
 
     def bounce(self, rcpt, subject, status, text):
         self.send([rcpt], b"Subject: %s\r\n\r\nhello\r\n" % subject.encode())

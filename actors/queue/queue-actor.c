@@ -3,8 +3,9 @@
  * OWNS: struct queue_shard — the live entries id % N, rebuilt from the store at (re)start.
  * THREAD: the shard's actor thread only.
  * MESSAGES: handles QUEUE_ADD_REQ (from the spool), QSEND_SEND_REP (a transaction's outcome),
- * QUEUE_LIST_REQ, QUEUE_OP_REQ (the CLI), QUEUE_ETRN_REQ (ETRN at the SMTP server); sends QSEND_SEND_REQ, and for DSNs
- * DIRECTORY rcpt checks and SPOOL_PUT_REQ (synchronous, short, local).
+ * QUEUE_LIST_REQ, QUEUE_OP_REQ (the CLI), QUEUE_ETRN_REQ (ETRN at the SMTP server); sends
+ * QSEND_SEND_REQ, and for DSNs DIRECTORY rcpt checks and SPOOL_PUT_REQ (synchronous, short,
+ * local).
  *
  * Never sent twice: an entry has at most one transaction in flight, and its recipients'
  * outcomes are written (synced) before the entry is due again; a DSN goes before the

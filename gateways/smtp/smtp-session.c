@@ -864,7 +864,8 @@ static void do_quit(void *session, const void *cmd)
 
 static void do_help(void *session, const void *cmd)
 {
-	reply(session, 214, "2.0.0", "Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT HELP VRFY ETRN");
+	reply(session, 214, "2.0.0",
+	      "Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT HELP VRFY ETRN");
 }
 
 static void do_vrfy(void *session, const void *cmd)

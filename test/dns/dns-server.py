@@ -12,8 +12,8 @@ of the type asked. UDP answers over 512 bytes are truncated (TC set), so clients
 
 --servfail NAME answers SERVFAIL for every query about NAME. --servfail-file FILE does the same
 for the names listed in FILE (one a line), read again at every query, so a test switches a
-name between failing and answering by writing the file (a missing file lists none). With --port 0 (the default) the
-kernel picks a port free on both UDP and TCP. Once both sockets listen it prints
+name between failing and answering by writing the file (a missing file lists none). With
+--port 0 (the default) the kernel picks a port free on both UDP and TCP. Once both sockets listen it prints
 "PORT <n>" on stdout and flushes, so a test waits for that line rather than sleeping; it runs
 until killed (SIGTERM).
 """

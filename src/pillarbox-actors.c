@@ -32,7 +32,8 @@ const struct pillarbox_actor pillarbox_actors[] = {
 	{ &auth_actor_def, AUTH_SHARDS, NULL, PILLARBOX_ARG_STORE, false },
 	{ &reader_actor_def, READER_SHARDS, NULL, PILLARBOX_ARG_STORE, false },
 	{ &mailbox_actor_def, 0, mailbox_shards, PILLARBOX_ARG_STORE, false },
-	{ &qsend_actor_def, QUEUE_SENDERS, NULL, PILLARBOX_ARG_STORE, false },
+	/* cli: `pillarbox etrn` (QSEND_ETRN_REQ) runs on a sender thread */
+	{ &qsend_actor_def, QUEUE_SENDERS, NULL, PILLARBOX_ARG_STORE, true },
 	{ &queue_actor_def, QUEUE_SHARDS, NULL, PILLARBOX_ARG_STORE, true },
 	/* at the bare "queue" (the scheduler's jobs); after the shards, which own "queue" */
 	{ &queue_jobs_actor_def, 0, NULL, PILLARBOX_ARG_STORE, false },

@@ -228,6 +228,11 @@ static const struct command commands[] = {
 	  cli_collector_run },
 	{ "collector fetch", "NAME UIDL", 2, 2, 0, "download a message told too big at the next run",
 	  NULL, cli_collector_fetch },
+	{ "etrn", "HOST[:PORT] DOMAIN", 2, 2, 0, "ask a server to send its mail for DOMAIN (ETRN)",
+	  "Sends EHLO then ETRN DOMAIN (RFC 1985) to HOST (port 25 by default) from one of the\n"
+	  "daemon's sender threads (outbound.tls and helo_name apply) and prints the reply;\n"
+	  "exit 0 for a 2xx reply (250, 251, 252, 253), 1 otherwise.\n",
+	  cli_etrn },
 };
 
 static void usage(FILE *f)

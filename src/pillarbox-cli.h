@@ -89,6 +89,7 @@ int cli_collector_list(struct cli *c, char **args, int nargs);
 int cli_collector_show(struct cli *c, char **args, int nargs);
 int cli_collector_run(struct cli *c, char **args, int nargs);
 int cli_collector_fetch(struct cli *c, char **args, int nargs);
+int cli_etrn(struct cli *c, char **args, int nargs);
 /* Prints user's account locks (part of `user show`). Returns the exit code. */
 int cli_print_user_locks(struct cli *c, const char *user);
 

@@ -1,6 +1,7 @@
 /*
  * pillarbox-queue.c: `pillarbox queue list|show|hold|release|retry|delete|flush` — the outbound
- * queue through the admin bridge (queue-client.h).
+ * queue through the admin bridge (queue-client.h) — and `pillarbox etrn`, which a sender
+ * thread of the daemon runs.
  * OWNS: nothing. THREAD: the CLI's one thread.
  */
 #include "pillarbox-cli.h"
@@ -8,6 +9,7 @@
 #include "queue-client.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,4 +117,33 @@ int cli_queue_delete(struct cli *c, char **args, int nargs)
 int cli_queue_flush(struct cli *c, char **args, int nargs)
 {
 	return op(c, "flush", args, 0, "every entry due now");
+}
+
+/* An ETRN node: a domain, "@domain" or "#queue" — letters, digits and ".-_@#" only. */
+static bool etrn_node_ok(const char *node)
+{
+	size_t n = strlen(node);
+	return n > 0 && n <= 255 &&
+	       strspn(node, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_@#") == n;
+}
+
+/* etrn HOST[:PORT] DOMAIN: the server's reply printed; exit 0 when it is 2xx. */
+int cli_etrn(struct cli *c, char **args, int nargs)
+{
+	const char *error;
+	uint32_t code = 0;
+	char *reply = NULL;
+
+	if (!etrn_node_ok(args[1]) || strpbrk(args[0], " \r\n") != NULL) {
+		fprintf(stderr, "pillarbox: '%s' is not a domain to ask for\n", args[1]);
+		return EXIT_USAGE;
+	}
+	int rc = queue_client_etrn(&c->t, args[0], args[1], &code, &reply, &error);
+	int exit_code = cli_outcome(c, rc, code, error, "cannot send ETRN");
+	if (exit_code == 0) {
+		printf("%s\n", reply);
+		exit_code = reply[0] == '2' ? 0 : EXIT_REFUSED;
+	}
+	free(reply);
+	return exit_code;
 }

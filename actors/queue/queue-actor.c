@@ -4,8 +4,9 @@
  * rebuilt from the store at (re)start.
  * THREAD: the shard's actor thread only.
  * MESSAGES: handles QUEUE_ADD_REQ (from the spool), QSEND_SEND_REP (a transaction's outcome),
- * QUEUE_LIST_REQ, QUEUE_OP_REQ (the CLI); sends QSEND_SEND_REQ, and for DSNs
- * DIRECTORY rcpt checks and SPOOL_PUT_REQ (synchronous, short, local).
+ * QUEUE_LIST_REQ, QUEUE_OP_REQ (the CLI), QUEUE_ETRN_REQ (ETRN at the SMTP server); sends
+ * QSEND_SEND_REQ, and for DSNs DIRECTORY rcpt checks and SPOOL_PUT_REQ (synchronous, short,
+ * local).
  *
  * Never sent twice: an entry has at most one transaction in flight, and its recipients'
  * outcomes are written (synced) before the entry is due again; a DSN goes before the
@@ -309,7 +310,7 @@ static int64_t backoff_ms(const struct pb_settings_outbound *o, uint32_t attempt
 	return (int64_t)(d < (uint64_t)o->retry_max_s * 1000 ? d : (uint64_t)o->retry_max_s * 1000);
 }
 
-/* Recipients past the expiry fail (those without a route stay: direct MX is not wired). */
+/* Recipients past the expiry fail. */
 static void expire(struct queue_shard *s, struct qentry *e, int64_t now,
 		   const struct pb_settings_outbound *o)
 {
@@ -317,8 +318,7 @@ static void expire(struct queue_shard *s, struct qentry *e, int64_t now,
 		return;
 	for (size_t i = 0; i < e->q.n; i++) {
 		struct pb_queue_rcpt *r = &e->q.r[i];
-		if (final_state(r->state) || r->state == PB_QUEUE_FAILED ||
-		    strcmp(r->reply, QUEUE_NO_MX_REPLY) == 0)
+		if (final_state(r->state) || r->state == PB_QUEUE_FAILED)
 			continue;
 		char *t = xasprintf("554 5.4.7 delivery time expired%s%s",
 				    r->reply[0] != '\0' ? "; last reply: " : "", r->reply);
@@ -416,7 +416,8 @@ static void dispatch(struct pb_actor *a, struct queue_shard *s, struct qentry *e
 	char host[QUEUE_ROUTE_HOST_MAX], h2[QUEUE_ROUTE_HOST_MAX];
 	uint16_t port = 0, p2;
 	const char *error;
-	bool found = false, changed = false, smart = false;
+	bool found = false, changed = false;
+	int kind = QUEUE_ROUTE_DOMAIN;
 
 	for (size_t i = 0; i < e->q.n; i++) {
 		struct pb_queue_rcpt *r = &e->q.r[i];
@@ -436,10 +437,10 @@ static void dispatch(struct pb_actor *a, struct queue_shard *s, struct qentry *e
 		if (!found) {
 			memcpy(host, h2, sizeof(host));
 			port = p2;
-			smart = how == 1;
+			kind = how;
 			found = true;
 		}
-		e->sent[i] = p2 == port && strcmp(h2, host) == 0;
+		e->sent[i] = how == kind && p2 == port && strcmp(h2, host) == 0;
 	}
 	if (found && in_flight_to(s, host, port) >= o->concurrency) {
 		/* stays due: it goes when a transaction to host:port ends (refill) */
@@ -464,7 +465,8 @@ static void dispatch(struct pb_actor *a, struct queue_shard *s, struct qentry *e
 	q->id = e->q.id;
 	q->host = xstrdup(host);
 	q->port = port;
-	q->smart_host = smart;
+	q->smart_host = kind == QUEUE_ROUTE_SMART;
+	q->mx = kind == QUEUE_ROUTE_MX;
 	q->sender = xstrdup(e->q.sender);
 	q->mail_params = (char *)mp.data;
 	q->size = e->q.size;
@@ -705,6 +707,34 @@ static int on_op(struct pb_actor *a, void *state, struct pb_msg *m)
 	return pb_reply_status(a, m, PB_OK, ""), 0;
 }
 
+/* ETRN at our SMTP server: the entries with a recipient waiting for the node, due now. */
+static int on_etrn(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct queue_shard *s = state;
+	const char *node = m->u.queue_etrn_req.domain;
+	struct pb_msg rep;
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		struct qentry *e = s->e[i];
+		bool due = false;
+		for (size_t k = 0; !e->q.held && k < e->q.n; k++)
+			due |= !final_state(e->q.r[k].state) && e->q.r[k].state != PB_QUEUE_FAILED &&
+			       queue_route_etrn_match(node, e->q.r[k].addr);
+		e->q.next_ms = due ? 0 : e->q.next_ms;
+		n += due;
+	}
+	pb_info("queue", "event=etrn shard=%u node=%s entries=%llu", s->index, PB_LOGQ(node),
+		(unsigned long long)n);
+	process_all(a, s, (int64_t)pb_clock_wall_ms());
+	pb_msg_init(&rep, MSG_QUEUE_ETRN_REP);
+	rep.u.queue_etrn_rep.shards = s->count;
+	rep.u.queue_etrn_rep.entries = n;
+	pb_reply(a, m, &rep);
+	pb_msg_free(&rep);
+	return 0;
+}
+
 static int on_stats(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct queue_shard *s = state;
@@ -783,6 +813,7 @@ static const struct pb_handler queue_handlers[] = {
 	{ MSG_QUEUE_LIST_REQ, on_list },
 	{ MSG_QUEUE_OP_REQ, on_op },
 	{ MSG_QUEUE_STATS_REQ, on_stats },
+	{ MSG_QUEUE_ETRN_REQ, on_etrn },
 };
 
 const struct pb_actor_def queue_actor_def = {

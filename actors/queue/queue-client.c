@@ -31,6 +31,29 @@ uint32_t queue_client_add_reply(const struct pb_msg *rep, const char **error_r)
 	return pb_client_reply(rep, MSG_QUEUE_ADD_REQ, error_r);
 }
 
+int queue_client_etrn_send(const struct pb_sender *tx, uint32_t shard, const char *node,
+			   const char **error_r)
+{
+	struct pb_msg m;
+
+	pb_msg_init(&m, MSG_QUEUE_ETRN_REQ);
+	m.u.queue_etrn_req.key = shard;
+	m.u.queue_etrn_req.domain = xstrdup(node);
+	return pb_client_send(tx, &m, error_r);
+}
+
+uint32_t queue_client_etrn_reply(const struct pb_msg *rep, uint32_t *shards_r,
+				 uint64_t *entries_r, const char **error_r)
+{
+	uint32_t code = pb_client_reply(rep, MSG_QUEUE_ETRN_REQ, error_r);
+
+	if (code == PB_OK) {
+		*shards_r = rep->u.queue_etrn_rep.shards;
+		*entries_r = rep->u.queue_etrn_rep.entries;
+	}
+	return code;
+}
+
 /* One list request to the shard of key. */
 static int list_one(struct pb_sync *t, uint64_t key, uint64_t id, uint32_t *code_r,
 		    uint32_t *shards_r, struct pb_rec_queue_entry_list *entries_r,
@@ -107,6 +130,24 @@ int queue_client_op(struct pb_sync *t, const char *op, uint64_t id, uint32_t *co
 		if (pb_client_call_status(t, &req, code_r, error_r) < 0)
 			return -1;
 	}
+	return 0;
+}
+
+int queue_client_etrn(struct pb_sync *t, const char *server, const char *node, uint32_t *code_r,
+		      char **reply_r, const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	*reply_r = NULL;
+	pb_msg_init(&req, MSG_QSEND_ETRN_REQ);
+	req.u.qsend_etrn_req.server = xstrdup(server);
+	req.u.qsend_etrn_req.node = xstrdup(node);
+	if (pb_client_call(t, &req, &rep, error_r) < 0)
+		return -1;
+	uint32_t code = pb_client_reply(&rep, MSG_QSEND_ETRN_REQ, error_r);
+	if (code == PB_OK)
+		*reply_r = xstrdup(rep.u.qsend_etrn_rep.reply);
+	pb_client_done(t, &rep, code, code_r, error_r);
 	return 0;
 }
 

@@ -32,6 +32,15 @@ int queue_client_add_send(const struct pb_sender *tx, const struct queue_client_
 /* The reply's pb_status code. */
 uint32_t queue_client_add_reply(const struct pb_msg *rep, const char **error_r);
 
+/* QUEUE_ETRN_REQ to shard (0 first: its answer tells how many there are): the entries with a
+ * recipient waiting for node (a domain, or "@domain" with its subdomains) become due now.
+ * 0 sent / -1. */
+int queue_client_etrn_send(const struct pb_sender *tx, uint32_t shard, const char *node,
+			   const char **error_r);
+/* The reply's pb_status code; PB_OK: *shards_r and *entries_r (the entries made due). */
+uint32_t queue_client_etrn_reply(const struct pb_msg *rep, uint32_t *shards_r,
+				 uint64_t *entries_r, const char **error_r);
+
 /* ---- the CLI (synchronous) ---- */
 
 /* QUEUE_LIST_REQ to every shard (id 0: every entry; else that one): *entries_r gets them
@@ -42,6 +51,12 @@ int queue_client_list(struct pb_sync *t, uint64_t id, uint32_t *code_r,
  * shard. 0 with *code_r (NOTFOUND: no such entry) / -1 no answer. */
 int queue_client_op(struct pb_sync *t, const char *op, uint64_t id, uint32_t *code_r,
 		    const char **error_r);
+
+/* QSEND_ETRN_REQ: a sender thread sends "ETRN node" (RFC 1985) to server "host[:port]" (25
+ * when none). 0 with *code_r (PB_OK: *reply_r, xmalloc'd, the server's reply or a 4xx of ours
+ * when it could not be reached; REFUSED: server malformed) / -1 no answer. */
+int queue_client_etrn(struct pb_sync *t, const char *server, const char *node, uint32_t *code_r,
+		      char **reply_r, const char **error_r);
 
 /* The queue's figures, summed over its shards (QUEUE_STATS_REQ). */
 struct queue_client_stats {

@@ -63,24 +63,43 @@ int queue_route_for(const struct pb_settings_outbound *o, const char *domain, ch
 		    size_t size, uint16_t *port_r, const char **error_r)
 {
 	char hp[QUEUE_ROUTE_HOST_MAX + 8];
-	int smart = 0;
+	int kind = QUEUE_ROUTE_DOMAIN;
 
 	if (find_route(o->routes, domain, hp, sizeof(hp)) == 0) {
 		if (o->smart_host[0] == '\0')
-			return queue_route_mx(domain, host_r, size, port_r, error_r);
+			return queue_route_mx(o, domain, host_r, size, port_r, error_r);
 		snprintf(hp, sizeof(hp), "%s", o->smart_host);
-		smart = 1;
+		kind = QUEUE_ROUTE_SMART;
 	}
 	if (queue_route_parse(hp, o->port, host_r, size, port_r) < 0) {
 		*error_r = "451 4.3.5 malformed route or smart host (outbound settings)";
 		return -1;
 	}
-	return smart;
+	return kind;
 }
 
-int queue_route_mx(const char *domain, char *host_r, size_t size, uint16_t *port_r,
-		   const char **error_r)
+int queue_route_mx(const struct pb_settings_outbound *o, const char *domain, char *host_r,
+		   size_t size, uint16_t *port_r, const char **error_r)
 {
-	*error_r = QUEUE_NO_MX_REPLY;
-	return -1;
+	size_t len = strlen(domain);
+
+	if (len == 0 || len >= size) {
+		*error_r = "451 4.1.2 no domain to look up the MX of";
+		return -1;
+	}
+	memcpy(host_r, domain, len + 1);
+	*port_r = (uint16_t)o->mx_port;
+	return QUEUE_ROUTE_MX;
+}
+
+bool queue_route_etrn_match(const char *node, const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+	const char *domain = at != NULL ? at + 1 : "";
+	bool subdomains = node[0] == '@';
+	size_t nlen = strlen(node + subdomains), dlen = strlen(domain);
+
+	if (nlen == 0 || dlen < nlen || strcasecmp(domain + dlen - nlen, node + subdomains) != 0)
+		return false;
+	return dlen == nlen || (subdomains && domain[dlen - nlen - 1] == '.');
 }

@@ -39,6 +39,7 @@ struct sess {
 	struct caps x;
 	bool done;                  /* the content's final reply was read: the connection is idle */
 	struct pb_buf whole;        /* the body, when read whole (len 0: read by chunks) */
+	bool greeted;               /* the greeting, EHLO, STARTTLS and AUTH went through (or reused) */
 	int code;
 	char text[LINE_MAX_CLIENT]; /* the reply's last line, code included */
 	const char *error;
@@ -468,7 +469,13 @@ static void transact(struct sess *s, char **replies, bool greeting)
 	char *buf = xmalloc(READ_CHUNK);
 	bool body8 = false, utf8 = false;
 
-	if ((greeting && greet(s, replies) < 0) || precheck(s, replies, buf, &body8, &utf8) < 0) {
+	if (greeting && greet(s, replies) < 0) {
+		free(buf);
+		pb_buf_deinit(&s->whole);
+		return;
+	}
+	s->greeted = true;
+	if (precheck(s, replies, buf, &body8, &utf8) < 0) {
 		free(buf);
 		pb_buf_deinit(&s->whole);
 		return;
@@ -595,7 +602,7 @@ static void cache_put(struct sess *s, uint64_t opened)
 	cache_key(s->tx, c->key, sizeof(c->key));
 }
 
-void queue_smtp_send(const struct queue_smtp_tx *tx, char **replies_r)
+int queue_smtp_send(const struct queue_smtp_tx *tx, char **replies_r)
 {
 	struct sess s = { .tx = tx };
 	uint64_t now = mono_ms();
@@ -608,10 +615,11 @@ void queue_smtp_send(const struct queue_smtp_tx *tx, char **replies_r)
 	bool reused = cache_take(&s, now);
 	if (!reused) {
 		opened = now;
-		if (pb_conn_open(tx->host, tx->port, tx->connect_timeout_ms, &s.c, &s.error) < 0) {
+		if (pb_conn_open(tx->addr != NULL ? tx->addr : tx->host, tx->port,
+				 tx->connect_timeout_ms, &s.c, &s.error) < 0) {
 			char *t = xasprintf("451 4.4.1 cannot connect to %s: %s", tx->host, s.error);
 			all(replies_r, tx->n_rcpts, t);
-			return;
+			return 1;
 		}
 		s.error = NULL; /* pb_conn_open leaves its last attempt's error */
 	}
@@ -621,4 +629,40 @@ void queue_smtp_send(const struct queue_smtp_tx *tx, char **replies_r)
 		all(replies_r, tx->n_rcpts, t);
 	}
 	cache_put(&s, opened);
+	return s.greeted ? 0 : 1;
+}
+
+/* ETRN's session after the greeting: its reply, or NULL when the connection was lost. */
+static char *etrn_command(struct sess *s, const char *node)
+{
+	char *line = xasprintf("ETRN %s\r\n", node), *out = NULL;
+
+	if (send_cmd(s, line) == 0 && read_reply(s, s->tx->command_timeout_ms, false) == 0) {
+		out = xasprintf("%s (from %s)", s->text, s->tx->host);
+		if (send_cmd(s, "QUIT\r\n") == 0)
+			read_reply(s, s->tx->command_timeout_ms, false);
+	}
+	free(line);
+	return out;
+}
+
+char *queue_smtp_etrn(const struct queue_smtp_tx *tx, const char *node)
+{
+	struct queue_smtp_tx t = *tx; /* one pseudo-recipient: greet's refusals are written there */
+	struct sess s = { .tx = &t };
+	char *refused[1] = { NULL }, *out = NULL;
+
+	t.n_rcpts = 1;
+	if (pb_conn_open(t.addr != NULL ? t.addr : t.host, t.port, t.connect_timeout_ms, &s.c,
+			 &s.error) < 0)
+		return xasprintf("451 4.4.1 cannot connect to %s: %s", t.host, s.error);
+	if (greet(&s, refused) == 0)
+		out = etrn_command(&s, node);
+	else
+		out = refused[0], refused[0] = NULL;
+	if (out == NULL)
+		out = xasprintf("451 4.4.2 connection to %s lost: %s", t.host,
+				s.error != NULL ? s.error : "?");
+	pb_conn_close(&s.c);
+	return out;
 }

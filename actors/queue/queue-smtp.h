@@ -20,7 +20,8 @@ struct pb_tls_ctx;
 struct queue_smtp_cache;
 
 struct queue_smtp_tx {
-	const char *host;
+	const char *host;        /* the server's name: the TLS name, and in replies and errors */
+	const char *addr;        /* connect to this address instead of host (an MX host's); NULL */
 	uint16_t port;
 	const char *helo;
 	uint32_t connect_timeout_ms, command_timeout_ms;
@@ -59,9 +60,18 @@ uint64_t queue_smtp_cache_reused(const struct queue_smtp_cache *c);
 /* Closes and frees *c; NULL is fine. */
 void queue_smtp_cache_free(struct queue_smtp_cache **c);
 
+
 /* Runs the transaction (over tx->cache's connection when it fits). replies_r[i] (xmalloc'd, caller frees) gets the final word on rcpts[i]:
- * "CODE text" — 2xx accepted by the server, 4xx try again later, 5xx failed for good. */
-void queue_smtp_send(const struct queue_smtp_tx *tx, char **replies_r);
+ * "CODE text" — 2xx accepted by the server, 4xx try again later, 5xx failed for good.
+ * Returns 0 when the session reached MAIL FROM, 1 when it stopped before (no connection, the
+ * greeting, EHLO/HELO, STARTTLS or AUTH refused or lost: every reply is then a 4xx, and the
+ * next MX host may be tried, RFC 5321 5.1). */
+int queue_smtp_send(const struct queue_smtp_tx *tx, char **replies_r);
+
+/* ETRN (RFC 1985) to tx's server: the greeting, EHLO (STARTTLS as tx->tls says), then
+ * "ETRN node" (rcpts unused). Returns the server's last reply ("CODE text"), or a 4xx of ours
+ * when the connection failed or was refused before; xmalloc'd, caller frees. */
+char *queue_smtp_etrn(const struct queue_smtp_tx *tx, const char *node);
 
 /* Dot-stuffs len bytes of content into out (appended): a '.' at a line's start is doubled;
  * *bol is whether the next byte starts a line (true at the content's start). Pure. */

@@ -198,6 +198,7 @@ static const struct smtp_verb_def verb_table[] = {
 	{"EXPN", SMTP_VERB_EXPN, parse_req_arg, "EXPN mailing-list"},
 	{"STARTTLS", SMTP_VERB_STARTTLS, parse_no_arg, "STARTTLS"},
 	{"AUTH", SMTP_VERB_AUTH, parse_auth, "AUTH mechanism [initial-response]"},
+	{"ETRN", SMTP_VERB_ETRN, parse_req_arg, "ETRN domain"},
 };
 
 /* Postfix's smtpd_forbidden_commands default: HTTP and proxy verbs. */

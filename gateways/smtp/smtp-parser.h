@@ -74,6 +74,7 @@ enum smtp_verb {
 	SMTP_VERB_EXPN,
 	SMTP_VERB_STARTTLS,
 	SMTP_VERB_AUTH,
+	SMTP_VERB_ETRN,
 };
 
 enum smtp_parse_error {
@@ -108,7 +109,7 @@ struct smtp_cmd {
 	enum smtp_verb verb;
 	const char *verb_text; /* the verb as sent ("" if none) */
 	/* The argument text after the verb, blanks trimmed, for EHLO/HELO (the client's
-	 * name), VRFY, EXPN, HELP, NOOP, QUIT and BDAT; "" when none and for the other verbs
+	 * name), VRFY, EXPN, ETRN, HELP, NOOP, QUIT and BDAT; "" when none and for the other verbs
 	 * (MAIL and RCPT are cut into the fields below; AUTH is never echoed). */
 	const char *arg;
 	bool arg_is_domain; /* EHLO/HELO: arg is a valid Domain or address literal */

@@ -110,6 +110,8 @@ void smtp_reply_ehlo(struct pb_buf *out, const char *hostname, const char *greet
 		lines[n++] = "SMTPUTF8";
 	if (caps->chunking)
 		lines[n++] = "CHUNKING";
+	if (caps->etrn)
+		lines[n++] = "ETRN";
 	smtp_reply_format_lines(out, 250, NULL, lines, n);
 	free(auth);
 }

@@ -53,6 +53,7 @@ struct smtp_ehlo_caps {
 	bool dsn;		 /* DSN (RFC 3461) */
 	bool smtputf8;		 /* SMTPUTF8 (RFC 6531) */
 	bool chunking;		 /* CHUNKING (RFC 3030) */
+	bool etrn;		 /* ETRN (RFC 1985) */
 };
 
 /* Appends the whole EHLO reply: "250-<hostname> <greeting>" then one line per keyword, in

@@ -1,7 +1,7 @@
 /*
  * smtp-session-int.h: the SMTP session's state and the helpers its files share
  * (smtp-session.c: the session, the transaction and the content; smtp-auth.c: AUTH;
- * smtp-intrusion.c: the reports to intrusion protection).
+ * smtp-intrusion.c: the reports to intrusion protection; smtp-etrn.c: ETRN).
  * Internal to pb_smtp: nothing outside gateways/smtp includes it.
  * OWNS: nothing (declarations). THREAD: the hub's.
  */
@@ -70,6 +70,7 @@ struct smtp_session {
 	uint64_t auth_user_id;
 	struct smtp_intrusion intr; /* what intrusion protection saw (smtp-intrusion.c) */
 	struct smtp_policy *policy; /* the authenticated sender's permissions (smtp-policy.c) */
+	char *etrn_node; /* ETRN's node while the queue's shards answer (smtp-etrn.c) */
 };
 
 /* ---- smtp-session.c ---- */
@@ -82,10 +83,16 @@ void smtp_session_close_with(struct smtp_session *s, int code, const char *enhan
 void smtp_session_wait(struct smtp_session *s);
 /* The call ended: reading and the command flow go on. */
 void smtp_session_resume(struct smtp_session *s);
+/* Whether this client may relay (and ETRN): authenticated, or in smtp.relay_networks. */
+bool smtp_session_may_relay(const struct smtp_session *s);
 /* MAIL once its checks passed: the transaction begins (after the spool's room check for a
  * declared SIZE). path is copied. */
 void smtp_session_mail_go(struct smtp_session *s, const char *path, bool smtputf8, bool has_size,
 			  uint64_t size);
+
+/* ---- smtp-etrn.c ---- */
+/* ETRN node (RFC 1985): the queue's entries for it due now, for a client that may relay. */
+void smtp_do_etrn(void *session, const void *cmd);
 
 /* ---- smtp-auth.c ---- */
 /* The login's callbacks (challenges "334 x", the verdict's reply). */

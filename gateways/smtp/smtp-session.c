@@ -606,6 +606,7 @@ static void do_helo(void *session, const void *cmdp)
 		.size = true, .size_max = s->srv->settings.max_message_size, .pipelining = true,
 		.enhancedstatuscodes = true, .eightbitmime = true, .smtputf8 = true,
 		.chunking = true, .vrfy = true, .starttls = gw_tls_offered(s->gs), .dsn = true,
+		.etrn = true,
 	};
 	struct pb_buf mechs;
 
@@ -701,8 +702,7 @@ static void do_mail(void *session, const void *cmdp)
 		smtp_session_mail_go(s, cmd->path, cmd->smtputf8, cmd->has_size, cmd->size);
 }
 
-/* Whether this client may relay: authenticated, or in smtp.relay_networks. */
-static bool may_relay(const struct smtp_session *s)
+bool smtp_session_may_relay(const struct smtp_session *s)
 {
 	return s->auth_user != NULL ||
 	       pb_cidr_list_match(&s->srv->settings.relay_networks.list, gw_peer(s->gs));
@@ -718,7 +718,7 @@ static void rcpt_not_local(struct smtp_session *s)
 
 	if (smtp_policy_local_only(s, s->checking))
 		return;
-	if (may_relay(s)) {
+	if (smtp_session_may_relay(s)) {
 		/* user id 0: remote; the DSN parameters ride on the recipient (queue-client.h) */
 		char *r = xasprintf("%s%s%s", s->checking, s->checking_dsn,
 				    s->dsn_mail != NULL ? s->dsn_mail : "");
@@ -864,7 +864,8 @@ static void do_quit(void *session, const void *cmd)
 
 static void do_help(void *session, const void *cmd)
 {
-	reply(session, 214, "2.0.0", "Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT HELP VRFY");
+	reply(session, 214, "2.0.0",
+	      "Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT HELP VRFY ETRN");
 }
 
 static void do_vrfy(void *session, const void *cmd)
@@ -922,6 +923,8 @@ static const struct gw_command smtp_commands[] = {
 	{ SMTP_VERB_EXPN, 0, "502 5.5.1 Error: EXPN is disabled", NULL, NULL },
 	{ SMTP_VERB_STARTTLS, ALL_STATES, NULL, check_starttls, do_starttls },
 	{ SMTP_VERB_AUTH, ALL_STATES, NULL, smtp_check_auth, smtp_do_auth },
+	{ SMTP_VERB_ETRN, 1u << ST_READY, "503 5.5.1 Error: ETRN after HELO/EHLO, outside a mail "
+	  "transaction", NULL, smtp_do_etrn },
 };
 
 /* The line for a MAIL or RCPT the command table refused (its reply says why, in words). */
@@ -1146,6 +1149,7 @@ static void on_close(void *session)
 	smtp_policy_free(s);
 	gw_login_deinit(&s->login);
 	free(s->checking);
+	free(s->etrn_node);
 	free(s->checking_dsn);
 	free(s->dsn_mail);
 	smtp_parser_destroy(&s->parser);

@@ -66,21 +66,22 @@ static void test_every_message_has_its_handler(void)
 	free(dir);
 }
 
-/* The CLI reaches the account, outbound queue, node, lockout, scheduler and mail collector actors
- * (the definitions and the runs), and no others. */
+/* The CLI reaches the account, queue senders (ETRN), outbound queue, node, lockout, scheduler and
+ * mail collector actors (the definitions and the runs), and no others. */
 static void test_cli_owners_from_the_table(void)
 {
 	const char *owners[10];
 
 	pillarbox_cli_owners(owners, PB_N_ELEMENTS(owners));
 	CHECK_STR(owners[0], "directory");
-	CHECK_STR(owners[1], "queue");
-	CHECK_STR(owners[2], "sys");
-	CHECK_STR(owners[3], "lockout");
-	CHECK_STR(owners[4], "scheduler");
-	CHECK_STR(owners[5], "collector");
-	CHECK_STR(owners[6], "cwork");
-	CHECK(owners[7] == NULL);
+	CHECK_STR(owners[1], "qsend");
+	CHECK_STR(owners[2], "queue");
+	CHECK_STR(owners[3], "sys");
+	CHECK_STR(owners[4], "lockout");
+	CHECK_STR(owners[5], "scheduler");
+	CHECK_STR(owners[6], "collector");
+	CHECK_STR(owners[7], "cwork");
+	CHECK(owners[8] == NULL);
 }
 
 static const struct pb_test_case cases[] = {

@@ -7,10 +7,13 @@ zone (the CNAMEs go in the answer before the records they lead to), answers NXDO
 name that has no records at all, and NOERROR with an empty answer for a name without records
 of the type asked. UDP answers over 512 bytes are truncated (TC set), so clients retry on TCP.
 
-    dns-server.py --zone FILE [--port N] [--servfail NAME]... [--zone-text TEXT]
+    dns-server.py --zone FILE [--port N] [--servfail NAME]... [--servfail-file FILE]
+                  [--zone-text TEXT]
 
---servfail NAME answers SERVFAIL for every query about NAME. With --port 0 (the default) the
-kernel picks a port free on both UDP and TCP. Once both sockets listen it prints
+--servfail NAME answers SERVFAIL for every query about NAME. --servfail-file FILE does the same
+for the names listed in FILE (one a line), read again at every query, so a test switches a
+name between failing and answering by writing the file (a missing file lists none). With
+--port 0 (the default) the kernel picks a port free on both UDP and TCP. Once both sockets listen it prints
 "PORT <n>" on stdout and flushes, so a test waits for that line rather than sleeping; it runs
 until killed (SIGTERM).
 """
@@ -26,9 +29,21 @@ MAX_CNAME_CHAIN = 8
 
 
 class ZoneResolver(BaseResolver):
-    def __init__(self, rrs, servfail):
+    def __init__(self, rrs, servfail, servfail_file=None):
         self.rrs = rrs
         self.servfail = {DNSLabel(n) for n in servfail}
+        self.servfail_file = servfail_file
+
+    def failing(self, name):
+        if name in self.servfail:
+            return True
+        if not self.servfail_file:
+            return False
+        try:
+            with open(self.servfail_file) as f:
+                return name in {DNSLabel(n.strip()) for n in f if n.strip()}
+        except FileNotFoundError:
+            return False
 
     def records(self, name):
         return [rr for rr in self.rrs if rr.rname == name]
@@ -37,7 +52,7 @@ class ZoneResolver(BaseResolver):
         reply = request.reply()
         reply.header.aa = 1
         name, qtype = request.q.qname, request.q.qtype
-        if name in self.servfail:
+        if self.failing(name):
             reply.header.rcode = RCODE.SERVFAIL
             return reply
         for _ in range(MAX_CNAME_CHAIN):
@@ -102,12 +117,13 @@ def main():
     ap.add_argument("--zone-text", default="", help="zone records given inline")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--servfail", action="append", default=[])
+    ap.add_argument("--servfail-file")
     args = ap.parse_args()
     text = args.zone_text
     if args.zone:
         with open(args.zone) as f:
             text += "\n" + f.read()
-    resolver = ZoneResolver(list(RR.fromZone(text)), args.servfail)
+    resolver = ZoneResolver(list(RR.fromZone(text)), args.servfail, args.servfail_file)
     udp, tcp, port = listen_both(resolver, args.port)
     udp.start_thread()
     tcp.start_thread()

@@ -99,7 +99,7 @@ static void test_dsn(void)
 
 static void test_routes(void)
 {
-	struct pb_settings_outbound o = { .port = 25 };
+	struct pb_settings_outbound o = { .port = 25, .mx_port = 2500 };
 	char host[QUEUE_ROUTE_HOST_MAX];
 	uint16_t port = 0;
 	const char *err = NULL;
@@ -111,9 +111,12 @@ static void test_routes(void)
 	CHECK_INT(queue_route_for(&o, "b.EXAMPLE", host, sizeof(host), &port, &err), 0);
 	CHECK_STR(host, "relay.b");
 	CHECK_INT(port, 25);
-	/* no route, no smart host: direct MX, which defers until the resolver is wired */
-	CHECK_INT(queue_route_for(&o, "c.example", host, sizeof(host), &port, &err), -1);
-	CHECK_STR(err, QUEUE_NO_MX_REPLY);
+	/* no route, no smart host: "MX of c.example" on outbound.mx_port, for the sender */
+	CHECK_INT(queue_route_for(&o, "c.example", host, sizeof(host), &port, &err), QUEUE_ROUTE_MX);
+	CHECK_STR(host, "c.example");
+	CHECK_INT(port, 2500);
+	CHECK_INT(queue_route_for(&o, "", host, sizeof(host), &port, &err), -1);
+	CHECK(strstr(err, "4.1.2") != NULL);
 	snprintf(o.smart_host, sizeof(o.smart_host), "[::1]:587");
 	CHECK_INT(queue_route_for(&o, "c.example", host, sizeof(host), &port, &err), 1);
 	CHECK_STR(host, "::1");
@@ -127,7 +130,22 @@ static void test_routes(void)
 	CHECK_INT(queue_route_parse("h:x", 25, host, sizeof(host), &port), -1);
 }
 
+static void test_etrn_match(void)
+{
+	CHECK(queue_route_etrn_match("office.example", "a@office.example"));
+	CHECK(queue_route_etrn_match("OFFICE.example", "a@office.EXAMPLE"));
+	CHECK(!queue_route_etrn_match("office.example", "a@sub.office.example"));
+	CHECK(!queue_route_etrn_match("office.example", "a@xoffice.example"));
+	CHECK(queue_route_etrn_match("@office.example", "a@sub.office.example"));
+	CHECK(queue_route_etrn_match("@office.example", "a@office.example"));
+	CHECK(!queue_route_etrn_match("@office.example", "a@suboffice.example"));
+	CHECK(!queue_route_etrn_match("", "a@office.example"));
+	CHECK(!queue_route_etrn_match("@", "a@office.example"));
+	CHECK(!queue_route_etrn_match("office.example", "nodomain"));
+}
+
 static const struct pb_test_case cases[] = {
+	{ "etrn_match", test_etrn_match },
 	{ "stuffing", test_stuffing },
 	{ "status", test_status },
 	{ "dsn", test_dsn },

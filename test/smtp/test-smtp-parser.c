@@ -154,6 +154,8 @@ static const struct line_case line_cases[] = {
 	{"HELP MAIL\r\n", "CMD HELP arg=\"MAIL\"\n"},
 	{"VRFY bob\r\n", "CMD VRFY arg=\"bob\"\n"},
 	{"VRFY\r\n", USAGE("VRFY", "VRFY address")},
+	{"ETRN office.example\r\n", "CMD ETRN arg=\"office.example\"\n"},
+	{"ETRN\r\n", USAGE("ETRN", "ETRN domain")},
 	{"EXPN staff\r\n", "CMD EXPN arg=\"staff\"\n"},
 	{"EXPN\r\n", USAGE("EXPN", "EXPN mailing-list")},
 	/* BDAT */

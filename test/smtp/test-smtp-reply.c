@@ -80,6 +80,7 @@ static void test_ehlo(void)
 		.dsn = true,
 		.smtputf8 = true,
 		.chunking = true,
+		.etrn = true,
 	};
 	struct smtp_ehlo_caps none = {0};
 	struct smtp_ehlo_caps some = {.size = true, .pipelining = true, .auth = ""};
@@ -97,7 +98,8 @@ static void test_ehlo(void)
 			  "250-BINARYMIME\r\n"
 			  "250-DSN\r\n"
 			  "250-SMTPUTF8\r\n"
-			  "250 CHUNKING\r\n");
+			  "250-CHUNKING\r\n"
+			  "250 ETRN\r\n");
 	pb_buf_reset(&b);
 	smtp_reply_ehlo(&b, "mail.example", NULL, &none);
 	CHECK_STR(b.data, "250 mail.example\r\n");

@@ -12,6 +12,7 @@
 #include "reader-actor.h"
 #include "scheduler-actor.h"
 #include "spool-actor.h"
+#include "statushub-actor.h"
 
 #include <string.h>
 
@@ -37,6 +38,7 @@ const struct pillarbox_actor pillarbox_actors[] = {
 	{ &maint_actor_def, 0, NULL, PILLARBOX_ARG_STORE, false },
 	{ &lockout_actor_def, 0, NULL, PILLARBOX_ARG_STORE, true },
 	{ &scheduler_actor_def, 0, NULL, PILLARBOX_ARG_SCHED, true },
+	{ &statushub_actor_def, 0, NULL, PILLARBOX_ARG_STARTED, false },
 };
 const size_t pillarbox_n_actors = PB_N_ELEMENTS(pillarbox_actors);
 
@@ -59,9 +61,10 @@ int pillarbox_actors_start(struct pb_runtime *rt, const struct pillarbox_actor_e
 {
 	for (size_t i = 0; i < pillarbox_n_actors; i++) {
 		const struct pillarbox_actor *row = &pillarbox_actors[i];
-		void *arg = row->arg == PILLARBOX_ARG_SYS     ? (void *)env->sys
-			    : row->arg == PILLARBOX_ARG_SCHED ? (void *)env->sched
-							      : (void *)env->store;
+		void *arg = row->arg == PILLARBOX_ARG_SYS       ? (void *)env->sys
+			    : row->arg == PILLARBOX_ARG_SCHED   ? (void *)env->sched
+			    : row->arg == PILLARBOX_ARG_STARTED ? (void *)&env->sys->started_ms
+								: (void *)env->store;
 		uint32_t n = pillarbox_actor_shards(row, env->cfg);
 		int rc = n == 0 ? pb_runtime_start(rt, row->def, arg, error_r)
 				: pb_runtime_start_shards(rt, row->def, n, arg, error_r);

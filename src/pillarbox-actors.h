@@ -15,7 +15,13 @@
 struct pb_store;
 
 /* What an actor's init gets as its argument. */
-enum pillarbox_actor_arg { PILLARBOX_ARG_STORE, PILLARBOX_ARG_SYS, PILLARBOX_ARG_SCHED };
+/* PILLARBOX_ARG_STARTED: &env->sys->started_ms (the node's start, runtime clock). */
+enum pillarbox_actor_arg {
+	PILLARBOX_ARG_STORE,
+	PILLARBOX_ARG_SYS,
+	PILLARBOX_ARG_SCHED,
+	PILLARBOX_ARG_STARTED
+};
 
 struct pillarbox_actor {
 	const struct pb_actor_def *def; /* def->name is the owner name messages are routed by */

@@ -272,20 +272,115 @@ static const char *str_arg(const cJSON *req, const char *name)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+/* ---- login with an API key (statushub-apikeys.h): the hub checks it, then the lockout guard
+ * hears the attempt (as user "apikey") and its answer decides, as for a password ---- */
+
+static void key_refused(struct status_session *s, int i, bool blocked)
+{
+	gw_guard_log_login(s->gs, "status", false, "apikey", "APIKEY",
+			   blocked ? "blocked" : "bad_credentials");
+	status_req_finish(s, i, STATUS_INVALID_LOGON);
+	s->login_slot = -1;
+	free(s->key_label);
+	s->key_label = NULL;
+	if (blocked) {
+		status_send_error(s, NULL, LOCKOUT_BLOCKED_TEXT, NULL);
+		s->closing = true;
+		gw_close(s->gs, true);
+	}
+}
+
+static void on_key_guarded(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct status_session *s = session;
+	const char *error;
+	bool blocked = false;
+	int i = (int)arg;
+
+	if (gw_guard_refused(m, &blocked) || s->key_label == NULL) {
+		key_refused(s, i, blocked);
+		return;
+	}
+	gw_guard_log_login(s->gs, "status", true, "apikey", "APIKEY", NULL);
+	s->login_slot = -1;
+	s->user = xasprintf("apikey:%s", s->key_label);
+	free(s->key_label);
+	s->key_label = NULL;
+	if (hub_register(s, NULL, on_registered, i, &error) < 0) {
+		status_req_finish(s, i, "ERR Server busy, try again later");
+		free(s->user);
+		s->user = NULL;
+	}
+}
+
+static void on_key_checked(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct status_session *s = session;
+	char *label = NULL, *perms = NULL;
+	const char *error;
+	int i = (int)arg;
+	uint32_t code = m != NULL ? statushub_client_apikey_check_reply(m, &label, &perms, &error)
+				  : PB_ERR_TEMP;
+
+	if (code != PB_OK && code != PB_ERR_AUTH) {
+		status_req_finish(s, i, "ERR Server busy, try again later");
+		s->login_slot = -1;
+		return;
+	}
+	if (code == PB_OK && status_perms_parse(perms, &s->perms, &error) < 0)
+		s->perms = 0;
+	s->key_label = label;
+	free(perms);
+	/* a valid key is reported as "apikey:LABEL", so wrong guesses (as "apikey") lock no key */
+	char *as = label != NULL ? xasprintf("apikey:%s", label) : xstrdup("apikey");
+	int rc = gw_guard_login(s->gs, as, "status",
+			   code == PB_OK ? LOCKOUT_LOGIN_OK : LOCKOUT_LOGIN_BAD_PASSWORD,
+			   on_key_guarded, (uint64_t)i, &error);
+	free(as);
+	if (rc < 0) {
+		if (code == PB_OK)
+			on_key_guarded(s, (uint64_t)i, NULL);
+		else
+			key_refused(s, i, false);
+	}
+}
+
+static void login_key(struct status_session *s, const char *key, const cJSON *id)
+{
+	const char *error;
+	int i = status_req_take(s, OP_LOGIN, id);
+
+	if (i < 0)
+		return;
+	s->login_slot = i;
+	struct gw_pending call = status_call_of(s, on_key_checked, i);
+	struct pb_sender tx = gw_sender(&call);
+	if (statushub_client_apikey_check_send(&tx, key, &error) < 0) {
+		status_req_finish(s, i, "ERR Server busy, try again later");
+		s->login_slot = -1;
+	}
+}
+
 static void do_login(struct status_session *s, const cJSON *req, const cJSON *id)
 {
 	const char *user = str_arg(req, "user"), *password = str_arg(req, "password");
+	const char *key = str_arg(req, "api_key");
 
 	if (s->user != NULL || s->login.active || s->login_slot >= 0) {
 		status_send_error(s, id, "already logged in, or a login is under way", NULL);
 		return;
 	}
-	if (user == NULL || password == NULL) {
-		status_send_error(s, id, "login needs \"user\" and \"password\"", NULL);
-		return;
-	}
 	if (!gw_plaintext_auth_allowed(s->gs, s->srv->allow_plaintext_auth)) {
 		status_send_error(s, id, "ERR Plaintext login refused: send starttls first", NULL);
+		return;
+	}
+	if (key != NULL) {
+		login_key(s, key, id);
+		return;
+	}
+	if (user == NULL || password == NULL) {
+		status_send_error(s, id, "login needs \"user\" and \"password\", or \"api_key\"",
+				  NULL);
 		return;
 	}
 	int i = status_req_take(s, OP_LOGIN, id);
@@ -692,6 +787,7 @@ static void on_close(void *session)
 	gw_login_deinit(&s->login);
 	pb_lines_deinit(&s->in);
 	free(s->user);
+	free(s->key_label);
 	free(s);
 }
 

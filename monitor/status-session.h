@@ -59,7 +59,8 @@ struct status_session {
 	struct gw_login login;
 	int login_slot;         /* the request slot of the login under way (-1 none) */
 	char addr[PB_MSG_MAX_ADDR]; /* the session's event address */
-	char *user;             /* logged in: the account's name */
+	char *user;             /* logged in: the account's name, or "apikey:LABEL" */
+	char *key_label;        /* an API key login under way: the key's label once checked */
 	bool admin;
 	uint32_t perms;
 	bool registered;        /* the status hub knows it */

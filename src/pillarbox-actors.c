@@ -12,7 +12,6 @@
 #include "reader-actor.h"
 #include "scheduler-actor.h"
 #include "spool-actor.h"
-#include "statushub-actor.h"
 
 #include <string.h>
 
@@ -38,7 +37,7 @@ const struct pillarbox_actor pillarbox_actors[] = {
 	{ &maint_actor_def, 0, NULL, PILLARBOX_ARG_STORE, false },
 	{ &lockout_actor_def, 0, NULL, PILLARBOX_ARG_STORE, true },
 	{ &scheduler_actor_def, 0, NULL, PILLARBOX_ARG_SCHED, true },
-	{ &statushub_actor_def, 0, NULL, PILLARBOX_ARG_STARTED, false },
+	{ &statushub_actor_def, 0, NULL, PILLARBOX_ARG_STATUSHUB, true },
 };
 const size_t pillarbox_n_actors = PB_N_ELEMENTS(pillarbox_actors);
 
@@ -63,7 +62,7 @@ int pillarbox_actors_start(struct pb_runtime *rt, const struct pillarbox_actor_e
 		const struct pillarbox_actor *row = &pillarbox_actors[i];
 		void *arg = row->arg == PILLARBOX_ARG_SYS       ? (void *)env->sys
 			    : row->arg == PILLARBOX_ARG_SCHED   ? (void *)env->sched
-			    : row->arg == PILLARBOX_ARG_STARTED ? (void *)&env->sys->started_ms
+			    : row->arg == PILLARBOX_ARG_STATUSHUB ? (void *)env->statushub
 								: (void *)env->store;
 		uint32_t n = pillarbox_actor_shards(row, env->cfg);
 		int rc = n == 0 ? pb_runtime_start(rt, row->def, arg, error_r)

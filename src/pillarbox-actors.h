@@ -10,17 +10,17 @@
 #include "pb-config.h"
 #include "pb-runtime.h"
 #include "scheduler-actor.h"
+#include "statushub-actor.h"
 #include "sys-actor.h"
 
 struct pb_store;
 
 /* What an actor's init gets as its argument. */
-/* PILLARBOX_ARG_STARTED: &env->sys->started_ms (the node's start, runtime clock). */
 enum pillarbox_actor_arg {
 	PILLARBOX_ARG_STORE,
 	PILLARBOX_ARG_SYS,
 	PILLARBOX_ARG_SCHED,
-	PILLARBOX_ARG_STARTED
+	PILLARBOX_ARG_STATUSHUB
 };
 
 struct pillarbox_actor {
@@ -41,6 +41,7 @@ struct pillarbox_actor_env {
 	struct sys_actor_args *sys;
 	const struct pb_config *cfg;
 	struct sched_actor_args *sched;
+	struct statushub_args *statushub;
 };
 
 /* The row of owner, or NULL if no actor of the daemon owns that name. */

@@ -55,6 +55,7 @@ struct daemon {
 	char hostname[256];
 	struct sys_actor_args sys_args;
 	struct sched_actor_args sched_args; /* the real wall clock */
+	struct statushub_args statushub_args;
 	char store_dir[PATH_MAX];
 };
 
@@ -288,11 +289,13 @@ static int first_start(struct daemon *d)
 static int start_actors(struct daemon *d)
 {
 	const char *error;
-	struct pillarbox_actor_env env = { d->store, &d->sys_args, &d->cfg, &d->sched_args };
+	struct pillarbox_actor_env env = { d->store, &d->sys_args, &d->cfg, &d->sched_args,
+					   &d->statushub_args };
 
 	d->sys_args.store = d->store;
 	d->sched_args.store = d->store;
 	d->sys_args.started_ms = pb_clock_monotonic_ms(NULL);
+	d->statushub_args = (struct statushub_args){ d->store, d->sys_args.started_ms };
 	d->sys_args.version = PILLARBOX_VERSION;
 	d->sys_args.data_dir = d->cfg.data_dir;
 	if (pillarbox_actors_start(d->rt, &env, &error) < 0) {

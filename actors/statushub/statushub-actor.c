@@ -15,38 +15,28 @@
 #include "pb-alloc.h"
 #include "pb-log.h"
 #include "statushub-client.h"
-#include "statushub-log.h"
+#include "statushub-private.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#define QUEUE_SHARDS_MAX 64
-
 enum { TOPIC_ACTIVITY = 1, TOPIC_CONNECTION = 2, TOPIC_QUEUE = 4 };
-
-struct hub_session {
-	char *addr, *user;
-	uint32_t topics;
-	bool receive_im;
-};
-
-struct statushub {
-	uint64_t started_ms;
-	struct statushub_log log;
-	struct hub_session *s;
-	size_t n, cap;
-	uint64_t q_entries[QUEUE_SHARDS_MAX], q_held[QUEUE_SHARDS_MAX];
-	uint64_t lost; /* events a session's inbox could not take */
-};
 
 static int hub_init(struct pb_actor *a, void *arg, void **state_r, const char **error_r)
 {
 	struct statushub *h = xcalloc(1, sizeof(*h));
+	const struct statushub_args *args = arg;
 
-	h->started_ms = arg != NULL ? *(const uint64_t *)arg : pb_runtime_now_ms(pb_actor_runtime(a));
+	h->store = args != NULL ? args->store : NULL;
+	h->started_ms = args != NULL ? args->started_ms : pb_runtime_now_ms(pb_actor_runtime(a));
 	statushub_log_init(&h->log);
+	if (statushub_keys_load(h, error_r) < 0) {
+		statushub_log_deinit(&h->log);
+		free(h);
+		return -1;
+	}
 	*state_r = h;
 	return 0;
 }
@@ -67,6 +57,7 @@ static void hub_deinit(struct pb_actor *a, void *state)
 		session_free(&h->s[i]);
 	free(h->s);
 	statushub_log_deinit(&h->log);
+	statushub_apikeys_free(&h->keys);
 	free(h);
 }
 
@@ -251,6 +242,10 @@ static const struct pb_handler statushub_handlers[] = {
 	{ MSG_STATUS_QUEUE_EVT, on_queue },	  { MSG_STATUS_SESSION_REQ, on_session },
 	{ MSG_STATUS_SESSION_END_EVT, on_session_end }, { MSG_STATUS_LOG_REQ, on_log },
 	{ MSG_STATUS_IM_REQ, on_im },
+	{ MSG_STATUS_APIKEY_ADD_REQ, statushub_on_apikey_add },
+	{ MSG_STATUS_APIKEY_LIST_REQ, statushub_on_apikey_list },
+	{ MSG_STATUS_APIKEY_DEL_REQ, statushub_on_apikey_del },
+	{ MSG_STATUS_APIKEY_CHECK_REQ, statushub_on_apikey_check },
 };
 
 const struct pb_actor_def statushub_actor_def = {

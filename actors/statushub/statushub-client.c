@@ -145,3 +145,69 @@ int statushub_client_push(struct pb_runtime *rt, const char *addr, const char *t
 	pb_msg_free(&m);
 	return rc;
 }
+
+int statushub_client_apikey_add(struct pb_sync *t, const char *label, const char *permissions,
+				uint32_t *code_r, char **key_r, const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	pb_msg_init(&req, MSG_STATUS_APIKEY_ADD_REQ);
+	req.u.status_apikey_add_req.label = dup_or_empty(label);
+	req.u.status_apikey_add_req.permissions = dup_or_empty(permissions);
+	if (pb_client_call(t, &req, &rep, error_r) < 0)
+		return -1;
+	uint32_t code = pb_client_reply(&rep, MSG_STATUS_APIKEY_ADD_REQ, error_r);
+	if (code == PB_OK) {
+		*key_r = rep.u.status_apikey_add_rep.key;
+		rep.u.status_apikey_add_rep.key = NULL;
+	}
+	return pb_client_done(t, &rep, code, code_r, error_r);
+}
+
+int statushub_client_apikey_list(struct pb_sync *t, uint32_t *code_r,
+				 struct pb_rec_status_apikey_list *keys_r, const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	pb_msg_init(&req, MSG_STATUS_APIKEY_LIST_REQ);
+	if (pb_client_call(t, &req, &rep, error_r) < 0)
+		return -1;
+	uint32_t code = pb_client_reply(&rep, MSG_STATUS_APIKEY_LIST_REQ, error_r);
+	if (code == PB_OK)
+		pb_rec_status_apikey_list_move(keys_r, &rep.u.status_apikey_list_rep.keys);
+	return pb_client_done(t, &rep, code, code_r, error_r);
+}
+
+int statushub_client_apikey_del(struct pb_sync *t, const char *label, uint32_t *code_r,
+				const char **error_r)
+{
+	struct pb_msg req;
+
+	pb_msg_init(&req, MSG_STATUS_APIKEY_DEL_REQ);
+	req.u.status_apikey_del_req.label = dup_or_empty(label);
+	return pb_client_call_status(t, &req, code_r, error_r);
+}
+
+int statushub_client_apikey_check_send(const struct pb_sender *s, const char *key,
+				       const char **error_r)
+{
+	struct pb_msg req;
+
+	pb_msg_init(&req, MSG_STATUS_APIKEY_CHECK_REQ);
+	req.u.status_apikey_check_req.key = dup_or_empty(key);
+	return pb_client_send(s, &req, error_r);
+}
+
+uint32_t statushub_client_apikey_check_reply(struct pb_msg *rep, char **label_r, char **perms_r,
+					     const char **error_r)
+{
+	uint32_t code = pb_client_reply(rep, MSG_STATUS_APIKEY_CHECK_REQ, error_r);
+
+	if (code != PB_OK)
+		return code;
+	*label_r = rep->u.status_apikey_check_rep.label;
+	*perms_r = rep->u.status_apikey_check_rep.permissions;
+	rep->u.status_apikey_check_rep.label = NULL;
+	rep->u.status_apikey_check_rep.permissions = NULL;
+	return code;
+}

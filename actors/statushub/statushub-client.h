@@ -59,6 +59,22 @@ int statushub_client_im_send(const struct pb_sender *s, const char *from, const 
 			     const char *text, const char **error_r);
 uint32_t statushub_client_im_reply(struct pb_msg *rep, const char **error_r);
 
+/* ---- API keys (statushub-apikeys.h) ---- */
+/* Makes a key: *key_r (the caller frees it) shown once. */
+int statushub_client_apikey_add(struct pb_sync *t, const char *label, const char *permissions,
+				uint32_t *code_r, char **key_r, const char **error_r);
+/* Every key's label, permissions and times into *keys_r (the caller clears it). */
+int statushub_client_apikey_list(struct pb_sync *t, uint32_t *code_r,
+				 struct pb_rec_status_apikey_list *keys_r, const char **error_r);
+int statushub_client_apikey_del(struct pb_sync *t, const char *label, uint32_t *code_r,
+				const char **error_r);
+/* A login's check: PB_OK with *label_r and *perms_r (moved out of rep, the caller frees them);
+ * PB_ERR_AUTH for no such key. */
+int statushub_client_apikey_check_send(const struct pb_sender *s, const char *key,
+				       const char **error_r);
+uint32_t statushub_client_apikey_check_reply(struct pb_msg *rep, char **label_r, char **perms_r,
+					     const char **error_r);
+
 /* The event the hub pushes to one session (what a session's event() reads). */
 int statushub_client_push(struct pb_runtime *rt, const char *addr, const char *topic,
 			  const char *json, const char **error_r);

@@ -33,7 +33,7 @@ static void test_every_message_has_its_handler(void)
 	pb_config_defaults(&cfg, 0);
 	cfg.mailbox_shards = 3;
 	struct sched_actor_args sched = { store, { NULL, NULL } };
-	struct pillarbox_actor_env env = { store, &sys, &cfg, &sched };
+	struct pillarbox_actor_env env = { store, &sys, &cfg, &sched, NULL };
 	REQUIRE(pillarbox_actors_start(rt, &env, &error) == 0);
 
 	int checked = 0;
@@ -66,7 +66,8 @@ static void test_every_message_has_its_handler(void)
 	free(dir);
 }
 
-/* The CLI reaches the account, outbound queue, node, lockout and scheduler actors, and no others. */
+/* The CLI reaches the account, outbound queue, node, lockout, scheduler and status hub (API
+ * keys) actors, and no others. */
 static void test_cli_owners_from_the_table(void)
 {
 	const char *owners[8];
@@ -77,7 +78,8 @@ static void test_cli_owners_from_the_table(void)
 	CHECK_STR(owners[2], "sys");
 	CHECK_STR(owners[3], "lockout");
 	CHECK_STR(owners[4], "scheduler");
-	CHECK(owners[5] == NULL);
+	CHECK_STR(owners[5], "statushub");
+	CHECK(owners[6] == NULL);
 }
 
 static const struct pb_test_case cases[] = {

@@ -351,6 +351,40 @@ class StatusProtocol(StatusBase):
         self.assertEqual(a["mine"], {"count": pop_count, "held": 0})
         self.assertEqual(a["inboxes"]["count"], s["inboxes"]["count"])
 
+    def test_api_keys(self):
+        rc, out, err = self.d.cli("apikey", "add", "nagios")
+        self.assertEqual(rc, 0, err)
+        key = out.strip()
+        self.assertRegex(key, r"^pbk_[0-9a-f]{48}$")
+        rc, out, err = self.d.cli("apikey", "add", "ops", "all")
+        self.assertEqual(rc, 0, err)
+        ops_key = out.strip()
+        self.assertNotEqual(self.d.cli("apikey", "add", "nagios")[0], 0)  # label taken
+        rc, out, err = self.d.cli("apikey", "add", "bad", "view_log,fly")
+        self.assertNotEqual(rc, 0)
+        listing = self.cli_ok("apikey", "list")
+        self.assertIn("nagios created=", listing)
+        self.assertIn("permissions=view_connection,view_totals,view_log", listing)
+        self.assertNotIn(key, listing)
+        with open(os.path.join(self.d.data_dir, "security.log")) as f:
+            self.assertNotIn(key[4:], f.read())
+        c = self.client()
+        r = c.request("login", api_key=key)
+        self.assertEqual(r, {"id": 1, "ok": True, "user": "apikey:nagios", "admin": False,
+                             "permissions": ["view_connection", "view_totals", "view_log"]})
+        s = c.request("snapshot")
+        self.assertEqual(set(s), {"id", "ok", "version", "uptime_s", "sessions", "activity",
+                                  "connection", "out_queue", "inboxes", "mine"})
+        self.assertEqual(c.request("shutdown")["permission"], "shutdown")
+        self.assertTrue(self.client().request("login", api_key=ops_key)["ok"])
+        r = self.client().request("login", api_key="pbk_" + "0" * 48)
+        self.assertEqual((r["ok"], r["error"]), (False, "ERR Invalid Logon"))
+        self.cli_ok("apikey", "del", "nagios")
+        r = self.client().request("login", api_key=key)
+        self.assertEqual((r["ok"], r["error"]), (False, "ERR Invalid Logon"))
+        self.assertNotEqual(self.d.cli("apikey", "del", "nagios")[0], 0)
+        self.assertIn("ops created=", self.cli_ok("apikey", "list"))
+
     def test_starttls(self):
         c = self.client()
         r = c.request("starttls")

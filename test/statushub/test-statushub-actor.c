@@ -20,7 +20,7 @@ struct fixture {
 	struct pb_runtime *rt;
 	struct pb_caller *c;
 	struct pb_inbox *in;
-	uint64_t started;
+	struct statushub_args args;
 	struct pb_msg rep; /* the last reply */
 };
 
@@ -48,8 +48,8 @@ static void start(struct fixture *f)
 	memset(f, 0, sizeof(*f));
 	pb_msg_init(&f->rep, MSG_CORE_STATUS_REP);
 	f->rt = pb_runtime_create("t", NULL);
-	f->started = pb_runtime_now_ms(f->rt);
-	CHECK(pb_runtime_start(f->rt, &statushub_actor_def, &f->started, &error) == 0);
+	f->args = (struct statushub_args){ NULL, pb_runtime_now_ms(f->rt) };
+	CHECK(pb_runtime_start(f->rt, &statushub_actor_def, &f->args, &error) == 0);
 	CHECK(pb_inbox_open(f->rt, "status", 1024, &f->in, &error) == 0);
 	f->c = pb_caller_create(f->rt);
 }

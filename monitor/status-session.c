@@ -1,23 +1,20 @@
 /*
  * status-session.c: one status session (docs/status-protocol.md) on the session skeleton —
  * JSON lines in and out: the greeting (after the lockout guard's word on the address), login
- * with an account's password (gw-login.h: the auth shards and the lockout guard, exactly as
- * POP3 and IMAP; a failure is "ERR Invalid Logon"), then the account's permissions
- * (status-perms.h) from its settings and its registration with the status hub, and the
- * requests: ping, logout, starttls (before login), snapshot (status-snapshot.c), subscribe,
+ * (status-login.c), and the requests: ping, logout, starttls (before login), snapshot
+ * (status-snapshot.c), subscribe,
  * connect/hangup/pause/resume (the scheduler), shutdown/restart (the daemon's signals), im.
  * Each request carries an id echoed in its reply; up to STATUS_REQS_MAX wait for actors at
  * once. A client that leaves more than status.output_budget_kb unread is dropped with a log
  * line (its events are never queued in the server).
  * OWNS: struct status_session. THREAD: the hub's.
- * MESSAGES sent (through stubs): LOCKOUT_CHECK_IP_REQ, AUTH_USER_VERIFY_REQ and
- * LOCKOUT_LOGIN_REQ (gw-login.c), DIR_USER_SHOW_REQ, STATUS_SESSION_REQ,
- * STATUS_SESSION_END_EVT, STATUS_IM_REQ, SCHED_CONTROL_REQ (and the snapshot's). Received:
+ * MESSAGES sent (through stubs): LOCKOUT_CHECK_IP_REQ, STATUS_SESSION_REQ (subscribe),
+ * STATUS_SESSION_END_EVT, STATUS_IM_REQ, SCHED_CONTROL_REQ (and those of the login and the
+ * snapshot). Received:
  * STATUS_PUSH_EVT (an event for the client).
  */
 #include "status-session.h"
 
-#include "directory-client.h"
 #include "gw-guard.h"
 #include "pb-log.h"
 #include "pb-settings.h"
@@ -34,7 +31,7 @@
 #define STATUS_IM_MAX 4000
 
 enum status_op {
-	OP_LOGIN,
+	OP_LOGIN = STATUS_OP_LOGIN,
 	OP_STARTTLS,
 	OP_PING,
 	OP_LOGOUT,
@@ -162,234 +159,6 @@ static void finish_status(struct status_session *s, int i, struct pb_msg *m, uin
 		status_req_finish(s, i, code == PB_OK ? NULL : error);
 }
 
-/* ---- login ---- */
-
-static void add_perms(cJSON *o, uint32_t perms)
-{
-	cJSON *list = cJSON_AddArrayToObject(o, "permissions");
-
-	for (unsigned p = 0; p < STATUS_PERM_COUNT; p++) {
-		if ((perms & (1u << p)) != 0)
-			cJSON_AddItemToArray(list, cJSON_CreateString(status_perm_name(p)));
-	}
-}
-
-/* Registers (again) with the status hub: the session's user, topics and IM permission. */
-static int hub_register(struct status_session *s, const struct pb_strv *topics, gw_cont_fn *cont,
-			int i, const char **error_r)
-{
-	struct gw_pending call = status_call_of(s, cont, i);
-	struct pb_sender tx = gw_sender(&call);
-
-	return statushub_client_session_send(&tx, s->addr, s->user,
-					     (s->perms & (1u << STATUS_PERM_RECEIVE_IM)) != 0,
-					     topics, error_r);
-}
-
-static void on_registered(void *session, uint64_t arg, struct pb_msg *m)
-{
-	struct status_session *s = session;
-	const char *error = "the status hub did not answer";
-	int i = (int)arg;
-
-	if (m == NULL || statushub_client_session_reply(m, &error) != PB_OK) {
-		pb_warn("status", "event=register_failed user=%s reason=%s", PB_LOGQ(s->user),
-			PB_LOGQ(error));
-		status_req_finish(s, i, "ERR Server busy, try again later");
-		free(s->user);
-		s->user = NULL;
-		return;
-	}
-	s->registered = true;
-	cJSON_AddStringToObject(s->reqs[i].reply, "user", s->user);
-	cJSON_AddBoolToObject(s->reqs[i].reply, "admin", s->admin);
-	add_perms(s->reqs[i].reply, s->perms);
-	status_req_finish(s, i, NULL);
-	gw_set_deadline(s->gs, s->srv->idle_timeout_ms);
-}
-
-static void on_user_shown(void *session, uint64_t arg, struct pb_msg *m)
-{
-	struct status_session *s = session;
-	struct directory_user_info info = { 0 };
-	const char *error;
-	int i = (int)arg;
-
-	if (m == NULL || directory_client_user_show_reply(m, &info, &error) != PB_OK) {
-		status_req_finish(s, i, "ERR Server busy, try again later");
-		free(s->user);
-		s->user = NULL;
-		return;
-	}
-	s->perms = status_perms_of(info.settings, s->srv->admin_perms, s->srv->user_perms,
-				   &s->admin);
-	directory_user_info_free(&info);
-	if (hub_register(s, NULL, on_registered, i, &error) < 0) {
-		status_req_finish(s, i, "ERR Server busy, try again later");
-		free(s->user);
-		s->user = NULL;
-	}
-}
-
-static void on_login_done(void *session, enum gw_login_end end)
-{
-	struct status_session *s = session;
-	int i = s->login_slot;
-	const char *error;
-
-	s->login_slot = -1;
-	if (end != GW_LOGIN_OK) {
-		bool temp = end == GW_LOGIN_TEMP || end == GW_LOGIN_BUSY;
-		status_req_finish(s, i, temp ? "ERR Server busy, try again later" : STATUS_INVALID_LOGON);
-		if (end == GW_LOGIN_BLOCKED) {
-			status_send_error(s, NULL, LOCKOUT_BLOCKED_TEXT, NULL);
-			s->closing = true;
-			gw_close(s->gs, true);
-		}
-		return;
-	}
-	s->user = s->login.account;
-	s->login.account = NULL;
-	struct gw_pending call = status_call_of(s, on_user_shown, i);
-	struct pb_sender tx = gw_sender(&call);
-	if (directory_client_user_show_send(&tx, s->user, &error) < 0) {
-		status_req_finish(s, i, "ERR Server busy, try again later");
-		free(s->user);
-		s->user = NULL;
-	}
-}
-
-static void on_challenge(void *session, const char *b64)
-{
-	/* password logins have no challenge */
-}
-
-static const struct gw_login_ops login_ops = { .challenge = on_challenge, .done = on_login_done };
-
-static const char *str_arg(const cJSON *req, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, name);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-/* ---- login with an API key (statushub-apikeys.h): the hub checks it, then the lockout guard
- * hears the attempt (as user "apikey") and its answer decides, as for a password ---- */
-
-static void key_refused(struct status_session *s, int i, bool blocked)
-{
-	gw_guard_log_login(s->gs, "status", false, "apikey", "APIKEY",
-			   blocked ? "blocked" : "bad_credentials");
-	status_req_finish(s, i, STATUS_INVALID_LOGON);
-	s->login_slot = -1;
-	free(s->key_label);
-	s->key_label = NULL;
-	if (blocked) {
-		status_send_error(s, NULL, LOCKOUT_BLOCKED_TEXT, NULL);
-		s->closing = true;
-		gw_close(s->gs, true);
-	}
-}
-
-static void on_key_guarded(void *session, uint64_t arg, struct pb_msg *m)
-{
-	struct status_session *s = session;
-	const char *error;
-	bool blocked = false;
-	int i = (int)arg;
-
-	if (gw_guard_refused(m, &blocked) || s->key_label == NULL) {
-		key_refused(s, i, blocked);
-		return;
-	}
-	gw_guard_log_login(s->gs, "status", true, "apikey", "APIKEY", NULL);
-	s->login_slot = -1;
-	s->user = xasprintf("apikey:%s", s->key_label);
-	free(s->key_label);
-	s->key_label = NULL;
-	if (hub_register(s, NULL, on_registered, i, &error) < 0) {
-		status_req_finish(s, i, "ERR Server busy, try again later");
-		free(s->user);
-		s->user = NULL;
-	}
-}
-
-static void on_key_checked(void *session, uint64_t arg, struct pb_msg *m)
-{
-	struct status_session *s = session;
-	char *label = NULL, *perms = NULL;
-	const char *error;
-	int i = (int)arg;
-	uint32_t code = m != NULL ? statushub_client_apikey_check_reply(m, &label, &perms, &error)
-				  : PB_ERR_TEMP;
-
-	if (code != PB_OK && code != PB_ERR_AUTH) {
-		status_req_finish(s, i, "ERR Server busy, try again later");
-		s->login_slot = -1;
-		return;
-	}
-	if (code == PB_OK && status_perms_parse(perms, &s->perms, &error) < 0)
-		s->perms = 0;
-	s->key_label = label;
-	free(perms);
-	/* a valid key is reported as "apikey:LABEL", so wrong guesses (as "apikey") lock no key */
-	char *as = label != NULL ? xasprintf("apikey:%s", label) : xstrdup("apikey");
-	int rc = gw_guard_login(s->gs, as, "status",
-			   code == PB_OK ? LOCKOUT_LOGIN_OK : LOCKOUT_LOGIN_BAD_PASSWORD,
-			   on_key_guarded, (uint64_t)i, &error);
-	free(as);
-	if (rc < 0) {
-		if (code == PB_OK)
-			on_key_guarded(s, (uint64_t)i, NULL);
-		else
-			key_refused(s, i, false);
-	}
-}
-
-static void login_key(struct status_session *s, const char *key, const cJSON *id)
-{
-	const char *error;
-	int i = status_req_take(s, OP_LOGIN, id);
-
-	if (i < 0)
-		return;
-	s->login_slot = i;
-	struct gw_pending call = status_call_of(s, on_key_checked, i);
-	struct pb_sender tx = gw_sender(&call);
-	if (statushub_client_apikey_check_send(&tx, key, &error) < 0) {
-		status_req_finish(s, i, "ERR Server busy, try again later");
-		s->login_slot = -1;
-	}
-}
-
-static void do_login(struct status_session *s, const cJSON *req, const cJSON *id)
-{
-	const char *user = str_arg(req, "user"), *password = str_arg(req, "password");
-	const char *key = str_arg(req, "api_key");
-
-	if (s->user != NULL || s->login.active || s->login_slot >= 0) {
-		status_send_error(s, id, "already logged in, or a login is under way", NULL);
-		return;
-	}
-	if (!gw_plaintext_auth_allowed(s->gs, s->srv->allow_plaintext_auth)) {
-		status_send_error(s, id, "ERR Plaintext login refused: send starttls first", NULL);
-		return;
-	}
-	if (key != NULL) {
-		login_key(s, key, id);
-		return;
-	}
-	if (user == NULL || password == NULL) {
-		status_send_error(s, id, "login needs \"user\" and \"password\", or \"api_key\"",
-				  NULL);
-		return;
-	}
-	int i = status_req_take(s, OP_LOGIN, id);
-	if (i < 0)
-		return;
-	s->login_slot = i;
-	gw_login_password(&s->login, user, password);
-}
-
 /* ---- simple requests ---- */
 
 static void do_ping(struct status_session *s, const cJSON *req, const cJSON *id)
@@ -486,7 +255,7 @@ static void do_subscribe(struct status_session *s, const cJSON *req, const cJSON
 		cJSON *list = cJSON_AddArrayToObject(s->reqs[i].reply, "topics");
 		for (uint32_t k = 0; k < names.n; k++)
 			cJSON_AddItemToArray(list, cJSON_CreateString(names.v[k]));
-		asked(s, i, hub_register(s, &names, on_subscribed, i, &error), error);
+		asked(s, i, status_hub_register(s, &names, on_subscribed, i, &error), error);
 	}
 	pb_strv_clear(&names);
 }
@@ -505,7 +274,7 @@ static void do_control(struct status_session *s, const cJSON *req, const cJSON *
 					[OP_HANGUP] = SCHED_CONTROL_HANGUP,
 					[OP_PAUSE] = SCHED_CONTROL_PAUSE,
 					[OP_RESUME] = SCHED_CONTROL_RESUME };
-	const char *method = str_arg(req, "method"), *error;
+	const char *method = status_str_arg(req, "method"), *error;
 
 	if (method == NULL || method[0] == '\0') {
 		status_send_error(s, id, "this request needs \"method\", a connection method's name",
@@ -574,7 +343,7 @@ static void on_im_sent(void *session, uint64_t arg, struct pb_msg *m)
 
 static void do_im(struct status_session *s, const cJSON *req, const cJSON *id)
 {
-	const char *to = str_arg(req, "to"), *text = str_arg(req, "text"), *error;
+	const char *to = status_str_arg(req, "to"), *text = status_str_arg(req, "text"), *error;
 
 	if (to == NULL || text == NULL || to[0] == '\0' || strlen(text) > STATUS_IM_MAX) {
 		status_send_error(s, id, "im needs \"to\" (a user) and \"text\" (at most 4000 octets)",
@@ -604,7 +373,7 @@ static const struct status_op_row {
 	int perm;       /* the permission it needs, NO_PERM none */
 	void (*fn)(struct status_session *s, const cJSON *req, const cJSON *id);
 } ops[] = {
-	{ "login", false, NO_PERM, do_login },
+	{ "login", false, NO_PERM, status_do_login },
 	{ "starttls", false, NO_PERM, do_starttls },
 	{ "ping", false, NO_PERM, do_ping },
 	{ "logout", false, NO_PERM, do_logout },
@@ -633,7 +402,7 @@ static void bad_request(struct status_session *s, const cJSON *id, const char *t
 static void run_request(struct status_session *s, const cJSON *req)
 {
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(req, "id");
-	const char *op = str_arg(req, "op");
+	const char *op = status_str_arg(req, "op");
 	size_t k = 0;
 
 	while (op != NULL && k < PB_N_ELEMENTS(ops) && strcmp(ops[k].name, op) != 0)
@@ -732,7 +501,7 @@ static void *on_open(struct gw_session *gs, void *server)
 	s->login_slot = -1;
 	pb_lines_init(&s->in, STATUS_LINE_MAX * 2);
 	gw_event_address(gs, s->addr, sizeof(s->addr));
-	gw_login_init(&s->login, gs, "status", &login_ops, STATUS_CALL_TIMEOUT_MS);
+	gw_login_init(&s->login, gs, "status", &status_login_ops, STATUS_CALL_TIMEOUT_MS);
 	gw_set_deadline(gs, s->srv->login_timeout_ms);
 	if (gw_guard_check_ip(gs, on_guard_checked, 0, &error) == 0) {
 		gw_pause(gs);

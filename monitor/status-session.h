@@ -1,6 +1,6 @@
 /*
  * status-session.h: what the status server's files share (status-session.c: the connection,
- * input, login and the simple requests; status-snapshot.c: the snapshot; status-server.c:
+ * input and the requests; status-login.c: login; status-snapshot.c: the snapshot; status-server.c:
  * start and the settings). Nobody outside monitor/ includes it.
  * OWNS: the types. THREAD: the status hub's.
  */
@@ -83,6 +83,18 @@ int status_req_take(struct status_session *s, int op, const cJSON *id);
 void status_req_finish(struct status_session *s, int i, const char *failed);
 /* A call of this session for request slot i (gw_sender(&call) is the stub's sender). */
 struct gw_pending status_call_of(struct status_session *s, gw_cont_fn *cont, int i);
+
+/* ---- status-login.c ---- */
+#define STATUS_OP_LOGIN 0
+extern const struct gw_login_ops status_login_ops;
+/* The "login" request (password or API key). */
+void status_do_login(struct status_session *s, const cJSON *req, const cJSON *id);
+/* Registers (again) with the status hub: the session's user, topics (NULL none) and IM
+ * permission; cont(session, i, reply) follows. 0, or -1 with error_r when nothing was sent. */
+int status_hub_register(struct status_session *s, const struct pb_strv *topics, gw_cont_fn *cont,
+			int i, const char **error_r);
+/* The string argument name of a request, NULL when absent or not a string. */
+const char *status_str_arg(const cJSON *req, const char *name);
 
 /* ---- status-snapshot.c ---- */
 /* The "snapshot" request: asks the owners what the permissions allow and replies once they

@@ -18,6 +18,7 @@
 #include "statushub-private.h"
 
 #include <cjson/cJSON.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -115,7 +116,8 @@ static int on_conn(struct pb_actor *a, void *state, struct pb_msg *m)
 	cJSON_AddNumberToObject(o, "jobs_left", c->jobs_left);
 	cJSON_AddStringToObject(o, "last_result", c->last_result != NULL ? c->last_result : "");
 	cJSON_AddNumberToObject(o, "last_poll", (double)c->last_end_ms);
-	cJSON_AddNumberToObject(o, "next_poll", (double)c->next_due_ms);
+	/* INT64_MAX: nothing scheduled (running, paused, no rule can run) */
+	cJSON_AddNumberToObject(o, "next_poll", c->next_due_ms == INT64_MAX ? 0 : (double)c->next_due_ms);
 	fan_out(a, state, TOPIC_CONNECTION, "connection", o);
 	return 0;
 }

@@ -288,6 +288,7 @@ class StatusProtocol(StatusBase):
         self.assertEqual(set(e), {"event", "method", "state", "jobs_left", "last_result",
                                   "last_poll", "next_poll"})
         self.assertEqual(e["method"], "default")
+        self.assertEqual(e["next_poll"], 0)  # nothing scheduled while it runs
         done = c.event(lambda m: m.get("event") == "connection" and m["state"] == "idle")
         self.assertNotEqual(done["last_result"], "")
         act = c.event(lambda m: m.get("event") == "activity" and

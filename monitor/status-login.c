@@ -137,6 +137,7 @@ static void key_refused(struct status_session *s, int i, bool blocked)
 			   blocked ? "blocked" : "bad_credentials");
 	status_req_finish(s, i, STATUS_INVALID_LOGON);
 	s->login_slot = -1;
+	s->perms = 0;
 	free(s->key_label);
 	s->key_label = NULL;
 	if (blocked) {

@@ -44,6 +44,7 @@ const struct pillarbox_actor pillarbox_actors[] = {
 	{ &scheduler_actor_def, 0, NULL, PILLARBOX_ARG_SCHED, true },
 	{ &collector_actor_def, 0, NULL, PILLARBOX_ARG_STORE, true },
 	{ &cwork_actor_def, 0, NULL, PILLARBOX_ARG_STORE, true },
+	{ &statushub_actor_def, 0, NULL, PILLARBOX_ARG_STATUSHUB, true },
 };
 const size_t pillarbox_n_actors = PB_N_ELEMENTS(pillarbox_actors);
 
@@ -66,9 +67,10 @@ int pillarbox_actors_start(struct pb_runtime *rt, const struct pillarbox_actor_e
 {
 	for (size_t i = 0; i < pillarbox_n_actors; i++) {
 		const struct pillarbox_actor *row = &pillarbox_actors[i];
-		void *arg = row->arg == PILLARBOX_ARG_SYS     ? (void *)env->sys
-			    : row->arg == PILLARBOX_ARG_SCHED ? (void *)env->sched
-							      : (void *)env->store;
+		void *arg = row->arg == PILLARBOX_ARG_SYS       ? (void *)env->sys
+			    : row->arg == PILLARBOX_ARG_SCHED   ? (void *)env->sched
+			    : row->arg == PILLARBOX_ARG_STATUSHUB ? (void *)env->statushub
+								: (void *)env->store;
 		uint32_t n = pillarbox_actor_shards(row, env->cfg);
 		int rc = n == 0 ? pb_runtime_start(rt, row->def, arg, error_r)
 				: pb_runtime_start_shards(rt, row->def, n, arg, error_r);

@@ -10,12 +10,18 @@
 #include "pb-config.h"
 #include "pb-runtime.h"
 #include "scheduler-actor.h"
+#include "statushub-actor.h"
 #include "sys-actor.h"
 
 struct pb_store;
 
 /* What an actor's init gets as its argument. */
-enum pillarbox_actor_arg { PILLARBOX_ARG_STORE, PILLARBOX_ARG_SYS, PILLARBOX_ARG_SCHED };
+enum pillarbox_actor_arg {
+	PILLARBOX_ARG_STORE,
+	PILLARBOX_ARG_SYS,
+	PILLARBOX_ARG_SCHED,
+	PILLARBOX_ARG_STATUSHUB
+};
 
 struct pillarbox_actor {
 	const struct pb_actor_def *def; /* def->name is the owner name messages are routed by */
@@ -35,6 +41,7 @@ struct pillarbox_actor_env {
 	struct sys_actor_args *sys;
 	const struct pb_config *cfg;
 	struct sched_actor_args *sched;
+	struct statushub_args *statushub;
 };
 
 /* The row of owner, or NULL if no actor of the daemon owns that name. */

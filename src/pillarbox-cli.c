@@ -70,8 +70,12 @@ static const struct command commands[] = {
 	  "  internet_mail [true]         false: it may send to local domains only\n"
 	  "  max_message_size_kb [0]      largest message it may send in kB, 0 no limit of its own\n"
 	  "  quota_mb [**]                mailbox quota in MB (1048576 bytes), 0 none\n"
+	  "  status_permissions [***]     the status server's permissions (docs/status-protocol.md),\n"
+	  "                               comma separated: view_connection view_totals view_users\n"
+	  "                               view_log connect shutdown receive_im send_im, all, none\n"
 	  "[*] the settings limits.user_messages_per_hour and limits.user_messages_per_day.\n"
 	  "[**] the setting quota.default_mb.\n"
+	  "[***] status.admin_permissions or status.user_permissions, by the account's kind.\n"
 	  "Booleans: true/false, yes/no, on/off, 1/0. They apply to mail sent with SMTP AUTH.\n",
 	  cli_user_set },
 	{ "user unset", "NAME KEY", 2, 2, 0, "put a sending permission back to its default",
@@ -233,6 +237,17 @@ static const struct command commands[] = {
 	  "daemon's sender threads (outbound.tls and helo_name apply) and prints the reply;\n"
 	  "exit 0 for a 2xx reply (250, 251, 252, 253), 1 otherwise.\n",
 	  cli_etrn },
+	{ "apikey add", "LABEL [PERMISSIONS]", 1, 2, 0, "make an API key for the status server",
+	  "Prints a new key (pbk_ and 48 hex digits) once; only its hash is kept. A script logs\n"
+	  "in to the status server (port 5109) with {\"op\":\"login\",\"api_key\":KEY} and has the\n"
+	  "key's PERMISSIONS, a comma-separated list of view_connection view_totals view_users\n"
+	  "view_log connect shutdown receive_im send_im, or all (default:\n"
+	  "view_connection,view_totals,view_log). LABEL: 1-64 letters, digits, '.', '_', '-'.\n",
+	  cli_apikey_add },
+	{ "apikey list", "", 0, 0, 0, "the status server's API keys (labels, never keys)", NULL,
+	  cli_apikey_list },
+	{ "apikey del", "LABEL", 1, 1, 0, "remove an API key (its sessions stay until they end)",
+	  NULL, cli_apikey_del },
 };
 
 static void usage(FILE *f)

@@ -75,6 +75,9 @@ int cli_neverblock_list(struct cli *c, char **args, int nargs);
 int cli_user_logins(struct cli *c, char **args, int nargs);
 /* The outbound queue commands (pillarbox-queue.c). */
 int cli_queue_list(struct cli *c, char **args, int nargs);
+int cli_apikey_add(struct cli *c, char **args, int nargs);
+int cli_apikey_list(struct cli *c, char **args, int nargs);
+int cli_apikey_del(struct cli *c, char **args, int nargs);
 int cli_queue_show(struct cli *c, char **args, int nargs);
 int cli_queue_hold(struct cli *c, char **args, int nargs);
 int cli_queue_release(struct cli *c, char **args, int nargs);

@@ -12,7 +12,8 @@
 #include <stdio.h>
 
 #define SEND_KEYS "send_as_any, max_messages_per_hour, max_messages_per_day, " \
-		  "forbidden_recipients, allow_bcc, internet_mail, max_message_size_kb, quota_mb"
+		  "forbidden_recipients, allow_bcc, internet_mail, max_message_size_kb, quota_mb, " \
+		  "status_permissions"
 
 /* An unknown key: one line naming the keys, and EXIT_USAGE. */
 static int bad_key(const char *key)

@@ -22,6 +22,7 @@
 #include "imap-server.h"
 #include "pop3-server.h"
 #include "smtp-server.h"
+#include "status-server.h"
 #include "store-db.h"
 #include "sys-actor.h"
 
@@ -47,12 +48,14 @@ struct daemon {
 	struct pb_runtime *rt;
 	struct pb_bridge *bridge;
 	const char *cli_owners[16]; /* the owners the bridge forwards to (it borrows them) */
-	struct gw_hub *smtp, *pop3, *imap;
+	struct gw_hub *smtp, *pop3, *imap, *status;
+	bool restart; /* SIGUSR1 (the status server's restart): exit 75 after the clean stop */
 	struct pb_tls_current *tls; /* the certificate new TLS connections get (SIGHUP swaps it) */
 	const char *config_path, *data_dir_arg; /* read again at SIGHUP for tls_* */
 	char hostname[256];
 	struct sys_actor_args sys_args;
 	struct sched_actor_args sched_args; /* the real wall clock */
+	struct statushub_args statushub_args;
 	char store_dir[PATH_MAX];
 };
 
@@ -61,7 +64,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: pillarboxd [--config FILE] [--data-dir DIR]\n"
 		   "  Runs the Pillarbox mail server in the foreground until SIGTERM or SIGINT;\n"
 		   "  SIGHUP reopens the log files (after logrotate) and reloads the TLS\n"
-		   "  certificate and key. Tells systemd when it is\n"
+		   "  certificate and key; SIGUSR1 stops as SIGTERM does, then exits 75 for the\n"
+		   "  service manager to start it again. Tells systemd when it is\n"
 		   "  ready, reloading and stopping, and pings its watchdog (sd_notify).\n"
 		   "  The bootstrap file: --config, else PILLARBOX_CONFIG, else %s.\n"
 		   "  Environment: PILLARBOX_CONFIG, PILLARBOX_DATA_DIR, PILLARBOX_PORT_OFFSET,\n"
@@ -285,11 +289,13 @@ static int first_start(struct daemon *d)
 static int start_actors(struct daemon *d)
 {
 	const char *error;
-	struct pillarbox_actor_env env = { d->store, &d->sys_args, &d->cfg, &d->sched_args };
+	struct pillarbox_actor_env env = { d->store, &d->sys_args, &d->cfg, &d->sched_args,
+					   &d->statushub_args };
 
 	d->sys_args.store = d->store;
 	d->sched_args.store = d->store;
 	d->sys_args.started_ms = pb_clock_monotonic_ms(NULL);
+	d->statushub_args = (struct statushub_args){ d->store, d->sys_args.started_ms };
 	d->sys_args.version = PILLARBOX_VERSION;
 	d->sys_args.data_dir = d->cfg.data_dir;
 	if (pillarbox_actors_start(d->rt, &env, &error) < 0) {
@@ -404,7 +410,8 @@ static int start_gateways(struct daemon *d)
 
 	if (smtp_server_start(d->rt, &d->cfg, d->hostname, d->tls, &d->smtp, &error) < 0 ||
 	    pop3_server_start(d->rt, &d->cfg, d->hostname, d->tls, &d->pop3, &error) < 0 ||
-	    imap_server_start(d->rt, &d->cfg, d->hostname, d->tls, &d->imap, &error) < 0) {
+	    imap_server_start(d->rt, &d->cfg, d->hostname, d->tls, &d->imap, &error) < 0 ||
+	    status_server_start(d->rt, &d->cfg, d->tls, &d->status, &error) < 0) {
 		fprintf(stderr, "pillarboxd: cannot listen: %s\n", error);
 		free(error);
 		return -1;
@@ -572,7 +579,8 @@ static void serve(struct daemon *d, sigset_t *signals)
 		reload_tls(d);
 		pillarbox_notify_ready("Serving mail (logs reopened, TLS certificate reloaded)");
 	}
-	pb_info("daemon", "event=stopping signal=%d", sig);
+	d->restart = sig == SIGUSR1;
+	pb_info("daemon", "event=stopping signal=%d%s", sig, d->restart ? " restart=yes" : "");
 	pillarbox_notify_stopping("Stopping: finishing the mail in flight");
 }
 
@@ -620,10 +628,13 @@ static int run(struct daemon *d, sigset_t *signals)
 	gw_hub_stop(&d->smtp);
 	gw_hub_stop(&d->pop3);
 	gw_hub_stop(&d->imap);
+	gw_hub_stop(&d->status);
 	pb_tls_current_destroy(&d->tls);
 	pb_bridge_stop(&d->bridge);
 	pb_runtime_destroy(&d->rt);
 	rc = store_exit_code(d, rc);
+	if (rc == 0 && d->restart)
+		rc = 75; /* EX_TEMPFAIL: the service manager starts it again (Restart=on-failure) */
 	pid_file(d, false);
 	pb_store_close(&d->store);
 	if (rc == 0)
@@ -673,6 +684,7 @@ int main(int argc, char **argv)
 	sigaddset(&signals, SIGTERM);
 	sigaddset(&signals, SIGINT);
 	sigaddset(&signals, SIGHUP);
+	sigaddset(&signals, SIGUSR1); /* restart (the status server): stop, exit 75 */
 	pthread_sigmask(SIG_BLOCK, &signals, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	int rc = run(&d, &signals);

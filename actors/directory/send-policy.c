@@ -8,6 +8,7 @@
 #include "mime-header.h"
 #include "mime-match.h"
 #include "pb-alloc.h"
+#include "status-perms.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -15,7 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
-enum key_type { KEY_BOOL, KEY_COUNT, KEY_SIZE, KEY_LIST, KEY_MB };
+enum key_type { KEY_BOOL, KEY_COUNT, KEY_SIZE, KEY_LIST, KEY_MB, KEY_PERMS };
 
 static const struct {
 	const char *name;
@@ -25,6 +26,7 @@ static const struct {
 	{ "max_messages_per_day", KEY_COUNT }, { "forbidden_recipients", KEY_LIST },
 	{ "allow_bcc", KEY_BOOL },	       { "internet_mail", KEY_BOOL },
 	{ "max_message_size_kb", KEY_SIZE },   { "quota_mb", KEY_MB },
+	{ STATUS_PERMS_KEY, KEY_PERMS }, /* the status server's (status-perms.h) */
 };
 
 static int key_index(const char *key)
@@ -68,6 +70,44 @@ static const char *pattern_error(const char *s)
 	return NULL;
 }
 
+/* Why item cannot be a status_permissions value (an array of known names), or NULL. */
+static const char *perms_error(const cJSON *item)
+{
+	const cJSON *e;
+	uint32_t mask;
+	const char *error = "status_permissions must be a list of permission names";
+
+	if (!cJSON_IsArray(item))
+		return error;
+	cJSON_ArrayForEach(e, item)
+	{
+		if (!cJSON_IsString(e) || status_perms_parse(e->valuestring, &mask, &error) < 0)
+			return error;
+	}
+	return NULL;
+}
+
+/* The JSON array of a status_permissions list as the CLI writes it ("view_log,send_im"; ""
+ * none), NULL when a name is not one. */
+static cJSON *perms_value(const char *value)
+{
+	uint32_t mask;
+	const char *error;
+	struct pb_buf names;
+
+	if (status_perms_parse(value, &mask, &error) < 0)
+		return NULL;
+	pb_buf_init(&names);
+	status_perms_format(mask, &names);
+	cJSON *list = cJSON_CreateArray();
+	char *save = NULL;
+	for (char *w = strtok_r(names.len > 0 ? names.data : (char *)"", ",", &save); w != NULL;
+	     w = strtok_r(NULL, ",", &save))
+		cJSON_AddItemToArray(list, cJSON_CreateString(w));
+	pb_buf_deinit(&names);
+	return list;
+}
+
 /* Why item cannot be the value of key type t (a JSON value), or NULL when it can. */
 static const char *value_error(enum key_type t, const cJSON *item)
 {
@@ -78,6 +118,8 @@ static const char *value_error(enum key_type t, const cJSON *item)
 
 	if (t == KEY_BOOL)
 		return cJSON_IsBool(item) ? NULL : "must be true or false";
+	if (t == KEY_PERMS)
+		return perms_error(item);
 	if (t != KEY_LIST) {
 		double v = cJSON_IsNumber(item) ? item->valuedouble : -1;
 		if (v < 0 || v > max || v != (double)(uint64_t)v)
@@ -114,6 +156,7 @@ static void policy_take(struct send_policy *p, int i, const cJSON *item)
 	case 4: p->allow_bcc = cJSON_IsTrue(item); break;
 	case 5: p->internet_mail = cJSON_IsTrue(item); break;
 	case 6: p->max_size_kb = (uint64_t)item->valuedouble; break;
+	case 8: break; /* status_permissions: the status server reads it (status-perms.h) */
 	default: p->quota_mb = (int64_t)item->valuedouble; break;
 	}
 }
@@ -168,6 +211,8 @@ static cJSON *value_of(enum key_type t, const char *value)
 
 	if (t == KEY_BOOL)
 		return parse_bool(value, &b) == 0 ? cJSON_CreateBool(b) : NULL;
+	if (t == KEY_PERMS)
+		return perms_value(value);
 	if (t != KEY_LIST) {
 		if (value[0] < '0' || value[0] > '9' || strlen(value) > 10)
 			return NULL;
@@ -192,6 +237,9 @@ static cJSON *value_of(enum key_type t, const char *value)
 /* The value error for the CLI, naming the key ("max_messages_per_hour must be ..."). */
 static const char *named_error(int i, const char *why)
 {
+	if (keys[i].type == KEY_PERMS)
+		return "status_permissions is a list of: view_connection, view_totals, view_users, "
+		       "view_log, connect, shutdown, receive_im, send_im (or all, none)";
 	if (strncmp(why, "forbidden_recipients", 20) == 0)
 		return why;
 	switch (keys[i].type) {
@@ -224,7 +272,7 @@ int send_policy_set(const char *settings_json, const char *key, const char *valu
 	if (i < 0) {
 		*error_r = "unknown setting: the keys are send_as_any, max_messages_per_hour, "
 			   "max_messages_per_day, forbidden_recipients, allow_bcc, internet_mail, "
-			   "max_message_size_kb, quota_mb";
+			   "max_message_size_kb, quota_mb, status_permissions";
 		return -1;
 	}
 	cJSON *item = value_of(keys[i].type, value != NULL ? value : "");
@@ -250,7 +298,7 @@ int send_policy_unset(const char *settings_json, const char *key, char **json_r,
 	if (key == NULL || key_index(key) < 0) {
 		*error_r = "unknown setting: the keys are send_as_any, max_messages_per_hour, "
 			   "max_messages_per_day, forbidden_recipients, allow_bcc, internet_mail, "
-			   "max_message_size_kb, quota_mb";
+			   "max_message_size_kb, quota_mb, status_permissions";
 		return -1;
 	}
 	cJSON *doc = settings_doc(settings_json, error_r);

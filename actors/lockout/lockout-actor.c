@@ -12,6 +12,7 @@
 #include "lockout-history.h"
 #include "lockout-table.h"
 #include "pb-log.h"
+#include "statushub-client.h"
 #include "pb-settings-snapshot.h"
 #include "store-lockout.h"
 
@@ -222,6 +223,10 @@ static void block_record(struct pb_actor *a, struct lockout *lo, const struct lo
 	pb_log_security("lockout", "event=ip_blocked ip=%s protocol=%s reason=%s minutes=%llu",
 			blocked->text, PB_LOGQ(protocol), PB_LOGQ(blocked->reason),
 			(unsigned long long)((blocked->until_ms - blocked->created_ms) / 60000));
+	statushub_client_activity(pb_actor_runtime(a), "Blocked %s for %llu minutes (%s, %s)",
+				  blocked->text,
+				  (unsigned long long)((blocked->until_ms - blocked->created_ms) / 60000),
+				  protocol, blocked->reason);
 }
 
 /* The security log and the user's history for one login report and its verdict. */

@@ -23,6 +23,7 @@
  * MESSAGES sent: DIR_QUOTA_NOTICE_EVT (a cast), the watchers' events (mailbox-watch.c).
  */
 #include "mailbox-actor-int.h"
+#include "statushub-client.h"
 
 #include "directory-client.h"
 #include "pb-settings-snapshot.h"
@@ -212,6 +213,10 @@ static void warn(struct pb_actor *a, struct mailbox_shard *s, uint64_t user_id,
 	pb_info("mailbox", "event=quota_warning user_id=%llu percent=%u used=%llu limit=%llu",
 		(unsigned long long)user_id, v->pct[lvl], (unsigned long long)used,
 		(unsigned long long)v->limit);
+	statushub_client_activity(pb_actor_runtime(a),
+				  "Quota warning: account %llu at %u%% (%llu of %llu bytes)",
+				  (unsigned long long)user_id, v->pct[lvl], (unsigned long long)used,
+				  (unsigned long long)v->limit);
 	if (lvl < 2 || v->admin[0] == '\0')
 		return;
 	struct pb_sender tx = pb_actor_sender(a, 0);

@@ -21,6 +21,7 @@
 #include "pb-log.h"
 #include "pb-settings-snapshot.h"
 #include "spool-client.h"
+#include "statushub-client.h"
 #include "store-queue.h"
 
 #include <stdio.h>
@@ -56,7 +57,25 @@ struct queue_shard {
 	struct qdest *d;
 	size_t nd;
 	uint64_t sent, deferred, failed; /* recipients, since the shard started (the status) */
+	uint64_t told_entries, told_held; /* what the status hub last heard (told: ever) */
+	bool told;
 };
+
+/* Tells the status hub the shard's counts when they changed since it last heard them. */
+static void tell_counts(struct pb_actor *a, struct queue_shard *s)
+{
+	uint64_t held = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		held += s->e[i]->q.held;
+	if (s->told && s->told_entries == s->n && s->told_held == held)
+		return;
+	if (statushub_client_queue(pb_actor_runtime(a), s->index, s->count, s->n, held) == 0) {
+		s->told = true;
+		s->told_entries = s->n;
+		s->told_held = held;
+	}
+}
 
 static bool final_state(uint8_t st)
 {
@@ -157,6 +176,7 @@ static int on_add(struct pb_actor *a, void *state, struct pb_msg *m)
 		pb_info("queue", "event=queued queue_id=%llu msgid=%s from=%s rcpts=%zu size=%llu",
 			(unsigned long long)q.id, PB_LOGQ(q.msgid), PB_LOGQ(q.sender), q.n,
 			(unsigned long long)q.size);
+		tell_counts(a, s);
 	}
 	pb_queue_rec_free(&q);
 	if (rc < 0)
@@ -533,6 +553,7 @@ static void process_all(struct pb_actor *a, struct queue_shard *s, int64_t now)
 	outbound_settings(a, &o);
 	for (size_t at = s->n; at-- > 0;)
 		process(a, s, at, now, &o);
+	tell_counts(a, s);
 }
 
 /* After a transaction to host:port ended: the entries blocked on it go, from the cursor on
@@ -598,6 +619,11 @@ static int on_sent(struct pb_actor *a, void *state, struct pb_msg *m)
 			pb_info("queue", "event=delivered queue_id=%llu rcpt=%s relay=%s reply=%s",
 				(unsigned long long)e->q.id, PB_LOGQ(r->addr), PB_LOGQ(e->host),
 				PB_LOGQ(text));
+		statushub_client_activity(pb_actor_runtime(a), "%s message %llu to %s via %s: %s",
+					  r->state == PB_QUEUE_DELIVERED ? "Sent"
+					  : r->state == PB_QUEUE_FAILED  ? "Failed to send"
+									 : "Deferred",
+					  (unsigned long long)e->q.id, r->addr, e->host, text);
 	}
 	e->q.next_ms = next_due(e, now, &o);
 	bool finish = all_delivered(e) && !e->q.held;

@@ -163,20 +163,37 @@ int queue_client_stats(struct pb_sync *t, uint32_t *code_r, struct queue_client_
 		req.u.queue_stats_req.key = key_for_shard(k, shards);
 		if (pb_client_call(t, &req, &rep, error_r) < 0)
 			return -1;
-		uint32_t code = pb_client_reply(&rep, MSG_QUEUE_STATS_REQ, error_r);
-		if (code == PB_OK) {
-			const struct msg_queue_stats_rep *r = &rep.u.queue_stats_rep;
-			shards = r->shards;
-			st_r->entries += r->entries;
-			st_r->held += r->held;
-			st_r->waiting += r->waiting;
-			st_r->sent += r->sent;
-			st_r->deferred += r->deferred;
-			st_r->failed += r->failed;
-		}
+		uint32_t code = queue_client_stats_reply(&rep, &shards, st_r, error_r);
 		pb_client_done(t, &rep, code, code_r, error_r);
 		if (code != PB_OK)
 			return 0;
 	}
 	return 0;
+}
+
+int queue_client_stats_send(const struct pb_sender *s, uint32_t shard, const char **error_r)
+{
+	struct pb_msg req;
+
+	pb_msg_init(&req, MSG_QUEUE_STATS_REQ);
+	req.u.queue_stats_req.key = shard;
+	return pb_client_send(s, &req, error_r);
+}
+
+uint32_t queue_client_stats_reply(struct pb_msg *rep, uint32_t *shards_r,
+				  struct queue_client_stats *st_r, const char **error_r)
+{
+	uint32_t code = pb_client_reply(rep, MSG_QUEUE_STATS_REQ, error_r);
+
+	if (code != PB_OK)
+		return code;
+	const struct msg_queue_stats_rep *r = &rep->u.queue_stats_rep;
+	*shards_r = r->shards;
+	st_r->entries += r->entries;
+	st_r->held += r->held;
+	st_r->waiting += r->waiting;
+	st_r->sent += r->sent;
+	st_r->deferred += r->deferred;
+	st_r->failed += r->failed;
+	return code;
 }

@@ -66,5 +66,11 @@ struct queue_client_stats {
 /* 0 with *code_r (PB_OK: *st_r filled) / -1 no answer. */
 int queue_client_stats(struct pb_sync *t, uint32_t *code_r, struct queue_client_stats *st_r,
 		       const char **error_r);
+/* The same per shard, asynchronous (a status session asks shard 0, then the others its answer
+ * counts): QUEUE_STATS_REQ to shard; the answer's figures are ADDED to *st_r and *shards_r
+ * set, on PB_OK. */
+int queue_client_stats_send(const struct pb_sender *s, uint32_t shard, const char **error_r);
+uint32_t queue_client_stats_reply(struct pb_msg *rep, uint32_t *shards_r,
+				  struct queue_client_stats *st_r, const char **error_r);
 
 #endif

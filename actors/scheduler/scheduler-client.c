@@ -48,10 +48,34 @@ int scheduler_client_list(struct pb_sync *t, const char *name, uint32_t *code_r,
 	req.u.sched_list_req.name = dup_or_empty(name);
 	if (pb_client_call(t, &req, &rep, error_r) < 0)
 		return -1;
-	uint32_t code = pb_client_reply(&rep, MSG_SCHED_LIST_REQ, error_r);
-	if (code == PB_OK)
-		pb_rec_sched_method_list_move(methods_r, &rep.u.sched_list_rep.methods);
+	uint32_t code = scheduler_client_list_reply(&rep, methods_r, error_r);
 	return pb_client_done(t, &rep, code, code_r, error_r);
+}
+
+int scheduler_client_list_send(const struct pb_sender *s, const char *name, const char **error_r)
+{
+	struct pb_msg req;
+
+	pb_msg_init(&req, MSG_SCHED_LIST_REQ);
+	req.u.sched_list_req.name = dup_or_empty(name);
+	return pb_client_send(s, &req, error_r);
+}
+
+uint32_t scheduler_client_list_reply(struct pb_msg *rep, struct pb_rec_sched_method_list *methods_r,
+				     const char **error_r)
+{
+	uint32_t code = pb_client_reply(rep, MSG_SCHED_LIST_REQ, error_r);
+
+	if (code == PB_OK)
+		pb_rec_sched_method_list_move(methods_r, &rep->u.sched_list_rep.methods);
+	return code;
+}
+
+static void control_req(struct pb_msg *req, const char *name, uint8_t what)
+{
+	pb_msg_init(req, MSG_SCHED_CONTROL_REQ);
+	req->u.sched_control_req.name = dup_or_empty(name);
+	req->u.sched_control_req.what = what;
 }
 
 int scheduler_client_control(struct pb_sync *t, const char *name, uint8_t what, uint32_t *code_r,
@@ -59,10 +83,22 @@ int scheduler_client_control(struct pb_sync *t, const char *name, uint8_t what, 
 {
 	struct pb_msg req;
 
-	pb_msg_init(&req, MSG_SCHED_CONTROL_REQ);
-	req.u.sched_control_req.name = dup_or_empty(name);
-	req.u.sched_control_req.what = what;
+	control_req(&req, name, what);
 	return pb_client_call_status(t, &req, code_r, error_r);
+}
+
+int scheduler_client_control_send(const struct pb_sender *s, const char *name, uint8_t what,
+				  const char **error_r)
+{
+	struct pb_msg req;
+
+	control_req(&req, name, what);
+	return pb_client_send(s, &req, error_r);
+}
+
+uint32_t scheduler_client_control_reply(struct pb_msg *rep, const char **error_r)
+{
+	return pb_client_reply(rep, MSG_SCHED_CONTROL_REQ, error_r);
 }
 
 /* Sends req through s to the address `to` (pb_client_send routes by owner, and "jobs" is no

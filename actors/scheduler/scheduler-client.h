@@ -38,6 +38,14 @@ int scheduler_client_list(struct pb_sync *t, const char *name, uint32_t *code_r,
 /* Pause, resume, connect now or hang up (SCHED_CONTROL_*) method name. */
 int scheduler_client_control(struct pb_sync *t, const char *name, uint8_t what, uint32_t *code_r,
 			     const char **error_r);
+/* The same, asynchronous (a status session): sent through s, the answer decoded by _reply
+ * (list: *methods_r moved out of rep on PB_OK, the caller clears it). */
+int scheduler_client_list_send(const struct pb_sender *s, const char *name, const char **error_r);
+uint32_t scheduler_client_list_reply(struct pb_msg *rep, struct pb_rec_sched_method_list *methods_r,
+				     const char **error_r);
+int scheduler_client_control_send(const struct pb_sender *s, const char *name, uint8_t what,
+				  const char **error_r);
+uint32_t scheduler_client_control_reply(struct pb_msg *rep, const char **error_r);
 
 /* The job requests the scheduler sends (asynchronous; to = "collector" or "queue"). */
 int scheduler_client_run_send(const struct pb_sender *s, const char *to, const char *method,

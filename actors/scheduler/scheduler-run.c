@@ -10,6 +10,7 @@
 #include "sched-calc.h"
 #include "scheduler-client.h"
 #include "scheduler-private.h"
+#include "statushub-client.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +20,15 @@
 static const char *send_failure(const char *error)
 {
 	return strcmp(error, "unreachable") == 0 ? "no such service" : error;
+}
+
+/* Tells the status hub the method's state (pushed to status sessions; lost if it is absent). */
+static void tell_status(struct pb_actor *a, struct sched_method *m)
+{
+	struct statushub_conn c = { m->rec.name, m->run.on,
+				    m->run.on ? (uint32_t)(m->run.asking ? m->run.n_jobs : m->run.left) : 0,
+				    m->rec.last_result, m->rec.last_end_ms, m->next_due_ms };
+	statushub_client_conn(pb_actor_runtime(a), &c);
 }
 
 /* Notes a failure of the run (the first one is kept as its reason). */
@@ -96,6 +106,9 @@ void sched_run_start(struct pb_actor *a, struct sched *s, struct sched_method *m
 	m->next_due_ms = SCHED_NEVER;
 	pb_info("scheduler", "event=run_start connection=%s why=%s", PB_LOGQ(m->rec.name),
 		forced ? "now" : "schedule");
+	statushub_client_activity(pb_actor_runtime(a), "Connection %s started (%s)", m->rec.name,
+				  forced ? "connect now" : "schedule");
+	tell_status(a, m);
 	run->min_waiting = forced ? 0 : rule_minimum(m);
 	if (run->min_waiting == 0) {
 		run_jobs(a, s, m);
@@ -133,6 +146,9 @@ void sched_run_end(struct pb_actor *a, struct sched *s, struct sched_method *m, 
 		PB_LOGQ(result));
 	sched_method_store(s, m);
 	sched_method_plan(s, m);
+	statushub_client_activity(pb_actor_runtime(a), "Connection %s ended: %s%s%s", m->rec.name,
+				  result, failed ? " - " : "", failed ? failure : "");
+	tell_status(a, m);
 }
 
 void sched_run_expire(struct pb_actor *a, struct sched *s)
@@ -228,8 +244,12 @@ int sched_on_answer(struct pb_actor *a, void *state, struct pb_msg *msg)
 	else if (summary[0] != '\0')
 		pb_info("scheduler", "event=job_done connection=%s job=%s name=%s summary=%s",
 			PB_LOGQ(m->rec.name), kind, PB_LOGQ(name), PB_LOGQ(summary));
+	statushub_client_activity(pb_actor_runtime(a), "Connection %s: %s%s%s: %s", m->rec.name,
+				  kind, name[0] ? " " : "", name, code != PB_OK ? error : summary);
 	m->run.done[i] = true;
 	if (--m->run.left == 0)
 		sched_run_end(a, s, m, m->run.failure[0] ? "failed" : "ok", m->run.failure);
+	else
+		tell_status(a, m);
 	return 0;
 }

@@ -33,7 +33,7 @@ static void test_every_message_has_its_handler(void)
 	pb_config_defaults(&cfg, 0);
 	cfg.mailbox_shards = 3;
 	struct sched_actor_args sched = { store, { NULL, NULL } };
-	struct pillarbox_actor_env env = { store, &sys, &cfg, &sched };
+	struct pillarbox_actor_env env = { store, &sys, &cfg, &sched, NULL };
 	REQUIRE(pillarbox_actors_start(rt, &env, &error) == 0);
 
 	int checked = 0;
@@ -66,8 +66,8 @@ static void test_every_message_has_its_handler(void)
 	free(dir);
 }
 
-/* The CLI reaches the account, queue senders (ETRN), outbound queue, node, lockout, scheduler and
- * mail collector actors (the definitions and the runs), and no others. */
+/* The CLI reaches the account, queue senders (ETRN), outbound queue, node, lockout, scheduler,
+ * mail collector (the definitions and the runs) and status hub (API keys) actors, and no others. */
 static void test_cli_owners_from_the_table(void)
 {
 	const char *owners[10];
@@ -81,7 +81,8 @@ static void test_cli_owners_from_the_table(void)
 	CHECK_STR(owners[5], "scheduler");
 	CHECK_STR(owners[6], "collector");
 	CHECK_STR(owners[7], "cwork");
-	CHECK(owners[8] == NULL);
+	CHECK_STR(owners[8], "statushub");
+	CHECK(owners[9] == NULL);
 }
 
 static const struct pb_test_case cases[] = {

@@ -1,0 +1,260 @@
+/*
+ * statushub-actor.c: the status hub (see statushub-actor.h). Events go out as STATUS_PUSH_EVT
+ * { topic, json }, json one object with "event" first:
+ *   activity   {"event":"activity","time":MS,"text":"..."}
+ *   connection {"event":"connection","method":..,"state":"idle"|"running","jobs_left":N,
+ *               "last_result":..,"last_poll":MS,"next_poll":MS}
+ *   queue      {"event":"queue","out_queue":N,"held":N}
+ *   im         {"event":"im","from":..,"text":..,"time":MS}
+ * A session that cannot be reached (its hub's inbox full) loses that event: it is counted in
+ * the log line of the hub's stop, never queued here.
+ * OWNS / THREAD / MESSAGES: see the header.
+ */
+#include "statushub-actor.h"
+
+#include "pb-alloc.h"
+#include "pb-log.h"
+#include "statushub-client.h"
+#include "statushub-private.h"
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum { TOPIC_ACTIVITY = 1, TOPIC_CONNECTION = 2, TOPIC_QUEUE = 4 };
+
+static int hub_init(struct pb_actor *a, void *arg, void **state_r, const char **error_r)
+{
+	struct statushub *h = xcalloc(1, sizeof(*h));
+	const struct statushub_args *args = arg;
+
+	h->store = args != NULL ? args->store : NULL;
+	h->started_ms = args != NULL ? args->started_ms : pb_runtime_now_ms(pb_actor_runtime(a));
+	statushub_log_init(&h->log);
+	if (statushub_keys_load(h, error_r) < 0) {
+		statushub_log_deinit(&h->log);
+		free(h);
+		return -1;
+	}
+	*state_r = h;
+	return 0;
+}
+
+static void session_free(struct hub_session *s)
+{
+	free(s->addr);
+	free(s->user);
+}
+
+static void hub_deinit(struct pb_actor *a, void *state)
+{
+	struct statushub *h = state;
+
+	if (h->lost > 0)
+		pb_info("statushub", "event=stopped events_lost=%llu", (unsigned long long)h->lost);
+	for (size_t i = 0; i < h->n; i++)
+		session_free(&h->s[i]);
+	free(h->s);
+	statushub_log_deinit(&h->log);
+	statushub_apikeys_free(&h->keys);
+	free(h);
+}
+
+static uint32_t topic_bit(const char *name)
+{
+	return strcmp(name, "activity") == 0	? TOPIC_ACTIVITY
+	       : strcmp(name, "connection") == 0 ? TOPIC_CONNECTION
+	       : strcmp(name, "queue") == 0	? TOPIC_QUEUE
+						: 0;
+}
+
+/* Sends json (freed here) as topic to every session whose topics have bit. */
+static void fan_out(struct pb_actor *a, struct statushub *h, uint32_t bit, const char *topic,
+		    cJSON *json)
+{
+	char *text = cJSON_PrintUnformatted(json);
+	const char *error;
+
+	cJSON_Delete(json);
+	for (size_t i = 0; i < h->n; i++) {
+		if ((h->s[i].topics & bit) != 0 &&
+		    statushub_client_push(pb_actor_runtime(a), h->s[i].addr, topic, text, &error) < 0)
+			h->lost++;
+	}
+	cJSON_free(text);
+}
+
+static cJSON *event_new(const char *name)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "event", name);
+	return o;
+}
+
+static int on_activity(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct statushub *h = state;
+	const struct statushub_log_item *it = statushub_log_add(
+		&h->log, m->u.status_activity_evt.time_ms, m->u.status_activity_evt.text);
+	cJSON *o = event_new("activity");
+
+	cJSON_AddNumberToObject(o, "time", (double)it->time_ms);
+	cJSON_AddStringToObject(o, "text", it->text);
+	fan_out(a, h, TOPIC_ACTIVITY, "activity", o);
+	return 0;
+}
+
+static int on_conn(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	const struct msg_status_conn_evt *c = &m->u.status_conn_evt;
+	cJSON *o = event_new("connection");
+
+	cJSON_AddStringToObject(o, "method", c->method != NULL ? c->method : "");
+	cJSON_AddStringToObject(o, "state", c->running ? "running" : "idle");
+	cJSON_AddNumberToObject(o, "jobs_left", c->jobs_left);
+	cJSON_AddStringToObject(o, "last_result", c->last_result != NULL ? c->last_result : "");
+	cJSON_AddNumberToObject(o, "last_poll", (double)c->last_end_ms);
+	/* INT64_MAX: nothing scheduled (running, paused, no rule can run) */
+	cJSON_AddNumberToObject(o, "next_poll", c->next_due_ms == INT64_MAX ? 0 : (double)c->next_due_ms);
+	fan_out(a, state, TOPIC_CONNECTION, "connection", o);
+	return 0;
+}
+
+static int on_queue(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct statushub *h = state;
+	const struct msg_status_queue_evt *q = &m->u.status_queue_evt;
+	uint64_t entries = 0, held = 0;
+
+	if (q->shard >= QUEUE_SHARDS_MAX)
+		return 0;
+	h->q_entries[q->shard] = q->entries;
+	h->q_held[q->shard] = q->held;
+	for (size_t i = 0; i < QUEUE_SHARDS_MAX; i++) {
+		entries += h->q_entries[i];
+		held += h->q_held[i];
+	}
+	cJSON *o = event_new("queue");
+	cJSON_AddNumberToObject(o, "out_queue", (double)entries);
+	cJSON_AddNumberToObject(o, "held", (double)held);
+	fan_out(a, h, TOPIC_QUEUE, "queue", o);
+	return 0;
+}
+
+static struct hub_session *session_find(struct statushub *h, const char *addr)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		if (strcmp(h->s[i].addr, addr) == 0)
+			return &h->s[i];
+	}
+	return NULL;
+}
+
+static int on_session(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct statushub *h = state;
+	const struct msg_status_session_req *q = &m->u.status_session_req;
+	struct hub_session *s = session_find(h, q->addr != NULL ? q->addr : "");
+
+	if (s == NULL) {
+		if (h->n == STATUSHUB_SESSIONS_MAX)
+			return pb_reply_status(a, m, PB_ERR_REFUSED, "too many status sessions"), 0;
+		if (h->n == h->cap) {
+			h->cap = h->cap == 0 ? 16 : h->cap * 2;
+			h->s = xrealloc(h->s, h->cap * sizeof(*h->s));
+		}
+		s = &h->s[h->n++];
+		*s = (struct hub_session){ xstrdup(q->addr != NULL ? q->addr : ""), NULL, 0, false };
+	}
+	free(s->user);
+	s->user = xstrdup(q->user != NULL ? q->user : "");
+	s->receive_im = q->receive_im != 0;
+	s->topics = 0;
+	for (uint32_t i = 0; i < q->topics.n; i++)
+		s->topics |= topic_bit(q->topics.v[i]);
+	pb_reply_status(a, m, PB_OK, "");
+	return 0;
+}
+
+static int on_session_end(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct statushub *h = state;
+	const char *addr = m->u.status_session_end_evt.addr;
+	struct hub_session *s = session_find(h, addr != NULL ? addr : "");
+
+	if (s != NULL) {
+		session_free(s);
+		*s = h->s[--h->n];
+	}
+	return 0;
+}
+
+static int on_log(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct statushub *h = state;
+	struct pb_msg rep;
+
+	pb_msg_init(&rep, MSG_STATUS_LOG_REP);
+	for (size_t i = 0; i < h->log.n; i++) {
+		const struct statushub_log_item *it = statushub_log_at(&h->log, i);
+		struct pb_rec_status_item *r = pb_rec_status_item_push(&rep.u.status_log_rep.items);
+		r->time_ms = it->time_ms;
+		r->text = xstrdup(it->text);
+	}
+	rep.u.status_log_rep.uptime_ms = pb_runtime_now_ms(pb_actor_runtime(a)) - h->started_ms;
+	rep.u.status_log_rep.sessions = (uint32_t)h->n;
+	pb_reply(a, m, &rep);
+	pb_msg_free(&rep);
+	return 0;
+}
+
+static int on_im(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct statushub *h = state;
+	const struct msg_status_im_req *q = &m->u.status_im_req;
+	const char *error;
+	size_t sent = 0;
+
+	cJSON *o = event_new("im");
+	cJSON_AddStringToObject(o, "from", q->from != NULL ? q->from : "");
+	cJSON_AddStringToObject(o, "text", q->text != NULL ? q->text : "");
+	cJSON_AddNumberToObject(o, "time", (double)pb_clock_wall_ms());
+	char *text = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	for (size_t i = 0; i < h->n; i++) {
+		struct hub_session *s = &h->s[i];
+		if (s->receive_im && strcasecmp(s->user, q->to != NULL ? q->to : "") == 0 &&
+		    statushub_client_push(pb_actor_runtime(a), s->addr, "im", text, &error) == 0)
+			sent++;
+	}
+	cJSON_free(text);
+	if (sent == 0)
+		pb_reply_status(a, m, PB_ERR_NOTFOUND,
+				"the recipient is not logged in to the status server, or may not "
+				"receive instant messages");
+	else
+		pb_reply_status(a, m, PB_OK, "");
+	return 0;
+}
+
+static const struct pb_handler statushub_handlers[] = {
+	{ MSG_STATUS_ACTIVITY_EVT, on_activity }, { MSG_STATUS_CONN_EVT, on_conn },
+	{ MSG_STATUS_QUEUE_EVT, on_queue },	  { MSG_STATUS_SESSION_REQ, on_session },
+	{ MSG_STATUS_SESSION_END_EVT, on_session_end }, { MSG_STATUS_LOG_REQ, on_log },
+	{ MSG_STATUS_IM_REQ, on_im },
+	{ MSG_STATUS_APIKEY_ADD_REQ, statushub_on_apikey_add },
+	{ MSG_STATUS_APIKEY_LIST_REQ, statushub_on_apikey_list },
+	{ MSG_STATUS_APIKEY_DEL_REQ, statushub_on_apikey_del },
+	{ MSG_STATUS_APIKEY_CHECK_REQ, statushub_on_apikey_check },
+};
+
+const struct pb_actor_def statushub_actor_def = {
+	.name = STATUSHUB_NAME,
+	.inbox_size = 4096,
+	.init = hub_init,
+	.deinit = hub_deinit,
+	.handlers = statushub_handlers,
+	.n_handlers = PB_N_ELEMENTS(statushub_handlers),
+};

@@ -1,0 +1,82 @@
+/*
+ * statushub-client.h: the status hub's typed client stub — what the actors that feed the
+ * activity log and the state pushed to status sessions cast (one-way, never waiting: the hub
+ * absent or its inbox full loses one item, never blocks the caller), and what the status
+ * sessions (monitor/) ask. Conventions: pb-client.h.
+ * THREAD: the caller's (the casts: any).
+ */
+#ifndef STATUSHUB_CLIENT_H
+#define STATUSHUB_CLIENT_H
+
+#include "pb-client.h"
+
+#include <stdbool.h>
+
+/* The hub's address. */
+#define STATUSHUB_NAME "statushub"
+
+/* An activity log item now (wall clock), printf-style. 0 sent / -1 not (ignorable). */
+int statushub_client_activity(struct pb_runtime *rt, const char *fmt, ...) PB_PRINTF(2, 3);
+
+/* A connection method's state (the scheduler's record fields; times wall-clock ms). */
+struct statushub_conn {
+	const char *method;
+	bool running;
+	uint32_t jobs_left;
+	const char *last_result;
+	int64_t last_end_ms, next_due_ms;
+};
+int statushub_client_conn(struct pb_runtime *rt, const struct statushub_conn *c);
+
+/* A queue shard's counts (entries, held of them). */
+int statushub_client_queue(struct pb_runtime *rt, uint32_t shard, uint32_t shards,
+			   uint64_t entries, uint64_t held);
+
+/* ---- for status sessions ---- */
+/* Registers (or updates) session addr of user: topics (borrowed), receive_im. */
+int statushub_client_session_send(const struct pb_sender *s, const char *addr, const char *user,
+				  bool receive_im, const struct pb_strv *topics,
+				  const char **error_r);
+uint32_t statushub_client_session_reply(struct pb_msg *rep, const char **error_r);
+/* The session ended (one-way through s). */
+int statushub_client_session_end(const struct pb_sender *s, const char *addr,
+				 const char **error_r);
+
+/* The hub's figures: the activity log (moved out of rep, the caller clears it), uptime and
+ * logged-in sessions. */
+struct statushub_figures {
+	struct pb_rec_status_item_list items;
+	uint64_t uptime_ms;
+	uint32_t sessions;
+};
+int statushub_client_log_send(const struct pb_sender *s, const char **error_r);
+uint32_t statushub_client_log_reply(struct pb_msg *rep, struct statushub_figures *f_r,
+				    const char **error_r);
+
+/* An instant message from user `from` to user `to`. The reply: NOTFOUND when no session of
+ * `to` may receive it. */
+int statushub_client_im_send(const struct pb_sender *s, const char *from, const char *to,
+			     const char *text, const char **error_r);
+uint32_t statushub_client_im_reply(struct pb_msg *rep, const char **error_r);
+
+/* ---- API keys (statushub-apikeys.h) ---- */
+/* Makes a key: *key_r (the caller frees it) shown once. */
+int statushub_client_apikey_add(struct pb_sync *t, const char *label, const char *permissions,
+				uint32_t *code_r, char **key_r, const char **error_r);
+/* Every key's label, permissions and times into *keys_r (the caller clears it). */
+int statushub_client_apikey_list(struct pb_sync *t, uint32_t *code_r,
+				 struct pb_rec_status_apikey_list *keys_r, const char **error_r);
+int statushub_client_apikey_del(struct pb_sync *t, const char *label, uint32_t *code_r,
+				const char **error_r);
+/* A login's check: PB_OK with *label_r and *perms_r (moved out of rep, the caller frees them);
+ * PB_ERR_AUTH for no such key. */
+int statushub_client_apikey_check_send(const struct pb_sender *s, const char *key,
+				       const char **error_r);
+uint32_t statushub_client_apikey_check_reply(struct pb_msg *rep, char **label_r, char **perms_r,
+					     const char **error_r);
+
+/* The event the hub pushes to one session (what a session's event() reads). */
+int statushub_client_push(struct pb_runtime *rt, const char *addr, const char *topic,
+			  const char *json, const char **error_r);
+
+#endif

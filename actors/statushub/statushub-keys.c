@@ -1,0 +1,133 @@
+/*
+ * statushub-keys.c: the status hub's API keys (statushub-apikeys.h) — made with fresh random
+ * octets (OpenSSL's RAND_bytes), written to the store (one settings-column record the hub owns,
+ * STATUSHUB_KEYS_RECORD) before the key is shown, listed without their hashes, removed, and
+ * checked at a status login. Every change goes to the security log (never a key).
+ * OWNS: struct statushub's keys. THREAD: the hub's actor thread.
+ * MESSAGES handled: STATUS_APIKEY_{ADD,LIST,DEL,CHECK}_REQ.
+ */
+#include "statushub-private.h"
+
+#include "pb-alloc.h"
+#include "pb-log.h"
+#include "store-settings.h"
+
+#include <openssl/rand.h>
+#include <stdlib.h>
+#include <string.h>
+
+int statushub_keys_load(struct statushub *h, const char **error_r)
+{
+	char *json = NULL;
+
+	if (h->store == NULL)
+		return 0;
+	if (pb_store_setting_get(h->store, STATUSHUB_KEYS_RECORD, &json, error_r) < 0)
+		return -1;
+	statushub_apikeys_from_json(json, &h->keys);
+	free(json);
+	return 0;
+}
+
+/* Writes the keys: 0, or -1 with error_r. */
+static int keys_store(struct statushub *h, const char **error_r)
+{
+	if (h->store == NULL)
+		return 0;
+	char *json = statushub_apikeys_json(&h->keys);
+	int rc = pb_store_setting_put(h->store, STATUSHUB_KEYS_RECORD, json, error_r);
+	free(json);
+	return rc;
+}
+
+int statushub_on_apikey_add(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct statushub *h = state;
+	const struct msg_status_apikey_add_req *q = &m->u.status_apikey_add_req;
+	uint8_t random[STATUSHUB_APIKEY_RANDOM];
+	char key[STATUSHUB_APIKEY_LEN + 1];
+	const char *error;
+
+	if (RAND_bytes(random, sizeof(random)) != 1)
+		return pb_reply_status(a, m, PB_ERR_TEMP, "no random octets"), 0;
+	int rc = statushub_apikeys_add(&h->keys, q->label, q->permissions, random,
+				       (int64_t)pb_clock_wall_ms(), key, &error);
+	explicit_bzero(random, sizeof(random));
+	if (rc < 0) {
+		bool taken = strstr(error, "exists") != NULL;
+		return pb_reply_status(a, m, taken ? PB_ERR_EXISTS : PB_ERR_REFUSED, error), 0;
+	}
+	if (keys_store(h, &error) < 0) {
+		statushub_apikeys_del(&h->keys, q->label);
+		explicit_bzero(key, sizeof(key));
+		return pb_reply_status(a, m, PB_ERR_INTERNAL, error), 0;
+	}
+	pb_log_security("statushub", "event=apikey_added label=%s permissions=%s",
+			PB_LOGQ(q->label), PB_LOGQ(h->keys.v[h->keys.n - 1].permissions));
+	struct pb_msg rep;
+	pb_msg_init(&rep, MSG_STATUS_APIKEY_ADD_REP);
+	rep.u.status_apikey_add_rep.key = xstrdup(key);
+	explicit_bzero(key, sizeof(key));
+	pb_reply(a, m, &rep);
+	explicit_bzero(rep.u.status_apikey_add_rep.key, STATUSHUB_APIKEY_LEN);
+	pb_msg_free(&rep);
+	return 0;
+}
+
+int statushub_on_apikey_list(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct statushub *h = state;
+	struct pb_msg rep;
+
+	pb_msg_init(&rep, MSG_STATUS_APIKEY_LIST_REP);
+	for (size_t i = 0; i < h->keys.n; i++) {
+		struct pb_rec_status_apikey *r = pb_rec_status_apikey_push(&rep.u.status_apikey_list_rep.keys);
+		r->label = xstrdup(h->keys.v[i].label);
+		r->permissions = xstrdup(h->keys.v[i].permissions);
+		r->created_ms = h->keys.v[i].created_ms;
+		r->last_used_ms = h->keys.v[i].last_used_ms;
+	}
+	pb_reply(a, m, &rep);
+	pb_msg_free(&rep);
+	return 0;
+}
+
+int statushub_on_apikey_del(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct statushub *h = state;
+	const char *label = m->u.status_apikey_del_req.label, *error;
+	struct statushub_apikeys before = { 0 };
+
+	char *json = statushub_apikeys_json(&h->keys);
+	statushub_apikeys_from_json(json, &before);
+	free(json);
+	if (statushub_apikeys_del(&h->keys, label) < 0) {
+		statushub_apikeys_free(&before);
+		return pb_reply_status(a, m, PB_ERR_NOTFOUND, "no API key with that label"), 0;
+	}
+	if (keys_store(h, &error) < 0) { /* not removed: the table as it was */
+		statushub_apikeys_free(&h->keys);
+		h->keys = before;
+		return pb_reply_status(a, m, PB_ERR_INTERNAL, error), 0;
+	}
+	statushub_apikeys_free(&before);
+	pb_log_security("statushub", "event=apikey_removed label=%s", PB_LOGQ(label));
+	return pb_reply_status(a, m, PB_OK, ""), 0;
+}
+
+int statushub_on_apikey_check(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct statushub *h = state;
+	struct statushub_apikey *k = statushub_apikeys_check(&h->keys, m->u.status_apikey_check_req.key);
+	struct pb_msg rep;
+
+	if (k == NULL)
+		return pb_reply_status(a, m, PB_ERR_AUTH, "no such API key"), 0;
+	k->last_used_ms = (int64_t)pb_clock_wall_ms();
+	pb_msg_init(&rep, MSG_STATUS_APIKEY_CHECK_REP);
+	rep.u.status_apikey_check_rep.label = xstrdup(k->label);
+	rep.u.status_apikey_check_rep.permissions = xstrdup(k->permissions);
+	pb_reply(a, m, &rep);
+	pb_msg_free(&rep);
+	return 0;
+}

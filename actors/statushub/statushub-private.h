@@ -1,0 +1,44 @@
+/*
+ * statushub-private.h: what statushub-actor.c (the log, the sessions, the fan-out) and
+ * statushub-keys.c (the API keys' messages and their record) share. Nobody else includes it.
+ * OWNS: the types. THREAD: the hub's actor thread.
+ */
+#ifndef STATUSHUB_PRIVATE_H
+#define STATUSHUB_PRIVATE_H
+
+#include "statushub-actor.h"
+#include "statushub-apikeys.h"
+#include "statushub-log.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define QUEUE_SHARDS_MAX 64
+/* The API keys' record in the store's settings documents (the hub owns this one key). */
+#define STATUSHUB_KEYS_RECORD "statushub.apikeys"
+
+struct hub_session {
+	char *addr, *user;
+	uint32_t topics;
+	bool receive_im;
+};
+
+struct statushub {
+	struct pb_store *store; /* NULL: API keys kept in memory only (actor tests) */
+	uint64_t started_ms;
+	struct statushub_log log;
+	struct hub_session *s;
+	size_t n, cap;
+	uint64_t q_entries[QUEUE_SHARDS_MAX], q_held[QUEUE_SHARDS_MAX];
+	uint64_t lost; /* events a session's inbox could not take */
+	struct statushub_apikeys keys;
+};
+
+/* statushub-keys.c: loads the keys' record at init: 0, or -1 with error_r. */
+int statushub_keys_load(struct statushub *h, const char **error_r);
+int statushub_on_apikey_add(struct pb_actor *a, void *state, struct pb_msg *m);
+int statushub_on_apikey_list(struct pb_actor *a, void *state, struct pb_msg *m);
+int statushub_on_apikey_del(struct pb_actor *a, void *state, struct pb_msg *m);
+int statushub_on_apikey_check(struct pb_actor *a, void *state, struct pb_msg *m);
+
+#endif

@@ -1,0 +1,211 @@
+/*
+ * test-statushub-actor.c: the status hub on the real runtime, with a test inbox "status"
+ * standing for the status gateway (its sessions are "t/status#N", events carry N in corr):
+ * the activity log keeps the last 100 items oldest first and pushes each to the sessions
+ * subscribed to "activity" only; connection and queue events go to their topics (the queue's
+ * summed over shards); an instant message reaches every session of its recipient that may
+ * receive IM and none other, an offline recipient is NOTFOUND, and so is one whose session
+ * ended.
+ */
+#include "pb-test.h"
+#include "statushub-actor.h"
+#include "statushub-client.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+
+#define WAIT_MS 5000
+
+struct fixture {
+	struct pb_runtime *rt;
+	struct pb_caller *c;
+	struct pb_inbox *in;
+	struct statushub_args args;
+	struct pb_msg rep; /* the last reply */
+};
+
+/* A sender that calls and keeps the reply in the fixture (the stubs' _send, synchronously). */
+static int call_send(void *ctx, const char *to, struct pb_msg *req, const char **error_r)
+{
+	struct fixture *f = ctx;
+
+	pb_msg_free(&f->rep);
+	pb_msg_init(&f->rep, MSG_CORE_STATUS_REP);
+	return pb_call(f->c, to, req, &f->rep, WAIT_MS, error_r);
+}
+
+/* A one-way sender (an event through a stub). */
+static int cast_send(void *ctx, const char *to, struct pb_msg *m, const char **error_r)
+{
+	struct fixture *f = ctx;
+	return pb_cast(f->rt, to, m, error_r);
+}
+
+static void start(struct fixture *f)
+{
+	const char *error;
+
+	memset(f, 0, sizeof(*f));
+	pb_msg_init(&f->rep, MSG_CORE_STATUS_REP);
+	f->rt = pb_runtime_create("t", NULL);
+	f->args = (struct statushub_args){ NULL, pb_runtime_now_ms(f->rt) };
+	CHECK(pb_runtime_start(f->rt, &statushub_actor_def, &f->args, &error) == 0);
+	CHECK(pb_inbox_open(f->rt, "status", 1024, &f->in, &error) == 0);
+	f->c = pb_caller_create(f->rt);
+}
+
+static void stop(struct fixture *f)
+{
+	pb_msg_free(&f->rep);
+	pb_caller_destroy(&f->c);
+	pb_inbox_close(&f->in);
+	pb_runtime_destroy(&f->rt);
+}
+
+/* Registers session n ("t/status#n") of user with topics (space-separated, "" none). */
+static uint32_t session(struct fixture *f, int n, const char *user, bool im, const char *topics)
+{
+	struct pb_sender tx = { call_send, f };
+	struct pb_strv tv = { 0 };
+	char addr[64], copy[128], *save = NULL;
+	const char *error;
+
+	snprintf(addr, sizeof(addr), "t/status#%d", n);
+	snprintf(copy, sizeof(copy), "%s", topics);
+	for (char *w = strtok_r(copy, " ", &save); w != NULL; w = strtok_r(NULL, " ", &save))
+		pb_strv_push(&tv, w);
+	int rc = statushub_client_session_send(&tx, addr, user, im, &tv, &error);
+	pb_strv_clear(&tv);
+	return rc < 0 ? PB_ERR_TEMP : statushub_client_session_reply(&f->rep, &error);
+}
+
+static uint32_t im(struct fixture *f, const char *to, const char *text)
+{
+	struct pb_sender tx = { call_send, f };
+	const char *error;
+
+	if (statushub_client_im_send(&tx, "alice", to, text, &error) < 0)
+		return PB_ERR_TEMP;
+	return statushub_client_im_reply(&f->rep, &error);
+}
+
+/* The next push: its session id, and its JSON's "event" and one string field. 0 on none. */
+static uint64_t next_push(struct fixture *f, int timeout_ms, char *event, const char *field,
+			  char *value)
+{
+	struct pb_msg m;
+
+	if (pb_inbox_recv(f->in, &m, timeout_ms) != 1)
+		return 0;
+	uint64_t id = m.type == MSG_STATUS_PUSH_EVT ? m.corr : 0;
+	cJSON *o = cJSON_Parse(m.u.status_push_evt.json);
+	const cJSON *e = cJSON_GetObjectItem(o, "event"), *v = cJSON_GetObjectItem(o, field);
+	snprintf(event, 32, "%s", cJSON_IsString(e) ? e->valuestring : "");
+	snprintf(value, 64, "%s", cJSON_IsString(v) ? v->valuestring : "");
+	cJSON_Delete(o);
+	pb_msg_free(&m);
+	return id;
+}
+
+/* A request answered after every cast before it (one inbox, in order): the figures. */
+static void figures(struct fixture *f, struct statushub_figures *fig)
+{
+	struct pb_sender tx = { call_send, f };
+	const char *error;
+
+	memset(fig, 0, sizeof(*fig));
+	REQUIRE(statushub_client_log_send(&tx, &error) == 0);
+	CHECK_INT(statushub_client_log_reply(&f->rep, fig, &error), PB_OK);
+}
+
+static void test_activity_log(void)
+{
+	struct fixture f;
+	struct statushub_figures fig;
+	char event[32], text[64];
+
+	start(&f);
+	CHECK_INT(session(&f, 1, "admin", true, "activity"), PB_OK);
+	CHECK_INT(session(&f, 2, "bob", true, "queue"), PB_OK);
+	for (int i = 0; i < 150; i++)
+		CHECK_INT(statushub_client_activity(f.rt, "Sent message %d", i), 0);
+	figures(&f, &fig);
+	REQUIRE(fig.items.n == 100);
+	CHECK_STR(fig.items.v[0].text, "Sent message 50");
+	CHECK_STR(fig.items.v[99].text, "Sent message 149");
+	CHECK(fig.items.v[0].time_ms > 0);
+	CHECK_INT(fig.sessions, 2);
+	pb_rec_status_item_list_clear(&fig.items);
+	for (int i = 0; i < 150; i++) {
+		char want[32];
+		snprintf(want, sizeof(want), "Sent message %d", i);
+		CHECK_INT(next_push(&f, WAIT_MS, event, "text", text), 1); /* never session 2 */
+		CHECK_STR(event, "activity");
+		CHECK_STR(text, want);
+	}
+	CHECK_INT(next_push(&f, 0, event, "text", text), 0);
+	stop(&f);
+}
+
+static void test_topics(void)
+{
+	struct fixture f;
+	struct statushub_figures fig;
+	struct statushub_conn c = { "isp", true, 2, "", 0, 0 };
+	char event[32], v[64];
+
+	start(&f);
+	CHECK_INT(session(&f, 3, "admin", false, "connection queue"), PB_OK);
+	CHECK_INT(statushub_client_conn(f.rt, &c), 0);
+	CHECK_INT(statushub_client_queue(f.rt, 0, 2, 3, 1), 0);
+	CHECK_INT(statushub_client_queue(f.rt, 1, 2, 4, 0), 0);
+	figures(&f, &fig);
+	pb_rec_status_item_list_clear(&fig.items);
+	CHECK_INT(next_push(&f, WAIT_MS, event, "state", v), 3);
+	CHECK_STR(event, "connection");
+	CHECK_STR(v, "running");
+	CHECK_INT(next_push(&f, WAIT_MS, event, "state", v), 3);
+	CHECK_STR(event, "queue");
+	struct pb_msg m;
+	REQUIRE(pb_inbox_recv(f.in, &m, WAIT_MS) == 1);
+	CHECK(strstr(m.u.status_push_evt.json, "\"out_queue\":7,\"held\":1") != NULL);
+	pb_msg_free(&m);
+	stop(&f);
+}
+
+static void test_instant_messages(void)
+{
+	struct fixture f;
+	char event[32], text[64];
+
+	start(&f);
+	CHECK_INT(session(&f, 4, "bob", true, ""), PB_OK);
+	CHECK_INT(session(&f, 5, "BOB", true, ""), PB_OK);
+	CHECK_INT(session(&f, 6, "bob", false, ""), PB_OK); /* may not receive IM */
+	CHECK_INT(session(&f, 7, "carol", true, ""), PB_OK);
+	CHECK_INT(im(&f, "bob", "lunch?"), PB_OK);
+	uint64_t a = next_push(&f, WAIT_MS, event, "text", text);
+	CHECK_STR(event, "im");
+	CHECK_STR(text, "lunch?");
+	uint64_t b = next_push(&f, WAIT_MS, event, "from", text);
+	CHECK_STR(text, "alice");
+	CHECK((a == 4 && b == 5) || (a == 5 && b == 4));
+	CHECK_INT(next_push(&f, 0, event, "text", text), 0);
+	CHECK_INT(im(&f, "dave", "anyone?"), PB_ERR_NOTFOUND);
+	struct pb_sender tx = { cast_send, &f };
+	const char *error;
+	CHECK_INT(statushub_client_session_end(&tx, "t/status#7", &error), 0);
+	CHECK_INT(im(&f, "carol", "gone?"), PB_ERR_NOTFOUND);
+	stop(&f);
+}
+
+static const struct pb_test_case cases[] = {
+	{ "activity_log", test_activity_log },
+	{ "topics", test_topics },
+	{ "instant_messages", test_instant_messages },
+};
+
+int main(void)
+{
+	return pb_test_run(cases, PB_N_ELEMENTS(cases));
+}

@@ -62,6 +62,12 @@ int directory_on_domain_list(struct pb_actor *a, void *state, struct pb_msg *m);
 /* directory-send.c. DIR_USER_SET_REQ (an account's sending settings), DIR_SEND_POLICY_REQ (a
  * sender's policy and limits) and DIR_SEND_COUNT_EVT (a message accepted). */
 #define DIRECTORY_SEND_USERS 4096
+/* The answer to DIR_USER_SET_REQ with a key that is neither a sending nor a routing setting. */
+#define DIRECTORY_USER_KEYS_ERROR                                                              \
+	"unknown setting: the keys are send_as_any, max_messages_per_hour, "                   \
+	"max_messages_per_day, forbidden_recipients, allow_bcc, internet_mail, "               \
+	"max_message_size_kb, quota_mb, forward_to, use_forwarding, keep_copy, assistants, "    \
+	"assistant_redirect, default_addresses"
 int directory_on_user_set(struct pb_actor *a, void *state, struct pb_msg *m);
 int directory_on_send_policy(struct pb_actor *a, void *state, struct pb_msg *m);
 int directory_on_send_count(struct pb_actor *a, void *state, struct pb_msg *m);

@@ -5,6 +5,7 @@
  */
 #include "pb-test.h"
 #include "router-plan.h"
+#include "router-user.h"
 
 #include <stdio.h>
 
@@ -314,7 +315,44 @@ static void test_map_types(void)
 	CHECK_INT(router_map_type_parse(NULL, &type), -1);
 }
 
+/* The routing keys of `user set`, and an account loaded from them into the plan's input. */
+static void test_user_keys(void)
+{
+	char *j1, *j2, *j3, *j4;
+	const char *error;
+	struct router_user u;
+
+	CHECK(router_user_is_key("forward_to"));
+	CHECK(!router_user_is_key("send_as_any"));
+	REQUIRE(router_user_set("{\"quota_mb\":5}", "forward_to", "ben; x@remote.net", &j1, &error) == 0);
+	REQUIRE(router_user_set(j1, "use_forwarding", "yes", &j2, &error) == 0);
+	REQUIRE(router_user_set(j2, "default_addresses", "off", &j3, &error) == 0);
+	CHECK_INT(router_user_set(j3, "keep_copy", "maybe", &j4, &error), -1);
+	CHECK(strstr(error, "true or false") != NULL);
+	CHECK_INT(router_user_set(j3, "forward_to", "a\r\nb", &j4, &error), -1);
+	CHECK_INT(router_user_set(j3, "quota_mb", "1", &j4, &error), -1);
+	CHECK_INT(router_user_set("[1]", "keep_copy", "1", &j4, &error), -1);
+	CHECK(strstr(j3, "\"quota_mb\":5") != NULL);
+	router_user_load(j3, 9, "ann", &u);
+	CHECK_STR(u.forward_to, "ben; x@remote.net");
+	CHECK(u.use_forwarding && !u.keep_copy && u.defaults_disabled);
+	CHECK_STR(u.assistants, "");
+	router_user_clear(&u);
+	REQUIRE(router_user_unset(j3, "default_addresses", &j4, &error) == 0);
+	router_user_load(j4, 9, "ann", &u);
+	CHECK(!u.defaults_disabled);
+	router_user_clear(&u);
+	router_user_load("not json", 1, "x", &u);
+	CHECK(!u.use_forwarding && !u.defaults_disabled);
+	router_user_clear(&u);
+	free(j1);
+	free(j2);
+	free(j3);
+	free(j4);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "user_keys", test_user_keys },
 	{ "plan_table", test_plan_table },
 	{ "forwarding_table", test_forwarding_table },
 	{ "forward_loop", test_forward_loop },

@@ -14,6 +14,7 @@
 #include "store-db.h"
 #include "store-lockout.h"
 #include "store-connections.h"
+#include "store-routes.h"
 #include "store-mail.h"
 #include "store-settings.h"
 #include "store-spool.h"
@@ -51,6 +52,7 @@ enum store_cf {
 	STORE_CF_UPLOADS,
 	STORE_CF_META,
 	STORE_CF_CONNECTIONS,
+	STORE_CF_ROUTES,
 	STORE_CF_COUNT
 };
 

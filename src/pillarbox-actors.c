@@ -10,6 +10,7 @@
 #include "queue-actor.h"
 #include "maint-actor.h"
 #include "reader-actor.h"
+#include "router-actor.h"
 #include "scheduler-actor.h"
 #include "spool-actor.h"
 
@@ -32,7 +33,8 @@ const struct pillarbox_actor pillarbox_actors[] = {
 	{ &mailbox_actor_def, 0, mailbox_shards, PILLARBOX_ARG_STORE, false },
 	{ &qsend_actor_def, QUEUE_SENDERS, NULL, PILLARBOX_ARG_STORE, false },
 	{ &queue_actor_def, QUEUE_SHARDS, NULL, PILLARBOX_ARG_STORE, true },
-	{ &spool_actor_def, SPOOL_SHARDS, NULL, PILLARBOX_ARG_STORE, false },
+	{ &router_actor_def, ROUTER_SHARDS, NULL, PILLARBOX_ARG_STORE, false },
+	{ &spool_actor_def, SPOOL_SHARDS, NULL, PILLARBOX_ARG_STORE, true }, /* trace */
 	{ &sys_actor_def, 0, NULL, PILLARBOX_ARG_SYS, true },
 	{ &maint_actor_def, 0, NULL, PILLARBOX_ARG_STORE, false },
 	{ &lockout_actor_def, 0, NULL, PILLARBOX_ARG_STORE, true },

@@ -120,9 +120,11 @@ static void split_list(const char *text, struct pb_strv *out)
 	}
 }
 
-/* Whether the envelope sender is at a local domain (may post to an internal list). */
+/* Whether the envelope sender is at a local domain (may post to an internal list); NULL: any. */
 static bool sender_local(const struct ctx *c)
 {
+	if (c->f->sender == NULL)
+		return true; /* no sender yet (an RCPT check): decided at delivery */
 	const char *at = strrchr(c->f->sender != NULL ? c->f->sender : "", '@');
 	return at != NULL && local_domain(c->r, at + 1);
 }
@@ -165,11 +167,12 @@ static int add_local(struct ctx *c, const struct router_user *u, const char *add
 	return 1;
 }
 
-/* Adds the remote address addr (lowercase; one copy each). Returns 1. */
+/* Adds the remote address addr (as written: a remote local part keeps its case; one copy per
+ * address in any case). Returns 1. */
 static int add_remote(struct ctx *c, const char *addr)
 {
 	for (size_t i = 0; i < c->p->n_items; i++)
-		if (c->p->items[i].user_id == 0 && strcmp(c->p->items[i].address, addr) == 0)
+		if (c->p->items[i].user_id == 0 && strcasecmp(c->p->items[i].address, addr) == 0)
 			return 1;
 	if (plan_full(c))
 		return 0;
@@ -375,8 +378,9 @@ static bool on_path(struct ctx *c, const char *addr)
 	return false;
 }
 
-/* The account, list and mappings of one address (the path already holds it). */
-static int resolve_here(struct ctx *c, char *full, bool target)
+/* The account, list and mappings of one address (the path already holds it; orig: as
+ * written). */
+static int resolve_here(struct ctx *c, char *full, const char *orig, bool target)
 {
 	char *local = xstrdup(full);
 	const char *domain;
@@ -406,7 +410,7 @@ static int resolve_here(struct ctx *c, char *full, bool target)
 	}
 	reached += apply_mappings(c, full, local, at_local, &matched);
 	if (!matched && !at_local)
-		reached += add_remote(c, full);
+		reached += add_remote(c, orig);
 	else if (!matched)
 		trace(c, "%s: no such account, list or mapping", full);
 	free(local);
@@ -435,22 +439,24 @@ static char *canonical(const struct ctx *c, const char *addr)
  * deliveries it reached (0: none, a loop, too deep). */
 static int resolve(struct ctx *c, const char *addr, bool target)
 {
-	char *full = canonical(c, addr);
+	char *key = canonical(c, addr);
 	int reached = 0;
 
-	if (on_path(c, full)) {
-		free(full);
+	if (on_path(c, key)) {
+		free(key);
 		return 0;
 	}
 	if (c->depth >= ROUTER_PLAN_MAX_DEPTH) {
-		trace(c, "%s: more than %d steps deep; stopped there", full, ROUTER_PLAN_MAX_DEPTH);
-		free(full);
+		trace(c, "%s: more than %d steps deep; stopped there", key, ROUTER_PLAN_MAX_DEPTH);
+		free(key);
 		return 0;
 	}
-	c->path[c->depth++] = full;
-	reached = resolve_here(c, full, target);
+	char *full = lower_dup(addr);
+	c->path[c->depth++] = key;
+	reached = resolve_here(c, full, addr, target);
 	c->path[--c->depth] = NULL;
 	free(full);
+	free(key);
 	return reached;
 }
 

@@ -88,7 +88,7 @@ struct router_records {
 };
 
 struct router_facts {
-	const char *sender;    /* envelope sender ("" null sender) */
+	const char *sender;    /* envelope sender ("" null sender; NULL unknown: any may post) */
 	uint64_t size;
 	enum router_source source;
 	const char *collector; /* the collector of collected mail, else NULL */

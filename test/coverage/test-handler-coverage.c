@@ -66,7 +66,8 @@ static void test_every_message_has_its_handler(void)
 	free(dir);
 }
 
-/* The CLI reaches the account, outbound queue, node, lockout and scheduler actors, and no others. */
+/* The CLI reaches the account, outbound queue, spool (the decision trace), node, lockout and
+ * scheduler actors, and no others. */
 static void test_cli_owners_from_the_table(void)
 {
 	const char *owners[8];
@@ -74,10 +75,11 @@ static void test_cli_owners_from_the_table(void)
 	pillarbox_cli_owners(owners, PB_N_ELEMENTS(owners));
 	CHECK_STR(owners[0], "directory");
 	CHECK_STR(owners[1], "queue");
-	CHECK_STR(owners[2], "sys");
-	CHECK_STR(owners[3], "lockout");
-	CHECK_STR(owners[4], "scheduler");
-	CHECK(owners[5] == NULL);
+	CHECK_STR(owners[2], "spool");
+	CHECK_STR(owners[3], "sys");
+	CHECK_STR(owners[4], "lockout");
+	CHECK_STR(owners[5], "scheduler");
+	CHECK(owners[6] == NULL);
 }
 
 static const struct pb_test_case cases[] = {

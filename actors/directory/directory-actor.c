@@ -672,6 +672,11 @@ static int on_rcpt_check(struct pb_actor *a, void *state, struct pb_msg *m)
 	if (domain[0] != '\0' || postmaster)
 		found = directory_resolve_address(d->store, local, domain[0] ? domain : NULL, &u,
 						  &code, &error);
+	if (found == 1 && !postmaster && directory_defaults_disabled(&u)) {
+		pb_user_rec_free(&u); /* default_addresses false: only aliases, lists reach it */
+		found = 0;
+		code = PB_ERR_NOTFOUND;
+	}
 	if (found == 0 && postmaster && code == PB_ERR_NOTFOUND)
 		found = postmaster_user(d, &u, &error);
 	if (found == 0 && domain[0] != '\0' && code == PB_ERR_NOTFOUND) {

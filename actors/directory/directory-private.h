@@ -98,6 +98,8 @@ const struct router_records *directory_routes_view(struct directory *d, const ch
  * 1 yes, 0 no, -1 the store failed. */
 int directory_routes_accepts(struct directory *d, const char *local, const char *domain,
 			     const char **error_r);
+/* Whether the account's default addresses are disabled (router-user.h default_addresses). */
+bool directory_defaults_disabled(const struct pb_user_rec *u);
 /* Appends the records of v (target / name "": all; else only those) to a message's list. */
 void directory_routes_put_maps(struct pb_rec_route_map_list *out, const struct pb_route_map *v,
 			       size_t n, const char *target);

@@ -145,6 +145,16 @@ int directory_routes_accepts(struct directory *d, const char *local, const char 
 	return yes;
 }
 
+bool directory_defaults_disabled(const struct pb_user_rec *u)
+{
+	struct router_user ru;
+
+	router_user_load(u->settings_json, u->id, u->name, &ru);
+	bool off = ru.defaults_disabled;
+	router_user_clear(&ru);
+	return off;
+}
+
 int directory_on_routes(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct directory *d = state;

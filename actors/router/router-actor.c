@@ -133,7 +133,8 @@ static int on_resolve(struct pb_actor *a, void *state, struct pb_msg *m)
 		const char *params;
 		bare[i] = bare_rcpt(q->rcpts.v[i], &params);
 	}
-	router_plan_resolve(&r->view.r, &f, bare, q->rcpts.n, &plan);
+	const uint64_t *ids = q->rcpt_ids.n == q->rcpts.n ? q->rcpt_ids.v : NULL;
+	router_plan_resolve(&r->view.r, &f, bare, ids, q->rcpts.n, &plan);
 	for (uint32_t i = 0; i < q->rcpts.n; i++)
 		free((char *)bare[i]);
 	free(bare);

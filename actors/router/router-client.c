@@ -7,8 +7,8 @@
 #include "pb-alloc.h"
 
 int router_client_resolve_send(const struct pb_sender *tx, uint64_t spool_id, const char *sender,
-			       uint64_t size, const char *msgid, char *const *rcpts, size_t n,
-			       const char **error_r)
+			       uint64_t size, const char *msgid, char *const *rcpts,
+			       const uint64_t *ids, size_t n, const char **error_r)
 {
 	struct pb_msg m;
 
@@ -18,8 +18,10 @@ int router_client_resolve_send(const struct pb_sender *tx, uint64_t spool_id, co
 	q->sender = xstrdup(sender != NULL ? sender : "");
 	q->size = size;
 	q->msgid = xstrdup(msgid != NULL ? msgid : "");
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		pb_strv_push(&q->rcpts, rcpts[i]);
+		pb_u64v_push(&q->rcpt_ids, ids[i]);
+	}
 	return pb_client_send(tx, &m, error_r);
 }
 

@@ -460,16 +460,32 @@ static int resolve(struct ctx *c, const char *addr, bool target)
 	return reached;
 }
 
+static const struct router_user *find_user_id(const struct router_records *r, uint64_t id)
+{
+	for (size_t i = 0; id != 0 && i < r->n_users; i++)
+		if (r->users[i].id == id)
+			return &r->users[i];
+	return NULL;
+}
+
 void router_plan_resolve(const struct router_records *r, const struct router_facts *f,
-			 const char *const *rcpts, size_t n_rcpts, struct router_plan *plan_r)
+			 const char *const *rcpts, const uint64_t *rcpt_ids, size_t n_rcpts,
+			 struct router_plan *plan_r)
 {
 	struct ctx c = { .r = r, .f = f, .p = plan_r };
 
 	memset(plan_r, 0, sizeof(*plan_r));
 	for (size_t i = 0; i < n_rcpts; i++) {
 		trace(&c, "recipient %s:", rcpts[i]);
-		if (resolve(&c, rcpts[i], false) == 0)
+		if (resolve(&c, rcpts[i], false) > 0)
+			continue;
+		const struct router_user *u = find_user_id(r, rcpt_ids ? rcpt_ids[i] : 0);
+		if (u != NULL) {
+			trace(&c, "%s was accepted for the account %s", rcpts[i], u->name);
+			reach_user(&c, u, rcpts[i]);
+		} else {
 			trace(&c, "recipient %s reaches nobody", rcpts[i]);
+		}
 	}
 }
 
@@ -479,7 +495,7 @@ bool router_plan_accepts(const struct router_records *r, const struct router_fac
 	struct router_plan p;
 	const char *one[1] = { rcpt };
 
-	router_plan_resolve(r, f, one, 1, &p);
+	router_plan_resolve(r, f, one, NULL, 1, &p);
 	bool yes = p.n_items > 0;
 	router_plan_free(&p);
 	return yes;

@@ -113,10 +113,13 @@ struct router_plan {
 };
 
 /* Resolves every recipient into *plan_r (initialised here; free with router_plan_free).
- * Never fails: what cannot be routed is left out and said in the trace (and counted by
- * router_plan_empty for that recipient). */
+ * rcpt_ids (NULL: none): the account SMTP accepted each recipient for (0: none); a recipient
+ * that resolves to nobody by its address (postmaster, or an account renamed since) reaches that
+ * account if it still exists. Never fails: what cannot be routed is left out and said in the
+ * trace. */
 void router_plan_resolve(const struct router_records *r, const struct router_facts *f,
-			 const char *const *rcpts, size_t n_rcpts, struct router_plan *plan_r);
+			 const char *const *rcpts, const uint64_t *rcpt_ids, size_t n_rcpts,
+			 struct router_plan *plan_r);
 /* How many local items and remote items a plan has. */
 size_t router_plan_local_count(const struct router_plan *p);
 void router_plan_free(struct router_plan *p);

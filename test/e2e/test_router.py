@@ -38,6 +38,7 @@ class RouterCase(QueueBase):
         cls.ok("user", "set", "loopa", "use_forwarding", "yes")
         cls.ok("user", "set", "loopb", "forward_to", "loopa@" + cls.domain)
         cls.ok("user", "set", "loopb", "use_forwarding", "yes")
+        cls.ok("user", "set", "carol", "default_addresses", "false")  # lists still reach her
 
     @classmethod
     def tearDownClass(cls):
@@ -139,6 +140,8 @@ class RouterCase(QueueBase):
         s.ehlo("client.example.org")
         s.mail("someone@outside.example")
         code, _ = s.rcpt("nobody-here@" + self.domain)
+        self.assertEqual(code, 550)
+        code, _ = s.rcpt("carol@" + self.domain)  # her default addresses are disabled
         self.assertEqual(code, 550)
         s.quit()
 

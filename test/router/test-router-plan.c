@@ -143,7 +143,7 @@ static void test_plan_table(void)
 		struct router_plan p;
 		char got[512];
 
-		router_plan_resolve(&r, &f, &t->rcpt, 1, &p);
+		router_plan_resolve(&r, &f, &t->rcpt, NULL, 1, &p);
 		plan_text(&p, got, sizeof(got));
 		if (strcmp(got, t->want) != 0 || (t->trace_part && !trace_has(&p, t->trace_part))) {
 			fprintf(stderr, "  case %zu %s: got \"%s\"\n", i, t->rcpt, got);
@@ -205,7 +205,7 @@ static void test_forwarding_table(void)
 		users[0].keep_copy = t->keep;
 		users[0].assistants = t->assistants;
 		users[0].assistant_redirect = t->redirect;
-		router_plan_resolve(&r, &f, &rcpt, 1, &p);
+		router_plan_resolve(&r, &f, &rcpt, NULL, 1, &p);
 		plan_text(&p, got, sizeof(got));
 		if (strcmp(got, t->want) != 0 || (t->trace_part && !trace_has(&p, t->trace_part))) {
 			fprintf(stderr, "  forward case %zu: got \"%s\"\n", i, got);
@@ -232,7 +232,7 @@ static void test_forward_loop(void)
 	users[0].use_forwarding = true;
 	users[1].forward_to = "ann@example.org";
 	users[1].use_forwarding = true;
-	router_plan_resolve(&r, &f, &rcpt, 1, &p);
+	router_plan_resolve(&r, &f, &rcpt, NULL, 1, &p);
 	plan_text(&p, got, sizeof(got));
 	CHECK_STR(got, "ben");
 	CHECK(trace_has(&p, "loop: ann -> ben -> ann; stopped there"));
@@ -252,8 +252,8 @@ static void test_dedupe_and_determinism(void)
 	struct router_plan a, b;
 	char ta[256], tb[256];
 
-	router_plan_resolve(&r, &f, rcpts, PB_N_ELEMENTS(rcpts), &a);
-	router_plan_resolve(&r, &f, rcpts, PB_N_ELEMENTS(rcpts), &b);
+	router_plan_resolve(&r, &f, rcpts, NULL, PB_N_ELEMENTS(rcpts), &a);
+	router_plan_resolve(&r, &f, rcpts, NULL, PB_N_ELEMENTS(rcpts), &b);
 	plan_text(&a, ta, sizeof(ta));
 	plan_text(&b, tb, sizeof(tb));
 	CHECK_STR(ta, "ann,ben,s_users,@x@remote.net");
@@ -266,6 +266,25 @@ static void test_dedupe_and_determinism(void)
 	router_plan_free(&b);
 }
 
+/* A recipient accepted for an account (postmaster) reaches it when its address names nobody;
+ * an address that resolves keeps its own resolution. */
+static void test_accepted_account_fallback(void)
+{
+	struct router_records r = records();
+	struct router_facts f = { "", 1, ROUTER_SRC_SMTP, NULL };
+	const char *rcpts[] = { "postmaster@example.com", "ben@example.com", "ghost@example.com" };
+	const uint64_t ids[] = { 5, 1, 99 };
+	struct router_plan p;
+	char got[128];
+
+	router_plan_resolve(&r, &f, rcpts, ids, 3, &p);
+	plan_text(&p, got, sizeof(got));
+	CHECK_STR(got, "sue,ben");
+	CHECK(trace_has(&p, "postmaster@example.com was accepted for the account sue"));
+	CHECK(trace_has(&p, "recipient ghost@example.com reaches nobody"));
+	router_plan_free(&p);
+}
+
 /* The trace is bounded. */
 static void test_trace_bounded(void)
 {
@@ -276,7 +295,7 @@ static void test_trace_bounded(void)
 
 	for (size_t i = 0; i < PB_N_ELEMENTS(rcpts); i++)
 		rcpts[i] = "sales@example.com";
-	router_plan_resolve(&r, &f, rcpts, PB_N_ELEMENTS(rcpts), &p);
+	router_plan_resolve(&r, &f, rcpts, NULL, PB_N_ELEMENTS(rcpts), &p);
 	CHECK_INT(p.trace.n, ROUTER_PLAN_MAX_TRACE);
 	CHECK(p.truncated);
 	CHECK_INT(p.n_items, 3);
@@ -358,6 +377,7 @@ static const struct pb_test_case cases[] = {
 	{ "forward_loop", test_forward_loop },
 	{ "dedupe_and_determinism", test_dedupe_and_determinism },
 	{ "trace_bounded", test_trace_bounded },
+	{ "accepted_account_fallback", test_accepted_account_fallback },
 	{ "wildcards", test_wildcards },
 	{ "map_types", test_map_types },
 };

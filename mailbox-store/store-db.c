@@ -29,6 +29,7 @@ static const char *const store_cf_names[STORE_CF_COUNT] = {
 	[STORE_CF_CHUNKS] = "chunks",	    [STORE_CF_UPLOADS] = "uploads",
 	[STORE_CF_META] = "meta",	    [STORE_CF_CONNECTIONS] = "connections",
 	[STORE_CF_COLLECTOR] = "collector",
+	[STORE_CF_ROUTES] = "routes",	    [STORE_CF_TRACES] = "traces",
 };
 
 #define STORE_MAX_OPEN_FILES 256

@@ -15,6 +15,7 @@
 #include "store-db.h"
 #include "store-lockout.h"
 #include "store-connections.h"
+#include "store-routes.h"
 #include "store-mail.h"
 #include "store-settings.h"
 #include "store-spool.h"
@@ -53,6 +54,8 @@ enum store_cf {
 	STORE_CF_META,
 	STORE_CF_CONNECTIONS,
 	STORE_CF_COLLECTOR,
+	STORE_CF_ROUTES,
+	STORE_CF_TRACES,
 	STORE_CF_COUNT
 };
 

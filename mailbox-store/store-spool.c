@@ -2,7 +2,7 @@
  * store-spool.c: the incoming spool — messages accepted by SMTP and not yet delivered.
  * Key: [u64 spool id BE]. Value v1: [u8 1][str sender][u64 received_ms][u64 size]
  * [32 raw body hash][u32 n][n x (str rcpt, u64 user id)]; v2 (written now) the same with
- * [str msgid] after the sender. Both are read.
+ * [str msgid] after the sender; v3 (written now) v2 and [u8 planned] at the end. All are read.
  * Part of pb_store_spool (store-spool.h). OWNS: the spool column family (its ids come from
  * store_next_id, store-refs.c).
  * THREAD: any; puts are independent, a given entry is iterated and removed by one actor.
@@ -10,6 +10,7 @@
 #include "store-internal.h"
 
 #define SPOOL_V2 2 /* v1 with the msgid */
+#define SPOOL_V3 3 /* v2 and [u8 planned] at the end */
 
 void pb_spool_rec_free(struct pb_spool_rec *r)
 {
@@ -25,7 +26,7 @@ void pb_spool_rec_free(struct pb_spool_rec *r)
 
 static void spool_encode(const struct pb_spool_rec *r, const uint8_t raw[32], struct pb_buf *v)
 {
-	store_enc_u8(v, SPOOL_V2);
+	store_enc_u8(v, SPOOL_V3);
 	store_enc_str(v, r->sender != NULL ? r->sender : "");
 	store_enc_str(v, r->msgid != NULL ? r->msgid : "");
 	store_enc_u64(v, (uint64_t)r->received_ms);
@@ -36,6 +37,7 @@ static void spool_encode(const struct pb_spool_rec *r, const uint8_t raw[32], st
 		store_enc_str(v, r->rcpts[i]);
 		store_enc_u64(v, r->rcpt_ids[i]);
 	}
+	store_enc_u8(v, r->planned ? 1 : 0);
 }
 
 /* A collector's seen mark (rec->mark) into the batch, state fetched, keeping the first-seen
@@ -124,10 +126,10 @@ static int spool_decode(const void *key, size_t klen, const void *val, size_t vl
 	r->id = store_be64_get(key);
 	store_rd_init(&rd, val, vlen);
 	uint8_t version = store_rd_u8(&rd);
-	if (version != STORE_V1 && version != SPOOL_V2)
+	if (version != STORE_V1 && version != SPOOL_V2 && version != SPOOL_V3)
 		return -1;
 	r->sender = store_rd_str(&rd);
-	r->msgid = version == SPOOL_V2 ? store_rd_str(&rd) : xstrdup("");
+	r->msgid = version >= SPOOL_V2 ? store_rd_str(&rd) : xstrdup("");
 	r->received_ms = (int64_t)store_rd_u64(&rd);
 	r->size = store_rd_u64(&rd);
 	store_rd_bytes(&rd, raw, 32);
@@ -142,6 +144,7 @@ static int spool_decode(const void *key, size_t klen, const void *val, size_t vl
 		r->rcpts[r->n_rcpts] = store_rd_str(&rd);
 		r->rcpt_ids[r->n_rcpts] = store_rd_u64(&rd);
 	}
+	r->planned = version == SPOOL_V3 && store_rd_u8(&rd) != 0;
 	store_hex_from_raw(raw, r->blob_key);
 	if (!store_rd_ok(&rd) || r->sender == NULL || r->msgid == NULL) {
 		pb_spool_rec_free(r);
@@ -210,4 +213,122 @@ int pb_store_spool_done(struct pb_store *s, uint64_t id, const char **error_r)
 	}
 	pthread_mutex_unlock(&s->spool_lock);
 	return ret;
+}
+
+/* The trace record of id into b: [u8 1][str msgid][u64 time_ms][u32 n][str line]*n; and the
+ * traces older than PB_TRACE_KEEP ids removed in the same batch. */
+static void trace_add(struct pb_store *s, rocksdb_writebatch_t *b, uint64_t id, const char *msgid,
+		      int64_t now_ms, const struct pb_strv *trace)
+{
+	uint8_t key[8], from[8], to[8];
+	struct pb_buf v;
+	uint32_t n = trace->n < PB_TRACE_LINES_MAX ? trace->n : PB_TRACE_LINES_MAX;
+
+	pb_buf_init(&v);
+	store_enc_u8(&v, STORE_V1);
+	store_enc_str(&v, msgid != NULL ? msgid : "");
+	store_enc_u64(&v, (uint64_t)now_ms);
+	store_enc_u32(&v, n);
+	for (uint32_t i = 0; i < n; i++)
+		store_enc_str(&v, trace->v[i]);
+	store_be64_put(key, id);
+	rocksdb_writebatch_put_cf(b, s->cf[STORE_CF_TRACES], (const char *)key, 8,
+				  (const char *)v.data, v.len);
+	pb_buf_deinit(&v);
+	if (id > PB_TRACE_KEEP) {
+		store_be64_put(from, 0);
+		store_be64_put(to, id - PB_TRACE_KEEP);
+		rocksdb_writebatch_delete_range_cf(b, s->cf[STORE_CF_TRACES], (const char *)from, 8,
+						   (const char *)to, 8);
+	}
+}
+
+int pb_store_spool_plan(struct pb_store *s, uint64_t id, char *const *rcpts,
+			const uint64_t *ids, size_t n, const char *msgid, int64_t now_ms,
+			const struct pb_strv *trace, const char **error_r)
+{
+	uint8_t key[8], raw[32];
+	struct pb_buf v;
+	struct pb_spool_rec r;
+
+	if (n == 0 || n > PB_SPOOL_MAX_RCPTS)
+		return store_fail(error_r, "spool: 1 to %d recipients in a plan", PB_SPOOL_MAX_RCPTS);
+	store_be64_put(key, id);
+	pb_buf_init(&v);
+	int found = store_get(s, STORE_CF_SPOOL, key, 8, &v, error_r);
+	if (found == 1 && spool_decode(key, 8, v.data, v.len, &r) < 0)
+		found = store_fail(error_r, "spool: a corrupt record");
+	if (found != 1) {
+		pb_buf_deinit(&v);
+		return found;
+	}
+	struct pb_spool_rec plan = r;
+	plan.rcpts = (char **)rcpts;
+	plan.rcpt_ids = (uint64_t *)ids;
+	plan.n_rcpts = n;
+	plan.planned = true;
+	store_hex_to_raw(r.blob_key, raw);
+	pb_buf_reset(&v);
+	spool_encode(&plan, raw, &v);
+	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+	rocksdb_writebatch_put_cf(b, s->cf[STORE_CF_SPOOL], (const char *)key, 8,
+				  (const char *)v.data, v.len);
+	trace_add(s, b, id, msgid, now_ms, trace);
+	int ret = store_write(s, b, error_r);
+	rocksdb_writebatch_destroy(b);
+	pb_buf_deinit(&v);
+	pb_spool_rec_free(&r);
+	return ret < 0 ? -1 : 1;
+}
+
+int pb_store_trace_put(struct pb_store *s, uint64_t id, const char *msgid, int64_t now_ms,
+		       const struct pb_strv *trace, const char **error_r)
+{
+	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+
+	trace_add(s, b, id, msgid, now_ms, trace);
+	int ret = store_write(s, b, error_r);
+	rocksdb_writebatch_destroy(b);
+	return ret;
+}
+
+/* Calls cb for each line of one trace value when its msgid is msgid. False if corrupt. */
+static bool trace_visit(uint64_t id, const char *val, size_t vlen, const char *msgid,
+			void (*cb)(uint64_t id, int64_t time_ms, const char *line, void *ctx),
+			void *ctx)
+{
+	struct store_rd rd;
+
+	store_rd_init(&rd, val, vlen);
+	if (store_rd_u8(&rd) != STORE_V1)
+		return false;
+	char *m = store_rd_str(&rd);
+	int64_t time_ms = (int64_t)store_rd_u64(&rd);
+	uint32_t n = store_rd_u32(&rd);
+	bool ours = m != NULL && strcmp(m, msgid) == 0;
+	free(m);
+	for (uint32_t i = 0; ours && i < n && !rd.bad; i++) {
+		char *line = store_rd_str(&rd);
+		if (line != NULL)
+			cb(id, time_ms, line, ctx);
+		free(line);
+	}
+	return !rd.bad;
+}
+
+int pb_store_trace_find(struct pb_store *s, const char *msgid,
+			void (*cb)(uint64_t id, int64_t time_ms, const char *line, void *ctx),
+			void *ctx, const char **error_r)
+{
+	struct store_iter it;
+	size_t klen, vlen;
+
+	store_iter_prefix(s, STORE_CF_TRACES, "", 0, &it);
+	for (; store_iter_valid(&it); rocksdb_iter_next(it.it)) {
+		const char *k = rocksdb_iter_key(it.it, &klen);
+		const char *v = rocksdb_iter_value(it.it, &vlen);
+		if (klen == 8)
+			(void)trace_visit(store_be64_get((const uint8_t *)k), v, vlen, msgid, cb, ctx);
+	}
+	return store_iter_finish(&it, error_r);
 }

@@ -12,6 +12,7 @@
 #include "queue-jobs.h"
 #include "maint-actor.h"
 #include "reader-actor.h"
+#include "router-actor.h"
 #include "scheduler-actor.h"
 #include "spool-actor.h"
 
@@ -37,7 +38,8 @@ const struct pillarbox_actor pillarbox_actors[] = {
 	{ &queue_actor_def, QUEUE_SHARDS, NULL, PILLARBOX_ARG_STORE, true },
 	/* at the bare "queue" (the scheduler's jobs); after the shards, which own "queue" */
 	{ &queue_jobs_actor_def, 0, NULL, PILLARBOX_ARG_STORE, false },
-	{ &spool_actor_def, SPOOL_SHARDS, NULL, PILLARBOX_ARG_STORE, false },
+	{ &router_actor_def, ROUTER_SHARDS, NULL, PILLARBOX_ARG_STORE, false },
+	{ &spool_actor_def, SPOOL_SHARDS, NULL, PILLARBOX_ARG_STORE, true }, /* trace */
 	{ &sys_actor_def, 0, NULL, PILLARBOX_ARG_SYS, true },
 	{ &maint_actor_def, 0, NULL, PILLARBOX_ARG_STORE, false },
 	{ &lockout_actor_def, 0, NULL, PILLARBOX_ARG_STORE, true },

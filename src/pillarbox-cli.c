@@ -248,7 +248,63 @@ static const struct command commands[] = {
 	  cli_apikey_list },
 	{ "apikey del", "LABEL", 1, 1, 0, "remove an API key (its sessions stay until they end)",
 	  NULL, cli_apikey_del },
+	{ "mapping add", "ADDRESS TARGET [TYPE [COMMENT]]", 2, 4, 0, "map an address to a target",
+	  "ADDRESS: a full address or a bare name (at every local domain), with DOS wildcards\n"
+	  "('*' any run, '?' one character; anchored, any case). TARGET: an account, a list or\n"
+	  "an address. TYPE: always (the default), smtp (mail that came by SMTP), pop3 (mail\n"
+	  "collected from a catch-all box), from (collected mail whose sender matches). An\n"
+	  "address may have several mappings: every one delivers.\n",
+	  cli_mapping_add },
+	{ "mapping del", "ADDRESS TARGET", 2, 2, 0, "remove a mapping", NULL, cli_mapping_del },
+	{ "mapping list", "[TARGET]", 0, 1, 0, "the mappings (to one target)", NULL,
+	  cli_mapping_list },
+	{ "alias add", "USER ADDRESS [TYPE [COMMENT]]", 2, 4, 0, "give an account another address",
+	  "An alias is a mapping whose target is the account (see help mapping add).\n",
+	  cli_alias_add },
+	{ "alias del", "USER ADDRESS", 2, 2, 0, "remove an alias", NULL, cli_alias_del },
+	{ "alias list", "USER", 1, 1, 0, "an account's aliases", NULL, cli_alias_list },
+	{ "list add", "NAME [internet|internal [COMMENT]]", 1, 3, 0, "add a distribution list",
+	  "NAME@every-local-domain reaches the members. internet: anyone may write to it;\n"
+	  "internal (the default): senders at local domains only. A name of an account is refused.\n",
+	  cli_list_add },
+	{ "list del", "NAME", 1, 1, 0, "remove a distribution list", NULL, cli_list_del },
+	{ "list members", "[NAME]", 0, 1, 0, "a list's members (without NAME: every list)", NULL,
+	  cli_list_members },
+	{ "list addmember", "NAME ADDRESS", 2, 2, 0, "add a member (an account, list or address)",
+	  NULL, cli_list_addmember },
+	{ "list delmember", "NAME ADDRESS", 2, 2, 0, "remove a member", NULL, cli_list_delmember },
+	{ "trace", "MESSAGE-ID", 1, 1, 0, "why a message went where it went",
+	  "The router's decisions for the message (the id SMTP answered \"queued as\"): which\n"
+	  "address, mapping, list, forward or assistant decided what, loops stopped, and where\n"
+	  "each copy went. Kept for the last 100,000 messages.\n",
+	  cli_trace },
 };
+
+/* Groups the top-level usage folds into one line each (`pillarbox help GROUP` lists them). */
+static const struct {
+	const char *prefix, *first, *line, *summary;
+} folded[] = {
+	{ "connection ", "connection add", "connection add|list|show|del|...",
+	  "connection methods: schedules (help connection)" },
+	{ "mapping ", "mapping add", "mapping|alias add|del|list ...",
+	  "addresses: mappings, aliases (help mapping)" },
+	{ "alias ", NULL, NULL, NULL },
+	{ "list ", "list add", "list add|del|members|addmember|...",
+	  "distribution lists (help list)" },
+};
+
+/* Whether name belongs to a folded group; prints the group's line at its first command. */
+static bool usage_folded(FILE *f, const char *name)
+{
+	for (size_t g = 0; g < PB_N_ELEMENTS(folded); g++) {
+		if (strncmp(name, folded[g].prefix, strlen(folded[g].prefix)) != 0)
+			continue;
+		if (folded[g].first != NULL && strcmp(name, folded[g].first) == 0)
+			fprintf(f, "  %-38s %s\n", folded[g].line, folded[g].summary);
+		return true;
+	}
+	return false;
+}
 
 static void usage(FILE *f)
 {
@@ -257,13 +313,8 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < PB_N_ELEMENTS(commands); i++) {
 		char left[64];
 		const char *name = commands[i].name;
-		if (strncmp(name, "connection ", 11) == 0) {
-			/* a group listed as one line; `pillarbox help connection` lists it */
-			if (strcmp(name, "connection add") == 0)
-				fprintf(f, "  %-38s %s\n", "connection add|list|show|del|...",
-					"connection methods: schedules (help connection)");
-			continue;
-		}
+		if (usage_folded(f, name))
+			continue; /* a group listed as one line: `pillarbox help GROUP` lists it */
 		snprintf(left, sizeof(left), "%s %s", name, commands[i].args);
 		fprintf(f, "  %-38s %s\n", left, commands[i].summary);
 	}

@@ -52,6 +52,19 @@ int cli_user_passwd(struct cli *c, char **args, int nargs);
 int cli_user_rename(struct cli *c, char **args, int nargs);
 int cli_user_copy(struct cli *c, char **args, int nargs);
 int cli_user_bulk_add(struct cli *c, char **args, int nargs);
+/* pillarbox-routes.c: mappings, aliases, distribution lists, the decision trace. */
+int cli_mapping_add(struct cli *c, char **args, int nargs);
+int cli_mapping_del(struct cli *c, char **args, int nargs);
+int cli_mapping_list(struct cli *c, char **args, int nargs);
+int cli_alias_add(struct cli *c, char **args, int nargs);
+int cli_alias_del(struct cli *c, char **args, int nargs);
+int cli_alias_list(struct cli *c, char **args, int nargs);
+int cli_list_add(struct cli *c, char **args, int nargs);
+int cli_list_del(struct cli *c, char **args, int nargs);
+int cli_list_members(struct cli *c, char **args, int nargs);
+int cli_list_addmember(struct cli *c, char **args, int nargs);
+int cli_list_delmember(struct cli *c, char **args, int nargs);
+int cli_trace(struct cli *c, char **args, int nargs);
 /* pillarbox-send.c: an account's sending permissions. */
 int cli_user_set(struct cli *c, char **args, int nargs);
 int cli_user_unset(struct cli *c, char **args, int nargs);

@@ -33,6 +33,7 @@ static int dir_init(struct pb_actor *a, void *arg, void **state_r, const char **
 	d->store = arg;
 	d->rt = pb_actor_runtime(a);
 	d->sent = send_counter_create(DIRECTORY_SEND_USERS);
+	directory_routes_init(d);
 	*state_r = d;
 	pb_actor_timer_set(a, DIRECTORY_TIMER_OPS, DIRECTORY_TICK_MS);
 	return 0;
@@ -43,6 +44,7 @@ static void dir_deinit(struct pb_actor *a, void *state)
 	struct directory *d = state;
 	directory_ops_clear(&d->ops); /* their callers time out; a purge left undone is swept */
 	send_counter_destroy(&d->sent);
+	directory_routes_deinit(d);
 	free(d);
 }
 
@@ -670,8 +672,21 @@ static int on_rcpt_check(struct pb_actor *a, void *state, struct pb_msg *m)
 	if (domain[0] != '\0' || postmaster)
 		found = directory_resolve_address(d->store, local, domain[0] ? domain : NULL, &u,
 						  &code, &error);
+	if (found == 1 && !postmaster && directory_defaults_disabled(&u)) {
+		pb_user_rec_free(&u); /* default_addresses false: only aliases, lists reach it */
+		found = 0;
+		code = PB_ERR_NOTFOUND;
+	}
 	if (found == 0 && postmaster && code == PB_ERR_NOTFOUND)
 		found = postmaster_user(d, &u, &error);
+	if (found == 0 && domain[0] != '\0' && code == PB_ERR_NOTFOUND) {
+		/* no account: an alias, a mapping or a list (user_id 0: the router decides) */
+		int routed = directory_routes_accepts(d, local, domain, &error);
+		if (routed < 0)
+			return directory_store_failed(a, m, error);
+		if (routed == 1)
+			found = 1;
+	}
 	if (found < 0)
 		return directory_store_failed(a, m, error);
 	if (found == 0) {
@@ -682,7 +697,7 @@ static int on_rcpt_check(struct pb_actor *a, void *state, struct pb_msg *m)
 	pb_msg_init(&rep, MSG_DIR_RCPT_CHECK_REP);
 	rep.u.dir_rcpt_check_rep.error = xstrdup("");
 	rep.u.dir_rcpt_check_rep.user_id = u.id;
-	rep.u.dir_rcpt_check_rep.user = xstrdup(u.name);
+	rep.u.dir_rcpt_check_rep.user = xstrdup(u.name); /* "" for a routed address */
 	pb_reply(a, m, &rep);
 	pb_msg_free(&rep);
 	pb_user_rec_free(&u);
@@ -716,11 +731,29 @@ static int on_user_copy(struct pb_actor *a, void *state, struct pb_msg *m)
 	return 0;
 }
 
+/* A handler that writes accounts or domains (or ends an op that does): the routing snapshot
+ * changes with it (directory_routes_changed), whatever the outcome. */
+#define DIRECTORY_WRITES(fn)                                                     \
+	static int fn##_writes(struct pb_actor *a, void *state, struct pb_msg *m) \
+	{                                                                        \
+		directory_routes_changed(state);                                 \
+		return fn(a, state, m);                                          \
+	}
+DIRECTORY_WRITES(on_user_add)
+DIRECTORY_WRITES(on_user_bulk_add)
+DIRECTORY_WRITES(on_user_del)
+DIRECTORY_WRITES(on_user_rename)
+DIRECTORY_WRITES(on_user_copy)
+DIRECTORY_WRITES(on_own_reply)
+DIRECTORY_WRITES(directory_on_domain_add)
+DIRECTORY_WRITES(directory_on_domain_del)
+DIRECTORY_WRITES(directory_on_user_set)
+
 static const struct pb_handler directory_handlers[] = {
-	{ MSG_DIR_USER_ADD_REQ, on_user_add },
-	{ MSG_DIR_USER_BULK_ADD_REQ, on_user_bulk_add },
-	{ MSG_DIR_USER_DEL_REQ, on_user_del },
-	{ MSG_DIR_USER_RENAME_REQ, on_user_rename },
+	{ MSG_DIR_USER_ADD_REQ, on_user_add_writes },
+	{ MSG_DIR_USER_BULK_ADD_REQ, on_user_bulk_add_writes },
+	{ MSG_DIR_USER_DEL_REQ, on_user_del_writes },
+	{ MSG_DIR_USER_RENAME_REQ, on_user_rename_writes },
 	{ MSG_DIR_USER_PASSWD_REQ, on_user_passwd },
 	{ MSG_DIR_USER_LOOKUP_REQ, on_user_lookup },
 	{ MSG_DIR_RCPT_CHECK_REQ, on_rcpt_check },
@@ -728,17 +761,22 @@ static const struct pb_handler directory_handlers[] = {
 	{ MSG_DIR_USER_SHOW_REQ, directory_on_user_show },
 	{ MSG_DIR_COUNTS_REQ, directory_on_counts },
 	{ MSG_DIR_USER_IDS_REQ, directory_on_user_ids },
-	{ MSG_DIR_USER_COPY_REQ, on_user_copy },
-	{ MSG_DIR_DOMAIN_ADD_REQ, directory_on_domain_add },
-	{ MSG_DIR_DOMAIN_DEL_REQ, directory_on_domain_del },
+	{ MSG_DIR_USER_COPY_REQ, on_user_copy_writes },
+	{ MSG_DIR_DOMAIN_ADD_REQ, directory_on_domain_add_writes },
+	{ MSG_DIR_DOMAIN_DEL_REQ, directory_on_domain_del_writes },
 	{ MSG_DIR_DOMAIN_LIST_REQ, directory_on_domain_list },
-	{ MSG_DIR_USER_SET_REQ, directory_on_user_set },
+	{ MSG_DIR_USER_SET_REQ, directory_on_user_set_writes },
 	{ MSG_DIR_SEND_POLICY_REQ, directory_on_send_policy },
 	{ MSG_DIR_SEND_COUNT_EVT, directory_on_send_count },
 	{ MSG_DIR_QUOTA_NOTICE_EVT, directory_on_quota_notice },
-	{ MSG_AUTH_PASSWORD_HASH_REP, on_own_reply },
-	{ MSG_CORE_STATUS_REP, on_own_reply },
-	{ MSG_MBOX_STAT_REP, on_own_reply },
+	{ MSG_DIR_ROUTES_REQ, directory_on_routes },
+	{ MSG_DIR_MAP_SET_REQ, directory_on_map_set },
+	{ MSG_DIR_MAP_LIST_REQ, directory_on_map_list },
+	{ MSG_DIR_DLIST_SET_REQ, directory_on_dlist_set },
+	{ MSG_DIR_DLIST_LIST_REQ, directory_on_dlist_list },
+	{ MSG_AUTH_PASSWORD_HASH_REP, on_own_reply_writes },
+	{ MSG_CORE_STATUS_REP, on_own_reply_writes },
+	{ MSG_MBOX_STAT_REP, on_own_reply_writes },
 };
 
 const struct pb_actor_def directory_actor_def = {

@@ -10,13 +10,25 @@
 
 #include "directory-ops.h"
 #include "pb-runtime.h"
+#include "router-records.h"
 #include "send-counter.h"
+#include "store-routes.h"
+
+/* The routing records' generation and the directory's own snapshot of them (its RCPT check). */
+struct directory_routes {
+	uint64_t gen;       /* changed by every write of accounts, domains or routing records */
+	uint64_t built_gen; /* the generation snap was read at */
+	bool built;
+	struct pb_msg snap; /* a DIR_ROUTES_REP */
+	struct router_view view;
+};
 
 struct directory {
 	struct pb_store *store;
 	struct directory_ops ops; /* requests waiting on the auth shards or the mailbox owners */
 	struct pb_runtime *rt;    /* for the settings snapshot */
 	struct send_counter *sent; /* messages each account sent lately (directory-send.c) */
+	struct directory_routes routes; /* directory-routes.c */
 };
 
 /* Answers m with an internal error (the reason logged, not told). Returns 0. */
@@ -62,10 +74,43 @@ int directory_on_domain_list(struct pb_actor *a, void *state, struct pb_msg *m);
 /* directory-send.c. DIR_USER_SET_REQ (an account's sending settings), DIR_SEND_POLICY_REQ (a
  * sender's policy and limits) and DIR_SEND_COUNT_EVT (a message accepted). */
 #define DIRECTORY_SEND_USERS 4096
+/* The answer to DIR_USER_SET_REQ with a key that is neither a sending nor a routing setting. */
+#define DIRECTORY_USER_KEYS_ERROR                                                              \
+	"unknown setting: the keys are send_as_any, max_messages_per_hour, "                   \
+	"max_messages_per_day, forbidden_recipients, allow_bcc, internet_mail, "               \
+	"max_message_size_kb, quota_mb, forward_to, use_forwarding, keep_copy, assistants, "    \
+	"assistant_redirect, default_addresses"
 int directory_on_user_set(struct pb_actor *a, void *state, struct pb_msg *m);
 int directory_on_send_policy(struct pb_actor *a, void *state, struct pb_msg *m);
 int directory_on_send_count(struct pb_actor *a, void *state, struct pb_msg *m);
 /* DIR_QUOTA_NOTICE_EVT: a quota warning for the administrator target (directory-send.c). */
 int directory_on_quota_notice(struct pb_actor *a, void *state, struct pb_msg *m);
+
+/* directory-routes.c: the routing records' snapshot. init/deinit with the actor; changed()
+ * after any write of accounts, domains or routing records (the router fetches again). */
+void directory_routes_init(struct directory *d);
+void directory_routes_deinit(struct directory *d);
+void directory_routes_changed(struct directory *d);
+/* The records as router_plan takes them (cached until the next change); NULL with *error_r
+ * when the store failed. */
+const struct router_records *directory_routes_view(struct directory *d, const char **error_r);
+/* Whether local@domain, which names no account, resolves to anything (a mapping, a list):
+ * 1 yes, 0 no, -1 the store failed. */
+int directory_routes_accepts(struct directory *d, const char *local, const char *domain,
+			     const char **error_r);
+/* Whether the account's default addresses are disabled (router-user.h default_addresses). */
+bool directory_defaults_disabled(const struct pb_user_rec *u);
+/* Appends the records of v (target / name "": all; else only those) to a message's list. */
+void directory_routes_put_maps(struct pb_rec_route_map_list *out, const struct pb_route_map *v,
+			       size_t n, const char *target);
+void directory_routes_put_lists(struct pb_rec_route_list_list *out, const struct pb_route_list *v,
+				size_t n, const char *name);
+/* DIR_ROUTES_REQ (directory-routes.c); DIR_MAP_SET_REQ, DIR_MAP_LIST_REQ, DIR_DLIST_SET_REQ,
+ * DIR_DLIST_LIST_REQ (directory-routes-admin.c). */
+int directory_on_routes(struct pb_actor *a, void *state, struct pb_msg *m);
+int directory_on_map_set(struct pb_actor *a, void *state, struct pb_msg *m);
+int directory_on_map_list(struct pb_actor *a, void *state, struct pb_msg *m);
+int directory_on_dlist_set(struct pb_actor *a, void *state, struct pb_msg *m);
+int directory_on_dlist_list(struct pb_actor *a, void *state, struct pb_msg *m);
 
 #endif

@@ -24,6 +24,7 @@
 #include "pb-log.h"
 #include "pb-settings-snapshot.h"
 #include "send-policy.h"
+#include "router-user.h"
 #include "store-accounts.h"
 
 #include <stdio.h>
@@ -56,15 +57,18 @@ int directory_on_user_set(struct pb_actor *a, void *state, struct pb_msg *m)
 	char *json = NULL;
 	const char *error;
 
-	if (!send_policy_is_key(q->key)) { /* before the lookup: the key is wrong whoever it is */
-		(void)send_policy_unset(NULL, q->key, &json, &error); /* the text naming the keys */
-		pb_reply_status(a, m, PB_ERR_REFUSED, error);
+	bool routing = router_user_is_key(q->key);
+
+	if (!routing && !send_policy_is_key(q->key)) { /* before the lookup: wrong for anyone */
+		pb_reply_status(a, m, PB_ERR_REFUSED, DIRECTORY_USER_KEYS_ERROR);
 		return 0;
 	}
 	if (!directory_user_or_reply(a, d, m, q->user, &u))
 		return 0;
-	int rc = q->unset ? send_policy_unset(u.settings_json, q->key, &json, &error)
-			  : send_policy_set(u.settings_json, q->key, q->value, &json, &error);
+	int rc = routing ? (q->unset ? router_user_unset(u.settings_json, q->key, &json, &error)
+				     : router_user_set(u.settings_json, q->key, q->value, &json, &error))
+		: q->unset ? send_policy_unset(u.settings_json, q->key, &json, &error)
+			   : send_policy_set(u.settings_json, q->key, q->value, &json, &error);
 	if (rc < 0) {
 		pb_reply_status(a, m, PB_ERR_REFUSED, error);
 	} else {

@@ -13,12 +13,14 @@
 #include "mailbox-client.h"
 #include "queue-client.h"
 #include "pb-log.h"
+#include "router-client.h"
 #include "store-spool.h"
 #include "sys-client.h"
 
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #define SPOOL_MAX_SHARDS 16
 #define SPOOL_RESEND_MS 30000
@@ -28,6 +30,8 @@
 #define SPOOL_STATS_MS 1000
 /* The recipient index of a delivery's hand-off to the queue (its remote recipients at once). */
 #define SPOOL_QUEUE_INDEX 0xffff
+/* The index of a delivery's question to the router (its recipients into a plan). */
+#define SPOOL_ROUTE_INDEX 0xfffe
 
 struct delivery {
 	struct pb_spool_rec rec;
@@ -35,6 +39,7 @@ struct delivery {
 	uint8_t *done;         /* per recipient */
 	uint64_t *sent_ms;     /* per recipient: 0 not sent, else when */
 	uint64_t queue_sent_ms; /* the remote recipients' hand-off: 0 not sent, else when */
+	uint64_t route_sent_ms; /* the question to the router (not planned yet): 0 not sent */
 	size_t pending;
 };
 
@@ -94,11 +99,33 @@ static void send_queue(struct pb_actor *a, struct delivery *d)
 	free(rcpts);
 }
 
-/* Sends the local appends and the remote hand-off still due (sent before resend_before). */
+/* Asks the router for the plan of an entry not planned yet. A full inbox: the tick asks again. */
+static void send_route(struct pb_actor *a, struct delivery *d)
+{
+	const char *error;
+	struct pb_sender sender = pb_actor_sender(a, d->seq << 16 | SPOOL_ROUTE_INDEX);
+
+	d->route_sent_ms = pb_runtime_now_ms(pb_actor_runtime(a));
+	if (router_client_resolve_send(&sender, d->rec.id, d->rec.sender, d->rec.size, d->rec.msgid,
+				       d->rec.rcpts, d->rec.rcpt_ids, d->rec.n_rcpts, &error) < 0) {
+		d->route_sent_ms = 1;
+		pb_warn("spool", "event=deferred msgid=%s spool_id=%llu rcpt=all reason=%s",
+			PB_LOGQ(d->rec.msgid), (unsigned long long)d->rec.id, PB_LOGQ(error));
+	}
+}
+
+/* Sends the local appends and the remote hand-off still due (sent before resend_before); an
+ * entry not planned yet first gets its plan. */
 static void send_due(struct pb_actor *a, struct spool_shard *s, struct delivery *d,
 		     uint64_t resend_before)
 {
 	bool remote = false;
+
+	if (!d->rec.planned) {
+		if (d->route_sent_ms <= resend_before)
+			send_route(a, d);
+		return;
+	}
 
 	for (size_t i = 0; i < d->rec.n_rcpts; i++) {
 		if (d->done[i])
@@ -298,12 +325,96 @@ static void on_append_result(struct pb_actor *a, struct spool_shard *s, uint64_t
 	}
 }
 
-/* MBOX_APPEND_REP, or CORE_STATUS_REP when the append failed before it could answer. */
+/* The entry's recipients become the plan (its items, in plan order, stored with the trace in
+ * one synced write before any delivery: see docs/storage.md "Routing"). */
+static int adopt_plan(struct spool_shard *s, struct delivery *d,
+		      const struct msg_router_resolve_rep *p, uint64_t now_ms, const char **error_r)
+{
+	size_t n = p->items.n;
+	char **rcpts = xcalloc(n, sizeof(char *));
+	uint64_t *ids = xcalloc(n, sizeof(uint64_t));
+
+	for (size_t i = 0; i < n; i++) {
+		rcpts[i] = xstrdup(p->items.v[i].address);
+		ids[i] = p->items.v[i].user_id;
+	}
+	int ret = pb_store_spool_plan(s->store, d->rec.id, rcpts, ids, n, d->rec.msgid,
+				      (int64_t)now_ms, &p->trace, error_r);
+	if (ret < 0) {
+		for (size_t i = 0; i < n; i++)
+			free(rcpts[i]);
+		free(rcpts);
+		free(ids);
+		return -1;
+	}
+	struct pb_spool_rec *r = &d->rec;
+	for (size_t i = 0; i < r->n_rcpts; i++)
+		free(r->rcpts[i]);
+	free(r->rcpts);
+	free(r->rcpt_ids);
+	r->rcpts = rcpts;
+	r->rcpt_ids = ids;
+	r->n_rcpts = n;
+	r->planned = true;
+	free(d->done);
+	free(d->sent_ms);
+	d->done = xcalloc(n, 1);
+	d->sent_ms = xcalloc(n, sizeof(uint64_t));
+	d->pending = n;
+	return ret;
+}
+
+void spool_on_routed(struct pb_actor *a, struct spool_shard *s, uint64_t seq, uint32_t code,
+		     const char *error, struct pb_msg *m)
+{
+	for (size_t at = 0; at < s->n; at++) {
+		struct delivery *d = s->d[at];
+		if (d->seq != seq || d->rec.planned)
+			continue;
+		if (code != PB_OK) {
+			d->route_sent_ms = 1; /* asked again by the tick */
+			pb_warn("spool", "event=deferred msgid=%s spool_id=%llu rcpt=all reason=%s",
+				PB_LOGQ(d->rec.msgid), (unsigned long long)d->rec.id, PB_LOGQ(error));
+			return;
+		}
+		const struct msg_router_resolve_rep *p = &m->u.router_resolve_rep;
+		if (p->items.n == 0) {
+			s->failed++;
+			if (pb_store_trace_put(s->store, d->rec.id, d->rec.msgid,
+					       (int64_t)pb_clock_wall_ms(), &p->trace, &error) < 0)
+				pb_warn("spool", "event=trace_not_kept msgid=%s reason=%s",
+					PB_LOGQ(d->rec.msgid), PB_LOGQ(error));
+			pb_error("spool", "event=unroutable msgid=%s spool_id=%llu reason=%s",
+				 PB_LOGQ(d->rec.msgid), (unsigned long long)d->rec.id,
+				 "no recipient reaches anyone (see pillarbox trace)");
+			finish(s, at);
+			return;
+		}
+		uint64_t now = pb_clock_wall_ms();
+		if (adopt_plan(s, d, p, now, &error) < 0) {
+			/* not stored: the next start asks the router again, nothing was delivered */
+			pb_error("spool", "event=plan_not_stored msgid=%s spool_id=%llu reason=%s",
+				 PB_LOGQ(d->rec.msgid), (unsigned long long)d->rec.id, PB_LOGQ(error));
+			d->route_sent_ms = 1;
+			return;
+		}
+		send_due(a, s, d, UINT64_MAX);
+		return;
+	}
+}
+
+/* MBOX_APPEND_REP, QUEUE's and ROUTER_RESOLVE_REP, or CORE_STATUS_REP when a request failed
+ * before it could answer: told apart by the index in corr. */
 static int on_append_rep(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	const char *error;
-	uint32_t code = pb_msg_status(m, &error);
 
+	if ((m->corr & 0xffff) == SPOOL_ROUTE_INDEX) {
+		uint32_t code = router_client_resolve_reply(m, &error);
+		spool_on_routed(a, state, m->corr >> 16, code, error, m);
+		return 0;
+	}
+	uint32_t code = pb_msg_status(m, &error);
 	on_append_result(a, state, m->corr, code, error);
 	return 0;
 }
@@ -338,7 +449,55 @@ static void sp_timer(struct pb_actor *a, void *state, uint32_t id, uint64_t now)
 	pb_actor_timer_set(a, SPOOL_TIMER_TICK, SPOOL_TICK_MS);
 }
 
+struct trace_ctx {
+	struct pb_strv *lines;
+	uint64_t last_id;
+};
+
+static void trace_line(uint64_t id, int64_t time_ms, const char *line, void *arg)
+{
+	struct trace_ctx *c = arg;
+	char head[96];
+
+	if (id != c->last_id) {
+		time_t t = (time_t)(time_ms / 1000);
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		snprintf(head, sizeof(head), "spool entry %llu, routed %04d-%02d-%02d %02d:%02d:%02d UTC",
+			 (unsigned long long)id, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			 tm.tm_hour, tm.tm_min, tm.tm_sec);
+		pb_strv_push(c->lines, head);
+		c->last_id = id;
+	}
+	pb_strv_push(c->lines, line);
+}
+
+/* SPOOL_TRACE_REQ: the kept decision trace of a message id (any shard: one family). */
+static int on_trace(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct spool_shard *s = state;
+	struct pb_msg rep;
+	const char *error;
+
+	pb_msg_init(&rep, MSG_SPOOL_TRACE_REP);
+	struct trace_ctx c = { &rep.u.spool_trace_rep.lines, 0 };
+	if (pb_store_trace_find(s->store, m->u.spool_trace_req.msgid, trace_line, &c, &error) < 0) {
+		pb_msg_free(&rep);
+		return pb_reply_status(a, m, PB_ERR_TEMP, error), 0;
+	}
+	if (c.lines->n == 0) {
+		pb_msg_free(&rep);
+		return pb_reply_status(a, m, PB_ERR_NOTFOUND,
+				       "no trace is kept for that message id"), 0;
+	}
+	rep.u.spool_trace_rep.error = xstrdup("");
+	pb_reply(a, m, &rep);
+	pb_msg_free(&rep);
+	return 0;
+}
+
 static const struct pb_handler spool_handlers[] = {
+	{ MSG_SPOOL_TRACE_REQ, on_trace },
 	{ MSG_SPOOL_ROOM_REQ, spool_on_room },
 	{ MSG_SPOOL_OLDEST_REQ, on_oldest },
 	{ MSG_SPOOL_BEGIN_REQ, spool_on_begin },
@@ -347,6 +506,7 @@ static const struct pb_handler spool_handlers[] = {
 	{ MSG_SPOOL_ABORT_REQ, spool_on_abort },
 	{ MSG_SPOOL_PUT_REQ, spool_on_put },
 	{ MSG_MBOX_APPEND_REP, on_append_rep },
+	{ MSG_ROUTER_RESOLVE_REP, on_append_rep },
 	{ MSG_CORE_STATUS_REP, on_append_rep },
 };
 

@@ -414,3 +414,19 @@ uint32_t spool_client_oldest(struct pb_caller *c, int64_t *oldest_ms_r, const ch
 	*oldest_ms_r = oldest;
 	return PB_OK;
 }
+
+int spool_client_trace(struct pb_sync *t, const char *msgid, uint32_t *code_r,
+		       struct pb_strv *lines_r, const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	pb_msg_init(&req, MSG_SPOOL_TRACE_REQ);
+	req.u.spool_trace_req.key = 0;
+	req.u.spool_trace_req.msgid = xstrdup(msgid != NULL ? msgid : "");
+	if (pb_client_call(t, &req, &rep, error_r) < 0)
+		return -1;
+	uint32_t code = pb_client_reply(&rep, MSG_SPOOL_TRACE_REQ, error_r);
+	if (code == PB_OK)
+		pb_strv_move(lines_r, &rep.u.spool_trace_rep.lines);
+	return pb_client_done(t, &rep, code, code_r, error_r);
+}

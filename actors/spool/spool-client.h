@@ -24,6 +24,7 @@
 #ifndef SPOOL_CLIENT_H
 #define SPOOL_CLIENT_H
 
+#include "pb-client.h"
 #include "pb-runtime.h"
 
 #include <stddef.h>
@@ -116,5 +117,10 @@ uint32_t spool_client_room(struct pb_caller *c, uint64_t key, uint64_t size, con
  * spool holds (being delivered or uploaded), INT64_MAX when it holds none. PB_OK only when
  * every shard answered. */
 uint32_t spool_client_oldest(struct pb_caller *c, int64_t *oldest_ms_r, const char **error_r);
+
+/* SPOOL_TRACE_REQ (the CLI's `pillarbox trace`): the decision trace kept for msgid into
+ * *lines_r (the caller clears it). 0 with *code_r (NOTFOUND: none kept) / -1 no answer. */
+int spool_client_trace(struct pb_sync *t, const char *msgid, uint32_t *code_r,
+		       struct pb_strv *lines_r, const char **error_r);
 
 #endif

@@ -45,6 +45,10 @@ struct spool_shard {
 /* Takes ownership of rec (a stored spool entry; rec is zeroed) and starts delivering it. */
 void spool_start_delivery(struct pb_actor *a, struct spool_shard *s, struct pb_spool_rec *rec);
 
+/* The router's answer for delivery seq (ROUTER_RESOLVE_REP in m, or a failure code). */
+void spool_on_routed(struct pb_actor *a, struct spool_shard *s, uint64_t seq, uint32_t code,
+		     const char *error, struct pb_msg *m);
+
 /* SPOOL_ROOM_REQ: claims the declared size for the session (spool-upload.c). */
 int spool_on_room(struct pb_actor *a, void *state, struct pb_msg *m);
 /* Handlers of SPOOL_BEGIN_REQ, SPOOL_CHUNK_REQ, SPOOL_COMMIT_REQ, SPOOL_ABORT_REQ. */

@@ -35,6 +35,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 static void run(struct smtp_session *s);
@@ -757,8 +758,10 @@ static void on_rcpt_checked(void *session, uint64_t arg, struct pb_msg *m)
 	free(user);
 	if (code == PB_OK) {
 		bool dup = false;
+		/* an account once; an address the router resolves (id 0) once per address */
 		for (uint32_t i = 0; i < s->rcpt_ids.n; i++)
-			dup |= s->rcpt_ids.v[i] == id;
+			dup |= s->rcpt_ids.v[i] == id &&
+			       (id != 0 || strcasecmp(s->rcpts.v[i], s->checking) == 0);
 		if (!dup) {
 			pb_strv_push(&s->rcpts, s->checking);
 			pb_u64v_push(&s->rcpt_ids, id);

@@ -9,6 +9,7 @@
 
 #include "store-db.h"
 #include "store-bodies.h"
+#include "pb-msg.h"
 
 /* ---- Incoming spool: accepted SMTP messages not yet delivered -------------------------- */
 
@@ -33,6 +34,9 @@ struct pb_spool_rec {
 	 * writes nothing when the mark is there already in that state: the message is in the
 	 * spool once however often a collector crashes between its commit and the DELE. */
 	char *mark;
+	/* The recipients are the router's plan (pb_store_spool_plan): deliver them as they are.
+	 * false: the recipients as accepted, to be resolved first. */
+	bool planned;
 };
 void pb_spool_rec_free(struct pb_spool_rec *r);
 
@@ -102,6 +106,27 @@ int pb_store_uploads_clean(struct pb_store *s, uint32_t owner, uint32_t owners,
  * diagnostics: after aborts, cleans and GC nothing is left behind). Returns 0 / -1. */
 int pb_store_chunks_count(struct pb_store *s, uint64_t *chunks_r, uint64_t *uploads_r,
 			  const char **error_r);
+
+/* The router's plan of entry id (its recipients as they are to be delivered: rcpts[i] with
+ * user id ids[i], 0 a remote address) replaces the accepted recipients, and the entry is marked
+ * planned, in ONE synced write with the decision trace (msgid, now_ms, the lines: the traces
+ * family, kept for the last PB_TRACE_KEEP spool ids). Delivery starts only after it, so a plan
+ * is executed as it was stored, never recomputed differently after a crash. 1 written, 0 the
+ * entry is gone, -1. */
+#define PB_TRACE_KEEP 100000
+#define PB_TRACE_LINES_MAX 256
+int pb_store_spool_plan(struct pb_store *s, uint64_t id, char *const *rcpts,
+			const uint64_t *ids, size_t n, const char *msgid, int64_t now_ms,
+			const struct pb_strv *trace, const char **error_r);
+/* Keeps the trace of entry id alone (an entry that reaches nobody: no plan to store), synced.
+ * 0 / -1. */
+int pb_store_trace_put(struct pb_store *s, uint64_t id, const char *msgid, int64_t now_ms,
+		       const struct pb_strv *trace, const char **error_r);
+/* Calls cb(spool_id, time_ms, line, ctx) for every trace line of the entries with msgid, in
+ * spool id order (a full scan of the traces family, bounded by PB_TRACE_KEEP). 0 / -1. */
+int pb_store_trace_find(struct pb_store *s, const char *msgid,
+			void (*cb)(uint64_t id, int64_t time_ms, const char *line, void *ctx),
+			void *ctx, const char **error_r);
 
 /* Calls cb for every spooled message in id order (the record is valid during the call); cb
  * returns nonzero to stop. Returns 0 / -1. */

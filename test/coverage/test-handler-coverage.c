@@ -66,23 +66,25 @@ static void test_every_message_has_its_handler(void)
 	free(dir);
 }
 
-/* The CLI reaches the account, queue senders (ETRN), outbound queue, node, lockout, scheduler,
- * mail collector (the definitions and the runs) and status hub (API keys) actors, and no others. */
+/* The CLI reaches the account, queue senders (ETRN), outbound queue, spool (the decision trace),
+ * node, lockout, scheduler, mail collector (the definitions and the runs) and status hub (API keys)
+ * actors, and no others. */
 static void test_cli_owners_from_the_table(void)
 {
-	const char *owners[10];
+	const char *owners[12];
 
 	pillarbox_cli_owners(owners, PB_N_ELEMENTS(owners));
 	CHECK_STR(owners[0], "directory");
 	CHECK_STR(owners[1], "qsend");
 	CHECK_STR(owners[2], "queue");
-	CHECK_STR(owners[3], "sys");
-	CHECK_STR(owners[4], "lockout");
-	CHECK_STR(owners[5], "scheduler");
-	CHECK_STR(owners[6], "collector");
-	CHECK_STR(owners[7], "cwork");
-	CHECK_STR(owners[8], "statushub");
-	CHECK(owners[9] == NULL);
+	CHECK_STR(owners[3], "spool");
+	CHECK_STR(owners[4], "sys");
+	CHECK_STR(owners[5], "lockout");
+	CHECK_STR(owners[6], "scheduler");
+	CHECK_STR(owners[7], "collector");
+	CHECK_STR(owners[8], "cwork");
+	CHECK_STR(owners[9], "statushub");
+	CHECK(owners[10] == NULL);
 }
 
 static const struct pb_test_case cases[] = {

@@ -950,6 +950,20 @@ static void test_send_policy(void)
 	CHECK_INT(user_set(&f, "ghost", "allow_bcc", "no", false, &error), PB_ERR_NOTFOUND);
 	CHECK_INT(user_set(&f, "gina@example.com", "allow_bcc", "no", false, &error), PB_OK);
 	CHECK_INT(user_set(&f, "gina", "forbidden_recipients", "*@x.org,y@*", false, &error), PB_OK);
+	/* the routing keys (router-user.h) go through the same request, beside the others */
+	CHECK_INT(user_set(&f, "gina", "forward_to", "hal;x@remote.net", false, &error), PB_OK);
+	CHECK_INT(user_set(&f, "gina", "use_forwarding", "maybe", false, &error), PB_ERR_REFUSED);
+	CHECK(strstr(error, "true or false") != NULL);
+	CHECK_INT(user_set(&f, "gina", "use_forwarding", "yes", false, &error), PB_OK);
+	CHECK_INT(user_set(&f, "gina", "default_addresses", "", true, &error), PB_OK);
+	{
+		struct pb_user_rec u;
+		REQUIRE(pb_store_user_get(f.store, "gina", &u, &error) == 1);
+		CHECK(strstr(u.settings_json, "\"forward_to\":\"hal;x@remote.net\"") != NULL);
+		CHECK(strstr(u.settings_json, "\"use_forwarding\":true") != NULL);
+		CHECK(strstr(u.settings_json, "\"allow_bcc\":false") != NULL);
+		pb_user_rec_free(&u);
+	}
 
 	CHECK_INT(policy(&port, id, "GINA", "Example.com", &p), PB_OK);
 	CHECK(p.own_sender && !p.send_as_any && !p.allow_bcc && p.internet_mail && p.over == 0);

@@ -6,6 +6,7 @@
  * chunked upload.
  */
 #include "pb-test.h"
+#include "router-actor.h"
 #include "spool-actor.h"
 #include "spool-client.h"
 #include "store-spool.h"
@@ -115,12 +116,44 @@ static bool spool_empty(void *ctx)
 	return spooled(ctx) == 0;
 }
 
+/* The fake directory: the routing snapshot of the accounts u0..u7 (ids 1..8) at "local", so
+ * the real router (router-actor.h) gives every entry the plan of its accepted recipients. */
+static int fake_routes(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct pb_msg rep;
+	char name[8];
+
+	pb_msg_init(&rep, MSG_DIR_ROUTES_REP);
+	struct msg_dir_routes_rep *r = &rep.u.dir_routes_rep;
+	r->error = xstrdup("");
+	r->gen = 7;
+	r->unchanged = m->u.dir_routes_req.have_gen == 7;
+	pb_strv_push(&r->domains, "local");
+	for (int i = 0; i < 8 && !r->unchanged; i++) {
+		snprintf(name, sizeof(name), "u%d", i);
+		*pb_rec_route_user_push(&r->users) = (struct pb_rec_route_user){
+			.id = (uint64_t)i + 1, .name = xstrdup(name), .forward_to = xstrdup(""),
+			.assistants = xstrdup("")
+		};
+	}
+	pb_reply(a, m, &rep);
+	pb_msg_free(&rep);
+	return 0;
+}
+
+static const struct pb_handler fake_dir_handlers[] = { { MSG_DIR_ROUTES_REQ, fake_routes } };
+static const struct pb_actor_def fake_directory = { .name = "directory",
+						    .handlers = fake_dir_handlers,
+						    .n_handlers = 1 };
+
 static struct pb_runtime *start(struct pb_store *store)
 {
 	struct pb_clock clock = { fake_clock, NULL };
 	const char *error;
 	struct pb_runtime *rt = pb_runtime_create("t", &clock);
 	if (pb_runtime_start(rt, &fake_mailbox, NULL, &error) < 0 ||
+	    pb_runtime_start(rt, &fake_directory, NULL, &error) < 0 ||
+	    pb_runtime_start_shards(rt, &router_actor_def, ROUTER_SHARDS, NULL, &error) < 0 ||
 	    spool_actors_start(rt, store, 2, &error) < 0)
 		PANIC("start: %s", error);
 	return rt;
@@ -189,6 +222,14 @@ static void test_lost_append_is_resent_then_entry_removed(void)
 	free(dir);
 }
 
+static bool drops_done(void *ctx)
+{
+	pthread_mutex_lock(&fake_lock);
+	bool done = drop == 0;
+	pthread_mutex_unlock(&fake_lock);
+	return done;
+}
+
 static void test_restart_resumes(void)
 {
 	char *dir = store_test_tmpdir("actor");
@@ -202,6 +243,7 @@ static void test_restart_resumes(void)
 	struct pb_runtime *rt = start(store);
 	uint64_t id = put(rt, 3);
 	REQUIRE(id != 0);
+	CHECK(wait_until(drops_done, NULL)); /* routed, planned, its appends lost */
 	pb_runtime_destroy(&rt);
 	pb_store_close(&store);
 	CHECK_INT(n_seen, 0);
@@ -549,14 +591,6 @@ static void test_entries_stay_with_their_shard(void)
 /* ---- a whole message in one request ---- */
 
 /* The fake mailbox has dropped every append it was told to. */
-static bool drops_done(void *ctx)
-{
-	pthread_mutex_lock(&fake_lock);
-	bool done = drop == 0;
-	pthread_mutex_unlock(&fake_lock);
-	return done;
-}
-
 /* SPOOL_PUT_REQ: one request, one synced write, answered with the entry's id (in the shard's
  * class), no upload left open; the entry keeps its msgid and is delivered like a commit. */
 static void test_put_stores_and_delivers(void)

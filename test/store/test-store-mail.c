@@ -648,7 +648,78 @@ static void test_structure_kept(void)
 	free(dir);
 }
 
+static void collect_trace(uint64_t id, int64_t time_ms, const char *line, void *ctx)
+{
+	struct pb_strv *v = ctx;
+	(void)id;
+	(void)time_ms;
+	pb_strv_push(v, line);
+}
+
+struct spool_seen {
+	bool planned;
+	size_t n;
+	uint64_t id1;
+	char addr1[64];
+};
+
+static int see_spool(const struct pb_spool_rec *r, void *ctx)
+{
+	struct spool_seen *seen = ctx;
+	seen->planned = r->planned;
+	seen->n = r->n_rcpts;
+	seen->id1 = r->n_rcpts > 1 ? r->rcpt_ids[1] : 0;
+	snprintf(seen->addr1, sizeof(seen->addr1), "%s", r->n_rcpts > 1 ? r->rcpts[1] : "");
+	return 0;
+}
+
+/* The router's plan replaces the accepted recipients with the trace in one write; the entry
+ * is planned after a reopen, and its trace is found by message id. */
+static void test_spool_plan_trace(void)
+{
+	char *dir = store_test_tmpdir("spool-plan");
+	struct pb_store *s = store_test_open(dir);
+	const char *err;
+	char *rcpt = "sales@example.com";
+	uint64_t rid = 0;
+	struct pb_spool_rec rec = { .sender = "", .msgid = "M1", .rcpts = &rcpt, .rcpt_ids = &rid,
+				    .n_rcpts = 1 };
+	static const char body[] = "Subject: plan\r\n\r\nbody\r\n";
+	struct spool_seen seen = { 0 };
+	struct pb_strv trace = { 0 }, got = { 0 };
+
+	REQUIRE(pb_store_spool_put(s, body, sizeof(body) - 1, &rec, &err) == 0);
+	REQUIRE(pb_store_spool_iter(s, see_spool, &seen, &err) == 0);
+	CHECK(!seen.planned);
+	char *items[] = { "ann@example.com", "bob@remote.net" };
+	uint64_t ids[] = { 7, 0 };
+	pb_strv_push(&trace, "sales mapping -> ann");
+	pb_strv_push(&trace, "bob@remote.net is remote");
+	CHECK_INT(pb_store_spool_plan(s, rec.id, items, ids, 2, "M1", 1000, &trace, &err), 1);
+	CHECK_INT(pb_store_spool_plan(s, rec.id + 1000, items, ids, 2, "M9", 1000, &trace, &err), 0);
+	pb_store_close(&s);
+	s = store_test_open(dir);
+	REQUIRE(pb_store_spool_iter(s, see_spool, &seen, &err) == 0);
+	CHECK(seen.planned);
+	CHECK_INT(seen.n, 2);
+	CHECK_INT(seen.id1, 0);
+	CHECK_STR(seen.addr1, "bob@remote.net");
+	REQUIRE(pb_store_trace_find(s, "M1", collect_trace, &got, &err) == 0);
+	REQUIRE(got.n == 2);
+	CHECK_STR(got.v[0], "sales mapping -> ann");
+	pb_strv_clear(&got);
+	REQUIRE(pb_store_trace_find(s, "M2", collect_trace, &got, &err) == 0);
+	CHECK_INT(got.n, 0);
+	CHECK_INT(pb_store_spool_done(s, rec.id, &err), 1);
+	REQUIRE(pb_store_trace_find(s, "M1", collect_trace, &got, &err) == 0);
+	CHECK_INT(got.n, 2); /* the trace outlives delivery */
+	pb_strv_clear(&got);
+	pb_strv_clear(&trace);
+	store_test_done(&s, &dir);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "spool_plan_trace", test_spool_plan_trace },
 	{ "blobs", test_blobs },
 	{ "structure_kept", test_structure_kept },
 	{ "folders", test_folders },

@@ -1,0 +1,95 @@
+/*
+ * directory-client-routes.c: typed calls for the routing records (see
+ * directory-client-routes.h). OWNS nothing. THREAD: the caller's.
+ */
+#include "directory-client-routes.h"
+
+#include "pb-alloc.h"
+
+#include <string.h>
+
+static char *dup_or_empty(const char *s)
+{
+	return xstrdup(s != NULL ? s : "");
+}
+
+int directory_client_map_set(struct pb_sync *t, bool del, const char *address, const char *target,
+			     const char *type, const char *collector, const char *comment,
+			     uint32_t *code_r, const char **error_r)
+{
+	struct pb_msg req;
+
+	pb_msg_init(&req, MSG_DIR_MAP_SET_REQ);
+	struct msg_dir_map_set_req *q = &req.u.dir_map_set_req;
+	q->del = del;
+	q->address = dup_or_empty(address);
+	q->target = dup_or_empty(target);
+	q->type = dup_or_empty(type);
+	q->collector = dup_or_empty(collector);
+	q->comment = dup_or_empty(comment);
+	return pb_client_call_status(t, &req, code_r, error_r);
+}
+
+int directory_client_map_list(struct pb_sync *t, const char *target, uint32_t *code_r,
+			      struct pb_rec_route_map_list *maps_r, const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	pb_msg_init(&req, MSG_DIR_MAP_LIST_REQ);
+	req.u.dir_map_list_req.target = dup_or_empty(target);
+	if (pb_client_call(t, &req, &rep, error_r) < 0)
+		return -1;
+	uint32_t code = pb_client_reply(&rep, MSG_DIR_MAP_LIST_REQ, error_r);
+	if (code == PB_OK)
+		pb_rec_route_map_list_move(maps_r, &rep.u.dir_map_list_rep.maps);
+	return pb_client_done(t, &rep, code, code_r, error_r);
+}
+
+int directory_client_dlist_set(struct pb_sync *t, const char *op, const char *name,
+			       const char *member, bool internet, const char *comment,
+			       uint32_t *code_r, const char **error_r)
+{
+	struct pb_msg req;
+
+	pb_msg_init(&req, MSG_DIR_DLIST_SET_REQ);
+	struct msg_dir_dlist_set_req *q = &req.u.dir_dlist_set_req;
+	q->op = dup_or_empty(op);
+	q->name = dup_or_empty(name);
+	q->member = dup_or_empty(member);
+	q->internet = internet;
+	q->comment = dup_or_empty(comment);
+	return pb_client_call_status(t, &req, code_r, error_r);
+}
+
+int directory_client_dlist_list(struct pb_sync *t, const char *name, uint32_t *code_r,
+				struct pb_rec_route_list_list *lists_r, const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	pb_msg_init(&req, MSG_DIR_DLIST_LIST_REQ);
+	req.u.dir_dlist_list_req.name = dup_or_empty(name);
+	if (pb_client_call(t, &req, &rep, error_r) < 0)
+		return -1;
+	uint32_t code = pb_client_reply(&rep, MSG_DIR_DLIST_LIST_REQ, error_r);
+	if (code == PB_OK)
+		pb_rec_route_list_list_move(lists_r, &rep.u.dir_dlist_list_rep.lists);
+	return pb_client_done(t, &rep, code, code_r, error_r);
+}
+
+int directory_client_routes(struct pb_sync *t, uint64_t have_gen, uint32_t *code_r,
+			    struct pb_msg *rep_r, const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	pb_msg_init(&req, MSG_DIR_ROUTES_REQ);
+	req.u.dir_routes_req.have_gen = have_gen;
+	if (pb_client_call(t, &req, &rep, error_r) < 0)
+		return -1;
+	uint32_t code = pb_client_reply(&rep, MSG_DIR_ROUTES_REQ, error_r);
+	if (code == PB_OK) {
+		*rep_r = rep;
+		memset(&rep, 0, sizeof(rep));
+		pb_msg_init(&rep, MSG_CORE_STATUS_REP);
+	}
+	return pb_client_done(t, &rep, code, code_r, error_r);
+}

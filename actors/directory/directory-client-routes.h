@@ -1,0 +1,35 @@
+/*
+ * directory-client-routes.h: the typed calls for the routing records the directory owns
+ * (mappings, distribution lists: store-routes.h) and for the router's snapshot of everything it
+ * resolves with (DIR_ROUTES_REQ). Conventions as directory-client.h (pb-client.h): 0 with
+ * *code_r (PB_OK or the directory's refusal, *error_r its reason), -1 when the call failed.
+ * THREAD: the caller's (a struct pb_sync is one thread's). OWNS: nothing.
+ */
+#ifndef DIRECTORY_CLIENT_ROUTES_H
+#define DIRECTORY_CLIENT_ROUTES_H
+
+#include "pb-client.h"
+
+#include <stdbool.h>
+
+/* Adds (del false) or removes the mapping address -> target (type: always, pop3, smtp, from;
+ * collector and comment may be NULL). */
+int directory_client_map_set(struct pb_sync *t, bool del, const char *address, const char *target,
+			     const char *type, const char *collector, const char *comment,
+			     uint32_t *code_r, const char **error_r);
+/* The mappings (target NULL or "": all) into *maps_r (the caller clears it). */
+int directory_client_map_list(struct pb_sync *t, const char *target, uint32_t *code_r,
+			      struct pb_rec_route_map_list *maps_r, const char **error_r);
+/* op: add, del, addmember, delmember (see DIR_DLIST_SET_REQ). */
+int directory_client_dlist_set(struct pb_sync *t, const char *op, const char *name,
+			       const char *member, bool internet, const char *comment,
+			       uint32_t *code_r, const char **error_r);
+/* The lists (name NULL or "": all) into *lists_r (the caller clears it). */
+int directory_client_dlist_list(struct pb_sync *t, const char *name, uint32_t *code_r,
+				struct pb_rec_route_list_list *lists_r, const char **error_r);
+/* The routing snapshot: *rep_r receives the whole DIR_ROUTES_REP on PB_OK (the caller frees it
+ * with pb_msg_free; its unchanged field says whether have_gen is still current). */
+int directory_client_routes(struct pb_sync *t, uint64_t have_gen, uint32_t *code_r,
+			    struct pb_msg *rep_r, const char **error_r);
+
+#endif

@@ -1,0 +1,161 @@
+/*
+ * router-actor.c: the router pool (see router-actor.h).
+ * OWNS: struct router_shard (the last routing snapshot and its view). THREAD: the shard's.
+ */
+#include "router-actor.h"
+
+#include "directory-client-routes.h"
+#include "pb-log.h"
+#include "router-records.h"
+
+#include <string.h>
+#include <strings.h>
+
+struct router_shard {
+	bool have;
+	struct pb_msg snap; /* the last DIR_ROUTES_REP with data */
+	struct router_view view;
+};
+
+static int rt_init(struct pb_actor *a, void *arg, void **state_r, const char **error_r)
+{
+	(void)a;
+	(void)arg;
+	(void)error_r;
+	*state_r = xcalloc(1, sizeof(struct router_shard));
+	return 0;
+}
+
+static void rt_deinit(struct pb_actor *a, void *state)
+{
+	struct router_shard *r = state;
+	(void)a;
+	if (r->have) {
+		router_view_free(&r->view);
+		pb_msg_free(&r->snap);
+	}
+	free(r);
+}
+
+/* Brings the snapshot up to date. 0, or -1 with *error_r (the directory did not answer). */
+static int refresh(struct pb_actor *a, struct router_shard *r, const char **error_r)
+{
+	struct pb_sync t;
+	struct pb_msg rep;
+	uint32_t code;
+
+	pb_sync_init_caller(&t, pb_actor_caller(a), ROUTER_DIRECTORY_MS);
+	uint64_t gen = r->have ? r->snap.u.dir_routes_rep.gen : 0;
+	if (directory_client_routes(&t, gen, &code, &rep, error_r) < 0)
+		return -1;
+	if (code != PB_OK)
+		return -1;
+	if (rep.u.dir_routes_rep.unchanged) {
+		pb_msg_free(&rep);
+		return 0;
+	}
+	if (r->have) {
+		router_view_free(&r->view);
+		pb_msg_free(&r->snap);
+	}
+	r->snap = rep;
+	router_view_build(&r->snap.u.dir_routes_rep, &r->view);
+	r->have = true;
+	return 0;
+}
+
+/* The recipient without its DSN parameters ("addr\tNOTIFY=.."), and the parameters. */
+static char *bare_rcpt(const char *rcpt, const char **params_r)
+{
+	const char *tab = strchr(rcpt, '\t');
+	*params_r = tab != NULL ? tab : "";
+	return tab != NULL ? xstrndup(rcpt, (size_t)(tab - rcpt)) : xstrdup(rcpt);
+}
+
+/* A remote item that is one of the accepted recipients keeps that recipient's parameters. */
+static char *item_address(const struct router_plan_item *it, const struct pb_strv *rcpts)
+{
+	for (uint32_t i = 0; it->user_id == 0 && i < rcpts->n; i++) {
+		const char *params;
+		char *bare = bare_rcpt(rcpts->v[i], &params);
+		bool same = strcasecmp(bare, it->address) == 0;
+		free(bare);
+		if (same && params[0] != '\0')
+			return xasprintf("%s%s", it->address, params);
+	}
+	return xstrdup(it->address);
+}
+
+static void fill_reply(struct msg_router_resolve_rep *out, const struct router_plan *p,
+		       const struct pb_strv *rcpts)
+{
+	out->error = xstrdup("");
+	for (size_t i = 0; i < p->n_items; i++) {
+		const struct router_plan_item *it = &p->items[i];
+		*pb_rec_plan_item_push(&out->items) = (struct pb_rec_plan_item){
+			it->user_id, item_address(it, rcpts), xstrdup(it->folder), it->flags,
+			xstrdup(it->keywords)
+		};
+	}
+	for (uint32_t i = 0; i < p->trace.n; i++)
+		pb_strv_push(&out->trace, p->trace.v[i]);
+}
+
+/* Each decision in the log; a loop or a recipient reaching nobody as a warning. */
+static void log_plan(const struct msg_router_resolve_req *q, const struct router_plan *p)
+{
+	for (uint32_t i = 0; i < p->trace.n; i++) {
+		const char *line = p->trace.v[i];
+		bool warn = strncmp(line, "loop:", 5) == 0 || strstr(line, "reaches nobody") ||
+			    strstr(line, "steps deep");
+		if (warn)
+			pb_warn("router", "event=route_stopped msgid=%s spool_id=%llu reason=%s",
+				PB_LOGQ(q->msgid), (unsigned long long)q->key, PB_LOGQ(line));
+		else
+			pb_info("router", "event=route msgid=%s spool_id=%llu decision=%s",
+				PB_LOGQ(q->msgid), (unsigned long long)q->key, PB_LOGQ(line));
+	}
+}
+
+static int on_resolve(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct router_shard *r = state;
+	const struct msg_router_resolve_req *q = &m->u.router_resolve_req;
+	const char *error = "the directory did not answer";
+	struct router_plan plan;
+	struct pb_msg rep;
+
+	if (refresh(a, r, &error) < 0)
+		return pb_reply_status(a, m, PB_ERR_TEMP, error), 0;
+	struct router_facts f = { q->sender, q->size, ROUTER_SRC_SMTP, NULL };
+	const char **bare = xcalloc(q->rcpts.n + 1, sizeof(char *));
+	for (uint32_t i = 0; i < q->rcpts.n; i++) {
+		const char *params;
+		bare[i] = bare_rcpt(q->rcpts.v[i], &params);
+	}
+	const uint64_t *ids = q->rcpt_ids.n == q->rcpts.n ? q->rcpt_ids.v : NULL;
+	router_plan_resolve(&r->view.r, &f, bare, ids, q->rcpts.n, &plan);
+	for (uint32_t i = 0; i < q->rcpts.n; i++)
+		free((char *)bare[i]);
+	free(bare);
+	log_plan(q, &plan);
+	pb_msg_init(&rep, MSG_ROUTER_RESOLVE_REP);
+	fill_reply(&rep.u.router_resolve_rep, &plan, &q->rcpts);
+	router_plan_free(&plan);
+	pb_reply(a, m, &rep);
+	pb_msg_free(&rep);
+	return 0;
+}
+
+static const struct pb_handler router_handlers[] = {
+	{ MSG_ROUTER_RESOLVE_REQ, on_resolve },
+};
+
+const struct pb_actor_def router_actor_def = {
+	.name = "router",
+	.inbox_size = 1024,
+	.init = rt_init,
+	.deinit = rt_deinit,
+	.handlers = router_handlers,
+	.n_handlers = PB_N_ELEMENTS(router_handlers),
+};

@@ -1,0 +1,540 @@
+/*
+ * router-plan.c: the pure resolution of recipients into a plan (see router-plan.h).
+ * OWNS: nothing beyond the plan being filled. THREAD: any.
+ */
+#include "router-plan.h"
+
+#include "mime-match.h"
+#include "pb-alloc.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+/* One resolution: the inputs, the plan, and the path of addresses being resolved. */
+struct ctx {
+	const struct router_records *r;
+	const struct router_facts *f;
+	struct router_plan *p;
+	char *path[ROUTER_PLAN_MAX_DEPTH + 1];
+	size_t depth;
+};
+
+static void trace(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void trace(struct ctx *c, const char *fmt, ...)
+{
+	char line[ROUTER_PLAN_TRACE_LINE_MAX];
+	va_list ap;
+
+	if (c->p->trace.n >= ROUTER_PLAN_MAX_TRACE) {
+		c->p->truncated = true;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (c->p->trace.n == ROUTER_PLAN_MAX_TRACE - 1)
+		snprintf(line, sizeof(line), "(the trace stops here: %d lines)",
+			 ROUTER_PLAN_MAX_TRACE);
+	pb_strv_push(&c->p->trace, line);
+}
+
+static char *lower_dup(const char *s)
+{
+	char *d = xstrdup(s != NULL ? s : "");
+	for (char *p = d; *p != '\0'; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return d;
+}
+
+bool router_wildcard_match(const char *pattern, const char *text)
+{
+	struct mime_match *m;
+	const char *error;
+
+	if (mime_match_is_regex(pattern) || mime_match_compile(pattern, &m, &error) < 0)
+		return false;
+	int ret = mime_match_run(m, text, strlen(text), &error);
+	mime_match_free(&m);
+	return ret == 1;
+}
+
+static bool local_domain(const struct router_records *r, const char *domain)
+{
+	if (domain == NULL || domain[0] == '\0')
+		return true;
+	for (size_t i = 0; i < r->n_domains; i++)
+		if (strcasecmp(r->domains[i], domain) == 0)
+			return true;
+	return false;
+}
+
+static const struct router_user *find_user(const struct router_records *r, const char *name)
+{
+	for (size_t i = 0; i < r->n_users; i++)
+		if (strcasecmp(r->users[i].name, name) == 0)
+			return &r->users[i];
+	return NULL;
+}
+
+static const struct router_list *find_list(const struct router_records *r, const char *name)
+{
+	for (size_t i = 0; i < r->n_lists; i++)
+		if (strcasecmp(r->lists[i].name, name) == 0)
+			return &r->lists[i];
+	return NULL;
+}
+
+/* Splits a lowercase address in place at its last '@': *domain_r NULL for a bare name. */
+static void split(char *addr, const char **domain_r)
+{
+	char *at = strrchr(addr, '@');
+	*domain_r = NULL;
+	if (at != NULL) {
+		*at = '\0';
+		*domain_r = at + 1;
+	}
+}
+
+/* The ';'-separated entries of text, trimmed, empty ones skipped. */
+static void split_list(const char *text, struct pb_strv *out)
+{
+	const char *p = text != NULL ? text : "";
+
+	while (*p != '\0') {
+		size_t n = strcspn(p, ";,");
+		const char *b = p, *e = p + n;
+		while (b < e && isspace((unsigned char)*b))
+			b++;
+		while (e > b && isspace((unsigned char)e[-1]))
+			e--;
+		if (e > b) {
+			char *one = xstrndup(b, (size_t)(e - b));
+			pb_strv_push(out, one);
+			free(one);
+		}
+		p += n + (p[n] != '\0');
+	}
+}
+
+/* Whether the envelope sender is at a local domain (may post to an internal list); NULL: any. */
+static bool sender_local(const struct ctx *c)
+{
+	if (c->f->sender == NULL)
+		return true; /* no sender yet (an RCPT check): decided at delivery */
+	const char *at = strrchr(c->f->sender != NULL ? c->f->sender : "", '@');
+	return at != NULL && local_domain(c->r, at + 1);
+}
+
+static bool plan_full(struct ctx *c)
+{
+	if (c->p->n_items < ROUTER_PLAN_MAX_ITEMS)
+		return false;
+	if (!c->p->truncated)
+		trace(c, "the plan is full (%d deliveries): the rest is left out",
+		      ROUTER_PLAN_MAX_ITEMS);
+	c->p->truncated = true;
+	return true;
+}
+
+static void push_item(struct router_plan *p, uint64_t user_id, const char *address)
+{
+	p->items = xrealloc(p->items, sizeof(*p->items) * (p->n_items + 1));
+	p->items[p->n_items++] = (struct router_plan_item){
+		.user_id = user_id,
+		.address = xstrdup(address),
+		.folder = xstrdup("INBOX"),
+		.keywords = xstrdup(""),
+	};
+}
+
+/* Adds a local delivery to u (one per account). Returns 1 (reached, now or before). */
+static int add_local(struct ctx *c, const struct router_user *u, const char *addr)
+{
+	for (size_t i = 0; i < c->p->n_items; i++) {
+		if (c->p->items[i].user_id == u->id) {
+			trace(c, "%s already gets one copy", u->name);
+			return 1;
+		}
+	}
+	if (plan_full(c))
+		return 0;
+	push_item(c->p, u->id, addr);
+	trace(c, "deliver to %s, folder INBOX", u->name);
+	return 1;
+}
+
+/* Adds the remote address addr (as written: a remote local part keeps its case; one copy per
+ * address in any case). Returns 1. */
+static int add_remote(struct ctx *c, const char *addr)
+{
+	for (size_t i = 0; i < c->p->n_items; i++)
+		if (c->p->items[i].user_id == 0 && strcasecmp(c->p->items[i].address, addr) == 0)
+			return 1;
+	if (plan_full(c))
+		return 0;
+	push_item(c->p, 0, addr);
+	trace(c, "%s is remote: send it out through the queue", addr);
+	return 1;
+}
+
+static int resolve(struct ctx *c, const char *addr, bool target);
+
+/* Resolves each ';'-separated target. Returns how many reached anything. */
+static int resolve_targets(struct ctx *c, const char *targets)
+{
+	struct pb_strv v = { 0 };
+	int reached = 0;
+
+	split_list(targets, &v);
+	for (uint32_t i = 0; i < v.n; i++)
+		reached += resolve(c, v.v[i], true) > 0;
+	pb_strv_clear(&v);
+	return reached;
+}
+
+/* Whether the sender is one of u's assistants (a bare name: that name at a local domain). */
+static bool sender_is_assistant(const struct ctx *c, const struct router_user *u)
+{
+	struct pb_strv v = { 0 };
+	char *sender = lower_dup(c->f->sender);
+	const char *domain;
+	bool yes = false;
+
+	split_list(u->assistants, &v);
+	char *full = xstrdup(sender);
+	split(sender, &domain);
+	for (uint32_t i = 0; i < v.n && !yes; i++) {
+		if (strchr(v.v[i], '@') != NULL)
+			yes = strcasecmp(v.v[i], full) == 0;
+		else
+			yes = domain != NULL && local_domain(c->r, domain) &&
+			      strcasecmp(v.v[i], sender) == 0;
+	}
+	free(full);
+	free(sender);
+	pb_strv_clear(&v);
+	return yes;
+}
+
+/*
+ * THE CALL POINT for an account's own processing, once per account reached, before its
+ * assistants and forwarding: the user's message rules (h-rules: actors/router/rules/, which
+ * may set the folder, flags and keywords of *local, copy or redirect, or delete) and the
+ * routing scripts (h-lua: the user's script and the server's user_redirect.lua, which may
+ * switch the forwarding below on or off). Neither exists yet: this does nothing. Whatever they
+ * add must keep the plan deterministic and, on their failure, leave it as if they were absent.
+ */
+static void router_plan_user_hooks(struct ctx *c, const struct router_user *u,
+				   bool *keep_local_r)
+{
+	(void)c;
+	(void)u;
+	(void)keep_local_r;
+}
+
+/* Assistants (guide 4.5): copy or redirect, ignored when an assistant is the sender.
+ * Returns true when they took the message away from the account (a redirect that reached). */
+static bool apply_assistants(struct ctx *c, const struct router_user *u)
+{
+	if (u->assistants == NULL || u->assistants[0] == '\0')
+		return false;
+	if (sender_is_assistant(c, u)) {
+		trace(c, "%s's assistants are not used: the sender is one of them", u->name);
+		return false;
+	}
+	trace(c, "%s %s to the assistants %s", u->name,
+	      u->assistant_redirect ? "redirects" : "copies", u->assistants);
+	int reached = resolve_targets(c, u->assistants);
+	if (u->assistant_redirect && reached == 0)
+		trace(c, "no assistant of %s could be reached: %s keeps the message", u->name,
+		      u->name);
+	return u->assistant_redirect && reached > 0;
+}
+
+/* Forward To (guide 4.5) when Use Forwarding is on. Returns true when it took the message away. */
+static bool apply_forwarding(struct ctx *c, const struct router_user *u)
+{
+	if (!u->use_forwarding || u->forward_to == NULL || u->forward_to[0] == '\0')
+		return false;
+	trace(c, "%s forwards to %s (%s)", u->name, u->forward_to,
+	      u->keep_copy ? "keeping a copy" : "no local copy");
+	int reached = resolve_targets(c, u->forward_to);
+	if (!u->keep_copy && reached == 0)
+		trace(c, "no forwarding address of %s could be reached: %s keeps the message",
+		      u->name, u->name);
+	return !u->keep_copy && reached > 0;
+}
+
+/* The account u is reached (addr: how). Returns 1. */
+static int reach_user(struct ctx *c, const struct router_user *u, const char *addr)
+{
+	bool keep_local = true;
+	bool has_assistants = u->assistants != NULL && u->assistants[0] != '\0';
+
+	router_plan_user_hooks(c, u, &keep_local);
+	if (apply_assistants(c, u))
+		keep_local = false;
+	if (has_assistants && u->assistant_redirect) {
+		if (u->use_forwarding && u->forward_to != NULL && u->forward_to[0] != '\0')
+			trace(c, "%s's Forward To is not used: the assistants redirect", u->name);
+	} else if (apply_forwarding(c, u)) {
+		keep_local = false;
+	}
+	if (keep_local)
+		return add_local(c, u, addr);
+	return 1;
+}
+
+/* Whether mapping m applies to this message (its type, its collector). */
+static bool map_applies(const struct ctx *c, const struct router_mapping *m)
+{
+	bool collector_ok = m->collector == NULL || m->collector[0] == '\0' ||
+			    (c->f->collector != NULL && strcasecmp(m->collector, c->f->collector) == 0);
+	switch (m->type) {
+	case ROUTER_MAP_ALWAYS:
+		return true;
+	case ROUTER_MAP_SMTP:
+		return c->f->source == ROUTER_SRC_SMTP;
+	case ROUTER_MAP_POP3:
+	case ROUTER_MAP_FROM:
+		return c->f->source == ROUTER_SRC_POP3 && collector_ok;
+	}
+	return false;
+}
+
+/* Whether m's pattern matches: with '@' the whole address, bare the local part at a local
+ * domain. full: the lowercase address; local/domain its parts. */
+static bool map_matches(const struct router_mapping *m, const char *full, const char *local,
+			bool at_local)
+{
+	if (strchr(m->address, '@') != NULL)
+		return router_wildcard_match(m->address, full);
+	return at_local && router_wildcard_match(m->address, local);
+}
+
+/* Every mapping matching the recipient (From mappings: the sender, at the first level only).
+ * Returns how many targets were reached; *matched_r set when one matched. */
+static int apply_mappings(struct ctx *c, const char *full, const char *local, bool at_local,
+			  bool *matched_r)
+{
+	char *sender = lower_dup(c->f->sender);
+	const char *sdomain;
+	char *sfull = xstrdup(sender);
+	int reached = 0;
+
+	split(sender, &sdomain);
+	for (size_t i = 0; i < c->r->n_mappings; i++) {
+		const struct router_mapping *m = &c->r->mappings[i];
+		if (!map_applies(c, m))
+			continue;
+		bool from = m->type == ROUTER_MAP_FROM;
+		if (from ? c->depth != 1 || !map_matches(m, sfull, sender, local_domain(c->r, sdomain))
+			 : !map_matches(m, full, local, at_local))
+			continue;
+		*matched_r = true;
+		trace(c, "%s mapping %s -> %s (%s) matches %s", from ? "sender" : "address",
+		      m->address, m->target, router_map_type_name(m->type), from ? sfull : full);
+		reached += resolve(c, m->target, true) > 0;
+	}
+	free(sfull);
+	free(sender);
+	return reached;
+}
+
+/* The distribution list l (guide 5.3): its members, if the sender may post. */
+static int apply_list(struct ctx *c, const struct router_list *l)
+{
+	int reached = 0;
+
+	if (!l->internet && !sender_local(c)) {
+		trace(c, "list %s takes no mail from outside (sender %s): not delivered to it",
+		      l->name, c->f->sender != NULL && c->f->sender[0] ? c->f->sender : "<>");
+		return 0;
+	}
+	trace(c, "list %s: %zu member(s)", l->name, l->n_members);
+	for (size_t i = 0; i < l->n_members; i++)
+		reached += resolve(c, l->members[i], true) > 0;
+	return reached;
+}
+
+/* Whether addr is on the current path (a loop), saying so. */
+static bool on_path(struct ctx *c, const char *addr)
+{
+	for (size_t i = 0; i < c->depth; i++) {
+		if (strcmp(c->path[i], addr) != 0)
+			continue;
+		char chain[ROUTER_PLAN_TRACE_LINE_MAX] = "";
+		for (size_t j = i; j < c->depth; j++) {
+			strncat(chain, c->path[j], sizeof(chain) - strlen(chain) - 1);
+			strncat(chain, " -> ", sizeof(chain) - strlen(chain) - 1);
+		}
+		trace(c, "loop: %s%s; stopped there", chain, addr);
+		return true;
+	}
+	return false;
+}
+
+/* The account, list and mappings of one address (the path already holds it; orig: as
+ * written). */
+static int resolve_here(struct ctx *c, char *full, const char *orig, bool target)
+{
+	char *local = xstrdup(full);
+	const char *domain;
+	bool matched = false;
+	int reached = 0;
+
+	split(local, &domain);
+	bool at_local = local_domain(c->r, domain);
+	const struct router_user *u = at_local ? find_user(c->r, local) : NULL;
+	const struct router_list *l = at_local ? find_list(c->r, local) : NULL;
+	if (u != NULL && target) {
+		trace(c, "%s is the account %s", full, u->name);
+		reached = reach_user(c, u, full);
+		free(local);
+		return reached;
+	}
+	if (u != NULL && u->defaults_disabled)
+		trace(c, "%s: the default addresses of %s are disabled", full, u->name);
+	else if (u != NULL) {
+		matched = true;
+		trace(c, "%s is the default address of %s", full, u->name);
+		reached += reach_user(c, u, full);
+	}
+	if (l != NULL) {
+		matched = true;
+		reached += apply_list(c, l);
+	}
+	reached += apply_mappings(c, full, local, at_local, &matched);
+	if (!matched && !at_local)
+		reached += add_remote(c, orig);
+	else if (!matched)
+		trace(c, "%s: no such account, list or mapping", full);
+	free(local);
+	return reached;
+}
+
+/* addr in lowercase; an account's or a list's address at a local domain as its bare name,
+ * so "ann" and "ann@example.com" are one step of a path. */
+static char *canonical(const struct ctx *c, const char *addr)
+{
+	char *full = lower_dup(addr);
+	char *local = xstrdup(full);
+	const char *domain;
+
+	split(local, &domain);
+	if (domain != NULL && local_domain(c->r, domain) &&
+	    (find_user(c->r, local) != NULL || find_list(c->r, local) != NULL)) {
+		free(full);
+		return local;
+	}
+	free(local);
+	return full;
+}
+
+/* Resolves addr (target: named by a mapping, list, forward or assistant). Returns how many
+ * deliveries it reached (0: none, a loop, too deep). */
+static int resolve(struct ctx *c, const char *addr, bool target)
+{
+	char *key = canonical(c, addr);
+	int reached = 0;
+
+	if (on_path(c, key)) {
+		free(key);
+		return 0;
+	}
+	if (c->depth >= ROUTER_PLAN_MAX_DEPTH) {
+		trace(c, "%s: more than %d steps deep; stopped there", key, ROUTER_PLAN_MAX_DEPTH);
+		free(key);
+		return 0;
+	}
+	char *full = lower_dup(addr);
+	c->path[c->depth++] = key;
+	reached = resolve_here(c, full, addr, target);
+	c->path[--c->depth] = NULL;
+	free(full);
+	free(key);
+	return reached;
+}
+
+static const struct router_user *find_user_id(const struct router_records *r, uint64_t id)
+{
+	for (size_t i = 0; id != 0 && i < r->n_users; i++)
+		if (r->users[i].id == id)
+			return &r->users[i];
+	return NULL;
+}
+
+void router_plan_resolve(const struct router_records *r, const struct router_facts *f,
+			 const char *const *rcpts, const uint64_t *rcpt_ids, size_t n_rcpts,
+			 struct router_plan *plan_r)
+{
+	struct ctx c = { .r = r, .f = f, .p = plan_r };
+
+	memset(plan_r, 0, sizeof(*plan_r));
+	for (size_t i = 0; i < n_rcpts; i++) {
+		trace(&c, "recipient %s:", rcpts[i]);
+		if (resolve(&c, rcpts[i], false) > 0)
+			continue;
+		const struct router_user *u = find_user_id(r, rcpt_ids ? rcpt_ids[i] : 0);
+		if (u != NULL) {
+			trace(&c, "%s was accepted for the account %s", rcpts[i], u->name);
+			reach_user(&c, u, rcpts[i]);
+		} else {
+			trace(&c, "recipient %s reaches nobody", rcpts[i]);
+		}
+	}
+}
+
+bool router_plan_accepts(const struct router_records *r, const struct router_facts *f,
+			 const char *rcpt)
+{
+	struct router_plan p;
+	const char *one[1] = { rcpt };
+
+	router_plan_resolve(r, f, one, NULL, 1, &p);
+	bool yes = p.n_items > 0;
+	router_plan_free(&p);
+	return yes;
+}
+
+size_t router_plan_local_count(const struct router_plan *p)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < p->n_items; i++)
+		n += p->items[i].user_id != 0;
+	return n;
+}
+
+void router_plan_free(struct router_plan *p)
+{
+	for (size_t i = 0; i < p->n_items; i++) {
+		free(p->items[i].address);
+		free(p->items[i].folder);
+		free(p->items[i].keywords);
+	}
+	free(p->items);
+	pb_strv_clear(&p->trace);
+	memset(p, 0, sizeof(*p));
+}
+
+static const char *const map_type_names[] = { "always", "pop3", "smtp", "from" };
+
+int router_map_type_parse(const char *name, enum router_map_type *type_r)
+{
+	for (size_t i = 0; i < PB_N_ELEMENTS(map_type_names); i++) {
+		if (name != NULL && strcasecmp(name, map_type_names[i]) == 0) {
+			*type_r = (enum router_map_type)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *router_map_type_name(enum router_map_type type)
+{
+	return (size_t)type < PB_N_ELEMENTS(map_type_names) ? map_type_names[type] : "?";
+}

@@ -1,0 +1,138 @@
+/*
+ * router-plan.h: the router's pure resolution (admin guide 3.2, 4.5 and 5): the recipients of
+ * one accepted message, the message's facts and the directory's routing records in; a plan
+ * out — which mailboxes (and folders, flags, keywords) get the message, which remote
+ * addresses the queue sends it to, which messages are generated, and a trace in plain words
+ * of every decision (which default address, mapping, list, forward or assistant decided and
+ * what it did).
+ *
+ * How an address resolves (all that match deliver, guide 5.3 "NOTE"):
+ *   - every mapping whose pattern matches it (and whose type applies to the message's source):
+ *     a pattern with '@' is matched against the whole address, a bare one against the local
+ *     part at a local domain; DOS wildcards, anchored, any case (mime-match.h);
+ *   - at a local domain (or a bare name): the account of that name, unless its default
+ *     addresses are disabled; the distribution list of that name, if the sender may post;
+ *   - at any other domain, when nothing above matched: the remote address itself.
+ * A target (of a mapping, list member, forward, assistant) resolves the same way, except that a
+ * target naming an account (bare or at a local domain) always reaches it.
+ * An account reached gets its forwarding and assistants (guide 4.5) and, later, its rules and
+ * routing script (router_plan_user_hooks, the one call point).
+ * Loops (an address reached again on its own path) and depth past ROUTER_PLAN_MAX_DEPTH stop
+ * there with the reason in the trace; a user whose redirection reaches nobody new keeps the
+ * message, so a forwarding loop never loses mail. One account reached twice gets one copy;
+ * one remote address one copy.
+ *
+ * Deterministic: the same records, facts and recipients give the same items in the same order.
+ * No store, no clock, no actor. THREAD: any. OWNS: the plan it fills.
+ */
+#ifndef ROUTER_PLAN_H
+#define ROUTER_PLAN_H
+
+#include "pb-msg.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ROUTER_PLAN_MAX_DEPTH 8
+/* Bounds of one plan: items (deliveries plus remote addresses) and trace lines. */
+#define ROUTER_PLAN_MAX_ITEMS 1000
+#define ROUTER_PLAN_MAX_TRACE 64
+#define ROUTER_PLAN_TRACE_LINE_MAX 300
+
+/* Mapping types (guide 5.3 "Alias Type"). */
+enum router_map_type {
+	ROUTER_MAP_ALWAYS,
+	ROUTER_MAP_POP3, /* only mail collected from a catch-all POP3 box */
+	ROUTER_MAP_SMTP, /* only mail that arrived by SMTP */
+	ROUTER_MAP_FROM, /* collected mail, matched against the sender */
+};
+/* Where the message came from. */
+enum router_source { ROUTER_SRC_SMTP, ROUTER_SRC_POP3 };
+
+struct router_mapping {
+	const char *address;   /* the pattern */
+	const char *target;    /* a user, list or address */
+	enum router_map_type type;
+	const char *collector; /* NULL or "": any collector */
+};
+
+struct router_list {
+	const char *name;
+	bool internet;         /* outside senders may post */
+	const char *const *members;
+	size_t n_members;
+};
+
+/* An account's routing settings (the keys of router-user.h). Lists are ';'-separated text. */
+struct router_user {
+	uint64_t id;
+	const char *name;
+	bool defaults_disabled;
+	const char *forward_to;
+	bool use_forwarding, keep_copy;
+	const char *assistants;
+	bool assistant_redirect;
+};
+
+/* The directory's records (sorted or not: lookups are linear, mappings are tried in order). */
+struct router_records {
+	const char *const *domains; /* local domains, lowercase */
+	size_t n_domains;
+	const struct router_user *users;
+	size_t n_users;
+	const struct router_mapping *mappings;
+	size_t n_mappings;
+	const struct router_list *lists;
+	size_t n_lists;
+};
+
+struct router_facts {
+	const char *sender;    /* envelope sender ("" null sender; NULL unknown: any may post) */
+	uint64_t size;
+	enum router_source source;
+	const char *collector; /* the collector of collected mail, else NULL */
+};
+
+/* One thing to do: user_id != 0 a local delivery into folder with flags and keywords; 0 the
+ * remote address `address` (to the queue). address is the recipient as routed. */
+struct router_plan_item {
+	uint64_t user_id;
+	char *address;
+	char *folder;
+	uint32_t flags;
+	char *keywords; /* space-separated, "" none */
+};
+
+struct router_plan {
+	struct router_plan_item *items;
+	size_t n_items;
+	struct pb_strv trace;   /* one line per decision, bounded */
+	size_t n_generated;     /* messages to generate (autoreplies: not yet) */
+	bool truncated;         /* a bound was reached: the trace says which */
+};
+
+/* Resolves every recipient into *plan_r (initialised here; free with router_plan_free).
+ * rcpt_ids (NULL: none): the account SMTP accepted each recipient for (0: none); a recipient
+ * that resolves to nobody by its address (postmaster, or an account renamed since) reaches that
+ * account if it still exists. Never fails: what cannot be routed is left out and said in the
+ * trace. */
+void router_plan_resolve(const struct router_records *r, const struct router_facts *f,
+			 const char *const *rcpts, const uint64_t *rcpt_ids, size_t n_rcpts,
+			 struct router_plan *plan_r);
+/* How many local items and remote items a plan has. */
+size_t router_plan_local_count(const struct router_plan *p);
+void router_plan_free(struct router_plan *p);
+
+/* Whether one address resolves to anything at all (an SMTP RCPT check). */
+bool router_plan_accepts(const struct router_records *r, const struct router_facts *f,
+			 const char *rcpt);
+
+/* Parses a mapping type name ("always", "pop3", "smtp", "from", any case). 0 / -1. */
+int router_map_type_parse(const char *name, enum router_map_type *type_r);
+const char *router_map_type_name(enum router_map_type type);
+
+/* Whether pattern (DOS wildcards, anchored, any case) matches text. */
+bool router_wildcard_match(const char *pattern, const char *text);
+
+#endif

@@ -1,0 +1,136 @@
+/*
+ * router-user.c: an account's routing settings (see router-user.h).
+ * OWNS nothing beyond what it returns. THREAD: any.
+ */
+#include "router-user.h"
+
+#include "pb-alloc.h"
+
+#include <cjson/cJSON.h>
+#include <string.h>
+#include <strings.h>
+
+static const struct {
+	const char *name;
+	bool text;
+} keys[] = {
+	{ "forward_to", true },	  { "use_forwarding", false },	   { "keep_copy", false },
+	{ "assistants", true },	  { "assistant_redirect", false }, { "default_addresses", false },
+};
+
+static int key_index(const char *key)
+{
+	for (size_t i = 0; key != NULL && i < PB_N_ELEMENTS(keys); i++)
+		if (strcmp(keys[i].name, key) == 0)
+			return (int)i;
+	return -1;
+}
+
+bool router_user_is_key(const char *key)
+{
+	return key_index(key) >= 0;
+}
+
+/* The JSON value of the CLI's text for key i, or NULL with *error_r. */
+static cJSON *value_of(int i, const char *value, const char **error_r)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1" };
+	static const char *const no[] = { "false", "no", "off", "0" };
+
+	if (keys[i].text) {
+		if (strlen(value) <= ROUTER_USER_TEXT_MAX && strpbrk(value, "\r\n\t") == NULL)
+			return cJSON_CreateString(value);
+		*error_r = "forward_to and assistants are addresses separated by ';' (at most 4000 "
+			   "characters, no control characters)";
+		return NULL;
+	}
+	for (size_t k = 0; k < PB_N_ELEMENTS(yes); k++) {
+		if (strcasecmp(value, yes[k]) == 0 || strcasecmp(value, no[k]) == 0)
+			return cJSON_CreateBool(strcasecmp(value, yes[k]) == 0);
+	}
+	*error_r = "use_forwarding, keep_copy, assistant_redirect and default_addresses must be "
+		   "true or false";
+	return NULL;
+}
+
+/* Parses settings_json (an object), changes key (item NULL: removes it), prints. */
+static int rewrite(const char *settings_json, const char *key, cJSON *item, char **json_r,
+		   const char **error_r)
+{
+	cJSON *doc = cJSON_Parse(settings_json != NULL && settings_json[0] ? settings_json : "{}");
+
+	if (!cJSON_IsObject(doc)) {
+		cJSON_Delete(doc);
+		cJSON_Delete(item);
+		*error_r = "the account's settings are not a JSON object";
+		return -1;
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(doc, key);
+	if (item != NULL)
+		cJSON_AddItemToObject(doc, key, item);
+	char *text = cJSON_PrintUnformatted(doc);
+	*json_r = xstrdup(text);
+	cJSON_free(text);
+	cJSON_Delete(doc);
+	return 0;
+}
+
+int router_user_set(const char *settings_json, const char *key, const char *value,
+		    char **json_r, const char **error_r)
+{
+	int i = key_index(key);
+
+	if (i < 0) {
+		*error_r = "not a routing setting";
+		return -1;
+	}
+	cJSON *item = value_of(i, value != NULL ? value : "", error_r);
+	return item == NULL ? -1 : rewrite(settings_json, key, item, json_r, error_r);
+}
+
+int router_user_unset(const char *settings_json, const char *key, char **json_r,
+		      const char **error_r)
+{
+	if (key_index(key) < 0) {
+		*error_r = "not a routing setting";
+		return -1;
+	}
+	return rewrite(settings_json, key, NULL, json_r, error_r);
+}
+
+static char *text_of(const cJSON *doc, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, key);
+	return xstrdup(cJSON_IsString(v) ? v->valuestring : "");
+}
+
+static bool bool_of(const cJSON *doc, const char *key, bool dflt)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, key);
+	return cJSON_IsBool(v) ? cJSON_IsTrue(v) : dflt;
+}
+
+void router_user_load(const char *settings_json, uint64_t id, const char *name,
+		      struct router_user *u_r)
+{
+	cJSON *doc = cJSON_Parse(settings_json != NULL && settings_json[0] ? settings_json : "{}");
+
+	memset(u_r, 0, sizeof(*u_r));
+	u_r->id = id;
+	u_r->name = xstrdup(name);
+	u_r->forward_to = text_of(doc, "forward_to");
+	u_r->assistants = text_of(doc, "assistants");
+	u_r->use_forwarding = bool_of(doc, "use_forwarding", false);
+	u_r->keep_copy = bool_of(doc, "keep_copy", false);
+	u_r->assistant_redirect = bool_of(doc, "assistant_redirect", false);
+	u_r->defaults_disabled = !bool_of(doc, "default_addresses", true);
+	cJSON_Delete(doc);
+}
+
+void router_user_clear(struct router_user *u)
+{
+	free((char *)u->name);
+	free((char *)u->forward_to);
+	free((char *)u->assistants);
+	memset(u, 0, sizeof(*u));
+}

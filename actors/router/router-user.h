@@ -1,0 +1,39 @@
+/*
+ * router-user.h: an account's routing settings (admin guide 4.5 and 5.2), kept as keys of the
+ * account's settings JSON object beside the sending permissions (send-policy.h) and set the
+ * same way (`pillarbox user set NAME KEY VALUE`, DIR_USER_SET_REQ). The keys (absent: default):
+ *   forward_to          text, "": Forward To, addresses or names separated by ';'
+ *   use_forwarding      bool, false: Forward To takes effect
+ *   keep_copy           bool, false: forwarding keeps a copy in the account (else redirects)
+ *   assistants          text, "": the assistants, separated by ';'
+ *   assistant_redirect  bool, false: redirect to the assistants (else copy); it switches
+ *                       Forward To off
+ *   default_addresses   bool, true: false disables name@every-local-domain (guide 5.2);
+ *                       aliases, mappings and lists still reach the account
+ * Pure (cJSON). THREAD: any. OWNS: what it returns.
+ */
+#ifndef ROUTER_USER_H
+#define ROUTER_USER_H
+
+#include "router-plan.h"
+
+#include <stdbool.h>
+
+/* The most octets of a forward_to or assistants value. */
+#define ROUTER_USER_TEXT_MAX 4000
+
+bool router_user_is_key(const char *key);
+/* Sets key to the CLI's text value (bools true/false/yes/no/on/off/1/0) in settings_json (NULL
+ * or "": {}). 0 with *json_r (caller frees), -1 with *error_r (static text naming the key). */
+int router_user_set(const char *settings_json, const char *key, const char *value,
+		    char **json_r, const char **error_r);
+/* Removes key. Same returns. */
+int router_user_unset(const char *settings_json, const char *key, char **json_r,
+		      const char **error_r);
+/* Fills *u_r (id and name as given, copied) from the keys of settings_json; a value of the
+ * wrong type keeps its default. Free with router_user_clear. */
+void router_user_load(const char *settings_json, uint64_t id, const char *name,
+		      struct router_user *u_r);
+void router_user_clear(struct router_user *u);
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * store-routes.h: the routing records (library pb_store_routes, CF routes): mappings (guide 5.3:
+ * an address pattern, its target, its type, an optional mail collector and a comment; an alias
+ * is a mapping whose target is an account) and distribution lists (a name, "allow Internet
+ * access", members, a comment). Owner: the directory actor (it owns the accounts the records
+ * name; the router reads them from it, never from the store). Conventions: store-db.h.
+ * THREAD: any (single puts and deletes need no lock).
+ */
+#ifndef PB_STORE_ROUTES_H
+#define PB_STORE_ROUTES_H
+
+#include "store-db.h"
+
+#include <stdbool.h>
+
+#define PB_ROUTE_ADDRESS_MAX 320
+#define PB_ROUTE_COMMENT_MAX 1000
+#define PB_ROUTE_LIST_MEMBERS_MAX 10000
+
+/* A mapping. type: enum router_map_type (router-plan.h) as a number. */
+struct pb_route_map {
+	char *address, *target, *collector, *comment;
+	uint8_t type;
+};
+/* A distribution list. */
+struct pb_route_list {
+	char *name, *comment;
+	bool internet;
+	char **members;
+	size_t n_members;
+};
+
+/* Writes the mapping (address, target: 1..PB_ROUTE_ADDRESS_MAX bytes; the key is both in
+ * lowercase, so one address may have several targets and adding one twice replaces it),
+ * synced. 0 / -1. */
+int pb_store_route_map_put(struct pb_store *s, const struct pb_route_map *m, const char **error_r);
+/* Deletes the mapping of address to target (any case). 1 deleted, 0 absent, -1. */
+int pb_store_route_map_delete(struct pb_store *s, const char *address, const char *target,
+			      const char **error_r);
+/* Every mapping, ordered by address then target, into *v_r (*n_r; free with
+ * pb_route_maps_free). A record that does not decode is skipped. 0 / -1. */
+int pb_store_route_maps(struct pb_store *s, struct pb_route_map **v_r, size_t *n_r,
+			const char **error_r);
+void pb_route_maps_free(struct pb_route_map *v, size_t n);
+
+/* Writes (or replaces) list l->name (1..64 bytes; the key in lowercase), synced. 0 / -1. */
+int pb_store_route_list_put(struct pb_store *s, const struct pb_route_list *l,
+			    const char **error_r);
+/* 1 found (*l_r filled: pb_route_list_clear), 0 absent, -1. */
+int pb_store_route_list_get(struct pb_store *s, const char *name, struct pb_route_list *l_r,
+			    const char **error_r);
+/* 1 deleted, 0 absent, -1. */
+int pb_store_route_list_delete(struct pb_store *s, const char *name, const char **error_r);
+/* Every list by name into *v_r (*n_r; free with pb_route_lists_free). 0 / -1. */
+int pb_store_route_lists(struct pb_store *s, struct pb_route_list **v_r, size_t *n_r,
+			 const char **error_r);
+void pb_route_list_clear(struct pb_route_list *l);
+void pb_route_lists_free(struct pb_route_list *v, size_t n);
+
+#endif

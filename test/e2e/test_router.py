@@ -1,0 +1,165 @@
+"""End to end: the router (issue 13). Mail sent with smtplib to an alias (the guide's sales ->
+ann, sales -> ben and s* -> s_users), a distribution list with a remote member, and a
+forwarded user (one local and one remote target) arrives where the records say: local copies
+in the accounts' inboxes (POP3), remote ones at Postfix's smtp-sink through the outbound queue.
+A forwarding loop is stopped with its reason in the log and the message kept; `pillarbox
+trace` explains a delivery; an unknown address is still refused at RCPT."""
+import os
+import poplib
+import smtplib
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+import pbtest  # noqa: E402
+from test_queue import QueueBase, Sink  # noqa: E402
+
+USERS = ("ann", "ben", "s_users", "sue", "phil", "loopa", "loopb", "carol")
+
+
+class RouterCase(QueueBase):
+    @classmethod
+    def setUpClass(cls):
+        cls.sink = Sink()
+        cls.start_daemon(cls.sink.port)
+        for u in USERS:
+            cls.d.add_user(u, u + "pw123")
+        cls.ok("alias", "add", "ann", "sales")
+        cls.ok("alias", "add", "ben", "sales")
+        cls.ok("mapping", "add", "s*", "s_users")
+        cls.ok("list", "add", "team", "internet", "the team")
+        cls.ok("list", "addmember", "team", "carol")
+        cls.ok("list", "addmember", "team", "member@remote.example")
+        cls.ok("list", "add", "board")  # internal
+        cls.ok("list", "addmember", "board", "carol")
+        cls.ok("user", "set", "phil", "forward_to", "ben; far@remote.example")
+        cls.ok("user", "set", "phil", "use_forwarding", "yes")
+        cls.ok("user", "set", "loopa", "forward_to", "loopb")
+        cls.ok("user", "set", "loopa", "use_forwarding", "yes")
+        cls.ok("user", "set", "loopb", "forward_to", "loopa@" + cls.domain)
+        cls.ok("user", "set", "loopb", "use_forwarding", "yes")
+        cls.ok("user", "set", "carol", "default_addresses", "false")  # lists still reach her
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.stop_daemon()
+        cls.sink.stop()
+
+    @classmethod
+    def ok(cls, *args):
+        rc, out, err = cls.d.cli(*args)
+        assert rc == 0, (args, err)
+        return out
+
+    def deliver(self, rcpt, marker, sender="someone@outside.example"):
+        """Sends a message to rcpt by plain SMTP (port 25); returns its queue id."""
+        s = smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=60)
+        self.addCleanup(s.close)
+        s.ehlo("client.example.org")
+        s.mail(sender)
+        code, msg = s.rcpt(rcpt)
+        self.assertEqual(code, 250, msg)
+        code, msg = s.data(("Subject: %s\r\n\r\nbody of %s\r\n" % (marker, marker)).encode())
+        self.assertEqual(code, 250, msg)
+        s.quit()
+        return msg.decode().split("queued as ")[1].strip()
+
+    def subjects(self, user):
+        p = poplib.POP3("127.0.0.1", self.d.ports["pop3"], timeout=60)
+        try:
+            p.user(user)
+            p.pass_(user + "pw123")
+            out = []
+            for i in range(len(p.list()[1])):
+                for line in p.top(i + 1, 0)[1]:
+                    if line.startswith(b"Subject: "):
+                        out.append(line[9:].decode())
+            return out
+        finally:
+            p.quit()
+
+    def wait_for(self, user, marker):
+        pbtest.wait_until(lambda: marker in self.subjects(user), timeout=30,
+                          what="%s in %s's inbox" % (marker, user))
+
+    def test_alias_guide_example(self):
+        qid = self.deliver("Sales@" + self.domain, "to-sales")
+        for u in ("ann", "ben", "s_users"):
+            self.wait_for(u, "to-sales")
+        for u in ("sue", "phil", "carol"):
+            self.assertNotIn("to-sales", self.subjects(u))
+        out = self.ok("trace", qid)
+        self.assertIn("address mapping s* -> s_users (always) matches sales@", out)
+        self.assertIn("deliver to ann, folder INBOX", out)
+        self.assertIn("deliver to ben, folder INBOX", out)
+        rc, out, err = self.d.cli("trace", "no-such-id")
+        self.assertEqual(rc, 1)
+        self.assertIn("no trace", err)
+
+    def test_list_with_remote_member(self):
+        self.deliver("team@" + self.domain, "to-team")
+        self.wait_for("carol", "to-team")
+        dumps = pbtest.wait_until(lambda: self.sink.find(b"to-team"), timeout=60,
+                                  what="the list's copy at smtp-sink")
+        self.assertIn(b"X-Rcpt-Args: <member@remote.example>", dumps[0])
+        out = self.ok("list", "members", "team")
+        self.assertIn("team: internet, 2 member(s), the team", out)
+        self.assertIn("  member@remote.example", out)
+
+    def test_internal_list_refuses_outside_sender(self):
+        qid = self.deliver("board@" + self.domain, "to-board")
+        pbtest.wait_until(lambda: "event=unroutable" in self.d.log() and qid in self.d.log(),
+                          timeout=30, what="the refusal in the log")
+        self.assertNotIn("to-board", self.subjects("carol"))
+        self.assertIn("list board takes no mail from outside", self.ok("trace", qid))
+        # a local sender may write to it
+        self.deliver("board@" + self.domain, "to-board-local", sender="ann@" + self.domain)
+        self.wait_for("carol", "to-board-local")
+
+    def test_forward_local_and_remote(self):
+        qid = self.deliver("phil@" + self.domain, "to-phil")
+        self.wait_for("ben", "to-phil")
+        dumps = pbtest.wait_until(lambda: self.sink.find(b"to-phil"), timeout=60,
+                                  what="the forwarded copy at smtp-sink")
+        self.assertIn(b"X-Rcpt-Args: <far@remote.example>", dumps[0])
+        self.assertNotIn("to-phil", self.subjects("phil"))
+        self.assertIn("phil forwards to ben; far@remote.example (no local copy)",
+                      self.ok("trace", qid))
+
+    def test_forward_loop_stopped(self):
+        qid = self.deliver("loopa@" + self.domain, "to-loop")
+        self.wait_for("loopb", "to-loop")
+        self.assertNotIn("to-loop", self.subjects("loopa"))
+        log = self.d.log()
+        self.assertIn("event=route_stopped msgid=%s" % qid, log)
+        self.assertIn("loop: loopa -> loopb -> loopa; stopped there", log)
+
+    def test_unknown_refused(self):
+        s = smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=60)
+        self.addCleanup(s.close)
+        s.ehlo("client.example.org")
+        s.mail("someone@outside.example")
+        code, _ = s.rcpt("nobody-here@" + self.domain)
+        self.assertEqual(code, 550)
+        code, _ = s.rcpt("carol@" + self.domain)  # her default addresses are disabled
+        self.assertEqual(code, 550)
+        s.quit()
+
+    def test_cli_records(self):
+        out = self.ok("alias", "list", "ann")
+        self.assertIn("sales -> ann (always)", out)
+        rc, out, err = self.d.cli("mapping", "add", "x", "ann", "imap")
+        self.assertEqual(rc, 1)
+        self.assertIn("always, pop3, smtp, from", err)
+        rc, out, err = self.d.cli("list", "add", "ann")
+        self.assertEqual(rc, 1)
+        self.assertIn("an account has that name", err)
+        self.ok("mapping", "add", "temp*", "ann", "smtp", "a comment")
+        self.assertIn("temp* -> ann (smtp) a comment", self.ok("mapping", "list", "ann"))
+        self.ok("mapping", "del", "TEMP*", "ann")
+        rc, out, err = self.d.cli("mapping", "del", "temp*", "ann")
+        self.assertEqual(rc, 1)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,385 @@
+/*
+ * test-router-plan.c: the router's pure resolution (router-plan.h), table-driven: the admin
+ * guide's examples (3.2 wildcards, 4.5 forwarding and assistants, 5 addresses, aliases,
+ * mappings and lists), loops, list permissions, dedupe and determinism.
+ */
+#include "pb-test.h"
+#include "router-plan.h"
+#include "router-user.h"
+
+#include <stdio.h>
+
+static const char *const domains[] = { "example.com", "example.org" };
+static const char *const sales_members[] = { "ann", "bob@remote.net" };
+static const char *const internal_members[] = { "ann", "ben", "sales" };
+static const char *const loop_a[] = { "loopb" };
+static const char *const loop_b[] = { "loopa@example.com" };
+
+/* The users of every case; their forwarding is set per case through `users`. */
+static struct router_user users[] = {
+	{ .id = 1, .name = "ann" },
+	{ .id = 2, .name = "ben" },
+	{ .id = 3, .name = "s_users" },
+	{ .id = 4, .name = "carol", .defaults_disabled = true },
+	{ .id = 5, .name = "sue" },
+	{ .id = 6, .name = "phil" },
+	{ .id = 7, .name = "marc" },
+};
+static const struct router_mapping guide_maps[] = {
+	{ "sales", "ann", ROUTER_MAP_ALWAYS, NULL },
+	{ "sales", "ben", ROUTER_MAP_ALWAYS, NULL },
+	{ "s*", "s_users", ROUTER_MAP_ALWAYS, NULL },
+	{ "mark*@example.com", "marc", ROUTER_MAP_ALWAYS, NULL },
+	{ "caz", "carol", ROUTER_MAP_ALWAYS, NULL },
+	{ "viasmtp", "ann", ROUTER_MAP_SMTP, NULL },
+	{ "viapop3", "ben", ROUTER_MAP_POP3, NULL },
+	{ "viaisp", "ben", ROUTER_MAP_POP3, "isp1" },
+	{ "*@boss.example", "sue", ROUTER_MAP_FROM, NULL },
+	{ "chain1", "chain2", ROUTER_MAP_ALWAYS, NULL },
+	{ "chain2", "chain3", ROUTER_MAP_ALWAYS, NULL },
+	{ "chain3", "chain4", ROUTER_MAP_ALWAYS, NULL },
+	{ "chain4", "chain5", ROUTER_MAP_ALWAYS, NULL },
+	{ "chain5", "chain6", ROUTER_MAP_ALWAYS, NULL },
+	{ "chain6", "chain7", ROUTER_MAP_ALWAYS, NULL },
+	{ "chain7", "chain8", ROUTER_MAP_ALWAYS, NULL },
+	{ "chain8", "chain9", ROUTER_MAP_ALWAYS, NULL },
+	{ "chain9", "ann", ROUTER_MAP_ALWAYS, NULL },
+	{ "aliasloop1", "aliasloop2", ROUTER_MAP_ALWAYS, NULL },
+	{ "aliasloop2", "aliasloop1@example.com", ROUTER_MAP_ALWAYS, NULL },
+};
+static const struct router_list lists[] = {
+	{ "team", true, sales_members, 2 },
+	{ "internal", false, internal_members, 3 },
+	{ "loopa", true, loop_a, 1 },
+	{ "loopb", true, loop_b, 1 },
+};
+
+static struct router_records records(void)
+{
+	return (struct router_records){ domains, 2, users, PB_N_ELEMENTS(users), guide_maps,
+					PB_N_ELEMENTS(guide_maps), lists, PB_N_ELEMENTS(lists) };
+}
+
+/* The plan of rcpt as "name,name,@remote" in plan order (user ids named by the table). */
+static void plan_text(const struct router_plan *p, char *out, size_t size)
+{
+	out[0] = '\0';
+	for (size_t i = 0; i < p->n_items; i++) {
+		const char *name = p->items[i].address;
+		for (size_t u = 0; p->items[i].user_id != 0 && u < PB_N_ELEMENTS(users); u++)
+			if (users[u].id == p->items[i].user_id)
+				name = users[u].name;
+		snprintf(out + strlen(out), size - strlen(out), "%s%s%s", i ? "," : "",
+			 p->items[i].user_id == 0 ? "@" : "", name);
+	}
+}
+
+static bool trace_has(const struct router_plan *p, const char *text)
+{
+	for (uint32_t i = 0; i < p->trace.n; i++)
+		if (strstr(p->trace.v[i], text) != NULL)
+			return true;
+	return false;
+}
+
+struct plan_case {
+	const char *rcpt, *sender;
+	enum router_source source;
+	const char *collector;
+	const char *want;       /* plan_text */
+	const char *trace_part; /* a trace line must contain it (NULL: no check) */
+};
+
+static const struct plan_case plan_cases[] = {
+	/* guide 5.3 NOTE: sales -> ann, sales -> ben and s* -> s_users all deliver */
+	{ "sales@example.com", "x@out.net", ROUTER_SRC_SMTP, NULL, "ann,ben,s_users",
+	  "address mapping s* -> s_users" },
+	{ "SALES@Example.ORG", "x@out.net", ROUTER_SRC_SMTP, NULL, "ann,ben,s_users", NULL },
+	/* default addresses, at every local domain, any case; a bare name is local */
+	{ "Ann@EXAMPLE.com", "", ROUTER_SRC_SMTP, NULL, "ann", "default address of ann" },
+	{ "ben", "", ROUTER_SRC_SMTP, NULL, "ben", NULL },
+	/* a user matching s* gets it and s_users too */
+	{ "sue@example.com", "", ROUTER_SRC_SMTP, NULL, "sue,s_users", NULL },
+	/* disabled default addresses: not by carol@, yet by an alias */
+	{ "carol@example.com", "", ROUTER_SRC_SMTP, NULL, "", "default addresses of carol are disabled" },
+	{ "caz@example.org", "", ROUTER_SRC_SMTP, NULL, "carol", NULL },
+	/* a full-address pattern with a wildcard, and only at its domain */
+	{ "mark.w@example.com", "", ROUTER_SRC_SMTP, NULL, "marc", NULL },
+	{ "mark@example.org", "", ROUTER_SRC_SMTP, NULL, "", "no such account" },
+	/* a bare pattern never matches a remote domain: remote goes to the queue */
+	{ "sales@remote.net", "", ROUTER_SRC_SMTP, NULL, "@sales@remote.net", "through the queue" },
+	/* mapping types */
+	{ "viasmtp@example.com", "", ROUTER_SRC_SMTP, NULL, "ann", NULL },
+	{ "viasmtp@example.com", "", ROUTER_SRC_POP3, NULL, "", NULL },
+	{ "viapop3@example.com", "", ROUTER_SRC_SMTP, NULL, "", NULL },
+	{ "viapop3@example.com", "", ROUTER_SRC_POP3, "any", "ben", NULL },
+	{ "viaisp@example.com", "", ROUTER_SRC_POP3, "isp2", "", NULL },
+	{ "viaisp@example.com", "", ROUTER_SRC_POP3, "ISP1", "ben", NULL },
+	{ "nobody@example.com", "md@boss.example", ROUTER_SRC_POP3, "isp1", "sue",
+	  "sender mapping" },
+	{ "nobody@example.com", "md@boss.example", ROUTER_SRC_SMTP, NULL, "", NULL },
+	/* lists: remote members; internal lists refuse outside senders */
+	{ "team@example.com", "x@out.net", ROUTER_SRC_SMTP, NULL, "ann,@bob@remote.net",
+	  "list team: 2 member(s)" },
+	{ "internal@example.com", "x@out.net", ROUTER_SRC_SMTP, NULL, "", "takes no mail from outside" },
+	{ "internal@example.com", "", ROUTER_SRC_SMTP, NULL, "", "takes no mail from outside" },
+	/* a list member that is an alias: ann reached twice gets one copy */
+	{ "internal@example.com", "ben@example.org", ROUTER_SRC_SMTP, NULL, "ann,ben,s_users",
+	  "ann already gets one copy" },
+	/* loops and depth */
+	{ "loopa@example.com", "", ROUTER_SRC_SMTP, NULL, "", "loop: loopa -> loopb -> loopa" },
+	{ "aliasloop1@example.com", "", ROUTER_SRC_SMTP, NULL, "", "loop:" },
+	{ "chain1@example.com", "", ROUTER_SRC_SMTP, NULL, "", "more than 8 steps deep" },
+	{ "chain3@example.com", "", ROUTER_SRC_SMTP, NULL, "ann", NULL },
+};
+
+static void test_plan_table(void)
+{
+	struct router_records r = records();
+
+	for (size_t i = 0; i < PB_N_ELEMENTS(plan_cases); i++) {
+		const struct plan_case *t = &plan_cases[i];
+		struct router_facts f = { t->sender, 100, t->source, t->collector };
+		struct router_plan p;
+		char got[512];
+
+		router_plan_resolve(&r, &f, &t->rcpt, NULL, 1, &p);
+		plan_text(&p, got, sizeof(got));
+		if (strcmp(got, t->want) != 0 || (t->trace_part && !trace_has(&p, t->trace_part))) {
+			fprintf(stderr, "  case %zu %s: got \"%s\"\n", i, t->rcpt, got);
+			for (uint32_t l = 0; l < p.trace.n; l++)
+				fprintf(stderr, "    | %s\n", p.trace.v[l]);
+		}
+		CHECK_STR(got, t->want);
+		CHECK(t->trace_part == NULL || trace_has(&p, t->trace_part));
+		CHECK_INT(router_plan_accepts(&r, &f, t->rcpt), t->want[0] != '\0');
+		router_plan_free(&p);
+	}
+}
+
+struct fwd_case {
+	const char *forward_to;
+	bool use, keep;
+	const char *assistants;
+	bool redirect;
+	const char *sender;
+	const char *want;
+	const char *trace_part;
+};
+
+/* Guide 4.5: ann's routing settings, mail to ann@example.com. */
+static const struct fwd_case fwd_cases[] = {
+	{ "ben;x@remote.net", true, false, NULL, false, "", "ben,@x@remote.net",
+	  "ann forwards to ben;x@remote.net (no local copy)" },
+	{ " ben ; x@remote.net ", true, true, NULL, false, "", "ben,@x@remote.net,ann",
+	  "keeping a copy" },
+	{ "ben", false, false, NULL, false, "", "ann", NULL }, /* Use Forwarding off */
+	{ NULL, false, false, "phil", false, "", "phil,ann", "copies to the assistants" },
+	{ NULL, false, false, "phil", true, "", "phil", "redirects to the assistants" },
+	/* an assistant sending to ann reaches ann */
+	{ NULL, false, false, "phil", true, "Phil@example.org", "ann", "sender is one of them" },
+	{ NULL, false, false, "p@remote.net", true, "p@remote.net", "ann", "sender is one of them" },
+	/* redirect to the assistants switches Forward To off */
+	{ "ben", true, false, "phil", true, "", "phil", "Forward To is not used" },
+	/* copy to the assistants, and forwarding too */
+	{ "ben", true, false, "phil", false, "", "phil,ben", NULL },
+	/* a forward to itself is a loop: ann keeps it */
+	{ "ann@example.com", true, false, NULL, false, "", "ann", "loop: ann -> ann" },
+	/* a forward to nobody: kept */
+	{ "ghost", true, false, NULL, false, "", "ann", "keeps the message" },
+};
+
+static void test_forwarding_table(void)
+{
+	struct router_records r = records();
+	const char *rcpt = "ann@example.com";
+
+	for (size_t i = 0; i < PB_N_ELEMENTS(fwd_cases); i++) {
+		const struct fwd_case *t = &fwd_cases[i];
+		struct router_facts f = { t->sender, 100, ROUTER_SRC_SMTP, NULL };
+		struct router_plan p;
+		char got[512];
+
+		users[0].forward_to = t->forward_to;
+		users[0].use_forwarding = t->use;
+		users[0].keep_copy = t->keep;
+		users[0].assistants = t->assistants;
+		users[0].assistant_redirect = t->redirect;
+		router_plan_resolve(&r, &f, &rcpt, NULL, 1, &p);
+		plan_text(&p, got, sizeof(got));
+		if (strcmp(got, t->want) != 0 || (t->trace_part && !trace_has(&p, t->trace_part))) {
+			fprintf(stderr, "  forward case %zu: got \"%s\"\n", i, got);
+			for (uint32_t l = 0; l < p.trace.n; l++)
+				fprintf(stderr, "    | %s\n", p.trace.v[l]);
+		}
+		CHECK_STR(got, t->want);
+		CHECK(t->trace_part == NULL || trace_has(&p, t->trace_part));
+		router_plan_free(&p);
+	}
+	users[0] = (struct router_user){ .id = 1, .name = "ann" };
+}
+
+/* Two users forwarding to each other: stopped, and the mail stays with one of them. */
+static void test_forward_loop(void)
+{
+	struct router_records r = records();
+	struct router_facts f = { "", 1, ROUTER_SRC_SMTP, NULL };
+	const char *rcpt = "ann@example.com";
+	struct router_plan p;
+	char got[128];
+
+	users[0].forward_to = "ben";
+	users[0].use_forwarding = true;
+	users[1].forward_to = "ann@example.org";
+	users[1].use_forwarding = true;
+	router_plan_resolve(&r, &f, &rcpt, NULL, 1, &p);
+	plan_text(&p, got, sizeof(got));
+	CHECK_STR(got, "ben");
+	CHECK(trace_has(&p, "loop: ann -> ben -> ann; stopped there"));
+	CHECK(trace_has(&p, "ben keeps the message"));
+	router_plan_free(&p);
+	users[0] = (struct router_user){ .id = 1, .name = "ann" };
+	users[1] = (struct router_user){ .id = 2, .name = "ben" };
+}
+
+/* Several recipients: one copy per account, in a stable order; the same plan twice. */
+static void test_dedupe_and_determinism(void)
+{
+	struct router_records r = records();
+	struct router_facts f = { "ann@example.com", 1, ROUTER_SRC_SMTP, NULL };
+	const char *rcpts[] = { "internal@example.com", "ann@example.org", "ANN", "x@remote.net",
+				"X@Remote.NET" };
+	struct router_plan a, b;
+	char ta[256], tb[256];
+
+	router_plan_resolve(&r, &f, rcpts, NULL, PB_N_ELEMENTS(rcpts), &a);
+	router_plan_resolve(&r, &f, rcpts, NULL, PB_N_ELEMENTS(rcpts), &b);
+	plan_text(&a, ta, sizeof(ta));
+	plan_text(&b, tb, sizeof(tb));
+	CHECK_STR(ta, "ann,ben,s_users,@x@remote.net");
+	CHECK_STR(ta, tb);
+	CHECK_INT(a.trace.n, b.trace.n);
+	CHECK_INT(router_plan_local_count(&a), 3);
+	for (size_t i = 0; i < a.n_items; i++)
+		CHECK_STR(a.items[i].folder, "INBOX");
+	router_plan_free(&a);
+	router_plan_free(&b);
+}
+
+/* A recipient accepted for an account (postmaster) reaches it when its address names nobody;
+ * an address that resolves keeps its own resolution. */
+static void test_accepted_account_fallback(void)
+{
+	struct router_records r = records();
+	struct router_facts f = { "", 1, ROUTER_SRC_SMTP, NULL };
+	const char *rcpts[] = { "postmaster@example.com", "ben@example.com", "ghost@example.com" };
+	const uint64_t ids[] = { 5, 1, 99 };
+	struct router_plan p;
+	char got[128];
+
+	router_plan_resolve(&r, &f, rcpts, ids, 3, &p);
+	plan_text(&p, got, sizeof(got));
+	CHECK_STR(got, "sue,ben");
+	CHECK(trace_has(&p, "postmaster@example.com was accepted for the account sue"));
+	CHECK(trace_has(&p, "recipient ghost@example.com reaches nobody"));
+	router_plan_free(&p);
+}
+
+/* The trace is bounded. */
+static void test_trace_bounded(void)
+{
+	struct router_records r = records();
+	struct router_facts f = { "", 1, ROUTER_SRC_SMTP, NULL };
+	const char *rcpts[200];
+	struct router_plan p;
+
+	for (size_t i = 0; i < PB_N_ELEMENTS(rcpts); i++)
+		rcpts[i] = "sales@example.com";
+	router_plan_resolve(&r, &f, rcpts, NULL, PB_N_ELEMENTS(rcpts), &p);
+	CHECK_INT(p.trace.n, ROUTER_PLAN_MAX_TRACE);
+	CHECK(p.truncated);
+	CHECK_INT(p.n_items, 3);
+	router_plan_free(&p);
+}
+
+/* Guide 3.2 on "abracadabra". */
+static void test_wildcards(void)
+{
+	static const struct {
+		const char *pattern;
+		bool match;
+	} t[] = {
+		{ "cad", false },	   { "*cad*", true },	     { "abra*", true },
+		{ "*abra", true },	   { "abracadabra*", true }, { "abra*abra", true },
+		{ "abra???abra", true },   { "abracadabr?", true },  { "abracadabra?", false },
+		{ "ABRACADABRA", true },   { "*", true },	     { "a*b*c*d*x", false },
+		{ "/abra/", false }, /* a regular expression is no mapping pattern */
+	};
+	for (size_t i = 0; i < PB_N_ELEMENTS(t); i++) {
+		if (router_wildcard_match(t[i].pattern, "abracadabra") != t[i].match)
+			fprintf(stderr, "  pattern %s\n", t[i].pattern);
+		CHECK_INT(router_wildcard_match(t[i].pattern, "abracadabra"), t[i].match);
+	}
+}
+
+static void test_map_types(void)
+{
+	enum router_map_type type;
+
+	CHECK_INT(router_map_type_parse("SMTP", &type), 0);
+	CHECK_INT(type, ROUTER_MAP_SMTP);
+	CHECK_INT(router_map_type_parse("from", &type), 0);
+	CHECK_STR(router_map_type_name(type), "from");
+	CHECK_INT(router_map_type_parse("imap", &type), -1);
+	CHECK_INT(router_map_type_parse(NULL, &type), -1);
+}
+
+/* The routing keys of `user set`, and an account loaded from them into the plan's input. */
+static void test_user_keys(void)
+{
+	char *j1, *j2, *j3, *j4;
+	const char *error;
+	struct router_user u;
+
+	CHECK(router_user_is_key("forward_to"));
+	CHECK(!router_user_is_key("send_as_any"));
+	REQUIRE(router_user_set("{\"quota_mb\":5}", "forward_to", "ben; x@remote.net", &j1, &error) == 0);
+	REQUIRE(router_user_set(j1, "use_forwarding", "yes", &j2, &error) == 0);
+	REQUIRE(router_user_set(j2, "default_addresses", "off", &j3, &error) == 0);
+	CHECK_INT(router_user_set(j3, "keep_copy", "maybe", &j4, &error), -1);
+	CHECK(strstr(error, "true or false") != NULL);
+	CHECK_INT(router_user_set(j3, "forward_to", "a\r\nb", &j4, &error), -1);
+	CHECK_INT(router_user_set(j3, "quota_mb", "1", &j4, &error), -1);
+	CHECK_INT(router_user_set("[1]", "keep_copy", "1", &j4, &error), -1);
+	CHECK(strstr(j3, "\"quota_mb\":5") != NULL);
+	router_user_load(j3, 9, "ann", &u);
+	CHECK_STR(u.forward_to, "ben; x@remote.net");
+	CHECK(u.use_forwarding && !u.keep_copy && u.defaults_disabled);
+	CHECK_STR(u.assistants, "");
+	router_user_clear(&u);
+	REQUIRE(router_user_unset(j3, "default_addresses", &j4, &error) == 0);
+	router_user_load(j4, 9, "ann", &u);
+	CHECK(!u.defaults_disabled);
+	router_user_clear(&u);
+	router_user_load("not json", 1, "x", &u);
+	CHECK(!u.use_forwarding && !u.defaults_disabled);
+	router_user_clear(&u);
+	free(j1);
+	free(j2);
+	free(j3);
+	free(j4);
+}
+
+static const struct pb_test_case cases[] = {
+	{ "user_keys", test_user_keys },
+	{ "plan_table", test_plan_table },
+	{ "forwarding_table", test_forwarding_table },
+	{ "forward_loop", test_forward_loop },
+	{ "dedupe_and_determinism", test_dedupe_and_determinism },
+	{ "trace_bounded", test_trace_bounded },
+	{ "accepted_account_fallback", test_accepted_account_fallback },
+	{ "wildcards", test_wildcards },
+	{ "map_types", test_map_types },
+};
+
+PB_TEST_MAIN(cases)

@@ -6,7 +6,7 @@
 
 #include "pb-alloc.h"
 
-int router_client_resolve_send(const struct pb_sender *tx, uint64_t spool_id, const char *sender,
+int router_client_resolve_send(const struct pb_sender *tx, uint64_t key, const char *sender,
 			       uint64_t size, const char *msgid, char *const *rcpts,
 			       const uint64_t *ids, size_t n, const char **error_r)
 {
@@ -14,7 +14,7 @@ int router_client_resolve_send(const struct pb_sender *tx, uint64_t spool_id, co
 
 	pb_msg_init(&m, MSG_ROUTER_RESOLVE_REQ);
 	struct msg_router_resolve_req *q = &m.u.router_resolve_req;
-	q->key = spool_id;
+	q->key = key;
 	q->sender = xstrdup(sender != NULL ? sender : "");
 	q->size = size;
 	q->msgid = xstrdup(msgid != NULL ? msgid : "");

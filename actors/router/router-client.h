@@ -11,10 +11,11 @@
 
 #include <stddef.h>
 
-/* ROUTER_RESOLVE_REQ for spool entry spool_id (its key: the shard): its sender, size, message
- * id and recipients as accepted (with their DSN parameters) and the account ids RCPT found
- * for them (0: none). 0 sent / -1. */
-int router_client_resolve_send(const struct pb_sender *tx, uint64_t spool_id, const char *sender,
+/* ROUTER_RESOLVE_REQ for a spool entry: its sender, size, message id and recipients as accepted
+ * (with their DSN parameters) and the account ids RCPT found for them (0: none). key picks the
+ * router shard: the spool passes its own shard index, so one spool shard's entries are planned
+ * in the order it asks. 0 sent / -1. */
+int router_client_resolve_send(const struct pb_sender *tx, uint64_t key, const char *sender,
 			       uint64_t size, const char *msgid, char *const *rcpts,
 			       const uint64_t *ids, size_t n, const char **error_r);
 /* The reply's status; on PB_OK *rep holds items and trace (msg_router_resolve_rep). */

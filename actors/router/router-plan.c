@@ -477,9 +477,13 @@ void router_plan_resolve(const struct router_records *r, const struct router_fac
 	memset(plan_r, 0, sizeof(*plan_r));
 	for (size_t i = 0; i < n_rcpts; i++) {
 		trace(&c, "recipient %s:", rcpts[i]);
-		if (resolve(&c, rcpts[i], false) > 0)
-			continue;
 		const struct router_user *u = find_user_id(r, rcpt_ids ? rcpt_ids[i] : 0);
+		const char *at = strrchr(rcpts[i], '@');
+		/* accepted for an account at a domain that is not ours (a mail collector routed the
+		 * ISP's address to its user): the account, never the remote address */
+		bool foreign = u != NULL && at != NULL && !local_domain(r, at + 1);
+		if (!foreign && resolve(&c, rcpts[i], false) > 0)
+			continue;
 		if (u != NULL) {
 			trace(&c, "%s was accepted for the account %s", rcpts[i], u->name);
 			reach_user(&c, u, rcpts[i]);

@@ -105,8 +105,13 @@ static void send_route(struct pb_actor *a, struct delivery *d)
 	const char *error;
 	struct pb_sender sender = pb_actor_sender(a, d->seq << 16 | SPOOL_ROUTE_INDEX);
 
+	uint32_t index = 0, count = 0;
+
+	/* one router shard per spool shard: its entries are planned, and so delivered, in the
+	 * order they were accepted (two messages of one client stay in order in the INBOX) */
+	(void)pb_actor_shard(a, &index, &count);
 	d->route_sent_ms = pb_runtime_now_ms(pb_actor_runtime(a));
-	if (router_client_resolve_send(&sender, d->rec.id, d->rec.sender, d->rec.size, d->rec.msgid,
+	if (router_client_resolve_send(&sender, index, d->rec.sender, d->rec.size, d->rec.msgid,
 				       d->rec.rcpts, d->rec.rcpt_ids, d->rec.n_rcpts, &error) < 0) {
 		d->route_sent_ms = 1;
 		pb_warn("spool", "event=deferred msgid=%s spool_id=%llu rcpt=all reason=%s",

@@ -5,11 +5,13 @@
  * interval_min has passed since their last run.
  * OWNS: nothing between runs (the last run is in the store's status record).
  * THREAD: its actor thread.
- * MESSAGES: handles CWORK_RUN_REQ (CWORK_RUN_REP); calls DIRECTORY and SPOOL (collector-run.c).
+ * MESSAGES: handles CWORK_RUN_REQ (CWORK_RUN_REP); calls DIRECTORY and SPOOL (collector-run.c),
+ * MBOX (imap-collect.c: protocol=imap).
  */
 #include "collector-actor.h"
 #include "collector-def.h"
 #include "collector-run.h"
+#include "imap-collect.h"
 
 #include "pb-alloc.h"
 #include "pb-log.h"
@@ -146,7 +148,8 @@ static int run_def(struct pb_actor *a, struct cwork *w, const struct collector_d
 	}
 	struct collector_run_in in = { w->store, pb_actor_caller(a), d, password, tls,
 				       now_ms != 0 ? now_ms : wall, CWORK_NET_TIMEOUT_MS };
-	int rc = collector_run(&in, out);
+	int rc = d->protocol == COLLECTOR_PROTO_IMAP ? imap_collect_run(&in, out)
+						     : collector_run(&in, out);
 	explicit_bzero(password, strlen(password));
 	free(password);
 	pb_tls_ctx_unref(&tls);

@@ -256,6 +256,8 @@ static int idle_phase(struct imapc_run *r, const struct imapc_folder *inbox)
 	int64_t end = mono_ms() + (int64_t)r->in->def->idle_s * 1000;
 	const char *error;
 
+	pb_info("collector", "event=idle collector=%s seconds=%u", PB_LOGQ(r->in->def->name),
+		r->in->def->idle_s);
 	for (int64_t left; (left = end - mono_ms()) > 0;) {
 		uint32_t wait = left < IMAP_COLLECT_IDLE_MAX_MS ? (uint32_t)left
 								: IMAP_COLLECT_IDLE_MAX_MS;

@@ -28,6 +28,7 @@ struct collector_run_in {
 	struct pb_tls_ctx *tls;       /* the client context for tls ssl/stls (borrowed), or NULL */
 	int64_t now_ms;               /* wall clock: first-seen times, leave-on-server */
 	uint32_t timeout_ms;          /* each network wait */
+	struct pb_runtime *rt;        /* a long wait (IMAP IDLE) ends at its stop; NULL: none */
 };
 
 struct collector_run_out {

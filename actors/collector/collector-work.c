@@ -147,7 +147,8 @@ static int run_def(struct pb_actor *a, struct cwork *w, const struct collector_d
 		return -1;
 	}
 	struct collector_run_in in = { w->store, pb_actor_caller(a), d, password, tls,
-				       now_ms != 0 ? now_ms : wall, CWORK_NET_TIMEOUT_MS };
+				       now_ms != 0 ? now_ms : wall, CWORK_NET_TIMEOUT_MS,
+				       pb_actor_runtime(a) };
 	int rc = d->protocol == COLLECTOR_PROTO_IMAP ? imap_collect_run(&in, out)
 						     : collector_run(&in, out);
 	explicit_bzero(password, strlen(password));

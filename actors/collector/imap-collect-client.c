@@ -187,8 +187,8 @@ static int finish_cmd(struct imapc *c, const char *what, untagged_fn fn, void *c
 	bool cb_failed = false;
 	int hrc = 0;
 
-	for (;;) {
-		if (read_response(c, cb, &cb_failed, error_r) < 0)
+	for (;;) { /* once a handler failed, the rest of the bodies are read and dropped */
+		if (read_response(c, hrc == 0 ? cb : NULL, &cb_failed, error_r) < 0)
 			return -1;
 		const char *t = c->text.data;
 		if (strncmp(t, c->tag_text, tl) == 0 && t[tl] == ' ') {
@@ -665,7 +665,8 @@ int imapc_fetch(struct imapc *c, uint32_t first, uint32_t last, const struct ima
 /* ---- IDLE ---- */
 
 /* Reads what the server says while idling until new mail or the wait ends: 1, 0, -1. */
-static int idle_wait(struct imapc *c, uint32_t wait_ms, const char **error_r)
+static int idle_wait(struct imapc *c, uint32_t wait_ms, bool (*stop)(void *ctx), void *ctx,
+		     const char **error_r)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -675,11 +676,13 @@ static int idle_wait(struct imapc *c, uint32_t wait_ms, const char **error_r)
 	for (;;) {
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		int64_t left = end - ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-		if (left <= 0)
+		if (left <= 0 || (stop != NULL && stop(ctx)))
 			return 0;
-		int rc = pb_conn_poll(c->conn, (uint32_t)left, error_r);
-		if (rc <= 0)
-			return rc;
+		int rc = pb_conn_poll(c->conn, left < 1000 ? (uint32_t)left : 1000, error_r);
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			continue;
 		if (read_response(c, NULL, &dummy, error_r) < 0)
 			return -1;
 		const char *p = strcasestr(c->text.data, " EXISTS");
@@ -690,7 +693,8 @@ static int idle_wait(struct imapc *c, uint32_t wait_ms, const char **error_r)
 	}
 }
 
-int imapc_idle(struct imapc *c, uint32_t wait_ms, const char **error_r)
+int imapc_idle(struct imapc *c, uint32_t wait_ms, bool (*stop)(void *ctx), void *ctx,
+	       const char **error_r)
 {
 	bool dummy = false, news = false;
 
@@ -705,7 +709,7 @@ int imapc_idle(struct imapc *c, uint32_t wait_ms, const char **error_r)
 			return fail(error_r, "IDLE", c->text.data);
 		news = news || (c->text.data[0] == '*' && strcasestr(c->text.data, " EXISTS"));
 	} while (c->text.data[0] != '+');
-	int rc = news ? 1 : idle_wait(c, wait_ms, error_r);
+	int rc = news ? 1 : idle_wait(c, wait_ms, stop, ctx, error_r);
 	if (rc < 0)
 		return -1;
 	if (send_raw(c, "DONE\r\n") < 0)

@@ -79,8 +79,10 @@ int imapc_fetch(struct imapc *c, uint32_t first, uint32_t last, const struct ima
 		const char **error_r);
 
 /* IDLE on the selected folder for up to wait_ms: returns 1 as soon as the server reports new
- * messages (EXISTS), 0 when the time passed (then DONE was sent and answered), -1 error. */
-int imapc_idle(struct imapc *c, uint32_t wait_ms, const char **error_r);
+ * messages (EXISTS), 0 when the time passed or stop(ctx) said so (looked at every second;
+ * stop may be NULL) — then DONE was sent and answered — and -1 on error. */
+int imapc_idle(struct imapc *c, uint32_t wait_ms, bool (*stop)(void *ctx), void *ctx,
+	       const char **error_r);
 
 /* Pure helpers (tested alone). "dd-Mon-yyyy hh:mm:ss +zzzz" to ms since the epoch: 0 / -1. */
 int imapc_parse_date(const char *s, int64_t *ms_r);

@@ -250,7 +250,15 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Sync mode: IDLE on INBOX for idle_s, fetching what arrives. 0 / -1. */
+/* Whether the daemon is stopping: IDLE ends then (the cwork actor must be stopped). */
+static bool stopping(void *ctx)
+{
+	const struct imapc_run *r = ctx;
+	return r->in->rt != NULL && pb_runtime_stopping(r->in->rt);
+}
+
+/* Sync mode: IDLE on INBOX for idle_s (the daemon's stop ends it), fetching what arrives.
+ * 0 / -1. */
 static int idle_phase(struct imapc_run *r, const struct imapc_folder *inbox)
 {
 	int64_t end = mono_ms() + (int64_t)r->in->def->idle_s * 1000;
@@ -261,7 +269,9 @@ static int idle_phase(struct imapc_run *r, const struct imapc_folder *inbox)
 	for (int64_t left; (left = end - mono_ms()) > 0;) {
 		uint32_t wait = left < IMAP_COLLECT_IDLE_MAX_MS ? (uint32_t)left
 								: IMAP_COLLECT_IDLE_MAX_MS;
-		int rc = imapc_idle(r->c, wait, &error);
+		if (stopping(r))
+			return 0;
+		int rc = imapc_idle(r->c, wait, stopping, r, &error);
 		if (rc < 0) {
 			snprintf(r->out->error, sizeof(r->out->error), "%s", error);
 			return -1;

@@ -5,7 +5,7 @@ imaplib: a whole account (INBOX, Work, its child Work.Projects, "Sent Messages" 
 with \\Seen, \\Flagged, a keyword and old dates migrated exactly (same folders mapped to ours,
 counts, flags, INTERNALDATE, bodies byte-equal), a second run adding nothing, `collector show`
 listing the folders; sync mode: a message put into the remote INBOX during the run's IDLE
-arrives here within seconds; kill -9 in the middle of a migration then a restart: every
+arrives here within seconds; the daemon's stop does not wait for an IDLE; kill -9 in the middle of a migration then a restart: every
 message exactly once; nothing is ever changed at the remote."""
 import imaplib
 import os
@@ -204,6 +204,23 @@ class Migration(ImapCollectorCase):
         m.logout()
         self.assertEqual(last[0], frozenset({"\\Flagged"}))
         self.assertIn(b"Subject: arrives while idle", last[2])
+
+    def test_stop_during_idle_is_prompt(self):
+        self.add("long-idle", "solo", "mig", "idle_s=600")
+        idles = self.d.log().count("event=idle collector=long-idle")
+        run = subprocess.Popen([os.path.join(pbtest.BUILD, "pillarbox"), "--data-dir",
+                                self.d.data_dir, "collector", "run", "long-idle"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            pbtest.wait_until(lambda: self.d.log().count("event=idle collector=long-idle") >
+                              idles, timeout=30, what="the run in IDLE")
+            start = time.monotonic()
+            self.assertEqual(self.d.stop(timeout=60), 0)
+            self.assertLess(time.monotonic() - start, 15, "the stop waited for the IDLE")
+        finally:
+            run.communicate(timeout=60)
+            self.d.start()
+        self.assertEqual(self.cli("collector", "del", "long-idle")[0], 0)
 
 
 class Crash(ImapCollectorCase):

@@ -105,6 +105,18 @@ int pb_store_collector_status_get(struct pb_store *s, const char *name, char **j
 	return get_text(s, STORE_COLLECTOR_STATUS, name, json_r, error_r);
 }
 
+int pb_store_collector_progress_put(struct pb_store *s, const char *name, const char *json,
+				    const char **error_r)
+{
+	return put_text(s, STORE_COLLECTOR_PROGRESS, name, json, true, error_r);
+}
+
+int pb_store_collector_progress_get(struct pb_store *s, const char *name, char **json_r,
+				    const char **error_r)
+{
+	return get_text(s, STORE_COLLECTOR_PROGRESS, name, json_r, error_r);
+}
+
 int pb_store_collector_del(struct pb_store *s, const char *name, const char **error_r)
 {
 	char key[PB_COLLECTOR_NAME_MAX + 3];
@@ -119,6 +131,8 @@ int pb_store_collector_del(struct pb_store *s, const char *name, const char **er
 	size_t klen = make_key(STORE_COLLECTOR_DEF, name, key, sizeof(key));
 	rocksdb_writebatch_delete_cf(b, s->cf[STORE_CF_COLLECTOR], key, klen);
 	key[0] = STORE_COLLECTOR_STATUS;
+	rocksdb_writebatch_delete_cf(b, s->cf[STORE_CF_COLLECTOR], key, klen);
+	key[0] = STORE_COLLECTOR_PROGRESS;
 	rocksdb_writebatch_delete_cf(b, s->cf[STORE_CF_COLLECTOR], key, klen);
 	klen = (size_t)snprintf(key, sizeof(key), "%c%s ", STORE_COLLECTOR_SEEN, name);
 	store_iter_prefix(s, STORE_CF_COLLECTOR, key, klen, &it);

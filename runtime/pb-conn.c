@@ -285,6 +285,38 @@ int pb_conn_read_line(struct pb_conn *c, char *buf, size_t size, uint32_t timeou
 	}
 }
 
+int pb_conn_read(struct pb_conn *c, void *buf, size_t size, uint32_t timeout_ms, size_t *n_r,
+		 const char **error_r)
+{
+	uint64_t deadline = now_ms() + timeout_ms;
+
+	if (c->start == c->end && fill(c, deadline, error_r) < 0)
+		return -1;
+	size_t n = c->end - c->start < size ? c->end - c->start : size;
+	memcpy(buf, c->buf + c->start, n);
+	c->start += n;
+	*n_r = n;
+	return 0;
+}
+
+int pb_conn_poll(struct pb_conn *c, uint32_t timeout_ms, const char **error_r)
+{
+	const char *error;
+
+	if (c->start < c->end)
+		return 1;
+	if (c->tls != NULL) { /* plaintext already decrypted inside the engine */
+		c->start = c->end = 0;
+		c->end = pb_tls_read(c->tls, c->buf, sizeof(c->buf));
+		if (c->end > 0)
+			return 1;
+	}
+	if (wait_fd(c->fd, POLLIN, now_ms() + timeout_ms, &error) < 0)
+		return 0;
+	/* readable: a TLS record that carries no data yet waits up to timeout_ms more */
+	return fill(c, now_ms() + (timeout_ms > 0 ? timeout_ms : 1000), error_r) < 0 ? -1 : 1;
+}
+
 int pb_conn_write(struct pb_conn *c, const void *data, size_t len, uint32_t timeout_ms,
 		  const char **error_r)
 {

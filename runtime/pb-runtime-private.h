@@ -60,6 +60,7 @@ struct pb_runtime {
 	char node[PB_ADDR_MAX];
 	struct pb_clock clock;
 	pthread_mutex_t lock; /* guards actors[], pushers[] and shards[] */
+	atomic_bool stopping; /* pb_runtime_stop has begun (any thread reads it) */
 	struct pb_actor *actors[PB_MAX_ACTORS];
 	size_t n_actors;
 	struct pb_pusher *pushers;

@@ -524,8 +524,19 @@ static void stop_actor(struct pb_runtime *rt, struct pb_actor *a)
 	pb_runtime_forget(rt, a->name);
 }
 
+void pb_runtime_stop_begin(struct pb_runtime *rt)
+{
+	atomic_store(&rt->stopping, true);
+}
+
+bool pb_runtime_stopping(struct pb_runtime *rt)
+{
+	return atomic_load(&rt->stopping);
+}
+
 void pb_runtime_stop(struct pb_runtime *rt)
 {
+	atomic_store(&rt->stopping, true);
 	for (;;) {
 		pthread_mutex_lock(&rt->lock);
 		struct pb_actor *a = rt->n_actors > 0 ? rt->actors[rt->n_actors - 1] : NULL;

@@ -100,6 +100,11 @@ int pb_runtime_start_shards(struct pb_runtime *rt, const struct pb_actor_def *de
 /* Stops every actor in the reverse order of start: each first handles everything already in
  * its inbox (in-flight work finishes), then deinit runs and its thread is joined. */
 void pb_runtime_stop(struct pb_runtime *rt);
+/* Announces the stop (pb_runtime_stop does too): from then on pb_runtime_stopping is true, so
+ * that a handler blocking long on the network (an IMAP collector in IDLE) ends early, before
+ * the daemon waits for what is in flight. Any thread. */
+void pb_runtime_stop_begin(struct pb_runtime *rt);
+bool pb_runtime_stopping(struct pb_runtime *rt);
 /* Wakes every actor so it rereads the clock (a fake clock moved). */
 void pb_runtime_wake_all(struct pb_runtime *rt);
 uint64_t pb_runtime_now_ms(struct pb_runtime *rt);

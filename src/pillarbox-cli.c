@@ -192,14 +192,20 @@ static const struct command commands[] = {
 	  NULL, cli_queue_delete },
 	{ "queue flush", "", 0, 0, 0, "make every queue entry that is not held due now", NULL,
 	  cli_queue_flush },
-	{ "collector add", "NAME KEY=VALUE...", 2, 40, 0, "add a mail collector (POP3 download)",
+	{ "collector add", "NAME KEY=VALUE...", 2, 40, 0,
+	  "add a mail collector (POP3 download, IMAP migration and sync)",
 	  "KEY is one of (default in brackets):\n"
-	  "  server, port [110; 995 with tls=ssl]  the POP3 server\n"
-	  "  tls [none]             none, ssl, stls; tls_verify [true] checks its certificate\n"
+	  "  protocol [pop3]        pop3; imap: copy every folder of the account with flags and\n"
+	  "                         dates into the user target (route=user), then keep it synced\n"
+	  "                         (one-way; nothing is changed or deleted at the server)\n"
+	  "  server, port [110; 995 with tls=ssl; imap 143, 993]  the POP3 or IMAP server\n"
+	  "  tls [none]             none, ssl, stls (STLS, IMAP STARTTLS); tls_verify [true]\n"
+	  "                         checks its certificate\n"
 	  "  tls_ca []              a PEM file of CAs to check it by (\"\": the system's)\n"
 	  "  user, password         the account there (password=- reads it from standard input;\n"
 	  "                         it is stored encrypted and never shown)\n"
-	  "  auth [user]            user (USER/PASS, plain text), apop, plain, cram-md5\n"
+	  "  auth [user]            user (USER/PASS, plain text), apop, plain, cram-md5;\n"
+	  "                         imap: user (LOGIN) or plain (AUTHENTICATE PLAIN)\n"
 	  "  route [headers]        headers: by the recipients in To, Cc, Delivered-To,\n"
 	  "                         X-Original-To, Envelope-To (and fields) at the domains;\n"
 	  "                         user: all to target (a user); smtp: all on to target, an\n"
@@ -214,6 +220,8 @@ static const struct command commands[] = {
 	  "  leave_days [0]         leave messages on the server this many days (0: delete once\n"
 	  "                         stored here)\n"
 	  "  interval_min [0]       collect every N minutes (0: by 'collector run' only)\n"
+	  "  idle_s [120]           imap: once caught up, stay in IDLE on INBOX this long,\n"
+	  "                         taking new mail as it comes (0: no IDLE)\n"
 	  "  enabled [true]\n"
 	  "A message to nobody known at the domains goes to the postmaster (a user postmaster,\n"
 	  "else admin, else the first administrator).\n",

@@ -108,6 +108,19 @@ static double num(const cJSON *o, const char *key)
 	return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
+/* An IMAP collector's folders: remote -> local, UIDVALIDITY, the highest UID stored of the
+ * remote's UIDNEXT. */
+static void print_progress(const cJSON *progress)
+{
+	const cJSON *f;
+
+	cJSON_ArrayForEach(f, cJSON_GetObjectItem(progress, "folders")) {
+		printf("  folder %s -> %s: uidvalidity %.0f, uid %.0f of uidnext %.0f\n",
+		       str(f, "remote"), str(f, "local"), num(f, "uidvalidity"), num(f, "done"),
+		       num(f, "uidnext"));
+	}
+}
+
 /* One collector: a line (list), or every setting then the status (show). */
 static void print_item(const char *json, bool detail)
 {
@@ -123,7 +136,8 @@ static void print_item(const char *json, bool detail)
 	if (detail) {
 		const cJSON *m;
 		cJSON_ArrayForEach(m, o) {
-			if (strcmp(m->string, "status") == 0 || strcmp(m->string, "name") == 0)
+			if (strcmp(m->string, "status") == 0 || strcmp(m->string, "name") == 0 ||
+			    strcmp(m->string, "progress") == 0)
 				continue;
 			char *v = cJSON_PrintUnformatted(m);
 			printf("  %s: %s\n", m->string, v);
@@ -132,6 +146,7 @@ static void print_item(const char *json, bool detail)
 		printf("  last run: too_big %.0f, deleted %.0f, waiting %.0f; UIDLs remembered %.0f\n",
 		       num(st, "too_big"), num(st, "deleted"), num(st, "waiting"),
 		       num(st, "seen_uidls"));
+		print_progress(cJSON_GetObjectItem(o, "progress"));
 	}
 	cJSON_Delete(o);
 }

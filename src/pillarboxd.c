@@ -624,7 +624,10 @@ static int run(struct daemon *d, sigset_t *signals)
 		announce_ready(d);
 		serve(d, signals);
 	}
-	/* stop accepting and let sessions finish what is in flight, then the actors */
+	/* stop accepting and let sessions finish what is in flight, then the actors; long waits
+	 * (an IMAP collector's IDLE) end first, or what is in flight would wait for them */
+	if (d->rt != NULL)
+		pb_runtime_stop_begin(d->rt);
 	gw_hub_stop(&d->smtp);
 	gw_hub_stop(&d->pop3);
 	gw_hub_stop(&d->imap);

@@ -178,7 +178,8 @@ static int on_op(struct pb_actor *a, void *state, struct pb_msg *m)
 	return 0;
 }
 
-/* One list item: the settings without the password, and "status" (the last run). */
+/* One list item: the settings without the password, "status" (the last run) and, for IMAP,
+ * "progress" (its folders: imap-collect.h). */
 static char *list_item(struct collector_state *s, const char *name, const char *json)
 {
 	struct collector_def d;
@@ -194,6 +195,10 @@ static char *list_item(struct collector_state *s, const char *name, const char *
 	cJSON_AddStringToObject(o, "name", name);
 	if (pb_store_collector_status_get(s->store, name, &status, &error) == 1)
 		cJSON_AddItemToObject(o, "status", cJSON_Parse(status));
+	free(status);
+	status = NULL; /* an IMAP collector's folders and their progress */
+	if (pb_store_collector_progress_get(s->store, name, &status, &error) == 1)
+		cJSON_AddItemToObject(o, "progress", cJSON_Parse(status));
 	free(status);
 	char *out = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);

@@ -16,6 +16,7 @@
 static const char *const tls_names[] = { "none", "ssl", "stls" };
 static const char *const auth_names[] = { "user", "apop", "plain", "cram-md5" };
 static const char *const route_names[] = { "headers", "user", "smtp" };
+static const char *const protocol_names[] = { "pop3", "imap" };
 
 void collector_def_init(struct collector_def *d, const char *name)
 {
@@ -24,6 +25,7 @@ void collector_def_init(struct collector_def *d, const char *name)
 	d->tls_verify = true;
 	d->default_mappings = true;
 	d->enabled = true;
+	d->idle_s = COLLECTOR_IDLE_DEFAULT_S;
 }
 
 void collector_def_free(struct collector_def *d)
@@ -46,6 +48,8 @@ uint16_t collector_def_port(const struct collector_def *d)
 {
 	if (d->port != 0)
 		return d->port;
+	if (d->protocol == COLLECTOR_PROTO_IMAP)
+		return d->tls == COLLECTOR_TLS_SSL ? 993 : 143;
 	return d->tls == COLLECTOR_TLS_SSL ? 995 : 110;
 }
 
@@ -105,6 +109,10 @@ static int set_enum(struct collector_def *d, const char *key, const char *v, con
 		if ((i = name_index(route_names, 3, v)) < 0)
 			return *error_r = "route is headers, user or smtp", -1;
 		d->route = (uint8_t)i;
+	} else if (strcmp(key, "protocol") == 0) {
+		if ((i = name_index(protocol_names, 2, v)) < 0)
+			return *error_r = "protocol is pop3 or imap", -1;
+		d->protocol = (uint8_t)i;
 	} else {
 		return 0;
 	}
@@ -130,6 +138,9 @@ static int set_scalar(struct collector_def *d, const char *key, const char *v,
 	} else if (strcmp(key, "interval_min") == 0) {
 		if (parse_u32(v, 10080, &d->interval_min) < 0)
 			return *error_r = "interval_min is 0 (never by itself) to 10080", -1;
+	} else if (strcmp(key, "idle_s") == 0) {
+		if (parse_u32(v, 3600, &d->idle_s) < 0)
+			return *error_r = "idle_s is 0 (no IDLE) to 3600", -1;
 	} else if (strcmp(key, "tls_verify") == 0 || strcmp(key, "default_mappings") == 0 ||
 		   strcmp(key, "enabled") == 0) {
 		bool *b = key[0] == 't' ? &d->tls_verify : key[0] == 'd' ? &d->default_mappings
@@ -198,6 +209,11 @@ int collector_def_check(const struct collector_def *d, const char **error_r)
 		return *error_r = "route=user and route=smtp need a target", -1;
 	if (d->route == COLLECTOR_ROUTE_SMTP && strchr(d->target, '@') == NULL)
 		return *error_r = "route=smtp needs an address as target", -1;
+	if (d->protocol == COLLECTOR_PROTO_IMAP && d->route != COLLECTOR_ROUTE_USER)
+		return *error_r = "protocol=imap migrates into one user: route=user target=USER", -1;
+	if (d->protocol == COLLECTOR_PROTO_IMAP && d->auth != COLLECTOR_AUTH_USER &&
+	    d->auth != COLLECTOR_AUTH_PLAIN)
+		return *error_r = "protocol=imap takes auth=user (LOGIN) or auth=plain", -1;
 	if (d->route == COLLECTOR_ROUTE_HEADERS && empty(d->domains) && empty(d->mappings))
 		return *error_r = "route=headers needs domains (Accepted Domains) or mappings", -1;
 	return 0;
@@ -212,6 +228,7 @@ char *collector_def_to_json(const struct collector_def *d, bool with_password)
 {
 	cJSON *o = cJSON_CreateObject();
 
+	add_str(o, "protocol", protocol_names[d->protocol]);
 	add_str(o, "server", d->server);
 	cJSON_AddNumberToObject(o, "port", collector_def_port(d));
 	add_str(o, "tls", tls_names[d->tls]);
@@ -230,6 +247,8 @@ char *collector_def_to_json(const struct collector_def *d, bool with_password)
 	cJSON_AddNumberToObject(o, "max_kb", d->max_kb);
 	cJSON_AddNumberToObject(o, "leave_days", d->leave_days);
 	cJSON_AddNumberToObject(o, "interval_min", d->interval_min);
+	if (d->protocol == COLLECTOR_PROTO_IMAP)
+		cJSON_AddNumberToObject(o, "idle_s", d->idle_s);
 	cJSON_AddBoolToObject(o, "enabled", d->enabled);
 	char *text = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);

@@ -33,6 +33,7 @@ struct collector_run_in {
 	/* Asked before each message: true stops the run there ("hung up"; QUIT is still sent,
 	 * so the DELEs of messages safe here take effect). NULL: never. */
 	bool (*stop)(const char *name);
+	struct pb_runtime *rt;        /* a long wait (IMAP IDLE) ends at its stop; NULL: none */
 };
 
 struct collector_run_out {

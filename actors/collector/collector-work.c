@@ -8,12 +8,14 @@
  * OWNS: nothing between runs (the last run is in the store's status record); the process-wide
  * stop request (the name of the run in progress, under a mutex: "collector" writes it).
  * THREAD: its actor thread.
- * MESSAGES: handles CWORK_RUN_REQ (CWORK_RUN_REP); calls DIRECTORY and SPOOL (collector-run.c).
+ * MESSAGES: handles CWORK_RUN_REQ (CWORK_RUN_REP); calls DIRECTORY and SPOOL (collector-run.c),
+ * MBOX (imap-collect.c: protocol=imap).
  */
 #include "collector-actor.h"
 #include "collector-jobs.h"
 #include "collector-def.h"
 #include "collector-run.h"
+#include "imap-collect.h"
 
 #include "pb-alloc.h"
 #include "pb-log.h"
@@ -182,9 +184,11 @@ static int run_def(struct pb_actor *a, struct cwork *w, const struct collector_d
 		return -1;
 	}
 	struct collector_run_in in = { w->store, pb_actor_caller(a), d, password, tls,
-				       now_ms != 0 ? now_ms : wall, CWORK_NET_TIMEOUT_MS, stop_wanted };
+				       now_ms != 0 ? now_ms : wall, CWORK_NET_TIMEOUT_MS, stop_wanted,
+				       pb_actor_runtime(a) };
 	stop_track(d->name);
-	int rc = collector_run(&in, out);
+	int rc = d->protocol == COLLECTOR_PROTO_IMAP ? imap_collect_run(&in, out)
+						     : collector_run(&in, out);
 	stop_track("");
 	explicit_bzero(password, strlen(password));
 	free(password);

@@ -1,7 +1,7 @@
 /*
  * store-collector.h: the mail collectors' records (library pb_store_collector): each
  * collector's definition and last-run status (opaque JSON text the collector module reads and
- * writes), and the UIDLs it has seen at its remote mailbox. Owner: the collector actor and the
+ * writes), an IMAP collector's progress per folder, and the UIDLs it has seen at its remote mailbox. Owner: the collector actor and the
  * run of that collector (one run at a time). The spool writes one seen mark on a collector's
  * behalf: in the synced batch that commits a downloaded message (pb_spool_rec.mark, see
  * store-spool.h and docs/storage.md "Collectors: exactly once").
@@ -41,6 +41,12 @@ int pb_store_collector_status_put(struct pb_store *s, const char *name, const ch
 				  const char **error_r);
 int pb_store_collector_status_get(struct pb_store *s, const char *name, char **json_r,
 				  const char **error_r);
+/* An IMAP collector's progress per folder (opaque JSON of imap-collect.c): synced, as it is
+ * what says which messages are safe here. Deleted with the definition. 0 / -1; get: 1, 0, -1. */
+int pb_store_collector_progress_put(struct pb_store *s, const char *name, const char *json,
+				    const char **error_r);
+int pb_store_collector_progress_get(struct pb_store *s, const char *name, char **json_r,
+				    const char **error_r);
 
 /* ---- seen marks: "NAME UIDL" -> state, first-seen time ---- */
 

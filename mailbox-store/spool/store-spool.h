@@ -56,9 +56,11 @@ int pb_store_spool_put(struct pb_store *s, const void *body, size_t len, struct 
 struct pb_store_upload;
 
 /* Upload owners are a base (the high 16 bits: one per kind of owner) plus a shard index: the
- * spool shards are 0 + index, the mailbox owners PB_UPLOAD_OWNER_MAILBOX + index. */
+ * spool shards are 0 + index, the mailbox owners PB_UPLOAD_OWNER_MAILBOX + index, the IMAP
+ * collector's run (one at a time) PB_UPLOAD_OWNER_COLLECTOR. */
 #define PB_UPLOAD_OWNER_BASE_MASK 0xFFFF0000u
 #define PB_UPLOAD_OWNER_MAILBOX 0x4D420000u
+#define PB_UPLOAD_OWNER_COLLECTOR 0x49430000u
 /* Begins an upload for `owner` (a base plus a shard index: pb_store_uploads_clean finds what an
  * owner left). Writes nothing yet: a small upload record goes with the first chunk (not
  * synced). Returns 0 with *up_r (release it with a commit, pb_store_upload_abort or

@@ -47,7 +47,7 @@ int status_server_start(struct pb_runtime *rt, const struct pb_config *cfg,
 {
 	struct status_server *srv = xcalloc(1, sizeof(*srv));
 	struct gw_listen ls = { cfg->bindings[PB_SVC_STATUS], cfg->n_bindings[PB_SVC_STATUS], srv,
-				"status", tls, false };
+				"status", tls, false, false };
 
 	return gw_hub_start(rt, &status_proto, &ls, 1, srv, hub_r, error_r);
 }

@@ -15,6 +15,7 @@
 #include "pillarbox-actors.h"
 #include "sys-client.h"
 #include "pb-settings.h"
+#include "pb-settings-snapshot.h"
 #include "pillarbox-notify.h"
 #include "pillarbox-paths.h"
 #include "pillarbox-private.h"
@@ -23,6 +24,7 @@
 #include "pop3-server.h"
 #include "smtp-server.h"
 #include "status-server.h"
+#include "web-server.h"
 #include "store-db.h"
 #include "sys-actor.h"
 
@@ -49,6 +51,7 @@ struct daemon {
 	struct pb_bridge *bridge;
 	const char *cli_owners[16]; /* the owners the bridge forwards to (it borrows them) */
 	struct gw_hub *smtp, *pop3, *imap, *status;
+	struct web_gateway *web;
 	bool restart; /* SIGUSR1 (the status server's restart): exit 75 after the clean stop */
 	struct pb_tls_current *tls; /* the certificate new TLS connections get (SIGHUP swaps it) */
 	const char *config_path, *data_dir_arg; /* read again at SIGHUP for tls_* */
@@ -400,6 +403,15 @@ static void reload_tls(struct daemon *d)
 	pb_config_deinit(&cfg);
 }
 
+/* The web gateway, with the settings in effect at start (its pages are read once). */
+static int web_start(struct daemon *d, char **error_r)
+{
+	const struct pb_settings *s = pb_settings_acquire(d->rt);
+	int rc = web_server_start(d->rt, &d->cfg, s, d->tls, &d->web, error_r);
+	pb_settings_release(d->rt, s);
+	return rc;
+}
+
 static int start_gateways(struct daemon *d)
 {
 	char *error = NULL;
@@ -411,7 +423,8 @@ static int start_gateways(struct daemon *d)
 	if (smtp_server_start(d->rt, &d->cfg, d->hostname, d->tls, &d->smtp, &error) < 0 ||
 	    pop3_server_start(d->rt, &d->cfg, d->hostname, d->tls, &d->pop3, &error) < 0 ||
 	    imap_server_start(d->rt, &d->cfg, d->hostname, d->tls, &d->imap, &error) < 0 ||
-	    status_server_start(d->rt, &d->cfg, d->tls, &d->status, &error) < 0) {
+	    status_server_start(d->rt, &d->cfg, d->tls, &d->status, &error) < 0 ||
+	    web_start(d, &error) < 0) {
 		fprintf(stderr, "pillarboxd: cannot listen: %s\n", error);
 		free(error);
 		return -1;
@@ -632,6 +645,7 @@ static int run(struct daemon *d, sigset_t *signals)
 	gw_hub_stop(&d->pop3);
 	gw_hub_stop(&d->imap);
 	gw_hub_stop(&d->status);
+	web_server_stop(&d->web);
 	pb_tls_current_destroy(&d->tls);
 	pb_bridge_stop(&d->bridge);
 	pb_runtime_destroy(&d->rt);

@@ -22,9 +22,10 @@ int imap_server_start(struct pb_runtime *rt, const struct pb_config *cfg, const 
 {
 	struct imap_server *srv = xcalloc(1, sizeof(*srv));
 	struct gw_listen ls[] = {
-		{ cfg->bindings[PB_SVC_IMAP], cfg->n_bindings[PB_SVC_IMAP], srv, "imap", tls, false },
+		{ cfg->bindings[PB_SVC_IMAP], cfg->n_bindings[PB_SVC_IMAP], srv, "imap", tls, false,
+		  false },
 		{ cfg->bindings[PB_SVC_IMAPS], cfg->n_bindings[PB_SVC_IMAPS], srv, "imaps", tls,
-		  true },
+		  true, false },
 	};
 
 	snprintf(srv->hostname, sizeof(srv->hostname), "%s", hostname);

@@ -58,6 +58,7 @@ struct hub_listen {
 	void *server;
 	struct pb_tls_current *tls; /* gw_listen's */
 	bool implicit_tls;
+	bool sniff_tls;
 	char service[16];  /* for the status */
 	uint64_t sessions; /* open connections accepted here */
 };
@@ -307,7 +308,8 @@ static void *on_accept(struct net_conn *c, void *listen_ctx)
 	hc->gs = (struct gw_session){ .tr = &hub_transport, .hub = hl->hub, .conn = c,
 				      .calls = hl->hub->calls, .id = net_conn_id(c),
 				      .hub_name = hl->hub->addr, .tls_cur = hl->tls,
-				      .tls_handshake_ms = hl->hub->limits.tls_handshake_ms };
+				      .tls_handshake_ms = hl->hub->limits.tls_handshake_ms,
+				      .tls_sniff = hl->sniff_tls && !hl->implicit_tls && hl->tls != NULL };
 	const char *error;
 	/* implicit TLS without a certificate is refused at start: no session then either */
 	if (!hl->implicit_tls || gw_tls_begin(&hc->gs, &error) == 0)
@@ -525,7 +527,8 @@ static int listen_all(struct gw_hub *hub, const struct gw_listen *ls, size_t n_l
 		ASSERT(hub->n_listen < GW_HUB_MAX_LISTEN);
 		struct hub_listen *hl = &hub->listen[hub->n_listen++];
 		*hl = (struct hub_listen){ .hub = hub, .server = ls[i].server, .tls = ls[i].tls,
-					   .implicit_tls = ls[i].implicit_tls };
+					   .implicit_tls = ls[i].implicit_tls,
+					   .sniff_tls = ls[i].sniff_tls };
 		if (ls[i].implicit_tls && ls[i].tls == NULL && ls[i].n > 0) {
 			*error_r = xasprintf("%s: implicit TLS needs a certificate", ls[i].service);
 			return -1;

@@ -51,6 +51,10 @@ struct gw_listen {
 	 * TLS begins at the accept (465, 995) rather than by STARTTLS/STLS. */
 	struct pb_tls_current *tls;
 	bool implicit_tls;
+	/* Clear and TLS on the same port (the web's 5108): a connection whose first byte begins
+	 * a TLS handshake record is TLS from there, any other is clear (gw_tls_active tells the
+	 * protocol which). Needs tls; ignored with implicit_tls. */
+	bool sniff_tls;
 };
 
 /* Starts a gateway: binds every listener (on the calling thread, so a port that cannot be

@@ -389,9 +389,23 @@ static int tls_step(struct gw_session *gs, const struct gw_proto *p)
 	return gs->closed ? -1 : 0;
 }
 
+/* A sniffing listener's first input: a TLS handshake record (RFC 8446 5.1: content type 22)
+ * begins TLS, anything else stays clear. 0, or -1 when TLS could not begin (closed). */
+static int sniff(struct gw_session *gs, const struct pb_buf *in)
+{
+	const char *error;
+
+	gs->tls_sniff = false;
+	if (in->len == 0 || (unsigned char)in->data[0] != 0x16 || gw_tls_begin(gs, &error) == 0)
+		return 0;
+	pb_warn("net", "event=tls_failed peer=%s reason=%s", gs->tr->peer(gs->conn), error);
+	gw_close(gs, false);
+	return -1;
+}
+
 void gw_input(struct gw_session *gs, const struct gw_proto *p, struct pb_buf *in)
 {
-	if (gs->closed) {
+	if (gs->closed || (gs->tls_sniff && in->len > 0 && sniff(gs, in) < 0)) {
 		pb_buf_reset(in);
 		return;
 	}

@@ -123,6 +123,7 @@ struct gw_session {
 	uint64_t deadline;              /* the protocol's (gw_set_deadline), absolute; 0: none */
 	bool tls_upgraded;              /* began by STARTTLS/STLS (not at the accept) */
 	bool tls_opened;                /* the handshake ended (tls_started ran) */
+	bool tls_sniff;                 /* the first input byte decides: TLS or clear (gw_listen) */
 	bool closed;                    /* gw_close ran: no more input for the protocol */
 	struct pb_buf tls_held;         /* plaintext written during the handshake */
 	struct pb_buf tls_plain;        /* decrypted input handed to the protocol */

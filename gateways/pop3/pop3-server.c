@@ -20,9 +20,10 @@ int pop3_server_start(struct pb_runtime *rt, const struct pb_config *cfg,
 {
 	struct pop3_server *srv = xcalloc(1, sizeof(*srv));
 	struct gw_listen ls[] = {
-		{ cfg->bindings[PB_SVC_POP3], cfg->n_bindings[PB_SVC_POP3], srv, "pop3", tls, false },
+		{ cfg->bindings[PB_SVC_POP3], cfg->n_bindings[PB_SVC_POP3], srv, "pop3", tls, false,
+		  false },
 		{ cfg->bindings[PB_SVC_POP3S], cfg->n_bindings[PB_SVC_POP3S], srv, "pop3s", tls,
-		  true },
+		  true, false },
 	};
 
 	snprintf(srv->hostname, sizeof(srv->hostname), "%s", hostname);

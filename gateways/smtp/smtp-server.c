@@ -35,12 +35,12 @@ int smtp_server_start(struct pb_runtime *rt, const struct pb_config *cfg,
 	struct smtp_server *srv = xcalloc(1, sizeof(*srv));
 	struct gw_listen ls[] = {
 		{ cfg->bindings[PB_SVC_SMTP], cfg->n_bindings[PB_SVC_SMTP], &srv->ports[SMTP_PORT_MX],
-		  "smtp", tls, false },
+		  "smtp", tls, false, false },
 		{ cfg->bindings[PB_SVC_SUBMISSION], cfg->n_bindings[PB_SVC_SUBMISSION],
-		  &srv->ports[SMTP_PORT_SUBMISSION], "submission", tls, false },
+		  &srv->ports[SMTP_PORT_SUBMISSION], "submission", tls, false, false },
 		/* RFC 8314: submission over implicit TLS */
 		{ cfg->bindings[PB_SVC_SMTPS], cfg->n_bindings[PB_SVC_SMTPS],
-		  &srv->ports[SMTP_PORT_SUBMISSION], "submissions", tls, true },
+		  &srv->ports[SMTP_PORT_SUBMISSION], "submissions", tls, true, false },
 	};
 
 	snprintf(srv->hostname, sizeof(srv->hostname), "%s", hostname);

@@ -30,7 +30,8 @@ SOURCE = os.environ.get("PB_SOURCE_DIR", os.path.join(os.path.dirname(__file__),
 DATA = "/var/lib/pillarbox"
 INSTALLED = ["/usr/sbin/pillarboxd", "/usr/sbin/pillarbox", "/etc/pillarbox/pillarbox.conf",
              "/etc/logrotate.d/pillarbox",
-             "/lib/systemd/system/pillarbox.service", "/usr/share/doc/pillarbox/README.Debian"]
+             "/lib/systemd/system/pillarbox.service", "/usr/share/doc/pillarbox/README.Debian",
+             "/usr/share/pillarbox/web/index.html"]
 ENABLED = "/etc/systemd/system/multi-user.target.wants/pillarbox.service"
 # what setpriv gives the daemon: what the unit's User=, Group= and AmbientCapabilities= give it
 AS_SERVICE = ["setpriv", "--reuid=pillarbox", "--regid=pillarbox", "--init-groups",
@@ -178,6 +179,11 @@ class Package(unittest.TestCase):
         p.quit()
         self.assertIn(b"Subject: packaged", body)
         self.assertIn(b"from the package", body)
+        # the web gateway serves the installed pages
+        page = run("curl", "-sS", "--max-time", "30", "http://127.0.0.1:%d/" % (5108 + self.offset)).stdout
+        self.assertIn("Pillarbox", page)
+        with open(self.log) as f:
+            self.assertIn("event=pages root=/usr/share/pillarbox/web", f.read())
 
     def check_root_start_becomes_pillarbox(self):
         """Started by hand as root, the packaged daemon becomes pillarbox (user = pillarbox in

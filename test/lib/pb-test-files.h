@@ -12,6 +12,7 @@
 #include "pb-test.h"
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,6 +100,11 @@ static inline size_t pb_test_each_golden(const char *dir,
 typedef void pb_test_transcript_fn(const char *in, size_t len, size_t (*chunker)(size_t, void *),
 				   void *ctx, struct pb_buf *out);
 
+static inline bool pb_test_same(const struct pb_buf *a, const struct pb_buf *b)
+{
+	return a->len == b->len && (a->len == 0 || memcmp(a->data, b->data, a->len) == 0);
+}
+
 /* The fuzz targets' invariant: the transcript is the same fed whole, in random reads and (up
  * to 4 KiB of input) byte by byte; abort() otherwise. */
 static inline void pb_test_fuzz_splits(pb_test_transcript_fn *transcript, const char *in,
@@ -111,12 +117,12 @@ static inline void pb_test_fuzz_splits(pb_test_transcript_fn *transcript, const 
 	pb_buf_init(&split);
 	transcript(in, size, NULL, NULL, &whole);
 	transcript(in, size, pb_test_chunk_random, &seed, &split);
-	if (whole.len != split.len || memcmp(whole.data, split.data, whole.len) != 0)
+	if (!pb_test_same(&whole, &split))
 		abort();
 	if (size <= 4096) {
 		pb_buf_reset(&split);
 		transcript(in, size, pb_test_chunk_bytes, NULL, &split);
-		if (whole.len != split.len || memcmp(whole.data, split.data, whole.len) != 0)
+		if (!pb_test_same(&whole, &split))
 			abort();
 	}
 	pb_buf_deinit(&whole);

@@ -157,7 +157,7 @@ static void test_calls_events_strays(void)
 {
 	struct pb_runtime *rt = pb_runtime_create("test", NULL);
 	struct pb_binding b = { "127.0.0.1", free_port() };
-	struct gw_listen ls = { &b, 1, NULL, "thub", NULL, false };
+	struct gw_listen ls = { &b, 1, NULL, "thub", NULL, false, false };
 	struct gw_hub *hub;
 	char *error = NULL, line[128], addr_a[64], addr_b[64];
 	const char *err;
@@ -214,7 +214,7 @@ static void test_service_cap(void)
 {
 	struct pb_runtime *rt = pb_runtime_create("test", NULL);
 	struct pb_binding b = { "127.0.0.1", free_port() };
-	struct gw_listen ls = { &b, 1, NULL, "thub", NULL, false };
+	struct gw_listen ls = { &b, 1, NULL, "thub", NULL, false, false };
 	struct pb_settings s;
 	struct gw_hub *hub;
 	char *error = NULL, line[128];
@@ -253,8 +253,8 @@ static void test_process_cap(void)
 {
 	struct pb_runtime *rt = pb_runtime_create("test", NULL);
 	struct pb_binding b1 = { "127.0.0.1", free_port() }, b2 = { "127.0.0.1", free_port() };
-	struct gw_listen ls1 = { &b1, 1, NULL, "thub", NULL, false };
-	struct gw_listen ls2 = { &b2, 1, NULL, "thub2", NULL, false };
+	struct gw_listen ls1 = { &b1, 1, NULL, "thub", NULL, false, false };
+	struct gw_listen ls2 = { &b2, 1, NULL, "thub2", NULL, false, false };
 	struct gw_proto p2 = t_proto;
 	struct pb_settings s;
 	struct gw_hub *h1, *h2;
@@ -318,7 +318,7 @@ static void test_ip_limits_and_trusted(void)
 {
 	struct pb_runtime *rt = pb_runtime_create("test", NULL);
 	struct pb_binding b = { "127.0.0.1", free_port() };
-	struct gw_listen ls = { &b, 1, NULL, "thub", NULL, false };
+	struct gw_listen ls = { &b, 1, NULL, "thub", NULL, false, false };
 	struct pb_settings s;
 	struct gw_hub *hub;
 	char *error = NULL;
@@ -363,7 +363,7 @@ static void test_casts_survive_a_full_inbox(void)
 {
 	struct pb_runtime *rt = pb_runtime_create("test", NULL);
 	struct pb_binding b = { "127.0.0.1", free_port() };
-	struct gw_listen ls = { &b, 1, NULL, "thub", NULL, false };
+	struct gw_listen ls = { &b, 1, NULL, "thub", NULL, false, false };
 	struct gw_hub *hub;
 	char *error = NULL, line[128];
 	const char *err;

@@ -61,7 +61,7 @@ static const struct merge_case merge_cases[] = {
 	  "relay_networks)" },
 	{ "accounts", NULL, "{\"max_recipients\": 5}", NULL, "accounts.max_recipients: unknown key" },
 	{ "smpt", NULL, "{}", NULL,
-	  "unknown settings document \"smpt\" (known: smtp, accounts, quota, imap, storage, maintenance, limits, security, outbound, connections, status)" },
+	  "unknown settings document \"smpt\" (known: smtp, accounts, quota, imap, storage, maintenance, limits, security, outbound, connections, status, web)" },
 	{ "smtp", NULL, "[1,2]", NULL, "smtp: a settings change must be a JSON object" },
 	{ "smtp", NULL, "{broken", NULL, "smtp: a settings change must be a JSON object" },
 	{ "smtp", NULL, "-5", NULL, "smtp: a settings change must be a JSON object" },
@@ -300,6 +300,7 @@ static void test_render_every_key(void)
 	CHECK_STR(json, "{\n  \"smtp_max_connections\": 1000,\n  \"pop3_max_connections\": 1000,\n"
 			"  \"imap_max_connections\": 1000,\n"
 			"  \"status_max_connections\": 100,\n"
+			"  \"web_max_connections\": 1000,\n"
 			"  \"ip_max_connections\": 50,\n  \"ip_connections_per_minute\": 600,\n"
 			"  \"message_bytes_in_flight_mb\": 256,\n"
 			"  \"reader_envelope_cache_mb\": 16,\n"

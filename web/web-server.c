@@ -1,0 +1,104 @@
+/*
+ * web-server.c: starts and stops the web gateway, finds and reads its static pages, and copies
+ * the settings its sessions read at every tick (see web-server.h).
+ * OWNS: struct web_gateway (the hub and the pages). THREAD: start/stop on the main thread; the
+ * tick on the hub's.
+ */
+#include "web-server.h"
+
+#include "gw-hub.h"
+#include "pb-alloc.h"
+#include "pb-log.h"
+#include "pb-settings.h"
+#include "web-session.h"
+
+#include <sys/stat.h>
+
+struct web_gateway {
+	struct gw_hub *hub;
+	struct web_assets *assets;
+};
+
+void web_server_tick(void *server, const struct pb_settings *s, uint64_t now_ms);
+
+void web_server_tick(void *server, const struct pb_settings *s, uint64_t now_ms)
+{
+	struct web_server *srv = server;
+
+	(void)now_ms;
+	srv->limits.max_head = (size_t)s->web.max_head_kb * 1024;
+	srv->limits.max_body = (size_t)s->web.max_body_kb * 1024;
+	srv->request_timeout_ms = s->web.request_timeout_s * 1000u;
+	srv->keepalive_timeout_ms = s->web.keepalive_timeout_s * 1000u;
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The directory of the static pages: the setting, else the installed copy, else the source
+ * tree's (a build directory's binary). NULL: none exists. */
+static const char *root_dir(const struct pb_settings *s)
+{
+	if (s->web.root[0] != '\0')
+		return s->web.root;
+	if (is_dir(PB_WEB_ROOT_INSTALLED))
+		return PB_WEB_ROOT_INSTALLED;
+	if (is_dir(PB_WEB_ROOT_SOURCE))
+		return PB_WEB_ROOT_SOURCE;
+	return NULL;
+}
+
+/* Reads the pages; a directory that cannot be read leaves the table empty (404s), warned. */
+static struct web_assets *assets_load(const struct pb_settings *s)
+{
+	const char *dir = root_dir(s);
+	struct web_assets *a = NULL;
+	char *error = NULL;
+
+	if (dir == NULL) {
+		pb_warn("web", "event=no_pages reason=%s",
+			PB_LOGQ("no web.root and no installed pages: every page is 404"));
+	} else if (web_assets_load(dir, &a, &error) < 0) {
+		pb_warn("web", "event=no_pages root=%s reason=%s", PB_LOGQ(dir), PB_LOGQ(error));
+		free(error);
+	} else {
+		pb_info("web", "event=pages root=%s files=%zu", PB_LOGQ(dir), web_assets_count(a));
+	}
+	return a;
+}
+
+int web_server_start(struct pb_runtime *rt, const struct pb_config *cfg,
+		     const struct pb_settings *s, struct pb_tls_current *tls,
+		     struct web_gateway **web_r, char **error_r)
+{
+	struct web_gateway *w = xcalloc(1, sizeof(*w));
+	struct web_server *srv = xcalloc(1, sizeof(*srv));
+
+	w->assets = assets_load(s);
+	srv->assets = w->assets;
+	srv->redirect_https = tls != NULL && cfg->tls_certificate != NULL;
+	web_server_tick(srv, s, 0);
+	struct gw_listen ls = { cfg->bindings[PB_SVC_HTTP], cfg->n_bindings[PB_SVC_HTTP], srv,
+				"http", tls, false, tls != NULL };
+	if (gw_hub_start(rt, &web_proto, &ls, 1, srv, &w->hub, error_r) < 0) {
+		web_assets_free(&w->assets);
+		free(w);
+		return -1;
+	}
+	*web_r = w;
+	return 0;
+}
+
+void web_server_stop(struct web_gateway **wp)
+{
+	struct web_gateway *w = *wp;
+	if (w == NULL)
+		return;
+	gw_hub_stop(&w->hub);
+	web_assets_free(&w->assets);
+	free(w);
+	*wp = NULL;
+}

@@ -1,0 +1,317 @@
+/*
+ * web-session.c: one HTTP connection of the web gateway: requests read one after another
+ * (pipelined ones wait in the session's own buffer, bounded), each answered in order; a body
+ * larger than WEB_WRITE_CHUNK is written a piece at a time as the client reads it, with input
+ * paused meanwhile. A request that never ends in web.request_timeout_s hears 408; an idle
+ * connection closes after web.keepalive_timeout_s. A request the reader refuses hears its
+ * status and the connection closes (the stream past it cannot be trusted).
+ * OWNS: struct web_session. THREAD: the web hub's.
+ * MESSAGES: none yet (the REST API will call actors through gw_call).
+ */
+#include "web-session.h"
+
+#include "http-response.h"
+#include "pb-alloc.h"
+#include "pb-log.h"
+#include "pb-settings.h"
+
+#include <string.h>
+#include <time.h>
+
+struct web_session {
+	struct gw_session *gs;
+	struct web_server *srv;
+	struct http_reader *reader;
+	struct pb_buf pending;  /* input not read yet (pipelined requests) */
+	const char *body;       /* a body being written a piece at a time (an asset's) */
+	size_t body_len, body_off;
+	bool request_timed;     /* the request under way has its deadline armed */
+	bool close_after;       /* close once the response is written */
+	bool closing;
+	bool pushing;           /* inside body_push: a drain from our own write is ignored */
+};
+
+static uint32_t max_connections(const struct pb_settings *s)
+{
+	return s->limits.web_max_connections;
+}
+
+static time_t now_s(void)
+{
+	return time(NULL);
+}
+
+/* The input a session holds at most: a whole request and a read's worth more. */
+static size_t pending_cap(const struct web_session *ws)
+{
+	return ws->srv->limits.max_head + ws->srv->limits.max_body + 65536;
+}
+
+static void *on_open(struct gw_session *gs, void *server)
+{
+	struct web_session *ws = xcalloc(1, sizeof(*ws));
+
+	ws->gs = gs;
+	ws->srv = server;
+	ws->reader = http_reader_new(&ws->srv->limits);
+	pb_buf_init(&ws->pending);
+	gw_set_deadline(gs, ws->srv->keepalive_timeout_ms);
+	return ws;
+}
+
+/* Writes a response head. */
+static void head_send(struct web_session *ws, const struct http_head *h)
+{
+	struct pb_buf out;
+
+	pb_buf_init(&out);
+	http_head_write(&out, h, now_s());
+	gw_write(ws->gs, out.data, out.len);
+	pb_buf_deinit(&out);
+}
+
+/* Answers with an error and, when the stream cannot go on, closes after it. */
+static void reply_error(struct web_session *ws, int status, bool keep_alive, bool with_body,
+			const char *allow)
+{
+	struct pb_buf out;
+
+	pb_buf_init(&out);
+	http_error_write(&out, status, keep_alive, gw_tls_active(ws->gs), with_body, allow, now_s());
+	gw_write(ws->gs, out.data, out.len);
+	pb_buf_deinit(&out);
+	if (!keep_alive)
+		ws->close_after = true;
+}
+
+/* Writes what the client may take of the body being sent; true when it is all written.
+ * A write that empties the output calls on_drain at once (net-loop.c): `pushing` keeps that
+ * nested call from writing (or finishing the response) a second time. */
+static bool body_push(struct web_session *ws)
+{
+	ws->pushing = true;
+	while (ws->body_off < ws->body_len && gw_output_pending(ws->gs) < WEB_WRITE_CHUNK) {
+		size_t n = ws->body_len - ws->body_off;
+		if (n > WEB_WRITE_CHUNK)
+			n = WEB_WRITE_CHUNK;
+		size_t off = ws->body_off;
+		ws->body_off += n;
+		gw_write(ws->gs, ws->body + off, n);
+	}
+	ws->pushing = false;
+	if (ws->body_off < ws->body_len)
+		return false;
+	ws->body = NULL;
+	return true;
+}
+
+/* A GET or HEAD of a static page: 200 (gzip when taken), 304 when the client's copy is
+ * current, a redirect to the directory's index, or 404. */
+static void serve_asset(struct web_session *ws, const struct http_request *q)
+{
+	const struct web_asset *a = web_assets_find(ws->srv->assets, q->path);
+	bool head_only = q->verb == HTTP_VERB_HEAD;
+
+	if (a == NULL) {
+		char *dir = xasprintf("%s/", q->path);
+		bool is_dir = web_assets_find(ws->srv->assets, dir) != NULL;
+		if (is_dir) {
+			struct http_head h = { .status = 301, .keep_alive = q->keep_alive,
+					       .tls = gw_tls_active(ws->gs), .location = dir };
+			head_send(ws, &h);
+		} else {
+			reply_error(ws, 404, q->keep_alive, !head_only, NULL);
+		}
+		free(dir);
+		return;
+	}
+	bool gz = a->gz != NULL && http_accepts_gzip(http_request_field(q, "accept-encoding"));
+	bool fresh = http_etag_matches(http_request_field(q, "if-none-match"), a->etag);
+	struct http_head h = { .status = fresh ? 304 : 200, .content_type = a->type,
+			       .length = gz ? a->gz_len : a->len, .keep_alive = q->keep_alive,
+			       .tls = gw_tls_active(ws->gs), .etag = a->etag,
+			       .encoding = gz && !fresh ? "gzip" : NULL, .vary_encoding = a->gz != NULL,
+			       .cache_control = "no-cache" };
+	head_send(ws, &h);
+	if (fresh || head_only)
+		return;
+	ws->body = gz ? a->gz : a->data;
+	ws->body_len = h.length;
+	ws->body_off = 0;
+}
+
+/* Whether a Host field is a plain host[:port] (what a redirect may name). */
+static bool host_ok(const char *host)
+{
+	if (host == NULL || host[0] == '\0' || strlen(host) > 255)
+		return false;
+	for (const char *p = host; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || strchr(".-:[]", *p) != NULL))
+			return false;
+	return true;
+}
+
+/* A clear request to a server with a real certificate: 308 to the same place over https. */
+static void redirect_https(struct web_session *ws, const struct http_request *q)
+{
+	const char *host = http_request_field(q, "host");
+
+	if (!host_ok(host)) {
+		reply_error(ws, 400, false, true, NULL);
+		return;
+	}
+	char *location = xasprintf("https://%s%s%s%s", host, q->path != NULL ? q->path : "/",
+				   q->query != NULL ? "?" : "", q->query != NULL ? q->query : "");
+	struct http_head h = { .status = 308, .keep_alive = q->keep_alive, .location = location };
+	head_send(ws, &h);
+	free(location);
+}
+
+static void handle(struct web_session *ws, const struct http_request *q)
+{
+	pb_debug("web", "event=request peer=%s method=%s path=%s", gw_peer(ws->gs),
+		 http_verb_name(q->verb), PB_LOGQ(q->path != NULL ? q->path : "*"));
+	if (!q->keep_alive)
+		ws->close_after = true;
+	if (ws->srv->redirect_https && !gw_tls_active(ws->gs)) {
+		redirect_https(ws, q);
+		return;
+	}
+	if (q->path == NULL || q->verb == HTTP_VERB_OPTIONS) {
+		struct http_head h = { .status = 204, .keep_alive = q->keep_alive,
+				       .tls = gw_tls_active(ws->gs), .allow = "GET, HEAD, OPTIONS" };
+		head_send(ws, &h);
+		return;
+	}
+	if (q->verb != HTTP_VERB_GET && q->verb != HTTP_VERB_HEAD) {
+		reply_error(ws, 405, q->keep_alive, true, "GET, HEAD, OPTIONS");
+		return;
+	}
+	serve_asset(ws, q);
+}
+
+/* After a response: close if it said so, else wait for the next request. Returns false when
+ * the session stops reading (closing, or a body still being written). */
+static bool response_done(struct web_session *ws)
+{
+	if (ws->body != NULL && !body_push(ws)) {
+		gw_pause(ws->gs);
+		gw_set_deadline(ws->gs, ws->srv->request_timeout_ms);
+		return false;
+	}
+	if (ws->close_after) {
+		ws->closing = true;
+		gw_close(ws->gs, true);
+		return false;
+	}
+	ws->request_timed = false;
+	gw_set_deadline(ws->gs, ws->srv->keepalive_timeout_ms);
+	return true;
+}
+
+/* Reads and answers the requests waiting in pending, in order, until one is incomplete or a
+ * response must wait for the client. */
+static void process(struct web_session *ws)
+{
+	while (!ws->closing && ws->body == NULL && ws->pending.len > 0) {
+		size_t used = 0;
+		enum http_read r = http_reader_feed(ws->reader, ws->pending.data, ws->pending.len,
+						    &used);
+		pb_buf_consume(&ws->pending, used);
+		if (r == HTTP_READ_ERROR) {
+			pb_info("web", "event=bad_request peer=%s status=%d reason=%s", gw_peer(ws->gs),
+				http_reader_status(ws->reader), PB_LOGQ(http_reader_error(ws->reader)));
+			reply_error(ws, http_reader_status(ws->reader), false, true, NULL);
+			response_done(ws);
+			return;
+		}
+		if (r == HTTP_READ_MORE) {
+			if (!ws->request_timed && http_reader_started(ws->reader)) {
+				ws->request_timed = true;
+				gw_set_deadline(ws->gs, ws->srv->request_timeout_ms);
+			}
+			return;
+		}
+		handle(ws, http_reader_request(ws->reader));
+		http_reader_next(ws->reader);
+		if (!response_done(ws))
+			return;
+	}
+}
+
+static void on_input(void *session, struct pb_buf *in)
+{
+	struct web_session *ws = session;
+
+	if (ws->closing) {
+		pb_buf_reset(in);
+		return;
+	}
+	pb_buf_append(&ws->pending, in->data, in->len);
+	pb_buf_reset(in);
+	process(ws);
+	/* a client sending more than one request can hold is read no further until it reads */
+	if (!ws->closing && ws->pending.len > pending_cap(ws))
+		gw_pause(ws->gs);
+}
+
+static void on_drain(void *session)
+{
+	struct web_session *ws = session;
+
+	if (ws->body == NULL || ws->closing || ws->pushing)
+		return;
+	gw_set_deadline(ws->gs, ws->srv->request_timeout_ms);
+	if (!body_push(ws))
+		return;
+	gw_resume(ws->gs);
+	if (response_done(ws))
+		process(ws);
+}
+
+static void on_timeout(void *session)
+{
+	struct web_session *ws = session;
+
+	if (ws->closing)
+		return;
+	ws->closing = true;
+	if (ws->body == NULL && http_reader_started(ws->reader)) {
+		pb_info("web", "event=request_timeout peer=%s", gw_peer(ws->gs));
+		reply_error(ws, 408, false, true, NULL);
+		gw_close(ws->gs, true);
+		return;
+	}
+	gw_close(ws->gs, ws->body == NULL);
+}
+
+static void on_shutdown(void *session)
+{
+	struct web_session *ws = session;
+	ws->closing = true;
+}
+
+static void on_close(void *session)
+{
+	struct web_session *ws = session;
+
+	http_reader_free(&ws->reader);
+	pb_buf_deinit(&ws->pending);
+	free(ws);
+}
+
+void web_server_tick(void *server, const struct pb_settings *s, uint64_t now_ms);
+
+const struct gw_proto web_proto = {
+	.name = "web",
+	.busy = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+	.max_connections = max_connections,
+	.open = on_open,
+	.input = on_input,
+	.timeout = on_timeout,
+	.drain = on_drain,
+	.shutdown = on_shutdown,
+	.close = on_close,
+	.tick = web_server_tick,
+};

@@ -6,6 +6,7 @@
  * OWNS: nothing. THREAD: main only.
  */
 #include "pb-buf.h"
+#include "pb-doc-gen.h"
 #include "pb-settings.h"
 
 #include <inttypes.h>
@@ -76,55 +77,7 @@ static char *markdown(void)
 	return pb_buf_steal(&b, NULL);
 }
 
-static char *read_all(const char *path)
-{
-	struct pb_buf b;
-	char chunk[4096];
-	size_t n;
-	FILE *f = fopen(path, "r");
-
-	if (f == NULL)
-		return NULL;
-	pb_buf_init(&b);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		pb_buf_append(&b, chunk, n);
-	fclose(f);
-	return pb_buf_steal(&b, NULL);
-}
-
-/* 0 if path holds exactly want; else says where it differs and how to regenerate it. */
-static int check(const char *self, const char *path, const char *want)
-{
-	char *have = read_all(path);
-	int line = 1;
-
-	if (have != NULL && strcmp(have, want) == 0) {
-		free(have);
-		return 0;
-	}
-	for (size_t i = 0; have != NULL && have[i] == want[i] && want[i] != '\0'; i++)
-		line += want[i] == '\n';
-	fprintf(stderr, "%s: %s (first difference at line %d)\n", path,
-		have == NULL ? "cannot be read" : "differs from runtime/settings.def", line);
-	fprintf(stderr, "regenerate it: %s > %s\n", self, path);
-	free(have);
-	return 1;
-}
-
 int main(int argc, char **argv)
 {
-	char *md = markdown();
-	int rc = 0;
-
-	if (argc == 3 && strcmp(argv[1], "--check") == 0) {
-		rc = check(argv[0], argv[2], md);
-	} else if (argc == 1) {
-		fputs(md, stdout);
-	}
-	else {
-		fprintf(stderr, "usage: %s [--check FILE]\n", argv[0]);
-		rc = 2;
-	}
-	free(md);
-	return rc;
+	return pb_doc_gen_main(argc, argv, markdown(), "runtime/settings.def");
 }

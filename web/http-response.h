@@ -29,6 +29,7 @@ struct http_head {
 	const char *cache_control; /* NULL: "no-store" */
 	const char *location;     /* redirects */
 	const char *allow;        /* 405 and OPTIONS */
+	const char *set_cookie;   /* a Set-Cookie value or NULL */
 };
 
 /* The reason phrase of a status ("Not Found"); "Unknown" for one we never send. */

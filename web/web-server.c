@@ -17,6 +17,7 @@
 struct web_gateway {
 	struct gw_hub *hub;
 	struct web_assets *assets;
+	struct web_auth *auth;
 };
 
 void web_server_tick(void *server, const struct pb_settings *s, uint64_t now_ms);
@@ -30,6 +31,10 @@ void web_server_tick(void *server, const struct pb_settings *s, uint64_t now_ms)
 	srv->limits.max_body = (size_t)s->web.max_body_kb * 1024;
 	srv->request_timeout_ms = s->web.request_timeout_s * 1000u;
 	srv->keepalive_timeout_ms = s->web.keepalive_timeout_s * 1000u;
+	srv->login_idle_ms = (uint64_t)s->web.login_idle_min * 60000u;
+	srv->login_max_ms = (uint64_t)s->web.login_max_hours * 3600000u;
+	srv->metrics_networks = s->web.metrics_networks.list;
+	srv->allow_plaintext_auth = s->security.allow_plaintext_auth != 0;
 }
 
 static bool is_dir(const char *path)
@@ -78,13 +83,16 @@ int web_server_start(struct pb_runtime *rt, const struct pb_config *cfg,
 	struct web_server *srv = xcalloc(1, sizeof(*srv));
 
 	w->assets = assets_load(s);
+	w->auth = web_auth_new();
 	srv->assets = w->assets;
+	srv->auth = w->auth;
 	srv->redirect_https = tls != NULL && cfg->tls_certificate != NULL;
 	web_server_tick(srv, s, 0);
 	struct gw_listen ls = { cfg->bindings[PB_SVC_HTTP], cfg->n_bindings[PB_SVC_HTTP], srv,
 				"http", tls, false, tls != NULL };
 	if (gw_hub_start(rt, &web_proto, &ls, 1, srv, &w->hub, error_r) < 0) {
 		web_assets_free(&w->assets);
+		web_auth_free(&w->auth);
 		free(w);
 		return -1;
 	}
@@ -99,6 +107,7 @@ void web_server_stop(struct web_gateway **wp)
 		return;
 	gw_hub_stop(&w->hub);
 	web_assets_free(&w->assets);
+	web_auth_free(&w->auth);
 	free(w);
 	*wp = NULL;
 }

@@ -6,7 +6,9 @@
  * connection closes after web.keepalive_timeout_s. A request the reader refuses hears its
  * status and the connection closes (the stream past it cannot be trusted).
  * OWNS: struct web_session. THREAD: the web hub's.
- * MESSAGES: none yet (the REST API will call actors through gw_call).
+ * An API request (web-api.c) may wait for actors: input is paused meanwhile and its answer,
+ * written from the call's continuation, lets the session go on with the next request.
+ * MESSAGES: the API's calls (web-api.c), through gw_call.
  */
 #include "web-session.h"
 
@@ -18,18 +20,6 @@
 #include <string.h>
 #include <time.h>
 
-struct web_session {
-	struct gw_session *gs;
-	struct web_server *srv;
-	struct http_reader *reader;
-	struct pb_buf pending;  /* input not read yet (pipelined requests) */
-	const char *body;       /* a body being written a piece at a time (an asset's) */
-	size_t body_len, body_off;
-	bool request_timed;     /* the request under way has its deadline armed */
-	bool close_after;       /* close once the response is written */
-	bool closing;
-	bool pushing;           /* inside body_push: a drain from our own write is ignored */
-};
 
 static uint32_t max_connections(const struct pb_settings *s)
 {
@@ -55,6 +45,7 @@ static void *on_open(struct gw_session *gs, void *server)
 	ws->srv = server;
 	ws->reader = http_reader_new(&ws->srv->limits);
 	pb_buf_init(&ws->pending);
+	gw_login_init(&ws->login, gs, "web", &web_login_ops, WEB_CALL_TIMEOUT_MS);
 	gw_set_deadline(gs, ws->srv->keepalive_timeout_ms);
 	return ws;
 }
@@ -102,6 +93,8 @@ static bool body_push(struct web_session *ws)
 	if (ws->body_off < ws->body_len)
 		return false;
 	ws->body = NULL;
+	free(ws->body_owned);
+	ws->body_owned = NULL;
 	return true;
 }
 
@@ -178,6 +171,10 @@ static void handle(struct web_session *ws, const struct http_request *q)
 		redirect_https(ws, q);
 		return;
 	}
+	if (q->path != NULL && web_api_owns(q->path)) {
+		web_api_handle(ws, q);
+		return;
+	}
 	if (q->path == NULL || q->verb == HTTP_VERB_OPTIONS) {
 		struct http_head h = { .status = 204, .keep_alive = q->keep_alive,
 				       .tls = gw_tls_active(ws->gs), .allow = "GET, HEAD, OPTIONS" };
@@ -233,11 +230,70 @@ static void process(struct web_session *ws)
 			}
 			return;
 		}
+		ws->in_handle = true;
 		handle(ws, http_reader_request(ws->reader));
+		ws->in_handle = false;
+		if (ws->waiting) {
+			/* its answer comes from a call's continuation (web_reply_json) */
+			gw_pause(ws->gs);
+			return;
+		}
 		http_reader_next(ws->reader);
 		if (!response_done(ws))
 			return;
 	}
+}
+
+void web_reply_text(struct web_session *ws, int status, const char *type, char *text,
+		    const char *set_cookie, const char *allow)
+{
+	const struct http_request *q = http_reader_request(ws->reader);
+	struct http_head h = { .status = status, .content_type = text != NULL ? type : NULL,
+			       .length = text != NULL ? strlen(text) : 0,
+			       .keep_alive = !ws->close_after, .tls = gw_tls_active(ws->gs),
+			       .set_cookie = set_cookie, .allow = allow };
+
+	head_send(ws, &h);
+	if (text != NULL && q != NULL && q->verb != HTTP_VERB_HEAD) {
+		ws->body = ws->body_owned = text;
+		ws->body_len = h.length;
+		ws->body_off = 0;
+	} else {
+		free(text);
+	}
+	bool later = ws->waiting && !ws->in_handle;
+	ws->waiting = false;
+	if (!later)
+		return; /* the handler's own answer: process() goes on */
+	/* answered from a continuation: the session goes on with the next request */
+	free(ws->who.user);
+	ws->who.user = NULL;
+	http_reader_next(ws->reader);
+	gw_resume(ws->gs);
+	if (response_done(ws))
+		process(ws);
+}
+
+void web_reply_json(struct web_session *ws, int status, cJSON *body, const char *set_cookie)
+{
+	char *text = body != NULL ? cJSON_PrintUnformatted(body) : NULL;
+
+	cJSON_Delete(body);
+	web_reply_text(ws, status, "application/json", text, set_cookie, NULL);
+}
+
+void web_reply_error(struct web_session *ws, int status, const char *text)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "error", text);
+	web_reply_json(ws, status, o, NULL);
+}
+
+struct pb_sender web_call_sender(struct web_session *ws, struct gw_pending *p, gw_cont_fn *cont)
+{
+	*p = (struct gw_pending){ ws->gs, cont, 0, WEB_CALL_TIMEOUT_MS };
+	ws->waiting = true;
+	return gw_sender(p);
 }
 
 static void on_input(void *session, struct pb_buf *in)
@@ -298,6 +354,10 @@ static void on_close(void *session)
 
 	http_reader_free(&ws->reader);
 	pb_buf_deinit(&ws->pending);
+	gw_login_deinit(&ws->login);
+	free(ws->body_owned);
+	free(ws->who.user);
+	free(ws->arg);
 	free(ws);
 }
 

@@ -1,29 +1,88 @@
 /*
  * web-session.h: what the web gateway's files share (web-session.c: the connection and its
- * requests; web-server.c: start, stop and the settings). Nobody outside web/ includes it.
+ * requests; web-api.c: the REST API's routes; web-auth.c: logins; web-server.c: start, stop and
+ * the settings). Nobody outside web/ includes it.
  * OWNS: the types. THREAD: the web hub's.
  */
 #ifndef WEB_SESSION_H
 #define WEB_SESSION_H
 
+#include "gw-login.h"
+#include "pb-cidr.h"
 #include "gw-session.h"
 #include "http-request.h"
 #include "web-assets.h"
+#include "web-auth.h"
 
+#include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 /* A body larger than this is written a piece at a time as the client reads. */
 #define WEB_WRITE_CHUNK (64u * 1024)
+/* Each call to an actor. */
+#define WEB_CALL_TIMEOUT_MS 10000
 
-/* What the hub's tick copies from the settings (web.*, limits.*). */
+/* What the hub's tick copies from the settings (web.*, limits.*), and what the gateway lends. */
 struct web_server {
 	const struct web_assets *assets; /* read-only, outlives the hub */
+	struct web_auth *auth;           /* the logins (the hub thread's), outlives the hub */
 	bool redirect_https;             /* a real certificate: clear requests go to https:// */
+	bool allow_plaintext_auth;       /* security.allow_plaintext_auth: login over clear HTTP */
 	struct http_limits limits;
 	uint32_t request_timeout_ms, keepalive_timeout_ms;
+	uint64_t login_idle_ms, login_max_ms;
+	struct pb_cidr_list metrics_networks; /* may read /metrics without a login */
+};
+
+/* Who the request under way is (copied from the login: the table may move meanwhile). */
+struct web_who {
+	char *user;     /* NULL: nobody logged in */
+	uint64_t user_id;
+	bool admin;
+};
+
+struct web_session {
+	struct gw_session *gs;
+	struct web_server *srv;
+	struct http_reader *reader;
+	struct pb_buf pending;  /* input not read yet (pipelined requests) */
+	const char *body;       /* a body being written a piece at a time */
+	char *body_owned;       /* ... when it is ours to free (an API answer) */
+	size_t body_len, body_off;
+	bool request_timed;     /* the request under way has its deadline armed */
+	bool close_after;       /* close once the response is written */
+	bool closing;
+	bool pushing;           /* inside body_push: a drain from our own write is ignored */
+	bool waiting;           /* a request waits for actors: its answer comes from a call */
+	bool in_handle;         /* inside the request's handler: an answer now is synchronous */
+	struct web_who who;     /* the request under way's login */
+	char *arg;              /* the route's {name}, decoded; NULL none */
+	struct gw_login login;  /* POST /api/login under way */
 };
 
 extern const struct gw_proto web_proto;
+
+/* ---- for the API (web-session.c) ---- */
+/* Answers the request under way with status and a body of media type `type` (text: taken, NUL
+ * terminated; NULL: none), then the session reads the next request (or closes). set_cookie:
+ * a Set-Cookie value or NULL; allow: an Allow value (405) or NULL. */
+void web_reply_text(struct web_session *ws, int status, const char *type, char *text,
+		    const char *set_cookie, const char *allow);
+/* The same with a JSON body (taken; NULL: none). */
+void web_reply_json(struct web_session *ws, int status, cJSON *body, const char *set_cookie);
+/* The same with {"error": text}. */
+void web_reply_error(struct web_session *ws, int status, const char *text);
+/* A struct pb_sender for a client stub's call whose answer goes to cont (the request waits). */
+struct pb_sender web_call_sender(struct web_session *ws, struct gw_pending *p, gw_cont_fn *cont);
+
+/* ---- the API (web-api.c) ---- */
+/* Whether path is the API's ("/api/..." or "/metrics"). */
+bool web_api_owns(const char *path);
+/* Handles an API request: answers at once or later (ws->waiting). */
+void web_api_handle(struct web_session *ws, const struct http_request *q);
+/* The OpenAPI 3 document of every route (the caller frees it). */
+char *web_api_openapi(void);
+extern const struct gw_login_ops web_login_ops;
 
 #endif

@@ -11,10 +11,11 @@
  * Handlers reach actors only through their client stubs (gw_call), never the store.
  *
  * OWNS: nothing beyond the session's request fields. THREAD: the web hub's.
+ * The administration endpoints are in web-api-admin.c.
  * MESSAGES sent (through stubs): AUTH_USER_VERIFY_REQ and LOCKOUT_LOGIN_REQ (gw-login.c),
  * DIR_USER_SHOW_REQ, DIR_USER_LIST_REQ, SYS_STATUS_REQ.
  */
-#include "web-session.h"
+#include "web-api.h"
 
 #include "directory-client.h"
 #include "gw-guard.h"
@@ -73,6 +74,14 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 	"\"messages\":{\"type\":\"integer\"},\"bytes\":{\"type\":\"integer\"},"            \
 	"\"settings\":{\"type\":\"object\"}}}"
 #define S_STATUS "{\"type\":\"object\"}"
+#define S_USER_IN S_LOGIN_IN
+#define S_PASSWORD_IN                                                                      \
+	"{\"type\":\"object\",\"required\":[\"password\"],\"properties\":{"                  \
+	"\"password\":{\"type\":\"string\"}}}"
+#define S_DOMAIN_IN                                                                        \
+	"{\"type\":\"object\",\"required\":[\"domain\"],\"properties\":{"                    \
+	"\"domain\":{\"type\":\"string\"}}}"
+#define S_DOMAINS "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}"
 
 static const struct web_route routes[] = {
 	{ HTTP_VERB_POST, "/api/login", WEB_PUBLIC, "session",
@@ -87,15 +96,70 @@ static const struct web_route routes[] = {
 	  200, api_status },
 	{ HTTP_VERB_GET, "/api/users", WEB_ADMIN, "users",
 	  "Every account with its inbox count and size", NULL, S_USERS, 200, api_users },
+	{ HTTP_VERB_POST, "/api/users", WEB_ADMIN, "users", "Add an account", S_USER_IN, NULL,
+	  201, web_api_user_add },
 	{ HTTP_VERB_GET, "/api/users/{name}", WEB_SELF_OR_ADMIN, "users",
 	  "One account: id, creation time, inbox count and size, settings", NULL, S_USER, 200,
 	  api_user },
+	{ HTTP_VERB_DELETE, "/api/users/{name}", WEB_ADMIN, "users",
+	  "Delete an account (?force=1: also when its mailbox holds mail); its logins end", NULL,
+	  NULL, 204, web_api_user_del },
+	{ HTTP_VERB_PUT, "/api/users/{name}/password", WEB_SELF_OR_ADMIN, "users",
+	  "Set an account's password (the guide's password rules); its logins end", S_PASSWORD_IN,
+	  NULL, 204, web_api_user_password },
+	{ HTTP_VERB_GET, "/api/domains", WEB_ADMIN, "domains", "The local domains", NULL, S_DOMAINS,
+	  200, web_api_domains },
+	{ HTTP_VERB_POST, "/api/domains", WEB_ADMIN, "domains", "Add a local domain", S_DOMAIN_IN,
+	  NULL, 201, web_api_domain_add },
+	{ HTTP_VERB_DELETE, "/api/domains/{name}", WEB_ADMIN, "domains",
+	  "Remove a local domain (?force=1: also when accounts have addresses at it)", NULL, NULL,
+	  204, web_api_domain_del },
+	{ HTTP_VERB_GET, "/api/settings/{name}", WEB_ADMIN, "settings",
+	  "A settings document (docs/settings.md) with every key's value in effect", NULL,
+	  "{\"type\":\"object\"}", 200, web_api_setting_get },
+	{ HTTP_VERB_PATCH, "/api/settings/{name}", WEB_ADMIN, "settings",
+	  "Change some keys of a settings document (validated; the rest stay)",
+	  "{\"type\":\"object\"}", NULL, 204, web_api_setting_put },
 	{ HTTP_VERB_GET, "/api/openapi.json", WEB_PUBLIC, "meta", "This API's OpenAPI 3 document",
 	  NULL, "{\"type\":\"object\"}", 200, api_openapi },
 	{ HTTP_VERB_GET, "/metrics", WEB_METRICS, "meta",
 	  "Prometheus metrics (text format 0.0.4) for web.metrics_networks or an administrator",
 	  NULL, NULL, 200, api_metrics },
 };
+
+int web_status_of(uint32_t code, int ok)
+{
+	switch (code) {
+	case PB_OK:
+		return ok;
+	case PB_ERR_REFUSED:
+		return 400;
+	case PB_ERR_NOTFOUND:
+		return 404;
+	case PB_ERR_EXISTS:
+		return 409;
+	case PB_ERR_AUTH:
+		return 401;
+	case PB_ERR_OVERQUOTA:
+		return 413;
+	case PB_ERR_TEMP:
+	case PB_ERR_NOSPACE:
+		return 503;
+	default:
+		return 500;
+	}
+}
+
+const char *web_body_str(const cJSON *body, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, name);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+void web_reply_busy(struct web_session *ws)
+{
+	web_reply_error(ws, 503, "server busy, try again later");
+}
 
 bool web_api_owns(const char *path)
 {
@@ -254,7 +318,7 @@ static void on_login_shown(void *session, uint64_t arg, struct pb_msg *m)
 	const char *error;
 
 	if (m == NULL || directory_client_user_show_reply(m, &info, &error) != PB_OK) {
-		web_reply_error(ws, 503, "server busy, try again later");
+		web_reply_busy(ws);
 		return;
 	}
 	cJSON *settings = cJSON_Parse(info.settings != NULL ? info.settings : "{}");
@@ -264,7 +328,7 @@ static void on_login_shown(void *session, uint64_t arg, struct pb_msg *m)
 		web_auth_add(ws->srv->auth, info.user, info.user_id, admin, gw_now(ws->gs));
 	directory_user_info_free(&info);
 	if (l == NULL) {
-		web_reply_error(ws, 503, "server busy, try again later");
+		web_reply_busy(ws);
 		return;
 	}
 	char *cookie = xasprintf("pb_session=%s%s", l->token, cookie_attrs(ws));
@@ -290,7 +354,7 @@ static void on_login_done(void *session, enum gw_login_end end)
 	}
 	struct pb_sender tx = web_call_sender(ws, &call, on_login_shown);
 	if (directory_client_user_show_send(&tx, ws->login.account, &error) < 0)
-		web_reply_error(ws, 503, "server busy, try again later");
+		web_reply_busy(ws);
 }
 
 static void on_challenge(void *session, const char *b64)
@@ -432,7 +496,7 @@ static void ask_status(struct web_session *ws, uint64_t arg)
 
 	call.arg = arg;
 	if (sys_client_status_send(&tx, &error) < 0)
-		web_reply_error(ws, 503, "server busy, try again later");
+		web_reply_busy(ws);
 }
 
 static void api_status(struct web_session *ws, const struct http_request *q)
@@ -455,7 +519,7 @@ static void on_users(void *session, uint64_t arg, struct pb_msg *m)
 
 	if (m == NULL || directory_client_user_list_reply(m, &list, &error) != PB_OK) {
 		directory_user_list_free(&list);
-		web_reply_error(ws, 503, "server busy, try again later");
+		web_reply_busy(ws);
 		return;
 	}
 	cJSON *a = cJSON_CreateArray();
@@ -477,7 +541,7 @@ static void api_users(struct web_session *ws, const struct http_request *q)
 	struct pb_sender tx = web_call_sender(ws, &call, on_users);
 
 	if (directory_client_user_list_send(&tx, "", &error) < 0)
-		web_reply_error(ws, 503, "server busy, try again later");
+		web_reply_busy(ws);
 }
 
 static void on_user(void *session, uint64_t arg, struct pb_msg *m)
@@ -512,7 +576,7 @@ static void api_user(struct web_session *ws, const struct http_request *q)
 	struct pb_sender tx = web_call_sender(ws, &call, on_user);
 
 	if (directory_client_user_show_send(&tx, ws->arg, &error) < 0)
-		web_reply_error(ws, 503, "server busy, try again later");
+		web_reply_busy(ws);
 }
 
 /* ---- the OpenAPI document ---- */

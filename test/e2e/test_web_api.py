@@ -54,7 +54,7 @@ class Client:
         self.c.close()
 
 
-class Api(unittest.TestCase):
+class ApiBase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.d = pbtest.Daemon()
@@ -79,6 +79,8 @@ class Api(unittest.TestCase):
         self.assertEqual(r.status, 200, body)
         return c
 
+
+class Api(ApiBase):
     def test_login_cookie_and_me(self):
         c = self.client()
         r, body = c.login("admin", "wrong")
@@ -191,6 +193,75 @@ class Api(unittest.TestCase):
             self.assertEqual(doc, json.load(f))
         self.assertEqual(doc["openapi"], "3.0.3")
         self.assertIn("post", doc["paths"]["/api/login"])
+
+
+class Admin(ApiBase):
+    def test_accounts(self):
+        c = self.admin()
+        r, _ = c.request("POST", "/api/users", {"user": "dave", "password": "dave-secret-1"})
+        self.assertEqual(r.status, 201)
+        r, body = c.request("POST", "/api/users", {"user": "dave", "password": "dave-secret-1"})
+        self.assertEqual(r.status, 409, body)
+        r, body = c.request("POST", "/api/users", {"user": "bad name!", "password": "x-secret-1"})
+        self.assertEqual(r.status, 400, body)
+        self.assertTrue(body["error"])
+        self.assertIn("dave", self.d.cli("user", "list")[1])
+        dave = self.client()
+        self.assertEqual(dave.login("dave", "dave-secret-1")[0].status, 200)
+        r, _ = dave.request("DELETE", "/api/users/bob")
+        self.assertEqual(r.status, 403)
+        # a new password (set by the administrator) ends dave's logins
+        r, _ = c.request("PUT", "/api/users/dave/password", {"password": "dave-secret-2"})
+        self.assertEqual(r.status, 204)
+        self.assertEqual(dave.request("GET", "/api/me")[0].status, 401)
+        self.assertEqual(dave.login("dave", "dave-secret-1")[0].status, 401)
+        self.assertEqual(dave.login("dave", "dave-secret-2")[0].status, 200)
+        # an account may set its own
+        r, _ = dave.request("PUT", "/api/users/dave/password", {"password": "dave-secret-3"})
+        self.assertEqual(r.status, 204)
+        r, _ = dave.request("PUT", "/api/users/bob/password", {"password": "bob-secret-9"})
+        self.assertEqual(r.status, 401)  # its login ended with its password
+        self.assertEqual(dave.login("dave", "dave-secret-3")[0].status, 200)
+        r, _ = dave.request("PUT", "/api/users/bob/password", {"password": "bob-secret-9"})
+        self.assertEqual(r.status, 403)
+        r, _ = c.request("DELETE", "/api/users/dave")
+        self.assertEqual(r.status, 204)
+        self.assertEqual(c.request("GET", "/api/users/dave")[0].status, 404)
+        self.assertEqual(dave.request("GET", "/api/me")[0].status, 401)
+        self.assertNotIn("dave", self.d.cli("user", "list")[1].split())
+
+    def test_domains(self):
+        c = self.admin()
+        r, domains = c.request("GET", "/api/domains")
+        self.assertEqual((r.status, domains), (200, [self.domain]))
+        r, _ = c.request("POST", "/api/domains", {"domain": "example.net"})
+        self.assertEqual(r.status, 201)
+        self.assertIn("example.net", c.request("GET", "/api/domains")[1])
+        self.assertIn("example.net", self.d.cli("domain", "list")[1].split())
+        r, _ = c.request("DELETE", "/api/domains/example.net", csrf=False)
+        self.assertEqual(r.status, 403)
+        r, body = c.request("DELETE", "/api/domains/example.net?force=1")
+        self.assertEqual(r.status, 204, body)
+        self.assertEqual(c.request("GET", "/api/domains")[1], [self.domain])
+        r, _ = c.request("DELETE", "/api/domains/example.net")
+        self.assertEqual(r.status, 404)
+
+    def test_settings_documents(self):
+        c = self.admin()
+        r, web = c.request("GET", "/api/settings/web")
+        self.assertEqual((r.status, web["keepalive_timeout_s"]), (200, 15))
+        r, _ = c.request("PATCH", "/api/settings/web", {"keepalive_timeout_s": 20})
+        self.assertEqual(r.status, 204)
+        self.addCleanup(self.d.cli, "setting", "set", "web", '{"keepalive_timeout_s": 15}')
+        r, web = c.request("GET", "/api/settings/web")
+        self.assertEqual(web["keepalive_timeout_s"], 20)
+        self.assertIn('"keepalive_timeout_s": 20', self.d.cli("setting", "show", "web")[1])
+        r, body = c.request("PATCH", "/api/settings/web", {"keepalive_timeout_s": 0})
+        self.assertEqual(r.status, 400)
+        self.assertIn("keepalive_timeout_s", body["error"])
+        self.assertEqual(c.request("GET", "/api/settings/web")[1]["keepalive_timeout_s"], 20)
+        r, _ = c.request("GET", "/api/settings/nosuch")
+        self.assertEqual(r.status, 400)
 
 
 class WebLockout(unittest.TestCase):

@@ -1,0 +1,230 @@
+/*
+ * web-api-admin.c: the REST API's administration endpoints — accounts (add, delete, password),
+ * local domains, settings documents (read, replace: validated by the settings schema in sys).
+ * Each is one call through the owner's client stub; the owner's answer code becomes the HTTP
+ * status (web_status_of) and its reason the JSON error.
+ * OWNS: nothing. THREAD: the web hub's.
+ * MESSAGES sent (through stubs): DIR_USER_ADD_REQ, DIR_USER_DEL_REQ, DIR_USER_PASSWD_REQ,
+ * DIR_DOMAIN_LIST_REQ, DIR_DOMAIN_ADD_REQ, DIR_DOMAIN_DEL_REQ, SYS_SETTING_GET_REQ,
+ * SYS_SETTING_PUT_REQ.
+ */
+#include "web-api.h"
+
+#include "directory-client.h"
+#include "pb-alloc.h"
+#include "pb-log.h"
+#include "sys-client.h"
+
+#include <string.h>
+
+/* The answer of a call whose reply carries only a status: arg is the status on success. */
+typedef uint32_t status_reply_fn(struct pb_msg *rep, const char **error_r);
+
+static void answer_status(struct web_session *ws, struct pb_msg *m, status_reply_fn *reply,
+			  int ok)
+{
+	const char *error = "no answer in time";
+	uint32_t code = m != NULL ? reply(m, &error) : PB_ERR_TEMP;
+
+	if (code == PB_OK)
+		web_reply_json(ws, ok, NULL, NULL);
+	else
+		web_reply_error(ws, web_status_of(code, ok), error);
+}
+
+static void on_user_added(void *session, uint64_t arg, struct pb_msg *m)
+{
+	answer_status(session, m, directory_client_user_add_reply, 201);
+}
+
+void web_api_user_add(struct web_session *ws, const struct http_request *q)
+{
+	cJSON *in = cJSON_ParseWithLength(q->body.data, q->body.len);
+	const char *user = web_body_str(in, "user"), *password = web_body_str(in, "password");
+	struct gw_pending call;
+	const char *error;
+
+	if (user == NULL || password == NULL) {
+		cJSON_Delete(in);
+		web_reply_error(ws, 400, "the body must be {\"user\": ..., \"password\": ...}");
+		return;
+	}
+	struct pb_sender tx = web_call_sender(ws, &call, on_user_added);
+	if (directory_client_user_add_send(&tx, user, password, NULL, NULL, &error) < 0)
+		web_reply_busy(ws);
+	else
+		pb_info("web", "event=user_added user=%s by=%s", PB_LOGQ(user), PB_LOGQ(ws->who.user));
+	cJSON_Delete(in);
+}
+
+static void on_user_deleted(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct web_session *ws = session;
+	if (m != NULL && ws->arg != NULL)
+		web_auth_end_user(ws->srv->auth, ws->arg);
+	answer_status(ws, m, directory_client_user_del_reply, 204);
+}
+
+void web_api_user_del(struct web_session *ws, const struct http_request *q)
+{
+	struct gw_pending call;
+	const char *error;
+	bool force = q->query != NULL && strcmp(q->query, "force=1") == 0;
+	struct pb_sender tx = web_call_sender(ws, &call, on_user_deleted);
+
+	if (directory_client_user_del_send(&tx, ws->arg, force, &error) < 0)
+		web_reply_busy(ws);
+}
+
+static void on_password_set(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct web_session *ws = session;
+	const char *error;
+
+	/* the account's logins end with its old password (this one too) */
+	if (m != NULL && directory_client_user_passwd_reply(m, &error) == PB_OK) {
+		web_auth_end_user(ws->srv->auth, ws->arg);
+		web_reply_json(ws, 204, NULL, NULL);
+		return;
+	}
+	answer_status(ws, m, directory_client_user_passwd_reply, 204);
+}
+
+void web_api_user_password(struct web_session *ws, const struct http_request *q)
+{
+	cJSON *in = cJSON_ParseWithLength(q->body.data, q->body.len);
+	const char *password = web_body_str(in, "password");
+	struct gw_pending call;
+	const char *error;
+
+	if (password == NULL) {
+		cJSON_Delete(in);
+		web_reply_error(ws, 400, "the body must be {\"password\": ...}");
+		return;
+	}
+	struct pb_sender tx = web_call_sender(ws, &call, on_password_set);
+	if (directory_client_user_passwd_send(&tx, ws->arg, password, &error) < 0)
+		web_reply_busy(ws);
+	cJSON_Delete(in);
+}
+
+static void on_domains(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct web_session *ws = session;
+	struct pb_strv domains = { 0 };
+	const char *error = "no answer in time";
+	uint32_t code = m != NULL ? directory_client_domain_list_reply(m, &domains, &error)
+				  : PB_ERR_TEMP;
+
+	if (code != PB_OK) {
+		pb_strv_clear(&domains);
+		web_reply_error(ws, web_status_of(code, 200), error);
+		return;
+	}
+	cJSON *a = cJSON_CreateArray();
+	for (uint32_t i = 0; i < domains.n; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(domains.v[i]));
+	pb_strv_clear(&domains);
+	web_reply_json(ws, 200, a, NULL);
+}
+
+void web_api_domains(struct web_session *ws, const struct http_request *q)
+{
+	struct gw_pending call;
+	const char *error;
+	struct pb_sender tx = web_call_sender(ws, &call, on_domains);
+
+	if (directory_client_domain_list_send(&tx, &error) < 0)
+		web_reply_busy(ws);
+}
+
+static void on_domain_added(void *session, uint64_t arg, struct pb_msg *m)
+{
+	answer_status(session, m, directory_client_domain_add_reply, 201);
+}
+
+void web_api_domain_add(struct web_session *ws, const struct http_request *q)
+{
+	cJSON *in = cJSON_ParseWithLength(q->body.data, q->body.len);
+	const char *domain = web_body_str(in, "domain");
+	struct gw_pending call;
+	const char *error;
+
+	if (domain == NULL) {
+		cJSON_Delete(in);
+		web_reply_error(ws, 400, "the body must be {\"domain\": ...}");
+		return;
+	}
+	struct pb_sender tx = web_call_sender(ws, &call, on_domain_added);
+	if (directory_client_domain_add_send(&tx, domain, &error) < 0)
+		web_reply_busy(ws);
+	cJSON_Delete(in);
+}
+
+static void on_domain_deleted(void *session, uint64_t arg, struct pb_msg *m)
+{
+	answer_status(session, m, directory_client_domain_del_reply, 204);
+}
+
+void web_api_domain_del(struct web_session *ws, const struct http_request *q)
+{
+	struct gw_pending call;
+	const char *error;
+	bool force = q->query != NULL && strcmp(q->query, "force=1") == 0;
+	struct pb_sender tx = web_call_sender(ws, &call, on_domain_deleted);
+
+	if (directory_client_domain_del_send(&tx, ws->arg, force, &error) < 0)
+		web_reply_busy(ws);
+}
+
+static void on_setting(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct web_session *ws = session;
+	char *json = NULL;
+	const char *error = "no answer in time";
+	uint32_t code = m != NULL ? sys_client_setting_get_reply(m, &json, &error) : PB_ERR_TEMP;
+
+	if (code != PB_OK) {
+		free(json);
+		web_reply_error(ws, web_status_of(code, 200), error);
+		return;
+	}
+	web_reply_text(ws, 200, "application/json", json, NULL, NULL);
+}
+
+void web_api_setting_get(struct web_session *ws, const struct http_request *q)
+{
+	struct gw_pending call;
+	const char *error;
+	struct pb_sender tx = web_call_sender(ws, &call, on_setting);
+
+	if (sys_client_setting_get_send(&tx, ws->arg, &error) < 0)
+		web_reply_busy(ws);
+}
+
+static void on_setting_put(void *session, uint64_t arg, struct pb_msg *m)
+{
+	answer_status(session, m, sys_client_setting_put_reply, 204);
+}
+
+void web_api_setting_put(struct web_session *ws, const struct http_request *q)
+{
+	cJSON *in = cJSON_ParseWithLength(q->body.data, q->body.len);
+	struct gw_pending call;
+	const char *error;
+
+	if (!cJSON_IsObject(in)) {
+		cJSON_Delete(in);
+		web_reply_error(ws, 400, "the body must be a JSON object of the document's settings");
+		return;
+	}
+	char *json = cJSON_PrintUnformatted(in);
+	cJSON_Delete(in);
+	struct pb_sender tx = web_call_sender(ws, &call, on_setting_put);
+	if (sys_client_setting_put_send(&tx, ws->arg, json, &error) < 0)
+		web_reply_busy(ws);
+	else
+		pb_info("web", "event=setting_put document=%s by=%s", PB_LOGQ(ws->arg),
+			PB_LOGQ(ws->who.user));
+	free(json);
+}

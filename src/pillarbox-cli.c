@@ -107,6 +107,23 @@ static const struct command commands[] = {
 	  "key back to its default; the other keys keep their values. A wrong key or value is\n"
 	  "refused with what is allowed, and nothing changes.\n",
 	  cli_setting_set },
+	{ "setting history", "[N]", 0, 1, 0, "the last N changes to the settings (20)",
+	  "Every change to a settings document is kept (the last 1000), numbered, with who made\n"
+	  "it (cli:USER, web:USER, upgrade), when, and each key's value before and after\n"
+	  "(secrets masked). A checkpoint is recorded at the first start of a new version.\n",
+	  cli_setting_history },
+	{ "setting diff", "FROM [TO]", 1, 2, 0, "what changed between two points of the history",
+	  "Each document changed after change FROM up to change TO (default: now), with each key's\n"
+	  "value at FROM and at TO.\n",
+	  cli_setting_diff },
+	{ "setting rollback", "N", 1, 1, 0, "undo change N of the settings history",
+	  "Puts back the keys change N altered (a key it added returns to its default); later\n"
+	  "changes to other keys stay. The rollback is itself a new change in the history.\n",
+	  cli_setting_rollback },
+	{ "setting rollback-to", "N", 1, 1, 0, "every settings document back to change N",
+	  "Each document changed after change N (or checkpoint N) is set back to what it was then;\n"
+	  "a value no longer valid refuses the whole rollback and nothing changes.\n",
+	  cli_setting_rollback_to },
 	{ "status", "[--json]", 0, 0, OPT_JSON, "listeners, sessions, messages, spool, disk, recent errors",
 	  "Shows the listeners and their state, the open sessions per service, the messages\n"
 	  "received, delivered, deferred, failed, refused and rejected since the daemon started,\n"

@@ -74,6 +74,12 @@ int cli_domain_add(struct cli *c, char **args, int nargs);
 int cli_domain_del(struct cli *c, char **args, int nargs);
 int cli_domain_list(struct cli *c, char **args, int nargs);
 int cli_setting_show(struct cli *c, char **args, int nargs);
+int cli_setting_history(struct cli *c, char **args, int nargs);
+int cli_setting_diff(struct cli *c, char **args, int nargs);
+int cli_setting_rollback(struct cli *c, char **args, int nargs);
+int cli_setting_rollback_to(struct cli *c, char **args, int nargs);
+/* Who the CLI's changes are by, for the settings history: "cli:USER" (static). */
+const char *cli_who(void);
 int cli_setting_set(struct cli *c, char **args, int nargs);
 int cli_status(struct cli *c, char **args, int nargs);
 /* The lockout commands (pillarbox-lockout.c). */

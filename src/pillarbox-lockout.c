@@ -238,7 +238,7 @@ static int neverblock_change(struct cli *c, const char *net, bool add)
 		return EXIT_REFUSED;
 	char *json = xasprintf("{\"never_block\": \"%s\"}", edited); /* addresses need no escaping */
 	free(edited);
-	int rc = sys_client_setting_put(&c->t, "security", json, &code, &error);
+	int rc = sys_client_setting_put(&c->t, "security", json, cli_who(), &code, &error);
 	free(json);
 	return cli_simple(c, rc, code, error, "cannot change the never-block list",
 			  add ? "added to the never-block list" : "removed from the never-block list");

@@ -354,7 +354,7 @@ int cli_setting_set(struct cli *c, char **args, int nargs)
 	uint32_t code = 0;
 
 	(void)nargs;
-	int rc = sys_client_setting_put(&c->t, args[0], args[1], &code, &error);
+	int rc = sys_client_setting_put(&c->t, args[0], args[1], cli_who(), &code, &error);
 	return simple(c, rc, code, error, "cannot change the settings", "settings changed");
 }
 

@@ -1,12 +1,13 @@
 /*
  * web-api-admin.c: the REST API's administration endpoints — accounts (add, delete, password),
- * local domains, settings documents (read, replace: validated by the settings schema in sys).
+ * local domains, settings documents (read, change: validated by the settings schema in sys)
+ * and their history (list, roll back one change or to a point: sys-history.c).
  * Each is one call through the owner's client stub; the owner's answer code becomes the HTTP
  * status (web_status_of) and its reason the JSON error.
  * OWNS: nothing. THREAD: the web hub's.
  * MESSAGES sent (through stubs): DIR_USER_ADD_REQ, DIR_USER_DEL_REQ, DIR_USER_PASSWD_REQ,
  * DIR_DOMAIN_LIST_REQ, DIR_DOMAIN_ADD_REQ, DIR_DOMAIN_DEL_REQ, SYS_SETTING_GET_REQ,
- * SYS_SETTING_PUT_REQ.
+ * SYS_SETTING_PUT_REQ, SYS_SETTING_HISTORY_REQ, SYS_SETTING_ROLLBACK_REQ.
  */
 #include "web-api.h"
 
@@ -15,6 +16,7 @@
 #include "pb-log.h"
 #include "sys-client.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* The answer of a call whose reply carries only a status: arg is the status on success. */
@@ -221,10 +223,106 @@ void web_api_setting_put(struct web_session *ws, const struct http_request *q)
 	char *json = cJSON_PrintUnformatted(in);
 	cJSON_Delete(in);
 	struct pb_sender tx = web_call_sender(ws, &call, on_setting_put);
-	if (sys_client_setting_put_send(&tx, ws->arg, json, &error) < 0)
+	char *by = xasprintf("web:%s", ws->who.user);
+	int rc = sys_client_setting_put_send(&tx, ws->arg, json, by, &error);
+	free(by);
+	if (rc < 0)
 		web_reply_busy(ws);
 	else
 		pb_info("web", "event=setting_put document=%s by=%s", PB_LOGQ(ws->arg),
 			PB_LOGQ(ws->who.user));
 	free(json);
+}
+
+/* ---- the settings history ---- */
+
+/* The value of query parameter name (digits), or dflt. */
+static uint64_t query_u64(const struct http_request *q, const char *name, uint64_t dflt)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = q->query; p != NULL && *p != '\0'; p = strchr(p, '&')) {
+		if (*p == '&')
+			p++;
+		if (strncmp(p, name, n) == 0 && p[n] == '=')
+			return strtoull(p + n + 1, NULL, 10);
+	}
+	return dflt;
+}
+
+static void on_history(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct web_session *ws = session;
+	struct pb_rec_setting_change_list v = { 0 };
+	const char *error = "no answer in time";
+	uint32_t code = m != NULL ? sys_client_setting_history_reply(m, &v, &error) : PB_ERR_TEMP;
+
+	if (code != PB_OK) {
+		pb_rec_setting_change_list_clear(&v);
+		web_reply_error(ws, web_status_of(code, 200), error);
+		return;
+	}
+	cJSON *a = cJSON_CreateArray();
+	for (uint32_t i = 0; i < v.n; i++) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "seq", (double)v.v[i].seq);
+		cJSON_AddNumberToObject(o, "at_ms", (double)v.v[i].at_ms);
+		cJSON_AddStringToObject(o, "by", v.v[i].by);
+		cJSON_AddStringToObject(o, "doc", v.v[i].doc);
+		cJSON_AddStringToObject(o, "note", v.v[i].note);
+		cJSON *before = v.v[i].had_before ? cJSON_Parse(v.v[i].before) : NULL;
+		cJSON *after = cJSON_Parse(v.v[i].after);
+		cJSON_AddItemToObject(o, "before", before != NULL ? before : cJSON_CreateNull());
+		cJSON_AddItemToObject(o, "after", after != NULL ? after : cJSON_CreateNull());
+		cJSON_AddItemToArray(a, o);
+	}
+	pb_rec_setting_change_list_clear(&v);
+	web_reply_json(ws, 200, a, NULL);
+}
+
+void web_api_setting_history(struct web_session *ws, const struct http_request *q)
+{
+	struct gw_pending call;
+	const char *error;
+	struct pb_sender tx = web_call_sender(ws, &call, on_history);
+
+	if (sys_client_setting_history_send(&tx, query_u64(q, "before", 0),
+					    (uint32_t)query_u64(q, "limit", 50), &error) < 0)
+		web_reply_busy(ws);
+}
+
+static void on_rollback(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct web_session *ws = session;
+	const char *error = "no answer in time";
+	uint32_t changed = 0;
+	uint32_t code = m != NULL ? sys_client_setting_rollback_reply(m, &changed, &error)
+				  : PB_ERR_TEMP;
+
+	if (code != PB_OK) {
+		web_reply_error(ws, web_status_of(code, 200), error);
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "changed", changed);
+	web_reply_json(ws, 200, o, NULL);
+}
+
+void web_api_setting_rollback(struct web_session *ws, const struct http_request *q)
+{
+	struct gw_pending call;
+	const char *error;
+	char *end;
+	uint64_t seq = strtoull(ws->arg, &end, 10);
+
+	if (*end != '\0') {
+		web_reply_error(ws, 400, "the change's number must be a number");
+		return;
+	}
+	struct pb_sender tx = web_call_sender(ws, &call, on_rollback);
+	char *by = xasprintf("web:%s", ws->who.user);
+	int rc = sys_client_setting_rollback_send(&tx, seq, query_u64(q, "to", 0) == 1, by, &error);
+	free(by);
+	if (rc < 0)
+		web_reply_busy(ws);
 }

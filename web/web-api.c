@@ -120,6 +120,16 @@ static const struct web_route routes[] = {
 	{ HTTP_VERB_PATCH, "/api/settings/{name}", WEB_ADMIN, "settings",
 	  "Change some keys of a settings document (validated; the rest stay)",
 	  "{\"type\":\"object\"}", NULL, 204, web_api_setting_put },
+	{ HTTP_VERB_GET, "/api/settings-history", WEB_ADMIN, "settings",
+	  "The settings history, newest first (?before=N&limit=M): who, when, the document "
+	  "before and after (secrets masked)",
+	  NULL, "{\"type\":\"array\",\"items\":{\"type\":\"object\"}}", 200,
+	  web_api_setting_history },
+	{ HTTP_VERB_POST, "/api/settings-history/{name}/rollback", WEB_ADMIN, "settings",
+	  "Undo change {name} (its keys only), or with ?to=1 set every document changed since "
+	  "back to its state then; itself a new change",
+	  NULL, "{\"type\":\"object\",\"properties\":{\"changed\":{\"type\":\"integer\"}}}",
+	  200, web_api_setting_rollback },
 	{ HTTP_VERB_GET, "/api/openapi.json", WEB_PUBLIC, "meta", "This API's OpenAPI 3 document",
 	  NULL, "{\"type\":\"object\"}", 200, api_openapi },
 	{ HTTP_VERB_GET, "/metrics", WEB_METRICS, "meta",

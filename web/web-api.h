@@ -24,5 +24,7 @@ void web_api_domain_add(struct web_session *ws, const struct http_request *q);
 void web_api_domain_del(struct web_session *ws, const struct http_request *q);
 void web_api_setting_get(struct web_session *ws, const struct http_request *q);
 void web_api_setting_put(struct web_session *ws, const struct http_request *q);
+void web_api_setting_history(struct web_session *ws, const struct http_request *q);
+void web_api_setting_rollback(struct web_session *ws, const struct http_request *q);
 
 #endif

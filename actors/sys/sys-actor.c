@@ -6,7 +6,7 @@
  * (store-settings.h); accounts and domains are counted by the directory (DIR_COUNTS_REQ).
  * THREAD: its actor thread.
  */
-#include "sys-actor.h"
+#include "sys-private.h"
 
 #include "directory-client.h"
 #include "pb-log.h"
@@ -17,30 +17,7 @@
 
 #include <string.h>
 
-#define SYS_TIMER_STATUS 1
-#define SYS_STATUS_TIMEOUT_MS 10000
-#define SYS_STATUS_PENDING_MAX 16
-
-/* A status request waiting for the directory's counts; its answer is ready but for them. */
-struct sys_status_wait {
-	uint64_t id; /* corr of the counts request */
-	uint64_t deadline_ms;
-	struct pb_msg req, rep;
-};
-
-struct sys {
-	struct sys_actor_args *args;
-	struct pb_settings current; /* what the runtime's snapshot holds */
-	struct sys_status_wait waits[SYS_STATUS_PENDING_MAX];
-	size_t n_waits;
-	uint64_t next_id;
-	struct sys_reports reports; /* the gateways' and spool shards' last reports */
-	uint8_t key[PB_SECRET_KEY_LEN]; /* seals secret settings at rest (sys-secrets.h) */
-	bool have_key;
-};
-
-/* The secret settings of doc's text json sealed, opened or masked (json freed). */
-static char *secrets(struct sys *sys, const char *doc, char *json, enum sys_secrets_mode mode)
+char *sys_secrets_of(struct sys *sys, const char *doc, char *json, enum sys_secrets_mode mode)
 {
 	if (json == NULL)
 		return NULL;
@@ -66,7 +43,7 @@ static int load_doc(struct sys *sys, const char *doc, const char **error_r)
 
 	if (found < 0)
 		return -1;
-	json = secrets(sys, doc, json, SYS_SECRETS_OPEN);
+	json = sys_secrets_of(sys, doc, json, SYS_SECRETS_OPEN);
 	int bad = pb_settings_load(&sys->current, doc, found ? json : NULL, &problem);
 	if (bad > 0)
 		pb_warn("sys", "event=bad_stored_settings document=%s ignored=%d first=%s", doc, bad,
@@ -96,6 +73,7 @@ static int sys_init(struct pb_actor *a, void *arg, void **state_r, const char **
 		}
 	}
 	publish(a, sys);
+	sys_checkpoint_upgrade(sys);
 	*state_r = sys;
 	return 0;
 }
@@ -256,7 +234,7 @@ static int merge_change(struct pb_actor *a, struct sys *sys, const struct pb_msg
 			pb_reply_status(a, m, PB_ERR_INTERNAL, serror);
 			return -1;
 		}
-		stored = secrets(sys, q->key, stored, SYS_SECRETS_OPEN);
+		stored = sys_secrets_of(sys, q->key, stored, SYS_SECRETS_OPEN);
 		pb_settings_merge(q->key, found ? stored : NULL, q->json, merged_r, &error);
 		free(stored);
 	}
@@ -280,36 +258,55 @@ static int on_setting_get(struct pb_actor *a, void *state, struct pb_msg *m)
 	pb_msg_init(&rep, MSG_SYS_SETTING_GET_REP);
 	rep.u.sys_setting_get_rep.error = xstrdup("");
 	rep.u.sys_setting_get_rep.json =
-		secrets(sys, doc, pb_settings_render(&sys->current, doc), SYS_SECRETS_MASK);
+		sys_secrets_of(sys, doc, pb_settings_render(&sys->current, doc), SYS_SECRETS_MASK);
 	pb_reply(a, m, &rep);
 	pb_msg_free(&rep);
 	return 0;
 }
 
-/* Validates the change against the schema and merges it into the stored document; only a
- * valid change is written, and then published. */
-static int on_setting_put(struct pb_actor *a, void *state, struct pb_msg *m)
+int sys_settings_apply(struct pb_actor *a, struct sys *sys, const char *doc, char *merged,
+		       const char *by, const char *note, const char **error_r)
 {
-	struct sys *sys = state;
-	const char *doc = m->u.sys_setting_put_req.key, *error;
-	char *merged, *problem;
+	struct pb_setting_change c = { .by = (char *)by, .doc = (char *)doc, .note = (char *)note };
+	char *problem;
 
-	if (merge_change(a, sys, m, &merged) < 0)
-		return 0;
-	char *sealed = secrets(sys, doc, xstrdup(merged), SYS_SECRETS_SEAL);
-	int rc = pb_store_setting_put(sys->args->store, doc, sealed, &error);
+	if (pb_store_setting_get(sys->args->store, doc, &c.before, error_r) < 0) {
+		free(sys_secrets_of(sys, doc, merged, SYS_SECRETS_MASK));
+		return -1;
+	}
+	char *sealed = sys_secrets_of(sys, doc, xstrdup(merged), SYS_SECRETS_SEAL);
+	int rc = pb_store_setting_put_logged(sys->args->store, doc, sealed, &c, NULL, error_r);
 	free(sealed);
+	free(c.before);
 	if (rc < 0) {
-		free(secrets(sys, doc, merged, SYS_SECRETS_MASK));
-		pb_reply_status(a, m, PB_ERR_INTERNAL, error);
-		return 0;
+		free(sys_secrets_of(sys, doc, merged, SYS_SECRETS_MASK));
+		return -1;
 	}
 	pb_settings_load(&sys->current, doc, merged, &problem);
 	free(problem); /* none: merged passed validation */
 	publish(a, sys);
-	char *shown = secrets(sys, doc, merged, SYS_SECRETS_MASK);
-	pb_log_security("sys", "event=settings_changed document=%s now=%s", doc, PB_LOGQ(shown));
+	char *shown = sys_secrets_of(sys, doc, merged, SYS_SECRETS_MASK);
+	pb_log_security("sys", "event=settings_changed document=%s by=%s now=%s", doc, PB_LOGQ(by),
+			PB_LOGQ(shown));
 	free(shown);
+	return 0;
+}
+
+/* Validates the change against the schema and merges it into the stored document; only a
+ * valid change is written (with its history record), and then published. */
+static int on_setting_put(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct sys *sys = state;
+	const struct msg_sys_setting_put_req *q = &m->u.sys_setting_put_req;
+	const char *error;
+	char *merged;
+
+	if (merge_change(a, sys, m, &merged) < 0)
+		return 0;
+	if (sys_settings_apply(a, sys, q->key, merged, q->by, "", &error) < 0) {
+		pb_reply_status(a, m, PB_ERR_INTERNAL, error);
+		return 0;
+	}
 	pb_reply_status(a, m, PB_OK, "");
 	return 0;
 }
@@ -318,6 +315,8 @@ static const struct pb_handler sys_handlers[] = {
 	{ MSG_SYS_STATUS_REQ, on_status },
 	{ MSG_SYS_SETTING_GET_REQ, on_setting_get },
 	{ MSG_SYS_SETTING_PUT_REQ, on_setting_put },
+	{ MSG_SYS_SETTING_HISTORY_REQ, sys_on_setting_history },
+	{ MSG_SYS_SETTING_ROLLBACK_REQ, sys_on_setting_rollback },
 	{ MSG_DIR_COUNTS_REP, on_counts },
 	{ MSG_CORE_STATUS_REP, on_counts },
 	{ MSG_SYS_GATEWAY_STATS_EVT, on_gateway_stats },

@@ -12,11 +12,13 @@ static void build_setting_get(struct pb_msg *m, const char *key)
 	m->u.sys_setting_get_req.key = xstrdup(key != NULL ? key : "");
 }
 
-static void build_setting_put(struct pb_msg *m, const char *key, const char *json)
+static void build_setting_put(struct pb_msg *m, const char *key, const char *json,
+			      const char *by)
 {
 	pb_msg_init(m, MSG_SYS_SETTING_PUT_REQ);
 	m->u.sys_setting_put_req.key = xstrdup(key != NULL ? key : "");
 	m->u.sys_setting_put_req.json = xstrdup(json != NULL ? json : "");
+	m->u.sys_setting_put_req.by = xstrdup(by != NULL ? by : "");
 }
 
 void sys_status_free(struct sys_status *st)
@@ -145,25 +147,106 @@ uint32_t sys_client_setting_get_reply(struct pb_msg *rep, char **json_r, const c
 	return code;
 }
 
-int sys_client_setting_put(struct pb_sync *t, const char *key, const char *json,
+int sys_client_setting_put(struct pb_sync *t, const char *key, const char *json, const char *by,
 			   uint32_t *code_r, const char **error_r)
 {
 	struct pb_msg req;
 
-	build_setting_put(&req, key, json);
+	build_setting_put(&req, key, json, by);
 	return pb_client_call_status(t, &req, code_r, error_r);
 }
 
 int sys_client_setting_put_send(const struct pb_sender *s, const char *key, const char *json,
-				const char **error_r)
+				const char *by, const char **error_r)
 {
 	struct pb_msg req;
 
-	build_setting_put(&req, key, json);
+	build_setting_put(&req, key, json, by);
 	return pb_client_send(s, &req, error_r);
 }
 
 uint32_t sys_client_setting_put_reply(struct pb_msg *rep, const char **error_r)
 {
 	return pb_client_reply(rep, MSG_SYS_SETTING_PUT_REQ, error_r);
+}
+
+static void build_history(struct pb_msg *m, uint64_t before, uint32_t limit)
+{
+	pb_msg_init(m, MSG_SYS_SETTING_HISTORY_REQ);
+	m->u.sys_setting_history_req.before = before;
+	m->u.sys_setting_history_req.limit = limit;
+}
+
+int sys_client_setting_history(struct pb_sync *t, uint64_t before, uint32_t limit,
+			       uint32_t *code_r, struct pb_rec_setting_change_list *changes_r,
+			       const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	build_history(&req, before, limit);
+	if (pb_client_call(t, &req, &rep, error_r) < 0)
+		return -1;
+	uint32_t code = sys_client_setting_history_reply(&rep, changes_r, error_r);
+	return pb_client_done(t, &rep, code, code_r, error_r);
+}
+
+int sys_client_setting_history_send(const struct pb_sender *s, uint64_t before, uint32_t limit,
+				    const char **error_r)
+{
+	struct pb_msg req;
+
+	build_history(&req, before, limit);
+	return pb_client_send(s, &req, error_r);
+}
+
+uint32_t sys_client_setting_history_reply(struct pb_msg *rep,
+					  struct pb_rec_setting_change_list *changes_r,
+					  const char **error_r)
+{
+	uint32_t code = pb_client_reply(rep, MSG_SYS_SETTING_HISTORY_REQ, error_r);
+
+	if (code == PB_OK) {
+		*changes_r = rep->u.sys_setting_history_rep.changes;
+		memset(&rep->u.sys_setting_history_rep.changes, 0, sizeof(*changes_r));
+	}
+	return code;
+}
+
+static void build_rollback(struct pb_msg *m, uint64_t seq, bool to_point, const char *by)
+{
+	pb_msg_init(m, MSG_SYS_SETTING_ROLLBACK_REQ);
+	m->u.sys_setting_rollback_req.seq = seq;
+	m->u.sys_setting_rollback_req.to_point = to_point ? 1 : 0;
+	m->u.sys_setting_rollback_req.by = xstrdup(by != NULL ? by : "");
+}
+
+int sys_client_setting_rollback(struct pb_sync *t, uint64_t seq, bool to_point, const char *by,
+				uint32_t *code_r, uint32_t *changed_r, const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	build_rollback(&req, seq, to_point, by);
+	if (pb_client_call(t, &req, &rep, error_r) < 0)
+		return -1;
+	uint32_t code = sys_client_setting_rollback_reply(&rep, changed_r, error_r);
+	return pb_client_done(t, &rep, code, code_r, error_r);
+}
+
+int sys_client_setting_rollback_send(const struct pb_sender *s, uint64_t seq, bool to_point,
+				     const char *by, const char **error_r)
+{
+	struct pb_msg req;
+
+	build_rollback(&req, seq, to_point, by);
+	return pb_client_send(s, &req, error_r);
+}
+
+uint32_t sys_client_setting_rollback_reply(struct pb_msg *rep, uint32_t *changed_r,
+					   const char **error_r)
+{
+	uint32_t code = pb_client_reply(rep, MSG_SYS_SETTING_ROLLBACK_REQ, error_r);
+
+	if (code == PB_OK)
+		*changed_r = rep->u.sys_setting_rollback_rep.changed;
+	return code;
 }

@@ -66,11 +66,35 @@ int sys_client_setting_get(struct pb_sync *t, const char *key, uint32_t *code_r,
 int sys_client_setting_get_send(const struct pb_sender *s, const char *key, const char **error_r);
 uint32_t sys_client_setting_get_reply(struct pb_msg *rep, char **json_r, const char **error_r);
 
-/* Replaces a settings document with json (a JSON object, else REFUSED). */
-int sys_client_setting_put(struct pb_sync *t, const char *key, const char *json,
+/* Merges json (a JSON object of some of the document's keys) into a settings document: REFUSED
+ * with the reason when the result is not valid (nothing changes). by: who, for the history
+ * ("cli:root", "web:admin"). */
+int sys_client_setting_put(struct pb_sync *t, const char *key, const char *json, const char *by,
 			   uint32_t *code_r, const char **error_r);
 int sys_client_setting_put_send(const struct pb_sender *s, const char *key, const char *json,
-				const char **error_r);
+				const char *by, const char **error_r);
 uint32_t sys_client_setting_put_reply(struct pb_msg *rep, const char **error_r);
+
+/* The most changes one history answer holds. */
+#define SYS_HISTORY_PAGE 200
+/* The settings history, newest first, numbered below before (0: from the newest), at most
+ * limit: changes_r (the caller clears it with pb_rec_setting_change_list_clear). */
+int sys_client_setting_history(struct pb_sync *t, uint64_t before, uint32_t limit,
+			       uint32_t *code_r, struct pb_rec_setting_change_list *changes_r,
+			       const char **error_r);
+int sys_client_setting_history_send(const struct pb_sender *s, uint64_t before, uint32_t limit,
+				    const char **error_r);
+uint32_t sys_client_setting_history_reply(struct pb_msg *rep,
+					  struct pb_rec_setting_change_list *changes_r,
+					  const char **error_r);
+/* Undoes change seq (to_point false) or every change after it (true): NOTFOUND when seq is not
+ * kept, REFUSED when a document's old state is no longer valid (nothing changes then).
+ * *changed_r: how many documents were put back. */
+int sys_client_setting_rollback(struct pb_sync *t, uint64_t seq, bool to_point, const char *by,
+				uint32_t *code_r, uint32_t *changed_r, const char **error_r);
+int sys_client_setting_rollback_send(const struct pb_sender *s, uint64_t seq, bool to_point,
+				     const char *by, const char **error_r);
+uint32_t sys_client_setting_rollback_reply(struct pb_msg *rep, uint32_t *changed_r,
+					   const char **error_r);
 
 #endif

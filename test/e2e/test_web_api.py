@@ -264,6 +264,43 @@ class Admin(ApiBase):
         self.assertEqual(r.status, 400)
 
 
+class History(ApiBase):
+    def test_changes_recorded_masked_and_rolled_back(self):
+        c = self.admin()
+        r, _ = c.request("PATCH", "/api/settings/smtp", {"max_recipients": 42})
+        self.assertEqual(r.status, 204)
+        rc, _, err = self.d.cli("setting", "set", "outbound", '{"auth_password": "hunter2-secret"}')
+        self.assertEqual(rc, 0, err)
+        r, hist = c.request("GET", "/api/settings-history?limit=2")
+        self.assertEqual(r.status, 200)
+        self.assertEqual([h["doc"] for h in hist], ["outbound", "smtp"])
+        self.assertTrue(hist[0]["by"].startswith("cli:"))
+        self.assertEqual(hist[1]["by"], "web:admin")
+        self.assertEqual(hist[1]["after"], {"max_recipients": 42})
+        self.assertEqual(hist[0]["after"]["auth_password"], "********")
+        raw = json.dumps(hist)
+        self.assertNotIn("hunter2", raw)
+        self.assertNotIn("hunter2", self.d.cli("setting", "history", "5")[1])
+        # undo the smtp change: back to the default, itself a change by web:admin
+        r, body = c.request("POST", "/api/settings-history/%d/rollback" % hist[1]["seq"])
+        self.assertEqual((r.status, body), (200, {"changed": 1}))
+        self.assertEqual(c.request("GET", "/api/settings/smtp")[1]["max_recipients"], 100)
+        r, newest = c.request("GET", "/api/settings-history?limit=1")
+        self.assertEqual(newest[0]["note"], "rollback of #%d" % hist[1]["seq"])
+        # undoing it again: its key was changed since (by the rollback)
+        r, body = c.request("POST", "/api/settings-history/%d/rollback" % hist[1]["seq"])
+        self.assertEqual(r.status, 400)
+        self.assertIn("changed again", body["error"])
+        r, _ = c.request("POST", "/api/settings-history/999999/rollback")
+        self.assertEqual(r.status, 404)
+        # everything back to before the smtp change: outbound's password gone too
+        r, body = c.request("POST", "/api/settings-history/%d/rollback?to=1" % (hist[1]["seq"] - 1))
+        self.assertEqual(r.status, 200, body)
+        self.assertEqual(c.request("GET", "/api/settings/outbound")[1]["auth_password"], "")
+        out = self.d.cli("setting", "diff", str(hist[1]["seq"] - 1))[1]
+        self.assertIn("smtp", out)
+
+
 class WebLockout(unittest.TestCase):
     def test_failed_web_logins_lock_the_account(self):
         d = pbtest.Daemon()

@@ -19,6 +19,7 @@
 #include "sys-client.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/statvfs.h>
 
@@ -67,6 +68,7 @@ static uint32_t call(struct fixture *f, enum pb_msg_type type, const char *doc, 
 	} else {
 		req.u.sys_setting_put_req.key = xstrdup(doc);
 		req.u.sys_setting_put_req.json = xstrdup(json);
+		req.u.sys_setting_put_req.by = xstrdup("test:me");
 	}
 	if (pb_call(f->c, NULL, &req, &rep, 10000, &error) < 0)
 		PANIC("call: %s", error);
@@ -335,7 +337,100 @@ static void test_status_sums_the_reports(void)
 	teardown(&f);
 }
 
+/* The settings history: each accepted change recorded with who and before/after, a refused one
+ * not; one change rolled back (only its keys; refused once a later change altered them), then
+ * everything back to a point, each itself recorded. */
+static void test_history_and_rollback(void)
+{
+	struct fixture f;
+	struct pb_sync t;
+	struct pb_rec_setting_change_list v = { 0 };
+	const char *error;
+	uint32_t code, changed;
+	char *text;
+
+	setup(&f, NULL);
+	pb_sync_init_caller(&t, f.c, 10000);
+	CHECK_INT(call(&f, MSG_SYS_SETTING_PUT_REQ, "smtp", "{\"max_recipients\": 50}", &text), PB_OK);
+	free(text);
+	CHECK_INT(call(&f, MSG_SYS_SETTING_PUT_REQ, "smtp", "{\"max_recipients\": 0}", &text),
+		  PB_ERR_REFUSED);
+	free(text);
+	CHECK_INT(sys_client_setting_put(&t, "smtp", "{\"command_timeout_s\": 100}", "cli:x", &code,
+					 &error), 0);
+	REQUIRE(sys_client_setting_history(&t, 0, 10, &code, &v, &error) == 0 && code == PB_OK);
+	REQUIRE(v.n == 2);
+	CHECK_INT(v.v[0].seq, 2);
+	CHECK_STR(v.v[0].by, "cli:x");
+	CHECK_STR(v.v[0].before, "{\"max_recipients\":50}");
+	CHECK_STR(v.v[1].by, "test:me");
+	CHECK_INT(v.v[1].had_before, 0);
+	pb_rec_setting_change_list_clear(&v);
+	/* undo #1: only max_recipients goes back */
+	CHECK_INT(sys_client_setting_rollback(&t, 1, false, "cli:x", &code, &changed, &error), 0);
+	CHECK_INT(code, PB_OK);
+	CHECK_INT(changed, 1);
+	CHECK_INT(snapshot_recipients(&f), 100);
+	text = stored(&f, "smtp");
+	CHECK_STR(text, "{\"command_timeout_s\":100}");
+	free(text);
+	/* #1's key was changed again (by the rollback, #3): undoing #1 again is refused */
+	CHECK_INT(call(&f, MSG_SYS_SETTING_PUT_REQ, "smtp", "{\"max_recipients\": 70}", &text), PB_OK);
+	free(text);
+	CHECK_INT(sys_client_setting_rollback(&t, 1, false, "cli:x", &code, &changed, &error), 0);
+	CHECK_INT(code, PB_ERR_REFUSED);
+	CHECK(strstr(error, "smtp.max_recipients was changed again") != NULL);
+	CHECK_INT(sys_client_setting_rollback(&t, 99, false, "cli:x", &code, &changed, &error), 0);
+	CHECK_INT(code, PB_ERR_NOTFOUND);
+	/* back to #1: smtp as it was then, whole */
+	CHECK_INT(sys_client_setting_rollback(&t, 1, true, "cli:x", &code, &changed, &error), 0);
+	CHECK_INT(code, PB_OK);
+	CHECK_INT(snapshot_recipients(&f), 50);
+	text = stored(&f, "smtp");
+	CHECK_STR(text, "{\"max_recipients\":50}");
+	free(text);
+	REQUIRE(sys_client_setting_history(&t, 0, 1, &code, &v, &error) == 0 && v.n == 1);
+	CHECK_STR(v.v[0].note, "rollback to #1");
+	pb_rec_setting_change_list_clear(&v);
+	teardown(&f);
+}
+
+/* A new program version records a checkpoint at its first start, once. */
+static void test_checkpoint_at_upgrade(void)
+{
+	struct pb_setting_change *v;
+	size_t n;
+	const char *error;
+	struct fixture f;
+
+	setup(&f, NULL); /* version "test": stored, no checkpoint (nothing to upgrade from) */
+	pb_caller_destroy(&f.c);
+	pb_runtime_destroy(&f.rt);
+	REQUIRE(pb_store_setting_history(f.store, 0, 10, &v, &n, &error) == 0);
+	CHECK_INT(n, 0);
+	free(v);
+	for (int round = 0; round < 2; round++) {
+		f.args.version = "test2";
+		f.rt = pb_runtime_create("t", NULL);
+		REQUIRE(pb_runtime_start(f.rt, &sys_actor_def, &f.args, &error) == 0);
+		pb_runtime_destroy(&f.rt);
+	}
+	REQUIRE(pb_store_setting_history(f.store, 0, 10, &v, &n, &error) == 0);
+	CHECK_INT(n, 1);
+	if (n == 1) {
+		CHECK_STR(v[0].doc, "");
+		CHECK_STR(v[0].by, "upgrade");
+		CHECK_STR(v[0].note, "checkpoint: test replaced by test2");
+		pb_setting_change_free(&v[0]);
+	}
+	free(v);
+	f.c = pb_caller_create(f.rt = pb_runtime_create("t", NULL));
+	teardown(&f);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "history_and_rollback", test_history_and_rollback },
+	{ "checkpoint_at_upgrade", test_checkpoint_at_upgrade },
 	{ "status_sums_the_reports", test_status_sums_the_reports },
 	{ "status_counts_from_the_directory", test_status_counts_from_the_directory },
 	{ "init_loads_and_publishes", test_init_loads_and_publishes },

@@ -309,6 +309,10 @@ static const struct command commands[] = {
 static const struct {
 	const char *prefix, *first, *line, *summary;
 } folded[] = {
+	{ "setting ", "setting show", "setting show|set|history|diff|rollback ...",
+	  "the settings in effect and their history (help setting)" },
+	{ "queue ", "queue list", "queue list|show|hold|release|retry|...",
+	  "the outbound queue (help queue)" },
 	{ "connection ", "connection add", "connection add|list|show|del|...",
 	  "connection methods: schedules (help connection)" },
 	{ "mapping ", "mapping add", "mapping|alias add|del|list ...",

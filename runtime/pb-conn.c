@@ -255,6 +255,11 @@ int pb_conn_starttls(struct pb_conn *c, struct pb_tls_ctx *ctx, const char *host
 	}
 }
 
+int pb_conn_fd(const struct pb_conn *c)
+{
+	return c->fd;
+}
+
 const char *pb_conn_tls_version(const struct pb_conn *c)
 {
 	return c->tls != NULL ? pb_tls_version(c->tls) : "";

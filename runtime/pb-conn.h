@@ -40,6 +40,11 @@ int pb_conn_poll(struct pb_conn *c, uint32_t timeout_ms, const char **error_r);
 int pb_conn_write(struct pb_conn *c, const void *data, size_t len, uint32_t timeout_ms,
 		  const char **error_r);
 
+/* The socket, for a caller's own poll() beside other fds (an event loop: the monitor). Read
+ * through pb_conn_poll(c, 0) then pb_conn_read: bytes may wait buffered, decrypted, when the
+ * socket has nothing more. */
+int pb_conn_fd(const struct pb_conn *c);
+
 struct pb_tls_ctx;
 /* Handshakes as a TLS client of host (SNI; the name checked when ctx verifies) within
  * timeout_ms; plaintext buffered before it is dropped. From then on reads and writes are

@@ -34,7 +34,8 @@ int pb_conn_read_line(struct pb_conn *c, char *buf, size_t size, uint32_t timeou
 int pb_conn_read(struct pb_conn *c, void *buf, size_t size, uint32_t timeout_ms, size_t *n_r,
 		 const char **error_r);
 /* Waits up to timeout_ms for something to read (IMAP IDLE): 1 there is (buffered now), 0
- * nothing came in time (the connection is untouched), -1 error (error_r). */
+ * nothing came in time (the connection is untouched), -1 error (error_r). timeout_ms 0: looks
+ * without waiting. */
 int pb_conn_poll(struct pb_conn *c, uint32_t timeout_ms, const char **error_r);
 /* Writes all len bytes within timeout_ms. Returns 0 / -1 with error_r. */
 int pb_conn_write(struct pb_conn *c, const void *data, size_t len, uint32_t timeout_ms,

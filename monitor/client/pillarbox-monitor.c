@@ -315,7 +315,7 @@ static void app_reply(struct monitor_app *app, const cJSON *o)
 		return;
 	app->pending[i].id = 0;
 	if (ok && strcmp(app->pending[i].what, "snapshot") == 0)
-		monitor_model_snapshot(&app->model, o, mono_ms());
+		monitor_model_snapshot(&app->model, o, wall_ms());
 	else if (ok && strcmp(app->pending[i].what, "subscribe") == 0)
 		;
 	else if (ok)

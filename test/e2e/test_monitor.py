@@ -149,6 +149,27 @@ class MonitorOnce(MonitorBase):
         self.assertEqual([m["name"] for m in doc["connection"]["methods"]],
                          [m["name"] for m in snap["connection"]["methods"]])
 
+    def test_inboxes_events(self):
+        """The protocol's inboxes events (docs/status-protocol.md): the total for "inboxes",
+        with each user's for "users", the numbers the server's own after a delivery."""
+        users = self.admin()
+        self.assertTrue(users.request("subscribe", topics=["inboxes", "users"])["ok"])
+        total = self.client("bob", "bobpw1234")
+        self.assertTrue(total.request("subscribe", topics=["inboxes"])["ok"])
+        self.assertEqual(total.request("subscribe", topics=["users"])["permission"], "view_users")
+        self.assertTrue(total.request("subscribe", topics=["inboxes"])["ok"])
+        before = pbtest.user_counts(self.d)["bob"][0]
+        self.send(["bob@" + self.alice().split("@")[1]], b"Subject: event\r\n\r\nx\r\n")
+        e = users.event(lambda m: m.get("event") == "inboxes" and
+                        {u["user"]: u["count"] for u in m["users"]}.get("bob") == before + 1)
+        counts = pbtest.user_counts(self.d)
+        self.assertEqual(set(e), {"event", "count", "users"})
+        self.assertEqual(e["count"], sum(c[0] for c in counts.values()))
+        self.assertEqual({u["user"]: u["count"] for u in e["users"]},
+                         {u: c[0] for u, c in counts.items()})
+        t = total.event(lambda m: m.get("event") == "inboxes" and m["count"] == e["count"])
+        self.assertEqual(set(t), {"event", "count"})
+
     def test_check_exit_codes(self):
         conf = self.config("office", "admin", "adminpw1")
         # a held entry: to a dead destination, then held

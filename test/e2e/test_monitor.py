@@ -11,6 +11,7 @@ refused."""
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,6 +38,7 @@ class MonitorBase(StatusBase):
     @classmethod
     def tearDownClass(cls):
         subprocess.run(["tmux", "-L", cls.tmux_sock, "kill-server"], capture_output=True)
+        shutil.rmtree(cls.home, ignore_errors=True)
         super().tearDownClass()
 
     def config(self, name, user=None, password=None, port=None, mode=0o600, extra=""):

@@ -203,6 +203,8 @@ static const struct {
 	{ "activity", STATUS_PERM_VIEW_LOG },
 	{ "connection", STATUS_PERM_VIEW_CONNECTION },
 	{ "queue", STATUS_PERM_VIEW_TOTALS },
+	{ "inboxes", STATUS_PERM_VIEW_TOTALS },
+	{ "users", STATUS_PERM_VIEW_USERS },
 };
 
 static void on_subscribed(void *session, uint64_t arg, struct pb_msg *m)
@@ -221,7 +223,7 @@ static const char *subscribe_topics(const struct status_session *s, const cJSON 
 
 	*perm_r = NULL;
 	if (!cJSON_IsArray(list))
-		return "subscribe needs \"topics\", a list of: activity, connection, queue";
+		return "subscribe needs \"topics\", a list of: activity, connection, queue, inboxes, users";
 	cJSON_ArrayForEach(t, list)
 	{
 		size_t k = 0;
@@ -229,7 +231,7 @@ static const char *subscribe_topics(const struct status_session *s, const cJSON 
 		       (!cJSON_IsString(t) || strcmp(t->valuestring, topics[k].name) != 0))
 			k++;
 		if (k == PB_N_ELEMENTS(topics))
-			return "unknown topic: the topics are activity, connection, queue";
+			return "unknown topic: the topics are activity, connection, queue, inboxes, users";
 		if ((s->perms & (1u << topics[k].perm)) == 0) {
 			*perm_r = status_perm_name(topics[k].perm);
 			return "permission denied";

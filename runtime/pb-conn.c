@@ -255,6 +255,11 @@ int pb_conn_starttls(struct pb_conn *c, struct pb_tls_ctx *ctx, const char *host
 	}
 }
 
+int pb_conn_fd(const struct pb_conn *c)
+{
+	return c->fd;
+}
+
 const char *pb_conn_tls_version(const struct pb_conn *c)
 {
 	return c->tls != NULL ? pb_tls_version(c->tls) : "";
@@ -311,7 +316,9 @@ int pb_conn_poll(struct pb_conn *c, uint32_t timeout_ms, const char **error_r)
 		if (c->end > 0)
 			return 1;
 	}
-	if (wait_fd(c->fd, POLLIN, now_ms() + timeout_ms, &error) < 0)
+	struct pollfd p = { .fd = c->fd, .events = POLLIN };
+	if (timeout_ms == 0 ? poll(&p, 1, 0) <= 0 /* only what is there (an event loop's) */
+			    : wait_fd(c->fd, POLLIN, now_ms() + timeout_ms, &error) < 0)
 		return 0;
 	/* readable: a TLS record that carries no data yet waits up to timeout_ms more */
 	return fill(c, now_ms() + (timeout_ms > 0 ? timeout_ms : 1000), error_r) < 0 ? -1 : 1;

@@ -34,11 +34,17 @@ int pb_conn_read_line(struct pb_conn *c, char *buf, size_t size, uint32_t timeou
 int pb_conn_read(struct pb_conn *c, void *buf, size_t size, uint32_t timeout_ms, size_t *n_r,
 		 const char **error_r);
 /* Waits up to timeout_ms for something to read (IMAP IDLE): 1 there is (buffered now), 0
- * nothing came in time (the connection is untouched), -1 error (error_r). */
+ * nothing came in time (the connection is untouched), -1 error (error_r). timeout_ms 0: looks
+ * without waiting. */
 int pb_conn_poll(struct pb_conn *c, uint32_t timeout_ms, const char **error_r);
 /* Writes all len bytes within timeout_ms. Returns 0 / -1 with error_r. */
 int pb_conn_write(struct pb_conn *c, const void *data, size_t len, uint32_t timeout_ms,
 		  const char **error_r);
+
+/* The socket, for a caller's own poll() beside other fds (an event loop: the monitor). Read
+ * through pb_conn_poll(c, 0) then pb_conn_read: bytes may wait buffered, decrypted, when the
+ * socket has nothing more. */
+int pb_conn_fd(const struct pb_conn *c);
 
 struct pb_tls_ctx;
 /* Handshakes as a TLS client of host (SNI; the name checked when ctx verifies) within

@@ -7,10 +7,10 @@ set -euo pipefail
 
 build_pkgs=(build-essential cmake ninja-build pkg-config
     libnng-dev libssl-dev librocksdb-dev libpcre2-dev liblua5.4-dev libcjson-dev libcrypt-dev
-    libsystemd-dev zlib1g-dev libc-ares-dev libhttp-parser-dev)
+    libsystemd-dev zlib1g-dev libc-ares-dev libhttp-parser-dev libncurses-dev)
 test_pkgs=(clang libclang-rt-14-dev python3 python3-dnslib curl swaks fetchmail openssl
     dovecot-pop3d dovecot-lmtpd dovecot-imapd postfix procps fiu-utils util-linux logrotate systemd
-    libnet-ssleay-perl libio-socket-ssl-perl isync offlineimap3 mutt getmail6)
+    libnet-ssleay-perl libio-socket-ssl-perl isync offlineimap3 mutt getmail6 tmux)
 # dpkg-buildpackage with debian/; the package's own maintainer scripts need adduser.
 package_pkgs=(dpkg-dev debhelper adduser)
 

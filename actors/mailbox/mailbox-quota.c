@@ -226,11 +226,24 @@ static void warn(struct pb_actor *a, struct mailbox_shard *s, uint64_t user_id,
 			(unsigned long long)user_id, PB_LOGQ(error));
 }
 
+/* The status hub hears the user's INBOX count after every change of the usage (the same
+ * moments: a delivery, an append, a copy, an expunge, a deletion); it coalesces them. */
+static void inbox_changed(struct pb_actor *a, struct mailbox_shard *s, uint64_t user_id)
+{
+	uint64_t inbox = 0, bytes;
+	const char *error;
+
+	if (pb_store_user_stats(s->store, user_id, &inbox, &bytes, &error) == 0)
+		statushub_client_inbox(pb_actor_runtime(a), user_id, inbox);
+}
+
 void mailbox_quota_changed(struct pb_actor *a, struct mailbox_shard *s, uint64_t user_id)
 {
 	struct quota_view v;
 	uint64_t used = 0;
 	const char *error;
+
+	inbox_changed(a, s, user_id);
 
 	if (quota_load(a, s, user_id, &v, &error) < 0 ||
 	    ((v.limit != 0 || v.rec.level != 0) && usage(s, user_id, &used, &error) < 0)) {

@@ -14,6 +14,7 @@
 #include "queue-client.h"
 #include "pb-log.h"
 #include "router-client.h"
+#include "statushub-client.h"
 #include "store-spool.h"
 #include "sys-client.h"
 
@@ -319,6 +320,9 @@ static void on_append_result(struct pb_actor *a, struct spool_shard *s, uint64_t
 		if (d->seq != seq || i >= d->rec.n_rcpts || d->done[i])
 			continue;
 		log_delivery(s, d, i, code, error);
+		if (code == PB_OK)
+			statushub_client_activity(pb_actor_runtime(a), "Delivered message %s to %s",
+						  d->rec.msgid, d->rec.rcpts[i]);
 		if (code == PB_ERR_TEMP || code == PB_ERR_INTERNAL) {
 			d->sent_ms[i] = 1; /* retried by the tick */
 			return;

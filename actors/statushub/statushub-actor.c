@@ -5,6 +5,8 @@
  *   connection {"event":"connection","method":..,"state":"idle"|"running","jobs_left":N,
  *               "last_result":..,"last_poll":MS,"next_poll":MS}
  *   queue      {"event":"queue","out_queue":N,"held":N}
+ *   inboxes    {"event":"inboxes","count":N} ("inboxes"), with "users":[{"user":..,"count":N}]
+ *              for "users" (a session with both hears the second only)
  *   im         {"event":"im","from":..,"text":..,"time":MS}
  * A session that cannot be reached (its hub's inbox full) loses that event: it is counted in
  * the log line of the hub's stop, never queued here.
@@ -12,6 +14,7 @@
  */
 #include "statushub-actor.h"
 
+#include "directory-client.h"
 #include "pb-alloc.h"
 #include "pb-log.h"
 #include "statushub-client.h"
@@ -23,7 +26,9 @@
 #include <string.h>
 #include <strings.h>
 
-enum { TOPIC_ACTIVITY = 1, TOPIC_CONNECTION = 2, TOPIC_QUEUE = 4 };
+enum { TOPIC_ACTIVITY = 1, TOPIC_CONNECTION = 2, TOPIC_QUEUE = 4, TOPIC_INBOXES = 8,
+       TOPIC_USERS = 16 };
+enum { TIMER_INBOXES = 1 };
 
 static int hub_init(struct pb_actor *a, void *arg, void **state_r, const char **error_r)
 {
@@ -67,23 +72,31 @@ static uint32_t topic_bit(const char *name)
 	return strcmp(name, "activity") == 0	? TOPIC_ACTIVITY
 	       : strcmp(name, "connection") == 0 ? TOPIC_CONNECTION
 	       : strcmp(name, "queue") == 0	? TOPIC_QUEUE
+	       : strcmp(name, "inboxes") == 0	? TOPIC_INBOXES
+	       : strcmp(name, "users") == 0	? TOPIC_USERS
 						: 0;
 }
 
-/* Sends json (freed here) as topic to every session whose topics have bit. */
-static void fan_out(struct pb_actor *a, struct statushub *h, uint32_t bit, const char *topic,
-		    cJSON *json)
+/* Sends json (freed here) as topic to every session whose topics have bit and not `not`. */
+static void fan_out_only(struct pb_actor *a, struct statushub *h, uint32_t bit, uint32_t not,
+			 const char *topic, cJSON *json)
 {
 	char *text = cJSON_PrintUnformatted(json);
 	const char *error;
 
 	cJSON_Delete(json);
 	for (size_t i = 0; i < h->n; i++) {
-		if ((h->s[i].topics & bit) != 0 &&
+		if ((h->s[i].topics & bit) != 0 && (h->s[i].topics & not) == 0 &&
 		    statushub_client_push(pb_actor_runtime(a), h->s[i].addr, topic, text, &error) < 0)
 			h->lost++;
 	}
 	cJSON_free(text);
+}
+
+static void fan_out(struct pb_actor *a, struct statushub *h, uint32_t bit, const char *topic,
+		    cJSON *json)
+{
+	fan_out_only(a, h, bit, 0, topic, json);
 }
 
 static cJSON *event_new(const char *name)
@@ -140,6 +153,80 @@ static int on_queue(struct pb_actor *a, void *state, struct pb_msg *m)
 	cJSON_AddNumberToObject(o, "out_queue", (double)entries);
 	cJSON_AddNumberToObject(o, "held", (double)held);
 	fan_out(a, h, TOPIC_QUEUE, "queue", o);
+	return 0;
+}
+
+/* ---- the inboxes: a mailbox owner's change makes the hub re-read the accounts' counts ---- */
+
+static bool inbox_listeners(const struct statushub *h)
+{
+	for (size_t i = 0; i < h->n; i++)
+		if ((h->s[i].topics & (TOPIC_INBOXES | TOPIC_USERS)) != 0)
+			return true;
+	return false;
+}
+
+static int on_inbox(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct statushub *h = state;
+	uint64_t now = pb_runtime_now_ms(pb_actor_runtime(a));
+
+	if (!inbox_listeners(h))
+		return 0;
+	if (h->inbox_listing && now - h->inbox_listing_since > STATUSHUB_INBOX_LIST_TIMEOUT_MS)
+		h->inbox_listing = false; /* the directory never answered: ask again */
+	if (!h->inbox_dirty && !h->inbox_listing)
+		pb_actor_timer_set(a, TIMER_INBOXES, STATUSHUB_INBOX_DELAY_MS);
+	h->inbox_dirty = true;
+	return 0;
+}
+
+static void inbox_timer(struct pb_actor *a, void *state, uint32_t id, uint64_t now_ms)
+{
+	struct statushub *h = state;
+	struct pb_sender tx = pb_actor_sender(a, 0);
+	const char *error;
+
+	if (id != TIMER_INBOXES || !h->inbox_dirty || h->inbox_listing)
+		return;
+	h->inbox_dirty = false;
+	if (directory_client_user_list_send(&tx, "", &error) < 0) {
+		pb_warn("statushub", "event=inbox_list_failed reason=%s", PB_LOGQ(error));
+		return;
+	}
+	h->inbox_listing = true;
+	h->inbox_listing_since = now_ms;
+}
+
+static int on_user_list(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct statushub *h = state;
+	struct directory_user_list l = { 0 };
+	const char *error;
+	uint64_t total = 0;
+
+	h->inbox_listing = false;
+	if (h->inbox_dirty)
+		pb_actor_timer_set(a, TIMER_INBOXES, STATUSHUB_INBOX_DELAY_MS);
+	if (directory_client_user_list_reply(m, &l, &error) != PB_OK) {
+		pb_warn("statushub", "event=inbox_list_failed reason=%s", PB_LOGQ(error));
+		directory_user_list_free(&l);
+		return 0;
+	}
+	cJSON *o = event_new("inboxes"), *u = event_new("inboxes");
+	cJSON *users = cJSON_AddArrayToObject(u, "users");
+	for (uint32_t i = 0; i < l.users.n; i++) {
+		cJSON *x = cJSON_CreateObject();
+		cJSON_AddStringToObject(x, "user", l.users.v[i].user);
+		cJSON_AddNumberToObject(x, "count", (double)l.users.v[i].messages);
+		cJSON_AddItemToArray(users, x);
+		total += l.users.v[i].messages;
+	}
+	directory_user_list_free(&l);
+	cJSON_AddNumberToObject(o, "count", (double)total);
+	cJSON_AddNumberToObject(u, "count", (double)total);
+	fan_out(a, h, TOPIC_USERS, "inboxes", u);
+	fan_out_only(a, h, TOPIC_INBOXES, TOPIC_USERS, "inboxes", o);
 	return 0;
 }
 
@@ -244,6 +331,9 @@ static const struct pb_handler statushub_handlers[] = {
 	{ MSG_STATUS_QUEUE_EVT, on_queue },	  { MSG_STATUS_SESSION_REQ, on_session },
 	{ MSG_STATUS_SESSION_END_EVT, on_session_end }, { MSG_STATUS_LOG_REQ, on_log },
 	{ MSG_STATUS_IM_REQ, on_im },
+	{ MSG_STATUS_INBOX_EVT, on_inbox },
+	{ MSG_DIR_USER_LIST_REP, on_user_list },
+	{ MSG_CORE_STATUS_REP, on_user_list }, /* the directory's failure (its only request) */
 	{ MSG_STATUS_APIKEY_ADD_REQ, statushub_on_apikey_add },
 	{ MSG_STATUS_APIKEY_LIST_REQ, statushub_on_apikey_list },
 	{ MSG_STATUS_APIKEY_DEL_REQ, statushub_on_apikey_del },
@@ -255,6 +345,7 @@ const struct pb_actor_def statushub_actor_def = {
 	.inbox_size = 4096,
 	.init = hub_init,
 	.deinit = hub_deinit,
+	.on_timer = inbox_timer,
 	.handlers = statushub_handlers,
 	.n_handlers = PB_N_ELEMENTS(statushub_handlers),
 };

@@ -10,8 +10,10 @@
  * THREAD: its actor thread.
  * MESSAGES handled: STATUS_ACTIVITY_EVT, STATUS_CONN_EVT, STATUS_QUEUE_EVT,
  * STATUS_SESSION_REQ, STATUS_SESSION_END_EVT, STATUS_LOG_REQ, STATUS_IM_REQ, and the API keys'
- * STATUS_APIKEY_{ADD,LIST,DEL,CHECK}_REQ (statushub-keys.c).
- * Sends: STATUS_PUSH_EVT to the sessions ("<node>/status#<id>") whose topics ask for it.
+ * STATUS_APIKEY_{ADD,LIST,DEL,CHECK}_REQ (statushub-keys.c); STATUS_INBOX_EVT (a user's
+ * INBOX count changed: the mailbox owners) and the reply to its DIR_USER_LIST_REQ.
+ * Sends: STATUS_PUSH_EVT to the sessions ("<node>/status#<id>") whose topics ask for it;
+ * DIR_USER_LIST_REQ (the inbox counts, coalesced: at most one in flight).
  */
 #ifndef STATUSHUB_ACTOR_H
 #define STATUSHUB_ACTOR_H

@@ -65,6 +65,16 @@ int statushub_client_queue(struct pb_runtime *rt, uint32_t shard, uint32_t shard
 	return cast_free(rt, &m);
 }
 
+int statushub_client_inbox(struct pb_runtime *rt, uint64_t user_id, uint64_t messages)
+{
+	struct pb_msg m;
+
+	pb_msg_init(&m, MSG_STATUS_INBOX_EVT);
+	m.u.status_inbox_evt.user_id = user_id;
+	m.u.status_inbox_evt.messages = messages;
+	return cast_free(rt, &m);
+}
+
 int statushub_client_session_send(const struct pb_sender *s, const char *addr, const char *user,
 				  bool receive_im, const struct pb_strv *topics,
 				  const char **error_r)

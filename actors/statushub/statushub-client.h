@@ -32,6 +32,9 @@ int statushub_client_conn(struct pb_runtime *rt, const struct statushub_conn *c)
 int statushub_client_queue(struct pb_runtime *rt, uint32_t shard, uint32_t shards,
 			   uint64_t entries, uint64_t held);
 
+/* A user's INBOX count changed (the mailbox owners, after each change of it). */
+int statushub_client_inbox(struct pb_runtime *rt, uint64_t user_id, uint64_t messages);
+
 /* ---- for status sessions ---- */
 /* Registers (or updates) session addr of user: topics (borrowed), receive_im. */
 int statushub_client_session_send(const struct pb_sender *s, const char *addr, const char *user,

@@ -14,6 +14,10 @@
 #include <stdint.h>
 
 #define QUEUE_SHARDS_MAX 64
+/* The inbox counts: asked of the directory this long after the first change (the changes
+ * within it coalesce into one list); a list unanswered this long is given up. */
+#define STATUSHUB_INBOX_DELAY_MS 300
+#define STATUSHUB_INBOX_LIST_TIMEOUT_MS 10000
 /* The API keys' record in the store's settings documents (the hub owns this one key). */
 #define STATUSHUB_KEYS_RECORD "statushub.apikeys"
 
@@ -31,6 +35,9 @@ struct statushub {
 	size_t n, cap;
 	uint64_t q_entries[QUEUE_SHARDS_MAX], q_held[QUEUE_SHARDS_MAX];
 	uint64_t lost; /* events a session's inbox could not take */
+	bool inbox_dirty;   /* a count changed since the last list was asked */
+	bool inbox_listing; /* a DIR_USER_LIST_REQ is in flight (since inbox_listing_since) */
+	uint64_t inbox_listing_since;
 	struct statushub_apikeys keys;
 };
 

@@ -28,7 +28,8 @@ import pbtest  # noqa: E402
 
 SOURCE = os.environ.get("PB_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../.."))
 DATA = "/var/lib/pillarbox"
-INSTALLED = ["/usr/sbin/pillarboxd", "/usr/sbin/pillarbox", "/etc/pillarbox/pillarbox.conf",
+INSTALLED = ["/usr/sbin/pillarboxd", "/usr/sbin/pillarbox", "/usr/bin/pillarbox-monitor",
+             "/etc/pillarbox/pillarbox.conf",
              "/etc/logrotate.d/pillarbox",
              "/lib/systemd/system/pillarbox.service", "/usr/share/doc/pillarbox/README.Debian",
              "/usr/share/pillarbox/web/index.html"]

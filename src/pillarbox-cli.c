@@ -304,9 +304,10 @@ static const struct {
 } folded[] = {
 	{ "connection ", "connection add", "connection add|list|show|del|...",
 	  "connection methods: schedules (help connection)" },
-	{ "mapping ", "mapping add", "mapping|alias add|del|list ...",
-	  "addresses: mappings, aliases (help mapping)" },
+	{ "mapping ", "mapping add", "mapping|alias|rules ...",
+	  "mappings, aliases, message rules (help mapping, help rules)" },
 	{ "alias ", NULL, NULL, NULL },
+	{ "rules ", NULL, NULL, NULL },
 	{ "list ", "list add", "list add|del|members|addmember|...",
 	  "distribution lists (help list)" },
 };

@@ -2,7 +2,9 @@
  * store-spool.c: the incoming spool — messages accepted by SMTP and not yet delivered.
  * Key: [u64 spool id BE]. Value v1: [u8 1][str sender][u64 received_ms][u64 size]
  * [32 raw body hash][u32 n][n x (str rcpt, u64 user id)]; v2 (written now) the same with
- * [str msgid] after the sender; v3 (written now) v2 and [u8 planned] at the end. All are read.
+ * [str msgid] after the sender; v3 v2 and [u8 planned] at the end; v4 (written now) v3 and
+ * [u8 origin][str collector][u8 items] and, when items is 1, n x ([str folder][u32 flags]
+ * [str keywords]) (the plan's folders, flags and keywords). All are read.
  * Part of pb_store_spool (store-spool.h). OWNS: the spool column family (its ids come from
  * store_next_id, store-refs.c).
  * THREAD: any; puts are independent, a given entry is iterated and removed by one actor.
@@ -11,6 +13,7 @@
 
 #define SPOOL_V2 2 /* v1 with the msgid */
 #define SPOOL_V3 3 /* v2 and [u8 planned] at the end */
+#define SPOOL_V4 4 /* v3, the origin, the collector and the plan's folders, flags, keywords */
 
 void pb_spool_rec_free(struct pb_spool_rec *r)
 {
@@ -21,12 +24,20 @@ void pb_spool_rec_free(struct pb_spool_rec *r)
 	free(r->rcpts);
 	free(r->rcpt_ids);
 	free(r->mark);
+	free(r->collector);
+	for (size_t i = 0; r->folders != NULL && i < r->n_rcpts; i++) {
+		free(r->folders[i]);
+		free(r->keywords[i]);
+	}
+	free(r->folders);
+	free(r->keywords);
+	free(r->flags);
 	memset(r, 0, sizeof(*r));
 }
 
 static void spool_encode(const struct pb_spool_rec *r, const uint8_t raw[32], struct pb_buf *v)
 {
-	store_enc_u8(v, SPOOL_V3);
+	store_enc_u8(v, SPOOL_V4);
 	store_enc_str(v, r->sender != NULL ? r->sender : "");
 	store_enc_str(v, r->msgid != NULL ? r->msgid : "");
 	store_enc_u64(v, (uint64_t)r->received_ms);
@@ -38,6 +49,31 @@ static void spool_encode(const struct pb_spool_rec *r, const uint8_t raw[32], st
 		store_enc_u64(v, r->rcpt_ids[i]);
 	}
 	store_enc_u8(v, r->planned ? 1 : 0);
+	store_enc_u8(v, r->origin);
+	store_enc_str(v, r->collector != NULL ? r->collector : "");
+	store_enc_u8(v, r->folders != NULL ? 1 : 0);
+	for (size_t i = 0; r->folders != NULL && i < r->n_rcpts; i++) {
+		store_enc_str(v, r->folders[i] != NULL ? r->folders[i] : "INBOX");
+		store_enc_u32(v, r->flags[i]);
+		store_enc_str(v, r->keywords[i] != NULL ? r->keywords[i] : "");
+	}
+}
+
+/* v4's tail: the origin, the collector and the plan's items. */
+static void spool_decode_v4(struct store_rd *rd, struct pb_spool_rec *r)
+{
+	r->origin = store_rd_u8(rd);
+	r->collector = store_rd_str(rd);
+	if (store_rd_u8(rd) == 0 || rd->bad)
+		return;
+	r->folders = xcalloc(r->n_rcpts + 1, sizeof(char *));
+	r->keywords = xcalloc(r->n_rcpts + 1, sizeof(char *));
+	r->flags = xcalloc(r->n_rcpts + 1, sizeof(uint32_t));
+	for (size_t i = 0; i < r->n_rcpts && !rd->bad; i++) {
+		r->folders[i] = store_rd_str(rd);
+		r->flags[i] = store_rd_u32(rd);
+		r->keywords[i] = store_rd_str(rd);
+	}
 }
 
 /* A collector's seen mark (rec->mark) into the batch, state fetched, keeping the first-seen
@@ -126,7 +162,8 @@ static int spool_decode(const void *key, size_t klen, const void *val, size_t vl
 	r->id = store_be64_get(key);
 	store_rd_init(&rd, val, vlen);
 	uint8_t version = store_rd_u8(&rd);
-	if (version != STORE_V1 && version != SPOOL_V2 && version != SPOOL_V3)
+	if (version != STORE_V1 && version != SPOOL_V2 && version != SPOOL_V3 &&
+	    version != SPOOL_V4)
 		return -1;
 	r->sender = store_rd_str(&rd);
 	r->msgid = version >= SPOOL_V2 ? store_rd_str(&rd) : xstrdup("");
@@ -144,7 +181,9 @@ static int spool_decode(const void *key, size_t klen, const void *val, size_t vl
 		r->rcpts[r->n_rcpts] = store_rd_str(&rd);
 		r->rcpt_ids[r->n_rcpts] = store_rd_u64(&rd);
 	}
-	r->planned = version == SPOOL_V3 && store_rd_u8(&rd) != 0;
+	r->planned = version >= SPOOL_V3 && store_rd_u8(&rd) != 0;
+	if (version >= SPOOL_V4)
+		spool_decode_v4(&rd, r);
 	store_hex_from_raw(raw, r->blob_key);
 	if (!store_rd_ok(&rd) || r->sender == NULL || r->msgid == NULL) {
 		pb_spool_rec_free(r);
@@ -243,14 +282,15 @@ static void trace_add(struct pb_store *s, rocksdb_writebatch_t *b, uint64_t id, 
 	}
 }
 
-int pb_store_spool_plan(struct pb_store *s, uint64_t id, char *const *rcpts,
-			const uint64_t *ids, size_t n, const char *msgid, int64_t now_ms,
-			const struct pb_strv *trace, const char **error_r)
+int pb_store_spool_plan(struct pb_store *s, uint64_t id, const struct pb_spool_plan *p,
+			const char *msgid, int64_t now_ms, const struct pb_strv *trace,
+			const char **error_r)
 {
 	uint8_t key[8], raw[32];
 	struct pb_buf v;
 	struct pb_spool_rec r;
 
+	size_t n = p->n;
 	if (n == 0 || n > PB_SPOOL_MAX_RCPTS)
 		return store_fail(error_r, "spool: 1 to %d recipients in a plan", PB_SPOOL_MAX_RCPTS);
 	store_be64_put(key, id);
@@ -263,8 +303,11 @@ int pb_store_spool_plan(struct pb_store *s, uint64_t id, char *const *rcpts,
 		return found;
 	}
 	struct pb_spool_rec plan = r;
-	plan.rcpts = (char **)rcpts;
-	plan.rcpt_ids = (uint64_t *)ids;
+	plan.rcpts = p->rcpts;
+	plan.rcpt_ids = p->ids;
+	plan.folders = p->folders;
+	plan.flags = p->flags;
+	plan.keywords = p->keywords;
 	plan.n_rcpts = n;
 	plan.planned = true;
 	store_hex_to_raw(r.blob_key, raw);

@@ -303,6 +303,16 @@ static const struct command commands[] = {
 	  "address, mapping, list, forward or assistant decided what, loops stopped, and where\n"
 	  "each copy went. Kept for the last 100,000 messages.\n",
 	  cli_trace },
+	{ "rules get", "[USER]", 0, 1, 0, "an account's message rules as JSON (no USER: the server's)",
+	  "The rule set of USER, or without USER the administrator's (server-wide, evaluated\n"
+	  "before each account's), in the JSON format of docs/operations.md \"Message rules\".\n",
+	  cli_rules_get },
+	{ "rules set", "[USER] FILE|-", 1, 2, 0, "set message rules from a JSON file or stdin",
+	  "Replaces the rule set of USER (no USER: the administrator's) with the JSON in FILE\n"
+	  "('-': standard input). A set that does not parse is refused with the reason.\n",
+	  cli_rules_set },
+	{ "rules del", "[USER]", 0, 1, 0, "remove message rules (no USER: the server's)", NULL,
+	  cli_rules_del },
 };
 
 /* Groups the top-level usage folds into one line each (`pillarbox help GROUP` lists them). */
@@ -315,9 +325,10 @@ static const struct {
 	  "the outbound queue (help queue)" },
 	{ "connection ", "connection add", "connection add|list|show|del|...",
 	  "connection methods: schedules (help connection)" },
-	{ "mapping ", "mapping add", "mapping|alias add|del|list ...",
-	  "addresses: mappings, aliases (help mapping)" },
+	{ "mapping ", "mapping add", "mapping|alias|rules ...",
+	  "mappings, aliases, message rules (help mapping, help rules)" },
 	{ "alias ", NULL, NULL, NULL },
+	{ "rules ", NULL, NULL, NULL },
 	{ "list ", "list add", "list add|del|members|addmember|...",
 	  "distribution lists (help list)" },
 };

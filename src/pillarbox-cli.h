@@ -65,6 +65,10 @@ int cli_list_members(struct cli *c, char **args, int nargs);
 int cli_list_addmember(struct cli *c, char **args, int nargs);
 int cli_list_delmember(struct cli *c, char **args, int nargs);
 int cli_trace(struct cli *c, char **args, int nargs);
+/* pillarbox-rules.c: message rules (get, set, del). */
+int cli_rules_get(struct cli *c, char **args, int nargs);
+int cli_rules_set(struct cli *c, char **args, int nargs);
+int cli_rules_del(struct cli *c, char **args, int nargs);
 /* pillarbox-send.c: an account's sending permissions. */
 int cli_user_set(struct cli *c, char **args, int nargs);
 int cli_user_unset(struct cli *c, char **args, int nargs);

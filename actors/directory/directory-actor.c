@@ -771,6 +771,8 @@ static const struct pb_handler directory_handlers[] = {
 	{ MSG_DIR_QUOTA_NOTICE_EVT, directory_on_quota_notice },
 	{ MSG_DIR_ROUTES_REQ, directory_on_routes },
 	{ MSG_DIR_MAP_SET_REQ, directory_on_map_set },
+	{ MSG_DIR_RULES_SET_REQ, directory_on_rules_set },
+	{ MSG_DIR_RULES_GET_REQ, directory_on_rules_get },
 	{ MSG_DIR_MAP_LIST_REQ, directory_on_map_list },
 	{ MSG_DIR_DLIST_SET_REQ, directory_on_dlist_set },
 	{ MSG_DIR_DLIST_LIST_REQ, directory_on_dlist_list },

@@ -93,3 +93,33 @@ int directory_client_routes(struct pb_sync *t, uint64_t have_gen, uint32_t *code
 	}
 	return pb_client_done(t, &rep, code, code_r, error_r);
 }
+
+int directory_client_rules_set(struct pb_sync *t, const char *user, bool del, const char *json,
+			       uint32_t *code_r, const char **error_r)
+{
+	struct pb_msg req;
+
+	pb_msg_init(&req, MSG_DIR_RULES_SET_REQ);
+	req.u.dir_rules_set_req.user = dup_or_empty(user);
+	req.u.dir_rules_set_req.del = del;
+	req.u.dir_rules_set_req.json = dup_or_empty(json);
+	return pb_client_call_status(t, &req, code_r, error_r);
+}
+
+int directory_client_rules_get(struct pb_sync *t, const char *user, uint32_t *code_r,
+			       char **json_r, uint64_t *user_id_r, const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	pb_msg_init(&req, MSG_DIR_RULES_GET_REQ);
+	req.u.dir_rules_get_req.user = dup_or_empty(user);
+	if (pb_client_call(t, &req, &rep, error_r) < 0)
+		return -1;
+	uint32_t code = pb_client_reply(&rep, MSG_DIR_RULES_GET_REQ, error_r);
+	if (code == PB_OK) {
+		*json_r = rep.u.dir_rules_get_rep.json;
+		rep.u.dir_rules_get_rep.json = NULL;
+		*user_id_r = rep.u.dir_rules_get_rep.user_id;
+	}
+	return pb_client_done(t, &rep, code, code_r, error_r);
+}

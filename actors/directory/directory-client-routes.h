@@ -32,4 +32,14 @@ int directory_client_dlist_list(struct pb_sync *t, const char *name, uint32_t *c
 int directory_client_routes(struct pb_sync *t, uint64_t have_gen, uint32_t *code_r,
 			    struct pb_msg *rep_r, const char **error_r);
 
+/* The message rules (guide 4.14) of user (NULL or "": the administrator's): sets them from
+ * json (checked by the directory: REFUSED with the parser's reason), or del removes them
+ * (NOTFOUND: none). NOTFOUND also for no such account. */
+int directory_client_rules_set(struct pb_sync *t, const char *user, bool del, const char *json,
+			       uint32_t *code_r, const char **error_r);
+/* The rule set's JSON into *json_r (the caller frees) and the account's id (0: the
+ * administrator's) on PB_OK; NOTFOUND none set. */
+int directory_client_rules_get(struct pb_sync *t, const char *user, uint32_t *code_r,
+			       char **json_r, uint64_t *user_id_r, const char **error_r);
+
 #endif

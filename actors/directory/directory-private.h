@@ -109,6 +109,12 @@ void directory_routes_put_lists(struct pb_rec_route_list_list *out, const struct
  * DIR_DLIST_LIST_REQ (directory-routes-admin.c). */
 int directory_on_routes(struct pb_actor *a, void *state, struct pb_msg *m);
 int directory_on_map_set(struct pb_actor *a, void *state, struct pb_msg *m);
+/* directory-msgrules.c: the message rule sets (DIR_RULES_SET_REQ, DIR_RULES_GET_REQ), and
+ * theirs into a routing snapshot (0 / -1). */
+int directory_on_rules_set(struct pb_actor *a, void *state, struct pb_msg *m);
+int directory_on_rules_get(struct pb_actor *a, void *state, struct pb_msg *m);
+int directory_routes_add_rules(struct directory *d, struct msg_dir_routes_rep *rep,
+			       const char **error_r);
 int directory_on_map_list(struct pb_actor *a, void *state, struct pb_msg *m);
 int directory_on_dlist_set(struct pb_actor *a, void *state, struct pb_msg *m);
 int directory_on_dlist_list(struct pb_actor *a, void *state, struct pb_msg *m);

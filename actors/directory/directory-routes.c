@@ -108,6 +108,8 @@ static int routes_read(struct directory *d, struct msg_dir_routes_rep *rep, cons
 		return -1;
 	directory_routes_put_lists(&rep->lists, lists, n_lists, "");
 	pb_route_lists_free(lists, n_lists);
+	if (directory_routes_add_rules(d, rep, error_r) < 0)
+		return -1;
 	rep->gen = d->routes.gen;
 	rep->error = xstrdup("");
 	return 0;
@@ -138,7 +140,7 @@ int directory_routes_accepts(struct directory *d, const char *local, const char 
 	if (rec == NULL)
 		return -1;
 	/* no sender: whether this one may post to an internal list is decided at delivery */
-	struct router_facts f = { NULL, 0, ROUTER_SRC_SMTP, NULL };
+	struct router_facts f = { NULL, 0, ROUTER_SRC_SMTP, NULL, NULL, NULL };
 	char *addr = xasprintf("%s@%s", local, domain);
 	bool yes = router_plan_accepts(rec, &f, addr);
 	free(addr);

@@ -135,6 +135,11 @@ int mailbox_on_expunge(struct pb_actor *a, void *state, struct pb_msg *m);
 int mailbox_on_expunge_deleted(struct pb_actor *a, void *state, struct pb_msg *m);
 int mailbox_on_copy(struct pb_actor *a, void *state, struct pb_msg *m);
 int mailbox_on_store(struct pb_actor *a, void *state, struct pb_msg *m);
+/* For an append with create: user_id's folder name (and its superiors) created when missing
+ * (INBOX always exists). true to go on; false when it answered m (no such user, a bad name,
+ * a store failure). */
+bool mailbox_folder_ensure_or_reply(struct pb_actor *a, struct mailbox_shard *s,
+				    const struct pb_msg *m, uint64_t user_id, const char *name);
 int mailbox_on_folders(struct pb_actor *a, void *state, struct pb_msg *m);
 int mailbox_on_folder(struct pb_actor *a, void *state, struct pb_msg *m);
 int mailbox_on_watch(struct pb_actor *a, void *state, struct pb_msg *m);

@@ -33,6 +33,7 @@ static void build_append(struct pb_msg *m, uint64_t user_id, const struct mailbo
 	q->blob_key = dup_or(in->blob_key, "");
 	q->dedupe_key = dup_or(in->dedupe_key, "");
 	q->lazy = in->lazy;
+	q->create = in->create;
 }
 
 static void build_list(struct pb_msg *m, uint64_t user_id, const struct mailbox_list_query *q)

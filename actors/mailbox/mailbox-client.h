@@ -29,6 +29,7 @@ struct mailbox_append {
 	const char *blob_key;
 	const char *dedupe_key; /* NULL/"": none; else a second append with it writes nothing */
 	bool lazy;              /* need not be synced: see pb_store_msg_append_ex */
+	bool create;            /* create folder (and its superiors) when missing, else NOTFOUND */
 };
 struct mailbox_appended {
 	uint32_t uidvalidity, uid;

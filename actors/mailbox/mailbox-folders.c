@@ -170,6 +170,26 @@ static void op_create(struct pb_actor *a, struct mailbox_shard *s, const struct 
 				ret == 1 ? "the folder exists already" : "");
 }
 
+bool mailbox_folder_ensure_or_reply(struct pb_actor *a, struct mailbox_shard *s,
+				    const struct pb_msg *m, uint64_t user_id, const char *name)
+{
+	const char *error;
+
+	if (!mailbox_user_or_reply(a, s, m, user_id))
+		return false;
+	if (name == NULL || *name == '\0' || is_inbox(name))
+		return true;
+	if (!name_ok(name)) {
+		pb_reply_status(a, m, PB_ERR_REFUSED, "bad folder name");
+		return false;
+	}
+	if (create_path(s, user_id, name, NULL, &error) < 0) {
+		mailbox_store_failed(a, m, error);
+		return false;
+	}
+	return true;
+}
+
 static void op_delete(struct pb_actor *a, struct mailbox_shard *s, const struct pb_msg *m,
 		      uint64_t user_id, const char *name)
 {

@@ -53,6 +53,8 @@ int mailbox_on_append(struct pb_actor *a, void *state, struct pb_msg *m)
 	struct pb_folder_rec f;
 	struct pb_msg_rec rec;
 
+	if (q->create && !mailbox_folder_ensure_or_reply(a, s, m, q->user_id, q->folder))
+		return 0;
 	if (!mailbox_folder_or_reply(a, s, m, q->user_id, q->folder, &f))
 		return 0;
 	memset(&rec, 0, sizeof(rec));

@@ -1,20 +1,29 @@
 /*
  * router-actor.c: the router pool (see router-actor.h).
- * OWNS: struct router_shard (the last routing snapshot and its view). THREAD: the shard's.
+ * OWNS: struct router_shard (the last routing snapshot, its view and its parsed rule sets).
+ * THREAD: the shard's.
+ * The message's facts for the rules (router-facts.h) come from its first octets, read through
+ * the reader shards (READER_READ_REQ, reader-client.h: the body's owner for reads, as DESIGN.md
+ * wants: the router never opens the store), and only when some rule set exists.
  */
 #include "router-actor.h"
 
 #include "directory-client-routes.h"
 #include "pb-log.h"
+#include "reader-client.h"
+#include "router-facts.h"
 #include "router-records.h"
+#include "router-rules.h"
 
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 struct router_shard {
 	bool have;
 	struct pb_msg snap; /* the last DIR_ROUTES_REP with data */
 	struct router_view view;
+	struct router_rulebook rules;
 };
 
 static int rt_init(struct pb_actor *a, void *arg, void **state_r, const char **error_r)
@@ -31,6 +40,7 @@ static void rt_deinit(struct pb_actor *a, void *state)
 	struct router_shard *r = state;
 	(void)a;
 	if (r->have) {
+		router_rulebook_free(&r->rules);
 		router_view_free(&r->view);
 		pb_msg_free(&r->snap);
 	}
@@ -55,11 +65,15 @@ static int refresh(struct pb_actor *a, struct router_shard *r, const char **erro
 		return 0;
 	}
 	if (r->have) {
+		router_rulebook_free(&r->rules);
 		router_view_free(&r->view);
 		pb_msg_free(&r->snap);
 	}
 	r->snap = rep;
 	router_view_build(&r->snap.u.dir_routes_rep, &r->view);
+	router_rulebook_build(&r->snap.u.dir_routes_rep, &r->view, &r->rules);
+	if (r->rules.n_bad > 0)
+		pb_warn("router", "event=rules_unparsed sets=%zu", r->rules.n_bad);
 	r->have = true;
 	return 0;
 }
@@ -117,6 +131,60 @@ static void log_plan(const struct msg_router_resolve_req *q, const struct router
 	}
 }
 
+static bool any_rules(const struct router_shard *r)
+{
+	for (size_t i = 0; i < r->rules.n_users; i++)
+		if (r->rules.users[i] != NULL)
+			return true;
+	return r->rules.admin != NULL;
+}
+
+/* Reads the entry's first octets into *msg_r (its facts for the rules). 0, or -1 with the
+ * reason logged (the rules are then not used: the trace says so). */
+static int read_message(struct pb_actor *a, const struct msg_router_resolve_req *q,
+			struct router_message *msg_r)
+{
+	uint64_t key = q->rcpt_ids.n > 0 ? q->rcpt_ids.v[0] : 0, size = 0;
+	size_t len = 0;
+	bool eof;
+	const char *error = "";
+	uint8_t *buf = xmalloc(ROUTER_FACTS_READ_MAX);
+
+	uint32_t code = reader_client_read(pb_actor_caller(a), key, q->blob_key, 0, buf,
+					   ROUTER_FACTS_READ_MAX, &len, &size, &eof, &error);
+	if (code != PB_OK) {
+		pb_warn("router", "event=message_unread msgid=%s reason=%s", PB_LOGQ(q->msgid),
+			PB_LOGQ(error[0] ? error : pb_status_name(code)));
+		free(buf);
+		return -1;
+	}
+	int64_t now_ms = (int64_t)pb_clock_wall_ms();
+	time_t now = (time_t)(now_ms / 1000);
+	struct tm tm;
+	localtime_r(&now, &tm);
+	router_message_build(buf, len, q->size, router_message_type(q->origin), now_ms / 1000,
+			     (int)(tm.tm_gmtoff / 60), msg_r);
+	free(buf);
+	return 0;
+}
+
+/* The message's facts, when some rule set may use them. */
+static struct router_facts make_facts(struct pb_actor *a, struct router_shard *r,
+				      const struct msg_router_resolve_req *q,
+				      struct router_message *msg, bool *have_msg_r)
+{
+	bool collected = q->origin == PB_ORIGIN_COLLECTED;
+	struct router_facts f = { q->sender, q->size, collected ? ROUTER_SRC_POP3 : ROUTER_SRC_SMTP,
+				  collected && q->collector[0] ? q->collector : NULL, NULL, NULL };
+
+	*have_msg_r = any_rules(r) && q->blob_key[0] != '\0' && read_message(a, q, msg) == 0;
+	if (*have_msg_r) {
+		f.subject = msg->subject;
+		f.message = &msg->facts;
+	}
+	return f;
+}
+
 static int on_resolve(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct router_shard *r = state;
@@ -127,7 +195,9 @@ static int on_resolve(struct pb_actor *a, void *state, struct pb_msg *m)
 
 	if (refresh(a, r, &error) < 0)
 		return pb_reply_status(a, m, PB_ERR_TEMP, error), 0;
-	struct router_facts f = { q->sender, q->size, ROUTER_SRC_SMTP, NULL };
+	struct router_message msg;
+	bool have_msg;
+	struct router_facts f = make_facts(a, r, q, &msg, &have_msg);
 	const char **bare = xcalloc(q->rcpts.n + 1, sizeof(char *));
 	for (uint32_t i = 0; i < q->rcpts.n; i++) {
 		const char *params;
@@ -138,6 +208,8 @@ static int on_resolve(struct pb_actor *a, void *state, struct pb_msg *m)
 	for (uint32_t i = 0; i < q->rcpts.n; i++)
 		free((char *)bare[i]);
 	free(bare);
+	if (have_msg)
+		router_message_free(&msg);
 	log_plan(q, &plan);
 	pb_msg_init(&rep, MSG_ROUTER_RESOLVE_REP);
 	fill_reply(&rep.u.router_resolve_rep, &plan, &q->rcpts);

@@ -6,22 +6,29 @@
 
 #include "pb-alloc.h"
 
-int router_client_resolve_send(const struct pb_sender *tx, uint64_t key, const char *sender,
-			       uint64_t size, const char *msgid, char *const *rcpts,
-			       const uint64_t *ids, size_t n, const char **error_r)
+static char *dup_or_empty(const char *s)
+{
+	return xstrdup(s != NULL ? s : "");
+}
+
+int router_client_resolve_send(const struct pb_sender *tx, uint64_t key,
+			       const struct router_client_entry *e, const char **error_r)
 {
 	struct pb_msg m;
 
 	pb_msg_init(&m, MSG_ROUTER_RESOLVE_REQ);
 	struct msg_router_resolve_req *q = &m.u.router_resolve_req;
 	q->key = key;
-	q->sender = xstrdup(sender != NULL ? sender : "");
-	q->size = size;
-	q->msgid = xstrdup(msgid != NULL ? msgid : "");
-	for (size_t i = 0; i < n; i++) {
-		pb_strv_push(&q->rcpts, rcpts[i]);
-		pb_u64v_push(&q->rcpt_ids, ids[i]);
+	q->sender = dup_or_empty(e->sender);
+	q->size = e->size;
+	q->msgid = dup_or_empty(e->msgid);
+	for (size_t i = 0; i < e->n; i++) {
+		pb_strv_push(&q->rcpts, e->rcpts[i]);
+		pb_u64v_push(&q->rcpt_ids, e->ids[i]);
 	}
+	q->origin = e->origin;
+	q->collector = dup_or_empty(e->collector);
+	q->blob_key = dup_or_empty(e->blob_key);
 	return pb_client_send(tx, &m, error_r);
 }
 

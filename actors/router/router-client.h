@@ -11,13 +11,25 @@
 
 #include <stddef.h>
 
-/* ROUTER_RESOLVE_REQ for a spool entry: its sender, size, message id and recipients as accepted
- * (with their DSN parameters) and the account ids RCPT found for them (0: none). key picks the
- * router shard: the spool passes its own shard index, so one spool shard's entries are planned
- * in the order it asks. 0 sent / -1. */
-int router_client_resolve_send(const struct pb_sender *tx, uint64_t key, const char *sender,
-			       uint64_t size, const char *msgid, char *const *rcpts,
-			       const uint64_t *ids, size_t n, const char **error_r);
+/* A spool entry to resolve, borrowed: its sender, size, message id and recipients as accepted
+ * (with their DSN parameters) and the account ids RCPT found for them (0: none); where it came
+ * from (enum pb_origin, the collector of collected mail, NULL none) and its body's key (the
+ * router reads its header for the message rules). */
+struct router_client_entry {
+	const char *sender;
+	uint64_t size;
+	const char *msgid;
+	char *const *rcpts;
+	const uint64_t *ids;
+	size_t n;
+	uint8_t origin;
+	const char *collector;
+	const char *blob_key;
+};
+/* ROUTER_RESOLVE_REQ for entry e. key picks the router shard: the spool passes its own shard
+ * index, so one spool shard's entries are planned in the order it asks. 0 sent / -1. */
+int router_client_resolve_send(const struct pb_sender *tx, uint64_t key,
+			       const struct router_client_entry *e, const char **error_r);
 /* The reply's status; on PB_OK *rep holds items and trace (msg_router_resolve_rep). */
 uint32_t router_client_resolve_reply(const struct pb_msg *rep, const char **error_r);
 

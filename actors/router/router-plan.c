@@ -3,6 +3,7 @@
  * OWNS: nothing beyond the plan being filled. THREAD: any.
  */
 #include "router-plan.h"
+#include "router-rules.h"
 
 #include "mime-match.h"
 #include "pb-alloc.h"
@@ -140,19 +141,23 @@ static bool plan_full(struct ctx *c)
 	return true;
 }
 
-static void push_item(struct router_plan *p, uint64_t user_id, const char *address)
+static void push_item(struct router_plan *p, uint64_t user_id, const char *address,
+		      const struct router_rules_copy *copy)
 {
 	p->items = xrealloc(p->items, sizeof(*p->items) * (p->n_items + 1));
 	p->items[p->n_items++] = (struct router_plan_item){
 		.user_id = user_id,
 		.address = xstrdup(address),
-		.folder = xstrdup("INBOX"),
-		.keywords = xstrdup(""),
+		.folder = xstrdup(copy != NULL ? copy->folder : "INBOX"),
+		.flags = copy != NULL ? copy->flags : 0,
+		.keywords = xstrdup(copy != NULL ? copy->keywords : ""),
 	};
 }
 
-/* Adds a local delivery to u (one per account). Returns 1 (reached, now or before). */
-static int add_local(struct ctx *c, const struct router_user *u, const char *addr)
+/* Adds u's local deliveries (one per account: its rules' copies, or INBOX when they made
+ * none). Returns 1 (reached, now or before). */
+static int add_local(struct ctx *c, const struct router_user *u, const char *addr,
+		     const struct router_rules_outcome *rules)
 {
 	for (size_t i = 0; i < c->p->n_items; i++) {
 		if (c->p->items[i].user_id == u->id) {
@@ -160,10 +165,16 @@ static int add_local(struct ctx *c, const struct router_user *u, const char *add
 			return 1;
 		}
 	}
-	if (plan_full(c))
-		return 0;
-	push_item(c->p, u->id, addr);
-	trace(c, "deliver to %s, folder INBOX", u->name);
+	if (rules->n_copies == 0) {
+		if (plan_full(c))
+			return 0;
+		push_item(c->p, u->id, addr, NULL);
+		trace(c, "deliver to %s, folder INBOX", u->name);
+	}
+	for (size_t i = 0; i < rules->n_copies && !plan_full(c); i++) {
+		push_item(c->p, u->id, addr, &rules->copies[i]);
+		trace(c, "deliver to %s, folder %s", u->name, rules->copies[i].folder);
+	}
 	return 1;
 }
 
@@ -176,7 +187,7 @@ static int add_remote(struct ctx *c, const char *addr)
 			return 1;
 	if (plan_full(c))
 		return 0;
-	push_item(c->p, 0, addr);
+	push_item(c->p, 0, addr, NULL);
 	trace(c, "%s is remote: send it out through the queue", addr);
 	return 1;
 }
@@ -236,6 +247,34 @@ static void router_plan_user_hooks(struct ctx *c, const struct router_user *u,
 	(void)keep_local_r;
 }
 
+/* u's message rules (guide 4.14, the administrator's then u's) over the message, into *out_r
+ * (zeroed when none ran); their forwards resolved like any target. Returns false when they
+ * take the message away from u's mailbox (delete, or a redirect that reached someone). */
+static bool router_plan_rules(struct ctx *c, const struct router_user *u,
+			      struct router_rules_outcome *out_r)
+{
+	memset(out_r, 0, sizeof(*out_r));
+	if (u->rules == NULL && c->r->admin_rules == NULL)
+		return true;
+	if (c->f->message == NULL) {
+		trace(c, "the message rules of %s are not used: the message could not be read",
+		      u->name);
+		return true;
+	}
+	router_rules_run(c->r->admin_rules, u->rules, c->f->message, u->name, out_r);
+	for (uint32_t i = 0; i < out_r->trace.n; i++)
+		trace(c, "%s", out_r->trace.v[i]);
+	int reached = 0;
+	for (size_t i = 0; i < out_r->n_forwards; i++)
+		reached += resolve(c, out_r->forwards[i], true) > 0;
+	if (out_r->redirect && reached == 0) {
+		trace(c, "no address the rules of %s redirect to could be reached: %s keeps the "
+		      "message", u->name, u->name);
+		return true;
+	}
+	return !out_r->deleted && !(out_r->redirect && reached > 0);
+}
+
 /* Assistants (guide 4.5): copy or redirect, ignored when an assistant is the sender.
  * Returns true when they took the message away from the account (a redirect that reached). */
 static bool apply_assistants(struct ctx *c, const struct router_user *u)
@@ -272,8 +311,9 @@ static bool apply_forwarding(struct ctx *c, const struct router_user *u)
 /* The account u is reached (addr: how). Returns 1. */
 static int reach_user(struct ctx *c, const struct router_user *u, const char *addr)
 {
-	bool keep_local = true;
 	bool has_assistants = u->assistants != NULL && u->assistants[0] != '\0';
+	struct router_rules_outcome rules;
+	bool keep_local = router_plan_rules(c, u, &rules);
 
 	router_plan_user_hooks(c, u, &keep_local);
 	if (apply_assistants(c, u))
@@ -284,9 +324,9 @@ static int reach_user(struct ctx *c, const struct router_user *u, const char *ad
 	} else if (apply_forwarding(c, u)) {
 		keep_local = false;
 	}
-	if (keep_local)
-		return add_local(c, u, addr);
-	return 1;
+	int ret = keep_local ? add_local(c, u, addr, &rules) : 1;
+	router_rules_outcome_free(&rules);
+	return ret;
 }
 
 /* Whether mapping m applies to this message (its type, its collector). */

@@ -29,6 +29,7 @@
 #define ROUTER_PLAN_H
 
 #include "pb-msg.h"
+#include "rules.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -73,6 +74,7 @@ struct router_user {
 	bool use_forwarding, keep_copy;
 	const char *assistants;
 	bool assistant_redirect;
+	const struct rules_set *rules; /* the account's message rules (guide 4.14), NULL none */
 };
 
 /* The directory's records (sorted or not: lookups are linear, mappings are tried in order). */
@@ -85,6 +87,7 @@ struct router_records {
 	size_t n_mappings;
 	const struct router_list *lists;
 	size_t n_lists;
+	const struct rules_set *admin_rules; /* the administrator's message rules, NULL none */
 };
 
 struct router_facts {
@@ -92,6 +95,11 @@ struct router_facts {
 	uint64_t size;
 	enum router_source source;
 	const char *collector; /* the collector of collected mail, else NULL */
+	const char *subject;   /* the decoded (UTF-8) Subject, NULL absent or not read */
+	/* The message's facts for the message rules (router-facts.h; its type Incoming, Local or
+	 * System, headers, size, dates), NULL when not read: no rule is evaluated, and the trace
+	 * says so when a reached account has rules. */
+	const struct rules_facts *message;
 };
 
 /* One thing to do: user_id != 0 a local delivery into folder with flags and keywords; 0 the

@@ -59,8 +59,12 @@ static void send_append(struct pb_actor *a, struct spool_shard *s, struct delive
 	char dedupe[64];
 
 	snprintf(dedupe, sizeof(dedupe), "spool:%llu:%zu", (unsigned long long)d->rec.id, i);
+	const struct pb_spool_rec *r = &d->rec;
 	struct mailbox_append in = {
-		.folder = "INBOX",
+		.folder = r->folders != NULL ? r->folders[i] : "INBOX",
+		.flags = r->flags != NULL ? r->flags[i] : 0,
+		.keywords = r->keywords != NULL ? r->keywords[i] : "",
+		.create = true, /* a message rule's folder is created when missing */
 		.internal_date_ms = d->rec.received_ms,
 		.size = d->rec.size,
 		.blob_key = d->rec.blob_key,
@@ -112,8 +116,10 @@ static void send_route(struct pb_actor *a, struct delivery *d)
 	 * order they were accepted (two messages of one client stay in order in the INBOX) */
 	(void)pb_actor_shard(a, &index, &count);
 	d->route_sent_ms = pb_runtime_now_ms(pb_actor_runtime(a));
-	if (router_client_resolve_send(&sender, index, d->rec.sender, d->rec.size, d->rec.msgid,
-				       d->rec.rcpts, d->rec.rcpt_ids, d->rec.n_rcpts, &error) < 0) {
+	struct router_client_entry e = { d->rec.sender, d->rec.size, d->rec.msgid,
+					 d->rec.rcpts, d->rec.rcpt_ids, d->rec.n_rcpts,
+					 d->rec.origin, d->rec.collector, d->rec.blob_key };
+	if (router_client_resolve_send(&sender, index, &e, &error) < 0) {
 		d->route_sent_ms = 1;
 		pb_warn("spool", "event=deferred msgid=%s spool_id=%llu rcpt=all reason=%s",
 			PB_LOGQ(d->rec.msgid), (unsigned long long)d->rec.id, PB_LOGQ(error));
@@ -160,6 +166,25 @@ void spool_start_delivery(struct pb_actor *a, struct spool_shard *s, struct pb_s
 	send_due(a, s, d, UINT64_MAX);
 }
 
+/* Copies r's origin, collector and plan items into copy (a shallow copy of r). */
+static void spool_rec_copy_plan(struct pb_spool_rec *copy, const struct pb_spool_rec *r)
+{
+	copy->mark = NULL;
+	copy->collector = r->collector != NULL ? xstrdup(r->collector) : NULL;
+	if (r->folders == NULL) {
+		copy->flags = NULL;
+		copy->keywords = NULL;
+		return;
+	}
+	copy->folders = xcalloc(r->n_rcpts, sizeof(char *));
+	copy->keywords = xcalloc(r->n_rcpts, sizeof(char *));
+	copy->flags = xmemdup(r->flags, sizeof(uint32_t) * r->n_rcpts);
+	for (size_t i = 0; i < r->n_rcpts; i++) {
+		copy->folders[i] = xstrdup(r->folders[i] != NULL ? r->folders[i] : "INBOX");
+		copy->keywords[i] = xstrdup(r->keywords[i] != NULL ? r->keywords[i] : "");
+	}
+}
+
 struct resume_ctx {
 	struct pb_actor *a;
 	struct spool_shard *s;
@@ -177,6 +202,7 @@ static int resume_one(const struct pb_spool_rec *r, void *arg)
 	for (size_t i = 0; i < r->n_rcpts; i++)
 		copy.rcpts[i] = xstrdup(r->rcpts[i]);
 	copy.rcpt_ids = xmemdup(r->rcpt_ids, sizeof(uint64_t) * r->n_rcpts);
+	spool_rec_copy_plan(&copy, r);
 	spool_start_delivery(c->a, c->s, &copy);
 	pb_info("spool", "event=resume msgid=%s spool_id=%llu rcpts=%zu", PB_LOGQ(r->msgid),
 		(unsigned long long)r->id, r->n_rcpts);
@@ -260,9 +286,10 @@ static void log_delivery(struct spool_shard *s, const struct delivery *d, size_t
 
 	if (code == PB_OK) {
 		s->delivered++;
-		pb_info("spool", "event=delivered msgid=%s spool_id=%llu rcpt=%s user_id=%llu folder=INBOX",
+		pb_info("spool", "event=delivered msgid=%s spool_id=%llu rcpt=%s user_id=%llu folder=%s",
 			msgid, (unsigned long long)d->rec.id, PB_LOGQ(d->rec.rcpts[i]),
-			(unsigned long long)d->rec.rcpt_ids[i]);
+			(unsigned long long)d->rec.rcpt_ids[i],
+			PB_LOGQ(d->rec.folders != NULL ? d->rec.folders[i] : "INBOX"));
 	} else if (code == PB_ERR_TEMP || code == PB_ERR_INTERNAL) {
 		s->deferred++;
 		pb_warn("spool", "event=deferred msgid=%s spool_id=%llu rcpt=%s reason=%s retry_s=%d",
@@ -334,36 +361,49 @@ static void on_append_result(struct pb_actor *a, struct spool_shard *s, uint64_t
 	}
 }
 
-/* The entry's recipients become the plan (its items, in plan order, stored with the trace in
- * one synced write before any delivery: see docs/storage.md "Routing"). */
+/* The entry's recipients become the plan (its items, in plan order, with their folders, flags
+ * and keywords, stored with the trace in one synced write before any delivery: see
+ * docs/storage.md "Routing"). */
 static int adopt_plan(struct spool_shard *s, struct delivery *d,
 		      const struct msg_router_resolve_rep *p, uint64_t now_ms, const char **error_r)
 {
 	size_t n = p->items.n;
-	char **rcpts = xcalloc(n, sizeof(char *));
-	uint64_t *ids = xcalloc(n, sizeof(uint64_t));
+	struct pb_spool_rec plan = { 0 };
 
+	plan.n_rcpts = n;
+	plan.rcpts = xcalloc(n, sizeof(char *));
+	plan.rcpt_ids = xcalloc(n, sizeof(uint64_t));
+	plan.folders = xcalloc(n, sizeof(char *));
+	plan.flags = xcalloc(n, sizeof(uint32_t));
+	plan.keywords = xcalloc(n, sizeof(char *));
 	for (size_t i = 0; i < n; i++) {
-		rcpts[i] = xstrdup(p->items.v[i].address);
-		ids[i] = p->items.v[i].user_id;
+		const struct pb_rec_plan_item *it = &p->items.v[i];
+		plan.rcpts[i] = xstrdup(it->address);
+		plan.rcpt_ids[i] = it->user_id;
+		plan.folders[i] = xstrdup(it->folder[0] != '\0' ? it->folder : "INBOX");
+		plan.flags[i] = it->flags;
+		plan.keywords[i] = xstrdup(it->keywords);
 	}
-	int ret = pb_store_spool_plan(s->store, d->rec.id, rcpts, ids, n, d->rec.msgid,
-				      (int64_t)now_ms, &p->trace, error_r);
+	struct pb_spool_plan sp = { plan.rcpts, plan.rcpt_ids, plan.folders, plan.flags,
+				    plan.keywords, n };
+	int ret = pb_store_spool_plan(s->store, d->rec.id, &sp, d->rec.msgid, (int64_t)now_ms,
+				      &p->trace, error_r);
 	if (ret < 0) {
-		for (size_t i = 0; i < n; i++)
-			free(rcpts[i]);
-		free(rcpts);
-		free(ids);
+		pb_spool_rec_free(&plan);
 		return -1;
 	}
 	struct pb_spool_rec *r = &d->rec;
-	for (size_t i = 0; i < r->n_rcpts; i++)
-		free(r->rcpts[i]);
-	free(r->rcpts);
-	free(r->rcpt_ids);
-	r->rcpts = rcpts;
-	r->rcpt_ids = ids;
+	/* the plan's recipients and items replace the accepted ones (the rest of r stays) */
+	struct pb_spool_rec old = { .rcpts = r->rcpts, .rcpt_ids = r->rcpt_ids,
+				    .n_rcpts = r->n_rcpts, .folders = r->folders,
+				    .flags = r->flags, .keywords = r->keywords };
+	pb_spool_rec_free(&old);
+	r->rcpts = plan.rcpts;
+	r->rcpt_ids = plan.rcpt_ids;
 	r->n_rcpts = n;
+	r->folders = plan.folders;
+	r->flags = plan.flags;
+	r->keywords = plan.keywords;
 	r->planned = true;
 	free(d->done);
 	free(d->sent_ms);

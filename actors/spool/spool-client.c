@@ -61,6 +61,7 @@ static void put_build(struct pb_msg *m, uint64_t key, const struct spool_client_
 						 &q->received_ms },
 		      env->sender, env->msgid, env->rcpts, env->rcpt_ids, env->n_rcpts,
 		      env->received_ms);
+	q->origin = env->origin;
 	q->data.data = (uint8_t *)data;
 	q->data.len = len;
 }
@@ -130,6 +131,17 @@ int spool_client_begin_send(const struct pb_sender *tx, uint64_t key, const char
 	struct pb_msg m;
 
 	begin_build(&m, key, sender, msgid, rcpts, rcpt_ids, n_rcpts, received_ms);
+	return send_free(tx, &m, error_r);
+}
+
+int spool_client_begin_env_send(const struct pb_sender *tx, uint64_t key,
+				const struct spool_client_envelope *env, const char **error_r)
+{
+	struct pb_msg m;
+
+	begin_build(&m, key, env->sender, env->msgid, env->rcpts, env->rcpt_ids, env->n_rcpts,
+		    env->received_ms);
+	m.u.spool_begin_req.origin = env->origin;
 	return send_free(tx, &m, error_r);
 }
 
@@ -294,6 +306,7 @@ uint32_t spool_client_begin_marked(struct pb_caller *c, uint64_t key,
 	begin_build(&m, key, env->sender, env->msgid, env->rcpts, env->rcpt_ids, env->n_rcpts,
 		    env->received_ms);
 	m.u.spool_begin_req.mark = xstrdup(mark);
+	m.u.spool_begin_req.origin = env->origin;
 	int ret = call(c, &m, &rep, error_r);
 	pb_msg_free(&m);
 	if (ret < 0)

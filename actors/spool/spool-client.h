@@ -46,7 +46,11 @@ struct spool_client_envelope {
 	const uint64_t *rcpt_ids;
 	size_t n_rcpts;
 	int64_t received_ms;
+	uint8_t origin; /* enum pb_origin (pb-msg.h); 0: SMTP from outside */
 };
+/* SPOOL_BEGIN_REQ from an envelope (with its origin). */
+int spool_client_begin_env_send(const struct pb_sender *tx, uint64_t key,
+				const struct spool_client_envelope *env, const char **error_r);
 /* SPOOL_PUT_REQ: a whole message (len 0..PB_CHUNK_MAX bytes of content) with its envelope, in
  * one request: stored in one synced write and answered (spool_client_put_reply: the spool id,
  * as a commit's) only once durable. For content that ends before a chunk is full: one hand-off, no upload. */

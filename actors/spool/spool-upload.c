@@ -72,6 +72,7 @@ struct envelope_fields {
 	struct pb_strv *rcpts;
 	struct pb_u64v *rcpt_ids;
 	int64_t received_ms;
+	uint8_t origin;
 };
 
 /* Takes the envelope out of a request (its fields become NULL). */
@@ -92,18 +93,24 @@ static void take_envelope(const struct envelope_fields *q, struct pb_spool_rec *
 	*q->msgid = NULL;
 	env->mark = *q->mark; /* NULL or "" : none */
 	*q->mark = NULL;
+	/* collected mail is known by its collector's mark "NAME UIDL": the name is the collector */
+	env->origin = q->origin <= PB_ORIGIN_SYSTEM ? q->origin : PB_ORIGIN_SMTP;
+	if (env->mark != NULL && env->mark[0] != '\0') {
+		env->origin = PB_ORIGIN_COLLECTED;
+		env->collector = xstrndup(env->mark, strcspn(env->mark, " "));
+	}
 }
 
 static struct envelope_fields begin_fields(struct msg_spool_begin_req *q)
 {
 	return (struct envelope_fields){ &q->sender, &q->msgid, &q->mark, &q->rcpts, &q->rcpt_ids,
-					 q->received_ms };
+					 q->received_ms, q->origin };
 }
 
 static struct envelope_fields put_fields(struct msg_spool_put_req *q)
 {
 	return (struct envelope_fields){ &q->sender, &q->msgid, &q->mark, &q->rcpts, &q->rcpt_ids,
-					 q->received_ms };
+					 q->received_ms, q->origin };
 }
 
 /* A commit or put that found its collector mark stored already: nothing was stored. */

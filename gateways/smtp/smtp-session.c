@@ -317,6 +317,13 @@ static void commit(struct smtp_session *s)
 	store_sent(s, rc, "commit", error);
 }
 
+/* The message type of guide 4.14: Local from an authenticated client or one of
+ * smtp.relay_networks (the guide's "local IP address"), else Incoming. */
+static uint8_t smtp_origin(const struct smtp_session *s)
+{
+	return smtp_session_may_relay(s) ? PB_ORIGIN_LOCAL : PB_ORIGIN_SMTP;
+}
+
 /* The whole message in one request (no upload was begun): envelope and content, answered
  * like a commit once the spool's synced write is done. */
 static void put(struct smtp_session *s)
@@ -324,7 +331,8 @@ static void put(struct smtp_session *s)
 	struct gw_pending call = upload_call(s, on_committed, 1, SMTP_SPOOL_TIMEOUT_MS);
 	struct pb_sender tx = gw_sender(&call);
 	struct spool_client_envelope env = { s->sender, s->tx_id, (const char *const *)s->rcpts.v,
-					     s->rcpt_ids.v, s->rcpts.n, s->received_ms };
+					     s->rcpt_ids.v, s->rcpts.n, s->received_ms,
+					     smtp_origin(s) };
 	const char *error;
 
 	int rc = spool_client_put_send(&tx, s->gs->id, &env, s->body.data, s->body.len, &error);
@@ -446,9 +454,10 @@ static void begin_upload(struct smtp_session *s)
 		return; /* open, opening, or failed: the content is dropped */
 	struct gw_pending call = upload_call(s, on_begun, ++s->tx_seq, SMTP_CHECK_TIMEOUT_MS);
 	struct pb_sender tx = gw_sender(&call);
-	if (spool_client_begin_send(&tx, s->gs->id, s->sender, s->tx_id,
-				    (const char *const *)s->rcpts.v, s->rcpt_ids.v, s->rcpts.n,
-				    s->received_ms, &error) < 0) {
+	struct spool_client_envelope env = { s->sender, s->tx_id, (const char *const *)s->rcpts.v,
+					     s->rcpt_ids.v, s->rcpts.n, s->received_ms,
+					     smtp_origin(s) };
+	if (spool_client_begin_env_send(&tx, s->gs->id, &env, &error) < 0) {
 		pb_warn("smtp", "event=spool_busy msgid=%s step=begin reason=%s", s->tx_id,
 			PB_LOGQ(error));
 		s->tx_fail = PB_ERR_TEMP;

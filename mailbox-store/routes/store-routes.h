@@ -57,4 +57,23 @@ int pb_store_route_lists(struct pb_store *s, struct pb_route_list **v_r, size_t 
 void pb_route_list_clear(struct pb_route_list *l);
 void pb_route_lists_free(struct pb_route_list *v, size_t n);
 
+/* ---- Message rules (admin guide 4.14; store-route-rules.c) ----
+ * One rule set per owner: the administrator's (owner 0, server-wide) and each account's (its
+ * user id: a rename keeps them). The JSON is rules_set_parse's format, checked by the directory
+ * before it is written; the store keeps it as text. */
+#define PB_ROUTE_RULES_MAX (1024 * 1024)
+/* Writes owner's rule set (1..PB_ROUTE_RULES_MAX bytes of JSON), synced. 0 / -1. */
+int pb_store_route_rules_put(struct pb_store *s, uint64_t owner, const char *json,
+			     const char **error_r);
+/* 1 found (*json_r malloc'ed, the caller frees), 0 absent, -1. */
+int pb_store_route_rules_get(struct pb_store *s, uint64_t owner, char **json_r,
+			     const char **error_r);
+/* 1 deleted, 0 absent, -1. */
+int pb_store_route_rules_delete(struct pb_store *s, uint64_t owner, const char **error_r);
+/* Calls cb(owner, json, ctx) for every stored rule set, by owner (a callback returning
+ * nonzero stops). 0 / -1. */
+int pb_store_route_rules_iter(struct pb_store *s,
+			      int (*cb)(uint64_t owner, const char *json, void *ctx), void *ctx,
+			      const char **error_r);
+
 #endif

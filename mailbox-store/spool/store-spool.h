@@ -37,6 +37,13 @@ struct pb_spool_rec {
 	/* The recipients are the router's plan (pb_store_spool_plan): deliver them as they are.
 	 * false: the recipients as accepted, to be resolved first. */
 	bool planned;
+	uint8_t origin;       /* enum pb_origin (pb-msg.h): SMTP, LOCAL, COLLECTED, SYSTEM */
+	char *collector;      /* collected mail: the mail collector's name; NULL or "" else */
+	/* A planned entry's folders, flags and keywords, by recipient (NULL: every local one in
+	 * INBOX, no flags, no keywords: an entry planned before they were stored). */
+	char **folders;
+	uint32_t *flags;
+	char **keywords;      /* space-separated, "" none */
 };
 void pb_spool_rec_free(struct pb_spool_rec *r);
 
@@ -117,9 +124,19 @@ int pb_store_chunks_count(struct pb_store *s, uint64_t *chunks_r, uint64_t *uplo
  * entry is gone, -1. */
 #define PB_TRACE_KEEP 100000
 #define PB_TRACE_LINES_MAX 256
-int pb_store_spool_plan(struct pb_store *s, uint64_t id, char *const *rcpts,
-			const uint64_t *ids, size_t n, const char *msgid, int64_t now_ms,
-			const struct pb_strv *trace, const char **error_r);
+/* A plan's n items, borrowed: rcpts[i] with user id ids[i]; folders, flags and keywords (each
+ * NULL: INBOX, none, none) the local deliveries' folder, flags, keywords. */
+struct pb_spool_plan {
+	char **rcpts;
+	uint64_t *ids;
+	char **folders;
+	uint32_t *flags;
+	char **keywords;
+	size_t n;
+};
+int pb_store_spool_plan(struct pb_store *s, uint64_t id, const struct pb_spool_plan *p,
+			const char *msgid, int64_t now_ms, const struct pb_strv *trace,
+			const char **error_r);
 /* Keeps the trace of entry id alone (an entry that reaches nobody: no plan to store), synced.
  * 0 / -1. */
 int pb_store_trace_put(struct pb_store *s, uint64_t id, const char *msgid, int64_t now_ms,

@@ -661,6 +661,9 @@ struct spool_seen {
 	size_t n;
 	uint64_t id1;
 	char addr1[64];
+	char folder0[32], keywords0[32], collector[32];
+	uint32_t flags0;
+	uint8_t origin;
 };
 
 static int see_spool(const struct pb_spool_rec *r, void *ctx)
@@ -670,6 +673,11 @@ static int see_spool(const struct pb_spool_rec *r, void *ctx)
 	seen->n = r->n_rcpts;
 	seen->id1 = r->n_rcpts > 1 ? r->rcpt_ids[1] : 0;
 	snprintf(seen->addr1, sizeof(seen->addr1), "%s", r->n_rcpts > 1 ? r->rcpts[1] : "");
+	snprintf(seen->folder0, sizeof(seen->folder0), "%s", r->folders ? r->folders[0] : "-");
+	snprintf(seen->keywords0, sizeof(seen->keywords0), "%s", r->keywords ? r->keywords[0] : "-");
+	snprintf(seen->collector, sizeof(seen->collector), "%s", r->collector ? r->collector : "-");
+	seen->flags0 = r->flags ? r->flags[0] : 999;
+	seen->origin = r->origin;
 	return 0;
 }
 
@@ -683,7 +691,8 @@ static void test_spool_plan_trace(void)
 	char *rcpt = "sales@example.com";
 	uint64_t rid = 0;
 	struct pb_spool_rec rec = { .sender = "", .msgid = "M1", .rcpts = &rcpt, .rcpt_ids = &rid,
-				    .n_rcpts = 1 };
+				    .n_rcpts = 1, .origin = PB_ORIGIN_COLLECTED,
+				    .collector = "isp" };
 	static const char body[] = "Subject: plan\r\n\r\nbody\r\n";
 	struct spool_seen seen = { 0 };
 	struct pb_strv trace = { 0 }, got = { 0 };
@@ -691,12 +700,16 @@ static void test_spool_plan_trace(void)
 	REQUIRE(pb_store_spool_put(s, body, sizeof(body) - 1, &rec, &err) == 0);
 	REQUIRE(pb_store_spool_iter(s, see_spool, &seen, &err) == 0);
 	CHECK(!seen.planned);
+	CHECK_STR(seen.folder0, "-");
 	char *items[] = { "ann@example.com", "bob@remote.net" };
 	uint64_t ids[] = { 7, 0 };
+	char *folders[] = { "Lists/abc", "INBOX" }, *kws[] = { "important spam", "" };
+	uint32_t flags[] = { 6, 0 };
+	struct pb_spool_plan plan = { items, ids, folders, flags, kws, 2 };
 	pb_strv_push(&trace, "sales mapping -> ann");
 	pb_strv_push(&trace, "bob@remote.net is remote");
-	CHECK_INT(pb_store_spool_plan(s, rec.id, items, ids, 2, "M1", 1000, &trace, &err), 1);
-	CHECK_INT(pb_store_spool_plan(s, rec.id + 1000, items, ids, 2, "M9", 1000, &trace, &err), 0);
+	CHECK_INT(pb_store_spool_plan(s, rec.id, &plan, "M1", 1000, &trace, &err), 1);
+	CHECK_INT(pb_store_spool_plan(s, rec.id + 1000, &plan, "M9", 1000, &trace, &err), 0);
 	pb_store_close(&s);
 	s = store_test_open(dir);
 	REQUIRE(pb_store_spool_iter(s, see_spool, &seen, &err) == 0);
@@ -704,6 +717,11 @@ static void test_spool_plan_trace(void)
 	CHECK_INT(seen.n, 2);
 	CHECK_INT(seen.id1, 0);
 	CHECK_STR(seen.addr1, "bob@remote.net");
+	CHECK_STR(seen.folder0, "Lists/abc"); /* the plan's folder, flags, keywords kept */
+	CHECK_INT(seen.flags0, 6);
+	CHECK_STR(seen.keywords0, "important spam");
+	CHECK_INT(seen.origin, PB_ORIGIN_COLLECTED); /* the origin outlives the plan */
+	CHECK_STR(seen.collector, "isp");
 	REQUIRE(pb_store_trace_find(s, "M1", collect_trace, &got, &err) == 0);
 	REQUIRE(got.n == 2);
 	CHECK_STR(got.v[0], "sales mapping -> ann");

@@ -1,0 +1,192 @@
+/*
+ * router-rules.c: a rule decision into an account's local copies and forwards (see
+ * router-rules.h). OWNS: the outcome being filled. THREAD: any.
+ */
+#include "router-rules.h"
+
+#include "pb-alloc.h"
+#include "router-records.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+/* Whether kw may be an IMAP keyword (an atom without '\\', '%', '*' or brackets). */
+static bool keyword_ok(const char *kw)
+{
+	if (kw[0] == '\0' || strlen(kw) > 200)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)kw; *p != '\0'; p++)
+		if (*p <= ' ' || *p >= 0x7f || strchr("(){%*\"\\]", *p) != NULL)
+			return false;
+	return true;
+}
+
+/* The keywords every copy gets, space-separated. */
+static char *join_keywords(const struct rules_decision *d, const char *name, struct pb_strv *t)
+{
+	struct pb_buf b;
+
+	pb_buf_init(&b);
+	for (size_t i = 0; i < d->n_keywords; i++) {
+		if (!keyword_ok(d->keywords[i])) {
+			char line[300];
+			snprintf(line, sizeof(line), "rules of %s: keyword \"%.100s\" is no IMAP "
+				 "keyword: left out", name, d->keywords[i]);
+			pb_strv_push(t, line);
+			continue;
+		}
+		if (b.len > 0)
+			pb_buf_append_c(&b, ' ');
+		pb_buf_append(&b, d->keywords[i], strlen(d->keywords[i]));
+	}
+	pb_buf_append_c(&b, '\0');
+	return pb_buf_steal(&b, NULL);
+}
+
+static void add_copy(struct router_rules_outcome *o, const char *folder, uint32_t flags,
+		     const char *keywords)
+{
+	for (size_t i = 0; i < o->n_copies; i++)
+		if (strcasecmp(o->copies[i].folder, folder) == 0)
+			return; /* one copy per folder */
+	o->copies = xrealloc(o->copies, sizeof(*o->copies) * (o->n_copies + 1));
+	o->copies[o->n_copies++] = (struct router_rules_copy){ xstrdup(folder), flags,
+							       xstrdup(keywords) };
+}
+
+static void tracef(struct pb_strv *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void tracef(struct pb_strv *t, const char *fmt, ...)
+{
+	char line[300];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	pb_strv_push(t, line);
+}
+
+/* What is not applied, said in the trace. */
+static void trace_unapplied(const struct rules_decision *d, const char *name, struct pb_strv *t)
+{
+	if (d->forward_sender != NULL)
+		tracef(t, "rules of %s: the forward sender %.100s is not applied (not supported)",
+		       name, d->forward_sender);
+	if (d->n_headers > 0)
+		tracef(t, "rules of %s: %zu header edit(s) not applied (not supported)", name,
+		       d->n_headers);
+	if (d->has_spam_score)
+		tracef(t, "rules of %s: spam score set to %.1f", name, d->spam_score);
+}
+
+/* The local copies: INBOX (or Junk) when kept, then each folder. */
+static void build_copies(const struct rules_decision *d, const char *name,
+			 struct router_rules_outcome *o)
+{
+	uint32_t flags = (d->seen == RULES_ON ? ROUTER_FLAG_SEEN : 0) |
+			 (d->flagged == RULES_ON ? ROUTER_FLAG_FLAGGED : 0);
+	char *kw = join_keywords(d, name, &o->trace);
+
+	if (d->keep_inbox)
+		add_copy(o, d->quarantined == RULES_ON ? ROUTER_RULES_QUARANTINE : "INBOX", flags,
+			 kw);
+	for (size_t i = 0; i < d->n_folders; i++)
+		add_copy(o, d->folders[i], flags, kw);
+	for (size_t i = 0; i < o->n_copies; i++)
+		tracef(&o->trace, "rules of %s: a copy in folder %s%s%s%s%s", name,
+		       o->copies[i].folder, flags & ROUTER_FLAG_SEEN ? ", marked read" : "",
+		       flags & ROUTER_FLAG_FLAGGED ? ", flagged" : "", kw[0] ? ", keywords " : "",
+		       kw);
+	free(kw);
+}
+
+void router_rules_outcome_build(const struct rules_decision *d, const char *name,
+				struct router_rules_outcome *out_r)
+{
+	struct router_rules_outcome *o = out_r;
+
+	memset(o, 0, sizeof(*o));
+	for (size_t i = 0; i < d->n_trace; i++)
+		pb_strv_push(&o->trace, d->trace[i]);
+	trace_unapplied(d, name, &o->trace);
+	o->forwards = xcalloc(d->n_forwards + 1, sizeof(char *));
+	for (size_t i = 0; i < d->n_forwards; i++)
+		o->forwards[o->n_forwards++] = xstrdup(d->forwards[i]);
+	o->redirect = !d->keep_inbox && d->n_folders == 0 && d->n_forwards > 0;
+	if (d->deleted == RULES_ON) {
+		o->deleted = true;
+		tracef(&o->trace, "rules of %s: delete: not delivered to %s", name, name);
+	} else {
+		build_copies(d, name, o);
+	}
+	for (size_t i = 0; i < o->n_forwards; i++)
+		tracef(&o->trace, "rules of %s: %s to %.200s", name,
+		       o->redirect ? "redirect" : "forward", o->forwards[i]);
+}
+
+void router_rules_run(const struct rules_set *admin, const struct rules_set *user,
+		      const struct rules_facts *facts, const char *name,
+		      struct router_rules_outcome *out_r)
+{
+	struct rules_decision d;
+
+	rules_evaluate(admin, user, facts, &d);
+	router_rules_outcome_build(&d, name, out_r);
+	rules_decision_deinit(&d);
+}
+
+void router_rules_outcome_free(struct router_rules_outcome *o)
+{
+	for (size_t i = 0; i < o->n_copies; i++) {
+		free(o->copies[i].folder);
+		free(o->copies[i].keywords);
+	}
+	free(o->copies);
+	for (size_t i = 0; i < o->n_forwards; i++)
+		free(o->forwards[i]);
+	free(o->forwards);
+	pb_strv_clear(&o->trace);
+	memset(o, 0, sizeof(*o));
+}
+
+/* A rule set's JSON ("" none) parsed, or NULL (counted in n_bad when it does not parse). */
+static struct rules_set *parse_set(const char *json, size_t *n_bad)
+{
+	struct rules_set *set = NULL;
+	const char *error;
+
+	if (json == NULL || json[0] == '\0')
+		return NULL;
+	if (rules_set_parse(json, strlen(json), &set, &error) < 0) {
+		(*n_bad)++;
+		return NULL;
+	}
+	return set;
+}
+
+void router_rulebook_build(const struct msg_dir_routes_rep *snap, struct router_view *v,
+			   struct router_rulebook *book_r)
+{
+	memset(book_r, 0, sizeof(*book_r));
+	book_r->admin = parse_set(snap->admin_rules, &book_r->n_bad);
+	v->r.admin_rules = book_r->admin;
+	book_r->n_users = snap->users.n;
+	book_r->users = xcalloc(snap->users.n + 1, sizeof(*book_r->users));
+	for (size_t i = 0; i < snap->users.n; i++) {
+		book_r->users[i] = parse_set(snap->users.v[i].rules, &book_r->n_bad);
+		v->users[i].rules = book_r->users[i];
+	}
+}
+
+void router_rulebook_free(struct router_rulebook *book)
+{
+	rules_set_free(&book->admin);
+	for (size_t i = 0; i < book->n_users; i++)
+		rules_set_free(&book->users[i]);
+	free(book->users);
+	memset(book, 0, sizeof(*book));
+}

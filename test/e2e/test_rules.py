@@ -1,0 +1,150 @@
+"""End to end: the message rules (issue 13 items 4 and 9, guide 4.14). Rule sets set through
+the CLI (the administrator's and a user's), mail sent with smtplib, and checked over imaplib:
+moved into a folder created for it, with \\Flagged and a keyword; marked read; deleted (not
+delivered); a forward reaching Postfix's smtp-sink; `pillarbox trace` naming the rule; a set
+that does not parse refused."""
+import imaplib
+import json
+import os
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+import pbtest  # noqa: E402
+from test_queue import QueueBase, Sink  # noqa: E402
+
+ANN_RULES = {"rules": [
+    {"name": "widgets", "conditions": [
+        {"field": "subject", "match": "contains", "value": "widget", "i": True}],
+     "actions": [{"action": "move_to_folder", "value": "Widgets"},
+                 {"action": "flag", "value": True},
+                 {"action": "add_keyword", "value": "Work"}]},
+    {"name": "junk talk", "conditions": [
+        {"field": "subject", "match": "equals", "value": "drop me"}],
+     "actions": [{"action": "delete", "value": True}]},
+    {"name": "boss copy", "conditions": [
+        {"field": "from", "match": "wildcard", "value": "*@boss.example"}],
+     "actions": [{"action": "forward_to", "value": "desk@remote.example"}]},
+]}
+ADMIN_RULES = {"rules": [
+    {"name": "newsletters read", "conditions": [
+        {"field": "subject", "match": "regex", "value": "^\\[news\\]"}],
+     "actions": [{"action": "mark_read", "value": True}]},
+]}
+
+
+class RulesCase(QueueBase):
+    @classmethod
+    def ok(cls, *args):
+        rc, out, err = cls.d.cli(*args)
+        assert rc == 0, (args, err)
+        return out
+
+    @classmethod
+    def setUpClass(cls):
+        cls.sink = Sink()
+        cls.start_daemon(cls.sink.port)
+        cls.d.add_user("ann", "annpw123")
+        cls.set_rules(["ann"], ANN_RULES)
+        cls.set_rules([], ADMIN_RULES)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.stop_daemon()
+        cls.sink.stop()
+
+    @classmethod
+    def set_rules(cls, who, rules):
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump(rules, f)
+        try:
+            cls.ok("rules", "set", *who, f.name)
+        finally:
+            os.unlink(f.name)
+
+    def send(self, subject, sender="someone@outside.example"):
+        import smtplib
+        s = smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=60)
+        self.addCleanup(s.close)
+        s.ehlo("client.example.org")
+        s.mail(sender)
+        self.assertEqual(s.rcpt("ann@" + self.domain)[0], 250)
+        code, msg = s.data(("From: <%s>\r\nSubject: %s\r\n\r\nbody\r\n"
+                            % (sender, subject)).encode())
+        self.assertEqual(code, 250, msg)
+        s.quit()
+        return msg.decode().split("queued as ")[1].strip()
+
+    def imap(self):
+        m = imaplib.IMAP4("127.0.0.1", self.d.ports["imap"], timeout=60)
+        m.login("ann", "annpw123")
+        self.addCleanup(m.logout)
+        return m
+
+    def find(self, folder, subject):
+        """(flags line) of the message with subject in folder, or None."""
+        m = self.imap()
+        typ, _ = m.select('"%s"' % folder, readonly=True)
+        if typ != "OK":
+            return None
+        typ, data = m.search(None, "SUBJECT", '"%s"' % subject)
+        ids = data[0].split()
+        if not ids:
+            return None
+        typ, data = m.fetch(ids[0], "(FLAGS)")
+        return data[0].decode()
+
+    def wait_in(self, folder, subject):
+        return pbtest.wait_until(lambda: self.find(folder, subject), timeout=30,
+                                 what="%s in %s" % (subject, folder))
+
+    def test_move_flag_keyword(self):
+        qid = self.send("New Widget offer")
+        flags = self.wait_in("Widgets", "New Widget offer")
+        self.assertIn("\\Flagged", flags)
+        self.assertIn("Work", flags)
+        self.assertIsNone(self.find("INBOX", "New Widget offer"))
+        out = self.ok("trace", qid)
+        self.assertIn('user rule "widgets": matched', out)
+        self.assertIn("deliver to ann, folder Widgets", out)
+
+    def test_admin_mark_read(self):
+        flags = self.wait_in("INBOX", "[news] weekly") if self.send("[news] weekly") else None
+        self.assertIn("\\Seen", flags)
+        flags = self.wait_in("INBOX", "plain note") if self.send("plain note") else None
+        self.assertNotIn("\\Seen", flags)
+
+    def test_delete_not_delivered(self):
+        qid = self.send("drop me")
+        pbtest.wait_until(lambda: "delete: not delivered to ann" in self.d.cli("trace", qid)[1],
+                          timeout=30, what="the delete in the trace")
+        self.send("after drop")
+        self.wait_in("INBOX", "after drop")  # delivered in order: the dropped one is not there
+        self.assertIsNone(self.find("INBOX", "drop me"))
+
+    def test_forward_to_sink(self):
+        self.send("from the boss", sender="chief@boss.example")
+        self.wait_in("INBOX", "from the boss")  # forward_to keeps the local copy
+        dumps = pbtest.wait_until(lambda: self.sink.find(b"from the boss"), timeout=60,
+                                  what="the forwarded copy at smtp-sink")
+        self.assertIn(b"X-Rcpt-Args: <desk@remote.example>", dumps[0])
+
+    def test_cli_get_set_del(self):
+        got = json.loads(self.ok("rules", "get", "ann"))
+        self.assertEqual(got["rules"][0]["name"], "widgets")
+        self.assertIn("newsletters read", self.ok("rules", "get"))
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            f.write('{"rules": [{"name": "x", "actions": [{"action": "fly"}]}]}')
+        self.addCleanup(os.unlink, f.name)
+        rc, out, err = self.d.cli("rules", "set", "ann", f.name)
+        self.assertEqual(rc, 1)
+        self.assertIn("fly", err)
+        rc, out, err = self.d.cli("rules", "get", "nosuchuser")
+        self.assertEqual(rc, 1)
+        rc, out, err = self.d.cli("rules", "del", "nosuchuser")
+        self.assertEqual(rc, 1)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

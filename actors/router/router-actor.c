@@ -99,6 +99,13 @@ static void fill_reply(struct msg_router_resolve_rep *out, const struct router_p
 	}
 	for (uint32_t i = 0; i < p->trace.n; i++)
 		pb_strv_push(&out->trace, p->trace.v[i]);
+	for (size_t i = 0; i < p->n_generated; i++) {
+		const struct router_plan_gen *g = &p->gens[i];
+		*pb_rec_plan_gen_push(&out->gens) = (struct pb_rec_plan_gen){
+			g->kind, g->user_id, xstrdup(g->address), xstrdup(g->to), xstrdup(g->subject),
+			xstrdup(g->text), xstrdup(g->addresses), g->days
+		};
+	}
 }
 
 /* Each decision in the log; a loop or a recipient reaching nobody as a warning. */
@@ -127,7 +134,8 @@ static int on_resolve(struct pb_actor *a, void *state, struct pb_msg *m)
 
 	if (refresh(a, r, &error) < 0)
 		return pb_reply_status(a, m, PB_ERR_TEMP, error), 0;
-	struct router_facts f = { q->sender, q->size, ROUTER_SRC_SMTP, NULL };
+	struct router_facts f = { q->sender, q->size, ROUTER_SRC_SMTP, NULL,
+				   (int64_t)pb_clock_wall_ms() };
 	const char **bare = xcalloc(q->rcpts.n + 1, sizeof(char *));
 	for (uint32_t i = 0; i < q->rcpts.n; i++) {
 		const char *params;

@@ -410,6 +410,10 @@ void spool_on_routed(struct pb_actor *a, struct spool_shard *s, uint64_t seq, ui
 			return;
 		}
 		if (d->rec.n_rcpts == 0) { /* only generated messages (a DSN): done */
+			s->failed++;
+			pb_error("spool", "event=unroutable msgid=%s spool_id=%llu reason=%s",
+				 PB_LOGQ(d->rec.msgid), (unsigned long long)d->rec.id,
+				 "no recipient reaches anyone; a DSN goes to the sender");
 			finish(s, at);
 			return;
 		}

@@ -207,8 +207,9 @@ static void commit_restamp(struct pb_store *s, const uint8_t raw[32])
 	rocksdb_writebatch_destroy(b);
 }
 
-int store_body_writer_commit(rocksdb_writebatch_t *b, struct pb_store *s,
-			     struct store_body_writer *w, int64_t delta, const char **error_r)
+int store_body_writer_stage(rocksdb_writebatch_t *b, struct pb_store *s,
+			    struct store_body_writer *w, int64_t delta, uint64_t *epoch_r,
+			    const char **error_r)
 {
 	claim_take(s, w->raw);
 	pthread_rwlock_rdlock(store_gc_lock(s, w->raw));
@@ -217,16 +218,31 @@ int store_body_writer_commit(rocksdb_writebatch_t *b, struct pb_store *s,
 		writer_records(b, s, w, w->raw);
 	else if (ret == 1)
 		store_chunks_delete(b, s, w->body_id);
-	if (ret >= 0) {
-		uint64_t epoch = atomic_load(&s->gc_epoch);
-		store_refcount_merge(b, s, w->raw, delta, epoch);
-		ret = store_write(s, b, error_r);
-		if (ret == 0 && atomic_load(&s->gc_epoch) != epoch)
-			commit_restamp(s, w->raw); /* the commit stands; a failure here is logged
-						    * by the store's failure state */
-	}
+	*epoch_r = atomic_load(&s->gc_epoch);
+	if (ret >= 0)
+		store_refcount_merge(b, s, w->raw, delta, *epoch_r);
+	return ret < 0 ? -1 : 0;
+}
+
+void store_body_writer_unstage(struct pb_store *s, struct store_body_writer *w, bool written,
+			       uint64_t epoch)
+{
+	if (written && atomic_load(&s->gc_epoch) != epoch)
+		commit_restamp(s, w->raw); /* the commit stands; a failure here is logged by the
+					    * store's failure state */
 	pthread_rwlock_unlock(store_gc_lock(s, w->raw));
 	claim_drop(s, w->raw);
+}
+
+int store_body_writer_commit(rocksdb_writebatch_t *b, struct pb_store *s,
+			     struct store_body_writer *w, int64_t delta, const char **error_r)
+{
+	uint64_t epoch;
+	int ret = store_body_writer_stage(b, s, w, delta, &epoch, error_r);
+
+	if (ret == 0)
+		ret = store_write(s, b, error_r);
+	store_body_writer_unstage(s, w, ret == 0, epoch);
 	return ret < 0 ? -1 : 0;
 }
 

@@ -30,6 +30,7 @@ static const char *const store_cf_names[STORE_CF_COUNT] = {
 	[STORE_CF_META] = "meta",	    [STORE_CF_CONNECTIONS] = "connections",
 	[STORE_CF_COLLECTOR] = "collector",
 	[STORE_CF_ROUTES] = "routes",	    [STORE_CF_TRACES] = "traces",
+	[STORE_CF_REPLIES] = "replies",
 };
 
 #define STORE_MAX_OPEN_FILES 256
@@ -241,6 +242,7 @@ static void store_free(struct pb_store *s)
 		pthread_rwlock_destroy(&s->gc_locks[i]);
 	pthread_mutex_destroy(&s->claims_lock);
 	pthread_mutex_destroy(&s->spool_lock);
+	pthread_mutex_destroy(&s->replies_lock);
 	pthread_mutex_destroy(&s->fail_lock);
 	pthread_mutex_destroy(&s->room_lock);
 	pthread_cond_destroy(&s->claims_cond);
@@ -265,6 +267,7 @@ int pb_store_open(const char *dir, const struct pb_store_options *opts,
 	pthread_mutex_init(&s->counters_lock, NULL);
 	pthread_mutex_init(&s->claims_lock, NULL);
 	pthread_mutex_init(&s->spool_lock, NULL);
+	pthread_mutex_init(&s->replies_lock, NULL);
 	pthread_mutex_init(&s->fail_lock, NULL);
 	pthread_mutex_init(&s->room_lock, NULL);
 	pthread_cond_init(&s->claims_cond, NULL);

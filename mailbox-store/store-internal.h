@@ -56,6 +56,7 @@ enum store_cf {
 	STORE_CF_COLLECTOR,
 	STORE_CF_ROUTES,
 	STORE_CF_TRACES,
+	STORE_CF_REPLIES, /* h-generate: the autoresponder's memory (store-generate.c) */
 	STORE_CF_COUNT
 };
 
@@ -129,6 +130,9 @@ struct pb_store {
 	/* Serialises pb_store_spool_done's read of an entry with its removal, so two callers
 	 * cannot both drop the entry's body reference. */
 	pthread_mutex_t spool_lock;
+	/* Serialises the autoresponder memory's check with the write that records a reply
+	 * (store-generate.c), so two spool shards never both answer one sender. */
+	pthread_mutex_t replies_lock;
 	/* The first fatal write error (store-room.c): set once, with its reason and hook. */
 	pthread_mutex_t fail_lock;
 	_Atomic bool failed;
@@ -350,6 +354,25 @@ int store_body_rec_chunks(const void *val, size_t len, uint64_t *body_id_r);
  * not be written), -1. */
 int store_spool_commit(struct pb_store *s, rocksdb_writebatch_t *b, struct store_body_writer *w,
 		       struct pb_spool_rec *rec, const char **error_r);
+/* Stages a finished body in b without writing it (store_body_writer_commit's records and
+ * reference merge; *epoch_r the GC epoch stamped): its claim and GC stripe stay held until
+ * store_body_writer_unstage, which the caller calls after writing b (written: it was). Several
+ * bodies (distinct hashes) may be staged in one batch. 0 / -1 (unstage all the same). */
+int store_body_writer_stage(rocksdb_writebatch_t *b, struct pb_store *s,
+			    struct store_body_writer *w, int64_t delta, uint64_t *epoch_r,
+			    const char **error_r);
+void store_body_writer_unstage(struct pb_store *s, struct store_body_writer *w, bool written,
+			       uint64_t epoch);
+/* Spool (store-spool.c) for store-generate.c: adds the spool record of rec (id set) with body
+ * hash raw to b. */
+void store_spool_record_put(rocksdb_writebatch_t *b, struct pb_store *s,
+			    const struct pb_spool_rec *rec, const uint8_t raw[32]);
+/* Adds the planned record of entry id (rcpts/ids, n may be 0) to b. 1, 0 the entry is gone, -1. */
+int store_spool_plan_put(rocksdb_writebatch_t *b, struct pb_store *s, uint64_t id,
+			 const struct pb_spool_plan *p, const char **error_r);
+/* Adds the trace of entry id to b (store-spool.c). */
+void store_trace_add(struct pb_store *s, rocksdb_writebatch_t *b, uint64_t id,
+		     const char *msgid, int64_t now_ms, const struct pb_strv *trace);
 
 /* Folders (store-folders.c). Key: [u64 user][u32 folder id]; id 0 is the per-user meta. */
 #define STORE_FOLDER_KEY_LEN 12

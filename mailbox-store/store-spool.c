@@ -256,8 +256,8 @@ int pb_store_spool_done(struct pb_store *s, uint64_t id, const char **error_r)
 
 /* The trace record of id into b: [u8 1][str msgid][u64 time_ms][u32 n][str line]*n; and the
  * traces older than PB_TRACE_KEEP ids removed in the same batch. */
-static void trace_add(struct pb_store *s, rocksdb_writebatch_t *b, uint64_t id, const char *msgid,
-		      int64_t now_ms, const struct pb_strv *trace)
+void store_trace_add(struct pb_store *s, rocksdb_writebatch_t *b, uint64_t id, const char *msgid,
+		     int64_t now_ms, const struct pb_strv *trace)
 {
 	uint8_t key[8], from[8], to[8];
 	struct pb_buf v;
@@ -282,17 +282,16 @@ static void trace_add(struct pb_store *s, rocksdb_writebatch_t *b, uint64_t id, 
 	}
 }
 
-int pb_store_spool_plan(struct pb_store *s, uint64_t id, const struct pb_spool_plan *p,
-			const char *msgid, int64_t now_ms, const struct pb_strv *trace,
-			const char **error_r)
+int store_spool_plan_put(rocksdb_writebatch_t *b, struct pb_store *s, uint64_t id,
+			 const struct pb_spool_plan *p, const char **error_r)
 {
 	uint8_t key[8], raw[32];
 	struct pb_buf v;
 	struct pb_spool_rec r;
 
 	size_t n = p->n;
-	if (n == 0 || n > PB_SPOOL_MAX_RCPTS)
-		return store_fail(error_r, "spool: 1 to %d recipients in a plan", PB_SPOOL_MAX_RCPTS);
+	if (n > PB_SPOOL_MAX_RCPTS)
+		return store_fail(error_r, "spool: at most %d recipients in a plan", PB_SPOOL_MAX_RCPTS);
 	store_be64_put(key, id);
 	pb_buf_init(&v);
 	int found = store_get(s, STORE_CF_SPOOL, key, 8, &v, error_r);
@@ -313,15 +312,40 @@ int pb_store_spool_plan(struct pb_store *s, uint64_t id, const struct pb_spool_p
 	store_hex_to_raw(r.blob_key, raw);
 	pb_buf_reset(&v);
 	spool_encode(&plan, raw, &v);
-	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
 	rocksdb_writebatch_put_cf(b, s->cf[STORE_CF_SPOOL], (const char *)key, 8,
 				  (const char *)v.data, v.len);
-	trace_add(s, b, id, msgid, now_ms, trace);
-	int ret = store_write(s, b, error_r);
-	rocksdb_writebatch_destroy(b);
 	pb_buf_deinit(&v);
 	pb_spool_rec_free(&r);
-	return ret < 0 ? -1 : 1;
+	return 1;
+}
+
+void store_spool_record_put(rocksdb_writebatch_t *b, struct pb_store *s,
+			    const struct pb_spool_rec *rec, const uint8_t raw[32])
+{
+	uint8_t key[8];
+	struct pb_buf v;
+
+	store_be64_put(key, rec->id);
+	pb_buf_init(&v);
+	spool_encode(rec, raw, &v);
+	rocksdb_writebatch_put_cf(b, s->cf[STORE_CF_SPOOL], (const char *)key, 8, v.data, v.len);
+	pb_buf_deinit(&v);
+}
+
+int pb_store_spool_plan(struct pb_store *s, uint64_t id, const struct pb_spool_plan *p,
+			const char *msgid, int64_t now_ms, const struct pb_strv *trace,
+			const char **error_r)
+{
+	if (p->n == 0)
+		return store_fail(error_r, "spool: 1 to %d recipients in a plan", PB_SPOOL_MAX_RCPTS);
+	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+	int ret = store_spool_plan_put(b, s, id, p, error_r);
+	if (ret == 1) {
+		store_trace_add(s, b, id, msgid, now_ms, trace);
+		ret = store_write(s, b, error_r) < 0 ? -1 : 1;
+	}
+	rocksdb_writebatch_destroy(b);
+	return ret;
 }
 
 int pb_store_trace_put(struct pb_store *s, uint64_t id, const char *msgid, int64_t now_ms,
@@ -329,7 +353,7 @@ int pb_store_trace_put(struct pb_store *s, uint64_t id, const char *msgid, int64
 {
 	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
 
-	trace_add(s, b, id, msgid, now_ms, trace);
+	store_trace_add(s, b, id, msgid, now_ms, trace);
 	int ret = store_write(s, b, error_r);
 	rocksdb_writebatch_destroy(b);
 	return ret;

@@ -8,6 +8,7 @@
 #include "directory-private.h"
 
 #include "pb-log.h"
+#include "router-generate.h"
 #include "router-records.h"
 #include "router-user.h"
 #include "store-routes.h"
@@ -48,6 +49,7 @@ static int add_user(const struct pb_user_rec *u, void *ctx)
 		.keep_copy = ru.keep_copy,
 		.assistants = xstrdup(ru.assistants),
 		.assistant_redirect = ru.assistant_redirect,
+		.autoreply = router_autoreply_export(u->settings_json),
 	};
 	router_user_clear(&ru);
 	return 0;
@@ -140,7 +142,7 @@ int directory_routes_accepts(struct directory *d, const char *local, const char 
 	if (rec == NULL)
 		return -1;
 	/* no sender: whether this one may post to an internal list is decided at delivery */
-	struct router_facts f = { NULL, 0, ROUTER_SRC_SMTP, NULL, NULL, NULL };
+	struct router_facts f = { .source = ROUTER_SRC_SMTP };
 	char *addr = xasprintf("%s@%s", local, domain);
 	bool yes = router_plan_accepts(rec, &f, addr);
 	free(addr);

@@ -187,13 +187,6 @@ static int on_add(struct pb_actor *a, void *state, struct pb_msg *m)
 
 /* ---- DSN ---- */
 
-static void mta_name(char *buf, size_t size)
-{
-	if (gethostname(buf, size) < 0 || buf[0] == '\0')
-		snprintf(buf, size, "localhost");
-	buf[size - 1] = '\0';
-}
-
 /* Reads the original's first bytes (at most QUEUE_DSN_FULL_MAX) into b. */
 static void read_original(struct queue_shard *s, const struct pb_queue_rec *q, struct pb_buf *b,
 			  bool *whole_r)
@@ -239,7 +232,7 @@ static int send_dsn(struct pb_actor *a, struct queue_shard *s, struct qentry *e,
 	pb_buf_init(&orig);
 	pb_buf_init(&dsn);
 	read_original(s, &e->q, &orig, &whole);
-	mta_name(mta, sizeof(mta));
+	queue_dsn_host(mta, sizeof(mta));
 	struct queue_dsn_in in = { &e->q, report, delayed, mta, e->host, now, until,
 				   orig.data, orig.len, whole };
 	queue_dsn_build(&in, &dsn);

@@ -8,6 +8,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+void queue_dsn_host(char *buf, size_t size)
+{
+	if (gethostname(buf, size) < 0 || buf[0] == '\0')
+		snprintf(buf, size, "localhost");
+	buf[size - 1] = '\0';
+}
 
 static void rfc5322_date(int64_t ms, char *buf, size_t size)
 {

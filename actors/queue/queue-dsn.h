@@ -29,6 +29,10 @@ struct queue_dsn_in {
 /* Appends the whole DSN message (header and body, CRLF lines) to out. */
 void queue_dsn_build(const struct queue_dsn_in *in, struct pb_buf *out);
 
+/* This host's name (Reporting-MTA, generated Message-IDs) into buf: gethostname or
+ * "localhost". */
+void queue_dsn_host(char *buf, size_t size);
+
 /* The status "x.y.z" of an SMTP reply "CODE x.y.z text" (or CODE's class, ".0.0"), into buf. */
 const char *queue_dsn_status(const char *reply, char *buf, size_t size);
 

@@ -113,6 +113,13 @@ static void fill_reply(struct msg_router_resolve_rep *out, const struct router_p
 	}
 	for (uint32_t i = 0; i < p->trace.n; i++)
 		pb_strv_push(&out->trace, p->trace.v[i]);
+	for (size_t i = 0; i < p->n_generated; i++) {
+		const struct router_plan_gen *g = &p->gens[i];
+		*pb_rec_plan_gen_push(&out->gens) = (struct pb_rec_plan_gen){
+			g->kind, g->user_id, xstrdup(g->address), xstrdup(g->to), xstrdup(g->subject),
+			xstrdup(g->text), xstrdup(g->addresses), g->days
+		};
+	}
 }
 
 /* Each decision in the log; a loop or a recipient reaching nobody as a warning. */
@@ -174,8 +181,12 @@ static struct router_facts make_facts(struct pb_actor *a, struct router_shard *r
 				      struct router_message *msg, bool *have_msg_r)
 {
 	bool collected = q->origin == PB_ORIGIN_COLLECTED;
-	struct router_facts f = { q->sender, q->size, collected ? ROUTER_SRC_POP3 : ROUTER_SRC_SMTP,
-				  collected && q->collector[0] ? q->collector : NULL, NULL, NULL };
+	struct router_facts f = {
+		.sender = q->sender, .size = q->size,
+		.source = collected ? ROUTER_SRC_POP3 : ROUTER_SRC_SMTP,
+		.collector = collected && q->collector[0] ? q->collector : NULL,
+		.now_ms = (int64_t)pb_clock_wall_ms(),
+	};
 
 	*have_msg_r = any_rules(r) && q->blob_key[0] != '\0' && read_message(a, q, msg) == 0;
 	if (*have_msg_r) {

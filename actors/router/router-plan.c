@@ -6,6 +6,7 @@
 #include "router-rules.h"
 
 #include "mime-match.h"
+#include "router-generate.h"
 #include "pb-alloc.h"
 
 #include <ctype.h>
@@ -308,6 +309,48 @@ static bool apply_forwarding(struct ctx *c, const struct router_user *u)
 	return !u->keep_copy && reached > 0;
 }
 
+/* h-generate: u's automatic reply (router-generate.h), decided here, made at delivery. */
+static void plan_autoreply(struct ctx *c, const struct router_user *u, const char *addr)
+{
+	const char *why;
+
+	if (u->autoreply == NULL || !u->autoreply->on)
+		return;
+	for (size_t i = 0; i < c->p->n_generated; i++)
+		if (c->p->gens[i].kind == ROUTER_GEN_AUTOREPLY && c->p->gens[i].user_id == u->id)
+			return;
+	bool due = router_autoreply_due(u->autoreply, c->f->sender, addr, c->f->now_ms, &why);
+	trace(c, "%s's autoresponder: %s", u->name, why);
+	if (!due || c->p->n_generated >= ROUTER_PLAN_MAX_GENS)
+		return;
+	struct pb_buf all;
+	pb_buf_init(&all);
+	pb_buf_printf(&all, "%s", strchr(addr, '@') != NULL ? addr : "");
+	for (size_t i = 0; i < c->r->n_domains; i++)
+		pb_buf_printf(&all, " %s@%s", u->name, c->r->domains[i]);
+	struct router_plan_gen g = { ROUTER_GEN_AUTOREPLY, u->id, (char *)addr,
+				     (char *)c->f->sender, u->autoreply->subject,
+				     u->autoreply->text, all.data, u->autoreply->days };
+	router_plan_gen_push(c->p, &g);
+	pb_buf_deinit(&all);
+}
+
+/* h-generate: an accepted recipient that reaches nobody: a DSN to the sender, never to <>. */
+static void plan_bounce(struct ctx *c, const char *rcpt)
+{
+	if (c->f->sender == NULL || c->f->sender[0] == '\0') {
+		trace(c, "no delivery status notification: the sender is the null sender");
+		return;
+	}
+	if (c->p->n_generated >= ROUTER_PLAN_MAX_GENS)
+		return;
+	struct router_plan_gen g = { ROUTER_GEN_BOUNCE, 0, (char *)rcpt, (char *)c->f->sender,
+				     "", "550 5.1.1 the recipient reaches no mailbox here", "", 0 };
+	router_plan_gen_push(c->p, &g);
+	trace(c, "a delivery status notification (failed) for %s goes to %s", rcpt,
+	      c->f->sender);
+}
+
 /* The account u is reached (addr: how). Returns 1. */
 static int reach_user(struct ctx *c, const struct router_user *u, const char *addr)
 {
@@ -316,6 +359,7 @@ static int reach_user(struct ctx *c, const struct router_user *u, const char *ad
 	bool keep_local = router_plan_rules(c, u, &rules);
 
 	router_plan_user_hooks(c, u, &keep_local);
+	plan_autoreply(c, u, addr);
 	if (apply_assistants(c, u))
 		keep_local = false;
 	if (has_assistants && u->assistant_redirect) {
@@ -529,6 +573,7 @@ void router_plan_resolve(const struct router_records *r, const struct router_fac
 			reach_user(&c, u, rcpts[i]);
 		} else {
 			trace(&c, "recipient %s reaches nobody", rcpts[i]);
+			plan_bounce(&c, rcpts[i]);
 		}
 	}
 }
@@ -543,6 +588,20 @@ bool router_plan_accepts(const struct router_records *r, const struct router_fac
 	bool yes = p.n_items > 0;
 	router_plan_free(&p);
 	return yes;
+}
+
+static char *dup0(const char *s)
+{
+	return xstrdup(s != NULL ? s : "");
+}
+
+void router_plan_gen_push(struct router_plan *p, const struct router_plan_gen *g)
+{
+	p->gens = xrealloc(p->gens, sizeof(*p->gens) * (p->n_generated + 1));
+	p->gens[p->n_generated++] = (struct router_plan_gen){
+		g->kind, g->user_id, dup0(g->address), dup0(g->to), dup0(g->subject),
+		dup0(g->text), dup0(g->addresses), g->days
+	};
 }
 
 size_t router_plan_local_count(const struct router_plan *p)
@@ -561,6 +620,15 @@ void router_plan_free(struct router_plan *p)
 		free(p->items[i].keywords);
 	}
 	free(p->items);
+	for (size_t i = 0; i < p->n_generated; i++) {
+		struct router_plan_gen *g = &p->gens[i];
+		free(g->address);
+		free(g->to);
+		free(g->subject);
+		free(g->text);
+		free(g->addresses);
+	}
+	free(p->gens);
 	pb_strv_clear(&p->trace);
 	memset(p, 0, sizeof(*p));
 }

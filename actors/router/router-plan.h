@@ -75,6 +75,8 @@ struct router_user {
 	const char *assistants;
 	bool assistant_redirect;
 	const struct rules_set *rules; /* the account's message rules (guide 4.14), NULL none */
+	/* h-generate: the autoresponder (router-generate.h); NULL: off */
+	const struct router_autoreply *autoreply;
 };
 
 /* The directory's records (sorted or not: lookups are linear, mappings are tried in order). */
@@ -100,6 +102,7 @@ struct router_facts {
 	 * System, headers, size, dates), NULL when not read: no rule is evaluated, and the trace
 	 * says so when a reached account has rules. */
 	const struct rules_facts *message;
+	int64_t now_ms;        /* h-generate: the wall clock at planning (autoresponder dates) */
 };
 
 /* One thing to do: user_id != 0 a local delivery into folder with flags and keywords; 0 the
@@ -112,11 +115,28 @@ struct router_plan_item {
 	char *keywords; /* space-separated, "" none */
 };
 
+/* h-generate: a message to generate at delivery (router-generate.h, spool-generate.c).
+ * AUTOREPLY: user_id's automatic reply from address (the user's address the message reached)
+ * to `to` (the envelope sender), with subject and text, at most once per `days` to that
+ * sender; addresses: the user's addresses, space-separated (RFC 3834 3.1.1's check).
+ * BOUNCE: address (an accepted recipient) reaches nobody: a DSN to `to` (the sender), text
+ * the reason. */
+enum router_gen_kind { ROUTER_GEN_AUTOREPLY = 1, ROUTER_GEN_BOUNCE = 2 };
+struct router_plan_gen {
+	enum router_gen_kind kind;
+	uint64_t user_id;
+	char *address, *to, *subject, *text, *addresses;
+	uint32_t days;
+};
+/* The most generated messages one plan asks (one per account reached, one per recipient). */
+#define ROUTER_PLAN_MAX_GENS 100
+
 struct router_plan {
 	struct router_plan_item *items;
 	size_t n_items;
 	struct pb_strv trace;   /* one line per decision, bounded */
-	size_t n_generated;     /* messages to generate (autoreplies: not yet) */
+	struct router_plan_gen *gens; /* messages to generate, in plan order */
+	size_t n_generated;
 	bool truncated;         /* a bound was reached: the trace says which */
 };
 
@@ -128,6 +148,8 @@ struct router_plan {
 void router_plan_resolve(const struct router_records *r, const struct router_facts *f,
 			 const char *const *rcpts, const uint64_t *rcpt_ids, size_t n_rcpts,
 			 struct router_plan *plan_r);
+/* h-generate: appends a copy of g (its strings copied; NULL ones as "") to p->gens. */
+void router_plan_gen_push(struct router_plan *p, const struct router_plan_gen *g);
 /* How many local items and remote items a plan has. */
 size_t router_plan_local_count(const struct router_plan *p);
 void router_plan_free(struct router_plan *p);

@@ -5,14 +5,17 @@
 #include "router-records.h"
 
 #include "pb-alloc.h"
+#include "router-generate.h"
 
 #include <string.h>
 
 static void view_users(const struct msg_dir_routes_rep *snap, struct router_view *v)
 {
 	v->users = xcalloc(snap->users.n + 1, sizeof(*v->users));
+	v->autoreplies = xcalloc(snap->users.n + 1, sizeof(*v->autoreplies));
 	for (size_t i = 0; i < snap->users.n; i++) {
 		const struct pb_rec_route_user *u = &snap->users.v[i];
+		router_autoreply_load(u->autoreply, &v->autoreplies[i]);
 		v->users[i] = (struct router_user){
 			.id = u->id,
 			.name = u->name,
@@ -22,6 +25,7 @@ static void view_users(const struct msg_dir_routes_rep *snap, struct router_view
 			.keep_copy = u->keep_copy != 0,
 			.assistants = u->assistants,
 			.assistant_redirect = u->assistant_redirect != 0,
+			.autoreply = v->autoreplies[i].on ? &v->autoreplies[i] : NULL,
 		};
 	}
 	v->r.users = v->users;
@@ -68,6 +72,9 @@ void router_view_build(const struct msg_dir_routes_rep *snap, struct router_view
 void router_view_free(struct router_view *v)
 {
 	free(v->domains);
+	for (size_t i = 0; v->autoreplies != NULL && i < v->r.n_users; i++)
+		router_autoreply_clear(&v->autoreplies[i]);
+	free(v->autoreplies);
 	free(v->users);
 	free(v->maps);
 	free(v->lists);

@@ -7,12 +7,14 @@
 #ifndef ROUTER_RECORDS_H
 #define ROUTER_RECORDS_H
 
+#include "router-generate.h"
 #include "router-plan.h"
 
 struct router_view {
 	struct router_records r;
 	const char **domains;
 	struct router_user *users;
+	struct router_autoreply *autoreplies; /* per user (h-generate) */
 	struct router_mapping *maps;
 	struct router_list *lists;
 };

@@ -5,6 +5,7 @@
 #include "router-user.h"
 
 #include "pb-alloc.h"
+#include "router-generate.h"
 
 #include <cjson/cJSON.h>
 #include <string.h>
@@ -28,7 +29,7 @@ static int key_index(const char *key)
 
 bool router_user_is_key(const char *key)
 {
-	return key_index(key) >= 0;
+	return key_index(key) >= 0 || router_autoreply_is_key(key);
 }
 
 /* The JSON value of the CLI's text for key i, or NULL with *error_r. */
@@ -79,7 +80,15 @@ int router_user_set(const char *settings_json, const char *key, const char *valu
 		    char **json_r, const char **error_r)
 {
 	int i = key_index(key);
+	char *json;
 
+	if (router_autoreply_is_key(key)) {
+		if (router_autoreply_value(key, value, &json, error_r) < 0)
+			return -1;
+		cJSON *item = cJSON_Parse(json);
+		free(json);
+		return rewrite(settings_json, key, item, json_r, error_r);
+	}
 	if (i < 0) {
 		*error_r = "not a routing setting";
 		return -1;
@@ -91,7 +100,7 @@ int router_user_set(const char *settings_json, const char *key, const char *valu
 int router_user_unset(const char *settings_json, const char *key, char **json_r,
 		      const char **error_r)
 {
-	if (key_index(key) < 0) {
+	if (key_index(key) < 0 && !router_autoreply_is_key(key)) {
 		*error_r = "not a routing setting";
 		return -1;
 	}

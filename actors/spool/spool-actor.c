@@ -195,6 +195,13 @@ static int resume_one(const struct pb_spool_rec *r, void *arg)
 	struct resume_ctx *c = arg;
 	if (r->id % c->s->count != c->s->index)
 		return 0;
+	if (r->planned && r->n_rcpts == 0) { /* planned to nobody (its DSN made): done */
+		const char *error;
+		if (pb_store_spool_done(c->s->store, r->id, &error) < 0)
+			pb_warn("spool", "event=spool_done_failed spool_id=%llu reason=%s",
+				(unsigned long long)r->id, PB_LOGQ(error));
+		return 0;
+	}
 	struct pb_spool_rec copy = *r;
 	copy.sender = xstrdup(r->sender);
 	copy.msgid = xstrdup(r->msgid != NULL ? r->msgid : "");
@@ -362,9 +369,9 @@ static void on_append_result(struct pb_actor *a, struct spool_shard *s, uint64_t
 }
 
 /* The entry's recipients become the plan (its items, in plan order, with their folders, flags
- * and keywords, stored with the trace in one synced write before any delivery: see
- * docs/storage.md "Routing"). */
-static int adopt_plan(struct spool_shard *s, struct delivery *d,
+ * and keywords, stored with the trace and the messages it generates in one synced write
+ * before any delivery: see docs/storage.md "Routing" and "Generated messages"). */
+static int adopt_plan(struct pb_actor *a, struct spool_shard *s, struct delivery *d,
 		      const struct msg_router_resolve_rep *p, uint64_t now_ms, const char **error_r)
 {
 	size_t n = p->items.n;
@@ -386,8 +393,7 @@ static int adopt_plan(struct spool_shard *s, struct delivery *d,
 	}
 	struct pb_spool_plan sp = { plan.rcpts, plan.rcpt_ids, plan.folders, plan.flags,
 				    plan.keywords, n };
-	int ret = pb_store_spool_plan(s->store, d->rec.id, &sp, d->rec.msgid, (int64_t)now_ms,
-				      &p->trace, error_r);
+	int ret = spool_plan_store(a, s, &d->rec, p, &sp, (int64_t)now_ms, error_r);
 	if (ret < 0) {
 		pb_spool_rec_free(&plan);
 		return -1;
@@ -427,7 +433,7 @@ void spool_on_routed(struct pb_actor *a, struct spool_shard *s, uint64_t seq, ui
 			return;
 		}
 		const struct msg_router_resolve_rep *p = &m->u.router_resolve_rep;
-		if (p->items.n == 0) {
+		if (p->items.n == 0 && p->gens.n == 0) {
 			s->failed++;
 			if (pb_store_trace_put(s->store, d->rec.id, d->rec.msgid,
 					       (int64_t)pb_clock_wall_ms(), &p->trace, &error) < 0)
@@ -440,11 +446,19 @@ void spool_on_routed(struct pb_actor *a, struct spool_shard *s, uint64_t seq, ui
 			return;
 		}
 		uint64_t now = pb_clock_wall_ms();
-		if (adopt_plan(s, d, p, now, &error) < 0) {
+		if (adopt_plan(a, s, d, p, now, &error) < 0) {
 			/* not stored: the next start asks the router again, nothing was delivered */
 			pb_error("spool", "event=plan_not_stored msgid=%s spool_id=%llu reason=%s",
 				 PB_LOGQ(d->rec.msgid), (unsigned long long)d->rec.id, PB_LOGQ(error));
 			d->route_sent_ms = 1;
+			return;
+		}
+		if (d->rec.n_rcpts == 0) { /* only generated messages (a DSN): done */
+			s->failed++;
+			pb_error("spool", "event=unroutable msgid=%s spool_id=%llu reason=%s",
+				 PB_LOGQ(d->rec.msgid), (unsigned long long)d->rec.id,
+				 "no recipient reaches anyone; a DSN goes to the sender");
+			finish(s, at);
 			return;
 		}
 		send_due(a, s, d, UINT64_MAX);

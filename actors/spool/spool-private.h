@@ -49,6 +49,13 @@ void spool_start_delivery(struct pb_actor *a, struct spool_shard *s, struct pb_s
 void spool_on_routed(struct pb_actor *a, struct spool_shard *s, uint64_t seq, uint32_t code,
 		     const char *error, struct pb_msg *m);
 
+/* h-generate (spool-generate.c): stores the plan of rec (rcpts/ids/n, n may be 0 when p
+ * generates messages) with the messages p generates, in one synced write, then starts
+ * delivering those. 1 stored, 0 the entry is gone, -1 (nothing stored). */
+int spool_plan_store(struct pb_actor *a, struct spool_shard *s, const struct pb_spool_rec *rec,
+		     const struct msg_router_resolve_rep *p, const struct pb_spool_plan *sp,
+		     int64_t now_ms, const char **error_r);
+
 /* SPOOL_ROOM_REQ: claims the declared size for the session (spool-upload.c). */
 int spool_on_room(struct pb_actor *a, void *state, struct pb_msg *m);
 /* Handlers of SPOOL_BEGIN_REQ, SPOOL_CHUNK_REQ, SPOOL_COMMIT_REQ, SPOOL_ABORT_REQ. */

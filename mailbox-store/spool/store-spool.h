@@ -137,6 +137,39 @@ struct pb_spool_plan {
 int pb_store_spool_plan(struct pb_store *s, uint64_t id, const struct pb_spool_plan *p,
 			const char *msgid, int64_t now_ms, const struct pb_strv *trace,
 			const char **error_r);
+/* ---- Generated messages (h-generate; docs/storage.md "Generated messages") ------------- */
+
+/* A message generated because of a spool entry (an automatic reply, a DSN): a new spool entry
+ * of its own, routed and delivered like any other. */
+struct pb_spool_gen {
+	const void *body; /* borrowed, 1..PB_STORE_CHUNK_MAX * n bytes */
+	size_t len;
+	/* in: sender, msgid, rcpts, rcpt_ids, n_rcpts, received_ms, shard, shards (borrowed;
+	 * mark unused); out: id, size, blob_key */
+	struct pb_spool_rec rec;
+	/* memo_user != 0: an automatic reply, made only if memo_user has not answered memo_addr
+	 * (any case) since now_ms - memo_window_ms; the answer is remembered in the same write */
+	uint64_t memo_user;
+	const char *memo_addr;
+	int64_t memo_window_ms;
+	bool skipped; /* out: answered within the window already, not made (id 0) */
+};
+/* The plan of entry id (as pb_store_spool_plan; n may be 0: nothing to deliver, the entry is
+ * then planned empty and done) with its trace AND the messages it generates, in ONE synced
+ * write: generated exactly once however the spool crashes around it (a replay finds the entry
+ * planned, never plans it again). The memory check and this write are serialised. 1 written,
+ * 0 the entry is gone (nothing written), -1. */
+int pb_store_spool_plan_gen(struct pb_store *s, uint64_t id, const struct pb_spool_plan *p,
+			    const char *msgid, int64_t now_ms, const struct pb_strv *trace,
+			    struct pb_spool_gen *gens, size_t n_gens, const char **error_r);
+/* When user_id last answered addr automatically: 1 with *ms_r, 0 never, -1. */
+int pb_store_replied_get(struct pb_store *s, uint64_t user_id, const char *addr,
+			 int64_t *ms_r, const char **error_r);
+/* Forgets the answers older than before_ms (the autoresponder's memory stays bounded: one
+ * record per user and sender answered within the longest window). Not synced. 0 / -1. */
+int pb_store_replied_prune(struct pb_store *s, int64_t before_ms, uint64_t *removed_r,
+			   const char **error_r);
+
 /* Keeps the trace of entry id alone (an entry that reaches nobody: no plan to store), synced.
  * 0 / -1. */
 int pb_store_trace_put(struct pb_store *s, uint64_t id, const char *msgid, int64_t now_ms,

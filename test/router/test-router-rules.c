@@ -109,8 +109,9 @@ static void plan_with(const struct rules_set *admin, const struct rules_set *use
 	struct rules_address fa = { NULL, from };
 	struct rules_facts mf = { .type = RULES_TYPE_INCOMING, .subject = subject, .from = &fa,
 				  .n_from = 1, .size = 10 };
-	struct router_facts f = { "x@remote.example", 10, ROUTER_SRC_SMTP, NULL, subject,
-				  readable ? &mf : NULL };
+	struct router_facts f = { .sender = "x@remote.example", .size = 10,
+				  .source = ROUTER_SRC_SMTP, .subject = subject,
+				  .message = readable ? &mf : NULL };
 	const char *rcpt[] = { "ann@example.com" };
 	struct router_plan p;
 

@@ -4,9 +4,9 @@
  * rebuilt from the store at (re)start.
  * THREAD: the shard's actor thread only.
  * MESSAGES: handles QUEUE_ADD_REQ (from the spool), QSEND_SEND_REP (a transaction's outcome),
- * QUEUE_LIST_REQ, QUEUE_OP_REQ (the CLI), QUEUE_ETRN_REQ (ETRN at the SMTP server); sends
- * QSEND_SEND_REQ, and for DSNs DIRECTORY rcpt checks and SPOOL_PUT_REQ (synchronous, short,
- * local).
+ * QUEUE_LIST_REQ, QUEUE_OP_REQ (the CLI, the send jobs), QUEUE_ETRN_REQ (ETRN at the SMTP
+ * server); sends QSEND_SEND_REQ, QUEUE_ATTEMPT_EVT (to "queue": a flushed entry's attempt is
+ * over), and for DSNs DIRECTORY rcpt checks and SPOOL_PUT_REQ (synchronous, short, local).
  *
  * Never sent twice: an entry has at most one transaction in flight, and its recipients'
  * outcomes are written (synced) before the entry is due again; a DSN goes before the
@@ -14,6 +14,7 @@
  */
 #include "queue-actor.h"
 #include "queue-dsn.h"
+#include "queue-client.h"
 #include "queue-route.h"
 
 #include "directory-client.h"
@@ -38,6 +39,7 @@ struct qentry {
 	bool in_flight;
 	bool blocked;                           /* due, but its next hop had no free slot */
 	bool *sent;                             /* per recipient: in the transaction in flight */
+	uint64_t run;                           /* the send job that flushed it (0: none) */
 	char host[QUEUE_ROUTE_HOST_MAX];        /* its next hop, while in flight or blocked */
 	uint16_t port;
 };
@@ -109,6 +111,17 @@ static struct qentry *entry_find(struct queue_shard *s, uint64_t id, size_t *at_
 			return s->e[i];
 		}
 	return NULL;
+}
+
+/* e's attempt for the send job that flushed it is over: the job actor is told (once). */
+static void attempt_done(struct pb_actor *a, struct qentry *e)
+{
+	if (e->run == 0)
+		return;
+	if (queue_client_attempt_done(pb_actor_runtime(a), e->run, e->q.id) < 0)
+		pb_warn("queue", "event=attempt_notice_failed queue_id=%llu run=%llu",
+			(unsigned long long)e->q.id, (unsigned long long)e->run);
+	e->run = 0;
 }
 
 static void entry_save(struct queue_shard *s, struct qentry *e)
@@ -469,8 +482,10 @@ static void dispatch(struct pb_actor *a, struct queue_shard *s, struct qentry *e
 		e->blocked = true;
 	}
 	if (!found || e->blocked) {
-		if (!found)
+		if (!found) {
 			e->q.next_ms = now + backoff_ms(o, 1);
+			attempt_done(a, e);
+		}
 		if (changed)
 			entry_save(s, e);
 		return;
@@ -536,6 +551,7 @@ static void process(struct pb_actor *a, struct queue_shard *s, size_t at, int64_
 		}
 		pb_info("queue", "event=done queue_id=%llu msgid=%s", (unsigned long long)e->q.id,
 			PB_LOGQ(e->q.msgid));
+		attempt_done(a, e);
 		entry_free(e);
 		s->e[at] = s->e[--s->n];
 		return;
@@ -630,6 +646,7 @@ static int on_sent(struct pb_actor *a, void *state, struct pb_msg *m)
 	if (!finish)
 		entry_save(s, e);
 	e->in_flight = false;
+	attempt_done(a, e);
 	char host[QUEUE_ROUTE_HOST_MAX];
 	uint16_t port = e->port;
 	memcpy(host, e->host, sizeof(host));
@@ -670,21 +687,46 @@ static void list_entry(const struct qentry *e, struct pb_rec_queue_entry_list *l
 	r->detail = (char *)d.data;
 }
 
+static int by_id(const void *a, const void *b)
+{
+	uint64_t x = (*(struct qentry *const *)a)->q.id, y = (*(struct qentry *const *)b)->q.id;
+	return x < y ? -1 : x > y;
+}
+
+/* A page of the shard's entries: ids above after, ascending, at most limit, into rep. */
+static void list_page(struct queue_shard *s, uint64_t after, uint32_t limit,
+		      struct msg_queue_list_rep *rep)
+{
+	struct qentry **v = xcalloc(s->n > 0 ? s->n : 1, sizeof(*v));
+	size_t n = 0;
+
+	if (limit == 0 || limit > QUEUE_LIST_LIMIT_MAX)
+		limit = limit == 0 ? QUEUE_LIST_LIMIT_DEFAULT : QUEUE_LIST_LIMIT_MAX;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->e[i]->q.id > after)
+			v[n++] = s->e[i];
+	qsort(v, n, sizeof(*v), by_id);
+	for (size_t i = 0; i < n && i < limit; i++)
+		list_entry(v[i], &rep->entries);
+	rep->more = n > limit;
+	free(v);
+}
+
 static int on_list(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct queue_shard *s = state;
-	uint64_t id = m->u.queue_list_req.id;
+	const struct msg_queue_list_req *q = &m->u.queue_list_req;
+	struct qentry *e = q->id != 0 ? entry_find(s, q->id, NULL) : NULL;
 	struct pb_msg rep;
 
+	if (q->id != 0 && e == NULL)
+		return pb_reply_status(a, m, PB_ERR_NOTFOUND, "no such queue entry"), 0;
 	pb_msg_init(&rep, MSG_QUEUE_LIST_REP);
 	rep.u.queue_list_rep.shards = s->count;
-	for (size_t i = 0; i < s->n; i++)
-		if (id == 0 || s->e[i]->q.id == id)
-			list_entry(s->e[i], &rep.u.queue_list_rep.entries);
-	if (id != 0 && id != UINT64_MAX && rep.u.queue_list_rep.entries.n == 0) {
-		pb_msg_free(&rep);
-		return pb_reply_status(a, m, PB_ERR_NOTFOUND, "no such queue entry"), 0;
-	}
+	if (e != NULL)
+		list_entry(e, &rep.u.queue_list_rep.entries);
+	else
+		list_page(s, q->after, q->limit, &rep.u.queue_list_rep);
 	pb_reply(a, m, &rep);
 	pb_msg_free(&rep);
 	return 0;
@@ -700,24 +742,53 @@ static void op_delete(struct queue_shard *s, struct qentry *e)
 	e->q.next_ms = 0;
 }
 
+/* QUEUE_OP_REP: done, entries of them. */
+static void op_answer(struct pb_actor *a, struct queue_shard *s, struct pb_msg *m, uint64_t n)
+{
+	struct pb_msg rep;
+
+	pb_msg_init(&rep, MSG_QUEUE_OP_REP);
+	rep.u.queue_op_rep.shards = s->count;
+	rep.u.queue_op_rep.entries = n;
+	pb_reply(a, m, &rep);
+	pb_msg_free(&rep);
+}
+
+/* flush: every entry not held due now, marked for the send job run (if any). Answered with
+ * how many. */
+static void op_flush(struct pb_actor *a, struct queue_shard *s, struct pb_msg *m, int64_t now)
+{
+	uint64_t run = m->u.queue_op_req.run, n = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		struct qentry *e = s->e[i];
+		if (e->q.held)
+			continue;
+		if (run != 0 && e->run != run)
+			attempt_done(a, e); /* an earlier run's: handed on to this one */
+		e->run = run != 0 ? run : e->run;
+		e->q.next_ms = 0;
+		n++;
+	}
+	op_answer(a, s, m, n);
+	process_all(a, s, now);
+}
+
 static int on_op(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct queue_shard *s = state;
 	const char *op = m->u.queue_op_req.op;
 	int64_t now = (int64_t)pb_clock_wall_ms();
 
-	if (strcmp(op, "flush") == 0) {
-		for (size_t i = 0; i < s->n; i++)
-			s->e[i]->q.next_ms = 0;
-		process_all(a, s, now);
-		return pb_reply_status(a, m, PB_OK, ""), 0;
-	}
+	if (strcmp(op, "flush") == 0)
+		return op_flush(a, s, m, now), 0;
 	struct qentry *e = entry_find(s, m->u.queue_op_req.id, NULL);
 	if (e == NULL)
 		return pb_reply_status(a, m, PB_ERR_NOTFOUND, "no such queue entry"), 0;
-	if (strcmp(op, "hold") == 0)
+	if (strcmp(op, "hold") == 0) {
 		e->q.held = true;
-	else if (strcmp(op, "release") == 0)
+		attempt_done(a, e); /* no attempt while held */
+	} else if (strcmp(op, "release") == 0)
 		e->q.held = false;
 	else if (strcmp(op, "retry") == 0)
 		e->q.next_ms = 0;
@@ -730,7 +801,7 @@ static int on_op(struct pb_actor *a, void *state, struct pb_msg *m)
 	entry_save(s, e);
 	pb_info("queue", "event=%s queue_id=%llu", op, (unsigned long long)e->q.id);
 	process_all(a, s, now);
-	return pb_reply_status(a, m, PB_OK, ""), 0;
+	return op_answer(a, s, m, 1), 0;
 }
 
 /* ETRN at our SMTP server: the entries with a recipient waiting for the node, due now. */

@@ -10,10 +10,11 @@
 #include "statushub-apikeys.h"
 #include "statushub-log.h"
 
+#include "pb-client.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
-#define QUEUE_SHARDS_MAX 64
 /* The API keys' record in the store's settings documents (the hub owns this one key). */
 #define STATUSHUB_KEYS_RECORD "statushub.apikeys"
 
@@ -29,7 +30,7 @@ struct statushub {
 	struct statushub_log log;
 	struct hub_session *s;
 	size_t n, cap;
-	uint64_t q_entries[QUEUE_SHARDS_MAX], q_held[QUEUE_SHARDS_MAX];
+	struct pb_shard_sum queue; /* the queue shards' entries and held */
 	uint64_t lost; /* events a session's inbox could not take */
 	struct statushub_apikeys keys;
 };

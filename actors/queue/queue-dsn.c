@@ -43,11 +43,30 @@ static size_t header_len(const char *s, size_t len)
 	return len;
 }
 
-static void human_part(const struct queue_dsn_in *in, struct pb_buf *o)
+static bool utf8(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s >= 0x80)
+			return true;
+	return false;
+}
+
+/* Whether the DSN must be a global one (RFC 6533): the sender or a reported address is UTF-8. */
+static bool global_dsn(const struct queue_dsn_in *in)
+{
+	bool any = utf8(in->q->sender);
+
+	for (size_t i = 0; i < in->q->n; i++)
+		any |= in->report[i] && utf8(in->q->r[i].addr);
+	return any;
+}
+
+static void human_part(const struct queue_dsn_in *in, bool global, struct pb_buf *o)
 {
 	const struct pb_queue_rec *q = in->q;
 
-	pb_buf_append_str(o, "Content-Type: text/plain; charset=us-ascii\r\n\r\n");
+	pb_buf_printf(o, "Content-Type: text/plain; charset=%s\r\n\r\n",
+		      global ? "utf-8" : "us-ascii");
 	pb_buf_printf(o, "This is the mail system at host %s.\r\n\r\n", in->mta);
 	if (in->delayed)
 		pb_buf_append_str(o, "Your message could not be delivered yet to the recipients "
@@ -61,12 +80,13 @@ static void human_part(const struct queue_dsn_in *in, struct pb_buf *o)
 	pb_buf_append_str(o, "\r\n");
 }
 
-static void status_part(const struct queue_dsn_in *in, struct pb_buf *o)
+static void status_part(const struct queue_dsn_in *in, bool global, struct pb_buf *o)
 {
 	const struct pb_queue_rec *q = in->q;
 	char date[64], st[16];
 
-	pb_buf_append_str(o, "Content-Type: message/delivery-status\r\n\r\n");
+	pb_buf_printf(o, "Content-Type: message/%sdelivery-status\r\n\r\n",
+		      global ? "global-" : "");
 	pb_buf_printf(o, "Reporting-MTA: dns; %s\r\n", in->mta);
 	if (q->envid[0] != '\0')
 		pb_buf_printf(o, "Original-Envelope-Id: %s\r\n", q->envid);
@@ -76,7 +96,8 @@ static void status_part(const struct queue_dsn_in *in, struct pb_buf *o)
 		if (!in->report[i])
 			continue;
 		const struct pb_queue_rcpt *r = &q->r[i];
-		pb_buf_printf(o, "\r\nFinal-Recipient: rfc822; %s\r\n", r->addr);
+		pb_buf_printf(o, "\r\nFinal-Recipient: %s; %s\r\n", utf8(r->addr) ? "utf-8" : "rfc822",
+			      r->addr);
 		if (r->orcpt[0] != '\0')
 			pb_buf_printf(o, "Original-Recipient: %s\r\n", r->orcpt);
 		pb_buf_printf(o, "Action: %s\r\n", in->delayed ? "delayed" : "failed");
@@ -99,6 +120,7 @@ void queue_dsn_build(const struct queue_dsn_in *in, struct pb_buf *o)
 {
 	const struct pb_queue_rec *q = in->q;
 	char date[64], boundary[96];
+	bool global = global_dsn(in);
 
 	snprintf(boundary, sizeof(boundary), "%llu.%lld/%s", (unsigned long long)q->id,
 		 (long long)in->now_ms, in->mta);
@@ -111,16 +133,17 @@ void queue_dsn_build(const struct queue_dsn_in *in, struct pb_buf *o)
 	pb_buf_printf(o, "Message-ID: <dsn.%llu.%lld@%s>\r\n", (unsigned long long)q->id,
 		      (long long)in->now_ms, in->mta);
 	pb_buf_append_str(o, "Auto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n");
-	pb_buf_printf(o, "Content-Type: multipart/report; report-type=delivery-status;\r\n"
-			 "\tboundary=\"%s\"\r\n\r\n", boundary);
+	pb_buf_printf(o, "Content-Type: multipart/report; report-type=%sdelivery-status;\r\n"
+			 "\tboundary=\"%s\"\r\n\r\n", global ? "global-" : "", boundary);
 	pb_buf_printf(o, "This is a MIME-encapsulated message.\r\n\r\n--%s\r\n", boundary);
-	human_part(in, o);
+	human_part(in, global, o);
 	pb_buf_printf(o, "--%s\r\n", boundary);
-	status_part(in, o);
+	status_part(in, global, o);
 	pb_buf_printf(o, "--%s\r\n", boundary);
 	size_t len = in->whole ? in->original_len : header_len(in->original, in->original_len);
-	pb_buf_printf(o, "Content-Type: %s\r\n\r\n", in->whole ? "message/rfc822"
-							     : "text/rfc822-headers");
+	pb_buf_printf(o, "Content-Type: %s\r\n\r\n",
+		      in->whole ? (global ? "message/global" : "message/rfc822")
+				: (global ? "message/global-headers" : "text/rfc822-headers"));
 	pb_buf_append(o, in->original, len);
 	if (len < 2 || memcmp(in->original + len - 2, "\r\n", 2) != 0)
 		pb_buf_append_str(o, "\r\n");

@@ -1,6 +1,8 @@
 /*
  * queue-dsn.h: an RFC 3464 delivery status notification (multipart/report with
- * message/delivery-status) for some recipients of a queue entry. Pure: no store, no clock.
+ * message/delivery-status) for some recipients of a queue entry; a global one (RFC 6533:
+ * message/global-delivery-status, "utf-8" addresses, the human part in UTF-8) when the sender
+ * or a reported address is UTF-8. Pure: no store, no clock.
  * OWNS: nothing. THREAD: any.
  */
 #ifndef QUEUE_DSN_H

@@ -165,17 +165,20 @@ class QueueBase(TlsCase):
         self.assertEqual(refused, {})
         s.quit()
 
-    def inbox(self):
-        """alice's messages, parsed."""
+    def inbox_raw(self):
+        """alice's messages, as bytes."""
         p = poplib.POP3("127.0.0.1", self.d.ports["pop3"], timeout=60)
         try:
             p.user("alice")
             p.pass_("alicepw1")
             n = len(p.list()[1])
-            return [email.message_from_bytes(b"\r\n".join(p.retr(i + 1)[1]))
-                    for i in range(n)]
+            return [b"\r\n".join(p.retr(i + 1)[1]) for i in range(n)]
         finally:
             p.quit()
+
+    def inbox(self):
+        """alice's messages, parsed."""
+        return [email.message_from_bytes(m) for m in self.inbox_raw()]
 
     def dsns(self, action):
         out = []
@@ -407,7 +410,8 @@ class QueueCase(QueueBase):
                                 what="the 8-bit message")
         self.assertIn(b"BODY=8BITMIME", got[0].split(b"X-Mail-Args:", 1)[1].split(b"\n", 1)[0])
         self.assertIn("café".encode(), got[0])
-        # to one without: bounced (RFC 6152), while a 7-bit message goes through there
+        # to one without: an 8-bit header cannot be converted: bounced (RFC 6152, 6532),
+        # while a 7-bit message goes through there
         self.send(["u8@seven.example"], body8.encode(), mail_options=["BODY=8BITMIME"])
         self.send(["u7@seven.example"], b"Subject: seven\r\n\r\nplain\r\n")
         dsn = pbtest.wait_until(
@@ -416,9 +420,57 @@ class QueueCase(QueueBase):
         r = dsn.get_payload()[1].get_payload()[1]
         self.assertEqual(r["Status"], "5.6.3")
         self.assertIn("8BITMIME", r["Diagnostic-Code"])
-        got = pbtest.wait_until(self.sink7.messages, timeout=30, what="the 7-bit message")
+        self.assertIn("header", r["Diagnostic-Code"])
+        got = pbtest.wait_until(lambda: self.sink7.find(b"<u7@seven.example>"), timeout=30,
+                                what="the 7-bit message")
         self.assertEqual(len(got), 1)
-        self.assertIn(b"X-Rcpt-Args: <u7@seven.example>", got[0])
+        self.assertFalse(self.sink7.find(b"<u8@seven.example>"))
+
+    def test_8bit_downgraded(self):
+        """8-bit body parts to a server without 8BITMIME are re-encoded quoted-printable
+        (RFC 6152 3): the copy received is 7-bit, MIME-correct, and decodes to the text."""
+        body = ("Subject: converted\r\nMIME-Version: 1.0\r\n"
+                "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
+                "--b1\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                "Content-Transfer-Encoding: 8bit\r\n\r\ncaf\u00e9 = cr\u00e8me br\u00fbl\u00e9e \r\n"
+                "--b1\r\nContent-Type: application/octet-stream\r\n"
+                "Content-Transfer-Encoding: base64\r\n\r\nAAEC\r\n--b1--\r\n").encode()
+        self.send(["d8@seven.example"], body, mail_options=["BODY=8BITMIME"])
+        dump = pbtest.wait_until(lambda: self.sink7.find(b"<d8@seven.example>"), timeout=30,
+                                 what="the converted message")[0]
+        mail_args = dump.split(b"X-Mail-Args:", 1)[1].split(b"\n", 1)[0]
+        self.assertNotIn(b"BODY=", mail_args)
+        self.assertTrue(all(b < 0x80 for b in dump), dump)
+        msg = email.message_from_bytes(dump)
+        text, blob = msg.get_payload()
+        self.assertEqual(text["Content-Transfer-Encoding"], "quoted-printable")
+        self.assertEqual(text.get_payload(decode=True).decode("utf-8"),
+                         "caf\u00e9 = cr\u00e8me br\u00fbl\u00e9e ")
+        self.assertEqual(blob.get_payload(decode=True), b"\x00\x01\x02")
+        self.assertFalse([m for m in self.dsns("failed") if "d8@seven.example" in m.as_string()])
+
+    def test_smtputf8_address_bounced(self):
+        """A UTF-8 address to a server without SMTPUTF8 (smtp-sink offers none) cannot be
+        downgraded: the sender gets a DSN saying why (RFC 6531 3.2), nothing is sent."""
+        self.send(["j\u00f6rg@seven.example"], b"Subject: utf8 address\r\n\r\nbody\r\n",
+                  mail_options=["SMTPUTF8"])
+
+        def global_dsns():
+            return [m for m in self.inbox() if m.get_content_type() == "multipart/report"
+                    and m.get_param("report-type") == "global-delivery-status"]
+        dsn = pbtest.wait_until(global_dsns, timeout=30, what="the SMTPUTF8 bounce")[0]
+        human, status, original = dsn.get_payload()
+        self.assertEqual(human.get_content_charset(), "utf-8")
+        self.assertEqual(status.get_content_type(), "message/global-delivery-status")
+        self.assertEqual(original.get_content_type(), "message/global-headers")
+        # the fields as sent (Python reads message/global-delivery-status as an embedded
+        # message and mangles its UTF-8)
+        raw = [r for r in self.inbox_raw() if b"report-type=global-delivery-status" in r][0]
+        fields = raw.split(b"message/global-delivery-status", 1)[1]
+        self.assertIn(b"\nFinal-Recipient: utf-8; j\xc3\xb6rg@seven.example\r\n"
+                      b"Action: failed\r\nStatus: 5.6.7\r\n", fields)
+        self.assertIn(b"SMTPUTF8", fields.split(b"Diagnostic-Code:", 1)[1].split(b"\n", 1)[0])
+        self.assertFalse(self.sink7.find(b"utf8 address"))
 
     def test_remote_refused_without_auth(self):
         s = smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=60)

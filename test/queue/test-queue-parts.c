@@ -1,6 +1,6 @@
 /*
  * test-queue-parts.c: the outbound queue's pure parts — dot-stuffing across chunk boundaries
- * (byte at a time), the RFC 3464 DSN's fields, a reply's status code, and routes (per-domain,
+ * (byte at a time), the RFC 3464 DSN's fields (and RFC 6533's global one), a reply's status code, and routes (per-domain,
  * smart host, the direct-MX deferral, malformed ones).
  * OWNS: nothing. THREAD: main only.
  */
@@ -94,6 +94,19 @@ static void test_dsn(void)
 	CHECK(strstr(t, "Will-Retry-Until: Fri, 02 Jan 1970 00:00:00 +0000\r\n") != NULL);
 	CHECK(strstr(t, "Content-Type: message/rfc822\r\n\r\nSubject: hi") != NULL);
 	CHECK(strstr(t, "secret body") != NULL);
+	/* a UTF-8 address reported: a global DSN (RFC 6533) */
+	r[0].addr = "j\xc3\xb6rg@far.example";
+	pb_buf_reset(&out);
+	in.delayed = false;
+	in.whole = false;
+	queue_dsn_build(&in, &out);
+	pb_buf_append_c(&out, '\0');
+	t = (const char *)out.data;
+	CHECK(strstr(t, "report-type=global-delivery-status;") != NULL);
+	CHECK(strstr(t, "Content-Type: text/plain; charset=utf-8\r\n") != NULL);
+	CHECK(strstr(t, "Content-Type: message/global-delivery-status\r\n") != NULL);
+	CHECK(strstr(t, "Final-Recipient: utf-8; j\xc3\xb6rg@far.example\r\n") != NULL);
+	CHECK(strstr(t, "Content-Type: message/global-headers\r\n") != NULL);
 	pb_buf_deinit(&out);
 }
 

@@ -226,7 +226,7 @@ static void read_original(struct queue_shard *s, const struct pb_queue_rec *q, s
 /* Sends a DSN for the recipients in report to the sender through the spool: 0 sent (or none
  * due: the null sender), -1 try again later. */
 static int send_dsn(struct pb_actor *a, struct queue_shard *s, struct qentry *e,
-		    const bool *report, bool delayed, int64_t now, int64_t until)
+		    const bool *report, enum queue_dsn_action action, int64_t now, int64_t until)
 {
 	struct pb_sync t;
 	char mta[256], msgid[64];
@@ -252,8 +252,9 @@ static int send_dsn(struct pb_actor *a, struct queue_shard *s, struct qentry *e,
 	pb_buf_init(&orig);
 	pb_buf_init(&dsn);
 	read_original(s, &e->q, &orig, &whole);
+	whole &= action == QUEUE_DSN_FAILED; /* RET=FULL is for failures (RFC 3461 4.3) */
 	mta_name(mta, sizeof(mta));
-	struct queue_dsn_in in = { &e->q, report, delayed, mta, e->host, now, until,
+	struct queue_dsn_in in = { &e->q, report, action, mta, e->host, now, until,
 				   orig.data, orig.len, whole };
 	queue_dsn_build(&in, &dsn);
 	snprintf(msgid, sizeof(msgid), "dsn-%llu", (unsigned long long)e->q.id);
@@ -264,7 +265,10 @@ static int send_dsn(struct pb_actor *a, struct queue_shard *s, struct qentry *e,
 	pb_buf_deinit(&orig);
 	pb_buf_deinit(&dsn);
 	pb_info("queue", "event=dsn queue_id=%llu to=%s action=%s result=%s",
-		(unsigned long long)e->q.id, PB_LOGQ(e->q.sender), delayed ? "delayed" : "failed",
+		(unsigned long long)e->q.id, PB_LOGQ(e->q.sender),
+		action == QUEUE_DSN_DELAYED   ? "delayed"
+		: action == QUEUE_DSN_RELAYED ? "relayed"
+					      : "failed",
 		pb_status_name(code));
 	return code == PB_OK ? 0 : -1;
 }
@@ -282,7 +286,7 @@ static void bounce_failed(struct pb_actor *a, struct queue_shard *s, struct qent
 			    (nf == 0 || (nf & PB_QUEUE_NOTIFY_FAILURE) != 0);
 		any |= report[i];
 	}
-	if (!any || send_dsn(a, s, e, report, false, now, 0) == 0) {
+	if (!any || send_dsn(a, s, e, report, QUEUE_DSN_FAILED, now, 0) == 0) {
 		for (size_t i = 0; i < e->q.n; i++)
 			if (e->q.r[i].state == PB_QUEUE_FAILED) {
 				e->q.r[i].state = PB_QUEUE_BOUNCED;
@@ -292,6 +296,32 @@ static void bounce_failed(struct pb_actor *a, struct queue_shard *s, struct qent
 	free(report);
 	if (changed)
 		entry_save(s, e);
+}
+
+/* Whether recipient r still owes its sender a success DSN: delivered, NOTIFY=SUCCESS, and
+ * not passed on to a server with DSN (on_sent clears the bit then). */
+static bool owes_success(const struct pb_queue_rcpt *r)
+{
+	return r->state == PB_QUEUE_DELIVERED && (r->notify & PB_QUEUE_NOTIFY_SUCCESS) != 0;
+}
+
+/* The success DSN ("relayed", RFC 3461 6.2.1) for the delivered recipients that owe one; once
+ * sent, their SUCCESS bit is cleared (written: a crash before repeats it, never loses it). */
+static void notify_success(struct pb_actor *a, struct queue_shard *s, struct qentry *e,
+			   int64_t now)
+{
+	bool *report = xcalloc(e->q.n, sizeof(bool));
+	bool any = false;
+
+	for (size_t i = 0; i < e->q.n; i++)
+		any |= report[i] = owes_success(&e->q.r[i]);
+	if (any && send_dsn(a, s, e, report, QUEUE_DSN_RELAYED, now, 0) == 0) {
+		for (size_t i = 0; i < e->q.n; i++)
+			if (report[i])
+				e->q.r[i].notify &= (uint8_t)~PB_QUEUE_NOTIFY_SUCCESS;
+		entry_save(s, e);
+	}
+	free(report);
 }
 
 /* The delay warning, once, for recipients still waiting with NOTIFY=DELAY or none. */
@@ -310,7 +340,7 @@ static void warn_delayed(struct pb_actor *a, struct queue_shard *s, struct qentr
 		any |= report[i];
 	}
 	int64_t until = e->q.arrival_ms + (int64_t)o->expiry_s * 1000;
-	if (!any || send_dsn(a, s, e, report, true, now, until) == 0) {
+	if (!any || send_dsn(a, s, e, report, QUEUE_DSN_DELAYED, now, until) == 0) {
 		e->q.warned = true;
 		entry_save(s, e);
 	}
@@ -539,9 +569,10 @@ static void process(struct pb_actor *a, struct queue_shard *s, size_t at, int64_
 	expire(s, e, now, o);
 	bounce_failed(a, s, e, now);
 	warn_delayed(a, s, e, now, o);
+	notify_success(a, s, e, now);
 	bool done = true;
 	for (size_t i = 0; i < e->q.n; i++)
-		done &= final_state(e->q.r[i].state);
+		done &= final_state(e->q.r[i].state) && !owes_success(&e->q.r[i]);
 	if (done) {
 		if (pb_store_queue_finish(s->store, e->q.id, now, &error) < 0) {
 			pb_error("queue", "event=finish_failed queue_id=%llu reason=%s",
@@ -589,10 +620,11 @@ static void refill(struct pb_actor *a, struct queue_shard *s, const char *host, 
 	}
 }
 
+/* Every recipient delivered, none owing a success DSN: the entry may end at once. */
 static bool all_delivered(const struct qentry *e)
 {
 	for (size_t i = 0; i < e->q.n; i++)
-		if (e->q.r[i].state != PB_QUEUE_DELIVERED)
+		if (e->q.r[i].state != PB_QUEUE_DELIVERED || owes_success(&e->q.r[i]))
 			return false;
 	return true;
 }
@@ -614,6 +646,7 @@ static int on_sent(struct pb_actor *a, void *state, struct pb_msg *m)
 		return 0; /* late or unknown: dropped */
 	const struct pb_strv *rep = m->type == MSG_QSEND_SEND_REP ? &m->u.qsend_send_rep.replies
 								   : NULL;
+	bool passed_on = rep != NULL && m->u.qsend_send_rep.dsn; /* NOTIFY went to the server */
 	uint32_t k = 0;
 	for (size_t i = 0; i < e->q.n; i++) {
 		if (!e->sent[i])
@@ -628,6 +661,8 @@ static int on_sent(struct pb_actor *a, void *state, struct pb_msg *m)
 		r->state = text[0] == '2'   ? PB_QUEUE_DELIVERED
 			   : text[0] == '5' ? PB_QUEUE_FAILED
 					    : PB_QUEUE_DEFERRED;
+		if (r->state == PB_QUEUE_DELIVERED && passed_on)
+			r->notify &= (uint8_t)~PB_QUEUE_NOTIFY_SUCCESS; /* the next server reports */
 		s->sent += r->state == PB_QUEUE_DELIVERED;
 		s->failed += r->state == PB_QUEUE_FAILED;
 		s->deferred += r->state == PB_QUEUE_DEFERRED;

@@ -61,6 +61,21 @@ static bool global_dsn(const struct queue_dsn_in *in)
 	return any;
 }
 
+static const char *const action_names[] = { "failed", "delayed", "relayed" };
+
+static const char *const subjects[] = { "Undelivered Mail Returned to Sender",
+					"Delayed Mail (still being retried)",
+					"Successful Mail Delivery Report" };
+
+static const char *const explanations[] = {
+	"Your message could not be delivered to the recipients below. It has been returned to "
+	"you.",
+	"Your message could not be delivered yet to the recipients below. It will be tried again; "
+	"you need not send it again.",
+	"Your message was handed to the servers of the recipients below, which do not send "
+	"delivery notifications (relayed to a non-DSN server): you will get none from them.",
+};
+
 static void human_part(const struct queue_dsn_in *in, bool global, struct pb_buf *o)
 {
 	const struct pb_queue_rec *q = in->q;
@@ -68,12 +83,7 @@ static void human_part(const struct queue_dsn_in *in, bool global, struct pb_buf
 	pb_buf_printf(o, "Content-Type: text/plain; charset=%s\r\n\r\n",
 		      global ? "utf-8" : "us-ascii");
 	pb_buf_printf(o, "This is the mail system at host %s.\r\n\r\n", in->mta);
-	if (in->delayed)
-		pb_buf_append_str(o, "Your message could not be delivered yet to the recipients "
-				     "below. It will be tried again; you need not send it again.\r\n\r\n");
-	else
-		pb_buf_append_str(o, "Your message could not be delivered to the recipients "
-				     "below. It has been returned to you.\r\n\r\n");
+	pb_buf_printf(o, "%s\r\n\r\n", explanations[in->action]);
 	for (size_t i = 0; i < q->n; i++)
 		if (in->report[i])
 			pb_buf_printf(o, "<%s>: %s\r\n", q->r[i].addr, q->r[i].reply);
@@ -100,7 +110,7 @@ static void status_part(const struct queue_dsn_in *in, bool global, struct pb_bu
 			      r->addr);
 		if (r->orcpt[0] != '\0')
 			pb_buf_printf(o, "Original-Recipient: %s\r\n", r->orcpt);
-		pb_buf_printf(o, "Action: %s\r\n", in->delayed ? "delayed" : "failed");
+		pb_buf_printf(o, "Action: %s\r\n", action_names[in->action]);
 		pb_buf_printf(o, "Status: %s\r\n", queue_dsn_status(r->reply, st, sizeof(st)));
 		if (in->remote[0] != '\0')
 			pb_buf_printf(o, "Remote-MTA: dns; %s\r\n", in->remote);
@@ -108,7 +118,7 @@ static void status_part(const struct queue_dsn_in *in, bool global, struct pb_bu
 			pb_buf_printf(o, "Diagnostic-Code: smtp; %s\r\n", r->reply);
 		rfc5322_date(in->now_ms, date, sizeof(date));
 		pb_buf_printf(o, "Last-Attempt-Date: %s\r\n", date);
-		if (in->delayed) {
+		if (in->action == QUEUE_DSN_DELAYED) {
 			rfc5322_date(in->retry_until_ms, date, sizeof(date));
 			pb_buf_printf(o, "Will-Retry-Until: %s\r\n", date);
 		}
@@ -127,8 +137,7 @@ void queue_dsn_build(const struct queue_dsn_in *in, struct pb_buf *o)
 	rfc5322_date(in->now_ms, date, sizeof(date));
 	pb_buf_printf(o, "From: Mail Delivery System <MAILER-DAEMON@%s>\r\n", in->mta);
 	pb_buf_printf(o, "To: <%s>\r\n", q->sender);
-	pb_buf_printf(o, "Subject: %s\r\n", in->delayed ? "Delayed Mail (still being retried)"
-						    : "Undelivered Mail Returned to Sender");
+	pb_buf_printf(o, "Subject: %s\r\n", subjects[in->action]);
 	pb_buf_printf(o, "Date: %s\r\n", date);
 	pb_buf_printf(o, "Message-ID: <dsn.%llu.%lld@%s>\r\n", (unsigned long long)q->id,
 		      (long long)in->now_ms, in->mta);

@@ -632,7 +632,7 @@ static void cache_put(struct sess *s, uint64_t opened)
 	cache_key(s->tx, c->key, sizeof(c->key));
 }
 
-int queue_smtp_send(const struct queue_smtp_tx *tx, char **replies_r)
+int queue_smtp_send(const struct queue_smtp_tx *tx, char **replies_r, bool *dsn_r)
 {
 	struct sess s = { .tx = tx, .size = tx->size };
 	uint64_t now = mono_ms();
@@ -649,6 +649,7 @@ int queue_smtp_send(const struct queue_smtp_tx *tx, char **replies_r)
 				 tx->connect_timeout_ms, &s.c, &s.error) < 0) {
 			char *t = xasprintf("451 4.4.1 cannot connect to %s: %s", tx->host, s.error);
 			all(replies_r, tx->n_rcpts, t);
+			*dsn_r = false;
 			return 1;
 		}
 		s.error = NULL; /* pb_conn_open leaves its last attempt's error */
@@ -658,6 +659,7 @@ int queue_smtp_send(const struct queue_smtp_tx *tx, char **replies_r)
 		char *t = xasprintf("451 4.4.2 connection to %s lost: %s", tx->host, s.error);
 		all(replies_r, tx->n_rcpts, t);
 	}
+	*dsn_r = s.greeted && s.x.dsn;
 	cache_put(&s, opened);
 	return s.greeted ? 0 : 1;
 }

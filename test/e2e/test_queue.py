@@ -211,17 +211,21 @@ class QueueCase(QueueBase):
     def setUpClass(cls):
         cls.sink = Sink()
         cls.sink7 = Sink(extra=("-8",))  # no 8BITMIME
+        cls.sink_nodsn = Sink(extra=("-N",))  # no DSN
         cls.peer = Peer()
         cls.dead = closed_port()
         cls.start_daemon(cls.sink.port)
         cls.settings({"routes": "refuse.example=127.0.0.1:%d dead.example=127.0.0.1:%d "
-                                "held.example=127.0.0.1:%d seven.example=127.0.0.1:%d"
-                                % (cls.peer.port, cls.dead, cls.dead, cls.sink7.port)})
+                                "held.example=127.0.0.1:%d seven.example=127.0.0.1:%d "
+                                "nodsn.example=127.0.0.1:%d"
+                                % (cls.peer.port, cls.dead, cls.dead, cls.sink7.port,
+                                   cls.sink_nodsn.port)})
 
     @classmethod
     def tearDownClass(cls):
         cls.sink.stop()
         cls.sink7.stop()
+        cls.sink_nodsn.stop()
         cls.peer.shutdown()
         cls.stop_daemon()
 
@@ -448,6 +452,63 @@ class QueueCase(QueueBase):
                          "caf\u00e9 = cr\u00e8me br\u00fbl\u00e9e ")
         self.assertEqual(blob.get_payload(decode=True), b"\x00\x01\x02")
         self.assertFalse([m for m in self.dsns("failed") if "d8@seven.example" in m.as_string()])
+
+    def send_each(self, rcpts, body):
+        """One message; rcpts: (address, [RCPT parameters]) each with its own."""
+        s = smtplib.SMTP("127.0.0.1", self.d.ports["submission"], timeout=60)
+        self.addCleanup(s.close)
+        s.ehlo("client.example.org")
+        s.login("alice", "alicepw1")
+        self.assertEqual(s.mail(self.alice())[0], 250)
+        for addr, options in rcpts:
+            self.assertEqual(s.rcpt(addr, options)[0], 250)
+        self.assertEqual(s.data(body)[0], 250)
+        s.quit()
+
+    def test_notify_success_relayed_to_non_dsn_server(self):
+        """NOTIFY=SUCCESS: a server without DSN took the message — the sender gets a "relayed"
+        DSN (RFC 3461 6.2.1) for that recipient only; one with DSN gets NOTIFY passed on and
+        reports itself, so none from us."""
+        body = b"Subject: notify success\r\nMessage-ID: <ns-1@client>\r\n\r\nbody\r\n"
+        self.send_each([("ok1@nodsn.example", ["NOTIFY=SUCCESS"]),
+                        ("quiet1@nodsn.example", ["NOTIFY=FAILURE"])], body)
+        self.send_each([("ok2@remote.example", ["NOTIFY=SUCCESS,FAILURE"])],
+                       b"Subject: notify passed on\r\n\r\nbody\r\n")
+        dsn = pbtest.wait_until(lambda: self.dsns("relayed"), timeout=30,
+                                what="the success DSN")[0]
+        self.assertEqual(dsn["Subject"], "Successful Mail Delivery Report")
+        human, status, original = dsn.get_payload()
+        per_msg, *per_rcpt = status.get_payload()
+        self.assertEqual([r["Final-Recipient"] for r in per_rcpt],
+                         ["rfc822; ok1@nodsn.example"])
+        self.assertEqual(per_rcpt[0]["Status"], "2.0.0")
+        self.assertTrue(per_rcpt[0]["Diagnostic-Code"].startswith("smtp; 250"))
+        self.assertEqual(original.get_content_type(), "text/rfc822-headers")
+        self.assertIn("Message-ID: <ns-1@client>", original.get_payload())
+        got = self.sink_nodsn.find(b"<ns-1@client>")
+        self.assertEqual(len(got), 1)
+        self.assertNotIn(b"NOTIFY", got[0])  # not passed to a server without DSN
+        # the DSN-capable sink got NOTIFY and the entry ended without a DSN of ours
+        got = pbtest.wait_until(lambda: self.sink.find(b"notify passed on"), timeout=30,
+                                what="the message at the DSN server")
+        self.assertIn(b"X-Rcpt-Args: <ok2@remote.example> NOTIFY=SUCCESS,FAILURE", got[0])
+        pbtest.wait_until(lambda: not self.find_entry("ok2@remote.example"), timeout=30,
+                          what="the entry done")
+        self.assertEqual(len(self.dsns("relayed")), 1)
+
+    def test_notify_never_suppresses_failure_dsn(self):
+        """NOTIFY=NEVER: a refused recipient gets no DSN; its neighbour with NOTIFY=FAILURE,
+        refused in the same transaction, does — and that DSN names it alone."""
+        self.send_each([("badnever@refuse.example", ["NOTIFY=NEVER"]),
+                        ("badtold@refuse.example", ["NOTIFY=FAILURE"])],
+                       b"Subject: notify never\r\n\r\nbody\r\n")
+        dsn = pbtest.wait_until(
+            lambda: [m for m in self.dsns("failed") if "badtold@refuse.example" in m.as_string()],
+            timeout=30, what="the failure DSN")[0]
+        self.assertNotIn("badnever", dsn.as_string())
+        pbtest.wait_until(lambda: not self.find_entry("badnever@refuse.example"), timeout=30,
+                          what="the entry done")
+        self.assertFalse([m for m in self.inbox() if "badnever" in m.as_string()])
 
     def test_smtputf8_address_bounced(self):
         """A UTF-8 address to a server without SMTPUTF8 (smtp-sink offers none) cannot be

@@ -38,6 +38,7 @@ struct qentry {
 	struct pb_queue_rec q;
 	bool in_flight;
 	bool blocked;                           /* due, but its next hop had no free slot */
+	bool held_back;                         /* due while the shard was paused (logged once) */
 	bool *sent;                             /* per recipient: in the transaction in flight */
 	uint64_t run;                           /* the send job that flushed it (0: none) */
 	char host[QUEUE_ROUTE_HOST_MAX];        /* its next hop, while in flight or blocked */
@@ -61,6 +62,7 @@ struct queue_shard {
 	uint64_t sent, deferred, failed; /* recipients, since the shard started (the status) */
 	uint64_t told_entries, told_held; /* what the status hub last heard (told: ever) */
 	bool told;
+	bool paused; /* a sending connection method hung up: no new transaction until resumed */
 };
 
 /* Tells the status hub the shard's counts when they changed since it last heard them. */
@@ -587,7 +589,11 @@ static void process(struct pb_actor *a, struct queue_shard *s, size_t at, int64_
 		s->e[at] = s->e[--s->n];
 		return;
 	}
-	if (e->q.next_ms <= now) {
+	if (e->q.next_ms <= now && s->paused && !e->held_back) {
+		pb_info("queue", "event=held_back queue_id=%llu reason=hung_up",
+			(unsigned long long)e->q.id);
+		e->held_back = true;
+	} else if (e->q.next_ms <= now && !s->paused) {
 		e->blocked = false;
 		dispatch(a, s, e, now, o);
 	}
@@ -608,7 +614,8 @@ static void process_all(struct pb_actor *a, struct queue_shard *s, int64_t now)
 static void refill(struct pb_actor *a, struct queue_shard *s, const char *host, uint16_t port,
 		   int64_t now, const struct pb_settings_outbound *o)
 {
-	for (size_t k = 0; k < s->n && in_flight_to(s, host, port) < o->concurrency; k++) {
+	for (size_t k = 0; !s->paused && k < s->n && in_flight_to(s, host, port) < o->concurrency;
+	     k++) {
 		struct qentry *e = s->e[(s->cursor + k) % s->n];
 		if (!e->blocked || e->in_flight || e->q.held || e->q.next_ms > now ||
 		    e->port != port || strcmp(e->host, host) != 0)
@@ -809,6 +816,19 @@ static void op_flush(struct pb_actor *a, struct queue_shard *s, struct pb_msg *m
 	process_all(a, s, now);
 }
 
+/* pause / resume: the shard's new transactions held or let go (see QUEUE_OP_REQ). */
+static void op_pause(struct pb_actor *a, struct queue_shard *s, struct pb_msg *m, bool paused,
+		     int64_t now)
+{
+	if (s->paused != paused)
+		pb_info("queue", "event=%s shard=%u", paused ? "paused" : "resumed", s->index);
+	s->paused = paused;
+	for (size_t i = 0; i < s->n; i++)
+		s->e[i]->held_back = false;
+	op_answer(a, s, m, s->n);
+	process_all(a, s, now);
+}
+
 static int on_op(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct queue_shard *s = state;
@@ -817,6 +837,8 @@ static int on_op(struct pb_actor *a, void *state, struct pb_msg *m)
 
 	if (strcmp(op, "flush") == 0)
 		return op_flush(a, s, m, now), 0;
+	if (strcmp(op, "pause") == 0 || strcmp(op, "resume") == 0)
+		return op_pause(a, s, m, strcmp(op, "pause") == 0, now), 0;
 	struct qentry *e = entry_find(s, m->u.queue_op_req.id, NULL);
 	if (e == NULL)
 		return pb_reply_status(a, m, PB_ERR_NOTFOUND, "no such queue entry"), 0;

@@ -156,18 +156,32 @@ static uint32_t op_each(void *ctx, struct pb_msg *rep, uint32_t *shards_r, const
 	return PB_OK;
 }
 
-int queue_client_flush(struct pb_sync *t, uint64_t run, uint32_t *code_r, uint64_t *entries_r,
-		       const char **error_r)
+/* op (id 0) on every shard; *entries_r the entries it concerned, summed. */
+static int op_all(struct pb_sync *t, const char *op, uint64_t run, uint32_t *code_r,
+		  uint64_t *entries_r, const char **error_r)
 {
 	struct pb_msg req;
 	struct op_sum sum = { 0 };
 
 	pb_msg_init(&req, MSG_QUEUE_OP_REQ);
-	req.u.queue_op_req.op = xstrdup("flush");
+	req.u.queue_op_req.op = xstrdup(op);
 	req.u.queue_op_req.run = run;
 	int rc = pb_client_broadcast(t, &req, op_each, &sum, code_r, error_r);
 	*entries_r = sum.entries;
 	return rc;
+}
+
+int queue_client_flush(struct pb_sync *t, uint64_t run, uint32_t *code_r, uint64_t *entries_r,
+		       const char **error_r)
+{
+	return op_all(t, "flush", run, code_r, entries_r, error_r);
+}
+
+int queue_client_pause(struct pb_sync *t, bool paused, uint32_t *code_r, const char **error_r)
+{
+	uint64_t entries;
+
+	return op_all(t, paused ? "pause" : "resume", 0, code_r, &entries, error_r);
 }
 
 int queue_client_op(struct pb_sync *t, const char *op, uint64_t id, uint32_t *code_r,

@@ -76,6 +76,10 @@ int queue_client_op(struct pb_sync *t, const char *op, uint64_t id, uint32_t *co
  * due. 0 with *code_r / -1 no answer. */
 int queue_client_flush(struct pb_sync *t, uint64_t run, uint32_t *code_r, uint64_t *entries_r,
 		       const char **error_r);
+/* QUEUE_OP_REQ "pause" (paused) or "resume" to every shard: while paused, no shard starts a
+ * transaction (expiry and DSNs go on; the transactions started finish). Not durable: a
+ * restarted daemon sends. 0 with *code_r / -1 no answer. */
+int queue_client_pause(struct pb_sync *t, bool paused, uint32_t *code_r, const char **error_r);
 
 /* QSEND_ETRN_REQ: a sender thread sends "ETRN node" (RFC 1985) to server "host[:port]" (25
  * when none). 0 with *code_r (PB_OK: *reply_r, xmalloc'd, the server's reply or a 4xx of ours

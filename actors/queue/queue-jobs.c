@@ -3,8 +3,9 @@
  * OWNS: struct qjobs (the send runs in progress, each with how many attempts it waits for).
  * THREAD: its actor thread.
  * MESSAGES: handles SCHED_WAITING_REQ, SCHED_RUN_REQ (deferred SCHED_RUN_REP),
- * SCHED_HANGUP_EVT, QUEUE_ATTEMPT_EVT (from the shards); calls QUEUE_STATS_REQ and QUEUE_OP_REQ
- * "flush" on every shard through queue-client.h (local, short).
+ * SCHED_HANGUP_EVT, SCHED_RESUME_EVT, QUEUE_ATTEMPT_EVT (from the shards); calls
+ * QUEUE_STATS_REQ and QUEUE_OP_REQ "flush", "pause", "resume" on every shard through
+ * queue-client.h (local, short).
  *
  * Why notices rather than looking: a run's flush marks each entry it makes due with the run's
  * id, and the shard that owns the entry tells this actor when that entry's attempt is over, so
@@ -139,7 +140,8 @@ static int on_run(struct pb_actor *a, void *state, struct pb_msg *m)
 	r->run = ++j->next_run;
 	r->deadline_ms = pb_runtime_now_ms(pb_actor_runtime(a)) + q->deadline_ms;
 	pb_sync_init_caller(&t, pb_actor_caller(a), QJOBS_CALL_MS);
-	if (queue_client_flush(&t, r->run, &code, &r->flushed, &error) < 0 || code != PB_OK) {
+	if (queue_client_pause(&t, false, &code, &error) < 0 || code != PB_OK ||
+	    queue_client_flush(&t, r->run, &code, &r->flushed, &error) < 0 || code != PB_OK) {
 		free(r);
 		return run_refuse(a, m, PB_ERR_TEMP, error), 0;
 	}
@@ -170,6 +172,22 @@ static int on_attempt(struct pb_actor *a, void *state, struct pb_msg *m)
 	return 0;
 }
 
+/* Every shard's sending held (a sending method hung up) or let go (resumed). */
+static void hold(struct pb_actor *a, bool paused, const char *method)
+{
+	struct pb_sync t;
+	uint32_t code = PB_ERR_TEMP;
+	const char *error = "";
+
+	pb_sync_init_caller(&t, pb_actor_caller(a), QJOBS_CALL_MS);
+	if (queue_client_pause(&t, paused, &code, &error) < 0 || code != PB_OK)
+		pb_warn("queue", "event=%s_failed connection=%s reason=%s",
+			paused ? "hold" : "resume", PB_LOGQ(method), PB_LOGQ(error));
+	else
+		pb_info("queue", "event=sending_%s connection=%s", paused ? "held" : "resumed",
+			PB_LOGQ(method));
+}
+
 static int on_hangup(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct qjobs *j = state;
@@ -179,6 +197,13 @@ static int on_hangup(struct pb_actor *a, void *state, struct pb_msg *m)
 	for (size_t at = j->n; at-- > 0;)
 		if (strcmp(j->v[at]->w.method, method) == 0)
 			run_end(a, j, at, PB_ERR_TEMP, "hung up", "");
+	hold(a, true, method);
+	return 0;
+}
+
+static int on_resume(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	hold(a, false, m->u.sched_resume_evt.method != NULL ? m->u.sched_resume_evt.method : "");
 	return 0;
 }
 
@@ -196,6 +221,7 @@ static const struct pb_handler qjobs_handlers[] = {
 	{ MSG_SCHED_RUN_REQ, on_run },
 	{ MSG_SCHED_HANGUP_EVT, on_hangup },
 	{ MSG_QUEUE_ATTEMPT_EVT, on_attempt },
+	{ MSG_SCHED_RESUME_EVT, on_resume },
 };
 
 const struct pb_actor_def queue_jobs_actor_def = {

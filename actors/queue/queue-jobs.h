@@ -8,7 +8,10 @@
  *     non-held entry due now, marked with the run's id), and answers once each entry flushed
  *     has had its attempt — told by its shard with QUEUE_ATTEMPT_EVT (queue_client_attempt_done)
  *     — or at deadline_ms with how many are left;
- *   SCHED_HANGUP_EVT: stops waiting and answers "hung up" (the transactions started go on).
+ *   SCHED_HANGUP_EVT (a method that sends hung up): stops waiting, answers "hung up" (the
+ *     transactions started go on), and holds every shard's sending (queue_client_pause): no
+ *     new attempt until a send run (a connect, scheduled or "connection now") or
+ *     SCHED_RESUME_EVT (the method resumed) lets it go. Not durable: a restart sends.
  * Takes the store as arg (unused). OWNS: the send runs in progress. THREAD: its actor's.
  */
 #ifndef QUEUE_JOBS_H

@@ -6,64 +6,28 @@
  * MESSAGES: handles QUEUE_ADD_REQ (from the spool), QSEND_SEND_REP (a transaction's outcome),
  * QUEUE_LIST_REQ, QUEUE_OP_REQ (the CLI, the send jobs), QUEUE_ETRN_REQ (ETRN at the SMTP
  * server); sends QSEND_SEND_REQ, QUEUE_ATTEMPT_EVT (to "queue": a flushed entry's attempt is
- * over), and for DSNs DIRECTORY rcpt checks and SPOOL_PUT_REQ (synchronous, short, local).
+ * over), and for DSNs (queue-notify.c) DIRECTORY rcpt checks and SPOOL_PUT_REQ (synchronous,
+ * short, local).
  *
  * Never sent twice: an entry has at most one transaction in flight, and its recipients'
  * outcomes are written (synced) before the entry is due again; a DSN goes before the
  * recipients it reports are marked bounced (a crash in between repeats the DSN, never loses it).
  */
 #include "queue-actor.h"
-#include "queue-dsn.h"
 #include "queue-client.h"
-#include "queue-route.h"
+#include "queue-shard.h"
 
-#include "directory-client.h"
 #include "pb-alloc.h"
 #include "pb-log.h"
 #include "pb-settings-snapshot.h"
-#include "spool-client.h"
 #include "statushub-client.h"
-#include "store-queue.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #define QUEUE_TICK_MS 1000
 #define QUEUE_TIMER_TICK 1
 #define QUEUE_PRUNE_MS (7LL * 24 * 3600 * 1000)
-#define QUEUE_CALL_MS 10000
-
-struct qentry {
-	struct pb_queue_rec q;
-	bool in_flight;
-	bool blocked;                           /* due, but its next hop had no free slot */
-	bool held_back;                         /* due while the shard was paused (logged once) */
-	bool *sent;                             /* per recipient: in the transaction in flight */
-	uint64_t run;                           /* the send job that flushed it (0: none) */
-	char host[QUEUE_ROUTE_HOST_MAX];        /* its next hop, while in flight or blocked */
-	uint16_t port;
-};
-
-/* A next hop with transactions in flight (the per-destination concurrency). */
-struct qdest {
-	char host[QUEUE_ROUTE_HOST_MAX];
-	uint16_t port;
-	uint32_t in_flight;
-};
-
-struct queue_shard {
-	struct pb_store *store;
-	uint32_t index, count;
-	struct qentry **e;
-	size_t n, cursor;                       /* cursor: where the next refill scan starts */
-	struct qdest *d;
-	size_t nd;
-	uint64_t sent, deferred, failed; /* recipients, since the shard started (the status) */
-	uint64_t told_entries, told_held; /* what the status hub last heard (told: ever) */
-	bool told;
-	bool paused; /* a sending connection method hung up: no new transaction until resumed */
-};
 
 /* Tells the status hub the shard's counts when they changed since it last heard them. */
 static void tell_counts(struct pb_actor *a, struct queue_shard *s)
@@ -126,7 +90,7 @@ static void attempt_done(struct pb_actor *a, struct qentry *e)
 	e->run = 0;
 }
 
-static void entry_save(struct queue_shard *s, struct qentry *e)
+void queue_entry_save(struct queue_shard *s, struct qentry *e)
 {
 	const char *error;
 	if (pb_store_queue_update(s->store, &e->q, &error) < 0)
@@ -198,155 +162,6 @@ static int on_add(struct pb_actor *a, void *state, struct pb_msg *m)
 		return pb_reply_status(a, m, PB_ERR_TEMP, error), 0;
 	pb_reply_status(a, m, PB_OK, "");
 	return 0;
-}
-
-/* ---- DSN ---- */
-
-static void mta_name(char *buf, size_t size)
-{
-	if (gethostname(buf, size) < 0 || buf[0] == '\0')
-		snprintf(buf, size, "localhost");
-	buf[size - 1] = '\0';
-}
-
-/* Reads the original's first bytes (at most QUEUE_DSN_FULL_MAX) into b. */
-static void read_original(struct queue_shard *s, const struct pb_queue_rec *q, struct pb_buf *b,
-			  bool *whole_r)
-{
-	size_t n = 0;
-	uint64_t size = 0;
-	const char *error;
-
-	pb_buf_reserve(b, QUEUE_DSN_FULL_MAX);
-	if (pb_store_blob_read(s->store, q->blob_key, 0, b->data, QUEUE_DSN_FULL_MAX, &n, &size,
-			       &error) != 1)
-		n = 0;
-	b->len = n;
-	*whole_r = q->ret == 1 && size <= QUEUE_DSN_FULL_MAX;
-}
-
-/* Sends a DSN for the recipients in report to the sender through the spool: 0 sent (or none
- * due: the null sender), -1 try again later. */
-static int send_dsn(struct pb_actor *a, struct queue_shard *s, struct qentry *e,
-		    const bool *report, enum queue_dsn_action action, int64_t now, int64_t until)
-{
-	struct pb_sync t;
-	char mta[256], msgid[64];
-	const char *error;
-	uint32_t code = PB_ERR_TEMP;
-	uint64_t uid = 0, spool_id;
-	char *user = NULL;
-	const char *at = strrchr(e->q.sender, '@');
-
-	if (e->q.sender[0] == '\0' || at == NULL)
-		return 0; /* never to the null sender */
-	pb_sync_init_caller(&t, pb_actor_caller(a), QUEUE_CALL_MS);
-	char *local = xstrndup(e->q.sender, (size_t)(at - e->q.sender));
-	int rc = directory_client_rcpt_check(&t, local, at + 1, &code, &uid, &user, &error);
-	free(local);
-	free(user);
-	if (rc < 0 || (code != PB_OK && code != PB_ERR_REFUSED))
-		return -1;
-	if (code == PB_ERR_REFUSED)
-		uid = 0; /* a remote sender: the DSN goes out through the queue */
-	struct pb_buf orig, dsn;
-	bool whole;
-	pb_buf_init(&orig);
-	pb_buf_init(&dsn);
-	read_original(s, &e->q, &orig, &whole);
-	whole &= action == QUEUE_DSN_FAILED; /* RET=FULL is for failures (RFC 3461 4.3) */
-	mta_name(mta, sizeof(mta));
-	struct queue_dsn_in in = { &e->q, report, action, mta, e->host, now, until,
-				   orig.data, orig.len, whole };
-	queue_dsn_build(&in, &dsn);
-	snprintf(msgid, sizeof(msgid), "dsn-%llu", (unsigned long long)e->q.id);
-	const char *rcpt = e->q.sender;
-	struct spool_client_envelope env = { "", msgid, &rcpt, &uid, 1, now };
-	code = spool_client_put(pb_actor_caller(a), e->q.id, &env, dsn.data, dsn.len, &spool_id,
-				&error);
-	pb_buf_deinit(&orig);
-	pb_buf_deinit(&dsn);
-	pb_info("queue", "event=dsn queue_id=%llu to=%s action=%s result=%s",
-		(unsigned long long)e->q.id, PB_LOGQ(e->q.sender),
-		action == QUEUE_DSN_DELAYED   ? "delayed"
-		: action == QUEUE_DSN_RELAYED ? "relayed"
-					      : "failed",
-		pb_status_name(code));
-	return code == PB_OK ? 0 : -1;
-}
-
-/* Failed recipients: their DSN (if NOTIFY asks one), then they are bounced. */
-static void bounce_failed(struct pb_actor *a, struct queue_shard *s, struct qentry *e,
-			  int64_t now)
-{
-	bool *report = xcalloc(e->q.n, sizeof(bool));
-	bool any = false, changed = false;
-
-	for (size_t i = 0; i < e->q.n; i++) {
-		uint8_t nf = e->q.r[i].notify;
-		report[i] = e->q.r[i].state == PB_QUEUE_FAILED &&
-			    (nf == 0 || (nf & PB_QUEUE_NOTIFY_FAILURE) != 0);
-		any |= report[i];
-	}
-	if (!any || send_dsn(a, s, e, report, QUEUE_DSN_FAILED, now, 0) == 0) {
-		for (size_t i = 0; i < e->q.n; i++)
-			if (e->q.r[i].state == PB_QUEUE_FAILED) {
-				e->q.r[i].state = PB_QUEUE_BOUNCED;
-				changed = true;
-			}
-	}
-	free(report);
-	if (changed)
-		entry_save(s, e);
-}
-
-/* Whether recipient r still owes its sender a success DSN: delivered, NOTIFY=SUCCESS, and
- * not passed on to a server with DSN (on_sent clears the bit then). */
-static bool owes_success(const struct pb_queue_rcpt *r)
-{
-	return r->state == PB_QUEUE_DELIVERED && (r->notify & PB_QUEUE_NOTIFY_SUCCESS) != 0;
-}
-
-/* The success DSN ("relayed", RFC 3461 6.2.1) for the delivered recipients that owe one; once
- * sent, their SUCCESS bit is cleared (written: a crash before repeats it, never loses it). */
-static void notify_success(struct pb_actor *a, struct queue_shard *s, struct qentry *e,
-			   int64_t now)
-{
-	bool *report = xcalloc(e->q.n, sizeof(bool));
-	bool any = false;
-
-	for (size_t i = 0; i < e->q.n; i++)
-		any |= report[i] = owes_success(&e->q.r[i]);
-	if (any && send_dsn(a, s, e, report, QUEUE_DSN_RELAYED, now, 0) == 0) {
-		for (size_t i = 0; i < e->q.n; i++)
-			if (report[i])
-				e->q.r[i].notify &= (uint8_t)~PB_QUEUE_NOTIFY_SUCCESS;
-		entry_save(s, e);
-	}
-	free(report);
-}
-
-/* The delay warning, once, for recipients still waiting with NOTIFY=DELAY or none. */
-static void warn_delayed(struct pb_actor *a, struct queue_shard *s, struct qentry *e,
-			 int64_t now, const struct pb_settings_outbound *o)
-{
-	if (e->q.warned || o->delay_warning_s == 0 ||
-	    now - e->q.arrival_ms < (int64_t)o->delay_warning_s * 1000)
-		return;
-	bool *report = xcalloc(e->q.n, sizeof(bool));
-	bool any = false;
-	for (size_t i = 0; i < e->q.n; i++) {
-		uint8_t nf = e->q.r[i].notify;
-		report[i] = e->q.r[i].state == PB_QUEUE_DEFERRED &&
-			    (nf == 0 || (nf & PB_QUEUE_NOTIFY_DELAY) != 0);
-		any |= report[i];
-	}
-	int64_t until = e->q.arrival_ms + (int64_t)o->expiry_s * 1000;
-	if (!any || send_dsn(a, s, e, report, QUEUE_DSN_DELAYED, now, until) == 0) {
-		e->q.warned = true;
-		entry_save(s, e);
-	}
-	free(report);
 }
 
 /* ---- scheduling ---- */
@@ -519,7 +334,7 @@ static void dispatch(struct pb_actor *a, struct queue_shard *s, struct qentry *e
 			attempt_done(a, e);
 		}
 		if (changed)
-			entry_save(s, e);
+			queue_entry_save(s, e);
 		return;
 	}
 	struct pb_msg m;
@@ -569,17 +384,17 @@ static void process(struct pb_actor *a, struct queue_shard *s, size_t at, int64_
 	if (e->in_flight || e->q.held)
 		return;
 	expire(s, e, now, o);
-	bounce_failed(a, s, e, now);
-	warn_delayed(a, s, e, now, o);
-	notify_success(a, s, e, now);
+	queue_notify_failed(a, s, e, now);
+	queue_notify_delayed(a, s, e, now, o);
+	queue_notify_success(a, s, e, now);
 	bool done = true;
 	for (size_t i = 0; i < e->q.n; i++)
-		done &= final_state(e->q.r[i].state) && !owes_success(&e->q.r[i]);
+		done &= final_state(e->q.r[i].state) && !queue_owes_success(&e->q.r[i]);
 	if (done) {
 		if (pb_store_queue_finish(s->store, e->q.id, now, &error) < 0) {
 			pb_error("queue", "event=finish_failed queue_id=%llu reason=%s",
 				 (unsigned long long)e->q.id, PB_LOGQ(error));
-			entry_save(s, e); /* the outcomes at least (on_sent may have left them) */
+			queue_entry_save(s, e); /* the outcomes at least (on_sent may have left them) */
 			return;
 		}
 		pb_info("queue", "event=done queue_id=%llu msgid=%s", (unsigned long long)e->q.id,
@@ -631,7 +446,7 @@ static void refill(struct pb_actor *a, struct queue_shard *s, const char *host, 
 static bool all_delivered(const struct qentry *e)
 {
 	for (size_t i = 0; i < e->q.n; i++)
-		if (e->q.r[i].state != PB_QUEUE_DELIVERED || owes_success(&e->q.r[i]))
+		if (e->q.r[i].state != PB_QUEUE_DELIVERED || queue_owes_success(&e->q.r[i]))
 			return false;
 	return true;
 }
@@ -686,7 +501,7 @@ static int on_sent(struct pb_actor *a, void *state, struct pb_msg *m)
 	e->q.next_ms = next_due(e, now, &o);
 	bool finish = all_delivered(e) && !e->q.held;
 	if (!finish)
-		entry_save(s, e);
+		queue_entry_save(s, e);
 	e->in_flight = false;
 	attempt_done(a, e);
 	char host[QUEUE_ROUTE_HOST_MAX];
@@ -855,7 +670,7 @@ static int on_op(struct pb_actor *a, void *state, struct pb_msg *m)
 		return pb_reply_status(a, m, PB_ERR_REFUSED,
 				       strcmp(op, "delete") == 0 ? "being sent: try again"
 								 : "unknown operation"), 0;
-	entry_save(s, e);
+	queue_entry_save(s, e);
 	pb_info("queue", "event=%s queue_id=%llu", op, (unsigned long long)e->q.id);
 	process_all(a, s, now);
 	return op_answer(a, s, m, 1), 0;

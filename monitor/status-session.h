@@ -47,8 +47,7 @@ struct status_req {
 	cJSON *id;
 	cJSON *reply;
 	uint32_t waiting;
-	uint32_t queue_shards;  /* snapshot: the queue's shards (from shard 0's answer) */
-	uint32_t queue_waiting; /* snapshot: queue shards not answered yet */
+	struct pb_client_fanout queue_fanout; /* snapshot: the queue shards asked */
 	struct queue_client_stats queue;
 };
 

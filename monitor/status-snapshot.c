@@ -160,7 +160,7 @@ static int ask_queue(struct status_session *s, int i, uint32_t k)
 	if (queue_client_stats_send(&tx, k, &error) < 0)
 		return -1;
 	s->reqs[i].waiting++;
-	s->reqs[i].queue_waiting++;
+	pb_client_fanout_sent(&s->reqs[i].queue_fanout);
 	return 0;
 }
 
@@ -170,20 +170,16 @@ static void on_queue(void *session, uint64_t arg, struct pb_msg *m)
 	int i = (int)(arg & 0xff);
 	uint32_t k = (uint32_t)(arg >> 8), shards = 0;
 	struct status_req *r = &s->reqs[i];
+	struct pb_client_fanout *f = &r->queue_fanout;
 	const char *error;
 
-	if (m == NULL || queue_client_stats_reply(m, &shards, &r->queue, &error) != PB_OK) {
-		r->queue_shards = UINT32_MAX; /* failed: the others' answers are ignored */
-	} else if (k == 0 && r->queue_shards == 0) {
-		r->queue_shards = shards;
-		for (uint32_t n = 1; n < shards && n < 256; n++) {
-			if (ask_queue(s, i, n) < 0)
-				r->queue_shards = UINT32_MAX;
-		}
-	}
-	if (--r->queue_waiting == 0) {
+	bool ok = m != NULL && queue_client_stats_reply(m, &shards, &r->queue, &error) == PB_OK;
+	uint32_t more = pb_client_fanout_answer(f, k, ok, shards);
+	for (uint32_t n = 1; n <= more; n++)
+		f->failed |= ask_queue(s, i, n) < 0;
+	if (pb_client_fanout_done(f)) {
 		cJSON *q = cJSON_AddObjectToObject(r->reply, "out_queue");
-		if (r->queue_shards == UINT32_MAX) {
+		if (f->failed) {
 			cJSON_AddStringToObject(q, "error", "unavailable");
 		} else {
 			cJSON_AddNumberToObject(q, "count", (double)r->queue.entries);

@@ -93,3 +93,86 @@ uint32_t pb_client_reply(const struct pb_msg *rep, enum pb_msg_type req_type, co
 	}
 	return code;
 }
+
+/* ---- shards ---- */
+
+int pb_client_send_shard(const struct pb_sender *s, struct pb_msg *req, uint32_t k,
+			 const char **error_r)
+{
+	(void)pb_msg_set_shard_key(req, pb_shard_key(k));
+	return pb_client_send(s, req, error_r);
+}
+
+int pb_client_call_shard(struct pb_sync *t, struct pb_msg *req, uint32_t k, struct pb_msg *rep_r,
+			 const char **error_r)
+{
+	(void)pb_msg_set_shard_key(req, pb_shard_key(k));
+	return pb_client_call(t, req, rep_r, error_r);
+}
+
+int pb_client_broadcast(struct pb_sync *t, struct pb_msg *req, pb_client_each_fn *each,
+			void *ctx, uint32_t *code_r, const char **error_r)
+{
+	uint32_t shards = 1, code = PB_OK;
+	int rc = 0;
+
+	for (uint32_t k = 0; rc == 0 && code == PB_OK && k < shards; k++) {
+		struct pb_msg one, rep;
+		if (pb_msg_copy(req, &one) < 0) {
+			*error_r = "request too large";
+			rc = -1;
+			break;
+		}
+		if (pb_client_call_shard(t, &one, k, &rep, error_r) < 0) {
+			rc = -1;
+			break;
+		}
+		code = pb_client_reply(&rep, req->type, error_r);
+		if (code == PB_OK)
+			code = each(ctx, &rep, &shards, error_r);
+		pb_client_done(t, &rep, code, code_r, error_r);
+	}
+	pb_msg_free(req);
+	return rc;
+}
+
+void pb_client_fanout_sent(struct pb_client_fanout *f)
+{
+	f->waiting++;
+}
+
+uint32_t pb_client_fanout_answer(struct pb_client_fanout *f, uint32_t k, bool ok,
+				 uint32_t shards)
+{
+	if (f->waiting > 0)
+		f->waiting--;
+	if (!ok) {
+		f->failed = true;
+		return 0;
+	}
+	if (k != 0 || f->shards != 0)
+		return 0;
+	f->shards = shards > PB_MAX_SHARDS_PER_OWNER ? PB_MAX_SHARDS_PER_OWNER : shards;
+	return f->shards > 0 ? f->shards - 1 : 0;
+}
+
+bool pb_client_fanout_done(const struct pb_client_fanout *f)
+{
+	return f->waiting == 0;
+}
+
+int pb_shard_sum_set(struct pb_shard_sum *sum, uint32_t k, uint32_t shards,
+		     const uint64_t *vals, size_t n, uint64_t *sums_r)
+{
+	if (shards == 0 || shards > PB_MAX_SHARDS_PER_OWNER || k >= shards ||
+	    n > PB_SHARD_SUM_FIELDS)
+		return -1;
+	sum->shards = shards;
+	for (size_t f = 0; f < n; f++) {
+		sum->v[k][f] = vals[f];
+		sums_r[f] = 0;
+		for (uint32_t i = 0; i < shards; i++)
+			sums_r[f] += sum->v[i][f];
+	}
+	return 0;
+}

@@ -605,7 +605,7 @@ char *pb_msg_to_json(const struct pb_msg *m)
 #define F_U8(n)
 #define F_U32(n)
 #define F_U64(n)
-#define F_KEY(n) *key_r = s->n; return true;
+#define F_KEY(n) return &s->n;
 #define F_I64(n)
 #define F_STR(n)
 #define F_BYTES(n)
@@ -613,24 +613,43 @@ char *pb_msg_to_json(const struct pb_msg *m)
 #define F_U64V(n)
 #define F_LIST(n, r)
 #define MSG(N, l, o, k, F)                                                  \
-	static bool key_##l(const struct msg_##l *s, uint64_t *key_r)      \
+	static uint64_t *key_##l(struct msg_##l *s)                         \
 	{                                                                   \
-		F return false;                                             \
+		F (void)s; return NULL;                                     \
 	}
 #include "msg-types.def"
 #include "msg-fields-undef.h"
 
-bool pb_msg_shard_key(const struct pb_msg *m, uint64_t *key_r)
+/* m's F_KEY field, or NULL when its type has none. */
+static uint64_t *key_field(struct pb_msg *m)
 {
 	switch (m->type) {
 #define MSG(N, l, o, k, F)              \
 	case MSG_##N:                   \
-		return key_##l(&m->u.l, key_r);
+		return key_##l(&m->u.l);
 #include "msg-types.def"
 #undef MSG
 	default:
-		return false;
+		return NULL;
 	}
+}
+
+bool pb_msg_shard_key(const struct pb_msg *m, uint64_t *key_r)
+{
+	const uint64_t *k = key_field((struct pb_msg *)m); /* only read */
+
+	if (k != NULL)
+		*key_r = *k;
+	return k != NULL;
+}
+
+bool pb_msg_set_shard_key(struct pb_msg *m, uint64_t key)
+{
+	uint64_t *k = key_field(m);
+
+	if (k != NULL)
+		*k = key;
+	return k != NULL;
 }
 
 /* ---- helpers ---- */

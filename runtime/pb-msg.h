@@ -141,6 +141,8 @@ bool pb_msg_type_valid(uint32_t type);
 enum pb_msg_type pb_msg_reply_type(enum pb_msg_type type);
 /* Returns true and the shard key (F_KEY field) if the message type has one. */
 bool pb_msg_shard_key(const struct pb_msg *m, uint64_t *key_r);
+/* Sets the shard key (F_KEY field): true, or false (unchanged) if the type has none. */
+bool pb_msg_set_shard_key(struct pb_msg *m, uint64_t key);
 /* The status of a reply: every REP type except TEST_PING_REP begins with F_U32(code)
  * F_STR(error) (test-msg-codec checks it), so its code and error are read through the union's
  * common initial sequence. Returns the code (PB_ERR_INTERNAL for a message that is not such a

@@ -119,6 +119,22 @@ uint32_t pb_shard_index(uint64_t key, uint32_t n)
 	return n == 0 ? 0 : (uint32_t)(shard_mix(key) % n);
 }
 
+/* shard_mix undone, step by step (xorshifts undone by repeating them, the multiplications by
+ * the odd constants' inverses modulo 2^64). */
+static uint64_t shard_unmix(uint64_t x)
+{
+	x ^= x >> 31 ^ x >> 62;
+	x *= 0x319642b2d24d8ec3ull;
+	x ^= x >> 27 ^ x >> 54;
+	x *= 0x96de1b173f119089ull;
+	return x ^ x >> 30 ^ x >> 60;
+}
+
+uint64_t pb_shard_key(uint32_t k)
+{
+	return shard_unmix(k);
+}
+
 void pb_route(struct pb_runtime *rt, const struct pb_msg *m, char *addr, size_t size)
 {
 	const char *owner = pb_msg_owner(m->type);

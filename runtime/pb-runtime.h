@@ -84,6 +84,9 @@ void pb_runtime_set_shards(struct pb_runtime *rt, const char *owner, uint32_t n)
  * (e.g. the queue's entries by id) must pick its records with this, not key % n, or a message
  * about a record reaches a shard that does not hold it. */
 uint32_t pb_shard_index(uint64_t key, uint32_t n);
+/* A shard key that goes to shard k among any n > k shards (pb_shard_index(key, n) == k; key 0
+ * for k 0): how a request reaches shard k of a pool — see pb_client_call_shard. */
+uint64_t pb_shard_key(uint32_t k);
 
 /* Starts an actor: binds its inbox, runs init on its thread, then serves. arg is passed to
  * init (borrowed: must outlive the actor). Returns 0, or -1 with error_r if the address is

@@ -20,7 +20,9 @@ enum cli_opt {
 	OPT_JSON = 16,
 	OPT_IP = 32,
 	OPT_MINUTES = 64,
-	OPT_CONN = 128 /* connection add's options: OPT_CONN << enum cli_conn_opt */
+	OPT_CONN = 128, /* connection add's options: OPT_CONN << enum cli_conn_opt */
+	OPT_LIMIT = 128 << 7,
+	OPT_AFTER = 128 << 8
 };
 
 struct command {
@@ -191,10 +193,12 @@ static const struct command commands[] = {
 	{ "connection hangup", "NAME", 1, 1, 0, "end a run in progress",
 	  "Tells its collectors and the sending to stop; the run is recorded as hung up.\n",
 	  cli_connection_hangup },
-	{ "queue list", "", 0, 0, 0, "the outbound queue: mail waiting for remote recipients",
-	  "One line per entry: its id, sender, size, recipients, arrival, next attempt (UTC) and\n"
-	  "HELD when held. Delivered and bounced recipients leave the entry; it goes when none\n"
-	  "is left waiting.\n",
+	{ "queue list", "[--limit N] [--after ID]", 0, 0, OPT_LIMIT | OPT_AFTER,
+	  "the outbound queue: mail waiting for remote recipients",
+	  "One line per entry, in id order: its id, sender, size, recipients, arrival, next\n"
+	  "attempt (UTC) and HELD when held. Delivered and bounced recipients leave the entry; it\n"
+	  "goes when none is left waiting. A page holds --limit N entries (100; 1 to 1000), those\n"
+	  "after --after ID; when more follow, the last line says how to ask for the next page.\n",
 	  cli_queue_list },
 	{ "queue show", "ID", 1, 1, 0, "one queue entry with each recipient's state",
 	  "Each recipient: pending, deferred, delivered, failed or bounced, its attempts and the\n"
@@ -416,6 +420,8 @@ static const struct {
 	{ "--min-waiting", true, OPT_CONN << CLI_CONN_MIN_WAITING },
 	{ "--collectors", true, OPT_CONN << CLI_CONN_COLLECTORS },
 	{ "--send", true, OPT_CONN << CLI_CONN_SEND },
+	{ "--limit", true, OPT_LIMIT },
+	{ "--after", true, OPT_AFTER },
 };
 
 /* Takes one option (argv[*i], maybe "--name=value"; a value may also be the next word). */
@@ -446,6 +452,10 @@ static int take_option(int argc, char **argv, int *i, struct cli *c, struct cli_
 			c->ip = value;
 		else if (options[k].opt == OPT_MINUTES)
 			l->minutes = value;
+		else if (options[k].opt == OPT_LIMIT)
+			c->limit = value;
+		else if (options[k].opt == OPT_AFTER)
+			c->after = value;
 		else if (options[k].opt >= OPT_CONN)
 			c->conn[__builtin_ctz(options[k].opt / OPT_CONN)] = value;
 		l->help |= k == 6;
@@ -576,7 +586,8 @@ static int check_command(const struct command *cmd, const struct cli_line *l, in
 					     "--explain",  "--json",	  "--ip",
 					     "--minutes",  "--every",	  "--from",
 					     "--to",	   "--days",	  "--min-waiting",
-					     "--collectors", "--send" };
+					     "--collectors", "--send",	  "--limit",
+					     "--after" };
 
 	for (unsigned b = 0; b < PB_N_ELEMENTS(names); b++)
 		if ((l->opts & (1u << b)) != 0 && (cmd->opts & (1u << b)) == 0)

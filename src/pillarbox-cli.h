@@ -39,6 +39,7 @@ struct cli {
 	uint32_t minutes; /* --minutes (block add), 0: none given (forever) */
 	/* connection add's options as given (NULL: not given), by enum cli_conn_opt */
 	const char *conn[7];
+	const char *limit, *after; /* queue list's --limit and --after (NULL: not given) */
 	struct pb_sync t; /* over the control socket */
 };
 

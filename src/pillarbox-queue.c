@@ -28,30 +28,20 @@ static void fmt_time(int64_t ms, char *buf, size_t size)
 	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* id: 0 every entry (list), else that one with its recipients (show). */
-static int list(struct cli *c, uint64_t id)
+/* One line per entry; with its recipients when detail. */
+static void print_entries(const struct pb_rec_queue_entry_list *l, bool detail)
 {
-	struct pb_rec_queue_entry_list l = { 0 };
-	const char *error;
-	uint32_t code = 0;
 	char arrival[32], next[32];
 
-	int rc = queue_client_list(&c->t, id, &code, &l, &error);
-	int exit_code = cli_outcome(c, rc, code, error, "cannot read the queue");
-	for (uint32_t i = 0; exit_code == 0 && i < l.n; i++) {
-		const struct pb_rec_queue_entry *e = &l.v[i];
+	for (uint32_t i = 0; i < l->n; i++) {
+		const struct pb_rec_queue_entry *e = &l->v[i];
 		fmt_time(e->arrival_ms, arrival, sizeof(arrival));
 		fmt_time(e->next_ms, next, sizeof(next));
 		printf("%" PRIu64 " from=<%s> size=%" PRIu64 " rcpts=%u arrival=%s next=%s%s\n",
-		       e->id, e->sender, e->size, e->rcpts, arrival, next,
-		       e->held ? " HELD" : "");
-		if (id != 0)
+		       e->id, e->sender, e->size, e->rcpts, arrival, next, e->held ? " HELD" : "");
+		if (detail)
 			fputs(e->detail, stdout);
 	}
-	if (exit_code == 0 && id == 0 && l.n == 0)
-		printf("the queue is empty\n");
-	pb_rec_queue_entry_list_clear(&l);
-	return exit_code;
 }
 
 static int parse_id(const char *s, uint64_t *id_r)
@@ -67,16 +57,68 @@ static int parse_id(const char *s, uint64_t *id_r)
 	return 0;
 }
 
+/* --limit N and --after ID into *limit_r and *after_r. 0 or EXIT_USAGE. */
+static int page_opts(const struct cli *c, uint32_t *limit_r, uint64_t *after_r)
+{
+	char *end;
+
+	*limit_r = QUEUE_LIST_LIMIT_DEFAULT;
+	*after_r = 0;
+	if (c->limit != NULL) {
+		unsigned long v = strtoul(c->limit, &end, 10);
+		if (c->limit[0] < '0' || c->limit[0] > '9' || *end != '\0' || v < 1 ||
+		    v > QUEUE_LIST_LIMIT_MAX) {
+			fprintf(stderr, "pillarbox: --limit wants 1 to %d, not '%s'\n",
+				QUEUE_LIST_LIMIT_MAX, c->limit);
+			return EXIT_USAGE;
+		}
+		*limit_r = (uint32_t)v;
+	}
+	return c->after != NULL ? parse_id(c->after, after_r) : 0;
+}
+
 int cli_queue_list(struct cli *c, char **args, int nargs)
 {
-	return list(c, 0);
+	struct pb_rec_queue_entry_list l = { 0 };
+	const char *error;
+	uint32_t code = 0, limit;
+	uint64_t after;
+	bool more = false;
+
+	if (page_opts(c, &limit, &after) != 0)
+		return EXIT_USAGE;
+	int rc = queue_client_list(&c->t, after, limit, &code, &l, &more, &error);
+	int exit_code = cli_outcome(c, rc, code, error, "cannot read the queue");
+	if (exit_code == 0) {
+		print_entries(&l, false);
+		if (l.n == 0 && after == 0)
+			printf("the queue is empty\n");
+		else if (l.n == 0)
+			printf("no entries after %" PRIu64 "\n", after);
+		else if (more)
+			printf("more: pillarbox queue list --after %" PRIu64 "%s%s\n",
+			       l.v[l.n - 1].id, c->limit != NULL ? " --limit " : "",
+			       c->limit != NULL ? c->limit : "");
+	}
+	pb_rec_queue_entry_list_clear(&l);
+	return exit_code;
 }
 
 int cli_queue_show(struct cli *c, char **args, int nargs)
 {
+	struct pb_rec_queue_entry_list l = { 0 };
+	const char *error;
+	uint32_t code = 0;
 	uint64_t id;
-	int rc = parse_id(args[0], &id);
-	return rc != 0 ? rc : list(c, id);
+
+	if (parse_id(args[0], &id) != 0)
+		return EXIT_USAGE;
+	int rc = queue_client_show(&c->t, id, &code, &l, &error);
+	int exit_code = cli_outcome(c, rc, code, error, "cannot read the queue");
+	if (exit_code == 0)
+		print_entries(&l, true);
+	pb_rec_queue_entry_list_clear(&l);
+	return exit_code;
 }
 
 /* hold, release, retry, delete ID; flush. */

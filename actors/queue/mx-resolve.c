@@ -10,6 +10,7 @@
  *       and ares_cancel calls, on that thread.
  */
 #include "mx-resolve.h"
+#include "mx-cache.h"
 
 #include "pb-alloc.h"
 
@@ -38,6 +39,7 @@ struct mx_resolver {
 	bool ipv6_first;
 	bool allow_loopback;
 	char *self_name;
+	struct mx_cache *cache;
 };
 
 /* One host to deliver to, while it is looked up. status4/status6: the c-ares status of its A
@@ -60,6 +62,7 @@ struct mx_job {
 	int mx_status;    /* the MX query's c-ares status */
 	bool null_mx;     /* the MX answer was one "." at preference 0 */
 	bool temp_failure;
+	uint32_t ttl_s;   /* the smallest TTL of the records the answer came from */
 	size_t n_hosts;
 	struct mx_host hosts[MX_RESOLVE_MAX_TARGETS];
 	char note[256]; /* what was skipped, for result->error */
@@ -165,6 +168,7 @@ int mx_resolver_create(const struct mx_resolver_settings *settings, struct mx_re
 	r->ipv6_first = settings->ipv6_first;
 	r->allow_loopback = settings->allow_loopback;
 	r->self_name = settings->self_name != NULL ? xstrdup(settings->self_name) : NULL;
+	r->cache = mx_cache_new(settings->cache_max);
 	*resolver_r = r;
 	return 0;
 }
@@ -176,6 +180,7 @@ void mx_resolver_destroy(struct mx_resolver **resolver)
 	if (r == NULL)
 		return;
 	ares_destroy(r->channel);
+	mx_cache_free(&r->cache);
 	free(r->self_name);
 	free(r);
 	*resolver = NULL;
@@ -286,6 +291,49 @@ static void mx_take_mx(struct mx_job *job, const struct ares_mx_reply *mx)
 	}
 }
 
+static uint32_t mx_be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* The smallest TTL of a reply's answer records (c-ares walks the names); 0 when it cannot be
+ * read (nothing is cached then). */
+static uint32_t mx_answer_ttl(const unsigned char *abuf, int alen)
+{
+	uint32_t ttl = UINT32_MAX;
+	const unsigned char *p = abuf + 12, *end = abuf + alen;
+
+	if (alen < 12)
+		return 0;
+	unsigned qd = (unsigned)abuf[4] << 8 | abuf[5], an = (unsigned)abuf[6] << 8 | abuf[7];
+	for (unsigned i = 0; i < qd + an; i++) {
+		char *name;
+		long len;
+		if (ares_expand_name(p, abuf, alen, &name, &len) != ARES_SUCCESS)
+			return 0;
+		ares_free_string(name);
+		p += len;
+		if (end - p < (i < qd ? 4 : 10))
+			return 0;
+		if (i < qd) {
+			p += 4;
+			continue;
+		}
+		uint32_t t = mx_be32(p + 4);
+		ttl = t < ttl ? t : ttl;
+		p += 10 + ((size_t)p[8] << 8 | p[9]);
+		if (p > end)
+			return 0;
+	}
+	return ttl;
+}
+
+static void mx_ttl(struct mx_job *job, uint32_t ttl)
+{
+	if (ttl < job->ttl_s)
+		job->ttl_s = ttl;
+}
+
 static void mx_on_mx(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
 	struct mx_query *q = arg;
@@ -296,8 +344,10 @@ static void mx_on_mx(void *arg, int status, int timeouts, unsigned char *abuf, i
 		status = ares_parse_mx_reply(abuf, alen, &mx);
 	if (status == ARES_SUCCESS && mx == NULL)
 		status = ARES_ENODATA; /* only a CNAME answered: no MX at its end */
-	if (status == ARES_SUCCESS)
+	if (status == ARES_SUCCESS) {
 		mx_take_mx(job, mx);
+		mx_ttl(job, mx_answer_ttl(abuf, alen));
+	}
 	ares_free_data(mx);
 	job->mx_status = status;
 	job->pending--;
@@ -316,20 +366,25 @@ static void mx_addr_set(struct mx_addr *a, int family, const void *in)
 }
 
 /* Parses an A or AAAA answer (c-ares follows a CNAME chain to the addresses). */
-static int mx_parse_addrs(struct mx_host *h, int family, const unsigned char *abuf, int alen)
+static int mx_parse_addrs(struct mx_job *job, struct mx_host *h, int family,
+			  const unsigned char *abuf, int alen)
 {
 	int n = MX_RESOLVE_MAX_ADDRS, rc;
 
 	if (family == AF_INET) {
 		struct ares_addrttl ttls[MX_RESOLVE_MAX_ADDRS];
 		rc = ares_parse_a_reply(abuf, alen, NULL, ttls, &n);
-		for (int i = 0; rc == ARES_SUCCESS && i < n; i++)
+		for (int i = 0; rc == ARES_SUCCESS && i < n; i++) {
 			mx_addr_set(&h->v4[h->n4++], AF_INET, &ttls[i].ipaddr);
+			mx_ttl(job, ttls[i].ttl > 0 ? (uint32_t)ttls[i].ttl : 0);
+		}
 	} else {
 		struct ares_addr6ttl ttls[MX_RESOLVE_MAX_ADDRS];
 		rc = ares_parse_aaaa_reply(abuf, alen, NULL, ttls, &n);
-		for (int i = 0; rc == ARES_SUCCESS && i < n; i++)
+		for (int i = 0; rc == ARES_SUCCESS && i < n; i++) {
 			mx_addr_set(&h->v6[h->n6++], AF_INET6, &ttls[i].ip6addr);
+			mx_ttl(job, ttls[i].ttl > 0 ? (uint32_t)ttls[i].ttl : 0);
+		}
 	}
 	if (rc == ARES_SUCCESS && n == 0)
 		rc = ARES_ENODATA;
@@ -341,7 +396,7 @@ static void mx_on_addr(void *arg, int status, int timeouts, unsigned char *abuf,
 	struct mx_query *q = arg;
 
 	if (status == ARES_SUCCESS)
-		status = mx_parse_addrs(q->host, q->family, abuf, alen);
+		status = mx_parse_addrs(q->job, q->host, q->family, abuf, alen);
 	if (q->family == AF_INET)
 		q->host->status4 = status;
 	else
@@ -580,12 +635,21 @@ enum mx_status mx_resolve(struct mx_resolver *resolver, const char *domain, unsi
 	enum mx_status status;
 
 	memset(result_r, 0, sizeof(*result_r));
+	int64_t now = mx_now_ms();
+	if (mx_cache_get(resolver->cache, name, now, result_r)) {
+		free(job);
+		free(name);
+		return MX_OK;
+	}
 	job->r = resolver;
 	job->domain = name;
-	job->deadline_ms = mx_now_ms() + (timeout_ms != 0 ? timeout_ms : MX_DEFAULT_TIMEOUT_MS);
+	job->ttl_s = UINT32_MAX;
+	job->deadline_ms = now + (timeout_ms != 0 ? timeout_ms : MX_DEFAULT_TIMEOUT_MS);
 	status = mx_resolve_job(job, result_r);
 	if (status != MX_OK)
 		mx_result_deinit(result_r);
+	else if (!result_r->implicit && name[0] != '[')
+		mx_cache_put(resolver->cache, name, result_r, job->ttl_s, now);
 	result_r->status = status;
 	mx_job_deinit(job);
 	free(job);

@@ -4,7 +4,7 @@
  * MX when there is none, the null MX of RFC 7505, and the mail-loop check.
  *
  * OWNS: a c-ares channel per resolver (its sockets and pending queries, all finished before
- *       mx_resolve returns) and each result's targets.
+ *       mx_resolve returns), its cache of answers, and each result's targets.
  * THREAD: one resolver per thread (a c-ares channel is not shared); mx_resolve blocks that
  *       thread until the answer or the deadline, so it runs in the queue sender's delivery
  *       threads, never in an nng callback or an actor handler.
@@ -31,6 +31,8 @@
  *     as Postfix does; if that leaves nothing → permanent "mail loops back to myself" (5.4.6).
  *     allow_loopback turns the address check off (tests deliver to 127.0.0.1).
  * Equal preferences are shuffled (RFC 5321 5.1) on every call.
+ * An answer from MX records is kept for the smallest TTL of its records (at most an hour) and
+ * given again without asking the DNS (mx-cache.h); implicit MX and failures are not kept.
  *
  * Limits: a deadline per mx_resolve (timeout_ms), a budget of DNS queries per mx_resolve
  * (max_lookups: the MX query is one, each host's A and AAAA two; hosts past the budget are
@@ -64,6 +66,8 @@ struct mx_resolver_settings {
 	/* This server's own host name (HELO name), compared without case to MX names; NULL: none.
 	   Copied. */
 	const char *self_name;
+	/* Answers kept for their TTL (mx-cache.h): at most this many domains; 0 = 256. */
+	size_t cache_max;
 };
 
 enum mx_status {

@@ -4,62 +4,30 @@
  * rebuilt from the store at (re)start.
  * THREAD: the shard's actor thread only.
  * MESSAGES: handles QUEUE_ADD_REQ (from the spool), QSEND_SEND_REP (a transaction's outcome),
- * QUEUE_LIST_REQ, QUEUE_OP_REQ (the CLI), QUEUE_ETRN_REQ (ETRN at the SMTP server); sends
- * QSEND_SEND_REQ, and for DSNs DIRECTORY rcpt checks and SPOOL_PUT_REQ (synchronous, short,
- * local).
+ * QUEUE_LIST_REQ, QUEUE_OP_REQ (the CLI, the send jobs), QUEUE_ETRN_REQ (ETRN at the SMTP
+ * server); sends QSEND_SEND_REQ, QUEUE_ATTEMPT_EVT (to "queue": a flushed entry's attempt is
+ * over), and for DSNs (queue-notify.c) DIRECTORY rcpt checks and SPOOL_PUT_REQ (synchronous,
+ * short, local).
  *
  * Never sent twice: an entry has at most one transaction in flight, and its recipients'
  * outcomes are written (synced) before the entry is due again; a DSN goes before the
  * recipients it reports are marked bounced (a crash in between repeats the DSN, never loses it).
  */
 #include "queue-actor.h"
-#include "queue-dsn.h"
-#include "queue-route.h"
+#include "queue-client.h"
+#include "queue-shard.h"
 
-#include "directory-client.h"
 #include "pb-alloc.h"
 #include "pb-log.h"
 #include "pb-settings-snapshot.h"
-#include "spool-client.h"
 #include "statushub-client.h"
-#include "store-queue.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #define QUEUE_TICK_MS 1000
 #define QUEUE_TIMER_TICK 1
 #define QUEUE_PRUNE_MS (7LL * 24 * 3600 * 1000)
-#define QUEUE_CALL_MS 10000
-
-struct qentry {
-	struct pb_queue_rec q;
-	bool in_flight;
-	bool blocked;                           /* due, but its next hop had no free slot */
-	bool *sent;                             /* per recipient: in the transaction in flight */
-	char host[QUEUE_ROUTE_HOST_MAX];        /* its next hop, while in flight or blocked */
-	uint16_t port;
-};
-
-/* A next hop with transactions in flight (the per-destination concurrency). */
-struct qdest {
-	char host[QUEUE_ROUTE_HOST_MAX];
-	uint16_t port;
-	uint32_t in_flight;
-};
-
-struct queue_shard {
-	struct pb_store *store;
-	uint32_t index, count;
-	struct qentry **e;
-	size_t n, cursor;                       /* cursor: where the next refill scan starts */
-	struct qdest *d;
-	size_t nd;
-	uint64_t sent, deferred, failed; /* recipients, since the shard started (the status) */
-	uint64_t told_entries, told_held; /* what the status hub last heard (told: ever) */
-	bool told;
-};
 
 /* Tells the status hub the shard's counts when they changed since it last heard them. */
 static void tell_counts(struct pb_actor *a, struct queue_shard *s)
@@ -111,7 +79,18 @@ static struct qentry *entry_find(struct queue_shard *s, uint64_t id, size_t *at_
 	return NULL;
 }
 
-static void entry_save(struct queue_shard *s, struct qentry *e)
+/* e's attempt for the send job that flushed it is over: the job actor is told (once). */
+static void attempt_done(struct pb_actor *a, struct qentry *e)
+{
+	if (e->run == 0)
+		return;
+	if (queue_client_attempt_done(pb_actor_runtime(a), e->run, e->q.id) < 0)
+		pb_warn("queue", "event=attempt_notice_failed queue_id=%llu run=%llu",
+			(unsigned long long)e->q.id, (unsigned long long)e->run);
+	e->run = 0;
+}
+
+void queue_entry_save(struct queue_shard *s, struct qentry *e)
 {
 	const char *error;
 	if (pb_store_queue_update(s->store, &e->q, &error) < 0)
@@ -183,118 +162,6 @@ static int on_add(struct pb_actor *a, void *state, struct pb_msg *m)
 		return pb_reply_status(a, m, PB_ERR_TEMP, error), 0;
 	pb_reply_status(a, m, PB_OK, "");
 	return 0;
-}
-
-/* ---- DSN ---- */
-
-/* Reads the original's first bytes (at most QUEUE_DSN_FULL_MAX) into b. */
-static void read_original(struct queue_shard *s, const struct pb_queue_rec *q, struct pb_buf *b,
-			  bool *whole_r)
-{
-	size_t n = 0;
-	uint64_t size = 0;
-	const char *error;
-
-	pb_buf_reserve(b, QUEUE_DSN_FULL_MAX);
-	if (pb_store_blob_read(s->store, q->blob_key, 0, b->data, QUEUE_DSN_FULL_MAX, &n, &size,
-			       &error) != 1)
-		n = 0;
-	b->len = n;
-	*whole_r = q->ret == 1 && size <= QUEUE_DSN_FULL_MAX;
-}
-
-/* Sends a DSN for the recipients in report to the sender through the spool: 0 sent (or none
- * due: the null sender), -1 try again later. */
-static int send_dsn(struct pb_actor *a, struct queue_shard *s, struct qentry *e,
-		    const bool *report, bool delayed, int64_t now, int64_t until)
-{
-	struct pb_sync t;
-	char mta[256], msgid[64];
-	const char *error;
-	uint32_t code = PB_ERR_TEMP;
-	uint64_t uid = 0, spool_id;
-	char *user = NULL;
-	const char *at = strrchr(e->q.sender, '@');
-
-	if (e->q.sender[0] == '\0' || at == NULL)
-		return 0; /* never to the null sender */
-	pb_sync_init_caller(&t, pb_actor_caller(a), QUEUE_CALL_MS);
-	char *local = xstrndup(e->q.sender, (size_t)(at - e->q.sender));
-	int rc = directory_client_rcpt_check(&t, local, at + 1, &code, &uid, &user, &error);
-	free(local);
-	free(user);
-	if (rc < 0 || (code != PB_OK && code != PB_ERR_REFUSED))
-		return -1;
-	if (code == PB_ERR_REFUSED)
-		uid = 0; /* a remote sender: the DSN goes out through the queue */
-	struct pb_buf orig, dsn;
-	bool whole;
-	pb_buf_init(&orig);
-	pb_buf_init(&dsn);
-	read_original(s, &e->q, &orig, &whole);
-	queue_dsn_host(mta, sizeof(mta));
-	struct queue_dsn_in in = { &e->q, report, delayed, mta, e->host, now, until,
-				   orig.data, orig.len, whole };
-	queue_dsn_build(&in, &dsn);
-	snprintf(msgid, sizeof(msgid), "dsn-%llu", (unsigned long long)e->q.id);
-	const char *rcpt = e->q.sender;
-	struct spool_client_envelope env = { "", msgid, &rcpt, &uid, 1, now, PB_ORIGIN_SYSTEM };
-	code = spool_client_put(pb_actor_caller(a), e->q.id, &env, dsn.data, dsn.len, &spool_id,
-				&error);
-	pb_buf_deinit(&orig);
-	pb_buf_deinit(&dsn);
-	pb_info("queue", "event=dsn queue_id=%llu to=%s action=%s result=%s",
-		(unsigned long long)e->q.id, PB_LOGQ(e->q.sender), delayed ? "delayed" : "failed",
-		pb_status_name(code));
-	return code == PB_OK ? 0 : -1;
-}
-
-/* Failed recipients: their DSN (if NOTIFY asks one), then they are bounced. */
-static void bounce_failed(struct pb_actor *a, struct queue_shard *s, struct qentry *e,
-			  int64_t now)
-{
-	bool *report = xcalloc(e->q.n, sizeof(bool));
-	bool any = false, changed = false;
-
-	for (size_t i = 0; i < e->q.n; i++) {
-		uint8_t nf = e->q.r[i].notify;
-		report[i] = e->q.r[i].state == PB_QUEUE_FAILED &&
-			    (nf == 0 || (nf & PB_QUEUE_NOTIFY_FAILURE) != 0);
-		any |= report[i];
-	}
-	if (!any || send_dsn(a, s, e, report, false, now, 0) == 0) {
-		for (size_t i = 0; i < e->q.n; i++)
-			if (e->q.r[i].state == PB_QUEUE_FAILED) {
-				e->q.r[i].state = PB_QUEUE_BOUNCED;
-				changed = true;
-			}
-	}
-	free(report);
-	if (changed)
-		entry_save(s, e);
-}
-
-/* The delay warning, once, for recipients still waiting with NOTIFY=DELAY or none. */
-static void warn_delayed(struct pb_actor *a, struct queue_shard *s, struct qentry *e,
-			 int64_t now, const struct pb_settings_outbound *o)
-{
-	if (e->q.warned || o->delay_warning_s == 0 ||
-	    now - e->q.arrival_ms < (int64_t)o->delay_warning_s * 1000)
-		return;
-	bool *report = xcalloc(e->q.n, sizeof(bool));
-	bool any = false;
-	for (size_t i = 0; i < e->q.n; i++) {
-		uint8_t nf = e->q.r[i].notify;
-		report[i] = e->q.r[i].state == PB_QUEUE_DEFERRED &&
-			    (nf == 0 || (nf & PB_QUEUE_NOTIFY_DELAY) != 0);
-		any |= report[i];
-	}
-	int64_t until = e->q.arrival_ms + (int64_t)o->expiry_s * 1000;
-	if (!any || send_dsn(a, s, e, report, true, now, until) == 0) {
-		e->q.warned = true;
-		entry_save(s, e);
-	}
-	free(report);
 }
 
 /* ---- scheduling ---- */
@@ -462,10 +329,12 @@ static void dispatch(struct pb_actor *a, struct queue_shard *s, struct qentry *e
 		e->blocked = true;
 	}
 	if (!found || e->blocked) {
-		if (!found)
+		if (!found) {
 			e->q.next_ms = now + backoff_ms(o, 1);
+			attempt_done(a, e);
+		}
 		if (changed)
-			entry_save(s, e);
+			queue_entry_save(s, e);
 		return;
 	}
 	struct pb_msg m;
@@ -515,25 +384,31 @@ static void process(struct pb_actor *a, struct queue_shard *s, size_t at, int64_
 	if (e->in_flight || e->q.held)
 		return;
 	expire(s, e, now, o);
-	bounce_failed(a, s, e, now);
-	warn_delayed(a, s, e, now, o);
+	queue_notify_failed(a, s, e, now);
+	queue_notify_delayed(a, s, e, now, o);
+	queue_notify_success(a, s, e, now);
 	bool done = true;
 	for (size_t i = 0; i < e->q.n; i++)
-		done &= final_state(e->q.r[i].state);
+		done &= final_state(e->q.r[i].state) && !queue_owes_success(&e->q.r[i]);
 	if (done) {
 		if (pb_store_queue_finish(s->store, e->q.id, now, &error) < 0) {
 			pb_error("queue", "event=finish_failed queue_id=%llu reason=%s",
 				 (unsigned long long)e->q.id, PB_LOGQ(error));
-			entry_save(s, e); /* the outcomes at least (on_sent may have left them) */
+			queue_entry_save(s, e); /* the outcomes at least (on_sent may have left them) */
 			return;
 		}
 		pb_info("queue", "event=done queue_id=%llu msgid=%s", (unsigned long long)e->q.id,
 			PB_LOGQ(e->q.msgid));
+		attempt_done(a, e);
 		entry_free(e);
 		s->e[at] = s->e[--s->n];
 		return;
 	}
-	if (e->q.next_ms <= now) {
+	if (e->q.next_ms <= now && s->paused && !e->held_back) {
+		pb_info("queue", "event=held_back queue_id=%llu reason=hung_up",
+			(unsigned long long)e->q.id);
+		e->held_back = true;
+	} else if (e->q.next_ms <= now && !s->paused) {
 		e->blocked = false;
 		dispatch(a, s, e, now, o);
 	}
@@ -554,7 +429,8 @@ static void process_all(struct pb_actor *a, struct queue_shard *s, int64_t now)
 static void refill(struct pb_actor *a, struct queue_shard *s, const char *host, uint16_t port,
 		   int64_t now, const struct pb_settings_outbound *o)
 {
-	for (size_t k = 0; k < s->n && in_flight_to(s, host, port) < o->concurrency; k++) {
+	for (size_t k = 0; !s->paused && k < s->n && in_flight_to(s, host, port) < o->concurrency;
+	     k++) {
 		struct qentry *e = s->e[(s->cursor + k) % s->n];
 		if (!e->blocked || e->in_flight || e->q.held || e->q.next_ms > now ||
 		    e->port != port || strcmp(e->host, host) != 0)
@@ -566,10 +442,11 @@ static void refill(struct pb_actor *a, struct queue_shard *s, const char *host, 
 	}
 }
 
+/* Every recipient delivered, none owing a success DSN: the entry may end at once. */
 static bool all_delivered(const struct qentry *e)
 {
 	for (size_t i = 0; i < e->q.n; i++)
-		if (e->q.r[i].state != PB_QUEUE_DELIVERED)
+		if (e->q.r[i].state != PB_QUEUE_DELIVERED || queue_owes_success(&e->q.r[i]))
 			return false;
 	return true;
 }
@@ -591,6 +468,7 @@ static int on_sent(struct pb_actor *a, void *state, struct pb_msg *m)
 		return 0; /* late or unknown: dropped */
 	const struct pb_strv *rep = m->type == MSG_QSEND_SEND_REP ? &m->u.qsend_send_rep.replies
 								   : NULL;
+	bool passed_on = rep != NULL && m->u.qsend_send_rep.dsn; /* NOTIFY went to the server */
 	uint32_t k = 0;
 	for (size_t i = 0; i < e->q.n; i++) {
 		if (!e->sent[i])
@@ -605,6 +483,8 @@ static int on_sent(struct pb_actor *a, void *state, struct pb_msg *m)
 		r->state = text[0] == '2'   ? PB_QUEUE_DELIVERED
 			   : text[0] == '5' ? PB_QUEUE_FAILED
 					    : PB_QUEUE_DEFERRED;
+		if (r->state == PB_QUEUE_DELIVERED && passed_on)
+			r->notify &= (uint8_t)~PB_QUEUE_NOTIFY_SUCCESS; /* the next server reports */
 		s->sent += r->state == PB_QUEUE_DELIVERED;
 		s->failed += r->state == PB_QUEUE_FAILED;
 		s->deferred += r->state == PB_QUEUE_DEFERRED;
@@ -621,8 +501,9 @@ static int on_sent(struct pb_actor *a, void *state, struct pb_msg *m)
 	e->q.next_ms = next_due(e, now, &o);
 	bool finish = all_delivered(e) && !e->q.held;
 	if (!finish)
-		entry_save(s, e);
+		queue_entry_save(s, e);
 	e->in_flight = false;
+	attempt_done(a, e);
 	char host[QUEUE_ROUTE_HOST_MAX];
 	uint16_t port = e->port;
 	memcpy(host, e->host, sizeof(host));
@@ -663,21 +544,46 @@ static void list_entry(const struct qentry *e, struct pb_rec_queue_entry_list *l
 	r->detail = (char *)d.data;
 }
 
+static int by_id(const void *a, const void *b)
+{
+	uint64_t x = (*(struct qentry *const *)a)->q.id, y = (*(struct qentry *const *)b)->q.id;
+	return x < y ? -1 : x > y;
+}
+
+/* A page of the shard's entries: ids above after, ascending, at most limit, into rep. */
+static void list_page(struct queue_shard *s, uint64_t after, uint32_t limit,
+		      struct msg_queue_list_rep *rep)
+{
+	struct qentry **v = xcalloc(s->n > 0 ? s->n : 1, sizeof(*v));
+	size_t n = 0;
+
+	if (limit == 0 || limit > QUEUE_LIST_LIMIT_MAX)
+		limit = limit == 0 ? QUEUE_LIST_LIMIT_DEFAULT : QUEUE_LIST_LIMIT_MAX;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->e[i]->q.id > after)
+			v[n++] = s->e[i];
+	qsort(v, n, sizeof(*v), by_id);
+	for (size_t i = 0; i < n && i < limit; i++)
+		list_entry(v[i], &rep->entries);
+	rep->more = n > limit;
+	free(v);
+}
+
 static int on_list(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct queue_shard *s = state;
-	uint64_t id = m->u.queue_list_req.id;
+	const struct msg_queue_list_req *q = &m->u.queue_list_req;
+	struct qentry *e = q->id != 0 ? entry_find(s, q->id, NULL) : NULL;
 	struct pb_msg rep;
 
+	if (q->id != 0 && e == NULL)
+		return pb_reply_status(a, m, PB_ERR_NOTFOUND, "no such queue entry"), 0;
 	pb_msg_init(&rep, MSG_QUEUE_LIST_REP);
 	rep.u.queue_list_rep.shards = s->count;
-	for (size_t i = 0; i < s->n; i++)
-		if (id == 0 || s->e[i]->q.id == id)
-			list_entry(s->e[i], &rep.u.queue_list_rep.entries);
-	if (id != 0 && id != UINT64_MAX && rep.u.queue_list_rep.entries.n == 0) {
-		pb_msg_free(&rep);
-		return pb_reply_status(a, m, PB_ERR_NOTFOUND, "no such queue entry"), 0;
-	}
+	if (e != NULL)
+		list_entry(e, &rep.u.queue_list_rep.entries);
+	else
+		list_page(s, q->after, q->limit, &rep.u.queue_list_rep);
 	pb_reply(a, m, &rep);
 	pb_msg_free(&rep);
 	return 0;
@@ -693,24 +599,68 @@ static void op_delete(struct queue_shard *s, struct qentry *e)
 	e->q.next_ms = 0;
 }
 
+/* QUEUE_OP_REP: done, entries of them. */
+static void op_answer(struct pb_actor *a, struct queue_shard *s, struct pb_msg *m, uint64_t n)
+{
+	struct pb_msg rep;
+
+	pb_msg_init(&rep, MSG_QUEUE_OP_REP);
+	rep.u.queue_op_rep.shards = s->count;
+	rep.u.queue_op_rep.entries = n;
+	pb_reply(a, m, &rep);
+	pb_msg_free(&rep);
+}
+
+/* flush: every entry not held due now, marked for the send job run (if any). Answered with
+ * how many. */
+static void op_flush(struct pb_actor *a, struct queue_shard *s, struct pb_msg *m, int64_t now)
+{
+	uint64_t run = m->u.queue_op_req.run, n = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		struct qentry *e = s->e[i];
+		if (e->q.held)
+			continue;
+		if (run != 0 && e->run != run)
+			attempt_done(a, e); /* an earlier run's: handed on to this one */
+		e->run = run != 0 ? run : e->run;
+		e->q.next_ms = 0;
+		n++;
+	}
+	op_answer(a, s, m, n);
+	process_all(a, s, now);
+}
+
+/* pause / resume: the shard's new transactions held or let go (see QUEUE_OP_REQ). */
+static void op_pause(struct pb_actor *a, struct queue_shard *s, struct pb_msg *m, bool paused,
+		     int64_t now)
+{
+	if (s->paused != paused)
+		pb_info("queue", "event=%s shard=%u", paused ? "paused" : "resumed", s->index);
+	s->paused = paused;
+	for (size_t i = 0; i < s->n; i++)
+		s->e[i]->held_back = false;
+	op_answer(a, s, m, s->n);
+	process_all(a, s, now);
+}
+
 static int on_op(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct queue_shard *s = state;
 	const char *op = m->u.queue_op_req.op;
 	int64_t now = (int64_t)pb_clock_wall_ms();
 
-	if (strcmp(op, "flush") == 0) {
-		for (size_t i = 0; i < s->n; i++)
-			s->e[i]->q.next_ms = 0;
-		process_all(a, s, now);
-		return pb_reply_status(a, m, PB_OK, ""), 0;
-	}
+	if (strcmp(op, "flush") == 0)
+		return op_flush(a, s, m, now), 0;
+	if (strcmp(op, "pause") == 0 || strcmp(op, "resume") == 0)
+		return op_pause(a, s, m, strcmp(op, "pause") == 0, now), 0;
 	struct qentry *e = entry_find(s, m->u.queue_op_req.id, NULL);
 	if (e == NULL)
 		return pb_reply_status(a, m, PB_ERR_NOTFOUND, "no such queue entry"), 0;
-	if (strcmp(op, "hold") == 0)
+	if (strcmp(op, "hold") == 0) {
 		e->q.held = true;
-	else if (strcmp(op, "release") == 0)
+		attempt_done(a, e); /* no attempt while held */
+	} else if (strcmp(op, "release") == 0)
 		e->q.held = false;
 	else if (strcmp(op, "retry") == 0)
 		e->q.next_ms = 0;
@@ -720,10 +670,10 @@ static int on_op(struct pb_actor *a, void *state, struct pb_msg *m)
 		return pb_reply_status(a, m, PB_ERR_REFUSED,
 				       strcmp(op, "delete") == 0 ? "being sent: try again"
 								 : "unknown operation"), 0;
-	entry_save(s, e);
+	queue_entry_save(s, e);
 	pb_info("queue", "event=%s queue_id=%llu", op, (unsigned long long)e->q.id);
 	process_all(a, s, now);
-	return pb_reply_status(a, m, PB_OK, ""), 0;
+	return op_answer(a, s, m, 1), 0;
 }
 
 /* ETRN at our SMTP server: the entries with a recipient waiting for the node, due now. */

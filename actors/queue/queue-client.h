@@ -10,6 +10,7 @@
 #include "pb-client.h"
 #include "pb-runtime.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,16 +42,44 @@ int queue_client_etrn_send(const struct pb_sender *tx, uint32_t shard, const cha
 uint32_t queue_client_etrn_reply(const struct pb_msg *rep, uint32_t *shards_r,
 				 uint64_t *entries_r, const char **error_r);
 
+/* The address of the queue's job actor (queue-jobs.h; the scheduler's SCHED_QUEUE_ADDR). */
+#define QUEUE_JOBS_ADDR "queue"
+/* For the shards: entry id, flushed for send job run (queue_client_flush), has had its
+ * attempt: QUEUE_ATTEMPT_EVT cast to QUEUE_JOBS_ADDR. 0 sent / -1 (the run then ends at its
+ * deadline). */
+int queue_client_attempt_done(struct pb_runtime *rt, uint64_t run, uint64_t id);
+
 /* ---- the CLI (synchronous) ---- */
 
-/* QUEUE_LIST_REQ to every shard (id 0: every entry; else that one): *entries_r gets them
- * (caller clears). 0 with *code_r / -1 no answer. */
-int queue_client_list(struct pb_sync *t, uint64_t id, uint32_t *code_r,
+/* A page of `pillarbox queue list`: never more entries than this in one reply. */
+#define QUEUE_LIST_LIMIT_DEFAULT 100
+#define QUEUE_LIST_LIMIT_MAX 1000
+
+/* QUEUE_LIST_REQ to every shard (pb_client_broadcast): the entries with an id above after, the
+ * lowest first, at most limit (0: QUEUE_LIST_LIMIT_DEFAULT; capped at QUEUE_LIST_LIMIT_MAX),
+ * appended to *entries_r (caller clears); *more_r: further entries exist (the next page starts
+ * after the last id). Each shard's answer holds at most limit entries. 0 with *code_r / -1 no
+ * answer. */
+int queue_client_list(struct pb_sync *t, uint64_t after, uint32_t limit, uint32_t *code_r,
+		      struct pb_rec_queue_entry_list *entries_r, bool *more_r,
+		      const char **error_r);
+/* QUEUE_LIST_REQ for entry id on its shard: into *entries_r (caller clears). 0 with *code_r
+ * (NOTFOUND: no such entry) / -1 no answer. */
+int queue_client_show(struct pb_sync *t, uint64_t id, uint32_t *code_r,
 		      struct pb_rec_queue_entry_list *entries_r, const char **error_r);
 /* QUEUE_OP_REQ: op "hold", "release", "retry", "delete" on id, or "flush" (id 0) on every
  * shard. 0 with *code_r (NOTFOUND: no such entry) / -1 no answer. */
 int queue_client_op(struct pb_sync *t, const char *op, uint64_t id, uint32_t *code_r,
 		    const char **error_r);
+/* QUEUE_OP_REQ "flush" to every shard for send job run (0: none; else each flushed entry's
+ * attempt is told to "queue" with QUEUE_ATTEMPT_EVT when over): *entries_r the entries made
+ * due. 0 with *code_r / -1 no answer. */
+int queue_client_flush(struct pb_sync *t, uint64_t run, uint32_t *code_r, uint64_t *entries_r,
+		       const char **error_r);
+/* QUEUE_OP_REQ "pause" (paused) or "resume" to every shard: while paused, no shard starts a
+ * transaction (expiry and DSNs go on; the transactions started finish). Not durable: a
+ * restarted daemon sends. 0 with *code_r / -1 no answer. */
+int queue_client_pause(struct pb_sync *t, bool paused, uint32_t *code_r, const char **error_r);
 
 /* QSEND_ETRN_REQ: a sender thread sends "ETRN node" (RFC 1985) to server "host[:port]" (25
  * when none). 0 with *code_r (PB_OK: *reply_r, xmalloc'd, the server's reply or a 4xx of ours
@@ -67,7 +96,7 @@ struct queue_client_stats {
 int queue_client_stats(struct pb_sync *t, uint32_t *code_r, struct queue_client_stats *st_r,
 		       const char **error_r);
 /* The same per shard, asynchronous (a status session asks shard 0, then the others its answer
- * counts): QUEUE_STATS_REQ to shard; the answer's figures are ADDED to *st_r and *shards_r
+ * counts: struct pb_client_fanout): QUEUE_STATS_REQ to shard; the answer's figures are ADDED to *st_r and *shards_r
  * set, on PB_OK. */
 int queue_client_stats_send(const struct pb_sender *s, uint32_t shard, const char **error_r);
 uint32_t queue_client_stats_reply(struct pb_msg *rep, uint32_t *shards_r,

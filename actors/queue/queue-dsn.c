@@ -51,30 +51,60 @@ static size_t header_len(const char *s, size_t len)
 	return len;
 }
 
-static void human_part(const struct queue_dsn_in *in, struct pb_buf *o)
+static bool utf8(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s >= 0x80)
+			return true;
+	return false;
+}
+
+/* Whether the DSN must be a global one (RFC 6533): the sender or a reported address is UTF-8. */
+static bool global_dsn(const struct queue_dsn_in *in)
+{
+	bool any = utf8(in->q->sender);
+
+	for (size_t i = 0; i < in->q->n; i++)
+		any |= in->report[i] && utf8(in->q->r[i].addr);
+	return any;
+}
+
+static const char *const action_names[] = { "failed", "delayed", "relayed" };
+
+static const char *const subjects[] = { "Undelivered Mail Returned to Sender",
+					"Delayed Mail (still being retried)",
+					"Successful Mail Delivery Report" };
+
+static const char *const explanations[] = {
+	"Your message could not be delivered to the recipients below. It has been returned to "
+	"you.",
+	"Your message could not be delivered yet to the recipients below. It will be tried again; "
+	"you need not send it again.",
+	"Your message was handed to the servers of the recipients below, which do not send "
+	"delivery notifications (relayed to a non-DSN server): you will get none from them.",
+};
+
+static void human_part(const struct queue_dsn_in *in, bool global, struct pb_buf *o)
 {
 	const struct pb_queue_rec *q = in->q;
 
-	pb_buf_append_str(o, "Content-Type: text/plain; charset=us-ascii\r\n\r\n");
+	pb_buf_printf(o, "Content-Type: text/plain; charset=%s\r\n\r\n",
+		      global ? "utf-8" : "us-ascii");
 	pb_buf_printf(o, "This is the mail system at host %s.\r\n\r\n", in->mta);
-	if (in->delayed)
-		pb_buf_append_str(o, "Your message could not be delivered yet to the recipients "
-				     "below. It will be tried again; you need not send it again.\r\n\r\n");
-	else
-		pb_buf_append_str(o, "Your message could not be delivered to the recipients "
-				     "below. It has been returned to you.\r\n\r\n");
+	pb_buf_printf(o, "%s\r\n\r\n", explanations[in->action]);
 	for (size_t i = 0; i < q->n; i++)
 		if (in->report[i])
 			pb_buf_printf(o, "<%s>: %s\r\n", q->r[i].addr, q->r[i].reply);
 	pb_buf_append_str(o, "\r\n");
 }
 
-static void status_part(const struct queue_dsn_in *in, struct pb_buf *o)
+static void status_part(const struct queue_dsn_in *in, bool global, struct pb_buf *o)
 {
 	const struct pb_queue_rec *q = in->q;
 	char date[64], st[16];
 
-	pb_buf_append_str(o, "Content-Type: message/delivery-status\r\n\r\n");
+	pb_buf_printf(o, "Content-Type: message/%sdelivery-status\r\n\r\n",
+		      global ? "global-" : "");
 	pb_buf_printf(o, "Reporting-MTA: dns; %s\r\n", in->mta);
 	if (q->envid[0] != '\0')
 		pb_buf_printf(o, "Original-Envelope-Id: %s\r\n", q->envid);
@@ -84,10 +114,11 @@ static void status_part(const struct queue_dsn_in *in, struct pb_buf *o)
 		if (!in->report[i])
 			continue;
 		const struct pb_queue_rcpt *r = &q->r[i];
-		pb_buf_printf(o, "\r\nFinal-Recipient: rfc822; %s\r\n", r->addr);
+		pb_buf_printf(o, "\r\nFinal-Recipient: %s; %s\r\n", utf8(r->addr) ? "utf-8" : "rfc822",
+			      r->addr);
 		if (r->orcpt[0] != '\0')
 			pb_buf_printf(o, "Original-Recipient: %s\r\n", r->orcpt);
-		pb_buf_printf(o, "Action: %s\r\n", in->delayed ? "delayed" : "failed");
+		pb_buf_printf(o, "Action: %s\r\n", action_names[in->action]);
 		pb_buf_printf(o, "Status: %s\r\n", queue_dsn_status(r->reply, st, sizeof(st)));
 		if (in->remote[0] != '\0')
 			pb_buf_printf(o, "Remote-MTA: dns; %s\r\n", in->remote);
@@ -95,7 +126,7 @@ static void status_part(const struct queue_dsn_in *in, struct pb_buf *o)
 			pb_buf_printf(o, "Diagnostic-Code: smtp; %s\r\n", r->reply);
 		rfc5322_date(in->now_ms, date, sizeof(date));
 		pb_buf_printf(o, "Last-Attempt-Date: %s\r\n", date);
-		if (in->delayed) {
+		if (in->action == QUEUE_DSN_DELAYED) {
 			rfc5322_date(in->retry_until_ms, date, sizeof(date));
 			pb_buf_printf(o, "Will-Retry-Until: %s\r\n", date);
 		}
@@ -107,28 +138,29 @@ void queue_dsn_build(const struct queue_dsn_in *in, struct pb_buf *o)
 {
 	const struct pb_queue_rec *q = in->q;
 	char date[64], boundary[96];
+	bool global = global_dsn(in);
 
 	snprintf(boundary, sizeof(boundary), "%llu.%lld/%s", (unsigned long long)q->id,
 		 (long long)in->now_ms, in->mta);
 	rfc5322_date(in->now_ms, date, sizeof(date));
 	pb_buf_printf(o, "From: Mail Delivery System <MAILER-DAEMON@%s>\r\n", in->mta);
 	pb_buf_printf(o, "To: <%s>\r\n", q->sender);
-	pb_buf_printf(o, "Subject: %s\r\n", in->delayed ? "Delayed Mail (still being retried)"
-						    : "Undelivered Mail Returned to Sender");
+	pb_buf_printf(o, "Subject: %s\r\n", subjects[in->action]);
 	pb_buf_printf(o, "Date: %s\r\n", date);
 	pb_buf_printf(o, "Message-ID: <dsn.%llu.%lld@%s>\r\n", (unsigned long long)q->id,
 		      (long long)in->now_ms, in->mta);
 	pb_buf_append_str(o, "Auto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n");
-	pb_buf_printf(o, "Content-Type: multipart/report; report-type=delivery-status;\r\n"
-			 "\tboundary=\"%s\"\r\n\r\n", boundary);
+	pb_buf_printf(o, "Content-Type: multipart/report; report-type=%sdelivery-status;\r\n"
+			 "\tboundary=\"%s\"\r\n\r\n", global ? "global-" : "", boundary);
 	pb_buf_printf(o, "This is a MIME-encapsulated message.\r\n\r\n--%s\r\n", boundary);
-	human_part(in, o);
+	human_part(in, global, o);
 	pb_buf_printf(o, "--%s\r\n", boundary);
-	status_part(in, o);
+	status_part(in, global, o);
 	pb_buf_printf(o, "--%s\r\n", boundary);
 	size_t len = in->whole ? in->original_len : header_len(in->original, in->original_len);
-	pb_buf_printf(o, "Content-Type: %s\r\n\r\n", in->whole ? "message/rfc822"
-							     : "text/rfc822-headers");
+	pb_buf_printf(o, "Content-Type: %s\r\n\r\n",
+		      in->whole ? (global ? "message/global" : "message/rfc822")
+				: (global ? "message/global-headers" : "text/rfc822-headers"));
 	pb_buf_append(o, in->original, len);
 	if (len < 2 || memcmp(in->original + len - 2, "\r\n", 2) != 0)
 		pb_buf_append_str(o, "\r\n");

@@ -1,6 +1,8 @@
 /*
  * queue-dsn.h: an RFC 3464 delivery status notification (multipart/report with
- * message/delivery-status) for some recipients of a queue entry. Pure: no store, no clock.
+ * message/delivery-status) for some recipients of a queue entry; a global one (RFC 6533:
+ * message/global-delivery-status, "utf-8" addresses, the human part in UTF-8) when the sender
+ * or a reported address is UTF-8. Pure: no store, no clock.
  * OWNS: nothing. THREAD: any.
  */
 #ifndef QUEUE_DSN_H
@@ -14,10 +16,14 @@
 /* The original's content included: at most this much (RET=FULL), else its header only. */
 #define QUEUE_DSN_FULL_MAX (64 * 1024)
 
+/* What the DSN reports (RFC 3464 2.3.3 Action): a failure, a delay warning, or a success
+ * (NOTIFY=SUCCESS) — "relayed" to a server that does not offer DSN (RFC 3461 6.2.1). */
+enum queue_dsn_action { QUEUE_DSN_FAILED, QUEUE_DSN_DELAYED, QUEUE_DSN_RELAYED };
+
 struct queue_dsn_in {
 	const struct pb_queue_rec *q;
 	const bool *report;  /* per recipient of q: in this DSN */
-	bool delayed;        /* a delay warning (Action: delayed), else failure */
+	enum queue_dsn_action action;
 	const char *mta;     /* this host's name (Reporting-MTA) */
 	const char *remote;  /* the next hop (Remote-MTA), "" when none */
 	int64_t now_ms, retry_until_ms;

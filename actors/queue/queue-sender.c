@@ -153,7 +153,8 @@ static void free_replies(char **replies, size_t n)
  * last, "name[address]". A DNS failure: 4xx (retried) or 5xx (bounced), with the resolver's
  * enhanced code and text. */
 static void send_mx(struct qsend *q, const struct pb_settings_outbound *o,
-		    struct queue_smtp_tx *tx, char **replies, char *relay_r, size_t size)
+		    struct queue_smtp_tx *tx, char **replies, char *relay_r, size_t size,
+		    bool *dsn_r)
 {
 	struct mx_resolver *r = resolver(q, o, tx->helo);
 	struct mx_result res;
@@ -179,7 +180,7 @@ static void send_mx(struct qsend *q, const struct pb_settings_outbound *o,
 			tx->host = res.targets[i].host;
 			tx->addr = res.targets[i].addrs[k].text;
 			snprintf(relay_r, size, "%s[%s]", tx->host, tx->addr);
-			done = queue_smtp_send(tx, replies) == 0;
+			done = queue_smtp_send(tx, replies, dsn_r) == 0;
 			if (!done)
 				pb_info("qsend", "event=mx_next domain=%s relay=%s reason=%s",
 					PB_LOGQ(domain), PB_LOGQ(relay_r), PB_LOGQ(replies[0]));
@@ -191,13 +192,15 @@ static void send_mx(struct qsend *q, const struct pb_settings_outbound *o,
 	mx_result_deinit(&res);
 }
 
-static void reply_sent(struct pb_actor *a, struct pb_msg *m, char **replies, const char *relay)
+static void reply_sent(struct pb_actor *a, struct pb_msg *m, char **replies, const char *relay,
+		       bool dsn)
 {
 	struct msg_qsend_send_req *q = &m->u.qsend_send_req;
 	struct pb_msg rep;
 
 	pb_msg_init(&rep, MSG_QSEND_SEND_REP);
 	rep.u.qsend_send_rep.id = q->id;
+	rep.u.qsend_send_rep.dsn = dsn;
 	for (uint32_t i = 0; i < q->rcpts.n; i++) {
 		pb_info("qsend", "event=attempt queue_id=%llu rcpt=%s relay=%s:%u reply=%s",
 			(unsigned long long)q->id, PB_LOGQ(q->rcpts.v[i]), PB_LOGQ(relay), q->port,
@@ -247,17 +250,18 @@ static int on_send(struct pb_actor *a, void *state, struct pb_msg *m)
 		.cache = qs->cache,
 	};
 	char **replies = xcalloc(q->rcpts.n, sizeof(char *));
+	bool dsn = false;
 	snprintf(relay, sizeof(relay), "%s", q->host);
 	if (tx_setup(qs, &o, helo, sizeof(helo), &tx) < 0)
 		all_replies(replies, q->rcpts.n,
 			    "451 4.7.5 no TLS client context (outbound.tls_ca_file?)");
 	else if (q->mx)
-		send_mx(qs, &o, &tx, replies, relay, sizeof(relay));
+		send_mx(qs, &o, &tx, replies, relay, sizeof(relay), &dsn);
 	else
-		queue_smtp_send(&tx, replies);
+		queue_smtp_send(&tx, replies, &dsn);
 	if (queue_smtp_cache_open(tx.cache))
 		pb_actor_timer_set(a, QSEND_TIMER_IDLE, QUEUE_SMTP_CACHE_IDLE_MS);
-	reply_sent(a, m, replies, relay);
+	reply_sent(a, m, replies, relay, dsn);
 	return 0;
 }
 

@@ -8,6 +8,7 @@
  * leaves as a possible duplicate.
  */
 #include "queue-smtp.h"
+#include "queue-downgrade.h"
 
 #include "pb-alloc.h"
 #include "pb-buf.h"
@@ -39,6 +40,7 @@ struct sess {
 	struct caps x;
 	bool done;                  /* the content's final reply was read: the connection is idle */
 	struct pb_buf whole;        /* the body, when read whole (len 0: read by chunks) */
+	uint64_t size;              /* the content's size as sent (SIZE=): converted, its new one */
 	bool greeted;               /* the greeting, EHLO, STARTTLS and AUTH went through (or reused) */
 	int code;
 	char text[LINE_MAX_CLIENT]; /* the reply's last line, code included */
@@ -238,7 +240,7 @@ static void mail_line(struct sess *s, bool body8, bool utf8, struct pb_buf *b)
 
 	pb_buf_printf(b, "MAIL FROM:<%s>", tx->sender);
 	if (s->x.size_ext) /* RFC 1870: only to a server that offers SIZE */
-		pb_buf_printf(b, " SIZE=%llu", (unsigned long long)tx->size);
+		pb_buf_printf(b, " SIZE=%llu", (unsigned long long)s->size);
 	if (body8 && s->x.eightbit)
 		pb_buf_append_str(b, " BODY=8BITMIME");
 	if (utf8)
@@ -388,6 +390,36 @@ static int greet(struct sess *s, char **replies)
 	return authenticate(s, replies);
 }
 
+/* 8-bit content for a server without 8BITMIME: s->whole becomes its 7-bit form (RFC 6152 3,
+ * queue-downgrade.h). 0, or -1 with every reply a 5xx saying why it cannot be (the sender
+ * gets the DSN) or a 4xx when the store failed. */
+static int downgrade(struct sess *s, char **replies)
+{
+	struct pb_buf out;
+	const char *why = NULL;
+
+	if (s->whole.len == 0 && s->tx->size <= QUEUE_DOWNGRADE_MAX &&
+	    pb_store_blob_get(s->tx->store, s->tx->blob_key, &s->whole, &s->error) != 1) {
+		all(replies, s->tx->n_rcpts, xasprintf("451 4.3.0 cannot read the message: %s%s",
+					       s->error, ""));
+		s->error = NULL;
+		return -1;
+	}
+	pb_buf_init(&out);
+	if (s->whole.len == 0 || queue_downgrade(s->whole.data, s->whole.len, &out, &why) < 0) {
+		all(replies, s->tx->n_rcpts,
+		    xasprintf("554 5.6.3 the message has 8-bit content that cannot be converted to 7 "
+			      "bit for %s, which does not accept 8BITMIME (RFC 6152): %s", s->tx->host,
+			      why != NULL ? why : "too large to convert"));
+		pb_buf_deinit(&out);
+		return -1;
+	}
+	pb_buf_deinit(&s->whole);
+	s->whole = out;
+	s->size = out.len;
+	return 0;
+}
+
 /* What may stop the transaction before MAIL (RFC 6152, 6531, 1870): 0 go on, -1 replies set. */
 static int precheck(struct sess *s, char **replies, char *buf, bool *body8_r, bool *utf8_r)
 {
@@ -400,17 +432,15 @@ static int precheck(struct sess *s, char **replies, char *buf, bool *body8_r, bo
 	}
 	*body8_r = b8 == 1;
 	*utf8_r = has_8bit_addr(s->tx);
-	if (*body8_r && !s->x.eightbit) {
-		all(replies, n, xasprintf("554 5.6.3 the message has 8-bit content and %s does not "
-				    "accept 8BITMIME (RFC 6152)%s", s->tx->host, ""));
-		return -1;
-	}
 	if (*utf8_r && !s->x.smtputf8) {
 		all(replies, n, xasprintf("553 5.6.7 the addresses need SMTPUTF8 and %s does not offer "
 				    "it (RFC 6531)%s", s->tx->host, ""));
 		return -1;
 	}
-	if (s->x.max_size > 0 && s->tx->size > s->x.max_size) {
+	if (*body8_r && !s->x.eightbit && downgrade(s, replies) < 0)
+		return -1;
+	*body8_r = *body8_r && s->x.eightbit;
+	if (s->x.max_size > 0 && s->size > s->x.max_size) {
 		all(replies, n, xasprintf("552 5.3.4 the message is larger than %s accepts (SIZE)%s",
 				    s->tx->host, ""));
 		return -1;
@@ -602,9 +632,9 @@ static void cache_put(struct sess *s, uint64_t opened)
 	cache_key(s->tx, c->key, sizeof(c->key));
 }
 
-int queue_smtp_send(const struct queue_smtp_tx *tx, char **replies_r)
+int queue_smtp_send(const struct queue_smtp_tx *tx, char **replies_r, bool *dsn_r)
 {
-	struct sess s = { .tx = tx };
+	struct sess s = { .tx = tx, .size = tx->size };
 	uint64_t now = mono_ms();
 
 	pb_buf_init(&s.whole);
@@ -619,6 +649,7 @@ int queue_smtp_send(const struct queue_smtp_tx *tx, char **replies_r)
 				 tx->connect_timeout_ms, &s.c, &s.error) < 0) {
 			char *t = xasprintf("451 4.4.1 cannot connect to %s: %s", tx->host, s.error);
 			all(replies_r, tx->n_rcpts, t);
+			*dsn_r = false;
 			return 1;
 		}
 		s.error = NULL; /* pb_conn_open leaves its last attempt's error */
@@ -628,6 +659,7 @@ int queue_smtp_send(const struct queue_smtp_tx *tx, char **replies_r)
 		char *t = xasprintf("451 4.4.2 connection to %s lost: %s", tx->host, s.error);
 		all(replies_r, tx->n_rcpts, t);
 	}
+	*dsn_r = s.greeted && s.x.dsn;
 	cache_put(&s, opened);
 	return s.greeted ? 0 : 1;
 }

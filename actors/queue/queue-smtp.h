@@ -65,8 +65,9 @@ void queue_smtp_cache_free(struct queue_smtp_cache **c);
  * "CODE text" — 2xx accepted by the server, 4xx try again later, 5xx failed for good.
  * Returns 0 when the session reached MAIL FROM, 1 when it stopped before (no connection, the
  * greeting, EHLO/HELO, STARTTLS or AUTH refused or lost: every reply is then a 4xx, and the
- * next MX host may be tried, RFC 5321 5.1). */
-int queue_smtp_send(const struct queue_smtp_tx *tx, char **replies_r);
+ * next MX host may be tried, RFC 5321 5.1). *dsn_r: the server offered DSN, so the DSN
+ * parameters went on with the transaction (RFC 3461). */
+int queue_smtp_send(const struct queue_smtp_tx *tx, char **replies_r, bool *dsn_r);
 
 /* ETRN (RFC 1985) to tx's server: the greeting, EHLO (STARTTLS as tx->tls says), then
  * "ETRN node" (rcpts unused). Returns the server's last reply ("CODE text"), or a 4xx of ours

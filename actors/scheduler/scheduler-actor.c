@@ -344,6 +344,20 @@ static void set_paused(struct sched *s, struct sched_method *m, bool paused)
 		PB_LOGQ(m->rec.name));
 }
 
+/* A sending method resumed: the queue's sending, held since a hang-up, goes on. */
+static void tell_resumed(struct pb_actor *a, const struct sched_method *m)
+{
+	struct pb_msg evt;
+	const char *error;
+
+	if (!m->rec.send)
+		return;
+	pb_msg_init(&evt, MSG_SCHED_RESUME_EVT);
+	evt.u.sched_resume_evt.method = xstrdup(m->rec.name);
+	(void)pb_cast(pb_actor_runtime(a), SCHED_QUEUE_ADDR, &evt, &error); /* none: nothing held */
+	pb_msg_free(&evt);
+}
+
 static int on_control(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct sched *s = state;
@@ -354,6 +368,8 @@ static int on_control(struct pb_actor *a, void *state, struct pb_msg *m)
 		return pb_reply_status(a, m, PB_ERR_NOTFOUND, "no such connection"), 0;
 	if (q->what == SCHED_CONTROL_PAUSE || q->what == SCHED_CONTROL_RESUME) {
 		set_paused(s, meth, q->what == SCHED_CONTROL_PAUSE);
+		if (q->what == SCHED_CONTROL_RESUME)
+			tell_resumed(a, meth);
 	} else if (q->what == SCHED_CONTROL_NOW) {
 		if (meth->run.on)
 			return pb_reply_status(a, m, PB_ERR_REFUSED, "the connection is running now"), 0;

@@ -18,7 +18,8 @@
  * OWNS: struct sched (the methods, their runs). THREAD: its actor thread.
  * MESSAGES handled: SCHED_ADD_REQ, SCHED_DEL_REQ, SCHED_LIST_REQ, SCHED_CONTROL_REQ, and the
  * answers SCHED_RUN_REP, SCHED_WAITING_REP, CORE_STATUS_REP. Sends: SCHED_RUN_REQ,
- * SCHED_WAITING_REQ, SCHED_HANGUP_EVT (to "collector" and "queue").
+ * SCHED_WAITING_REQ, SCHED_HANGUP_EVT (to "collector", and to "queue" for a method that sends),
+ * SCHED_RESUME_EVT (to "queue": a sending method resumed).
  */
 #ifndef SCHEDULER_ACTOR_H
 #define SCHEDULER_ACTOR_H

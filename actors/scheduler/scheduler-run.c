@@ -183,6 +183,8 @@ void sched_run_hangup(struct pb_actor *a, struct sched *s, struct sched_method *
 
 	for (size_t i = 0; i < PB_N_ELEMENTS(to); i++) {
 		struct pb_msg evt;
+		if (strcmp(to[i], SCHED_QUEUE_ADDR) == 0 && !m->rec.send)
+			continue; /* the queue holds its sending for a method that sends only */
 		pb_msg_init(&evt, MSG_SCHED_HANGUP_EVT);
 		evt.u.sched_hangup_evt.method = xstrdup(m->rec.name);
 		(void)pb_cast(pb_actor_runtime(a), to[i], &evt, &error); /* nobody there: nothing to stop */

@@ -139,19 +139,14 @@ static int on_queue(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct statushub *h = state;
 	const struct msg_status_queue_evt *q = &m->u.status_queue_evt;
-	uint64_t entries = 0, held = 0;
+	const uint64_t vals[2] = { q->entries, q->held };
+	uint64_t sums[2];
 
-	if (q->shard >= QUEUE_SHARDS_MAX)
+	if (pb_shard_sum_set(&h->queue, q->shard, q->shards, vals, 2, sums) < 0)
 		return 0;
-	h->q_entries[q->shard] = q->entries;
-	h->q_held[q->shard] = q->held;
-	for (size_t i = 0; i < QUEUE_SHARDS_MAX; i++) {
-		entries += h->q_entries[i];
-		held += h->q_held[i];
-	}
 	cJSON *o = event_new("queue");
-	cJSON_AddNumberToObject(o, "out_queue", (double)entries);
-	cJSON_AddNumberToObject(o, "held", (double)held);
+	cJSON_AddNumberToObject(o, "out_queue", (double)sums[0]);
+	cJSON_AddNumberToObject(o, "held", (double)sums[1]);
 	fan_out(a, h, TOPIC_QUEUE, "queue", o);
 	return 0;
 }

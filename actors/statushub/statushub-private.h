@@ -10,10 +10,11 @@
 #include "statushub-apikeys.h"
 #include "statushub-log.h"
 
+#include "pb-client.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
-#define QUEUE_SHARDS_MAX 64
 /* The inbox counts: asked of the directory this long after the first change (the changes
  * within it coalesce into one list); a list unanswered this long is given up. */
 #define STATUSHUB_INBOX_DELAY_MS 300
@@ -33,7 +34,7 @@ struct statushub {
 	struct statushub_log log;
 	struct hub_session *s;
 	size_t n, cap;
-	uint64_t q_entries[QUEUE_SHARDS_MAX], q_held[QUEUE_SHARDS_MAX];
+	struct pb_shard_sum queue; /* the queue shards' entries and held */
 	uint64_t lost; /* events a session's inbox could not take */
 	bool inbox_dirty;   /* a count changed since the last list was asked */
 	bool inbox_listing; /* a DIR_USER_LIST_REQ is in flight (since inbox_listing_since) */

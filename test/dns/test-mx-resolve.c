@@ -21,6 +21,7 @@
 static pid_t server_pid = -1;
 static char server_addr[64]; /* "127.0.0.1:PORT" */
 static char silent_addr[64]; /* a bound UDP port nobody reads */
+static char servfail_file[64]; /* the names the server answers SERVFAIL for, one a line */
 
 static int64_t now_ms(void)
 {
@@ -370,7 +371,61 @@ static void test_bad_input(void)
 	mx_resolver_destroy(&r);
 }
 
+/* From now on the server fails every query about names (NULL: none). */
+static void dns_failing(const char *names)
+{
+	if (names == NULL) {
+		unlink(servfail_file);
+		return;
+	}
+	FILE *f = fopen(servfail_file, "w");
+	REQUIRE(f != NULL);
+	fputs(names, f);
+	fclose(f);
+}
+
+/* One resolver asks twice; between the two the DNS fails: the second answer is the cached
+ * one when every TTL allowed it, a failure when one was 0. A fresh resolver sees the failure. */
+static enum mx_status again_while_failing(const char *domain, const char *names)
+{
+	struct mx_resolver_settings set = { .servers = server_addr };
+	struct mx_resolver *r = NULL;
+	struct mx_result res;
+	const char *error;
+
+	if (mx_resolver_create(&set, &r, &error) < 0) {
+		CHECK(!"a resolver");
+		return MX_PERM;
+	}
+	CHECK(mx_resolve(r, domain, TIMEOUT_MS, &res) == MX_OK);
+	mx_result_deinit(&res);
+	dns_failing(names);
+	enum mx_status st = mx_resolve(r, domain, TIMEOUT_MS, &res);
+	if (st == MX_OK) {
+		CHECK_INT(res.n_targets, 1);
+		CHECK(res.n_targets == 1 && res.targets[0].n_addrs == 1);
+	}
+	mx_result_deinit(&res);
+	CHECK(resolve(domain, &res) == MX_TEMP);
+	mx_result_deinit(&res);
+	dns_failing(NULL);
+	mx_resolver_destroy(&r);
+	return st;
+}
+
+static void test_cached_for_ttl(void)
+{
+	CHECK(again_while_failing("cached.test", "cached.test\nmx.cached.test\n") == MX_OK);
+	CHECK(again_while_failing("CACHED.test.", "cached.test\nmx.cached.test\n") == MX_OK);
+	CHECK(again_while_failing("mxttl0.test", "mxttl0.test\nmx.mxttl0.test\n") == MX_TEMP);
+	CHECK(again_while_failing("addrttl0.test", "addrttl0.test\nmx.addrttl0.test\n") ==
+	      MX_TEMP);
+	/* the implicit MX is asked again */
+	CHECK(again_while_failing("implicit.test", "implicit.test\n") == MX_TEMP);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "cached_for_ttl", test_cached_for_ttl },
 	{ "preference_order", test_preference_order },
 	{ "equal_preference_shuffled", test_equal_preference_shuffled },
 	{ "aaaa_only", test_aaaa_only },
@@ -396,6 +451,9 @@ static int start_server(void)
 {
 	const char *src = getenv("PB_SOURCE_DIR");
 	char script[512], zone[512], line[64] = "";
+
+	snprintf(servfail_file, sizeof(servfail_file), "/tmp/pb-mx-servfail-%d", (int)getpid());
+	unlink(servfail_file);
 	int fds[2];
 	size_t got = 0;
 
@@ -409,7 +467,8 @@ static int start_server(void)
 		dup2(fds[1], 1);
 		close(fds[0]);
 		execl(PB_DNS_PYTHON, PB_DNS_PYTHON, script, "--zone", zone, "--servfail",
-		      "servfail.test", "--servfail", "broken.mxfail.test", (char *)NULL);
+		      "servfail.test", "--servfail", "broken.mxfail.test", "--servfail-file",
+		      servfail_file, (char *)NULL);
 		_exit(127);
 	}
 	close(fds[1]);
@@ -459,5 +518,6 @@ int main(void)
 	}
 	if (silent >= 0)
 		close(silent);
+	unlink(servfail_file);
 	return rc;
 }

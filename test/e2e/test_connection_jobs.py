@@ -6,7 +6,8 @@ a collector with a wrong password named in the method's last failure; a "min wai
 skipping with one message queued and, with two, sending both (they are at smtp-sink when the
 run ends ok, long before the queue's own retry); a hang-up during a slow collection stopping
 at the next message boundary: the message being downloaded arrives whole, the next one is not
-begun, nothing is half there."""
+begun, nothing is half there; a hang-up of a sending method holding the queue's retries until
+the method is resumed."""
 import json
 import os
 import socketserver
@@ -194,6 +195,71 @@ class MinWaiting(QueueBase):
         self.assertEqual(len(self.sink.find(b"Subject: waiting one")), 1)
         self.assertEqual(len(self.sink.find(b"Subject: waiting two")), 1)
         self.assertIn("event=send_job connection=batch entries=2", self.d.log())
+
+
+class Stall(socketserver.ThreadingTCPServer):
+    """An SMTP server that says nothing until release is set, then "421" and closes; it
+    counts the connections."""
+    allow_reuse_address = True
+    daemon_threads = True
+
+    def __init__(self):
+        self.connections = 0
+        self.release = threading.Event()
+        super().__init__(("127.0.0.1", 0), StallHandler)
+        self.port = self.server_address[1]
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+class StallHandler(socketserver.StreamRequestHandler):
+    def handle(self):
+        self.server.connections += 1
+        self.server.release.wait(60)
+        self.wfile.write(b"421 4.3.2 not now\r\n")
+
+
+class HangUpHoldsQueue(QueueBase):
+    """Hanging up a method that sends holds the queue's sending: no new attempt (a retry that
+    falls due is held back) until the method is resumed."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.stall = Stall()
+        cls.start_daemon(cls.stall.port)
+        cls.settings({"retry_first_s": 1, "retry_max_s": 1})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.stall.release.set()
+        cls.stop_daemon()
+        cls.stall.shutdown()
+        cls.stall.server_close()
+
+    def attempts(self, qid):
+        return int(self.queue("show", qid)[1].split("attempts=")[1].split()[0])
+
+    def test_hangup_holds_until_resume(self):
+        self.send(["held@remote.example"], b"Subject: held by hangup\r\n\r\nbody\r\n")
+        pbtest.wait_until(lambda: self.stall.connections == 1, timeout=30,
+                          what="the first attempt, stalled")
+        qid = pbtest.wait_until(lambda: self.find_entry("held@remote.example"), timeout=30,
+                                what="the entry")[0]
+        connection(self, "add", "isp", "--every", "10080")
+        self.addCleanup(self.d.cli, "connection", "del", "isp")
+        pbtest.wait_until(lambda: show(self.d, "isp")["state"].startswith("running"),
+                          timeout=30, what="the send run waiting for the stalled attempt")
+        self.assertIn("hung up", connection(self, "hangup", "isp"))
+        self.stall.release.set()  # the attempt ends 4xx; its retry falls due a second later
+        pbtest.wait_until(lambda: "event=held_back queue_id=%s" % qid in self.d.log(),
+                          timeout=30, what="the due retry held back")
+        self.assertEqual(self.stall.connections, 1)
+        self.assertEqual(self.attempts(qid), 1)
+        self.assertIn("event=sending_held connection=isp", self.d.log())
+        connection(self, "resume", "isp")
+        pbtest.wait_until(lambda: self.stall.connections >= 2, timeout=30,
+                          what="an attempt once resumed")
+        pbtest.wait_until(lambda: self.attempts(qid) >= 2, timeout=30,
+                          what="the attempt written down")
 
 
 if __name__ == "__main__":

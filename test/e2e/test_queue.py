@@ -165,17 +165,20 @@ class QueueBase(TlsCase):
         self.assertEqual(refused, {})
         s.quit()
 
-    def inbox(self):
-        """alice's messages, parsed."""
+    def inbox_raw(self):
+        """alice's messages, as bytes."""
         p = poplib.POP3("127.0.0.1", self.d.ports["pop3"], timeout=60)
         try:
             p.user("alice")
             p.pass_("alicepw1")
             n = len(p.list()[1])
-            return [email.message_from_bytes(b"\r\n".join(p.retr(i + 1)[1]))
-                    for i in range(n)]
+            return [b"\r\n".join(p.retr(i + 1)[1]) for i in range(n)]
         finally:
             p.quit()
+
+    def inbox(self):
+        """alice's messages, parsed."""
+        return [email.message_from_bytes(m) for m in self.inbox_raw()]
 
     def dsns(self, action):
         out = []
@@ -208,17 +211,21 @@ class QueueCase(QueueBase):
     def setUpClass(cls):
         cls.sink = Sink()
         cls.sink7 = Sink(extra=("-8",))  # no 8BITMIME
+        cls.sink_nodsn = Sink(extra=("-N",))  # no DSN
         cls.peer = Peer()
         cls.dead = closed_port()
         cls.start_daemon(cls.sink.port)
         cls.settings({"routes": "refuse.example=127.0.0.1:%d dead.example=127.0.0.1:%d "
-                                "held.example=127.0.0.1:%d seven.example=127.0.0.1:%d"
-                                % (cls.peer.port, cls.dead, cls.dead, cls.sink7.port)})
+                                "held.example=127.0.0.1:%d seven.example=127.0.0.1:%d "
+                                "nodsn.example=127.0.0.1:%d"
+                                % (cls.peer.port, cls.dead, cls.dead, cls.sink7.port,
+                                   cls.sink_nodsn.port)})
 
     @classmethod
     def tearDownClass(cls):
         cls.sink.stop()
         cls.sink7.stop()
+        cls.sink_nodsn.stop()
         cls.peer.shutdown()
         cls.stop_daemon()
 
@@ -367,14 +374,22 @@ class QueueCase(QueueBase):
         self.assertEqual(rc, 0, err)
         self.assertIn("HELD", self.queue("show", qid)[1])
         attempts = self.queue("show", qid)[1].split("attempts=")[1].split()[0]
+        # another entry to the same dead next hop, not held: it is tried while the held is not
+        self.send(["z@held.example"], b"Subject: not held\r\n\r\nbody\r\n")
+        other = pbtest.wait_until(lambda: self.find_entry("z@held.example"), timeout=30,
+                                  what="the other entry")[0]
+
+        def tries(entry):
+            return int(self.queue("show", entry)[1].split("attempts=")[1].split()[0])
+
+        seen = tries(other)
         rc, out, err = self.queue("flush")
         self.assertEqual(rc, 0, err)
-        # held: the flush does not send it (the attempts stay while two retry periods pass)
-        deadline = time.monotonic() + 3
-        while time.monotonic() < deadline:
-            self.assertEqual(self.queue("show", qid)[1].split("attempts=")[1].split()[0],
-                             attempts)
-            time.sleep(0.2)
+        # held: neither the flush nor two retry periods send it, while the other goes twice
+        pbtest.wait_until(lambda: tries(other) >= seen + 2, timeout=30,
+                          what="two attempts of the entry not held")
+        self.assertEqual(str(tries(qid)), attempts)
+        self.assertEqual(self.queue("delete", other)[0], 0)
         rc, out, err = self.queue("release", qid)
         self.assertEqual(rc, 0, err)
         self.assertNotIn("HELD", self.queue("show", qid)[1])
@@ -399,7 +414,8 @@ class QueueCase(QueueBase):
                                 what="the 8-bit message")
         self.assertIn(b"BODY=8BITMIME", got[0].split(b"X-Mail-Args:", 1)[1].split(b"\n", 1)[0])
         self.assertIn("café".encode(), got[0])
-        # to one without: bounced (RFC 6152), while a 7-bit message goes through there
+        # to one without: an 8-bit header cannot be converted: bounced (RFC 6152, 6532),
+        # while a 7-bit message goes through there
         self.send(["u8@seven.example"], body8.encode(), mail_options=["BODY=8BITMIME"])
         self.send(["u7@seven.example"], b"Subject: seven\r\n\r\nplain\r\n")
         dsn = pbtest.wait_until(
@@ -408,9 +424,114 @@ class QueueCase(QueueBase):
         r = dsn.get_payload()[1].get_payload()[1]
         self.assertEqual(r["Status"], "5.6.3")
         self.assertIn("8BITMIME", r["Diagnostic-Code"])
-        got = pbtest.wait_until(self.sink7.messages, timeout=30, what="the 7-bit message")
+        self.assertIn("header", r["Diagnostic-Code"])
+        got = pbtest.wait_until(lambda: self.sink7.find(b"<u7@seven.example>"), timeout=30,
+                                what="the 7-bit message")
         self.assertEqual(len(got), 1)
-        self.assertIn(b"X-Rcpt-Args: <u7@seven.example>", got[0])
+        self.assertFalse(self.sink7.find(b"<u8@seven.example>"))
+
+    def test_8bit_downgraded(self):
+        """8-bit body parts to a server without 8BITMIME are re-encoded quoted-printable
+        (RFC 6152 3): the copy received is 7-bit, MIME-correct, and decodes to the text."""
+        body = ("Subject: converted\r\nMIME-Version: 1.0\r\n"
+                "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
+                "--b1\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                "Content-Transfer-Encoding: 8bit\r\n\r\ncaf\u00e9 = cr\u00e8me br\u00fbl\u00e9e \r\n"
+                "--b1\r\nContent-Type: application/octet-stream\r\n"
+                "Content-Transfer-Encoding: base64\r\n\r\nAAEC\r\n--b1--\r\n").encode()
+        self.send(["d8@seven.example"], body, mail_options=["BODY=8BITMIME"])
+        dump = pbtest.wait_until(lambda: self.sink7.find(b"<d8@seven.example>"), timeout=30,
+                                 what="the converted message")[0]
+        mail_args = dump.split(b"X-Mail-Args:", 1)[1].split(b"\n", 1)[0]
+        self.assertNotIn(b"BODY=", mail_args)
+        self.assertTrue(all(b < 0x80 for b in dump), dump)
+        msg = email.message_from_bytes(dump)
+        text, blob = msg.get_payload()
+        self.assertEqual(text["Content-Transfer-Encoding"], "quoted-printable")
+        self.assertEqual(text.get_payload(decode=True).decode("utf-8"),
+                         "caf\u00e9 = cr\u00e8me br\u00fbl\u00e9e ")
+        self.assertEqual(blob.get_payload(decode=True), b"\x00\x01\x02")
+        self.assertFalse([m for m in self.dsns("failed") if "d8@seven.example" in m.as_string()])
+
+    def send_each(self, rcpts, body):
+        """One message; rcpts: (address, [RCPT parameters]) each with its own."""
+        s = smtplib.SMTP("127.0.0.1", self.d.ports["submission"], timeout=60)
+        self.addCleanup(s.close)
+        s.ehlo("client.example.org")
+        s.login("alice", "alicepw1")
+        self.assertEqual(s.mail(self.alice())[0], 250)
+        for addr, options in rcpts:
+            self.assertEqual(s.rcpt(addr, options)[0], 250)
+        self.assertEqual(s.data(body)[0], 250)
+        s.quit()
+
+    def test_notify_success_relayed_to_non_dsn_server(self):
+        """NOTIFY=SUCCESS: a server without DSN took the message — the sender gets a "relayed"
+        DSN (RFC 3461 6.2.1) for that recipient only; one with DSN gets NOTIFY passed on and
+        reports itself, so none from us."""
+        body = b"Subject: notify success\r\nMessage-ID: <ns-1@client>\r\n\r\nbody\r\n"
+        self.send_each([("ok1@nodsn.example", ["NOTIFY=SUCCESS"]),
+                        ("quiet1@nodsn.example", ["NOTIFY=FAILURE"])], body)
+        self.send_each([("ok2@remote.example", ["NOTIFY=SUCCESS,FAILURE"])],
+                       b"Subject: notify passed on\r\n\r\nbody\r\n")
+        dsn = pbtest.wait_until(lambda: self.dsns("relayed"), timeout=30,
+                                what="the success DSN")[0]
+        self.assertEqual(dsn["Subject"], "Successful Mail Delivery Report")
+        human, status, original = dsn.get_payload()
+        per_msg, *per_rcpt = status.get_payload()
+        self.assertEqual([r["Final-Recipient"] for r in per_rcpt],
+                         ["rfc822; ok1@nodsn.example"])
+        self.assertEqual(per_rcpt[0]["Status"], "2.0.0")
+        self.assertTrue(per_rcpt[0]["Diagnostic-Code"].startswith("smtp; 250"))
+        self.assertEqual(original.get_content_type(), "text/rfc822-headers")
+        self.assertIn("Message-ID: <ns-1@client>", original.get_payload())
+        got = self.sink_nodsn.find(b"<ns-1@client>")
+        self.assertEqual(len(got), 1)
+        self.assertNotIn(b"NOTIFY", got[0])  # not passed to a server without DSN
+        # the DSN-capable sink got NOTIFY and the entry ended without a DSN of ours
+        got = pbtest.wait_until(lambda: self.sink.find(b"notify passed on"), timeout=30,
+                                what="the message at the DSN server")
+        self.assertIn(b"X-Rcpt-Args: <ok2@remote.example> NOTIFY=SUCCESS,FAILURE", got[0])
+        pbtest.wait_until(lambda: not self.find_entry("ok2@remote.example"), timeout=30,
+                          what="the entry done")
+        self.assertEqual(len(self.dsns("relayed")), 1)
+
+    def test_notify_never_suppresses_failure_dsn(self):
+        """NOTIFY=NEVER: a refused recipient gets no DSN; its neighbour with NOTIFY=FAILURE,
+        refused in the same transaction, does — and that DSN names it alone."""
+        self.send_each([("badnever@refuse.example", ["NOTIFY=NEVER"]),
+                        ("badtold@refuse.example", ["NOTIFY=FAILURE"])],
+                       b"Subject: notify never\r\n\r\nbody\r\n")
+        dsn = pbtest.wait_until(
+            lambda: [m for m in self.dsns("failed") if "badtold@refuse.example" in m.as_string()],
+            timeout=30, what="the failure DSN")[0]
+        self.assertNotIn("badnever", dsn.as_string())
+        pbtest.wait_until(lambda: not self.find_entry("badnever@refuse.example"), timeout=30,
+                          what="the entry done")
+        self.assertFalse([m for m in self.inbox() if "badnever" in m.as_string()])
+
+    def test_smtputf8_address_bounced(self):
+        """A UTF-8 address to a server without SMTPUTF8 (smtp-sink offers none) cannot be
+        downgraded: the sender gets a DSN saying why (RFC 6531 3.2), nothing is sent."""
+        self.send(["j\u00f6rg@seven.example"], b"Subject: utf8 address\r\n\r\nbody\r\n",
+                  mail_options=["SMTPUTF8"])
+
+        def global_dsns():
+            return [m for m in self.inbox() if m.get_content_type() == "multipart/report"
+                    and m.get_param("report-type") == "global-delivery-status"]
+        dsn = pbtest.wait_until(global_dsns, timeout=30, what="the SMTPUTF8 bounce")[0]
+        human, status, original = dsn.get_payload()
+        self.assertEqual(human.get_content_charset(), "utf-8")
+        self.assertEqual(status.get_content_type(), "message/global-delivery-status")
+        self.assertEqual(original.get_content_type(), "message/global-headers")
+        # the fields as sent (Python reads message/global-delivery-status as an embedded
+        # message and mangles its UTF-8)
+        raw = [r for r in self.inbox_raw() if b"report-type=global-delivery-status" in r][0]
+        fields = raw.split(b"message/global-delivery-status", 1)[1]
+        self.assertIn(b"\nFinal-Recipient: utf-8; j\xc3\xb6rg@seven.example\r\n"
+                      b"Action: failed\r\nStatus: 5.6.7\r\n", fields)
+        self.assertIn(b"SMTPUTF8", fields.split(b"Diagnostic-Code:", 1)[1].split(b"\n", 1)[0])
+        self.assertFalse(self.sink7.find(b"utf8 address"))
 
     def test_remote_refused_without_auth(self):
         s = smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=60)
@@ -537,6 +658,7 @@ class QueueShards(QueueBase):
         return sorted(line.split()[0] for line in out.splitlines() if line[:1].isdigit())
 
     def test_every_entry_listed_and_reached_by_id_after_restart(self):
+        """Also listed page by page, never more than --limit entries in a reply."""
         for i in range(8):
             self.send(["u%d@stuck.example" % i], b"Subject: stuck %d\r\n\r\nbody\r\n" % i)
         pbtest.wait_until(lambda: len(self.ids()) == 8, timeout=30, what="8 entries listed")
@@ -551,9 +673,35 @@ class QueueShards(QueueBase):
             self.assertEqual(rc, 0, (qid, err))
             self.assertEqual(self.queue("hold", qid)[0], 0, qid)
             self.assertIn("HELD", self.queue("show", qid)[1])
+        self.check_pages(before)
         for qid in before:
             self.assertEqual(self.queue("delete", qid)[0], 0, qid)
         pbtest.wait_until(lambda: self.ids() == [], timeout=30, what="the entries deleted")
+
+    def check_pages(self, ids):
+        """`queue list --limit 3` pages through the entries of every shard in id order, each
+        once, the last line naming the next page while there is one."""
+        want = sorted(ids, key=int)
+        got, args = [], ["list", "--limit", "3"]
+        for _ in range(len(want)):
+            rc, out, err = self.queue(*args)
+            self.assertEqual(rc, 0, err)
+            lines = out.splitlines()
+            page = [line.split()[0] for line in lines if line[:1].isdigit()]
+            self.assertLessEqual(len(page), 3)
+            got += page
+            if not lines[-1].startswith("more: "):
+                break
+            self.assertEqual(lines[-1], "more: pillarbox queue list --after %s --limit 3"
+                             % page[-1])
+            args = lines[-1].split()[3:]
+        self.assertEqual(got, want)
+        rc, out, err = self.queue("list", "--after", want[-1])
+        self.assertEqual((rc, out.strip()), (0, "no entries after %s" % want[-1]))
+        self.assertEqual(self.queue("list", "--limit", "0")[0], 64)
+        self.assertEqual(self.queue("list", "--limit", "1001")[0], 64)
+        self.assertEqual(self.queue("list", "--after", "x")[0], 64)
+        self.assertEqual(self.queue("show", want[0], "--limit", "3")[0], 64)
 
 
 class QueueCrash(QueueBase):

@@ -1,6 +1,6 @@
 /*
  * test-queue-parts.c: the outbound queue's pure parts — dot-stuffing across chunk boundaries
- * (byte at a time), the RFC 3464 DSN's fields, a reply's status code, and routes (per-domain,
+ * (byte at a time), the RFC 3464 DSN's fields (and RFC 6533's global one), a reply's status code, and routes (per-domain,
  * smart host, the direct-MX deferral, malformed ones).
  * OWNS: nothing. THREAD: main only.
  */
@@ -62,7 +62,7 @@ static void test_dsn(void)
 				  .arrival_ms = 0, .r = r, .n = 2 };
 	bool report[2] = { true, false };
 	const char *orig = "Subject: hi\r\nMessage-ID: <m@x>\r\n\r\nsecret body\r\n";
-	struct queue_dsn_in in = { &q, report, false, "mx.here.example", "relay.example", 1000, 0,
+	struct queue_dsn_in in = { &q, report, QUEUE_DSN_FAILED, "mx.here.example", "relay.example", 1000, 0,
 				   orig, strlen(orig), false };
 	struct pb_buf out;
 
@@ -84,7 +84,7 @@ static void test_dsn(void)
 	CHECK(strstr(t, "Will-Retry-Until") == NULL);
 	/* a delay warning, the whole original */
 	pb_buf_reset(&out);
-	in.delayed = true;
+	in.action = QUEUE_DSN_DELAYED;
 	in.whole = true;
 	in.retry_until_ms = 86400000;
 	queue_dsn_build(&in, &out);
@@ -94,6 +94,29 @@ static void test_dsn(void)
 	CHECK(strstr(t, "Will-Retry-Until: Fri, 02 Jan 1970 00:00:00 +0000\r\n") != NULL);
 	CHECK(strstr(t, "Content-Type: message/rfc822\r\n\r\nSubject: hi") != NULL);
 	CHECK(strstr(t, "secret body") != NULL);
+	/* a success to a server without DSN: "relayed" (RFC 3461 6.2.1), no retry date */
+	r[0].reply = "250 2.0.0 Ok: queued";
+	pb_buf_reset(&out);
+	in.action = QUEUE_DSN_RELAYED;
+	queue_dsn_build(&in, &out);
+	pb_buf_append_c(&out, '\0');
+	t = (const char *)out.data;
+	CHECK(strstr(t, "Subject: Successful Mail Delivery Report\r\n") != NULL);
+	CHECK(strstr(t, "Action: relayed\r\nStatus: 2.0.0\r\n") != NULL);
+	CHECK(strstr(t, "Will-Retry-Until") == NULL);
+	/* a UTF-8 address reported: a global DSN (RFC 6533) */
+	r[0].addr = "j\xc3\xb6rg@far.example";
+	pb_buf_reset(&out);
+	in.action = QUEUE_DSN_FAILED;
+	in.whole = false;
+	queue_dsn_build(&in, &out);
+	pb_buf_append_c(&out, '\0');
+	t = (const char *)out.data;
+	CHECK(strstr(t, "report-type=global-delivery-status;") != NULL);
+	CHECK(strstr(t, "Content-Type: text/plain; charset=utf-8\r\n") != NULL);
+	CHECK(strstr(t, "Content-Type: message/global-delivery-status\r\n") != NULL);
+	CHECK(strstr(t, "Final-Recipient: utf-8; j\xc3\xb6rg@far.example\r\n") != NULL);
+	CHECK(strstr(t, "Content-Type: message/global-headers\r\n") != NULL);
 	pb_buf_deinit(&out);
 }
 

@@ -29,6 +29,7 @@
 #include "pb-tls.h"
 #include "store-collector.h"
 #include "store-connections.h"
+#include "store-spool.h"
 
 #include <pthread.h>
 
@@ -80,6 +81,11 @@ static int cw_init(struct pb_actor *a, void *arg, void **state_r, const char **e
 	w->store = arg;
 	w->rt = pb_actor_runtime(a);
 	collector_data_dir(w->store, w->data_dir, sizeof(w->data_dir));
+	/* no worker runs yet: every IMAP run's upload left is an orphan (owner 0 with 1 owner
+	 * takes the whole base, store-spool.h) */
+	const char *error;
+	if (pb_store_uploads_clean(w->store, PB_UPLOAD_OWNER_COLLECTOR, 1, NULL, &error) < 0)
+		pb_warn("collector", "event=uploads_clean_failed reason=%s", PB_LOGQ(error));
 	pthread_mutex_lock(&pool_mu);
 	pool_closing = false;
 	pthread_mutex_unlock(&pool_mu);
@@ -227,8 +233,8 @@ static int run_secrets(struct cwork *w, const struct collector_def *d, char **pa
 }
 
 /* Runs collector d, calling others through caller. Returns 0 / -1 with out->error. */
-static int run_def(struct cwork *w, struct pb_caller *caller, const struct collector_def *d,
-		   int64_t now_ms, struct collector_run_out *out)
+static int run_def(struct cwork *w, struct pb_caller *caller, uint32_t worker,
+		   const struct collector_def *d, int64_t now_ms, struct collector_run_out *out)
 {
 	char *password = NULL;
 	struct pb_tls_ctx *tls = NULL;
@@ -241,7 +247,7 @@ static int run_def(struct cwork *w, struct pb_caller *caller, const struct colle
 	}
 	struct collector_run_in in = { w->store, caller, d, password, tls,
 				       now_ms != 0 ? now_ms : wall, CWORK_NET_TIMEOUT_MS, stop_wanted,
-				       w->rt };
+				       w->rt, worker };
 	int rc = d->protocol == COLLECTOR_PROTO_IMAP ? imap_collect_run(&in, out)
 						     : collector_run(&in, out);
 	explicit_bzero(password, strlen(password));
@@ -267,8 +273,9 @@ static int load_def(struct cwork *w, const char *name, struct collector_def *d,
 	return found;
 }
 
-/* Runs one job on a worker and answers it. */
-static void job_run(struct cwork *w, struct pb_caller *caller, const struct cwork_job *job)
+/* Runs one job on worker slot and answers it. */
+static void job_run(struct cwork *w, struct pb_caller *caller, uint32_t slot,
+		    const struct cwork_job *job)
 {
 	struct collector_def d;
 	struct collector_run_out out;
@@ -279,7 +286,7 @@ static void job_run(struct cwork *w, struct pb_caller *caller, const struct cwor
 	if (found <= 0)
 		return job_answer_status(w, job, found < 0 ? PB_ERR_TEMP : PB_ERR_NOTFOUND,
 					 found < 0 ? error : "no such collector");
-	int rc = run_def(w, caller, &d, job->now_ms, &out);
+	int rc = run_def(w, caller, slot, &d, job->now_ms, &out);
 	collector_def_free(&d);
 	if (rc < 0)
 		return job_answer_status(w, job, PB_ERR_TEMP, out.error);
@@ -308,7 +315,7 @@ static void *worker_main(void *arg)
 			continue;
 		}
 		pthread_mutex_unlock(&pool_mu);
-		job_run(w, caller, &job);
+		job_run(w, caller, (uint32_t)slot, &job);
 		free(job.reply_to);
 		pthread_mutex_lock(&pool_mu);
 		cwork_pool_done(&pool, slot);

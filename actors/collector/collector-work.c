@@ -343,9 +343,15 @@ static int enqueue(struct cwork *w, struct cwork_job *job)
 	int rc = cwork_pool_push(&pool, job);
 	pthread_cond_broadcast(&pool_cv);
 	pthread_mutex_unlock(&pool_mu);
-	while (rc == 1 && w->n_threads < limit &&
-	       pthread_create(&w->threads[w->n_threads], NULL, worker_main, w) == 0)
+	while (rc == 1 && w->n_threads < limit) {
+		int err = pthread_create(&w->threads[w->n_threads], NULL, worker_main, w);
+		if (err != 0) { /* the workers there are take it; with none it waits for one */
+			pb_warn("collector", "event=worker_not_started reason=%s",
+				PB_LOGQ(strerror(err)));
+			break;
+		}
 		w->n_threads++;
+	}
 	return rc;
 }
 

@@ -1,7 +1,8 @@
 /*
  * collector-actor.h: the mail collectors' actors. "collector" (node singleton) owns the
  * definitions (in the store, passwords sealed with pb-secret.h) and answers the CLI;
- * "cwork" runs collections one at a time on its own thread (blocking with deadlines), when
+ * "cwork" runs collections on a pool of worker threads (collector.max_parallel at once, one
+ * run of a collector at a time; blocking with deadlines), when
  * asked (CWORK_RUN_REQ: the CLI, and "collector" for the connection methods' jobs,
  * collector-jobs.h) or when the interval_min of a collector no method lists comes. Both take
  * the store as arg.

@@ -15,7 +15,9 @@
  *   auth [user]         user (USER/PASS, "plain text"), apop, plain (AUTH PLAIN), cram-md5;
  *                       imap: user (LOGIN) or plain (AUTHENTICATE PLAIN)
  *   route [headers]     headers: by the recipients in the header fields; user: everything to
- *                       target (a user, or an address at a local domain); smtp: everything on
+ *                       target (a user, or an address at a local domain, or a distribution
+ *                       list that takes mail from the Internet: the router delivers to its
+ *                       members); smtp: everything on
  *                       to target, an address at another server (through the outbound queue)
  *   target              for route=user and route=smtp
  *   domains             Accepted Domains: comma separated, wildcards * and ? (company.com,

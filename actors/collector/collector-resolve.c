@@ -6,10 +6,12 @@
 #include "collector-route.h"
 
 #include "directory-client.h"
+#include "directory-client-routes.h"
 #include "pb-alloc.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #define RESOLVE_CALL_MS 10000
 
@@ -108,6 +110,36 @@ static int resolve_headers(const struct collector_def *d, struct pb_sync *t, con
 	return rc;
 }
 
+/* A target that names no account: the distribution list of its local part, if there is one.
+ * It goes to the router as the list's bare name (id 0), which delivers to the members (and
+ * their forwarding, mappings, lists: router-plan.h). Only a list that takes mail from outside
+ * (internet): the router gives an internal list's mail from outside senders to nobody, and
+ * it does not know that a message was collected, so it would be lost. 1 added, 0 no such
+ * list, -1 (error_r). */
+static int resolve_list(struct pb_sync *t, const char *target, struct collector_rcpts *r,
+			const char **error_r)
+{
+	struct pb_rec_route_list_list lists = { 0 };
+	const char *at = strrchr(target, '@');
+	char *name = at != NULL ? xstrndup(target, (size_t)(at - target)) : xstrdup(target);
+	uint32_t code = PB_ERR_TEMP;
+	int rc = directory_client_dlist_list(t, name, &code, &lists, error_r);
+
+	if (rc == 0 && code != PB_OK && code != PB_ERR_NOTFOUND)
+		rc = -1;
+	else if (rc == 0 && lists.n == 1 && strcasecmp(lists.v[0].name, name) == 0) {
+		rc = lists.v[0].internet ? 1 : -1;
+		if (rc < 0)
+			*error_r = "the collector's target list takes mail from local senders only "
+				   "(make it an internet list)";
+		else
+			add(r, name, 0);
+	}
+	pb_rec_route_list_list_clear(&lists);
+	free(name);
+	return rc;
+}
+
 int collector_resolve(const struct collector_def *d, struct pb_caller *caller, const void *hdr,
 		      size_t len, struct collector_rcpts *r, const char **error_r)
 {
@@ -122,10 +154,11 @@ int collector_resolve(const struct collector_def *d, struct pb_caller *caller, c
 	if (d->route == COLLECTOR_ROUTE_HEADERS)
 		return resolve_headers(d, &t, hdr, len, r, error_r);
 	int rc = lookup_addr(&t, d->target, false, &id, error_r);
-	if (rc == 0)
-		*error_r = "the collector's target user is unknown";
-	if (rc != 1)
-		return -1;
-	add(r, d->target, id);
-	return 0;
+	if (rc == 1) {
+		add(r, d->target, id);
+		return 0;
+	}
+	if (rc == 0 && (rc = resolve_list(&t, d->target, r, error_r)) == 0)
+		*error_r = "the collector's target is no account nor distribution list";
+	return rc == 1 ? 0 : -1;
 }

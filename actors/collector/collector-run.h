@@ -34,6 +34,9 @@ struct collector_run_in {
 	 * so the DELEs of messages safe here take effect). NULL: never. */
 	bool (*stop)(const char *name);
 	struct pb_runtime *rt;        /* a long wait (IMAP IDLE) ends at its stop; NULL: none */
+	/* The cwork worker's slot (0 .. CWORK_POOL_MAX-1): an IMAP run's store uploads are owned
+	 * by PB_UPLOAD_OWNER_COLLECTOR + worker, so runs side by side never clean each other's. */
+	uint32_t worker;
 };
 
 struct collector_run_out {

@@ -1,28 +1,35 @@
 /*
- * collector-work.c: the "cwork" actor (see collector-actor.h): runs collections one at a time
- * on its own thread, blocking on the network with deadlines (never an actor that answers
- * others meanwhile: the CLI's list goes to "collector"). A tick runs the collectors whose
- * interval_min has passed since their last run, except those a connection method lists (the
- * scheduler runs them: docs/operations.md). A run stops at a message boundary when
- * cwork_request_stop names it (a hung-up method).
- * OWNS: nothing between runs (the last run is in the store's status record); the process-wide
- * stop request (the name of the run in progress, under a mutex: "collector" writes it).
- * THREAD: its actor thread.
- * MESSAGES: handles CWORK_RUN_REQ (CWORK_RUN_REP); calls DIRECTORY and SPOOL (collector-run.c),
- * MBOX (imap-collect.c: protocol=imap).
+ * collector-work.c: the "cwork" actor (see collector-actor.h): runs collections on a small
+ * pool of worker threads of its own (collector.max_parallel at once, one run of a collector at
+ * a time, the rest queued: collector-pool.h), each blocking on the network with deadlines, so
+ * that one IMAP collector syncing in IDLE does not hold up the others. The actor thread only
+ * queues: a CWORK_RUN_REQ (answered by the worker when its run ends), and on its tick the
+ * collectors whose interval_min has passed since their last run, except those a connection
+ * method lists (the scheduler runs them: docs/operations.md). A run stops at a message
+ * boundary when cwork_request_stop names it (a hung-up method).
+ * OWNS: the pool (process-wide, under pool_mu: "collector" writes stop requests), the worker
+ * threads (joined at deinit; runs still waiting then are answered "stopped"). Nothing between
+ * runs: the last run is in the store's status record.
+ * THREAD: the actor thread queues; each worker runs one collection at a time with its own
+ * caller.
+ * MESSAGES: handles CWORK_RUN_REQ (CWORK_RUN_REP, sent by the worker); calls DIRECTORY and
+ * SPOOL (collector-run.c), MBOX (imap-collect.c: protocol=imap).
  */
 #include "collector-actor.h"
 #include "collector-jobs.h"
 #include "collector-def.h"
+#include "collector-pool.h"
 #include "collector-run.h"
 #include "imap-collect.h"
 
 #include "pb-alloc.h"
 #include "pb-log.h"
 #include "pb-secret.h"
+#include "pb-settings-snapshot.h"
 #include "pb-tls.h"
 #include "store-collector.h"
 #include "store-connections.h"
+#include "store-spool.h"
 
 #include <pthread.h>
 
@@ -37,53 +44,108 @@
 
 struct cwork {
 	struct pb_store *store;
+	struct pb_runtime *rt;
 	char data_dir[PATH_MAX];
+	pthread_t threads[CWORK_POOL_MAX];
+	size_t n_threads;
 };
 
-/* The run in progress and whether it is asked to stop (one cwork per process). */
-static pthread_mutex_t stop_mu = PTHREAD_MUTEX_INITIALIZER;
-static char stop_running[PB_COLLECTOR_NAME_MAX + 1];
-static bool stop_asked;
+/* The pool (one cwork per process): what waits, what is on, and the workers' signal. */
+static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_cv = PTHREAD_COND_INITIALIZER;
+static struct cwork_pool pool;
+static uint32_t pool_limit = 1;
+static bool pool_closing;
 
 void cwork_request_stop(const char *name)
 {
-	pthread_mutex_lock(&stop_mu);
-	if (strcmp(stop_running, name) == 0)
-		stop_asked = true; /* a run not begun yet runs: nobody asked to stop it */
-	pthread_mutex_unlock(&stop_mu);
+	pthread_mutex_lock(&pool_mu);
+	cwork_pool_stop(&pool, name);
+	pthread_mutex_unlock(&pool_mu);
 }
 
 static bool stop_wanted(const char *name)
 {
-	pthread_mutex_lock(&stop_mu);
-	bool stop = stop_asked && strcmp(stop_running, name) == 0;
-	pthread_mutex_unlock(&stop_mu);
+	pthread_mutex_lock(&pool_mu);
+	bool stop = cwork_pool_stopping(&pool, name);
+	pthread_mutex_unlock(&pool_mu);
 	return stop;
 }
 
-/* Notes the run of name beginning (name) or ending (""). */
-static void stop_track(const char *name)
-{
-	pthread_mutex_lock(&stop_mu);
-	snprintf(stop_running, sizeof(stop_running), "%s", name);
-	stop_asked = false;
-	pthread_mutex_unlock(&stop_mu);
-}
+static void *worker_main(void *arg);
 
 static int cw_init(struct pb_actor *a, void *arg, void **state_r, const char **error_r)
 {
 	struct cwork *w = xcalloc(1, sizeof(*w));
 
 	w->store = arg;
+	w->rt = pb_actor_runtime(a);
 	collector_data_dir(w->store, w->data_dir, sizeof(w->data_dir));
+	/* no worker runs yet: every IMAP run's upload left is an orphan (owner 0 with 1 owner
+	 * takes the whole base, store-spool.h) */
+	const char *error;
+	if (pb_store_uploads_clean(w->store, PB_UPLOAD_OWNER_COLLECTOR, 1, NULL, &error) < 0)
+		pb_warn("collector", "event=uploads_clean_failed reason=%s", PB_LOGQ(error));
+	pthread_mutex_lock(&pool_mu);
+	pool_closing = false;
+	pthread_mutex_unlock(&pool_mu);
 	pb_actor_timer_set(a, CWORK_TIMER_TICK, CWORK_TICK_MS);
 	*state_r = w;
 	return 0;
 }
 
+/* Sends the answer of job (nobody to answer: nothing); rep is freed. */
+static void job_answer(struct cwork *w, const struct cwork_job *job, struct pb_msg *rep)
+{
+	const char *error;
+
+	rep->corr = job->corr;
+	if (job->reply_to != NULL && job->reply_to[0] != '\0' &&
+	    pb_send(w->rt, job->reply_to, rep, &error) < 0)
+		pb_warn("collector", "event=answer_lost collector=%s reason=%s", PB_LOGQ(job->name),
+			PB_LOGQ(error));
+	pb_msg_free(rep);
+}
+
+static void job_answer_status(struct cwork *w, const struct cwork_job *job, uint32_t code,
+			      const char *error)
+{
+	struct pb_msg rep;
+
+	pb_msg_init(&rep, MSG_CORE_STATUS_REP);
+	rep.u.core_status_rep.code = code;
+	rep.u.core_status_rep.error = xstrdup(error);
+	job_answer(w, job, &rep);
+}
+
+/* Answers every run still waiting "stopped" (under pool_mu): the daemon ends, and who asked
+ * (a CLI call through the bridge, which is stopped before the actors) must not wait. */
+static void answer_waiting(struct cwork *w)
+{
+	struct cwork_job job;
+
+	while (cwork_pool_pop(&pool, &job) == 1) {
+		job_answer_status(w, &job, PB_ERR_TEMP, "the daemon is stopping");
+		free(job.reply_to);
+	}
+}
+
+/* Ends the workers (their runs end first; an IMAP IDLE at the runtime's stop) and answers the
+ * runs still waiting. */
 static void cw_deinit(struct pb_actor *a, void *state)
 {
-	free(state);
+	struct cwork *w = state;
+
+	pthread_mutex_lock(&pool_mu);
+	pool_closing = true;
+	pthread_cond_broadcast(&pool_cv);
+	pthread_mutex_unlock(&pool_mu);
+	for (size_t i = 0; i < w->n_threads; i++)
+		pthread_join(w->threads[i], NULL);
+	pthread_mutex_lock(&pool_mu);
+	answer_waiting(w);
+	pthread_mutex_unlock(&pool_mu);
+	free(w);
 }
 
 /* Reads the status record's counter total_fetched and last_ms (0 when none). */
@@ -170,9 +232,9 @@ static int run_secrets(struct cwork *w, const struct collector_def *d, char **pa
 	return 0;
 }
 
-/* Runs collector d. Returns 0 / -1 with out->error. */
-static int run_def(struct pb_actor *a, struct cwork *w, const struct collector_def *d,
-		   int64_t now_ms, struct collector_run_out *out)
+/* Runs collector d, calling others through caller. Returns 0 / -1 with out->error. */
+static int run_def(struct cwork *w, struct pb_caller *caller, uint32_t worker,
+		   const struct collector_def *d, int64_t now_ms, struct collector_run_out *out)
 {
 	char *password = NULL;
 	struct pb_tls_ctx *tls = NULL;
@@ -183,13 +245,11 @@ static int run_def(struct pb_actor *a, struct cwork *w, const struct collector_d
 		status_write(w, d->name, wall, out, -1);
 		return -1;
 	}
-	struct collector_run_in in = { w->store, pb_actor_caller(a), d, password, tls,
+	struct collector_run_in in = { w->store, caller, d, password, tls,
 				       now_ms != 0 ? now_ms : wall, CWORK_NET_TIMEOUT_MS, stop_wanted,
-				       pb_actor_runtime(a) };
-	stop_track(d->name);
+				       w->rt, worker };
 	int rc = d->protocol == COLLECTOR_PROTO_IMAP ? imap_collect_run(&in, out)
 						     : collector_run(&in, out);
-	stop_track("");
 	explicit_bzero(password, strlen(password));
 	free(password);
 	pb_tls_ctx_unref(&tls);
@@ -213,23 +273,23 @@ static int load_def(struct cwork *w, const char *name, struct collector_def *d,
 	return found;
 }
 
-static int on_run(struct pb_actor *a, void *state, struct pb_msg *m)
+/* Runs one job on worker slot and answers it. */
+static void job_run(struct cwork *w, struct pb_caller *caller, uint32_t slot,
+		    const struct cwork_job *job)
 {
-	struct cwork *w = state;
-	const struct msg_cwork_run_req *q = &m->u.cwork_run_req;
 	struct collector_def d;
 	struct collector_run_out out;
 	const char *error;
 	struct pb_msg rep;
 
-	int found = load_def(w, q->name != NULL ? q->name : "", &d, &error);
+	int found = load_def(w, job->name, &d, &error);
 	if (found <= 0)
-		return pb_reply_status(a, m, found < 0 ? PB_ERR_TEMP : PB_ERR_NOTFOUND,
-				       found < 0 ? error : "no such collector"), 0;
-	int rc = run_def(a, w, &d, q->now_ms, &out);
+		return job_answer_status(w, job, found < 0 ? PB_ERR_TEMP : PB_ERR_NOTFOUND,
+					 found < 0 ? error : "no such collector");
+	int rc = run_def(w, caller, slot, &d, job->now_ms, &out);
 	collector_def_free(&d);
 	if (rc < 0)
-		return pb_reply_status(a, m, PB_ERR_TEMP, out.error), 0;
+		return job_answer_status(w, job, PB_ERR_TEMP, out.error);
 	pb_msg_init(&rep, MSG_CWORK_RUN_REP);
 	struct msg_cwork_run_rep *r = &rep.u.cwork_run_rep;
 	r->error = xstrdup("");
@@ -237,13 +297,93 @@ static int on_run(struct pb_actor *a, void *state, struct pb_msg *m)
 	r->too_big = out.too_big;
 	r->deleted = out.deleted;
 	r->waiting = out.waiting;
-	pb_reply(a, m, &rep);
-	pb_msg_free(&rep);
+	job_answer(w, job, &rep);
+}
+
+/* A worker: takes the runs it may (collector-pool.h) until the actor ends. */
+static void *worker_main(void *arg)
+{
+	struct cwork *w = arg;
+	struct pb_caller *caller = pb_caller_create(w->rt);
+	struct cwork_job job;
+	size_t slot;
+
+	pthread_mutex_lock(&pool_mu);
+	while (!pool_closing && !pb_runtime_stopping(w->rt)) { /* none begins once stopping */
+		if (cwork_pool_take(&pool, pool_limit, &job, &slot) == 0) {
+			pthread_cond_wait(&pool_cv, &pool_mu);
+			continue;
+		}
+		pthread_mutex_unlock(&pool_mu);
+		job_run(w, caller, (uint32_t)slot, &job);
+		free(job.reply_to);
+		pthread_mutex_lock(&pool_mu);
+		cwork_pool_done(&pool, slot);
+		pthread_cond_broadcast(&pool_cv); /* a run of that collector may wait */
+	}
+	if (pb_runtime_stopping(w->rt))
+		answer_waiting(w);
+	pthread_mutex_unlock(&pool_mu);
+	pb_caller_destroy(&caller);
+	return NULL;
+}
+
+/* Queues job (1 queued, 0 a tick's run already waiting or on, -1 full) and makes sure enough
+ * workers exist for collector.max_parallel. Actor thread. */
+static int enqueue(struct cwork *w, struct cwork_job *job)
+{
+	const struct pb_settings *st = pb_settings_acquire(w->rt);
+	uint32_t limit = st->collector.max_parallel;
+
+	pb_settings_release(w->rt, st);
+	if (limit > CWORK_POOL_MAX)
+		limit = CWORK_POOL_MAX;
+	pthread_mutex_lock(&pool_mu);
+	pool_limit = limit;
+	int rc = cwork_pool_push(&pool, job);
+	pthread_cond_broadcast(&pool_cv);
+	pthread_mutex_unlock(&pool_mu);
+	while (rc == 1 && w->n_threads < limit) {
+		int err = pthread_create(&w->threads[w->n_threads], NULL, worker_main, w);
+		if (err != 0) { /* the workers there are take it; with none it waits for one */
+			pb_warn("collector", "event=worker_not_started reason=%s",
+				PB_LOGQ(strerror(err)));
+			break;
+		}
+		w->n_threads++;
+	}
+	return rc;
+}
+
+static int on_run(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct cwork *w = state;
+	const struct msg_cwork_run_req *q = &m->u.cwork_run_req;
+	const char *name = q->name != NULL ? q->name : "";
+	struct cwork_job job = { .now_ms = q->now_ms, .corr = m->corr };
+	char *json = NULL;
+	const char *error;
+
+	int found = pb_collector_name_valid(name) ? pb_store_collector_get(w->store, name, &json,
+									   &error)
+						  : (error = "no such collector", 0);
+	free(json);
+	if (found <= 0)
+		return pb_reply_status(a, m, found < 0 ? PB_ERR_TEMP : PB_ERR_NOTFOUND,
+				       found < 0 ? error : "no such collector"), 0;
+	if (pb_runtime_stopping(w->rt))
+		return pb_reply_status(a, m, PB_ERR_TEMP, "the daemon is stopping"), 0;
+	snprintf(job.name, sizeof(job.name), "%s", name);
+	job.reply_to = xstrdup(m->reply_to != NULL ? m->reply_to : "");
+	if (enqueue(w, &job) < 0) {
+		free(job.reply_to);
+		return pb_reply_status(a, m, PB_ERR_TEMP, "too many collector runs waiting"), 0;
+	}
+	pb_actor_defer_reply(a);
 	return 0;
 }
 
 struct due_ctx {
-	struct pb_actor *a;
 	struct cwork *w;
 	int64_t now;
 	struct pb_store_conn *methods; /* the connection methods: who lists a collector */
@@ -264,7 +404,6 @@ static int due_cb(const char *name, const char *json, void *ctx)
 {
 	struct due_ctx *c = ctx;
 	struct collector_def d;
-	struct collector_run_out out;
 	const char *error;
 	int64_t last;
 	double total;
@@ -273,8 +412,13 @@ static int due_cb(const char *name, const char *json, void *ctx)
 		return 0;
 	status_read(c->w, name, &last, &total);
 	if (d.enabled && d.interval_min > 0 && c->now - last >= (int64_t)d.interval_min * 60000 &&
-	    !listed(c, name))
-		run_def(c->a, c->w, &d, 0, &out);
+	    !listed(c, name)) {
+		struct cwork_job job = { .reply_to = NULL };
+		snprintf(job.name, sizeof(job.name), "%s", name);
+		if (enqueue(c->w, &job) < 0)
+			pb_warn("collector", "event=tick_dropped collector=%s reason=%s",
+				PB_LOGQ(name), "too many collector runs waiting");
+	}
 	collector_def_free(&d);
 	return 0;
 }
@@ -282,7 +426,7 @@ static int due_cb(const char *name, const char *json, void *ctx)
 static void cw_timer(struct pb_actor *a, void *state, uint32_t id, uint64_t now)
 {
 	struct cwork *w = state;
-	struct due_ctx c = { a, w, (int64_t)pb_clock_wall_ms(), NULL, 0 };
+	struct due_ctx c = { w, (int64_t)pb_clock_wall_ms(), NULL, 0 };
 	const char *error;
 	size_t bad;
 

@@ -46,7 +46,7 @@ static int on_body(const void *data, size_t len, void *ctx)
 	struct pb_store *store = fs->r->in->store;
 	const char *error;
 
-	if (fs->up == NULL && pb_store_upload_begin(store, PB_UPLOAD_OWNER_COLLECTOR,
+	if (fs->up == NULL && pb_store_upload_begin(store, PB_UPLOAD_OWNER_COLLECTOR + fs->r->in->worker,
 						    fs->r->in->now_ms, &fs->up, &error) < 0)
 		return fail(fs, 0, "upload", error);
 	if (pb_store_upload_write(store, fs->up, data, len, &error) < 0)

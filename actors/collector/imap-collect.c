@@ -4,6 +4,7 @@
  * OWNS: nothing past the call. THREAD: the cwork actor's.
  */
 #include "imap-collect-int.h"
+#include "collector-pool.h"
 #include "collector-resolve.h"
 
 #include "imap-mailbox-name.h"
@@ -356,8 +357,11 @@ int imap_collect_run(const struct collector_run_in *in, struct collector_run_out
 	pb_sync_init_caller(&r.t, in->caller, in->timeout_ms);
 	if (target_user(&r) < 0)
 		return -1;
-	/* one IMAP run at a time (cwork): whatever an earlier run left is an orphan */
-	pb_store_uploads_clean(in->store, PB_UPLOAD_OWNER_COLLECTOR, 1, NULL, &error);
+	/* one run at a time on this worker: whatever an earlier run of it left is an orphan (only
+	 * this worker's: another may be uploading beside it; CWORK_POOL_MAX owners, so owner 0
+	 * does not take the others' for leftovers of a smaller pool) */
+	pb_store_uploads_clean(in->store, PB_UPLOAD_OWNER_COLLECTOR + in->worker, CWORK_POOL_MAX,
+			       NULL, &error);
 	if (imapc_open(d->server, collector_def_port(d), d->tls, in->tls, in->timeout_ms, &r.c,
 		       &error) < 0 ||
 	    imapc_login(r.c, d->auth == COLLECTOR_AUTH_PLAIN, d->user, in->password, &error) < 0) {

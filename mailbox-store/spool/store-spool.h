@@ -64,7 +64,7 @@ struct pb_store_upload;
 
 /* Upload owners are a base (the high 16 bits: one per kind of owner) plus a shard index: the
  * spool shards are 0 + index, the mailbox owners PB_UPLOAD_OWNER_MAILBOX + index, the IMAP
- * collector's run (one at a time) PB_UPLOAD_OWNER_COLLECTOR. */
+ * collector's runs PB_UPLOAD_OWNER_COLLECTOR + the cwork worker's slot (one run at a time each). */
 #define PB_UPLOAD_OWNER_BASE_MASK 0xFFFF0000u
 #define PB_UPLOAD_OWNER_MAILBOX 0x4D420000u
 #define PB_UPLOAD_OWNER_COLLECTOR 0x49430000u

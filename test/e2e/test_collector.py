@@ -379,6 +379,44 @@ class TooBigAndLeave(CollectorCase):
         self.assertEqual(self.seen_uidls("leaving"), 0)  # gone from the server: forgotten
 
 
+class ListTarget(CollectorCase):
+    """route=user with a distribution list as the target: everything to the list, delivered
+    to its members by the router; an internal list (local senders only) is refused by the run
+    before anything is downloaded, so nothing is lost; a target that is neither fails too."""
+
+    def test_everything_to_a_list(self):
+        for args in (("list", "add", "office", "internet"), ("list", "addmember", "office", "bob"),
+                     ("list", "addmember", "office", "dave"),
+                     ("list", "add", "quiet"), ("list", "addmember", "quiet", "carol")):
+            rc, out, err = self.cli(*args)
+            self.assertEqual(rc, 0, err)
+        self.addCleanup(self.cli, "list", "del", "office")
+        self.addCleanup(self.cli, "list", "del", "quiet")
+        before = {u: self.subjects(u) for u in self.USERS}
+        self.isp.put("solo", message("someone@isp.example", "to the office"), "o1")
+        self.isp.put("solo", message("other@isp.example", "to the office too"), "o2")
+        self.add("to-list", "route=user", "target=office", account="solo")
+        got = self.run_collector("to-list")
+        self.assertEqual((got["fetched"], got["deleted"]), ("2", "2"))
+        self.wait_subjects("bob", before["bob"] + ["to the office", "to the office too"])
+        self.wait_subjects("dave", before["dave"] + ["to the office", "to the office too"])
+        self.assertEqual(self.subjects("carol"), before["carol"])
+        self.assertEqual(self.isp.count("solo"), 0)
+        # an internal list: refused, the message stays at the ISP
+        self.isp.put("solo", message("someone@isp.example", "to the quiet list"), "q")
+        self.add("to-quiet", "route=user", "target=quiet", account="solo")
+        rc, out, err = self.cli("collector", "run", "to-quiet")
+        self.assertEqual(rc, 2, out + err)
+        self.assertIn("local senders only", err)
+        self.assertEqual(self.isp.count("solo"), 1)
+        self.add("to-nobody", "route=user", "target=nosuchthing", account="solo")
+        rc, out, err = self.cli("collector", "run", "to-nobody")
+        self.assertEqual(rc, 2, out + err)
+        self.assertIn("no account nor distribution list", err)
+        self.assertEqual(self.isp.count("solo"), 1)
+        self.assertEqual(self.subjects("carol"), before["carol"])
+
+
 class OnToSmtp(CollectorCase):
     """route=smtp: everything on to an address at another server, through the outbound queue
     (its smart host: Postfix's smtp-sink here)."""

@@ -223,6 +223,54 @@ class Migration(ImapCollectorCase):
         self.assertEqual(self.cli("collector", "del", "long-idle")[0], 0)
 
 
+class Parallel(ImapCollectorCase):
+    """Collectors on cwork's pool (collector.max_parallel): an IMAP collector syncing in IDLE
+    holds one worker while a POP3 collector's run is done beside it; a second run of the
+    syncing collector waits for the first (one run of a collector at a time); stopping the
+    daemon ends the IDLE promptly and answers the run waiting."""
+
+    def test_pop3_beside_imap_idle(self):
+        from test_collector import message as pop_message
+        self.add("syncer", "solo", "mig", "idle_s=600")
+        rc, out, err = self.cli("collector", "add", "popper", "server=127.0.0.1",
+                                "port=%d" % self.isp.port, "user=isp", "password=-",
+                                "route=user", "target=mig2",
+                                input=ImapDovecot.ACCOUNTS["isp"] + "\n")
+        self.assertEqual(rc, 0, err)
+        idles = self.d.log().count("event=idle collector=syncer")
+        cmd = [os.path.join(pbtest.BUILD, "pillarbox"), "--data-dir", self.d.data_dir,
+               "collector", "run", "syncer"]
+        first = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        second = None
+        try:
+            pbtest.wait_until(lambda: self.d.log().count("event=idle collector=syncer") >
+                              idles, timeout=30, what="the IMAP run in IDLE")
+            second = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            self.isp.put("isp", pop_message("mig2@isp.example", "beside idle"), "bi")
+            before = self.count("mig2", "INBOX")
+            got = self.run_collector("popper")  # answered while syncer idles
+            self.assertEqual(got["fetched"], "1")
+            self.assertIsNone(first.poll(), "the IMAP run ended: nothing ran beside it")
+            pbtest.wait_until(lambda: self.count("mig2", "INBOX") == before + 1, timeout=30,
+                              what="the POP3 message in mig2's INBOX")
+            self.assertEqual(self.isp.count("isp"), 0)
+            # the second run of syncer waits: still one IMAP login, one IDLE
+            self.assertEqual(self.d.log().count("event=idle collector=syncer"), idles + 1)
+            self.assertIsNone(second.poll())
+            start = time.monotonic()
+            self.assertEqual(self.d.stop(timeout=60), 0)
+            self.assertLess(time.monotonic() - start, 15, "the stop waited for the IDLE")
+        finally:
+            first.communicate(timeout=60)
+            if second is not None:
+                _, err2 = second.communicate(timeout=60)
+            self.d.start()
+        self.assertNotEqual(second.returncode, 0)  # answered "stopped", never run
+        self.assertEqual(self.d.log().count("event=idle collector=syncer"), idles + 1)
+        for name in ("syncer", "popper"):
+            self.assertEqual(self.cli("collector", "del", name)[0], 0)
+
+
 class Crash(ImapCollectorCase):
     def test_kill9_mid_migration_exactly_once(self):
         n = 400

@@ -138,7 +138,7 @@ int directory_routes_accepts(struct directory *d, const char *local, const char 
 	if (rec == NULL)
 		return -1;
 	/* no sender: whether this one may post to an internal list is decided at delivery */
-	struct router_facts f = { NULL, 0, ROUTER_SRC_SMTP, NULL };
+	struct router_facts f = { .sender = NULL, .size = 0, .source = ROUTER_SRC_SMTP };
 	char *addr = xasprintf("%s@%s", local, domain);
 	bool yes = router_plan_accepts(rec, &f, addr);
 	free(addr);

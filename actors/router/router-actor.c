@@ -7,6 +7,7 @@
 #include "directory-client-routes.h"
 #include "pb-log.h"
 #include "router-records.h"
+#include "router-spam.h"
 
 #include <string.h>
 #include <strings.h>
@@ -127,7 +128,12 @@ static int on_resolve(struct pb_actor *a, void *state, struct pb_msg *m)
 
 	if (refresh(a, r, &error) < 0)
 		return pb_reply_status(a, m, PB_ERR_TEMP, error), 0;
-	struct router_facts f = { q->sender, q->size, ROUTER_SRC_SMTP, NULL };
+	struct router_facts f = { .sender = q->sender, .size = q->size, .source = ROUTER_SRC_SMTP };
+	struct router_spam_verdict spam;
+	router_spam_score(a, q, &spam); /* bounded by spam.timeout_ms; never fails */
+	f.has_spam_score = spam.scored;
+	f.spam_score = spam.result.score;
+	f.spam_quarantine = spam.scored && router_spam_is_quarantine(&spam.result, spam.threshold);
 	const char **bare = xcalloc(q->rcpts.n + 1, sizeof(char *));
 	for (uint32_t i = 0; i < q->rcpts.n; i++) {
 		const char *params;
@@ -138,6 +144,8 @@ static int on_resolve(struct pb_actor *a, void *state, struct pb_msg *m)
 	for (uint32_t i = 0; i < q->rcpts.n; i++)
 		free((char *)bare[i]);
 	free(bare);
+	if (spam.asked)
+		router_spam_apply(&plan, spam.scored ? &spam.result : NULL, spam.threshold, spam.why);
 	log_plan(q, &plan);
 	pb_msg_init(&rep, MSG_ROUTER_RESOLVE_REP);
 	fill_reply(&rep.u.router_resolve_rep, &plan, &q->rcpts);

@@ -8,7 +8,8 @@
 
 int router_client_resolve_send(const struct pb_sender *tx, uint64_t key, const char *sender,
 			       uint64_t size, const char *msgid, char *const *rcpts,
-			       const uint64_t *ids, size_t n, const char **error_r)
+			       const uint64_t *ids, size_t n, const char *blob_key,
+			       const char **error_r)
 {
 	struct pb_msg m;
 
@@ -18,6 +19,7 @@ int router_client_resolve_send(const struct pb_sender *tx, uint64_t key, const c
 	q->sender = xstrdup(sender != NULL ? sender : "");
 	q->size = size;
 	q->msgid = xstrdup(msgid != NULL ? msgid : "");
+	q->blob_key = xstrdup(blob_key != NULL ? blob_key : "");
 	for (size_t i = 0; i < n; i++) {
 		pb_strv_push(&q->rcpts, rcpts[i]);
 		pb_u64v_push(&q->rcpt_ids, ids[i]);

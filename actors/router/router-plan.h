@@ -92,6 +92,11 @@ struct router_facts {
 	uint64_t size;
 	enum router_source source;
 	const char *collector; /* the collector of collected mail, else NULL */
+	/* Spam scoring (router-spam.h): rspamd's score when it was asked and answered; and
+	 * whether that score is at or over spam.quarantine_score (the rules' "Quarantined"). */
+	bool has_spam_score;
+	double spam_score;
+	bool spam_quarantine;
 };
 
 /* One thing to do: user_id != 0 a local delivery into folder with flags and keywords; 0 the

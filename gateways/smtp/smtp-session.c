@@ -173,8 +173,10 @@ static void begin_body(struct smtp_session *s)
 	const char *with = s->tx_smtputf8 ? "UTF8SMTP" : s->esmtp ? "ESMTP" : "SMTP";
 	char with_tls[16];
 
-	/* RFC 3848 and RFC 6531: an S for a session under TLS (ESMTPS, UTF8SMTPS) */
-	snprintf(with_tls, sizeof(with_tls), "%s%s", with, gw_tls_active(s->gs) ? "S" : "");
+	/* RFC 3848 and RFC 6531: an S for a session under TLS (ESMTPS, UTF8SMTPS), an A for an
+	 * authenticated one (ESMTPSA; the router's spam scoring tells rspamd so) */
+	snprintf(with_tls, sizeof(with_tls), "%s%s%s", with, gw_tls_active(s->gs) ? "S" : "",
+		 s->auth_user != NULL ? "A" : "");
 
 	rfc5322_date(date, sizeof(date));
 	pb_buf_reset(&s->body);

@@ -125,6 +125,7 @@ static void tx_reset(struct smtp_session *s)
 	s->sender = NULL;
 	pb_strv_clear(&s->rcpts);
 	pb_u64v_clear(&s->rcpt_ids);
+	s->remote_rcpts = 0;
 	pb_buf_deinit(&s->body);
 }
 
@@ -532,6 +533,7 @@ static void end_of_content(struct smtp_session *s, enum smtp_data_status status,
 		tx_reset(s);
 		return;
 	}
+	smtp_signature_apply(s);
 	s->finishing = true;
 	if (s->body.len >= SMTP_CHUNK)
 		begin_upload(s); /* a whole chunk or more (BDAT): the streaming path, as for more */
@@ -731,6 +733,7 @@ static void rcpt_not_local(struct smtp_session *s)
 		if (!dup) {
 			pb_strv_push(&s->rcpts, r);
 			pb_u64v_push(&s->rcpt_ids, 0);
+			s->remote_rcpts++;
 		}
 		free(r);
 		reply(s, 250, "2.1.5", "Ok");

@@ -5,7 +5,9 @@ score (an X-Spam-Score line) and that the local copy goes to Junk, the log says 
 delivered. A plain message is scored and stays in the INBOX. rspamd killed (-9) in the middle
 of the run, and an rspamd that accepts but never answers: the mail is delivered unscored, with
 one log line and the reason in the trace — never held, never lost."""
+import http.client
 import os
+import random
 import shutil
 import signal
 import smtplib
@@ -45,7 +47,7 @@ class Rspamd:
 
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="pb-rspamd-")
-        self.port = pbtest.free_port()
+        self.port = self.own_port()
         conf = os.path.join(self.dir, "rspamd.conf")
         with open(conf, "w") as f:
             f.write(RSPAMD_CONF % self.port)
@@ -56,14 +58,35 @@ class Rspamd:
         self.out = open(os.path.join(self.dir, "stdout"), "w")
         self.proc = subprocess.Popen(args, stdout=self.out, stderr=subprocess.STDOUT,
                                      start_new_session=True)
-        pbtest.wait_until(self.ping, timeout=240, interval=0.5, what="rspamd's /ping")
+        try:
+            pbtest.wait_until(self.ping, timeout=240, interval=0.5, what="rspamd's /ping")
+        except BaseException:
+            self.cleanup()  # never leave it running
+            raise
+
+    @staticmethod
+    def own_port():
+        """A port that binds now, above both pbtest.free_port's range (the daemons of tests
+        running beside this one) and the kernel's ephemeral range: rspamd takes half a minute
+        to load before it binds, and nobody else may take the port meanwhile."""
+        low, high = (int(x) for x in open("/proc/sys/net/ipv4/ip_local_port_range").read().split())
+        start = max(high + 1, 32000)
+        for _ in range(200):
+            port = random.randrange(start, 65535)
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
+        raise RuntimeError("no free port for rspamd")
 
     def ping(self):
         assert self.proc.poll() is None, open(os.path.join(self.dir, "stdout")).read()[-2000:]
         try:
             with urllib.request.urlopen("http://127.0.0.1:%d/ping" % self.port, timeout=2) as r:
                 return r.read().strip() == b"pong"
-        except OSError:
+        except (OSError, http.client.HTTPException):
             return False
 
     def kill(self):
@@ -91,10 +114,14 @@ class Spam(TlsCase):
     @classmethod
     def setUpClass(cls):
         cls.rspamd = Rspamd()
-        super().setUpClass()
-        cls.d.add_user("ann", "annpw123")
-        cls.spam_settings({"enabled": 1, "rspamd": "127.0.0.1:%d" % cls.rspamd.port,
-                           "timeout_ms": 20000, "quarantine_score": 6})
+        try:
+            super().setUpClass()
+            cls.d.add_user("ann", "annpw123")
+            cls.spam_settings({"enabled": 1, "rspamd": "127.0.0.1:%d" % cls.rspamd.port,
+                               "timeout_ms": 20000, "quarantine_score": 6})
+        except BaseException:
+            cls.rspamd.cleanup()  # tearDownClass does not run after a failed setUpClass
+            raise
 
     @classmethod
     def tearDownClass(cls):

@@ -10,7 +10,7 @@ build_pkgs=(build-essential cmake ninja-build pkg-config
     libsystemd-dev zlib1g-dev libc-ares-dev libhttp-parser-dev libncurses-dev)
 test_pkgs=(clang libclang-rt-14-dev python3 python3-dnslib curl swaks fetchmail openssl
     dovecot-pop3d dovecot-lmtpd dovecot-imapd postfix procps fiu-utils util-linux logrotate systemd
-    libnet-ssleay-perl libio-socket-ssl-perl isync offlineimap3 mutt getmail6 tmux)
+    libnet-ssleay-perl libio-socket-ssl-perl isync offlineimap3 mutt getmail6 tmux rspamd)
 # dpkg-buildpackage with debian/; the package's own maintainer scripts need adduser.
 package_pkgs=(dpkg-dev debhelper adduser)
 
@@ -38,7 +38,7 @@ echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 # The test peers are started by our own scripts on loopback; the system services stay off.
-for svc in postfix dovecot; do
+for svc in postfix dovecot rspamd; do
     if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
         $SUDO systemctl stop "$svc" || true
     fi

@@ -14,6 +14,7 @@
 #include "router-facts.h"
 #include "router-records.h"
 #include "router-rules.h"
+#include "router-spam.h"
 
 #include <string.h>
 #include <strings.h>
@@ -209,6 +210,16 @@ static int on_resolve(struct pb_actor *a, void *state, struct pb_msg *m)
 	struct router_message msg;
 	bool have_msg;
 	struct router_facts f = make_facts(a, r, q, &msg, &have_msg);
+	struct router_spam_verdict spam;
+	router_spam_score(a, q, &spam); /* bounded by spam.timeout_ms; never fails */
+	f.has_spam_score = spam.scored;
+	f.spam_score = spam.result.score;
+	f.spam_quarantine = spam.scored && router_spam_is_quarantine(&spam.result, spam.threshold);
+	if (have_msg) { /* the rules' Spam Score and Quarantined conditions */
+		msg.facts.has_spam_score = f.has_spam_score;
+		msg.facts.spam_score = f.spam_score;
+		msg.facts.quarantined = f.spam_quarantine;
+	}
 	const char **bare = xcalloc(q->rcpts.n + 1, sizeof(char *));
 	for (uint32_t i = 0; i < q->rcpts.n; i++) {
 		const char *params;
@@ -221,6 +232,8 @@ static int on_resolve(struct pb_actor *a, void *state, struct pb_msg *m)
 	free(bare);
 	if (have_msg)
 		router_message_free(&msg);
+	if (spam.asked)
+		router_spam_apply(&plan, spam.scored ? &spam.result : NULL, spam.threshold, spam.why);
 	log_plan(q, &plan);
 	pb_msg_init(&rep, MSG_ROUTER_RESOLVE_REP);
 	fill_reply(&rep.u.router_resolve_rep, &plan, &q->rcpts);

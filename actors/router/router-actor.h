@@ -5,7 +5,10 @@
  * when the directory's generation moved) — never the store — and runs router_plan_resolve.
  * Owns nothing durable: a resolution lost in a crash is asked again by the spool.
  * OWNS: each shard its copy of the routing snapshot. THREAD: each shard's own.
- * MESSAGES: handles ROUTER_RESOLVE_REQ; calls DIR_ROUTES_REQ (synchronously, bounded).
+ * With spam.enabled, each entry is first scored by rspamd (router-spam.h): its body read through
+ * the reader and streamed to rspamd's socket, bounded by spam.timeout_ms.
+ * MESSAGES: handles ROUTER_RESOLVE_REQ; calls DIR_ROUTES_REQ and READER_READ_REQ
+ * (synchronously, bounded).
  */
 #ifndef ROUTER_ACTOR_H
 #define ROUTER_ACTOR_H

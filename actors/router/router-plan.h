@@ -103,6 +103,11 @@ struct router_facts {
 	 * says so when a reached account has rules. */
 	const struct rules_facts *message;
 	int64_t now_ms;        /* h-generate: the wall clock at planning (autoresponder dates) */
+	/* Spam scoring (router-spam.h): rspamd's score when it was asked and answered; and
+	 * whether that score is at or over spam.quarantine_score (the rules' "Quarantined"). */
+	bool has_spam_score;
+	double spam_score;
+	bool spam_quarantine;
 };
 
 /* One thing to do: user_id != 0 a local delivery into folder with flags and keywords; 0 the

@@ -13,6 +13,7 @@ void smtp_server_tick(void *ctx, const struct pb_settings *s, uint64_t now)
 {
 	struct smtp_server *srv = ctx;
 	srv->settings = s->smtp;
+	srv->signature = s->signature;
 	srv->allow_plaintext_auth = s->security.allow_plaintext_auth != 0;
 	srv->greet_delay_ms = s->security.intrusion_greet_delay_ms;
 }

@@ -43,6 +43,7 @@ struct smtp_session {
 	char *sender;
 	struct pb_strv rcpts;
 	struct pb_u64v rcpt_ids;
+	uint32_t remote_rcpts; /* recipients at domains that are not local (relayed) */
 	char *checking; /* the recipient being checked */
 	char *checking_dsn; /* its DSN parameters, "\tNOTIFY=..\tORCPT=.." ("" none) */
 	char *dsn_mail;     /* MAIL's DSN parameters, "\tRET=..\tENVID=.." ("" none) */
@@ -72,6 +73,11 @@ struct smtp_session {
 	struct smtp_policy *policy; /* the authenticated sender's permissions (smtp-policy.c) */
 	char *etrn_node; /* ETRN's node while the queue's shards answer (smtp-etrn.c) */
 };
+
+/* ---- smtp-signature.c ---- */
+/* At the end of an authenticated sender's content: puts the signature (settings signature.*)
+ * into the message still whole in s->body, or logs why not. */
+void smtp_signature_apply(struct smtp_session *s);
 
 /* ---- smtp-session.c ---- */
 /* Writes one reply "code enhanced text" (enhanced may be NULL). */

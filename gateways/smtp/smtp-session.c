@@ -125,6 +125,7 @@ static void tx_reset(struct smtp_session *s)
 	s->sender = NULL;
 	pb_strv_clear(&s->rcpts);
 	pb_u64v_clear(&s->rcpt_ids);
+	s->remote_rcpts = 0;
 	pb_buf_deinit(&s->body);
 }
 
@@ -173,8 +174,10 @@ static void begin_body(struct smtp_session *s)
 	const char *with = s->tx_smtputf8 ? "UTF8SMTP" : s->esmtp ? "ESMTP" : "SMTP";
 	char with_tls[16];
 
-	/* RFC 3848 and RFC 6531: an S for a session under TLS (ESMTPS, UTF8SMTPS) */
-	snprintf(with_tls, sizeof(with_tls), "%s%s", with, gw_tls_active(s->gs) ? "S" : "");
+	/* RFC 3848 and RFC 6531: an S for a session under TLS (ESMTPS, UTF8SMTPS), an A for an
+	 * authenticated one (ESMTPSA; the router's spam scoring tells rspamd so) */
+	snprintf(with_tls, sizeof(with_tls), "%s%s%s", with, gw_tls_active(s->gs) ? "S" : "",
+		 s->auth_user != NULL ? "A" : "");
 
 	rfc5322_date(date, sizeof(date));
 	pb_buf_reset(&s->body);
@@ -539,6 +542,7 @@ static void end_of_content(struct smtp_session *s, enum smtp_data_status status,
 		tx_reset(s);
 		return;
 	}
+	smtp_signature_apply(s);
 	s->finishing = true;
 	if (s->body.len >= SMTP_CHUNK)
 		begin_upload(s); /* a whole chunk or more (BDAT): the streaming path, as for more */
@@ -738,6 +742,7 @@ static void rcpt_not_local(struct smtp_session *s)
 		if (!dup) {
 			pb_strv_push(&s->rcpts, r);
 			pb_u64v_push(&s->rcpt_ids, 0);
+			s->remote_rcpts++;
 		}
 		free(r);
 		reply(s, 250, "2.1.5", "Ok");

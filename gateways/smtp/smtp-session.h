@@ -32,6 +32,7 @@ struct smtp_server {
 	struct gw_hub *hub;
 	char hostname[256];
 	struct pb_settings_smtp settings; /* a copy of the snapshot's, taken each tick */
+	struct pb_settings_signature signature; /* likewise (smtp-signature.c) */
 	bool allow_plaintext_auth; /* security.allow_plaintext_auth, copied each tick */
 	uint32_t greet_delay_ms;   /* security.intrusion_greet_delay_ms (port 25), likewise */
 	uint64_t next_tx; /* transaction ids for Received: and logs */

@@ -1,0 +1,85 @@
+/*
+ * smtp-signature.c: signatures and disclaimers at acceptance (issue 13 item 7; settings
+ * signature.*, docs/operations.md "Signatures"). The SMTP intake is where the sender is known
+ * to be ours (authenticated), and where the message is still in the session's buffer: a
+ * message that ends within one upload piece (SMTP_CHUNK, 256 KiB) is whole in s->body when
+ * its content ends, and is rewritten there once (mime-signature.h picks the parts) before
+ * the put — no other copy, no second read from the store. Which mail: an authenticated
+ * sender's, with a remote recipient (or any, with signature.internal), from a listed domain.
+ * Mail the router forwards later is not accepted again, so it is signed at most once.
+ * Every decision is one log line (event=signature): added, or kept with the reason (a signed
+ * message, already signed, too large, no text part...).
+ * OWNS: nothing. THREAD: the SMTP hub's.
+ */
+#include "smtp-session-int.h"
+
+#include "mime-signature.h"
+#include "pb-log.h"
+
+#include <string.h>
+#include <strings.h>
+
+/* The setting's text with "\n" as a line break and "\\" as a backslash (owned: free()). */
+static char *unescape(const char *text)
+{
+	char *out = xstrdup(text), *w = out;
+
+	for (const char *p = text; *p != '\0'; p++) {
+		if (p[0] == '\\' && (p[1] == 'n' || p[1] == '\\'))
+			*w++ = *++p == 'n' ? '\n' : '\\';
+		else
+			*w++ = *p;
+	}
+	*w = '\0';
+	return out;
+}
+
+/* Whether the sender's domain is in the list (empty list: any). */
+static bool domain_listed(const char *list, const char *sender)
+{
+	const char *at = sender != NULL ? strrchr(sender, '@') : NULL;
+	const char *p = list;
+
+	if (list[0] == '\0')
+		return true;
+	if (at == NULL)
+		return false;
+	size_t n = strlen(at + 1);
+	while (*p != '\0') {
+		size_t len = strcspn(p, " ,");
+		if (len == n && strncasecmp(p, at + 1, n) == 0)
+			return true;
+		p += len;
+		p += strspn(p, " ,");
+	}
+	return false;
+}
+
+static void log_kept(const struct smtp_session *s, const char *why)
+{
+	pb_info("smtp", "event=signature msgid=%s result=kept reason=%s from=%s", s->tx_id,
+		PB_LOGQ(why), PB_LOGQ(s->sender));
+}
+
+void smtp_signature_apply(struct smtp_session *s)
+{
+	const struct pb_settings_signature *set = &s->srv->signature;
+	struct pb_buf out;
+	const char *why;
+
+	if (!set->enabled || s->auth_user == NULL || set->text[0] == '\0' ||
+	    (s->remote_rcpts == 0 && !set->internal) || !domain_listed(set->domains, s->sender))
+		return;
+	if (s->upload_id != 0 || s->begin_pending || s->sent != 0 || s->body.len >= SMTP_CHUNK)
+		return log_kept(s, "the message is larger than one upload piece (256 KiB)");
+	char *text = unescape(set->text);
+	struct mime_signature sig = { text, set->html };
+	int n = mime_signature_insert((const char *)s->body.data, s->body.len, &sig, &out, &why);
+	free(text);
+	if (n == 0)
+		return log_kept(s, why);
+	pb_buf_deinit(&s->body);
+	s->body = out;
+	pb_info("smtp", "event=signature msgid=%s result=added parts=%d from=%s", s->tx_id, n,
+		PB_LOGQ(s->sender));
+}

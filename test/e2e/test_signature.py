@@ -1,0 +1,152 @@
+"""End to end: signatures and disclaimers (issue 13 item 7) against the real daemon. alice,
+authenticated on the submission port, sends to a remote address: the copy Postfix's smtp-sink
+receives carries the signature once (plain text after "-- "; both versions of a
+multipart/alternative, the HTML one before </body>); a PGP/MIME signed message arrives byte for
+byte as sent, the reason in the log; mail to local recipients only is left alone unless
+signature.internal is on; mail from an unauthenticated client is never signed."""
+import email
+import json
+import os
+import poplib
+import smtplib
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+import pbtest  # noqa: E402
+from test_queue import QueueBase, Sink  # noqa: E402
+
+SIG = b"-- \nBest regards\nACME Ltd, 1 Main Street"
+
+SIGNED = (b"Subject: %s\r\nMIME-Version: 1.0\r\n"
+          b"Content-Type: multipart/signed; micalg=pgp-sha256;\r\n"
+          b" protocol=\"application/pgp-signature\"; boundary=\"sig\"\r\n\r\n"
+          b"--sig\r\nContent-Type: text/plain\r\n\r\nsigned words\r\n"
+          b"--sig\r\nContent-Type: application/pgp-signature\r\n\r\n"
+          b"-----BEGIN PGP SIGNATURE-----\r\niQEzBAEBCAAdFiEE\r\n"
+          b"-----END PGP SIGNATURE-----\r\n--sig--\r\n")
+
+ALT = (b"Subject: %s\r\nMIME-Version: 1.0\r\n"
+       b"Content-Type: multipart/alternative; boundary=\"alt\"\r\n\r\n"
+       b"--alt\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello Bob\r\n"
+       b"--alt\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+       b"<html><body><p>Hello Bob</p></body></html>\r\n--alt--\r\n")
+
+
+def lf(data):
+    return data.replace(b"\r\n", b"\n")
+
+
+class Signature(QueueBase):
+    @classmethod
+    def setUpClass(cls):
+        cls.sink = Sink()
+        cls.start_daemon(cls.sink.port)
+        cls.d.add_user("bob", "bobpw123")
+        cls.signature({"enabled": 1, "text": "Best regards\\nACME Ltd, 1 Main Street"})
+        # the gateway takes settings at its next tick (every second): probe until it has
+        n = [0]
+
+        def probe_signed():
+            n[0] += 1
+            marker = b"sig-probe-%d" % n[0]
+            cls.send_as_alice(["probe@remote.example"], b"Subject: " + marker + b"\r\n\r\nx\r\n")
+            got = pbtest.wait_until(lambda: cls.sink.find(marker), timeout=60, what="a probe")
+            return b"Best regards" in got[0]
+        pbtest.wait_until(probe_signed, timeout=60, interval=0.2, what="signing on")
+
+    @classmethod
+    def send_as_alice(cls, rcpts, body):
+        s = smtplib.SMTP("127.0.0.1", cls.d.ports["submission"], timeout=60)
+        try:
+            s.ehlo("client.example.org")
+            s.login("alice", "alicepw1")
+            assert s.sendmail("alice@" + cls.domain, rcpts, body) == {}
+            s.quit()
+        finally:
+            s.close()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.stop_daemon()
+        cls.sink.stop()
+
+    @classmethod
+    def signature(cls, values):
+        rc, out, err = cls.d.cli("setting", "set", "signature", json.dumps(values))
+        assert rc == 0, err
+
+    def at_sink(self, marker):
+        dumps = pbtest.wait_until(lambda: self.sink.find(marker), timeout=60,
+                                  what="%r at smtp-sink" % marker)
+        self.assertEqual(len(dumps), 1)
+        return lf(dumps[0])
+
+    def signature_lines(self):
+        return [ln for ln in self.d.log().splitlines() if "event=signature" in ln]
+
+    def test_plain_to_remote_signed_once(self):
+        self.send(["far@remote.example"], b"Subject: sig-plain\r\n\r\nSee you Monday.\r\n")
+        got = self.at_sink(b"sig-plain")
+        self.assertEqual(got.count(b"Best regards"), 1)
+        self.assertIn(b"See you Monday.\n" + SIG + b"\n", got)
+        self.assertTrue(any("result=added parts=1" in ln for ln in self.signature_lines()))
+
+    def test_alternative_both_parts(self):
+        self.send(["far@remote.example"], ALT % b"sig-alt")
+        msg = email.message_from_bytes(self.at_sink(b"sig-alt"))
+        plain, html = [p.get_payload(decode=True) for p in msg.walk()
+                       if p.get_content_maintype() == "text"]
+        self.assertIn(b"Hello Bob\n" + SIG, lf(plain))
+        self.assertIn(b"<p>Hello Bob</p><div class=\"signature\">-- <br>Best regards<br>"
+                      b"ACME Ltd, 1 Main Street</div></body>", html)
+
+    def test_signed_message_untouched(self):
+        body = SIGNED % b"sig-pgp"
+        self.send(["far@remote.example"], body)
+        got = self.at_sink(b"sig-pgp")
+        self.assertIn(lf(body), got)  # after our trace headers, byte for byte
+        self.assertNotIn(b"Best regards", got)
+        self.assertTrue(any("result=kept reason=\"a signed message (S/MIME or PGP/MIME) is "
+                            "left untouched\"" in ln for ln in self.signature_lines()))
+
+    def bob_messages(self):
+        p = poplib.POP3("127.0.0.1", self.d.ports["pop3"], timeout=60)
+        try:
+            p.user("bob")
+            p.pass_("bobpw123")
+            return [b"\n".join(p.retr(i + 1)[1]) for i in range(len(p.list()[1]))]
+        finally:
+            p.quit()
+
+    def local_copy(self, marker):
+        return pbtest.wait_until(lambda: [m for m in self.bob_messages() if marker in m],
+                                 timeout=30, what="%r in bob's inbox" % marker)[0]
+
+    def test_internal_only_when_asked(self):
+        bob = "bob@" + self.domain
+        self.send([bob], b"Subject: sig-local-1\r\n\r\nlunch?\r\n")
+        self.assertNotIn(b"Best regards", self.local_copy(b"sig-local-1"))
+        self.signature({"enabled": 1, "internal": 1,
+                        "text": "Best regards\\nACME Ltd, 1 Main Street"})
+        self.addCleanup(self.signature, {"enabled": 1,
+                                         "text": "Best regards\\nACME Ltd, 1 Main Street"})
+        # the gateway takes the settings at its next tick: a message at a time until it has
+        def signed_copy():
+            marker = b"sig-local-%d" % (len(self.bob_messages()) + 2)
+            self.send([bob], b"Subject: " + marker + b"\r\n\r\nlunch?\r\n")
+            return b"Best regards" in self.local_copy(marker)
+        pbtest.wait_until(signed_copy, timeout=30, interval=0.5, what="internal mail signed")
+
+    def test_unauthenticated_never_signed(self):
+        s = smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=60)
+        self.addCleanup(s.close)
+        s.ehlo("client.example.org")
+        s.sendmail("someone@outside.example", ["bob@" + self.domain],
+                   b"Subject: sig-outside\r\n\r\nhello\r\n")
+        s.quit()
+        self.assertNotIn(b"Best regards", self.local_copy(b"sig-outside"))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

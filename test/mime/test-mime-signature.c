@@ -1,0 +1,160 @@
+/*
+ * test-mime-signature.c: the signature put into the right MIME part (mime-signature.h), one
+ * table of message shapes: single text and HTML, multipart/alternative (both versions),
+ * mixed with attachments, quoted-printable, and the messages kept as they are (signed S/MIME,
+ * PGP/MIME, inline PGP, already signed, base64, no text, a charset that cannot carry it).
+ * Every signed output signed again is kept as it is: added once.
+ */
+#include "mime-signature.h"
+#include "pb-test.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define SIG "-- \r\nBest regards\r\nACME Ltd"
+#define SIG_QP "--=20\r\nBest regards\r\nACME Ltd"
+#define HTML "<div class=\"signature\">-- <br>Best regards<br>ACME Ltd</div>"
+#define HTML_QP "<div class=3D\"signature\">-- <br>Best regards<br>ACME Ltd</div>"
+#define ALT_HEAD "Content-Type: multipart/alternative; boundary=\"b\"\r\n\r\n"
+#define SIGNED_WHY "a signed message (S/MIME or PGP/MIME) is left untouched"
+
+struct sig_case {
+	const char *name;
+	const char *in;
+	const char *out; /* NULL: kept, for why */
+	int parts;
+	const char *why;
+};
+
+static const struct sig_case cases_table[] = {
+	{ "plain", "Subject: a\r\n\r\nHello\r\n", "Subject: a\r\n\r\nHello\r\n" SIG "\r\n", 1, NULL },
+	{ "plain without final CRLF", "Subject: a\r\n\r\nHello",
+	  "Subject: a\r\n\r\nHello\r\n" SIG "\r\n", 1, NULL },
+	{ "empty body", "Subject: a\r\n\r\n", "Subject: a\r\n\r\n" SIG "\r\n", 1, NULL },
+	{ "html", "Content-Type: text/html\r\n\r\n<html><body>Hi</body></html>\r\n",
+	  "Content-Type: text/html\r\n\r\n<html><body>Hi" HTML "</body></html>\r\n", 1, NULL },
+	{ "alternative: both", ALT_HEAD "--b\r\nContent-Type: text/plain\r\n\r\nHi\r\n--b\r\n"
+				   "Content-Type: text/html\r\n\r\n<p>Hi</p>\r\n--b--\r\n",
+	  ALT_HEAD "--b\r\nContent-Type: text/plain\r\n\r\nHi\r\n" SIG "\r\n--b\r\n"
+		   "Content-Type: text/html\r\n\r\n<p>Hi</p>\r\n" HTML "\r\n--b--\r\n", 2, NULL },
+	{ "mixed: the text, not the attachment",
+	  "Content-Type: multipart/mixed; boundary=m\r\n\r\n--m\r\n\r\nHi\r\n\r\n--m\r\n"
+	  "Content-Type: text/plain\r\nContent-Disposition: attachment\r\n\r\nnotes\r\n--m--\r\n",
+	  "Content-Type: multipart/mixed; boundary=m\r\n\r\n--m\r\n\r\nHi\r\n" SIG "\r\n--m\r\n"
+	  "Content-Type: text/plain\r\nContent-Disposition: attachment\r\n\r\nnotes\r\n--m--\r\n",
+	  1, NULL },
+	{ "mixed > alternative + image",
+	  "Content-Type: multipart/mixed; boundary=m\r\n\r\n--m\r\n" ALT_HEAD
+	  "--b\r\n\r\nHi\r\n--b\r\nContent-Type: text/html\r\n\r\n<b>Hi</b>\r\n--b--\r\n"
+	  "--m\r\nContent-Type: image/png\r\n\r\nPNG\r\n--m--\r\n",
+	  "Content-Type: multipart/mixed; boundary=m\r\n\r\n--m\r\n" ALT_HEAD
+	  "--b\r\n\r\nHi\r\n" SIG "\r\n--b\r\nContent-Type: text/html\r\n\r\n<b>Hi</b>\r\n" HTML
+	  "\r\n--b--\r\n--m\r\nContent-Type: image/png\r\n\r\nPNG\r\n--m--\r\n", 2, NULL },
+	{ "quoted-printable", "Content-Transfer-Encoding: quoted-printable\r\n\r\nHall=C3=B6\r\n",
+	  "Content-Transfer-Encoding: quoted-printable\r\n\r\nHall=C3=B6\r\n" SIG_QP "\r\n", 1, NULL },
+	{ "quoted-printable html",
+	  "Content-Type: text/html\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+	  "<body>Hi</body>\r\n",
+	  "Content-Type: text/html\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+	  "<body>Hi=\r\n" HTML_QP "=\r\n</body>\r\n", 1, NULL },
+	{ "multipart/signed", "Content-Type: multipart/signed; boundary=s; protocol=\"x\"\r\n\r\n"
+			      "--s\r\n\r\nHi\r\n--s\r\nContent-Type: application/pgp-signature"
+			      "\r\n\r\nSIG\r\n--s--\r\n", NULL, 0, SIGNED_WHY },
+	{ "signed inside mixed", "Content-Type: multipart/mixed; boundary=m\r\n\r\n--m\r\n"
+				 "Content-Type: multipart/signed; boundary=s\r\n\r\n--s\r\n\r\nHi"
+				 "\r\n--s--\r\n--m--\r\n", NULL, 0, SIGNED_WHY },
+	{ "S/MIME opaque", "Content-Type: application/pkcs7-mime; smime-type=signed-data\r\n"
+			   "Content-Transfer-Encoding: base64\r\n\r\nMIAGCSqGSIb3\r\n", NULL, 0,
+	  SIGNED_WHY },
+	{ "inline PGP", "Subject: a\r\n\r\n-----BEGIN PGP SIGNED MESSAGE-----\r\nHash: SHA256\r\n"
+			"\r\nHi\r\n", NULL, 0, "a signed message (inline PGP) is left untouched" },
+	{ "already signed", "Subject: re\r\n\r\n> old\r\n" SIG "\r\n", NULL, 0,
+	  "the message already carries the signature" },
+	{ "base64 text", "Content-Transfer-Encoding: base64\r\n\r\nSGk=\r\n", NULL, 0,
+	  "the text is base64 encoded (not re-encoded)" },
+	{ "no text part", "Content-Type: image/png\r\n\r\nPNG\r\n", NULL, 0,
+	  "the message has no text part to sign" },
+	{ "no header end", "Subject: a\r\n", NULL, 0, "the text part has no body" },
+};
+
+static void test_shapes(void)
+{
+	struct mime_signature sig = { "Best regards\nACME Ltd\n", NULL };
+
+	for (size_t i = 0; i < PB_N_ELEMENTS(cases_table); i++) {
+		const struct sig_case *t = &cases_table[i];
+		struct pb_buf out;
+		const char *why = NULL;
+		int n = mime_signature_insert(t->in, strlen(t->in), &sig, &out, &why);
+		if (n != t->parts)
+			fprintf(stderr, "case %s: %d parts (%s)\n", t->name, n, why ? why : "");
+		CHECK(n == t->parts);
+		if (t->out == NULL) {
+			CHECK(out.len == 0);
+			CHECK_STR(why, t->why);
+		} else {
+			pb_buf_append_c(&out, '\0');
+			CHECK_STR((const char *)out.data, t->out);
+			/* added once: the signed message is kept as it is */
+			struct pb_buf again;
+			CHECK(mime_signature_insert(t->out, strlen(t->out), &sig, &again, &why) == 0);
+			CHECK_STR(why, "the message already carries the signature");
+			pb_buf_deinit(&again);
+		}
+		pb_buf_deinit(&out);
+	}
+}
+
+/* A signature with non-ASCII text: utf-8 parts take it, a latin-1 part does not; the HTML
+ * given is used as is. */
+static void test_charset_and_html(void)
+{
+	struct mime_signature sig = { "Grüße", "<i>Grüße</i>" };
+	const char *latin = "Content-Type: text/plain; charset=iso-8859-1\r\n\r\nHi\r\n";
+	const char *utf8 = "Content-Type: text/html; charset=utf-8\r\n\r\nHi";
+	struct pb_buf out;
+	const char *why;
+
+	CHECK(mime_signature_insert(latin, strlen(latin), &sig, &out, &why) == 0);
+	CHECK_STR(why, "the text's charset cannot carry the signature");
+	pb_buf_deinit(&out);
+	CHECK(mime_signature_insert(utf8, strlen(utf8), &sig, &out, &why) == 1);
+	pb_buf_append_c(&out, '\0');
+	CHECK_STR((const char *)out.data, "Content-Type: text/html; charset=utf-8\r\n\r\nHi\r\n"
+					  "<div class=\"signature\">-- <br><i>Grüße</i></div>\r\n");
+	pb_buf_deinit(&out);
+	sig.text = "";
+	CHECK(mime_signature_insert(utf8, strlen(utf8), &sig, &out, &why) == 0);
+	CHECK_STR(why, "no signature text is set");
+	pb_buf_deinit(&out);
+}
+
+/* Long quoted-printable lines get soft breaks under 76 octets. */
+static void test_qp_soft_breaks(void)
+{
+	char text[200];
+	memset(text, 'x', 150);
+	text[150] = '\0';
+	struct mime_signature sig = { text, NULL };
+	const char *in = "Content-Transfer-Encoding: quoted-printable\r\n\r\nHi\r\n";
+	struct pb_buf out;
+	const char *why;
+
+	REQUIRE(mime_signature_insert(in, strlen(in), &sig, &out, &why) == 1);
+	size_t col = 0, max = 0;
+	for (size_t i = 0; i < out.len; i++) {
+		if (out.data[i] != '\r')
+			col = out.data[i] == '\n' ? 0 : col + 1;
+		max = col > max ? col : max;
+	}
+	CHECK(max <= 76);
+	pb_buf_deinit(&out);
+}
+
+static const struct pb_test_case cases[] = {
+	{ "shapes", test_shapes },
+	{ "charset_and_html", test_charset_and_html },
+	{ "qp_soft_breaks", test_qp_soft_breaks },
+};
+
+PB_TEST_MAIN(cases)

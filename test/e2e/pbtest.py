@@ -145,6 +145,25 @@ class Daemon:
             raise RuntimeError("user list failed: " + err)
         return [line.split()[0] for line in out.splitlines()[1:] if line.strip()]
 
+    def local_domain(self):
+        """The first local domain (the one the daemon made for itself unless told)."""
+        rc, out, err = self.cli("domain", "list")
+        if rc != 0:
+            raise RuntimeError("domain list failed: " + err)
+        return out.split()[0]
+
+    def stop_checked(self):
+        """Stops the daemon and removes its files, then raises AssertionError unless it was
+        still alive, exited 0 and reported no sanitizer error (the end of a test class)."""
+        try:
+            alive = self.proc.poll() is None
+            rc = self.stop()
+            err = getattr(self, "last_stderr", "") if alive else self.proc.stderr.read()
+        finally:
+            self.cleanup()
+        assert alive, "the daemon died during the tests: " + (err or "")[-3000:]
+        assert rc == 0 and "Sanitizer" not in err and "runtime error" not in err, err[-3000:]
+
     def cleanup(self):
         if self.proc is not None and self.proc.poll() is None:
             self.kill9()

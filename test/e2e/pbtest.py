@@ -17,6 +17,11 @@ import time
 
 BUILD = os.environ.get("PB_BUILD_DIR", os.path.join(os.path.dirname(__file__), "../../build"))
 SERVICES = ["smtp", "submission", "submissions", "pop3", "pop3s", "imap", "imaps", "http", "status"]
+# Bounds on waits that are normally short, generous for the sanitizer build on a machine loaded
+# 15-25 deep (2 cores), where a delivery or a clean stop takes several times longer than alone:
+# a broken daemon still fails, later.
+DELIVERY_TIMEOUT = 120.0
+STOP_TIMEOUT = 120.0
 
 
 def free_port():
@@ -109,11 +114,11 @@ class Daemon:
                 return self
         raise TimeoutError("pillarboxd did not become ready")
 
-    def wait_exit(self, timeout=30.0):
+    def wait_exit(self, timeout=STOP_TIMEOUT):
         out, err = self.proc.communicate(timeout=timeout)
         return self.proc.returncode, out, err
 
-    def stop(self, timeout=30.0):
+    def stop(self, timeout=STOP_TIMEOUT):
         if self.proc is None or self.proc.poll() is not None:
             return self.proc.returncode if self.proc else None
         self.proc.send_signal(signal.SIGTERM)
@@ -185,7 +190,7 @@ def user_counts(daemon):
     return counts
 
 
-def wait_counts(daemon, expected, timeout=30.0):
+def wait_counts(daemon, expected, timeout=DELIVERY_TIMEOUT):
     """Waits until every user named in expected ({name: messages}) has that many messages;
     returns the last user_counts(). Raises TimeoutError naming the difference."""
     last = {}

@@ -157,13 +157,21 @@ class Daemon:
             raise RuntimeError("domain list failed: " + err)
         return out.split()[0]
 
+    def stderr_rest(self):
+        """What the daemon wrote to stderr and nobody read yet ("" once kill9() or stop() read
+        it, or when it was not piped)."""
+        try:
+            return self.proc.stderr.read() if self.proc.stderr is not None else ""
+        except ValueError:  # closed: communicate() read it
+            return ""
+
     def stop_checked(self):
         """Stops the daemon and removes its files, then raises AssertionError unless it was
         still alive, exited 0 and reported no sanitizer error (the end of a test class)."""
         try:
             alive = self.proc.poll() is None
             rc = self.stop()
-            err = getattr(self, "last_stderr", "") if alive else self.proc.stderr.read()
+            err = getattr(self, "last_stderr", "") if alive else self.stderr_rest()
         finally:
             self.cleanup()
         assert alive, "the daemon died during the tests: " + (err or "")[-3000:]

@@ -204,6 +204,9 @@ struct pb_bridge;
  * terminated list of owner names) are forwarded; others get "refused". */
 int pb_bridge_start(struct pb_runtime *rt, const char *url, const char *const *allowed,
 		    uint32_t workers, uint32_t timeout_ms, struct pb_bridge **b_r, const char **error_r);
+/* Stops the bridge: no CLI can connect any more (an ipc:// socket's file goes), the CLIs
+ * connected get their replies and hang up (waited for up to 10 s), then the
+ * workers and the socket go. Sets *b NULL; NULL is a no-op. */
 void pb_bridge_stop(struct pb_bridge **b);
 /* The client side: one request, one reply over a req0 socket to url. Returns 0, or -1 with
  * error_r ("cannot connect", "timed out", ...) when the daemon cannot be reached, or when it

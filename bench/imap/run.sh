@@ -28,6 +28,8 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
+# shellcheck source=SCRIPTDIR/../lib/table.sh
+source "$ROOT/bench/lib/table.sh"
 export BUILD=${BUILD:-$ROOT/build}
 N=${N:-10000} SIZE=${SIZE:-2048} IDLE_N=${IDLE_N:-2000}
 PEER_IDLE_N=${PEER_IDLE_N:-$IDLE_N}
@@ -284,12 +286,12 @@ measure() {
 }
 
 table() {
-	printf '\n%-22s %12s %12s %8s\n' case ours peer ratio
+	echo
+	TABLE_WIDTH=22
+	table_header
 	for k in append append-cpu fetch-env-first fetch-env-first-cpu fetch-env fetch-env-cpu \
 		fetch-body fetch-body-cpu search search-cpu idle_n idle_pss_kb idle_kb_per_conn; do
-		local o=${RES[ours,$k]:--} p=${RES[peer,$k]:--}
-		printf '%-22s %12s %12s %8s\n' "$k" "$o" "$p" \
-			"$(awk -v o="$o" -v p="$p" 'BEGIN {if (o == "-" || p == "-" || p == 0) print "-"; else printf "%.2f", o / p}')"
+		table_row "$k" "${RES[ours,$k]:-}" "${RES[peer,$k]:-}"
 	done
 	echo "(append: messages/s; fetch-env, fetch-body, search: best wall seconds; *-cpu: the" \
 		"server's CPU ms (least of the runs; append: the whole load); idle_n: connections;" \

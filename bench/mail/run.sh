@@ -25,6 +25,8 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
+# shellcheck source=SCRIPTDIR/../lib/table.sh
+source "$ROOT/bench/lib/table.sh"
 export BUILD=${BUILD:-$ROOT/build}
 BIN=$BUILD/bench/mail
 USERS=100
@@ -295,19 +297,14 @@ memory() {
 	done
 }
 
-ratio() {
-	awk -v a="${1%!}" -v b="${2%!}" 'BEGIN {
-		if (a + 0 > 0 && b + 0 > 0) printf "%.2fx", a / b; else print "-" }'
-}
-
 report() {
-	local c o p
+	local c
 	echo
 	say "results (ratio = ours / peer; '!' = that run had failures; load average $(cut -d' ' -f1-3 /proc/loadavg))"
-	printf '%-48s %12s %12s %8s\n' case ours peer ratio
+	TABLE_WIDTH=48
+	table_header
 	for c in "${CASES[@]}"; do
-		o=${RES["$c,ours"]:--} p=${RES["$c,peer"]:--}
-		printf '%-48s %12s %12s %8s\n' "$c" "$o" "$p" "$(ratio "$o" "$p")"
+		table_row "$c" "${RES["$c,ours"]:-}" "${RES["$c,peer"]:-}"
 	done
 	[ $PEER_ONLY = 1 ] || [ $OURS_ONLY = 1 ] && return 0
 	echo
@@ -320,7 +317,7 @@ report() {
 target() {
 	local r
 	[ -n "${RES["$1,ours"]:-}${RES["$1,peer"]:-}" ] || return 0 # a case not run
-	r=$(ratio "${RES["$1,ours"]:-}" "${RES["$1,peer"]:-}")
+	r=$(table_ratio "${RES["$1,ours"]:-}" "${RES["$1,peer"]:-}")
 	awk -v r="$r" -v t="$2" -v c="$1" 'BEGIN {
 		printf "target %-36s >= %sx peer: %s (%s)\n", c, t, r,
 			(r != "-" && r + 0 >= t) ? "met" : "NOT met" }'

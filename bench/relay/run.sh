@@ -19,14 +19,17 @@
 #   +1025, POP3 +1110, the sinks +525 (ours) +526 (peer), the closed port +527.
 #   PERF_RECORD=DIR: `perf record -g` of pillarboxd during each of its drains
 #   (DIR/perf-SIZE.data).
-# Prints per size: msgs/s of each side, the ratio ours/peer, and each server's CPU per message
-# during the drain (its whole process tree), then our CPU by thread group.
+# Prints per size, as it goes: each side's drain and our CPU by thread group; then the table of
+# bench/lib/table.sh — per size, msgs/s of each side and each server's CPU per message during
+# the drain (its whole process tree), with the ratio ours/peer.
 #
 # OWNS: the scratch directory, the servers and sinks it starts (stopped by PID on exit).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
+# shellcheck source=SCRIPTDIR/../lib/table.sh
+source "$ROOT/bench/lib/table.sh"
 MAIL=$ROOT/bench/mail
 export BUILD=${BUILD:-$ROOT/build}
 BASE=${RELAY_PORT_BASE:-24000}
@@ -253,18 +256,17 @@ drain() {
 		sed 's/^/   ours by thread (us\/msg): /'
 }
 
+# The table (bench/lib/table.sh): per size, the drain rate and each server's CPU per message.
 report() {
-	local size o p
+	local size c
 	echo
 	say "relay to smtp-sink (ratio = ours / peer; '!' = failures; load average $(cut -d' ' -f1-3 /proc/loadavg))"
-	printf '%-10s %8s %12s %12s %8s %14s %14s\n' size msgs "ours msg/s" "peer msg/s" ratio \
-		"ours us/msg" "peer us/msg"
+	TABLE_WIDTH=40
+	table_header
 	for size in $SIZES; do
-		o=${RES["$size,ours,rate"]:--} p=${RES["$size,peer,rate"]:--}
-		printf '%-10s %8s %12s %12s %8s %14s %14s\n' "$size" "$(count_for "$size")" "$o" "$p" \
-			"$(awk -v a="${o%!}" -v b="${p%!}" 'BEGIN { if (a + 0 > 0 && b + 0 > 0)
-				printf "%.2fx", a / b; else print "-" }')" \
-			"${RES["$size,ours,cpu"]:--}" "${RES["$size,peer,cpu"]:--}"
+		c="relay $size B x $(count_for "$size")"
+		table_row "$c msg/s" "${RES["$size,ours,rate"]:-}" "${RES["$size,peer,rate"]:-}"
+		table_row "$c server CPU us/msg" "${RES["$size,ours,cpu"]:-}" "${RES["$size,peer,cpu"]:-}"
 	done
 }
 

@@ -114,7 +114,7 @@ static void setup_with(struct fixture *f, bool real_mailboxes)
 		     : pb_runtime_start(f->rt, &fake_mailbox, NULL, &error)) < 0)
 		PANIC("cannot start: %s", error);
 	f->c = pb_caller_create(f->rt);
-	pb_sync_init_caller(&f->t, f->c, 10000);
+	pb_sync_init_caller(&f->t, f->c, PB_TEST_WAIT_MS); /* hashing is slow under ASan and load */
 }
 
 static void setup(struct fixture *f)
@@ -635,12 +635,15 @@ static void test_scram_creds_fake_and_bulk(void)
 	teardown(&f);
 }
 
-/* Waits (up to 10 s) for the fake mailbox to hold a purge. */
+static bool purge_is_held(void *ctx)
+{
+	return atomic_load(&purges_held) > 0;
+}
+
+/* Waits for the fake mailbox to hold a purge. */
 static bool purge_held(void)
 {
-	for (int i = 0; i < 10000 && atomic_load(&purges_held) == 0; i++)
-		usleep(1000);
-	return atomic_load(&purges_held) > 0;
+	return pb_test_wait(purge_is_held, NULL, PB_TEST_WAIT_MS);
 }
 
 /* While a delete waits for its mailbox to be purged (a large mailbox takes a while), the
@@ -649,7 +652,6 @@ static void test_rcpt_answered_during_delete(void)
 {
 	struct fixture f;
 	struct test_port port;
-	struct pb_sync quick;
 	struct pb_msg rep, tick;
 	uint32_t code = 99;
 	uint64_t id = 0;
@@ -657,7 +659,6 @@ static void test_rcpt_answered_during_delete(void)
 	const char *error;
 
 	setup(&f);
-	pb_sync_init_caller(&quick, f.c, 2000); /* the purge is held far longer than this */
 	test_port_open(&port, f.rt, "del-port");
 	struct pb_sender s = test_port_sender(&port);
 	REQUIRE(pb_store_domain_put(f.store, "example.com", &error) == 0);
@@ -667,12 +668,12 @@ static void test_rcpt_answered_during_delete(void)
 	REQUIRE(directory_client_user_del_send(&s, "big", true, &error) == 0);
 	REQUIRE(purge_held());
 
-	REQUIRE(directory_client_rcpt_check(&quick, "small", "example.com", &code, &id, &user,
+	REQUIRE(directory_client_rcpt_check(&f.t, "small", "example.com", &code, &id, &user,
 					    &error) == 0);
 	CHECK_INT(code, PB_OK);
 	free(user);
 	user = NULL;
-	REQUIRE(directory_client_rcpt_check(&quick, "big", "example.com", &code, &id, &user,
+	REQUIRE(directory_client_rcpt_check(&f.t, "big", "example.com", &code, &id, &user,
 					    &error) == 0);
 	CHECK_INT(code, PB_ERR_NOTFOUND);
 	CHECK(pb_inbox_recv(port.in, &rep, 0) == 0); /* the delete is still waiting */

@@ -17,6 +17,11 @@ import time
 
 BUILD = os.environ.get("PB_BUILD_DIR", os.path.join(os.path.dirname(__file__), "../../build"))
 SERVICES = ["smtp", "submission", "submissions", "pop3", "pop3s", "imap", "imaps", "http", "status"]
+# Bounds on waits that are normally short, generous for the sanitizer build on a machine loaded
+# 15-25 deep (2 cores), where a delivery or a clean stop takes several times longer than alone:
+# a broken daemon still fails, later.
+DELIVERY_TIMEOUT = 120.0
+STOP_TIMEOUT = 120.0
 
 
 def free_port():
@@ -109,11 +114,11 @@ class Daemon:
                 return self
         raise TimeoutError("pillarboxd did not become ready")
 
-    def wait_exit(self, timeout=30.0):
+    def wait_exit(self, timeout=STOP_TIMEOUT):
         out, err = self.proc.communicate(timeout=timeout)
         return self.proc.returncode, out, err
 
-    def stop(self, timeout=30.0):
+    def stop(self, timeout=STOP_TIMEOUT):
         if self.proc is None or self.proc.poll() is not None:
             return self.proc.returncode if self.proc else None
         self.proc.send_signal(signal.SIGTERM)
@@ -145,6 +150,33 @@ class Daemon:
             raise RuntimeError("user list failed: " + err)
         return [line.split()[0] for line in out.splitlines()[1:] if line.strip()]
 
+    def local_domain(self):
+        """The first local domain (the one the daemon made for itself unless told)."""
+        rc, out, err = self.cli("domain", "list")
+        if rc != 0:
+            raise RuntimeError("domain list failed: " + err)
+        return out.split()[0]
+
+    def stderr_rest(self):
+        """What the daemon wrote to stderr and nobody read yet ("" once kill9() or stop() read
+        it, or when it was not piped)."""
+        try:
+            return self.proc.stderr.read() if self.proc.stderr is not None else ""
+        except ValueError:  # closed: communicate() read it
+            return ""
+
+    def stop_checked(self):
+        """Stops the daemon and removes its files, then raises AssertionError unless it was
+        still alive, exited 0 and reported no sanitizer error (the end of a test class)."""
+        try:
+            alive = self.proc.poll() is None
+            rc = self.stop()
+            err = getattr(self, "last_stderr", "") if alive else self.stderr_rest()
+        finally:
+            self.cleanup()
+        assert alive, "the daemon died during the tests: " + (err or "")[-3000:]
+        assert rc == 0 and "Sanitizer" not in err and "runtime error" not in err, err[-3000:]
+
     def cleanup(self):
         if self.proc is not None and self.proc.poll() is None:
             self.kill9()
@@ -166,7 +198,7 @@ def user_counts(daemon):
     return counts
 
 
-def wait_counts(daemon, expected, timeout=30.0):
+def wait_counts(daemon, expected, timeout=DELIVERY_TIMEOUT):
     """Waits until every user named in expected ({name: messages}) has that many messages;
     returns the last user_counts(). Raises TimeoutError naming the difference."""
     last = {}

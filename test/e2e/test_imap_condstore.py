@@ -10,33 +10,12 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-import test_imap_mailbox as tim  # noqa: E402
-from test_imap_mailbox import read_line  # noqa: E402
+import imaptest  # noqa: E402
+from imaptest import read_line  # noqa: E402
 from test_mail import message  # noqa: E402
 
 
-class ImapCondstore(unittest.TestCase):
-    # the daemon, users and logins as test_imap_mailbox has them (not its tests)
-    setUpClass = classmethod(tim.ImapMailbox.setUpClass.__func__)
-    tearDownClass = classmethod(tim.ImapMailbox.tearDownClass.__func__)
-    new_user = tim.ImapMailbox.new_user
-    deliver = tim.ImapMailbox.deliver
-    login = tim.ImapMailbox.login
-
-    def raw(self, c, line):
-        """Sends line (bytes, CRLF added) and returns the lines up to the tagged answer."""
-        tag = line.split(b" ", 1)[0]
-        c.send(line + b"\r\n")
-        lines = []
-        while True:
-            lines.append(read_line(c))
-            if lines[-1].startswith(tag + b" "):
-                return lines
-
-    def ok(self, c, line):
-        lines = self.raw(c, line)
-        self.assertTrue(lines[-1].split(b" ", 2)[1] == b"OK", lines)
-        return lines
+class ImapCondstore(imaptest.ImapCase):
 
     def modseq(self, lines):
         for line in lines:

@@ -17,7 +17,7 @@ import zlib
 
 sys.path.insert(0, os.path.dirname(__file__))
 import pbtest  # noqa: E402
-from test_imap_session import close_quietly  # noqa: E402
+from imaptest import close_quietly  # noqa: E402
 from test_mail import message, run_tool  # noqa: E402
 from test_tls import HOST, TlsCase  # noqa: E402
 

@@ -13,41 +13,13 @@ import imaplib
 import os
 import random
 import re
-import smtplib
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-import pbtest  # noqa: E402
+import imaptest  # noqa: E402
 
 CORPUS = os.path.join(os.path.dirname(__file__), "..", "data", "mime")
-
-
-class Raw(pbtest.RawClient):
-    def response(self, tag):
-        """The lines up to the tagged one, each literal folded in as {n}<CRLF> + its octets."""
-        out = []
-        while True:
-            line = self.line()
-            while True:
-                m = re.search(rb"~?\{(\d+)\}$", line)
-                if not m:
-                    break
-                n = int(m.group(1))
-                while len(self.buf) < n:
-                    chunk = self.sock.recv(65536)
-                    if not chunk:
-                        raise EOFError
-                    self.buf += chunk
-                lit, self.buf = self.buf[:n], self.buf[n:]
-                line = line + b"<CRLF>" + lit + self.line()
-            out.append(line)
-            if line.startswith(tag + b" ") or line == b"":
-                return out
-
-    def cmd(self, tag, text):
-        self.send(tag + b" " + text + b"\r\n")
-        return self.response(tag)
 
 
 def literal_of(line, name, tilde=b""):
@@ -79,37 +51,11 @@ def refs():
         yield f[:-4], eml, items, sections
 
 
-class ImapFetch(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.d = pbtest.Daemon()
-        cls.d.start()
-        rc, out, err = cls.d.cli("domain", "list")
-        assert rc == 0, err
-        cls.domain = out.split()[0]
-        cls.user = 0
-
-    @classmethod
-    def tearDownClass(cls):
-        alive = cls.d.proc.poll() is None
-        rc = cls.d.stop()
-        err = getattr(cls.d, "last_stderr", "") if alive else cls.d.proc.stderr.read()
-        cls.d.cleanup()
-        assert alive, "the daemon died during the tests: " + err[-3000:]
-        assert rc == 0 and "Sanitizer" not in err and "runtime error" not in err, err[-3000:]
-
-    def new_user(self, messages):
-        type(self).user += 1
-        name = "fetchuser%d" % self.user
-        self.d.add_user(name, "secretpw1")
-        with smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=60) as s:
-            for m in messages:
-                s.sendmail("sender@example.org", ["%s@%s" % (name, self.domain)], m)
-        pbtest.wait_counts(self.d, {name: len(messages)})
-        return name
+class ImapFetch(imaptest.ImapCase):
+    user_prefix = "fetchuser"
 
     def session(self, name):
-        r = Raw(self.d.ports["imap"])
+        r = imaptest.Raw(self.d.ports["imap"])
         self.addCleanup(r.sock.close)
         r.line()
         self.assertTrue(r.cmd(b"l", b"LOGIN %s secretpw1" % name.encode())[-1].startswith(b"l OK"))

@@ -5,16 +5,13 @@ its messages), LIST and LSUB with references, "*" and "%", INBOX in any case, th
 \\HasChildren/\\HasNoChildren, SPECIAL-USE, LIST-EXTENDED (SUBSCRIBED, RECURSIVEMATCH,
 RETURN (SUBSCRIBED CHILDREN SPECIAL-USE)), LIST-STATUS, SUBSCRIBE/UNSUBSCRIBE, STATUS after
 deliveries, and non-ASCII names round-tripping through modified UTF-7."""
-import imaplib
 import os
-import smtplib
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import pbtest  # noqa: E402
-import test_imap_mailbox  # noqa: E402
-from test_imap_session import close_quietly  # noqa: E402
+import imaptest  # noqa: E402
 from test_mail import message  # noqa: E402
 
 
@@ -42,23 +39,12 @@ def names(lines):
     return out
 
 
-class ImapFolders(unittest.TestCase):
-    # the daemon of the whole class, as test_imap_mailbox starts and checks it
-    setUpClass = test_imap_mailbox.ImapMailbox.__dict__["setUpClass"]
-    tearDownClass = test_imap_mailbox.ImapMailbox.__dict__["tearDownClass"]
+class ImapFolders(imaptest.ImapCase):
+    user_prefix = "folderuser"
 
     def new_user(self, messages=()):
-        type(self).user += 1
-        name = "folderuser%d" % self.user
-        self.d.add_user(name, "secretpw1")
-        for m in messages:
-            with smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=60) as s:
-                s.sendmail("sender@example.org", ["%s@%s" % (name, self.domain)], m)
-        pbtest.wait_counts(self.d, {name: len(messages)})
-        c = imaplib.IMAP4("127.0.0.1", self.d.ports["imap"], timeout=60)
-        self.addCleanup(close_quietly, c)
-        self.assertEqual(c.login(name, "secretpw1")[0], "OK")
-        return c
+        """A fresh user with messages delivered, logged in: its imaplib client."""
+        return self.login(super().new_user(messages))
 
     def ok(self, c, *cmd):
         typ, data, untagged = raw(c, *cmd)
@@ -198,9 +184,7 @@ class ImapFolders(unittest.TestCase):
         self.assertIn(b"MESSAGES 1 RECENT 0 UIDNEXT 2 UIDVALIDITY ", st)
         size1 = int(st.split(b"SIZE ")[1].rstrip(b")"))
         self.assertTrue(size1 > 0)
-        with smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=60) as s:
-            s.sendmail("sender@example.org", ["folderuser%d@%s" % (self.user, self.domain)],
-                       message(b"two", [b"2"]))
+        self.deliver("folderuser%d" % self.user, message(b"two", [b"2"]))
         pbtest.wait_counts(self.d, {"folderuser%d" % self.user: 2})
         self.assertEqual(c.select("INBOX")[0], "OK")  # STATUS on the selected one is allowed
         st = self.ok(c, "STATUS", "INBOX", items)["STATUS"][0]

@@ -9,13 +9,13 @@ import imaplib
 import os
 import poplib
 import re
-import smtplib
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import pbtest  # noqa: E402
-from test_imap_session import close_quietly  # noqa: E402
+import imaptest  # noqa: E402
+from imaptest import read_line  # noqa: E402
 from test_mail import message  # noqa: E402
 
 MULTIPART = (b"From: Ann Example <ann@example.org>\r\nTo: bob@example.org\r\n"
@@ -26,45 +26,7 @@ MULTIPART = (b"From: Ann Example <ann@example.org>\r\nTo: bob@example.org\r\n"
              b"--xx--\r\n")
 
 
-class ImapMailbox(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.d = pbtest.Daemon()
-        cls.d.start()
-        rc, out, err = cls.d.cli("domain", "list")
-        assert rc == 0, err
-        cls.domain = out.split()[0]
-        cls.user = 0
-
-    @classmethod
-    def tearDownClass(cls):
-        alive = cls.d.proc.poll() is None
-        rc = cls.d.stop()
-        err = getattr(cls.d, "last_stderr", "") if alive else cls.d.proc.stderr.read()
-        cls.d.cleanup()
-        assert alive, "the daemon died during the tests: " + err[-3000:]
-        assert rc == 0 and "Sanitizer" not in err and "runtime error" not in err, err[-3000:]
-
-    def new_user(self, messages):
-        """A fresh user with messages (bytes) delivered by SMTP, in order."""
-        type(self).user += 1
-        name = "imapuser%d" % self.user
-        self.d.add_user(name, "secretpw1")
-        for m in messages:
-            self.deliver(name, m)
-        pbtest.wait_counts(self.d, {name: len(messages)})
-        return name
-
-    def deliver(self, name, msg):
-        with smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=60) as s:
-            s.sendmail("sender@example.org", ["%s@%s" % (name, self.domain)], msg)
-
-    def login(self, name):
-        c = imaplib.IMAP4("127.0.0.1", self.d.ports["imap"], timeout=60)
-        self.addCleanup(close_quietly, c)
-        self.assertEqual(c.login(name, "secretpw1")[0], "OK")
-        return c
-
+class ImapMailbox(imaptest.ImapCase):
     def test_select_examine_and_unknown_folder(self):
         name = self.new_user([message(b"one", [b"1"]), message(b"two", [b"2"])])
         c = self.login(name)
@@ -239,14 +201,6 @@ class ImapMailbox(unittest.TestCase):
         pbtest.wait_until(lambda: other.noop()[0] == "OK" and other.untagged_responses.get("EXISTS"),
                           timeout=30, interval=0.05, what="EXISTS in the other session")
         self.assertEqual(other.untagged_responses.get("EXISTS")[-1], b"1")
-
-
-def read_line(c):
-    """One line from imaplib's connection (its socket timeout bounds the wait)."""
-    line = c.readline()
-    if not line:
-        raise EOFError("connection closed")
-    return line.rstrip(b"\r\n")
 
 
 if __name__ == "__main__":

@@ -14,28 +14,12 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import pbtest  # noqa: E402
-import test_imap_mailbox as tim  # noqa: E402
-from test_imap_mailbox import read_line  # noqa: E402
+import imaptest  # noqa: E402
+from imaptest import read_line  # noqa: E402
 from test_mail import message  # noqa: E402
 
 
-class ImapMessages(unittest.TestCase):
-    # the daemon, users and logins as test_imap_mailbox has them (not its tests)
-    setUpClass = classmethod(tim.ImapMailbox.setUpClass.__func__)
-    tearDownClass = classmethod(tim.ImapMailbox.tearDownClass.__func__)
-    new_user = tim.ImapMailbox.new_user
-    deliver = tim.ImapMailbox.deliver
-    login = tim.ImapMailbox.login
-
-    def raw(self, c, line):
-        """Sends line (bytes, CRLF added) and returns the lines up to the tagged answer."""
-        tag = line.split(b" ", 1)[0]
-        c.send(line + b"\r\n")
-        lines = []
-        while True:
-            lines.append(read_line(c))
-            if lines[-1].startswith(tag + b" "):
-                return lines
+class ImapMessages(imaptest.ImapCase):
 
     def test_append_flags_date_body_and_uids(self):
         name = self.new_user([])

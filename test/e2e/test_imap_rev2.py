@@ -12,8 +12,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-import test_imap_condstore as tic  # noqa: E402
-import test_imap_mailbox as tim  # noqa: E402
+import imaptest  # noqa: E402
 
 
 def msg(subject, date=None, sender=b"sender@example.org", body=b"body"):
@@ -23,15 +22,7 @@ def msg(subject, date=None, sender=b"sender@example.org", body=b"body"):
     return b"\r\n".join(head + [b"", body]) + b"\r\n"
 
 
-class ImapRev2(unittest.TestCase):
-    setUpClass = classmethod(tim.ImapMailbox.setUpClass.__func__)
-    tearDownClass = classmethod(tim.ImapMailbox.tearDownClass.__func__)
-    new_user = tim.ImapMailbox.new_user
-    deliver = tim.ImapMailbox.deliver
-    login = tim.ImapMailbox.login
-    raw = tic.ImapCondstore.raw
-    ok = tic.ImapCondstore.ok
-
+class ImapRev2(imaptest.ImapCase):
     def session(self, messages):
         """A fresh user whose INBOX holds messages (APPENDed in order), INBOX selected."""
         c = self.login(self.new_user([]))
@@ -200,17 +191,9 @@ class ImapRev2(unittest.TestCase):
         self.assertIn(b"* OK [CLOSED] Previous mailbox closed.", lines)
 
 
-
-class ImapArchiveUpgrade(unittest.TestCase):
+class ImapArchiveUpgrade(imaptest.ImapCase):
     """An account without Archive (made before it, here: deleted) gets it back on its first
     use after a restart, with the \\Archive attribute."""
-    setUpClass = classmethod(tim.ImapMailbox.setUpClass.__func__)
-    tearDownClass = classmethod(tim.ImapMailbox.tearDownClass.__func__)
-    new_user = tim.ImapMailbox.new_user
-    deliver = tim.ImapMailbox.deliver
-    login = tim.ImapMailbox.login
-    raw = tic.ImapCondstore.raw
-    ok = tic.ImapCondstore.ok
 
     def archive_rows(self, name):
         c = self.login(name)

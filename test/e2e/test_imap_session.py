@@ -15,38 +15,13 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import pbtest  # noqa: E402
+from imaptest import Raw, close_quietly  # noqa: E402
 from test_auth import b64, scram_login  # noqa: E402
 from test_mail import message, run_tool  # noqa: E402
 from test_tls import HOST, TlsCase  # noqa: E402
 
 imaplib.Commands.setdefault("ID", ("NONAUTH", "AUTH", "SELECTED"))  # RFC 2971
 BLOCKED = b"Your connection has been blocked temporarily - try again later."
-
-
-def close_quietly(c):
-    """Closes an imaplib client whatever its state (LOGOUT already closed it)."""
-    try:
-        c.shutdown()
-    except OSError:
-        pass
-
-
-class Raw(pbtest.RawClient):
-    """A raw IMAP client, optionally from another loopback address."""
-
-    def __init__(self, port, source="127.0.0.1", timeout=30.0):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout,
-                                             source_address=(source, 0))
-        self.buf = b""
-
-    def until_tagged(self, tag):
-        """Lines up to and including the one tagged tag."""
-        lines = []
-        while True:
-            line = self.line()
-            lines.append(line)
-            if line.startswith(tag + b" ") or line == b"":
-                return lines
 
 
 class ImapSession(TlsCase):

@@ -3,15 +3,12 @@ folder whose orders and threads are known: every SORT key, REVERSE, the search c
 selecting the messages (a text key goes through the readers), base subjects (Re:, Fwd:,
 [blob], RFC 2047), Date: in other zones and missing (the arrival date then), ORDEREDSUBJECT
 and REFERENCES threads, empty answers, an unknown key refused and a bad charset."""
-import imaplib
 import os
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-import pbtest  # noqa: E402,F401
-import test_imap_mailbox as tim  # noqa: E402
-import test_imap_messages as timsg  # noqa: E402
+import imaptest  # noqa: E402
 
 
 def msg(headers, body=b"hello\r\n"):
@@ -42,21 +39,13 @@ MESSAGES = [
 ]
 
 
-class ImapSort(unittest.TestCase):
-    setUpClass = classmethod(tim.ImapMailbox.setUpClass.__func__)
-    tearDownClass = classmethod(tim.ImapMailbox.tearDownClass.__func__)
-    new_user = tim.ImapMailbox.new_user
-    deliver = tim.ImapMailbox.deliver
-    login = tim.ImapMailbox.login
-
+class ImapSort(imaptest.ImapCase):
     def folder(self):
         c = self.login(self.new_user([]))
         for date, m in MESSAGES:
             self.assertEqual(c.append("INBOX", None, '"%s"' % date, m)[0], "OK")
         self.assertEqual(c.select("INBOX")[0], "OK")
         return c
-
-    raw = timsg.ImapMessages.raw
 
     def sort(self, c, crit, *search):
         typ, data = c.sort(crit, "UTF-8", *(search or ("ALL",)))

@@ -11,21 +11,12 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-import test_imap_condstore as tic  # noqa: E402
-from test_imap_mailbox import read_line  # noqa: E402
+import imaptest  # noqa: E402
+from imaptest import read_line  # noqa: E402
 from test_mail import message  # noqa: E402
 
 
-class ImapViews(unittest.TestCase):
-    # the daemon, users, logins and raw lines as test_imap_condstore has them (not its tests)
-    setUpClass = classmethod(tic.ImapCondstore.setUpClass.__func__)
-    tearDownClass = classmethod(tic.ImapCondstore.tearDownClass.__func__)
-    new_user = tic.ImapCondstore.new_user
-    deliver = tic.ImapCondstore.deliver
-    login = tic.ImapCondstore.login
-    raw = tic.ImapCondstore.raw
-    ok = tic.ImapCondstore.ok
-
+class ImapViews(imaptest.ImapCase):
     def numbered(self, c, tag=b"f"):
         """FETCH 1:* (UID FLAGS): [(msn, uid, flags)] as the session numbers them now."""
         out = []

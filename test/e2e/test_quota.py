@@ -17,7 +17,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import pbtest  # noqa: E402
-from test_imap_session import Raw, close_quietly  # noqa: E402
+from imaptest import Raw, close_quietly  # noqa: E402
 from test_mail import message  # noqa: E402
 from test_tls import TlsCase  # noqa: E402
 

@@ -35,20 +35,13 @@ class TlsCase(unittest.TestCase):
     def setUpClass(cls):
         cls.d = pbtest.Daemon(extra_config="hostname = %s\n" % cls.tls_host)
         cls.d.start()
-        rc, out, err = cls.d.cli("domain", "list")
-        assert rc == 0, err
-        cls.domain = out.split()[0]
+        cls.domain = cls.d.local_domain()
         cls.d.add_user("alice", "alicepw1")
         cls.cafile = os.path.join(cls.d.data_dir, "cert.pem")
 
     @classmethod
     def tearDownClass(cls):
-        alive = cls.d.proc.poll() is None
-        rc = cls.d.stop()
-        err = getattr(cls.d, "last_stderr", "")
-        cls.d.cleanup()
-        assert alive, "the daemon died during the tests"
-        assert rc == 0 and "Sanitizer" not in err and "runtime error" not in err, err[-3000:]
+        cls.d.stop_checked()
 
     def ctx(self, version=None, by_name=True):
         """Verifies the chain against the generated certificate, and the name HOST unless the

@@ -8,6 +8,7 @@
 #define PB_TEST_PORT_H
 
 #include "pb-runtime.h"
+#include "pb-test.h"
 
 #include <stdio.h>
 
@@ -43,10 +44,10 @@ static inline struct pb_sender test_port_sender(struct test_port *p)
 	return (struct pb_sender){ test_port_send, p };
 }
 
-/* Waits up to 10 s for the next reply; 1 got one (caller frees), 0 none. */
+/* Waits up to PB_TEST_WAIT_MS for the next reply; 1 got one (caller frees), 0 none. */
 static inline int test_port_recv(struct test_port *p, struct pb_msg *rep_r)
 {
-	return pb_inbox_recv(p->in, rep_r, 10000) == 1;
+	return pb_inbox_recv(p->in, rep_r, PB_TEST_WAIT_MS) == 1;
 }
 
 static inline void test_port_close(struct test_port *p)

@@ -9,9 +9,12 @@
 #define PB_TEST_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct pb_test_case {
 	const char *name;
@@ -59,6 +62,33 @@ static atomic_int pb_test_failures;
 			return;                                                        \
 		}                                                                      \
 	} while (0)
+
+/* The deadline for a condition a test waits for: generous, so a loaded machine running the
+ * sanitizer build (load 17 on 2 cores has been seen) is slow, not failing; a broken condition
+ * still fails, a minute later. */
+#define PB_TEST_WAIT_MS 60000
+
+static inline uint64_t pb_test_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Waits until cond(ctx) holds, checking every millisecond for up to timeout_ms (measured on the
+ * monotonic clock, so a slow check does not stretch the deadline). Returns whether it held. */
+static inline bool pb_test_wait(bool (*cond)(void *ctx), void *ctx, uint32_t timeout_ms)
+{
+	uint64_t deadline = pb_test_now_ms() + timeout_ms;
+
+	for (;;) {
+		if (cond(ctx))
+			return true;
+		if (pb_test_now_ms() >= deadline)
+			return false;
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+	}
+}
 
 static inline int pb_test_run(const struct pb_test_case *cases, size_t n)
 {

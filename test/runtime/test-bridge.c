@@ -9,8 +9,8 @@
 
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
+#include <fcntl.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -202,39 +202,44 @@ static void test_cli_names_the_mismatch(void)
 	remove_dir(dir);
 }
 
-/* Calls the bridge until told to stop (a CLI hammering a daemon that shuts down), on one req0
- * socket closed only after the bridge is stopped: nng 1.5 could hang when both ends of an IPC
- * connection close at the same moment, which is not what this test is about. */
-static atomic_bool hammer_stop;
-
-static void *hammer_main(void *arg)
+/* A CLI hammering the bridge: bridge-hammer (beside this test) in its own process, as the CLI
+ * is, calling until its standard input closes. Returns its pid; *stdin_r is our end of its
+ * standard input. */
+static pid_t hammer_start(const char *url, int *stdin_r)
 {
-	const char *url = arg;
-	struct pb_buf b;
-	nng_socket s;
+	const char *build = getenv("PB_BUILD_DIR");
+	char path[512];
+	int p[2];
 
-	pb_buf_init(&b);
-	frame_ping(&b, pb_msg_table_hash(), 1);
-	ASSERT(nng_req0_open(&s) == 0 && nng_dial(s, url, NULL, NNG_FLAG_NONBLOCK) == 0);
-	nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 200);
-	nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, 200);
-	while (!atomic_load(&hammer_stop)) {
-		nng_msg *nm;
-		if (nng_send(s, b.data, b.len, 0) == 0 && nng_recvmsg(s, &nm, 0) == 0)
-			nng_msg_free(nm);
+	ASSERT(build != NULL && pipe2(p, O_CLOEXEC) == 0); /* no other hammer holds it */
+	snprintf(path, sizeof(path), "%s/test/runtime/bridge-hammer", build);
+	pid_t pid = fork();
+	ASSERT(pid >= 0);
+	if (pid == 0) {
+		dup2(p[0], 0);
+		close(p[0]);
+		close(p[1]);
+		execl(path, path, url, (char *)NULL);
+		_exit(127);
 	}
-	nng_close(s);
-	pb_buf_deinit(&b);
-	return NULL;
+	close(p[0]);
+	*stdin_r = p[1];
+	return pid;
+}
+
+static bool calls_flowing(void *ctx)
+{
+	return atomic_load(&pings) >= *(int *)ctx;
 }
 
 /* Stopping the bridge while calls are in flight neither crashes nor hangs (nng panicked once
- * in nng_ctx_send on a context closed under a worker). */
+ * in nng_ctx_send on a context closed under a worker), and the CLIs calling see it go. */
 static void test_stop_under_calls(void)
 {
 	char dir[64], url[128];
 	const char *error;
-	pthread_t th[3];
+	pid_t pid[3];
+	int in[3], status;
 
 	make_dir(dir, sizeof(dir), url, sizeof(url));
 	for (int round = 0; round < 5; round++) {
@@ -242,17 +247,17 @@ static void test_stop_under_calls(void)
 		struct pb_bridge *br;
 		REQUIRE(pb_runtime_start(rt, &t_def, NULL, &error) == 0);
 		REQUIRE(pb_bridge_start(rt, url, allowed, 4, 5000, &br, &error) == 0);
-		atomic_store(&hammer_stop, false);
 		for (int i = 0; i < 3; i++)
-			REQUIRE(pthread_create(&th[i], NULL, hammer_main, url) == 0);
-		int before = atomic_load(&pings);
-		while (atomic_load(&pings) < before + 5)
-			sched_yield(); /* calls are flowing */
+			pid[i] = hammer_start(url, &in[i]);
+		int want = atomic_load(&pings) + 5;
+		CHECK(pb_test_wait(calls_flowing, &want, PB_TEST_WAIT_MS));
 		pb_bridge_stop(&br);
-		atomic_store(&hammer_stop, true);
-		for (int i = 0; i < 3; i++)
-			pthread_join(th[i], NULL);
 		CHECK(br == NULL);
+		for (int i = 0; i < 3; i++) {
+			close(in[i]);
+			CHECK(waitpid(pid[i], &status, 0) == pid[i]);
+			CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		}
 		pb_runtime_destroy(&rt);
 	}
 	remove_dir(dir);

@@ -97,13 +97,7 @@ static int seen_count(void)
 
 static bool wait_until(bool (*cond)(void *), void *ctx)
 {
-	for (int i = 0; i < 5000; i++) {
-		if (cond(ctx))
-			return true;
-		struct timespec ts = { 0, 1000000 };
-		nanosleep(&ts, NULL);
-	}
-	return false;
+	return pb_test_wait(cond, ctx, PB_TEST_WAIT_MS);
 }
 
 static bool seen_at_least(void *ctx)

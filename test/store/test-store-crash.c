@@ -5,6 +5,10 @@
  * kills it with SIGKILL after a random number of acknowledgements, reopens the store and
  * checks that it opens cleanly, every acknowledged message is there with its body, and the
  * folder counters and reference counts match the records.
+ * The child is this program executed afresh (--crash-child), not a bare fork: a fork of the
+ * parent after its first round would inherit RocksDB's background thread pool without its
+ * threads (and any lock one of them held), so a child could wait forever for a flush or a lock
+ * (the test hung once in ~16 runs under load).
  * OWNS: one temporary database for all rounds, the child processes.
  * THREAD: main (parent); the child runs two writer threads.
  */
@@ -13,6 +17,7 @@
 #include "pb-test-store.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -89,12 +94,26 @@ static void child_main(const char *dir, int fd, uint32_t round)
 	_exit(6);
 }
 
-/* Reads exactly one ack; returns false at EOF. */
+/* The child's entry: run as `test-store-crash --crash-child DIR ROUND FD` (by run_round), before
+ * main (glibc passes constructors the arguments); any other command line goes on to main. */
+__attribute__((constructor)) static void crash_child_entry(int argc, char **argv, char **envp)
+{
+	(void)envp;
+	if (argc == 5 && strcmp(argv[1], "--crash-child") == 0)
+		child_main(argv[2], atoi(argv[4]), (uint32_t)strtoul(argv[3], NULL, 10));
+}
+
+/* Reads exactly one ack; returns false at EOF, or when none comes within PB_TEST_WAIT_MS. */
 static bool read_ack(int fd, struct ack *a)
 {
 	size_t got = 0;
 
 	while (got < sizeof(*a)) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (poll(&p, 1, PB_TEST_WAIT_MS) == 0) {
+			fprintf(stderr, "  no ack from the child in %d ms\n", PB_TEST_WAIT_MS);
+			return false;
+		}
 		ssize_t n = read(fd, (char *)a + got, sizeof(*a) - got);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -116,13 +135,18 @@ static void run_round(const char *dir, uint32_t round, int target, struct acked 
 	int p[2];
 	struct ack a;
 	int seen = 0;
+	char round_s[16], fd_s[16];
 
 	REQUIRE(pipe(p) == 0);
+	snprintf(round_s, sizeof(round_s), "%u", round);
+	snprintf(fd_s, sizeof(fd_s), "%d", p[1]);
 	pid_t pid = fork();
 	REQUIRE(pid >= 0);
 	if (pid == 0) {
 		close(p[0]);
-		child_main(dir, p[1], round);
+		execl("/proc/self/exe", "test-store-crash", "--crash-child", dir, round_s, fd_s,
+		      (char *)NULL);
+		_exit(7);
 	}
 	close(p[1]);
 	while (seen < target && read_ack(p[0], &a)) {

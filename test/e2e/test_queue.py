@@ -53,8 +53,11 @@ class Sink:
         written, or of a transaction cut short, does not count)."""
         out = []
         for path in sorted(glob.glob(os.path.join(self.dir, "*"))):
-            with open(path, "rb") as f:
-                data = f.read()
+            try:
+                with open(path, "rb") as f:
+                    data = f.read()
+            except FileNotFoundError:
+                continue  # a transaction cut short: smtp-sink removed its unfinished dump
             if data.endswith(b"\n\n"):
                 out.append(data)
         return out

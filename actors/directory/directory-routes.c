@@ -48,6 +48,8 @@ static int add_user(const struct pb_user_rec *u, void *ctx)
 		.keep_copy = ru.keep_copy,
 		.assistants = xstrdup(ru.assistants),
 		.assistant_redirect = ru.assistant_redirect,
+		.script = xstrdup(ru.script),
+		.blocked = xstrdup(ru.blocked),
 	};
 	router_user_clear(&ru);
 	return 0;
@@ -138,7 +140,7 @@ int directory_routes_accepts(struct directory *d, const char *local, const char 
 	if (rec == NULL)
 		return -1;
 	/* no sender: whether this one may post to an internal list is decided at delivery */
-	struct router_facts f = { NULL, 0, ROUTER_SRC_SMTP, NULL };
+	struct router_facts f = { .sender = NULL, .source = ROUTER_SRC_SMTP };
 	char *addr = xasprintf("%s@%s", local, domain);
 	bool yes = router_plan_accepts(rec, &f, addr);
 	free(addr);

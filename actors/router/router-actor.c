@@ -7,6 +7,7 @@
 #include "directory-client-routes.h"
 #include "pb-log.h"
 #include "router-records.h"
+#include "router-scripts.h"
 
 #include <string.h>
 #include <strings.h>
@@ -15,6 +16,7 @@ struct router_shard {
 	bool have;
 	struct pb_msg snap; /* the last DIR_ROUTES_REP with data */
 	struct router_view view;
+	struct router_scripts scripts; /* the server script's cache (router-scripts.h) */
 };
 
 static int rt_init(struct pb_actor *a, void *arg, void **state_r, const char **error_r)
@@ -30,6 +32,7 @@ static void rt_deinit(struct pb_actor *a, void *state)
 {
 	struct router_shard *r = state;
 	(void)a;
+	router_scripts_deinit(&r->scripts);
 	if (r->have) {
 		router_view_free(&r->view);
 		pb_msg_free(&r->snap);
@@ -107,7 +110,8 @@ static void log_plan(const struct msg_router_resolve_req *q, const struct router
 	for (uint32_t i = 0; i < p->trace.n; i++) {
 		const char *line = p->trace.v[i];
 		bool warn = strncmp(line, "loop:", 5) == 0 || strstr(line, "reaches nobody") ||
-			    strstr(line, "steps deep");
+			    strstr(line, "steps deep") || strncmp(line, "script failed:", 14) == 0 ||
+			    strstr(line, " is blocked by ");
 		if (warn)
 			pb_warn("router", "event=route_stopped msgid=%s spool_id=%llu reason=%s",
 				PB_LOGQ(q->msgid), (unsigned long long)q->key, PB_LOGQ(line));
@@ -127,7 +131,10 @@ static int on_resolve(struct pb_actor *a, void *state, struct pb_msg *m)
 
 	if (refresh(a, r, &error) < 0)
 		return pb_reply_status(a, m, PB_ERR_TEMP, error), 0;
-	struct router_facts f = { q->sender, q->size, ROUTER_SRC_SMTP, NULL };
+	struct router_lua_env lua;
+	router_scripts_env(&r->scripts, pb_actor_runtime(a), (int64_t)pb_clock_wall_ms(), &lua);
+	struct router_facts f = { .sender = q->sender, .size = q->size, .source = ROUTER_SRC_SMTP,
+				  .lua = &lua };
 	const char **bare = xcalloc(q->rcpts.n + 1, sizeof(char *));
 	for (uint32_t i = 0; i < q->rcpts.n; i++) {
 		const char *params;

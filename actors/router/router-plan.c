@@ -6,6 +6,7 @@
 
 #include "mime-match.h"
 #include "pb-alloc.h"
+#include "router-lua.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -151,11 +152,14 @@ static void push_item(struct router_plan *p, uint64_t user_id, const char *addre
 	};
 }
 
-/* Adds a local delivery to u (one per account). Returns 1 (reached, now or before). */
-static int add_local(struct ctx *c, const struct router_user *u, const char *addr)
+/* Adds a local delivery to u into folder (one per account and folder). Returns 1 (reached,
+ * now or before). */
+static int add_local_in(struct ctx *c, const struct router_user *u, const char *addr,
+			const char *folder)
 {
 	for (size_t i = 0; i < c->p->n_items; i++) {
-		if (c->p->items[i].user_id == u->id) {
+		if (c->p->items[i].user_id == u->id &&
+		    strcasecmp(c->p->items[i].folder, folder) == 0) {
 			trace(c, "%s already gets one copy", u->name);
 			return 1;
 		}
@@ -163,8 +167,16 @@ static int add_local(struct ctx *c, const struct router_user *u, const char *add
 	if (plan_full(c))
 		return 0;
 	push_item(c->p, u->id, addr);
-	trace(c, "deliver to %s, folder INBOX", u->name);
+	free(c->p->items[c->p->n_items - 1].folder);
+	c->p->items[c->p->n_items - 1].folder = xstrdup(folder);
+	trace(c, "deliver to %s, folder %s", u->name, folder);
 	return 1;
+}
+
+/* Adds a local delivery to u (one per account). Returns 1 (reached, now or before). */
+static int add_local(struct ctx *c, const struct router_user *u, const char *addr)
+{
+	return add_local_in(c, u, addr, "INBOX");
 }
 
 /* Adds the remote address addr (as written: a remote local part keeps its case; one copy per
@@ -220,20 +232,46 @@ static bool sender_is_assistant(const struct ctx *c, const struct router_user *u
 	return yes;
 }
 
+/* The blocked senders and routing scripts of u (router-lua.h): their trace; a blocked sender
+ * gets nothing; a script that acted delivers into its folders and forwards to its addresses
+ * (resolved as Forward To targets), replacing u's default routing. Returns true when decided. */
+static bool router_plan_lua(struct ctx *c, const struct router_user *u, const char *addr,
+			    bool *keep_local_r)
+{
+	struct router_lua_result res;
+
+	router_lua_user(c->f, u, addr, &res);
+	for (uint32_t i = 0; i < res.trace.n; i++)
+		trace(c, "%s", res.trace.v[i]);
+	bool decided = res.blocked || res.acted;
+	int reached = 0;
+	for (uint32_t i = 0; res.acted && i < res.folders.n; i++)
+		reached += add_local_in(c, u, addr, res.folders.v[i]);
+	for (uint32_t i = 0; res.acted && i < res.forward.n; i++)
+		reached += resolve_targets(c, res.forward.v[i]);
+	if (decided)
+		*keep_local_r = false;
+	if (res.acted && reached == 0) {
+		trace(c, "the script's decision reaches nobody: %s keeps the message", u->name);
+		*keep_local_r = true;
+	}
+	router_lua_result_free(&res);
+	return decided;
+}
+
 /*
  * THE CALL POINT for an account's own processing, once per account reached, before its
  * assistants and forwarding: the user's message rules (h-rules: actors/router/rules/, which
  * may set the folder, flags and keywords of *local, copy or redirect, or delete) and the
- * routing scripts (h-lua: the user's script and the server's user_redirect.lua, which may
- * switch the forwarding below on or off). Neither exists yet: this does nothing. Whatever they
- * add must keep the plan deterministic and, on their failure, leave it as if they were absent.
+ * routing scripts and blocked senders (router_plan_lua, router-lua.c). Returns true when they
+ * decided the account's routing (its Forward To and assistants are not used); *keep_local_r
+ * false: no copy into the INBOX. Whatever they add must keep the plan deterministic and, on
+ * their failure, leave it as if they were absent.
  */
-static void router_plan_user_hooks(struct ctx *c, const struct router_user *u,
+static bool router_plan_user_hooks(struct ctx *c, const struct router_user *u, const char *addr,
 				   bool *keep_local_r)
 {
-	(void)c;
-	(void)u;
-	(void)keep_local_r;
+	return router_plan_lua(c, u, addr, keep_local_r);
 }
 
 /* Assistants (guide 4.5): copy or redirect, ignored when an assistant is the sender.
@@ -275,7 +313,8 @@ static int reach_user(struct ctx *c, const struct router_user *u, const char *ad
 	bool keep_local = true;
 	bool has_assistants = u->assistants != NULL && u->assistants[0] != '\0';
 
-	router_plan_user_hooks(c, u, &keep_local);
+	if (router_plan_user_hooks(c, u, addr, &keep_local))
+		return keep_local ? add_local(c, u, addr) : 1;
 	if (apply_assistants(c, u))
 		keep_local = false;
 	if (has_assistants && u->assistant_redirect) {

@@ -73,6 +73,8 @@ struct router_user {
 	bool use_forwarding, keep_copy;
 	const char *assistants;
 	bool assistant_redirect;
+	const char *script;  /* the account's routing script (Lua text), "" or NULL none */
+	const char *blocked; /* blocked senders (guide 4.11): addresses or DOS wildcards, ';' */
 };
 
 /* The directory's records (sorted or not: lookups are linear, mappings are tried in order). */
@@ -87,11 +89,24 @@ struct router_records {
 	size_t n_lists;
 };
 
+/* How the message reached us, for the posting rights of internal lists (guide 5): UNKNOWN (an
+ * RCPT check, or an entry spooled before this was recorded: the sender's domain decides),
+ * OUTSIDE (no AUTH and not from smtp.relay_networks, or collected), TRUSTED (an authenticated
+ * client or one in smtp.relay_networks). */
+enum router_origin { ROUTER_ORIGIN_UNKNOWN, ROUTER_ORIGIN_OUTSIDE, ROUTER_ORIGIN_TRUSTED };
+
+struct router_lua_env; /* router-lua.h */
+
 struct router_facts {
 	const char *sender;    /* envelope sender ("" null sender; NULL unknown: any may post) */
 	uint64_t size;
 	enum router_source source;
 	const char *collector; /* the collector of collected mail, else NULL */
+	const char *subject;   /* the Subject, decoded to UTF-8 (NULL: unknown) */
+	enum router_origin origin;
+	/* the routing scripts and their budgets (router-lua.h); NULL: no script runs (an RCPT
+	 * check in the directory, which must never run one) */
+	const struct router_lua_env *lua;
 };
 
 /* One thing to do: user_id != 0 a local delivery into folder with flags and keywords; 0 the

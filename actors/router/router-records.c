@@ -22,6 +22,8 @@ static void view_users(const struct msg_dir_routes_rep *snap, struct router_view
 			.keep_copy = u->keep_copy != 0,
 			.assistants = u->assistants,
 			.assistant_redirect = u->assistant_redirect != 0,
+			.script = u->script,
+			.blocked = u->blocked,
 		};
 	}
 	v->r.users = v->users;

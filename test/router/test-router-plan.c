@@ -139,7 +139,7 @@ static void test_plan_table(void)
 
 	for (size_t i = 0; i < PB_N_ELEMENTS(plan_cases); i++) {
 		const struct plan_case *t = &plan_cases[i];
-		struct router_facts f = { t->sender, 100, t->source, t->collector };
+		struct router_facts f = { .sender = t->sender, .size = 100, .source = t->source, .collector = t->collector };
 		struct router_plan p;
 		char got[512];
 
@@ -196,7 +196,7 @@ static void test_forwarding_table(void)
 
 	for (size_t i = 0; i < PB_N_ELEMENTS(fwd_cases); i++) {
 		const struct fwd_case *t = &fwd_cases[i];
-		struct router_facts f = { t->sender, 100, ROUTER_SRC_SMTP, NULL };
+		struct router_facts f = { .sender = t->sender, .size = 100, .source = ROUTER_SRC_SMTP };
 		struct router_plan p;
 		char got[512];
 
@@ -223,7 +223,7 @@ static void test_forwarding_table(void)
 static void test_forward_loop(void)
 {
 	struct router_records r = records();
-	struct router_facts f = { "", 1, ROUTER_SRC_SMTP, NULL };
+	struct router_facts f = { .sender = "", .size = 1, .source = ROUTER_SRC_SMTP };
 	const char *rcpt = "ann@example.com";
 	struct router_plan p;
 	char got[128];
@@ -246,7 +246,7 @@ static void test_forward_loop(void)
 static void test_dedupe_and_determinism(void)
 {
 	struct router_records r = records();
-	struct router_facts f = { "ann@example.com", 1, ROUTER_SRC_SMTP, NULL };
+	struct router_facts f = { .sender = "ann@example.com", .size = 1, .source = ROUTER_SRC_SMTP };
 	const char *rcpts[] = { "internal@example.com", "ann@example.org", "ANN", "x@remote.net",
 				"X@Remote.NET" };
 	struct router_plan a, b;
@@ -271,7 +271,7 @@ static void test_dedupe_and_determinism(void)
 static void test_accepted_account_fallback(void)
 {
 	struct router_records r = records();
-	struct router_facts f = { "", 1, ROUTER_SRC_SMTP, NULL };
+	struct router_facts f = { .sender = "", .size = 1, .source = ROUTER_SRC_SMTP };
 	const char *rcpts[] = { "postmaster@example.com", "ben@example.com", "ghost@example.com" };
 	const uint64_t ids[] = { 5, 1, 99 };
 	struct router_plan p;
@@ -289,7 +289,7 @@ static void test_accepted_account_fallback(void)
 static void test_trace_bounded(void)
 {
 	struct router_records r = records();
-	struct router_facts f = { "", 1, ROUTER_SRC_SMTP, NULL };
+	struct router_facts f = { .sender = "", .size = 1, .source = ROUTER_SRC_SMTP };
 	const char *rcpts[200];
 	struct router_plan p;
 

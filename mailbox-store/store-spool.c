@@ -2,7 +2,8 @@
  * store-spool.c: the incoming spool — messages accepted by SMTP and not yet delivered.
  * Key: [u64 spool id BE]. Value v1: [u8 1][str sender][u64 received_ms][u64 size]
  * [32 raw body hash][u32 n][n x (str rcpt, u64 user id)]; v2 (written now) the same with
- * [str msgid] after the sender; v3 (written now) v2 and [u8 planned] at the end. All are read.
+ * [str msgid] after the sender; v3 v2 and [u8 planned] at the end; v4 (written now) v3 and
+ * [u8 origin] at the end. All are read.
  * Part of pb_store_spool (store-spool.h). OWNS: the spool column family (its ids come from
  * store_next_id, store-refs.c).
  * THREAD: any; puts are independent, a given entry is iterated and removed by one actor.
@@ -11,6 +12,7 @@
 
 #define SPOOL_V2 2 /* v1 with the msgid */
 #define SPOOL_V3 3 /* v2 and [u8 planned] at the end */
+#define SPOOL_V4 4 /* v3 and [u8 origin] at the end */
 
 void pb_spool_rec_free(struct pb_spool_rec *r)
 {
@@ -26,7 +28,7 @@ void pb_spool_rec_free(struct pb_spool_rec *r)
 
 static void spool_encode(const struct pb_spool_rec *r, const uint8_t raw[32], struct pb_buf *v)
 {
-	store_enc_u8(v, SPOOL_V3);
+	store_enc_u8(v, SPOOL_V4);
 	store_enc_str(v, r->sender != NULL ? r->sender : "");
 	store_enc_str(v, r->msgid != NULL ? r->msgid : "");
 	store_enc_u64(v, (uint64_t)r->received_ms);
@@ -38,6 +40,7 @@ static void spool_encode(const struct pb_spool_rec *r, const uint8_t raw[32], st
 		store_enc_u64(v, r->rcpt_ids[i]);
 	}
 	store_enc_u8(v, r->planned ? 1 : 0);
+	store_enc_u8(v, r->origin);
 }
 
 /* A collector's seen mark (rec->mark) into the batch, state fetched, keeping the first-seen
@@ -126,7 +129,7 @@ static int spool_decode(const void *key, size_t klen, const void *val, size_t vl
 	r->id = store_be64_get(key);
 	store_rd_init(&rd, val, vlen);
 	uint8_t version = store_rd_u8(&rd);
-	if (version != STORE_V1 && version != SPOOL_V2 && version != SPOOL_V3)
+	if (version != STORE_V1 && version != SPOOL_V2 && version != SPOOL_V3 && version != SPOOL_V4)
 		return -1;
 	r->sender = store_rd_str(&rd);
 	r->msgid = version >= SPOOL_V2 ? store_rd_str(&rd) : xstrdup("");
@@ -144,7 +147,8 @@ static int spool_decode(const void *key, size_t klen, const void *val, size_t vl
 		r->rcpts[r->n_rcpts] = store_rd_str(&rd);
 		r->rcpt_ids[r->n_rcpts] = store_rd_u64(&rd);
 	}
-	r->planned = version == SPOOL_V3 && store_rd_u8(&rd) != 0;
+	r->planned = version >= SPOOL_V3 && store_rd_u8(&rd) != 0;
+	r->origin = version >= SPOOL_V4 ? store_rd_u8(&rd) : 0;
 	store_hex_from_raw(raw, r->blob_key);
 	if (!store_rd_ok(&rd) || r->sender == NULL || r->msgid == NULL) {
 		pb_spool_rec_free(r);

@@ -86,7 +86,7 @@ static int send_notice(const struct collector_run_in *in, const struct collector
 	build(in, m, h, &text);
 	snprintf(msgid, sizeof(msgid), "notice %s %s", in->def->name, m->uidl);
 	struct spool_client_envelope env = { "", msgid, (const char *const *)r.addrs.v, r.ids.v,
-					     r.ids.n, in->now_ms };
+					     r.ids.n, in->now_ms, SPOOL_ORIGIN_UNKNOWN };
 	uint32_t code = spool_client_put(in->caller, collector_spool_key(in->def->name), &env,
 					 text.data, text.len, &spool_id, error_r);
 	pb_buf_deinit(&text);

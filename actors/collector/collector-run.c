@@ -51,7 +51,8 @@ static void envelope(struct fetch *f, struct spool_client_envelope *env)
 {
 	*env = (struct spool_client_envelope){ f->sender, f->mark,
 					       (const char *const *)f->rcpts.addrs.v,
-					       f->rcpts.ids.v, f->rcpts.ids.n, f->in->now_ms };
+					       f->rcpts.ids.v, f->rcpts.ids.n, f->in->now_ms,
+					       SPOOL_ORIGIN_OUTSIDE };
 }
 
 /* Routes the header held in f->buf. 0 / -1. */

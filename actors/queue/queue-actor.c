@@ -245,7 +245,7 @@ static int send_dsn(struct pb_actor *a, struct queue_shard *s, struct qentry *e,
 	queue_dsn_build(&in, &dsn);
 	snprintf(msgid, sizeof(msgid), "dsn-%llu", (unsigned long long)e->q.id);
 	const char *rcpt = e->q.sender;
-	struct spool_client_envelope env = { "", msgid, &rcpt, &uid, 1, now };
+	struct spool_client_envelope env = { "", msgid, &rcpt, &uid, 1, now, SPOOL_ORIGIN_UNKNOWN };
 	code = spool_client_put(pb_actor_caller(a), e->q.id, &env, dsn.data, dsn.len, &spool_id,
 				&error);
 	pb_buf_deinit(&orig);

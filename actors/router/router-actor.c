@@ -134,6 +134,9 @@ static int on_resolve(struct pb_actor *a, void *state, struct pb_msg *m)
 	struct router_lua_env lua;
 	router_scripts_env(&r->scripts, pb_actor_runtime(a), (int64_t)pb_clock_wall_ms(), &lua);
 	struct router_facts f = { .sender = q->sender, .size = q->size, .source = ROUTER_SRC_SMTP,
+				  .origin = q->origin <= ROUTER_ORIGIN_TRUSTED
+						    ? (enum router_origin)q->origin
+						    : ROUTER_ORIGIN_UNKNOWN,
 				  .lua = &lua };
 	const char **bare = xcalloc(q->rcpts.n + 1, sizeof(char *));
 	for (uint32_t i = 0; i < q->rcpts.n; i++) {

@@ -7,7 +7,7 @@
 #include "pb-alloc.h"
 
 int router_client_resolve_send(const struct pb_sender *tx, uint64_t key, const char *sender,
-			       uint64_t size, const char *msgid, char *const *rcpts,
+			       uint64_t size, const char *msgid, uint8_t origin, char *const *rcpts,
 			       const uint64_t *ids, size_t n, const char **error_r)
 {
 	struct pb_msg m;
@@ -17,6 +17,7 @@ int router_client_resolve_send(const struct pb_sender *tx, uint64_t key, const c
 	q->key = key;
 	q->sender = xstrdup(sender != NULL ? sender : "");
 	q->size = size;
+	q->origin = origin;
 	q->msgid = xstrdup(msgid != NULL ? msgid : "");
 	for (size_t i = 0; i < n; i++) {
 		pb_strv_push(&q->rcpts, rcpts[i]);

@@ -121,11 +121,14 @@ static void split_list(const char *text, struct pb_strv *out)
 	}
 }
 
-/* Whether the envelope sender is at a local domain (may post to an internal list); NULL: any. */
+/* Whether the sender may post to an internal list: an authenticated client or a trusted
+ * network (the origin); for an origin not recorded, a sender at a local domain. NULL: any. */
 static bool sender_local(const struct ctx *c)
 {
 	if (c->f->sender == NULL)
 		return true; /* no sender yet (an RCPT check): decided at delivery */
+	if (c->f->origin != ROUTER_ORIGIN_UNKNOWN)
+		return c->f->origin == ROUTER_ORIGIN_TRUSTED;
 	const char *at = strrchr(c->f->sender != NULL ? c->f->sender : "", '@');
 	return at != NULL && local_domain(c->r, at + 1);
 }
@@ -389,11 +392,16 @@ static int apply_list(struct ctx *c, const struct router_list *l)
 {
 	int reached = 0;
 
+	const char *who = c->f->sender != NULL && c->f->sender[0] ? c->f->sender : "<>";
+	bool known = c->f->sender != NULL && c->f->origin != ROUTER_ORIGIN_UNKNOWN;
 	if (!l->internet && !sender_local(c)) {
-		trace(c, "list %s takes no mail from outside (sender %s): not delivered to it",
-		      l->name, c->f->sender != NULL && c->f->sender[0] ? c->f->sender : "<>");
+		trace(c, "list %s takes no mail from outside (sender %s%s): not delivered to it",
+		      l->name, who, known ? ", not authenticated nor from a trusted network" : "");
 		return 0;
 	}
+	if (!l->internet && known)
+		trace(c, "list %s is internal: %s posts as an authenticated client or from a "
+		      "trusted network", l->name, who);
 	trace(c, "list %s: %zu member(s)", l->name, l->n_members);
 	for (size_t i = 0; i < l->n_members; i++)
 		reached += resolve(c, l->members[i], true) > 0;

@@ -112,7 +112,7 @@ static void send_route(struct pb_actor *a, struct delivery *d)
 	(void)pb_actor_shard(a, &index, &count);
 	d->route_sent_ms = pb_runtime_now_ms(pb_actor_runtime(a));
 	if (router_client_resolve_send(&sender, index, d->rec.sender, d->rec.size, d->rec.msgid,
-				       d->rec.rcpts, d->rec.rcpt_ids, d->rec.n_rcpts, &error) < 0) {
+				       d->rec.origin, d->rec.rcpts, d->rec.rcpt_ids, d->rec.n_rcpts, &error) < 0) {
 		d->route_sent_ms = 1;
 		pb_warn("spool", "event=deferred msgid=%s spool_id=%llu rcpt=all reason=%s",
 			PB_LOGQ(d->rec.msgid), (unsigned long long)d->rec.id, PB_LOGQ(error));

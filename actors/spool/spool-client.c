@@ -61,6 +61,7 @@ static void put_build(struct pb_msg *m, uint64_t key, const struct spool_client_
 						 &q->received_ms },
 		      env->sender, env->msgid, env->rcpts, env->rcpt_ids, env->n_rcpts,
 		      env->received_ms);
+	q->origin = env->origin;
 	q->data.data = (uint8_t *)data;
 	q->data.len = len;
 }
@@ -125,11 +126,12 @@ static int send_free(const struct pb_sender *tx, struct pb_msg *m, const char **
 
 int spool_client_begin_send(const struct pb_sender *tx, uint64_t key, const char *sender,
 			    const char *msgid, const char *const *rcpts, const uint64_t *rcpt_ids, size_t n_rcpts,
-			    int64_t received_ms, const char **error_r)
+			    int64_t received_ms, uint8_t origin, const char **error_r)
 {
 	struct pb_msg m;
 
 	begin_build(&m, key, sender, msgid, rcpts, rcpt_ids, n_rcpts, received_ms);
+	m.u.spool_begin_req.origin = origin;
 	return send_free(tx, &m, error_r);
 }
 
@@ -294,6 +296,7 @@ uint32_t spool_client_begin_marked(struct pb_caller *c, uint64_t key,
 	begin_build(&m, key, env->sender, env->msgid, env->rcpts, env->rcpt_ids, env->n_rcpts,
 		    env->received_ms);
 	m.u.spool_begin_req.mark = xstrdup(mark);
+	m.u.spool_begin_req.origin = env->origin;
 	int ret = call(c, &m, &rep, error_r);
 	pb_msg_free(&m);
 	if (ret < 0)

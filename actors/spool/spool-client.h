@@ -36,9 +36,17 @@
 /* SPOOL_BEGIN_REQ: rcpts[i] is the recipient as accepted, rcpt_ids[i] its user id; n_rcpts
  * 1..PB_SPOOL_MAX_RCPTS. sender "" is the null sender. msgid (may be NULL) is the id the client
  * is told ("queued as"): the spool logs the entry's delivery under it and keeps it stored. */
+/* How a message reached us, for the posting rights of internal lists (the values of
+ * router-plan.h enum router_origin): UNKNOWN (not said: the router decides by the sender's
+ * domain), OUTSIDE (no AUTH and not from smtp.relay_networks; collected mail), TRUSTED (an
+ * authenticated client or one in smtp.relay_networks). Stored with the spool entry. */
+#define SPOOL_ORIGIN_UNKNOWN 0
+#define SPOOL_ORIGIN_OUTSIDE 1
+#define SPOOL_ORIGIN_TRUSTED 2
+/* origin: SPOOL_ORIGIN_*. */
 int spool_client_begin_send(const struct pb_sender *tx, uint64_t key, const char *sender,
 			    const char *msgid, const char *const *rcpts, const uint64_t *rcpt_ids, size_t n_rcpts,
-			    int64_t received_ms, const char **error_r);
+			    int64_t received_ms, uint8_t origin, const char **error_r);
 /* A message's envelope, borrowed (as for begin). */
 struct spool_client_envelope {
 	const char *sender, *msgid;
@@ -46,6 +54,7 @@ struct spool_client_envelope {
 	const uint64_t *rcpt_ids;
 	size_t n_rcpts;
 	int64_t received_ms;
+	uint8_t origin; /* SPOOL_ORIGIN_*; 0: unknown */
 };
 /* SPOOL_PUT_REQ: a whole message (len 0..PB_CHUNK_MAX bytes of content) with its envelope, in
  * one request: stored in one synced write and answered (spool_client_put_reply: the spool id,

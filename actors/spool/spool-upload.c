@@ -72,6 +72,7 @@ struct envelope_fields {
 	struct pb_strv *rcpts;
 	struct pb_u64v *rcpt_ids;
 	int64_t received_ms;
+	uint8_t origin;
 };
 
 /* Takes the envelope out of a request (its fields become NULL). */
@@ -88,6 +89,7 @@ static void take_envelope(const struct envelope_fields *q, struct pb_spool_rec *
 	q->rcpt_ids->v = NULL;
 	q->rcpt_ids->n = 0;
 	env->received_ms = q->received_ms;
+	env->origin = q->origin;
 	env->msgid = *q->msgid != NULL ? *q->msgid : xstrdup("");
 	*q->msgid = NULL;
 	env->mark = *q->mark; /* NULL or "" : none */
@@ -97,13 +99,13 @@ static void take_envelope(const struct envelope_fields *q, struct pb_spool_rec *
 static struct envelope_fields begin_fields(struct msg_spool_begin_req *q)
 {
 	return (struct envelope_fields){ &q->sender, &q->msgid, &q->mark, &q->rcpts, &q->rcpt_ids,
-					 q->received_ms };
+					 q->received_ms, q->origin };
 }
 
 static struct envelope_fields put_fields(struct msg_spool_put_req *q)
 {
 	return (struct envelope_fields){ &q->sender, &q->msgid, &q->mark, &q->rcpts, &q->rcpt_ids,
-					 q->received_ms };
+					 q->received_ms, q->origin };
 }
 
 /* A commit or put that found its collector mark stored already: nothing was stored. */

@@ -85,6 +85,10 @@ void smtp_session_wait(struct smtp_session *s);
 void smtp_session_resume(struct smtp_session *s);
 /* Whether this client may relay (and ETRN): authenticated, or in smtp.relay_networks. */
 bool smtp_session_may_relay(const struct smtp_session *s);
+/* How the message reached us (spool-client.h SPOOL_ORIGIN_*): TRUSTED for an authenticated
+ * client or one in smtp.relay_networks (smtp_session_may_relay), else OUTSIDE. Stored with the
+ * spool entry; it decides who may post to an internal distribution list. */
+uint8_t smtp_session_origin(const struct smtp_session *s);
 /* MAIL once its checks passed: the transaction begins (after the spool's room check for a
  * declared SIZE). path is copied. */
 void smtp_session_mail_go(struct smtp_session *s, const char *path, bool smtputf8, bool has_size,

@@ -324,7 +324,8 @@ static void put(struct smtp_session *s)
 	struct gw_pending call = upload_call(s, on_committed, 1, SMTP_SPOOL_TIMEOUT_MS);
 	struct pb_sender tx = gw_sender(&call);
 	struct spool_client_envelope env = { s->sender, s->tx_id, (const char *const *)s->rcpts.v,
-					     s->rcpt_ids.v, s->rcpts.n, s->received_ms };
+					     s->rcpt_ids.v, s->rcpts.n, s->received_ms,
+					     smtp_session_origin(s) };
 	const char *error;
 
 	int rc = spool_client_put_send(&tx, s->gs->id, &env, s->body.data, s->body.len, &error);
@@ -448,7 +449,7 @@ static void begin_upload(struct smtp_session *s)
 	struct pb_sender tx = gw_sender(&call);
 	if (spool_client_begin_send(&tx, s->gs->id, s->sender, s->tx_id,
 				    (const char *const *)s->rcpts.v, s->rcpt_ids.v, s->rcpts.n,
-				    s->received_ms, &error) < 0) {
+				    s->received_ms, smtp_session_origin(s), &error) < 0) {
 		pb_warn("smtp", "event=spool_busy msgid=%s step=begin reason=%s", s->tx_id,
 			PB_LOGQ(error));
 		s->tx_fail = PB_ERR_TEMP;
@@ -707,6 +708,11 @@ bool smtp_session_may_relay(const struct smtp_session *s)
 {
 	return s->auth_user != NULL ||
 	       pb_cidr_list_match(&s->srv->settings.relay_networks.list, gw_peer(s->gs));
+}
+
+uint8_t smtp_session_origin(const struct smtp_session *s)
+{
+	return smtp_session_may_relay(s) ? SPOOL_ORIGIN_TRUSTED : SPOOL_ORIGIN_OUTSIDE;
 }
 
 /* A recipient at a domain that is not local: relayed only for an authenticated client or one

@@ -37,6 +37,9 @@ struct pb_spool_rec {
 	/* The recipients are the router's plan (pb_store_spool_plan): deliver them as they are.
 	 * false: the recipients as accepted, to be resolved first. */
 	bool planned;
+	/* How the message reached us, stored as given (spool-client.h SPOOL_ORIGIN_*); 0 (unknown)
+	 * for an entry stored before it was recorded. */
+	uint8_t origin;
 };
 void pb_spool_rec_free(struct pb_spool_rec *r);
 

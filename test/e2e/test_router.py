@@ -51,11 +51,15 @@ class RouterCase(QueueBase):
         assert rc == 0, (args, err)
         return out
 
-    def deliver(self, rcpt, marker, sender="someone@outside.example"):
-        """Sends a message to rcpt by plain SMTP (port 25); returns its queue id."""
-        s = smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=60)
+    def deliver(self, rcpt, marker, sender="someone@outside.example", login=None):
+        """Sends a message to rcpt by plain SMTP (port 25), or by submission with AUTH as login
+        (user, password); returns its queue id."""
+        s = smtplib.SMTP("127.0.0.1", self.d.ports["submission" if login else "smtp"],
+                         timeout=60)
         self.addCleanup(s.close)
         s.ehlo("client.example.org")
+        if login:
+            s.login(*login)
         s.mail(sender)
         code, msg = s.rcpt(rcpt)
         self.assertEqual(code, 250, msg)
@@ -112,9 +116,19 @@ class RouterCase(QueueBase):
                           timeout=30, what="the refusal in the log")
         self.assertNotIn("to-board", self.subjects("carol"))
         self.assertIn("list board takes no mail from outside", self.ok("trace", qid))
-        # a local sender may write to it
-        self.deliver("board@" + self.domain, "to-board-local", sender="ann@" + self.domain)
+        # a local sender without AUTH (forged: anyone can write that MAIL FROM) may not either
+        qid = self.deliver("board@" + self.domain, "to-board-forged", sender="ann@" + self.domain)
+        pbtest.wait_until(lambda: "list board takes no mail from outside (sender ann@%s, not "
+                          "authenticated nor from a trusted network)" % self.domain
+                          in self.d.cli("trace", qid)[1],
+                          timeout=30, what="the forged sender's refusal in the trace")
+        # an authenticated user may
+        qid = self.deliver("board@" + self.domain, "to-board-local", sender="ann@" + self.domain,
+                           login=("ann", "annpw123"))
         self.wait_for("carol", "to-board-local")
+        self.assertNotIn("to-board-forged", self.subjects("carol"))
+        self.assertIn("list board is internal: ann@%s posts as an authenticated client" %
+                      self.domain, self.ok("trace", qid))
 
     def test_forward_local_and_remote(self):
         qid = self.deliver("phil@" + self.domain, "to-phil")

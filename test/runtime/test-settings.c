@@ -61,7 +61,7 @@ static const struct merge_case merge_cases[] = {
 	  "relay_networks)" },
 	{ "accounts", NULL, "{\"max_recipients\": 5}", NULL, "accounts.max_recipients: unknown key" },
 	{ "smpt", NULL, "{}", NULL,
-	  "unknown settings document \"smpt\" (known: smtp, accounts, quota, imap, storage, maintenance, limits, security, outbound, connections, status)" },
+	  "unknown settings document \"smpt\" (known: smtp, accounts, quota, imap, storage, maintenance, limits, security, outbound, router, connections, status)" },
 	{ "smtp", NULL, "[1,2]", NULL, "smtp: a settings change must be a JSON object" },
 	{ "smtp", NULL, "{broken", NULL, "smtp: a settings change must be a JSON object" },
 	{ "smtp", NULL, "-5", NULL, "smtp: a settings change must be a JSON object" },

@@ -395,7 +395,7 @@ static void test_upload_commit_delivers(void)
 
 	env_open(&e, 3 * CHUNK + 1000);
 	tx_open(&t, e.rt);
-	REQUIRE(spool_client_begin_send(&t.tx, KEY, "a@b.c", "", rcpts2, ids2, 2, 1000, &error) == 0);
+	REQUIRE(spool_client_begin_send(&t.tx, KEY, "a@b.c", "", rcpts2, ids2, 2, 1000, 0, &error) == 0);
 	REQUIRE(tx_reply(&t, &rep));
 	CHECK_INT(spool_client_begin_reply(&rep, &id), PB_OK);
 	pb_msg_free(&rep);
@@ -600,7 +600,7 @@ static void test_put_stores_and_delivers(void)
 	const char *error;
 	uint64_t id = 0;
 	char msgid[32] = "";
-	struct spool_client_envelope env = { "a@b.c", "5F3A2B9", rcpts2, ids2, 2, 1000 };
+	struct spool_client_envelope env = { "a@b.c", "5F3A2B9", rcpts2, ids2, 2, 1000, 0 };
 
 	env_open(&e, 5000);
 	drop = 2; /* both appends are lost: the entry stays until the resend */
@@ -627,7 +627,7 @@ static void test_put_refusals(void)
 	const char *error;
 	uint64_t id = 0;
 	char *big = xcalloc(1, PB_CHUNK_MAX + 1);
-	struct spool_client_envelope env = { "a@b.c", "X", rcpts2, ids2, 0, 1000 };
+	struct spool_client_envelope env = { "a@b.c", "X", rcpts2, ids2, 0, 1000, 0 };
 
 	env_open(&e, 100);
 	CHECK_INT(spool_client_put(e.c, KEY, &env, e.body, e.len, &id, &error), PB_ERR_REFUSED);
@@ -649,7 +649,7 @@ static void test_put_takes_the_claim(void)
 	struct env e;
 	const char *error;
 	uint64_t id = 0;
-	struct spool_client_envelope env = { "a@b.c", "X", rcpts2, ids2, 2, 1000 };
+	struct spool_client_envelope env = { "a@b.c", "X", rcpts2, ids2, 2, 1000, 0 };
 
 	env_open(&e, 1000);
 	uint64_t room = pb_store_room(e.store);

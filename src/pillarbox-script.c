@@ -11,28 +11,24 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Reads FILE (or standard input for "-"): at most PB_LUA_MAX_SCRIPT bytes. The text (caller
- * frees) or NULL, said on stderr. */
+/* Reads FILE (or standard input for "-"): at most PB_LUA_MAX_SCRIPT bytes of text. The text
+ * (caller frees) or NULL, said on stderr. */
 static char *read_script(const char *path)
 {
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	char *text, *error;
+	size_t len;
 
-	if (f == NULL) {
-		perror(path);
+	if (pb_lua_script_read(strcmp(path, "-") == 0 ? "/dev/stdin" : path, &text, &len,
+			       &error) < 0) {
+		fprintf(stderr, "%s\n", error);
+		free(error);
 		return NULL;
 	}
-	char *text = xmalloc(PB_LUA_MAX_SCRIPT + 2);
-	size_t n = fread(text, 1, PB_LUA_MAX_SCRIPT + 1, f);
-	bool bad = ferror(f) != 0;
-	if (f != stdin)
-		fclose(f);
-	if (bad || n > PB_LUA_MAX_SCRIPT || memchr(text, '\0', n) != NULL) {
-		fprintf(stderr, "%s: %s\n", path,
-			bad ? "read error" : "not a script of at most 65536 bytes of text");
+	if (memchr(text, '\0', len) != NULL) {
+		fprintf(stderr, "%s: not a text\n", path);
 		free(text);
 		return NULL;
 	}
-	text[n] = '\0';
 	return text;
 }
 

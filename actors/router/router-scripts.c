@@ -38,8 +38,7 @@ static void server_failed(struct router_scripts *s, const char *why)
 	s->failed_logged = true;
 }
 
-/* Reads the file at path again if it is another file, or changed since it was read. */
-static void server_refresh(struct router_scripts *s, const char *path)
+void router_scripts_server(struct router_scripts *s, const char *path)
 {
 	struct stat st;
 
@@ -77,7 +76,7 @@ void router_scripts_env(struct router_scripts *s, struct pb_runtime *rt, int64_t
 						       : PB_USER_REDIRECT_DEFAULT;
 
 	memset(env_r, 0, sizeof(*env_r));
-	server_refresh(s, path);
+	router_scripts_server(s, path);
 	env_r->limits.mem_bytes = (size_t)st->router.lua_memory_kb * 1024;
 	env_r->limits.instructions = st->router.lua_instructions;
 	pb_settings_release(rt, st);

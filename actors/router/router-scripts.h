@@ -27,6 +27,9 @@ struct router_scripts {
 };
 
 void router_scripts_deinit(struct router_scripts *s);
+/* Brings s->text up to date with the file at path: read again when path is another file or its
+ * size or mtime changed; NULL (logged once) when it is missing, unreadable or too large. */
+void router_scripts_server(struct router_scripts *s, const char *path);
 /* Fills *env_r for one resolution at now_ms (wall clock): the budgets of rt's settings and the
  * server script, read again if its file changed. env_r borrows from s until the next call. */
 void router_scripts_env(struct router_scripts *s, struct pb_runtime *rt, int64_t now_ms,

@@ -5,7 +5,7 @@
  * generation every write here moves (DIRECTORY_WRITES). A script is compiled in the sandbox
  * (pb_lua_check) before it is stored: a syntax error is refused with its line, never stored.
  * OWNS nothing. THREAD: the directory actor's.
- * MESSAGES: handles DIR_SCRIPT_REQ (answers DIR_SCRIPT_REP or CORE_STATUS_REP).
+ * MESSAGES: handles DIR_SCRIPT_REQ (answers DIR_SCRIPT_REP, or CORE_STATUS_REP for a failure).
  */
 #include "directory-private.h"
 
@@ -17,19 +17,27 @@
 
 #include <string.h>
 
+/* Answers m with OK and text. */
+static int reply_text(struct pb_actor *a, const struct pb_msg *m, const char *text)
+{
+	struct pb_msg rep;
+
+	pb_msg_init(&rep, MSG_DIR_SCRIPT_REP);
+	rep.u.dir_script_rep.error = xstrdup("");
+	rep.u.dir_script_rep.text = xstrdup(text);
+	pb_reply(a, m, &rep);
+	pb_msg_free(&rep);
+	return 0;
+}
+
 /* The script of u (get). */
 static int script_get(struct pb_actor *a, const struct pb_msg *m, const struct pb_user_rec *u)
 {
 	struct router_user ru;
-	struct pb_msg rep;
 
 	router_user_load(u->settings_json, u->id, u->name, &ru);
-	pb_msg_init(&rep, MSG_DIR_SCRIPT_REP);
-	rep.u.dir_script_rep.error = xstrdup("");
-	rep.u.dir_script_rep.text = xstrdup(ru.script);
+	reply_text(a, m, ru.script);
 	router_user_clear(&ru);
-	pb_reply(a, m, &rep);
-	pb_msg_free(&rep);
 	return 0;
 }
 
@@ -61,7 +69,7 @@ static int script_put(struct pb_actor *a, struct directory *d, const struct pb_m
 		return directory_store_failed(a, m, error);
 	pb_log_security("directory", "event=user_script user=%s bytes=%zu", PB_LOGQ(u->name),
 			text != NULL ? strlen(text) : 0);
-	return pb_reply_status(a, m, PB_OK, ""), 0;
+	return reply_text(a, m, "");
 }
 
 int directory_on_script(struct pb_actor *a, void *state, struct pb_msg *m)

@@ -18,7 +18,20 @@ USERS = ("ann", "ben", "s_users", "sue", "phil", "loopa", "loopb", "carol")
 
 
 class RouterClient:
-    """What the router's e2e tests share: the CLI, sending, reading an inbox."""
+    """What the router's e2e tests share (mixed into a QueueBase): a daemon sending to an
+    smtp-sink with users NAME (password NAME + "pw123"), the CLI, sending, reading an inbox."""
+
+    @classmethod
+    def start_with_users(cls, users):
+        cls.sink = Sink()
+        cls.start_daemon(cls.sink.port)
+        for u in users:
+            cls.d.add_user(u, u + "pw123")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.stop_daemon()
+        cls.sink.stop()
 
     @classmethod
     def ok(cls, *args):
@@ -65,10 +78,7 @@ class RouterClient:
 class RouterCase(RouterClient, QueueBase):
     @classmethod
     def setUpClass(cls):
-        cls.sink = Sink()
-        cls.start_daemon(cls.sink.port)
-        for u in USERS:
-            cls.d.add_user(u, u + "pw123")
+        cls.start_with_users(USERS)
         cls.ok("alias", "add", "ann", "sales")
         cls.ok("alias", "add", "ben", "sales")
         cls.ok("mapping", "add", "s*", "s_users")
@@ -84,11 +94,6 @@ class RouterCase(RouterClient, QueueBase):
         cls.ok("user", "set", "loopb", "forward_to", "loopa@" + cls.domain)
         cls.ok("user", "set", "loopb", "use_forwarding", "yes")
         cls.ok("user", "set", "carol", "default_addresses", "false")  # lists still reach her
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.stop_daemon()
-        cls.sink.stop()
 
     def test_alias_guide_example(self):
         qid = self.deliver("Sales@" + self.domain, "to-sales")

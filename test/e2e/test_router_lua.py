@@ -9,6 +9,7 @@ delivered to the account that blocks it and still reaches the other recipients.
 (A script's folder choice is tested at the plan level, test-router-lua: the spool delivers
 into the INBOX until delivery into folders is merged.)"""
 import os
+import shutil
 import smtplib
 import sys
 import tempfile
@@ -17,7 +18,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import pbtest  # noqa: E402
-from test_queue import QueueBase, Sink  # noqa: E402
+from test_queue import QueueBase  # noqa: E402
 from test_router import RouterClient  # noqa: E402
 
 USERS = ("ann", "bob", "sue", "carol", "dave", "erin", "frank", "gus")
@@ -28,16 +29,13 @@ REDIRECT = os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "lua",
 class RouterLuaCase(RouterClient, QueueBase):
     @classmethod
     def setUpClass(cls):
-        cls.sink = Sink()
-        cls.start_daemon(cls.sink.port)
-        for u in USERS:
-            cls.d.add_user(u, u + "pw123")
+        cls.start_with_users(USERS)
         cls.tmp = tempfile.mkdtemp(prefix="pb-router-lua-")
 
     @classmethod
     def tearDownClass(cls):
-        cls.stop_daemon()
-        cls.sink.stop()
+        super().tearDownClass()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def set_script(self, user, text):
         rc, out, err = self.d.cli("script", "set", user, "-", input=text)

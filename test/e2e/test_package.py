@@ -29,6 +29,7 @@ import pbtest  # noqa: E402
 SOURCE = os.environ.get("PB_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../.."))
 DATA = "/var/lib/pillarbox"
 INSTALLED = ["/usr/sbin/pillarboxd", "/usr/sbin/pillarbox", "/etc/pillarbox/pillarbox.conf",
+             "/etc/pillarbox/user_redirect.lua",
              "/etc/logrotate.d/pillarbox",
              "/lib/systemd/system/pillarbox.service", "/usr/share/doc/pillarbox/README.Debian"]
 ENABLED = "/etc/systemd/system/multi-user.target.wants/pillarbox.service"
@@ -178,6 +179,10 @@ class Package(unittest.TestCase):
         p.quit()
         self.assertIn(b"Subject: packaged", body)
         self.assertIn(b"from the package", body)
+        # the router found the installed server script (PB_LUA_DIR=/etc/pillarbox)
+        with open(self.log) as f:
+            self.assertIn("event=server_script_loaded path=/etc/pillarbox/user_redirect.lua",
+                          f.read())
 
     def check_root_start_becomes_pillarbox(self):
         """Started by hand as root, the packaged daemon becomes pillarbox (user = pillarbox in

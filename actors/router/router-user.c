@@ -106,6 +106,26 @@ int router_user_set_script(const char *settings_json, const char *text, char **j
 	return rewrite(settings_json, ROUTER_USER_SCRIPT_KEY, item, json_r, error_r);
 }
 
+char *router_user_settings_shown(const char *settings_json)
+{
+	const char *json = settings_json != NULL && settings_json[0] ? settings_json : "{}";
+	cJSON *doc = cJSON_Parse(json);
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, ROUTER_USER_SCRIPT_KEY);
+
+	if (!cJSON_IsString(v)) {
+		cJSON_Delete(doc);
+		return xstrdup(json);
+	}
+	char *note = xasprintf("(%zu bytes: pillarbox script get)", strlen(v->valuestring));
+	cJSON_ReplaceItemInObjectCaseSensitive(doc, ROUTER_USER_SCRIPT_KEY, cJSON_CreateString(note));
+	free(note);
+	char *text = cJSON_PrintUnformatted(doc);
+	char *out = xstrdup(text);
+	cJSON_free(text);
+	cJSON_Delete(doc);
+	return out;
+}
+
 static char *text_of(const cJSON *doc, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, key);

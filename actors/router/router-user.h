@@ -42,6 +42,9 @@ int router_user_set(const char *settings_json, const char *key, const char *valu
 /* Removes key. Same returns. */
 int router_user_unset(const char *settings_json, const char *key, char **json_r,
 		      const char **error_r);
+/* settings_json for showing (`user show`): the routing script's text replaced by a note of its
+ * size (`script get` shows it). Newly allocated (caller frees). */
+char *router_user_settings_shown(const char *settings_json);
 /* Fills *u_r (id and name as given, copied) from the keys of settings_json; a value of the
  * wrong type keeps its default. Free with router_user_clear. */
 void router_user_load(const char *settings_json, uint64_t id, const char *name,

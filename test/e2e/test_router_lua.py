@@ -63,6 +63,7 @@ class RouterLuaCase(RouterClient, QueueBase):
         self.assertEqual(rc, 1)
         self.assertIn("dave.lua:2:", err)
         self.assertEqual(self.ok("script", "get", "dave"), "keep()\n")  # unchanged
+        self.assertIn('"script":"(7 bytes: pillarbox script get)"', self.ok("user", "show", "dave"))
         self.ok("script", "del", "dave")
         self.assertEqual(self.ok("script", "get", "dave"), "")
         rc, err = self.set_script("nosuchuser", "keep()")

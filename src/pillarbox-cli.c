@@ -311,6 +311,9 @@ static const struct {
 	  "distribution lists (help list)" },
 	{ "script ", "script get", "script get|set|del USER [FILE|-]",
 	  "an account's routing script (help script)" },
+	{ "block ", "block add", "block|neverblock add|del|list ...",
+	  "blocked addresses, never-block list (help block)" },
+	{ "neverblock ", NULL, NULL, NULL },
 };
 
 /* Whether name belongs to a folded group; prints the group's line at its first command. */

@@ -15,8 +15,11 @@
  *   - at any other domain, when nothing above matched: the remote address itself.
  * A target (of a mapping, list member, forward, assistant) resolves the same way, except that a
  * target naming an account (bare or at a local domain) always reaches it.
- * An account reached gets its forwarding and assistants (guide 4.5) and, later, its rules and
- * routing script (router_plan_user_hooks, the one call point).
+ * An account reached gets, at one call point (router_plan_user_hooks), its blocked senders
+ * (guide 4.11: a blocked sender's message is not delivered to it) and its routing scripts (the
+ * server's user_redirect.lua, then its own: router-lua.h), whose decision, when they act,
+ * replaces its forwarding and assistants (guide 4.5); later its rules. Internal lists take
+ * mail from a trusted origin only (enum router_origin).
  * Loops (an address reached again on its own path) and depth past ROUTER_PLAN_MAX_DEPTH stop
  * there with the reason in the trace; a user whose redirection reaches nobody new keeps the
  * message, so a forwarding loop never loses mail. One account reached twice gets one copy;

@@ -285,6 +285,37 @@ static void test_accepted_account_fallback(void)
 	router_plan_free(&p);
 }
 
+/* Who may post to an internal list: the origin when recorded (an authenticated client or a
+ * trusted network), else the sender's domain. */
+static void test_list_origin(void)
+{
+	static const struct {
+		const char *sender;
+		enum router_origin origin;
+		const char *want;
+		const char *trace;
+	} t[] = {
+		{ "ann@example.com", ROUTER_ORIGIN_OUTSIDE, "", "not authenticated nor from a trusted" },
+		{ "ann@example.com", ROUTER_ORIGIN_TRUSTED, "ann,ben,s_users", "posts as an authenticated" },
+		{ "x@outside.net", ROUTER_ORIGIN_TRUSTED, "ann,ben,s_users", "posts as an authenticated" },
+		{ "x@outside.net", ROUTER_ORIGIN_UNKNOWN, "", "takes no mail from outside" },
+		{ "ann@example.com", ROUTER_ORIGIN_UNKNOWN, "ann,ben,s_users", "list internal: 3" },
+	};
+	struct router_records r = records();
+	const char *rcpt = "internal@example.com";
+
+	for (size_t i = 0; i < PB_N_ELEMENTS(t); i++) {
+		struct router_facts f = { .sender = t[i].sender, .size = 1, .origin = t[i].origin };
+		struct router_plan p;
+		char got[128];
+		router_plan_resolve(&r, &f, &rcpt, NULL, 1, &p);
+		plan_text(&p, got, sizeof(got));
+		CHECK_STR(got, t[i].want);
+		CHECK(trace_has(&p, t[i].trace));
+		router_plan_free(&p);
+	}
+}
+
 /* The trace is bounded. */
 static void test_trace_bounded(void)
 {
@@ -377,6 +408,7 @@ static const struct pb_test_case cases[] = {
 	{ "forward_loop", test_forward_loop },
 	{ "dedupe_and_determinism", test_dedupe_and_determinism },
 	{ "trace_bounded", test_trace_bounded },
+	{ "list_origin", test_list_origin },
 	{ "accepted_account_fallback", test_accepted_account_fallback },
 	{ "wildcards", test_wildcards },
 	{ "map_types", test_map_types },

@@ -221,6 +221,31 @@ int pb_lua_route(const char *name, const char *source, size_t len,
 	return rc;
 }
 
+int pb_lua_check(const char *name, const char *source, size_t len, char **error_r)
+{
+	struct pb_lua_run run = { .name = name, .cap = PB_LUA_DEFAULT_MEM_BYTES };
+	char chunkname[128];
+
+	if (len > PB_LUA_MAX_SCRIPT) {
+		*error_r = xasprintf("%s: script larger than %d bytes", name, PB_LUA_MAX_SCRIPT);
+		return -1;
+	}
+	lua_State *L = lua_newstate(run_alloc, &run);
+	if (L == NULL) {
+		*error_r = xasprintf("%s: cannot create a Lua state", name);
+		return -1;
+	}
+	snprintf(chunkname, sizeof(chunkname), "=%s", name);
+	int status = luaL_loadbufferx(L, source, len, chunkname, "t");
+	int rc = 0;
+	if (status != LUA_OK) {
+		*error_r = run_error_text(L, &run, status);
+		rc = -1;
+	}
+	lua_close(L);
+	return rc;
+}
+
 void pb_lua_decision_free(struct pb_lua_decision *d)
 {
 	for (uint32_t i = 0; i < d->n_folders; i++)

@@ -100,6 +100,12 @@ int pb_lua_route(const char *name, const char *source, size_t len,
 		 const struct pb_lua_limits *limits, const struct pb_lua_facts *facts,
 		 struct pb_lua_decision *decision_r, char **error_r);
 
+/* Compiles the script text (as text, never bytecode) without running it, in a state under the
+ * default memory cap: whether it would load. Returns 0, or -1 with *error_r newly allocated
+ * "NAME:LINE: reason" (a syntax error with its line; the caller frees it). For an
+ * administrator's `script set`, which refuses a text that cannot compile. */
+int pb_lua_check(const char *name, const char *source, size_t len, char **error_r);
+
 /* Frees the decision's strings and zeroes it; safe on a zeroed decision. */
 void pb_lua_decision_free(struct pb_lua_decision *decision);
 

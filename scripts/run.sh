@@ -14,6 +14,9 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build --target pillarboxd pillarbox
 export PILLARBOX_DATA_DIR="${PILLARBOX_DATA_DIR:-./var}"
 echo "run.sh: starting build/pillarboxd (data directory $PILLARBOX_DATA_DIR); stop it with Ctrl-C"
+# The server's routing script is this tree's scripts/lua/user_redirect.lua (the build's default,
+# PB_LUA_DIR); edit it there, or point the setting router.user_redirect at another copy.
+echo "run.sh: the server's routing script is $PWD/scripts/lua/user_redirect.lua"
 echo "run.sh: manage it from another terminal with: PILLARBOX_DATA_DIR=$PILLARBOX_DATA_DIR build/pillarbox user list"
 # Like a supervisor (systemd's Restart=on-failure): exit status 75 means the store met an I/O
 # error (a full disk, EIO, no descriptors) and the daemon stopped cleanly to be restarted.

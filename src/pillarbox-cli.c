@@ -75,6 +75,9 @@ static const struct command commands[] = {
 	  "  status_permissions [***]     the status server's permissions (docs/status-protocol.md),\n"
 	  "                               comma separated: view_connection view_totals view_users\n"
 	  "                               view_log connect shutdown receive_im send_im, all, none\n"
+	  "  blocked []                   senders whose mail it does not receive (guide 4.11):\n"
+	  "                               addresses or wildcards, ';' separated\n"
+	  "                               ('a@x.com;*@spam.example'; * and ?, any case)\n"
 	  "[*] the settings limits.user_messages_per_hour and limits.user_messages_per_day.\n"
 	  "[**] the setting quota.default_mb.\n"
 	  "[***] status.admin_permissions or status.user_permissions, by the account's kind.\n"
@@ -317,6 +320,13 @@ static const struct command commands[] = {
 	  cli_rules_set },
 	{ "rules del", "[USER]", 0, 1, 0, "remove message rules (no USER: the server's)", NULL,
 	  cli_rules_del },
+	{ "script get", "USER", 1, 1, 0, "an account's routing script (Lua)", NULL, cli_script_get },
+	{ "script set", "USER [FILE|-]", 1, 2, 0, "set an account's routing script (Lua)",
+	  "Reads the script from FILE, or standard input (- or no FILE); at most 64 KiB. It is\n"
+	  "compiled first: a syntax error is refused with its line. It runs for each message to\n"
+	  "the account after the server's user_redirect.lua (docs/routing-scripts.md).\n",
+	  cli_script_set },
+	{ "script del", "USER", 1, 1, 0, "remove an account's routing script", NULL, cli_script_del },
 };
 
 /* Groups the top-level usage folds into one line each (`pillarbox help GROUP` lists them). */
@@ -335,6 +345,11 @@ static const struct {
 	{ "rules ", NULL, NULL, NULL },
 	{ "list ", "list add", "list add|del|members|addmember|...",
 	  "distribution lists (help list)" },
+	{ "script ", "script get", "script get|set|del USER [FILE|-]",
+	  "an account's routing script (help script)" },
+	{ "block ", "block add", "block|neverblock add|del|list ...",
+	  "blocked addresses, never-block list (help block)" },
+	{ "neverblock ", NULL, NULL, NULL },
 };
 
 /* Whether name belongs to a folded group; prints the group's line at its first command. */

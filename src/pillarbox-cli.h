@@ -70,6 +70,10 @@ int cli_trace(struct cli *c, char **args, int nargs);
 int cli_rules_get(struct cli *c, char **args, int nargs);
 int cli_rules_set(struct cli *c, char **args, int nargs);
 int cli_rules_del(struct cli *c, char **args, int nargs);
+/* pillarbox-script.c: an account's routing script. */
+int cli_script_get(struct cli *c, char **args, int nargs);
+int cli_script_set(struct cli *c, char **args, int nargs);
+int cli_script_del(struct cli *c, char **args, int nargs);
 /* pillarbox-send.c: an account's sending permissions. */
 int cli_user_set(struct cli *c, char **args, int nargs);
 int cli_user_unset(struct cli *c, char **args, int nargs);

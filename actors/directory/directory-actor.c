@@ -748,6 +748,7 @@ DIRECTORY_WRITES(on_own_reply)
 DIRECTORY_WRITES(directory_on_domain_add)
 DIRECTORY_WRITES(directory_on_domain_del)
 DIRECTORY_WRITES(directory_on_user_set)
+DIRECTORY_WRITES(directory_on_script)
 
 static const struct pb_handler directory_handlers[] = {
 	{ MSG_DIR_USER_ADD_REQ, on_user_add_writes },
@@ -770,6 +771,7 @@ static const struct pb_handler directory_handlers[] = {
 	{ MSG_DIR_SEND_COUNT_EVT, directory_on_send_count },
 	{ MSG_DIR_QUOTA_NOTICE_EVT, directory_on_quota_notice },
 	{ MSG_DIR_ROUTES_REQ, directory_on_routes },
+	{ MSG_DIR_SCRIPT_REQ, directory_on_script_writes },
 	{ MSG_DIR_MAP_SET_REQ, directory_on_map_set },
 	{ MSG_DIR_RULES_SET_REQ, directory_on_rules_set },
 	{ MSG_DIR_RULES_GET_REQ, directory_on_rules_get },

@@ -76,6 +76,23 @@ int directory_client_dlist_list(struct pb_sync *t, const char *name, uint32_t *c
 	return pb_client_done(t, &rep, code, code_r, error_r);
 }
 
+int directory_client_script(struct pb_sync *t, const char *op, const char *user, const char *text,
+			    uint32_t *code_r, char **text_r, const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	pb_msg_init(&req, MSG_DIR_SCRIPT_REQ);
+	req.u.dir_script_req.op = dup_or_empty(op);
+	req.u.dir_script_req.user = dup_or_empty(user);
+	req.u.dir_script_req.text = dup_or_empty(text);
+	if (pb_client_call(t, &req, &rep, error_r) < 0)
+		return -1;
+	uint32_t code = pb_client_reply(&rep, MSG_DIR_SCRIPT_REQ, error_r);
+	if (code == PB_OK && text_r != NULL)
+		*text_r = xstrdup(rep.u.dir_script_rep.text);
+	return pb_client_done(t, &rep, code, code_r, error_r);
+}
+
 int directory_client_routes(struct pb_sync *t, uint64_t have_gen, uint32_t *code_r,
 			    struct pb_msg *rep_r, const char **error_r)
 {

@@ -31,6 +31,11 @@ int directory_client_dlist_list(struct pb_sync *t, const char *name, uint32_t *c
  * with pb_msg_free; its unchanged field says whether have_gen is still current). */
 int directory_client_routes(struct pb_sync *t, uint64_t have_gen, uint32_t *code_r,
 			    struct pb_msg *rep_r, const char **error_r);
+/* An account's routing script: op "get" (*text_r: the script, "" none; the caller frees it),
+ * "set" (text: the script; REFUSED with "NAME:LINE: reason" when it does not compile), "del".
+ * text_r may be NULL for set and del. */
+int directory_client_script(struct pb_sync *t, const char *op, const char *user, const char *text,
+			    uint32_t *code_r, char **text_r, const char **error_r);
 
 /* The message rules (guide 4.14) of user (NULL or "": the administrator's): sets them from
  * json (checked by the directory: REFUSED with the parser's reason), or del removes them

@@ -49,6 +49,9 @@ void directory_op_answer(struct pb_actor *a, struct directory *d, struct directo
 int directory_user_or_reply(struct pb_actor *a, struct directory *d, const struct pb_msg *m,
 			    const char *name, struct pb_user_rec *u);
 
+/* directory-script.c: DIR_SCRIPT_REQ, an account's routing script (get, set, del). */
+int directory_on_script(struct pb_actor *a, void *state, struct pb_msg *m);
+
 /* directory-stats.c. DIR_USER_LIST_REQ and DIR_USER_SHOW_REQ: the accounts, with their mail
  * statistics asked of the mailbox owners (MBOX_STAT_REQ; a list at most DIRECTORY_STAT_WINDOW
  * users at a time). */
@@ -79,7 +82,7 @@ int directory_on_domain_list(struct pb_actor *a, void *state, struct pb_msg *m);
 	"unknown setting: the keys are send_as_any, max_messages_per_hour, "                   \
 	"max_messages_per_day, forbidden_recipients, allow_bcc, internet_mail, "               \
 	"max_message_size_kb, quota_mb, forward_to, use_forwarding, keep_copy, assistants, "    \
-	"assistant_redirect, default_addresses"
+	"assistant_redirect, default_addresses, blocked"
 int directory_on_user_set(struct pb_actor *a, void *state, struct pb_msg *m);
 int directory_on_send_policy(struct pb_actor *a, void *state, struct pb_msg *m);
 int directory_on_send_count(struct pb_actor *a, void *state, struct pb_msg *m);

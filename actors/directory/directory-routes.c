@@ -50,6 +50,8 @@ static int add_user(const struct pb_user_rec *u, void *ctx)
 		.assistants = xstrdup(ru.assistants),
 		.assistant_redirect = ru.assistant_redirect,
 		.autoreply = router_autoreply_export(u->settings_json),
+		.script = xstrdup(ru.script),
+		.blocked = xstrdup(ru.blocked),
 	};
 	router_user_clear(&ru);
 	return 0;

@@ -8,6 +8,7 @@
 
 #include "mailbox-client.h"
 #include "pb-log.h"
+#include "router-user.h"
 #include "store-accounts.h"
 
 #include <fnmatch.h>
@@ -115,7 +116,7 @@ int directory_on_user_show(struct pb_actor *a, void *state, struct pb_msg *m)
 	r->user = xstrdup(u.name);
 	r->user_id = op->user_id = u.id;
 	r->created_ms = u.created_ms;
-	r->settings = xstrdup(u.settings_json != NULL ? u.settings_json : "{}");
+	r->settings = router_user_settings_shown(u.settings_json);
 	r->error = xstrdup("");
 	pb_user_rec_free(&u);
 	op->phase = DIRECTORY_PHASE_STAT;

@@ -1,10 +1,11 @@
 /*
  * router-actor.c: the router pool (see router-actor.h).
- * OWNS: struct router_shard (the last routing snapshot, its view and its parsed rule sets).
- * THREAD: the shard's.
- * The message's facts for the rules (router-facts.h) come from its first octets, read through
- * the reader shards (READER_READ_REQ, reader-client.h: the body's owner for reads, as DESIGN.md
- * wants: the router never opens the store), and only when some rule set exists.
+ * OWNS: struct router_shard (the last routing snapshot, its view, its parsed rule sets and the
+ * server routing script's cache). THREAD: the shard's.
+ * The message's facts for the rules (router-facts.h) and the routing scripts' msg.subject come
+ * from its first octets, read through the reader shards (READER_READ_REQ, reader-client.h: the
+ * body's owner for reads, as DESIGN.md wants: the router never opens the store), and only when
+ * some rule set or routing script exists.
  */
 #include "router-actor.h"
 
@@ -14,6 +15,7 @@
 #include "router-facts.h"
 #include "router-records.h"
 #include "router-rules.h"
+#include "router-scripts.h"
 #include "router-spam.h"
 
 #include <string.h>
@@ -25,6 +27,7 @@ struct router_shard {
 	struct pb_msg snap; /* the last DIR_ROUTES_REP with data */
 	struct router_view view;
 	struct router_rulebook rules;
+	struct router_scripts scripts; /* the server script's cache (router-scripts.h) */
 };
 
 static int rt_init(struct pb_actor *a, void *arg, void **state_r, const char **error_r)
@@ -40,6 +43,7 @@ static void rt_deinit(struct pb_actor *a, void *state)
 {
 	struct router_shard *r = state;
 	(void)a;
+	router_scripts_deinit(&r->scripts);
 	if (r->have) {
 		router_rulebook_free(&r->rules);
 		router_view_free(&r->view);
@@ -129,7 +133,8 @@ static void log_plan(const struct msg_router_resolve_req *q, const struct router
 	for (uint32_t i = 0; i < p->trace.n; i++) {
 		const char *line = p->trace.v[i];
 		bool warn = strncmp(line, "loop:", 5) == 0 || strstr(line, "reaches nobody") ||
-			    strstr(line, "steps deep");
+			    strstr(line, "steps deep") || strncmp(line, "script failed:", 14) == 0 ||
+			    strstr(line, " is blocked by ");
 		if (warn)
 			pb_warn("router", "event=route_stopped msgid=%s spool_id=%llu reason=%s",
 				PB_LOGQ(q->msgid), (unsigned long long)q->key, PB_LOGQ(line));
@@ -176,9 +181,22 @@ static int read_message(struct pb_actor *a, const struct msg_router_resolve_req 
 	return 0;
 }
 
-/* The message's facts, when some rule set may use them. */
+/* Whether a routing script may run (the server's or an account's): it is given the Subject. */
+static bool any_scripts(const struct router_shard *r, const struct router_lua_env *lua)
+{
+	if (lua->server_text != NULL)
+		return true;
+	for (size_t i = 0; i < r->view.r.n_users; i++)
+		if (r->view.users[i].script != NULL && r->view.users[i].script[0] != '\0')
+			return true;
+	return false;
+}
+
+/* The message's facts (origin: enum pb_origin), and its first octets' when some rule set or
+ * script may use them; the scripts run with *lua. */
 static struct router_facts make_facts(struct pb_actor *a, struct router_shard *r,
 				      const struct msg_router_resolve_req *q,
+				      const struct router_lua_env *lua,
 				      struct router_message *msg, bool *have_msg_r)
 {
 	bool collected = q->origin == PB_ORIGIN_COLLECTED;
@@ -187,9 +205,12 @@ static struct router_facts make_facts(struct pb_actor *a, struct router_shard *r
 		.source = collected ? ROUTER_SRC_POP3 : ROUTER_SRC_SMTP,
 		.collector = collected && q->collector[0] ? q->collector : NULL,
 		.now_ms = (int64_t)pb_clock_wall_ms(),
+		.origin = q->origin <= PB_ORIGIN_SYSTEM ? (enum pb_origin)q->origin : PB_ORIGIN_SMTP,
+		.lua = lua,
 	};
 
-	*have_msg_r = any_rules(r) && q->blob_key[0] != '\0' && read_message(a, q, msg) == 0;
+	*have_msg_r = (any_rules(r) || any_scripts(r, lua)) && q->blob_key[0] != '\0' &&
+		      read_message(a, q, msg) == 0;
 	if (*have_msg_r) {
 		f.subject = msg->subject;
 		f.message = &msg->facts;
@@ -209,7 +230,9 @@ static int on_resolve(struct pb_actor *a, void *state, struct pb_msg *m)
 		return pb_reply_status(a, m, PB_ERR_TEMP, error), 0;
 	struct router_message msg;
 	bool have_msg;
-	struct router_facts f = make_facts(a, r, q, &msg, &have_msg);
+	struct router_lua_env lua;
+	router_scripts_env(&r->scripts, pb_actor_runtime(a), (int64_t)pb_clock_wall_ms(), &lua);
+	struct router_facts f = make_facts(a, r, q, &lua, &msg, &have_msg);
 	struct router_spam_verdict spam;
 	router_spam_score(a, q, &spam); /* bounded by spam.timeout_ms; never fails */
 	f.has_spam_score = spam.scored;

@@ -8,6 +8,7 @@
 #include "mime-match.h"
 #include "router-generate.h"
 #include "pb-alloc.h"
+#include "router-lua.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -122,11 +123,15 @@ static void split_list(const char *text, struct pb_strv *out)
 	}
 }
 
-/* Whether the envelope sender is at a local domain (may post to an internal list); NULL: any. */
+/* Whether the sender may post to an internal list: an authenticated client or a trusted
+ * network (origin LOCAL); for mail the server generated (SYSTEM), a sender at a local domain;
+ * never anything else (SMTP from outside, collected). NULL sender: any. */
 static bool sender_local(const struct ctx *c)
 {
 	if (c->f->sender == NULL)
 		return true; /* no sender yet (an RCPT check): decided at delivery */
+	if (c->f->origin != PB_ORIGIN_SYSTEM)
+		return c->f->origin == PB_ORIGIN_LOCAL;
 	const char *at = strrchr(c->f->sender != NULL ? c->f->sender : "", '@');
 	return at != NULL && local_domain(c->r, at + 1);
 }
@@ -155,6 +160,27 @@ static void push_item(struct router_plan *p, uint64_t user_id, const char *addre
 	};
 }
 
+/* Adds a local delivery to u as copy says (its folder, flags and keywords; NULL: INBOX, none),
+ * one per account and folder. Returns 1 (reached, now or before), 0 when the plan is full. */
+static int add_local_in(struct ctx *c, const struct router_user *u, const char *addr,
+			const struct router_rules_copy *copy)
+{
+	const char *folder = copy != NULL ? copy->folder : "INBOX";
+
+	for (size_t i = 0; i < c->p->n_items; i++) {
+		if (c->p->items[i].user_id == u->id &&
+		    strcasecmp(c->p->items[i].folder, folder) == 0) {
+			trace(c, "%s already gets one copy", u->name);
+			return 1;
+		}
+	}
+	if (plan_full(c))
+		return 0;
+	push_item(c->p, u->id, addr, copy);
+	trace(c, "deliver to %s, folder %s", u->name, folder);
+	return 1;
+}
+
 /* Adds u's local deliveries (one per account: its rules' copies, or INBOX when they made
  * none). Returns 1 (reached, now or before). */
 static int add_local(struct ctx *c, const struct router_user *u, const char *addr,
@@ -166,16 +192,10 @@ static int add_local(struct ctx *c, const struct router_user *u, const char *add
 			return 1;
 		}
 	}
-	if (rules->n_copies == 0) {
-		if (plan_full(c))
-			return 0;
-		push_item(c->p, u->id, addr, NULL);
-		trace(c, "deliver to %s, folder INBOX", u->name);
-	}
-	for (size_t i = 0; i < rules->n_copies && !plan_full(c); i++) {
-		push_item(c->p, u->id, addr, &rules->copies[i]);
-		trace(c, "deliver to %s, folder %s", u->name, rules->copies[i].folder);
-	}
+	if (rules->n_copies == 0)
+		return add_local_in(c, u, addr, NULL);
+	for (size_t i = 0; i < rules->n_copies && !plan_full(c); i++)
+		add_local_in(c, u, addr, &rules->copies[i]);
 	return 1;
 }
 
@@ -232,20 +252,50 @@ static bool sender_is_assistant(const struct ctx *c, const struct router_user *u
 	return yes;
 }
 
-/*
- * THE CALL POINT for an account's own processing, once per account reached, before its
- * assistants and forwarding: the user's message rules (h-rules: actors/router/rules/, which
- * may set the folder, flags and keywords of *local, copy or redirect, or delete) and the
- * routing scripts (h-lua: the user's script and the server's user_redirect.lua, which may
- * switch the forwarding below on or off). Neither exists yet: this does nothing. Whatever they
- * add must keep the plan deterministic and, on their failure, leave it as if they were absent.
- */
-static void router_plan_user_hooks(struct ctx *c, const struct router_user *u,
-				   bool *keep_local_r)
+/* The blocked senders and routing scripts of u (router-lua.h): their trace; a blocked sender
+ * gets nothing; a script that acted delivers into its folders and forwards to its addresses
+ * (resolved as Forward To targets), replacing u's default routing. Returns true when decided. */
+static bool router_plan_lua(struct ctx *c, const struct router_user *u, const char *addr,
+			    bool *keep_local_r, bool *blocked_r)
 {
-	(void)c;
-	(void)u;
-	(void)keep_local_r;
+	struct router_lua_result res;
+
+	router_lua_user(c->f, u, addr, &res);
+	for (uint32_t i = 0; i < res.trace.n; i++)
+		trace(c, "%s", res.trace.v[i]);
+	bool decided = res.blocked || res.acted, before = *keep_local_r;
+	*blocked_r = res.blocked;
+	int reached = 0;
+	for (uint32_t i = 0; res.acted && i < res.folders.n; i++) {
+		struct router_rules_copy in = { .folder = res.folders.v[i], .keywords = "" };
+		reached += add_local_in(c, u, addr, &in);
+	}
+	for (uint32_t i = 0; res.acted && i < res.forward.n; i++)
+		reached += resolve_targets(c, res.forward.v[i]);
+	if (decided)
+		*keep_local_r = false;
+	if (res.acted && reached == 0) {
+		trace(c, "the script's decision reaches nobody: %s %s", u->name,
+		      before ? "keeps the message" : "is routed as its rules said");
+		*keep_local_r = before;
+	}
+	router_lua_result_free(&res);
+	return decided;
+}
+
+/*
+ * THE CALL POINT for an account's own processing, once per account reached, after its message
+ * rules (router_plan_rules, whose *keep_local_r comes in) and before its autoresponder,
+ * assistants and forwarding: its blocked senders and routing scripts (router_plan_lua,
+ * router-lua.c). Returns true when they decided the account's routing (its Forward To and
+ * assistants are not used); *keep_local_r false: no copy as the rules said (or INBOX);
+ * *blocked_r: the sender is blocked (no autoreply either). Whatever they add must keep the
+ * plan deterministic and, on their failure, leave it as if they were absent.
+ */
+static bool router_plan_user_hooks(struct ctx *c, const struct router_user *u, const char *addr,
+				   bool *keep_local_r, bool *blocked_r)
+{
+	return router_plan_lua(c, u, addr, keep_local_r, blocked_r);
 }
 
 /* u's message rules (guide 4.14, the administrator's then u's) over the message, into *out_r
@@ -351,23 +401,33 @@ static void plan_bounce(struct ctx *c, const char *rcpt)
 	      c->f->sender);
 }
 
-/* The account u is reached (addr: how). Returns 1. */
-static int reach_user(struct ctx *c, const struct router_user *u, const char *addr)
+/* u's assistants and Forward To (guide 4.5), when no script decided; *keep_local_r false when
+ * they took the message away. */
+static void route_default(struct ctx *c, const struct router_user *u, bool *keep_local_r)
 {
 	bool has_assistants = u->assistants != NULL && u->assistants[0] != '\0';
-	struct router_rules_outcome rules;
-	bool keep_local = router_plan_rules(c, u, &rules);
 
-	router_plan_user_hooks(c, u, &keep_local);
-	plan_autoreply(c, u, addr);
 	if (apply_assistants(c, u))
-		keep_local = false;
+		*keep_local_r = false;
 	if (has_assistants && u->assistant_redirect) {
 		if (u->use_forwarding && u->forward_to != NULL && u->forward_to[0] != '\0')
 			trace(c, "%s's Forward To is not used: the assistants redirect", u->name);
 	} else if (apply_forwarding(c, u)) {
-		keep_local = false;
+		*keep_local_r = false;
 	}
+}
+
+/* The account u is reached (addr: how). Returns 1. */
+static int reach_user(struct ctx *c, const struct router_user *u, const char *addr)
+{
+	struct router_rules_outcome rules;
+	bool keep_local = router_plan_rules(c, u, &rules), blocked;
+	bool decided = router_plan_user_hooks(c, u, addr, &keep_local, &blocked);
+
+	if (!blocked)
+		plan_autoreply(c, u, addr);
+	if (!decided)
+		route_default(c, u, &keep_local);
 	int ret = keep_local ? add_local(c, u, addr, &rules) : 1;
 	router_rules_outcome_free(&rules);
 	return ret;
@@ -434,11 +494,20 @@ static int apply_list(struct ctx *c, const struct router_list *l)
 {
 	int reached = 0;
 
+	const char *who = c->f->sender != NULL && c->f->sender[0] ? c->f->sender : "<>";
+	bool known = c->f->sender != NULL && c->f->origin != PB_ORIGIN_SYSTEM;
 	if (!l->internet && !sender_local(c)) {
-		trace(c, "list %s takes no mail from outside (sender %s): not delivered to it",
-		      l->name, c->f->sender != NULL && c->f->sender[0] ? c->f->sender : "<>");
+		trace(c, "list %s takes no mail from outside (sender %s%s): not delivered to it",
+		      l->name, who,
+		      !known ? ""
+		      : c->f->origin == PB_ORIGIN_COLLECTED
+			      ? ", collected mail"
+			      : ", not authenticated nor from a trusted network");
 		return 0;
 	}
+	if (!l->internet && known)
+		trace(c, "list %s is internal: %s posts as an authenticated client or from a "
+		      "trusted network", l->name, who);
 	trace(c, "list %s: %zu member(s)", l->name, l->n_members);
 	for (size_t i = 0; i < l->n_members; i++)
 		reached += resolve(c, l->members[i], true) > 0;

@@ -26,6 +26,8 @@ static void view_users(const struct msg_dir_routes_rep *snap, struct router_view
 			.assistants = u->assistants,
 			.assistant_redirect = u->assistant_redirect != 0,
 			.autoreply = v->autoreplies[i].on ? &v->autoreplies[i] : NULL,
+			.script = u->script,
+			.blocked = u->blocked,
 		};
 	}
 	v->r.users = v->users;

@@ -17,6 +17,7 @@ static const struct {
 } keys[] = {
 	{ "forward_to", true },	  { "use_forwarding", false },	   { "keep_copy", false },
 	{ "assistants", true },	  { "assistant_redirect", false }, { "default_addresses", false },
+	{ "blocked", true },
 };
 
 static int key_index(const char *key)
@@ -41,8 +42,8 @@ static cJSON *value_of(int i, const char *value, const char **error_r)
 	if (keys[i].text) {
 		if (strlen(value) <= ROUTER_USER_TEXT_MAX && strpbrk(value, "\r\n\t") == NULL)
 			return cJSON_CreateString(value);
-		*error_r = "forward_to and assistants are addresses separated by ';' (at most 4000 "
-			   "characters, no control characters)";
+		*error_r = "forward_to, assistants and blocked are addresses separated by ';' (at "
+			   "most 4000 characters, no control characters)";
 		return NULL;
 	}
 	for (size_t k = 0; k < PB_N_ELEMENTS(yes); k++) {
@@ -107,6 +108,33 @@ int router_user_unset(const char *settings_json, const char *key, char **json_r,
 	return rewrite(settings_json, key, NULL, json_r, error_r);
 }
 
+int router_user_set_script(const char *settings_json, const char *text, char **json_r,
+			   const char **error_r)
+{
+	cJSON *item = text != NULL && text[0] != '\0' ? cJSON_CreateString(text) : NULL;
+	return rewrite(settings_json, ROUTER_USER_SCRIPT_KEY, item, json_r, error_r);
+}
+
+char *router_user_settings_shown(const char *settings_json)
+{
+	const char *json = settings_json != NULL && settings_json[0] ? settings_json : "{}";
+	cJSON *doc = cJSON_Parse(json);
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, ROUTER_USER_SCRIPT_KEY);
+
+	if (!cJSON_IsString(v)) {
+		cJSON_Delete(doc);
+		return xstrdup(json);
+	}
+	char *note = xasprintf("(%zu bytes: pillarbox script get)", strlen(v->valuestring));
+	cJSON_ReplaceItemInObjectCaseSensitive(doc, ROUTER_USER_SCRIPT_KEY, cJSON_CreateString(note));
+	free(note);
+	char *text = cJSON_PrintUnformatted(doc);
+	char *out = xstrdup(text);
+	cJSON_free(text);
+	cJSON_Delete(doc);
+	return out;
+}
+
 static char *text_of(const cJSON *doc, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, key);
@@ -129,6 +157,8 @@ void router_user_load(const char *settings_json, uint64_t id, const char *name,
 	u_r->name = xstrdup(name);
 	u_r->forward_to = text_of(doc, "forward_to");
 	u_r->assistants = text_of(doc, "assistants");
+	u_r->blocked = text_of(doc, "blocked");
+	u_r->script = text_of(doc, ROUTER_USER_SCRIPT_KEY);
 	u_r->use_forwarding = bool_of(doc, "use_forwarding", false);
 	u_r->keep_copy = bool_of(doc, "keep_copy", false);
 	u_r->assistant_redirect = bool_of(doc, "assistant_redirect", false);
@@ -141,5 +171,7 @@ void router_user_clear(struct router_user *u)
 	free((char *)u->name);
 	free((char *)u->forward_to);
 	free((char *)u->assistants);
+	free((char *)u->blocked);
+	free((char *)u->script);
 	memset(u, 0, sizeof(*u));
 }

@@ -10,6 +10,11 @@
  *                       Forward To off
  *   default_addresses   bool, true: false disables name@every-local-domain (guide 5.2);
  *                       aliases, mappings and lists still reach the account
+ *   blocked             text, "": senders whose mail the account does not receive (guide
+ *                       4.11), addresses or DOS wildcards separated by ';' (router-lua.h)
+ *   script              text, "": the account's routing script (Lua, at most
+ *                       PB_LUA_MAX_SCRIPT bytes), set only by router_user_set_script (the
+ *                       CLI's `script set`), never by `user set`
  * Pure (cJSON). THREAD: any. OWNS: what it returns.
  */
 #ifndef ROUTER_USER_H
@@ -22,7 +27,14 @@
 /* The most octets of a forward_to or assistants value. */
 #define ROUTER_USER_TEXT_MAX 4000
 
+#define ROUTER_USER_SCRIPT_KEY "script"
+
 bool router_user_is_key(const char *key);
+/* Sets (text non-NULL, at most PB_LUA_MAX_SCRIPT bytes; "" removes it) or removes (NULL) the
+ * account's routing script in settings_json. The caller has checked that it compiles
+ * (pb_lua_check). 0 with *json_r (caller frees), -1 with *error_r (static text). */
+int router_user_set_script(const char *settings_json, const char *text, char **json_r,
+			   const char **error_r);
 /* Sets key to the CLI's text value (bools true/false/yes/no/on/off/1/0) in settings_json (NULL
  * or "": {}). 0 with *json_r (caller frees), -1 with *error_r (static text naming the key). */
 int router_user_set(const char *settings_json, const char *key, const char *value,
@@ -30,6 +42,9 @@ int router_user_set(const char *settings_json, const char *key, const char *valu
 /* Removes key. Same returns. */
 int router_user_unset(const char *settings_json, const char *key, char **json_r,
 		      const char **error_r);
+/* settings_json for showing (`user show`): the routing script's text replaced by a note of its
+ * size (`script get` shows it). Newly allocated (caller frees). */
+char *router_user_settings_shown(const char *settings_json);
 /* Fills *u_r (id and name as given, copied) from the keys of settings_json; a value of the
  * wrong type keeps its default. Free with router_user_clear. */
 void router_user_load(const char *settings_json, uint64_t id, const char *name,

@@ -29,7 +29,7 @@ import pbtest  # noqa: E402
 SOURCE = os.environ.get("PB_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../.."))
 DATA = "/var/lib/pillarbox"
 INSTALLED = ["/usr/sbin/pillarboxd", "/usr/sbin/pillarbox", "/usr/bin/pillarbox-monitor",
-             "/etc/pillarbox/pillarbox.conf",
+             "/etc/pillarbox/pillarbox.conf", "/etc/pillarbox/user_redirect.lua",
              "/etc/logrotate.d/pillarbox",
              "/lib/systemd/system/pillarbox.service", "/usr/share/doc/pillarbox/README.Debian",
              "/usr/share/pillarbox/web/index.html"]
@@ -184,7 +184,10 @@ class Package(unittest.TestCase):
         page = run("curl", "-sS", "--max-time", "30", "http://127.0.0.1:%d/" % (5108 + self.offset)).stdout
         self.assertIn("Pillarbox", page)
         with open(self.log) as f:
-            self.assertIn("event=pages root=/usr/share/pillarbox/web", f.read())
+            log = f.read()
+        self.assertIn("event=pages root=/usr/share/pillarbox/web", log)
+        # the router found the installed server script (PB_LUA_DIR=/etc/pillarbox)
+        self.assertIn("event=server_script_loaded path=/etc/pillarbox/user_redirect.lua", log)
 
     def check_root_start_becomes_pillarbox(self):
         """Started by hand as root, the packaged daemon becomes pillarbox (user = pillarbox in

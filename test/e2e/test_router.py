@@ -17,28 +17,16 @@ from test_queue import QueueBase, Sink  # noqa: E402
 USERS = ("ann", "ben", "s_users", "sue", "phil", "loopa", "loopb", "carol")
 
 
-class RouterCase(QueueBase):
+class RouterClient:
+    """What the router's e2e tests share (mixed into a QueueBase): a daemon sending to an
+    smtp-sink with users NAME (password NAME + "pw123"), the CLI, sending, reading an inbox."""
+
     @classmethod
-    def setUpClass(cls):
+    def start_with_users(cls, users):
         cls.sink = Sink()
         cls.start_daemon(cls.sink.port)
-        for u in USERS:
+        for u in users:
             cls.d.add_user(u, u + "pw123")
-        cls.ok("alias", "add", "ann", "sales")
-        cls.ok("alias", "add", "ben", "sales")
-        cls.ok("mapping", "add", "s*", "s_users")
-        cls.ok("list", "add", "team", "internet", "the team")
-        cls.ok("list", "addmember", "team", "carol")
-        cls.ok("list", "addmember", "team", "member@remote.example")
-        cls.ok("list", "add", "board")  # internal
-        cls.ok("list", "addmember", "board", "carol")
-        cls.ok("user", "set", "phil", "forward_to", "ben; far@remote.example")
-        cls.ok("user", "set", "phil", "use_forwarding", "yes")
-        cls.ok("user", "set", "loopa", "forward_to", "loopb")
-        cls.ok("user", "set", "loopa", "use_forwarding", "yes")
-        cls.ok("user", "set", "loopb", "forward_to", "loopa@" + cls.domain)
-        cls.ok("user", "set", "loopb", "use_forwarding", "yes")
-        cls.ok("user", "set", "carol", "default_addresses", "false")  # lists still reach her
 
     @classmethod
     def tearDownClass(cls):
@@ -51,11 +39,15 @@ class RouterCase(QueueBase):
         assert rc == 0, (args, err)
         return out
 
-    def deliver(self, rcpt, marker, sender="someone@outside.example"):
-        """Sends a message to rcpt by plain SMTP (port 25); returns its queue id."""
-        s = smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=60)
+    def deliver(self, rcpt, marker, sender="someone@outside.example", login=None):
+        """Sends a message to rcpt by plain SMTP (port 25), or by submission with AUTH as login
+        (user, password); returns its queue id."""
+        s = smtplib.SMTP("127.0.0.1", self.d.ports["submission" if login else "smtp"],
+                         timeout=60)
         self.addCleanup(s.close)
         s.ehlo("client.example.org")
+        if login:
+            s.login(*login)
         s.mail(sender)
         code, msg = s.rcpt(rcpt)
         self.assertEqual(code, 250, msg)
@@ -81,6 +73,27 @@ class RouterCase(QueueBase):
     def wait_for(self, user, marker):
         pbtest.wait_until(lambda: marker in self.subjects(user), timeout=30,
                           what="%s in %s's inbox" % (marker, user))
+
+
+class RouterCase(RouterClient, QueueBase):
+    @classmethod
+    def setUpClass(cls):
+        cls.start_with_users(USERS)
+        cls.ok("alias", "add", "ann", "sales")
+        cls.ok("alias", "add", "ben", "sales")
+        cls.ok("mapping", "add", "s*", "s_users")
+        cls.ok("list", "add", "team", "internet", "the team")
+        cls.ok("list", "addmember", "team", "carol")
+        cls.ok("list", "addmember", "team", "member@remote.example")
+        cls.ok("list", "add", "board")  # internal
+        cls.ok("list", "addmember", "board", "carol")
+        cls.ok("user", "set", "phil", "forward_to", "ben; far@remote.example")
+        cls.ok("user", "set", "phil", "use_forwarding", "yes")
+        cls.ok("user", "set", "loopa", "forward_to", "loopb")
+        cls.ok("user", "set", "loopa", "use_forwarding", "yes")
+        cls.ok("user", "set", "loopb", "forward_to", "loopa@" + cls.domain)
+        cls.ok("user", "set", "loopb", "use_forwarding", "yes")
+        cls.ok("user", "set", "carol", "default_addresses", "false")  # lists still reach her
 
     def test_alias_guide_example(self):
         qid = self.deliver("Sales@" + self.domain, "to-sales")
@@ -112,9 +125,19 @@ class RouterCase(QueueBase):
                           timeout=30, what="the refusal in the log")
         self.assertNotIn("to-board", self.subjects("carol"))
         self.assertIn("list board takes no mail from outside", self.ok("trace", qid))
-        # a local sender may write to it
-        self.deliver("board@" + self.domain, "to-board-local", sender="ann@" + self.domain)
+        # a local sender without AUTH (forged: anyone can write that MAIL FROM) may not either
+        qid = self.deliver("board@" + self.domain, "to-board-forged", sender="ann@" + self.domain)
+        pbtest.wait_until(lambda: "list board takes no mail from outside (sender ann@%s, not "
+                          "authenticated nor from a trusted network)" % self.domain
+                          in self.d.cli("trace", qid)[1],
+                          timeout=30, what="the forged sender's refusal in the trace")
+        # an authenticated user may
+        qid = self.deliver("board@" + self.domain, "to-board-local", sender="ann@" + self.domain,
+                           login=("ann", "annpw123"))
         self.wait_for("carol", "to-board-local")
+        self.assertNotIn("to-board-forged", self.subjects("carol"))
+        self.assertIn("list board is internal: ann@%s posts as an authenticated client" %
+                      self.domain, self.ok("trace", qid))
 
     def test_forward_local_and_remote(self):
         qid = self.deliver("phil@" + self.domain, "to-phil")

@@ -123,9 +123,7 @@ static const struct plan_case plan_cases[] = {
 	  "list team: 2 member(s)" },
 	{ "internal@example.com", "x@out.net", ROUTER_SRC_SMTP, NULL, "", "takes no mail from outside" },
 	{ "internal@example.com", "", ROUTER_SRC_SMTP, NULL, "", "takes no mail from outside" },
-	/* a list member that is an alias: ann reached twice gets one copy */
-	{ "internal@example.com", "ben@example.org", ROUTER_SRC_SMTP, NULL, "ann,ben,s_users",
-	  "ann already gets one copy" },
+	/* (a list member that is an alias, ann reached twice: test_list_origin) */
 	/* loops and depth */
 	{ "loopa@example.com", "", ROUTER_SRC_SMTP, NULL, "", "loop: loopa -> loopb -> loopa" },
 	{ "aliasloop1@example.com", "", ROUTER_SRC_SMTP, NULL, "", "loop:" },
@@ -249,7 +247,7 @@ static void test_dedupe_and_determinism(void)
 {
 	struct router_records r = records();
 	struct router_facts f = { .sender = "ann@example.com", .size = 1,
-				  .source = ROUTER_SRC_SMTP };
+				  .source = ROUTER_SRC_SMTP, .origin = PB_ORIGIN_LOCAL };
 	const char *rcpts[] = { "internal@example.com", "ann@example.org", "ANN", "x@remote.net",
 				"X@Remote.NET" };
 	struct router_plan a, b;
@@ -286,6 +284,43 @@ static void test_accepted_account_fallback(void)
 	CHECK(trace_has(&p, "postmaster@example.com was accepted for the account sue"));
 	CHECK(trace_has(&p, "recipient ghost@example.com reaches nobody"));
 	router_plan_free(&p);
+}
+
+/* Who may post to an internal list: by the origin (enum pb_origin: LOCAL, an authenticated
+ * client or a trusted network, may; SMTP and COLLECTED may not), for SYSTEM (generated) mail
+ * the sender's domain. */
+static void test_list_origin(void)
+{
+	static const struct {
+		const char *sender;
+		enum pb_origin origin;
+		const char *want;
+		const char *trace;
+	} t[] = {
+		{ "ann@example.com", PB_ORIGIN_SMTP, "", "not authenticated nor from a trusted" },
+		{ "ann@example.com", PB_ORIGIN_COLLECTED, "", "(sender ann@example.com, collected" },
+		{ "ann@example.com", PB_ORIGIN_LOCAL, "ann,ben,s_users", "posts as an authenticated" },
+		/* a list member that is an alias: ann reached twice gets one copy */
+		{ "ben@example.org", PB_ORIGIN_LOCAL, "ann,ben,s_users", "ann already gets one copy" },
+		{ "x@outside.net", PB_ORIGIN_LOCAL, "ann,ben,s_users", "posts as an authenticated" },
+		/* mail the server generated: its sender's domain decides */
+		{ "x@outside.net", PB_ORIGIN_SYSTEM, "", "takes no mail from outside (sender x@outside.net)" },
+		{ "", PB_ORIGIN_SYSTEM, "", "takes no mail from outside (sender <>)" },
+		{ "ann@example.com", PB_ORIGIN_SYSTEM, "ann,ben,s_users", "list internal: 3" },
+	};
+	struct router_records r = records();
+	const char *rcpt = "internal@example.com";
+
+	for (size_t i = 0; i < PB_N_ELEMENTS(t); i++) {
+		struct router_facts f = { .sender = t[i].sender, .size = 1, .origin = t[i].origin };
+		struct router_plan p;
+		char got[128];
+		router_plan_resolve(&r, &f, &rcpt, NULL, 1, &p);
+		plan_text(&p, got, sizeof(got));
+		CHECK_STR(got, t[i].want);
+		CHECK(trace_has(&p, t[i].trace));
+		router_plan_free(&p);
+	}
 }
 
 /* The trace is bounded. */
@@ -380,6 +415,7 @@ static const struct pb_test_case cases[] = {
 	{ "forward_loop", test_forward_loop },
 	{ "dedupe_and_determinism", test_dedupe_and_determinism },
 	{ "trace_bounded", test_trace_bounded },
+	{ "list_origin", test_list_origin },
 	{ "accepted_account_fallback", test_accepted_account_fallback },
 	{ "wildcards", test_wildcards },
 	{ "map_types", test_map_types },

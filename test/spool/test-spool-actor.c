@@ -78,6 +78,23 @@ static int msgid_cb(const struct pb_spool_rec *r, void *ctx)
 	return 0;
 }
 
+/* ctx: a uint8_t that gets the origin of the last entry */
+static int origin_cb(const struct pb_spool_rec *r, void *ctx)
+{
+	*(uint8_t *)ctx = r->origin;
+	return 0;
+}
+
+/* The origin stored with the last entry (planned already: the plan keeps it). */
+static int stored_origin(struct pb_store *s)
+{
+	uint8_t origin = 0xff;
+	const char *error;
+	if (pb_store_spool_iter(s, origin_cb, &origin, &error) < 0)
+		return -1;
+	return origin;
+}
+
 static int spooled(struct pb_store *s)
 {
 	int n = 0;
@@ -389,7 +406,9 @@ static void test_upload_commit_delivers(void)
 
 	env_open(&e, 3 * CHUNK + 1000);
 	tx_open(&t, e.rt);
-	REQUIRE(spool_client_begin_send(&t.tx, KEY, "a@b.c", "", rcpts2, ids2, 2, 1000, &error) == 0);
+	struct spool_client_envelope env = { "a@b.c", "", rcpts2, ids2, 2, 1000,
+					     PB_ORIGIN_SYSTEM };
+	REQUIRE(spool_client_begin_env_send(&t.tx, KEY, &env, &error) == 0);
 	REQUIRE(tx_reply(&t, &rep));
 	CHECK_INT(spool_client_begin_reply(&rep, &id), PB_OK);
 	pb_msg_free(&rep);
@@ -408,12 +427,17 @@ static void test_upload_commit_delivers(void)
 	REQUIRE(tx_reply(&t, &rep));
 	CHECK_INT(spool_client_commit_reply(&rep, &spool_id), PB_ERR_REFUSED);
 	pb_msg_free(&rep);
+	drop = 2; /* both appends are lost: the entry stays until the resend */
 	REQUIRE(spool_client_commit_data_send(&t.tx, KEY, id, e.len, e.body + last, 1000,
 					      &error) == 0);
 	REQUIRE(tx_reply(&t, &rep));
 	CHECK_INT(spool_client_commit_reply(&rep, &spool_id), PB_OK);
 	CHECK(spool_id != 0);
 	pb_msg_free(&rep);
+	CHECK(wait_until(drops_done, NULL));
+	CHECK_INT(stored_origin(e.store), PB_ORIGIN_SYSTEM); /* kept by the plan's rewrite */
+	atomic_fetch_add(&fake_now, 31000);
+	pb_runtime_wake_all(e.rt);
 	check_delivered_body(&e);
 	pb_inbox_close(&t.in);
 	env_close(&e);
@@ -594,7 +618,8 @@ static void test_put_stores_and_delivers(void)
 	const char *error;
 	uint64_t id = 0;
 	char msgid[32] = "";
-	struct spool_client_envelope env = { "a@b.c", "5F3A2B9", rcpts2, ids2, 2, 1000, PB_ORIGIN_SMTP };
+	struct spool_client_envelope env = { "a@b.c", "5F3A2B9", rcpts2, ids2, 2, 1000,
+					     PB_ORIGIN_LOCAL };
 
 	env_open(&e, 5000);
 	drop = 2; /* both appends are lost: the entry stays until the resend */
@@ -607,6 +632,7 @@ static void test_put_stores_and_delivers(void)
 	CHECK(pb_store_chunks_count(e.store, &sc.chunks, &sc.uploads, &error) == 0);
 	CHECK_INT(sc.uploads, 0);
 	CHECK(wait_until(drops_done, NULL));
+	CHECK_INT(stored_origin(e.store), PB_ORIGIN_LOCAL); /* kept by the plan's rewrite */
 	atomic_fetch_add(&fake_now, 31000);
 	pb_runtime_wake_all(e.rt);
 	check_delivered_body(&e);

@@ -1,0 +1,181 @@
+"""End to end: routing scripts and blocked senders in the router (issue 13 items 5, 3, 7).
+A user's Lua script set with `pillarbox script set` forwards a copy to a remote address
+(received by Postfix's smtp-sink) and keeps one; a script that loops forever, and a server
+script with a syntax error, do not stop mail: it reaches the INBOX and the log names the
+script's line; `script set` refuses a syntax error with its line; the server's
+user_redirect.lua (the installed copy by default, an edited one through router.user_redirect)
+forwards by date and time, its clock the router's; a blocked sender's message is not
+delivered to the account that blocks it and still reaches the other recipients; a user
+script's deliver("Work") by the message's subject puts it in that folder (created) and not in
+the INBOX, checked over IMAP."""
+import imaplib
+import os
+import shutil
+import smtplib
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+import pbtest  # noqa: E402
+from test_queue import QueueBase  # noqa: E402
+from test_router import RouterClient  # noqa: E402
+
+USERS = ("ann", "bob", "sue", "carol", "dave", "erin", "frank", "gus", "hal")
+REDIRECT = os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "lua",
+                        "user_redirect.lua")
+
+
+class RouterLuaCase(RouterClient, QueueBase):
+    @classmethod
+    def setUpClass(cls):
+        cls.start_with_users(USERS)
+        cls.tmp = tempfile.mkdtemp(prefix="pb-router-lua-")
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def set_script(self, user, text):
+        rc, out, err = self.d.cli("script", "set", user, "-", input=text)
+        return rc, out + err
+
+    def trace(self, qid):
+        return self.d.cli("trace", qid)[1]
+
+    def wait_trace(self, qid, text):
+        pbtest.wait_until(lambda: text in self.trace(qid), timeout=30,
+                          what="%r in the trace of %s" % (text, qid))
+
+    def server_script(self, name, text):
+        """Writes text as a server script file and makes it the one the router runs."""
+        path = os.path.join(self.tmp, name)
+        with open(path, "w") as f:
+            f.write(text)
+        self.ok("setting", "set", "router", '{"user_redirect": "%s"}' % path)
+        self.addCleanup(self.ok, "setting", "set", "router", '{"user_redirect": ""}')
+
+    def test_script_administered(self):
+        self.assertEqual(self.set_script("dave", "keep()\n")[0], 0)
+        self.assertEqual(self.ok("script", "get", "dave"), "keep()\n")
+        rc, err = self.set_script("dave", "keep()\nif then\n")
+        self.assertEqual(rc, 1)
+        self.assertIn("dave.lua:2:", err)
+        self.assertEqual(self.ok("script", "get", "dave"), "keep()\n")  # unchanged
+        self.assertIn('"script":"(7 bytes: pillarbox script get)"', self.ok("user", "show", "dave"))
+        self.ok("script", "del", "dave")
+        self.assertEqual(self.ok("script", "get", "dave"), "")
+        rc, err = self.set_script("nosuchuser", "keep()")
+        self.assertEqual(rc, 1)
+
+    def test_user_script_forwards_to_sink(self):
+        self.assertEqual(self.set_script("ann", 'log("ann copies") forward("ann-copy@remote.example")\n')[0], 0)
+        qid = self.deliver("ann@" + self.domain, "to-ann-script")
+        self.wait_for("ann", "to-ann-script")  # the implicit keep
+        dumps = pbtest.wait_until(lambda: self.sink.find(b"to-ann-script"), timeout=60,
+                                  what="the script's copy at smtp-sink")
+        self.assertIn(b"X-Rcpt-Args: <ann-copy@remote.example>", dumps[0])
+        out = self.trace(qid)
+        self.assertIn("ann copies", out)
+        self.assertIn("script ann.lua decided: folder INBOX, forward to ann-copy@remote.example",
+                      out)
+
+    def imap_search(self, user, folder, subject):
+        """The ids of the messages with subject in user's folder (None: no such folder)."""
+        m = imaplib.IMAP4("127.0.0.1", self.d.ports["imap"], timeout=60)
+        try:
+            m.login(user, user + "pw123")
+            typ, _ = m.select('"%s"' % folder, readonly=True)
+            if typ != "OK":
+                return None
+            typ, data = m.search(None, "SUBJECT", '"%s"' % subject)
+            self.assertEqual(typ, "OK")
+            return data[0].split()
+        finally:
+            m.logout()
+
+    def test_user_script_delivers_into_a_folder(self):
+        script = 'if msg.subject:find("work") then deliver("Work") end\n'
+        self.assertEqual(self.set_script("hal", script)[0], 0)
+        qid = self.deliver("hal@" + self.domain, "hal-for-work")
+        pbtest.wait_until(lambda: self.imap_search("hal", "Work", "hal-for-work"), timeout=30,
+                          what="hal-for-work in hal's Work folder")
+        self.assertEqual(self.imap_search("hal", "INBOX", "hal-for-work"), [])
+        self.assertIn("deliver to hal, folder Work", self.trace(qid))
+        # another subject: the script does not act, the INBOX gets it
+        self.deliver("hal@" + self.domain, "hal-other")
+        pbtest.wait_until(lambda: self.imap_search("hal", "INBOX", "hal-other"), timeout=30,
+                          what="hal-other in hal's INBOX")
+        self.assertEqual(self.imap_search("hal", "Work", "hal-other"), [])
+
+    def test_looping_script_does_not_stop_mail(self):
+        self.assertEqual(self.set_script("carol", "keep()\nwhile true do end\n")[0], 0)
+        qid = self.deliver("carol@" + self.domain, "to-carol-loop")
+        self.wait_for("carol", "to-carol-loop")
+        pbtest.wait_until(lambda: "script failed: carol.lua:2: instruction budget" in self.d.log(),
+                          timeout=30, what="the budget's failure in the log")
+        self.assertIn("carol.lua:2: instruction budget of 1000000 exhausted; routed as if absent",
+                      self.trace(qid))
+
+    def test_server_script_by_time_and_its_failures(self):
+        # the installed copy (an empty config) is found and changes nothing
+        qid = self.deliver("gus@" + self.domain, "to-gus-default")
+        self.wait_for("gus", "to-gus-default")
+        self.assertIn("event=server_script_loaded path=%s " % os.path.realpath(REDIRECT),
+                      self.d.log())
+        # an edited copy: bob's window holds the router's now, sue's is in the future
+        now = time.time()
+        yesterday = time.strftime("%Y%m%d", time.localtime(now - 86400))
+        tomorrow = time.strftime("%Y%m%d", time.localtime(now + 86400))
+        later = time.strftime("%Y%m%d", time.localtime(now + 3 * 86400))
+        with open(REDIRECT) as f:
+            text = f.read()
+        config = ('local config = {\n'
+                  '  bob = { to = "bob-away@remote.example", from = "%s", ["until"] = "%s" },\n'
+                  '  sue = { to = "sue-away@remote.example", from = "%s" },\n}\n'
+                  % (yesterday, tomorrow, later))
+        begin, end = text.index("local config = {"), text.index("-- CONFIG END")
+        self.server_script("user_redirect.lua", text[:begin] + config + text[end:])
+        qid = self.deliver("bob@" + self.domain, "to-bob-away")
+        dumps = pbtest.wait_until(lambda: self.sink.find(b"to-bob-away"), timeout=60,
+                                  what="bob's redirected message at smtp-sink")
+        self.assertIn(b"X-Rcpt-Args: <bob-away@remote.example>", dumps[0])
+        self.assertIn("user_redirect: inside the window", self.trace(qid))
+        self.assertNotIn("to-bob-away", self.subjects("bob"))  # redirected: no local copy
+        qid = self.deliver("sue@" + self.domain, "to-sue-here")
+        self.wait_for("sue", "to-sue-here")
+        self.assertIn("user_redirect: outside the window", self.trace(qid))
+        # a server script with a syntax error: mail delivered as if it were absent
+        self.server_script("broken.lua", "keep()\nlocal x = = 1\n")
+        qid = self.deliver("bob@" + self.domain, "to-bob-broken")
+        self.wait_for("bob", "to-bob-broken")
+        pbtest.wait_until(lambda: "script failed: user_redirect.lua:2:" in self.d.log(),
+                          timeout=30, what="the syntax error in the log")
+        self.assertIn("script failed: user_redirect.lua:2:", self.trace(qid))
+
+    def test_blocked_sender(self):
+        self.ok("user", "set", "erin", "blocked", "x@y.example;*@SPAM.example")
+        qid = self.deliver("erin@" + self.domain, "to-erin-spam", sender="joe@spam.example")
+        # a message for erin alone: nobody gets it
+        self.wait_trace(qid, "sender joe@spam.example is blocked by erin (*@SPAM.example)")
+        # several recipients: the others still get it
+        s = smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=60)
+        self.addCleanup(s.close)
+        refused = s.sendmail("joe@spam.example", ["erin@" + self.domain, "frank@" + self.domain],
+                             b"Subject: to-erin-frank\r\n\r\nhello\r\n")
+        self.assertEqual(refused, {})
+        s.quit()
+        self.wait_for("frank", "to-erin-frank")
+        pbtest.wait_until(lambda: "is blocked by erin" in self.d.log(), timeout=30,
+                          what="the block in the log")
+        self.assertNotIn("to-erin-spam", self.subjects("erin"))
+        self.assertNotIn("to-erin-frank", self.subjects("erin"))
+        # another sender is not blocked
+        self.deliver("erin@" + self.domain, "to-erin-ok", sender="joe@spam.example.org")
+        self.wait_for("erin", "to-erin-ok")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -152,19 +152,23 @@ static bool any_rules(const struct router_shard *r)
 	return r->rules.admin != NULL;
 }
 
-/* Reads the entry's first octets into *msg_r (its facts for the rules). 0, or -1 with the
- * reason logged (the rules are then not used: the trace says so). */
-static int read_message(struct pb_actor *a, const struct msg_router_resolve_req *q,
+/* What the router reads of a message when only scripts want it (they see the Subject): the
+ * header, or its first part. With rules (Body conditions), ROUTER_FACTS_READ_MAX. */
+#define ROUTER_SCRIPT_READ_MAX (16u * 1024)
+
+/* Reads the entry's first max octets into *msg_r (its facts for the rules and scripts). 0, or
+ * -1 with the reason logged (the rules are then not used: the trace says so). */
+static int read_message(struct pb_actor *a, const struct msg_router_resolve_req *q, size_t max,
 			struct router_message *msg_r)
 {
 	uint64_t key = q->rcpt_ids.n > 0 ? q->rcpt_ids.v[0] : 0, size = 0;
 	size_t len = 0;
 	bool eof;
 	const char *error = "";
-	uint8_t *buf = xmalloc(ROUTER_FACTS_READ_MAX);
+	uint8_t *buf = xmalloc(max);
 
-	uint32_t code = reader_client_read(pb_actor_caller(a), key, q->blob_key, 0, buf,
-					   ROUTER_FACTS_READ_MAX, &len, &size, &eof, &error);
+	uint32_t code = reader_client_read(pb_actor_caller(a), key, q->blob_key, 0, buf, max, &len,
+					   &size, &eof, &error);
 	if (code != PB_OK) {
 		pb_warn("router", "event=message_unread msgid=%s reason=%s", PB_LOGQ(q->msgid),
 			PB_LOGQ(error[0] ? error : pb_status_name(code)));
@@ -209,8 +213,10 @@ static struct router_facts make_facts(struct pb_actor *a, struct router_shard *r
 		.lua = lua,
 	};
 
-	*have_msg_r = (any_rules(r) || any_scripts(r, lua)) && q->blob_key[0] != '\0' &&
-		      read_message(a, q, msg) == 0;
+	bool rules = any_rules(r);
+	*have_msg_r = (rules || any_scripts(r, lua)) && q->blob_key[0] != '\0' &&
+		      read_message(a, q, rules ? ROUTER_FACTS_READ_MAX : ROUTER_SCRIPT_READ_MAX,
+				   msg) == 0;
 	if (*have_msg_r) {
 		f.subject = msg->subject;
 		f.message = &msg->facts;

@@ -183,8 +183,13 @@ class Package(unittest.TestCase):
         # the web gateway serves the installed pages
         page = run("curl", "-sS", "--max-time", "30", "http://127.0.0.1:%d/" % (5108 + self.offset)).stdout
         self.assertIn("Pillarbox", page)
-        with open(self.log) as f:
-            log = f.read()
+        # the daemon's log: its data directory's pillarbox.log (no log_file in the packaged
+        # file), and what it wrote on standard error
+        log = ""
+        for path in (os.path.join(DATA, "pillarbox.log"), self.log):
+            if os.path.exists(path):
+                with open(path) as f:
+                    log += f.read()
         self.assertIn("event=pages root=/usr/share/pillarbox/web", log)
         # the router found the installed server script (PB_LUA_DIR=/etc/pillarbox)
         self.assertIn("event=server_script_loaded path=/etc/pillarbox/user_redirect.lua", log)

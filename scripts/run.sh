@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 PILLARBOX_DEPS=build bash scripts/install-deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build --target pillarboxd pillarbox
+cmake --build build --target pillarboxd pillarbox pillarbox-monitor
 export PILLARBOX_DATA_DIR="${PILLARBOX_DATA_DIR:-./var}"
 echo "run.sh: starting build/pillarboxd (data directory $PILLARBOX_DATA_DIR); stop it with Ctrl-C"
 # The server's routing script is this tree's scripts/lua/user_redirect.lua (the build's default,

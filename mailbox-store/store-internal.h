@@ -107,6 +107,9 @@ struct pb_store {
 	/* Next id of the one sequence spool entries and bodies share; 0 until the first use
 	 * seeds it (store_next_id in store-refs.c). */
 	_Atomic uint64_t spool_next;
+	/* Traces below this id were removed (store_trace_add); 0 at open, so the first removal
+	 * covers everything older (one range deletion). */
+	_Atomic uint64_t traces_pruned;
 	/* Hashes of new bodies being committed right now (store-chunks.c): a second commit of
 	 * the same body waits for the first, then finds it and only takes a reference. */
 	pthread_mutex_t claims_lock;
@@ -146,6 +149,9 @@ static inline pthread_rwlock_t *store_gc_lock(struct pb_store *s, const uint8_t 
 {
 	return &s->gc_locks[raw[0] % STORE_GC_STRIPES];
 }
+
+/* How many ids past the last removal of old traces the next one waits for. */
+#define STORE_TRACE_PRUNE_STEP 4096
 
 /* ---- errors: a thread-local buffer (store-db.c) ---- */
 

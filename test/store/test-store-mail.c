@@ -736,8 +736,42 @@ static void test_spool_plan_trace(void)
 	store_test_done(&s, &dir);
 }
 
+/* Old traces go in steps (store-spool.c: STORE_TRACE_PRUNE_STEP, 4096 ids), not by a range
+ * deletion at every write: an id less than a step past PB_TRACE_KEEP removes nothing, one a step
+ * past removes everything older than PB_TRACE_KEEP ids, and the newer traces stay. */
+static void test_trace_pruning(void)
+{
+	char *dir = store_test_tmpdir("trace-prune");
+	struct pb_store *s = store_test_open(dir);
+	const char *err;
+	struct pb_strv trace = { 0 }, got = { 0 };
+	const uint64_t step = 4096;
+
+	pb_strv_push(&trace, "a line");
+	REQUIRE(pb_store_trace_put(s, 1, "OLD1", 1000, &trace, &err) == 0);
+	REQUIRE(pb_store_trace_put(s, 2, "OLD2", 1000, &trace, &err) == 0);
+	REQUIRE(pb_store_trace_put(s, PB_TRACE_KEEP + 2, "NEW1", 1000, &trace, &err) == 0);
+	REQUIRE(pb_store_trace_find(s, "OLD1", collect_trace, &got, &err) == 0);
+	CHECK_INT(got.n, 1); /* within a step: not yet removed */
+	pb_strv_clear(&got);
+	REQUIRE(pb_store_trace_put(s, PB_TRACE_KEEP + step + 10, "NEW2", 1000, &trace, &err) == 0);
+	REQUIRE(pb_store_trace_find(s, "OLD1", collect_trace, &got, &err) == 0);
+	CHECK_INT(got.n, 0);
+	REQUIRE(pb_store_trace_find(s, "OLD2", collect_trace, &got, &err) == 0);
+	CHECK_INT(got.n, 0);
+	REQUIRE(pb_store_trace_find(s, "NEW1", collect_trace, &got, &err) == 0);
+	CHECK_INT(got.n, 1);
+	pb_strv_clear(&got);
+	REQUIRE(pb_store_trace_find(s, "NEW2", collect_trace, &got, &err) == 0);
+	CHECK_INT(got.n, 1);
+	pb_strv_clear(&got);
+	pb_strv_clear(&trace);
+	store_test_done(&s, &dir);
+}
+
 static const struct pb_test_case cases[] = {
 	{ "spool_plan_trace", test_spool_plan_trace },
+	{ "trace_pruning", test_trace_pruning },
 	{ "blobs", test_blobs },
 	{ "structure_kept", test_structure_kept },
 	{ "folders", test_folders },

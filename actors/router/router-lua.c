@@ -16,29 +16,20 @@
 
 bool router_lua_blocked(const char *blocked, const char *sender, char *entry_r, size_t size)
 {
-	const char *p = blocked != NULL ? blocked : "";
+	struct pb_strv v = { 0 };
+	bool yes = false;
 
 	if (sender == NULL || sender[0] == '\0')
 		return false;
-	while (*p != '\0') {
-		size_t n = strcspn(p, ";,");
-		const char *b = p, *e = p + n;
-		while (b < e && isspace((unsigned char)*b))
-			b++;
-		while (e > b && isspace((unsigned char)e[-1]))
-			e--;
-		if (e > b && (size_t)(e - b) <= ROUTER_LUA_ENTRY_MAX) {
-			char one[ROUTER_LUA_ENTRY_MAX + 1];
-			memcpy(one, b, (size_t)(e - b));
-			one[e - b] = '\0';
-			if (router_wildcard_match(one, sender)) {
-				snprintf(entry_r, size, "%s", one);
-				return true;
-			}
-		}
-		p += n + (p[n] != '\0');
+	router_split_list(blocked, &v);
+	for (uint32_t i = 0; i < v.n && !yes; i++) {
+		if (strlen(v.v[i]) > ROUTER_LUA_ENTRY_MAX || !router_wildcard_match(v.v[i], sender))
+			continue;
+		snprintf(entry_r, size, "%s", v.v[i]);
+		yes = true;
 	}
-	return false;
+	pb_strv_clear(&v);
+	return yes;
 }
 
 void router_lua_user_script_name(const char *user, char *buf, size_t size)

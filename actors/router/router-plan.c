@@ -102,8 +102,7 @@ static void split(char *addr, const char **domain_r)
 	}
 }
 
-/* The ';'-separated entries of text, trimmed, empty ones skipped. */
-static void split_list(const char *text, struct pb_strv *out)
+void router_split_list(const char *text, struct pb_strv *out)
 {
 	const char *p = text != NULL ? text : "";
 
@@ -221,7 +220,7 @@ static int resolve_targets(struct ctx *c, const char *targets)
 	struct pb_strv v = { 0 };
 	int reached = 0;
 
-	split_list(targets, &v);
+	router_split_list(targets, &v);
 	for (uint32_t i = 0; i < v.n; i++)
 		reached += resolve(c, v.v[i], true) > 0;
 	pb_strv_clear(&v);
@@ -236,7 +235,7 @@ static bool sender_is_assistant(const struct ctx *c, const struct router_user *u
 	const char *domain;
 	bool yes = false;
 
-	split_list(u->assistants, &v);
+	router_split_list(u->assistants, &v);
 	char *full = xstrdup(sender);
 	split(sender, &domain);
 	for (uint32_t i = 0; i < v.n && !yes; i++) {

@@ -182,6 +182,10 @@ bool router_plan_accepts(const struct router_records *r, const struct router_fac
 int router_map_type_parse(const char *name, enum router_map_type *type_r);
 const char *router_map_type_name(enum router_map_type type);
 
+/* Appends the ';'- or ','-separated entries of text (NULL: none) to out, trimmed, empty ones
+ * skipped. */
+void router_split_list(const char *text, struct pb_strv *out);
+
 /* Whether pattern (DOS wildcards, anchored, any case) matches text. */
 bool router_wildcard_match(const char *pattern, const char *text);
 

@@ -348,7 +348,7 @@ int pb_store_spool_plan(struct pb_store *s, uint64_t id, const struct pb_spool_p
 	int ret = store_spool_plan_put(b, s, id, p, error_r);
 	if (ret == 1) {
 		store_trace_add(s, b, id, msgid, now_ms, trace);
-		ret = store_write(s, b, error_r) < 0 ? -1 : 1;
+		ret = store_write_lazy(s, b, error_r) < 0 ? -1 : 1;
 	}
 	rocksdb_writebatch_destroy(b);
 	return ret;

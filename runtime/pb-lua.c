@@ -7,12 +7,14 @@
  * Why a fresh state per run rather than one reset between runs: a script can change any
  * global, metatable or library table it sees, and proving a reset undoes all of it is
  * harder than starting over. A new state with its libraries costs about 24 us of CPU and
- * user_redirect.lua about 90 us in all, mostly compiling its text (bench/lua/bench-lua-route),
- * small beside the synced write that accepts a message.
+ * user_redirect.lua about 90 us in all, mostly compiling its text (bench/lua/bench-lua-route):
+ * a caller that runs the same texts again keeps their bytecode in a struct pb_lua_cache, and a
+ * run then loads that instead of compiling.
  *
  * OWNS: nothing between calls. THREAD: any (no global state).
  */
 #include "pb-alloc.h"
+#include "pb-buf.h"
 #include "pb-lua-private.h"
 
 #include <errno.h>
@@ -144,10 +146,100 @@ static char *run_error_text(lua_State *L, struct pb_lua_run *run, int status)
 	return run_error_at(run, msg, cut);
 }
 
-/* Sets up the environment, compiles the text (mode "t") and runs it under the hook.
- * Returns 0, or -1 with *error_r newly allocated. */
-static int run_script(lua_State *L, struct pb_lua_run *run, const char *source, size_t len,
-		      char **error_r)
+/* ---- compiled texts ---- */
+
+#define PB_LUA_CACHE_SLOTS 16
+
+struct pb_lua_cached {
+	char *chunkname; /* "=NAME": the bytecode carries it (errors name it) */
+	char *text;      /* NULL: an empty slot */
+	size_t len;
+	struct pb_buf code; /* lua_dump of the text's main function, debug information kept */
+};
+
+struct pb_lua_cache {
+	struct pb_lua_cached slot[PB_LUA_CACHE_SLOTS];
+	unsigned int next; /* the slot the next miss replaces (round robin) */
+};
+
+struct pb_lua_cache *pb_lua_cache_new(void)
+{
+	return xcalloc(1, sizeof(struct pb_lua_cache));
+}
+
+void pb_lua_cache_free(struct pb_lua_cache *c)
+{
+	if (c == NULL)
+		return;
+	for (unsigned int i = 0; i < PB_LUA_CACHE_SLOTS; i++) {
+		free(c->slot[i].chunkname);
+		free(c->slot[i].text);
+		pb_buf_deinit(&c->slot[i].code);
+	}
+	free(c);
+}
+
+static const struct pb_lua_cached *cache_find(const struct pb_lua_cache *c,
+					      const char *chunkname, const char *text, size_t len)
+{
+	for (unsigned int i = 0; c != NULL && i < PB_LUA_CACHE_SLOTS; i++)
+		if (c->slot[i].text != NULL && c->slot[i].len == len &&
+		    strcmp(c->slot[i].chunkname, chunkname) == 0 &&
+		    memcmp(c->slot[i].text, text, len) == 0)
+			return &c->slot[i];
+	return NULL;
+}
+
+static int dump_writer(lua_State *L, const void *p, size_t size, void *ud)
+{
+	(void)L;
+	pb_buf_append(ud, p, size);
+	return 0;
+}
+
+/* Keeps the bytecode of the function on the top of L (just compiled from text). */
+static void cache_add(struct pb_lua_cache *c, lua_State *L, const char *chunkname,
+		      const char *text, size_t len)
+{
+	struct pb_lua_cached *e = &c->slot[c->next];
+
+	c->next = (c->next + 1) % PB_LUA_CACHE_SLOTS;
+	free(e->chunkname);
+	e->chunkname = NULL;
+	free(e->text);
+	pb_buf_deinit(&e->code);
+	pb_buf_init(&e->code);
+	e->text = NULL;
+	if (lua_dump(L, dump_writer, &e->code, 0) != 0) {
+		pb_buf_deinit(&e->code);
+		pb_buf_init(&e->code);
+		return;
+	}
+	e->chunkname = xstrdup(chunkname);
+	e->text = xmemdup(text, len);
+	e->len = len;
+}
+
+/* Pushes the compiled text: the cache's bytecode of the same text, or the text compiled
+ * (mode "t") and then kept in the cache. A LUA_* status. */
+static int load_chunk(lua_State *L, struct pb_lua_cache *c, const char *chunkname,
+		      const char *source, size_t len)
+{
+	const struct pb_lua_cached *hit = cache_find(c, chunkname, source, len);
+
+	if (hit != NULL)
+		return luaL_loadbufferx(L, (const char *)hit->code.data, hit->code.len, chunkname,
+					"b");
+	int status = luaL_loadbufferx(L, source, len, chunkname, "t");
+	if (status == LUA_OK && c != NULL)
+		cache_add(c, L, chunkname, source, len);
+	return status;
+}
+
+/* Sets up the environment, compiles the text (or takes it compiled from the cache) and runs
+ * it under the hook. Returns 0, or -1 with *error_r newly allocated. */
+static int run_script(lua_State *L, struct pb_lua_run *run, struct pb_lua_cache *cache,
+		      const char *source, size_t len, char **error_r)
 {
 	char chunkname[128];
 	int status;
@@ -162,7 +254,7 @@ static int run_script(lua_State *L, struct pb_lua_run *run, const char *source, 
 		return -1;
 	}
 	snprintf(chunkname, sizeof(chunkname), "=%s", run->name);
-	status = luaL_loadbufferx(L, source, len, chunkname, "t");
+	status = load_chunk(L, cache, chunkname, source, len);
 	if (status == LUA_OK) {
 		lua_sethook(L, run_hook, LUA_MASKCOUNT | LUA_MASKLINE, PB_LUA_HOOK_STEP);
 		status = lua_pcall(L, 0, 0, 0);
@@ -197,6 +289,14 @@ int pb_lua_route(const char *name, const char *source, size_t len,
 		 const struct pb_lua_limits *limits, const struct pb_lua_facts *facts,
 		 struct pb_lua_decision *decision_r, char **error_r)
 {
+	return pb_lua_route_cached(NULL, name, source, len, limits, facts, decision_r, error_r);
+}
+
+int pb_lua_route_cached(struct pb_lua_cache *cache, const char *name, const char *source,
+			size_t len, const struct pb_lua_limits *limits,
+			const struct pb_lua_facts *facts, struct pb_lua_decision *decision_r,
+			char **error_r)
+{
 	struct pb_lua_run run = {
 		.name = name, .cap = limits->mem_bytes, .budget = limits->instructions,
 		.facts = facts, .decision = decision_r,
@@ -214,7 +314,7 @@ int pb_lua_route(const char *name, const char *source, size_t len,
 				     run.cap);
 		return -1;
 	}
-	rc = run_script(L, &run, source, len, error_r);
+	rc = run_script(L, &run, cache, source, len, error_r);
 	lua_sethook(L, NULL, 0, 0);
 	lua_close(L);
 	decision_finish(decision_r, &run, rc == 0);

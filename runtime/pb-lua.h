@@ -18,7 +18,8 @@
  * Every failure comes back as a text "NAME:LINE: reason"; nothing in a script is fatal to
  * the process, and the router delivers as if the script were absent.
  *
- * OWNS: nothing between calls; each run's state is created and closed inside pb_lua_route.
+ * OWNS: nothing between calls but an optional cache of compiled texts (struct pb_lua_cache);
+ * each run's state is created and closed inside pb_lua_route.
  * THREAD: any; runs share nothing, so router threads may run scripts concurrently.
  */
 #ifndef PB_LUA_H
@@ -89,7 +90,22 @@ struct pb_lua_decision {
 void pb_lua_limits_default(struct pb_lua_limits *limits_r);
 
 /*
- * Runs the script text (source, len bytes; compiled as text only, never bytecode) named name
+ * Compiled scripts kept between runs: the bytecode of the last few texts a caller ran (each
+ * text compared in full, so a changed script is compiled again). A run with a cache skips
+ * compiling a text it has seen — most of a run's cost (bench/lua/bench-lua-route). The
+ * bytecode is only ever made here, from a text that compiled as text; no caller-supplied
+ * bytecode is ever loaded. OWNS its copies of the texts and their bytecode.
+ * THREAD: one at a time (a router shard keeps its own).
+ */
+struct pb_lua_cache;
+
+struct pb_lua_cache *pb_lua_cache_new(void);
+/* Frees the cache and everything in it; NULL is ignored. */
+void pb_lua_cache_free(struct pb_lua_cache *cache);
+
+/*
+ * Runs the script text (source, len bytes; compiled as text, never loaded as bytecode from
+ * anywhere but the cache below) named name
  * (e.g. "user_redirect.lua", used in errors and traces) on facts, within limits.
  * Returns 0 with *decision_r filled (acted may be false), or -1 with *error_r a newly
  * allocated "NAME:LINE: reason" (the caller frees it) and *decision_r holding acted == false
@@ -99,6 +115,11 @@ void pb_lua_limits_default(struct pb_lua_limits *limits_r);
 int pb_lua_route(const char *name, const char *source, size_t len,
 		 const struct pb_lua_limits *limits, const struct pb_lua_facts *facts,
 		 struct pb_lua_decision *decision_r, char **error_r);
+/* pb_lua_route with the text's bytecode taken from, or added to, cache (NULL: none). */
+int pb_lua_route_cached(struct pb_lua_cache *cache, const char *name, const char *source,
+			size_t len, const struct pb_lua_limits *limits,
+			const struct pb_lua_facts *facts, struct pb_lua_decision *decision_r,
+			char **error_r);
 
 /* Compiles the script text (as text, never bytecode) without running it, in a state under the
  * default memory cap: whether it would load. Returns 0, or -1 with *error_r newly allocated

@@ -82,7 +82,7 @@ static void run_one(const struct router_lua_env *env, const char *name, const ch
 	struct pb_lua_decision d;
 	char *error = NULL;
 
-	int rc = pb_lua_route(name, text, len, &env->limits, facts, &d, &error);
+	int rc = pb_lua_route_cached(env->cache, name, text, len, &env->limits, facts, &d, &error);
 	for (uint32_t i = 0; i < d.n_trace; i++)
 		tracef(res, "%s", d.trace[i]);
 	if (rc < 0) {

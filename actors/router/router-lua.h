@@ -27,6 +27,7 @@ struct router_lua_env {
 	struct pb_lua_limits limits;
 	int64_t now_s;        /* the router's wall clock */
 	int32_t utc_offset_s; /* pb_lua_local_offset(now_s) */
+	struct pb_lua_cache *cache; /* the shard's compiled scripts; NULL: compile every run */
 };
 
 /* The outcome for one account. Free with router_lua_result_free. */

@@ -17,10 +17,23 @@
 #define PB_USER_REDIRECT_DEFAULT "user_redirect.lua"
 #endif
 
-void router_scripts_deinit(struct router_scripts *s)
+/* Forgets the file (its path, text and when it was looked at); the compiled scripts stay. */
+static void forget_file(struct router_scripts *s)
 {
 	free(s->path);
 	free(s->text);
+	s->path = s->text = NULL;
+	s->len = 0;
+	memset(&s->mtime, 0, sizeof(s->mtime));
+	s->size = -1;
+	s->checked_ms = 0;
+	s->failed_logged = false;
+}
+
+void router_scripts_deinit(struct router_scripts *s)
+{
+	forget_file(s);
+	pb_lua_cache_free(s->cache);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -38,15 +51,18 @@ static void server_failed(struct router_scripts *s, const char *why)
 	s->failed_logged = true;
 }
 
-void router_scripts_server(struct router_scripts *s, const char *path)
+void router_scripts_server(struct router_scripts *s, const char *path, int64_t now_ms)
 {
 	struct stat st;
 
 	if (s->path == NULL || strcmp(s->path, path) != 0) {
-		router_scripts_deinit(s);
+		forget_file(s);
 		s->path = xstrdup(path);
-		s->size = -1;
+	} else if (s->checked_ms != 0 && now_ms - s->checked_ms < ROUTER_SCRIPTS_CHECK_MS &&
+		   now_ms >= s->checked_ms) {
+		return;
 	}
+	s->checked_ms = now_ms != 0 ? now_ms : 1;
 	if (stat(path, &st) < 0)
 		return server_failed(s, strerror(errno));
 	if (s->text != NULL && st.st_size == s->size && st.st_mtim.tv_sec == s->mtime.tv_sec &&
@@ -76,7 +92,7 @@ void router_scripts_env(struct router_scripts *s, struct pb_runtime *rt, int64_t
 						       : PB_USER_REDIRECT_DEFAULT;
 
 	memset(env_r, 0, sizeof(*env_r));
-	router_scripts_server(s, path);
+	router_scripts_server(s, path, (int64_t)pb_clock_monotonic_ms(NULL));
 	env_r->limits.mem_bytes = (size_t)st->router.lua_memory_kb * 1024;
 	env_r->limits.instructions = st->router.lua_instructions;
 	pb_settings_release(rt, st);
@@ -84,5 +100,14 @@ void router_scripts_env(struct router_scripts *s, struct pb_runtime *rt, int64_t
 	env_r->server_text = s->text;
 	env_r->server_len = s->len;
 	env_r->now_s = now_ms / 1000;
-	env_r->utc_offset_s = pb_lua_local_offset(env_r->now_s);
+	if (!s->have_offset || s->offset_minute != env_r->now_s / 60) {
+		/* offsets change on minute boundaries; localtime_r reads the zone file's status */
+		s->utc_offset_s = pb_lua_local_offset(env_r->now_s - env_r->now_s % 60);
+		s->offset_minute = env_r->now_s / 60;
+		s->have_offset = true;
+	}
+	env_r->utc_offset_s = s->utc_offset_s;
+	if (s->cache == NULL)
+		s->cache = pb_lua_cache_new();
+	env_r->cache = s->cache;
 }

@@ -192,7 +192,65 @@ static void test_log(void)
 	pb_lua_decision_free(&d);
 }
 
+/* Runs name's script with the cache on facts f; the first folder it chose, or the error. */
+static char *run_cached(struct pb_lua_cache *c, const char *name, const char *script,
+			const struct pb_lua_facts *f)
+{
+	struct pb_lua_limits limits;
+	struct pb_lua_decision d;
+	char *error = NULL, *out;
+
+	pb_lua_limits_default(&limits);
+	if (pb_lua_route_cached(c, name, script, strlen(script), &limits, f, &d, &error) < 0)
+		out = error;
+	else
+		out = xstrdup(d.n_folders > 0 ? d.folders[0] : "(none)");
+	if (out != error)
+		free(error);
+	pb_lua_decision_free(&d);
+	return out;
+}
+
+/* Compiled texts are reused: the same program decides on each run's own facts; a changed
+ * text (same length) runs as changed; errors keep their line and the running script's name;
+ * more texts than the cache holds still all run right. */
+static void test_cache(void)
+{
+	struct pb_lua_cache *c = pb_lua_cache_new();
+	struct pb_lua_facts other = facts;
+	const char *by_user = "deliver('F-' .. msg.user)";
+	const char *failing = "local x = 1\nerror('boom ' .. msg.user)";
+	char *out;
+
+	other.user = "bob";
+	for (int round = 0; round < 2; round++) {
+		CHECK_STR(out = run_cached(c, "t.lua", by_user, &facts), "F-sue");
+		free(out);
+		CHECK_STR(out = run_cached(c, "t.lua", by_user, &other), "F-bob");
+		free(out);
+	}
+	CHECK_STR(out = run_cached(c, "t.lua", "deliver('G-' .. msg.user)", &facts), "G-sue");
+	free(out);
+	for (int round = 0; round < 2; round++) {
+		CHECK_STR(out = run_cached(c, "t.lua", failing, &facts), "t.lua:2: boom sue");
+		free(out);
+		CHECK_STR(out = run_cached(c, "bob.lua", failing, &other), "bob.lua:2: boom bob");
+		free(out);
+	}
+	for (int i = 0; i < 40; i++) {
+		char script[64], want[32];
+
+		snprintf(script, sizeof(script), "deliver('N%d-' .. msg.user)", i % 20);
+		snprintf(want, sizeof(want), "N%d-sue", i % 20);
+		CHECK_STR(out = run_cached(c, "t.lua", script, &facts), want);
+		free(out);
+	}
+	pb_lua_cache_free(c);
+	pb_lua_cache_free(NULL);
+}
+
 static const struct pb_test_case tests[] = {
+	{ "cache", test_cache },
 	{ "facts", test_facts },
 	{ "facts_edges", test_facts_edges },
 	{ "actions", test_actions },

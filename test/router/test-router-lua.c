@@ -165,31 +165,34 @@ static void write_file(const char *path, const char *text, time_t mtime)
 }
 
 /* The server script is read once, again when its size or mtime changes, and forgotten when
- * the file goes. */
+ * the file goes; the file is looked at no more than every ROUTER_SCRIPTS_CHECK_MS. */
 static void test_server_cache(void)
 {
 	char dir[] = "/tmp/test-router-lua-XXXXXX";
 	REQUIRE(mkdtemp(dir) != NULL);
 	char *path = xasprintf("%s/user_redirect.lua", dir);
 	struct router_scripts s = { 0 };
+	int64_t t = 5000, step = ROUTER_SCRIPTS_CHECK_MS;
 
-	router_scripts_server(&s, path);
+	router_scripts_server(&s, path, t);
 	CHECK(s.text == NULL); /* missing */
 	write_file(path, "keep()", 1000);
-	router_scripts_server(&s, path);
+	router_scripts_server(&s, path, t + step - 1); /* too soon to look again */
+	CHECK(s.text == NULL);
+	router_scripts_server(&s, path, t += step);
 	REQUIRE(s.text != NULL);
 	CHECK_STR(s.text, "keep()");
 	write_file(path, "log(1)", 1000); /* same size and mtime: the cached text stays */
-	router_scripts_server(&s, path);
+	router_scripts_server(&s, path, t += step);
 	CHECK_STR(s.text, "keep()");
 	write_file(path, "log(1)", 2000);
-	router_scripts_server(&s, path);
+	router_scripts_server(&s, path, t += step);
 	CHECK_STR(s.text, "log(1)");
 	write_file(path, "log(12)", 2000); /* another size */
-	router_scripts_server(&s, path);
+	router_scripts_server(&s, path, t += step);
 	CHECK_STR(s.text, "log(12)");
 	REQUIRE(unlink(path) == 0);
-	router_scripts_server(&s, path);
+	router_scripts_server(&s, path, t += step);
 	CHECK(s.text == NULL);
 	router_scripts_deinit(&s);
 	rmdir(dir);

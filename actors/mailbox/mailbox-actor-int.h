@@ -16,7 +16,7 @@
 #include "store-mail.h"
 
 /* The actor's timers. */
-enum { MAILBOX_TIMER_RESYNC = 1, MAILBOX_TIMER_UPLOADS = 2 };
+enum { MAILBOX_TIMER_RESYNC = 1, MAILBOX_TIMER_UPLOADS = 2, MAILBOX_TIMER_INBOX = 3 };
 
 struct mailbox_watcher {
 	uint64_t user_id;
@@ -46,6 +46,12 @@ struct mailbox_inbox_hint {
 
 struct mailbox_upload; /* mailbox-upload.c */
 
+/* The status hub hears a user's INBOX count at most every MAILBOX_INBOX_TELL_MS: a burst of
+ * deliveries costs one count and one event per user, not one per message. Past
+ * MAILBOX_INBOX_TOLD_MAX users waiting, the owed counts are told at once. */
+#define MAILBOX_INBOX_TELL_MS 200
+#define MAILBOX_INBOX_TOLD_MAX 256
+
 struct mailbox_shard {
 	struct pb_store *store;
 	uint32_t index; /* the shard's index (its upload owner) */
@@ -60,6 +66,9 @@ struct mailbox_shard {
 	struct mailbox_inbox_hint *inbox_hints; /* checked on use, never trusted */
 	struct mailbox_upload *uploads;        /* open APPEND uploads */
 	size_t n_uploads;
+	uint64_t inbox_told[MAILBOX_INBOX_TOLD_MAX]; /* users whose INBOX count the hub is owed */
+	size_t n_inbox_told;
+	bool inbox_timer; /* MAILBOX_TIMER_INBOX is set */
 };
 
 /* Logs a store failure and answers m INTERNAL. Returns 0 (the handler's return). */
@@ -126,6 +135,8 @@ int mailbox_quota_refuse(struct pb_actor *a, struct mailbox_shard *s, const stru
 /* After a change of the user's usage: a warning level crossed (warned, remembered) or fallen
  * below (re-armed). Failures are logged. */
 void mailbox_quota_changed(struct pb_actor *a, struct mailbox_shard *s, uint64_t user_id);
+/* MAILBOX_TIMER_INBOX: tells the status hub the INBOX counts it is owed. */
+void mailbox_inbox_on_timer(struct pb_actor *a, struct mailbox_shard *s);
 
 /* ---- handlers ---- */
 int mailbox_on_append(struct pb_actor *a, void *state, struct pb_msg *m);

@@ -62,6 +62,8 @@ static void mb_on_timer(struct pb_actor *a, void *state, uint32_t id, uint64_t n
 		mailbox_watch_on_timer(a, state);
 	else if (id == MAILBOX_TIMER_UPLOADS)
 		mailbox_uploads_on_timer(a, state, now_ms);
+	else if (id == MAILBOX_TIMER_INBOX)
+		mailbox_inbox_on_timer(a, state);
 }
 
 static size_t ready_pos(struct mailbox_shard *s, uint64_t id)

@@ -226,15 +226,40 @@ static void warn(struct pb_actor *a, struct mailbox_shard *s, uint64_t user_id,
 			(unsigned long long)user_id, PB_LOGQ(error));
 }
 
+/* Tells the status hub every owed INBOX count (one store read per user). */
+static void inbox_tell(struct pb_actor *a, struct mailbox_shard *s)
+{
+	for (size_t i = 0; i < s->n_inbox_told; i++) {
+		uint64_t inbox = 0, bytes;
+		const char *error;
+
+		if (pb_store_user_stats(s->store, s->inbox_told[i], &inbox, &bytes, &error) == 0)
+			statushub_client_inbox(pb_actor_runtime(a), s->inbox_told[i], inbox);
+	}
+	s->n_inbox_told = 0;
+}
+
+void mailbox_inbox_on_timer(struct pb_actor *a, struct mailbox_shard *s)
+{
+	s->inbox_timer = false;
+	inbox_tell(a, s);
+}
+
 /* The status hub hears the user's INBOX count after every change of the usage (the same
- * moments: a delivery, an append, a copy, an expunge, a deletion); it coalesces them. */
+ * moments: a delivery, an append, a copy, an expunge, a deletion), within
+ * MAILBOX_INBOX_TELL_MS; it coalesces them further. */
 static void inbox_changed(struct pb_actor *a, struct mailbox_shard *s, uint64_t user_id)
 {
-	uint64_t inbox = 0, bytes;
-	const char *error;
-
-	if (pb_store_user_stats(s->store, user_id, &inbox, &bytes, &error) == 0)
-		statushub_client_inbox(pb_actor_runtime(a), user_id, inbox);
+	for (size_t i = 0; i < s->n_inbox_told; i++)
+		if (s->inbox_told[i] == user_id)
+			return;
+	if (s->n_inbox_told == MAILBOX_INBOX_TOLD_MAX)
+		inbox_tell(a, s);
+	s->inbox_told[s->n_inbox_told++] = user_id;
+	if (!s->inbox_timer) {
+		pb_actor_timer_set(a, MAILBOX_TIMER_INBOX, MAILBOX_INBOX_TELL_MS);
+		s->inbox_timer = true;
+	}
 }
 
 void mailbox_quota_changed(struct pb_actor *a, struct mailbox_shard *s, uint64_t user_id)

@@ -18,6 +18,7 @@
 #include "router-scripts.h"
 #include "router-spam.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -130,18 +131,24 @@ static void fill_reply(struct msg_router_resolve_rep *out, const struct router_p
 /* Each decision in the log; a loop or a recipient reaching nobody as a warning. */
 static void log_plan(const struct msg_router_resolve_req *q, const struct router_plan *p)
 {
+	char all[PB_LOGQ_MAX];
+	size_t at = 0;
+
+	all[0] = '\0';
 	for (uint32_t i = 0; i < p->trace.n; i++) {
 		const char *line = p->trace.v[i];
 		bool warn = strncmp(line, "loop:", 5) == 0 || strstr(line, "reaches nobody") ||
 			    strstr(line, "steps deep") || strncmp(line, "script failed:", 14) == 0 ||
 			    strstr(line, " is blocked by ");
 		if (warn)
-			pb_warn("router", "event=route_stopped msgid=%s spool_id=%llu reason=%s",
-				PB_LOGQ(q->msgid), (unsigned long long)q->key, PB_LOGQ(line));
-		else
-			pb_info("router", "event=route msgid=%s spool_id=%llu decision=%s",
-				PB_LOGQ(q->msgid), (unsigned long long)q->key, PB_LOGQ(line));
+			pb_warn("router", "event=route_stopped msgid=%s reason=%s", PB_LOGQ(q->msgid),
+				PB_LOGQ(line));
+		if (at < sizeof(all))
+			at += (size_t)snprintf(all + at, sizeof(all) - at, "%s%s", i ? "; " : "", line);
 	}
+	/* one line per message; `pillarbox trace MSGID` shows the whole trace, line by line */
+	pb_info("router", "event=route msgid=%s items=%u decision=%s", PB_LOGQ(q->msgid),
+		(unsigned)p->n_items, PB_LOGQ(all));
 }
 
 static bool any_rules(const struct router_shard *r)
@@ -159,7 +166,7 @@ static bool any_rules(const struct router_shard *r)
 /* Reads the entry's first max octets into *msg_r (its facts for the rules and scripts). 0, or
  * -1 with the reason logged (the rules are then not used: the trace says so). */
 static int read_message(struct pb_actor *a, const struct msg_router_resolve_req *q, size_t max,
-			struct router_message *msg_r)
+			const struct router_lua_env *lua, struct router_message *msg_r)
 {
 	uint64_t key = q->rcpt_ids.n > 0 ? q->rcpt_ids.v[0] : 0, size = 0;
 	size_t len = 0;
@@ -175,12 +182,8 @@ static int read_message(struct pb_actor *a, const struct msg_router_resolve_req 
 		free(buf);
 		return -1;
 	}
-	int64_t now_ms = (int64_t)pb_clock_wall_ms();
-	time_t now = (time_t)(now_ms / 1000);
-	struct tm tm;
-	localtime_r(&now, &tm);
-	router_message_build(buf, len, q->size, router_message_type(q->origin), now_ms / 1000,
-			     (int)(tm.tm_gmtoff / 60), msg_r);
+	router_message_build(buf, len, q->size, router_message_type(q->origin), lua->now_s,
+			     (int)(lua->utc_offset_s / 60), msg_r);
 	free(buf);
 	return 0;
 }
@@ -215,7 +218,7 @@ static struct router_facts make_facts(struct pb_actor *a, struct router_shard *r
 
 	bool rules = any_rules(r);
 	*have_msg_r = (rules || any_scripts(r, lua)) && q->blob_key[0] != '\0' &&
-		      read_message(a, q, rules ? ROUTER_FACTS_READ_MAX : ROUTER_SCRIPT_READ_MAX,
+		      read_message(a, q, rules ? ROUTER_FACTS_READ_MAX : ROUTER_SCRIPT_READ_MAX, lua,
 				   msg) == 0;
 	if (*have_msg_r) {
 		f.subject = msg->subject;

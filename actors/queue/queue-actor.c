@@ -443,6 +443,8 @@ static void refill(struct pb_actor *a, struct queue_shard *s, const char *host, 
 }
 
 /* Every recipient delivered, none owing a success DSN: the entry may end at once. */
+static void op_delete(struct queue_shard *s, struct qentry *e);
+
 static bool all_delivered(const struct qentry *e)
 {
 	for (size_t i = 0; i < e->q.n; i++)
@@ -498,7 +500,11 @@ static int on_sent(struct pb_actor *a, void *state, struct pb_msg *m)
 									 : "Deferred",
 					  (unsigned long long)e->q.id, r->addr, e->host, text);
 	}
-	e->q.next_ms = next_due(e, now, &o);
+	bool deleted = e->delete_after; /* what the attempt left is deleted now */
+	if (deleted)
+		op_delete(s, e);
+	e->delete_after = false;
+	e->q.next_ms = deleted ? 0 : next_due(e, now, &o);
 	bool finish = all_delivered(e) && !e->q.held;
 	if (!finish)
 		queue_entry_save(s, e);
@@ -508,7 +514,7 @@ static int on_sent(struct pb_actor *a, void *state, struct pb_msg *m)
 	uint16_t port = e->port;
 	memcpy(host, e->host, sizeof(host));
 	dest_count(s, host, port, -1);
-	if (finish)
+	if (finish || deleted)
 		process(a, s, at, now, &o); /* ends it: finish, or the outcomes saved */
 	refill(a, s, host, port, now, &o);
 	return 0;
@@ -664,12 +670,12 @@ static int on_op(struct pb_actor *a, void *state, struct pb_msg *m)
 		e->q.held = false;
 	else if (strcmp(op, "retry") == 0)
 		e->q.next_ms = 0;
-	else if (strcmp(op, "delete") == 0 && !e->in_flight)
+	else if (strcmp(op, "delete") == 0 && e->in_flight)
+		e->delete_after = true; /* what its attempt does not deliver goes at its end */
+	else if (strcmp(op, "delete") == 0)
 		op_delete(s, e);
 	else
-		return pb_reply_status(a, m, PB_ERR_REFUSED,
-				       strcmp(op, "delete") == 0 ? "being sent: try again"
-								 : "unknown operation"), 0;
+		return pb_reply_status(a, m, PB_ERR_REFUSED, "unknown operation"), 0;
 	queue_entry_save(s, e);
 	pb_info("queue", "event=%s queue_id=%llu", op, (unsigned long long)e->q.id);
 	process_all(a, s, now);

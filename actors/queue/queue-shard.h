@@ -18,6 +18,7 @@
 struct qentry {
 	struct pb_queue_rec q;
 	bool in_flight;
+	bool delete_after;                      /* deleted while in flight: at the attempt's end */
 	bool blocked;                           /* due, but its next hop had no free slot */
 	bool held_back;                         /* due while the shard was paused (logged once) */
 	bool *sent;                             /* per recipient: in the transaction in flight */

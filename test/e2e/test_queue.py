@@ -81,6 +81,8 @@ class Peer(socketserver.ThreadingTCPServer):
     def __init__(self):
         self.received = []
         self.connections = self.rsets = self.quits = 0
+        self.stalled = threading.Event()  # a RCPT of "stall..." arrived and waits
+        self.unstall = threading.Event()  # set: the stalled RCPT is answered 451
         super().__init__(("127.0.0.1", 0), PeerHandler)
         self.port = self.server_address[1]
         threading.Thread(target=self.serve_forever, daemon=True).start()
@@ -105,7 +107,11 @@ class PeerHandler(socketserver.StreamRequestHandler):
                 self.reply("250 2.1.0 Ok")
             elif verb == "RCPT":
                 addr = cmd.split("<", 1)[1].split(">", 1)[0]
-                if addr.startswith("ctl"):  # control bytes in a reply
+                if addr.startswith("stall"):  # the transaction stays open until unstall
+                    self.server.stalled.set()
+                    self.server.unstall.wait(60)
+                    self.reply("451 4.3.0 <%s>: try again later" % addr)
+                elif addr.startswith("ctl"):  # control bytes in a reply
                     self.reply("550 5.1.2 <%s>: \x1b[31mred\x07 alert" % addr)
                 elif addr.startswith("bad"):
                     self.reply("550 5.1.1 <%s>: Recipient address rejected: User unknown" % addr)
@@ -407,6 +413,20 @@ class QueueCase(QueueBase):
         self.assertEqual(self.queue("hold", qid)[0], 1)
         self.assertEqual(self.queue("show", "nonsense")[0], 64)
         self.assertFalse([m for m in self.dsns("failed") if "y@held.example" in m.as_string()])
+
+    def test_delete_while_being_sent(self):
+        """`queue delete` of an entry whose transaction is open succeeds: what the attempt
+        does not deliver goes when it ends (it used to be refused "being sent: try again")."""
+        self.send(["stall@refuse.example"], b"Subject: stalled\r\n\r\nbody\r\n")
+        self.assertTrue(self.peer.stalled.wait(30), "the transaction reached the peer")
+        qid = pbtest.wait_until(lambda: self.find_entry("stall@refuse.example"), timeout=30,
+                                what="the entry")[0]
+        rc, out, err = self.queue("delete", qid)
+        self.peer.unstall.set()
+        self.assertEqual(rc, 0, err)
+        pbtest.wait_until(lambda: self.queue("show", qid)[0] == 1, timeout=30,
+                          what="the entry gone after its attempt")
+        self.assertFalse([m for m in self.dsns("failed") if "stall@" in m.as_string()])
 
     def test_8bit(self):
         body8 = "Subject: caf\u00e9\r\nContent-Type: text/plain; charset=utf-8\r\n" \

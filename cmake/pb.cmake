@@ -51,8 +51,14 @@ function(pb_add_fuzz name)
   if(T_CORPUS)
     list(APPEND dirs ${T_CORPUS})
   endif()
-  add_test(NAME ${name} COMMAND ${name} -max_total_time=${PB_FUZZ_SECONDS} -rss_limit_mb=2048
-           -timeout=10 -print_final_stats=1 ${dirs})
+  # libFuzzer's progress lines go to a log; on failure the end of it (the crash report) is
+  # printed, so a CI summary that keeps only the first and last lines still shows the cause.
+  # A crashing input is kept as ${name}-crash-* in the build directory.
+  set(log ${CMAKE_CURRENT_BINARY_DIR}/${name}.log)
+  add_test(NAME ${name} COMMAND sh -c "\"$0\" \"$@\" >'${log}' 2>&1 && tail -n 8 '${log}' || { echo '${name} failed; the end of ${log}:'; tail -n 80 '${log}'; exit 1; }"
+           $<TARGET_FILE:${name}> -max_total_time=${PB_FUZZ_SECONDS} -rss_limit_mb=2048
+           -timeout=10 -print_final_stats=1
+           -artifact_prefix=${CMAKE_CURRENT_BINARY_DIR}/${name}-crash- ${dirs})
   set_tests_properties(${name} PROPERTIES LABELS fuzz TIMEOUT 600)
 endfunction()
 

@@ -55,17 +55,83 @@ static void facts_now(lua_State *L, const struct pb_lua_facts *f)
 	lua_setfield(L, -2, "now");
 }
 
-void pb_lua_env_facts(lua_State *L)
+/* Sets msg.subject (the table at idx) from the facts' subject_fn, once. */
+static void subject_fetch(lua_State *L, int idx)
 {
 	const struct pb_lua_facts *f = pb_lua_run_of(L)->facts;
 
+	idx = lua_absindex(L, idx);
+	lua_pushliteral(L, "subject");
+	if (lua_rawget(L, idx) != LUA_TNIL) /* fetched, or set by the script */
+		return;
+	lua_pop(L, 1);
+	const char *subject = f->subject_fn(f->subject_ctx);
+	lua_pushstring(L, subject != NULL ? subject : "");
+	lua_pushliteral(L, "subject");
+	lua_pushvalue(L, -2);
+	lua_rawset(L, idx);
+}
+
+/* msg's __index: only "subject" is missing on purpose; anything else reads nil. */
+static int msg_index(lua_State *L)
+{
+	const char *key = lua_tostring(L, 2);
+
+	if (lua_type(L, 2) != LUA_TSTRING || strcmp(key, "subject") != 0)
+		return lua_pushnil(L), 1;
+	subject_fetch(L, 1);
+	return 1;
+}
+
+/* The raw next, whatever the script made of the global `next`. */
+static int msg_next(lua_State *L)
+{
+	luaL_checktype(L, 1, LUA_TTABLE);
+	lua_settop(L, 2);
+	if (lua_next(L, 1))
+		return 2;
+	lua_pushnil(L);
+	return 1;
+}
+
+/* msg's __pairs: the subject fetched first, so an iteration sees every fact. */
+static int msg_pairs(lua_State *L)
+{
+	luaL_checktype(L, 1, LUA_TTABLE);
+	subject_fetch(L, 1);
+	lua_pop(L, 1);
+	lua_pushcfunction(L, msg_next);
+	lua_pushvalue(L, 1);
+	lua_pushnil(L);
+	return 3;
+}
+
+/* The msg table; its subject set, or fetched when first used (pb_lua_facts.subject_fn). */
+static void facts_msg(lua_State *L, const struct pb_lua_facts *f)
+{
 	lua_createtable(L, 0, 5);
 	set_string(L, "recipient", f->recipient);
 	set_string(L, "user", f->user);
 	set_string(L, "sender", f->sender);
-	set_string(L, "subject", f->subject);
+	if (f->subject != NULL || f->subject_fn == NULL) {
+		set_string(L, "subject", f->subject);
+	} else {
+		lua_createtable(L, 0, 2);
+		lua_pushcfunction(L, msg_index);
+		lua_setfield(L, -2, "__index");
+		lua_pushcfunction(L, msg_pairs);
+		lua_setfield(L, -2, "__pairs");
+		lua_setmetatable(L, -2);
+	}
 	set_int(L, "size", (lua_Integer)f->size);
 	lua_setfield(L, -2, "msg");
+}
+
+void pb_lua_env_facts(lua_State *L)
+{
+	const struct pb_lua_facts *f = pb_lua_run_of(L)->facts;
+
+	facts_msg(L, f);
 
 	lua_createtable(L, 0, (int)f->n_settings);
 	for (size_t i = 0; i < f->n_settings; i++)

@@ -58,6 +58,11 @@ struct pb_lua_facts {
 	const char *user;      /* the local user it resolved to */
 	const char *sender;    /* envelope sender; "" for the null sender */
 	const char *subject;   /* decoded to UTF-8; NULL or "" when absent */
+	/* subject NULL and subject_fn set: msg.subject is asked of subject_fn(subject_ctx) when
+	 * the script first reads it (or iterates msg with pairs) — the router then reads the
+	 * message, and not at all for a script that never looks. Its result may be NULL (""). */
+	const char *(*subject_fn)(void *ctx);
+	void *subject_ctx;
 	uint64_t size;         /* message size in bytes */
 	int64_t now_s;         /* wall clock, seconds since the epoch (passed in, never read) */
 	int32_t utc_offset_s;  /* the server's local UTC offset at now_s: pb_lua_local_offset() */

@@ -5,7 +5,7 @@
  * The message's facts for the rules (router-facts.h) and the routing scripts' msg.subject come
  * from its first octets, read through the reader shards (READER_READ_REQ, reader-client.h: the
  * body's owner for reads, as DESIGN.md wants: the router never opens the store), and only when
- * some rule set or routing script exists.
+ * some rule set exists or a routing script looks at msg.subject.
  */
 #include "router-actor.h"
 
@@ -199,13 +199,38 @@ static bool any_scripts(const struct router_shard *r, const struct router_lua_en
 	return false;
 }
 
-/* The message's facts (origin: enum pb_origin), and its first octets' when some rule set or
- * script may use them; the scripts run with *lua. */
-static struct router_facts make_facts(struct pb_actor *a, struct router_shard *r,
-				      const struct msg_router_resolve_req *q,
-				      const struct router_lua_env *lua,
-				      struct router_message *msg, bool *have_msg_r)
+/* The message's first octets, read once when something asks for them. */
+struct facts_read {
+	struct pb_actor *a;
+	const struct msg_router_resolve_req *q;
+	const struct router_lua_env *lua;
+	struct router_message msg;
+	bool tried, have;
+};
+
+static void facts_read_now(struct facts_read *rd, size_t max)
 {
+	rd->tried = true;
+	rd->have = rd->q->blob_key[0] != '\0' && read_message(rd->a, rd->q, max, rd->lua,
+								&rd->msg) == 0;
+}
+
+/* router_facts.subject_fn: a routing script looks at msg.subject for the first time. */
+static const char *lazy_subject(void *ctx)
+{
+	struct facts_read *rd = ctx;
+
+	if (!rd->tried)
+		facts_read_now(rd, ROUTER_SCRIPT_READ_MAX);
+	return rd->have ? rd->msg.subject : NULL;
+}
+
+/* The message's facts (origin: enum pb_origin): with rule sets, its first octets read now;
+ * with routing scripts only, read when a script first asks for the Subject (most never do:
+ * user_redirect.lua as installed does not). The scripts run with rd->lua. */
+static struct router_facts make_facts(struct router_shard *r, struct facts_read *rd)
+{
+	const struct msg_router_resolve_req *q = rd->q;
 	bool collected = q->origin == PB_ORIGIN_COLLECTED;
 	struct router_facts f = {
 		.sender = q->sender, .size = q->size,
@@ -213,16 +238,18 @@ static struct router_facts make_facts(struct pb_actor *a, struct router_shard *r
 		.collector = collected && q->collector[0] ? q->collector : NULL,
 		.now_ms = (int64_t)pb_clock_wall_ms(),
 		.origin = q->origin <= PB_ORIGIN_SYSTEM ? (enum pb_origin)q->origin : PB_ORIGIN_SMTP,
-		.lua = lua,
+		.lua = rd->lua,
 	};
 
-	bool rules = any_rules(r);
-	*have_msg_r = (rules || any_scripts(r, lua)) && q->blob_key[0] != '\0' &&
-		      read_message(a, q, rules ? ROUTER_FACTS_READ_MAX : ROUTER_SCRIPT_READ_MAX, lua,
-				   msg) == 0;
-	if (*have_msg_r) {
-		f.subject = msg->subject;
-		f.message = &msg->facts;
+	if (any_rules(r)) {
+		facts_read_now(rd, ROUTER_FACTS_READ_MAX);
+		if (rd->have) {
+			f.subject = rd->msg.subject;
+			f.message = &rd->msg.facts;
+		}
+	} else if (any_scripts(r, rd->lua)) {
+		f.subject_fn = lazy_subject;
+		f.subject_ctx = rd;
 	}
 	return f;
 }
@@ -237,20 +264,21 @@ static int on_resolve(struct pb_actor *a, void *state, struct pb_msg *m)
 
 	if (refresh(a, r, &error) < 0)
 		return pb_reply_status(a, m, PB_ERR_TEMP, error), 0;
-	struct router_message msg;
-	bool have_msg;
 	struct router_lua_env lua;
 	router_scripts_env(&r->scripts, pb_actor_runtime(a), (int64_t)pb_clock_wall_ms(), &lua);
-	struct router_facts f = make_facts(a, r, q, &lua, &msg, &have_msg);
+	struct facts_read rd = { .a = a, .q = q, .lua = &lua };
+	struct router_facts f = make_facts(r, &rd);
+	bool have_msg = f.message != NULL;
+	struct router_message *msg = &rd.msg;
 	struct router_spam_verdict spam;
 	router_spam_score(a, q, &spam); /* bounded by spam.timeout_ms; never fails */
 	f.has_spam_score = spam.scored;
 	f.spam_score = spam.result.score;
 	f.spam_quarantine = spam.scored && router_spam_is_quarantine(&spam.result, spam.threshold);
 	if (have_msg) { /* the rules' Spam Score and Quarantined conditions */
-		msg.facts.has_spam_score = f.has_spam_score;
-		msg.facts.spam_score = f.spam_score;
-		msg.facts.quarantined = f.spam_quarantine;
+		msg->facts.has_spam_score = f.has_spam_score;
+		msg->facts.spam_score = f.spam_score;
+		msg->facts.quarantined = f.spam_quarantine;
 	}
 	const char **bare = xcalloc(q->rcpts.n + 1, sizeof(char *));
 	for (uint32_t i = 0; i < q->rcpts.n; i++) {
@@ -262,8 +290,8 @@ static int on_resolve(struct pb_actor *a, void *state, struct pb_msg *m)
 	for (uint32_t i = 0; i < q->rcpts.n; i++)
 		free((char *)bare[i]);
 	free(bare);
-	if (have_msg)
-		router_message_free(&msg);
+	if (rd.have)
+		router_message_free(msg);
 	if (spam.asked)
 		router_spam_apply(&plan, spam.scored ? &spam.result : NULL, spam.threshold, spam.why);
 	log_plan(q, &plan);

@@ -132,6 +132,7 @@ void router_lua_user(const struct router_facts *f, const struct router_user *u, 
 	};
 	const struct pb_lua_facts facts = {
 		.recipient = addr, .user = u->name, .sender = f->sender, .subject = f->subject,
+		.subject_fn = f->subject_fn, .subject_ctx = f->subject_ctx,
 		.size = f->size, .now_s = env->now_s, .utc_offset_s = env->utc_offset_s,
 		.settings = settings, .n_settings = PB_N_ELEMENTS(settings),
 	};

@@ -105,6 +105,10 @@ struct router_facts {
 	enum router_source source;
 	const char *collector; /* the collector of collected mail, else NULL */
 	const char *subject;   /* the decoded (UTF-8) Subject, NULL absent or not read */
+	/* subject not read yet: the routing scripts ask subject_fn(subject_ctx) when one first
+	 * looks at msg.subject (pb_lua_facts.subject_fn); NULL: none */
+	const char *(*subject_fn)(void *ctx);
+	void *subject_ctx;
 	/* The message's facts for the message rules (router-facts.h; its type Incoming, Local or
 	 * System, headers, size, dates), NULL when not read: no rule is evaluated, and the trace
 	 * says so when a reached account has rules. */

@@ -8,6 +8,8 @@
 #include "pb-lua.h"
 #include "pb-test.h"
 
+#include <stdio.h>
+
 /* Monday 2026-11-30 07:30:00 UTC. */
 #define MONDAY_0730_UTC 1796023800
 
@@ -249,7 +251,56 @@ static void test_cache(void)
 	pb_lua_cache_free(NULL);
 }
 
+static int subject_asked;
+
+static const char *subject_of(void *ctx)
+{
+	subject_asked++;
+	return ctx;
+}
+
+/* Runs script with the Subject given by subject_of(subject); rc, error freed. */
+static int run_lazy(const char *script, const char *subject)
+{
+	struct pb_lua_limits limits;
+	struct pb_lua_decision d;
+	struct pb_lua_facts f = facts;
+	char *error = NULL;
+
+	f.subject = NULL;
+	f.subject_fn = subject_of;
+	f.subject_ctx = (void *)subject;
+	pb_lua_limits_default(&limits);
+	int rc = pb_lua_route("t.lua", script, strlen(script), &limits, &f, &d, &error);
+	if (rc < 0)
+		fprintf(stderr, "run_lazy: %s\n", error);
+	free(error);
+	pb_lua_decision_free(&d);
+	return rc;
+}
+
+/* msg.subject is asked for once, when a script first reads it or iterates msg, and never by
+ * a script that does not look; NULL reads as "". */
+static void test_subject_lazy(void)
+{
+	subject_asked = 0;
+	CHECK_INT(run_lazy("assert(msg.user == 'sue' and msg.size == 12345)", "Hi"), 0);
+	CHECK_INT(subject_asked, 0);
+	CHECK_INT(run_lazy("assert(msg.subject == 'Hi' and msg.subject == 'Hi')\n"
+			   "assert(msg.nothing == nil and msg[1] == nil)", "Hi"), 0);
+	CHECK_INT(subject_asked, 1);
+	CHECK_INT(run_lazy("local n, seen = 0, nil\n"
+			   "for k, v in pairs(msg) do n = n + 1; if k == 'subject' then seen = v end end\n"
+			   "assert(n == 5 and seen == 'Hey', n)", "Hey"), 0);
+	CHECK_INT(subject_asked, 2);
+	CHECK_INT(run_lazy("assert(msg.subject == '')", NULL), 0);
+	CHECK_INT(subject_asked, 3);
+	CHECK_INT(run_lazy("msg.subject = 'mine'\nassert(msg.subject == 'mine')", "Hi"), 0);
+	CHECK_INT(subject_asked, 3);
+}
+
 static const struct pb_test_case tests[] = {
+	{ "subject_lazy", test_subject_lazy },
 	{ "cache", test_cache },
 	{ "facts", test_facts },
 	{ "facts_edges", test_facts_edges },

@@ -72,6 +72,7 @@ struct pb_runtime {
 	size_t n_shards;
 	atomic_uint_fast64_t next_port; /* unique caller port numbers */
 	struct pb_settings_holder *settings; /* the current settings snapshot */
+	atomic_uint_fast64_t generations[PB_GEN_COUNT]; /* pb_runtime_generation */
 };
 
 /* Writes the transport URL of a symbolic address. */

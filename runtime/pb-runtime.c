@@ -68,6 +68,18 @@ const char *pb_runtime_node(struct pb_runtime *rt)
 	return rt->node;
 }
 
+void pb_runtime_generation_set(struct pb_runtime *rt, enum pb_generation g, uint64_t value)
+{
+	if (g < PB_GEN_COUNT)
+		atomic_store_explicit(&rt->generations[g], value, memory_order_release);
+}
+
+uint64_t pb_runtime_generation(struct pb_runtime *rt, enum pb_generation g)
+{
+	return g < PB_GEN_COUNT ? atomic_load_explicit(&rt->generations[g], memory_order_acquire)
+				: 0;
+}
+
 void pb_runtime_address(struct pb_runtime *rt, const char *name, char *addr, size_t size)
 {
 	snprintf(addr, size, "%s/%s", rt->node, name);

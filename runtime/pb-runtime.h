@@ -116,6 +116,17 @@ const char *pb_runtime_node(struct pb_runtime *rt);
  * PB_MSG_MAX_ADDR bytes always suffice for a name shorter than 64 bytes. */
 void pb_runtime_address(struct pb_runtime *rt, const char *name, char *addr, size_t size);
 
+/* Published generations: a counter the owner of some records moves with every change to them,
+ * which any thread may read to tell whether a copy it holds (taken with that generation) is
+ * still current, without asking the owner. A hint that saves a round trip, never the data:
+ * the copy itself is still fetched from the owner. 0 until the owner publishes. */
+enum pb_generation {
+	PB_GEN_ROUTES, /* the directory's routing records (DIR_ROUTES_REP.gen) */
+	PB_GEN_COUNT
+};
+void pb_runtime_generation_set(struct pb_runtime *rt, enum pb_generation g, uint64_t value);
+uint64_t pb_runtime_generation(struct pb_runtime *rt, enum pb_generation g);
+
 /* Per-actor counters, for the status command. */
 struct pb_actor_stats {
 	char name[64];

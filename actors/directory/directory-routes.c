@@ -20,6 +20,7 @@ void directory_routes_init(struct directory *d)
 {
 	memset(&d->routes, 0, sizeof(d->routes));
 	d->routes.gen = pb_clock_wall_ms(); /* never a generation of an earlier life */
+	pb_runtime_generation_set(d->rt, PB_GEN_ROUTES, d->routes.gen);
 	pb_msg_init(&d->routes.snap, MSG_DIR_ROUTES_REP);
 }
 
@@ -29,9 +30,13 @@ void directory_routes_deinit(struct directory *d)
 	pb_msg_free(&d->routes.snap);
 }
 
+/* The generation moves, and is published (the router shards compare it with their
+ * snapshot's before each message instead of asking): before the write it stands for, which
+ * is fine — a snapshot is built in this thread, after the handler that wrote. */
 void directory_routes_changed(struct directory *d)
 {
 	d->routes.gen++;
+	pb_runtime_generation_set(d->rt, PB_GEN_ROUTES, d->routes.gen);
 }
 
 static int add_user(const struct pb_user_rec *u, void *ctx)

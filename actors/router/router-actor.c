@@ -60,8 +60,10 @@ static int refresh(struct pb_actor *a, struct router_shard *r, const char **erro
 	struct pb_msg rep;
 	uint32_t code;
 
-	pb_sync_init_caller(&t, pb_actor_caller(a), ROUTER_DIRECTORY_MS);
 	uint64_t gen = r->have ? r->snap.u.dir_routes_rep.gen : 0;
+	if (r->have && pb_runtime_generation(pb_actor_runtime(a), PB_GEN_ROUTES) == gen)
+		return 0; /* the directory published no change since: no need to ask */
+	pb_sync_init_caller(&t, pb_actor_caller(a), ROUTER_DIRECTORY_MS);
 	if (directory_client_routes(&t, gen, &code, &rep, error_r) < 0)
 		return -1;
 	if (code != PB_OK)

@@ -362,7 +362,48 @@ static void test_table_grows(void)
 	CHECK_INT(grown_open, 0);
 }
 
+/* Keeps its input until a line ends, noting the largest buffer capacity it saw. */
+static size_t in_cap_max;
+
+static void on_input_keep(void *session, struct net_conn *c)
+{
+	struct pb_buf *in = net_conn_input(c);
+
+	if (in->cap > in_cap_max)
+		in_cap_max = in->cap;
+	if (strstr(in->data, "\r\n") != NULL) {
+		net_conn_write(c, in->data, in->len);
+		pb_buf_reset(in);
+	}
+}
+
+static const struct net_proto keep_proto = { on_accept, on_input_keep, on_timeout, on_close,
+					     NULL, "busy\r\n", 0 };
+
+/* A connection's input buffer is as large as what it holds (a few reads of a short command
+ * here), not NET_READ_CHUNK or more for every read: such a buffer, made and given back at each
+ * read, was an mmap and a munmap per read. */
+static void test_input_sized_by_content(void)
+{
+	struct net_loop *l = net_loop_create(clock_fn, NULL);
+	int port = listen_port_of(l, &keep_proto);
+	REQUIRE(port > 0);
+	n_sessions = 0;
+	in_cap_max = 0;
+	int fd = dial(port);
+	CHECK(read_until(l, fd, "hello"));
+	REQUIRE(send(fd, "EHLO ", 5, 0) == 5);
+	for (int i = 0; i < 20; i++)
+		net_loop_run_once(l, 5);
+	REQUIRE(send(fd, "client.example\r\n", 16, 0) == 16);
+	CHECK(read_until(l, fd, "EHLO client.example"));
+	CHECK(in_cap_max > 0 && in_cap_max <= NET_IDLE_BUF);
+	close(fd);
+	net_loop_destroy(&l);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "input_sized_by_content", test_input_sized_by_content },
 	{ "table_grows", test_table_grows },
 	{ "find_any_id", test_find_any_id },
 	{ "refused_at_accept_hears_busy", test_refused_at_accept_hears_busy },

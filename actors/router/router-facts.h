@@ -5,8 +5,8 @@
  * sees it (its text part, text/plain preferred, quoted-printable or base64 undone, the charset
  * converted to UTF-8, HTML stripped to text; decoded from the octets read, only when a Body
  * condition asks), its whole size and where it came
- * from. Used by the router actor (each entry it resolves) and the CLI's `rules dry-run` (each
- * stored message), so both test the same facts. Pure: the caller reads the octets. THREAD:
+ * from. Used by the router actor (each entry it resolves) and the CLI's `rules dry-run` (a
+ * message file), so both test the same facts. Pure: the caller reads the octets. THREAD:
  * any. OWNS: the struct router_message it fills.
  */
 #ifndef ROUTER_FACTS_H

@@ -4,7 +4,9 @@
  * [32 raw body hash][u32 n][n x (str rcpt, u64 user id)]; v2 (written now) the same with
  * [str msgid] after the sender; v3 v2 and [u8 planned] at the end; v4 (written now) v3 and
  * [u8 origin][str collector][u8 items] and, when items is 1, n x ([str folder][u32 flags]
- * [str keywords]) (the plan's folders, flags and keywords). All are read.
+ * [str keywords]) (the plan's folders, flags and keywords); v5 (written now) v4 and, when items
+ * is 1, [u8 edits] and when it is 1 n x [str headers] (the header edits of each item, "" none:
+ * mime-edit.h). All are read.
  * Part of pb_store_spool (store-spool.h). OWNS: the spool column family (its ids come from
  * store_next_id, store-refs.c).
  * THREAD: any; puts are independent, a given entry is iterated and removed by one actor.
@@ -14,6 +16,7 @@
 #define SPOOL_V2 2 /* v1 with the msgid */
 #define SPOOL_V3 3 /* v2 and [u8 planned] at the end */
 #define SPOOL_V4 4 /* v3, the origin, the collector and the plan's folders, flags, keywords */
+#define SPOOL_V5 5 /* v4 and the items' header edits */
 
 void pb_spool_rec_free(struct pb_spool_rec *r)
 {
@@ -28,16 +31,18 @@ void pb_spool_rec_free(struct pb_spool_rec *r)
 	for (size_t i = 0; r->folders != NULL && i < r->n_rcpts; i++) {
 		free(r->folders[i]);
 		free(r->keywords[i]);
+		free(r->headers != NULL ? r->headers[i] : NULL);
 	}
 	free(r->folders);
 	free(r->keywords);
+	free(r->headers);
 	free(r->flags);
 	memset(r, 0, sizeof(*r));
 }
 
 static void spool_encode(const struct pb_spool_rec *r, const uint8_t raw[32], struct pb_buf *v)
 {
-	store_enc_u8(v, SPOOL_V4);
+	store_enc_u8(v, SPOOL_V5);
 	store_enc_str(v, r->sender != NULL ? r->sender : "");
 	store_enc_str(v, r->msgid != NULL ? r->msgid : "");
 	store_enc_u64(v, (uint64_t)r->received_ms);
@@ -57,10 +62,25 @@ static void spool_encode(const struct pb_spool_rec *r, const uint8_t raw[32], st
 		store_enc_u32(v, r->flags[i]);
 		store_enc_str(v, r->keywords[i] != NULL ? r->keywords[i] : "");
 	}
+	if (r->folders == NULL)
+		return;
+	store_enc_u8(v, r->headers != NULL ? 1 : 0);
+	for (size_t i = 0; r->headers != NULL && i < r->n_rcpts; i++)
+		store_enc_str(v, r->headers[i] != NULL ? r->headers[i] : "");
 }
 
-/* v4's tail: the origin, the collector and the plan's items. */
-static void spool_decode_v4(struct store_rd *rd, struct pb_spool_rec *r)
+/* v5's tail: the items' header edits. */
+static void spool_decode_v5(struct store_rd *rd, struct pb_spool_rec *r)
+{
+	if (store_rd_u8(rd) == 0 || rd->bad)
+		return;
+	r->headers = xcalloc(r->n_rcpts + 1, sizeof(char *));
+	for (size_t i = 0; i < r->n_rcpts && !rd->bad; i++)
+		r->headers[i] = store_rd_str(rd);
+}
+
+/* v4's tail: the origin, the collector and the plan's items (v5: their header edits). */
+static void spool_decode_v4(struct store_rd *rd, struct pb_spool_rec *r, uint8_t version)
 {
 	r->origin = store_rd_u8(rd);
 	r->collector = store_rd_str(rd);
@@ -74,6 +94,8 @@ static void spool_decode_v4(struct store_rd *rd, struct pb_spool_rec *r)
 		r->flags[i] = store_rd_u32(rd);
 		r->keywords[i] = store_rd_str(rd);
 	}
+	if (version >= SPOOL_V5 && !rd->bad)
+		spool_decode_v5(rd, r);
 }
 
 /* A collector's seen mark (rec->mark) into the batch, state fetched, keeping the first-seen
@@ -163,7 +185,7 @@ static int spool_decode(const void *key, size_t klen, const void *val, size_t vl
 	store_rd_init(&rd, val, vlen);
 	uint8_t version = store_rd_u8(&rd);
 	if (version != STORE_V1 && version != SPOOL_V2 && version != SPOOL_V3 &&
-	    version != SPOOL_V4)
+	    version != SPOOL_V4 && version != SPOOL_V5)
 		return -1;
 	r->sender = store_rd_str(&rd);
 	r->msgid = version >= SPOOL_V2 ? store_rd_str(&rd) : xstrdup("");
@@ -183,7 +205,7 @@ static int spool_decode(const void *key, size_t klen, const void *val, size_t vl
 	}
 	r->planned = version >= SPOOL_V3 && store_rd_u8(&rd) != 0;
 	if (version >= SPOOL_V4)
-		spool_decode_v4(&rd, r);
+		spool_decode_v4(&rd, r, version);
 	store_hex_from_raw(raw, r->blob_key);
 	if (!store_rd_ok(&rd) || r->sender == NULL || r->msgid == NULL) {
 		pb_spool_rec_free(r);
@@ -313,6 +335,7 @@ int store_spool_plan_put(rocksdb_writebatch_t *b, struct pb_store *s, uint64_t i
 	plan.folders = p->folders;
 	plan.flags = p->flags;
 	plan.keywords = p->keywords;
+	plan.headers = p->headers;
 	plan.n_rcpts = n;
 	plan.planned = true;
 	store_hex_to_raw(r.blob_key, raw);

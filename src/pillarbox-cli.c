@@ -320,6 +320,12 @@ static const struct command commands[] = {
 	  cli_rules_set },
 	{ "rules del", "[USER]", 0, 1, 0, "remove message rules (no USER: the server's)", NULL,
 	  cli_rules_del },
+	{ "rules dry-run", "[USER] FILE|-", 1, 2, 0, "what the rules would do to a message file",
+	  "Evaluates the administrator's rules, then USER's, over the message in FILE ('-':\n"
+	  "standard input; an .eml, its first 256 KiB as delivery reads them) as an Incoming\n"
+	  "message now, and prints each rule's verdict, what delivery would do and the rules\n"
+	  "that matched. Nothing is changed or sent.\n",
+	  cli_rules_dry_run },
 	{ "script get", "USER", 1, 1, 0, "an account's routing script (Lua)", NULL, cli_script_get },
 	{ "script set", "USER [FILE|-]", 1, 2, 0, "set an account's routing script (Lua)",
 	  "Reads the script from FILE, or standard input (- or no FILE); at most 64 KiB. It is\n"

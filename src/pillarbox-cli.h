@@ -70,6 +70,7 @@ int cli_trace(struct cli *c, char **args, int nargs);
 int cli_rules_get(struct cli *c, char **args, int nargs);
 int cli_rules_set(struct cli *c, char **args, int nargs);
 int cli_rules_del(struct cli *c, char **args, int nargs);
+int cli_rules_dry_run(struct cli *c, char **args, int nargs);
 /* pillarbox-script.c: an account's routing script. */
 int cli_script_get(struct cli *c, char **args, int nargs);
 int cli_script_set(struct cli *c, char **args, int nargs);

@@ -2,15 +2,22 @@
  * pillarbox-rules.c: the CLI's message rule commands (admin guide 4.14): `rules get [USER]`,
  * `rules set [USER] FILE|-` and `rules del [USER]` (no USER: the administrator's server-wide
  * set), JSON in and out (rules.h's format). The directory checks a set before keeping it.
+ * `rules dry-run [USER] FILE|-` evaluates the stored sets over a message file, changing
+ * nothing: the facts are built by router-facts.c and the rules run by rules_evaluate, as the
+ * router does at delivery (the message taken as Incoming, "now" the CLI's clock).
  * OWNS: nothing. THREAD: the CLI's.
  */
 #include "directory-client-routes.h"
 #include "pb-alloc.h"
 #include "pb-buf.h"
 #include "pillarbox-cli.h"
+#include "router-facts.h"
+#include "router-rules.h"
+#include "rules.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #define CLI_RULES_MAX (1024 * 1024)
 
@@ -30,8 +37,9 @@ int cli_rules_get(struct cli *c, char **args, int nargs)
 	return exit_code;
 }
 
-/* Reads path ("-": standard input) whole, at most CLI_RULES_MAX octets. NULL when it cannot. */
-static char *read_all(const char *path)
+/* Reads path ("-": standard input) to its end, keeping its first max octets (NUL-terminated,
+ * *len_r of them) and counting all in *total_r. NULL when it cannot be read. */
+static char *read_head(const char *path, size_t max, size_t *len_r, uint64_t *total_r)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
 	struct pb_buf b;
@@ -41,16 +49,37 @@ static char *read_all(const char *path)
 	if (f == NULL)
 		return NULL;
 	pb_buf_init(&b);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && b.len <= CLI_RULES_MAX)
-		pb_buf_append(&b, chunk, n);
+	*total_r = 0;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (b.len < max)
+			pb_buf_append(&b, chunk, n < max - b.len ? n : max - b.len);
+		*total_r += n;
+	}
+	bool failed = ferror(f) != 0;
 	if (f != stdin)
 		fclose(f);
-	if (b.len > CLI_RULES_MAX) {
+	if (failed) {
 		pb_buf_deinit(&b);
 		return NULL;
 	}
 	pb_buf_append_c(&b, '\0');
-	return pb_buf_steal(&b, NULL);
+	char *text = pb_buf_steal(&b, len_r);
+	(*len_r)--;
+	return text;
+}
+
+/* Reads path whole, at most CLI_RULES_MAX octets. NULL when it cannot. */
+static char *read_all(const char *path)
+{
+	size_t len;
+	uint64_t total;
+	char *text = read_head(path, CLI_RULES_MAX, &len, &total);
+
+	if (text != NULL && total > CLI_RULES_MAX) {
+		free(text);
+		return NULL;
+	}
+	return text;
 }
 
 int cli_rules_set(struct cli *c, char **args, int nargs)
@@ -77,4 +106,76 @@ int cli_rules_del(struct cli *c, char **args, int nargs)
 	int rc = directory_client_rules_set(&c->t, nargs > 0 ? args[0] : "", true, "", &code,
 					    &error);
 	return cli_simple(c, rc, code, error, "cannot remove the rules", "rules removed");
+}
+
+/* The rule set of user ("": the administrator's) into *set_r (NULL: none set). 0, or the
+ * exit code (reported). */
+static int fetch_set(struct cli *c, const char *user, struct rules_set **set_r)
+{
+	const char *error;
+	uint32_t code = 0;
+	char *json = NULL;
+	uint64_t id;
+
+	*set_r = NULL;
+	int rc = directory_client_rules_get(&c->t, user, &code, &json, &id, &error);
+	if (rc == 0 && code == PB_ERR_NOTFOUND && strcmp(error, "no rules are set") == 0)
+		return 0;
+	int exit_code = cli_outcome(c, rc, code, error, "cannot read the rules");
+	if (exit_code == 0 && rules_set_parse(json, strlen(json), set_r, &error) < 0) {
+		fprintf(stderr, "pillarbox: the stored rules do not parse: %s\n", error);
+		exit_code = EXIT_REFUSED;
+	}
+	free(json);
+	return exit_code;
+}
+
+/* Prints what the rules decided: every trace line (each rule's verdict, then what the
+ * delivery would do, as `pillarbox trace` shows them), then the names that matched. */
+static void print_dry_run(const struct rules_decision *d, const char *who)
+{
+	struct router_rules_outcome o;
+
+	router_rules_outcome_build(d, who, &o);
+	for (size_t i = 0; i < o.trace.n; i++)
+		printf("%s\n", o.trace.v[i]);
+	printf("matched:");
+	for (size_t i = 0; i < d->n_matched; i++)
+		printf("%s \"%s\"", i == 0 ? "" : ",", d->matched[i]);
+	printf("%s\n", d->n_matched == 0 ? " none" : "");
+	router_rules_outcome_free(&o);
+}
+
+int cli_rules_dry_run(struct cli *c, char **args, int nargs)
+{
+	const char *user = nargs > 1 ? args[0] : "", *path = args[nargs - 1];
+	struct rules_set *admin = NULL, *own = NULL;
+	size_t len;
+	uint64_t size;
+	char *data = read_head(path, ROUTER_FACTS_READ_MAX, &len, &size);
+
+	if (data == NULL) {
+		fprintf(stderr, "pillarbox: cannot read %s\n", path);
+		return EXIT_REFUSED;
+	}
+	int exit_code = fetch_set(c, "", &admin);
+	if (exit_code == 0 && user[0] != '\0')
+		exit_code = fetch_set(c, user, &own);
+	if (exit_code == 0) {
+		struct router_message m;
+		struct rules_decision d;
+		time_t now = time(NULL);
+		struct tm tm;
+		localtime_r(&now, &tm);
+		router_message_build(data, len, size, RULES_TYPE_INCOMING,
+				     (int64_t)now, (int)(tm.tm_gmtoff / 60), &m);
+		rules_evaluate(admin, own, &m.facts, &d);
+		print_dry_run(&d, user[0] != '\0' ? user : "(administrator)");
+		rules_decision_deinit(&d);
+		router_message_free(&m);
+	}
+	rules_set_free(&admin);
+	rules_set_free(&own);
+	free(data);
+	return exit_code;
 }

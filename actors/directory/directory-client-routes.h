@@ -43,7 +43,7 @@ int directory_client_script(struct pb_sync *t, const char *op, const char *user,
 int directory_client_rules_set(struct pb_sync *t, const char *user, bool del, const char *json,
 			       uint32_t *code_r, const char **error_r);
 /* The rule set's JSON into *json_r (the caller frees) and the account's id (0: the
- * administrator's) on PB_OK; NOTFOUND none set. */
+ * administrator's) on PB_OK; NOTFOUND "no such account", or "no rules are set". */
 int directory_client_rules_get(struct pb_sync *t, const char *user, uint32_t *code_r,
 			       char **json_r, uint64_t *user_id_r, const char **error_r);
 

@@ -78,6 +78,8 @@ int directory_on_rules_get(struct pb_actor *a, void *state, struct pb_msg *m)
 	struct pb_msg rep;
 
 	int found = owner_of(d, m->u.dir_rules_get_req.user, &id, &error);
+	if (found == 0)
+		return pb_reply_status(a, m, PB_ERR_NOTFOUND, "no such account"), 0;
 	if (found == 1)
 		found = pb_store_route_rules_get(d->store, id, &json, &error);
 	if (found < 0)

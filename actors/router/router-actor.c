@@ -116,7 +116,7 @@ static void fill_reply(struct msg_router_resolve_rep *out, const struct router_p
 		const struct router_plan_item *it = &p->items[i];
 		*pb_rec_plan_item_push(&out->items) = (struct pb_rec_plan_item){
 			it->user_id, item_address(it, rcpts), xstrdup(it->folder), it->flags,
-			xstrdup(it->keywords)
+			xstrdup(it->keywords), xstrdup(it->headers)
 		};
 	}
 	for (uint32_t i = 0; i < p->trace.n; i++)

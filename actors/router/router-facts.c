@@ -6,6 +6,9 @@
 
 #include "mime-decode.h"
 #include "mime-header.h"
+#include "mime-html.h"
+#include "mime-parser.h"
+#include "mime-part.h"
 #include "pb-alloc.h"
 #include "pb-msg.h"
 
@@ -81,21 +84,39 @@ static void address_field(const void *data, size_t len, const char *name,
 	free(raw);
 }
 
-/* Where the body starts: after the header's blank line (len when there is none). */
-static size_t body_start(const char *data, size_t len)
+/* The message's text for Body conditions, decoded once: the text part a reader sees
+ * (mime_message_text_part: text/plain preferred), transfer-decoded and converted to UTF-8 by
+ * the mime library, an HTML part stripped to its text (mime-html.h). A message cut at the
+ * read bound gives the text of its first octets; a part that is not text gives "". */
+static void decode_body(struct router_message *m)
 {
-	for (size_t i = 0; i + 1 < len; i++) {
-		if (data[i] == '\n' && data[i + 1] == '\n')
-			return i + 2;
-		if (data[i] == '\n' && i + 2 < len && data[i + 1] == '\r' && data[i + 2] == '\n')
-			return i + 3;
+	struct mime_message *msg = mime_message_parse(m->raw, m->raw_len, NULL);
+	const struct mime_part *part = mime_message_text_part(msg);
+	struct pb_buf b;
+	const char *error;
+
+	pb_buf_init(&b);
+	if (part != NULL && mime_part_is(part, "text", "html")) {
+		struct pb_buf html;
+		pb_buf_init(&html);
+		(void)mime_part_decode_body(part, m->raw, m->raw_len, &html, &error);
+		mime_html_to_text(html.data != NULL ? html.data : "", html.len, &b);
+		pb_buf_deinit(&html);
+	} else if (part != NULL) {
+		(void)mime_part_decode_body(part, m->raw, m->raw_len, &b, &error);
 	}
-	return len;
+	pb_buf_append_c(&b, '\0');
+	m->body = pb_buf_steal(&b, &m->body_len);
+	m->body_len--;
+	mime_message_free(&msg);
 }
 
 static int body_text(void *ctx, size_t budget, const char **text_r, size_t *len_r)
 {
-	const struct router_message *m = ctx;
+	struct router_message *m = ctx;
+
+	if (m->body == NULL)
+		decode_body(m);
 	*text_r = m->body;
 	*len_r = m->body_len < budget ? m->body_len : budget;
 	return 0;
@@ -129,11 +150,9 @@ void router_message_build(const void *data, size_t len, uint64_t size, enum rule
 
 	memset(m, 0, sizeof(*m));
 	build_header(data, len, m);
-	size_t at = body_start(data, len);
-	m->body_len = len - at;
-	m->body = xmalloc(m->body_len + 1);
-	memcpy(m->body, (const char *)data + at, m->body_len);
-	m->body[m->body_len] = '\0';
+	m->raw_len = len;
+	m->raw = xmalloc(len + 1);
+	memcpy(m->raw, data, len);
 	struct rules_facts *f = &m->facts;
 	f->type = type;
 	f->subject = m->subject;
@@ -148,7 +167,7 @@ void router_message_build(const void *data, size_t len, uint64_t size, enum rule
 	f->now_offset_min = now_offset_min;
 	f->body_text = body_text;
 	f->body_ctx = m;
-	f->body_budget = m->body_len + 1;
+	f->body_budget = ROUTER_FACTS_READ_MAX * 4; /* decoded UTF-8 may outgrow the octets */
 }
 
 void router_message_free(struct router_message *m)
@@ -158,5 +177,6 @@ void router_message_free(struct router_message *m)
 	rules_address_list_free(&m->cc);
 	rules_address_list_free(&m->from);
 	free(m->body);
+	free(m->raw);
 	memset(m, 0, sizeof(*m));
 }

@@ -1,10 +1,12 @@
 /*
  * router-facts.h: the facts of one message for the message rules (rules.h struct
  * rules_facts), built from the first octets of the message as stored: its header (Subject,
- * To, Cc and From decoded to UTF-8 with the mime library, Date) and the body text after it (an
- * excerpt: the octets read, raw as stored, not MIME-decoded), its whole size and where it came
- * from. Used by the router actor (each entry it resolves) and the CLI's `rules dry-run` (each
- * stored message), so both test the same facts. Pure: the caller reads the octets. THREAD:
+ * To, Cc and From decoded to UTF-8 with the mime library, Date) and the body's text as a reader
+ * sees it (its text part, text/plain preferred, quoted-printable or base64 undone, the charset
+ * converted to UTF-8, HTML stripped to text; decoded from the octets read, only when a Body
+ * condition asks), its whole size and where it came
+ * from. Used by the router actor (each entry it resolves) and the CLI's `rules dry-run` (a
+ * message file), so both test the same facts. Pure: the caller reads the octets. THREAD:
  * any. OWNS: the struct router_message it fills.
  */
 #ifndef ROUTER_FACTS_H
@@ -23,7 +25,9 @@ struct router_message {
 	struct rules_facts facts; /* points into the fields below */
 	char *subject;            /* decoded, NULL absent */
 	struct rules_address_list to, cc, from;
-	char *body;               /* the body excerpt, NUL-terminated */
+	char *raw;                /* the octets read, as given */
+	size_t raw_len;
+	char *body;               /* the decoded text, NUL-terminated; NULL until a Body test */
 	size_t body_len;
 };
 

@@ -156,6 +156,7 @@ static void push_item(struct router_plan *p, uint64_t user_id, const char *addre
 		.folder = xstrdup(copy != NULL ? copy->folder : "INBOX"),
 		.flags = copy != NULL ? copy->flags : 0,
 		.keywords = xstrdup(copy != NULL ? copy->keywords : ""),
+		.headers = xstrdup(copy != NULL && copy->headers != NULL ? copy->headers : ""),
 	};
 }
 
@@ -686,6 +687,7 @@ void router_plan_free(struct router_plan *p)
 		free(p->items[i].address);
 		free(p->items[i].folder);
 		free(p->items[i].keywords);
+		free(p->items[i].headers);
 	}
 	free(p->items);
 	for (size_t i = 0; i < p->n_generated; i++) {

@@ -137,6 +137,7 @@ struct router_plan_item {
 	char *folder;
 	uint32_t flags;
 	char *keywords; /* space-separated, "" none */
+	char *headers;  /* local: the header edits of the message rules (mime-edit.h), "" none */
 };
 
 /* h-generate: a message to generate at delivery (router-generate.h, spool-generate.c).

@@ -46,18 +46,41 @@ static char *join_keywords(const struct rules_decision *d, const char *name, str
 	return pb_buf_steal(&b, NULL);
 }
 
+static void tracef(struct pb_strv *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The header edits, one per line ("Name: value" or "Name"), "" none; each traced. */
+static char *join_headers(const struct rules_decision *d, const char *name, struct pb_strv *t)
+{
+	struct pb_buf b;
+
+	pb_buf_init(&b);
+	for (size_t i = 0; i < d->n_headers; i++) {
+		const struct rules_header_edit *h = &d->headers[i];
+		if (h->value != NULL)
+			pb_buf_printf(&b, "%s: %s\n", h->name, h->value);
+		else
+			pb_buf_printf(&b, "%s\n", h->name);
+		if (h->value != NULL)
+			tracef(t, "rules of %s: header %.100s set to \"%.100s\" on the local copies",
+			       name, h->name, h->value);
+		else
+			tracef(t, "rules of %s: header %.100s removed from the local copies", name,
+			       h->name);
+	}
+	pb_buf_append_c(&b, '\0');
+	return pb_buf_steal(&b, NULL);
+}
+
 static void add_copy(struct router_rules_outcome *o, const char *folder, uint32_t flags,
-		     const char *keywords)
+		     const char *keywords, const char *headers)
 {
 	for (size_t i = 0; i < o->n_copies; i++)
 		if (strcasecmp(o->copies[i].folder, folder) == 0)
 			return; /* one copy per folder */
 	o->copies = xrealloc(o->copies, sizeof(*o->copies) * (o->n_copies + 1));
 	o->copies[o->n_copies++] = (struct router_rules_copy){ xstrdup(folder), flags,
-							       xstrdup(keywords) };
+							       xstrdup(keywords), xstrdup(headers) };
 }
-
-static void tracef(struct pb_strv *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void tracef(struct pb_strv *t, const char *fmt, ...)
 {
@@ -76,9 +99,9 @@ static void trace_unapplied(const struct rules_decision *d, const char *name, st
 	if (d->forward_sender != NULL)
 		tracef(t, "rules of %s: the forward sender %.100s is not applied (not supported)",
 		       name, d->forward_sender);
-	if (d->n_headers > 0)
-		tracef(t, "rules of %s: %zu header edit(s) not applied (not supported)", name,
-		       d->n_headers);
+	if (d->n_headers > 0 && d->n_forwards > 0)
+		tracef(t, "rules of %s: header edits are not applied to forwards (not supported)",
+		       name);
 	if (d->has_spam_score)
 		tracef(t, "rules of %s: spam score set to %.1f", name, d->spam_score);
 }
@@ -90,12 +113,14 @@ static void build_copies(const struct rules_decision *d, const char *name,
 	uint32_t flags = (d->seen == RULES_ON ? ROUTER_FLAG_SEEN : 0) |
 			 (d->flagged == RULES_ON ? ROUTER_FLAG_FLAGGED : 0);
 	char *kw = join_keywords(d, name, &o->trace);
+	char *headers = join_headers(d, name, &o->trace);
 
 	if (d->keep_inbox)
 		add_copy(o, d->quarantined == RULES_ON ? ROUTER_RULES_QUARANTINE : "INBOX", flags,
-			 kw);
+			 kw, headers);
 	for (size_t i = 0; i < d->n_folders; i++)
-		add_copy(o, d->folders[i], flags, kw);
+		add_copy(o, d->folders[i], flags, kw, headers);
+	free(headers);
 	for (size_t i = 0; i < o->n_copies; i++)
 		tracef(&o->trace, "rules of %s: a copy in folder %s%s%s%s%s", name,
 		       o->copies[i].folder, flags & ROUTER_FLAG_SEEN ? ", marked read" : "",
@@ -144,6 +169,7 @@ void router_rules_outcome_free(struct router_rules_outcome *o)
 	for (size_t i = 0; i < o->n_copies; i++) {
 		free(o->copies[i].folder);
 		free(o->copies[i].keywords);
+		free(o->copies[i].headers);
 	}
 	free(o->copies);
 	for (size_t i = 0; i < o->n_forwards; i++)

@@ -11,8 +11,10 @@
  *     per folder (created at delivery when missing);
  *   - seen / flagged ON add \Seen / \Flagged to every copy; keywords (IMAP atoms only: any
  *     other is left out, traced) go on every copy;
- *   - forward_sender and header edits are not applied (they need a copy of the body with a
- *     new header): the trace says so; set_spam_score is traced.
+ *   - header edits go with every local copy (its headers: one edit per line, "Name: value"
+ *     or "Name", mime-edit.h), applied by the spool at delivery to that copy's body; they are
+ *     not applied to forwards, nor is forward_sender (the queue sends one body from one
+ *     sender per message): the trace says so; set_spam_score is traced.
  */
 #ifndef ROUTER_RULES_H
 #define ROUTER_RULES_H
@@ -34,6 +36,7 @@ struct router_rules_copy {
 	char *folder;
 	uint32_t flags;
 	char *keywords; /* space-separated, "" none */
+	char *headers;  /* the header edits, one per line (mime-edit.h), "" none */
 };
 
 struct router_rules_outcome {

@@ -11,6 +11,7 @@
 #include "spool-private.h"
 
 #include "mailbox-client.h"
+#include "mime-edit.h"
 #include "queue-client.h"
 #include "pb-log.h"
 #include "router-client.h"
@@ -52,13 +53,58 @@ static void delivery_free(struct delivery *d)
 	free(d);
 }
 
+/* The body recipient i gets: the entry's, or, when its item has header edits (a message
+ * rule's "Modify headers"), the entry's body with its header edited (mime-edit.h), stored as
+ * a body of its own (content-addressed: a resend after a crash stores the same octets under
+ * the same key, and the append's dedupe key keeps the delivery exactly-once; the append takes
+ * its reference). The entry's body stays shared by every item without edits. 0 or -1. */
+static int item_body(struct spool_shard *s, const struct delivery *d, size_t i,
+		     char key_r[PB_BLOB_KEY_LEN + 1], uint64_t *size_r, const char **error_r)
+{
+	const struct pb_spool_rec *r = &d->rec;
+	struct pb_buf body, edited;
+
+	memcpy(key_r, r->blob_key, PB_BLOB_KEY_LEN + 1);
+	*size_r = r->size;
+	if (r->headers == NULL || r->headers[i] == NULL || r->headers[i][0] == '\0')
+		return 0;
+	pb_buf_init(&body);
+	pb_buf_init(&edited);
+	int found = pb_store_blob_get(s->store, r->blob_key, &body, error_r);
+	if (found == 0)
+		*error_r = "the message body is missing";
+	int ret = found == 1 ? 0 : -1;
+	if (ret == 0 && mime_header_edit(body.data, body.len, r->headers[i], &edited) > 0) {
+		ret = pb_store_blob_put(s->store, edited.data, edited.len, key_r, error_r);
+		*size_r = edited.len;
+	}
+	pb_buf_deinit(&body);
+	pb_buf_deinit(&edited);
+	return ret;
+}
+
+/* Recipient i's append could not be sent: the tick resends it. */
+static void spool_append_deferred(struct delivery *d, size_t i, const char *error)
+{
+	d->sent_ms[i] = 1; /* long ago: the tick resends it */
+	pb_warn("spool", "event=deferred msgid=%s spool_id=%llu rcpt=%s reason=%s",
+		PB_LOGQ(d->rec.msgid), (unsigned long long)d->rec.id, PB_LOGQ(d->rec.rcpts[i]),
+		PB_LOGQ(error));
+}
+
 /* Sends (or resends) the append of recipient i. A full inbox leaves it for the next tick. */
 static void send_append(struct pb_actor *a, struct spool_shard *s, struct delivery *d, size_t i)
 {
 	const char *error;
-	char dedupe[64];
+	char dedupe[64], key[PB_BLOB_KEY_LEN + 1];
+	uint64_t size;
 
 	snprintf(dedupe, sizeof(dedupe), "spool:%llu:%zu", (unsigned long long)d->rec.id, i);
+	d->sent_ms[i] = pb_runtime_now_ms(pb_actor_runtime(a));
+	if (item_body(s, d, i, key, &size, &error) < 0) {
+		spool_append_deferred(d, i, error);
+		return;
+	}
 	const struct pb_spool_rec *r = &d->rec;
 	struct mailbox_append in = {
 		.folder = r->folders != NULL ? r->folders[i] : "INBOX",
@@ -66,19 +112,14 @@ static void send_append(struct pb_actor *a, struct spool_shard *s, struct delive
 		.keywords = r->keywords != NULL ? r->keywords[i] : "",
 		.create = true, /* a message rule's folder is created when missing */
 		.internal_date_ms = d->rec.received_ms,
-		.size = d->rec.size,
-		.blob_key = d->rec.blob_key,
+		.size = size,
+		.blob_key = key,
 		.dedupe_key = dedupe,
 		.lazy = true, /* the synced spool entry outlives it: see pb_store_msg_append_ex */
 	};
 	struct pb_sender sender = pb_actor_sender(a, d->seq << 16 | i);
-	d->sent_ms[i] = pb_runtime_now_ms(pb_actor_runtime(a));
-	if (mailbox_client_append_send(&sender, d->rec.rcpt_ids[i], &in, &error) < 0) {
-		d->sent_ms[i] = 1; /* long ago: the tick resends it */
-		pb_warn("spool", "event=deferred msgid=%s spool_id=%llu rcpt=%s reason=%s",
-			PB_LOGQ(d->rec.msgid), (unsigned long long)d->rec.id,
-			PB_LOGQ(d->rec.rcpts[i]), PB_LOGQ(error));
-	}
+	if (mailbox_client_append_send(&sender, d->rec.rcpt_ids[i], &in, &error) < 0)
+		spool_append_deferred(d, i, error);
 }
 
 /* Hands the entry's remote recipients (user id 0) to the queue, all at once; the queue makes it
@@ -174,14 +215,18 @@ static void spool_rec_copy_plan(struct pb_spool_rec *copy, const struct pb_spool
 	if (r->folders == NULL) {
 		copy->flags = NULL;
 		copy->keywords = NULL;
+		copy->headers = NULL;
 		return;
 	}
 	copy->folders = xcalloc(r->n_rcpts, sizeof(char *));
 	copy->keywords = xcalloc(r->n_rcpts, sizeof(char *));
+	copy->headers = r->headers != NULL ? xcalloc(r->n_rcpts, sizeof(char *)) : NULL;
 	copy->flags = xmemdup(r->flags, sizeof(uint32_t) * r->n_rcpts);
 	for (size_t i = 0; i < r->n_rcpts; i++) {
 		copy->folders[i] = xstrdup(r->folders[i] != NULL ? r->folders[i] : "INBOX");
 		copy->keywords[i] = xstrdup(r->keywords[i] != NULL ? r->keywords[i] : "");
+		if (copy->headers != NULL)
+			copy->headers[i] = xstrdup(r->headers[i] != NULL ? r->headers[i] : "");
 	}
 }
 
@@ -383,6 +428,7 @@ static int adopt_plan(struct pb_actor *a, struct spool_shard *s, struct delivery
 	plan.folders = xcalloc(n, sizeof(char *));
 	plan.flags = xcalloc(n, sizeof(uint32_t));
 	plan.keywords = xcalloc(n, sizeof(char *));
+	plan.headers = xcalloc(n, sizeof(char *));
 	for (size_t i = 0; i < n; i++) {
 		const struct pb_rec_plan_item *it = &p->items.v[i];
 		plan.rcpts[i] = xstrdup(it->address);
@@ -390,9 +436,10 @@ static int adopt_plan(struct pb_actor *a, struct spool_shard *s, struct delivery
 		plan.folders[i] = xstrdup(it->folder[0] != '\0' ? it->folder : "INBOX");
 		plan.flags[i] = it->flags;
 		plan.keywords[i] = xstrdup(it->keywords);
+		plan.headers[i] = xstrdup(it->headers);
 	}
 	struct pb_spool_plan sp = { plan.rcpts, plan.rcpt_ids, plan.folders, plan.flags,
-				    plan.keywords, n };
+				    plan.keywords, n, plan.headers };
 	int ret = spool_plan_store(a, s, &d->rec, p, &sp, (int64_t)now_ms, error_r);
 	if (ret < 0) {
 		pb_spool_rec_free(&plan);
@@ -402,7 +449,8 @@ static int adopt_plan(struct pb_actor *a, struct spool_shard *s, struct delivery
 	/* the plan's recipients and items replace the accepted ones (the rest of r stays) */
 	struct pb_spool_rec old = { .rcpts = r->rcpts, .rcpt_ids = r->rcpt_ids,
 				    .n_rcpts = r->n_rcpts, .folders = r->folders,
-				    .flags = r->flags, .keywords = r->keywords };
+				    .flags = r->flags, .keywords = r->keywords,
+				    .headers = r->headers };
 	pb_spool_rec_free(&old);
 	r->rcpts = plan.rcpts;
 	r->rcpt_ids = plan.rcpt_ids;
@@ -410,6 +458,7 @@ static int adopt_plan(struct pb_actor *a, struct spool_shard *s, struct delivery
 	r->folders = plan.folders;
 	r->flags = plan.flags;
 	r->keywords = plan.keywords;
+	r->headers = plan.headers;
 	r->planned = true;
 	free(d->done);
 	free(d->sent_ms);

@@ -44,6 +44,9 @@ struct pb_spool_rec {
 	char **folders;
 	uint32_t *flags;
 	char **keywords;      /* space-separated, "" none */
+	/* With folders: each item's header edits (mime-edit.h: one per line, "" none), applied
+	 * to that copy's body at delivery; NULL: none (an entry planned before they were kept). */
+	char **headers;
 };
 void pb_spool_rec_free(struct pb_spool_rec *r);
 
@@ -124,8 +127,9 @@ int pb_store_chunks_count(struct pb_store *s, uint64_t *chunks_r, uint64_t *uplo
  * entry is gone, -1. */
 #define PB_TRACE_KEEP 100000
 #define PB_TRACE_LINES_MAX 256
-/* A plan's n items, borrowed: rcpts[i] with user id ids[i]; folders, flags and keywords (each
- * NULL: INBOX, none, none) the local deliveries' folder, flags, keywords. */
+/* A plan's n items, borrowed: rcpts[i] with user id ids[i]; folders, flags, keywords and
+ * headers (each NULL: INBOX, none, none, none) the local deliveries' folder, flags, keywords
+ * and header edits. */
 struct pb_spool_plan {
 	char **rcpts;
 	uint64_t *ids;
@@ -133,6 +137,7 @@ struct pb_spool_plan {
 	uint32_t *flags;
 	char **keywords;
 	size_t n;
+	char **headers; /* NULL: no item has header edits */
 };
 int pb_store_spool_plan(struct pb_store *s, uint64_t id, const struct pb_spool_plan *p,
 			const char *msgid, int64_t now_ms, const struct pb_strv *trace,

@@ -2,7 +2,10 @@
 the CLI (the administrator's and a user's), mail sent with smtplib, and checked over imaplib:
 moved into a folder created for it, with \\Flagged and a keyword; marked read; deleted (not
 delivered); a forward reaching Postfix's smtp-sink; `pillarbox trace` naming the rule; a set
-that does not parse refused."""
+that does not parse refused; a Modify headers rule acting on the delivered copies of a message
+whose base64 body a Body condition matched decoded; `pillarbox rules dry-run` printing the
+expected decision (test/data/dry-run: rules.json, message.eml, expected.txt), from a file and
+from standard input."""
 import imaplib
 import json
 import os
@@ -34,6 +37,9 @@ ADMIN_RULES = {"rules": [
 ]}
 
 
+DRY_RUN = os.path.join(os.path.dirname(__file__), "..", "data", "dry-run")
+
+
 class RulesCase(QueueBase):
     @classmethod
     def ok(cls, *args):
@@ -48,6 +54,8 @@ class RulesCase(QueueBase):
         cls.d.add_user("ann", "annpw123")
         cls.set_rules(["ann"], ANN_RULES)
         cls.set_rules([], ADMIN_RULES)
+        cls.d.add_user("dora", "dorapw123")
+        cls.ok("rules", "set", "dora", os.path.join(DRY_RUN, "rules.json"))
 
     @classmethod
     def tearDownClass(cls):
@@ -76,9 +84,16 @@ class RulesCase(QueueBase):
         s.quit()
         return msg.decode().split("queued as ")[1].strip()
 
-    def imap(self):
+    def send_raw(self, rcpt, data):
+        import smtplib
+        s = smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=60)
+        self.addCleanup(s.close)
+        s.sendmail("billing@shop.example", [rcpt], data)
+        s.quit()
+
+    def imap(self, user="ann", password="annpw123"):
         m = imaplib.IMAP4("127.0.0.1", self.d.ports["imap"], timeout=60)
-        m.login("ann", "annpw123")
+        m.login(user, password)
         self.addCleanup(m.logout)
         return m
 
@@ -144,6 +159,49 @@ class RulesCase(QueueBase):
         self.assertEqual(rc, 1)
         rc, out, err = self.d.cli("rules", "del", "nosuchuser")
         self.assertEqual(rc, 1)
+
+
+    def dora_header(self, folder, subject):
+        """(flags, header) of dora's message with subject in folder, or None."""
+        m = self.imap("dora", "dorapw123")
+        if m.select('"%s"' % folder, readonly=True)[0] != "OK":
+            return None
+        ids = m.search(None, "SUBJECT", '"%s"' % subject)[1][0].split()
+        if not ids:
+            return None
+        typ, data = m.fetch(ids[0], "(FLAGS BODY.PEEK[HEADER])")
+        return data[0][0].decode(), data[0][1].decode()
+
+    def test_header_edit_on_decoded_body(self):
+        with open(os.path.join(DRY_RUN, "message.eml"), "rb") as f:
+            eml = f.read()
+        self.send_raw("dora@" + self.domain, eml)
+        for folder in ("INBOX", "Invoices"):  # both copies edited
+            flags, header = pbtest.wait_until(
+                lambda: self.dora_header(folder, "base64 invoice"), timeout=30,
+                what="the invoice in " + folder)
+            self.assertIn("X-Pillarbox-Rule: invoice\r\n", header)
+            self.assertNotIn("X-Remove-Me", header)
+            self.assertIn("\\Flagged", flags)
+        # the same header with a body that says nothing of invoices: left as it came
+        self.send_raw("dora@" + self.domain, b"From: <billing@shop.example>\r\n"
+                      b"Subject: plain note\r\nX-Remove-Me: yes\r\n\r\nnothing paid\r\n")
+        flags, header = pbtest.wait_until(lambda: self.dora_header("INBOX", "plain note"),
+                                          timeout=30, what="the plain note")
+        self.assertIn("X-Remove-Me: yes", header)
+        self.assertNotIn("X-Pillarbox-Rule", header)
+
+    def test_dry_run(self):
+        out = self.ok("rules", "dry-run", "dora", os.path.join(DRY_RUN, "message.eml"))
+        with open(os.path.join(DRY_RUN, "expected.txt")) as f:
+            self.assertEqual(out, f.read())
+        with open(os.path.join(DRY_RUN, "message.eml"), newline="") as f:
+            rc, out2, err = self.d.cli("rules", "dry-run", "dora", "-", input=f.read())
+        self.assertEqual((rc, out2), (0, out))
+        rc, out, err = self.d.cli("rules", "dry-run", "nosuchuser",
+                                  os.path.join(DRY_RUN, "message.eml"))
+        self.assertEqual(rc, 1)
+        self.assertIn("no such account", err)
 
 
 if __name__ == "__main__":

@@ -200,7 +200,7 @@ static void test_actions_plan(void)
 		{ "{\"action\":\"redirect_to\",\"value\":\"z@far.example\"}", "@z@far.example",
 		  "redirect to z@far.example" },
 		{ "{\"action\":\"modify_header\",\"value\":\"X-A: b\"}", "INBOX/0/",
-		  "header edit(s) not applied" },
+		  "header X-A set to \"b\" on the local copies" },
 	};
 	for (size_t i = 0; i < PB_N_ELEMENTS(table); i++) {
 		char *json = xasprintf("{\"rules\":[{\"name\":\"r\",\"actions\":[%s]}]}",
@@ -234,12 +234,123 @@ static void test_unreadable(void)
 	rules_set_free(&set);
 }
 
+/* Modify headers (guide 4.14 "Actions"): every local copy carries the merged edits (a later
+ * set of one name replaces an earlier one, a bare name removes), traced; forwards go without
+ * them, and the trace says so. Each row: the actions, the items as
+ * "folder=headers" ("@addr" remote), a trace line expected. */
+static void test_header_edits_plan(void)
+{
+	static const struct {
+		const char *actions, *items, *trace;
+	} table[] = {
+		{ "{\"action\":\"modify_header\",\"value\":\"X-Rule: hit\"}", "INBOX=X-Rule: hit|",
+		  "header X-Rule set to \"hit\" on the local copies" },
+		{ "{\"action\":\"modify_header\",\"value\":\"X-Rule: one\"},"
+		  "{\"action\":\"modify_header\",\"value\":\"x-rule: two\"},"
+		  "{\"action\":\"modify_header\",\"value\":\"X-Spam\"},"
+		  "{\"action\":\"copy_to_folder\",\"value\":\"Archive\"}",
+		  "INBOX=x-rule: two|X-Spam|,Archive=x-rule: two|X-Spam|",
+		  "header X-Spam removed from the local copies" },
+		{ "{\"action\":\"modify_header\",\"value\":\"X-A: 1\"},"
+		  "{\"action\":\"forward_to\",\"value\":\"z@far.example\"}",
+		  "@z@far.example,INBOX=X-A: 1|", "header edits are not applied to forwards" },
+		{ "{\"action\":\"flag\",\"value\":true}", "INBOX=", "a copy in folder INBOX" },
+	};
+	static const char *const domains[] = { "example.com" };
+	for (size_t i = 0; i < PB_N_ELEMENTS(table); i++) {
+		char json[1024], out[512] = "";
+		snprintf(json, sizeof(json), "{\"rules\":[{\"name\":\"h\",\"actions\":[%s]}]}",
+			 table[i].actions);
+		struct rules_set *set = parse(json);
+		REQUIRE(set != NULL);
+		struct router_user ann = { .id = 1, .name = "ann", .rules = set };
+		struct router_records r = { domains, 1, &ann, 1, NULL, 0, NULL, 0, NULL };
+		struct rules_facts mf = { .type = RULES_TYPE_INCOMING, .size = 10 };
+		struct router_facts f = { .sender = "x@remote.example", .size = 10,
+					  .source = ROUTER_SRC_SMTP, .message = &mf };
+		const char *rcpt[] = { "ann@example.com" };
+		struct router_plan p;
+		router_plan_resolve(&r, &f, rcpt, NULL, 1, &p);
+		for (size_t k = 0; k < p.n_items; k++) {
+			size_t at = strlen(out);
+			const struct router_plan_item *it = &p.items[k];
+			if (it->user_id == 0) {
+				snprintf(out + at, sizeof(out) - at, "%s@%s", k ? "," : "",
+					 it->address);
+				continue;
+			}
+			snprintf(out + at, sizeof(out) - at, "%s%s=", k ? "," : "", it->folder);
+			for (const char *h = it->headers; *h != '\0'; h++) {
+				at = strlen(out);
+				snprintf(out + at, sizeof(out) - at, "%c", *h == '\n' ? '|' : *h);
+			}
+		}
+		CHECK_STR(out, table[i].items);
+		CHECK(trace_has(&p.trace, table[i].trace));
+		router_plan_free(&p);
+		rules_set_free(&set);
+	}
+}
+
+/* Body conditions test the decoded text a reader sees (router-facts.c): base64 and
+ * quoted-printable undone, the charset converted to UTF-8, HTML stripped to text, text/plain
+ * preferred in an alternative, an attachment's content never seen. Each message is tested by
+ * one rule "body contains <want>" (case-folded) and must match, and must not match <not>
+ * (the raw form, which matched when the body was tested as stored). */
+static void test_decoded_body(void)
+{
+	static const struct {
+		const char *message, *want, *not;
+	} table[] = {
+		{ "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n"
+		  "\r\nQ2Fmw6kgb3BlbnMgYXQgbm9vbg==\r\n", "caf\xc3\xa9 opens", "Q2Fm" },
+		{ "Content-Type: text/plain; charset=iso-8859-1\r\n"
+		  "Content-Transfer-Encoding: quoted-printable\r\n\r\nCaf=E9 opens at no=\r\non\r\n",
+		  "caf\xc3\xa9 opens at noon", "=E9" },
+		{ "Content-Type: text/html; charset=utf-8\r\n\r\n<html><style>p{x:1}</style>"
+		  "<p>Invoice &amp; <b>receipt</b></p><script>hidden()</script></html>",
+		  "invoice & receipt", "hidden" },
+		{ "MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n"
+		  "--b\r\nContent-Type: text/html\r\n\r\n<p>html version</p>\r\n"
+		  "--b\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+		  "cGxhaW4gdmVyc2lvbg==\r\n--b--\r\n", "plain version", "html version" },
+		{ "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+		  "--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
+		  "--b\r\nContent-Type: text/plain\r\nContent-Disposition: attachment\r\n\r\n"
+		  "secret attachment\r\n--b--\r\n", "see attached", "secret" },
+	};
+	for (size_t i = 0; i < PB_N_ELEMENTS(table); i++) {
+		for (int pass = 0; pass < 2; pass++) {
+			char json[512];
+			snprintf(json, sizeof(json), "{\"rules\":[{\"name\":\"b\",\"conditions\":[{"
+				 "\"field\":\"body\",\"match\":\"contains\",\"i\":true,"
+				 "\"value\":\"%s\"}]}]}", pass == 0 ? table[i].want : table[i].not);
+			struct rules_set *set = parse(json);
+			struct router_message m;
+			struct rules_decision d;
+			REQUIRE(set != NULL);
+			router_message_build(table[i].message, strlen(table[i].message), 100,
+					     RULES_TYPE_INCOMING, 0, 0, &m);
+			rules_evaluate(NULL, set, &m.facts, &d);
+			if (d.n_matched != (pass == 0 ? 1u : 0u))
+				fprintf(stderr, "case %zu pass %d: body \"%s\"\n", i, pass,
+					m.body != NULL ? m.body : "(none)");
+			CHECK_INT(d.n_matched, pass == 0 ? 1 : 0);
+			rules_decision_deinit(&d);
+			router_message_free(&m);
+			rules_set_free(&set);
+		}
+	}
+}
+
 static const struct pb_test_case cases[] = {
 	{ "facts", test_facts },
 	{ "three_rules_plan", test_three_rules_plan },
 	{ "aaa_bbb_plan", test_aaa_bbb_plan },
 	{ "actions_plan", test_actions_plan },
 	{ "unreadable", test_unreadable },
+	{ "decoded_body", test_decoded_body },
+	{ "header_edits_plan", test_header_edits_plan },
 };
 
 PB_TEST_MAIN(cases)

@@ -661,7 +661,7 @@ struct spool_seen {
 	size_t n;
 	uint64_t id1;
 	char addr1[64];
-	char folder0[32], keywords0[32], collector[32];
+	char folder0[32], keywords0[32], collector[32], headers0[32];
 	uint32_t flags0;
 	uint8_t origin;
 };
@@ -675,6 +675,7 @@ static int see_spool(const struct pb_spool_rec *r, void *ctx)
 	snprintf(seen->addr1, sizeof(seen->addr1), "%s", r->n_rcpts > 1 ? r->rcpts[1] : "");
 	snprintf(seen->folder0, sizeof(seen->folder0), "%s", r->folders ? r->folders[0] : "-");
 	snprintf(seen->keywords0, sizeof(seen->keywords0), "%s", r->keywords ? r->keywords[0] : "-");
+	snprintf(seen->headers0, sizeof(seen->headers0), "%s", r->headers ? r->headers[0] : "-");
 	snprintf(seen->collector, sizeof(seen->collector), "%s", r->collector ? r->collector : "-");
 	seen->flags0 = r->flags ? r->flags[0] : 999;
 	seen->origin = r->origin;
@@ -705,7 +706,8 @@ static void test_spool_plan_trace(void)
 	uint64_t ids[] = { 7, 0 };
 	char *folders[] = { "Lists/abc", "INBOX" }, *kws[] = { "important spam", "" };
 	uint32_t flags[] = { 6, 0 };
-	struct pb_spool_plan plan = { items, ids, folders, flags, kws, 2 };
+	char *headers[] = { "X-Rule: yes\nX-Spam\n", "" };
+	struct pb_spool_plan plan = { items, ids, folders, flags, kws, 2, headers };
 	pb_strv_push(&trace, "sales mapping -> ann");
 	pb_strv_push(&trace, "bob@remote.net is remote");
 	CHECK_INT(pb_store_spool_plan(s, rec.id, &plan, "M1", 1000, &trace, &err), 1);
@@ -720,6 +722,7 @@ static void test_spool_plan_trace(void)
 	CHECK_STR(seen.folder0, "Lists/abc"); /* the plan's folder, flags, keywords kept */
 	CHECK_INT(seen.flags0, 6);
 	CHECK_STR(seen.keywords0, "important spam");
+	CHECK_STR(seen.headers0, "X-Rule: yes\nX-Spam\n"); /* v5: the item's header edits */
 	CHECK_INT(seen.origin, PB_ORIGIN_COLLECTED); /* the origin outlives the plan */
 	CHECK_STR(seen.collector, "isp");
 	REQUIRE(pb_store_trace_find(s, "M1", collect_trace, &got, &err) == 0);

@@ -283,6 +283,47 @@ class AdminUi(wd.BrowserTestCase):
         self.go("reports", 'section.object[data-path="/api/settings-history"] table')
         wd.screenshot(self.driver, "7-reports")
 
+    def test_8_ui_endpoints_roles_and_errors(self):
+        """The endpoints the UI added: who may call them, CSRF, and clear 4xx answers."""
+        admin = self.api()
+        r, schema = admin.request("GET", "/api/settings")
+        self.assertEqual(r.status, 200)
+        smtp = [d for d in schema if d["doc"] == "smtp"][0]
+        key = [k for k in smtp["keys"] if k["key"] == "max_recipients"][0]
+        self.assertEqual((key["type"], key["default"], key["min"]), ("integer", 100, 1))
+        self.assertTrue(key["help"])
+        for body, why in [({}, "one key"), ({"a": 1, "b": 2}, "one key"),
+                          ({"quota_mb": [1]}, "whole number"), ({"quota_mb": -1}, "whole number"),
+                          ({"no_such_key": "1"}, "unknown setting"), ("[]", "one key")]:
+            r, out = admin.request("PATCH", "/api/users/bob", body)
+            self.assertEqual(r.status, 400, body)
+            self.assertIn(why, out["error"])
+        r, out = admin.request("PATCH", "/api/users/nobody", {"quota_mb": 1})
+        self.assertEqual(r.status, 404, out)
+        r, _ = admin.request("PATCH", "/api/users/bob", {"quota_mb": 7}, csrf=False)
+        self.assertEqual(r.status, 403)
+        r, _ = admin.request("PATCH", "/api/users/bob", {"quota_mb": 7})
+        self.assertEqual(r.status, 204)
+        self.assertEqual(admin.request("GET", "/api/users/bob")[1]["settings"]["quota_mb"], 7)
+        r, _ = admin.request("PATCH", "/api/users/bob", {"quota_mb": None})
+        self.assertEqual(r.status, 204)
+        self.assertNotIn("quota_mb", admin.request("GET", "/api/users/bob")[1]["settings"])
+        r, out = admin.request("PUT", "/api/users/bob/rules", {"rules": [{"bogus": 1}]})
+        self.assertEqual(r.status, 400)
+        self.assertIn("unknown key", out["error"])
+        r, _ = admin.request("POST", "/api/users/bob/unlock")
+        self.assertEqual(r.status, 404)  # bob has no lock
+        bob = Client(self.d.ports["http"])
+        self.addCleanup(bob.close)
+        self.assertEqual(bob.login("bob", "bob-secret-1")[0].status, 200)
+        for method, path, body in [("GET", "/api/settings", None), ("GET", "/api/locks", None),
+                                   ("PATCH", "/api/users/bob", {"quota_mb": 1}),
+                                   ("POST", "/api/users/dave/unlock", None),
+                                   ("GET", "/api/users/carol/rules", None)]:
+            self.assertEqual(bob.request(method, path, body)[0].status, 403, path)
+        r, rules = bob.request("GET", "/api/users/bob/rules")  # his own, as in webmail
+        self.assertEqual((r.status, rules["rules"][0]["name"]), (200, "Invoices"))
+
     def test_9_no_csp_violation(self):
         self.login()
         type(self).console += wd.console(self.driver)

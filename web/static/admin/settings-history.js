@@ -1,6 +1,6 @@
 // settings-history.js: the settings history (GET /api/settings-history, newest first, 50 a
-// page) — who, when, which document and keys; pick two changes to compare (each key's value
-// after the older and after the newer one); roll back one change, or everything to a point
+// page) — who, when, which document and keys; pick two changes to compare (every key that
+// differs between the settings after the older and after the newer one); roll back one change, or everything to a point
 // (POST /api/settings-history/N/rollback[?to=1]).
 import { api } from './api.js';
 import { clear, flash, h, when } from './dom.js';
@@ -12,21 +12,33 @@ function changedKeys(c) {
     .filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
 }
 
-function compare(out, a, b) {
+// A document's stored keys just after change seq, from the changes listed: the latest change
+// to it at or before seq, else the state before the first one after (null: not known here).
+function stateAt(list, doc, seq) {
+  const mine = list.filter((c) => c.doc === doc);
+  const upto = mine.filter((c) => c.seq <= seq).sort((x, y) => y.seq - x.seq)[0];
+  if (upto) return upto.after || {};
+  const later = mine.filter((c) => c.seq > seq).sort((x, y) => x.seq - y.seq)[0];
+  return later ? later.before || {} : null;
+}
+
+// Each key that differs between the settings just after change a and just after change b.
+function compare(out, list, a, b) {
   const [older, newer] = a.seq < b.seq ? [a, b] : [b, a];
   const rows = [];
-  if (older.doc === newer.doc) {
-    for (const k of new Set([...Object.keys(older.after || {}), ...Object.keys(newer.after || {})])) {
-      const x = JSON.stringify((older.after || {})[k]);
-      const y = JSON.stringify((newer.after || {})[k]);
-      if (x !== y) rows.push(h('tr', {}, h('td', {}, k), h('td', {}, x ?? 'default'), h('td', {}, y ?? 'default')));
+  for (const doc of new Set([older.doc, newer.doc])) {
+    const x = stateAt(list, doc, older.seq) || {};
+    const y = stateAt(list, doc, newer.seq) || {};
+    for (const k of new Set([...Object.keys(x), ...Object.keys(y)])) {
+      if (JSON.stringify(x[k]) === JSON.stringify(y[k])) continue;
+      rows.push(h('tr', {}, h('td', {}, `${doc}.${k}`), h('td', {}, JSON.stringify(x[k]) ?? 'default'),
+        h('td', {}, JSON.stringify(y[k]) ?? 'default')));
     }
   }
-  clear(out).append(h('h4', {}, `Change ${older.seq} → change ${newer.seq}`),
-    older.doc !== newer.doc ? h('p', {}, 'The two changes are to different documents.')
-      : h('table', { id: 'compare', class: 'grid' }, h('thead', {}, h('tr', {}, h('th', {}, 'Key'),
-        h('th', {}, 'After ' + older.seq), h('th', {}, 'After ' + newer.seq))),
-      h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', {}, 'No difference.')))));
+  clear(out).append(h('h4', {}, `After change ${older.seq} → after change ${newer.seq}`),
+    h('table', { id: 'compare', class: 'grid' }, h('thead', {}, h('tr', {}, h('th', {}, 'Key'),
+      h('th', {}, 'After ' + older.seq), h('th', {}, 'After ' + newer.seq))),
+    h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', {}, 'No difference.')))));
 }
 
 async function rollback(seq, to, reload) {
@@ -54,7 +66,7 @@ export async function historyView(panel, before) {
     const seqs = [...table.querySelectorAll('.pick')].filter((c) => c.checked)
       .map((c) => Number(c.closest('tr').dataset.seq));
     if (seqs.length !== 2) return flash('Pick two changes to compare.', true);
-    compare(out, ...seqs.map((s) => list.find((c) => c.seq === s)));
+    compare(out, list, ...seqs.map((s) => list.find((c) => c.seq === s)));
   } }, 'Compare');
   const more = list.length === 50 && h('button', { type: 'button', onclick: () =>
     historyView(panel, list[list.length - 1].seq) }, 'Older');

@@ -1,7 +1,8 @@
 """End to end: the admin UI (web/static/admin/, issue 15 items 3 and 7) in headless Chromium
 driven by Selenium, against the real daemon. Checked in the browser: the login (a wrong
 password refused with the guide's "Invalid Logon"), the users grid and the live status panel,
-the add-user wizard (the account and its quota exist after Finish), bulk add of 3 users from a
+the add-user wizard (the account, its quota and forwarding exist after Finish, the grid's arrow
+shows), the Autoresponder tab (a refused value shown with the reason), bulk add of 3 users from a
 CSV with the preview and per-row results (a bad row is shown and not sent), a lock after failed
 logins shown as a padlock and lifted from the user editor, a message rule made in the editor
 acting on mail sent with smtplib (the message is in the rule's folder over IMAP, another one in
@@ -143,14 +144,19 @@ class AdminUi(wd.BrowserTestCase):
         self.css("#wiz-password2").send_keys("carol-secret-1")
         self.css("#wizard button.next").click()
         self.wait("#wiz-quota").send_keys("25")
+        self.css("#wiz-forward").send_keys("carol@elsewhere.example")
         self.css("#wizard button.next").click()
         self.wait_text("#wizard .summary", "25 MB")
         wd.screenshot(self.driver, "2-wizard-summary")
         self.css("#wizard button.next").click()
-        self.wait('#users-grid[data-loaded] tbody tr[data-user="carol"]')
+        row = self.wait('#users-grid[data-loaded] tbody tr[data-user="carol"]')
         self.assertIn("carol", self.d.users())
         r, carol = self.api().request("GET", "/api/users/carol")
         self.assertEqual(carol["settings"].get("quota_mb"), 25)
+        self.assertEqual((carol["settings"].get("forward_to"), carol["settings"].get("use_forwarding")),
+                         ("carol@elsewhere.example", True))
+        self.assertEqual(len(row.find_elements(By.CSS_SELECTOR, ".arrow")), 1)  # forwards
+        self.assertEqual(self.grid_row("bob").find_elements(By.CSS_SELECTOR, ".arrow"), [])
 
     def test_3_bulk_add_from_csv(self):
         self.users_grid()
@@ -241,6 +247,25 @@ class AdminUi(wd.BrowserTestCase):
         imap.select("Invoices")
         typ, data = imap.fetch(b"1", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
         self.assertIn(b"Invoice 42", data[0][1])
+
+    def test_5_autoresponder_tab(self):
+        self.go("user/bob", ".tabs")
+        self.css('.tab[data-tab="autoresponder"]').click()
+        self.wait("#f-autoreply").click()
+        self.css("#f-autoreply_subject").send_keys("Away")
+        self.css("#f-autoreply_text").send_keys("Back on Monday.")
+        self.css("#f-autoreply_days").send_keys("400")  # refused: 1 to 365
+        self.css(".settings-form button.submit").click()
+        self.wait_text(".settings-form .form-status", "autoreply_days is a number of days")
+        days = self.css("#f-autoreply_days")
+        days.clear()
+        days.send_keys("3")
+        self.css(".settings-form button.submit").click()
+        self.wait_text(".settings-form .form-status", "Saved.")
+        s = self.api().request("GET", "/api/users/bob")[1]["settings"]
+        self.assertEqual((s["autoreply"], s["autoreply_subject"], s["autoreply_text"], s["autoreply_days"]),
+                         (True, "Away", "Back on Monday.", 3))
+        self.cli_ok("user", "set", "bob", "autoreply", "off")  # no replies to the rule test's mail
 
     def test_6_settings_change_compare_and_rollback(self):
         self.go("settings", "#settings-search").send_keys("max_recipients")

@@ -19,11 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The answer of a call whose reply carries only a status: arg is the status on success. */
-typedef uint32_t status_reply_fn(struct pb_msg *rep, const char **error_r);
-
-static void answer_status(struct web_session *ws, struct pb_msg *m, status_reply_fn *reply,
-			  int ok)
+void web_answer_status(struct web_session *ws, struct pb_msg *m, web_status_reply_fn *reply,
+		       int ok)
 {
 	const char *error = "no answer in time";
 	uint32_t code = m != NULL ? reply(m, &error) : PB_ERR_TEMP;
@@ -36,7 +33,7 @@ static void answer_status(struct web_session *ws, struct pb_msg *m, status_reply
 
 static void on_user_added(void *session, uint64_t arg, struct pb_msg *m)
 {
-	answer_status(session, m, directory_client_user_add_reply, 201);
+	web_answer_status(session, m, directory_client_user_add_reply, 201);
 }
 
 void web_api_user_add(struct web_session *ws, const struct http_request *q)
@@ -64,7 +61,7 @@ static void on_user_deleted(void *session, uint64_t arg, struct pb_msg *m)
 	struct web_session *ws = session;
 	if (m != NULL && ws->arg != NULL)
 		web_auth_end_user(ws->srv->auth, ws->arg);
-	answer_status(ws, m, directory_client_user_del_reply, 204);
+	web_answer_status(ws, m, directory_client_user_del_reply, 204);
 }
 
 void web_api_user_del(struct web_session *ws, const struct http_request *q)
@@ -89,7 +86,7 @@ static void on_password_set(void *session, uint64_t arg, struct pb_msg *m)
 		web_reply_json(ws, 204, NULL, NULL);
 		return;
 	}
-	answer_status(ws, m, directory_client_user_passwd_reply, 204);
+	web_answer_status(ws, m, directory_client_user_passwd_reply, 204);
 }
 
 void web_api_user_password(struct web_session *ws, const struct http_request *q)
@@ -142,7 +139,7 @@ void web_api_domains(struct web_session *ws, const struct http_request *q)
 
 static void on_domain_added(void *session, uint64_t arg, struct pb_msg *m)
 {
-	answer_status(session, m, directory_client_domain_add_reply, 201);
+	web_answer_status(session, m, directory_client_domain_add_reply, 201);
 }
 
 void web_api_domain_add(struct web_session *ws, const struct http_request *q)
@@ -165,7 +162,7 @@ void web_api_domain_add(struct web_session *ws, const struct http_request *q)
 
 static void on_domain_deleted(void *session, uint64_t arg, struct pb_msg *m)
 {
-	answer_status(session, m, directory_client_domain_del_reply, 204);
+	web_answer_status(session, m, directory_client_domain_del_reply, 204);
 }
 
 void web_api_domain_del(struct web_session *ws, const struct http_request *q)
@@ -206,7 +203,7 @@ void web_api_setting_get(struct web_session *ws, const struct http_request *q)
 
 static void on_setting_put(void *session, uint64_t arg, struct pb_msg *m)
 {
-	answer_status(session, m, sys_client_setting_put_reply, 204);
+	web_answer_status(session, m, sys_client_setting_put_reply, 204);
 }
 
 void web_api_setting_put(struct web_session *ws, const struct http_request *q)

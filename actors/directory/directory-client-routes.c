@@ -111,16 +111,35 @@ int directory_client_routes(struct pb_sync *t, uint64_t have_gen, uint32_t *code
 	return pb_client_done(t, &rep, code, code_r, error_r);
 }
 
+static void build_rules_set(struct pb_msg *req, const char *user, bool del, const char *json)
+{
+	pb_msg_init(req, MSG_DIR_RULES_SET_REQ);
+	req->u.dir_rules_set_req.user = dup_or_empty(user);
+	req->u.dir_rules_set_req.del = del;
+	req->u.dir_rules_set_req.json = dup_or_empty(json);
+}
+
 int directory_client_rules_set(struct pb_sync *t, const char *user, bool del, const char *json,
 			       uint32_t *code_r, const char **error_r)
 {
 	struct pb_msg req;
 
-	pb_msg_init(&req, MSG_DIR_RULES_SET_REQ);
-	req.u.dir_rules_set_req.user = dup_or_empty(user);
-	req.u.dir_rules_set_req.del = del;
-	req.u.dir_rules_set_req.json = dup_or_empty(json);
+	build_rules_set(&req, user, del, json);
 	return pb_client_call_status(t, &req, code_r, error_r);
+}
+
+int directory_client_rules_set_send(const struct pb_sender *s, const char *user, bool del,
+				    const char *json, const char **error_r)
+{
+	struct pb_msg req;
+
+	build_rules_set(&req, user, del, json);
+	return pb_client_send(s, &req, error_r);
+}
+
+uint32_t directory_client_rules_set_reply(struct pb_msg *rep, const char **error_r)
+{
+	return pb_client_reply(rep, MSG_DIR_RULES_SET_REQ, error_r);
 }
 
 int directory_client_rules_get(struct pb_sync *t, const char *user, uint32_t *code_r,
@@ -132,11 +151,29 @@ int directory_client_rules_get(struct pb_sync *t, const char *user, uint32_t *co
 	req.u.dir_rules_get_req.user = dup_or_empty(user);
 	if (pb_client_call(t, &req, &rep, error_r) < 0)
 		return -1;
-	uint32_t code = pb_client_reply(&rep, MSG_DIR_RULES_GET_REQ, error_r);
-	if (code == PB_OK) {
-		*json_r = rep.u.dir_rules_get_rep.json;
-		rep.u.dir_rules_get_rep.json = NULL;
-		*user_id_r = rep.u.dir_rules_get_rep.user_id;
-	}
+	uint32_t code = directory_client_rules_get_reply(&rep, json_r, user_id_r, error_r);
 	return pb_client_done(t, &rep, code, code_r, error_r);
+}
+
+int directory_client_rules_get_send(const struct pb_sender *s, const char *user,
+				    const char **error_r)
+{
+	struct pb_msg req;
+
+	pb_msg_init(&req, MSG_DIR_RULES_GET_REQ);
+	req.u.dir_rules_get_req.user = dup_or_empty(user);
+	return pb_client_send(s, &req, error_r);
+}
+
+uint32_t directory_client_rules_get_reply(struct pb_msg *rep, char **json_r, uint64_t *user_id_r,
+					  const char **error_r)
+{
+	uint32_t code = pb_client_reply(rep, MSG_DIR_RULES_GET_REQ, error_r);
+
+	if (code == PB_OK) {
+		*json_r = rep->u.dir_rules_get_rep.json;
+		rep->u.dir_rules_get_rep.json = NULL;
+		*user_id_r = rep->u.dir_rules_get_rep.user_id;
+	}
+	return code;
 }

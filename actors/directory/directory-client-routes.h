@@ -46,5 +46,14 @@ int directory_client_rules_set(struct pb_sync *t, const char *user, bool del, co
  * administrator's) on PB_OK; NOTFOUND "no such account", or "no rules are set". */
 int directory_client_rules_get(struct pb_sync *t, const char *user, uint32_t *code_r,
 			       char **json_r, uint64_t *user_id_r, const char **error_r);
+/* The same two calls for a gateway's hub (pb-client.h's send/reply pair): the reply functions
+ * return the pb_status with *json_r, *user_id_r as above. */
+int directory_client_rules_set_send(const struct pb_sender *s, const char *user, bool del,
+				    const char *json, const char **error_r);
+uint32_t directory_client_rules_set_reply(struct pb_msg *rep, const char **error_r);
+int directory_client_rules_get_send(const struct pb_sender *s, const char *user,
+				    const char **error_r);
+uint32_t directory_client_rules_get_reply(struct pb_msg *rep, char **json_r, uint64_t *user_id_r,
+					  const char **error_r);
 
 #endif

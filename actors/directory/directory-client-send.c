@@ -10,17 +10,37 @@ static char *dup_or_empty(const char *s)
 	return xstrdup(s != NULL ? s : "");
 }
 
+static void build_user_set(struct pb_msg *req, const char *user, const char *key,
+			   const char *value, bool unset)
+{
+	pb_msg_init(req, MSG_DIR_USER_SET_REQ);
+	req->u.dir_user_set_req.user = dup_or_empty(user);
+	req->u.dir_user_set_req.key = dup_or_empty(key);
+	req->u.dir_user_set_req.value = dup_or_empty(value);
+	req->u.dir_user_set_req.unset = unset;
+}
+
 int directory_client_user_set(struct pb_sync *t, const char *user, const char *key,
 			      const char *value, bool unset, uint32_t *code_r, const char **error_r)
 {
 	struct pb_msg req;
 
-	pb_msg_init(&req, MSG_DIR_USER_SET_REQ);
-	req.u.dir_user_set_req.user = dup_or_empty(user);
-	req.u.dir_user_set_req.key = dup_or_empty(key);
-	req.u.dir_user_set_req.value = dup_or_empty(value);
-	req.u.dir_user_set_req.unset = unset;
+	build_user_set(&req, user, key, value, unset);
 	return pb_client_call_status(t, &req, code_r, error_r);
+}
+
+int directory_client_user_set_send(const struct pb_sender *s, const char *user, const char *key,
+				   const char *value, bool unset, const char **error_r)
+{
+	struct pb_msg req;
+
+	build_user_set(&req, user, key, value, unset);
+	return pb_client_send(s, &req, error_r);
+}
+
+uint32_t directory_client_user_set_reply(struct pb_msg *rep, const char **error_r)
+{
+	return pb_client_reply(rep, MSG_DIR_USER_SET_REQ, error_r);
 }
 
 int directory_client_send_policy_send(const struct pb_sender *s, uint64_t user_id,

@@ -155,6 +155,9 @@ uint32_t directory_client_user_ids_reply(struct pb_msg *rep, struct pb_u64v *ids
  * ignored). REFUSED with the reason for an unknown key or a bad value; NOTFOUND no such user. */
 int directory_client_user_set(struct pb_sync *t, const char *user, const char *key,
 			      const char *value, bool unset, uint32_t *code_r, const char **error_r);
+int directory_client_user_set_send(const struct pb_sender *s, const char *user, const char *key,
+				   const char *value, bool unset, const char **error_r);
+uint32_t directory_client_user_set_reply(struct pb_msg *rep, const char **error_r);
 
 /* What the directory says about a transaction of an authenticated sender. */
 struct directory_send_policy {

@@ -129,12 +129,35 @@ int lockout_client_list(struct pb_sync *t, uint32_t *code_r, struct pb_rec_locko
 	pb_msg_init(&req, MSG_LOCKOUT_LIST_REQ);
 	if (pb_client_call(t, &req, &rep, error_r) < 0)
 		return -1;
-	uint32_t code = pb_client_reply(&rep, MSG_LOCKOUT_LIST_REQ, error_r);
-	if (code == PB_OK) {
-		pb_rec_lockout_lock_list_move(locks_r, &rep.u.lockout_list_rep.locks);
-		pb_rec_lockout_block_list_move(blocks_r, &rep.u.lockout_list_rep.blocks);
-	}
+	uint32_t code = lockout_client_list_reply(&rep, locks_r, blocks_r, error_r);
 	return pb_client_done(t, &rep, code, code_r, error_r);
+}
+
+int lockout_client_list_send(const struct pb_sender *s, const char **error_r)
+{
+	struct pb_msg req;
+
+	pb_msg_init(&req, MSG_LOCKOUT_LIST_REQ);
+	return pb_client_send(s, &req, error_r);
+}
+
+uint32_t lockout_client_list_reply(struct pb_msg *rep, struct pb_rec_lockout_lock_list *locks_r,
+				   struct pb_rec_lockout_block_list *blocks_r, const char **error_r)
+{
+	uint32_t code = pb_client_reply(rep, MSG_LOCKOUT_LIST_REQ, error_r);
+
+	if (code == PB_OK) {
+		pb_rec_lockout_lock_list_move(locks_r, &rep->u.lockout_list_rep.locks);
+		pb_rec_lockout_block_list_move(blocks_r, &rep->u.lockout_list_rep.blocks);
+	}
+	return code;
+}
+
+static void build_unlock(struct pb_msg *req, const char *user, const char *ip)
+{
+	pb_msg_init(req, MSG_LOCKOUT_UNLOCK_REQ);
+	req->u.lockout_unlock_req.user = dup_or_empty(user);
+	req->u.lockout_unlock_req.ip = dup_or_empty(ip);
 }
 
 int lockout_client_unlock(struct pb_sync *t, const char *user, const char *ip, uint32_t *code_r,
@@ -142,10 +165,22 @@ int lockout_client_unlock(struct pb_sync *t, const char *user, const char *ip, u
 {
 	struct pb_msg req;
 
-	pb_msg_init(&req, MSG_LOCKOUT_UNLOCK_REQ);
-	req.u.lockout_unlock_req.user = dup_or_empty(user);
-	req.u.lockout_unlock_req.ip = dup_or_empty(ip);
+	build_unlock(&req, user, ip);
 	return pb_client_call_status(t, &req, code_r, error_r);
+}
+
+int lockout_client_unlock_send(const struct pb_sender *s, const char *user, const char *ip,
+			       const char **error_r)
+{
+	struct pb_msg req;
+
+	build_unlock(&req, user, ip);
+	return pb_client_send(s, &req, error_r);
+}
+
+uint32_t lockout_client_unlock_reply(struct pb_msg *rep, const char **error_r)
+{
+	return pb_client_reply(rep, MSG_LOCKOUT_UNLOCK_REQ, error_r);
 }
 
 int lockout_client_block_add(struct pb_sync *t, const char *net, uint32_t minutes,

@@ -82,9 +82,16 @@ uint32_t lockout_client_intrusion_reply(struct pb_msg *rep, bool *blocked_r, int
 int lockout_client_list(struct pb_sync *t, uint32_t *code_r, struct pb_rec_lockout_lock_list *locks_r,
 			struct pb_rec_lockout_block_list *blocks_r, const char **error_r);
 
+int lockout_client_list_send(const struct pb_sender *s, const char **error_r);
+uint32_t lockout_client_list_reply(struct pb_msg *rep, struct pb_rec_lockout_lock_list *locks_r,
+				   struct pb_rec_lockout_block_list *blocks_r, const char **error_r);
+
 /* Lifts user's locks for ip (NULL or "": every address). NOTFOUND if there was none. */
 int lockout_client_unlock(struct pb_sync *t, const char *user, const char *ip, uint32_t *code_r,
 			  const char **error_r);
+int lockout_client_unlock_send(const struct pb_sender *s, const char *user, const char *ip,
+			       const char **error_r);
+uint32_t lockout_client_unlock_reply(struct pb_msg *rep, const char **error_r);
 
 /* Blocks net (an address or CIDR network) for minutes (0: until removed). REFUSED for a bad
  * network or a list full of manual blocks. */

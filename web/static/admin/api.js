@@ -1,0 +1,60 @@
+// api.js: the REST API under /api/ — JSON in and out, the session cookie, and the CSRF token
+// (from POST /api/login or GET /api/me) on every request that changes something.
+let csrf = null;
+
+export class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+// Calls method path with body (an object, or a string sent as is); resolves to the parsed
+// JSON (null for 204), rejects with an ApiError carrying the server's {"error": ...}.
+export async function api(method, path, body) {
+  const headers = {};
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (csrf && method !== 'GET') headers['X-CSRF-Token'] = csrf;
+  const res = await fetch(path, {
+    method, headers, credentials: 'same-origin',
+    body: body === undefined ? undefined : (typeof body === 'string' ? body : JSON.stringify(body)),
+  });
+  const type = res.headers.get('Content-Type') || '';
+  const data = res.status === 204 ? null
+    : type.startsWith('application/json') ? await res.json() : await res.text();
+  if (!res.ok) throw new ApiError(res.status, (data && data.error) || res.statusText);
+  return data;
+}
+
+export async function login(user, password) {
+  const me = await api('POST', '/api/login', { user, password });
+  csrf = me.csrf;
+  return me;
+}
+
+// Who is logged in (null: nobody); keeps the CSRF token.
+export async function whoami() {
+  try {
+    const me = await api('GET', '/api/me');
+    csrf = me.csrf;
+    return me;
+  } catch (e) {
+    if (e.status === 401) return null;
+    throw e;
+  }
+}
+
+export async function logout() {
+  await api('POST', '/api/logout');
+  csrf = null;
+}
+
+// Whether an endpoint exists on this server (GET answers other than 404 "no such endpoint").
+export async function exists(path) {
+  try {
+    await api('GET', path);
+    return true;
+  } catch (e) {
+    return !(e.status === 404 && e.message === 'no such endpoint');
+  }
+}

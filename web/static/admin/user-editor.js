@@ -1,0 +1,109 @@
+// user-editor.js: one account (#user/NAME) in the guide's tabs — General (counts, the lock
+// and unlocking it), Passwords, Routing, Autoresponder, Quotas, Message Rules, Aliases,
+// Permissions. Settings tabs go through fields.js (PATCH one key at a time).
+import { api, exists } from './api.js';
+import { bytes, clear, flash, h, tabs, when } from './dom.js';
+import { settingsForm } from './fields.js';
+import { rulesTab } from './rules.js';
+
+const ROUTING = [
+  { key: 'forward_to', label: 'Forward to', type: 'text', help: "Addresses separated by ';'." },
+  { key: 'use_forwarding', label: 'Use forwarding', type: 'bool' },
+  { key: 'keep_copy', label: 'Keep a copy in this mailbox', type: 'bool' },
+  { key: 'assistants', label: 'Assistants', type: 'text', help: "Addresses separated by ';'." },
+  { key: 'assistant_redirect', label: 'Redirect to assistants (keep no copy)', type: 'bool' },
+  { key: 'blocked', label: 'Blocked senders', type: 'text', help: "Addresses or wildcards separated by ';'." },
+];
+const AUTOREPLY = [
+  { key: 'autoreply', label: 'Autoresponder on', type: 'bool' },
+  { key: 'autoreply_subject', label: 'Subject', type: 'text' },
+  { key: 'autoreply_text', label: 'Message', type: 'textarea' },
+  { key: 'autoreply_start', label: 'From (UTC date)', type: 'date' },
+  { key: 'autoreply_end', label: 'Until (UTC date)', type: 'date' },
+  { key: 'autoreply_days', label: 'Reply to a sender once every N days', type: 'number' },
+];
+const QUOTAS = [
+  { key: 'quota_mb', label: 'Mailbox quota (MB, 0 none, empty: the default)', type: 'number' },
+  { key: 'max_message_size_kb', label: 'Largest message it may send (kB, 0 no limit)', type: 'number' },
+  { key: 'max_messages_per_hour', label: 'Messages per hour (0 no limit)', type: 'number' },
+  { key: 'max_messages_per_day', label: 'Messages per day (0 no limit)', type: 'number' },
+];
+const PERMISSIONS = [
+  { key: 'send_as_any', label: 'May send as any address', type: 'bool' },
+  { key: 'allow_bcc', label: 'May use BCC', type: 'bool' },
+  { key: 'internet_mail', label: 'May send to the Internet', type: 'bool' },
+  { key: 'forbidden_recipients', label: 'Forbidden recipients', type: 'text', help: "Wildcards, comma separated." },
+  { key: 'status_permissions', label: 'Status server permissions', type: 'text' },
+];
+
+// Booleans whose default is true: shown checked when the account has no value.
+function withDefaults(s) {
+  return { allow_bcc: true, internet_mail: true, ...s };
+}
+
+function general(panel, u, locks, reload) {
+  const mine = locks.filter((l) => l.user.toLowerCase() === u.user.toLowerCase());
+  const box = h('input', { id: 'locked', type: 'checkbox', checked: mine.length > 0, disabled: mine.length === 0 });
+  panel.append(h('dl', { class: 'summary' },
+    h('dt', {}, 'User'), h('dd', {}, u.user), h('dt', {}, 'Id'), h('dd', {}, u.id),
+    h('dt', {}, 'Created'), h('dd', {}, when(u.created_ms)),
+    h('dt', {}, 'Inbox'), h('dd', {}, `${u.messages} messages, ${bytes(u.bytes)}`)),
+  h('div', { class: 'field' }, h('label', { for: 'locked' }, 'Account Locked Out'), box,
+    h('small', { class: 'help' }, mine.length ? 'for ' + mine.map((l) => l.ip).join(', ') +
+      ': uncheck and Submit to unlock' : 'Locks come from failed logins (Settings: security).')),
+  h('button', { type: 'button', class: 'submit', onclick: async () => {
+    if (mine.length && !box.checked) {
+      await api('POST', '/api/users/' + encodeURIComponent(u.user) + '/unlock');
+      flash('Unlocked ' + u.user + '.');
+      reload();
+    }
+  } }, 'Submit'));
+}
+
+function passwords(panel, u) {
+  const a = h('input', { id: 'new-password', type: 'password', autocomplete: 'new-password' });
+  const b = h('input', { id: 'new-password2', type: 'password', autocomplete: 'new-password' });
+  const status = h('p', { class: 'form-status', role: 'status' });
+  const form = h('form', {}, h('div', { class: 'field' }, h('label', { for: a.id }, 'New password'), a),
+    h('div', { class: 'field' }, h('label', { for: b.id }, 'Again'), b),
+    h('button', { type: 'submit', class: 'submit' }, 'Submit'), status);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (a.value !== b.value) { status.textContent = 'The two passwords differ.'; return; }
+    try {
+      await api('PUT', '/api/users/' + encodeURIComponent(u.user) + '/password', { password: a.value });
+      status.textContent = 'Password changed; the account\'s logins ended.';
+    } catch (e) { status.textContent = e.message; }
+  });
+  panel.append(form);
+}
+
+async function aliases(panel, u) {
+  if (!(await exists('/api/mappings'))) {
+    panel.append(h('p', { class: 'missing' }, 'The server has no /api/mappings endpoint yet: ' +
+      'use pillarbox mapping list ' + u.user + ' meanwhile.'));
+    return;
+  }
+  const maps = await api('GET', '/api/mappings?target=' + encodeURIComponent(u.user));
+  const rows = (Array.isArray(maps) ? maps : maps.mappings || []);
+  panel.append(h('ul', { class: 'aliases' }, rows.map((m) => h('li', {}, m.address || JSON.stringify(m)))));
+}
+
+export async function userEditor(el, name) {
+  const reload = () => userEditor(clear(el), name);
+  const [u, locks] = await Promise.all([api('GET', '/api/users/' + encodeURIComponent(name)),
+    api('GET', '/api/locks')]);
+  const s = withDefaults(u.settings || {});
+  const form = (fields) => (p) => p.append(settingsForm(u.user, fields, s));
+  el.append(h('h2', {}, 'Edit User – ' + u.user), h('p', {}, h('a', { href: '#users' }, '← Users')),
+    tabs([
+      { id: 'general', label: 'General', render: (p) => general(p, u, locks, reload) },
+      { id: 'passwords', label: 'Passwords', render: (p) => passwords(p, u) },
+      { id: 'routing', label: 'Routing', render: form(ROUTING) },
+      { id: 'autoresponder', label: 'Autoresponder', render: form(AUTOREPLY) },
+      { id: 'quotas', label: 'Quotas', render: form(QUOTAS) },
+      { id: 'rules', label: 'Message Rules', render: (p) => rulesTab(p, u.user) },
+      { id: 'aliases', label: 'Aliases', render: (p) => aliases(p, u) },
+      { id: 'permissions', label: 'Permissions', render: form(PERMISSIONS) },
+    ], 'general'));
+}

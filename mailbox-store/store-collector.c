@@ -1,8 +1,9 @@
 /*
  * store-collector.c: the mail collectors' records (store-collector.h).
  * CF collector: 'd' name -> definition JSON; 't' name -> status JSON; 'u' "name uidl" -> a
- * seen mark (store-internal.h). Part of pb_store_collector. OWNS: the collector column family
- * (the spool adds seen marks to it in its commits). THREAD: any.
+ * seen mark; 'f' token -> a fetch token's record (store-internal.h). Part of
+ * pb_store_collector. OWNS: the collector column family (the spool adds seen marks to it in
+ * its commits). THREAD: any.
  */
 #include "store-internal.h"
 #include "store-collector.h"
@@ -63,22 +64,27 @@ static int put_text(struct pb_store *s, char kind, const char *name, const char 
 	return ret;
 }
 
-static int get_text(struct pb_store *s, char kind, const char *name, char **json_r,
-		    const char **error_r)
+/* The text under kind + id (a name or a token, checked by the caller): 1 / 0 / -1. */
+static int get_raw(struct pb_store *s, char kind, const char *id, char **json_r,
+		   const char **error_r)
 {
 	char key[PB_COLLECTOR_NAME_MAX + 2];
 	struct pb_buf v;
 
-	*json_r = NULL;
-	if (!pb_collector_name_valid(name))
-		return 0;
-	size_t klen = make_key(kind, name, key, sizeof(key));
+	size_t klen = make_key(kind, id, key, sizeof(key));
 	pb_buf_init(&v);
 	int found = store_get(s, STORE_CF_COLLECTOR, key, klen, &v, error_r);
 	if (found == 1)
 		*json_r = xstrndup((const char *)v.data, v.len);
 	pb_buf_deinit(&v);
 	return found;
+}
+
+static int get_text(struct pb_store *s, char kind, const char *name, char **json_r,
+		    const char **error_r)
+{
+	*json_r = NULL;
+	return pb_collector_name_valid(name) ? get_raw(s, kind, name, json_r, error_r) : 0;
 }
 
 int pb_store_collector_put(struct pb_store *s, const char *name, const char *json,
@@ -234,4 +240,36 @@ int pb_store_seen_iter(struct pb_store *s, const char *name,
 			break;
 	}
 	return store_iter_finish(&it, error_r);
+}
+
+bool pb_collector_token_valid(const char *token)
+{
+	size_t n = strlen(token);
+
+	if (n != PB_COLLECTOR_TOKEN_LEN)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((token[i] >= '0' && token[i] <= '9') || (token[i] >= 'a' && token[i] <= 'f')))
+			return false;
+	return true;
+}
+
+int pb_store_fetch_token_put(struct pb_store *s, const char *token, const char *json,
+			     const char **error_r)
+{
+	char key[PB_COLLECTOR_TOKEN_LEN + 2];
+
+	if (!pb_collector_token_valid(token))
+		return store_fail(error_r, "collector: bad fetch token");
+	size_t klen = make_key(STORE_COLLECTOR_TOKEN, token, key, sizeof(key));
+	return store_put1(s, STORE_CF_COLLECTOR, key, klen, json, strlen(json), error_r);
+}
+
+int pb_store_fetch_token_get(struct pb_store *s, const char *token, char **json_r,
+			     const char **error_r)
+{
+	*json_r = NULL;
+	return pb_collector_token_valid(token)
+		       ? get_raw(s, STORE_COLLECTOR_TOKEN, token, json_r, error_r)
+		       : 0;
 }

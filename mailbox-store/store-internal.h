@@ -62,11 +62,12 @@ enum store_cf {
 
 /* CF collector keys: 'd' name (definition), 't' name (status), 'i' name (an IMAP collector's
  * per-folder progress, JSON), 'u' "name uidl" (a seen mark:
- * [u8 STORE_V1][u8 enum pb_seen_state][u64 first_ms]). */
+ * [u8 STORE_V1][u8 enum pb_seen_state][u64 first_ms]), 'f' token (a fetch token's JSON). */
 #define STORE_COLLECTOR_DEF 'd'
 #define STORE_COLLECTOR_STATUS 't'
 #define STORE_COLLECTOR_PROGRESS 'i'
 #define STORE_COLLECTOR_SEEN 'u'
+#define STORE_COLLECTOR_TOKEN 'f'
 #define STORE_SEEN_LEN 10
 /* The seen mark value of state, first_ms into v[STORE_SEEN_LEN]. */
 void store_seen_encode(uint8_t state, int64_t first_ms, uint8_t v[STORE_SEEN_LEN]);

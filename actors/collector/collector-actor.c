@@ -3,12 +3,14 @@
  * OWNS: no definition in memory (each is read from and written to the store at once); the
  * methods' runs in progress (struct collector_jobs).
  * THREAD: its actor thread.
- * MESSAGES: handles COLLECTOR_OP_REQ (CORE_STATUS_REP), COLLECTOR_LIST_REQ
- * (COLLECTOR_LIST_REP); the connection methods' jobs (collector-jobs.c): SCHED_RUN_REQ,
- * SCHED_HANGUP_EVT, and cwork's answers to the runs they start.
+ * MESSAGES: handles COLLECTOR_OP_REQ (CORE_STATUS_REP; "reply" also sends CWORK_RUN_REQ),
+ * COLLECTOR_LIST_REQ (COLLECTOR_LIST_REP); the connection methods' jobs (collector-jobs.c):
+ * SCHED_RUN_REQ, SCHED_HANGUP_EVT, and cwork's answers to the runs they start.
  */
 #include "collector-actor.h"
+#include "collector-client.h"
 #include "collector-def.h"
+#include "collector-fetch.h"
 #include "collector-jobs.h"
 
 #include "pb-alloc.h"
@@ -20,6 +22,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct collector_state {
@@ -109,37 +112,37 @@ static int load(struct pb_actor *a, struct collector_state *s, struct pb_msg *m,
 }
 
 /* "fetch": marks a UIDL told too big as requested (the next run downloads it). */
-struct fetch_find {
-	const char *uidl;
-	struct pb_seen found;
-};
-
-static int fetch_find_cb(const struct pb_seen *seen, void *ctx)
-{
-	struct fetch_find *f = ctx;
-	if (strcmp(seen->uidl, f->uidl) != 0)
-		return 0;
-	f->found = *seen;
-	return 1;
-}
-
 static void op_fetch(struct pb_actor *a, struct collector_state *s, struct pb_msg *m)
 {
 	const struct msg_collector_op_req *q = &m->u.collector_op_req;
-	struct fetch_find f = { .uidl = q->args.n > 0 ? q->args.v[0] : "" };
-	const char *error;
+	const char *error = "";
 
-	if (!pb_collector_uidl_valid(f.uidl))
-		return (void)pb_reply_status(a, m, PB_ERR_REFUSED, "not a UIDL");
-	if (pb_store_seen_iter(s->store, q->name, fetch_find_cb, &f, &error) < 0)
-		return (void)pb_reply_status(a, m, PB_ERR_TEMP, error);
-	if (f.found.state != PB_SEEN_NOTIFIED && f.found.state != PB_SEEN_REQUESTED)
-		return (void)pb_reply_status(a, m, PB_ERR_NOTFOUND,
-					     "no message waiting with that UIDL (too big and told)");
-	f.found.state = PB_SEEN_REQUESTED;
-	if (pb_store_seen_put(s->store, q->name, &f.found, &error) < 0)
-		return (void)pb_reply_status(a, m, PB_ERR_TEMP, error);
-	pb_reply_status(a, m, PB_OK, "");
+	uint32_t code = collector_fetch_mark(s->store, q->name, q->args.n > 0 ? q->args.v[0] : "",
+					     &error);
+	pb_reply_status(a, m, code, code == PB_OK ? "" : error);
+}
+
+/* "reply" (args: token, the sender's user id): a reply to a too-big notice marks its UIDL
+ * requested, then asks cwork for a run of the collector now (its answer, matching no job,
+ * is dropped by collector_jobs_on_done: corr 0). */
+static void op_reply(struct pb_actor *a, struct collector_state *s, struct pb_msg *m)
+{
+	const struct msg_collector_op_req *q = &m->u.collector_op_req;
+	char name[PB_COLLECTOR_NAME_MAX + 1] = "";
+	const char *error = "";
+	struct pb_sender tx = pb_actor_sender(a, 0);
+
+	if (q->args.n != 2)
+		return (void)pb_reply_status(a, m, PB_ERR_REFUSED, "reply: token and user id");
+	uint64_t user_id = strtoull(q->args.v[1], NULL, 10);
+	uint32_t code = collector_fetch_by_token(s->store, q->args.v[0], user_id, name, &error);
+	pb_info("collector", "event=fetch_reply collector=%s user_id=%llu result=%s reason=%s",
+		PB_LOGQ(name), (unsigned long long)user_id, pb_status_name(code),
+		PB_LOGQ(code == PB_OK ? "" : error));
+	if (code == PB_OK && collector_client_run_send(&tx, name, 0, &error) < 0)
+		pb_warn("collector", "event=run_not_asked collector=%s reason=%s", PB_LOGQ(name),
+			PB_LOGQ(error)); /* marked: the next run fetches it */
+	pb_reply_status(a, m, code, code == PB_OK ? "" : error);
 }
 
 static int on_op(struct pb_actor *a, void *state, struct pb_msg *m)
@@ -150,6 +153,8 @@ static int on_op(struct pb_actor *a, void *state, struct pb_msg *m)
 	struct collector_def d;
 	const char *error;
 
+	if (strcmp(op, "reply") == 0) /* named by its token, not by the collector */
+		return op_reply(a, s, m), 0;
 	if (!pb_collector_name_valid(name))
 		return pb_reply_status(a, m, PB_ERR_REFUSED,
 				       "a collector name is 1-64 letters, digits, '.', '_', '-'"), 0;

@@ -6,7 +6,10 @@
 
 #include "pb-alloc.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 int collector_client_op(struct pb_sync *t, const char *op, const char *name,
 			const char *const *args, size_t nargs, uint32_t *code_r,
@@ -80,4 +83,34 @@ int collector_client_run_send(const struct pb_sender *tx, const char *name, int6
 
 	run_build(&m, name, now_ms);
 	return pb_client_send(tx, &m, error_r);
+}
+
+bool collector_fetch_address(const char *local, char *token_r)
+{
+	size_t plen = strlen(COLLECTOR_FETCH_PREFIX);
+
+	if (strncasecmp(local, COLLECTOR_FETCH_PREFIX, plen) != 0)
+		return false;
+	const char *t = local + plen;
+	size_t n = strlen(t);
+	if (n != COLLECTOR_FETCH_TOKEN_SIZE - 1)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = t[i] >= 'A' && t[i] <= 'F' ? (char)(t[i] - 'A' + 'a') : t[i];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return false;
+		token_r[i] = c;
+	}
+	token_r[n] = '\0';
+	return true;
+}
+
+int collector_client_reply(struct pb_sync *t, const char *token, uint64_t user_id,
+			   uint32_t *code_r, const char **error_r)
+{
+	char id[24];
+
+	snprintf(id, sizeof(id), "%" PRIu64, user_id);
+	const char *args[2] = { token, id };
+	return collector_client_op(t, "reply", "", args, 2, code_r, error_r);
 }

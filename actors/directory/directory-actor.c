@@ -6,6 +6,7 @@
 #include "directory-actor.h"
 
 #include "auth-client.h"
+#include "collector-client.h"
 #include "directory-password.h"
 #include "directory-private.h"
 #include "mailbox-client.h"
@@ -15,6 +16,7 @@
 #include "pb-settings-snapshot.h"
 #include "send-policy.h"
 #include "store-accounts.h"
+#include "store-collector.h"
 
 #include <cjson/cJSON.h>
 #include <fnmatch.h>
@@ -653,6 +655,20 @@ static int postmaster_user(struct directory *d, struct pb_user_rec *u, const cha
 	return found;
 }
 
+/* Whether local is collector-fetch+TOKEN with a token a too-big notice named
+ * (collector-fetch.h): 1 yes, 0 no, -1 the store failed. The sender is checked when routed. */
+static int fetch_reply_accepts(struct directory *d, const char *local, const char **error_r)
+{
+	char token[COLLECTOR_FETCH_TOKEN_SIZE];
+	char *json = NULL;
+
+	if (!collector_fetch_address(local, token))
+		return 0;
+	int found = pb_store_fetch_token_get(d->store, token, &json, error_r);
+	free(json);
+	return found;
+}
+
 /* A recipient local@domain: the account directory_resolve_address finds; postmaster (in any
  * case, bare or at a local domain) always reaches someone. */
 static int on_rcpt_check(struct pb_actor *a, void *state, struct pb_msg *m)
@@ -682,6 +698,8 @@ static int on_rcpt_check(struct pb_actor *a, void *state, struct pb_msg *m)
 	if (found == 0 && domain[0] != '\0' && code == PB_ERR_NOTFOUND) {
 		/* no account: an alias, a mapping or a list (user_id 0: the router decides) */
 		int routed = directory_routes_accepts(d, local, domain, &error);
+		if (routed == 0) /* the reply to a too-big notice (user_id 0: the router asks) */
+			routed = fetch_reply_accepts(d, local, &error);
 		if (routed < 0)
 			return directory_store_failed(a, m, error);
 		if (routed == 1)

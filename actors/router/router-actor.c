@@ -12,6 +12,8 @@
 #include "directory-client-routes.h"
 #include "pb-log.h"
 #include "reader-client.h"
+#include "router-client.h"
+#include "router-fetch.h"
 #include "router-facts.h"
 #include "router-records.h"
 #include "router-rules.h"
@@ -256,6 +258,38 @@ static struct router_facts make_facts(struct router_shard *r, struct facts_read 
 	return f;
 }
 
+/* Plans q's recipients with facts f into *plan_r (filled on 0; free with router_plan_free),
+ * the replies to too-big notices taken out first (router-fetch.h) and said in its trace. 0, or
+ * -1 with *error_r when the collector did not answer (nothing planned). */
+static int plan_rcpts(struct pb_actor *a, struct router_shard *r,
+		      const struct msg_router_resolve_req *q, const struct router_facts *f,
+		      struct router_plan *plan_r, const char **error_r)
+{
+	struct pb_strv consumed = { 0 };
+	size_t n = q->rcpts.n;
+	char **bare = xcalloc(n + 1, sizeof(char *));
+	uint64_t *ids = n > 0 && q->rcpt_ids.n == n ? xmemdup(q->rcpt_ids.v, n * sizeof(*ids))
+						    : NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *params;
+		bare[i] = bare_rcpt(q->rcpts.v[i], &params);
+	}
+	int rc = router_fetch_take(a, &r->view.r, q->sender, q->origin, bare, ids, &n, &consumed,
+				   error_r);
+	if (rc == 0) {
+		router_plan_resolve(&r->view.r, f, (const char *const *)bare, ids, n, plan_r);
+		for (uint32_t i = 0; i < consumed.n; i++)
+			pb_strv_push(&plan_r->trace, consumed.v[i]);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(bare[i]);
+	free(bare);
+	free(ids);
+	pb_strv_clear(&consumed);
+	return rc;
+}
+
 static int on_resolve(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct router_shard *r = state;
@@ -282,18 +316,11 @@ static int on_resolve(struct pb_actor *a, void *state, struct pb_msg *m)
 		msg->facts.spam_score = f.spam_score;
 		msg->facts.quarantined = f.spam_quarantine;
 	}
-	const char **bare = xcalloc(q->rcpts.n + 1, sizeof(char *));
-	for (uint32_t i = 0; i < q->rcpts.n; i++) {
-		const char *params;
-		bare[i] = bare_rcpt(q->rcpts.v[i], &params);
-	}
-	const uint64_t *ids = q->rcpt_ids.n == q->rcpts.n ? q->rcpt_ids.v : NULL;
-	router_plan_resolve(&r->view.r, &f, bare, ids, q->rcpts.n, &plan);
-	for (uint32_t i = 0; i < q->rcpts.n; i++)
-		free((char *)bare[i]);
-	free(bare);
+	int planned = plan_rcpts(a, r, q, &f, &plan, &error); /* f.message is rd.msg's */
 	if (rd.have)
 		router_message_free(msg);
+	if (planned < 0)
+		return pb_reply_status(a, m, PB_ERR_TEMP, error), 0;
 	if (spam.asked)
 		router_spam_apply(&plan, spam.scored ? &spam.result : NULL, spam.threshold, spam.why);
 	log_plan(q, &plan);

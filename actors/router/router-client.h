@@ -26,6 +26,11 @@ struct router_client_entry {
 	const char *collector;
 	const char *blob_key;
 };
+/* A trace line that begins with this is a recipient the router consumed itself (a reply to a
+ * collector's too-big notice: router-fetch.h): no delivery is due for it, and a plan of only
+ * such recipients is done, not unroutable. */
+#define ROUTER_TRACE_CONSUMED "consumed: "
+
 /* ROUTER_RESOLVE_REQ for entry e. key picks the router shard: the spool passes its own shard
  * index, so one spool shard's entries are planned in the order it asks. 0 sent / -1. */
 int router_client_resolve_send(const struct pb_sender *tx, uint64_t key,

@@ -102,6 +102,23 @@ static void split(char *addr, const char **domain_r)
 	}
 }
 
+bool router_plan_is_local(const struct router_records *r, const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+	return local_domain(r, at != NULL ? at + 1 : NULL);
+}
+
+uint64_t router_plan_account_of(const struct router_records *r, const char *addr)
+{
+	char *local = lower_dup(addr);
+	const char *domain;
+
+	split(local, &domain);
+	const struct router_user *u = local_domain(r, domain) ? find_user(r, local) : NULL;
+	free(local);
+	return u != NULL ? u->id : 0;
+}
+
 void router_split_list(const char *text, struct pb_strv *out)
 {
 	const char *p = text != NULL ? text : "";

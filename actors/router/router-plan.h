@@ -183,6 +183,11 @@ void router_plan_free(struct router_plan *p);
 bool router_plan_accepts(const struct router_records *r, const struct router_facts *f,
 			 const char *rcpt);
 
+/* Whether addr (local@domain, or a bare name) is at a local domain (a bare name is). */
+bool router_plan_is_local(const struct router_records *r, const char *addr);
+/* The account addr names by its name (bare, or at a local domain; any case): its id, 0 none. */
+uint64_t router_plan_account_of(const struct router_records *r, const char *addr);
+
 /* Parses a mapping type name ("always", "pop3", "smtp", "from", any case). 0 / -1. */
 int router_map_type_parse(const char *name, enum router_map_type *type_r);
 const char *router_map_type_name(enum router_map_type type);

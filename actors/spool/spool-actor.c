@@ -468,6 +468,36 @@ static int adopt_plan(struct pb_actor *a, struct spool_shard *s, struct delivery
 	return ret;
 }
 
+/* Whether a trace has a recipient the router consumed itself (router-client.h). */
+static bool consumed(const struct pb_strv *trace)
+{
+	for (uint32_t i = 0; i < trace->n; i++)
+		if (strncmp(trace->v[i], ROUTER_TRACE_CONSUMED, strlen(ROUTER_TRACE_CONSUMED)) == 0)
+			return true;
+	return false;
+}
+
+/* A plan with nothing to deliver: its trace kept; unroutable, unless the router consumed its
+ * recipients (a reply to a collector's too-big notice: done). */
+static void nothing_due(struct spool_shard *s, struct delivery *d, const struct pb_strv *trace)
+{
+	const char *error;
+
+	if (pb_store_trace_put(s->store, d->rec.id, d->rec.msgid, (int64_t)pb_clock_wall_ms(),
+			       trace, &error) < 0)
+		pb_warn("spool", "event=trace_not_kept msgid=%s reason=%s", PB_LOGQ(d->rec.msgid),
+			PB_LOGQ(error));
+	if (consumed(trace)) {
+		pb_info("spool", "event=consumed msgid=%s spool_id=%llu", PB_LOGQ(d->rec.msgid),
+			(unsigned long long)d->rec.id);
+		return;
+	}
+	s->failed++;
+	pb_error("spool", "event=unroutable msgid=%s spool_id=%llu reason=%s",
+		 PB_LOGQ(d->rec.msgid), (unsigned long long)d->rec.id,
+		 "no recipient reaches anyone (see pillarbox trace)");
+}
+
 void spool_on_routed(struct pb_actor *a, struct spool_shard *s, uint64_t seq, uint32_t code,
 		     const char *error, struct pb_msg *m)
 {
@@ -483,14 +513,7 @@ void spool_on_routed(struct pb_actor *a, struct spool_shard *s, uint64_t seq, ui
 		}
 		const struct msg_router_resolve_rep *p = &m->u.router_resolve_rep;
 		if (p->items.n == 0 && p->gens.n == 0) {
-			s->failed++;
-			if (pb_store_trace_put(s->store, d->rec.id, d->rec.msgid,
-					       (int64_t)pb_clock_wall_ms(), &p->trace, &error) < 0)
-				pb_warn("spool", "event=trace_not_kept msgid=%s reason=%s",
-					PB_LOGQ(d->rec.msgid), PB_LOGQ(error));
-			pb_error("spool", "event=unroutable msgid=%s spool_id=%llu reason=%s",
-				 PB_LOGQ(d->rec.msgid), (unsigned long long)d->rec.id,
-				 "no recipient reaches anyone (see pillarbox trace)");
+			nothing_due(s, d, &p->trace);
 			finish(s, at);
 			return;
 		}

@@ -1,7 +1,8 @@
 /*
  * store-collector.h: the mail collectors' records (library pb_store_collector): each
  * collector's definition and last-run status (opaque JSON text the collector module reads and
- * writes), an IMAP collector's progress per folder, and the UIDLs it has seen at its remote mailbox. Owner: the collector actor and the
+ * writes), an IMAP collector's progress per folder, the UIDLs it has seen at its remote mailbox,
+ * and the fetch tokens its too-big notices name. Owner: the collector actor and the
  * run of that collector (one run at a time). The spool writes one seen mark on a collector's
  * behalf: in the synced batch that commits a downloaded message (pb_spool_rec.mark, see
  * store-spool.h and docs/storage.md "Collectors: exactly once").
@@ -76,5 +77,17 @@ int pb_store_seen_forget(struct pb_store *s, const char *name, const char *uidl,
 int pb_store_seen_iter(struct pb_store *s, const char *name,
 		       int (*cb)(const struct pb_seen *seen, void *ctx), void *ctx,
 		       const char **error_r);
+
+/* ---- fetch tokens: token -> JSON (the collector's record of a notice: collector-fetch.h) ---- */
+
+/* A fetch token: PB_COLLECTOR_TOKEN_LEN lowercase hex digits. */
+#define PB_COLLECTOR_TOKEN_LEN 32
+bool pb_collector_token_valid(const char *token);
+/* Stores the record of token (synced: the notice that names it goes out after). 0 / -1. */
+int pb_store_fetch_token_put(struct pb_store *s, const char *token, const char *json,
+			     const char **error_r);
+/* *json_r (owned) for token: 1 found, 0 none (or not a token), -1. */
+int pb_store_fetch_token_get(struct pb_store *s, const char *token, char **json_r,
+			     const char **error_r);
 
 #endif

@@ -154,7 +154,10 @@ class HangUp(CollectorCase):
         self.assertIn("RETR 2", slow.commands)
         self.assertNotIn("RETR 3", slow.commands)
         self.assertEqual([c for c in slow.commands if c.startswith("DELE")], ["DELE 1", "DELE 2"])
-        self.assertEqual(self.subjects("bob"), sorted(before + ["slow-1", "slow-2"]))
+        # spooled before each DELE; the delivery into the mailbox follows on its own time
+        want = sorted(before + ["slow-1", "slow-2"])
+        pbtest.wait_until(lambda: self.subjects("bob") == want, timeout=30,
+                          what="slow-1 and slow-2 delivered to bob")
         rc, out, err = self.cli("collector", "show", "slow", "--json")
         self.assertEqual(json.loads(out)["status"]["result"], "hung up")
 

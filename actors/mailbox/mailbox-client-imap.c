@@ -90,6 +90,17 @@ int mailbox_client_folder_send(const struct pb_sender *s, uint64_t user_id, uint
 	return pb_client_send(s, &req, error_r);
 }
 
+int mailbox_client_special_create_send(const struct pb_sender *s, uint64_t user_id,
+				       const char *name, uint32_t special_use,
+				       const char **error_r)
+{
+	struct pb_msg req;
+
+	build_folder(&req, user_id, MAILBOX_FOLDER_CREATE, name, NULL);
+	req.u.mbox_folder_req.special_use = special_use;
+	return pb_client_send(s, &req, error_r);
+}
+
 uint32_t mailbox_client_folder_reply(struct pb_msg *rep, const char **error_r)
 {
 	return pb_client_reply(rep, MSG_MBOX_FOLDER_REQ, error_r);

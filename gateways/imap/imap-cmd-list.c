@@ -22,6 +22,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct list_row {
 	char *name;
@@ -67,9 +68,27 @@ static bool real(const struct pb_rec_mbox_folder *f)
 	return f != NULL && f->id != 0;
 }
 
+/* enum pb_special_use's attributes, from Sent (2) to Archive (6) */
+static const char *const use_attrs[] = {NULL,	   NULL,    "\\Sent",	   "\\Drafts",
+					"\\Trash", "\\Junk", "\\Archive"};
+#define USE_COUNT (sizeof(use_attrs) / sizeof(use_attrs[0]))
+
+const char *imap_special_use_attr(uint32_t use)
+{
+	return use < USE_COUNT ? use_attrs[use] : NULL;
+}
+
+uint32_t imap_special_use_of(const char *attr)
+{
+	for (uint32_t i = 0; i < USE_COUNT; i++)
+		if (use_attrs[i] != NULL && strcasecmp(attr, use_attrs[i]) == 0)
+			return i;
+	return 0;
+}
+
 static bool special(const struct pb_rec_mbox_folder *f)
 {
-	return real(f) && f->special_use >= 2 && f->special_use <= 6;
+	return real(f) && imap_special_use_attr(f->special_use) != NULL;
 }
 
 /* Whether entry f meets the selection criteria. */
@@ -156,9 +175,6 @@ static void add_attr(struct pb_buf *out, const char *attr)
 
 static void row_attrs(const struct list_job *j, const struct list_row *r, struct pb_buf *out)
 {
-	static const char *const uses[] = {"",	       "",	  "\\Sent",   "\\Drafts",
-					   "\\Trash", "\\Junk", "\\Archive"};
-
 	pb_buf_append_c(out, '(');
 	if (j->lsub) {
 		if (r->f == NULL || !r->f->subscribed)
@@ -172,7 +188,7 @@ static void row_attrs(const struct list_job *j, const struct list_row *r, struct
 	    r->f != NULL && r->f->subscribed)
 		add_attr(out, "\\Subscribed");
 	if (special(r->f))
-		add_attr(out, uses[r->f->special_use]);
+		add_attr(out, imap_special_use_attr(r->f->special_use));
 }
 
 static void childinfo(const struct list_job *j, struct pb_buf *out)

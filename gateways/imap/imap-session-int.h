@@ -106,6 +106,11 @@ void imap_do_list(void *session, const void *cmd); /* LIST and LSUB */
 /* SELECT/EXAMINE's answer after EXISTS: "* LIST () "/" name" under IMAP4rev2 (RFC 9051
  * 6.3.2), "* 0 RECENT" under IMAP4rev1. */
 void imap_rev2_selected(struct imap_session *s);
+/* The special-use attribute of a folder's use (enum pb_special_use, RFC 6154 2: "\\Sent"..
+ * "\\Archive"), NULL for none and INBOX. */
+const char *imap_special_use_attr(uint32_t use);
+/* The use an attribute names (case-insensitive), 0 if none this server keeps. */
+uint32_t imap_special_use_of(const char *attr);
 /* CREATE DELETE RENAME SUBSCRIBE UNSUBSCRIBE: names checked, then one MBOX_FOLDER_REQ. */
 const char *imap_check_folder(const void *session, const void *cmd);
 void imap_do_folder(void *session, const void *cmd);

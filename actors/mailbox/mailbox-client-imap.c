@@ -50,6 +50,16 @@ int mailbox_client_folders_send(const struct pb_sender *s, uint64_t user_id, con
 	return pb_client_send(s, &req, error_r);
 }
 
+int mailbox_client_folders_deleted_send(const struct pb_sender *s, uint64_t user_id,
+					const char *name, const char **error_r)
+{
+	struct pb_msg req;
+
+	build_folders(&req, user_id, name);
+	req.u.mbox_folders_req.deleted = 1;
+	return pb_client_send(s, &req, error_r);
+}
+
 uint32_t mailbox_client_folders_reply(struct pb_msg *rep, struct pb_rec_mbox_folder_list *folders_r,
 				      const char **error_r)
 {

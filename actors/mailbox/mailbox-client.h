@@ -152,6 +152,10 @@ int mailbox_client_folders(struct pb_sync *t, uint64_t user_id, const char *name
 			   const char **error_r);
 int mailbox_client_folders_send(const struct pb_sender *s, uint64_t user_id, const char *name,
 				const char **error_r);
+/* The same with each folder's deleted (messages with \Deleted) counted: the owner reads every
+ * message of the folders listed, so only for STATUS / LIST-STATUS asking DELETED. */
+int mailbox_client_folders_deleted_send(const struct pb_sender *s, uint64_t user_id,
+					const char *name, const char **error_r);
 uint32_t mailbox_client_folders_reply(struct pb_msg *rep, struct pb_rec_mbox_folder_list *folders_r,
 				      const char **error_r);
 

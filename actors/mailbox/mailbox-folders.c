@@ -1,6 +1,6 @@
 /*
  * mailbox-folders.c: the mailbox owner's folder handlers for IMAP — the folder list with STATUS
- * counters and subscriptions (MBOX_FOLDERS_REQ), and CREATE, DELETE, RENAME, SUBSCRIBE and
+ * counters (DELETED counted from the messages when asked) and subscriptions (MBOX_FOLDERS_REQ), and CREATE, DELETE, RENAME, SUBSCRIBE and
  * UNSUBSCRIBE (MBOX_FOLDER_REQ). The hierarchy separator is "/".
  * Decisions (RFC 3501 6.3.3-6.3.5): CREATE makes the missing superiors, and gives the folder
  * its special use (RFC 6154 CREATE-SPECIAL-USE) if asked, when no folder has it yet; DELETE refuses INBOX and
@@ -92,6 +92,25 @@ static size_t folders_fill(struct msg_mbox_folders_rep *r, const char *name,
 	return r->folders.n;
 }
 
+/* Counts the \\Deleted messages of each folder of r (STATUS DELETED). Returns 0 / -1. */
+static int count_deleted(struct mailbox_shard *s, uint64_t user_id,
+			 struct msg_mbox_folders_rep *r, const char **error_r)
+{
+	for (size_t i = 0; i < r->folders.n; i++) {
+		struct pb_rec_mbox_folder *e = &r->folders.v[i];
+		struct pb_msg_rec *recs;
+		size_t n;
+		if (e->id == 0)
+			continue;
+		if (pb_store_msg_list(s->store, user_id, e->id, &recs, &n, error_r) < 0)
+			return -1;
+		for (size_t j = 0; j < n; j++)
+			e->deleted += (recs[j].flags & PB_MSG_DELETED) != 0;
+		pb_msg_recs_free(recs, n);
+	}
+	return 0;
+}
+
 int mailbox_on_folders(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct mailbox_shard *s = state;
@@ -115,6 +134,8 @@ int mailbox_on_folders(struct pb_actor *a, void *state, struct pb_msg *m)
 	if (folders_fill(&rep.u.mbox_folders_rep, q->name, arr, n, subs, n_subs) == 0 &&
 	    *q->name != '\0')
 		pb_reply_status(a, m, PB_ERR_NOTFOUND, "no such folder");
+	else if (q->deleted && count_deleted(s, q->user_id, &rep.u.mbox_folders_rep, &error) < 0)
+		mailbox_store_failed(a, m, error);
 	else
 		pb_reply(a, m, &rep);
 	pb_msg_free(&rep);

@@ -475,6 +475,19 @@ static void test_metas_kept_in_one_batch(void)
 	}
 	metas(&e, keys, N, m); /* all from the stored metas: nothing written */
 	CHECK_INT(pb_store_meta_batches(e.store) - before, 1);
+	/* the store's batch skips an unknown body and a malformed key, and writes the rest */
+	char missing[PB_BLOB_KEY_LEN + 1];
+	memset(missing, 'd', PB_BLOB_KEY_LEN);
+	missing[PB_BLOB_KEY_LEN] = '\0';
+	const char *some[3] = { missing, "zz", keys[0] };
+	const void *datas[3] = { "a", "b", "c" };
+	size_t lens[3] = { 1, 1, 1 };
+	CHECK_INT(pb_store_blob_meta_put_many(e.store, some, datas, lens, 3, &error), 1);
+	CHECK_INT(pb_store_meta_batches(e.store) - before, 2);
+	CHECK_INT(pb_store_blob_meta_get(e.store, missing, &val, &error), 0);
+	pb_buf_reset(&val);
+	CHECK_INT(pb_store_blob_meta_get(e.store, keys[0], &val, &error), 1);
+	CHECK(val.len == 1 && val.data[0] == 'c');
 	pb_buf_deinit(&val);
 	env_close(&e);
 }

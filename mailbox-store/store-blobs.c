@@ -143,25 +143,66 @@ int pb_store_blob_meta_get_many(struct pb_store *s, const char *const *keys, siz
 int pb_store_blob_meta_put(struct pb_store *s, const char *key, const void *data, size_t len,
 			   const char **error_r)
 {
-	uint8_t raw[32], ver = STORE_V1;
+	return pb_store_blob_meta_put_many(s, &key, &data, &len, 1, error_r);
+}
 
-	if (store_hex_to_raw(key, raw) < 0)
-		return 0;
-	const char *vals[2] = { (const char *)&ver, data };
-	size_t vlens[2] = { 1, len };
-	const char *keys[1] = { (const char *)raw };
-	size_t klens[1] = { sizeof(raw) };
-	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
-	pthread_rwlock_rdlock(store_gc_lock(s, raw));
-	int ret = store_blob_exists(s, raw, error_r);
-	if (ret == 1) {
-		rocksdb_writebatch_putv_cf(b, s->cf[STORE_CF_META], 1, keys, klens, 2, vals, vlens);
-		if (store_write_ex(s, b, false, false, error_r) < 0)
-			ret = -1;
+/* Adds to b the meta of each body of raws[0..n) that exists (their stripes held); marks it in
+ * put_r. Returns how many, or -1. */
+static long store_meta_fill(struct pb_store *s, rocksdb_writebatch_t *b, const uint8_t *raws,
+			    const void *const *datas, const size_t *lens, size_t n, bool *put_r,
+			    const char **error_r)
+{
+	static const uint8_t ver = STORE_V1;
+	long written = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int ret = put_r[i] ? store_blob_exists(s, raws + 32 * i, error_r) : 0;
+		if (ret < 0)
+			return -1;
+		put_r[i] = ret == 1;
+		if (ret == 0)
+			continue;
+		const char *vals[2] = { (const char *)&ver, datas[i] };
+		size_t vlens[2] = { 1, lens[i] };
+		const char *k = (const char *)raws + 32 * i;
+		size_t klen = 32;
+		rocksdb_writebatch_putv_cf(b, s->cf[STORE_CF_META], 1, &k, &klen, 2, vals, vlens);
+		written++;
 	}
-	pthread_rwlock_unlock(store_gc_lock(s, raw));
+	return written;
+}
+
+long pb_store_blob_meta_put_many(struct pb_store *s, const char *const *keys,
+				 const void *const *datas, const size_t *lens, size_t n,
+				 const char **error_r)
+{
+	uint8_t *raws = xcalloc(n != 0 ? n : 1, 32);
+	bool *put = xcalloc(n != 0 ? n : 1, sizeof(*put)), stripes[STORE_GC_STRIPES];
+
+	for (size_t i = 0; i < n; i++)
+		put[i] = store_hex_to_raw(keys[i], raws + 32 * i) == 0; /* malformed: not put */
+	store_batch_stripes(raws, n, stripes);
+	for (size_t st = 0; st < STORE_GC_STRIPES; st++) /* in order: see store_batch_stripes */
+		if (stripes[st])
+			pthread_rwlock_rdlock(&s->gc_locks[st]);
+	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+	long written = store_meta_fill(s, b, raws, datas, lens, n, put, error_r);
+	if (written > 0 && store_write_ex(s, b, false, false, error_r) < 0)
+		written = -1;
+	if (written > 0)
+		atomic_fetch_add(&s->meta_batches, 1);
+	for (size_t st = 0; st < STORE_GC_STRIPES; st++)
+		if (stripes[st])
+			pthread_rwlock_unlock(&s->gc_locks[st]);
 	rocksdb_writebatch_destroy(b);
-	return ret;
+	free(raws);
+	free(put);
+	return written;
+}
+
+uint64_t pb_store_meta_batches(struct pb_store *s)
+{
+	return atomic_load(&s->meta_batches);
 }
 
 int pb_store_blob_refcount(struct pb_store *s, const char *key, int64_t *count_r,

@@ -111,6 +111,8 @@ struct pb_store {
 	/* Traces below this id were removed (store_trace_add); 0 at open, so the first removal
 	 * covers everything older (one range deletion). */
 	_Atomic uint64_t traces_pruned;
+	/* Write batches of meta records since the open (pb_store_meta_batches). */
+	_Atomic uint64_t meta_batches;
 	/* Hashes of new bodies being committed right now (store-chunks.c): a second commit of
 	 * the same body waits for the first, then finds it and only takes a reference. */
 	pthread_mutex_t claims_lock;
@@ -150,6 +152,10 @@ static inline pthread_rwlock_t *store_gc_lock(struct pb_store *s, const uint8_t 
 {
 	return &s->gc_locks[raw[0] % STORE_GC_STRIPES];
 }
+
+/* Marks in stripes_r the GC lock stripes of the bodies raws[0..n) (32 bytes each). A batch
+ * takes them shared in ascending order (GC only try-locks one at a time: no deadlock). */
+void store_batch_stripes(const uint8_t *raws, size_t n, bool stripes_r[STORE_GC_STRIPES]);
 
 /* How many ids past the last removal of old traces the next one waits for. */
 #define STORE_TRACE_PRUNE_STEP 4096

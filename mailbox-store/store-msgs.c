@@ -235,14 +235,6 @@ int pb_store_msg_append_ex(struct pb_store *s, uint64_t user_id, uint32_t folder
 	return ret;
 }
 
-/* Marks in stripes_r the GC lock stripes of the bodies raws[0..n) (32 bytes each). */
-static void store_batch_stripes(const uint8_t *raws, size_t n, bool stripes_r[STORE_GC_STRIPES])
-{
-	memset(stripes_r, 0, STORE_GC_STRIPES * sizeof(bool));
-	for (size_t i = 0; i < n; i++)
-		stripes_r[raws[i * 32] % STORE_GC_STRIPES] = true;
-}
-
 /* Adds recs to the batch b (the folder read, the bodies' stripes held). 0 / -1. */
 static int store_batch_fill(struct pb_store *s, rocksdb_writebatch_t *b, uint64_t user_id,
 			    struct pb_folder_rec *f, struct pb_msg_rec *recs, const uint8_t *raws,

@@ -125,6 +125,13 @@ int store_ref_get(struct pb_store *s, const uint8_t raw[32], struct store_ref *r
 	return ret;
 }
 
+void store_batch_stripes(const uint8_t *raws, size_t n, bool stripes_r[STORE_GC_STRIPES])
+{
+	memset(stripes_r, 0, STORE_GC_STRIPES * sizeof(bool));
+	for (size_t i = 0; i < n; i++)
+		stripes_r[raws[i * 32] % STORE_GC_STRIPES] = true;
+}
+
 int store_blob_exists(struct pb_store *s, const uint8_t raw[32], const char **error_r)
 {
 	struct store_ref ref;

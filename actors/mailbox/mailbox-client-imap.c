@@ -50,6 +50,16 @@ int mailbox_client_folders_send(const struct pb_sender *s, uint64_t user_id, con
 	return pb_client_send(s, &req, error_r);
 }
 
+int mailbox_client_folders_deleted_send(const struct pb_sender *s, uint64_t user_id,
+					const char *name, const char **error_r)
+{
+	struct pb_msg req;
+
+	build_folders(&req, user_id, name);
+	req.u.mbox_folders_req.deleted = 1;
+	return pb_client_send(s, &req, error_r);
+}
+
 uint32_t mailbox_client_folders_reply(struct pb_msg *rep, struct pb_rec_mbox_folder_list *folders_r,
 				      const char **error_r)
 {
@@ -87,6 +97,17 @@ int mailbox_client_folder_send(const struct pb_sender *s, uint64_t user_id, uint
 	struct pb_msg req;
 
 	build_folder(&req, user_id, op, name, new_name);
+	return pb_client_send(s, &req, error_r);
+}
+
+int mailbox_client_special_create_send(const struct pb_sender *s, uint64_t user_id,
+				       const char *name, uint32_t special_use,
+				       const char **error_r)
+{
+	struct pb_msg req;
+
+	build_folder(&req, user_id, MAILBOX_FOLDER_CREATE, name, NULL);
+	req.u.mbox_folder_req.special_use = special_use;
 	return pb_client_send(s, &req, error_r);
 }
 

@@ -152,12 +152,17 @@ int mailbox_client_folders(struct pb_sync *t, uint64_t user_id, const char *name
 			   const char **error_r);
 int mailbox_client_folders_send(const struct pb_sender *s, uint64_t user_id, const char *name,
 				const char **error_r);
+/* The same with each folder's deleted (messages with \Deleted) counted: the owner reads every
+ * message of the folders listed, so only for STATUS / LIST-STATUS asking DELETED. */
+int mailbox_client_folders_deleted_send(const struct pb_sender *s, uint64_t user_id,
+					const char *name, const char **error_r);
 uint32_t mailbox_client_folders_reply(struct pb_msg *rep, struct pb_rec_mbox_folder_list *folders_r,
 				      const char **error_r);
 
 /* Folder operations (MBOX_FOLDER_REQ), answered with a status. Names: the caller's validated
  * UTF-8, hierarchy separator "/", exact bytes except INBOX (any case).
  *  CREATE name: makes the missing superiors too; a trailing "/" is dropped. EXISTS if there.
+ *    With a special use (mailbox_client_special_create_send): REFUSED if no folder may have it.
  *  DELETE name: REFUSED for INBOX and for a folder with inferiors (no \Noselect folders);
  *    the folder's watchers get MAILBOX_EVT_GONE.
  *  RENAME name new_name: the inferiors move too; EXISTS if new_name is taken; INBOX: its
@@ -175,6 +180,12 @@ int mailbox_client_folder(struct pb_sync *t, uint64_t user_id, uint32_t op, cons
 			  const char *new_name, uint32_t *code_r, const char **error_r);
 int mailbox_client_folder_send(const struct pb_sender *s, uint64_t user_id, uint32_t op,
 			       const char *name, const char *new_name, const char **error_r);
+/* CREATE with a special use (RFC 6154 CREATE-SPECIAL-USE; enum pb_special_use of
+ * store-mail.h, Sent..Archive): REFUSED also when the use is unknown or a folder has it
+ * already (the caller's USEATTR). Answered as mailbox_client_folder_reply. */
+int mailbox_client_special_create_send(const struct pb_sender *s, uint64_t user_id,
+				       const char *name, uint32_t special_use,
+				       const char **error_r);
 uint32_t mailbox_client_folder_reply(struct pb_msg *rep, const char **error_r);
 
 /* COPY (move false) or MOVE of uids from folder to dest in one synced batch (MOVE: the source

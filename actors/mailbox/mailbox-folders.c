@@ -1,8 +1,9 @@
 /*
  * mailbox-folders.c: the mailbox owner's folder handlers for IMAP — the folder list with STATUS
- * counters and subscriptions (MBOX_FOLDERS_REQ), and CREATE, DELETE, RENAME, SUBSCRIBE and
+ * counters (DELETED counted from the messages when asked) and subscriptions (MBOX_FOLDERS_REQ), and CREATE, DELETE, RENAME, SUBSCRIBE and
  * UNSUBSCRIBE (MBOX_FOLDER_REQ). The hierarchy separator is "/".
- * Decisions (RFC 3501 6.3.3-6.3.5): CREATE makes the missing superiors; DELETE refuses INBOX and
+ * Decisions (RFC 3501 6.3.3-6.3.5): CREATE makes the missing superiors, and gives the folder
+ * its special use (RFC 6154 CREATE-SPECIAL-USE) if asked, when no folder has it yet; DELETE refuses INBOX and
  * a folder that has inferiors (there is no \Noselect folder here: the client deletes the
  * inferiors first, as with Dovecot's layouts without \Noselect); RENAME moves the inferiors
  * with the folder, and RENAME INBOX moves INBOX's messages into a new folder and leaves INBOX
@@ -91,6 +92,25 @@ static size_t folders_fill(struct msg_mbox_folders_rep *r, const char *name,
 	return r->folders.n;
 }
 
+/* Counts the \\Deleted messages of each folder of r (STATUS DELETED). Returns 0 / -1. */
+static int count_deleted(struct mailbox_shard *s, uint64_t user_id,
+			 struct msg_mbox_folders_rep *r, const char **error_r)
+{
+	for (size_t i = 0; i < r->folders.n; i++) {
+		struct pb_rec_mbox_folder *e = &r->folders.v[i];
+		struct pb_msg_rec *recs;
+		size_t n;
+		if (e->id == 0)
+			continue;
+		if (pb_store_msg_list(s->store, user_id, e->id, &recs, &n, error_r) < 0)
+			return -1;
+		for (size_t j = 0; j < n; j++)
+			e->deleted += (recs[j].flags & PB_MSG_DELETED) != 0;
+		pb_msg_recs_free(recs, n);
+	}
+	return 0;
+}
+
 int mailbox_on_folders(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct mailbox_shard *s = state;
@@ -114,6 +134,8 @@ int mailbox_on_folders(struct pb_actor *a, void *state, struct pb_msg *m)
 	if (folders_fill(&rep.u.mbox_folders_rep, q->name, arr, n, subs, n_subs) == 0 &&
 	    *q->name != '\0')
 		pb_reply_status(a, m, PB_ERR_NOTFOUND, "no such folder");
+	else if (q->deleted && count_deleted(s, q->user_id, &rep.u.mbox_folders_rep, &error) < 0)
+		mailbox_store_failed(a, m, error);
 	else
 		pb_reply(a, m, &rep);
 	pb_msg_free(&rep);
@@ -139,19 +161,41 @@ static int create_parents(struct mailbox_shard *s, uint64_t user_id, const char 
 	return ret < 0 ? -1 : 0;
 }
 
-/* Creates name's missing superiors and name itself (*f_r filled unless -1; may be NULL).
- * Returns 0 created, 1 name existed, -1 error. */
+/* Creates name's missing superiors and name itself with special_use (*f_r filled unless -1;
+ * may be NULL). Returns 0 created, 1 name existed, -1 error. */
 static int create_path(struct mailbox_shard *s, uint64_t user_id, const char *name,
-		       struct pb_folder_rec *f_r, const char **error_r)
+		       uint32_t special_use, struct pb_folder_rec *f_r, const char **error_r)
 {
 	if (create_parents(s, user_id, name, error_r) < 0)
 		return -1;
-	return pb_store_folder_create(s->store, user_id, name, PB_SPECIAL_NONE, pb_clock_wall_ms(),
+	return pb_store_folder_create(s->store, user_id, name, special_use, pb_clock_wall_ms(),
 				      f_r, error_r);
 }
 
+/* Whether special_use may be given to a new folder: none, or Sent..Archive that no folder of
+ * the user has yet (RFC 6154 3: one folder a use here). Returns 1 yes, 0 no, -1 error. */
+static int use_free(struct mailbox_shard *s, uint64_t user_id, uint32_t special_use,
+		    const char **error_r)
+{
+	struct pb_folder_rec *arr;
+	size_t n;
+
+	if (special_use == PB_SPECIAL_NONE)
+		return 1;
+	if (special_use < PB_SPECIAL_SENT || special_use > PB_SPECIAL_ARCHIVE)
+		return 0;
+	if (pb_store_folder_list(s->store, user_id, &arr, &n, error_r) < 0)
+		return -1;
+	int free_ = 1;
+	for (size_t i = 0; i < n; i++)
+		if (arr[i].special_use == special_use)
+			free_ = 0;
+	pb_folder_recs_free(arr, n);
+	return free_;
+}
+
 static void op_create(struct pb_actor *a, struct mailbox_shard *s, const struct pb_msg *m,
-		      uint64_t user_id, char *name)
+		      uint64_t user_id, char *name, uint32_t special_use)
 {
 	const char *error;
 	size_t len = strlen(name);
@@ -162,7 +206,13 @@ static void op_create(struct pb_actor *a, struct mailbox_shard *s, const struct 
 		pb_reply_status(a, m, PB_ERR_REFUSED, "bad folder name");
 		return;
 	}
-	int ret = create_path(s, user_id, name, NULL, &error);
+	int ret = use_free(s, user_id, special_use, &error);
+	if (ret == 0) {
+		pb_reply_status(a, m, PB_ERR_REFUSED, "special use unknown or taken");
+		return;
+	}
+	if (ret == 1)
+		ret = create_path(s, user_id, name, special_use, NULL, &error);
 	if (ret < 0)
 		mailbox_store_failed(a, m, error);
 	else
@@ -183,7 +233,7 @@ bool mailbox_folder_ensure_or_reply(struct pb_actor *a, struct mailbox_shard *s,
 		pb_reply_status(a, m, PB_ERR_REFUSED, "bad folder name");
 		return false;
 	}
-	if (create_path(s, user_id, name, NULL, &error) < 0) {
+	if (create_path(s, user_id, name, PB_SPECIAL_NONE, NULL, &error) < 0) {
 		mailbox_store_failed(a, m, error);
 		return false;
 	}
@@ -257,7 +307,7 @@ static void rename_inbox(struct pb_actor *a, struct mailbox_shard *s, const stru
 	const char *error;
 
 	memset(&dst, 0, sizeof(dst));
-	int ret = create_path(s, user_id, new_name, &dst, &error);
+	int ret = create_path(s, user_id, new_name, PB_SPECIAL_NONE, &dst, &error);
 	if (ret == 0 && move_inbox(a, s, user_id, inbox, &dst, &error) < 0)
 		ret = -1;
 	if (ret < 0)
@@ -340,7 +390,7 @@ int mailbox_on_folder(struct pb_actor *a, void *state, struct pb_msg *m)
 	switch (q->op) {
 	case MAILBOX_FOLDER_CREATE:
 		if (mailbox_user_or_reply(a, s, m, q->user_id))
-			op_create(a, s, m, q->user_id, q->name);
+			op_create(a, s, m, q->user_id, q->name, q->special_use);
 		break;
 	case MAILBOX_FOLDER_DELETE:
 		op_delete(a, s, m, q->user_id, q->name);

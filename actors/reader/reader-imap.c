@@ -3,7 +3,8 @@
  * READER_SECTION_REQ, READER_SEARCH_REQ; see reader-client.h). Each request is bounded: a
  * number of keys checked on entry, then work and reply octets counted as it goes; once over
  * budget the reply answers the keys done so far (a prefix, at least one) and the caller
- * asks again for the rest. META: one MultiGet of the stored metas a request; ENVELOPE-only
+ * asks again for the rest. META: one MultiGet of the stored metas a request, and the metas
+ * it had to compute (freshly delivered mail) stored in one write batch; ENVELOPE-only
  * requests are answered first from the shard's cache (reader-envcache.h), which every answer
  * given fills. OWNS nothing (the cache is the shard's). THREAD: the shard's.
  */
@@ -48,26 +49,6 @@ static void meta_fill(struct mime_meta *meta, bool envelope_only, struct pb_rec_
 	mime_meta_deinit(meta);
 }
 
-/* One key's meta into r, read or computed (reader_meta_get). Adds its octets to *bytes and
- * the octets parsed to compute it to *parsed. */
-static void meta_answer(struct reader_shard *sh, const char *key, bool envelope_only,
-			struct pb_rec_read_meta *r, uint64_t *bytes, uint64_t *parsed)
-{
-	struct mime_meta meta;
-	const char *error = NULL;
-	uint64_t n = 0;
-
-	int found = reader_meta_get(sh, key, &meta, &n, &error);
-	*parsed += n;
-	if (found <= 0) {
-		if (found < 0)
-			pb_error("reader", "event=meta_failed key=%s reason=\"%s\"", key, error);
-		r->code = found < 0 ? PB_ERR_INTERNAL : PB_ERR_NOTFOUND;
-		return;
-	}
-	meta_fill(&meta, envelope_only, r, bytes);
-}
-
 /* One READER_META_REQ being answered from a MultiGet of its stored metas. */
 struct meta_batch {
 	struct reader_shard *sh;
@@ -76,7 +57,57 @@ struct meta_batch {
 	struct pb_rec_read_meta_list *out;
 	uint64_t bytes, parsed;
 	uint64_t cache_budget; /* octets the shard's ENVELOPE cache may hold */
+	/* the metas computed for this request, stored together at its end (meta_batch_keep) */
+	const char **put_keys;
+	struct pb_buf *put_enc;
+	size_t n_put;
 };
+
+/* Key i's meta, computed by a parse, into r; its encoding kept for meta_batch_keep. */
+static void meta_computed(struct meta_batch *b, size_t i, struct pb_rec_read_meta *r)
+{
+	const char *key = b->keys->v[i], *error = NULL;
+	struct mime_meta meta;
+	uint64_t n = 0;
+	struct pb_buf *enc = &b->put_enc[b->n_put];
+
+	pb_buf_init(enc);
+	int found = reader_meta_compute(b->sh, key, &meta, &n, enc, &error);
+	b->parsed += n;
+	if (found <= 0) {
+		pb_buf_deinit(enc);
+		if (found < 0)
+			pb_error("reader", "event=meta_failed key=%s reason=\"%s\"", key, error);
+		r->code = found < 0 ? PB_ERR_INTERNAL : PB_ERR_NOTFOUND;
+		return;
+	}
+	b->put_keys[b->n_put++] = key;
+	meta_fill(&meta, b->envelope_only, r, &b->bytes);
+}
+
+/* Stores the metas computed for the request in one write batch (a cache: one not kept, disk
+ * low or its body just collected, costs a parse later). */
+static void meta_batch_keep(struct meta_batch *b)
+{
+	const void **datas = xcalloc(b->n_put + 1, sizeof(*datas));
+	size_t *lens = xcalloc(b->n_put + 1, sizeof(*lens));
+	const char *error;
+
+	for (size_t i = 0; i < b->n_put; i++) {
+		datas[i] = b->put_enc[i].data;
+		lens[i] = b->put_enc[i].len;
+	}
+	if (b->n_put > 0 && pb_store_blob_meta_put_many(b->sh->store, b->put_keys,
+						       (const void *const *)datas, lens, b->n_put,
+						       &error) < 0)
+		pb_warn("reader", "event=metas_not_kept n=%zu reason=\"%s\"", b->n_put, error);
+	for (size_t i = 0; i < b->n_put; i++)
+		pb_buf_deinit(&b->put_enc[i]);
+	free(datas);
+	free(lens);
+	free(b->put_keys);
+	free(b->put_enc);
+}
 
 /* Keeps answer r's sizes and ENVELOPE in the shard's cache. */
 static void meta_cache_put(struct meta_batch *b, const char *key,
@@ -110,7 +141,7 @@ static uint32_t meta_from_cache(struct meta_batch *b)
 }
 
 /* pb_store_meta_each_fn: key i's stored meta answers it when it decodes (the current
- * MIME_META_VERSION); otherwise reader_meta_get reads again and computes it. */
+ * MIME_META_VERSION); otherwise it is computed (meta_computed) and kept with the others. */
 static void meta_batch_each(void *ctx, size_t i, int found, const void *data, size_t len,
 			    const char *error)
 {
@@ -130,7 +161,7 @@ static void meta_batch_each(void *ctx, size_t i, int found, const void *data, si
 		if (found < 0)
 			pb_warn("reader", "event=meta_multiget_failed key=%s reason=\"%s\"",
 				b->keys->v[i], error);
-		meta_answer(b->sh, b->keys->v[i], b->envelope_only, r, &b->bytes, &b->parsed);
+		meta_computed(b, i, r);
 	}
 	meta_cache_put(b, b->keys->v[i], r);
 }
@@ -158,14 +189,18 @@ int reader_on_meta(struct pb_actor *a, void *state, struct pb_msg *m)
 	pb_msg_init(&rep, MSG_READER_META_REP);
 	rep.u.reader_meta_rep.error = xstrdup("");
 	struct meta_batch b = { state, keys, m->u.reader_meta_req.envelope_only != 0, false,
-				&rep.u.reader_meta_rep.metas, 0, 0, meta_cache_budget(a) };
+				&rep.u.reader_meta_rep.metas, 0, 0, meta_cache_budget(a),
+				NULL, NULL, 0 };
 	reader_envcache_trim(b.sh->envcache, b.cache_budget);
 	/* cached answers first; at the first key not cached the reply ends there (the caller
 	 * asks again for the rest), unless it is the first: then one MultiGet for them all */
 	if (!b.envelope_only || meta_from_cache(&b) == 0) {
 		_Static_assert(READER_META_MAX <= PB_STORE_META_MANY_MAX, "one MultiGet a request");
+		b.put_keys = xcalloc(keys->n, sizeof(*b.put_keys));
+		b.put_enc = xcalloc(keys->n, sizeof(*b.put_enc));
 		pb_store_blob_meta_get_many(b.sh->store, (const char *const *)keys->v, keys->n,
 					    meta_batch_each, &b, &error);
+		meta_batch_keep(&b);
 	}
 	pb_reply(a, m, &rep);
 	pb_msg_free(&rep);

@@ -1,6 +1,8 @@
 /*
  * reader-meta.c: FETCH metas, computed on first request and kept with the body, and
- * BODY[section] answers from them (see reader-work.h).
+ * BODY[section] answers from them (see reader-work.h). A READER_META_REQ keeps the metas it
+ * computes in one write batch (reader_meta_compute, then reader-imap.c); the others here
+ * keep theirs one by one.
  *
  * Why lazily: the spool already parses every body on its way in (its structure record); the
  * renderings cost more than the parse (address lists parsed, strings escaped) and a message
@@ -19,27 +21,35 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Computes the meta by a streaming parse and stores it. 1 / 0 / -1 as reader_meta_get. */
-static int meta_compute(struct reader_shard *sh, const char *key, struct mime_meta *meta_r,
-			uint64_t *parsed_r, const char **error_r)
+int reader_meta_compute(struct reader_shard *sh, const char *key, struct mime_meta *meta_r,
+			uint64_t *parsed_r, struct pb_buf *enc_r, const char **error_r)
 {
 	struct mime_parser *p = mime_parser_create(NULL);
-	const char *error;
 
 	int ret = reader_body_parse(sh, key, p, NULL, NULL, parsed_r, error_r);
 	if (ret == 1) {
 		struct mime_message *msg = mime_parser_take_message(p);
-		struct pb_buf enc;
 		mime_meta_build(msg, *parsed_r, meta_r);
 		mime_message_free(&msg);
-		pb_buf_init(&enc);
-		mime_meta_encode(meta_r, &enc);
-		/* a cache: not keeping it (disk low, the body just collected) costs a parse later */
-		if (pb_store_blob_meta_put(sh->store, key, enc.data, enc.len, &error) < 0)
-			pb_warn("reader", "event=meta_not_kept key=%s reason=\"%s\"", key, error);
-		pb_buf_deinit(&enc);
+		mime_meta_encode(meta_r, enc_r);
 	}
 	mime_parser_destroy(&p);
+	return ret;
+}
+
+/* Computes the meta by a streaming parse and stores it. 1 / 0 / -1 as reader_meta_get. */
+static int meta_compute(struct reader_shard *sh, const char *key, struct mime_meta *meta_r,
+			uint64_t *parsed_r, const char **error_r)
+{
+	struct pb_buf enc;
+	const char *error;
+
+	pb_buf_init(&enc);
+	int ret = reader_meta_compute(sh, key, meta_r, parsed_r, &enc, error_r);
+	/* a cache: not keeping it (disk low, the body just collected) costs a parse later */
+	if (ret == 1 && pb_store_blob_meta_put(sh->store, key, enc.data, enc.len, &error) < 0)
+		pb_warn("reader", "event=meta_not_kept key=%s reason=\"%s\"", key, error);
+	pb_buf_deinit(&enc);
 	return ret;
 }
 

@@ -44,6 +44,11 @@ int reader_body_parse(struct reader_shard *sh, const char *key, struct mime_pars
  * parsed (0 when the stored meta served). */
 int reader_meta_get(struct reader_shard *sh, const char *key, struct mime_meta *meta_r,
 		    uint64_t *parsed_r, const char **error_r);
+/* Computes the meta of body `key` by a streaming parse without storing it: fills *meta_r
+ * (deinit it) and appends its encoding (mime_meta_encode) to enc_r, for the caller to store
+ * (pb_store_blob_meta_put_many). Returns 1, 0 unknown body, -1 error. *parsed_r as above. */
+int reader_meta_compute(struct reader_shard *sh, const char *key, struct mime_meta *meta_r,
+			uint64_t *parsed_r, struct pb_buf *enc_r, const char **error_r);
 /* Answers one READER_SECTION_REQ ask into a (zeroed by the caller). */
 void reader_section_answer(struct reader_shard *sh, const struct pb_rec_section_ask *q,
 			   struct pb_rec_section_answer *a);

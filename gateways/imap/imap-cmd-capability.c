@@ -10,7 +10,8 @@
 void imap_capabilities(const struct imap_session *s, struct pb_buf *out)
 {
 	pb_buf_append_str(out, "IMAP4rev1 IMAP4rev2 SASL-IR LITERAL+ ID ENABLE IDLE UNSELECT NAMESPACE");
-	pb_buf_append_str(out, " ESEARCH SEARCHRES CHILDREN LIST-EXTENDED LIST-STATUS SPECIAL-USE STATUS=SIZE");
+	pb_buf_append_str(out, " ESEARCH SEARCHRES CHILDREN LIST-EXTENDED LIST-STATUS SPECIAL-USE");
+	pb_buf_append_str(out, " CREATE-SPECIAL-USE STATUS=SIZE");
 	pb_buf_append_str(out, " UTF8=ACCEPT QUOTA QUOTA=RES-STORAGE");
 	if (!gw_compress_active(s->gs))
 		pb_buf_append_str(out, " COMPRESS=DEFLATE");

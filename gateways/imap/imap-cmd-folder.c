@@ -4,7 +4,9 @@
  * (modified UTF-7, or UTF-8 under UTF8=ACCEPT) and checked before any request; INBOX is
  * case-insensitive. The owner's decisions (mailbox-client.h) show through as:
  *  CREATE: superiors made too, a trailing "/" dropped; INBOX or an existing name is
- *    NO [ALREADYEXISTS].
+ *    NO [ALREADYEXISTS]. CREATE-SPECIAL-USE (RFC 6154 3): `CREATE name (USE (\Sent))` gives
+ *    the folder its use; a use not kept here (\All, \Flagged, several at once) or one a
+ *    folder has already is NO [USEATTR], and nothing is created.
  *  DELETE: INBOX refused; a folder with inferiors refused (there is no \Noselect folder here:
  *    the inferiors go first); a missing one NO [NONEXISTENT]. Deleting the selected mailbox
  *    leaves the selected state (as Dovecot does); other sessions learn it from the owner's
@@ -29,6 +31,7 @@
 
 struct folder_job {
 	uint32_t op;
+	uint32_t special_use; /* CREATE's USE (enum pb_special_use), 0 none */
 	char *name, *new_name; /* UTF-8, as the owner names them */
 };
 
@@ -57,6 +60,19 @@ static uint32_t op_of(enum imap_cmd_kind kind)
 	}
 }
 
+/* CREATE's USE (RFC 6154 3) into *use_r: none, or one use this server keeps (a folder has
+ * one). Returns NULL, or the refusal. */
+static const char *use_of(const struct imap_cmd *cmd, uint32_t *use_r)
+{
+	*use_r = 0;
+	if (cmd->u.mbox.n_uses == 0)
+		return NULL;
+	if (cmd->u.mbox.n_uses > 1)
+		return "NO [USEATTR] A mailbox has one special use here";
+	*use_r = imap_special_use_of(cmd->u.mbox.uses[0]);
+	return *use_r == 0 ? "NO [USEATTR] Special use not supported" : NULL;
+}
+
 /* Decodes the command's names into a new job; *why_r the refusal when it returns NULL. */
 static struct folder_job *job_of(const struct imap_session *s, const struct imap_cmd *cmd,
 				 const char **why_r)
@@ -77,6 +93,8 @@ static struct folder_job *job_of(const struct imap_session *s, const struct imap
 	pb_buf_deinit(&b);
 	*why_r = j->name == NULL || (j->op == MAILBOX_FOLDER_RENAME && j->new_name == NULL)
 			 ? BAD_NAME : NULL;
+	if (*why_r == NULL && cmd->kind == IMAP_CMD_CREATE)
+		*why_r = use_of(cmd, &j->special_use);
 	if (*why_r == NULL && strcmp(j->name, "INBOX") == 0 && j->op == MAILBOX_FOLDER_CREATE)
 		*why_r = EXISTS;
 	if (*why_r == NULL && strcmp(j->name, "INBOX") == 0 && j->op == MAILBOX_FOLDER_DELETE)
@@ -109,12 +127,14 @@ static const char *const done_text[] = {
 };
 
 /* The tagged NO for the owner's refusal of op. */
-static const char *refused_text(uint32_t op, uint32_t code)
+static const char *refused_text(uint32_t op, bool use, uint32_t code)
 {
 	if (code == PB_ERR_EXISTS)
 		return EXISTS;
 	if (code == PB_ERR_NOTFOUND)
 		return "NO [NONEXISTENT] Mailbox doesn't exist";
+	if (code == PB_ERR_REFUSED && use) /* the name was checked: the use is taken */
+		return "NO [USEATTR] Another mailbox has this special use";
 	if (code != PB_ERR_REFUSED)
 		return "NO [UNAVAILABLE] Cannot change the mailbox, try again later";
 	if (op == MAILBOX_FOLDER_DELETE)
@@ -157,7 +177,7 @@ static void on_folder_done(void *session, uint64_t arg, struct pb_msg *rep)
 			fix_view(s, j);
 		imap_tagged(s, "%s", done_text[j->op]);
 	} else {
-		imap_tagged(s, "%s", refused_text(j->op, code));
+		imap_tagged(s, "%s", refused_text(j->op, j->special_use != 0, code));
 	}
 	imap_job_end(s);
 	imap_resume(s);
@@ -176,7 +196,11 @@ void imap_do_folder(void *session, const void *cmd)
 	imap_job_begin(s, j, folder_job_free, NULL);
 	struct gw_pending call = imap_call_of(s, on_folder_done, 0);
 	struct pb_sender tx = gw_sender(&call);
-	if (imap_asked(s, mailbox_client_folder_send(&tx, s->user_id, j->op, j->name, j->new_name,
-						     &error)) < 0)
+	int sent = j->special_use != 0
+			   ? mailbox_client_special_create_send(&tx, s->user_id, j->name,
+									 j->special_use, &error)
+			   : mailbox_client_folder_send(&tx, s->user_id, j->op, j->name, j->new_name,
+							&error);
+	if (imap_asked(s, sent) < 0)
 		imap_job_end(s);
 }

@@ -2,7 +2,10 @@
  * imap-cmd-list.c: LIST and LSUB (RFC 3501 6.3.8, 6.3.9) with LIST-EXTENDED (RFC 5258:
  * selection SUBSCRIBED, REMOTE, RECURSIVEMATCH; return SUBSCRIBED, CHILDREN), SPECIAL-USE
  * (RFC 6154: the selection and return option; \Sent \Drafts \Trash \Junk \Archive, always
- * shown by LIST), LIST-STATUS (RFC 5819) and CHILDREN (RFC 3348), over one MBOX_FOLDERS_REQ.
+ * shown by LIST), LIST-STATUS (RFC 5819, every STATUS item, DELETED counted by the owner when
+ * asked) and CHILDREN (RFC 3348), over one MBOX_FOLDERS_REQ. Under IMAP4rev2 (RFC 9051 6.3.9,
+ * 7.3.1): a name that is no folder is \NonExistent, \HasChildren/\HasNoChildren always,
+ * \Subscribed when SUBSCRIBED is selected or returned, and LSUB and RECENT are BAD.
  *
  * The owner's answer is every folder, then every subscribed name that is no folder. The
  * candidates are the folders (LIST) or the subscribed names (LSUB, SUBSCRIBED), narrowed to
@@ -22,6 +25,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct list_row {
 	char *name;
@@ -67,9 +71,27 @@ static bool real(const struct pb_rec_mbox_folder *f)
 	return f != NULL && f->id != 0;
 }
 
+/* enum pb_special_use's attributes, from Sent (2) to Archive (6) */
+static const char *const use_attrs[] = {NULL,	   NULL,    "\\Sent",	   "\\Drafts",
+					"\\Trash", "\\Junk", "\\Archive"};
+#define USE_COUNT (sizeof(use_attrs) / sizeof(use_attrs[0]))
+
+const char *imap_special_use_attr(uint32_t use)
+{
+	return use < USE_COUNT ? use_attrs[use] : NULL;
+}
+
+uint32_t imap_special_use_of(const char *attr)
+{
+	for (uint32_t i = 0; i < USE_COUNT; i++)
+		if (use_attrs[i] != NULL && strcasecmp(attr, use_attrs[i]) == 0)
+			return i;
+	return 0;
+}
+
 static bool special(const struct pb_rec_mbox_folder *f)
 {
-	return real(f) && f->special_use >= 2 && f->special_use <= 6;
+	return real(f) && imap_special_use_attr(f->special_use) != NULL;
 }
 
 /* Whether entry f meets the selection criteria. */
@@ -156,9 +178,6 @@ static void add_attr(struct pb_buf *out, const char *attr)
 
 static void row_attrs(const struct list_job *j, const struct list_row *r, struct pb_buf *out)
 {
-	static const char *const uses[] = {"",	       "",	  "\\Sent",   "\\Drafts",
-					   "\\Trash", "\\Junk", "\\Archive"};
-
 	pb_buf_append_c(out, '(');
 	if (j->lsub) {
 		if (r->f == NULL || !r->f->subscribed)
@@ -172,7 +191,7 @@ static void row_attrs(const struct list_job *j, const struct list_row *r, struct
 	    r->f != NULL && r->f->subscribed)
 		add_attr(out, "\\Subscribed");
 	if (special(r->f))
-		add_attr(out, uses[r->f->special_use]);
+		add_attr(out, imap_special_use_attr(r->f->special_use));
 }
 
 static void childinfo(const struct list_job *j, struct pb_buf *out)
@@ -202,7 +221,7 @@ static void write_row(struct imap_session *s, const struct list_job *j, const st
 		childinfo(j, out);
 	pb_buf_append_str(out, "\r\n");
 	if ((j->ret & IMAP_LIST_RET_STATUS) && real(r->f))
-		imap_status_write(s, r->f, j->status_items, 0, out);
+		imap_status_write(s, r->f, j->status_items, out);
 	gw_write(s->gs, out->data, out->len);
 }
 
@@ -239,7 +258,7 @@ static struct list_job *job_of(const struct imap_session *s, const struct imap_c
 	j->rev2 = s->rev2;
 	j->select = l->select;
 	j->ret = l->ret;
-	j->status_items = l->status_items & ~(unsigned)IMAP_STATUS_DELETED;
+	j->status_items = l->status_items;
 	j->patterns = xcalloc(l->n_patterns, sizeof(*j->patterns));
 	pb_buf_init(&b);
 	for (unsigned i = 0; i < l->n_patterns; i++)
@@ -259,6 +278,18 @@ static bool wants_delimiter(const struct imap_cmd *cmd)
 	return false;
 }
 
+const char *imap_check_list(const void *session, const void *cmdp)
+{
+	const struct imap_session *s = session;
+	const struct imap_cmd *cmd = cmdp;
+
+	if (s->rev2 && cmd->kind == IMAP_CMD_LSUB)
+		return "BAD LSUB is not in IMAP4rev2, use LIST (SUBSCRIBED)";
+	if (cmd->kind == IMAP_CMD_LIST && (cmd->u.list.ret & IMAP_LIST_RET_STATUS))
+		return imap_status_items_check(s, cmd->u.list.status_items);
+	return NULL;
+}
+
 void imap_do_list(void *session, const void *cmdp)
 {
 	struct imap_session *s = session;
@@ -276,7 +307,10 @@ void imap_do_list(void *session, const void *cmdp)
 	imap_job_begin(s, j, list_job_free, NULL);
 	struct gw_pending call = imap_call_of(s, on_listed, 0);
 	struct pb_sender tx = gw_sender(&call);
-	if (imap_asked(s, mailbox_client_folders_send(&tx, s->user_id, NULL, &error)) < 0)
+	int sent = j->status_items & IMAP_STATUS_DELETED
+			   ? mailbox_client_folders_deleted_send(&tx, s->user_id, NULL, &error)
+			   : mailbox_client_folders_send(&tx, s->user_id, NULL, &error);
+	if (imap_asked(s, sent) < 0)
 		imap_job_end(s);
 }
 

@@ -2,12 +2,12 @@
  * imap-cmd-status.c: STATUS (RFC 3501 6.3.10) with HIGHESTMODSEQ (RFC 7162), SIZE (RFC 8438)
  * and APPENDLIMIT (RFC 7889), answered from the mailbox owner's counters — also for the
  * selected mailbox (RFC 3501 allows it; the owner's figures are the truth, the view's may lag).
- * RECENT is always 0: the store has no \Recent. DELETED (RFC 9051 6.3.11: the messages with
- * \Deleted) is not among the owner's counters: when it is asked, the folder is listed
- * (imap_view_list, as SELECT lists it) and its \Deleted messages counted. LIST-STATUS leaves
- * DELETED out. The item writer is shared with LIST-STATUS (imap-cmd-list.c).
- * OWNS: struct status_job (the session's job while the folder is listed). THREAD: the hub's.
- * MESSAGES sent (typed client stub): MBOX_FOLDERS_REQ (one folder), MBOX_LIST_REQ.
+ * RECENT is always 0: the store has no \Recent; IMAP4rev2 has no RECENT (BAD once enabled). DELETED (RFC 9051 6.3.11: the messages with
+ * \Deleted) is not among the owner's stored counters: when it is asked, the owner counts it
+ * from the folder's messages in the same request. The item writer is shared with LIST-STATUS
+ * (imap-cmd-list.c), which asks the same way.
+ * OWNS nothing. THREAD: the hub's.
+ * MESSAGES sent (typed client stub): MBOX_FOLDERS_REQ (one folder).
  */
 #include "imap-view.h"
 
@@ -17,7 +17,7 @@
 #include <string.h>
 
 void imap_status_write(const struct imap_session *s, const struct pb_rec_mbox_folder *f,
-		       unsigned items, uint64_t deleted, struct pb_buf *out)
+		       unsigned items, struct pb_buf *out)
 {
 	const char *sep = "";
 
@@ -36,10 +36,15 @@ void imap_status_write(const struct imap_session *s, const struct pb_rec_mbox_fo
 	ITEM(IMAP_STATUS_UNSEEN, "UNSEEN %llu", (unsigned long long)f->unseen)
 	ITEM(IMAP_STATUS_HIGHESTMODSEQ, "HIGHESTMODSEQ %llu", (unsigned long long)f->highestmodseq)
 	ITEM(IMAP_STATUS_SIZE, "SIZE %llu", (unsigned long long)f->size)
-	ITEM(IMAP_STATUS_DELETED, "DELETED %llu", (unsigned long long)deleted)
+	ITEM(IMAP_STATUS_DELETED, "DELETED %llu", (unsigned long long)f->deleted)
 	ITEM(IMAP_STATUS_APPENDLIMIT, "APPENDLIMIT %llu", (unsigned long long)s->srv->max_append)
 #undef ITEM
 	pb_buf_append_str(out, ")\r\n");
+}
+
+const char *imap_status_items_check(const struct imap_session *s, unsigned items)
+{
+	return s->rev2 && (items & IMAP_STATUS_RECENT) ? "BAD RECENT is not in IMAP4rev2" : NULL;
 }
 
 const char *imap_check_status(const void *session, const void *cmdp)
@@ -48,6 +53,10 @@ const char *imap_check_status(const void *session, const void *cmdp)
 	const struct imap_cmd *cmd = cmdp;
 	struct pb_buf name;
 	const char *error;
+	const char *why = imap_status_items_check(s, cmd->u.status.items);
+
+	if (why != NULL)
+		return why;
 
 	pb_buf_init(&name);
 	int ret = imap_mailbox_arg_decode(cmd->u.status.mailbox, s->utf8_accept, false, &name,
@@ -57,62 +66,12 @@ const char *imap_check_status(const void *session, const void *cmdp)
 }
 
 static void status_answer(struct imap_session *s, const struct pb_rec_mbox_folder *f,
-			  unsigned items, uint64_t deleted)
-{
-	pb_buf_reset(&s->out);
-	imap_status_write(s, f, items, deleted, &s->out);
-	gw_write(s->gs, s->out.data, s->out.len);
-	imap_tagged(s, "OK Status completed.");
-}
-
-/* STATUS (DELETED): the folder's record while its messages are listed. */
-struct status_job {
-	struct pb_rec_mbox_folder_list folders; /* the one folder */
-	unsigned items;
-};
-
-static void status_job_free(void *p)
-{
-	struct status_job *j = p;
-
-	pb_rec_mbox_folder_list_clear(&j->folders);
-	free(j);
-}
-
-static void on_deleted_listed(struct imap_session *s, uint32_t code)
-{
-	struct status_job *j = s->job;
-	uint64_t deleted = 0;
-
-	for (size_t i = 0; code == PB_OK && i < s->listing.entries.n; i++)
-		deleted += (s->listing.entries.v[i].flags & IMAP_FLAG_DELETED) != 0;
-	mailbox_list_free(&s->listing);
-	memset(&s->listing, 0, sizeof(s->listing));
-	if (code == PB_OK)
-		status_answer(s, &j->folders.v[0], j->items, deleted);
-	else if (code == PB_ERR_NOTFOUND)
-		imap_tagged(s, "NO [NONEXISTENT] Mailbox doesn't exist");
-	else
-		imap_tagged(s, "NO [UNAVAILABLE] Cannot read the mailbox status");
-	imap_job_end(s);
-	imap_resume(s);
-}
-
-/* Lists the one folder of *folders (taken) to count its \Deleted messages. */
-static void count_deleted(struct imap_session *s, struct pb_rec_mbox_folder_list *folders,
 			  unsigned items)
 {
-	struct status_job *j = xcalloc(1, sizeof(*j));
-
-	j->folders = *folders;
-	memset(folders, 0, sizeof(*folders));
-	j->items = items;
-	imap_job_begin(s, j, status_job_free, NULL);
-	if (imap_view_list(s, j->folders.v[0].name, on_deleted_listed) == 0)
-		return;
-	imap_tagged(s, "NO [UNAVAILABLE] Cannot read the mailbox status");
-	imap_job_end(s);
-	imap_resume(s);
+	pb_buf_reset(&s->out);
+	imap_status_write(s, f, items, &s->out);
+	gw_write(s->gs, s->out.data, s->out.len);
+	imap_tagged(s, "OK Status completed.");
 }
 
 static void on_status(void *session, uint64_t items, struct pb_msg *rep)
@@ -123,11 +82,8 @@ static void on_status(void *session, uint64_t items, struct pb_msg *rep)
 	uint32_t code = rep == NULL ? PB_ERR_TEMP : mailbox_client_folders_reply(rep, &folders, &error);
 
 	s->busy = false;
-	if (code == PB_OK && folders.n == 1 && (items & IMAP_STATUS_DELETED)) {
-		count_deleted(s, &folders, (unsigned)items);
-		return;
-	} else if (code == PB_OK && folders.n == 1) {
-		status_answer(s, &folders.v[0], (unsigned)items, 0);
+	if (code == PB_OK && folders.n == 1) {
+		status_answer(s, &folders.v[0], (unsigned)items);
 	} else if (code == PB_OK || code == PB_ERR_NOTFOUND) {
 		imap_tagged(s, "NO [NONEXISTENT] Mailbox doesn't exist");
 	} else {
@@ -147,5 +103,8 @@ void imap_do_status(void *session, const void *cmdp)
 				      &error); /* checked */
 	struct gw_pending call = imap_call_of(s, on_status, cmd->u.status.items);
 	struct pb_sender tx = gw_sender(&call);
-	imap_asked(s, mailbox_client_folders_send(&tx, s->user_id, s->out.data, &error));
+	const char *name = s->out.data;
+	imap_asked(s, cmd->u.status.items & IMAP_STATUS_DELETED
+			      ? mailbox_client_folders_deleted_send(&tx, s->user_id, name, &error)
+			      : mailbox_client_folders_send(&tx, s->user_id, name, &error));
 }

@@ -1,7 +1,8 @@
 /*
  * imap-cmd-table.c: the IMAP command table — name, kind, flags and the typed check of each
  * command — with the checks of the commands whose arguments are a few strings (LOGIN,
- * AUTHENTICATE, ENABLE, ID, COMPRESS, mailbox commands, COPY/MOVE, EXPUNGE).
+ * AUTHENTICATE, ENABLE, ID, COMPRESS, mailbox commands with CREATE's USE, COPY/MOVE,
+ * EXPUNGE).
  * OWNS nothing. THREAD: any.
  */
 #include "imap-parser-private.h"
@@ -26,6 +27,28 @@ static int parse_mailbox(struct imap_cursor *c, struct imap_cmd *cmd)
 	if (imap_take_astring(c, "mailbox name expected", &cmd->u.mbox.mailbox) < 0)
 		return -1;
 	return imap_take_end(c, "one mailbox name expected");
+}
+
+/* CREATE mailbox [(USE (attr...))] (RFC 4466 create-params; RFC 6154 3: USE only). */
+static int parse_create(struct imap_cursor *c, struct imap_cmd *cmd)
+{
+	struct imap_cursor sub;
+	const char *param;
+
+	if (imap_take_astring(c, "mailbox name expected", &cmd->u.mbox.mailbox) < 0)
+		return -1;
+	if (imap_cursor_end(c))
+		return 0;
+	if (imap_take_list(c, "CREATE parameters expected", &sub) < 0)
+		return -1;
+	while (!imap_cursor_end(&sub)) {
+		if (imap_take_atom(&sub, "", &param) < 0 || !imap_eq(param, "USE") ||
+		    cmd->u.mbox.uses != NULL)
+			return imap_fail(c, "unknown CREATE parameter");
+		if (imap_take_flags(&sub, "", &cmd->u.mbox.uses, &cmd->u.mbox.n_uses) < 0)
+			return imap_fail(c, "USE takes a list of attributes");
+	}
+	return imap_take_end(c, "too many arguments");
 }
 
 static int parse_rename(struct imap_cursor *c, struct imap_cmd *cmd)
@@ -177,7 +200,7 @@ static const struct imap_cmd_def cmd_table[] = {
 	{"COMPRESS", IMAP_CMD_COMPRESS, 0, parse_compress},
 	{"SELECT", IMAP_CMD_SELECT, 0, imap_parse_select},
 	{"EXAMINE", IMAP_CMD_EXAMINE, 0, imap_parse_select},
-	{"CREATE", IMAP_CMD_CREATE, 0, parse_mailbox},
+	{"CREATE", IMAP_CMD_CREATE, 0, parse_create},
 	{"DELETE", IMAP_CMD_DELETE, 0, parse_mailbox},
 	{"RENAME", IMAP_CMD_RENAME, 0, parse_rename},
 	{"SUBSCRIBE", IMAP_CMD_SUBSCRIBE, 0, parse_mailbox},

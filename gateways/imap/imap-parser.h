@@ -106,6 +106,9 @@ struct imap_cmd {
 		struct { /* CREATE DELETE SUBSCRIBE UNSUBSCRIBE GETQUOTAROOT; RENAME (to);
 			    GETQUOTA, SETQUOTA (mailbox: the quota root) */
 			const char *mailbox, *to;
+			/* CREATE's USE parameter (RFC 6154 3): the attributes as sent */
+			const char *const *uses;
+			unsigned n_uses;
 		} mbox;
 		struct { /* COPY, MOVE */
 			struct imap_seqset set;

@@ -102,19 +102,30 @@ void imap_do_enable(void *session, const void *cmd);
 void imap_do_namespace(void *session, const void *cmd);
 
 /* ---- imap-cmd-list.c, imap-cmd-folder.c, imap-cmd-status.c: the mailbox commands ---- */
-void imap_do_list(void *session, const void *cmd); /* LIST and LSUB */
+/* LIST and LSUB; under IMAP4rev2 LSUB and the STATUS item RECENT are BAD (RFC 9051 has
+ * neither: LIST (SUBSCRIBED) lists the subscriptions). */
+const char *imap_check_list(const void *session, const void *cmd);
+void imap_do_list(void *session, const void *cmd);
 /* SELECT/EXAMINE's answer after EXISTS: "* LIST () "/" name" under IMAP4rev2 (RFC 9051
  * 6.3.2), "* 0 RECENT" under IMAP4rev1. */
 void imap_rev2_selected(struct imap_session *s);
+/* The special-use attribute of a folder's use (enum pb_special_use, RFC 6154 2: "\\Sent"..
+ * "\\Archive"), NULL for none and INBOX. */
+const char *imap_special_use_attr(uint32_t use);
+/* The use an attribute names (case-insensitive), 0 if none this server keeps. */
+uint32_t imap_special_use_of(const char *attr);
 /* CREATE DELETE RENAME SUBSCRIBE UNSUBSCRIBE: names checked, then one MBOX_FOLDER_REQ. */
 const char *imap_check_folder(const void *session, const void *cmd);
 void imap_do_folder(void *session, const void *cmd);
+/* STATUS: the name checked; RECENT BAD under IMAP4rev2 (as imap_check_list). */
 const char *imap_check_status(const void *session, const void *cmd);
+/* The refusal of status items under IMAP4rev2 (RECENT), NULL if none. */
+const char *imap_status_items_check(const struct imap_session *s, unsigned items);
 void imap_do_status(void *session, const void *cmd);
-/* Appends "* STATUS name (items)" + CRLF for folder f (LIST-STATUS shares it); deleted: its
- * messages with \Deleted (DELETED, RFC 9051). */
+/* Appends "* STATUS name (items)" + CRLF for folder f (LIST-STATUS shares it; DELETED is
+ * f->deleted, counted when the owner was asked for it). */
 void imap_status_write(const struct imap_session *s, const struct pb_rec_mbox_folder *f,
-		       unsigned items, uint64_t deleted, struct pb_buf *out);
+		       unsigned items, struct pb_buf *out);
 
 /* ---- imap-cmd-compress.c: COMPRESS (RFC 4978) ---- */
 const char *imap_check_compress(const void *session, const void *cmd);

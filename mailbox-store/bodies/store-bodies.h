@@ -59,6 +59,16 @@ int pb_store_blob_meta_get_many(struct pb_store *s, const char *const *keys, siz
  * exist (nothing written), -1 error. */
 int pb_store_blob_meta_put(struct pb_store *s, const char *key, const void *data, size_t len,
 			   const char **error_r);
+/* The same for n bodies in one write batch (the stripes of all of them held shared, taken in
+ * order): datas[i] (lens[i] octets) for keys[i]; all borrowed. A body that does not exist (or
+ * a malformed key) is skipped. Returns how many were written (0: no batch written), -1 error
+ * (none written). */
+long pb_store_blob_meta_put_many(struct pb_store *s, const char *const *keys,
+				 const void *const *datas, const size_t *lens, size_t n,
+				 const char **error_r);
+/* How many write batches of meta records this handle wrote since it was opened (a debug
+ * figure: tests check that a range's metas go in one batch). */
+uint64_t pb_store_meta_batches(struct pb_store *s);
 /* Reads the reference count. Returns 1 with *count_r, 0 if the body is unknown, -1. */
 int pb_store_blob_refcount(struct pb_store *s, const char *key, int64_t *count_r,
 			   const char **error_r);

@@ -239,6 +239,8 @@ static void typed(struct pb_buf *out, const struct imap_cmd *c)
 		str(out, c->u.mbox.mailbox);
 		if (c->u.mbox.to != NULL)
 			pb_buf_append_c(out, ' '), str(out, c->u.mbox.to);
+		if (c->u.mbox.n_uses > 0)
+			pb_buf_append_str(out, " use="), strs(out, c->u.mbox.uses, c->u.mbox.n_uses);
 		break;
 	case IMAP_CMD_COPY:
 	case IMAP_CMD_MOVE:

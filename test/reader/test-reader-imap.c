@@ -442,6 +442,56 @@ static void test_search_across_pieces(void)
 	env_close(&e);
 }
 
+/* The metas a request computes (freshly delivered bodies: none stored yet) are kept in one
+ * write batch for the whole range, not one write per body; a second request computes none. */
+static void test_metas_kept_in_one_batch(void)
+{
+	enum { N = 40 };
+	struct env e;
+	char keys_buf[N][PB_BLOB_KEY_LEN + 1];
+	const char *keys[N];
+	struct reader_meta m[N];
+	struct pb_buf val;
+	const char *error;
+
+	env_open(&e);
+	pb_buf_init(&val);
+	for (int i = 0; i < N; i++) {
+		char body[128];
+		int len = snprintf(body, sizeof(body), "Subject: message %d\r\n\r\nbody %d\r\n", i, i);
+		put(&e, body, (size_t)len, keys_buf[i]);
+		keys[i] = keys_buf[i];
+	}
+	uint64_t before = pb_store_meta_batches(e.store);
+	metas(&e, keys, N, m);
+	CHECK_INT(pb_store_meta_batches(e.store) - before, 1);
+	for (int i = 0; i < N; i++) {
+		char want[32];
+		snprintf(want, sizeof(want), "\"message %d\"", i);
+		CHECK_INT(m[i].code, PB_OK);
+		CHECK(strstr(m[i].envelope, want) != NULL);
+		pb_buf_reset(&val);
+		CHECK_INT(pb_store_blob_meta_get(e.store, keys[i], &val, &error), 1);
+	}
+	metas(&e, keys, N, m); /* all from the stored metas: nothing written */
+	CHECK_INT(pb_store_meta_batches(e.store) - before, 1);
+	/* the store's batch skips an unknown body and a malformed key, and writes the rest */
+	char missing[PB_BLOB_KEY_LEN + 1];
+	memset(missing, 'd', PB_BLOB_KEY_LEN);
+	missing[PB_BLOB_KEY_LEN] = '\0';
+	const char *some[3] = { missing, "zz", keys[0] };
+	const void *datas[3] = { "a", "b", "c" };
+	size_t lens[3] = { 1, 1, 1 };
+	CHECK_INT(pb_store_blob_meta_put_many(e.store, some, datas, lens, 3, &error), 1);
+	CHECK_INT(pb_store_meta_batches(e.store) - before, 2);
+	CHECK_INT(pb_store_blob_meta_get(e.store, missing, &val, &error), 0);
+	pb_buf_reset(&val);
+	CHECK_INT(pb_store_blob_meta_get(e.store, keys[0], &val, &error), 1);
+	CHECK(val.len == 1 && val.data[0] == 'c');
+	pb_buf_deinit(&val);
+	env_close(&e);
+}
+
 /* ---- limits ---- */
 
 static void test_limits(void)
@@ -585,6 +635,7 @@ static const struct pb_test_case cases[] = {
 	{ "golden_metas", test_golden_metas },
 	{ "stale_meta_recomputed", test_stale_meta_recomputed },
 	{ "meta_dropped_with_body", test_meta_dropped_with_body },
+	{ "metas_kept_in_one_batch", test_metas_kept_in_one_batch },
 	{ "sections_nested", test_sections_nested },
 	{ "search_decoded", test_search_decoded },
 	{ "search_across_pieces", test_search_across_pieces },

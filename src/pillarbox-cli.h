@@ -40,6 +40,7 @@ struct cli {
 	/* connection add's options as given (NULL: not given), by enum cli_conn_opt */
 	const char *conn[7];
 	const char *limit, *after; /* queue list's --limit and --after (NULL: not given) */
+	const char *role, *user;   /* apikey add's --role and --user (NULL: not given) */
 	struct pb_sync t; /* over the control socket */
 };
 

@@ -13,7 +13,8 @@
  * OWNS: nothing beyond the session's request fields. THREAD: the web hub's.
  * The administration endpoints are in web-api-admin.c.
  * MESSAGES sent (through stubs): AUTH_USER_VERIFY_REQ and LOCKOUT_LOGIN_REQ (gw-login.c),
- * DIR_USER_SHOW_REQ, DIR_USER_LIST_REQ, SYS_STATUS_REQ.
+ * DIR_USER_SHOW_REQ, DIR_USER_LIST_REQ, SYS_STATUS_REQ, LOCKOUT_STATS_REQ; the h-rest group's
+ * routes: web-rest.h.
  */
 #include "web-api.h"
 
@@ -22,6 +23,7 @@
 #include "http-response.h"
 #include "pb-alloc.h"
 #include "pb-log.h"
+#include "lockout-client.h"
 #include "sys-client.h"
 #include "web-rest.h"
 
@@ -692,8 +694,8 @@ static void metric(struct pb_buf *out, const char *name, const char *type, const
 		      (unsigned long long)value);
 }
 
-/* The Prometheus text exposition (format 0.0.4) of the node's status. */
-static char *metrics_text(const struct sys_status *st)
+/* The Prometheus text exposition (format 0.0.4) of the node's status, into out. */
+static void metrics_text(const struct sys_status *st, struct pb_buf *out)
 {
 	static const struct {
 		const char *name, *type, *help;
@@ -714,27 +716,73 @@ static char *metrics_text(const struct sys_status *st)
 		ROW("domains", "gauge", "Local domains.", domains),
 #undef ROW
 	};
-	struct pb_buf out;
-
-	pb_buf_init(&out);
 	for (size_t i = 0; i < PB_N_ELEMENTS(rows); i++) {
 		uint64_t v = *(const uint64_t *)((const char *)st + rows[i].offset);
 		if (rows[i].offset == offsetof(struct sys_status, uptime_ms))
 			v /= 1000;
-		metric(&out, rows[i].name, rows[i].type, rows[i].help, v);
+		metric(out, rows[i].name, rows[i].type, rows[i].help, v);
 	}
-	pb_buf_append_str(&out, "# HELP pillarbox_sessions Open sessions per service.\n"
+	pb_buf_append_str(out, "# HELP pillarbox_sessions Open sessions per service.\n"
 				"# TYPE pillarbox_sessions gauge\n");
 	for (uint32_t i = 0; i < st->services.n; i++)
-		pb_buf_printf(&out, "pillarbox_sessions{service=\"%s\"} %llu\n",
+		pb_buf_printf(out, "pillarbox_sessions{service=\"%s\"} %llu\n",
 			      st->services.v[i].service,
 			      (unsigned long long)st->services.v[i].sessions);
-	pb_buf_append_str(&out, "# HELP pillarbox_actor_messages_total Messages each actor handled.\n"
+	pb_buf_append_str(out, "# HELP pillarbox_actor_messages_total Messages each actor handled.\n"
 				"# TYPE pillarbox_actor_messages_total counter\n");
 	for (uint32_t i = 0; i < st->actors.n; i++)
-		pb_buf_printf(&out, "pillarbox_actor_messages_total{actor=\"%s\"} %llu\n",
+		pb_buf_printf(out, "pillarbox_actor_messages_total{actor=\"%s\"} %llu\n",
 			      st->actors.v[i].name, (unsigned long long)st->actors.v[i].handled);
-	return pb_buf_steal(&out, NULL);
+}
+
+/* The lockout guard's counts (LOCKOUT_STATS_REP) as metrics, into out. */
+static void login_metrics(const struct pb_rec_login_stat_list *l, uint64_t locks, uint64_t blocks,
+			  struct pb_buf *out)
+{
+	pb_buf_append_str(out, "# HELP pillarbox_logins_total Logins that succeeded, per protocol.\n"
+			       "# TYPE pillarbox_logins_total counter\n");
+	for (uint32_t i = 0; i < l->n; i++)
+		pb_buf_printf(out, "pillarbox_logins_total{protocol=\"%s\"} %llu\n",
+			      l->v[i].protocol, (unsigned long long)l->v[i].ok);
+	pb_buf_append_str(out, "# HELP pillarbox_login_failures_total Logins that failed or were "
+			       "refused (locked, blocked), per protocol.\n"
+			       "# TYPE pillarbox_login_failures_total counter\n");
+	for (uint32_t i = 0; i < l->n; i++)
+		pb_buf_printf(out, "pillarbox_login_failures_total{protocol=\"%s\"} %llu\n",
+			      l->v[i].protocol, (unsigned long long)l->v[i].failed);
+	metric(out, "pillarbox_lockouts_total", "counter", "Accounts locked for an address.", locks);
+	metric(out, "pillarbox_address_blocks_total", "counter",
+	       "Addresses blocked automatically (failed logins, intrusion).", blocks);
+}
+
+/* /metrics: the node's status, then the guard's counts (left out when it does not answer). */
+static void metrics_run(struct web_session *ws, const struct http_request *q, struct pb_sync *t)
+{
+	struct sys_status st = { 0 };
+	struct pb_rec_login_stat_list logins = { 0 };
+	uint64_t locks = 0, blocks = 0;
+	uint32_t code = 0, lcode = 0;
+	const char *error;
+	struct pb_buf out;
+
+	int rc = sys_client_status(t, &code, &st, &error);
+	int lrc = rc == 0 && code == PB_OK
+			  ? lockout_client_stats(t, &lcode, &logins, &locks, &blocks, &error)
+			  : -1;
+	if (web_stub_waits(ws)) {
+		/* the run goes on when the answer comes */
+	} else if (rc < 0 || code != PB_OK) {
+		web_reply_error(ws, 503, "the status is not available now");
+	} else {
+		pb_buf_init(&out);
+		metrics_text(&st, &out);
+		if (lrc == 0 && lcode == PB_OK)
+			login_metrics(&logins, locks, blocks, &out);
+		web_reply_text(ws, 200, "text/plain; version=0.0.4; charset=utf-8",
+			       pb_buf_steal(&out, NULL), NULL, NULL);
+	}
+	sys_status_free(&st);
+	pb_rec_login_stat_list_clear(&logins);
 }
 
 static void on_status(void *session, uint64_t arg, struct pb_msg *m)
@@ -748,34 +796,23 @@ static void on_status(void *session, uint64_t arg, struct pb_msg *m)
 		web_reply_error(ws, 503, "the status is not available now");
 		return;
 	}
-	if (arg == 1)
-		web_reply_text(ws, 200, "text/plain; version=0.0.4; charset=utf-8",
-			       metrics_text(&st), NULL, NULL);
-	else
-		web_reply_json(ws, 200, status_json(&st), NULL);
+	web_reply_json(ws, 200, status_json(&st), NULL);
 	sys_status_free(&st);
 }
 
-/* Asks sys for its status; arg 1: answer as metrics. */
-static void ask_status(struct web_session *ws, uint64_t arg)
+static void api_status(struct web_session *ws, const struct http_request *q)
 {
 	struct gw_pending call;
 	const char *error;
 	struct pb_sender tx = web_call_sender(ws, &call, on_status);
 
-	call.arg = arg;
 	if (sys_client_status_send(&tx, &error) < 0)
 		web_reply_busy(ws);
 }
 
-static void api_status(struct web_session *ws, const struct http_request *q)
-{
-	ask_status(ws, 0);
-}
-
 static void api_metrics(struct web_session *ws, const struct http_request *q)
 {
-	ask_status(ws, 1);
+	web_stub_run(ws, q, metrics_run);
 }
 
 /* ---- users ---- */

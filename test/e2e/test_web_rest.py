@@ -328,6 +328,31 @@ class Rest(ApiBase):
         hist = self.ok(c.call("GET", "/api/users/apikey/logins"), 200)
         self.assertIn("web", [e["protocol"] for e in hist["logins"]])
 
+    def test_metrics_logins_and_lockouts(self):
+        def figures():
+            status, raw = self.admin().call("GET", "/metrics")
+            self.assertEqual(status, 200)
+            text = raw.decode()
+            self.assertIn("# TYPE pillarbox_logins_total counter", text)
+            self.assertIn("# TYPE pillarbox_lockouts_total counter", text)
+            out = {}
+            for line in text.splitlines():
+                if line.startswith(("pillarbox_login", "pillarbox_lockouts", "pillarbox_address")):
+                    name, value = line.rsplit(" ", 1)
+                    out[name] = int(value)
+            return out
+
+        before = figures()
+        for _ in range(2):
+            self.assertEqual(Client(self.port).login("eve", "wrong")[0], 401)
+        after = figures()  # (its own admin login counts too)
+        key = 'pillarbox_login_failures_total{protocol="web"}'
+        self.assertEqual(after[key] - before.get(key, 0), 2)
+        ok = 'pillarbox_logins_total{protocol="web"}'
+        self.assertEqual(after[ok] - before[ok], 1)
+        self.assertIn("pillarbox_lockouts_total", after)
+        self.assertIn("pillarbox_address_blocks_total", after)
+
     def test_activity_bindings_certificates(self):
         c = self.admin()
         items = self.ok(c.call("GET", "/api/activity?limit=5"), 200)

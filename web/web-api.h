@@ -1,7 +1,8 @@
 /*
  * web-api.h: what the API's files share (web-api.c: the routes, dispatch, session endpoints,
- * status and metrics, the OpenAPI document; web-api-admin.c: the administration endpoints).
- * Nobody outside web/ includes it. OWNS: nothing. THREAD: the web hub's.
+ * status and metrics, the OpenAPI document; web-api-admin.c: the administration endpoints;
+ * web-api-keys.c: API keys and Bearer requests; web-query.c: the request helpers; the other
+ * objects' endpoints: web-rest.h). Nobody outside web/ includes it. OWNS: nothing. THREAD: the web hub's.
  */
 #ifndef WEB_API_H
 #define WEB_API_H

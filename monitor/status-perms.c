@@ -37,6 +37,61 @@ static uint32_t bit_of(const char *word)
 	return 0;
 }
 
+static bool is_web_role(const char *word)
+{
+	return strcmp(word, STATUS_WEB_ADMIN) == 0 ||
+	       strncmp(word, STATUS_WEB_USER, strlen(STATUS_WEB_USER)) == 0;
+}
+
+int status_perms_web_role(const char *list, bool *admin_r, char **user_r, const char **error_r)
+{
+	char *copy = xstrdup(list != NULL ? list : ""), *save = NULL;
+	int found = 0;
+
+	*admin_r = false;
+	*user_r = NULL;
+	for (char *w = strtok_r(copy, ", \t", &save); w != NULL; w = strtok_r(NULL, ", \t", &save)) {
+		if (!is_web_role(w))
+			continue;
+		const char *user = w + strlen(STATUS_WEB_USER);
+		bool admin = strcmp(w, STATUS_WEB_ADMIN) == 0;
+		if (found++ > 0 || (!admin && *user == '\0')) {
+			*error_r = "one web role: web_admin or web_user:NAME";
+			found = -1;
+			break;
+		}
+		*admin_r = admin;
+		*user_r = admin ? NULL : xstrdup(user);
+	}
+	free(copy);
+	if (found < 0) {
+		free(*user_r);
+		*user_r = NULL;
+		*admin_r = false;
+	}
+	return found;
+}
+
+char *status_perms_with_web_role(const char *perms, const char *role, const char *user,
+				 const char **error_r)
+{
+	bool admin = role != NULL && strcmp(role, "admin") == 0;
+	bool is_user = role != NULL && strcmp(role, "user") == 0;
+
+	if ((role != NULL && !admin && !is_user) || is_user != (user != NULL && user[0] != '\0') ||
+	    (user != NULL && strpbrk(user, ", \t") != NULL)) {
+		*error_r = "the role is admin or user, and a user (an account's name) goes with "
+			   "the role user only";
+		return NULL;
+	}
+	if (role == NULL)
+		return xstrdup(perms);
+	/* a key for the web alone has no status permission unless some are given */
+	const char *base = perms[0] != '\0' ? perms : "none";
+	return admin ? xasprintf("%s," STATUS_WEB_ADMIN, base)
+		     : xasprintf("%s," STATUS_WEB_USER "%s", base, user);
+}
+
 int status_perms_parse(const char *list, uint32_t *mask_r, const char **error_r)
 {
 	char *copy = xstrdup(list != NULL ? list : ""), *save = NULL;
@@ -45,7 +100,7 @@ int status_perms_parse(const char *list, uint32_t *mask_r, const char **error_r)
 
 	for (char *w = strtok_r(copy, ", \t", &save); w != NULL; w = strtok_r(NULL, ", \t", &save)) {
 		uint32_t bit = strcasecmp(w, "none") == 0 ? 0 : bit_of(w);
-		if (bit == 0 && strcasecmp(w, "none") != 0) {
+		if (bit == 0 && strcasecmp(w, "none") != 0 && !is_web_role(w)) {
 			*error_r = NAMES_ERROR;
 			rc = -1;
 			break;

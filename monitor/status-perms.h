@@ -37,11 +37,28 @@ enum status_perm {
 /* The key of an account's own list in its settings object. */
 #define STATUS_PERMS_KEY "status_permissions"
 
+/* An API key's role in the web API (issue 15) rides in its list of names beside the status
+ * permissions, which ignore it: "web_admin" (an administrator's rights) or "web_user:NAME"
+ * (the rights of the account NAME). */
+#define STATUS_WEB_ADMIN "web_admin"
+#define STATUS_WEB_USER "web_user:"
+
+/* The web role among list's names: 1 with *admin_r and *user_r (allocated; NULL for
+ * web_admin), 0 when list has none, -1 with *error_r (static) for two roles or a web_user
+ * without a name. */
+int status_perms_web_role(const char *list, bool *admin_r, char **user_r, const char **error_r);
+
+/* The list of names to ask for a key with: perms ("" for none) and the web role (role NULL:
+ * none; "admin"; "user" with user, the account). Returns it allocated, or NULL with *error_r
+ * (static) when role and user do not go together. */
+char *status_perms_with_web_role(const char *perms, const char *role, const char *user,
+				 const char **error_r);
+
 /* The permission's name ("view_log"); "?" out of range. */
 const char *status_perm_name(enum status_perm p);
 
 /* Parses a list of names separated by commas or spaces ("all": every one; "" or "none":
- * none). Returns 0 with *mask_r, or -1 with *error_r (static, naming the valid names). */
+ * none; a web role name is skipped). Returns 0 with *mask_r, or -1 with *error_r (static, naming the valid names). */
 int status_perms_parse(const char *list, uint32_t *mask_r, const char **error_r);
 
 /* Appends the names of mask, comma-separated ("" for none). */

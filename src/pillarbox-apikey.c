@@ -1,10 +1,13 @@
 /*
  * pillarbox-apikey.c: `pillarbox apikey add|list|del` — the status server's API keys through
  * the admin bridge (statushub-client.h). A new key is printed once; only its hash is kept.
+ * --role admin|user [--user U] adds the key's web API role (status-perms.h).
  * OWNS: nothing. THREAD: the CLI's one thread.
  */
 #include "pillarbox-cli.h"
 
+#include "pb-alloc.h"
+#include "status-perms.h"
 #include "statushub-client.h"
 
 #include <stdio.h>
@@ -16,10 +19,15 @@ int cli_apikey_add(struct cli *c, char **args, int nargs)
 {
 	const char *error;
 	uint32_t code = 0;
-	char *key = NULL;
+	char *key = NULL, *perms = status_perms_with_web_role(nargs > 1 ? args[1] : "", c->role,
+							      c->user, &error);
 
-	int rc = statushub_client_apikey_add(&c->t, args[0], nargs > 1 ? args[1] : "", &code, &key,
-					     &error);
+	if (perms == NULL) {
+		fprintf(stderr, "pillarbox: %s\n", error);
+		return EXIT_USAGE;
+	}
+	int rc = statushub_client_apikey_add(&c->t, args[0], perms, &code, &key, &error);
+	free(perms);
 	int exit_code = cli_outcome(c, rc, code, error, "cannot add the API key");
 	if (exit_code == 0) {
 		printf("%s\n", key);

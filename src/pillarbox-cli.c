@@ -22,7 +22,9 @@ enum cli_opt {
 	OPT_MINUTES = 64,
 	OPT_CONN = 128, /* connection add's options: OPT_CONN << enum cli_conn_opt */
 	OPT_LIMIT = 128 << 7,
-	OPT_AFTER = 128 << 8
+	OPT_AFTER = 128 << 8,
+	OPT_ROLE = 128 << 9,
+	OPT_USER = 128 << 10
 };
 
 struct command {
@@ -269,12 +271,16 @@ static const struct command commands[] = {
 	  "daemon's sender threads (outbound.tls and helo_name apply) and prints the reply;\n"
 	  "exit 0 for a 2xx reply (250, 251, 252, 253), 1 otherwise.\n",
 	  cli_etrn },
-	{ "apikey add", "LABEL [PERMISSIONS]", 1, 2, 0, "make an API key for the status server",
+	{ "apikey add", "LABEL [PERMISSIONS] [--role admin|user --user U]", 1, 2,
+	  OPT_ROLE | OPT_USER, "make an API key for the status server or the web API",
 	  "Prints a new key (pbk_ and 48 hex digits) once; only its hash is kept. A script logs\n"
 	  "in to the status server (port 5109) with {\"op\":\"login\",\"api_key\":KEY} and has the\n"
 	  "key's PERMISSIONS, a comma-separated list of view_connection view_totals view_users\n"
 	  "view_log connect shutdown receive_im send_im, or all (default:\n"
-	  "view_connection,view_totals,view_log). LABEL: 1-64 letters, digits, '.', '_', '-'.\n",
+	  "view_connection,view_totals,view_log). LABEL: 1-64 letters, digits, '.', '_', '-'.\n"
+	  "--role admin (an administrator's rights) or --role user --user U (the account U's)\n"
+	  "lets the key call the web API (port 5108) as Authorization: Bearer KEY; the role is\n"
+	  "kept among the permissions as web_admin or web_user:U (which may also be given there).\n",
 	  cli_apikey_add },
 	{ "apikey list", "", 0, 0, 0, "the status server's API keys (labels, never keys)", NULL,
 	  cli_apikey_list },
@@ -443,6 +449,8 @@ static const struct {
 	{ "--send", true, OPT_CONN << CLI_CONN_SEND },
 	{ "--limit", true, OPT_LIMIT },
 	{ "--after", true, OPT_AFTER },
+	{ "--role", true, OPT_ROLE },
+	{ "--user", true, OPT_USER },
 };
 
 /* Takes one option (argv[*i], maybe "--name=value"; a value may also be the next word). */
@@ -477,6 +485,10 @@ static int take_option(int argc, char **argv, int *i, struct cli *c, struct cli_
 			c->limit = value;
 		else if (options[k].opt == OPT_AFTER)
 			c->after = value;
+		else if (options[k].opt == OPT_ROLE)
+			c->role = value;
+		else if (options[k].opt == OPT_USER)
+			c->user = value;
 		else if (options[k].opt >= OPT_CONN)
 			c->conn[__builtin_ctz(options[k].opt / OPT_CONN)] = value;
 		l->help |= k == 6;
@@ -608,7 +620,7 @@ static int check_command(const struct command *cmd, const struct cli_line *l, in
 					     "--minutes",  "--every",	  "--from",
 					     "--to",	   "--days",	  "--min-waiting",
 					     "--collectors", "--send",	  "--limit",
-					     "--after" };
+					     "--after",	   "--role",	  "--user" };
 
 	for (unsigned b = 0; b < PB_N_ELEMENTS(names); b++)
 		if ((l->opts & (1u << b)) != 0 && (cmd->opts & (1u << b)) == 0)

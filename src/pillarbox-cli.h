@@ -40,6 +40,7 @@ struct cli {
 	/* connection add's options as given (NULL: not given), by enum cli_conn_opt */
 	const char *conn[7];
 	const char *limit, *after; /* queue list's --limit and --after (NULL: not given) */
+	const char *role, *user;   /* apikey add's --role and --user (NULL: not given) */
 	struct pb_sync t; /* over the control socket */
 };
 
@@ -134,11 +135,10 @@ int cli_connection_pause(struct cli *c, char **args, int nargs);
 int cli_connection_resume(struct cli *c, char **args, int nargs);
 int cli_connection_now(struct cli *c, char **args, int nargs);
 int cli_connection_hangup(struct cli *c, char **args, int nargs);
-/* One method as the one line of `connection list` and `status`, and as a JSON object. */
+/* One method as the one line of `connection list` and `status` (its JSON object:
+ * scheduler-json.h). */
 struct pb_rec_sched_method;
 void cli_connection_line(const struct pb_rec_sched_method *m, char *buf, size_t size);
-struct cJSON;
-struct cJSON *cli_connection_json(const struct pb_rec_sched_method *m);
 
 /* Helpers of pillarbox.c for the commands in other files. cli_outcome: the end of every
  * request (rc -1: no answer, prints what to do and exits 2; else 0 for PB_OK, or prints the

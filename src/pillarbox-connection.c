@@ -9,6 +9,7 @@
 #include "pillarbox-cli.h"
 #include "sched-calc.h"
 #include "scheduler-client.h"
+#include "scheduler-json.h"
 
 #include <cJSON.h>
 #include <stdio.h>
@@ -27,11 +28,6 @@ static const char *local_text(int64_t ms, const char *none, char *buf, size_t si
 	localtime_r(&t, &tm);
 	strftime(buf, size, "%Y-%m-%d %H:%M %Z", &tm);
 	return buf;
-}
-
-static const char *state_text(const struct pb_rec_sched_method *m)
-{
-	return m->running ? "running" : m->paused ? "paused" : "active";
 }
 
 /* A usage error of connection add: what was wrong (text, then value if not NULL). */
@@ -142,47 +138,15 @@ int cli_connection_add(struct cli *c, char **args, int nargs)
 	return rc;
 }
 
-/* A rule as sched_rule_text writes it. */
-static void rule_text(const struct pb_rec_sched_rule *r, char *buf, size_t size)
-{
-	sched_rule_text(&(struct sched_rule){ r->every_min, (uint16_t)r->from_min, (uint16_t)r->to_min,
-					      (uint8_t)r->days, r->min_waiting },
-			buf, size);
-}
-
 void cli_connection_line(const struct pb_rec_sched_method *m, char *buf, size_t size)
 {
 	char last[40], next[40];
 
-	snprintf(buf, size, "%-16s %-8s last %s%s%s, next %s%s%s", m->name, state_text(m),
+	snprintf(buf, size, "%-16s %-8s last %s%s%s, next %s%s%s", m->name, scheduler_method_state(m),
 		 local_text(m->last_start_ms, "never", last, sizeof(last)),
 		 m->last_result[0] ? " " : "", m->last_result,
 		 m->paused ? "none (paused)" : local_text(m->next_due_ms, "none", next, sizeof(next)),
 		 m->last_error[0] ? "; last failure: " : "", m->last_error);
-}
-
-cJSON *cli_connection_json(const struct pb_rec_sched_method *m)
-{
-	cJSON *o = cJSON_CreateObject(), *coll = cJSON_AddArrayToObject(o, "collectors");
-	char rule[SCHED_RULE_TEXT_MAX];
-
-	cJSON_AddStringToObject(o, "name", m->name);
-	cJSON_AddStringToObject(o, "state", state_text(m));
-	cJSON_AddBoolToObject(o, "send", m->send);
-	for (uint32_t i = 0; i < m->collectors.n; i++)
-		cJSON_AddItemToArray(coll, cJSON_CreateString(m->collectors.v[i]));
-	cJSON *rules = cJSON_AddArrayToObject(o, "schedule");
-	for (uint32_t i = 0; i < m->rules.n; i++) {
-		rule_text(&m->rules.v[i], rule, sizeof(rule));
-		cJSON_AddItemToArray(rules, cJSON_CreateString(rule));
-	}
-	cJSON_AddNumberToObject(o, "last_start_ms", (double)m->last_start_ms);
-	cJSON_AddNumberToObject(o, "last_end_ms", (double)m->last_end_ms);
-	cJSON_AddStringToObject(o, "last_result", m->last_result);
-	cJSON_AddStringToObject(o, "last_error", m->last_error);
-	cJSON_AddNumberToObject(o, "last_error_ms", (double)m->last_error_ms);
-	cJSON_AddNumberToObject(o, "next_due_ms", (double)m->next_due_ms);
-	return o;
 }
 
 /* Fetches every method (name NULL) or one into *l. 0 or the exit code (reported). */
@@ -217,12 +181,12 @@ static void print_method(const struct pb_rec_sched_method *m)
 {
 	char a[40], b[40], rule[SCHED_RULE_TEXT_MAX];
 
-	printf("connection:   %s\nstate:        %s", m->name, state_text(m));
+	printf("connection:   %s\nstate:        %s", m->name, scheduler_method_state(m));
 	if (m->running)
 		printf(" (%u jobs to answer)", m->jobs_left);
 	printf("\n");
 	for (uint32_t i = 0; i < m->rules.n; i++) {
-		rule_text(&m->rules.v[i], rule, sizeof(rule));
+		scheduler_rule_text(&m->rules.v[i], rule, sizeof(rule));
 		printf("schedule:     %s\n", rule);
 	}
 	printf("collectors:   ");

@@ -8,6 +8,7 @@
  */
 #include "pillarbox-cli.h"
 #include "queue-client.h"
+#include "scheduler-json.h"
 
 #include <cJSON.h>
 #include <stdio.h>
@@ -274,7 +275,7 @@ static void print_json(const struct sys_status *r, const struct queue_client_sta
 	json_queue(o, q);
 	cJSON *cs = cJSON_AddArrayToObject(o, "connections");
 	for (uint32_t i = 0; i < conns->n; i++)
-		cJSON_AddItemToArray(cs, cli_connection_json(&conns->v[i]));
+		cJSON_AddItemToArray(cs, scheduler_method_json(&conns->v[i]));
 	cli_json_collectors_status(o, collectors);
 	char *text = cJSON_Print(o);
 	printf("%s\n", text);

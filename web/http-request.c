@@ -353,7 +353,7 @@ const char *http_verb_name(enum http_verb verb)
 	return (size_t)verb < sizeof(names) / sizeof(names[0]) ? names[verb] : "?";
 }
 
-static int hexval(char c)
+int http_hex_value(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -372,8 +372,8 @@ static int segment_add(struct pb_buf *out, const char *s, size_t n)
 	for (size_t i = 0; i < n && ret == 0; i++) {
 		int c = (unsigned char)s[i];
 		if (c == '%') {
-			int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
-			int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
+			int hi = i + 2 < n ? http_hex_value(s[i + 1]) : -1;
+			int lo = i + 2 < n ? http_hex_value(s[i + 2]) : -1;
 			if (hi < 0 || lo < 0) {
 				ret = -1;
 				break;

@@ -90,6 +90,9 @@ void http_reader_next(struct http_reader *r);
 const char *http_request_field(const struct http_request *q, const char *name);
 const char *http_verb_name(enum http_verb verb);
 
+/* The value of a hex digit (either case), -1 for another character. */
+int http_hex_value(char c);
+
 /* Decodes a target's path (percent-escapes, RFC 3986) and normalises it: "." segments
  * dropped, repeated '/' collapsed. Refused (-1): an escape that is not two hex digits, a
  * decoded NUL, '\\' or control character, a ".." segment (never resolved: a client asking

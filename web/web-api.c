@@ -13,7 +13,8 @@
  * OWNS: nothing beyond the session's request fields. THREAD: the web hub's.
  * The administration endpoints are in web-api-admin.c.
  * MESSAGES sent (through stubs): AUTH_USER_VERIFY_REQ and LOCKOUT_LOGIN_REQ (gw-login.c),
- * DIR_USER_SHOW_REQ, DIR_USER_LIST_REQ, SYS_STATUS_REQ.
+ * DIR_USER_SHOW_REQ, DIR_USER_LIST_REQ, SYS_STATUS_REQ, LOCKOUT_STATS_REQ; the h-rest group's
+ * routes: web-rest.h.
  */
 #include "web-api.h"
 
@@ -22,7 +23,9 @@
 #include "http-response.h"
 #include "pb-alloc.h"
 #include "pb-log.h"
+#include "lockout-client.h"
 #include "sys-client.h"
+#include "web-rest.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -82,6 +85,46 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 	"{\"type\":\"object\",\"required\":[\"domain\"],\"properties\":{"                    \
 	"\"domain\":{\"type\":\"string\"}}}"
 #define S_DOMAINS "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}"
+
+
+/* ---- h-rest's schemas (the REST API over the other objects, API keys, login history) ---- */
+#define S_OBJ "{\"type\":\"object\"}"
+#define S_ARRAY "{\"type\":\"array\",\"items\":{\"type\":\"object\"}}"
+#define S_STR "{\"type\":\"string\"}"
+#define S_MAPPING_IN                                                                       \
+	"{\"type\":\"object\",\"required\":[\"address\",\"target\"],\"properties\":{"       \
+	"\"address\":" S_STR ",\"target\":" S_STR ",\"type\":" S_STR ",\"comment\":" S_STR "}}"
+#define S_ALIAS_IN                                                                         \
+	"{\"type\":\"object\",\"required\":[\"address\"],\"properties\":{"                  \
+	"\"address\":" S_STR ",\"type\":" S_STR ",\"comment\":" S_STR "}}"
+#define S_LIST_IN                                                                          \
+	"{\"type\":\"object\",\"required\":[\"name\"],\"properties\":{\"name\":" S_STR      \
+	",\"internet\":{\"type\":\"boolean\"},\"comment\":" S_STR "}}"
+#define S_MEMBER_IN                                                                        \
+	"{\"type\":\"object\",\"required\":[\"address\"],\"properties\":{\"address\":" S_STR "}}"
+#define S_SCRIPT_IN                                                                        \
+	"{\"type\":\"object\",\"required\":[\"script\"],\"properties\":{\"script\":" S_STR "}}"
+#define S_CONNECTION_IN                                                                    \
+	"{\"type\":\"object\",\"required\":[\"name\"],\"properties\":{\"name\":" S_STR      \
+	",\"send\":{\"type\":\"boolean\"},\"collectors\":{\"type\":\"array\",\"items\":" S_STR \
+	"},\"every_min\":{\"type\":\"integer\"},\"from\":" S_STR ",\"to\":" S_STR           \
+	",\"days\":" S_STR ",\"min_waiting\":{\"type\":\"integer\"}}}"
+#define S_COLLECTOR_IN                                                                     \
+	"{\"type\":\"object\",\"required\":[\"name\"],\"properties\":{\"name\":" S_STR      \
+	",\"settings\":" S_OBJ "}}"
+#define S_QUEUE_PAGE                                                                       \
+	"{\"type\":\"object\",\"properties\":{\"entries\":" S_ARRAY                         \
+	",\"more\":{\"type\":\"boolean\"}}}"
+#define S_BLOCK_IN                                                                         \
+	"{\"type\":\"object\",\"required\":[\"net\"],\"properties\":{\"net\":" S_STR        \
+	",\"reason\":" S_STR ",\"minutes\":{\"type\":\"integer\"}}}"
+#define S_APIKEY_IN                                                                        \
+	"{\"type\":\"object\",\"required\":[\"label\"],\"properties\":{\"label\":" S_STR    \
+	",\"role\":{\"type\":\"string\",\"enum\":[\"admin\",\"user\"]},\"user\":" S_STR     \
+	",\"permissions\":" S_STR "}}"
+#define S_APIKEY_OUT                                                                       \
+	"{\"type\":\"object\",\"properties\":{\"label\":" S_STR ",\"key\":" S_STR "}}"
+#define PAGED " (?limit=N&after=KEY: a page, sorted)"
 
 static const struct web_route routes[] = {
 	{ HTTP_VERB_POST, "/api/login", WEB_PUBLIC, "session",
@@ -153,6 +196,184 @@ static const struct web_route routes[] = {
 	  "Replace an account's message rules (checked: 400 with the reason)",
 	  "{\"type\":\"object\"}", NULL, 204, web_api_user_rules_put },
 	/* ---- end of the admin UI's endpoints ---- */
+	/* ---- h-rest: the REST API over the other objects, API keys, login history ---- */
+	{ HTTP_VERB_GET, "/api/mappings", WEB_ADMIN, "mappings",
+	  "The mappings (?target=T: to one target)" PAGED "", NULL, S_ARRAY, 200,
+	  web_rest_mappings_route },
+	{ HTTP_VERB_POST, "/api/mappings", WEB_ADMIN, "mappings",
+	  "Map an address (a wildcard or bare name) to a target (type: always, ...)", S_MAPPING_IN, NULL, 201,
+	  web_rest_mapping_add_route },
+	{ HTTP_VERB_DELETE, "/api/mappings", WEB_ADMIN, "mappings",
+	  "Remove the mapping ?address=A&target=T", NULL, NULL, 204,
+	  web_rest_mapping_del_route },
+	{ HTTP_VERB_GET, "/api/aliases/{name}", WEB_SELF_OR_ADMIN, "mappings",
+	  "An account's aliases (the mappings to it)" PAGED "", NULL, S_ARRAY, 200,
+	  web_rest_aliases_route },
+	{ HTTP_VERB_POST, "/api/aliases/{name}", WEB_ADMIN, "mappings",
+	  "Give an account another address", S_ALIAS_IN, NULL, 201,
+	  web_rest_alias_add_route },
+	{ HTTP_VERB_DELETE, "/api/aliases/{name}", WEB_ADMIN, "mappings",
+	  "Remove the alias ?address=A of an account", NULL, NULL, 204,
+	  web_rest_alias_del_route },
+	{ HTTP_VERB_GET, "/api/lists", WEB_ADMIN, "lists",
+	  "The distribution lists with their members" PAGED "", NULL, S_ARRAY, 200,
+	  web_rest_lists_route },
+	{ HTTP_VERB_POST, "/api/lists", WEB_ADMIN, "lists",
+	  "Add a distribution list (internet: takes mail from outside)", S_LIST_IN, NULL, 201,
+	  web_rest_list_add_route },
+	{ HTTP_VERB_GET, "/api/lists/{name}", WEB_ADMIN, "lists",
+	  "One list with its members", NULL, S_OBJ, 200,
+	  web_rest_list_route },
+	{ HTTP_VERB_DELETE, "/api/lists/{name}", WEB_ADMIN, "lists",
+	  "Remove a list", NULL, NULL, 204,
+	  web_rest_list_del_route },
+	{ HTTP_VERB_POST, "/api/lists/{name}/members", WEB_ADMIN, "lists",
+	  "Add a member (an account, list or address)", S_MEMBER_IN, NULL, 201,
+	  web_rest_member_add_route },
+	{ HTTP_VERB_DELETE, "/api/lists/{name}/members", WEB_ADMIN, "lists",
+	  "Remove the member ?address=A", NULL, NULL, 204,
+	  web_rest_member_del_route },
+	{ HTTP_VERB_GET, "/api/forwarding/{name}", WEB_SELF_OR_ADMIN, "mail",
+	  "An account's forwarding and assistants (null: the default)", NULL, S_OBJ, 200,
+	  web_rest_forwarding_route },
+	{ HTTP_VERB_PATCH, "/api/forwarding/{name}", WEB_SELF_OR_ADMIN, "mail",
+	  "Change forward_to, use_forwarding, keep_copy, assistants, assistant_redirect (null: the default)", S_OBJ, NULL, 204,
+	  web_rest_forwarding_patch_route },
+	{ HTTP_VERB_GET, "/api/autoreply/{name}", WEB_SELF_OR_ADMIN, "mail",
+	  "An account's autoresponder (null: the default)", NULL, S_OBJ, 200,
+	  web_rest_autoreply_route },
+	{ HTTP_VERB_PATCH, "/api/autoreply/{name}", WEB_SELF_OR_ADMIN, "mail",
+	  "Change autoreply, autoreply_subject, _text, _start, _end, _days (null: the default)", S_OBJ, NULL, 204,
+	  web_rest_autoreply_patch_route },
+	{ HTTP_VERB_GET, "/api/blocked-senders/{name}", WEB_SELF_OR_ADMIN, "mail",
+	  "The senders whose mail an account does not receive", NULL, S_OBJ, 200,
+	  web_rest_blocked_route },
+	{ HTTP_VERB_PATCH, "/api/blocked-senders/{name}", WEB_SELF_OR_ADMIN, "mail",
+	  "Set blocked (addresses or wildcards, ';' separated; null: none)", S_OBJ, NULL, 204,
+	  web_rest_blocked_patch_route },
+	{ HTTP_VERB_GET, "/api/rules", WEB_ADMIN, "rules",
+	  "The server's message rules", NULL, S_OBJ, 200,
+	  web_rest_rules_route },
+	{ HTTP_VERB_PUT, "/api/rules", WEB_ADMIN, "rules",
+	  "Set the server's message rules (checked)", S_OBJ, NULL, 204,
+	  web_rest_rules_put_route },
+	{ HTTP_VERB_DELETE, "/api/rules", WEB_ADMIN, "rules",
+	  "Remove the server's message rules", NULL, NULL, 204,
+	  web_rest_rules_del_route },
+	{ HTTP_VERB_GET, "/api/rules/{name}", WEB_SELF_OR_ADMIN, "rules",
+	  "An account's message rules", NULL, S_OBJ, 200,
+	  web_rest_rules_route },
+	{ HTTP_VERB_PUT, "/api/rules/{name}", WEB_SELF_OR_ADMIN, "rules",
+	  "Set an account's message rules (checked)", S_OBJ, NULL, 204,
+	  web_rest_rules_put_route },
+	{ HTTP_VERB_DELETE, "/api/rules/{name}", WEB_SELF_OR_ADMIN, "rules",
+	  "Remove an account's message rules", NULL, NULL, 204,
+	  web_rest_rules_del_route },
+	{ HTTP_VERB_GET, "/api/scripts/{name}", WEB_ADMIN, "rules",
+	  "An account's routing script (Lua; \"\" none)", NULL, S_OBJ, 200,
+	  web_rest_script_route },
+	{ HTTP_VERB_PUT, "/api/scripts/{name}", WEB_ADMIN, "rules",
+	  "Set an account's routing script (compiled first)", S_SCRIPT_IN, NULL, 204,
+	  web_rest_script_put_route },
+	{ HTTP_VERB_DELETE, "/api/scripts/{name}", WEB_ADMIN, "rules",
+	  "Remove an account's routing script", NULL, NULL, 204,
+	  web_rest_script_del_route },
+	{ HTTP_VERB_GET, "/api/connections", WEB_ADMIN, "connectors",
+	  "Connection methods with their schedules and last and next runs" PAGED "", NULL, S_ARRAY, 200,
+	  web_rest_connections_route },
+	{ HTTP_VERB_POST, "/api/connections", WEB_ADMIN, "connectors",
+	  "Add a connection method (defaults: every 10 minutes, all day, every day, sending)", S_CONNECTION_IN, NULL, 201,
+	  web_rest_connection_add_route },
+	{ HTTP_VERB_GET, "/api/connections/{name}", WEB_ADMIN, "connectors",
+	  "One connection method", NULL, S_OBJ, 200,
+	  web_rest_connection_route },
+	{ HTTP_VERB_DELETE, "/api/connections/{name}", WEB_ADMIN, "connectors",
+	  "Delete a connection method (hangs it up first)", NULL, NULL, 204,
+	  web_rest_connection_del_route },
+	{ HTTP_VERB_POST, "/api/connections/{name}/pause", WEB_ADMIN, "connectors",
+	  "Stop scheduled runs", NULL, NULL, 204,
+	  web_rest_connection_pause_route },
+	{ HTTP_VERB_POST, "/api/connections/{name}/resume", WEB_ADMIN, "connectors",
+	  "Schedule it again", NULL, NULL, 204,
+	  web_rest_connection_resume_route },
+	{ HTTP_VERB_POST, "/api/connections/{name}/now", WEB_ADMIN, "connectors",
+	  "Connect now", NULL, NULL, 204,
+	  web_rest_connection_now_route },
+	{ HTTP_VERB_POST, "/api/connections/{name}/hangup", WEB_ADMIN, "connectors",
+	  "End a run in progress", NULL, NULL, 204,
+	  web_rest_connection_hangup_route },
+	{ HTTP_VERB_GET, "/api/collectors", WEB_ADMIN, "connectors",
+	  "Mail collectors with their last run" PAGED "", NULL, S_ARRAY, 200,
+	  web_rest_collectors_route },
+	{ HTTP_VERB_POST, "/api/collectors", WEB_ADMIN, "connectors",
+	  "Add a mail collector (settings: the keys of `pillarbox collector add`)", S_COLLECTOR_IN, NULL, 201,
+	  web_rest_collector_add_route },
+	{ HTTP_VERB_GET, "/api/collectors/{name}", WEB_ADMIN, "connectors",
+	  "One mail collector's settings and last run", NULL, S_OBJ, 200,
+	  web_rest_collector_route },
+	{ HTTP_VERB_PATCH, "/api/collectors/{name}", WEB_ADMIN, "connectors",
+	  "Change a mail collector's settings", S_OBJ, NULL, 204,
+	  web_rest_collector_set_route },
+	{ HTTP_VERB_DELETE, "/api/collectors/{name}", WEB_ADMIN, "connectors",
+	  "Remove a mail collector and the UIDLs it has seen", NULL, NULL, 204,
+	  web_rest_collector_del_route },
+	{ HTTP_VERB_POST, "/api/collectors/{name}/run", WEB_ADMIN, "connectors",
+	  "Collect now and answer at the run's end", NULL, S_OBJ, 200,
+	  web_rest_collector_run_route },
+	{ HTTP_VERB_GET, "/api/queue", WEB_ADMIN, "queue",
+	  "The outbound queue, lowest id first (?limit=N (100, at most 1000)&after=ID)", NULL, S_QUEUE_PAGE, 200,
+	  web_rest_queue_route },
+	{ HTTP_VERB_POST, "/api/queue/flush", WEB_ADMIN, "queue",
+	  "Make every entry that is not held due now", NULL, NULL, 204,
+	  web_rest_queue_flush_route },
+	{ HTTP_VERB_GET, "/api/queue/{name}", WEB_ADMIN, "queue",
+	  "One queue entry with each recipient's state", NULL, S_OBJ, 200,
+	  web_rest_queue_entry_route },
+	{ HTTP_VERB_DELETE, "/api/queue/{name}", WEB_ADMIN, "queue",
+	  "Drop a queue entry's undelivered recipients (no DSN)", NULL, NULL, 204,
+	  web_rest_queue_delete_route },
+	{ HTTP_VERB_POST, "/api/queue/{name}/hold", WEB_ADMIN, "queue",
+	  "Stop sending an entry until released", NULL, NULL, 204,
+	  web_rest_queue_hold_route },
+	{ HTTP_VERB_POST, "/api/queue/{name}/release", WEB_ADMIN, "queue",
+	  "Send a held entry again, on its schedule", NULL, NULL, 204,
+	  web_rest_queue_release_route },
+	{ HTTP_VERB_POST, "/api/queue/{name}/retry", WEB_ADMIN, "queue",
+	  "Make an entry due now", NULL, NULL, 204,
+	  web_rest_queue_retry_route },
+	{ HTTP_VERB_GET, "/api/lockouts", WEB_ADMIN, "lockouts",
+	  "Account locks and blocked addresses, with reason and expiry", NULL, S_OBJ, 200,
+	  web_rest_lockouts_route },
+	{ HTTP_VERB_DELETE, "/api/lockouts/{name}", WEB_ADMIN, "lockouts",
+	  "Lift an account's locks (?ip=A: for one address)", NULL, NULL, 204,
+	  web_rest_unlock_route },
+	{ HTTP_VERB_POST, "/api/blocks", WEB_ADMIN, "lockouts",
+	  "Block an address or network (minutes 0 or absent: until removed)", S_BLOCK_IN, NULL, 201,
+	  web_rest_block_add_route },
+	{ HTTP_VERB_DELETE, "/api/blocks", WEB_ADMIN, "lockouts",
+	  "Unblock ?net=ADDRESS-OR-CIDR", NULL, NULL, 204,
+	  web_rest_block_del_route },
+	{ HTTP_VERB_GET, "/api/users/{name}/logins", WEB_SELF_OR_ADMIN, "lockouts",
+	  "An account's recent logins over every protocol, newest first (?limit=N), and its locks", NULL, S_OBJ, 200,
+	  web_rest_logins_route },
+	{ HTTP_VERB_GET, "/api/apikeys", WEB_ADMIN, "apikeys",
+	  "The API keys (labels, permissions, web role; never keys)" PAGED "", NULL, S_ARRAY, 200,
+	  web_rest_apikeys_route },
+	{ HTTP_VERB_POST, "/api/apikeys", WEB_ADMIN, "apikeys",
+	  "Make an API key (role admin, or user with user) for Authorization: Bearer; the key is in this answer only", S_APIKEY_IN, S_APIKEY_OUT, 201,
+	  web_rest_apikey_add_route },
+	{ HTTP_VERB_DELETE, "/api/apikeys/{name}", WEB_ADMIN, "apikeys",
+	  "Revoke an API key", NULL, NULL, 204,
+	  web_rest_apikey_del_route },
+	{ HTTP_VERB_GET, "/api/activity", WEB_ADMIN, "logs",
+	  "The activity log, newest first (?limit=N&before=TIME_MS)", NULL, S_ARRAY, 200, web_api_activity },
+	{ HTTP_VERB_GET, "/api/bindings", WEB_ADMIN, "services",
+	  "The service bindings: each listener's service, address, port and state", NULL, S_ARRAY, 200,
+	  web_rest_bindings_route },
+	{ HTTP_VERB_GET, "/api/certificates", WEB_ADMIN, "services",
+	  "The TLS certificate the listeners present", NULL, S_ARRAY, 200,
+	  web_rest_certificates_route },
+	/* ---- end of h-rest ---- */
 	{ HTTP_VERB_GET, "/api/openapi.json", WEB_PUBLIC, "meta", "This API's OpenAPI 3 document",
 	  NULL, "{\"type\":\"object\"}", 200, api_openapi },
 	{ HTTP_VERB_GET, "/metrics", WEB_METRICS, "meta",
@@ -248,36 +469,76 @@ static bool metrics_peer(const struct web_session *ws)
 	return pb_cidr_list_match(&ws->srv->metrics_networks, gw_peer(ws->gs));
 }
 
+/* Who a request is: a login's account (by cookie: csrf the login whose token a change must
+ * carry; by API key: csrf NULL), or nobody (user NULL). */
+struct web_caller {
+	const char *user;
+	bool admin;
+	const struct web_login *csrf;
+};
+
 /* The refusal of route r for this request (status and text), or 0 when it may proceed. */
 static int access_check(struct web_session *ws, const struct web_route *r,
-			const struct http_request *q, const struct web_login *l, const char **why_r)
+			const struct http_request *q, const struct web_caller *c, const char **why_r)
 {
 	bool changes = q->verb != HTTP_VERB_GET && q->verb != HTTP_VERB_HEAD;
 
-	if (r->access == WEB_METRICS && (metrics_peer(ws) || (l != NULL && l->admin)))
+	if (r->access == WEB_METRICS && (metrics_peer(ws) || c->admin))
 		return 0;
-	if (r->access != WEB_PUBLIC && l == NULL)
+	if (r->access != WEB_PUBLIC && c->user == NULL)
 		return *why_r = "log in first", 401;
-	if (changes && l != NULL && r->access != WEB_PUBLIC &&
-	    !web_auth_csrf_ok(l, http_request_field(q, "x-csrf-token")))
+	if (changes && c->csrf != NULL && r->access != WEB_PUBLIC &&
+	    !web_auth_csrf_ok(c->csrf, http_request_field(q, "x-csrf-token")))
 		return *why_r = "the X-CSRF-Token field is missing or wrong", 403;
 	if (r->request != NULL) {
 		const char *type = http_request_field(q, "content-type");
 		if (type == NULL || strncasecmp(type, "application/json", 16) != 0)
 			return *why_r = "the body must be application/json", 415;
 	}
-	bool self = l != NULL && ws->arg != NULL && strcasecmp(ws->arg, l->user) == 0;
-	if ((r->access == WEB_ADMIN || r->access == WEB_METRICS) && !l->admin)
+	bool self = c->user != NULL && ws->arg != NULL && strcasecmp(ws->arg, c->user) == 0;
+	if ((r->access == WEB_ADMIN || r->access == WEB_METRICS) && !c->admin)
 		return *why_r = "an administrator's right", 403;
-	if (r->access == WEB_SELF_OR_ADMIN && !l->admin && !self)
+	if (r->access == WEB_SELF_OR_ADMIN && !c->admin && !self)
 		return *why_r = "an administrator's right, or your own account", 403;
 	return 0;
+}
+
+/* Checks the caller's access to route r, then runs it. */
+static void route_run(struct web_session *ws, const struct web_route *r,
+		      const struct http_request *q, const struct web_caller *c)
+{
+	const char *why;
+	int status = access_check(ws, r, q, c, &why);
+
+	if (status != 0) {
+		web_reply_error(ws, status, why);
+		return;
+	}
+	if (c->user != NULL && ws->who.user == NULL)
+		ws->who = (struct web_who){ xstrdup(c->user), c->csrf != NULL ? c->csrf->user_id : 0,
+					    c->admin };
+	r->handle(ws, q);
+}
+
+void web_api_proceed(struct web_session *ws, const struct http_request *q)
+{
+	struct web_caller c = { ws->who.user, ws->who.admin, NULL };
+	route_run(ws, ws->route, q, &c);
+}
+
+/* The key of an "Authorization: Bearer KEY" field, NULL for none. */
+static const char *bearer_key(const struct http_request *q)
+{
+	const char *v = http_request_field(q, "authorization");
+
+	if (v == NULL || strncasecmp(v, "Bearer ", 7) != 0)
+		return NULL;
+	return v + 7 + strspn(v + 7, " ");
 }
 
 void web_api_handle(struct web_session *ws, const struct http_request *q)
 {
 	char allow[64];
-	const char *why;
 
 	free(ws->arg);
 	ws->arg = NULL;
@@ -296,14 +557,14 @@ void web_api_handle(struct web_session *ws, const struct http_request *q)
 	const struct web_login *l = web_auth_find(ws->srv->auth, http_request_field(q, "cookie"),
 						  gw_now(ws->gs), ws->srv->login_idle_ms,
 						  ws->srv->login_max_ms);
-	int status = access_check(ws, r, q, l, &why);
-	if (status != 0) {
-		web_reply_error(ws, status, why);
+	const char *key = bearer_key(q);
+	if (l == NULL && key != NULL && r->access != WEB_PUBLIC) {
+		ws->route = r; /* run once the key is checked (web-api-keys.c) */
+		web_api_key_login(ws, key);
 		return;
 	}
-	if (l != NULL)
-		ws->who = (struct web_who){ xstrdup(l->user), l->user_id, l->admin };
-	r->handle(ws, q);
+	struct web_caller c = { l != NULL ? l->user : NULL, l != NULL && l->admin, l };
+	route_run(ws, r, q, &c);
 }
 
 /* ---- session ---- */
@@ -456,8 +717,8 @@ static void metric(struct pb_buf *out, const char *name, const char *type, const
 		      (unsigned long long)value);
 }
 
-/* The Prometheus text exposition (format 0.0.4) of the node's status. */
-static char *metrics_text(const struct sys_status *st)
+/* The Prometheus text exposition (format 0.0.4) of the node's status, into out. */
+static void metrics_text(const struct sys_status *st, struct pb_buf *out)
 {
 	static const struct {
 		const char *name, *type, *help;
@@ -478,27 +739,73 @@ static char *metrics_text(const struct sys_status *st)
 		ROW("domains", "gauge", "Local domains.", domains),
 #undef ROW
 	};
-	struct pb_buf out;
-
-	pb_buf_init(&out);
 	for (size_t i = 0; i < PB_N_ELEMENTS(rows); i++) {
 		uint64_t v = *(const uint64_t *)((const char *)st + rows[i].offset);
 		if (rows[i].offset == offsetof(struct sys_status, uptime_ms))
 			v /= 1000;
-		metric(&out, rows[i].name, rows[i].type, rows[i].help, v);
+		metric(out, rows[i].name, rows[i].type, rows[i].help, v);
 	}
-	pb_buf_append_str(&out, "# HELP pillarbox_sessions Open sessions per service.\n"
+	pb_buf_append_str(out, "# HELP pillarbox_sessions Open sessions per service.\n"
 				"# TYPE pillarbox_sessions gauge\n");
 	for (uint32_t i = 0; i < st->services.n; i++)
-		pb_buf_printf(&out, "pillarbox_sessions{service=\"%s\"} %llu\n",
+		pb_buf_printf(out, "pillarbox_sessions{service=\"%s\"} %llu\n",
 			      st->services.v[i].service,
 			      (unsigned long long)st->services.v[i].sessions);
-	pb_buf_append_str(&out, "# HELP pillarbox_actor_messages_total Messages each actor handled.\n"
+	pb_buf_append_str(out, "# HELP pillarbox_actor_messages_total Messages each actor handled.\n"
 				"# TYPE pillarbox_actor_messages_total counter\n");
 	for (uint32_t i = 0; i < st->actors.n; i++)
-		pb_buf_printf(&out, "pillarbox_actor_messages_total{actor=\"%s\"} %llu\n",
+		pb_buf_printf(out, "pillarbox_actor_messages_total{actor=\"%s\"} %llu\n",
 			      st->actors.v[i].name, (unsigned long long)st->actors.v[i].handled);
-	return pb_buf_steal(&out, NULL);
+}
+
+/* The lockout guard's counts (LOCKOUT_STATS_REP) as metrics, into out. */
+static void login_metrics(const struct pb_rec_login_stat_list *l, uint64_t locks, uint64_t blocks,
+			  struct pb_buf *out)
+{
+	pb_buf_append_str(out, "# HELP pillarbox_logins_total Logins that succeeded, per protocol.\n"
+			       "# TYPE pillarbox_logins_total counter\n");
+	for (uint32_t i = 0; i < l->n; i++)
+		pb_buf_printf(out, "pillarbox_logins_total{protocol=\"%s\"} %llu\n",
+			      l->v[i].protocol, (unsigned long long)l->v[i].ok);
+	pb_buf_append_str(out, "# HELP pillarbox_login_failures_total Logins that failed or were "
+			       "refused (locked, blocked), per protocol.\n"
+			       "# TYPE pillarbox_login_failures_total counter\n");
+	for (uint32_t i = 0; i < l->n; i++)
+		pb_buf_printf(out, "pillarbox_login_failures_total{protocol=\"%s\"} %llu\n",
+			      l->v[i].protocol, (unsigned long long)l->v[i].failed);
+	metric(out, "pillarbox_lockouts_total", "counter", "Accounts locked for an address.", locks);
+	metric(out, "pillarbox_address_blocks_total", "counter",
+	       "Addresses blocked automatically (failed logins, intrusion).", blocks);
+}
+
+/* /metrics: the node's status, then the guard's counts (left out when it does not answer). */
+static void metrics_run(struct web_session *ws, const struct http_request *q, struct pb_sync *t)
+{
+	struct sys_status st = { 0 };
+	struct pb_rec_login_stat_list logins = { 0 };
+	uint64_t locks = 0, blocks = 0;
+	uint32_t code = 0, lcode = 0;
+	const char *error;
+	struct pb_buf out;
+
+	int rc = sys_client_status(t, &code, &st, &error);
+	int lrc = rc == 0 && code == PB_OK
+			  ? lockout_client_stats(t, &lcode, &logins, &locks, &blocks, &error)
+			  : -1;
+	if (web_stub_waits(ws)) {
+		/* the run goes on when the answer comes */
+	} else if (rc < 0 || code != PB_OK) {
+		web_reply_error(ws, 503, "the status is not available now");
+	} else {
+		pb_buf_init(&out);
+		metrics_text(&st, &out);
+		if (lrc == 0 && lcode == PB_OK)
+			login_metrics(&logins, locks, blocks, &out);
+		web_reply_text(ws, 200, "text/plain; version=0.0.4; charset=utf-8",
+			       pb_buf_steal(&out, NULL), NULL, NULL);
+	}
+	sys_status_free(&st);
+	pb_rec_login_stat_list_clear(&logins);
 }
 
 static void on_status(void *session, uint64_t arg, struct pb_msg *m)
@@ -512,34 +819,23 @@ static void on_status(void *session, uint64_t arg, struct pb_msg *m)
 		web_reply_error(ws, 503, "the status is not available now");
 		return;
 	}
-	if (arg == 1)
-		web_reply_text(ws, 200, "text/plain; version=0.0.4; charset=utf-8",
-			       metrics_text(&st), NULL, NULL);
-	else
-		web_reply_json(ws, 200, status_json(&st), NULL);
+	web_reply_json(ws, 200, status_json(&st), NULL);
 	sys_status_free(&st);
 }
 
-/* Asks sys for its status; arg 1: answer as metrics. */
-static void ask_status(struct web_session *ws, uint64_t arg)
+static void api_status(struct web_session *ws, const struct http_request *q)
 {
 	struct gw_pending call;
 	const char *error;
 	struct pb_sender tx = web_call_sender(ws, &call, on_status);
 
-	call.arg = arg;
 	if (sys_client_status_send(&tx, &error) < 0)
 		web_reply_busy(ws);
 }
 
-static void api_status(struct web_session *ws, const struct http_request *q)
-{
-	ask_status(ws, 0);
-}
-
 static void api_metrics(struct web_session *ws, const struct http_request *q)
 {
-	ask_status(ws, 1);
+	web_stub_run(ws, q, metrics_run);
 }
 
 /* ---- users ---- */

@@ -1,7 +1,8 @@
 /*
  * web-api.h: what the API's files share (web-api.c: the routes, dispatch, session endpoints,
- * status and metrics, the OpenAPI document; web-api-admin.c: the administration endpoints).
- * Nobody outside web/ includes it. OWNS: nothing. THREAD: the web hub's.
+ * status and metrics, the OpenAPI document; web-api-admin.c: the administration endpoints;
+ * web-api-keys.c: API keys and Bearer requests; web-query.c: the request helpers; the other
+ * objects' endpoints: web-rest.h). Nobody outside web/ includes it. OWNS: nothing. THREAD: the web hub's.
  */
 #ifndef WEB_API_H
 #define WEB_API_H
@@ -20,6 +21,34 @@ typedef uint32_t web_status_reply_fn(struct pb_msg *rep, const char **error_r);
  * owner's reason and web_status_of's status. */
 void web_answer_status(struct web_session *ws, struct pb_msg *m, web_status_reply_fn *reply,
 		       int ok);
+
+/* Runs the route ws->route for the caller ws->who (an API key's: no CSRF token), after its
+ * access check (web-api.c). */
+void web_api_proceed(struct web_session *ws, const struct http_request *q);
+/* Checks an API key (web-api-keys.c): then web_api_proceed, or a 401/503 answer. */
+void web_api_key_login(struct web_session *ws, const char *key);
+
+/* ---- request helpers (web-query.c) ---- */
+/* Query parameter name's value, percent-decoded ("" for a bare name); NULL when absent or
+ * badly escaped. The caller frees it. */
+char *web_query_get(const struct http_request *q, const char *name);
+/* Query parameter name as a decimal number at most max (dflt when absent): 0, or -1 when it
+ * is not one. */
+int web_query_u64(const struct http_request *q, const char *name, uint64_t dflt, uint64_t max,
+		  uint64_t *value_r);
+/* Answers a JSON array of objects (taken) a page at a time: sorted by their string member
+ * key, those whose key is above ?after=, at most ?limit= (WEB_PAGE_DEFAULT, at most
+ * WEB_PAGE_MAX; 400 for another limit). The next page: ?after= the last one's key. */
+#define WEB_PAGE_DEFAULT 100
+#define WEB_PAGE_MAX 1000
+void web_reply_page(struct web_session *ws, const struct http_request *q, cJSON *a,
+		    const char *key);
+/* With one: answers a's first object (404 with none when a is empty), else a page of a as
+ * web_reply_page. a is taken. */
+void web_reply_one_or_page(struct web_session *ws, const struct http_request *q, cJSON *a,
+			   bool one, const char *key, const char *none);
+/* The body as a JSON object (the caller deletes it), NULL when it is not one. */
+cJSON *web_body_object(const struct http_request *q);
 
 /* The administration endpoints (web-api-admin.c). */
 void web_api_user_add(struct web_session *ws, const struct http_request *q);

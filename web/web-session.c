@@ -16,6 +16,7 @@
 #include "pb-alloc.h"
 #include "pb-log.h"
 #include "pb-settings.h"
+#include "web-stub.h"
 
 #include <string.h>
 #include <time.h>
@@ -358,6 +359,7 @@ static void on_close(void *session)
 	free(ws->body_owned);
 	free(ws->who.user);
 	free(ws->arg);
+	web_stub_free(&ws->stub);
 	free(ws);
 }
 

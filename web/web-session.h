@@ -42,6 +42,8 @@ struct web_who {
 	bool admin;
 };
 
+struct web_stub; /* web-stub.h */
+
 struct web_session {
 	struct gw_session *gs;
 	struct web_server *srv;
@@ -59,6 +61,8 @@ struct web_session {
 	struct web_who who;     /* the request under way's login */
 	char *arg;              /* the route's {name}, decoded; NULL none */
 	struct gw_login login;  /* POST /api/login under way */
+	struct web_stub *stub;  /* the replies of stub calls under way (web-stub.h), NULL none */
+	const void *route;      /* the route waiting for its API key's check (web-api.c) */
 };
 
 extern const struct gw_proto web_proto;

@@ -2,7 +2,7 @@
  * lockout-actor.c: the lockout guard's loop glue, one handler per message (see
  * lockout-actor.h; the policy is lockout-table.c).
  * OWNS struct lockout: the table, the login history, the intrusion scores (intrusion-table.c),
- * the store handle (borrowed).
+ * the login counts since it started (LOCKOUT_STATS_REQ), the store handle (borrowed).
  * THREAD: its actor thread.
  */
 #include "lockout-actor.h"
@@ -27,6 +27,7 @@
 #define LOCKOUT_HISTORY_USERS 1024
 #define LOCKOUT_LIST_MAX 4096
 #define LOCKOUT_SUSPECTS 4096
+#define LOCKOUT_STATS_PROTOCOLS 15 /* then "other" */
 
 /* The events of the client stub are the table's. */
 _Static_assert(LOCKOUT_INTRUSION_EARLY_TALK == INTRUSION_EARLY_TALK &&
@@ -37,7 +38,16 @@ _Static_assert(LOCKOUT_INTRUSION_EARLY_TALK == INTRUSION_EARLY_TALK &&
 		       LOCKOUT_INTRUSION_BAD_COMMAND == INTRUSION_BAD_COMMAND,
 	       "LOCKOUT_INTRUSION_* differ from enum intrusion_event");
 
+/* Logins reported over one protocol since the guard started. */
+struct lockout_login_count {
+	char protocol[16];
+	uint64_t ok, failed;
+};
+
 struct lockout {
+	struct lockout_login_count logins[LOCKOUT_STATS_PROTOCOLS + 1];
+	size_t n_logins;
+	uint64_t locks, blocks; /* accounts locked, addresses blocked automatically */
 	struct pb_store *store;
 	struct lockout_table *table;
 	struct lockout_history *history;
@@ -217,6 +227,7 @@ static void block_record(struct pb_actor *a, struct lockout *lo, const struct lo
 {
 	const char *error;
 
+	lo->blocks++;
 	if (block_store(a, lo, blocked, &error) < 0)
 		pb_warn("lockout", "event=block_not_stored net=%s error=%s", blocked->text,
 			PB_LOGQ(error));
@@ -229,10 +240,33 @@ static void block_record(struct pb_actor *a, struct lockout *lo, const struct lo
 				  protocol, blocked->reason);
 }
 
+/* Counts a login over protocol (the last slot is "other", for protocols past the table's). */
+static void login_count(struct lockout *lo, const char *protocol, bool ok)
+{
+	size_t i;
+
+	for (i = 0; i < lo->n_logins; i++)
+		if (strcmp(lo->logins[i].protocol, protocol) == 0)
+			break;
+	if (i == lo->n_logins) {
+		if (i == LOCKOUT_STATS_PROTOCOLS)
+			protocol = "other";
+		else
+			lo->n_logins++;
+		snprintf(lo->logins[i].protocol, sizeof(lo->logins[i].protocol), "%s", protocol);
+	}
+	if (ok)
+		lo->logins[i].ok++;
+	else
+		lo->logins[i].failed++;
+}
+
 /* The security log and the user's history for one login report and its verdict. */
 static void login_record(struct pb_actor *a, struct lockout *lo, const struct msg_lockout_login_req *q,
 			 const struct lockout_verdict *v, const struct lockout_block *blocked)
 {
+	login_count(lo, q->protocol, q->result == LOCKOUT_SUCCESS && !v->locked && !v->blocked);
+	lo->locks += v->locked_now ? 1 : 0;
 	if (v->blocked_now)
 		block_record(a, lo, blocked, q->protocol);
 	if (v->locked_now)
@@ -434,12 +468,34 @@ static int on_user(struct pb_actor *a, void *state, struct pb_msg *m)
 	return 0;
 }
 
+static int on_stats(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct lockout *lo = state;
+	struct pb_msg rep;
+
+	pb_msg_init(&rep, MSG_LOCKOUT_STATS_REP);
+	struct msg_lockout_stats_rep *r = &rep.u.lockout_stats_rep;
+	r->error = xstrdup("");
+	for (size_t i = 0; i < lo->n_logins + (lo->logins[lo->n_logins].protocol[0] != 0); i++) {
+		struct pb_rec_login_stat *st = pb_rec_login_stat_push(&r->logins);
+		st->protocol = xstrdup(lo->logins[i].protocol);
+		st->ok = lo->logins[i].ok;
+		st->failed = lo->logins[i].failed;
+	}
+	r->locks = lo->locks;
+	r->blocks = lo->blocks;
+	pb_reply(a, m, &rep);
+	pb_msg_free(&rep);
+	return 0;
+}
+
 static const struct pb_handler lockout_handlers[] = {
 	{ MSG_LOCKOUT_CHECK_IP_REQ, on_check_ip },   { MSG_LOCKOUT_LOGIN_REQ, on_login },
 	{ MSG_LOCKOUT_LIST_REQ, on_list },	     { MSG_LOCKOUT_UNLOCK_REQ, on_unlock },
 	{ MSG_LOCKOUT_BLOCK_ADD_REQ, on_block_add }, { MSG_LOCKOUT_BLOCK_DEL_REQ, on_block_del },
 	{ MSG_LOCKOUT_USER_REQ, on_user },
 	{ MSG_LOCKOUT_INTRUSION_REQ, on_intrusion },
+	{ MSG_LOCKOUT_STATS_REQ, on_stats },
 };
 
 const struct pb_actor_def lockout_actor_def = {

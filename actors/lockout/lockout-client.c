@@ -222,3 +222,21 @@ int lockout_client_user(struct pb_sync *t, const char *user, uint32_t *code_r,
 	}
 	return pb_client_done(t, &rep, code, code_r, error_r);
 }
+
+int lockout_client_stats(struct pb_sync *t, uint32_t *code_r,
+			 struct pb_rec_login_stat_list *logins_r, uint64_t *locks_r,
+			 uint64_t *blocks_r, const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	pb_msg_init(&req, MSG_LOCKOUT_STATS_REQ);
+	if (pb_client_call(t, &req, &rep, error_r) < 0)
+		return -1;
+	uint32_t code = pb_client_reply(&rep, MSG_LOCKOUT_STATS_REQ, error_r);
+	if (code == PB_OK) {
+		pb_rec_login_stat_list_move(logins_r, &rep.u.lockout_stats_rep.logins);
+		*locks_r = rep.u.lockout_stats_rep.locks;
+		*blocks_r = rep.u.lockout_stats_rep.blocks;
+	}
+	return pb_client_done(t, &rep, code, code_r, error_r);
+}

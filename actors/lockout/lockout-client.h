@@ -106,4 +106,10 @@ int lockout_client_user(struct pb_sync *t, const char *user, uint32_t *code_r,
 			struct pb_rec_lockout_lock_list *locks_r,
 			struct pb_rec_login_event_list *logins_r, const char **error_r);
 
+/* The guard's counts since it started (LOCKOUT_STATS_REP): logins per protocol (moved out: the
+ * caller clears it), accounts locked, addresses blocked automatically. */
+int lockout_client_stats(struct pb_sync *t, uint32_t *code_r,
+			 struct pb_rec_login_stat_list *logins_r, uint64_t *locks_r,
+			 uint64_t *blocks_r, const char **error_r);
+
 #endif

@@ -134,14 +134,17 @@ int statushub_apikeys_add(struct statushub_apikeys *t, const char *label, const 
 		*error_r = "a label is 1 to 64 letters, digits, '.', '_' or '-'";
 		return -1;
 	}
-	if (status_perms_parse(permissions, &mask, error_r) < 0)
-		return -1;
-	if (find(t, label) >= 0) {
-		*error_r = "an API key with that label exists";
+	bool web_admin;
+	char *web_user;
+	int role = status_perms_web_role(permissions, &web_admin, &web_user, error_r);
+	if (role < 0 || status_perms_parse(permissions, &mask, error_r) < 0) {
+		free(web_user);
 		return -1;
 	}
-	if (t->n == STATUSHUB_APIKEYS_MAX) {
-		*error_r = "too many API keys (256)";
+	if (find(t, label) >= 0 || t->n == STATUSHUB_APIKEYS_MAX) {
+		*error_r = t->n == STATUSHUB_APIKEYS_MAX ? "too many API keys (256)"
+							 : "an API key with that label exists";
+		free(web_user);
 		return -1;
 	}
 	memcpy(key_r, STATUSHUB_APIKEY_PREFIX, 4);
@@ -151,6 +154,11 @@ int statushub_apikeys_add(struct statushub_apikeys *t, const char *label, const 
 	key_hash(key_r, k->hash);
 	pb_buf_init(&names);
 	status_perms_format(mask, &names);
+	if (role == 1) /* the web role is kept among the names */
+		pb_buf_printf(&names, "%s%s%s", names.len > 0 ? "," : "",
+			      web_admin ? STATUS_WEB_ADMIN : STATUS_WEB_USER,
+			      web_admin ? "" : web_user);
+	free(web_user);
 	k->permissions = xstrdup(names.len > 0 ? names.data : "");
 	pb_buf_deinit(&names);
 	k->created_ms = now_ms;

@@ -210,6 +210,18 @@ static void test_unlock_and_user_history(void)
 	CHECK(logins.v[7].time_ms >= logins.v[0].time_ms);
 	pb_rec_lockout_lock_list_clear(&locks);
 	pb_rec_login_event_list_clear(&logins);
+	/* the counts for /metrics: the refused right password is a failure */
+	struct pb_rec_login_stat_list st = { 0 };
+	uint64_t n_locks = 0, n_blocks = 99;
+	REQUIRE(lockout_client_stats(&f.t, &code, &st, &n_locks, &n_blocks, &error) == 0);
+	CHECK_INT(code, PB_OK);
+	REQUIRE(st.n == 1);
+	CHECK_STR(st.v[0].protocol, "pop3");
+	CHECK_INT(st.v[0].ok, 1);
+	CHECK_INT(st.v[0].failed, 7);
+	CHECK_INT(n_locks, 2);
+	CHECK_INT(n_blocks, 0);
+	pb_rec_login_stat_list_clear(&st);
 
 	REQUIRE(lockout_client_unlock(&f.t, "sue", "192.0.2.2", &code, &error) == 0);
 	CHECK_INT(code, PB_OK);
@@ -220,6 +232,32 @@ static void test_unlock_and_user_history(void)
 	REQUIRE(lockout_client_unlock(&f.t, "sue", NULL, &code, &error) == 0);
 	CHECK_INT(code, PB_ERR_NOTFOUND);
 	CHECK(!login(&f, "192.0.2.1", "sue", LOCKOUT_LOGIN_OK).locked);
+	teardown(&f);
+}
+
+/* Past LOCKOUT_STATS_PROTOCOLS protocols, the others count together as "other". */
+static void test_stats_protocols_bounded(void)
+{
+	struct fixture f;
+	struct pb_rec_login_stat_list st = { 0 };
+	struct lockout_login_answer a;
+	const char *error;
+	uint32_t code = 99;
+	uint64_t locks, blocks;
+	char proto[16];
+
+	setup(&f);
+	for (int i = 0; i < 17; i++) {
+		snprintf(proto, sizeof(proto), "p%d", i);
+		REQUIRE(lockout_client_login(&f.t, "192.0.2.1", "sue", proto, LOCKOUT_LOGIN_OK, &code,
+					     &a, &error) == 0);
+	}
+	REQUIRE(lockout_client_stats(&f.t, &code, &st, &locks, &blocks, &error) == 0);
+	REQUIRE(st.n == 16);
+	CHECK_STR(st.v[14].protocol, "p14");
+	CHECK_STR(st.v[15].protocol, "other");
+	CHECK_INT(st.v[15].ok, 2);
+	pb_rec_login_stat_list_clear(&st);
 	teardown(&f);
 }
 
@@ -247,6 +285,7 @@ static const struct pb_test_case cases[] = {
 	{ "settings_are_the_policy", test_settings_are_the_policy },
 	{ "unlock_and_user_history", test_unlock_and_user_history },
 	{ "bad_input_is_refused", test_bad_input_is_refused },
+	{ "stats_protocols_bounded", test_stats_protocols_bounded },
 };
 
 PB_TEST_MAIN(cases)

@@ -95,7 +95,44 @@ static void test_user_set(void)
 	send_policy_deinit(&p);
 }
 
+/* An API key's web role rides in its list: the status permissions skip it, the web reads it. */
+static void test_web_role(void)
+{
+	uint32_t m = 0;
+	const char *error = NULL;
+	bool admin = true;
+	char *user = NULL;
+
+	CHECK_INT(status_perms_parse("view_log,web_user:ann", &m, &error), 0);
+	CHECK_INT(m, BIT(STATUS_PERM_VIEW_LOG));
+	CHECK_INT(status_perms_web_role("view_log", &admin, &user, &error), 0);
+	CHECK(!admin && user == NULL);
+	CHECK_INT(status_perms_web_role("view_log,web_user:ann", &admin, &user, &error), 1);
+	CHECK(!admin);
+	CHECK_STR(user, "ann");
+	free(user);
+	CHECK_INT(status_perms_web_role("web_admin", &admin, &user, &error), 1);
+	CHECK(admin && user == NULL);
+	CHECK_INT(status_perms_web_role("web_admin web_user:ann", &admin, &user, &error), -1);
+	CHECK(!admin && user == NULL);
+	CHECK_INT(status_perms_web_role("web_user:", &admin, &user, &error), -1);
+	char *list = status_perms_with_web_role("", "user", "ann", &error);
+	CHECK_STR(list, "none,web_user:ann");
+	free(list);
+	list = status_perms_with_web_role("view_log", "admin", NULL, &error);
+	CHECK_STR(list, "view_log,web_admin");
+	free(list);
+	list = status_perms_with_web_role("view_log", NULL, NULL, &error);
+	CHECK_STR(list, "view_log");
+	free(list);
+	CHECK(status_perms_with_web_role("", "user", NULL, &error) == NULL);
+	CHECK(status_perms_with_web_role("", "admin", "ann", &error) == NULL);
+	CHECK(status_perms_with_web_role("", "root", NULL, &error) == NULL);
+	CHECK(status_perms_with_web_role("", "user", "a,b", &error) == NULL);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "web_role", test_web_role },
 	{ "parse", test_parse },
 	{ "format", test_format },
 	{ "of_account", test_of_account },

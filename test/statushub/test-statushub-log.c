@@ -70,6 +70,18 @@ static void test_api_keys(void)
 	CHECK_INT(statushub_apikeys_add(&t, "ops", "view_log,fly", random, 1, other, &error), -1);
 	CHECK_INT(statushub_apikeys_add(&t, "ops", "shutdown connect", random, 2, other, &error), 0);
 	CHECK_STR(t.v[1].permissions, "connect,shutdown");
+	/* a web role rides among the names, kept as given; one at most, web_user with a name */
+	char third[STATUSHUB_APIKEY_LEN + 1];
+	random[0] = 0xfe;
+	CHECK_INT(statushub_apikeys_add(&t, "ci", "view_log,web_user:ann", random, 3, third, &error), 0);
+	CHECK_STR(t.v[2].permissions, "view_log,web_user:ann");
+	CHECK_INT(statushub_apikeys_add(&t, "ci2", "web_admin,web_user:ann", random, 3, third, &error),
+		  -1);
+	CHECK_INT(statushub_apikeys_add(&t, "ci2", "web_user:", random, 3, third, &error), -1);
+	CHECK_INT(statushub_apikeys_add(&t, "ci2", "web_admin", random, 3, third, &error), 0);
+	CHECK_STR(t.v[3].permissions, "web_admin");
+	statushub_apikeys_del(&t, "ci");
+	statushub_apikeys_del(&t, "ci2");
 	CHECK(statushub_apikeys_check(&t, key) == &t.v[0]);
 	CHECK(statushub_apikeys_check(&t, other) == &t.v[1]);
 	key[10] ^= 1;

@@ -7,7 +7,9 @@ Postfix's smtp-sink as the smart host. Checked: a collector run of a connection 
 the same total, the last one final with done == total and the bytes fetched; while a run is
 stalled, the snapshot's connection lists its progress (1 of 3) and the monitor in tmux draws
 its progress bar, gone once the run ends; a send run pushes its progress (messages tried of
-those flushed, final with all tried) and the queue events count the transactions in flight."""
+those flushed, final with all tried) and the queue events count the transactions in flight;
+an IMAP collector run by hand (`pillarbox collector run`: no method) counts the messages it
+fetched, its total not known (0)."""
 import os
 import re
 import sys
@@ -17,7 +19,9 @@ sys.path.insert(0, os.path.dirname(__file__))
 import pbtest  # noqa: E402
 from test_collector import Dovecot, message  # noqa: E402
 from test_connection_jobs import SlowPop3, connection, show  # noqa: E402
+from test_imap_collector import ImapCollectorCase, message as imap_message  # noqa: E402
 from test_monitor import MonitorBase  # noqa: E402
+from test_status import StatusClient  # noqa: E402
 
 N_MESSAGES = 30
 
@@ -152,6 +156,30 @@ class SendProgress(MonitorBase):
         self.assertEqual(last["held"], 0)
         for i in range(n):
             self.assertEqual(len(self.sink.find(b"Subject: send progress %d" % i)), 1)
+
+
+class ImapProgress(ImapCollectorCase):
+    def test_imap_collect_progress(self):
+        m = self.isp.imap("big")
+        for i in range(6):
+            typ, _ = m.append("INBOX", "()", None, imap_message("imap progress %d" % i,
+                                                                size=4000))
+            self.assertEqual(typ, "OK")
+        m.logout()
+        self.add("imapprog", "big", "mig", "idle_s=0")
+        self.addCleanup(self.cli, "collector", "del", "imapprog")
+        c = StatusClient(self.d.ports["status"])
+        self.addCleanup(c.close)
+        self.assertTrue(c.login("admin", "adminpw1")["ok"])
+        self.assertTrue(c.request("subscribe", topics=["connection"])["ok"])
+        self.assertEqual(self.run_collector("imapprog")["fetched"], "6")
+        events = events_until_final(c, "collect", "")
+        self.assertEqual({e["job"] for e in events}, {"imapprog"})
+        self.assertEqual({e["total"] for e in events}, {0})
+        dones = [e["done"] for e in events]
+        self.assertEqual(dones, sorted(dones))
+        self.assertEqual(dones[-1], 6)
+        self.assertGreaterEqual(events[-1]["bytes"], 6 * 4000)
 
 
 if __name__ == "__main__":

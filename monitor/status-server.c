@@ -46,8 +46,14 @@ int status_server_start(struct pb_runtime *rt, const struct pb_config *cfg,
 			struct pb_tls_current *tls, struct gw_hub **hub_r, char **error_r)
 {
 	struct status_server *srv = xcalloc(1, sizeof(*srv));
-	struct gw_listen ls = { cfg->bindings[PB_SVC_STATUS], cfg->n_bindings[PB_SVC_STATUS], srv,
-				"status", tls, false, false };
+	/* status: clear with STARTTLS; statuss: TLS from the accept (the greeting goes encrypted) */
+	struct gw_listen ls[] = {
+		{ cfg->bindings[PB_SVC_STATUS], cfg->n_bindings[PB_SVC_STATUS], srv, "status", tls,
+		  false, false },
+		{ cfg->bindings[PB_SVC_STATUSS], cfg->n_bindings[PB_SVC_STATUSS], srv, "statuss",
+		  tls, true, false },
+	};
 
-	return gw_hub_start(rt, &status_proto, &ls, 1, srv, hub_r, error_r);
+	return gw_hub_start(rt, &status_proto, ls, tls != NULL ? PB_N_ELEMENTS(ls) : 1, srv, hub_r,
+			    error_r);
 }

@@ -121,6 +121,7 @@ static void req_free(struct status_req *r)
 {
 	cJSON_Delete(r->id);
 	cJSON_Delete(r->reply);
+	cJSON_Delete(r->progress);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -49,6 +49,8 @@ struct status_req {
 	uint32_t waiting;
 	struct pb_client_fanout queue_fanout; /* snapshot: the queue shards asked */
 	struct queue_client_stats queue;
+	cJSON *progress; /* snapshot: the hub's jobs in progress, for "connection" (NULL none) */
+	uint64_t sending; /* snapshot: the queue's transactions in flight (the hub's sum) */
 };
 
 struct status_session {

@@ -4,7 +4,8 @@
  *  - the status hub: version, uptime, logged-in sessions, the activity log (view_log);
  *  - the scheduler (view_connection): each connection method, idle or running with its jobs
  *    left, and from them the last poll (time and result: all succeeded, some failed, all
- *    failed) and the next;
+ *    failed) and the next; with the hub's jobs in progress ("progress") and the queue's
+ *    transactions in flight ("sending");
  *  - the queue shards (view_totals): the out-queue count and held count (shard 0 first, whose
  *    answer says how many shards to ask);
  *  - the directory: the accounts' message counts — the total (view_totals), per user
@@ -33,11 +34,38 @@ static bool may(const struct status_session *s, enum status_perm p)
 	return (s->perms & (1u << p)) != 0;
 }
 
+/* The hub's jobs in progress and the queue's sending go in "connection" (when the scheduler
+ * answered: the jobs are its methods' runs). */
+static void progress_attach(struct status_req *r)
+{
+	cJSON *c = cJSON_GetObjectItemCaseSensitive(r->reply, "connection");
+
+	if (r->progress == NULL || !cJSON_IsObject(c))
+		return;
+	cJSON_AddItemToObject(c, "progress", r->progress);
+	cJSON_AddNumberToObject(c, "sending", (double)r->sending);
+	r->progress = NULL;
+}
+
 /* One of the calls of slot i answered: the reply goes once none is left. */
 static void part_done(struct status_session *s, int i)
 {
-	if (--s->reqs[i].waiting == 0)
+	if (--s->reqs[i].waiting == 0) {
+		progress_attach(&s->reqs[i]);
 		status_req_finish(s, i, NULL);
+	}
+}
+
+static cJSON *progress_json(const struct pb_rec_status_progress_list *l)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (uint32_t k = 0; k < l->n; k++) {
+		cJSON *o = cJSON_CreateObject();
+		statushub_progress_json(o, &l->v[k]);
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
 }
 
 static void unavailable(struct status_session *s, int i, const char *part)
@@ -69,7 +97,12 @@ static void on_log(void *session, uint64_t arg, struct pb_msg *m)
 				cJSON_AddItemToArray(list, it);
 			}
 		}
+		if (may(s, STATUS_PERM_VIEW_CONNECTION)) {
+			s->reqs[i].progress = progress_json(&f.progress);
+			s->reqs[i].sending = f.sending;
+		}
 		pb_rec_status_item_list_clear(&f.items);
+		pb_rec_status_progress_list_clear(&f.progress);
 	}
 	part_done(s, i);
 }

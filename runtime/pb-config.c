@@ -21,7 +21,7 @@ static const struct {
 	[PB_SVC_SMTPS] = { "submissions", 465 }, [PB_SVC_POP3] = { "pop3", 110 },
 	[PB_SVC_POP3S] = { "pop3s", 995 },  [PB_SVC_IMAP] = { "imap", 143 },
 	[PB_SVC_IMAPS] = { "imaps", 993 },  [PB_SVC_HTTP] = { "http", 5108 },
-	[PB_SVC_STATUS] = { "status", 5109 },
+	[PB_SVC_STATUS] = { "status", 5109 }, [PB_SVC_STATUSS] = { "statuss", 5110 },
 };
 
 const char *pb_service_name(enum pb_service svc)

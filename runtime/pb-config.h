@@ -21,6 +21,7 @@ enum pb_service {
 	PB_SVC_IMAPS,
 	PB_SVC_HTTP,
 	PB_SVC_STATUS,
+	PB_SVC_STATUSS, /* the status protocol in implicit TLS */
 	PB_SVC_COUNT
 };
 

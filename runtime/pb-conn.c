@@ -22,7 +22,8 @@
 #define CONN_BUF 16384
 
 struct pb_conn {
-	int fd;
+	int fd;                  /* -1 between two addresses of a connect */
+	struct addrinfo *res, *next; /* a connect under way: the addresses, the next to try */
 	struct pb_tls_conn *tls; /* after pb_conn_starttls: every byte goes through it */
 	char buf[CONN_BUF];      /* plaintext read, not yet taken */
 	size_t start, end;
@@ -62,39 +63,35 @@ static int wait_fd(int fd, short events, uint64_t deadline, const char **error_r
 	}
 }
 
-/* Connects one address: the fd, or -1. */
-static int connect_one(const struct addrinfo *ai, uint64_t deadline, const char **error_r)
+/* Begins connecting to the next address of c's (those whose connect fails at once are
+ * passed): 0 under way (c->fd), -1 none left (error_r: the last failure). */
+static int start_next(struct pb_conn *c, const char **error_r)
 {
-	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
-			ai->ai_protocol);
-	if (fd < 0)
-		return conn_fail(error_r, "socket", errno);
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) {
+	for (; c->next != NULL; c->next = c->next->ai_next) {
+		const struct addrinfo *ai = c->next;
+		c->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			       ai->ai_protocol);
+		if (c->fd < 0) {
+			conn_fail(error_r, "socket", errno);
+			continue;
+		}
+		if (connect(c->fd, ai->ai_addr, ai->ai_addrlen) == 0 || errno == EINPROGRESS) {
+			c->next = ai->ai_next;
+			return 0;
+		}
 		conn_fail(error_r, "connect", errno);
-		close(fd);
-		return -1;
+		close(c->fd);
+		c->fd = -1;
 	}
-	int err = 0;
-	socklen_t len = sizeof(err);
-	if (wait_fd(fd, POLLOUT, deadline, error_r) < 0 ||
-	    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err != 0) {
-		if (err != 0)
-			conn_fail(error_r, "connect", err);
-		close(fd);
-		return -1;
-	}
-	return fd;
+	return -1;
 }
 
-int pb_conn_open(const char *host, uint16_t port, uint32_t timeout_ms, struct pb_conn **c_r,
-		 const char **error_r)
+int pb_conn_start(const char *host, uint16_t port, struct pb_conn **c_r, const char **error_r)
 {
 	char name[256], serv[8];
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
 	struct addrinfo *res = NULL;
 	size_t len = strlen(host);
-	uint64_t deadline = now_ms() + timeout_ms;
-	int fd = -1;
 
 	if (len >= 2 && host[0] == '[' && host[len - 1] == ']')
 		snprintf(name, sizeof(name), "%.*s", (int)(len - 2), host + 1);
@@ -108,27 +105,73 @@ int pb_conn_open(const char *host, uint16_t port, uint32_t timeout_ms, struct pb
 		*error_r = conn_error;
 		return -1;
 	}
-	*error_r = "no address";
-	for (struct addrinfo *ai = res; ai != NULL && fd < 0; ai = ai->ai_next)
-		fd = connect_one(ai, deadline, error_r);
-	freeaddrinfo(res);
-	if (fd < 0)
-		return -1;
-	/* Callers write whole commands (or pipelined groups) and then wait for the reply: Nagle
-	 * would hold a short write behind the peer's delayed ACK (40 ms a transaction) */
-	int one = 1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	struct pb_conn *c = xcalloc(1, sizeof(*c));
-	c->fd = fd;
+	*c = (struct pb_conn){ .fd = -1, .res = res, .next = res };
+	*error_r = "no address";
+	if (start_next(c, error_r) < 0) {
+		pb_conn_close(&c);
+		return -1;
+	}
 	*c_r = c;
 	return 0;
+}
+
+int pb_conn_connected(struct pb_conn *c, const char **error_r)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+	struct pollfd p = { .fd = c->fd, .events = POLLOUT };
+
+	if (c->res == NULL)
+		return 1;
+	if (poll(&p, 1, 0) == 0)
+		return 0;
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	if (err == 0) {
+		freeaddrinfo(c->res);
+		c->res = c->next = NULL;
+		/* Callers write whole commands (or pipelined groups) and then wait for the reply:
+		 * Nagle would hold a short write behind the peer's delayed ACK (40 ms each) */
+		int one = 1;
+		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		return 1;
+	}
+	conn_fail(error_r, "connect", err);
+	close(c->fd);
+	c->fd = -1;
+	return start_next(c, error_r) < 0 ? -1 : 0;
+}
+
+int pb_conn_open(const char *host, uint16_t port, uint32_t timeout_ms, struct pb_conn **c_r,
+		 const char **error_r)
+{
+	uint64_t deadline = now_ms() + timeout_ms;
+	struct pb_conn *c = NULL;
+
+	if (pb_conn_start(host, port, &c, error_r) < 0)
+		return -1;
+	for (;;) {
+		int rc = pb_conn_connected(c, error_r);
+		if (rc == 1) {
+			*c_r = c;
+			return 0;
+		}
+		if (rc < 0 || wait_fd(c->fd, POLLOUT, deadline, error_r) < 0)
+			break;
+	}
+	pb_conn_close(&c);
+	return -1;
 }
 
 void pb_conn_close(struct pb_conn **c)
 {
 	if (*c == NULL)
 		return;
-	close((*c)->fd);
+	if ((*c)->res != NULL)
+		freeaddrinfo((*c)->res);
+	if ((*c)->fd >= 0)
+		close((*c)->fd);
 	pb_tls_conn_destroy(&(*c)->tls);
 	free(*c);
 	*c = NULL;

@@ -20,6 +20,15 @@ struct pb_conn;
  * with error_r (thread-local text, valid until the next pb_conn call on the thread). */
 int pb_conn_open(const char *host, uint16_t port, uint32_t timeout_ms, struct pb_conn **c_r,
 		 const char **error_r);
+/* The same without waiting for the connection (the resolver still waits), for an event loop:
+ * 0 with *c_r, whose fd (pb_conn_fd) becomes writable when an attempt is over — then
+ * pb_conn_connected says how it went; or -1 with error_r (no address could be tried). The
+ * caller keeps its own deadline (pb_conn_close gives up). */
+int pb_conn_start(const char *host, uint16_t port, struct pb_conn **c_r, const char **error_r);
+/* A started connection: 1 connected (usable from now on), 0 not yet (poll pb_conn_fd again
+ * for POLLOUT: its fd may have changed, a refused address passing to the next), -1 every
+ * address failed (error_r). Never waits. */
+int pb_conn_connected(struct pb_conn *c, const char **error_r);
 /* Closes and frees; *c set NULL. NULL-safe. */
 void pb_conn_close(struct pb_conn **c);
 

@@ -43,12 +43,13 @@ int collector_client_list(struct pb_sync *t, const char *name, uint32_t *code_r,
 	return pb_client_done(t, &rep, code, code_r, error_r);
 }
 
-static void run_build(struct pb_msg *m, const char *name, int64_t now_ms)
+static void run_build(struct pb_msg *m, const char *name, int64_t now_ms, const char *method)
 {
 	pb_msg_init(m, MSG_CWORK_RUN_REQ);
 	m->u.cwork_run_req.key = 0;
 	m->u.cwork_run_req.name = xstrdup(name);
 	m->u.cwork_run_req.now_ms = now_ms;
+	m->u.cwork_run_req.method = xstrdup(method != NULL ? method : "");
 }
 
 uint32_t collector_client_run_reply(const struct pb_msg *rep, struct collector_client_result *out_r,
@@ -69,7 +70,7 @@ int collector_client_run(struct pb_sync *t, const char *name, int64_t now_ms, ui
 {
 	struct pb_msg req, rep;
 
-	run_build(&req, name, now_ms);
+	run_build(&req, name, now_ms, "");
 	if (pb_client_call(t, &req, &rep, error_r) < 0)
 		return -1;
 	uint32_t code = collector_client_run_reply(&rep, out_r, error_r);
@@ -77,11 +78,11 @@ int collector_client_run(struct pb_sync *t, const char *name, int64_t now_ms, ui
 }
 
 int collector_client_run_send(const struct pb_sender *tx, const char *name, int64_t now_ms,
-			      const char **error_r)
+			      const char *method, const char **error_r)
 {
 	struct pb_msg m;
 
-	run_build(&m, name, now_ms);
+	run_build(&m, name, now_ms, method);
 	return pb_client_send(tx, &m, error_r);
 }
 

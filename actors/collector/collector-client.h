@@ -31,9 +31,10 @@ struct collector_client_result {
  * for its end. */
 int collector_client_run(struct pb_sync *t, const char *name, int64_t now_ms, uint32_t *code_r,
 			 struct collector_client_result *out_r, const char **error_r);
-/* The same, one-way: the reply goes to tx (a scheduler), decoded with collector_client_run_reply. */
+/* The same, one-way: the reply goes to tx (a scheduler), decoded with collector_client_run_reply.
+ * method: the connection method the run is for (named in its progress events; "" none). */
 int collector_client_run_send(const struct pb_sender *tx, const char *name, int64_t now_ms,
-			      const char **error_r);
+			      const char *method, const char **error_r);
 uint32_t collector_client_run_reply(const struct pb_msg *rep, struct collector_client_result *out_r,
 				    const char **error_r);
 

@@ -71,12 +71,12 @@ static struct cjob *job_named(struct collector_jobs *j, const char *name)
 
 /* Starts a run of collector name on cwork: the job, or NULL with error_r. */
 static struct cjob *job_start(struct pb_actor *a, struct collector_jobs *j, const char *name,
-			      const char **error_r)
+			      const char *method, const char **error_r)
 {
 	uint64_t id = ++j->next_id;
 	struct pb_sender tx = pb_actor_sender(a, id);
 
-	if (collector_client_run_send(&tx, name, 0, error_r) < 0)
+	if (collector_client_run_send(&tx, name, 0, method, error_r) < 0)
 		return NULL;
 	struct cjob *c = xcalloc(1, sizeof(*c));
 	c->id = id;
@@ -114,7 +114,7 @@ int collector_jobs_on_run(struct pb_actor *a, struct collector_jobs *j, struct p
 
 	uint32_t code = job_check(store, q, &error);
 	if (code == PB_OK && (c = job_named(j, q->job)) == NULL &&
-	    (c = job_start(a, j, q->job, &error)) == NULL)
+	    (c = job_start(a, j, q->job, q->method, &error)) == NULL)
 		code = PB_ERR_TEMP;
 	if (c != NULL && c->n_w == JOBS_WAITERS_MAX) {
 		code = PB_ERR_TEMP;

@@ -22,9 +22,12 @@
 #define CWORK_POOL_MAX 32   /* workers at most (collector.max_parallel's bound) */
 #define CWORK_QUEUE_MAX 128 /* runs waiting at most */
 
+#define CWORK_METHOD_MAX 64 /* a connection method's name (PB_STORE_CONN_NAME_MAX) */
+
 /* One run asked for. reply_to "" : nobody to answer (the tick). */
 struct cwork_job {
 	char name[PB_COLLECTOR_NAME_MAX + 1];
+	char method[CWORK_METHOD_MAX + 1]; /* the connection method that asked ("" none) */
 	int64_t now_ms;   /* the run's "now" (0: the wall clock) */
 	uint64_t corr;    /* of the request to answer */
 	char *reply_to;   /* owned; "" none */

@@ -17,6 +17,7 @@
 #include "pb-buf.h"
 #include "pb-log.h"
 #include "spool-client.h"
+#include "statushub-client.h"
 #include "store-collector.h"
 
 #include <stdio.h>
@@ -32,6 +33,17 @@ uint64_t collector_spool_key(const char *name)
 	for (const char *p = name; *p != '\0'; p++)
 		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
 	return h;
+}
+
+void collector_run_progress(const struct collector_run_in *in, uint64_t done, uint64_t total,
+			    const struct collector_run_out *out)
+{
+	if (in->progress == NULL || in->rt == NULL)
+		return;
+	in->progress->done = done;
+	in->progress->total = total;
+	in->progress->bytes = out->bytes;
+	(void)statushub_client_progress(in->rt, in->progress, false);
 }
 
 /* A download in progress: the header until routed, then RUN_CHUNK pieces to the spool. */
@@ -242,6 +254,7 @@ static int one_message(const struct collector_run_in *in, struct collector_pop3 
 	if (rc < 0)
 		return rc;
 	out->fetched++;
+	out->bytes += m->size;
 	return delete_due(in, s != NULL ? s->first_ms : in->now_ms) ? dele(in, p, m, out) : 0;
 }
 
@@ -265,6 +278,7 @@ static int run_session(const struct collector_run_in *in, struct collector_pop3 
 	}
 	if (rc == 0)
 		seen_prune(in, &t, msgs, n);
+	collector_run_progress(in, 0, n, out);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		if (in->stop != NULL && in->stop(in->def->name)) {
 			snprintf(out->error, sizeof(out->error), "hung up");
@@ -272,6 +286,8 @@ static int run_session(const struct collector_run_in *in, struct collector_pop3 
 			break;
 		}
 		rc = one_message(in, p, &t, &msgs[i], out);
+		if (rc == 0)
+			collector_run_progress(in, i + 1, n, out);
 	}
 	free(t.v);
 	free(msgs);

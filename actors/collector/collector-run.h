@@ -21,6 +21,7 @@
 #include <stdbool.h>
 
 struct pb_tls_ctx;
+struct statushub_progress;
 
 struct collector_run_in {
 	struct pb_store *store;
@@ -37,6 +38,10 @@ struct collector_run_in {
 	/* The cwork worker's slot (0 .. CWORK_POOL_MAX-1): an IMAP run's store uploads are owned
 	 * by PB_UPLOAD_OWNER_COLLECTOR + worker, so runs side by side never clean each other's. */
 	uint32_t worker;
+	/* The run's progress for the status hub (kind "collect", the connection method's name in
+	 * it), updated as messages are gone through and told coalesced; the final word is the
+	 * caller's. NULL: not told. */
+	struct statushub_progress *progress;
 };
 
 struct collector_run_out {
@@ -44,12 +49,17 @@ struct collector_run_out {
 	uint32_t too_big;  /* over max_kb: their recipients were told */
 	uint32_t deleted;  /* DELE sent (effective at QUIT) */
 	uint32_t waiting;  /* too big, told before, not asked for */
+	uint64_t bytes;    /* the sizes of the messages fetched */
 	char error[512];   /* why the run failed ("" when it did not) */
 };
 
 /* Runs one collection. 0, or -1 with out->error (the server could not be reached, refused the
  * login, broke off; the directory or the spool failed). Messages already safe stay counted. */
 int collector_run(const struct collector_run_in *in, struct collector_run_out *out);
+/* done of total messages of the run gone through: told to the status hub (coalesced) when
+ * in->progress is set. */
+void collector_run_progress(const struct collector_run_in *in, uint64_t done, uint64_t total,
+			    const struct collector_run_out *out);
 /* The spool key of a collector: every commit of one collector goes to one spool shard. */
 uint64_t collector_spool_key(const char *name);
 

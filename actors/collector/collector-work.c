@@ -27,6 +27,7 @@
 #include "pb-secret.h"
 #include "pb-settings-snapshot.h"
 #include "pb-tls.h"
+#include "statushub-client.h"
 #include "store-collector.h"
 #include "store-connections.h"
 #include "store-spool.h"
@@ -232,13 +233,25 @@ static int run_secrets(struct cwork *w, const struct collector_def *d, char **pa
 	return 0;
 }
 
-/* Runs collector d, calling others through caller. Returns 0 / -1 with out->error. */
+/* The run's last word to the status hub (its progress ends: final). */
+static void progress_end(struct cwork *w, struct statushub_progress *p)
+{
+	if (statushub_client_progress(w->rt, p, true) < 0)
+		pb_warn("collector", "event=progress_lost collector=%s connection=%s",
+			PB_LOGQ(p->job), PB_LOGQ(p->method));
+}
+
+/* Runs collector d for the connection method `method` ("" none), calling others through
+ * caller. Returns 0 / -1 with out->error. */
 static int run_def(struct cwork *w, struct pb_caller *caller, uint32_t worker,
-		   const struct collector_def *d, int64_t now_ms, struct collector_run_out *out)
+		   const struct collector_def *d, const struct cwork_job *job,
+		   struct collector_run_out *out)
 {
 	char *password = NULL;
 	struct pb_tls_ctx *tls = NULL;
-	int64_t wall = (int64_t)pb_clock_wall_ms();
+	int64_t wall = (int64_t)pb_clock_wall_ms(), now_ms = job->now_ms;
+	struct statushub_progress progress = { .method = job->method, .kind = "collect",
+					       .job = d->name };
 
 	memset(out, 0, sizeof(*out));
 	if (run_secrets(w, d, &password, &tls, out) < 0) {
@@ -247,9 +260,10 @@ static int run_def(struct cwork *w, struct pb_caller *caller, uint32_t worker,
 	}
 	struct collector_run_in in = { w->store, caller, d, password, tls,
 				       now_ms != 0 ? now_ms : wall, CWORK_NET_TIMEOUT_MS, stop_wanted,
-				       w->rt, worker };
+				       w->rt, worker, &progress };
 	int rc = d->protocol == COLLECTOR_PROTO_IMAP ? imap_collect_run(&in, out)
 						     : collector_run(&in, out);
+	progress_end(w, &progress);
 	explicit_bzero(password, strlen(password));
 	free(password);
 	pb_tls_ctx_unref(&tls);
@@ -286,7 +300,7 @@ static void job_run(struct cwork *w, struct pb_caller *caller, uint32_t slot,
 	if (found <= 0)
 		return job_answer_status(w, job, found < 0 ? PB_ERR_TEMP : PB_ERR_NOTFOUND,
 					 found < 0 ? error : "no such collector");
-	int rc = run_def(w, caller, slot, &d, job->now_ms, &out);
+	int rc = run_def(w, caller, slot, &d, job, &out);
 	collector_def_free(&d);
 	if (rc < 0)
 		return job_answer_status(w, job, PB_ERR_TEMP, out.error);
@@ -374,6 +388,7 @@ static int on_run(struct pb_actor *a, void *state, struct pb_msg *m)
 	if (pb_runtime_stopping(w->rt))
 		return pb_reply_status(a, m, PB_ERR_TEMP, "the daemon is stopping"), 0;
 	snprintf(job.name, sizeof(job.name), "%s", name);
+	snprintf(job.method, sizeof(job.method), "%s", q->method != NULL ? q->method : "");
 	job.reply_to = xstrdup(m->reply_to != NULL ? m->reply_to : "");
 	if (enqueue(w, &job) < 0) {
 		free(job.reply_to);

@@ -129,6 +129,9 @@ static int on_end(const struct imapc_meta *m, void *ctx)
 	if (commit_body(fs, m->uid, key) < 0 || append(fs, m, size, date, key) < 0)
 		return -1;
 	fs->r->out->fetched++;
+	fs->r->out->bytes += size;
+	/* how many a run will fetch is not known ahead (batches, folder by folder): total 0 */
+	collector_run_progress(fs->r->in, fs->r->out->fetched, 0, fs->r->out);
 	return 0;
 }
 

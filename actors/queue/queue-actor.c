@@ -29,19 +29,25 @@
 #define QUEUE_TIMER_TICK 1
 #define QUEUE_PRUNE_MS (7LL * 24 * 3600 * 1000)
 
-/* Tells the status hub the shard's counts when they changed since it last heard them. */
+/* Tells the status hub the shard's counts (entries, held, transactions in flight) when they
+ * changed since it last heard them. */
 static void tell_counts(struct pb_actor *a, struct queue_shard *s)
 {
-	uint64_t held = 0;
+	uint64_t held = 0, sending = 0;
 
-	for (size_t i = 0; i < s->n; i++)
+	for (size_t i = 0; i < s->n; i++) {
 		held += s->e[i]->q.held;
-	if (s->told && s->told_entries == s->n && s->told_held == held)
+		sending += s->e[i]->in_flight;
+	}
+	if (s->told && s->told_entries == s->n && s->told_held == held &&
+	    s->told_sending == sending)
 		return;
-	if (statushub_client_queue(pb_actor_runtime(a), s->index, s->count, s->n, held) == 0) {
+	if (statushub_client_queue(pb_actor_runtime(a), s->index, s->count, s->n, held,
+				   sending) == 0) {
 		s->told = true;
 		s->told_entries = s->n;
 		s->told_held = held;
+		s->told_sending = sending;
 	}
 }
 
@@ -517,6 +523,7 @@ static int on_sent(struct pb_actor *a, void *state, struct pb_msg *m)
 	if (finish || deleted)
 		process(a, s, at, now, &o); /* ends it: finish, or the outcomes saved */
 	refill(a, s, host, port, now, &o);
+	tell_counts(a, s); /* an entry gone, a transaction fewer or another begun */
 	return 0;
 }
 

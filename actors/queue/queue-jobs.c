@@ -5,7 +5,8 @@
  * MESSAGES: handles SCHED_WAITING_REQ, SCHED_RUN_REQ (deferred SCHED_RUN_REP),
  * SCHED_HANGUP_EVT, SCHED_RESUME_EVT, QUEUE_ATTEMPT_EVT (from the shards); calls
  * QUEUE_STATS_REQ and QUEUE_OP_REQ "flush", "pause", "resume" on every shard through
- * queue-client.h (local, short).
+ * queue-client.h (local, short); casts STATUS_PROGRESS_EVT (each run's messages tried of
+ * those flushed, coalesced, the last one always) to the status hub.
  *
  * Why notices rather than looking: a run's flush marks each entry it makes due with the run's
  * id, and the shard that owns the entry tells this actor when that entry's attempt is over, so
@@ -18,6 +19,7 @@
 #include "pb-alloc.h"
 #include "pb-log.h"
 #include "scheduler-client.h"
+#include "statushub-client.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -31,6 +33,7 @@ struct qrun {
 	uint64_t flushed;     /* the entries its flush made due */
 	uint64_t left;        /* of them, not yet tried */
 	uint64_t deadline_ms; /* the runtime's clock */
+	struct statushub_progress progress; /* done of total messages tried (method: w's) */
 };
 
 struct qjobs {
@@ -48,11 +51,24 @@ static int qj_init(struct pb_actor *a, void *arg, void **state_r, const char **e
 	return 0;
 }
 
+/* Tells the status hub how far run r is (coalesced; final: it ended). */
+static void run_progress(struct pb_actor *a, struct qrun *r, bool final)
+{
+	r->progress.method = r->w.method;
+	r->progress.kind = "send";
+	r->progress.job = "queue";
+	r->progress.total = r->flushed;
+	r->progress.done = r->flushed - r->left;
+	if (statushub_client_progress(pb_actor_runtime(a), &r->progress, final) < 0)
+		pb_warn("queue", "event=progress_lost connection=%s", PB_LOGQ(r->w.method));
+}
+
 static void run_end(struct pb_actor *a, struct qjobs *j, size_t at, uint32_t code,
 		    const char *error, const char *summary)
 {
 	struct qrun *r = j->v[at];
 
+	run_progress(a, r, true);
 	scheduler_job_answer(a, &r->w, code, error, summary);
 	free(r);
 	j->v[at] = j->v[--j->n];
@@ -151,6 +167,7 @@ static int on_run(struct pb_actor *a, void *state, struct pb_msg *m)
 	scheduler_job_keep(a, m, &r->w);
 	j->v = xrealloc(j->v, sizeof(*j->v) * (j->n + 1));
 	j->v[j->n++] = r;
+	run_progress(a, r, false);
 	if (!run_check(a, j, j->n - 1, pb_runtime_now_ms(pb_actor_runtime(a))))
 		timer_rearm(a, j);
 	return 0;
@@ -166,7 +183,8 @@ static int on_attempt(struct pb_actor *a, void *state, struct pb_msg *m)
 		if (r->run != m->u.queue_attempt_evt.run || r->left == 0)
 			continue;
 		r->left--;
-		(void)run_check(a, j, at, pb_runtime_now_ms(pb_actor_runtime(a)));
+		if (!run_check(a, j, at, pb_runtime_now_ms(pb_actor_runtime(a))))
+			run_progress(a, r, false);
 		break;
 	}
 	return 0;

@@ -42,7 +42,7 @@ struct queue_shard {
 	struct qdest *d;
 	size_t nd;
 	uint64_t sent, deferred, failed; /* recipients, since the shard started (the status) */
-	uint64_t told_entries, told_held; /* what the status hub last heard (told: ever) */
+	uint64_t told_entries, told_held, told_sending; /* what the status hub last heard (told: ever) */
 	bool told;
 	bool paused; /* a sending connection method hung up: no new transaction until resumed */
 };

@@ -4,7 +4,10 @@
  *   activity   {"event":"activity","time":MS,"text":"..."}
  *   connection {"event":"connection","method":..,"state":"idle"|"running","jobs_left":N,
  *               "last_result":..,"last_poll":MS,"next_poll":MS}
- *   queue      {"event":"queue","out_queue":N,"held":N}
+ *   progress   {"event":"progress","method":..,"kind":"collect"|"send","job":..,"done":N,
+ *               "total":N,"bytes":N,"final":B} (to "connection"; "send" adds "threads":N, the
+ *               queue's transactions in flight)
+ *   queue      {"event":"queue","out_queue":N,"held":N,"sending":N}
  *   inboxes    {"event":"inboxes","count":N} ("inboxes"), with "users":[{"user":..,"count":N}]
  *              for "users" (a session with both hears the second only)
  *   im         {"event":"im","from":..,"text":..,"time":MS}
@@ -53,10 +56,19 @@ static void session_free(struct hub_session *s)
 	free(s->user);
 }
 
+static void progress_free(struct hub_progress *p)
+{
+	free(p->method);
+	free(p->kind);
+	free(p->job);
+}
+
 static void hub_deinit(struct pb_actor *a, void *state)
 {
 	struct statushub *h = state;
 
+	for (size_t i = 0; i < h->n_progress; i++)
+		progress_free(&h->progress[i]);
 	if (h->lost > 0)
 		pb_info("statushub", "event=stopped events_lost=%llu", (unsigned long long)h->lost);
 	for (size_t i = 0; i < h->n; i++)
@@ -139,15 +151,71 @@ static int on_queue(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct statushub *h = state;
 	const struct msg_status_queue_evt *q = &m->u.status_queue_evt;
-	const uint64_t vals[2] = { q->entries, q->held };
-	uint64_t sums[2];
+	const uint64_t vals[3] = { q->entries, q->held, q->sending };
+	uint64_t sums[3];
 
-	if (pb_shard_sum_set(&h->queue, q->shard, q->shards, vals, 2, sums) < 0)
+	if (pb_shard_sum_set(&h->queue, q->shard, q->shards, vals, 3, sums) < 0)
 		return 0;
+	h->sending = sums[2];
 	cJSON *o = event_new("queue");
 	cJSON_AddNumberToObject(o, "out_queue", (double)sums[0]);
 	cJSON_AddNumberToObject(o, "held", (double)sums[1]);
+	cJSON_AddNumberToObject(o, "sending", (double)sums[2]);
 	fan_out(a, h, TOPIC_QUEUE, "queue", o);
+	return 0;
+}
+
+/* ---- the jobs in progress: kept for the snapshots until their final word ---- */
+
+static struct hub_progress *progress_find(struct statushub *h,
+					  const struct msg_status_progress_evt *e)
+{
+	for (size_t i = 0; i < h->n_progress; i++) {
+		struct hub_progress *p = &h->progress[i];
+		if (strcmp(p->method, e->method) == 0 && strcmp(p->kind, e->kind) == 0 &&
+		    strcmp(p->job, e->job) == 0)
+			return p;
+	}
+	if (h->n_progress == STATUSHUB_PROGRESS_MAX)
+		return NULL;
+	struct hub_progress *p = &h->progress[h->n_progress++];
+	*p = (struct hub_progress){ xstrdup(e->method), xstrdup(e->kind), xstrdup(e->job), 0, 0, 0 };
+	return p;
+}
+
+/* Keeps e's figures (a final one forgets its job). */
+static void progress_keep(struct statushub *h, const struct msg_status_progress_evt *e)
+{
+	struct hub_progress *p = progress_find(h, e);
+
+	if (p == NULL)
+		return;
+	if (e->final) {
+		progress_free(p);
+		*p = h->progress[--h->n_progress];
+		return;
+	}
+	p->done = e->done;
+	p->total = e->total;
+	p->bytes = e->bytes;
+}
+
+static int on_progress(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct statushub *h = state;
+	struct msg_status_progress_evt *e = &m->u.status_progress_evt;
+
+	if (e->method == NULL || e->kind == NULL || e->job == NULL)
+		return 0;
+	progress_keep(h, e);
+	cJSON *o = event_new("progress");
+	const struct pb_rec_status_progress rec = { e->method, e->kind,	 e->job,
+						    e->done,   e->total, e->bytes };
+	statushub_progress_json(o, &rec);
+	if (strcmp(e->kind, "send") == 0)
+		cJSON_AddNumberToObject(o, "threads", (double)h->sending);
+	cJSON_AddBoolToObject(o, "final", e->final != 0);
+	fan_out(a, h, TOPIC_CONNECTION, "connection", o);
 	return 0;
 }
 
@@ -287,6 +355,14 @@ static int on_log(struct pb_actor *a, void *state, struct pb_msg *m)
 	}
 	rep.u.status_log_rep.uptime_ms = pb_runtime_now_ms(pb_actor_runtime(a)) - h->started_ms;
 	rep.u.status_log_rep.sessions = (uint32_t)h->n;
+	for (size_t i = 0; i < h->n_progress; i++) {
+		const struct hub_progress *p = &h->progress[i];
+		struct pb_rec_status_progress *r =
+			pb_rec_status_progress_push(&rep.u.status_log_rep.progress);
+		*r = (struct pb_rec_status_progress){ xstrdup(p->method), xstrdup(p->kind),
+						      xstrdup(p->job), p->done, p->total, p->bytes };
+	}
+	rep.u.status_log_rep.sending = h->sending;
 	pb_reply(a, m, &rep);
 	pb_msg_free(&rep);
 	return 0;
@@ -326,6 +402,7 @@ static const struct pb_handler statushub_handlers[] = {
 	{ MSG_STATUS_QUEUE_EVT, on_queue },	  { MSG_STATUS_SESSION_REQ, on_session },
 	{ MSG_STATUS_SESSION_END_EVT, on_session_end }, { MSG_STATUS_LOG_REQ, on_log },
 	{ MSG_STATUS_IM_REQ, on_im },
+	{ MSG_STATUS_PROGRESS_EVT, on_progress },
 	{ MSG_STATUS_INBOX_EVT, on_inbox },
 	{ MSG_DIR_USER_LIST_REP, on_user_list },
 	{ MSG_CORE_STATUS_REP, on_user_list }, /* the directory's failure (its only request) */

@@ -5,10 +5,11 @@
  * messages between their users. Fed by casts (statushub-client.h) from the scheduler, the
  * queue shards, the lockout guard and the mailbox owners; it never reads the store, and a
  * session's snapshot asks the owners themselves (monitor/status-snapshot.c).
- * OWNS: the log, the registry (at most STATUSHUB_SESSIONS_MAX), the last state it was told,
+ * OWNS: the log, the registry (at most STATUSHUB_SESSIONS_MAX), the last state it was told
+ * (the jobs in progress: at most STATUSHUB_PROGRESS_MAX, each until its final word),
  * the API keys (statushub-apikeys.h) and their record in the store.
  * THREAD: its actor thread.
- * MESSAGES handled: STATUS_ACTIVITY_EVT, STATUS_CONN_EVT, STATUS_QUEUE_EVT,
+ * MESSAGES handled: STATUS_ACTIVITY_EVT, STATUS_CONN_EVT, STATUS_QUEUE_EVT, STATUS_PROGRESS_EVT,
  * STATUS_SESSION_REQ, STATUS_SESSION_END_EVT, STATUS_LOG_REQ, STATUS_IM_REQ, and the API keys'
  * STATUS_APIKEY_{ADD,LIST,DEL,CHECK}_REQ (statushub-keys.c); STATUS_INBOX_EVT (a user's
  * INBOX count changed: the mailbox owners) and the reply to its DIR_USER_LIST_REQ.

@@ -6,8 +6,10 @@
 
 #include "pb-alloc.h"
 
+#include <cjson/cJSON.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
 
 static char *dup_or_empty(const char *s)
 {
@@ -53,7 +55,7 @@ int statushub_client_conn(struct pb_runtime *rt, const struct statushub_conn *c)
 }
 
 int statushub_client_queue(struct pb_runtime *rt, uint32_t shard, uint32_t shards,
-			   uint64_t entries, uint64_t held)
+			   uint64_t entries, uint64_t held, uint64_t sending)
 {
 	struct pb_msg m;
 
@@ -62,7 +64,59 @@ int statushub_client_queue(struct pb_runtime *rt, uint32_t shard, uint32_t shard
 	m.u.status_queue_evt.shards = shards;
 	m.u.status_queue_evt.entries = entries;
 	m.u.status_queue_evt.held = held;
+	m.u.status_queue_evt.sending = sending;
 	return cast_free(rt, &m);
+}
+
+static int progress_cast(struct pb_runtime *rt, const struct statushub_progress *p, bool final)
+{
+	struct pb_msg m;
+	const char *error;
+
+	pb_msg_init(&m, MSG_STATUS_PROGRESS_EVT);
+	struct msg_status_progress_evt *e = &m.u.status_progress_evt;
+	e->method = dup_or_empty(p->method);
+	e->kind = dup_or_empty(p->kind);
+	e->job = dup_or_empty(p->job);
+	e->done = p->done;
+	e->total = p->total;
+	e->bytes = p->bytes;
+	e->final = final;
+	int rc = pb_cast(rt, STATUSHUB_NAME, &m, &error);
+	for (int i = 1; rc < 0 && final && i < STATUSHUB_PROGRESS_FINAL_TRIES; i++) {
+		/* the hub's inbox is full: it drains; the last word of a job is worth a wait */
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+		rc = pb_cast(rt, STATUSHUB_NAME, &m, &error);
+	}
+	pb_msg_free(&m);
+	return rc;
+}
+
+void statushub_progress_json(void *o, const struct pb_rec_status_progress *p)
+{
+	cJSON_AddStringToObject(o, "method", p->method);
+	cJSON_AddStringToObject(o, "kind", p->kind);
+	cJSON_AddStringToObject(o, "job", p->job);
+	cJSON_AddNumberToObject(o, "done", (double)p->done);
+	cJSON_AddNumberToObject(o, "total", (double)p->total);
+	cJSON_AddNumberToObject(o, "bytes", (double)p->bytes);
+}
+
+int statushub_client_progress(struct pb_runtime *rt, struct statushub_progress *p, bool final)
+{
+	const uint64_t full = (uint64_t)STATUSHUB_PROGRESS_BURST * STATUSHUB_PROGRESS_MS;
+	uint64_t now = pb_clock_monotonic_ms(NULL);
+
+	p->credit_ms = p->last_ms == 0 ? full : p->credit_ms + (now - p->last_ms);
+	if (p->credit_ms > full)
+		p->credit_ms = full;
+	p->last_ms = now != 0 ? now : 1;
+	if (!final && p->credit_ms < STATUSHUB_PROGRESS_MS)
+		return 0;
+	if (progress_cast(rt, p, final) < 0)
+		return final ? -1 : 0;
+	p->credit_ms -= p->credit_ms < STATUSHUB_PROGRESS_MS ? p->credit_ms : STATUSHUB_PROGRESS_MS;
+	return 1;
 }
 
 int statushub_client_inbox(struct pb_runtime *rt, uint64_t user_id, uint64_t messages)
@@ -123,6 +177,8 @@ uint32_t statushub_client_log_reply(struct pb_msg *rep, struct statushub_figures
 	pb_rec_status_item_list_move(&f_r->items, &rep->u.status_log_rep.items);
 	f_r->uptime_ms = rep->u.status_log_rep.uptime_ms;
 	f_r->sessions = rep->u.status_log_rep.sessions;
+	pb_rec_status_progress_list_move(&f_r->progress, &rep->u.status_log_rep.progress);
+	f_r->sending = rep->u.status_log_rep.sending;
 	return code;
 }
 

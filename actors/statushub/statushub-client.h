@@ -28,9 +28,32 @@ struct statushub_conn {
 };
 int statushub_client_conn(struct pb_runtime *rt, const struct statushub_conn *c);
 
-/* A queue shard's counts (entries, held of them). */
+/* A queue shard's counts (entries, held of them, sending: its transactions in flight). */
 int statushub_client_queue(struct pb_runtime *rt, uint32_t shard, uint32_t shards,
-			   uint64_t entries, uint64_t held);
+			   uint64_t entries, uint64_t held, uint64_t sending);
+
+/* A job's progress (STATUS_PROGRESS_EVT), coalesced on the sender's side: the caller keeps
+ * one of these per job (zeroed, then method/kind/job set: borrowed, and the figures updated
+ * before each call). */
+#define STATUSHUB_PROGRESS_MS 250   /* one update per this on average per job... */
+#define STATUSHUB_PROGRESS_BURST 4  /* ...and at most this many at once (a token bucket) */
+#define STATUSHUB_PROGRESS_FINAL_TRIES 50
+struct statushub_progress {
+	const char *method, *kind, *job;
+	uint64_t done, total, bytes;
+	uint64_t last_ms;   /* the monotonic clock at the last call (0: none yet) */
+	uint64_t credit_ms; /* the bucket: an update costs STATUSHUB_PROGRESS_MS of it */
+};
+/* Tells the hub p's figures while the job's bucket allows (STATUSHUB_PROGRESS_BURST at once,
+ * then one per STATUSHUB_PROGRESS_MS: the ones between are dropped, and so is one the hub's
+ * full inbox cannot take — never queued, never blocking), and always when final (the job
+ * ended: tried again, up to STATUSHUB_PROGRESS_FINAL_TRIES times a millisecond apart, while
+ * the hub's inbox is full). 1 sent, 0 coalesced or dropped, -1 the final one lost. Any
+ * thread. */
+int statushub_client_progress(struct pb_runtime *rt, struct statushub_progress *p, bool final);
+/* Adds p's fields (method, kind, job, done, total, bytes) to the JSON object o (a cJSON *):
+ * the hub's "progress" event and the snapshot's jobs in progress say them alike. */
+void statushub_progress_json(void *o, const struct pb_rec_status_progress *p);
 
 /* A user's INBOX count changed (the mailbox owners, after each change of it). */
 int statushub_client_inbox(struct pb_runtime *rt, uint64_t user_id, uint64_t messages);
@@ -45,12 +68,14 @@ uint32_t statushub_client_session_reply(struct pb_msg *rep, const char **error_r
 int statushub_client_session_end(const struct pb_sender *s, const char *addr,
 				 const char **error_r);
 
-/* The hub's figures: the activity log (moved out of rep, the caller clears it), uptime and
- * logged-in sessions. */
+/* The hub's figures: the activity log and the jobs in progress (moved out of rep, the caller
+ * clears both), uptime, logged-in sessions and the queue's transactions in flight. */
 struct statushub_figures {
 	struct pb_rec_status_item_list items;
+	struct pb_rec_status_progress_list progress;
 	uint64_t uptime_ms;
 	uint32_t sessions;
+	uint64_t sending;
 };
 int statushub_client_log_send(const struct pb_sender *s, const char **error_r);
 uint32_t statushub_client_log_reply(struct pb_msg *rep, struct statushub_figures *f_r,

@@ -22,6 +22,14 @@
 /* The API keys' record in the store's settings documents (the hub owns this one key). */
 #define STATUSHUB_KEYS_RECORD "statushub.apikeys"
 
+/* The jobs in progress kept for snapshots (more are pushed, not kept). */
+#define STATUSHUB_PROGRESS_MAX 64
+
+struct hub_progress {
+	char *method, *kind, *job;
+	uint64_t done, total, bytes;
+};
+
 struct hub_session {
 	char *addr, *user;
 	uint32_t topics;
@@ -34,7 +42,10 @@ struct statushub {
 	struct statushub_log log;
 	struct hub_session *s;
 	size_t n, cap;
-	struct pb_shard_sum queue; /* the queue shards' entries and held */
+	struct pb_shard_sum queue; /* the queue shards' entries, held and sending */
+	uint64_t sending;          /* their sum of sending: transactions in flight */
+	struct hub_progress progress[STATUSHUB_PROGRESS_MAX]; /* n_progress of them */
+	size_t n_progress;
 	uint64_t lost; /* events a session's inbox could not take */
 	bool inbox_dirty;   /* a count changed since the last list was asked */
 	bool inbox_listing; /* a DIR_USER_LIST_REQ is in flight (since inbox_listing_since) */

@@ -13,7 +13,8 @@
 # Environment (defaults in brackets):
 #   BUILD [/work/main/build]   where pillarboxd and pillarbox are
 #   OURS_SMTP_PORT [21025] OURS_POP3_PORT [21110]; the other services take OURS_PORT_BASE
-#   [21000] + 587, 465, 995, 143, 993, 108, 109 (submission submissions pop3s imap imaps http status)
+#   [21000] + 587, 465, 995, 143, 993, 108, 109, 111 (submission submissions pop3s imap imaps
+#   http status statuss; 110 is POP3's)
 #   OURS_USERS [100] OURS_DOMAIN [bench.test] OURS_PASSWORD_PATTERN ['bench-pass-%03d']
 #   OURS_SHARDS [4]            mailbox_shards
 #
@@ -41,7 +42,8 @@ other_services() {
 	local smtps=submissions
 	grep -qa submissions "$BUILD/pillarboxd" || smtps=smtps
 	echo "submission:$((BASE + 587)) $smtps:$((BASE + 465)) pop3s:$((BASE + 995))" \
-		"imap:$((BASE + 143)) imaps:$((BASE + 993)) http:$((BASE + 108)) status:$((BASE + 109))"
+		"imap:$((BASE + 143)) imaps:$((BASE + 993)) http:$((BASE + 108)) status:$((BASE + 109))" \
+		"$(grep -qa statuss "$BUILD/pillarboxd" && echo "statuss:$((BASE + 111))")"
 }
 
 write_conf() {

@@ -26,6 +26,8 @@ enum monitor_mode {
 struct monitor_app {
 	const struct monitor_server *srv;
 	struct monitor_link *link; /* NULL: disconnected */
+	struct monitor_link *opening; /* a connect under way (until opening_deadline, ms) */
+	int64_t opening_deadline;
 	struct monitor_model model;
 	char link_state[320]; /* "connected (TLSv1.3)", "cannot connect: ..." */
 	char message[320];    /* the last action's answer */

@@ -11,6 +11,7 @@
 #include "pb-tls.h"
 
 #include <cjson/cJSON.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,18 +264,41 @@ static int link_login(struct monitor_link *l, const struct monitor_server *srv, 
 	return ask(l, q, login_r, error_r);
 }
 
-int monitor_link_open(const struct monitor_server *srv, struct monitor_link **link_r,
-		      cJSON **login_r, enum monitor_fail *fail_r, char *errbuf, size_t size,
-		      const char **error_r)
+int monitor_link_start(const struct monitor_server *srv, struct monitor_link **link_r,
+		       char *errbuf, size_t size, const char **error_r)
 {
 	struct monitor_link *l = xcalloc(1, sizeof(*l));
 	const char *error = NULL;
 
 	pb_lines_init(&l->lines, MONITOR_LINE_MAX + 65536);
 	l->kept = cJSON_CreateArray();
-	*fail_r = MONITOR_FAIL_CONNECT;
-	int rc = pb_conn_open(srv->host, srv->port, MONITOR_TIMEOUT_MS, &l->conn, &error);
-	if (rc == 0 && srv->tls == MONITOR_TLS_IMPLICIT) {
+	if (pb_conn_start(srv->host, srv->port, &l->conn, &error) < 0) {
+		link_fail(errbuf, size, error_r, "%s", error);
+		monitor_link_close(&l);
+		return -1;
+	}
+	*link_r = l;
+	return 0;
+}
+
+int monitor_link_connected(struct monitor_link *l, char *errbuf, size_t size,
+			   const char **error_r)
+{
+	const char *error = NULL;
+	int rc = pb_conn_connected(l->conn, &error);
+
+	if (rc < 0)
+		link_fail(errbuf, size, error_r, "%s", error);
+	return rc;
+}
+
+int monitor_link_login(struct monitor_link *l, const struct monitor_server *srv, cJSON **login_r,
+		       enum monitor_fail *fail_r, char *errbuf, size_t size, const char **error_r)
+{
+	const char *error = NULL;
+	int rc = 0;
+
+	if (srv->tls == MONITOR_TLS_IMPLICIT) {
 		*fail_r = MONITOR_FAIL_TLS;
 		rc = link_tls(l, srv, &error);
 	}
@@ -282,8 +306,38 @@ int monitor_link_open(const struct monitor_server *srv, struct monitor_link **li
 		rc = link_greet(l, srv, fail_r, &error);
 	if (rc == 0)
 		rc = link_login(l, srv, login_r, fail_r, &error);
-	if (rc < 0) {
-		link_fail(errbuf, size, error_r, "%s", error != NULL ? error : "failed");
+	if (rc < 0)
+		return link_fail(errbuf, size, error_r, "%s", error != NULL ? error : "failed");
+	return 0;
+}
+
+/* Waits for l's connect until deadline (monotonic ms): 0 / -1 with error_r in errbuf. */
+static int connect_wait(struct monitor_link *l, uint64_t deadline, char *errbuf, size_t size,
+			const char **error_r)
+{
+	for (;;) {
+		int rc = monitor_link_connected(l, errbuf, size, error_r);
+		if (rc != 0)
+			return rc > 0 ? 0 : -1;
+		uint64_t now = mono_ms();
+		if (now >= deadline)
+			return link_fail(errbuf, size, error_r, "timed out");
+		struct pollfd p = { .fd = monitor_link_fd(l), .events = POLLOUT };
+		(void)poll(&p, 1, (int)(deadline - now));
+	}
+}
+
+int monitor_link_open(const struct monitor_server *srv, struct monitor_link **link_r,
+		      cJSON **login_r, enum monitor_fail *fail_r, char *errbuf, size_t size,
+		      const char **error_r)
+{
+	struct monitor_link *l = NULL;
+
+	*fail_r = MONITOR_FAIL_CONNECT;
+	if (monitor_link_start(srv, &l, errbuf, size, error_r) < 0)
+		return -1;
+	if (connect_wait(l, mono_ms() + MONITOR_TIMEOUT_MS, errbuf, size, error_r) < 0 ||
+	    monitor_link_login(l, srv, login_r, fail_r, errbuf, size, error_r) < 0) {
 		monitor_link_close(&l);
 		return -1;
 	}

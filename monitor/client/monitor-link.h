@@ -1,8 +1,12 @@
 /*
  * monitor-link.h: pillarbox-monitor's connection to a status server (docs/status-protocol.md):
  * connect, TLS (implicit, or STARTTLS after the greeting) through pb_conn and the TLS engine,
- * login (password or API key), then JSON lines both ways. Opening blocks (each step has a
- * deadline); after it the caller polls monitor_link_fd and takes what arrived without waiting.
+ * login (password or API key), then JSON lines both ways. monitor_link_open blocks (each step
+ * has a deadline); an event loop instead starts the connect (monitor_link_start), polls
+ * monitor_link_fd for POLLOUT until monitor_link_connected says it is over (its own deadline:
+ * a black-holed address never answers), then logs in (monitor_link_login: TLS, the greeting
+ * and the login, each with a deadline, on a server that answers). After it the caller polls
+ * monitor_link_fd and takes what arrived without waiting.
  * Bounds: a line from the server longer than MONITOR_LINE_MAX is refused (the link fails).
  * OWNS: the connection and its line buffer. THREAD: the caller's.
  */
@@ -28,6 +32,19 @@ enum monitor_fail { MONITOR_FAIL_CONNECT, MONITOR_FAIL_TLS, MONITOR_FAIL_LOGIN, 
 int monitor_link_open(const struct monitor_server *srv, struct monitor_link **link_r,
 		      struct cJSON **login_r, enum monitor_fail *fail_r, char *errbuf, size_t size,
 		      const char **error_r);
+/* The steps of monitor_link_open for an event loop: starts connecting to srv (0 with *link_r,
+ * -1: the name does not resolve, no address could be tried; error_r in errbuf). */
+int monitor_link_start(const struct monitor_server *srv, struct monitor_link **link_r,
+		       char *errbuf, size_t size, const char **error_r);
+/* Never waits: 1 connected, 0 not yet (poll monitor_link_fd for POLLOUT: it may change), -1
+ * failed (error_r in errbuf; close the link). */
+int monitor_link_connected(struct monitor_link *link, char *errbuf, size_t size,
+			   const char **error_r);
+/* On a connected link: TLS (implicit), the greeting (STARTTLS), the login, as
+ * monitor_link_open. 0 with *login_r, -1 with *fail_r and error_r in errbuf (close the link). */
+int monitor_link_login(struct monitor_link *link, const struct monitor_server *srv,
+		       struct cJSON **login_r, enum monitor_fail *fail_r, char *errbuf,
+		       size_t size, const char **error_r);
 /* Closes and frees; *link set NULL. NULL-safe. */
 void monitor_link_close(struct monitor_link **link);
 /* The socket to poll for input. */

@@ -134,6 +134,8 @@ static void method_set(struct monitor_method *x, const cJSON *o)
 		x->total = x->done = x->bytes = 0, x->job[0] = '\0';
 }
 
+static void on_progress(struct monitor_model *m, const cJSON *o);
+
 static void conn_snapshot(struct monitor_model *m, const cJSON *c)
 {
 	const cJSON *x;
@@ -146,6 +148,8 @@ static void conn_snapshot(struct monitor_model *m, const cJSON *c)
 		if (mt != NULL)
 			method_set(mt, x);
 	}
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(c, "progress"))
+	on_progress(m, x); /* the jobs in progress when the snapshot was taken */
 	conn_summary(m);
 	if (cJSON_GetObjectItemCaseSensitive(c, "last_poll_result") != NULL)
 		COPY(m->last_poll_result, str(c, "last_poll_result"));
@@ -222,6 +226,10 @@ static void on_progress(struct monitor_model *m, const cJSON *o)
 
 	if (x == NULL)
 		return;
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "final"))) {
+		x->total = x->done = x->bytes = 0, x->job[0] = '\0'; /* that job ended */
+		return;
+	}
 	COPY(x->job, str(o, "job"));
 	x->done = (uint64_t)num(o, "done");
 	x->total = (uint64_t)num(o, "total");

@@ -110,6 +110,9 @@ static int connection(const struct monitor_app *app, int y)
 			printw(" %llu/%llu msgs %llu KB %.20s", (unsigned long long)x->done,
 			       (unsigned long long)x->total, (unsigned long long)(x->bytes / 1024),
 			       x->job);
+		} else if (strcmp(x->state, "running") == 0 && x->done > 0) { /* total not known */
+			printw("  %llu msgs %llu KB %.20s", (unsigned long long)x->done,
+			       (unsigned long long)(x->bytes / 1024), x->job);
 		} else if (strcmp(x->state, "running") == 0) {
 			printw("  collecting/sending, %u job(s) left", x->jobs_left);
 		} else {

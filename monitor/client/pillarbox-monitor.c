@@ -8,6 +8,9 @@
  * The full-screen loop polls the socket and the terminal and redraws when something came
  * (an event, a reply, a key), or once a minute for the uptime; never on a fast timer. A lost
  * connection is retried by itself with back-off (1 s doubling to 30 s), the reason on screen.
+ * The connect itself is one of the loop's waits (the socket polled for POLLOUT, with
+ * MONITOR_TIMEOUT_MS as deadline): a black-holed address leaves the screen and the keys alive,
+ * "connecting to ..." on the Link line, then the reason.
  * OWNS: the app (its link, its model). THREAD: the one.
  */
 #include "monitor-app.h"
@@ -274,21 +277,48 @@ static void app_subscribe(struct monitor_app *app, int64_t now)
 	app_request(app, q, "subscribe", now);
 }
 
+/* Starts a connect (its end: app_connect_step). */
 static void app_connect(struct monitor_app *app, int64_t now)
 {
-	enum monitor_fail fail;
-	cJSON *login;
 	char err[400], why[600];
 	const char *error;
 
 	snprintf(app->link_state, sizeof(app->link_state), "connecting to %s:%u ...",
 		 app->srv->host, app->srv->port);
-	monitor_ui_draw(app, wall_ms());
-	if (monitor_link_open(app->srv, &app->link, &login, &fail, err, sizeof(err), &error) < 0) {
+	if (monitor_link_start(app->srv, &app->opening, err, sizeof(err), &error) < 0) {
+		snprintf(why, sizeof(why), "%s: %s", fail_words(MONITOR_FAIL_CONNECT), error);
+		app_disconnect(app, why, now);
+		return;
+	}
+	app->opening_deadline = now + MONITOR_TIMEOUT_MS;
+}
+
+/* The connect under way: connected (then the login), failed, or past its deadline. */
+static void app_connect_step(struct monitor_app *app, int64_t now)
+{
+	enum monitor_fail fail = MONITOR_FAIL_CONNECT;
+	cJSON *login;
+	char err[400], why[600];
+	const char *error = "timed out";
+
+	int rc = monitor_link_connected(app->opening, err, sizeof(err), &error);
+	if (rc == 0 && now < app->opening_deadline)
+		return;
+	if (rc > 0) {
+		snprintf(app->link_state, sizeof(app->link_state), "logging in to %s:%u ...",
+			 app->srv->host, app->srv->port);
+		monitor_ui_draw(app, wall_ms());
+		rc = monitor_link_login(app->opening, app->srv, &login, &fail, err, sizeof(err),
+					&error) < 0 ? -1 : 1;
+	}
+	if (rc <= 0) {
+		monitor_link_close(&app->opening);
 		snprintf(why, sizeof(why), "%s: %s", fail_words(fail), error);
 		app_disconnect(app, why, now);
 		return;
 	}
+	app->link = app->opening;
+	app->opening = NULL;
 	app->backoff_s = 0;
 	monitor_model_reset(&app->model);
 	monitor_model_login(&app->model, login);
@@ -456,24 +486,32 @@ static int run_screen(const struct monitor_server *srv)
 	monitor_ui_start();
 	app.retry_at = now;
 	while (!app.quit) {
-		if (app.link == NULL && now >= app.retry_at)
+		if (app.link == NULL && app.opening == NULL && now >= app.retry_at)
 			app_connect(&app, now);
 		monitor_ui_draw(&app, wall_ms());
 		struct pollfd p[2] = { { .fd = STDIN_FILENO, .events = POLLIN },
-				       { .fd = app.link != NULL ? monitor_link_fd(app.link) : -1,
-					 .events = POLLIN } };
-		int64_t wait = 60000 - wall_ms() % 60000;
-		if (app.link == NULL && app.retry_at - now < wait)
-			wait = app.retry_at - now > 0 ? app.retry_at - now : 0;
+				       { .fd = -1, .events = POLLIN } };
+		int64_t wait = 60000 - wall_ms() % 60000, until = app.retry_at;
+		if (app.opening != NULL) {
+			p[1] = (struct pollfd){ .fd = monitor_link_fd(app.opening), .events = POLLOUT };
+			until = app.opening_deadline;
+		} else if (app.link != NULL) {
+			p[1].fd = monitor_link_fd(app.link);
+		}
+		if (app.link == NULL && until - now < wait)
+			wait = until - now > 0 ? until - now : 0;
 		if (app.link == NULL || !app_input(&app, now))
 			poll(p, 2, (int)wait);
 		now = mono_ms();
 		int ch;
 		while ((ch = getch()) != ERR)
 			app_key(&app, ch, now);
+		if (app.opening != NULL)
+			app_connect_step(&app, now);
 		app_input(&app, now);
 	}
 	monitor_ui_stop();
+	monitor_link_close(&app.opening);
 	monitor_link_close(&app.link);
 	monitor_model_deinit(&app.model);
 	return 0;

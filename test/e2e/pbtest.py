@@ -16,7 +16,8 @@ import tempfile
 import time
 
 BUILD = os.environ.get("PB_BUILD_DIR", os.path.join(os.path.dirname(__file__), "../../build"))
-SERVICES = ["smtp", "submission", "submissions", "pop3", "pop3s", "imap", "imaps", "http", "status"]
+SERVICES = ["smtp", "submission", "submissions", "pop3", "pop3s", "imap", "imaps", "http", "status",
+            "statuss"]
 # Bounds on waits that are normally short, generous for the sanitizer build on a machine loaded
 # 15-25 deep (2 cores), where a delivery or a clean stop takes several times longer than alone:
 # a broken daemon still fails, later.

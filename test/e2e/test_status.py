@@ -25,6 +25,7 @@ USER_DEFAULTS = ["view_connection", "view_totals", "view_log", "receive_im", "se
 # `setting set` merges: a test puts back what it changed
 STATUS_DEFAULTS = {"admin_permissions": "all", "user_permissions": ",".join(USER_DEFAULTS),
                    "login_timeout_s": 60, "idle_timeout_s": 1800, "output_budget_kb": 256}
+PROGRESS_KEYS = {"event", "method", "kind", "job", "done", "total", "bytes", "threads", "final"}
 METHOD_KEYS = {"name", "state", "paused", "jobs_left", "last_poll", "last_result", "last_error",
                "next_poll"}
 
@@ -175,7 +176,10 @@ class StatusProtocol(StatusBase):
         self.assertEqual(s["version"], "0.1.0")
         self.assertGreaterEqual(s["sessions"], 1)
         self.assertEqual(set(s["connection"]), {"methods", "state", "last_poll",
-                                                "last_poll_result", "next_poll"})
+                                                "last_poll_result", "next_poll", "progress",
+                                                "sending"})
+        for p in s["connection"]["progress"]:
+            self.assertEqual(set(p), PROGRESS_KEYS - {"event", "final", "threads"})
         self.assertIn(s["connection"]["state"], ("idle", "running"))
         self.assertIn(s["connection"]["last_poll_result"],
                       ("never", "all succeeded", "some failed", "all failed"))
@@ -289,6 +293,11 @@ class StatusProtocol(StatusBase):
                                   "last_poll", "next_poll"})
         self.assertEqual(e["method"], "default")
         self.assertEqual(e["next_poll"], 0)  # nothing scheduled while it runs
+        # the method's send job: its progress, the last one final
+        p = c.event(lambda m: m.get("event") == "progress" and m["final"])
+        self.assertEqual(set(p), PROGRESS_KEYS)
+        self.assertEqual((p["method"], p["kind"], p["job"]), ("default", "send", "queue"))
+        self.assertEqual(p["done"], p["total"])
         done = c.event(lambda m: m.get("event") == "connection" and m["state"] == "idle")
         self.assertNotEqual(done["last_result"], "")
         act = c.event(lambda m: m.get("event") == "activity" and
@@ -319,7 +328,7 @@ class StatusProtocol(StatusBase):
                     "to far@remote.example via 127.0.0.1" in m["text"])
         self.assertTrue(e["text"].startswith("Sent message "), e)
         q = c.event(lambda m: m.get("event") == "queue")
-        self.assertEqual(set(q), {"event", "out_queue", "held"})
+        self.assertEqual(set(q), {"event", "out_queue", "held", "sending"})
         pbtest.wait_until(lambda: self.sink.find(b"Subject: status out"), timeout=30,
                           what="the message at smtp-sink")
         s = c.request("snapshot")

@@ -28,12 +28,13 @@ HOST = "mail.pillarbox.test"
 class TlsCase(unittest.TestCase):
     """One daemon per class (handshakes under ASan are slow enough): no certificate configured,
     so it makes a self-signed one for tls_host (HOST unless a subclass says otherwise); alice is
-    a user of its local domain."""
+    a user of its local domain. extra_config: more bootstrap lines (a subclass's certificate)."""
     tls_host = HOST
+    extra_config = ""
 
     @classmethod
     def setUpClass(cls):
-        cls.d = pbtest.Daemon(extra_config="hostname = %s\n" % cls.tls_host)
+        cls.d = pbtest.Daemon(extra_config="hostname = %s\n%s" % (cls.tls_host, cls.extra_config))
         cls.d.start()
         cls.domain = cls.d.local_domain()
         cls.d.add_user("alice", "alicepw1")
@@ -270,11 +271,13 @@ class SelfSigned(TlsCase):
         self.assertIn("self-signed", out)
 
 
-def make_cert(directory, name, cn):
+def make_cert(directory, name, cn, san=None):
+    """A self-signed certificate for cn (its subjectAltName: DNS:cn, or san) and its key."""
     cert, key = os.path.join(directory, name + ".crt"), os.path.join(directory, name + ".key")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
                     "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/CN=" + cn,
-                    "-addext", "subjectAltName=DNS:" + cn, "-keyout", key, "-out", cert],
+                    "-addext", "subjectAltName=" + (san or "DNS:" + cn), "-keyout", key,
+                    "-out", cert],
                    check=True, capture_output=True, timeout=60)
     os.chmod(key, 0o600)
     return cert, key

@@ -1,7 +1,10 @@
 /*
  * test-conn.c: pb_conn against a loopback listener of the test: lines, then a literal read by
  * byte count that never takes the line after it (pb_conn_read), and pb_conn_poll — 0 while
- * nothing comes (the connection still usable), 1 once something is there or buffered.
+ * nothing comes (the connection still usable), 1 once something is there or buffered. The
+ * connect without waiting (pb_conn_start, pb_conn_connected): 0 while a black-holed port (a
+ * full accept queue drops the SYN) never answers, 1 once connected to a listener, -1 with the
+ * reason for a closed port.
  * OWNS: its sockets. THREAD: main only.
  */
 #include "pb-conn.h"
@@ -9,6 +12,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -65,8 +69,48 @@ static void test_literal_and_poll(void)
 	close(l);
 }
 
+/* Polls c's connect up to timeout_ms: pb_conn_connected's last answer. */
+static int connect_wait(struct pb_conn *c, int timeout_ms, const char **error_r)
+{
+	int rc;
+
+	for (int waited = 0; (rc = pb_conn_connected(c, error_r)) == 0 && waited < timeout_ms;
+	     waited += 10) {
+		struct pollfd p = { .fd = pb_conn_fd(c), .events = POLLOUT };
+		(void)poll(&p, 1, 10);
+	}
+	return rc;
+}
+
+static void test_connect_without_waiting(void)
+{
+	struct pb_conn *c = NULL, *fill = NULL, *held = NULL;
+	const char *error;
+	uint16_t port;
+
+	int l = listener(&port); /* backlog 1: two connections fill its accept queue */
+	CHECK_INT(pb_conn_start("127.0.0.1", port, &c, &error), 0);
+	CHECK_INT(connect_wait(c, 5000, &error), 1);
+	CHECK_INT(pb_conn_write(c, "x", 1, 5000, &error), 0);
+	CHECK_INT(pb_conn_start("127.0.0.1", port, &fill, &error), 0);
+	CHECK_INT(connect_wait(fill, 5000, &error), 1);
+	CHECK_INT(pb_conn_start("127.0.0.1", port, &held, &error), 0);
+	CHECK_INT(connect_wait(held, 300, &error), 0); /* its SYN dropped: not over */
+	pb_conn_close(&held);
+	pb_conn_close(&fill);
+	pb_conn_close(&c);
+	close(l); /* the port closed: refused */
+	CHECK_INT(pb_conn_start("127.0.0.1", port, &c, &error), 0);
+	CHECK_INT(connect_wait(c, 5000, &error), -1);
+	CHECK(strstr(error, "refused") != NULL);
+	pb_conn_close(&c);
+	CHECK_INT(pb_conn_start("no-such-host.invalid", port, &c, &error), -1);
+	CHECK(c == NULL);
+}
+
 static const struct pb_test_case cases[] = {
 	{ "literal_and_poll", test_literal_and_poll },
+	{ "connect_without_waiting", test_connect_without_waiting },
 };
 
 PB_TEST_MAIN(cases)

@@ -5,7 +5,9 @@
  * subscribed to "activity" only; connection and queue events go to their topics (the queue's
  * summed over shards); an instant message reaches every session of its recipient that may
  * receive IM and none other, an offline recipient is NOTFOUND, and so is one whose session
- * ended.
+ * ended. Progress: a job's updates are coalesced by the sender (the final one always goes),
+ * pushed to "connection" (a send job's with the queue's transactions in flight as threads),
+ * and kept for the snapshot's figures until the final one.
  */
 #include "pb-test.h"
 #include "statushub-actor.h"
@@ -136,6 +138,7 @@ static void test_activity_log(void)
 	CHECK(fig.items.v[0].time_ms > 0);
 	CHECK_INT(fig.sessions, 2);
 	pb_rec_status_item_list_clear(&fig.items);
+	pb_rec_status_progress_list_clear(&fig.progress);
 	for (int i = 0; i < 150; i++) {
 		char want[32];
 		snprintf(want, sizeof(want), "Sent message %d", i);
@@ -157,10 +160,11 @@ static void test_topics(void)
 	start(&f);
 	CHECK_INT(session(&f, 3, "admin", false, "connection queue"), PB_OK);
 	CHECK_INT(statushub_client_conn(f.rt, &c), 0);
-	CHECK_INT(statushub_client_queue(f.rt, 0, 2, 3, 1), 0);
-	CHECK_INT(statushub_client_queue(f.rt, 1, 2, 4, 0), 0);
+	CHECK_INT(statushub_client_queue(f.rt, 0, 2, 3, 1, 1), 0);
+	CHECK_INT(statushub_client_queue(f.rt, 1, 2, 4, 0, 2), 0);
 	figures(&f, &fig);
 	pb_rec_status_item_list_clear(&fig.items);
+	pb_rec_status_progress_list_clear(&fig.progress);
 	CHECK_INT(next_push(&f, WAIT_MS, event, "state", v), 3);
 	CHECK_STR(event, "connection");
 	CHECK_STR(v, "running");
@@ -168,7 +172,7 @@ static void test_topics(void)
 	CHECK_STR(event, "queue");
 	struct pb_msg m;
 	REQUIRE(pb_inbox_recv(f.in, &m, WAIT_MS) == 1);
-	CHECK(strstr(m.u.status_push_evt.json, "\"out_queue\":7,\"held\":1") != NULL);
+	CHECK(strstr(m.u.status_push_evt.json, "\"out_queue\":7,\"held\":1,\"sending\":3") != NULL);
 	pb_msg_free(&m);
 	stop(&f);
 }
@@ -199,7 +203,81 @@ static void test_instant_messages(void)
 	stop(&f);
 }
 
+/* The next push's JSON (the caller frees it), or NULL. */
+static cJSON *next_json(struct fixture *f)
+{
+	struct pb_msg m;
+
+	if (pb_inbox_recv(f->in, &m, WAIT_MS) != 1)
+		return NULL;
+	cJSON *o = cJSON_Parse(m.u.status_push_evt.json);
+	pb_msg_free(&m);
+	return o;
+}
+
+static double num(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItem(o, k);
+	return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+static void test_progress(void)
+{
+	struct fixture f;
+	struct statushub_figures fig;
+	struct statushub_progress p = { .method = "isp", .kind = "collect", .job = "pop1" };
+	struct statushub_progress q = { .method = "isp", .kind = "send", .job = "queue" };
+
+	start(&f);
+	CHECK_INT(session(&f, 8, "admin", false, "connection queue"), PB_OK);
+	CHECK_INT(statushub_client_queue(f.rt, 0, 1, 5, 0, 2), 0);
+	p.total = 10;
+	for (p.done = 1; p.done <= STATUSHUB_PROGRESS_BURST; p.done++) /* a burst goes... */
+		CHECK_INT(statushub_client_progress(f.rt, &p, false), 1);
+	/* ...the next within STATUSHUB_PROGRESS_MS: coalesced (dropped) */
+	CHECK_INT(statushub_client_progress(f.rt, &p, false), 0);
+	p.done = 1 + STATUSHUB_PROGRESS_BURST;
+	q.total = 5;
+	q.done = 1;
+	CHECK_INT(statushub_client_progress(f.rt, &q, false), 1);
+	figures(&f, &fig);
+	REQUIRE(fig.progress.n == 2);
+	CHECK_STR(fig.progress.v[0].job, "pop1");
+	CHECK_INT(fig.progress.v[0].done, STATUSHUB_PROGRESS_BURST);
+	CHECK_INT(fig.progress.v[0].total, 10);
+	CHECK_INT(fig.sending, 2);
+	pb_rec_status_progress_list_clear(&fig.progress);
+	pb_rec_status_item_list_clear(&fig.items);
+	p.done = 10;
+	p.bytes = 4096;
+	CHECK_INT(statushub_client_progress(f.rt, &p, true), 1); /* final: never coalesced */
+	cJSON *o = next_json(&f); /* the hub's own queue event first */
+	CHECK(o != NULL && num(o, "sending") == 2);
+	cJSON_Delete(o);
+	for (int i = 1; i <= STATUSHUB_PROGRESS_BURST; i++) {
+		o = next_json(&f);
+		CHECK(o != NULL && num(o, "done") == i && num(o, "total") == 10);
+		CHECK_STR(cJSON_GetObjectItem(o, "event")->valuestring, "progress");
+		CHECK_STR(cJSON_GetObjectItem(o, "method")->valuestring, "isp");
+		cJSON_Delete(o);
+	}
+	o = next_json(&f);
+	CHECK(o != NULL && num(o, "threads") == 2 && num(o, "done") == 1);
+	cJSON_Delete(o);
+	o = next_json(&f);
+	CHECK(o != NULL && num(o, "done") == 10 && num(o, "bytes") == 4096);
+	CHECK(cJSON_IsTrue(cJSON_GetObjectItem(o, "final")));
+	cJSON_Delete(o);
+	figures(&f, &fig);
+	REQUIRE(fig.progress.n == 1); /* the finished job forgotten */
+	CHECK_STR(fig.progress.v[0].kind, "send");
+	pb_rec_status_progress_list_clear(&fig.progress);
+	pb_rec_status_item_list_clear(&fig.items);
+	stop(&f);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "progress", test_progress },
 	{ "activity_log", test_activity_log },
 	{ "topics", test_topics },
 	{ "instant_messages", test_instant_messages },

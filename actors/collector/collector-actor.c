@@ -139,7 +139,7 @@ static void op_reply(struct pb_actor *a, struct collector_state *s, struct pb_ms
 	pb_info("collector", "event=fetch_reply collector=%s user_id=%llu result=%s reason=%s",
 		PB_LOGQ(name), (unsigned long long)user_id, pb_status_name(code),
 		PB_LOGQ(code == PB_OK ? "" : error));
-	if (code == PB_OK && collector_client_run_send(&tx, name, 0, &error) < 0)
+	if (code == PB_OK && collector_client_run_send(&tx, name, 0, "", &error) < 0)
 		pb_warn("collector", "event=run_not_asked collector=%s reason=%s", PB_LOGQ(name),
 			PB_LOGQ(error)); /* marked: the next run fetches it */
 	pb_reply_status(a, m, code, code == PB_OK ? "" : error);

@@ -10,7 +10,8 @@ build_pkgs=(build-essential cmake ninja-build pkg-config
     libsystemd-dev zlib1g-dev libc-ares-dev libhttp-parser-dev libncurses-dev)
 test_pkgs=(clang libclang-rt-14-dev python3 python3-dnslib curl swaks fetchmail openssl
     dovecot-pop3d dovecot-lmtpd dovecot-imapd postfix procps fiu-utils util-linux logrotate systemd
-    libnet-ssleay-perl libio-socket-ssl-perl isync offlineimap3 mutt getmail6 tmux rspamd)
+    libnet-ssleay-perl libio-socket-ssl-perl isync offlineimap3 mutt getmail6 tmux rspamd
+    node-dompurify chromium chromium-driver python3-selenium)
 # dpkg-buildpackage with debian/; the package's own maintainer scripts need adduser.
 package_pkgs=(dpkg-dev debhelper adduser)
 

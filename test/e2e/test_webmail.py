@@ -1,0 +1,347 @@
+"""End to end: webmail (issue 15 item 4) — the /api/mail/ endpoints with urllib and the /mail/
+page in headless Chromium. Mail comes in over SMTP (smtplib). Checked: folders with counts and
+unseen, paging in each sort order (pages join to the whole folder, in order, no repeats),
+reading (headers, text, attachments) and an attachment's download (octet-stream, attachment
+disposition), search, flags, delete to Trash and from Trash, move, one account never reaching
+another's mail, CSRF and login on every change; in the browser: log in, read a mail, and a
+hostile HTML mail (script, img onerror, javascript: link, CSS url() exfiltration, remote image)
+that runs nothing and loads nothing from the "remote" listener this test runs."""
+import email.message
+import http.server
+import json
+import os
+import smtplib
+import sys
+import tempfile
+import threading
+import unittest
+import urllib.error
+import urllib.parse
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(__file__))
+import pbtest  # noqa: E402
+
+
+class Api:
+    """A login's cookie and CSRF token over urllib."""
+
+    def __init__(self, port):
+        self.base = "http://127.0.0.1:%d" % port
+        self.cookie = None
+        self.csrf = None
+
+    def call(self, method, path, body=None, csrf=True, raw=False):
+        req = urllib.request.Request(self.base + path, method=method)
+        if body is not None:
+            req.data = json.dumps(body).encode()
+            req.add_header("Content-Type", "application/json")
+        if self.cookie:
+            req.add_header("Cookie", self.cookie)
+        if csrf and self.csrf and method != "GET":
+            req.add_header("X-CSRF-Token", self.csrf)
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                status, headers, data = r.status, r.headers, r.read()
+        except urllib.error.HTTPError as e:
+            status, headers, data = e.code, e.headers, e.read()
+        if headers.get("Set-Cookie"):
+            self.cookie = headers["Set-Cookie"].split(";", 1)[0]
+        if raw:
+            return status, headers, data
+        return status, (json.loads(data) if data else None)
+
+    def login(self, user, password):
+        status, me = self.call("POST", "/api/login", {"user": user, "password": password})
+        assert status == 200, me
+        self.csrf = me["csrf"]
+        return self
+
+
+def folder_path(name):
+    return "/api/mail/folders/" + urllib.parse.quote(urllib.parse.quote(name, safe=""), safe="")
+
+
+class Remote(http.server.BaseHTTPRequestHandler):
+    """The "remote" host of the hostile mail: every request it gets is recorded."""
+    seen = []
+
+    def do_GET(self):
+        Remote.seen.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Type", "image/gif")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+class WebmailBase(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.d = pbtest.Daemon()
+        cls.d.start()
+        cls.d.add_user("bob", "bob-secret-1")
+        cls.d.add_user("carol", "carol-secret-1")
+        cls.domain = cls.d.cli("domain", "list")[1].split()[0]
+        cls.port = cls.d.ports["http"]
+        cls.remote = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Remote)
+        threading.Thread(target=cls.remote.serve_forever, daemon=True).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.remote.shutdown()
+        cls.remote.server_close()
+        cls.d.stop()
+        cls.d.cleanup()
+
+    def send(self, to, msg):
+        with smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=60) as s:
+            s.send_message(msg, "sender@example.org", [to + "@" + self.domain])
+
+    def wait_inbox(self, api, n):
+        def count():
+            status, folders = api.call("GET", "/api/mail/folders")
+            inbox = [f for f in folders if f["name"] == "INBOX"] if status == 200 else []
+            return inbox and inbox[0]["messages"] >= n
+        pbtest.wait_until(count, timeout=pbtest.DELIVERY_TIMEOUT, what="%d messages" % n)
+
+    def plain(self, subject, body="hello\n"):
+        m = email.message.EmailMessage()
+        m["From"] = "Sender <sender@example.org>"
+        m["To"] = "someone@" + self.domain
+        m["Subject"] = subject
+        m.set_content(body)
+        return m
+
+
+class TestApi(WebmailBase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.bob = Api(cls.port).login("bob", "bob-secret-1")
+        for i in range(7):
+            m = email.message.EmailMessage()
+            m["From"] = "Sender %d <s%d@example.org>" % (i, i)
+            m["Subject"] = "paging %d" % i
+            m.set_content("body %d " % i + "x" * (100 * ((i * 3) % 7)))
+            WebmailBase.send(cls, "bob", m)
+        att = email.message.EmailMessage()
+        att["From"] = "a@example.org"
+        att["Subject"] = "with an attachment"
+        att.set_content("see the file: zebra-word\n")
+        att.add_attachment(b"\x00\x01binary\xffdata", maintype="application",
+                           subtype="octet-stream", filename="data.bin")
+        WebmailBase.send(cls, "bob", att)
+        WebmailBase.wait_inbox(cls, cls.bob, 8)
+
+    def page_all(self, sort, order, limit=3):
+        got, after = [], None
+        while True:
+            q = {"sort": sort, "order": order, "limit": limit}
+            if after:
+                q["after"] = after
+            status, page = self.bob.call("GET", folder_path("INBOX") + "/messages?" +
+                                         urllib.parse.urlencode(q))
+            self.assertEqual(status, 200, page)
+            self.assertLessEqual(len(page["messages"]), limit)
+            got += page["messages"]
+            if len(page["messages"]) < limit:
+                return got
+            after = page["messages"][-1]["uid"]
+
+    def test_folders_with_counts(self):
+        status, folders = self.bob.call("GET", "/api/mail/folders")
+        self.assertEqual(status, 200)
+        inbox = [f for f in folders if f["name"] == "INBOX"][0]
+        self.assertGreaterEqual(inbox["messages"], 8)
+        self.assertGreaterEqual(inbox["unseen"], 1)
+
+    def test_paging_in_every_order(self):
+        for sort, key in (("uid", "uid"), ("date", "arrived_ms"), ("size", "size")):
+            for order in ("asc", "desc"):
+                rows = self.page_all(sort, order)
+                uids = [m["uid"] for m in rows]
+                self.assertEqual(len(uids), len(set(uids)), (sort, order))
+                keys = [(m[key], m["uid"]) for m in rows]
+                self.assertEqual(keys, sorted(keys, reverse=order == "desc"), (sort, order))
+                self.assertGreaterEqual(len(rows), 8)
+        first = self.page_all("uid", "asc")[0]
+        self.assertTrue(first["subject"].startswith("paging"), first)
+        self.assertIn("s0@example.org", first["from"])
+
+    def test_bad_parameters(self):
+        for q in ("limit=0", "limit=201", "sort=colour", "order=up", "after=x"):
+            status, body = self.bob.call("GET", folder_path("INBOX") + "/messages?" + q)
+            self.assertEqual(status, 400, q)
+            self.assertIn("error", body)
+        status, _ = self.bob.call("GET", folder_path("Nowhere") + "/messages")
+        self.assertEqual(status, 404)
+
+    def find(self, subject):
+        status, page = self.bob.call("GET", folder_path("INBOX") + "/messages?limit=200")
+        return [m for m in page["messages"] if m["subject"] == subject][0]
+
+    def test_read_and_download(self):
+        m = self.find("with an attachment")
+        status, msg = self.bob.call("GET", folder_path("INBOX") + "/messages/%d" % m["uid"])
+        self.assertEqual(status, 200, msg)
+        self.assertIn("zebra-word", msg["text"])
+        self.assertEqual(msg["subject"], "with an attachment")
+        self.assertEqual([a["name"] for a in msg["attachments"]], ["data.bin"])
+        part = msg["attachments"][0]["part"]
+        status, headers, data = self.bob.call(
+            "GET", folder_path("INBOX") + "/messages/%d/parts/%s" % (m["uid"], part), raw=True)
+        self.assertEqual(status, 200)
+        self.assertEqual(data, b"\x00\x01binary\xffdata")
+        self.assertEqual(headers["Content-Type"], "application/octet-stream")
+        self.assertTrue(headers["Content-Disposition"].startswith("attachment;"))
+        status, _ = self.bob.call("GET", folder_path("INBOX") + "/messages/%d/parts/9" % m["uid"])
+        self.assertEqual(status, 404)
+
+    def test_search(self):
+        status, page = self.bob.call("GET", folder_path("INBOX") + "/messages?q=zebra-word")
+        self.assertEqual(status, 200, page)
+        self.assertEqual([m["subject"] for m in page["messages"]], ["with an attachment"])
+
+    def test_flags_move_delete(self):
+        self.send("bob", self.plain("to be moved"))
+        pbtest.wait_until(lambda: self.find_or_none("to be moved"), timeout=pbtest.DELIVERY_TIMEOUT)
+        m = self.find("to be moved")
+        path = folder_path("INBOX") + "/messages/%d" % m["uid"]
+        self.assertEqual(self.bob.call("PATCH", path, {"seen": True, "flagged": True})[0], 204)
+        self.assertEqual(sorted(self.find("to be moved")["flags"]), ["flagged", "seen"])
+        self.assertEqual(self.bob.call("PATCH", path, {"flagged": False})[0], 204)
+        self.assertEqual(self.find("to be moved")["flags"], ["seen"])
+        self.assertEqual(self.bob.call("PATCH", path, {"colour": True})[0], 400)
+        status, moved = self.bob.call("DELETE", path)
+        self.assertEqual(status, 204)
+        self.assertIsNone(self.find_or_none("to be moved"))
+        status, page = self.bob.call("GET", folder_path("Trash") + "/messages")
+        trashed = [x for x in page["messages"] if x["subject"] == "to be moved"]
+        self.assertEqual(len(trashed), 1)
+        tpath = folder_path("Trash") + "/messages/%d" % trashed[0]["uid"]
+        status, moved = self.bob.call("POST", tpath + "/move", {"to": "INBOX"})
+        self.assertEqual(status, 200, moved)
+        self.assertIsNotNone(self.find_or_none("to be moved"))
+        back = folder_path("INBOX") + "/messages/%d" % moved["uid"]
+        self.assertEqual(self.bob.call("DELETE", back)[0], 204)
+        status, page = self.bob.call("GET", folder_path("Trash") + "/messages")
+        uid = [x for x in page["messages"] if x["subject"] == "to be moved"][0]["uid"]
+        self.assertEqual(self.bob.call("DELETE", folder_path("Trash") + "/messages/%d" % uid)[0], 204)
+        status, page = self.bob.call("GET", folder_path("Trash") + "/messages")
+        self.assertEqual([x for x in page["messages"] if x["subject"] == "to be moved"], [])
+
+    def find_or_none(self, subject):
+        status, page = self.bob.call("GET", folder_path("INBOX") + "/messages?limit=200")
+        rows = [m for m in page["messages"] if m["subject"] == subject]
+        return rows[0] if rows else None
+
+    def test_another_mailbox_is_out_of_reach(self):
+        carol = Api(self.port).login("carol", "carol-secret-1")
+        m = self.find("with an attachment")
+        status, _ = carol.call("GET", folder_path("INBOX") + "/messages/%d" % m["uid"])
+        self.assertEqual(status, 404)
+        status, page = carol.call("GET", folder_path("INBOX") + "/messages")
+        self.assertEqual((status, page["messages"]), (200, []))
+        status, _ = carol.call("DELETE", folder_path("INBOX") + "/messages/%d" % m["uid"])
+        self.assertEqual(self.find("with an attachment")["uid"], m["uid"])
+        nobody = Api(self.port)
+        self.assertEqual(nobody.call("GET", "/api/mail/folders")[0], 401)
+
+    def test_csrf_on_every_change(self):
+        m = self.find("with an attachment")
+        path = folder_path("INBOX") + "/messages/%d" % m["uid"]
+        for method, suffix, body in (("PATCH", "", {"flagged": True}), ("DELETE", "", None),
+                                     ("POST", "/move", {"to": "Trash"})):
+            status, err = self.bob.call(method, path + suffix, body, csrf=False)
+            self.assertEqual(status, 403, (method, err))
+        self.assertEqual(self.find("with an attachment")["flags"].count("flagged"), 0)
+
+
+HOSTILE = """<html><head><style>body { background: url(http://127.0.0.1:%(p)d/css-bg); }
+@import url(http://127.0.0.1:%(p)d/css-import);</style></head><body>
+<p id="marker">hostile-marker</p>
+<script>window.top.document.title = "pwned"; fetch("http://127.0.0.1:%(p)d/script");</script>
+<img src="x" onerror="window.top.document.title='pwned';new Image().src='http://127.0.0.1:%(p)d/onerror'">
+<img src="http://127.0.0.1:%(p)d/remote-image">
+<a id="jslink" href="javascript:alert(1)">click</a>
+<div style="background-image: url('http://127.0.0.1:%(p)d/inline-css')">styled</div>
+<form action="http://127.0.0.1:%(p)d/form"><input name="x"></form>
+</body></html>"""
+
+
+class TestBrowser(WebmailBase):
+    def setUp(self):
+        import webdriver
+        self.wd = webdriver
+        self.tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(self.tmp.cleanup)
+        self.driver = webdriver.start_browser(self.tmp.name)
+        self.addCleanup(self.driver.quit)
+
+    def login(self):
+        from selenium.webdriver.common.by import By
+        self.driver.get("http://127.0.0.1:%d/mail/" % self.port)
+        self.wd.wait_for(self.driver, "#login-user").send_keys("bob")
+        self.driver.find_element(By.ID, "login-password").send_keys("bob-secret-1")
+        self.driver.find_element(By.CSS_SELECTOR, "#login button").click()
+        self.wd.wait_for(self.driver, "#folders a")
+
+    def open_subject(self, subject):
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        def row(d):
+            for tr in d.find_elements(By.CSS_SELECTOR, "#messages tbody tr"):
+                if subject in tr.text:
+                    return tr
+            return False
+        WebDriverWait(self.driver, 30).until(row).click()
+        WebDriverWait(self.driver, 30).until(
+            lambda d: subject in d.find_element(By.ID, "headers").text)
+
+    def test_read_and_hostile_html(self):
+        from selenium.common.exceptions import NoAlertPresentException
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support.ui import WebDriverWait
+        api = Api(self.port).login("bob", "bob-secret-1")
+        self.send("bob", self.plain("a plain one", "plain text body here\n"))
+        h = email.message.EmailMessage()
+        h["From"] = "evil@example.org"
+        h["Subject"] = "hostile html"
+        h.set_content("text version")
+        h.add_alternative(HOSTILE % {"p": self.remote.server_address[1]}, subtype="html")
+        self.send("bob", h)
+        self.wait_inbox(api, 2)
+        try:
+            self.login()
+            self.open_subject("a plain one")
+            self.assertIn("plain text body here", self.driver.find_element(By.ID, "text-body").text)
+            self.wd.screenshot(self.driver, "webmail")
+            self.open_subject("hostile html")
+            frame = self.wd.wait_for(self.driver, "#html-body")
+            self.driver.switch_to.frame(frame)
+            marker = WebDriverWait(self.driver, 30).until(
+                lambda d: d.find_elements(By.ID, "marker"))
+            self.assertEqual(marker[0].text, "hostile-marker")
+            body = self.driver.find_element(By.TAG_NAME, "body").get_attribute("innerHTML")
+            for bad in ("<script", "onerror", "javascript:", "url(", "<form", "127.0.0.1"):
+                self.assertNotIn(bad, body)
+            self.driver.switch_to.default_content()
+            self.wd.screenshot(self.driver, "webmail")
+            with self.assertRaises(NoAlertPresentException):
+                self.driver.switch_to.alert.text
+            self.assertEqual(self.driver.title, "Pillarbox webmail")
+            # the page's own CSP reports nothing loaded: the frame's resources are its own
+            loaded = self.driver.execute_script(
+                "return performance.getEntriesByType('resource').map(e => e.name)")
+            self.assertEqual([u for u in loaded if ":%d/" % self.remote.server_address[1] in u], [])
+            self.assertEqual(Remote.seen, [])
+        except Exception:
+            self.wd.screenshot(self.driver, "webmail")
+            raise
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

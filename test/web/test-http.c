@@ -291,7 +291,10 @@ static void test_assets(void)
 	struct web_assets *a = NULL;
 	char *error = NULL;
 	REQUIRE(web_assets_load(dir, &a, &error) == 0);
-	CHECK_INT(web_assets_count(a), 3);
+	/* the three files, and node-dompurify's served as /mail/purify.min.js (a Depends) */
+	CHECK_INT(web_assets_count(a), 4);
+	REQUIRE(web_assets_find(a, "/mail/purify.min.js") != NULL);
+	CHECK_STR(web_assets_find(a, "/mail/purify.min.js")->type, "text/javascript; charset=utf-8");
 	const struct web_asset *w = web_assets_find(a, "/");
 	REQUIRE(w != NULL);
 	CHECK_STR(w->path, "/index.html");

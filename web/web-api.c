@@ -114,6 +114,16 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 #define S_MAIL_MOVE_IN                                                                     \
 	"{\"type\":\"object\",\"required\":[\"to\"],\"properties\":{"                      \
 	"\"to\":{\"type\":\"string\"}}}"
+#define S_MAIL_SEND_IN                                                                     \
+	"{\"type\":\"object\",\"properties\":{\"to\":{\"type\":\"string\"},"                \
+	"\"cc\":{\"type\":\"string\"},\"subject\":{\"type\":\"string\"},"                   \
+	"\"text\":{\"type\":\"string\"},\"in_reply_to\":{\"type\":\"string\"},"             \
+	"\"attachments\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{" \
+	"\"name\":{\"type\":\"string\"},\"type\":{\"type\":\"string\"},"                    \
+	"\"data\":{\"type\":\"string\",\"format\":\"byte\"}}}}}}"
+#define S_MAIL_SENT                                                                        \
+	"{\"type\":\"object\",\"properties\":{\"queued\":{\"type\":\"integer\"},"           \
+	"\"uid\":{\"type\":\"integer\"}}}"
 #define S_MAIL_MOVED                                                                       \
 	"{\"type\":\"object\",\"properties\":{\"folder\":{\"type\":\"string\"},"            \
 	"\"uid\":{\"type\":\"integer\"}}}"
@@ -188,6 +198,13 @@ static const struct web_route routes[] = {
 	{ HTTP_VERB_DELETE, "/api/mail/folders/{folder}/messages/{uid}", WEB_USER, "mail",
 	  "Delete a message: to Trash, or from Trash for good", NULL, NULL, 204,
 	  web_mail_delete },
+	{ HTTP_VERB_POST, "/api/mail/send", WEB_USER, "mail",
+	  "Send a message (to and cc: comma-separated addresses; attachments' data base64; "
+	  "at most 1 MB in all) through the submission path; a copy goes to Sent",
+	  S_MAIL_SEND_IN, S_MAIL_SENT, 202, web_mail_send },
+	{ HTTP_VERB_POST, "/api/mail/drafts", WEB_USER, "mail",
+	  "Save a message as a draft in Drafts (the body as for sending)", S_MAIL_SEND_IN,
+	  S_MAIL_SENT, 201, web_mail_draft },
 	/* ---- end of webmail ---- */
 	{ HTTP_VERB_GET, "/api/openapi.json", WEB_PUBLIC, "meta", "This API's OpenAPI 3 document",
 	  NULL, "{\"type\":\"object\"}", 200, api_openapi },

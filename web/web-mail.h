@@ -11,6 +11,9 @@
 
 /* The largest message the webmail reads whole (a bigger one: 413). */
 #define WEB_MAIL_READ_MAX (32u << 20)
+/* The largest message the webmail sends or saves as a draft, attachments included (one spool
+ * put). */
+#define WEB_MAIL_SEND_MAX (1u << 20)
 /* A message page holds at most this many messages. */
 #define WEB_MAIL_PAGE_MAX 200
 
@@ -40,6 +43,11 @@ void web_mail_delete(struct web_session *ws, const struct http_request *q);
 void web_mail_read(struct web_session *ws, const struct http_request *q);
 /* GET /api/mail/folders/{folder}/messages/{uid}/parts/{part} (web-mail-read.c) */
 void web_mail_part(struct web_session *ws, const struct http_request *q);
+
+/* POST /api/mail/send: compose and send (web-mail-send.c); 202 {queued, uid (in Sent)} */
+void web_mail_send(struct web_session *ws, const struct http_request *q);
+/* POST /api/mail/drafts: the same message saved in Drafts; 201 {uid} */
+void web_mail_draft(struct web_session *ws, const struct http_request *q);
 
 /* The value of query parameter name, percent- and '+'-decoded (allocated), or NULL. */
 char *web_query_param(const struct http_request *q, const char *name);

@@ -7,7 +7,11 @@ another's mail, CSRF and login on every change; in the browser: log in, read a m
 hostile HTML mail (script, img onerror, javascript: link, CSS url() exfiltration, remote image)
 that runs nothing and loads nothing from the "remote" listener this test runs."""
 import email.message
+import base64
+import email
+import email.policy
 import http.server
+import imaplib
 import json
 import os
 import smtplib
@@ -113,6 +117,30 @@ class WebmailBase(unittest.TestCase):
         m["Subject"] = subject
         m.set_content(body)
         return m
+
+
+    def imap_find(self, user, password, folder, subject):
+        """The message of folder with that subject, over IMAP (parsed), or None."""
+        with imaplib.IMAP4("127.0.0.1", self.d.ports["imap"], timeout=60) as c:
+            c.login(user, password)
+            c.select(folder)
+            typ, data = c.uid("SEARCH", None, "SUBJECT", '"%s"' % subject)
+            uids = data[0].split()
+            if not uids:
+                return None
+            typ, data = c.uid("FETCH", uids[-1], "(RFC822)")
+            return email.message_from_bytes(data[0][1], policy=email.policy.default)
+
+    def wait_imap(self, user, password, folder, subject):
+        found = []
+
+        def there():
+            m = self.imap_find(user, password, folder, subject)
+            if m is not None:
+                found.append(m)
+            return m is not None
+        pbtest.wait_until(there, timeout=pbtest.DELIVERY_TIMEOUT, what=subject)
+        return found[0]
 
 
 class TestApi(WebmailBase):
@@ -249,6 +277,39 @@ class TestApi(WebmailBase):
         nobody = Api(self.port)
         self.assertEqual(nobody.call("GET", "/api/mail/folders")[0], 401)
 
+    def test_send_and_draft(self):
+        att = base64.b64encode(b"attached \x00 bytes").decode()
+        body = {"to": "carol@" + self.domain, "subject": "from webmail \u00e9", "text": "hi carol\n",
+                "attachments": [{"name": "notes.bin", "type": "application/octet-stream",
+                                 "data": att}]}
+        status, sent = self.bob.call("POST", "/api/mail/send", body)
+        self.assertEqual(status, 202, sent)
+        m = self.wait_imap("carol", "carol-secret-1", "INBOX", "from webmail")
+        self.assertEqual(m["Subject"], "from webmail \u00e9")
+        self.assertEqual(m["From"], "bob@" + self.domain)
+        self.assertEqual(m.get_body(("plain",)).get_content(), "hi carol\n")
+        files = list(m.iter_attachments())
+        self.assertEqual([(f.get_filename(), f.get_payload(decode=True)) for f in files],
+                         [("notes.bin", b"attached \x00 bytes")])
+        self.assertIsNotNone(self.imap_find("bob", "bob-secret-1", "Sent", "from webmail"))
+        status, saved = self.bob.call("POST", "/api/mail/drafts", {"subject": "half written",
+                                                                   "text": "later"})
+        self.assertEqual(status, 201, saved)
+        status, page = self.bob.call("GET", folder_path("Drafts") + "/messages")
+        draft = [x for x in page["messages"] if x["subject"] == "half written"]
+        self.assertEqual(sorted(draft[0]["flags"]), ["draft", "seen"])
+        for bad in ({"to": "nobody-here@" + self.domain, "subject": "x"}, {"to": "not an address"},
+                    {"to": "carol@" + self.domain, "subject": "a\r\nBcc: x@example.org"},
+                    {"to": "carol@" + self.domain, "attachments": [{"name": "a", "data": "!!"}]},
+                    {"subject": "no recipient"}):
+            status, err = self.bob.call("POST", "/api/mail/send", bad)
+            self.assertEqual(status, 400, (bad, err))
+        status, _ = self.bob.call("POST", "/api/mail/send", body, csrf=False)
+        self.assertEqual(status, 403)
+        # under web.max_body_kb as JSON, over the 1 MB message once MIME-encoded
+        big = dict(body, attachments=[{"name": "big", "data": base64.b64encode(b"x" * 780000).decode()}])
+        self.assertEqual(self.bob.call("POST", "/api/mail/send", big, raw=True)[0], 413)
+
     def test_csrf_on_every_change(self):
         m = self.find("with an attachment")
         path = folder_path("INBOX") + "/messages/%d" % m["uid"]
@@ -306,7 +367,10 @@ class TestBrowser(WebmailBase):
         from selenium.webdriver.common.by import By
         from selenium.webdriver.support.ui import WebDriverWait
         api = Api(self.port).login("bob", "bob-secret-1")
-        self.send("bob", self.plain("a plain one", "plain text body here\n"))
+        plain = self.plain("a plain one", "plain text body here\n")
+        plain.replace_header("From", "Carol <carol@%s>" % self.domain)
+        plain["Message-ID"] = "<plain-one@example.org>"
+        self.send("bob", plain)
         h = email.message.EmailMessage()
         h["From"] = "evil@example.org"
         h["Subject"] = "hostile html"
@@ -338,9 +402,34 @@ class TestBrowser(WebmailBase):
                 "return performance.getEntriesByType('resource').map(e => e.name)")
             self.assertEqual([u for u in loaded if ":%d/" % self.remote.server_address[1] in u], [])
             self.assertEqual(Remote.seen, [])
+            self.reply_with_attachment()
         except Exception:
             self.wd.screenshot(self.driver, "webmail")
             raise
+
+
+    def reply_with_attachment(self):
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support.ui import WebDriverWait
+        self.open_subject("a plain one")
+        self.driver.find_element(By.ID, "reply").click()
+        self.wd.wait_for(self.driver, "#composer")
+        self.assertEqual(self.driver.find_element(By.ID, "c-to").get_attribute("value"),
+                         "carol@" + self.domain)
+        path = os.path.join(self.tmp.name, "reply-attachment.txt")
+        with open(path, "wb") as f:
+            f.write(b"the attached reply file\n")
+        self.driver.find_element(By.ID, "c-files").send_keys(path)
+        self.driver.find_element(By.ID, "c-text").send_keys("my answer\n")
+        self.driver.find_element(By.ID, "c-send").click()
+        WebDriverWait(self.driver, 60).until(lambda d: d.find_element(By.ID, "status").text == "Sent.")
+        self.wd.screenshot(self.driver, "webmail")
+        m = self.wait_imap("carol", "carol-secret-1", "INBOX", "Re: a plain one")
+        self.assertIn("my answer", m.get_body(("plain",)).get_content())
+        self.assertIn("> plain text body here", m.get_body(("plain",)).get_content())
+        self.assertEqual(m["In-Reply-To"], "<plain-one@example.org>")
+        files = [(f.get_filename(), f.get_payload(decode=True)) for f in m.iter_attachments()]
+        self.assertEqual(files, [("reply-attachment.txt", b"the attached reply file\n")])
 
 
 if __name__ == "__main__":

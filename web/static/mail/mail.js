@@ -4,7 +4,8 @@
 // as /mail/purify.min.js) with scripts, event handlers, forms, styles and every remote reference
 // removed, then shown in a frame sandboxed without scripts under its own strict CSP.
 
-const state = { csrf: "", folder: "INBOX", folders: [], last: 0, uid: 0, flags: [] };
+const state = { csrf: "", folder: "INBOX", folders: [], last: 0, uid: 0, flags: [], message: null,
+  compose: { inReplyTo: "", forwarded: [] } };
 const $ = (id) => document.getElementById(id);
 const PAGE = 50;
 
@@ -155,6 +156,7 @@ async function openMessage(uid) {
     const m = await api("GET", `${folderPath(state.folder)}/messages/${uid}`);
     state.uid = uid;
     state.flags = m.flags;
+    state.message = m;
     const dl = $("headers");
     dl.replaceChildren();
     headerRow(dl, "From", m.from);
@@ -196,6 +198,78 @@ async function change(method, suffix, body) {
   }
 }
 
+// ---- compose, reply, forward ----
+
+function openComposer(fields) {
+  $("c-to").value = fields.to || "";
+  $("c-cc").value = "";
+  $("c-subject").value = fields.subject || "";
+  $("c-text").value = fields.text || "";
+  $("c-files").value = "";
+  state.compose = { inReplyTo: fields.inReplyTo || "", forwarded: fields.forwarded || [] };
+  const ul = $("c-forwarded");
+  ul.replaceChildren();
+  for (const a of state.compose.forwarded) {
+    const li = document.createElement("li");
+    li.textContent = a.name;
+    ul.append(li);
+  }
+  $("reader").hidden = true;
+  $("composer").hidden = false;
+}
+
+const quoted = (m) => "\n\n" + `${m.from} wrote:\n` + (m.text || "").split("\n").map((l) => "> " + l).join("\n");
+const addressOf = (from) => { const x = /<([^>]+)>/.exec(from); return x ? x[1] : from; };
+
+function base64Of(buffer) {
+  const bytes = new Uint8Array(buffer);
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+async function forwardedFiles(m) {
+  const out = [];
+  for (const a of m.attachments) {
+    const r = await fetch(`${folderPath(state.folder)}/messages/${m.uid}/parts/${encodeURIComponent(a.part)}`,
+      { credentials: "same-origin" });
+    out.push({ name: a.name, type: a.type, data: base64Of(await r.arrayBuffer()) });
+  }
+  return out;
+}
+
+async function composed() {
+  const attachments = [...state.compose.forwarded];
+  for (const f of $("c-files").files)
+    attachments.push({ name: f.name, type: f.type || "application/octet-stream", data: base64Of(await f.arrayBuffer()) });
+  return { to: $("c-to").value, cc: $("c-cc").value, subject: $("c-subject").value,
+    text: $("c-text").value, in_reply_to: state.compose.inReplyTo, attachments };
+}
+
+async function sendOrSave(path) {
+  try {
+    await api("POST", path, await composed());
+    $("composer").hidden = true;
+    status(path.endsWith("send") ? "Sent." : "Draft saved.");
+    await loadFolders();
+  } catch (e) {
+    status(e.message);
+  }
+}
+
+$("compose").addEventListener("click", () => openComposer({}));
+$("reply").addEventListener("click", () => {
+  const m = state.message;
+  openComposer({ to: addressOf(m.reply_to || m.from), subject: /^re:/i.test(m.subject) ? m.subject : "Re: " + m.subject,
+    text: quoted(m), inReplyTo: m.message_id });
+});
+$("forward").addEventListener("click", async () => {
+  const m = state.message;
+  openComposer({ subject: "Fwd: " + m.subject, text: quoted(m), forwarded: await forwardedFiles(m) });
+});
+$("composer").addEventListener("submit", (ev) => { ev.preventDefault(); sendOrSave("/api/mail/send"); });
+$("c-draft").addEventListener("click", () => sendOrSave("/api/mail/drafts"));
+$("c-cancel").addEventListener("click", () => { $("composer").hidden = true; });
 $("login").addEventListener("submit", login);
 $("logout").addEventListener("click", async () => { await api("POST", "/api/logout"); show(false); });
 $("more").addEventListener("click", () => loadMessages(true));

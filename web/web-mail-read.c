@@ -272,17 +272,11 @@ static void serve_part(struct read_job *j, const struct walk *w)
 	if (mime_part_filename_utf8(p, &name) != 1)
 		pb_buf_append_str(&name, "attachment");
 	pb_buf_append(&name, "", 1);
-	/* RFC 6266 filename*: every octet outside a safe set percent-encoded */
+	/* RFC 6266 filename*: the name's octets percent-encoded */
 	struct pb_buf disp;
 	pb_buf_init(&disp);
 	pb_buf_append_str(&disp, "attachment; filename*=UTF-8''");
-	for (const unsigned char *c = (const unsigned char *)name.data; *c != 0; c++) {
-		if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-		    (*c >= '0' && *c <= '9') || strchr(".-_", *c) != NULL)
-			pb_buf_append(&disp, c, 1);
-		else
-			pb_buf_printf(&disp, "%%%02X", *c);
-	}
+	web_mail_ext_value(&disp, (const char *)name.data);
 	pb_buf_append(&disp, "", 1);
 	web_reply_bytes(j->ws, 200, "application/octet-stream", out.data, out.len,
 			(const char *)disp.data);

@@ -4,12 +4,15 @@
  * The message is built here (RFC 5322 and MIME, attachments base64), at most WEB_MAIL_SEND_MAX
  * octets: one spool put. Sending goes through the submission path as SMTP AUTH's does: the
  * sender is the account's address (its name, at the first local domain when it has none),
- * each recipient is checked by the directory (a local account, or remote: id 0, relayed as for
- * an authenticated client), the spool takes it with origin Local (the rules of guide 4.14
+ * the account's sending permissions apply as to SMTP AUTH (DIR_SEND_POLICY: the hourly and daily
+ * limits, forbidden recipients, local-only accounts, its size limit; MBOX_STAT: a mailbox past
+ * quota.block_send_percent may not send), each recipient is checked by the directory (a local
+ * account, or remote: id 0, relayed as for an authenticated client), the spool takes it with origin Local (the rules of guide 4.14
  * that apply to Local mail); then a copy goes to Sent (\Seen). A draft is only appended to
  * Drafts (\Draft \Seen).
  * OWNS: struct send_job (the session's job). THREAD: the web hub's.
- * MESSAGES sent (through stubs): DIR_DOMAIN_LIST_REQ, DIR_RCPT_CHECK_REQ, SPOOL_PUT_REQ,
+ * MESSAGES sent (through stubs): DIR_DOMAIN_LIST_REQ, DIR_SEND_POLICY_REQ, MBOX_STAT_REQ,
+ * DIR_RCPT_CHECK_REQ, SPOOL_PUT_REQ, DIR_SEND_COUNT_EVT (a cast),
  * MBOX_UPLOAD_BEGIN_REQ, MBOX_UPLOAD_CHUNK_REQ, MBOX_UPLOAD_COMMIT_REQ.
  */
 #include "web-mail.h"
@@ -21,6 +24,7 @@
 #include "mime-decode.h"
 #include "pb-alloc.h"
 #include "pb-log.h"
+#include "send-policy.h"
 #include "spool-client.h"
 
 #include <openssl/evp.h>
@@ -40,6 +44,7 @@ struct send_job {
 	struct pb_buf msg;      /* the message built */
 	uint64_t upload_id;
 	uint64_t spool_id;
+	struct directory_send_policy policy; /* the account's sending permissions */
 };
 
 static void send_job_free(void *p)
@@ -51,11 +56,13 @@ static void send_job_free(void *p)
 	pb_strv_clear(&j->rcpts);
 	pb_u64v_clear(&j->rcpt_ids);
 	pb_buf_deinit(&j->msg);
+	pb_strv_clear(&j->policy.forbidden);
 	free(j);
 }
 
 static void on_domains(void *session, uint64_t arg, struct pb_msg *m);
 static void rcpt_next(struct send_job *j);
+static void policy_ask(struct send_job *j);
 static void build_and_put(struct send_job *j);
 static void sent_copy(struct send_job *j);
 
@@ -118,7 +125,7 @@ static void begin(struct web_session *ws, const struct http_request *q, bool dra
 	}
 	if (strchr(ws->who.user, '@') != NULL) {
 		j->from = xstrdup(ws->who.user);
-		rcpt_next(j);
+		policy_ask(j);
 		return;
 	}
 	struct pb_sender tx = web_call_sender(ws, &call, on_domains);
@@ -152,7 +159,85 @@ static void on_domains(void *session, uint64_t arg, struct pb_msg *m)
 	}
 	j->from = xasprintf("%s@%s", ws->who.user, domains.v[0]);
 	pb_strv_clear(&domains);
+	policy_ask(j);
+}
+
+/* ---- the account's sending permissions, as SMTP AUTH's (smtp-policy.c) ---- */
+
+/* The refusal of the policy for the whole message (status and text), or 0. */
+static int policy_refusal(struct send_job *j, char text[300])
+{
+	const struct directory_send_policy *d = &j->policy;
+
+	if (d->over != 0)
+		return snprintf(text, 300, "Sending limit reached: %u messages per %s", d->limit,
+				d->over == 1 ? "hour" : "day"), 429;
+	for (uint32_t i = 0; i < j->rcpts.n; i++) {
+		const char *pattern = send_policy_forbidden(&d->forbidden, j->rcpts.v[i]);
+		if (pattern != NULL)
+			return snprintf(text, 300, "Sending to <%s> is not allowed for this account",
+					j->rcpts.v[i]), 403;
+	}
+	return 0;
+}
+
+static void on_stat(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct web_session *ws = session;
+	struct send_job *j = ws->job;
+	struct mailbox_stat st = { 0 };
+	const char *error = "no answer in time";
+	uint32_t code = m != NULL ? mailbox_client_stat_reply(m, &st, &error) : PB_ERR_TEMP;
+	char text[300];
+	int status = code == PB_OK ? policy_refusal(j, text) : 503;
+
+	if (code == PB_OK && st.blocked)
+		status = 403, snprintf(text, sizeof(text), "Mailbox over quota: sending is blocked "
+							   "until messages are deleted");
+	if (status != 0) {
+		pb_info("web", "event=send_refused user=%s status=%d", PB_LOGQ(ws->who.user), status);
+		web_reply_error(ws, status, status == 503 ? "server busy, try again later" : text);
+		return;
+	}
 	rcpt_next(j);
+}
+
+static void on_policy(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct web_session *ws = session;
+	struct send_job *j = ws->job;
+	struct gw_pending call;
+	const char *error = "no answer in time";
+	uint32_t code = m != NULL ? directory_client_send_policy_reply(m, &j->policy, &error)
+				  : PB_ERR_TEMP;
+
+	if (code != PB_OK) {
+		web_reply_error(ws, code == PB_ERR_NOTFOUND ? 403 : 503,
+				code == PB_ERR_NOTFOUND ? "the account no longer exists"
+							: "server busy, try again later");
+		return;
+	}
+	struct pb_sender tx = web_call_sender(ws, &call, on_stat);
+	if (mailbox_client_stat_send(&tx, ws->who.user_id, &error) < 0)
+		web_reply_busy(ws);
+}
+
+/* Asks the directory for the account's permissions (a draft needs none). */
+static void policy_ask(struct send_job *j)
+{
+	struct gw_pending call;
+	const char *error;
+
+	if (j->draft) {
+		rcpt_next(j);
+		return;
+	}
+	const char *at = strrchr(j->from, '@');
+	char *local = xstrndup(j->from, (size_t)(at - j->from));
+	struct pb_sender tx = web_call_sender(j->ws, &call, on_policy);
+	if (directory_client_send_policy_send(&tx, j->ws->who.user_id, local, at + 1, &error) < 0)
+		web_reply_busy(j->ws);
+	free(local);
 }
 
 static void on_rcpt(void *session, uint64_t arg, struct pb_msg *m)
@@ -174,6 +259,10 @@ static void on_rcpt(void *session, uint64_t arg, struct pb_msg *m)
 	}
 	if (code != PB_OK && code != PB_ERR_REFUSED) {
 		web_reply_error(ws, 503, "server busy, try again later");
+		return;
+	}
+	if (code == PB_ERR_REFUSED && !j->policy.internet_mail) {
+		web_reply_error(ws, 403, "This account may send to local addresses only");
 		return;
 	}
 	pb_u64v_push(&j->rcpt_ids, code == PB_OK ? id : 0); /* REFUSED: not local, relayed */
@@ -244,14 +333,7 @@ static int attachments(struct pb_buf *out, const cJSON *list, const char *bounda
 		pb_buf_printf(out, "--%s\r\nContent-Type: %s\r\nContent-Transfer-Encoding: base64\r\n"
 				   "Content-Disposition: attachment; filename*=utf-8''",
 			      boundary, type != NULL ? type : "application/octet-stream");
-		for (const unsigned char *c = (const unsigned char *)(name != NULL ? name : "file");
-		     *c != 0; c++) {
-			if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-			    (*c >= '0' && *c <= '9') || strchr(".-_", *c) != NULL)
-				pb_buf_append(out, c, 1);
-			else
-				pb_buf_printf(out, "%%%02X", *c);
-		}
+		web_mail_ext_value(out, name != NULL ? name : "file");
 		pb_buf_append_str(out, "\r\n\r\n");
 		base64_lines(out, raw.data, raw.len);
 		pb_buf_deinit(&raw);
@@ -334,6 +416,10 @@ static void on_put(void *session, uint64_t arg, struct pb_msg *m)
 	}
 	pb_info("web", "event=mail_sent user=%s rcpts=%u size=%zu spool_id=%llu", PB_LOGQ(ws->who.user),
 		j->rcpts.n, j->msg.len, (unsigned long long)j->spool_id);
+	struct pb_sender cast = gw_cast_sender(ws->gs);
+	if (directory_client_send_count_send(&cast, ws->who.user_id, &error) < 0)
+		pb_warn("web", "event=send_count_lost user=%s reason=%s", PB_LOGQ(ws->who.user),
+			PB_LOGQ(error));
 	sent_copy(j);
 }
 
@@ -348,6 +434,10 @@ static void build_and_put(struct send_job *j)
 	}
 	if (j->msg.len > WEB_MAIL_SEND_MAX) {
 		web_reply_error(j->ws, 413, "the message is over 1 MB with its attachments");
+		return;
+	}
+	if (!j->draft && j->policy.max_size_kb != 0 && j->msg.len > j->policy.max_size_kb * 1024) {
+		web_reply_error(j->ws, 413, "Message size exceeds the limit for this account");
 		return;
 	}
 	if (j->draft) {

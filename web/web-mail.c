@@ -86,6 +86,17 @@ char *web_query_param(const struct http_request *q, const char *name)
 	return NULL;
 }
 
+void web_mail_ext_value(struct pb_buf *out, const char *s)
+{
+	for (const unsigned char *c = (const unsigned char *)s; *c != 0; c++) {
+		if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		    (*c >= '0' && *c <= '9') || strchr(".-_", *c) != NULL)
+			pb_buf_append(out, c, 1);
+		else
+			pb_buf_printf(out, "%%%02X", *c);
+	}
+}
+
 /* A uid of text (1..2^32-1 in decimal digits only), or 0. */
 static uint32_t parse_uid(const char *s, size_t len)
 {

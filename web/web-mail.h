@@ -49,6 +49,10 @@ void web_mail_send(struct web_session *ws, const struct http_request *q);
 /* POST /api/mail/drafts: the same message saved in Drafts; 201 {uid} */
 void web_mail_draft(struct web_session *ws, const struct http_request *q);
 
+/* Appends s as an RFC 8187 ext-value's octets (the part after "UTF-8''"): every octet but
+ * letters, digits and ".-_" percent-encoded (a file name in Content-Disposition). */
+void web_mail_ext_value(struct pb_buf *out, const char *s);
+
 /* The value of query parameter name, percent- and '+'-decoded (allocated), or NULL. */
 char *web_query_param(const struct http_request *q, const char *name);
 

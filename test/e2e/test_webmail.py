@@ -310,6 +310,21 @@ class TestApi(WebmailBase):
         big = dict(body, attachments=[{"name": "big", "data": base64.b64encode(b"x" * 780000).decode()}])
         self.assertEqual(self.bob.call("POST", "/api/mail/send", big, raw=True)[0], 413)
 
+    def test_sending_limits_apply(self):
+        self.d.add_user("dave", "dave-secret-1")
+        dave = Api(self.port).login("dave", "dave-secret-1")
+        rc, out, err = self.d.cli("user", "set", "dave", "max_messages_per_hour", "1")
+        self.assertEqual(rc, 0, err)
+        rc, out, err = self.d.cli("user", "set", "dave", "internet_mail", "false")
+        self.assertEqual(rc, 0, err)
+        body = {"to": "carol@" + self.domain, "subject": "limited", "text": "one"}
+        self.assertEqual(dave.call("POST", "/api/mail/send",
+                                   dict(body, to="someone@example.org"))[0], 403)
+        self.assertEqual(dave.call("POST", "/api/mail/send", body)[0], 202)
+        status, err = dave.call("POST", "/api/mail/send", body)
+        self.assertEqual(status, 429, err)
+        self.assertIn("Sending limit reached", err["error"])
+
     def test_csrf_on_every_change(self):
         m = self.find("with an attachment")
         path = folder_path("INBOX") + "/messages/%d" % m["uid"]

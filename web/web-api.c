@@ -181,8 +181,9 @@ static const struct web_route routes[] = {
 	  web_mail_folders },
 	{ HTTP_VERB_GET, "/api/mail/folders/{folder}/messages", WEB_USER, "mail",
 	  "A page of a folder's messages (?limit=1..200&after=UID&sort=date|size|uid&order="
-	  "desc|asc&q=TEXT: a search of headers and body); a folder below another has its '/' "
-	  "percent-encoded twice",
+	  "desc|asc&q=TEXT: a search of headers and body) and the number selected (total; not "
+	  "with sort=uid&order=asc and no q, which lists the page alone); a folder below another "
+	  "has its '/' percent-encoded twice",
 	  NULL, S_MAIL_PAGE, 200, web_mail_list },
 	{ HTTP_VERB_GET, "/api/mail/folders/{folder}/messages/{uid}", WEB_USER, "mail",
 	  "One message: headers, its text and HTML (unsanitised: show it sandboxed), attachments",

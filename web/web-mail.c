@@ -455,7 +455,8 @@ static void headers_send(struct list_job *j)
 
 	if (n == 0) {
 		cJSON *o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "total", (double)j->n_order);
+		if (!list_direct(j)) /* the direct page does not list the rest */
+			cJSON_AddNumberToObject(o, "total", (double)j->n_order);
 		cJSON_AddItemToObject(o, "messages", j->rows);
 		j->rows = NULL;
 		web_reply_json(j->ws, 200, o, NULL);

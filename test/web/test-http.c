@@ -237,6 +237,12 @@ static void test_heads(void)
 	CHECK(strstr(out.data, "Connection: close") == NULL);
 	CHECK(strstr(out.data, "Strict-Transport-Security") == NULL);
 	CHECK(strstr(out.data, "ETag: \"t\"\r\n") != NULL);
+	CHECK(strstr(out.data, "Content-Disposition") == NULL);
+	pb_buf_reset(&out);
+	h = (struct http_head){ .status = 200, .content_type = "application/octet-stream",
+				.disposition = "attachment; filename*=UTF-8''a.bin" };
+	http_head_write(&out, &h, 0);
+	CHECK(strstr(out.data, "Content-Disposition: attachment; filename*=UTF-8''a.bin\r\n") != NULL);
 	pb_buf_deinit(&out);
 }
 

@@ -360,6 +360,7 @@ class TestBrowser(WebmailBase):
         from selenium.webdriver.common.by import By
         self.driver.get("http://127.0.0.1:%d/mail/" % self.port)
         self.wd.wait_for(self.driver, "#login-user").send_keys("bob")
+        self.assertFalse(self.driver.find_element(By.ID, "app").is_displayed())
         self.driver.find_element(By.ID, "login-password").send_keys("bob-secret-1")
         self.driver.find_element(By.CSS_SELECTOR, "#login button").click()
         self.wd.wait_for(self.driver, "#folders a")
@@ -438,6 +439,7 @@ class TestBrowser(WebmailBase):
         self.driver.find_element(By.ID, "c-text").send_keys("my answer\n")
         self.driver.find_element(By.ID, "c-send").click()
         WebDriverWait(self.driver, 60).until(lambda d: d.find_element(By.ID, "status").text == "Sent.")
+        self.assertFalse(self.driver.find_element(By.ID, "composer").is_displayed())
         self.wd.screenshot(self.driver, "webmail")
         m = self.wait_imap("carol", "carol-secret-1", "INBOX", "Re: a plain one")
         self.assertIn("my answer", m.get_body(("plain",)).get_content())

@@ -216,9 +216,12 @@ function openComposer(fields) {
   }
   $("reader").hidden = true;
   $("composer").hidden = false;
+  $("c-text").focus();
+  $("c-text").setSelectionRange(0, 0); // the answer goes above the quote
 }
 
-const quoted = (m) => "\n\n" + `${m.from} wrote:\n` + (m.text || "").split("\n").map((l) => "> " + l).join("\n");
+const quoted = (m) => "\n\n" + `${m.from} wrote:\n` +
+  (m.text || "").replace(/\n+$/, "").split("\n").map((l) => "> " + l).join("\n") + "\n";
 const addressOf = (from) => { const x = /<([^>]+)>/.exec(from); return x ? x[1] : from; };
 
 function base64Of(buffer) {

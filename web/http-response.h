@@ -30,6 +30,7 @@ struct http_head {
 	const char *location;     /* redirects */
 	const char *allow;        /* 405 and OPTIONS */
 	const char *set_cookie;   /* a Set-Cookie value or NULL */
+	const char *disposition;  /* a Content-Disposition value or NULL */
 };
 
 /* The reason phrase of a status ("Not Found"); "Unknown" for one we never send. */

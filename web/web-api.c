@@ -17,6 +17,7 @@
  * routes: web-rest.h.
  */
 #include "web-api.h"
+#include "web-mail.h"
 
 #include "directory-client.h"
 #include "gw-guard.h"
@@ -125,6 +126,49 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 #define S_APIKEY_OUT                                                                       \
 	"{\"type\":\"object\",\"properties\":{\"label\":" S_STR ",\"key\":" S_STR "}}"
 #define PAGED " (?limit=N&after=KEY: a page, sorted)"
+#define S_MAIL_FOLDERS                                                                     \
+	"{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{"               \
+	"\"name\":{\"type\":\"string\"},\"special\":{\"type\":\"string\"},"                 \
+	"\"messages\":{\"type\":\"integer\"},\"unseen\":{\"type\":\"integer\"},"            \
+	"\"size\":{\"type\":\"integer\"}}}}"
+#define S_MAIL_FLAGS "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}"
+#define S_MAIL_PAGE                                                                        \
+	"{\"type\":\"object\",\"properties\":{\"total\":{\"type\":\"integer\"},"            \
+	"\"messages\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{"  \
+	"\"uid\":{\"type\":\"integer\"},\"from\":{\"type\":\"string\"},"                    \
+	"\"subject\":{\"type\":\"string\"},\"date\":{\"type\":\"string\"},"                 \
+	"\"arrived_ms\":{\"type\":\"integer\"},\"size\":{\"type\":\"integer\"},"            \
+	"\"flags\":" S_MAIL_FLAGS "}}}}}"
+#define S_MAIL_MESSAGE                                                                     \
+	"{\"type\":\"object\",\"properties\":{\"uid\":{\"type\":\"integer\"},"              \
+	"\"from\":{\"type\":\"string\"},\"to\":{\"type\":\"string\"},"                      \
+	"\"cc\":{\"type\":\"string\"},\"subject\":{\"type\":\"string\"},"                   \
+	"\"date\":{\"type\":\"string\"},\"message_id\":{\"type\":\"string\"},"              \
+	"\"text\":{\"type\":\"string\"},\"html\":{\"type\":\"string\"},"                    \
+	"\"flags\":" S_MAIL_FLAGS ",\"attachments\":{\"type\":\"array\",\"items\":{"          \
+	"\"type\":\"object\",\"properties\":{\"part\":{\"type\":\"string\"},"               \
+	"\"name\":{\"type\":\"string\"},\"type\":{\"type\":\"string\"},"                    \
+	"\"size\":{\"type\":\"integer\"}}}}}}"
+#define S_MAIL_FLAGS_IN                                                                    \
+	"{\"type\":\"object\",\"properties\":{\"seen\":{\"type\":\"boolean\"},"             \
+	"\"answered\":{\"type\":\"boolean\"},\"flagged\":{\"type\":\"boolean\"},"           \
+	"\"deleted\":{\"type\":\"boolean\"},\"draft\":{\"type\":\"boolean\"}}}"
+#define S_MAIL_MOVE_IN                                                                     \
+	"{\"type\":\"object\",\"required\":[\"to\"],\"properties\":{"                      \
+	"\"to\":{\"type\":\"string\"}}}"
+#define S_MAIL_SEND_IN                                                                     \
+	"{\"type\":\"object\",\"properties\":{\"to\":{\"type\":\"string\"},"                \
+	"\"cc\":{\"type\":\"string\"},\"subject\":{\"type\":\"string\"},"                   \
+	"\"text\":{\"type\":\"string\"},\"in_reply_to\":{\"type\":\"string\"},"             \
+	"\"attachments\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{" \
+	"\"name\":{\"type\":\"string\"},\"type\":{\"type\":\"string\"},"                    \
+	"\"data\":{\"type\":\"string\",\"format\":\"byte\"}}}}}}"
+#define S_MAIL_SENT                                                                        \
+	"{\"type\":\"object\",\"properties\":{\"queued\":{\"type\":\"integer\"},"           \
+	"\"uid\":{\"type\":\"integer\"}}}"
+#define S_MAIL_MOVED                                                                       \
+	"{\"type\":\"object\",\"properties\":{\"folder\":{\"type\":\"string\"},"            \
+	"\"uid\":{\"type\":\"integer\"}}}"
 
 static const struct web_route routes[] = {
 	{ HTTP_VERB_POST, "/api/login", WEB_PUBLIC, "session",
@@ -374,6 +418,38 @@ static const struct web_route routes[] = {
 	  "The TLS certificate the listeners present", NULL, S_ARRAY, 200,
 	  web_rest_certificates_route },
 	/* ---- end of h-rest ---- */
+	/* ---- webmail (h-webmail: web-mail*.c): the logged-in account's own mailbox ---- */
+	{ HTTP_VERB_GET, "/api/mail/folders", WEB_USER, "mail",
+	  "Your folders with their message, unseen and byte counts", NULL, S_MAIL_FOLDERS, 200,
+	  web_mail_folders },
+	{ HTTP_VERB_GET, "/api/mail/folders/{folder}/messages", WEB_USER, "mail",
+	  "A page of a folder's messages (?limit=1..200&after=UID&sort=date|size|uid&order="
+	  "desc|asc&q=TEXT: a search of headers and body) and the number selected (total; not "
+	  "with sort=uid&order=asc and no q, which lists the page alone); a folder below another "
+	  "has its '/' percent-encoded twice",
+	  NULL, S_MAIL_PAGE, 200, web_mail_list },
+	{ HTTP_VERB_GET, "/api/mail/folders/{folder}/messages/{uid}", WEB_USER, "mail",
+	  "One message: headers, its text and HTML (unsanitised: show it sandboxed), attachments",
+	  NULL, S_MAIL_MESSAGE, 200, web_mail_read },
+	{ HTTP_VERB_GET, "/api/mail/folders/{folder}/messages/{uid}/parts/{part}", WEB_USER,
+	  "mail", "An attachment's content (application/octet-stream, Content-Disposition: "
+	  "attachment)", NULL, NULL, 200, web_mail_part },
+	{ HTTP_VERB_PATCH, "/api/mail/folders/{folder}/messages/{uid}", WEB_USER, "mail",
+	  "Set or clear a message's flags", S_MAIL_FLAGS_IN, NULL, 204, web_mail_flags },
+	{ HTTP_VERB_POST, "/api/mail/folders/{folder}/messages/{uid}/move", WEB_USER, "mail",
+	  "Move a message to another folder; answers its new uid", S_MAIL_MOVE_IN,
+	  S_MAIL_MOVED, 200, web_mail_move },
+	{ HTTP_VERB_DELETE, "/api/mail/folders/{folder}/messages/{uid}", WEB_USER, "mail",
+	  "Delete a message: to Trash, or from Trash for good", NULL, NULL, 204,
+	  web_mail_delete },
+	{ HTTP_VERB_POST, "/api/mail/send", WEB_USER, "mail",
+	  "Send a message (to and cc: comma-separated addresses; attachments' data base64; "
+	  "at most 1 MB in all) through the submission path; a copy goes to Sent",
+	  S_MAIL_SEND_IN, S_MAIL_SENT, 202, web_mail_send },
+	{ HTTP_VERB_POST, "/api/mail/drafts", WEB_USER, "mail",
+	  "Save a message as a draft in Drafts (the body as for sending)", S_MAIL_SEND_IN,
+	  S_MAIL_SENT, 201, web_mail_draft },
+	/* ---- end of webmail ---- */
 	{ HTTP_VERB_GET, "/api/openapi.json", WEB_PUBLIC, "meta", "This API's OpenAPI 3 document",
 	  NULL, "{\"type\":\"object\"}", 200, api_openapi },
 	{ HTTP_VERB_GET, "/metrics", WEB_METRICS, "meta",
@@ -421,24 +497,30 @@ bool web_api_owns(const char *path)
 	       strcmp(path, "/metrics") == 0;
 }
 
-/* Whether path matches pattern; a {name} segment's text goes to *arg_r (allocated). */
+/* Whether path matches pattern, each {x} segment matching one segment of path; the first
+ * one's text goes to *arg_r (allocated; the handler reads later ones from the path). */
 static bool path_match(const char *pattern, const char *path, char **arg_r)
 {
-	const char *brace = strchr(pattern, '{');
-
 	*arg_r = NULL;
-	if (brace == NULL)
-		return strcmp(pattern, path) == 0;
-	size_t pre = (size_t)(brace - pattern);
-	const char *close = strchr(brace, '}');
-	if (strncmp(pattern, path, pre) != 0)
-		return false;
-	const char *seg = path + pre, *slash = strchr(seg, '/');
-	size_t seg_len = slash != NULL ? (size_t)(slash - seg) : strlen(seg);
-	if (seg_len == 0 || strcmp(close + 1, seg + seg_len) != 0)
-		return false;
-	*arg_r = xstrndup(seg, seg_len);
-	return true;
+	for (const char *brace; (brace = strchr(pattern, '{')) != NULL;) {
+		size_t pre = (size_t)(brace - pattern);
+		const char *seg = path + pre, *slash;
+		if (strncmp(pattern, path, pre) != 0)
+			break;
+		slash = strchr(seg, '/');
+		size_t seg_len = slash != NULL ? (size_t)(slash - seg) : strlen(seg);
+		if (seg_len == 0)
+			break;
+		if (*arg_r == NULL)
+			*arg_r = xstrndup(seg, seg_len);
+		pattern = strchr(brace, '}') + 1;
+		path = seg + seg_len;
+	}
+	if (strchr(pattern, '{') == NULL && strcmp(pattern, path) == 0)
+		return true;
+	free(*arg_r);
+	*arg_r = NULL;
+	return false;
 }
 
 /* The route for q, or NULL with *allow_r the methods the path has ("" if none). */
@@ -939,10 +1021,14 @@ static cJSON *operation(const struct web_route *r)
 	char *desc = xasprintf("Who may call it: %s.", access_text(r->access));
 	cJSON_AddStringToObject(op, "description", desc);
 	free(desc);
-	if (strchr(r->path, '{') != NULL) {
-		cJSON *params = cJSON_AddArrayToObject(op, "parameters");
+	cJSON *params = NULL;
+	for (const char *b = strchr(r->path, '{'); b != NULL; b = strchr(b + 1, '{')) {
+		if (params == NULL)
+			params = cJSON_AddArrayToObject(op, "parameters");
 		cJSON *p = cJSON_CreateObject();
-		cJSON_AddStringToObject(p, "name", "name");
+		char *name = xstrndup(b + 1, (size_t)(strchr(b, '}') - b - 1));
+		cJSON_AddStringToObject(p, "name", name);
+		free(name);
 		cJSON_AddStringToObject(p, "in", "path");
 		cJSON_AddBoolToObject(p, "required", 1);
 		cJSON_AddItemToObject(p, "schema", cJSON_Parse("{\"type\":\"string\"}"));

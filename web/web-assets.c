@@ -234,6 +234,32 @@ static int by_path(const void *x, const void *y)
 	return strcmp(((const struct web_asset *)x)->path, ((const struct web_asset *)y)->path);
 }
 
+/* Files of other Debian packages served at a URL of ours (the package is a Depends): a missing
+ * one is left out with a warning (its page then works without it, or says so). */
+static const struct {
+	const char *url, *dir, *name;
+} vendor_files[] = {
+	/* node-dompurify: the webmail sanitises HTML mail with it */
+	{ "/mail/purify.min.js", PB_DOMPURIFY_DIR, "purify.min.js" },
+};
+
+static int load_vendor(struct web_assets *a, char **error_r)
+{
+	for (size_t i = 0; i < PB_N_ELEMENTS(vendor_files); i++) {
+		int fd = open(vendor_files[i].dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0) {
+			pb_warn("web", "event=asset_missing path=%s dir=%s", vendor_files[i].url,
+				vendor_files[i].dir);
+			continue;
+		}
+		int rc = add_file(a, fd, vendor_files[i].name, vendor_files[i].url, error_r);
+		close(fd);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int web_assets_load(const char *dir, struct web_assets **assets_r, char **error_r)
 {
 	struct web_assets *a = xcalloc(1, sizeof(*a));
@@ -244,7 +270,7 @@ int web_assets_load(const char *dir, struct web_assets **assets_r, char **error_
 		free(a);
 		return -1;
 	}
-	if (load_dir(a, fd, "", 0, error_r) < 0) {
+	if (load_dir(a, fd, "", 0, error_r) < 0 || load_vendor(a, error_r) < 0) {
 		web_assets_free(&a);
 		return -1;
 	}

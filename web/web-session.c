@@ -245,23 +245,30 @@ static void process(struct web_session *ws)
 	}
 }
 
-void web_reply_text(struct web_session *ws, int status, const char *type, char *text,
-		    const char *set_cookie, const char *allow)
+void web_job_set(struct web_session *ws, void *job, void (*job_free)(void *job))
+{
+	if (ws->job != NULL)
+		ws->job_free(ws->job);
+	ws->job = job;
+	ws->job_free = job_free;
+}
+
+/* Answers with a head h and body text (taken; NULL none), then goes on as web_reply_text. */
+static void reply_send(struct web_session *ws, struct http_head *h, char *text)
 {
 	const struct http_request *q = http_reader_request(ws->reader);
-	struct http_head h = { .status = status, .content_type = text != NULL ? type : NULL,
-			       .length = text != NULL ? strlen(text) : 0,
-			       .keep_alive = !ws->close_after, .tls = gw_tls_active(ws->gs),
-			       .set_cookie = set_cookie, .allow = allow };
 
-	head_send(ws, &h);
+	h->keep_alive = !ws->close_after;
+	h->tls = gw_tls_active(ws->gs);
+	head_send(ws, h);
 	if (text != NULL && q != NULL && q->verb != HTTP_VERB_HEAD) {
 		ws->body = ws->body_owned = text;
-		ws->body_len = h.length;
+		ws->body_len = h->length;
 		ws->body_off = 0;
 	} else {
 		free(text);
 	}
+	web_job_set(ws, NULL, NULL);
 	bool later = ws->waiting && !ws->in_handle;
 	ws->waiting = false;
 	if (!later)
@@ -273,6 +280,26 @@ void web_reply_text(struct web_session *ws, int status, const char *type, char *
 	gw_resume(ws->gs);
 	if (response_done(ws))
 		process(ws);
+}
+
+void web_reply_text(struct web_session *ws, int status, const char *type, char *text,
+		    const char *set_cookie, const char *allow)
+{
+	struct http_head h = { .status = status, .content_type = text != NULL ? type : NULL,
+			       .length = text != NULL ? strlen(text) : 0,
+			       .set_cookie = set_cookie, .allow = allow };
+	reply_send(ws, &h, text);
+}
+
+void web_reply_bytes(struct web_session *ws, int status, const char *type, const void *data,
+		     size_t len, const char *disposition)
+{
+	struct http_head h = { .status = status, .content_type = type, .length = len,
+			       .disposition = disposition };
+	char *copy = xmalloc(len + 1);
+
+	memcpy(copy, data, len);
+	reply_send(ws, &h, copy);
 }
 
 void web_reply_json(struct web_session *ws, int status, cJSON *body, const char *set_cookie)
@@ -360,6 +387,7 @@ static void on_close(void *session)
 	free(ws->who.user);
 	free(ws->arg);
 	web_stub_free(&ws->stub);
+	web_job_set(ws, NULL, NULL);
 	free(ws);
 }
 

@@ -60,6 +60,8 @@ struct web_session {
 	bool in_handle;         /* inside the request's handler: an answer now is synchronous */
 	struct web_who who;     /* the request under way's login */
 	char *arg;              /* the route's {name}, decoded; NULL none */
+	void *job;              /* the request's own state across its actor calls (web-mail.c), */
+	void (*job_free)(void *job); /* freed when it is answered or the session closes */
 	struct gw_login login;  /* POST /api/login under way */
 	struct web_stub *stub;  /* the replies of stub calls under way (web-stub.h), NULL none */
 	const void *route;      /* the route waiting for its API key's check (web-api.c) */
@@ -73,6 +75,12 @@ extern const struct gw_proto web_proto;
  * a Set-Cookie value or NULL; allow: an Allow value (405) or NULL. */
 void web_reply_text(struct web_session *ws, int status, const char *type, char *text,
 		    const char *set_cookie, const char *allow);
+/* The same with len octets of data (copied: may hold NUL) and, when not NULL, a
+ * Content-Disposition value (attachment downloads). */
+void web_reply_bytes(struct web_session *ws, int status, const char *type, const void *data,
+		     size_t len, const char *disposition);
+/* Gives the request under way a job (see struct web_session), freeing one it had. */
+void web_job_set(struct web_session *ws, void *job, void (*job_free)(void *job));
 /* The same with a JSON body (taken; NULL: none). */
 void web_reply_json(struct web_session *ws, int status, cJSON *body, const char *set_cookie);
 /* The same with {"error": text}. */

@@ -237,6 +237,12 @@ static void test_heads(void)
 	CHECK(strstr(out.data, "Connection: close") == NULL);
 	CHECK(strstr(out.data, "Strict-Transport-Security") == NULL);
 	CHECK(strstr(out.data, "ETag: \"t\"\r\n") != NULL);
+	CHECK(strstr(out.data, "Content-Disposition") == NULL);
+	pb_buf_reset(&out);
+	h = (struct http_head){ .status = 200, .content_type = "application/octet-stream",
+				.disposition = "attachment; filename*=UTF-8''a.bin" };
+	http_head_write(&out, &h, 0);
+	CHECK(strstr(out.data, "Content-Disposition: attachment; filename*=UTF-8''a.bin\r\n") != NULL);
 	pb_buf_deinit(&out);
 }
 
@@ -291,7 +297,10 @@ static void test_assets(void)
 	struct web_assets *a = NULL;
 	char *error = NULL;
 	REQUIRE(web_assets_load(dir, &a, &error) == 0);
-	CHECK_INT(web_assets_count(a), 3);
+	/* the three files, and node-dompurify's served as /mail/purify.min.js (a Depends) */
+	CHECK_INT(web_assets_count(a), 4);
+	REQUIRE(web_assets_find(a, "/mail/purify.min.js") != NULL);
+	CHECK_STR(web_assets_find(a, "/mail/purify.min.js")->type, "text/javascript; charset=utf-8");
 	const struct web_asset *w = web_assets_find(a, "/");
 	REQUIRE(w != NULL);
 	CHECK_STR(w->path, "/index.html");

@@ -1,0 +1,79 @@
+/*
+ * test-web-mail.c: the webmail's pure helpers (web-mail.h) — the /api/mail/ paths (a folder
+ * percent-encoded twice, uids, parts, what is refused), query parameters (percent and '+'
+ * decoding, a bad escape or a NUL refused) and the attachment name's ext-value.
+ */
+#include "pb-test.h"
+#include "web-mail.h"
+
+#include <string.h>
+
+static void test_paths(void)
+{
+	struct web_mail_path p;
+	const char *error;
+
+	REQUIRE(web_mail_path_parse("/api/mail/folders/INBOX/messages", &p, &error) == 0);
+	CHECK_STR(p.folder, "INBOX");
+	CHECK_INT(p.uid, 0);
+	CHECK(p.part == NULL);
+	web_mail_path_free(&p);
+	/* the path arrives decoded once: "a%2Fb" is the folder a/b */
+	REQUIRE(web_mail_path_parse("/api/mail/folders/a%2Fb/messages/42/parts/2.1", &p, &error) == 0);
+	CHECK_STR(p.folder, "a/b");
+	CHECK_INT(p.uid, 42);
+	CHECK_STR(p.part, "2.1");
+	web_mail_path_free(&p);
+	REQUIRE(web_mail_path_parse("/api/mail/folders/Sent/messages/7/move", &p, &error) == 0);
+	CHECK_INT(p.uid, 7);
+	CHECK(p.part == NULL);
+	web_mail_path_free(&p);
+	static const char *const bad[] = {
+		"/api/mail/folders/INBOX",		 "/api/mail/folders//messages",
+		"/api/mail/folders/INBOX/messages/0",	 "/api/mail/folders/INBOX/messages/x1",
+		"/api/mail/folders/INBOX/messages/4294967296", "/api/mail/folders/a%00b/messages",
+		"/api/mail/folders/a%zzb/messages",	 "/api/mail/folders/INBOX/other",
+		"/api/mail/other/INBOX/messages",
+	};
+	for (size_t i = 0; i < PB_N_ELEMENTS(bad); i++) {
+		CHECK(web_mail_path_parse(bad[i], &p, &error) == -1);
+		CHECK(p.folder == NULL && p.part == NULL);
+	}
+}
+
+static void test_query(void)
+{
+	struct http_request q = { .query = "limit=5&q=caf%C3%A9+au+lait&bad=%4&nul=a%00&empty=" };
+	char *v;
+
+	CHECK_STR((v = web_query_param(&q, "limit")), "5");
+	free(v);
+	CHECK_STR((v = web_query_param(&q, "q")), "caf\xc3\xa9 au lait");
+	free(v);
+	CHECK_STR((v = web_query_param(&q, "empty")), "");
+	free(v);
+	CHECK(web_query_param(&q, "bad") == NULL);
+	CHECK(web_query_param(&q, "nul") == NULL);
+	CHECK(web_query_param(&q, "lim") == NULL);
+	q.query = NULL;
+	CHECK(web_query_param(&q, "limit") == NULL);
+}
+
+static void test_ext_value(void)
+{
+	struct pb_buf out;
+
+	pb_buf_init(&out);
+	web_mail_ext_value(&out, "r\xc3\xa9sum\xc3\xa9 \"1\";\r\n.pdf");
+	pb_buf_append(&out, "", 1);
+	CHECK_STR((const char *)out.data, "r%C3%A9sum%C3%A9%20%221%22%3B%0D%0A.pdf");
+	pb_buf_deinit(&out);
+}
+
+static const struct pb_test_case cases[] = {
+	{ "paths", test_paths },
+	{ "query", test_query },
+	{ "ext_value", test_ext_value },
+};
+
+PB_TEST_MAIN(cases)

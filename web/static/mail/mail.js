@@ -1,0 +1,286 @@
+// The webmail page (/mail/): log in with the web password, folders with counts, a message list
+// that pages (after=the last uid shown) and sorts, reading, flags, move and delete — all through
+// /api/mail/ (docs/openapi.json). HTML mail is sanitised with DOMPurify (node-dompurify, served
+// as /mail/purify.min.js) with scripts, event handlers, forms, styles and every remote reference
+// removed, then shown in a frame sandboxed without scripts under its own strict CSP.
+
+const state = { csrf: "", folder: "INBOX", folders: [], last: 0, uid: 0, flags: [], message: null,
+  compose: { inReplyTo: "", forwarded: [] } };
+const $ = (id) => document.getElementById(id);
+const PAGE = 50;
+
+async function api(method, path, body) {
+  const init = { method, headers: {}, credentials: "same-origin" };
+  if (method !== "GET") init.headers["X-CSRF-Token"] = state.csrf;
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const r = await fetch(path, init);
+  const text = await r.text();
+  const data = text ? JSON.parse(text) : null;
+  if (!r.ok) throw new Error((data && data.error) || r.statusText);
+  return data;
+}
+
+// A folder's name in a path: its '/' percent-encoded twice (see the API).
+const folderPath = (name) => "/api/mail/folders/" + encodeURIComponent(encodeURIComponent(name));
+const status = (text) => { $("status").textContent = text; };
+
+function show(loggedIn, user) {
+  $("login").hidden = loggedIn;
+  $("app").hidden = !loggedIn;
+  $("logout").hidden = !loggedIn;
+  $("who").textContent = loggedIn ? user : "";
+}
+
+async function start() {
+  try {
+    const me = await api("GET", "/api/me");
+    state.csrf = me.csrf;
+    show(true, me.user);
+    await loadFolders();
+    await loadMessages(false);
+  } catch (e) {
+    show(false);
+  }
+}
+
+async function login(ev) {
+  ev.preventDefault();
+  try {
+    const me = await api("POST", "/api/login",
+      { user: $("login-user").value, password: $("login-password").value });
+    state.csrf = me.csrf;
+    $("login-error").textContent = "";
+    show(true, me.user);
+    await loadFolders();
+    await loadMessages(false);
+  } catch (e) {
+    $("login-error").textContent = e.message;
+  }
+}
+
+async function loadFolders() {
+  state.folders = await api("GET", "/api/mail/folders");
+  const nav = $("folders"), move = $("move-to");
+  nav.replaceChildren();
+  move.replaceChildren();
+  for (const f of state.folders) {
+    const a = document.createElement("a");
+    a.textContent = f.unseen > 0 ? `${f.name} (${f.unseen}/${f.messages})` : `${f.name} (${f.messages})`;
+    a.dataset.folder = f.name;
+    a.className = f.name === state.folder ? "current" : "";
+    a.addEventListener("click", () => { state.folder = f.name; loadFolders(); loadMessages(false); });
+    nav.append(a);
+    const o = document.createElement("option");
+    o.value = o.textContent = f.name;
+    move.append(o);
+  }
+}
+
+function row(m) {
+  const tr = document.createElement("tr");
+  tr.dataset.uid = m.uid;
+  if (!m.flags.includes("seen")) tr.classList.add("unseen");
+  const cells = [m.flags.includes("flagged") ? "\u2691" : "", m.from, m.subject || "(no subject)",
+    m.date || new Date(m.arrived_ms).toUTCString(), String(m.size)];
+  for (const c of cells) {
+    const td = document.createElement("td");
+    td.textContent = c;
+    tr.append(td);
+  }
+  tr.addEventListener("click", () => openMessage(m.uid));
+  return tr;
+}
+
+async function loadMessages(more) {
+  const p = new URLSearchParams({ limit: PAGE, sort: $("sort").value, order: $("order").value });
+  if (more) p.set("after", state.last);
+  if ($("search").value) p.set("q", $("search").value);
+  try {
+    const page = await api("GET", `${folderPath(state.folder)}/messages?${p}`);
+    const body = $("messages").tBodies[0];
+    if (!more) body.replaceChildren();
+    for (const m of page.messages) body.append(row(m));
+    if (page.messages.length > 0) state.last = page.messages[page.messages.length - 1].uid;
+    $("more").hidden = page.messages.length < PAGE;
+    status("");
+  } catch (e) {
+    status(e.message);
+  }
+}
+
+// The sanitised HTML: no script, handler, form, style, frame, or remote reference survives.
+function sanitize(html) {
+  const remote = /^\s*(https?:|\/\/|ftp:)/i;
+  window.DOMPurify.removeAllHooks();
+  window.DOMPurify.addHook("uponSanitizeAttribute", (node, data) => {
+    const n = data.attrName;
+    if ((n === "src" || n === "srcset" || n === "background" || n === "poster" ||
+         n === "action" || n === "formaction" || n === "xlink:href") &&
+        (remote.test(data.attrValue) || n === "srcset")) data.keepAttr = false;
+    if (n === "style" && /url\s*\(|@import|expression/i.test(data.attrValue)) data.keepAttr = false;
+  });
+  window.DOMPurify.addHook("afterSanitizeAttributes", (node) => {
+    if (node.tagName === "A") node.setAttribute("rel", "noopener noreferrer");
+  });
+  return window.DOMPurify.sanitize(html, {
+    FORBID_TAGS: ["style", "link", "form", "input", "button", "textarea", "select", "iframe",
+      "frame", "object", "embed", "svg", "math", "base", "meta", "video", "audio", "source"],
+    FORBID_ATTR: ["style", "srcset", "ping"],
+    ALLOW_UNKNOWN_PROTOCOLS: false,
+  });
+}
+
+function showHtml(html) {
+  const frame = $("html-body");
+  if (!html) { frame.hidden = true; frame.srcdoc = ""; return; }
+  if (!window.DOMPurify) { frame.hidden = true; status("the HTML sanitiser is missing: text shown"); return; }
+  const csp = "default-src 'none'; img-src data:; style-src 'unsafe-inline'";
+  frame.srcdoc = `<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" content="${csp}">` +
+    `<meta name="referrer" content="no-referrer"></head><body>${sanitize(html)}</body></html>`;
+  frame.hidden = false;
+}
+
+function headerRow(dl, name, value) {
+  if (!value) return;
+  const dt = document.createElement("dt"), dd = document.createElement("dd");
+  dt.textContent = name;
+  dd.textContent = value;
+  dl.append(dt, dd);
+}
+
+async function openMessage(uid) {
+  try {
+    const m = await api("GET", `${folderPath(state.folder)}/messages/${uid}`);
+    state.uid = uid;
+    state.flags = m.flags;
+    state.message = m;
+    const dl = $("headers");
+    dl.replaceChildren();
+    headerRow(dl, "From", m.from);
+    headerRow(dl, "To", m.to);
+    headerRow(dl, "Cc", m.cc);
+    headerRow(dl, "Subject", m.subject);
+    headerRow(dl, "Date", m.date);
+    $("text-body").textContent = m.html ? "" : m.text;
+    showHtml(m.html);
+    const ul = $("attachments");
+    ul.replaceChildren();
+    for (const a of m.attachments) {
+      const li = document.createElement("li"), link = document.createElement("a");
+      link.href = `${folderPath(state.folder)}/messages/${uid}/parts/${encodeURIComponent(a.part)}`;
+      link.download = a.name;
+      link.textContent = `${a.name} (${a.type}, ${a.size} bytes)`;
+      li.append(link);
+      ul.append(li);
+    }
+    $("reader").hidden = false;
+    $("flag").textContent = m.flags.includes("flagged") ? "Unflag" : "Flag";
+    if (!m.flags.includes("seen")) {
+      await api("PATCH", `${folderPath(state.folder)}/messages/${uid}`, { seen: true });
+      loadFolders();
+    }
+  } catch (e) {
+    status(e.message);
+  }
+}
+
+async function change(method, suffix, body) {
+  try {
+    await api(method, `${folderPath(state.folder)}/messages/${state.uid}${suffix}`, body);
+    $("reader").hidden = true;
+    await loadFolders();
+    await loadMessages(false);
+  } catch (e) {
+    status(e.message);
+  }
+}
+
+// ---- compose, reply, forward ----
+
+function openComposer(fields) {
+  $("c-to").value = fields.to || "";
+  $("c-cc").value = "";
+  $("c-subject").value = fields.subject || "";
+  $("c-text").value = fields.text || "";
+  $("c-files").value = "";
+  state.compose = { inReplyTo: fields.inReplyTo || "", forwarded: fields.forwarded || [] };
+  const ul = $("c-forwarded");
+  ul.replaceChildren();
+  for (const a of state.compose.forwarded) {
+    const li = document.createElement("li");
+    li.textContent = a.name;
+    ul.append(li);
+  }
+  $("reader").hidden = true;
+  $("composer").hidden = false;
+  $("c-text").focus();
+  $("c-text").setSelectionRange(0, 0); // the answer goes above the quote
+}
+
+const quoted = (m) => "\n\n" + `${m.from} wrote:\n` +
+  (m.text || "").replace(/\n+$/, "").split("\n").map((l) => "> " + l).join("\n") + "\n";
+const addressOf = (from) => { const x = /<([^>]+)>/.exec(from); return x ? x[1] : from; };
+
+function base64Of(buffer) {
+  const bytes = new Uint8Array(buffer);
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+async function forwardedFiles(m) {
+  const out = [];
+  for (const a of m.attachments) {
+    const r = await fetch(`${folderPath(state.folder)}/messages/${m.uid}/parts/${encodeURIComponent(a.part)}`,
+      { credentials: "same-origin" });
+    out.push({ name: a.name, type: a.type, data: base64Of(await r.arrayBuffer()) });
+  }
+  return out;
+}
+
+async function composed() {
+  const attachments = [...state.compose.forwarded];
+  for (const f of $("c-files").files)
+    attachments.push({ name: f.name, type: f.type || "application/octet-stream", data: base64Of(await f.arrayBuffer()) });
+  return { to: $("c-to").value, cc: $("c-cc").value, subject: $("c-subject").value,
+    text: $("c-text").value, in_reply_to: state.compose.inReplyTo, attachments };
+}
+
+async function sendOrSave(path) {
+  try {
+    await api("POST", path, await composed());
+    $("composer").hidden = true;
+    status(path.endsWith("send") ? "Sent." : "Draft saved.");
+    await loadFolders();
+  } catch (e) {
+    status(e.message);
+  }
+}
+
+$("compose").addEventListener("click", () => openComposer({}));
+$("reply").addEventListener("click", () => {
+  const m = state.message;
+  openComposer({ to: addressOf(m.reply_to || m.from), subject: /^re:/i.test(m.subject) ? m.subject : "Re: " + m.subject,
+    text: quoted(m), inReplyTo: m.message_id });
+});
+$("forward").addEventListener("click", async () => {
+  const m = state.message;
+  openComposer({ subject: "Fwd: " + m.subject, text: quoted(m), forwarded: await forwardedFiles(m) });
+});
+$("composer").addEventListener("submit", (ev) => { ev.preventDefault(); sendOrSave("/api/mail/send"); });
+$("c-draft").addEventListener("click", () => sendOrSave("/api/mail/drafts"));
+$("c-cancel").addEventListener("click", () => { $("composer").hidden = true; });
+$("login").addEventListener("submit", login);
+$("logout").addEventListener("click", async () => { await api("POST", "/api/logout"); show(false); });
+$("more").addEventListener("click", () => loadMessages(true));
+$("sort").addEventListener("change", () => loadMessages(false));
+$("order").addEventListener("change", () => loadMessages(false));
+$("search").addEventListener("change", () => loadMessages(false));
+$("flag").addEventListener("click", () => change("PATCH", "", { flagged: !state.flags.includes("flagged") }));
+$("unread").addEventListener("click", () => change("PATCH", "", { seen: false }));
+$("move").addEventListener("click", () => change("POST", "/move", { to: $("move-to").value }));
+$("delete").addEventListener("click", () => change("DELETE", ""));
+start();

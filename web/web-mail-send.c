@@ -1,0 +1,526 @@
+/*
+ * web-mail-send.c: compose (web-mail.h): POST /api/mail/send and POST /api/mail/drafts with a
+ * JSON body {to, cc, subject, text, in_reply_to, attachments: [{name, type, data (base64)}]}.
+ * The message is built here (RFC 5322 and MIME, attachments base64), at most WEB_MAIL_SEND_MAX
+ * octets: one spool put. Sending goes through the submission path as SMTP AUTH's does: the
+ * sender is the account's address (its name, at the first local domain when it has none),
+ * the account's sending permissions apply as to SMTP AUTH (DIR_SEND_POLICY: the hourly and daily
+ * limits, forbidden recipients, local-only accounts, its size limit; MBOX_STAT: a mailbox past
+ * quota.block_send_percent may not send), each recipient is checked by the directory (a local
+ * account, or remote: id 0, relayed as for an authenticated client), the spool takes it with origin Local (the rules of guide 4.14
+ * that apply to Local mail); then a copy goes to Sent (\Seen). A draft is only appended to
+ * Drafts (\Draft \Seen).
+ * OWNS: struct send_job (the session's job). THREAD: the web hub's.
+ * MESSAGES sent (through stubs): DIR_DOMAIN_LIST_REQ, DIR_SEND_POLICY_REQ, MBOX_STAT_REQ,
+ * DIR_RCPT_CHECK_REQ, SPOOL_PUT_REQ, DIR_SEND_COUNT_EVT (a cast),
+ * MBOX_UPLOAD_BEGIN_REQ, MBOX_UPLOAD_CHUNK_REQ, MBOX_UPLOAD_COMMIT_REQ.
+ */
+#include "web-mail.h"
+
+#include "web-api.h"
+
+#include "directory-client.h"
+#include "mailbox-client.h"
+#include "mime-decode.h"
+#include "pb-alloc.h"
+#include "pb-log.h"
+#include "send-policy.h"
+#include "spool-client.h"
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+struct send_job {
+	struct web_session *ws;
+	bool draft;
+	cJSON *in;              /* the request's body */
+	char *from;             /* the account's address */
+	struct pb_strv rcpts;   /* to and cc */
+	struct pb_u64v rcpt_ids;
+	uint32_t checked;       /* recipients the directory has answered */
+	struct pb_buf msg;      /* the message built */
+	uint64_t upload_id;
+	uint64_t spool_id;
+	struct directory_send_policy policy; /* the account's sending permissions */
+};
+
+static void send_job_free(void *p)
+{
+	struct send_job *j = p;
+
+	cJSON_Delete(j->in);
+	free(j->from);
+	pb_strv_clear(&j->rcpts);
+	pb_u64v_clear(&j->rcpt_ids);
+	pb_buf_deinit(&j->msg);
+	pb_strv_clear(&j->policy.forbidden);
+	free(j);
+}
+
+static void on_domains(void *session, uint64_t arg, struct pb_msg *m);
+static void rcpt_next(struct send_job *j);
+static void policy_ask(struct send_job *j);
+static void build_and_put(struct send_job *j);
+static void sent_copy(struct send_job *j);
+
+/* A header value fit for the message: no CR, LF or NUL (a header injection), bounded. */
+static bool header_ok(const char *s)
+{
+	return s != NULL && strlen(s) < 998 && strpbrk(s, "\r\n") == NULL;
+}
+
+/* Splits the comma-separated addresses of j->in[name] into j->rcpts; -1 on a bad one. */
+static int add_rcpts(struct send_job *j, const char *name)
+{
+	const char *v = web_body_str(j->in, name);
+
+	if (v == NULL)
+		return 0;
+	if (!header_ok(v))
+		return -1;
+	for (const char *p = v; *p != '\0';) {
+		size_t n = strcspn(p, ",");
+		while (n > 0 && (*p == ' ' || *p == '\t'))
+			p++, n--;
+		size_t len = n;
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		char *a = xstrndup(p, len);
+		const char *at = strchr(a, '@');
+		bool ok = at != NULL && at != a && at[1] != '\0' && strpbrk(a, " <>\"()[];:") == NULL;
+		if (ok && j->rcpts.n < 100)
+			pb_strv_push(&j->rcpts, a);
+		free(a);
+		if (!ok && len > 0)
+			return -1;
+		p += n + (p[n] == ',');
+	}
+	return 0;
+}
+
+static void begin(struct web_session *ws, const struct http_request *q, bool draft)
+{
+	struct send_job *j = xcalloc(1, sizeof(*j));
+	struct gw_pending call;
+	const char *error;
+
+	j->ws = ws;
+	j->draft = draft;
+	pb_buf_init(&j->msg);
+	web_job_set(ws, j, send_job_free);
+	j->in = cJSON_ParseWithLength(q->body.data, q->body.len);
+	const char *subject = web_body_str(j->in, "subject");
+	if (!cJSON_IsObject(j->in) || add_rcpts(j, "to") < 0 || add_rcpts(j, "cc") < 0 ||
+	    (subject != NULL && !header_ok(subject))) {
+		web_reply_error(ws, 400, "the body must be {\"to\": \"a@b, ...\", \"cc\": ..., "
+					 "\"subject\": ..., \"text\": ..., \"attachments\": [...]}");
+		return;
+	}
+	if (!draft && j->rcpts.n == 0) {
+		web_reply_error(ws, 400, "no recipient");
+		return;
+	}
+	if (strchr(ws->who.user, '@') != NULL) {
+		j->from = xstrdup(ws->who.user);
+		policy_ask(j);
+		return;
+	}
+	struct pb_sender tx = web_call_sender(ws, &call, on_domains);
+	if (directory_client_domain_list_send(&tx, &error) < 0)
+		web_reply_busy(ws);
+}
+
+void web_mail_send(struct web_session *ws, const struct http_request *q)
+{
+	begin(ws, q, false);
+}
+
+void web_mail_draft(struct web_session *ws, const struct http_request *q)
+{
+	begin(ws, q, true);
+}
+
+static void on_domains(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct web_session *ws = session;
+	struct send_job *j = ws->job;
+	struct pb_strv domains = { 0 };
+	const char *error = "no answer in time";
+	uint32_t code = m != NULL ? directory_client_domain_list_reply(m, &domains, &error)
+				  : PB_ERR_TEMP;
+
+	if (code != PB_OK || domains.n == 0) {
+		pb_strv_clear(&domains);
+		web_reply_error(ws, 503, "no local domain to send from");
+		return;
+	}
+	j->from = xasprintf("%s@%s", ws->who.user, domains.v[0]);
+	pb_strv_clear(&domains);
+	policy_ask(j);
+}
+
+/* ---- the account's sending permissions, as SMTP AUTH's (smtp-policy.c) ---- */
+
+/* The refusal of the policy for the whole message (status and text), or 0. */
+static int policy_refusal(struct send_job *j, char text[300])
+{
+	const struct directory_send_policy *d = &j->policy;
+
+	if (d->over != 0)
+		return snprintf(text, 300, "Sending limit reached: %u messages per %s", d->limit,
+				d->over == 1 ? "hour" : "day"), 429;
+	for (uint32_t i = 0; i < j->rcpts.n; i++) {
+		const char *pattern = send_policy_forbidden(&d->forbidden, j->rcpts.v[i]);
+		if (pattern != NULL)
+			return snprintf(text, 300, "Sending to <%s> is not allowed for this account",
+					j->rcpts.v[i]), 403;
+	}
+	return 0;
+}
+
+static void on_stat(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct web_session *ws = session;
+	struct send_job *j = ws->job;
+	struct mailbox_stat st = { 0 };
+	const char *error = "no answer in time";
+	uint32_t code = m != NULL ? mailbox_client_stat_reply(m, &st, &error) : PB_ERR_TEMP;
+	char text[300];
+	int status = code == PB_OK ? policy_refusal(j, text) : 503;
+
+	if (code == PB_OK && st.blocked)
+		status = 403, snprintf(text, sizeof(text), "Mailbox over quota: sending is blocked "
+							   "until messages are deleted");
+	if (status != 0) {
+		pb_info("web", "event=send_refused user=%s status=%d", PB_LOGQ(ws->who.user), status);
+		web_reply_error(ws, status, status == 503 ? "server busy, try again later" : text);
+		return;
+	}
+	rcpt_next(j);
+}
+
+static void on_policy(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct web_session *ws = session;
+	struct send_job *j = ws->job;
+	struct gw_pending call;
+	const char *error = "no answer in time";
+	uint32_t code = m != NULL ? directory_client_send_policy_reply(m, &j->policy, &error)
+				  : PB_ERR_TEMP;
+
+	if (code != PB_OK) {
+		web_reply_error(ws, code == PB_ERR_NOTFOUND ? 403 : 503,
+				code == PB_ERR_NOTFOUND ? "the account no longer exists"
+							: "server busy, try again later");
+		return;
+	}
+	struct pb_sender tx = web_call_sender(ws, &call, on_stat);
+	if (mailbox_client_stat_send(&tx, ws->who.user_id, &error) < 0)
+		web_reply_busy(ws);
+}
+
+/* Asks the directory for the account's permissions (a draft needs none). */
+static void policy_ask(struct send_job *j)
+{
+	struct gw_pending call;
+	const char *error;
+
+	if (j->draft) {
+		rcpt_next(j);
+		return;
+	}
+	const char *at = strrchr(j->from, '@');
+	char *local = xstrndup(j->from, (size_t)(at - j->from));
+	struct pb_sender tx = web_call_sender(j->ws, &call, on_policy);
+	if (directory_client_send_policy_send(&tx, j->ws->who.user_id, local, at + 1, &error) < 0)
+		web_reply_busy(j->ws);
+	free(local);
+}
+
+static void on_rcpt(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct web_session *ws = session;
+	struct send_job *j = ws->job;
+	uint64_t id = 0;
+	char *user = NULL;
+	const char *error = "no answer in time";
+	uint32_t code = m != NULL ? directory_client_rcpt_check_reply(m, &id, &user, &error)
+				  : PB_ERR_TEMP;
+
+	free(user);
+	if (code == PB_ERR_NOTFOUND) {
+		char *text = xasprintf("%s: no such local user", j->rcpts.v[j->checked]);
+		web_reply_error(ws, 400, text);
+		free(text);
+		return;
+	}
+	if (code != PB_OK && code != PB_ERR_REFUSED) {
+		web_reply_error(ws, 503, "server busy, try again later");
+		return;
+	}
+	if (code == PB_ERR_REFUSED && !j->policy.internet_mail) {
+		web_reply_error(ws, 403, "This account may send to local addresses only");
+		return;
+	}
+	pb_u64v_push(&j->rcpt_ids, code == PB_OK ? id : 0); /* REFUSED: not local, relayed */
+	j->checked++;
+	rcpt_next(j);
+}
+
+/* Checks the next recipient with the directory; then builds and sends. */
+static void rcpt_next(struct send_job *j)
+{
+	struct gw_pending call;
+	const char *error;
+
+	if (j->draft || j->checked == j->rcpts.n) {
+		build_and_put(j);
+		return;
+	}
+	const char *a = j->rcpts.v[j->checked], *at = strrchr(a, '@');
+	char *local = xstrndup(a, (size_t)(at - a));
+	struct pb_sender tx = web_call_sender(j->ws, &call, on_rcpt);
+	if (directory_client_rcpt_check_send(&tx, local, at + 1, &error) < 0)
+		web_reply_busy(j->ws);
+	free(local);
+}
+
+/* ---- the message ---- */
+
+static void base64_lines(struct pb_buf *out, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	for (size_t off = 0; off < len; off += 57) {
+		unsigned char line[80];
+		size_t n = len - off < 57 ? len - off : 57;
+		int w = EVP_EncodeBlock(line, p + off, (int)n);
+		pb_buf_append(out, line, (size_t)w);
+		pb_buf_append_str(out, "\r\n");
+	}
+}
+
+/* The text as a quoted part: UTF-8, base64 (safe for any line length and octet). */
+static void text_part(struct pb_buf *out, const char *text)
+{
+	pb_buf_append_str(out, "Content-Type: text/plain; charset=utf-8\r\n"
+			       "Content-Transfer-Encoding: base64\r\n\r\n");
+	base64_lines(out, text, strlen(text));
+}
+
+/* Appends each attachment as a part after boundary; -1 with *error_r on a bad one. */
+static int attachments(struct pb_buf *out, const cJSON *list, const char *boundary,
+		       const char **error_r)
+{
+	const cJSON *a;
+
+	cJSON_ArrayForEach(a, list) {
+		const char *name = web_body_str(a, "name"), *type = web_body_str(a, "type");
+		const char *data = web_body_str(a, "data");
+		struct pb_buf raw;
+		if (data == NULL || !header_ok(name != NULL ? name : "") ||
+		    (type != NULL && (!header_ok(type) || strchr(type, '/') == NULL ||
+				      strpbrk(type, ";\" ") != NULL)))
+			return *error_r = "an attachment must be {\"name\", \"type\", \"data\": base64}", -1;
+		pb_buf_init(&raw);
+		if (mime_decode_base64(data, strlen(data), &raw, error_r) < 0) {
+			pb_buf_deinit(&raw);
+			return *error_r = "an attachment's data is not base64", -1;
+		}
+		pb_buf_printf(out, "--%s\r\nContent-Type: %s\r\nContent-Transfer-Encoding: base64\r\n"
+				   "Content-Disposition: attachment; filename*=utf-8''",
+			      boundary, type != NULL ? type : "application/octet-stream");
+		web_mail_ext_value(out, name != NULL ? name : "file");
+		pb_buf_append_str(out, "\r\n\r\n");
+		base64_lines(out, raw.data, raw.len);
+		pb_buf_deinit(&raw);
+	}
+	return 0;
+}
+
+/* The header fields of the message. */
+static void header(struct send_job *j, struct pb_buf *out)
+{
+	unsigned char rnd[12];
+	char date[64];
+	time_t now = time(NULL);
+	struct tm tm;
+	const char *to = web_body_str(j->in, "to"), *cc = web_body_str(j->in, "cc");
+	const char *subject = web_body_str(j->in, "subject");
+	const char *irt = web_body_str(j->in, "in_reply_to");
+
+	RAND_bytes(rnd, sizeof(rnd));
+	gmtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	pb_buf_printf(out, "From: %s\r\nDate: %s\r\nMessage-ID: <", j->from, date);
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		pb_buf_printf(out, "%02x", rnd[i]);
+	pb_buf_printf(out, ".web%s>\r\n", strchr(j->from, '@'));
+	if (to != NULL && to[0] != '\0')
+		pb_buf_printf(out, "To: %s\r\n", to);
+	if (cc != NULL && cc[0] != '\0')
+		pb_buf_printf(out, "Cc: %s\r\n", cc);
+	if (irt != NULL && header_ok(irt) && irt[0] != '\0')
+		pb_buf_printf(out, "In-Reply-To: %s\r\nReferences: %s\r\n", irt, irt);
+	struct pb_buf enc;
+	pb_buf_init(&enc);
+	base64_lines(&enc, subject != NULL ? subject : "", subject != NULL ? strlen(subject) : 0);
+	pb_buf_append_str(out, "Subject: =?utf-8?B?");
+	for (size_t i = 0; i < enc.len; i++)
+		if (enc.data[i] != '\r' && enc.data[i] != '\n')
+			pb_buf_append(out, &enc.data[i], 1);
+	pb_buf_append_str(out, "?=\r\nMIME-Version: 1.0\r\n");
+	pb_buf_deinit(&enc);
+}
+
+/* Builds j->msg; -1 with *error_r. */
+static int build(struct send_job *j, const char **error_r)
+{
+	const char *text = web_body_str(j->in, "text");
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(j->in, "attachments");
+	char boundary[40];
+	unsigned char rnd[12];
+
+	header(j, &j->msg);
+	if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) == 0) {
+		text_part(&j->msg, text != NULL ? text : "");
+		return 0;
+	}
+	RAND_bytes(rnd, sizeof(rnd));
+	snprintf(boundary, sizeof(boundary), "=_pb%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1],
+		 rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+	pb_buf_printf(&j->msg, "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n--%s\r\n",
+		      boundary, boundary);
+	text_part(&j->msg, text != NULL ? text : "");
+	if (attachments(&j->msg, list, boundary, error_r) < 0)
+		return -1;
+	pb_buf_printf(&j->msg, "--%s--\r\n", boundary);
+	return 0;
+}
+
+static void on_put(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct web_session *ws = session;
+	struct send_job *j = ws->job;
+	const char *error = "no answer in time";
+	uint32_t code = m != NULL ? spool_client_put_reply(m, &j->spool_id) : PB_ERR_TEMP;
+
+	if (code != PB_OK) {
+		if (m != NULL)
+			pb_msg_status(m, &error);
+		web_reply_error(ws, web_status_of(code, 500), error);
+		return;
+	}
+	pb_info("web", "event=mail_sent user=%s rcpts=%u size=%zu spool_id=%llu", PB_LOGQ(ws->who.user),
+		j->rcpts.n, j->msg.len, (unsigned long long)j->spool_id);
+	struct pb_sender cast = gw_cast_sender(ws->gs);
+	if (directory_client_send_count_send(&cast, ws->who.user_id, &error) < 0)
+		pb_warn("web", "event=send_count_lost user=%s reason=%s", PB_LOGQ(ws->who.user),
+			PB_LOGQ(error));
+	sent_copy(j);
+}
+
+static void build_and_put(struct send_job *j)
+{
+	struct gw_pending call;
+	const char *error = NULL;
+
+	if (build(j, &error) < 0) {
+		web_reply_error(j->ws, 400, error);
+		return;
+	}
+	if (j->msg.len > WEB_MAIL_SEND_MAX) {
+		web_reply_error(j->ws, 413, "the message is over 1 MB with its attachments");
+		return;
+	}
+	if (!j->draft && j->policy.max_size_kb != 0 && j->msg.len > j->policy.max_size_kb * 1024) {
+		web_reply_error(j->ws, 413, "Message size exceeds the limit for this account");
+		return;
+	}
+	if (j->draft) {
+		sent_copy(j);
+		return;
+	}
+	struct spool_client_envelope env = { j->from, NULL, (const char *const *)j->rcpts.v,
+					     j->rcpt_ids.v, j->rcpts.n,
+					     (int64_t)pb_clock_wall_ms(), PB_ORIGIN_LOCAL };
+	struct pb_sender tx = web_call_sender(j->ws, &call, on_put);
+	if (spool_client_put_send(&tx, j->ws->gs->id, &env, j->msg.data, j->msg.len, &error) < 0)
+		web_reply_busy(j->ws);
+}
+
+/* ---- the copy in Sent (or the draft in Drafts): APPEND's upload ---- */
+
+static void on_committed(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct web_session *ws = session;
+	struct send_job *j = ws->job;
+	struct mailbox_appended out = { 0 };
+	const char *error = "no answer in time";
+	uint32_t code = m != NULL ? mailbox_client_upload_commit_reply(m, &out, NULL, &error)
+				  : PB_ERR_TEMP;
+	cJSON *o = cJSON_CreateObject();
+
+	if (!j->draft)
+		cJSON_AddNumberToObject(o, "queued", (double)j->spool_id);
+	if (code == PB_OK)
+		cJSON_AddNumberToObject(o, "uid", out.uid);
+	else if (j->draft) {
+		cJSON_Delete(o);
+		web_reply_error(ws, web_status_of(code, 500), error);
+		return;
+	} else
+		cJSON_AddStringToObject(o, "copy_error", error); /* sent, but no copy in Sent */
+	web_reply_json(ws, j->draft ? 201 : 202, o, NULL);
+}
+
+static void on_chunk(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct web_session *ws = session;
+	struct send_job *j = ws->job;
+	struct gw_pending call;
+	const char *error = "no answer in time";
+	uint32_t code = m != NULL ? mailbox_client_upload_chunk_reply(m, &error) : PB_ERR_TEMP;
+	struct mailbox_upload_commit c = { j->upload_id, j->draft ? "Drafts" : "Sent",
+					   j->draft ? 1 | 16 : 1, NULL, 0 };
+
+	if (code != PB_OK) {
+		on_committed(session, arg, NULL);
+		return;
+	}
+	struct pb_sender tx = web_call_sender(ws, &call, on_committed);
+	if (mailbox_client_upload_commit_send(&tx, ws->who.user_id, &c, 1, &error) < 0)
+		web_reply_busy(ws);
+}
+
+static void on_upload(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct web_session *ws = session;
+	struct send_job *j = ws->job;
+	struct gw_pending call;
+	const char *error = "no answer in time";
+	uint32_t code = m != NULL ? mailbox_client_upload_begin_reply(m, &j->upload_id, &error)
+				  : PB_ERR_TEMP;
+
+	if (code != PB_OK) {
+		on_committed(session, arg, NULL);
+		return;
+	}
+	struct pb_sender tx = web_call_sender(ws, &call, on_chunk);
+	if (mailbox_client_upload_chunk_send(&tx, ws->who.user_id, j->upload_id, 0, j->msg.data,
+					     j->msg.len, &error) < 0)
+		web_reply_busy(ws);
+}
+
+static void sent_copy(struct send_job *j)
+{
+	struct gw_pending call;
+	const char *error;
+	struct pb_sender tx = web_call_sender(j->ws, &call, on_upload);
+
+	if (mailbox_client_upload_begin_send(&tx, j->ws->who.user_id, j->msg.len, 0, &error) < 0)
+		web_reply_busy(j->ws);
+}

@@ -15,24 +15,10 @@
 
 #include "mime-signature.h"
 #include "pb-log.h"
+#include "pb-settings.h"
 
 #include <string.h>
 #include <strings.h>
-
-/* The setting's text with "\n" as a line break and "\\" as a backslash (owned: free()). */
-static char *unescape(const char *text)
-{
-	char *out = xstrdup(text), *w = out;
-
-	for (const char *p = text; *p != '\0'; p++) {
-		if (p[0] == '\\' && (p[1] == 'n' || p[1] == '\\'))
-			*w++ = *++p == 'n' ? '\n' : '\\';
-		else
-			*w++ = *p;
-	}
-	*w = '\0';
-	return out;
-}
 
 /* Whether the sender's domain is in the list (empty list: any). */
 static bool domain_listed(const char *list, const char *sender)
@@ -72,7 +58,7 @@ void smtp_signature_apply(struct smtp_session *s)
 		return;
 	if (s->upload_id != 0 || s->begin_pending || s->sent != 0 || s->body.len >= SMTP_CHUNK)
 		return log_kept(s, "the message is larger than one upload piece (256 KiB)");
-	char *text = unescape(set->text);
+	char *text = pb_settings_unescape(set->text);
 	struct mime_signature sig = { text, set->html };
 	int n = mime_signature_insert((const char *)s->body.data, s->body.len, &sig, &out, &why);
 	free(text);

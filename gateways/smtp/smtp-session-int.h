@@ -77,6 +77,11 @@ struct smtp_session {
 /* ---- smtp-signature.c ---- */
 /* At the end of an authenticated sender's content: puts the signature (settings signature.*)
  * into the message still whole in s->body, or logs why not. */
+/* The signature text for mail from sender (its domain, any case): that domain's entry of
+ * by_domain ("DOMAIN=TEXT|DOMAIN=TEXT", signature.domain_texts), else text; unescaped
+ * (pb_settings_unescape), allocated. *own_r: a domain's own text was taken. Pure. */
+char *smtp_signature_text(const char *text, const char *by_domain, const char *sender,
+			  bool *own_r);
 void smtp_signature_apply(struct smtp_session *s);
 
 /* ---- smtp-session.c ---- */

@@ -41,6 +41,28 @@ static bool domain_listed(const char *list, const char *sender)
 	return false;
 }
 
+char *smtp_signature_text(const char *text, const char *by_domain, const char *sender,
+			  bool *own_r)
+{
+	const char *at = sender != NULL ? strrchr(sender, '@') : NULL;
+	size_t n = at != NULL ? strlen(at + 1) : 0;
+
+	*own_r = false;
+	for (const char *p = by_domain; n > 0 && *p != '\0';) {
+		size_t len = strcspn(p, "|");
+		const char *eq = memchr(p, '=', len);
+		if (eq != NULL && (size_t)(eq - p) == n && strncasecmp(p, at + 1, n) == 0) {
+			char *own = xstrndup(eq + 1, len - n - 1);
+			char *out = pb_settings_unescape(own);
+			free(own);
+			*own_r = true;
+			return out;
+		}
+		p += len + (p[len] == '|');
+	}
+	return pb_settings_unescape(text);
+}
+
 static void log_kept(const struct smtp_session *s, const char *why)
 {
 	pb_info("smtp", "event=signature msgid=%s result=kept reason=%s from=%s", s->tx_id,
@@ -53,13 +75,20 @@ void smtp_signature_apply(struct smtp_session *s)
 	struct pb_buf out;
 	const char *why;
 
-	if (!set->enabled || s->auth_user == NULL || set->text[0] == '\0' ||
+	bool own;
+
+	if (!set->enabled || s->auth_user == NULL ||
+	    (set->text[0] == '\0' && set->domain_texts[0] == '\0') ||
 	    (s->remote_rcpts == 0 && !set->internal) || !domain_listed(set->domains, s->sender))
 		return;
 	if (s->upload_id != 0 || s->begin_pending || s->sent != 0 || s->body.len >= SMTP_CHUNK)
 		return log_kept(s, "the message is larger than one upload piece (256 KiB)");
-	char *text = pb_settings_unescape(set->text);
-	struct mime_signature sig = { text, set->html };
+	char *text = smtp_signature_text(set->text, set->domain_texts, s->sender, &own);
+	if (text[0] == '\0') {
+		free(text);
+		return log_kept(s, "no signature text for the sender's domain");
+	}
+	struct mime_signature sig = { text, own ? NULL : set->html };
 	int n = mime_signature_insert((const char *)s->body.data, s->body.len, &sig, &out, &why);
 	free(text);
 	if (n == 0)

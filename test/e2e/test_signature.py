@@ -1,7 +1,8 @@
 """End to end: signatures and disclaimers (issue 13 item 7) against the real daemon. alice,
 authenticated on the submission port, sends to a remote address: the copy Postfix's smtp-sink
 receives carries the signature once (plain text after "-- "; both versions of a
-multipart/alternative, the HTML one before </body>); a PGP/MIME signed message arrives byte for
+multipart/alternative, the HTML one before </body>), the text of alice's domain instead when
+signature.domain_texts names it; a PGP/MIME signed message arrives byte for
 byte as sent, the reason in the log; mail to local recipients only is left alone unless
 signature.internal is on; mail from an unauthenticated client is never signed."""
 import email
@@ -137,6 +138,25 @@ class Signature(QueueBase):
             self.send([bob], b"Subject: " + marker + b"\r\n\r\nlunch?\r\n")
             return b"Best regards" in self.local_copy(marker)
         pbtest.wait_until(signed_copy, timeout=30, interval=0.5, what="internal mail signed")
+
+    def test_domain_signature(self):
+        # alice's domain has its own text; every other domain keeps the global one
+        glob = "Best regards\\nACME Ltd, 1 Main Street"
+        self.signature({"enabled": 1, "text": glob,
+                        "domain_texts": "other.example=Other|%s=Kind regards\\nThe %s desk"
+                        % (self.domain.upper(), self.domain)})
+        self.addCleanup(self.signature, {"enabled": 1, "text": glob, "domain_texts": ""})
+        n = [0]
+
+        def own_text():  # the gateway takes the settings at its next tick
+            n[0] += 1
+            marker = b"sig-dom-%d" % n[0]
+            self.send(["far@remote.example"], b"Subject: " + marker + b"\r\n\r\nHi.\r\n")
+            got = self.at_sink(marker)
+            return got if b"Kind regards" in got else None
+        got = pbtest.wait_until(own_text, timeout=30, interval=0.5, what="the domain's text")
+        self.assertIn(b"Hi.\n-- \nKind regards\nThe %s desk\n" % self.domain.encode(), got)
+        self.assertNotIn(b"Best regards", got)
 
     def test_unauthenticated_never_signed(self):
         s = smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=60)

@@ -69,20 +69,29 @@ static void log_kept(const struct smtp_session *s, const char *why)
 		PB_LOGQ(why), PB_LOGQ(s->sender));
 }
 
+bool smtp_signature_wanted(const struct smtp_session *s)
+{
+	const struct pb_settings_signature *set = &s->srv->signature;
+
+	return set->enabled && s->auth_user != NULL &&
+	       (set->text[0] != '\0' || set->domain_texts[0] != '\0') &&
+	       (s->remote_rcpts != 0 || set->internal) && domain_listed(set->domains, s->sender);
+}
+
 void smtp_signature_apply(struct smtp_session *s)
 {
 	const struct pb_settings_signature *set = &s->srv->signature;
 	struct pb_buf out;
 	const char *why;
-
 	bool own;
 
-	if (!set->enabled || s->auth_user == NULL ||
-	    (set->text[0] == '\0' && set->domain_texts[0] == '\0') ||
-	    (s->remote_rcpts == 0 && !set->internal) || !domain_listed(set->domains, s->sender))
+	if (!smtp_signature_wanted(s))
 		return;
-	if (s->upload_id != 0 || s->begin_pending || s->sent != 0 || s->body.len >= SMTP_CHUNK)
-		return log_kept(s, "the message is larger than one upload piece (256 KiB)");
+	if (s->upload_id != 0 || s->begin_pending || s->sent != 0 || s->body.len >= s->chunk)
+		return log_kept(s, s->chunk > SMTP_CHUNK
+					   ? "the message is larger than the signing bound (960 KiB)"
+					   : "the message is larger than one upload piece (256 KiB): "
+					     "no room to hold it for signing");
 	char *text = smtp_signature_text(set->text, set->domain_texts, s->sender, &own);
 	if (text[0] == '\0') {
 		free(text);
@@ -93,6 +102,10 @@ void smtp_signature_apply(struct smtp_session *s)
 	free(text);
 	if (n == 0)
 		return log_kept(s, why);
+	if (out.len > PB_CHUNK_MAX) {
+		pb_buf_deinit(&out);
+		return log_kept(s, "the signed message would be larger than one put (1 MiB)");
+	}
 	pb_buf_deinit(&s->body);
 	s->body = out;
 	pb_info("smtp", "event=signature msgid=%s result=added parts=%d from=%s", s->tx_id, n,

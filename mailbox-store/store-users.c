@@ -286,13 +286,16 @@ static int store_user_delete_locked(struct pb_store *s, const char *lname, const
 {
 	struct pb_user_rec u;
 	char *owner = NULL;
-	uint8_t idkey[8];
+	uint8_t idkey[8], welcome[STORE_WELCOME_KEY_LEN];
 	int ret = store_user_get_lower(s, lname, &u, error_r);
 
 	if (ret <= 0)
 		return ret;
 	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
 	rocksdb_writebatch_delete_cf(b, s->cf[STORE_CF_USERS], lname, strlen(lname));
+	store_welcome_key(u.id, welcome); /* a welcome not made yet goes with its account */
+	rocksdb_writebatch_delete_cf(b, s->cf[STORE_CF_REPLIES], (const char *)welcome,
+				     sizeof(welcome));
 	ret = store_user_id_lookup(s, u.id, &owner, error_r);
 	if (ret == 1 && strcmp(owner, lname) == 0) {
 		store_user_id_key(u.id, idkey);

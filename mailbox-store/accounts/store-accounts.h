@@ -53,7 +53,8 @@ int pb_store_user_put_welcome(struct pb_store *s, const struct pb_user_rec *u,
  * case-only change of the same user is allowed). Returns 0 / -1. */
 int pb_store_user_rename(struct pb_store *s, const char *old_name, const char *new_name,
 			 const char **error_r);
-/* Deletes the account record and its id index only (see pb_store_user_purge for the mail).
+/* Deletes the account record and its id index only (see pb_store_user_purge for the mail),
+ * and its welcome marker (a welcome not made yet is never made).
  * Returns 1 deleted, 0 absent, -1 error. */
 int pb_store_user_delete(struct pb_store *s, const char *name, const char **error_r);
 /* Calls cb for every user, sorted by name; the record is only valid during the call. cb

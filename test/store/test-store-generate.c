@@ -148,6 +148,13 @@ static void test_welcome_marker(void)
 	CHECK_INT(got.id, g.rec.id); /* the one entry: the welcome, of origin SYSTEM */
 	CHECK_INT(got.origin, 3);
 	CHECK_INT(got.received_ms, 5);
+	/* an account deleted before its welcome was made takes its marker along */
+	struct pb_user_rec c = { .id = 8, .name = "cid" };
+	REQUIRE(pb_store_user_put_welcome(s, &c, "cid@example.com", &err) == 0);
+	CHECK_INT(pb_store_user_delete(s, "CID", &err), 1);
+	v.n = 0;
+	CHECK_INT(pb_store_welcome_pending(s, 0, 1, 10, on_pending, &v, &err), 0);
+	CHECK_INT(v.n, 0);
 	store_test_done(&s, &dir);
 }
 

@@ -1,7 +1,10 @@
 /*
  * store-generate.c: messages generated because of a spool entry, stored with its plan (see
  * store-spool.h "Generated messages"), and the autoresponder's memory.
- * CF replies: key ['a'][u64 user id BE][lowercase address] -> [u8 1][u64 answered_ms].
+ * CF replies: key ['a'][u64 user id BE][lowercase address] -> [u8 1][u64 answered_ms];
+ * key ['w'][u64 user id BE] -> [u8 1][str name][str address]: a new account's welcome message
+ * still to be made (written with the account, store-users.c; taken with the welcome's spool
+ * entry, pb_store_welcome_made).
  * Part of pb_store_spool. OWNS: the replies column family. THREAD: any (replies_lock).
  */
 #include "store-internal.h"
@@ -142,16 +145,17 @@ int pb_store_spool_plan_gen(struct pb_store *s, uint64_t id, const struct pb_spo
 	return ret;
 }
 
-int pb_store_replied_prune(struct pb_store *s, int64_t before_ms, uint64_t *removed_r,
-			   const char **error_r)
+int pb_store_replied_prune(struct pb_store *s, int64_t before_ms, uint64_t max,
+			   uint64_t *removed_r, const char **error_r)
 {
 	struct store_iter it;
 	size_t klen, vlen;
 	uint64_t removed = 0;
+	const char kind = REPLY_KIND;
 	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
 
-	store_iter_prefix(s, STORE_CF_REPLIES, "", 0, &it);
-	for (; store_iter_valid(&it); rocksdb_iter_next(it.it)) {
+	store_iter_prefix(s, STORE_CF_REPLIES, &kind, 1, &it);
+	for (; removed < max && store_iter_valid(&it); rocksdb_iter_next(it.it)) {
 		const char *k = rocksdb_iter_key(it.it, &klen);
 		const uint8_t *v = (const uint8_t *)rocksdb_iter_value(it.it, &vlen);
 		if (vlen != 9 || (int64_t)store_be64_get(v + 1) < before_ms) {
@@ -165,5 +169,66 @@ int pb_store_replied_prune(struct pb_store *s, int64_t before_ms, uint64_t *remo
 	rocksdb_writebatch_destroy(b);
 	if (removed_r != NULL)
 		*removed_r = ret == 0 ? removed : 0;
+	return ret;
+}
+
+int pb_store_welcome_pending(struct pb_store *s, uint32_t shard, uint32_t shards, size_t max,
+			     pb_store_welcome_fn *fn, void *arg, const char **error_r)
+{
+	struct store_iter it;
+	struct store_rd r;
+	size_t klen, vlen, n = 0;
+	const char kind = STORE_WELCOME_KIND;
+
+	store_iter_prefix(s, STORE_CF_REPLIES, &kind, 1, &it);
+	for (; n < max && store_iter_valid(&it); rocksdb_iter_next(it.it)) {
+		const uint8_t *k = (const uint8_t *)rocksdb_iter_key(it.it, &klen);
+		const char *v = rocksdb_iter_value(it.it, &vlen);
+		uint64_t user_id = klen == STORE_WELCOME_KEY_LEN ? store_be64_get(k + 1) : 0;
+		if (user_id == 0 || (shards > 1 && user_id % shards != shard))
+			continue;
+		store_rd_init(&r, v, vlen);
+		bool ok = store_rd_u8(&r) == STORE_V1;
+		char *name = store_rd_str(&r), *address = store_rd_str(&r);
+		if (ok && store_rd_ok(&r) && name != NULL && address != NULL) {
+			fn(user_id, name, address, arg);
+			n++;
+		}
+		free(name);
+		free(address);
+	}
+	return store_iter_finish(&it, error_r);
+}
+
+int pb_store_welcome_made(struct pb_store *s, uint64_t user_id, struct pb_spool_gen *g,
+			  const char **error_r)
+{
+	uint8_t key[STORE_WELCOME_KEY_LEN];
+	struct store_body_writer w;
+	struct pb_buf v;
+	uint64_t epoch = 0;
+	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+
+	store_welcome_key(user_id, key);
+	pb_buf_init(&v);
+	pthread_mutex_lock(&s->replies_lock);
+	int ret = store_get(s, STORE_CF_REPLIES, key, sizeof(key), &v, error_r);
+	g->rec.id = 0;
+	if (ret == 1) {
+		store_body_writer_init(s, &w);
+		if (gen_stage(s, b, g, &w, &epoch, error_r) < 0)
+			ret = -1;
+		rocksdb_writebatch_delete_cf(b, s->cf[STORE_CF_REPLIES], (const char *)key,
+					     sizeof(key));
+		if (ret == 1 && store_write(s, b, error_r) < 0)
+			ret = -1;
+		store_body_writer_unstage(s, &w, ret == 1, epoch);
+		store_body_writer_deinit(&w);
+		if (ret != 1)
+			g->rec.id = 0;
+	}
+	pthread_mutex_unlock(&s->replies_lock);
+	pb_buf_deinit(&v);
+	rocksdb_writebatch_destroy(b);
 	return ret;
 }

@@ -424,4 +424,14 @@ uint32_t store_flags_apply(uint32_t old, int mode, uint32_t flags);
 /* The folder id of the per-user quota record (store-quota.c); likewise never a folder's. */
 #define STORE_QUOTA_ID (UINT32_MAX - 1)
 
+/* The welcome marker's key in CF replies (store-generate.c): ['w'][u64 user id BE]. Written
+ * with the account (store-users.c), taken with the welcome's spool entry. */
+#define STORE_WELCOME_KIND 'w'
+#define STORE_WELCOME_KEY_LEN 9
+static inline void store_welcome_key(uint64_t user_id, uint8_t k[STORE_WELCOME_KEY_LEN])
+{
+	k[0] = STORE_WELCOME_KIND;
+	store_be64_put(k + 1, user_id);
+}
+
 #endif

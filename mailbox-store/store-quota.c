@@ -8,8 +8,9 @@
  */
 #include "store-internal.h"
 
-/* quota value v1: [ver][u8 has_limit][u64 limit_mb][u8 level] */
-#define QUOTA_VAL_LEN 11
+/* quota value v1: [ver][u8 has_limit][u64 limit_mb][u8 level], then (since the daily
+ * reminders; a record without it has had none) [u32 remind_day] */
+#define QUOTA_VAL_LEN 15
 
 int pb_store_quota_get(struct pb_store *s, uint64_t user_id, struct pb_quota_rec *q_r,
 		       const char **error_r)
@@ -28,6 +29,8 @@ int pb_store_quota_get(struct pb_store *s, uint64_t user_id, struct pb_quota_rec
 		q_r->has_limit = store_rd_u8(&r) != 0;
 		q_r->limit_mb = store_rd_u64(&r);
 		q_r->level = store_rd_u8(&r);
+		if (val.len >= QUOTA_VAL_LEN)
+			q_r->remind_day = store_rd_u32(&r);
 		if (!v_ok || !store_rd_ok(&r))
 			ret = store_fail(error_r, "store: user %llu: corrupt quota record",
 					 (unsigned long long)user_id);
@@ -46,6 +49,7 @@ int pb_store_quota_put(struct pb_store *s, uint64_t user_id, const struct pb_quo
 	val[1] = q->has_limit ? 1 : 0;
 	store_be64_put(val + 2, q->limit_mb);
 	val[10] = q->level;
+	store_be32_put(val + 11, q->remind_day);
 	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
 	rocksdb_writebatch_put_cf(b, s->cf[STORE_CF_FOLDERS], (const char *)key, sizeof(key),
 				  (const char *)val, sizeof(val));

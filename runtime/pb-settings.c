@@ -484,3 +484,17 @@ char *pb_settings_render(const struct pb_settings *s, const char *doc)
 	overlay_deinit(&o);
 	return json;
 }
+
+char *pb_settings_unescape(const char *text)
+{
+	char *out = xstrdup(text), *w = out;
+
+	for (const char *p = text; *p != '\0'; p++) {
+		if (p[0] == '\\' && (p[1] == 'n' || p[1] == '\\'))
+			*w++ = *++p == 'n' ? '\n' : '\\';
+		else
+			*w++ = *p;
+	}
+	*w = '\0';
+	return out;
+}

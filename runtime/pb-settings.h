@@ -138,4 +138,8 @@ int pb_settings_merge(const char *doc, const char *stored, const char *patch, ch
  * per line. Allocated (the caller frees it); NULL if doc is unknown. */
 char *pb_settings_render(const struct pb_settings *s, const char *doc);
 
+/* A text setting (no control characters allowed) as the text it stands for: the two
+ * characters backslash n a line break, two backslashes one. Allocated (the caller frees it). */
+char *pb_settings_unescape(const char *text);
+
 #endif

@@ -41,7 +41,8 @@ const struct pillarbox_actor pillarbox_actors[] = {
 	{ &router_actor_def, ROUTER_SHARDS, NULL, PILLARBOX_ARG_STORE, false },
 	{ &spool_actor_def, SPOOL_SHARDS, NULL, PILLARBOX_ARG_STORE, true }, /* trace */
 	{ &sys_actor_def, 0, NULL, PILLARBOX_ARG_SYS, true },
-	{ &maint_actor_def, 0, NULL, PILLARBOX_ARG_STORE, false },
+	/* cli: `pillarbox maint run` (MAINT_RUN_REQ) */
+	{ &maint_actor_def, 0, NULL, PILLARBOX_ARG_STORE, true },
 	{ &lockout_actor_def, 0, NULL, PILLARBOX_ARG_STORE, true },
 	{ &scheduler_actor_def, 0, NULL, PILLARBOX_ARG_SCHED, true },
 	{ &collector_actor_def, 0, NULL, PILLARBOX_ARG_STORE, true },

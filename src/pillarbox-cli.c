@@ -24,8 +24,14 @@ enum cli_opt {
 	OPT_LIMIT = 128 << 7,
 	OPT_AFTER = 128 << 8,
 	OPT_ROLE = 128 << 9,
-	OPT_USER = 128 << 10
+	OPT_USER = 128 << 10,
+	OPT_SUBJECT = 128 << 11, /* autoreply set's own; it takes --from and --days too */
+	OPT_TEXT_FILE = 128 << 12,
+	OPT_UNTIL = 128 << 13
 };
+#define OPT_AUTOREPLY                                                                      \
+	(OPT_SUBJECT | OPT_TEXT_FILE | OPT_UNTIL | OPT_CONN << CLI_CONN_FROM |               \
+	 OPT_CONN << CLI_CONN_DAYS)
 
 struct command {
 	const char *name, *args; /* "user del", "NAME [--force]" */
@@ -87,6 +93,27 @@ static const struct command commands[] = {
 	  cli_user_set },
 	{ "user unset", "NAME KEY", 2, 2, 0, "put a sending permission back to its default",
 	  "KEY as for 'user set'.\n", cli_user_unset },
+	{ "autoreply show", "NAME", 1, 1, 0, "an account's automatic reply (out of office)",
+	  "Prints the autoreply_* settings of the account (see 'pillarbox help user set').\n",
+	  cli_autoreply_show },
+	{ "autoreply set", "NAME [--subject S] [--text-file F] [--from DATE] [--until DATE] [--days N]",
+	  1, 1, OPT_AUTOREPLY, "turn an account's automatic reply on",
+	  "Sets the options given, then turns the reply on (the others keep their values):\n"
+	  "  --subject S      the reply's subject (empty: Auto: and the original's)\n"
+	  "  --text-file F    the reply's text, UTF-8, from file F (- standard input)\n"
+	  "  --from DATE      YYYY-MM-DD (UTC): replies from that day on (empty: no bound)\n"
+	  "  --until DATE     YYYY-MM-DD (UTC): replies up to that day included (empty: none)\n"
+	  "  --days N         days between two replies to one sender (1..365, 7)\n"
+	  "Replies follow RFC 3834: never to lists, bulk, automatic mail or the null sender.\n"
+	  "The same settings as 'user set NAME autoreply_... VALUE'.\n",
+	  cli_autoreply_set },
+	{ "autoreply off", "NAME", 1, 1, 0, "turn an account's automatic reply off",
+	  "Its subject, text and dates are kept for the next 'autoreply set'.\n", cli_autoreply_off },
+	{ "maint run", "", 0, 0, 0, "run a maintenance round and the daily job now",
+	  "Sweeps mail of deleted accounts, repairs missing mailboxes, collects unreferenced\n"
+	  "bodies, prunes old dedupe records and runs the daily job (the autoresponder's memory\n"
+	  "pruned, quota reminders: at most one per user and day). Answers when done.\n",
+	  cli_maint_run },
 	{ "user bulk-add", "FILE [--dry-run]", 1, 1, OPT_DRY_RUN, "add accounts from a CSV file",
 	  "FILE (- for standard input) holds lines user,password. Blank lines and lines starting\n"
 	  "with # are skipped, and so is a first row user,password (or username/login and\n"
@@ -451,6 +478,9 @@ static const struct {
 	{ "--after", true, OPT_AFTER },
 	{ "--role", true, OPT_ROLE },
 	{ "--user", true, OPT_USER },
+	{ "--subject", true, OPT_SUBJECT },
+	{ "--text-file", true, OPT_TEXT_FILE },
+	{ "--until", true, OPT_UNTIL },
 };
 
 /* Takes one option (argv[*i], maybe "--name=value"; a value may also be the next word). */
@@ -489,6 +519,12 @@ static int take_option(int argc, char **argv, int *i, struct cli *c, struct cli_
 			c->role = value;
 		else if (options[k].opt == OPT_USER)
 			c->user = value;
+		else if (options[k].opt == OPT_SUBJECT)
+			c->ar_subject = value;
+		else if (options[k].opt == OPT_TEXT_FILE)
+			c->ar_text_file = value;
+		else if (options[k].opt == OPT_UNTIL)
+			c->ar_until = value;
 		else if (options[k].opt >= OPT_CONN)
 			c->conn[__builtin_ctz(options[k].opt / OPT_CONN)] = value;
 		l->help |= k == 6;
@@ -620,7 +656,8 @@ static int check_command(const struct command *cmd, const struct cli_line *l, in
 					     "--minutes",  "--every",	  "--from",
 					     "--to",	   "--days",	  "--min-waiting",
 					     "--collectors", "--send",	  "--limit",
-					     "--after",	   "--role",	  "--user" };
+					     "--after",	   "--role",	  "--user",
+					     "--subject",  "--text-file", "--until" };
 
 	for (unsigned b = 0; b < PB_N_ELEMENTS(names); b++)
 		if ((l->opts & (1u << b)) != 0 && (cmd->opts & (1u << b)) == 0)

@@ -41,6 +41,8 @@ struct cli {
 	const char *conn[7];
 	const char *limit, *after; /* queue list's --limit and --after (NULL: not given) */
 	const char *role, *user;   /* apikey add's --role and --user (NULL: not given) */
+	/* autoreply set's --subject, --text-file, --until (NULL: not given) */
+	const char *ar_subject, *ar_text_file, *ar_until;
 	struct pb_sync t; /* over the control socket */
 };
 
@@ -76,6 +78,12 @@ int cli_rules_dry_run(struct cli *c, char **args, int nargs);
 int cli_script_get(struct cli *c, char **args, int nargs);
 int cli_script_set(struct cli *c, char **args, int nargs);
 int cli_script_del(struct cli *c, char **args, int nargs);
+/* pillarbox-autoreply.c: an account's automatic reply over its autoreply_* settings. */
+int cli_autoreply_show(struct cli *c, char **args, int nargs);
+int cli_autoreply_set(struct cli *c, char **args, int nargs);
+int cli_autoreply_off(struct cli *c, char **args, int nargs);
+/* pillarbox-maint.c: a maintenance round and the daily job now. */
+int cli_maint_run(struct cli *c, char **args, int nargs);
 /* pillarbox-send.c: an account's sending permissions. */
 int cli_user_set(struct cli *c, char **args, int nargs);
 int cli_user_unset(struct cli *c, char **args, int nargs);

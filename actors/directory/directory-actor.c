@@ -130,6 +130,30 @@ static uint32_t add_check(struct directory *d, const char *name, const char *pas
 	return code;
 }
 
+static int first_domain(const char *domain, void *ctx)
+{
+	snprintf(ctx, 256, "%s", domain);
+	return 1;
+}
+
+/* The address a new account's welcome goes to (name@ the first local domain, else
+ * name@localhost) into addr, or "" when welcome.enabled is off. */
+static void welcome_address(struct directory *d, const char *name, char addr[320])
+{
+	const struct pb_settings *st = pb_settings_acquire(d->rt);
+	bool on = st->welcome.enabled != 0;
+	char domain[256] = "localhost";
+	const char *error;
+
+	pb_settings_release(d->rt, st);
+	addr[0] = '\0';
+	if (!on)
+		return;
+	if (pb_store_domain_iter(d->store, first_domain, domain, &error) < 0)
+		pb_warn("directory", "event=welcome_domain_failed reason=%s", PB_LOGQ(error));
+	snprintf(addr, 320, "%s@%s", name, domain);
+}
+
 /* Writes a checked account whose hash has come (u->pw_hash). The name is looked up again: another
  * add may have taken it while the hash was made. Returns a status code with *error_r. */
 static uint32_t add_write(struct directory *d, struct pb_user_rec *u, const char **error_r)
@@ -144,9 +168,13 @@ static uint32_t add_write(struct directory *d, struct pb_user_rec *u, const char
 			*error_r = "a user with this name exists already";
 		return found > 0 ? PB_ERR_EXISTS : PB_ERR_INTERNAL;
 	}
+	char welcome[320];
+
+	welcome_address(d, u->name, welcome);
 	u->created_ms = pb_clock_wall_ms();
 	if (pb_store_counter_next(d->store, "user-id", &u->id, error_r) < 0 ||
-	    pb_store_user_put(d->store, u, error_r) < 0)
+	    pb_store_user_put_welcome(d->store, u, welcome[0] != '\0' ? welcome : NULL,
+				      error_r) < 0)
 		return PB_ERR_INTERNAL;
 	pb_log_security("directory", "event=user_added user=%s id=%llu", u->name,
 			(unsigned long long)u->id);

@@ -267,6 +267,17 @@ int mailbox_client_purge(struct pb_sync *t, uint64_t user_id, uint32_t *code_r,
 	return pb_client_call_status(t, &req, code_r, error_r);
 }
 
+int mailbox_client_quota_remind(struct pb_sync *t, uint64_t user_id, uint32_t day,
+				uint32_t *code_r, const char **error_r)
+{
+	struct pb_msg req;
+
+	pb_msg_init(&req, MSG_MBOX_QUOTA_REMIND_REQ);
+	req.u.mbox_quota_remind_req.user_id = user_id;
+	req.u.mbox_quota_remind_req.day = day;
+	return pb_client_call_status(t, &req, code_r, error_r);
+}
+
 int mailbox_client_purge_send(const struct pb_sender *s, uint64_t user_id, const char **error_r)
 {
 	struct pb_msg req;

@@ -335,5 +335,11 @@ uint32_t mailbox_client_quota_set_reply(struct pb_msg *rep, const char **error_r
 int mailbox_client_quota_notice_send(const struct pb_sender *s, uint64_t user_id,
 				     const char *about, uint32_t percent, uint64_t used,
 				     uint64_t limit, const char **error_r);
+/* MBOX_QUOTA_REMIND_REQ (the maintenance actor's daily job): the user's reminder for `day`
+ * (days since the epoch, UTC) if its usage is past the first warning level and it has had
+ * none that day (remembered in its quota record: at most one a day, across restarts).
+ * Answered PB_OK whether a reminder went or not. */
+int mailbox_client_quota_remind(struct pb_sync *t, uint64_t user_id, uint32_t day,
+				uint32_t *code_r, const char **error_r);
 
 #endif

@@ -140,9 +140,9 @@ int mailbox_quota_refuse(struct pb_actor *a, struct mailbox_shard *s, const stru
 /* ---- warnings ---- */
 
 /* The warning's text (RFC 5322, CR LF) into out: about NULL for the user's own, else the
- * account's name (for the administrator). */
+ * account's name (for the administrator); remind: the daily reminder's subject. */
 static void notice_text(struct pb_buf *out, const char *about, uint32_t pct, uint64_t used,
-			uint64_t limit, uint32_t block_pct)
+			uint64_t limit, uint32_t block_pct, bool remind)
 {
 	char host[256] = "localhost", date[64];
 	time_t now = time(NULL);
@@ -159,7 +159,8 @@ static void notice_text(struct pb_buf *out, const char *about, uint32_t pct, uin
 		pb_buf_printf(out, "Subject: Mailbox quota: %s has reached %u%% of its quota\r\n",
 			      about, pct);
 	else
-		pb_buf_printf(out, "Subject: Mailbox quota warning: %u%% of your quota used\r\n", pct);
+		pb_buf_printf(out, "Subject: Mailbox quota %s: %u%% of your quota used\r\n",
+			      remind ? "reminder" : "warning", pct);
 	pb_buf_printf(out, "Auto-Submitted: auto-generated\r\nMIME-Version: 1.0\r\n"
 			   "Content-Type: text/plain; charset=us-ascii\r\n\r\n");
 	pb_buf_printf(out, "The mailbox %s%sholds %llu KB, %llu%% of its quota of %llu MB.\r\n",
@@ -205,7 +206,7 @@ static void warn(struct pb_actor *a, struct mailbox_shard *s, uint64_t user_id,
 	const char *error;
 
 	pb_buf_init(&text);
-	notice_text(&text, NULL, v->pct[lvl], used, v->limit, v->block_pct);
+	notice_text(&text, NULL, v->pct[lvl], used, v->limit, v->block_pct, false);
 	if (notice_append(a, s, user_id, &text, &error) < 0)
 		pb_warn("mailbox", "event=quota_warning_failed user_id=%llu reason=%s",
 			(unsigned long long)user_id, PB_LOGQ(error));
@@ -326,11 +327,69 @@ int mailbox_on_quota_notice(struct pb_actor *a, void *state, struct pb_msg *m)
 	if (q->limit == 0 || pb_store_mailbox_exists(s->store, q->user_id, &error) <= 0)
 		return 0;
 	pb_buf_init(&text);
-	notice_text(&text, about, q->percent, q->used, q->limit, 0);
+	notice_text(&text, about, q->percent, q->used, q->limit, 0, false);
 	if (notice_append(a, s, q->user_id, &text, &error) < 0)
 		pb_warn("mailbox", "event=quota_admin_notice_failed user_id=%llu reason=%s",
 			(unsigned long long)q->user_id, PB_LOGQ(error));
 	pb_buf_deinit(&text);
 	mailbox_quota_changed(a, s, q->user_id);
+	return 0;
+}
+
+/* The daily reminder (MBOX_QUOTA_REMIND_REQ). The day is stored before the reminder is made:
+ * a crash between the two loses that day's reminder rather than sending it twice. */
+static void remind(struct pb_actor *a, struct mailbox_shard *s, uint64_t user_id,
+		   struct quota_view *v, uint32_t day, bool to_user, bool to_admin)
+{
+	uint64_t used = 0;
+	struct pb_buf text;
+	const char *error;
+
+	if (v->limit == 0 || v->rec.remind_day == day || usage(s, user_id, &used, &error) < 0)
+		return;
+	uint8_t lvl = level_of(v, used);
+	if (lvl == 0)
+		return;
+	v->rec.remind_day = day;
+	if (pb_store_quota_put(s->store, user_id, &v->rec, &error) < 0) {
+		pb_warn("mailbox", "event=quota_reminder_failed user_id=%llu reason=%s",
+			(unsigned long long)user_id, PB_LOGQ(error));
+		return;
+	}
+	pb_buf_init(&text);
+	notice_text(&text, NULL, (uint32_t)(used * 100 / v->limit), used, v->limit, v->block_pct,
+		    true);
+	if (to_user && notice_append(a, s, user_id, &text, &error) < 0)
+		pb_warn("mailbox", "event=quota_reminder_failed user_id=%llu reason=%s",
+			(unsigned long long)user_id, PB_LOGQ(error));
+	pb_buf_deinit(&text);
+	pb_info("mailbox", "event=quota_reminder user_id=%llu day=%u used=%llu limit=%llu",
+		(unsigned long long)user_id, day, (unsigned long long)used,
+		(unsigned long long)v->limit);
+	struct pb_sender tx = pb_actor_sender(a, 0);
+	if (to_admin && v->admin[0] != '\0' &&
+	    directory_client_quota_notice_send(&tx, user_id, (uint32_t)(used * 100 / v->limit),
+					       used, v->limit, &error) < 0)
+		pb_warn("mailbox", "event=quota_admin_notice_failed user_id=%llu reason=%s",
+			(unsigned long long)user_id, PB_LOGQ(error));
+}
+
+int mailbox_on_quota_remind(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct mailbox_shard *s = state;
+	const struct msg_mbox_quota_remind_req *q = &m->u.mbox_quota_remind_req;
+	struct quota_view v;
+	const char *error;
+
+	if (!mailbox_user_or_reply(a, s, m, q->user_id))
+		return 0;
+	if (quota_load(a, s, q->user_id, &v, &error) < 0)
+		return mailbox_store_failed(a, m, error);
+	const struct pb_settings *st = pb_settings_acquire(pb_actor_runtime(a));
+	bool to_user = st->quota.reminder_user != 0, to_admin = st->quota.reminder_admin != 0;
+	pb_settings_release(pb_actor_runtime(a), st);
+	if (to_user || to_admin)
+		remind(a, s, q->user_id, &v, q->day, to_user, to_admin);
+	pb_reply_status(a, m, PB_OK, "");
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include "pb-settings-snapshot.h"
 #include "store-bodies.h"
 #include "store-mail.h"
+#include "store-spool.h"
 #include "spool-client.h"
 
 #include <string.h>
@@ -26,10 +27,16 @@
 #define MAINT_SPACE_GC_MIN_MS 120000
 #define MAINT_FIRST_DELAY_MS 60000
 #define MAINT_CALL_TIMEOUT_MS 60000
+#define MAINT_DAY_MS 86400000ll
+/* The daily job's bound on the autoresponder's memory pruned per run (the rest the next day),
+ * and the age past which an answer is forgotten: the longest autoreply_days window. */
+#define MAINT_REPLIES_PRUNE_MAX 20000
+#define MAINT_REPLIES_KEEP_DAYS 365
 
 struct maint {
 	struct pb_store *store;
 	uint64_t last_gc_ms; /* monotonic, of the last blob GC run */
+	uint32_t daily_day;  /* the day (since the epoch, UTC) the daily job last ran; 0 never */
 };
 
 /* One round's walk over the users with mail (in id order), merged with the accounts' ids. */
@@ -41,6 +48,7 @@ struct round_ctx {
 	bool prune;                /* prune dedupe records older than before_ms */
 	int64_t before_ms;
 	uint64_t swept, repaired, removed;
+	uint32_t remind_day;       /* != 0: the daily job's quota reminders, for that day */
 };
 
 /* A blocking call, on purpose: maint has a thread of its own and nothing else waits on it. */
@@ -92,6 +100,19 @@ static void prune(struct round_ctx *c, uint64_t user_id)
 	c->removed += removed;
 }
 
+/* The user's daily quota reminder (its owner decides whether one is due: at most one a day). */
+static void remind(struct round_ctx *c, uint64_t user_id)
+{
+	struct pb_sync t = round_sync(c);
+	uint32_t code = PB_ERR_INTERNAL;
+	const char *error;
+
+	if (mailbox_client_quota_remind(&t, user_id, c->remind_day, &code, &error) < 0 ||
+	    code != PB_OK)
+		pb_warn("maint", "event=quota_reminder_failed id=%llu reason=%s",
+			(unsigned long long)user_id, PB_LOGQ(error));
+}
+
 /* A user with mail: accounts before it have no mailbox; it has an account, or its mail goes. */
 static int round_one(uint64_t user_id, void *arg)
 {
@@ -103,6 +124,8 @@ static int round_one(uint64_t user_id, void *arg)
 		c->next += c->ids != NULL;
 		if (c->prune)
 			prune(c, user_id);
+		if (c->remind_day != 0)
+			remind(c, user_id);
 	} else {
 		sweep(c, user_id);
 	}
@@ -181,12 +204,41 @@ static uint64_t collect(struct pb_actor *a, struct maint *m, bool gc, bool compa
 	return deleted;
 }
 
-/* One round: reconcile (with dedupe pruning), then blob GC. */
-static void maint_round(struct pb_actor *a, struct maint *m,
-			const struct pb_settings_maintenance *st)
+/* The daily job's store part: the autoresponder's memory older than its longest window,
+ * MAINT_REPLIES_PRUNE_MAX records at most. */
+static void prune_replies(struct maint *m, int64_t now_ms)
 {
-	struct round_ctx c = { m, a, NULL, 0, false, 0, 0, 0, 0 };
+	uint64_t removed = 0;
+	const char *error;
 
+	if (pb_store_replied_prune(m->store, now_ms - MAINT_REPLIES_KEEP_DAYS * MAINT_DAY_MS,
+				   MAINT_REPLIES_PRUNE_MAX, &removed, &error) < 0)
+		pb_error("maint", "event=replies_prune_failed reason=%s", PB_LOGQ(error));
+	else if (removed > 0)
+		pb_info("maint", "event=replies_pruned removed=%llu", (unsigned long long)removed);
+}
+
+/* The daily job, at the first round of each day (UTC) or when forced (MAINT_RUN_REQ): the
+ * replies pruned now, and the quota reminders during the round's walk (c->remind_day). */
+static void daily(struct maint *m, struct round_ctx *c, bool force)
+{
+	int64_t now_ms = (int64_t)pb_clock_wall_ms();
+	uint32_t day = (uint32_t)(now_ms / MAINT_DAY_MS);
+
+	if (day == m->daily_day && !force)
+		return;
+	m->daily_day = day;
+	prune_replies(m, now_ms);
+	c->remind_day = day;
+}
+
+/* One round: reconcile (with dedupe pruning and, once a day, the daily job), then blob GC. */
+static void maint_round(struct pb_actor *a, struct maint *m,
+			const struct pb_settings_maintenance *st, bool force_daily)
+{
+	struct round_ctx c = { m, a, NULL, 0, false, 0, 0, 0, 0, 0 };
+
+	daily(m, &c, force_daily);
 	c.prune = prune_cutoff(a, st, &c.before_ms);
 	reconcile(&c);
 	uint64_t deleted = collect(a, m, true, false);
@@ -201,7 +253,7 @@ static void maint_round(struct pb_actor *a, struct maint *m,
  * have no mailbox record yet, and their deliveries would be refused until they get one. */
 static void start_reconcile(struct pb_actor *a, struct maint *m)
 {
-	struct round_ctx c = { m, a, NULL, 0, false, 0, 0, 0, 0 };
+	struct round_ctx c = { m, a, NULL, 0, false, 0, 0, 0, 0, 0 };
 
 	reconcile(&c);
 	if (c.swept > 0 || c.repaired > 0)
@@ -225,15 +277,16 @@ static void mt_deinit(struct pb_actor *a, void *state)
 	free(state);
 }
 
-/* One round with the settings in effect; returns the interval until the next, in ms. */
-static uint64_t run_round(struct pb_actor *a, struct maint *m)
+/* One round with the settings in effect (force_daily: the daily job even if it ran today);
+ * returns the interval until the next, in ms. */
+static uint64_t run_round(struct pb_actor *a, struct maint *m, bool force_daily)
 {
 	struct pb_runtime *rt = pb_actor_runtime(a);
 	const struct pb_settings *s = pb_settings_acquire(rt);
 	struct pb_settings_maintenance st = s->maintenance;
 
 	pb_settings_release(rt, s);
-	maint_round(a, m, &st);
+	maint_round(a, m, &st, force_daily);
 	return (uint64_t)st.interval_s * 1000;
 }
 
@@ -257,12 +310,12 @@ static void mt_timer(struct pb_actor *a, void *state, uint32_t id, uint64_t now)
 	else if (id == MAINT_TIMER_SPACE)
 		space_check(a, state, now);
 	else
-		pb_actor_timer_set(a, MAINT_TIMER, run_round(a, state));
+		pb_actor_timer_set(a, MAINT_TIMER, run_round(a, state, false));
 }
 
 static int on_run(struct pb_actor *a, void *state, struct pb_msg *m)
 {
-	run_round(a, state);
+	run_round(a, state, true);
 	pb_reply_status(a, m, PB_OK, "");
 	return 0;
 }

@@ -56,6 +56,10 @@ int spool_plan_store(struct pb_actor *a, struct spool_shard *s, const struct pb_
 		     const struct msg_router_resolve_rep *p, const struct pb_spool_plan *sp,
 		     int64_t now_ms, const char **error_r);
 
+/* spool-welcome.c: makes and delivers the welcome messages of this shard's new accounts
+ * whose markers are in the store (at most a few per call; from the tick). */
+void spool_welcome_tick(struct pb_actor *a, struct spool_shard *s);
+
 /* SPOOL_ROOM_REQ: claims the declared size for the session (spool-upload.c). */
 int spool_on_room(struct pb_actor *a, void *state, struct pb_msg *m);
 /* Handlers of SPOOL_BEGIN_REQ, SPOOL_CHUNK_REQ, SPOOL_COMMIT_REQ, SPOOL_ABORT_REQ. */

@@ -9,6 +9,7 @@
 #define SMTP_SESSION_INT_H
 
 #include "gw-login.h"
+#include "pb-msg.h"
 #include "smtp-data.h"
 #include "smtp-intrusion.h"
 #include "smtp-parser.h"
@@ -26,6 +27,13 @@ enum smtp_state { ST_FRESH, ST_READY, ST_MAIL, ST_RCPT };
 #define SMTP_CHUNK (256 * 1024)
 /* What a message being received may hold at once: the chunk filling and the one in flight. */
 #define SMTP_TX_BYTES (2 * SMTP_CHUNK)
+/* A message that may be signed (smtp_signature_wanted) is held whole up to this many octets
+ * before it streams, so its signature can go in: what one put carries (PB_CHUNK_MAX), less
+ * room for the signature (its text and HTML, quoted-printable, in two alternatives). Such a
+ * transaction takes SMTP_SIGN_BYTES of the budget of bytes in flight (the held content and
+ * its signed copy); without room there, it streams as any other. */
+#define SMTP_SIGN_HOLD (PB_CHUNK_MAX - 64 * 1024)
+#define SMTP_SIGN_BYTES (2 * (size_t)PB_CHUNK_MAX)
 /* tx_fail when the node's budget of bytes in flight had no room for the message. */
 #define TX_FAIL_BUSY 1000
 
@@ -60,7 +68,8 @@ struct smtp_session {
 	uint32_t tx_fail;  /* PB_OK, or why the upload failed (the rest is discarded) */
 	size_t reserved;   /* taken from the budget of message bytes in flight */
 	char tail[2];      /* the last two octets sent */
-	struct pb_buf body; /* content not yet sent: less than SMTP_CHUNK octets */
+	struct pb_buf body; /* content not yet sent: less than `chunk` octets */
+	size_t chunk;       /* this transaction's chunk: SMTP_CHUNK, or SMTP_SIGN_HOLD */
 	struct smtp_data data;
 	struct smtp_bdat bdat;
 	struct pb_buf out; /* replies being built */
@@ -75,8 +84,17 @@ struct smtp_session {
 };
 
 /* ---- smtp-signature.c ---- */
+/* Whether the transaction's mail gets a signature by the settings (an authenticated sender,
+ * signing on, a recipient it applies to, a listed domain): its content is then held whole
+ * up to SMTP_SIGN_HOLD. */
+bool smtp_signature_wanted(const struct smtp_session *s);
 /* At the end of an authenticated sender's content: puts the signature (settings signature.*)
  * into the message still whole in s->body, or logs why not. */
+/* The signature text for mail from sender (its domain, any case): that domain's entry of
+ * by_domain ("DOMAIN=TEXT|DOMAIN=TEXT", signature.domain_texts), else text; unescaped
+ * (pb_settings_unescape), allocated. *own_r: a domain's own text was taken. Pure. */
+char *smtp_signature_text(const char *text, const char *by_domain, const char *sender,
+			  bool *own_r);
 void smtp_signature_apply(struct smtp_session *s);
 
 /* ---- smtp-session.c ---- */

@@ -480,7 +480,11 @@ static void start_content(struct smtp_session *s, int verb)
 	begin_body(s);
 	s->receiving = true;
 	s->received_ms = (int64_t)pb_clock_wall_ms();
-	if (gw_reserve(s->gs, SMTP_TX_BYTES)) {
+	s->chunk = SMTP_CHUNK;
+	if (smtp_signature_wanted(s) && gw_reserve(s->gs, SMTP_SIGN_BYTES)) {
+		s->reserved = SMTP_SIGN_BYTES;
+		s->chunk = SMTP_SIGN_HOLD;
+	} else if (gw_reserve(s->gs, SMTP_TX_BYTES)) {
 		s->reserved = SMTP_TX_BYTES;
 	} else {
 		pb_warn("smtp", "event=busy reason=bytes_in_flight msgid=%s peer=%s", s->tx_id,
@@ -1005,7 +1009,7 @@ static void bdat_chunk_done(struct smtp_session *s)
 	reply(s, 250, "2.0.0", text);
 }
 
-/* Decodes buffered content, at most what fills the body buffer to SMTP_CHUNK; a full buffer
+/* Decodes buffered content, at most what fills the body buffer to s->chunk; a full buffer
  * goes to the spool (discarded content is not kept). Returns whether it did anything. */
 static bool run_content(struct smtp_session *s)
 {
@@ -1017,8 +1021,8 @@ static bool run_content(struct smtp_session *s)
 	if (len == 0 && !(s->mode == MODE_BDAT && s->bdat.remaining == 0))
 		return false;
 	set_deadline(s, s->srv->settings.data_timeout_s);
-	if (len > SMTP_CHUNK - s->body.len)
-		len = SMTP_CHUNK - s->body.len;
+	if (len > s->chunk - s->body.len)
+		len = s->chunk - s->body.len;
 	size_t before = s->body.len;
 	if (s->mode == MODE_DATA)
 		done = smtp_data_feed(&s->data, data, len, &s->body, &used);
@@ -1032,7 +1036,7 @@ static bool run_content(struct smtp_session *s)
 		end_of_content(s, smtp_data_status(&s->data), &s->data.check.policy);
 	else if (done)
 		bdat_chunk_done(s);
-	else if (s->body.len >= SMTP_CHUNK)
+	else if (s->body.len >= s->chunk)
 		chunk_ready(s);
 	return true;
 }
@@ -1120,6 +1124,7 @@ static void on_guard_checked(void *session, uint64_t arg, struct pb_msg *m)
 static void *on_open(struct gw_session *gs, void *server)
 {
 	struct smtp_session *s = xcalloc(1, sizeof(*s));
+	s->chunk = SMTP_CHUNK;
 	const struct smtp_port *port = server;
 	const char *error;
 

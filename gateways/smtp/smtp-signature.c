@@ -15,24 +15,10 @@
 
 #include "mime-signature.h"
 #include "pb-log.h"
+#include "pb-settings.h"
 
 #include <string.h>
 #include <strings.h>
-
-/* The setting's text with "\n" as a line break and "\\" as a backslash (owned: free()). */
-static char *unescape(const char *text)
-{
-	char *out = xstrdup(text), *w = out;
-
-	for (const char *p = text; *p != '\0'; p++) {
-		if (p[0] == '\\' && (p[1] == 'n' || p[1] == '\\'))
-			*w++ = *++p == 'n' ? '\n' : '\\';
-		else
-			*w++ = *p;
-	}
-	*w = '\0';
-	return out;
-}
 
 /* Whether the sender's domain is in the list (empty list: any). */
 static bool domain_listed(const char *list, const char *sender)
@@ -55,10 +41,41 @@ static bool domain_listed(const char *list, const char *sender)
 	return false;
 }
 
+char *smtp_signature_text(const char *text, const char *by_domain, const char *sender,
+			  bool *own_r)
+{
+	const char *at = sender != NULL ? strrchr(sender, '@') : NULL;
+	size_t n = at != NULL ? strlen(at + 1) : 0;
+
+	*own_r = false;
+	for (const char *p = by_domain; n > 0 && *p != '\0';) {
+		size_t len = strcspn(p, "|");
+		const char *eq = memchr(p, '=', len);
+		if (eq != NULL && (size_t)(eq - p) == n && strncasecmp(p, at + 1, n) == 0) {
+			char *own = xstrndup(eq + 1, len - n - 1);
+			char *out = pb_settings_unescape(own);
+			free(own);
+			*own_r = true;
+			return out;
+		}
+		p += len + (p[len] == '|');
+	}
+	return pb_settings_unescape(text);
+}
+
 static void log_kept(const struct smtp_session *s, const char *why)
 {
 	pb_info("smtp", "event=signature msgid=%s result=kept reason=%s from=%s", s->tx_id,
 		PB_LOGQ(why), PB_LOGQ(s->sender));
+}
+
+bool smtp_signature_wanted(const struct smtp_session *s)
+{
+	const struct pb_settings_signature *set = &s->srv->signature;
+
+	return set->enabled && s->auth_user != NULL &&
+	       (set->text[0] != '\0' || set->domain_texts[0] != '\0') &&
+	       (s->remote_rcpts != 0 || set->internal) && domain_listed(set->domains, s->sender);
 }
 
 void smtp_signature_apply(struct smtp_session *s)
@@ -66,18 +83,29 @@ void smtp_signature_apply(struct smtp_session *s)
 	const struct pb_settings_signature *set = &s->srv->signature;
 	struct pb_buf out;
 	const char *why;
+	bool own;
 
-	if (!set->enabled || s->auth_user == NULL || set->text[0] == '\0' ||
-	    (s->remote_rcpts == 0 && !set->internal) || !domain_listed(set->domains, s->sender))
+	if (!smtp_signature_wanted(s))
 		return;
-	if (s->upload_id != 0 || s->begin_pending || s->sent != 0 || s->body.len >= SMTP_CHUNK)
-		return log_kept(s, "the message is larger than one upload piece (256 KiB)");
-	char *text = unescape(set->text);
-	struct mime_signature sig = { text, set->html };
+	if (s->upload_id != 0 || s->begin_pending || s->sent != 0 || s->body.len >= s->chunk)
+		return log_kept(s, s->chunk > SMTP_CHUNK
+					   ? "the message is larger than the signing bound (960 KiB)"
+					   : "the message is larger than one upload piece (256 KiB): "
+					     "no room to hold it for signing");
+	char *text = smtp_signature_text(set->text, set->domain_texts, s->sender, &own);
+	if (text[0] == '\0') {
+		free(text);
+		return log_kept(s, "no signature text for the sender's domain");
+	}
+	struct mime_signature sig = { text, own ? NULL : set->html };
 	int n = mime_signature_insert((const char *)s->body.data, s->body.len, &sig, &out, &why);
 	free(text);
 	if (n == 0)
 		return log_kept(s, why);
+	if (out.len > PB_CHUNK_MAX) {
+		pb_buf_deinit(&out);
+		return log_kept(s, "the signed message would be larger than one put (1 MiB)");
+	}
 	pb_buf_deinit(&s->body);
 	s->body = out;
 	pb_info("smtp", "event=signature msgid=%s result=added parts=%d from=%s", s->tx_id, n,

@@ -43,12 +43,18 @@ int pb_store_user_get_by_id(struct pb_store *s, uint64_t id, struct pb_user_rec 
 /* Creates or replaces the record of u->name (and its id index) in one synced batch. Fails if
  * u->id already belongs to another name, or the name is empty or too long. Returns 0 / -1. */
 int pb_store_user_put(struct pb_store *s, const struct pb_user_rec *u, const char **error_r);
+/* The same, for a new account, with its welcome message due (welcome_address non-NULL: the
+ * address it goes to): a marker written in the same synced batch, which the spool takes with
+ * the welcome's entry (store-spool.h pb_store_welcome_made), so a crash loses neither. */
+int pb_store_user_put_welcome(struct pb_store *s, const struct pb_user_rec *u,
+			      const char *welcome_address, const char **error_r);
 /* Renames in one atomic synced batch (the record moves key, its id index follows, the id and
  * so the folders and messages stay). Fails if old_name does not exist or new_name does (a
  * case-only change of the same user is allowed). Returns 0 / -1. */
 int pb_store_user_rename(struct pb_store *s, const char *old_name, const char *new_name,
 			 const char **error_r);
-/* Deletes the account record and its id index only (see pb_store_user_purge for the mail).
+/* Deletes the account record and its id index only (see pb_store_user_purge for the mail),
+ * and its welcome marker (a welcome not made yet is never made).
  * Returns 1 deleted, 0 absent, -1 error. */
 int pb_store_user_delete(struct pb_store *s, const char *name, const char **error_r);
 /* Calls cb for every user, sorted by name; the record is only valid during the call. cb

@@ -171,9 +171,27 @@ int pb_store_spool_plan_gen(struct pb_store *s, uint64_t id, const struct pb_spo
 int pb_store_replied_get(struct pb_store *s, uint64_t user_id, const char *addr,
 			 int64_t *ms_r, const char **error_r);
 /* Forgets the answers older than before_ms (the autoresponder's memory stays bounded: one
- * record per user and sender answered within the longest window). Not synced. 0 / -1. */
-int pb_store_replied_prune(struct pb_store *s, int64_t before_ms, uint64_t *removed_r,
-			   const char **error_r);
+ * record per user and sender answered within the longest window), at most max of them per
+ * call (a later call goes on: the run stays bounded); *removed_r (may be NULL) how many went.
+ * Not synced. 0 / -1. Called daily by the maintenance actor (maint-actor.c). */
+int pb_store_replied_prune(struct pb_store *s, int64_t before_ms, uint64_t max,
+			   uint64_t *removed_r, const char **error_r);
+
+/* Welcome messages (a new account's, docs/operations.md "Welcome message"): the account's
+ * write leaves a marker (store-accounts.h pb_store_user_put_welcome); the spool shard of the
+ * account's id takes it. fn gets each marked account of this shard (user_id % shards ==
+ * shard; shards 0 or 1: all), at most max of them, with its name and address (borrowed for
+ * the call). 0 / -1. */
+typedef void pb_store_welcome_fn(uint64_t user_id, const char *name, const char *address,
+				 void *arg);
+int pb_store_welcome_pending(struct pb_store *s, uint32_t shard, uint32_t shards, size_t max,
+			     pb_store_welcome_fn *fn, void *arg, const char **error_r);
+/* The welcome g of account user_id (g as for pb_store_spool_plan_gen, memo unused) stored as
+ * a spool entry AND its marker removed, in ONE synced write, only if the marker is still
+ * there: made exactly once however the spool crashes around it. 1 made (g->rec.id its entry),
+ * 0 no marker (made already: nothing written), -1. */
+int pb_store_welcome_made(struct pb_store *s, uint64_t user_id, struct pb_spool_gen *g,
+			  const char **error_r);
 
 /* Keeps the trace of entry id alone (an entry that reaches nobody: no plan to store), synced.
  * 0 / -1. */

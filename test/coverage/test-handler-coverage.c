@@ -67,8 +67,8 @@ static void test_every_message_has_its_handler(void)
 }
 
 /* The CLI reaches the account, queue senders (ETRN), outbound queue, spool (the decision trace),
- * node, lockout, scheduler, mail collector (the definitions and the runs) and status hub (API keys)
- * actors, and no others. */
+ * node, maintenance (`maint run`), lockout, scheduler, mail collector (the definitions and the
+ * runs) and status hub (API keys) actors, and no others. */
 static void test_cli_owners_from_the_table(void)
 {
 	const char *owners[12];
@@ -79,12 +79,13 @@ static void test_cli_owners_from_the_table(void)
 	CHECK_STR(owners[2], "queue");
 	CHECK_STR(owners[3], "spool");
 	CHECK_STR(owners[4], "sys");
-	CHECK_STR(owners[5], "lockout");
-	CHECK_STR(owners[6], "scheduler");
-	CHECK_STR(owners[7], "collector");
-	CHECK_STR(owners[8], "cwork");
-	CHECK_STR(owners[9], "statushub");
-	CHECK(owners[10] == NULL);
+	CHECK_STR(owners[5], "maint");
+	CHECK_STR(owners[6], "lockout");
+	CHECK_STR(owners[7], "scheduler");
+	CHECK_STR(owners[8], "collector");
+	CHECK_STR(owners[9], "cwork");
+	CHECK_STR(owners[10], "statushub");
+	CHECK(owners[11] == NULL);
 }
 
 static const struct pb_test_case cases[] = {

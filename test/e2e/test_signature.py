@@ -1,7 +1,9 @@
 """End to end: signatures and disclaimers (issue 13 item 7) against the real daemon. alice,
 authenticated on the submission port, sends to a remote address: the copy Postfix's smtp-sink
 receives carries the signature once (plain text after "-- "; both versions of a
-multipart/alternative, the HTML one before </body>); a PGP/MIME signed message arrives byte for
+multipart/alternative, the HTML one before </body>) — also for a 600 KB message, held whole for
+it, while one past the 960 KiB bound streams unsigned — the text of alice's domain instead when
+signature.domain_texts names it; a PGP/MIME signed message arrives byte for
 byte as sent, the reason in the log; mail to local recipients only is left alone unless
 signature.internal is on; mail from an unauthenticated client is never signed."""
 import email
@@ -137,6 +139,42 @@ class Signature(QueueBase):
             self.send([bob], b"Subject: " + marker + b"\r\n\r\nlunch?\r\n")
             return b"Best regards" in self.local_copy(marker)
         pbtest.wait_until(signed_copy, timeout=30, interval=0.5, what="internal mail signed")
+
+    def test_domain_signature(self):
+        # alice's domain has its own text; every other domain keeps the global one
+        glob = "Best regards\\nACME Ltd, 1 Main Street"
+        self.signature({"enabled": 1, "text": glob,
+                        "domain_texts": "other.example=Other|%s=Kind regards\\nThe %s desk"
+                        % (self.domain.upper(), self.domain)})
+        self.addCleanup(self.signature, {"enabled": 1, "text": glob, "domain_texts": ""})
+        n = [0]
+
+        def own_text():  # the gateway takes the settings at its next tick
+            n[0] += 1
+            marker = b"sig-dom-%d" % n[0]
+            self.send(["far@remote.example"], b"Subject: " + marker + b"\r\n\r\nHi.\r\n")
+            got = self.at_sink(marker)
+            return got if b"Kind regards" in got else None
+        got = pbtest.wait_until(own_text, timeout=30, interval=0.5, what="the domain's text")
+        self.assertIn(b"Hi.\n-- \nKind regards\nThe %s desk\n" % self.domain.encode(), got)
+        self.assertNotIn(b"Best regards", got)
+
+    def test_large_message_signed(self):
+        # past one upload piece (256 KiB), within the signing bound (960 KiB): held and signed
+        lines = b"".join(b"line %06d of a long report, padded to a hundred octets%s\r\n"
+                         % (i, b"." * 38) for i in range(6000))  # 600,000 octets
+        self.send(["far@remote.example"], b"Subject: sig-large\r\n\r\n" + lines + b"The end.\r\n")
+        got = self.at_sink(b"sig-large")
+        self.assertGreater(len(got), 500000)  # LF line ends here
+        self.assertEqual(got.count(b"Best regards"), 1)
+        self.assertIn(b"The end.\n" + SIG + b"\n", got)
+        # past the bound: it streams, unsigned, and the log says why
+        big = lines * 2
+        self.send(["far@remote.example"], b"Subject: sig-huge\r\n\r\n" + big)
+        got = self.at_sink(b"sig-huge")
+        self.assertNotIn(b"Best regards", got)
+        self.assertTrue(any("larger than the signing bound" in ln
+                            for ln in self.signature_lines()))
 
     def test_unauthenticated_never_signed(self):
         s = smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=60)

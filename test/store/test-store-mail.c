@@ -524,7 +524,7 @@ static void test_append_batch_and_quota(void)
 	const char *err = NULL;
 	uint64_t inbox_msgs = 0, bytes = 0;
 	struct pb_msg_rec recs[3];
-	struct pb_quota_rec q = { true, 5, 2 }, got;
+	struct pb_quota_rec q = { true, 5, 2, 20000 }, got;
 	struct pb_folder_rec *list;
 	size_t n;
 
@@ -554,7 +554,7 @@ static void test_append_batch_and_quota(void)
 	CHECK(!got.has_limit && got.limit_mb == 0 && got.level == 0); /* absent */
 	CHECK_INT(pb_store_quota_put(s, USER_A, &q, &err), 0);
 	CHECK_INT(pb_store_quota_get(s, USER_A, &got, &err), 0);
-	CHECK(got.has_limit && got.limit_mb == 5 && got.level == 2);
+	CHECK(got.has_limit && got.limit_mb == 5 && got.level == 2 && got.remind_day == 20000);
 	CHECK_INT(pb_store_folder_list(s, USER_A, &list, &n, &err), 0);
 	CHECK_INT(n, 6); /* the default folders only (INBOX, Sent, Drafts, Trash, Junk, Archive) */
 	pb_folder_recs_free(list, n);

@@ -29,7 +29,7 @@ static void answer(struct pb_store *s, int64_t now_ms, const char *const *addrs,
 	char orig[64];
 	int olen = snprintf(orig, sizeof(orig), "Subject: x %lld\r\n\r\nx\r\n", (long long)now_ms);
 	REQUIRE(pb_store_spool_put(s, orig, (size_t)olen, &rec, &err) == 0);
-	struct pb_spool_plan plan = { &rcpt, &rid, NULL, NULL, NULL, 1 };
+	struct pb_spool_plan plan = { .rcpts = &rcpt, .ids = &rid, .n = 1 };
 	struct pb_spool_gen g[4];
 	char *to[4], body[4][64];
 	for (size_t i = 0; i < n; i++) {

@@ -10,6 +10,7 @@
 #include "store-internal.h"
 
 #include <ctype.h>
+#include <string.h>
 
 #define REPLY_KIND 'a'
 #define REPLY_ADDR_MAX 320
@@ -70,7 +71,19 @@ static int gen_memo(struct pb_store *s, rocksdb_writebatch_t *b, struct pb_spool
 	return 1;
 }
 
-/* Stages g's body and spool record in b (g->rec gets its id). */
+/* g's spool record in b, for the body w staged (g->rec gets its id and blob key). */
+static void gen_record(struct pb_store *s, rocksdb_writebatch_t *b, struct pb_spool_gen *g,
+		       const struct store_body_writer *w)
+{
+	g->rec.size = w->size;
+	g->rec.planned = false;
+	g->rec.id = g->rec.shards > 1 ? store_next_id_mod(s, g->rec.shard, g->rec.shards)
+				      : store_next_id(s);
+	store_spool_record_put(b, s, &g->rec, w->raw);
+	store_hex_from_raw(w->raw, g->rec.blob_key);
+}
+
+/* Stages g's body and spool record in b. */
 static int gen_stage(struct pb_store *s, rocksdb_writebatch_t *b, struct pb_spool_gen *g,
 		     struct store_body_writer *w, uint64_t *epoch_r, const char **error_r)
 {
@@ -78,13 +91,19 @@ static int gen_stage(struct pb_store *s, rocksdb_writebatch_t *b, struct pb_spoo
 	store_body_writer_finish(w);
 	if (store_body_writer_stage(b, s, w, 1, epoch_r, error_r) < 0)
 		return -1;
-	g->rec.size = w->size;
-	g->rec.planned = false;
-	g->rec.id = g->rec.shards > 1 ? store_next_id_mod(s, g->rec.shard, g->rec.shards)
-				      : store_next_id(s);
-	store_spool_record_put(b, s, &g->rec, w->raw);
-	store_hex_from_raw(w->raw, g->rec.blob_key);
+	gen_record(s, b, g, w);
 	return 0;
+}
+
+/* An earlier generated message of this batch with the same body as g (its body is claimed
+ * and staged already: claiming it again would wait for this thread's own claim). */
+static size_t same_body(const struct pb_spool_gen *gens, const bool *staged, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (staged[j] && gens[j].len == gens[i].len &&
+		    memcmp(gens[j].body, gens[i].body, gens[i].len) == 0)
+			return j;
+	return i;
 }
 
 /* The generated messages into b (ws[i] and epochs[i] for each; staged[i] set when staged). */
@@ -102,6 +121,12 @@ static int gens_add(struct pb_store *s, rocksdb_writebatch_t *b, struct pb_spool
 		if (ret <= 0) {
 			if (ret < 0)
 				return -1;
+			continue;
+		}
+		size_t j = same_body(gens, staged, i);
+		if (j != i) { /* one more reference to the body j staged */
+			store_refcount_merge(b, s, ws[j].raw, 1, epochs[j]);
+			gen_record(s, b, g, &ws[j]);
 			continue;
 		}
 		store_body_writer_init(s, &ws[i]);
@@ -130,12 +155,12 @@ int pb_store_spool_plan_gen(struct pb_store *s, uint64_t id, const struct pb_spo
 		ret = store_write_lazy(s, b, error_r) < 0 ? -1 : 1;
 	}
 	for (size_t i = 0; i < n_gens; i++) {
+		if (ret != 1)
+			gens[i].rec.id = 0;
 		if (!staged[i])
 			continue;
 		store_body_writer_unstage(s, &ws[i], ret == 1, epochs[i]);
 		store_body_writer_deinit(&ws[i]);
-		if (ret != 1)
-			gens[i].rec.id = 0;
 	}
 	pthread_mutex_unlock(&s->replies_lock);
 	rocksdb_writebatch_destroy(b);

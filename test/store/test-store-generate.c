@@ -7,9 +7,11 @@
 #include "pb-test.h"
 #include "pb-test-store.h"
 #include "store-accounts.h"
+#include "store-bodies.h"
 #include "store-spool.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #define DAY 86400000ll
 
@@ -34,7 +36,7 @@ static void answer(struct pb_store *s, int64_t now_ms, const char *const *addrs,
 	char *to[4], body[4][64];
 	for (size_t i = 0; i < n; i++) {
 		to[i] = (char *)addrs[i];
-		/* bodies differ, as real replies do (one body claimed twice in a batch waits) */
+		/* bodies differ, as real replies do */
 		int len = snprintf(body[i], sizeof(body[i]), "Subject: re %s\r\n\r\nr\r\n", addrs[i]);
 		g[i] = (struct pb_spool_gen){ .body = body[i], .len = (size_t)len };
 		g[i].rec.sender = "";
@@ -158,7 +160,60 @@ static void test_welcome_marker(void)
 	store_test_done(&s, &dir);
 }
 
+static int count_entry(const struct pb_spool_rec *r, void *ctx)
+{
+	(void)r;
+	(*(size_t *)ctx)++;
+	return 0;
+}
+
+/* Two generated messages with the same body in one plan write: the body is claimed once and
+ * shared (it used to be claimed twice by the same thread, which waited for itself forever);
+ * each gets its own entry, and each entry's removal leaves the other's body. */
+static void test_same_body_twice(void)
+{
+	char *dir = store_test_tmpdir("gen-same");
+	struct pb_store *s = store_test_open(dir);
+	struct pb_spool_rec rec = { 0 };
+	char *rcpt = "u@x", *to[2] = { "a@x", "b@x" };
+	uint64_t rid = 7, zero = 0;
+	const char *err, *text = "Subject: same\r\n\r\nbody\r\n";
+	size_t n = 0;
+
+	rec.sender = "a@b";
+	rec.msgid = "m";
+	rec.rcpts = &rcpt;
+	rec.rcpt_ids = &rid;
+	rec.n_rcpts = 1;
+	const char *orig = "Subject: x\r\n\r\nx\r\n";
+	REQUIRE(pb_store_spool_put(s, orig, strlen(orig), &rec, &err) == 0);
+	struct pb_spool_plan plan = { .rcpts = &rcpt, .ids = &rid, .n = 1 };
+	struct pb_spool_gen g[2];
+	for (size_t i = 0; i < 2; i++) {
+		g[i] = (struct pb_spool_gen){ .body = text, .len = strlen(text) };
+		g[i].rec.sender = "";
+		g[i].rec.msgid = "gen";
+		g[i].rec.rcpts = &to[i];
+		g[i].rec.rcpt_ids = &zero;
+		g[i].rec.n_rcpts = 1;
+	}
+	struct pb_strv trace = { 0 };
+	REQUIRE(pb_store_spool_plan_gen(s, rec.id, &plan, "m", 1000, &trace, g, 2, &err) == 1);
+	CHECK(g[0].rec.id != 0 && g[1].rec.id != 0 && g[0].rec.id != g[1].rec.id);
+	CHECK_STR(g[0].rec.blob_key, g[1].rec.blob_key);
+	CHECK_INT(pb_store_spool_iter(s, count_entry, &n, &err), 0);
+	CHECK_INT(n, 3);
+	CHECK_INT(pb_store_spool_done(s, g[0].rec.id, &err), 1);
+	struct pb_buf body;
+	pb_buf_init(&body);
+	CHECK_INT(pb_store_blob_get(s, g[1].rec.blob_key, &body, &err), 1);
+	CHECK_INT(body.len, strlen(text));
+	pb_buf_deinit(&body);
+	store_test_done(&s, &dir);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "same_body_twice", test_same_body_twice },
 	{ "replied_prune", test_replied_prune },
 	{ "welcome_marker", test_welcome_marker },
 };

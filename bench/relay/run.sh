@@ -133,7 +133,10 @@ sys.exit(0 if code == 250 else 1)' "$OURS_SMTP_PORT" "probe@$RDOMAIN"
 }
 
 # Messages waiting in each side's queue.
-ours_queued() { cli queue list | grep -c '^[0-9]' || true; }
+# (the status's entry count: `queue list` shows a page of at most 1000)
+ours_queued() {
+	cli status --json | python3 -c 'import json, sys; q = json.load(sys.stdin)["queue"]; print(q["entries"] if q else 0)' || true
+}
 peer_held() { find "$SCRATCH/peer/postfix-queue/hold" -type f | wc -l; }
 peer_queued() {
 	find "$SCRATCH/peer/postfix-queue"/{incoming,active,deferred,hold,maildrop} -type f | wc -l

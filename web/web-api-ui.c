@@ -142,20 +142,10 @@ static void on_locks(void *session, uint64_t arg, struct pb_msg *m)
 	uint32_t code = m != NULL ? lockout_client_list_reply(m, &locks, &blocks, &error)
 				  : PB_ERR_TEMP;
 
-	if (code == PB_OK) {
-		cJSON *a = cJSON_CreateArray();
-		for (uint32_t i = 0; i < locks.n; i++) {
-			cJSON *o = cJSON_CreateObject();
-			cJSON_AddStringToObject(o, "user", locks.v[i].user);
-			cJSON_AddStringToObject(o, "ip", locks.v[i].ip);
-			cJSON_AddNumberToObject(o, "failures", locks.v[i].failures);
-			cJSON_AddNumberToObject(o, "until_ms", (double)locks.v[i].until_ms);
-			cJSON_AddItemToArray(a, o);
-		}
-		web_reply_json(ws, 200, a, NULL);
-	} else {
+	if (code == PB_OK)
+		web_reply_json(ws, 200, web_locks_json(&locks), NULL);
+	else
 		web_reply_error(ws, web_status_of(code, 200), error);
-	}
 	pb_rec_lockout_lock_list_clear(&locks);
 	pb_rec_lockout_block_list_clear(&blocks);
 }

@@ -176,6 +176,9 @@ static int read_message(struct pb_actor *a, const struct msg_router_resolve_req 
 	size_t len = 0;
 	bool eof;
 	const char *error = "";
+
+	if (q->size > 0 && q->size < max)
+		max = (size_t)q->size; /* a small message gets a small buffer, not 256 KiB (an mmap) */
 	uint8_t *buf = xmalloc(max);
 
 	uint32_t code = reader_client_read(pb_actor_caller(a), key, q->blob_key, 0, buf, max, &len,

@@ -5,8 +5,7 @@
  * MESSAGES: everything in the actor's handler table; RT_WAKE_EVT and RT_STOP_EVT internally.
  *
  * Why supervision keeps the inbox: a restart rebuilds the actor's state from the store, but the
- * messages already queued for it are still valid work; closing the socket would lose them and
- * break every sender's connection.
+ * messages already queued for it are still valid work; closing the inbox would lose them.
  */
 #include "pb-runtime-private.h"
 
@@ -224,7 +223,7 @@ void *pb_actor_thread(void *arg)
 	try_init(a, pb_runtime_now_ms(a->rt));
 	for (;;) {
 		int wait = next_wait_ms(a, pb_runtime_now_ms(a->rt));
-		int rc = wait == 0 ? 0 : pb_sock_recv_msg(a->inbox, wait, &m, &a->bad_messages);
+		int rc = wait == 0 ? 0 : pb_mq_recv_msg(a->inbox, wait, &m, &a->bad_messages);
 		if (rc < 0)
 			break;
 		if (rc == 1 && m.type == MSG_RT_STOP_EVT) {

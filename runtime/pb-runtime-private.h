@@ -6,6 +6,7 @@
 #ifndef PB_RUNTIME_PRIVATE_H
 #define PB_RUNTIME_PRIVATE_H
 
+#include "pb-mq.h"
 #include "pb-runtime.h"
 
 #include <nng/nng.h>
@@ -35,7 +36,7 @@ struct pb_actor {
 	bool ready;              /* init succeeded */
 	uint64_t next_init_ms;   /* when to retry a failed init */
 	uint32_t init_failures;
-	nng_socket inbox;
+	struct pb_mq *inbox;
 	pthread_t thread;
 	bool thread_started;
 	struct pb_caller *caller; /* created lazily on the actor thread */
@@ -47,24 +48,26 @@ struct pb_actor {
 	bool replied, deferred;
 	uint64_t send_corr; /* the correlation id of pb_actor_sender's next send */
 	/* counters, read by other threads */
-	atomic_uint_fast64_t handled, restarts, inbox_full, bad_messages;
+	atomic_uint_fast64_t handled, restarts, bad_messages; /* inbox full: counted by inbox */
 	atomic_bool running;
 };
 
-struct pb_pusher {
-	char addr[PB_ADDR_MAX];
-	nng_socket sock;
+/* A receiver's name and queue: an actor's inbox, a caller's reply port or an event loop's
+ * inbox. The registry holds a reference to the queue. */
+struct pb_port {
+	char name[PB_ADDR_MAX];
+	struct pb_mq *q;
 };
 
 struct pb_runtime {
 	char node[PB_ADDR_MAX];
 	struct pb_clock clock;
-	pthread_mutex_t lock; /* guards actors[], pushers[] and shards[] */
+	pthread_mutex_t lock; /* guards actors[], ports[] and shards[] */
 	atomic_bool stopping; /* pb_runtime_stop has begun (any thread reads it) */
 	struct pb_actor *actors[PB_MAX_ACTORS];
 	size_t n_actors;
-	struct pb_pusher *pushers;
-	size_t n_pushers;
+	struct pb_port *ports;
+	size_t n_ports;
 	struct {
 		char owner[PB_ADDR_MAX];
 		uint32_t n;
@@ -75,8 +78,6 @@ struct pb_runtime {
 	atomic_uint_fast64_t generations[PB_GEN_COUNT]; /* pb_runtime_generation */
 };
 
-/* Writes the transport URL of a symbolic address. */
-void pb_runtime_url(struct pb_runtime *rt, const char *addr, char *url, size_t size);
 /* Sends encoded bytes to addr. nonblock: fail at once when the inbox is full. Returns 0, or -1
  * with error_r. Counts "inbox full" on the target actor when it is local. */
 int pb_runtime_send_bytes(struct pb_runtime *rt, const char *addr, const void *data, size_t len,
@@ -86,13 +87,16 @@ int pb_runtime_send_bytes(struct pb_runtime *rt, const char *addr, const void *d
  * malformed one. */
 int pb_runtime_resolve(struct pb_runtime *rt, const char *addr, char *local, size_t size,
 		       const char **error_r);
-/* Forgets the cached sending socket of addr (its receiver is gone). */
+/* Names the queue q (taking a reference) so that sends to name reach it. Returns 0, or -1 with
+ * error_r when the name is taken. */
+int pb_runtime_port_add(struct pb_runtime *rt, const char *name, struct pb_mq *q,
+			const char **error_r);
+/* Forgets the name addr (its receiver is gone) and drops the registry's reference. */
 void pb_runtime_forget(struct pb_runtime *rt, const char *addr);
-/* Receives and decodes one message from sock within timeout_ms (<0: forever). Returns 1, 0 on
- * timeout, -1 when closed. Bad bytes are counted in *bad (if non-NULL) and skipped.
- * Through the calling thread's own receive aio (no aio made per message). */
-int pb_sock_recv_msg(nng_socket sock, int timeout_ms, struct pb_msg *m_r,
-		     atomic_uint_fast64_t *bad);
+/* Receives and decodes one message from q within timeout_ms (<0: forever). Returns 1, 0 on
+ * timeout, -1 when closed. Bad bytes are counted in *bad (if non-NULL) and skipped. */
+int pb_mq_recv_msg(struct pb_mq *q, int timeout_ms, struct pb_msg *m_r,
+		   atomic_uint_fast64_t *bad);
 void *pb_actor_thread(void *arg);
 
 #endif

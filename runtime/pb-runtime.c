@@ -1,16 +1,14 @@
 /*
  * pb-runtime.c: the runtime registry, address resolution, sending, and callers.
- * OWNS the actor registry, the cache of sending sockets (one push0 per target address, shared by
- * every thread of the process; nng sockets are thread-safe) and the shard table, all under
- * rt->lock. THREAD: see pb-runtime.h.
+ * OWNS the actor registry, the named receiving queues (ports: actors' inboxes, callers' reply
+ * ports, event loops' inboxes; pb-mq.h says why they are not nng sockets) and the shard table,
+ * all under rt->lock. THREAD: see pb-runtime.h.
  */
 #include "pb-runtime-private.h"
 
 #include "pb-log.h"
 #include "pb-settings-snapshot.h"
 
-#include <nng/protocol/pipeline0/pull.h>
-#include <nng/protocol/pipeline0/push.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -49,9 +47,9 @@ void pb_runtime_destroy(struct pb_runtime **rtp)
 	if (rt == NULL)
 		return;
 	pb_runtime_stop(rt);
-	for (size_t i = 0; i < rt->n_pushers; i++)
-		nng_close(rt->pushers[i].sock);
-	free(rt->pushers);
+	for (size_t i = 0; i < rt->n_ports; i++)
+		pb_mq_unref(rt->ports[i].q);
+	free(rt->ports);
 	pb_settings_holder_destroy(&rt->settings);
 	pthread_mutex_destroy(&rt->lock);
 	free(rt);
@@ -107,12 +105,6 @@ void pb_runtime_set_shards(struct pb_runtime *rt, const char *owner, uint32_t n)
 	snprintf(rt->shards[rt->n_shards].owner, PB_ADDR_MAX, "%s", owner);
 	rt->shards[rt->n_shards++].n = n;
 	pthread_mutex_unlock(&rt->lock);
-}
-
-void pb_runtime_url(struct pb_runtime *rt, const char *addr, char *url, size_t size)
-{
-	/* One namespace per runtime, so tests may run several in one process. */
-	snprintf(url, size, "inproc://pb-%p/%s", (void *)rt, addr);
 }
 
 /* Mixes a shard key (splitmix64's finaliser): keys that differ only in high bits, such as
@@ -197,123 +189,70 @@ static struct pb_actor *find_actor_locked(struct pb_runtime *rt, const char *add
 	return NULL;
 }
 
-/* Returns the cached push socket for addr, dialing it on first use. Called with rt->lock. */
-static int pusher_locked(struct pb_runtime *rt, const char *addr, nng_socket *sock_r)
+static struct pb_port *find_port_locked(struct pb_runtime *rt, const char *name)
 {
-	char url[256];
-	nng_socket s;
+	for (size_t i = 0; i < rt->n_ports; i++) {
+		if (strcmp(rt->ports[i].name, name) == 0)
+			return &rt->ports[i];
+	}
+	return NULL;
+}
 
-	for (size_t i = 0; i < rt->n_pushers; i++) {
-		if (strcmp(rt->pushers[i].addr, addr) == 0) {
-			*sock_r = rt->pushers[i].sock;
-			return 0;
-		}
-	}
-	if (nng_push0_open(&s) != 0)
-		return -1;
-	/* nng moves messages from a push socket to the pull inbox asynchronously, so a burst is
-	 * bounded by the sending side's buffer: make it the target's inbox size (this socket is
-	 * the only one in the process sending to that address). */
-	struct pb_actor *target = find_actor_locked(rt, addr);
-	int size = target != NULL && target->def.inbox_size != 0 ? (int)target->def.inbox_size
-	                                                          : PB_DEFAULT_INBOX;
-	nng_socket_set_int(s, NNG_OPT_SENDBUF, size > 8192 ? 8192 : size);
-	nng_socket_set_ms(s, NNG_OPT_RECONNMINT, 10);
-	nng_socket_set_ms(s, NNG_OPT_RECONNMAXT, 100);
-	pb_runtime_url(rt, addr, url, sizeof(url));
-	/* inproc: the dial fails at once when nobody listens; the caller learns "unreachable". */
-	if (nng_dial(s, url, NULL, 0) != 0) {
-		nng_close(s);
+int pb_runtime_port_add(struct pb_runtime *rt, const char *name, struct pb_mq *q,
+			const char **error_r)
+{
+	pthread_mutex_lock(&rt->lock);
+	if (strlen(name) >= PB_ADDR_MAX || find_port_locked(rt, name) != NULL) {
+		pthread_mutex_unlock(&rt->lock);
+		*error_r = "name taken";
 		return -1;
 	}
-	rt->pushers = xrealloc(rt->pushers, sizeof(*rt->pushers) * (rt->n_pushers + 1));
-	snprintf(rt->pushers[rt->n_pushers].addr, PB_ADDR_MAX, "%s", addr);
-	rt->pushers[rt->n_pushers++].sock = s;
-	*sock_r = s;
+	rt->ports = xrealloc(rt->ports, sizeof(*rt->ports) * (rt->n_ports + 1));
+	struct pb_port *p = &rt->ports[rt->n_ports++];
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->q = q;
+	pb_mq_ref(q);
+	pthread_mutex_unlock(&rt->lock);
 	return 0;
 }
 
 void pb_runtime_forget(struct pb_runtime *rt, const char *addr)
 {
+	struct pb_mq *q = NULL;
+
 	pthread_mutex_lock(&rt->lock);
-	for (size_t i = 0; i < rt->n_pushers; i++) {
-		if (strcmp(rt->pushers[i].addr, addr) == 0) {
-			nng_close(rt->pushers[i].sock);
-			rt->pushers[i] = rt->pushers[--rt->n_pushers];
-			break;
-		}
+	struct pb_port *p = find_port_locked(rt, addr);
+	if (p != NULL) {
+		q = p->q;
+		*p = rt->ports[--rt->n_ports];
 	}
 	pthread_mutex_unlock(&rt->lock);
-}
-
-/* One send and one receive aio per thread, made at its first use and freed when the thread
- * ends: nng_sendmsg/nng_recvmsg would allocate (and initialize) an aio for every message, a
- * cost paid on every hand-off between actors. A thread does one send or receive at a time, so
- * its aio is never shared. */
-enum { AIO_SEND, AIO_RECV, AIO_KINDS };
-static pthread_key_t aio_keys[AIO_KINDS];
-static pthread_once_t aio_keys_once = PTHREAD_ONCE_INIT;
-
-static void aio_destroy(void *aio)
-{
-	nng_aio_free(aio);
-}
-
-static void aio_keys_create(void)
-{
-	for (int i = 0; i < AIO_KINDS; i++)
-		if (pthread_key_create(&aio_keys[i], aio_destroy) != 0)
-			PANIC("pthread_key_create failed");
-}
-
-static nng_aio *thread_aio(int kind)
-{
-	pthread_once(&aio_keys_once, aio_keys_create);
-	nng_aio *aio = pthread_getspecific(aio_keys[kind]);
-	if (aio == NULL) {
-		if (nng_aio_alloc(&aio, NULL, NULL) != 0)
-			PANIC("nng_aio_alloc failed");
-		pthread_setspecific(aio_keys[kind], aio);
-	}
-	return aio;
+	pb_mq_unref(q);
 }
 
 int pb_runtime_send_bytes(struct pb_runtime *rt, const char *addr, const void *data, size_t len,
 			  bool nonblock, const char **error_r)
 {
-	nng_socket s;
-	nng_msg *nm;
-	struct pb_actor *target;
+	struct pb_mq *q = NULL;
 
 	pthread_mutex_lock(&rt->lock);
-	int rc = pusher_locked(rt, addr, &s);
-	target = find_actor_locked(rt, addr);
+	struct pb_port *p = find_port_locked(rt, addr);
+	if (p != NULL) {
+		q = p->q;
+		pb_mq_ref(q);
+	}
 	pthread_mutex_unlock(&rt->lock);
-	if (rc < 0) {
+	if (q == NULL) {
 		*error_r = "unreachable";
 		return -1;
 	}
-	if (nng_msg_alloc(&nm, 0) != 0 || nng_msg_append(nm, data, len) != 0)
-		PANIC("nng_msg_alloc failed");
-	nng_aio *aio = thread_aio(AIO_SEND);
-	nng_aio_set_timeout(aio, nonblock ? NNG_DURATION_ZERO : NNG_DURATION_DEFAULT);
-	nng_aio_set_msg(aio, nm);
-	nng_send_aio(s, aio);
-	nng_aio_wait(aio);
-	if ((rc = nng_aio_result(aio)) == 0)
+	int rc = pb_mq_push(q, data, len, nonblock);
+	pb_mq_unref(q);
+	if (rc == PB_MQ_OK)
 		return 0;
-	nng_msg_free(nng_aio_get_msg(aio));
-	nng_aio_set_msg(aio, NULL);
-	if (rc == NNG_EAGAIN || rc == NNG_ETIMEDOUT) {
-		if (target != NULL)
-			atomic_fetch_add(&target->inbox_full, 1);
-		*error_r = "inbox full";
-	} else {
-		*error_r = "unreachable";
-	}
+	*error_r = rc == PB_MQ_FULL ? "inbox full" : "unreachable"; /* counted by the queue */
 	return -1;
 }
-
 int pb_send(struct pb_runtime *rt, const char *to, const struct pb_msg *m, const char **error_r)
 {
 	char addr[PB_ADDR_MAX];
@@ -348,24 +287,18 @@ int pb_cast(struct pb_runtime *rt, const char *to, struct pb_msg *m, const char 
 	return pb_send(rt, to, m, error_r);
 }
 
-int pb_sock_recv_msg(nng_socket sock, int timeout_ms, struct pb_msg *m_r, atomic_uint_fast64_t *bad)
+int pb_mq_recv_msg(struct pb_mq *q, int timeout_ms, struct pb_msg *m_r, atomic_uint_fast64_t *bad)
 {
-	nng_aio *aio = thread_aio(AIO_RECV);
 	const char *error;
+	void *data;
+	size_t len;
 
-	nng_aio_set_timeout(aio, timeout_ms < 0 ? NNG_DURATION_INFINITE : timeout_ms);
 	for (;;) {
-		nng_recv_aio(sock, aio);
-		nng_aio_wait(aio);
-		int rc = nng_aio_result(aio);
-		if (rc == NNG_ETIMEDOUT || rc == NNG_EAGAIN)
-			return 0;
-		if (rc != 0)
-			return -1;
-		nng_msg *nm = nng_aio_get_msg(aio);
-		nng_aio_set_msg(aio, NULL);
-		rc = pb_msg_decode(nng_msg_body(nm), nng_msg_len(nm), m_r, &error);
-		nng_msg_free(nm);
+		int rc = pb_mq_pop(q, timeout_ms, &data, &len);
+		if (rc <= 0)
+			return rc;
+		rc = pb_msg_decode(data, len, m_r, &error);
+		free(data);
 		if (rc == 0)
 			return 1;
 		if (bad != NULL)
@@ -376,27 +309,30 @@ int pb_sock_recv_msg(nng_socket sock, int timeout_ms, struct pb_msg *m_r, atomic
 
 /* ---- callers ---- */
 
+/* A caller waits for one reply at a time; the rest of its port's room is for late replies to
+ * calls that timed out, dropped as they are read. */
+#define CALLER_PORT_SIZE 64
+
 struct pb_caller {
 	struct pb_runtime *rt;
 	char addr[PB_ADDR_MAX];   /* the reply port's local name */
 	char qaddr[PB_QADDR_MAX]; /* NODE/addr: the reply_to of its calls */
-	nng_socket sock;
+	struct pb_mq *q;
 	uint64_t next_corr;
 };
 
 struct pb_caller *pb_caller_create(struct pb_runtime *rt)
 {
 	struct pb_caller *c = xcalloc(1, sizeof(*c));
-	char url[256];
+	const char *error;
 
 	c->rt = rt;
 	snprintf(c->addr, sizeof(c->addr), "reply.%llu",
 		 (unsigned long long)atomic_fetch_add(&rt->next_port, 1));
 	pb_runtime_address(rt, c->addr, c->qaddr, sizeof(c->qaddr));
-	pb_runtime_url(rt, c->addr, url, sizeof(url));
-	if (nng_pull0_open(&c->sock) != 0 || nng_listen(c->sock, url, NULL, 0) != 0)
-		PANIC("cannot open the reply port %s", url);
-	nng_socket_set_int(c->sock, NNG_OPT_RECVBUF, 64);
+	c->q = pb_mq_create(CALLER_PORT_SIZE, false);
+	if (c->q == NULL || pb_runtime_port_add(rt, c->addr, c->q, &error) < 0)
+		PANIC("cannot open the reply port %s", c->addr);
 	return c;
 }
 
@@ -406,7 +342,8 @@ void pb_caller_destroy(struct pb_caller **cp)
 	if (c == NULL)
 		return;
 	pb_runtime_forget(c->rt, c->addr);
-	nng_close(c->sock);
+	pb_mq_close(c->q);
+	pb_mq_unref(c->q);
 	free(c);
 	*cp = NULL;
 }
@@ -426,7 +363,7 @@ int pb_call(struct pb_caller *c, const char *to, struct pb_msg *req, struct pb_m
 			*error_r = "timed out";
 			return -1;
 		}
-		int rc = pb_sock_recv_msg(c->sock, (int)(deadline - now), rep_r, NULL);
+		int rc = pb_mq_recv_msg(c->q, (int)(deadline - now), rep_r, NULL);
 		if (rc < 0) {
 			*error_r = "reply port closed";
 			return -1;
@@ -450,7 +387,7 @@ size_t pb_runtime_stats(struct pb_runtime *rt, struct pb_actor_stats *out, size_
 		snprintf(out[i].name, sizeof(out[i].name), "%s", a->name);
 		out[i].handled = atomic_load(&a->handled);
 		out[i].restarts = atomic_load(&a->restarts);
-		out[i].inbox_full = atomic_load(&a->inbox_full);
+		out[i].inbox_full = pb_mq_full_count(a->inbox);
 		out[i].bad_messages = atomic_load(&a->bad_messages);
 		out[i].running = atomic_load(&a->running);
 	}
@@ -483,7 +420,6 @@ static int build_handler_index(struct pb_actor *a, const char **error_r)
 int pb_runtime_start(struct pb_runtime *rt, const struct pb_actor_def *def, void *arg,
 		     const char **error_r)
 {
-	char url[256];
 	struct pb_actor *a = xcalloc(1, sizeof(*a));
 
 	a->rt = rt;
@@ -496,14 +432,13 @@ int pb_runtime_start(struct pb_runtime *rt, const struct pb_actor_def *def, void
 		free(a);
 		return -1;
 	}
-	pb_runtime_url(rt, a->name, url, sizeof(url));
-	if (nng_pull0_open(&a->inbox) != 0 || nng_listen(a->inbox, url, NULL, 0) != 0) {
-		nng_close(a->inbox);
+	a->inbox = pb_mq_create(def->inbox_size != 0 ? def->inbox_size : PB_DEFAULT_INBOX, false);
+	if (a->inbox == NULL || pb_runtime_port_add(rt, a->name, a->inbox, error_r) < 0) {
+		pb_mq_unref(a->inbox);
 		free(a);
 		*error_r = "cannot bind the actor's inbox (name taken?)";
 		return -1;
 	}
-	nng_socket_set_int(a->inbox, NNG_OPT_RECVBUF, 64);
 	pthread_mutex_lock(&rt->lock);
 	ASSERT(rt->n_actors < PB_MAX_ACTORS);
 	rt->actors[rt->n_actors++] = a;
@@ -545,11 +480,12 @@ static void stop_actor(struct pb_runtime *rt, struct pb_actor *a)
 	pb_msg_encode(&m, &b);
 	/* Blocking send: the stop queues behind everything already in the inbox. */
 	if (pb_runtime_send_bytes(rt, a->name, b.data, b.len, false, &error) < 0)
-		nng_close(a->inbox); /* cannot queue it: close, the thread ends on ECLOSED */
+		pb_mq_close(a->inbox); /* cannot queue it: close, the thread ends on -1 */
 	pb_buf_deinit(&b);
 	pthread_join(a->thread, NULL);
-	nng_close(a->inbox);
 	pb_runtime_forget(rt, a->name);
+	pb_mq_close(a->inbox);
+	pb_mq_unref(a->inbox);
 }
 
 void pb_runtime_stop_begin(struct pb_runtime *rt)
@@ -601,8 +537,7 @@ void pb_runtime_wake_all(struct pb_runtime *rt)
 struct pb_inbox {
 	struct pb_runtime *rt;
 	char addr[PB_ADDR_MAX];
-	nng_socket sock;
-	int fd;
+	struct pb_mq *q;
 	atomic_uint_fast64_t bad;
 };
 
@@ -610,19 +545,16 @@ int pb_inbox_open(struct pb_runtime *rt, const char *name, uint32_t size, struct
 		  const char **error_r)
 {
 	struct pb_inbox *in = xcalloc(1, sizeof(*in));
-	char url[256];
 
 	in->rt = rt;
 	snprintf(in->addr, sizeof(in->addr), "%s", name);
-	pb_runtime_url(rt, name, url, sizeof(url));
-	if (nng_pull0_open(&in->sock) != 0 || nng_listen(in->sock, url, NULL, 0) != 0 ||
-	    nng_socket_get_int(in->sock, NNG_OPT_RECVFD, &in->fd) != 0) {
-		nng_close(in->sock);
+	in->q = pb_mq_create(size != 0 ? size : PB_DEFAULT_INBOX, true);
+	if (in->q == NULL || pb_runtime_port_add(rt, name, in->q, error_r) < 0) {
+		pb_mq_unref(in->q);
 		free(in);
 		*error_r = "cannot bind the inbox (name taken?)";
 		return -1;
 	}
-	nng_socket_set_int(in->sock, NNG_OPT_RECVBUF, size != 0 && size < 64 ? (int)size : 64);
 	*in_r = in;
 	return 0;
 }
@@ -633,17 +565,18 @@ void pb_inbox_close(struct pb_inbox **inp)
 	if (in == NULL)
 		return;
 	pb_runtime_forget(in->rt, in->addr);
-	nng_close(in->sock);
+	pb_mq_close(in->q);
+	pb_mq_unref(in->q);
 	free(in);
 	*inp = NULL;
 }
 
 int pb_inbox_fd(struct pb_inbox *in)
 {
-	return in->fd;
+	return pb_mq_fd(in->q);
 }
 
 int pb_inbox_recv(struct pb_inbox *in, struct pb_msg *m_r, int timeout_ms)
 {
-	return pb_sock_recv_msg(in->sock, timeout_ms, m_r, &in->bad);
+	return pb_mq_recv_msg(in->q, timeout_ms, m_r, &in->bad);
 }

@@ -1,10 +1,10 @@
 /*
- * pb-runtime.h: actors on nng 1.5 — the only API through which modules exchange messages.
+ * pb-runtime.h: actors — the only API through which modules exchange messages.
  *
  * An actor is a definition (name, init, deinit, handler table, timer callback) that the runtime
- * runs on a thread of its own with a bounded pull0 inbox at a symbolic address. Symbolic
- * addresses ("directory", "mailbox.3", "smtp") are resolved by the runtime (to inproc:// today,
- * to tcp:// for remote nodes later), so actor code never names a transport.
+ * runs on a thread of its own with a bounded inbox at a symbolic address. Symbolic addresses
+ * ("directory", "mailbox.3", "smtp") are resolved by the runtime (to a named in-process queue
+ * today, pb-mq.h; to nng tcp:// for remote nodes later), so actor code never names a transport.
  *
  * Addresses are qualified by node: "NODE/NAME", e.g. "node1/smtp", "node1/reply.7", and for
  * one gateway session "node1/smtp#123" (NAME#SESSION: the hub's inbox, the session id in corr;
@@ -13,7 +13,7 @@
  * (pb_runtime_address): the reply_to of pb_call, of pb_actor_sender and of the gateway hubs'
  * sends, and the watcher and lock-holder addresses of gateway sessions (gw_event_address), so
  * an answer or an event finds its way back from another node. Sending resolves an address:
- * this node's name -> the local inproc inbox NAME; another node -> "unreachable" (the cluster
+ * this node's name -> the local inbox NAME; another node -> "unreachable" (the cluster
  * transport comes later); a bare NAME (no '/') is this node's NAME (what routing produces).
  *
  * Two ways to talk:

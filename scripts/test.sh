@@ -28,10 +28,10 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$jobs"
 (cd build && ctest -L e2e --output-on-failure -j "$jobs")
 
-echo "== TSan build: the actor runtime"
+echo "== TSan build: the actor runtime and its queues"
 cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPB_TSAN=ON >/dev/null
-cmake --build build-tsan -j "$jobs" --target test-actor test-settings
-(cd build-tsan && TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" ctest -R '^test-(actor|settings)$' --output-on-failure)
+cmake --build build-tsan -j "$jobs" --target test-actor test-settings test-mq
+(cd build-tsan && TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" ctest -R '^test-(actor|settings|mq)$' --output-on-failure)
 
 echo "== libFuzzer targets (${PB_FUZZ_SECONDS:-20} s each)"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \

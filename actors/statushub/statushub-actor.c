@@ -90,12 +90,26 @@ static uint32_t topic_bit(const char *name)
 }
 
 /* Sends json (freed here) as topic to every session whose topics have bit and not `not`. */
+/* Whether a subscriber wants the topic bit and none of not. */
+static bool wanted(const struct statushub *h, uint32_t bit, uint32_t not)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		if ((h->s[i].topics & bit) != 0 && (h->s[i].topics & not) == 0)
+			return true;
+	}
+	return false;
+}
+
 static void fan_out_only(struct pb_actor *a, struct statushub *h, uint32_t bit, uint32_t not,
 			 const char *topic, cJSON *json)
 {
-	char *text = cJSON_PrintUnformatted(json);
 	const char *error;
 
+	if (!wanted(h, bit, not)) { /* most events, most of the time: nobody is watching */
+		cJSON_Delete(json);
+		return;
+	}
+	char *text = cJSON_PrintUnformatted(json);
 	cJSON_Delete(json);
 	for (size_t i = 0; i < h->n; i++) {
 		if ((h->s[i].topics & bit) != 0 && (h->s[i].topics & not) == 0 &&

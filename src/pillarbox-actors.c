@@ -31,8 +31,9 @@ static uint32_t mailbox_shards(const struct pb_config *cfg)
 const struct pillarbox_actor pillarbox_actors[] = {
 	{ &directory_actor_def, 0, NULL, PILLARBOX_ARG_STORE, true },
 	{ &auth_actor_def, AUTH_SHARDS, NULL, PILLARBOX_ARG_STORE, false },
-	{ &reader_actor_def, READER_SHARDS, NULL, PILLARBOX_ARG_STORE, false },
-	{ &mailbox_actor_def, 0, mailbox_shards, PILLARBOX_ARG_STORE, false },
+	/* cli: `pillarbox rules dry-run USER --folder F` lists and reads an account's mail */
+	{ &reader_actor_def, READER_SHARDS, NULL, PILLARBOX_ARG_STORE, true },
+	{ &mailbox_actor_def, 0, mailbox_shards, PILLARBOX_ARG_STORE, true },
 	/* cli: `pillarbox etrn` (QSEND_ETRN_REQ) runs on a sender thread */
 	{ &qsend_actor_def, QUEUE_SENDERS, NULL, PILLARBOX_ARG_STORE, true },
 	{ &queue_actor_def, QUEUE_SHARDS, NULL, PILLARBOX_ARG_STORE, true },

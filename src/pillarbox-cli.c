@@ -27,7 +27,11 @@ enum cli_opt {
 	OPT_USER = 128 << 10,
 	OPT_SUBJECT = 128 << 11, /* autoreply set's own; it takes --from and --days too */
 	OPT_TEXT_FILE = 128 << 12,
-	OPT_UNTIL = 128 << 13
+	OPT_UNTIL = 128 << 13,
+	OPT_FOLDER = 128 << 14, /* rules dry-run's */
+	OPT_LAST = 128 << 15,
+	OPT_WELCOME = 128 << 16, /* user add's */
+	OPT_NO_WELCOME = 128 << 17
 };
 #define OPT_AUTOREPLY                                                                      \
 	(OPT_SUBJECT | OPT_TEXT_FILE | OPT_UNTIL | OPT_CONN << CLI_CONN_FROM |               \
@@ -42,10 +46,13 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "user add", "NAME [--copy-from USER]", 1, 1, OPT_COPY_FROM, "add an account",
+	{ "user add", "NAME [--copy-from USER] [--welcome|--no-welcome]", 1, 1,
+	  OPT_COPY_FROM | OPT_WELCOME | OPT_NO_WELCOME, "add an account",
 	  "The password is prompted twice on a terminal, else read as one line of standard input.\n"
 	  "It may hold spaces (a passphrase); its shortest length is the setting\n"
-	  "accounts.password_min_length. --copy-from USER copies that account's settings.\n",
+	  "accounts.password_min_length. --copy-from USER copies that account's settings.\n"
+	  "--welcome puts the welcome message in the new INBOX, --no-welcome does not; neither:\n"
+	  "as the setting welcome.enabled says.\n",
 	  cli_user_add },
 	{ "user del", "NAME [--force]", 1, 1, OPT_FORCE, "delete an account",
 	  "An account whose mailbox holds mail is kept unless --force is given (the mail goes too).\n",
@@ -115,13 +122,15 @@ static const struct command commands[] = {
 	  "pruned, quota reminders: at most one per user and day). Answers when done.\n",
 	  cli_maint_run },
 	{ "user bulk-add", "FILE [--dry-run]", 1, 1, OPT_DRY_RUN, "add accounts from a CSV file",
-	  "FILE (- for standard input) holds lines user,password. Blank lines and lines starting\n"
-	  "with # are skipped, and so is a first row user,password (or username/login and\n"
+	  "FILE (- for standard input) holds lines user,password[,welcome]. Blank lines and\n"
+	  "lines starting with # are skipped, and so is a first row user,password (or username/login and\n"
 	  "password/passwd/pass, any case): a spreadsheet's header. Fields may be quoted as in\n"
 	  "RFC 4180: \"a password, with a comma\" and \"\" for a quote; unquoted fields are trimmed.\n"
 	  "Every refused line is reported in file order as FILE:LINE: reason, and the exit code\n"
 	  "is 1 if any was refused (the others are added). --dry-run checks every line with the\n"
-	  "daemon's rules (names, password length, existing users, repeats) and adds nothing.\n",
+	  "daemon's rules (names, password length, existing users, repeats) and adds nothing.\n"
+	  "The optional third column says whether that account gets the welcome message: yes\n"
+	  "or no (also y/n, true/false, 1/0); empty or absent: as welcome.enabled says.\n",
 	  cli_user_bulk_add },
 	{ "domain add", "NAME", 1, 1, 0, "add a local domain", NULL, cli_domain_add },
 	{ "domain del", "NAME [--force]", 1, 1, OPT_FORCE, "remove a local domain",
@@ -353,11 +362,17 @@ static const struct command commands[] = {
 	  cli_rules_set },
 	{ "rules del", "[USER]", 0, 1, 0, "remove message rules (no USER: the server's)", NULL,
 	  cli_rules_del },
-	{ "rules dry-run", "[USER] FILE|-", 1, 2, 0, "what the rules would do to a message file",
+	{ "rules dry-run", "[USER] FILE|- | USER --folder F --last N [--json]", 1, 2,
+	  OPT_FOLDER | OPT_LAST | OPT_JSON, "what the rules would do to a message or stored mail",
 	  "Evaluates the administrator's rules, then USER's, over the message in FILE ('-':\n"
 	  "standard input; an .eml, its first 256 KiB as delivery reads them) as an Incoming\n"
 	  "message now, and prints each rule's verdict, what delivery would do and the rules\n"
-	  "that matched. Nothing is changed or sent.\n",
+	  "that matched. Nothing is changed or sent.\n"
+	  "With --folder F (default INBOX) or --last N (default 20, at most 1000), over the last\n"
+	  "N messages of USER's folder F instead, oldest first: one report per message (its\n"
+	  "uid and subject, each rule's verdict with the message's own flags and keywords, what\n"
+	  "delivery would do, the rules that matched). Nothing is changed. --json: one JSON\n"
+	  "object per line, {\"uid\", \"subject\", \"decision\"} (docs/operations.md).\n",
 	  cli_rules_dry_run },
 	{ "script get", "USER", 1, 1, 0, "an account's routing script (Lua)", NULL, cli_script_get },
 	{ "script set", "USER [FILE|-]", 1, 2, 0, "set an account's routing script (Lua)",
@@ -481,6 +496,10 @@ static const struct {
 	{ "--subject", true, OPT_SUBJECT },
 	{ "--text-file", true, OPT_TEXT_FILE },
 	{ "--until", true, OPT_UNTIL },
+	{ "--folder", true, OPT_FOLDER },
+	{ "--last", true, OPT_LAST },
+	{ "--welcome", false, OPT_WELCOME },
+	{ "--no-welcome", false, OPT_NO_WELCOME },
 };
 
 /* Takes one option (argv[*i], maybe "--name=value"; a value may also be the next word). */
@@ -525,7 +544,11 @@ static int take_option(int argc, char **argv, int *i, struct cli *c, struct cli_
 			c->ar_text_file = value;
 		else if (options[k].opt == OPT_UNTIL)
 			c->ar_until = value;
-		else if (options[k].opt >= OPT_CONN)
+		else if (options[k].opt == OPT_FOLDER)
+			c->rules_folder = value;
+		else if (options[k].opt == OPT_LAST)
+			c->rules_last = value;
+		else if (options[k].opt >= OPT_CONN && options[k].opt < OPT_LIMIT)
 			c->conn[__builtin_ctz(options[k].opt / OPT_CONN)] = value;
 		l->help |= k == 6;
 		l->version |= k == 7;
@@ -556,6 +579,9 @@ static int parse_line(int argc, char **argv, struct cli *c, struct cli_line *l)
 	c->dry_run = (l->opts & OPT_DRY_RUN) != 0;
 	c->explain = (l->opts & OPT_EXPLAIN) != 0;
 	c->json = (l->opts & OPT_JSON) != 0;
+	c->welcome = (l->opts & OPT_WELCOME) != 0 ? 1 : (l->opts & OPT_NO_WELCOME) != 0 ? 2 : 0;
+	if ((l->opts & OPT_WELCOME) != 0 && (l->opts & OPT_NO_WELCOME) != 0)
+		return usage_error(NULL, "--welcome and --no-welcome: give one of them");
 	return 0;
 }
 
@@ -657,7 +683,9 @@ static int check_command(const struct command *cmd, const struct cli_line *l, in
 					     "--to",	   "--days",	  "--min-waiting",
 					     "--collectors", "--send",	  "--limit",
 					     "--after",	   "--role",	  "--user",
-					     "--subject",  "--text-file", "--until" };
+					     "--subject",  "--text-file", "--until",
+					     "--folder",   "--last",	  "--welcome",
+					     "--no-welcome" };
 
 	for (unsigned b = 0; b < PB_N_ELEMENTS(names); b++)
 		if ((l->opts & (1u << b)) != 0 && (cmd->opts & (1u << b)) == 0)

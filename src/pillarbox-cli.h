@@ -34,6 +34,7 @@ struct cli {
 	char config_data_dir[PATH_MAX]; /* data_dir read from the bootstrap file */
 	uint32_t timeout_ms;
 	bool force, dry_run, explain, json;
+	uint8_t welcome; /* user add's --welcome 1, --no-welcome 2, neither 0 (the setting) */
 	const char *copy_from;
 	const char *ip;   /* --ip (lockout unlock), NULL: none */
 	uint32_t minutes; /* --minutes (block add), 0: none given (forever) */
@@ -43,6 +44,8 @@ struct cli {
 	const char *role, *user;   /* apikey add's --role and --user (NULL: not given) */
 	/* autoreply set's --subject, --text-file, --until (NULL: not given) */
 	const char *ar_subject, *ar_text_file, *ar_until;
+	/* rules dry-run's --folder and --last (NULL: not given) */
+	const char *rules_folder, *rules_last;
 	struct pb_sync t; /* over the control socket */
 };
 
@@ -74,6 +77,21 @@ int cli_rules_get(struct cli *c, char **args, int nargs);
 int cli_rules_set(struct cli *c, char **args, int nargs);
 int cli_rules_del(struct cli *c, char **args, int nargs);
 int cli_rules_dry_run(struct cli *c, char **args, int nargs);
+/* pillarbox-rules-mail.c: `rules dry-run USER --folder F --last N` over stored mail. */
+int cli_rules_dry_run_mail(struct cli *c, char **args, int nargs);
+/* Shared by the two dry-runs. cli_rules_fetch_set: the rule set of user ("": the
+ * administrator's) into *set_r (NULL: none set); 0, or the exit code (reported).
+ * cli_rules_print_decision: every trace line (each rule's verdict, then what delivery would
+ * do, as `pillarbox trace` shows them), then the names that matched; who names the account. */
+struct rules_set;
+struct rules_decision;
+int cli_rules_fetch_set(struct cli *c, const char *user, struct rules_set **set_r);
+/* The facts of a message (its first len octets, size in all) as an Incoming message arriving
+ * now, by router-facts.c as delivery builds them; free with router_message_free. */
+struct router_message;
+void cli_rules_message_build(const void *data, size_t len, uint64_t size,
+			     struct router_message *m_r);
+void cli_rules_print_decision(const struct rules_decision *d, const char *who);
 /* pillarbox-script.c: an account's routing script. */
 int cli_script_get(struct cli *c, char **args, int nargs);
 int cli_script_set(struct cli *c, char **args, int nargs);

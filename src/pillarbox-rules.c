@@ -4,7 +4,8 @@
  * set), JSON in and out (rules.h's format). The directory checks a set before keeping it.
  * `rules dry-run [USER] FILE|-` evaluates the stored sets over a message file, changing
  * nothing: the facts are built by router-facts.c and the rules run by rules_evaluate, as the
- * router does at delivery (the message taken as Incoming, "now" the CLI's clock).
+ * router does at delivery (the message taken as Incoming, "now" the CLI's clock). With
+ * --folder or --last, over the account's stored mail instead (pillarbox-rules-mail.c).
  * OWNS: nothing. THREAD: the CLI's.
  */
 #include "directory-client-routes.h"
@@ -108,9 +109,7 @@ int cli_rules_del(struct cli *c, char **args, int nargs)
 	return cli_simple(c, rc, code, error, "cannot remove the rules", "rules removed");
 }
 
-/* The rule set of user ("": the administrator's) into *set_r (NULL: none set). 0, or the
- * exit code (reported). */
-static int fetch_set(struct cli *c, const char *user, struct rules_set **set_r)
+int cli_rules_fetch_set(struct cli *c, const char *user, struct rules_set **set_r)
 {
 	const char *error;
 	uint32_t code = 0;
@@ -130,9 +129,7 @@ static int fetch_set(struct cli *c, const char *user, struct rules_set **set_r)
 	return exit_code;
 }
 
-/* Prints what the rules decided: every trace line (each rule's verdict, then what the
- * delivery would do, as `pillarbox trace` shows them), then the names that matched. */
-static void print_dry_run(const struct rules_decision *d, const char *who)
+void cli_rules_print_decision(const struct rules_decision *d, const char *who)
 {
 	struct router_rules_outcome o;
 
@@ -146,8 +143,22 @@ static void print_dry_run(const struct rules_decision *d, const char *who)
 	router_rules_outcome_free(&o);
 }
 
+void cli_rules_message_build(const void *data, size_t len, uint64_t size,
+			     struct router_message *m_r)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	router_message_build(data, len, size, RULES_TYPE_INCOMING, (int64_t)now,
+			     (int)(tm.tm_gmtoff / 60), m_r);
+}
+
 int cli_rules_dry_run(struct cli *c, char **args, int nargs)
 {
+	if (c->rules_folder != NULL || c->rules_last != NULL)
+		return cli_rules_dry_run_mail(c, args, nargs);
+
 	const char *user = nargs > 1 ? args[0] : "", *path = args[nargs - 1];
 	struct rules_set *admin = NULL, *own = NULL;
 	size_t len;
@@ -158,19 +169,15 @@ int cli_rules_dry_run(struct cli *c, char **args, int nargs)
 		fprintf(stderr, "pillarbox: cannot read %s\n", path);
 		return EXIT_REFUSED;
 	}
-	int exit_code = fetch_set(c, "", &admin);
+	int exit_code = cli_rules_fetch_set(c, "", &admin);
 	if (exit_code == 0 && user[0] != '\0')
-		exit_code = fetch_set(c, user, &own);
+		exit_code = cli_rules_fetch_set(c, user, &own);
 	if (exit_code == 0) {
 		struct router_message m;
 		struct rules_decision d;
-		time_t now = time(NULL);
-		struct tm tm;
-		localtime_r(&now, &tm);
-		router_message_build(data, len, size, RULES_TYPE_INCOMING,
-				     (int64_t)now, (int)(tm.tm_gmtoff / 60), &m);
+		cli_rules_message_build(data, len, size, &m);
 		rules_evaluate(admin, own, &m.facts, &d);
-		print_dry_run(&d, user[0] != '\0' ? user : "(administrator)");
+		cli_rules_print_decision(&d, user[0] != '\0' ? user : "(administrator)");
 		rules_decision_deinit(&d);
 		router_message_free(&m);
 	}

@@ -9,6 +9,7 @@
  */
 #include "directory-client.h"
 #include "directory-rules.h"
+#include "pb-buf.h"
 #include "pb-settings.h"
 #include "pillarbox-cli.h"
 #include "scheduler-client.h"
@@ -133,8 +134,8 @@ int cli_user_add(struct cli *c, char **args, int nargs)
 	char *password = get_password();
 	if (password == NULL)
 		return EXIT_REFUSED;
-	int rc = directory_client_user_add(&c->t, args[0], password, c->copy_from, NULL, &code,
-					   &error);
+	int rc = directory_client_user_add(&c->t, args[0], password, c->copy_from, NULL,
+					   (enum directory_welcome)c->welcome, &code, &error);
 	wipe_free(password);
 	char *done = xasprintf("added user %s", args[0]);
 	int exit_code = simple(c, rc, code, error, "cannot add the user", done);
@@ -397,6 +398,7 @@ struct bulk {
 	struct cli *c;
 	const char *file;
 	struct pb_strv users, passwords; /* the batch's records to send (passwords wiped) */
+	struct pb_buf welcome;           /* theirs: an enum directory_welcome octet each */
 	struct pb_strv local;            /* per line of the batch: "" (sent) or why it was not */
 	struct pb_u64v lines;            /* per line of the batch: its number in the file */
 	uint32_t added, total, refused;
@@ -424,6 +426,7 @@ static void bulk_clear(struct bulk *b)
 		explicit_bzero(b->passwords.v[i], strlen(b->passwords.v[i]));
 	pb_strv_clear(&b->users);
 	pb_strv_clear(&b->passwords);
+	b->welcome.len = 0;
 	pb_strv_clear(&b->local);
 	pb_u64v_clear(&b->lines);
 }
@@ -437,8 +440,9 @@ static int bulk_send(struct bulk *b)
 	int exit_code = 0;
 
 	if (b->users.n > 0) {
-		int rc = directory_client_user_bulk_add(&b->c->t, &b->users, &b->passwords, &code,
-							&n, &errors, &error);
+		int rc = directory_client_user_bulk_add(&b->c->t, &b->users, &b->passwords,
+							(const uint8_t *)b->welcome.data, &code, &n,
+							&errors, &error);
 		exit_code = outcome(b->c, rc, code, error, "bulk add");
 		b->added += exit_code == 0 ? n : 0;
 	}
@@ -476,9 +480,10 @@ static const char *bulk_check(struct bulk *b, const char *user, const char *pass
  * to the batch. */
 static void bulk_line(struct bulk *b, char *line, uint64_t lineno)
 {
-	char *user, *password;
+	char *user, *password, *welcome_text;
 	const char *error;
-	int r = directory_parse_csv_line(line, &user, &password, &error);
+	enum directory_welcome welcome = DIRECTORY_WELCOME_DEFAULT;
+	int r = directory_parse_csv_line(line, &user, &password, &welcome_text, &error);
 	bool first = !b->record_seen;
 
 	if (r == 0)
@@ -490,6 +495,8 @@ static void bulk_line(struct bulk *b, char *line, uint64_t lineno)
 		return;
 	}
 	b->total++;
+	if (r > 0 && directory_csv_welcome(welcome_text, &welcome, &error) < 0)
+		r = -1;
 	if (b->c->dry_run) {
 		const char *why = r < 0 ? error : bulk_check(b, user, password);
 		if (why != NULL)
@@ -501,6 +508,7 @@ static void bulk_line(struct bulk *b, char *line, uint64_t lineno)
 	if (r > 0) {
 		pb_strv_push(&b->users, user);
 		pb_strv_push(&b->passwords, password);
+		pb_buf_append_c(&b->welcome, (char)welcome);
 	}
 }
 
@@ -564,6 +572,7 @@ int cli_user_bulk_add(struct cli *c, char **args, int nargs)
 	if (f != stdin)
 		fclose(f);
 	bulk_clear(&b);
+	pb_buf_deinit(&b.welcome);
 	tdestroy(b.existing, free);
 	tdestroy(b.seen, free);
 	if (exit_code != 0)

@@ -234,7 +234,9 @@ static int add_admin(struct pb_sync *t, const char *given, const char *path)
 		rc = write_password_file(path, password);
 	if (rc == 0) {
 		rc = bootstrap_outcome(directory_client_user_add(t, "admin", password, NULL,
-								 "{\"admin\":true}", &code, &error),
+								 "{\"admin\":true}",
+								 DIRECTORY_WELCOME_DEFAULT, &code,
+								 &error),
 				       code, error);
 		if (rc < 0 && generated)
 			unlink(path);

@@ -40,16 +40,21 @@ void web_api_user_add(struct web_session *ws, const struct http_request *q)
 {
 	cJSON *in = cJSON_ParseWithLength(q->body.data, q->body.len);
 	const char *user = web_body_str(in, "user"), *password = web_body_str(in, "password");
+	const cJSON *welcome = cJSON_GetObjectItemCaseSensitive(in, "welcome");
 	struct gw_pending call;
 	const char *error;
 
-	if (user == NULL || password == NULL) {
+	if (user == NULL || password == NULL || (welcome != NULL && !cJSON_IsBool(welcome))) {
 		cJSON_Delete(in);
-		web_reply_error(ws, 400, "the body must be {\"user\": ..., \"password\": ...}");
+		web_reply_error(ws, 400, "the body must be {\"user\": ..., \"password\": ...} "
+					 "with an optional \"welcome\": true|false");
 		return;
 	}
+	enum directory_welcome w = welcome == NULL	  ? DIRECTORY_WELCOME_DEFAULT
+				   : cJSON_IsTrue(welcome) ? DIRECTORY_WELCOME_YES
+							   : DIRECTORY_WELCOME_NO;
 	struct pb_sender tx = web_call_sender(ws, &call, on_user_added);
-	if (directory_client_user_add_send(&tx, user, password, NULL, NULL, &error) < 0)
+	if (directory_client_user_add_send(&tx, user, password, NULL, NULL, w, &error) < 0)
 		web_reply_busy(ws);
 	else
 		pb_info("web", "event=user_added user=%s by=%s", PB_LOGQ(user), PB_LOGQ(ws->who.user));

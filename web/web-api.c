@@ -78,7 +78,11 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 	"\"messages\":{\"type\":\"integer\"},\"bytes\":{\"type\":\"integer\"},"            \
 	"\"settings\":{\"type\":\"object\"}}}"
 #define S_STATUS "{\"type\":\"object\"}"
-#define S_USER_IN S_LOGIN_IN
+/* welcome: the account gets the welcome message (true) or not (false); absent: welcome.enabled */
+#define S_USER_IN                                                                          \
+	"{\"type\":\"object\",\"required\":[\"user\",\"password\"],\"properties\":{"       \
+	"\"user\":{\"type\":\"string\"},\"password\":{\"type\":\"string\"},"                    \
+	"\"welcome\":{\"type\":\"boolean\"}}}"
 #define S_PASSWORD_IN                                                                      \
 	"{\"type\":\"object\",\"required\":[\"password\"],\"properties\":{"                  \
 	"\"password\":{\"type\":\"string\"}}}"

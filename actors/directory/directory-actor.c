@@ -4,6 +4,7 @@
  * The records themselves are durable; the actor holds no cache, so a restart rebuilds nothing.
  */
 #include "directory-actor.h"
+#include "directory-client.h"
 
 #include "auth-client.h"
 #include "collector-client.h"
@@ -137,11 +138,15 @@ static int first_domain(const char *domain, void *ctx)
 }
 
 /* The address a new account's welcome goes to (name@ the first local domain, else
- * name@localhost) into addr, or "" when welcome.enabled is off. */
-static void welcome_address(struct directory *d, const char *name, char addr[320])
+ * name@localhost) into addr, or "" when it gets none: welcome is the account's choice (enum
+ * directory_welcome), DEFAULT follows welcome.enabled. */
+static void welcome_address(struct directory *d, const char *name, uint8_t welcome,
+			    char addr[320])
 {
 	const struct pb_settings *st = pb_settings_acquire(d->rt);
-	bool on = st->welcome.enabled != 0;
+	bool on = welcome == DIRECTORY_WELCOME_YES	 ? true
+		  : welcome == DIRECTORY_WELCOME_NO ? false
+						    : st->welcome.enabled != 0;
 	char domain[256] = "localhost";
 	const char *error;
 
@@ -156,7 +161,8 @@ static void welcome_address(struct directory *d, const char *name, char addr[320
 
 /* Writes a checked account whose hash has come (u->pw_hash). The name is looked up again: another
  * add may have taken it while the hash was made. Returns a status code with *error_r. */
-static uint32_t add_write(struct directory *d, struct pb_user_rec *u, const char **error_r)
+static uint32_t add_write(struct directory *d, struct pb_user_rec *u, uint8_t welcome_choice,
+			  const char **error_r)
 {
 	struct pb_user_rec other;
 
@@ -170,7 +176,7 @@ static uint32_t add_write(struct directory *d, struct pb_user_rec *u, const char
 	}
 	char welcome[320];
 
-	welcome_address(d, u->name, welcome);
+	welcome_address(d, u->name, welcome_choice, welcome);
 	u->created_ms = pb_clock_wall_ms();
 	if (pb_store_counter_next(d->store, "user-id", &u->id, error_r) < 0 ||
 	    pb_store_user_put_welcome(d->store, u, welcome[0] != '\0' ? welcome : NULL,
@@ -205,6 +211,14 @@ static int send_hashes(struct pb_actor *a, struct directory_op *op, char *const 
 
 static void create_mailboxes(struct pb_actor *a, struct directory *d, struct directory_op *op);
 
+/* The welcome choice of a bulk add's user i (none given: DEFAULT). */
+static uint8_t bulk_welcome(const struct directory_op *op, uint32_t i)
+{
+	const struct pb_bytes *w = &op->req.u.dir_user_bulk_add_req.welcome;
+
+	return i < w->len ? w->data[i] : DIRECTORY_WELCOME_DEFAULT;
+}
+
 /* Ends a bulk add: writes every account whose check passed and hash came, in request order,
  * has their mailboxes created, and answers with one error per user ("" for added). */
 static void bulk_finish(struct pb_actor *a, struct directory *d, struct directory_op *op)
@@ -217,7 +231,7 @@ static void bulk_finish(struct pb_actor *a, struct directory *d, struct director
 		if (error == NULL && op->fail_code != PB_OK)
 			error = op->fail_error;
 		else if (error == NULL)
-			code = add_write(d, &op->recs[i], &error);
+			code = add_write(d, &op->recs[i], bulk_welcome(op, i), &error);
 		if (code != PB_OK)
 			op->recs[i].id = 0; /* not written: no mailbox to create */
 		r->added += code == PB_OK;
@@ -526,7 +540,7 @@ static void add_finish(struct pb_actor *a, struct directory *d, struct directory
 	uint32_t code = op->fail_code;
 
 	if (code == PB_OK)
-		code = add_write(d, &op->recs[0], &error);
+		code = add_write(d, &op->recs[0], op->req.u.dir_user_add_req.welcome, &error);
 	if (code != PB_OK) {
 		directory_op_finish(a, d, op, code, error);
 		return;

@@ -22,9 +22,11 @@ static char *steal(char **s)
 /* ---- builders ---- */
 
 static void build_user_add(struct pb_msg *m, const char *user, const char *password,
-			   const char *copy_from, const char *settings)
+			   const char *copy_from, const char *settings,
+			   enum directory_welcome welcome)
 {
 	pb_msg_init(m, MSG_DIR_USER_ADD_REQ);
+	m->u.dir_user_add_req.welcome = (uint8_t)welcome;
 	m->u.dir_user_add_req.user = dup_or_empty(user);
 	m->u.dir_user_add_req.password = dup_or_empty(password);
 	m->u.dir_user_add_req.copy_from = dup_or_empty(copy_from);
@@ -78,9 +80,14 @@ static void build_user_show(struct pb_msg *m, const char *user)
 }
 
 static void build_user_bulk_add(struct pb_msg *m, const struct pb_strv *users,
-				const struct pb_strv *passwords)
+				const struct pb_strv *passwords, const uint8_t *welcome)
 {
 	pb_msg_init(m, MSG_DIR_USER_BULK_ADD_REQ);
+	if (welcome != NULL && users->n > 0) {
+		struct pb_bytes *w = &m->u.dir_user_bulk_add_req.welcome;
+		w->data = xmemdup(welcome, users->n);
+		w->len = users->n;
+	}
 	for (uint32_t i = 0; i < users->n; i++)
 		pb_strv_push(&m->u.dir_user_bulk_add_req.users, users->v[i]);
 	for (uint32_t i = 0; i < passwords->n; i++)
@@ -145,12 +152,13 @@ static int call_secret(struct pb_sync *t, struct pb_msg *m, struct pb_msg *rep_r
 /* ---- accounts ---- */
 
 int directory_client_user_add(struct pb_sync *t, const char *user, const char *password,
-			      const char *copy_from, const char *settings, uint32_t *code_r,
+			      const char *copy_from, const char *settings,
+			      enum directory_welcome welcome, uint32_t *code_r,
 			      const char **error_r)
 {
 	struct pb_msg req, rep;
 
-	build_user_add(&req, user, password, copy_from, settings);
+	build_user_add(&req, user, password, copy_from, settings, welcome);
 	if (call_secret(t, &req, &rep, error_r) < 0)
 		return -1;
 	uint32_t code = directory_client_user_add_reply(&rep, error_r);
@@ -159,11 +167,12 @@ int directory_client_user_add(struct pb_sync *t, const char *user, const char *p
 
 int directory_client_user_add_send(const struct pb_sender *s, const char *user,
 				   const char *password, const char *copy_from,
-				   const char *settings, const char **error_r)
+				   const char *settings, enum directory_welcome welcome,
+				   const char **error_r)
 {
 	struct pb_msg req;
 
-	build_user_add(&req, user, password, copy_from, settings);
+	build_user_add(&req, user, password, copy_from, settings, welcome);
 	return send_secret(s, &req, error_r);
 }
 
@@ -384,12 +393,13 @@ uint32_t directory_client_user_show_reply(struct pb_msg *rep, struct directory_u
 }
 
 int directory_client_user_bulk_add(struct pb_sync *t, const struct pb_strv *users,
-				   const struct pb_strv *passwords, uint32_t *code_r,
-				   uint32_t *added_r, struct pb_strv *errors_r, const char **error_r)
+				   const struct pb_strv *passwords, const uint8_t *welcome,
+				   uint32_t *code_r, uint32_t *added_r, struct pb_strv *errors_r,
+				   const char **error_r)
 {
 	struct pb_msg req, rep;
 
-	build_user_bulk_add(&req, users, passwords);
+	build_user_bulk_add(&req, users, passwords, welcome);
 	if (call_secret(t, &req, &rep, error_r) < 0)
 		return -1;
 	uint32_t code = directory_client_user_bulk_add_reply(&rep, added_r, errors_r, error_r);
@@ -397,11 +407,12 @@ int directory_client_user_bulk_add(struct pb_sync *t, const struct pb_strv *user
 }
 
 int directory_client_user_bulk_add_send(const struct pb_sender *s, const struct pb_strv *users,
-					const struct pb_strv *passwords, const char **error_r)
+					const struct pb_strv *passwords, const uint8_t *welcome,
+					const char **error_r)
 {
 	struct pb_msg req;
 
-	build_user_bulk_add(&req, users, passwords);
+	build_user_bulk_add(&req, users, passwords, welcome);
 	return send_secret(s, &req, error_r);
 }
 

@@ -19,6 +19,7 @@
 #ifndef DIRECTORY_CLIENT_H
 #define DIRECTORY_CLIENT_H
 
+#include "directory-rules.h"
 #include "pb-client.h"
 
 /* The accounts DIR_USER_LIST_REP gives: users.v[i] = { user, messages, bytes } (messages and
@@ -36,13 +37,16 @@ struct directory_user_info {
 void directory_user_info_free(struct directory_user_info *i);
 
 /* Adds an account. copy_from (may be NULL/""): copy that user's settings; settings (NULL/""
- * for none): a JSON object. REFUSED bad name/password/settings, EXISTS, NOTFOUND (copy_from). */
+ * for none): a JSON object; welcome: see enum directory_welcome (another value: DEFAULT).
+ * REFUSED bad name/password/settings, EXISTS, NOTFOUND (copy_from). */
 int directory_client_user_add(struct pb_sync *t, const char *user, const char *password,
-			      const char *copy_from, const char *settings, uint32_t *code_r,
+			      const char *copy_from, const char *settings,
+			      enum directory_welcome welcome, uint32_t *code_r,
 			      const char **error_r);
 int directory_client_user_add_send(const struct pb_sender *s, const char *user,
 				   const char *password, const char *copy_from,
-				   const char *settings, const char **error_r);
+				   const char *settings, enum directory_welcome welcome,
+				   const char **error_r);
 uint32_t directory_client_user_add_reply(struct pb_msg *rep, const char **error_r);
 
 /* Deletes an account; force: and its mail (REFUSED without force when it has mail). */
@@ -94,13 +98,16 @@ int directory_client_user_show_send(const struct pb_sender *s, const char *user,
 uint32_t directory_client_user_show_reply(struct pb_msg *rep, struct directory_user_info *info_r,
 					  const char **error_r);
 
-/* Adds users[i] with passwords[i] (same count, else REFUSED). On PB_OK *added_r is how many
+/* Adds users[i] with passwords[i] (same count, else REFUSED) and welcome[i] (an enum
+ * directory_welcome each; welcome NULL: every one DEFAULT). On PB_OK *added_r is how many
  * were added and errors_r holds one entry per user: "" added, else why not. */
 int directory_client_user_bulk_add(struct pb_sync *t, const struct pb_strv *users,
-				   const struct pb_strv *passwords, uint32_t *code_r,
-				   uint32_t *added_r, struct pb_strv *errors_r, const char **error_r);
+				   const struct pb_strv *passwords, const uint8_t *welcome,
+				   uint32_t *code_r, uint32_t *added_r, struct pb_strv *errors_r,
+				   const char **error_r);
 int directory_client_user_bulk_add_send(const struct pb_sender *s, const struct pb_strv *users,
-					const struct pb_strv *passwords, const char **error_r);
+					const struct pb_strv *passwords, const uint8_t *welcome,
+					const char **error_r);
 uint32_t directory_client_user_bulk_add_reply(struct pb_msg *rep, uint32_t *added_r,
 					      struct pb_strv *errors_r, const char **error_r);
 

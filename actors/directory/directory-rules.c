@@ -179,7 +179,8 @@ static char *csv_field(char **p, bool *more_r, const char **error_r)
 	return start;
 }
 
-int directory_parse_csv_line(char *line, char **user_r, char **password_r, const char **error_r)
+int directory_parse_csv_line(char *line, char **user_r, char **password_r, char **welcome_r,
+			     const char **error_r)
 {
 	char *s = trim(line);
 	bool more = false;
@@ -196,13 +197,36 @@ int directory_parse_csv_line(char *line, char **user_r, char **password_r, const
 	char *password = csv_field(&s, &more, error_r);
 	if (password == NULL)
 		return -1;
+	char *welcome = NULL;
+	if (more && (welcome = csv_field(&s, &more, error_r)) == NULL)
+		return -1;
 	if (more) {
-		*error_r = "expected 'user,password' (two fields; quote a password with a comma)";
+		*error_r = "expected 'user,password[,welcome]' (quote a password with a comma)";
 		return -1;
 	}
 	*user_r = user;
 	*password_r = password;
+	*welcome_r = welcome;
 	return 1;
+}
+
+int directory_csv_welcome(const char *text, enum directory_welcome *welcome_r,
+			  const char **error_r)
+{
+	static const char *const yes[] = { "yes", "y", "true", "1" };
+	static const char *const no[] = { "no", "n", "false", "0" };
+
+	*welcome_r = DIRECTORY_WELCOME_DEFAULT;
+	if (text == NULL || text[0] == '\0' || strcasecmp(text, "default") == 0)
+		return 0;
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(text, yes[i]) == 0)
+			return *welcome_r = DIRECTORY_WELCOME_YES, 0;
+		if (strcasecmp(text, no[i]) == 0)
+			return *welcome_r = DIRECTORY_WELCOME_NO, 0;
+	}
+	*error_r = "the welcome column wants yes, no or nothing (the server's setting)";
+	return -1;
 }
 
 bool directory_csv_is_header(const char *user, const char *password)

@@ -39,12 +39,26 @@ int directory_split_login(const char *login, char *local, size_t size, const cha
 int directory_domain_removable(const char *domain, uint64_t domains, uint64_t users, bool force,
 			       char *why, size_t size);
 
-/* Parses one bulk-add CSV line "user,password": two fields, each unquoted (surrounding spaces
- * trimmed, no quote inside) or quoted as RFC 4180 says ("a, b" keeps its comma and spaces, ""
- * is a quote; a field does not span lines). A line starting with '#' or blank is skipped:
- * returns 0 with nothing set. Returns 1 with pointers into line (which it modifies), 0 to
- * skip, -1 with a reason (static text). */
-int directory_parse_csv_line(char *line, char **user_r, char **password_r, const char **error_r);
+/* Whether a new account gets the welcome message (admin guide 4.2 "Send Welcome message to
+ * new user"): DEFAULT follows the welcome.enabled setting, YES and NO override it. */
+enum directory_welcome {
+	DIRECTORY_WELCOME_DEFAULT = 0,
+	DIRECTORY_WELCOME_YES = 1,
+	DIRECTORY_WELCOME_NO = 2
+};
+
+/* Parses one bulk-add CSV line "user,password[,welcome]": two or three fields, each unquoted
+ * (surrounding spaces trimmed, no quote inside) or quoted as RFC 4180 says ("a, b" keeps its
+ * comma and spaces, "" is a quote; a field does not span lines). A line starting with '#' or
+ * blank is skipped: returns 0 with nothing set. Returns 1 with pointers into line (which it
+ * modifies; *welcome_r NULL when the line has two fields), 0 to skip, -1 with a reason
+ * (static text). */
+int directory_parse_csv_line(char *line, char **user_r, char **password_r, char **welcome_r,
+			     const char **error_r);
+/* The welcome column's text as an enum directory_welcome: "" or default: DEFAULT; yes, y,
+ * true, 1: YES; no, n, false, 0: NO (any case). 0, or -1 with a reason (static text). */
+int directory_csv_welcome(const char *text, enum directory_welcome *welcome_r,
+			  const char **error_r);
 /* True for a spreadsheet's header row: user, username or login, then password, passwd or pass
  * (any case). Bulk add skips it when it is the first record of the file. */
 bool directory_csv_is_header(const char *user, const char *password);

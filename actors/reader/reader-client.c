@@ -146,3 +146,27 @@ uint32_t reader_client_read(struct pb_caller *c, uint64_t user_id, const char *b
 	pb_msg_free(&rep);
 	return code;
 }
+
+int reader_client_read_sync(struct pb_sync *t, uint64_t user_id, const char *blob_key,
+			    uint64_t offset, void *buf, uint32_t length, uint32_t *code_r,
+			    size_t *n_r, uint64_t *size_r, bool *eof_r, const char **error_r)
+{
+	struct pb_msg m, rep;
+	const uint8_t *data;
+	size_t len = 0;
+
+	read_build(&m, user_id, blob_key, offset, length);
+	if (pb_client_call(t, &m, &rep, error_r) < 0)
+		return -1;
+	uint32_t code = pb_client_reply(&rep, MSG_READER_READ_REQ, error_r);
+	if (code == PB_OK)
+		code = reader_client_read_reply(&rep, size_r, &data, &len, eof_r);
+	if (code == PB_OK && len > length) {
+		code = PB_ERR_INTERNAL;
+		*error_r = "the reader answered more than was asked";
+	}
+	if (code == PB_OK && len > 0)
+		memcpy(buf, data, len);
+	*n_r = code == PB_OK ? len : 0;
+	return pb_client_done(t, &rep, code, code_r, error_r);
+}

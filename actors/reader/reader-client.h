@@ -30,6 +30,7 @@
 #ifndef READER_CLIENT_H
 #define READER_CLIENT_H
 
+#include "pb-client.h"
 #include "pb-runtime.h"
 
 #include <stdbool.h>
@@ -229,5 +230,11 @@ uint32_t reader_client_search_reply(const struct pb_msg *rep, size_t n,
 uint32_t reader_client_read(struct pb_caller *c, uint64_t user_id, const char *blob_key,
 			    uint64_t offset, void *buf, uint32_t length, size_t *n_r,
 			    uint64_t *size_r, bool *eof_r, const char **error_r);
+/* The same read over a synchronous transport (the CLI's control socket: `rules dry-run
+ * USER --folder F`), in pb-client.h's convention: 0 with *code_r (for PB_OK buf holds *n_r
+ * <= length octets, and *size_r, *eof_r are set), or -1 (no answer). */
+int reader_client_read_sync(struct pb_sync *t, uint64_t user_id, const char *blob_key,
+			    uint64_t offset, void *buf, uint32_t length, uint32_t *code_r,
+			    size_t *n_r, uint64_t *size_r, bool *eof_r, const char **error_r);
 
 #endif

@@ -1,11 +1,16 @@
 /*
  * mime-signature.c: a signature put into the right MIME parts (see mime-signature.h).
- * OWNS: during one call, the parsed tree and the insertions. THREAD: any.
+ * OWNS: during one plan, the parser, its tree, the match window and the insertions.
+ * THREAD: any.
  *
- * How: the message is parsed once (mime_message_parse: part offsets, no body copies), the
- * parts to sign are picked from the tree, each gets one insertion point (the end of its body,
- * or before </body> in HTML), and the output is the message copied piece by piece with the
- * insertions between: one copy of the message, whatever its shape.
+ * How: the message is fed to the streaming parser (mime-parser.h: part offsets, no body
+ * copies) piece by piece; meanwhile a window of the last octets finds the markers that keep a
+ * message as it is (inline PGP, the signature already there), the "</body>" tags an HTML
+ * insertion goes before, and the last body octet of each text part. At the end the parts to
+ * sign are picked from the tree, each gets one insertion point (the end of its body, or
+ * before </body> in HTML), and the output is the message copied piece by piece with the
+ * insertions between. The whole-message call is the same plan fed in one piece, so the
+ * streamed and the whole result are the same octets.
  */
 #include "mime-signature.h"
 
@@ -17,20 +22,41 @@
 #include <strings.h>
 
 #define SIG_MAX_INSERTS 8
+#define SIG_MAX_TEXT_ENDS 64  /* text parts whose last body octet is remembered */
+#define SIG_MAX_BODY_TAGS 256 /* "</body>" offsets remembered: the last ones */
 
 struct insertion {
 	uint64_t at;
 	struct pb_buf data;
 };
 
-struct sig_ctx {
-	const char *msg;
-	size_t len;
+/* The markers looked for in the stream (markers[] below; the signature's own blocks). */
+enum sig_marker { SIG_PGP_SIGNED, SIG_PGP, SIG_PLAIN, SIG_PLAIN_QP, SIG_HTML, SIG_HTML_QP,
+		  SIG_BODY_TAG, SIG_N_MARKERS };
+
+struct text_end {
+	const struct mime_part *part;
+	char last; /* its last body octet so far */
+};
+
+struct mime_signature_plan {
+	struct mime_parser *parser;
+	struct mime_message *msg; /* after the end */
+	uint64_t len;             /* octets fed */
 	const char *plain; /* the text block: "-- " CRLF and the text's lines, CRLF between */
 	const char *html;  /* the HTML fragment */
 	bool ascii;        /* the signature is ASCII: any charset carries it */
+	char *marker[SIG_N_MARKERS];
+	size_t marker_len[SIG_N_MARKERS], longest;
+	bool found[SIG_N_MARKERS];
+	struct pb_buf window;     /* the last longest - 1 octets fed, then the piece */
+	uint64_t tags[SIG_MAX_BODY_TAGS];
+	size_t n_tags;            /* all seen; the last SIG_MAX_BODY_TAGS kept (a ring) */
+	struct text_end ends[SIG_MAX_TEXT_ENDS];
+	size_t n_ends;
 	struct insertion ins[SIG_MAX_INSERTS];
-	size_t n_ins;
+	size_t n_ins, applied;
+	uint64_t out_at;          /* apply: the offset of the next piece */
 	const char *why;   /* the last reason a part was left out */
 };
 
@@ -124,22 +150,35 @@ static void qp_append(struct pb_buf *b, const char *text)
 }
 
 /* Where the HTML goes in the body [start, end): before the last </body>, else at the end. */
-static uint64_t html_point(const struct sig_ctx *c, uint64_t start, uint64_t end)
+static uint64_t html_point(const struct mime_signature_plan *c, uint64_t start, uint64_t end)
 {
-	for (uint64_t i = end; i >= start + 7; i--)
-		if (strncasecmp(c->msg + i - 7, "</body>", 7) == 0)
-			return i - 7;
+	size_t kept = c->n_tags < SIG_MAX_BODY_TAGS ? c->n_tags : SIG_MAX_BODY_TAGS;
+
+	for (size_t k = 1; k <= kept; k++) { /* the newest first */
+		uint64_t at = c->tags[(c->n_tags - k) % SIG_MAX_BODY_TAGS];
+		if (at >= start && at + 7 <= end)
+			return at;
+	}
 	return end;
+}
+
+/* Whether p's body ends at the start of a line (empty, or its last octet a line feed). */
+static bool ends_line(const struct mime_signature_plan *c, const struct mime_part *p)
+{
+	for (size_t i = 0; p->body.physical > 0 && i < c->n_ends; i++)
+		if (c->ends[i].part == p)
+			return c->ends[i].last == '\n';
+	return true;
 }
 
 /* The insertion for one part: the block, encoded as the part is, with the line breaks it
  * needs around it (the line break that ends a multipart's sub-part belongs to the boundary;
  * a message's last line gets one). */
-static void add_insertion(struct sig_ctx *c, const struct mime_part *p, bool html, bool qp)
+static void add_insertion(struct mime_signature_plan *c, const struct mime_part *p, bool html, bool qp)
 {
 	uint64_t start = mime_part_body_offset(p), end = start + p->body.physical;
 	struct insertion *in = &c->ins[c->n_ins++];
-	bool at_line_start = end == start || c->msg[end - 1] == '\n';
+	bool at_line_start = ends_line(c, p);
 
 	in->at = html ? html_point(c, start, end) : end;
 	pb_buf_init(&in->data);
@@ -158,7 +197,7 @@ static void add_insertion(struct sig_ctx *c, const struct mime_part *p, bool htm
 }
 
 /* A text part to sign, unless it cannot take the signature (c->why says why). */
-static void sign_part(struct sig_ctx *c, const struct mime_part *p)
+static void sign_part(struct mime_signature_plan *c, const struct mime_part *p)
 {
 	const char *enc = p->encoding != NULL ? p->encoding : "7bit";
 	const char *charset = mime_part_charset(p);
@@ -184,7 +223,7 @@ static bool is_text(const struct mime_part *p)
 }
 
 /* Picks the parts under p: see the header for which. */
-static void collect(struct sig_ctx *c, const struct mime_part *p)
+static void collect(struct mime_signature_plan *c, const struct mime_part *p)
 {
 	if ((p->flags & MIME_PART_FLAG_MULTIPART) == 0) {
 		if (is_text(p))
@@ -203,20 +242,6 @@ static void collect(struct sig_ctx *c, const struct mime_part *p)
 			collect(c, ch);
 }
 
-/* Whether the message holds block as is or quoted-printable (as a signing put it). */
-static bool carries(const struct sig_ctx *c, const char *block)
-{
-	struct pb_buf qp;
-
-	if (memmem(c->msg, c->len, block, strlen(block)) != NULL)
-		return true;
-	pb_buf_init(&qp);
-	qp_append(&qp, block);
-	bool found = memmem(c->msg, c->len, qp.data, qp.len) != NULL;
-	pb_buf_deinit(&qp);
-	return found;
-}
-
 /* Whether a part of the tree is a signature's envelope (multipart/signed, S/MIME). */
 static bool signed_part(const struct mime_part *p)
 {
@@ -231,59 +256,196 @@ static bool signed_part(const struct mime_part *p)
 }
 
 /* Why the message is kept as it is before looking at its parts, or NULL. */
-static const char *keep_whole(const struct sig_ctx *c, const struct mime_message *m)
+static const char *keep_whole(const struct mime_signature_plan *c, const struct mime_message *m)
 {
-	static const char *const pgp[] = { "\n-----BEGIN PGP SIGNED MESSAGE-----",
-					   "\n-----BEGIN PGP MESSAGE-----" };
-
 	if (signed_part(m->root))
 		return "a signed message (S/MIME or PGP/MIME) is left untouched";
-	for (size_t i = 0; i < 2; i++)
-		if (memmem(c->msg, c->len, pgp[i], strlen(pgp[i])) != NULL)
-			return "a signed message (inline PGP) is left untouched";
-	if (carries(c, c->plain + 5) || carries(c, c->html))
+	if (c->found[SIG_PGP_SIGNED] || c->found[SIG_PGP])
+		return "a signed message (inline PGP) is left untouched";
+	if (c->found[SIG_PLAIN] || c->found[SIG_PLAIN_QP] || c->found[SIG_HTML] ||
+	    c->found[SIG_HTML_QP])
 		return "the message already carries the signature";
 	return NULL;
 }
 
-/* The message with the insertions, in one pass. */
-static void write_out(const struct sig_ctx *c, struct pb_buf *out)
+static void set_marker(struct mime_signature_plan *c, enum sig_marker k, const char *text,
+		       bool qp)
 {
-	uint64_t at = 0;
+	struct pb_buf b;
 
-	pb_buf_reserve(out, c->len + 1024);
-	for (size_t i = 0; i < c->n_ins; i++) {
-		pb_buf_append(out, c->msg + at, (size_t)(c->ins[i].at - at));
-		pb_buf_append(out, c->ins[i].data.data, c->ins[i].data.len);
-		at = c->ins[i].at;
+	pb_buf_init(&b);
+	if (qp)
+		qp_append(&b, text);
+	else
+		pb_buf_append_str(&b, text);
+	pb_buf_append_c(&b, '\0');
+	c->marker[k] = pb_buf_steal(&b, &c->marker_len[k]);
+	c->marker_len[k]--;
+	if (c->marker_len[k] > c->longest)
+		c->longest = c->marker_len[k];
+}
+
+struct mime_signature_plan *mime_signature_plan_create(const struct mime_signature *sig)
+{
+	struct mime_signature_plan *c = xcalloc(1, sizeof(*c));
+	const char *text = sig->text != NULL ? sig->text : "";
+
+	c->parser = mime_parser_create(NULL);
+	c->plain = plain_block(text);
+	c->html = html_block(&(struct mime_signature){ text, sig->html });
+	c->ascii = is_ascii(text) && is_ascii(c->html);
+	set_marker(c, SIG_PGP_SIGNED, "\n-----BEGIN PGP SIGNED MESSAGE-----", false);
+	set_marker(c, SIG_PGP, "\n-----BEGIN PGP MESSAGE-----", false);
+	set_marker(c, SIG_PLAIN, c->plain + 5, false);
+	set_marker(c, SIG_PLAIN_QP, c->plain + 5, true);
+	set_marker(c, SIG_HTML, c->html, false);
+	set_marker(c, SIG_HTML_QP, c->html, true);
+	set_marker(c, SIG_BODY_TAG, "</body>", false);
+	pb_buf_init(&c->window);
+	if (text[0] == '\0')
+		c->why = "no signature text is set";
+	return c;
+}
+
+/* Whether marker k is in the window at i. */
+static bool marker_at(const struct mime_signature_plan *c, enum sig_marker k, size_t i)
+{
+	const char *w = (const char *)c->window.data + i;
+
+	if (k == SIG_BODY_TAG)
+		return strncasecmp(w, "</body>", 7) == 0;
+	return memcmp(w, c->marker[k], c->marker_len[k]) == 0;
+}
+
+/* Looks for the markers in the window (the kept tail, then the new piece of n octets): each
+ * match that ends in the new octets (an older one was seen before); a "</body>" is kept by
+ * its offset in the message. Then keeps the window's last longest - 1 octets. */
+static void scan_window(struct mime_signature_plan *c, size_t n)
+{
+	size_t old = c->window.len - n;
+	uint64_t base = c->len - c->window.len; /* the window's first octet in the message */
+
+	for (int k = 0; k < SIG_N_MARKERS; k++) {
+		size_t m = c->marker_len[k];
+		size_t from = old + 1 > m ? old + 1 - m : 0;
+		for (size_t i = from; m > 0 && i + m <= c->window.len; i++) {
+			if (!marker_at(c, k, i))
+				continue;
+			c->found[k] = true;
+			if (k != SIG_BODY_TAG)
+				break;
+			c->tags[c->n_tags++ % SIG_MAX_BODY_TAGS] = base + i;
+		}
 	}
-	pb_buf_append(out, c->msg + at, c->len - (size_t)at);
+	size_t keep = c->longest - 1 < c->window.len ? c->longest - 1 : c->window.len;
+	memmove(c->window.data, c->window.data + c->window.len - keep, keep);
+	c->window.len = keep;
+}
+
+/* A body event: remembers the last octet of a text part's body. */
+static void note_body(struct mime_signature_plan *c, const struct mime_event *ev)
+{
+	size_t i = 0;
+
+	if ((ev->part->flags & MIME_PART_FLAG_MULTIPART) != 0 || ev->data_len == 0)
+		return;
+	while (i < c->n_ends && c->ends[i].part != ev->part)
+		i++;
+	if (i == c->n_ends && i < SIG_MAX_TEXT_ENDS && is_text(ev->part))
+		c->ends[c->n_ends++].part = ev->part;
+	if (i < c->n_ends)
+		c->ends[i].last = (char)ev->data[ev->data_len - 1];
+}
+
+static void drain(struct mime_signature_plan *c)
+{
+	struct mime_event ev;
+
+	while (mime_parser_next(c->parser, &ev) == 1)
+		if (ev.type == MIME_EVENT_BODY)
+			note_body(c, &ev);
+}
+
+void mime_signature_plan_feed(struct mime_signature_plan *c, const void *data, size_t len)
+{
+	if (c->parser == NULL || len == 0)
+		return;
+	pb_buf_append(&c->window, data, len);
+	c->len += len;
+	scan_window(c, len);
+	mime_parser_feed(c->parser, data, len);
+	drain(c);
+}
+
+int mime_signature_plan_finish(struct mime_signature_plan *c, const char **why_r)
+{
+	if (c->parser != NULL) {
+		mime_parser_finish(c->parser);
+		drain(c);
+		c->msg = mime_parser_take_message(c->parser);
+		mime_parser_destroy(&c->parser);
+		if (c->why == NULL)
+			c->why = keep_whole(c, c->msg);
+		if (c->why == NULL)
+			collect(c, c->msg->root);
+		if (c->n_ins == 0 && c->why == NULL)
+			c->why = "the message has no text part to sign";
+	}
+	*why_r = c->n_ins > 0 ? NULL : c->why;
+	return (int)c->n_ins;
+}
+
+void mime_signature_plan_apply(struct mime_signature_plan *c, const void *data, size_t len,
+			       bool last, struct pb_buf *out)
+{
+	const char *d = data;
+	size_t done = 0;
+
+	while (c->applied < c->n_ins) {
+		const struct insertion *in = &c->ins[c->applied];
+		if (in->at > c->out_at + len || (in->at == c->out_at + len && !last))
+			break;
+		size_t k = (size_t)(in->at - c->out_at);
+		pb_buf_append(out, d + done, k - done);
+		pb_buf_append(out, in->data.data, in->data.len);
+		done = k;
+		c->applied++;
+	}
+	pb_buf_append(out, d + done, len - done);
+	c->out_at += len;
+}
+
+void mime_signature_plan_destroy(struct mime_signature_plan **cp)
+{
+	struct mime_signature_plan *c = *cp;
+
+	if (c == NULL)
+		return;
+	mime_parser_destroy(&c->parser);
+	mime_message_free(&c->msg);
+	for (size_t i = 0; i < c->n_ins; i++)
+		pb_buf_deinit(&c->ins[i].data);
+	for (int k = 0; k < SIG_N_MARKERS; k++)
+		free(c->marker[k]);
+	pb_buf_deinit(&c->window);
+	free((char *)c->plain);
+	free((char *)c->html);
+	free(c);
+	*cp = NULL;
 }
 
 int mime_signature_insert(const char *msg, size_t len, const struct mime_signature *sig,
 			  struct pb_buf *out_r, const char **why_r)
 {
-	struct sig_ctx c = { .msg = msg, .len = len };
+	struct mime_signature_plan *c = mime_signature_plan_create(sig);
 
 	pb_buf_init(out_r);
-	if (sig->text == NULL || sig->text[0] == '\0')
-		return *why_r = "no signature text is set", 0;
-	c.plain = plain_block(sig->text);
-	c.html = html_block(sig);
-	c.ascii = is_ascii(sig->text) && is_ascii(c.html);
-	struct mime_message *m = mime_message_parse(msg, len, NULL);
-	c.why = keep_whole(&c, m);
-	if (c.why == NULL)
-		collect(&c, m->root);
-	if (c.n_ins > 0)
-		write_out(&c, out_r);
-	else if (c.why == NULL)
-		c.why = "the message has no text part to sign";
-	for (size_t i = 0; i < c.n_ins; i++)
-		pb_buf_deinit(&c.ins[i].data);
-	*why_r = c.why;
-	mime_message_free(&m);
-	free((char *)c.plain);
-	free((char *)c.html);
-	return (int)c.n_ins;
+	mime_signature_plan_feed(c, msg, len);
+	int n = mime_signature_plan_finish(c, why_r);
+	if (n > 0) {
+		pb_buf_reserve(out_r, len + 1024);
+		mime_signature_plan_apply(c, msg, len, true, out_r);
+	}
+	mime_signature_plan_destroy(&c);
+	return n;
 }

@@ -23,6 +23,7 @@
 
 #include "pb-buf.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct mime_signature {
@@ -35,5 +36,32 @@ struct mime_signature {
  * static string) and *out_r empty: the message is to be kept as it is. */
 int mime_signature_insert(const char *msg, size_t len, const struct mime_signature *sig,
 			  struct pb_buf *out_r, const char **why_r);
+
+/* ---- the same over a stream (a message too large to hold whole) ----
+ *
+ * A plan is fed the message piece by piece (any cut), decides at the end which insertions
+ * to make (the same parts, points and octets as mime_signature_insert, which is this plan
+ * fed in one piece), and then rewrites the message as it is read again, piece by piece:
+ * memory is the parser's tree and a window of the longest marker, never the message. Bounds
+ * where a very unusual message could differ from the whole call: only the last 256
+ * "</body>" tags of the message are remembered (an HTML part before them gets the
+ * signature at its end), and the line end of at most 64 text parts. */
+struct mime_signature_plan;
+
+/* A plan for sig (copied: sig is the caller's). Never fails. */
+struct mime_signature_plan *mime_signature_plan_create(const struct mime_signature *sig);
+/* The next len octets of the message (data is the caller's, copied as needed). */
+void mime_signature_plan_feed(struct mime_signature_plan *p, const void *data, size_t len);
+/* Ends the message: returns the number of parts to sign (>= 1), or 0 with *why_r (static
+ * text): the message is to be kept as it is. Again: the same answer. */
+int mime_signature_plan_finish(struct mime_signature_plan *p, const char **why_r);
+/* After a finish that returned >= 1: appends to out the next len octets of the message (the
+ * same octets as were fed, read again from the start, in any cut) with the insertions that
+ * fall in them; last: this is the message's last piece (an insertion at its very end goes
+ * after it). */
+void mime_signature_plan_apply(struct mime_signature_plan *p, const void *data, size_t len,
+			       bool last, struct pb_buf *out);
+/* Frees the plan; sets *p to NULL (NULL allowed). */
+void mime_signature_plan_destroy(struct mime_signature_plan **p);
 
 #endif

@@ -66,26 +66,22 @@ static void test_every_message_has_its_handler(void)
 	free(dir);
 }
 
-/* The CLI reaches the account, queue senders (ETRN), outbound queue, spool (the decision trace),
+/* The CLI reaches the account, reader and mailbox (`rules dry-run USER --folder F` lists and
+ * reads an account's mail), queue senders (ETRN), outbound queue, spool (the decision trace),
  * node, maintenance (`maint run`), lockout, scheduler, mail collector (the definitions and the
  * runs) and status hub (API keys) actors, and no others. */
 static void test_cli_owners_from_the_table(void)
 {
-	const char *owners[12];
+	static const char *const want[] = { "directory", "reader",    "mailbox", "qsend",
+					     "queue",     "spool",     "sys",     "maint",
+					     "lockout",   "scheduler", "collector", "cwork",
+					     "statushub" };
+	const char *owners[PB_N_ELEMENTS(want) + 1];
 
 	pillarbox_cli_owners(owners, PB_N_ELEMENTS(owners));
-	CHECK_STR(owners[0], "directory");
-	CHECK_STR(owners[1], "qsend");
-	CHECK_STR(owners[2], "queue");
-	CHECK_STR(owners[3], "spool");
-	CHECK_STR(owners[4], "sys");
-	CHECK_STR(owners[5], "maint");
-	CHECK_STR(owners[6], "lockout");
-	CHECK_STR(owners[7], "scheduler");
-	CHECK_STR(owners[8], "collector");
-	CHECK_STR(owners[9], "cwork");
-	CHECK_STR(owners[10], "statushub");
-	CHECK(owners[11] == NULL);
+	for (size_t i = 0; i < PB_N_ELEMENTS(want); i++)
+		CHECK_STR(owners[i], want[i]);
+	CHECK(owners[PB_N_ELEMENTS(want)] == NULL);
 }
 
 static const struct pb_test_case cases[] = {

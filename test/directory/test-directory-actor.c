@@ -134,7 +134,7 @@ static uint32_t add(struct fixture *f, const char *user, const char *pw)
 	uint32_t code;
 	const char *error;
 
-	if (directory_client_user_add(&f->t, user, pw, NULL, NULL, &code, &error) < 0)
+	if (directory_client_user_add(&f->t, user, pw, NULL, NULL, 0, &code, &error) < 0)
 		PANIC("call failed: %s", error);
 	return code;
 }
@@ -322,10 +322,10 @@ static void test_show_copy_lookup(void)
 	const char *error;
 
 	setup(&f);
-	REQUIRE(directory_client_user_add(&f.t, "Src", "secret1", NULL, "{\"admin\":true}", &code,
+	REQUIRE(directory_client_user_add(&f.t, "Src", "secret1", NULL, "{\"admin\":true}", 0, &code,
 					  &error) == 0);
 	CHECK_INT(code, PB_OK);
-	REQUIRE(directory_client_user_add(&f.t, "dst", "secret1", NULL, "[1]", &code, &error) == 0);
+	REQUIRE(directory_client_user_add(&f.t, "dst", "secret1", NULL, "[1]", 0, &code, &error) == 0);
 	CHECK_INT(code, PB_ERR_REFUSED);
 	CHECK_STR(error, "the settings must be a JSON object");
 	CHECK_INT(add(&f, "dst", "secret1"), PB_OK);
@@ -501,7 +501,7 @@ static void test_bulk_add(void)
 		pb_strv_push(&users, names[i]);
 		pb_strv_push(&passwords, "password");
 	}
-	REQUIRE(directory_client_user_bulk_add(&f.t, &users, &passwords, &code, &added, &errors,
+	REQUIRE(directory_client_user_bulk_add(&f.t, &users, &passwords, NULL, &code, &added, &errors,
 					       &error) == 0);
 	CHECK_INT(code, PB_OK);
 	CHECK_INT(added, 2);
@@ -511,7 +511,7 @@ static void test_bulk_add(void)
 	CHECK(strstr(errors.v[3], "exists") != NULL);
 	pb_strv_clear(&errors);
 	pb_strv_push(&users, "b5"); /* one password short */
-	REQUIRE(directory_client_user_bulk_add(&f.t, &users, &passwords, &code, &added, &errors,
+	REQUIRE(directory_client_user_bulk_add(&f.t, &users, &passwords, NULL, &code, &added, &errors,
 					       &error) == 0);
 	CHECK_INT(code, PB_ERR_REFUSED);
 	pb_strv_clear(&users);
@@ -601,7 +601,7 @@ static void test_scram_creds_fake_and_bulk(void)
 	setup(&f);
 	pb_strv_push(&users, "bulk1");
 	pb_strv_push(&passwords, "bulkpass1");
-	REQUIRE(directory_client_user_bulk_add(&f.t, &users, &passwords, &code, &added, &errors,
+	REQUIRE(directory_client_user_bulk_add(&f.t, &users, &passwords, NULL, &code, &added, &errors,
 					       &error) == 0);
 	CHECK_INT(added, 1);
 	char *real = scram_creds(&f, 1, "bulk1", &id);
@@ -712,7 +712,7 @@ static void test_rcpt_answered_during_bulk_add(void)
 		pb_strv_push(&users, name);
 		pb_strv_push(&passwords, "password");
 	}
-	REQUIRE(directory_client_user_bulk_add_send(&s, &users, &passwords, &error) == 0);
+	REQUIRE(directory_client_user_bulk_add_send(&s, &users, &passwords, NULL, &error) == 0);
 	uint64_t bulk_corr = port.last_corr;
 	REQUIRE(directory_client_rcpt_check_send(&s, "frank", "example.com", &error) == 0);
 
@@ -746,8 +746,8 @@ static void test_concurrent_adds_of_one_name(void)
 	setup(&f);
 	test_port_open(&port, f.rt, "twin-port");
 	struct pb_sender s = test_port_sender(&port);
-	REQUIRE(directory_client_user_add_send(&s, "twin", "secret1", NULL, NULL, &error) == 0);
-	REQUIRE(directory_client_user_add_send(&s, "TWIN", "secret2", NULL, NULL, &error) == 0);
+	REQUIRE(directory_client_user_add_send(&s, "twin", "secret1", NULL, NULL, 0, &error) == 0);
+	REQUIRE(directory_client_user_add_send(&s, "TWIN", "secret2", NULL, NULL, 0, &error) == 0);
 	for (int i = 0; i < 2; i++) {
 		REQUIRE(test_port_recv(&port, &rep));
 		uint32_t code = directory_client_user_add_reply(&rep, &error);

@@ -76,39 +76,62 @@ static void test_csv_lines(void)
 {
 	char l1[] = "alice,secret1\r\n", l2[] = "  # comment", l3[] = "   ", l4[] = "nocomma";
 	char l5[] = " bob , pw2 ", l6[] = "a,b,c";
-	char *user, *pw;
+	char *user, *pw, *wel;
 	const char *error;
 
-	CHECK(directory_parse_csv_line(l1, &user, &pw, &error) == 1);
+	CHECK(directory_parse_csv_line(l1, &user, &pw, &wel, &error) == 1);
 	CHECK_STR(user, "alice");
 	CHECK_STR(pw, "secret1");
-	CHECK(directory_parse_csv_line(l2, &user, &pw, &error) == 0);
-	CHECK(directory_parse_csv_line(l3, &user, &pw, &error) == 0);
-	CHECK(directory_parse_csv_line(l4, &user, &pw, &error) == -1);
-	CHECK(directory_parse_csv_line(l5, &user, &pw, &error) == 1);
+	CHECK(directory_parse_csv_line(l2, &user, &pw, &wel, &error) == 0);
+	CHECK(directory_parse_csv_line(l3, &user, &pw, &wel, &error) == 0);
+	CHECK(directory_parse_csv_line(l4, &user, &pw, &wel, &error) == -1);
+	CHECK(directory_parse_csv_line(l5, &user, &pw, &wel, &error) == 1);
 	CHECK_STR(user, "bob");
 	CHECK_STR(pw, "pw2");
-	CHECK(directory_parse_csv_line(l6, &user, &pw, &error) == -1);
+	CHECK(wel == NULL);
+	CHECK(directory_parse_csv_line(l6, &user, &pw, &wel, &error) == 1);
+	CHECK_STR(wel, "c");
+	char l7[] = "a,b,c,d", l8[] = "ann,pw, \"No\" ";
+	CHECK(directory_parse_csv_line(l7, &user, &pw, &wel, &error) == -1);
+	CHECK(directory_parse_csv_line(l8, &user, &pw, &wel, &error) == 1);
+	CHECK_STR(wel, "No");
+}
+
+/* The welcome column (admin guide 4.2 "Send Welcome message to new user", per account). */
+static void test_csv_welcome(void)
+{
+	enum directory_welcome w;
+	const char *error;
+
+	CHECK(directory_csv_welcome(NULL, &w, &error) == 0 && w == DIRECTORY_WELCOME_DEFAULT);
+	CHECK(directory_csv_welcome("", &w, &error) == 0 && w == DIRECTORY_WELCOME_DEFAULT);
+	CHECK(directory_csv_welcome("Default", &w, &error) == 0 && w == DIRECTORY_WELCOME_DEFAULT);
+	CHECK(directory_csv_welcome("YES", &w, &error) == 0 && w == DIRECTORY_WELCOME_YES);
+	CHECK(directory_csv_welcome("1", &w, &error) == 0 && w == DIRECTORY_WELCOME_YES);
+	CHECK(directory_csv_welcome("no", &w, &error) == 0 && w == DIRECTORY_WELCOME_NO);
+	CHECK(directory_csv_welcome("false", &w, &error) == 0 && w == DIRECTORY_WELCOME_NO);
+	CHECK(directory_csv_welcome("maybe", &w, &error) == -1);
+	CHECK(strstr(error, "yes, no") != NULL);
 }
 
 static void test_csv_quoted(void)
 {
 	char l1[] = "\"grace\",\"grace pass\"", l2[] = " \"h\" , \"a,\"\"b\"\"\" ";
 	char l3[] = "\"open,pw", l4[] = "\"a\"x,pw", l5[] = "a\"b,pw", l6[] = "\"\",\"\"";
-	char *user, *pw;
+	char *user, *pw, *wel;
 	const char *error;
 
-	CHECK(directory_parse_csv_line(l1, &user, &pw, &error) == 1);
+	CHECK(directory_parse_csv_line(l1, &user, &pw, &wel, &error) == 1);
 	CHECK_STR(user, "grace");
 	CHECK_STR(pw, "grace pass");
-	CHECK(directory_parse_csv_line(l2, &user, &pw, &error) == 1);
+	CHECK(directory_parse_csv_line(l2, &user, &pw, &wel, &error) == 1);
 	CHECK_STR(user, "h");
 	CHECK_STR(pw, "a,\"b\"");
-	CHECK(directory_parse_csv_line(l3, &user, &pw, &error) == -1);
+	CHECK(directory_parse_csv_line(l3, &user, &pw, &wel, &error) == -1);
 	CHECK_STR(error, "a quoted field without its closing quote");
-	CHECK(directory_parse_csv_line(l4, &user, &pw, &error) == -1);
-	CHECK(directory_parse_csv_line(l5, &user, &pw, &error) == -1);
-	CHECK(directory_parse_csv_line(l6, &user, &pw, &error) == 1);
+	CHECK(directory_parse_csv_line(l4, &user, &pw, &wel, &error) == -1);
+	CHECK(directory_parse_csv_line(l5, &user, &pw, &wel, &error) == -1);
+	CHECK(directory_parse_csv_line(l6, &user, &pw, &wel, &error) == 1);
 	CHECK_STR(user, "");
 	CHECK(directory_csv_is_header("User", "PASSWORD"));
 	CHECK(directory_csv_is_header("username", "password"));
@@ -181,6 +204,7 @@ static const struct pb_test_case cases[] = {
 	{ "usernames", test_usernames },   { "passwords", test_passwords },
 	{ "domains", test_domains },       { "lower", test_lower },
 	{ "csv_lines", test_csv_lines },   { "csv_quoted", test_csv_quoted },
+	{ "csv_welcome", test_csv_welcome },
 	{ "hash_and_verify", test_hash_and_verify },
 };
 

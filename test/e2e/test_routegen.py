@@ -1,6 +1,8 @@
 """End to end: generated messages of issue 13 against the real daemon — the welcome message of
 a new account (welcome.* settings, variables replaced) in its INBOX once, also when the daemon
-is killed (-9) right after the account is added and when it restarts; the daily quota reminder
+is killed (-9) right after the account is added and when it restarts; the per-account choice
+(`user add --welcome|--no-welcome`, the REST body's "welcome", the bulk add's third column)
+over the setting, either way; the daily quota reminder
 (quota.reminder_user) driven by `pillarbox maint run` (the maintenance actor's hook): one for a
 user past warn1_percent, none for a user below it, and no second one the same day, even after
 a restart; `pillarbox autoreply set|show|off` round-trip over the user settings, with the reply
@@ -95,6 +97,64 @@ class RouteGen(unittest.TestCase):
         self.d.add_user("kil2", "kil2pw123")
         self.welcomes("kil2")
         self.assertEqual(self.subjects("kil", "Hello "), ["Hello kil"])
+
+    def add(self, name, *opts):
+        self.ok("user", "add", name, *opts, input=name + "pw123\n")
+
+    def none_for(self, users, witness):
+        """No welcome for users: the witness's (added after them) came from a later scan of
+        the markers, by which one of theirs would have been made as well."""
+        self.welcomes(witness)
+        for user in users:
+            self.assertEqual(self.subjects(user, "Hello "), [], user)
+
+    def rest_add(self, name, welcome):
+        sys.path.insert(0, os.path.dirname(__file__))
+        from test_web_api import Client
+        c = Client(self.d.ports["http"])
+        self.addCleanup(c.close)
+        self.assertEqual(c.login("admin", self.d.admin_password)[0].status, 200)
+        body = {"user": name, "password": name + "pw123"}
+        if welcome is not None:
+            body["welcome"] = welcome
+        r, out = c.request("POST", "/api/users", body)
+        self.assertEqual(r.status, 201, out)
+        r, out = c.request("POST", "/api/users", {"user": name + "x", "password": "pw123456",
+                                                  "welcome": "yes"})
+        self.assertEqual(r.status, 400, out)  # true or false only
+
+    def bulk(self, text):
+        with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as f:
+            f.write(text)
+        self.addCleanup(os.unlink, f.name)
+        return self.d.cli("user", "bulk-add", f.name)
+
+    def test_welcome_per_account_setting_on(self):
+        self.add("wno", "--no-welcome")
+        self.rest_add("wrno", False)
+        rc, out, err = self.bulk("user,password,welcome\nwbno,wbnopw123,no\n"
+                                 "wbmaybe,wbmaybepw123,maybe\n")
+        self.assertEqual(rc, 1, err)  # the bad value refused, naming the line
+        self.assertIn(":3: the welcome column wants yes, no", err)
+        self.add("wdef")  # the setting's (on)
+        self.none_for(["wno", "wrno", "wbno"], "wdef")
+        self.assertNotIn("wbmaybe", self.d.users())
+        rc, out, err = self.d.cli("user", "add", "wboth", "--welcome", "--no-welcome",
+                                  input="wbothpw123\n")
+        self.assertEqual(rc, 64, err)
+
+    def test_welcome_per_account_setting_off(self):
+        self.ok("setting", "set", "welcome", '{"enabled": 0}')
+        self.addCleanup(self.ok, "setting", "set", "welcome", '{"enabled": 1}')
+        self.add("woff")  # the setting's (off)
+        self.rest_add("wroff", None)
+        rc, out, err = self.bulk("wbdef,wbdefpw123,\nwbyes,wbyespw123,Yes\n")
+        self.assertEqual(rc, 0, err)
+        self.add("wyes", "--welcome")
+        self.rest_add("wryes", True)  # added last: the witness
+        for user in ("wbyes", "wyes", "wryes"):
+            self.assertEqual(self.welcomes(user), ["Hello " + user])
+        self.none_for(["woff", "wroff", "wbdef"], "wryes")
 
     # ---- the daily quota reminder ----
 

@@ -5,7 +5,8 @@ delivered); a forward reaching Postfix's smtp-sink; `pillarbox trace` naming the
 that does not parse refused; a Modify headers rule acting on the delivered copies of a message
 whose base64 body a Body condition matched decoded; `pillarbox rules dry-run` printing the
 expected decision (test/data/dry-run: rules.json, message.eml, expected.txt), from a file and
-from standard input."""
+from standard input; and `rules dry-run USER --folder F --last N [--json]` over stored mail,
+seeing each message's own flags, with the folders and flags left as they were."""
 import imaplib
 import json
 import os
@@ -202,6 +203,80 @@ class RulesCase(QueueBase):
                                   os.path.join(DRY_RUN, "message.eml"))
         self.assertEqual(rc, 1)
         self.assertIn("no such account", err)
+
+    # ---- rules dry-run over stored mail ----
+
+    FAY_RULES = {"rules": [
+        {"name": "widgets", "conditions": [
+            {"field": "subject", "match": "contains", "value": "widget", "i": True}],
+         "actions": [{"action": "move_to_folder", "value": "Widgets"},
+                     {"action": "flag", "value": True}]},
+        {"name": "flagged ones", "conditions": [
+            {"field": "flagged", "match": "equals", "value": True}],
+         "actions": [{"action": "add_keyword", "value": "WasFlagged"}]},
+    ]}
+
+    def fay_state(self):
+        """(folder names, [(uid, flags)] of INBOX) as IMAP shows them."""
+        m = self.imap("fay", "faypw1234")
+        typ, folders = m.list()
+        names = sorted(f.decode().rsplit(" ", 1)[1] for f in folders)
+        m.select("INBOX", readonly=True)
+        typ, data = m.fetch("1:*", "(UID FLAGS)")
+        return names, [d.decode() for d in data]
+
+    def reports(self, *opts):
+        """fay's dry-run over stored mail, one text per message."""
+        return self.ok("rules", "dry-run", "fay", *opts).split("message uid ")[1:]
+
+    def test_dry_run_stored_mail(self):
+        self.d.add_user("fay", "faypw1234")
+        for subject in ("one Widget", "plain two", "three"):
+            self.send_raw("fay@" + self.domain, ("From: <billing@shop.example>\r\n"
+                          "Subject: %s\r\n\r\nhello\r\n" % subject).encode())
+        pbtest.wait_until(lambda: len(self.fay_state()[1]) == 3, timeout=30,
+                          what="fay's three messages")
+        m = self.imap("fay", "faypw1234")
+        m.select("INBOX")
+        typ, data = m.search(None, "SUBJECT", '"plain two"')
+        m.store(data[0].split()[0], "+FLAGS", "\\Flagged")
+        self.set_rules(["fay"], self.FAY_RULES)  # after delivery: nothing moved yet
+        before = self.fay_state()
+
+        reports = self.reports("--last", "2")
+        self.assertEqual(len(reports), 2, reports)
+        self.assertIn('subject "plain two"', reports[0])
+        self.assertIn('user rule "flagged ones": matched', reports[0])
+        self.assertIn('matched: "flagged ones"', reports[0])
+        self.assertIn('subject "three"', reports[1])
+        self.assertIn("matched: none", reports[1])
+
+        reports = self.reports("--folder", "INBOX")
+        self.assertEqual(len(reports), 3, reports)
+        self.assertIn('subject "one Widget"', reports[0])
+        self.assertIn("a copy in folder Widgets, flagged", reports[0])
+        self.assertIn('matched: "widgets"', reports[0])
+
+        out = self.ok("rules", "dry-run", "fay", "--last", "20", "--json")
+        lines = [json.loads(l) for l in out.splitlines()]
+        self.assertEqual([l["subject"] for l in lines], ["one Widget", "plain two", "three"])
+        self.assertEqual([l["decision"]["matched"] for l in lines],
+                         [["widgets", "flagged ones"],  # the first rule's flag counts
+                          ["flagged ones"],  # its own \\Flagged, as stored
+                          []])
+        self.assertEqual(lines[0]["decision"]["folders"], ["Widgets"])
+        self.assertLess(lines[0]["uid"], lines[1]["uid"])
+
+        self.assertEqual(self.fay_state(), before)  # nothing changed: no Widgets, same flags
+        self.assertNotIn("Widgets", before[0])
+
+        for bad in (["--last", "0"], ["--last", "1001"], ["--last", "x"]):
+            rc, out, err = self.d.cli("rules", "dry-run", "fay", *bad)
+            self.assertEqual(rc, 64, (bad, err))
+        rc, out, err = self.d.cli("rules", "dry-run", "nosuchuser", "--last", "5")
+        self.assertEqual(rc, 1, err)
+        rc, out, err = self.d.cli("rules", "dry-run", "fay", "--folder", "NoSuchFolder")
+        self.assertEqual(rc, 1, err)
 
 
 if __name__ == "__main__":

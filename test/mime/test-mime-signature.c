@@ -3,7 +3,9 @@
  * table of message shapes: single text and HTML, multipart/alternative (both versions),
  * mixed with attachments, quoted-printable, and the messages kept as they are (signed S/MIME,
  * PGP/MIME, inline PGP, already signed, base64, no text, a charset that cannot carry it).
- * Every signed output signed again is kept as it is: added once.
+ * Every signed output signed again is kept as it is: added once. The streamed plan (a message
+ * too large to hold whole) gives the same octets as the whole call: every shape fed and
+ * rewritten a byte at a time, and a 5 MiB multipart in odd-sized pieces.
  */
 #include "mime-signature.h"
 #include "pb-test.h"
@@ -151,8 +153,92 @@ static void test_qp_soft_breaks(void)
 	pb_buf_deinit(&out);
 }
 
+/* msg through a plan fed in pieces of feed_cut and rewritten in pieces of apply_cut: the
+ * output into *out_r (initialised here), the number of parts, why when 0. */
+static int streamed(const char *msg, size_t len, const struct mime_signature *sig,
+		    size_t feed_cut, size_t apply_cut, struct pb_buf *out_r, const char **why_r)
+{
+	struct mime_signature_plan *p = mime_signature_plan_create(sig);
+
+	pb_buf_init(out_r);
+	for (size_t at = 0; at < len; at += feed_cut)
+		mime_signature_plan_feed(p, msg + at, len - at < feed_cut ? len - at : feed_cut);
+	int n = mime_signature_plan_finish(p, why_r);
+	for (size_t at = 0; n > 0 && at < len; at += apply_cut) {
+		size_t piece = len - at < apply_cut ? len - at : apply_cut;
+		mime_signature_plan_apply(p, msg + at, piece, at + piece == len, out_r);
+	}
+	if (n > 0 && len == 0)
+		mime_signature_plan_apply(p, "", 0, true, out_r);
+	mime_signature_plan_destroy(&p);
+	return n;
+}
+
+/* Every shape of the table, a byte at a time, as the whole call. */
+static void test_streamed_shapes(void)
+{
+	struct mime_signature sig = { "Best regards\nACME Ltd", NULL };
+
+	for (size_t i = 0; i < PB_N_ELEMENTS(cases_table); i++) {
+		const struct sig_case *t = &cases_table[i];
+		struct pb_buf whole, stream;
+		const char *why_whole = NULL, *why_stream = NULL;
+		size_t len = strlen(t->in);
+		int n = mime_signature_insert(t->in, len, &sig, &whole, &why_whole);
+		CHECK_INT(streamed(t->in, len, &sig, 1, 1, &stream, &why_stream), n);
+		if (n == 0)
+			CHECK_STR(why_stream, why_whole);
+		CHECK(stream.len == whole.len &&
+		      (whole.len == 0 || memcmp(stream.data, whole.data, whole.len) == 0));
+		if (stream.len != whole.len)
+			fprintf(stderr, "case %s: streamed %zu octets, whole %zu\n", t->name,
+				stream.len, whole.len);
+		pb_buf_deinit(&whole);
+		pb_buf_deinit(&stream);
+	}
+}
+
+/* A 5 MiB multipart/mixed (an alternative of text and HTML, then a 5 MiB base64 attachment,
+ * then a text note): streamed in odd pieces, the same octets as the whole call, the text's
+ * signature before the closing boundary of the first text part, the attachment untouched. */
+static void test_streamed_5mib_multipart(void)
+{
+	struct mime_signature sig = { "Best regards\nACME Ltd", NULL };
+	struct pb_buf msg, whole, stream;
+	const char *why;
+
+	pb_buf_init(&msg);
+	pb_buf_append_str(&msg, "From: a@example.com\r\nSubject: big\r\nMIME-Version: 1.0\r\n"
+			  "Content-Type: multipart/mixed; boundary=\"mix\"\r\n\r\n--mix\r\n"
+			  "Content-Type: multipart/alternative; boundary=\"alt\"\r\n\r\n--alt\r\n"
+			  "Content-Type: text/plain\r\n\r\nHello\r\n--alt\r\n"
+			  "Content-Type: text/html\r\n\r\n<html><body>Hello</body></html>\r\n"
+			  "--alt--\r\n--mix\r\nContent-Type: application/octet-stream\r\n"
+			  "Content-Transfer-Encoding: base64\r\n"
+			  "Content-Disposition: attachment; filename=big.bin\r\n\r\n");
+	while (msg.len < 5u * 1024 * 1024)
+		pb_buf_append_str(&msg, "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2"
+				  "d3h5ejAxMjM0\r\n");
+	pb_buf_append_str(&msg, "--mix\r\nContent-Type: text/plain\r\n\r\nnote\r\n--mix--\r\n");
+
+	int n = mime_signature_insert((const char *)msg.data, msg.len, &sig, &whole, &why);
+	CHECK_INT(n, 2);
+	CHECK_INT(streamed((const char *)msg.data, msg.len, &sig, 65543, 100003, &stream, &why), 2);
+	CHECK(stream.len == whole.len && memcmp(stream.data, whole.data, whole.len) == 0);
+	const char *text_end = "Hello\r\n" SIG "\r\n--alt\r\n";
+	CHECK(memmem(stream.data, stream.len, text_end, strlen(text_end)) != NULL);
+	CHECK(memmem(stream.data, stream.len, "<body>Hello" HTML "</body>",
+		     strlen("<body>Hello" HTML "</body>")) != NULL);
+	CHECK_INT(stream.len - msg.len, strlen(SIG) + 2 + strlen(HTML));
+	pb_buf_deinit(&msg);
+	pb_buf_deinit(&whole);
+	pb_buf_deinit(&stream);
+}
+
 static const struct pb_test_case cases[] = {
 	{ "shapes", test_shapes },
+	{ "streamed_shapes", test_streamed_shapes },
+	{ "streamed_5mib_multipart", test_streamed_5mib_multipart },
 	{ "charset_and_html", test_charset_and_html },
 	{ "qp_soft_breaks", test_qp_soft_breaks },
 };

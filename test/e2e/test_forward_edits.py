@@ -135,24 +135,7 @@ class ForwardEditsCrash(EditsBase):
             self.send(["ann@%s" % self.domain],
                       b"Subject: fwd-edit crash %d\r\nMessage-ID: <fec-%d@client>\r\n\r\nbody\r\n"
                       % (i, i))
-        ids = lambda: [m.split(b"Message-ID: <", 1)[1].split(b">", 1)[0]
-                       for m in self.sink.messages()]
-
-        def recorded():
-            # as test_queue's crash test: the kill falls while the next transactions wait for
-            # the sink's 354, after every message the sink has was written down as delivered
-            have = len(set(ids()))
-            st = json.loads(self.d.cli("status", "--json")[1])
-            return have > 0 and st["queue"] is not None and st["queue"]["sent"] >= 2 * have
-
-        pbtest.wait_until(recorded, timeout=60, what="the first forwards written down")
-        self.d.kill9()
-        self.assertLess(len(self.sink.messages()), n)  # killed while sending
-        self.d.start()
-        pbtest.wait_until(lambda: len(set(ids())) == n, timeout=90, what="every forward")
-        pbtest.wait_until(lambda: "the queue is empty" in self.queue("list")[1], timeout=30,
-                          what="an empty queue")
-        self.assertEqual(sorted(ids()), sorted(set(ids())), "a forward arrived twice")
+        self.kill9_while_sending(n, rcpts_per_message=2)  # desk and desk2, one transaction
         for m in self.sink.messages():
             self.assertIn(b"ann-fwd@%s" % self.domain.encode(), m)
             self.assertIn(b"X-Forwarded-By: ann's rule", m)

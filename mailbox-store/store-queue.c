@@ -2,7 +2,9 @@
  * store-queue.c: the outbound queue (store-queue.h).
  * Key: [u64 id BE]. Value: a live entry [u8 1][str sender][str msgid][str envid][u8 ret]
  * [u8 held][u8 warned][i64 arrival_ms][i64 next_ms][u64 size][32 raw body hash][u32 n]
- * n x ([str addr][str orcpt][u8 notify][u8 state][u32 attempts][str reply]); or a tombstone
+ * n x ([str addr][str orcpt][u8 notify][u8 state][u32 attempts][str reply]); v2 (written now)
+ * the same with [str sender (NULL: the entry's)][str edit] after each recipient's reply (v1 is
+ * still read: every recipient from the entry's sender, no edit); or a tombstone
  * [u8 0xDD][i64 finished_ms] (the id was queued once: a replayed hand-off adds nothing).
  * Part of pb_store_queue. OWNS: the queue column family.
  * THREAD: any; an entry is written by the one shard that owns it.
@@ -11,6 +13,7 @@
 #include "store-queue.h"
 
 #define QUEUE_V1 1
+#define QUEUE_V2 2 /* v1 and each recipient's own sender and header edits */
 #define QUEUE_TOMB 0xDD
 
 void pb_queue_rec_free(struct pb_queue_rec *q)
@@ -22,6 +25,8 @@ void pb_queue_rec_free(struct pb_queue_rec *q)
 		free(q->r[i].addr);
 		free(q->r[i].orcpt);
 		free(q->r[i].reply);
+		free(q->r[i].sender);
+		free(q->r[i].edit);
 	}
 	free(q->r);
 	memset(q, 0, sizeof(*q));
@@ -44,12 +49,14 @@ void pb_queue_rec_copy(struct pb_queue_rec *dst, const struct pb_queue_rec *src)
 		dst->r[i].addr = dup0(src->r[i].addr);
 		dst->r[i].orcpt = dup0(src->r[i].orcpt);
 		dst->r[i].reply = dup0(src->r[i].reply);
+		dst->r[i].sender = src->r[i].sender != NULL ? xstrdup(src->r[i].sender) : NULL;
+		dst->r[i].edit = dup0(src->r[i].edit);
 	}
 }
 
 static void queue_encode(const struct pb_queue_rec *q, const uint8_t raw[32], struct pb_buf *v)
 {
-	store_enc_u8(v, QUEUE_V1);
+	store_enc_u8(v, QUEUE_V2);
 	store_enc_str(v, q->sender != NULL ? q->sender : "");
 	store_enc_str(v, q->msgid != NULL ? q->msgid : "");
 	store_enc_str(v, q->envid != NULL ? q->envid : "");
@@ -69,6 +76,8 @@ static void queue_encode(const struct pb_queue_rec *q, const uint8_t raw[32], st
 		store_enc_u8(v, r->state);
 		store_enc_u32(v, r->attempts);
 		store_enc_str(v, r->reply != NULL ? r->reply : "");
+		store_enc_str(v, r->sender);
+		store_enc_str(v, r->edit != NULL ? r->edit : "");
 	}
 }
 
@@ -87,7 +96,7 @@ static int queue_decode(const void *key, size_t klen, const void *val, size_t vl
 	uint8_t version = store_rd_u8(&rd);
 	if (version == QUEUE_TOMB)
 		return 0;
-	if (version != QUEUE_V1)
+	if (version != QUEUE_V1 && version != QUEUE_V2)
 		return -1;
 	q->sender = store_rd_str(&rd);
 	q->msgid = store_rd_str(&rd);
@@ -113,7 +122,9 @@ static int queue_decode(const void *key, size_t klen, const void *val, size_t vl
 		r->state = store_rd_u8(&rd);
 		r->attempts = store_rd_u32(&rd);
 		r->reply = store_rd_str(&rd);
-		if (r->addr == NULL || r->orcpt == NULL || r->reply == NULL)
+		r->sender = version >= QUEUE_V2 ? store_rd_str(&rd) : NULL;
+		r->edit = version >= QUEUE_V2 ? store_rd_str(&rd) : xstrdup("");
+		if (r->addr == NULL || r->orcpt == NULL || r->reply == NULL || r->edit == NULL)
 			rd.bad = true;
 	}
 	store_hex_from_raw(raw, q->blob_key);

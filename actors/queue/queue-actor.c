@@ -15,6 +15,7 @@
  */
 #include "queue-actor.h"
 #include "queue-client.h"
+#include "queue-group.h"
 #include "queue-shard.h"
 
 #include "pb-alloc.h"
@@ -106,14 +107,17 @@ void queue_entry_save(struct queue_shard *s, struct qentry *e)
 
 /* ---- intake ---- */
 
-/* Parses "addr\tNOTIFY=..\tORCPT=..\tRET=..\tENVID=.." into r (and q's RET/ENVID). */
-static void parse_rcpt(const char *in, struct pb_queue_rec *q, struct pb_queue_rcpt *r)
+/* Parses "addr\tNOTIFY=..\tORCPT=..\tRET=..\tENVID=..\tSENDER=.." into r (and q's RET/ENVID);
+ * SENDER: r's own envelope sender ("<>" the null sender). edit: r's header edits, "" none. */
+static void parse_rcpt(const char *in, const char *edit, struct pb_queue_rec *q,
+		       struct pb_queue_rcpt *r)
 {
 	size_t len = strcspn(in, "\t");
 
 	r->addr = xstrndup(in, len);
 	r->orcpt = xstrdup("");
 	r->reply = xstrdup("");
+	r->edit = xstrdup(edit);
 	for (const char *p = in + len; *p == '\t';) {
 		p++;
 		size_t n = strcspn(p, "\t");
@@ -133,6 +137,10 @@ static void parse_rcpt(const char *in, struct pb_queue_rec *q, struct pb_queue_r
 		} else if (strncmp(p, "ENVID=", 6) == 0) {
 			free(q->envid);
 			q->envid = xstrndup(p + 6, n - 6);
+		} else if (strncmp(p, "SENDER=", 7) == 0) {
+			free(r->sender);
+			r->sender = n == 9 && strncmp(p + 7, "<>", 2) == 0 ? xstrdup("")
+									   : xstrndup(p + 7, n - 7);
 		}
 		p += n;
 	}
@@ -146,7 +154,8 @@ static int on_add(struct pb_actor *a, void *state, struct pb_msg *m)
 	const char *error;
 
 	if (in->rcpts.n == 0 || in->rcpts.n > PB_QUEUE_MAX_RCPTS ||
-	    strlen(in->blob_key) != PB_BLOB_KEY_LEN)
+	    strlen(in->blob_key) != PB_BLOB_KEY_LEN ||
+	    (in->edits.n != 0 && in->edits.n != in->rcpts.n))
 		return pb_reply_status(a, m, PB_ERR_REFUSED, "bad queue entry"), 0;
 	q.sender = xstrdup(in->sender);
 	q.msgid = xstrdup(in->msgid);
@@ -154,7 +163,8 @@ static int on_add(struct pb_actor *a, void *state, struct pb_msg *m)
 	memcpy(q.blob_key, in->blob_key, PB_BLOB_KEY_LEN + 1);
 	q.r = xcalloc(in->rcpts.n, sizeof(*q.r));
 	for (q.n = 0; q.n < in->rcpts.n; q.n++)
-		parse_rcpt(in->rcpts.v[q.n], &q, &q.r[q.n]);
+		parse_rcpt(in->rcpts.v[q.n], in->edits.n > 0 ? in->edits.v[q.n] : "", &q,
+			   &q.r[q.n]);
 	int rc = pb_store_queue_add(s->store, &q, &error);
 	if (rc == 1) {
 		entry_add(s, &q);
@@ -214,12 +224,17 @@ static void expire(struct queue_shard *s, struct qentry *e, int64_t now,
 	}
 }
 
+/* When e is due next: now when a recipient was not tried yet (another next hop's, or another
+ * sender's or edits' group: queue-group.h), else after the least tried one's back-off. */
 static int64_t next_due(const struct qentry *e, int64_t now, const struct pb_settings_outbound *o)
 {
 	uint32_t least = UINT32_MAX;
-	for (size_t i = 0; i < e->q.n; i++)
+	for (size_t i = 0; i < e->q.n; i++) {
+		if (e->q.r[i].state == PB_QUEUE_PENDING)
+			return now;
 		if (e->q.r[i].state == PB_QUEUE_DEFERRED && e->q.r[i].attempts < least)
 			least = e->q.r[i].attempts;
+	}
 	return now + backoff_ms(o, least == UINT32_MAX ? 1 : least);
 }
 
@@ -295,7 +310,8 @@ static char *rcpt_params(const struct pb_queue_rcpt *r)
 }
 
 /* Sends the recipients of e's first waiting domain's route, with every other waiting recipient
- * of that route, in one transaction. Recipients without a route are deferred. */
+ * of that route with the same sender and header edits (queue-group.h), in one transaction.
+ * Recipients without a route are deferred. */
 static void dispatch(struct pb_actor *a, struct queue_shard *s, struct qentry *e, int64_t now,
 		     const struct pb_settings_outbound *o)
 {
@@ -355,7 +371,9 @@ static void dispatch(struct pb_actor *a, struct queue_shard *s, struct qentry *e
 	q->port = port;
 	q->smart_host = kind == QUEUE_ROUTE_SMART;
 	q->mx = kind == QUEUE_ROUTE_MX;
-	q->sender = xstrdup(e->q.sender);
+	size_t first = queue_group_pick(&e->q, e->sent);
+	q->sender = xstrdup(queue_rcpt_sender(&e->q, &e->q.r[first]));
+	q->edit = xstrdup(queue_rcpt_edit(&e->q.r[first]));
 	q->mail_params = (char *)mp.data;
 	q->size = e->q.size;
 	q->blob_key = xstrdup(e->q.blob_key);

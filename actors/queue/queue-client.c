@@ -20,8 +20,11 @@ int queue_client_add_send(const struct pb_sender *tx, const struct queue_client_
 	q->sender = xstrdup(in->sender);
 	q->msgid = xstrdup(in->msgid != NULL ? in->msgid : "");
 	q->blob_key = xstrdup(in->blob_key);
-	for (size_t i = 0; i < in->n_rcpts; i++)
+	for (size_t i = 0; i < in->n_rcpts; i++) {
 		pb_strv_push(&q->rcpts, in->rcpts[i]);
+		if (in->edits != NULL)
+			pb_strv_push(&q->edits, in->edits[i] != NULL ? in->edits[i] : "");
+	}
 	q->received_ms = in->received_ms;
 	q->size = in->size;
 	return pb_client_send(tx, &m, error_r);

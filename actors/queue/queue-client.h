@@ -18,8 +18,10 @@
 #define QUEUE_PARAM_SEP '\t'
 
 /* QUEUE_ADD_REQ: spool entry spool_id's remote recipients (rcpts[i]: "address" with its DSN
- * parameters after QUEUE_PARAM_SEP, see msg-types.def) and body. The reply (CORE_STATUS_REP,
- * to the sender) is OK once the entry is durable or was already queued. 0 sent / -1. */
+ * parameters, and its own envelope sender "SENDER=addr" when it has one, after
+ * QUEUE_PARAM_SEP, see msg-types.def) and body; edits (NULL: none) each recipient's header
+ * edits (mime-edit.h, "" none), applied as its copy is sent. The reply (CORE_STATUS_REP, to
+ * the sender) is OK once the entry is durable or was already queued. 0 sent / -1. */
 struct queue_client_add {
 	uint64_t spool_id;
 	const char *sender, *msgid, *blob_key;
@@ -27,6 +29,7 @@ struct queue_client_add {
 	size_t n_rcpts;
 	int64_t received_ms;
 	uint64_t size;
+	const char *const *edits;
 };
 int queue_client_add_send(const struct pb_sender *tx, const struct queue_client_add *in,
 			  const char **error_r);

@@ -245,6 +245,7 @@ static int on_send(struct pb_actor *a, void *state, struct pb_msg *m)
 		.rcpts = (const char *const *)q->rcpts.v,
 		.rcpt_params = (const char *const *)q->rcpt_params.v, .n_rcpts = q->rcpts.n,
 		.blob_key = q->blob_key, .size = q->size,
+		.edit = q->edit, /* a rule's header edits for this copy (queue-group.h) */
 		.auth_user = q->smart_host ? o.auth_user : "",
 		.auth_password = q->smart_host ? o.auth_password : "",
 		.cache = qs->cache,

@@ -10,6 +10,9 @@
 #include "queue-smtp.h"
 #include "queue-downgrade.h"
 
+#include "mime-edit.h"
+#include "pb-log.h"
+
 #include "pb-alloc.h"
 #include "pb-buf.h"
 #include "pb-conn.h"
@@ -168,7 +171,7 @@ static int body_8bit(struct sess *s, char *buf)
 	size_t n;
 	const char *data;
 
-	if (s->tx->size <= WHOLE_MAX &&
+	if (s->whole.len == 0 && s->tx->size <= WHOLE_MAX &&
 	    pb_store_blob_get(s->tx->store, s->tx->blob_key, &s->whole, &s->error) != 1)
 		return -1;
 	do {
@@ -420,11 +423,40 @@ static int downgrade(struct sess *s, char **replies)
 	return 0;
 }
 
+/* This copy's header edits (tx->edit, a message rule's on a forward): s->whole becomes the
+ * edited content (the stored body is shared and stays as it is). 0, or -1 when the store
+ * failed (s->error). A body over QUEUE_EDIT_MAX goes unedited, logged. */
+static int apply_edit(struct sess *s)
+{
+	struct pb_buf out;
+
+	if (s->tx->edit == NULL || s->tx->edit[0] == '\0')
+		return 0;
+	if (s->tx->size > QUEUE_EDIT_MAX) {
+		pb_warn("qsend", "event=edit_skipped blob=%s size=%llu reason=%s",
+			PB_LOGQ(s->tx->blob_key), (unsigned long long)s->tx->size,
+			PB_LOGQ("too large to edit its header"));
+		return 0;
+	}
+	int found = pb_store_blob_get(s->tx->store, s->tx->blob_key, &s->whole, &s->error);
+	if (found != 1) {
+		if (found == 0)
+			s->error = "the message body is missing";
+		return -1;
+	}
+	pb_buf_init(&out);
+	mime_header_edit(s->whole.data, s->whole.len, s->tx->edit, &out);
+	pb_buf_deinit(&s->whole);
+	s->whole = out;
+	s->size = out.len;
+	return 0;
+}
+
 /* What may stop the transaction before MAIL (RFC 6152, 6531, 1870): 0 go on, -1 replies set. */
 static int precheck(struct sess *s, char **replies, char *buf, bool *body8_r, bool *utf8_r)
 {
 	size_t n = s->tx->n_rcpts;
-	int b8 = body_8bit(s, buf);
+	int b8 = apply_edit(s) < 0 ? -1 : body_8bit(s, buf);
 
 	if (b8 < 0) {
 		all(replies, n, xasprintf("451 4.3.0 cannot read the message: %s%s", s->error, ""));

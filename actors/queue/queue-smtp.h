@@ -33,11 +33,19 @@ struct queue_smtp_tx {
 	struct pb_store *store;
 	const char *blob_key;
 	uint64_t size;
+	/* The header edits this copy goes out with (mime-edit.h; a message rule's "Modify headers"
+	 * on a forward), NULL or "" none: applied to the content read from the store before it is
+	 * sent (SIZE= and the 8-bit check are the edited content's); the stored body is shared,
+	 * never changed. A body over QUEUE_EDIT_MAX goes out unedited (logged). */
+	const char *edit;
 	enum queue_tls tls;
 	struct pb_tls_ctx *tls_ctx;     /* a client context (borrowed); NULL with QUEUE_TLS_NONE */
 	const char *auth_user, *auth_password; /* "" / NULL: no AUTH (else PLAIN or LOGIN) */
 	struct queue_smtp_cache *cache;        /* borrowed; NULL: a connection of its own */
 };
+
+/* The largest body whose header is edited (read whole for it). */
+#define QUEUE_EDIT_MAX (16u * 1024 * 1024)
 
 /* How long a connection may wait unused in a cache, and how long it may be reused at all
  * (Postfix's smtp_connection_cache_time_limit and smtp_connection_reuse_time_limit). */

@@ -96,18 +96,22 @@ static char *bare_rcpt(const char *rcpt, const char **params_r)
 	return tab != NULL ? xstrndup(rcpt, (size_t)(tab - rcpt)) : xstrdup(rcpt);
 }
 
-/* A remote item that is one of the accepted recipients keeps that recipient's parameters. */
+/* A remote item that is one of the accepted recipients keeps that recipient's parameters; one
+ * with its own envelope sender (a rule's forward) gets "\tSENDER=addr" (queue-client.h). */
 static char *item_address(const struct router_plan_item *it, const struct pb_strv *rcpts)
 {
-	for (uint32_t i = 0; it->user_id == 0 && i < rcpts->n; i++) {
+	const char *kept = "";
+
+	for (uint32_t i = 0; it->user_id == 0 && i < rcpts->n && kept[0] == '\0'; i++) {
 		const char *params;
 		char *bare = bare_rcpt(rcpts->v[i], &params);
-		bool same = strcasecmp(bare, it->address) == 0;
+		if (strcasecmp(bare, it->address) == 0)
+			kept = params;
 		free(bare);
-		if (same && params[0] != '\0')
-			return xasprintf("%s%s", it->address, params);
 	}
-	return xstrdup(it->address);
+	if (it->user_id == 0 && it->sender != NULL)
+		return xasprintf("%s%s\tSENDER=%s", it->address, kept, it->sender);
+	return xasprintf("%s%s", it->address, kept);
 }
 
 static void fill_reply(struct msg_router_resolve_rep *out, const struct router_plan *p,
@@ -143,7 +147,8 @@ static void log_plan(const struct msg_router_resolve_req *q, const struct router
 		const char *line = p->trace.v[i];
 		bool warn = strncmp(line, "loop:", 5) == 0 || strstr(line, "reaches nobody") ||
 			    strstr(line, "steps deep") || strncmp(line, "script failed:", 14) == 0 ||
-			    strstr(line, " is blocked by ");
+			    strstr(line, " is blocked by ") ||
+			    strstr(line, ROUTER_RULES_SENDER_REFUSED) != NULL;
 		if (warn)
 			pb_warn("router", "event=route_stopped msgid=%s reason=%s", PB_LOGQ(q->msgid),
 				PB_LOGQ(line));

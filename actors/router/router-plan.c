@@ -23,6 +23,9 @@ struct ctx {
 	struct router_plan *p;
 	char *path[ROUTER_PLAN_MAX_DEPTH + 1];
 	size_t depth;
+	/* While a message rule's forwards resolve: the remote copies' own envelope sender (NULL:
+	 * the message's) and header edits (NULL: none) */
+	const char *fwd_sender, *fwd_headers;
 };
 
 static void trace(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -177,6 +180,18 @@ static void push_item(struct router_plan *p, uint64_t user_id, const char *addre
 	};
 }
 
+/* A remote item: a message rule's forward (while c->fwd_* are set) carries its sender and
+ * header edits. */
+static void push_remote(struct ctx *c, const char *addr)
+{
+	struct router_rules_copy edits = { .folder = "INBOX", .keywords = "",
+					   .headers = (char *)c->fwd_headers };
+
+	push_item(c->p, 0, addr, c->fwd_headers != NULL ? &edits : NULL);
+	if (c->fwd_sender != NULL)
+		c->p->items[c->p->n_items - 1].sender = xstrdup(c->fwd_sender);
+}
+
 /* Adds a local delivery to u as copy says (its folder, flags and keywords; NULL: INBOX, none),
  * one per account and folder. Returns 1 (reached, now or before), 0 when the plan is full. */
 static int add_local_in(struct ctx *c, const struct router_user *u, const char *addr,
@@ -225,7 +240,7 @@ static int add_remote(struct ctx *c, const char *addr)
 			return 1;
 	if (plan_full(c))
 		return 0;
-	push_item(c->p, 0, addr, NULL);
+	push_remote(c, addr);
 	trace(c, "%s is remote: send it out through the queue", addr);
 	return 1;
 }
@@ -333,8 +348,11 @@ static bool router_plan_rules(struct ctx *c, const struct router_user *u,
 	for (uint32_t i = 0; i < out_r->trace.n; i++)
 		trace(c, "%s", out_r->trace.v[i]);
 	int reached = 0;
+	c->fwd_sender = out_r->forward_sender;
+	c->fwd_headers = out_r->forward_headers;
 	for (size_t i = 0; i < out_r->n_forwards; i++)
 		reached += resolve(c, out_r->forwards[i], true) > 0;
+	c->fwd_sender = c->fwd_headers = NULL;
 	if (out_r->redirect && reached == 0) {
 		trace(c, "no address the rules of %s redirect to could be reached: %s keeps the "
 		      "message", u->name, u->name);
@@ -438,6 +456,9 @@ static void route_default(struct ctx *c, const struct router_user *u, bool *keep
 static int reach_user(struct ctx *c, const struct router_user *u, const char *addr)
 {
 	struct router_rules_outcome rules;
+	/* an account reached by a rule's forward routes on its own: not from that rule's sender */
+	const char *outer_sender = c->fwd_sender, *outer_headers = c->fwd_headers;
+	c->fwd_sender = c->fwd_headers = NULL;
 	bool keep_local = router_plan_rules(c, u, &rules), blocked;
 	bool decided = router_plan_user_hooks(c, u, addr, &keep_local, &blocked);
 
@@ -447,6 +468,8 @@ static int reach_user(struct ctx *c, const struct router_user *u, const char *ad
 		route_default(c, u, &keep_local);
 	int ret = keep_local ? add_local(c, u, addr, &rules) : 1;
 	router_rules_outcome_free(&rules);
+	c->fwd_sender = outer_sender;
+	c->fwd_headers = outer_headers;
 	return ret;
 }
 
@@ -705,6 +728,7 @@ void router_plan_free(struct router_plan *p)
 		free(p->items[i].folder);
 		free(p->items[i].keywords);
 		free(p->items[i].headers);
+		free(p->items[i].sender);
 	}
 	free(p->items);
 	for (size_t i = 0; i < p->n_generated; i++) {

@@ -137,7 +137,10 @@ struct router_plan_item {
 	char *folder;
 	uint32_t flags;
 	char *keywords; /* space-separated, "" none */
-	char *headers;  /* local: the header edits of the message rules (mime-edit.h), "" none */
+	char *headers;  /* the header edits of the message rules (mime-edit.h), "" none: a local
+			 * copy's, or a remote one's when a rule forwarded it there */
+	char *sender;   /* remote: its own envelope sender (a rule's "Set forward sender", checked:
+			 * router-rules.h), NULL the message's */
 };
 
 /* h-generate: a message to generate at delivery (router-generate.h, spool-generate.c).

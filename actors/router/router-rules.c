@@ -6,6 +6,7 @@
 
 #include "pb-alloc.h"
 #include "router-records.h"
+#include "smtp-address.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -48,8 +49,8 @@ static char *join_keywords(const struct rules_decision *d, const char *name, str
 
 static void tracef(struct pb_strv *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* The header edits, one per line ("Name: value" or "Name"), "" none; each traced. */
-static char *join_headers(const struct rules_decision *d, const char *name, struct pb_strv *t)
+/* The header edits, one per line ("Name: value" or "Name"), "" none. */
+static char *join_headers(const struct rules_decision *d)
 {
 	struct pb_buf b;
 
@@ -60,15 +61,28 @@ static char *join_headers(const struct rules_decision *d, const char *name, stru
 			pb_buf_printf(&b, "%s: %s\n", h->name, h->value);
 		else
 			pb_buf_printf(&b, "%s\n", h->name);
-		if (h->value != NULL)
-			tracef(t, "rules of %s: header %.100s set to \"%.100s\" on the local copies",
-			       name, h->name, h->value);
-		else
-			tracef(t, "rules of %s: header %.100s removed from the local copies", name,
-			       h->name);
 	}
 	pb_buf_append_c(&b, '\0');
 	return pb_buf_steal(&b, NULL);
+}
+
+/* Each header edit in the trace, with the copies it applies to. */
+static void trace_headers(const struct rules_decision *d, const char *name, struct pb_strv *t)
+{
+	bool local = d->deleted != RULES_ON, fwd = d->n_forwards > 0;
+	const char *which = local && fwd ? "every copy, local and forwarded"
+			    : fwd	 ? "the forwarded copies"
+					 : "the local copies";
+
+	for (size_t i = 0; i < d->n_headers && (local || fwd); i++) {
+		const struct rules_header_edit *h = &d->headers[i];
+		if (h->value != NULL)
+			tracef(t, "rules of %s: header %.100s set to \"%.100s\" on %s", name,
+			       h->name, h->value, which);
+		else
+			tracef(t, "rules of %s: header %.100s removed from %s", name, h->name,
+			       which);
+	}
 }
 
 static void add_copy(struct router_rules_outcome *o, const char *folder, uint32_t flags,
@@ -93,15 +107,53 @@ static void tracef(struct pb_strv *t, const char *fmt, ...)
 	pb_strv_push(t, line);
 }
 
-/* What is not applied, said in the trace. */
-static void trace_unapplied(const struct rules_decision *d, const char *name, struct pb_strv *t)
+int router_forward_sender_check(const char *text, char **sender_r, const char **why_r)
 {
-	if (d->forward_sender != NULL)
-		tracef(t, "rules of %s: the forward sender %.100s is not applied (not supported)",
-		       name, d->forward_sender);
-	if (d->n_headers > 0 && d->n_forwards > 0)
-		tracef(t, "rules of %s: header edits are not applied to forwards (not supported)",
-		       name);
+	struct smtp_address a;
+	size_t len = strlen(text);
+
+	*sender_r = NULL;
+	if (len >= 2 && text[0] == '<' && text[len - 1] == '>') {
+		text++;
+		len -= 2;
+	}
+	if (len == 0) {
+		*why_r = "the null sender is no email address";
+		return -1;
+	}
+	if (smtp_address_parse(text, len, false, &a, why_r) < 0)
+		return -1;
+	struct pb_buf b;
+	pb_buf_init(&b);
+	smtp_address_render(&a, &b);
+	pb_buf_append_c(&b, '\0');
+	*sender_r = pb_buf_steal(&b, NULL);
+	return 0;
+}
+
+/* The forward sender (guide 4.14 "Set forward sender"), checked; a refusal traced with
+ * ROUTER_RULES_SENDER_REFUSED (the router logs it as a warning). */
+static void build_forward_sender(const struct rules_decision *d, const char *name,
+				 struct router_rules_outcome *o)
+{
+	const char *why;
+
+	if (d->forward_sender == NULL)
+		return;
+	if (router_forward_sender_check(d->forward_sender, &o->forward_sender, &why) < 0) {
+		tracef(&o->trace, "rules of %s: %s \"%.100s\" (%s): the forwards leave from the "
+		       "message's own sender", name, ROUTER_RULES_SENDER_REFUSED, d->forward_sender,
+		       why);
+		return;
+	}
+	if (d->n_forwards > 0)
+		tracef(&o->trace, "rules of %s: the forwards leave from the envelope sender %.200s",
+		       name, o->forward_sender);
+}
+
+/* What the decision does beyond the copies, said in the trace. */
+static void trace_extra(const struct rules_decision *d, const char *name, struct pb_strv *t)
+{
 	if (d->has_spam_score)
 		tracef(t, "rules of %s: spam score set to %.1f", name, d->spam_score);
 }
@@ -113,7 +165,7 @@ static void build_copies(const struct rules_decision *d, const char *name,
 	uint32_t flags = (d->seen == RULES_ON ? ROUTER_FLAG_SEEN : 0) |
 			 (d->flagged == RULES_ON ? ROUTER_FLAG_FLAGGED : 0);
 	char *kw = join_keywords(d, name, &o->trace);
-	char *headers = join_headers(d, name, &o->trace);
+	char *headers = join_headers(d);
 
 	if (d->keep_inbox)
 		add_copy(o, d->quarantined == RULES_ON ? ROUTER_RULES_QUARANTINE : "INBOX", flags,
@@ -137,7 +189,9 @@ void router_rules_outcome_build(const struct rules_decision *d, const char *name
 	memset(o, 0, sizeof(*o));
 	for (size_t i = 0; i < d->n_trace; i++)
 		pb_strv_push(&o->trace, d->trace[i]);
-	trace_unapplied(d, name, &o->trace);
+	trace_extra(d, name, &o->trace);
+	trace_headers(d, name, &o->trace);
+	build_forward_sender(d, name, o);
 	o->forwards = xcalloc(d->n_forwards + 1, sizeof(char *));
 	for (size_t i = 0; i < d->n_forwards; i++)
 		o->forwards[o->n_forwards++] = xstrdup(d->forwards[i]);
@@ -148,6 +202,7 @@ void router_rules_outcome_build(const struct rules_decision *d, const char *name
 	} else {
 		build_copies(d, name, o);
 	}
+	o->forward_headers = o->n_forwards > 0 ? join_headers(d) : NULL;
 	for (size_t i = 0; i < o->n_forwards; i++)
 		tracef(&o->trace, "rules of %s: %s to %.200s", name,
 		       o->redirect ? "redirect" : "forward", o->forwards[i]);
@@ -175,6 +230,8 @@ void router_rules_outcome_free(struct router_rules_outcome *o)
 	for (size_t i = 0; i < o->n_forwards; i++)
 		free(o->forwards[i]);
 	free(o->forwards);
+	free(o->forward_sender);
+	free(o->forward_headers);
 	pb_strv_clear(&o->trace);
 	memset(o, 0, sizeof(*o));
 }

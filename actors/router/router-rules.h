@@ -12,9 +12,15 @@
  *   - seen / flagged ON add \Seen / \Flagged to every copy; keywords (IMAP atoms only: any
  *     other is left out, traced) go on every copy;
  *   - header edits go with every local copy (its headers: one edit per line, "Name: value"
- *     or "Name", mime-edit.h), applied by the spool at delivery to that copy's body; they are
- *     not applied to forwards, nor is forward_sender (the queue sends one body from one
- *     sender per message): the trace says so; set_spam_score is traced.
+ *     or "Name", mime-edit.h), applied by the spool at delivery to that copy's body, and with
+ *     the forwards (forward_headers), applied by the queue as each forwarded copy is sent
+ *     (queue-group.h);
+ *   - forward_sender (guide 4.14 "Set forward sender") must be an email address
+ *     (router_forward_sender_check; "<addr>" is taken too): the forwards then leave with it as
+ *     their envelope sender; anything else (the null sender "<>" included: the guide asks an
+ *     email address) is refused in the trace (ROUTER_RULES_SENDER_REFUSED, which the router
+ *     logs as a warning) and the forwards leave from the default, the message's own envelope
+ *     sender (no SRS); set_spam_score is traced.
  */
 #ifndef ROUTER_RULES_H
 #define ROUTER_RULES_H
@@ -46,6 +52,8 @@ struct router_rules_outcome {
 	char **forwards;                /* forward/redirect addresses, to resolve */
 	size_t n_forwards;
 	bool redirect;                  /* the forwards take the message away (no INBOX copy) */
+	char *forward_sender;           /* the forwards' envelope sender, checked; NULL default */
+	char *forward_headers;          /* the forwards' header edits ("" none); NULL no forward */
 	struct pb_strv trace;           /* the rules' lines, then the outcome's */
 };
 
@@ -58,6 +66,13 @@ void router_rules_run(const struct rules_set *admin, const struct rules_set *use
 void router_rules_outcome_build(const struct rules_decision *d, const char *name,
 				struct router_rules_outcome *out_r);
 void router_rules_outcome_free(struct router_rules_outcome *o);
+
+/* The words of the trace line that refuses a forward sender (the router logs it as a warning). */
+#define ROUTER_RULES_SENDER_REFUSED "the forward sender is refused:"
+/* Checks a "Set forward sender" text: an email address (RFC 5321 mailbox, optionally in angle
+ * brackets). 0 with *sender_r its canonical form (xmalloc'd, caller frees), or -1 with why_r
+ * (static text) and *sender_r NULL. */
+int router_forward_sender_check(const char *text, char **sender_r, const char **why_r);
 
 /* The parsed rule sets of a routing snapshot (parsed once per directory generation, never per
  * message). */

@@ -128,13 +128,17 @@ static void send_queue(struct pb_actor *a, struct delivery *d)
 {
 	const char *error;
 	const char **rcpts = xcalloc(d->rec.n_rcpts, sizeof(char *));
+	const char **edits = xcalloc(d->rec.n_rcpts, sizeof(char *));
 	size_t n = 0;
 
-	for (size_t i = 0; i < d->rec.n_rcpts; i++)
-		if (d->rec.rcpt_ids[i] == 0 && !d->done[i])
-			rcpts[n++] = d->rec.rcpts[i];
+	for (size_t i = 0; i < d->rec.n_rcpts; i++) {
+		if (d->rec.rcpt_ids[i] != 0 || d->done[i])
+			continue;
+		edits[n] = d->rec.headers != NULL ? d->rec.headers[i] : ""; /* a rule's edits */
+		rcpts[n++] = d->rec.rcpts[i];
+	}
 	struct queue_client_add in = { d->rec.id, d->rec.sender, d->rec.msgid, d->rec.blob_key,
-				       rcpts, n, d->rec.received_ms, d->rec.size };
+				       rcpts, n, d->rec.received_ms, d->rec.size, edits };
 	struct pb_sender sender = pb_actor_sender(a, d->seq << 16 | SPOOL_QUEUE_INDEX);
 	d->queue_sent_ms = pb_runtime_now_ms(pb_actor_runtime(a));
 	if (n > 0 && queue_client_add_send(&sender, &in, &error) < 0) {
@@ -143,6 +147,7 @@ static void send_queue(struct pb_actor *a, struct delivery *d)
 			PB_LOGQ(d->rec.msgid), (unsigned long long)d->rec.id, PB_LOGQ(error));
 	}
 	free(rcpts);
+	free(edits);
 }
 
 /* Asks the router for the plan of an entry not planned yet. A full inbox: the tick asks again. */

@@ -38,6 +38,12 @@ struct pb_queue_rcpt {
 	uint8_t state;    /* enum pb_queue_state */
 	uint32_t attempts;
 	char *reply;      /* the last reply or reason, "" when none */
+	/* v2: this recipient's own envelope sender (a message rule's "Set forward sender"),
+	 * NULL: the entry's; and the header edits its copy goes out with (mime-edit.h: one per
+	 * line, "Name: value" or "Name"), NULL or "" none. Recipients of one next hop with the same
+	 * sender and edits share a transaction (queue_rcpt_same_group, queue-route.h). */
+	char *sender;
+	char *edit;
 };
 
 /* An entry. Owned strings and array (free with pb_queue_rec_free). Times are wall-clock ms. */

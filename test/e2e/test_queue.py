@@ -204,6 +204,34 @@ class QueueBase(TlsCase):
         rc, out, err = self.d.cli("queue", *args)
         return rc, out, err
 
+    def kill9_while_sending(self, n, rcpts_per_message=1):
+        """The n messages just queued (each with its own Message-ID, rcpts_per_message remote
+        recipients in one transaction) are being sent to self.sink (slow: -w): kill -9 once the
+        first are written down as delivered, restart, and check every message reached the sink
+        exactly once."""
+        ids = lambda: [m.split(b"Message-ID: <", 1)[1].split(b">", 1)[0]
+                       for m in self.sink.messages()]
+
+        def recorded():
+            # every message the sink has is written down as delivered: the kill then falls
+            # while the next ones wait for the sink's 354 (-w 1), outside the one window no
+            # SMTP client can close — between the remote's 250 to the final dot and our synced
+            # write (RFC 5321 6.1), where a crash means a duplicate. Killing as soon as the sink
+            # had a first message put the kill inside that window of the messages sent beside it.
+            have = len(set(ids()))
+            st = json.loads(self.d.cli("status", "--json")[1])
+            return (have > 0 and st["queue"] is not None and
+                    st["queue"]["sent"] >= rcpts_per_message * have)
+
+        pbtest.wait_until(recorded, timeout=30, what="the first deliveries written down")
+        self.d.kill9()
+        self.assertLess(len(self.sink.messages()), n)  # killed while sending
+        self.d.start()
+        pbtest.wait_until(lambda: len(set(ids())) == n, timeout=60, what="every message")
+        pbtest.wait_until(lambda: "the queue is empty" in self.queue("list")[1], timeout=30,
+                          what="an empty queue")
+        self.assertEqual(sorted(ids()), sorted(set(ids())), "a message arrived twice")
+
     def find_entry(self, text):
         """(id, `queue show` output) of the first queue entry whose show has text, or None."""
         rc, out, err = self.queue("list")
@@ -752,27 +780,7 @@ class QueueCrash(QueueBase):
             self.send(["crash@remote.example"],
                       b"Subject: crash %d\r\nMessage-ID: <crash-%d@client>\r\n\r\nbody\r\n"
                       % (i, i))
-        ids = lambda: [m.split(b"Message-ID: <", 1)[1].split(b">", 1)[0]
-                       for m in self.sink.messages()]
-
-        def recorded():
-            # every message the sink has is written down as delivered: the kill then falls
-            # while the next ones wait for the sink's 354 (-w 1), outside the one window no
-            # SMTP client can close — between the remote's 250 to the final dot and our synced
-            # write (RFC 5321 6.1), where a crash means a duplicate. Killing as soon as the sink
-            # had a first message put the kill inside that window of the messages sent beside it.
-            have = len(set(ids()))
-            st = json.loads(self.d.cli("status", "--json")[1])
-            return have > 0 and st["queue"] is not None and st["queue"]["sent"] >= have
-
-        pbtest.wait_until(recorded, timeout=30, what="the first deliveries written down")
-        self.d.kill9()
-        self.assertLess(len(self.sink.messages()), n)  # killed while sending
-        self.d.start()
-        pbtest.wait_until(lambda: len(set(ids())) == n, timeout=60, what="every message")
-        pbtest.wait_until(lambda: "the queue is empty" in self.queue("list")[1], timeout=30,
-                          what="an empty queue")
-        self.assertEqual(sorted(ids()), sorted(set(ids())), "a message arrived twice")
+        self.kill9_while_sending(n)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,12 @@
 /*
  * test-queue-parts.c: the outbound queue's pure parts — dot-stuffing across chunk boundaries
  * (byte at a time), the RFC 3464 DSN's fields (and RFC 6533's global one), a reply's status code, and routes (per-domain,
- * smart host, the direct-MX deferral, malformed ones).
+ * smart host, the direct-MX deferral, malformed ones), and which recipients of one entry share
+ * a transaction (their own sender and header edits: queue-group.h).
  * OWNS: nothing. THREAD: main only.
  */
 #include "queue-dsn.h"
+#include "queue-group.h"
 #include "queue-route.h"
 #include "queue-smtp.h"
 
@@ -55,8 +57,8 @@ static void test_dsn(void)
 {
 	struct pb_queue_rcpt r[2] = {
 		{ "bad@far.example", "rfc822;Bad@far.example", 0, PB_QUEUE_FAILED, 1,
-		  "550 5.1.1 <bad@far.example>: unknown" },
-		{ "ok@far.example", "", 0, PB_QUEUE_DELIVERED, 1, "250 ok" },
+		  "550 5.1.1 <bad@far.example>: unknown", NULL, NULL },
+		{ "ok@far.example", "", 0, PB_QUEUE_DELIVERED, 1, "250 ok", NULL, NULL },
 	};
 	struct pb_queue_rec q = { .id = 9, .sender = "me@here.example", .msgid = "M", .envid = "ENV9",
 				  .arrival_ms = 0, .r = r, .n = 2 };
@@ -167,7 +169,52 @@ static void test_etrn_match(void)
 	CHECK(!queue_route_etrn_match("office.example", "nodomain"));
 }
 
+/* Each row: the recipients' own senders ("-": the entry's) and edits, the candidates (due for
+ * one next hop: 'x'), and the ones picked for the transaction, with its sender. */
+static void test_group(void)
+{
+	static const struct {
+		const char *senders[4], *edits[4], *due, *picked, *sender;
+	} table[] = {
+		{ { "-", "-", "-", "-" }, { "", "", "", "" }, "xxxx", "xxxx", "me@here" },
+		{ { "-", "-", "-", "-" }, { "", "", "", "" }, ".x.x", ".x.x", "me@here" },
+		{ { "f@here", "-", "f@here", "-" }, { "", "", "", "" }, "xxxx", "x.x.", "f@here" },
+		{ { "-", "f@here", "-", "f@here" }, { "", "", "", "" }, "xxxx", "x.x.", "me@here" },
+		{ { "-", "-", "-", "-" }, { "", "X: 1\n", "X: 1\n", "" }, ".xxx", ".xx.", "me@here" },
+		{ { "f@here", "f@here", "g@here", "f@here" }, { "E\n", "E\n", "E\n", "" }, "xxxx",
+		  "xx..", "f@here" },
+		/* the entry's sender given as the recipient's own is the same envelope */
+		{ { "me@here", "-", "", "-" }, { "", "", "", "" }, "xxxx", "xx.x", "me@here" },
+		{ { "", "-", "", "-" }, { "", "", "", "" }, "xxxx", "x.x.", "" },
+		{ { "-", "-", "-", "-" }, { "", "", "", "" }, "....", "....", NULL },
+	};
+	for (size_t t = 0; t < PB_N_ELEMENTS(table); t++) {
+		struct pb_queue_rcpt r[4];
+		struct pb_queue_rec q = { .sender = "me@here", .r = r, .n = 4 };
+		bool pick[4];
+		char got[5] = "";
+		memset(r, 0, sizeof(r));
+		for (size_t i = 0; i < 4; i++) {
+			r[i].sender = strcmp(table[t].senders[i], "-") == 0
+					      ? NULL : (char *)table[t].senders[i];
+			r[i].edit = (char *)table[t].edits[i];
+			pick[i] = table[t].due[i] == 'x';
+		}
+		size_t first = queue_group_pick(&q, pick);
+		for (size_t i = 0; i < 4; i++)
+			got[i] = pick[i] ? 'x' : '.';
+		CHECK_STR(got, table[t].picked);
+		if (table[t].sender == NULL) {
+			CHECK_INT(first, 4);
+			continue;
+		}
+		REQUIRE(first < 4);
+		CHECK_STR(queue_rcpt_sender(&q, &r[first]), table[t].sender);
+	}
+}
+
 static const struct pb_test_case cases[] = {
+	{ "group", test_group },
 	{ "etrn_match", test_etrn_match },
 	{ "stuffing", test_stuffing },
 	{ "status", test_status },

@@ -234,10 +234,12 @@ static void test_unreadable(void)
 	rules_set_free(&set);
 }
 
-/* Modify headers (guide 4.14 "Actions"): every local copy carries the merged edits (a later
- * set of one name replaces an earlier one, a bare name removes), traced; forwards go without
- * them, and the trace says so. Each row: the actions, the items as
- * "folder=headers" ("@addr" remote), a trace line expected. */
+/* Modify headers and Set forward sender (guide 4.14 "Actions"): every copy, local or
+ * forwarded, carries the merged edits (a later set of one name replaces an earlier one, a bare
+ * name removes), traced; a rule's forwards leave from its forward sender when that is an email
+ * address, else from the message's own (the refusal traced). Each row: the actions, the items
+ * as "folder=headers" or, remote, "@addr=headers" and "<sender>" when it has its own, a trace
+ * line expected. */
 static void test_header_edits_plan(void)
 {
 	static const struct {
@@ -253,7 +255,27 @@ static void test_header_edits_plan(void)
 		  "header X-Spam removed from the local copies" },
 		{ "{\"action\":\"modify_header\",\"value\":\"X-A: 1\"},"
 		  "{\"action\":\"forward_to\",\"value\":\"z@far.example\"}",
-		  "@z@far.example,INBOX=X-A: 1|", "header edits are not applied to forwards" },
+		  "@z@far.example=X-A: 1|,INBOX=X-A: 1|",
+		  "header X-A set to \"1\" on every copy, local and forwarded" },
+		{ "{\"action\":\"set_forward_sender\",\"value\":\"fwd@example.com\"},"
+		  "{\"action\":\"modify_header\",\"value\":\"X-Fwd: yes\"},"
+		  "{\"action\":\"redirect_to\",\"value\":\"z@far.example;y@far.example\"}",
+		  "@z@far.example=X-Fwd: yes|<fwd@example.com>,@y@far.example=X-Fwd: yes|"
+		  "<fwd@example.com>",
+		  "the forwards leave from the envelope sender fwd@example.com" },
+		{ "{\"action\":\"set_forward_sender\",\"value\":\"<Fwd@Example.COM>\"},"
+		  "{\"action\":\"forward_to\",\"value\":\"z@far.example\"}",
+		  "@z@far.example=<Fwd@example.com>,INBOX=", "envelope sender Fwd@example.com" },
+		{ "{\"action\":\"set_forward_sender\",\"value\":\"<>\"},"
+		  "{\"action\":\"forward_to\",\"value\":\"z@far.example\"}",
+		  "@z@far.example=,INBOX=", "the forward sender is refused: \"<>\"" },
+		{ "{\"action\":\"set_forward_sender\",\"value\":\"no address\"},"
+		  "{\"action\":\"forward_to\",\"value\":\"z@far.example\"}",
+		  "@z@far.example=,INBOX=", "from the message's own sender" },
+		{ "{\"action\":\"delete\",\"value\":true},"
+		  "{\"action\":\"modify_header\",\"value\":\"Subject\"},"
+		  "{\"action\":\"forward_to\",\"value\":\"z@far.example\"}",
+		  "@z@far.example=Subject|", "header Subject removed from the forwarded copies" },
 		{ "{\"action\":\"flag\",\"value\":true}", "INBOX=", "a copy in folder INBOX" },
 	};
 	static const char *const domains[] = { "example.com" };
@@ -274,16 +296,19 @@ static void test_header_edits_plan(void)
 		for (size_t k = 0; k < p.n_items; k++) {
 			size_t at = strlen(out);
 			const struct router_plan_item *it = &p.items[k];
-			if (it->user_id == 0) {
-				snprintf(out + at, sizeof(out) - at, "%s@%s", k ? "," : "",
+			if (it->user_id == 0)
+				snprintf(out + at, sizeof(out) - at, "%s@%s=", k ? "," : "",
 					 it->address);
-				continue;
-			}
-			snprintf(out + at, sizeof(out) - at, "%s%s=", k ? "," : "", it->folder);
+			else
+				snprintf(out + at, sizeof(out) - at, "%s%s=", k ? "," : "",
+					 it->folder);
 			for (const char *h = it->headers; *h != '\0'; h++) {
 				at = strlen(out);
 				snprintf(out + at, sizeof(out) - at, "%c", *h == '\n' ? '|' : *h);
 			}
+			at = strlen(out);
+			if (it->sender != NULL)
+				snprintf(out + at, sizeof(out) - at, "<%s>", it->sender);
 		}
 		CHECK_STR(out, table[i].items);
 		CHECK(trace_has(&p.trace, table[i].trace));

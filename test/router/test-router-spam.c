@@ -178,11 +178,11 @@ static void make_plan(struct router_plan *p)
 	p->n_items = 3;
 	p->items = xcalloc(3, sizeof(*p->items));
 	p->items[0] = (struct router_plan_item){ 1, xstrdup("ann@example.com"), xstrdup("INBOX"),
-						 0, xstrdup(""), xstrdup("") };
+						 0, xstrdup(""), xstrdup(""), NULL };
 	p->items[1] = (struct router_plan_item){ 2, xstrdup("ben@example.com"), xstrdup("Work"),
-						 0, xstrdup(""), xstrdup("") };
+						 0, xstrdup(""), xstrdup(""), NULL };
 	p->items[2] = (struct router_plan_item){ 0, xstrdup("x@remote.net"), xstrdup(""), 0,
-						 xstrdup(""), xstrdup("") };
+						 xstrdup(""), xstrdup(""), NULL };
 }
 
 struct apply_case {

@@ -5,6 +5,7 @@
  * OWNS: a temporary database per case. THREAD: main only.
  */
 #include "store-bodies.h"
+#include "store-internal.h"
 #include "store-queue.h"
 #include "pb-test-store.h"
 
@@ -12,8 +13,8 @@ static void fill(struct pb_queue_rec *q, uint64_t id, const char *key)
 {
 	static struct pb_queue_rcpt r[2];
 
-	r[0] = (struct pb_queue_rcpt){ "a@far.example", "rfc822;a@far.example", 0x4, 0, 0, "" };
-	r[1] = (struct pb_queue_rcpt){ "b@far.example", "", 0, 0, 0, "" };
+	r[0] = (struct pb_queue_rcpt){ "a@far.example", "rfc822;a@far.example", 0x4, 0, 0, "", NULL, NULL };
+	r[1] = (struct pb_queue_rcpt){ "b@far.example", "", 0, 0, 0, "", NULL, NULL };
 	*q = (struct pb_queue_rec){ .id = id, .sender = "me@here", .msgid = "M1", .envid = "E1",
 				    .ret = 1, .arrival_ms = 1000, .next_ms = 0, .size = 5,
 				    .r = r, .n = 2 };
@@ -97,9 +98,92 @@ static void test_refused(void)
 	store_test_done(&s, &dir);
 }
 
+/* v2: a recipient's own sender and header edits survive a reopen; NULL stays the entry's. */
+static void test_own_sender_edit(void)
+{
+	char *dir = store_test_tmpdir("queue-v2");
+	struct pb_store *s = store_test_open(dir);
+	const char *err = NULL;
+	char key[PB_BLOB_KEY_LEN + 1];
+	struct pb_queue_rec q, got[4];
+
+	CHECK_INT(pb_store_blob_put(s, "hello", 5, key, &err), 0);
+	fill(&q, 43, key);
+	q.r[1].sender = "fwd@here.example";
+	q.r[1].edit = "X-Fwd: yes\nX-Spam";
+	CHECK_INT(pb_store_queue_add(s, &q, &err), 1);
+	q.r[1].sender = NULL;
+	q.r[1].edit = NULL;
+	pb_store_close(&s);
+	s = store_test_open(dir);
+	memset(got, 0, sizeof(got));
+	CHECK_INT(pb_store_queue_iter(s, collect, got, &err), 0);
+	CHECK_INT(got[0].size, 1);
+	CHECK(got[1].r[0].sender == NULL);
+	CHECK_STR(got[1].r[0].edit, "");
+	CHECK_STR(got[1].r[1].sender, "fwd@here.example");
+	CHECK_STR(got[1].r[1].edit, "X-Fwd: yes\nX-Spam");
+	pb_queue_rec_free(&got[1]);
+	store_test_done(&s, &dir);
+}
+
+/* A v1 record (written before recipients had their own sender) is still read. */
+static void test_v1_read(void)
+{
+	char *dir = store_test_tmpdir("queue-v1");
+	struct pb_store *s = store_test_open(dir);
+	const char *err = NULL;
+	uint8_t k[8];
+	struct pb_buf v;
+	struct pb_queue_rec got[4];
+
+	store_be64_put(k, 9);
+	pb_buf_init(&v);
+	store_enc_u8(&v, 1);
+	store_enc_str(&v, "old@here");
+	store_enc_str(&v, "M9");
+	store_enc_str(&v, "");
+	store_enc_u8(&v, 0);
+	store_enc_u8(&v, 0);
+	store_enc_u8(&v, 0);
+	store_enc_u64(&v, 1000);
+	store_enc_u64(&v, 0);
+	store_enc_u64(&v, 5);
+	for (int i = 0; i < 32; i++)
+		store_enc_u8(&v, 0xab);
+	store_enc_u32(&v, 1);
+	store_enc_str(&v, "x@far.example");
+	store_enc_str(&v, "");
+	store_enc_u8(&v, 0);
+	store_enc_u8(&v, PB_QUEUE_DEFERRED);
+	store_enc_u32(&v, 2);
+	store_enc_str(&v, "451 later");
+	CHECK_INT(store_put1(s, STORE_CF_QUEUE, (const char *)k, 8, v.data, v.len, &err), 0);
+	memset(got, 0, sizeof(got));
+	CHECK_INT(pb_store_queue_iter(s, collect, got, &err), 0);
+	CHECK_INT(got[0].size, 1);
+	CHECK_STR(got[1].sender, "old@here");
+	CHECK_INT(got[1].n, 1);
+	CHECK_STR(got[1].r[0].addr, "x@far.example");
+	CHECK_INT(got[1].r[0].attempts, 2);
+	CHECK_STR(got[1].r[0].reply, "451 later");
+	CHECK(got[1].r[0].sender == NULL);
+	CHECK_STR(got[1].r[0].edit, "");
+	pb_queue_rec_free(&got[1]);
+	/* a v1 record with a v2 tail is corrupt, not read as v2 */
+	store_enc_str(&v, "s@x");
+	store_enc_str(&v, "");
+	CHECK_INT(store_put1(s, STORE_CF_QUEUE, (const char *)k, 8, v.data, v.len, &err), 0);
+	CHECK_INT(pb_store_queue_iter(s, collect, got, &err), -1);
+	pb_buf_deinit(&v);
+	store_test_done(&s, &dir);
+}
+
 static const struct pb_test_case cases[] = {
 	{ "add_update_finish", test_add_update_finish },
 	{ "refused", test_refused },
+	{ "own_sender_edit", test_own_sender_edit },
+	{ "v1_read", test_v1_read },
 };
 
 PB_TEST_MAIN(cases)

@@ -175,6 +175,9 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 #define S_SELF_PASSWORD_IN                                                                 \
 	"{\"type\":\"object\",\"required\":[\"current\",\"password\"],\"properties\":{"       \
 	"\"current\":" S_STR ",\"password\":" S_STR "}}"
+#define S_SELF_RECOVERY_IN                                                                 \
+	"{\"type\":\"object\",\"required\":[\"current\",\"reset_email\"],\"properties\":{"    \
+	"\"current\":" S_STR ",\"reset_email\":" S_STR "}}"
 #define S_RECOVER_IN                                                                       \
 	"{\"type\":\"object\",\"required\":[\"user\"],\"properties\":{\"user\":" S_STR        \
 	",\"kind\":{\"type\":\"string\",\"enum\":[\"password\",\"unlock\"]}}}"
@@ -470,6 +473,9 @@ static const struct web_route routes[] = {
 	  "Change your password: the current one is required; the new one must pass the "
 	  "password policy (400 with the reason); every login of the account ends",
 	  S_SELF_PASSWORD_IN, NULL, 204, web_self_password },
+	{ HTTP_VERB_POST, "/api/mail/recovery", WEB_USER, "mail",
+	  "Set your address for password resets (reset_email; \"\" none): the current password "
+	  "is required", S_SELF_RECOVERY_IN, NULL, 204, web_self_recovery },
 	{ HTTP_VERB_POST, "/api/recover", WEB_PUBLIC, "session",
 	  "Forgotten password or locked account: mails a one-time link (web.reset_token_s) to "
 	  "the account's reset_email. Always the same 202, whether the account exists or not; "

@@ -14,7 +14,8 @@
  * local submission (SPOOL_PUT_REQ, origin Local, null sender: it bounces nowhere).
  *
  * OWNS: struct recover_job (the session's job while an ask runs). THREAD: the web hub's.
- * MESSAGES sent (through stubs): AUTH_USER_VERIFY_REQ, DIR_USER_PASSWD_REQ, DIR_USER_SHOW_REQ,
+ * MESSAGES sent (through stubs): AUTH_USER_VERIFY_REQ, DIR_USER_PASSWD_REQ, DIR_USER_SET_REQ,
+ * DIR_USER_SHOW_REQ,
  * DIR_DOMAIN_LIST_REQ, DIR_RCPT_CHECK_REQ, SPOOL_PUT_REQ, LOCKOUT_UNLOCK_REQ.
  */
 #include "web-self.h"
@@ -93,6 +94,39 @@ void web_self_password(struct web_session *ws, const struct http_request *q)
 	web_stub_run(ws, q, password_run);
 }
 
+/* ---- POST /api/mail/recovery: {current, reset_email} ---- */
+
+/* Sets the account's reset_email (to "": none): true when set, false answered or waiting. */
+static bool reset_email_set(struct web_session *ws, struct pb_sync *t, const char *to)
+{
+	uint32_t code = 0;
+	const char *error = "";
+	int rc = directory_client_user_set(t, ws->who.user, "reset_email", to, to[0] == '\0', &code,
+					   &error);
+
+	return !web_stub_failed(ws, rc, code, error);
+}
+
+static void recovery_run(struct web_session *ws, const struct http_request *q, struct pb_sync *t)
+{
+	cJSON *in = web_body_object(q);
+	const char *current = web_body_str(in, "current"), *to = web_body_str(in, "reset_email");
+
+	if (current == NULL || to == NULL) {
+		web_reply_error(ws, 400, "the body must be {\"current\": ..., \"reset_email\": ...}");
+	} else if (current_ok(ws, t, current) && reset_email_set(ws, t, to)) {
+		pb_log_security("web", "event=reset_email_set user=%s peer=%s", PB_LOGQ(ws->who.user),
+				gw_peer(ws->gs));
+		web_reply_json(ws, 204, NULL, NULL);
+	}
+	cJSON_Delete(in);
+}
+
+void web_self_recovery(struct web_session *ws, const struct http_request *q)
+{
+	web_stub_run(ws, q, recovery_run);
+}
+
 /* ---- POST /api/recover: {user, kind: "password" | "unlock"} ---- */
 
 struct recover_job {
@@ -148,6 +182,8 @@ static void recover_mail(struct web_session *ws, const struct recover_job *j, co
 	time_t now = time(NULL);
 	struct tm tm;
 	bool unlock = j->kind == WEB_RESET_UNLOCK;
+	uint64_t ttl_s = ws->srv->reset_ttl_ms / 1000;
+	bool minutes = ttl_s >= 60 && ttl_s % 60 == 0;
 
 	RAND_bytes(rnd, sizeof(rnd));
 	gmtime_r(&now, &tm);
@@ -160,10 +196,10 @@ static void recover_mail(struct web_session *ws, const struct recover_job *j, co
 		      unlock ? "Unlock your mail account" : "Reset your mail password", rnd[0],
 		      rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7], strchr(j->from, '@'));
 	pb_buf_printf(out, "Someone, from the address %s, asked to %s the mail account %s.\r\n\r\n"
-			   "If it was you, open this link within %llu minutes (it works once):\r\n\r\n"
+			   "If it was you, open this link within %llu %s (it works once):\r\n\r\n"
 			   "%s/mail/#%s=%s\r\n\r\nIf it was not you, ignore this message.\r\n",
 		      gw_peer(ws->gs), unlock ? "unlock" : "set a new password for", j->user,
-		      (unsigned long long)((ws->srv->reset_ttl_ms + 59999) / 60000),
+		      (unsigned long long)(minutes ? ttl_s / 60 : ttl_s), minutes ? "minutes" : "seconds",
 		      ws->srv->public_url, unlock ? "unlock" : "reset", token);
 }
 

@@ -11,6 +11,8 @@
 
 /* POST /api/mail/password {current, password}: the logged-in account's password (WEB_USER). */
 void web_self_password(struct web_session *ws, const struct http_request *q);
+/* POST /api/mail/recovery {current, reset_email}: the account's address for resets ("": none). */
+void web_self_recovery(struct web_session *ws, const struct http_request *q);
 /* POST /api/recover {user, kind}: mails a link to the account's reset_email (WEB_PUBLIC). */
 void web_self_recover(struct web_session *ws, const struct http_request *q);
 /* POST /api/recover/password {token, password}: a password link's new password. */

@@ -89,9 +89,26 @@ static void password_run(struct web_session *ws, const struct http_request *q, s
 	cJSON_Delete(in);
 }
 
+/* Counts a change that needs the current password: false (answered 429) past
+ * WEB_SELF_CHANGES_PER_HOUR for the account, which bounds guessing it with a stolen login. */
+static bool change_allowed(struct web_session *ws)
+{
+	char *key = xasprintf("change %s", ws->who.user);
+	bool ok = web_reset_allow(ws->srv->reset, key, WEB_SELF_CHANGES_PER_HOUR, gw_now(ws->gs));
+
+	free(key);
+	if (!ok) {
+		pb_log_security("web", "event=password_change_limited user=%s peer=%s",
+				PB_LOGQ(ws->who.user), gw_peer(ws->gs));
+		web_reply_error(ws, 429, "too many changes: try again later");
+	}
+	return ok;
+}
+
 void web_self_password(struct web_session *ws, const struct http_request *q)
 {
-	web_stub_run(ws, q, password_run);
+	if (change_allowed(ws))
+		web_stub_run(ws, q, password_run);
 }
 
 /* ---- POST /api/mail/recovery: {current, reset_email} ---- */
@@ -124,7 +141,8 @@ static void recovery_run(struct web_session *ws, const struct http_request *q, s
 
 void web_self_recovery(struct web_session *ws, const struct http_request *q)
 {
-	web_stub_run(ws, q, recovery_run);
+	if (change_allowed(ws))
+		web_stub_run(ws, q, recovery_run);
 }
 
 /* ---- POST /api/recover: {user, kind: "password" | "unlock"} ---- */
@@ -274,12 +292,16 @@ static void on_recover_domains(void *session, uint64_t arg, struct pb_msg *m)
 	free(local);
 }
 
-/* The account's reset_email (allocated), NULL when it has none. */
+/* The account's reset_email (allocated), NULL when it has none (or one that is not an address:
+ * `user set` checks it, but settings copied from elsewhere are checked again before a header
+ * is made of it). */
 static char *reset_email_of(const char *settings)
 {
 	cJSON *doc = cJSON_Parse(settings != NULL ? settings : "{}");
 	const char *v = web_body_str(doc, "reset_email");
-	char *to = v != NULL && strchr(v, '@') != NULL ? xstrdup(v) : NULL;
+	bool ok = v != NULL && strchr(v, '@') != NULL && v[0] != '@' && strlen(v) <= 254 &&
+		  strpbrk(v, " \t\r\n<>\"") == NULL;
+	char *to = ok ? xstrdup(v) : NULL;
 
 	cJSON_Delete(doc);
 	return to;

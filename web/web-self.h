@@ -9,7 +9,13 @@
 
 #include "web-session.h"
 
-/* POST /api/mail/password {current, password}: the logged-in account's password (WEB_USER). */
+/* Password and reset address changes per account and hour (each needs the current password:
+ * more would let a stolen login guess it); past it 429. */
+#define WEB_SELF_CHANGES_PER_HOUR 10
+
+/* POST /api/mail/password {current, password}: the logged-in account's password (WEB_USER). The
+ * web login checks the account's one password: a separate web password (the guide's "Have
+ * different Main Password and Web Password") is not kept yet. */
 void web_self_password(struct web_session *ws, const struct http_request *q);
 /* POST /api/mail/recovery {current, reset_email}: the account's address for resets ("": none). */
 void web_self_recovery(struct web_session *ws, const struct http_request *q);

@@ -172,6 +172,20 @@ class TestApi(Base):
                                         {"user": "erin", "password": "erin-secret-1"})
         self.assertEqual(status, 401)
 
+    def test_password_guesses_limited(self):
+        self.user("nina", "nina-secret-1")
+        nina = Api(self.port).login("nina", "nina-secret-1")
+        for i in range(10):  # WEB_SELF_CHANGES_PER_HOUR
+            status, _ = nina.call("POST", "/api/mail/password",
+                                  {"current": "guess-%d" % i, "password": "nina-secret-2"})
+            self.assertEqual(status, 403)
+        status, err = nina.call("POST", "/api/mail/password",
+                                {"current": "nina-secret-1", "password": "nina-secret-2"})
+        self.assertEqual(status, 429, err)
+        self.assertEqual(nina.call("POST", "/api/mail/recovery",
+                                   {"current": "nina-secret-1", "reset_email": ""})[0], 429)
+        Api(self.port).login("nina", "nina-secret-1")  # unchanged
+
     def test_reset_email_needs_the_password(self):
         self.user("fred", "fred-secret-1", reset_email=False)
         fred = Api(self.port).login("fred", "fred-secret-1")

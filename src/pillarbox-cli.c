@@ -93,6 +93,8 @@ static const struct command commands[] = {
 	  "  blocked []                   senders whose mail it does not receive (guide 4.11):\n"
 	  "                               addresses or wildcards, ';' separated\n"
 	  "                               ('a@x.com;*@spam.example'; * and ?, any case)\n"
+	  "  reset_email []               the address webmail's forgotten-password and unlock\n"
+	  "                               links are mailed to (guide 2.1.1; one address)\n"
 	  "[*] the settings limits.user_messages_per_hour and limits.user_messages_per_day.\n"
 	  "[**] the setting quota.default_mb.\n"
 	  "[***] status.admin_permissions or status.user_permissions, by the account's kind.\n"

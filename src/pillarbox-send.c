@@ -15,7 +15,7 @@
 #define SEND_KEYS "send_as_any, max_messages_per_hour, max_messages_per_day, " \
 		  "forbidden_recipients, allow_bcc, internet_mail, max_message_size_kb, quota_mb, " \
 		  "status_permissions, forward_to, use_forwarding, keep_copy, assistants, "        \
-		  "assistant_redirect, default_addresses"
+		  "assistant_redirect, default_addresses, blocked, reset_email"
 
 /* An unknown key: one line naming the keys, and EXIT_USAGE. */
 static int bad_key(const char *key)

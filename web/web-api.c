@@ -27,6 +27,7 @@
 #include "lockout-client.h"
 #include "sys-client.h"
 #include "web-rest.h"
+#include "web-self.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -173,6 +174,23 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 #define S_MAIL_MOVED                                                                       \
 	"{\"type\":\"object\",\"properties\":{\"folder\":{\"type\":\"string\"},"            \
 	"\"uid\":{\"type\":\"integer\"}}}"
+
+/* ---- h-wmset's schemas ---- */
+#define S_SELF_PASSWORD_IN                                                                 \
+	"{\"type\":\"object\",\"required\":[\"current\",\"password\"],\"properties\":{"       \
+	"\"current\":" S_STR ",\"password\":" S_STR "}}"
+#define S_SELF_RECOVERY_IN                                                                 \
+	"{\"type\":\"object\",\"required\":[\"current\",\"reset_email\"],\"properties\":{"    \
+	"\"current\":" S_STR ",\"reset_email\":" S_STR "}}"
+#define S_RECOVER_IN                                                                       \
+	"{\"type\":\"object\",\"required\":[\"user\"],\"properties\":{\"user\":" S_STR        \
+	",\"kind\":{\"type\":\"string\",\"enum\":[\"password\",\"unlock\"]}}}"
+#define S_RECOVER_OUT "{\"type\":\"object\",\"properties\":{\"status\":" S_STR "}}"
+#define S_RECOVER_RESET_IN                                                                 \
+	"{\"type\":\"object\",\"required\":[\"token\",\"password\"],\"properties\":{"         \
+	"\"token\":" S_STR ",\"password\":" S_STR "}}"
+#define S_RECOVER_UNLOCK_IN                                                                \
+	"{\"type\":\"object\",\"required\":[\"token\"],\"properties\":{\"token\":" S_STR "}}"
 
 static const struct web_route routes[] = {
 	{ HTTP_VERB_POST, "/api/login", WEB_PUBLIC, "session",
@@ -454,6 +472,27 @@ static const struct web_route routes[] = {
 	  "Save a message as a draft in Drafts (the body as for sending)", S_MAIL_SEND_IN,
 	  S_MAIL_SENT, 201, web_mail_draft },
 	/* ---- end of webmail ---- */
+	/* ---- h-wmset: webmail's self-service (web-self.c): password, recovery links ---- */
+	{ HTTP_VERB_POST, "/api/mail/password", WEB_USER, "mail",
+	  "Change your password: the current one is required; the new one must pass the "
+	  "password policy (400 with the reason); every login of the account ends",
+	  S_SELF_PASSWORD_IN, NULL, 204, web_self_password },
+	{ HTTP_VERB_POST, "/api/mail/recovery", WEB_USER, "mail",
+	  "Set your address for password resets (reset_email; \"\" none): the current password "
+	  "is required", S_SELF_RECOVERY_IN, NULL, 204, web_self_recovery },
+	{ HTTP_VERB_POST, "/api/recover", WEB_PUBLIC, "session",
+	  "Forgotten password or locked account: mails a one-time link (web.reset_token_s) to "
+	  "the account's reset_email. Always the same 202, whether the account exists or not; "
+	  "429 past web.reset_user_per_hour (per name) or web.reset_ip_per_hour (per address)",
+	  S_RECOVER_IN, S_RECOVER_OUT, 202, web_self_recover },
+	{ HTTP_VERB_POST, "/api/recover/password", WEB_PUBLIC, "session",
+	  "A password link's new password (the link works once; 400: not valid, or the policy's "
+	  "reason, the link still valid)",
+	  S_RECOVER_RESET_IN, NULL, 204, web_self_reset },
+	{ HTTP_VERB_POST, "/api/recover/unlock", WEB_PUBLIC, "session",
+	  "An unlock link lifts the account's locks for every address (the link works once)",
+	  S_RECOVER_UNLOCK_IN, NULL, 204, web_self_unlock },
+	/* ---- end of h-wmset ---- */
 	{ HTTP_VERB_GET, "/api/openapi.json", WEB_PUBLIC, "meta", "This API's OpenAPI 3 document",
 	  NULL, "{\"type\":\"object\"}", 200, api_openapi },
 	{ HTTP_VERB_GET, "/metrics", WEB_METRICS, "meta",

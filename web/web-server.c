@@ -12,12 +12,14 @@
 #include "pb-settings.h"
 #include "web-session.h"
 
+#include <stdio.h>
 #include <sys/stat.h>
 
 struct web_gateway {
 	struct gw_hub *hub;
 	struct web_assets *assets;
 	struct web_auth *auth;
+	struct web_reset *reset;
 };
 
 void web_server_tick(void *server, const struct pb_settings *s, uint64_t now_ms);
@@ -35,6 +37,21 @@ void web_server_tick(void *server, const struct pb_settings *s, uint64_t now_ms)
 	srv->login_max_ms = (uint64_t)s->web.login_max_hours * 3600000u;
 	srv->metrics_networks = s->web.metrics_networks.list;
 	srv->allow_plaintext_auth = s->security.allow_plaintext_auth != 0;
+	snprintf(srv->public_url, sizeof(srv->public_url), "%s",
+		 s->web.public_url[0] != '\0' ? s->web.public_url : srv->default_url);
+	srv->reset_ttl_ms = (uint64_t)s->web.reset_token_s * 1000u;
+	srv->reset_user_per_hour = s->web.reset_user_per_hour;
+	srv->reset_ip_per_hour = s->web.reset_ip_per_hour;
+}
+
+/* The recovery links' base when web.public_url is empty: the node's name and the first web
+ * binding's port, https when the listeners have TLS. */
+static void default_url(struct web_server *srv, const struct pb_config *cfg, bool tls)
+{
+	uint16_t port = cfg->n_bindings[PB_SVC_HTTP] > 0 ? cfg->bindings[PB_SVC_HTTP][0].port : 5108;
+
+	snprintf(srv->default_url, sizeof(srv->default_url), "%s://%s:%u", tls ? "https" : "http",
+		 cfg->hostname != NULL ? cfg->hostname : "localhost", (unsigned)port);
 }
 
 static bool is_dir(const char *path)
@@ -84,15 +101,19 @@ int web_server_start(struct pb_runtime *rt, const struct pb_config *cfg,
 
 	w->assets = assets_load(s);
 	w->auth = web_auth_new();
+	w->reset = web_reset_new();
 	srv->assets = w->assets;
 	srv->auth = w->auth;
+	srv->reset = w->reset;
 	srv->redirect_https = tls != NULL && cfg->tls_certificate != NULL;
+	default_url(srv, cfg, tls != NULL);
 	web_server_tick(srv, s, 0);
 	struct gw_listen ls = { cfg->bindings[PB_SVC_HTTP], cfg->n_bindings[PB_SVC_HTTP], srv,
 				"http", tls, false, tls != NULL };
 	if (gw_hub_start(rt, &web_proto, &ls, 1, srv, &w->hub, error_r) < 0) {
 		web_assets_free(&w->assets);
 		web_auth_free(&w->auth);
+		web_reset_free(&w->reset);
 		free(w);
 		return -1;
 	}
@@ -108,6 +129,7 @@ void web_server_stop(struct web_gateway **wp)
 	gw_hub_stop(&w->hub);
 	web_assets_free(&w->assets);
 	web_auth_free(&w->auth);
+	web_reset_free(&w->reset);
 	free(w);
 	*wp = NULL;
 }

@@ -13,6 +13,7 @@
 #include "http-request.h"
 #include "web-assets.h"
 #include "web-auth.h"
+#include "web-reset.h"
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
@@ -33,6 +34,12 @@ struct web_server {
 	uint32_t request_timeout_ms, keepalive_timeout_ms;
 	uint64_t login_idle_ms, login_max_ms;
 	struct pb_cidr_list metrics_networks; /* may read /metrics without a login */
+	/* webmail's self-service recovery (web-self.c) */
+	struct web_reset *reset;         /* its links and counters (the hub thread's) */
+	char public_url[256];            /* the links' base: web.public_url, else default_url */
+	char default_url[256];           /* https://hostname:port of the first binding */
+	uint64_t reset_ttl_ms;
+	uint32_t reset_user_per_hour, reset_ip_per_hour;
 };
 
 /* Who the request under way is (copied from the login: the table may move meanwhile). */

@@ -17,7 +17,7 @@ static const struct {
 } keys[] = {
 	{ "forward_to", true },	  { "use_forwarding", false },	   { "keep_copy", false },
 	{ "assistants", true },	  { "assistant_redirect", false }, { "default_addresses", false },
-	{ "blocked", true },
+	{ "blocked", true },	  { "reset_email", true },
 };
 
 static int key_index(const char *key)
@@ -33,12 +33,35 @@ bool router_user_is_key(const char *key)
 	return key_index(key) >= 0 || router_autoreply_is_key(key);
 }
 
+/* Whether value is "" or one address local@domain: printable ASCII without spaces, quotes,
+ * angle brackets, ';' or ',', one '@' with text on both sides, at most 254 octets. */
+static bool one_address(const char *value)
+{
+	const char *at = strchr(value, '@');
+
+	if (value[0] == '\0')
+		return true;
+	if (strlen(value) > 254 || at == NULL || at == value || at[1] == '\0' ||
+	    strchr(at + 1, '@') != NULL)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)value; *p != '\0'; p++)
+		if (*p <= ' ' || *p >= 0x7f || strchr("\"<>;,()[]\\", *p) != NULL)
+			return false;
+	return true;
+}
+
 /* The JSON value of the CLI's text for key i, or NULL with *error_r. */
 static cJSON *value_of(int i, const char *value, const char **error_r)
 {
 	static const char *const yes[] = { "true", "yes", "on", "1" };
 	static const char *const no[] = { "false", "no", "off", "0" };
 
+	if (strcmp(keys[i].name, "reset_email") == 0) {
+		if (one_address(value))
+			return cJSON_CreateString(value);
+		*error_r = "reset_email is one address, name@domain (\"\": none)";
+		return NULL;
+	}
 	if (keys[i].text) {
 		if (strlen(value) <= ROUTER_USER_TEXT_MAX && strpbrk(value, "\r\n\t") == NULL)
 			return cJSON_CreateString(value);

@@ -12,6 +12,8 @@
  *                       aliases, mappings and lists still reach the account
  *   blocked             text, "": senders whose mail the account does not receive (guide
  *                       4.11), addresses or DOS wildcards separated by ';' (router-lua.h)
+ *   reset_email         text, "": the guide's "Email for password resets" (2.1.1): one
+ *                       address webmail's forgotten-password and unlock links are mailed to
  *   script              text, "": the account's routing script (Lua, at most
  *                       PB_LUA_MAX_SCRIPT bytes), set only by router_user_set_script (the
  *                       CLI's `script set`), never by `user set`

@@ -408,8 +408,29 @@ static void test_user_keys(void)
 	free(j4);
 }
 
+/* reset_email (the guide's "Email for password resets"): one address, or "" for none. */
+static void test_reset_email(void)
+{
+	static const char *const bad[] = { "a@b;c@d", "a@b,c@d", "no-at", "@x.org", "a@",
+					   "a b@x.org", "<a@x.org>", "a@b@c", "a@x.org\r\nBcc: e@f" };
+	char *json = NULL;
+	const char *error;
+
+	CHECK(router_user_is_key("reset_email"));
+	REQUIRE(router_user_set("{}", "reset_email", "ann@elsewhere.example", &json, &error) == 0);
+	CHECK_STR(json, "{\"reset_email\":\"ann@elsewhere.example\"}");
+	free(json);
+	REQUIRE(router_user_set("{}", "reset_email", "", &json, &error) == 0);
+	free(json);
+	for (size_t i = 0; i < PB_N_ELEMENTS(bad); i++) {
+		CHECK_INT(router_user_set("{}", "reset_email", bad[i], &json, &error), -1);
+		CHECK(strstr(error, "reset_email is one address") != NULL);
+	}
+}
+
 static const struct pb_test_case cases[] = {
 	{ "user_keys", test_user_keys },
+	{ "reset_email", test_reset_email },
 	{ "plan_table", test_plan_table },
 	{ "forwarding_table", test_forwarding_table },
 	{ "forward_loop", test_forward_loop },

@@ -284,3 +284,4 @@ $("unread").addEventListener("click", () => change("PATCH", "", { seen: false })
 $("move").addEventListener("click", () => change("POST", "/move", { to: $("move-to").value }));
 $("delete").addEventListener("click", () => change("DELETE", ""));
 start();
+export { api, show, start }; // the settings and recovery pages (settings.js, recover.js)

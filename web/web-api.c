@@ -70,7 +70,8 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 	"\"admin\":{\"type\":\"boolean\"},\"csrf\":{\"type\":\"string\"}}}"
 #define S_USER_ROW                                                                         \
 	"{\"type\":\"object\",\"properties\":{\"user\":{\"type\":\"string\"},"             \
-	"\"messages\":{\"type\":\"integer\"},\"bytes\":{\"type\":\"integer\"}}}"
+	"\"messages\":{\"type\":\"integer\"},\"bytes\":{\"type\":\"integer\"},"            \
+	"\"forwards\":{\"type\":\"boolean\"}}}"
 #define S_USERS "{\"type\":\"array\",\"items\":" S_USER_ROW "}"
 #define S_USER                                                                             \
 	"{\"type\":\"object\",\"properties\":{\"user\":{\"type\":\"string\"},"             \
@@ -94,7 +95,8 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 #define S_STR "{\"type\":\"string\"}"
 #define S_MAPPING_IN                                                                       \
 	"{\"type\":\"object\",\"required\":[\"address\",\"target\"],\"properties\":{"       \
-	"\"address\":" S_STR ",\"target\":" S_STR ",\"type\":" S_STR ",\"comment\":" S_STR "}}"
+	"\"address\":" S_STR ",\"target\":" S_STR ",\"type\":" S_STR ",\"collector\":" S_STR \
+	",\"comment\":" S_STR "}}"
 #define S_ALIAS_IN                                                                         \
 	"{\"type\":\"object\",\"required\":[\"address\"],\"properties\":{"                  \
 	"\"address\":" S_STR ",\"type\":" S_STR ",\"comment\":" S_STR "}}"
@@ -182,7 +184,8 @@ static const struct web_route routes[] = {
 	  "The node's status: version, uptime, counts, services, store and disk", NULL, S_STATUS,
 	  200, api_status },
 	{ HTTP_VERB_GET, "/api/users", WEB_ADMIN, "users",
-	  "Every account with its inbox count and size", NULL, S_USERS, 200, api_users },
+	  "Every account with its inbox count and size, and whether it forwards (Forward To in use, or "
+	  "assistants)", NULL, S_USERS, 200, api_users },
 	{ HTTP_VERB_POST, "/api/users", WEB_ADMIN, "users", "Add an account", S_USER_IN, NULL,
 	  201, web_api_user_add },
 	{ HTTP_VERB_GET, "/api/users/{name}", WEB_SELF_OR_ADMIN, "users",
@@ -227,12 +230,6 @@ static const struct web_route routes[] = {
 	  "use_forwarding, autoreply*, sending permissions): {\"KEY\": value}, null the default",
 	  "{\"type\":\"object\",\"minProperties\":1,\"maxProperties\":1}", NULL, 204,
 	  web_api_user_patch },
-	{ HTTP_VERB_GET, "/api/locks", WEB_ADMIN, "users",
-	  "The account locks after failed logins: user, address, failures, until when", NULL,
-	  "{\"type\":\"array\",\"items\":{\"type\":\"object\"}}", 200, web_api_locks },
-	{ HTTP_VERB_POST, "/api/users/{name}/unlock", WEB_ADMIN, "users",
-	  "Lift an account's locks for every address (404: it had none)", NULL, NULL, 204,
-	  web_api_user_unlock },
 	{ HTTP_VERB_GET, "/api/users/{name}/rules", WEB_SELF_OR_ADMIN, "rules",
 	  "An account's message rules (docs/operations.md; 404: none set)", NULL,
 	  "{\"type\":\"object\"}", 200, web_api_user_rules_get },
@@ -245,7 +242,9 @@ static const struct web_route routes[] = {
 	  "The mappings (?target=T: to one target)" PAGED "", NULL, S_ARRAY, 200,
 	  web_rest_mappings_route },
 	{ HTTP_VERB_POST, "/api/mappings", WEB_ADMIN, "mappings",
-	  "Map an address (a wildcard or bare name) to a target (type: always, ...)", S_MAPPING_IN, NULL, 201,
+	  "Map an address (a wildcard or bare name) to a target (type: always, pop3, smtp, from; "
+	  "collector: only mail a collector of that name brings; the same address and target: "
+	  "replaced)", S_MAPPING_IN, NULL, 201,
 	  web_rest_mapping_add_route },
 	{ HTTP_VERB_DELETE, "/api/mappings", WEB_ADMIN, "mappings",
 	  "Remove the mapping ?address=A&target=T", NULL, NULL, 204,
@@ -939,6 +938,7 @@ static void on_users(void *session, uint64_t arg, struct pb_msg *m)
 		cJSON_AddStringToObject(u, "user", list.users.v[i].user);
 		cJSON_AddNumberToObject(u, "messages", (double)list.users.v[i].messages);
 		cJSON_AddNumberToObject(u, "bytes", (double)list.users.v[i].bytes);
+		cJSON_AddBoolToObject(u, "forwards", list.users.v[i].forwards != 0);
 		cJSON_AddItemToArray(a, u);
 	}
 	directory_user_list_free(&list);

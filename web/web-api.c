@@ -364,7 +364,8 @@ static const struct web_route routes[] = {
 	  "Collect now and answer at the run's end", NULL, S_OBJ, 200,
 	  web_rest_collector_run_route },
 	{ HTTP_VERB_GET, "/api/queue", WEB_ADMIN, "queue",
-	  "The outbound queue, lowest id first (?limit=N (100, at most 1000)&after=ID)", NULL, S_QUEUE_PAGE, 200,
+	  "The outbound queue, lowest id first (?limit=N (100, at most 1000)&after=ID; each id a "
+	  "decimal string: 64 bits)", NULL, S_QUEUE_PAGE, 200,
 	  web_rest_queue_route },
 	{ HTTP_VERB_POST, "/api/queue/flush", WEB_ADMIN, "queue",
 	  "Make every entry that is not held due now", NULL, NULL, 204,

@@ -27,6 +27,7 @@ if not wd.available():
     print("SKIP: chromium or chromedriver is not installed")
     sys.exit(0)
 
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select  # noqa: E402
 
@@ -90,16 +91,35 @@ class AdminPages(wd.BrowserTestCase):
 
     def row(self, grid, first_cell):
         """The row of grid whose name cell reads first_cell, or None."""
-        for tr in self.driver.find_elements(By.CSS_SELECTOR, "#%s tbody tr" % grid):
-            cells = tr.find_elements(By.CSS_SELECTOR, "td.name")
-            if cells and cells[0].text == first_cell:
-                return tr
+        try:
+            for tr in self.driver.find_elements(By.CSS_SELECTOR, "#%s tbody tr" % grid):
+                cells = tr.find_elements(By.CSS_SELECTOR, "td.name")
+                if cells and cells[0].text == first_cell:
+                    return tr
+        except StaleElementReferenceException:  # the grid was drawn again meanwhile
+            pass
         return None
 
+    def row_text(self, grid, first_cell):
+        """The text of that row ("" when there is none, or the grid is being drawn again)."""
+        try:
+            row = self.row(grid, first_cell)
+            return row.text if row is not None else ""
+        except StaleElementReferenceException:
+            return ""
+
     def pick(self, grid, first_cell):
-        row = self.until(lambda: self.row(grid, first_cell), "%s in %s" % (first_cell, grid))
-        row.find_element(By.CSS_SELECTOR, ".pick").click()
-        return row
+        """Ticks that row's checkbox (again if the grid is drawn anew meanwhile)."""
+        def tick():
+            try:
+                row = self.row(grid, first_cell)
+                box = row.find_element(By.CSS_SELECTOR, ".pick") if row is not None else None
+                if box is not None and not box.is_selected():
+                    box.click()
+                return box is not None and box.is_selected()
+            except StaleElementReferenceException:
+                return False
+        self.until(tick, "%s picked in %s" % (first_cell, grid))
 
     def api(self):
         c = Client(self.d.ports["http"])
@@ -168,7 +188,7 @@ class AdminPages(wd.BrowserTestCase):
         targets.clear()
         targets.send_keys("carol")
         self.css("#map-save").click()
-        self.until(lambda: "carol" in (self.row("mappings-grid", "sales") or self.css("body")).text,
+        self.until(lambda: "carol" in self.row_text("mappings-grid", "sales"),
                    "the mapping now to carol")
         maps = self.api().request("GET", "/api/mappings")[1]
         self.assertEqual([m["target"] for m in maps if m["address"] == "sales"], ["carol"])
@@ -250,7 +270,7 @@ class AdminPages(wd.BrowserTestCase):
         self.pick("connections-grid", "dialup")
         self.css("#pause-connection").click()
         self.wait_text("#flash", "Paused: dialup")
-        self.until(lambda: "paused" in (self.row("connections-grid", "dialup") or self.css("body")).text,
+        self.until(lambda: "paused" in self.row_text("connections-grid", "dialup"),
                    "the connection paused")
         self.assertEqual(self.api().request("GET", "/api/connections/dialup")[1]["state"], "paused")
 
@@ -282,7 +302,8 @@ class AdminPages(wd.BrowserTestCase):
         self.send("away@" + self.domain, "to the queue")
         entries = pbtest.wait_until(lambda: admin.request("GET", "/api/queue")[1]["entries"],
                                     timeout=pbtest.DELIVERY_TIMEOUT, interval=0.2, what="a queue entry")
-        qid = str(entries[0]["id"])
+        qid = entries[0]["id"]
+        self.assertIsInstance(qid, str)  # 64 bits: not exact as a JSON number
 
         def held():
             return admin.request("GET", "/api/queue/" + qid)[1]["held"]
@@ -291,7 +312,7 @@ class AdminPages(wd.BrowserTestCase):
         self.pick("queue-grid", qid)
         self.css("#queue-hold").click()
         self.wait_text("#flash", "Held: " + qid)
-        self.until(lambda: "held" in (self.row("queue-grid", qid) or self.css("body")).text, "the entry held")
+        self.until(lambda: "held" in self.row_text("queue-grid", qid), "the entry held")
         self.assertTrue(held())
         wd.screenshot(self.driver, "5-held")
         self.pick("queue-grid", qid)

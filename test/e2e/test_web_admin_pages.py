@@ -8,7 +8,7 @@ back), "collect now" against a closed port reporting the failure, a connection m
 paused; an account locked by wrong passwords shown on Reports and unlocked there (it logs in
 again); a queue entry (mail to a mapping whose target is at an unreachable server) held,
 released and deleted from Reports; and the users grid drawn from GET /api/users alone (each
-account's forwarding state in the list, no request per account).
+account's forwarding and lock state in the list, no request per account).
 Screenshots: PB_BUILD_DIR/test-artifacts/test_web_admin_pages/."""
 import json
 import os
@@ -255,7 +255,7 @@ class AdminPages(wd.BrowserTestCase):
         self.assertNotIn("far-secret-9", out)
         self.pick("collectors-grid", "remote1")
         self.css("#collect-now").click()
-        self.wait_text("#flash", "Collected failed for remote1")  # nobody listens there
+        self.wait_text("#flash", "Collect now failed for remote1: cannot connect")  # nobody listens
         wd.screenshot(self.driver, "3-collector")
         self.wait("#collectors-grid[data-loaded]")
         self.css("#add-connection").click()
@@ -285,6 +285,8 @@ class AdminPages(wd.BrowserTestCase):
         pbtest.wait_until(lambda: any(lk["user"] == "carol" for lk in admin.request("GET", "/api/lockouts")[1]["locks"]),
                           timeout=60, interval=0.1, what="carol locked")
         self.assertEqual(c.login("carol", "carol-secret-1")[0].status, 401)  # locked
+        users = {u["user"]: u for u in admin.request("GET", "/api/users")[1]}
+        self.assertEqual((users["carol"]["locked"], users["bob"]["locked"]), (True, False))
         self.go("reports", "#locks-grid[data-loaded]")
         self.pick("locks-grid", "carol")
         wd.screenshot(self.driver, "4-locked")
@@ -336,10 +338,17 @@ class AdminPages(wd.BrowserTestCase):
         row = self.wait('#users-grid tbody tr[data-user="carol"]')
         self.assertEqual(len(row.find_elements(By.CSS_SELECTOR, ".arrow")), 1)
         self.assertEqual(self.css('#users-grid tbody tr[data-user="bob"]').find_elements(By.CSS_SELECTOR, ".arrow"), [])
+        # what one drawing of the grid asks for (Refresh draws it again)
+        self.driver.execute_script("performance.clearResourceTimings()")
+        self.css("#refresh").click()
+        wd.wait_until(self.driver, lambda d: d.execute_script(
+            "return performance.getEntriesByType('resource').some((e) => e.name.includes('/api/users'))")
+            and d.find_elements(By.CSS_SELECTOR, '#users-grid[data-loaded] tr[data-user="carol"] .arrow'),
+            UI_TIMEOUT, "the grid drawn again")
         fetched = self.driver.execute_script(
-            "return performance.getEntriesByType('resource').map((e) => e.name)"
-            ".filter((n) => n.includes('/api/users/'))")
-        self.assertEqual(fetched, [], "the grid asks for no account one by one")
+            "return performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname)"
+            ".filter((n) => n.startsWith('/api/') && !['/api/me', '/api/status'].includes(n))")
+        self.assertEqual(fetched, ["/api/users"], "the grid's one request (no account one by one)")
         # the second lock pair is gone: /api/lockouts is the one
         self.assertEqual(admin.request("GET", "/api/locks")[0].status, 404)
         self.assertEqual(admin.request("POST", "/api/users/bob/unlock")[0].status, 404)

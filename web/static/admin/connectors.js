@@ -110,7 +110,7 @@ async function collectors(el, redraw) {
       await api('POST', '/api/collectors', { name: v.name, settings: settingsOf(v) });
       flash('Collector ' + v.name + ' added.');
     }, redraw)],
-    ['collect-now', 'Collect now', () => eachPicked(table, 'Collected', collectNow, redraw, 'collectors')],
+    ['collect-now', 'Collect now', () => eachPicked(table, 'Collect now', collectNow, redraw, 'collectors')],
     ['delete-collector', 'Delete', () => {
       if (confirm('Delete the selected collectors?')) eachPicked(table, 'Deleted', (n) => api('DELETE', '/api/collectors/' + enc(n)), redraw, 'collectors');
     }],

@@ -1,7 +1,7 @@
 // users.js: the Users page — the grid (multi-select; a padlock for a locked account, an arrow
 // for one that forwards or has assistants; inbox messages and size), and its commands: add
 // (the wizard), bulk add from CSV, unlock, delete, open the editor (double-click or Edit).
-import { api, locks, unlock } from './api.js';
+import { api, unlock } from './api.js';
 import { bytes, clear, h } from './dom.js';
 import { eachPicked } from './grid.js';
 import { addUserWizard } from './wizard.js';
@@ -9,15 +9,11 @@ import { bulkAdd } from './bulk.js';
 
 const PAGE = 100;
 
-// The grid's rows: GET /api/users (with each account's forwarding state) and the locks.
+// The grid's rows: GET /api/users alone (each account's counts, forwarding and lock state).
 async function load(offset) {
-  const [users, all] = await Promise.all([api('GET', '/api/users'), locks()]);
-  const locked = new Map();
-  for (const l of all) locked.set(l.user.toLowerCase(), (locked.get(l.user.toLowerCase()) || []).concat(l.ip));
+  const users = await api('GET', '/api/users');
   users.sort((a, b) => a.user.localeCompare(b.user));
-  const shown = users.slice(offset, offset + PAGE);
-  for (const u of shown) u.locked = locked.get(u.user.toLowerCase()) || null;
-  return { total: users.length, rows: shown };
+  return { total: users.length, rows: users.slice(offset, offset + PAGE) };
 }
 
 function row(u) {
@@ -26,7 +22,7 @@ function row(u) {
     h('td', {}, h('input', { type: 'checkbox', class: 'pick', 'aria-label': 'select ' + u.user })),
     h('td', { class: 'marks' },
       u.locked && h('img', { class: 'padlock', src: '/admin/padlock.svg', width: 14, height: 16,
-        alt: 'locked', title: 'locked for ' + u.locked.join(', ') }),
+        alt: 'locked', title: 'locked after failed logins (Reports: from where)' }),
       u.forwards && h('span', { class: 'arrow', title: 'forwards or has assistants' }, '\u2192')),
     h('td', { class: 'name' }, h('a', { href: '#user/' + name }, u.user)),
     h('td', { class: 'num' }, u.messages),

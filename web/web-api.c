@@ -185,7 +185,8 @@ static const struct web_route routes[] = {
 	  200, api_status },
 	{ HTTP_VERB_GET, "/api/users", WEB_ADMIN, "users",
 	  "Every account with its inbox count and size, whether it forwards (Forward To in use, or "
-	  "assistants) and whether it is locked after failed logins (GET /api/lockouts: from where)", NULL, S_USERS, 200, api_users },
+	  "assistants) and whether it is locked after failed logins (GET /api/lockouts: from where)",
+	  NULL, S_USERS, 200, api_users },
 	{ HTTP_VERB_POST, "/api/users", WEB_ADMIN, "users", "Add an account", S_USER_IN, NULL,
 	  201, web_api_user_add },
 	{ HTTP_VERB_GET, "/api/users/{name}", WEB_SELF_OR_ADMIN, "users",

@@ -16,7 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-cJSON *web_locks_json(const struct pb_rec_lockout_lock_list *l)
+/* The account locks as a JSON array of {user, ip, failures, until_ms}. */
+static cJSON *locks_json(const struct pb_rec_lockout_lock_list *l)
 {
 	cJSON *a = cJSON_CreateArray();
 	for (uint32_t i = 0; i < l->n; i++) {
@@ -56,7 +57,7 @@ void web_rest_lockouts(struct web_session *ws, const struct http_request *q, str
 	int rc = lockout_client_list(t, &code, &locks, &blocks, &error);
 	if (!web_stub_failed(ws, rc, code, error)) {
 		cJSON *o = cJSON_CreateObject();
-		cJSON_AddItemToObject(o, "locks", web_locks_json(&locks));
+		cJSON_AddItemToObject(o, "locks", locks_json(&locks));
 		cJSON_AddItemToObject(o, "blocks", blocks_json(&blocks));
 		web_reply_json(ws, 200, o, NULL);
 	}
@@ -154,7 +155,7 @@ void web_rest_logins(struct web_session *ws, const struct http_request *q, struc
 	if (!web_stub_failed(ws, rc, code, error)) {
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddItemToObject(o, "logins", logins_json(&logins, limit));
-		cJSON_AddItemToObject(o, "locks", web_locks_json(&locks));
+		cJSON_AddItemToObject(o, "locks", locks_json(&locks));
 		web_reply_json(ws, 200, o, NULL);
 	}
 	pb_rec_lockout_lock_list_clear(&locks);

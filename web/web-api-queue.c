@@ -12,13 +12,19 @@
 #include "queue-client.h"
 #include "web-stub.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* An entry; its id is a decimal string: a 64-bit id is not exact as a JSON number (a double). */
 static cJSON *entry_json(const struct pb_rec_queue_entry *e, bool detail)
 {
 	cJSON *o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "id", (double)e->id);
+	char id[24];
+
+	snprintf(id, sizeof(id), "%" PRIu64, e->id);
+	cJSON_AddStringToObject(o, "id", id);
 	cJSON_AddStringToObject(o, "sender", e->sender);
 	cJSON_AddNumberToObject(o, "arrival_ms", (double)e->arrival_ms);
 	cJSON_AddNumberToObject(o, "next_ms", (double)e->next_ms);

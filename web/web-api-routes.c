@@ -30,6 +30,7 @@ static cJSON *maps_json(const struct pb_rec_route_map_list *maps)
 		cJSON_AddStringToObject(o, "address", maps->v[i].address);
 		cJSON_AddStringToObject(o, "target", maps->v[i].target);
 		cJSON_AddStringToObject(o, "type", maps->v[i].type);
+		cJSON_AddStringToObject(o, "collector", maps->v[i].collector);
 		cJSON_AddStringToObject(o, "comment", maps->v[i].comment);
 		cJSON_AddItemToArray(a, o);
 	}
@@ -62,6 +63,7 @@ static void map_set(struct web_session *ws, struct pb_sync *t, bool del, const c
 		    const char *target, const cJSON *in, int ok)
 {
 	const char *error, *type = web_body_str(in, "type"), *comment = web_body_str(in, "comment");
+	const char *collector = web_body_str(in, "collector");
 	uint32_t code = 0;
 
 	if (address == NULL || target == NULL || address[0] == '\0' || target[0] == '\0') {
@@ -70,7 +72,8 @@ static void map_set(struct web_session *ws, struct pb_sync *t, bool del, const c
 		return;
 	}
 	int rc = directory_client_map_set(t, del, address, target,
-					  del ? "" : (type != NULL ? type : "always"), NULL,
+					  del ? "" : (type != NULL ? type : "always"),
+					  del ? NULL : or_empty(collector),
 					  del ? NULL : or_empty(comment), &code, &error);
 	if (web_stub_failed(ws, rc, code, error))
 		return;

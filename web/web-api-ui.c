@@ -3,19 +3,17 @@
  * the settings schema with each key's help (GET /api/settings: the context help and the
  * settings search), one account setting at a time (PATCH /api/users/{name}: quota, forwarding,
  * autoresponder, sending permissions; the keys and their checks are the directory's, as for
- * `pillarbox user set`), the account locks (GET /api/locks: the users list's padlock) and
- * unlocking (POST /api/users/{name}/unlock: `pillarbox lockout unlock`), and an account's
- * message rules (GET/PUT /api/users/{name}/rules: `pillarbox rules get/set`).
+ * `pillarbox user set`) and an account's message rules (GET/PUT /api/users/{name}/rules:
+ * `pillarbox rules get/set`). The locks are the REST object's (GET /api/lockouts,
+ * DELETE /api/lockouts/{name}: web-api-lockout.c).
  * Each is one call through the owner's client stub, never the store.
  * OWNS: nothing. THREAD: the web hub's.
- * MESSAGES sent (through stubs): DIR_USER_SET_REQ, DIR_RULES_GET_REQ, DIR_RULES_SET_REQ,
- * LOCKOUT_LIST_REQ, LOCKOUT_UNLOCK_REQ.
+ * MESSAGES sent (through stubs): DIR_USER_SET_REQ, DIR_RULES_GET_REQ, DIR_RULES_SET_REQ.
  */
 #include "web-api.h"
 
 #include "directory-client-routes.h"
 #include "directory-client.h"
-#include "lockout-client.h"
 #include "pb-alloc.h"
 #include "pb-log.h"
 #include "pb-settings.h"
@@ -129,53 +127,6 @@ void web_api_user_patch(struct web_session *ws, const struct http_request *q)
 			PB_LOGQ(item->string), PB_LOGQ(ws->who.user));
 	free(text);
 	cJSON_Delete(in);
-}
-
-/* ---- locks ---- */
-
-static void on_locks(void *session, uint64_t arg, struct pb_msg *m)
-{
-	struct web_session *ws = session;
-	struct pb_rec_lockout_lock_list locks = { 0 };
-	struct pb_rec_lockout_block_list blocks = { 0 };
-	const char *error = "no answer in time";
-	uint32_t code = m != NULL ? lockout_client_list_reply(m, &locks, &blocks, &error)
-				  : PB_ERR_TEMP;
-
-	if (code == PB_OK)
-		web_reply_json(ws, 200, web_locks_json(&locks), NULL);
-	else
-		web_reply_error(ws, web_status_of(code, 200), error);
-	pb_rec_lockout_lock_list_clear(&locks);
-	pb_rec_lockout_block_list_clear(&blocks);
-}
-
-void web_api_locks(struct web_session *ws, const struct http_request *q)
-{
-	struct gw_pending call;
-	const char *error;
-	struct pb_sender tx = web_call_sender(ws, &call, on_locks);
-
-	if (lockout_client_list_send(&tx, &error) < 0)
-		web_reply_busy(ws);
-}
-
-static void on_unlocked(void *session, uint64_t arg, struct pb_msg *m)
-{
-	web_answer_status(session, m, lockout_client_unlock_reply, 204);
-}
-
-void web_api_user_unlock(struct web_session *ws, const struct http_request *q)
-{
-	struct gw_pending call;
-	const char *error;
-	struct pb_sender tx = web_call_sender(ws, &call, on_unlocked);
-
-	if (lockout_client_unlock_send(&tx, ws->arg, "", &error) < 0)
-		web_reply_busy(ws);
-	else
-		pb_info("web", "event=user_unlock user=%s by=%s", PB_LOGQ(ws->arg),
-			PB_LOGQ(ws->who.user));
 }
 
 /* ---- message rules ---- */

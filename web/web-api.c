@@ -13,8 +13,8 @@
  * OWNS: nothing beyond the session's request fields. THREAD: the web hub's.
  * The administration endpoints are in web-api-admin.c.
  * MESSAGES sent (through stubs): AUTH_USER_VERIFY_REQ and LOCKOUT_LOGIN_REQ (gw-login.c),
- * DIR_USER_SHOW_REQ, DIR_USER_LIST_REQ, SYS_STATUS_REQ, LOCKOUT_STATS_REQ; the h-rest group's
- * routes: web-rest.h.
+ * DIR_USER_SHOW_REQ, DIR_USER_LIST_REQ, LOCKOUT_LIST_REQ, SYS_STATUS_REQ, LOCKOUT_STATS_REQ;
+ * the h-rest group's routes: web-rest.h.
  */
 #include "web-api.h"
 #include "web-mail.h"
@@ -71,7 +71,8 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 	"\"admin\":{\"type\":\"boolean\"},\"csrf\":{\"type\":\"string\"}}}"
 #define S_USER_ROW                                                                         \
 	"{\"type\":\"object\",\"properties\":{\"user\":{\"type\":\"string\"},"             \
-	"\"messages\":{\"type\":\"integer\"},\"bytes\":{\"type\":\"integer\"}}}"
+	"\"messages\":{\"type\":\"integer\"},\"bytes\":{\"type\":\"integer\"},"            \
+	"\"forwards\":{\"type\":\"boolean\"},\"locked\":{\"type\":\"boolean\"}}}"
 #define S_USERS "{\"type\":\"array\",\"items\":" S_USER_ROW "}"
 #define S_USER                                                                             \
 	"{\"type\":\"object\",\"properties\":{\"user\":{\"type\":\"string\"},"             \
@@ -99,7 +100,8 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 #define S_STR "{\"type\":\"string\"}"
 #define S_MAPPING_IN                                                                       \
 	"{\"type\":\"object\",\"required\":[\"address\",\"target\"],\"properties\":{"       \
-	"\"address\":" S_STR ",\"target\":" S_STR ",\"type\":" S_STR ",\"comment\":" S_STR "}}"
+	"\"address\":" S_STR ",\"target\":" S_STR ",\"type\":" S_STR ",\"collector\":" S_STR \
+	",\"comment\":" S_STR "}}"
 #define S_ALIAS_IN                                                                         \
 	"{\"type\":\"object\",\"required\":[\"address\"],\"properties\":{"                  \
 	"\"address\":" S_STR ",\"type\":" S_STR ",\"comment\":" S_STR "}}"
@@ -204,7 +206,9 @@ static const struct web_route routes[] = {
 	  "The node's status: version, uptime, counts, services, store and disk", NULL, S_STATUS,
 	  200, api_status },
 	{ HTTP_VERB_GET, "/api/users", WEB_ADMIN, "users",
-	  "Every account with its inbox count and size", NULL, S_USERS, 200, api_users },
+	  "Every account with its inbox count and size, whether it forwards (Forward To in use, or "
+	  "assistants) and whether it is locked after failed logins (GET /api/lockouts: from where)",
+	  NULL, S_USERS, 200, api_users },
 	{ HTTP_VERB_POST, "/api/users", WEB_ADMIN, "users", "Add an account", S_USER_IN, NULL,
 	  201, web_api_user_add },
 	{ HTTP_VERB_GET, "/api/users/{name}", WEB_SELF_OR_ADMIN, "users",
@@ -249,12 +253,6 @@ static const struct web_route routes[] = {
 	  "use_forwarding, autoreply*, sending permissions): {\"KEY\": value}, null the default",
 	  "{\"type\":\"object\",\"minProperties\":1,\"maxProperties\":1}", NULL, 204,
 	  web_api_user_patch },
-	{ HTTP_VERB_GET, "/api/locks", WEB_ADMIN, "users",
-	  "The account locks after failed logins: user, address, failures, until when", NULL,
-	  "{\"type\":\"array\",\"items\":{\"type\":\"object\"}}", 200, web_api_locks },
-	{ HTTP_VERB_POST, "/api/users/{name}/unlock", WEB_ADMIN, "users",
-	  "Lift an account's locks for every address (404: it had none)", NULL, NULL, 204,
-	  web_api_user_unlock },
 	{ HTTP_VERB_GET, "/api/users/{name}/rules", WEB_SELF_OR_ADMIN, "rules",
 	  "An account's message rules (docs/operations.md; 404: none set)", NULL,
 	  "{\"type\":\"object\"}", 200, web_api_user_rules_get },
@@ -267,7 +265,9 @@ static const struct web_route routes[] = {
 	  "The mappings (?target=T: to one target)" PAGED "", NULL, S_ARRAY, 200,
 	  web_rest_mappings_route },
 	{ HTTP_VERB_POST, "/api/mappings", WEB_ADMIN, "mappings",
-	  "Map an address (a wildcard or bare name) to a target (type: always, ...)", S_MAPPING_IN, NULL, 201,
+	  "Map an address (a wildcard or bare name) to a target (type: always, pop3, smtp, from; "
+	  "collector: only mail a collector of that name brings; the same address and target: "
+	  "replaced)", S_MAPPING_IN, NULL, 201,
 	  web_rest_mapping_add_route },
 	{ HTTP_VERB_DELETE, "/api/mappings", WEB_ADMIN, "mappings",
 	  "Remove the mapping ?address=A&target=T", NULL, NULL, 204,
@@ -387,7 +387,8 @@ static const struct web_route routes[] = {
 	  "Collect now and answer at the run's end", NULL, S_OBJ, 200,
 	  web_rest_collector_run_route },
 	{ HTTP_VERB_GET, "/api/queue", WEB_ADMIN, "queue",
-	  "The outbound queue, lowest id first (?limit=N (100, at most 1000)&after=ID)", NULL, S_QUEUE_PAGE, 200,
+	  "The outbound queue, lowest id first (?limit=N (100, at most 1000)&after=ID; each id a "
+	  "decimal string: 64 bits)", NULL, S_QUEUE_PAGE, 200,
 	  web_rest_queue_route },
 	{ HTTP_VERB_POST, "/api/queue/flush", WEB_ADMIN, "queue",
 	  "Make every entry that is not held due now", NULL, NULL, 204,
@@ -965,37 +966,55 @@ static void api_metrics(struct web_session *ws, const struct http_request *q)
 
 /* ---- users ---- */
 
-static void on_users(void *session, uint64_t arg, struct pb_msg *m)
+/* Whether user has a lock from any address. */
+static bool is_locked(const struct pb_rec_lockout_lock_list *locks, const char *user)
 {
-	struct web_session *ws = session;
-	struct directory_user_list list = { 0 };
-	const char *error;
+	for (uint32_t i = 0; i < locks->n; i++)
+		if (strcasecmp(locks->v[i].user, user) == 0)
+			return true;
+	return false;
+}
 
-	if (m == NULL || directory_client_user_list_reply(m, &list, &error) != PB_OK) {
-		directory_user_list_free(&list);
-		web_reply_busy(ws);
-		return;
-	}
+static cJSON *users_json(const struct directory_user_list *list,
+			 const struct pb_rec_lockout_lock_list *locks)
+{
 	cJSON *a = cJSON_CreateArray();
-	for (uint32_t i = 0; i < list.users.n; i++) {
+	for (uint32_t i = 0; i < list->users.n; i++) {
+		const struct pb_rec_dir_user_entry *e = &list->users.v[i];
 		cJSON *u = cJSON_CreateObject();
-		cJSON_AddStringToObject(u, "user", list.users.v[i].user);
-		cJSON_AddNumberToObject(u, "messages", (double)list.users.v[i].messages);
-		cJSON_AddNumberToObject(u, "bytes", (double)list.users.v[i].bytes);
+		cJSON_AddStringToObject(u, "user", e->user);
+		cJSON_AddNumberToObject(u, "messages", (double)e->messages);
+		cJSON_AddNumberToObject(u, "bytes", (double)e->bytes);
+		cJSON_AddBoolToObject(u, "forwards", e->forwards != 0);
+		cJSON_AddBoolToObject(u, "locked", is_locked(locks, e->user));
 		cJSON_AddItemToArray(a, u);
 	}
+	return a;
+}
+
+/* The accounts (the directory), then the locks (the lockout guard): the grid's one request. */
+static void users_run(struct web_session *ws, const struct http_request *q, struct pb_sync *t)
+{
+	struct directory_user_list list = { 0 };
+	struct pb_rec_lockout_lock_list locks = { 0 };
+	struct pb_rec_lockout_block_list blocks = { 0 };
+	const char *error;
+	uint32_t code = 0;
+
+	int rc = directory_client_user_list(t, "", &code, &list, &error);
+	if (!web_stub_failed(ws, rc, code, error)) {
+		rc = lockout_client_list(t, &code, &locks, &blocks, &error);
+		if (!web_stub_failed(ws, rc, code, error))
+			web_reply_json(ws, 200, users_json(&list, &locks), NULL);
+	}
 	directory_user_list_free(&list);
-	web_reply_json(ws, 200, a, NULL);
+	pb_rec_lockout_lock_list_clear(&locks);
+	pb_rec_lockout_block_list_clear(&blocks);
 }
 
 static void api_users(struct web_session *ws, const struct http_request *q)
 {
-	struct gw_pending call;
-	const char *error;
-	struct pb_sender tx = web_call_sender(ws, &call, on_users);
-
-	if (directory_client_user_list_send(&tx, "", &error) < 0)
-		web_reply_busy(ws);
+	web_stub_run(ws, q, users_run);
 }
 
 static void on_user(void *session, uint64_t arg, struct pb_msg *m)

@@ -9,12 +9,6 @@
 
 #include "web-session.h"
 
-/* The account locks as a JSON array of {user, ip, failures, until_ms} (the lockout guard's
- * LOCKOUT_LIST_REP): GET /api/locks and GET /api/lockouts show the same (web-api-lockout.c). */
-struct pb_rec_lockout_lock_list;
-struct cJSON;
-struct cJSON *web_locks_json(const struct pb_rec_lockout_lock_list *l);
-
 /* The HTTP status of an actor's answer code (PB_OK → ok). */
 int web_status_of(uint32_t code, int ok);
 /* The string member `name` of a JSON body, or NULL (also when the body is not JSON). */
@@ -71,8 +65,6 @@ void web_api_setting_rollback(struct web_session *ws, const struct http_request 
 /* The admin UI's endpoints (web-api-ui.c). */
 void web_api_settings_schema(struct web_session *ws, const struct http_request *q);
 void web_api_user_patch(struct web_session *ws, const struct http_request *q);
-void web_api_locks(struct web_session *ws, const struct http_request *q);
-void web_api_user_unlock(struct web_session *ws, const struct http_request *q);
 void web_api_user_rules_get(struct web_session *ws, const struct http_request *q);
 void web_api_user_rules_put(struct web_session *ws, const struct http_request *q);
 

@@ -77,7 +77,13 @@ static int list_one(const struct pb_user_rec *u, void *arg)
 
 	if (c->pattern[0] != '\0' && fnmatch(c->pattern, u->name, FNM_CASEFOLD) != 0)
 		return 0;
-	pb_rec_dir_user_entry_push(&c->rep->users)->user = xstrdup(u->name);
+	struct pb_rec_dir_user_entry *e = pb_rec_dir_user_entry_push(&c->rep->users);
+	struct router_user ru;
+
+	router_user_load(u->settings_json, u->id, u->name, &ru);
+	e->user = xstrdup(u->name);
+	e->forwards = (ru.use_forwarding && ru.forward_to[0] != '\0') || ru.assistants[0] != '\0';
+	router_user_clear(&ru);
 	pb_u64v_push(c->ids, u->id);
 	return 0;
 }

@@ -4,10 +4,10 @@ password refused with the guide's "Invalid Logon"), the users grid and the live 
 the add-user wizard (the account, its quota and forwarding exist after Finish, the grid's arrow
 shows), the Autoresponder tab (a refused value shown with the reason), bulk add of 3 users from a
 CSV with the preview and per-row results (a bad row is shown and not sent), a lock after failed
-logins shown as a padlock and lifted from the user editor, a message rule made in the editor
+logins shown as a padlock (GET /api/lockouts) and lifted from the user editor, a message rule made in the editor
 acting on mail sent with smtplib (the message is in the rule's folder over IMAP, another one in
 the INBOX), a setting changed from the schema-built Settings page (search, context help) then
-compared and rolled back from the history, the toolbar pages without endpoints, and no
+compared and rolled back from the history, the Services page (endpoints shown as found), and no
 Content-Security-Policy violation in the console (while an inline script injected on purpose is
 reported). Screenshots: PB_BUILD_DIR/test-artifacts/test_web_admin_ui/."""
 import imaplib
@@ -195,7 +195,8 @@ class AdminUi(wd.BrowserTestCase):
         for _ in range(3):  # security.lock_after_failures
             self.assertEqual(c.login("dave", "wrong-password")[0].status, 401)
         admin = self.api()
-        pbtest.wait_until(lambda: any(lk["user"] == "dave" for lk in admin.request("GET", "/api/locks")[1]),
+        pbtest.wait_until(lambda: any(lk["user"] == "dave"
+                                      for lk in admin.request("GET", "/api/lockouts")[1]["locks"]),
                           timeout=60, interval=0.1, what="dave locked")
         self.css("#refresh").click()
         self.wait('#users-grid tbody tr[data-user="dave"] .padlock')
@@ -302,12 +303,11 @@ class AdminUi(wd.BrowserTestCase):
         self.assertEqual(json.loads(self.cli_ok("setting", "show", "smtp"))["max_recipients"], 100)
 
     def test_7_pages_without_endpoints(self):
-        self.go("mappings", "section.object")
-        section = self.css('section.object[data-path="/api/mappings"]')
+        self.go("services", "section.object")
+        section = self.css('section.object[data-path="/api/bindings"]')
         self.until(lambda: section.find_elements(By.CSS_SELECTOR, ".missing, table, p"),
-                   "the mappings page says what exists or what is missing")
-        self.go("reports", 'section.object[data-path="/api/settings-history"] table')
-        wd.screenshot(self.driver, "7-reports")
+                   "the services page says what exists or what is missing")
+        wd.screenshot(self.driver, "7-services")
 
     def test_8_ui_endpoints_roles_and_errors(self):
         """The endpoints the UI added: who may call them, CSRF, and clear 4xx answers."""
@@ -337,14 +337,14 @@ class AdminUi(wd.BrowserTestCase):
         r, out = admin.request("PUT", "/api/users/bob/rules", {"rules": [{"bogus": 1}]})
         self.assertEqual(r.status, 400)
         self.assertIn("unknown key", out["error"])
-        r, _ = admin.request("POST", "/api/users/bob/unlock")
+        r, _ = admin.request("DELETE", "/api/lockouts/bob")
         self.assertEqual(r.status, 404)  # bob has no lock
         bob = Client(self.d.ports["http"])
         self.addCleanup(bob.close)
         self.assertEqual(bob.login("bob", "bob-secret-1")[0].status, 200)
-        for method, path, body in [("GET", "/api/settings", None), ("GET", "/api/locks", None),
+        for method, path, body in [("GET", "/api/settings", None), ("GET", "/api/lockouts", None),
                                    ("PATCH", "/api/users/bob", {"quota_mb": 1}),
-                                   ("POST", "/api/users/dave/unlock", None),
+                                   ("DELETE", "/api/lockouts/dave", None),
                                    ("GET", "/api/users/carol/rules", None)]:
             self.assertEqual(bob.request(method, path, body)[0].status, 403, path)
         r, rules = bob.request("GET", "/api/users/bob/rules")  # his own, as in webmail

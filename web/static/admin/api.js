@@ -58,3 +58,15 @@ export async function exists(path) {
     return !(e.status === 404 && e.message === 'no such endpoint');
   }
 }
+
+// The account locks after failed logins: [{user, ip, failures, until_ms}] (GET /api/lockouts,
+// which also lists the blocked addresses).
+export async function locks() {
+  return (await api('GET', '/api/lockouts')).locks;
+}
+
+// Lifts an account's locks (ip: for that address only; rejects 404 when it had none).
+export function unlock(user, ip) {
+  return api('DELETE', '/api/lockouts/' + encodeURIComponent(user) +
+    (ip ? '?ip=' + encodeURIComponent(ip) : ''));
+}

@@ -7,16 +7,20 @@ import { usersPage } from './users.js';
 import { userEditor } from './user-editor.js';
 import { settingsPage } from './settings.js';
 import { missingPage } from './missing.js';
+import { mappingsPage } from './mappings.js';
+import { listsPage } from './lists.js';
+import { connectorsPage } from './connectors.js';
+import { reportsPage } from './reports.js';
 
 const pages = {
   users: usersPage,
   user: userEditor,
   settings: settingsPage,
-  mappings: (el) => missingPage(el, 'mappings'),
-  lists: (el) => missingPage(el, 'lists'),
-  connectors: (el) => missingPage(el, 'connectors'),
+  mappings: mappingsPage,
+  lists: listsPage,
+  connectors: connectorsPage,
   services: (el) => missingPage(el, 'services'),
-  reports: (el) => missingPage(el, 'reports'),
+  reports: reportsPage,
 };
 
 const $ = (id) => document.getElementById(id);

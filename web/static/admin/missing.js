@@ -1,17 +1,11 @@
-// missing.js: the toolbar pages whose objects have no complete REST endpoint here yet. Each
+// missing.js: the toolbar pages without their own module yet (Services). Each
 // asks the server which of its endpoints exist and shows what they return, and says what is
 // missing (the CLI command that does it meanwhile).
 import { api, exists } from './api.js';
 import { h } from './dom.js';
 
 const objects = {
-  mappings: { title: 'Mappings', paths: ['/api/mappings'], cli: 'pillarbox mapping add|del|list' },
-  lists: { title: 'Lists', paths: ['/api/lists'], cli: 'pillarbox list add|addmember|show' },
-  connectors: { title: 'Mail Connectors', paths: ['/api/collectors', '/api/queue'],
-    cli: 'pillarbox collector ... and pillarbox queue list' },
-  services: { title: 'Services', paths: ['/api/status'], cli: 'pillarbox status' },
-  reports: { title: 'Reports', paths: ['/api/logs', '/api/settings-history'],
-    cli: 'pillarbox logs and pillarbox setting history' },
+  services: { title: 'Services', paths: ['/api/bindings', '/api/certificates'], cli: 'pillarbox status' },
 };
 
 function preview(data) {

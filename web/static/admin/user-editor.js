@@ -1,7 +1,7 @@
 // user-editor.js: one account (#user/NAME) in the guide's tabs — General (counts, the lock
 // and unlocking it), Passwords, Routing, Autoresponder, Quotas, Message Rules, Aliases,
 // Permissions. Settings tabs go through fields.js (PATCH one key at a time).
-import { api, exists } from './api.js';
+import { api, exists, locks, unlock } from './api.js';
 import { bytes, clear, flash, h, tabs, when } from './dom.js';
 import { settingsForm } from './fields.js';
 import { rulesTab } from './rules.js';
@@ -41,8 +41,8 @@ function withDefaults(s) {
   return { allow_bcc: true, internet_mail: true, ...s };
 }
 
-function general(panel, u, locks, reload) {
-  const mine = locks.filter((l) => l.user.toLowerCase() === u.user.toLowerCase());
+function general(panel, u, all, reload) {
+  const mine = all.filter((l) => l.user.toLowerCase() === u.user.toLowerCase());
   const box = h('input', { id: 'locked', type: 'checkbox', checked: mine.length > 0, disabled: mine.length === 0 });
   panel.append(h('dl', { class: 'summary' },
     h('dt', {}, 'User'), h('dd', {}, u.user), h('dt', {}, 'Id'), h('dd', {}, u.id),
@@ -53,7 +53,7 @@ function general(panel, u, locks, reload) {
       ': uncheck and Submit to unlock' : 'Locks come from failed logins (Settings: security).')),
   h('button', { type: 'button', class: 'submit', onclick: async () => {
     if (mine.length && !box.checked) {
-      await api('POST', '/api/users/' + encodeURIComponent(u.user) + '/unlock');
+      await unlock(u.user);
       flash('Unlocked ' + u.user + '.');
       reload();
     }
@@ -91,13 +91,13 @@ async function aliases(panel, u) {
 
 export async function userEditor(el, name) {
   const reload = () => userEditor(clear(el), name);
-  const [u, locks] = await Promise.all([api('GET', '/api/users/' + encodeURIComponent(name)),
-    api('GET', '/api/locks')]);
+  const [u, all] = await Promise.all([api('GET', '/api/users/' + encodeURIComponent(name)),
+    locks()]);
   const s = withDefaults(u.settings || {});
   const form = (fields) => (p) => p.append(settingsForm(u.user, fields, s));
   el.append(h('h2', {}, 'Edit User – ' + u.user), h('p', {}, h('a', { href: '#users' }, '← Users')),
     tabs([
-      { id: 'general', label: 'General', render: (p) => general(p, u, locks, reload) },
+      { id: 'general', label: 'General', render: (p) => general(p, u, all, reload) },
       { id: 'passwords', label: 'Passwords', render: (p) => passwords(p, u) },
       { id: 'routing', label: 'Routing', render: form(ROUTING) },
       { id: 'autoresponder', label: 'Autoresponder', render: form(AUTOREPLY) },

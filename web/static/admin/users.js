@@ -1,60 +1,32 @@
 // users.js: the Users page — the grid (multi-select; a padlock for a locked account, an arrow
 // for one that forwards or has assistants; inbox messages and size), and its commands: add
 // (the wizard), bulk add from CSV, unlock, delete, open the editor (double-click or Edit).
-import { api } from './api.js';
-import { bytes, clear, flash, h } from './dom.js';
+import { api, unlock } from './api.js';
+import { bytes, clear, h } from './dom.js';
+import { eachPicked } from './grid.js';
 import { addUserWizard } from './wizard.js';
 import { bulkAdd } from './bulk.js';
 
 const PAGE = 100;
 
-function forwards(s) {
-  return (s.use_forwarding && s.forward_to) || !!s.assistants;
-}
-
-// The grid's rows: GET /api/users, the locks, and each shown account's settings.
+// The grid's rows: GET /api/users alone (each account's counts, forwarding and lock state).
 async function load(offset) {
-  const [users, locks] = await Promise.all([api('GET', '/api/users'), api('GET', '/api/locks')]);
-  const locked = new Map();
-  for (const l of locks) locked.set(l.user.toLowerCase(), (locked.get(l.user.toLowerCase()) || []).concat(l.ip));
+  const users = await api('GET', '/api/users');
   users.sort((a, b) => a.user.localeCompare(b.user));
-  const shown = users.slice(offset, offset + PAGE);
-  const details = await Promise.all(shown.map((u) =>
-    api('GET', '/api/users/' + encodeURIComponent(u.user)).catch(() => ({ settings: {} }))));
-  shown.forEach((u, i) => {
-    u.locked = locked.get(u.user.toLowerCase()) || null;
-    u.forwards = forwards(details[i].settings || {});
-  });
-  return { total: users.length, rows: shown };
+  return { total: users.length, rows: users.slice(offset, offset + PAGE) };
 }
 
 function row(u) {
   const name = encodeURIComponent(u.user);
-  return h('tr', { dataset: { user: u.user }, ondblclick: () => { location.hash = 'user/' + name; } },
+  return h('tr', { dataset: { user: u.user, key: u.user }, ondblclick: () => { location.hash = 'user/' + name; } },
     h('td', {}, h('input', { type: 'checkbox', class: 'pick', 'aria-label': 'select ' + u.user })),
     h('td', { class: 'marks' },
       u.locked && h('img', { class: 'padlock', src: '/admin/padlock.svg', width: 14, height: 16,
-        alt: 'locked', title: 'locked for ' + u.locked.join(', ') }),
+        alt: 'locked', title: 'locked after failed logins (Reports: from where)' }),
       u.forwards && h('span', { class: 'arrow', title: 'forwards or has assistants' }, '\u2192')),
     h('td', { class: 'name' }, h('a', { href: '#user/' + name }, u.user)),
     h('td', { class: 'num' }, u.messages),
     h('td', { class: 'num' }, bytes(u.bytes)));
-}
-
-function picked(table) {
-  return [...table.querySelectorAll('tbody tr')]
-    .filter((tr) => tr.querySelector('.pick').checked).map((tr) => tr.dataset.user);
-}
-
-// Runs fn on each picked account in turn; reports the failures.
-async function eachPicked(table, verb, fn, redraw) {
-  const names = picked(table);
-  if (names.length === 0) return flash('Select one or more users first.', true);
-  const failed = [];
-  for (const n of names) await fn(n).catch((e) => failed.push(n + ': ' + e.message));
-  flash(failed.length ? verb + ' failed for ' + failed.join('; ') : verb + ': ' + names.join(', '),
-    failed.length > 0);
-  redraw();
 }
 
 export async function usersPage(el, offsetText) {
@@ -70,10 +42,10 @@ export async function usersPage(el, offsetText) {
     h('button', { id: 'add-user', type: 'button', onclick: () => addUserWizard(el, redraw) }, 'Add user'),
     h('button', { id: 'bulk-add', type: 'button', onclick: () => bulkAdd(el, redraw) }, 'Bulk add from CSV'),
     h('button', { id: 'unlock', type: 'button', onclick: () => eachPicked(table, 'Unlocked',
-      (n) => api('POST', '/api/users/' + encodeURIComponent(n) + '/unlock'), redraw) }, 'Unlock'),
+      (n) => unlock(n), redraw, 'users') }, 'Unlock'),
     h('button', { id: 'delete', type: 'button', onclick: () => {
       if (confirm('Delete the selected accounts?')) eachPicked(table, 'Deleted',
-        (n) => api('DELETE', '/api/users/' + encodeURIComponent(n)), redraw);
+        (n) => api('DELETE', '/api/users/' + encodeURIComponent(n)), redraw, 'users');
     } }, 'Delete'),
     h('button', { id: 'refresh', type: 'button', onclick: redraw }, 'Refresh'));
   el.append(h('h2', {}, 'Users'), bar, table);

@@ -1,10 +1,10 @@
-// wizard.js: the add-user wizard (guide 2.1) — name, password, mailbox options, then a
-// summary; Finish adds the account (POST /api/users) and sets the options (PATCH, one key
-// each). Back keeps what was typed.
+// wizard.js: the wizards' engine (runWizard: steps, Back keeps what was typed, Finish) and the
+// add-user wizard (guide 2.1) — name, password, mailbox options, then a summary; Finish adds
+// the account (POST /api/users) and sets the options (PATCH, one key each).
 import { api } from './api.js';
 import { clear, flash, h } from './dom.js';
 
-function field(label, attrs) {
+export function field(label, attrs) {
   return h('label', {}, label, ' ', h('input', attrs));
 }
 
@@ -56,8 +56,17 @@ async function finish(v) {
 }
 
 export function addUserWizard(page, done) {
+  runWizard(page, 'Add user', steps, async (v) => {
+    await finish(v);
+    flash('User ' + v.user + ' added.');
+  }, done);
+}
+
+// A wizard in page (section#wizard): steps [{title, draw(v) → nodes, read(v, form) → problem
+// text or ''}], then finish(v) (may throw: its message is shown and the wizard stays), done().
+export function runWizard(page, label, steps, finish, done) {
   const v = {};
-  const box = h('section', { id: 'wizard', class: 'wizard', role: 'dialog', 'aria-label': 'Add user' });
+  const box = h('section', { id: 'wizard', class: 'wizard', role: 'dialog', 'aria-label': label });
   const show = (i) => {
     const form = h('form', { class: 'wizard-step', dataset: { step: i + 1 } });
     const err = h('p', { class: 'error', role: 'alert' });
@@ -69,7 +78,6 @@ export function addUserWizard(page, done) {
       try {
         await finish(v);
         box.remove();
-        flash('User ' + v.user + ' added.');
         done();
       } catch (e) { err.textContent = e.message; }
     };
@@ -79,9 +87,9 @@ export function addUserWizard(page, done) {
       i > 0 && h('button', { type: 'button', class: 'back', onclick: () => { steps[i].read(v, form); show(i - 1); } }, 'Back'),
       h('button', { type: 'submit', class: 'next' }, i + 1 < steps.length ? 'Next' : 'Finish')));
     clear(box).append(form);
-    form.querySelector('input, button.next').focus();
+    form.querySelector('input, select, textarea, button.next').focus();
   };
-  page.querySelector('#wizard, #bulk')?.remove();
+  page.querySelector('#wizard, #bulk, .editor')?.remove();
   page.prepend(box);
   show(0);
 }

@@ -217,8 +217,9 @@ static const struct web_route routes[] = {
 	{ HTTP_VERB_DELETE, "/api/users/{name}", WEB_ADMIN, "users",
 	  "Delete an account (?force=1: also when its mailbox holds mail); its logins end", NULL,
 	  NULL, 204, web_api_user_del },
-	{ HTTP_VERB_PUT, "/api/users/{name}/password", WEB_SELF_OR_ADMIN, "users",
-	  "Set an account's password (the guide's password rules); its logins end", S_PASSWORD_IN,
+	{ HTTP_VERB_PUT, "/api/users/{name}/password", WEB_ADMIN, "users",
+	  "Set an account's password (the guide's password rules); its logins end. An account "
+	  "changes its own with POST /api/mail/password, which asks for the current one", S_PASSWORD_IN,
 	  NULL, 204, web_api_user_password },
 	{ HTTP_VERB_GET, "/api/domains", WEB_ADMIN, "domains", "The local domains", NULL, S_DOMAINS,
 	  200, web_api_domains },

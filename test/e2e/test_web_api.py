@@ -216,14 +216,17 @@ class Admin(ApiBase):
         self.assertEqual(dave.request("GET", "/api/me")[0].status, 401)
         self.assertEqual(dave.login("dave", "dave-secret-1")[0].status, 401)
         self.assertEqual(dave.login("dave", "dave-secret-2")[0].status, 200)
-        # an account may set its own
+        # an account sets its own only with its current password (POST /api/mail/password):
+        # a stolen session cannot take the account over here
         r, _ = dave.request("PUT", "/api/users/dave/password", {"password": "dave-secret-3"})
-        self.assertEqual(r.status, 204)
-        r, _ = dave.request("PUT", "/api/users/bob/password", {"password": "bob-secret-9"})
-        self.assertEqual(r.status, 401)  # its login ended with its password
-        self.assertEqual(dave.login("dave", "dave-secret-3")[0].status, 200)
+        self.assertEqual(r.status, 403)
         r, _ = dave.request("PUT", "/api/users/bob/password", {"password": "bob-secret-9"})
         self.assertEqual(r.status, 403)
+        r, _ = dave.request("POST", "/api/mail/password",
+                            {"current": "dave-secret-2", "password": "dave-secret-3"})
+        self.assertEqual(r.status, 204)
+        self.assertEqual(dave.login("dave", "dave-secret-2")[0].status, 401)
+        self.assertEqual(dave.login("dave", "dave-secret-3")[0].status, 200)
         r, _ = c.request("DELETE", "/api/users/dave")
         self.assertEqual(r.status, 204)
         self.assertEqual(c.request("GET", "/api/users/dave")[0].status, 404)

@@ -248,7 +248,12 @@ struct list_job {
 	struct mailbox_page_query pq;
 	char *cursor_key;           /* pq.after_key's */
 	struct mailbox_page page;   /* the owner's answer (its entries moved to list) */
+	uint32_t rounds;            /* answers "building" so far */
 };
+
+/* A page asks again at most this many times while the owner builds its sort index
+ * (MAILBOX_SORT_SLICE messages a time: 2,048,000 messages). */
+#define WEB_MAIL_BUILD_ROUNDS_MAX 1000
 
 static void list_job_free(void *p)
 {
@@ -376,6 +381,15 @@ static void on_paged(void *session, uint64_t arg, struct pb_msg *m)
 
 	if (code != PB_OK) {
 		web_mail_reply_failed(ws, code, error);
+		return;
+	}
+	if (j->page.building && ++j->rounds > WEB_MAIL_BUILD_ROUNDS_MAX) {
+		web_reply_error(ws, 503, "the folder's sort index is still being built");
+		return;
+	}
+	if (j->page.building) { /* the owner's sort index went a slice further: ask again */
+		mailbox_page_free(&j->page);
+		page_send(j);
 		return;
 	}
 	pb_rec_mbox_entry_list_move(&j->list.entries, &j->page.entries);

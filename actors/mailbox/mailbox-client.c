@@ -501,7 +501,7 @@ uint32_t mailbox_client_page_reply(struct pb_msg *rep, struct mailbox_page *page
 	if (code != PB_OK)
 		return code;
 	*page_r = (struct mailbox_page){ .messages = r->messages, .last_num = r->last_num,
-					 .more = r->more != 0 };
+					 .more = r->more != 0, .building = r->building != 0 };
 	pb_rec_mbox_entry_list_move(&page_r->entries, &r->entries);
 	page_r->last_key = r->last_key;
 	r->last_key = NULL;

@@ -371,14 +371,18 @@ struct mailbox_page_query {
 	uint32_t limit;
 };
 /* The answer: the folder's message count, the page's entries in order, the last entry's key
- * (last_num, last_key; the caller's cursor with its uid) and whether a message follows. */
+ * (last_num, last_key; the caller's cursor with its uid) and whether a message follows. Or
+ * building (no entries): the owner built the folder's sort index one slice
+ * (MAILBOX_SORT_SLICE messages) further, to keep its shard answering others: send the same
+ * query again. */
 struct mailbox_page {
 	uint64_t messages;
 	struct pb_rec_mbox_entry_list entries;
 	uint64_t last_num;
 	char *last_key;
-	bool more;
+	bool more, building;
 };
+#define MAILBOX_SORT_SLICE 2048
 void mailbox_page_free(struct mailbox_page *p);
 int mailbox_client_page(struct pb_sync *t, uint64_t user_id, const struct mailbox_page_query *q,
 			uint32_t *code_r, struct mailbox_page *page_r, const char **error_r);

@@ -30,6 +30,7 @@ struct page_out {
 	struct pb_msg_rec *recs;
 	size_t n, cap, want;
 	struct mailbox_sort_ent last; /* the key of recs[want - 2], the page's last */
+	bool building;		      /* the sort index is not complete yet: no page */
 };
 
 static void out_push(struct page_out *o, struct pb_msg_rec *rec)
@@ -146,45 +147,46 @@ static void ent_make(struct mailbox_shard *s, uint32_t sort, const struct pb_msg
 	pb_buf_deinit(&text);
 }
 
-/* Adds the folder's messages from x->uidnext on to x (inserted in order, or pushed and
- * sorted when x was empty), then x->uidnext = f's. 0 / -1. */
+/* Adds up to MAILBOX_SORT_SLICE of the folder's messages from x->uidnext on to x (pushed
+ * while x is being built, then sorted once the folder is read to its end; inserted in order
+ * once built). 1 x is complete (x->uidnext = f's), 0 more to read, -1 error. */
 static int index_fill(struct mailbox_shard *s, struct mailbox_sortidx *x,
 		      const struct pb_folder_rec *f, const char **error_r)
 {
-	bool fresh = x->n == 0;
-	char *head = xmalloc(MAILBOX_SORT_HEAD_MAX);
 	struct pb_msg_list_range r = { .uid_first = x->uidnext > 0 ? x->uidnext : 1,
-				       .max = MAILBOX_LIST_MAX };
-	int rc = 0;
+				       .max = MAILBOX_SORT_SLICE };
+	struct pb_msg_rec *recs;
+	size_t n;
+	uint32_t next;
 
-	for (uint32_t next = r.uid_first; rc == 0 && next != 0; r.uid_first = next) {
-		struct pb_msg_rec *recs;
-		size_t n;
-		rc = pb_store_msg_list_range(s->store, x->user_id, f->id, &r, &recs, &n, &next,
-					     error_r);
-		for (size_t i = 0; rc == 0 && i < n; i++) {
-			struct mailbox_sort_ent e;
-			ent_make(s, x->sort, &recs[i], head, &e);
-			if (fresh)
-				mailbox_sortidx_push(x, &e);
-			else
-				mailbox_sortidx_insert(x, &e);
-		}
-		if (rc == 0)
-			pb_msg_recs_free(recs, n);
+	if (pb_store_msg_list_range(s->store, x->user_id, f->id, &r, &recs, &n, &next,
+				    error_r) < 0)
+		return -1;
+	char *head = xmalloc(MAILBOX_SORT_HEAD_MAX);
+	for (size_t i = 0; i < n; i++) {
+		struct mailbox_sort_ent e;
+		ent_make(s, x->sort, &recs[i], head, &e);
+		if (x->built)
+			mailbox_sortidx_insert(x, &e);
+		else
+			mailbox_sortidx_push(x, &e);
 	}
 	free(head);
-	if (rc == 0 && fresh)
+	pb_msg_recs_free(recs, n);
+	x->uidnext = next != 0 ? next : f->uidnext;
+	if (next != 0)
+		return 0;
+	if (!x->built)
 		mailbox_sortidx_sort(x);
-	if (rc == 0)
-		x->uidnext = f->uidnext;
-	return rc;
+	x->built = true;
+	return 1;
 }
 
-/* The shard's index of f for sort, made or brought up to date; NULL on a store failure. */
+/* The shard's index of f for sort, made or brought up to date by one slice (*complete_r
+ * whether it is now); NULL on a store failure. */
 static struct mailbox_sortidx *index_get(struct mailbox_shard *s, uint64_t user_id,
 					 const struct pb_folder_rec *f, uint32_t sort,
-					 const char **error_r)
+					 bool *complete_r, const char **error_r)
 {
 	struct mailbox_sortidx *x = NULL;
 
@@ -207,21 +209,28 @@ static struct mailbox_sortidx *index_get(struct mailbox_shard *s, uint64_t user_
 					       .uidvalidity = f->uidvalidity };
 	}
 	x->used = ++s->sort_uses;
-	if (x->uidnext != f->uidnext && index_fill(s, x, f, error_r) < 0) {
+	int rc = x->uidnext != f->uidnext || !x->built ? index_fill(s, x, f, error_r) : 1;
+	if (rc < 0) {
 		mailbox_sortidx_deinit(x);
 		return NULL;
 	}
+	*complete_r = rc == 1;
 	return x;
 }
 
 static int page_by_index(struct mailbox_shard *s, const struct msg_mbox_page_req *q,
 			 const struct pb_folder_rec *f, struct page_out *o, const char **error_r)
 {
-	struct mailbox_sortidx *x = index_get(s, q->user_id, f, q->sort, error_r);
+	bool complete = false;
+	struct mailbox_sortidx *x = index_get(s, q->user_id, f, q->sort, &complete, error_r);
 	struct mailbox_sort_ent c = { .uid = q->after_uid, .num = q->after_num };
 
 	if (x == NULL)
 		return -1;
+	if (!complete) {
+		o->building = true;
+		return 0;
+	}
 	strncpy(c.key, q->after_key, MAILBOX_SORT_KEY_LEN - 1);
 	size_t pos = mailbox_sortidx_seek(x, q->has_cursor ? &c : NULL, q->desc);
 	while (o->n < o->want && (q->desc ? pos > 0 : pos < x->n)) {
@@ -254,6 +263,7 @@ static void page_reply(struct pb_actor *a, const struct pb_msg *m, const struct 
 	r->error = xstrdup("");
 	r->messages = f->messages;
 	r->more = o->n > limit;
+	r->building = o->building;
 	r->last_num = o->last.num;
 	r->last_key = xstrdup(o->last.key);
 	for (size_t i = 0; i < n; i++)

@@ -7,8 +7,9 @@
  * allocation per message), so a 100,000-message folder's index holds 5.6 MB; a shard keeps at
  * most MAILBOX_SORTIDX_MAX of them (least recently used out: 22 MB a shard at most for four
  * 100,000-message folders). Building one reads every message record of the folder, and for
- * FROM/SUBJECT the first MAILBOX_SORT_HEAD_MAX octets of each body (mailbox-page.c). The index
- * stays current without rebuilds: messages added since (uid >= its uidnext) are inserted in
+ * FROM/SUBJECT the first MAILBOX_SORT_HEAD_MAX octets of each body (mailbox-page.c), a slice
+ * of MAILBOX_SORT_SLICE messages per request so the shard goes on answering between slices
+ * (the caller asks again while the answer says building). The index stays current without rebuilds: messages added since (uid >= its uidnext) are inserted in
  * order on the next page; an expunged message is dropped when a page meets it (the page reads
  * each entry's record anyway, for its flags); a new uidvalidity rebuilds it.
  * OWNS: its entries. THREAD: one (the mailbox shard's).
@@ -33,6 +34,7 @@ struct mailbox_sortidx {
 	uint64_t user_id;
 	uint32_t folder_id, sort, uidvalidity;
 	uint32_t uidnext; /* every message below it is in v */
+	bool built;	  /* v is sorted (else being built: pushed, unsorted) */
 	uint64_t used;	  /* the shard's use counter when last used (LRU) */
 	struct mailbox_sort_ent *v;
 	size_t n, cap;

@@ -5,12 +5,15 @@ Subject and sizes (ties included, letter case differing, an RFC 2047 name, an ad
 name); every order's pages are checked against a sort of the same data here. Between pages a
 message is appended and one of a later page deleted: the pages still join into one strictly
 ordered run holding every message that was there throughout exactly once, the deleted one
-never. Then the 400s: bad sort, order, limit, cursor (garbage, another order's, with q)."""
+never. A folder of more than one slice of the owner's index build (2,100 messages, MULTIAPPEND)
+pages in From order. Then the 400s: bad sort, order, limit, cursor (garbage, another order's,
+with q)."""
 import email.header
 import email.utils
 import imaplib
 import os
 import re
+import socket
 import sys
 import unittest
 import urllib.parse
@@ -37,6 +40,14 @@ def key_of(text):
     b = text.lstrip(" \t\"'").encode()
     b = bytes(c | 0x20 if 65 <= c <= 90 else c for c in b)
     return b[:KEY_LEN]
+
+
+def tagged(f, tag):
+    """The tagged answer line of an IMAP command (untagged lines skipped)."""
+    while True:
+        line = f.readline()
+        if not line or line.startswith(tag + b" "):
+            return line
 
 
 def decoded(value):
@@ -145,6 +156,43 @@ class WebmailList(unittest.TestCase):
             self.assertEqual(keys, sorted(keys, reverse=order == "desc"), (sort, order))
             self.assertEqual(before - set(doomed) - set(uids), set(), (sort, order))
             self.assertNotIn(doomed[0], uids)
+
+    def test_index_built_in_slices(self):
+        """A folder of more than one slice (MAILBOX_SORT_SLICE, 2048) of the owner's index
+        build: the first page comes once the index is whole, and the pages are the order."""
+        n, folder = 2100, "Big"
+        self.imap.create(folder)
+        keys = {}
+        with socket.create_connection(("127.0.0.1", self.d.ports["imap"]), timeout=60) as s:
+            f = s.makefile("rb")
+            f.readline()
+            s.sendall(b"a LOGIN dora dora-secret-1\r\n")
+            self.assertTrue(tagged(f, b"a").startswith(b"a OK"))
+            for first in range(0, n, 32):
+                cmd = [b"b APPEND " + folder.encode()]
+                for i in range(first, min(first + 32, n)):
+                    sender = "Person %04d <p%d@example.org>" % ((i * 7919) % n, i)
+                    raw = ("From: %s\r\nSubject: big %d\r\n\r\nbody\r\n" % (sender, i)).encode()
+                    cmd.append(b" {%d+}\r\n" % len(raw) + raw)
+                s.sendall(b"".join(cmd) + b"\r\n")
+                line = tagged(f, b"b")
+                self.assertTrue(line.startswith(b"b OK"), line)
+                uids = re.search(rb"APPENDUID \d+ (\d+):(\d+)", line).groups()
+                for k, uid in enumerate(range(int(uids[0]), int(uids[1]) + 1)):
+                    keys[uid] = key_of("Person %04d" % (((first + k) * 7919) % n))
+        rows, cursor = [], None
+        while True:
+            q = {"sort": "from", "order": "desc", "limit": 200}
+            if cursor:
+                q["cursor"] = cursor
+            status, page = self.api.call("GET", folder_path(folder) + "/messages?" +
+                                         urllib.parse.urlencode(q))
+            self.assertEqual(status, 200, page)
+            rows += [m["uid"] for m in page["messages"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        self.assertEqual(rows, sorted(keys, key=lambda u: (keys[u], u), reverse=True))
 
     def test_bad_parameters(self):
         size_cursor = self.page("size", "asc", limit=1)["next_cursor"]

@@ -26,6 +26,7 @@
 #include "mime-decode.h"
 #include "mime-header.h"
 #include "pb-alloc.h"
+#include "pb-runtime.h"
 #include "reader-client.h"
 
 #include <stdlib.h>
@@ -248,12 +249,14 @@ struct list_job {
 	struct mailbox_page_query pq;
 	char *cursor_key;           /* pq.after_key's */
 	struct mailbox_page page;   /* the owner's answer (its entries moved to list) */
-	uint32_t rounds;            /* answers "building" so far */
+	uint64_t build_ms;          /* when the owner first answered "building" (monotonic) */
 };
 
-/* A page asks again at most this many times while the owner builds its sort index
- * (MAILBOX_SORT_SLICE messages a time: 2,048,000 messages). */
-#define WEB_MAIL_BUILD_ROUNDS_MAX 1000
+/* A page asks again for this long while the owner builds the folder's sort index
+ * (MAILBOX_SORT_SLICE messages an answer), then answers 503 WEB_MAIL_BUILDING: the index
+ * keeps what was built, so the client's next ask goes on from there (mail.js asks again). */
+#define WEB_MAIL_BUILD_WAIT_MS 10000
+#define WEB_MAIL_BUILDING "the folder's sort index is being built: ask again"
 
 static void list_job_free(void *p)
 {
@@ -383,8 +386,10 @@ static void on_paged(void *session, uint64_t arg, struct pb_msg *m)
 		web_mail_reply_failed(ws, code, error);
 		return;
 	}
-	if (j->page.building && ++j->rounds > WEB_MAIL_BUILD_ROUNDS_MAX) {
-		web_reply_error(ws, 503, "the folder's sort index is still being built");
+	if (j->page.building && j->build_ms == 0)
+		j->build_ms = pb_clock_monotonic_ms(NULL);
+	if (j->page.building && pb_clock_monotonic_ms(NULL) - j->build_ms > WEB_MAIL_BUILD_WAIT_MS) {
+		web_reply_error(ws, 503, WEB_MAIL_BUILDING);
 		return;
 	}
 	if (j->page.building) { /* the owner's sort index went a slice further: ask again */

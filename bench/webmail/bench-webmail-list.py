@@ -31,8 +31,13 @@ LIMIT = int(sys.argv[2]) if len(sys.argv) > 2 else 50
 
 
 def timed(api, q):
+    """Seconds to the page (asking again while the sort index is being built: 503)."""
     t0 = time.monotonic()
-    status, page = api.call("GET", folder_path("INBOX") + "/messages?" + urllib.parse.urlencode(q))
+    while True:
+        status, page = api.call("GET", folder_path("INBOX") + "/messages?" +
+                                urllib.parse.urlencode(q))
+        if status != 503 or "being built" not in page.get("error", ""):
+            break
     dt = time.monotonic() - t0
     if status != 200:
         raise SystemExit("%s: %s %s" % (q, status, page))

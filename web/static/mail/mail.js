@@ -126,6 +126,8 @@ async function loadMessages(step) {
     status("");
   } catch (e) {
     status(e.message);
+    // a large folder's first page by from/subject/size: the server builds its index meanwhile
+    if (/being built/.test(e.message)) setTimeout(() => loadMessages(step), 1000);
   }
 }
 

@@ -141,6 +141,7 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 #define S_MAIL_FLAGS "{\"type\":\"array\",\"items\":{\"type\":\"string\"}}"
 #define S_MAIL_PAGE                                                                        \
 	"{\"type\":\"object\",\"properties\":{\"total\":{\"type\":\"integer\"},"            \
+	"\"next_cursor\":{\"type\":[\"string\",\"null\"]},"                                  \
 	"\"messages\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{"  \
 	"\"uid\":{\"type\":\"integer\"},\"from\":{\"type\":\"string\"},"                    \
 	"\"subject\":{\"type\":\"string\"},\"date\":{\"type\":\"string\"},"                 \
@@ -447,10 +448,12 @@ static const struct web_route routes[] = {
 	  "Your folders with their message, unseen and byte counts", NULL, S_MAIL_FOLDERS, 200,
 	  web_mail_folders },
 	{ HTTP_VERB_GET, "/api/mail/folders/{folder}/messages", WEB_USER, "mail",
-	  "A page of a folder's messages (?limit=1..200&after=UID&sort=date|size|uid&order="
-	  "desc|asc&q=TEXT: a search of headers and body) and the number selected (total; not "
-	  "with sort=uid&order=asc and no q, which lists the page alone); a folder below another "
-	  "has its '/' percent-encoded twice",
+	  "A page of a folder's messages: ?limit=1..200&sort=date|arrival|from|subject|size&"
+	  "order=desc|asc&cursor=C (C: the next_cursor of the page before; null after the last "
+	  "page; total: the folder's messages; date and arrival are the order of delivery), or "
+	  "?q=TEXT (a search of headers and body; sort date|size|uid, after=UID the last uid "
+	  "shown; total: the number found); a folder below another has its '/' "
+	  "percent-encoded twice",
 	  NULL, S_MAIL_PAGE, 200, web_mail_list },
 	{ HTTP_VERB_GET, "/api/mail/folders/{folder}/messages/{uid}", WEB_USER, "mail",
 	  "One message: headers, its text and HTML (unsanitised: show it sandboxed), attachments",

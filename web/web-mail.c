@@ -1,18 +1,22 @@
 /*
- * web-mail.c: the webmail's folders, message list, flags, move and delete (web-mail.h), each
- * asked of the mailbox owner and the readers through their client stubs as IMAP asks them:
- * LIST/STATUS (MBOX_FOLDERS), the folder's listing (MBOX_LIST, paged), SEARCH text
- * (READER_SEARCH), the page's header fields (READER_SECTION HEADER.FIELDS, as SORT reads
- * them), STORE (MBOX_FLAGS), MOVE (MBOX_COPY), EXPUNGE (MBOX_EXPUNGE).
+ * web-mail.c: the webmail's folders and message list (web-mail.h), each asked of the mailbox
+ * owner and the readers through their client stubs as IMAP asks them: LIST/STATUS
+ * (MBOX_FOLDERS), a page in one order (MBOX_PAGE) or the folder's listing (MBOX_LIST, paged),
+ * SEARCH text (READER_SEARCH), the page's header fields (READER_SECTION HEADER.FIELDS, as SORT
+ * reads them).
  *
- * A page: sort=uid|date|size (date: the arrival time, as IMAP SORT ARRIVAL) and order=asc|
- * desc; after=U continues after message U of the previous page in that order. sort=uid
- * order=asc without q lists just the page (uid > after); other orders list the folder's
- * entries (no bodies are read) and sort them in memory, as IMAP SORT ARRIVAL/SIZE does.
+ * A page (no q, no after): sort=date|arrival|from|subject|size (date and arrival: uid order,
+ * the order of delivery; uid is a synonym), order=asc|desc, cursor=the next_cursor of the page
+ * before: the mailbox owner answers that page alone (MBOX_PAGE_REQ; its sort index for
+ * from/subject/size), the readers its header fields. With q (a search) or after=U (the
+ * earlier form: after message U in that order), the folder's entries are listed (no bodies
+ * read), searched by the readers and sorted here (date: the arrival time; size; uid), as IMAP
+ * SORT ARRIVAL/SIZE does.
  *
- * OWNS: struct list_job / struct change_job (the session's job). THREAD: the web hub's.
- * MESSAGES sent (through stubs): MBOX_FOLDERS_REQ, MBOX_LIST_REQ, MBOX_FLAGS_REQ,
- * MBOX_COPY_REQ, MBOX_EXPUNGE_REQ, MBOX_FOLDER_REQ, READER_SEARCH_REQ, READER_SECTION_REQ.
+ * Flags, move and delete are web-mail-change.c's.
+ * OWNS: struct list_job (the session's job). THREAD: the web hub's.
+ * MESSAGES sent (through stubs): MBOX_FOLDERS_REQ, MBOX_PAGE_REQ, MBOX_LIST_REQ,
+ * READER_SEARCH_REQ, READER_SECTION_REQ.
  */
 #include "web-mail.h"
 
@@ -22,11 +26,11 @@
 #include "mime-decode.h"
 #include "mime-header.h"
 #include "pb-alloc.h"
+#include "pb-runtime.h"
 #include "reader-client.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 /* The system flags (PB_MSG_* of store-mail.h, as mailbox-client.h lists them). */
 static const struct {
@@ -143,9 +147,8 @@ void web_mail_path_free(struct web_mail_path *p)
 	*p = (struct web_mail_path){ 0 };
 }
 
-/* Parses the request's path into *p, or answers 400 and returns -1. */
-static int path_or_400(struct web_session *ws, const struct http_request *q,
-		       struct web_mail_path *p)
+int web_mail_path_or_400(struct web_session *ws, const struct http_request *q,
+			 struct web_mail_path *p)
 {
 	const char *error;
 
@@ -156,8 +159,7 @@ static int path_or_400(struct web_session *ws, const struct http_request *q,
 	return 0;
 }
 
-/* Answers a failed or timed-out actor call. */
-static void reply_failed(struct web_session *ws, uint32_t code, const char *error)
+void web_mail_reply_failed(struct web_session *ws, uint32_t code, const char *error)
 {
 	if (code == PB_ERR_NOTFOUND)
 		web_reply_error(ws, 404, "no such folder or message");
@@ -177,6 +179,14 @@ static cJSON *flags_json(uint32_t flags)
 	return a;
 }
 
+uint32_t web_mail_flag_bit(const char *name)
+{
+	for (size_t i = 0; i < PB_N_ELEMENTS(flag_names); i++)
+		if (strcmp(name, flag_names[i].name) == 0)
+			return flag_names[i].bit;
+	return 0;
+}
+
 static void on_folders(void *session, uint64_t arg, struct pb_msg *m)
 {
 	static const char *const special[] = { "", "inbox", "sent", "drafts", "trash", "junk",
@@ -187,7 +197,7 @@ static void on_folders(void *session, uint64_t arg, struct pb_msg *m)
 	uint32_t code = m != NULL ? mailbox_client_folders_reply(m, &v, &error) : PB_ERR_TEMP;
 
 	if (code != PB_OK) {
-		reply_failed(ws, code, error);
+		web_mail_reply_failed(ws, code, error);
 		return;
 	}
 	cJSON *a = cJSON_CreateArray();
@@ -220,7 +230,7 @@ void web_mail_folders(struct web_session *ws, const struct http_request *q)
 
 /* ---- the message list ---- */
 
-enum sort_by { SORT_UID, SORT_DATE, SORT_SIZE };
+enum sort_by { SORT_UID, SORT_DATE, SORT_SIZE, SORT_NONE /* from/subject: pages only */ };
 
 struct list_job {
 	struct web_session *ws;
@@ -235,7 +245,18 @@ struct list_job {
 	size_t page_first, page_n;  /* the page: order[page_first..+page_n) */
 	size_t got;                 /* page entries whose header fields are known */
 	cJSON *rows;                /* the page's answer being built */
+	bool paged;                 /* a page of the owner's (MBOX_PAGE_REQ) */
+	struct mailbox_page_query pq;
+	char *cursor_key;           /* pq.after_key's */
+	struct mailbox_page page;   /* the owner's answer (its entries moved to list) */
+	uint64_t build_ms;          /* when the owner first answered "building" (monotonic) */
 };
+
+/* A page asks again for this long while the owner builds the folder's sort index
+ * (MAILBOX_SORT_SLICE messages an answer), then answers 503 WEB_MAIL_BUILDING: the index
+ * keeps what was built, so the client's next ask goes on from there (mail.js asks again). */
+#define WEB_MAIL_BUILD_WAIT_MS 10000
+#define WEB_MAIL_BUILDING "the folder's sort index is being built: ask again"
 
 static void list_job_free(void *p)
 {
@@ -246,12 +267,36 @@ static void list_job_free(void *p)
 	mailbox_list_free(&j->list);
 	free(j->order);
 	cJSON_Delete(j->rows);
+	free(j->cursor_key);
+	mailbox_page_free(&j->page);
 	free(j);
 }
 
 static void list_send(struct list_job *j);
 static void search_send(struct list_job *j);
 static void headers_send(struct list_job *j);
+
+/* Sets j's sorts from sort (NULL: date). 0 / -1 not a sort. */
+static int sort_param(struct list_job *j, const char *sort)
+{
+	static const struct {
+		const char *name;
+		enum sort_by by;
+		uint32_t page;
+	} sorts[] = {
+		{ "date", SORT_DATE, MAILBOX_SORT_ARRIVAL }, { "arrival", SORT_DATE, MAILBOX_SORT_ARRIVAL },
+		{ "uid", SORT_UID, MAILBOX_SORT_ARRIVAL },   { "size", SORT_SIZE, MAILBOX_SORT_SIZE },
+		{ "from", SORT_NONE, MAILBOX_SORT_FROM },    { "subject", SORT_NONE, MAILBOX_SORT_SUBJECT },
+	};
+
+	for (size_t i = 0; i < PB_N_ELEMENTS(sorts); i++)
+		if (strcmp(sort != NULL ? sort : "date", sorts[i].name) == 0) {
+			j->sort = sorts[i].by;
+			j->pq.sort = sorts[i].page;
+			return 0;
+		}
+	return -1;
+}
 
 /* Reads limit, after, sort, order and q into j; -1 with *error_r when one is bad. */
 static int list_params(struct list_job *j, const struct http_request *q, const char **error_r)
@@ -266,20 +311,17 @@ static int list_params(struct list_job *j, const struct http_request *q, const c
 		rc = -1, *error_r = "limit must be 1..200";
 	else if (after != NULL && j->after == 0)
 		rc = -1, *error_r = "after must be a uid";
-	else if (sort == NULL || strcmp(sort, "date") == 0)
-		j->sort = SORT_DATE;
-	else if (strcmp(sort, "uid") == 0)
-		j->sort = SORT_UID;
-	else if (strcmp(sort, "size") == 0)
-		j->sort = SORT_SIZE;
-	else
-		rc = -1, *error_r = "sort must be date, size or uid";
+	else if (sort_param(j, sort) < 0)
+		rc = -1, *error_r = "sort must be date, arrival, from, subject or size";
 	if (rc == 0 && order != NULL && strcmp(order, "asc") != 0 && strcmp(order, "desc") != 0)
 		rc = -1, *error_r = "order must be asc or desc";
 	j->desc = order == NULL || strcmp(order, "desc") == 0;
 	j->text = web_query_param(q, "q");
 	if (rc == 0 && j->text != NULL && strlen(j->text) > READER_SEARCH_VALUE_MAX)
 		rc = -1, *error_r = "q is too long";
+	j->paged = j->text == NULL && after == NULL;
+	if (rc == 0 && !j->paged && j->sort == SORT_NONE)
+		rc = -1, *error_r = "sort by from or subject pages with cursor, not with q or after";
 	free(limit);
 	free(after);
 	free(sort);
@@ -293,6 +335,25 @@ static bool list_direct(const struct list_job *j)
 	return j->sort == SORT_UID && !j->desc && j->text == NULL;
 }
 
+/* Reads the cursor into j->pq (a paged job). 0, or -1 with *error_r. */
+static int cursor_param(struct list_job *j, const struct http_request *q, const char **error_r)
+{
+	char *cursor = web_query_param(q, "cursor");
+	int rc = 0;
+
+	if (cursor != NULL && !j->paged)
+		rc = -1, *error_r = "cursor pages without q or after";
+	else if (cursor != NULL)
+		rc = web_mail_cursor_parse(cursor, j->pq.sort, &j->pq, &j->cursor_key, error_r);
+	free(cursor);
+	j->pq.folder = j->path.folder;
+	j->pq.desc = j->desc;
+	j->pq.limit = j->limit;
+	return rc;
+}
+
+static void page_send(struct list_job *j);
+
 void web_mail_list(struct web_session *ws, const struct http_request *q)
 {
 	struct list_job *j = xcalloc(1, sizeof(*j));
@@ -300,13 +361,79 @@ void web_mail_list(struct web_session *ws, const struct http_request *q)
 
 	j->ws = ws;
 	web_job_set(ws, j, list_job_free);
-	if (path_or_400(ws, q, &j->path) < 0)
+	if (web_mail_path_or_400(ws, q, &j->path) < 0)
 		return;
-	if (list_params(j, q, &error) < 0) {
+	if (list_params(j, q, &error) < 0 || cursor_param(j, q, &error) < 0) {
 		web_reply_error(ws, 400, error);
 		return;
 	}
-	list_send(j);
+	if (j->paged)
+		page_send(j);
+	else
+		list_send(j);
+}
+
+/* ---- a page of the owner's (MBOX_PAGE_REQ) ---- */
+
+static void on_paged(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct web_session *ws = session;
+	struct list_job *j = ws->job;
+	const char *error = "no answer in time";
+	uint32_t code = m != NULL ? mailbox_client_page_reply(m, &j->page, &error) : PB_ERR_TEMP;
+
+	if (code != PB_OK) {
+		web_mail_reply_failed(ws, code, error);
+		return;
+	}
+	if (j->page.building && j->build_ms == 0)
+		j->build_ms = pb_clock_monotonic_ms(NULL);
+	if (j->page.building && pb_clock_monotonic_ms(NULL) - j->build_ms > WEB_MAIL_BUILD_WAIT_MS) {
+		web_reply_error(ws, 503, WEB_MAIL_BUILDING);
+		return;
+	}
+	if (j->page.building) { /* the owner's sort index went a slice further: ask again */
+		mailbox_page_free(&j->page);
+		page_send(j);
+		return;
+	}
+	pb_rec_mbox_entry_list_move(&j->list.entries, &j->page.entries);
+	j->n_order = j->page_n = j->list.entries.n;
+	j->order = xmalloc((j->n_order + 1) * sizeof(*j->order));
+	for (size_t i = 0; i < j->n_order; i++)
+		j->order[i] = (uint32_t)i;
+	j->rows = cJSON_CreateArray();
+	headers_send(j);
+}
+
+static void page_send(struct list_job *j)
+{
+	struct gw_pending call;
+	const char *error;
+	struct pb_sender tx = web_call_sender(j->ws, &call, on_paged);
+
+	if (mailbox_client_page_send(&tx, j->ws->who.user_id, &j->pq, &error) < 0)
+		web_reply_busy(j->ws);
+}
+
+/* The answer's paging members: total, and next_cursor (null at the end). */
+static void page_members(const struct list_job *j, cJSON *o)
+{
+	if (!j->paged) {
+		if (!list_direct(j)) /* the direct page does not list the rest */
+			cJSON_AddNumberToObject(o, "total", (double)j->n_order);
+		return;
+	}
+	cJSON_AddNumberToObject(o, "total", (double)j->page.messages);
+	if (!j->page.more || j->list.entries.n == 0) {
+		cJSON_AddNullToObject(o, "next_cursor");
+		return;
+	}
+	const struct pb_rec_mbox_entry *last = &j->list.entries.v[j->list.entries.n - 1];
+	char *c = web_mail_cursor_make(j->pq.sort, last->uid, j->page.last_num,
+				       j->page.last_key != NULL ? j->page.last_key : "");
+	cJSON_AddStringToObject(o, "next_cursor", c);
+	free(c);
 }
 
 static void on_listed(void *session, uint64_t arg, struct pb_msg *m);
@@ -376,7 +503,7 @@ static void on_listed(void *session, uint64_t arg, struct pb_msg *m)
 	uint32_t code = m != NULL ? mailbox_client_list_reply(m, &j->list, &error) : PB_ERR_TEMP;
 
 	if (code != PB_OK) {
-		reply_failed(ws, code, error);
+		web_mail_reply_failed(ws, code, error);
 		return;
 	}
 	if (j->list.next_uid != 0 && !list_direct(j)) {
@@ -430,7 +557,7 @@ static void on_searched(void *session, uint64_t arg, struct pb_msg *m)
 	uint32_t code = m != NULL ? reader_client_search_reply(m, asked, hits, &n) : PB_ERR_TEMP;
 
 	if (code != PB_OK) {
-		reply_failed(ws, code, "the search failed");
+		web_mail_reply_failed(ws, code, "the search failed");
 		return;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -455,8 +582,7 @@ static void headers_send(struct list_job *j)
 
 	if (n == 0) {
 		cJSON *o = cJSON_CreateObject();
-		if (!list_direct(j)) /* the direct page does not list the rest */
-			cJSON_AddNumberToObject(o, "total", (double)j->n_order);
+		page_members(j, o);
 		cJSON_AddItemToObject(o, "messages", j->rows);
 		j->rows = NULL;
 		web_reply_json(j->ws, 200, o, NULL);
@@ -513,7 +639,7 @@ static void on_headers(void *session, uint64_t arg, struct pb_msg *m)
 	uint32_t code = m != NULL ? reader_client_section_reply(m, asked, got, &n) : PB_ERR_TEMP;
 
 	if (code != PB_OK) {
-		reply_failed(ws, code, "the readers did not answer");
+		web_mail_reply_failed(ws, code, "the readers did not answer");
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -523,224 +649,4 @@ static void on_headers(void *session, uint64_t arg, struct pb_msg *m)
 	}
 	j->got += n;
 	headers_send(j);
-}
-
-/* ---- flags, move, delete ---- */
-
-struct change_job {
-	struct web_session *ws;
-	struct web_mail_path path;
-	uint32_t add, remove; /* flags */
-	char *dest;           /* move / delete: the folder it goes to */
-	bool created;         /* dest was created once already */
-	bool deleting;        /* DELETE: answered 204 once moved */
-	uint64_t uid;
-};
-
-static void change_job_free(void *p)
-{
-	struct change_job *j = p;
-
-	web_mail_path_free(&j->path);
-	free(j->dest);
-	free(j);
-}
-
-/* A change job for the request's message, or NULL (answered 400). */
-static struct change_job *change_begin(struct web_session *ws, const struct http_request *q)
-{
-	struct change_job *j = xcalloc(1, sizeof(*j));
-
-	j->ws = ws;
-	web_job_set(ws, j, change_job_free);
-	if (path_or_400(ws, q, &j->path) < 0)
-		return NULL;
-	if (j->path.uid == 0) {
-		web_reply_error(ws, 400, "no message uid in the path");
-		return NULL;
-	}
-	j->uid = j->path.uid;
-	return j;
-}
-
-static void flags_send(struct change_job *j);
-
-static void on_flagged(void *session, uint64_t arg, struct pb_msg *m)
-{
-	struct web_session *ws = session;
-	struct change_job *j = ws->job;
-	uint64_t modseq;
-	const char *error = "no answer in time";
-	uint32_t code = m != NULL ? mailbox_client_flags_reply(m, &modseq, &error) : PB_ERR_TEMP;
-
-	if (code != PB_OK) {
-		reply_failed(ws, code, error);
-		return;
-	}
-	flags_send(j);
-}
-
-/* Sends what is left to add, then what is left to remove; answers 204 when done. */
-static void flags_send(struct change_job *j)
-{
-	struct gw_pending call;
-	const char *error;
-	uint32_t mode = j->add != 0 ? 1 /* PB_FLAGS_ADD */ : 2 /* PB_FLAGS_REMOVE */;
-	uint32_t flags = j->add != 0 ? j->add : j->remove;
-
-	if (flags == 0) {
-		web_reply_json(j->ws, 204, NULL, NULL);
-		return;
-	}
-	if (j->add != 0)
-		j->add = 0;
-	else
-		j->remove = 0;
-	struct pb_sender tx = web_call_sender(j->ws, &call, on_flagged);
-	if (mailbox_client_flags_send(&tx, j->ws->who.user_id, j->path.folder, &j->uid, 1, mode,
-				      flags, &error) < 0)
-		web_reply_busy(j->ws);
-}
-
-void web_mail_flags(struct web_session *ws, const struct http_request *q)
-{
-	struct change_job *j = change_begin(ws, q);
-	if (j == NULL)
-		return;
-	cJSON *in = cJSON_ParseWithLength(q->body.data, q->body.len);
-	bool bad = !cJSON_IsObject(in);
-	for (const cJSON *it = in != NULL ? in->child : NULL; it != NULL && !bad; it = it->next) {
-		size_t i = 0;
-		while (i < PB_N_ELEMENTS(flag_names) && strcmp(it->string, flag_names[i].name) != 0)
-			i++;
-		bad = i == PB_N_ELEMENTS(flag_names) || !cJSON_IsBool(it);
-		if (!bad && cJSON_IsTrue(it))
-			j->add |= flag_names[i].bit;
-		else if (!bad)
-			j->remove |= flag_names[i].bit;
-	}
-	cJSON_Delete(in);
-	if (bad) {
-		web_reply_error(ws, 400, "the body must be {\"seen\"|\"answered\"|\"flagged\"|"
-					 "\"deleted\"|\"draft\": true|false, ...}");
-		return;
-	}
-	flags_send(j);
-}
-
-static void move_send(struct change_job *j);
-
-static void on_created(void *session, uint64_t arg, struct pb_msg *m)
-{
-	struct web_session *ws = session;
-	struct change_job *j = ws->job;
-	const char *error = "no answer in time";
-	uint32_t code = m != NULL ? mailbox_client_folder_reply(m, &error) : PB_ERR_TEMP;
-
-	if (code != PB_OK && code != PB_ERR_EXISTS) {
-		reply_failed(ws, code, error);
-		return;
-	}
-	move_send(j);
-}
-
-static void on_moved(void *session, uint64_t arg, struct pb_msg *m)
-{
-	struct web_session *ws = session;
-	struct change_job *j = ws->job;
-	struct mailbox_copied out = { 0 };
-	const char *error = "no answer in time";
-	uint32_t code = m != NULL ? mailbox_client_copy_reply(m, &out, &error) : PB_ERR_TEMP;
-	struct gw_pending call;
-
-	if (code == PB_OK && out.src_uids.n == 0)
-		code = PB_ERR_NOTFOUND, j->created = true;
-	if (code == PB_OK && j->deleting) {
-		mailbox_copied_free(&out);
-		web_reply_json(ws, 204, NULL, NULL);
-		return;
-	}
-	if (code == PB_OK) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "folder", j->dest);
-		if (out.dst_uids.n == 1)
-			cJSON_AddNumberToObject(o, "uid", (double)out.dst_uids.v[0]);
-		mailbox_copied_free(&out);
-		web_reply_json(ws, 200, o, NULL);
-		return;
-	}
-	if (code != PB_ERR_NOTFOUND || j->created || strcmp(j->dest, "Trash") != 0) {
-		mailbox_copied_free(&out);
-		reply_failed(ws, code, error);
-		return;
-	}
-	j->created = true; /* a mailbox without its Trash yet */
-	struct pb_sender tx = web_call_sender(ws, &call, on_created);
-	if (mailbox_client_folder_send(&tx, ws->who.user_id, MAILBOX_FOLDER_CREATE, j->dest, NULL,
-				       &error) < 0)
-		web_reply_busy(ws);
-}
-
-static void move_send(struct change_job *j)
-{
-	struct gw_pending call;
-	const char *error;
-	struct pb_sender tx = web_call_sender(j->ws, &call, on_moved);
-
-	if (mailbox_client_copy_send(&tx, j->ws->who.user_id, j->path.folder, j->dest, &j->uid, 1,
-				     true, &error) < 0)
-		web_reply_busy(j->ws);
-}
-
-void web_mail_move(struct web_session *ws, const struct http_request *q)
-{
-	struct change_job *j = change_begin(ws, q);
-	if (j == NULL)
-		return;
-	cJSON *in = cJSON_ParseWithLength(q->body.data, q->body.len);
-	const char *to = web_body_str(in, "to");
-	if (to != NULL && to[0] != '\0' && strlen(to) < 1024)
-		j->dest = xstrdup(to);
-	cJSON_Delete(in);
-	if (j->dest == NULL) {
-		web_reply_error(ws, 400, "the body must be {\"to\": folder}");
-		return;
-	}
-	if (strcasecmp(j->dest, j->path.folder) == 0) {
-		web_reply_error(ws, 400, "the message is in that folder already");
-		return;
-	}
-	move_send(j);
-}
-
-static void on_expunged(void *session, uint64_t arg, struct pb_msg *m)
-{
-	struct web_session *ws = session;
-	const char *error = "no answer in time";
-	uint32_t code = m != NULL ? mailbox_client_expunge_reply(m, &error) : PB_ERR_TEMP;
-
-	if (code != PB_OK)
-		reply_failed(ws, code, error);
-	else
-		web_reply_json(ws, 204, NULL, NULL);
-}
-
-void web_mail_delete(struct web_session *ws, const struct http_request *q)
-{
-	struct change_job *j = change_begin(ws, q);
-	struct gw_pending call;
-	const char *error;
-
-	if (j == NULL)
-		return;
-	if (strcmp(j->path.folder, "Trash") != 0) {
-		j->dest = xstrdup("Trash");
-		j->deleting = true;
-		move_send(j);
-		return;
-	}
-	struct pb_sender tx = web_call_sender(ws, &call, on_expunged);
-	if (mailbox_client_expunge_send(&tx, ws->who.user_id, j->path.folder, &j->uid, 1,
-					&error) < 0)
-		web_reply_busy(ws);
 }

@@ -9,6 +9,8 @@
 
 #include "web-session.h"
 
+#include "mailbox-client.h"
+
 /* The largest message the webmail reads whole (a bigger one: 413). */
 #define WEB_MAIL_READ_MAX (32u << 20)
 /* The largest message the webmail sends or saves as a draft, attachments included (one spool
@@ -31,8 +33,21 @@ void web_mail_path_free(struct web_mail_path *p);
 
 /* GET /api/mail/folders */
 void web_mail_folders(struct web_session *ws, const struct http_request *q);
-/* GET /api/mail/folders/{folder}/messages?limit&after&sort&order&q */
+/* GET /api/mail/folders/{folder}/messages?limit&cursor&sort&order (a page after a cursor,
+ * asked of the mailbox owner: MBOX_PAGE_REQ) or ?limit&after&sort&order&q (a search, or the
+ * earlier form: the folder listed and sorted here) */
 void web_mail_list(struct web_session *ws, const struct http_request *q);
+
+/* The list's cursor (web-mail-cursor.c): "UID" (arrival), "SIZE.UID" (size), "HEX.UID"
+ * (from, subject: the owner's sort key in lowercase hex, at most WEB_MAIL_CURSOR_KEY_MAX
+ * octets). Parse: sort an enum mailbox_page_sort; sets q's cursor (has_cursor, after_uid,
+ * after_num, after_key = *key_r, allocated or NULL: the caller frees it). 0, or -1 with
+ * *error_r (static) when text is no cursor of that order. */
+#define WEB_MAIL_CURSOR_KEY_MAX 64
+int web_mail_cursor_parse(const char *text, uint32_t sort, struct mailbox_page_query *q,
+			  char **key_r, const char **error_r);
+/* The cursor after the message uid whose sort key is num / key (allocated). */
+char *web_mail_cursor_make(uint32_t sort, uint32_t uid, uint64_t num, const char *key);
 /* PATCH /api/mail/folders/{folder}/messages/{uid} {"seen": bool, "flagged": bool, ...} */
 void web_mail_flags(struct web_session *ws, const struct http_request *q);
 /* POST /api/mail/folders/{folder}/messages/{uid}/move {"to": folder} */
@@ -52,6 +67,14 @@ void web_mail_draft(struct web_session *ws, const struct http_request *q);
 /* Appends s as an RFC 8187 ext-value's octets (the part after "UTF-8''"): every octet but
  * letters, digits and ".-_" percent-encoded (a file name in Content-Disposition). */
 void web_mail_ext_value(struct pb_buf *out, const char *s);
+
+/* Shared by web-mail*.c: parses the request's path into *p, or answers 400 and returns -1;
+ * answers a failed (code) or timed-out (code PB_ERR_TEMP) actor call; the PB_MSG_* bit of a
+ * flag's name ("seen", "answered", "flagged", "deleted", "draft"), 0 if none. */
+int web_mail_path_or_400(struct web_session *ws, const struct http_request *q,
+			 struct web_mail_path *p);
+void web_mail_reply_failed(struct web_session *ws, uint32_t code, const char *error);
+uint32_t web_mail_flag_bit(const char *name);
 
 /* The value of query parameter name, percent- and '+'-decoded (allocated), or NULL. */
 char *web_query_param(const struct http_request *q, const char *name);

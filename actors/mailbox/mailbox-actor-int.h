@@ -11,6 +11,7 @@
 
 #include "mailbox-actor.h"
 #include "mailbox-client.h"
+#include "mailbox-sortidx.h"
 
 #include "pb-log.h"
 #include "store-mail.h"
@@ -69,6 +70,8 @@ struct mailbox_shard {
 	uint64_t inbox_told[MAILBOX_INBOX_TOLD_MAX]; /* users whose INBOX count the hub is owed */
 	size_t n_inbox_told;
 	bool inbox_timer; /* MAILBOX_TIMER_INBOX is set */
+	struct mailbox_sortidx sortidx[MAILBOX_SORTIDX_MAX]; /* webmail's sort indexes */
+	uint64_t sort_uses; /* their LRU clock */
 };
 
 /* Logs a store failure and answers m INTERNAL. Returns 0 (the handler's return). */
@@ -146,6 +149,11 @@ int mailbox_on_expunge(struct pb_actor *a, void *state, struct pb_msg *m);
 int mailbox_on_expunge_deleted(struct pb_actor *a, void *state, struct pb_msg *m);
 int mailbox_on_copy(struct pb_actor *a, void *state, struct pb_msg *m);
 int mailbox_on_store(struct pb_actor *a, void *state, struct pb_msg *m);
+int mailbox_on_page(struct pb_actor *a, void *state, struct pb_msg *m);
+/* Appends rec to l as a listed message (MBOX_LIST_REP, MBOX_PAGE_REP; strings copied). */
+void mailbox_entry_push(struct pb_rec_mbox_entry_list *l, const struct pb_msg_rec *rec);
+/* Frees the shard's sort indexes (mailbox-page.c). */
+void mailbox_page_deinit(struct mailbox_shard *s);
 /* For an append with create: user_id's folder name (and its superiors) created when missing
  * (INBOX always exists). true to go on; false when it answered m (no such user, a bad name,
  * a store failure). */

@@ -48,6 +48,7 @@ static void mb_deinit(struct pb_actor *a, void *state)
 
 	mailbox_watch_deinit(s);
 	mailbox_uploads_deinit(s);
+	mailbox_page_deinit(s);
 	for (size_t i = 0; i < s->n_locks; i++)
 		free(s->locks[i].holder);
 	free(s->locks);
@@ -293,6 +294,7 @@ static const struct pb_handler mailbox_handlers[] = {
 	{ MSG_MBOX_COPY_REQ, mailbox_on_copy },
 	{ MSG_MBOX_EXPUNGE_DELETED_REQ, mailbox_on_expunge_deleted },
 	{ MSG_MBOX_STORE_REQ, mailbox_on_store },
+	{ MSG_MBOX_PAGE_REQ, mailbox_on_page },
 	{ MSG_MBOX_FOLDER_WATCH_REQ, mailbox_on_folder_watch },
 	{ MSG_MBOX_UPLOAD_BEGIN_REQ, mailbox_on_upload_begin },
 	{ MSG_MBOX_UPLOAD_CHUNK_REQ, mailbox_on_upload_chunk },

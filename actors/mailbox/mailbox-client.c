@@ -446,3 +446,64 @@ int mailbox_client_quota_notice_send(const struct pb_sender *s, uint64_t user_id
 	m.u.mbox_quota_notice_evt.limit = limit;
 	return pb_client_send(s, &m, error_r);
 }
+
+/* ---- page (webmail's list) ---- */
+
+void mailbox_page_free(struct mailbox_page *p)
+{
+	pb_rec_mbox_entry_list_clear(&p->entries);
+	free(p->last_key);
+	*p = (struct mailbox_page){ 0 };
+}
+
+static void build_page(struct pb_msg *m, uint64_t user_id, const struct mailbox_page_query *q)
+{
+	pb_msg_init(m, MSG_MBOX_PAGE_REQ);
+	struct msg_mbox_page_req *r = &m->u.mbox_page_req;
+	r->user_id = user_id;
+	r->folder = dup_or(q->folder, "INBOX");
+	r->sort = q->sort;
+	r->desc = q->desc;
+	r->has_cursor = q->has_cursor;
+	r->after_uid = q->after_uid;
+	r->after_num = q->after_num;
+	r->after_key = dup_or(q->after_key, "");
+	r->limit = q->limit;
+}
+
+int mailbox_client_page(struct pb_sync *t, uint64_t user_id, const struct mailbox_page_query *q,
+			uint32_t *code_r, struct mailbox_page *page_r, const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	build_page(&req, user_id, q);
+	if (pb_client_call(t, &req, &rep, error_r) < 0)
+		return -1;
+	uint32_t code = mailbox_client_page_reply(&rep, page_r, error_r);
+	return pb_client_done(t, &rep, code, code_r, error_r);
+}
+
+int mailbox_client_page_send(const struct pb_sender *s, uint64_t user_id,
+			     const struct mailbox_page_query *q, const char **error_r)
+{
+	struct pb_msg req;
+
+	build_page(&req, user_id, q);
+	return pb_client_send(s, &req, error_r);
+}
+
+uint32_t mailbox_client_page_reply(struct pb_msg *rep, struct mailbox_page *page_r,
+				   const char **error_r)
+{
+	uint32_t code = pb_client_reply(rep, MSG_MBOX_PAGE_REQ, error_r);
+	struct msg_mbox_page_rep *r = &rep->u.mbox_page_rep;
+
+	if (code != PB_OK)
+		return code;
+	*page_r = (struct mailbox_page){ .messages = r->messages, .last_num = r->last_num,
+					 .more = r->more != 0, .building = r->building != 0 };
+	pb_rec_mbox_entry_list_move(&page_r->entries, &r->entries);
+	page_r->last_key = r->last_key;
+	r->last_key = NULL;
+	return code;
+}

@@ -342,4 +342,54 @@ int mailbox_client_quota_notice_send(const struct pb_sender *s, uint64_t user_id
 int mailbox_client_quota_remind(struct pb_sync *t, uint64_t user_id, uint32_t day,
 				uint32_t *code_r, const char **error_r);
 
+/* ==== Webmail's list (MBOX_PAGE_REQ, mailbox-page.c) ==== */
+
+/* A page of a folder in one order after a cursor. ARRIVAL is uid order (the order of delivery,
+ * webmail's "date"): the owner lists just the page's uid range, ascending or backwards. SIZE,
+ * FROM and SUBJECT pages come from a sort index the owner builds on first use and keeps per
+ * folder (see mailbox-sortidx.h: what it costs, how it stays current). FROM's key is the first
+ * From address's decoded display name, else its addr-spec; SUBJECT's the decoded subject; both
+ * ASCII case-folded and cut to MAILBOX_SORT_KEY_LEN - 1 octets. */
+enum mailbox_page_sort {
+	MAILBOX_SORT_ARRIVAL = 1,
+	MAILBOX_SORT_SIZE = 2,
+	MAILBOX_SORT_FROM = 3,
+	MAILBOX_SORT_SUBJECT = 4,
+};
+#define MAILBOX_PAGE_MAX 200
+/* has_cursor false: the first page; else the page starts after the message (after_num,
+ * after_key, after_uid) in that order, whether or not that message is still there (after_num:
+ * SIZE's size; after_key: FROM/SUBJECT's key as a page's last_key gave it). limit 1..
+ * MAILBOX_PAGE_MAX (else REFUSED). */
+struct mailbox_page_query {
+	const char *folder;
+	uint32_t sort;
+	bool desc, has_cursor;
+	uint32_t after_uid;
+	uint64_t after_num;
+	const char *after_key;
+	uint32_t limit;
+};
+/* The answer: the folder's message count, the page's entries in order, the last entry's key
+ * (last_num, last_key; the caller's cursor with its uid) and whether a message follows. Or
+ * building (no entries): the owner built the folder's sort index one slice
+ * (MAILBOX_SORT_SLICE messages) further, to keep its shard answering others: send the same
+ * query again. */
+struct mailbox_page {
+	uint64_t messages;
+	struct pb_rec_mbox_entry_list entries;
+	uint64_t last_num;
+	char *last_key;
+	bool more, building;
+};
+#define MAILBOX_SORT_SLICE 2048
+void mailbox_page_free(struct mailbox_page *p);
+int mailbox_client_page(struct pb_sync *t, uint64_t user_id, const struct mailbox_page_query *q,
+			uint32_t *code_r, struct mailbox_page *page_r, const char **error_r);
+int mailbox_client_page_send(const struct pb_sender *s, uint64_t user_id,
+			     const struct mailbox_page_query *q, const char **error_r);
+/* On PB_OK *page_r (zeroed before) gets the answer, moved out of rep. */
+uint32_t mailbox_client_page_reply(struct pb_msg *rep, struct mailbox_page *page_r,
+				   const char **error_r);
+
 #endif

@@ -69,6 +69,19 @@ int mailbox_on_append(struct pb_actor *a, void *state, struct pb_msg *m)
 	return 0;
 }
 
+void mailbox_entry_push(struct pb_rec_mbox_entry_list *l, const struct pb_msg_rec *rec)
+{
+	struct pb_rec_mbox_entry *e = pb_rec_mbox_entry_push(l);
+
+	e->uid = rec->uid;
+	e->size = rec->size;
+	e->flags = rec->flags;
+	e->modseq = rec->modseq;
+	e->internal_date_ms = rec->internal_date_ms;
+	e->blob_key = xstrdup(rec->blob_key);
+	e->keywords = xstrdup(rec->keywords ? rec->keywords : "");
+}
+
 int mailbox_on_list(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct mailbox_shard *s = state;
@@ -100,16 +113,8 @@ int mailbox_on_list(struct pb_actor *a, void *state, struct pb_msg *m)
 	r->uidnext = f.uidnext;
 	r->highestmodseq = f.highestmodseq;
 	r->next_uid = next_uid;
-	for (size_t i = 0; i < n; i++) {
-		struct pb_rec_mbox_entry *e = pb_rec_mbox_entry_push(&r->entries);
-		e->uid = recs[i].uid;
-		e->size = recs[i].size;
-		e->flags = recs[i].flags;
-		e->modseq = recs[i].modseq;
-		e->internal_date_ms = recs[i].internal_date_ms;
-		e->blob_key = xstrdup(recs[i].blob_key);
-		e->keywords = xstrdup(recs[i].keywords ? recs[i].keywords : "");
-	}
+	for (size_t i = 0; i < n; i++)
+		mailbox_entry_push(&r->entries, &recs[i]);
 	pb_reply(a, m, &rep);
 	pb_msg_free(&rep);
 	pb_msg_recs_free(recs, n);

@@ -1,11 +1,13 @@
 /*
  * test-web-mail.c: the webmail's pure helpers (web-mail.h) — the /api/mail/ paths (a folder
  * percent-encoded twice, uids, parts, what is refused), query parameters (percent and '+'
- * decoding, a bad escape or a NUL refused) and the attachment name's ext-value.
+ * decoding, a bad escape or a NUL refused), the attachment name's ext-value and the list's
+ * cursor (made and parsed back in each order; another order's, garbage, a NUL refused).
  */
 #include "pb-test.h"
 #include "web-mail.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static void test_paths(void)
@@ -70,7 +72,56 @@ static void test_ext_value(void)
 	pb_buf_deinit(&out);
 }
 
+/* A cursor made for each order parses back to what made it; text of another order does not. */
+static void test_cursor(void)
+{
+	static const struct {
+		uint32_t sort;
+		const char *key;
+		uint64_t num;
+		const char *text;
+	} made[] = {
+		{ MAILBOX_SORT_ARRIVAL, "", 0, "77" },
+		{ MAILBOX_SORT_SIZE, "", 1234, "1234.77" },
+		{ MAILBOX_SORT_FROM, "al\xc3\xa9", 0, "616cc3a9.77" },
+		{ MAILBOX_SORT_SUBJECT, "", 0, ".77" },
+	};
+	const char *error;
+
+	for (size_t i = 0; i < PB_N_ELEMENTS(made); i++) {
+		char *c = web_mail_cursor_make(made[i].sort, 77, made[i].num, made[i].key), *key;
+		struct mailbox_page_query q = { 0 };
+		CHECK_STR(c, made[i].text);
+		REQUIRE(web_mail_cursor_parse(c, made[i].sort, &q, &key, &error) == 0);
+		CHECK(q.has_cursor);
+		CHECK_INT(q.after_uid, 77);
+		CHECK_INT(q.after_num, made[i].num);
+		if (made[i].sort >= MAILBOX_SORT_FROM)
+			CHECK_STR(q.after_key, made[i].key);
+		free(key);
+		free(c);
+	}
+	static const struct {
+		uint32_t sort;
+		const char *text;
+	} bad[] = {
+		{ MAILBOX_SORT_ARRIVAL, "1234.77" }, { MAILBOX_SORT_ARRIVAL, "0" },
+		{ MAILBOX_SORT_ARRIVAL, "4294967296" }, { MAILBOX_SORT_ARRIVAL, "" },
+		{ MAILBOX_SORT_SIZE, "77" },	      { MAILBOX_SORT_SIZE, "x.77" },
+		{ MAILBOX_SORT_FROM, "6.77" },	      { MAILBOX_SORT_FROM, "00.77" },
+		{ MAILBOX_SORT_FROM, "4A.77" },	      { MAILBOX_SORT_SUBJECT, "61.-1" },
+	};
+	for (size_t i = 0; i < PB_N_ELEMENTS(bad); i++) {
+		struct mailbox_page_query q = { 0 };
+		char *key;
+		CHECK(web_mail_cursor_parse(bad[i].text, bad[i].sort, &q, &key, &error) < 0);
+		CHECK(key == NULL);
+		CHECK(!q.has_cursor);
+	}
+}
+
 static const struct pb_test_case cases[] = {
+	{ "cursor", test_cursor },
 	{ "paths", test_paths },
 	{ "query", test_query },
 	{ "ext_value", test_ext_value },

@@ -1,10 +1,14 @@
 // The webmail page (/mail/): log in with the web password, folders with counts, a message list
-// that pages (after=the last uid shown) and sorts, reading, flags, move and delete — all through
+// that sorts (date, from, subject, size; either way) and pages with the server's cursor (newer /
+// older: next_cursor; a search pages with after=the last uid shown), reading, flags, move and delete — all through
 // /api/mail/ (docs/openapi.json). HTML mail is sanitised with DOMPurify (node-dompurify, served
 // as /mail/purify.min.js) with scripts, event handlers, forms, styles and every remote reference
 // removed, then shown in a frame sandboxed without scripts under its own strict CSP.
 
-const state = { csrf: "", folder: "INBOX", folders: [], last: 0, uid: 0, flags: [], message: null,
+// starts: where each page shown so far began (null: the first; else [parameter, value]); at: the
+// page shown; next: where the page after it begins (null: none).
+const state = { csrf: "", folder: "INBOX", folders: [], starts: [null], at: 0, next: null, uid: 0,
+  flags: [], message: null,
   compose: { inReplyTo: "", forwarded: [] } };
 const $ = (id) => document.getElementById(id);
 const PAGE = 50;
@@ -94,20 +98,36 @@ function row(m) {
   return tr;
 }
 
-async function loadMessages(more) {
+// The paging buttons' names: by date, "Older" goes back in time whichever way the list runs.
+function pagerLabels() {
+  const dated = $("sort").value === "date", desc = $("order").value === "desc";
+  $("newer").textContent = dated ? (desc ? "\u25c0 Newer" : "\u25c0 Older") : "\u25c0 Previous";
+  $("older").textContent = dated ? (desc ? "Older \u25b6" : "Newer \u25b6") : "Next \u25b6";
+}
+
+// Shows a page of the list: step 1 the next, -1 the one before, anything else the first.
+async function loadMessages(step) {
+  const at = step === 1 || step === -1 ? state.at + step : 0;
+  const start = step === 1 ? state.next : at === 0 ? null : state.starts[at];
   const p = new URLSearchParams({ limit: PAGE, sort: $("sort").value, order: $("order").value });
-  if (more) p.set("after", state.last);
   if ($("search").value) p.set("q", $("search").value);
+  if (start) p.set(start[0], start[1]);
   try {
     const page = await api("GET", `${folderPath(state.folder)}/messages?${p}`);
-    const body = $("messages").tBodies[0];
-    if (!more) body.replaceChildren();
-    for (const m of page.messages) body.append(row(m));
-    if (page.messages.length > 0) state.last = page.messages[page.messages.length - 1].uid;
-    $("more").hidden = page.messages.length < PAGE;
+    state.at = at;
+    state.starts = state.starts.slice(0, at).concat([start]);
+    const ms = page.messages, last = ms.length > 0 ? ms[ms.length - 1] : null;
+    if ($("search").value) state.next = last && ms.length === PAGE ? ["after", String(last.uid)] : null;
+    else state.next = page.next_cursor ? ["cursor", page.next_cursor] : null;
+    $("messages").tBodies[0].replaceChildren(...ms.map(row));
+    pagerLabels();
+    $("newer").hidden = at === 0;
+    $("older").hidden = state.next === null;
     status("");
   } catch (e) {
     status(e.message);
+    // a large folder's first page by from/subject/size: the server builds its index meanwhile
+    if (/being built/.test(e.message)) setTimeout(() => loadMessages(step), 1000);
   }
 }
 
@@ -275,7 +295,8 @@ $("c-draft").addEventListener("click", () => sendOrSave("/api/mail/drafts"));
 $("c-cancel").addEventListener("click", () => { $("composer").hidden = true; });
 $("login").addEventListener("submit", login);
 $("logout").addEventListener("click", async () => { await api("POST", "/api/logout"); show(false); });
-$("more").addEventListener("click", () => loadMessages(true));
+$("older").addEventListener("click", () => loadMessages(1));
+$("newer").addEventListener("click", () => loadMessages(-1));
 $("sort").addEventListener("change", () => loadMessages(false));
 $("order").addEventListener("change", () => loadMessages(false));
 $("search").addEventListener("change", () => loadMessages(false));

@@ -15,7 +15,8 @@
  * would queue every put behind a GC that waits for one slow fsync).
  *
  * Message metas (CF meta: raw SHA-256 -> [u8 1][the caller's bytes], what IMAP FETCH asks of a
- * body, computed lazily by the readers) live and die with their body: a put holds the body's
+ * body, made when the body is stored (store-chunks.c) or else computed lazily by the readers)
+ * live and die with their body: a put holds the body's
  * GC stripe shared from "the body exists" to its write, and GC deletes the meta in the batch
  * that deletes the body, so no meta outlives its body.
  *

@@ -22,6 +22,7 @@
  */
 #include "store-internal.h"
 
+#include "mime-meta.h"
 #include "mime-parser.h"
 #include "mime-structure.h"
 
@@ -151,7 +152,25 @@ static void claim_drop(struct pb_store *s, const uint8_t raw[32])
 
 /* ---- commit ---- */
 
-/* The new body's record and structure (v1: [ver][mime_structure_encode bytes]). */
+/* The new body's meta (CF meta: [ver][mime_meta_encode bytes], as pb_store_blob_meta_put
+ * writes it) from the parse its chunks were fed to, into b: the first FETCH of a delivered
+ * message finds it stored, and no delivery reads a body again to make it. */
+static void writer_meta(rocksdb_writebatch_t *b, struct pb_store *s,
+			const struct mime_message *msg, uint64_t size, const uint8_t raw[32],
+			struct pb_buf *val)
+{
+	struct mime_meta meta;
+
+	mime_meta_build(msg, size, &meta);
+	pb_buf_reset(val);
+	store_enc_u8(val, STORE_V1);
+	mime_meta_encode(&meta, val);
+	mime_meta_deinit(&meta);
+	rocksdb_writebatch_put_cf(b, s->cf[STORE_CF_META], (const char *)raw, 32, val->data,
+				  val->len);
+}
+
+/* The new body's record, structure (v1: [ver][mime_structure_encode bytes]) and meta. */
 static void writer_records(rocksdb_writebatch_t *b, struct pb_store *s,
 			   struct store_body_writer *w, const uint8_t raw[32])
 {
@@ -169,9 +188,10 @@ static void writer_records(rocksdb_writebatch_t *b, struct pb_store *s,
 	pb_buf_reset(&val);
 	store_enc_u8(&val, STORE_V1);
 	mime_structure_encode(msg, &val);
-	mime_message_free(&msg);
 	rocksdb_writebatch_put_cf(b, s->cf[STORE_CF_STRUCTURES], (const char *)raw, 32, val.data,
 				  val.len);
+	writer_meta(b, s, msg, w->size, raw, &val);
+	mime_message_free(&msg);
 	pb_buf_deinit(&val);
 }
 

@@ -351,9 +351,10 @@ void store_body_writer_add_all(rocksdb_writebatch_t *b, struct pb_store *s,
 /* Ends the input: w->raw gets the hash, the MIME parse completes. */
 void store_body_writer_finish(struct store_body_writer *w);
 /* Writes the finished body with one synced batch b, which the caller may have filled with
- * more (a spool record). The batch gets: if the body is new, its record and structure; if it
- * exists already, the deletion of this writer's chunks; either way a reference merge (delta,
- * current GC epoch). Handles the GC lock and concurrent commits of the same body. 0 / -1. */
+ * more (a spool record). The batch gets: if the body is new, its record, structure and meta
+ * (mime-meta.h, from the writer's parse); if it exists already, the deletion of this writer's
+ * chunks; either way a reference merge (delta, current GC epoch). Handles the GC lock and
+ * concurrent commits of the same body. 0 / -1. */
 int store_body_writer_commit(rocksdb_writebatch_t *b, struct pb_store *s,
 			     struct store_body_writer *w, int64_t delta, const char **error_r);
 /* Adds the deletion of every chunk of body_id to b. */

@@ -4,7 +4,7 @@
  * number of keys checked on entry, then work and reply octets counted as it goes; once over
  * budget the reply answers the keys done so far (a prefix, at least one) and the caller
  * asks again for the rest. META: one MultiGet of the stored metas a request, and the metas
- * it had to compute (freshly delivered mail) stored in one write batch; ENVELOPE-only
+ * it had to compute (mail stored before metas were made at delivery) stored in one write batch; ENVELOPE-only
  * requests are answered first from the shard's cache (reader-envcache.h), which every answer
  * given fills. OWNS nothing (the cache is the shard's). THREAD: the shard's.
  */

@@ -1,13 +1,10 @@
 /*
- * reader-meta.c: FETCH metas, computed on first request and kept with the body, and
- * BODY[section] answers from them (see reader-work.h). A READER_META_REQ keeps the metas it
- * computes in one write batch (reader_meta_compute, then reader-imap.c); the others here
- * keep theirs one by one.
- *
- * Why lazily: the spool already parses every body on its way in (its structure record); the
- * renderings cost more than the parse (address lists parsed, strings escaped) and a message
- * may never be fetched over IMAP (POP3 users, mail filed away). So the first FETCH of a body
- * pays one streaming parse and every later one, from any copy of it, a single read.
+ * reader-meta.c: FETCH metas, and BODY[section] answers from them (see reader-work.h). A
+ * body's meta is made when it is stored (store-chunks.c, from the parse that makes its
+ * structure record); the readers compute it on first request only for a body without a
+ * current one (stored before that, or by another MIME_META_VERSION), and keep it with the
+ * body. A READER_META_REQ keeps the metas it computes in one write batch
+ * (reader_meta_compute, then reader-imap.c); the others here keep theirs one by one.
  * OWNS nothing. THREAD: the shard's.
  */
 #include "reader-work.h"

@@ -15,8 +15,9 @@
 /* Bodies are stored (and written by uploads) in chunks of at most this many bytes. */
 #define PB_STORE_CHUNK_MAX (1u << 20)
 
-/* Stores a body once, keyed by its SHA-256; writes the hex key to key_r. Idempotent: an
- * existing body is not rewritten. Synced. A new body has reference count 0: take a reference
+/* Stores a body once, keyed by its SHA-256, with its structure and meta (made from one parse,
+ * as every body write does); writes the hex key to key_r. Idempotent: an existing body is not
+ * rewritten. Synced. A new body has reference count 0: take a reference
  * (pb_store_msg_append or pb_store_blob_ref) before the SECOND pb_store_blob_gc run after
  * this call, or the body may be collected. Returns 0 / -1. */
 int pb_store_blob_put(struct pb_store *s, const void *data, size_t len,
@@ -36,8 +37,9 @@ int pb_store_blob_read(struct pb_store *s, const char *key, uint64_t offset, voi
  * unknown body, -1 error. */
 int pb_store_blob_structure(struct pb_store *s, const char *key, struct pb_buf *out,
 			    const char **error_r);
-/* The body's meta record (what IMAP FETCH asks of it: mime-meta.h), if one was put: appends
- * its bytes to out. Returns 1 found, 0 none (or unknown body, malformed key), -1 error. */
+/* The body's meta record (what IMAP FETCH asks of it: mime-meta.h), if one was put (with the
+ * body when it was stored, or later by a reader): appends its bytes to out. Returns 1 found,
+ * 0 none (or unknown body, malformed key), -1 error. */
 int pb_store_blob_meta_get(struct pb_store *s, const char *key, struct pb_buf *out,
 			   const char **error_r);
 /* Called by pb_store_blob_meta_get_many once per key, in the keys' order: found 1 with the

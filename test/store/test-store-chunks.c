@@ -8,6 +8,7 @@
  */
 #include "store-bodies.h"
 #include "store-spool.h"
+#include "pb-test-spool.h"
 #include "pb-test-store.h"
 
 #include "mime-parser.h"
@@ -144,21 +145,6 @@ static void test_structure_parsed_incrementally(void)
 	fx_close(&f);
 }
 
-static struct pb_spool_rec spool_rec(void)
-{
-	struct pb_spool_rec r;
-
-	memset(&r, 0, sizeof(r));
-	r.sender = xstrdup("a@b.c");
-	r.rcpts = xcalloc(1, sizeof(char *));
-	r.rcpts[0] = xstrdup("u@local");
-	r.rcpt_ids = xcalloc(1, sizeof(uint64_t));
-	r.rcpt_ids[0] = 5;
-	r.n_rcpts = 1;
-	r.received_ms = 1234;
-	return r;
-}
-
 static void test_identical_upload_takes_a_reference(void)
 {
 	struct fixture f;
@@ -167,7 +153,7 @@ static void test_identical_upload_takes_a_reference(void)
 	int64_t count = 0;
 
 	fx_open(&f);
-	struct pb_spool_rec r1 = spool_rec(), r2 = spool_rec();
+	struct pb_spool_rec r1 = store_test_spool_rec(), r2 = store_test_spool_rec();
 	struct pb_store_upload *up = upload(f.s, 0, f.body, BODY_LEN, CHUNK);
 	REQUIRE(pb_store_upload_commit_spool(f.s, &up, &r1, &err) == 0);
 	/* same bytes, other chunking: same body */

@@ -4,7 +4,7 @@ peers on loopback: Postfix's smtp-sink (dumping what it received), a small SMTP 
 here that refuses some recipients with 5xx, and a closed port (a dead destination). Checked:
 the bytes that arrived (dot-stuffing undone by the peer exactly), a 5xx recipient's RFC 3464
 DSN in the sender's INBOX with its fields, retries with back-off then expiry and its DSN, the
-CLI's queue commands, and kill -9 during sending: nothing lost, nothing doubled at the sink."""
+CLI's queue commands, and kill -9 during sending: nothing lost, nothing doubled at the peer."""
 import email
 import glob
 import json
@@ -83,9 +83,46 @@ class Peer(socketserver.ThreadingTCPServer):
         self.connections = self.rsets = self.quits = 0
         self.stalled = threading.Event()  # a RCPT of "stall..." arrived and waits
         self.unstall = threading.Event()  # set: the stalled RCPT is answered 451
+        self.epoch = 0
         super().__init__(("127.0.0.1", 0), PeerHandler)
         self.port = self.server_address[1]
         threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    def end_of_data(self, epoch, message):
+        """The final dot of message (mail, rcpts, data) arrived: kept, and answered 250 when
+        this returns True."""
+        self.received.append(message)
+        return True
+
+
+class GatePeer(Peer):
+    """A Peer whose answer to the final dot waits at a gate: the first `let` messages are kept
+    and answered 250 at once, every later one is held there unanswered (and not kept) until
+    release(). A held transaction, or one of a connection made before release() whose dot
+    arrives later, is then dropped without a reply: its client was killed meanwhile, so it
+    never had a 250. After release() every message is kept and answered at once."""
+
+    def __init__(self, let):
+        self.let = let
+        self.held = 0
+        self.lock = threading.Lock()
+        self.gate = threading.Event()
+        super().__init__()
+
+    def end_of_data(self, epoch, message):
+        with self.lock:
+            if epoch == self.epoch and (self.epoch > 0 or len(self.received) < self.let):
+                self.received.append(message)
+                return True
+            if epoch == 0 and self.epoch == 0:
+                self.held += 1
+        self.gate.wait(120)
+        return False
+
+    def release(self):
+        with self.lock:
+            self.epoch = 1
+        self.gate.set()
 
 
 class PeerHandler(socketserver.StreamRequestHandler):
@@ -94,6 +131,7 @@ class PeerHandler(socketserver.StreamRequestHandler):
 
     def handle(self):
         self.server.connections += 1
+        epoch = self.server.epoch  # GatePeer: which side of the gate this connection began on
         self.reply("220 peer.example ESMTP")
         mail, rcpts = None, []
         for line in self.rfile:
@@ -128,7 +166,8 @@ class PeerHandler(socketserver.StreamRequestHandler):
                     if body_line == b".\r\n":
                         break
                     data += body_line
-                self.server.received.append((mail, rcpts, data))
+                if not self.server.end_of_data(epoch, (mail, rcpts, data)):
+                    return  # held, then dropped unanswered: the connection closes
                 self.reply("250 2.0.0 Ok: queued")
             elif verb == "QUIT":
                 self.server.quits += 1
@@ -738,41 +777,45 @@ class QueueCrash(QueueBase):
 
     @classmethod
     def setUpClass(cls):
-        cls.sink = Sink(extra=("-w", "1"))  # a second before each DATA's 354: sending is slow
-        cls.start_daemon(cls.sink.port)
+        cls.peer = GatePeer(let=5)
+        cls.start_daemon(cls.peer.port)
 
     @classmethod
     def tearDownClass(cls):
-        cls.sink.stop()
+        cls.peer.release()
+        cls.peer.shutdown()
         cls.stop_daemon()
 
+    def sent(self):
+        st = json.loads(self.d.cli("status", "--json")[1])
+        return st["queue"]["sent"] if st["queue"] is not None else 0
+
     def test_kill9_during_sending(self):
-        n = 30
+        """Deterministic: the peer answers the first 5 final dots and holds every later one
+        unanswered, so when the daemon is killed no transaction can be between the peer's 250
+        and our synced write (RFC 5321 6.1's window, where a crash means a duplicate whatever
+        the client does). The 5 answered are written down as sent before the kill, no held
+        one is (that would be marking a recipient done before its 250); after the restart
+        every message arrives, each once."""
+        n, let = 30, self.peer.let
         for i in range(n):
             self.send(["crash@remote.example"],
                       b"Subject: crash %d\r\nMessage-ID: <crash-%d@client>\r\n\r\nbody\r\n"
                       % (i, i))
-        ids = lambda: [m.split(b"Message-ID: <", 1)[1].split(b">", 1)[0]
-                       for m in self.sink.messages()]
-
-        def recorded():
-            # every message the sink has is written down as delivered: the kill then falls
-            # while the next ones wait for the sink's 354 (-w 1), outside the one window no
-            # SMTP client can close — between the remote's 250 to the final dot and our synced
-            # write (RFC 5321 6.1), where a crash means a duplicate. Killing as soon as the sink
-            # had a first message put the kill inside that window of the messages sent beside it.
-            have = len(set(ids()))
-            st = json.loads(self.d.cli("status", "--json")[1])
-            return have > 0 and st["queue"] is not None and st["queue"]["sent"] >= have
-
-        pbtest.wait_until(recorded, timeout=30, what="the first deliveries written down")
+        ids = lambda: [data.split(b"Message-ID: <", 1)[1].split(b">", 1)[0]
+                       for mail, rcpts, data in list(self.peer.received)]
+        pbtest.wait_until(lambda: self.peer.held >= 1 and self.sent() >= let, timeout=60,
+                          what="5 deliveries written down and a transaction held at its dot")
+        self.assertEqual(len(self.peer.received), let)
+        self.assertEqual(self.sent(), let, "a recipient written down as sent without a 250")
         self.d.kill9()
-        self.assertLess(len(self.sink.messages()), n)  # killed while sending
+        self.peer.release()
         self.d.start()
+        want = sorted(b"crash-%d@client" % i for i in range(n))
         pbtest.wait_until(lambda: len(set(ids())) == n, timeout=60, what="every message")
         pbtest.wait_until(lambda: "the queue is empty" in self.queue("list")[1], timeout=30,
                           what="an empty queue")
-        self.assertEqual(sorted(ids()), sorted(set(ids())), "a message arrived twice")
+        self.assertEqual(sorted(ids()), want, "a message lost or arrived twice")
 
 
 if __name__ == "__main__":

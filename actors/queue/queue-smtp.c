@@ -43,6 +43,8 @@ struct sess {
 	struct pb_buf whole;        /* the body, when read whole (len 0: read by chunks) */
 	uint64_t size;              /* the content's size as sent (SIZE=): converted, its new one */
 	bool greeted;               /* the greeting, EHLO, STARTTLS and AUTH went through (or reused) */
+	bool rset;                  /* a reused connection: RSET goes first, in the envelope's write */
+	bool stale;                 /* that RSET failed: nothing was done, a new connection may be */
 	int code;
 	char text[LINE_MAX_CLIENT]; /* the reply's last line, code included */
 	const char *error;
@@ -510,8 +512,27 @@ static int precheck(struct sess *s, char **replies, char *buf, bool *body8_r, bo
 	return 0;
 }
 
+/* Writes the envelope's first group b, after RSET on a reused connection (pipelined: RFC 2920
+ * lets RSET lead a group) whose 250 is read here. 0, -1 lost, or -2 stale: the reused connection
+ * failed or refused RSET, before any reply to the rest (nothing was accepted; s->stale). */
+static int envelope_write(struct sess *s, struct pb_buf *b)
+{
+	uint32_t t = s->tx->command_timeout_ms;
+	int rc = pb_conn_write(s->c, b->data, b->len, t, &s->error);
+
+	if (s->rset) {
+		s->rset = false;
+		if (rc < 0 || read_reply(s, t, false) < 0 || s->code != 250) {
+			s->stale = true;
+			return -2;
+		}
+	}
+	return rc;
+}
+
 /* MAIL, RCPTs and DATA (one write when pipelining); the replies read in order. Returns the
- * number of recipients accepted with DATA's 354, 0 when no content is to go, -1 lost. */
+ * number of recipients accepted with DATA's 354, 0 when no content is to go, -1 lost, -2 stale
+ * (envelope_write). */
 static int envelope(struct sess *s, char **replies, bool body8, bool utf8)
 {
 	struct pb_buf b;
@@ -520,12 +541,18 @@ static int envelope(struct sess *s, char **replies, bool body8, bool utf8)
 	int rc = 0, mail_code = 0;
 
 	pb_buf_init(&b);
+	if (s->rset)
+		pb_buf_append_str(&b, "RSET\r\n");
 	mail_line(s, body8, utf8, &b);
 	for (size_t i = 0; s->x.pipelining && i < n; i++)
 		rcpt_line(s, i, &b);
 	if (s->x.pipelining)
 		pb_buf_append_str(&b, "DATA\r\n");
-	if (pb_conn_write(s->c, b.data, b.len, t, &s->error) < 0 || read_reply(s, t, false) < 0)
+	if ((rc = envelope_write(s, &b)) == -2) {
+		pb_buf_deinit(&b);
+		return -2;
+	}
+	if (rc < 0 || read_reply(s, t, false) < 0)
 		rc = -1;
 	mail_code = s->code;
 	if (rc == 0 && mail_code / 100 != 2)
@@ -649,7 +676,9 @@ static void cache_key(const struct queue_smtp_tx *tx, char *buf, size_t size)
 }
 
 /* Takes the cached connection into s when it fits tx and answers RSET with 250: true. A
- * connection that does not fit, or fails, is closed. */
+ * connection that does not fit, or fails, is closed. To a server with PIPELINING the RSET goes
+ * with the envelope instead (s->rset; a failure there: s->stale, and queue_smtp_send opens a
+ * new connection). */
 static bool cache_take(struct sess *s, uint64_t now)
 {
 	struct queue_smtp_cache *c = s->tx->cache;
@@ -664,6 +693,12 @@ static bool cache_take(struct sess *s, uint64_t now)
 	}
 	s->c = c->c;
 	c->c = NULL;
+	if (c->x.pipelining) { /* RSET leads the envelope's group: no round trip of its own */
+		s->rset = true;
+		s->x = c->x;
+		c->reused++;
+		return true;
+	}
 	if (send_cmd(s, "RSET\r\n") < 0 || read_reply(s, s->tx->command_timeout_ms, false) < 0 ||
 	    s->code != 250) {
 		pb_conn_close(&s->c); /* closed by the server meanwhile, or refusing: a new one */
@@ -694,6 +729,21 @@ static void cache_put(struct sess *s, uint64_t opened)
 	cache_key(s->tx, c->key, sizeof(c->key));
 }
 
+/* A new connection into s (its error cleared). 0, or -1 with every reply a 4xx. */
+static int conn_new(struct sess *s, char **replies)
+{
+	const struct queue_smtp_tx *tx = s->tx;
+
+	if (pb_conn_open(tx->addr != NULL ? tx->addr : tx->host, tx->port, tx->connect_timeout_ms,
+			 &s->c, &s->error) < 0) {
+		all(replies, tx->n_rcpts,
+		    xasprintf("451 4.4.1 cannot connect to %s: %s", tx->host, s->error));
+		return -1;
+	}
+	s->error = NULL; /* pb_conn_open leaves its last attempt's error */
+	return 0;
+}
+
 int queue_smtp_send(const struct queue_smtp_tx *tx, char **replies_r, bool *dsn_r)
 {
 	struct sess s = { .tx = tx, .size = tx->size };
@@ -705,18 +755,20 @@ int queue_smtp_send(const struct queue_smtp_tx *tx, char **replies_r, bool *dsn_
 	for (size_t i = 0; i < tx->n_rcpts; i++)
 		replies_r[i] = NULL;
 	bool reused = cache_take(&s, now);
-	if (!reused) {
+	*dsn_r = false;
+	if (!reused)
 		opened = now;
-		if (pb_conn_open(tx->addr != NULL ? tx->addr : tx->host, tx->port,
-				 tx->connect_timeout_ms, &s.c, &s.error) < 0) {
-			char *t = xasprintf("451 4.4.1 cannot connect to %s: %s", tx->host, s.error);
-			all(replies_r, tx->n_rcpts, t);
-			*dsn_r = false;
-			return 1;
-		}
-		s.error = NULL; /* pb_conn_open leaves its last attempt's error */
-	}
+	if (!reused && conn_new(&s, replies_r) < 0)
+		return 1;
 	transact(&s, replies_r, !reused);
+	if (s.stale) { /* the cached connection had gone (or refused RSET): from the start */
+		pb_conn_close(&s.c);
+		s = (struct sess){ .tx = tx, .size = tx->size };
+		opened = now;
+		if (conn_new(&s, replies_r) < 0)
+			return 1;
+		transact(&s, replies_r, true);
+	}
 	if (s.error != NULL) {
 		char *t = xasprintf("451 4.4.2 connection to %s lost: %s", tx->host, s.error);
 		all(replies_r, tx->n_rcpts, t);

@@ -84,6 +84,7 @@ class Peer(socketserver.ThreadingTCPServer):
         self.stalled = threading.Event()  # a RCPT of "stall..." arrived and waits
         self.unstall = threading.Event()  # set: the stalled RCPT is answered 451
         self.epoch = 0
+        self.hang_up = False  # set: the connection closed right after each message's 250
         super().__init__(("127.0.0.1", 0), PeerHandler)
         self.port = self.server_address[1]
         threading.Thread(target=self.serve_forever, daemon=True).start()
@@ -169,6 +170,8 @@ class PeerHandler(socketserver.StreamRequestHandler):
                 if not self.server.end_of_data(epoch, (mail, rcpts, data)):
                     return  # held, then dropped unanswered: the connection closes
                 self.reply("250 2.0.0 Ok: queued")
+                if self.server.hang_up:
+                    return  # as a server's idle timeout would, without a word
             elif verb == "QUIT":
                 self.server.quits += 1
                 self.reply("221 2.0.0 Bye")
@@ -371,6 +374,28 @@ class QueueCase(QueueBase):
         self.assertEqual(peer.rsets, 2)
         pbtest.wait_until(lambda: peer.quits == 1, timeout=30, what="QUIT once idle")
         self.assertEqual(peer.connections, 1)
+
+    def test_cached_connection_gone(self):
+        """A cached connection the server has closed meanwhile: RSET goes in the envelope's
+        pipelined group, fails, and the message goes at once over a new connection (no 4xx,
+        nothing deferred)."""
+        peer = Peer()
+        peer.hang_up = True
+        self.addCleanup(peer.shutdown)
+        rc, out, err = self.d.cli("setting", "show", "outbound")
+        routes = json.loads(out)["routes"] if rc == 0 and out.startswith("{") else None
+        self.assertIsNotNone(routes, out + err)
+        self.addCleanup(self.settings, {"routes": routes, "concurrency": None})
+        self.settings({"routes": routes + " gone.example=127.0.0.1:%d" % peer.port,
+                       "concurrency": 1})
+        deferred = lambda: json.loads(self.d.cli("status", "--json")[1])["queue"]["deferred"]
+        before = deferred()
+        for i in range(3):
+            self.send(["g%d@gone.example" % i], b"Subject: gone %d\r\n\r\nbody %d\r\n" % (i, i))
+            pbtest.wait_until(lambda: len(peer.received) == i + 1, timeout=30,
+                              what="message %d" % i)
+        self.assertEqual(peer.connections, 3)
+        self.assertEqual(deferred(), before)
 
     def test_dead_destination_backs_off_then_expires(self):
         self.addCleanup(self.settings, {"expiry_s": None, "delay_warning_s": None})

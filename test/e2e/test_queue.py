@@ -348,17 +348,22 @@ class QueueCase(QueueBase):
         self.assertEqual(rcpts, ["RCPT TO:<good1@refuse.example> NOTIFY=FAILURE "
                                  "ORCPT=rfc822;bad1@refuse.example"])
 
-    def test_connection_reused_across_messages(self):
-        """Messages to one next hop one after the other go over one connection (RSET between
-        them), closed with QUIT once it has been idle."""
-        peer = Peer()
+    def one_at_a_time_to(self, peer, domain):
+        """peer (shut down after the test) as the route of domain, one transaction at a time
+        (the routes and concurrency put back after the test)."""
         self.addCleanup(peer.shutdown)
         rc, out, err = self.d.cli("setting", "show", "outbound")
         routes = json.loads(out)["routes"] if rc == 0 and out.startswith("{") else None
         self.assertIsNotNone(routes, out + err)
         self.addCleanup(self.settings, {"routes": routes, "concurrency": None})
-        self.settings({"routes": routes + " reuse.example=127.0.0.1:%d" % peer.port,
+        self.settings({"routes": routes + " %s=127.0.0.1:%d" % (domain, peer.port),
                        "concurrency": 1})
+        return peer
+
+    def test_connection_reused_across_messages(self):
+        """Messages to one next hop one after the other go over one connection (RSET between
+        them), closed with QUIT once it has been idle."""
+        peer = self.one_at_a_time_to(Peer(), "reuse.example")
         s = smtplib.SMTP("127.0.0.1", self.d.ports["submission"], timeout=60)
         self.addCleanup(s.close)
         s.ehlo("client.example.org")
@@ -379,15 +384,8 @@ class QueueCase(QueueBase):
         """A cached connection the server has closed meanwhile: RSET goes in the envelope's
         pipelined group, fails, and the message goes at once over a new connection (no 4xx,
         nothing deferred)."""
-        peer = Peer()
+        peer = self.one_at_a_time_to(Peer(), "gone.example")
         peer.hang_up = True
-        self.addCleanup(peer.shutdown)
-        rc, out, err = self.d.cli("setting", "show", "outbound")
-        routes = json.loads(out)["routes"] if rc == 0 and out.startswith("{") else None
-        self.assertIsNotNone(routes, out + err)
-        self.addCleanup(self.settings, {"routes": routes, "concurrency": None})
-        self.settings({"routes": routes + " gone.example=127.0.0.1:%d" % peer.port,
-                       "concurrency": 1})
         deferred = lambda: json.loads(self.d.cli("status", "--json")[1])["queue"]["deferred"]
         before = deferred()
         for i in range(3):

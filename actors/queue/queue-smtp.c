@@ -246,20 +246,35 @@ void queue_smtp_stuff(const char *data, size_t len, bool *bol, struct pb_buf *ou
 	stuff_each(data, len, bol, put_buf, out);
 }
 
-/* The pieces of one write (writev): borrowed spans. */
+/* At most this many pieces wait for a writev: content with a dot on every line (2 pieces a
+ * line) goes out in bounded steps instead of a piece list as long as the message. */
+#define PIECES_MAX 1024
+
+/* The pieces of the content not yet written (borrowed spans), for s's connection; rc: the
+ * first write's failure (-1: nothing more is written). */
 struct pieces {
-	struct iovec *v;
-	size_t n, cap;
+	struct sess *s;
+	struct iovec v[PIECES_MAX];
+	size_t n;
+	int rc;
 };
+
+/* Writes what waits. 0 / -1 (s->error). */
+static int pieces_flush(struct pieces *v)
+{
+	if (v->rc == 0 && v->n > 0)
+		v->rc = pb_conn_writev(v->s->c, v->v, v->n, v->s->tx->command_timeout_ms,
+				       &v->s->error);
+	v->n = 0;
+	return v->rc;
+}
 
 static void put_piece(void *ctx, const char *p, size_t n)
 {
 	struct pieces *v = ctx;
 
-	if (v->n == v->cap) {
-		v->cap = v->cap > 0 ? v->cap * 2 : 16;
-		v->v = xrealloc(v->v, v->cap * sizeof(*v->v));
-	}
+	if (v->n == PIECES_MAX)
+		(void)pieces_flush(v);
 	v->v[v->n++] = (struct iovec){ .iov_base = (void *)p, .iov_len = n };
 }
 
@@ -267,7 +282,7 @@ static void put_piece(void *ctx, const char *p, size_t n)
  * store's bytes as they are, no copy, for a body read whole). 0 / -1 (s->error). */
 static int send_body(struct sess *s, char *buf)
 {
-	struct pieces v = { 0 };
+	struct pieces *v = xcalloc(1, sizeof(*v));
 	uint64_t off = 0, size = 0;
 	size_t n;
 	bool bol = true, last;
@@ -275,13 +290,13 @@ static int send_body(struct sess *s, char *buf)
 	int rc = 0;
 	const char *data;
 
+	v->s = s;
 	do {
 		if (body_at(s, off, buf, &data, &n, &size) < 0) {
 			rc = -1;
 			break;
 		}
-		v.n = 0;
-		stuff_each(data, n, &bol, put_piece, &v);
+		stuff_each(data, n, &bol, put_piece, v);
 		if (n >= 2)
 			memcpy(tail, data + n - 2, 2);
 		else if (n == 1)
@@ -289,11 +304,11 @@ static int send_body(struct sess *s, char *buf)
 		off += n;
 		last = n == 0 || off >= size;
 		if (last)
-			put_piece(&v, tail[0] == '\r' && tail[1] == '\n' ? ".\r\n" : "\r\n.\r\n",
+			put_piece(v, tail[0] == '\r' && tail[1] == '\n' ? ".\r\n" : "\r\n.\r\n",
 				  tail[0] == '\r' && tail[1] == '\n' ? 3 : 5);
-		rc = pb_conn_writev(s->c, v.v, v.n, s->tx->command_timeout_ms, &s->error);
+		rc = pieces_flush(v);
 	} while (rc == 0 && !last);
-	free(v.v);
+	free(v);
 	return rc;
 }
 

@@ -307,6 +307,19 @@ class QueueCase(QueueBase):
         self.assertEqual(set(q), {"entries", "held", "waiting", "sent", "deferred", "failed"})
         self.assertIn("outbound queue:\n  entries", self.d.cli("status")[1])
 
+    def test_many_dot_lines_stuffed(self):
+        """A content with a dot at the start of 1,500 lines (over 3,000 pieces of writev, so
+        several writes) reaches the peer, which keeps what came on the wire, stuffed exactly."""
+        lines = b"".join(b".%d\r\n" % i if i % 3 else b".\r\n" for i in range(1500))
+        body = b"Subject: dots\r\n\r\n" + lines + b"end\r\n"
+        self.send(["dots@refuse.example"], body)
+        got = pbtest.wait_until(
+            lambda: [r for r in self.peer.received if b"Subject: dots\r\n" in r[2]],
+            timeout=30, what="the dotted message at the peer")
+        stuffed = b"".join(b"." + line + b"\r\n" for line in lines.split(b"\r\n")[:-1])
+        self.assertEqual(len(got), 1)
+        self.assertIn(b"\r\n\r\n" + stuffed + b"end\r\n", got[0][2])
+
     def test_5xx_gets_dsn(self):
         body = b"Subject: to refuse\r\nMessage-ID: <refuse-1@client>\r\n\r\nhello\r\n"
         self.send(["bad1@refuse.example", "good1@refuse.example", "ctl1@refuse.example"], body,

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -367,14 +368,12 @@ int pb_conn_poll(struct pb_conn *c, uint32_t timeout_ms, const char **error_r)
 	return fill(c, now_ms() + (timeout_ms > 0 ? timeout_ms : 1000), error_r) < 0 ? -1 : 1;
 }
 
-int pb_conn_write(struct pb_conn *c, const void *data, size_t len, uint32_t timeout_ms,
-		  const char **error_r)
+/* Plaintext through the TLS engine, its ciphertext sent as it comes. 0 / -1. */
+static int tls_write(struct pb_conn *c, const void *data, size_t len, uint64_t deadline,
+		     const char **error_r)
 {
-	uint64_t deadline = now_ms() + timeout_ms;
 	const char *p = data;
 
-	if (c->tls == NULL)
-		return raw_write(c, data, len, deadline, error_r);
 	while (len > 0) {
 		size_t n = pb_tls_write(c->tls, p, len);
 		if (n == 0 && pb_tls_state(c->tls) != PB_TLS_OPEN)
@@ -384,5 +383,64 @@ int pb_conn_write(struct pb_conn *c, const void *data, size_t len, uint32_t time
 		if (tls_flush(c, deadline, error_r) < 0)
 			return -1;
 	}
+	return 0;
+}
+
+int pb_conn_write(struct pb_conn *c, const void *data, size_t len, uint32_t timeout_ms,
+		  const char **error_r)
+{
+	uint64_t deadline = now_ms() + timeout_ms;
+
+	if (c->tls == NULL)
+		return raw_write(c, data, len, deadline, error_r);
+	return tls_write(c, data, len, deadline, error_r);
+}
+
+/* Moves *iov, *n and *at (the bytes of (*iov)[0] already sent) past m more bytes sent. */
+static void iov_advance(const struct iovec **iov, size_t *n, size_t *at, size_t m)
+{
+	while (*n > 0 && m >= (*iov)[0].iov_len - *at) {
+		m -= (*iov)[0].iov_len - *at;
+		(*iov)++, (*n)--, *at = 0;
+	}
+	*at += m;
+}
+
+/* Sends every byte of iov[0, n), at most PB_CONN_IOV pieces a call. 0 / -1. */
+#define PB_CONN_IOV 64
+static int raw_writev(struct pb_conn *c, const struct iovec *iov, size_t n, uint64_t deadline,
+		      const char **error_r)
+{
+	struct iovec v[PB_CONN_IOV];
+	size_t at = 0, k;
+
+	iov_advance(&iov, &n, &at, 0); /* empty pieces first */
+	while (n > 0) {
+		for (k = 0; k < n && k < PB_CONN_IOV; k++)
+			v[k] = iov[k];
+		v[0].iov_base = (char *)v[0].iov_base + at;
+		v[0].iov_len -= at;
+		struct msghdr h = { .msg_iov = v, .msg_iovlen = k };
+		ssize_t sent = sendmsg(c->fd, &h, MSG_NOSIGNAL);
+		if (sent > 0)
+			iov_advance(&iov, &n, &at, (size_t)sent);
+		else if (sent < 0 && errno != EAGAIN && errno != EINTR)
+			return conn_fail(error_r, "write", errno);
+		else if (wait_fd(c->fd, POLLOUT, deadline, error_r) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int pb_conn_writev(struct pb_conn *c, const struct iovec *iov, size_t n, uint32_t timeout_ms,
+		   const char **error_r)
+{
+	uint64_t deadline = now_ms() + timeout_ms;
+
+	if (c->tls == NULL)
+		return raw_writev(c, iov, n, deadline, error_r);
+	for (size_t i = 0; i < n; i++) /* the engine makes records of what it is given */
+		if (tls_write(c, iov[i].iov_base, iov[i].iov_len, deadline, error_r) < 0)
+			return -1;
 	return 0;
 }

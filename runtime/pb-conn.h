@@ -49,6 +49,12 @@ int pb_conn_poll(struct pb_conn *c, uint32_t timeout_ms, const char **error_r);
 /* Writes all len bytes within timeout_ms. Returns 0 / -1 with error_r. */
 int pb_conn_write(struct pb_conn *c, const void *data, size_t len, uint32_t timeout_ms,
 		  const char **error_r);
+/* Writes every byte of the n pieces iov (borrowed) in order within timeout_ms, as few
+ * sendmsg calls as the socket takes (no copy; under TLS, each piece through the engine).
+ * Returns 0 / -1 with error_r. */
+struct iovec;
+int pb_conn_writev(struct pb_conn *c, const struct iovec *iov, size_t n, uint32_t timeout_ms,
+		   const char **error_r);
 
 /* The socket, for a caller's own poll() beside other fds (an event loop: the monitor). Read
  * through pb_conn_poll(c, 0) then pb_conn_read: bytes may wait buffered, decrypted, when the

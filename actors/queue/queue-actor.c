@@ -252,22 +252,36 @@ static uint32_t in_flight_to(struct queue_shard *s, const char *host, uint16_t p
 	return d != NULL ? d->in_flight : 0;
 }
 
-/* The sender for the next transaction to host:port: the k-th concurrent one goes to sender
- * hash + k, so the transactions to one next hop keep the same senders, whose cached
- * connections they reuse (queue-smtp.h). */
+/* The sender thread for the next transaction to host:port: of the senders in the next hop's
+ * order, the first with the fewest of its transactions from this shard — so a sender that just ended
+ * one gets the next (its cached connection is reused, queue-smtp.h) and the transactions of a
+ * busy next hop spread over every sender instead of queueing behind one. The order is the
+ * same in every shard (from the next hop's hash on), so one transaction at a time from any
+ * shard keeps one sender and its connection; under load each shard spreads its own evenly.
+ *
+ * Why not "the k-th concurrent transaction to sender hash + k": with the next hop at its
+ * concurrency, each freed slot made k the same (concurrency - 1), so every transaction after
+ * the first burst went to one sender while the others stayed idle. */
 static uint32_t sender_for(struct queue_shard *s, const char *host, uint16_t port)
 {
-	uint32_t h = 2166136261u; /* FNV-1a */
+	struct qdest *d = dest_find(s, host, port);
+	uint32_t h = 2166136261u, best = 0; /* FNV-1a */
 
 	for (const char *p = host; *p != '\0'; p++)
 		h = (h ^ (uint8_t)*p) * 16777619u;
 	h = (h ^ port) * 16777619u;
-	return h + in_flight_to(s, host, port);
+	for (uint32_t k = 0; k < QUEUE_SENDERS; k++) {
+		uint32_t at = (h + k) % QUEUE_SENDERS;
+		if (k == 0 || (d != NULL && d->per_sender[at] < d->per_sender[best]))
+			best = at;
+	}
+	return best;
 }
 
-/* One more (delta 1) or one less (-1) transaction in flight to host:port; a next hop without
- * any is forgotten. */
-static void dest_count(struct queue_shard *s, const char *host, uint16_t port, int delta)
+/* One more (delta 1) or one less (-1) transaction in flight to host:port on sender; a next
+ * hop without any is forgotten. */
+static void dest_count(struct queue_shard *s, const char *host, uint16_t port, uint32_t sender,
+		       int delta)
 {
 	struct qdest *d = dest_find(s, host, port);
 
@@ -281,6 +295,8 @@ static void dest_count(struct queue_shard *s, const char *host, uint16_t port, i
 	if (d == NULL || (delta < 0 && d->in_flight == 0))
 		return;
 	d->in_flight += delta;
+	if (delta > 0 || d->per_sender[sender % QUEUE_SENDERS] > 0)
+		d->per_sender[sender % QUEUE_SENDERS] += delta;
 	if (d->in_flight == 0)
 		*d = s->d[--s->nd];
 }
@@ -365,7 +381,8 @@ static void dispatch(struct pb_actor *a, struct queue_shard *s, struct qentry *e
 	struct pb_buf mp;
 	pb_buf_init(&mp);
 	mail_params(&e->q, &mp);
-	q->key = sender_for(s, host, port);
+	uint32_t sender = sender_for(s, host, port);
+	q->key = pb_shard_key(sender);
 	q->id = e->q.id;
 	q->host = xstrdup(host);
 	q->port = port;
@@ -395,7 +412,8 @@ static void dispatch(struct pb_actor *a, struct queue_shard *s, struct qentry *e
 	memcpy(e->host, host, sizeof(e->host));
 	e->port = port;
 	e->in_flight = true;
-	dest_count(s, host, port, 1);
+	e->sender = (uint8_t)sender;
+	dest_count(s, host, port, sender, 1);
 }
 
 /* One entry's turn: expiry, DSNs, the end, or the next transaction when due. */
@@ -537,7 +555,7 @@ static int on_sent(struct pb_actor *a, void *state, struct pb_msg *m)
 	char host[QUEUE_ROUTE_HOST_MAX];
 	uint16_t port = e->port;
 	memcpy(host, e->host, sizeof(host));
-	dest_count(s, host, port, -1);
+	dest_count(s, host, port, e->sender, -1);
 	if (finish || deleted)
 		process(a, s, at, now, &o); /* ends it: finish, or the outcomes saved */
 	refill(a, s, host, port, now, &o);

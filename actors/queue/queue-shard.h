@@ -6,6 +6,7 @@
 #ifndef QUEUE_SHARD_H
 #define QUEUE_SHARD_H
 
+#include "queue-actor.h"
 #include "queue-route.h"
 #include "store-queue.h"
 
@@ -25,13 +26,16 @@ struct qentry {
 	uint64_t run;                           /* the send job that flushed it (0: none) */
 	char host[QUEUE_ROUTE_HOST_MAX];        /* its next hop, while in flight or blocked */
 	uint16_t port;
+	uint8_t sender;                         /* the sender thread of its transaction in flight */
 };
 
-/* A next hop with transactions in flight (the per-destination concurrency). */
+/* A next hop with transactions in flight (the per-destination concurrency), and how many of
+ * them went to each sender thread. */
 struct qdest {
 	char host[QUEUE_ROUTE_HOST_MAX];
 	uint16_t port;
 	uint32_t in_flight;
+	uint32_t per_sender[QUEUE_SENDERS];
 };
 
 struct queue_shard {

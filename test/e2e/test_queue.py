@@ -4,7 +4,7 @@ peers on loopback: Postfix's smtp-sink (dumping what it received), a small SMTP 
 here that refuses some recipients with 5xx, and a closed port (a dead destination). Checked:
 the bytes that arrived (dot-stuffing undone by the peer exactly), a 5xx recipient's RFC 3464
 DSN in the sender's INBOX with its fields, retries with back-off then expiry and its DSN, the
-CLI's queue commands, and kill -9 during sending: nothing lost, nothing doubled at the sink."""
+CLI's queue commands, and kill -9 during sending: nothing lost, nothing doubled at the peer."""
 import email
 import glob
 import json
@@ -83,9 +83,47 @@ class Peer(socketserver.ThreadingTCPServer):
         self.connections = self.rsets = self.quits = 0
         self.stalled = threading.Event()  # a RCPT of "stall..." arrived and waits
         self.unstall = threading.Event()  # set: the stalled RCPT is answered 451
+        self.epoch = 0
+        self.hang_up = False  # set: the connection closed right after each message's 250
         super().__init__(("127.0.0.1", 0), PeerHandler)
         self.port = self.server_address[1]
         threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    def end_of_data(self, epoch, message):
+        """The final dot of message (mail, rcpts, data) arrived: kept, and answered 250 when
+        this returns True."""
+        self.received.append(message)
+        return True
+
+
+class GatePeer(Peer):
+    """A Peer whose answer to the final dot waits at a gate: the first `let` messages are kept
+    and answered 250 at once, every later one is held there unanswered (and not kept) until
+    release(). A held transaction, or one of a connection made before release() whose dot
+    arrives later, is then dropped without a reply: its client was killed meanwhile, so it
+    never had a 250. After release() every message is kept and answered at once."""
+
+    def __init__(self, let):
+        self.let = let
+        self.held = 0
+        self.lock = threading.Lock()
+        self.gate = threading.Event()
+        super().__init__()
+
+    def end_of_data(self, epoch, message):
+        with self.lock:
+            if epoch == self.epoch and (self.epoch > 0 or len(self.received) < self.let):
+                self.received.append(message)
+                return True
+            if epoch == 0 and self.epoch == 0:
+                self.held += 1
+        self.gate.wait(120)
+        return False
+
+    def release(self):
+        with self.lock:
+            self.epoch = 1
+        self.gate.set()
 
 
 class PeerHandler(socketserver.StreamRequestHandler):
@@ -94,6 +132,7 @@ class PeerHandler(socketserver.StreamRequestHandler):
 
     def handle(self):
         self.server.connections += 1
+        epoch = self.server.epoch  # GatePeer: which side of the gate this connection began on
         self.reply("220 peer.example ESMTP")
         mail, rcpts = None, []
         for line in self.rfile:
@@ -128,8 +167,11 @@ class PeerHandler(socketserver.StreamRequestHandler):
                     if body_line == b".\r\n":
                         break
                     data += body_line
-                self.server.received.append((mail, rcpts, data))
+                if not self.server.end_of_data(epoch, (mail, rcpts, data)):
+                    return  # held, then dropped unanswered: the connection closes
                 self.reply("250 2.0.0 Ok: queued")
+                if self.server.hang_up:
+                    return  # as a server's idle timeout would, without a word
             elif verb == "QUIT":
                 self.server.quits += 1
                 self.reply("221 2.0.0 Bye")
@@ -293,6 +335,19 @@ class QueueCase(QueueBase):
         self.assertEqual(set(q), {"entries", "held", "waiting", "sent", "deferred", "failed"})
         self.assertIn("outbound queue:\n  entries", self.d.cli("status")[1])
 
+    def test_many_dot_lines_stuffed(self):
+        """A content with a dot at the start of 1,500 lines (over 3,000 pieces of writev, so
+        several writes) reaches the peer, which keeps what came on the wire, stuffed exactly."""
+        lines = b"".join(b".%d\r\n" % i if i % 3 else b".\r\n" for i in range(1500))
+        body = b"Subject: dots\r\n\r\n" + lines + b"end\r\n"
+        self.send(["dots@refuse.example"], body)
+        got = pbtest.wait_until(
+            lambda: [r for r in self.peer.received if b"Subject: dots\r\n" in r[2]],
+            timeout=30, what="the dotted message at the peer")
+        stuffed = b"".join(b"." + line + b"\r\n" for line in lines.split(b"\r\n")[:-1])
+        self.assertEqual(len(got), 1)
+        self.assertIn(b"\r\n\r\n" + stuffed + b"end\r\n", got[0][2])
+
     def test_5xx_gets_dsn(self):
         body = b"Subject: to refuse\r\nMessage-ID: <refuse-1@client>\r\n\r\nhello\r\n"
         self.send(["bad1@refuse.example", "good1@refuse.example", "ctl1@refuse.example"], body,
@@ -334,17 +389,22 @@ class QueueCase(QueueBase):
         self.assertEqual(rcpts, ["RCPT TO:<good1@refuse.example> NOTIFY=FAILURE "
                                  "ORCPT=rfc822;bad1@refuse.example"])
 
-    def test_connection_reused_across_messages(self):
-        """Messages to one next hop one after the other go over one connection (RSET between
-        them), closed with QUIT once it has been idle."""
-        peer = Peer()
+    def one_at_a_time_to(self, peer, domain):
+        """peer (shut down after the test) as the route of domain, one transaction at a time
+        (the routes and concurrency put back after the test)."""
         self.addCleanup(peer.shutdown)
         rc, out, err = self.d.cli("setting", "show", "outbound")
         routes = json.loads(out)["routes"] if rc == 0 and out.startswith("{") else None
         self.assertIsNotNone(routes, out + err)
         self.addCleanup(self.settings, {"routes": routes, "concurrency": None})
-        self.settings({"routes": routes + " reuse.example=127.0.0.1:%d" % peer.port,
+        self.settings({"routes": routes + " %s=127.0.0.1:%d" % (domain, peer.port),
                        "concurrency": 1})
+        return peer
+
+    def test_connection_reused_across_messages(self):
+        """Messages to one next hop one after the other go over one connection (RSET between
+        them), closed with QUIT once it has been idle."""
+        peer = self.one_at_a_time_to(Peer(), "reuse.example")
         s = smtplib.SMTP("127.0.0.1", self.d.ports["submission"], timeout=60)
         self.addCleanup(s.close)
         s.ehlo("client.example.org")
@@ -360,6 +420,21 @@ class QueueCase(QueueBase):
         self.assertEqual(peer.rsets, 2)
         pbtest.wait_until(lambda: peer.quits == 1, timeout=30, what="QUIT once idle")
         self.assertEqual(peer.connections, 1)
+
+    def test_cached_connection_gone(self):
+        """A cached connection the server has closed meanwhile: RSET goes in the envelope's
+        pipelined group, fails, and the message goes at once over a new connection (no 4xx,
+        nothing deferred)."""
+        peer = self.one_at_a_time_to(Peer(), "gone.example")
+        peer.hang_up = True
+        deferred = lambda: json.loads(self.d.cli("status", "--json")[1])["queue"]["deferred"]
+        before = deferred()
+        for i in range(3):
+            self.send(["g%d@gone.example" % i], b"Subject: gone %d\r\n\r\nbody %d\r\n" % (i, i))
+            pbtest.wait_until(lambda: len(peer.received) == i + 1, timeout=30,
+                              what="message %d" % i)
+        self.assertEqual(peer.connections, 3)
+        self.assertEqual(deferred(), before)
 
     def test_dead_destination_backs_off_then_expires(self):
         self.addCleanup(self.settings, {"expiry_s": None, "delay_warning_s": None})
@@ -766,21 +841,45 @@ class QueueCrash(QueueBase):
 
     @classmethod
     def setUpClass(cls):
-        cls.sink = Sink(extra=("-w", "1"))  # a second before each DATA's 354: sending is slow
-        cls.start_daemon(cls.sink.port)
+        cls.peer = GatePeer(let=5)
+        cls.start_daemon(cls.peer.port)
 
     @classmethod
     def tearDownClass(cls):
-        cls.sink.stop()
+        cls.peer.release()
+        cls.peer.shutdown()
         cls.stop_daemon()
 
+    def sent(self):
+        st = json.loads(self.d.cli("status", "--json")[1])
+        return st["queue"]["sent"] if st["queue"] is not None else 0
+
     def test_kill9_during_sending(self):
-        n = 30
+        """Deterministic: the peer answers the first 5 final dots and holds every later one
+        unanswered, so when the daemon is killed no transaction can be between the peer's 250
+        and our synced write (RFC 5321 6.1's window, where a crash means a duplicate whatever
+        the client does). The 5 answered are written down as sent before the kill, no held
+        one is (that would be marking a recipient done before its 250); after the restart
+        every message arrives, each once."""
+        n, let = 30, self.peer.let
         for i in range(n):
             self.send(["crash@remote.example"],
                       b"Subject: crash %d\r\nMessage-ID: <crash-%d@client>\r\n\r\nbody\r\n"
                       % (i, i))
-        self.kill9_while_sending(n)
+        ids = lambda: [data.split(b"Message-ID: <", 1)[1].split(b">", 1)[0]
+                       for mail, rcpts, data in list(self.peer.received)]
+        pbtest.wait_until(lambda: self.peer.held >= 1 and self.sent() >= let, timeout=60,
+                          what="5 deliveries written down and a transaction held at its dot")
+        self.assertEqual(len(self.peer.received), let)
+        self.assertEqual(self.sent(), let, "a recipient written down as sent without a 250")
+        self.d.kill9()
+        self.peer.release()
+        self.d.start()
+        want = sorted(b"crash-%d@client" % i for i in range(n))
+        pbtest.wait_until(lambda: len(set(ids())) == n, timeout=60, what="every message")
+        pbtest.wait_until(lambda: "the queue is empty" in self.queue("list")[1], timeout=30,
+                          what="an empty queue")
+        self.assertEqual(sorted(ids()), want, "a message lost or arrived twice")
 
 
 if __name__ == "__main__":

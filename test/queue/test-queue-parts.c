@@ -39,6 +39,10 @@ static void test_stuffing(void)
 		stuff_by(in, step, want);
 	stuff_by("", 1, "");
 	stuff_by("no dots\r\n", 3, "no dots\r\n");
+	/* bare LF ends a line too; lines of dots only; a dot inside a line stays one */
+	const char *lf = "..\n.\n\n.x.\n a.b\n.";
+	for (size_t step = 1; step <= strlen(lf); step++)
+		stuff_by(lf, step, "...\n..\n\n..x.\n a.b\n..");
 }
 
 static void test_status(void)

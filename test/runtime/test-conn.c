@@ -4,8 +4,9 @@
  * nothing comes (the connection still usable), 1 once something is there or buffered. The
  * connect without waiting (pb_conn_start, pb_conn_connected): 0 while a black-holed port (a
  * full accept queue drops the SYN) never answers, 1 once connected to a listener, -1 with the
- * reason for a closed port.
- * OWNS: its sockets. THREAD: main only.
+ * reason for a closed port. pb_conn_writev: 200 pieces (empty ones among them) through a
+ * small send buffer, so sendmsg stops inside pieces, arrive whole and in order.
+ * OWNS: its sockets and the reader thread of the writev case. THREAD: main, and that reader.
  */
 #include "pb-conn.h"
 #include "pb-test.h"
@@ -13,8 +14,11 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 /* A listener on 127.0.0.1 (any port): its fd and port. */
@@ -108,7 +112,61 @@ static void test_connect_without_waiting(void)
 	CHECK(c == NULL);
 }
 
+/* The writev case's reader: everything up to EOF into got. */
+struct drain {
+	int fd;
+	char *got;
+	size_t n, cap;
+};
+
+static void *drain_run(void *arg)
+{
+	struct drain *d = arg;
+	ssize_t r;
+
+	while ((r = read(d->fd, d->got + d->n, d->cap - d->n)) > 0)
+		d->n += (size_t)r;
+	return NULL;
+}
+
+static void test_writev(void)
+{
+	struct pb_conn *c = NULL;
+	struct iovec v[200];
+	const char *error;
+	uint16_t port;
+	size_t total = 0;
+	int small = 4096;
+
+	char *want = malloc(200 * 5000);
+	for (size_t i = 0; i < 200; i++) { /* sizes 0 (every 7th) to 4,999 */
+		size_t len = i % 7 == 0 ? 0 : (i * 937) % 5000;
+		for (size_t k = 0; k < len; k++)
+			want[total + k] = (char)('a' + (i + k) % 26);
+		v[i] = (struct iovec){ .iov_base = want + total, .iov_len = len };
+		total += len;
+	}
+	int l = listener(&port);
+	CHECK_INT(pb_conn_open("127.0.0.1", port, 5000, &c, &error), 0);
+	CHECK_INT(setsockopt(pb_conn_fd(c), SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
+	struct drain d = { .fd = accept(l, NULL, NULL), .cap = total + 1 };
+	d.got = malloc(d.cap);
+	CHECK_INT(setsockopt(d.fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
+	pthread_t t;
+	CHECK_INT(pthread_create(&t, NULL, drain_run, &d), 0);
+	CHECK_INT(pb_conn_writev(c, v, 200, 10000, &error), 0);
+	pb_conn_close(&c);
+	CHECK_INT(pthread_join(t, NULL), 0);
+	CHECK(d.n == total && memcmp(d.got, want, total) == 0);
+	CHECK(total > 400000);
+	close(d.fd);
+	close(l);
+	free(d.got);
+	free(want);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "writev", test_writev },
 	{ "literal_and_poll", test_literal_and_poll },
 	{ "connect_without_waiting", test_connect_without_waiting },
 };

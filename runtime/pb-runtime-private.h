@@ -48,6 +48,7 @@ struct pb_actor {
 	uint64_t send_corr; /* the correlation id of pb_actor_sender's next send */
 	/* counters, read by other threads */
 	atomic_uint_fast64_t handled, restarts, inbox_full, bad_messages;
+	atomic_uint_fast64_t received; /* local sends that reached its inbox */
 	atomic_bool running;
 };
 
@@ -73,6 +74,9 @@ struct pb_runtime {
 	atomic_uint_fast64_t next_port; /* unique caller port numbers */
 	struct pb_settings_holder *settings; /* the current settings snapshot */
 	atomic_uint_fast64_t generations[PB_GEN_COUNT]; /* pb_runtime_generation */
+	/* pb_runtime_latency_note: per histogram, per bucket (the last +Inf), and the sum */
+	atomic_uint_fast64_t latency[PB_LAT_COUNT][PB_LATENCY_BOUNDS + 1];
+	atomic_uint_fast64_t latency_sum_us[PB_LAT_COUNT];
 };
 
 /* Writes the transport URL of a symbolic address. */

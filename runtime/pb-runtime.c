@@ -300,8 +300,11 @@ int pb_runtime_send_bytes(struct pb_runtime *rt, const char *addr, const void *d
 	nng_aio_set_msg(aio, nm);
 	nng_send_aio(s, aio);
 	nng_aio_wait(aio);
-	if ((rc = nng_aio_result(aio)) == 0)
+	if ((rc = nng_aio_result(aio)) == 0) {
+		if (target != NULL)
+			atomic_fetch_add_explicit(&target->received, 1, memory_order_relaxed);
 		return 0;
+	}
 	nng_msg_free(nng_aio_get_msg(aio));
 	nng_aio_set_msg(aio, NULL);
 	if (rc == NNG_EAGAIN || rc == NNG_ETIMEDOUT) {
@@ -452,10 +455,31 @@ size_t pb_runtime_stats(struct pb_runtime *rt, struct pb_actor_stats *out, size_
 		out[i].restarts = atomic_load(&a->restarts);
 		out[i].inbox_full = atomic_load(&a->inbox_full);
 		out[i].bad_messages = atomic_load(&a->bad_messages);
+		uint64_t received = atomic_load(&a->received);
+		out[i].queued = received > out[i].handled ? received - out[i].handled : 0;
 		out[i].running = atomic_load(&a->running);
 	}
 	pthread_mutex_unlock(&rt->lock);
 	return n;
+}
+
+void pb_runtime_latency_note(struct pb_runtime *rt, enum pb_latency which, uint64_t us)
+{
+	if ((size_t)which >= PB_LAT_COUNT)
+		return;
+	atomic_fetch_add_explicit(&rt->latency[which][pb_latency_bucket(us)], 1,
+				  memory_order_relaxed);
+	atomic_fetch_add_explicit(&rt->latency_sum_us[which], us, memory_order_relaxed);
+}
+
+void pb_runtime_latency_read(struct pb_runtime *rt, enum pb_latency which, uint64_t *counts_r,
+			     uint64_t *sum_us_r)
+{
+	*sum_us_r = 0;
+	for (size_t i = 0; i <= PB_LATENCY_BOUNDS; i++)
+		counts_r[i] = (size_t)which < PB_LAT_COUNT ? atomic_load(&rt->latency[which][i]) : 0;
+	if ((size_t)which < PB_LAT_COUNT)
+		*sum_us_r = atomic_load(&rt->latency_sum_us[which]);
 }
 
 bool pb_runtime_handles(struct pb_runtime *rt, const char *addr, enum pb_msg_type type)

@@ -169,6 +169,12 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 #define S_MAIL_MOVED                                                                       \
 	"{\"type\":\"object\",\"properties\":{\"folder\":{\"type\":\"string\"},"            \
 	"\"uid\":{\"type\":\"integer\"}}}"
+/* ---- h-metrics8's schemas ---- */
+#define S_SECLOG_PAGE                                                                      \
+	"{\"type\":\"object\",\"properties\":{\"lines\":{\"type\":\"array\",\"items\":{"  \
+	"\"type\":\"object\",\"properties\":{\"offset\":{\"type\":\"integer\"},"          \
+	"\"time_ms\":{\"type\":\"integer\"},\"module\":{\"type\":\"string\"},"            \
+	"\"text\":{\"type\":\"string\"}}}},\"next\":{\"type\":\"integer\"}}}"
 
 static const struct web_route routes[] = {
 	{ HTTP_VERB_POST, "/api/login", WEB_PUBLIC, "session",
@@ -418,6 +424,14 @@ static const struct web_route routes[] = {
 	  "The TLS certificate the listeners present", NULL, S_ARRAY, 200,
 	  web_rest_certificates_route },
 	/* ---- end of h-rest ---- */
+	/* ---- h-metrics8: the security log (web-api-logs.c) ---- */
+	{ HTTP_VERB_GET, "/api/logs/security", WEB_ADMIN, "logs",
+	  "The security log (logins, failed logins, lockouts, blocks, administrative changes), "
+	  "newest first (?limit=N (100, at most 1000)&before=OFFSET (a page's next)&user=NAME&"
+	  "ip=ADDRESS); at most 1 MiB read per page, so a page may be short: go on with next "
+	  "(0: nothing older)",
+	  NULL, S_SECLOG_PAGE, 200, web_api_security_log },
+	/* ---- end of h-metrics8 ---- */
 	/* ---- webmail (h-webmail: web-mail*.c): the logged-in account's own mailbox ---- */
 	{ HTTP_VERB_GET, "/api/mail/folders", WEB_USER, "mail",
 	  "Your folders with their message, unseen and byte counts", NULL, S_MAIL_FOLDERS, 200,
@@ -881,6 +895,7 @@ static void metrics_run(struct web_session *ws, const struct http_request *q, st
 	} else {
 		pb_buf_init(&out);
 		metrics_text(&st, &out);
+		web_metrics_lists(&st, &out);
 		if (lrc == 0 && lcode == PB_OK)
 			login_metrics(&logins, locks, blocks, &out);
 		web_reply_text(ws, 200, "text/plain; version=0.0.4; charset=utf-8",

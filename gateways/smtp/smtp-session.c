@@ -278,6 +278,9 @@ static void on_committed(void *session, uint64_t arg, struct pb_msg *m)
 		s->upload_id = 0;
 		snprintf(text, sizeof(text), "Ok: queued as %s", s->tx_id);
 		reply(s, 250, "2.0.0", text);
+		if (s->srv->rt != NULL)
+			pb_runtime_latency_note(s->srv->rt, PB_LAT_SMTP_ACCEPT,
+						pb_latency_now_us() - s->end_us);
 		smtp_policy_accepted(s);
 		s->srv->counted.received++;
 		pb_info("smtp", "event=accepted msgid=%s spool_id=%llu size=%llu from=%s rcpts=%u "
@@ -548,6 +551,7 @@ static void end_of_content(struct smtp_session *s, enum smtp_data_status status,
 	}
 	smtp_signature_apply(s);
 	s->finishing = true;
+	s->end_us = pb_latency_now_us();
 	if (s->body.len >= SMTP_CHUNK)
 		begin_upload(s); /* a whole chunk or more (BDAT): the streaming path, as for more */
 	if (s->begin_pending)

@@ -1019,6 +1019,16 @@ static const char *access_text(enum web_access a)
 	return text[a];
 }
 
+/* The access as a word, for tests that walk the document (x-pillarbox-access). */
+static const char *access_name(enum web_access a)
+{
+	static const char *const name[] = {
+		[WEB_PUBLIC] = "public",   [WEB_USER] = "user", [WEB_SELF_OR_ADMIN] = "self_or_admin",
+		[WEB_ADMIN] = "admin", [WEB_METRICS] = "metrics",
+	};
+	return name[a];
+}
+
 static cJSON *json_content(const char *schema)
 {
 	cJSON *c = cJSON_CreateObject();
@@ -1036,6 +1046,7 @@ static cJSON *operation(const struct web_route *r)
 	char *desc = xasprintf("Who may call it: %s.", access_text(r->access));
 	cJSON_AddStringToObject(op, "description", desc);
 	free(desc);
+	cJSON_AddStringToObject(op, "x-pillarbox-access", access_name(r->access));
 	cJSON *params = NULL;
 	for (const char *b = strchr(r->path, '{'); b != NULL; b = strchr(b + 1, '{')) {
 		if (params == NULL)

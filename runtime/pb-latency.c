@@ -21,6 +21,23 @@ const char *pb_latency_name(enum pb_latency which)
 	return (size_t)which < PB_LAT_COUNT ? names[which] : "unknown";
 }
 
+const char *pb_refusal_name(enum pb_refusal why)
+{
+	static const char *const names[PB_REFUSED_COUNT] = {
+		[PB_REFUSED_UNKNOWN_USER] = "unknown_user",
+		[PB_REFUSED_RELAY_DENIED] = "relay_denied",
+		[PB_REFUSED_RCPT_POLICY] = "recipient_policy",
+		[PB_REFUSED_MAIL_POLICY] = "sender_policy",
+		[PB_REFUSED_TOO_BIG] = "too_big",
+		[PB_REFUSED_BAD_CONTENT] = "bad_content",
+		[PB_REFUSED_CONTENT_POLICY] = "content_policy",
+		[PB_REFUSED_STORAGE] = "insufficient_storage",
+		[PB_REFUSED_BUSY] = "too_many_messages_in_transfer",
+		[PB_REFUSED_QUEUE_ERROR] = "queue_write_error",
+	};
+	return (size_t)why < PB_REFUSED_COUNT ? names[why] : "unknown";
+}
+
 size_t pb_latency_bucket(uint64_t us)
 {
 	size_t i = 0;

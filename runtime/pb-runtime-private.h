@@ -77,6 +77,7 @@ struct pb_runtime {
 	/* pb_runtime_latency_note: per histogram, per bucket (the last +Inf), and the sum */
 	atomic_uint_fast64_t latency[PB_LAT_COUNT][PB_LATENCY_BOUNDS + 1];
 	atomic_uint_fast64_t latency_sum_us[PB_LAT_COUNT];
+	atomic_uint_fast64_t refusals[PB_REFUSED_COUNT]; /* pb_runtime_refusal_note */
 };
 
 /* Writes the transport URL of a symbolic address. */

@@ -482,6 +482,17 @@ void pb_runtime_latency_read(struct pb_runtime *rt, enum pb_latency which, uint6
 		*sum_us_r = atomic_load(&rt->latency_sum_us[which]);
 }
 
+void pb_runtime_refusal_note(struct pb_runtime *rt, enum pb_refusal why)
+{
+	if ((size_t)why < PB_REFUSED_COUNT)
+		atomic_fetch_add_explicit(&rt->refusals[why], 1, memory_order_relaxed);
+}
+
+uint64_t pb_runtime_refusals(struct pb_runtime *rt, enum pb_refusal why)
+{
+	return (size_t)why < PB_REFUSED_COUNT ? atomic_load(&rt->refusals[why]) : 0;
+}
+
 bool pb_runtime_handles(struct pb_runtime *rt, const char *addr, enum pb_msg_type type)
 {
 	pthread_mutex_lock(&rt->lock);

@@ -144,6 +144,9 @@ size_t pb_runtime_stats(struct pb_runtime *rt, struct pb_actor_stats *out, size_
 void pb_runtime_latency_note(struct pb_runtime *rt, enum pb_latency which, uint64_t us);
 void pb_runtime_latency_read(struct pb_runtime *rt, enum pb_latency which, uint64_t *counts_r,
 			     uint64_t *sum_us_r);
+/* Counts a refusal (one relaxed atomic add), and the count of one since the start. Any thread. */
+void pb_runtime_refusal_note(struct pb_runtime *rt, enum pb_refusal why);
+uint64_t pb_runtime_refusals(struct pb_runtime *rt, enum pb_refusal why);
 
 /* True if the actor at addr (a started actor) has a handler for type. For coverage checks. */
 bool pb_runtime_handles(struct pb_runtime *rt, const char *addr, enum pb_msg_type type);

@@ -13,7 +13,7 @@
  * OWNS: nothing beyond the session's request fields. THREAD: the web hub's.
  * The administration endpoints are in web-api-admin.c.
  * MESSAGES sent (through stubs): AUTH_USER_VERIFY_REQ and LOCKOUT_LOGIN_REQ (gw-login.c),
- * DIR_USER_SHOW_REQ, DIR_USER_LIST_REQ, SYS_STATUS_REQ, LOCKOUT_STATS_REQ; the h-rest group's
+ * DIR_USER_SHOW_REQ, DIR_USER_LIST_REQ, SYS_STATUS_REQ, LOCKOUT_STATS_REQ, QUEUE_STATS_REQ; the h-rest group's
  * routes: web-rest.h.
  */
 #include "web-api.h"
@@ -25,6 +25,7 @@
 #include "pb-alloc.h"
 #include "pb-log.h"
 #include "lockout-client.h"
+#include "queue-client.h"
 #include "sys-client.h"
 #include "web-rest.h"
 
@@ -874,13 +875,15 @@ static void login_metrics(const struct pb_rec_login_stat_list *l, uint64_t locks
 	       "Addresses blocked automatically (failed logins, intrusion).", blocks);
 }
 
-/* /metrics: the node's status, then the guard's counts (left out when it does not answer). */
+/* /metrics: the node's status, then the guard's and the queue's counts (each left out when it
+ * does not answer). */
 static void metrics_run(struct web_session *ws, const struct http_request *q, struct pb_sync *t)
 {
 	struct sys_status st = { 0 };
 	struct pb_rec_login_stat_list logins = { 0 };
 	uint64_t locks = 0, blocks = 0;
-	uint32_t code = 0, lcode = 0;
+	uint32_t code = 0, lcode = 0, qcode = 0;
+	struct queue_client_stats qs = { 0 };
 	const char *error;
 	struct pb_buf out;
 
@@ -888,6 +891,7 @@ static void metrics_run(struct web_session *ws, const struct http_request *q, st
 	int lrc = rc == 0 && code == PB_OK
 			  ? lockout_client_stats(t, &lcode, &logins, &locks, &blocks, &error)
 			  : -1;
+	int qrc = rc == 0 && code == PB_OK ? queue_client_stats(t, &qcode, &qs, &error) : -1;
 	if (web_stub_waits(ws)) {
 		/* the run goes on when the answer comes */
 	} else if (rc < 0 || code != PB_OK) {
@@ -898,6 +902,8 @@ static void metrics_run(struct web_session *ws, const struct http_request *q, st
 		web_metrics_lists(&st, &out);
 		if (lrc == 0 && lcode == PB_OK)
 			login_metrics(&logins, locks, blocks, &out);
+		if (qrc == 0 && qcode == PB_OK)
+			web_metrics_queue(&qs, &out);
 		web_reply_text(ws, 200, "text/plain; version=0.0.4; charset=utf-8",
 			       pb_buf_steal(&out, NULL), NULL, NULL);
 	}

@@ -74,6 +74,9 @@ void web_api_setting_rollback(struct web_session *ws, const struct http_request 
 struct sys_status;
 struct pb_buf;
 void web_metrics_lists(const struct sys_status *st, struct pb_buf *out);
+/* Appends the outbound queue's figures (QUEUE_STATS_REP summed over its shards) to out. */
+struct queue_client_stats;
+void web_metrics_queue(const struct queue_client_stats *qs, struct pb_buf *out);
 /* GET /api/logs/security (web-api-logs.c). */
 void web_api_security_log(struct web_session *ws, const struct http_request *q);
 

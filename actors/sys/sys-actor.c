@@ -181,9 +181,16 @@ static int on_spool_stats(struct pb_actor *a, void *state, struct pb_msg *m)
 	return 0;
 }
 
-/* This node's latency histograms into list (pb-latency.h). */
-static void latency_fill(struct pb_runtime *rt, struct pb_rec_latency_list *list)
+/* This node's latency histograms into list and its refusals by reason into refusals
+ * (pb-latency.h). */
+static void latency_fill(struct pb_runtime *rt, struct pb_rec_latency_list *list,
+			 struct pb_rec_refusal_list *refusals)
 {
+	for (int w = 0; w < PB_REFUSED_COUNT; w++) {
+		struct pb_rec_refusal *e = pb_rec_refusal_push(refusals);
+		e->reason = xstrdup(pb_refusal_name((enum pb_refusal)w));
+		e->count = pb_runtime_refusals(rt, (enum pb_refusal)w);
+	}
 	for (int w = 0; w < PB_LAT_COUNT; w++) {
 		uint64_t counts[PB_LATENCY_BOUNDS + 1], sum;
 		struct pb_rec_latency *e = pb_rec_latency_push(list);
@@ -222,7 +229,7 @@ static int on_status(struct pb_actor *a, void *state, struct pb_msg *m)
 		e->inbox_full = st[i].inbox_full;
 		e->queued = st[i].queued;
 	}
-	latency_fill(pb_actor_runtime(a), &r->latency);
+	latency_fill(pb_actor_runtime(a), &r->latency, &r->refusals);
 	r->error = xstrdup("");
 	sys_reports_fill(&((struct sys *)state)->reports, args->store, r);
 	wait_counts(a, state, m, &rep);

@@ -30,6 +30,7 @@ void sys_status_free(struct sys_status *st)
 	pb_rec_log_line_list_clear(&st->recent);
 	pb_rec_tls_cert_list_clear(&st->tls);
 	pb_rec_latency_list_clear(&st->latency);
+	pb_rec_refusal_list_clear(&st->refusals);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -72,6 +73,7 @@ uint32_t sys_client_status_reply(struct pb_msg *rep, struct sys_status *st_r, co
 	pb_rec_log_line_list_move(&st_r->recent, &r->recent);
 	pb_rec_tls_cert_list_move(&st_r->tls, &r->tls);
 	pb_rec_latency_list_move(&st_r->latency, &r->latency);
+	pb_rec_refusal_list_move(&st_r->refusals, &r->refusals);
 	st_r->received = r->received;
 	st_r->rcpts_refused = r->rcpts_refused;
 	st_r->rejected = r->rejected;

@@ -2,8 +2,9 @@
 (issue 15 item 6), and the security log endpoint GET /api/logs/security (item 2) — with
 smtplib and http.client. Checked: after mail sent with smtplib both histograms
 (pillarbox_smtp_accept_seconds, pillarbox_delivery_seconds) count every message, their buckets
-are cumulative (monotone, +Inf equal to _count) and their sums positive; the store size and
-disk free gauges are above zero; every actor has an inbox depth. The security log shows a
+are cumulative (monotone, +Inf equal to _count) and their sums positive; SMTP refusals are
+counted by reason (unknown user, relay denied, bad content) and the outbound queue's figures
+are there; the store size and disk free gauges are above zero; every actor has an inbox depth. The security log shows a
 failed web login made here, filtered by user and by address, paged newest first without a
 line lost or repeated, to an administrator only (401 without a login, 403 to an account)."""
 import os
@@ -78,6 +79,27 @@ class Metrics(ApiBase):
         self.check_histogram(samples, "pillarbox_delivery_seconds", deliver0 + n)
         # the accept is counted when the 250 is sent: all of them by the time smtplib returned
         self.assertEqual(samples[("pillarbox_smtp_accept_seconds_count", "")], accept0 + n)
+
+    def test_refused_by_reason_and_queue(self):
+        def refused(samples, reason):
+            return samples[("pillarbox_refused_total", '{reason="%s"}' % reason)]
+
+        before = parse_metrics(self.scrape())
+        with smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=60) as s:
+            s.ehlo()
+            s.mail("a@example.org")
+            self.assertEqual(s.rcpt("nobody@" + self.domain)[0], 550)
+            self.assertEqual(s.rcpt("x@elsewhere.example")[0], 550)
+            self.assertEqual(s.rcpt("bob@" + self.domain)[0], 250)
+            self.assertEqual(s.data(b"Subject: nul\r\n\r\na\0b\r\n")[0], 550)
+        after = parse_metrics(self.scrape())
+        self.assertEqual(refused(after, "unknown_user"), refused(before, "unknown_user") + 1)
+        self.assertEqual(refused(after, "relay_denied"), refused(before, "relay_denied") + 1)
+        self.assertEqual(refused(after, "bad_content"), refused(before, "bad_content") + 1)
+        self.assertEqual(refused(after, "too_big"), refused(before, "too_big"))
+        for name in ("entries", "held", "recipients_waiting", "sent_total", "deferred_total",
+                     "bounced_total"):
+            self.assertGreaterEqual(after[("pillarbox_queue_" + name, "")], 0)
 
     def test_store_disk_and_inbox_gauges(self):
         samples = parse_metrics(self.scrape())

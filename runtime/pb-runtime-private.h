@@ -48,7 +48,12 @@ struct pb_actor {
 	uint64_t send_corr; /* the correlation id of pb_actor_sender's next send */
 	/* counters, read by other threads */
 	atomic_uint_fast64_t handled, restarts, inbox_full, bad_messages;
-	atomic_uint_fast64_t received; /* local sends that reached its inbox */
+	/* local sends that reached its inbox (pb_actor_stats.queued: received - handled): 64
+	 * bytes away from the rest (another cache line), as the senders write it while the
+	 * actor's thread writes handled */
+	char pad_before_received[64];
+	atomic_uint_fast64_t received;
+	char pad_after_received[64];
 	atomic_bool running;
 };
 

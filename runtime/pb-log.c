@@ -221,6 +221,13 @@ void pb_log(enum pb_log_level level, const char *module, const char *fmt, ...)
 		write_all(STDERR_FILENO, line, len);
 }
 
+const char *pb_log_security_file(bool *shared_r)
+{
+	*shared_r = sec_path_saved[0] == '\0';
+	const char *path = *shared_r ? log_path : sec_path_saved;
+	return path[0] != '\0' ? path : NULL;
+}
+
 void pb_log_security(const char *module, const char *fmt, ...)
 {
 	va_list ap;

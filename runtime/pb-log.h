@@ -46,6 +46,10 @@ void pb_log(enum pb_log_level level, const char *module, const char *fmt, ...) P
 /* Writes to the security log: logins, lockouts, blocks, administrative changes. */
 void pb_log_security(const char *module, const char *fmt, ...) PB_PRINTF(2, 3);
 
+/* The file the security log lines go to: its own, or the main log's (*shared_r true: its lines
+ * there have module=security.*); NULL when neither is a file (stderr). THREAD: any. */
+const char *pb_log_security_file(bool *shared_r);
+
 /* The last warning and error lines (newest last), kept whatever the sinks. */
 #define PB_LOG_RECENT 8
 #define PB_LOG_RECENT_LINE 240

@@ -76,6 +76,10 @@ struct pb_runtime {
 	atomic_uint_fast64_t next_port; /* unique caller port numbers */
 	struct pb_settings_holder *settings; /* the current settings snapshot */
 	atomic_uint_fast64_t generations[PB_GEN_COUNT]; /* pb_runtime_generation */
+	/* pb_runtime_latency_note: per histogram, per bucket (the last +Inf), and the sum */
+	atomic_uint_fast64_t latency[PB_LAT_COUNT][PB_LATENCY_BOUNDS + 1];
+	atomic_uint_fast64_t latency_sum_us[PB_LAT_COUNT];
+	atomic_uint_fast64_t refusals[PB_REFUSED_COUNT]; /* pb_runtime_refusal_note */
 };
 
 /* Sends encoded bytes to addr. nonblock: fail at once when the inbox is full. Returns 0, or -1

@@ -389,10 +389,41 @@ size_t pb_runtime_stats(struct pb_runtime *rt, struct pb_actor_stats *out, size_
 		out[i].restarts = atomic_load(&a->restarts);
 		out[i].inbox_full = pb_mq_full_count(a->inbox);
 		out[i].bad_messages = atomic_load(&a->bad_messages);
+		out[i].queued = pb_mq_depth(a->inbox);
 		out[i].running = atomic_load(&a->running);
 	}
 	pthread_mutex_unlock(&rt->lock);
 	return n;
+}
+
+void pb_runtime_latency_note(struct pb_runtime *rt, enum pb_latency which, uint64_t us)
+{
+	if ((size_t)which >= PB_LAT_COUNT)
+		return;
+	atomic_fetch_add_explicit(&rt->latency[which][pb_latency_bucket(us)], 1,
+				  memory_order_relaxed);
+	atomic_fetch_add_explicit(&rt->latency_sum_us[which], us, memory_order_relaxed);
+}
+
+void pb_runtime_latency_read(struct pb_runtime *rt, enum pb_latency which, uint64_t *counts_r,
+			     uint64_t *sum_us_r)
+{
+	*sum_us_r = 0;
+	for (size_t i = 0; i <= PB_LATENCY_BOUNDS; i++)
+		counts_r[i] = (size_t)which < PB_LAT_COUNT ? atomic_load(&rt->latency[which][i]) : 0;
+	if ((size_t)which < PB_LAT_COUNT)
+		*sum_us_r = atomic_load(&rt->latency_sum_us[which]);
+}
+
+void pb_runtime_refusal_note(struct pb_runtime *rt, enum pb_refusal why)
+{
+	if ((size_t)why < PB_REFUSED_COUNT)
+		atomic_fetch_add_explicit(&rt->refusals[why], 1, memory_order_relaxed);
+}
+
+uint64_t pb_runtime_refusals(struct pb_runtime *rt, enum pb_refusal why)
+{
+	return (size_t)why < PB_REFUSED_COUNT ? atomic_load(&rt->refusals[why]) : 0;
 }
 
 bool pb_runtime_handles(struct pb_runtime *rt, const char *addr, enum pb_msg_type type)

@@ -33,6 +33,7 @@
 #ifndef PB_RUNTIME_H
 #define PB_RUNTIME_H
 
+#include "pb-latency.h"
 #include "pb-msg.h"
 
 #include <stdbool.h>
@@ -127,14 +128,25 @@ enum pb_generation {
 void pb_runtime_generation_set(struct pb_runtime *rt, enum pb_generation g, uint64_t value);
 uint64_t pb_runtime_generation(struct pb_runtime *rt, enum pb_generation g);
 
-/* Per-actor counters, for the status command. */
+/* Per-actor counters, for the status command. queued: the messages sent to its inbox and not
+ * yet taken (local sends less those handled; a moment's snapshot). */
 struct pb_actor_stats {
 	char name[64];
-	uint64_t handled, restarts, inbox_full, bad_messages;
+	uint64_t handled, restarts, inbox_full, bad_messages, queued;
 	bool running; /* false while init is failing */
 };
 /* Fills up to max entries; returns the number of actors. */
 size_t pb_runtime_stats(struct pb_runtime *rt, struct pb_actor_stats *out, size_t max);
+
+/* The latency histograms (pb-latency.h): a duration of us microseconds noted in histogram
+ * which (two relaxed atomic adds: no lock); and a read of one, counts_r[PB_LATENCY_BOUNDS + 1]
+ * per bucket (not cumulative, the last +Inf) and *sum_us_r (a moment's snapshot). Any thread. */
+void pb_runtime_latency_note(struct pb_runtime *rt, enum pb_latency which, uint64_t us);
+void pb_runtime_latency_read(struct pb_runtime *rt, enum pb_latency which, uint64_t *counts_r,
+			     uint64_t *sum_us_r);
+/* Counts a refusal (one relaxed atomic add), and the count of one since the start. Any thread. */
+void pb_runtime_refusal_note(struct pb_runtime *rt, enum pb_refusal why);
+uint64_t pb_runtime_refusals(struct pb_runtime *rt, enum pb_refusal why);
 
 /* True if the actor at addr (a started actor) has a handler for type. For coverage checks. */
 bool pb_runtime_handles(struct pb_runtime *rt, const char *addr, enum pb_msg_type type);

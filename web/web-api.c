@@ -13,8 +13,8 @@
  * OWNS: nothing beyond the session's request fields. THREAD: the web hub's.
  * The administration endpoints are in web-api-admin.c.
  * MESSAGES sent (through stubs): AUTH_USER_VERIFY_REQ and LOCKOUT_LOGIN_REQ (gw-login.c),
- * DIR_USER_SHOW_REQ, DIR_USER_LIST_REQ, LOCKOUT_LIST_REQ, SYS_STATUS_REQ, LOCKOUT_STATS_REQ;
- * the h-rest group's routes: web-rest.h.
+ * DIR_USER_SHOW_REQ, DIR_USER_LIST_REQ, LOCKOUT_LIST_REQ, SYS_STATUS_REQ, LOCKOUT_STATS_REQ,
+ * QUEUE_STATS_REQ; the h-rest group's routes: web-rest.h.
  */
 #include "web-api.h"
 #include "web-mail.h"
@@ -25,6 +25,7 @@
 #include "pb-alloc.h"
 #include "pb-log.h"
 #include "lockout-client.h"
+#include "queue-client.h"
 #include "sys-client.h"
 #include "web-rest.h"
 #include "web-self.h"
@@ -177,6 +178,12 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 #define S_MAIL_MOVED                                                                       \
 	"{\"type\":\"object\",\"properties\":{\"folder\":{\"type\":\"string\"},"            \
 	"\"uid\":{\"type\":\"integer\"}}}"
+/* ---- h-metrics8's schemas ---- */
+#define S_SECLOG_PAGE                                                                      \
+	"{\"type\":\"object\",\"properties\":{\"lines\":{\"type\":\"array\",\"items\":{"  \
+	"\"type\":\"object\",\"properties\":{\"offset\":{\"type\":\"integer\"},"          \
+	"\"time_ms\":{\"type\":\"integer\"},\"module\":{\"type\":\"string\"},"            \
+	"\"text\":{\"type\":\"string\"}}}},\"next\":{\"type\":\"integer\"}}}"
 
 /* ---- h-wmset's schemas ---- */
 #define S_SELF_PASSWORD_IN                                                                 \
@@ -443,6 +450,14 @@ static const struct web_route routes[] = {
 	  "The TLS certificate the listeners present", NULL, S_ARRAY, 200,
 	  web_rest_certificates_route },
 	/* ---- end of h-rest ---- */
+	/* ---- h-metrics8: the security log (web-api-logs.c) ---- */
+	{ HTTP_VERB_GET, "/api/logs/security", WEB_ADMIN, "logs",
+	  "The security log (logins, failed logins, lockouts, blocks, administrative changes), "
+	  "newest first (?limit=N (100, at most 1000)&before=OFFSET (a page's next)&user=NAME&"
+	  "ip=ADDRESS); at most 1 MiB read per page, so a page may be short: go on with next "
+	  "(0: nothing older)",
+	  NULL, S_SECLOG_PAGE, 200, web_api_security_log },
+	/* ---- end of h-metrics8 ---- */
 	/* ---- webmail (h-webmail: web-mail*.c): the logged-in account's own mailbox ---- */
 	{ HTTP_VERB_GET, "/api/mail/folders", WEB_USER, "mail",
 	  "Your folders with their message, unseen and byte counts", NULL, S_MAIL_FOLDERS, 200,
@@ -908,13 +923,15 @@ static void login_metrics(const struct pb_rec_login_stat_list *l, uint64_t locks
 	       "Addresses blocked automatically (failed logins, intrusion).", blocks);
 }
 
-/* /metrics: the node's status, then the guard's counts (left out when it does not answer). */
+/* /metrics: the node's status, then the guard's and the queue's counts (each left out when it
+ * does not answer). */
 static void metrics_run(struct web_session *ws, const struct http_request *q, struct pb_sync *t)
 {
 	struct sys_status st = { 0 };
 	struct pb_rec_login_stat_list logins = { 0 };
 	uint64_t locks = 0, blocks = 0;
-	uint32_t code = 0, lcode = 0;
+	uint32_t code = 0, lcode = 0, qcode = 0;
+	struct queue_client_stats qs = { 0 };
 	const char *error;
 	struct pb_buf out;
 
@@ -922,6 +939,7 @@ static void metrics_run(struct web_session *ws, const struct http_request *q, st
 	int lrc = rc == 0 && code == PB_OK
 			  ? lockout_client_stats(t, &lcode, &logins, &locks, &blocks, &error)
 			  : -1;
+	int qrc = rc == 0 && code == PB_OK ? queue_client_stats(t, &qcode, &qs, &error) : -1;
 	if (web_stub_waits(ws)) {
 		/* the run goes on when the answer comes */
 	} else if (rc < 0 || code != PB_OK) {
@@ -929,8 +947,11 @@ static void metrics_run(struct web_session *ws, const struct http_request *q, st
 	} else {
 		pb_buf_init(&out);
 		metrics_text(&st, &out);
+		web_metrics_lists(&st, &out);
 		if (lrc == 0 && lcode == PB_OK)
 			login_metrics(&logins, locks, blocks, &out);
+		if (qrc == 0 && qcode == PB_OK)
+			web_metrics_queue(&qs, &out);
 		web_reply_text(ws, 200, "text/plain; version=0.0.4; charset=utf-8",
 			       pb_buf_steal(&out, NULL), NULL, NULL);
 	}
@@ -1070,6 +1091,16 @@ static const char *access_text(enum web_access a)
 	return text[a];
 }
 
+/* The access as a word, for tests that walk the document (x-pillarbox-access). */
+static const char *access_name(enum web_access a)
+{
+	static const char *const name[] = {
+		[WEB_PUBLIC] = "public",   [WEB_USER] = "user", [WEB_SELF_OR_ADMIN] = "self_or_admin",
+		[WEB_ADMIN] = "admin", [WEB_METRICS] = "metrics",
+	};
+	return name[a];
+}
+
 static cJSON *json_content(const char *schema)
 {
 	cJSON *c = cJSON_CreateObject();
@@ -1087,6 +1118,7 @@ static cJSON *operation(const struct web_route *r)
 	char *desc = xasprintf("Who may call it: %s.", access_text(r->access));
 	cJSON_AddStringToObject(op, "description", desc);
 	free(desc);
+	cJSON_AddStringToObject(op, "x-pillarbox-access", access_name(r->access));
 	cJSON *params = NULL;
 	for (const char *b = strchr(r->path, '{'); b != NULL; b = strchr(b + 1, '{')) {
 		if (params == NULL)

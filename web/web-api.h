@@ -62,6 +62,18 @@ void web_api_setting_put(struct web_session *ws, const struct http_request *q);
 void web_api_setting_history(struct web_session *ws, const struct http_request *q);
 void web_api_setting_rollback(struct web_session *ws, const struct http_request *q);
 
+/* ---- h-metrics8: /metrics' lists and the security log (web-metrics.c, web-api-logs.c) ---- */
+/* Appends the actors' inbox depths and fullness and the latency histograms of st (the sys
+ * actor's status) to out, in the Prometheus text format. */
+struct sys_status;
+struct pb_buf;
+void web_metrics_lists(const struct sys_status *st, struct pb_buf *out);
+/* Appends the outbound queue's figures (QUEUE_STATS_REP summed over its shards) to out. */
+struct queue_client_stats;
+void web_metrics_queue(const struct queue_client_stats *qs, struct pb_buf *out);
+/* GET /api/logs/security (web-api-logs.c). */
+void web_api_security_log(struct web_session *ws, const struct http_request *q);
+
 /* The admin UI's endpoints (web-api-ui.c). */
 void web_api_settings_schema(struct web_session *ws, const struct http_request *q);
 void web_api_user_patch(struct web_session *ws, const struct http_request *q);

@@ -43,6 +43,7 @@ struct delivery {
 	uint64_t queue_sent_ms; /* the remote recipients' hand-off: 0 not sent, else when */
 	uint64_t route_sent_ms; /* the question to the router (not planned yet): 0 not sent */
 	size_t pending;
+	uint64_t accepted_us; /* when it was accepted (pb_latency_now_us); 0: resumed at start */
 };
 
 static void delivery_free(struct delivery *d)
@@ -207,6 +208,7 @@ void spool_start_delivery(struct pb_actor *a, struct spool_shard *s, struct pb_s
 	d->done = xcalloc(d->rec.n_rcpts, 1);
 	d->sent_ms = xcalloc(d->rec.n_rcpts, sizeof(uint64_t));
 	d->pending = d->rec.n_rcpts;
+	d->accepted_us = pb_latency_now_us();
 	s->d = xrealloc(s->d, sizeof(*s->d) * (s->n + 1));
 	s->d[s->n++] = d;
 	send_due(a, s, d, UINT64_MAX);
@@ -261,6 +263,7 @@ static int resume_one(const struct pb_spool_rec *r, void *arg)
 	copy.rcpt_ids = xmemdup(r->rcpt_ids, sizeof(uint64_t) * r->n_rcpts);
 	spool_rec_copy_plan(&copy, r);
 	spool_start_delivery(c->a, c->s, &copy);
+	c->s->d[c->s->n - 1]->accepted_us = 0; /* accepted before this run: no latency */
 	pb_info("spool", "event=resume msgid=%s spool_id=%llu rcpts=%zu", PB_LOGQ(r->msgid),
 		(unsigned long long)r->id, r->n_rcpts);
 	return 0;
@@ -320,11 +323,16 @@ static int on_oldest(struct pb_actor *a, void *state, struct pb_msg *m)
 	return 0;
 }
 
-static void finish(struct spool_shard *s, size_t at)
+/* Every recipient of d is stored or queued (or failed): the entry leaves the spool; its
+ * delivery latency is noted in rt (NULL: not, for an entry delivered to nobody) when it was
+ * accepted in this run. */
+static void finish(struct pb_runtime *rt, struct spool_shard *s, size_t at)
 {
 	struct delivery *d = s->d[at];
 	const char *error;
 
+	if (rt != NULL && d->accepted_us != 0)
+		pb_runtime_latency_note(rt, PB_LAT_DELIVERY, pb_latency_now_us() - d->accepted_us);
 	if (pb_store_spool_done(s->store, d->rec.id, &error) < 0) {
 		/* still durable in the spool: the next start delivers it again, deduplicated */
 		pb_error("spool", "event=spool_done_failed msgid=%s spool_id=%llu reason=%s",
@@ -361,7 +369,8 @@ static void log_delivery(struct spool_shard *s, const struct delivery *d, size_t
 }
 
 /* The queue's answer to a hand-off: every remote recipient is done (queued), or tried again. */
-static void on_queue_result(struct spool_shard *s, uint64_t seq, uint32_t code, const char *error)
+static void on_queue_result(struct pb_actor *a, struct spool_shard *s, uint64_t seq,
+			    uint32_t code, const char *error)
 {
 	for (size_t at = 0; at < s->n; at++) {
 		struct delivery *d = s->d[at];
@@ -380,7 +389,7 @@ static void on_queue_result(struct spool_shard *s, uint64_t seq, uint32_t code, 
 				PB_LOGQ(d->rec.rcpts[i]));
 			d->done[i] = 1;
 			if (--d->pending == 0) {
-				finish(s, at);
+				finish(pb_actor_runtime(a), s, at);
 				return;
 			}
 		}
@@ -396,7 +405,7 @@ static void on_append_result(struct pb_actor *a, struct spool_shard *s, uint64_t
 	size_t i = (size_t)(corr & 0xffff);
 
 	if (i == SPOOL_QUEUE_INDEX) {
-		on_queue_result(s, seq, code, error);
+		on_queue_result(a, s, seq, code, error);
 		return;
 	}
 	for (size_t at = 0; at < s->n; at++) {
@@ -413,7 +422,7 @@ static void on_append_result(struct pb_actor *a, struct spool_shard *s, uint64_t
 		}
 		d->done[i] = 1;
 		if (--d->pending == 0)
-			finish(s, at);
+			finish(pb_actor_runtime(a), s, at);
 		return;
 	}
 }
@@ -519,7 +528,7 @@ void spool_on_routed(struct pb_actor *a, struct spool_shard *s, uint64_t seq, ui
 		const struct msg_router_resolve_rep *p = &m->u.router_resolve_rep;
 		if (p->items.n == 0 && p->gens.n == 0) {
 			nothing_due(s, d, &p->trace);
-			finish(s, at);
+			finish(NULL, s, at);
 			return;
 		}
 		uint64_t now = pb_clock_wall_ms();
@@ -535,7 +544,7 @@ void spool_on_routed(struct pb_actor *a, struct spool_shard *s, uint64_t seq, ui
 			pb_error("spool", "event=unroutable msgid=%s spool_id=%llu reason=%s",
 				 PB_LOGQ(d->rec.msgid), (unsigned long long)d->rec.id,
 				 "no recipient reaches anyone; a DSN goes to the sender");
-			finish(s, at);
+			finish(NULL, s, at);
 			return;
 		}
 		send_due(a, s, d, UINT64_MAX);

@@ -181,6 +181,29 @@ static int on_spool_stats(struct pb_actor *a, void *state, struct pb_msg *m)
 	return 0;
 }
 
+/* This node's latency histograms into list and its refusals by reason into refusals
+ * (pb-latency.h). */
+static void latency_fill(struct pb_runtime *rt, struct pb_rec_latency_list *list,
+			 struct pb_rec_refusal_list *refusals)
+{
+	for (int w = 0; w < PB_REFUSED_COUNT; w++) {
+		struct pb_rec_refusal *e = pb_rec_refusal_push(refusals);
+		e->reason = xstrdup(pb_refusal_name((enum pb_refusal)w));
+		e->count = pb_runtime_refusals(rt, (enum pb_refusal)w);
+	}
+	for (int w = 0; w < PB_LAT_COUNT; w++) {
+		uint64_t counts[PB_LATENCY_BOUNDS + 1], sum;
+		struct pb_rec_latency *e = pb_rec_latency_push(list);
+		pb_runtime_latency_read(rt, (enum pb_latency)w, counts, &sum);
+		e->name = xstrdup(pb_latency_name((enum pb_latency)w));
+		for (size_t i = 0; i < PB_LATENCY_BOUNDS; i++)
+			pb_u64v_push(&e->le_us, pb_latency_le_us[i]);
+		for (size_t i = 0; i <= PB_LATENCY_BOUNDS; i++)
+			pb_u64v_push(&e->counts, counts[i]);
+		e->sum_us = sum;
+	}
+}
+
 static int on_status(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct sys_actor_args *args = ((struct sys *)state)->args;
@@ -204,7 +227,9 @@ static int on_status(struct pb_actor *a, void *state, struct pb_msg *m)
 		e->restarts = st[i].restarts;
 		e->handled = st[i].handled;
 		e->inbox_full = st[i].inbox_full;
+		e->queued = st[i].queued;
 	}
+	latency_fill(pb_actor_runtime(a), &r->latency, &r->refusals);
 	r->error = xstrdup("");
 	sys_reports_fill(&((struct sys *)state)->reports, args->store, r);
 	wait_counts(a, state, m, &rep);
@@ -317,6 +342,7 @@ static const struct pb_handler sys_handlers[] = {
 	{ MSG_SYS_SETTING_PUT_REQ, on_setting_put },
 	{ MSG_SYS_SETTING_HISTORY_REQ, sys_on_setting_history },
 	{ MSG_SYS_SETTING_ROLLBACK_REQ, sys_on_setting_rollback },
+	{ MSG_SYS_SECURITY_LOG_REQ, sys_on_security_log },
 	{ MSG_DIR_COUNTS_REP, on_counts },
 	{ MSG_CORE_STATUS_REP, on_counts },
 	{ MSG_SYS_GATEWAY_STATS_EVT, on_gateway_stats },

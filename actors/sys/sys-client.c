@@ -29,6 +29,8 @@ void sys_status_free(struct sys_status *st)
 	pb_rec_service_stat_list_clear(&st->services);
 	pb_rec_log_line_list_clear(&st->recent);
 	pb_rec_tls_cert_list_clear(&st->tls);
+	pb_rec_latency_list_clear(&st->latency);
+	pb_rec_refusal_list_clear(&st->refusals);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -70,6 +72,8 @@ uint32_t sys_client_status_reply(struct pb_msg *rep, struct sys_status *st_r, co
 	pb_rec_service_stat_list_move(&st_r->services, &r->services);
 	pb_rec_log_line_list_move(&st_r->recent, &r->recent);
 	pb_rec_tls_cert_list_move(&st_r->tls, &r->tls);
+	pb_rec_latency_list_move(&st_r->latency, &r->latency);
+	pb_rec_refusal_list_move(&st_r->refusals, &r->refusals);
 	st_r->received = r->received;
 	st_r->rcpts_refused = r->rcpts_refused;
 	st_r->rejected = r->rejected;
@@ -249,4 +253,26 @@ uint32_t sys_client_setting_rollback_reply(struct pb_msg *rep, uint32_t *changed
 	if (code == PB_OK)
 		*changed_r = rep->u.sys_setting_rollback_rep.changed;
 	return code;
+}
+
+int sys_client_security_log(struct pb_sync *t, uint64_t before, uint32_t limit, const char *user,
+			    const char *ip, uint32_t *code_r,
+			    struct pb_rec_security_line_list *lines_r, uint64_t *next_r,
+			    const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	pb_msg_init(&req, MSG_SYS_SECURITY_LOG_REQ);
+	req.u.sys_security_log_req.before = before;
+	req.u.sys_security_log_req.limit = limit;
+	req.u.sys_security_log_req.user = xstrdup(user != NULL ? user : "");
+	req.u.sys_security_log_req.ip = xstrdup(ip != NULL ? ip : "");
+	if (pb_client_call(t, &req, &rep, error_r) < 0)
+		return -1;
+	uint32_t code = pb_client_reply(&rep, MSG_SYS_SECURITY_LOG_REQ, error_r);
+	if (code == PB_OK) {
+		pb_rec_security_line_list_move(lines_r, &rep.u.sys_security_log_rep.lines);
+		*next_r = rep.u.sys_security_log_rep.next;
+	}
+	return pb_client_done(t, &rep, code, code_r, error_r);
 }

@@ -18,7 +18,8 @@
 
 #include "pb-client.h"
 
-/* The node's status; actors.v[i] = { name, restarts, handled, inbox_full } per actor; the rest
+/* The node's status; actors.v[i] = { name, restarts, handled, inbox_full, queued } per actor;
+ * latency.v[i] one latency histogram of this node's (pb-latency.h) per enum pb_latency; the rest
  * as SYS_STATUS_REP in msg-types.def (what the gateways and spool shards last reported). */
 struct sys_status {
 	char *version;
@@ -30,6 +31,8 @@ struct sys_status {
 	uint64_t spool_depth, disk_free, storage_left;
 	struct pb_rec_log_line_list recent;
 	struct pb_rec_tls_cert_list tls; /* 0 or 1: the certificate new TLS connections get */
+	struct pb_rec_latency_list latency;
+	struct pb_rec_refusal_list refusals; /* this node's SMTP refusals, one per reason */
 };
 void sys_status_free(struct sys_status *st);
 
@@ -96,5 +99,14 @@ int sys_client_setting_rollback_send(const struct pb_sender *s, uint64_t seq, bo
 				     const char *by, const char **error_r);
 uint32_t sys_client_setting_rollback_reply(struct pb_msg *rep, uint32_t *changed_r,
 					   const char **error_r);
+
+/* The security log read back (SYS_SECURITY_LOG_REQ): the lines ending at or before byte
+ * offset before (0: the end), newest first, at most limit (1..1000), with user=user and ip= or
+ * peer= ip when those are not NULL; lines_r the caller clears (pb_rec_security_line_list_clear),
+ * *next_r the before of the next page (0: none left). NOTFOUND when the log is not a file. */
+int sys_client_security_log(struct pb_sync *t, uint64_t before, uint32_t limit, const char *user,
+			    const char *ip, uint32_t *code_r,
+			    struct pb_rec_security_line_list *lines_r, uint64_t *next_r,
+			    const char **error_r);
 
 #endif

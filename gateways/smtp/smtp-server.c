@@ -45,6 +45,7 @@ int smtp_server_start(struct pb_runtime *rt, const struct pb_config *cfg,
 	};
 
 	snprintf(srv->hostname, sizeof(srv->hostname), "%s", hostname);
+	srv->rt = rt;
 	smtp_server_init_ports(srv);
 	return gw_hub_start(rt, &smtp_proto, ls, PB_N_ELEMENTS(ls) - (tls == NULL ? 1 : 0), srv,
 			    hub_r, error_r);

@@ -59,6 +59,7 @@ struct smtp_session {
 	/* the message being received: its upload to the spool */
 	bool receiving;    /* DATA or BDAT content began in this transaction */
 	int64_t received_ms; /* when it began (wall clock), for the envelope */
+	uint64_t end_us;     /* its end of data (pb_latency_now_us), for the accept latency */
 	bool finishing;    /* the content is complete: put or commit once the upload allows */
 	bool waiting;      /* a call blocks the input: reading paused until its reply */
 	bool begin_pending; /* the upload's begin is unanswered (the content may go on) */

@@ -129,6 +129,13 @@ static void tx_reset(struct smtp_session *s)
 	pb_buf_deinit(&s->body);
 }
 
+/* Counts a refusal by its reason for /metrics (not in tests without a runtime). */
+static void refused(struct smtp_session *s, enum pb_refusal why)
+{
+	if (s->srv->rt != NULL)
+		pb_runtime_refusal_note(s->srv->rt, why);
+}
+
 /* Counts a client error; too many ends the session (as Postfix's smtpd_hard_error_limit). */
 static void client_error(struct smtp_session *s)
 {
@@ -246,6 +253,9 @@ static void reply_fail(struct smtp_session *s, uint32_t code)
 			     : code == PB_ERR_NOSPACE ? "insufficient_storage"
 						      : "queue_write_error";
 
+	refused(s, code == TX_FAIL_BUSY		? PB_REFUSED_BUSY
+		   : code == PB_ERR_NOSPACE ? PB_REFUSED_STORAGE
+					    : PB_REFUSED_QUEUE_ERROR);
 	if (code == TX_FAIL_BUSY)
 		reply(s, 452, "4.3.1", "Error: too many messages in transfer, try again later");
 	else if (code == PB_ERR_NOSPACE)
@@ -278,6 +288,9 @@ static void on_committed(void *session, uint64_t arg, struct pb_msg *m)
 		s->upload_id = 0;
 		snprintf(text, sizeof(text), "Ok: queued as %s", s->tx_id);
 		reply(s, 250, "2.0.0", text);
+		if (s->srv->rt != NULL)
+			pb_runtime_latency_note(s->srv->rt, PB_LAT_SMTP_ACCEPT,
+						pb_latency_now_us() - s->end_us);
 		smtp_policy_accepted(s);
 		s->srv->counted.received++;
 		pb_info("smtp", "event=accepted msgid=%s spool_id=%llu size=%llu from=%s rcpts=%u "
@@ -532,6 +545,7 @@ static void end_of_content(struct smtp_session *s, enum smtp_data_status status,
 		reply_r(s, &r);
 		if (status == SMTP_DATA_TOO_BIG)
 			smtp_policy_too_big(s, policy->max_size);
+		refused(s, status == SMTP_DATA_TOO_BIG ? PB_REFUSED_TOO_BIG : PB_REFUSED_BAD_CONTENT);
 		s->srv->counted.rejected++;
 		pb_warn("smtp", "event=rejected msgid=%s reason=%s why=%s from=%s peer=%s", s->tx_id,
 			smtp_data_status_name(status), PB_LOGQ(r.text), PB_LOGQ(s->sender),
@@ -542,12 +556,14 @@ static void end_of_content(struct smtp_session *s, enum smtp_data_status status,
 	const char *refusal = smtp_policy_end(s);
 	if (refusal != NULL) {
 		reply_line(s, refusal);
+		refused(s, PB_REFUSED_CONTENT_POLICY);
 		s->srv->counted.rejected++;
 		tx_reset(s);
 		return;
 	}
 	smtp_signature_apply(s);
 	s->finishing = true;
+	s->end_us = pb_latency_now_us();
 	if (s->body.len >= SMTP_CHUNK)
 		begin_upload(s); /* a whole chunk or more (BDAT): the streaming path, as for more */
 	if (s->begin_pending)
@@ -659,6 +675,7 @@ static void refuse_mail(struct smtp_session *s, int code, const char *enhanced, 
 			const char *reason, const char *sender)
 {
 	reply(s, code, enhanced, text);
+	refused(s, PB_REFUSED_STORAGE);
 	s->srv->counted.rejected++;
 	pb_warn("smtp", "event=rejected msgid=- reason=%s from=%s peer=%s", reason, PB_LOGQ(sender),
 		gw_peer(s->gs));
@@ -756,6 +773,7 @@ static void rcpt_not_local(struct smtp_session *s)
 	}
 	snprintf(text, sizeof(text), "<%s>: Relay access denied", s->checking);
 	reply(s, 550, "5.7.1", text);
+	refused(s, PB_REFUSED_RELAY_DENIED);
 	s->srv->counted.rcpts_refused++;
 	pb_info("smtp", "event=rcpt_refused msgid=%s rcpt=%s reason=relay_denied from=%s peer=%s",
 		s->tx_id, PB_LOGQ(s->checking), PB_LOGQ(s->sender), gw_peer(s->gs));
@@ -791,6 +809,7 @@ static void on_rcpt_checked(void *session, uint64_t arg, struct pb_msg *m)
 			 "<%s>: Recipient address rejected: User unknown in local recipient table",
 			 s->checking);
 		reply(s, 550, "5.1.1", text);
+		refused(s, PB_REFUSED_UNKNOWN_USER);
 		s->srv->counted.rcpts_refused++;
 		pb_info("smtp", "event=rcpt_refused msgid=%s rcpt=%s reason=unknown_user from=%s peer=%s",
 			s->tx_id, PB_LOGQ(s->checking), PB_LOGQ(s->sender), gw_peer(s->gs));
@@ -952,12 +971,14 @@ static const struct gw_command smtp_commands[] = {
 static void log_refusal(struct smtp_session *s, const struct smtp_cmd *cmd, const char *refusal)
 {
 	if (cmd->verb == SMTP_VERB_RCPT) {
+		refused(s, PB_REFUSED_RCPT_POLICY);
 		s->srv->counted.rcpts_refused++;
 		pb_info("smtp", "event=rcpt_refused msgid=%s rcpt=%s reason=%s from=%s peer=%s",
 			s->in_tx ? s->tx_id : "-", PB_LOGQ(cmd->path), PB_LOGQ(refusal),
 			PB_LOGQ(s->sender), gw_peer(s->gs));
 	} else if (cmd->verb == SMTP_VERB_MAIL && refusal[0] == '5' && refusal[1] == '5' &&
 		   refusal[2] == '2') {
+		refused(s, PB_REFUSED_MAIL_POLICY);
 		s->srv->counted.rejected++;
 		pb_warn("smtp", "event=rejected msgid=- reason=%s from=%s peer=%s", PB_LOGQ(refusal),
 			PB_LOGQ(cmd->path), gw_peer(s->gs));

@@ -37,6 +37,7 @@ struct smtp_server {
 	uint32_t greet_delay_ms;   /* security.intrusion_greet_delay_ms (port 25), likewise */
 	uint64_t next_tx; /* transaction ids for Received: and logs */
 	struct gw_counters counted; /* since the gateway started, for the status */
+	struct pb_runtime *rt; /* where accept latencies are noted (NULL: not noted; tests) */
 	struct smtp_port ports[2]; /* SMTP_PORT_*: what the listeners give their sessions */
 };
 

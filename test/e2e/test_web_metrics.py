@@ -1,0 +1,172 @@
+"""End to end: /metrics' latency histograms, store and disk gauges and actor inbox depths
+(issue 15 item 6), and the security log endpoint GET /api/logs/security (item 2) — with
+smtplib and http.client. Checked: after mail sent with smtplib both histograms
+(pillarbox_smtp_accept_seconds, pillarbox_delivery_seconds) count every message, their buckets
+are cumulative (monotone, +Inf equal to _count) and their sums positive; SMTP refusals are
+counted by reason (unknown user, relay denied, bad content) and the outbound queue's figures
+are there; the store size and disk free gauges are above zero; every actor has an inbox depth. The security log shows a
+failed web login made here, filtered by user and by address, paged newest first without a
+line lost or repeated, to an administrator only (401 without a login, 403 to an account)."""
+import os
+import re
+import smtplib
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+import pbtest  # noqa: E402
+from test_web_api import ApiBase  # noqa: E402
+
+SAMPLE = re.compile(r'^([a-z_]+)(\{[^}]*\})? (\S+)$')
+
+
+def parse_metrics(text):
+    """{(name, labels): float} of the exposition's samples."""
+    out = {}
+    for line in text.splitlines():
+        if line.startswith("#") or not line:
+            continue
+        m = SAMPLE.match(line)
+        assert m, "not a sample line: %r" % line
+        out[(m.group(1), m.group(2) or "")] = float(m.group(3))
+    return out
+
+
+class Metrics(ApiBase):
+    def scrape(self):
+        r, text = self.client().request("GET", "/metrics")  # loopback: a metrics network
+        self.assertEqual(r.status, 200)
+        return text.decode()
+
+    def histogram(self, samples, name):
+        """(buckets [(le, cumulative count)] in label order, sum, count) of histogram name."""
+        buckets = [(labels, v) for (n, labels), v in samples.items() if n == name + "_bucket"]
+        buckets.sort(key=lambda b: float(b[0].split('"')[1].replace("+Inf", "inf")))
+        return buckets, samples[(name + "_sum", "")], samples[(name + "_count", "")]
+
+    def check_histogram(self, samples, name, at_least):
+        buckets, total, count = self.histogram(samples, name)
+        self.assertGreaterEqual(len(buckets), 10, name)
+        self.assertEqual(buckets[-1][0], '{le="+Inf"}')
+        counts = [v for _, v in buckets]
+        self.assertEqual(counts, sorted(counts), name + ": buckets must be cumulative")
+        self.assertEqual(counts[-1], count)
+        self.assertGreaterEqual(count, at_least, name)
+        self.assertGreater(total, 0.0, name)
+        self.assertLess(total / count, 60.0, name)  # seconds, not microseconds
+        return count
+
+    def test_histograms_move_with_mail(self):
+        text = self.scrape()
+        self.assertIn("# TYPE pillarbox_smtp_accept_seconds histogram", text)
+        self.assertIn("# TYPE pillarbox_delivery_seconds histogram", text)
+        before = parse_metrics(text)
+        accept0 = before[("pillarbox_smtp_accept_seconds_count", "")]
+        deliver0 = before[("pillarbox_delivery_seconds_count", "")]
+        n = 5
+        with smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=60) as s:
+            for i in range(n):
+                s.sendmail("a@example.org", ["bob@" + self.domain],
+                           "From: a@example.org\r\nSubject: timed %d\r\n\r\nhello\r\n" % i)
+
+        def delivered():
+            samples = parse_metrics(self.scrape())
+            done = samples[("pillarbox_delivery_seconds_count", "")] >= deliver0 + n
+            return done and samples
+
+        samples = pbtest.wait_until(delivered, timeout=30, what="the deliveries counted")
+        self.check_histogram(samples, "pillarbox_smtp_accept_seconds", accept0 + n)
+        self.check_histogram(samples, "pillarbox_delivery_seconds", deliver0 + n)
+        # the accept is counted when the 250 is sent: all of them by the time smtplib returned
+        self.assertEqual(samples[("pillarbox_smtp_accept_seconds_count", "")], accept0 + n)
+
+    def test_refused_by_reason_and_queue(self):
+        def refused(samples, reason):
+            return samples[("pillarbox_refused_total", '{reason="%s"}' % reason)]
+
+        before = parse_metrics(self.scrape())
+        with smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=60) as s:
+            s.ehlo()
+            s.mail("a@example.org")
+            self.assertEqual(s.rcpt("nobody@" + self.domain)[0], 550)
+            self.assertEqual(s.rcpt("x@elsewhere.example")[0], 550)
+            self.assertEqual(s.rcpt("bob@" + self.domain)[0], 250)
+            self.assertEqual(s.data(b"Subject: nul\r\n\r\na\0b\r\n")[0], 550)
+        after = parse_metrics(self.scrape())
+        self.assertEqual(refused(after, "unknown_user"), refused(before, "unknown_user") + 1)
+        self.assertEqual(refused(after, "relay_denied"), refused(before, "relay_denied") + 1)
+        self.assertEqual(refused(after, "bad_content"), refused(before, "bad_content") + 1)
+        self.assertEqual(refused(after, "too_big"), refused(before, "too_big"))
+        for name in ("entries", "held", "recipients_waiting", "sent_total", "deferred_total",
+                     "bounced_total"):
+            self.assertGreaterEqual(after[("pillarbox_queue_" + name, "")], 0)
+
+    def test_store_disk_and_inbox_gauges(self):
+        samples = parse_metrics(self.scrape())
+        self.assertGreater(samples[("pillarbox_store_bytes", "")], 0)
+        self.assertGreater(samples[("pillarbox_disk_free_bytes", "")], 0)
+        depths = {labels for (n, labels) in samples if n == "pillarbox_actor_inbox_depth"}
+        for actor in ("sys", "directory", "spool.0", "mailbox.0", "lockout"):
+            self.assertIn('{actor="%s"}' % actor, depths)
+        self.assertTrue(all(v >= 0 for (n, _), v in samples.items()
+                            if n == "pillarbox_actor_inbox_depth"))
+
+
+class SecurityLog(ApiBase):
+    def page(self, c, query):
+        r, body = c.request("GET", "/api/logs/security" + query)
+        self.assertEqual(r.status, 200, body)
+        return body
+
+    def test_failed_login_is_in_the_security_log(self):
+        r, _ = self.client().login("bob", "not-bobs-password")
+        self.assertEqual(r.status, 401)
+        c = self.admin()
+
+        def failed_line():
+            lines = self.page(c, "?user=bob&limit=50")["lines"]
+            return [ln for ln in lines if "event=login_failed" in ln["text"]]
+
+        lines = pbtest.wait_until(failed_line, timeout=30, what="the failed login's line")
+        self.assertIn("protocol=web", lines[0]["text"])
+        self.assertRegex(lines[0]["text"], r"\buser=bob\b")
+        self.assertGreater(lines[0]["time_ms"], 1700000000000)
+        # by address: the loopback; by another address or user: not there
+        by_ip = self.page(c, "?ip=127.0.0.1&limit=1000")["lines"]
+        self.assertIn(lines[0]["offset"], [ln["offset"] for ln in by_ip])
+        self.assertEqual(self.page(c, "?ip=192.0.2.1")["lines"], [])
+        self.assertEqual(self.page(c, "?user=bo")["lines"], [])
+
+    def test_paged_newest_first_and_admin_only(self):
+        for i in range(3):
+            self.client().login("nobody%d" % i, "wrong")
+        c = self.admin()
+        everything = self.page(c, "?limit=1000")
+        self.assertEqual(everything["next"], 0)
+        offsets = [ln["offset"] for ln in everything["lines"]]
+        self.assertEqual(offsets, sorted(offsets, reverse=True))
+        self.assertGreaterEqual(len(offsets), 3)
+        paged, before = [], ""
+        while True:
+            body = self.page(c, "?limit=2" + before)
+            self.assertLessEqual(len(body["lines"]), 2)
+            paged += [ln["offset"] for ln in body["lines"]]
+            if body["next"] == 0:
+                break
+            before = "&before=%d" % body["next"]
+        # lines written since the first read (this test's own login) come before it
+        self.assertEqual(paged[-len(offsets):], offsets)
+        for bad in ("?limit=0", "?limit=1001", "?before=x"):
+            r, body = c.request("GET", "/api/logs/security" + bad)
+            self.assertEqual(r.status, 400, bad)
+            self.assertIn("error", body)
+        r, _ = self.client().request("GET", "/api/logs/security")
+        self.assertEqual(r.status, 401)
+        bob = self.client()
+        self.assertEqual(bob.login("bob", "bob-secret-1")[0].status, 200)
+        r, _ = bob.request("GET", "/api/logs/security")
+        self.assertEqual(r.status, 403)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -137,11 +137,14 @@ static void put_le(struct pb_buf *b, uint64_t v, int n)
 #define put_u32(b, v) put_le(b, v, 4)
 #define put_u64(b, v) put_le(b, v, 8)
 
+/* A field over PB_MSG_MAX_SIZE is cut to PB_MSG_MAX_SIZE + 1 octets: the whole encoding is
+ * then over the bound too, which every sender checks (pb_runtime_send_bytes: "message too
+ * large") and the decoder refuses, so no such message travels and nothing aborts. */
 static void put_mem(struct pb_buf *b, const void *p, size_t len)
 {
-	ASSERT(len <= PB_MSG_MAX_SIZE);
-	put_u32(b, (uint32_t)len);
-	pb_buf_append(b, p, len);
+	size_t n = len <= PB_MSG_MAX_SIZE ? len : (size_t)PB_MSG_MAX_SIZE + 1;
+	put_u32(b, (uint32_t)n);
+	pb_buf_append(b, p, n);
 }
 
 static void put_str(struct pb_buf *b, const char *s)

@@ -235,6 +235,11 @@ int pb_runtime_send_bytes(struct pb_runtime *rt, const char *addr, const void *d
 {
 	struct pb_mq *q = NULL;
 
+	if (len > PB_MSG_MAX_SIZE) { /* the decoder would refuse it: pb-msg.c put_mem */
+		*error_r = "message too large";
+		return -1;
+	}
+
 	pthread_mutex_lock(&rt->lock);
 	struct pb_port *p = find_port_locked(rt, addr);
 	if (p != NULL) {

@@ -454,6 +454,31 @@ static void test_malformed_bytes_are_counted_and_skipped(void)
 	pb_runtime_destroy(&rt);
 }
 
+/* A field over the message bound (64 MiB) neither aborts the encoder nor travels: the send
+ * fails with "message too large", the actor is untouched and still answers. */
+static void test_oversized_message_refused(void)
+{
+	struct env env;
+	struct pb_runtime *rt = start(&env, 0);
+	struct pb_caller *c = pb_caller_create(rt);
+	struct pb_msg req, rep;
+	const char *error = NULL;
+	size_t big = PB_MSG_MAX_SIZE + 10;
+
+	pb_msg_init(&req, MSG_TEST_PING_REQ);
+	req.u.test_ping_req.text = xmalloc(big + 1);
+	memset(req.u.test_ping_req.text, 'x', big);
+	req.u.test_ping_req.text[big] = '\0';
+	CHECK(pb_call(c, "test", &req, &rep, 2000, &error) == -1);
+	CHECK_STR(error, "message too large");
+	pb_msg_free(&req);
+	REQUIRE(ping(c, 0, 1, &rep, 2000, &error) == 0);
+	CHECK_INT(rep.type, MSG_TEST_PING_REP);
+	pb_msg_free(&rep);
+	pb_caller_destroy(&c);
+	pb_runtime_destroy(&rt);
+}
+
 static void test_shard_routing(void)
 {
 	struct pb_runtime *rt = pb_runtime_create("n", NULL);
@@ -521,6 +546,7 @@ static void test_duplicate_name_refused(void)
 
 static const struct pb_test_case cases[] = {
 	{ "call_round_trip", test_call_round_trip },
+	{ "oversized_message_refused", test_oversized_message_refused },
 	{ "cast_and_draining_stop", test_cast_and_draining_stop },
 	{ "call_timeout_and_late_reply_dropped", test_call_timeout_and_late_reply_dropped },
 	{ "unreachable_address", test_unreachable_address },

@@ -353,6 +353,27 @@ static void reply_stored(struct pb_actor *a, struct pb_msg *m, uint64_t spool_id
 	pb_msg_free(&rep);
 }
 
+/* The commit's signature insertions into the entry's record (taken from q). false: they do
+ * not hold together (counts, bound, order, past the end): refused. */
+static bool take_sign(struct msg_spool_commit_req *q, struct pb_spool_rec *env)
+{
+	size_t n = q->sign_at.n;
+
+	if (n != q->sign_text.n || n > PB_SPOOL_MAX_SIGN)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (q->sign_at.v[i] > q->size || (i > 0 && q->sign_at.v[i] < q->sign_at.v[i - 1]))
+			return false;
+	if (n == 0)
+		return true;
+	env->n_sign = n;
+	env->sign_at = xmemdup(q->sign_at.v, n * sizeof(uint64_t));
+	env->sign_text = xcalloc(n, sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		env->sign_text[i] = xstrdup(q->sign_text.v[i]);
+	return true;
+}
+
 int spool_on_commit(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct spool_shard *s = state;
@@ -367,6 +388,10 @@ int spool_on_commit(struct pb_actor *a, void *state, struct pb_msg *m)
 	if (len > q->size || len > PB_CHUNK_MAX ||
 	    q->size - len != pb_store_upload_size(u->up)) {
 		pb_reply_status(a, m, PB_ERR_REFUSED, "the size does not match the chunks");
+		return 0;
+	}
+	if (u->env.n_sign != 0 || !take_sign(q, &u->env)) {
+		pb_reply_status(a, m, PB_ERR_REFUSED, "the signature's insertions do not fit");
 		return 0;
 	}
 	if (len > 0 && !claim_room(a, s, m, (size_t)at, len))

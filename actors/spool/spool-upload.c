@@ -374,6 +374,19 @@ static bool take_sign(struct msg_spool_commit_req *q, struct pb_spool_rec *env)
 	return true;
 }
 
+/* Why the commit q of upload u is refused (its size, its insertions), or NULL: its
+ * insertions are then in u's record. */
+static const char *commit_refused(struct msg_spool_commit_req *q, struct spool_upload *u)
+{
+	size_t len = q->data.len;
+
+	if (len > q->size || len > PB_CHUNK_MAX || q->size - len != pb_store_upload_size(u->up))
+		return "the size does not match the chunks";
+	if (u->env.n_sign != 0 || !take_sign(q, &u->env))
+		return "the signature's insertions do not fit";
+	return NULL;
+}
+
 int spool_on_commit(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct spool_shard *s = state;
@@ -385,13 +398,9 @@ int spool_on_commit(struct pb_actor *a, void *state, struct pb_msg *m)
 		return 0;
 	struct spool_upload *u = s->up[at];
 	size_t len = q->data.len; /* the last piece, written in the commit's own batch */
-	if (len > q->size || len > PB_CHUNK_MAX ||
-	    q->size - len != pb_store_upload_size(u->up)) {
-		pb_reply_status(a, m, PB_ERR_REFUSED, "the size does not match the chunks");
-		return 0;
-	}
-	if (u->env.n_sign != 0 || !take_sign(q, &u->env)) {
-		pb_reply_status(a, m, PB_ERR_REFUSED, "the signature's insertions do not fit");
+	const char *refused = commit_refused(q, u);
+	if (refused != NULL) {
+		pb_reply_status(a, m, PB_ERR_REFUSED, refused);
 		return 0;
 	}
 	if (len > 0 && !claim_room(a, s, m, (size_t)at, len))

@@ -6,7 +6,8 @@
  * [u8 origin][str collector][u8 items] and, when items is 1, n x ([str folder][u32 flags]
  * [str keywords]) (the plan's folders, flags and keywords); v5 (written now) v4 and, when items
  * is 1, [u8 edits] and when it is 1 n x [str headers] (the header edits of each item, "" none:
- * mime-edit.h). All are read.
+ * mime-edit.h); v6 (written now) v5 (its item fields absent when items is 0) and
+ * [u8 n] n x ([u64 at][str text]): the signature's insertions (store-spool.h). All are read.
  * Part of pb_store_spool (store-spool.h). OWNS: the spool column family (its ids come from
  * store_next_id, store-refs.c).
  * THREAD: any; puts are independent, a given entry is iterated and removed by one actor.
@@ -17,6 +18,7 @@
 #define SPOOL_V3 3 /* v2 and [u8 planned] at the end */
 #define SPOOL_V4 4 /* v3, the origin, the collector and the plan's folders, flags, keywords */
 #define SPOOL_V5 5 /* v4 and the items' header edits */
+#define SPOOL_V6 6 /* v5 and the signature's insertions at the end */
 
 void pb_spool_rec_free(struct pb_spool_rec *r)
 {
@@ -37,12 +39,32 @@ void pb_spool_rec_free(struct pb_spool_rec *r)
 	free(r->keywords);
 	free(r->headers);
 	free(r->flags);
+	for (size_t i = 0; i < r->n_sign; i++)
+		free(r->sign_text[i]);
+	free(r->sign_at);
+	free(r->sign_text);
 	memset(r, 0, sizeof(*r));
+}
+
+/* The plan's items (v4's tail, and v5's when there are items). */
+static void spool_encode_items(const struct pb_spool_rec *r, struct pb_buf *v)
+{
+	store_enc_u8(v, r->folders != NULL ? 1 : 0);
+	for (size_t i = 0; r->folders != NULL && i < r->n_rcpts; i++) {
+		store_enc_str(v, r->folders[i] != NULL ? r->folders[i] : "INBOX");
+		store_enc_u32(v, r->flags[i]);
+		store_enc_str(v, r->keywords[i] != NULL ? r->keywords[i] : "");
+	}
+	if (r->folders == NULL)
+		return;
+	store_enc_u8(v, r->headers != NULL ? 1 : 0);
+	for (size_t i = 0; r->headers != NULL && i < r->n_rcpts; i++)
+		store_enc_str(v, r->headers[i] != NULL ? r->headers[i] : "");
 }
 
 static void spool_encode(const struct pb_spool_rec *r, const uint8_t raw[32], struct pb_buf *v)
 {
-	store_enc_u8(v, SPOOL_V5);
+	store_enc_u8(v, SPOOL_V6);
 	store_enc_str(v, r->sender != NULL ? r->sender : "");
 	store_enc_str(v, r->msgid != NULL ? r->msgid : "");
 	store_enc_u64(v, (uint64_t)r->received_ms);
@@ -56,17 +78,32 @@ static void spool_encode(const struct pb_spool_rec *r, const uint8_t raw[32], st
 	store_enc_u8(v, r->planned ? 1 : 0);
 	store_enc_u8(v, r->origin);
 	store_enc_str(v, r->collector != NULL ? r->collector : "");
-	store_enc_u8(v, r->folders != NULL ? 1 : 0);
-	for (size_t i = 0; r->folders != NULL && i < r->n_rcpts; i++) {
-		store_enc_str(v, r->folders[i] != NULL ? r->folders[i] : "INBOX");
-		store_enc_u32(v, r->flags[i]);
-		store_enc_str(v, r->keywords[i] != NULL ? r->keywords[i] : "");
+	spool_encode_items(r, v);
+	store_enc_u8(v, (uint8_t)r->n_sign);
+	for (size_t i = 0; i < r->n_sign; i++) {
+		store_enc_u64(v, r->sign_at[i]);
+		store_enc_str(v, r->sign_text[i]);
 	}
-	if (r->folders == NULL)
+}
+
+/* v6's tail: the signature's insertions. */
+static void spool_decode_v6(struct store_rd *rd, struct pb_spool_rec *r)
+{
+	uint8_t n = store_rd_u8(rd);
+
+	if (n == 0 || rd->bad)
 		return;
-	store_enc_u8(v, r->headers != NULL ? 1 : 0);
-	for (size_t i = 0; r->headers != NULL && i < r->n_rcpts; i++)
-		store_enc_str(v, r->headers[i] != NULL ? r->headers[i] : "");
+	if (n > PB_SPOOL_MAX_SIGN) {
+		rd->bad = true;
+		return;
+	}
+	r->sign_at = xcalloc(n, sizeof(uint64_t));
+	r->sign_text = xcalloc(n, sizeof(char *));
+	for (r->n_sign = 0; r->n_sign < n && !rd->bad; r->n_sign++) {
+		r->sign_at[r->n_sign] = store_rd_u64(rd);
+		r->sign_text[r->n_sign] = store_rd_str(rd);
+		rd->bad = rd->bad || r->sign_text[r->n_sign] == NULL;
+	}
 }
 
 /* v5's tail: the items' header edits. */
@@ -185,7 +222,7 @@ static int spool_decode(const void *key, size_t klen, const void *val, size_t vl
 	store_rd_init(&rd, val, vlen);
 	uint8_t version = store_rd_u8(&rd);
 	if (version != STORE_V1 && version != SPOOL_V2 && version != SPOOL_V3 &&
-	    version != SPOOL_V4 && version != SPOOL_V5)
+	    version != SPOOL_V4 && version != SPOOL_V5 && version != SPOOL_V6)
 		return -1;
 	r->sender = store_rd_str(&rd);
 	r->msgid = version >= SPOOL_V2 ? store_rd_str(&rd) : xstrdup("");
@@ -206,6 +243,8 @@ static int spool_decode(const void *key, size_t klen, const void *val, size_t vl
 	r->planned = version >= SPOOL_V3 && store_rd_u8(&rd) != 0;
 	if (version >= SPOOL_V4)
 		spool_decode_v4(&rd, r, version);
+	if (version >= SPOOL_V6 && !rd.bad)
+		spool_decode_v6(&rd, r);
 	store_hex_from_raw(raw, r->blob_key);
 	if (!store_rd_ok(&rd) || r->sender == NULL || r->msgid == NULL) {
 		pb_spool_rec_free(r);

@@ -44,7 +44,29 @@ struct delivery {
 	uint64_t route_sent_ms; /* the question to the router (not planned yet): 0 not sent */
 	size_t pending;
 	uint64_t accepted_us; /* when it was accepted (pb_latency_now_us); 0: resumed at start */
+	/* the body every copy gets, made for the current send pass (send_due): the entry's, or
+	 * its signed copy (spool-sign.c); "" not made yet in this pass */
+	char body_key[PB_BLOB_KEY_LEN + 1];
+	uint64_t body_size;
 };
+
+/* The body of d's copies in this pass: the entry's, or, when its record carries the
+ * signature's insertions, the signed copy, made at the first need of the pass. 0 / -1. */
+static int delivery_body(struct spool_shard *s, struct delivery *d, const char **error_r)
+{
+	if (d->body_key[0] != '\0')
+		return 0;
+	if (d->rec.n_sign == 0) {
+		memcpy(d->body_key, d->rec.blob_key, PB_BLOB_KEY_LEN + 1);
+		d->body_size = d->rec.size;
+		return 0;
+	}
+	if (spool_signed_body(s, &d->rec, d->body_key, &d->body_size, error_r) < 0) {
+		d->body_key[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
 
 static void delivery_free(struct delivery *d)
 {
@@ -59,19 +81,21 @@ static void delivery_free(struct delivery *d)
  * a body of its own (content-addressed: a resend after a crash stores the same octets under
  * the same key, and the append's dedupe key keeps the delivery exactly-once; the append takes
  * its reference). The entry's body stays shared by every item without edits. 0 or -1. */
-static int item_body(struct spool_shard *s, const struct delivery *d, size_t i,
+static int item_body(struct spool_shard *s, struct delivery *d, size_t i,
 		     char key_r[PB_BLOB_KEY_LEN + 1], uint64_t *size_r, const char **error_r)
 {
 	const struct pb_spool_rec *r = &d->rec;
 	struct pb_buf body, edited;
 
-	memcpy(key_r, r->blob_key, PB_BLOB_KEY_LEN + 1);
-	*size_r = r->size;
+	if (delivery_body(s, d, error_r) < 0)
+		return -1;
+	memcpy(key_r, d->body_key, PB_BLOB_KEY_LEN + 1);
+	*size_r = d->body_size;
 	if (r->headers == NULL || r->headers[i] == NULL || r->headers[i][0] == '\0')
 		return 0;
 	pb_buf_init(&body);
 	pb_buf_init(&edited);
-	int found = pb_store_blob_get(s->store, r->blob_key, &body, error_r);
+	int found = pb_store_blob_get(s->store, d->body_key, &body, error_r);
 	if (found == 0)
 		*error_r = "the message body is missing";
 	int ret = found == 1 ? 0 : -1;
@@ -125,7 +149,7 @@ static void send_append(struct pb_actor *a, struct spool_shard *s, struct delive
 
 /* Hands the entry's remote recipients (user id 0) to the queue, all at once; the queue makes it
  * exactly once by the spool id. A full inbox leaves it for the tick. */
-static void send_queue(struct pb_actor *a, struct delivery *d)
+static void send_queue(struct pb_actor *a, struct spool_shard *s, struct delivery *d)
 {
 	const char *error;
 	const char **rcpts = xcalloc(d->rec.n_rcpts, sizeof(char *));
@@ -138,11 +162,14 @@ static void send_queue(struct pb_actor *a, struct delivery *d)
 		edits[n] = d->rec.headers != NULL ? d->rec.headers[i] : ""; /* a rule's edits */
 		rcpts[n++] = d->rec.rcpts[i];
 	}
-	struct queue_client_add in = { d->rec.id, d->rec.sender, d->rec.msgid, d->rec.blob_key,
-				       rcpts, n, d->rec.received_ms, d->rec.size, edits };
+	int rc = n > 0 ? delivery_body(s, d, &error) : 0; /* before in: it sets the size */
+	struct queue_client_add in = { d->rec.id, d->rec.sender, d->rec.msgid, d->body_key,
+				       rcpts, n, d->rec.received_ms, d->body_size, edits };
 	struct pb_sender sender = pb_actor_sender(a, d->seq << 16 | SPOOL_QUEUE_INDEX);
 	d->queue_sent_ms = pb_runtime_now_ms(pb_actor_runtime(a));
-	if (n > 0 && queue_client_add_send(&sender, &in, &error) < 0) {
+	if (rc == 0 && n > 0)
+		rc = queue_client_add_send(&sender, &in, &error);
+	if (rc < 0) {
 		d->queue_sent_ms = 1;
 		pb_warn("spool", "event=deferred msgid=%s spool_id=%llu rcpt=remote reason=%s",
 			PB_LOGQ(d->rec.msgid), (unsigned long long)d->rec.id, PB_LOGQ(error));
@@ -185,7 +212,7 @@ static void send_due(struct pb_actor *a, struct spool_shard *s, struct delivery 
 			send_route(a, d);
 		return;
 	}
-
+	d->body_key[0] = '\0'; /* made again in each pass: see delivery_body */
 	for (size_t i = 0; i < d->rec.n_rcpts; i++) {
 		if (d->done[i])
 			continue;
@@ -195,7 +222,7 @@ static void send_due(struct pb_actor *a, struct spool_shard *s, struct delivery 
 			send_append(a, s, d, i);
 	}
 	if (remote && d->queue_sent_ms <= resend_before)
-		send_queue(a, d);
+		send_queue(a, s, d);
 }
 
 void spool_start_delivery(struct pb_actor *a, struct spool_shard *s, struct pb_spool_rec *rec)
@@ -262,6 +289,10 @@ static int resume_one(const struct pb_spool_rec *r, void *arg)
 		copy.rcpts[i] = xstrdup(r->rcpts[i]);
 	copy.rcpt_ids = xmemdup(r->rcpt_ids, sizeof(uint64_t) * r->n_rcpts);
 	spool_rec_copy_plan(&copy, r);
+	copy.sign_at = r->n_sign > 0 ? xmemdup(r->sign_at, r->n_sign * sizeof(uint64_t)) : NULL;
+	copy.sign_text = r->n_sign > 0 ? xcalloc(r->n_sign, sizeof(char *)) : NULL;
+	for (size_t i = 0; i < r->n_sign; i++)
+		copy.sign_text[i] = xstrdup(r->sign_text[i]);
 	spool_start_delivery(c->a, c->s, &copy);
 	c->s->d[c->s->n - 1]->accepted_us = 0; /* accepted before this run: no latency */
 	pb_info("spool", "event=resume msgid=%s spool_id=%llu rcpts=%zu", PB_LOGQ(r->msgid),

@@ -89,9 +89,21 @@ static void commit_build(struct pb_msg *m, uint64_t key, uint64_t upload_id, uin
 int spool_client_commit_data_send(const struct pb_sender *tx, uint64_t key, uint64_t upload_id,
 				  uint64_t size, const void *data, size_t len, const char **error_r)
 {
+	return spool_client_commit_signed_send(tx, key, upload_id, size, data, len, NULL, error_r);
+}
+
+int spool_client_commit_signed_send(const struct pb_sender *tx, uint64_t key,
+				    uint64_t upload_id, uint64_t size, const void *data,
+				    size_t len, const struct spool_client_sign *sign,
+				    const char **error_r)
+{
 	struct pb_msg m;
 
 	commit_build(&m, key, upload_id, size);
+	for (size_t i = 0; sign != NULL && i < sign->n; i++) {
+		pb_u64v_push(&m.u.spool_commit_req.sign_at, sign->at[i]);
+		pb_strv_push(&m.u.spool_commit_req.sign_text, sign->text[i]);
+	}
 	/* borrowed, like a chunk's */
 	m.u.spool_commit_req.data.data = (uint8_t *)data;
 	m.u.spool_commit_req.data.len = len;

@@ -67,6 +67,18 @@ int spool_client_commit_send(const struct pb_sender *tx, uint64_t key, uint64_t 
  * size - len before the commit: a message that fits in one chunk is begin + commit. */
 int spool_client_commit_data_send(const struct pb_sender *tx, uint64_t key, uint64_t upload_id,
 				  uint64_t size, const void *data, size_t len, const char **error_r);
+/* The signature's insertions a commit stores with the entry (store-spool.h sign_at,
+ * sign_text; borrowed): text[i] before the body's octet at[i], in order, n <= PB_SPOOL_MAX_SIGN. */
+struct spool_client_sign {
+	const uint64_t *at;
+	const char *const *text;
+	size_t n;
+};
+/* spool_client_commit_data_send with the signature's insertions (sign NULL: none). */
+int spool_client_commit_signed_send(const struct pb_sender *tx, uint64_t key,
+				    uint64_t upload_id, uint64_t size, const void *data,
+				    size_t len, const struct spool_client_sign *sign,
+				    const char **error_r);
 /* SPOOL_ABORT_REQ; upload_id 0 drops every upload key began (a session that closed with a
  * begin still unanswered). */
 int spool_client_abort_send(const struct pb_sender *tx, uint64_t key, uint64_t upload_id,

@@ -56,6 +56,12 @@ int spool_plan_store(struct pb_actor *a, struct spool_shard *s, const struct pb_
 		     const struct msg_router_resolve_rep *p, const struct pb_spool_plan *sp,
 		     int64_t now_ms, const char **error_r);
 
+/* spool-sign.c: the body of r (which has n_sign > 0) with the signature's insertions, read
+ * and written in pieces, stored as a body of its own (reference count 0: the append or the
+ * queue hand-off takes it): key_r and *size_r. 0 / -1. */
+int spool_signed_body(struct spool_shard *s, const struct pb_spool_rec *r,
+		      char key_r[PB_BLOB_KEY_LEN + 1], uint64_t *size_r, const char **error_r);
+
 /* spool-welcome.c: makes and delivers the welcome messages of this shard's new accounts
  * whose markers are in the store (at most a few per call; from the tick). */
 void spool_welcome_tick(struct pb_actor *a, struct spool_shard *s);

@@ -353,6 +353,40 @@ static void reply_stored(struct pb_actor *a, struct pb_msg *m, uint64_t spool_id
 	pb_msg_free(&rep);
 }
 
+/* The commit's signature insertions into the entry's record (taken from q). false: they do
+ * not hold together (counts, bound, order, past the end): refused. */
+static bool take_sign(struct msg_spool_commit_req *q, struct pb_spool_rec *env)
+{
+	size_t n = q->sign_at.n;
+
+	if (n != q->sign_text.n || n > PB_SPOOL_MAX_SIGN)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (q->sign_at.v[i] > q->size || (i > 0 && q->sign_at.v[i] < q->sign_at.v[i - 1]))
+			return false;
+	if (n == 0)
+		return true;
+	env->n_sign = n;
+	env->sign_at = xmemdup(q->sign_at.v, n * sizeof(uint64_t));
+	env->sign_text = xcalloc(n, sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		env->sign_text[i] = xstrdup(q->sign_text.v[i]);
+	return true;
+}
+
+/* Why the commit q of upload u is refused (its size, its insertions), or NULL: its
+ * insertions are then in u's record. */
+static const char *commit_refused(struct msg_spool_commit_req *q, struct spool_upload *u)
+{
+	size_t len = q->data.len;
+
+	if (len > q->size || len > PB_CHUNK_MAX || q->size - len != pb_store_upload_size(u->up))
+		return "the size does not match the chunks";
+	if (u->env.n_sign != 0 || !take_sign(q, &u->env))
+		return "the signature's insertions do not fit";
+	return NULL;
+}
+
 int spool_on_commit(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct spool_shard *s = state;
@@ -364,9 +398,9 @@ int spool_on_commit(struct pb_actor *a, void *state, struct pb_msg *m)
 		return 0;
 	struct spool_upload *u = s->up[at];
 	size_t len = q->data.len; /* the last piece, written in the commit's own batch */
-	if (len > q->size || len > PB_CHUNK_MAX ||
-	    q->size - len != pb_store_upload_size(u->up)) {
-		pb_reply_status(a, m, PB_ERR_REFUSED, "the size does not match the chunks");
+	const char *refused = commit_refused(q, u);
+	if (refused != NULL) {
+		pb_reply_status(a, m, PB_ERR_REFUSED, refused);
 		return 0;
 	}
 	if (len > 0 && !claim_room(a, s, m, (size_t)at, len))

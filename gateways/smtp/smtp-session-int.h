@@ -71,6 +71,9 @@ struct smtp_session {
 	char tail[2];      /* the last two octets sent */
 	struct pb_buf body; /* content not yet sent: less than `chunk` octets */
 	size_t chunk;       /* this transaction's chunk: SMTP_CHUNK, or SMTP_SIGN_HOLD */
+	/* the signature's plan (smtp-signature.c), fed what goes to the spool; NULL: no
+	 * signing; after the content, kept only with insertions for the commit to store */
+	struct mime_signature_plan *sign_plan;
 	struct smtp_data data;
 	struct smtp_bdat bdat;
 	struct pb_buf out; /* replies being built */
@@ -89,8 +92,20 @@ struct smtp_session {
  * signing on, a recipient it applies to, a listed domain): its content is then held whole
  * up to SMTP_SIGN_HOLD. */
 bool smtp_signature_wanted(const struct smtp_session *s);
+/* The content begins: the plan, when the mail is to be signed (smtp_signature_wanted, with a
+ * text for the sender's domain). */
+void smtp_signature_start(struct smtp_session *s);
+/* len octets of content go to the spool (a chunk): the plan sees them. */
+void smtp_signature_feed(struct smtp_session *s, const void *data, size_t len);
+/* The commit's insertions (allocated into *at_r, *text_r: free with smtp_signature_free_sign;
+ * n 0 and NULL: none). */
+size_t smtp_signature_sign(const struct smtp_session *s, uint64_t **at_r, char ***text_r);
+void smtp_signature_free_sign(uint64_t *at, char **text, size_t n);
+/* Ends the transaction's plan (NULL allowed). */
+void smtp_signature_end(struct smtp_session *s);
 /* At the end of an authenticated sender's content: puts the signature (settings signature.*)
- * into the message still whole in s->body, or logs why not. */
+ * into the message still whole in s->body; or, when part of it went to the spool already,
+ * decides the insertions the commit stores (smtp_signature_sign); or logs why not. */
 /* The signature text for mail from sender (its domain, any case): that domain's entry of
  * by_domain ("DOMAIN=TEXT|DOMAIN=TEXT", signature.domain_texts), else text; unescaped
  * (pb_settings_unescape), allocated. *own_r: a domain's own text was taken. Pure. */

@@ -127,6 +127,7 @@ static void tx_reset(struct smtp_session *s)
 	pb_u64v_clear(&s->rcpt_ids);
 	s->remote_rcpts = 0;
 	pb_buf_deinit(&s->body);
+	smtp_signature_end(s);
 }
 
 /* Counts a refusal by its reason for /metrics (not in tests without a runtime). */
@@ -327,9 +328,15 @@ static void commit(struct smtp_session *s)
 	struct gw_pending call = upload_call(s, on_committed, 0, SMTP_SPOOL_TIMEOUT_MS);
 	struct pb_sender tx = gw_sender(&call);
 	const char *error;
+	uint64_t *at;
+	char **text;
 
-	int rc = spool_client_commit_data_send(&tx, s->gs->id, s->upload_id, s->sent + s->body.len,
-					       s->body.data, s->body.len, &error);
+	size_t n = smtp_signature_sign(s, &at, &text);
+	struct spool_client_sign sign = { at, (const char *const *)text, n };
+	int rc = spool_client_commit_signed_send(&tx, s->gs->id, s->upload_id,
+						 s->sent + s->body.len, s->body.data,
+						 s->body.len, &sign, &error);
+	smtp_signature_free_sign(at, text, n);
 	store_sent(s, rc, "commit", error);
 }
 
@@ -402,6 +409,7 @@ static bool send_chunk(struct smtp_session *s)
 	}
 	struct gw_pending call = upload_call(s, on_chunk_stored, 0, SMTP_CHECK_TIMEOUT_MS);
 	struct pb_sender tx = gw_sender(&call);
+	smtp_signature_feed(s, s->body.data, s->body.len);
 	int rc = spool_client_chunk_send(&tx, s->gs->id, s->upload_id, s->sent, s->body.data,
 					 s->body.len, &error);
 	sent_or_failed(s, rc, "chunk", error);
@@ -504,6 +512,7 @@ static void start_content(struct smtp_session *s, int verb)
 			gw_peer(s->gs));
 		s->tx_fail = TX_FAIL_BUSY;
 	}
+	smtp_signature_start(s);
 	if (verb != SMTP_VERB_DATA)
 		return;
 	if (s->tx_fail != PB_OK) { /* refused before any content: no 354 */

@@ -7,8 +7,12 @@
  * the put — no other copy, no second read from the store. Which mail: an authenticated
  * sender's, with a remote recipient (or any, with signature.internal), from a listed domain.
  * Mail the router forwards later is not accepted again, so it is signed at most once.
+ * A message too large to hold (part of it sent to the spool as it came) feeds the same plan
+ * piece by piece as its chunks go out; at its end the plan's insertions (offsets and texts)
+ * go with the commit into the spool record, and the spool puts them in at delivery, reading
+ * the stored body in pieces (spool-sign.c): never the whole message in memory.
  * Every decision is one log line (event=signature): added, or kept with the reason (a signed
- * message, already signed, too large, no text part...).
+ * message, already signed, no text part...).
  * OWNS: nothing. THREAD: the SMTP hub's.
  */
 #include "smtp-session-int.h"
@@ -78,36 +82,106 @@ bool smtp_signature_wanted(const struct smtp_session *s)
 	       (s->remote_rcpts != 0 || set->internal) && domain_listed(set->domains, s->sender);
 }
 
-void smtp_signature_apply(struct smtp_session *s)
+void smtp_signature_start(struct smtp_session *s)
 {
 	const struct pb_settings_signature *set = &s->srv->signature;
-	struct pb_buf out;
-	const char *why;
 	bool own;
 
+	smtp_signature_end(s);
 	if (!smtp_signature_wanted(s))
 		return;
-	if (s->upload_id != 0 || s->begin_pending || s->sent != 0 || s->body.len >= s->chunk)
-		return log_kept(s, s->chunk > SMTP_CHUNK
-					   ? "the message is larger than the signing bound (960 KiB)"
-					   : "the message is larger than one upload piece (256 KiB): "
-					     "no room to hold it for signing");
 	char *text = smtp_signature_text(set->text, set->domain_texts, s->sender, &own);
-	if (text[0] == '\0') {
-		free(text);
-		return log_kept(s, "no signature text for the sender's domain");
-	}
 	struct mime_signature sig = { text, own ? NULL : set->html };
-	int n = mime_signature_insert((const char *)s->body.data, s->body.len, &sig, &out, &why);
+	if (text[0] != '\0')
+		s->sign_plan = mime_signature_plan_create(&sig);
 	free(text);
+}
+
+void smtp_signature_feed(struct smtp_session *s, const void *data, size_t len)
+{
+	if (s->sign_plan != NULL)
+		mime_signature_plan_feed(s->sign_plan, data, len);
+}
+
+void smtp_signature_end(struct smtp_session *s)
+{
+	mime_signature_plan_destroy(&s->sign_plan);
+}
+
+size_t smtp_signature_sign(const struct smtp_session *s, uint64_t **at_r, char ***text_r)
+{
+	size_t n = 0, len;
+	uint64_t at;
+
+	*at_r = NULL;
+	*text_r = NULL;
+	while (s->sign_plan != NULL && mime_signature_plan_insertion(s->sign_plan, n, &at, &len))
+		n++;
 	if (n == 0)
-		return log_kept(s, why);
+		return 0;
+	*at_r = xcalloc(n, sizeof(uint64_t));
+	*text_r = xcalloc(n, sizeof(char *));
+	for (size_t i = 0; i < n; i++) {
+		const char *text = mime_signature_plan_insertion(s->sign_plan, i, &at, &len);
+		(*at_r)[i] = at;
+		(*text_r)[i] = xstrndup(text, len);
+	}
+	return n;
+}
+
+void smtp_signature_free_sign(uint64_t *at, char **text, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(text[i]);
+	free(text);
+	free(at);
+}
+
+/* The message whole in s->body gets its signature there (the plan fed nothing yet). Returns
+ * the parts signed, or 0 with *why_r. */
+static int sign_held(struct smtp_session *s, const char **why_r)
+{
+	struct pb_buf out;
+
+	mime_signature_plan_feed(s->sign_plan, s->body.data, s->body.len);
+	int n = mime_signature_plan_finish(s->sign_plan, why_r);
+	if (n == 0)
+		return 0;
+	pb_buf_init(&out);
+	pb_buf_reserve(&out, s->body.len + 1024);
+	mime_signature_plan_apply(s->sign_plan, s->body.data, s->body.len, true, &out);
 	if (out.len > PB_CHUNK_MAX) {
 		pb_buf_deinit(&out);
-		return log_kept(s, "the signed message would be larger than one put (1 MiB)");
+		*why_r = "the signed message would be larger than one put (1 MiB)";
+		return 0;
 	}
 	pb_buf_deinit(&s->body);
 	s->body = out;
-	pb_info("smtp", "event=signature msgid=%s result=added parts=%d from=%s", s->tx_id, n,
-		PB_LOGQ(s->sender));
+	return n;
+}
+
+void smtp_signature_apply(struct smtp_session *s)
+{
+	const char *why;
+	int n;
+
+	if (!smtp_signature_wanted(s))
+		return smtp_signature_end(s);
+	if (s->sign_plan == NULL)
+		return log_kept(s, "no signature text for the sender's domain");
+	bool held = s->upload_id == 0 && !s->begin_pending && s->sent == 0 &&
+		    s->body.len < s->chunk;
+	if (held) {
+		n = sign_held(s, &why);
+		smtp_signature_end(s);
+	} else { /* part of it is in the spool: the commit stores the insertions */
+		smtp_signature_feed(s, s->body.data, s->body.len);
+		n = mime_signature_plan_finish(s->sign_plan, &why);
+		if (n == 0)
+			smtp_signature_end(s);
+	}
+	if (n == 0)
+		return log_kept(s, why);
+	pb_info("smtp", "event=signature msgid=%s result=added parts=%d from=%s%s", s->tx_id, n,
+		PB_LOGQ(s->sender), held ? "" : " at=delivery");
 }

@@ -21,7 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define SIG_MAX_INSERTS 8
+#define SIG_MAX_INSERTS MIME_SIGNATURE_MAX_INSERTS
 #define SIG_MAX_TEXT_ENDS 64  /* text parts whose last body octet is remembered */
 #define SIG_MAX_BODY_TAGS 256 /* "</body>" offsets remembered: the last ones */
 
@@ -413,6 +413,35 @@ void mime_signature_plan_apply(struct mime_signature_plan *c, const void *data, 
 	}
 	pb_buf_append(out, d + done, len - done);
 	c->out_at += len;
+}
+
+const char *mime_signature_plan_insertion(const struct mime_signature_plan *c, size_t i,
+					  uint64_t *at_r, size_t *len_r)
+{
+	if (c->parser != NULL || i >= c->n_ins)
+		return NULL;
+	*at_r = c->ins[i].at;
+	*len_r = c->ins[i].data.len;
+	return (const char *)c->ins[i].data.data;
+}
+
+struct mime_signature_plan *mime_signature_plan_load(const uint64_t *at, const char *const *text,
+						     size_t n)
+{
+	if (n == 0 || n > SIG_MAX_INSERTS)
+		return NULL;
+	for (size_t i = 1; i < n; i++)
+		if (at[i] < at[i - 1])
+			return NULL;
+	struct mime_signature_plan *c = xcalloc(1, sizeof(*c));
+	pb_buf_init(&c->window);
+	for (size_t i = 0; i < n; i++) {
+		c->ins[i].at = at[i];
+		pb_buf_init(&c->ins[i].data);
+		pb_buf_append_str(&c->ins[i].data, text[i]);
+	}
+	c->n_ins = n;
+	return c;
 }
 
 void mime_signature_plan_destroy(struct mime_signature_plan **cp)

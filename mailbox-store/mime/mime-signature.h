@@ -25,6 +25,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct mime_signature {
 	const char *text; /* plain text, lines separated by LF or CR LF; "" none */
@@ -61,6 +62,18 @@ int mime_signature_plan_finish(struct mime_signature_plan *p, const char **why_r
  * after it). */
 void mime_signature_plan_apply(struct mime_signature_plan *p, const void *data, size_t len,
 			       bool last, struct pb_buf *out);
+/* After a finish that returned n >= 1, insertion i (0..n-1, in message order): returns its
+ * octets (the plan's, valid until it is destroyed; no NUL inside) and their length in *len_r,
+ * *at_r the offset in the message they go before; NULL when i >= n. What a store keeps to
+ * apply the plan later, without the message (mime_signature_plan_load). */
+const char *mime_signature_plan_insertion(const struct mime_signature_plan *p, size_t i,
+					  uint64_t *at_r, size_t *len_r);
+/* A finished plan of the n insertions text[i] at at[i] (as mime_signature_plan_insertion
+ * gave them, in order), ready for mime_signature_plan_apply. NULL: n is 0 or over the
+ * bound (MIME_SIGNATURE_MAX_INSERTS), or the offsets are out of order. */
+#define MIME_SIGNATURE_MAX_INSERTS 8
+struct mime_signature_plan *mime_signature_plan_load(const uint64_t *at, const char *const *text,
+						     size_t n);
 /* Frees the plan; sets *p to NULL (NULL allowed). */
 void mime_signature_plan_destroy(struct mime_signature_plan **p);
 

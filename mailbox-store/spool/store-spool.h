@@ -47,7 +47,15 @@ struct pb_spool_rec {
 	/* With folders: each item's header edits (mime-edit.h: one per line, "" none), applied
 	 * to that copy's body at delivery; NULL: none (an entry planned before they were kept). */
 	char **headers;
+	/* The signature's insertions (v6; mime-signature.h), decided as the message came in and
+	 * applied at delivery to every copy: sign_text[i] goes before the body's octet
+	 * sign_at[i], in order; n_sign 0 (NULL arrays): none, the body is delivered as stored.
+	 * In at a put or commit too (owned). At most PB_SPOOL_MAX_SIGN. */
+	size_t n_sign;
+	uint64_t *sign_at;
+	char **sign_text;
 };
+#define PB_SPOOL_MAX_SIGN 8
 void pb_spool_rec_free(struct pb_spool_rec *r);
 
 #define PB_SPOOL_MAX_RCPTS 10000

@@ -2,11 +2,15 @@
 authenticated on the submission port, sends to a remote address: the copy Postfix's smtp-sink
 receives carries the signature once (plain text after "-- "; both versions of a
 multipart/alternative, the HTML one before </body>) — also for a 600 KB message, held whole for
-it, while one past the 960 KiB bound streams unsigned — the text of alice's domain instead when
+it, and for one past the 960 KiB bound, which streams and is signed at delivery (2 MiB text and
+multipart messages to a local user read back over IMAP: the signature in place, every other
+octet as sent, none added to one carrying it already) — the text of alice's domain instead when
 signature.domain_texts names it; a PGP/MIME signed message arrives byte for
 byte as sent, the reason in the log; mail to local recipients only is left alone unless
 signature.internal is on; mail from an unauthenticated client is never signed."""
+import base64
 import email
+import imaplib
 import json
 import os
 import poplib
@@ -168,13 +172,78 @@ class Signature(QueueBase):
         self.assertGreater(len(got), 500000)  # LF line ends here
         self.assertEqual(got.count(b"Best regards"), 1)
         self.assertIn(b"The end.\n" + SIG + b"\n", got)
-        # past the bound: it streams, unsigned, and the log says why
+        # past the bound: it streams, and the spool puts the signature in at delivery
         big = lines * 2
         self.send(["far@remote.example"], b"Subject: sig-huge\r\n\r\n" + big)
         got = self.at_sink(b"sig-huge")
-        self.assertNotIn(b"Best regards", got)
-        self.assertTrue(any("larger than the signing bound" in ln
+        self.assertEqual(got.count(b"Best regards"), 1)
+        self.assertIn(lf(big[-5000:]) + SIG + b"\n", got)
+        self.assertTrue(any("result=added parts=1" in ln and "at=delivery" in ln
                             for ln in self.signature_lines()))
+
+    def imap_copy(self, marker):
+        def fetch():
+            m = imaplib.IMAP4("127.0.0.1", self.d.ports["imap"], timeout=60)
+            try:
+                m.login("bob", "bobpw123")
+                m.select("INBOX", readonly=True)
+                typ, data = m.search(None, "SUBJECT", marker.decode())
+                ids = data[0].split()
+                if not ids:
+                    return None
+                typ, data = m.fetch(ids[-1], "(BODY.PEEK[])")
+                return data[0][1]
+            finally:
+                m.logout()
+        return pbtest.wait_until(fetch, timeout=60, what="%r over IMAP" % marker)
+
+    def test_over_bound_to_local_over_imap(self):
+        # 2 MiB messages stream to the spool: the signature goes in at delivery, in the right
+        # place, every other octet as sent; one that carries the signature already is left
+        self.signature({"enabled": 1, "internal": 1,
+                        "text": "Best regards\\nACME Ltd, 1 Main Street"})
+        self.addCleanup(self.signature, {"enabled": 1,
+                                         "text": "Best regards\\nACME Ltd, 1 Main Street"})
+        bob = "bob@" + self.domain
+        n = [0]
+
+        def internal_on():  # the gateway takes the settings at its next tick
+            n[0] += 1
+            marker = b"sig-imap-probe-%d" % n[0]
+            self.send([bob], b"Subject: " + marker + b"\r\n\r\nhi\r\n")
+            return b"Best regards" in self.imap_copy(marker)
+        pbtest.wait_until(internal_on, timeout=30, interval=0.5, what="internal mail signed")
+        sig = SIG.replace(b"\n", b"\r\n")
+        lines = b"".join(b"line %07d of a two mebibyte text, padded to a hundred octets%s\r\n"
+                         % (i, b"." * 30) for i in range(23000))
+        text = b"Subject: sig-2m-text\r\n\r\n" + lines + b"The end.\r\n"
+        self.send([bob], text)
+        got = self.imap_copy(b"sig-2m-text")
+        self.assertGreater(len(text), 2 * 1024 * 1024)
+        self.assertTrue(got.endswith(text + sig + b"\r\n"))
+        self.assertEqual(got.count(b"Best regards"), 1)
+
+        b64 = base64.encodebytes(os.urandom(1500 * 1024)).replace(b"\n", b"\r\n")
+        mixed = (b"Subject: sig-2m-mixed\r\nMIME-Version: 1.0\r\n"
+                 b"Content-Type: multipart/mixed; boundary=\"mix\"\r\n\r\n"
+                 b"--mix\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + lines[:600000]
+                 + b"Hello Bob\r\n--mix\r\nContent-Type: application/octet-stream\r\n"
+                 b"Content-Transfer-Encoding: base64\r\n"
+                 b"Content-Disposition: attachment; filename=data.bin\r\n\r\n" + b64
+                 + b"--mix--\r\n")
+        self.assertGreater(len(mixed), 2 * 1024 * 1024)
+        self.send([bob], mixed)
+        got = self.imap_copy(b"sig-2m-mixed")
+        want = mixed.replace(b"Hello Bob\r\n--mix", b"Hello Bob\r\n" + sig + b"\r\n--mix", 1)
+        self.assertTrue(got.endswith(want))
+        self.assertEqual(got.count(b"Best regards"), 1)
+
+        again = (b"Subject: sig-2m-again\r\n\r\n" + lines + b"> " + sig + b"\r\n"
+                 + b"quoted above\r\n")
+        self.send([bob], again)
+        got = self.imap_copy(b"sig-2m-again")
+        self.assertTrue(got.endswith(again))
+        self.assertEqual(got.count(b"Best regards"), 1)
 
     def test_unauthenticated_never_signed(self):
         s = smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=60)

@@ -8,6 +8,7 @@
  * rewritten a byte at a time, and a 5 MiB multipart in odd-sized pieces.
  */
 #include "mime-signature.h"
+#include "pb-alloc.h"
 #include "pb-test.h"
 
 #include <stdio.h>
@@ -235,10 +236,52 @@ static void test_streamed_5mib_multipart(void)
 	pb_buf_deinit(&stream);
 }
 
+/* The plan's insertions, kept (offsets and texts, as the spool record keeps them) and loaded
+ * into a plan of their own, rewrite the message read again in odd pieces to the same octets
+ * as the whole call; a load refuses none, too many, or offsets out of order. */
+static void test_plan_load(void)
+{
+	struct mime_signature sig = { "Best regards\nACME Ltd", "<b>ACME</b>" };
+	const char *why;
+	struct pb_buf whole, out;
+	uint64_t at[MIME_SIGNATURE_MAX_INSERTS + 1] = { 0 };
+	char *text[MIME_SIGNATURE_MAX_INSERTS + 1] = { 0 };
+	size_t len, n = 0;
+	const char *msg = ALT_HEAD "--b\r\nContent-Type: text/plain\r\n\r\nHi\r\n"
+			  "--b\r\nContent-Type: text/html\r\n\r\n<body>Hi</body>\r\n--b--\r\n";
+
+	struct mime_signature_plan *p = mime_signature_plan_create(&sig);
+	mime_signature_plan_feed(p, msg, strlen(msg));
+	int parts = mime_signature_plan_finish(p, &why);
+	REQUIRE(parts == 2);
+	for (const char *t; (t = mime_signature_plan_insertion(p, n, &at[n], &len)) != NULL; n++)
+		text[n] = xstrndup(t, len);
+	CHECK_INT(n, parts);
+	mime_signature_plan_destroy(&p);
+	REQUIRE(mime_signature_insert(msg, strlen(msg), &sig, &whole, &why) == parts);
+	p = mime_signature_plan_load(at, (const char *const *)text, n);
+	REQUIRE(p != NULL);
+	pb_buf_init(&out);
+	for (size_t off = 0, m = strlen(msg); off < m; off += 7)
+		mime_signature_plan_apply(p, msg + off, m - off < 7 ? m - off : 7, off + 7 >= m, &out);
+	CHECK(out.len == whole.len && memcmp(out.data, whole.data, whole.len) == 0);
+	mime_signature_plan_destroy(&p);
+	CHECK(mime_signature_plan_load(at, (const char *const *)text, 0) == NULL);
+	CHECK(mime_signature_plan_load(at, (const char *const *)text,
+				       MIME_SIGNATURE_MAX_INSERTS + 1) == NULL);
+	uint64_t backwards[] = { 50, 10 };
+	CHECK(mime_signature_plan_load(backwards, (const char *const *)text, 2) == NULL);
+	for (size_t i = 0; i < n; i++)
+		free(text[i]);
+	pb_buf_deinit(&whole);
+	pb_buf_deinit(&out);
+}
+
 static const struct pb_test_case cases[] = {
 	{ "shapes", test_shapes },
 	{ "streamed_shapes", test_streamed_shapes },
 	{ "streamed_5mib_multipart", test_streamed_5mib_multipart },
+	{ "plan_load", test_plan_load },
 	{ "charset_and_html", test_charset_and_html },
 	{ "qp_soft_breaks", test_qp_soft_breaks },
 };

@@ -5,6 +5,7 @@
  * OWNS: a temporary database per case. THREAD: main only.
  */
 #include "store-bodies.h"
+#include "store-internal.h"
 #include "store-mail.h"
 #include "store-spool.h"
 #include "pb-test-store.h"
@@ -739,6 +740,93 @@ static void test_spool_plan_trace(void)
 	store_test_done(&s, &dir);
 }
 
+struct spool_sign_seen {
+	size_t n, n_rcpts;
+	uint64_t at[4];
+	char text[4][32];
+};
+
+static int see_sign(const struct pb_spool_rec *r, void *ctx)
+{
+	struct spool_sign_seen *seen = ctx;
+	seen->n = r->n_sign;
+	seen->n_rcpts = r->n_rcpts;
+	for (size_t i = 0; i < r->n_sign && i < 4; i++) {
+		seen->at[i] = r->sign_at[i];
+		snprintf(seen->text[i], sizeof(seen->text[i]), "%s", r->sign_text[i]);
+	}
+	return 0;
+}
+
+/* v6: the signature's insertions go in with the put, outlive the plan's rewrite and a
+ * reopen; a v5 record (written before them) is read with none; a count past the bound is a
+ * corrupt record. */
+static void test_spool_sign(void)
+{
+	char *dir = store_test_tmpdir("spool-sign");
+	struct pb_store *s = store_test_open(dir);
+	const char *err;
+	char *rcpt = "far@remote.example", *texts[] = { "\r\n-- \r\nACME", "<p>ACME</p>" };
+	uint64_t rid = 0, at[] = { 20, 4000 };
+	struct pb_spool_rec rec = { .sender = "a@here", .msgid = "S1", .rcpts = &rcpt,
+				    .rcpt_ids = &rid, .n_rcpts = 1, .n_sign = 2, .sign_at = at,
+				    .sign_text = texts };
+	static const char body[] = "Subject: sign\r\n\r\nbody\r\n";
+	struct spool_sign_seen seen = { 0 };
+
+	REQUIRE(pb_store_spool_put(s, body, sizeof(body) - 1, &rec, &err) == 0);
+	struct pb_spool_plan plan = { &rcpt, &rid, NULL, NULL, NULL, 1, NULL };
+	struct pb_strv trace = { 0 };
+	pb_strv_push(&trace, "remote");
+	CHECK_INT(pb_store_spool_plan(s, rec.id, &plan, "S1", 1000, &trace, &err), 1);
+	pb_strv_clear(&trace);
+	pb_store_close(&s);
+	s = store_test_open(dir);
+	REQUIRE(pb_store_spool_iter(s, see_sign, &seen, &err) == 0);
+	CHECK_INT(seen.n, 2);
+	CHECK_INT(seen.at[0], 20);
+	CHECK_INT(seen.at[1], 4000);
+	CHECK_STR(seen.text[0], "\r\n-- \r\nACME");
+	CHECK_STR(seen.text[1], "<p>ACME</p>");
+	CHECK_INT(pb_store_spool_done(s, rec.id, &err), 1);
+
+	/* a v5 record, as written before v6: no insertions */
+	uint8_t k[8];
+	struct pb_buf v;
+	store_be64_put(k, 77);
+	pb_buf_init(&v);
+	store_enc_u8(&v, 5);
+	store_enc_str(&v, "old@here");
+	store_enc_str(&v, "M5");
+	store_enc_u64(&v, 1000);
+	store_enc_u64(&v, 5);
+	for (int i = 0; i < 32; i++)
+		store_enc_u8(&v, 0xab);
+	store_enc_u32(&v, 1);
+	store_enc_str(&v, "x@far.example");
+	store_enc_u64(&v, 0);
+	store_enc_u8(&v, 1);    /* planned */
+	store_enc_u8(&v, 0);    /* origin */
+	store_enc_str(&v, "");  /* collector */
+	store_enc_u8(&v, 0);    /* no items */
+	CHECK_INT(store_put1(s, STORE_CF_SPOOL, (const char *)k, 8, v.data, v.len, &err), 0);
+	memset(&seen, 0xff, sizeof(seen));
+	REQUIRE(pb_store_spool_iter(s, see_sign, &seen, &err) == 0);
+	CHECK_INT(seen.n, 0);
+	CHECK_INT(seen.n_rcpts, 1);
+	/* the same as v6 with 9 insertions (over PB_SPOOL_MAX_SIGN): corrupt */
+	v.data[0] = 6;
+	store_enc_u8(&v, PB_SPOOL_MAX_SIGN + 1);
+	for (int i = 0; i <= PB_SPOOL_MAX_SIGN; i++) {
+		store_enc_u64(&v, (uint64_t)i);
+		store_enc_str(&v, "x");
+	}
+	CHECK_INT(store_put1(s, STORE_CF_SPOOL, (const char *)k, 8, v.data, v.len, &err), 0);
+	CHECK_INT(pb_store_spool_iter(s, see_sign, &seen, &err), -1);
+	pb_buf_deinit(&v);
+	store_test_done(&s, &dir);
+}
+
 /* Old traces go in steps (store-spool.c: STORE_TRACE_PRUNE_STEP, 4096 ids), not by a range
  * deletion at every write: an id less than a step past PB_TRACE_KEEP removes nothing, one a step
  * past removes everything older than PB_TRACE_KEEP ids, and the newer traces stay. */
@@ -774,6 +862,7 @@ static void test_trace_pruning(void)
 
 static const struct pb_test_case cases[] = {
 	{ "spool_plan_trace", test_spool_plan_trace },
+	{ "spool_sign", test_spool_sign },
 	{ "trace_pruning", test_trace_pruning },
 	{ "blobs", test_blobs },
 	{ "structure_kept", test_structure_kept },

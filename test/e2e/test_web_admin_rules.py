@@ -75,7 +75,9 @@ class AdminRules(AdminCase):
         return self.wait(ready)
 
     def set_rules(self, doc):
-        self.cli_ok("rules", "set", "bob", "-", input=json.dumps(doc))
+        """Sets bob's rules as compact JSON (the server keeps the text it is given, and the tab
+        sends JSON.stringify's); returns `rules get`'s text."""
+        self.cli_ok("rules", "set", "bob", "-", input=json.dumps(doc, separators=(",", ":")))
         return self.cli_ok("rules", "get", "bob")
 
     def open_rules(self):

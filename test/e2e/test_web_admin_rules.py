@@ -4,12 +4,13 @@ written with `pillarbox rules set` using every condition, match type, I/N flag, 
 off forms included) and message type the server names (GET /api/rules/names, whose lists the
 set is checked to cover) is opened in the tab and saved with no edit: `pillarbox rules get`
 is byte-for-byte what it was (the set is replaced on the server between opening and Save, so
-the save is seen to write it all); editing one condition's value changes only that value;
-dragging the last rule onto the first changes the order on the server; a Flagged condition with
-an Unflag action, made in the tab, saves; the Passwords, Quotas and Permissions tabs each save
-one field and the server shows it; the Aliases tab adds an alias (New) and deletes it. Screenshots: PB_BUILD_DIR/test-artifacts/test_web_admin_rules/.
-The drag is dispatched as the HTML5 drag events (dragstart, dragover, drop, dragend) in the page:
-chromedriver's pointer actions do not start an HTML5 drag."""
+the save is seen to write it all); editing one condition's value and turning an Undelete into
+a Delete change only those; dragging the last rule onto the first changes the order on the
+server; a Flagged condition with an Unflag action, made in the tab, saves; the Passwords,
+Quotas and Permissions tabs each save one field and the server shows it; the Aliases tab adds
+an alias (New) and deletes it. Screenshots: PB_BUILD_DIR/test-artifacts/test_web_admin_rules/.
+The drag is dispatched as the HTML5 drag events (dragstart, dragover, drop, dragend) in the
+page: chromedriver's pointer actions do not start an HTML5 drag."""
 import copy
 import json
 import os
@@ -116,9 +117,13 @@ class AdminRules(AdminCase):
         value = rules[0].find_elements(By.CSS_SELECTOR, ".condition .c-value")[0]
         value.clear()
         value.send_keys("gadget")
+        undelete = rules[1].find_element(By.CSS_SELECTOR, ".action .a-value")
+        self.assertEqual(Select(undelete).first_selected_option.text, "Undelete")
+        Select(undelete).select_by_visible_text("Delete")
         self.save_rules()
         expected = copy.deepcopy(before)
         expected["rules"][0]["conditions"][0]["value"] = "gadget"
+        expected["rules"][1]["actions"][0]["value"] = True
         self.assertEqual(json.loads(self.cli_ok("rules", "get", "bob")), expected)
 
     def test_3_drag_to_reorder(self):

@@ -1,6 +1,7 @@
 /*
  * rules-names.c: the names of fields, match types and actions as the JSON spells them, and
- * the kind of each field (guide 4.14 "Conditions": Text, Numeric, Checkbox, Date, Time).
+ * the kind of each field (guide 4.14 "Conditions": Text, Numeric, Checkbox, Date, Time), and
+ * all of them as one JSON document for editors (rules_names_json: GET /api/rules/names).
  * OWNS nothing (constant tables). THREAD: any.
  */
 #include "rules-private.h"

@@ -5,7 +5,8 @@
  * autoresponder, sending permissions; the keys and their checks are the directory's, as for
  * `pillarbox user set`) and an account's message rules (GET/PUT /api/users/{name}/rules:
  * `pillarbox rules get/set`). The locks are the REST object's (GET /api/lockouts,
- * DELETE /api/lockouts/{name}: web-api-lockout.c).
+ * DELETE /api/lockouts/{name}: web-api-lockout.c). The rule format's names (GET
+ * /api/rules/names) come from pb_rules itself, so the Message Rules tab offers every one.
  * Each is one call through the owner's client stub, never the store.
  * OWNS: nothing. THREAD: the web hub's.
  * MESSAGES sent (through stubs): DIR_USER_SET_REQ, DIR_RULES_GET_REQ, DIR_RULES_SET_REQ.
@@ -17,6 +18,7 @@
 #include "pb-alloc.h"
 #include "pb-log.h"
 #include "pb-settings.h"
+#include "rules.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,4 +183,10 @@ void web_api_user_rules_put(struct web_session *ws, const struct http_request *q
 		pb_info("web", "event=rules_set user=%s by=%s", PB_LOGQ(ws->arg),
 			PB_LOGQ(ws->who.user));
 	free(json);
+}
+
+void web_api_rules_names(struct web_session *ws, const struct http_request *q)
+{
+	(void)q;
+	web_reply_json(ws, 200, rules_names_json(), NULL);
 }

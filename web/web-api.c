@@ -269,6 +269,12 @@ static const struct web_route routes[] = {
 	  "Replace an account's message rules (checked: 400 with the reason)",
 	  "{\"type\":\"object\"}", NULL, 204, web_api_user_rules_put },
 	/* ---- end of the admin UI's endpoints ---- */
+	/* ---- h-rulesui: the rule format's names, so rule editors offer them all ---- */
+	{ HTTP_VERB_GET, "/api/rules/names", WEB_USER, "rules",
+	  "Every condition field (with its kind), match type, action (with its value: switch, "
+	  "number or text) and message type a rule set takes, in the server's own spelling",
+	  NULL, "{\"type\":\"object\"}", 200, web_api_rules_names },
+	/* ---- end of h-rulesui ---- */
 	/* ---- h-rest: the REST API over the other objects, API keys, login history ---- */
 	{ HTTP_VERB_GET, "/api/mappings", WEB_ADMIN, "mappings",
 	  "The mappings (?target=T: to one target)" PAGED "", NULL, S_ARRAY, 200,

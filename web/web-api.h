@@ -79,5 +79,7 @@ void web_api_settings_schema(struct web_session *ws, const struct http_request *
 void web_api_user_patch(struct web_session *ws, const struct http_request *q);
 void web_api_user_rules_get(struct web_session *ws, const struct http_request *q);
 void web_api_user_rules_put(struct web_session *ws, const struct http_request *q);
+/* GET /api/rules/names: rules_names_json() (h-rulesui). */
+void web_api_rules_names(struct web_session *ws, const struct http_request *q);
 
 #endif

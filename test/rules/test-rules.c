@@ -3,7 +3,8 @@
  * and round trip; a table of every condition x match type x I/N flags; the guide's wildcard
  * table (3.2) and regex edge cases (3.3) as conditions; the guide's three-rule merge example
  * and its aaa/bbb "previous rule match" example; a merge matrix; message types, disabled
- * rules, stop processing, rules in error, the body budget and pattern budgets.
+ * rules, stop processing, rules in error, the body budget and pattern budgets; the names
+ * served to editors (rules_names_json) are each taken by the parser with their kind's value.
  * OWNS nothing. THREAD: main only.
  */
 #include "pb-alloc.h"
@@ -11,6 +12,7 @@
 #include "pb-test.h"
 #include "rules.h"
 
+#include <cjson/cJSON.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1043,6 +1045,73 @@ static void test_shared_set_threads(void)
 	rules_set_free(&set);
 }
 
+/* ---- the names editors are given ---- */
+
+/* A value of the field's kind, as JSON text. */
+static const char *names_value(const char *kind)
+{
+	static const struct { const char *kind, *value; } v[] = {
+		{ "checkbox", "true" }, { "numeric", "\"5\"" }, { "date", "\"2026-01-02\"" },
+		{ "time", "\"08:30\"" }, { "text", "\"x\"" }, { "address", "\"a@x.example\"" },
+		{ "list", "\"x\"" },
+	};
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if (strcmp(v[i].kind, kind) == 0)
+			return v[i].value;
+	return NULL;
+}
+
+/* Parses one rule with a condition of field (match) and an action of its value kind. */
+static bool names_parse(const char *field, const char *kind, const char *match,
+			const char *action, const char *action_kind)
+{
+	const char *value = names_value(kind);
+	const char *avalue = strcmp(action_kind, "switch") == 0 ? "false" :
+			     strcmp(action_kind, "number") == 0 ? "2.5" :
+			     strcmp(action, "modify_header") == 0 ? "\"X-A: b\"" : "\"a@x.example\"";
+	struct rules_set *set;
+	bool ok;
+
+	if (value == NULL)
+		return false;
+	char *json = xasprintf("{\"rules\":[{\"name\":\"r\",\"types\":[\"local\"],\"conditions\":"
+			       "[{\"field\":\"%s\",\"match\":\"%s\",\"value\":%s}],\"actions\":"
+			       "[{\"action\":\"%s\",\"value\":%s}]}]}",
+			       field, match, value, action, avalue);
+	set = parse_ok(json);
+	ok = set != NULL;
+	rules_set_free(&set);
+	free(json);
+	return ok;
+}
+
+static void test_names(void)
+{
+	cJSON *doc = rules_names_json();
+	const cJSON *fields = cJSON_GetObjectItem(doc, "fields");
+	const cJSON *matches = cJSON_GetObjectItem(doc, "matches");
+	const cJSON *actions = cJSON_GetObjectItem(doc, "actions");
+
+	CHECK_INT(cJSON_GetArraySize(fields), RULES_FIELD_COUNT);
+	CHECK_INT(cJSON_GetArraySize(matches), RULES_OP_COUNT);
+	CHECK_INT(cJSON_GetArraySize(actions), RULES_ACTION_COUNT);
+	CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "types")), 3);
+	for (int i = 0; i < RULES_FIELD_COUNT; i++) {
+		const cJSON *f = cJSON_GetArrayItem(fields, i);
+		const cJSON *a = cJSON_GetArrayItem(actions, i % RULES_ACTION_COUNT);
+		const char *kind = cJSON_GetObjectItem(f, "kind")->valuestring;
+		const char *match = strcmp(kind, "checkbox") == 0 ? "not_equals" :
+				    cJSON_GetArrayItem(matches, i % RULES_OP_COUNT)->valuestring;
+		CHECK_STR(cJSON_GetObjectItem(f, "name")->valuestring, rules_field_name(i));
+		CHECK(names_parse(rules_field_name(i), kind, match,
+				  cJSON_GetObjectItem(a, "name")->valuestring,
+				  cJSON_GetObjectItem(a, "value")->valuestring));
+	}
+	for (int i = 0; i < RULES_OP_COUNT; i++)
+		CHECK_STR(cJSON_GetArrayItem(matches, i)->valuestring, rules_op_name(i));
+	cJSON_Delete(doc);
+}
+
 static const struct pb_test_case cases[] = {
 	{ "parse_errors", test_parse_errors },
 	{ "round_trip", test_round_trip },
@@ -1064,6 +1133,7 @@ static const struct pb_test_case cases[] = {
 	{ "address_list", test_address_list },
 	{ "trace_one_line", test_trace_one_line },
 	{ "shared_set_threads", test_shared_set_threads },
+	{ "names", test_names },
 };
 
 PB_TEST_MAIN(cases)

@@ -209,7 +209,6 @@ static int rules_action_parse(const cJSON *obj, const char *path, struct rules_a
 static int rules_types_parse(const cJSON *obj, const char *path, unsigned int *types_r,
 			     const char **error_r)
 {
-	static const char *const names[] = { "incoming", "local", "system" };
 	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(obj, "types"), *it;
 
 	if (arr == NULL) {
@@ -221,9 +220,10 @@ static int rules_types_parse(const cJSON *obj, const char *path, unsigned int *t
 	*types_r = 0;
 	cJSON_ArrayForEach(it, arr) {
 		unsigned int i = 0;
-		while (i < 3 && !(cJSON_IsString(it) && strcmp(it->valuestring, names[i]) == 0))
+		while (i < RULES_N_TYPES && !(cJSON_IsString(it) &&
+					       strcmp(it->valuestring, rules_type_names[i]) == 0))
 			i++;
-		if (i == 3)
+		if (i == RULES_N_TYPES)
 			return rules_fail(error_r, "%s.types: incoming, local or system expected",
 					  path);
 		*types_r |= 1u << i;
@@ -391,16 +391,15 @@ static cJSON *rules_action_print(const struct rules_action *a)
 
 static cJSON *rules_rule_print(const struct rules_rule *r)
 {
-	static const char *const names[] = { "incoming", "local", "system" };
 	cJSON *o = cJSON_CreateObject(), *types, *conds, *acts;
 
 	cJSON_AddStringToObject(o, "name", r->name);
 	cJSON_AddBoolToObject(o, "enabled", r->enabled);
 	cJSON_AddStringToObject(o, "match", r->match_all ? "all" : "any");
 	types = cJSON_AddArrayToObject(o, "types");
-	for (unsigned int i = 0; i < 3; i++)
+	for (unsigned int i = 0; i < RULES_N_TYPES; i++)
 		if (r->types & (1u << i))
-			cJSON_AddItemToArray(types, cJSON_CreateString(names[i]));
+			cJSON_AddItemToArray(types, cJSON_CreateString(rules_type_names[i]));
 	cJSON_AddBoolToObject(o, "stop_after", r->stop_after);
 	conds = cJSON_AddArrayToObject(o, "conditions");
 	for (size_t i = 0; i < r->n_conditions; i++)

@@ -1,10 +1,12 @@
 /*
  * rules-names.c: the names of fields, match types and actions as the JSON spells them, and
- * the kind of each field (guide 4.14 "Conditions": Text, Numeric, Checkbox, Date, Time).
+ * the kind of each field (guide 4.14 "Conditions": Text, Numeric, Checkbox, Date, Time), and
+ * all of them as one JSON document for editors (rules_names_json: GET /api/rules/names).
  * OWNS nothing (constant tables). THREAD: any.
  */
 #include "rules-private.h"
 
+#include <cjson/cJSON.h>
 #include <string.h>
 
 static const struct {
@@ -105,4 +107,41 @@ bool rules_action_is_switch(enum rules_action_kind kind)
 {
 	return kind == RULES_ACTION_FLAG || kind == RULES_ACTION_DELETE ||
 	       kind == RULES_ACTION_QUARANTINE || kind == RULES_ACTION_MARK_READ;
+}
+
+const char *const rules_type_names[RULES_N_TYPES] = { "incoming", "local", "system" };
+
+static const char *const rules_kind_names[] = {
+	[RULES_KIND_TEXT] = "text",         [RULES_KIND_ADDRESS] = "address",
+	[RULES_KIND_LIST] = "list",         [RULES_KIND_NUMERIC] = "numeric",
+	[RULES_KIND_CHECKBOX] = "checkbox", [RULES_KIND_DATE] = "date",
+	[RULES_KIND_TIME] = "time",
+};
+
+/* {"name": name, key: value} */
+static cJSON *rules_name_pair(const char *name, const char *key, const char *value)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "name", name);
+	cJSON_AddStringToObject(o, key, value);
+	return o;
+}
+
+cJSON *rules_names_json(void)
+{
+	cJSON *doc = cJSON_CreateObject();
+	cJSON *fields = cJSON_AddArrayToObject(doc, "fields");
+	cJSON *actions = cJSON_AddArrayToObject(doc, "actions");
+
+	for (int i = 0; i < RULES_FIELD_COUNT; i++)
+		cJSON_AddItemToArray(fields, rules_name_pair(rules_fields[i].name, "kind",
+							     rules_kind_names[rules_fields[i].kind]));
+	cJSON_AddItemToObject(doc, "matches", cJSON_CreateStringArray(rules_ops, RULES_OP_COUNT));
+	for (int i = 0; i < RULES_ACTION_COUNT; i++)
+		cJSON_AddItemToArray(actions, rules_name_pair(rules_actions[i], "value",
+			rules_action_is_switch(i) ? "switch" :
+			i == RULES_ACTION_SET_SPAM_SCORE ? "number" : "text"));
+	cJSON_AddItemToObject(doc, "types", cJSON_CreateStringArray(rules_type_names, RULES_N_TYPES));
+	return doc;
 }

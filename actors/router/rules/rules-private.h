@@ -24,6 +24,9 @@ enum rules_kind rules_field_kind(enum rules_field field);
 int rules_field_lookup(const char *name);
 int rules_op_lookup(const char *name);
 int rules_action_lookup(const char *name);
+/* The message types' names by bit: "incoming" (bit 0), "local", "system". */
+#define RULES_N_TYPES 3
+extern const char *const rules_type_names[RULES_N_TYPES];
 /* Whether the action takes on/off (true), a number (set_spam_score) or a text. */
 bool rules_action_is_switch(enum rules_action_kind kind);
 

@@ -265,5 +265,11 @@ char *rules_decision_print(const struct rules_decision *decision);
 const char *rules_field_name(enum rules_field field);
 const char *rules_op_name(enum rules_op op);
 const char *rules_action_name(enum rules_action_kind kind);
+/* Every name the JSON takes, for editors that must offer all of them (the admin UI's Message
+ * Rules tab, GET /api/rules/names): {"fields": [{"name", "kind"}], "matches": [names],
+ * "actions": [{"name", "value"}], "types": [names]}, in the enums' order. A field's kind is
+ * "text", "address", "list", "numeric", "checkbox", "date" or "time"; an action's value
+ * "switch" (true|false), "number" or "text". Returns a new cJSON object the caller deletes. */
+struct cJSON *rules_names_json(void);
 
 #endif

@@ -1,7 +1,7 @@
 // user-editor.js: one account (#user/NAME) in the guide's tabs — General (counts, the lock
 // and unlocking it), Passwords, Routing, Autoresponder, Quotas, Message Rules, Aliases,
 // Permissions. Settings tabs go through fields.js (PATCH one key at a time).
-import { api, exists, locks, unlock } from './api.js';
+import { api, locks, unlock } from './api.js';
 import { bytes, clear, flash, h, tabs, when } from './dom.js';
 import { settingsForm } from './fields.js';
 import { rulesTab } from './rules.js';
@@ -78,15 +78,25 @@ function passwords(panel, u) {
   panel.append(form);
 }
 
+// The account's aliases (GET/POST/DELETE /api/aliases/{name}: the mappings to it).
 async function aliases(panel, u) {
-  if (!(await exists('/api/mappings'))) {
-    panel.append(h('p', { class: 'missing' }, 'The server has no /api/mappings endpoint yet: ' +
-      'use pillarbox mapping list ' + u.user + ' meanwhile.'));
-    return;
-  }
-  const maps = await api('GET', '/api/mappings?target=' + encodeURIComponent(u.user));
-  const rows = (Array.isArray(maps) ? maps : maps.mappings || []);
-  panel.append(h('ul', { class: 'aliases' }, rows.map((m) => h('li', {}, m.address || JSON.stringify(m)))));
+  const path = '/api/aliases/' + encodeURIComponent(u.user);
+  const status = h('p', { class: 'form-status', role: 'status' });
+  const run = async (method, url, body) => {
+    try {
+      await api(method, url, body);
+      clear(panel);
+      await aliases(panel, u);
+    } catch (e) { status.textContent = e.message; status.classList.add('error'); }
+  };
+  const rows = await api('GET', path + '?limit=1000');
+  const address = h('input', { id: 'new-alias', placeholder: 'address or wildcard' });
+  panel.append(h('ul', { class: 'aliases' }, rows.map((m) => h('li', { dataset: { address: m.address } }, m.address, ' ',
+    h('button', { type: 'button', class: 'delete-alias',
+      onclick: () => run('DELETE', path + '?address=' + encodeURIComponent(m.address)) }, 'Delete')))),
+  h('div', { class: 'commands' }, address,
+    h('button', { id: 'add-alias', type: 'button', onclick: () => run('POST', path, { address: address.value }) }, 'New')),
+  status);
 }
 
 export async function userEditor(el, name) {

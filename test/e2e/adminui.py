@@ -1,0 +1,90 @@
+"""adminui: the base of the admin UI's browser tests (web/static/admin/, issue 15) — a daemon
+with the accounts USERS ({name: password}) started for the class, a headless Chromium on it
+(webdriver.BrowserTestCase), and the helpers every admin page test needs: css/wait/wait_text/
+until (bounded by UI_TIMEOUT, never a sleep), login as the administrator, go to a page, run the
+CLI, and an API client logged in (test_web_api.Client). New admin UI tests subclass AdminCase;
+test_web_admin_ui.py and test_web_admin_pages.py predate it and carry their own copies."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+import pbtest  # noqa: E402
+import webdriver as wd  # noqa: E402
+from test_web_api import Client  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+
+UI_TIMEOUT = 30  # the sanitizer build on a loaded machine
+
+
+class AdminCase(wd.BrowserTestCase):
+    USERS = {"bob": "bob-secret-1"}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.d = pbtest.Daemon()
+        cls.d.start()
+        for name, password in cls.USERS.items():
+            cls.d.add_user(name, password)
+        cls.domain = cls.d.local_domain()
+        cls.base = "http://127.0.0.1:%d" % cls.d.ports["http"]
+        cls.tmpdir = cls.d.tmp
+        try:
+            super().setUpClass()
+        except Exception:
+            cls.d.stop()
+            cls.d.cleanup()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            cls.d.stop()
+            cls.d.cleanup()
+
+    def css(self, selector):
+        return self.driver.find_element(By.CSS_SELECTOR, selector)
+
+    def wait(self, selector):
+        return wd.wait_for(self.driver, selector, UI_TIMEOUT)
+
+    def wait_text(self, selector, text):
+        return wd.wait_text(self.driver, selector, text, UI_TIMEOUT)
+
+    def until(self, predicate, message):
+        return wd.wait_until(self.driver, lambda d: predicate(), UI_TIMEOUT, message)
+
+    def login(self):
+        """Logs the browser in as the administrator (nothing when it already is)."""
+        self.driver.get(self.base + "/admin/")
+        self.until(lambda: self.css("#toolbar").is_displayed() or self.css("#login-user").is_displayed(),
+                   "the login form or the toolbar")
+        if self.css("#toolbar").is_displayed():
+            return
+        self.css("#login-user").send_keys("admin")
+        self.css("#login-password").send_keys(self.d.admin_password)
+        self.css("#login-submit").click()
+        self.wait("#toolbar")
+
+    def go(self, page, ready):
+        """Shows /admin/#page (after the users grid, so the page is drawn afresh); returns the
+        element ready selects once visible."""
+        self.login()
+        self.driver.get(self.base + "/admin/#users")
+        self.wait("#users-grid[data-loaded]")
+        self.driver.get(self.base + "/admin/#" + page)
+        return self.wait(ready)
+
+    def cli_ok(self, *args, input=None):
+        rc, out, err = self.d.cli(*args, input=input)
+        self.assertEqual(rc, 0, err)
+        return out
+
+    def api(self, user="admin", password=None):
+        """An API client logged in as user (the administrator by default)."""
+        c = Client(self.d.ports["http"])
+        self.addCleanup(c.close)
+        r, body = c.login(user, password or self.d.admin_password)
+        self.assertEqual(r.status, 200, body)
+        return c

@@ -184,7 +184,8 @@ class ImapFetch(imaptest.ImapCase):
                  b"\r\nbody two mentions hidden@example.net\r\n"),
                 (r"($Later)", b"From: a@example.org\r\nTo: t@example.org\r\n"
                  b"Bcc: Other <other@example.com>\r\nSubject: three\r\n\r\nbody three\r\n")]
-        c = self.login(self.new_user())
+        name = self.new_user()
+        c = self.login(name)
         for flags, msg in msgs:
             self.assertEqual(c.append("INBOX", flags, None, msg)[0], "OK")
         self.assertIn(b"* 0 RECENT", self.ok(c, b"s SELECT INBOX"))
@@ -218,6 +219,14 @@ class ImapFetch(imaptest.ImapCase):
         self.assertEqual(search(b"DRAFT"), [])
         uids = [l for l in self.ok(c, b"v UID SEARCH KEYWORD $Later") if l.startswith(b"* SEARCH")]
         self.assertEqual(uids, [b"* SEARCH 3"])
+        # a keyword another session stores counts once this one is told (NOOP)
+        other = self.login(name)
+        self.ok(other, b"s SELECT INBOX")
+        self.ok(other, b"t STORE 3 +FLAGS ($WORK)")
+        self.assertEqual(search(b"KEYWORD $Work"), [2])
+        self.ok(c, b"n NOOP")
+        self.assertEqual(search(b"KEYWORD $Work"), [2, 3])
+        self.assertEqual(search(b"UNKEYWORD $work"), [1])
 
     def test_many_envelopes_in_order_before_the_tagged_ok(self):
         # FETCH holds whole answers and writes them together: across three pages of metas

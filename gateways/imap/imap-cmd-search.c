@@ -10,7 +10,8 @@
  * on 1 January 1970, as Dovecot does): the Date: fields are asked of the readers as
  * HEADER.FIELDS sections (READER_SECTION_REQ, paged like the text keys) after the text keys.
  * CHARSET may be US-ASCII or UTF-8 (else NO [BADCHARSET]). No RECENT message exists (RECENT
- * and NEW match nothing), no keyword is stored. RETURN (MIN MAX ALL COUNT SAVE) answers
+ * and NEW match nothing, OLD every message: SELECT tells 0 RECENT); KEYWORD/UNKEYWORD look in
+ * the view's keywords of each message (in any case). RETURN (MIN MAX ALL COUNT SAVE) answers
  * ESEARCH (RFC 4731), as does every SEARCH once IMAP4rev2 is enabled (RFC 9051 6.4.4); SAVE
  * keeps the result as "$" (RFC 5182, imap-searchres.c; no ESEARCH when SAVE is alone, only
  * the MIN/MAX messages when neither ALL nor COUNT is asked). A search with the MODSEQ key
@@ -224,8 +225,10 @@ static bool match(const struct search_ctx *c, uint32_t msn, const struct imap_se
 	case IMAP_SK_AND: return match_all(c, msn, k);
 	case IMAP_SK_OR: return match(c, msn, &k->sub[0]) || match(c, msn, &k->sub[1]);
 	case IMAP_SK_NOT: return !match(c, msn, &k->sub[0]);
-	case IMAP_SK_ALL: case IMAP_SK_OLD: case IMAP_SK_UNKEYWORD: return true;
-	case IMAP_SK_RECENT: case IMAP_SK_NEW: case IMAP_SK_KEYWORD: return false;
+	case IMAP_SK_ALL: case IMAP_SK_OLD: return true;
+	case IMAP_SK_RECENT: case IMAP_SK_NEW: return false;
+	case IMAP_SK_KEYWORD: return imap_keywords_have(e->keywords, k->str);
+	case IMAP_SK_UNKEYWORD: return !imap_keywords_have(e->keywords, k->str);
 	case IMAP_SK_SEQSET: case IMAP_SK_UID: return match_set(c, msn, k);
 	case IMAP_SK_ANSWERED: return has_flag(e, IMAP_FLAG_ANSWERED, true);
 	case IMAP_SK_DELETED: return has_flag(e, IMAP_FLAG_DELETED, true);

@@ -200,6 +200,8 @@ static void handle_command(struct imap_session *s, const struct imap_cmd *cmd)
 		return;
 	const char *refusal = gw_command_run(imap_commands, PB_N_ELEMENTS(imap_commands),
 					     s->state, s, cmd->kind, cmd, "BAD Unknown command");
+	if (refusal != NULL && s->state == IMAP_ST_NOT_AUTH && strcmp(refusal, NOT_SELECTED) == 0)
+		refusal = NOT_LOGGED_IN; /* a selected-state command before login */
 	if (refusal != NULL) {
 		imap_searchres_refused(s, cmd); /* imap-searchres.c */
 		bad_command(s, cmd->tag, refusal);

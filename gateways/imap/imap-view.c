@@ -74,6 +74,19 @@ static bool knows_keyword(const struct imap_view *v, const char *k, size_t len)
 	return false;
 }
 
+bool imap_keywords_have(const char *keywords, const char *kw)
+{
+	size_t want = strlen(kw);
+
+	for (const char *p = keywords; p != NULL && *p != '\0';) {
+		size_t len = strcspn(p, " ");
+		if (len == want && strncasecmp(p, kw, len) == 0)
+			return true;
+		p += len + (p[len] == ' ');
+	}
+	return false;
+}
+
 bool imap_view_learn_keywords(struct imap_view *v, const char *keywords)
 {
 	bool learnt = false;

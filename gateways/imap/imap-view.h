@@ -107,6 +107,9 @@ int imap_flags_parse(const char *const *names, unsigned n, uint32_t *flags_r, co
  * terminated). Returns 0, or -1 with *bad_r a name starting with "\" that is no system flag. */
 int imap_flags_kw_parse(const char *const *names, unsigned n, uint32_t *flags_r,
 			struct pb_buf *kw, const char **bad_r);
+/* Whether keywords (space-separated, NULL or "": none) hold kw, in any case (RFC 3501 flag
+ * names are case-insensitive). */
+bool imap_keywords_have(const char *keywords, const char *kw);
 /* Adds the keywords (space-separated) to the view's list; true when one was new (the client
  * is then told FLAGS and PERMANENTFLAGS again: imap_view_write_flags). */
 bool imap_view_learn_keywords(struct imap_view *v, const char *keywords);

@@ -4,7 +4,8 @@ ENVELOPE, BODYSTRUCTURE and BODY must be what its .ref says (checked against Dov
 SECTION of the .ref (HEADER, TEXT, n, n.MIME, n.HEADER, n.TEXT) must be those octets of the
 stored message, partials cut them, HEADER.FIELDS filters; SEARCH finds words in RFC 2047
 encoded subjects and in base64 / quoted-printable bodies (CHARSET UTF-8, literals), combines
-them with flag keys, refuses other charsets with BADCHARSET, and answers ESEARCH. BINARY
+them with flag keys, refuses other charsets with BADCHARSET, and answers ESEARCH; BCC,
+KEYWORD/UNKEYWORD, DRAFT/UNDRAFT and RECENT/NEW/OLD on messages of known flags. BINARY
 (RFC 3516) decodes base64 and quoted-printable parts, whole and partial (across the readers'
 pieces), sends a literal8 when a NUL is there, BINARY.SIZE, NO [UNKNOWN-CTE]; under CONDSTORE
 every FETCH with FLAGS carries MODSEQ, the \\Seen a FETCH sets is told with its new MODSEQ."""
@@ -171,6 +172,61 @@ class ImapFetch(imaptest.ImapCase):
         self.assertEqual(search(b"SEARCH RETURN (COUNT) BODY nomatch"), b'* ESEARCH (TAG "q") COUNT 0')
         got = r.cmd(b"x", b"SEARCH CHARSET KOI8-R SUBJECT menu")
         self.assertEqual(got[-1], b"x NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset")
+
+    def test_search_bcc_keyword_draft_new_old(self):
+        """The keys the other tests leave out, on three messages APPENDed with known flags:
+        BCC (read from the stored header), KEYWORD/UNKEYWORD (any case, following STORE), DRAFT/
+        UNDRAFT, and RECENT/NEW/OLD (the store keeps no \\Recent: SELECT tells 0 RECENT, so no
+        message is NEW and every one is OLD)."""
+        msgs = [(r"(\Draft $Work)", b"From: a@example.org\r\nTo: t@example.org\r\n"
+                 b"Bcc: hidden@example.net\r\nSubject: one\r\n\r\nbody one\r\n"),
+                (r"(\Seen)", b"From: a@example.org\r\nTo: t@example.org\r\nSubject: two\r\n"
+                 b"\r\nbody two mentions hidden@example.net\r\n"),
+                (r"($Later)", b"From: a@example.org\r\nTo: t@example.org\r\n"
+                 b"Bcc: Other <other@example.com>\r\nSubject: three\r\n\r\nbody three\r\n")]
+        name = self.new_user()
+        c = self.login(name)
+        for flags, msg in msgs:
+            self.assertEqual(c.append("INBOX", flags, None, msg)[0], "OK")
+        self.assertIn(b"* 0 RECENT", self.ok(c, b"s SELECT INBOX"))
+
+        def search(key):
+            found = [l for l in self.ok(c, b"q SEARCH " + key) if l.startswith(b"* SEARCH")]
+            self.assertEqual(len(found), 1, (key, found))
+            return [int(n) for n in found[0].split()[2:]]
+        self.assertEqual(search(b"BCC hidden@example.net"), [1])  # not the body of 2
+        self.assertEqual(search(b"BCC example"), [1, 3])
+        self.assertEqual(search(b"BCC Other"), [3])
+        self.assertEqual(search(b"NOT BCC example"), [2])
+        self.assertEqual(search(b"KEYWORD $Work"), [1])
+        self.assertEqual(search(b"KEYWORD $work"), [1])
+        self.assertEqual(search(b"UNKEYWORD $Work"), [2, 3])
+        self.assertEqual(search(b"KEYWORD $Nothing"), [])
+        self.assertEqual(search(b"UNKEYWORD $Nothing"), [1, 2, 3])
+        self.assertEqual(search(b"OR KEYWORD $Work KEYWORD $Later"), [1, 3])
+        self.assertEqual(search(b"DRAFT"), [1])
+        self.assertEqual(search(b"UNDRAFT"), [2, 3])
+        self.assertEqual(search(b"UNDRAFT UNSEEN"), [3])
+        self.assertEqual(search(b"RECENT"), [])
+        self.assertEqual(search(b"NEW"), [])
+        self.assertEqual(search(b"OLD"), [1, 2, 3])
+        self.assertEqual(search(b"NOT NEW"), [1, 2, 3])
+        # the keywords follow STORE, in this session's view
+        self.ok(c, b"t STORE 2 +FLAGS ($Work)")
+        self.ok(c, b"u STORE 1 -FLAGS ($Work \\Draft)")
+        self.assertEqual(search(b"KEYWORD $Work"), [2])
+        self.assertEqual(search(b"UNKEYWORD $Work"), [1, 3])
+        self.assertEqual(search(b"DRAFT"), [])
+        uids = [l for l in self.ok(c, b"v UID SEARCH KEYWORD $Later") if l.startswith(b"* SEARCH")]
+        self.assertEqual(uids, [b"* SEARCH 3"])
+        # a keyword another session stores counts once this one is told (NOOP)
+        other = self.login(name)
+        self.ok(other, b"s SELECT INBOX")
+        self.ok(other, b"t STORE 3 +FLAGS ($WORK)")
+        self.assertEqual(search(b"KEYWORD $Work"), [2])
+        self.ok(c, b"n NOOP")
+        self.assertEqual(search(b"KEYWORD $Work"), [2, 3])
+        self.assertEqual(search(b"UNKEYWORD $work"), [1])
 
     def test_many_envelopes_in_order_before_the_tagged_ok(self):
         # FETCH holds whole answers and writes them together: across three pages of metas

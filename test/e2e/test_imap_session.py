@@ -4,7 +4,8 @@ text pipelined after STARTTLS dropped); a wrong password; AUTHENTICATE PLAIN wit
 SASL-IR, and SCRAM-SHA-256; a lockout after 3 failures from one address (the right password
 then refused there while another address logs in); a blocked address told so at connect;
 `openssl s_client` on 993; curl over imap (STARTTLS) and imaps; a huge literal refused
-before the continuation (synchronising and LITERAL+); pipelined garbage answered BAD with the
+before the continuation (synchronising and LITERAL+), one over the limit discarded whole
+(RFC 7888); pipelined garbage answered BAD with the
 session still usable; the autologout."""
 import imaplib
 import os
@@ -188,6 +189,28 @@ class ImapSession(TlsCase):
         self.assertEqual(r.line(), b"+ OK")
         r.send(b"alicepw1\r\n")
         self.assertEqual(r.line(), b"g BAD Command not permitted after login")
+
+    def test_non_synchronising_literals_rfc7888(self):
+        """LITERAL+ is offered (not the LITERAL- subset), so a non-synchronising literal over
+        4096 octets is taken; one over the inline limit (64 KiB) is refused with a tagged
+        NO [TOOBIG] and its octets are read and discarded (RFC 7888 leaves the server to discard
+        or close): command lines inside them are never run."""
+        r = self.raw()
+        greeting = r.line()
+        self.assertIn(b" LITERAL+ ", greeting)
+        self.assertNotIn(b"LITERAL-", greeting)
+        inside = b"z LOGOUT\r\n" * 7000  # 70000 octets of command lines
+        r.send(b"a LOGIN alice {%d+}\r\n%s\r\nb NOOP\r\n" % (len(inside), inside))
+        self.assertEqual(r.line(), b"a NO [TOOBIG] Literal too big")
+        self.assertEqual(r.line(), b"b OK NOOP completed.")
+        r.send(b"c LOGIN {5+}\r\nalice {8+}\r\nalicepw1\r\n")
+        self.assertTrue(r.line().startswith(b"c OK"))
+        big = message(b"big", [b"q" * 70] * 70)  # past LITERAL-'s 4096, taken at once
+        self.assertGreater(len(big), 4096)
+        lines = r.cmd(b"f", b"APPEND INBOX {%d+}\r\n%s" % (len(big), big))
+        self.assertEqual(len(lines), 1, lines)
+        self.assertRegex(lines[0], rb"^f OK \[APPENDUID \d+ \d+\]")
+        self.assertEqual(r.cmd(b"n", b"NOOP"), [b"n OK NOOP completed."])
 
     def test_pipelined_garbage_then_usable(self):
         r = self.raw()

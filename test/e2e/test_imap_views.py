@@ -4,7 +4,10 @@ session told of an expunge the others were not told of yet, then each FETCHes by
 sees its own numbering; a flag change told to every session exactly once (a view told first
 must not change what the others hold); FETCH setting \\Seen in one session; and a selected
 folder deleted by another session told by BYE at the next command that may tell it (RFC 3501
-7.4.1), not only at NOOP, while FETCH is still answered."""
+7.4.1), not only at NOOP, while FETCH is still answered (UID FETCH may: BYE). No EXPUNGE
+during STORE, nor during the UID forms (the gateway holds them to NOOP/CHECK), numbers right
+meanwhile; CHECK: BAD before login and before selection, OK once selected (also under
+IMAP4rev2, which removed it) and a moment the others' expunges are told."""
 import os
 import re
 import sys
@@ -89,14 +92,18 @@ class ImapViews(imaptest.ImapCase):
             self.assertEqual(len(told), 1, told)
             self.assertRegex(told[0], rb"^\* 1 FETCH \(FLAGS \(\\Seen\)\)")
 
-    def test_deleted_folder_told_at_the_next_command_that_may(self):
+    def selected_then_deleted(self):
+        """A session with folder Doomed (one message) selected, deleted by another session."""
         name = self.new_user([])
         c = self.login(name)
         self.ok(c, b"a CREATE Doomed")
         self.assertEqual(c.append("Doomed", None, None, message(b"d", [b"d"]))[0], "OK")
         self.ok(c, b"b SELECT Doomed")
-        other = self.login(name)
-        self.ok(other, b"x DELETE Doomed")
+        self.ok(self.login(name), b"x DELETE Doomed")
+        return c
+
+    def test_deleted_folder_told_at_the_next_command_that_may(self):
+        c = self.selected_then_deleted()
         # FETCH may not tell it (RFC 3501 7.4.1): answered from the view
         lines = self.raw(c, b"f FETCH 1 (FLAGS)")
         self.assertFalse(any(l.startswith(b"* BYE") for l in lines), lines)
@@ -106,6 +113,89 @@ class ImapViews(imaptest.ImapCase):
         line = read_line(c)
         self.assertTrue(line.startswith(b"* BYE"), line)
         self.assertEqual(c.readline(), b"")
+
+    def expunged_by_other(self, name, n):
+        """a and b with INBOX selected (n messages), a's uids; b has expunged message 2 (told to
+        b at once, pending in a)."""
+        a, b = self.selected(name, n), self.selected(name, n)
+        uids = [u for _, u, _ in self.numbered(a)]
+        self.ok(b, b"t STORE 2 +FLAGS.SILENT (\\Deleted)")
+        self.assertIn(b"* 2 EXPUNGE", self.ok(b, b"x EXPUNGE"))
+        return a, b, uids
+
+    def test_no_expunge_during_store_then_at_noop(self):
+        name = self.new_user([message(b"s%d" % i, [b"%d" % i]) for i in range(4)])
+        a, b, uids = self.expunged_by_other(name, 4)
+        # RFC 3501 7.4.1: no EXPUNGE during STORE; a's numbers stay the ones it was told (the
+        # owner answered a's STORE after it sent b's expunge event: a holds the event now)
+        lines = self.ok(a, b"s STORE 3 +FLAGS (\\Flagged)")
+        self.assertFalse(any(b"EXPUNGE" in l for l in lines), lines)
+        self.assertEqual(lines[:-1], [b"* 3 FETCH (FLAGS (\\Flagged))"])
+        lines = self.ok(a, b"s STORE 4 +FLAGS (\\Answered)")
+        self.assertEqual(lines[:-1], [b"* 4 FETCH (FLAGS (\\Answered))"])
+        self.assertEqual(self.numbered(a), [(1, uids[0], b""), (2, uids[1], b""),
+                                            (3, uids[2], b"\\Flagged"),
+                                            (4, uids[3], b"\\Answered")])
+        # the next NOOP tells it, and a's numbers follow
+        lines = self.ok(a, b"n NOOP")
+        self.assertIn(b"* 2 EXPUNGE", lines)
+        self.assertEqual(self.numbered(a), [(1, uids[0], b""), (2, uids[2], b"\\Flagged"),
+                                            (3, uids[3], b"\\Answered")])
+        self.assertEqual(len([l for l in self.ok(b, b"n NOOP") if b"FETCH" in l]), 2)
+        self.assertEqual(self.numbered(b), self.numbered(a))
+
+    def test_uid_forms_hold_expunge_until_noop(self):
+        """RFC 3501 7.4.1 lets UID FETCH/STORE/SEARCH tell EXPUNGE; imap-view-evt.c tells the
+        changes only at NOOP, CHECK, IDLE and after APPEND/COPY (a deleted folder alone is told
+        by BYE at a UID form): the UID forms answer from the view a was told."""
+        name = self.new_user([message(b"u%d" % i, [b"%d" % i]) for i in range(3)])
+        a, _, uids = self.expunged_by_other(name, 3)
+        for line in (b"f UID FETCH 1:* (FLAGS)", b"s UID STORE %d +FLAGS (\\Seen)" % uids[2],
+                     b"q UID SEARCH ALL"):
+            lines = self.ok(a, line)
+            self.assertFalse(any(b"EXPUNGE" in l for l in lines), (line, lines))
+        self.assertIn(b"* SEARCH %d %d %d" % tuple(uids), lines)
+        lines = self.ok(a, b"n NOOP")
+        self.assertIn(b"* 2 EXPUNGE", lines)
+        self.assertIn(b"* SEARCH %d %d" % (uids[0], uids[2]), self.ok(a, b"q UID SEARCH ALL"))
+
+    def test_deleted_folder_told_by_bye_at_uid_fetch(self):
+        c = self.selected_then_deleted()
+        lines = self.raw(c, b"f FETCH 1 (FLAGS)")  # the plain form may not: answered
+        self.assertTrue(lines[-1].startswith(b"f OK"), lines)
+        c.send(b"u UID FETCH 1:* (FLAGS)\r\n")  # the UID form may
+        self.assertTrue(read_line(c).startswith(b"* BYE"))
+        self.assertEqual(c.readline(), b"")
+
+    def test_check_by_state_and_tells_changes(self):
+        name = self.new_user([message(b"c%d" % i, [b"%d" % i]) for i in range(3)])
+        r = imaptest.Raw(self.d.ports["imap"])
+        self.addCleanup(r.sock.close)
+        r.line()
+        self.assertEqual(r.cmd(b"a", b"CHECK"), [b"a BAD Command not permitted before login"])
+        self.assertTrue(r.cmd(b"l", b"LOGIN %s %s" % (name.encode(), imaptest.PASSWORD.encode())
+                              )[-1].startswith(b"l OK"))
+        self.assertEqual(r.cmd(b"b", b"CHECK"), [b"b BAD No mailbox selected"])
+        self.assertTrue(r.cmd(b"s", b"SELECT INBOX")[-1].startswith(b"s OK"))
+        self.assertEqual(r.cmd(b"c", b"CHECK"), [b"c OK Check completed."])
+        # CHECK is a moment RFC 3501 7.4.1 allows: another session's expunge is told there
+        other = self.selected(name, 3)
+        self.ok(other, b"t STORE 1 +FLAGS.SILENT (\\Deleted)")
+        self.ok(other, b"x EXPUNGE")
+        self.assertEqual(r.cmd(b"d", b"CHECK"), [b"* 1 EXPUNGE", b"d OK Check completed."])
+        self.assertEqual(r.cmd(b"u", b"UNSELECT"), [b"u OK Unselect completed."])
+        self.assertEqual(r.cmd(b"e", b"CHECK"), [b"e BAD No mailbox selected"])
+
+    def test_check_once_imap4rev2_is_enabled(self):
+        """RFC 9051 removed CHECK (NOOP does what it did); the gateway, which offers IMAP4rev1
+        and IMAP4rev2 on one port, still answers it in the selected state once IMAP4rev2 is
+        enabled, as before selection it is BAD."""
+        name = self.new_user([message(b"r", [b"r"])])
+        c = self.login(name)
+        self.assertIn(b"* ENABLED IMAP4rev2", self.ok(c, b"e ENABLE IMAP4rev2"))
+        self.assertTrue(self.raw(c, b"a CHECK")[-1].startswith(b"a BAD"))
+        self.ok(c, b"s SELECT INBOX")
+        self.assertEqual(self.raw(c, b"b CHECK"), [b"b OK Check completed."])
 
 
 if __name__ == "__main__":

@@ -611,3 +611,9 @@ uint32_t directory_client_user_ids_reply(struct pb_msg *rep, struct pb_u64v *ids
 		pb_u64v_move(ids_r, &rep->u.dir_user_ids_rep.ids);
 	return code;
 }
+
+bool directory_password_is_key(const char *key)
+{
+	return key != NULL &&
+	       (strcmp(key, "web_password") == 0 || strcmp(key, "webmail_main_password") == 0);
+}

@@ -72,6 +72,11 @@ enum directory_passwd_which {
 	DIR_PASSWD_WEB_OR_MAIN = 2, /* the web password if the account has one, else the main */
 };
 
+/* Whether key is one of the account's password settings DIR_USER_SET_REQ takes besides the
+ * sending and routing keys: web_password (off: remove the separate web password) and
+ * webmail_main_password (0/1, default 1: webmail may change the main password). */
+bool directory_password_is_key(const char *key);
+
 /* Sets user's password (which of them: see the enum; another value: MAIN). REFUSED the
  * password policy's reason, NOTFOUND. */
 int directory_client_user_passwd(struct pb_sync *t, const char *user, const char *password,

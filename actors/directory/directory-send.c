@@ -17,6 +17,7 @@
  * OWNS: struct directory's counter table (d->sent). THREAD: the directory actor's.
  * MESSAGES sent: MBOX_QUOTA_SET_REQ (a call, DIRECTORY_OP_QUOTA), MBOX_QUOTA_NOTICE_EVT.
  */
+#include "directory-client.h"
 #include "directory-private.h"
 
 #include "directory-resolve.h"
@@ -100,11 +101,6 @@ static void user_set_password(struct pb_actor *a, struct directory *d, struct pb
 	pb_user_rec_free(&u);
 }
 
-static bool is_password_key(const char *key)
-{
-	return key != NULL && (strcmp(key, "web_password") == 0 || strcmp(key, "webmail_main_password") == 0);
-}
-
 int directory_on_user_set(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct directory *d = state;
@@ -115,7 +111,7 @@ int directory_on_user_set(struct pb_actor *a, void *state, struct pb_msg *m)
 
 	bool routing = router_user_is_key(q->key);
 
-	if (is_password_key(q->key)) {
+	if (directory_password_is_key(q->key)) {
 		user_set_password(a, d, m);
 		return 0;
 	}

@@ -2,7 +2,8 @@
 Password' and 'Web Password'", "User can change Main Password through WebMail").
 
 Over urllib, poplib and imaplib: `user passwd NAME --web` gives an account a web password that
-lets the web in but not POP3/IMAP, where the main one still works (and no longer on the web);
+lets the web in but not POP3/IMAP, where the main one still works (and no longer on the web),
+and so does the administrator's PUT /api/users/NAME/password {"which": "web"};
 `user set NAME web_password off` gives the web the main one back; webmail changes the web
 password, and the main one only while webmail_main_password allows it (403 otherwise); wrong
 current passwords on the password change count as failed web logins and lock the account after
@@ -116,6 +117,20 @@ class TestWebPassword(unittest.TestCase):
         self.assertTrue(self.pop3_ok("willa", "willa-main-2"))
         self.assertTrue(self.imap_ok("willa", "willa-main-2"))
         self.assertEqual(self.web_status("willa", "willa-web-33"), 200)
+
+    def test_b_the_admin_sets_either_password(self):
+        self.d.add_user("ada", "ada-main-1")
+        admin = Api(self.port).login("admin", self.d.admin_password)
+        self.assertEqual(admin.call("PUT", "/api/users/ada/password",
+                                    {"password": "ada-web-22", "which": "web"})[0], 204)
+        self.assertEqual(admin.call("PUT", "/api/users/ada/password",
+                                    {"password": "ada-x-33", "which": "both"})[0], 400)
+        self.assertEqual(self.web_status("ada", "ada-web-22"), 200)
+        self.assertTrue(self.pop3_ok("ada", "ada-main-1"))
+        self.assertEqual(admin.call("PUT", "/api/users/ada/password",
+                                    {"password": "ada-main-2", "which": "main"})[0], 204)
+        self.assertTrue(self.imap_ok("ada", "ada-main-2"))
+        self.assertEqual(self.web_status("ada", "ada-web-22"), 200)
 
     def test_c_wrong_current_passwords_lock(self):
         self.cli_ok("setting", "set", "security", '{"lock_loopback_admin": 1}')

@@ -7,11 +7,13 @@ and so does the administrator's PUT /api/users/NAME/password {"which": "web"};
 `user set NAME web_password off` gives the web the main one back; webmail changes the web
 password, and the main one only while webmail_main_password allows it (403 otherwise); wrong
 current passwords on the password change count as failed web logins and lock the account after
-security.lock_after_failures."""
+security.lock_after_failures. In headless Chromium: the settings page offers the choice of
+password only when it applies."""
 import imaplib
 import os
 import poplib
 import sys
+import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -149,6 +151,72 @@ class TestWebPassword(unittest.TestCase):
             self.assertEqual(self.web_status("lena", "lena-secret-1"), 401)
         finally:
             self.cli_ok("setting", "set", "security", '{"lock_loopback_admin": 0}')
+
+
+class TestSettingsPage(unittest.TestCase):
+    """In headless Chromium: the settings page's password form offers main/web only when the
+    account has a web password and may change the main one, and says so when it may not."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.d = pbtest.Daemon()
+        cls.d.start()
+        cls.port = cls.d.ports["http"]
+        for name in ("vera", "vic"):
+            cls.d.add_user(name, name + "-main-1")
+            rc, out, err = cls.d.cli("user", "passwd", name, "--web", input=name + "-web-22\n")
+            assert rc == 0, err
+        rc, out, err = cls.d.cli("user", "set", "vic", "webmail_main_password", "0")
+        assert rc == 0, err
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop()
+        cls.d.cleanup()
+
+    def setUp(self):
+        import webdriver
+        self.wd = webdriver
+        if not webdriver.available():
+            self.skipTest("no Chromium")
+        self.tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(self.tmp.cleanup)
+        self.driver = webdriver.start_browser(self.tmp.name)
+        self.addCleanup(self.driver.quit)
+
+    def css(self, sel):
+        return self.driver.find_element("css selector", sel)
+
+    def settings_of(self, user, password):
+        self.driver.get("http://127.0.0.1:%d/mail/" % self.port)
+        self.wd.wait_for(self.driver, "#login-user").send_keys(user)
+        self.css("#login-password").send_keys(password)
+        self.css("#login button").click()
+        self.wd.wait_for(self.driver, "#folders a")
+        self.css("#settings-open").click()
+        self.wd.wait_until(self.driver, lambda d: d.find_element(
+            "css selector", "#settings").get_attribute("data-loaded") == "1")
+
+    def test_the_choice_changes_the_main_password(self):
+        self.settings_of("vera", "vera-web-22")
+        self.assertTrue(self.css("#s-pw-which-row").is_displayed())
+        self.assertFalse(self.css("#s-pw-note").is_displayed())
+        self.css("#s-pw-which option[value=main]").click()
+        self.css("#s-pw-current").send_keys("vera-main-1")
+        self.css("#s-pw-new").send_keys("vera-main-2")
+        self.css("#s-pw-again").send_keys("vera-main-2")
+        self.css("#s-password button[type=submit]").click()
+        self.wd.wait_text(self.driver, "#login-error", "Password changed")
+        p = poplib.POP3("127.0.0.1", self.d.ports["pop3"], timeout=60)
+        p.user("vera")
+        p.pass_("vera-main-2")
+        p.quit()
+
+    def test_no_choice_when_the_main_password_is_the_admins(self):
+        self.settings_of("vic", "vic-web-22")
+        self.assertFalse(self.css("#s-pw-which-row").is_displayed())
+        self.assertTrue(self.css("#s-pw-note").is_displayed())
+        self.wd.screenshot(self.driver, "settings-web-password")
 
 
 if __name__ == "__main__":

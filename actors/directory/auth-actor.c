@@ -69,10 +69,9 @@ static int on_user_verify(struct pb_actor *a, void *state, struct pb_msg *m)
 		wipe(q->password);
 		return 0;
 	}
-	/* a web login checks the separate web password when the account has one */
-	const char *hash = found <= 0	    ? NULL
-			   : q->web && u.web_pw_hash != NULL ? u.web_pw_hash
-							     : u.pw_hash;
+	const char *hash = found > 0 ? u.pw_hash : NULL;
+	if (found > 0 && q->web && u.web_pw_hash != NULL) /* a web login, a separate web password */
+		hash = u.web_pw_hash;
 	bool ok = directory_password_verify(q->password, hash);
 	wipe(q->password);
 	pb_msg_init(&rep, MSG_AUTH_USER_VERIFY_REP);

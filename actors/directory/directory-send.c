@@ -13,7 +13,8 @@
  * It also keeps the account's mailbox quota (quota_mb, set the same way): a change is given to
  * the mailbox owner (MBOX_QUOTA_SET_REQ) before the CLI is answered, and the owner's quota
  * warnings for the administrator come back through here (DIR_QUOTA_NOTICE_EVT), since only
- * the directory knows which account quota.admin_target names.
+ * the directory knows which account quota.admin_target names. And the account's password
+ * settings of `user set` (web_password off, webmail_main_password), kept in the record itself.
  * OWNS: struct directory's counter table (d->sent). THREAD: the directory actor's.
  * MESSAGES sent: MBOX_QUOTA_SET_REQ (a call, DIRECTORY_OP_QUOTA), MBOX_QUOTA_NOTICE_EVT.
  */
@@ -62,7 +63,8 @@ static int password_setting(struct pb_user_rec *u, const char *key, const char *
 
 	if (strcmp(key, "web_password") == 0) {
 		if (!unset && strcmp(value, "off") != 0) {
-			*error_r = "web_password can only be set to off (user passwd NAME --web sets it)";
+			*error_r = "web_password can only be set to off "
+				   "(user passwd NAME --web sets it)";
 			return -1;
 		}
 		free(u->web_pw_hash);
@@ -79,7 +81,7 @@ static int password_setting(struct pb_user_rec *u, const char *key, const char *
 	return 1;
 }
 
-/* `user set` of a password setting (directory_password_setting): the record's own fields. */
+/* `user set` of a password setting (password_setting): the record's own fields. */
 static void user_set_password(struct pb_actor *a, struct directory *d, struct pb_msg *m)
 {
 	const struct msg_dir_user_set_req *q = &m->u.dir_user_set_req;

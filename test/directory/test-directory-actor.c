@@ -341,12 +341,15 @@ static void test_show_copy_lookup(void)
 	CHECK_STR(name, "dst");
 	free(name);
 	directory_user_info_free(&info);
-	REQUIRE(directory_client_user_passwd(&f.t, "dst", "another1", DIR_PASSWD_MAIN, &code, &error) == 0);
+	REQUIRE(directory_client_user_passwd(&f.t, "dst", "another1", DIR_PASSWD_MAIN,
+					     &code, &error) == 0);
 	CHECK_INT(code, PB_OK);
 	CHECK_INT(verify(&f, "dst", "another1", NULL), PB_OK);
-	REQUIRE(directory_client_user_passwd(&f.t, "dst", "abc", DIR_PASSWD_MAIN, &code, &error) == 0);
+	REQUIRE(directory_client_user_passwd(&f.t, "dst", "abc", DIR_PASSWD_MAIN,
+					     &code, &error) == 0);
 	CHECK_INT(code, PB_ERR_REFUSED);
-	REQUIRE(directory_client_user_passwd(&f.t, "ghost", "another1", DIR_PASSWD_MAIN, &code, &error) == 0);
+	REQUIRE(directory_client_user_passwd(&f.t, "ghost", "another1", DIR_PASSWD_MAIN,
+					     &code, &error) == 0);
 	CHECK_INT(code, PB_ERR_NOTFOUND);
 	teardown(&f);
 }
@@ -431,8 +434,8 @@ static void test_login_with_full_address(void)
 					    &error) == 0);
 	CHECK_INT(code, PB_ERR_NOTFOUND);
 	CHECK_STR(error, "not a local domain"); /* the administrator is told which part */
-	REQUIRE(directory_client_user_passwd(&f.t, "bob@example.com", "newpw123", DIR_PASSWD_MAIN, &code,
-					     &error) == 0);
+	REQUIRE(directory_client_user_passwd(&f.t, "bob@example.com", "newpw123", DIR_PASSWD_MAIN,
+					     &code, &error) == 0);
 	CHECK_INT(code, PB_OK);
 	CHECK_INT(verify(&f, "bob@example.com", "newpw123", NULL), PB_OK);
 
@@ -564,7 +567,8 @@ static void test_scram_creds_set_and_changed(void)
 	CHECK(!scram_creds_match(c1, "pencil13"));
 	CHECK(strncmp(c1, "SCRAM-SHA-256$4096:", 19) == 0);
 	/* a new password: new salt, new keys, the old password's no longer */
-	REQUIRE(directory_client_user_passwd(&f.t, "carol", "crayon34", DIR_PASSWD_MAIN, &code, &error) == 0);
+	REQUIRE(directory_client_user_passwd(&f.t, "carol", "crayon34", DIR_PASSWD_MAIN,
+					     &code, &error) == 0);
 	CHECK_INT(code, PB_OK);
 	char *c2 = scram_creds(&f, 2, "carol", &id2);
 	CHECK_INT(id2, id);
@@ -581,7 +585,8 @@ static void test_scram_creds_set_and_changed(void)
 	CHECK(!scram_creds_match(c3, "pÃ¤sswort"));
 	free(c3);
 	/* and a password change to an ASCII one gives it SCRAM keys */
-	REQUIRE(directory_client_user_passwd(&f.t, "dave", "plainpass", DIR_PASSWD_MAIN, &code, &error) == 0);
+	REQUIRE(directory_client_user_passwd(&f.t, "dave", "plainpass", DIR_PASSWD_MAIN,
+					     &code, &error) == 0);
 	c3 = scram_creds(&f, 1, "dave", &id2);
 	CHECK(id2 != 0);
 	CHECK(scram_creds_match(c3, "plainpass"));

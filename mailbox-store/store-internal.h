@@ -80,6 +80,7 @@ int store_seen_decode(const void *v, size_t len, uint8_t *state_r, int64_t *firs
 /* Version byte leading every value (bump per kind when its layout changes). */
 #define STORE_V1 1
 #define STORE_V2 2
+#define STORE_V3 3
 
 struct pb_store {
 	rocksdb_t *db;

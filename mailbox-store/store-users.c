@@ -15,21 +15,26 @@ void pb_user_rec_free(struct pb_user_rec *u)
 	free(u->pw_hash);
 	free(u->settings_json);
 	free(u->scram);
+	free(u->web_pw_hash);
+	u->web_pw_hash = NULL;
 	u->pw_hash = NULL;
 	u->settings_json = NULL;
 	u->scram = NULL;
 }
 
-/* users value v2: [ver][u64 id][u64 created_ms][str pw_hash][str settings_json][str scram];
- * v1 (still read) ends before scram. */
+/* users value v3: [ver][u64 id][u64 created_ms][str pw_hash][str settings_json][str scram]
+ * [str web_pw_hash][u8 webmail_main_denied]; v2 (still read) ends before web_pw_hash, v1
+ * before scram. */
 static void store_user_encode(const struct pb_user_rec *u, struct pb_buf *b)
 {
-	store_enc_u8(b, STORE_V2);
+	store_enc_u8(b, STORE_V3);
 	store_enc_u64(b, u->id);
 	store_enc_u64(b, u->created_ms);
 	store_enc_str(b, u->pw_hash);
 	store_enc_str(b, u->settings_json);
 	store_enc_str(b, u->scram);
+	store_enc_str(b, u->web_pw_hash);
+	store_enc_u8(b, u->webmail_main_denied ? 1 : 0);
 }
 
 static int store_user_decode(const char *name, size_t name_len, const struct pb_buf *val,
@@ -43,14 +48,18 @@ static int store_user_decode(const char *name, size_t name_len, const struct pb_
 	memcpy(u_r->name, name, name_len);
 	store_rd_init(&r, val->data, val->len);
 	uint8_t ver = store_rd_u8(&r);
-	if (ver != STORE_V1 && ver != STORE_V2)
+	if (ver != STORE_V1 && ver != STORE_V2 && ver != STORE_V3)
 		return store_fail(error_r, "store: user %s: unknown record version", u_r->name);
 	u_r->id = store_rd_u64(&r);
 	u_r->created_ms = store_rd_u64(&r);
 	u_r->pw_hash = store_rd_str(&r);
 	u_r->settings_json = store_rd_str(&r);
-	if (ver == STORE_V2)
+	if (ver >= STORE_V2)
 		u_r->scram = store_rd_str(&r);
+	if (ver >= STORE_V3) {
+		u_r->web_pw_hash = store_rd_str(&r);
+		u_r->webmail_main_denied = store_rd_u8(&r) != 0;
+	}
 	if (!store_rd_ok(&r)) {
 		pb_user_rec_free(u_r);
 		return store_fail(error_r, "store: user %s: corrupt record", u_r->name);

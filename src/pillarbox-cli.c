@@ -31,7 +31,8 @@ enum cli_opt {
 	OPT_FOLDER = 128 << 14, /* rules dry-run's */
 	OPT_LAST = 128 << 15,
 	OPT_WELCOME = 128 << 16, /* user add's */
-	OPT_NO_WELCOME = 128 << 17
+	OPT_NO_WELCOME = 128 << 17,
+	OPT_WEB = 128 << 18 /* user passwd's */
 };
 #define OPT_AUTOREPLY                                                                      \
 	(OPT_SUBJECT | OPT_TEXT_FILE | OPT_UNTIL | OPT_CONN << CLI_CONN_FROM |               \
@@ -71,7 +72,11 @@ static const struct command commands[] = {
 	  "address, protocol and result (ok, bad password; refused when locked or blocked).\n"
 	  "Every attempt is also in the security log.\n",
 	  cli_user_logins },
-	{ "user passwd", "NAME", 1, 1, 0, "set a password (prompted or from stdin)", NULL,
+	{ "user passwd", "NAME [--web]", 1, 1, OPT_WEB, "set a password (prompted or from stdin)",
+	  "Sets the main password (every protocol, and webmail unless the account has a web\n"
+	  "password). --web sets a separate web password instead (guide 4.4 \"Have different\n"
+	  "'Main Password' and 'Web Password'\"): webmail logins then take it and not the main\n"
+	  "one, POP3/IMAP/SMTP only the main one. `user set NAME web_password off` removes it.\n",
 	  cli_user_passwd },
 	{ "user rename", "NAME NEW", 2, 2, 0, "rename an account", NULL, cli_user_rename },
 	{ "user copy-settings", "NAME FROM", 2, 2, 0, "copy another account's settings", NULL,
@@ -95,6 +100,10 @@ static const struct command commands[] = {
 	  "                               ('a@x.com;*@spam.example'; * and ?, any case)\n"
 	  "  reset_email []               the address webmail's forgotten-password and unlock\n"
 	  "                               links are mailed to (guide 2.1.1; one address)\n"
+	  "  web_password                 off: remove the separate web password (user passwd\n"
+	  "                               NAME --web sets one); webmail takes the main one again\n"
+	  "  webmail_main_password [1]    0: with a web password, webmail may not change the main\n"
+	  "                               password (guide 4.4), only the web one\n"
 	  "[*] the settings limits.user_messages_per_hour and limits.user_messages_per_day.\n"
 	  "[**] the setting quota.default_mb.\n"
 	  "[***] status.admin_permissions or status.user_permissions, by the account's kind.\n"
@@ -502,6 +511,7 @@ static const struct {
 	{ "--last", true, OPT_LAST },
 	{ "--welcome", false, OPT_WELCOME },
 	{ "--no-welcome", false, OPT_NO_WELCOME },
+	{ "--web", false, OPT_WEB },
 };
 
 /* Takes one option (argv[*i], maybe "--name=value"; a value may also be the next word). */
@@ -581,6 +591,7 @@ static int parse_line(int argc, char **argv, struct cli *c, struct cli_line *l)
 	c->dry_run = (l->opts & OPT_DRY_RUN) != 0;
 	c->explain = (l->opts & OPT_EXPLAIN) != 0;
 	c->json = (l->opts & OPT_JSON) != 0;
+	c->web = (l->opts & OPT_WEB) != 0;
 	c->welcome = (l->opts & OPT_WELCOME) != 0 ? 1 : (l->opts & OPT_NO_WELCOME) != 0 ? 2 : 0;
 	if ((l->opts & OPT_WELCOME) != 0 && (l->opts & OPT_NO_WELCOME) != 0)
 		return usage_error(NULL, "--welcome and --no-welcome: give one of them");
@@ -687,7 +698,7 @@ static int check_command(const struct command *cmd, const struct cli_line *l, in
 					     "--after",	   "--role",	  "--user",
 					     "--subject",  "--text-file", "--until",
 					     "--folder",   "--last",	  "--welcome",
-					     "--no-welcome" };
+					     "--no-welcome", "--web" };
 
 	for (unsigned b = 0; b < PB_N_ELEMENTS(names); b++)
 		if ((l->opts & (1u << b)) != 0 && (cmd->opts & (1u << b)) == 0)

@@ -34,6 +34,7 @@ struct cli {
 	char config_data_dir[PATH_MAX]; /* data_dir read from the bootstrap file */
 	uint32_t timeout_ms;
 	bool force, dry_run, explain, json;
+	bool web; /* user passwd --web: the separate web password */
 	uint8_t welcome; /* user add's --welcome 1, --no-welcome 2, neither 0 (the setting) */
 	const char *copy_from;
 	const char *ip;   /* --ip (lockout unlock), NULL: none */

@@ -15,7 +15,8 @@
 #define SEND_KEYS "send_as_any, max_messages_per_hour, max_messages_per_day, " \
 		  "forbidden_recipients, allow_bcc, internet_mail, max_message_size_kb, quota_mb, " \
 		  "status_permissions, forward_to, use_forwarding, keep_copy, assistants, "        \
-		  "assistant_redirect, default_addresses, blocked, reset_email"
+		  "assistant_redirect, default_addresses, blocked, reset_email, web_password, "   \
+		  "webmail_main_password"
 
 /* An unknown key: one line naming the keys, and EXIT_USAGE. */
 static int bad_key(const char *key)
@@ -25,13 +26,18 @@ static int bad_key(const char *key)
 	return EXIT_USAGE;
 }
 
+static bool known_key(const char *key)
+{
+	return send_policy_is_key(key) || router_user_is_key(key) || directory_password_is_key(key);
+}
+
 int cli_user_set(struct cli *c, char **args, int nargs)
 {
 	const char *error;
 	uint32_t code = 0;
 
 	(void)nargs;
-	if (!send_policy_is_key(args[1]) && !router_user_is_key(args[1]))
+	if (!known_key(args[1]))
 		return bad_key(args[1]);
 	int rc = directory_client_user_set(&c->t, args[0], args[1], args[2], false, &code, &error);
 	return cli_simple(c, rc, code, error, "cannot set the setting", "setting changed");
@@ -43,7 +49,7 @@ int cli_user_unset(struct cli *c, char **args, int nargs)
 	uint32_t code = 0;
 
 	(void)nargs;
-	if (!send_policy_is_key(args[1]) && !router_user_is_key(args[1]))
+	if (!known_key(args[1]))
 		return bad_key(args[1]);
 	int rc = directory_client_user_set(&c->t, args[0], args[1], "", true, &code, &error);
 	return cli_simple(c, rc, code, error, "cannot unset the setting",

@@ -152,9 +152,11 @@ int cli_user_passwd(struct cli *c, char **args, int nargs)
 	char *password = get_password();
 	if (password == NULL)
 		return EXIT_REFUSED;
-	int rc = directory_client_user_passwd(&c->t, args[0], password, &code, &error);
+	int rc = directory_client_user_passwd(&c->t, args[0], password,
+					      c->web ? DIR_PASSWD_WEB : DIR_PASSWD_MAIN, &code, &error);
 	wipe_free(password);
-	return simple(c, rc, code, error, "cannot set the password", "password changed");
+	return simple(c, rc, code, error, "cannot set the password",
+		      c->web ? "web password changed" : "password changed");
 }
 
 int cli_user_del(struct cli *c, char **args, int nargs)
@@ -220,9 +222,12 @@ int cli_user_show(struct cli *c, char **args, int nargs)
 		char when[64];
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime(&created));
 		printf("user:     %s\nid:       %llu\ncreated:  %s\nmessages: %llu (inbox)\n"
-		       "size:     %llu bytes\nsettings: %s\n",
+		       "size:     %llu bytes\nsettings: %s\nweb password: %s\n"
+		       "webmail can change the main password: %s\n",
 		       r.user, (unsigned long long)r.user_id, when, (unsigned long long)r.messages,
-		       (unsigned long long)r.bytes, r.settings);
+		       (unsigned long long)r.bytes, r.settings,
+		       r.has_web_password ? "separate" : "none (the main one)",
+		       r.can_change_main ? "yes" : "no");
 		cli_print_user_sending(r.settings);
 		exit_code = cli_print_user_locks(c, r.user);
 	}

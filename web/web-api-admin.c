@@ -97,17 +97,20 @@ static void on_password_set(void *session, uint64_t arg, struct pb_msg *m)
 void web_api_user_password(struct web_session *ws, const struct http_request *q)
 {
 	cJSON *in = cJSON_ParseWithLength(q->body.data, q->body.len);
-	const char *password = web_body_str(in, "password");
+	const char *password = web_body_str(in, "password"), *which = web_body_str(in, "which");
+	bool web = which != NULL && strcmp(which, "web") == 0;
 	struct gw_pending call;
 	const char *error;
 
-	if (password == NULL) {
+	if (password == NULL || (which != NULL && !web && strcmp(which, "main") != 0)) {
 		cJSON_Delete(in);
-		web_reply_error(ws, 400, "the body must be {\"password\": ...}");
+		web_reply_error(ws, 400, "the body must be {\"password\": ..., \"which\": \"main\" "
+					 "or \"web\" (optional)}");
 		return;
 	}
 	struct pb_sender tx = web_call_sender(ws, &call, on_password_set);
-	if (directory_client_user_passwd_send(&tx, ws->arg, password, &error) < 0)
+	if (directory_client_user_passwd_send(&tx, ws->arg, password,
+					      web ? DIR_PASSWD_WEB : DIR_PASSWD_MAIN, &error) < 0)
 		web_reply_busy(ws);
 	cJSON_Delete(in);
 }

@@ -79,7 +79,8 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 	"{\"type\":\"object\",\"properties\":{\"user\":{\"type\":\"string\"},"             \
 	"\"id\":{\"type\":\"integer\"},\"created_ms\":{\"type\":\"integer\"},"             \
 	"\"messages\":{\"type\":\"integer\"},\"bytes\":{\"type\":\"integer\"},"            \
-	"\"settings\":{\"type\":\"object\"}}}"
+	"\"settings\":{\"type\":\"object\"},\"has_web_password\":{\"type\":\"boolean\"},"      \
+	"\"can_change_main\":{\"type\":\"boolean\"}}}"
 #define S_STATUS "{\"type\":\"object\"}"
 /* welcome: the account gets the welcome message (true) or not (false); absent: welcome.enabled */
 #define S_USER_IN                                                                          \
@@ -88,7 +89,7 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 	"\"welcome\":{\"type\":\"boolean\"}}}"
 #define S_PASSWORD_IN                                                                      \
 	"{\"type\":\"object\",\"required\":[\"password\"],\"properties\":{"                  \
-	"\"password\":{\"type\":\"string\"}}}"
+	"\"password\":{\"type\":\"string\"},\"which\":{\"enum\":[\"main\",\"web\"]}}}"
 #define S_DOMAIN_IN                                                                        \
 	"{\"type\":\"object\",\"required\":[\"domain\"],\"properties\":{"                    \
 	"\"domain\":{\"type\":\"string\"}}}"
@@ -188,7 +189,7 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 /* ---- h-wmset's schemas ---- */
 #define S_SELF_PASSWORD_IN                                                                 \
 	"{\"type\":\"object\",\"required\":[\"current\",\"password\"],\"properties\":{"       \
-	"\"current\":" S_STR ",\"password\":" S_STR "}}"
+	"\"current\":" S_STR ",\"password\":" S_STR ",\"which\":{\"enum\":[\"main\",\"web\"]}}}"
 #define S_SELF_RECOVERY_IN                                                                 \
 	"{\"type\":\"object\",\"required\":[\"current\",\"reset_email\"],\"properties\":{"    \
 	"\"current\":" S_STR ",\"reset_email\":" S_STR "}}"
@@ -226,8 +227,10 @@ static const struct web_route routes[] = {
 	  "Delete an account (?force=1: also when its mailbox holds mail); its logins end", NULL,
 	  NULL, 204, web_api_user_del },
 	{ HTTP_VERB_PUT, "/api/users/{name}/password", WEB_ADMIN, "users",
-	  "Set an account's password (the guide's password rules); its logins end. An account "
-	  "changes its own with POST /api/mail/password, which asks for the current one", S_PASSWORD_IN,
+	  "Set an account's password (the guide's password rules); its logins end. which: \"main\" "
+	  "(the default) or \"web\", a separate web password (webmail logins take it, other "
+	  "protocols the main one). An account changes its own with POST /api/mail/password, which "
+	  "asks for the current one", S_PASSWORD_IN,
 	  NULL, 204, web_api_user_password },
 	{ HTTP_VERB_GET, "/api/domains", WEB_ADMIN, "domains", "The local domains", NULL, S_DOMAINS,
 	  200, web_api_domains },
@@ -501,7 +504,11 @@ static const struct web_route routes[] = {
 	/* ---- h-wmset: webmail's self-service (web-self.c): password, recovery links ---- */
 	{ HTTP_VERB_POST, "/api/mail/password", WEB_USER, "mail",
 	  "Change your password: the current one is required; the new one must pass the "
-	  "password policy (400 with the reason); every login of the account ends",
+	  "password policy (400 with the reason); every web login of the account ends. With a "
+	  "separate web password, which \"web\" (the default) changes it (current: the web "
+	  "password), \"main\" the main one (current: the main password; 403 when the account may "
+	  "not: can_change_main of GET /api/users/{name}). A wrong current password counts as a "
+	  "failed login for the lockout guard",
 	  S_SELF_PASSWORD_IN, NULL, 204, web_self_password },
 	{ HTTP_VERB_POST, "/api/mail/recovery", WEB_USER, "mail",
 	  "Set your address for password resets (reset_email; \"\" none): the current password "
@@ -1069,6 +1076,8 @@ static void on_user(void *session, uint64_t arg, struct pb_msg *m)
 	cJSON_AddNumberToObject(o, "bytes", (double)info.bytes);
 	cJSON *settings = cJSON_Parse(info.settings != NULL ? info.settings : "{}");
 	cJSON_AddItemToObject(o, "settings", settings != NULL ? settings : cJSON_CreateObject());
+	cJSON_AddBoolToObject(o, "has_web_password", info.has_web_password);
+	cJSON_AddBoolToObject(o, "can_change_main", info.can_change_main);
 	directory_user_info_free(&info);
 	web_reply_json(ws, 200, o, NULL);
 }

@@ -14,8 +14,12 @@
  * local submission (SPOOL_PUT_REQ, origin Local, null sender: it bounces nowhere).
  *
  * OWNS: struct recover_job (the session's job while an ask runs). THREAD: the web hub's.
+ * A separate web password (guide 4.4): "which" names the password a change is for, the web one
+ * by default; the main one only when the account may (can_change_main); the reset link sets
+ * the web one when there is one. A wrong current password counts as a failed web login for
+ * the lockout guard (LOCKOUT_LOGIN_REQ), as gw_login reports one.
  * MESSAGES sent (through stubs): AUTH_USER_VERIFY_REQ, DIR_USER_PASSWD_REQ, DIR_USER_SET_REQ,
- * DIR_USER_SHOW_REQ,
+ * DIR_USER_SHOW_REQ, LOCKOUT_LOGIN_REQ,
  * DIR_DOMAIN_LIST_REQ, DIR_RCPT_CHECK_REQ, SPOOL_PUT_REQ, LOCKOUT_UNLOCK_REQ.
  */
 #include "web-self.h"
@@ -39,53 +43,104 @@
 #define ASKED "if the account has an address for password resets, a link was mailed to it"
 #define BAD_LINK "this link is not valid any more: ask for a new one"
 
-/* ---- POST /api/mail/password: {current, password} ---- */
+/* ---- POST /api/mail/password: {current, password, which} ---- */
 
-/* Whether the run may go on with the current password checked: false when it answered (403
+/* Reports a wrong current password to the lockout guard as a failed web login (what gw_login
+ * reports), then answers 403. Past the guard's threshold the account is locked for this
+ * address as after wrong logins. */
+static void current_wrong(struct web_session *ws, struct pb_sync *t)
+{
+	struct lockout_login_answer a = { 0 };
+	uint32_t code = 0;
+	const char *error = "";
+	int rc = lockout_client_login(t, gw_peer(ws->gs), ws->who.user, "web",
+				      LOCKOUT_LOGIN_BAD_PASSWORD, &code, &a, &error);
+
+	if (rc < 0 && web_stub_waits(ws))
+		return;
+	pb_log_security("web", "event=password_change_refused user=%s peer=%s "
+		       "reason=current_password locked=%d", PB_LOGQ(ws->who.user),
+		       gw_peer(ws->gs), rc == 0 && code == PB_OK && (a.locked || a.blocked));
+	web_reply_error(ws, 403, "the current password is wrong");
+}
+
+/* Whether the run may go on with the current password checked (web: the web login's password,
+ * the separate one when the account has it; else the main one): false when it answered (403
  * for a wrong one) or waits. */
-static bool current_ok(struct web_session *ws, struct pb_sync *t, const char *current)
+static bool current_ok(struct web_session *ws, struct pb_sync *t, const char *current, bool web)
 {
 	uint32_t code = 0;
 	uint64_t id = 0;
 	char *name = NULL;
 	const char *error = "";
-	int rc = auth_client_user_verify(t, ws->who.user_id, ws->who.user, current, &code, &id,
-					 &name, &error);
+	int rc = auth_client_user_verify(t, ws->who.user_id, ws->who.user, current, web, &code,
+					 &id, &name, &error);
 
 	free(name);
 	if (rc == 0 && code == PB_ERR_AUTH) {
-		pb_log_security("web", "event=password_change_refused user=%s peer=%s "
-			       "reason=current_password", PB_LOGQ(ws->who.user), gw_peer(ws->gs));
-		web_reply_error(ws, 403, "the current password is wrong");
+		current_wrong(ws, t);
 		return false;
 	}
 	return !web_stub_failed(ws, rc, code, error);
 }
 
-/* Sets user's password: true when set, false answered (400: the policy's reason) or waiting. */
+/* Sets user's password (which: enum directory_passwd_which): true when set, false answered
+ * (400: the policy's reason) or waiting. */
 static bool password_set(struct web_session *ws, struct pb_sync *t, const char *user,
-			 const char *password)
+			 const char *password, enum directory_passwd_which which)
 {
 	uint32_t code = 0;
 	const char *error = "";
-	int rc = directory_client_user_passwd(t, user, password, &code, &error);
+	int rc = directory_client_user_passwd(t, user, password, which, &code, &error);
 
 	return !web_stub_failed(ws, rc, code, error);
+}
+
+/* The account's password arrangement into *info_r (the caller frees it): true, or false
+ * answered or waiting. */
+static bool self_info(struct web_session *ws, struct pb_sync *t, struct directory_user_info *info_r)
+{
+	uint32_t code = 0;
+	const char *error = "";
+	int rc = directory_client_user_show(t, ws->who.user, &code, info_r, &error);
+
+	return !web_stub_failed(ws, rc, code, error);
+}
+
+/* Changes the web password (web) or the main one, the current one checked. */
+static void password_change(struct web_session *ws, struct pb_sync *t, const char *current,
+			    const char *password, bool web)
+{
+	if (current_ok(ws, t, current, web) &&
+	    password_set(ws, t, ws->who.user, password, web ? DIR_PASSWD_WEB : DIR_PASSWD_MAIN)) {
+		pb_log_security("web", "event=password_changed user=%s peer=%s by=self which=%s",
+				PB_LOGQ(ws->who.user), gw_peer(ws->gs), web ? "web" : "main");
+		web_auth_end_user(ws->srv->auth, ws->who.user); /* every login: log in again */
+		web_reply_json(ws, 204, NULL, NULL);
+	}
 }
 
 static void password_run(struct web_session *ws, const struct http_request *q, struct pb_sync *t)
 {
 	cJSON *in = web_body_object(q);
 	const char *current = web_body_str(in, "current"), *password = web_body_str(in, "password");
+	const char *which = web_body_str(in, "which");
+	struct directory_user_info info = { 0 };
 
-	if (current == NULL || password == NULL) {
-		web_reply_error(ws, 400, "the body must be {\"current\": ..., \"password\": ...}");
-	} else if (current_ok(ws, t, current) && password_set(ws, t, ws->who.user, password)) {
-		pb_log_security("web", "event=password_changed user=%s peer=%s by=self",
-				PB_LOGQ(ws->who.user), gw_peer(ws->gs));
-		web_auth_end_user(ws->srv->auth, ws->who.user); /* every login: log in again */
-		web_reply_json(ws, 204, NULL, NULL);
+	if (current == NULL || password == NULL ||
+	    (which != NULL && strcmp(which, "main") != 0 && strcmp(which, "web") != 0)) {
+		web_reply_error(ws, 400, "the body must be {\"current\": ..., \"password\": ..., "
+					 "\"which\": \"main\" or \"web\" (optional)}");
+	} else if (self_info(ws, t, &info)) {
+		/* without a separate web password there is one password: "web" is the main one */
+		bool web = info.has_web_password && (which == NULL || strcmp(which, "web") == 0);
+		if (!web && !info.can_change_main)
+			web_reply_error(ws, 403, "your main password can only be changed by the "
+						 "administrator: you can change your web password");
+		else
+			password_change(ws, t, current, password, web);
 	}
+	directory_user_info_free(&info);
 	cJSON_Delete(in);
 }
 
@@ -131,7 +186,7 @@ static void recovery_run(struct web_session *ws, const struct http_request *q, s
 
 	if (current == NULL || to == NULL) {
 		web_reply_error(ws, 400, "the body must be {\"current\": ..., \"reset_email\": ...}");
-	} else if (current_ok(ws, t, current) && reset_email_set(ws, t, to)) {
+	} else if (current_ok(ws, t, current, true) && reset_email_set(ws, t, to)) {
 		pb_log_security("web", "event=reset_email_set user=%s peer=%s", PB_LOGQ(ws->who.user),
 				gw_peer(ws->gs));
 		web_reply_json(ws, 204, NULL, NULL);
@@ -401,7 +456,7 @@ static void reset_run(struct web_session *ws, const struct http_request *q, stru
 
 	if (password == NULL)
 		web_reply_error(ws, 400, "the body must be {\"token\": ..., \"password\": ...}");
-	if (user != NULL && password_set(ws, t, user, password)) {
+	if (user != NULL && password_set(ws, t, user, password, DIR_PASSWD_WEB_OR_MAIN)) {
 		free(web_reset_find(ws->srv->reset, WEB_RESET_PASSWORD, web_body_str(in, "token"),
 				    gw_now(ws->gs), true));
 		pb_log_security("web", "event=password_changed user=%s peer=%s by=reset_link",

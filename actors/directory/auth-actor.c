@@ -4,7 +4,8 @@
  * over shards by key so it uses every core and never runs on the directory's thread. A login
  * is a name or a full address (bob@example.com), resolved by directory-resolve.h. They also
  * derive a new password's SCRAM-SHA-256 keys and hand out a login's SCRAM credentials (fake
- * ones, alike, for an unknown user: auth-secret.h).
+ * ones, alike, for an unknown user: auth-secret.h). A web login (AUTH_USER_VERIFY_REQ web) is
+ * checked against the account's separate web password when it has one.
  * OWNS nothing (the store handle, borrowed); reads account records only (and writes the auth
  * secret once).
  * THREAD: each shard's actor thread.
@@ -68,7 +69,10 @@ static int on_user_verify(struct pb_actor *a, void *state, struct pb_msg *m)
 		wipe(q->password);
 		return 0;
 	}
-	bool ok = directory_password_verify(q->password, found > 0 ? u.pw_hash : NULL);
+	const char *hash = found > 0 ? u.pw_hash : NULL;
+	if (found > 0 && q->web && u.web_pw_hash != NULL) /* a web login, a separate web password */
+		hash = u.web_pw_hash;
+	bool ok = directory_password_verify(q->password, hash);
 	wipe(q->password);
 	pb_msg_init(&rep, MSG_AUTH_USER_VERIFY_REP);
 	rep.u.auth_user_verify_rep.code = ok ? PB_OK : PB_ERR_AUTH;

@@ -6,9 +6,11 @@
 
 #include <string.h>
 
-static void build_verify(struct pb_msg *m, uint64_t key, const char *user, const char *password)
+static void build_verify(struct pb_msg *m, uint64_t key, const char *user, const char *password,
+			 bool web)
 {
 	pb_msg_init(m, MSG_AUTH_USER_VERIFY_REQ);
+	m->u.auth_user_verify_req.web = web ? 1 : 0;
 	m->u.auth_user_verify_req.key = key;
 	m->u.auth_user_verify_req.user = xstrdup(user != NULL ? user : "");
 	m->u.auth_user_verify_req.password = xstrdup(password != NULL ? password : "");
@@ -37,12 +39,12 @@ static void wipe_free(struct pb_msg *m)
 }
 
 int auth_client_user_verify(struct pb_sync *t, uint64_t key, const char *user,
-			    const char *password, uint32_t *code_r, uint64_t *user_id_r,
+			    const char *password, bool web, uint32_t *code_r, uint64_t *user_id_r,
 			    char **user_r, const char **error_r)
 {
 	struct pb_msg req, rep;
 
-	build_verify(&req, key, user, password);
+	build_verify(&req, key, user, password, web);
 	int rc = t->call(t->ctx, &req, &rep, t->timeout_ms, error_r);
 	wipe_free(&req);
 	if (rc < 0)
@@ -52,11 +54,11 @@ int auth_client_user_verify(struct pb_sync *t, uint64_t key, const char *user,
 }
 
 int auth_client_user_verify_send(const struct pb_sender *s, uint64_t key, const char *user,
-				 const char *password, const char **error_r)
+				 const char *password, bool web, const char **error_r)
 {
 	struct pb_msg req;
 
-	build_verify(&req, key, user, password);
+	build_verify(&req, key, user, password, web);
 	int rc = s->send(s->ctx, NULL, &req, error_r);
 	wipe_free(&req);
 	return rc;

@@ -21,12 +21,14 @@
 #include "pb-client.h"
 
 /* Checks user's password: PB_OK (*user_id_r, *user_r: the account's canonical name) or
- * PB_ERR_AUTH "authentication failed" (an unknown user takes as long as a wrong password). */
+ * PB_ERR_AUTH "authentication failed" (an unknown user takes as long as a wrong password).
+ * web: a web login — the account's separate web password when it has one, else the main one;
+ * !web: the main password only. */
 int auth_client_user_verify(struct pb_sync *t, uint64_t key, const char *user,
-			    const char *password, uint32_t *code_r, uint64_t *user_id_r,
+			    const char *password, bool web, uint32_t *code_r, uint64_t *user_id_r,
 			    char **user_r, const char **error_r);
 int auth_client_user_verify_send(const struct pb_sender *s, uint64_t key, const char *user,
-				 const char *password, const char **error_r);
+				 const char *password, bool web, const char **error_r);
 uint32_t auth_client_user_verify_reply(struct pb_msg *rep, uint64_t *user_id_r, char **user_r,
 				       const char **error_r);
 

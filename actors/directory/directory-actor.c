@@ -504,12 +504,34 @@ static int on_user_passwd(struct pb_actor *a, void *state, struct pb_msg *m)
 	return 0;
 }
 
+/* Puts the new hash (and SCRAM keys) of op into u: its main password, or its web password
+ * (which, DIR_USER_PASSWD_REQ's; the web password has no SCRAM keys: SCRAM is not a web
+ * login). Returns which one ("main", "web"). */
+static const char *passwd_take(struct directory_op *op, struct pb_user_rec *u)
+{
+	uint8_t which = op->req.u.dir_user_passwd_req.which;
+	bool web = which == DIR_PASSWD_WEB || (which == DIR_PASSWD_WEB_OR_MAIN && u->web_pw_hash);
+
+	if (web) {
+		free(u->web_pw_hash);
+		u->web_pw_hash = op->recs[0].pw_hash;
+	} else {
+		free(u->pw_hash);
+		free(u->scram); /* NULL when the new password has no SCRAM keys */
+		u->pw_hash = op->recs[0].pw_hash;
+		u->scram = op->recs[0].scram;
+		op->recs[0].scram = NULL;
+	}
+	op->recs[0].pw_hash = NULL;
+	return web ? "web" : "main";
+}
+
 /* Ends a password change: the account is read again (it may have been renamed or deleted while
  * the hash was made) and written with the new hash. */
 static void passwd_finish(struct pb_actor *a, struct directory *d, struct directory_op *op)
 {
 	struct pb_user_rec u;
-	const char *error;
+	const char *error, *which = "";
 
 	if (op->fail_code != PB_OK) {
 		directory_op_finish(a, d, op, op->fail_code, op->fail_error);
@@ -518,16 +540,12 @@ static void passwd_finish(struct pb_actor *a, struct directory *d, struct direct
 	memset(&u, 0, sizeof(u));
 	int found = pb_store_user_get_by_id(d->store, op->recs[0].id, &u, &error);
 	if (found > 0) {
-		free(u.pw_hash);
-		free(u.scram); /* NULL when the new password has no SCRAM keys */
-		u.pw_hash = op->recs[0].pw_hash;
-		u.scram = op->recs[0].scram;
-		op->recs[0].pw_hash = NULL;
-		op->recs[0].scram = NULL;
+		which = passwd_take(op, &u);
 		found = pb_store_user_put(d->store, &u, &error) < 0 ? -1 : 1;
 	}
 	if (found > 0)
-		pb_log_security("directory", "event=password_changed user=%s", u.name);
+		pb_log_security("directory", "event=password_changed user=%s which=%s", u.name,
+				which);
 	directory_op_finish(a, d, op, found > 0 ? PB_OK : found == 0 ? PB_ERR_NOTFOUND : PB_ERR_INTERNAL,
 		  found == 0 ? "no such user" : error);
 	pb_user_rec_free(&u);

@@ -47,9 +47,11 @@ static void build_user_rename(struct pb_msg *m, const char *user, const char *ne
 	m->u.dir_user_rename_req.new_name = dup_or_empty(new_name);
 }
 
-static void build_user_passwd(struct pb_msg *m, const char *user, const char *password)
+static void build_user_passwd(struct pb_msg *m, const char *user, const char *password,
+			      enum directory_passwd_which which)
 {
 	pb_msg_init(m, MSG_DIR_USER_PASSWD_REQ);
+	m->u.dir_user_passwd_req.which = (uint8_t)which;
 	m->u.dir_user_passwd_req.user = dup_or_empty(user);
 	m->u.dir_user_passwd_req.password = dup_or_empty(password);
 }
@@ -228,11 +230,12 @@ uint32_t directory_client_user_rename_reply(struct pb_msg *rep, const char **err
 }
 
 int directory_client_user_passwd(struct pb_sync *t, const char *user, const char *password,
-				 uint32_t *code_r, const char **error_r)
+				 enum directory_passwd_which which, uint32_t *code_r,
+				 const char **error_r)
 {
 	struct pb_msg req, rep;
 
-	build_user_passwd(&req, user, password);
+	build_user_passwd(&req, user, password, which);
 	if (call_secret(t, &req, &rep, error_r) < 0)
 		return -1;
 	uint32_t code = directory_client_user_passwd_reply(&rep, error_r);
@@ -240,11 +243,12 @@ int directory_client_user_passwd(struct pb_sync *t, const char *user, const char
 }
 
 int directory_client_user_passwd_send(const struct pb_sender *s, const char *user,
-				      const char *password, const char **error_r)
+				      const char *password, enum directory_passwd_which which,
+				      const char **error_r)
 {
 	struct pb_msg req;
 
-	build_user_passwd(&req, user, password);
+	build_user_passwd(&req, user, password, which);
 	return send_secret(s, &req, error_r);
 }
 
@@ -389,6 +393,8 @@ uint32_t directory_client_user_show_reply(struct pb_msg *rep, struct directory_u
 	info_r->messages = r->messages;
 	info_r->bytes = r->bytes;
 	info_r->settings = steal(&r->settings);
+	info_r->has_web_password = r->has_web_password != 0;
+	info_r->can_change_main = r->can_change_main != 0;
 	return code;
 }
 
@@ -604,4 +610,10 @@ uint32_t directory_client_user_ids_reply(struct pb_msg *rep, struct pb_u64v *ids
 	if (code == PB_OK)
 		pb_u64v_move(ids_r, &rep->u.dir_user_ids_rep.ids);
 	return code;
+}
+
+bool directory_password_is_key(const char *key)
+{
+	return key != NULL &&
+	       (strcmp(key, "web_password") == 0 || strcmp(key, "webmail_main_password") == 0);
 }

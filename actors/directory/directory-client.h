@@ -33,6 +33,9 @@ struct directory_user_info {
 	char *user;
 	uint64_t user_id, created_ms, messages, bytes;
 	char *settings; /* JSON object */
+	/* the account has a separate web password; webmail may change its main password (always
+	 * true without a web password) */
+	bool has_web_password, can_change_main;
 };
 void directory_user_info_free(struct directory_user_info *i);
 
@@ -62,10 +65,26 @@ int directory_client_user_rename_send(const struct pb_sender *s, const char *use
 				      const char *new_name, const char **error_r);
 uint32_t directory_client_user_rename_reply(struct pb_msg *rep, const char **error_r);
 
+/* Which password a change sets (DIR_USER_PASSWD_REQ's which). */
+enum directory_passwd_which {
+	DIR_PASSWD_MAIN = 0,
+	DIR_PASSWD_WEB = 1,	   /* the separate web password (the account gets one) */
+	DIR_PASSWD_WEB_OR_MAIN = 2, /* the web password if the account has one, else the main */
+};
+
+/* Whether key is one of the account's password settings DIR_USER_SET_REQ takes besides the
+ * sending and routing keys: web_password (off: remove the separate web password) and
+ * webmail_main_password (0/1, default 1: webmail may change the main password). */
+bool directory_password_is_key(const char *key);
+
+/* Sets user's password (which of them: see the enum; another value: MAIN). REFUSED the
+ * password policy's reason, NOTFOUND. */
 int directory_client_user_passwd(struct pb_sync *t, const char *user, const char *password,
-				 uint32_t *code_r, const char **error_r);
+				 enum directory_passwd_which which, uint32_t *code_r,
+				 const char **error_r);
 int directory_client_user_passwd_send(const struct pb_sender *s, const char *user,
-				      const char *password, const char **error_r);
+				      const char *password, enum directory_passwd_which which,
+				      const char **error_r);
 uint32_t directory_client_user_passwd_reply(struct pb_msg *rep, const char **error_r);
 
 /* Copies the settings of `from` to `user`. */

@@ -13,10 +13,12 @@
  * It also keeps the account's mailbox quota (quota_mb, set the same way): a change is given to
  * the mailbox owner (MBOX_QUOTA_SET_REQ) before the CLI is answered, and the owner's quota
  * warnings for the administrator come back through here (DIR_QUOTA_NOTICE_EVT), since only
- * the directory knows which account quota.admin_target names.
+ * the directory knows which account quota.admin_target names. And the account's password
+ * settings of `user set` (web_password off, webmail_main_password), kept in the record itself.
  * OWNS: struct directory's counter table (d->sent). THREAD: the directory actor's.
  * MESSAGES sent: MBOX_QUOTA_SET_REQ (a call, DIRECTORY_OP_QUOTA), MBOX_QUOTA_NOTICE_EVT.
  */
+#include "directory-client.h"
 #include "directory-private.h"
 
 #include "directory-resolve.h"
@@ -49,6 +51,58 @@ static void quota_push(struct pb_actor *a, struct directory *d, struct pb_msg *m
 	send_policy_deinit(&p);
 }
 
+/* The account's password settings, changed in u (`user set`): "web_password" "off" (or unset)
+ * removes the separate web password (the main one is the web's again; another value is
+ * refused: `user passwd NAME --web` sets it), "webmail_main_password" a boolean (unset: true)
+ * whether webmail may change the main password while a web password exists. Returns 1 changed,
+ * 0 key is neither (u untouched), -1 with *error_r (static text) for a bad value. */
+static int password_setting(struct pb_user_rec *u, const char *key, const char *value, bool unset,
+			    const char **error_r)
+{
+	bool allow = true;
+
+	if (strcmp(key, "web_password") == 0) {
+		if (!unset && strcmp(value, "off") != 0) {
+			*error_r = "web_password can only be set to off "
+				   "(user passwd NAME --web sets it)";
+			return -1;
+		}
+		free(u->web_pw_hash);
+		u->web_pw_hash = NULL;
+		return 1;
+	}
+	if (strcmp(key, "webmail_main_password") != 0)
+		return 0;
+	if (!unset && send_policy_parse_bool(value, &allow) < 0) {
+		*error_r = "webmail_main_password must be 1 or 0";
+		return -1;
+	}
+	u->webmail_main_denied = !allow;
+	return 1;
+}
+
+/* `user set` of a password setting (password_setting): the record's own fields. */
+static void user_set_password(struct pb_actor *a, struct directory *d, struct pb_msg *m)
+{
+	const struct msg_dir_user_set_req *q = &m->u.dir_user_set_req;
+	struct pb_user_rec u;
+	const char *error;
+
+	if (!directory_user_or_reply(a, d, m, q->user, &u))
+		return;
+	if (password_setting(&u, q->key, q->value, q->unset, &error) < 0) {
+		pb_reply_status(a, m, PB_ERR_REFUSED, error);
+	} else if (pb_store_user_put(d->store, &u, &error) < 0) {
+		directory_store_failed(a, m, error);
+	} else {
+		pb_log_security("directory", "event=user_setting user=%s key=%s value=%s",
+				PB_LOGQ(u.name), PB_LOGQ(q->key),
+				q->unset ? "(default)" : PB_LOGQ(q->value));
+		pb_reply_status(a, m, PB_OK, "");
+	}
+	pb_user_rec_free(&u);
+}
+
 int directory_on_user_set(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct directory *d = state;
@@ -59,6 +113,10 @@ int directory_on_user_set(struct pb_actor *a, void *state, struct pb_msg *m)
 
 	bool routing = router_user_is_key(q->key);
 
+	if (directory_password_is_key(q->key)) {
+		user_set_password(a, d, m);
+		return 0;
+	}
 	if (!routing && !send_policy_is_key(q->key)) { /* before the lookup: wrong for anyone */
 		pb_reply_status(a, m, PB_ERR_REFUSED, DIRECTORY_USER_KEYS_ERROR);
 		return 0;

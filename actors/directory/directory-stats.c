@@ -122,6 +122,8 @@ int directory_on_user_show(struct pb_actor *a, void *state, struct pb_msg *m)
 	r->user = xstrdup(u.name);
 	r->user_id = op->user_id = u.id;
 	r->created_ms = u.created_ms;
+	r->has_web_password = u.web_pw_hash != NULL;
+	r->can_change_main = u.web_pw_hash == NULL || !u.webmail_main_denied;
 	r->settings = router_user_settings_shown(u.settings_json);
 	r->error = xstrdup("");
 	pb_user_rec_free(&u);

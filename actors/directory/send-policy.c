@@ -190,7 +190,7 @@ static cJSON *settings_doc(const char *settings_json, const char **error_r)
 	return doc;
 }
 
-static int parse_bool(const char *v, bool *b_r)
+int send_policy_parse_bool(const char *v, bool *b_r)
 {
 	static const char *const yes[] = { "true", "yes", "on", "1" }, *const no[] = { "false", "no", "off", "0" };
 
@@ -210,7 +210,7 @@ static cJSON *value_of(enum key_type t, const char *value)
 	char *end;
 
 	if (t == KEY_BOOL)
-		return parse_bool(value, &b) == 0 ? cJSON_CreateBool(b) : NULL;
+		return send_policy_parse_bool(value, &b) == 0 ? cJSON_CreateBool(b) : NULL;
 	if (t == KEY_PERMS)
 		return perms_value(value);
 	if (t != KEY_LIST) {

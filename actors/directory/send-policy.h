@@ -54,6 +54,9 @@ void send_policy_deinit(struct send_policy *p);
  * type or out of range keeps its default (a record written by hand); never fails. */
 void send_policy_from_json(const char *settings_json, struct send_policy *p_r);
 
+/* A CLI boolean: true/yes/on/1 or false/no/off/0 (any case). Returns 0 with *b_r, or -1. */
+int send_policy_parse_bool(const char *v, bool *b_r);
+
 /* Whether key is one of the keys above. */
 bool send_policy_is_key(const char *key);
 

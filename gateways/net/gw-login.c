@@ -150,7 +150,8 @@ static void ask_shard(struct gw_login *l, const char *password)
 	int rc;
 
 	if (password != NULL)
-		rc = auth_client_user_verify_send(&tx, l->gs->id, l->user, password, &error);
+		rc = auth_client_user_verify_send(&tx, l->gs->id, l->user, password,
+						  strcmp(l->protocol, "web") == 0, &error);
 	else
 		rc = auth_client_scram_creds_send(&tx, l->gs->id, l->user, &error);
 	if (rc < 0)

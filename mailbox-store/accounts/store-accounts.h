@@ -20,7 +20,11 @@
  * scram may be NULL; all are owned by the record (free with pb_user_rec_free). scram is the
  * account's SCRAM-SHA-256 credentials (sasl-scram-creds.h), set with the password; records
  * written before it existed (v1) load with scram NULL, and that account has no SCRAM until its
- * password is set again. */
+ * password is set again. web_pw_hash (NULL: none, the account uses pw_hash on the web too) is
+ * the separate web password's yescrypt hash (admin guide 4.4 "Have different 'Main Password'
+ * and 'Web Password'"); webmail_main_denied: with a web password, webmail may not change the
+ * main one (the guide's "User can change Main Password through WebMail" unchecked; false by
+ * default). Both come with v3 records; older ones load with NULL / false. */
 struct pb_user_rec {
 	uint64_t id;
 	char name[PB_USER_NAME_MAX + 1];
@@ -28,6 +32,8 @@ struct pb_user_rec {
 	uint64_t created_ms;
 	char *settings_json;
 	char *scram;
+	char *web_pw_hash;
+	bool webmail_main_denied;
 };
 
 /* Frees the owned strings and sets them to NULL (the struct itself is the caller's). */

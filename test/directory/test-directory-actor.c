@@ -146,7 +146,7 @@ static uint32_t verify(struct fixture *f, const char *user, const char *pw, uint
 	char *name = NULL;
 	const char *error;
 
-	if (auth_client_user_verify(&f->t, 7, user, pw, &code, &id, &name, &error) < 0)
+	if (auth_client_user_verify(&f->t, 7, user, pw, false, &code, &id, &name, &error) < 0)
 		PANIC("call failed: %s", error);
 	if (code == PB_OK) /* the account's own name: user, or user's part before the '@' */
 		CHECK(strncasecmp(name, user, strlen(name)) == 0 &&
@@ -265,7 +265,7 @@ static void test_async_rcpt_check_and_verify(void)
 	CHECK_INT(auth_client_user_verify_reply(&rep, &id, &user, &error), PB_ERR_NOTFOUND);
 	pb_msg_free(&rep);
 
-	REQUIRE(auth_client_user_verify_send(&s, 42, "erin", "secret1", &error) == 0);
+	REQUIRE(auth_client_user_verify_send(&s, 42, "erin", "secret1", false, &error) == 0);
 	REQUIRE(test_port_recv(&port, &rep));
 	CHECK_INT(auth_client_user_verify_reply(&rep, &id2, &user, &error), PB_OK);
 	CHECK(id2 == id);
@@ -341,12 +341,15 @@ static void test_show_copy_lookup(void)
 	CHECK_STR(name, "dst");
 	free(name);
 	directory_user_info_free(&info);
-	REQUIRE(directory_client_user_passwd(&f.t, "dst", "another1", &code, &error) == 0);
+	REQUIRE(directory_client_user_passwd(&f.t, "dst", "another1", DIR_PASSWD_MAIN,
+					     &code, &error) == 0);
 	CHECK_INT(code, PB_OK);
 	CHECK_INT(verify(&f, "dst", "another1", NULL), PB_OK);
-	REQUIRE(directory_client_user_passwd(&f.t, "dst", "abc", &code, &error) == 0);
+	REQUIRE(directory_client_user_passwd(&f.t, "dst", "abc", DIR_PASSWD_MAIN,
+					     &code, &error) == 0);
 	CHECK_INT(code, PB_ERR_REFUSED);
-	REQUIRE(directory_client_user_passwd(&f.t, "ghost", "another1", &code, &error) == 0);
+	REQUIRE(directory_client_user_passwd(&f.t, "ghost", "another1", DIR_PASSWD_MAIN,
+					     &code, &error) == 0);
 	CHECK_INT(code, PB_ERR_NOTFOUND);
 	teardown(&f);
 }
@@ -431,8 +434,8 @@ static void test_login_with_full_address(void)
 					    &error) == 0);
 	CHECK_INT(code, PB_ERR_NOTFOUND);
 	CHECK_STR(error, "not a local domain"); /* the administrator is told which part */
-	REQUIRE(directory_client_user_passwd(&f.t, "bob@example.com", "newpw123", &code,
-					     &error) == 0);
+	REQUIRE(directory_client_user_passwd(&f.t, "bob@example.com", "newpw123", DIR_PASSWD_MAIN,
+					     &code, &error) == 0);
 	CHECK_INT(code, PB_OK);
 	CHECK_INT(verify(&f, "bob@example.com", "newpw123", NULL), PB_OK);
 
@@ -564,7 +567,8 @@ static void test_scram_creds_set_and_changed(void)
 	CHECK(!scram_creds_match(c1, "pencil13"));
 	CHECK(strncmp(c1, "SCRAM-SHA-256$4096:", 19) == 0);
 	/* a new password: new salt, new keys, the old password's no longer */
-	REQUIRE(directory_client_user_passwd(&f.t, "carol", "crayon34", &code, &error) == 0);
+	REQUIRE(directory_client_user_passwd(&f.t, "carol", "crayon34", DIR_PASSWD_MAIN,
+					     &code, &error) == 0);
 	CHECK_INT(code, PB_OK);
 	char *c2 = scram_creds(&f, 2, "carol", &id2);
 	CHECK_INT(id2, id);
@@ -581,7 +585,8 @@ static void test_scram_creds_set_and_changed(void)
 	CHECK(!scram_creds_match(c3, "pÃ¤sswort"));
 	free(c3);
 	/* and a password change to an ASCII one gives it SCRAM keys */
-	REQUIRE(directory_client_user_passwd(&f.t, "dave", "plainpass", &code, &error) == 0);
+	REQUIRE(directory_client_user_passwd(&f.t, "dave", "plainpass", DIR_PASSWD_MAIN,
+					     &code, &error) == 0);
 	c3 = scram_creds(&f, 1, "dave", &id2);
 	CHECK(id2 != 0);
 	CHECK(scram_creds_match(c3, "plainpass"));
@@ -1007,7 +1012,87 @@ static void test_send_policy(void)
 	teardown(&f);
 }
 
+static uint32_t verify_as(struct fixture *f, const char *user, const char *pw, bool web)
+{
+	uint32_t code;
+	uint64_t id = 0;
+	char *name = NULL;
+	const char *error;
+
+	if (auth_client_user_verify(&f->t, 7, user, pw, web, &code, &id, &name, &error) < 0)
+		PANIC("call failed: %s", error);
+	free(name);
+	return code;
+}
+
+static uint32_t passwd(struct fixture *f, const char *user, const char *pw,
+		       enum directory_passwd_which which)
+{
+	uint32_t code;
+	const char *error;
+
+	if (directory_client_user_passwd(&f->t, user, pw, which, &code, &error) < 0)
+		PANIC("call failed: %s", error);
+	return code;
+}
+
+/* What `user show` says of the account's passwords: has_web * 2 + can_change_main. */
+static int shown_flags(struct fixture *f, const char *user)
+{
+	struct directory_user_info info = { 0 };
+	uint32_t code;
+	const char *error;
+
+	if (directory_client_user_show(&f->t, user, &code, &info, &error) < 0 || code != PB_OK)
+		PANIC("show failed");
+	int flags = info.has_web_password * 2 + info.can_change_main;
+	CHECK(strstr(info.settings, "$y$") == NULL); /* no hash is ever shown */
+	directory_user_info_free(&info);
+	return flags;
+}
+
+/* A separate web password (guide 4.4): web logins take it, others only the main one; `user
+ * set` removes it and sets the webmail flag; the reset link's WEB_OR_MAIN follows it. */
+static void test_web_password(void)
+{
+	struct fixture f;
+	const char *error;
+
+	setup(&f);
+	CHECK_INT(add(&f, "wendy", "mainpass1"), PB_OK);
+	CHECK_INT(shown_flags(&f, "wendy"), 1);
+	CHECK_INT(verify_as(&f, "wendy", "mainpass1", true), PB_OK); /* no web one: the main */
+	CHECK_INT(passwd(&f, "wendy", "webpass22", DIR_PASSWD_WEB), PB_OK);
+	CHECK_INT(shown_flags(&f, "wendy"), 3);
+	CHECK_INT(verify_as(&f, "wendy", "webpass22", true), PB_OK);
+	CHECK_INT(verify_as(&f, "wendy", "mainpass1", true), PB_ERR_AUTH);
+	CHECK_INT(verify_as(&f, "wendy", "mainpass1", false), PB_OK);
+	CHECK_INT(verify_as(&f, "wendy", "webpass22", false), PB_ERR_AUTH);
+	/* the reset link's choice: the web one while there is one */
+	CHECK_INT(passwd(&f, "wendy", "webpass33", DIR_PASSWD_WEB_OR_MAIN), PB_OK);
+	CHECK_INT(verify_as(&f, "wendy", "webpass33", true), PB_OK);
+	CHECK_INT(verify_as(&f, "wendy", "mainpass1", false), PB_OK);
+	CHECK_INT(passwd(&f, "wendy", "abc", DIR_PASSWD_WEB), PB_ERR_REFUSED);
+
+	CHECK_INT(user_set(&f, "wendy", "webmail_main_password", "0", false, &error), PB_OK);
+	CHECK_INT(shown_flags(&f, "wendy"), 2);
+	CHECK_INT(user_set(&f, "wendy", "webmail_main_password", "maybe", false, &error),
+		  PB_ERR_REFUSED);
+	CHECK_STR(error, "webmail_main_password must be 1 or 0");
+	CHECK_INT(user_set(&f, "wendy", "web_password", "secret", false, &error), PB_ERR_REFUSED);
+	CHECK_INT(user_set(&f, "wendy", "web_password", "off", false, &error), PB_OK);
+	CHECK_INT(shown_flags(&f, "wendy"), 1); /* no web password: webmail changes the main */
+	CHECK_INT(verify_as(&f, "wendy", "webpass33", true), PB_ERR_AUTH);
+	CHECK_INT(verify_as(&f, "wendy", "mainpass1", true), PB_OK);
+	CHECK_INT(passwd(&f, "wendy", "mainpass4", DIR_PASSWD_WEB_OR_MAIN), PB_OK);
+	CHECK_INT(verify_as(&f, "wendy", "mainpass4", false), PB_OK);
+	CHECK_INT(user_set(&f, "wendy", "webmail_main_password", "", true, &error), PB_OK);
+	CHECK_INT(user_set(&f, "ghost", "web_password", "off", false, &error), PB_ERR_NOTFOUND);
+	teardown(&f);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "web_password", test_web_password },
 	{ "scram_creds_set_and_changed", test_scram_creds_set_and_changed },
 	{ "scram_creds_fake_and_bulk", test_scram_creds_fake_and_bulk },
 	{ "list_stats_windowed", test_list_stats_windowed },

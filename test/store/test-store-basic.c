@@ -336,8 +336,49 @@ static void test_user_scram_and_v1(void)
 	free(dir);
 }
 
+/* v3 keeps the web password and the webmail flag through a rename; a v2 record loads with
+ * none and the flag at its default. */
+static void test_user_web_password_and_v2(void)
+{
+	char *dir = store_test_tmpdir("webpw");
+	struct pb_store *s = store_test_open(dir);
+	struct pb_user_rec u, r = { .id = 5, .pw_hash = "$y$m", .web_pw_hash = "$y$w",
+				    .webmail_main_denied = true };
+	struct pb_buf v2;
+	const char *err = NULL;
+
+	snprintf(r.name, sizeof(r.name), "wendy");
+	CHECK_INT(pb_store_user_put(s, &r, &err), 0);
+	CHECK_INT(pb_store_user_rename(s, "wendy", "wen", &err), 0);
+	CHECK_INT(pb_store_user_get(s, "wen", &u, &err), 1);
+	CHECK_STR(u.web_pw_hash, "$y$w");
+	CHECK_STR(u.pw_hash, "$y$m");
+	CHECK(u.webmail_main_denied);
+	pb_user_rec_free(&u);
+	CHECK(u.web_pw_hash == NULL);
+
+	pb_buf_init(&v2); /* [2][id][created][pw_hash][settings_json][scram], before web_pw_hash */
+	store_enc_u8(&v2, STORE_V2);
+	store_enc_u64(&v2, 6);
+	store_enc_u64(&v2, 77);
+	store_enc_str(&v2, "$y$old");
+	store_enc_str(&v2, "{}");
+	store_enc_str(&v2, "SCRAM");
+	CHECK_INT(store_put1(s, STORE_CF_USERS, "olde", 4, v2.data, v2.len, &err), 0);
+	CHECK_INT(pb_store_user_get(s, "olde", &u, &err), 1);
+	CHECK_STR(u.scram, "SCRAM");
+	CHECK(u.web_pw_hash == NULL);
+	CHECK(!u.webmail_main_denied);
+	pb_user_rec_free(&u);
+	pb_buf_deinit(&v2);
+	pb_store_close(&s);
+	store_test_rmrf(dir);
+	free(dir);
+}
+
 static const struct pb_test_case cases[] = {
 	{ "user_scram_and_v1", test_user_scram_and_v1 },
+	{ "user_web_password_and_v2", test_user_web_password_and_v2 },
 	{ "open_close_reopen", test_open_close_reopen },
 	{ "users", test_users },
 	{ "user_rename_delete", test_user_rename_delete },

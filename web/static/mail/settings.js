@@ -2,11 +2,13 @@
 // and message rules (list, add, edit, delete, reorder: the JSON the rules engine takes), its
 // password and its address for password resets — each through the account's own endpoints
 // (/api/autoreply/NAME, /api/forwarding/NAME, /api/rules/NAME, /api/mail/password,
-// /api/mail/recovery; docs/openapi.json), with mail.js's api() (its CSRF token).
+// /api/mail/recovery; docs/openapi.json), with mail.js's api() (its CSRF token). With a separate
+// web password (GET /api/users/NAME has_web_password) the password form changes it, and offers
+// the main one too only when can_change_main.
 import { api, show } from "/mail/mail.js";
 
 const $ = (id) => document.getElementById(id);
-const st = { user: "", rules: [], editing: -1 };
+const st = { user: "", rules: [], editing: -1, webPassword: false };
 const say = (text) => { $("s-status").textContent = text; };
 
 function pane(settings) {
@@ -48,6 +50,10 @@ async function loadRules() {
 async function loadRecovery() {
   const u = await api("GET", "/api/users/" + enc(st.user));
   $("s-rc-email").value = (u.settings && u.settings.reset_email) || "";
+  // a separate web password (guide 4.4): the choice only when the main one may change too
+  st.webPassword = u.has_web_password === true;
+  $("s-pw-which-row").hidden = !(st.webPassword && u.can_change_main);
+  $("s-pw-note").hidden = !(st.webPassword && !u.can_change_main);
 }
 
 function ruleButton(li, label, fn) {
@@ -159,8 +165,10 @@ async function changePassword(ev) {
     return;
   }
   try {
-    await api("POST", "/api/mail/password",
-      { current: $("s-pw-current").value, password: $("s-pw-new").value });
+    const body = { current: $("s-pw-current").value, password: $("s-pw-new").value };
+    if (st.webPassword)
+      body.which = $("s-pw-which-row").hidden ? "web" : $("s-pw-which").value;
+    await api("POST", "/api/mail/password", body);
     pane(false);
     show(false);
     $("login-error").textContent = "Password changed: log in with the new one";

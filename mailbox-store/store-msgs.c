@@ -34,11 +34,12 @@ void pb_msg_recs_free(struct pb_msg_rec *recs, size_t n)
 }
 
 /* messages value v1: [ver][u32 flags][i64 internal_date_ms][u64 size][u64 modseq]
- *                    [32 raw SHA-256 of the body][str keywords] */
+ *                    [32 raw SHA-256 of the body][str keywords]
+ * v2 (a record with sort keys): v1's fields, then [str sort_from][str sort_subject] */
 static void store_msg_encode(const struct pb_msg_rec *rec, const uint8_t raw[32],
 			     struct pb_buf *b)
 {
-	store_enc_u8(b, STORE_V1);
+	store_enc_u8(b, rec->has_sort_keys ? STORE_V2 : STORE_V1);
 	store_enc_u32(b, rec->flags);
 	store_enc_u64(b, (uint64_t)rec->internal_date_ms);
 	store_enc_u64(b, rec->size);
@@ -46,6 +47,21 @@ static void store_msg_encode(const struct pb_msg_rec *rec, const uint8_t raw[32]
 	pb_buf_append(b, raw, 32);
 	store_enc_str(b, rec->keywords != NULL && rec->keywords[0] != '\0' ? rec->keywords
 									   : NULL);
+	if (rec->has_sort_keys) {
+		store_enc_str(b, rec->sort_from);
+		store_enc_str(b, rec->sort_subject);
+	}
+}
+
+/* Reads a v2 sort key into key_r (cut to PB_MSG_SORT_KEY_LEN - 1 octets; NUL-padded). */
+static void store_rd_sort_key(struct store_rd *r, char key_r[PB_MSG_SORT_KEY_LEN])
+{
+	char *k = store_rd_str(r);
+
+	memset(key_r, 0, PB_MSG_SORT_KEY_LEN);
+	if (k != NULL)
+		strncpy(key_r, k, PB_MSG_SORT_KEY_LEN - 1);
+	free(k);
 }
 
 int store_msg_decode(const void *val, size_t len, uint32_t uid, struct pb_msg_rec *rec_r,
@@ -57,7 +73,8 @@ int store_msg_decode(const void *val, size_t len, uint32_t uid, struct pb_msg_re
 	memset(rec_r, 0, sizeof(*rec_r));
 	rec_r->uid = uid;
 	store_rd_init(&r, val, len);
-	if (store_rd_u8(&r) != STORE_V1)
+	uint8_t version = store_rd_u8(&r);
+	if (version != STORE_V1 && version != STORE_V2)
 		return store_fail(error_r, "store: message %u: unknown record version", uid);
 	rec_r->flags = store_rd_u32(&r);
 	rec_r->internal_date_ms = (int64_t)store_rd_u64(&r);
@@ -65,6 +82,11 @@ int store_msg_decode(const void *val, size_t len, uint32_t uid, struct pb_msg_re
 	rec_r->modseq = store_rd_u64(&r);
 	store_rd_bytes(&r, raw, sizeof(raw));
 	rec_r->keywords = store_rd_str(&r);
+	rec_r->has_sort_keys = version == STORE_V2;
+	if (rec_r->has_sort_keys) {
+		store_rd_sort_key(&r, rec_r->sort_from);
+		store_rd_sort_key(&r, rec_r->sort_subject);
+	}
 	if (!store_rd_ok(&r)) {
 		pb_msg_rec_free(rec_r);
 		return store_fail(error_r, "store: message %u: corrupt record", uid);

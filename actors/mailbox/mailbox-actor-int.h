@@ -12,6 +12,7 @@
 #include "mailbox-actor.h"
 #include "mailbox-client.h"
 #include "mailbox-sortidx.h"
+#include "mailbox-sortkey.h"
 
 #include "pb-log.h"
 #include "store-mail.h"

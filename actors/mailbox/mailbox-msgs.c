@@ -21,6 +21,7 @@ int mailbox_append_reply(struct pb_actor *a, struct mailbox_shard *s, const stru
 	struct pb_msg rep;
 	const char *error;
 
+	mailbox_sort_keys_fill(s->store, rec);
 	int rc = pb_store_msg_append_ex(s->store, user_id, f->id, rec, dedupe_key, sync, &error);
 	if (rc < 0)
 		return mailbox_store_failed(a, m, error);

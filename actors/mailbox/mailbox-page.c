@@ -4,16 +4,16 @@
  * backwards in growing windows below the cursor, so a page costs its own records whatever the
  * folder's size. SIZE/FROM/SUBJECT pages walk the folder's sort index (mailbox-sortidx.h) from
  * the cursor, reading each entry's record (flags change; a record gone is an expunged message,
- * dropped from the index then). FROM/SUBJECT keys come from the body's header, read through the
- * store's ranged read and the MIME library's header functions (mime_header_get,
- * mime_decode_header, mime_address_list_parse), the ones the readers use for IMAP SORT.
+ * dropped from the index then). FROM/SUBJECT keys are the ones each message record keeps
+ * (mailbox-sortkey.h: made when it was stored); a record from before them has its keys made
+ * from the body's header, read through the store's ranged read (mime_header_get, then
+ * mailbox_sort_field_key, the same folding).
  * OWNS: the shard's sort indexes (struct mailbox_shard.sortidx). THREAD: the shard's.
  * MESSAGES handled: MBOX_PAGE_REQ (answered MBOX_PAGE_REP).
  */
 #include "mailbox-actor-int.h"
 
-#include "mime-address.h"
-#include "mime-decode.h"
+#include "mailbox-sortkey.h"
 #include "mime-header.h"
 #include "store-bodies.h"
 
@@ -94,44 +94,25 @@ static int page_by_uid(struct mailbox_shard *s, const struct msg_mbox_page_req *
 
 /* ---- SIZE / FROM / SUBJECT: the sort index ---- */
 
-/* The sort text of one header field of head[0..len): Subject decoded; From's first address's
- * decoded display name, else its addr-spec. */
-static void field_text(const char *head, size_t len, uint32_t sort, struct pb_buf *out)
-{
-	struct pb_buf raw;
-
-	pb_buf_init(&raw);
-	if (mime_header_get(head, len, sort == MAILBOX_SORT_FROM ? "From" : "Subject", &raw) == 1) {
-		if (sort == MAILBOX_SORT_SUBJECT) {
-			mime_decode_header(raw.data, raw.len, out);
-		} else {
-			struct mime_address_list l = { 0 };
-			mime_address_list_parse(raw.data, raw.len, &l);
-			const struct mime_address *a = l.n > 0 ? &l.v[0] : NULL;
-			if (a != NULL && a->name != NULL && a->name[0] != '\0')
-				mime_decode_header(a->name, strlen(a->name), out);
-			if (a != NULL && out->len == 0)
-				pb_buf_printf(out, "%s@%s", a->mailbox != NULL ? a->mailbox : "",
-					      a->domain != NULL ? a->domain : "");
-			mime_address_list_free(&l);
-		}
-	}
-	pb_buf_append(out, "", 1);
-	pb_buf_deinit(&raw);
-}
-
-/* The index entry of rec for sort; a body that cannot be read sorts with an empty key. */
+/* The index entry of rec for sort: the key its record keeps (mailbox-sortkey.h), else (a
+ * record stored before keys were) made from its body's header; a body that cannot be read
+ * sorts with an empty key. */
 static void ent_make(struct mailbox_shard *s, uint32_t sort, const struct pb_msg_rec *rec,
 		     char *head, struct mailbox_sort_ent *e_r)
 {
 	size_t n = 0, len;
 	uint64_t size;
 	const char *error;
-	struct pb_buf text;
+	struct pb_buf raw;
+	bool from = sort == MAILBOX_SORT_FROM;
 
 	*e_r = (struct mailbox_sort_ent){ .uid = rec->uid };
 	if (sort == MAILBOX_SORT_SIZE) {
 		e_r->num = rec->size;
+		return;
+	}
+	if (rec->has_sort_keys) {
+		memcpy(e_r->key, from ? rec->sort_from : rec->sort_subject, MAILBOX_SORT_KEY_LEN);
 		return;
 	}
 	if (pb_store_blob_read(s->store, rec->blob_key, 0, head, MAILBOX_SORT_HEAD_MAX, &n, &size,
@@ -141,10 +122,11 @@ static void ent_make(struct mailbox_shard *s, uint32_t sort, const struct pb_msg
 	if (end == NULL)
 		end = memmem(head, n, "\n\n", 2);
 	len = end != NULL ? (size_t)(end - head) + 2 : n;
-	pb_buf_init(&text);
-	field_text(head, len, sort, &text);
-	mailbox_sort_key((const char *)text.data, e_r->key);
-	pb_buf_deinit(&text);
+	pb_buf_init(&raw);
+	bool found = mime_header_get(head, len, from ? "From" : "Subject", &raw) == 1;
+	const char *value = raw.data != NULL ? (const char *)raw.data : "";
+	mailbox_sort_field_key(found ? value : NULL, raw.len, from, e_r->key);
+	pb_buf_deinit(&raw);
 }
 
 /* Adds up to MAILBOX_SORT_SLICE of the folder's messages from x->uidnext on to x (pushed

@@ -190,8 +190,10 @@ static int notice_append(struct pb_actor *a, struct mailbox_shard *s, uint64_t u
 	int rc = pb_store_blob_put(s->store, text->data, text->len, rec.blob_key, error_r);
 	rec.internal_date_ms = (int64_t)pb_clock_wall_ms();
 	rec.size = text->len;
-	if (rc == 0)
+	if (rc == 0) {
+		mailbox_sort_keys_fill(s->store, &rec);
 		rc = pb_store_msg_append_ex(s->store, user_id, f.id, &rec, NULL, true, error_r);
+	}
 	if (rc == 0)
 		mailbox_appended_events(a, s, user_id, &f, &rec);
 	pb_folder_rec_free(&f);

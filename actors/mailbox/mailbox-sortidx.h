@@ -6,8 +6,9 @@
  * Cost. An entry is 56 octets (uid, num, a key of MAILBOX_SORT_KEY_LEN octets inline: no
  * allocation per message), so a 100,000-message folder's index holds 5.6 MB; a shard keeps at
  * most MAILBOX_SORTIDX_MAX of them (least recently used out: 22 MB a shard at most for four
- * 100,000-message folders). Building one reads every message record of the folder, and for
- * FROM/SUBJECT the first MAILBOX_SORT_HEAD_MAX octets of each body (mailbox-page.c), a slice
+ * 100,000-message folders). Building one reads every message record of the folder (FROM and
+ * SUBJECT keys are kept in the records: mailbox-sortkey.h), and for a record stored before
+ * them the first MAILBOX_SORT_HEAD_MAX octets of its body (mailbox-page.c), a slice
  * of MAILBOX_SORT_SLICE messages per request so the shard goes on answering between slices
  * (the caller asks again while the answer says building). The index stays current without rebuilds: messages added since (uid >= its uidnext) are inserted in
  * order on the next page; an expunged message is dropped when a page meets it (the page reads

@@ -210,7 +210,10 @@ static void commit_into(struct pb_actor *a, struct mailbox_shard *s, const struc
 	struct pb_msg rep;
 	const char *error;
 
-	if (commit_bodies(s, q, idx, recs, &error) < 0 ||
+	int rc = commit_bodies(s, q, idx, recs, &error);
+	for (size_t i = 0; rc == 0 && i < q->uploads.n; i++)
+		mailbox_sort_keys_fill(s->store, &recs[i]);
+	if (rc < 0 ||
 	    pb_store_msg_append_batch(s->store, q->user_id, f->id, recs, q->uploads.n, &error) < 0) {
 		mailbox_store_failed(a, m, error);
 		free(recs);

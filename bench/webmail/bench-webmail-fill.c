@@ -5,9 +5,13 @@
  * "Subject: topic J of the bench" (5,000 subjects), a body of 200..2,000 octets; the same as
  * bench-webmail-list.py's message(i). Bodies are put by THREADS threads, then appended in
  * batches of BATCH (pb_store_msg_append_batch: consecutive uids, one synced write a batch).
- * Usage: bench-webmail-fill STORE_DIR USER N. Never run by ctest.
+ * Each record gets its sort keys as delivery makes them (mailbox_sort_keys_fill: from the
+ * body's structure record), unless "old" is given: then records are written without them, as
+ * mail stored before the keys existed (the sort index reads those bodies).
+ * Usage: bench-webmail-fill STORE_DIR USER N [old]. Never run by ctest.
  * OWNS: the store it opens. THREAD: main and its putters.
  */
+#include "mailbox-sortkey.h"
 #include "store-accounts.h"
 #include "store-bodies.h"
 #include "store-db.h"
@@ -26,6 +30,7 @@ struct putter {
 	long first, n, step;
 	struct pb_msg_rec *recs;
 	int failed;
+	bool keys; /* fill the records' sort keys (as delivery does) */
 };
 
 static size_t message(long i, char *buf, size_t cap)
@@ -55,6 +60,8 @@ static void *put_run(void *arg)
 			p->failed = 1;
 			return NULL;
 		}
+		if (p->keys)
+			mailbox_sort_keys_fill(p->s, &p->recs[i]);
 	}
 	return NULL;
 }
@@ -67,8 +74,8 @@ int main(int argc, char **argv)
 	struct pb_folder_rec f;
 	const char *err;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: bench-webmail-fill STORE_DIR USER N\n");
+	if (argc != 4 && !(argc == 5 && strcmp(argv[4], "old") == 0)) {
+		fprintf(stderr, "usage: bench-webmail-fill STORE_DIR USER N [old]\n");
 		return 2;
 	}
 	long n = atol(argv[3]);
@@ -81,7 +88,8 @@ int main(int argc, char **argv)
 	struct putter p[THREADS];
 	pthread_t th[THREADS];
 	for (int t = 0; t < THREADS; t++) {
-		p[t] = (struct putter){ .s = s, .first = t, .n = n, .step = THREADS, .recs = recs };
+		p[t] = (struct putter){ .s = s, .first = t, .n = n, .step = THREADS, .recs = recs,
+				 .keys = argc == 4 };
 		pthread_create(&th[t], NULL, put_run, &p[t]);
 	}
 	int failed = 0;

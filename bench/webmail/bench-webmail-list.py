@@ -11,7 +11,8 @@ it again, then times, per order: page 1 (for from/subject/size the first one bui
 sort index), page 50 (walking the cursors), and the median of pages 2..50.
 
 Usage: PB_BUILD_DIR=build python3 bench/webmail/bench-webmail-list.py [N [LIMIT]]
-(N 100000, LIMIT 50). Prints one line per case: case seconds.
+(N 100000, LIMIT 50). Prints one line per case: case seconds. PB_FILL_OLD=1: the records are
+filled without sort keys (as mail stored before they existed: the index reads the bodies).
 OWNS: its daemon (stopped on exit) and its data directory.
 """
 import os
@@ -65,7 +66,8 @@ def main():
         d.stop()
         t0 = time.monotonic()
         subprocess.run([os.path.join(pbtest.BUILD, "bench/webmail/bench-webmail-fill"),
-                        os.path.join(d.data_dir, "store"), "big", str(N)], check=True)
+                        os.path.join(d.data_dir, "store"), "big", str(N)] +
+                       (["old"] if os.environ.get("PB_FILL_OLD") == "1" else []), check=True)
         print("fill %d msgs %.1f s" % (N, time.monotonic() - t0), flush=True)
         d.start()
         api = Api(d.ports["http"]).login("big", "big-secret-1")

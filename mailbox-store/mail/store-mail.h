@@ -114,8 +114,13 @@ enum { PB_FLAGS_SET = 0, PB_FLAGS_ADD = 1, PB_FLAGS_REMOVE = 2 };
 
 #define PB_KEYWORDS_MAX 4096 /* bytes of the space-separated keyword list */
 #define PB_DEDUPE_KEY_MAX 256
+#define PB_MSG_SORT_KEY_LEN 40 /* octets of a sort key, its NUL included */
 
-/* A message. keywords is owned (space-separated, or NULL for none). */
+/* A message. keywords is owned (space-separated, or NULL for none). sort_from and
+ * sort_subject are webmail's sort keys of the From and Subject fields (folded by the mailbox
+ * owner, mailbox-sortidx.h: the store keeps them as given), set at delivery/APPEND and carried
+ * by COPY/MOVE and every rewrite of the record; has_sort_keys false for a record written
+ * before they existed (record v1: the keys are "", the caller reads them from the body). */
 struct pb_msg_rec {
 	uint32_t uid;
 	uint32_t flags;
@@ -124,6 +129,8 @@ struct pb_msg_rec {
 	uint64_t size;
 	uint64_t modseq;
 	char blob_key[PB_BLOB_KEY_LEN + 1];
+	bool has_sort_keys;
+	char sort_from[PB_MSG_SORT_KEY_LEN], sort_subject[PB_MSG_SORT_KEY_LEN];
 };
 
 /* Appends a message in ONE synced batch: the record (uid = the folder's uidnext), the folder

@@ -2,7 +2,8 @@
  * test-mailbox-actor.c: mailbox owner shards over a real store: append (and dedupe replay),
  * list, flags, expunge, watchers notified of changes, the maildrop lock, purge; the mailbox
  * record (create, stat) that lets the owner refuse ids without a mailbox without reading
- * accounts (this test links no account store).
+ * accounts (this test links no account store); webmail's sort keys written with a delivered
+ * message's record, and a record without them (stored before) still sorted by its body.
  */
 #include "mailbox-actor.h"
 #include "mailbox-client.h"
@@ -12,7 +13,9 @@
 #include "pb-test-store.h"
 #include "pb-test.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct fixture {
 	char *dir;
@@ -448,6 +451,97 @@ static void test_inbox_hint_follows_rename(void)
 	teardown(&f);
 }
 
+/* Puts body (a C string) and returns its key in key_r. */
+static void put_body(struct fixture *f, const char *body, char key_r[PB_BLOB_KEY_LEN + 1])
+{
+	const char *error;
+
+	if (pb_store_blob_put(f->store, body, strlen(body), key_r, &error) < 0)
+		PANIC("blob: %s", error);
+}
+
+/* Delivers the body key (MBOX_APPEND, as the spool does) to user 6's INBOX; its uid. */
+static uint32_t deliver(struct fixture *f, const char *key)
+{
+	struct mailbox_append in = { .folder = "INBOX", .size = 40, .blob_key = key };
+	struct mailbox_appended out = { 0 };
+	uint32_t code = PB_ERR_INTERNAL;
+	const char *error;
+
+	if (mailbox_client_append(&f->t, 6, &in, &code, &out, &error) < 0 || code != PB_OK)
+		PANIC("append failed");
+	return out.uid;
+}
+
+/* The uids of user 6's INBOX in sort order (at most 8), as "u,u,..."; key_r the last one's key. */
+static void sorted(struct fixture *f, uint32_t sort, char *out, size_t cap, char **key_r)
+{
+	struct mailbox_page_query q = { .folder = "INBOX", .sort = sort, .limit = 8 };
+	struct mailbox_page p = { 0 };
+	uint32_t code;
+	const char *error;
+
+	do {
+		mailbox_page_free(&p);
+		if (mailbox_client_page(&f->t, 6, &q, &code, &p, &error) < 0 || code != PB_OK)
+			PANIC("page failed");
+	} while (p.building);
+	out[0] = '\0';
+	for (size_t i = 0; i < p.entries.n; i++)
+		snprintf(out + strlen(out), cap - strlen(out), "%s%u", i > 0 ? "," : "",
+			 p.entries.v[i].uid);
+	*key_r = xstrdup(p.last_key);
+	mailbox_page_free(&p);
+}
+
+/* Delivery writes the From/Subject keys in the message record (decoded, folded); a record
+ * without keys (as stored before them) sorts by its body's header among them, with the same
+ * key delivery gives that body. */
+static void test_sort_keys_at_delivery(void)
+{
+	struct fixture f;
+	struct pb_folder_rec inbox;
+	struct pb_msg_rec old = { .size = 40, .internal_date_ms = 1 }, got;
+	char carl[PB_BLOB_KEY_LEN + 1], ann[PB_BLOB_KEY_LEN + 1], order[64], *key;
+	const char *error;
+
+	setup(&f);
+	put_body(&f, "From: bob@x.org\r\nSubject: Mango\r\n\r\nx\r\n", old.blob_key);
+	put_body(&f, "From: =?UTF-8?Q?Carl_K?= <c@x.org>\r\nSubject: =?UTF-8?Q?Zebra?=\r\n"
+		     " stripes\r\n\r\nx\r\n", carl);
+	put_body(&f, "Subject: apples\r\nFrom: \"Ann\" <a@x.org>\r\n\r\nx\r\n", ann);
+	REQUIRE(pb_store_folder_get(f.store, 6, "INBOX", &inbox, &error) == 1);
+	REQUIRE(pb_store_msg_append(f.store, 6, inbox.id, &old, NULL, &error) == 0); /* uid 1 */
+	CHECK_INT(deliver(&f, carl), 2);
+	CHECK_INT(deliver(&f, ann), 3);
+	REQUIRE(pb_store_msg_get(f.store, 6, inbox.id, 2, &got, &error) == 1);
+	CHECK(got.has_sort_keys);
+	CHECK_STR(got.sort_from, "carl k");
+	CHECK_STR(got.sort_subject, "zebra stripes");
+	pb_msg_rec_free(&got);
+	REQUIRE(pb_store_msg_get(f.store, 6, inbox.id, 1, &got, &error) == 1);
+	CHECK(!got.has_sort_keys);
+	pb_msg_rec_free(&got);
+
+	sorted(&f, MAILBOX_SORT_FROM, order, sizeof(order), &key);
+	CHECK_STR(order, "3,1,2"); /* ann, bob@x.org (the old one's body), carl k */
+	free(key);
+	sorted(&f, MAILBOX_SORT_SUBJECT, order, sizeof(order), &key);
+	CHECK_STR(order, "3,1,2"); /* apples, mango, zebra stripes */
+	free(key);
+	/* the old body delivered now: the key kept is the key its body gave */
+	CHECK_INT(deliver(&f, old.blob_key), 4);
+	REQUIRE(pb_store_msg_get(f.store, 6, inbox.id, 4, &got, &error) == 1);
+	CHECK_STR(got.sort_from, "bob@x.org");
+	CHECK_STR(got.sort_subject, "mango");
+	pb_msg_rec_free(&got);
+	sorted(&f, MAILBOX_SORT_FROM, order, sizeof(order), &key);
+	CHECK_STR(order, "3,1,4,2");
+	pb_folder_rec_free(&inbox);
+	free(key);
+	teardown(&f);
+}
+
 static const struct pb_test_case cases[] = {
 	{ "incremental_listing", test_incremental_listing },
 	{ "append_list_dedupe", test_append_list_dedupe },
@@ -457,6 +551,7 @@ static const struct pb_test_case cases[] = {
 	{ "purge", test_purge },
 	{ "create_and_stat", test_create_and_stat },
 	{ "inbox_hint_follows_rename", test_inbox_hint_follows_rename },
+	{ "sort_keys_at_delivery", test_sort_keys_at_delivery },
 };
 
 PB_TEST_MAIN(cases)

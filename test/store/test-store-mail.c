@@ -1,7 +1,8 @@
 /*
  * test-store-mail.c: bodies (put, get, refcount, references, GC), folders (init, create,
  * get, list, rename, delete) and messages (append, dedupe replay, list, get, flags,
- * keywords, expunge, purge, stats), including bodies shared by two users.
+ * keywords, expunge, purge, stats), including bodies shared by two users; a message record's
+ * sort keys (v2) kept through flag changes and copies, and a v1 record (none) still read.
  * OWNS: a temporary database per case. THREAD: main only.
  */
 #include "store-bodies.h"
@@ -860,12 +861,74 @@ static void test_trace_pruning(void)
 	store_test_done(&s, &dir);
 }
 
+/* A record's sort keys are kept (v2) through a flag change and a copy; a record written as
+ * before them (v1) still reads, without keys; a v1 record with more bytes is corrupt. */
+static void test_msg_sort_keys(void)
+{
+	char *dir = store_test_tmpdir("sortkeys");
+	struct pb_store *s = store_test_open(dir);
+	struct pb_msg_rec rec = { .size = 7, .internal_date_ms = NOW, .has_sort_keys = true }, got;
+	struct pb_msg_copied cp;
+	const char *err = NULL;
+	uint32_t uid = 1;
+
+	REQUIRE(pb_store_folders_init(s, USER_A, NOW, &err) == 0);
+	const char body[] = "x: y\r\n\r\nbody\r\n";
+	REQUIRE(pb_store_blob_put(s, body, sizeof(body) - 1, rec.blob_key, &err) == 0);
+	snprintf(rec.sort_from, sizeof(rec.sort_from), "ann");
+	snprintf(rec.sort_subject, sizeof(rec.sort_subject), "hello there");
+	REQUIRE(pb_store_msg_append(s, USER_A, 1, &rec, NULL, &err) == 0);
+	CHECK_INT(pb_store_msg_set_flags(s, USER_A, 1, &uid, 1, PB_FLAGS_ADD, PB_MSG_SEEN, NULL,
+					 &err), 0);
+	REQUIRE(pb_store_msg_copy(s, USER_A, 1, 2, &uid, 1, false, &cp, &err) == 0);
+	for (uint32_t folder = 1; folder <= 2; folder++) {
+		REQUIRE(pb_store_msg_get(s, USER_A, folder, 1, &got, &err) == 1);
+		CHECK(got.has_sort_keys);
+		CHECK_STR(got.sort_from, "ann");
+		CHECK_STR(got.sort_subject, "hello there");
+		CHECK_INT(got.flags, PB_MSG_SEEN);
+		pb_msg_rec_free(&got);
+	}
+	pb_msg_copied_free(&cp);
+
+	struct pb_buf v1; /* [1][flags][date][size][modseq][raw key][keywords]: as before keys */
+	uint8_t key[STORE_MSG_KEY_LEN], raw[32];
+	REQUIRE(store_hex_to_raw(rec.blob_key, raw) == 0);
+	store_msg_key(USER_A, 1, 1, key);
+	pb_buf_init(&v1);
+	store_enc_u8(&v1, STORE_V1);
+	store_enc_u32(&v1, PB_MSG_FLAGGED);
+	store_enc_u64(&v1, NOW);
+	store_enc_u64(&v1, 7);
+	store_enc_u64(&v1, 3);
+	pb_buf_append(&v1, raw, sizeof(raw));
+	store_enc_str(&v1, NULL);
+	CHECK_INT(store_put1(s, STORE_CF_MESSAGES, (const char *)key, sizeof(key), v1.data, v1.len,
+			     &err), 0);
+	REQUIRE(pb_store_msg_get(s, USER_A, 1, 1, &got, &err) == 1);
+	CHECK(!got.has_sort_keys);
+	CHECK_STR(got.sort_from, "");
+	CHECK_STR(got.sort_subject, "");
+	CHECK_INT(got.flags, PB_MSG_FLAGGED);
+	CHECK_STR(got.blob_key, rec.blob_key);
+	pb_msg_rec_free(&got);
+	store_enc_str(&v1, "ann");
+	CHECK_INT(store_put1(s, STORE_CF_MESSAGES, (const char *)key, sizeof(key), v1.data, v1.len,
+			     &err), 0);
+	CHECK_INT(pb_store_msg_get(s, USER_A, 1, 1, &got, &err), -1);
+	pb_buf_deinit(&v1);
+	pb_store_close(&s);
+	store_test_rmrf(dir);
+	free(dir);
+}
+
 static const struct pb_test_case cases[] = {
 	{ "spool_plan_trace", test_spool_plan_trace },
 	{ "spool_sign", test_spool_sign },
 	{ "trace_pruning", test_trace_pruning },
 	{ "blobs", test_blobs },
 	{ "structure_kept", test_structure_kept },
+	{ "msg_sort_keys", test_msg_sort_keys },
 	{ "folders", test_folders },
 	{ "append_list_get", test_append_list_get },
 	{ "dedupe_replay", test_dedupe_replay },

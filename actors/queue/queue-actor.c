@@ -325,6 +325,43 @@ static char *rcpt_params(const struct pb_queue_rcpt *r)
 	return (char *)b.data;
 }
 
+/* Asks sender thread sender (queue-client.h) for e's transaction to host:port through route
+ * kind, of the recipients marked in e->sent. 0 sent / -1. */
+static int send_tx(struct pb_actor *a, struct qentry *e, const char *host, uint16_t port,
+		   int kind, uint32_t sender)
+{
+	struct pb_buf mp;
+	const char *error;
+	const char **rcpts = xcalloc(e->q.n + 1, sizeof(*rcpts));
+	char **params = xcalloc(e->q.n + 1, sizeof(*params));
+	size_t first = queue_group_pick(&e->q, e->sent), n = 0;
+
+	pb_buf_init(&mp);
+	mail_params(&e->q, &mp);
+	for (size_t i = 0; i < e->q.n; i++) {
+		if (!e->sent[i])
+			continue;
+		params[n] = rcpt_params(&e->q.r[i]);
+		rcpts[n++] = e->q.r[i].addr;
+	}
+	struct queue_client_qsend in = {
+		.id = e->q.id, .sender = sender, .port = port,
+		.smart_host = kind == QUEUE_ROUTE_SMART, .mx = kind == QUEUE_ROUTE_MX,
+		.host = host, .from = queue_rcpt_sender(&e->q, &e->q.r[first]),
+		.mail_params = (const char *)mp.data, .edit = queue_rcpt_edit(&e->q.r[first]),
+		.blob_key = e->q.blob_key, .size = e->q.size,
+		.rcpts = rcpts, .rcpt_params = (const char *const *)params, .n_rcpts = n,
+	};
+	struct pb_sender tx = pb_actor_sender(a, e->q.id);
+	int rc = queue_client_qsend_send(&tx, &in, &error);
+	for (size_t i = 0; i < n; i++)
+		free(params[i]);
+	free(params);
+	free(rcpts);
+	pb_buf_deinit(&mp);
+	return rc;
+}
+
 /* Sends the recipients of e's first waiting domain's route, with every other waiting recipient
  * of that route with the same sender and header edits (queue-group.h), in one transaction.
  * Recipients without a route are deferred. */
@@ -375,37 +412,8 @@ static void dispatch(struct pb_actor *a, struct queue_shard *s, struct qentry *e
 			queue_entry_save(s, e);
 		return;
 	}
-	struct pb_msg m;
-	pb_msg_init(&m, MSG_QSEND_SEND_REQ);
-	struct msg_qsend_send_req *q = &m.u.qsend_send_req;
-	struct pb_buf mp;
-	pb_buf_init(&mp);
-	mail_params(&e->q, &mp);
 	uint32_t sender = sender_for(s, host, port);
-	q->key = pb_shard_key(sender);
-	q->id = e->q.id;
-	q->host = xstrdup(host);
-	q->port = port;
-	q->smart_host = kind == QUEUE_ROUTE_SMART;
-	q->mx = kind == QUEUE_ROUTE_MX;
-	size_t first = queue_group_pick(&e->q, e->sent);
-	q->sender = xstrdup(queue_rcpt_sender(&e->q, &e->q.r[first]));
-	q->edit = xstrdup(queue_rcpt_edit(&e->q.r[first]));
-	q->mail_params = (char *)mp.data;
-	q->size = e->q.size;
-	q->blob_key = xstrdup(e->q.blob_key);
-	for (size_t i = 0; i < e->q.n; i++) {
-		if (!e->sent[i])
-			continue;
-		char *rp = rcpt_params(&e->q.r[i]);
-		pb_strv_push(&q->rcpts, e->q.r[i].addr);
-		pb_strv_push(&q->rcpt_params, rp);
-		free(rp);
-	}
-	struct pb_sender tx = pb_actor_sender(a, e->q.id);
-	int rc = tx.send(tx.ctx, NULL, &m, &error);
-	pb_msg_free(&m);
-	if (rc < 0) {
+	if (send_tx(a, e, host, port, kind, sender) < 0) {
 		e->q.next_ms = now + QUEUE_TICK_MS;
 		return;
 	}

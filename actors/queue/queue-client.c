@@ -57,6 +57,31 @@ uint32_t queue_client_etrn_reply(const struct pb_msg *rep, uint32_t *shards_r,
 	return code;
 }
 
+int queue_client_qsend_send(const struct pb_sender *tx, const struct queue_client_qsend *in,
+			    const char **error_r)
+{
+	struct pb_msg m;
+
+	pb_msg_init(&m, MSG_QSEND_SEND_REQ);
+	struct msg_qsend_send_req *q = &m.u.qsend_send_req;
+	q->key = pb_shard_key(in->sender);
+	q->id = in->id;
+	q->host = xstrdup(in->host);
+	q->port = in->port;
+	q->smart_host = in->smart_host;
+	q->mx = in->mx;
+	q->sender = xstrdup(in->from);
+	q->mail_params = xstrdup(in->mail_params);
+	q->edit = xstrdup(in->edit);
+	q->size = in->size;
+	q->blob_key = xstrdup(in->blob_key);
+	for (size_t i = 0; i < in->n_rcpts; i++) {
+		pb_strv_push(&q->rcpts, in->rcpts[i]);
+		pb_strv_push(&q->rcpt_params, in->rcpt_params[i]);
+	}
+	return pb_client_send(tx, &m, error_r);
+}
+
 int queue_client_attempt_done(struct pb_runtime *rt, uint64_t run, uint64_t id)
 {
 	struct pb_msg m;

@@ -84,6 +84,23 @@ int queue_client_flush(struct pb_sync *t, uint64_t run, uint32_t *code_r, uint64
  * restarted daemon sends. 0 with *code_r / -1 no answer. */
 int queue_client_pause(struct pb_sync *t, bool paused, uint32_t *code_r, const char **error_r);
 
+/* QSEND_SEND_REQ, for the shards: one SMTP transaction of entry id by sender thread sender
+ * (QUEUE_SENDERS of them) to host:port (smart_host: the smart host's settings; mx: host is a
+ * domain whose MX records are tried), envelope sender and mail_params ("" none) for rcpts[i]
+ * with their rcpt_params[i], the body blob_key (size bytes) with header edit ("" none). The
+ * reply (QSEND_SEND_REP) comes to the caller with tx's correlation id. 0 sent / -1. */
+struct queue_client_qsend {
+	uint64_t id;
+	uint32_t sender, port;
+	bool smart_host, mx;
+	const char *host, *from, *mail_params, *edit, *blob_key;
+	uint64_t size;
+	const char *const *rcpts, *const *rcpt_params;
+	size_t n_rcpts;
+};
+int queue_client_qsend_send(const struct pb_sender *tx, const struct queue_client_qsend *in,
+			    const char **error_r);
+
 /* QSEND_ETRN_REQ: a sender thread sends "ETRN node" (RFC 1985) to server "host[:port]" (25
  * when none). 0 with *code_r (PB_OK: *reply_r, xmalloc'd, the server's reply or a 4xx of ours
  * when it could not be reached; REFUSED: server malformed) / -1 no answer. */

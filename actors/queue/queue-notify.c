@@ -48,8 +48,13 @@ static int send_dsn(struct pb_actor *a, struct queue_shard *s, struct qentry *e,
 	char *user = NULL;
 	const char *at = strrchr(e->q.sender, '@');
 
-	if (e->q.sender[0] == '\0' || at == NULL)
-		return 0; /* never to the null sender */
+	if (e->q.sender[0] == '\0' || at == NULL) { /* never to the null sender (RFC 5321 4.5.5) */
+		pb_info("queue", "event=dsn_skipped queue_id=%llu reason=%s",
+			(unsigned long long)e->q.id, at == NULL && e->q.sender[0] != '\0'
+							     ? "sender_without_domain"
+							     : "null_sender");
+		return 0;
+	}
 	pb_sync_init_caller(&t, pb_actor_caller(a), QUEUE_CALL_MS);
 	char *local = xstrndup(e->q.sender, (size_t)(at - e->q.sender));
 	int rc = directory_client_rcpt_check(&t, local, at + 1, &code, &uid, &user, &error);

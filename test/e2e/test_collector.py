@@ -495,5 +495,54 @@ class Crash(CollectorCase):
         self.assertTrue(any(size > 256 * 1024 for size in sizes))  # streamed in chunks
 
 
+class RoutingKnobs(CollectorCase):
+    """The routing settings of a header-routing collector, end to end: default_mappings=false
+    stops the default user@domain routing (the message is the postmaster's, "admin" here);
+    X-Original-To and Envelope-To route like To; the collector's own mappings route an address
+    (of an Accepted Domain or not) to the user they name."""
+
+    def everyone(self):
+        return {u: self.subjects(u) for u in list(self.USERS) + ["admin"]}
+
+    def test_default_mappings_off_goes_to_the_postmaster(self):
+        before = self.everyone()
+        self.isp.put("isp", message("bob@company.example", "no default"), "n1")
+        self.add("nodefault", "domains=company.example", "default_mappings=false")
+        got = self.run_collector("nodefault")
+        self.assertEqual((got["fetched"], got["deleted"]), ("1", "1"))
+        self.wait_subjects("admin", before["admin"] + ["no default"])
+        self.assertEqual(self.subjects("bob"), before["bob"])
+        rc, out, err = self.cli("collector", "show", "nodefault", "--json")
+        self.assertEqual(rc, 0, err)
+        self.assertIs(json.loads(out)["default_mappings"], False)
+
+    def test_x_original_to_and_envelope_to_route(self):
+        before = self.everyone()
+        self.isp.put("isp", message("list@far.example", "by x-original-to",
+                                    extra="X-Original-To: carol@company.example\r\n"), "x1")
+        self.isp.put("isp", message("list@far.example", "by envelope-to",
+                                    extra="Envelope-To: <dave@company.example>\r\n"), "e1")
+        self.add("envelope", "domains=company.example")
+        got = self.run_collector("envelope")
+        self.assertEqual(got["fetched"], "2")
+        self.wait_subjects("carol", before["carol"] + ["by x-original-to"])
+        self.wait_subjects("dave", before["dave"] + ["by envelope-to"])
+        self.assertEqual(self.subjects("admin"), before["admin"])  # both had an owner
+        self.assertEqual(self.subjects("bob"), before["bob"])
+
+    def test_mappings_route(self):
+        before = self.everyone()
+        self.isp.put("isp", message("sales@company.example", "mapped sales"), "s1")
+        self.isp.put("isp", message("info@other.example", "mapped other domain"), "s2")
+        self.isp.put("isp", message("bob@company.example", "default still"), "s3")
+        self.add("mapped", "domains=company.example",
+                 "mappings=sales@company.example=carol,*@other.example=dave")
+        got = self.run_collector("mapped")
+        self.assertEqual(got["fetched"], "3")
+        self.wait_subjects("carol", before["carol"] + ["mapped sales"])
+        self.wait_subjects("dave", before["dave"] + ["mapped other domain"])
+        self.wait_subjects("bob", before["bob"] + ["default still"])
+        self.assertEqual(self.subjects("admin"), before["admin"])
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -389,6 +389,34 @@ class QueueCase(QueueBase):
         self.assertEqual(rcpts, ["RCPT TO:<good1@refuse.example> NOTIFY=FAILURE "
                                  "ORCPT=rfc822;bad1@refuse.example"])
 
+    def test_no_bounce_to_null_sender(self):
+        """A message from the null sender refused 5xx by the next hop is dropped with a log
+        line (RFC 5321 4.5.5): no DSN anywhere, nothing left in the queue."""
+        rcpt = "bad-null-%d@refuse.example" % time.time_ns()
+        s = smtplib.SMTP("127.0.0.1", self.d.ports["submission"], timeout=60)
+        self.addCleanup(s.close)
+        s.ehlo("client.example.org")
+        s.login("alice", "alicepw1")
+        s.sendmail("", [rcpt], b"Subject: from nobody\r\n\r\nbody\r\n")
+        s.quit()
+
+        def queued():  # the spool's line names the queue entry (its id is the spool id)
+            for line in self.d.log().splitlines():
+                if "module=spool event=queued" in line and "rcpt=%s" % rcpt in line:
+                    return line.split("spool_id=")[1].split()[0]
+            return None
+
+        qid = pbtest.wait_until(queued, timeout=30, what="the message queued")
+        done = "event=done queue_id=%s " % qid
+        pbtest.wait_until(lambda: done in self.d.log(), timeout=60, what="the entry done")
+        log = self.d.log()
+        self.assertIn("event=dsn_skipped queue_id=%s reason=null_sender" % qid, log)
+        self.assertNotIn("event=dsn queue_id=%s " % qid, log)
+        self.assertIn("event=attempt queue_id=%s rcpt=%s" % (qid, rcpt), log)
+        self.assertIsNone(self.find_entry(rcpt))
+        # no bounce reached a local mailbox (alice submitted it; the DSN would have no owner)
+        self.assertEqual([m for m in self.inbox_raw() if rcpt.encode() in m], [])
+
     def one_at_a_time_to(self, peer, domain):
         """peer (shut down after the test) as the route of domain, one transaction at a time
         (the routes and concurrency put back after the test)."""

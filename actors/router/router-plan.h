@@ -82,6 +82,17 @@ struct router_user {
 	const struct router_autoreply *autoreply;
 	const char *script;  /* the account's routing script (Lua text), "" or NULL none */
 	const char *blocked; /* blocked senders (guide 4.11): addresses or DOS wildcards, ';' */
+	/* h-fwdext (guide 4.5): size dependent forwarding, each row on when its `to` is not
+	 * empty: a message of at least over_kb KiB (at most under_kb KiB) is copied, or
+	 * redirected, to the ';'-separated targets */
+	uint32_t size_over_kb, size_under_kb;
+	bool size_over_redirect, size_under_redirect;
+	const char *size_over_to, *size_under_to;
+	/* Copy Sent Messages To: targets of a copy of every message this account sends (origin
+	 * LOCAL, envelope sender one of its addresses), "" or NULL none */
+	const char *copy_sent_to;
+	/* Don't use forwardings or assistants if mail would be quarantined */
+	bool no_forward_quarantined;
 };
 
 /* The directory's records (sorted or not: lookups are linear, mappings are tried in order). */

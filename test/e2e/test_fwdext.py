@@ -2,8 +2,9 @@
 message copied to a local account, a small one redirected to a remote address received by
 Postfix's smtp-sink), "Copy Sent Messages To" (a message sent with AUTH copied, one with a
 forged sender not), and "Immediately copy messages already in this user's inbox to
-assistant(s)" (`pillarbox user copy-inbox`: each INBOX message reaches the assistant once, a
-second run copies nothing). The quarantine switch (no_forward_quarantined) is tested by the
+assistant(s)" (`pillarbox user copy-inbox` and POST /api/users/{name}/copy-inbox: each INBOX
+message reaches the assistant once, a second run copies nothing); the keys set by PATCH
+/api/users/{name}. The quarantine switch (no_forward_quarantined) is tested by the
 plan table (test/router/test-router-plan.c, fwdext_table): no rspamd here."""
 import os
 import sys
@@ -13,8 +14,9 @@ sys.path.insert(0, os.path.dirname(__file__))
 import pbtest  # noqa: E402
 from test_queue import QueueBase  # noqa: E402
 from test_router import RouterClient  # noqa: E402
+from test_web_rest import Client  # noqa: E402
 
-USERS = ("sizer", "bigcopy", "sender1", "archive", "ben", "boss", "asst")
+USERS = ("sizer", "bigcopy", "sender1", "archive", "ben", "boss", "asst", "boss2", "asst2")
 
 
 class FwdExtCase(RouterClient, QueueBase):
@@ -28,13 +30,13 @@ class FwdExtCase(RouterClient, QueueBase):
         cls.ok("user", "set", "sizer", "size_under_to", "phone@remote.example")
         cls.ok("user", "set", "sender1", "copy_sent_to", "archive")
 
-    def send(self, rcpt, subject, size=0, sender="someone@outside.example", login=None):
+    def send_mail(self, rcpt, subject, size=0, sender="someone@outside.example", login=None):
         body = ("x" * 76 + "\r\n") * (size // 78 + 1) if size else "small\r\n"
         return self.deliver(rcpt, subject, sender=sender, login=login, body=body)
 
     def test_size_forwarding(self):
-        self.send("sizer@" + self.domain, "big-one", size=30000)
-        self.send("sizer@" + self.domain, "small-one")
+        self.send_mail("sizer@" + self.domain, "big-one", size=30000)
+        self.send_mail("sizer@" + self.domain, "small-one")
         self.wait_for("bigcopy", "big-one")
         self.wait_for("sizer", "big-one")  # copy: sizer keeps it
         dumps = pbtest.wait_until(lambda: self.sink.find(b"small-one"), timeout=60,
@@ -50,8 +52,8 @@ class FwdExtCase(RouterClient, QueueBase):
         self.assertIn("copy or redirect", err)
 
     def test_copy_sent(self):
-        self.send("ben@" + self.domain, "forged-sent", sender="sender1@" + self.domain)
-        self.send("ben@" + self.domain, "really-sent", sender="sender1@" + self.domain,
+        self.send_mail("ben@" + self.domain, "forged-sent", sender="sender1@" + self.domain)
+        self.send_mail("ben@" + self.domain, "really-sent", sender="sender1@" + self.domain,
                   login=("sender1", "sender1pw123"))
         self.wait_for("archive", "really-sent")
         self.wait_for("ben", "forged-sent")
@@ -60,7 +62,7 @@ class FwdExtCase(RouterClient, QueueBase):
 
     def test_copy_inbox(self):
         for i in range(3):
-            self.send("boss@" + self.domain, "inbox-%d" % i)
+            self.send_mail("boss@" + self.domain, "inbox-%d" % i)
         for i in range(3):
             self.wait_for("boss", "inbox-%d" % i)
         rc, _, err = self.d.cli("user", "copy-inbox", "boss")
@@ -74,6 +76,25 @@ class FwdExtCase(RouterClient, QueueBase):
         out = self.ok("user", "copy-inbox", "boss")
         self.assertIn("0 copies sent to the assistants, 3 made before", out)
         self.assertEqual(sorted(self.subjects("asst")), ["inbox-0", "inbox-1", "inbox-2"])
+
+    def test_rest(self):
+        c = Client(self.d.ports["http"])
+        self.assertEqual(c.login("admin", self.d.admin_password)[0], 200)
+        self.assertEqual(c.call("PATCH", "/api/users/boss2", {"size_over_kb": 5})[0], 204)
+        status, body = c.call("PATCH", "/api/users/boss2", {"size_over_action": "maybe"})
+        self.assertEqual(status, 400, body)
+        self.assertIn('"size_over_kb":5', self.ok("user", "show", "boss2"))
+        self.send_mail("boss2@" + self.domain, "rest-inbox")
+        self.wait_for("boss2", "rest-inbox")
+        self.ok("user", "set", "boss2", "assistants", "asst2")
+        status, body = c.call("POST", "/api/users/boss2/copy-inbox", {})
+        self.assertEqual((status, body), (200, {"copied": 1, "skipped": 0, "next_uid": 0}))
+        self.wait_for("asst2", "rest-inbox")
+        status, body = c.call("POST", "/api/users/boss2/copy-inbox", {"from_uid": 1})
+        self.assertEqual((status, body), (200, {"copied": 0, "skipped": 1, "next_uid": 0}))
+        self.assertEqual(c.call("POST", "/api/users/nobody/copy-inbox", {})[0], 404)
+        self.assertEqual(c.call("POST", "/api/users/boss2/copy-inbox", {"from_uid": 0})[0], 400)
+        self.assertEqual(self.subjects("asst2"), ["rest-inbox"])
 
 
 if __name__ == "__main__":

@@ -20,6 +20,11 @@
  * delivered to it) and its routing scripts (the server's user_redirect.lua, then its own:
  * router-lua.h), whose decision, when they act, replaces its forwarding and assistants
  * (guide 4.5). Internal lists take mail from a local origin only (router_facts.origin).
+ * h-fwdext (guide 4.5): with no script deciding, an account's size dependent forwarding rows
+ * (on the message's size fact), then its assistants and Forward To — none of them when it has
+ * no_forward_quarantined and the facts say quarantine; and once per message, after every
+ * recipient, Copy Sent Messages To of the account that sent it (origin LOCAL, sender NAME at a
+ * local domain).
  * Loops (an address reached again on its own path) and depth past ROUTER_PLAN_MAX_DEPTH stop
  * there with the reason in the trace; a user whose redirection reaches nobody new keeps the
  * message, so a forwarding loop never loses mail. One account reached twice gets one copy;

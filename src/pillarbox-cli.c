@@ -112,7 +112,7 @@ static const struct command commands[] = {
 	  "The guide's \"Immediately copy messages already in this user's inbox to assistant(s)\":\n"
 	  "every INBOX message goes to each assistant (the 'assistants' key) through the spool,\n"
 	  "once: a message an assistant got from an earlier run (or a run cut short) is not sent\n"
-	  "again. The router does it 50 messages (16 MiB) at a time; run it again if it stops.\n",
+	  "again. The router does it 50 copies (16 MiB) at a time; run it again if it stops.\n",
 	  cli_user_copy_inbox },
 	{ "autoreply show", "NAME", 1, 1, 0, "an account's automatic reply (out of office)",
 	  "Prints the autoreply_* settings of the account (see 'pillarbox help user set').\n",

@@ -264,7 +264,7 @@ static const struct web_route routes[] = {
 	  web_api_user_patch },
 	{ HTTP_VERB_POST, "/api/users/{name}/copy-inbox", WEB_ADMIN, "users",
 	  "Copy the messages in the account's INBOX to its assistants, each once (guide 4.5): one "
-	  "batch of at most 50 messages; ask again with {\"from_uid\": next_uid} until next_uid "
+	  "batch of at most 50 copies (messages times assistants); ask again with {\"from_uid\": next_uid} until next_uid "
 	  "is 0",
 	  "{\"type\":\"object\",\"properties\":{\"from_uid\":{\"type\":\"integer\"}}}",
 	  "{\"type\":\"object\",\"properties\":{\"copied\":{\"type\":\"integer\"},"

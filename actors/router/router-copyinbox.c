@@ -159,7 +159,8 @@ uint32_t router_copy_inbox(struct pb_caller *c, const struct router_records *r,
 			   .buf = xmalloc(PB_CHUNK_MAX) };
 	size_t i = 0;
 	for (; code == PB_OK && i < list.entries.n; i++) {
-		if (i > 0 && bytes >= ROUTER_COPY_INBOX_BYTES)
+		if (i > 0 && (bytes >= ROUTER_COPY_INBOX_BYTES ||
+			      (i + 1) * v.n > ROUTER_COPY_INBOX_BATCH))
 			break;
 		cp.e = &list.entries.v[i];
 		bytes += cp.e->size * v.n;

@@ -10,9 +10,11 @@
  * whatever the retries, crashes or repeated actions. (The spool takes a marked entry as
  * collected mail, of collector "copy-inbox:ID": no internal list takes it, POP3-type mappings
  * apply to it.)
- * The work is bounded per request: at most ROUTER_COPY_INBOX_BATCH messages and
- * ROUTER_COPY_INBOX_BYTES octets (times the assistants; at least one message), read and put
- * PB_CHUNK_MAX at a time (never a whole body in memory); the caller asks again from next_uid.
+ * The work is bounded per request: at most ROUTER_COPY_INBOX_BATCH spool entries (messages
+ * times assistants) and ROUTER_COPY_INBOX_BYTES octets (times the assistants), at least one
+ * message, read and put PB_CHUNK_MAX at a time (never a whole body in memory); the caller
+ * asks again from next_uid. A caller that gave up waiting (the web's 10 s) asks again from
+ * where it asked: the marks make the copies already made count as skipped.
  * THREAD: a router shard's (it blocks on the mailbox, reader and spool). OWNS nothing.
  */
 #ifndef ROUTER_COPYINBOX_H

@@ -16,7 +16,7 @@ from test_queue import QueueBase  # noqa: E402
 from test_router import RouterClient  # noqa: E402
 from test_web_rest import Client  # noqa: E402
 
-USERS = ("sizer", "bigcopy", "sender1", "archive", "ben", "boss", "asst", "boss2", "asst2")
+USERS = ("sizer", "bigcopy", "sender1", "archive", "ben", "boss", "asst", "boss2", "asst2", "asst3")
 
 
 class FwdExtCase(RouterClient, QueueBase):
@@ -84,17 +84,27 @@ class FwdExtCase(RouterClient, QueueBase):
         status, body = c.call("PATCH", "/api/users/boss2", {"size_over_action": "maybe"})
         self.assertEqual(status, 400, body)
         self.assertIn('"size_over_kb":5', self.ok("user", "show", "boss2"))
-        self.send_mail("boss2@" + self.domain, "rest-inbox")
-        self.wait_for("boss2", "rest-inbox")
-        self.ok("user", "set", "boss2", "assistants", "asst2")
+        # 26 messages to 2 assistants: 52 copies, over one batch (50): 25 messages, then 1
+        names = ["rest-%02d" % i for i in range(26)]
+        for n in names:
+            self.send_mail("boss2@" + self.domain, n)
+        pbtest.wait_until(lambda: len(self.subjects("boss2")) == 26, timeout=60,
+                          what="26 messages in boss2's inbox")
+        self.ok("user", "set", "boss2", "assistants", "asst2; asst3@" + self.domain)
         status, body = c.call("POST", "/api/users/boss2/copy-inbox", {})
-        self.assertEqual((status, body), (200, {"copied": 1, "skipped": 0, "next_uid": 0}))
-        self.wait_for("asst2", "rest-inbox")
-        status, body = c.call("POST", "/api/users/boss2/copy-inbox", {"from_uid": 1})
-        self.assertEqual((status, body), (200, {"copied": 0, "skipped": 1, "next_uid": 0}))
+        self.assertEqual((status, body["copied"], body["skipped"]), (200, 50, 0), body)
+        self.assertEqual(body["next_uid"], 26)
+        status, body = c.call("POST", "/api/users/boss2/copy-inbox", {"from_uid": 26})
+        self.assertEqual((status, body), (200, {"copied": 2, "skipped": 0, "next_uid": 0}))
+        for who in ("asst2", "asst3"):
+            pbtest.wait_until(lambda: len(self.subjects(who)) == 26, timeout=60,
+                              what="26 copies at " + who)
+        status, body = c.call("POST", "/api/users/boss2/copy-inbox", {"from_uid": 20})
+        self.assertEqual((status, body), (200, {"copied": 0, "skipped": 14, "next_uid": 0}))
         self.assertEqual(c.call("POST", "/api/users/nobody/copy-inbox", {})[0], 404)
         self.assertEqual(c.call("POST", "/api/users/boss2/copy-inbox", {"from_uid": 0})[0], 400)
-        self.assertEqual(self.subjects("asst2"), ["rest-inbox"])
+        self.assertEqual(sorted(self.subjects("asst2")), names)
+        self.assertEqual(sorted(self.subjects("asst3")), names)
 
 
 if __name__ == "__main__":

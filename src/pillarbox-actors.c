@@ -39,7 +39,8 @@ const struct pillarbox_actor pillarbox_actors[] = {
 	{ &queue_actor_def, QUEUE_SHARDS, NULL, PILLARBOX_ARG_STORE, true },
 	/* at the bare "queue" (the scheduler's jobs); after the shards, which own "queue" */
 	{ &queue_jobs_actor_def, 0, NULL, PILLARBOX_ARG_STORE, false },
-	{ &router_actor_def, ROUTER_SHARDS, NULL, PILLARBOX_ARG_STORE, false },
+	/* cli: `pillarbox user copy-inbox NAME` (ROUTER_COPY_INBOX_REQ) */
+	{ &router_actor_def, ROUTER_SHARDS, NULL, PILLARBOX_ARG_STORE, true },
 	{ &spool_actor_def, SPOOL_SHARDS, NULL, PILLARBOX_ARG_STORE, true }, /* trace */
 	{ &sys_actor_def, 0, NULL, PILLARBOX_ARG_SYS, true },
 	/* cli: `pillarbox maint run` (MAINT_RUN_REQ) */

@@ -104,6 +104,12 @@ static const struct command commands[] = {
 	  "                               NAME --web sets one); webmail takes the main one again\n"
 	  "  webmail_main_password [1]    0: with a web password, webmail may not change the main\n"
 	  "                               password (guide 4.4), only the web one\n"
+	  "  size_over_kb [0], size_over_action [copy], size_over_to []: if the message is at least\n"
+	  "                               N kB, copy or redirect it to the addresses (';'; empty:\n"
+	  "                               off); size_under_kb, size_under_action, size_under_to:\n"
+	  "                               the same for at most N kB (guide 4.5)\n"
+	  "  copy_sent_to []              a copy of every message it sends goes to these (';')\n"
+	  "  no_forward_quarantined [false] no forwards or assistants for quarantined mail\n"
 	  "[*] the settings limits.user_messages_per_hour and limits.user_messages_per_day.\n"
 	  "[**] the setting quota.default_mb.\n"
 	  "[***] status.admin_permissions or status.user_permissions, by the account's kind.\n"
@@ -111,6 +117,12 @@ static const struct command commands[] = {
 	  cli_user_set },
 	{ "user unset", "NAME KEY", 2, 2, 0, "put a sending permission back to its default",
 	  "KEY as for 'user set'.\n", cli_user_unset },
+	{ "user copy-inbox", "NAME", 1, 1, 0, "copy the messages in an account's INBOX to its assistants",
+	  "The guide's \"Immediately copy messages already in this user's inbox to assistant(s)\":\n"
+	  "every INBOX message goes to each assistant (the 'assistants' key) through the spool,\n"
+	  "once: a message an assistant got from an earlier run (or a run cut short) is not sent\n"
+	  "again. The router does it 50 copies (16 MiB) at a time; run it again if it stops.\n",
+	  cli_user_copy_inbox },
 	{ "autoreply show", "NAME", 1, 1, 0, "an account's automatic reply (out of office)",
 	  "Prints the autoreply_* settings of the account (see 'pillarbox help user set').\n",
 	  cli_autoreply_show },

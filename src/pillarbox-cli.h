@@ -106,6 +106,8 @@ int cli_maint_run(struct cli *c, char **args, int nargs);
 /* pillarbox-send.c: an account's sending permissions. */
 int cli_user_set(struct cli *c, char **args, int nargs);
 int cli_user_unset(struct cli *c, char **args, int nargs);
+/* h-fwdext: `user copy-inbox NAME` (pillarbox-send.c). */
+int cli_user_copy_inbox(struct cli *c, char **args, int nargs);
 /* Prints the sending permissions of an account's settings (part of `user show`). */
 void cli_print_user_sending(const char *settings_json);
 int cli_domain_add(struct cli *c, char **args, int nargs);

@@ -1,12 +1,14 @@
 /*
  * pillarbox-send.c: the CLI's commands for an account's sending permissions (send-policy.h):
- * `user set NAME KEY VALUE`, `user unset NAME KEY`, and the lines `user show` prints.
+ * `user set NAME KEY VALUE`, `user unset NAME KEY`, and the lines `user show` prints; and
+ * h-fwdext's `user copy-inbox NAME` (router-copyinbox.h).
  * The directory validates every value (the web API will send the same request); the CLI only
  * refuses an unknown key itself, as a usage error.
  * OWNS: nothing. THREAD: the CLI's.
  */
 #include "directory-client.h"
 #include "pillarbox-cli.h"
+#include "router-client.h"
 #include "router-user.h"
 #include "send-policy.h"
 
@@ -16,7 +18,9 @@
 		  "forbidden_recipients, allow_bcc, internet_mail, max_message_size_kb, quota_mb, " \
 		  "status_permissions, forward_to, use_forwarding, keep_copy, assistants, "        \
 		  "assistant_redirect, default_addresses, blocked, reset_email, web_password, "   \
-		  "webmail_main_password"
+		  "webmail_main_password, size_over_kb, size_over_action, size_over_to, "          \
+		  "size_under_kb, size_under_action, size_under_to, copy_sent_to, "                \
+		  "no_forward_quarantined"
 
 /* An unknown key: one line naming the keys, and EXIT_USAGE. */
 static int bad_key(const char *key)
@@ -54,6 +58,32 @@ int cli_user_unset(struct cli *c, char **args, int nargs)
 	int rc = directory_client_user_set(&c->t, args[0], args[1], "", true, &code, &error);
 	return cli_simple(c, rc, code, error, "cannot unset the setting",
 			  "setting back to its default");
+}
+
+/* The most batches one `user copy-inbox` asks (ROUTER_COPY_INBOX_BATCH messages each). */
+#define COPY_INBOX_MAX_BATCHES 100000
+
+int cli_user_copy_inbox(struct cli *c, char **args, int nargs)
+{
+	struct router_copy_inbox_done done = { 0 };
+	uint32_t uid = 1, copied = 0, skipped = 0, code = 0;
+	const char *error = "";
+	int rc = 0;
+
+	(void)nargs;
+	for (int i = 0; i < COPY_INBOX_MAX_BATCHES && uid != 0; i++) {
+		rc = router_client_copy_inbox(&c->t, args[0], uid, &code, &done, &error);
+		if (rc < 0 || code != PB_OK)
+			break;
+		copied += done.copied;
+		skipped += done.skipped;
+		uid = done.next_uid;
+	}
+	int ret = cli_outcome(c, rc, code, error, "cannot copy the INBOX to the assistants");
+	if (copied + skipped > 0 || ret == 0)
+		printf("%u copies sent to the assistants, %u made before%s\n", copied, skipped,
+		       ret == 0 ? "" : " (stopped: run it again to go on)");
+	return ret;
 }
 
 void cli_print_user_sending(const char *settings_json)

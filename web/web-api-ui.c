@@ -18,8 +18,10 @@
 #include "pb-alloc.h"
 #include "pb-log.h"
 #include "pb-settings.h"
+#include "router-client.h"
 #include "rules.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,6 +131,52 @@ void web_api_user_patch(struct web_session *ws, const struct http_request *q)
 			PB_LOGQ(item->string), PB_LOGQ(ws->who.user));
 	free(text);
 	cJSON_Delete(in);
+}
+
+/* ---- h-fwdext: copying the INBOX to the assistants (router-copyinbox.h) ---- */
+
+static void on_copy_inbox(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct web_session *ws = session;
+	struct router_copy_inbox_done done;
+	const char *error = "no answer in time";
+	uint32_t code = m != NULL ? router_client_copy_inbox_reply(m, &done, &error) : PB_ERR_TEMP;
+
+	(void)arg;
+	if (code != PB_OK) {
+		web_reply_error(ws, web_status_of(code, 200), error);
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "copied", done.copied);
+	cJSON_AddNumberToObject(o, "skipped", done.skipped);
+	cJSON_AddNumberToObject(o, "next_uid", done.next_uid);
+	web_reply_json(ws, 200, o, NULL);
+}
+
+void web_api_user_copy_inbox(struct web_session *ws, const struct http_request *q)
+{
+	cJSON *in = q->body.len > 0 ? cJSON_ParseWithLength(q->body.data, q->body.len) : NULL;
+	const cJSON *from = cJSON_GetObjectItemCaseSensitive(in, "from_uid");
+	struct gw_pending call;
+	const char *error;
+
+	if ((q->body.len > 0 && !cJSON_IsObject(in)) ||
+	    (from != NULL && (!cJSON_IsNumber(from) || from->valuedouble < 1 ||
+			      from->valuedouble > UINT32_MAX))) {
+		cJSON_Delete(in);
+		web_reply_error(ws, 400, "the body is empty or {\"from_uid\": N} (N >= 1: the "
+					 "next_uid of the last answer)");
+		return;
+	}
+	uint32_t uid = from != NULL ? (uint32_t)from->valuedouble : 1;
+	cJSON_Delete(in);
+	struct pb_sender tx = web_call_sender(ws, &call, on_copy_inbox);
+	if (router_client_copy_inbox_send(&tx, ws->arg, uid, &error) < 0)
+		web_reply_busy(ws);
+	else
+		pb_info("web", "event=copy_inbox user=%s from_uid=%u by=%s", PB_LOGQ(ws->arg), uid,
+			PB_LOGQ(ws->who.user));
 }
 
 /* ---- message rules ---- */

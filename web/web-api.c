@@ -265,6 +265,14 @@ static const struct web_route routes[] = {
 	  "use_forwarding, autoreply*, sending permissions): {\"KEY\": value}, null the default",
 	  "{\"type\":\"object\",\"minProperties\":1,\"maxProperties\":1}", NULL, 204,
 	  web_api_user_patch },
+	{ HTTP_VERB_POST, "/api/users/{name}/copy-inbox", WEB_ADMIN, "users",
+	  "Copy the messages in the account's INBOX to its assistants, each once (guide 4.5): one "
+	  "batch of at most 50 copies (messages times assistants); ask again with {\"from_uid\": next_uid} until next_uid "
+	  "is 0",
+	  "{\"type\":\"object\",\"properties\":{\"from_uid\":{\"type\":\"integer\"}}}",
+	  "{\"type\":\"object\",\"properties\":{\"copied\":{\"type\":\"integer\"},"
+	  "\"skipped\":{\"type\":\"integer\"},\"next_uid\":{\"type\":\"integer\"}}}", 200,
+	  web_api_user_copy_inbox },
 	{ HTTP_VERB_GET, "/api/users/{name}/rules", WEB_SELF_OR_ADMIN, "rules",
 	  "An account's message rules (docs/operations.md; 404: none set)", NULL,
 	  "{\"type\":\"object\"}", 200, web_api_user_rules_get },

@@ -77,6 +77,8 @@ void web_api_security_log(struct web_session *ws, const struct http_request *q);
 /* The admin UI's endpoints (web-api-ui.c). */
 void web_api_settings_schema(struct web_session *ws, const struct http_request *q);
 void web_api_user_patch(struct web_session *ws, const struct http_request *q);
+/* h-fwdext: POST /api/users/{name}/copy-inbox, one batch (router-copyinbox.h). */
+void web_api_user_copy_inbox(struct web_session *ws, const struct http_request *q);
 void web_api_user_rules_get(struct web_session *ws, const struct http_request *q);
 void web_api_user_rules_put(struct web_session *ws, const struct http_request *q);
 /* GET /api/rules/names: rules_names_json() (h-rulesui). */

@@ -83,7 +83,8 @@ int directory_on_domain_list(struct pb_actor *a, void *state, struct pb_msg *m);
 	"max_messages_per_day, forbidden_recipients, allow_bcc, internet_mail, "               \
 	"max_message_size_kb, quota_mb, forward_to, use_forwarding, keep_copy, assistants, "    \
 	"assistant_redirect, default_addresses, blocked, reset_email, web_password, "            \
-	"webmail_main_password"
+	"webmail_main_password, size_over_kb, size_over_action, size_over_to, size_under_kb, "  \
+	"size_under_action, size_under_to, copy_sent_to, no_forward_quarantined"
 int directory_on_user_set(struct pb_actor *a, void *state, struct pb_msg *m);
 int directory_on_send_policy(struct pb_actor *a, void *state, struct pb_msg *m);
 int directory_on_send_count(struct pb_actor *a, void *state, struct pb_msg *m);

@@ -57,6 +57,14 @@ static int add_user(const struct pb_user_rec *u, void *ctx)
 		.autoreply = router_autoreply_export(u->settings_json),
 		.script = xstrdup(ru.script),
 		.blocked = xstrdup(ru.blocked),
+		.size_over_kb = ru.size_over_kb,
+		.size_over_redirect = ru.size_over_redirect,
+		.size_over_to = xstrdup(ru.size_over_to),
+		.size_under_kb = ru.size_under_kb,
+		.size_under_redirect = ru.size_under_redirect,
+		.size_under_to = xstrdup(ru.size_under_to),
+		.copy_sent_to = xstrdup(ru.copy_sent_to),
+		.no_forward_quarantined = ru.no_forward_quarantined,
 	};
 	router_user_clear(&ru);
 	return 0;

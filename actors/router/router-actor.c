@@ -13,6 +13,7 @@
 #include "pb-log.h"
 #include "reader-client.h"
 #include "router-client.h"
+#include "router-copyinbox.h"
 #include "router-fetch.h"
 #include "router-facts.h"
 #include "router-records.h"
@@ -340,8 +341,39 @@ static int on_resolve(struct pb_actor *a, void *state, struct pb_msg *m)
 	return 0;
 }
 
+/* h-fwdext: ROUTER_COPY_INBOX_REQ (router-copyinbox.h), the account found in the snapshot. */
+static int on_copy_inbox(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct router_shard *r = state;
+	const struct msg_router_copy_inbox_req *q = &m->u.router_copy_inbox_req;
+	const char *error = "the directory did not answer";
+	struct router_copy_inbox_out out;
+	const struct router_user *u = NULL;
+	struct pb_msg rep;
+
+	if (refresh(a, r, &error) < 0)
+		return pb_reply_status(a, m, PB_ERR_TEMP, error), 0;
+	for (size_t i = 0; i < r->view.r.n_users && u == NULL; i++)
+		if (strcasecmp(r->view.r.users[i].name, q->name) == 0)
+			u = &r->view.r.users[i];
+	if (u == NULL)
+		return pb_reply_status(a, m, PB_ERR_NOTFOUND, "no such account"), 0;
+	uint32_t code = router_copy_inbox(pb_actor_caller(a), &r->view.r, u, q->uid_first, &out,
+					  &error);
+	if (code != PB_OK)
+		return pb_reply_status(a, m, code, error), 0;
+	pb_msg_init(&rep, MSG_ROUTER_COPY_INBOX_REP);
+	rep.u.router_copy_inbox_rep.copied = out.copied;
+	rep.u.router_copy_inbox_rep.skipped = out.skipped;
+	rep.u.router_copy_inbox_rep.next_uid = out.next_uid;
+	pb_reply(a, m, &rep);
+	pb_msg_free(&rep);
+	return 0;
+}
+
 static const struct pb_handler router_handlers[] = {
 	{ MSG_ROUTER_RESOLVE_REQ, on_resolve },
+	{ MSG_ROUTER_COPY_INBOX_REQ, on_copy_inbox },
 };
 
 const struct pb_actor_def router_actor_def = {

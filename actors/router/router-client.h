@@ -38,4 +38,20 @@ int router_client_resolve_send(const struct pb_sender *tx, uint64_t key,
 /* The reply's status; on PB_OK *rep holds items and trace (msg_router_resolve_rep). */
 uint32_t router_client_resolve_reply(const struct pb_msg *rep, const char **error_r);
 
+/* h-fwdext: ROUTER_COPY_INBOX_REQ (router-copyinbox.h): one batch of copying the INBOX of the
+ * account `name` from uid_first to its assistants. The shard: the account's name hashed, so
+ * one account's batches go to one shard. */
+struct router_copy_inbox_done {
+	uint32_t copied, skipped, next_uid; /* next_uid 0: done */
+};
+/* Synchronous (pb-client.h's convention): 0 with *code_r (*out_r set on PB_OK), -1 no answer. */
+int router_client_copy_inbox(struct pb_sync *t, const char *name, uint32_t uid_first,
+			     uint32_t *code_r, struct router_copy_inbox_done *out_r,
+			     const char **error_r);
+int router_client_copy_inbox_send(const struct pb_sender *tx, const char *name,
+				  uint32_t uid_first, const char **error_r);
+/* The reply's status; *out_r set on PB_OK. */
+uint32_t router_client_copy_inbox_reply(const struct pb_msg *rep,
+					struct router_copy_inbox_done *out_r, const char **error_r);
+
 #endif

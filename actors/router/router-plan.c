@@ -436,12 +436,42 @@ static void plan_bounce(struct ctx *c, const char *rcpt)
 	      c->f->sender);
 }
 
+/* h-fwdext: one row of u's size dependent forwarding (guide 4.5): on when `to` is set and
+ * the message is at least (over) or at most kb KiB. Returns true when it redirected the
+ * message to someone reached. */
+static bool apply_size_row(struct ctx *c, const struct router_user *u, bool over, uint32_t kb,
+			   bool redirect, const char *to)
+{
+	uint64_t limit = (uint64_t)kb * 1024;
+
+	if (to == NULL || to[0] == '\0' || (over ? c->f->size < limit : c->f->size > limit))
+		return false;
+	trace(c, "%s's size dependent forwarding: the message (%llu bytes) is %s %u kB: %s to %s",
+	      u->name, (unsigned long long)c->f->size, over ? "at least" : "at most", kb,
+	      redirect ? "redirect" : "copy", to);
+	int reached = resolve_targets(c, to);
+	if (redirect && reached == 0)
+		trace(c, "no size forwarding address of %s could be reached: %s keeps the message",
+		      u->name, u->name);
+	return redirect && reached > 0;
+}
+
 /* u's assistants and Forward To (guide 4.5), when no script decided; *keep_local_r false when
  * they took the message away. */
 static void route_default(struct ctx *c, const struct router_user *u, bool *keep_local_r)
 {
 	bool has_assistants = u->assistants != NULL && u->assistants[0] != '\0';
 
+	if (u->no_forward_quarantined && c->f->spam_quarantine) {
+		trace(c, "%s's forwarding, assistants and size forwarding are not used: the message "
+		      "would be quarantined", u->name);
+		return;
+	}
+	if (apply_size_row(c, u, true, u->size_over_kb, u->size_over_redirect, u->size_over_to))
+		*keep_local_r = false;
+	if (apply_size_row(c, u, false, u->size_under_kb, u->size_under_redirect,
+			   u->size_under_to))
+		*keep_local_r = false;
 	if (apply_assistants(c, u))
 		*keep_local_r = false;
 	if (has_assistants && u->assistant_redirect) {
@@ -661,6 +691,23 @@ static const struct router_user *find_user_id(const struct router_records *r, ui
 	return NULL;
 }
 
+/* h-fwdext: Copy Sent Messages To (guide 4.5): a message a client of ours sent (origin LOCAL)
+ * whose envelope sender names an account (name@local-domain) with copy_sent_to set: a copy
+ * to each of its targets, once per message whatever the recipients. */
+static void plan_copy_sent(struct ctx *c)
+{
+	if (c->f->origin != PB_ORIGIN_LOCAL || c->f->sender == NULL || c->f->sender[0] == '\0')
+		return;
+	const struct router_user *u = find_user_id(c->r, router_plan_account_of(c->r,
+										 c->f->sender));
+	if (u == NULL || u->copy_sent_to == NULL || u->copy_sent_to[0] == '\0')
+		return;
+	trace(c, "sent by %s: a copy goes to %s (Copy Sent Messages To)", u->name,
+	      u->copy_sent_to);
+	if (resolve_targets(c, u->copy_sent_to) == 0)
+		trace(c, "no Copy Sent Messages To address of %s could be reached", u->name);
+}
+
 void router_plan_resolve(const struct router_records *r, const struct router_facts *f,
 			 const char *const *rcpts, const uint64_t *rcpt_ids, size_t n_rcpts,
 			 struct router_plan *plan_r)
@@ -685,6 +732,7 @@ void router_plan_resolve(const struct router_records *r, const struct router_fac
 			plan_bounce(&c, rcpts[i]);
 		}
 	}
+	plan_copy_sent(&c);
 }
 
 bool router_plan_accepts(const struct router_records *r, const struct router_facts *f,

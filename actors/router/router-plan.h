@@ -20,6 +20,11 @@
  * delivered to it) and its routing scripts (the server's user_redirect.lua, then its own:
  * router-lua.h), whose decision, when they act, replaces its forwarding and assistants
  * (guide 4.5). Internal lists take mail from a local origin only (router_facts.origin).
+ * h-fwdext (guide 4.5): with no script deciding, an account's size dependent forwarding rows
+ * (on the message's size fact), then its assistants and Forward To — none of them when it has
+ * no_forward_quarantined and the facts say quarantine; and once per message, after every
+ * recipient, Copy Sent Messages To of the account that sent it (origin LOCAL, sender NAME at a
+ * local domain).
  * Loops (an address reached again on its own path) and depth past ROUTER_PLAN_MAX_DEPTH stop
  * there with the reason in the trace; a user whose redirection reaches nobody new keeps the
  * message, so a forwarding loop never loses mail. One account reached twice gets one copy;
@@ -82,6 +87,17 @@ struct router_user {
 	const struct router_autoreply *autoreply;
 	const char *script;  /* the account's routing script (Lua text), "" or NULL none */
 	const char *blocked; /* blocked senders (guide 4.11): addresses or DOS wildcards, ';' */
+	/* h-fwdext (guide 4.5): size dependent forwarding, each row on when its `to` is not
+	 * empty: a message of at least over_kb KiB (at most under_kb KiB) is copied, or
+	 * redirected, to the ';'-separated targets */
+	uint32_t size_over_kb, size_under_kb;
+	bool size_over_redirect, size_under_redirect;
+	const char *size_over_to, *size_under_to;
+	/* Copy Sent Messages To: targets of a copy of every message this account sends (origin
+	 * LOCAL, envelope sender one of its addresses), "" or NULL none */
+	const char *copy_sent_to;
+	/* Don't use forwardings or assistants if mail would be quarantined */
+	bool no_forward_quarantined;
 };
 
 /* The directory's records (sorted or not: lookups are linear, mappings are tried in order). */

@@ -28,6 +28,14 @@ static void view_users(const struct msg_dir_routes_rep *snap, struct router_view
 			.autoreply = v->autoreplies[i].on ? &v->autoreplies[i] : NULL,
 			.script = u->script,
 			.blocked = u->blocked,
+			.size_over_kb = u->size_over_kb,
+			.size_over_redirect = u->size_over_redirect != 0,
+			.size_over_to = u->size_over_to,
+			.size_under_kb = u->size_under_kb,
+			.size_under_redirect = u->size_under_redirect != 0,
+			.size_under_to = u->size_under_to,
+			.copy_sent_to = u->copy_sent_to,
+			.no_forward_quarantined = u->no_forward_quarantined != 0,
 		};
 	}
 	v->r.users = v->users;

@@ -8,16 +8,25 @@
 #include "router-generate.h"
 
 #include <cjson/cJSON.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+enum key_kind { KEY_BOOL, KEY_TEXT, KEY_KB, KEY_ACTION };
+
 static const struct {
 	const char *name;
-	bool text;
+	enum key_kind kind;
 } keys[] = {
-	{ "forward_to", true },	  { "use_forwarding", false },	   { "keep_copy", false },
-	{ "assistants", true },	  { "assistant_redirect", false }, { "default_addresses", false },
-	{ "blocked", true },	  { "reset_email", true },
+	{ "forward_to", KEY_TEXT },	  { "use_forwarding", KEY_BOOL },
+	{ "keep_copy", KEY_BOOL },	  { "assistants", KEY_TEXT },
+	{ "assistant_redirect", KEY_BOOL }, { "default_addresses", KEY_BOOL },
+	{ "blocked", KEY_TEXT },	  { "reset_email", KEY_TEXT },
+	/* h-fwdext: size dependent forwarding, Copy Sent Messages To, quarantine (guide 4.5) */
+	{ "size_over_kb", KEY_KB },	  { "size_over_action", KEY_ACTION },
+	{ "size_over_to", KEY_TEXT },	  { "size_under_kb", KEY_KB },
+	{ "size_under_action", KEY_ACTION }, { "size_under_to", KEY_TEXT },
+	{ "copy_sent_to", KEY_TEXT },	  { "no_forward_quarantined", KEY_BOOL },
 };
 
 static int key_index(const char *key)
@@ -50,6 +59,23 @@ static bool one_address(const char *value)
 	return true;
 }
 
+/* h-fwdext: a size in KiB (0 to ROUTER_USER_KB_MAX, digits only) or an action ("copy" or
+ * "redirect", any case, stored lowercase); NULL with *error_r. */
+static cJSON *size_value(int i, const char *value, const char **error_r)
+{
+	if (keys[i].kind == KEY_ACTION) {
+		if (strcasecmp(value, "copy") == 0 || strcasecmp(value, "redirect") == 0)
+			return cJSON_CreateString(strcasecmp(value, "copy") == 0 ? "copy" : "redirect");
+		*error_r = "size_over_action and size_under_action are copy or redirect";
+		return NULL;
+	}
+	size_t n = strspn(value, "0123456789");
+	if (n > 0 && n <= 7 && value[n] == '\0' && strtoul(value, NULL, 10) <= ROUTER_USER_KB_MAX)
+		return cJSON_CreateNumber((double)strtoul(value, NULL, 10));
+	*error_r = "size_over_kb and size_under_kb are a size in kB, 0 to 4194304";
+	return NULL;
+}
+
 /* The JSON value of the CLI's text for key i, or NULL with *error_r. */
 static cJSON *value_of(int i, const char *value, const char **error_r)
 {
@@ -62,19 +88,22 @@ static cJSON *value_of(int i, const char *value, const char **error_r)
 		*error_r = "reset_email is one address, name@domain (\"\": none)";
 		return NULL;
 	}
-	if (keys[i].text) {
+	if (keys[i].kind == KEY_KB || keys[i].kind == KEY_ACTION)
+		return size_value(i, value, error_r);
+	if (keys[i].kind == KEY_TEXT) {
 		if (strlen(value) <= ROUTER_USER_TEXT_MAX && strpbrk(value, "\r\n\t") == NULL)
 			return cJSON_CreateString(value);
-		*error_r = "forward_to, assistants and blocked are addresses separated by ';' (at "
-			   "most 4000 characters, no control characters)";
+		*error_r = "forward_to, assistants, blocked, size_over_to, size_under_to and "
+			   "copy_sent_to are addresses separated by ';' (at most 4000 characters, no "
+			   "control characters)";
 		return NULL;
 	}
 	for (size_t k = 0; k < PB_N_ELEMENTS(yes); k++) {
 		if (strcasecmp(value, yes[k]) == 0 || strcasecmp(value, no[k]) == 0)
 			return cJSON_CreateBool(strcasecmp(value, yes[k]) == 0);
 	}
-	*error_r = "use_forwarding, keep_copy, assistant_redirect and default_addresses must be "
-		   "true or false";
+	*error_r = "use_forwarding, keep_copy, assistant_redirect, default_addresses and "
+		   "no_forward_quarantined must be true or false";
 	return NULL;
 }
 
@@ -170,6 +199,32 @@ static bool bool_of(const cJSON *doc, const char *key, bool dflt)
 	return cJSON_IsBool(v) ? cJSON_IsTrue(v) : dflt;
 }
 
+static uint32_t kb_of(const cJSON *doc, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, key);
+	return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= ROUTER_USER_KB_MAX
+		       ? (uint32_t)v->valuedouble : 0;
+}
+
+static bool redirect_of(const cJSON *doc, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, key);
+	return cJSON_IsString(v) && strcmp(v->valuestring, "redirect") == 0;
+}
+
+/* h-fwdext's keys (size dependent forwarding, copy sent, quarantine) into u_r. */
+static void load_fwdext(const cJSON *doc, struct router_user *u_r)
+{
+	u_r->size_over_kb = kb_of(doc, "size_over_kb");
+	u_r->size_under_kb = kb_of(doc, "size_under_kb");
+	u_r->size_over_redirect = redirect_of(doc, "size_over_action");
+	u_r->size_under_redirect = redirect_of(doc, "size_under_action");
+	u_r->size_over_to = text_of(doc, "size_over_to");
+	u_r->size_under_to = text_of(doc, "size_under_to");
+	u_r->copy_sent_to = text_of(doc, "copy_sent_to");
+	u_r->no_forward_quarantined = bool_of(doc, "no_forward_quarantined", false);
+}
+
 void router_user_load(const char *settings_json, uint64_t id, const char *name,
 		      struct router_user *u_r)
 {
@@ -186,6 +241,7 @@ void router_user_load(const char *settings_json, uint64_t id, const char *name,
 	u_r->keep_copy = bool_of(doc, "keep_copy", false);
 	u_r->assistant_redirect = bool_of(doc, "assistant_redirect", false);
 	u_r->defaults_disabled = !bool_of(doc, "default_addresses", true);
+	load_fwdext(doc, u_r);
 	cJSON_Delete(doc);
 }
 
@@ -196,5 +252,8 @@ void router_user_clear(struct router_user *u)
 	free((char *)u->assistants);
 	free((char *)u->blocked);
 	free((char *)u->script);
+	free((char *)u->size_over_to);
+	free((char *)u->size_under_to);
+	free((char *)u->copy_sent_to);
 	memset(u, 0, sizeof(*u));
 }

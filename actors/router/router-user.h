@@ -14,6 +14,14 @@
  *                       4.11), addresses or DOS wildcards separated by ';' (router-lua.h)
  *   reset_email         text, "": the guide's "Email for password resets" (2.1.1): one
  *                       address webmail's forgotten-password and unlock links are mailed to
+ *   h-fwdext (guide 4.5, "Size Dependent Forwarding" and the Routing tab):
+ *   size_over_kb        number, 0: "if message >= N kB" (KiB, at most ROUTER_USER_KB_MAX)
+ *   size_over_action    "copy" (default) or "redirect"
+ *   size_over_to        text, "": its targets, ';'-separated; "" switches the row off
+ *   size_under_kb, size_under_action, size_under_to: "if message <= N kB", the same
+ *   copy_sent_to        text, "": Copy Sent Messages To, ';'-separated targets
+ *   no_forward_quarantined bool, false: no forwards, assistants or size forwarding for a
+ *                       message the spam filter quarantines
  *   script              text, "": the account's routing script (Lua, at most
  *                       PB_LUA_MAX_SCRIPT bytes), set only by router_user_set_script (the
  *                       CLI's `script set`), never by `user set`
@@ -28,6 +36,8 @@
 
 /* The most octets of a forward_to or assistants value. */
 #define ROUTER_USER_TEXT_MAX 4000
+/* The largest size_over_kb / size_under_kb: 4 GiB. */
+#define ROUTER_USER_KB_MAX 4194304u
 
 #define ROUTER_USER_SCRIPT_KEY "script"
 

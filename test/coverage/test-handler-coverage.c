@@ -67,13 +67,14 @@ static void test_every_message_has_its_handler(void)
 }
 
 /* The CLI reaches the account, reader and mailbox (`rules dry-run USER --folder F` lists and
- * reads an account's mail), queue senders (ETRN), outbound queue, spool (the decision trace),
+ * reads an account's mail), queue senders (ETRN), outbound queue, router (`user copy-inbox`),
+ * spool (the decision trace),
  * node, maintenance (`maint run`), lockout, scheduler, mail collector (the definitions and the
  * runs) and status hub (API keys) actors, and no others. */
 static void test_cli_owners_from_the_table(void)
 {
 	static const char *const want[] = { "directory", "reader",    "mailbox", "qsend",
-					     "queue",     "spool",     "sys",     "maint",
+					     "queue",     "router",    "spool",   "sys",     "maint",
 					     "lockout",   "scheduler", "collector", "cwork",
 					     "statushub" };
 	const char *owners[PB_N_ELEMENTS(want) + 1];

@@ -39,9 +39,9 @@ class RouterClient:
         assert rc == 0, (args, err)
         return out
 
-    def deliver(self, rcpt, marker, sender="someone@outside.example", login=None):
+    def deliver(self, rcpt, marker, sender="someone@outside.example", login=None, body=None):
         """Sends a message to rcpt by plain SMTP (port 25), or by submission with AUTH as login
-        (user, password); returns its queue id."""
+        (user, password); returns its queue id. body: the text (default "body of MARKER")."""
         s = smtplib.SMTP("127.0.0.1", self.d.ports["submission" if login else "smtp"],
                          timeout=60)
         self.addCleanup(s.close)
@@ -51,7 +51,8 @@ class RouterClient:
         s.mail(sender)
         code, msg = s.rcpt(rcpt)
         self.assertEqual(code, 250, msg)
-        code, msg = s.data(("Subject: %s\r\n\r\nbody of %s\r\n" % (marker, marker)).encode())
+        text = body if body is not None else "body of %s\r\n" % marker
+        code, msg = s.data(("Subject: %s\r\n\r\n%s" % (marker, text)).encode())
         self.assertEqual(code, 250, msg)
         s.quit()
         return msg.decode().split("queued as ")[1].strip()

@@ -82,6 +82,24 @@ static bool trace_has(const struct router_plan *p, const char *text)
 	return false;
 }
 
+/* Checks plan p (then frees it) against want (plan_text) and trace_part (NULL: none), showing
+ * the trace of case i of table `what` when it differs. */
+static void check_plan(struct router_plan *p, const char *what, size_t i, const char *want,
+		       const char *trace_part)
+{
+	char got[512];
+
+	plan_text(p, got, sizeof(got));
+	if (strcmp(got, want) != 0 || (trace_part && !trace_has(p, trace_part))) {
+		fprintf(stderr, "  %s case %zu: got \"%s\"\n", what, i, got);
+		for (uint32_t l = 0; l < p->trace.n; l++)
+			fprintf(stderr, "    | %s\n", p->trace.v[l]);
+	}
+	CHECK_STR(got, want);
+	CHECK(trace_part == NULL || trace_has(p, trace_part));
+	router_plan_free(p);
+}
+
 struct plan_case {
 	const char *rcpt, *sender;
 	enum router_source source;
@@ -198,7 +216,6 @@ static void test_forwarding_table(void)
 		struct router_facts f = { .sender = t->sender, .size = 100,
 					  .source = ROUTER_SRC_SMTP };
 		struct router_plan p;
-		char got[512];
 
 		users[0].forward_to = t->forward_to;
 		users[0].use_forwarding = t->use;
@@ -206,15 +223,7 @@ static void test_forwarding_table(void)
 		users[0].assistants = t->assistants;
 		users[0].assistant_redirect = t->redirect;
 		router_plan_resolve(&r, &f, &rcpt, NULL, 1, &p);
-		plan_text(&p, got, sizeof(got));
-		if (strcmp(got, t->want) != 0 || (t->trace_part && !trace_has(&p, t->trace_part))) {
-			fprintf(stderr, "  forward case %zu: got \"%s\"\n", i, got);
-			for (uint32_t l = 0; l < p.trace.n; l++)
-				fprintf(stderr, "    | %s\n", p.trace.v[l]);
-		}
-		CHECK_STR(got, t->want);
-		CHECK(t->trace_part == NULL || trace_has(&p, t->trace_part));
-		router_plan_free(&p);
+		check_plan(&p, "forward", i, t->want, t->trace_part);
 	}
 	users[0] = (struct router_user){ .id = 1, .name = "ann" };
 }
@@ -428,7 +437,141 @@ static void test_reset_email(void)
 	}
 }
 
+/* h-fwdext (guide 4.5): size dependent forwarding, quarantine, Copy Sent Messages To. ann's
+ * settings per row; the message of `size` bytes from sender (origin) to rcpt. */
+struct ext_case {
+	uint32_t over_kb;
+	bool over_redirect;
+	const char *over_to;
+	uint32_t under_kb;
+	bool under_redirect;
+	const char *under_to;
+	bool no_fwd_quarantined, quarantine;
+	const char *forward_to, *assistants, *copy_sent_to;
+	uint64_t size;
+	enum pb_origin origin;
+	const char *sender, *rcpt;
+	const char *want, *trace_part;
+};
+
+static const struct ext_case ext_cases[] = {
+	/* >= 10 kB copy: a 10240-byte message is copied, a 10239-byte one not */
+	{ 10, false, "ben", 0, false, NULL, false, false, NULL, NULL, NULL, 10240, PB_ORIGIN_SMTP,
+	  "x@out.net", "ann", "ben,ann", "is at least 10 kB: copy to ben" },
+	{ 10, false, "ben", 0, false, NULL, false, false, NULL, NULL, NULL, 10239, PB_ORIGIN_SMTP,
+	  "x@out.net", "ann", "ann", NULL },
+	/* >= 10 kB redirect to a remote address: no local copy */
+	{ 10, true, "big@remote.net", 0, false, NULL, false, false, NULL, NULL, NULL, 50000,
+	  PB_ORIGIN_SMTP, "x@out.net", "ann", "@big@remote.net", "redirect to big@remote.net" },
+	/* <= 2 kB redirect to the phone; a bigger message stays */
+	{ 0, false, NULL, 2, true, "phone@remote.net; ben", false, false, NULL, NULL, NULL, 2048,
+	  PB_ORIGIN_SMTP, "x@out.net", "ann", "@phone@remote.net,ben", "is at most 2 kB" },
+	{ 0, false, NULL, 2, true, "phone@remote.net", false, false, NULL, NULL, NULL, 2049,
+	  PB_ORIGIN_SMTP, "x@out.net", "ann", "ann", NULL },
+	/* both rows: a small message matches only the second */
+	{ 100, true, "big@remote.net", 1, false, "ben", false, false, NULL, NULL, NULL, 300,
+	  PB_ORIGIN_SMTP, "x@out.net", "ann", "ben,ann", NULL },
+	/* a redirect to nobody: kept */
+	{ 0, true, "ghost", 0, false, NULL, false, false, NULL, NULL, NULL, 1, PB_ORIGIN_SMTP,
+	  "x@out.net", "ann", "ann", "no size forwarding address of ann" },
+	/* quarantine: with the box checked no forward, assistant or size copy */
+	{ 0, false, "ben", 0, false, NULL, true, true, "marc", "phil", NULL, 10, PB_ORIGIN_SMTP,
+	  "x@out.net", "ann", "ann", "would be quarantined" },
+	/* the box checked, the message not quarantined: all of them */
+	{ 0, false, "ben", 0, false, NULL, true, false, "marc", "phil", NULL, 10, PB_ORIGIN_SMTP,
+	  "x@out.net", "ann", "ben,phil,marc,ann", NULL },
+	/* quarantined, the box not checked: forwarded as usual */
+	{ 0, false, NULL, 0, false, NULL, false, true, "marc", NULL, NULL, 10, PB_ORIGIN_SMTP,
+	  "x@out.net", "ann", "marc,ann", NULL },
+	/* Copy Sent Messages To: ann sends (authenticated) to a remote address: a copy to sue */
+	{ 0, false, NULL, 0, false, NULL, false, false, NULL, NULL, "sue", 10, PB_ORIGIN_LOCAL,
+	  "Ann@Example.org", "bob@remote.net", "@bob@remote.net,sue",
+	  "sent by ann: a copy goes to sue" },
+	{ 0, false, NULL, 0, false, NULL, false, false, NULL, NULL, "archive@remote.net", 10,
+	  PB_ORIGIN_LOCAL, "ann@example.com", "ben", "ben,@archive@remote.net", NULL },
+	/* not sent by ann's client: mail from outside claiming ann, and mail collected */
+	{ 0, false, NULL, 0, false, NULL, false, false, NULL, NULL, "sue", 10, PB_ORIGIN_SMTP,
+	  "ann@example.com", "ben", "ben", NULL },
+	{ 0, false, NULL, 0, false, NULL, false, false, NULL, NULL, "sue", 10, PB_ORIGIN_COLLECTED,
+	  "ann@example.com", "ben", "ben", NULL },
+	/* ann's copy-sent does not apply to mail ann receives */
+	{ 0, false, NULL, 0, false, NULL, false, false, NULL, NULL, "sue", 10, PB_ORIGIN_LOCAL,
+	  "ben@example.com", "ann", "ann", NULL },
+	/* two recipients: one copy */
+	{ 0, false, NULL, 0, false, NULL, false, false, NULL, NULL, "sue", 10, PB_ORIGIN_LOCAL,
+	  "ann@example.com", "ben", "ben,sue", NULL },
+};
+
+static void ext_user(const struct ext_case *t)
+{
+	users[0] = (struct router_user){
+		.id = 1, .name = "ann", .size_over_kb = t->over_kb,
+		.size_over_redirect = t->over_redirect, .size_over_to = t->over_to,
+		.size_under_kb = t->under_kb, .size_under_redirect = t->under_redirect,
+		.size_under_to = t->under_to, .no_forward_quarantined = t->no_fwd_quarantined,
+		.forward_to = t->forward_to, .use_forwarding = t->forward_to != NULL,
+		.keep_copy = true, .assistants = t->assistants, .copy_sent_to = t->copy_sent_to,
+	};
+}
+
+static void test_fwdext_table(void)
+{
+	struct router_records r = records();
+
+	for (size_t i = 0; i < PB_N_ELEMENTS(ext_cases); i++) {
+		const struct ext_case *t = &ext_cases[i];
+		struct router_facts f = { .sender = t->sender, .size = t->size, .origin = t->origin,
+					  .source = ROUTER_SRC_SMTP,
+					  .spam_quarantine = t->quarantine };
+		const char *two[2] = { t->rcpt, "ben@example.org" };
+		struct router_plan p;
+
+		ext_user(t);
+		router_plan_resolve(&r, &f, two, NULL, i + 1 == PB_N_ELEMENTS(ext_cases) ? 2 : 1, &p);
+		check_plan(&p, "fwdext", i, t->want, t->trace_part);
+	}
+	users[0] = (struct router_user){ .id = 1, .name = "ann" };
+}
+
+/* h-fwdext's keys: validated by `user set`, loaded into the plan's input. */
+static void test_fwdext_keys(void)
+{
+	static const char *const bad[][2] = {
+		{ "size_over_kb", "-1" }, { "size_over_kb", "12kb" }, { "size_under_kb", "" },
+		{ "size_under_kb", "4194305" }, { "size_over_action", "bounce" },
+		{ "no_forward_quarantined", "maybe" }, { "copy_sent_to", "a@x\nb@y" },
+	};
+	char *j1, *j2, *j3, *j4, *j5, *bad_json = NULL;
+	const char *error;
+	struct router_user u;
+
+	REQUIRE(router_user_set("{}", "size_over_kb", "500", &j1, &error) == 0);
+	REQUIRE(router_user_set(j1, "size_over_action", "Redirect", &j2, &error) == 0);
+	REQUIRE(router_user_set(j2, "size_over_to", "big@remote.net", &j3, &error) == 0);
+	REQUIRE(router_user_set(j3, "copy_sent_to", "sue; x@remote.net", &j4, &error) == 0);
+	REQUIRE(router_user_set(j4, "no_forward_quarantined", "on", &j5, &error) == 0);
+	CHECK(strstr(j5, "\"size_over_action\":\"redirect\"") != NULL);
+	router_user_load(j5, 1, "ann", &u);
+	CHECK_INT(u.size_over_kb, 500);
+	CHECK(u.size_over_redirect && !u.size_under_redirect && u.no_forward_quarantined);
+	CHECK_STR(u.size_over_to, "big@remote.net");
+	CHECK_STR(u.size_under_to, "");
+	CHECK_STR(u.copy_sent_to, "sue; x@remote.net");
+	router_user_clear(&u);
+	for (size_t i = 0; i < PB_N_ELEMENTS(bad); i++) {
+		CHECK_INT(router_user_set("{}", bad[i][0], bad[i][1], &bad_json, &error), -1);
+		CHECK(bad_json == NULL);
+	}
+	free(j1);
+	free(j2);
+	free(j3);
+	free(j4);
+	free(j5);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "fwdext_table", test_fwdext_table },
+	{ "fwdext_keys", test_fwdext_keys },
 	{ "user_keys", test_user_keys },
 	{ "reset_email", test_reset_email },
 	{ "plan_table", test_plan_table },

@@ -13,6 +13,15 @@ const ROUTING = [
   { key: 'assistants', label: 'Assistants', type: 'text', help: "Addresses separated by ';'." },
   { key: 'assistant_redirect', label: 'Redirect to assistants (keep no copy)', type: 'bool' },
   { key: 'blocked', label: 'Blocked senders', type: 'text', help: "Addresses or wildcards separated by ';'." },
+  // h-fwdext (guide 4.5): quarantine, Copy Sent Messages To, size dependent forwarding
+  { key: 'no_forward_quarantined', label: "Don't use forwardings or assistants if mail would be quarantined", type: 'bool' },
+  { key: 'copy_sent_to', label: 'Copy sent messages to', type: 'text', help: "Addresses separated by ';'." },
+  { key: 'size_over_kb', label: 'If message >= (kB)', type: 'number' },
+  { key: 'size_over_action', label: 'Over that size: copy or redirect', type: 'text', help: 'copy (keep it here too) or redirect' },
+  { key: 'size_over_to', label: 'Over that size: to', type: 'text', help: "Addresses separated by ';' (empty: off)." },
+  { key: 'size_under_kb', label: 'If message <= (kB)', type: 'number' },
+  { key: 'size_under_action', label: 'Under that size: copy or redirect', type: 'text', help: 'copy (keep it here too) or redirect' },
+  { key: 'size_under_to', label: 'Under that size: to', type: 'text', help: "Addresses separated by ';' (empty: off)." },
 ];
 const AUTOREPLY = [
   { key: 'autoreply', label: 'Autoresponder on', type: 'bool' },
@@ -99,6 +108,31 @@ async function aliases(panel, u) {
   status);
 }
 
+// h-fwdext: the guide's "Immediately copy messages already in this user's inbox to
+// assistant(s)" — a one-shot button, not a setting: POST .../copy-inbox batch after batch.
+function copyInbox(user) {
+  const status = h('p', { class: 'form-status', role: 'status' });
+  const button = h('button', { type: 'button', id: 'copy-inbox' },
+    "Immediately copy messages already in this user's inbox to assistant(s)");
+  button.addEventListener('click', async () => {
+    let body = {}, copied = 0, skipped = 0;
+    button.disabled = true;
+    try {
+      for (;;) {
+        const r = await api('POST', '/api/users/' + encodeURIComponent(user) + '/copy-inbox', body);
+        copied += r.copied; skipped += r.skipped;
+        if (!r.next_uid) break;
+        body = { from_uid: r.next_uid };
+      }
+      status.textContent = copied + ' copies sent, ' + skipped + ' sent before.';
+    } catch (e) {
+      status.textContent = e.message;
+    }
+    button.disabled = false;
+  });
+  return h('div', { class: 'field' }, button, status);
+}
+
 export async function userEditor(el, name) {
   const reload = () => userEditor(clear(el), name);
   const [u, all] = await Promise.all([api('GET', '/api/users/' + encodeURIComponent(name)),
@@ -109,7 +143,7 @@ export async function userEditor(el, name) {
     tabs([
       { id: 'general', label: 'General', render: (p) => general(p, u, all, reload) },
       { id: 'passwords', label: 'Passwords', render: (p) => passwords(p, u) },
-      { id: 'routing', label: 'Routing', render: form(ROUTING) },
+      { id: 'routing', label: 'Routing', render: (p) => { form(ROUTING)(p); p.append(copyInbox(u.user)); } },
       { id: 'autoresponder', label: 'Autoresponder', render: form(AUTOREPLY) },
       { id: 'quotas', label: 'Quotas', render: form(QUOTAS) },
       { id: 'rules', label: 'Message Rules', render: (p) => rulesTab(p, u.user) },

@@ -5,9 +5,12 @@
  */
 #include "mime-charset.h"
 
+#include "pb-alloc.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <iconv.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -168,8 +171,19 @@ void mime_charset_to_utf8(const char *charset, const void *data, size_t len, str
 		mime_cp1252_to_utf8(data, len, out);
 		return;
 	}
-	if (name != NULL && *name != '\0' && mime_charset_iconv(name, data, len, out))
+	size_t start = out->len;
+	if (name != NULL && *name != '\0' && mime_charset_iconv(name, data, len, out)) {
+		/* iconv can write what is not UTF-8 (code points past U+10FFFF from UCS-4 or
+		 * UTF-32 input): what it wrote is checked, and repaired with U+FFFD if need be */
+		if (!mime_utf8_is_valid(out->data + start, out->len - start)) {
+			char *copy = xmemdup(out->data + start, out->len - start);
+			size_t n = out->len - start;
+			out->len = start;
+			mime_utf8_append_valid(out, copy, n);
+			free(copy);
+		}
 		return;
+	}
 	if (name != NULL && !mime_utf8_is_valid(data, len)) {
 		/* a guessing alias or a label iconv does not know, on 8-bit text that is not
 		 * UTF-8: read it as windows-1252 as mail clients do */
@@ -215,6 +229,10 @@ void mime_utf8_append_char(struct pb_buf *out, unsigned int cp)
 {
 	char b[4];
 
+	/* Not a Unicode scalar value (a decoder's lone surrogate or a sum past U+10FFFF, e.g. from
+	 * a hostile UTF-7 word): the replacement character, so the output stays valid UTF-8. */
+	if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		cp = 0xFFFD;
 	if (cp < 0x80) {
 		pb_buf_append_c(out, (char)cp);
 	} else if (cp < 0x800) {

@@ -185,6 +185,10 @@ static void test_charsets(void)
 	convert("utf-16le", "a\0b", 3, "a\xEF\xBF\xBD");
 	convert("\"koi8-r\"", "\xec", 1, "\xD0\x9B");
 	convert("ks_c_5601-1987", "\xb0\xa1", 2, "\xEA\xB0\x80");
+	/* iconv writes U+110000 from UCS-4 as F4 90 80 80, which is not UTF-8: repaired (found by
+	 * fuzz-mime-address through an encoded word) */
+	convert("UCS-4", "\x00\x11\x00\x00", 4,
+		"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
 	CHECK(mime_charset_is_known("koi8-r"));
 	CHECK(mime_charset_is_known(NULL));
 	CHECK(mime_charset_is_known("ks_c_5601-1987"));
@@ -209,6 +213,10 @@ static void test_utf8(void)
 	mime_utf8_append_char(&out, 0x1F600);
 	mime_utf8_append_char(&out, 0xE9);
 	CHECK_STR(out.data, "\xf0\x9f\x98\x80\xC3\xA9");
+	pb_buf_reset(&out);
+	mime_utf8_append_char(&out, 0x110000); /* not scalar values: U+FFFD */
+	mime_utf8_append_char(&out, 0xD800);
+	CHECK_STR(out.data, "\xEF\xBF\xBD\xEF\xBF\xBD");
 	pb_buf_deinit(&out);
 }
 

@@ -42,7 +42,7 @@ int pb_store_blob_put(struct pb_store *s, const void *data, size_t len,
 	store_body_writer_add_all(b, s, &w, data, len);
 	store_body_writer_finish(&w);
 	/* New or not, the reference merge (0, epoch) protects the body from the next GC. */
-	int ret = store_body_writer_commit(b, s, &w, 0, error_r);
+	int ret = store_body_writer_commit(b, s, &w, 0, true, error_r);
 	if (ret == 0)
 		store_hex_from_raw(w.raw, key_r);
 	store_body_writer_deinit(&w);

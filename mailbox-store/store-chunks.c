@@ -255,13 +255,14 @@ void store_body_writer_unstage(struct pb_store *s, struct store_body_writer *w, 
 }
 
 int store_body_writer_commit(rocksdb_writebatch_t *b, struct pb_store *s,
-			     struct store_body_writer *w, int64_t delta, const char **error_r)
+			     struct store_body_writer *w, int64_t delta, bool sync,
+			     const char **error_r)
 {
 	uint64_t epoch;
 	int ret = store_body_writer_stage(b, s, w, delta, &epoch, error_r);
 
 	if (ret == 0)
-		ret = store_write(s, b, error_r);
+		ret = store_write_ex(s, b, sync, false, error_r);
 	store_body_writer_unstage(s, w, ret == 0, epoch);
 	return ret < 0 ? -1 : 0;
 }

@@ -298,6 +298,20 @@ void pb_store_close(struct pb_store **store)
 	store_free(s);
 }
 
+int pb_store_sync(struct pb_store *s, const char **error_r)
+{
+	char *err = NULL;
+
+	if (store_failed_check(s, error_r) < 0)
+		return -1;
+	rocksdb_flush_wal(s->db, 1, &err);
+	if (err != NULL) {
+		store_note_failure(s, "sync", err); /* a failed WAL sync is fatal to RocksDB too */
+		return store_fail_rocks(error_r, "sync", err);
+	}
+	return 0;
+}
+
 int pb_store_flush(struct pb_store *s, const char **error_r)
 {
 	if (store_failed_check(s, error_r) < 0)

@@ -355,20 +355,22 @@ void store_body_writer_finish(struct store_body_writer *w);
  * more (a spool record). The batch gets: if the body is new, its record, structure and meta
  * (mime-meta.h, from the writer's parse); if it exists already, the deletion of this writer's
  * chunks; either way a reference merge (delta, current GC epoch). Handles the GC lock and
- * concurrent commits of the same body. 0 / -1. */
+ * concurrent commits of the same body. sync=false leaves the fsync to a later pb_store_sync
+ * (the group commit). 0 / -1. */
 int store_body_writer_commit(rocksdb_writebatch_t *b, struct pb_store *s,
-			     struct store_body_writer *w, int64_t delta, const char **error_r);
+			     struct store_body_writer *w, int64_t delta, bool sync,
+			     const char **error_r);
 /* Adds the deletion of every chunk of body_id to b. */
 void store_chunks_delete(rocksdb_writebatch_t *b, struct pb_store *s, uint64_t body_id);
 /* The chunk layout of a body record in CF blobs: 1 with *body_id_r (a chunked v2 record),
  * 0 (a v1 record holding the body itself), -1 malformed. */
 int store_body_rec_chunks(const void *val, size_t len, uint64_t *body_id_r);
 /* Spool (store-spool.c): adds the spool record of rec, whose body is w's (not finished yet),
- * to b and writes b with the body: one synced batch. rec: in sender, rcpts, rcpt_ids,
- * n_rcpts, received_ms, mark; out id, size, blob_key. 0, 1 (rec->mark stored already: b must
- * not be written), -1. */
+ * to b and writes b with the body: one batch, synced unless sync is false (the group
+ * commit: pb_store_sync later). rec: in sender, rcpts, rcpt_ids, n_rcpts, received_ms, mark;
+ * out id, size, blob_key. 0, 1 (rec->mark stored already: b must not be written), -1. */
 int store_spool_commit(struct pb_store *s, rocksdb_writebatch_t *b, struct store_body_writer *w,
-		       struct pb_spool_rec *rec, const char **error_r);
+		       struct pb_spool_rec *rec, bool sync, const char **error_r);
 /* Stages a finished body in b without writing it (store_body_writer_commit's records and
  * reference merge; *epoch_r the GC epoch stamped): its claim and GC stripe stay held until
  * store_body_writer_unstage, which the caller calls after writing b (written: it was). Several

@@ -154,7 +154,8 @@ static int queue_put(rocksdb_writebatch_t *b, struct pb_store *s, const struct p
 	return 0;
 }
 
-int pb_store_queue_add(struct pb_store *s, const struct pb_queue_rec *q, const char **error_r)
+int pb_store_queue_add(struct pb_store *s, const struct pb_queue_rec *q, bool sync,
+		       const char **error_r)
 {
 	uint8_t key[8], raw[32];
 	struct pb_buf old;
@@ -170,25 +171,27 @@ int pb_store_queue_add(struct pb_store *s, const struct pb_queue_rec *q, const c
 	if (ret == 0) {
 		/* The body is held by the spool entry handing it over: it cannot go meanwhile. */
 		store_refcount_merge(b, s, raw, 1, 0);
-		ret = store_write(s, b, error_r);
+		ret = store_write_ex(s, b, sync, false, error_r);
 	}
 	rocksdb_writebatch_destroy(b);
 	return ret < 0 ? -1 : 1;
 }
 
-int pb_store_queue_update(struct pb_store *s, const struct pb_queue_rec *q, const char **error_r)
+int pb_store_queue_update(struct pb_store *s, const struct pb_queue_rec *q, bool sync,
+			  const char **error_r)
 {
 	uint8_t raw[32];
 	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
 	int ret = queue_put(b, s, q, raw, error_r);
 
 	if (ret == 0)
-		ret = store_write_ex(s, b, true, true, error_r);
+		ret = store_write_ex(s, b, sync, true, error_r);
 	rocksdb_writebatch_destroy(b);
 	return ret;
 }
 
-int pb_store_queue_finish(struct pb_store *s, uint64_t id, int64_t now_ms, const char **error_r)
+int pb_store_queue_finish(struct pb_store *s, uint64_t id, int64_t now_ms, bool sync,
+			  const char **error_r)
 {
 	uint8_t key[8], tomb[9];
 	struct pb_buf v;
@@ -211,7 +214,7 @@ int pb_store_queue_finish(struct pb_store *s, uint64_t id, int64_t now_ms, const
 	rocksdb_writebatch_put_cf(b, s->cf[STORE_CF_QUEUE], (const char *)key, 8,
 				  (const char *)tomb, sizeof(tomb));
 	store_refcount_merge(b, s, raw, -1, 0);
-	ret = store_write_ex(s, b, true, true, error_r);
+	ret = store_write_ex(s, b, sync, true, error_r);
 	rocksdb_writebatch_destroy(b);
 	return ret < 0 ? -1 : 1;
 }

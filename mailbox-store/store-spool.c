@@ -168,7 +168,7 @@ static int spool_mark(struct pb_store *s, rocksdb_writebatch_t *b, const struct 
 }
 
 int store_spool_commit(struct pb_store *s, rocksdb_writebatch_t *b, struct store_body_writer *w,
-		       struct pb_spool_rec *rec, const char **error_r)
+		       struct pb_spool_rec *rec, bool sync, const char **error_r)
 {
 	uint8_t key[8];
 	struct pb_buf v;
@@ -189,7 +189,7 @@ int store_spool_commit(struct pb_store *s, rocksdb_writebatch_t *b, struct store
 	spool_encode(rec, w->raw, &v);
 	rocksdb_writebatch_put_cf(b, s->cf[STORE_CF_SPOOL], (const char *)key, 8, v.data, v.len);
 	pb_buf_deinit(&v);
-	int ret = store_body_writer_commit(b, s, w, 1, error_r);
+	int ret = store_body_writer_commit(b, s, w, 1, sync, error_r);
 	if (ret == 0)
 		store_hex_from_raw(w->raw, rec->blob_key);
 	return ret;
@@ -198,12 +198,18 @@ int store_spool_commit(struct pb_store *s, rocksdb_writebatch_t *b, struct store
 int pb_store_spool_put(struct pb_store *s, const void *body, size_t len, struct pb_spool_rec *rec,
 		       const char **error_r)
 {
+	return pb_store_spool_put_ex(s, body, len, rec, true, error_r);
+}
+
+int pb_store_spool_put_ex(struct pb_store *s, const void *body, size_t len,
+			  struct pb_spool_rec *rec, bool sync, const char **error_r)
+{
 	struct store_body_writer w;
 	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
 
 	store_body_writer_init(s, &w);
 	store_body_writer_add_all(b, s, &w, body, len);
-	int ret = store_spool_commit(s, b, &w, rec, error_r);
+	int ret = store_spool_commit(s, b, &w, rec, sync, error_r);
 	store_body_writer_deinit(&w);
 	rocksdb_writebatch_destroy(b);
 	return ret;

@@ -138,12 +138,12 @@ static int upload_failed(struct pb_store *s, struct pb_store_upload **up)
 int pb_store_upload_commit_spool(struct pb_store *s, struct pb_store_upload **up,
 				 struct pb_spool_rec *rec, const char **error_r)
 {
-	return pb_store_upload_commit_spool_last(s, up, NULL, 0, rec, error_r);
+	return pb_store_upload_commit_spool_last(s, up, NULL, 0, rec, true, error_r);
 }
 
 int pb_store_upload_commit_spool_last(struct pb_store *s, struct pb_store_upload **up,
 				      const void *data, size_t len, struct pb_spool_rec *rec,
-				      const char **error_r)
+				      bool sync, const char **error_r)
 {
 	if ((*up)->broken) {
 		store_fail(error_r, "upload: an earlier write failed");
@@ -158,7 +158,7 @@ int pb_store_upload_commit_spool_last(struct pb_store *s, struct pb_store_upload
 		store_body_writer_add(b, s, &(*up)->w, data, len);
 	if ((*up)->recorded)
 		upload_forget(b, s, (*up)->owner, (*up)->w.body_id);
-	int ret = store_spool_commit(s, b, &(*up)->w, rec, error_r);
+	int ret = store_spool_commit(s, b, &(*up)->w, rec, sync, error_r);
 	rocksdb_writebatch_destroy(b);
 	if (ret < 0)
 		return upload_failed(s, up);
@@ -180,7 +180,7 @@ int pb_store_upload_commit_blob(struct pb_store *s, struct pb_store_upload **up,
 	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
 	upload_forget(b, s, (*up)->owner, (*up)->w.body_id);
 	store_body_writer_finish(&(*up)->w);
-	int ret = store_body_writer_commit(b, s, &(*up)->w, 0, error_r);
+	int ret = store_body_writer_commit(b, s, &(*up)->w, 0, true, error_r);
 	rocksdb_writebatch_destroy(b);
 	if (ret < 0)
 		return upload_failed(s, up);

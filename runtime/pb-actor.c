@@ -212,6 +212,18 @@ static void dispatch(struct pb_actor *a, struct pb_msg *m)
 		fail_actor(a, pb_msg_name(m->type));
 }
 
+/* Runs on_idle when messages were handled and the inbox is empty, or every
+ * PB_ACTOR_IDLE_EVERY messages. */
+static void maybe_idle(struct pb_actor *a)
+{
+	if (a->since_idle == 0 || a->def.on_idle == NULL || !a->ready)
+		return;
+	if (a->since_idle < PB_ACTOR_IDLE_EVERY && pb_mq_depth(a->inbox) > 0)
+		return;
+	a->since_idle = 0;
+	a->def.on_idle(a, a->state);
+}
+
 void *pb_actor_thread(void *arg)
 {
 	struct pb_actor *a = arg;
@@ -230,12 +242,17 @@ void *pb_actor_thread(void *arg)
 			pb_msg_free(&m);
 			break;
 		}
-		if (rc == 1 && m.type != MSG_RT_WAKE_EVT)
+		if (rc == 1 && m.type != MSG_RT_WAKE_EVT) {
 			dispatch(a, &m);
+			a->since_idle++;
+		}
 		if (rc == 1)
 			pb_msg_free(&m);
 		run_timers(a);
+		maybe_idle(a);
 	}
+	a->since_idle = a->since_idle > 0 ? PB_ACTOR_IDLE_EVERY : 0;
+	maybe_idle(a); /* what was gathered is finished before deinit */
 	if (a->ready && a->def.deinit != NULL)
 		a->def.deinit(a, a->state);
 	a->ready = false;

@@ -47,6 +47,7 @@ struct pb_actor {
 	const struct pb_msg *cur;
 	bool replied, deferred;
 	uint64_t send_corr; /* the correlation id of pb_actor_sender's next send */
+	uint32_t since_idle; /* messages handled since on_idle last ran */
 	/* counters, read by other threads */
 	atomic_uint_fast64_t handled, restarts, bad_messages; /* inbox full: counted by inbox */
 	atomic_bool running;

@@ -70,7 +70,15 @@ struct pb_actor_def {
 	size_t n_handlers;
 	/* Called when a timer set with pb_actor_timer_set is due. Optional. */
 	void (*on_timer)(struct pb_actor *a, void *state, uint32_t timer_id, uint64_t now_ms);
+	/* Called after the actor has handled messages, once its inbox is empty, and at least every
+	 * PB_ACTOR_IDLE_EVERY messages under a steady stream: where work gathered from several
+	 * messages is finished together (a group commit: one synced write, then every reply).
+	 * Optional. */
+	void (*on_idle)(struct pb_actor *a, void *state);
 };
+
+/* The most messages an actor handles between two on_idle calls. */
+#define PB_ACTOR_IDLE_EVERY 32
 
 /* Creates a runtime. clock may be NULL (the real monotonic clock). node is this node's name
  * (must be pb_node_name_valid: the configuration checks it). */

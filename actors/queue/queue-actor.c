@@ -100,7 +100,9 @@ static void attempt_done(struct pb_actor *a, struct qentry *e)
 void queue_entry_save(struct queue_shard *s, struct qentry *e)
 {
 	const char *error;
-	if (pb_store_queue_update(s->store, &e->q, &error) < 0)
+
+	s->unsynced = true;
+	if (pb_store_queue_update(s->store, &e->q, false, &error) < 0)
 		pb_error("queue", "event=update_failed queue_id=%llu reason=%s",
 			 (unsigned long long)e->q.id, PB_LOGQ(error));
 }
@@ -165,7 +167,8 @@ static int on_add(struct pb_actor *a, void *state, struct pb_msg *m)
 	for (q.n = 0; q.n < in->rcpts.n; q.n++)
 		parse_rcpt(in->rcpts.v[q.n], in->edits.n > 0 ? in->edits.v[q.n] : "", &q,
 			   &q.r[q.n]);
-	int rc = pb_store_queue_add(s->store, &q, &error);
+	s->unsynced = true;
+	int rc = pb_store_queue_add(s->store, &q, false, &error);
 	if (rc == 1) {
 		entry_add(s, &q);
 		pb_info("queue", "event=queued queue_id=%llu msgid=%s from=%s rcpts=%zu size=%llu",
@@ -441,7 +444,8 @@ static void process(struct pb_actor *a, struct queue_shard *s, size_t at, int64_
 	for (size_t i = 0; i < e->q.n; i++)
 		done &= final_state(e->q.r[i].state) && !queue_owes_success(&e->q.r[i]);
 	if (done) {
-		if (pb_store_queue_finish(s->store, e->q.id, now, &error) < 0) {
+		s->unsynced = true;
+		if (pb_store_queue_finish(s->store, e->q.id, now, false, &error) < 0) {
 			pb_error("queue", "event=finish_failed queue_id=%llu reason=%s",
 				 (unsigned long long)e->q.id, PB_LOGQ(error));
 			queue_entry_save(s, e); /* the outcomes at least (on_sent may have left them) */
@@ -793,6 +797,20 @@ static int resume_one(const struct pb_queue_rec *q, void *ctx)
 	return 0;
 }
 
+/* The inbox ran empty: what the shard wrote since the last time is made durable with one
+ * fsync (its group commit; see store-queue.h for why its writes need not wait for it). */
+static void q_idle(struct pb_actor *a, void *state)
+{
+	struct queue_shard *s = state;
+	const char *error;
+
+	if (!s->unsynced)
+		return;
+	s->unsynced = false;
+	if (pb_store_sync(s->store, &error) < 0)
+		pb_error("queue", "event=sync_failed reason=%s", PB_LOGQ(error));
+}
+
 static void q_deinit(struct pb_actor *a, void *state)
 {
 	struct queue_shard *s = state;
@@ -850,4 +868,5 @@ const struct pb_actor_def queue_actor_def = {
 	.handlers = queue_handlers,
 	.n_handlers = PB_N_ELEMENTS(queue_handlers),
 	.on_timer = q_timer,
+	.on_idle = q_idle,
 };

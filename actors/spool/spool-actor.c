@@ -325,9 +325,17 @@ static int sp_init(struct pb_actor *a, void *arg, void **state_r, const char **e
 	return 0;
 }
 
+/* The inbox ran empty: the group commit (spool-group.c). */
+static void sp_idle(struct pb_actor *a, void *state)
+{
+	spool_group_flush(a, state);
+}
+
 static void sp_deinit(struct pb_actor *a, void *state)
 {
 	struct spool_shard *s = state;
+
+	spool_group_free(s); /* empty: the runtime ran on_idle before deinit */
 	for (size_t i = 0; i < s->n; i++)
 		delivery_free(s->d[i]);
 	free(s->d);
@@ -699,6 +707,7 @@ const struct pb_actor_def spool_actor_def = {
 	.handlers = spool_handlers,
 	.n_handlers = PB_N_ELEMENTS(spool_handlers),
 	.on_timer = sp_timer,
+	.on_idle = sp_idle,
 };
 
 int spool_actors_start(struct pb_runtime *rt, struct pb_store *store, uint32_t n,

@@ -22,9 +22,13 @@
 #define SPOOL_MAX_CLAIMS 256
 #define SPOOL_CLAIM_MS (2u * 60 * 1000)
 
+/* The most puts and commits one group commit holds (spool-group.c). */
+#define SPOOL_GROUP_MAX 64
+
 struct delivery;
 struct spool_upload;
 struct spool_claim;
+struct spool_member;
 
 struct spool_shard {
 	struct pb_store *store;
@@ -36,11 +40,29 @@ struct spool_shard {
 	size_t n_up;
 	struct spool_claim *claims; /* room claimed by sessions before their upload */
 	size_t n_claims;
+	struct spool_member *group; /* written, not yet synced: the group commit */
+	size_t n_group, cap_group;
+	uint64_t groups, grouped;   /* syncs made for groups, and their members */
 	/* since the shard started, for the status (SYS_SPOOL_STATS_EVT) */
 	uint64_t delivered, deferred, failed;
 	struct sys_spool_stats last_report; /* what sys was last told */
 	bool reported;
 };
+
+/* spool-group.c, the group commit. Takes the put or commit m (stored with sync=false; its
+ * reply port is taken and its reply deferred) and the entry rec (zeroed) into the group, and
+ * flushes the group when it is full. */
+void spool_group_add(struct pb_actor *a, struct spool_shard *s, struct pb_msg *m,
+		     struct pb_spool_rec *rec);
+/* Makes the group durable with one pb_store_sync, then answers each member (stored, or
+ * PB_ERR_TEMP when the sync failed) and starts delivering it. Nothing when the group is empty.
+ * The shard's on_idle; also before anything that must follow the group's writes. */
+void spool_group_flush(struct pb_actor *a, struct spool_shard *s);
+/* Frees the group without answering (the shard is going away). */
+void spool_group_free(struct spool_shard *s);
+/* Answers a commit (SPOOL_COMMIT_REP) or a put (SPOOL_PUT_REP): the entry spool_id is
+ * durable. */
+void spool_reply_stored(struct pb_actor *a, struct pb_msg *m, uint64_t spool_id);
 
 /* Takes ownership of rec (a stored spool entry; rec is zeroed) and starts delivering it. */
 void spool_start_delivery(struct pb_actor *a, struct spool_shard *s, struct pb_spool_rec *rec);

@@ -1,8 +1,9 @@
 /*
  * spool-upload.c: chunked uploads to a spool shard (SPOOL_BEGIN/CHUNK/COMMIT/ABORT_REQ). Each
- * chunk goes to the store as it comes (pb_store_upload_write, unsynced); the commit is the one
- * synced write and is answered only after it, then delivered. A message that came whole
- * (SPOOL_PUT_REQ) is one synced write with no upload. The shard holds per
+ * chunk goes to the store as it comes (pb_store_upload_write, unsynced); the commit is one
+ * write that joins the shard's group commit (spool-group.c), and is answered only after the
+ * group's sync, then delivered. A message that came whole (SPOOL_PUT_REQ) is one such write
+ * with no upload. The shard holds per
  * upload the envelope and the store's upload handle (hash and MIME parser state), never the
  * body.
  * OWNS: struct spool_upload (in struct spool_shard's table).
@@ -113,9 +114,12 @@ static struct envelope_fields put_fields(struct msg_spool_put_req *q)
 					 q->received_ms, q->origin };
 }
 
-/* A commit or put that found its collector mark stored already: nothing was stored. */
-static void reply_marked(struct pb_actor *a, struct pb_msg *m, const struct pb_spool_rec *rec)
+/* A commit or put that found its collector mark stored already: nothing was stored. The mark
+ * may be a member's of the group not synced yet: the group is made durable first. */
+static void reply_marked(struct pb_actor *a, struct spool_shard *s, struct pb_msg *m,
+			 const struct pb_spool_rec *rec)
 {
+	spool_group_flush(a, s);
 	pb_info("spool", "event=collected_already msgid=%s mark=%s", PB_LOGQ(rec->msgid),
 		PB_LOGQ(rec->mark));
 	pb_reply_status(a, m, PB_ERR_EXISTS, "collected already");
@@ -336,9 +340,7 @@ int spool_on_chunk(struct pb_actor *a, void *state, struct pb_msg *m)
 	return 0;
 }
 
-/* Answers a commit (SPOOL_COMMIT_REP) or a put (SPOOL_PUT_REP): the entry spool_id is
- * durable. */
-static void reply_stored(struct pb_actor *a, struct pb_msg *m, uint64_t spool_id)
+void spool_reply_stored(struct pb_actor *a, struct pb_msg *m, uint64_t spool_id)
 {
 	struct pb_msg rep;
 
@@ -406,7 +408,7 @@ int spool_on_commit(struct pb_actor *a, void *state, struct pb_msg *m)
 	if (len > 0 && !claim_room(a, s, m, (size_t)at, len))
 		return 0;
 	int ret = pb_store_upload_commit_spool_last(s->store, &u->up, q->data.data, len, &u->env,
-						    &error);
+						    false, &error);
 	if (len > 0)
 		pb_store_unreserve(s->store, len); /* written (or not): the WAL counts it */
 	if (ret < 0) {
@@ -417,12 +419,11 @@ int spool_on_commit(struct pb_actor *a, void *state, struct pb_msg *m)
 		return 0;
 	}
 	if (ret == 1) {
-		reply_marked(a, m, &u->env);
+		reply_marked(a, s, m, &u->env);
 		upload_drop(s, (size_t)at);
 		return 0;
 	}
-	reply_stored(a, m, u->env.id);
-	spool_start_delivery(a, s, &u->env);
+	spool_group_add(a, s, m, &u->env);
 	upload_drop(s, (size_t)at);
 	return 0;
 }
@@ -447,8 +448,9 @@ static bool put_claim(struct spool_shard *s, uint64_t key, size_t len, uint64_t 
 	return false;
 }
 
-/* SPOOL_PUT_REQ: a whole message in one synced write (pb_store_spool_put), answered only after
- * it, then delivered like a commit. Nothing stays open on the shard. */
+/* SPOOL_PUT_REQ: a whole message in one write (pb_store_spool_put_ex) in the group commit,
+ * answered only after the group's sync, then delivered like a commit. Nothing stays open on
+ * the shard. */
 int spool_on_put(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct spool_shard *s = state;
@@ -472,7 +474,7 @@ int spool_on_put(struct pb_actor *a, void *state, struct pb_msg *m)
 	}
 	take_envelope(&f, &rec);
 	envelope_shard(s, &rec);
-	int ret = pb_store_spool_put(s->store, q->data.data, q->data.len, &rec, &error);
+	int ret = pb_store_spool_put_ex(s->store, q->data.data, q->data.len, &rec, false, &error);
 	if (held > 0)
 		pb_store_unreserve(s->store, held); /* written (or not): the WAL counts it */
 	if (ret < 0) {
@@ -483,12 +485,11 @@ int spool_on_put(struct pb_actor *a, void *state, struct pb_msg *m)
 		return 0;
 	}
 	if (ret == 1) {
-		reply_marked(a, m, &rec);
+		reply_marked(a, s, m, &rec);
 		pb_spool_rec_free(&rec);
 		return 0;
 	}
-	reply_stored(a, m, rec.id);
-	spool_start_delivery(a, s, &rec);
+	spool_group_add(a, s, m, &rec);
 	return 0;
 }
 

@@ -95,6 +95,12 @@ void pb_store_set_failure_hook(struct pb_store *s, void (*hook)(void *ctx, const
 			       void *ctx);
 /* True once a write failed that way, with *reason_r (valid until the store is closed). */
 bool pb_store_failed(struct pb_store *s, const char **reason_r);
+/* Makes every write made so far durable: the WAL is written out and fsynced (RocksDB's
+ * FlushWAL(sync)). What lazy writes (sync=false) stored before it survives a crash once this
+ * returns 0; a group of lazy writes followed by one pb_store_sync costs one fsync, not one each
+ * (the group commit of the spool). Any thread. Returns 0 / -1 (the writes may or may not
+ * survive then: undo them with a synced write, or keep them unacknowledged). */
+int pb_store_sync(struct pb_store *s, const char **error_r);
 /* Flushes every column family's memtable (waiting), so that the WAL files behind them go and
  * what a deletion left can be compacted. Returns 0 / -1. */
 int pb_store_flush(struct pb_store *s, const char **error_r);

@@ -67,14 +67,25 @@ void pb_queue_rec_copy(struct pb_queue_rec *dst, const struct pb_queue_rec *src)
 
 #define PB_QUEUE_MAX_RCPTS 10000
 
-/* Adds the entry and a reference to its body (which must exist) in ONE synced batch. Returns 1
+/* Each write below is one batch, synced when sync is true. The queue's shards write with
+ * sync=false and call pb_store_sync when their inbox runs empty (their group commit), which is
+ * safe because nothing acknowledged rests on these writes alone: an entry is added before the
+ * spool entry handing it over is removed by a later write (RocksDB recovers the WAL as a
+ * prefix, so if that removal survives a crash the entry survives too, and if not, the spool
+ * hands the message over again and the add finds its id); a lost update or finish means a
+ * transaction tried again (a duplicate at worst, as in any MTA), never a message lost. */
+
+/* Adds the entry and a reference to its body (which must exist) in ONE batch. Returns 1
  * added, 0 the id exists or existed (nothing written), -1 error. */
-int pb_store_queue_add(struct pb_store *s, const struct pb_queue_rec *q, const char **error_r);
-/* Rewrites the entry (its recipients' states, times, flags): one synced write. 0 / -1. */
-int pb_store_queue_update(struct pb_store *s, const struct pb_queue_rec *q, const char **error_r);
+int pb_store_queue_add(struct pb_store *s, const struct pb_queue_rec *q, bool sync,
+		       const char **error_r);
+/* Rewrites the entry (its recipients' states, times, flags): one write. 0 / -1. */
+int pb_store_queue_update(struct pb_store *s, const struct pb_queue_rec *q, bool sync,
+			  const char **error_r);
 /* Ends the entry: a tombstone (finished at now_ms) replaces it and its body reference is
- * dropped, in one synced batch. 1 ended, 0 no live entry, -1. */
-int pb_store_queue_finish(struct pb_store *s, uint64_t id, int64_t now_ms, const char **error_r);
+ * dropped, in one batch. 1 ended, 0 no live entry, -1. */
+int pb_store_queue_finish(struct pb_store *s, uint64_t id, int64_t now_ms, bool sync,
+			  const char **error_r);
 /* Calls cb for every live entry in id order (the record is valid during the call); cb returns
  * nonzero to stop. 0 / -1. */
 int pb_store_queue_iter(struct pb_store *s, int (*cb)(const struct pb_queue_rec *q, void *ctx),

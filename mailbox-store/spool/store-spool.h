@@ -67,6 +67,11 @@ void pb_spool_rec_free(struct pb_spool_rec *r);
  * it is stored already (nothing written, rec->id 0), or -1. */
 int pb_store_spool_put(struct pb_store *s, const void *body, size_t len, struct pb_spool_rec *rec,
 		       const char **error_r);
+/* pb_store_spool_put with the WAL fsync optional. sync=false is the spool's group commit:
+ * nothing may be acknowledged, and no other owner told of the entry, until pb_store_sync has
+ * returned 0 (the entry is visible to reads before that, and a crash may drop it). */
+int pb_store_spool_put_ex(struct pb_store *s, const void *body, size_t len,
+			  struct pb_spool_rec *rec, bool sync, const char **error_r);
 /* ---- Uploads: a body written chunk by chunk as it arrives, committed at the end ---------- */
 
 /* An upload in progress: its chunks are in the store, its hash and MIME parse run as they come;
@@ -101,10 +106,11 @@ int pb_store_upload_write(struct pb_store *s, struct pb_store_upload *up, const 
 int pb_store_upload_commit_spool(struct pb_store *s, struct pb_store_upload **up,
 				 struct pb_spool_rec *rec, const char **error_r);
 /* The same with the content's last len (0..PB_STORE_CHUNK_MAX) bytes written in that one
- * batch: a message that comes whole with its commit is one synced write. */
+ * batch: a message that comes whole with its commit is one write, synced unless sync is false
+ * (the group commit, as for pb_store_spool_put_ex). */
 int pb_store_upload_commit_spool_last(struct pb_store *s, struct pb_store_upload **up,
 				      const void *data, size_t len, struct pb_spool_rec *rec,
-				      const char **error_r);
+				      bool sync, const char **error_r);
 /* Commits the upload as a bare body, exactly like pb_store_blob_put (reference count 0, the
  * same GC contract). Consumes *up. Returns 0 with key_r / -1. */
 int pb_store_upload_commit_blob(struct pb_store *s, struct pb_store_upload **up,

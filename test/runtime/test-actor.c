@@ -1,7 +1,7 @@
 /*
  * test-actor.c: the actor runtime — cast, call, timeouts, supervision (restart from durable
  * state, failing init retried), timers under a fake clock, bounded inboxes, draining stop,
- * malformed input, unhandled messages, shard routing.
+ * malformed input, unhandled messages, shard routing, the on_idle hook.
  */
 #include "pb-runtime-private.h"
 #include "pb-test.h"
@@ -16,6 +16,8 @@ struct env {
 	atomic_int fail_inits; /* init fails while > 0 (decremented each try) */
 	sem_t gate;            /* a TEST_PING with flag=2 waits on it */
 	bool use_gate;
+	/* on_idle: calls, messages since the last call, the most between two, at deinit */
+	atomic_int idles, since_idle, most_between, since_at_deinit;
 };
 
 struct state {
@@ -42,6 +44,7 @@ static int t_init(struct pb_actor *a, void *arg, void **state_r, const char **er
 static void t_deinit(struct pb_actor *a, void *state)
 {
 	struct state *s = state;
+	atomic_store(&s->env->since_at_deinit, atomic_load(&s->env->since_idle));
 	atomic_fetch_add(&s->env->deinits, 1);
 	free(s);
 }
@@ -78,7 +81,18 @@ static int t_tick(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct state *s = state;
 	atomic_fetch_add(&s->env->handled_casts, 1);
+	atomic_fetch_add(&s->env->since_idle, 1);
 	return 0;
+}
+
+static void t_idle(struct pb_actor *a, void *state)
+{
+	struct env *env = ((struct state *)state)->env;
+	int since = atomic_exchange(&env->since_idle, 0);
+
+	if (since > atomic_load(&env->most_between))
+		atomic_store(&env->most_between, since);
+	atomic_fetch_add(&env->idles, 1);
 }
 
 static int t_crash(struct pb_actor *a, void *state, struct pb_msg *m)
@@ -116,11 +130,12 @@ static uint64_t fake_clock(void *ctx)
 	return atomic_load(&fake_now);
 }
 
-static struct pb_runtime *start(struct env *env, uint32_t inbox_size)
+static struct pb_runtime *start_def(struct env *env, uint32_t inbox_size,
+				    const struct pb_actor_def *base)
 {
 	struct pb_clock clock = { fake_clock, NULL };
 	const char *error;
-	struct pb_actor_def def = t_def;
+	struct pb_actor_def def = *base;
 
 	memset(env, 0, sizeof(*env));
 	sem_init(&env->gate, 0, 0);
@@ -130,6 +145,11 @@ static struct pb_runtime *start(struct env *env, uint32_t inbox_size)
 	if (pb_runtime_start(rt, &def, env, &error) < 0)
 		PANIC("start: %s", error);
 	return rt;
+}
+
+static struct pb_runtime *start(struct env *env, uint32_t inbox_size)
+{
+	return start_def(env, inbox_size, &t_def);
 }
 
 static int ping(struct pb_caller *c, uint8_t flag, uint64_t seq, struct pb_msg *rep_r,
@@ -535,6 +555,60 @@ static void test_concurrent_callers(void)
 	pb_runtime_destroy(&rt);
 }
 
+/* The actor blocked in a handler while 100 ticks queue up: on_idle runs every
+ * PB_ACTOR_IDLE_EVERY messages under the stream and once more when the inbox runs empty. */
+static void test_on_idle_every_n_and_when_empty(void)
+{
+	struct env env;
+	struct pb_actor_def def = t_def;
+	def.on_idle = t_idle;
+	struct pb_runtime *rt = start_def(&env, 4096, &def);
+	struct pb_msg m;
+	const char *error;
+
+	pb_msg_init(&m, MSG_TEST_PING_REQ);
+	m.u.test_ping_req.flag = 2; /* waits on the gate */
+	m.reply_to = xstrdup("nobody");
+	REQUIRE(pb_send(rt, "test", &m, &error) == 0);
+	pb_msg_free(&m);
+	for (int i = 0; i < 100; i++) {
+		pb_msg_init(&m, MSG_TEST_TICK_EVT);
+		REQUIRE(pb_cast(rt, "test", &m, &error) == 0);
+		pb_msg_free(&m);
+	}
+	CHECK_INT(atomic_load(&env.idles), 0);
+	sem_post(&env.gate);
+	CHECK(wait_for(&env.idles, 4));
+	CHECK_INT(atomic_load(&env.handled_casts), 100);
+	CHECK_INT(atomic_load(&env.since_idle), 0);
+	CHECK(atomic_load(&env.most_between) <= PB_ACTOR_IDLE_EVERY);
+	pb_runtime_stop(rt);
+	CHECK_INT(atomic_load(&env.idles), 4); /* 1 + 31 ticks, 32, 32, then 5 and empty */
+	pb_runtime_destroy(&rt);
+}
+
+/* Stopping runs on_idle for what was handled since, before deinit. */
+static void test_on_idle_before_deinit(void)
+{
+	struct env env;
+	struct pb_actor_def def = t_def;
+	def.on_idle = t_idle;
+	struct pb_runtime *rt = start_def(&env, 4096, &def);
+	const char *error;
+
+	for (int i = 0; i < 50; i++) {
+		struct pb_msg m;
+		pb_msg_init(&m, MSG_TEST_TICK_EVT);
+		CHECK(pb_cast(rt, "test", &m, &error) == 0);
+		pb_msg_free(&m);
+	}
+	pb_runtime_stop(rt);
+	CHECK_INT(atomic_load(&env.handled_casts), 50);
+	CHECK_INT(atomic_load(&env.since_at_deinit), 0);
+	CHECK(atomic_load(&env.idles) >= 1);
+	pb_runtime_destroy(&rt);
+}
+
 static void test_duplicate_name_refused(void)
 {
 	struct env env;
@@ -561,6 +635,8 @@ static const struct pb_test_case cases[] = {
 	{ "shard_routing", test_shard_routing },
 	{ "concurrent_callers", test_concurrent_callers },
 	{ "duplicate_name_refused", test_duplicate_name_refused },
+	{ "on_idle_every_n_and_when_empty", test_on_idle_every_n_and_when_empty },
+	{ "on_idle_before_deinit", test_on_idle_before_deinit },
 };
 
 PB_TEST_MAIN(cases)

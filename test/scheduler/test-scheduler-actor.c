@@ -90,10 +90,14 @@ static const struct pb_handler job_handlers[] = {
 	{ MSG_SCHED_WAITING_REQ, on_waiting },
 	{ MSG_SCHED_HANGUP_EVT, on_hangup },
 };
-static const struct pb_actor_def collector_def = { "collector", 64, jobs_init, NULL, job_handlers,
-						   PB_N_ELEMENTS(job_handlers), NULL };
-static const struct pb_actor_def queue_def = { "queue", 64, jobs_init, NULL, job_handlers,
-					       PB_N_ELEMENTS(job_handlers), NULL };
+static const struct pb_actor_def collector_def = {
+	.name = "collector", .inbox_size = 64, .init = jobs_init, .handlers = job_handlers,
+	.n_handlers = PB_N_ELEMENTS(job_handlers)
+};
+static const struct pb_actor_def queue_def = {
+	.name = "queue", .inbox_size = 64, .init = jobs_init, .handlers = job_handlers,
+	.n_handlers = PB_N_ELEMENTS(job_handlers)
+};
 
 struct fixture {
 	char *dir;

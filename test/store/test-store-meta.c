@@ -232,7 +232,7 @@ static void test_metas_at_delivery(void)
 	REQUIRE(pb_store_spool_put(s, body[0], strlen(body[0]), &r[0], &err) == 0);
 	check_delivery_meta(s, r[0].blob_key, body[0], tags[0]);
 	struct pb_store_upload *up = upload(s, body[1]);
-	REQUIRE(pb_store_upload_commit_spool_last(s, &up, "", 0, &r[1], &err) == 0);
+	REQUIRE(pb_store_upload_commit_spool_last(s, &up, "", 0, &r[1], true, &err) == 0);
 	check_delivery_meta(s, r[1].blob_key, body[1], tags[1]);
 	up = upload(s, body[2]);
 	REQUIRE(pb_store_upload_commit_blob(s, &up, key, &err) == 0);

@@ -39,15 +39,15 @@ static void test_add_update_finish(void)
 
 	CHECK_INT(pb_store_blob_put(s, "hello", 5, key, &err), 0);
 	fill(&q, 42, key);
-	CHECK_INT(pb_store_queue_add(s, &q, &err), 1);
-	CHECK_INT(pb_store_queue_add(s, &q, &err), 0); /* a replayed hand-off writes nothing */
+	CHECK_INT(pb_store_queue_add(s, &q, true, &err), 1);
+	CHECK_INT(pb_store_queue_add(s, &q, true, &err), 0); /* a replayed hand-off writes nothing */
 	CHECK_INT(pb_store_blob_refcount(s, key, &refs, &err), 1);
 	CHECK_INT(refs, 1);
 	q.r[0].state = PB_QUEUE_DELIVERED;
 	q.r[0].attempts = 1;
 	q.r[0].reply = "250 ok";
 	q.held = true;
-	CHECK_INT(pb_store_queue_update(s, &q, &err), 0);
+	CHECK_INT(pb_store_queue_update(s, &q, true, &err), 0);
 	pb_store_close(&s);
 	s = store_test_open(dir); /* durable */
 	memset(got, 0, sizeof(got));
@@ -65,20 +65,20 @@ static void test_add_update_finish(void)
 	CHECK_INT(got[1].r[0].notify, 0x4);
 	CHECK_STR(got[1].blob_key, key);
 	pb_queue_rec_free(&got[1]);
-	CHECK_INT(pb_store_queue_finish(s, 42, 5000, &err), 1);
-	CHECK_INT(pb_store_queue_finish(s, 42, 5000, &err), 0);
+	CHECK_INT(pb_store_queue_finish(s, 42, 5000, true, &err), 1);
+	CHECK_INT(pb_store_queue_finish(s, 42, 5000, true, &err), 0);
 	CHECK_INT(pb_store_blob_refcount(s, key, &refs, &err), 1);
 	CHECK_INT(refs, 0);
 	/* finished: not listed, and a replay still adds nothing (the tombstone) */
 	memset(got, 0, sizeof(got));
 	CHECK_INT(pb_store_queue_iter(s, collect, got, &err), 0);
 	CHECK_INT(got[0].size, 0);
-	CHECK_INT(pb_store_queue_add(s, &q, &err), 0);
+	CHECK_INT(pb_store_queue_add(s, &q, true, &err), 0);
 	/* a tombstone newer than the cutoff stays; an older one goes, then the id is free */
 	CHECK_INT(pb_store_queue_prune(s, 5000, &err), 0);
-	CHECK_INT(pb_store_queue_add(s, &q, &err), 0);
+	CHECK_INT(pb_store_queue_add(s, &q, true, &err), 0);
 	CHECK_INT(pb_store_queue_prune(s, 5001, &err), 0);
-	CHECK_INT(pb_store_queue_add(s, &q, &err), 1);
+	CHECK_INT(pb_store_queue_add(s, &q, true, &err), 1);
 	store_test_done(&s, &dir);
 }
 
@@ -90,11 +90,11 @@ static void test_refused(void)
 	struct pb_queue_rec q;
 
 	fill(&q, 7, "zz");
-	CHECK_INT(pb_store_queue_add(s, &q, &err), -1); /* a malformed body key */
+	CHECK_INT(pb_store_queue_add(s, &q, true, &err), -1); /* a malformed body key */
 	CHECK(strstr(err, "body key") != NULL);
 	fill(&q, 7, "0000000000000000000000000000000000000000000000000000000000000000");
 	q.n = 0;
-	CHECK_INT(pb_store_queue_add(s, &q, &err), -1);
+	CHECK_INT(pb_store_queue_add(s, &q, true, &err), -1);
 	store_test_done(&s, &dir);
 }
 
@@ -111,7 +111,7 @@ static void test_own_sender_edit(void)
 	fill(&q, 43, key);
 	q.r[1].sender = "fwd@here.example";
 	q.r[1].edit = "X-Fwd: yes\nX-Spam";
-	CHECK_INT(pb_store_queue_add(s, &q, &err), 1);
+	CHECK_INT(pb_store_queue_add(s, &q, true, &err), 1);
 	q.r[1].sender = NULL;
 	q.r[1].edit = NULL;
 	pb_store_close(&s);

@@ -515,16 +515,15 @@ static int on_sent(struct pb_actor *a, void *state, struct pb_msg *m)
 	size_t at;
 	struct qentry *e = entry_find(s, m->corr, &at);
 	const char *error;
-	uint32_t code = pb_msg_status(m, &error);
+	const struct pb_strv *rep;
+	bool passed_on; /* NOTIFY went to the server */
+	uint32_t code = queue_client_qsend_reply(m, &rep, &passed_on, &error);
 	int64_t now = (int64_t)pb_clock_wall_ms();
 	struct pb_settings_outbound o;
 
 	outbound_settings(a, &o);
 	if (e == NULL || !e->in_flight)
 		return 0; /* late or unknown: dropped */
-	const struct pb_strv *rep = m->type == MSG_QSEND_SEND_REP ? &m->u.qsend_send_rep.replies
-								   : NULL;
-	bool passed_on = rep != NULL && m->u.qsend_send_rep.dsn; /* NOTIFY went to the server */
 	uint32_t k = 0;
 	for (size_t i = 0; i < e->q.n; i++) {
 		if (!e->sent[i])

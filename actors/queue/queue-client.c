@@ -82,6 +82,16 @@ int queue_client_qsend_send(const struct pb_sender *tx, const struct queue_clien
 	return pb_client_send(tx, &m, error_r);
 }
 
+uint32_t queue_client_qsend_reply(const struct pb_msg *rep, const struct pb_strv **replies_r,
+				  bool *dsn_r, const char **error_r)
+{
+	uint32_t code = pb_client_reply(rep, MSG_QSEND_SEND_REQ, error_r);
+
+	*replies_r = code == PB_OK ? &rep->u.qsend_send_rep.replies : NULL;
+	*dsn_r = code == PB_OK && rep->u.qsend_send_rep.dsn;
+	return code;
+}
+
 int queue_client_attempt_done(struct pb_runtime *rt, uint64_t run, uint64_t id)
 {
 	struct pb_msg m;

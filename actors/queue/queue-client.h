@@ -100,6 +100,11 @@ struct queue_client_qsend {
 };
 int queue_client_qsend_send(const struct pb_sender *tx, const struct queue_client_qsend *in,
 			    const char **error_r);
+/* The outcome of a QSEND_SEND_REQ: its status (not PB_OK: the sender thread could not run it,
+ * or a status reply), and when PB_OK *replies_r (into rep: the final word on each recipient
+ * sent, "CODE text", in order) and *dsn_r (the server offered DSN: NOTIFY went on). */
+uint32_t queue_client_qsend_reply(const struct pb_msg *rep, const struct pb_strv **replies_r,
+				  bool *dsn_r, const char **error_r);
 
 /* QSEND_ETRN_REQ: a sender thread sends "ETRN node" (RFC 1985) to server "host[:port]" (25
  * when none). 0 with *code_r (PB_OK: *reply_r, xmalloc'd, the server's reply or a 4xx of ours

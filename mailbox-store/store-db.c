@@ -245,6 +245,8 @@ static void store_free(struct pb_store *s)
 	pthread_mutex_destroy(&s->replies_lock);
 	pthread_mutex_destroy(&s->fail_lock);
 	pthread_mutex_destroy(&s->room_lock);
+	pthread_mutex_destroy(&s->sync_lock);
+	pthread_cond_destroy(&s->sync_cond);
 	pthread_cond_destroy(&s->claims_cond);
 	free(s->claims);
 	free(s->dir);
@@ -270,6 +272,8 @@ int pb_store_open(const char *dir, const struct pb_store_options *opts,
 	pthread_mutex_init(&s->replies_lock, NULL);
 	pthread_mutex_init(&s->fail_lock, NULL);
 	pthread_mutex_init(&s->room_lock, NULL);
+	pthread_mutex_init(&s->sync_lock, NULL);
+	pthread_cond_init(&s->sync_cond, NULL);
 	pthread_cond_init(&s->claims_cond, NULL);
 	/* Plain (reader-preferring) stripes: GC only ever try-locks one, so it never waits and
 	 * never makes a put wait behind it (store-blobs.c). */
@@ -298,18 +302,52 @@ void pb_store_close(struct pb_store **store)
 	store_free(s);
 }
 
+/* Waits while another thread syncs and its sync will not cover want. Returns whether the
+ * writes up to want are durable already; if not, the caller is now the syncing one, and
+ * *upto_r what its sync will cover. Under sync_lock. */
+static bool sync_covered(struct pb_store *s, uint64_t want, uint64_t *upto_r)
+{
+	while (s->syncing && s->synced_seq < want)
+		pthread_cond_wait(&s->sync_cond, &s->sync_lock);
+	if (s->synced_seq >= want)
+		return true;
+	s->syncing = true;
+	/* Every write numbered up to here is in the WAL file: RocksDB publishes a sequence
+	 * number after its WAL record is written. */
+	*upto_r = rocksdb_get_latest_sequence_number(s->db);
+	return false;
+}
+
 int pb_store_sync(struct pb_store *s, const char **error_r)
 {
+	uint64_t want = rocksdb_get_latest_sequence_number(s->db), upto = 0;
 	char *err = NULL;
 
 	if (store_failed_check(s, error_r) < 0)
 		return -1;
+	pthread_mutex_lock(&s->sync_lock);
+	bool covered = sync_covered(s, want, &upto);
+	pthread_mutex_unlock(&s->sync_lock);
+	if (covered)
+		return 0;
 	rocksdb_flush_wal(s->db, 1, &err);
+	atomic_fetch_add(&s->syncs, 1);
+	pthread_mutex_lock(&s->sync_lock);
+	if (err == NULL && upto > s->synced_seq)
+		s->synced_seq = upto;
+	s->syncing = false;
+	pthread_cond_broadcast(&s->sync_cond);
+	pthread_mutex_unlock(&s->sync_lock);
 	if (err != NULL) {
 		store_note_failure(s, "sync", err); /* a failed WAL sync is fatal to RocksDB too */
 		return store_fail_rocks(error_r, "sync", err);
 	}
 	return 0;
+}
+
+uint64_t pb_store_sync_count(struct pb_store *s)
+{
+	return atomic_load(&s->syncs);
 }
 
 int pb_store_flush(struct pb_store *s, const char **error_r)

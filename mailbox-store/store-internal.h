@@ -114,6 +114,14 @@ struct pb_store {
 	_Atomic uint64_t traces_pruned;
 	/* Write batches of meta records since the open (pb_store_meta_batches). */
 	_Atomic uint64_t meta_batches;
+	/* The shared WAL sync (pb_store_sync): one caller syncs at a time, and every write up to
+	 * synced_seq is durable; a caller whose writes are below it returns at once, one whose
+	 * writes are not waits for the running sync and then syncs for everyone waiting. */
+	pthread_mutex_t sync_lock;
+	pthread_cond_t sync_cond;
+	bool syncing;
+	uint64_t synced_seq;
+	_Atomic uint64_t syncs; /* FlushWAL(sync) calls made (pb_store_sync_count) */
 	/* Hashes of new bodies being committed right now (store-chunks.c): a second commit of
 	 * the same body waits for the first, then finds it and only takes a reference. */
 	pthread_mutex_t claims_lock;

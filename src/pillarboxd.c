@@ -655,9 +655,10 @@ static int run(struct daemon *d, sigset_t *signals)
 	if (rc == 0 && d->restart)
 		rc = 75; /* EX_TEMPFAIL: the service manager starts it again (Restart=on-failure) */
 	pid_file(d, false);
+	uint64_t wal_syncs = d->store != NULL ? pb_store_sync_count(d->store) : 0;
 	pb_store_close(&d->store);
 	if (rc == 0)
-		pb_info("daemon", "event=stopped");
+		pb_info("daemon", "event=stopped wal_syncs=%llu", (unsigned long long)wal_syncs);
 	return rc;
 }
 

@@ -98,9 +98,14 @@ bool pb_store_failed(struct pb_store *s, const char **reason_r);
 /* Makes every write made so far durable: the WAL is written out and fsynced (RocksDB's
  * FlushWAL(sync)). What lazy writes (sync=false) stored before it survives a crash once this
  * returns 0; a group of lazy writes followed by one pb_store_sync costs one fsync, not one each
- * (the group commit of the spool). Any thread. Returns 0 / -1 (the writes may or may not
+ * (the group commit of the spool). Callers on several threads share: one that finds a sync
+ * running waits for it, and needs none of its own when that sync started after its writes.
+ * Any thread. Returns 0 / -1 (the writes may or may not
  * survive then: undo them with a synced write, or keep them unacknowledged). */
 int pb_store_sync(struct pb_store *s, const char **error_r);
+/* How many WAL syncs pb_store_sync has made since the open: callers whose writes another
+ * caller's sync covered (it ran, or started after them) add none. Any thread. */
+uint64_t pb_store_sync_count(struct pb_store *s);
 /* Flushes every column family's memtable (waiting), so that the WAL files behind them go and
  * what a deletion left can be compacted. Returns 0 / -1. */
 int pb_store_flush(struct pb_store *s, const char **error_r);

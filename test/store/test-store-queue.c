@@ -1,13 +1,16 @@
 /*
  * test-store-queue.c: the outbound queue's records — add (with its body reference) exactly once
  * by id, also after the entry finished (its tombstone); update; finish (the reference dropped);
- * iterate only live entries; prune old tombstones; everything survives a reopen.
- * OWNS: a temporary database per case. THREAD: main only.
+ * iterate only live entries; prune old tombstones; everything survives a reopen; unsynced
+ * writes made durable by pb_store_sync, whose callers on several threads share syncs.
+ * OWNS: a temporary database per case. THREAD: main, and the sync case's threads.
  */
 #include "store-bodies.h"
 #include "store-internal.h"
 #include "store-queue.h"
 #include "pb-test-store.h"
+
+#include <pthread.h>
 
 static void fill(struct pb_queue_rec *q, uint64_t id, const char *key)
 {
@@ -179,11 +182,104 @@ static void test_v1_read(void)
 	store_test_done(&s, &dir);
 }
 
+/* Unsynced writes, then pb_store_sync: it syncs once for what is new and not at all when
+ * nothing new was written. */
+static void test_lazy_then_sync(void)
+{
+	char *dir = store_test_tmpdir("queue");
+	struct pb_store *s = store_test_open(dir);
+	const char *err = NULL;
+	char key[PB_BLOB_KEY_LEN + 1];
+	struct pb_queue_rec q;
+
+	CHECK_INT(pb_store_blob_put(s, "hello", 5, key, &err), 0);
+	fill(&q, 7, key);
+	uint64_t before = pb_store_sync_count(s);
+	CHECK_INT(pb_store_queue_add(s, &q, false, &err), 1);
+	CHECK_INT(pb_store_sync(s, &err), 0);
+	CHECK_INT(pb_store_sync_count(s), before + 1);
+	CHECK_INT(pb_store_sync(s, &err), 0); /* covered already: no second fsync */
+	CHECK_INT(pb_store_sync_count(s), before + 1);
+	CHECK_INT(pb_store_queue_finish(s, 7, 2000, false, &err), 1);
+	CHECK_INT(pb_store_sync(s, &err), 0);
+	CHECK_INT(pb_store_sync_count(s), before + 2);
+	pb_store_close(&s);
+	s = store_test_open(dir);
+	CHECK_INT(pb_store_queue_add(s, &q, true, &err), 0); /* the finish is there: a tombstone */
+	store_test_done(&s, &dir);
+}
+
+#define SYNC_THREADS 8
+#define SYNC_ROUNDS 40
+
+struct syncer {
+	struct pb_store *s;
+	const char *key;
+	uint64_t id;
+	int failures;
+};
+
+/* One shard's way: an unsynced update, then pb_store_sync, SYNC_ROUNDS times. */
+static void *sync_rounds(void *arg)
+{
+	struct syncer *w = arg;
+	struct pb_queue_rec q;
+	const char *err;
+
+	fill(&q, w->id, w->key);
+	w->failures += pb_store_queue_add(w->s, &q, false, &err) != 1;
+	for (int i = 0; i < SYNC_ROUNDS; i++) {
+		q.next_ms = i;
+		w->failures += pb_store_queue_update(w->s, &q, false, &err) != 0;
+		w->failures += pb_store_sync(w->s, &err) != 0;
+	}
+	return NULL;
+}
+
+/* Threads syncing at once all succeed, and never sync more often than they ask; what they
+ * wrote is there after a reopen. */
+static void test_sync_from_threads(void)
+{
+	char *dir = store_test_tmpdir("queue");
+	struct pb_store *s = store_test_open(dir);
+	const char *err = NULL;
+	char key[PB_BLOB_KEY_LEN + 1];
+	pthread_t t[SYNC_THREADS];
+	struct syncer w[SYNC_THREADS];
+	struct pb_queue_rec got[SYNC_THREADS + 1];
+
+	CHECK_INT(pb_store_blob_put(s, "hello", 5, key, &err), 0);
+	uint64_t before = pb_store_sync_count(s);
+	for (int i = 0; i < SYNC_THREADS; i++) {
+		w[i] = (struct syncer){ s, key, 100 + (uint64_t)i, 0 };
+		REQUIRE(pthread_create(&t[i], NULL, sync_rounds, &w[i]) == 0);
+	}
+	for (int i = 0; i < SYNC_THREADS; i++) {
+		pthread_join(t[i], NULL);
+		CHECK_INT(w[i].failures, 0);
+	}
+	uint64_t syncs = pb_store_sync_count(s) - before;
+	CHECK(syncs >= 1 && syncs <= SYNC_THREADS * SYNC_ROUNDS);
+	printf("# %llu syncs for %d calls\n", (unsigned long long)syncs, SYNC_THREADS * SYNC_ROUNDS);
+	pb_store_close(&s);
+	s = store_test_open(dir);
+	memset(got, 0, sizeof(got));
+	CHECK_INT(pb_store_queue_iter(s, collect, got, &err), 0);
+	CHECK_INT(got[0].size, SYNC_THREADS);
+	for (int i = 1; i <= SYNC_THREADS && i <= (int)got[0].size; i++) {
+		CHECK_INT(got[i].next_ms, SYNC_ROUNDS - 1);
+		pb_queue_rec_free(&got[i]);
+	}
+	store_test_done(&s, &dir);
+}
+
 static const struct pb_test_case cases[] = {
 	{ "add_update_finish", test_add_update_finish },
 	{ "refused", test_refused },
 	{ "own_sender_edit", test_own_sender_edit },
 	{ "v1_read", test_v1_read },
+	{ "lazy_then_sync", test_lazy_then_sync },
+	{ "sync_from_threads", test_sync_from_threads },
 };
 
 PB_TEST_MAIN(cases)

@@ -4,8 +4,9 @@ Password through WebMail") in headless Chromium driven by Selenium, against the 
 Checked: the web password fields and the webmail checkbox are disabled until "Have different"
 is checked; a web password set in the tab is the one webmail takes (logging in in the browser's
 /mail/ page), the main password no longer logs in on the web (the rule of web/web-self.c and
-the directory: with a web password, web logins take it only) and still does on POP3; two
-mistyped confirmations are refused without a change; unchecking and checking "User can change
+the directory: with a web password, web logins take it only) and still does on POP3; a
+mistyped confirmation is refused without a request, a web password the server refuses shows its
+reason after what was done before it; unchecking and checking "User can change
 Main Password through WebMail" shows in GET /api/users/NAME (can_change_main); unchecking "Have
 different" removes the web password and the main one logs in on the web again. Screenshots:
 PB_BUILD_DIR/test-artifacts/test_web_admin_webpw/."""
@@ -73,8 +74,20 @@ class AdminWebPassword(AdminCase):
         self.css("#web-password2").send_keys(WEB + "x")
         self.submit(form, "The two web passwords differ.")
         self.assertEqual(self.info(), (False, True))  # nothing was sent
-        self.css("#web-password2").clear()
-        self.css("#web-password2").send_keys(WEB)
+        # a refusal is shown after what was done before it: the main password (set to itself)
+        for el, text in (("#new-password", MAIN), ("#new-password2", MAIN),
+                         ("#web-password", "abc"), ("#web-password2", "abc")):
+            self.css(el).clear()
+            self.css(el).send_keys(text)
+        self.submit(form, "Password changed; ")
+        status = form.find_element(By.CSS_SELECTOR, ".form-status").text
+        self.assertNotIn("Web password set", status)
+        self.assertGreater(len(status), len("Password changed; "))  # the server's reason
+        self.assertEqual(self.info(), (False, True))
+        for el, text in (("#new-password", ""), ("#new-password2", ""),
+                         ("#web-password", WEB), ("#web-password2", WEB)):
+            self.css(el).clear()
+            self.css(el).send_keys(text)
         self.submit(form, "Web password set")
         wd.screenshot(self.driver, "web-password-set")
         self.assertEqual(self.info(), (True, True))

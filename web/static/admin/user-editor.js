@@ -104,31 +104,35 @@ function passwords(panel, u) {
 }
 
 // What the Passwords tab's Submit changes, in order (PUT .../password, PATCH the account's
-// web_password / webmail_main_password); returns the text saying what was done, throws on
-// the first refusal or on a mistyped confirmation.
+// web_password / webmail_main_password); returns the text saying what was done. Throws on a
+// mistyped confirmation (nothing sent), or on a refusal with what was done before it.
 async function savePasswords(u, f) {
   const path = '/api/users/' + encodeURIComponent(u.user);
-  const done = [];
   if (f.main[0] !== f.main[1]) throw new Error('The two main passwords differ.');
   if (f.separate && f.web[0] !== f.web[1]) throw new Error('The two web passwords differ.');
   if (f.separate && !u.has_web_password && f.web[0] === '') throw new Error('Type the web password.');
-  if (f.main[0] !== '') {
-    await api('PUT', path + '/password', { password: f.main[0] });
-    done.push('Password changed');
-  }
+  const steps = [];
+  if (f.main[0] !== '') steps.push(['PUT', '/password', { password: f.main[0] }, 'Password changed']);
   if (f.separate && f.web[0] !== '') {
-    await api('PUT', path + '/password', { password: f.web[0], which: 'web' });
-    done.push('Web password set');
+    steps.push(['PUT', '/password', { password: f.web[0], which: 'web' }, 'Web password set']);
   } else if (!f.separate && u.has_web_password) {
-    await api('PATCH', path, { web_password: 'off' });
-    done.push('Web password removed');
+    steps.push(['PATCH', '', { web_password: 'off' }, 'Web password removed']);
   }
   if (f.separate && (f.canMain !== u.can_change_main || !u.has_web_password)) {
-    await api('PATCH', path, { webmail_main_password: f.canMain });
-    done.push(f.canMain ? 'Webmail may change the main password' : 'Webmail may not change the main password');
+    steps.push(['PATCH', '', { webmail_main_password: f.canMain },
+      f.canMain ? 'Webmail may change the main password' : 'Webmail may not change the main password']);
+  }
+  const done = [];
+  for (const [method, sub, body, text] of steps) {
+    try {
+      await api(method, path + sub, body);
+    } catch (e) {
+      throw new Error(done.concat(e.message).join('; '));
+    }
+    done.push(text);
   }
   if (!done.length) return 'Nothing changed.';
-  return done.join('; ') + (done.some((d) => d.endsWith('set') || d.endsWith('changed')) ? "; the account's logins ended." : '.');
+  return done.join('; ') + (steps.some((s) => s[1] === '/password') ? "; the account's logins ended." : '.');
 }
 
 // The account's aliases (GET/POST/DELETE /api/aliases/{name}: the mappings to it).

@@ -205,7 +205,8 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 
 static const struct web_route routes[] = {
 	{ HTTP_VERB_POST, "/api/login", WEB_PUBLIC, "session",
-	  "Log in with an account's password; sets the pb_session cookie and returns the CSRF token",
+	  "Log in with an account's password; sets a new pb_session cookie (a fresh id: the login "
+	  "the request's cookie named, if any, ends) and returns the login's CSRF token",
 	  S_LOGIN_IN, S_ME, 200, api_login },
 	{ HTTP_VERB_POST, "/api/logout", WEB_USER, "session", "End this login", NULL, NULL, 204,
 	  api_logout },
@@ -766,6 +767,12 @@ static void api_login(struct web_session *ws, const struct http_request *q)
 		web_reply_error(ws, 403, "log in over HTTPS");
 		return;
 	}
+	/* A login replaces the one the request's cookie names (session fixation): an id the
+	 * client held before never stays valid beside the new login, whose id is always fresh. */
+	const struct web_login *old = web_auth_find(ws->srv->auth, http_request_field(q, "cookie"),
+						    gw_now(ws->gs), UINT64_MAX, UINT64_MAX);
+	if (old != NULL)
+		web_auth_end(ws->srv->auth, old);
 	ws->waiting = true;
 	gw_login_password(&ws->login, u->valuestring, p->valuestring);
 	cJSON_Delete(in);

@@ -2,8 +2,8 @@
 with the accounts USERS ({name: password}) started for the class, a headless Chromium on it
 (webdriver.BrowserTestCase), and the helpers every admin page test needs: css/wait/wait_text/
 until (bounded by UI_TIMEOUT, never a sleep), login as the administrator, go to a page, run the
-CLI, and an API client logged in (test_web_api.Client). New admin UI tests subclass AdminCase;
-test_web_admin_ui.py and test_web_admin_pages.py predate it and carry their own copies."""
+CLI, and an API client logged in (test_web_api.Client). Every admin UI test subclasses
+AdminCase."""
 import os
 import sys
 

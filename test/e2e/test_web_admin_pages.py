@@ -27,67 +27,26 @@ if not wd.available():
     print("SKIP: chromium or chromedriver is not installed")
     sys.exit(0)
 
+from adminui import UI_TIMEOUT, AdminCase  # noqa: E402
 from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select  # noqa: E402
 
-UI_TIMEOUT = 30  # the sanitizer build on a loaded machine
 
+class AdminPages(AdminCase):
+    USERS = {"bob": "bob-secret-1", "carol": "carol-secret-1"}
 
-class AdminPages(wd.BrowserTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.d = pbtest.Daemon()
-        cls.d.start()
-        cls.d.add_user("bob", "bob-secret-1")
-        cls.d.add_user("carol", "carol-secret-1")
-        cls.domain = cls.d.local_domain()
+        super().setUpClass()
         cls.dead = closed_port()
         rc, _, err = cls.d.cli("setting", "set", "outbound", json.dumps(
             {"smart_host": "127.0.0.1:%d" % cls.dead, "retry_first_s": 3600, "retry_max_s": 3600}))
-        assert rc == 0, err
-        cls.base = "http://127.0.0.1:%d" % cls.d.ports["http"]
-        cls.tmpdir = cls.d.tmp
-        try:
-            super().setUpClass()
-        except Exception:
-            cls.d.stop()
-            cls.d.cleanup()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            super().tearDownClass()
-        finally:
-            cls.d.stop()
-            cls.d.cleanup()
+        if rc != 0:
+            cls.tearDownClass()
+            raise RuntimeError("setting set outbound: " + err)
 
     # ---- helpers ----
-
-    def css(self, selector):
-        return self.driver.find_element(By.CSS_SELECTOR, selector)
-
-    def wait(self, selector):
-        return wd.wait_for(self.driver, selector, UI_TIMEOUT)
-
-    def wait_text(self, selector, text):
-        return wd.wait_text(self.driver, selector, text, UI_TIMEOUT)
-
-    def until(self, predicate, message):
-        return wd.wait_until(self.driver, lambda d: predicate(), UI_TIMEOUT, message)
-
-    def go(self, page, ready):
-        self.driver.get(self.base + "/admin/")
-        self.until(lambda: self.css("#toolbar").is_displayed() or self.css("#login-user").is_displayed(),
-                   "the login form or the toolbar")
-        if not self.css("#toolbar").is_displayed():
-            self.css("#login-user").send_keys("admin")
-            self.css("#login-password").send_keys(self.d.admin_password)
-            self.css("#login-submit").click()
-            self.wait("#toolbar")
-        self.driver.get(self.base + "/admin/#" + page)
-        return self.wait(ready)
 
     def row(self, grid, first_cell):
         """The row of grid whose name cell reads first_cell, or None."""

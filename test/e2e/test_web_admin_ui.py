@@ -26,69 +26,19 @@ if not wd.available():
     print("SKIP: chromium or chromedriver is not installed")
     sys.exit(0)
 
+from adminui import UI_TIMEOUT, AdminCase  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select  # noqa: E402
 
-UI_TIMEOUT = 30  # the sanitizer build on a loaded machine
 
-
-class AdminUi(wd.BrowserTestCase):
+class AdminUi(AdminCase):
     @classmethod
     def setUpClass(cls):
-        cls.d = pbtest.Daemon()
-        cls.d.start()
-        cls.d.add_user("bob", "bob-secret-1")
-        cls.domain = cls.d.local_domain()
-        cls.base = "http://127.0.0.1:%d" % cls.d.ports["http"]
-        cls.tmpdir = cls.d.tmp
         cls.console = []
-        try:
-            super().setUpClass()
-        except Exception:
-            cls.d.stop()
-            cls.d.cleanup()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            super().tearDownClass()
-        finally:
-            cls.d.stop()
-            cls.d.cleanup()
+        super().setUpClass()
 
     def tearDown(self):
         type(self).console += wd.console(self.driver)
-
-    # ---- helpers ----
-
-    def css(self, selector):
-        return self.driver.find_element(By.CSS_SELECTOR, selector)
-
-    def wait(self, selector):
-        return wd.wait_for(self.driver, selector, UI_TIMEOUT)
-
-    def wait_text(self, selector, text):
-        return wd.wait_text(self.driver, selector, text, UI_TIMEOUT)
-
-    def until(self, predicate, message):
-        return wd.wait_until(self.driver, lambda d: predicate(), UI_TIMEOUT, message)
-
-    def login(self):
-        self.driver.get(self.base + "/admin/")
-        self.until(lambda: self.css("#toolbar").is_displayed() or self.css("#login-user").is_displayed(),
-                   "the login form or the toolbar")
-        if self.css("#toolbar").is_displayed():
-            return
-        self.css("#login-user").send_keys("admin")
-        self.css("#login-password").send_keys(self.d.admin_password)
-        self.css("#login-submit").click()
-        self.wait("#toolbar")
-
-    def go(self, page, ready):
-        self.login()
-        self.driver.get(self.base + "/admin/#" + page)
-        return self.wait(ready)
 
     def grid_row(self, user):
         rows = self.driver.find_elements(By.CSS_SELECTOR, '#users-grid tbody tr[data-user="%s"]' % user)
@@ -96,18 +46,6 @@ class AdminUi(wd.BrowserTestCase):
 
     def users_grid(self):
         self.go("users", "#users-grid[data-loaded]")
-
-    def cli_ok(self, *args):
-        rc, out, err = self.d.cli(*args)
-        self.assertEqual(rc, 0, err)
-        return out
-
-    def api(self):
-        c = Client(self.d.ports["http"])
-        self.addCleanup(c.close)
-        r, body = c.login("admin", self.d.admin_password)
-        self.assertEqual(r.status, 200, body)
-        return c
 
     # ---- the tests, in order ----
 

@@ -69,22 +69,70 @@ function general(panel, u, all, reload) {
   } }, 'Submit'));
 }
 
+// The guide's Passwords tab (4.4): the Main Password; "Have different 'Main Password' and 'Web
+// Password'" with the Web Password (webmail logins take it, the other protocols the main one;
+// unchecked and submitted: removed, the main one is the web's again); "User can change Main
+// Password through WebMail", which applies only while the account has a web password.
 function passwords(panel, u) {
-  const a = h('input', { id: 'new-password', type: 'password', autocomplete: 'new-password' });
-  const b = h('input', { id: 'new-password2', type: 'password', autocomplete: 'new-password' });
+  const pw = (id) => h('input', { id, type: 'password', autocomplete: 'new-password' });
+  const a = pw('new-password'), b = pw('new-password2'), wa = pw('web-password'), wb = pw('web-password2');
+  const separate = h('input', { id: 'separate-web-password', type: 'checkbox', checked: u.has_web_password });
+  const canMain = h('input', { id: 'can-change-main', type: 'checkbox', checked: u.can_change_main });
+  const sync = () => { wa.disabled = wb.disabled = canMain.disabled = !separate.checked; };
+  separate.addEventListener('change', sync);
+  sync();
+  const field = (el, label) => h('div', { class: 'field' }, h('label', { for: el.id }, label), el);
   const status = h('p', { class: 'form-status', role: 'status' });
-  const form = h('form', {}, h('div', { class: 'field' }, h('label', { for: a.id }, 'New password'), a),
-    h('div', { class: 'field' }, h('label', { for: b.id }, 'Again'), b),
+  const form = h('form', {}, field(a, 'Main Password'), field(b, 'Confirm Main Password'),
+    field(separate, "Have different 'Main Password' and 'Web Password'"),
+    field(wa, 'Web Password'), field(wb, 'Confirm Web Password'),
+    field(canMain, 'User can change Main Password through WebMail'),
     h('button', { type: 'submit', class: 'submit' }, 'Submit'), status);
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    if (a.value !== b.value) { status.textContent = 'The two passwords differ.'; return; }
     try {
-      await api('PUT', '/api/users/' + encodeURIComponent(u.user) + '/password', { password: a.value });
-      status.textContent = 'Password changed; the account\'s logins ended.';
+      status.textContent = await savePasswords(u, { main: [a.value, b.value], web: [wa.value, wb.value],
+        separate: separate.checked, canMain: canMain.checked });
+      for (const el of [a, b, wa, wb]) el.value = '';
+      Object.assign(u, await api('GET', '/api/users/' + encodeURIComponent(u.user)));
+      separate.checked = u.has_web_password;
+      canMain.checked = u.can_change_main;
+      sync();
     } catch (e) { status.textContent = e.message; }
   });
   panel.append(form);
+}
+
+// What the Passwords tab's Submit changes, in order (PUT .../password, PATCH the account's
+// web_password / webmail_main_password); returns the text saying what was done. Throws on a
+// mistyped confirmation (nothing sent), or on a refusal with what was done before it.
+async function savePasswords(u, f) {
+  const path = '/api/users/' + encodeURIComponent(u.user);
+  if (f.main[0] !== f.main[1]) throw new Error('The two main passwords differ.');
+  if (f.separate && f.web[0] !== f.web[1]) throw new Error('The two web passwords differ.');
+  if (f.separate && !u.has_web_password && f.web[0] === '') throw new Error('Type the web password.');
+  const steps = [];
+  if (f.main[0] !== '') steps.push(['PUT', '/password', { password: f.main[0] }, 'Password changed']);
+  if (f.separate && f.web[0] !== '') {
+    steps.push(['PUT', '/password', { password: f.web[0], which: 'web' }, 'Web password set']);
+  } else if (!f.separate && u.has_web_password) {
+    steps.push(['PATCH', '', { web_password: 'off' }, 'Web password removed']);
+  }
+  if (f.separate && (f.canMain !== u.can_change_main || !u.has_web_password)) {
+    steps.push(['PATCH', '', { webmail_main_password: f.canMain },
+      f.canMain ? 'Webmail may change the main password' : 'Webmail may not change the main password']);
+  }
+  const done = [];
+  for (const [method, sub, body, text] of steps) {
+    try {
+      await api(method, path + sub, body);
+    } catch (e) {
+      throw new Error(done.concat(e.message).join('; '));
+    }
+    done.push(text);
+  }
+  if (!done.length) return 'Nothing changed.';
+  return done.join('; ') + (steps.some((s) => s[1] === '/password') ? "; the account's logins ended." : '.');
 }
 
 // The account's aliases (GET/POST/DELETE /api/aliases/{name}: the mappings to it).

@@ -335,7 +335,8 @@ static void sp_deinit(struct pb_actor *a, void *state)
 {
 	struct spool_shard *s = state;
 
-	spool_group_free(s); /* empty: the runtime ran on_idle before deinit */
+	spool_group_flush(a, s); /* empty when stopping (on_idle ran); not after a failure */
+	spool_group_free(s);
 	for (size_t i = 0; i < s->n; i++)
 		delivery_free(s->d[i]);
 	free(s->d);

@@ -483,8 +483,9 @@ static const struct web_route routes[] = {
 	  "A page of a folder's messages: ?limit=1..200&sort=date|arrival|from|subject|size&"
 	  "order=desc|asc&cursor=C (C: the next_cursor of the page before; null after the last "
 	  "page; total: the folder's messages; date and arrival are the order of delivery), or "
-	  "?q=TEXT (a search of headers and body; sort date|size|uid, after=UID the last uid "
-	  "shown; total: the number found); a folder below another has its '/' "
+	  "&q=TEXT added (a search of headers and body in that order, paged by the same cursor; "
+	  "a page reads at most 2000 messages, so it may hold fewer than limit matches, none "
+	  "even, with a next_cursor; no total); a folder below another has its '/' "
 	  "percent-encoded twice",
 	  NULL, S_MAIL_PAGE, 200, web_mail_list },
 	{ HTTP_VERB_GET, "/api/mail/folders/{folder}/messages/{uid}", WEB_USER, "mail",

@@ -1,6 +1,7 @@
 /*
  * web-metrics.c: the parts of /metrics (web-api.c) made from the node's status that are
- * lists: the actors' inbox depths, the SMTP refusals by reason and the latency histograms
+ * lists: the actors' and the gateway hubs' inbox depths ({actor=...}, {hub="smtp"...}), the
+ * SMTP refusals by reason and the latency histograms
  * (Prometheus histograms: _bucket{le=...} cumulative, _sum and _count in seconds; pb-latency.h).
  * And the outbound queue's figures: entries, held, recipients waiting; recipients sent, attempts
  * deferred and recipients failed (bounced: a DSN goes to the sender) since the start.
@@ -61,6 +62,12 @@ void web_metrics_lists(const struct sys_status *st, struct pb_buf *out)
 	WEB_PROM_LIST(out, "pillarbox_refused_total", "counter",
 		      "SMTP refusals (recipients and messages) by reason.", "reason", st->refusals,
 		      refusal, reason, count);
+	WEB_PROM_LIST(out, "pillarbox_hub_inbox_depth", "gauge",
+		      "Messages waiting in each gateway hub's inbox (replies to its sessions).",
+		      "hub", st->hubs, inbox_stat, name, queued);
+	WEB_PROM_LIST(out, "pillarbox_hub_inbox_full_total", "counter",
+		      "Sends refused because a gateway hub's inbox was full.", "hub", st->hubs,
+		      inbox_stat, name, inbox_full);
 	for (uint32_t i = 0; i < st->latency.n; i++)
 		histogram(&st->latency.v[i], out);
 }

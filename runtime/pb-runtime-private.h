@@ -58,6 +58,7 @@ struct pb_actor {
 struct pb_port {
 	char name[PB_ADDR_MAX];
 	struct pb_mq *q;
+	bool loop; /* an event loop's inbox (pb_inbox_open) */
 };
 
 struct pb_runtime {

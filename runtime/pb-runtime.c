@@ -211,6 +211,7 @@ int pb_runtime_port_add(struct pb_runtime *rt, const char *name, struct pb_mq *q
 	struct pb_port *p = &rt->ports[rt->n_ports++];
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	p->q = q;
+	p->loop = false;
 	pb_mq_ref(q);
 	pthread_mutex_unlock(&rt->lock);
 	return 0;
@@ -591,8 +592,31 @@ int pb_inbox_open(struct pb_runtime *rt, const char *name, uint32_t size, struct
 		*error_r = "cannot bind the inbox (name taken?)";
 		return -1;
 	}
+	pthread_mutex_lock(&rt->lock);
+	find_port_locked(rt, name)->loop = true;
+	pthread_mutex_unlock(&rt->lock);
 	*in_r = in;
 	return 0;
+}
+
+size_t pb_inbox_stats(struct pb_runtime *rt, struct pb_inbox_stats *out, size_t max)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&rt->lock);
+	for (size_t i = 0; i < rt->n_ports; i++) {
+		const struct pb_port *p = &rt->ports[i];
+		if (!p->loop)
+			continue;
+		if (n < max) {
+			snprintf(out[n].name, sizeof(out[n].name), "%s", p->name);
+			out[n].queued = pb_mq_depth(p->q);
+			out[n].inbox_full = pb_mq_full_count(p->q);
+		}
+		n++;
+	}
+	pthread_mutex_unlock(&rt->lock);
+	return n;
 }
 
 void pb_inbox_close(struct pb_inbox **inp)

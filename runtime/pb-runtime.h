@@ -145,6 +145,14 @@ struct pb_actor_stats {
 };
 /* Fills up to max entries; returns the number of actors. */
 size_t pb_runtime_stats(struct pb_runtime *rt, struct pb_actor_stats *out, size_t max);
+/* Per event loop's inbox (pb_inbox_open: each gateway hub's, named by its protocol), for the
+ * status command: queued, the messages waiting in it; inbox_full, the sends refused because
+ * it was full (a moment's snapshot). Fills up to max entries; returns the number of inboxes. */
+struct pb_inbox_stats {
+	char name[64];
+	uint64_t queued, inbox_full;
+};
+size_t pb_inbox_stats(struct pb_runtime *rt, struct pb_inbox_stats *out, size_t max);
 
 /* The latency histograms (pb-latency.h): a duration of us microseconds noted in histogram
  * which (two relaxed atomic adds: no lock); and a read of one, counts_r[PB_LATENCY_BOUNDS + 1]

@@ -27,6 +27,7 @@
 #include "lockout-client.h"
 #include "queue-client.h"
 #include "sys-client.h"
+#include "web-prom.h"
 #include "web-rest.h"
 #include "web-self.h"
 
@@ -484,8 +485,9 @@ static const struct web_route routes[] = {
 	  "A page of a folder's messages: ?limit=1..200&sort=date|arrival|from|subject|size&"
 	  "order=desc|asc&cursor=C (C: the next_cursor of the page before; null after the last "
 	  "page; total: the folder's messages; date and arrival are the order of delivery), or "
-	  "?q=TEXT (a search of headers and body; sort date|size|uid, after=UID the last uid "
-	  "shown; total: the number found); a folder below another has its '/' "
+	  "&q=TEXT added (a search of headers and body in that order, paged by the same cursor; "
+	  "a page reads at most 2000 messages, so it may hold fewer than limit matches, none "
+	  "even, with a next_cursor; no total); a folder below another has its '/' "
 	  "percent-encoded twice",
 	  NULL, S_MAIL_PAGE, 200, web_mail_list },
 	{ HTTP_VERB_GET, "/api/mail/folders/{folder}/messages/{uid}", WEB_USER, "mail",
@@ -882,23 +884,13 @@ static cJSON *status_json(const struct sys_status *st)
 	return o;
 }
 
-/* One metric: its help, type and value lines. */
-static void metric(struct pb_buf *out, const char *name, const char *type, const char *help,
-		   uint64_t value)
-{
-	pb_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help, name, type, name,
-		      (unsigned long long)value);
-}
-
 /* The Prometheus text exposition (format 0.0.4) of the node's status, into out. */
 static void metrics_text(const struct sys_status *st, struct pb_buf *out)
 {
-	static const struct {
-		const char *name, *type, *help;
-		size_t offset;
-	} rows[] = {
-#define ROW(n, t, h, f) { "pillarbox_" n, t, h, offsetof(struct sys_status, f) }
-		ROW("uptime_seconds", "gauge", "Seconds since the daemon started.", uptime_ms),
+	static const struct web_prom_row rows[] = {
+#define ROW(n, t, h, f) { "pillarbox_" n, t, h, offsetof(struct sys_status, f), 1 }
+		{ "pillarbox_uptime_seconds", "gauge", "Seconds since the daemon started.",
+		  offsetof(struct sys_status, uptime_ms), 1000 },
 		ROW("messages_received_total", "counter", "Messages accepted over SMTP.", received),
 		ROW("recipients_refused_total", "counter", "SMTP recipients refused.", rcpts_refused),
 		ROW("messages_rejected_total", "counter", "SMTP messages refused whole.", rejected),
@@ -912,43 +904,26 @@ static void metrics_text(const struct sys_status *st, struct pb_buf *out)
 		ROW("domains", "gauge", "Local domains.", domains),
 #undef ROW
 	};
-	for (size_t i = 0; i < PB_N_ELEMENTS(rows); i++) {
-		uint64_t v = *(const uint64_t *)((const char *)st + rows[i].offset);
-		if (rows[i].offset == offsetof(struct sys_status, uptime_ms))
-			v /= 1000;
-		metric(out, rows[i].name, rows[i].type, rows[i].help, v);
-	}
-	pb_buf_append_str(out, "# HELP pillarbox_sessions Open sessions per service.\n"
-				"# TYPE pillarbox_sessions gauge\n");
-	for (uint32_t i = 0; i < st->services.n; i++)
-		pb_buf_printf(out, "pillarbox_sessions{service=\"%s\"} %llu\n",
-			      st->services.v[i].service,
-			      (unsigned long long)st->services.v[i].sessions);
-	pb_buf_append_str(out, "# HELP pillarbox_actor_messages_total Messages each actor handled.\n"
-				"# TYPE pillarbox_actor_messages_total counter\n");
-	for (uint32_t i = 0; i < st->actors.n; i++)
-		pb_buf_printf(out, "pillarbox_actor_messages_total{actor=\"%s\"} %llu\n",
-			      st->actors.v[i].name, (unsigned long long)st->actors.v[i].handled);
+	web_prom_rows(out, rows, PB_N_ELEMENTS(rows), st);
+	WEB_PROM_LIST(out, "pillarbox_sessions", "gauge", "Open sessions per service.", "service",
+		      st->services, service_stat, service, sessions);
+	WEB_PROM_LIST(out, "pillarbox_actor_messages_total", "counter",
+		      "Messages each actor handled.", "actor", st->actors, actor_stat, name, handled);
 }
 
 /* The lockout guard's counts (LOCKOUT_STATS_REP) as metrics, into out. */
 static void login_metrics(const struct pb_rec_login_stat_list *l, uint64_t locks, uint64_t blocks,
 			  struct pb_buf *out)
 {
-	pb_buf_append_str(out, "# HELP pillarbox_logins_total Logins that succeeded, per protocol.\n"
-			       "# TYPE pillarbox_logins_total counter\n");
-	for (uint32_t i = 0; i < l->n; i++)
-		pb_buf_printf(out, "pillarbox_logins_total{protocol=\"%s\"} %llu\n",
-			      l->v[i].protocol, (unsigned long long)l->v[i].ok);
-	pb_buf_append_str(out, "# HELP pillarbox_login_failures_total Logins that failed or were "
-			       "refused (locked, blocked), per protocol.\n"
-			       "# TYPE pillarbox_login_failures_total counter\n");
-	for (uint32_t i = 0; i < l->n; i++)
-		pb_buf_printf(out, "pillarbox_login_failures_total{protocol=\"%s\"} %llu\n",
-			      l->v[i].protocol, (unsigned long long)l->v[i].failed);
-	metric(out, "pillarbox_lockouts_total", "counter", "Accounts locked for an address.", locks);
-	metric(out, "pillarbox_address_blocks_total", "counter",
-	       "Addresses blocked automatically (failed logins, intrusion).", blocks);
+	WEB_PROM_LIST(out, "pillarbox_logins_total", "counter",
+		      "Logins that succeeded, per protocol.", "protocol", *l, login_stat, protocol, ok);
+	WEB_PROM_LIST(out, "pillarbox_login_failures_total", "counter",
+		      "Logins that failed or were refused (locked, blocked), per protocol.",
+		      "protocol", *l, login_stat, protocol, failed);
+	web_prom_value(out, "pillarbox_lockouts_total", "counter",
+		       "Accounts locked for an address.", locks);
+	web_prom_value(out, "pillarbox_address_blocks_total", "counter",
+		       "Addresses blocked automatically (failed logins, intrusion).", blocks);
 }
 
 /* /metrics: the node's status, then the guard's and the queue's counts (each left out when it

@@ -63,8 +63,9 @@ void web_api_setting_history(struct web_session *ws, const struct http_request *
 void web_api_setting_rollback(struct web_session *ws, const struct http_request *q);
 
 /* ---- h-metrics8: /metrics' lists and the security log (web-metrics.c, web-api-logs.c) ---- */
-/* Appends the actors' inbox depths and fullness and the latency histograms of st (the sys
- * actor's status) to out, in the Prometheus text format. */
+/* Appends the actors' and the gateway hubs' inbox depths and fullness, the SMTP refusals by
+ * reason and the latency histograms of st (the sys actor's status) to out, in the Prometheus
+ * text format (web-prom.h). */
 struct sys_status;
 struct pb_buf;
 void web_metrics_lists(const struct sys_status *st, struct pb_buf *out);

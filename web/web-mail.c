@@ -8,10 +8,13 @@
  * A page (no q, no after): sort=date|arrival|from|subject|size (date and arrival: uid order,
  * the order of delivery; uid is a synonym), order=asc|desc, cursor=the next_cursor of the page
  * before: the mailbox owner answers that page alone (MBOX_PAGE_REQ; its sort index for
- * from/subject/size), the readers its header fields. With q (a search) or after=U (the
- * earlier form: after message U in that order), the folder's entries are listed (no bodies
- * read), searched by the readers and sorted here (date: the arrival time; size; uid), as IMAP
- * SORT ARRIVAL/SIZE does.
+ * from/subject/size), the readers its header fields. With q (a search, in any of those orders,
+ * paged by the same cursor) the owner's order is read from the cursor a slice at a time and
+ * each slice searched by the readers (READER_SEARCH TEXT) until the page holds limit matches,
+ * the folder ends or WEB_MAIL_SEARCH_SCAN messages were read (web-mail.h: such a page may
+ * hold fewer matches, none even, and a next_cursor; no total). With after=U (the earlier
+ * form, no q: after message U in that order) the folder's entries are listed (no bodies read)
+ * and sorted here (date: the arrival time; size; uid), as IMAP SORT ARRIVAL/SIZE does.
  *
  * Flags, move and delete are web-mail-change.c's.
  * OWNS: struct list_job (the session's job). THREAD: the web hub's.
@@ -241,7 +244,7 @@ struct list_job {
 	char *text;                 /* q: the search text, NULL none */
 	struct mailbox_list list;   /* the folder's entries gathered */
 	uint32_t *order;            /* indexes into list.entries: the selection, sorted */
-	size_t n_order, searched;   /* searched: entries the readers have answered */
+	size_t n_order;
 	size_t page_first, page_n;  /* the page: order[page_first..+page_n) */
 	size_t got;                 /* page entries whose header fields are known */
 	cJSON *rows;                /* the page's answer being built */
@@ -250,6 +253,13 @@ struct list_job {
 	char *cursor_key;           /* pq.after_key's */
 	struct mailbox_page page;   /* the owner's answer (its entries moved to list) */
 	uint64_t build_ms;          /* when the owner first answered "building" (monotonic) */
+	/* a search page (q; paged): the walk, the slice's messages searched so far and which
+	 * matched, whether the owner is asked for the page's end (the walk's cut) */
+	struct web_mail_search walk;
+	size_t slice_searched;
+	bool slice_matched[MAILBOX_PAGE_MAX];
+	bool cutting;
+	char *next_cursor;          /* the search page's, NULL at the folder's end */
 };
 
 /* A page asks again for this long while the owner builds the folder's sort index
@@ -269,11 +279,11 @@ static void list_job_free(void *p)
 	cJSON_Delete(j->rows);
 	free(j->cursor_key);
 	mailbox_page_free(&j->page);
+	free(j->next_cursor);
 	free(j);
 }
 
 static void list_send(struct list_job *j);
-static void search_send(struct list_job *j);
 static void headers_send(struct list_job *j);
 
 /* Sets j's sorts from sort (NULL: date). 0 / -1 not a sort. */
@@ -319,9 +329,11 @@ static int list_params(struct list_job *j, const struct http_request *q, const c
 	j->text = web_query_param(q, "q");
 	if (rc == 0 && j->text != NULL && strlen(j->text) > READER_SEARCH_VALUE_MAX)
 		rc = -1, *error_r = "q is too long";
-	j->paged = j->text == NULL && after == NULL;
+	j->paged = after == NULL;
+	if (rc == 0 && !j->paged && j->text != NULL)
+		rc = -1, *error_r = "a search pages with cursor, not with after";
 	if (rc == 0 && !j->paged && j->sort == SORT_NONE)
-		rc = -1, *error_r = "sort by from or subject pages with cursor, not with q or after";
+		rc = -1, *error_r = "sort by from or subject pages with cursor, not with after";
 	free(limit);
 	free(after);
 	free(sort);
@@ -342,17 +354,20 @@ static int cursor_param(struct list_job *j, const struct http_request *q, const 
 	int rc = 0;
 
 	if (cursor != NULL && !j->paged)
-		rc = -1, *error_r = "cursor pages without q or after";
+		rc = -1, *error_r = "cursor pages without after";
 	else if (cursor != NULL)
 		rc = web_mail_cursor_parse(cursor, j->pq.sort, &j->pq, &j->cursor_key, error_r);
 	free(cursor);
 	j->pq.folder = j->path.folder;
 	j->pq.desc = j->desc;
 	j->pq.limit = j->limit;
+	j->walk.limit = j->limit;
 	return rc;
 }
 
 static void page_send(struct list_job *j);
+static void slice_search(struct list_job *j);
+static void search_end(struct list_job *j);
 
 void web_mail_list(struct web_session *ws, const struct http_request *q)
 {
@@ -374,6 +389,8 @@ void web_mail_list(struct web_session *ws, const struct http_request *q)
 }
 
 /* ---- a page of the owner's (MBOX_PAGE_REQ) ---- */
+
+static void page_got(struct list_job *j);
 
 static void on_paged(void *session, uint64_t arg, struct pb_msg *m)
 {
@@ -397,7 +414,17 @@ static void on_paged(void *session, uint64_t arg, struct pb_msg *m)
 		page_send(j);
 		return;
 	}
-	pb_rec_mbox_entry_list_move(&j->list.entries, &j->page.entries);
+	if (j->text != NULL && j->cutting)
+		search_end(j);
+	else if (j->text != NULL)
+		slice_search(j);
+	else
+		page_got(j);
+}
+
+/* The page is j->list's entries, in order: their header fields are asked. */
+static void page_rows(struct list_job *j)
+{
 	j->n_order = j->page_n = j->list.entries.n;
 	j->order = xmalloc((j->n_order + 1) * sizeof(*j->order));
 	for (size_t i = 0; i < j->n_order; i++)
@@ -406,12 +433,21 @@ static void on_paged(void *session, uint64_t arg, struct pb_msg *m)
 	headers_send(j);
 }
 
+/* The page in j->page is in: its entries listed, their header fields asked. */
+static void page_got(struct list_job *j)
+{
+	pb_rec_mbox_entry_list_move(&j->list.entries, &j->page.entries);
+	page_rows(j);
+}
+
 static void page_send(struct list_job *j)
 {
 	struct gw_pending call;
 	const char *error;
 	struct pb_sender tx = web_call_sender(j->ws, &call, on_paged);
 
+	if (j->text != NULL) /* a search: the walk's next slice, or the slice up to its cut */
+		j->pq.limit = j->cutting ? j->walk.cut : web_mail_search_slice(&j->walk);
 	if (mailbox_client_page_send(&tx, j->ws->who.user_id, &j->pq, &error) < 0)
 		web_reply_busy(j->ws);
 }
@@ -422,6 +458,13 @@ static void page_members(const struct list_job *j, cJSON *o)
 	if (!j->paged) {
 		if (!list_direct(j)) /* the direct page does not list the rest */
 			cJSON_AddNumberToObject(o, "total", (double)j->n_order);
+		return;
+	}
+	if (j->text != NULL) { /* a search: the matches in the folder are not counted */
+		if (j->next_cursor != NULL)
+			cJSON_AddStringToObject(o, "next_cursor", j->next_cursor);
+		else
+			cJSON_AddNullToObject(o, "next_cursor");
 		return;
 	}
 	cJSON_AddNumberToObject(o, "total", (double)j->page.messages);
@@ -514,57 +557,111 @@ static void on_listed(void *session, uint64_t arg, struct pb_msg *m)
 	j->order = xmalloc((j->n_order + 1) * sizeof(*j->order));
 	for (size_t i = 0; i < j->n_order; i++)
 		j->order[i] = (uint32_t)i;
-	if (j->text != NULL) {
-		j->n_order = 0; /* search_send keeps the matches */
-		search_send(j);
-		return;
-	}
 	page_pick(j);
 }
 
-/* ---- search: the readers' text criterion over every entry, READER_SEARCH_MAX a request ---- */
+/* ---- a search page (q): the owner's order read a slice at a time from the cursor, each
+ * slice searched by the readers, until the walk (web-mail-search.c) ends the page ---- */
 
-static void on_searched(void *session, uint64_t arg, struct pb_msg *m);
+static void on_slice_searched(void *session, uint64_t arg, struct pb_msg *m);
 
-static void search_send(struct list_job *j)
+/* Asks the readers about the slice's messages not searched yet (j->page.entries). */
+static void slice_search(struct list_job *j)
 {
-	const char *keys[READER_SEARCH_MAX];
+	const char *keys[MAILBOX_PAGE_MAX];
 	size_t n = 0;
 	struct gw_pending call;
 	const char *error;
 	struct reader_search_key crit = { READER_SEARCH_TEXT, NULL, j->text };
 
-	if (j->searched == j->list.entries.n) {
-		page_pick(j);
+	if (j->page.entries.n == 0) { /* the folder ends at the cursor */
+		j->walk.more = false;
+		search_end(j);
 		return;
 	}
-	while (n < READER_SEARCH_MAX && j->searched + n < j->list.entries.n) {
-		keys[n] = j->list.entries.v[j->searched + n].blob_key;
+	while (j->slice_searched + n < j->page.entries.n) {
+		keys[n] = j->page.entries.v[j->slice_searched + n].blob_key;
 		n++;
 	}
-	struct pb_sender tx = web_call_sender(j->ws, &call, on_searched);
+	struct pb_sender tx = web_call_sender(j->ws, &call, on_slice_searched);
 	if (reader_client_search_send(&tx, j->ws->who.user_id, keys, n, &crit, 1, &error) < 0)
 		web_reply_busy(j->ws);
 }
 
-static void on_searched(void *session, uint64_t arg, struct pb_msg *m)
+/* The cursor after the slice in j->page whose last message is uid (allocated). */
+static char *slice_cursor(const struct list_job *j, uint32_t uid)
+{
+	return web_mail_cursor_make(j->pq.sort, uid, j->page.last_num,
+				    j->page.last_key != NULL ? j->page.last_key : "");
+}
+
+/* Moves the slice's kept matches to the page (j->list), then asks the next slice, or the
+ * slice up to the cut (for its sort key), or ends the page. */
+static void slice_take(struct list_job *j)
+{
+	uint32_t keep[MAILBOX_PAGE_MAX];
+	size_t n = j->page.entries.n;
+	uint32_t last_uid = j->page.entries.v[n - 1].uid;
+	size_t k = web_mail_search_take(&j->walk, j->slice_matched, n, j->page.more, keep);
+
+	for (size_t i = 0; i < k; i++) {
+		*pb_rec_mbox_entry_push(&j->list.entries) = j->page.entries.v[keep[i]];
+		memset(&j->page.entries.v[keep[i]], 0, sizeof(j->page.entries.v[0]));
+	}
+	j->slice_searched = 0;
+	if (j->walk.done && j->walk.cut == 0) {
+		if (j->walk.more)
+			j->next_cursor = slice_cursor(j, last_uid);
+		search_end(j);
+		return;
+	}
+	if (!j->walk.done) { /* on from the slice's last message */
+		free(j->cursor_key);
+		j->cursor_key = j->page.last_key != NULL ? xstrdup(j->page.last_key) : NULL;
+		j->pq.has_cursor = true;
+		j->pq.after_uid = last_uid;
+		j->pq.after_num = j->page.last_num;
+		j->pq.after_key = j->cursor_key;
+	}
+	j->cutting = j->walk.done;
+	mailbox_page_free(&j->page);
+	page_send(j);
+}
+
+static void on_slice_searched(void *session, uint64_t arg, struct pb_msg *m)
 {
 	struct web_session *ws = session;
 	struct list_job *j = ws->job;
-	struct reader_search_hit hits[READER_SEARCH_MAX];
-	size_t left = j->list.entries.n - j->searched, n = 0;
-	size_t asked = left < READER_SEARCH_MAX ? left : READER_SEARCH_MAX;
+	struct reader_search_hit hits[MAILBOX_PAGE_MAX];
+	size_t asked = j->page.entries.n - j->slice_searched, n = 0;
 	uint32_t code = m != NULL ? reader_client_search_reply(m, asked, hits, &n) : PB_ERR_TEMP;
 
-	if (code != PB_OK) {
-		web_mail_reply_failed(ws, code, "the search failed");
+	if (code != PB_OK || n == 0) {
+		web_mail_reply_failed(ws, code != PB_OK ? code : PB_ERR_TEMP, "the search failed");
 		return;
 	}
 	for (size_t i = 0; i < n; i++)
-		if (hits[i].code == PB_OK && (hits[i].matched & 1))
-			j->order[j->n_order++] = (uint32_t)(j->searched + i);
-	j->searched += n;
-	search_send(j);
+		j->slice_matched[j->slice_searched + i] =
+			hits[i].code == PB_OK && (hits[i].matched & 1);
+	j->slice_searched += n;
+	if (j->slice_searched < j->page.entries.n)
+		slice_search(j);
+	else
+		slice_take(j);
+}
+
+/* The page is complete: its next cursor when more follows (the last message read: the
+ * slice's, set by slice_take, or the cut's from j->page), then its header fields. */
+static void search_end(struct list_job *j)
+{
+	const struct pb_rec_mbox_entry_list *cut = &j->page.entries;
+
+	if (j->walk.more && j->cutting && cut->n > 0)
+		j->next_cursor = slice_cursor(j, cut->v[cut->n - 1].uid);
+	else if (j->walk.more && j->cutting && j->pq.has_cursor) /* gone meanwhile: the start's */
+		j->next_cursor = web_mail_cursor_make(j->pq.sort, j->pq.after_uid, j->pq.after_num,
+						      j->pq.after_key != NULL ? j->pq.after_key : "");
+	page_rows(j);
 }
 
 /* ---- the page's header fields (READER_SECTION HEADER.FIELDS) ---- */

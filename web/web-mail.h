@@ -33,9 +33,9 @@ void web_mail_path_free(struct web_mail_path *p);
 
 /* GET /api/mail/folders */
 void web_mail_folders(struct web_session *ws, const struct http_request *q);
-/* GET /api/mail/folders/{folder}/messages?limit&cursor&sort&order (a page after a cursor,
- * asked of the mailbox owner: MBOX_PAGE_REQ) or ?limit&after&sort&order&q (a search, or the
- * earlier form: the folder listed and sorted here) */
+/* GET /api/mail/folders/{folder}/messages?limit&cursor&sort&order&q (a page after a cursor,
+ * asked of the mailbox owner: MBOX_PAGE_REQ; with q a search page, struct web_mail_search) or
+ * ?limit&after&sort&order (the earlier form: the folder listed and sorted here) */
 void web_mail_list(struct web_session *ws, const struct http_request *q);
 
 /* The list's cursor (web-mail-cursor.c): "UID" (arrival), "SIZE.UID" (size), "HEX.UID"
@@ -48,6 +48,29 @@ int web_mail_cursor_parse(const char *text, uint32_t sort, struct mailbox_page_q
 			  char **key_r, const char **error_r);
 /* The cursor after the message uid whose sort key is num / key (allocated). */
 char *web_mail_cursor_make(uint32_t sort, uint32_t uid, uint64_t num, const char *key);
+/* A search page's walk over the folder in the page's order (web-mail-search.c; pure): the
+ * owner's sort index is read from the cursor one slice at a time (MBOX_PAGE_REQ), each slice's
+ * messages searched by the readers (READER_SEARCH_REQ), until the page holds limit matches, the
+ * folder ends, or WEB_MAIL_SEARCH_SCAN messages have been read for this page. A page cut by
+ * that budget may hold fewer than limit matches, none even: its next_cursor (the last message
+ * read) says more follows, so a search matching nothing in 100,000 messages answers in bounded
+ * time and the client asks on. */
+#define WEB_MAIL_SEARCH_SCAN 2000
+struct web_mail_search {
+	uint32_t limit;   /* matches a page holds at most (1..WEB_MAIL_PAGE_MAX) */
+	uint32_t found;   /* matches kept so far */
+	uint32_t scanned; /* messages read so far for this page */
+	uint32_t cut;     /* 0, or the page ended inside the last slice: its first cut messages
+			   * were read (the last of them the last match kept) */
+	bool done, more;  /* the page is complete; more: messages follow the last one read */
+};
+/* The next slice to ask of the owner: 1..MAILBOX_PAGE_MAX messages, never past the budget. */
+uint32_t web_mail_search_slice(const struct web_mail_search *s);
+/* Takes the slice just searched: n messages in order, matched[i] whether each matched, more
+ * whether the owner has messages after the slice. The indexes of the matches kept (at most
+ * limit - found) go to keep_r[] (room for n); returns how many. Sets done, more and cut. */
+size_t web_mail_search_take(struct web_mail_search *s, const bool *matched, size_t n, bool more,
+			    uint32_t *keep_r);
 /* PATCH /api/mail/folders/{folder}/messages/{uid} {"seen": bool, "flagged": bool, ...} */
 void web_mail_flags(struct web_session *ws, const struct http_request *q);
 /* POST /api/mail/folders/{folder}/messages/{uid}/move {"to": folder} */

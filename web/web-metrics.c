@@ -1,6 +1,7 @@
 /*
  * web-metrics.c: the parts of /metrics (web-api.c) made from the node's status that are
- * lists: the actors' inbox depths, the SMTP refusals by reason and the latency histograms
+ * lists: the actors' and the gateway hubs' inbox depths ({actor=...}, {hub="smtp"...}), the
+ * SMTP refusals by reason and the latency histograms
  * (Prometheus histograms: _bucket{le=...} cumulative, _sum and _count in seconds; pb-latency.h).
  * And the outbound queue's figures: entries, held, recipients waiting; recipients sent, attempts
  * deferred and recipients failed (bounced: a DSN goes to the sender) since the start.
@@ -9,10 +10,10 @@
 #include "web-api.h"
 
 #include "pb-buf.h"
+#include "web-prom.h"
 #include "queue-client.h"
 #include "sys-client.h"
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,14 +33,14 @@ static void histogram(const struct pb_rec_latency *h, struct pb_buf *out)
 	uint64_t total = 0;
 	char le[32];
 
-	pb_buf_printf(out,
-		      "# HELP pillarbox_%s_seconds Latency of %s.\n"
-		      "# TYPE pillarbox_%s_seconds histogram\n",
-		      h->name,
+	char name[64];
+
+	snprintf(name, sizeof(name), "pillarbox_%s_seconds", h->name);
+	web_prom_head(out, name, "histogram",
 		      strcmp(h->name, "smtp_accept") == 0
-			      ? "an SMTP accept (end of data to the 250 sent)"
-			      : "a delivery (accepted to stored in every local mailbox or queued)",
-		      h->name);
+			      ? "Latency of an SMTP accept (end of data to the 250 sent)."
+			      : "Latency of a delivery (accepted to stored in every local mailbox or "
+				"queued).");
 	for (size_t i = 0; i < h->counts.n; i++) {
 		total += h->counts.v[i];
 		le_text(i < h->le_us.n ? h->le_us.v[i] : UINT64_MAX, le, sizeof(le));
@@ -50,39 +51,31 @@ static void histogram(const struct pb_rec_latency *h, struct pb_buf *out)
 		      h->name, (double)h->sum_us / 1e6, h->name, (unsigned long long)total);
 }
 
-/* One gauge or counter per actor: its queued (inbox depth) or inbox_full count. */
-static void per_actor(const struct sys_status *st, struct pb_buf *out, const char *name,
-		      const char *type, const char *help, bool full)
-{
-	pb_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-	for (uint32_t i = 0; i < st->actors.n; i++)
-		pb_buf_printf(out, "%s{actor=\"%s\"} %llu\n", name, st->actors.v[i].name,
-			      (unsigned long long)(full ? st->actors.v[i].inbox_full
-							: st->actors.v[i].queued));
-}
-
 void web_metrics_lists(const struct sys_status *st, struct pb_buf *out)
 {
-	per_actor(st, out, "pillarbox_actor_inbox_depth", "gauge",
-		  "Messages waiting in each actor's inbox.", false);
-	per_actor(st, out, "pillarbox_actor_inbox_full_total", "counter",
-		  "Sends refused because an actor's inbox was full.", true);
-	pb_buf_append_str(out, "# HELP pillarbox_refused_total SMTP refusals (recipients and "
-			       "messages) by reason.\n# TYPE pillarbox_refused_total counter\n");
-	for (uint32_t i = 0; i < st->refusals.n; i++)
-		pb_buf_printf(out, "pillarbox_refused_total{reason=\"%s\"} %llu\n",
-			      st->refusals.v[i].reason, (unsigned long long)st->refusals.v[i].count);
+	WEB_PROM_LIST(out, "pillarbox_actor_inbox_depth", "gauge",
+		      "Messages waiting in each actor's inbox.", "actor", st->actors, actor_stat,
+		      name, queued);
+	WEB_PROM_LIST(out, "pillarbox_actor_inbox_full_total", "counter",
+		      "Sends refused because an actor's inbox was full.", "actor", st->actors,
+		      actor_stat, name, inbox_full);
+	WEB_PROM_LIST(out, "pillarbox_refused_total", "counter",
+		      "SMTP refusals (recipients and messages) by reason.", "reason", st->refusals,
+		      refusal, reason, count);
+	WEB_PROM_LIST(out, "pillarbox_hub_inbox_depth", "gauge",
+		      "Messages waiting in each gateway hub's inbox (replies to its sessions).",
+		      "hub", st->hubs, inbox_stat, name, queued);
+	WEB_PROM_LIST(out, "pillarbox_hub_inbox_full_total", "counter",
+		      "Sends refused because a gateway hub's inbox was full.", "hub", st->hubs,
+		      inbox_stat, name, inbox_full);
 	for (uint32_t i = 0; i < st->latency.n; i++)
 		histogram(&st->latency.v[i], out);
 }
 
 void web_metrics_queue(const struct queue_client_stats *qs, struct pb_buf *out)
 {
-	static const struct {
-		const char *name, *type, *help;
-		size_t offset;
-	} rows[] = {
-#define ROW(n, t, h, f) { "pillarbox_queue_" n, t, h, offsetof(struct queue_client_stats, f) }
+	static const struct web_prom_row rows[] = {
+#define ROW(n, t, h, f) { "pillarbox_queue_" n, t, h, offsetof(struct queue_client_stats, f), 1 }
 		ROW("entries", "gauge", "Messages in the outbound queue.", entries),
 		ROW("held", "gauge", "Queued messages held.", held),
 		ROW("recipients_waiting", "gauge", "Remote recipients not yet sent.", waiting),
@@ -92,9 +85,5 @@ void web_metrics_queue(const struct queue_client_stats *qs, struct pb_buf *out)
 		    failed),
 #undef ROW
 	};
-	for (size_t i = 0; i < PB_N_ELEMENTS(rows); i++)
-		pb_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", rows[i].name,
-			      rows[i].help, rows[i].name, rows[i].type, rows[i].name,
-			      (unsigned long long)*(const uint64_t *)((const char *)qs +
-								     rows[i].offset));
+	web_prom_rows(out, rows, PB_N_ELEMENTS(rows), qs);
 }

@@ -204,6 +204,20 @@ static void latency_fill(struct pb_runtime *rt, struct pb_rec_latency_list *list
 	}
 }
 
+/* This node's gateway hubs' inboxes (pb_inbox_stats) into list. */
+static void hubs_fill(struct pb_runtime *rt, struct pb_rec_inbox_stat_list *list)
+{
+	struct pb_inbox_stats st[16];
+	size_t n = pb_inbox_stats(rt, st, PB_N_ELEMENTS(st));
+
+	for (size_t i = 0; i < n && i < PB_N_ELEMENTS(st); i++) {
+		struct pb_rec_inbox_stat *e = pb_rec_inbox_stat_push(list);
+		e->name = xstrdup(st[i].name);
+		e->queued = st[i].queued;
+		e->inbox_full = st[i].inbox_full;
+	}
+}
+
 static int on_status(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct sys_actor_args *args = ((struct sys *)state)->args;
@@ -230,6 +244,7 @@ static int on_status(struct pb_actor *a, void *state, struct pb_msg *m)
 		e->queued = st[i].queued;
 	}
 	latency_fill(pb_actor_runtime(a), &r->latency, &r->refusals);
+	hubs_fill(pb_actor_runtime(a), &r->hubs);
 	r->error = xstrdup("");
 	sys_reports_fill(&((struct sys *)state)->reports, args->store, r);
 	wait_counts(a, state, m, &rep);

@@ -33,6 +33,7 @@ struct sys_status {
 	struct pb_rec_tls_cert_list tls; /* 0 or 1: the certificate new TLS connections get */
 	struct pb_rec_latency_list latency;
 	struct pb_rec_refusal_list refusals; /* this node's SMTP refusals, one per reason */
+	struct pb_rec_inbox_stat_list hubs;  /* this node's gateway hubs' inboxes, by protocol */
 };
 void sys_status_free(struct sys_status *st);
 

@@ -4,9 +4,14 @@ smtplib and http.client. Checked: after mail sent with smtplib both histograms
 (pillarbox_smtp_accept_seconds, pillarbox_delivery_seconds) count every message, their buckets
 are cumulative (monotone, +Inf equal to _count) and their sums positive; SMTP refusals are
 counted by reason (unknown user, relay denied, bad content) and the outbound queue's figures
-are there; the store size and disk free gauges are above zero; every actor has an inbox depth. The security log shows a
+are there; the store size and disk free gauges are above zero; every actor and every gateway hub
+(smtp, pop3, imap, web, status) has an inbox depth. The mail counters move by exactly what was
+sent: N messages to a local user (received and delivered +N), one relayed to a peer (sent +1),
+one the peer refuses for good (bounced +1, its DSN delivered here), a refused RCPT (refused by
+reason and recipients refused +1). The security log shows a
 failed web login made here, filtered by user and by address, paged newest first without a
 line lost or repeated, to an administrator only (401 without a login, 403 to an account)."""
+import json
 import os
 import re
 import smtplib
@@ -15,6 +20,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import pbtest  # noqa: E402
+from test_queue import Peer  # noqa: E402
 from test_web_api import ApiBase  # noqa: E402
 
 SAMPLE = re.compile(r'^([a-z_]+)(\{[^}]*\})? (\S+)$')
@@ -111,6 +117,101 @@ class Metrics(ApiBase):
         self.assertTrue(all(v >= 0 for (n, _), v in samples.items()
                             if n == "pillarbox_actor_inbox_depth"))
 
+    def test_hub_inbox_depths(self):
+        """Every gateway hub's inbox (the replies to its sessions) has a depth and a full
+        count, labelled by the hub; actors are not in that family."""
+        text = self.scrape()
+        self.assertIn("# TYPE pillarbox_hub_inbox_depth gauge", text)
+        self.assertIn("# TYPE pillarbox_hub_inbox_full_total counter", text)
+        samples = parse_metrics(text)
+        for family in ("pillarbox_hub_inbox_depth", "pillarbox_hub_inbox_full_total"):
+            hubs = {labels: v for (n, labels), v in samples.items() if n == family}
+            self.assertEqual(set(hubs), {'{hub="%s"}' % h for h in
+                                         ("smtp", "pop3", "imap", "web", "status")}, family)
+            self.assertTrue(all(v >= 0 for v in hubs.values()), family)
+
+
+class MailCounters(ApiBase):
+    """The mail counters move by what was sent: a daemon of its own relaying for loopback
+    (smtp.relay_networks) through a small SMTP peer (test_queue.Peer: RCPT of bad... gets
+    550) as smart host."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.peer = Peer()
+        for doc, values in (("outbound", {"smart_host": "127.0.0.1:%d" % cls.peer.port,
+                                          "retry_first_s": 1, "retry_max_s": 2}),
+                            ("smtp", {"relay_networks": "127.0.0.0/8"})):
+            rc, _, err = cls.d.cli("setting", "set", doc, json.dumps(values))
+            assert rc == 0, err
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.peer.shutdown()
+        super().tearDownClass()
+
+    def scrape(self):
+        r, text = self.client().request("GET", "/metrics")
+        self.assertEqual(r.status, 200)
+        return parse_metrics(text.decode())
+
+    def relaying(self):
+        """Whether a RCPT for a remote domain is accepted now (the hub saw the setting)."""
+        with smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=60) as s:
+            s.ehlo()
+            s.mail("bob@" + self.domain)
+            return s.rcpt("far@remote.example")[0] == 250
+
+    def send(self, rcpt, subject):
+        with smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=60) as s:
+            refused = s.sendmail("bob@" + self.domain, [rcpt],
+                                 "From: bob\r\nSubject: %s\r\n\r\nhello\r\n" % subject)
+            self.assertEqual(refused, {})
+
+    def test_counters_move_with_mail(self):
+        """received, delivered and the SMTP refusal totals come from the gateways' and spool
+        shards' reports to sys (once a second), so each is waited for: to reach its value
+        and not pass it."""
+        pbtest.wait_until(self.relaying, timeout=30, what="relay_networks in effect")
+        v0 = self.scrape()
+
+        def moves(name, by, labels=""):
+            def reached():
+                samples = self.scrape()
+                return samples[(name, labels)] >= v0[(name, labels)] + by and samples
+            samples = pbtest.wait_until(reached, timeout=pbtest.DELIVERY_TIMEOUT, what=name)
+            self.assertEqual(samples[(name, labels)], v0[(name, labels)] + by, name + labels)
+            return samples
+
+        n = 3
+        for i in range(n):
+            self.send("bob@" + self.domain, "local %d" % i)
+        moves("pillarbox_messages_received_total", n)
+        moves("pillarbox_deliveries_total", n)
+        # relayed to the peer: sent
+        self.send("far@remote.example", "relayed")
+        moves("pillarbox_messages_received_total", n + 1)
+        moves("pillarbox_queue_sent_total", 1)
+        self.assertEqual(len(self.peer.received), 1)
+        # refused by the peer for good: bounced, its DSN delivered to bob here
+        self.send("bad1@remote.example", "bounced")
+        moves("pillarbox_messages_received_total", n + 2)
+        moves("pillarbox_queue_bounced_total", 1)
+        moves("pillarbox_deliveries_total", n + 1)
+        # a refused RCPT: by reason, and in the recipients refused
+        with smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=60) as s:
+            s.ehlo()
+            s.mail("a@example.org")
+            self.assertEqual(s.rcpt("nobody@" + self.domain)[0], 550)
+        moves("pillarbox_refused_total", 1, '{reason="unknown_user"}')
+        v = moves("pillarbox_recipients_refused_total", 1)
+        for name, by in (("pillarbox_messages_received_total", n + 2),
+                         ("pillarbox_messages_rejected_total", 0),
+                         ("pillarbox_queue_sent_total", 1), ("pillarbox_queue_bounced_total", 1),
+                         ("pillarbox_deliveries_total", n + 1)):
+            self.assertEqual(v[(name, "")], v0[(name, "")] + by, name)
+        self.assertEqual(len(self.peer.received), 1)
 
 class SecurityLog(ApiBase):
     def page(self, c, query):

@@ -6,8 +6,10 @@ name); every order's pages are checked against a sort of the same data here. Bet
 message is appended and one of a later page deleted: the pages still join into one strictly
 ordered run holding every message that was there throughout exactly once, the deleted one
 never. A folder of more than one slice of the owner's index build (2,100 messages, MULTIAPPEND)
-pages in From order. Then the 400s: bad sort, order, limit, cursor (garbage, another order's,
-with q)."""
+pages in From order. A search (q) pages by the same cursor in every order over 2,600
+messages with the matches spread out: each match once, in order, a page bounded by the server's
+scan budget. Then the 400s: bad sort, order, limit, cursor (garbage, another order's, with
+after), q with after."""
 import email.header
 import email.utils
 import imaplib
@@ -157,42 +159,87 @@ class WebmailList(unittest.TestCase):
             self.assertEqual(before - set(doomed) - set(uids), set(), (sort, order))
             self.assertNotIn(doomed[0], uids)
 
-    def test_index_built_in_slices(self):
-        """A folder of more than one slice (MAILBOX_SORT_SLICE, 2048) of the owner's index
-        build: the first page comes once the index is whole, and the pages are the order."""
-        n, folder = 2100, "Big"
+    def multiappend(self, folder, raws):
+        """Appends the messages raws (bytes) to a new folder, 32 an APPEND; their uids."""
         self.imap.create(folder)
-        keys = {}
+        out = []
         with socket.create_connection(("127.0.0.1", self.d.ports["imap"]), timeout=60) as s:
             f = s.makefile("rb")
             f.readline()
             s.sendall(b"a LOGIN dora dora-secret-1\r\n")
             self.assertTrue(tagged(f, b"a").startswith(b"a OK"))
-            for first in range(0, n, 32):
+            for first in range(0, len(raws), 32):
                 cmd = [b"b APPEND " + folder.encode()]
-                for i in range(first, min(first + 32, n)):
-                    sender = "Person %04d <p%d@example.org>" % ((i * 7919) % n, i)
-                    raw = ("From: %s\r\nSubject: big %d\r\n\r\nbody\r\n" % (sender, i)).encode()
+                for raw in raws[first:first + 32]:
                     cmd.append(b" {%d+}\r\n" % len(raw) + raw)
                 s.sendall(b"".join(cmd) + b"\r\n")
                 line = tagged(f, b"b")
                 self.assertTrue(line.startswith(b"b OK"), line)
                 uids = re.search(rb"APPENDUID \d+ (\d+):(\d+)", line).groups()
-                for k, uid in enumerate(range(int(uids[0]), int(uids[1]) + 1)):
-                    keys[uid] = key_of("Person %04d" % (((first + k) * 7919) % n))
-        rows, cursor = [], None
+                out += range(int(uids[0]), int(uids[1]) + 1)
+        self.assertEqual(len(out), len(raws))
+        return out
+
+    def walk_folder(self, folder, query, limit):
+        """Every page of folder under query (dict) joined: (uids, pages)."""
+        rows, cursor, pages = [], None, []
         while True:
-            q = {"sort": "from", "order": "desc", "limit": 200}
+            q = dict(query, limit=limit)
             if cursor:
                 q["cursor"] = cursor
             status, page = self.api.call("GET", folder_path(folder) + "/messages?" +
                                          urllib.parse.urlencode(q))
             self.assertEqual(status, 200, page)
+            self.assertLessEqual(len(page["messages"]), limit)
             rows += [m["uid"] for m in page["messages"]]
+            pages.append(page)
             cursor = page["next_cursor"]
             if cursor is None:
-                break
+                return rows, pages
+
+    def test_index_built_in_slices(self):
+        """A folder of more than one slice (MAILBOX_SORT_SLICE, 2048) of the owner's index
+        build: the first page comes once the index is whole, and the pages are the order."""
+        n, folder = 2100, "Big"
+        names = ["Person %04d" % ((i * 7919) % n) for i in range(n)]
+        uids = self.multiappend(folder, [("From: %s <p%d@example.org>\r\nSubject: big %d\r\n"
+                                          "\r\nbody\r\n" % (names[i], i, i)).encode()
+                                         for i in range(n)])
+        keys = {uid: key_of(names[i]) for i, uid in enumerate(uids)}
+        rows, _ = self.walk_folder(folder, {"sort": "from", "order": "desc"}, 200)
         self.assertEqual(rows, sorted(keys, key=lambda u: (keys[u], u), reverse=True))
+
+    def test_search_pages_by_cursor(self):
+        """q pages with the cursor in every order: 2,600 messages, the first 2,100 matching
+        nothing, then a run of ten, then matches spread out, the last message one. Every match
+        comes once, in the order's sequence; a page reads at most 2,000 messages, so by date
+        ascending the first page is one of no match whose cursor goes on."""
+        n, folder = 2600, "Hunt"
+        hits = set(range(2100, 2110)) | {i for i in range(2110, n) if i % 37 == 5} | {n - 1}
+        names = ["Person %04d" % ((i * 7919) % n) for i in range(n)]
+        raws = [("From: %s <h%d@example.org>\r\nSubject: hunt %d\r\n\r\n%s\r\n"
+                 % (names[i], i, i, "a Needle here" if i in hits else "only hay")).encode()
+                for i in range(n)]
+        uids = self.multiappend(folder, raws)
+        keys = {uid: (key_of(names[i]), len(raws[i])) for i, uid in enumerate(uids)}
+        matches = [uids[i] for i in sorted(hits)]
+        for sort, order, limit in (("date", "asc", 3), ("date", "desc", 7), ("from", "asc", 4),
+                                   ("size", "desc", 50), ("subject", "asc", 200)):
+            rows, pages = self.walk_folder(folder, {"sort": sort, "order": order,
+                                                    "q": "needle"}, limit)
+            at = {"date": lambda u: (u,), "from": lambda u: (keys[u][0], u),
+                  "size": lambda u: (keys[u][1], u), "subject": lambda u: (u,)}[sort]
+            want = sorted(matches, key=at, reverse=order == "desc")
+            if sort != "subject":  # "hunt N" keys: their order is the server's to check below
+                self.assertEqual(rows, want, (sort, order))
+            self.assertEqual(sorted(rows), sorted(matches), (sort, order))
+            self.assertEqual(len(rows), len(set(rows)), (sort, order))
+            if (sort, order) == ("date", "asc"):  # read its 2,000, found nothing, goes on
+                self.assertEqual(pages[0]["messages"], [])
+                self.assertIsNotNone(pages[0]["next_cursor"])
+            self.assertTrue(all("total" not in p for p in pages))
+        everything, _ = self.walk_folder(folder, {"sort": "subject", "order": "asc"}, 200)
+        self.assertEqual(rows, [u for u in everything if u in set(matches)])
 
     def test_bad_parameters(self):
         size_cursor = self.page("size", "asc", limit=1)["next_cursor"]
@@ -200,8 +247,8 @@ class WebmailList(unittest.TestCase):
         self.assertRegex(size_cursor, r"^\d+\.\d+$")
         for q in ("sort=colour", "order=up", "limit=0", "limit=201", "cursor=x", "cursor=0",
                   "sort=date&cursor=" + size_cursor, "sort=size&cursor=12",
-                  "sort=subject&cursor=zz.4", "sort=from&cursor=" + from_cursor + "&q=a",
-                  "sort=from&q=a", "sort=size&cursor=" + size_cursor + "&after=3"):
+                  "sort=subject&cursor=zz.4", "sort=from&cursor=" + size_cursor + "&q=a",
+                  "sort=date&q=a&after=3", "sort=size&cursor=" + size_cursor + "&after=3"):
             status, body = self.api.call("GET", folder_path("INBOX") + "/messages?" + q)
             self.assertEqual(status, 400, q)
             self.assertIn("error", body)

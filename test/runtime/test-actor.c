@@ -455,6 +455,42 @@ static void test_full_inbox_is_a_counted_temporary_failure(void)
 	pb_runtime_destroy(&rt);
 }
 
+/* pb_inbox_stats lists the event loops' inboxes alone (not an actor's, not a caller's), each
+ * with the messages waiting and the sends refused because it was full; a closed one is gone. */
+static void test_inbox_stats_name_the_event_loops(void)
+{
+	struct env env;
+	struct pb_runtime *rt = start(&env, 0);
+	struct pb_caller *c = pb_caller_create(rt);
+	struct pb_inbox *in;
+	struct pb_inbox_stats st[4];
+	struct pb_msg m;
+	const char *error;
+	int failed = 0;
+
+	REQUIRE(pb_inbox_open(rt, "hub", 2, &in, &error) == 0);
+	REQUIRE(pb_inbox_stats(rt, st, 4) == 1);
+	CHECK_STR(st[0].name, "hub");
+	CHECK_INT(st[0].queued, 0);
+	for (int i = 0; i < 3; i++) {
+		pb_msg_init(&m, MSG_TEST_TICK_EVT);
+		failed += pb_cast(rt, "hub", &m, &error) < 0;
+		pb_msg_free(&m);
+	}
+	CHECK_INT(failed, 1);
+	REQUIRE(pb_inbox_stats(rt, st, 4) == 1);
+	CHECK_INT(st[0].queued, 2);
+	CHECK_INT(st[0].inbox_full, 1);
+	REQUIRE(pb_inbox_recv(in, &m, 5000) == 1);
+	pb_msg_free(&m);
+	REQUIRE(pb_inbox_stats(rt, st, 4) == 1);
+	CHECK_INT(st[0].queued, 1);
+	pb_inbox_close(&in);
+	CHECK_INT(pb_inbox_stats(rt, st, 4), 0);
+	pb_caller_destroy(&c);
+	pb_runtime_destroy(&rt);
+}
+
 static void test_malformed_bytes_are_counted_and_skipped(void)
 {
 	struct env env;
@@ -632,6 +668,7 @@ static const struct pb_test_case cases[] = {
 	{ "timers_follow_the_clock", test_timers_follow_the_clock },
 	{ "full_inbox_is_a_counted_temporary_failure", test_full_inbox_is_a_counted_temporary_failure },
 	{ "malformed_bytes_are_counted_and_skipped", test_malformed_bytes_are_counted_and_skipped },
+	{ "inbox_stats_name_the_event_loops", test_inbox_stats_name_the_event_loops },
 	{ "shard_routing", test_shard_routing },
 	{ "concurrent_callers", test_concurrent_callers },
 	{ "duplicate_name_refused", test_duplicate_name_refused },

@@ -2,10 +2,14 @@
  * test-web-mail.c: the webmail's pure helpers (web-mail.h) — the /api/mail/ paths (a folder
  * percent-encoded twice, uids, parts, what is refused), query parameters (percent and '+'
  * decoding, a bad escape or a NUL refused), the attachment name's ext-value and the list's
- * cursor (made and parsed back in each order; another order's, garbage, a NUL refused).
+ * cursor (made and parsed back in each order; another order's, garbage, a NUL refused) and a
+ * search page's walk (every match once in order, each page bounded by its limit and the scan
+ * budget).
  */
 #include "pb-test.h"
 #include "web-mail.h"
+
+#include "pb-alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -120,7 +124,71 @@ static void test_cursor(void)
 	}
 }
 
+/* One search page over a folder of n messages (index order) from *at, as web-mail.c walks it:
+ * slices of web_mail_search_slice(), the matches kept into got[] (*n_got). *at moves to the
+ * message after the last read. Returns whether more follows. */
+static bool search_page(const bool *match, uint32_t n, uint32_t *at, uint32_t limit,
+			uint32_t *got, size_t *n_got, uint32_t *scanned_r)
+{
+	struct web_mail_search s = { .limit = limit };
+	uint32_t keep[MAILBOX_PAGE_MAX];
+
+	while (!s.done) {
+		uint32_t slice = web_mail_search_slice(&s), first = *at;
+		CHECK(slice >= 1 && slice <= MAILBOX_PAGE_MAX);
+		if (slice > n - first)
+			slice = n - first;
+		size_t k = web_mail_search_take(&s, match + first, slice, first + slice < n, keep);
+		for (size_t i = 0; i < k; i++)
+			got[(*n_got)++] = first + keep[i];
+		*at = first + (s.cut != 0 ? s.cut : slice);
+		CHECK(s.cut == 0 || s.found == limit);
+	}
+	*scanned_r = s.scanned;
+	return s.more;
+}
+
+/* Paging a search: every match once, in order; no page over its limit or the scan budget;
+ * a search matching nothing in 100,000 messages answers pages of none with "more". */
+static void test_search_walk(void)
+{
+	static const uint32_t n = 10007, limits[] = { 1, 3, 7, 50, 200 };
+	bool *match = xcalloc(100000, sizeof(*match));
+	uint32_t *got = xcalloc(n, sizeof(*got)), scanned;
+
+	for (uint32_t i = 0; i < n; i++) /* matches spread out, some in runs */
+		match[i] = i % 97 == 5 || (i >= 3000 && i < 3040) || i == n - 1;
+	for (size_t l = 0; l < PB_N_ELEMENTS(limits); l++) {
+		uint32_t at = 0, pages = 0;
+		size_t n_got = 0, before;
+		bool more = true;
+		while (more) {
+			before = n_got;
+			more = search_page(match, n, &at, limits[l], got, &n_got, &scanned);
+			CHECK(n_got - before <= limits[l]);
+			CHECK(scanned <= WEB_MAIL_SEARCH_SCAN);
+			CHECK(more || at == n);
+			REQUIRE(++pages < 100000);
+		}
+		size_t want = 0;
+		for (uint32_t i = 0; i < n; i++)
+			if (match[i])
+				CHECK_INT(got[want++], i);
+		CHECK_INT(n_got, want);
+	}
+	memset(match, 0, n * sizeof(*match));
+	uint32_t at = 0;
+	size_t n_got = 0;
+	CHECK(search_page(match, 100000, &at, 50, got, &n_got, &scanned));
+	CHECK_INT(n_got, 0);
+	CHECK_INT(scanned, WEB_MAIL_SEARCH_SCAN);
+	CHECK_INT(at, WEB_MAIL_SEARCH_SCAN);
+	free(match);
+	free(got);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "search_walk", test_search_walk },
 	{ "cursor", test_cursor },
 	{ "paths", test_paths },
 	{ "query", test_query },

@@ -1,6 +1,6 @@
 // The webmail page (/mail/): log in with the web password, folders with counts, a message list
 // that sorts (date, from, subject, size; either way) and pages with the server's cursor (newer /
-// older: next_cursor; a search pages with after=the last uid shown), reading, flags, move and delete — all through
+// older: next_cursor, a search too), reading, flags, move and delete — all through
 // /api/mail/ (docs/openapi.json). HTML mail is sanitised with DOMPurify (node-dompurify, served
 // as /mail/purify.min.js) with scripts, event handlers, forms, styles and every remote reference
 // removed, then shown in a frame sandboxed without scripts under its own strict CSP.
@@ -116,9 +116,9 @@ async function loadMessages(step) {
     const page = await api("GET", `${folderPath(state.folder)}/messages?${p}`);
     state.at = at;
     state.starts = state.starts.slice(0, at).concat([start]);
-    const ms = page.messages, last = ms.length > 0 ? ms[ms.length - 1] : null;
-    if ($("search").value) state.next = last && ms.length === PAGE ? ["after", String(last.uid)] : null;
-    else state.next = page.next_cursor ? ["cursor", page.next_cursor] : null;
+    const ms = page.messages;
+    // a search page may hold fewer than PAGE (the server reads a bounded part of the folder)
+    state.next = page.next_cursor ? ["cursor", page.next_cursor] : null;
     $("messages").tBodies[0].replaceChildren(...ms.map(row));
     pagerLabels();
     $("newer").hidden = at === 0;

@@ -124,8 +124,10 @@ class ForwardEditsCase(EditsBase):
 
     def test_forward_failure_reports_to_forward_sender(self):
         """The forwarded copy leaves from the forward sender: its DSN goes there (before: to
-        the original sender, alice, who never sent that copy)."""
-        self.send(["ann@%s" % self.domain],
+        the original sender, alice, who never sent that copy). The message also goes to a
+        refused remote recipient of alice's own: one queue entry, two envelope senders, one
+        DSN to each, each naming only its own recipient."""
+        self.send(["ann@%s" % self.domain, "bad-plain@remote.example"],
                   b"Subject: fwd-bounce three\r\nMessage-ID: <fe3@client>\r\n\r\nbody\r\n")
 
         def fwdbox_dsns():
@@ -146,8 +148,14 @@ class ForwardEditsCase(EditsBase):
         self.assertEqual([r["Final-Recipient"] for r in per_rcpt],
                          ["rfc822; bad-desk@remote.example"])
         self.assertEqual(per_rcpt[0]["Action"], "failed")
-        # alice sent the original, not the forward: no DSN of it comes to her
-        self.assertEqual([m for m in self.dsns("failed") if "fe3@client" in m.as_string()], [])
+        # alice's DSN names her own recipient only, not the forward
+        mine = pbtest.wait_until(
+            lambda: [m for m in self.dsns("failed") if "fe3@client" in m.as_string()],
+            timeout=60, what="alice's DSN")
+        self.assertEqual(len(mine), 1)
+        per_rcpt = mine[0].get_payload()[1].get_payload()[1:]
+        self.assertEqual([r["Final-Recipient"] for r in per_rcpt],
+                         ["rfc822; bad-plain@remote.example"])
 
 
 class ForwardEditsCrash(EditsBase):

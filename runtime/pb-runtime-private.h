@@ -64,6 +64,7 @@ struct pb_port {
 struct pb_runtime {
 	char node[PB_ADDR_MAX];
 	struct pb_clock clock;
+	struct pb_clock wall; /* now_ms NULL: the real wall clock (pb_runtime_set_wall_clock) */
 	pthread_mutex_t lock; /* guards actors[], ports[] and shards[] */
 	atomic_bool stopping; /* pb_runtime_stop has begun (any thread reads it) */
 	struct pb_actor *actors[PB_MAX_ACTORS];

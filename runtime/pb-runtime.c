@@ -61,6 +61,16 @@ uint64_t pb_runtime_now_ms(struct pb_runtime *rt)
 	return rt->clock.now_ms(rt->clock.ctx);
 }
 
+uint64_t pb_runtime_wall_ms(struct pb_runtime *rt)
+{
+	return rt->wall.now_ms != NULL ? rt->wall.now_ms(rt->wall.ctx) : pb_clock_wall_ms();
+}
+
+void pb_runtime_set_wall_clock(struct pb_runtime *rt, const struct pb_clock *wall)
+{
+	rt->wall = *wall;
+}
+
 const char *pb_runtime_node(struct pb_runtime *rt)
 {
 	return rt->node;

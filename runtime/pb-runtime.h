@@ -120,6 +120,11 @@ bool pb_runtime_stopping(struct pb_runtime *rt);
 /* Wakes every actor so it rereads the clock (a fake clock moved). */
 void pb_runtime_wake_all(struct pb_runtime *rt);
 uint64_t pb_runtime_now_ms(struct pb_runtime *rt);
+/* Wall-clock ms since the epoch, read by decisions that go by the date (the daily job's day,
+ * the router's and the spool's "now"): pb_clock_wall_ms(), or the clock a test set with
+ * pb_runtime_set_wall_clock (before any actor starts) so it moves the date by hand. */
+uint64_t pb_runtime_wall_ms(struct pb_runtime *rt);
+void pb_runtime_set_wall_clock(struct pb_runtime *rt, const struct pb_clock *wall);
 const char *pb_runtime_node(struct pb_runtime *rt);
 /* Writes this node's qualified address of the local name ("NODE/NAME") into addr;
  * PB_MSG_MAX_ADDR bytes always suffice for a name shorter than 64 bytes. */

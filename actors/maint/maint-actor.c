@@ -16,6 +16,7 @@
 #include "spool-client.h"
 
 #include <string.h>
+#include <time.h>
 
 #define MAINT_TIMER 1
 #define MAINT_TIMER_RECONCILE 2
@@ -36,7 +37,7 @@
 struct maint {
 	struct pb_store *store;
 	uint64_t last_gc_ms; /* monotonic, of the last blob GC run */
-	uint32_t daily_day;  /* the day (since the epoch, UTC) the daily job last ran; 0 never */
+	uint32_t daily_day;  /* the day (since the epoch, local time) the daily job last ran; 0 never */
 };
 
 /* One round's walk over the users with mail (in id order), merged with the accounts' ids. */
@@ -178,7 +179,8 @@ static bool prune_cutoff(struct pb_actor *a, const struct pb_settings_maintenanc
 		pb_warn("maint", "event=dedupe_prune_skipped reason=%s", PB_LOGQ(error));
 		return false;
 	}
-	*before_r = (int64_t)pb_clock_wall_ms() - (int64_t)st->dedupe_keep_days * 86400000;
+	*before_r = (int64_t)pb_runtime_wall_ms(pb_actor_runtime(a)) -
+		    (int64_t)st->dedupe_keep_days * 86400000;
 	if (oldest < *before_r)
 		*before_r = oldest;
 	return true;
@@ -218,12 +220,24 @@ static void prune_replies(struct maint *m, int64_t now_ms)
 		pb_info("maint", "event=replies_pruned removed=%llu", (unsigned long long)removed);
 }
 
-/* The daily job, at the first round of each day (UTC) or when forced (MAINT_RUN_REQ): the
- * replies pruned now, and the quota reminders during the round's walk (c->remind_day). */
+/* The day of now_ms in the server's local time (days since 1970-01-01 local), so that "once a
+ * day" turns at the server's midnight, not at UTC's. */
+static uint32_t local_day(int64_t now_ms)
+{
+	time_t t = (time_t)(now_ms / 1000);
+	struct tm tm;
+	int64_t off = localtime_r(&t, &tm) != NULL ? (int64_t)tm.tm_gmtoff : 0;
+
+	return (uint32_t)((now_ms / 1000 + off) / (MAINT_DAY_MS / 1000));
+}
+
+/* The daily job, at the first round of each day (server's local time) or when forced
+ * (MAINT_RUN_REQ): the replies pruned now, and the quota reminders during the round's walk
+ * (c->remind_day). The time is the runtime's wall clock (a test's fake one). */
 static void daily(struct maint *m, struct round_ctx *c, bool force)
 {
-	int64_t now_ms = (int64_t)pb_clock_wall_ms();
-	uint32_t day = (uint32_t)(now_ms / MAINT_DAY_MS);
+	int64_t now_ms = (int64_t)pb_runtime_wall_ms(pb_actor_runtime(c->a));
+	uint32_t day = local_day(now_ms);
 
 	if (day == m->daily_day && !force)
 		return;

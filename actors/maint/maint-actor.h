@@ -4,9 +4,10 @@
  * through their mailbox owner), accounts left without a mailbox (created through their
  * mailbox owner; the account ids come from the directory), blob garbage collection (bodies no
  * message, spool or queue entry references any more) and pruning of old delivery dedupe
- * records; once a day (UTC; and at every MAINT_RUN_REQ) the daily job: the autoresponder's
- * memory pruned (pb_store_replied_prune, bounded per run) and each user's quota reminder asked
- * of its owner (MBOX_QUOTA_REMIND_REQ: the owner keeps the day, so at most one a day).
+ * records; once a day (the server's local day; and at every MAINT_RUN_REQ) the daily job: the
+ * autoresponder's memory pruned (pb_store_replied_prune, bounded per run) and each user's
+ * quota reminder asked of its owner (MBOX_QUOTA_REMIND_REQ: the owner keeps the day, so at
+ * most one a day).
  * Right at start it reconciles accounts and mailboxes once (sweep and repair only: an account
  * made by an earlier version without mail has no mailbox record until then).
  * Settings (from the snapshot, taken each round): maintenance.interval_s (the first round runs

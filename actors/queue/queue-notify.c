@@ -6,6 +6,7 @@
  * MESSAGES sent: DIRECTORY rcpt checks, SPOOL_PUT_REQ (synchronous, short, local).
  */
 #include "queue-dsn.h"
+#include "queue-group.h"
 #include "queue-shard.h"
 
 #include "directory-client.h"
@@ -35,10 +36,11 @@ static void read_original(struct queue_shard *s, const struct pb_queue_rec *q, s
 	*whole_r = q->ret == 1 && size <= QUEUE_DSN_FULL_MAX;
 }
 
-/* Sends a DSN for the recipients in report to the sender through the spool: 0 sent (or none
- * due: the null sender), -1 try again later. */
-static int send_dsn(struct pb_actor *a, struct queue_shard *s, struct qentry *e,
-		    const bool *report, enum queue_dsn_action action, int64_t now, int64_t until)
+/* Sends a DSN for the recipients in report to sender (their envelope sender) through the
+ * spool: 0 sent (or none due: the null sender), -1 try again later. */
+static int send_dsn_to(struct pb_actor *a, struct queue_shard *s, struct qentry *e,
+		       const char *sender, const bool *report, enum queue_dsn_action action,
+		       int64_t now, int64_t until)
 {
 	struct pb_sync t;
 	char mta[256], msgid[64];
@@ -46,17 +48,17 @@ static int send_dsn(struct pb_actor *a, struct queue_shard *s, struct qentry *e,
 	uint32_t code = PB_ERR_TEMP;
 	uint64_t uid = 0, spool_id;
 	char *user = NULL;
-	const char *at = strrchr(e->q.sender, '@');
+	const char *at = strrchr(sender, '@');
 
-	if (e->q.sender[0] == '\0' || at == NULL) { /* never to the null sender (RFC 5321 4.5.5) */
+	if (sender[0] == '\0' || at == NULL) { /* never to the null sender (RFC 5321 4.5.5) */
 		pb_info("queue", "event=dsn_skipped queue_id=%llu reason=%s",
-			(unsigned long long)e->q.id, at == NULL && e->q.sender[0] != '\0'
+			(unsigned long long)e->q.id, at == NULL && sender[0] != '\0'
 							     ? "sender_without_domain"
 							     : "null_sender");
 		return 0;
 	}
 	pb_sync_init_caller(&t, pb_actor_caller(a), QUEUE_CALL_MS);
-	char *local = xstrndup(e->q.sender, (size_t)(at - e->q.sender));
+	char *local = xstrndup(sender, (size_t)(at - sender));
 	int rc = directory_client_rcpt_check(&t, local, at + 1, &code, &uid, &user, &error);
 	free(local);
 	free(user);
@@ -71,23 +73,57 @@ static int send_dsn(struct pb_actor *a, struct queue_shard *s, struct qentry *e,
 	read_original(s, &e->q, &orig, &whole);
 	whole &= action == QUEUE_DSN_FAILED; /* RET=FULL is for failures (RFC 3461 4.3) */
 	queue_dsn_host(mta, sizeof(mta));
-	struct queue_dsn_in in = { &e->q, report, action, mta, e->host, now, until,
+	struct pb_queue_rec q = e->q; /* shallow: the DSN is addressed to this group's sender */
+	q.sender = (char *)sender;
+	struct queue_dsn_in in = { &q, report, action, mta, e->host, now, until,
 				   orig.data, orig.len, whole };
 	queue_dsn_build(&in, &dsn);
 	snprintf(msgid, sizeof(msgid), "dsn-%llu", (unsigned long long)e->q.id);
-	const char *rcpt = e->q.sender;
+	const char *rcpt = sender;
 	struct spool_client_envelope env = { "", msgid, &rcpt, &uid, 1, now, PB_ORIGIN_SYSTEM };
 	code = spool_client_put(pb_actor_caller(a), e->q.id, &env, dsn.data, dsn.len, &spool_id,
 				&error);
 	pb_buf_deinit(&orig);
 	pb_buf_deinit(&dsn);
 	pb_info("queue", "event=dsn queue_id=%llu to=%s action=%s result=%s",
-		(unsigned long long)e->q.id, PB_LOGQ(e->q.sender),
+		(unsigned long long)e->q.id, PB_LOGQ(sender),
 		action == QUEUE_DSN_DELAYED   ? "delayed"
 		: action == QUEUE_DSN_RELAYED ? "relayed"
 					      : "failed",
 		pb_status_name(code));
 	return code == PB_OK ? 0 : -1;
+}
+
+/* Whether recipient i is reported and has the envelope sender `sender`. */
+static bool reported_from(const struct qentry *e, const bool *report, size_t i, const char *sender)
+{
+	return report[i] && strcmp(queue_rcpt_sender(&e->q, &e->q.r[i]), sender) == 0;
+}
+
+/* Sends the DSNs for the recipients in report: one to each envelope sender among them, so a
+ * forwarded copy that left with its own sender (a rule's "Set forward sender", guide 4.14)
+ * reports to that sender, not to the original's. 0 all sent, -1 try again later (then the
+ * senders already served may get theirs again: a duplicate rather than a loss). */
+static int send_dsn(struct pb_actor *a, struct queue_shard *s, struct qentry *e,
+		    const bool *report, enum queue_dsn_action action, int64_t now, int64_t until)
+{
+	bool *mine = xcalloc(e->q.n, sizeof(bool));
+	int ret = 0;
+
+	for (size_t i = 0; i < e->q.n; i++) {
+		const char *sender = queue_rcpt_sender(&e->q, &e->q.r[i]);
+		size_t first = 0;
+		while (first < i && !reported_from(e, report, first, sender))
+			first++;
+		if (!report[i] || first < i) /* not reported, or its sender's DSN went already */
+			continue;
+		for (size_t j = 0; j < e->q.n; j++)
+			mine[j] = reported_from(e, report, j, sender);
+		if (send_dsn_to(a, s, e, sender, mine, action, now, until) < 0)
+			ret = -1;
+	}
+	free(mine);
+	return ret;
 }
 
 /* Failed recipients: their DSN (if NOTIFY asks one), then they are bounced. */

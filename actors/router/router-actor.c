@@ -249,7 +249,7 @@ static struct router_facts make_facts(struct router_shard *r, struct facts_read 
 		.sender = q->sender, .size = q->size,
 		.source = collected ? ROUTER_SRC_POP3 : ROUTER_SRC_SMTP,
 		.collector = collected && q->collector[0] ? q->collector : NULL,
-		.now_ms = (int64_t)pb_clock_wall_ms(),
+		.now_ms = (int64_t)pb_runtime_wall_ms(pb_actor_runtime(rd->a)),
 		.origin = q->origin <= PB_ORIGIN_SYSTEM ? (enum pb_origin)q->origin : PB_ORIGIN_SMTP,
 		.lua = rd->lua,
 	};
@@ -310,7 +310,8 @@ static int on_resolve(struct pb_actor *a, void *state, struct pb_msg *m)
 	if (refresh(a, r, &error) < 0)
 		return pb_reply_status(a, m, PB_ERR_TEMP, error), 0;
 	struct router_lua_env lua;
-	router_scripts_env(&r->scripts, pb_actor_runtime(a), (int64_t)pb_clock_wall_ms(), &lua);
+	router_scripts_env(&r->scripts, pb_actor_runtime(a),
+			   (int64_t)pb_runtime_wall_ms(pb_actor_runtime(a)), &lua);
 	struct facts_read rd = { .a = a, .q = q, .lua = &lua };
 	struct router_facts f = make_facts(r, &rd);
 	bool have_msg = f.message != NULL;

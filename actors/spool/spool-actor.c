@@ -571,7 +571,7 @@ void spool_on_routed(struct pb_actor *a, struct spool_shard *s, uint64_t seq, ui
 			finish(NULL, s, at);
 			return;
 		}
-		uint64_t now = pb_clock_wall_ms();
+		uint64_t now = pb_runtime_wall_ms(pb_actor_runtime(a));
 		if (adopt_plan(a, s, d, p, now, &error) < 0) {
 			/* not stored: the next start asks the router again, nothing was delivered */
 			pb_error("spool", "event=plan_not_stored msgid=%s spool_id=%llu reason=%s",

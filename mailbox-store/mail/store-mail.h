@@ -297,7 +297,7 @@ struct pb_quota_rec {
 	bool has_limit;
 	uint64_t limit_mb;
 	uint8_t level;
-	uint32_t remind_day; /* the last day (since the epoch, UTC) of a daily reminder; 0 none */
+	uint32_t remind_day; /* the last day (since the epoch, local time) of a daily reminder; 0 none */
 };
 /* Reads the record into *q_r (zeroed when absent). 0 / -1. */
 int pb_store_quota_get(struct pb_store *s, uint64_t user_id, struct pb_quota_rec *q_r,

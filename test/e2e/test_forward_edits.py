@@ -5,12 +5,15 @@ and to the user's mailbox. The remote peer (test_queue's Python SMTP server, the
 receives the forwards in ONE transaction from MAIL FROM:<the forward sender> with the edited
 header, and the ordinary recipient in another from the original sender, unedited; the local copy
 (imaplib) carries the rule's edits too. A forward sender that is no email address ("<>") is
-refused: the forward leaves from the original sender. And kill -9 while such forwards are
+refused: the forward leaves from the original sender. A forward the remote refuses (550)
+bounces to its forward sender's mailbox, not to the original sender's. And kill -9 while such forwards are
 being sent (smtp-sink, slow): after the restart every forward arrives once, from the forward
 sender, edited."""
+import email
 import imaplib
 import json
 import os
+import poplib
 import sys
 import tempfile
 import unittest
@@ -33,6 +36,10 @@ def rules(domain):
             {"field": "subject", "match": "contains", "value": "fwd-null"}],
          "actions": [{"action": "forward_to", "value": "desk3@remote.example"},
                      {"action": "set_forward_sender", "value": "<>"}]},
+        {"name": "bounce to the forward sender", "conditions": [
+            {"field": "subject", "match": "contains", "value": "fwd-bounce"}],
+         "actions": [{"action": "forward_to", "value": "bad-desk@remote.example"},
+                     {"action": "set_forward_sender", "value": "fwdbox@%s" % domain}]},
     ]}
 
 
@@ -40,6 +47,7 @@ class EditsBase(QueueBase):
     @classmethod
     def setup_ann(cls):
         cls.d.add_user("ann", "annpw123")
+        cls.d.add_user("fwdbox", "fwdboxpw1")  # the forward sender's mailbox (its DSNs)
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
             json.dump(rules(cls.d.local_domain()), f)
         try:
@@ -113,6 +121,41 @@ class ForwardEditsCase(EditsBase):
         self.assertEqual(len(got), 1)
         self.assertTrue(got[0][0].startswith("MAIL FROM:<%s>" % self.alice()), got[0][0])
         self.assertIn("desk3@remote.example", got[0][1][0])
+
+    def test_forward_failure_reports_to_forward_sender(self):
+        """The forwarded copy leaves from the forward sender: its DSN goes there (before: to
+        the original sender, alice, who never sent that copy). The message also goes to a
+        refused remote recipient of alice's own: one queue entry, two envelope senders, one
+        DSN to each, each naming only its own recipient."""
+        self.send(["ann@%s" % self.domain, "bad-plain@remote.example"],
+                  b"Subject: fwd-bounce three\r\nMessage-ID: <fe3@client>\r\n\r\nbody\r\n")
+
+        def fwdbox_dsns():
+            p = poplib.POP3("127.0.0.1", self.d.ports["pop3"], timeout=60)
+            try:
+                p.user("fwdbox")
+                p.pass_("fwdboxpw1")
+                msgs = [email.message_from_bytes(b"\r\n".join(p.retr(i + 1)[1]))
+                        for i in range(len(p.list()[1]))]
+            finally:
+                p.quit()
+            return [m for m in msgs if m.get_content_type() == "multipart/report"]
+
+        dsn = pbtest.wait_until(fwdbox_dsns, timeout=60, what="the DSN at the forward sender")
+        self.assertEqual(len(dsn), 1)
+        self.assertEqual(dsn[0]["To"], "<fwdbox@%s>" % self.domain)
+        per_rcpt = dsn[0].get_payload()[1].get_payload()[1:]
+        self.assertEqual([r["Final-Recipient"] for r in per_rcpt],
+                         ["rfc822; bad-desk@remote.example"])
+        self.assertEqual(per_rcpt[0]["Action"], "failed")
+        # alice's DSN names her own recipient only, not the forward
+        mine = pbtest.wait_until(
+            lambda: [m for m in self.dsns("failed") if "fe3@client" in m.as_string()],
+            timeout=60, what="alice's DSN")
+        self.assertEqual(len(mine), 1)
+        per_rcpt = mine[0].get_payload()[1].get_payload()[1:]
+        self.assertEqual([r["Final-Recipient"] for r in per_rcpt],
+                         ["rfc822; bad-plain@remote.example"])
 
 
 class ForwardEditsCrash(EditsBase):

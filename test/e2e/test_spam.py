@@ -4,9 +4,14 @@ started by the test on a loopback port with a minimal configuration in a tempora
 score (an X-Spam-Score line) and that the local copy goes to Junk, the log says it, and it is
 delivered. A plain message is scored and stays in the INBOX. rspamd killed (-9) in the middle
 of the run, and an rspamd that accepts but never answers: the mail is delivered unscored, with
-one log line and the reason in the trace — never held, never lost."""
+one log line and the reason in the trace — never held, never lost. The rule engine sees the
+score (issue 13 items 4 and 8): bea's rule "Spam Score greater than 10" moves a GTUBE message
+to a folder of its own (a rule's folder wins over the quarantine's Junk) and leaves a plain one
+in the INBOX; her rule "Quarantined" marks with a keyword the message the threshold sent to
+Junk, and not a plain one (read over IMAP)."""
 import http.client
 import imaplib
+import json
 import os
 import random
 import shutil
@@ -22,6 +27,17 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(__file__))
 import pbtest  # noqa: E402
 from test_tls import TlsCase  # noqa: E402
+
+BEA_RULES = {"rules": [
+    {"name": "high score", "conditions": [
+        {"field": "spam_score", "match": "greater", "value": "10"},
+        {"field": "subject", "match": "contains", "value": "score-rule"}],
+     "actions": [{"action": "move_to_folder", "value": "HighScore"}]},
+    {"name": "quarantined", "conditions": [
+        {"field": "quarantined", "match": "equals", "value": True},
+        {"field": "subject", "match": "contains", "value": "quar-rule"}],
+     "actions": [{"action": "add_keyword", "value": "WasJunk"}]},
+]}
 
 GTUBE = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
 
@@ -118,10 +134,20 @@ class Spam(TlsCase):
         try:
             super().setUpClass()
             cls.d.add_user("ann", "annpw123")
+            cls.d.add_user("bea", "beapw123")
+            with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+                json.dump(BEA_RULES, f)
+            try:
+                rc, out, err = cls.d.cli("rules", "set", "bea", f.name)
+                assert rc == 0, err
+            finally:
+                os.unlink(f.name)
             cls.spam_settings({"enabled": 1, "rspamd": "127.0.0.1:%d" % cls.rspamd.port,
                                "timeout_ms": 20000, "quarantine_score": 6})
         except BaseException:
             cls.rspamd.cleanup()  # tearDownClass does not run after a failed setUpClass
+            if getattr(cls, "d", None) is not None:
+                cls.d.stop()
             raise
 
     @classmethod
@@ -131,21 +157,20 @@ class Spam(TlsCase):
 
     @classmethod
     def spam_settings(cls, values):
-        import json
         rc, out, err = cls.d.cli("setting", "set", "spam", json.dumps(values))
         assert rc == 0, err
 
-    def deliver(self, marker, text):
-        """Sends a message to ann by plain SMTP (port 25); returns its queue id."""
+    def deliver(self, marker, text, user="ann"):
+        """Sends a message to user by plain SMTP (port 25); returns its queue id."""
         s = smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=60)
         self.addCleanup(s.close)
         s.ehlo("client.example.org")
         s.mail("someone@outside.example")
-        code, msg = s.rcpt("ann@" + self.domain)
+        code, msg = s.rcpt("%s@%s" % (user, self.domain))
         self.assertEqual(code, 250, msg)
-        body = ("From: someone@outside.example\r\nTo: ann@%s\r\nSubject: %s\r\n"
+        body = ("From: someone@outside.example\r\nTo: %s@%s\r\nSubject: %s\r\n"
                 "Message-ID: <%s@outside.example>\r\nDate: Mon, 1 Jan 2024 00:00:00 +0000\r\n"
-                "\r\n%s\r\n" % (self.domain, marker, marker, text))
+                "\r\n%s\r\n" % (user, self.domain, marker, marker, text))
         code, msg = s.data(body.encode())
         self.assertEqual(code, 250, msg)
         s.quit()
@@ -162,15 +187,16 @@ class Spam(TlsCase):
         return [ln for ln in self.d.log().splitlines()
                 if "event=%s msgid=%s " % (event, qid) in ln]
 
-    def found(self, folder, subject):
-        """How many of ann's messages in folder have this subject (over IMAP)."""
+    def found(self, folder, subject, user="ann", keyword=None):
+        """How many of user's messages in folder have this subject (and keyword), over IMAP."""
         m = imaplib.IMAP4("127.0.0.1", self.d.ports["imap"], timeout=60)
         try:
-            m.login("ann", "annpw123")
+            m.login(user, user + "pw123")
             typ, _ = m.select(folder, readonly=True)
             if typ != "OK":
                 return 0
-            _, data = m.search(None, "SUBJECT", subject)
+            criteria = ("SUBJECT", subject) + (("KEYWORD", keyword) if keyword else ())
+            _, data = m.search(None, *criteria)
             return len(data[0].split())
         finally:
             m.logout()
@@ -196,6 +222,29 @@ class Spam(TlsCase):
         self.assertIn("quarantine=no", self.log_line("spam_scored", qid)[0])
         self.assertEqual(self.found("INBOX", "ham-test"), 1)
         self.assertEqual(self.found("Junk", "ham-test"), 0)
+
+    def test_2a_spam_score_rule_moves(self):
+        qid = self.deliver("score-rule-high", "Buy now. " + GTUBE, user="bea")
+        trace = self.delivered(qid)
+        self.assertIn("quarantined", trace)  # scored past the threshold too
+        self.assertEqual(self.found("HighScore", "score-rule-high", "bea"), 1, trace)
+        self.assertEqual(self.found("Junk", "score-rule-high", "bea"), 0)
+        self.assertEqual(self.found("INBOX", "score-rule-high", "bea"), 0)
+        qid = self.deliver("score-rule-low", "Hello Bea, the minutes follow.", user="bea")
+        trace = self.delivered(qid)
+        self.assertIn("not spam", trace)
+        self.assertEqual(self.found("INBOX", "score-rule-low", "bea"), 1, trace)
+        self.assertEqual(self.found("HighScore", "score-rule-low", "bea"), 0)
+
+    def test_2b_quarantined_rule_matches(self):
+        qid = self.deliver("quar-rule-spam", "Buy now. " + GTUBE, user="bea")
+        trace = self.delivered(qid)
+        self.assertEqual(self.found("Junk", "quar-rule-spam", "bea", "WasJunk"), 1, trace)
+        self.assertEqual(self.found("INBOX", "quar-rule-spam", "bea"), 0)
+        qid = self.deliver("quar-rule-ham", "Hello Bea, the agenda follows.", user="bea")
+        trace = self.delivered(qid)
+        self.assertEqual(self.found("INBOX", "quar-rule-ham", "bea"), 1, trace)
+        self.assertEqual(self.found("INBOX", "quar-rule-ham", "bea", "WasJunk"), 0)
 
     def test_3_silent_rspamd_times_out(self):
         # a listener that accepts (the kernel's backlog) and never answers

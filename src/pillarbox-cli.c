@@ -64,9 +64,16 @@ static const struct command commands[] = {
 	  "Quote it so the shell does not expand it.\n",
 	  cli_user_list },
 	{ "user show", "NAME", 1, 1, 0, "show one account",
-	  "Also shows the account's locks: the addresses it is locked for after failed logins\n"
-	  "(other addresses can still log in) and until when.\n",
+	  "Also shows the account's quota usage (as user quota) and its locks: the addresses it\n"
+	  "is locked for after failed logins (other addresses can still log in) and until when.\n",
 	  cli_user_show },
+	{ "user quota", "NAME [--json]", 1, 1, OPT_JSON, "mailbox usage against the quota",
+	  "Bytes and messages over all folders, the quota in effect (the account's quota_mb,\n"
+	  "else quota.default_mb), the percentage used, the highest warning level reached\n"
+	  "(quota.warn1/2/3_percent) and whether sending is blocked (quota.block_send_percent).\n"
+	  "--json: {\"user\", \"bytes\", \"messages\", \"quota_bytes\" (null: none), \"percent\",\n"
+	  "\"level\" (0-3), \"send_blocked\"}.\n",
+	  cli_user_quota },
 	{ "user logins", "NAME", 1, 1, 0, "recent logins and failures of an account",
 	  "The account's last 20 login attempts since the daemon started, oldest first: time,\n"
 	  "address, protocol and result (ok, bad password; refused when locked or blocked).\n"

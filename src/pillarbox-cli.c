@@ -397,12 +397,16 @@ static const struct command commands[] = {
 	  "Evaluates the administrator's rules, then USER's, over the message in FILE ('-':\n"
 	  "standard input; an .eml, its first 256 KiB as delivery reads them) as an Incoming\n"
 	  "message now, and prints each rule's verdict, what delivery would do and the rules\n"
-	  "that matched. Nothing is changed or sent.\n"
+	  "that matched. With USER, the routing scripts (the server's user_redirect.lua, then\n"
+	  "USER's) run on it too, in delivery's sandbox and budgets: each script's log lines,\n"
+	  "its error with the line (a stopped script: delivery routes as if it were absent) and\n"
+	  "what the scripts would decide (folders, forwards). Nothing is changed or sent.\n"
 	  "With --folder F (default INBOX) or --last N (default 20, at most 1000), over the last\n"
 	  "N messages of USER's folder F instead, oldest first: one report per message (its\n"
 	  "uid and subject, each rule's verdict with the message's own flags and keywords, what\n"
-	  "delivery would do, the rules that matched). Nothing is changed. --json: one JSON\n"
-	  "object per line, {\"uid\", \"subject\", \"decision\"} (docs/operations.md).\n",
+	  "delivery would do, the rules that matched, the scripts' outcome). Nothing is changed.\n"
+	  "--json: one JSON object per line, {\"uid\", \"subject\", \"decision\", \"scripts\"}\n"
+	  "(docs/operations.md).\n",
 	  cli_rules_dry_run },
 	{ "script get", "USER", 1, 1, 0, "an account's routing script (Lua)", NULL, cli_script_get },
 	{ "script set", "USER [FILE|-]", 1, 2, 0, "set an account's routing script (Lua)",

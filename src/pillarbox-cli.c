@@ -377,10 +377,12 @@ static const struct command commands[] = {
 	{ "list addmember", "NAME ADDRESS", 2, 2, 0, "add a member (an account, list or address)",
 	  NULL, cli_list_addmember },
 	{ "list delmember", "NAME ADDRESS", 2, 2, 0, "remove a member", NULL, cli_list_delmember },
-	{ "trace", "MESSAGE-ID", 1, 1, 0, "why a message went where it went",
-	  "The router's decisions for the message (the id SMTP answered \"queued as\"): which\n"
-	  "address, mapping, list, forward or assistant decided what, loops stopped, and where\n"
-	  "each copy went. Kept for the last 100,000 messages.\n",
+	{ "trace", "MESSAGE-ID|QUEUE-ID", 1, 1, 0, "why a message went where it went",
+	  "The router's decisions for the message: which address, mapping, list, forward or\n"
+	  "assistant decided what, loops stopped, and where each copy went. The message is named\n"
+	  "by its Message-ID header (with or without <>; every delivery of it is shown, each\n"
+	  "headed by its spool entry) or by the id SMTP answered \"queued as\". Kept for the\n"
+	  "last 100,000 messages.\n",
 	  cli_trace },
 	{ "rules get", "[USER]", 0, 1, 0, "an account's message rules as JSON (no USER: the server's)",
 	  "The rule set of USER, or without USER the administrator's (server-wide, evaluated\n"

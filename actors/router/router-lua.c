@@ -176,6 +176,8 @@ void router_lua_user(const struct router_facts *f, const struct router_user *u, 
 		.subject_fn = f->subject_fn, .subject_ctx = f->subject_ctx,
 		.size = f->size, .now_s = env->now_s, .utc_offset_s = env->utc_offset_s,
 		.settings = us.v, .n_settings = PB_N_ELEMENTS(us.v),
+		.has_spam_score = f->has_spam_score, .spam_score = f->spam_score,
+		.quarantined = f->spam_quarantine,
 	};
 	if (env->server_text != NULL)
 		run_one(env, env->server_name, env->server_text, env->server_len, &facts, res_r);

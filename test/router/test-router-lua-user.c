@@ -6,6 +6,7 @@
  * user table, the forwarding keys (size dependent forwarding, copy_sent_to,
  * no_forward_quarantined) among them, read-only; and the server script's path.
  */
+#include "pb-alloc.h"
 #include "pb-test.h"
 #include "router-lua.h"
 
@@ -139,6 +140,52 @@ static void test_user_table_read_only(void)
 	CHECK(u.size_over_kb == 300);
 }
 
+/* The bundled user_redirect.lua (router_lua_server_path's default) with ann listed: inside
+ * her schedule it redirects; a quarantined message it keeps when she does not forward
+ * quarantined mail (no_forward_quarantined), and redirects when she does; msg.spam_score is
+ * the score, nil unscored. */
+static void test_user_redirect_quarantine(void)
+{
+	char *text, *error = NULL;
+	size_t len;
+	REQUIRE(pb_lua_script_read(router_lua_server_path(""), &text, &len, &error) == 0);
+	const char *at = strstr(text, "local config = {\n");
+	REQUIRE(at != NULL);
+	char *server = xasprintf("%.*slocal config = {\n  ann = { to = \"far@remote.net\" },\n%s",
+				 (int)(at - text), text, at + strlen("local config = {\n"));
+	struct router_lua_env env = { .server_name = "user_redirect.lua", .server_text = server,
+				      .server_len = strlen(server), .now_s = 1800000000 };
+	pb_lua_limits_default(&env.limits);
+	struct router_user u = { .id = 1, .name = "ann", .no_forward_quarantined = true,
+				 .script = "log('score', msg.spam_score)" };
+	struct router_facts f = { .sender = "a@b.c", .size = 1, .lua = &env };
+	struct router_lua_result res;
+	char got[128];
+
+	router_lua_user(&f, &u, "ann@example.com", &res);
+	join(&res.forward, got, sizeof(got));
+	CHECK_STR(got, "far@remote.net");
+	CHECK_INT(res.folders.n, 0);
+	CHECK(trace_has(&res, "score nil"));
+	router_lua_result_free(&res);
+	f.has_spam_score = f.spam_quarantine = true;
+	f.spam_score = 15.5;
+	router_lua_user(&f, &u, "ann@example.com", &res);
+	CHECK_INT(res.forward.n, 0);
+	join(&res.folders, got, sizeof(got));
+	CHECK_STR(got, "INBOX");
+	CHECK(trace_has(&res, "kept, not forwarded: the message would be quarantined"));
+	CHECK(trace_has(&res, "score 15.5"));
+	router_lua_result_free(&res);
+	u.no_forward_quarantined = false;
+	router_lua_user(&f, &u, "ann@example.com", &res);
+	join(&res.forward, got, sizeof(got));
+	CHECK_STR(got, "far@remote.net");
+	router_lua_result_free(&res);
+	free(server);
+	free(text);
+}
+
 static void test_server_path(void)
 {
 	CHECK_STR(router_lua_server_path("/etc/x.lua"), "/etc/x.lua");
@@ -152,6 +199,7 @@ static const struct pb_test_case tests[] = {
 	{ "user_cases", test_user_cases },
 	{ "user_table_read_only", test_user_table_read_only },
 	{ "server_path", test_server_path },
+	{ "user_redirect_quarantine", test_user_redirect_quarantine },
 };
 
 PB_TEST_MAIN(tests)

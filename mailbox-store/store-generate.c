@@ -151,7 +151,7 @@ int pb_store_spool_plan_gen(struct pb_store *s, uint64_t id, const struct pb_spo
 	if (ret == 1 && gens_add(s, b, gens, n_gens, now_ms, ws, epochs, staged, error_r) < 0)
 		ret = -1;
 	if (ret == 1) {
-		store_trace_add(s, b, id, msgid, now_ms, trace);
+		store_trace_add(s, b, id, msgid, p->message_id, now_ms, trace);
 		ret = store_write_lazy(s, b, error_r) < 0 ? -1 : 1;
 	}
 	for (size_t i = 0; i < n_gens; i++) {

@@ -397,7 +397,8 @@ int store_spool_plan_put(rocksdb_writebatch_t *b, struct pb_store *s, uint64_t i
 			 const struct pb_spool_plan *p, const char **error_r);
 /* Adds the trace of entry id to b (store-spool.c). */
 void store_trace_add(struct pb_store *s, rocksdb_writebatch_t *b, uint64_t id,
-		     const char *msgid, int64_t now_ms, const struct pb_strv *trace);
+		     const char *msgid, const char *message_id, int64_t now_ms,
+		     const struct pb_strv *trace);
 
 /* Folders (store-folders.c). Key: [u64 user][u32 folder id]; id 0 is the per-user meta. */
 #define STORE_FOLDER_KEY_LEN 12

@@ -7,7 +7,8 @@
  * [str keywords]) (the plan's folders, flags and keywords); v5 (written now) v4 and, when items
  * is 1, [u8 edits] and when it is 1 n x [str headers] (the header edits of each item, "" none:
  * mime-edit.h); v6 (written now) v5 (its item fields absent when items is 0) and
- * [u8 n] n x ([u64 at][str text]): the signature's insertions (store-spool.h). All are read.
+ * [u8 n] n x ([u64 at][str text]): the signature's insertions (store-spool.h); v7 (written
+ * now) v6 and [str message_id] (the header's Message-ID, "" none). All are read.
  * Part of pb_store_spool (store-spool.h). OWNS: the spool column family (its ids come from
  * store_next_id, store-refs.c).
  * THREAD: any; puts are independent, a given entry is iterated and removed by one actor.
@@ -19,6 +20,9 @@
 #define SPOOL_V4 4 /* v3, the origin, the collector and the plan's folders, flags, keywords */
 #define SPOOL_V5 5 /* v4 and the items' header edits */
 #define SPOOL_V6 6 /* v5 and the signature's insertions at the end */
+#define SPOOL_V7 7 /* v6 and the Message-ID at the end */
+/* The trace record's second version: the Message-ID after the queue id. */
+#define TRACE_V2 2
 
 void pb_spool_rec_free(struct pb_spool_rec *r)
 {
@@ -43,6 +47,7 @@ void pb_spool_rec_free(struct pb_spool_rec *r)
 		free(r->sign_text[i]);
 	free(r->sign_at);
 	free(r->sign_text);
+	free(r->message_id);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -64,7 +69,7 @@ static void spool_encode_items(const struct pb_spool_rec *r, struct pb_buf *v)
 
 static void spool_encode(const struct pb_spool_rec *r, const uint8_t raw[32], struct pb_buf *v)
 {
-	store_enc_u8(v, SPOOL_V6);
+	store_enc_u8(v, SPOOL_V7);
 	store_enc_str(v, r->sender != NULL ? r->sender : "");
 	store_enc_str(v, r->msgid != NULL ? r->msgid : "");
 	store_enc_u64(v, (uint64_t)r->received_ms);
@@ -84,6 +89,7 @@ static void spool_encode(const struct pb_spool_rec *r, const uint8_t raw[32], st
 		store_enc_u64(v, r->sign_at[i]);
 		store_enc_str(v, r->sign_text[i]);
 	}
+	store_enc_str(v, r->message_id != NULL ? r->message_id : "");
 }
 
 /* v6's tail: the signature's insertions. */
@@ -228,7 +234,8 @@ static int spool_decode(const void *key, size_t klen, const void *val, size_t vl
 	store_rd_init(&rd, val, vlen);
 	uint8_t version = store_rd_u8(&rd);
 	if (version != STORE_V1 && version != SPOOL_V2 && version != SPOOL_V3 &&
-	    version != SPOOL_V4 && version != SPOOL_V5 && version != SPOOL_V6)
+	    version != SPOOL_V4 && version != SPOOL_V5 && version != SPOOL_V6 &&
+	    version != SPOOL_V7)
 		return -1;
 	r->sender = store_rd_str(&rd);
 	r->msgid = version >= SPOOL_V2 ? store_rd_str(&rd) : xstrdup("");
@@ -251,6 +258,8 @@ static int spool_decode(const void *key, size_t klen, const void *val, size_t vl
 		spool_decode_v4(&rd, r, version);
 	if (version >= SPOOL_V6 && !rd.bad)
 		spool_decode_v6(&rd, r);
+	if (version >= SPOOL_V7 && !rd.bad)
+		r->message_id = store_rd_str(&rd);
 	store_hex_from_raw(raw, r->blob_key);
 	if (!store_rd_ok(&rd) || r->sender == NULL || r->msgid == NULL) {
 		pb_spool_rec_free(r);
@@ -321,21 +330,23 @@ int pb_store_spool_done(struct pb_store *s, uint64_t id, const char **error_r)
 	return ret;
 }
 
-/* The trace record of id into b: [u8 1][str msgid][u64 time_ms][u32 n][str line]*n; and the
+/* The trace record of id into b: [u8 2][str msgid][str message_id][u64 time_ms][u32 n]
+ * [str line]*n (v1, still read: without the message_id); and the
  * traces older than PB_TRACE_KEEP ids removed in the same batch — in steps of
  * STORE_TRACE_PRUNE_STEP ids past the last removal (s->traces_pruned), not at every write: a
  * range deletion per message piles up range tombstones, which RocksDB keeps in memory and
  * compacts at a high cost (2.6 GB resident and a busy compaction thread after ~100,000 ids). */
 void store_trace_add(struct pb_store *s, rocksdb_writebatch_t *b, uint64_t id, const char *msgid,
-		     int64_t now_ms, const struct pb_strv *trace)
+		     const char *message_id, int64_t now_ms, const struct pb_strv *trace)
 {
 	uint8_t key[8], from[8], to[8];
 	struct pb_buf v;
 	uint32_t n = trace->n < PB_TRACE_LINES_MAX ? trace->n : PB_TRACE_LINES_MAX;
 
 	pb_buf_init(&v);
-	store_enc_u8(&v, STORE_V1);
+	store_enc_u8(&v, TRACE_V2);
 	store_enc_str(&v, msgid != NULL ? msgid : "");
+	store_enc_str(&v, message_id != NULL ? message_id : "");
 	store_enc_u64(&v, (uint64_t)now_ms);
 	store_enc_u32(&v, n);
 	for (uint32_t i = 0; i < n; i++)
@@ -415,25 +426,42 @@ int pb_store_spool_plan(struct pb_store *s, uint64_t id, const struct pb_spool_p
 	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
 	int ret = store_spool_plan_put(b, s, id, p, error_r);
 	if (ret == 1) {
-		store_trace_add(s, b, id, msgid, now_ms, trace);
+		store_trace_add(s, b, id, msgid, p->message_id, now_ms, trace);
 		ret = store_write_lazy(s, b, error_r) < 0 ? -1 : 1;
 	}
 	rocksdb_writebatch_destroy(b);
 	return ret;
 }
 
-int pb_store_trace_put(struct pb_store *s, uint64_t id, const char *msgid, int64_t now_ms,
-		       const struct pb_strv *trace, const char **error_r)
+int pb_store_trace_put(struct pb_store *s, uint64_t id, const char *msgid,
+		       const char *message_id, int64_t now_ms, const struct pb_strv *trace,
+		       const char **error_r)
 {
 	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
 
-	store_trace_add(s, b, id, msgid, now_ms, trace);
+	store_trace_add(s, b, id, msgid, message_id, now_ms, trace);
 	int ret = store_write(s, b, error_r);
 	rocksdb_writebatch_destroy(b);
 	return ret;
 }
 
-/* Calls cb for each line of one trace value when its msgid is msgid. False if corrupt. */
+/* Whether a trace of queue id m and Message-ID mid (NULL none) is the one asked for: id is
+ * a queue id, or a Message-ID with or without its angle brackets. */
+static bool trace_is(const char *m, const char *mid, const char *id)
+{
+	size_t len = strlen(id);
+
+	if (m != NULL && strcmp(m, id) == 0)
+		return true;
+	if (mid == NULL || mid[0] == '\0')
+		return false;
+	if (len >= 2 && id[0] == '<' && id[len - 1] == '>')
+		return strlen(mid) == len - 2 && memcmp(mid, id + 1, len - 2) == 0;
+	return strcmp(mid, id) == 0;
+}
+
+/* Calls cb for each line of one trace value when it is msgid's (trace_is). False if
+ * corrupt. */
 static bool trace_visit(uint64_t id, const char *val, size_t vlen, const char *msgid,
 			void (*cb)(uint64_t id, int64_t time_ms, const char *line, void *ctx),
 			void *ctx)
@@ -441,13 +469,16 @@ static bool trace_visit(uint64_t id, const char *val, size_t vlen, const char *m
 	struct store_rd rd;
 
 	store_rd_init(&rd, val, vlen);
-	if (store_rd_u8(&rd) != STORE_V1)
+	uint8_t version = store_rd_u8(&rd);
+	if (version != STORE_V1 && version != TRACE_V2)
 		return false;
 	char *m = store_rd_str(&rd);
+	char *mid = version >= TRACE_V2 ? store_rd_str(&rd) : NULL;
 	int64_t time_ms = (int64_t)store_rd_u64(&rd);
 	uint32_t n = store_rd_u32(&rd);
-	bool ours = m != NULL && strcmp(m, msgid) == 0;
+	bool ours = trace_is(m, mid, msgid);
 	free(m);
+	free(mid);
 	for (uint32_t i = 0; ours && i < n && !rd.bad; i++) {
 		char *line = store_rd_str(&rd);
 		if (line != NULL)

@@ -109,7 +109,7 @@ static int msg_pairs(lua_State *L)
 /* The msg table; its subject set, or fetched when first used (pb_lua_facts.subject_fn). */
 static void facts_msg(lua_State *L, const struct pb_lua_facts *f)
 {
-	lua_createtable(L, 0, 5);
+	lua_createtable(L, 0, 7);
 	set_string(L, "recipient", f->recipient);
 	set_string(L, "user", f->user);
 	set_string(L, "sender", f->sender);
@@ -124,6 +124,12 @@ static void facts_msg(lua_State *L, const struct pb_lua_facts *f)
 		lua_setmetatable(L, -2);
 	}
 	set_int(L, "size", (lua_Integer)f->size);
+	lua_pushboolean(L, f->quarantined);
+	lua_setfield(L, -2, "quarantined");
+	if (f->has_spam_score) {
+		lua_pushnumber(L, (lua_Number)f->spam_score);
+		lua_setfield(L, -2, "spam_score");
+	}
 	lua_setfield(L, -2, "msg");
 }
 

@@ -68,6 +68,11 @@ struct pb_lua_facts {
 	int32_t utc_offset_s;  /* the server's local UTC offset at now_s: pb_lua_local_offset() */
 	const struct pb_lua_setting *settings; /* the user's settings, as `user.NAME` */
 	size_t n_settings;
+	/* spam scoring (msg.spam_score, nil when unscored; msg.quarantined): the score rspamd
+	 * gave and whether it is at or over spam.quarantine_score */
+	bool has_spam_score;
+	double spam_score;
+	bool quarantined;
 };
 
 /*

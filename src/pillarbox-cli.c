@@ -64,9 +64,16 @@ static const struct command commands[] = {
 	  "Quote it so the shell does not expand it.\n",
 	  cli_user_list },
 	{ "user show", "NAME", 1, 1, 0, "show one account",
-	  "Also shows the account's locks: the addresses it is locked for after failed logins\n"
-	  "(other addresses can still log in) and until when.\n",
+	  "Also shows the account's quota usage (as user quota) and its locks: the addresses it\n"
+	  "is locked for after failed logins (other addresses can still log in) and until when.\n",
 	  cli_user_show },
+	{ "user quota", "NAME [--json]", 1, 1, OPT_JSON, "mailbox usage against the quota",
+	  "Bytes and messages over all folders, the quota in effect (the account's quota_mb,\n"
+	  "else quota.default_mb), the percentage used, the highest warning level reached\n"
+	  "(quota.warn1/2/3_percent) and whether sending is blocked (quota.block_send_percent).\n"
+	  "--json: {\"user\", \"bytes\", \"messages\", \"quota_bytes\" (null: none), \"percent\",\n"
+	  "\"level\" (0-3), \"send_blocked\"}.\n",
+	  cli_user_quota },
 	{ "user logins", "NAME", 1, 1, 0, "recent logins and failures of an account",
 	  "The account's last 20 login attempts since the daemon started, oldest first: time,\n"
 	  "address, protocol and result (ok, bad password; refused when locked or blocked).\n"
@@ -370,10 +377,12 @@ static const struct command commands[] = {
 	{ "list addmember", "NAME ADDRESS", 2, 2, 0, "add a member (an account, list or address)",
 	  NULL, cli_list_addmember },
 	{ "list delmember", "NAME ADDRESS", 2, 2, 0, "remove a member", NULL, cli_list_delmember },
-	{ "trace", "MESSAGE-ID", 1, 1, 0, "why a message went where it went",
-	  "The router's decisions for the message (the id SMTP answered \"queued as\"): which\n"
-	  "address, mapping, list, forward or assistant decided what, loops stopped, and where\n"
-	  "each copy went. Kept for the last 100,000 messages.\n",
+	{ "trace", "MESSAGE-ID|QUEUE-ID", 1, 1, 0, "why a message went where it went",
+	  "The router's decisions for the message: which address, mapping, list, forward or\n"
+	  "assistant decided what, loops stopped, and where each copy went. The message is named\n"
+	  "by its Message-ID header (with or without <>; every delivery of it is shown, each\n"
+	  "headed by its spool entry) or by the id SMTP answered \"queued as\". Kept for the\n"
+	  "last 100,000 messages.\n",
 	  cli_trace },
 	{ "rules get", "[USER]", 0, 1, 0, "an account's message rules as JSON (no USER: the server's)",
 	  "The rule set of USER, or without USER the administrator's (server-wide, evaluated\n"
@@ -390,12 +399,16 @@ static const struct command commands[] = {
 	  "Evaluates the administrator's rules, then USER's, over the message in FILE ('-':\n"
 	  "standard input; an .eml, its first 256 KiB as delivery reads them) as an Incoming\n"
 	  "message now, and prints each rule's verdict, what delivery would do and the rules\n"
-	  "that matched. Nothing is changed or sent.\n"
+	  "that matched. With USER, the routing scripts (the server's user_redirect.lua, then\n"
+	  "USER's) run on it too, in delivery's sandbox and budgets: each script's log lines,\n"
+	  "its error with the line (a stopped script: delivery routes as if it were absent) and\n"
+	  "what the scripts would decide (folders, forwards). Nothing is changed or sent.\n"
 	  "With --folder F (default INBOX) or --last N (default 20, at most 1000), over the last\n"
 	  "N messages of USER's folder F instead, oldest first: one report per message (its\n"
 	  "uid and subject, each rule's verdict with the message's own flags and keywords, what\n"
-	  "delivery would do, the rules that matched). Nothing is changed. --json: one JSON\n"
-	  "object per line, {\"uid\", \"subject\", \"decision\"} (docs/operations.md).\n",
+	  "delivery would do, the rules that matched, the scripts' outcome). Nothing is changed.\n"
+	  "--json: one JSON object per line, {\"uid\", \"subject\", \"decision\", \"scripts\"}\n"
+	  "(docs/operations.md).\n",
 	  cli_rules_dry_run },
 	{ "script get", "USER", 1, 1, 0, "an account's routing script (Lua)", NULL, cli_script_get },
 	{ "script set", "USER [FILE|-]", 1, 2, 0, "set an account's routing script (Lua)",

@@ -60,6 +60,10 @@ int cli_user_passwd(struct cli *c, char **args, int nargs);
 int cli_user_rename(struct cli *c, char **args, int nargs);
 int cli_user_copy(struct cli *c, char **args, int nargs);
 int cli_user_bulk_add(struct cli *c, char **args, int nargs);
+/* pillarbox-quota.c: usage against the quota; cli_user_quota_line prints it as `user show`'s
+ * "quota:" line (0, or the exit code, reported). */
+int cli_user_quota(struct cli *c, char **args, int nargs);
+int cli_user_quota_line(struct cli *c, uint64_t user_id);
 /* pillarbox-routes.c: mappings, aliases, distribution lists, the decision trace. */
 int cli_mapping_add(struct cli *c, char **args, int nargs);
 int cli_mapping_del(struct cli *c, char **args, int nargs);

@@ -5,8 +5,9 @@
  * typed stubs only (the mailbox owner's listing, the reader's ranged read), never the store:
  * the listing gives each message's uid, size, flags and keywords (the Marked Read, Flagged and
  * Keyword conditions see them), the reader its first ROUTER_FACTS_READ_MAX octets, the same
- * read as delivery, from which router-facts.c builds the same facts. Scripts are not run (the
- * FILE form does not run them either).
+ * read as delivery, from which router-facts.c builds the same facts. Then the routing
+ * scripts (the server's user_redirect.lua and USER's own) run on the same message in the
+ * delivery's sandbox and what they would decide is reported too (pillarbox-rules-script.c).
  *
  * Bounded memory: the listing is paged (MAILBOX_LIST_MAX entries a page) and only the uids of
  * the last N are kept (a ring of at most 1000); then those are listed again and each message
@@ -18,6 +19,7 @@
 #include "mailbox-client.h"
 #include "pb-alloc.h"
 #include "pillarbox-cli.h"
+#include "pillarbox-rules-script.h"
 #include "reader-client.h"
 #include "router-facts.h"
 #include "router-rules.h"
@@ -36,6 +38,7 @@ struct mail_run {
 	const char *user, *folder;
 	uint64_t user_id;
 	const struct rules_set *admin, *own;
+	struct cli_scripts scripts;
 	uint32_t uids[DRY_RUN_LAST_MAX]; /* a ring: the last n_last uids listed */
 	uint32_t n_last, n_seen;
 	uint8_t *buf; /* ROUTER_FACTS_READ_MAX octets, reused */
@@ -77,11 +80,12 @@ static size_t split_keywords(char *text, const char **words, size_t max)
 
 /* Prints one message's report, readable or as one JSON line. */
 static void print_report(const struct mail_run *r, uint32_t uid, const char *subject,
-			 const struct rules_decision *d)
+			 const struct rules_decision *d, const struct router_lua_result *lua)
 {
 	if (!r->c->json) {
 		printf("message uid %u: subject \"%s\"\n", uid, subject != NULL ? subject : "");
 		cli_rules_print_decision(d, r->user);
+		cli_scripts_print(&r->scripts, lua);
 		return;
 	}
 	char *decision = rules_decision_print(d);
@@ -92,6 +96,7 @@ static void print_report(const struct mail_run *r, uint32_t uid, const char *sub
 	else
 		cJSON_AddNullToObject(o, "subject");
 	cJSON_AddItemToObject(o, "decision", cJSON_Parse(decision));
+	cJSON_AddItemToObject(o, "scripts", cli_scripts_json(&r->scripts, lua));
 	char *line = cJSON_PrintUnformatted(o);
 	printf("%s\n", line);
 	cJSON_free(line);
@@ -116,13 +121,16 @@ static int run_one(struct mail_run *r, const struct pb_rec_mbox_entry *e)
 	if (exit_code == 0) {
 		struct router_message m;
 		struct rules_decision d;
+		struct router_lua_result lua;
 		cli_rules_message_build(r->buf, len, e->size, &m);
 		m.facts.seen = (e->flags & ROUTER_FLAG_SEEN) != 0;
 		m.facts.flagged = (e->flags & ROUTER_FLAG_FLAGGED) != 0;
 		m.facts.keywords = keywords;
 		m.facts.n_keywords = split_keywords(kw, keywords, PB_N_ELEMENTS(keywords));
 		rules_evaluate(r->admin, r->own, &m.facts, &d);
-		print_report(r, e->uid, m.subject, &d);
+		cli_scripts_run(&r->scripts, &m, &lua);
+		print_report(r, e->uid, m.subject, &d, &lua);
+		router_lua_result_free(&lua);
 		rules_decision_deinit(&d);
 		router_message_free(&m);
 	}
@@ -198,6 +206,8 @@ int cli_rules_dry_run_mail(struct cli *c, char **args, int nargs)
 		exit_code = cli_rules_fetch_set(c, "", &admin);
 	if (exit_code == 0)
 		exit_code = cli_rules_fetch_set(c, r->user, &own);
+	if (exit_code == 0)
+		exit_code = cli_scripts_load(c, r->user, &r->scripts);
 	r->admin = admin;
 	r->own = own;
 	if (exit_code == 0)
@@ -208,6 +218,7 @@ int cli_rules_dry_run_mail(struct cli *c, char **args, int nargs)
 	}
 	rules_set_free(&admin);
 	rules_set_free(&own);
+	cli_scripts_free(&r->scripts);
 	free(name);
 	free(r->buf);
 	free(r);

@@ -4,7 +4,8 @@
  * set), JSON in and out (rules.h's format). The directory checks a set before keeping it.
  * `rules dry-run [USER] FILE|-` evaluates the stored sets over a message file, changing
  * nothing: the facts are built by router-facts.c and the rules run by rules_evaluate, as the
- * router does at delivery (the message taken as Incoming, "now" the CLI's clock). With
+ * router does at delivery (the message taken as Incoming, "now" the CLI's clock); with a USER,
+ * that account's routing scripts run on it too (pillarbox-rules-script.c). With
  * --folder or --last, over the account's stored mail instead (pillarbox-rules-mail.c).
  * OWNS: nothing. THREAD: the CLI's.
  */
@@ -12,6 +13,7 @@
 #include "pb-alloc.h"
 #include "pb-buf.h"
 #include "pillarbox-cli.h"
+#include "pillarbox-rules-script.h"
 #include "router-facts.h"
 #include "router-rules.h"
 #include "rules.h"
@@ -154,6 +156,22 @@ void cli_rules_message_build(const void *data, size_t len, uint64_t size,
 			     (int)(tm.tm_gmtoff / 60), m_r);
 }
 
+/* The FILE form's scripts: USER's, run on m and reported. 0, or the exit code (reported). */
+static int file_scripts(struct cli *c, const char *user, const struct router_message *m)
+{
+	struct cli_scripts s;
+	struct router_lua_result res;
+
+	int exit_code = cli_scripts_load(c, user, &s);
+	if (exit_code == 0) {
+		cli_scripts_run(&s, m, &res);
+		cli_scripts_print(&s, &res);
+		router_lua_result_free(&res);
+	}
+	cli_scripts_free(&s);
+	return exit_code;
+}
+
 int cli_rules_dry_run(struct cli *c, char **args, int nargs)
 {
 	if (c->rules_folder != NULL || c->rules_last != NULL)
@@ -179,6 +197,8 @@ int cli_rules_dry_run(struct cli *c, char **args, int nargs)
 		rules_evaluate(admin, own, &m.facts, &d);
 		cli_rules_print_decision(&d, user[0] != '\0' ? user : "(administrator)");
 		rules_decision_deinit(&d);
+		if (user[0] != '\0')
+			exit_code = file_scripts(c, user, &m);
 		router_message_free(&m);
 	}
 	rules_set_free(&admin);

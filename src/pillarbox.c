@@ -229,6 +229,9 @@ int cli_user_show(struct cli *c, char **args, int nargs)
 		       r.has_web_password ? "separate" : "none (the main one)",
 		       r.can_change_main ? "yes" : "no");
 		cli_print_user_sending(r.settings);
+		exit_code = cli_user_quota_line(c, r.user_id);
+	}
+	if (exit_code == 0) {
 		exit_code = cli_print_user_locks(c, r.user);
 	}
 	directory_user_info_free(&r);

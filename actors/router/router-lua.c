@@ -32,6 +32,15 @@ bool router_lua_blocked(const char *blocked, const char *sender, char *entry_r, 
 	return yes;
 }
 
+#ifndef PB_USER_REDIRECT_DEFAULT
+#define PB_USER_REDIRECT_DEFAULT "user_redirect.lua"
+#endif
+
+const char *router_lua_server_path(const char *setting)
+{
+	return setting != NULL && setting[0] != '\0' ? setting : PB_USER_REDIRECT_DEFAULT;
+}
+
 void router_lua_user_script_name(const char *user, char *buf, size_t size)
 {
 	snprintf(buf, size, "%s.lua", user != NULL ? user : "");
@@ -82,10 +91,12 @@ static void run_one(const struct router_lua_env *env, const char *name, const ch
 	struct pb_lua_decision d;
 	char *error = NULL;
 
+	pb_strv_push(&res->ran, name);
 	int rc = pb_lua_route_cached(env->cache, name, text, len, &env->limits, facts, &d, &error);
 	for (uint32_t i = 0; i < d.n_trace; i++)
 		tracef(res, "%s", d.trace[i]);
 	if (rc < 0) {
+		pb_strv_push(&res->errors, error);
 		tracef(res, "script failed: %s; routed as if absent", error);
 	} else if (!d.acted) {
 		tracef(res, "script %s decided nothing: routed as if absent", name);
@@ -106,6 +117,42 @@ static const char *yes_no(bool b)
 	return b ? "true" : "false";
 }
 
+static const char *copy_redirect(bool redirect)
+{
+	return redirect ? "redirect" : "copy";
+}
+
+/* The account's settings a script sees as `user.NAME`: read-only copies, named as `pillarbox
+ * user set` names them (docs/routing-scripts.md). Borrows u's strings. */
+struct lua_user_settings {
+	char over_kb[16], under_kb[16];
+	struct pb_lua_setting v[14];
+};
+
+static void lua_user_settings(const struct router_user *u, struct lua_user_settings *s_r)
+{
+	snprintf(s_r->over_kb, sizeof(s_r->over_kb), "%u", u->size_over_kb);
+	snprintf(s_r->under_kb, sizeof(s_r->under_kb), "%u", u->size_under_kb);
+	const struct pb_lua_setting v[] = {
+		{ "forward_to", u->forward_to },
+		{ "use_forwarding", yes_no(u->use_forwarding) },
+		{ "keep_copy", yes_no(u->keep_copy) },
+		{ "assistants", u->assistants },
+		{ "assistant_redirect", yes_no(u->assistant_redirect) },
+		{ "blocked", u->blocked },
+		{ "size_over_kb", s_r->over_kb },
+		{ "size_over_action", copy_redirect(u->size_over_redirect) },
+		{ "size_over_to", u->size_over_to },
+		{ "size_under_kb", s_r->under_kb },
+		{ "size_under_action", copy_redirect(u->size_under_redirect) },
+		{ "size_under_to", u->size_under_to },
+		{ "copy_sent_to", u->copy_sent_to },
+		{ "no_forward_quarantined", yes_no(u->no_forward_quarantined) },
+	};
+	_Static_assert(sizeof(v) == sizeof(s_r->v), "lua_user_settings.v's size");
+	memcpy(s_r->v, v, sizeof(v));
+}
+
 void router_lua_user(const struct router_facts *f, const struct router_user *u, const char *addr,
 		     struct router_lua_result *res_r)
 {
@@ -122,19 +169,15 @@ void router_lua_user(const struct router_facts *f, const struct router_user *u, 
 	bool own = u->script != NULL && u->script[0] != '\0';
 	if (env == NULL || (env->server_text == NULL && !own))
 		return;
-	const struct pb_lua_setting settings[] = {
-		{ "forward_to", u->forward_to },
-		{ "use_forwarding", yes_no(u->use_forwarding) },
-		{ "keep_copy", yes_no(u->keep_copy) },
-		{ "assistants", u->assistants },
-		{ "assistant_redirect", yes_no(u->assistant_redirect) },
-		{ "blocked", u->blocked },
-	};
+	struct lua_user_settings us;
+	lua_user_settings(u, &us);
 	const struct pb_lua_facts facts = {
 		.recipient = addr, .user = u->name, .sender = f->sender, .subject = f->subject,
 		.subject_fn = f->subject_fn, .subject_ctx = f->subject_ctx,
 		.size = f->size, .now_s = env->now_s, .utc_offset_s = env->utc_offset_s,
-		.settings = settings, .n_settings = PB_N_ELEMENTS(settings),
+		.settings = us.v, .n_settings = PB_N_ELEMENTS(us.v),
+		.has_spam_score = f->has_spam_score, .spam_score = f->spam_score,
+		.quarantined = f->spam_quarantine,
 	};
 	if (env->server_text != NULL)
 		run_one(env, env->server_name, env->server_text, env->server_len, &facts, res_r);
@@ -148,5 +191,7 @@ void router_lua_result_free(struct router_lua_result *res)
 	pb_strv_clear(&res->folders);
 	pb_strv_clear(&res->forward);
 	pb_strv_clear(&res->trace);
+	pb_strv_clear(&res->errors);
+	pb_strv_clear(&res->ran);
 	memset(res, 0, sizeof(*res));
 }

@@ -37,6 +37,8 @@ struct router_lua_result {
 	struct pb_strv folders; /* a copy into each (distinct, case-insensitively) */
 	struct pb_strv forward; /* addresses to resolve as forward targets */
 	struct pb_strv trace;   /* lines for the plan's trace, in order */
+	struct pb_strv errors;  /* each failed script's "NAME:LINE: reason", in run order */
+	struct pb_strv ran;     /* the names of the scripts run, in order */
 };
 
 /* Runs the blocking check and the scripts for account u reached at addr. f->lua NULL: only
@@ -49,6 +51,10 @@ void router_lua_result_free(struct router_lua_result *res);
  * ','-separated addresses or DOS wildcards). *entry_r: the entry that matched (static buffer of
  * the caller: size bytes). */
 bool router_lua_blocked(const char *blocked, const char *sender, char *entry_r, size_t size);
+
+/* The server script's file: setting (router.user_redirect) when not empty, else the copy
+ * installed with the program (PB_USER_REDIRECT_DEFAULT). Borrowed or static. */
+const char *router_lua_server_path(const char *setting);
 
 /* The name a user's script runs under (errors, traces): "NAME.lua" into buf (size bytes). */
 void router_lua_user_script_name(const char *user, char *buf, size_t size);

@@ -13,10 +13,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#ifndef PB_USER_REDIRECT_DEFAULT
-#define PB_USER_REDIRECT_DEFAULT "user_redirect.lua"
-#endif
-
 /* Forgets the file (its path, text and when it was looked at); the compiled scripts stay. */
 static void forget_file(struct router_scripts *s)
 {
@@ -88,8 +84,7 @@ void router_scripts_env(struct router_scripts *s, struct pb_runtime *rt, int64_t
 			struct router_lua_env *env_r)
 {
 	const struct pb_settings *st = pb_settings_acquire(rt);
-	const char *path = st->router.user_redirect[0] ? st->router.user_redirect
-						       : PB_USER_REDIRECT_DEFAULT;
+	const char *path = router_lua_server_path(st->router.user_redirect);
 
 	memset(env_r, 0, sizeof(*env_r));
 	router_scripts_server(s, path, (int64_t)pb_clock_monotonic_ms(NULL));

@@ -284,6 +284,7 @@ static int resume_one(const struct pb_spool_rec *r, void *arg)
 	struct pb_spool_rec copy = *r;
 	copy.sender = xstrdup(r->sender);
 	copy.msgid = xstrdup(r->msgid != NULL ? r->msgid : "");
+	copy.message_id = r->message_id != NULL ? xstrdup(r->message_id) : NULL;
 	copy.rcpts = xcalloc(r->n_rcpts, sizeof(char *));
 	for (size_t i = 0; i < r->n_rcpts; i++)
 		copy.rcpts[i] = xstrdup(r->rcpts[i]);
@@ -493,7 +494,7 @@ static int adopt_plan(struct pb_actor *a, struct spool_shard *s, struct delivery
 		plan.headers[i] = xstrdup(it->headers);
 	}
 	struct pb_spool_plan sp = { plan.rcpts, plan.rcpt_ids, plan.folders, plan.flags,
-				    plan.keywords, n, plan.headers };
+				    plan.keywords, n, plan.headers, d->rec.message_id };
 	int ret = spool_plan_store(a, s, &d->rec, p, &sp, (int64_t)now_ms, error_r);
 	if (ret < 0) {
 		pb_spool_rec_free(&plan);
@@ -537,8 +538,8 @@ static void nothing_due(struct spool_shard *s, struct delivery *d, const struct 
 {
 	const char *error;
 
-	if (pb_store_trace_put(s->store, d->rec.id, d->rec.msgid, (int64_t)pb_clock_wall_ms(),
-			       trace, &error) < 0)
+	if (pb_store_trace_put(s->store, d->rec.id, d->rec.msgid, d->rec.message_id,
+			       (int64_t)pb_clock_wall_ms(), trace, &error) < 0)
 		pb_warn("spool", "event=trace_not_kept msgid=%s reason=%s", PB_LOGQ(d->rec.msgid),
 			PB_LOGQ(error));
 	if (consumed(trace)) {
@@ -662,7 +663,8 @@ static void trace_line(uint64_t id, int64_t time_ms, const char *line, void *arg
 	pb_strv_push(c->lines, line);
 }
 
-/* SPOOL_TRACE_REQ: the kept decision trace of a message id (any shard: one family). */
+/* SPOOL_TRACE_REQ: the kept decision traces of a queue id or a Message-ID (any shard: one
+ * family); each headed by its spool entry and when it was routed. */
 static int on_trace(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct spool_shard *s = state;
@@ -678,7 +680,7 @@ static int on_trace(struct pb_actor *a, void *state, struct pb_msg *m)
 	if (c.lines->n == 0) {
 		pb_msg_free(&rep);
 		return pb_reply_status(a, m, PB_ERR_NOTFOUND,
-				       "no trace is kept for that message id"), 0;
+				       "no trace is kept for that queue id or Message-ID"), 0;
 	}
 	rep.u.spool_trace_rep.error = xstrdup("");
 	pb_reply(a, m, &rep);

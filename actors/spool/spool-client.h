@@ -134,8 +134,9 @@ uint32_t spool_client_room(struct pb_caller *c, uint64_t key, uint64_t size, con
  * every shard answered. */
 uint32_t spool_client_oldest(struct pb_caller *c, int64_t *oldest_ms_r, const char **error_r);
 
-/* SPOOL_TRACE_REQ (the CLI's `pillarbox trace`): the decision trace kept for msgid into
- * *lines_r (the caller clears it). 0 with *code_r (NOTFOUND: none kept) / -1 no answer. */
+/* SPOOL_TRACE_REQ (the CLI's `pillarbox trace`): the decision traces kept for msgid, a queue
+ * id or a Message-ID with or without its angle brackets (each delivery's trace headed by its
+ * spool entry), into *lines_r (the caller clears it). 0 with *code_r (NOTFOUND: none kept) / -1 no answer. */
 int spool_client_trace(struct pb_sync *t, const char *msgid, uint32_t *code_r,
 		       struct pb_strv *lines_r, const char **error_r);
 

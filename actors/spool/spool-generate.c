@@ -178,6 +178,7 @@ static void start_made(struct pb_actor *a, struct spool_shard *s, struct gen_set
 		struct pb_spool_rec r = sg->rec;
 		r.sender = xstrdup("");
 		r.msgid = xstrdup(sg->rec.msgid);
+		r.message_id = NULL;
 		r.rcpts = xcalloc(1, sizeof(char *));
 		r.rcpts[0] = xstrdup(g->to[i]);
 		r.rcpt_ids = xcalloc(1, sizeof(uint64_t));

@@ -14,6 +14,7 @@
  */
 #include "spool-private.h"
 
+#include "mime-header.h"
 #include "pb-log.h"
 
 #include <stdio.h>
@@ -112,6 +113,35 @@ static struct envelope_fields put_fields(struct msg_spool_put_req *q)
 {
 	return (struct envelope_fields){ &q->sender, &q->msgid, &q->mark, &q->rcpts, &q->rcpt_ids,
 					 q->received_ms, q->origin };
+}
+
+/* The Message-ID of the header at the start of data (len octets: the message's first),
+ * without its angle brackets, into env->message_id (unchanged when there is none, it is
+ * longer than PB_SPOOL_MESSAGE_ID_MAX or holds a control character). Only looked for in the
+ * octets the spool is given first: a header longer than a chunk may hide it. */
+static void take_message_id(const void *data, size_t len, struct pb_spool_rec *env)
+{
+	struct pb_buf v;
+
+	pb_buf_init(&v);
+	if (env->message_id == NULL && mime_header_get(data, len, "Message-ID", &v) == 1) {
+		const char *p = v.data, *end = p + v.len, *lt = memchr(p, '<', v.len);
+		const char *gt = lt != NULL ? memchr(lt, '>', (size_t)(end - lt)) : NULL;
+		if (gt != NULL) {
+			p = lt + 1;
+			end = gt;
+		}
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		bool ok = end > p && (size_t)(end - p) <= PB_SPOOL_MESSAGE_ID_MAX;
+		for (const char *c = p; ok && c < end; c++)
+			ok = (unsigned char)*c > ' ' && *c != 0x7f;
+		if (ok)
+			env->message_id = xstrndup(p, (size_t)(end - p));
+	}
+	pb_buf_deinit(&v);
 }
 
 /* A commit or put that found its collector mark stored already: nothing was stored. The mark
@@ -312,6 +342,8 @@ static bool take_chunk(struct pb_actor *a, struct spool_shard *s, struct pb_msg 
 	}
 	if (!claim_room(a, s, m, at, len))
 		return false;
+	if (offset == 0)
+		take_message_id(data, len, &u->env);
 	int ret = pb_store_upload_write(s->store, u->up, data, len, &error);
 	pb_store_unreserve(s->store, len); /* written: the WAL and memtables count it */
 	if (ret < 0) {
@@ -407,6 +439,8 @@ int spool_on_commit(struct pb_actor *a, void *state, struct pb_msg *m)
 	}
 	if (len > 0 && !claim_room(a, s, m, (size_t)at, len))
 		return 0;
+	if (len > 0 && len == q->size) /* the whole message in the commit */
+		take_message_id(q->data.data, len, &u->env);
 	int ret = pb_store_upload_commit_spool_last(s->store, &u->up, q->data.data, len, &u->env,
 						    false, &error);
 	if (len > 0)
@@ -474,6 +508,7 @@ int spool_on_put(struct pb_actor *a, void *state, struct pb_msg *m)
 	}
 	take_envelope(&f, &rec);
 	envelope_shard(s, &rec);
+	take_message_id(q->data.data, q->data.len, &rec);
 	int ret = pb_store_spool_put_ex(s->store, q->data.data, q->data.len, &rec, false, &error);
 	if (held > 0)
 		pb_store_unreserve(s->store, held); /* written (or not): the WAL counts it */

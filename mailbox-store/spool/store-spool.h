@@ -54,7 +54,14 @@ struct pb_spool_rec {
 	size_t n_sign;
 	uint64_t *sign_at;
 	char **sign_text;
+	/* The message's own Message-ID (RFC 5322), without its angle brackets, as the spool saw
+	 * it in the first octets it was given (spool-upload.c); NULL or "" none (absent, not in
+	 * the first chunk, an entry stored before v7). Kept with the decision trace, so that
+	 * `pillarbox trace MESSAGE-ID` finds it. In at a put or commit (owned). */
+	char *message_id;
 };
+/* The longest Message-ID kept (longer ones are not kept: the trace is found by queue id). */
+#define PB_SPOOL_MESSAGE_ID_MAX 255
 #define PB_SPOOL_MAX_SIGN 8
 void pb_spool_rec_free(struct pb_spool_rec *r);
 
@@ -152,6 +159,7 @@ struct pb_spool_plan {
 	char **keywords;
 	size_t n;
 	char **headers; /* NULL: no item has header edits */
+	const char *message_id; /* the entry's Message-ID, kept with the trace; NULL none */
 };
 int pb_store_spool_plan(struct pb_store *s, uint64_t id, const struct pb_spool_plan *p,
 			const char *msgid, int64_t now_ms, const struct pb_strv *trace,
@@ -207,12 +215,15 @@ int pb_store_welcome_pending(struct pb_store *s, uint32_t shard, uint32_t shards
 int pb_store_welcome_made(struct pb_store *s, uint64_t user_id, struct pb_spool_gen *g,
 			  const char **error_r);
 
-/* Keeps the trace of entry id alone (an entry that reaches nobody: no plan to store), synced.
- * 0 / -1. */
-int pb_store_trace_put(struct pb_store *s, uint64_t id, const char *msgid, int64_t now_ms,
-		       const struct pb_strv *trace, const char **error_r);
-/* Calls cb(spool_id, time_ms, line, ctx) for every trace line of the entries with msgid, in
- * spool id order (a full scan of the traces family, bounded by PB_TRACE_KEEP). 0 / -1. */
+/* Keeps the trace of entry id alone (an entry that reaches nobody: no plan to store), synced;
+ * message_id: its Message-ID (NULL none). 0 / -1. */
+int pb_store_trace_put(struct pb_store *s, uint64_t id, const char *msgid,
+		       const char *message_id, int64_t now_ms, const struct pb_strv *trace,
+		       const char **error_r);
+/* Calls cb(spool_id, time_ms, line, ctx) for every trace line of the entries whose queue id
+ * is msgid or whose Message-ID is msgid (with or without its angle brackets: several
+ * deliveries of one message each have their own trace), in spool id order (a full scan of
+ * the traces family, bounded by PB_TRACE_KEEP, as the lookup by queue id always was). 0 / -1. */
 int pb_store_trace_find(struct pb_store *s, const char *msgid,
 			void (*cb)(uint64_t id, int64_t time_ms, const char *line, void *ctx),
 			void *ctx, const char **error_r);

@@ -8,7 +8,10 @@
 -- For a user with an entry, this script decides the forwarding:
 --   * inside the schedule: the mail goes to `to` (default: the user's Forward To setting),
 --     without a local copy (mode "redirect") or with one (mode "copy");
---   * outside it: the mail is kept in the user's INBOX and not forwarded.
+--   * outside it: the mail is kept in the user's INBOX and not forwarded;
+--   * a message the spam filter quarantines is kept (in the quarantine) and not forwarded when
+--     the user has "Don't use forwardings or assistants if mail would be quarantined"
+--     (user.no_forward_quarantined), as the user's ordinary forwarding would be.
 --
 -- Fields of an entry (all optional):
 --   to           = "phil@example.com; ann@example.com"  -- default: the user's forward_to
@@ -88,7 +91,12 @@ end
 
 local on, why = scheduled(e)
 local at = now.weekday .. " " .. now.date .. " " .. now.time
-if on then
+if on and msg.quarantined and user.no_forward_quarantined == "true" then
+  -- the guide's "Don't use forwardings or assistants if mail would be quarantined"
+  log("user_redirect: " .. why .. " (" .. at .. "): kept, not forwarded: the message would be"
+      .. " quarantined")
+  keep()
+elseif on then
   log("user_redirect: " .. why .. " (" .. at .. "): " .. mode .. " to " .. to)
   if mode == "redirect" then redirect(to) else forward(to) end
 else

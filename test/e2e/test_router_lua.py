@@ -7,8 +7,11 @@ user_redirect.lua (the installed copy by default, an edited one through router.u
 forwards by date and time, its clock the router's; a blocked sender's message is not
 delivered to the account that blocks it and still reaches the other recipients; a user
 script's deliver("Work") by the message's subject puts it in that folder (created) and not in
-the INBOX, checked over IMAP."""
+the INBOX, checked over IMAP; the forwarding keys are in the script's user table; `rules
+dry-run` runs the scripts over stored mail and reports what they would do (a folder by the
+sender, a looping script stopped with its line), changing nothing."""
 import imaplib
+import json
 import os
 import shutil
 import smtplib
@@ -22,7 +25,7 @@ import pbtest  # noqa: E402
 from test_queue import QueueBase  # noqa: E402
 from test_router import RouterClient  # noqa: E402
 
-USERS = ("ann", "bob", "sue", "carol", "dave", "erin", "frank", "gus", "hal")
+USERS = ("ann", "bob", "sue", "carol", "dave", "erin", "frank", "gus", "hal", "ivy")
 REDIRECT = os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "lua",
                         "user_redirect.lua")
 
@@ -175,6 +178,72 @@ class RouterLuaCase(RouterClient, QueueBase):
         # another sender is not blocked
         self.deliver("erin@" + self.domain, "to-erin-ok", sender="joe@spam.example.org")
         self.wait_for("erin", "to-erin-ok")
+
+    def test_script_sees_forwarding_keys(self):
+        """The forwarding keys of session 8 are in the script's user table, as `user set`
+        names them, read-only: a script that changes one changes nothing outside it."""
+        for key, value in (("size_over_kb", "300"), ("size_over_action", "redirect"),
+                           ("size_over_to", "big@remote.example"),
+                           ("copy_sent_to", "archive@remote.example"),
+                           ("no_forward_quarantined", "true")):
+            self.ok("user", "set", "gus", key, value)
+        script = ('log("keys", user.size_over_kb, user.size_over_action, user.size_over_to,'
+                  ' user.size_under_kb, user.size_under_action, "[" .. user.size_under_to .. "]",'
+                  ' user.copy_sent_to, user.no_forward_quarantined)\n'
+                  'user.size_over_kb = "1"\nkeep()\n')
+        self.assertEqual(self.set_script("gus", script)[0], 0)
+        qid = self.deliver("gus@" + self.domain, "to-gus-keys")
+        self.wait_for("gus", "to-gus-keys")
+        self.assertIn("keys 300 redirect big@remote.example 0 copy [] archive@remote.example true",
+                      self.trace(qid))
+        self.assertIn('"size_over_kb":300', self.ok("user", "show", "gus"))
+
+    def dry_run(self, *extra):
+        rc, out, err = self.d.cli("rules", "dry-run", "ivy", "--folder", "INBOX", "--last", "10",
+                                  *extra)
+        self.assertEqual(rc, 0, err)
+        return out
+
+    def test_dry_run_runs_scripts_changing_nothing(self):
+        self.deliver("ivy@" + self.domain, "ivy-from-boss", sender="boss@x.example")
+        self.deliver("ivy@" + self.domain, "ivy-from-other", sender="other@x.example")
+        pbtest.wait_until(lambda: len(self.imap_search("ivy", "INBOX", "ivy-from")) == 2,
+                          timeout=30, what="both in ivy's INBOX")
+        script = ('if msg.sender == "boss@x.example" then log("from the boss")'
+                  ' deliver("FromBoss") end\n')
+        self.assertEqual(self.set_script("ivy", script)[0], 0)
+        reports = [json.loads(line) for line in self.dry_run("--json").splitlines()]
+        by_subject = {r["subject"]: r["scripts"] for r in reports}
+        boss, other = by_subject["ivy-from-boss"], by_subject["ivy-from-other"]
+        self.assertTrue(boss["acted"], boss)
+        self.assertEqual(boss["folders"], ["FromBoss"])
+        self.assertEqual(boss["errors"], [])
+        self.assertIn("ivy.lua", boss["ran"])
+        self.assertIn("from the boss", boss["trace"])
+        self.assertFalse(other["acted"], other)
+        self.assertEqual(other["folders"], [])
+        out = self.dry_run()
+        self.assertIn("script: script ivy.lua decided: folder FromBoss\n"
+                      "scripts would decide: folder FromBoss (nothing is done)", out)
+        self.assertIn("scripts would decide: nothing (routed by the account's settings)", out)
+        # a script that loops forever: stopped by its budget, reported with its line
+        self.assertEqual(self.set_script("ivy", "keep()\nwhile true do end\n")[0], 0)
+        reports = [json.loads(line) for line in self.dry_run("--json").splitlines()]
+        self.assertEqual(len(reports), 2)
+        for r in reports:
+            self.assertFalse(r["scripts"]["acted"])
+            self.assertEqual(r["scripts"]["errors"],
+                             ["ivy.lua:2: instruction budget of 1000000 exhausted"])
+        self.assertIn("script error: ivy.lua:2: instruction budget of 1000000 exhausted "
+                      "(stopped; delivered as if the script were absent)", self.dry_run())
+        # the message file form runs them too
+        rc, out, err = self.d.cli("rules", "dry-run", "ivy", "-",
+                                  input="Return-Path: <boss@x.example>\r\nSubject: f\r\n\r\nb\r\n")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("script error: ivy.lua:2: instruction budget", out)
+        # nothing changed: no folder made, both still in the INBOX, nothing forwarded
+        self.assertIsNone(self.imap_search("ivy", "FromBoss", "ivy-from"))
+        self.assertEqual(len(self.imap_search("ivy", "INBOX", "ivy-from")), 2)
 
 
 if __name__ == "__main__":

@@ -291,7 +291,7 @@ static void test_subject_lazy(void)
 	CHECK_INT(subject_asked, 1);
 	CHECK_INT(run_lazy("local n, seen = 0, nil\n"
 			   "for k, v in pairs(msg) do n = n + 1; if k == 'subject' then seen = v end end\n"
-			   "assert(n == 5 and seen == 'Hey', n)", "Hey"), 0);
+			   "assert(n == 6 and seen == 'Hey', n)", "Hey"), 0);
 	CHECK_INT(subject_asked, 2);
 	CHECK_INT(run_lazy("assert(msg.subject == '')", NULL), 0);
 	CHECK_INT(subject_asked, 3);

@@ -709,7 +709,7 @@ static void test_spool_plan_trace(void)
 	char *folders[] = { "Lists/abc", "INBOX" }, *kws[] = { "important spam", "" };
 	uint32_t flags[] = { 6, 0 };
 	char *headers[] = { "X-Rule: yes\nX-Spam\n", "" };
-	struct pb_spool_plan plan = { items, ids, folders, flags, kws, 2, headers };
+	struct pb_spool_plan plan = { items, ids, folders, flags, kws, 2, headers, NULL };
 	pb_strv_push(&trace, "sales mapping -> ann");
 	pb_strv_push(&trace, "bob@remote.net is remote");
 	CHECK_INT(pb_store_spool_plan(s, rec.id, &plan, "M1", 1000, &trace, &err), 1);
@@ -776,7 +776,7 @@ static void test_spool_sign(void)
 	struct spool_sign_seen seen = { 0 };
 
 	REQUIRE(pb_store_spool_put(s, body, sizeof(body) - 1, &rec, &err) == 0);
-	struct pb_spool_plan plan = { &rcpt, &rid, NULL, NULL, NULL, 1, NULL };
+	struct pb_spool_plan plan = { &rcpt, &rid, NULL, NULL, NULL, 1, NULL, NULL };
 	struct pb_strv trace = { 0 };
 	pb_strv_push(&trace, "remote");
 	CHECK_INT(pb_store_spool_plan(s, rec.id, &plan, "S1", 1000, &trace, &err), 1);
@@ -840,13 +840,13 @@ static void test_trace_pruning(void)
 	const uint64_t step = 4096;
 
 	pb_strv_push(&trace, "a line");
-	REQUIRE(pb_store_trace_put(s, 1, "OLD1", 1000, &trace, &err) == 0);
-	REQUIRE(pb_store_trace_put(s, 2, "OLD2", 1000, &trace, &err) == 0);
-	REQUIRE(pb_store_trace_put(s, PB_TRACE_KEEP + 2, "NEW1", 1000, &trace, &err) == 0);
+	REQUIRE(pb_store_trace_put(s, 1, "OLD1", NULL, 1000, &trace, &err) == 0);
+	REQUIRE(pb_store_trace_put(s, 2, "OLD2", NULL, 1000, &trace, &err) == 0);
+	REQUIRE(pb_store_trace_put(s, PB_TRACE_KEEP + 2, "NEW1", NULL, 1000, &trace, &err) == 0);
 	REQUIRE(pb_store_trace_find(s, "OLD1", collect_trace, &got, &err) == 0);
 	CHECK_INT(got.n, 1); /* within a step: not yet removed */
 	pb_strv_clear(&got);
-	REQUIRE(pb_store_trace_put(s, PB_TRACE_KEEP + step + 10, "NEW2", 1000, &trace, &err) == 0);
+	REQUIRE(pb_store_trace_put(s, PB_TRACE_KEEP + step + 10, "NEW2", NULL, 1000, &trace, &err) == 0);
 	REQUIRE(pb_store_trace_find(s, "OLD1", collect_trace, &got, &err) == 0);
 	CHECK_INT(got.n, 0);
 	REQUIRE(pb_store_trace_find(s, "OLD2", collect_trace, &got, &err) == 0);
@@ -857,6 +857,103 @@ static void test_trace_pruning(void)
 	REQUIRE(pb_store_trace_find(s, "NEW2", collect_trace, &got, &err) == 0);
 	CHECK_INT(got.n, 1);
 	pb_strv_clear(&got);
+	pb_strv_clear(&trace);
+	store_test_done(&s, &dir);
+}
+
+static int see_message_id(const struct pb_spool_rec *r, void *ctx)
+{
+	snprintf(ctx, 64, "%s", r->message_id != NULL ? r->message_id : "(null)");
+	return 0;
+}
+
+/* The trace of a spool id and its lines as "id:line", to tell several traces apart. */
+static void collect_trace_ids(uint64_t id, int64_t time_ms, const char *line, void *ctx)
+{
+	char text[128];
+	(void)time_ms;
+	snprintf(text, sizeof(text), "%llu:%s", (unsigned long long)id, line);
+	pb_strv_push(ctx, text);
+}
+
+/* Finds what id names: its traces' "id:line" joined by ' ' into out. */
+static void find_joined(struct pb_store *s, const char *id, char *out, size_t size)
+{
+	struct pb_strv got = { 0 };
+	const char *err;
+
+	out[0] = '\0';
+	REQUIRE(pb_store_trace_find(s, id, collect_trace_ids, &got, &err) == 0);
+	for (uint32_t i = 0; i < got.n; i++)
+		snprintf(out + strlen(out), size - strlen(out), "%s%s", i ? " " : "", got.v[i]);
+	pb_strv_clear(&got);
+}
+
+/* v7: the entry's Message-ID is kept with it (a reopen) and with its trace (trace v2), which
+ * is then found by the queue id or by the Message-ID with or without its angle brackets;
+ * two deliveries of one Message-ID are both found; a v1 trace (without it) still is, by its
+ * queue id. */
+static void test_trace_message_id(void)
+{
+	char *dir = store_test_tmpdir("trace-mid");
+	struct pb_store *s = store_test_open(dir);
+	const char *err;
+	char *rcpt = "ann@example.com", seen[64], got[256];
+	uint64_t rid = 7;
+	struct pb_spool_rec rec = { .sender = "a@b", .msgid = "T1", .rcpts = &rcpt,
+				    .rcpt_ids = &rid, .n_rcpts = 1, .message_id = "abc.1@x.example" };
+	static const char body[] = "Message-ID: <abc.1@x.example>\r\n\r\nbody\r\n";
+	struct pb_strv trace = { 0 };
+
+	REQUIRE(pb_store_spool_put(s, body, sizeof(body) - 1, &rec, &err) == 0);
+	pb_store_close(&s);
+	s = store_test_open(dir);
+	REQUIRE(pb_store_spool_iter(s, see_message_id, seen, &err) == 0);
+	CHECK_STR(seen, "abc.1@x.example");
+	struct pb_spool_plan plan = { &rcpt, &rid, NULL, NULL, NULL, 1, NULL, "abc.1@x.example" };
+	pb_strv_push(&trace, "to ann");
+	CHECK_INT(pb_store_spool_plan(s, rec.id, &plan, "T1", 1000, &trace, &err), 1);
+	REQUIRE(pb_store_spool_iter(s, see_message_id, seen, &err) == 0);
+	CHECK_STR(seen, "abc.1@x.example"); /* the plan's rewrite keeps it */
+	char want[64];
+	snprintf(want, sizeof(want), "%llu:to ann", (unsigned long long)rec.id);
+	find_joined(s, "T1", got, sizeof(got));
+	CHECK_STR(got, want);
+	find_joined(s, "abc.1@x.example", got, sizeof(got));
+	CHECK_STR(got, want);
+	find_joined(s, "<abc.1@x.example>", got, sizeof(got));
+	CHECK_STR(got, want);
+	find_joined(s, "<abc.1@x.example", got, sizeof(got));
+	CHECK_STR(got, "");
+	find_joined(s, "abc.1@x.examplE", got, sizeof(got));
+	CHECK_STR(got, "");
+	/* another delivery of the same message (its own queue id): both */
+	REQUIRE(pb_store_trace_put(s, rec.id + 5, "T2", "abc.1@x.example", 2000, &trace, &err) == 0);
+	find_joined(s, "<abc.1@x.example>", got, sizeof(got));
+	snprintf(want, sizeof(want), "%llu:to ann %llu:to ann", (unsigned long long)rec.id,
+		 (unsigned long long)rec.id + 5);
+	CHECK_STR(got, want);
+	/* a trace without a Message-ID is not found by "" */
+	REQUIRE(pb_store_trace_put(s, rec.id + 6, "T3", NULL, 2000, &trace, &err) == 0);
+	find_joined(s, "", got, sizeof(got));
+	CHECK_STR(got, "");
+	find_joined(s, "<>", got, sizeof(got));
+	CHECK_STR(got, "");
+	/* a v1 trace record, as written before v2 */
+	uint8_t k[8];
+	struct pb_buf v;
+	store_be64_put(k, rec.id + 9);
+	pb_buf_init(&v);
+	store_enc_u8(&v, 1);
+	store_enc_str(&v, "OLDQ");
+	store_enc_u64(&v, 1000);
+	store_enc_u32(&v, 1);
+	store_enc_str(&v, "old line");
+	CHECK_INT(store_put1(s, STORE_CF_TRACES, (const char *)k, 8, v.data, v.len, &err), 0);
+	pb_buf_deinit(&v);
+	find_joined(s, "OLDQ", got, sizeof(got));
+	snprintf(want, sizeof(want), "%llu:old line", (unsigned long long)rec.id + 9);
+	CHECK_STR(got, want);
 	pb_strv_clear(&trace);
 	store_test_done(&s, &dir);
 }
@@ -926,6 +1023,7 @@ static const struct pb_test_case cases[] = {
 	{ "spool_plan_trace", test_spool_plan_trace },
 	{ "spool_sign", test_spool_sign },
 	{ "trace_pruning", test_trace_pruning },
+	{ "trace_message_id", test_trace_message_id },
 	{ "blobs", test_blobs },
 	{ "structure_kept", test_structure_kept },
 	{ "msg_sort_keys", test_msg_sort_keys },

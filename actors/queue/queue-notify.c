@@ -185,12 +185,17 @@ void queue_notify_delayed(struct pb_actor *a, struct queue_shard *s, struct qent
 	    now - e->q.arrival_ms < (int64_t)o->delay_warning_s * 1000)
 		return;
 	bool *report = xcalloc(e->q.n, sizeof(bool));
-	bool any = false;
+	bool any = false, untried = false;
 	for (size_t i = 0; i < e->q.n; i++) {
 		uint8_t nf = e->q.r[i].notify;
 		report[i] = e->q.r[i].state == PB_QUEUE_DEFERRED &&
 			    (nf == 0 || (nf & PB_QUEUE_NOTIFY_DELAY) != 0);
 		any |= report[i];
+		untried |= e->q.r[i].state == PB_QUEUE_PENDING;
+	}
+	if (!any && untried) { /* not tried yet (a busy next hop, a slow first attempt): later */
+		free(report);
+		return;
 	}
 	int64_t until = e->q.arrival_ms + (int64_t)o->expiry_s * 1000;
 	if (!any || send_dsn(a, s, e, report, QUEUE_DSN_DELAYED, now, until) == 0) {

@@ -17,6 +17,7 @@
  * QUEUE_STATS_REQ; the h-rest group's routes: web-rest.h.
  */
 #include "web-api.h"
+#include "directory-client-routes.h"
 #include "web-mail.h"
 
 #include "directory-client.h"
@@ -683,6 +684,10 @@ static void route_run(struct web_session *ws, const struct web_route *r,
 	if (c->user != NULL && ws->who.user == NULL)
 		ws->who = (struct web_who){ xstrdup(c->user), c->csrf != NULL ? c->csrf->user_id : 0,
 					    c->admin };
+	/* who this request's account and mapping changes are by (the directory's history) */
+	char by[DIRECTORY_BY_MAX + 1];
+	snprintf(by, sizeof(by), "web:%s", ws->who.user != NULL ? ws->who.user : "?");
+	directory_client_by(by);
 	r->handle(ws, q);
 }
 

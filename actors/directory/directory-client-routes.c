@@ -4,6 +4,8 @@
  */
 #include "directory-client-routes.h"
 
+#include <stdio.h>
+
 #include "pb-alloc.h"
 
 #include <string.h>
@@ -27,6 +29,7 @@ int directory_client_map_set(struct pb_sync *t, bool del, const char *address, c
 	q->type = dup_or_empty(type);
 	q->collector = dup_or_empty(collector);
 	q->comment = dup_or_empty(comment);
+	q->by = xstrdup(directory_client_by_get());
 	return pb_client_call_status(t, &req, code_r, error_r);
 }
 
@@ -58,6 +61,7 @@ int directory_client_dlist_set(struct pb_sync *t, const char *op, const char *na
 	q->member = dup_or_empty(member);
 	q->internet = internet;
 	q->comment = dup_or_empty(comment);
+	q->by = xstrdup(directory_client_by_get());
 	return pb_client_call_status(t, &req, code_r, error_r);
 }
 
@@ -176,4 +180,50 @@ uint32_t directory_client_rules_get_reply(struct pb_msg *rep, char **json_r, uin
 		*user_id_r = rep->u.dir_rules_get_rep.user_id;
 	}
 	return code;
+}
+
+/* Who the calling thread's directory changes are by (directory_client_by). */
+static _Thread_local char client_by[DIRECTORY_BY_MAX + 1];
+
+void directory_client_by(const char *by)
+{
+	snprintf(client_by, sizeof(client_by), "%s", by != NULL ? by : "");
+}
+
+const char *directory_client_by_get(void)
+{
+	return client_by;
+}
+
+int directory_client_history(struct pb_sync *t, uint64_t before, uint32_t limit,
+			     uint32_t *code_r, struct pb_rec_setting_change_list *changes_r,
+			     const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	pb_msg_init(&req, MSG_DIR_HISTORY_REQ);
+	req.u.dir_history_req.before = before;
+	req.u.dir_history_req.limit = limit;
+	if (pb_client_call(t, &req, &rep, error_r) < 0)
+		return -1;
+	uint32_t code = pb_client_reply(&rep, MSG_DIR_HISTORY_REQ, error_r);
+	if (code == PB_OK)
+		pb_rec_setting_change_list_move(changes_r, &rep.u.dir_history_rep.changes);
+	return pb_client_done(t, &rep, code, code_r, error_r);
+}
+
+int directory_client_rollback(struct pb_sync *t, uint64_t seq, bool to_point, const char *by,
+			      uint32_t *code_r, uint32_t *changed_r, const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	pb_msg_init(&req, MSG_DIR_ROLLBACK_REQ);
+	req.u.dir_rollback_req.seq = seq;
+	req.u.dir_rollback_req.to_point = to_point;
+	req.u.dir_rollback_req.by = dup_or_empty(by);
+	if (pb_client_call(t, &req, &rep, error_r) < 0)
+		return -1;
+	uint32_t code = pb_client_reply(&rep, MSG_DIR_ROLLBACK_REQ, error_r);
+	*changed_r = code == PB_OK ? rep.u.dir_rollback_rep.changed : 0;
+	return pb_client_done(t, &rep, code, code_r, error_r);
 }

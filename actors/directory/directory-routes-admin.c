@@ -28,14 +28,36 @@ static const char *address_error(const char *what, const char *s)
 	return NULL;
 }
 
+static int map_write(struct pb_actor *a, struct directory *d, const struct msg_dir_map_set_req *q,
+		     const struct pb_msg *m, const char *record, const char *before);
+
+/* A mapping added or removed, with its history (the record as it was, and after). */
 static int map_set(struct pb_actor *a, struct directory *d, const struct msg_dir_map_set_req *q,
 		   const struct pb_msg *m)
+{
+	const char *error;
+	char *record = xasprintf("mapping:%s,%s", q->address, q->target), *before;
+
+	if (directory_history_state(d, record, &before, &error) < 0) {
+		free(record);
+		return directory_store_failed(a, m, error);
+	}
+	int rc = map_write(a, d, q, m, record, before);
+	free(record);
+	free(before);
+	return rc;
+}
+
+static int map_write(struct pb_actor *a, struct directory *d, const struct msg_dir_map_set_req *q,
+		     const struct pb_msg *m, const char *record, const char *before)
 {
 	enum router_map_type type = ROUTER_MAP_ALWAYS;
 	const char *error;
 
 	if (q->del) {
+		directory_history_arm(d, record, before, NULL, q->by, "");
 		int gone = pb_store_route_map_delete(d->store, q->address, q->target, &error);
+		pb_store_dir_change_disarm();
 		if (gone < 0)
 			return directory_store_failed(a, m, error);
 		return pb_reply_status(a, m, gone ? PB_OK : PB_ERR_NOTFOUND,
@@ -48,7 +70,12 @@ static int map_set(struct pb_actor *a, struct directory *d, const struct msg_dir
 		return pb_reply_status(a, m, PB_ERR_REFUSED,
 				       "a comment is one line of at most 1000 characters"), 0;
 	struct pb_route_map rec = { q->address, q->target, q->collector, q->comment, (uint8_t)type };
-	if (pb_store_route_map_put(d->store, &rec, &error) < 0)
+	char *after = directory_history_map_json(&rec);
+	directory_history_arm(d, record, before, after, q->by, "");
+	int put = pb_store_route_map_put(d->store, &rec, &error);
+	pb_store_dir_change_disarm();
+	free(after);
+	if (put < 0)
 		return directory_store_failed(a, m, error);
 	return pb_reply_status(a, m, PB_OK, ""), 0;
 }

@@ -51,6 +51,20 @@ static void quota_push(struct pb_actor *a, struct directory *d, struct pb_msg *m
 	send_policy_deinit(&p);
 }
 
+void directory_quota_cast(struct pb_actor *a, const struct pb_user_rec *u)
+{
+	struct send_policy p;
+	const char *error;
+
+	send_policy_from_json(u->settings_json, &p);
+	struct pb_sender tx = pb_actor_sender(a, 0); /* no op has id 0: the reply is dropped */
+	if (mailbox_client_quota_set_send(&tx, u->id, p.quota_mb >= 0,
+					  p.quota_mb >= 0 ? (uint64_t)p.quota_mb : 0, &error) < 0)
+		pb_warn("directory", "event=quota_not_pushed user=%s reason=%s", PB_LOGQ(u->name),
+			PB_LOGQ(error));
+	send_policy_deinit(&p);
+}
+
 /* The account's password settings, changed in u (`user set`): "web_password" "off" (or unset)
  * removes the separate web password (the main one is the web's again; another value is
  * refused: `user passwd NAME --web` sets it), "webmail_main_password" a boolean (unset: true)
@@ -130,9 +144,17 @@ int directory_on_user_set(struct pb_actor *a, void *state, struct pb_msg *m)
 	if (rc < 0) {
 		pb_reply_status(a, m, PB_ERR_REFUSED, error);
 	} else {
+		char *before = directory_history_user_json(&u), *record = xasprintf("user:%s", u.name);
 		free(u.settings_json);
 		u.settings_json = json;
-		if (pb_store_user_put(d->store, &u, &error) < 0) {
+		char *after = directory_history_user_json(&u);
+		directory_history_arm(d, record, before, after, q->by, "");
+		int put = pb_store_user_put(d->store, &u, &error);
+		pb_store_dir_change_disarm();
+		free(before);
+		free(after);
+		free(record);
+		if (put < 0) {
 			directory_store_failed(a, m, error);
 		} else {
 			pb_log_security("directory", "event=user_setting user=%s key=%s value=%s",

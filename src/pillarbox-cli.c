@@ -192,11 +192,6 @@ static const struct command commands[] = {
 	  "Each document changed after change N (or checkpoint N) is set back to what it was then;\n"
 	  "a value no longer valid refuses the whole rollback and nothing changes.\n",
 	  cli_setting_rollback_to },
-	{ "history", "[N]", 0, 1, 0, "the last N changes of settings, accounts and mappings (20)",
-	  "One history, newest first: the settings documents' changes (#N, as setting history)\n"
-	  "and the directory's (#dN): accounts' settings (quota, forwarding, rules... never a\n"
-	  "password) and mappings, each with who, when and what changed.\n",
-	  cli_history },
 	{ "history diff", "dA dB", 2, 2, 0, "compare two versions of directory records",
 	  "The keys that differ between the record as change dA left it and as change dB left it.\n",
 	  cli_history_diff },
@@ -209,6 +204,11 @@ static const struct command commands[] = {
 	  "N: as setting rollback-to. dN: every directory record changed after dN back to its\n"
 	  "state then, each a new change noted \"rollback to #dN\".\n",
 	  cli_history_rollback_to },
+	{ "history", "[N]", 0, 1, 0, "the last N changes of settings, accounts and mappings (20)",
+	  "One history, newest first: the settings documents' changes (#N, as setting history)\n"
+	  "and the directory's (#dN): accounts' settings (quota, forwarding, rules... never a\n"
+	  "password) and mappings, each with who, when and what changed.\n",
+	  cli_history },
 	{ "status", "[--json]", 0, 0, OPT_JSON, "listeners, sessions, messages, spool, disk, recent errors",
 	  "Shows the listeners and their state, the open sessions per service, the messages\n"
 	  "received, delivered, deferred, failed, refused and rejected since the daemon started,\n"

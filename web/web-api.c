@@ -256,6 +256,17 @@ static const struct web_route routes[] = {
 	  "back to its state then; itself a new change",
 	  NULL, "{\"type\":\"object\",\"properties\":{\"changed\":{\"type\":\"integer\"}}}",
 	  200, web_api_setting_rollback },
+	{ HTTP_VERB_GET, "/api/directory-history", WEB_ADMIN, "settings",
+	  "The history of accounts' settings and mappings, newest first (?before=N&limit=M): who, "
+	  "when, the record (user:NAME, mapping:ADDRESS,TARGET) before and after (no passwords)",
+	  NULL, "{\"type\":\"array\",\"items\":{\"type\":\"object\"}}", 200,
+	  web_api_directory_history },
+	{ HTTP_VERB_POST, "/api/directory-history/{name}/rollback", WEB_ADMIN, "settings",
+	  "Put the record of change {name} back as it was before it (refused if changed since), "
+	  "or with ?to=1 every record changed since back to its state then; itself a new change. "
+	  "Passwords are never rolled back; an account created or deleted is refused",
+	  NULL, "{\"type\":\"object\",\"properties\":{\"changed\":{\"type\":\"integer\"}}}",
+	  200, web_api_directory_rollback },
 	/* ---- the admin UI's endpoints (h-admin, web-api-ui.c) ---- */
 	{ HTTP_VERB_GET, "/api/settings", WEB_ADMIN, "settings",
 	  "The settings schema: every document and key with its type, default, range and help",

@@ -195,21 +195,51 @@ const char *directory_client_by_get(void)
 	return client_by;
 }
 
+static void build_history(struct pb_msg *req, uint64_t before, uint32_t limit)
+{
+	pb_msg_init(req, MSG_DIR_HISTORY_REQ);
+	req->u.dir_history_req.before = before;
+	req->u.dir_history_req.limit = limit;
+}
+
 int directory_client_history(struct pb_sync *t, uint64_t before, uint32_t limit,
 			     uint32_t *code_r, struct pb_rec_setting_change_list *changes_r,
 			     const char **error_r)
 {
 	struct pb_msg req, rep;
 
-	pb_msg_init(&req, MSG_DIR_HISTORY_REQ);
-	req.u.dir_history_req.before = before;
-	req.u.dir_history_req.limit = limit;
+	build_history(&req, before, limit);
 	if (pb_client_call(t, &req, &rep, error_r) < 0)
 		return -1;
-	uint32_t code = pb_client_reply(&rep, MSG_DIR_HISTORY_REQ, error_r);
-	if (code == PB_OK)
-		pb_rec_setting_change_list_move(changes_r, &rep.u.dir_history_rep.changes);
+	uint32_t code = directory_client_history_reply(&rep, changes_r, error_r);
 	return pb_client_done(t, &rep, code, code_r, error_r);
+}
+
+int directory_client_history_send(const struct pb_sender *s, uint64_t before, uint32_t limit,
+				  const char **error_r)
+{
+	struct pb_msg req;
+
+	build_history(&req, before, limit);
+	return pb_client_send(s, &req, error_r);
+}
+
+uint32_t directory_client_history_reply(struct pb_msg *rep,
+					struct pb_rec_setting_change_list *changes_r,
+					const char **error_r)
+{
+	uint32_t code = pb_client_reply(rep, MSG_DIR_HISTORY_REQ, error_r);
+	if (code == PB_OK)
+		pb_rec_setting_change_list_move(changes_r, &rep->u.dir_history_rep.changes);
+	return code;
+}
+
+static void build_rollback(struct pb_msg *req, uint64_t seq, bool to_point, const char *by)
+{
+	pb_msg_init(req, MSG_DIR_ROLLBACK_REQ);
+	req->u.dir_rollback_req.seq = seq;
+	req->u.dir_rollback_req.to_point = to_point;
+	req->u.dir_rollback_req.by = dup_or_empty(by);
 }
 
 int directory_client_rollback(struct pb_sync *t, uint64_t seq, bool to_point, const char *by,
@@ -217,13 +247,26 @@ int directory_client_rollback(struct pb_sync *t, uint64_t seq, bool to_point, co
 {
 	struct pb_msg req, rep;
 
-	pb_msg_init(&req, MSG_DIR_ROLLBACK_REQ);
-	req.u.dir_rollback_req.seq = seq;
-	req.u.dir_rollback_req.to_point = to_point;
-	req.u.dir_rollback_req.by = dup_or_empty(by);
+	build_rollback(&req, seq, to_point, by);
 	if (pb_client_call(t, &req, &rep, error_r) < 0)
 		return -1;
-	uint32_t code = pb_client_reply(&rep, MSG_DIR_ROLLBACK_REQ, error_r);
-	*changed_r = code == PB_OK ? rep.u.dir_rollback_rep.changed : 0;
+	uint32_t code = directory_client_rollback_reply(&rep, changed_r, error_r);
 	return pb_client_done(t, &rep, code, code_r, error_r);
+}
+
+int directory_client_rollback_send(const struct pb_sender *s, uint64_t seq, bool to_point,
+				   const char *by, const char **error_r)
+{
+	struct pb_msg req;
+
+	build_rollback(&req, seq, to_point, by);
+	return pb_client_send(s, &req, error_r);
+}
+
+uint32_t directory_client_rollback_reply(struct pb_msg *rep, uint32_t *changed_r,
+					 const char **error_r)
+{
+	uint32_t code = pb_client_reply(rep, MSG_DIR_ROLLBACK_REQ, error_r);
+	*changed_r = code == PB_OK ? rep->u.dir_rollback_rep.changed : 0;
+	return code;
 }

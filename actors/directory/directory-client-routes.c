@@ -89,6 +89,7 @@ int directory_client_script(struct pb_sync *t, const char *op, const char *user,
 	req.u.dir_script_req.op = dup_or_empty(op);
 	req.u.dir_script_req.user = dup_or_empty(user);
 	req.u.dir_script_req.text = dup_or_empty(text);
+	req.u.dir_script_req.by = xstrdup(directory_client_by_get());
 	if (pb_client_call(t, &req, &rep, error_r) < 0)
 		return -1;
 	uint32_t code = pb_client_reply(&rep, MSG_DIR_SCRIPT_REQ, error_r);
@@ -121,6 +122,7 @@ static void build_rules_set(struct pb_msg *req, const char *user, bool del, cons
 	req->u.dir_rules_set_req.user = dup_or_empty(user);
 	req->u.dir_rules_set_req.del = del;
 	req->u.dir_rules_set_req.json = dup_or_empty(json);
+	req->u.dir_rules_set_req.by = xstrdup(directory_client_by_get());
 }
 
 int directory_client_rules_set(struct pb_sync *t, const char *user, bool del, const char *json,

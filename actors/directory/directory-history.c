@@ -1,15 +1,17 @@
 /*
- * directory-history.c: the directory's history (store-routes.h pb_store_dir_*): its records'
- * JSON as the history shows them, the arming of a change before a record write (so both are
- * one synced write), DIR_HISTORY_REQ and DIR_ROLLBACK_REQ.
+ * directory-history.c: the directory's history (store-routes.h pb_store_dir_*) of its records
+ * (directory-history-records.c: accounts' settings, mappings, lists, rule sets, domains): the
+ * arming of a change before a record write (so both are one synced write), DIR_HISTORY_REQ
+ * and DIR_ROLLBACK_REQ.
  *
- * Records: "user:NAME" (the account's settings and webmail_main_denied; never its password
- * hashes or SCRAM keys, which are not in the record shown, so a rollback never touches a
- * password) and "mapping:ADDRESS,TARGET" (',' is in no address). Rolling back one change puts
- * its record back to its before, refused when the record changed again since; rolling back to
- * a point puts every record changed after it back to its state then. An account the change
- * created or deleted is refused: accounts come and go with user add/del (a deleted account's
- * mail is purged, so re-creating it would bring back an empty mailbox under an old id).
+ * Rolling back one change puts its record back to its before, refused when the record changed
+ * again since. Rolling back to a point puts every record changed after it back to its state
+ * then (the before of its first change after the point), oldest first; accounts created or
+ * deleted since refuse the whole rollback before anything is written, another refusal (a
+ * domain accounts have addresses at, an account gone) stops it there, the records already put
+ * back staying so (each is its own change). Every record put back is a new change by whoever
+ * asked, noted "rollback of #N" / "rollback to #N". Passwords are in no record: never rolled
+ * back.
  *
  * OWNS: nothing beyond struct directory. THREAD: the directory actor's.
  * MESSAGES: handles DIR_HISTORY_REQ (DIR_HISTORY_REP), DIR_ROLLBACK_REQ (DIR_ROLLBACK_REP).
@@ -26,35 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-char *directory_history_user_json(const struct pb_user_rec *u)
-{
-	cJSON *o = cJSON_CreateObject();
-	cJSON *set = u->settings_json != NULL ? cJSON_Parse(u->settings_json) : NULL;
-
-	cJSON_AddStringToObject(o, "name", u->name);
-	cJSON_AddItemToObject(o, "settings", cJSON_IsObject(set) ? set : cJSON_CreateObject());
-	if (!cJSON_IsObject(set))
-		cJSON_Delete(set);
-	cJSON_AddBoolToObject(o, "webmail_main_denied", u->webmail_main_denied);
-	char *text = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	return text;
-}
-
-char *directory_history_map_json(const struct pb_route_map *m)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(o, "address", m->address);
-	cJSON_AddStringToObject(o, "target", m->target);
-	cJSON_AddNumberToObject(o, "type", m->type);
-	cJSON_AddStringToObject(o, "collector", m->collector != NULL ? m->collector : "");
-	cJSON_AddStringToObject(o, "comment", m->comment != NULL ? m->comment : "");
-	char *text = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	return text;
-}
 
 /* How many changes the history keeps: setting accounts.history_keep. */
 static uint32_t history_keep(struct directory *d)
@@ -75,116 +48,30 @@ void directory_history_arm(struct directory *d, const char *record, const char *
 	pb_store_dir_change_arm(&c, after, history_keep(d));
 }
 
-/* The current JSON of a mapping record "ADDRESS,TARGET" (*json_r NULL: absent). 0 / -1. */
-static int map_state(struct directory *d, const char *key, char **json_r, const char **error_r)
+int directory_history_user_put(struct directory *d, const char *before,
+			       const struct pb_user_rec *u, const char *by, const char **error_r)
 {
-	struct pb_route_map *v;
-	size_t n;
-	const char *comma = strchr(key, ',');
+	char *record = xasprintf("user:%s", u->name), *after = directory_history_user_json(u);
 
-	*json_r = NULL;
-	if (pb_store_route_maps(d->store, &v, &n, error_r) < 0)
-		return -1;
-	for (size_t i = 0; i < n && *json_r == NULL && comma != NULL; i++)
-		if (strncasecmp(v[i].address, key, (size_t)(comma - key)) == 0 &&
-		    v[i].address[comma - key] == '\0' && strcasecmp(v[i].target, comma + 1) == 0)
-			*json_r = directory_history_map_json(&v[i]);
-	pb_route_maps_free(v, n);
-	return 0;
-}
-
-int directory_history_state(struct directory *d, const char *record, char **json_r,
-			    const char **error_r)
-{
-	struct pb_user_rec u;
-
-	*json_r = NULL;
-	if (strncmp(record, "mapping:", 8) == 0)
-		return map_state(d, record + 8, json_r, error_r);
-	if (strncmp(record, "user:", 5) != 0) {
-		*error_r = "not a record the directory rolls back";
-		return -1;
-	}
-	int found = pb_store_user_get(d->store, record + 5, &u, error_r);
-	if (found == 1) {
-		*json_r = directory_history_user_json(&u);
-		pb_user_rec_free(&u);
-	}
-	return found < 0 ? -1 : 0;
-}
-
-/* Puts a mapping back: json NULL deletes it. 0 / -1. */
-static int map_put_back(struct directory *d, const char *key, const char *json,
-			const char **error_r)
-{
-	const char *comma = strchr(key, ',');
-	char *address = xstrndup(key, comma != NULL ? (size_t)(comma - key) : strlen(key));
-	int rc = -1;
-
-	if (json == NULL) {
-		rc = pb_store_route_map_delete(d->store, address, comma != NULL ? comma + 1 : "",
-					       error_r) < 0 ? -1 : 0;
-	} else {
-		cJSON *o = cJSON_Parse(json);
-		const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "type");
-		struct pb_route_map m = {
-			address, (char *)(comma != NULL ? comma + 1 : ""),
-			cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "collector")),
-			cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "comment")),
-			(uint8_t)(cJSON_IsNumber(t) ? t->valueint : 0)
-		};
-		rc = pb_store_route_map_put(d->store, &m, error_r);
-		cJSON_Delete(o);
-	}
-	free(address);
-	return rc;
-}
-
-/* Puts an account's settings back (the account exists now and in json), its quota given to
- * its mailbox owner. 0 / -1. */
-static int user_put_back(struct pb_actor *a, struct directory *d, const char *name,
-			 const char *json, const char **error_r)
-{
-	struct pb_user_rec u;
-	int found = pb_store_user_get(d->store, name, &u, error_r);
-
-	if (found <= 0) {
-		*error_r = found == 0 ? "the account is gone" : *error_r;
-		return -1;
-	}
-	cJSON *o = cJSON_Parse(json);
-	const cJSON *set = cJSON_GetObjectItemCaseSensitive(o, "settings");
-	free(u.settings_json);
-	u.settings_json = cJSON_IsObject(set) && set->child != NULL ? cJSON_PrintUnformatted(set)
-								    : NULL;
-	u.webmail_main_denied =
-		cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "webmail_main_denied"));
-	cJSON_Delete(o);
-	int rc = pb_store_user_put(d->store, &u, error_r);
-	if (rc == 0)
-		directory_quota_cast(a, &u);
-	pb_user_rec_free(&u);
+	directory_history_arm(d, record, before, after, by, "");
+	int rc = pb_store_user_put(d->store, u, error_r);
+	pb_store_dir_change_disarm();
+	free(record);
+	free(after);
 	return rc;
 }
 
 /* Puts record back to target (NULL: absent) from now, as a change by `by` noted note.
- * PB_OK, REFUSED (*why_r: an account to create or delete) or INTERNAL (*error_r). */
-static uint32_t put_back(struct pb_actor *a, struct directory *d, const char *record, const char *now,
-			 const char *target, const char *by, const char *note, const char **why_r,
-			 const char **error_r)
+ * PB_OK, REFUSED (*why_r) or INTERNAL (*error_r). */
+static uint32_t put_back(struct pb_actor *a, struct directory *d, const char *record,
+			 const char *now, const char *target, const char *by, const char *note,
+			 const char **why_r, const char **error_r)
 {
-	bool user = strncmp(record, "user:", 5) == 0;
-
-	if (user && (now == NULL || target == NULL)) {
-		*why_r = "an account created or deleted is not rolled back: use user add or user del";
-		return PB_ERR_REFUSED;
-	}
 	directory_history_arm(d, record, now, target, by, note);
-	int rc = user ? user_put_back(a, d, record + 5, target, error_r)
-		      : map_put_back(d, record + 8, target, error_r);
+	uint32_t code = directory_history_put(a, d, record, now, target, why_r, error_r);
 	pb_store_dir_change_disarm();
 	directory_routes_changed(d);
-	return rc < 0 ? PB_ERR_INTERNAL : PB_OK;
+	return code;
 }
 
 static bool same(const char *a, const char *b)

@@ -104,9 +104,10 @@ static void user_set_password(struct pb_actor *a, struct directory *d, struct pb
 
 	if (!directory_user_or_reply(a, d, m, q->user, &u))
 		return;
+	char *before = directory_history_user_json(&u);
 	if (password_setting(&u, q->key, q->value, q->unset, &error) < 0) {
 		pb_reply_status(a, m, PB_ERR_REFUSED, error);
-	} else if (pb_store_user_put(d->store, &u, &error) < 0) {
+	} else if (directory_history_user_put(d, before, &u, q->by, &error) < 0) {
 		directory_store_failed(a, m, error);
 	} else {
 		pb_log_security("directory", "event=user_setting user=%s key=%s value=%s",
@@ -114,6 +115,7 @@ static void user_set_password(struct pb_actor *a, struct directory *d, struct pb
 				q->unset ? "(default)" : PB_LOGQ(q->value));
 		pb_reply_status(a, m, PB_OK, "");
 	}
+	free(before);
 	pb_user_rec_free(&u);
 }
 
@@ -144,16 +146,11 @@ int directory_on_user_set(struct pb_actor *a, void *state, struct pb_msg *m)
 	if (rc < 0) {
 		pb_reply_status(a, m, PB_ERR_REFUSED, error);
 	} else {
-		char *before = directory_history_user_json(&u), *record = xasprintf("user:%s", u.name);
+		char *before = directory_history_user_json(&u);
 		free(u.settings_json);
 		u.settings_json = json;
-		char *after = directory_history_user_json(&u);
-		directory_history_arm(d, record, before, after, q->by, "");
-		int put = pb_store_user_put(d->store, &u, &error);
-		pb_store_dir_change_disarm();
+		int put = directory_history_user_put(d, before, &u, q->by, &error);
 		free(before);
-		free(after);
-		free(record);
 		if (put < 0) {
 			directory_store_failed(a, m, error);
 		} else {

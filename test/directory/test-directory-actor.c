@@ -1187,7 +1187,64 @@ static void test_history(void)
 	teardown(&f);
 }
 
+/* The other records of the history: domains, a list and its members, a rule set, a routing
+ * script (in the account's record); rolled back one and to a point; a domain that accounts
+ * have addresses at is not removed by a rollback. */
+static void test_history_records(void)
+{
+	struct fixture f;
+	struct pb_rec_setting_change_list v = { 0 };
+	struct pb_route_list l;
+	const char *error;
+	uint32_t code, changed = 0;
+	char *json = NULL;
+
+	setup(&f);
+	directory_client_by("cli:records");
+	REQUIRE(directory_client_domain_add(&f.t, "A.org", &code, &error) == 0);  /* d1 */
+	REQUIRE(directory_client_domain_add(&f.t, "b.org", &code, &error) == 0);  /* d2 */
+	REQUIRE(directory_client_dlist_set(&f.t, "add", "Team", "", false, "c", &code, &error) == 0);
+	REQUIRE(directory_client_dlist_set(&f.t, "addmember", "team", "x@a.org", false, "", &code,
+					   &error) == 0); /* d4 */
+	CHECK_INT(code, PB_OK);
+	CHECK_INT(add(&f, "bob", "secret1"), PB_OK);
+	REQUIRE(directory_client_rules_set(&f.t, "bob", false,
+					   "{\"rules\":[{\"name\":\"r\",\"actions\":[{\"action\":"
+					   "\"flag\",\"value\":true}]}]}",
+					   &code, &error) == 0); /* d5 */
+	CHECK_INT(code, PB_OK);
+	REQUIRE(directory_client_script(&f.t, "set", "bob", "local x = 1", &code, NULL, &error) == 0);
+	CHECK_INT(code, PB_OK); /* d6 */
+	REQUIRE(directory_client_history(&f.t, 0, 10, &code, &v, &error) == 0);
+	REQUIRE(v.n == 6);
+	const char *docs[] = { "user:bob", "rules:bob", "list:team", "list:team", "domain:b.org",
+			       "domain:a.org" };
+	for (size_t i = 0; i < 6; i++) {
+		CHECK_STR(v.v[i].doc, docs[i]);
+		CHECK_STR(v.v[i].by, "cli:records");
+	}
+	CHECK(strstr(v.v[0].after, "local x = 1") != NULL);
+	CHECK(strstr(v.v[2].after, "x@a.org") != NULL && strstr(v.v[2].before, "x@a.org") == NULL);
+	pb_rec_setting_change_list_clear(&v);
+	CHECK_INT(rollback(&f, 4, false, &changed), PB_OK); /* the member out again */
+	REQUIRE(pb_store_route_list_get(f.store, "team", &l, &error) == 1);
+	CHECK_INT(l.n_members, 0);
+	pb_route_list_clear(&l);
+	CHECK_INT(rollback(&f, 2, true, &changed), PB_OK); /* list, rules, script gone */
+	CHECK_INT(changed, 3);
+	CHECK_INT(pb_store_route_list_get(f.store, "team", &l, &error), 0);
+	CHECK_INT(pb_store_route_rules_get(f.store, 1, &json, &error), 0);
+	REQUIRE(directory_client_script(&f.t, "get", "bob", "", &code, &json, &error) == 0);
+	CHECK_STR(json, "");
+	free(json);
+	/* b.org: bob has an address there, so it stays */
+	CHECK_INT(rollback(&f, 2, false, &changed), PB_ERR_REFUSED);
+	CHECK_INT(pb_store_domain_exists(f.store, "b.org", &error), 1);
+	teardown(&f);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "history_records", test_history_records },
 	{ "history", test_history },
 	{ "web_password", test_web_password },
 	{ "scram_creds_set_and_changed", test_scram_creds_set_and_changed },

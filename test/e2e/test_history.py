@@ -62,8 +62,11 @@ class History(unittest.TestCase):
         self.cli_ok("setting", "set", "smtp", '{"max_recipients": 42}')
 
         hist = self.history()
-        self.assertEqual([h["doc"] for h in hist],
+        self.assertEqual([h["doc"] for h in hist][:3],
                          ["user:alice", "mapping:sales,alice", "user:alice"])
+        # before them: the first local domain, added at the first start
+        self.assertEqual((hist[3]["doc"][:7], hist[3]["by"]), ("domain:", "first start"))
+        hist = hist[:3]
         self.assertEqual([h["by"] for h in hist][:2], ["web:admin", "web:admin"])
         self.assertTrue(hist[2]["by"].startswith("cli:"), hist[2])
         self.assertEqual(hist[0]["before"]["settings"]["quota_mb"], 100)
@@ -114,11 +117,15 @@ class History(unittest.TestCase):
         self.assertEqual(newest["note"], "rollback to #%d" % d_first)
         self.assertTrue(newest["by"].startswith("cli:"))
         self.assertIsNone(newest["after"])
-        # and to before everything: no quota at all; the account itself stays
-        out = self.cli_ok("history", "rollback-to", "d0")
+        # and to before the first quota: none at all; the account itself stays
+        out = self.cli_ok("history", "rollback-to", "d%d" % (d_first - 1))
         self.assertIn("1 record put back", out)
         self.assertIsNone(self.quota())
         self.assertIn("alice", self.cli_ok("user", "list"))
+        # the first domain is not removed by a rollback to before it: accounts are at it
+        rc, out, err = self.d.cli("history", "rollback-to", "d0")
+        self.assertEqual(rc, 1, (out, err))
+        self.assertIn("not removed by a rollback", err)
         # the settings document's own history is untouched by the directory's rollbacks
         self.assertIn('"max_recipients": 42', self.cli_ok("setting", "show", "smtp"))
 

@@ -53,7 +53,8 @@ int directory_history_user_put(struct directory *d, const char *before,
 {
 	char *record = xasprintf("user:%s", u->name), *after = directory_history_user_json(u);
 
-	directory_history_arm(d, record, before, after, by, "");
+	if (before == NULL || strcmp(before, after) != 0) /* a password's change shows nothing */
+		directory_history_arm(d, record, before, after, by, "");
 	int rc = pb_store_user_put(d->store, u, error_r);
 	pb_store_dir_change_disarm();
 	free(record);
@@ -196,6 +197,23 @@ static uint32_t plan_to(struct directory *d, const struct pb_setting_change *v, 
 	return PB_OK;
 }
 
+/* The changes after seq that are kept, newest first (*v_r, *n_r as pb_store_dir_history). */
+static int changes_after(struct directory *d, uint64_t seq, struct pb_setting_change **v_r,
+			 size_t *n_r, const char **error_r)
+{
+	struct pb_setting_change *top;
+	size_t n;
+
+	if (pb_store_dir_history(d->store, 0, 1, &top, &n, error_r) < 0)
+		return -1;
+	uint64_t newest = n > 0 ? top[0].seq : 0, keep = history_keep(d);
+	for (size_t i = 0; i < n; i++)
+		pb_setting_change_free(&top[i]);
+	free(top);
+	uint64_t want = newest > seq ? newest - seq : 0;
+	return pb_store_dir_history(d->store, 0, want < keep ? want : keep, v_r, n_r, error_r);
+}
+
 static uint32_t rollback_to(struct pb_actor *a, struct directory *d, uint64_t seq,
 			    const char *by, uint32_t *changed_r, const char **why_r,
 			    const char **error_r)
@@ -204,7 +222,7 @@ static uint32_t rollback_to(struct pb_actor *a, struct directory *d, uint64_t se
 	size_t n;
 	char note[48];
 
-	if (pb_store_dir_history(d->store, 0, history_keep(d), &v, &n, error_r) < 0)
+	if (changes_after(d, seq, &v, &n, error_r) < 0)
 		return PB_ERR_INTERNAL;
 	bool *take = xcalloc(n > 0 ? n : 1, sizeof(*take));
 	uint32_t code = plan_to(d, v, n, seq, take, why_r, error_r);

@@ -155,7 +155,8 @@ void directory_history_arm(struct directory *d, const char *record, const char *
 int directory_history_state(struct directory *d, const char *record, char **json_r,
 			    const char **error_r);
 /* Stores account u (pb_store_user_put) with its change in the history: before is its JSON
- * before (directory_history_user_json), by who asked. 0 / -1. */
+ * before (directory_history_user_json), by who asked; a change the record does not show (a
+ * password's) is not recorded. 0 / -1. */
 int directory_history_user_put(struct directory *d, const char *before,
 			       const struct pb_user_rec *u, const char *by, const char **error_r);
 /* DIR_HISTORY_REQ and DIR_ROLLBACK_REQ. */

@@ -112,9 +112,9 @@ int directory_on_history(struct pb_actor *a, void *state, struct pb_msg *m)
 }
 
 /* Rolls back change c alone. */
-static uint32_t rollback_one(struct pb_actor *a, struct directory *d, const struct pb_setting_change *c,
-			     const char *by, uint32_t *changed_r, const char **why_r,
-			     const char **error_r)
+static uint32_t rollback_one(struct pb_actor *a, struct directory *d,
+			     const struct pb_setting_change *c, const char *by, uint32_t *changed_r,
+			     const char **why_r, const char **error_r)
 {
 	char *now, note[48];
 

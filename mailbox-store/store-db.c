@@ -432,6 +432,20 @@ static bool store_write_error_fatal(const char *err)
 	return strncmp(err, "Invalid argument", 16) != 0 && strncmp(err, "Not implemented", 15) != 0;
 }
 
+/* The batch hook of this thread (store_batch_hook_set): one thread's, never shared. */
+static _Thread_local struct {
+	int (*fn)(struct pb_store *s, rocksdb_writebatch_t *b, void *ctx, const char **error_r);
+	void *ctx;
+} batch_hook;
+
+void store_batch_hook_set(int (*fn)(struct pb_store *s, rocksdb_writebatch_t *b, void *ctx,
+				    const char **error_r),
+			  void *ctx)
+{
+	batch_hook.fn = fn;
+	batch_hook.ctx = ctx;
+}
+
 int store_write_ex(struct pb_store *s, rocksdb_writebatch_t *b, bool sync, bool freeing,
 		   const char **error_r)
 {
@@ -439,6 +453,13 @@ int store_write_ex(struct pb_store *s, rocksdb_writebatch_t *b, bool sync, bool 
 
 	if (store_failed_check(s, error_r) < 0 || (!freeing && store_room_floor(s, error_r) < 0))
 		return -1;
+	if (sync && batch_hook.fn != NULL) {
+		int (*fn)(struct pb_store *, rocksdb_writebatch_t *, void *, const char **) =
+			batch_hook.fn;
+		batch_hook.fn = NULL;
+		if (fn(s, b, batch_hook.ctx, error_r) < 0)
+			return -1;
+	}
 	rocksdb_write(s->db, sync ? s->wopt_sync : s->wopt_lazy, b, &err);
 	if (err != NULL) {
 		if (store_write_error_fatal(err))

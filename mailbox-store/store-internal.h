@@ -189,6 +189,37 @@ int store_write_ex(struct pb_store *s, rocksdb_writebatch_t *b, bool sync, bool 
 /* Writes the batch without waiting for the WAL fsync (see pb_store_msg_append_ex for when
  * that is safe). Returns 0 / -1. */
 int store_write_lazy(struct pb_store *s, rocksdb_writebatch_t *b, const char **error_r);
+/* The batch hook (store-db.c): fn(s, b, ctx) is called once by the next synced write of this
+ * thread, on its batch, just before it is written, and then forgotten; the write fails if fn
+ * returns -1. Set NULL to forget it unused. Thread-local: it concerns the caller's own writes
+ * only (the directory's history rides on its record writes this way: store-journal.c). */
+void store_batch_hook_set(int (*fn)(struct pb_store *s, rocksdb_writebatch_t *b, void *ctx,
+				    const char **error_r),
+			  void *ctx);
+
+/* A journal (store-journal.c): numbered change records (struct pb_setting_change) in family
+ * cf under keys hist_tag + be64(seq), the next number under next_tag, at most max kept (the
+ * oldest dropped in the batch adding one). One writer per journal. */
+struct store_journal {
+	enum store_cf cf;
+	char hist_tag[2];
+	char next_tag[2];
+	uint64_t max;
+};
+/* Adds change c (by, doc, before, note from c; after given; seq and at_ms, from the wall
+ * clock, set here) to batch b with the next number and the pruning of the oldest. 0 with
+ * *seq_r (may be NULL) / -1. */
+int store_journal_add(struct pb_store *s, const struct store_journal *j,
+		      const struct pb_setting_change *c, const char *after,
+		      rocksdb_writebatch_t *b, uint64_t *seq_r, const char **error_r);
+/* One record: 1 (*c_r: pb_setting_change_free), 0 not kept, -1. */
+int store_journal_get(struct pb_store *s, const struct store_journal *j, uint64_t seq,
+		      struct pb_setting_change *c_r, const char **error_r);
+/* The records with seq < before (0: all), newest first, at most limit. 0 / -1. */
+int store_journal_list(struct pb_store *s, const struct store_journal *j, uint64_t before,
+		       size_t limit, struct pb_setting_change **v_r, size_t *n_r,
+		       const char **error_r);
+
 /* Gets one value into *out (reset first). Returns 1 found, 0 not found, -1 error. */
 int store_get(struct pb_store *s, enum store_cf cf, const void *key, size_t klen,
 	      struct pb_buf *out, const char **error_r);

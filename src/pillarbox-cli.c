@@ -5,6 +5,8 @@
  * OWNS: the process. THREAD: single-threaded.
  */
 #include "pillarbox-cli.h"
+
+#include "directory-client-routes.h"
 #include "pillarbox-paths.h"
 
 #include <stdarg.h>
@@ -197,6 +199,23 @@ static const struct command commands[] = {
 	  "Each document changed after change N (or checkpoint N) is set back to what it was then;\n"
 	  "a value no longer valid refuses the whole rollback and nothing changes.\n",
 	  cli_setting_rollback_to },
+	{ "history diff", "dA dB", 2, 2, 0, "compare two versions of directory records",
+	  "The keys that differ between the record as change dA left it and as change dB left it.\n",
+	  cli_history_diff },
+	{ "history rollback", "N|dN", 1, 1, 0, "undo one change (dN: of the directory)",
+	  "N: as setting rollback. dN: the record goes back to what it was before change dN\n"
+	  "(refused if it changed again since). Passwords are never rolled back; an account\n"
+	  "created or deleted is refused (use user add / user del). The rollback is a change.\n",
+	  cli_history_rollback },
+	{ "history rollback-to", "N|dN", 1, 1, 0, "everything back to a point of one history",
+	  "N: as setting rollback-to. dN: every directory record changed after dN back to its\n"
+	  "state then, each a new change noted \"rollback to #dN\".\n",
+	  cli_history_rollback_to },
+	{ "history", "[N]", 0, 1, 0, "the last N changes of settings, accounts and mappings (20)",
+	  "One history, newest first: the settings documents' changes (#N, as setting history)\n"
+	  "and the directory's (#dN): accounts' settings (quota, forwarding, rules... never a\n"
+	  "password) and mappings, each with who, when and what changed.\n",
+	  cli_history },
 	{ "status", "[--json]", 0, 0, OPT_JSON, "listeners, sessions, messages, spool, disk, recent errors",
 	  "Shows the listeners and their state, the open sessions per service, the messages\n"
 	  "received, delivered, deferred, failed, refused and rejected since the daemon started,\n"
@@ -803,6 +822,7 @@ static int run_command(struct cli *c, struct cli_line *l)
 		return EXIT_UNREACHABLE;
 	}
 	pb_sync_init_remote(&c->t, c->url, c->timeout_ms);
+	directory_client_by(cli_who());
 	return cmd->fn(c, l->words + used, l->n - used);
 }
 

@@ -119,6 +119,19 @@ int cli_domain_del(struct cli *c, char **args, int nargs);
 int cli_domain_list(struct cli *c, char **args, int nargs);
 int cli_setting_show(struct cli *c, char **args, int nargs);
 int cli_setting_history(struct cli *c, char **args, int nargs);
+/* The keys whose values differ between two JSON objects ("": none), a line each; an account
+ * record of the directory's history by its settings' keys (pillarbox-dirhistory.c). */
+void cli_print_diff(const char *before, const char *after);
+void cli_print_user_diff(const char *before, const char *after);
+/* One change of a history: "#PREFIXseq  when  by  record  note", then its diff. */
+struct pb_rec_setting_change;
+void cli_print_change(const struct pb_rec_setting_change *c, const char *prefix);
+/* `pillarbox history [N]`, `history rollback [d]N`, `history rollback-to [d]N`,
+ * `history diff dA dB` (pillarbox-dirhistory.c). */
+int cli_history(struct cli *c, char **args, int nargs);
+int cli_history_rollback(struct cli *c, char **args, int nargs);
+int cli_history_rollback_to(struct cli *c, char **args, int nargs);
+int cli_history_diff(struct cli *c, char **args, int nargs);
 int cli_setting_diff(struct cli *c, char **args, int nargs);
 int cli_setting_rollback(struct cli *c, char **args, int nargs);
 int cli_setting_rollback_to(struct cli *c, char **args, int nargs);

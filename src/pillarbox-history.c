@@ -29,7 +29,7 @@ const char *cli_who(void)
 
 /* The keys whose values differ between two documents (JSON objects as text; "" is none), one
  * "  key: old -> new" line each ("(default)" for a key not set). */
-static void print_diff(const char *before, const char *after)
+void cli_print_diff(const char *before, const char *after)
 {
 	cJSON *b = cJSON_Parse(before[0] != '\0' ? before : "{}");
 	cJSON *a = cJSON_Parse(after[0] != '\0' ? after : "{}");
@@ -56,7 +56,7 @@ static void print_diff(const char *before, const char *after)
 	cJSON_Delete(b);
 }
 
-static void print_change(const struct pb_rec_setting_change *c)
+void cli_print_change(const struct pb_rec_setting_change *c, const char *prefix)
 {
 	time_t t = (time_t)(c->at_ms / 1000);
 	struct tm tm;
@@ -64,10 +64,12 @@ static void print_change(const struct pb_rec_setting_change *c)
 
 	localtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-	printf("#%" PRIu64 "  %s  %s  %s%s%s\n", c->seq, when, c->by,
+	printf("#%s%" PRIu64 "  %s  %s  %s%s%s\n", prefix, c->seq, when, c->by[0] ? c->by : "?",
 	       c->doc[0] != '\0' ? c->doc : "(checkpoint)", c->note[0] != '\0' ? "  " : "", c->note);
-	if (c->doc[0] != '\0')
-		print_diff(c->had_before ? c->before : "", c->after);
+	if (c->doc[0] != '\0' && strncmp(c->doc, "user:", 5) == 0)
+		cli_print_user_diff(c->had_before ? c->before : "", c->after);
+	else if (c->doc[0] != '\0')
+		cli_print_diff(c->had_before ? c->before : "", c->after);
 }
 
 int cli_setting_history(struct cli *c, char **args, int nargs)
@@ -82,7 +84,7 @@ int cli_setting_history(struct cli *c, char **args, int nargs)
 	if (exit_code == 0 && v.n == 0)
 		fprintf(stderr, "pillarbox: no settings changes yet\n");
 	for (uint32_t i = 0; exit_code == 0 && i < v.n; i++)
-		print_change(&v.v[i]);
+		cli_print_change(&v.v[i], "");
 	pb_rec_setting_change_list_clear(&v);
 	return exit_code;
 }
@@ -144,7 +146,7 @@ int cli_setting_diff(struct cli *c, char **args, int nargs)
 				break;
 			}
 		printf("%s (#%" PRIu64 " .. #%" PRIu64 "):\n", first->doc, first->seq, last->seq);
-		print_diff(first->had_before ? first->before : "", last->after);
+		cli_print_diff(first->had_before ? first->before : "", last->after);
 	}
 	pb_rec_setting_change_list_clear(&all);
 	return exit_code;

@@ -7,6 +7,7 @@
  * signal is blocked in all threads and taken here with sigwait.
  */
 #include "directory-client.h"
+#include "directory-client-routes.h"
 #include "pb-config.h"
 #include "pb-log.h"
 #include "pb-runtime.h"
@@ -270,6 +271,7 @@ static int first_start(struct daemon *d)
 		return 0;
 	}
 	snprintf(host, sizeof(host), "%s", strchr(d->hostname, '.') != NULL ? d->hostname : "localhost");
+	directory_client_by("first start"); /* who the history says added the first domain */
 	rc = bootstrap_outcome(directory_client_domain_add(&t, host, &code, &error), code, error);
 
 	const char *given = getenv("PILLARBOX_ADMIN_PASSWORD");

@@ -12,6 +12,7 @@
 #include "web-api.h"
 
 #include "directory-client.h"
+#include "directory-client-routes.h"
 #include "pb-alloc.h"
 #include "pb-log.h"
 #include "sys-client.h"
@@ -255,32 +256,42 @@ static uint64_t query_u64(const struct http_request *q, const char *name, uint64
 	return dflt;
 }
 
+/* A history's changes (sys's or the directory's) as a JSON array: before/after parsed. */
+static cJSON *history_json(const struct pb_rec_setting_change_list *v)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (uint32_t i = 0; i < v->n; i++) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "seq", (double)v->v[i].seq);
+		cJSON_AddNumberToObject(o, "at_ms", (double)v->v[i].at_ms);
+		cJSON_AddStringToObject(o, "by", v->v[i].by);
+		cJSON_AddStringToObject(o, "doc", v->v[i].doc);
+		cJSON_AddStringToObject(o, "note", v->v[i].note);
+		cJSON *before = v->v[i].had_before ? cJSON_Parse(v->v[i].before) : NULL;
+		cJSON *after = cJSON_Parse(v->v[i].after);
+		cJSON_AddItemToObject(o, "before", before != NULL ? before : cJSON_CreateNull());
+		cJSON_AddItemToObject(o, "after", after != NULL ? after : cJSON_CreateNull());
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
+}
+
 static void on_history(void *session, uint64_t arg, struct pb_msg *m)
 {
 	struct web_session *ws = session;
 	struct pb_rec_setting_change_list v = { 0 };
 	const char *error = "no answer in time";
-	uint32_t code = m != NULL ? sys_client_setting_history_reply(m, &v, &error) : PB_ERR_TEMP;
+	uint32_t code = m == NULL ? PB_ERR_TEMP
+		: arg == 1 ? directory_client_history_reply(m, &v, &error)
+			   : sys_client_setting_history_reply(m, &v, &error);
 
 	if (code != PB_OK) {
 		pb_rec_setting_change_list_clear(&v);
 		web_reply_error(ws, web_status_of(code, 200), error);
 		return;
 	}
-	cJSON *a = cJSON_CreateArray();
-	for (uint32_t i = 0; i < v.n; i++) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "seq", (double)v.v[i].seq);
-		cJSON_AddNumberToObject(o, "at_ms", (double)v.v[i].at_ms);
-		cJSON_AddStringToObject(o, "by", v.v[i].by);
-		cJSON_AddStringToObject(o, "doc", v.v[i].doc);
-		cJSON_AddStringToObject(o, "note", v.v[i].note);
-		cJSON *before = v.v[i].had_before ? cJSON_Parse(v.v[i].before) : NULL;
-		cJSON *after = cJSON_Parse(v.v[i].after);
-		cJSON_AddItemToObject(o, "before", before != NULL ? before : cJSON_CreateNull());
-		cJSON_AddItemToObject(o, "after", after != NULL ? after : cJSON_CreateNull());
-		cJSON_AddItemToArray(a, o);
-	}
+	cJSON *a = history_json(&v);
 	pb_rec_setting_change_list_clear(&v);
 	web_reply_json(ws, 200, a, NULL);
 }
@@ -301,8 +312,9 @@ static void on_rollback(void *session, uint64_t arg, struct pb_msg *m)
 	struct web_session *ws = session;
 	const char *error = "no answer in time";
 	uint32_t changed = 0;
-	uint32_t code = m != NULL ? sys_client_setting_rollback_reply(m, &changed, &error)
-				  : PB_ERR_TEMP;
+	uint32_t code = m == NULL ? PB_ERR_TEMP
+		: arg == 1 ? directory_client_rollback_reply(m, &changed, &error)
+			   : sys_client_setting_rollback_reply(m, &changed, &error);
 
 	if (code != PB_OK) {
 		web_reply_error(ws, web_status_of(code, 200), error);
@@ -327,6 +339,40 @@ void web_api_setting_rollback(struct web_session *ws, const struct http_request 
 	struct pb_sender tx = web_call_sender(ws, &call, on_rollback);
 	char *by = xasprintf("web:%s", ws->who.user);
 	int rc = sys_client_setting_rollback_send(&tx, seq, query_u64(q, "to", 0) == 1, by, &error);
+	free(by);
+	if (rc < 0)
+		web_reply_busy(ws);
+}
+
+/* ---- the directory's history (accounts' settings, mappings: directory-history.c) ---- */
+
+void web_api_directory_history(struct web_session *ws, const struct http_request *q)
+{
+	struct gw_pending call;
+	const char *error;
+	struct pb_sender tx = web_call_sender(ws, &call, on_history);
+
+	call.arg = 1; /* on_history: the directory's answer */
+	if (directory_client_history_send(&tx, query_u64(q, "before", 0),
+					  (uint32_t)query_u64(q, "limit", 50), &error) < 0)
+		web_reply_busy(ws);
+}
+
+void web_api_directory_rollback(struct web_session *ws, const struct http_request *q)
+{
+	struct gw_pending call;
+	const char *error;
+	char *end;
+	uint64_t seq = strtoull(ws->arg, &end, 10);
+
+	if (ws->arg[0] == '\0' || *end != '\0') {
+		web_reply_error(ws, 400, "the change's number must be a number");
+		return;
+	}
+	struct pb_sender tx = web_call_sender(ws, &call, on_rollback);
+	call.arg = 1; /* on_rollback: the directory's answer */
+	char *by = xasprintf("web:%s", ws->who.user);
+	int rc = directory_client_rollback_send(&tx, seq, query_u64(q, "to", 0) == 1, by, &error);
 	free(by);
 	if (rc < 0)
 		web_reply_busy(ws);

@@ -17,6 +17,7 @@
  * QUEUE_STATS_REQ; the h-rest group's routes: web-rest.h.
  */
 #include "web-api.h"
+#include "directory-client-routes.h"
 #include "web-mail.h"
 
 #include "directory-client.h"
@@ -257,6 +258,17 @@ static const struct web_route routes[] = {
 	  "back to its state then; itself a new change",
 	  NULL, "{\"type\":\"object\",\"properties\":{\"changed\":{\"type\":\"integer\"}}}",
 	  200, web_api_setting_rollback },
+	{ HTTP_VERB_GET, "/api/directory-history", WEB_ADMIN, "settings",
+	  "The history of accounts' settings and mappings, newest first (?before=N&limit=M): who, "
+	  "when, the record (user:NAME, mapping:ADDRESS,TARGET) before and after (no passwords)",
+	  NULL, "{\"type\":\"array\",\"items\":{\"type\":\"object\"}}", 200,
+	  web_api_directory_history },
+	{ HTTP_VERB_POST, "/api/directory-history/{name}/rollback", WEB_ADMIN, "settings",
+	  "Put the record of change {name} back as it was before it (refused if changed since), "
+	  "or with ?to=1 every record changed since back to its state then; itself a new change. "
+	  "Passwords are never rolled back; an account created or deleted is refused",
+	  NULL, "{\"type\":\"object\",\"properties\":{\"changed\":{\"type\":\"integer\"}}}",
+	  200, web_api_directory_rollback },
 	/* ---- the admin UI's endpoints (h-admin, web-api-ui.c) ---- */
 	{ HTTP_VERB_GET, "/api/settings", WEB_ADMIN, "settings",
 	  "The settings schema: every document and key with its type, default, range and help",
@@ -686,6 +698,10 @@ static void route_run(struct web_session *ws, const struct web_route *r,
 	if (c->user != NULL && ws->who.user == NULL)
 		ws->who = (struct web_who){ xstrdup(c->user), c->csrf != NULL ? c->csrf->user_id : 0,
 					    c->admin };
+	/* who this request's account and mapping changes are by (the directory's history) */
+	char by[DIRECTORY_BY_MAX + 1];
+	snprintf(by, sizeof(by), "web:%s", ws->who.user != NULL ? ws->who.user : "?");
+	directory_client_by(by);
 	r->handle(ws, q);
 }
 

@@ -61,6 +61,10 @@ void web_api_setting_get(struct web_session *ws, const struct http_request *q);
 void web_api_setting_put(struct web_session *ws, const struct http_request *q);
 void web_api_setting_history(struct web_session *ws, const struct http_request *q);
 void web_api_setting_rollback(struct web_session *ws, const struct http_request *q);
+/* GET /api/directory-history, POST /api/directory-history/{seq}/rollback (?to=1): the
+ * directory's history of accounts' settings and mappings (DIR_HISTORY_REQ, DIR_ROLLBACK_REQ). */
+void web_api_directory_history(struct web_session *ws, const struct http_request *q);
+void web_api_directory_rollback(struct web_session *ws, const struct http_request *q);
 
 /* ---- h-metrics8: /metrics' lists and the security log (web-metrics.c, web-api-logs.c) ---- */
 /* Appends the actors' and the gateway hubs' inbox depths and fullness, the SMTP refusals by

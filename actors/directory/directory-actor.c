@@ -851,6 +851,8 @@ static const struct pb_handler directory_handlers[] = {
 	{ MSG_DIR_ROUTES_REQ, directory_on_routes },
 	{ MSG_DIR_SCRIPT_REQ, directory_on_script_writes },
 	{ MSG_DIR_MAP_SET_REQ, directory_on_map_set },
+	{ MSG_DIR_HISTORY_REQ, directory_on_history },
+	{ MSG_DIR_ROLLBACK_REQ, directory_on_rollback },
 	{ MSG_DIR_RULES_SET_REQ, directory_on_rules_set },
 	{ MSG_DIR_RULES_GET_REQ, directory_on_rules_get },
 	{ MSG_DIR_MAP_LIST_REQ, directory_on_map_list },

@@ -4,6 +4,8 @@
  */
 #include "directory-client-routes.h"
 
+#include <stdio.h>
+
 #include "pb-alloc.h"
 
 #include <string.h>
@@ -27,6 +29,7 @@ int directory_client_map_set(struct pb_sync *t, bool del, const char *address, c
 	q->type = dup_or_empty(type);
 	q->collector = dup_or_empty(collector);
 	q->comment = dup_or_empty(comment);
+	q->by = xstrdup(directory_client_by_get());
 	return pb_client_call_status(t, &req, code_r, error_r);
 }
 
@@ -58,6 +61,7 @@ int directory_client_dlist_set(struct pb_sync *t, const char *op, const char *na
 	q->member = dup_or_empty(member);
 	q->internet = internet;
 	q->comment = dup_or_empty(comment);
+	q->by = xstrdup(directory_client_by_get());
 	return pb_client_call_status(t, &req, code_r, error_r);
 }
 
@@ -85,6 +89,7 @@ int directory_client_script(struct pb_sync *t, const char *op, const char *user,
 	req.u.dir_script_req.op = dup_or_empty(op);
 	req.u.dir_script_req.user = dup_or_empty(user);
 	req.u.dir_script_req.text = dup_or_empty(text);
+	req.u.dir_script_req.by = xstrdup(directory_client_by_get());
 	if (pb_client_call(t, &req, &rep, error_r) < 0)
 		return -1;
 	uint32_t code = pb_client_reply(&rep, MSG_DIR_SCRIPT_REQ, error_r);
@@ -117,6 +122,7 @@ static void build_rules_set(struct pb_msg *req, const char *user, bool del, cons
 	req->u.dir_rules_set_req.user = dup_or_empty(user);
 	req->u.dir_rules_set_req.del = del;
 	req->u.dir_rules_set_req.json = dup_or_empty(json);
+	req->u.dir_rules_set_req.by = xstrdup(directory_client_by_get());
 }
 
 int directory_client_rules_set(struct pb_sync *t, const char *user, bool del, const char *json,
@@ -175,5 +181,94 @@ uint32_t directory_client_rules_get_reply(struct pb_msg *rep, char **json_r, uin
 		rep->u.dir_rules_get_rep.json = NULL;
 		*user_id_r = rep->u.dir_rules_get_rep.user_id;
 	}
+	return code;
+}
+
+/* Who the calling thread's directory changes are by (directory_client_by). */
+static _Thread_local char client_by[DIRECTORY_BY_MAX + 1];
+
+void directory_client_by(const char *by)
+{
+	snprintf(client_by, sizeof(client_by), "%s", by != NULL ? by : "");
+}
+
+const char *directory_client_by_get(void)
+{
+	return client_by;
+}
+
+static void build_history(struct pb_msg *req, uint64_t before, uint32_t limit)
+{
+	pb_msg_init(req, MSG_DIR_HISTORY_REQ);
+	req->u.dir_history_req.before = before;
+	req->u.dir_history_req.limit = limit;
+}
+
+int directory_client_history(struct pb_sync *t, uint64_t before, uint32_t limit,
+			     uint32_t *code_r, struct pb_rec_setting_change_list *changes_r,
+			     const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	build_history(&req, before, limit);
+	if (pb_client_call(t, &req, &rep, error_r) < 0)
+		return -1;
+	uint32_t code = directory_client_history_reply(&rep, changes_r, error_r);
+	return pb_client_done(t, &rep, code, code_r, error_r);
+}
+
+int directory_client_history_send(const struct pb_sender *s, uint64_t before, uint32_t limit,
+				  const char **error_r)
+{
+	struct pb_msg req;
+
+	build_history(&req, before, limit);
+	return pb_client_send(s, &req, error_r);
+}
+
+uint32_t directory_client_history_reply(struct pb_msg *rep,
+					struct pb_rec_setting_change_list *changes_r,
+					const char **error_r)
+{
+	uint32_t code = pb_client_reply(rep, MSG_DIR_HISTORY_REQ, error_r);
+	if (code == PB_OK)
+		pb_rec_setting_change_list_move(changes_r, &rep->u.dir_history_rep.changes);
+	return code;
+}
+
+static void build_rollback(struct pb_msg *req, uint64_t seq, bool to_point, const char *by)
+{
+	pb_msg_init(req, MSG_DIR_ROLLBACK_REQ);
+	req->u.dir_rollback_req.seq = seq;
+	req->u.dir_rollback_req.to_point = to_point;
+	req->u.dir_rollback_req.by = dup_or_empty(by);
+}
+
+int directory_client_rollback(struct pb_sync *t, uint64_t seq, bool to_point, const char *by,
+			      uint32_t *code_r, uint32_t *changed_r, const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	build_rollback(&req, seq, to_point, by);
+	if (pb_client_call(t, &req, &rep, error_r) < 0)
+		return -1;
+	uint32_t code = directory_client_rollback_reply(&rep, changed_r, error_r);
+	return pb_client_done(t, &rep, code, code_r, error_r);
+}
+
+int directory_client_rollback_send(const struct pb_sender *s, uint64_t seq, bool to_point,
+				   const char *by, const char **error_r)
+{
+	struct pb_msg req;
+
+	build_rollback(&req, seq, to_point, by);
+	return pb_client_send(s, &req, error_r);
+}
+
+uint32_t directory_client_rollback_reply(struct pb_msg *rep, uint32_t *changed_r,
+					 const char **error_r)
+{
+	uint32_t code = pb_client_reply(rep, MSG_DIR_ROLLBACK_REQ, error_r);
+	*changed_r = code == PB_OK ? rep->u.dir_rollback_rep.changed : 0;
 	return code;
 }

@@ -56,4 +56,31 @@ int directory_client_rules_get_send(const struct pb_sender *s, const char *user,
 uint32_t directory_client_rules_get_reply(struct pb_msg *rep, char **json_r, uint64_t *user_id_r,
 					  const char **error_r);
 
+/* Who the calling thread's changes of accounts' settings, mappings and lists are by, for the
+ * directory's history ("cli:root", "web:admin"; at most DIRECTORY_BY_MAX bytes, cut past it),
+ * until set again; "" (unknown) at first. The user set, map set and dlist set stubs carry it. */
+#define DIRECTORY_BY_MAX 128
+void directory_client_by(const char *by);
+const char *directory_client_by_get(void);
+/* The directory's history (DIR_HISTORY_REQ): before 0 from the newest, at most limit
+ * (1..DIRECTORY_HISTORY_PAGE), into *changes_r (the caller clears it). */
+#define DIRECTORY_HISTORY_PAGE 1000
+int directory_client_history(struct pb_sync *t, uint64_t before, uint32_t limit,
+			     uint32_t *code_r, struct pb_rec_setting_change_list *changes_r,
+			     const char **error_r);
+int directory_client_history_send(const struct pb_sender *s, uint64_t before, uint32_t limit,
+				  const char **error_r);
+/* The answer to a history_send: PB_OK with *changes_r (moved out of rep), or the code. */
+uint32_t directory_client_history_reply(struct pb_msg *rep,
+					struct pb_rec_setting_change_list *changes_r,
+					const char **error_r);
+/* Rolls back change seq of the directory's history, or everything after it (to_point): see
+ * DIR_ROLLBACK_REQ. *changed_r: how many records were put back. */
+int directory_client_rollback(struct pb_sync *t, uint64_t seq, bool to_point, const char *by,
+			      uint32_t *code_r, uint32_t *changed_r, const char **error_r);
+int directory_client_rollback_send(const struct pb_sender *s, uint64_t seq, bool to_point,
+				   const char *by, const char **error_r);
+uint32_t directory_client_rollback_reply(struct pb_msg *rep, uint32_t *changed_r,
+					 const char **error_r);
+
 #endif

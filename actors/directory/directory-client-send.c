@@ -4,6 +4,7 @@
  * OWNS nothing. THREAD: the caller's.
  */
 #include "directory-client.h"
+#include "directory-client-routes.h"
 
 static char *dup_or_empty(const char *s)
 {
@@ -18,6 +19,7 @@ static void build_user_set(struct pb_msg *req, const char *user, const char *key
 	req->u.dir_user_set_req.key = dup_or_empty(key);
 	req->u.dir_user_set_req.value = dup_or_empty(value);
 	req->u.dir_user_set_req.unset = unset;
+	req->u.dir_user_set_req.by = xstrdup(directory_client_by_get());
 }
 
 int directory_client_user_set(struct pb_sync *t, const char *user, const char *key,

@@ -4,6 +4,7 @@
  * OWNS nothing. THREAD: the caller's.
  */
 #include "directory-client.h"
+#include "directory-client-routes.h"
 
 #include <string.h>
 
@@ -108,9 +109,11 @@ static void build_domain(struct pb_msg *m, enum pb_msg_type type, const char *do
 	pb_msg_init(m, type);
 	if (type == MSG_DIR_DOMAIN_ADD_REQ) {
 		m->u.dir_domain_add_req.domain = dup_or_empty(domain);
+		m->u.dir_domain_add_req.by = xstrdup(directory_client_by_get());
 	} else {
 		m->u.dir_domain_del_req.domain = dup_or_empty(domain);
 		m->u.dir_domain_del_req.force = force;
+		m->u.dir_domain_del_req.by = xstrdup(directory_client_by_get());
 	}
 }
 

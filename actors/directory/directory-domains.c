@@ -12,7 +12,24 @@
 #include "pb-log.h"
 #include "store-accounts.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+/* Adds (or removes) local domain lower with its change in the history. 0 / -1. */
+static int domain_write(struct directory *d, const char *lower, bool add, const char *by,
+			const char **error_r)
+{
+	char *record = directory_history_record("domain:", lower, NULL);
+	char *json = directory_history_domain_json(lower);
+
+	directory_history_arm(d, record, add ? NULL : json, add ? json : NULL, by, "");
+	int rc = add ? pb_store_domain_put(d->store, lower, error_r)
+		     : pb_store_domain_delete(d->store, lower, error_r);
+	pb_store_dir_change_disarm();
+	free(record);
+	free(json);
+	return rc < 0 ? -1 : 0;
+}
 
 int directory_on_domain_add(struct pb_actor *a, void *state, struct pb_msg *m)
 {
@@ -27,7 +44,8 @@ int directory_on_domain_add(struct pb_actor *a, void *state, struct pb_msg *m)
 	}
 	directory_lower(domain, lower, sizeof(lower));
 	int exists = pb_store_domain_exists(d->store, lower, &error);
-	if (exists < 0 || (exists == 0 && pb_store_domain_put(d->store, lower, &error) < 0))
+	if (exists < 0 || (exists == 0 && domain_write(d, lower, true,
+						       m->u.dir_domain_add_req.by, &error) < 0))
 		return directory_store_failed(a, m, error);
 	if (exists == 0)
 		pb_log_security("directory", "event=domain_added domain=%s", PB_LOGQ(lower));
@@ -65,7 +83,7 @@ int directory_on_domain_del(struct pb_actor *a, void *state, struct pb_msg *m)
 		pb_reply_status(a, m, PB_ERR_REFUSED, why);
 		return 0;
 	}
-	if (pb_store_domain_delete(d->store, lower, &error) < 0)
+	if (domain_write(d, lower, false, q->by, &error) < 0)
 		return directory_store_failed(a, m, error);
 	pb_log_security("directory", "event=domain_deleted domain=%s users=%llu forced=%d",
 			PB_LOGQ(lower), (unsigned long long)users, q->force && users > 0);

@@ -7,11 +7,13 @@
  */
 #include "directory-private.h"
 
+#include "directory-rules.h"
 #include "pb-log.h"
 #include "rules.h"
 #include "store-accounts.h"
 #include "store-routes.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* The owner id of user ("": the administrator, 0). 1 found, 0 no such account, -1. */
@@ -44,6 +46,27 @@ static const char *rules_error(const char *json)
 	return NULL;
 }
 
+/* Writes (or with q->del removes) owner id's rule set with its change in the history.
+ * As pb_store_route_rules_put / _delete. */
+static int rules_write(struct directory *d, const struct msg_dir_rules_set_req *q, uint64_t id,
+		       const char **error_r)
+{
+	char lower[PB_USER_NAME_MAX + 1], *before;
+
+	directory_lower(q->user, lower, sizeof(lower));
+	char *record = directory_history_rules_record(lower);
+	int ret = directory_history_state(d, record, &before, error_r);
+	if (ret == 0) {
+		directory_history_arm(d, record, before, q->del ? NULL : q->json, q->by, "");
+		ret = q->del ? pb_store_route_rules_delete(d->store, id, error_r)
+			     : pb_store_route_rules_put(d->store, id, q->json, error_r);
+		pb_store_dir_change_disarm();
+	}
+	free(before);
+	free(record);
+	return ret;
+}
+
 int directory_on_rules_set(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct directory *d = state;
@@ -57,8 +80,7 @@ int directory_on_rules_set(struct pb_actor *a, void *state, struct pb_msg *m)
 				 : (pb_reply_status(a, m, PB_ERR_NOTFOUND, "no such account"), 0);
 	if (!q->del && (why = rules_error(q->json)) != NULL)
 		return pb_reply_status(a, m, PB_ERR_REFUSED, why), 0;
-	int ret = q->del ? pb_store_route_rules_delete(d->store, id, &error)
-			 : pb_store_route_rules_put(d->store, id, q->json, &error);
+	int ret = rules_write(d, q, id, &error);
 	if (ret < 0)
 		return directory_store_failed(a, m, error);
 	directory_routes_changed(d);

@@ -86,6 +86,9 @@ int directory_on_domain_list(struct pb_actor *a, void *state, struct pb_msg *m);
 	"webmail_main_password, size_over_kb, size_over_action, size_over_to, size_under_kb, "  \
 	"size_under_action, size_under_to, copy_sent_to, no_forward_quarantined"
 int directory_on_user_set(struct pb_actor *a, void *state, struct pb_msg *m);
+/* Gives the account's quota_mb (as in u) to its mailbox owner without waiting for its answer
+ * (a rollback's: the owner keeps a copy, mailbox-quota.c); a send that fails is logged. */
+void directory_quota_cast(struct pb_actor *a, const struct pb_user_rec *u);
 int directory_on_send_policy(struct pb_actor *a, void *state, struct pb_msg *m);
 int directory_on_send_count(struct pb_actor *a, void *state, struct pb_msg *m);
 /* DIR_QUOTA_NOTICE_EVT: a quota warning for the administrator target (directory-send.c). */
@@ -123,5 +126,41 @@ int directory_routes_add_rules(struct directory *d, struct msg_dir_routes_rep *r
 int directory_on_map_list(struct pb_actor *a, void *state, struct pb_msg *m);
 int directory_on_dlist_set(struct pb_actor *a, void *state, struct pb_msg *m);
 int directory_on_dlist_list(struct pb_actor *a, void *state, struct pb_msg *m);
+
+/* directory-history-records.c: the records of the directory's history. A record's JSON as
+ * the history keeps it (allocated): an account's (no password hashes), a mapping's, a
+ * list's; the record name of user's rule set ("": the administrator's; allocated). */
+char *directory_history_user_json(const struct pb_user_rec *u);
+char *directory_history_map_json(const struct pb_route_map *m);
+char *directory_history_list_json(const struct pb_route_list *l);
+char *directory_history_domain_json(const char *domain);
+char *directory_history_rules_record(const char *user);
+/* A record's name: prefix ("list:") and name (with name2: "name,name2"), in lowercase
+ * (allocated). */
+char *directory_history_record(const char *prefix, const char *name, const char *name2);
+/* Writes record as json (NULL: removes it) — now is its current JSON. PB_OK, REFUSED with
+ * *why_r (an account to create or delete, a domain accounts have addresses at, an account
+ * gone) or INTERNAL with *error_r. The caller arms the change first. */
+uint32_t directory_history_put(struct pb_actor *a, struct directory *d, const char *record,
+			       const char *now, const char *json, const char **why_r,
+			       const char **error_r);
+/* directory-history.c: the directory's history. */
+/* Arms a change of record (before/after: its JSON, NULL absent; by, note as given) for the
+ * directory's next synced write (pb_store_dir_change_arm, keeping accounts.history_keep);
+ * pb_store_dir_change_disarm() after that write, done or not. */
+void directory_history_arm(struct directory *d, const char *record, const char *before,
+			   const char *after, const char *by, const char *note);
+/* The current JSON of record ("user:NAME", "mapping:ADDRESS,TARGET", "list:NAME",
+ * "rules:NAME", "domain:NAME"): *json_r allocated or NULL when absent. 0 / -1. */
+int directory_history_state(struct directory *d, const char *record, char **json_r,
+			    const char **error_r);
+/* Stores account u (pb_store_user_put) with its change in the history: before is its JSON
+ * before (directory_history_user_json), by who asked; a change the record does not show (a
+ * password's) is not recorded. 0 / -1. */
+int directory_history_user_put(struct directory *d, const char *before,
+			       const struct pb_user_rec *u, const char *by, const char **error_r);
+/* DIR_HISTORY_REQ and DIR_ROLLBACK_REQ. */
+int directory_on_history(struct pb_actor *a, void *state, struct pb_msg *m);
+int directory_on_rollback(struct pb_actor *a, void *state, struct pb_msg *m);
 
 #endif

@@ -11,6 +11,7 @@
 #include "router-plan.h"
 #include "store-routes.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -28,14 +29,36 @@ static const char *address_error(const char *what, const char *s)
 	return NULL;
 }
 
+static int map_write(struct pb_actor *a, struct directory *d, const struct msg_dir_map_set_req *q,
+		     const struct pb_msg *m, const char *record, const char *before);
+
+/* A mapping added or removed, with its history (the record as it was, and after). */
 static int map_set(struct pb_actor *a, struct directory *d, const struct msg_dir_map_set_req *q,
 		   const struct pb_msg *m)
+{
+	const char *error;
+	char *record = directory_history_record("mapping:", q->address, q->target), *before;
+
+	if (directory_history_state(d, record, &before, &error) < 0) {
+		free(record);
+		return directory_store_failed(a, m, error);
+	}
+	int rc = map_write(a, d, q, m, record, before);
+	free(record);
+	free(before);
+	return rc;
+}
+
+static int map_write(struct pb_actor *a, struct directory *d, const struct msg_dir_map_set_req *q,
+		     const struct pb_msg *m, const char *record, const char *before)
 {
 	enum router_map_type type = ROUTER_MAP_ALWAYS;
 	const char *error;
 
 	if (q->del) {
+		directory_history_arm(d, record, before, NULL, q->by, "");
 		int gone = pb_store_route_map_delete(d->store, q->address, q->target, &error);
+		pb_store_dir_change_disarm();
 		if (gone < 0)
 			return directory_store_failed(a, m, error);
 		return pb_reply_status(a, m, gone ? PB_OK : PB_ERR_NOTFOUND,
@@ -48,7 +71,12 @@ static int map_set(struct pb_actor *a, struct directory *d, const struct msg_dir
 		return pb_reply_status(a, m, PB_ERR_REFUSED,
 				       "a comment is one line of at most 1000 characters"), 0;
 	struct pb_route_map rec = { q->address, q->target, q->collector, q->comment, (uint8_t)type };
-	if (pb_store_route_map_put(d->store, &rec, &error) < 0)
+	char *after = directory_history_map_json(&rec);
+	directory_history_arm(d, record, before, after, q->by, "");
+	int put = pb_store_route_map_put(d->store, &rec, &error);
+	pb_store_dir_change_disarm();
+	free(after);
+	if (put < 0)
 		return directory_store_failed(a, m, error);
 	return pb_reply_status(a, m, PB_OK, ""), 0;
 }
@@ -93,6 +121,23 @@ int directory_on_map_list(struct pb_actor *a, void *state, struct pb_msg *m)
 	return 0;
 }
 
+/* Writes list l (NULL: removes the list name) with its change in the history (before: its
+ * JSON before, NULL none). As pb_store_route_list_put / _delete. */
+static int list_write(struct directory *d, const char *name, const char *before,
+		      const struct pb_route_list *l, const char *by, const char **error_r)
+{
+	char *record = directory_history_record("list:", name, NULL);
+	char *after = l != NULL ? directory_history_list_json(l) : NULL;
+
+	directory_history_arm(d, record, before, after, by, "");
+	int rc = l != NULL ? pb_store_route_list_put(d->store, l, error_r)
+			   : pb_store_route_list_delete(d->store, name, error_r);
+	pb_store_dir_change_disarm();
+	free(record);
+	free(after);
+	return rc;
+}
+
 /* A new list: a name as an account's, taken by no account and no list. */
 static uint32_t dlist_add(struct directory *d, const struct msg_dir_dlist_set_req *q,
 			  const char **why_r, const char **error_r)
@@ -115,14 +160,17 @@ static uint32_t dlist_add(struct directory *d, const struct msg_dir_dlist_set_re
 		return user == 1 ? PB_ERR_REFUSED : PB_ERR_EXISTS;
 	}
 	struct pb_route_list rec = { (char *)q->name, (char *)q->comment, q->internet != 0, NULL, 0 };
-	return pb_store_route_list_put(d->store, &rec, error_r) < 0 ? PB_ERR_INTERNAL : PB_OK;
+	return list_write(d, q->name, NULL, &rec, q->by, error_r) < 0 ? PB_ERR_INTERNAL : PB_OK;
 }
 
-/* Adds or removes q->member of list l (stored again). */
+/* Adds or removes q->member of list l (stored again, with its change in the history: before
+ * is l's JSON before it). */
 static uint32_t dlist_member(struct directory *d, struct pb_route_list *l, bool add,
-			     const char *member, const char **why_r, const char **error_r)
+			     const struct msg_dir_dlist_set_req *q, const char *before,
+			     const char **why_r, const char **error_r)
 {
 	size_t at = l->n_members;
+	const char *member = q->member;
 
 	for (size_t i = 0; i < l->n_members; i++)
 		if (strcasecmp(l->members[i], member) == 0)
@@ -141,7 +189,7 @@ static uint32_t dlist_member(struct directory *d, struct pb_route_list *l, bool 
 		free(l->members[at]);
 		l->members[at] = l->members[--l->n_members];
 	}
-	return pb_store_route_list_put(d->store, l, error_r) < 0 ? PB_ERR_INTERNAL : PB_OK;
+	return list_write(d, l->name, before, l, q->by, error_r) < 0 ? PB_ERR_INTERNAL : PB_OK;
 }
 
 static uint32_t dlist_change(struct directory *d, const struct msg_dir_dlist_set_req *q,
@@ -151,7 +199,12 @@ static uint32_t dlist_change(struct directory *d, const struct msg_dir_dlist_set
 	struct pb_route_list l;
 
 	if (strcmp(q->op, "del") == 0) {
-		int gone = pb_store_route_list_delete(d->store, q->name, error_r);
+		char *before = NULL, *record = directory_history_record("list:", q->name, NULL);
+		int gone = directory_history_state(d, record, &before, error_r);
+		if (gone == 0)
+			gone = list_write(d, q->name, before, NULL, q->by, error_r);
+		free(before);
+		free(record);
 		*why_r = "no such list";
 		return gone < 0 ? PB_ERR_INTERNAL : gone ? PB_OK : PB_ERR_NOTFOUND;
 	}
@@ -166,7 +219,9 @@ static uint32_t dlist_change(struct directory *d, const struct msg_dir_dlist_set
 	*why_r = "no such list";
 	if (found <= 0)
 		return found < 0 ? PB_ERR_INTERNAL : PB_ERR_NOTFOUND;
-	uint32_t code = dlist_member(d, &l, add, q->member, why_r, error_r);
+	char *before = directory_history_list_json(&l);
+	uint32_t code = dlist_member(d, &l, add, q, before, why_r, error_r);
+	free(before);
 	pb_route_list_clear(&l);
 	return code;
 }

@@ -63,9 +63,12 @@ static int script_put(struct pb_actor *a, struct directory *d, const struct pb_m
 
 	if (router_user_set_script(u->settings_json, text, &json, &error) < 0)
 		return pb_reply_status(a, m, PB_ERR_REFUSED, error), 0;
+	char *before = directory_history_user_json(u);
 	free(u->settings_json);
 	u->settings_json = json;
-	if (pb_store_user_put(d->store, u, &error) < 0)
+	int put = directory_history_user_put(d, before, u, m->u.dir_script_req.by, &error);
+	free(before);
+	if (put < 0)
 		return directory_store_failed(a, m, error);
 	pb_log_security("directory", "event=user_script user=%s bytes=%zu", PB_LOGQ(u->name),
 			text != NULL ? strlen(text) : 0);

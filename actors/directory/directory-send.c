@@ -51,6 +51,20 @@ static void quota_push(struct pb_actor *a, struct directory *d, struct pb_msg *m
 	send_policy_deinit(&p);
 }
 
+void directory_quota_cast(struct pb_actor *a, const struct pb_user_rec *u)
+{
+	struct send_policy p;
+	const char *error;
+
+	send_policy_from_json(u->settings_json, &p);
+	struct pb_sender tx = pb_actor_sender(a, 0); /* no op has id 0: the reply is dropped */
+	if (mailbox_client_quota_set_send(&tx, u->id, p.quota_mb >= 0,
+					  p.quota_mb >= 0 ? (uint64_t)p.quota_mb : 0, &error) < 0)
+		pb_warn("directory", "event=quota_not_pushed user=%s reason=%s", PB_LOGQ(u->name),
+			PB_LOGQ(error));
+	send_policy_deinit(&p);
+}
+
 /* The account's password settings, changed in u (`user set`): "web_password" "off" (or unset)
  * removes the separate web password (the main one is the web's again; another value is
  * refused: `user passwd NAME --web` sets it), "webmail_main_password" a boolean (unset: true)
@@ -90,9 +104,10 @@ static void user_set_password(struct pb_actor *a, struct directory *d, struct pb
 
 	if (!directory_user_or_reply(a, d, m, q->user, &u))
 		return;
+	char *before = directory_history_user_json(&u);
 	if (password_setting(&u, q->key, q->value, q->unset, &error) < 0) {
 		pb_reply_status(a, m, PB_ERR_REFUSED, error);
-	} else if (pb_store_user_put(d->store, &u, &error) < 0) {
+	} else if (directory_history_user_put(d, before, &u, q->by, &error) < 0) {
 		directory_store_failed(a, m, error);
 	} else {
 		pb_log_security("directory", "event=user_setting user=%s key=%s value=%s",
@@ -100,6 +115,7 @@ static void user_set_password(struct pb_actor *a, struct directory *d, struct pb
 				q->unset ? "(default)" : PB_LOGQ(q->value));
 		pb_reply_status(a, m, PB_OK, "");
 	}
+	free(before);
 	pb_user_rec_free(&u);
 }
 
@@ -130,9 +146,12 @@ int directory_on_user_set(struct pb_actor *a, void *state, struct pb_msg *m)
 	if (rc < 0) {
 		pb_reply_status(a, m, PB_ERR_REFUSED, error);
 	} else {
+		char *before = directory_history_user_json(&u);
 		free(u.settings_json);
 		u.settings_json = json;
-		if (pb_store_user_put(d->store, &u, &error) < 0) {
+		int put = directory_history_user_put(d, before, &u, q->by, &error);
+		free(before);
+		if (put < 0) {
 			directory_store_failed(a, m, error);
 		} else {
 			pb_log_security("directory", "event=user_setting user=%s key=%s value=%s",

@@ -76,4 +76,25 @@ int pb_store_route_rules_iter(struct pb_store *s,
 			      int (*cb)(uint64_t owner, const char *json, void *ctx), void *ctx,
 			      const char **error_r);
 
+/* ---- The directory's history: every change of its records (accounts' settings, mappings,
+ * lists), a struct pb_setting_change each (store-settings.h: doc is the record, "user:alice",
+ * "mapping:sales@x>alice"; before and after its JSON, NULL when absent), numbered 1, 2, ...
+ * (store-dir-history.c). The directory is its one writer. ------------------------------- */
+struct pb_setting_change;
+
+/* Arms change c (by, doc, before, note; copied) with after: the calling thread's next synced
+ * store write carries it in its batch (numbered then; the oldest past keep dropped), so the
+ * record and its history are one write. Disarm after the write, done or not. */
+void pb_store_dir_change_arm(const struct pb_setting_change *c, const char *after,
+			     uint32_t keep);
+/* Forgets an armed change; returns the number the last write gave it (0: none written). */
+uint64_t pb_store_dir_change_disarm(void);
+/* One change: 1 (*c_r: pb_setting_change_free), 0 not kept, -1. */
+int pb_store_dir_change_get(struct pb_store *s, uint64_t seq, struct pb_setting_change *c_r,
+			    const char **error_r);
+/* The changes with seq < before (0: all), newest first, at most limit (*v_r: free each with
+ * pb_setting_change_free, then the array). 0 / -1. */
+int pb_store_dir_history(struct pb_store *s, uint64_t before, size_t limit,
+			 struct pb_setting_change **v_r, size_t *n_r, const char **error_r);
+
 #endif

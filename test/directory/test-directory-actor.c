@@ -10,6 +10,8 @@
 #include "auth-client.h"
 #include "directory-actor.h"
 #include "directory-client.h"
+#include "directory-client-routes.h"
+#include "store-routes.h"
 #include "mailbox-actor.h"
 #include "mailbox-client.h"
 #include "pb-test-port.h"
@@ -1091,7 +1093,159 @@ static void test_web_password(void)
 	teardown(&f);
 }
 
+/* The directory's history: an account's setting and a mapping each recorded with who and before /
+ * after (no password hash shown), in the same write; one change rolled back, then everything
+ * to a point; an account's creation refused. */
+static uint32_t map_set(struct fixture *f, bool del, const char *address, const char *target)
+{
+	uint32_t code;
+	const char *error;
+
+	if (directory_client_map_set(&f->t, del, address, target, "always", NULL, NULL, &code,
+				     &error) < 0)
+		PANIC("call failed: %s", error);
+	return code;
+}
+
+static uint32_t rollback(struct fixture *f, uint64_t seq, bool to_point, uint32_t *changed_r)
+{
+	uint32_t code;
+	const char *error;
+
+	if (directory_client_rollback(&f->t, seq, to_point, "cli:test", &code, changed_r,
+				      &error) < 0)
+		PANIC("call failed: %s", error);
+	return code;
+}
+
+/* The account's max_messages_per_day as stored, "none" unset. */
+static char *day_limit_of(struct fixture *f, const char *user)
+{
+	struct pb_user_rec u;
+	const char *error;
+
+	if (pb_store_user_get(f->store, user, &u, &error) != 1)
+		PANIC("no account %s", user);
+	const char *key = "\"max_messages_per_day\":";
+	const char *q = u.settings_json != NULL ? strstr(u.settings_json, key) : NULL;
+	char *v = xstrdup(q != NULL ? q + strlen(key) : "none");
+	v[strcspn(v, ",}")] = '\0';
+	pb_user_rec_free(&u);
+	return v;
+}
+
+static void test_history(void)
+{
+	struct fixture f;
+	struct pb_rec_setting_change_list v = { 0 };
+	const char *error;
+	uint32_t code, changed = 0;
+	struct pb_route_map *maps;
+	size_t n;
+
+	setup(&f);
+	CHECK_INT(add(&f, "alice", "secret1"), PB_OK);
+	directory_client_by("cli:tester");
+	CHECK_INT(user_set(&f, "alice", "max_messages_per_day", "100", false, &error), PB_OK); /* d1 */
+	CHECK_INT(map_set(&f, false, "sales@x.org", "alice"), PB_OK);              /* d2 */
+	CHECK_INT(user_set(&f, "alice", "max_messages_per_day", "200", false, &error), PB_OK); /* d3 */
+	REQUIRE(directory_client_history(&f.t, 0, 10, &code, &v, &error) == 0);
+	CHECK_INT(code, PB_OK);
+	REQUIRE(v.n == 3);
+	CHECK_INT(v.v[0].seq, 3);
+	CHECK_STR(v.v[0].doc, "user:alice");
+	CHECK_STR(v.v[0].by, "cli:tester");
+	CHECK(strstr(v.v[0].before, "\"max_messages_per_day\":100") != NULL);
+	CHECK(strstr(v.v[0].after, "\"max_messages_per_day\":200") != NULL);
+	CHECK(strstr(v.v[0].after, "$") == NULL); /* no password hash */
+	CHECK_STR(v.v[1].doc, "mapping:sales@x.org,alice");
+	CHECK_INT(v.v[1].had_before, 0);
+	pb_rec_setting_change_list_clear(&v);
+	/* d1 was changed again by d3: refused; d3 alone goes back to 100 */
+	CHECK_INT(rollback(&f, 1, false, &changed), PB_ERR_REFUSED);
+	CHECK_INT(rollback(&f, 3, false, &changed), PB_OK);
+	CHECK_INT(changed, 1);
+	char *q = day_limit_of(&f, "alice");
+	CHECK_STR(q, "100");
+	free(q);
+	/* everything back to before d1: the mapping gone, no day limit */
+	CHECK_INT(rollback(&f, 0, true, &changed), PB_OK);
+	CHECK_INT(changed, 2);
+	q = day_limit_of(&f, "alice");
+	CHECK_STR(q, "none");
+	free(q);
+	REQUIRE(pb_store_route_maps(f.store, &maps, &n, &error) == 0);
+	CHECK_INT(n, 0);
+	pb_route_maps_free(maps, n);
+	REQUIRE(directory_client_history(&f.t, 0, 10, &code, &v, &error) == 0);
+	REQUIRE(v.n == 6);
+	CHECK_STR(v.v[0].note, "rollback to #0");
+	CHECK_STR(v.v[0].by, "cli:test");
+	CHECK_STR(v.v[2].note, "rollback of #3");
+	pb_rec_setting_change_list_clear(&v);
+	CHECK_INT(rollback(&f, 99, false, &changed), PB_ERR_NOTFOUND);
+	teardown(&f);
+}
+
+/* The other records of the history: domains, a list and its members, a rule set, a routing
+ * script (in the account's record); rolled back one and to a point; a domain that accounts
+ * have addresses at is not removed by a rollback. */
+static void test_history_records(void)
+{
+	struct fixture f;
+	struct pb_rec_setting_change_list v = { 0 };
+	struct pb_route_list l;
+	const char *error;
+	uint32_t code, changed = 0;
+	char *json = NULL;
+
+	setup(&f);
+	directory_client_by("cli:records");
+	REQUIRE(directory_client_domain_add(&f.t, "A.org", &code, &error) == 0);  /* d1 */
+	REQUIRE(directory_client_domain_add(&f.t, "b.org", &code, &error) == 0);  /* d2 */
+	REQUIRE(directory_client_dlist_set(&f.t, "add", "Team", "", false, "c", &code, &error) == 0);
+	REQUIRE(directory_client_dlist_set(&f.t, "addmember", "team", "x@a.org", false, "", &code,
+					   &error) == 0); /* d4 */
+	CHECK_INT(code, PB_OK);
+	CHECK_INT(add(&f, "bob", "secret1"), PB_OK);
+	REQUIRE(directory_client_rules_set(&f.t, "bob", false,
+					   "{\"rules\":[{\"name\":\"r\",\"actions\":[{\"action\":"
+					   "\"flag\",\"value\":true}]}]}",
+					   &code, &error) == 0); /* d5 */
+	CHECK_INT(code, PB_OK);
+	REQUIRE(directory_client_script(&f.t, "set", "bob", "local x = 1", &code, NULL, &error) == 0);
+	CHECK_INT(code, PB_OK); /* d6 */
+	REQUIRE(directory_client_history(&f.t, 0, 10, &code, &v, &error) == 0);
+	REQUIRE(v.n == 6);
+	const char *docs[] = { "user:bob", "rules:bob", "list:team", "list:team", "domain:b.org",
+			       "domain:a.org" };
+	for (size_t i = 0; i < 6; i++) {
+		CHECK_STR(v.v[i].doc, docs[i]);
+		CHECK_STR(v.v[i].by, "cli:records");
+	}
+	CHECK(strstr(v.v[0].after, "local x = 1") != NULL);
+	CHECK(strstr(v.v[2].after, "x@a.org") != NULL && strstr(v.v[2].before, "x@a.org") == NULL);
+	pb_rec_setting_change_list_clear(&v);
+	CHECK_INT(rollback(&f, 4, false, &changed), PB_OK); /* the member out again */
+	REQUIRE(pb_store_route_list_get(f.store, "team", &l, &error) == 1);
+	CHECK_INT(l.n_members, 0);
+	pb_route_list_clear(&l);
+	CHECK_INT(rollback(&f, 2, true, &changed), PB_OK); /* list, rules, script gone */
+	CHECK_INT(changed, 3);
+	CHECK_INT(pb_store_route_list_get(f.store, "team", &l, &error), 0);
+	CHECK_INT(pb_store_route_rules_get(f.store, 1, &json, &error), 0);
+	REQUIRE(directory_client_script(&f.t, "get", "bob", "", &code, &json, &error) == 0);
+	CHECK_STR(json, "");
+	free(json);
+	/* b.org: bob has an address there, so it stays */
+	CHECK_INT(rollback(&f, 2, false, &changed), PB_ERR_REFUSED);
+	CHECK_INT(pb_store_domain_exists(f.store, "b.org", &error), 1);
+	teardown(&f);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "history_records", test_history_records },
+	{ "history", test_history },
 	{ "web_password", test_web_password },
 	{ "scram_creds_set_and_changed", test_scram_creds_set_and_changed },
 	{ "scram_creds_fake_and_bulk", test_scram_creds_fake_and_bulk },

@@ -239,6 +239,11 @@ class AdminUi(AdminCase):
         wd.wait_until(self.driver, lambda d: d.switch_to.alert, UI_TIMEOUT).accept()
         self.wait_text("#flash", "Rolled back change")
         self.assertEqual(json.loads(self.cli_ok("setting", "show", "smtp"))["max_recipients"], 100)
+        # below it the directory's history: the first domain, added at the first start
+        self.wait("#dir-history tbody tr")
+        dir_rows = self.driver.find_elements(By.CSS_SELECTOR, "#dir-history tbody tr")
+        self.assertIn("first start", dir_rows[-1].text)
+        self.assertIn("domain:", dir_rows[-1].text)
 
     def test_7_pages_without_endpoints(self):
         self.go("services", "section.object")

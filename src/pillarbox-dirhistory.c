@@ -1,0 +1,161 @@
+/*
+ * pillarbox-dirhistory.c: `pillarbox history|history diff|history rollback|history
+ * rollback-to` — one history of every setting: the settings documents' (sys, #N) and the
+ * directory's (accounts' settings and mappings, #dN), merged by time; each source rolled back
+ * by its owner (sys-client.h, directory-client-routes.h).
+ * OWNS: nothing. THREAD: the CLI's one thread.
+ */
+#include "pillarbox-cli.h"
+
+#include "directory-client-routes.h"
+#include "pb-alloc.h"
+#include "sys-client.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cli_print_user_diff(const char *before, const char *after)
+{
+	cJSON *b = cJSON_Parse(before[0] != '\0' ? before : "{}");
+	cJSON *a = cJSON_Parse(after[0] != '\0' ? after : "{}");
+	cJSON *bs = cJSON_DetachItemFromObjectCaseSensitive(b, "settings");
+	cJSON *as = cJSON_DetachItemFromObjectCaseSensitive(a, "settings");
+	char *bt = bs != NULL ? cJSON_PrintUnformatted(bs) : xstrdup("");
+	char *at = as != NULL ? cJSON_PrintUnformatted(as) : xstrdup("");
+	char *bo = cJSON_PrintUnformatted(b), *ao = cJSON_PrintUnformatted(a);
+
+	if (before[0] == '\0' || after[0] == '\0')
+		printf("    (%s)\n", before[0] == '\0' ? "created" : "deleted");
+	cli_print_diff(bt, at);
+	cli_print_diff(bo != NULL ? bo : "", ao != NULL ? ao : "");
+	free(bt);
+	free(at);
+	free(bo);
+	free(ao);
+	cJSON_Delete(bs);
+	cJSON_Delete(as);
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+}
+
+int cli_history(struct cli *c, char **args, int nargs)
+{
+	struct pb_rec_setting_change_list s = { 0 }, d = { 0 };
+	const char *error;
+	uint32_t code = 0;
+	uint32_t limit = nargs > 0 ? (uint32_t)strtoul(args[0], NULL, 10) : 20;
+
+	limit = limit > 0 && limit <= SYS_HISTORY_PAGE ? limit : 20;
+	int rc = sys_client_setting_history(&c->t, 0, limit, &code, &s, &error);
+	int exit_code = cli_outcome(c, rc, code, error, "cannot read the settings history");
+	if (exit_code == 0) {
+		rc = directory_client_history(&c->t, 0, limit, &code, &d, &error);
+		exit_code = cli_outcome(c, rc, code, error, "cannot read the directory history");
+	}
+	/* both newest first: merge by time, at most limit */
+	uint32_t i = 0, j = 0;
+	for (uint32_t k = 0; exit_code == 0 && k < limit && (i < s.n || j < d.n); k++) {
+		bool take_s = j >= d.n || (i < s.n && s.v[i].at_ms >= d.v[j].at_ms);
+		if (take_s)
+			cli_print_change(&s.v[i++], "");
+		else
+			cli_print_change(&d.v[j++], "d");
+	}
+	if (exit_code == 0 && s.n == 0 && d.n == 0)
+		fprintf(stderr, "pillarbox: no changes yet\n");
+	pb_rec_setting_change_list_clear(&s);
+	pb_rec_setting_change_list_clear(&d);
+	return exit_code;
+}
+
+/* "dN": the directory's change N (*dir_r true); "N": the settings'. 0, or -1 when bad. */
+static int parse_seq(const char *arg, bool *dir_r, uint64_t *seq_r)
+{
+	char *end;
+
+	*dir_r = arg[0] == 'd';
+	const char *num = *dir_r ? arg + 1 : arg;
+	*seq_r = strtoull(num, &end, 10);
+	return num[0] >= '0' && num[0] <= '9' && *end == '\0' ? 0 : -1;
+}
+
+static int history_rollback(struct cli *c, const char *arg, bool to_point)
+{
+	const char *error;
+	uint32_t code = 0, changed = 0;
+	uint64_t seq;
+	bool dir;
+
+	if (parse_seq(arg, &dir, &seq) < 0) {
+		fprintf(stderr, "pillarbox: a change is N (settings) or dN (directory)\n");
+		return 2;
+	}
+	if (!dir)
+		return to_point ? cli_setting_rollback_to(c, (char **)&arg, 1)
+				: cli_setting_rollback(c, (char **)&arg, 1);
+	int rc = directory_client_rollback(&c->t, seq, to_point, cli_who(), &code, &changed,
+					   &error);
+	int exit_code = cli_outcome(c, rc, code, error, "cannot roll the directory back");
+	if (exit_code == 0)
+		fprintf(stderr, "pillarbox: %u record%s put back\n", changed,
+			changed == 1 ? "" : "s");
+	return exit_code;
+}
+
+int cli_history_rollback(struct cli *c, char **args, int nargs)
+{
+	(void)nargs;
+	return history_rollback(c, args[0], false);
+}
+
+int cli_history_rollback_to(struct cli *c, char **args, int nargs)
+{
+	(void)nargs;
+	return history_rollback(c, args[0], true);
+}
+
+/* Finds directory change seq in *all (read once, the last 1000). NULL if not kept. */
+static const struct pb_rec_setting_change *find(const struct pb_rec_setting_change_list *all,
+						uint64_t seq)
+{
+	for (uint32_t i = 0; i < all->n; i++)
+		if (all->v[i].seq == seq)
+			return &all->v[i];
+	return NULL;
+}
+
+int cli_history_diff(struct cli *c, char **args, int nargs)
+{
+	struct pb_rec_setting_change_list all = { 0 };
+	const char *error;
+	uint32_t code = 0;
+	uint64_t a, b;
+	bool da, db;
+
+	(void)nargs;
+	if (parse_seq(args[0], &da, &a) < 0 || parse_seq(args[1], &db, &b) < 0 || !da || !db) {
+		fprintf(stderr, "pillarbox: compare two directory changes, dA dB (settings: "
+				"setting diff)\n");
+		return 2;
+	}
+	int rc = directory_client_history(&c->t, 0, DIRECTORY_HISTORY_PAGE, &code, &all, &error);
+	int exit_code = cli_outcome(c, rc, code, error, "cannot read the directory history");
+	const struct pb_rec_setting_change *ca = find(&all, a), *cb = find(&all, b);
+	if (exit_code == 0 && (ca == NULL || cb == NULL)) {
+		fprintf(stderr, "pillarbox: no change d%llu in the history\n",
+			(unsigned long long)(ca == NULL ? a : b));
+		exit_code = 1;
+	}
+	if (exit_code == 0) {
+		printf("%s (#d%llu) .. %s (#d%llu):\n", ca->doc, (unsigned long long)a, cb->doc,
+		       (unsigned long long)b);
+		if (strncmp(ca->doc, "user:", 5) == 0)
+			cli_print_user_diff(ca->after, cb->after);
+		else
+			cli_print_diff(ca->after, cb->after);
+	}
+	pb_rec_setting_change_list_clear(&all);
+	return exit_code;
+}

@@ -690,12 +690,17 @@ int main(int argc, char **argv)
 	}
 	if (config_path == NULL)
 		config_path = pillarbox_default_config();
+	/* Before anything is created: the store, the logs and the sockets readable by this user only. */
+	umask(077);
 	/* Message chunks (256 KiB) are allocated and freed all the time: a fixed mmap threshold
 	 * returns such buffers to the system at once, where glibc's adaptive one would raise itself
 	 * and keep them in the heap (measured: bench/mail/mem-big.sh, smtp_40m 15 -> 11 MiB). */
-	/* Before anything is created: the store, the logs and the sockets readable by this user only. */
-	umask(077);
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	/* Below it, bodies of ordinary mail (a RocksDB blob read, our copy) come from the thread
+	 * arenas; with the default trim threshold (128 KiB) freeing one gave the top of the arena
+	 * back to the kernel and the next read faulted it in again, zeroed: a sender thread spent a
+	 * third of its time on that in a 100 KB relay (bench/RESULTS.md, session 9). */
+	mallopt(M_TRIM_THRESHOLD, 4 * 1024 * 1024);
 	memset(&d, 0, sizeof(d));
 	d.config_path = config_path;
 	d.data_dir_arg = data_dir;

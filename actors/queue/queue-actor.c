@@ -27,6 +27,9 @@
 #include <string.h>
 
 #define QUEUE_TICK_MS 1000
+/* The least time between two WAL syncs of a shard's own writes (q_sync): see store-queue.h
+ * for why they need not wait for one; the tick syncs what is left. */
+#define QUEUE_SYNC_MS 100
 #define QUEUE_TIMER_TICK 1
 #define QUEUE_PRUNE_MS (7LL * 24 * 3600 * 1000)
 
@@ -796,23 +799,34 @@ static int resume_one(const struct pb_queue_rec *q, void *ctx)
 	return 0;
 }
 
-/* The inbox ran empty: what the shard wrote since the last time is made durable with one
- * fsync (its group commit; see store-queue.h for why its writes need not wait for it). */
-static void q_idle(struct pb_actor *a, void *state)
+/* What the shard wrote since its last sync is made durable with one fsync, at most every
+ * QUEUE_SYNC_MS (or whatever the time when force). Its writes need not wait for it (see
+ * store-queue.h), and an fsync per transaction would hold the shard, which dispatches the
+ * next ones, at every step of a drain. */
+static void q_sync(struct pb_actor *a, struct queue_shard *s, bool force)
 {
-	struct queue_shard *s = state;
+	uint64_t now = pb_runtime_now_ms(pb_actor_runtime(a));
 	const char *error;
 
-	if (!s->unsynced)
+	if (!s->unsynced || (!force && now - s->synced_ms < QUEUE_SYNC_MS))
 		return;
 	s->unsynced = false;
+	s->synced_ms = now;
 	if (pb_store_sync(s->store, &error) < 0)
 		pb_error("queue", "event=sync_failed reason=%s", PB_LOGQ(error));
+}
+
+/* The inbox ran empty. */
+static void q_idle(struct pb_actor *a, void *state)
+{
+	q_sync(a, state, false);
 }
 
 static void q_deinit(struct pb_actor *a, void *state)
 {
 	struct queue_shard *s = state;
+
+	q_sync(a, s, true);
 	for (size_t i = 0; i < s->n; i++)
 		entry_free(s->e[i]);
 	free(s->e);
@@ -845,6 +859,7 @@ static int q_init(struct pb_actor *a, void *arg, void **state_r, const char **er
 
 static void q_timer(struct pb_actor *a, void *state, uint32_t id, uint64_t now)
 {
+	q_sync(a, state, true);
 	process_all(a, state, (int64_t)pb_clock_wall_ms());
 	pb_actor_timer_set(a, QUEUE_TIMER_TICK, QUEUE_TICK_MS);
 }

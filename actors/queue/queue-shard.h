@@ -49,7 +49,8 @@ struct queue_shard {
 	uint64_t told_entries, told_held, told_sending; /* what the status hub last heard (told: ever) */
 	bool told;
 	bool paused; /* a sending connection method hung up: no new transaction until resumed */
-	bool unsynced; /* entries written since the last pb_store_sync (on_idle syncs them) */
+	bool unsynced;     /* entries written since the last pb_store_sync (q_sync) */
+	uint64_t synced_ms; /* when the shard last synced (the runtime's clock) */
 };
 
 /* Writes e's record (synced); a failure is logged (the next change writes it again). */

@@ -68,8 +68,8 @@ void pb_queue_rec_copy(struct pb_queue_rec *dst, const struct pb_queue_rec *src)
 #define PB_QUEUE_MAX_RCPTS 10000
 
 /* Each write below is one batch, synced when sync is true. The queue's shards write with
- * sync=false and call pb_store_sync when their inbox runs empty (their group commit), which is
- * safe because nothing acknowledged rests on these writes alone: an entry is added before the
+ * sync=false and call pb_store_sync at most every 100 ms when idle and at their 1 s tick,
+ * which is safe because nothing acknowledged rests on these writes alone: an entry is added before the
  * spool entry handing it over is removed by a later write (RocksDB recovers the WAL as a
  * prefix, so if that removal survives a crash the entry survives too, and if not, the spool
  * hands the message over again and the add finds its id); a lost update or finish means a

@@ -5,10 +5,13 @@
 -- user name says WHEN that user's mail is forwarded and WHERE. A user without an entry is
 -- routed as if this script were absent (their ordinary Forward To settings apply).
 --
--- For a user with an entry, this script decides the forwarding:
+-- For a user with an entry, this script decides the forwarding only inside the schedule:
 --   * inside the schedule: the mail goes to `to` (default: the user's Forward To setting),
 --     without a local copy (mode "redirect") or with one (mode "copy");
---   * outside it: the mail is kept in the user's INBOX and not forwarded;
+--   * outside it: the script decides nothing, so the user's own routing applies as if the
+--     script were absent (assistants, size-dependent forwarding, and Forward To when "Use
+--     Forwarding" is on: to forward to the user's Forward To ONLY inside the schedule, leave
+--     use_forwarding off and `to` unset);
 --   * a message the spam filter quarantines is kept (in the quarantine) and not forwarded when
 --     the user has "Don't use forwardings or assistants if mail would be quarantined"
 --     (user.no_forward_quarantined), as the user's ordinary forwarding would be.
@@ -18,8 +21,13 @@
 --   mode         = "redirect" or "copy"                 -- default: "redirect"
 --   from         = "20140810" or "08:00" or "20140810 08:00"  -- the window's start
 --   ["until"]    = "20140820" or "18:00" or "20140820 18:00"  -- the window's end (inclusive)
---       As in the guide: a missing date or time means "as early" (from) or "as late" (until)
---       as possible: from = "20140810" alone is 10 August 2014 at 00:00 to the end of time.
+--       As in the guide (5.3), the dates bound the DAYS and the times bound the HOURS OF EACH
+--       DAY: from = "20070101 10:00", ["until"] = "20070108 12:00" is 10:00-12:00 on each day
+--       from 1 to 8 January 2007 (both included). A missing date or time means "as early"
+--       (from) or "as late" (until) as possible: from = "20140810" alone is every hour of
+--       every day from 10 August 2014 on; from = "08:00", ["until"] = "18:00" is 08:00-18:00
+--       every day. A start hour after the end hour ("22:00" to "06:00") is the hours from the
+--       start to midnight and from midnight to the end, on each day of the range.
 --   days         = { "sat", "sun" }       -- forward all day on these weekdays
 --   office_hours = { "08:00", "18:00" }   -- forward outside these hours (the end excluded)
 -- With neither days nor office_hours, mail is forwarded at any time inside the window;
@@ -44,23 +52,36 @@ local function hhmm(text, what)
   return h .. m
 end
 
--- A window bound as a comparable "YYYYMMDDHHMM"; missing parts take the given defaults.
-local function bound(text, what, low_date, low_time)
-  if text == nil or text == "" then return low_date .. low_time end
+-- A window bound "YYYYMMDD", "HH:MM" or "YYYYMMDD HH:MM" as its date "YYYYMMDD" and its time
+-- "HHMM", each nil when not given.
+local function bound(text, what)
+  if text == nil or text == "" then return nil, nil end
   local date, time = string.match(text, "^(%d%d%d%d%d%d%d%d)%s+(%S+)$")
   if not date then date = string.match(text, "^(%d%d%d%d%d%d%d%d)$") end
   if not date and not time then time = text end
-  if date == nil then date = low_date end
-  return date .. (time and hhmm(time, what) or low_time)
+  return date, time and hhmm(time, what)
+end
+
+-- Whether the guide's window of entry e (dates bound the days, times the hours of each day)
+-- holds at now; and a few words saying why not.
+local function in_window(e)
+  local from_date, from_time = bound(e.from, "from")
+  local until_date, until_time = bound(e["until"], "until")
+  if now.date < (from_date or "00000000") or now.date > (until_date or "99999999") then
+    return false, "outside the window's dates"
+  end
+  local t = (string.gsub(now.time, ":", ""))
+  local open, close = from_time or "0000", until_time or "2359"
+  local inside
+  if open <= close then inside = t >= open and t <= close else inside = t >= open or t <= close end
+  if not inside then return false, "outside the window's hours" end
+  return true
 end
 
 -- Whether the schedule of entry e holds at now; and a few words saying why.
 local function scheduled(e)
-  local stamp = now.date .. string.gsub(now.time, ":", "")
-  if stamp < bound(e.from, "from", "00000000", "0000")
-     or stamp > bound(e["until"], "until", "99999999", "2359") then
-    return false, "outside the window"
-  end
+  local inside, why = in_window(e)
+  if not inside then return false, why end
   if e.days == nil and e.office_hours == nil then return true, "inside the window" end
   for _, d in ipairs(e.days or {}) do
     if not DAYS[d] then error("days: '" .. tostring(d) .. "' is not mon..sun", 0) end
@@ -100,6 +121,7 @@ elseif on then
   log("user_redirect: " .. why .. " (" .. at .. "): " .. mode .. " to " .. to)
   if mode == "redirect" then redirect(to) else forward(to) end
 else
-  log("user_redirect: " .. why .. " (" .. at .. "): kept, not forwarded")
-  keep()
+  -- no decision: the user's own routing (assistants, size forwarding, Forward To) applies
+  log("user_redirect: " .. why .. " (" .. at .. "): no decision, " .. msg.user
+      .. "'s own routing applies")
 end

@@ -3,9 +3,11 @@
  * host with a fake clock. The test swaps the script's config table (between its
  * "-- CONFIG BEGIN" and "-- CONFIG END" lines) for one of its own and walks a week
  * (Monday 2026-11-30 to Sunday 2026-12-06, the server at UTC+1): office hours and their
- * edges, forwarding days, the guide's date/time window with its open ends, copy and
- * redirect, the user's own Forward To as the default target, unlisted users and a bad
- * entry routed as if the script were absent. The script as shipped decides nothing.
+ * edges, forwarding days, the guide's date/time window (guide 5.3: the dates bound the days,
+ * the times the hours of each day; its own example as rows) with its open ends, copy and
+ * redirect, the user's own Forward To as the default target; outside the schedule, unlisted
+ * users and a bad entry: no decision (routed as if the script were absent, so the user's
+ * assistants and size forwarding apply). The script as shipped decides nothing.
  */
 #include "pb-alloc.h"
 #include "pb-lua.h"
@@ -22,6 +24,8 @@ static const char test_config[] =
 	"  bob = { mode = 'copy', from = '20261202 12:00', ['until'] = '20261204' },\n"
 	"  kim = { to = 'kim@home.example', days = { 'fri' } },\n"
 	"  eve = { from = '09:30', ['until'] = '20261201' },\n"
+	"  jan = { from = '20070101 10:00', ['until'] = '20070108 12:00' },\n"
+	"  owl = { from = '22:00', ['until'] = '06:00' },\n"
 	"  ann = { },\n"
 	"  nofwd = { },\n"
 	"  bad = { office_hours = { '8:00', '18:00' } },\n"
@@ -74,30 +78,56 @@ struct week_case {
 };
 
 static const struct week_case week[] = {
-	/* Office hours 08:00-18:00, weekends all day. Mon 30 Nov .. Sun 6 Dec. */
+	/* Office hours 08:00-18:00, weekends all day; within office hours no decision. */
 	{ "sue", "20261130 07:59", "redirect phil@example.com" },
-	{ "sue", "20261130 08:00", "keep" },
-	{ "sue", "20261130 17:59", "keep" },
+	{ "sue", "20261130 08:00", "absent" },
+	{ "sue", "20261130 17:59", "absent" },
 	{ "sue", "20261130 18:00", "redirect phil@example.com" },
 	{ "sue", "20261202 00:00", "redirect phil@example.com" },
-	{ "sue", "20261204 12:00", "keep" },
+	{ "sue", "20261204 12:00", "absent" },
 	{ "sue", "20261205 12:00", "redirect phil@example.com" },
 	{ "sue", "20261206 23:59", "redirect phil@example.com" },
-	/* A window from Wednesday noon through Friday (the whole day), copying. */
-	{ "bob", "20261130 12:00", "keep" },
-	{ "bob", "20261202 11:59", "keep" },
+	/* Wednesday to Friday, from noon each day (to its end), copying. */
+	{ "bob", "20261130 12:00", "absent" },
+	{ "bob", "20261202 11:59", "absent" },
 	{ "bob", "20261202 12:00", "copy fwd@example.org" },
+	{ "bob", "20261203 11:59", "absent" },
+	{ "bob", "20261203 12:00", "copy fwd@example.org" },
 	{ "bob", "20261204 23:59", "copy fwd@example.org" },
-	{ "bob", "20261205 00:00", "keep" },
+	{ "bob", "20261205 00:00", "absent" },
+	{ "bob", "20261205 12:00", "absent" },
 	/* Fridays only. */
-	{ "kim", "20261203 23:59", "keep" },
+	{ "kim", "20261203 23:59", "absent" },
 	{ "kim", "20261204 00:00", "redirect kim@home.example" },
 	{ "kim", "20261204 23:59", "redirect kim@home.example" },
-	{ "kim", "20261205 00:00", "keep" },
-	/* A time without a date starts at the beginning of time; until 1 Dec included. */
-	{ "eve", "20261130 09:00", "redirect fwd@example.org" },
+	{ "kim", "20261205 00:00", "absent" },
+	/* A time without a date: from 09:30 each day, from the beginning of time to 1 Dec. */
+	{ "eve", "20261130 09:00", "absent" },
+	{ "eve", "20261130 09:30", "redirect fwd@example.org" },
 	{ "eve", "20261201 23:59", "redirect fwd@example.org" },
-	{ "eve", "20261202 00:00", "keep" },
+	{ "eve", "20261202 09:30", "absent" },
+	/* Guide 5.3: "20070101 10:00 to 20070108 12:00" is 10:00-12:00 on each of 1-8 January. */
+	{ "jan", "20061231 11:00", "absent" },
+	{ "jan", "20070101 09:59", "absent" },
+	{ "jan", "20070101 10:00", "redirect fwd@example.org" },
+	{ "jan", "20070101 12:00", "redirect fwd@example.org" },
+	{ "jan", "20070101 12:01", "absent" },
+	{ "jan", "20070104 09:59", "absent" },
+	{ "jan", "20070104 11:00", "redirect fwd@example.org" },
+	{ "jan", "20070104 12:01", "absent" },
+	{ "jan", "20070104 23:00", "absent" },
+	{ "jan", "20070108 03:00", "absent" },
+	{ "jan", "20070108 10:00", "redirect fwd@example.org" },
+	{ "jan", "20070108 12:00", "redirect fwd@example.org" },
+	{ "jan", "20070108 12:01", "absent" },
+	{ "jan", "20070109 11:00", "absent" },
+	/* Hours across midnight: each night from 22:00 to 06:00. */
+	{ "owl", "20261201 21:59", "absent" },
+	{ "owl", "20261201 22:00", "redirect fwd@example.org" },
+	{ "owl", "20261202 03:00", "redirect fwd@example.org" },
+	{ "owl", "20261202 06:00", "redirect fwd@example.org" },
+	{ "owl", "20261202 06:01", "absent" },
+	{ "owl", "20261202 12:00", "absent" },
 	/* No schedule: always, to the user's Forward To. */
 	{ "ann", "20261203 10:00", "redirect fwd@example.org" },
 	{ "ann", "20261206 03:00", "redirect fwd@example.org" },
@@ -164,8 +194,11 @@ static void test_week(void)
 		if (strcmp(got, c->expect) != 0)
 			fprintf(stderr, "  %s at %s:\n", c->user, c->when);
 		CHECK_STR(got, c->expect);
-		/* Every decision the script takes is explained in the trace. */
+		/* Every decision the script takes, and not taking one for a listed user, is
+		 * explained in the trace. */
 		CHECK(!d.acted || (d.n_trace == 1 && strncmp(d.trace[0], "user_redirect: ", 15) == 0));
+		if (strcmp(c->user, "carol") != 0 && rc == 0)
+			CHECK_INT(d.n_trace, 1);
 		free(error);
 		pb_lua_decision_free(&d);
 	}
@@ -191,6 +224,15 @@ static void test_trace(void)
 		CHECK_STR(d.trace[0], "user_redirect: on sat (sat 20261205 12:00): redirect to "
 				      "phil@example.com");
 	CHECK(d.instructions < 10000);
+	pb_lua_decision_free(&d);
+	/* outside the schedule: no decision, and the trace says so */
+	facts.now_s = local_time("20261130 12:00");
+	CHECK_INT(pb_lua_route("user_redirect.lua", script, len, &limits, &facts, &d, &error), 0);
+	CHECK(!d.acted);
+	CHECK_INT(d.n_trace, 1);
+	if (d.n_trace == 1)
+		CHECK_STR(d.trace[0], "user_redirect: within office hours (mon 20261130 12:00): no "
+				      "decision, sue's own routing applies");
 	free(error);
 	free(script);
 	pb_lua_decision_free(&d);

@@ -4,11 +4,14 @@
  * each failure's "NAME:LINE: reason" in errors (a looping script stopped by its budget, a
  * runtime error, a syntax error), a blocked sender; the account's settings in the script's
  * user table, the forwarding keys (size dependent forwarding, copy_sent_to,
- * no_forward_quarantined) among them, read-only; and the server script's path.
+ * no_forward_quarantined) among them, read-only; the server script's path; and the bundled
+ * user_redirect.lua in the router's plan: a listed user outside the schedule keeps their
+ * assistants and size-dependent forwarding.
  */
 #include "pb-alloc.h"
 #include "pb-test.h"
 #include "router-lua.h"
+#include "router-plan.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -195,7 +198,76 @@ static void test_server_path(void)
 	CHECK_STR(router_lua_server_path(NULL), def);
 }
 
+/* The bundled user_redirect.lua with its config block replaced by config. */
+static char *bundled_with(const char *config)
+{
+	char *text, *error = NULL;
+	size_t len;
+	if (pb_lua_script_read(router_lua_server_path(""), &text, &len, &error) < 0) {
+		fprintf(stderr, "  %s\n", error);
+		free(error);
+		return NULL;
+	}
+	char *begin = strstr(text, "local config = {\n"), *end = strstr(text, "-- CONFIG END\n");
+	char *out = begin != NULL && end != NULL
+		? xasprintf("%.*s%s%s", (int)(begin - text), text, config, end) : NULL;
+	free(text);
+	return out;
+}
+
+/* The plan's items as "ID:FOLDER" or "@ADDRESS", ',' joined. */
+static void plan_text(const struct router_plan *p, char *out, size_t size)
+{
+	out[0] = '\0';
+	for (size_t i = 0; i < p->n_items; i++) {
+		const struct router_plan_item *it = &p->items[i];
+		size_t off = strlen(out);
+		if (it->user_id == 0)
+			snprintf(out + off, size - off, "%s@%s", i ? "," : "", it->address);
+		else
+			snprintf(out + off, size - off, "%s%u:%s", i ? "," : "", (unsigned)it->user_id,
+				 it->folder);
+	}
+}
+
+/* Issue 13: ann is listed in user_redirect.lua with a window of 2000-01-01 only. Outside it
+ * the script decides nothing, so her assistant ben gets his copy and her size-dependent
+ * forwarding sends big mail on; inside it the script's redirect replaces them. */
+static void test_user_redirect_outside_keeps_assistants(void)
+{
+	static const char *const domains[] = { "example.com" };
+	char *server = bundled_with("local config = {\n  ann = { to = 'far@remote.net',"
+				    " from = '20000101', ['until'] = '20000101' },\n}\n");
+	REQUIRE(server != NULL);
+	struct router_user users[] = {
+		{ .id = 1, .name = "ann", .assistants = "ben", .size_over_kb = 1,
+		  .size_over_to = "big@remote.net" },
+		{ .id = 2, .name = "ben" },
+	};
+	struct router_records r = { .domains = domains, .n_domains = 1, .users = users,
+				    .n_users = 2 };
+	struct router_lua_env env = { .server_name = "user_redirect.lua", .server_text = server,
+				      .server_len = strlen(server), .now_s = 1800000000 };
+	pb_lua_limits_default(&env.limits);
+	struct router_facts f = { .sender = "a@outside.example", .size = 4096, .lua = &env };
+	const char *rcpt[] = { "ann@example.com" };
+	struct router_plan p;
+	char got[256];
+
+	router_plan_resolve(&r, &f, rcpt, NULL, 1, &p);
+	plan_text(&p, got, sizeof(got));
+	CHECK_STR(got, "@big@remote.net,2:INBOX,1:INBOX");
+	router_plan_free(&p);
+	env.now_s = 946728000; /* 2000-01-01 12:00 UTC: inside the window */
+	router_plan_resolve(&r, &f, rcpt, NULL, 1, &p);
+	plan_text(&p, got, sizeof(got));
+	CHECK_STR(got, "@far@remote.net");
+	router_plan_free(&p);
+	free(server);
+}
+
 static const struct pb_test_case tests[] = {
+	{ "user_redirect_outside_keeps_assistants", test_user_redirect_outside_keeps_assistants },
 	{ "user_cases", test_user_cases },
 	{ "user_table_read_only", test_user_table_read_only },
 	{ "server_path", test_server_path },

@@ -90,41 +90,13 @@ static const struct command commands[] = {
 	{ "user rename", "NAME NEW", 2, 2, 0, "rename an account", NULL, cli_user_rename },
 	{ "user copy-settings", "NAME FROM", 2, 2, 0, "copy another account's settings", NULL,
 	  cli_user_copy },
-	{ "user set", "NAME KEY VALUE", 3, 3, 0, "set one of an account's sending permissions or its quota",
-	  "KEY is one of (default in brackets):\n"
-	  "  send_as_any [false]          may use any MAIL FROM, not only its own addresses\n"
-	  "  max_messages_per_hour [*]    messages per hour, 0 no limit\n"
-	  "  max_messages_per_day [*]     messages per 24 hours, 0 no limit\n"
-	  "  forbidden_recipients []      addresses it may not send to: wildcard patterns, comma\n"
-	  "                               separated ('*@competitor.com,boss@*'; * and ?, any case)\n"
-	  "  allow_bcc [true]             false: every recipient must be in To: or Cc:\n"
-	  "  internet_mail [true]         false: it may send to local domains only\n"
-	  "  max_message_size_kb [0]      largest message it may send in kB, 0 no limit of its own\n"
-	  "  quota_mb [**]                mailbox quota in MB (1048576 bytes), 0 none\n"
-	  "  status_permissions [***]     the status server's permissions (docs/status-protocol.md),\n"
-	  "                               comma separated: view_connection view_totals view_users\n"
-	  "                               view_log connect shutdown receive_im send_im, all, none\n"
-	  "  blocked []                   senders whose mail it does not receive (guide 4.11):\n"
-	  "                               addresses or wildcards, ';' separated\n"
-	  "                               ('a@x.com;*@spam.example'; * and ?, any case)\n"
-	  "  reset_email []               the address webmail's forgotten-password and unlock\n"
-	  "                               links are mailed to (guide 2.1.1; one address)\n"
-	  "  web_password                 off: remove the separate web password (user passwd\n"
-	  "                               NAME --web sets one); webmail takes the main one again\n"
-	  "  webmail_main_password [1]    0: with a web password, webmail may not change the main\n"
-	  "                               password (guide 4.4), only the web one\n"
-	  "  size_over_kb [0], size_over_action [copy], size_over_to []: if the message is at least\n"
-	  "                               N kB, copy or redirect it to the addresses (';'; empty:\n"
-	  "                               off); size_under_kb, size_under_action, size_under_to:\n"
-	  "                               the same for at most N kB (guide 4.5)\n"
-	  "  copy_sent_to []              a copy of every message it sends goes to these (';')\n"
-	  "  no_forward_quarantined [false] no forwards or assistants for quarantined mail\n"
-	  "[*] the settings limits.user_messages_per_hour and limits.user_messages_per_day.\n"
-	  "[**] the setting quota.default_mb.\n"
-	  "[***] status.admin_permissions or status.user_permissions, by the account's kind.\n"
-	  "Booleans: true/false, yes/no, on/off, 1/0. They apply to mail sent with SMTP AUTH.\n",
+	{ "user set", "NAME KEY VALUE", 3, 3, 0,
+	  "set one of an account's settings: sending, forwarding, autoreply, quota",
+	  "The keys are listed below. Booleans: true/false, yes/no, on/off, 1/0. The sending\n"
+	  "permissions apply to mail sent with SMTP AUTH; the forwarding keys are guide 4.5's\n"
+	  "(docs/operations.md); the autoreply keys are also set by `autoreply set`.\n",
 	  cli_user_set },
-	{ "user unset", "NAME KEY", 2, 2, 0, "put a sending permission back to its default",
+	{ "user unset", "NAME KEY", 2, 2, 0, "put one of an account's settings back to its default",
 	  "KEY as for 'user set'.\n", cli_user_unset },
 	{ "user copy-inbox", "NAME", 1, 1, 0, "copy the messages in an account's INBOX to its assistants",
 	  "The guide's \"Immediately copy messages already in this user's inbox to assistant(s)\":\n"
@@ -503,6 +475,8 @@ static void command_help(const struct command *cmd)
 	       cmd->summary);
 	if (cmd->help != NULL)
 		printf("\n%s", cmd->help);
+	if (cmd->fn == cli_user_set || cmd->fn == cli_user_unset)
+		cli_user_keys_help(stdout);
 }
 
 /* A usage error: one line saying what was wrong, one where to look (pillarbox help HINT).

@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define EXIT_REFUSED 1     /* the daemon (or a check before asking it) said no */
 #define EXIT_UNREACHABLE 2 /* the daemon cannot be reached, or failed for now */
@@ -109,6 +110,8 @@ int cli_autoreply_off(struct cli *c, char **args, int nargs);
 int cli_maint_run(struct cli *c, char **args, int nargs);
 /* pillarbox-send.c: an account's sending permissions. */
 int cli_user_set(struct cli *c, char **args, int nargs);
+/* `pillarbox help user set`'s list of every key `user set` takes, one line each, into out. */
+void cli_user_keys_help(FILE *out);
 int cli_user_unset(struct cli *c, char **args, int nargs);
 /* h-fwdext: `user copy-inbox NAME` (pillarbox-send.c). */
 int cli_user_copy_inbox(struct cli *c, char **args, int nargs);

@@ -13,20 +13,65 @@
 #include "send-policy.h"
 
 #include <stdio.h>
+#include <string.h>
 
-#define SEND_KEYS "send_as_any, max_messages_per_hour, max_messages_per_day, " \
-		  "forbidden_recipients, allow_bcc, internet_mail, max_message_size_kb, quota_mb, " \
-		  "status_permissions, forward_to, use_forwarding, keep_copy, assistants, "        \
-		  "assistant_redirect, default_addresses, blocked, reset_email, web_password, "   \
-		  "webmail_main_password, size_over_kb, size_over_action, size_over_to, "          \
-		  "size_under_kb, size_under_action, size_under_to, copy_sent_to, "                \
-		  "no_forward_quarantined"
+/* The i-th key `user set` takes (NULL past the last), with its one-line help in *help_r:
+ * the sending permissions, the routing and autoreply keys, the password keys — the tables of
+ * the code that validates them, so a key added there is listed here. */
+static const char *user_key(size_t i, const char **help_r)
+{
+	const char *(*const tables[])(size_t, const char **) = { send_policy_key, router_user_key,
+								  directory_password_key };
+
+	for (size_t t = 0; t < PB_N_ELEMENTS(tables); t++) {
+		size_t n = 0;
+		while (tables[t](n, help_r) != NULL)
+			n++;
+		if (i < n)
+			return tables[t](i, help_r);
+		i -= n;
+	}
+	return NULL;
+}
+
+/* Prints text from column HELP_COLUMN, wrapped at HELP_WIDTH on spaces. */
+#define HELP_COLUMN 27
+#define HELP_WIDTH 96
+static void print_wrapped(FILE *out, const char *text)
+{
+	while (strlen(text) > HELP_WIDTH - HELP_COLUMN) {
+		int cut = HELP_WIDTH - HELP_COLUMN;
+		while (cut > 0 && text[cut] != ' ')
+			cut--;
+		if (cut == 0)
+			break;
+		fprintf(out, "%.*s\n%*s", cut, text, HELP_COLUMN, "");
+		text += cut + 1;
+	}
+	fprintf(out, "%s\n", text);
+}
+
+void cli_user_keys_help(FILE *out)
+{
+	const char *name, *help;
+
+	fprintf(out, "KEY is one of (in brackets the default: a value, or the server setting it\n"
+		     "comes from):\n");
+	for (size_t i = 0; (name = user_key(i, &help)) != NULL; i++) {
+		fprintf(out, "  %-*s", HELP_COLUMN - 2, name);
+		print_wrapped(out, help);
+	}
+}
 
 /* An unknown key: one line naming the keys, and EXIT_USAGE. */
 static int bad_key(const char *key)
 {
-	fprintf(stderr, "pillarbox: unknown setting '%s' (the keys: %s)\n"
-			"pillarbox: see 'pillarbox help user set'\n", key, SEND_KEYS);
+	const char *name, *help;
+
+	fprintf(stderr, "pillarbox: unknown setting '%s' (the keys:", key);
+	for (size_t i = 0; (name = user_key(i, &help)) != NULL; i++)
+		fprintf(stderr, "%s %s", i ? "," : "", name);
+	fprintf(stderr, ")\npillarbox: see 'pillarbox help user set'\n");
 	return EXIT_USAGE;
 }
 

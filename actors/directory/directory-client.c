@@ -615,8 +615,27 @@ uint32_t directory_client_user_ids_reply(struct pb_msg *rep, struct pb_u64v *ids
 	return code;
 }
 
+static const struct {
+	const char *name, *help;
+} password_keys[] = {
+	{ "web_password", "off: remove the separate web password (`user passwd NAME --web` sets "
+			  "one); webmail takes the main one again" },
+	{ "webmail_main_password", "[1] 0: with a web password, webmail may not change the main "
+				   "password (guide 4.4), only the web one" },
+};
+
 bool directory_password_is_key(const char *key)
 {
-	return key != NULL &&
-	       (strcmp(key, "web_password") == 0 || strcmp(key, "webmail_main_password") == 0);
+	for (size_t i = 0; key != NULL && i < PB_N_ELEMENTS(password_keys); i++)
+		if (strcmp(key, password_keys[i].name) == 0)
+			return true;
+	return false;
+}
+
+const char *directory_password_key(size_t i, const char **help_r)
+{
+	if (i >= PB_N_ELEMENTS(password_keys))
+		return NULL;
+	*help_r = password_keys[i].help;
+	return password_keys[i].name;
 }

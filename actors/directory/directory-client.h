@@ -76,6 +76,8 @@ enum directory_passwd_which {
  * sending and routing keys: web_password (off: remove the separate web password) and
  * webmail_main_password (0/1, default 1: webmail may change the main password). */
 bool directory_password_is_key(const char *key);
+/* The i-th of those keys (0, 1; NULL past the last) with its one-line help in *help_r. */
+const char *directory_password_key(size_t i, const char **help_r);
 
 /* Sets user's password (which of them: see the enum; another value: MAIN). REFUSED the
  * password policy's reason, NOTFOUND. */

@@ -21,12 +21,25 @@ enum key_type { KEY_BOOL, KEY_COUNT, KEY_SIZE, KEY_LIST, KEY_MB, KEY_PERMS };
 static const struct {
 	const char *name;
 	enum key_type type;
+	const char *help; /* `pillarbox help user set`: one line, the default in brackets */
 } keys[] = {
-	{ "send_as_any", KEY_BOOL },	       { "max_messages_per_hour", KEY_COUNT },
-	{ "max_messages_per_day", KEY_COUNT }, { "forbidden_recipients", KEY_LIST },
-	{ "allow_bcc", KEY_BOOL },	       { "internet_mail", KEY_BOOL },
-	{ "max_message_size_kb", KEY_SIZE },   { "quota_mb", KEY_MB },
-	{ STATUS_PERMS_KEY, KEY_PERMS }, /* the status server's (status-perms.h) */
+	{ "send_as_any", KEY_BOOL, "[false] may use any MAIL FROM, not only its own addresses" },
+	{ "max_messages_per_hour", KEY_COUNT,
+	  "[limits.user_messages_per_hour] messages per hour, 0 no limit" },
+	{ "max_messages_per_day", KEY_COUNT,
+	  "[limits.user_messages_per_day] messages per 24 hours, 0 no limit" },
+	{ "forbidden_recipients", KEY_LIST,
+	  "[] addresses it may not send to: wildcards, ',' separated ('*@rival.com,boss@*')" },
+	{ "allow_bcc", KEY_BOOL, "[true] false: every recipient must be in To: or Cc:" },
+	{ "internet_mail", KEY_BOOL, "[true] false: it may send to local domains only" },
+	{ "max_message_size_kb", KEY_SIZE,
+	  "[0] largest message it may send in kB, 0 no limit of its own" },
+	{ "quota_mb", KEY_MB, "[quota.default_mb] mailbox quota in MB (1048576 bytes), 0 none" },
+	/* the status server's (status-perms.h) */
+	{ STATUS_PERMS_KEY, KEY_PERMS,
+	  "[status.admin_/user_permissions] the status server's permissions (docs/status-"
+	  "protocol.md), ',' separated: view_connection view_totals view_users view_log "
+	  "connect shutdown receive_im send_im, all, none" },
 };
 
 static int key_index(const char *key)
@@ -40,6 +53,14 @@ static int key_index(const char *key)
 bool send_policy_is_key(const char *key)
 {
 	return key != NULL && key_index(key) >= 0;
+}
+
+const char *send_policy_key(size_t i, const char **help_r)
+{
+	if (i >= sizeof(keys) / sizeof(keys[0]))
+		return NULL;
+	*help_r = keys[i].help;
+	return keys[i].name;
 }
 
 void send_policy_init(struct send_policy *p)

@@ -59,6 +59,9 @@ int send_policy_parse_bool(const char *v, bool *b_r);
 
 /* Whether key is one of the keys above. */
 bool send_policy_is_key(const char *key);
+/* The i-th key above (0, 1, ...; NULL past the last) with its one-line help in *help_r
+ * (static text: the default in brackets, then what it does). */
+const char *send_policy_key(size_t i, const char **help_r);
 
 /* Sets key to value (as the CLI writes it: bools true/false/yes/no/on/off/1/0; numbers in
  * decimal; forbidden_recipients a comma-separated list of patterns, "" empty) in the JSON

@@ -21,10 +21,17 @@ enum key_kind { KEY_BOOL, KEY_LINE, KEY_TEXT, KEY_DATE, KEY_DAYS };
 static const struct {
 	const char *name;
 	enum key_kind kind;
+	const char *help; /* `pillarbox help user set`: one line, the default in brackets */
 } keys[] = {
-	{ "autoreply", KEY_BOOL },	 { "autoreply_subject", KEY_LINE },
-	{ "autoreply_text", KEY_TEXT },	 { "autoreply_start", KEY_DATE },
-	{ "autoreply_end", KEY_DATE },	 { "autoreply_days", KEY_DAYS },
+	{ "autoreply", KEY_BOOL, "[false] the automatic reply (out of office) is on" },
+	{ "autoreply_subject", KEY_LINE,
+	  "[] the reply's subject; empty: \"Auto: \" and the original's" },
+	{ "autoreply_text", KEY_TEXT, "[] the reply's body (UTF-8, new lines allowed)" },
+	{ "autoreply_start", KEY_DATE,
+	  "[] YYYY-MM-DD (UTC): replies from that day on; empty: no start" },
+	{ "autoreply_end", KEY_DATE,
+	  "[] YYYY-MM-DD (UTC): replies up to that day included; empty: no end" },
+	{ "autoreply_days", KEY_DAYS, "[7] 1..365: days between two replies to one sender" },
 };
 
 static int key_index(const char *key)
@@ -38,6 +45,14 @@ static int key_index(const char *key)
 bool router_autoreply_is_key(const char *key)
 {
 	return key_index(key) >= 0;
+}
+
+const char *router_autoreply_key(size_t i, const char **help_r)
+{
+	if (i >= PB_N_ELEMENTS(keys))
+		return NULL;
+	*help_r = keys[i].help;
+	return keys[i].name;
 }
 
 int router_day_parse(const char *text, int64_t *ms_r)

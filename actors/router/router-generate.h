@@ -52,6 +52,8 @@ struct router_autoreply {
 
 /* Whether key is an autoresponder key (above). */
 bool router_autoreply_is_key(const char *key);
+/* The i-th autoreply key (0, 1, ...; NULL past the last) with its one-line help in *help_r. */
+const char *router_autoreply_key(size_t i, const char **help_r);
 /* The JSON text of the CLI's value for an autoresponder key, checked: 0 with *json_r (caller
  * frees: a JSON value), -1 with *error_r (static text naming the key). */
 int router_autoreply_value(const char *key, const char *value, char **json_r,

@@ -17,16 +17,31 @@ enum key_kind { KEY_BOOL, KEY_TEXT, KEY_KB, KEY_ACTION };
 static const struct {
 	const char *name;
 	enum key_kind kind;
+	const char *help; /* `pillarbox help user set`: one line, the default in brackets */
 } keys[] = {
-	{ "forward_to", KEY_TEXT },	  { "use_forwarding", KEY_BOOL },
-	{ "keep_copy", KEY_BOOL },	  { "assistants", KEY_TEXT },
-	{ "assistant_redirect", KEY_BOOL }, { "default_addresses", KEY_BOOL },
-	{ "blocked", KEY_TEXT },	  { "reset_email", KEY_TEXT },
+	{ "forward_to", KEY_TEXT, "[] Forward To: addresses or local names, ';' separated" },
+	{ "use_forwarding", KEY_BOOL, "[false] Forward To takes effect" },
+	{ "keep_copy", KEY_BOOL, "[false] forwarding keeps a copy here (else it redirects)" },
+	{ "assistants", KEY_TEXT, "[] the assistants (guide 4.5), ';' separated; ignored when an "
+				  "assistant is the sender" },
+	{ "assistant_redirect", KEY_BOOL,
+	  "[false] redirect to the assistants (else copy); switches Forward To off" },
+	{ "default_addresses", KEY_BOOL,
+	  "[true] false: no name@every-local-domain (aliases and lists still reach it)" },
+	{ "blocked", KEY_TEXT, "[] senders whose mail it does not receive (guide 4.11): addresses "
+			       "or wildcards, ';' separated ('a@x.com;*@spam.example')" },
+	{ "reset_email", KEY_TEXT, "[] the one address webmail's forgotten-password and unlock "
+				   "links are mailed to (guide 2.1.1)" },
 	/* h-fwdext: size dependent forwarding, Copy Sent Messages To, quarantine (guide 4.5) */
-	{ "size_over_kb", KEY_KB },	  { "size_over_action", KEY_ACTION },
-	{ "size_over_to", KEY_TEXT },	  { "size_under_kb", KEY_KB },
-	{ "size_under_action", KEY_ACTION }, { "size_under_to", KEY_TEXT },
-	{ "copy_sent_to", KEY_TEXT },	  { "no_forward_quarantined", KEY_BOOL },
+	{ "size_over_kb", KEY_KB, "[0] if the message is at least N kB (1024 bytes), 0 off, ..." },
+	{ "size_over_action", KEY_ACTION, "[copy] ... copy or redirect it ..." },
+	{ "size_over_to", KEY_TEXT, "[] ... to these addresses (';'); empty: the row is off" },
+	{ "size_under_kb", KEY_KB, "[0] if the message is at most N kB, 0 off, ..." },
+	{ "size_under_action", KEY_ACTION, "[copy] ... copy or redirect it ..." },
+	{ "size_under_to", KEY_TEXT, "[] ... to these addresses (';'); empty: the row is off" },
+	{ "copy_sent_to", KEY_TEXT, "[] a copy of every message it sends goes to these (';')" },
+	{ "no_forward_quarantined", KEY_BOOL,
+	  "[false] no forwards, assistants or size forwarding for quarantined mail" },
 };
 
 static int key_index(const char *key)
@@ -40,6 +55,15 @@ static int key_index(const char *key)
 bool router_user_is_key(const char *key)
 {
 	return key_index(key) >= 0 || router_autoreply_is_key(key);
+}
+
+const char *router_user_key(size_t i, const char **help_r)
+{
+	if (i < PB_N_ELEMENTS(keys)) {
+		*help_r = keys[i].help;
+		return keys[i].name;
+	}
+	return router_autoreply_key(i - PB_N_ELEMENTS(keys), help_r);
 }
 
 /* Whether value is "" or one address local@domain: printable ASCII without spaces, quotes,

@@ -42,6 +42,10 @@
 #define ROUTER_USER_SCRIPT_KEY "script"
 
 bool router_user_is_key(const char *key);
+/* The i-th key router_user_is_key takes (0, 1, ...: the keys above, then the autoreply keys of
+ * router-generate.h; NULL past the last), with its one-line help in *help_r (static text: the
+ * default in brackets, then what it does). */
+const char *router_user_key(size_t i, const char **help_r);
 /* Sets (text non-NULL, at most PB_LUA_MAX_SCRIPT bytes; "" removes it) or removes (NULL) the
  * account's routing script in settings_json. The caller has checked that it compiles
  * (pb_lua_check). 0 with *json_r (caller frees), -1 with *error_r (static text). */

@@ -102,6 +102,12 @@ static void test_bad_values(void)
 	CHECK(p.allow_bcc && p.per_hour == -1);
 	send_policy_deinit(&p);
 	CHECK(send_policy_is_key("allow_bcc") && !send_policy_is_key("admin"));
+	/* the keys as `help user set` lists them: each taken, with a help line */
+	const char *name, *help;
+	size_t n = 0;
+	for (; (name = send_policy_key(n, &help)) != NULL; n++)
+		CHECK(send_policy_is_key(name) && help != NULL && help[0] != '\0');
+	CHECK(n == 9);
 }
 
 static void test_forbidden_patterns(void)

@@ -4,6 +4,7 @@ reads spreadsheet CSV; domain deletion is refused for the last local domain, and
 --force when users have addresses there; a user may be named by its full address."""
 import os
 import poplib
+import re
 import sys
 import unittest
 
@@ -70,6 +71,39 @@ class Cli(unittest.TestCase):
             rc, out, err = self.d.cli("--data-dir", "/nonexistent", *argv)
             self.assertEqual(rc, 0, (argv, err))
             self.assertIn(text, out, argv)
+
+    def test_help_user_set_lists_every_key(self):
+        """Issue 13 item 10: `help user set` lists every key `user set` accepts, one line each
+        with its help — the forwarding, assistant, autoreply and size keys among them."""
+        rc, out, err = self.d.cli("help", "user", "set")
+        self.assertEqual(rc, 0, err)
+        listed = {}
+        self.assertIn("\nKEY is one of", out)
+        for line in out.split("\nKEY is one of", 1)[1].splitlines():
+            m = re.match(r"  ([a-z_]+) +(\S.*)$", line)  # continuation lines are indented more
+            if m:
+                listed[m.group(1)] = m.group(2)
+        # every key the CLI accepts (it names them all when refusing an unknown one) is listed
+        rc, _, err = self.d.cli("user", "set", "nobody", "no_such_key", "1")
+        self.assertEqual(rc, 64, err)
+        accepted = err.split("(the keys:", 1)[1].split(")", 1)[0].replace(",", " ").split()
+        self.assertGreater(len(accepted), 30, err)
+        for key in accepted:
+            self.assertIn(key, listed, out)
+        # the keys an administrator looks for, by name (the audit found them missing)
+        for key in ("forward_to", "use_forwarding", "keep_copy", "assistants",
+                    "assistant_redirect", "default_addresses", "blocked", "autoreply",
+                    "autoreply_subject", "autoreply_text", "autoreply_start", "autoreply_end",
+                    "autoreply_days", "size_over_kb", "size_over_action", "size_over_to",
+                    "size_under_kb", "size_under_action", "size_under_to", "copy_sent_to",
+                    "no_forward_quarantined", "send_as_any", "quota_mb", "web_password"):
+            self.assertIn(key, listed, out)
+        # and every key listed is one the daemon takes
+        self.d.add_user("keyuser", "keyuserpw1")
+        for key in listed:
+            rc, _, err = self.d.cli("user", "unset", "keyuser", key)
+            self.assertNotEqual(rc, 64, (key, err))
+            self.assertNotIn("unknown setting", err, key)
 
     def test_options_anywhere(self):
         self.d.add_user("frank", "frankpw1")

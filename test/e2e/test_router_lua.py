@@ -147,9 +147,16 @@ class RouterLuaCase(RouterClient, QueueBase):
         self.assertIn(b"X-Rcpt-Args: <bob-away@remote.example>", dumps[0])
         self.assertIn("user_redirect: inside the window", self.trace(qid))
         self.assertNotIn("to-bob-away", self.subjects("bob"))  # redirected: no local copy
+        # outside her window the script decides nothing: sue's own assistant gets a copy
+        self.ok("user", "set", "sue", "assistants", "sue-assistant@remote.example")
         qid = self.deliver("sue@" + self.domain, "to-sue-here")
         self.wait_for("sue", "to-sue-here")
-        self.assertIn("user_redirect: outside the window", self.trace(qid))
+        dumps = pbtest.wait_until(lambda: self.sink.find(b"to-sue-here"), timeout=60,
+                                  what="sue's assistant's copy at smtp-sink")
+        self.assertIn(b"X-Rcpt-Args: <sue-assistant@remote.example>", dumps[0])
+        out = self.trace(qid)
+        self.assertIn("user_redirect: outside the window's dates", out)
+        self.assertIn("no decision, sue's own routing applies", out)
         # a server script with a syntax error: mail delivered as if it were absent
         self.server_script("broken.lua", "keep()\nlocal x = = 1\n")
         qid = self.deliver("bob@" + self.domain, "to-bob-broken")

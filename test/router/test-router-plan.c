@@ -390,6 +390,15 @@ static void test_user_keys(void)
 
 	CHECK(router_user_is_key("forward_to"));
 	CHECK(!router_user_is_key("send_as_any"));
+	/* the keys as `help user set` lists them: each taken, with a help line; autoreply too */
+	const char *name, *help;
+	size_t n = 0;
+	bool autoreply_days = false;
+	for (; (name = router_user_key(n, &help)) != NULL; n++) {
+		CHECK(router_user_is_key(name) && help != NULL && help[0] != '\0');
+		autoreply_days |= strcmp(name, "autoreply_days") == 0;
+	}
+	CHECK(n == 22 && autoreply_days);
 	REQUIRE(router_user_set("{\"quota_mb\":5}", "forward_to", "ben; x@remote.net", &j1, &error) == 0);
 	REQUIRE(router_user_set(j1, "use_forwarding", "yes", &j2, &error) == 0);
 	REQUIRE(router_user_set(j2, "default_addresses", "off", &j3, &error) == 0);

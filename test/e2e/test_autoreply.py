@@ -1,10 +1,11 @@
 """End to end: generated messages (issue 13 item 7). An autoresponder on: smtplib sends to the
 user, the automatic reply (RFC 3834 headers) reaches a local sender's INBOX (imaplib) and a
-remote sender at Postfix's smtp-sink; a second message within autoreply_days gets no second
-reply (checked once the second message is delivered); kill -9 right after delivery makes no
-second reply. An accepted recipient that reaches nobody at planning (an internal list written
-to by an outside address) gets a DSN that Python's email library parses, in the sender's INBOX
-(the outside address is mapped to a local account)."""
+remote sender at Postfix's smtp-sink, there with the null envelope sender (smtp-sink's record
+of MAIL FROM); a second message within autoreply_days gets no second reply (checked once the
+second message is delivered); kill -9 right after delivery makes no second reply. An accepted
+recipient that reaches nobody at planning (an internal list written to by an outside address)
+gets a DSN that Python's email library parses, in the sender's INBOX (the outside address is
+mapped to a local account)."""
 import email
 import imaplib
 import os
@@ -112,8 +113,14 @@ class AutoreplyCase(QueueBase):
         self.deliver("far@remote.example", ann, "far-1")
         dumps = pbtest.wait_until(lambda: self.sink.find(b"<far-1@client>"), timeout=60,
                                   what="the automatic reply at smtp-sink")
+        self.assertEqual(len(dumps), 1)
         self.assertIn(b"Auto-Submitted: auto-replied", dumps[0])
         self.assertIn(b"X-Rcpt-Args: <far@remote.example>", dumps[0])
+        # RFC 3834 3.3: the reply's envelope sender is the null sender (so nothing answers or
+        # bounces it back), while its From: header names the user who is away
+        self.assertIn(b"\nX-Mail-Args: <>\n", dumps[0])
+        self.assertNotIn(b"X-Mail-Args: <" + ann.encode(), dumps[0])
+        self.assertIn(b"\nFrom: <%s>\n" % ann.encode(), dumps[0].replace(b"\r\n", b"\n"))
 
     def test_kill9_after_delivery_no_second_reply(self):
         ann = "ann@" + self.domain

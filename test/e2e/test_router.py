@@ -1,9 +1,10 @@
 """End to end: the router (issue 13). Mail sent with smtplib to an alias (the guide's sales ->
-ann, sales -> ben and s* -> s_users), a distribution list with a remote member, and a
-forwarded user (one local and one remote target) arrives where the records say: local copies
-in the accounts' inboxes (POP3), remote ones at Postfix's smtp-sink through the outbound queue.
-A forwarding loop is stopped with its reason in the log and the message kept; `pillarbox
-trace` explains a delivery; an unknown address is still refused at RCPT."""
+ann, sales -> ben and s* -> s_users), a distribution list with a remote member, a forwarded
+user (one local and one remote target) and an address mapped to a remote user's address
+(guide 5.5) arrives where the records say: local copies in the accounts' inboxes (POP3),
+remote ones at Postfix's smtp-sink through the outbound queue. A forwarding loop is stopped
+with its reason in the log and the message kept; `pillarbox trace` explains a delivery; an
+unknown address is still refused at RCPT."""
 import os
 import poplib
 import smtplib
@@ -95,6 +96,9 @@ class RouterCase(RouterClient, QueueBase):
         cls.ok("user", "set", "loopb", "forward_to", "loopa@" + cls.domain)
         cls.ok("user", "set", "loopb", "use_forwarding", "yes")
         cls.ok("user", "set", "carol", "default_addresses", "false")  # lists still reach her
+        # guide 5.5: an address at our domain for a user whose mailbox is on a remote server
+        cls.ok("mapping", "add", "jim@" + cls.domain, "Jim.Far@remote.example", "always",
+               "jim works from the remote office")
 
     def test_alias_guide_example(self):
         qid = self.deliver("Sales@" + self.domain, "to-sales")
@@ -149,6 +153,24 @@ class RouterCase(RouterClient, QueueBase):
         self.assertNotIn("to-phil", self.subjects("phil"))
         self.assertIn("phil forwards to ben; far@remote.example (no local copy)",
                       self.ok("trace", qid))
+
+    def test_mapping_to_remote_address(self):
+        """Guide 5.5: mail to jim@ our domain, mapped to a remote address, leaves through the
+        outbound queue to smtp-sink (the remote local part keeps its case); the trace names
+        the mapping; no local account is involved."""
+        qid = self.deliver("jim@" + self.domain, "to-jim")
+        dumps = pbtest.wait_until(lambda: self.sink.find(b"Subject: to-jim\n"), timeout=60,
+                                  what="the mapped copy at smtp-sink")
+        self.assertEqual(len(dumps), 1)
+        self.assertIn(b"X-Rcpt-Args: <Jim.Far@remote.example>\n", dumps[0])
+        self.assertNotIn(b"X-Rcpt-Args: <jim@", dumps[0])
+        self.assertIn(b"\nbody of to-jim\n", dumps[0].replace(b"\r\n", b"\n"))
+        out = self.ok("trace", qid)
+        self.assertIn("address mapping jim@%s -> Jim.Far@remote.example (always) matches jim@%s"
+                      % (self.domain, self.domain), out)
+        self.assertIn("Jim.Far@remote.example is remote: send it out through the queue", out)
+        self.assertIn("jim works from the remote office",
+                      self.ok("mapping", "list", "Jim.Far@remote.example"))
 
     def test_forward_loop_stopped(self):
         qid = self.deliver("loopa@" + self.domain, "to-loop")

@@ -1,7 +1,8 @@
 /*
  * test-rules.c: the message-rule engine (guide 4.14) through its public API — JSON errors
- * and round trip; a table of every condition x match type x I/N flags; the guide's wildcard
- * table (3.2) and regex edge cases (3.3) as conditions; the guide's three-rule merge example
+ * and round trip; a table of every condition x match type x I/N flags and one of the guide's
+ * ordering examples ("hello" > "goodbye", "400" > "3000" as text, < as numbers); the guide's
+ * wildcard table (3.2) and regex edge cases (3.3) as conditions; the guide's three-rule merge example
  * and its aaa/bbb "previous rule match" example; a merge matrix; message types, disabled
  * rules, stop processing, rules in error, the body budget and pattern budgets; the names
  * served to editors (rules_names_json) are each taken by the parser with their kind's value.
@@ -365,23 +366,78 @@ static const struct {
 	{ "message_date", "contains", "\"-03-\"", 0, 1, 0 },
 };
 
+/* Checks one condition row over f; prints the row and the trace when it disagrees. */
+static void check_cond_row(const struct rules_facts *f, const char *table, size_t i,
+			   const char *field, const char *match, const char *value, bool ci,
+			   bool n, int want)
+{
+	char *trace = NULL;
+	int got = cond_matches(f, field, match, value, ci, n, &trace);
+
+	if (got != want) {
+		fprintf(stderr, "  %s row %zu: %s %s %s i=%d n=%d: got %d want %d\n    %s\n",
+			table, i, field, match, value, ci, n, got, want,
+			trace != NULL ? trace : "");
+		CHECK(0);
+	}
+	free(trace);
+}
+
 static void test_condition_table(void)
 {
 	struct rules_facts f = base_facts();
 
-	for (size_t i = 0; i < sizeof(cond_table) / sizeof(cond_table[0]); i++) {
-		char *trace = NULL;
-		int got = cond_matches(&f, cond_table[i].field, cond_table[i].match,
-				       cond_table[i].value, cond_table[i].i, cond_table[i].n,
-				       &trace);
-		if (got != cond_table[i].want) {
-			fprintf(stderr, "  case %zu: %s %s %s i=%d n=%d: got %d want %d\n    %s\n",
-				i, cond_table[i].field, cond_table[i].match, cond_table[i].value,
-				cond_table[i].i, cond_table[i].n, got, cond_table[i].want,
-				trace != NULL ? trace : "");
-			CHECK(0);
-		}
-		free(trace);
+	for (size_t i = 0; i < sizeof(cond_table) / sizeof(cond_table[0]); i++)
+		check_cond_row(&f, "cond_table", i, cond_table[i].field, cond_table[i].match,
+			       cond_table[i].value, cond_table[i].i, cond_table[i].n,
+			       cond_table[i].want);
+}
+
+/* Guide 4.14's ordering examples, each with the message's own value ("fact": the Subject,
+ * or the Size / Spam Score in decimal): text orders alphabetically, "hello" > "goodbye" and
+ * "400" > "3000"; numeric fields order as numbers, "400" < "3000". */
+static const struct {
+	const char *field, *match, *fact, *value; /* value as JSON */
+	bool i, n;
+	int want;
+} guide_order_table[] = {
+	{ "subject", "greater", "hello", "\"goodbye\"", 0, 0, 1 },
+	{ "subject", "greater_or_equal", "hello", "\"goodbye\"", 0, 0, 1 },
+	{ "subject", "less", "hello", "\"goodbye\"", 0, 0, 0 },
+	{ "subject", "less", "goodbye", "\"hello\"", 0, 0, 1 },
+	{ "subject", "greater", "goodbye", "\"hello\"", 0, 0, 0 },
+	{ "subject", "greater", "hello", "\"goodbye\"", 0, 1, 0 },
+	{ "subject", "greater", "hello", "\"Goodbye\"", 0, 0, 1 },  /* 'h' > 'G' */
+	{ "subject", "greater", "Hello", "\"goodbye\"", 0, 0, 0 },  /* 'H' < 'g' case-sensitive */
+	{ "subject", "greater", "Hello", "\"goodbye\"", 1, 0, 1 },  /* I: "hello" > "goodbye" */
+	{ "subject", "greater", "400", "\"3000\"", 0, 0, 1 },       /* text: '4' > '3' */
+	{ "subject", "less", "400", "\"3000\"", 0, 0, 0 },
+	{ "subject", "less", "3000", "\"400\"", 0, 0, 1 },
+	{ "size", "less", "400", "\"3000\"", 0, 0, 1 },             /* numeric: 400 < 3000 */
+	{ "size", "less", "400", "3000", 0, 0, 1 },
+	{ "size", "greater", "400", "\"3000\"", 0, 0, 0 },
+	{ "size", "less_or_equal", "3000", "\"400\"", 0, 0, 0 },
+	{ "size", "greater", "3000", "\"400\"", 0, 0, 1 },
+	{ "size", "contains", "3000", "\"300\"", 0, 0, 1 },         /* contains: a substring */
+	{ "size", "wildcard", "400", "\"4?0\"", 0, 0, 1 },
+	{ "size", "regex", "3000", "\"^3\\\\d{3}$\"", 0, 0, 1 },
+	{ "spam_score", "less", "4", "\"30\"", 0, 0, 1 },           /* numeric, not "4" > "30" */
+	{ "spam_score", "greater", "400", "\"3000\"", 0, 0, 0 },
+};
+
+static void test_guide_ordering(void)
+{
+	for (size_t i = 0; i < PB_N_ELEMENTS(guide_order_table); i++) {
+		struct rules_facts f = base_facts();
+		const char *fact = guide_order_table[i].fact;
+
+		f.subject = fact;
+		f.size = strtoull(fact, NULL, 10);
+		f.spam_score = strtod(fact, NULL);
+		check_cond_row(&f, "guide_order_table", i, guide_order_table[i].field,
+			       guide_order_table[i].match, guide_order_table[i].value,
+			       guide_order_table[i].i, guide_order_table[i].n,
+			       guide_order_table[i].want);
 	}
 }
 
@@ -1116,6 +1172,7 @@ static const struct pb_test_case cases[] = {
 	{ "parse_errors", test_parse_errors },
 	{ "round_trip", test_round_trip },
 	{ "condition_table", test_condition_table },
+	{ "guide_ordering", test_guide_ordering },
 	{ "absent_facts", test_absent_facts },
 	{ "guide_wildcards", test_guide_wildcards },
 	{ "wildcard_literals", test_wildcard_literals },

@@ -175,6 +175,9 @@ static void fill_info(struct pb_tls_ctx *ctx)
 		copy_printable(info->subject, sizeof(info->subject), (unsigned char *)cn, strlen(cn));
 	if (leaf == NULL)
 		return;
+	name = X509_get_issuer_name(leaf);
+	if (name != NULL && X509_NAME_get_text_by_NID(name, NID_commonName, cn, sizeof(cn)) >= 0)
+		copy_printable(info->issuer, sizeof(info->issuer), (unsigned char *)cn, strlen(cn));
 	fill_names(leaf, info->names, sizeof(info->names));
 	fill_fingerprint(leaf, info->sha256, sizeof(info->sha256));
 	if (ASN1_TIME_to_tm(X509_get0_notAfter(leaf), &tm) == 1)

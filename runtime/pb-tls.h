@@ -77,6 +77,7 @@ const char *pb_tls_ctx_subject(const struct pb_tls_ctx *ctx);
 /* What the status shows of a context's leaf certificate (read once when the context is built). */
 struct pb_tls_cert_info {
 	char subject[128]; /* the subject CN ("" when none) */
+	char issuer[128];  /* the issuer's CN ("" when none) */
 	char names[256];   /* the subjectAltName DNS names, space separated (cut at 255 bytes) */
 	int64_t not_after; /* expiry, seconds since the epoch (UTC) */
 	bool self_signed;  /* issuer = subject and signed by its own key: clients will warn */

@@ -1,7 +1,8 @@
 /*
  * web-api-system.c: the REST API's read-only views of the node — the activity log (the status
  * hub's last items, newest first, a page at a time), the service bindings (each listener's
- * service, address, port and state) and the TLS certificate the listeners present — from the
+ * service, address, port, state and TLS mode) and the TLS certificate the listeners present
+ * (with its issuer and the services that present it) — from the
  * status hub's and the sys actor's client stubs. An administrator's only.
  * OWNS: nothing. THREAD: the web hub's.
  * MESSAGES sent (through stubs): STATUS_LOG_REQ, SYS_STATUS_REQ.
@@ -12,7 +13,9 @@
 #include "sys-client.h"
 #include "web-rest.h"
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 static void on_activity(void *session, uint64_t arg, struct pb_msg *m)
 {
@@ -53,6 +56,61 @@ void web_api_activity(struct web_session *ws, const struct http_request *q)
 		web_reply_busy(ws);
 }
 
+/* The bindings: each listener's service, address, port, state and TLS mode. */
+static cJSON *bindings_json(const struct sys_status *st)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (uint32_t i = 0; i < st->listeners.n; i++) {
+		const struct pb_rec_listener *l = &st->listeners.v[i];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "service", l->service);
+		cJSON_AddStringToObject(o, "address", l->address);
+		cJSON_AddNumberToObject(o, "port", l->port);
+		cJSON_AddStringToObject(o, "state", l->state);
+		cJSON_AddStringToObject(o, "tls", l->tls);
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
+}
+
+/* The services whose listeners present the certificate: every one with TLS (the daemon has
+ * one certificate, sys-reports.c), each named once. */
+static cJSON *cert_services(const struct sys_status *st)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (uint32_t i = 0; i < st->listeners.n; i++) {
+		const struct pb_rec_listener *l = &st->listeners.v[i];
+		bool seen = strcmp(l->tls, "none") == 0;
+		for (uint32_t j = 0; j < i && !seen; j++)
+			seen = strcmp(st->listeners.v[j].service, l->service) == 0;
+		if (!seen)
+			cJSON_AddItemToArray(a, cJSON_CreateString(l->service));
+	}
+	return a;
+}
+
+static cJSON *certificates_json(const struct sys_status *st)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (uint32_t i = 0; i < st->tls.n; i++) {
+		const struct pb_rec_tls_cert *c = &st->tls.v[i];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "subject", c->subject);
+		cJSON_AddStringToObject(o, "issuer", c->issuer);
+		cJSON_AddStringToObject(o, "names", c->names);
+		cJSON_AddNumberToObject(o, "not_after", (double)c->not_after);
+		cJSON_AddBoolToObject(o, "self_signed", c->self_signed != 0);
+		cJSON_AddBoolToObject(o, "generated", c->generated != 0);
+		cJSON_AddStringToObject(o, "sha256", c->sha256);
+		cJSON_AddItemToObject(o, "services", cert_services(st));
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
+}
+
 /* The node's status through the CLI's call; answers bindings (what 0) or certificates (1). */
 static void status_view(struct web_session *ws, struct pb_sync *t, int what)
 {
@@ -65,25 +123,7 @@ static void status_view(struct web_session *ws, struct pb_sync *t, int what)
 		sys_status_free(&st);
 		return;
 	}
-	cJSON *a = cJSON_CreateArray();
-	for (uint32_t i = 0; what == 0 && i < st.listeners.n; i++) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "service", st.listeners.v[i].service);
-		cJSON_AddStringToObject(o, "address", st.listeners.v[i].address);
-		cJSON_AddNumberToObject(o, "port", st.listeners.v[i].port);
-		cJSON_AddStringToObject(o, "state", st.listeners.v[i].state);
-		cJSON_AddItemToArray(a, o);
-	}
-	for (uint32_t i = 0; what == 1 && i < st.tls.n; i++) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "subject", st.tls.v[i].subject);
-		cJSON_AddStringToObject(o, "names", st.tls.v[i].names);
-		cJSON_AddNumberToObject(o, "not_after", (double)st.tls.v[i].not_after);
-		cJSON_AddBoolToObject(o, "self_signed", st.tls.v[i].self_signed != 0);
-		cJSON_AddBoolToObject(o, "generated", st.tls.v[i].generated != 0);
-		cJSON_AddStringToObject(o, "sha256", st.tls.v[i].sha256);
-		cJSON_AddItemToArray(a, o);
-	}
+	cJSON *a = what == 0 ? bindings_json(&st) : certificates_json(&st);
 	sys_status_free(&st);
 	web_reply_json(ws, 200, a, NULL);
 }

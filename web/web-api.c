@@ -475,10 +475,12 @@ static const struct web_route routes[] = {
 	{ HTTP_VERB_GET, "/api/activity", WEB_ADMIN, "logs",
 	  "The activity log, newest first (?limit=N&before=TIME_MS)", NULL, S_ARRAY, 200, web_api_activity },
 	{ HTTP_VERB_GET, "/api/bindings", WEB_ADMIN, "services",
-	  "The service bindings: each listener's service, address, port and state", NULL, S_ARRAY, 200,
+	  "The service bindings: each listener's service, address, port, state and tls (implicit, "
+	  "starttls, sniffed: clear and TLS on one port, or none)", NULL, S_ARRAY, 200,
 	  web_rest_bindings_route },
 	{ HTTP_VERB_GET, "/api/certificates", WEB_ADMIN, "services",
-	  "The TLS certificate the listeners present", NULL, S_ARRAY, 200,
+	  "The TLS certificate the listeners present: subject, issuer, names, not_after, and the "
+	  "services that present it", NULL, S_ARRAY, 200,
 	  web_rest_certificates_route },
 	/* ---- end of h-rest ---- */
 	/* ---- h-metrics8: the security log (web-api-logs.c) ---- */

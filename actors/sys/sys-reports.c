@@ -47,6 +47,7 @@ static void fill_gateway(const struct msg_sys_gateway_stats_evt *g, struct msg_s
 		l->address = xstrdup(from->address);
 		l->port = from->port;
 		l->state = xstrdup(from->state);
+		l->tls = xstrdup(from->tls);
 	}
 	for (uint32_t j = 0; j < g->services.n; j++) {
 		struct pb_rec_service_stat *sv = pb_rec_service_stat_push(&rep->services);
@@ -72,6 +73,7 @@ static void fill_tls(const struct sys_reports *r, struct msg_sys_status_rep *rep
 		c->self_signed = l->v[0].self_signed;
 		c->generated = l->v[0].generated;
 		c->sha256 = xstrdup(l->v[0].sha256);
+		c->issuer = xstrdup(l->v[0].issuer);
 		return;
 	}
 }

@@ -66,6 +66,7 @@ struct hub_listen {
 /* A bound address, for the status. */
 struct hub_bound {
 	const char *service; /* its hub_listen's */
+	const char *tls;     /* the listener record's tls (msg-types.def): a static string */
 	char host[64];
 	uint16_t port;
 };
@@ -421,6 +422,7 @@ static void report_tls(struct gw_hub *hub, struct pb_rec_tls_cert_list *l)
 		c->self_signed = info.self_signed;
 		c->generated = info.generated;
 		c->sha256 = xstrdup(info.sha256);
+		c->issuer = xstrdup(info.issuer);
 		return;
 	}
 }
@@ -441,6 +443,7 @@ static void report_stats(struct gw_hub *hub)
 		l->address = xstrdup(hub->bound[i].host);
 		l->port = hub->bound[i].port;
 		l->state = xstrdup(state);
+		l->tls = xstrdup(hub->bound[i].tls);
 	}
 	for (size_t i = 0; i < hub->n_listen; i++) {
 		struct pb_rec_service_stat *sv = pb_rec_service_stat_push(&st.services);
@@ -548,6 +551,10 @@ static int listen_all(struct gw_hub *hub, const struct gw_listen *ls, size_t n_l
 			if (hub->n_bound < GW_HUB_MAX_LISTEN) {
 				struct hub_bound *hb = &hub->bound[hub->n_bound++];
 				hb->service = hl->service;
+				hb->tls = hl->tls == NULL ? "none"
+					  : hl->implicit_tls ? "implicit"
+					  : hl->sniff_tls    ? "sniffed"
+							     : "starttls";
 				snprintf(hb->host, sizeof(hb->host), "%s", b->host);
 				hb->port = b->port;
 			}

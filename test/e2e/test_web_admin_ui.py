@@ -7,7 +7,8 @@ CSV with the preview and per-row results (a bad row is shown and not sent), a lo
 logins shown as a padlock (GET /api/lockouts) and lifted from the user editor, a message rule made in the editor
 acting on mail sent with smtplib (the message is in the rule's folder over IMAP, another one in
 the INBOX), a setting changed from the schema-built Settings page (search, context help) then
-compared and rolled back from the history, the Services page (endpoints shown as found), and no
+compared and rolled back from the history, the Services page (the daemon's bindings with their
+ports and TLS, and its certificate's subject and issuer, as the API gives them), and no
 Content-Security-Policy violation in the console (while an inline script injected on purpose is
 reported). Screenshots: PB_BUILD_DIR/test-artifacts/test_web_admin_ui/."""
 import imaplib
@@ -64,8 +65,8 @@ class AdminUi(AdminCase):
         self.assertIsNotNone(self.grid_row("bob"))
         self.assertIsNotNone(self.grid_row("admin"))
         self.assertEqual([a.text for a in self.driver.find_elements(By.CSS_SELECTOR, "#toolbar a")],
-                         ["Users", "Mappings", "Lists", "Mail Connectors", "Services", "Settings",
-                          "Reports"])
+                         ["Users", "Domains", "Mappings", "Lists", "Mail Connectors", "Services",
+                          "Settings", "Reports"])
         self.wait_text('#status-figures dd[data-figure="Users"]', "2")
         wd.screenshot(self.driver, "1-users")
 
@@ -245,11 +246,38 @@ class AdminUi(AdminCase):
         self.assertIn("first start", dir_rows[-1].text)
         self.assertIn("domain:", dir_rows[-1].text)
 
-    def test_7_pages_without_endpoints(self):
-        self.go("services", "section.object")
-        section = self.css('section.object[data-path="/api/bindings"]')
-        self.until(lambda: section.find_elements(By.CSS_SELECTOR, ".missing, table, p"),
-                   "the services page says what exists or what is missing")
+    def rows(self, grid, cells):
+        """Each row of grid as a tuple of the texts of its cells of those classes."""
+        return [tuple(tr.find_element(By.CSS_SELECTOR, "td." + c).text for c in cells)
+                for tr in self.driver.find_elements(By.CSS_SELECTOR, "#%s tbody tr:not(.empty)" % grid)]
+
+    def test_7_services(self):
+        """The Services page: the daemon's real bindings and certificate, as the API gives them."""
+        api = self.api()
+        bindings = api.request("GET", "/api/bindings")[1]
+        certs = api.request("GET", "/api/certificates")[1]
+        by_service = {b["service"]: b for b in bindings}
+        for svc in ("smtp", "pop3", "imap"):  # the daemon's ports, and STARTTLS offered there
+            self.assertEqual((by_service[svc]["port"], by_service[svc]["tls"]),
+                             (self.d.ports[svc], "starttls"))
+        self.assertEqual(by_service["imaps"]["tls"], "implicit")
+        self.assertEqual(len(certs), 1)
+        cert = certs[0]
+        self.assertTrue(cert["subject"])
+        self.assertEqual(cert["issuer"], cert["subject"])  # the generated one signs itself
+        self.assertTrue({"smtp", "pop3", "imap", "imaps"} <= set(cert["services"]))
+        self.go("services", "#certificates-grid[data-loaded]")
+        shown = self.rows("bindings-grid", ["service", "address", "port", "tls"])
+        self.assertEqual(len(shown), len(bindings))
+        for svc in ("smtp", "pop3", "imap"):
+            self.assertIn((svc, by_service[svc]["address"], str(self.d.ports[svc]), "STARTTLS"), shown)
+        self.assertIn(("imaps", by_service["imaps"]["address"], str(self.d.ports["imaps"]),
+                       "TLS from the start"), shown)
+        (subject, issuer, names, used) = self.rows("certificates-grid",
+                                                   ["subject", "issuer", "names", "services"])[0]
+        self.assertEqual((subject, names), (cert["subject"], cert["names"]))
+        self.assertEqual(issuer, cert["issuer"] + " (self-signed)")
+        self.assertEqual(used.split(", "), cert["services"])
         wd.screenshot(self.driver, "7-services")
 
     def test_8_ui_endpoints_roles_and_errors(self):

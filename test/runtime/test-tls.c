@@ -525,6 +525,7 @@ static void test_cert_info(void)
 	REQUIRE(for_config(NULL, NULL, dir, "mx.example.test", &ctx, &warning, NULL) == 0);
 	pb_tls_ctx_info(ctx, &info);
 	CHECK_STR(info.subject, "mx.example.test");
+	CHECK_STR(info.issuer, "mx.example.test"); /* self-signed: its own issuer */
 	CHECK_STR(info.names, "mx.example.test");
 	CHECK(info.self_signed && info.generated);
 	X509 *x = read_cert(cert);

@@ -260,12 +260,14 @@ static void report_gateway(struct fixture *f, const char *name, uint32_t port, u
 		c->not_after = 1900000000;
 		c->self_signed = c->generated = 1;
 		c->sha256 = xstrdup("AB:CD");
+		c->issuer = xstrdup("issuer.test");
 	}
 
 	l->service = xstrdup(name);
 	l->address = xstrdup("127.0.0.1");
 	l->port = port;
 	l->state = xstrdup("listening");
+	l->tls = xstrdup(tls_host != NULL ? "starttls" : "none");
 	sv->service = xstrdup(name);
 	sv->sessions = sessions;
 	REQUIRE(sys_client_gateway_stats_cast(f->rt, &gw, &error) == 0);
@@ -333,6 +335,10 @@ static void test_status_sums_the_reports(void)
 	CHECK_INT(s.st.tls.v[0].not_after, 1900000000);
 	CHECK(s.st.tls.v[0].self_signed && s.st.tls.v[0].generated);
 	CHECK_STR(s.st.tls.v[0].sha256, "AB:CD");
+	CHECK_STR(s.st.tls.v[0].issuer, "issuer.test");
+	/* each listener's TLS mode, as its gateway reported it */
+	for (uint32_t i = 0; i < s.st.listeners.n; i++)
+		CHECK_STR(s.st.listeners.v[i].tls, s.st.listeners.v[i].port == 1110 ? "starttls" : "none");
 	sys_status_free(&s.st);
 	teardown(&f);
 }

@@ -49,16 +49,6 @@ export async function logout() {
   csrf = null;
 }
 
-// Whether an endpoint exists on this server (GET answers other than 404 "no such endpoint").
-export async function exists(path) {
-  try {
-    await api('GET', path);
-    return true;
-  } catch (e) {
-    return !(e.status === 404 && e.message === 'no such endpoint');
-  }
-}
-
 // The account locks after failed logins: [{user, ip, failures, until_ms}] (GET /api/lockouts,
 // which also lists the blocked addresses).
 export async function locks() {

@@ -6,7 +6,8 @@ import { startStatus } from './status.js';
 import { usersPage } from './users.js';
 import { userEditor } from './user-editor.js';
 import { settingsPage } from './settings.js';
-import { missingPage } from './missing.js';
+import { domainsPage } from './domains.js';
+import { servicesPage } from './services.js';
 import { mappingsPage } from './mappings.js';
 import { listsPage } from './lists.js';
 import { connectorsPage } from './connectors.js';
@@ -15,11 +16,12 @@ import { reportsPage } from './reports.js';
 const pages = {
   users: usersPage,
   user: userEditor,
+  domains: domainsPage,
   settings: settingsPage,
   mappings: mappingsPage,
   lists: listsPage,
   connectors: connectorsPage,
-  services: (el) => missingPage(el, 'services'),
+  services: servicesPage,
   reports: reportsPage,
 };
 

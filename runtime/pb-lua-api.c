@@ -1,7 +1,8 @@
 /*
  * pb-lua-api.c: the routing API a script sees — the facts as the globals msg, user and now,
- * and the action functions keep, deliver, forward, redirect and log, which record into the
- * run's decision (bounded: PB_LUA_MAX_FOLDERS, PB_LUA_MAX_ADDRESSES, PB_LUA_MAX_LOG).
+ * and the action functions keep, deliver, forward, redirect, no_assistants, no_forwarding
+ * and log, which record into the run's decision (bounded: PB_LUA_MAX_FOLDERS,
+ * PB_LUA_MAX_ADDRESSES, PB_LUA_MAX_LOG).
  * docs/routing-scripts.md is the script writer's reference.
  * OWNS: nothing. THREAD: the thread running the script.
  */
@@ -263,6 +264,20 @@ static int api_keep(lua_State *L)
 	return 0;
 }
 
+/* no_assistants(): the recipient's assistants are not used for this message. */
+static int api_no_assistants(lua_State *L)
+{
+	pb_lua_run_of(L)->decision->no_assistants = true;
+	return 0;
+}
+
+/* no_forwarding(): the recipient's own Forward To is not used for this message. */
+static int api_no_forwarding(lua_State *L)
+{
+	pb_lua_run_of(L)->decision->no_forwarding = true;
+	return 0;
+}
+
 /* log(...): one trace line, the arguments as tostring() would show them joined by spaces,
  * control characters as spaces, cut to PB_LUA_MAX_LOG_LINE - 1 bytes on a UTF-8 boundary. */
 static int api_log(lua_State *L)
@@ -302,7 +317,9 @@ void pb_lua_env_actions(lua_State *L)
 {
 	static const luaL_Reg actions[] = {
 		{ "keep", api_keep },         { "deliver", api_deliver }, { "forward", api_forward },
-		{ "redirect", api_redirect }, { "log", api_log },         { NULL, NULL },
+		{ "redirect", api_redirect }, { "log", api_log },
+		{ "no_assistants", api_no_assistants }, { "no_forwarding", api_no_forwarding },
+		{ NULL, NULL },
 	};
 
 	luaL_setfuncs(L, actions, 0);

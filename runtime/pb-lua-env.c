@@ -1,7 +1,8 @@
 /*
  * pb-lua-env.c: what a routing script sees — the safe libraries with the dangerous parts
  * removed or wrapped, the facts (msg, user, now) and the actions (keep, deliver, forward,
- * redirect, log) that fill the run's decision. docs/routing-scripts.md documents it.
+ * redirect, no_assistants, no_forwarding, log) that fill the run's decision.
+ * docs/routing-scripts.md documents it.
  *
  * Wrapped because C code runs outside the instruction hook: string.rep (an empty string
  * repeated 2^62 times loops without allocating), the pattern functions (backtracking can cost

@@ -275,7 +275,7 @@ static void decision_finish(struct pb_lua_decision *d, const struct pb_lua_run *
 		for (uint32_t i = 0; i < d->n_forward; i++)
 			free(d->forward[i]);
 		d->n_folders = d->n_forward = 0;
-		d->acted = false;
+		d->acted = d->no_assistants = d->no_forwarding = false;
 	} else {
 		d->acted = run->chose_folders || run->redirected || d->n_forward > 0;
 		if (d->acted && !run->chose_folders && !run->redirected)

@@ -82,9 +82,16 @@ struct pb_lua_facts {
  * (already holding "INBOX" for the implicit keep: kept unless the script called redirect or
  * chose folders itself) and send to each forward address. trace holds the script's log()
  * lines, also when it failed. Every string is owned by the decision.
+ * no_assistants / no_forwarding (no_assistants(), no_forwarding()): switch off only the
+ * recipient's assistants / own Forward To for this message; they are not actions (acted
+ * stays as the other calls make it), so with no action the rest of the recipient's routing
+ * applies without them; under an action they change nothing (it replaces both anyway).
+ * A failed run leaves them false.
  */
 struct pb_lua_decision {
 	bool acted;
+	bool no_assistants;
+	bool no_forwarding;
 	char *folders[PB_LUA_MAX_FOLDERS];
 	uint32_t n_folders;
 	char *forward[PB_LUA_MAX_ADDRESSES];

@@ -84,7 +84,19 @@ static void trace_decision(struct router_lua_result *res, const char *name,
 	tracef(res, "script %s decided: %s", name, at ? what : "no delivery here");
 }
 
-/* Runs one script; its decision, if it acted, is added to res. */
+/* Adds d's no_assistants() / no_forwarding() to res, with a trace line for each. */
+static void trace_switches(struct router_lua_result *res, const char *name,
+			   const struct pb_lua_decision *d)
+{
+	if (d->no_assistants)
+		tracef(res, "script %s switched off the assistants", name);
+	if (d->no_forwarding)
+		tracef(res, "script %s switched off the account's own Forward To", name);
+	res->no_assistants |= d->no_assistants;
+	res->no_forwarding |= d->no_forwarding;
+}
+
+/* Runs one script; its decision, if it acted, is added to res (and its switches, if it ran). */
 static void run_one(const struct router_lua_env *env, const char *name, const char *text,
 		    size_t len, const struct pb_lua_facts *facts, struct router_lua_result *res)
 {
@@ -95,6 +107,8 @@ static void run_one(const struct router_lua_env *env, const char *name, const ch
 	int rc = pb_lua_route_cached(env->cache, name, text, len, &env->limits, facts, &d, &error);
 	for (uint32_t i = 0; i < d.n_trace; i++)
 		tracef(res, "%s", d.trace[i]);
+	if (rc == 0)
+		trace_switches(res, name, &d);
 	if (rc < 0) {
 		pb_strv_push(&res->errors, error);
 		tracef(res, "script failed: %s; routed as if absent", error);

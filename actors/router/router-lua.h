@@ -34,6 +34,8 @@ struct router_lua_env {
 struct router_lua_result {
 	bool blocked;         /* the sender is blocked: nothing for this account */
 	bool acted;           /* a script decided: folders and forward replace the default routing */
+	bool no_assistants;   /* a script called no_assistants(): the assistants are not used */
+	bool no_forwarding;   /* a script called no_forwarding(): the own Forward To is not used */
 	struct pb_strv folders; /* a copy into each (distinct, case-insensitively) */
 	struct pb_strv forward; /* addresses to resolve as forward targets */
 	struct pb_strv trace;   /* lines for the plan's trace, in order */

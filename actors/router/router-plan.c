@@ -284,15 +284,24 @@ static bool sender_is_assistant(const struct ctx *c, const struct router_user *u
 	return yes;
 }
 
+/* What the scripts switched off of u's default routing (no_assistants(), no_forwarding()). */
+struct user_switches {
+	bool no_assistants;
+	bool no_forwarding;
+};
+
 /* The blocked senders and routing scripts of u (router-lua.h): their trace; a blocked sender
  * gets nothing; a script that acted delivers into its folders and forwards to its addresses
- * (resolved as Forward To targets), replacing u's default routing. Returns true when decided. */
+ * (resolved as Forward To targets), replacing u's default routing. Returns true when decided;
+ * *sw_r: what the scripts switched off of the default routing (used when not decided). */
 static bool router_plan_lua(struct ctx *c, const struct router_user *u, const char *addr,
-			    bool *keep_local_r, bool *blocked_r)
+			    bool *keep_local_r, bool *blocked_r, struct user_switches *sw_r)
 {
 	struct router_lua_result res;
 
 	router_lua_user(c->f, u, addr, &res);
+	sw_r->no_assistants = res.no_assistants;
+	sw_r->no_forwarding = res.no_forwarding;
 	for (uint32_t i = 0; i < res.trace.n; i++)
 		trace(c, "%s", res.trace.v[i]);
 	bool decided = res.blocked || res.acted, before = *keep_local_r;
@@ -321,13 +330,14 @@ static bool router_plan_lua(struct ctx *c, const struct router_user *u, const ch
  * assistants and forwarding: its blocked senders and routing scripts (router_plan_lua,
  * router-lua.c). Returns true when they decided the account's routing (its Forward To and
  * assistants are not used); *keep_local_r false: no copy as the rules said (or INBOX);
- * *blocked_r: the sender is blocked (no autoreply either). Whatever they add must keep the
- * plan deterministic and, on their failure, leave it as if they were absent.
+ * *blocked_r: the sender is blocked (no autoreply either); *sw_r: the parts of the default
+ * routing switched off. Whatever they add must keep the plan deterministic and, on their
+ * failure, leave it as if they were absent.
  */
 static bool router_plan_user_hooks(struct ctx *c, const struct router_user *u, const char *addr,
-				   bool *keep_local_r, bool *blocked_r)
+				   bool *keep_local_r, bool *blocked_r, struct user_switches *sw_r)
 {
-	return router_plan_lua(c, u, addr, keep_local_r, blocked_r);
+	return router_plan_lua(c, u, addr, keep_local_r, blocked_r, sw_r);
 }
 
 /* u's message rules (guide 4.14, the administrator's then u's) over the message, into *out_r
@@ -456,11 +466,13 @@ static bool apply_size_row(struct ctx *c, const struct router_user *u, bool over
 	return redirect && reached > 0;
 }
 
-/* u's assistants and Forward To (guide 4.5), when no script decided; *keep_local_r false when
- * they took the message away. */
-static void route_default(struct ctx *c, const struct router_user *u, bool *keep_local_r)
+/* u's assistants and Forward To (guide 4.5), when no script decided, less what sw switched
+ * off; *keep_local_r false when they took the message away. */
+static void route_default(struct ctx *c, const struct router_user *u,
+			  const struct user_switches *sw, bool *keep_local_r)
 {
-	bool has_assistants = u->assistants != NULL && u->assistants[0] != '\0';
+	bool has_assistants = u->assistants != NULL && u->assistants[0] != '\0' &&
+			      !sw->no_assistants;
 
 	if (u->no_forward_quarantined && c->f->spam_quarantine) {
 		trace(c, "%s's forwarding, assistants and size forwarding are not used: the message "
@@ -472,11 +484,20 @@ static void route_default(struct ctx *c, const struct router_user *u, bool *keep
 	if (apply_size_row(c, u, false, u->size_under_kb, u->size_under_redirect,
 			   u->size_under_to))
 		*keep_local_r = false;
-	if (apply_assistants(c, u))
+	if (sw->no_assistants) {
+		if (u->assistants != NULL && u->assistants[0] != '\0')
+			trace(c, "%s's assistants are not used: a routing script switched them off",
+			      u->name);
+	} else if (apply_assistants(c, u)) {
 		*keep_local_r = false;
+	}
 	if (has_assistants && u->assistant_redirect) {
 		if (u->use_forwarding && u->forward_to != NULL && u->forward_to[0] != '\0')
 			trace(c, "%s's Forward To is not used: the assistants redirect", u->name);
+	} else if (sw->no_forwarding) {
+		if (u->use_forwarding && u->forward_to != NULL && u->forward_to[0] != '\0')
+			trace(c, "%s's Forward To is not used: a routing script switched it off",
+			      u->name);
 	} else if (apply_forwarding(c, u)) {
 		*keep_local_r = false;
 	}
@@ -490,12 +511,13 @@ static int reach_user(struct ctx *c, const struct router_user *u, const char *ad
 	const char *outer_sender = c->fwd_sender, *outer_headers = c->fwd_headers;
 	c->fwd_sender = c->fwd_headers = NULL;
 	bool keep_local = router_plan_rules(c, u, &rules), blocked;
-	bool decided = router_plan_user_hooks(c, u, addr, &keep_local, &blocked);
+	struct user_switches sw;
+	bool decided = router_plan_user_hooks(c, u, addr, &keep_local, &blocked, &sw);
 
 	if (!blocked)
 		plan_autoreply(c, u, addr);
 	if (!decided)
-		route_default(c, u, &keep_local);
+		route_default(c, u, &sw, &keep_local);
 	int ret = keep_local ? add_local(c, u, addr, &rules) : 1;
 	router_rules_outcome_free(&rules);
 	c->fwd_sender = outer_sender;

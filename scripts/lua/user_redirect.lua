@@ -8,10 +8,17 @@
 -- For a user with an entry, this script decides the forwarding only inside the schedule:
 --   * inside the schedule: the mail goes to `to` (default: the user's Forward To setting),
 --     without a local copy (mode "redirect") or with one (mode "copy");
---   * outside it: the script decides nothing, so the user's own routing applies as if the
---     script were absent (assistants, size-dependent forwarding, and Forward To when "Use
---     Forwarding" is on: to forward to the user's Forward To ONLY inside the schedule, leave
---     use_forwarding off and `to` unset);
+--   * outside it, for an entry with `to`: the script decides nothing, so the user's own
+--     routing applies as if the script were absent (assistants, size-dependent forwarding,
+--     and Forward To when "Use Forwarding" is on);
+--   * outside it, for an entry without `to` (the user's own Forward To follows the schedule,
+--     the guide's "Use Forwards between"): the script calls no_forwarding(), so the user's
+--     Forward To is not used even with "Use Forwarding" on; the rest of the user's own routing
+--     (assistants, size-dependent forwarding) applies;
+--   * an entry may also carry an assistants window (the guide's "Use Assistants between"):
+--     outside it the script calls no_assistants(), so the user's assistants are not used;
+--     inside it they are used as usual. An entry with ONLY an assistants window (no to, mode,
+--     from, until, days or office_hours) leaves the forwarding alone;
 --   * a message the spam filter quarantines is kept (in the quarantine) and not forwarded when
 --     the user has "Don't use forwardings or assistants if mail would be quarantined"
 --     (user.no_forward_quarantined), as the user's ordinary forwarding would be.
@@ -30,6 +37,8 @@
 --       start to midnight and from midnight to the end, on each day of the range.
 --   days         = { "sat", "sun" }       -- forward all day on these weekdays
 --   office_hours = { "08:00", "18:00" }   -- forward outside these hours (the end excluded)
+--   assistants_from  = "20140810 08:00"    -- the assistants window's start
+--   assistants_until = "20140820 18:00"    -- its end; same day/hour rules as from/until
 -- With neither days nor office_hours, mail is forwarded at any time inside the window;
 -- with them, only on those days or outside those hours. Times are the server's local time.
 --
@@ -37,6 +46,7 @@
 local config = {
   -- sue = { to = "phil@example.com", office_hours = { "08:00", "18:00" },
   --         days = { "sat", "sun" } },
+  -- ann = { assistants_from = "08:00", assistants_until = "18:00" },
   -- bob = { mode = "copy", from = "20261221", ["until"] = "20270104 12:00" },
 }
 -- CONFIG END
@@ -62,11 +72,11 @@ local function bound(text, what)
   return date, time and hhmm(time, what)
 end
 
--- Whether the guide's window of entry e (dates bound the days, times the hours of each day)
--- holds at now; and a few words saying why not.
-local function in_window(e)
-  local from_date, from_time = bound(e.from, "from")
-  local until_date, until_time = bound(e["until"], "until")
+-- Whether the guide's window from..till (dates bound the days, times the hours of each day)
+-- holds at now; and a few words saying why not. prefix names the fields in errors.
+local function in_window(from, till, prefix)
+  local from_date, from_time = bound(from, prefix .. "from")
+  local until_date, until_time = bound(till, prefix .. "until")
   if now.date < (from_date or "00000000") or now.date > (until_date or "99999999") then
     return false, "outside the window's dates"
   end
@@ -80,7 +90,7 @@ end
 
 -- Whether the schedule of entry e holds at now; and a few words saying why.
 local function scheduled(e)
-  local inside, why = in_window(e)
+  local inside, why = in_window(e.from, e["until"], "")
   if not inside then return false, why end
   if e.days == nil and e.office_hours == nil then return true, "inside the window" end
   for _, d in ipairs(e.days or {}) do
@@ -99,6 +109,24 @@ end
 
 local e = config[msg.user]
 if e == nil then return end
+local at = now.weekday .. " " .. now.date .. " " .. now.time
+
+-- The assistants window: outside it, the user's assistants are switched off.
+local has_assistants_window = e.assistants_from ~= nil or e.assistants_until ~= nil
+if has_assistants_window then
+  local inside, why = in_window(e.assistants_from, e.assistants_until, "assistants_")
+  if not inside then
+    log("user_redirect: assistants " .. why .. " (" .. at .. "): " .. msg.user
+        .. "'s assistants are not used")
+    no_assistants()
+  end
+end
+
+-- An entry with only an assistants window leaves the forwarding alone.
+if has_assistants_window and e.to == nil and e.mode == nil and e.from == nil
+    and e["until"] == nil and e.days == nil and e.office_hours == nil then
+  return
+end
 
 local to = e.to or user.forward_to
 if to == nil or string.match(to, "^[%s;,]*$") then
@@ -111,7 +139,6 @@ if mode ~= "redirect" and mode ~= "copy" then
 end
 
 local on, why = scheduled(e)
-local at = now.weekday .. " " .. now.date .. " " .. now.time
 if on and msg.quarantined and user.no_forward_quarantined == "true" then
   -- the guide's "Don't use forwardings or assistants if mail would be quarantined"
   log("user_redirect: " .. why .. " (" .. at .. "): kept, not forwarded: the message would be"
@@ -120,6 +147,11 @@ if on and msg.quarantined and user.no_forward_quarantined == "true" then
 elseif on then
   log("user_redirect: " .. why .. " (" .. at .. "): " .. mode .. " to " .. to)
   if mode == "redirect" then redirect(to) else forward(to) end
+elseif e.to == nil then
+  -- the user's own Forward To follows the schedule: off outside it
+  log("user_redirect: " .. why .. " (" .. at .. "): " .. msg.user .. "'s Forward To is not"
+      .. " used, the rest of " .. msg.user .. "'s own routing applies")
+  no_forwarding()
 else
   -- no decision: the user's own routing (assistants, size forwarding, Forward To) applies
   log("user_redirect: " .. why .. " (" .. at .. "): no decision, " .. msg.user

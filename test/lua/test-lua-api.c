@@ -2,7 +2,8 @@
  * test-lua-api.c: the routing API a script sees — the facts (msg, user, now in the server's
  * local time), and the actions turned into a decision: a table of scripts with the folders
  * and forward addresses they yield (the implicit keep, redirect cancelling it, dedupe, the
- * "as if absent" cases), bad arguments refused, the bounds on actions and log lines.
+ * "as if absent" cases), the switches no_assistants() and no_forwarding(), bad arguments
+ * refused, the bounds on actions and log lines.
  */
 #include "pb-alloc.h"
 #include "pb-lua.h"
@@ -130,6 +131,40 @@ static void test_actions(void)
 		CHECK_STR(got, c->forward);
 		if (!d.acted != !c->acted)
 			fprintf(stderr, "  case %zu: %s\n", i, c->script);
+		free(error);
+		pb_lua_decision_free(&d);
+	}
+}
+
+struct switch_case {
+	const char *script;
+	bool acted, no_assistants, no_forwarding;
+};
+
+/* no_assistants() and no_forwarding(): no action (the rest of the routing applies), kept with
+ * one, dropped with a failed run. */
+static const struct switch_case switch_cases[] = {
+	{ "keep()", true, false, false },
+	{ "no_assistants()", false, true, false },
+	{ "no_forwarding()", false, false, true },
+	{ "no_assistants() no_forwarding() no_assistants()", false, true, true },
+	{ "no_forwarding() forward('a@x.example')", true, false, true },
+	{ "no_assistants() no_forwarding()\nerror('late')", false, false, false },
+};
+
+static void test_switches(void)
+{
+	for (size_t i = 0; i < PB_N_ELEMENTS(switch_cases); i++) {
+		const struct switch_case *c = &switch_cases[i];
+		struct pb_lua_decision d;
+		char *error;
+		int rc = run(c->script, &d, &error);
+
+		fprintf(stderr, "  case %zu: %s\n", i, c->script);
+		CHECK_INT(rc, strstr(c->script, "error(") != NULL ? -1 : 0);
+		CHECK_INT(d.acted, c->acted);
+		CHECK_INT(d.no_assistants, c->no_assistants);
+		CHECK_INT(d.no_forwarding, c->no_forwarding);
 		free(error);
 		pb_lua_decision_free(&d);
 	}
@@ -305,6 +340,7 @@ static const struct pb_test_case tests[] = {
 	{ "facts", test_facts },
 	{ "facts_edges", test_facts_edges },
 	{ "actions", test_actions },
+	{ "switches", test_switches },
 	{ "refused", test_refused },
 	{ "log", test_log },
 };

@@ -30,6 +30,12 @@ static const char test_config[] =
 	"  nofwd = { },\n"
 	"  bad = { office_hours = { '8:00', '18:00' } },\n"
 	"  odd = { mode = 'bounce' },\n"
+	"  asa = { assistants_from = '08:00', assistants_until = '18:00' },\n"
+	"  dan = { from = '20261202', ['until'] = '20261202',\n"
+	"          assistants_from = '20261201 09:00', assistants_until = '20261203 17:00' },\n"
+	"  kit = { to = 'kit@home.example', from = '09:00', ['until'] = '17:00',\n"
+	"          assistants_until = '20261201' },\n"
+	"  bax = { assistants_from = '8:00' },\n"
 	"}\n";
 
 /* The shipped script with its config block replaced by config (NULL: as shipped). */
@@ -74,7 +80,9 @@ struct week_case {
 	const char *user;
 	const char *when;   /* local time */
 	const char *expect; /* "absent", "keep", "redirect ADDRS", "copy ADDRS", "error TEXT"
-			     * (the error's line number as N) */
+			     * (the error's line number as N); then " -assistants" and/or
+			     * " -forwarding" when the script called no_assistants() /
+			     * no_forwarding() */
 };
 
 static const struct week_case week[] = {
@@ -88,46 +96,46 @@ static const struct week_case week[] = {
 	{ "sue", "20261205 12:00", "redirect phil@example.com" },
 	{ "sue", "20261206 23:59", "redirect phil@example.com" },
 	/* Wednesday to Friday, from noon each day (to its end), copying. */
-	{ "bob", "20261130 12:00", "absent" },
-	{ "bob", "20261202 11:59", "absent" },
+	{ "bob", "20261130 12:00", "absent -forwarding" },
+	{ "bob", "20261202 11:59", "absent -forwarding" },
 	{ "bob", "20261202 12:00", "copy fwd@example.org" },
-	{ "bob", "20261203 11:59", "absent" },
+	{ "bob", "20261203 11:59", "absent -forwarding" },
 	{ "bob", "20261203 12:00", "copy fwd@example.org" },
 	{ "bob", "20261204 23:59", "copy fwd@example.org" },
-	{ "bob", "20261205 00:00", "absent" },
-	{ "bob", "20261205 12:00", "absent" },
+	{ "bob", "20261205 00:00", "absent -forwarding" },
+	{ "bob", "20261205 12:00", "absent -forwarding" },
 	/* Fridays only. */
 	{ "kim", "20261203 23:59", "absent" },
 	{ "kim", "20261204 00:00", "redirect kim@home.example" },
 	{ "kim", "20261204 23:59", "redirect kim@home.example" },
 	{ "kim", "20261205 00:00", "absent" },
 	/* A time without a date: from 09:30 each day, from the beginning of time to 1 Dec. */
-	{ "eve", "20261130 09:00", "absent" },
+	{ "eve", "20261130 09:00", "absent -forwarding" },
 	{ "eve", "20261130 09:30", "redirect fwd@example.org" },
 	{ "eve", "20261201 23:59", "redirect fwd@example.org" },
-	{ "eve", "20261202 09:30", "absent" },
+	{ "eve", "20261202 09:30", "absent -forwarding" },
 	/* Guide 5.3: "20070101 10:00 to 20070108 12:00" is 10:00-12:00 on each of 1-8 January. */
-	{ "jan", "20061231 11:00", "absent" },
-	{ "jan", "20070101 09:59", "absent" },
+	{ "jan", "20061231 11:00", "absent -forwarding" },
+	{ "jan", "20070101 09:59", "absent -forwarding" },
 	{ "jan", "20070101 10:00", "redirect fwd@example.org" },
 	{ "jan", "20070101 12:00", "redirect fwd@example.org" },
-	{ "jan", "20070101 12:01", "absent" },
-	{ "jan", "20070104 09:59", "absent" },
+	{ "jan", "20070101 12:01", "absent -forwarding" },
+	{ "jan", "20070104 09:59", "absent -forwarding" },
 	{ "jan", "20070104 11:00", "redirect fwd@example.org" },
-	{ "jan", "20070104 12:01", "absent" },
-	{ "jan", "20070104 23:00", "absent" },
-	{ "jan", "20070108 03:00", "absent" },
+	{ "jan", "20070104 12:01", "absent -forwarding" },
+	{ "jan", "20070104 23:00", "absent -forwarding" },
+	{ "jan", "20070108 03:00", "absent -forwarding" },
 	{ "jan", "20070108 10:00", "redirect fwd@example.org" },
 	{ "jan", "20070108 12:00", "redirect fwd@example.org" },
-	{ "jan", "20070108 12:01", "absent" },
-	{ "jan", "20070109 11:00", "absent" },
+	{ "jan", "20070108 12:01", "absent -forwarding" },
+	{ "jan", "20070109 11:00", "absent -forwarding" },
 	/* Hours across midnight: each night from 22:00 to 06:00. */
-	{ "owl", "20261201 21:59", "absent" },
+	{ "owl", "20261201 21:59", "absent -forwarding" },
 	{ "owl", "20261201 22:00", "redirect fwd@example.org" },
 	{ "owl", "20261202 03:00", "redirect fwd@example.org" },
 	{ "owl", "20261202 06:00", "redirect fwd@example.org" },
-	{ "owl", "20261202 06:01", "absent" },
-	{ "owl", "20261202 12:00", "absent" },
+	{ "owl", "20261202 06:01", "absent -forwarding" },
+	{ "owl", "20261202 12:00", "absent -forwarding" },
 	/* No schedule: always, to the user's Forward To. */
 	{ "ann", "20261203 10:00", "redirect fwd@example.org" },
 	{ "ann", "20261206 03:00", "redirect fwd@example.org" },
@@ -138,11 +146,29 @@ static const struct week_case week[] = {
 	  "error user_redirect.lua:N: office_hours[1]: '8:00' is not a time HH:MM" },
 	{ "odd", "20261130 07:00",
 	  "error user_redirect.lua:N: mode: 'bounce' is not redirect or copy" },
+	/* "Use Assistants between" 08:00 and 18:00 each day; the forwarding left alone. */
+	{ "asa", "20261130 07:59", "absent -assistants" },
+	{ "asa", "20261130 08:00", "absent" },
+	{ "asa", "20261130 18:00", "absent" },
+	{ "asa", "20261130 18:01", "absent -assistants" },
+	/* Both windows, the own Forward To: forwarded on the 2nd only, assistants 09-17 on
+	 * the 1st to the 3rd. */
+	{ "dan", "20261201 10:00", "absent -forwarding" },
+	{ "dan", "20261201 08:00", "absent -assistants -forwarding" },
+	{ "dan", "20261202 10:00", "redirect fwd@example.org" },
+	{ "dan", "20261202 18:00", "redirect fwd@example.org -assistants" },
+	{ "dan", "20261204 10:00", "absent -assistants -forwarding" },
+	/* An explicit `to`: outside its schedule the own Forward To is left alone. */
+	{ "kit", "20261201 08:00", "absent" },
+	{ "kit", "20261202 08:00", "absent -assistants" },
+	{ "kit", "20261202 10:00", "redirect kit@home.example -assistants" },
+	{ "bax", "20261130 07:00",
+	  "error user_redirect.lua:N: assistants_from: '8:00' is not a time HH:MM" },
 };
 
 /* The decision as the expect strings above spell it. */
-static void describe(const struct pb_lua_decision *d, int rc, const char *error, char *out,
-		     size_t size)
+static void describe_action(const struct pb_lua_decision *d, int rc, const char *error,
+			    char *out, size_t size)
 {
 	size_t off;
 
@@ -166,6 +192,15 @@ static void describe(const struct pb_lua_decision *d, int rc, const char *error,
 	off = (size_t)snprintf(out, size, "%s", d->n_folders == 0 ? "redirect" : "copy");
 	for (uint32_t i = 0; i < d->n_forward && off < size; i++)
 		off += (size_t)snprintf(out + off, size - off, " %s", d->forward[i]);
+}
+
+/* describe_action's text and the switches the script turned off. */
+static void describe(const struct pb_lua_decision *d, int rc, const char *error, char *out,
+		     size_t size)
+{
+	describe_action(d, rc, error, out, size);
+	snprintf(out + strlen(out), size - strlen(out), "%s%s",
+		 d->no_assistants ? " -assistants" : "", d->no_forwarding ? " -forwarding" : "");
 }
 
 static void test_week(void)
@@ -196,9 +231,13 @@ static void test_week(void)
 		CHECK_STR(got, c->expect);
 		/* Every decision the script takes, and not taking one for a listed user, is
 		 * explained in the trace. */
-		CHECK(!d.acted || (d.n_trace == 1 && strncmp(d.trace[0], "user_redirect: ", 15) == 0));
-		if (strcmp(c->user, "carol") != 0 && rc == 0)
-			CHECK_INT(d.n_trace, 1);
+		uint32_t lines = 1 + d.no_assistants; /* the assistants' line, then one more */
+		CHECK(!d.acted || (d.n_trace == lines &&
+				   strncmp(d.trace[0], "user_redirect: ", 15) == 0));
+		if (strcmp(c->user, "carol") != 0 && strcmp(c->user, "asa") != 0 && rc == 0)
+			CHECK_INT(d.n_trace, lines);
+		if (strcmp(c->user, "asa") == 0)
+			CHECK_INT(d.n_trace, d.no_assistants ? 1 : 0);
 		free(error);
 		pb_lua_decision_free(&d);
 	}

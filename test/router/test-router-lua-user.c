@@ -6,7 +6,8 @@
  * user table, the forwarding keys (size dependent forwarding, copy_sent_to,
  * no_forward_quarantined) among them, read-only; the server script's path; and the bundled
  * user_redirect.lua in the router's plan: a listed user outside the schedule keeps their
- * assistants and size-dependent forwarding.
+ * assistants and size-dependent forwarding; outside an assistants window the assistants,
+ * and outside the window of an entry without `to` the own Forward To, are switched off.
  */
 #include "pb-alloc.h"
 #include "pb-test.h"
@@ -26,6 +27,7 @@ struct user_case {
 	const char *errors;  /* ',' joined */
 	const char *trace;   /* a part of one trace line, NULL none */
 	bool blocked;
+	bool no_assistants, no_forwarding;
 };
 
 static const struct user_case cases[] = {
@@ -54,6 +56,12 @@ static const struct user_case cases[] = {
 	  .folders = "INBOX" },
 	{ .sender = "joe@spam.example", .script = "keep()", .ran = "", .blocked = true,
 	  .trace = "is blocked by ann" },
+	/* the switches: no decision, the rest of the routing applies without them */
+	{ .server = "no_assistants()", .script = "no_forwarding()",
+	  .ran = "user_redirect.lua,ann.lua", .no_assistants = true, .no_forwarding = true,
+	  .trace = "script ann.lua switched off the account's own Forward To" },
+	{ .script = "no_assistants()\nerror('late')", .ran = "ann.lua",
+	  .errors = "ann.lua:2: late" },
 };
 
 /* v's strings ',' joined into out. */
@@ -116,6 +124,8 @@ static void run_case(size_t i, const struct user_case *t)
 	CHECK_STR(got, t->forward != NULL ? t->forward : "");
 	CHECK(errors_match(&res.errors, t->errors));
 	CHECK(t->trace == NULL || trace_has(&res, t->trace));
+	CHECK(res.no_assistants == t->no_assistants);
+	CHECK(res.no_forwarding == t->no_forwarding);
 	router_lua_result_free(&res);
 }
 
@@ -230,44 +240,91 @@ static void plan_text(const struct router_plan *p, char *out, size_t size)
 	}
 }
 
-/* Issue 13: ann is listed in user_redirect.lua with a window of 2000-01-01 only. Outside it
- * the script decides nothing, so her assistant ben gets his copy and her size-dependent
- * forwarding sends big mail on; inside it the script's redirect replaces them. */
-static void test_user_redirect_outside_keeps_assistants(void)
+/* The plan of ann (users[0], her helper users[1]) under the bundled script with config, at
+ * 1800000000 (outside every window) and at 2000-01-01 12:00 UTC (inside); into out and in. */
+static void plan_at(const char *config, struct router_user *users, uint64_t size, char *out,
+		    char *in, size_t n)
 {
 	static const char *const domains[] = { "example.com" };
-	char *server = bundled_with("local config = {\n  ann = { to = 'far@remote.net',"
-				    " from = '20000101', ['until'] = '20000101' },\n}\n");
+	char *server = bundled_with(config);
 	REQUIRE(server != NULL);
-	struct router_user users[] = {
-		{ .id = 1, .name = "ann", .assistants = "ben", .size_over_kb = 1,
-		  .size_over_to = "big@remote.net" },
-		{ .id = 2, .name = "ben" },
-	};
 	struct router_records r = { .domains = domains, .n_domains = 1, .users = users,
 				    .n_users = 2 };
 	struct router_lua_env env = { .server_name = "user_redirect.lua", .server_text = server,
 				      .server_len = strlen(server), .now_s = 1800000000 };
 	pb_lua_limits_default(&env.limits);
-	struct router_facts f = { .sender = "a@outside.example", .size = 4096, .lua = &env };
+	struct router_facts f = { .sender = "a@outside.example", .size = size, .lua = &env };
 	const char *rcpt[] = { "ann@example.com" };
 	struct router_plan p;
-	char got[256];
 
 	router_plan_resolve(&r, &f, rcpt, NULL, 1, &p);
-	plan_text(&p, got, sizeof(got));
-	CHECK_STR(got, "@big@remote.net,2:INBOX,1:INBOX");
+	plan_text(&p, out, n);
 	router_plan_free(&p);
-	env.now_s = 946728000; /* 2000-01-01 12:00 UTC: inside the window */
+	env.now_s = 946728000;
 	router_plan_resolve(&r, &f, rcpt, NULL, 1, &p);
-	plan_text(&p, got, sizeof(got));
-	CHECK_STR(got, "@far@remote.net");
+	plan_text(&p, in, n);
 	router_plan_free(&p);
 	free(server);
 }
 
+/* Issue 13: ann is listed in user_redirect.lua with a window of 2000-01-01 only. Outside it
+ * the script decides nothing, so her assistant ben gets his copy and her size-dependent
+ * forwarding sends big mail on; inside it the script's redirect replaces them. */
+static void test_user_redirect_outside_keeps_assistants(void)
+{
+	struct router_user users[] = {
+		{ .id = 1, .name = "ann", .assistants = "ben", .size_over_kb = 1,
+		  .size_over_to = "big@remote.net" },
+		{ .id = 2, .name = "ben" },
+	};
+	char out[256], in[256];
+
+	plan_at("local config = {\n  ann = { to = 'far@remote.net',"
+		" from = '20000101', ['until'] = '20000101' },\n}\n", users, 4096, out, in,
+		sizeof(out));
+	CHECK_STR(out, "@big@remote.net,2:INBOX,1:INBOX");
+	CHECK_STR(in, "@far@remote.net");
+}
+
+/* Issue 13 (guide 4.5, "Use Assistants between"): outside ann's assistants window the plan
+ * has no copy for her assistant ben, inside it does; her Forward To applies either way. */
+static void test_user_redirect_assistants_window(void)
+{
+	struct router_user users[] = {
+		{ .id = 1, .name = "ann", .assistants = "ben", .use_forwarding = true,
+		  .forward_to = "fwd@remote.net", .keep_copy = true },
+		{ .id = 2, .name = "ben" },
+	};
+	char out[256], in[256];
+
+	plan_at("local config = {\n  ann = { assistants_from = '20000101',"
+		" assistants_until = '20000101' },\n}\n", users, 10, out, in, sizeof(out));
+	CHECK_STR(out, "@fwd@remote.net,1:INBOX");
+	CHECK_STR(in, "2:INBOX,@fwd@remote.net,1:INBOX");
+}
+
+/* Issue 13 ("Use Forwards between"): an entry without `to` and Use Forwarding on: outside the
+ * window her Forward To is switched off (her assistant still gets his copy), inside it the
+ * script redirects to it. */
+static void test_user_redirect_forward_window(void)
+{
+	struct router_user users[] = {
+		{ .id = 1, .name = "ann", .assistants = "ben", .use_forwarding = true,
+		  .forward_to = "fwd@remote.net" },
+		{ .id = 2, .name = "ben" },
+	};
+	char out[256], in[256];
+
+	plan_at("local config = {\n  ann = { from = '20000101', ['until'] = '20000101' },\n}\n",
+		users, 10, out, in, sizeof(out));
+	CHECK_STR(out, "2:INBOX,1:INBOX");
+	CHECK_STR(in, "@fwd@remote.net");
+}
+
 static const struct pb_test_case tests[] = {
 	{ "user_redirect_outside_keeps_assistants", test_user_redirect_outside_keeps_assistants },
+	{ "user_redirect_assistants_window", test_user_redirect_assistants_window },
+	{ "user_redirect_forward_window", test_user_redirect_forward_window },
 	{ "user_cases", test_user_cases },
 	{ "user_table_read_only", test_user_table_read_only },
 	{ "server_path", test_server_path },

@@ -48,7 +48,8 @@ int pb_lua_env_open(lua_State *L);
 
 /* Sets msg, user and now in the global table on the top of the stack (pb-lua-api.c). */
 void pb_lua_env_facts(lua_State *L);
-/* Sets keep, deliver, forward, redirect, no_assistants, no_forwarding and log in the global table on the top of the stack. */
+/* Sets keep, deliver, forward, redirect, no_assistants, no_forwarding and log in the global
+ * table on the top of the stack. */
 void pb_lua_env_actions(lua_State *L);
 
 #endif

@@ -3,8 +3,9 @@
  *
  * A routing script is an administrator's or a user's Lua text run once per recipient: it
  * sees the message's facts (globals `msg`, `user`, `now`) and decides through a few action
- * functions (keep, deliver, forward, redirect, log). docs/routing-scripts.md is the script
- * writer's reference; this header is the router's.
+ * functions (keep, deliver, forward, redirect, log; no_assistants and no_forwarding switch
+ * off parts of the default routing). docs/routing-scripts.md is the script writer's
+ * reference; this header is the router's.
  *
  * The sandbox: a fresh lua_State per run (about 24 us of CPU; docs/routing-scripts.md has the
  * measurements), holding only base

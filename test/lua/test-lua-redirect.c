@@ -7,7 +7,9 @@
  * the times the hours of each day; its own example as rows) with its open ends, copy and
  * redirect, the user's own Forward To as the default target; outside the schedule, unlisted
  * users and a bad entry: no decision (routed as if the script were absent, so the user's
- * assistants and size forwarding apply). The script as shipped decides nothing.
+ * assistants and size forwarding apply), with the own Forward To switched off
+ * (no_forwarding) for an entry without `to`; the assistants window (no_assistants outside
+ * it). The script as shipped decides nothing.
  */
 #include "pb-alloc.h"
 #include "pb-lua.h"
@@ -272,6 +274,27 @@ static void test_trace(void)
 	if (d.n_trace == 1)
 		CHECK_STR(d.trace[0], "user_redirect: within office hours (mon 20261130 12:00): no "
 				      "decision, sue's own routing applies");
+	pb_lua_decision_free(&d);
+	/* an entry without `to`, outside its dates: its own Forward To switched off, said so */
+	struct pb_lua_setting fwd = { "forward_to", "fwd@example.org" };
+	facts.user = "bob";
+	facts.settings = &fwd;
+	facts.n_settings = 1;
+	CHECK_INT(pb_lua_route("user_redirect.lua", script, len, &limits, &facts, &d, &error), 0);
+	CHECK(!d.acted && d.no_forwarding && !d.no_assistants);
+	if (d.n_trace == 1)
+		CHECK_STR(d.trace[0], "user_redirect: outside the window's dates (mon 20261130 "
+				      "12:00): bob's Forward To is not used, the rest of bob's own "
+				      "routing applies");
+	pb_lua_decision_free(&d);
+	/* outside an assistants window */
+	facts.user = "asa";
+	facts.now_s = local_time("20261130 07:00");
+	CHECK_INT(pb_lua_route("user_redirect.lua", script, len, &limits, &facts, &d, &error), 0);
+	CHECK(!d.acted && d.no_assistants && !d.no_forwarding);
+	if (d.n_trace == 1)
+		CHECK_STR(d.trace[0], "user_redirect: assistants outside the window's hours (mon "
+				      "20261130 07:00): asa's assistants are not used");
 	free(error);
 	free(script);
 	pb_lua_decision_free(&d);

@@ -74,6 +74,7 @@ class LoginHistory(AdminCase):
         web = [tr.text for tr in self.driver.find_elements(By.CSS_SELECTOR, "#s-login-table tbody tr")
                if " web " in tr.text]
         self.assertTrue(web, "the web login")
+        self.driver.execute_script("arguments[0].scrollIntoView()", self.css("#s-logins"))
         wd.screenshot(self.driver, "webmail-login-history")
         self.driver.delete_all_cookies()
 
@@ -81,6 +82,9 @@ class LoginHistory(AdminCase):
         want = self.pop3_history("carol")
         self.go("user/carol", '.tab[data-tab="logins"]').click()
         self.assertEqual(self.table_rows("#login-history"), want)
+        panel = self.css(".tab-panel").text
+        self.assertNotIn("false", panel)  # nothing but the table
+        self.assertNotIn("No logins", panel)
         wd.screenshot(self.driver, "admin-login-history")
 
 

@@ -185,11 +185,11 @@ function copyInbox(user) {
 async function loginHistory(panel, u) {
   const r = await api('GET', '/api/users/' + encodeURIComponent(u.user) + '/logins?limit=100');
   const cell = (text) => h('td', {}, text);
-  panel.append(h('table', { id: 'login-history', class: 'grid' },
+  const none = h('p', {}, 'No logins recorded since the daemon started.');
+  panel.append(r.logins.length ? h('table', { id: 'login-history', class: 'grid' },
     h('thead', {}, h('tr', {}, ['Time', 'Protocol', 'Address', 'Result'].map((t) => h('th', {}, t)))),
     h('tbody', {}, r.logins.map((e) => h('tr', {}, cell(when(e.time_ms)), cell(e.protocol), cell(e.ip),
-      cell(e.result + (e.refused ? ' (refused: locked or blocked)' : '')))))),
-  r.logins.length === 0 && h('p', {}, 'No logins recorded since the daemon started.'));
+      cell(e.result + (e.refused ? ' (refused: locked or blocked)' : '')))))) : none);
 }
 
 export async function userEditor(el, name) {

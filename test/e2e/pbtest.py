@@ -241,6 +241,20 @@ def pop3_from(port, source, timeout=60.0):
     return p
 
 
+def pop3_login(port, user, password, source="127.0.0.1"):
+    """Whether USER/PASS over POP3 from the loopback address source is taken (the answer to
+    PASS: +OK or -ERR); the connection is closed after."""
+    p = pop3_from(port, source)
+    try:
+        p.user(user)
+        p.pass_(password)
+        return True
+    except poplib.error_proto:
+        return False
+    finally:
+        p.close()
+
+
 class RawClient:
     """A line-oriented client on a raw socket: send bytes exactly as given, read replies.
     Every read is bounded by the socket timeout."""

@@ -241,6 +241,19 @@ class Refusals(WebBase):
 
 
 class Https(unittest.TestCase):
+    def login_cookie(self, d, scheme):
+        """The attributes of the session cookie POST /api/login sets over scheme (lowercased,
+        without the name=value)."""
+        rc, out, err = curl("-k", "-D", "-", "-o", "/dev/null", "-H", "Content-Type: application/json",
+                            "--data", '{"user": "admin", "password": "%s"}' % d.admin_password,
+                            "%s://127.0.0.1:%d/api/login" % (scheme, d.ports["http"]))
+        self.assertEqual(rc, 0, err)
+        status, fields = head_fields(out)
+        self.assertEqual(status, 200, out)
+        name_value, _, attrs = fields["set-cookie"].partition(";")
+        self.assertRegex(name_value, "^pb_session=[0-9a-f]{64}$")
+        return [a.strip().lower() for a in attrs.split(";")]
+
     def test_same_port_tls_and_redirect_with_a_real_certificate(self):
         # the generated certificate: both spoken, no redirect
         d = pbtest.Daemon()
@@ -255,6 +268,13 @@ class Https(unittest.TestCase):
         self.assertEqual(fields["strict-transport-security"], "max-age=31536000")
         rc, out, _ = curl("-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:%d/" % port)
         self.assertEqual(out, b"200")
+        # the session cookie: Secure over TLS only, HttpOnly and SameSite either way
+        attrs = {scheme: self.login_cookie(d, scheme) for scheme in ("https", "http")}
+        for scheme, a in attrs.items():
+            self.assertIn("httponly", a, scheme)
+            self.assertIn("samesite=strict", a, scheme)
+        self.assertIn("secure", attrs["https"])
+        self.assertNotIn("secure", attrs["http"])
         d.stop()
         # a configured certificate: clear requests go to https://
         cert, key = make_cert(d.tmp, "web", "web.pillarbox.test")

@@ -8,7 +8,8 @@ are there; the store size and disk free gauges are above zero; every actor and e
 (smtp, pop3, imap, web, status) has an inbox depth. The mail counters move by exactly what was
 sent: N messages to a local user (received and delivered +N), one relayed to a peer (sent +1),
 one the peer refuses for good (bounced +1, its DSN delivered here), a refused RCPT (refused by
-reason and recipients refused +1). The security log shows a
+reason and recipients refused +1); wrong POP3 passwords past the limit lock an account
+(lockouts +1, and no more for a wrong password while locked). The security log shows a
 failed web login made here, filtered by user and by address, paged newest first without a
 line lost or repeated, to an administrator only (401 without a login, 403 to an account)."""
 import json
@@ -116,6 +117,25 @@ class Metrics(ApiBase):
             self.assertIn('{actor="%s"}' % actor, depths)
         self.assertTrue(all(v >= 0 for (n, _), v in samples.items()
                             if n == "pillarbox_actor_inbox_depth"))
+
+    def test_lockout_counted_once(self):
+        """Wrong POP3 passwords past security.lock_after_failures (3) lock the account for the
+        address: pillarbox_lockouts_total rises by exactly one, and a wrong password while
+        locked adds no lock."""
+        self.d.add_user("lena", "lena-secret-1")
+        name = ("pillarbox_lockouts_total", "")
+        before = parse_metrics(self.scrape())[name]
+        for i in range(4):
+            self.assertFalse(pbtest.pop3_login(self.d.ports["pop3"], "lena", "wrong-%d" % i,
+                                               "127.0.0.9"))
+
+        def counted():
+            samples = parse_metrics(self.scrape())
+            return samples[name] >= before + 1 and samples
+        samples = pbtest.wait_until(counted, timeout=30, what="the lockout counted")
+        self.assertEqual(samples[name], before + 1)
+        locks = self.admin().request("GET", "/api/lockouts")[1]["locks"]
+        self.assertIn(("lena", "127.0.0.9"), [(lk["user"], lk["ip"]) for lk in locks])
 
     def test_hub_inbox_depths(self):
         """Every gateway hub's inbox (the replies to its sessions) has a depth and a full

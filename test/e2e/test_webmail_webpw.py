@@ -42,15 +42,7 @@ class TestWebPassword(unittest.TestCase):
         return Api(self.port).call("POST", "/api/login", {"user": user, "password": password})[0]
 
     def pop3_ok(self, user, password):
-        p = poplib.POP3("127.0.0.1", self.d.ports["pop3"], timeout=60)
-        try:
-            p.user(user)
-            p.pass_(password)
-            return True
-        except poplib.error_proto:
-            return False
-        finally:
-            p.close()
+        return pbtest.pop3_login(self.d.ports["pop3"], user, password)
 
     def imap_ok(self, user, password):
         with imaplib.IMAP4("127.0.0.1", self.d.ports["imap"], timeout=60) as c:

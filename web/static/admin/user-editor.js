@@ -1,6 +1,6 @@
 // user-editor.js: one account (#user/NAME) in the guide's tabs — General (counts, the lock
 // and unlocking it), Passwords, Routing, Autoresponder, Quotas, Message Rules, Aliases,
-// Permissions. Settings tabs go through fields.js (PATCH one key at a time).
+// Permissions, Login History. Settings tabs go through fields.js (PATCH one key at a time).
 import { api, locks, unlock } from './api.js';
 import { bytes, clear, flash, h, tabs, when } from './dom.js';
 import { settingsForm } from './fields.js';
@@ -181,6 +181,17 @@ function copyInbox(user) {
   return h('div', { class: 'field' }, button, status);
 }
 
+// The account's recent logins over every protocol, newest first (GET .../logins).
+async function loginHistory(panel, u) {
+  const r = await api('GET', '/api/users/' + encodeURIComponent(u.user) + '/logins?limit=100');
+  const cell = (text) => h('td', {}, text);
+  const none = h('p', {}, 'No logins recorded since the daemon started.');
+  panel.append(r.logins.length ? h('table', { id: 'login-history', class: 'grid' },
+    h('thead', {}, h('tr', {}, ['Time', 'Protocol', 'Address', 'Result'].map((t) => h('th', {}, t)))),
+    h('tbody', {}, r.logins.map((e) => h('tr', {}, cell(when(e.time_ms)), cell(e.protocol), cell(e.ip),
+      cell(e.result + (e.refused ? ' (refused: locked or blocked)' : '')))))) : none);
+}
+
 export async function userEditor(el, name) {
   const reload = () => userEditor(clear(el), name);
   const [u, all] = await Promise.all([api('GET', '/api/users/' + encodeURIComponent(name)),
@@ -197,5 +208,6 @@ export async function userEditor(el, name) {
       { id: 'rules', label: 'Message Rules', render: (p) => rulesTab(p, u.user) },
       { id: 'aliases', label: 'Aliases', render: (p) => aliases(p, u) },
       { id: 'permissions', label: 'Permissions', render: form(PERMISSIONS) },
+      { id: 'logins', label: 'Login History', render: (p) => loginHistory(p, u) },
     ], 'general'));
 }

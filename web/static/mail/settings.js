@@ -4,7 +4,8 @@
 // (/api/autoreply/NAME, /api/forwarding/NAME, /api/rules/NAME, /api/mail/password,
 // /api/mail/recovery; docs/openapi.json), with mail.js's api() (its CSRF token). With a separate
 // web password (GET /api/users/NAME has_web_password) the password form changes it, and offers
-// the main one too only when can_change_main.
+// the main one too only when can_change_main. The login history (GET /api/users/NAME/logins:
+// every protocol's logins, newest first) is shown read-only.
 import { api, show } from "/mail/mail.js";
 
 const $ = (id) => document.getElementById(id);
@@ -54,6 +55,23 @@ async function loadRecovery() {
   st.webPassword = u.has_web_password === true;
   $("s-pw-which-row").hidden = !(st.webPassword && u.can_change_main);
   $("s-pw-note").hidden = !(st.webPassword && !u.can_change_main);
+}
+
+// One row per login: time, protocol, client address, result (refused: locked or blocked).
+async function loadLogins() {
+  const h = await api("GET", "/api/users/" + enc(st.user) + "/logins?limit=50");
+  const body = $("s-login-table").tBodies[0];
+  body.replaceChildren(...h.logins.map((e) => {
+    const tr = document.createElement("tr");
+    const cells = [new Date(e.time_ms).toLocaleString(), e.protocol, e.ip,
+      e.result + (e.refused ? " (refused: locked or blocked)" : "")];
+    for (const text of cells) {
+      const td = document.createElement("td");
+      td.textContent = text;
+      tr.append(td);
+    }
+    return tr;
+  }));
 }
 
 function ruleButton(li, label, fn) {
@@ -190,7 +208,7 @@ async function open() {
   try {
     st.user = (await api("GET", "/api/me")).user;
     pane(true);
-    await Promise.all([loadAutoreply(), loadForwarding(), loadRules(), loadRecovery()]);
+    await Promise.all([loadAutoreply(), loadForwarding(), loadRules(), loadRecovery(), loadLogins()]);
     $("settings").dataset.loaded = "1";
   } catch (e) {
     say(e.message);

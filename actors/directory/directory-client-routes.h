@@ -56,9 +56,10 @@ int directory_client_rules_get_send(const struct pb_sender *s, const char *user,
 uint32_t directory_client_rules_get_reply(struct pb_msg *rep, char **json_r, uint64_t *user_id_r,
 					  const char **error_r);
 
-/* Who the calling thread's changes of accounts' settings, mappings and lists are by, for the
- * directory's history ("cli:root", "web:admin"; at most DIRECTORY_BY_MAX bytes, cut past it),
- * until set again; "" (unknown) at first. The user set, map set and dlist set stubs carry it. */
+/* Who the calling thread's changes of directory records are by, for the directory's history
+ * ("cli:root", "web:admin"; at most DIRECTORY_BY_MAX bytes, cut past it), until set again; ""
+ * (unknown) at first. Every stub of a recorded change carries it: user set, map set, dlist
+ * set, rules set, script, domain add and domain del. */
 #define DIRECTORY_BY_MAX 128
 void directory_client_by(const char *by);
 const char *directory_client_by_get(void);

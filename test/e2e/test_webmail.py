@@ -16,7 +16,6 @@ import json
 import os
 import smtplib
 import sys
-import tempfile
 import threading
 import unittest
 import urllib.error
@@ -351,11 +350,7 @@ HOSTILE = """<html><head><style>body { background: url(http://127.0.0.1:%(p)d/cs
 class TestBrowser(WebmailBase):
     def setUp(self):
         import webdriver
-        self.wd = webdriver
-        self.tmp = tempfile.TemporaryDirectory()
-        self.addCleanup(self.tmp.cleanup)
-        self.driver = webdriver.start_browser(self.tmp.name)
-        self.addCleanup(self.driver.quit)
+        webdriver.browser_per_test(self)
 
     def login(self):
         from selenium.webdriver.common.by import By

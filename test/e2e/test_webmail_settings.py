@@ -18,7 +18,6 @@ import os
 import re
 import smtplib
 import sys
-import tempfile
 import time
 import unittest
 
@@ -299,13 +298,9 @@ class TestBrowser(Base):
 
     def setUp(self):
         import webdriver
-        self.wd = webdriver
         if not webdriver.available():
             self.skipTest("no Chromium")
-        self.tmp = tempfile.TemporaryDirectory()
-        self.addCleanup(self.tmp.cleanup)
-        self.driver = webdriver.start_browser(self.tmp.name)
-        self.addCleanup(self.driver.quit)
+        webdriver.browser_per_test(self)
 
     def css(self, sel):
         from selenium.webdriver.common.by import By

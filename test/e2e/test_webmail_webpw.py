@@ -13,7 +13,6 @@ import imaplib
 import os
 import poplib
 import sys
-import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -168,13 +167,9 @@ class TestSettingsPage(unittest.TestCase):
 
     def setUp(self):
         import webdriver
-        self.wd = webdriver
         if not webdriver.available():
             self.skipTest("no Chromium")
-        self.tmp = tempfile.TemporaryDirectory()
-        self.addCleanup(self.tmp.cleanup)
-        self.driver = webdriver.start_browser(self.tmp.name)
-        self.addCleanup(self.driver.quit)
+        webdriver.browser_per_test(self)
 
     def css(self, sel):
         return self.driver.find_element("css selector", sel)

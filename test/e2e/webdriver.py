@@ -112,6 +112,18 @@ def csp_violations(entries):
             or "Content-Security-Policy" in e.get("message", "")]
 
 
+def browser_per_test(case):
+    """Gives the test case `case` its own browser for one test: case.driver, with its profile
+    in case.tmp (a TemporaryDirectory the test may also use), quit and removed at the test's
+    cleanup; case.wd is this module."""
+    import tempfile
+    case.wd = sys.modules[__name__]
+    case.tmp = tempfile.TemporaryDirectory()
+    case.addCleanup(case.tmp.cleanup)
+    case.driver = start_browser(case.tmp.name)
+    case.addCleanup(case.driver.quit)
+
+
 class BrowserTestCase(unittest.TestCase):
     """A test case with self.driver (one browser per class, in cls.tmpdir, which the subclass
     sets before calling super().setUpClass()); a failing test leaves FAILED-<test>.png."""

@@ -9,6 +9,7 @@
 #include "directory-client.h"
 #include "directory-client-routes.h"
 #include "pb-config.h"
+#include "pb-config-stored.h"
 #include "pb-log.h"
 #include "pb-runtime.h"
 #include "pb-tls.h"
@@ -364,6 +365,20 @@ static void raise_fd_limit(void)
 		(unsigned long long)rl.rlim_max, (unsigned long long)all_gateways);
 }
 
+/* The bindings and certificate the administrator stored (settings "services") put into cfg
+ * where the bootstrap file set none (pb-config-stored.h); a bad one is logged and skipped. */
+static void apply_stored_services(struct daemon *d, struct pb_config *cfg)
+{
+	const struct pb_settings *s = pb_settings_acquire(d->rt);
+	char *warnings = NULL;
+
+	pb_config_apply_stored(cfg, &s->services, &warnings);
+	pb_settings_release(d->rt, s);
+	if (warnings != NULL)
+		pb_warn("daemon", "event=stored_services_ignored reason=%s", PB_LOGQ(warnings));
+	free(warnings);
+}
+
 /* The certificate from the bootstrap file, or the self-signed one in the data directory (a
  * warning in the log, so in `pillarbox status` too). 0 / -1 with a line on stderr. */
 static int start_tls(struct daemon *d)
@@ -384,16 +399,21 @@ static int start_tls(struct daemon *d)
 	return 0;
 }
 
-/* SIGHUP: the bootstrap file's tls_certificate and tls_key read again and their files loaded;
- * new connections get the new certificate, open ones keep theirs. A failure keeps the old. */
+/* SIGHUP: the bootstrap file's tls_certificate and tls_key (else the stored ones) read again
+ * and their files loaded; new connections get the new certificate, open ones keep theirs. A
+ * failure keeps the old. */
 static void reload_tls(struct daemon *d)
 {
 	struct pb_config cfg = { 0 };
 	struct pb_tls_ctx *ctx;
 	char *warning = NULL, *error = NULL;
 
-	if (load_config(&cfg, d->config_path, d->data_dir_arg) == 0 &&
-	    pb_tls_ctx_for_config(&cfg, &ctx, &warning, &error) == 0) {
+	int rc = load_config(&cfg, d->config_path, d->data_dir_arg);
+	if (rc == 0) {
+		apply_stored_services(d, &cfg);
+		rc = pb_tls_ctx_for_config(&cfg, &ctx, &warning, &error);
+	}
+	if (rc == 0) {
 		pb_tls_current_set(d->tls, ctx);
 		if (warning != NULL)
 			pb_warn("daemon", "event=tls_self_signed reason=%s", PB_LOGQ(warning));
@@ -420,7 +440,10 @@ static int start_gateways(struct daemon *d)
 {
 	char *error = NULL;
 
-	if (settings_loaded(d) < 0 || start_tls(d) < 0)
+	if (settings_loaded(d) < 0)
+		return -1;
+	apply_stored_services(d, &d->cfg);
+	if (start_tls(d) < 0)
 		return -1;
 	raise_fd_limit();
 

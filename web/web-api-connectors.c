@@ -1,10 +1,10 @@
 /*
  * web-api-connectors.c: the REST API over the mail connectors — connection methods and their
- * schedules (list, show, add, delete, pause, resume, connect now, hang up: scheduler-client.h)
+ * schedules (list, show, add, change, delete, pause, resume, connect now, hang up: scheduler-client.h)
  * and mail collectors (list, show, add, change, delete, run now: collector-client.h) — through
  * the CLI's client calls run by web-stub.h. An administrator's only.
  * OWNS: nothing. THREAD: the web hub's.
- * MESSAGES sent (through stubs): SCHED_ADD_REQ, SCHED_DEL_REQ, SCHED_LIST_REQ,
+ * MESSAGES sent (through stubs): SCHED_ADD_REQ, SCHED_SET_REQ, SCHED_DEL_REQ, SCHED_LIST_REQ,
  * SCHED_CONTROL_REQ, COLLECTOR_OP_REQ, COLLECTOR_LIST_REQ, COLLECTOR_RUN_REQ.
  */
 #include "web-api.h"
@@ -293,4 +293,125 @@ void web_rest_collector_run(struct web_session *ws, const struct http_request *q
 	cJSON_AddNumberToObject(o, "deleted", res.deleted);
 	cJSON_AddNumberToObject(o, "waiting", res.waiting);
 	web_reply_json(ws, 200, o, NULL);
+}
+
+/* ---- h-adm10b: changing a connection method and its schedule ---- */
+
+/* The members a connection's PATCH takes; the rule's own (every_min ... min_waiting) change
+ * its first rule, "rules" replaces them all. */
+static const char *const patch_members[] = { "send", "collectors", "rules", "every_min", "from",
+					     "to", "days", "min_waiting" };
+#define PATCH_RULE_FIRST 3 /* patch_members[3..]: a rule's */
+
+/* -1 when in has a member PATCH does not take (or is no object). */
+static int patch_members_known(const cJSON *in)
+{
+	const cJSON *v;
+
+	if (!cJSON_IsObject(in) || cJSON_GetArraySize(in) == 0)
+		return -1;
+	cJSON_ArrayForEach(v, in) {
+		size_t i = 0;
+		while (i < PB_N_ELEMENTS(patch_members) && strcmp(v->string, patch_members[i]) != 0)
+			i++;
+		if (i == PB_N_ELEMENTS(patch_members))
+			return -1;
+	}
+	return 0;
+}
+
+/* The body's "rules" (an array of 1..8 rule objects) into rules: 0, or -1 with *error_r. */
+static int rules_of(const cJSON *a, struct pb_rec_sched_rule_list *rules, const char **error_r)
+{
+	const cJSON *r;
+
+	*error_r = "\"rules\" is an array of 1 to 8 objects";
+	if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) < 1 ||
+	    cJSON_GetArraySize(a) > SCHED_RULES_MAX)
+		return -1;
+	cJSON_ArrayForEach(r, a) {
+		if (!cJSON_IsObject(r) || rule_of(r, pb_rec_sched_rule_push(rules), error_r) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The first rule changed by the body's rule members (the others as they are). 0 / -1. */
+static int first_rule_patched(const cJSON *in, struct pb_rec_sched_rule *r, const char **error_r)
+{
+	cJSON *merged = scheduler_rule_json(r);
+
+	for (size_t i = PATCH_RULE_FIRST; i < PB_N_ELEMENTS(patch_members); i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(in, patch_members[i]);
+		if (v != NULL)
+			cJSON_ReplaceItemInObjectCaseSensitive(merged, patch_members[i],
+							       cJSON_Duplicate(v, 1));
+	}
+	int rc = rule_of(merged, r, error_r);
+	cJSON_Delete(merged);
+	return rc;
+}
+
+/* Method m with the PATCH body over it, into *send_r, coll, rules: 0, or -1 with *error_r. */
+static int method_patched(const cJSON *in, const struct pb_rec_sched_method *m, bool *send_r,
+			  struct pb_strv *coll, struct pb_rec_sched_rule_list *rules,
+			  const char **error_r)
+{
+	const cJSON *send = cJSON_GetObjectItemCaseSensitive(in, "send");
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(in, "rules");
+
+	*error_r = "\"send\" is a boolean and \"collectors\" an array of at most 64 names";
+	if ((send != NULL && !cJSON_IsBool(send)) || collectors_of(in, coll) < 0)
+		return -1;
+	*send_r = send != NULL ? cJSON_IsTrue(send) : m->send != 0;
+	if (cJSON_GetObjectItemCaseSensitive(in, "collectors") == NULL) {
+		for (uint32_t i = 0; i < m->collectors.n; i++)
+			pb_strv_push(coll, m->collectors.v[i]);
+	}
+	if (a != NULL)
+		return rules_of(a, rules, error_r);
+	for (uint32_t i = 0; i < m->rules.n; i++)
+		*pb_rec_sched_rule_push(rules) = m->rules.v[i];
+	return rules->n > 0 ? first_rule_patched(in, &rules->v[0], error_r) : 0;
+}
+
+/* Reads method ws->arg, puts the body in over it and sets it. */
+static void connection_patch(struct web_session *ws, struct pb_sync *t, const cJSON *in)
+{
+	struct pb_rec_sched_method_list l = { 0 };
+	struct pb_rec_sched_rule_list rules = { 0 };
+	struct pb_strv coll = { 0 };
+	const char *error;
+	uint32_t code = 0;
+	bool send;
+
+	int rc = scheduler_client_list(t, ws->arg, &code, &l, &error);
+	if (web_stub_failed(ws, rc, code, error)) {
+		/* answered */
+	} else if (l.n != 1 || method_patched(in, &l.v[0], &send, &coll, &rules, &error) < 0) {
+		web_reply_error(ws, l.n != 1 ? 404 : 400, l.n != 1 ? "no such connection" : error);
+	} else {
+		rc = scheduler_client_set(t, ws->arg, send, &coll, &rules, &code, &error);
+		if (!web_stub_failed(ws, rc, code, error)) {
+			pb_info("web", "event=connection_changed name=%s by=%s", PB_LOGQ(ws->arg),
+				PB_LOGQ(ws->who.user));
+			web_reply_json(ws, 204, NULL, NULL);
+		}
+	}
+	pb_rec_sched_method_list_clear(&l);
+	pb_rec_sched_rule_list_clear(&rules);
+	pb_strv_clear(&coll);
+}
+
+void web_rest_connection_patch(struct web_session *ws, const struct http_request *q,
+			       struct pb_sync *t)
+{
+	cJSON *in = web_body_object(q);
+
+	if (patch_members_known(in) < 0)
+		web_reply_error(ws, 400, "give an object of send, collectors, rules, every_min, "
+					 "from, to, days, min_waiting");
+	else
+		connection_patch(ws, t, in);
+	cJSON_Delete(in);
 }

@@ -211,3 +211,42 @@ void web_rest_member_del(struct web_session *ws, const struct http_request *q, s
 		  false, "", 204);
 	free(address);
 }
+
+/* ---- h-adm10b: a list's properties ---- */
+
+/* The PATCH body's "internet" (boolean) and "comment" (string) over the list's own: 0, or -1
+ * with *error_r (a member of another type, or neither given). */
+static int list_patch_of(const cJSON *in, const struct pb_rec_route_list *l, bool *internet_r,
+			 const char **comment_r, const char **error_r)
+{
+	const cJSON *inet = cJSON_GetObjectItemCaseSensitive(in, "internet");
+	const cJSON *comment = cJSON_GetObjectItemCaseSensitive(in, "comment");
+
+	*error_r = "give \"internet\" (a boolean) or \"comment\" (a string)";
+	if ((inet == NULL && comment == NULL) || (inet != NULL && !cJSON_IsBool(inet)) ||
+	    (comment != NULL && !cJSON_IsString(comment)))
+		return -1;
+	*internet_r = inet != NULL ? cJSON_IsTrue(inet) : l->internet != 0;
+	*comment_r = comment != NULL ? comment->valuestring : l->comment;
+	return 0;
+}
+
+void web_rest_list_patch(struct web_session *ws, const struct http_request *q, struct pb_sync *t)
+{
+	struct pb_rec_route_list_list lists = { 0 };
+	cJSON *in = web_body_object(q);
+	const char *error, *comment;
+	uint32_t code = 0;
+	bool internet;
+
+	int rc = directory_client_dlist_list(t, ws->arg, &code, &lists, &error);
+	if (!web_stub_failed(ws, rc, code, error)) {
+		if (lists.n != 1 || list_patch_of(in, &lists.v[0], &internet, &comment, &error) < 0)
+			web_reply_error(ws, lists.n != 1 ? 404 : 400,
+					lists.n != 1 ? "no such list" : error);
+		else
+			dlist_set(ws, t, "set", ws->arg, "", internet, comment, 204);
+	}
+	pb_rec_route_list_list_clear(&lists);
+	cJSON_Delete(in);
+}

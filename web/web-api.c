@@ -137,6 +137,29 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 #define S_APIKEY_OUT                                                                       \
 	"{\"type\":\"object\",\"properties\":{\"label\":" S_STR ",\"key\":" S_STR "}}"
 #define PAGED " (?limit=N&after=KEY: a page, sorted)"
+/* ---- h-adm10b's schemas ---- */
+#define S_RULE_PROPS                                                                       \
+	"\"every_min\":{\"type\":\"integer\"},\"from\":" S_STR ",\"to\":" S_STR          \
+	",\"days\":" S_STR ",\"min_waiting\":{\"type\":\"integer\"}"
+#define S_CONNECTION_PATCH_IN                                                              \
+	"{\"type\":\"object\",\"properties\":{\"send\":{\"type\":\"boolean\"},"          \
+	"\"collectors\":{\"type\":\"array\",\"items\":" S_STR "},\"rules\":{\"type\":"   \
+	"\"array\",\"items\":{\"type\":\"object\",\"properties\":{" S_RULE_PROPS "}}},"   \
+	S_RULE_PROPS "}}"
+#define S_LIST_PATCH_IN                                                                    \
+	"{\"type\":\"object\",\"properties\":{\"internet\":{\"type\":\"boolean\"},"      \
+	"\"comment\":" S_STR "}}"
+#define S_BINDINGS_IN                                                                      \
+	"{\"type\":\"object\",\"properties\":{\"bindings\":{\"type\":[\"array\",\"null\"]," \
+	"\"items\":" S_STR "}}}"
+#define S_CERTIFICATE_IN                                                                   \
+	"{\"type\":\"object\",\"required\":[\"certificate\",\"key\"],\"properties\":{"   \
+	"\"certificate\":" S_STR ",\"key\":" S_STR "}}"
+#define S_CERTIFICATE_OUT                                                                  \
+	"{\"type\":\"object\",\"properties\":{\"subject\":" S_STR ",\"issuer\":" S_STR    \
+	",\"names\":" S_STR ",\"not_after\":{\"type\":\"integer\"},\"sha256\":" S_STR    \
+	",\"self_signed\":{\"type\":\"boolean\"},\"file\":" S_STR                          \
+	",\"takes_effect\":" S_STR "}}"
 #define S_MAIL_FOLDERS                                                                     \
 	"{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{"               \
 	"\"name\":{\"type\":\"string\"},\"special\":{\"type\":\"string\"},"                 \
@@ -483,6 +506,30 @@ static const struct web_route routes[] = {
 	  "services that present it", NULL, S_ARRAY, 200,
 	  web_rest_certificates_route },
 	/* ---- end of h-rest ---- */
+	/* ---- h-adm10b: editing connection methods and list properties; bindings and the
+	 * certificate written (web-api-connectors.c, web-api-routes.c, web-api-services.c) ---- */
+	{ HTTP_VERB_PATCH, "/api/connections/{name}", WEB_ADMIN, "connectors",
+	  "Change a connection method: send, collectors, rules (the whole schedule: 1 to 8 rule "
+	  "objects) or a rule's members (every_min, from, to, days, min_waiting: its first rule); "
+	  "the rest stays", S_CONNECTION_PATCH_IN, NULL, 204,
+	  web_rest_connection_patch_route },
+	{ HTTP_VERB_PATCH, "/api/lists/{name}", WEB_ADMIN, "lists",
+	  "Change a list's properties (internet: takes mail from outside; comment)",
+	  S_LIST_PATCH_IN, NULL, 204,
+	  web_rest_list_patch_route },
+	{ HTTP_VERB_PUT, "/api/bindings/{name}", WEB_ADMIN, "services",
+	  "Set a service's bindings (smtp, submission, submissions, pop3, pop3s, imap, imaps, "
+	  "http, status, statuss; [] or null: the bootstrap file's or the default) in the "
+	  "settings document services: takes effect at the next start",
+	  S_BINDINGS_IN, S_OBJ, 200,
+	  web_rest_bindings_put_route },
+	{ HTTP_VERB_POST, "/api/certificates", WEB_ADMIN, "services",
+	  "Install a TLS certificate and its key (PEM; loaded and checked as the daemon does: the "
+	  "key matches, not expired; kept in the data directory, mode 0600; the key never "
+	  "answered): takes effect at the next start",
+	  S_CERTIFICATE_IN, S_CERTIFICATE_OUT, 201,
+	  web_rest_certificate_add_route },
+	/* ---- end of h-adm10b ---- */
 	/* ---- h-metrics8: the security log (web-api-logs.c) ---- */
 	{ HTTP_VERB_GET, "/api/logs/security", WEB_ADMIN, "logs",
 	  "The security log (logins, failed logins, lockouts, blocks, administrative changes), "

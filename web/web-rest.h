@@ -22,6 +22,7 @@
 	X(web_rest_list) \
 	X(web_rest_list_add) \
 	X(web_rest_list_del) \
+	X(web_rest_list_patch) \
 	X(web_rest_member_add) \
 	X(web_rest_member_del) \
 	X(web_rest_queue) \
@@ -40,6 +41,7 @@
 	X(web_rest_connection) \
 	X(web_rest_connection_add) \
 	X(web_rest_connection_del) \
+	X(web_rest_connection_patch) \
 	X(web_rest_connection_pause) \
 	X(web_rest_connection_resume) \
 	X(web_rest_connection_now) \
@@ -66,7 +68,9 @@
 	X(web_rest_apikey_add) \
 	X(web_rest_apikey_del) \
 	X(web_rest_bindings) \
-	X(web_rest_certificates)
+	X(web_rest_certificates) \
+	X(web_rest_bindings_put) \
+	X(web_rest_certificate_add)
 
 #define WEB_REST_DECLARE(fn)                                                               \
 	web_stub_fn fn;                                                                    \

@@ -13,6 +13,7 @@
 #include "web-session.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 
 struct web_gateway {
@@ -106,6 +107,8 @@ int web_server_start(struct pb_runtime *rt, const struct pb_config *cfg,
 	srv->auth = w->auth;
 	srv->reset = w->reset;
 	srv->redirect_https = tls != NULL && cfg->tls_certificate != NULL;
+	if (strlen(cfg->data_dir) < sizeof(srv->data_dir))
+		snprintf(srv->data_dir, sizeof(srv->data_dir), "%s", cfg->data_dir);
 	default_url(srv, cfg, tls != NULL);
 	web_server_tick(srv, s, 0);
 	struct gw_listen ls = { cfg->bindings[PB_SVC_HTTP], cfg->n_bindings[PB_SVC_HTTP], srv,

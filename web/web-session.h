@@ -40,6 +40,7 @@ struct web_server {
 	char default_url[256];           /* https://hostname:port of the first binding */
 	uint64_t reset_ttl_ms;
 	uint32_t reset_user_per_hour, reset_ip_per_hour;
+	char data_dir[1024];             /* cfg's: where installed certificates go ("" too long) */
 };
 
 /* Who the request under way is (copied from the login: the table may move meanwhile). */

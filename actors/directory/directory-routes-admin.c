@@ -192,6 +192,31 @@ static uint32_t dlist_member(struct directory *d, struct pb_route_list *l, bool 
 	return list_write(d, l->name, before, l, q->by, error_r) < 0 ? PB_ERR_INTERNAL : PB_OK;
 }
 
+/* An existing list's properties (internet, comment) set to q's, with its change in the
+ * history. */
+static uint32_t dlist_set(struct directory *d, const struct msg_dir_dlist_set_req *q,
+			  const char **why_r, const char **error_r)
+{
+	struct pb_route_list l;
+
+	if (strlen(q->comment) > PB_ROUTE_COMMENT_MAX || strpbrk(q->comment, "\r\n") != NULL) {
+		*why_r = "a comment is one line of at most 1000 characters";
+		return PB_ERR_REFUSED;
+	}
+	int found = pb_store_route_list_get(d->store, q->name, &l, error_r);
+	*why_r = "no such list";
+	if (found <= 0)
+		return found < 0 ? PB_ERR_INTERNAL : PB_ERR_NOTFOUND;
+	char *before = directory_history_list_json(&l);
+	free(l.comment);
+	l.comment = xstrdup(q->comment);
+	l.internet = q->internet != 0;
+	int rc = list_write(d, l.name, before, &l, q->by, error_r);
+	free(before);
+	pb_route_list_clear(&l);
+	return rc < 0 ? PB_ERR_INTERNAL : PB_OK;
+}
+
 static uint32_t dlist_change(struct directory *d, const struct msg_dir_dlist_set_req *q,
 			     const char **why_r, const char **error_r)
 {
@@ -208,8 +233,10 @@ static uint32_t dlist_change(struct directory *d, const struct msg_dir_dlist_set
 		*why_r = "no such list";
 		return gone < 0 ? PB_ERR_INTERNAL : gone ? PB_OK : PB_ERR_NOTFOUND;
 	}
+	if (strcmp(q->op, "set") == 0)
+		return dlist_set(d, q, why_r, error_r);
 	if (!add && strcmp(q->op, "delmember") != 0) {
-		*why_r = "the operations are add, del, addmember, delmember";
+		*why_r = "the operations are add, set, del, addmember, delmember";
 		return PB_ERR_REFUSED;
 	}
 	if ((*why_r = address_error("a member is an account, a list or an address (1 to 320 "

@@ -1,6 +1,6 @@
 /*
  * scheduler-actor.c: the scheduler's loop glue — load and seed the methods, the wake-up timer,
- * and one handler per administration message (see scheduler-actor.h; runs: scheduler-run.c,
+ * and one handler per administration message (add, set, del, list, control) (see scheduler-actor.h; runs: scheduler-run.c,
  * schedules: sched-calc.c).
  * OWNS struct sched. THREAD: its actor thread.
  */
@@ -205,24 +205,30 @@ static bool name_ok(const char *name)
 		       len;
 }
 
-/* Checks an add request: 0, or -1 with error_r (static text). */
-static int add_check(struct sched *s, const struct msg_sched_add_req *q, const char **error_r)
+/* What an add or a set request gives (borrowed from the request). */
+struct method_fields {
+	const char *name;
+	bool send;
+	const struct pb_strv *collectors;
+	const struct pb_rec_sched_rule_list *rules;
+};
+
+/* Checks the fields of an add or set request: 0, or -1 with error_r (static text). */
+static int fields_check(const struct method_fields *f, const char **error_r)
 {
 	*error_r = NULL;
-	if (!name_ok(q->name))
+	if (!name_ok(f->name))
 		*error_r = "a connection name is 1 to 64 letters, digits, '.', '_' or '-'";
-	else if (q->rules.n < 1 || q->rules.n > PB_STORE_CONN_RULES_MAX)
+	else if (f->rules->n < 1 || f->rules->n > PB_STORE_CONN_RULES_MAX)
 		*error_r = "a connection has 1 to 8 schedule rules";
-	else if (q->collectors.n > PB_STORE_CONN_COLLECTORS_MAX)
+	else if (f->collectors->n > PB_STORE_CONN_COLLECTORS_MAX)
 		*error_r = "a connection runs at most 64 collectors";
-	else if (s->n >= SCHED_METHODS_MAX)
-		*error_r = "there are 64 connections already";
-	for (uint32_t i = 0; *error_r == NULL && i < q->collectors.n; i++) {
-		if (!name_ok(q->collectors.v[i]))
+	for (uint32_t i = 0; *error_r == NULL && i < f->collectors->n; i++) {
+		if (!name_ok(f->collectors->v[i]))
 			*error_r = "a collector name is 1 to 64 letters, digits, '.', '_' or '-'";
 	}
-	for (uint32_t i = 0; *error_r == NULL && i < q->rules.n; i++) {
-		const struct pb_rec_sched_rule *r = &q->rules.v[i];
+	for (uint32_t i = 0; *error_r == NULL && i < f->rules->n; i++) {
+		const struct pb_rec_sched_rule *r = &f->rules->v[i];
 		struct sched_rule x = { r->every_min, (uint16_t)r->from_min, (uint16_t)r->to_min,
 					(uint8_t)r->days, r->min_waiting };
 		if (r->from_min > UINT16_MAX || r->to_min > UINT16_MAX || r->days > UINT8_MAX)
@@ -233,41 +239,85 @@ static int add_check(struct sched *s, const struct msg_sched_add_req *q, const c
 	return *error_r == NULL ? 0 : -1;
 }
 
-static void rec_from_add(const struct msg_sched_add_req *q, struct pb_store_conn *rec)
+static void collectors_free(struct pb_store_conn *rec)
 {
-	memset(rec, 0, sizeof(*rec));
-	rec->name = xstrdup(q->name);
-	rec->send = q->send != 0;
-	rec->collectors = xcalloc(q->collectors.n + 1, sizeof(*rec->collectors));
-	for (uint32_t i = 0; i < q->collectors.n; i++)
-		rec->collectors[rec->n_collectors++] = xstrdup(q->collectors.v[i]);
-	for (uint32_t i = 0; i < q->rules.n; i++)
+	for (size_t i = 0; i < rec->n_collectors; i++)
+		free(rec->collectors[i]);
+	free(rec->collectors);
+	rec->collectors = NULL;
+	rec->n_collectors = 0;
+}
+
+/* Sets rec's settings (send, collectors, rules) to f's, its collectors new (rec's own are not
+ * freed: the caller's); the rest of rec stays. */
+static void rec_set_fields(struct pb_store_conn *rec, const struct method_fields *f)
+{
+	rec->n_collectors = 0;
+	rec->n_rules = 0;
+	rec->send = f->send;
+	rec->collectors = xcalloc(f->collectors->n + 1, sizeof(*rec->collectors));
+	for (uint32_t i = 0; i < f->collectors->n; i++)
+		rec->collectors[rec->n_collectors++] = xstrdup(f->collectors->v[i]);
+	for (uint32_t i = 0; i < f->rules->n; i++)
 		rec->rules[rec->n_rules++] = (struct pb_store_conn_rule){
-			q->rules.v[i].every_min, q->rules.v[i].from_min, q->rules.v[i].to_min,
-			q->rules.v[i].days, q->rules.v[i].min_waiting
+			f->rules->v[i].every_min, f->rules->v[i].from_min, f->rules->v[i].to_min,
+			f->rules->v[i].days, f->rules->v[i].min_waiting
 		};
-	rec->last_result = xstrdup("");
-	rec->last_error = xstrdup("");
 }
 
 static int on_add(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct sched *s = state;
 	const struct msg_sched_add_req *q = &m->u.sched_add_req;
-	struct pb_store_conn rec;
+	struct method_fields f = { q->name, q->send != 0, &q->collectors, &q->rules };
+	struct pb_store_conn rec = { 0 };
 	const char *error;
 
-	if (add_check(s, q, &error) < 0)
+	if (fields_check(&f, &error) < 0)
 		return pb_reply_status(a, m, PB_ERR_REFUSED, error), 0;
+	if (s->n >= SCHED_METHODS_MAX)
+		return pb_reply_status(a, m, PB_ERR_REFUSED, "there are 64 connections already"), 0;
 	if (method_find(s, q->name, NULL) != NULL)
 		return pb_reply_status(a, m, PB_ERR_EXISTS, "a connection of that name exists"), 0;
-	rec_from_add(q, &rec);
+	rec.name = xstrdup(q->name);
+	rec.last_result = xstrdup("");
+	rec.last_error = xstrdup("");
+	rec_set_fields(&rec, &f);
 	if (pb_store_conn_put(s->args->store, &rec, &error) < 0) {
 		pb_store_conn_clear(&rec);
 		return pb_reply_status(a, m, PB_ERR_INTERNAL, error), 0;
 	}
 	method_add(s, &rec);
 	pb_info("scheduler", "event=connection_added connection=%s", PB_LOGQ(q->name));
+	arm(a, s);
+	return pb_reply_status(a, m, PB_OK, ""), 0;
+}
+
+/* A method's settings changed (stored through pb_store_conn_put, as every change of it); a run
+ * in progress goes on with the jobs it started with. */
+static int on_set(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct sched *s = state;
+	const struct msg_sched_set_req *q = &m->u.sched_set_req;
+	struct method_fields f = { q->name, q->send != 0, &q->collectors, &q->rules };
+	struct sched_method *meth = method_find(s, q->name, NULL);
+	struct pb_store_conn rec = { 0 };
+	const char *error;
+
+	if (meth == NULL)
+		return pb_reply_status(a, m, PB_ERR_NOTFOUND, "no such connection"), 0;
+	if (fields_check(&f, &error) < 0)
+		return pb_reply_status(a, m, PB_ERR_REFUSED, error), 0;
+	rec = meth->rec; /* its strings shared; the collectors new */
+	rec_set_fields(&rec, &f);
+	if (pb_store_conn_put(s->args->store, &rec, &error) < 0) {
+		collectors_free(&rec);
+		return pb_reply_status(a, m, PB_ERR_INTERNAL, error), 0;
+	}
+	collectors_free(&meth->rec);
+	meth->rec = rec;
+	sched_method_plan(s, meth);
+	pb_info("scheduler", "event=connection_changed connection=%s", PB_LOGQ(q->name));
 	arm(a, s);
 	return pb_reply_status(a, m, PB_OK, ""), 0;
 }
@@ -388,6 +438,7 @@ static int on_control(struct pb_actor *a, void *state, struct pb_msg *m)
 
 static const struct pb_handler sched_handlers[] = {
 	{ MSG_SCHED_ADD_REQ, on_add },		{ MSG_SCHED_DEL_REQ, on_del },
+	{ MSG_SCHED_SET_REQ, on_set },
 	{ MSG_SCHED_LIST_REQ, on_list },	{ MSG_SCHED_CONTROL_REQ, on_control },
 	{ MSG_SCHED_RUN_REP, sched_on_answer }, { MSG_SCHED_WAITING_REP, sched_on_answer },
 	{ MSG_CORE_STATUS_REP, sched_on_answer },

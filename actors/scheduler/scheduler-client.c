@@ -12,6 +12,19 @@ static char *dup_or_empty(const char *s)
 	return xstrdup(s != NULL ? s : "");
 }
 
+/* Fills the fields ADD and SET share (name, send, collectors, rules: borrowed, copied). */
+static void fill_method(char **name_r, uint8_t *send_r, struct pb_strv *coll_r,
+			struct pb_rec_sched_rule_list *rules_r, const char *name, bool send,
+			const struct pb_strv *collectors, const struct pb_rec_sched_rule_list *rules)
+{
+	*name_r = dup_or_empty(name);
+	*send_r = send ? 1 : 0;
+	for (uint32_t i = 0; collectors != NULL && i < collectors->n; i++)
+		pb_strv_push(coll_r, collectors->v[i]);
+	for (uint32_t i = 0; i < rules->n; i++)
+		*pb_rec_sched_rule_push(rules_r) = rules->v[i];
+}
+
 int scheduler_client_add(struct pb_sync *t, const char *name, bool send,
 			 const struct pb_strv *collectors, const struct pb_rec_sched_rule_list *rules,
 			 uint32_t *code_r, const char **error_r)
@@ -20,12 +33,19 @@ int scheduler_client_add(struct pb_sync *t, const char *name, bool send,
 
 	pb_msg_init(&req, MSG_SCHED_ADD_REQ);
 	struct msg_sched_add_req *q = &req.u.sched_add_req;
-	q->name = dup_or_empty(name);
-	q->send = send ? 1 : 0;
-	for (uint32_t i = 0; collectors != NULL && i < collectors->n; i++)
-		pb_strv_push(&q->collectors, collectors->v[i]);
-	for (uint32_t i = 0; i < rules->n; i++)
-		*pb_rec_sched_rule_push(&q->rules) = rules->v[i];
+	fill_method(&q->name, &q->send, &q->collectors, &q->rules, name, send, collectors, rules);
+	return pb_client_call_status(t, &req, code_r, error_r);
+}
+
+int scheduler_client_set(struct pb_sync *t, const char *name, bool send,
+			 const struct pb_strv *collectors, const struct pb_rec_sched_rule_list *rules,
+			 uint32_t *code_r, const char **error_r)
+{
+	struct pb_msg req;
+
+	pb_msg_init(&req, MSG_SCHED_SET_REQ);
+	struct msg_sched_set_req *q = &req.u.sched_set_req;
+	fill_method(&q->name, &q->send, &q->collectors, &q->rules, name, send, collectors, rules);
 	return pb_client_call_status(t, &req, code_r, error_r);
 }
 

@@ -30,6 +30,11 @@
 int scheduler_client_add(struct pb_sync *t, const char *name, bool send,
 			 const struct pb_strv *collectors, const struct pb_rec_sched_rule_list *rules,
 			 uint32_t *code_r, const char **error_r);
+/* Changes method name's settings to these (all of them, as add's; NOTFOUND: no such method);
+ * its pause state and last outcome stay. */
+int scheduler_client_set(struct pb_sync *t, const char *name, bool send,
+			 const struct pb_strv *collectors, const struct pb_rec_sched_rule_list *rules,
+			 uint32_t *code_r, const char **error_r);
 int scheduler_client_del(struct pb_sync *t, const char *name, uint32_t *code_r,
 			 const char **error_r);
 /* Every method (name NULL or "") or one, into *methods_r (the caller clears it). */

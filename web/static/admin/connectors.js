@@ -2,11 +2,14 @@
 // collectors grid (server, protocol, account, routing, last run) with Add collector (a wizard:
 // protocol and server, TLS, the account — its password is sent once and never shown back —,
 // what to leave and skip, routing), Collect now, Delete; and the connection methods grid
-// (schedule, state, last and next run) with Add, Connect now, Pause, Resume, Delete.
+// (schedule, state, last and next run) with Add, Connect now, Pause, Resume, Delete. Edit (or a
+// double-click) opens a collector's settings (every field; the password write-only: typed
+// only to change it) or a connection method's settings and its first schedule rule.
 // Through /api/collectors and /api/connections.
 import { api } from './api.js';
 import { clear, flash, h, when } from './dom.js';
-import { commands, eachPicked, grid, labelled } from './grid.js';
+import { patchForm, showEditor } from './fields.js';
+import { commands, eachPicked, grid, labelled, picked } from './grid.js';
 import { field, runWizard } from './wizard.js';
 
 const enc = encodeURIComponent;
@@ -95,6 +98,43 @@ async function collectNow(name) {
   flash(`${name}: ${r.fetched} fetched, ${r.too_big} too big, ${r.deleted} deleted, ${r.waiting} waiting.`);
 }
 
+const TLS_OPTIONS = [['none', 'None'], ['ssl', 'TLS from the start'], ['stls', 'STLS / STARTTLS']];
+const collectorFields = [
+  { key: 'protocol', label: 'Protocol', type: 'select', options: [['pop3', 'POP3'], ['imap', 'IMAP']] },
+  { key: 'server', label: 'Server', type: 'text' },
+  { key: 'port', label: 'Port', type: 'number', help: '0: the default of the protocol and TLS.' },
+  { key: 'tls', label: 'TLS', type: 'select', options: TLS_OPTIONS },
+  { key: 'user', label: 'User', type: 'text' },
+  { key: 'password', label: 'Password', type: 'password', help: 'Never shown: type one only to change it.' },
+  { key: 'leave_days', label: 'Leave on the server for days', type: 'number', help: '0: delete once safe.' },
+  { key: 'max_kb', label: 'Skip messages over KB', type: 'number', help: '0: no limit.' },
+  { key: 'interval_min', label: 'Collect every minutes', type: 'number', help: '0: when run or scheduled.' },
+  { key: 'route', label: 'Route', type: 'select', options: [['user', 'Everything to one user or list'],
+    ['headers', 'By the recipients in the header fields'], ['smtp', 'Everything on to another server']] },
+  { key: 'target', label: 'Target', type: 'text' },
+  { key: 'domains', label: 'Accepted domains', type: 'text' },
+  { key: 'enabled', label: 'Enabled', type: 'bool' },
+];
+
+// An emptied field as the collector's "none": 0 for a number, "" for a text.
+const collectorValue = (key, v) => (v !== null ? v : collectorFields.find((f) => f.key === key).type === 'number' ? 0 : '');
+
+async function editCollector(el, name, redraw) {
+  const c = await api('GET', '/api/collectors/' + enc(name));
+  const save = (changes) => api('PATCH', '/api/collectors/' + enc(name),
+    Object.fromEntries(Object.entries(changes).map(([k, v]) => [k, collectorValue(k, v)])));
+  showEditor(el, 'collector-editor', 'Collector ' + name,
+    patchForm('collector-form', collectorFields, c, save, () => flash('Collector ' + name + ' changed.')), redraw);
+}
+
+// The one picked row's key (else a flash, and null).
+function one(table, what) {
+  const keys = picked(table);
+  if (keys.length === 1) return keys[0];
+  flash('Select one ' + what + '.', true);
+  return null;
+}
+
 async function collectors(el, redraw) {
   const rows = await api('GET', '/api/collectors?limit=1000');
   const table = grid('collectors-grid', [
@@ -104,12 +144,13 @@ async function collectors(el, redraw) {
     { label: 'Route', cell: (c) => c.route + (c.target ? ' → ' + c.target : '') },
     { label: 'Leave', cell: (c) => c.leave_days + ' d' },
     { label: 'Last run', cell: (c) => (c.status ? when(c.status.last_run_ms) + ' ' + c.status.result : 'never'), class: 'last' },
-  ], rows, (c) => c.name);
+  ], rows, (c) => c.name, (c) => editCollector(el, c.name, redraw));
   el.append(h('h3', {}, 'Mail collectors'), commands([
     ['add-collector', 'Add collector', () => runWizard(el, 'Add mail collector', collectorSteps, async (v) => {
       await api('POST', '/api/collectors', { name: v.name, settings: settingsOf(v) });
       flash('Collector ' + v.name + ' added.');
     }, redraw)],
+    ['edit-collector', 'Edit', () => { const n = one(table, 'collector'); if (n) editCollector(el, n, redraw); }],
     ['collect-now', 'Collect now', () => eachPicked(table, 'Collect now', collectNow, redraw, 'collectors')],
     ['delete-collector', 'Delete', () => {
       if (confirm('Delete the selected collectors?')) eachPicked(table, 'Deleted', (n) => api('DELETE', '/api/collectors/' + enc(n)), redraw, 'collectors');
@@ -148,6 +189,36 @@ function connectionForm(el, redraw) {
   el.querySelector('h2').after(form);
 }
 
+const connectionFields = [
+  { key: 'send', label: 'Send the queue', type: 'bool' },
+  { key: 'collectors', label: 'Collectors', type: 'text', help: 'Their names, comma separated.' },
+  { key: 'every_min', label: 'Every minutes', type: 'number' },
+  { key: 'from', label: 'From', type: 'text', help: 'HH:MM; From equal to To: all day.' },
+  { key: 'to', label: 'To', type: 'text', help: 'HH:MM' },
+  { key: 'days', label: 'Days', type: 'text', help: 'all, mon-fri, or mon,wed,sat.' },
+  { key: 'min_waiting', label: 'Only if at least this many wait to be sent', type: 'number', help: '0: always.' },
+];
+
+// The form's changes as PATCH /api/connections/{name} takes them (the first rule's members).
+function connectionPatch(changes) {
+  const out = { ...changes };
+  if ('collectors' in out) out.collectors = (out.collectors || '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (out.from === null || out.to === null) Object.assign(out, { from: '00:00', to: '00:00' });
+  if (out.days === null) out.days = 'all';
+  if (out.min_waiting === null) out.min_waiting = 0;
+  return out;
+}
+
+async function editConnection(el, name, redraw) {
+  const m = await api('GET', '/api/connections/' + enc(name));
+  const values = { send: m.send, collectors: m.collectors.join(', '), ...m.rules[0] };
+  const more = m.rules.length > 1 ? ' (its first schedule rule of ' + m.rules.length + ')' : '';
+  showEditor(el, 'connection-edit', 'Connection method ' + name + more,
+    patchForm('connection-form', connectionFields, values,
+      (c) => api('PATCH', '/api/connections/' + enc(name), connectionPatch(c)),
+      () => flash('Connection method ' + name + ' changed.')), redraw);
+}
+
 async function connections(el, redraw) {
   const rows = await api('GET', '/api/connections?limit=1000');
   const table = grid('connections-grid', [
@@ -157,10 +228,11 @@ async function connections(el, redraw) {
     { label: 'Collectors', cell: (m) => m.collectors.join(', ') + (m.send ? ' (sends)' : '') },
     { label: 'Last run', cell: (m) => when(m.last_start_ms) + ' ' + (m.last_result || '') + (m.last_error ? ' ' + m.last_error : '') },
     { label: 'Next', cell: (m) => when(m.next_due_ms) },
-  ], rows, (m) => m.name);
+  ], rows, (m) => m.name, (m) => editConnection(el, m.name, redraw));
   const act = (verb, what) => () => eachPicked(table, verb, (n) => api('POST', '/api/connections/' + enc(n) + '/' + what), redraw, 'connection methods');
   el.append(h('h3', {}, 'Connection methods and schedules'), commands([
     ['add-connection', 'Add connection method', () => connectionForm(el, redraw)],
+    ['edit-connection', 'Edit', () => { const n = one(table, 'connection method'); if (n) editConnection(el, n, redraw); }],
     ['connect-now', 'Connect now', act('Connecting', 'now')],
     ['pause-connection', 'Pause', act('Paused', 'pause')],
     ['resume-connection', 'Resume', act('Resumed', 'resume')],

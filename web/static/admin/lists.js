@@ -1,9 +1,11 @@
 // lists.js: the Lists page (guide: distribution lists) — the grid of lists (name, whether it
 // takes mail from the Internet, members, comment); Add list is a wizard (name and comment,
 // members: local accounts picked and remote addresses typed, Internet access, a summary);
-// Members edits one list's members; Delete removes the picked lists. Through /api/lists.
+// Members edits one list's members; Properties its Internet access and comment (PATCH); Delete
+// removes the picked lists. Through /api/lists.
 import { api } from './api.js';
 import { clear, flash, h } from './dom.js';
+import { patchForm, showEditor } from './fields.js';
 import { commands, eachPicked, grid, picked } from './grid.js';
 import { field, runWizard } from './wizard.js';
 
@@ -90,6 +92,27 @@ async function membersEditor(page, name, done) {
   page.querySelector('h2').after(box);
 }
 
+const listFields = [
+  { key: 'internet', label: 'Allow Internet access', type: 'bool', help: 'Take mail from outside; else only local senders.' },
+  { key: 'comment', label: 'Comment', type: 'text' },
+];
+
+async function propertiesEditor(page, name, done) {
+  const l = await api('GET', path(name));
+  showEditor(page, 'list-properties', 'Properties of ' + l.name,
+    patchForm('list-form', listFields, l, (c) => api('PATCH', path(name),
+      { ...c, ...(c.comment === null ? { comment: '' } : {}) }),
+    () => flash('List ' + name + ' changed.')), done);
+}
+
+// The one picked list (else a flash, and null).
+function onePicked(table) {
+  const keys = picked(table);
+  if (keys.length === 1) return keys[0];
+  flash('Select one list.', true);
+  return null;
+}
+
 export async function listsPage(el) {
   const redraw = () => listsPage(clear(el));
   const lists = await api('GET', '/api/lists?limit=1000');
@@ -105,11 +128,8 @@ export async function listsPage(el) {
       const users = (await api('GET', '/api/users')).map((u) => u.user).sort();
       runWizard(el, 'Add list', steps(users), addList, redraw);
     }],
-    ['edit-members', 'Members', () => {
-      const keys = picked(table);
-      if (keys.length !== 1) return flash('Select one list.', true);
-      edit({ name: keys[0] });
-    }],
+    ['edit-members', 'Members', () => { const n = onePicked(table); if (n) edit({ name: n }); }],
+    ['edit-list', 'Properties', () => { const n = onePicked(table); if (n) propertiesEditor(el, n, redraw); }],
     ['delete-list', 'Delete', () => {
       if (confirm('Delete the selected lists?')) eachPicked(table, 'Deleted', (n) => api('DELETE', path(n)), redraw, 'lists');
     }],

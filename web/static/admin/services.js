@@ -1,11 +1,17 @@
 // services.js: the Services page (guide: services and their bindings) — the listeners the
 // daemon has bound (service, address, port, state, TLS: from the accept, by STARTTLS, sniffed
 // on one port, or none) and the certificate they present (subject, issuer, names, expiry,
-// which services present it). Read-only: bindings and the certificate are settings and files
-// (docs/settings.md), changed on the Settings page or on the server. Through /api/bindings and
-// /api/certificates.
+// which services present it). Change bindings opens each service's stored bindings (PUT
+// /api/bindings/{service}); Install certificate takes a PEM certificate and key (POST
+// /api/certificates; the key is never shown back). Both take effect at the next start, and a
+// binding or certificate the bootstrap file names wins (docs/configuration.md).
 import { api } from './api.js';
-import { h, when } from './dom.js';
+import { flash, h, when } from './dom.js';
+import { patchForm, showEditor } from './fields.js';
+import { commands } from './grid.js';
+
+const SERVICES = ['smtp', 'submission', 'submissions', 'pop3', 'pop3s', 'imap', 'imaps', 'http', 'status', 'statuss'];
+const AT_RESTART = 'Takes effect at the next start of the server.';
 
 const TLS = {
   implicit: 'TLS from the start',
@@ -45,11 +51,40 @@ function certificates(list) {
   ], list);
 }
 
+// The stored bindings of each service (settings document services), one field a service.
+async function editBindings(el) {
+  const stored = await api('GET', '/api/settings/services');
+  const fields = SERVICES.map((s) => ({ key: s + '_listen', label: s, type: 'text',
+    help: 'host:port, [v6]:port or *:port, space separated; empty: the bootstrap file\'s or the default.' }));
+  const save = async (changes) => {
+    for (const [key, text] of Object.entries(changes)) {
+      await api('PUT', '/api/bindings/' + key.replace(/_listen$/, ''),
+        { bindings: (text || '').split(/\s+/).filter(Boolean) });
+      stored[key] = text || '';
+    }
+  };
+  showEditor(el, 'bindings-editor', 'Change bindings — ' + AT_RESTART,
+    patchForm('bindings-form', fields, stored, save, () => flash('Bindings stored. ' + AT_RESTART)));
+}
+
+function installCertificate(el) {
+  const fields = [
+    { key: 'certificate', label: 'Certificate (PEM, the chain after it)', type: 'textarea', rows: 8 },
+    { key: 'key', label: 'Private key (PEM)', type: 'textarea', rows: 8, help: 'Kept readable by the server only; never shown back.' },
+  ];
+  showEditor(el, 'certificate-editor', 'Install certificate — ' + AT_RESTART,
+    patchForm('certificate-form', fields, {}, (c) => api('POST', '/api/certificates', c),
+      (r) => flash('Certificate ' + r.subject + ' installed (expires ' + when(r.not_after * 1000) + '). ' + AT_RESTART)));
+}
+
 export async function servicesPage(el) {
   const [b, c] = await Promise.all([api('GET', '/api/bindings'), api('GET', '/api/certificates')]);
-  el.append(h('h2', {}, 'Services'),
-    h('h3', {}, 'Bindings'), bindings(b),
-    h('h3', {}, 'Certificates'), certificates(c),
-    h('p', { class: 'hint' }, 'Bindings and the certificate files are settings: change them on ',
-      h('a', { href: '#settings' }, 'Settings'), '.'));
+  el.append(h('h2', {}, 'Services'), commands([
+    ['change-bindings', 'Change bindings', () => editBindings(el)],
+    ['install-certificate', 'Install certificate', () => installCertificate(el)],
+  ]),
+  h('h3', {}, 'Bindings'), bindings(b),
+  h('h3', {}, 'Certificates'), certificates(c),
+  h('p', { class: 'hint' }, 'What the server uses now. ' + AT_RESTART +
+    ' A binding or certificate named in the bootstrap file wins over the ones set here.'));
 }

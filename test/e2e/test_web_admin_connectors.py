@@ -36,18 +36,8 @@ class AdminConnectors(AdminCase):
     @classmethod
     def setUpClass(cls):
         cls.isp = Dovecot()
-        try:
-            super().setUpClass()
-        except Exception:
-            cls.isp.stop()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            super().tearDownClass()
-        finally:
-            cls.isp.stop()
+        cls.addClassCleanup(cls.isp.stop)  # also when the daemon or the browser fails to start
+        super().setUpClass()
 
     def pop_subjects(self, user):
         """The subjects in user's INBOX (sorted), read with POP3 from the daemon."""

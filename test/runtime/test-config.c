@@ -1,12 +1,16 @@
 /*
  * test-config.c: the bootstrap configuration file — defaults, port offset, repeated bindings,
- * and errors that name the file and line.
+ * and errors that name the file and line; the bindings and certificate stored in the settings
+ * document "services" put in where the file names none (pb-config-stored.h).
  */
 #include "pb-config.h"
+#include "pb-config-stored.h"
 #include "pb-alloc.h"
 #include "pb-test.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static char *write_tmp(const char *text)
@@ -110,7 +114,61 @@ static void test_binding_parse(void)
 	CHECK(pb_binding_parse("127.0.0.1:+25", &b) == -1);
 }
 
+static void test_stored_bindings_parse(void)
+{
+	struct pb_binding b[PB_CONFIG_MAX_BINDINGS];
+	const char *error;
+	size_t n = 0;
+
+	CHECK(pb_config_bindings_parse(" 127.0.0.1:25  [::1]:26 *:27 ", b, &n, &error) == 0);
+	CHECK_INT(n, 3);
+	CHECK(b[1].port == 26 && strcmp(b[1].host, "::1") == 0 && strcmp(b[2].host, "*") == 0);
+	CHECK(pb_config_bindings_parse("", b, &n, &error) == -1);
+	CHECK(pb_config_bindings_parse("127.0.0.1:25 nonsense", b, &n, &error) == -1);
+	CHECK(pb_config_bindings_parse("1:1 1:2 1:3 1:4 1:5 1:6 1:7 1:8 1:9", NULL, &n, &error) == -1);
+	CHECK_STR(error, "a service has at most 8 bindings");
+	CHECK_INT(pb_service_by_name("http_listen"), PB_SVC_HTTP);
+	CHECK_INT(pb_service_by_name("submissions"), PB_SVC_SMTPS);
+	CHECK_INT(pb_service_by_name("gopher"), PB_SVC_COUNT);
+}
+
+/* The file's explicit values win; the stored ones fill the rest; a bad one is skipped. */
+static void test_apply_stored(void)
+{
+	struct pb_config cfg;
+	struct pb_settings_services sv = { 0 };
+	char *error = NULL, *warnings = NULL;
+
+	pb_config_defaults(&cfg, 0);
+	CHECK(pb_config_set(&cfg, "smtp_listen", "127.0.0.1:2525", &error) == 0);
+	snprintf(sv.smtp_listen, sizeof(sv.smtp_listen), "127.0.0.9:9");
+	snprintf(sv.http_listen, sizeof(sv.http_listen), "127.0.0.1:8000 127.0.0.2:8001");
+	snprintf(sv.pop3_listen, sizeof(sv.pop3_listen), "no-port");
+	snprintf(sv.tls_certificate, sizeof(sv.tls_certificate), "/d/cert.pem");
+	snprintf(sv.tls_key, sizeof(sv.tls_key), "/d/key.pem");
+	pb_config_apply_stored(&cfg, &sv, &warnings);
+	CHECK(cfg.n_bindings[PB_SVC_SMTP] == 1 && cfg.bindings[PB_SVC_SMTP][0].port == 2525);
+	CHECK(cfg.n_bindings[PB_SVC_HTTP] == 2 && cfg.bindings[PB_SVC_HTTP][1].port == 8001);
+	CHECK(cfg.n_bindings[PB_SVC_POP3] == 1 && cfg.bindings[PB_SVC_POP3][0].port == 110);
+	CHECK(warnings != NULL && strstr(warnings, "pop3") != NULL);
+	CHECK_STR(cfg.tls_certificate, "/d/cert.pem");
+	CHECK_STR(cfg.tls_key, "/d/key.pem");
+	free(warnings);
+	pb_config_deinit(&cfg);
+
+	pb_config_defaults(&cfg, 0); /* the file's certificate wins */
+	CHECK(pb_config_set(&cfg, "tls_certificate", "/etc/c.pem", &error) == 0);
+	CHECK(pb_config_set(&cfg, "tls_key", "/etc/k.pem", &error) == 0);
+	pb_config_apply_stored(&cfg, &sv, &warnings);
+	CHECK_STR(cfg.tls_certificate, "/etc/c.pem");
+	CHECK(warnings != NULL);
+	free(warnings);
+	pb_config_deinit(&cfg);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "stored_bindings_parse", test_stored_bindings_parse },
+	{ "apply_stored", test_apply_stored },
 	{ "defaults_and_offset", test_defaults_and_offset },
 	{ "load_file", test_load_file },
 	{ "errors_name_file_and_line", test_errors_name_file_and_line },

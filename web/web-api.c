@@ -204,13 +204,20 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 		 ",\"spool_depth\":" S_INT ",\"services\":"                                   \
 		 S_LIST_OF(S_OBJECT("\"service\",\"sessions\"",                                \
 				    "\"service\":" S_STR ",\"sessions\":" S_INT)))
-/* a record as a history holds it (a settings document, an account's settings, a mapping) */
-#define S_RECORD_OR_NULL "{\"type\":[\"object\",\"null\"],\"additionalProperties\":" S_VALUE "}"
-#define S_HISTORY                                                                          \
+/* a history's change: seq, when, by whom, the record (doc) and its state before and after
+ * (null: none) */
+#define S_HISTORY_OF(state)                                                                \
 	S_LIST_OF(S_OBJECT("\"seq\",\"at_ms\",\"by\",\"doc\",\"note\",\"before\",\"after\"",      \
 			   "\"seq\":" S_INT ",\"at_ms\":" S_INT ",\"by\":" S_STR ",\"doc\":" S_STR  \
-			   ",\"note\":" S_STR ",\"before\":" S_RECORD_OR_NULL                      \
-			   ",\"after\":" S_RECORD_OR_NULL))
+			   ",\"note\":" S_STR ",\"before\":" state ",\"after\":" state))
+#define S_SETTINGS_DOC_OR_NULL "{\"type\":[\"object\",\"null\"],\"additionalProperties\":" S_VALUE "}"
+/* the directory's records: user:NAME, mapping:ADDRESS,TARGET, list:NAME, rules:NAME, domain:D */
+#define S_DIR_RECORD_OR_NULL                                                               \
+	"{\"type\":[\"object\",\"null\"],\"additionalProperties\":false,\"properties\":{"     \
+	"\"name\":" S_STR ",\"settings\":" S_SETTINGS_DOC ",\"webmail_main_denied\":" S_BOOL  \
+	",\"address\":" S_STR ",\"target\":" S_STR ",\"type\":" S_INT ",\"collector\":" S_STR \
+	",\"comment\":" S_STR ",\"internet\":" S_BOOL ",\"members\":" S_STRS                 \
+	",\"domain\":" S_STR ",\"rules\":" S_RULE_LIST "}}"
 #define S_CHANGED S_OBJECT("\"changed\"", "\"changed\":" S_INT)
 #define S_SETTINGS_SCHEMA                                                                  \
 	S_LIST_OF(S_OBJECT("\"doc\",\"help\",\"keys\"",                                      \
@@ -222,15 +229,16 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 			",\"max\":" S_INT ",\"choices\":" S_STR))))
 /* a rule set (docs/operations.md, Rules); a value is text, a number or on/off by its action */
 #define S_RULE_VALUE "{\"type\":[\"string\",\"number\",\"boolean\"]}"
-#define S_RULES                                                                            \
-	S_OBJECT("\"rules\"", "\"rules\":" S_LIST_OF(S_OBJECT(                                 \
+#define S_RULE_LIST                                                                        \
+	S_LIST_OF(S_OBJECT(                                                                \
 		"\"conditions\",\"actions\"",                                                     \
 		"\"name\":" S_STR ",\"enabled\":" S_BOOL ",\"match\":{\"enum\":[\"all\",\"any\"]}," \
 		"\"types\":" S_STRS ",\"stop_after\":" S_BOOL ",\"conditions\":" S_LIST_OF(        \
 			S_OBJECT("\"field\",\"match\"", "\"field\":" S_STR ",\"match\":" S_STR     \
 				 ",\"value\":" S_RULE_VALUE ",\"i\":" S_BOOL ",\"n\":" S_BOOL))  \
 		",\"actions\":" S_LIST_OF(S_OBJECT("\"action\"", "\"action\":" S_STR               \
-						   ",\"value\":" S_RULE_VALUE)))))
+						   ",\"value\":" S_RULE_VALUE))))
+#define S_RULES S_OBJECT("\"rules\"", "\"rules\":" S_RULE_LIST)
 #define S_NAMED(key)                                                                       \
 	S_LIST_OF(S_OBJECT("\"name\",\"" key "\"", "\"name\":" S_STR ",\"" key "\":" S_STR))
 #define S_RULES_NAMES                                                                      \
@@ -412,7 +420,7 @@ static const struct web_route routes[] = {
 	{ HTTP_VERB_GET, "/api/settings-history", WEB_ADMIN, "settings",
 	  "The settings history, newest first (?before=N&limit=M): who, when, the document "
 	  "before and after (secrets masked)",
-	  NULL, S_HISTORY, 200,
+	  NULL, S_HISTORY_OF(S_SETTINGS_DOC_OR_NULL), 200,
 	  web_api_setting_history },
 	{ HTTP_VERB_POST, "/api/settings-history/{name}/rollback", WEB_ADMIN, "settings",
 	  "Undo change {name} (its keys only), or with ?to=1 set every document changed since "
@@ -422,7 +430,7 @@ static const struct web_route routes[] = {
 	{ HTTP_VERB_GET, "/api/directory-history", WEB_ADMIN, "settings",
 	  "The history of accounts' settings and mappings, newest first (?before=N&limit=M): who, "
 	  "when, the record (user:NAME, mapping:ADDRESS,TARGET) before and after (no passwords)",
-	  NULL, S_HISTORY, 200,
+	  NULL, S_HISTORY_OF(S_DIR_RECORD_OR_NULL), 200,
 	  web_api_directory_history },
 	{ HTTP_VERB_POST, "/api/directory-history/{name}/rollback", WEB_ADMIN, "settings",
 	  "Put the record of change {name} back as it was before it (refused if changed since), "

@@ -153,6 +153,8 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 	"\"from\":{\"type\":\"string\"},\"to\":{\"type\":\"string\"},"                      \
 	"\"cc\":{\"type\":\"string\"},\"subject\":{\"type\":\"string\"},"                   \
 	"\"date\":{\"type\":\"string\"},\"message_id\":{\"type\":\"string\"},"              \
+	"\"size\":{\"type\":\"integer\"},\"arrived_ms\":{\"type\":\"integer\"},"            \
+	"\"reply_to\":{\"type\":\"string\"},\"in_reply_to\":{\"type\":\"string\"},"         \
 	"\"text\":{\"type\":\"string\"},\"html\":{\"type\":\"string\"},"                    \
 	"\"flags\":" S_MAIL_FLAGS ",\"attachments\":{\"type\":\"array\",\"items\":{"          \
 	"\"type\":\"object\",\"properties\":{\"part\":{\"type\":\"string\"},"               \
@@ -342,14 +344,26 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 			   "\"subject\":" S_STR ",\"issuer\":" S_STR ",\"names\":" S_STR         \
 			   ",\"not_after\":" S_INT ",\"self_signed\":" S_BOOL                    \
 			   ",\"generated\":" S_BOOL ",\"sha256\":" S_STR ",\"services\":" S_STRS))
-/* this document: each path's operations by verb, each with its answers by status */
+/* this document: each path's operations by verb (as operation() makes them); a schema in it
+ * is any JSON schema */
+#define S_JSON_SCHEMA "{\"type\":\"object\",\"additionalProperties\":{}}"
+#define S_CONTENT S_MAP_OF(S_OBJECT("\"schema\"", "\"schema\":" S_JSON_SCHEMA))
+#define S_OPERATION                                                                        \
+	S_OBJECT("\"tags\",\"summary\",\"description\",\"x-pillarbox-access\",\"responses\"",   \
+		 "\"tags\":" S_STRS ",\"summary\":" S_STR ",\"description\":" S_STR              \
+		 ",\"x-pillarbox-access\":{\"enum\":[\"public\",\"user\",\"self_or_admin\","    \
+		 "\"admin\",\"metrics\"]},\"parameters\":" S_LIST_OF(S_OBJECT(                  \
+			"\"name\",\"in\",\"required\",\"schema\"", "\"name\":" S_STR            \
+			",\"in\":" S_STR ",\"required\":" S_BOOL ",\"schema\":" S_JSON_SCHEMA)) \
+		 ",\"requestBody\":" S_OBJECT("\"required\",\"content\"",                        \
+			"\"required\":" S_BOOL ",\"content\":" S_CONTENT)                       \
+		 ",\"responses\":" S_MAP_OF(S_OBJECT("\"description\"",                         \
+			"\"description\":" S_STR ",\"content\":" S_CONTENT)))
 #define S_OPENAPI                                                                          \
 	S_OBJECT("\"openapi\",\"info\",\"paths\"",                                             \
 		 "\"openapi\":" S_STR ",\"info\":" S_OBJECT("\"title\",\"version\"",             \
 			"\"title\":" S_STR ",\"version\":" S_STR)                               \
-		 ",\"paths\":" S_MAP_OF(S_MAP_OF(S_OBJECT("\"summary\",\"responses\"",           \
-			"\"summary\":" S_STR ",\"responses\":" S_MAP_OF(S_OBJECT(                \
-				"\"description\"", "\"description\":" S_STR))))))
+		 ",\"paths\":" S_MAP_OF(S_MAP_OF(S_OPERATION)))
 /* ---- h-metrics8's schemas ---- */
 #define S_SECLOG_PAGE                                                                      \
 	"{\"type\":\"object\",\"properties\":{\"lines\":{\"type\":\"array\",\"items\":{"  \

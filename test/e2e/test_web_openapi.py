@@ -34,7 +34,9 @@ UNCALLED = {
 
 
 def resolve(node, doc, depth=0):
-    """node with every {"$ref": "#/..."} replaced by what it points to in doc."""
+    """node with every {"$ref": "#/..."} replaced by what it points to in doc, and each object
+    that names its properties closed to others: a property the server answers must be in the
+    document too."""
     if depth > 50:
         raise ValueError("a $ref cycle in the document")
     if isinstance(node, list):
@@ -46,7 +48,10 @@ def resolve(node, doc, depth=0):
         for part in node["$ref"].lstrip("#/").split("/"):
             target = target[part.replace("~1", "/").replace("~0", "~")]
         return resolve(target, doc, depth + 1)
-    return {k: resolve(v, doc, depth + 1) for k, v in node.items()}
+    out = {k: resolve(v, doc, depth + 1) for k, v in node.items()}
+    if "properties" in out and "additionalProperties" not in out:
+        out["additionalProperties"] = False  # an answer holds only the properties named
+    return out
 
 
 def template_of(doc, verb, path):

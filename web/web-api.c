@@ -122,7 +122,7 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 	"{\"type\":\"object\",\"required\":[\"name\"],\"properties\":{\"name\":" S_STR      \
 	",\"settings\":" S_SETTINGS_DOC "}}"
 #define S_QUEUE_PAGE                                                                       \
-	"{\"type\":\"object\",\"properties\":{\"entries\":" S_LIST_OF(S_QUEUE_ENTRY)                         \
+	"{\"type\":\"object\",\"properties\":{\"entries\":" S_LIST_OF(S_QUEUE_ENTRY)      \
 	",\"more\":{\"type\":\"boolean\"}}}"
 #define S_BLOCK_IN                                                                         \
 	"{\"type\":\"object\",\"required\":[\"net\"],\"properties\":{\"net\":" S_STR        \
@@ -188,7 +188,8 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 #define S_BOOL "{\"type\":\"boolean\"}"
 #define S_STRS "{\"type\":\"array\",\"items\":" S_STR "}"
 #define S_LIST_OF(item) "{\"type\":\"array\",\"items\":" item "}"
-#define S_OBJECT(req, props) "{\"type\":\"object\",\"required\":[" req "],\"properties\":{" props "}}"
+#define S_OBJECT(req, props)                                                               \
+	"{\"type\":\"object\",\"required\":[" req "],\"properties\":{" props "}}"
 #define S_MAP_OF(v) "{\"type\":\"object\",\"additionalProperties\":" v "}"
 #define S_STR_OR_NULL "{\"type\":[\"string\",\"null\"]}"
 #define S_BOOL_OR_NULL "{\"type\":[\"boolean\",\"null\"]}"
@@ -212,7 +213,8 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 	S_LIST_OF(S_OBJECT("\"seq\",\"at_ms\",\"by\",\"doc\",\"note\",\"before\",\"after\"",      \
 			   "\"seq\":" S_INT ",\"at_ms\":" S_INT ",\"by\":" S_STR ",\"doc\":" S_STR  \
 			   ",\"note\":" S_STR ",\"before\":" state ",\"after\":" state))
-#define S_SETTINGS_DOC_OR_NULL "{\"type\":[\"object\",\"null\"],\"additionalProperties\":" S_VALUE "}"
+#define S_SETTINGS_DOC_OR_NULL                                                             \
+	"{\"type\":[\"object\",\"null\"],\"additionalProperties\":" S_VALUE "}"
 /* the directory's records: user:NAME, mapping:ADDRESS,TARGET, list:NAME, rules:NAME, domain:D */
 #define S_DIR_RECORD_OR_NULL                                                               \
 	"{\"type\":[\"object\",\"null\"],\"additionalProperties\":false,\"properties\":{"     \

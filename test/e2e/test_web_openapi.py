@@ -33,23 +33,23 @@ UNCALLED = {
 }
 
 
-def resolve(node, doc, depth=0):
+def resolve(node, doc, close=True, depth=0):
     """node with every {"$ref": "#/..."} replaced by what it points to in doc, and each object
     that names its properties closed to others: a property the server answers must be in the
-    document too."""
+    document too (close False: left open, as for a request)."""
     if depth > 50:
         raise ValueError("a $ref cycle in the document")
     if isinstance(node, list):
-        return [resolve(v, doc, depth + 1) for v in node]
+        return [resolve(v, doc, close, depth + 1) for v in node]
     if not isinstance(node, dict):
         return node
     if "$ref" in node:
         target = doc
         for part in node["$ref"].lstrip("#/").split("/"):
             target = target[part.replace("~1", "/").replace("~0", "~")]
-        return resolve(target, doc, depth + 1)
-    out = {k: resolve(v, doc, depth + 1) for k, v in node.items()}
-    if "properties" in out and "additionalProperties" not in out:
+        return resolve(target, doc, close, depth + 1)
+    out = {k: resolve(v, doc, close, depth + 1) for k, v in node.items()}
+    if close and "properties" in out and "additionalProperties" not in out:
         out["additionalProperties"] = False  # an answer holds only the properties named
     return out
 
@@ -118,6 +118,9 @@ class OpenApiLive(unittest.TestCase):
         op = self.doc["paths"][template][verb.lower()]
         route = "%s %s" % (verb, template)
         self.called.add((verb, template))
+        request = op.get("requestBody", {}).get("content", {}).get("application/json")
+        if body is not None and request is not None:  # the document takes what works
+            self.valid(route + " request", path, body, resolve(request["schema"], self.doc, False))
         status, ctype, raw = c.call(verb, path, body)
         ok = [code for code in op["responses"] if code != "default"]
         self.assertIn(str(status), ok, "%s (%s): status %d, the document says %s; body %r"
@@ -129,14 +132,16 @@ class OpenApiLive(unittest.TestCase):
         self.assertTrue(ctype.startswith("application/json"), "%s: Content-Type %r"
                         % (route, ctype))
         got = json.loads(raw)
-        schema = resolve(schema, self.doc)
-        error = jsonschema.exceptions.best_match(
-            jsonschema.Draft7Validator(schema).iter_errors(got))
-        if error is not None:
-            self.fail("%s (%s): the answer does not match the document: %s at %s\nanswer: %s"
-                      % (route, path, error.message, "/".join(map(str, error.absolute_path)),
-                         json.dumps(got)[:1000]))
+        self.valid(route, path, got, resolve(schema, self.doc))
         return got
+
+    def valid(self, route, path, value, schema):
+        error = jsonschema.exceptions.best_match(
+            jsonschema.Draft7Validator(schema).iter_errors(value))
+        if error is not None:
+            self.fail("%s (%s): not as the document says: %s at %s\nthe JSON: %s"
+                      % (route, path, error.message, "/".join(map(str, error.absolute_path)),
+                         json.dumps(value)[:1000]))
 
     def login(self, user, password):
         c = Client(self.d.ports["http"])

@@ -1,7 +1,10 @@
 /*
  * web-api.c: the REST/JSON API under /api/ and the Prometheus /metrics — one table of routes
  * from which both the dispatch and the OpenAPI 3 document (GET /api/openapi.json,
- * docs/openapi.json) are made, so they cannot drift.
+ * docs/openapi.json) are made, so they cannot drift. Every schema names what it holds (ctest
+ * openapi-schemas refuses a bare object or array), and test/e2e/test_web_openapi.py calls every
+ * route of the document on a live daemon and checks each answer against it: a new route gets
+ * its schemas here and a call (or a listed reason) there.
  *
  * Every request: the route (404 JSON for none, 405 with Allow for a known path with another
  * method), who it is (the pb_session cookie: web-auth.h), then the route's access (401 without
@@ -1369,7 +1372,8 @@ static const char *verb_lower(enum http_verb v)
 char *web_api_openapi(void)
 {
 	cJSON *doc = cJSON_CreateObject();
-	cJSON_AddStringToObject(doc, "openapi", "3.0.3");
+	/* 3.1: its schemas are JSON Schema, whose type lists (["string", "null"]) they use */
+	cJSON_AddStringToObject(doc, "openapi", "3.1.0");
 	cJSON *info = cJSON_AddObjectToObject(doc, "info");
 	cJSON_AddStringToObject(info, "title", "Pillarbox administration API");
 	cJSON_AddStringToObject(info, "version", "1");

@@ -137,7 +137,7 @@ class OpenApiLive(unittest.TestCase):
 
     def valid(self, route, path, value, schema):
         error = jsonschema.exceptions.best_match(
-            jsonschema.Draft7Validator(schema).iter_errors(value))
+            jsonschema.Draft202012Validator(schema).iter_errors(value))
         if error is not None:
             self.fail("%s (%s): not as the document says: %s at %s\nthe JSON: %s"
                       % (route, path, error.message, "/".join(map(str, error.absolute_path)),

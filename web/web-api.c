@@ -73,15 +73,20 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 	"{\"type\":\"object\",\"required\":[\"user\",\"password\"],\"properties\":{"       \
 	"\"user\":{\"type\":\"string\"},\"password\":{\"type\":\"string\"}}}"
 #define S_ME                                                                               \
-	"{\"type\":\"object\",\"properties\":{\"user\":{\"type\":\"string\"},"             \
+	"{\"type\":\"object\",\"required\":[\"user\",\"admin\",\"csrf\"],"                        \
+	"\"properties\":{\"user\":{\"type\":\"string\"},"                                         \
 	"\"admin\":{\"type\":\"boolean\"},\"csrf\":{\"type\":\"string\"}}}"
 #define S_USER_ROW                                                                         \
-	"{\"type\":\"object\",\"properties\":{\"user\":{\"type\":\"string\"},"             \
+	"{\"type\":\"object\",\"required\":[\"user\",\"messages\",\"bytes\",\"forwards\","   \
+	"\"locked\"],"                                                                             \
+	"\"properties\":{\"user\":{\"type\":\"string\"},"                                         \
 	"\"messages\":{\"type\":\"integer\"},\"bytes\":{\"type\":\"integer\"},"            \
 	"\"forwards\":{\"type\":\"boolean\"},\"locked\":{\"type\":\"boolean\"}}}"
 #define S_USERS "{\"type\":\"array\",\"items\":" S_USER_ROW "}"
 #define S_USER                                                                             \
-	"{\"type\":\"object\",\"properties\":{\"user\":{\"type\":\"string\"},"             \
+	"{\"type\":\"object\",\"required\":[\"user\",\"id\",\"created_ms\",\"messages\",\"bytes\"," \
+	"\"settings\",\"has_web_password\",\"can_change_main\"],"                               \
+	"\"properties\":{\"user\":{\"type\":\"string\"},"                                         \
 	"\"id\":{\"type\":\"integer\"},\"created_ms\":{\"type\":\"integer\"},"             \
 	"\"messages\":{\"type\":\"integer\"},\"bytes\":{\"type\":\"integer\"},"            \
 	"\"settings\":" S_SETTINGS_DOC ",\"has_web_password\":{\"type\":\"boolean\"},"      \
@@ -125,7 +130,8 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 	"{\"type\":\"object\",\"required\":[\"name\"],\"properties\":{\"name\":" S_STR      \
 	",\"settings\":" S_SETTINGS_DOC "}}"
 #define S_QUEUE_PAGE                                                                       \
-	"{\"type\":\"object\",\"properties\":{\"entries\":" S_LIST_OF(S_QUEUE_ENTRY)      \
+	"{\"type\":\"object\",\"required\":[\"entries\",\"more\"],"                               \
+	"\"properties\":{\"entries\":" S_LIST_OF(S_QUEUE_ENTRY)                                   \
 	",\"more\":{\"type\":\"boolean\"}}}"
 #define S_BLOCK_IN                                                                         \
 	"{\"type\":\"object\",\"required\":[\"net\"],\"properties\":{\"net\":" S_STR        \
@@ -135,7 +141,8 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 	",\"role\":{\"type\":\"string\",\"enum\":[\"admin\",\"user\"]},\"user\":" S_STR     \
 	",\"permissions\":" S_STR "}}"
 #define S_APIKEY_OUT                                                                       \
-	"{\"type\":\"object\",\"properties\":{\"label\":" S_STR ",\"key\":" S_STR "}}"
+	"{\"type\":\"object\",\"required\":[\"label\",\"key\"],"                                  \
+	"\"properties\":{\"label\":" S_STR ",\"key\":" S_STR "}}"
 #define PAGED " (?limit=N&after=KEY: a page, sorted)"
 #define S_MAIL_FOLDERS                                                                     \
 	"{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{"               \
@@ -371,7 +378,8 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 		 ",\"paths\":" S_MAP_OF(S_MAP_OF(S_OPERATION)))
 /* ---- h-metrics8's schemas ---- */
 #define S_SECLOG_PAGE                                                                      \
-	"{\"type\":\"object\",\"properties\":{\"lines\":{\"type\":\"array\",\"items\":{"  \
+	"{\"type\":\"object\",\"required\":[\"lines\",\"next\"],"                                 \
+	"\"properties\":{\"lines\":{\"type\":\"array\",\"items\":{"                               \
 	"\"type\":\"object\",\"properties\":{\"offset\":{\"type\":\"integer\"},"          \
 	"\"time_ms\":{\"type\":\"integer\"},\"module\":{\"type\":\"string\"},"            \
 	"\"text\":{\"type\":\"string\"}}}},\"next\":{\"type\":\"integer\"}}}"
@@ -444,7 +452,7 @@ static const struct web_route routes[] = {
 	{ HTTP_VERB_POST, "/api/settings-history/{name}/rollback", WEB_ADMIN, "settings",
 	  "Undo change {name} (its keys only), or with ?to=1 set every document changed since "
 	  "back to its state then; itself a new change",
-	  NULL, "{\"type\":\"object\",\"properties\":{\"changed\":{\"type\":\"integer\"}}}",
+	  NULL, S_CHANGED,
 	  200, web_api_setting_rollback },
 	{ HTTP_VERB_GET, "/api/directory-history", WEB_ADMIN, "settings",
 	  "The history of accounts' settings and mappings, newest first (?before=N&limit=M): who, "
@@ -455,7 +463,7 @@ static const struct web_route routes[] = {
 	  "Put the record of change {name} back as it was before it (refused if changed since), "
 	  "or with ?to=1 every record changed since back to its state then; itself a new change. "
 	  "Passwords are never rolled back; an account created or deleted is refused",
-	  NULL, "{\"type\":\"object\",\"properties\":{\"changed\":{\"type\":\"integer\"}}}",
+	  NULL, S_CHANGED,
 	  200, web_api_directory_rollback },
 	/* ---- the admin UI's endpoints (h-admin, web-api-ui.c) ---- */
 	{ HTTP_VERB_GET, "/api/settings", WEB_ADMIN, "settings",
@@ -473,8 +481,8 @@ static const struct web_route routes[] = {
 	  "batch of at most 50 copies (messages times assistants); ask again with {\"from_uid\": next_uid} until next_uid "
 	  "is 0",
 	  "{\"type\":\"object\",\"properties\":{\"from_uid\":{\"type\":\"integer\"}}}",
-	  "{\"type\":\"object\",\"properties\":{\"copied\":{\"type\":\"integer\"},"
-	  "\"skipped\":{\"type\":\"integer\"},\"next_uid\":{\"type\":\"integer\"}}}", 200,
+	  S_OBJECT("\"copied\",\"skipped\",\"next_uid\"", "\"copied\":" S_INT
+		   ",\"skipped\":" S_INT ",\"next_uid\":" S_INT), 200,
 	  web_api_user_copy_inbox },
 	{ HTTP_VERB_GET, "/api/users/{name}/rules", WEB_SELF_OR_ADMIN, "rules",
 	  "An account's message rules (docs/operations.md; 404: none set)", NULL,

@@ -11,7 +11,7 @@ build_pkgs=(build-essential cmake ninja-build pkg-config
 test_pkgs=(clang libclang-rt-14-dev python3 python3-dnslib curl swaks fetchmail openssl
     dovecot-pop3d dovecot-lmtpd dovecot-imapd postfix procps fiu-utils util-linux logrotate systemd
     libnet-ssleay-perl libio-socket-ssl-perl isync offlineimap3 mutt getmail6 tmux rspamd
-    node-dompurify chromium chromium-driver python3-selenium)
+    node-dompurify chromium chromium-driver python3-selenium python3-jsonschema)
 # dpkg-buildpackage with debian/; the package's own maintainer scripts need adduser.
 package_pkgs=(dpkg-dev debhelper adduser)
 

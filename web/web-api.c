@@ -1,7 +1,10 @@
 /*
  * web-api.c: the REST/JSON API under /api/ and the Prometheus /metrics — one table of routes
  * from which both the dispatch and the OpenAPI 3 document (GET /api/openapi.json,
- * docs/openapi.json) are made, so they cannot drift.
+ * docs/openapi.json) are made, so they cannot drift. Every schema names what it holds (ctest
+ * openapi-schemas refuses a bare object or array), and test/e2e/test_web_openapi.py calls every
+ * route of the document on a live daemon and checks each answer against it: a new route gets
+ * its schemas here and a call (or a listed reason) there.
  *
  * Every request: the route (404 JSON for none, 405 with Allow for a known path with another
  * method), who it is (the pb_session cookie: web-auth.h), then the route's access (401 without
@@ -70,20 +73,24 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 	"{\"type\":\"object\",\"required\":[\"user\",\"password\"],\"properties\":{"       \
 	"\"user\":{\"type\":\"string\"},\"password\":{\"type\":\"string\"}}}"
 #define S_ME                                                                               \
-	"{\"type\":\"object\",\"properties\":{\"user\":{\"type\":\"string\"},"             \
+	"{\"type\":\"object\",\"required\":[\"user\",\"admin\",\"csrf\"],"                        \
+	"\"properties\":{\"user\":{\"type\":\"string\"},"                                         \
 	"\"admin\":{\"type\":\"boolean\"},\"csrf\":{\"type\":\"string\"}}}"
 #define S_USER_ROW                                                                         \
-	"{\"type\":\"object\",\"properties\":{\"user\":{\"type\":\"string\"},"             \
+	"{\"type\":\"object\",\"required\":[\"user\",\"messages\",\"bytes\",\"forwards\","   \
+	"\"locked\"],"                                                                             \
+	"\"properties\":{\"user\":{\"type\":\"string\"},"                                         \
 	"\"messages\":{\"type\":\"integer\"},\"bytes\":{\"type\":\"integer\"},"            \
 	"\"forwards\":{\"type\":\"boolean\"},\"locked\":{\"type\":\"boolean\"}}}"
 #define S_USERS "{\"type\":\"array\",\"items\":" S_USER_ROW "}"
 #define S_USER                                                                             \
-	"{\"type\":\"object\",\"properties\":{\"user\":{\"type\":\"string\"},"             \
+	"{\"type\":\"object\",\"required\":[\"user\",\"id\",\"created_ms\",\"messages\",\"bytes\"," \
+	"\"settings\",\"has_web_password\",\"can_change_main\"],"                               \
+	"\"properties\":{\"user\":{\"type\":\"string\"},"                                         \
 	"\"id\":{\"type\":\"integer\"},\"created_ms\":{\"type\":\"integer\"},"             \
 	"\"messages\":{\"type\":\"integer\"},\"bytes\":{\"type\":\"integer\"},"            \
-	"\"settings\":{\"type\":\"object\"},\"has_web_password\":{\"type\":\"boolean\"},"      \
+	"\"settings\":" S_SETTINGS_DOC ",\"has_web_password\":{\"type\":\"boolean\"},"      \
 	"\"can_change_main\":{\"type\":\"boolean\"}}}"
-#define S_STATUS "{\"type\":\"object\"}"
 /* welcome: the account gets the welcome message (true) or not (false); absent: welcome.enabled */
 #define S_USER_IN                                                                          \
 	"{\"type\":\"object\",\"required\":[\"user\",\"password\"],\"properties\":{"       \
@@ -99,8 +106,6 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 
 
 /* ---- h-rest's schemas (the REST API over the other objects, API keys, login history) ---- */
-#define S_OBJ "{\"type\":\"object\"}"
-#define S_ARRAY "{\"type\":\"array\",\"items\":{\"type\":\"object\"}}"
 #define S_STR "{\"type\":\"string\"}"
 #define S_MAPPING_IN                                                                       \
 	"{\"type\":\"object\",\"required\":[\"address\",\"target\"],\"properties\":{"       \
@@ -123,9 +128,10 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 	",\"days\":" S_STR ",\"min_waiting\":{\"type\":\"integer\"}}}"
 #define S_COLLECTOR_IN                                                                     \
 	"{\"type\":\"object\",\"required\":[\"name\"],\"properties\":{\"name\":" S_STR      \
-	",\"settings\":" S_OBJ "}}"
+	",\"settings\":" S_SETTINGS_DOC "}}"
 #define S_QUEUE_PAGE                                                                       \
-	"{\"type\":\"object\",\"properties\":{\"entries\":" S_ARRAY                         \
+	"{\"type\":\"object\",\"required\":[\"entries\",\"more\"],"                               \
+	"\"properties\":{\"entries\":" S_LIST_OF(S_QUEUE_ENTRY)                                   \
 	",\"more\":{\"type\":\"boolean\"}}}"
 #define S_BLOCK_IN                                                                         \
 	"{\"type\":\"object\",\"required\":[\"net\"],\"properties\":{\"net\":" S_STR        \
@@ -135,7 +141,8 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 	",\"role\":{\"type\":\"string\",\"enum\":[\"admin\",\"user\"]},\"user\":" S_STR     \
 	",\"permissions\":" S_STR "}}"
 #define S_APIKEY_OUT                                                                       \
-	"{\"type\":\"object\",\"properties\":{\"label\":" S_STR ",\"key\":" S_STR "}}"
+	"{\"type\":\"object\",\"required\":[\"label\",\"key\"],"                                  \
+	"\"properties\":{\"label\":" S_STR ",\"key\":" S_STR "}}"
 #define PAGED " (?limit=N&after=KEY: a page, sorted)"
 /* ---- h-adm10b's schemas ---- */
 #define S_RULE_PROPS                                                                       \
@@ -179,6 +186,8 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 	"\"from\":{\"type\":\"string\"},\"to\":{\"type\":\"string\"},"                      \
 	"\"cc\":{\"type\":\"string\"},\"subject\":{\"type\":\"string\"},"                   \
 	"\"date\":{\"type\":\"string\"},\"message_id\":{\"type\":\"string\"},"              \
+	"\"size\":{\"type\":\"integer\"},\"arrived_ms\":{\"type\":\"integer\"},"            \
+	"\"reply_to\":{\"type\":\"string\"},\"in_reply_to\":{\"type\":\"string\"},"         \
 	"\"text\":{\"type\":\"string\"},\"html\":{\"type\":\"string\"},"                    \
 	"\"flags\":" S_MAIL_FLAGS ",\"attachments\":{\"type\":\"array\",\"items\":{"          \
 	"\"type\":\"object\",\"properties\":{\"part\":{\"type\":\"string\"},"               \
@@ -204,9 +213,196 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 #define S_MAIL_MOVED                                                                       \
 	"{\"type\":\"object\",\"properties\":{\"folder\":{\"type\":\"string\"},"            \
 	"\"uid\":{\"type\":\"integer\"}}}"
+/* ---- h-api10: the answers' schemas, one each, shared by the routes that answer the same
+ * shape. An object names its properties (required: always there) or, for a map, its
+ * additionalProperties; an array its items' — never a bare {"type":"object"} or array
+ * (ctest openapi-schemas). ---- */
+#define S_INT "{\"type\":\"integer\"}"
+#define S_BOOL "{\"type\":\"boolean\"}"
+#define S_STRS "{\"type\":\"array\",\"items\":" S_STR "}"
+#define S_LIST_OF(item) "{\"type\":\"array\",\"items\":" item "}"
+#define S_OBJECT(req, props)                                                               \
+	"{\"type\":\"object\",\"required\":[" req "],\"properties\":{" props "}}"
+#define S_MAP_OF(v) "{\"type\":\"object\",\"additionalProperties\":" v "}"
+#define S_STR_OR_NULL "{\"type\":[\"string\",\"null\"]}"
+#define S_BOOL_OR_NULL "{\"type\":[\"boolean\",\"null\"]}"
+/* a setting's value: a settings document's (docs/settings.md) or an account's (`user set`) */
+#define S_VALUE "{\"type\":[\"string\",\"integer\",\"boolean\"]}"
+#define S_SETTINGS_DOC S_MAP_OF(S_VALUE)
+#define S_STATUS                                                                           \
+	S_OBJECT("\"version\",\"uptime_s\",\"users\",\"domains\",\"store_bytes\",\"disk_free\","  \
+		 "\"received\",\"rcpts_refused\",\"rejected\",\"delivered\",\"deferred\","      \
+		 "\"delivery_failed\",\"spool_depth\",\"services\"",                           \
+		 "\"version\":" S_STR ",\"uptime_s\":" S_INT ",\"users\":" S_INT              \
+		 ",\"domains\":" S_INT ",\"store_bytes\":" S_INT ",\"disk_free\":" S_INT      \
+		 ",\"received\":" S_INT ",\"rcpts_refused\":" S_INT ",\"rejected\":" S_INT    \
+		 ",\"delivered\":" S_INT ",\"deferred\":" S_INT ",\"delivery_failed\":" S_INT \
+		 ",\"spool_depth\":" S_INT ",\"services\":"                                   \
+		 S_LIST_OF(S_OBJECT("\"service\",\"sessions\"",                                \
+				    "\"service\":" S_STR ",\"sessions\":" S_INT)))
+/* a history's change: seq, when, by whom, the record (doc) and its state before and after
+ * (null: none) */
+#define S_HISTORY_OF(state)                                                                \
+	S_LIST_OF(S_OBJECT("\"seq\",\"at_ms\",\"by\",\"doc\",\"note\",\"before\",\"after\"",      \
+			   "\"seq\":" S_INT ",\"at_ms\":" S_INT ",\"by\":" S_STR ",\"doc\":" S_STR  \
+			   ",\"note\":" S_STR ",\"before\":" state ",\"after\":" state))
+#define S_SETTINGS_DOC_OR_NULL                                                             \
+	"{\"type\":[\"object\",\"null\"],\"additionalProperties\":" S_VALUE "}"
+/* the directory's records: user:NAME, mapping:ADDRESS,TARGET, list:NAME, rules:NAME, domain:D */
+#define S_DIR_RECORD_OR_NULL                                                               \
+	"{\"type\":[\"object\",\"null\"],\"additionalProperties\":false,\"properties\":{"     \
+	"\"name\":" S_STR ",\"settings\":" S_SETTINGS_DOC ",\"webmail_main_denied\":" S_BOOL  \
+	",\"address\":" S_STR ",\"target\":" S_STR ",\"type\":" S_INT ",\"collector\":" S_STR \
+	",\"comment\":" S_STR ",\"internet\":" S_BOOL ",\"members\":" S_STRS                 \
+	",\"domain\":" S_STR ",\"rules\":" S_RULE_LIST "}}"
+#define S_CHANGED S_OBJECT("\"changed\"", "\"changed\":" S_INT)
+#define S_SETTINGS_SCHEMA                                                                  \
+	S_LIST_OF(S_OBJECT("\"doc\",\"help\",\"keys\"",                                      \
+		"\"doc\":" S_STR ",\"help\":" S_STR ",\"keys\":" S_LIST_OF(S_OBJECT(           \
+			"\"key\",\"type\",\"help\",\"default\"",                                  \
+			"\"key\":" S_STR ",\"type\":{\"enum\":[\"integer\",\"networks\","       \
+			"\"choice\",\"string\"]},\"help\":" S_STR ",\"default\":{\"type\":"     \
+			"[\"string\",\"integer\"]},\"max_length\":" S_INT ",\"min\":" S_INT      \
+			",\"max\":" S_INT ",\"choices\":" S_STR))))
+/* a rule set (docs/operations.md, Rules); a value is text, a number or on/off by its action */
+#define S_RULE_VALUE "{\"type\":[\"string\",\"number\",\"boolean\"]}"
+#define S_RULE_LIST                                                                        \
+	S_LIST_OF(S_OBJECT(                                                                \
+		"\"conditions\",\"actions\"",                                                     \
+		"\"name\":" S_STR ",\"enabled\":" S_BOOL ",\"match\":{\"enum\":[\"all\",\"any\"]}," \
+		"\"types\":" S_STRS ",\"stop_after\":" S_BOOL ",\"conditions\":" S_LIST_OF(        \
+			S_OBJECT("\"field\",\"match\"", "\"field\":" S_STR ",\"match\":" S_STR     \
+				 ",\"value\":" S_RULE_VALUE ",\"i\":" S_BOOL ",\"n\":" S_BOOL))  \
+		",\"actions\":" S_LIST_OF(S_OBJECT("\"action\"", "\"action\":" S_STR               \
+						   ",\"value\":" S_RULE_VALUE))))
+#define S_RULES S_OBJECT("\"rules\"", "\"rules\":" S_RULE_LIST)
+#define S_NAMED(key)                                                                       \
+	S_LIST_OF(S_OBJECT("\"name\",\"" key "\"", "\"name\":" S_STR ",\"" key "\":" S_STR))
+#define S_RULES_NAMES                                                                      \
+	S_OBJECT("\"fields\",\"matches\",\"actions\",\"types\"",                                \
+		 "\"fields\":" S_NAMED("kind") ",\"matches\":" S_STRS                            \
+		 ",\"actions\":" S_NAMED("value") ",\"types\":" S_STRS)
+#define S_MAPPINGS                                                                         \
+	S_LIST_OF(S_OBJECT("\"address\",\"target\",\"type\",\"collector\",\"comment\"",         \
+			   "\"address\":" S_STR ",\"target\":" S_STR ",\"type\":" S_STR          \
+			   ",\"collector\":" S_STR ",\"comment\":" S_STR))
+#define S_DLIST                                                                            \
+	S_OBJECT("\"name\",\"internet\",\"comment\",\"members\"",                              \
+		 "\"name\":" S_STR ",\"internet\":" S_BOOL ",\"comment\":" S_STR                \
+		 ",\"members\":" S_STRS)
+/* an account's settings group: each key's value, null while it has the default */
+#define P_FORWARDING                                                                       \
+	"\"forward_to\":" S_STR_OR_NULL ",\"use_forwarding\":" S_BOOL_OR_NULL                 \
+	",\"keep_copy\":" S_BOOL_OR_NULL ",\"assistants\":" S_STR_OR_NULL                     \
+	",\"assistant_redirect\":" S_BOOL_OR_NULL
+#define S_FORWARDING                                                                       \
+	S_OBJECT("\"forward_to\",\"use_forwarding\",\"keep_copy\",\"assistants\","              \
+		 "\"assistant_redirect\"", P_FORWARDING)
+#define P_AUTOREPLY                                                                        \
+	"\"autoreply\":" S_BOOL_OR_NULL ",\"autoreply_subject\":" S_STR_OR_NULL                \
+	",\"autoreply_text\":" S_STR_OR_NULL ",\"autoreply_start\":" S_STR_OR_NULL             \
+	",\"autoreply_end\":" S_STR_OR_NULL ",\"autoreply_days\":{\"type\":[\"integer\",\"null\"]}"
+#define S_AUTOREPLY                                                                        \
+	S_OBJECT("\"autoreply\",\"autoreply_subject\",\"autoreply_text\",\"autoreply_start\","  \
+		 "\"autoreply_end\",\"autoreply_days\"", P_AUTOREPLY)
+#define P_BLOCKED "\"blocked\":" S_STR_OR_NULL
+#define S_BLOCKED S_OBJECT("\"blocked\"", P_BLOCKED)
+/* a change of some keys of a group (null: back to the default); no other key */
+#define S_GROUP_PATCH(props)                                                               \
+	"{\"type\":\"object\",\"minProperties\":1,\"additionalProperties\":false,"           \
+	"\"properties\":{" props "}}"
+#define S_SCRIPT S_OBJECT("\"script\"", "\"script\":" S_STR)
+#define S_CONNECTION                                                                       \
+	S_OBJECT("\"name\",\"state\",\"send\",\"collectors\",\"schedule\",\"last_start_ms\","   \
+		 "\"last_end_ms\",\"last_result\",\"last_error\",\"last_error_ms\","              \
+		 "\"next_due_ms\"",                                                               \
+		 "\"name\":" S_STR ",\"state\":{\"enum\":[\"running\",\"paused\",\"active\"]},"  \
+		 "\"send\":" S_BOOL ",\"collectors\":" S_STRS ",\"schedule\":" S_STRS            \
+		 ",\"last_start_ms\":" S_INT ",\"last_end_ms\":" S_INT ",\"last_result\":" S_STR \
+		 ",\"last_error\":" S_STR ",\"last_error_ms\":" S_INT ",\"next_due_ms\":" S_INT)
+#define S_COLLECTOR_RUN                                                                    \
+	S_OBJECT("\"fetched\",\"too_big\",\"deleted\",\"waiting\"",                            \
+		 "\"fetched\":" S_INT ",\"too_big\":" S_INT ",\"deleted\":" S_INT               \
+		 ",\"waiting\":" S_INT)
+/* status: its last run (absent before the first); progress: an IMAP collector's folders */
+#define S_COLLECTOR                                                                        \
+	S_OBJECT("\"name\",\"protocol\",\"server\",\"port\",\"tls\",\"user\",\"enabled\"",     \
+		 "\"name\":" S_STR ",\"protocol\":" S_STR ",\"server\":" S_STR ",\"port\":" S_INT \
+		 ",\"tls\":" S_STR ",\"tls_verify\":" S_BOOL ",\"tls_ca\":" S_STR                \
+		 ",\"user\":" S_STR ",\"auth\":" S_STR ",\"route\":" S_STR ",\"target\":" S_STR  \
+		 ",\"domains\":" S_STR ",\"fields\":" S_STR ",\"mappings\":" S_STR               \
+		 ",\"default_mappings\":" S_BOOL ",\"max_kb\":" S_INT ",\"leave_days\":" S_INT   \
+		 ",\"interval_min\":" S_INT ",\"idle_s\":" S_INT ",\"enabled\":" S_BOOL          \
+		 ",\"status\":" S_OBJECT("\"last_run_ms\",\"result\"",                           \
+			"\"last_run_ms\":" S_INT ",\"result\":" S_STR ",\"fetched\":" S_INT      \
+			",\"too_big\":" S_INT ",\"deleted\":" S_INT ",\"waiting\":" S_INT        \
+			",\"total_fetched\":" S_INT ",\"seen_uidls\":" S_INT)                    \
+		 ",\"progress\":" S_OBJECT("\"folders\"", "\"folders\":" S_LIST_OF(S_OBJECT(     \
+			"\"remote\",\"local\"", "\"remote\":" S_STR ",\"local\":" S_STR            \
+			",\"uidvalidity\":" S_INT ",\"uidnext\":" S_INT ",\"done\":" S_INT       \
+			",\"local_next\":" S_INT))))
+#define S_QUEUE_ENTRY                                                                      \
+	S_OBJECT("\"id\",\"sender\",\"arrival_ms\",\"next_ms\",\"held\",\"size\",\"rcpts\"",    \
+		 "\"id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\"},\"sender\":" S_STR       \
+		 ",\"arrival_ms\":" S_INT ",\"next_ms\":" S_INT ",\"held\":" S_BOOL              \
+		 ",\"size\":" S_INT ",\"rcpts\":" S_INT ",\"detail\":" S_STR)
+#define S_LOCKS                                                                            \
+	S_LIST_OF(S_OBJECT("\"user\",\"ip\",\"failures\",\"until_ms\"",                         \
+			   "\"user\":" S_STR ",\"ip\":" S_STR ",\"failures\":" S_INT            \
+			   ",\"until_ms\":" S_INT))
+#define S_LOCKOUTS                                                                         \
+	S_OBJECT("\"locks\",\"blocks\"", "\"locks\":" S_LOCKS ",\"blocks\":" S_LIST_OF(         \
+		S_OBJECT("\"net\",\"reason\",\"protocol\",\"automatic\",\"created_ms\","          \
+			 "\"until_ms\"",                                                          \
+			 "\"net\":" S_STR ",\"reason\":" S_STR ",\"protocol\":" S_STR           \
+			 ",\"automatic\":" S_BOOL ",\"created_ms\":" S_INT ",\"until_ms\":" S_INT)))
+#define S_LOGINS                                                                           \
+	S_OBJECT("\"logins\",\"locks\"", "\"logins\":" S_LIST_OF(S_OBJECT(                     \
+		"\"time_ms\",\"ip\",\"protocol\",\"result\",\"refused\"",                         \
+		"\"time_ms\":" S_INT ",\"ip\":" S_STR ",\"protocol\":" S_STR ",\"result\":" S_STR  \
+		",\"refused\":" S_BOOL)) ",\"locks\":" S_LOCKS)
+#define S_APIKEYS                                                                          \
+	S_LIST_OF(S_OBJECT("\"label\",\"permissions\",\"role\",\"user\",\"created_ms\","        \
+			   "\"last_used_ms\"",                                                   \
+			   "\"label\":" S_STR ",\"permissions\":" S_STR                          \
+			   ",\"role\":{\"enum\":[\"\",\"admin\",\"user\"]},\"user\":" S_STR      \
+			   ",\"created_ms\":" S_INT ",\"last_used_ms\":" S_INT))
+#define S_ACTIVITY                                                                         \
+	S_LIST_OF(S_OBJECT("\"time_ms\",\"text\"", "\"time_ms\":" S_INT ",\"text\":" S_STR))
+#define S_BINDINGS                                                                         \
+	S_LIST_OF(S_OBJECT("\"service\",\"address\",\"port\",\"state\",\"tls\"",                \
+			   "\"service\":" S_STR ",\"address\":" S_STR ",\"port\":" S_INT        \
+			   ",\"state\":" S_STR ",\"tls\":" S_STR))
+#define S_CERTIFICATES                                                                     \
+	S_LIST_OF(S_OBJECT("\"subject\",\"issuer\",\"names\",\"not_after\",\"self_signed\","    \
+			   "\"generated\",\"sha256\",\"services\"",                               \
+			   "\"subject\":" S_STR ",\"issuer\":" S_STR ",\"names\":" S_STR         \
+			   ",\"not_after\":" S_INT ",\"self_signed\":" S_BOOL                    \
+			   ",\"generated\":" S_BOOL ",\"sha256\":" S_STR ",\"services\":" S_STRS))
+/* this document: each path's operations by verb (as operation() makes them); a schema in it
+ * is any JSON schema */
+#define S_JSON_SCHEMA "{\"type\":\"object\",\"additionalProperties\":{}}"
+#define S_CONTENT S_MAP_OF(S_OBJECT("\"schema\"", "\"schema\":" S_JSON_SCHEMA))
+#define S_OPERATION                                                                        \
+	S_OBJECT("\"tags\",\"summary\",\"description\",\"x-pillarbox-access\",\"responses\"",   \
+		 "\"tags\":" S_STRS ",\"summary\":" S_STR ",\"description\":" S_STR              \
+		 ",\"x-pillarbox-access\":{\"enum\":[\"public\",\"user\",\"self_or_admin\","    \
+		 "\"admin\",\"metrics\"]},\"parameters\":" S_LIST_OF(S_OBJECT(                  \
+			"\"name\",\"in\",\"required\",\"schema\"", "\"name\":" S_STR            \
+			",\"in\":" S_STR ",\"required\":" S_BOOL ",\"schema\":" S_JSON_SCHEMA)) \
+		 ",\"requestBody\":" S_OBJECT("\"required\",\"content\"",                        \
+			"\"required\":" S_BOOL ",\"content\":" S_CONTENT)                       \
+		 ",\"responses\":" S_MAP_OF(S_OBJECT("\"description\"",                         \
+			"\"description\":" S_STR ",\"content\":" S_CONTENT)))
+#define S_OPENAPI                                                                          \
+	S_OBJECT("\"openapi\",\"info\",\"paths\"",                                             \
+		 "\"openapi\":" S_STR ",\"info\":" S_OBJECT("\"title\",\"version\"",             \
+			"\"title\":" S_STR ",\"version\":" S_STR)                               \
+		 ",\"paths\":" S_MAP_OF(S_MAP_OF(S_OPERATION)))
 /* ---- h-metrics8's schemas ---- */
 #define S_SECLOG_PAGE                                                                      \
-	"{\"type\":\"object\",\"properties\":{\"lines\":{\"type\":\"array\",\"items\":{"  \
+	"{\"type\":\"object\",\"required\":[\"lines\",\"next\"],"                                 \
+	"\"properties\":{\"lines\":{\"type\":\"array\",\"items\":{"                               \
 	"\"type\":\"object\",\"properties\":{\"offset\":{\"type\":\"integer\"},"          \
 	"\"time_ms\":{\"type\":\"integer\"},\"module\":{\"type\":\"string\"},"            \
 	"\"text\":{\"type\":\"string\"}}}},\"next\":{\"type\":\"integer\"}}}"
@@ -267,65 +463,66 @@ static const struct web_route routes[] = {
 	  204, web_api_domain_del },
 	{ HTTP_VERB_GET, "/api/settings/{name}", WEB_ADMIN, "settings",
 	  "A settings document (docs/settings.md) with every key's value in effect", NULL,
-	  "{\"type\":\"object\"}", 200, web_api_setting_get },
+	  S_SETTINGS_DOC, 200, web_api_setting_get },
 	{ HTTP_VERB_PATCH, "/api/settings/{name}", WEB_ADMIN, "settings",
 	  "Change some keys of a settings document (validated; the rest stay)",
-	  "{\"type\":\"object\"}", NULL, 204, web_api_setting_put },
+	  S_SETTINGS_DOC, NULL, 204, web_api_setting_put },
 	{ HTTP_VERB_GET, "/api/settings-history", WEB_ADMIN, "settings",
 	  "The settings history, newest first (?before=N&limit=M): who, when, the document "
 	  "before and after (secrets masked)",
-	  NULL, "{\"type\":\"array\",\"items\":{\"type\":\"object\"}}", 200,
+	  NULL, S_HISTORY_OF(S_SETTINGS_DOC_OR_NULL), 200,
 	  web_api_setting_history },
 	{ HTTP_VERB_POST, "/api/settings-history/{name}/rollback", WEB_ADMIN, "settings",
 	  "Undo change {name} (its keys only), or with ?to=1 set every document changed since "
 	  "back to its state then; itself a new change",
-	  NULL, "{\"type\":\"object\",\"properties\":{\"changed\":{\"type\":\"integer\"}}}",
+	  NULL, S_CHANGED,
 	  200, web_api_setting_rollback },
 	{ HTTP_VERB_GET, "/api/directory-history", WEB_ADMIN, "settings",
 	  "The history of accounts' settings and mappings, newest first (?before=N&limit=M): who, "
 	  "when, the record (user:NAME, mapping:ADDRESS,TARGET) before and after (no passwords)",
-	  NULL, "{\"type\":\"array\",\"items\":{\"type\":\"object\"}}", 200,
+	  NULL, S_HISTORY_OF(S_DIR_RECORD_OR_NULL), 200,
 	  web_api_directory_history },
 	{ HTTP_VERB_POST, "/api/directory-history/{name}/rollback", WEB_ADMIN, "settings",
 	  "Put the record of change {name} back as it was before it (refused if changed since), "
 	  "or with ?to=1 every record changed since back to its state then; itself a new change. "
 	  "Passwords are never rolled back; an account created or deleted is refused",
-	  NULL, "{\"type\":\"object\",\"properties\":{\"changed\":{\"type\":\"integer\"}}}",
+	  NULL, S_CHANGED,
 	  200, web_api_directory_rollback },
 	/* ---- the admin UI's endpoints (h-admin, web-api-ui.c) ---- */
 	{ HTTP_VERB_GET, "/api/settings", WEB_ADMIN, "settings",
 	  "The settings schema: every document and key with its type, default, range and help",
-	  NULL, "{\"type\":\"array\",\"items\":{\"type\":\"object\"}}", 200,
+	  NULL, S_SETTINGS_SCHEMA, 200,
 	  web_api_settings_schema },
 	{ HTTP_VERB_PATCH, "/api/users/{name}", WEB_ADMIN, "users",
 	  "Set one of an account's settings as `pillarbox user set` (quota_mb, forward_to, "
 	  "use_forwarding, autoreply*, sending permissions): {\"KEY\": value}, null the default",
-	  "{\"type\":\"object\",\"minProperties\":1,\"maxProperties\":1}", NULL, 204,
+	  "{\"type\":\"object\",\"minProperties\":1,\"maxProperties\":1,"
+	  "\"additionalProperties\":{\"type\":[\"string\",\"integer\",\"boolean\",\"null\"]}}", NULL, 204,
 	  web_api_user_patch },
 	{ HTTP_VERB_POST, "/api/users/{name}/copy-inbox", WEB_ADMIN, "users",
 	  "Copy the messages in the account's INBOX to its assistants, each once (guide 4.5): one "
 	  "batch of at most 50 copies (messages times assistants); ask again with {\"from_uid\": next_uid} until next_uid "
 	  "is 0",
 	  "{\"type\":\"object\",\"properties\":{\"from_uid\":{\"type\":\"integer\"}}}",
-	  "{\"type\":\"object\",\"properties\":{\"copied\":{\"type\":\"integer\"},"
-	  "\"skipped\":{\"type\":\"integer\"},\"next_uid\":{\"type\":\"integer\"}}}", 200,
+	  S_OBJECT("\"copied\",\"skipped\",\"next_uid\"", "\"copied\":" S_INT
+		   ",\"skipped\":" S_INT ",\"next_uid\":" S_INT), 200,
 	  web_api_user_copy_inbox },
 	{ HTTP_VERB_GET, "/api/users/{name}/rules", WEB_SELF_OR_ADMIN, "rules",
 	  "An account's message rules (docs/operations.md; 404: none set)", NULL,
-	  "{\"type\":\"object\"}", 200, web_api_user_rules_get },
+	  S_RULES, 200, web_api_user_rules_get },
 	{ HTTP_VERB_PUT, "/api/users/{name}/rules", WEB_SELF_OR_ADMIN, "rules",
 	  "Replace an account's message rules (checked: 400 with the reason)",
-	  "{\"type\":\"object\"}", NULL, 204, web_api_user_rules_put },
+	  S_RULES, NULL, 204, web_api_user_rules_put },
 	/* ---- end of the admin UI's endpoints ---- */
 	/* ---- h-rulesui: the rule format's names, so rule editors offer them all ---- */
 	{ HTTP_VERB_GET, "/api/rules/names", WEB_USER, "rules",
 	  "Every condition field (with its kind), match type, action (with its value: switch, "
 	  "number or text) and message type a rule set takes, in the server's own spelling",
-	  NULL, "{\"type\":\"object\"}", 200, web_api_rules_names },
+	  NULL, S_RULES_NAMES, 200, web_api_rules_names },
 	/* ---- end of h-rulesui ---- */
 	/* ---- h-rest: the REST API over the other objects, API keys, login history ---- */
 	{ HTTP_VERB_GET, "/api/mappings", WEB_ADMIN, "mappings",
-	  "The mappings (?target=T: to one target)" PAGED "", NULL, S_ARRAY, 200,
+	  "The mappings (?target=T: to one target)" PAGED "", NULL, S_MAPPINGS, 200,
 	  web_rest_mappings_route },
 	{ HTTP_VERB_POST, "/api/mappings", WEB_ADMIN, "mappings",
 	  "Map an address (a wildcard or bare name) to a target (type: always, pop3, smtp, from; "
@@ -336,7 +533,7 @@ static const struct web_route routes[] = {
 	  "Remove the mapping ?address=A&target=T", NULL, NULL, 204,
 	  web_rest_mapping_del_route },
 	{ HTTP_VERB_GET, "/api/aliases/{name}", WEB_SELF_OR_ADMIN, "mappings",
-	  "An account's aliases (the mappings to it)" PAGED "", NULL, S_ARRAY, 200,
+	  "An account's aliases (the mappings to it)" PAGED "", NULL, S_MAPPINGS, 200,
 	  web_rest_aliases_route },
 	{ HTTP_VERB_POST, "/api/aliases/{name}", WEB_ADMIN, "mappings",
 	  "Give an account another address", S_ALIAS_IN, NULL, 201,
@@ -345,13 +542,13 @@ static const struct web_route routes[] = {
 	  "Remove the alias ?address=A of an account", NULL, NULL, 204,
 	  web_rest_alias_del_route },
 	{ HTTP_VERB_GET, "/api/lists", WEB_ADMIN, "lists",
-	  "The distribution lists with their members" PAGED "", NULL, S_ARRAY, 200,
+	  "The distribution lists with their members" PAGED "", NULL, S_LIST_OF(S_DLIST), 200,
 	  web_rest_lists_route },
 	{ HTTP_VERB_POST, "/api/lists", WEB_ADMIN, "lists",
 	  "Add a distribution list (internet: takes mail from outside)", S_LIST_IN, NULL, 201,
 	  web_rest_list_add_route },
 	{ HTTP_VERB_GET, "/api/lists/{name}", WEB_ADMIN, "lists",
-	  "One list with its members", NULL, S_OBJ, 200,
+	  "One list with its members", NULL, S_DLIST, 200,
 	  web_rest_list_route },
 	{ HTTP_VERB_DELETE, "/api/lists/{name}", WEB_ADMIN, "lists",
 	  "Remove a list", NULL, NULL, 204,
@@ -363,43 +560,43 @@ static const struct web_route routes[] = {
 	  "Remove the member ?address=A", NULL, NULL, 204,
 	  web_rest_member_del_route },
 	{ HTTP_VERB_GET, "/api/forwarding/{name}", WEB_SELF_OR_ADMIN, "mail",
-	  "An account's forwarding and assistants (null: the default)", NULL, S_OBJ, 200,
+	  "An account's forwarding and assistants (null: the default)", NULL, S_FORWARDING, 200,
 	  web_rest_forwarding_route },
 	{ HTTP_VERB_PATCH, "/api/forwarding/{name}", WEB_SELF_OR_ADMIN, "mail",
-	  "Change forward_to, use_forwarding, keep_copy, assistants, assistant_redirect (null: the default)", S_OBJ, NULL, 204,
+	  "Change forward_to, use_forwarding, keep_copy, assistants, assistant_redirect (null: the default)", S_GROUP_PATCH(P_FORWARDING), NULL, 204,
 	  web_rest_forwarding_patch_route },
 	{ HTTP_VERB_GET, "/api/autoreply/{name}", WEB_SELF_OR_ADMIN, "mail",
-	  "An account's autoresponder (null: the default)", NULL, S_OBJ, 200,
+	  "An account's autoresponder (null: the default)", NULL, S_AUTOREPLY, 200,
 	  web_rest_autoreply_route },
 	{ HTTP_VERB_PATCH, "/api/autoreply/{name}", WEB_SELF_OR_ADMIN, "mail",
-	  "Change autoreply, autoreply_subject, _text, _start, _end, _days (null: the default)", S_OBJ, NULL, 204,
+	  "Change autoreply, autoreply_subject, _text, _start, _end, _days (null: the default)", S_GROUP_PATCH(P_AUTOREPLY), NULL, 204,
 	  web_rest_autoreply_patch_route },
 	{ HTTP_VERB_GET, "/api/blocked-senders/{name}", WEB_SELF_OR_ADMIN, "mail",
-	  "The senders whose mail an account does not receive", NULL, S_OBJ, 200,
+	  "The senders whose mail an account does not receive", NULL, S_BLOCKED, 200,
 	  web_rest_blocked_route },
 	{ HTTP_VERB_PATCH, "/api/blocked-senders/{name}", WEB_SELF_OR_ADMIN, "mail",
-	  "Set blocked (addresses or wildcards, ';' separated; null: none)", S_OBJ, NULL, 204,
+	  "Set blocked (addresses or wildcards, ';' separated; null: none)", S_GROUP_PATCH(P_BLOCKED), NULL, 204,
 	  web_rest_blocked_patch_route },
 	{ HTTP_VERB_GET, "/api/rules", WEB_ADMIN, "rules",
-	  "The server's message rules", NULL, S_OBJ, 200,
+	  "The server's message rules", NULL, S_RULES, 200,
 	  web_rest_rules_route },
 	{ HTTP_VERB_PUT, "/api/rules", WEB_ADMIN, "rules",
-	  "Set the server's message rules (checked)", S_OBJ, NULL, 204,
+	  "Set the server's message rules (checked)", S_RULES, NULL, 204,
 	  web_rest_rules_put_route },
 	{ HTTP_VERB_DELETE, "/api/rules", WEB_ADMIN, "rules",
 	  "Remove the server's message rules", NULL, NULL, 204,
 	  web_rest_rules_del_route },
 	{ HTTP_VERB_GET, "/api/rules/{name}", WEB_SELF_OR_ADMIN, "rules",
-	  "An account's message rules", NULL, S_OBJ, 200,
+	  "An account's message rules", NULL, S_RULES, 200,
 	  web_rest_rules_route },
 	{ HTTP_VERB_PUT, "/api/rules/{name}", WEB_SELF_OR_ADMIN, "rules",
-	  "Set an account's message rules (checked)", S_OBJ, NULL, 204,
+	  "Set an account's message rules (checked)", S_RULES, NULL, 204,
 	  web_rest_rules_put_route },
 	{ HTTP_VERB_DELETE, "/api/rules/{name}", WEB_SELF_OR_ADMIN, "rules",
 	  "Remove an account's message rules", NULL, NULL, 204,
 	  web_rest_rules_del_route },
 	{ HTTP_VERB_GET, "/api/scripts/{name}", WEB_ADMIN, "rules",
-	  "An account's routing script (Lua; \"\" none)", NULL, S_OBJ, 200,
+	  "An account's routing script (Lua; \"\" none)", NULL, S_SCRIPT, 200,
 	  web_rest_script_route },
 	{ HTTP_VERB_PUT, "/api/scripts/{name}", WEB_ADMIN, "rules",
 	  "Set an account's routing script (compiled first)", S_SCRIPT_IN, NULL, 204,
@@ -408,13 +605,13 @@ static const struct web_route routes[] = {
 	  "Remove an account's routing script", NULL, NULL, 204,
 	  web_rest_script_del_route },
 	{ HTTP_VERB_GET, "/api/connections", WEB_ADMIN, "connectors",
-	  "Connection methods with their schedules and last and next runs" PAGED "", NULL, S_ARRAY, 200,
+	  "Connection methods with their schedules and last and next runs" PAGED "", NULL, S_LIST_OF(S_CONNECTION), 200,
 	  web_rest_connections_route },
 	{ HTTP_VERB_POST, "/api/connections", WEB_ADMIN, "connectors",
 	  "Add a connection method (defaults: every 10 minutes, all day, every day, sending)", S_CONNECTION_IN, NULL, 201,
 	  web_rest_connection_add_route },
 	{ HTTP_VERB_GET, "/api/connections/{name}", WEB_ADMIN, "connectors",
-	  "One connection method", NULL, S_OBJ, 200,
+	  "One connection method", NULL, S_CONNECTION, 200,
 	  web_rest_connection_route },
 	{ HTTP_VERB_DELETE, "/api/connections/{name}", WEB_ADMIN, "connectors",
 	  "Delete a connection method (hangs it up first)", NULL, NULL, 204,
@@ -432,22 +629,22 @@ static const struct web_route routes[] = {
 	  "End a run in progress", NULL, NULL, 204,
 	  web_rest_connection_hangup_route },
 	{ HTTP_VERB_GET, "/api/collectors", WEB_ADMIN, "connectors",
-	  "Mail collectors with their last run" PAGED "", NULL, S_ARRAY, 200,
+	  "Mail collectors with their last run" PAGED "", NULL, S_LIST_OF(S_COLLECTOR), 200,
 	  web_rest_collectors_route },
 	{ HTTP_VERB_POST, "/api/collectors", WEB_ADMIN, "connectors",
 	  "Add a mail collector (settings: the keys of `pillarbox collector add`)", S_COLLECTOR_IN, NULL, 201,
 	  web_rest_collector_add_route },
 	{ HTTP_VERB_GET, "/api/collectors/{name}", WEB_ADMIN, "connectors",
-	  "One mail collector's settings and last run", NULL, S_OBJ, 200,
+	  "One mail collector's settings and last run", NULL, S_COLLECTOR, 200,
 	  web_rest_collector_route },
 	{ HTTP_VERB_PATCH, "/api/collectors/{name}", WEB_ADMIN, "connectors",
-	  "Change a mail collector's settings", S_OBJ, NULL, 204,
+	  "Change a mail collector's settings", S_SETTINGS_DOC, NULL, 204,
 	  web_rest_collector_set_route },
 	{ HTTP_VERB_DELETE, "/api/collectors/{name}", WEB_ADMIN, "connectors",
 	  "Remove a mail collector and the UIDLs it has seen", NULL, NULL, 204,
 	  web_rest_collector_del_route },
 	{ HTTP_VERB_POST, "/api/collectors/{name}/run", WEB_ADMIN, "connectors",
-	  "Collect now and answer at the run's end", NULL, S_OBJ, 200,
+	  "Collect now and answer at the run's end", NULL, S_COLLECTOR_RUN, 200,
 	  web_rest_collector_run_route },
 	{ HTTP_VERB_GET, "/api/queue", WEB_ADMIN, "queue",
 	  "The outbound queue, lowest id first (?limit=N (100, at most 1000)&after=ID; each id a "
@@ -457,7 +654,7 @@ static const struct web_route routes[] = {
 	  "Make every entry that is not held due now", NULL, NULL, 204,
 	  web_rest_queue_flush_route },
 	{ HTTP_VERB_GET, "/api/queue/{name}", WEB_ADMIN, "queue",
-	  "One queue entry with each recipient's state", NULL, S_OBJ, 200,
+	  "One queue entry with each recipient's state", NULL, S_QUEUE_ENTRY, 200,
 	  web_rest_queue_entry_route },
 	{ HTTP_VERB_DELETE, "/api/queue/{name}", WEB_ADMIN, "queue",
 	  "Drop a queue entry's undelivered recipients (no DSN)", NULL, NULL, 204,
@@ -472,7 +669,7 @@ static const struct web_route routes[] = {
 	  "Make an entry due now", NULL, NULL, 204,
 	  web_rest_queue_retry_route },
 	{ HTTP_VERB_GET, "/api/lockouts", WEB_ADMIN, "lockouts",
-	  "Account locks and blocked addresses, with reason and expiry", NULL, S_OBJ, 200,
+	  "Account locks and blocked addresses, with reason and expiry", NULL, S_LOCKOUTS, 200,
 	  web_rest_lockouts_route },
 	{ HTTP_VERB_DELETE, "/api/lockouts/{name}", WEB_ADMIN, "lockouts",
 	  "Lift an account's locks (?ip=A: for one address)", NULL, NULL, 204,
@@ -484,10 +681,10 @@ static const struct web_route routes[] = {
 	  "Unblock ?net=ADDRESS-OR-CIDR", NULL, NULL, 204,
 	  web_rest_block_del_route },
 	{ HTTP_VERB_GET, "/api/users/{name}/logins", WEB_SELF_OR_ADMIN, "lockouts",
-	  "An account's recent logins over every protocol, newest first (?limit=N), and its locks", NULL, S_OBJ, 200,
+	  "An account's recent logins over every protocol, newest first (?limit=N), and its locks", NULL, S_LOGINS, 200,
 	  web_rest_logins_route },
 	{ HTTP_VERB_GET, "/api/apikeys", WEB_ADMIN, "apikeys",
-	  "The API keys (labels, permissions, web role; never keys)" PAGED "", NULL, S_ARRAY, 200,
+	  "The API keys (labels, permissions, web role; never keys)" PAGED "", NULL, S_APIKEYS, 200,
 	  web_rest_apikeys_route },
 	{ HTTP_VERB_POST, "/api/apikeys", WEB_ADMIN, "apikeys",
 	  "Make an API key (role admin, or user with user) for Authorization: Bearer; the key is in this answer only", S_APIKEY_IN, S_APIKEY_OUT, 201,
@@ -496,14 +693,14 @@ static const struct web_route routes[] = {
 	  "Revoke an API key", NULL, NULL, 204,
 	  web_rest_apikey_del_route },
 	{ HTTP_VERB_GET, "/api/activity", WEB_ADMIN, "logs",
-	  "The activity log, newest first (?limit=N&before=TIME_MS)", NULL, S_ARRAY, 200, web_api_activity },
+	  "The activity log, newest first (?limit=N&before=TIME_MS)", NULL, S_ACTIVITY, 200, web_api_activity },
 	{ HTTP_VERB_GET, "/api/bindings", WEB_ADMIN, "services",
 	  "The service bindings: each listener's service, address, port, state and tls (implicit, "
-	  "starttls, sniffed: clear and TLS on one port, or none)", NULL, S_ARRAY, 200,
+	  "starttls, sniffed: clear and TLS on one port, or none)", NULL, S_BINDINGS, 200,
 	  web_rest_bindings_route },
 	{ HTTP_VERB_GET, "/api/certificates", WEB_ADMIN, "services",
 	  "The TLS certificate the listeners present: subject, issuer, names, not_after, and the "
-	  "services that present it", NULL, S_ARRAY, 200,
+	  "services that present it", NULL, S_CERTIFICATES, 200,
 	  web_rest_certificates_route },
 	/* ---- end of h-rest ---- */
 	/* ---- h-adm10b: editing connection methods and list properties; bindings and the
@@ -599,7 +796,7 @@ static const struct web_route routes[] = {
 	  S_RECOVER_UNLOCK_IN, NULL, 204, web_self_unlock },
 	/* ---- end of h-wmset ---- */
 	{ HTTP_VERB_GET, "/api/openapi.json", WEB_PUBLIC, "meta", "This API's OpenAPI 3 document",
-	  NULL, "{\"type\":\"object\"}", 200, api_openapi },
+	  NULL, S_OPENAPI, 200, api_openapi },
 	{ HTTP_VERB_GET, "/metrics", WEB_METRICS, "meta",
 	  "Prometheus metrics (text format 0.0.4) for web.metrics_networks or an administrator",
 	  NULL, NULL, 200, api_metrics },
@@ -1230,7 +1427,8 @@ static const char *verb_lower(enum http_verb v)
 char *web_api_openapi(void)
 {
 	cJSON *doc = cJSON_CreateObject();
-	cJSON_AddStringToObject(doc, "openapi", "3.0.3");
+	/* 3.1: its schemas are JSON Schema, whose type lists (["string", "null"]) they use */
+	cJSON_AddStringToObject(doc, "openapi", "3.1.0");
 	cJSON *info = cJSON_AddObjectToObject(doc, "info");
 	cJSON_AddStringToObject(info, "title", "Pillarbox administration API");
 	cJSON_AddStringToObject(info, "version", "1");

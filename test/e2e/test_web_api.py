@@ -191,7 +191,7 @@ class Api(ApiBase):
         self.assertEqual(r.status, 200)
         with open(os.path.join(DOCS, "openapi.json")) as f:
             self.assertEqual(doc, json.load(f))
-        self.assertEqual(doc["openapi"], "3.0.3")
+        self.assertEqual(doc["openapi"], "3.1.0")
         self.assertIn("post", doc["paths"]["/api/login"])
 
 

@@ -159,6 +159,8 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 #define S_BINDINGS_IN                                                                      \
 	"{\"type\":\"object\",\"properties\":{\"bindings\":{\"type\":[\"array\",\"null\"]," \
 	"\"items\":" S_STR "}}}"
+/* the bindings stored ({"SERVICE_listen": "A B ..."}) and when they take effect */
+#define S_BINDINGS_SET S_MAP_OF(S_STR)
 #define S_CERTIFICATE_IN                                                                   \
 	"{\"type\":\"object\",\"required\":[\"certificate\",\"key\"],\"properties\":{"   \
 	"\"certificate\":" S_STR ",\"key\":" S_STR "}}"
@@ -313,11 +315,12 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 	"\"properties\":{" props "}}"
 #define S_SCRIPT S_OBJECT("\"script\"", "\"script\":" S_STR)
 #define S_CONNECTION                                                                       \
-	S_OBJECT("\"name\",\"state\",\"send\",\"collectors\",\"schedule\",\"last_start_ms\","   \
+	S_OBJECT("\"name\",\"state\",\"send\",\"collectors\",\"schedule\",\"rules\",\"last_start_ms\","   \
 		 "\"last_end_ms\",\"last_result\",\"last_error\",\"last_error_ms\","              \
 		 "\"next_due_ms\"",                                                               \
 		 "\"name\":" S_STR ",\"state\":{\"enum\":[\"running\",\"paused\",\"active\"]},"  \
 		 "\"send\":" S_BOOL ",\"collectors\":" S_STRS ",\"schedule\":" S_STRS            \
+		 ",\"rules\":" S_LIST_OF("{\"type\":\"object\",\"properties\":{" S_RULE_PROPS "}}") \
 		 ",\"last_start_ms\":" S_INT ",\"last_end_ms\":" S_INT ",\"last_result\":" S_STR \
 		 ",\"last_error\":" S_STR ",\"last_error_ms\":" S_INT ",\"next_due_ms\":" S_INT)
 #define S_COLLECTOR_RUN                                                                    \
@@ -718,7 +721,7 @@ static const struct web_route routes[] = {
 	  "Set a service's bindings (smtp, submission, submissions, pop3, pop3s, imap, imaps, "
 	  "http, status, statuss; [] or null: the bootstrap file's or the default) in the "
 	  "settings document services: takes effect at the next start",
-	  S_BINDINGS_IN, S_OBJ, 200,
+	  S_BINDINGS_IN, S_BINDINGS_SET, 200,
 	  web_rest_bindings_put_route },
 	{ HTTP_VERB_POST, "/api/certificates", WEB_ADMIN, "services",
 	  "Install a TLS certificate and its key (PEM; loaded and checked as the daemon does: the "

@@ -288,9 +288,9 @@ async function sendOrSave(sending) {
   try {
     await api(method, path, await composed());
     $("composer").hidden = true;
-    status(sending ? "Sent." : "Draft saved.");
     await loadFolders();
-    if (draft !== 0) await loadMessages(false);
+    if (draft !== 0) await loadMessages(false); // the list of Drafts: the old one gone
+    status(sending ? "Sent." : "Draft saved.");
   } catch (e) {
     status(e.message);
   }

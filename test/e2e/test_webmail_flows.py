@@ -3,7 +3,8 @@ another local account receives over POP3 (poplib). Checked in the browser:
 - drafts: a draft saved with an attachment, reopened from Drafts in the composer (to, subject,
   text and the attachment read back), its subject edited and saved again (PUT: the old draft
   gone, one draft left), reopened and sent (the recipient gets the edited subject and the
-  attachment; Drafts no longer has it, Sent does); the REST calls' refusals (bad uid, CSRF);
+  attachment; Drafts no longer has it, Sent does); a draft deleted from the composer (to
+  Trash); the REST calls' refusals (bad uid, CSRF, no recipient, another account's uid);
 - forward: a message with an attachment forwarded to another account, attachment included;
 - one flow: a rule made in the webmail settings (Subject contains "invoice" -> move to folder
   Invoices) moves mail sent with smtplib there, the user opens it in that folder, replies with
@@ -206,6 +207,21 @@ class Flows(WebmailBase):
         status, _ = carol.call("PUT", "/api/mail/drafts/%d" % uid, {"subject": "carol's"})
         self.assertEqual(status, 201)
         self.assertEqual(self.subjects(api, "Drafts").count("kept draft"), 1)
+
+    def test_draft_deleted_from_the_composer(self):
+        api = Api(self.port).login("carol", "carol-secret-1")
+        status, saved = api.call("POST", "/api/mail/drafts", {"subject": "never mind", "text": "x"})
+        self.assertEqual(status, 201, saved)
+        self.login("carol", "carol-secret-1")
+        self.assertFalse(self.css("#c-discard").is_displayed())
+        self.folder("Drafts")
+        self.row("never mind").click()
+        self.wait("#c-discard").click()
+        pbtest.wait_until(lambda: "never mind" in self.subjects(api, "Trash"),
+                          timeout=pbtest.DELIVERY_TIMEOUT, what="the draft in Trash")
+        self.assertNotIn("never mind", self.subjects(api, "Drafts"))
+        self.css("#compose").click()  # a new message is no draft: nothing to delete
+        self.assertFalse(self.css("#c-discard").is_displayed())
 
     def test_forward_with_the_attachment(self):
         m = email.message.EmailMessage()

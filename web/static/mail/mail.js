@@ -231,6 +231,7 @@ function openComposer(fields) {
   $("c-files").value = "";
   state.compose = { inReplyTo: fields.inReplyTo || "", forwarded: fields.forwarded || [],
     draft: fields.draft || 0 };
+  $("c-discard").hidden = state.compose.draft === 0;
   const ul = $("c-forwarded");
   ul.replaceChildren();
   for (const a of state.compose.forwarded) {
@@ -258,6 +259,7 @@ function base64Of(buffer) {
 // A draft back in the composer: its fields, and its attachments kept as they were.
 async function openDraft(m, uid) {
   state.message = m;
+  state.uid = uid; // "Delete draft" deletes it as the reader's Delete would
   openComposer({ to: m.to, cc: m.cc, subject: m.subject, text: m.text, inReplyTo: m.in_reply_to,
     forwarded: await forwardedFiles(m), draft: uid });
   $("c-text").setSelectionRange($("c-text").value.length, $("c-text").value.length);
@@ -308,6 +310,7 @@ $("forward").addEventListener("click", async () => {
 });
 $("composer").addEventListener("submit", (ev) => { ev.preventDefault(); sendOrSave(true); });
 $("c-draft").addEventListener("click", () => sendOrSave(false));
+$("c-discard").addEventListener("click", () => { $("composer").hidden = true; change("DELETE", ""); });
 $("c-cancel").addEventListener("click", () => { $("composer").hidden = true; });
 $("login").addEventListener("submit", login);
 $("logout").addEventListener("click", async () => { await api("POST", "/api/logout"); show(false); });

@@ -4,7 +4,7 @@ another local account receives over POP3 (poplib). Checked in the browser:
   text and the attachment read back), its subject edited and saved again (PUT: the old draft
   gone, one draft left), reopened and sent (the recipient gets the edited subject and the
   attachment; Drafts no longer has it, Sent does); a draft deleted from the composer (to
-  Trash); the REST calls' refusals (bad uid, CSRF, no recipient, another account's uid);
+  Trash); a draft an IMAP client saved reopened with its addresses; the REST calls' refusals (bad uid, CSRF, no recipient, another account's uid);
 - forward: a message with an attachment forwarded to another account, attachment included;
 - one flow: a rule made in the webmail settings (Subject contains "invoice" -> move to folder
   Invoices) moves mail sent with smtplib there, the user opens it in that folder, replies with
@@ -15,6 +15,7 @@ Screenshots: PB_ARTIFACTS (or PB_BUILD_DIR/test-artifacts)/test_webmail_flows/."
 import email
 import email.message
 import email.policy
+import imaplib
 import json
 import os
 import poplib
@@ -31,6 +32,7 @@ if not webdriver.available():
     print("SKIP: chromium or chromedriver is not installed")
     sys.exit(0)
 
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
@@ -58,7 +60,9 @@ class Flows(WebmailBase):
         return webdriver.wait_for(self.driver, sel, UI_TIMEOUT)
 
     def until(self, predicate, message=""):
-        return WebDriverWait(self.driver, UI_TIMEOUT).until(predicate, message)
+        """Waits for predicate; an element redrawn meanwhile (stale) is looked up again."""
+        return WebDriverWait(self.driver, UI_TIMEOUT, ignored_exceptions=(
+            StaleElementReferenceException,)).until(predicate, message)
 
     def login(self, user, password):
         self.driver.get("http://127.0.0.1:%d/mail/" % self.port)
@@ -69,27 +73,31 @@ class Flows(WebmailBase):
 
     def folder(self, name):
         """Shows the folder name (reloading the page until the folder exists)."""
-        def link(d):
-            found = d.find_elements(By.CSS_SELECTOR, '#folders a[data-folder="%s"]' % name)
+        sel = '#folders a[data-folder="%s"]' % name
+
+        def click(d):
+            found = d.find_elements(By.CSS_SELECTOR, sel)
             if not found:
                 d.refresh()
                 webdriver.wait_for(d, "#folders a", UI_TIMEOUT)
                 return False
-            return found[0]
-        self.until(link, "the folder " + name).click()
-        self.until(lambda d: d.find_element(
-            By.CSS_SELECTOR, '#folders a[data-folder="%s"]' % name).get_attribute("class") == "current")
+            found[0].click()
+            return True
+        self.until(click, "the folder " + name)
+        self.until(lambda d: d.find_element(By.CSS_SELECTOR, sel).get_attribute("class") == "current")
 
-    def row(self, subject):
-        def find(d):
+    def click_row(self, subject):
+        """Clicks the list's row of that subject once shown (again if it was redrawn)."""
+        def click(d):
             for tr in d.find_elements(By.CSS_SELECTOR, "#messages tbody tr"):
                 if subject in tr.text:
-                    return tr
+                    tr.click()
+                    return True
             return False
-        return self.until(find, "a message " + subject)
+        self.until(click, "a message " + subject)
 
     def open_subject(self, subject):
-        self.row(subject).click()
+        self.click_row(subject)
         self.until(lambda d: subject in d.find_element(By.ID, "headers").text)
 
     def attach(self, name, data):
@@ -157,7 +165,7 @@ class Flows(WebmailBase):
         self.click_and_wait_status("#c-draft", "Draft saved.")
         self.assertEqual(self.subjects(api, "Drafts").count("draft first title"), 1)
         self.folder("Drafts")
-        self.row("draft first title").click()
+        self.click_row("draft first title")
         self.wait("#composer")
         self.until(lambda d: d.find_element(By.ID, "c-subject").get_attribute("value")
                    == "draft first title")
@@ -171,7 +179,7 @@ class Flows(WebmailBase):
         drafts = self.subjects(api, "Drafts")
         self.assertNotIn("draft first title", drafts)  # replaced: the old one expunged
         self.assertEqual(drafts.count("draft second title"), 1)
-        self.row("draft second title").click()
+        self.click_row("draft second title")
         self.until(lambda d: d.find_element(By.ID, "c-subject").get_attribute("value")
                    == "draft second title")
         self.assertEqual([li.text for li in self.driver.find_elements(
@@ -215,13 +223,31 @@ class Flows(WebmailBase):
         self.login("carol", "carol-secret-1")
         self.assertFalse(self.css("#c-discard").is_displayed())
         self.folder("Drafts")
-        self.row("never mind").click()
+        self.click_row("never mind")
         self.wait("#c-discard").click()
         pbtest.wait_until(lambda: "never mind" in self.subjects(api, "Trash"),
                           timeout=pbtest.DELIVERY_TIMEOUT, what="the draft in Trash")
         self.assertNotIn("never mind", self.subjects(api, "Drafts"))
         self.css("#compose").click()  # a new message is no draft: nothing to delete
         self.assertFalse(self.css("#c-discard").is_displayed())
+
+    def test_draft_of_another_mail_program(self):
+        """A draft an IMAP client saved (display names in To and Cc) reopens with bare addresses."""
+        raw = ("From: gina@%(d)s\r\nTo: \"Dave Example\" <dave@%(d)s>\r\n"
+               "Cc: \"Doe, Erin\" <erin@%(d)s>, frank@%(d)s\r\nSubject: from thunderbird\r\n"
+               "\r\nwritten elsewhere\r\n" % {"d": self.domain}).encode()
+        with imaplib.IMAP4("127.0.0.1", self.d.ports["imap"], timeout=60) as c:
+            c.login("gina", "gina-secret-1")
+            typ, _ = c.append("Drafts", "(\\Draft)", None, raw)
+            self.assertEqual(typ, "OK")
+        self.login("gina", "gina-secret-1")
+        self.folder("Drafts")
+        self.click_row("from thunderbird")
+        self.until(lambda d: d.find_element(By.ID, "c-subject").get_attribute("value")
+                   == "from thunderbird")
+        self.assertEqual(self.css("#c-to").get_attribute("value"), "dave@" + self.domain)
+        self.assertEqual(self.css("#c-cc").get_attribute("value"),
+                         "erin@%s, frank@%s" % (self.domain, self.domain))
 
     def test_forward_with_the_attachment(self):
         m = email.message.EmailMessage()

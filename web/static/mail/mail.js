@@ -248,6 +248,10 @@ function openComposer(fields) {
 const quoted = (m) => "\n\n" + `${m.from} wrote:\n` +
   (m.text || "").replace(/\n+$/, "").split("\n").map((l) => "> " + l).join("\n") + "\n";
 const addressOf = (from) => { const x = /<([^>]+)>/.exec(from); return x ? x[1] : from; };
+// A header's address list as the composer takes it ("a@b, c@d"): display names dropped (a
+// draft another mail program saved has "Name <a@b>"), quoted ones with their commas too.
+const addressList = (list) => (list || "").replace(/"(?:[^"\\]|\\.)*"/g, "").split(",")
+  .map((a) => addressOf(a).trim()).filter((a) => a).join(", ");
 
 function base64Of(buffer) {
   const bytes = new Uint8Array(buffer);
@@ -260,7 +264,7 @@ function base64Of(buffer) {
 async function openDraft(m, uid) {
   state.message = m;
   state.uid = uid; // "Delete draft" deletes it as the reader's Delete would
-  openComposer({ to: m.to, cc: m.cc, subject: m.subject, text: m.text, inReplyTo: m.in_reply_to,
+  openComposer({ to: addressList(m.to), cc: addressList(m.cc), subject: m.subject, text: m.text, inReplyTo: m.in_reply_to,
     forwarded: await forwardedFiles(m), draft: uid });
   $("c-text").setSelectionRange($("c-text").value.length, $("c-text").value.length);
 }

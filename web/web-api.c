@@ -211,7 +211,11 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 	"\"data\":{\"type\":\"string\",\"format\":\"byte\"}}}}}}"
 #define S_MAIL_SENT                                                                        \
 	"{\"type\":\"object\",\"properties\":{\"queued\":{\"type\":\"integer\"},"           \
-	"\"uid\":{\"type\":\"integer\"}}}"
+	"\"uid\":{\"type\":\"integer\"},\"copy_error\":{\"type\":\"string\"},"               \
+	"\"replace_error\":{\"type\":\"string\"}}}"
+#define S_MAIL_DRAFT_SAVED                                                                 \
+	"{\"type\":\"object\",\"required\":[\"uid\"],\"properties\":{"                    \
+	"\"uid\":{\"type\":\"integer\"},\"replace_error\":{\"type\":\"string\"}}}"
 #define S_MAIL_MOVED                                                                       \
 	"{\"type\":\"object\",\"properties\":{\"folder\":{\"type\":\"string\"},"            \
 	"\"uid\":{\"type\":\"integer\"}}}"
@@ -772,6 +776,16 @@ static const struct web_route routes[] = {
 	{ HTTP_VERB_POST, "/api/mail/drafts", WEB_USER, "mail",
 	  "Save a message as a draft in Drafts (the body as for sending)", S_MAIL_SEND_IN,
 	  S_MAIL_SENT, 201, web_mail_draft },
+	/* ---- h-wm10: drafts reopened (read as any message in Drafts), saved again, sent ---- */
+	{ HTTP_VERB_PUT, "/api/mail/drafts/{uid}", WEB_USER, "mail",
+	  "Save a draft again (the body as for sending): the new draft is stored, then the old "
+	  "one (uid in Drafts) removed; answers the new uid", S_MAIL_SEND_IN, S_MAIL_DRAFT_SAVED,
+	  201, web_mail_draft_put },
+	{ HTTP_VERB_POST, "/api/mail/drafts/{uid}/send", WEB_USER, "mail",
+	  "Send a draft (the body as for sending, the draft's edited fields) through the "
+	  "submission path; once it is queued the draft (uid in Drafts) is removed",
+	  S_MAIL_SEND_IN, S_MAIL_SENT, 202, web_mail_draft_send },
+	/* ---- end of h-wm10 ---- */
 	/* ---- end of webmail ---- */
 	/* ---- h-wmset: webmail's self-service (web-self.c): password, recovery links ---- */
 	{ HTTP_VERB_POST, "/api/mail/password", WEB_USER, "mail",

@@ -9,11 +9,15 @@
  * quota.block_send_percent may not send), each recipient is checked by the directory (a local
  * account, or remote: id 0, relayed as for an authenticated client), the spool takes it with origin Local (the rules of guide 4.14
  * that apply to Local mail); then a copy goes to Sent (\Seen). A draft is only appended to
- * Drafts (\Draft \Seen).
+ * Drafts (\Draft \Seen). PUT /api/mail/drafts/{uid} saves the draft again and POST
+ * /api/mail/drafts/{uid}/send sends it (the same body): the old draft is expunged from Drafts
+ * only once the new draft is stored (or the message spooled), never before; an old uid no
+ * longer in Drafts leaves nothing to remove.
  * OWNS: struct send_job (the session's job). THREAD: the web hub's.
  * MESSAGES sent (through stubs): DIR_DOMAIN_LIST_REQ, DIR_SEND_POLICY_REQ, MBOX_STAT_REQ,
  * DIR_RCPT_CHECK_REQ, SPOOL_PUT_REQ, DIR_SEND_COUNT_EVT (a cast),
- * MBOX_UPLOAD_BEGIN_REQ, MBOX_UPLOAD_CHUNK_REQ, MBOX_UPLOAD_COMMIT_REQ.
+ * MBOX_UPLOAD_BEGIN_REQ, MBOX_UPLOAD_CHUNK_REQ, MBOX_UPLOAD_COMMIT_REQ, MBOX_EXPUNGE_REQ (the
+ * draft replaced or sent).
  */
 #include "web-mail.h"
 
@@ -36,6 +40,9 @@
 struct send_job {
 	struct web_session *ws;
 	bool draft;
+	uint64_t replaces;      /* the draft in Drafts this one replaces (or sends), 0: none */
+	uint32_t stored_uid;    /* the copy in Sent or the new draft, 0: none */
+	char *copy_error;       /* why the copy in Sent failed, NULL: it did not */
 	cJSON *in;              /* the request's body */
 	char *from;             /* the account's address */
 	struct pb_strv rcpts;   /* to and cc */
@@ -53,6 +60,7 @@ static void send_job_free(void *p)
 
 	cJSON_Delete(j->in);
 	free(j->from);
+	free(j->copy_error);
 	pb_strv_clear(&j->rcpts);
 	pb_u64v_clear(&j->rcpt_ids);
 	pb_buf_deinit(&j->msg);
@@ -101,7 +109,8 @@ static int add_rcpts(struct send_job *j, const char *name)
 	return 0;
 }
 
-static void begin(struct web_session *ws, const struct http_request *q, bool draft)
+static void begin(struct web_session *ws, const struct http_request *q, bool draft,
+		  uint32_t replaces)
 {
 	struct send_job *j = xcalloc(1, sizeof(*j));
 	struct gw_pending call;
@@ -109,6 +118,7 @@ static void begin(struct web_session *ws, const struct http_request *q, bool dra
 
 	j->ws = ws;
 	j->draft = draft;
+	j->replaces = replaces;
 	pb_buf_init(&j->msg);
 	web_job_set(ws, j, send_job_free);
 	j->in = cJSON_ParseWithLength(q->body.data, q->body.len);
@@ -135,12 +145,45 @@ static void begin(struct web_session *ws, const struct http_request *q, bool dra
 
 void web_mail_send(struct web_session *ws, const struct http_request *q)
 {
-	begin(ws, q, false);
+	begin(ws, q, false, 0);
 }
 
 void web_mail_draft(struct web_session *ws, const struct http_request *q)
 {
-	begin(ws, q, true);
+	begin(ws, q, true, 0);
+}
+
+/* The uid of a /api/mail/drafts/{uid}[/send] path, or 0. */
+static uint32_t draft_uid(const char *path)
+{
+	static const char prefix[] = "/api/mail/drafts/";
+	const char *seg = path + sizeof(prefix) - 1;
+
+	if (strncmp(path, prefix, sizeof(prefix) - 1) != 0)
+		return 0;
+	return web_mail_uid_parse(seg, strcspn(seg, "/"));
+}
+
+void web_mail_draft_put(struct web_session *ws, const struct http_request *q)
+{
+	uint32_t uid = draft_uid(q->path);
+
+	if (uid == 0) {
+		web_reply_error(ws, 400, "bad draft uid");
+		return;
+	}
+	begin(ws, q, true, uid);
+}
+
+void web_mail_draft_send(struct web_session *ws, const struct http_request *q)
+{
+	uint32_t uid = draft_uid(q->path);
+
+	if (uid == 0) {
+		web_reply_error(ws, 400, "bad draft uid");
+		return;
+	}
+	begin(ws, q, false, uid);
 }
 
 static void on_domains(void *session, uint64_t arg, struct pb_msg *m)
@@ -454,27 +497,62 @@ static void build_and_put(struct send_job *j)
 
 /* ---- the copy in Sent (or the draft in Drafts): APPEND's upload ---- */
 
-static void on_committed(void *session, uint64_t arg, struct pb_msg *m)
+/* Answers: 202 {queued, uid (in Sent) or copy_error} sent, 201 {uid} a draft; replace_error:
+ * the old draft could not be removed (NULL: it was, or there was none). */
+static void finish(struct send_job *j, const char *replace_error)
 {
-	struct web_session *ws = session;
-	struct send_job *j = ws->job;
-	struct mailbox_appended out = { 0 };
-	const char *error = "no answer in time";
-	uint32_t code = m != NULL ? mailbox_client_upload_commit_reply(m, &out, NULL, &error)
-				  : PB_ERR_TEMP;
 	cJSON *o = cJSON_CreateObject();
 
 	if (!j->draft)
 		cJSON_AddNumberToObject(o, "queued", (double)j->spool_id);
-	if (code == PB_OK)
-		cJSON_AddNumberToObject(o, "uid", out.uid);
-	else if (j->draft) {
-		cJSON_Delete(o);
+	if (j->stored_uid != 0)
+		cJSON_AddNumberToObject(o, "uid", j->stored_uid);
+	if (j->copy_error != NULL)
+		cJSON_AddStringToObject(o, "copy_error", j->copy_error); /* sent, no copy in Sent */
+	if (replace_error != NULL)
+		cJSON_AddStringToObject(o, "replace_error", replace_error);
+	web_reply_json(j->ws, j->draft ? 201 : 202, o, NULL);
+}
+
+static void on_replaced(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct web_session *ws = session;
+	struct send_job *j = ws->job;
+	const char *error = "no answer in time";
+	uint32_t code = m != NULL ? mailbox_client_expunge_reply(m, &error) : PB_ERR_TEMP;
+
+	if (code != PB_OK)
+		pb_warn("web", "event=draft_not_removed user=%s uid=%llu reason=%s",
+			PB_LOGQ(ws->who.user), (unsigned long long)j->replaces, PB_LOGQ(error));
+	finish(j, code == PB_OK ? NULL : error);
+}
+
+static void on_committed(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct web_session *ws = session;
+	struct send_job *j = ws->job;
+	struct gw_pending call;
+	struct mailbox_appended out = { 0 };
+	const char *error = "no answer in time";
+	uint32_t code = m != NULL ? mailbox_client_upload_commit_reply(m, &out, NULL, &error)
+				  : PB_ERR_TEMP;
+
+	if (code != PB_OK && j->draft) { /* not stored: the old draft stays */
 		web_reply_error(ws, web_status_of(code, 500), error);
 		return;
-	} else
-		cJSON_AddStringToObject(o, "copy_error", error); /* sent, but no copy in Sent */
-	web_reply_json(ws, j->draft ? 201 : 202, o, NULL);
+	}
+	if (code == PB_OK)
+		j->stored_uid = out.uid;
+	else
+		j->copy_error = xstrdup(error);
+	if (j->replaces == 0) {
+		finish(j, NULL);
+		return;
+	}
+	struct pb_sender tx = web_call_sender(ws, &call, on_replaced);
+	if (mailbox_client_expunge_send(&tx, ws->who.user_id, "Drafts", &j->replaces, 1,
+					&error) < 0)
+		finish(j, error);
 }
 
 static void on_chunk(void *session, uint64_t arg, struct pb_msg *m)

@@ -105,7 +105,7 @@ void web_mail_ext_value(struct pb_buf *out, const char *s)
 }
 
 /* A uid of text (1..2^32-1 in decimal digits only), or 0. */
-static uint32_t parse_uid(const char *s, size_t len)
+uint32_t web_mail_uid_parse(const char *s, size_t len)
 {
 	uint64_t v = 0;
 
@@ -135,7 +135,7 @@ int web_mail_path_parse(const char *path, struct web_mail_path *p, const char **
 		return 0;
 	seg++;
 	end = strchr(seg, '/');
-	p->uid = parse_uid(seg, end != NULL ? (size_t)(end - seg) : strlen(seg));
+	p->uid = web_mail_uid_parse(seg, end != NULL ? (size_t)(end - seg) : strlen(seg));
 	if (p->uid == 0)
 		return web_mail_path_free(p), *error_r = "bad message uid", -1;
 	if (end != NULL && strncmp(end, "/parts/", 7) == 0)
@@ -316,7 +316,7 @@ static int list_params(struct list_job *j, const struct http_request *q, const c
 	int rc = 0;
 
 	j->limit = limit != NULL ? (uint32_t)strtoul(limit, NULL, 10) : 50;
-	j->after = after != NULL ? parse_uid(after, strlen(after)) : 0;
+	j->after = after != NULL ? web_mail_uid_parse(after, strlen(after)) : 0;
 	if (j->limit == 0 || j->limit > WEB_MAIL_PAGE_MAX)
 		rc = -1, *error_r = "limit must be 1..200";
 	else if (after != NULL && j->after == 0)

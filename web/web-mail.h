@@ -86,6 +86,14 @@ void web_mail_part(struct web_session *ws, const struct http_request *q);
 void web_mail_send(struct web_session *ws, const struct http_request *q);
 /* POST /api/mail/drafts: the same message saved in Drafts; 201 {uid} */
 void web_mail_draft(struct web_session *ws, const struct http_request *q);
+/* PUT /api/mail/drafts/{uid}: the draft saved again, the old one expunged once the new one is
+ * stored; 201 {uid} (the new one's) */
+void web_mail_draft_put(struct web_session *ws, const struct http_request *q);
+/* POST /api/mail/drafts/{uid}/send: sent as POST /api/mail/send, then the draft expunged;
+ * 202 {queued, uid} */
+void web_mail_draft_send(struct web_session *ws, const struct http_request *q);
+/* A message uid of len decimal digits (1..UINT32_MAX), or 0: not one. */
+uint32_t web_mail_uid_parse(const char *s, size_t len);
 
 /* Appends s as an RFC 8187 ext-value's octets (the part after "UTF-8''"): every octet but
  * letters, digits and ".-_" percent-encoded (a file name in Content-Disposition). */

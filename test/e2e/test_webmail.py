@@ -394,7 +394,7 @@ class TestBrowser(WebmailBase):
             self.login()
             self.open_subject("a plain one")
             self.assertIn("plain text body here", self.driver.find_element(By.ID, "text-body").text)
-            self.wd.screenshot(self.driver, "webmail")
+            self.wd.screenshot(self.driver, "plain-read")
             self.open_subject("hostile html")
             frame = self.wd.wait_for(self.driver, "#html-body")
             self.driver.switch_to.frame(frame)
@@ -405,7 +405,7 @@ class TestBrowser(WebmailBase):
             for bad in ("<script", "onerror", "javascript:", "url(", "<form", "127.0.0.1"):
                 self.assertNotIn(bad, body)
             self.driver.switch_to.default_content()
-            self.wd.screenshot(self.driver, "webmail")
+            self.wd.screenshot(self.driver, "hostile-rendered")
             with self.assertRaises(NoAlertPresentException):
                 self.driver.switch_to.alert.text
             self.assertEqual(self.driver.title, "Pillarbox webmail")
@@ -416,7 +416,7 @@ class TestBrowser(WebmailBase):
             self.assertEqual(Remote.seen, [])
             self.reply_with_attachment()
         except Exception:
-            self.wd.screenshot(self.driver, "webmail")
+            self.wd.screenshot(self.driver, "failed")
             raise
 
 
@@ -436,7 +436,7 @@ class TestBrowser(WebmailBase):
         self.driver.find_element(By.ID, "c-send").click()
         WebDriverWait(self.driver, 60).until(lambda d: d.find_element(By.ID, "status").text == "Sent.")
         self.assertFalse(self.driver.find_element(By.ID, "composer").is_displayed())
-        self.wd.screenshot(self.driver, "webmail")
+        self.wd.screenshot(self.driver, "reply-sent")
         m = self.wait_imap("carol", "carol-secret-1", "INBOX", "Re: a plain one")
         self.assertIn("my answer", m.get_body(("plain",)).get_content())
         self.assertIn("> plain text body here", m.get_body(("plain",)).get_content())

@@ -2,9 +2,10 @@
 
 start_browser(tmpdir) starts Chromium headless with a private profile under tmpdir and a fixed
 window size; wait_for() waits on a CSS selector (WebDriverWait, never a sleep); screenshot()
-saves a PNG into PB_BUILD_DIR/test-artifacts/NAME/ (NAME: the test file's name, or
-PB_ARTIFACT_NAME). BrowserTestCase quits the browser at teardown and takes a screenshot of any
-test that failed. csp_violations() reads the browser console for Content-Security-Policy
+saves a PNG into DIR/NAME/ (DIR: PB_ARTIFACTS, else PB_BUILD_DIR/test-artifacts; NAME: the test
+file's name, or PB_ARTIFACT_NAME), named after the test running (Class.test_name-NN-step.png,
+NN counting the test's screenshots, so none overwrites another). BrowserTestCase quits the
+browser at teardown and takes a screenshot of any test that failed. csp_violations() reads the browser console for Content-Security-Policy
 reports. Everything is bounded in time: a page that never shows a selector fails the test.
 """
 import os
@@ -36,11 +37,13 @@ def available():
 
 
 def artifact_dir():
-    """PB_BUILD_DIR/test-artifacts/NAME/, created: where screenshots are kept."""
+    """PB_ARTIFACTS/NAME/ (else PB_BUILD_DIR/test-artifacts/NAME/), created: where screenshots
+    are kept (scripts/test.sh sets PB_ARTIFACTS to a directory kept after the run)."""
     build = os.environ.get("PB_BUILD_DIR", os.path.join(os.path.dirname(__file__), "../../build"))
+    root = os.environ.get("PB_ARTIFACTS") or os.path.join(build, "test-artifacts")
     name = os.environ.get("PB_ARTIFACT_NAME") or \
         os.path.splitext(os.path.basename(sys.argv[0] or "e2e"))[0]
-    path = os.path.join(build, "test-artifacts", name)
+    path = os.path.join(root, name)
     os.makedirs(path, exist_ok=True)
     return path
 
@@ -91,8 +94,22 @@ def wait_until(driver, predicate, timeout=DEFAULT_TIMEOUT, message=""):
     return WebDriverWait(driver, timeout).until(predicate, message)
 
 
+# The test running (begin_test): its screenshots' prefix and how many it has taken.
+_running = {"test": None, "shots": 0}
+
+
+def begin_test(case):
+    """Names the screenshots from here on after the test case case (Class.test_name)."""
+    _running["test"] = "%s.%s" % (type(case).__name__, case._testMethodName)
+    _running["shots"] = 0
+
+
 def screenshot(driver, name):
-    """Saves a PNG of the page as artifact_dir()/name.png; returns its path."""
+    """Saves a PNG of the page as artifact_dir()/TEST-NN-name.png (TEST: the test running, see
+    begin_test; NN: its screenshot count; name.png alone outside a test); returns its path."""
+    if _running["test"] is not None:
+        _running["shots"] += 1
+        name = "%s-%02d-%s" % (_running["test"], _running["shots"], name)
     path = os.path.join(artifact_dir(), name + ".png")
     driver.save_screenshot(path)
     return path
@@ -118,6 +135,7 @@ def browser_per_test(case):
     cleanup; case.wd is this module."""
     import tempfile
     case.wd = sys.modules[__name__]
+    begin_test(case)
     case.tmp = tempfile.TemporaryDirectory()
     case.addCleanup(case.tmp.cleanup)
     case.driver = start_browser(case.tmp.name)
@@ -141,11 +159,12 @@ class BrowserTestCase(unittest.TestCase):
 
     def run(self, result=None):
         result = result if result is not None else self.defaultTestResult()
+        begin_test(self)
         before = len(result.failures) + len(result.errors)
         outcome = super().run(result)
         if len(result.failures) + len(result.errors) > before:
             try:
-                screenshot(self.driver, "FAILED-" + self._testMethodName)
+                screenshot(self.driver, "FAILED")
             except WebDriverException:
                 pass
         return outcome

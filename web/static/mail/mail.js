@@ -4,12 +4,14 @@
 // /api/mail/ (docs/openapi.json). HTML mail is sanitised with DOMPurify (node-dompurify, served
 // as /mail/purify.min.js) with scripts, event handlers, forms, styles and every remote reference
 // removed, then shown in a frame sandboxed without scripts under its own strict CSP.
+// A message opened in Drafts opens in the composer (its fields and attachments read back);
+// saving it again replaces it (PUT /api/mail/drafts/{uid}), sending it removes it.
 
 // starts: where each page shown so far began (null: the first; else [parameter, value]); at: the
 // page shown; next: where the page after it begins (null: none).
 const state = { csrf: "", folder: "INBOX", folders: [], starts: [null], at: 0, next: null, uid: 0,
   flags: [], message: null,
-  compose: { inReplyTo: "", forwarded: [] } };
+  compose: { inReplyTo: "", forwarded: [], draft: 0 } };
 const $ = (id) => document.getElementById(id);
 const PAGE = 50;
 
@@ -174,6 +176,7 @@ function headerRow(dl, name, value) {
 async function openMessage(uid) {
   try {
     const m = await api("GET", `${folderPath(state.folder)}/messages/${uid}`);
+    if (state.folder === "Drafts") { await openDraft(m, uid); return; }
     state.uid = uid;
     state.flags = m.flags;
     state.message = m;
@@ -222,11 +225,13 @@ async function change(method, suffix, body) {
 
 function openComposer(fields) {
   $("c-to").value = fields.to || "";
-  $("c-cc").value = "";
+  $("c-cc").value = fields.cc || "";
   $("c-subject").value = fields.subject || "";
   $("c-text").value = fields.text || "";
   $("c-files").value = "";
-  state.compose = { inReplyTo: fields.inReplyTo || "", forwarded: fields.forwarded || [] };
+  state.compose = { inReplyTo: fields.inReplyTo || "", forwarded: fields.forwarded || [],
+    draft: fields.draft || 0 };
+  $("c-discard").hidden = state.compose.draft === 0;
   const ul = $("c-forwarded");
   ul.replaceChildren();
   for (const a of state.compose.forwarded) {
@@ -243,12 +248,25 @@ function openComposer(fields) {
 const quoted = (m) => "\n\n" + `${m.from} wrote:\n` +
   (m.text || "").replace(/\n+$/, "").split("\n").map((l) => "> " + l).join("\n") + "\n";
 const addressOf = (from) => { const x = /<([^>]+)>/.exec(from); return x ? x[1] : from; };
+// A header's address list as the composer takes it ("a@b, c@d"): display names dropped (a
+// draft another mail program saved has "Name <a@b>"), quoted ones with their commas too.
+const addressList = (list) => (list || "").replace(/"(?:[^"\\]|\\.)*"/g, "").split(",")
+  .map((a) => addressOf(a).trim()).filter((a) => a).join(", ");
 
 function base64Of(buffer) {
   const bytes = new Uint8Array(buffer);
   let s = "";
   for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return btoa(s);
+}
+
+// A draft back in the composer: its fields, and its attachments kept as they were.
+async function openDraft(m, uid) {
+  state.message = m;
+  state.uid = uid; // "Delete draft" deletes it as the reader's Delete would
+  openComposer({ to: addressList(m.to), cc: addressList(m.cc), subject: m.subject, text: m.text, inReplyTo: m.in_reply_to,
+    forwarded: await forwardedFiles(m), draft: uid });
+  $("c-text").setSelectionRange($("c-text").value.length, $("c-text").value.length);
 }
 
 async function forwardedFiles(m) {
@@ -269,12 +287,16 @@ async function composed() {
     text: $("c-text").value, in_reply_to: state.compose.inReplyTo, attachments };
 }
 
-async function sendOrSave(path) {
+async function sendOrSave(sending) {
+  const draft = state.compose.draft;
+  const [method, path] = draft === 0 ? ["POST", sending ? "/api/mail/send" : "/api/mail/drafts"]
+    : sending ? ["POST", `/api/mail/drafts/${draft}/send`] : ["PUT", `/api/mail/drafts/${draft}`];
   try {
-    await api("POST", path, await composed());
+    await api(method, path, await composed());
     $("composer").hidden = true;
-    status(path.endsWith("send") ? "Sent." : "Draft saved.");
     await loadFolders();
+    if (draft !== 0) await loadMessages(false); // the list of Drafts: the old one gone
+    status(sending ? "Sent." : "Draft saved.");
   } catch (e) {
     status(e.message);
   }
@@ -290,8 +312,9 @@ $("forward").addEventListener("click", async () => {
   const m = state.message;
   openComposer({ subject: "Fwd: " + m.subject, text: quoted(m), forwarded: await forwardedFiles(m) });
 });
-$("composer").addEventListener("submit", (ev) => { ev.preventDefault(); sendOrSave("/api/mail/send"); });
-$("c-draft").addEventListener("click", () => sendOrSave("/api/mail/drafts"));
+$("composer").addEventListener("submit", (ev) => { ev.preventDefault(); sendOrSave(true); });
+$("c-draft").addEventListener("click", () => sendOrSave(false));
+$("c-discard").addEventListener("click", () => { $("composer").hidden = true; change("DELETE", ""); });
 $("c-cancel").addEventListener("click", () => { $("composer").hidden = true; });
 $("login").addEventListener("submit", login);
 $("logout").addEventListener("click", async () => { await api("POST", "/api/logout"); show(false); });

@@ -15,6 +15,7 @@ import json
 import os
 import smtplib
 import sys
+import tempfile
 import unittest
 import urllib.error
 import urllib.parse
@@ -24,6 +25,7 @@ import jsonschema
 
 sys.path.insert(0, os.path.dirname(__file__))
 import pbtest  # noqa: E402
+from test_web_adm_edit import openssl_pair  # noqa: E402
 
 DOC_PATH = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "openapi.json")
 
@@ -255,8 +257,16 @@ class OpenApiLive(unittest.TestCase):
         self.check(bob, "PATCH", "%s/%d" % (inbox, att), {"flagged": True})
         self.check(bob, "POST", "/api/mail/send",
                    {"to": "carol@" + self.domain, "subject": "hi", "text": "hello\n"})
-        self.check(bob, "POST", "/api/mail/drafts",
-                   {"to": "carol@" + self.domain, "subject": "later", "text": "to finish\n"})
+        draft = self.check(bob, "POST", "/api/mail/drafts",
+                           {"to": "carol@" + self.domain, "subject": "later", "text": "to finish\n"})
+        draft = self.check(bob, "PUT", "/api/mail/drafts/%d" % draft["uid"],
+                           {"to": "carol@" + self.domain, "subject": "now", "text": "done\n"})
+        self.check(bob, "POST", "/api/mail/drafts/%d/send" % draft["uid"],
+                   {"to": "carol@" + self.domain, "subject": "now", "text": "done\n"})
+        self.check(admin, "PUT", "/api/bindings/smtp", {"bindings": None})
+        with tempfile.TemporaryDirectory() as tmp:
+            cert, key = openssl_pair(tmp, "openapi", cn="openapi.example")
+        self.check(admin, "POST", "/api/certificates", {"certificate": cert, "key": key})
         self.check(Client(self.d.ports["http"]), "POST", "/api/recover", {"user": "bob"})
         self.check(admin, "POST", "/api/queue/%s/hold" % qid)
         self.check(admin, "POST", "/api/connections/office/pause")

@@ -130,6 +130,7 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 #define S_BLOCK_IN                                                                         \
 	"{\"type\":\"object\",\"required\":[\"net\"],\"properties\":{\"net\":" S_STR        \
 	",\"reason\":" S_STR ",\"minutes\":{\"type\":\"integer\"}}}"
+#define S_LOCK_IN "{\"type\":\"object\",\"properties\":{\"minutes\":{\"type\":\"integer\"}}}"
 #define S_APIKEY_IN                                                                        \
 	"{\"type\":\"object\",\"required\":[\"label\"],\"properties\":{\"label\":" S_STR    \
 	",\"role\":{\"type\":\"string\",\"enum\":[\"admin\",\"user\"]},\"user\":" S_STR     \
@@ -483,6 +484,13 @@ static const struct web_route routes[] = {
 	  "services that present it", NULL, S_ARRAY, 200,
 	  web_rest_certificates_route },
 	/* ---- end of h-rest ---- */
+	/* ---- h-adm10a: the administrator's lock (lockout-client.h lockout_client_lock) ---- */
+	{ HTTP_VERB_POST, "/api/users/{name}/lock", WEB_ADMIN, "lockouts",
+	  "Lock an account for every address (the users list's padlock): each login is refused "
+	  "until unlocked (DELETE /api/lockouts/{name}) or minutes pass (absent or 0: until "
+	  "unlocked); a restart lifts it, as every account lock", S_LOCK_IN, NULL, 204,
+	  web_rest_lock_route },
+	/* ---- end of h-adm10a ---- */
 	/* ---- h-metrics8: the security log (web-api-logs.c) ---- */
 	{ HTTP_VERB_GET, "/api/logs/security", WEB_ADMIN, "logs",
 	  "The security log (logins, failed logins, lockouts, blocks, administrative changes), "

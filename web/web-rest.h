@@ -33,6 +33,7 @@
 	X(web_rest_queue_flush) \
 	X(web_rest_lockouts) \
 	X(web_rest_unlock) \
+	X(web_rest_lock) \
 	X(web_rest_block_add) \
 	X(web_rest_block_del) \
 	X(web_rest_logins) \

@@ -1,10 +1,12 @@
 // user-editor.js: one account (#user/NAME) in the guide's tabs — General (counts, the lock:
-// locking it by hand and unlocking it), Passwords, Routing, Autoresponder, Quotas, Message Rules, Aliases,
-// Permissions, Login History. Settings tabs go through fields.js (PATCH one key at a time).
+// locking it by hand and unlocking it), Passwords, Routing (with the account's routing script:
+// scripts.js), Autoresponder, Quotas, Message Rules, Aliases, Permissions, Login History.
+// Settings tabs go through fields.js (PATCH one key at a time).
 import { api, lock, locks, unlock } from './api.js';
 import { bytes, clear, flash, h, tabs, when } from './dom.js';
 import { settingsForm } from './fields.js';
 import { rulesTab } from './rules.js';
+import { scriptEditor } from './scripts.js';
 
 const ROUTING = [
   { key: 'forward_to', label: 'Forward to', type: 'text', help: "Addresses separated by ';'." },
@@ -208,7 +210,11 @@ export async function userEditor(el, name) {
     tabs([
       { id: 'general', label: 'General', render: (p) => general(p, u, all, reload) },
       { id: 'passwords', label: 'Passwords', render: (p) => passwords(p, u) },
-      { id: 'routing', label: 'Routing', render: (p) => { form(ROUTING)(p); p.append(copyInbox(u.user)); } },
+      { id: 'routing', label: 'Routing', render: async (p) => {
+        form(ROUTING)(p);
+        p.append(copyInbox(u.user));
+        p.append(await scriptEditor('/api/scripts/' + encodeURIComponent(u.user), 'Edit Routing Script'));
+      } },
       { id: 'autoresponder', label: 'Autoresponder', render: form(AUTOREPLY) },
       { id: 'quotas', label: 'Quotas', render: form(QUOTAS) },
       { id: 'rules', label: 'Message Rules', render: (p) => rulesTab(p, u.user) },

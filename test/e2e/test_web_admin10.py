@@ -1,0 +1,160 @@
+"""End to end: the admin UI pages of h-adm10a (issue 15 item 3) in headless Chromium driven by
+Selenium, against the real daemon. Checked in the browser: the Server Message Rules page (the
+user editor's rules editor on /api/rules) adds a rule "Subject contains quarterly -> move to
+folder Reports" that acts on mail sent with smtplib to an account without rules of its own (in
+Reports over IMAP, another message in the INBOX); the Routing tab's script editor refuses a
+script with a syntax error with its line ("erin.lua:2:") and saves a valid one, read back after
+a reload and by `pillarbox script get`; the users list's Lock shows the padlock and POP3 logins
+are refused with the right password, the General tab's unlock lifts it and POP3 works again;
+the Security Log page shows a failed POP3 login (poplib), filtered by account. Screenshots:
+PB_BUILD_DIR/test-artifacts/test_web_admin10/."""
+import imaplib
+import os
+import poplib
+import smtplib
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+import pbtest  # noqa: E402
+import webdriver as wd  # noqa: E402
+
+if not wd.available():
+    print("SKIP: chromium or chromedriver is not installed")
+    sys.exit(0)
+
+from adminui import AdminCase  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import Select  # noqa: E402
+
+
+class Admin10(AdminCase):
+    USERS = {"bob": "bob-secret-1", "carol": "carol-secret-1", "dave": "dave-secret-1",
+             "erin": "erin-secret-1"}
+
+    def pop3_login(self, user, password):
+        """True when POP3 accepts user's password, False when it refuses it."""
+        p = poplib.POP3("127.0.0.1", self.d.ports["pop3"], timeout=60)
+        try:
+            p.user(user)
+            p.pass_(password)
+            return True
+        except poplib.error_proto:
+            return False
+        finally:
+            try:
+                p.quit()
+            except (poplib.error_proto, OSError):
+                pass
+
+    def grid_row(self, user):
+        return self.wait('#users-grid[data-loaded] tbody tr[data-user="%s"]' % user)
+
+    def test_1_server_rule_acts_on_mail(self):
+        self.go("server-rules", "#server-rules #save-rules")
+        self.css("#add-rule").click()
+        rule = self.wait("#rules-list .rule")
+        rule.find_element(By.CSS_SELECTOR, ".r-name").send_keys("Quarterly reports")
+        Select(rule.find_element(By.CSS_SELECTOR, ".c-field")).select_by_value("subject")
+        Select(rule.find_element(By.CSS_SELECTOR, ".c-match")).select_by_value("contains")
+        rule.find_element(By.CSS_SELECTOR, ".c-value").send_keys("quarterly")
+        Select(rule.find_element(By.CSS_SELECTOR, ".a-action")).select_by_value("move_to_folder")
+        rule.find_element(By.CSS_SELECTOR, ".a-value").send_keys("Reports")
+        self.css("#save-rules").click()
+        self.wait_text(".form-status", "Rules saved.")
+        wd.screenshot(self.driver, "1-server-rule")
+        saved = self.api().request("GET", "/api/rules")[1]
+        self.assertEqual(saved["rules"][0]["actions"][0], {"action": "move_to_folder", "value": "Reports"})
+        with smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=60) as s:
+            s.sendmail("a@example.org", ["bob@" + self.domain],
+                       "From: a@example.org\r\nSubject: Quarterly figures\r\n\r\nQ3\r\n")
+            s.sendmail("a@example.org", ["bob@" + self.domain],
+                       "From: a@example.org\r\nSubject: lunch\r\n\r\nnoon?\r\n")
+        imap = imaplib.IMAP4("127.0.0.1", self.d.ports["imap"], timeout=60)
+        self.addCleanup(imap.logout)
+        imap.login("bob", "bob-secret-1")
+
+        def count(folder):
+            typ, data = imap.status(folder, "(MESSAGES)")
+            return int(data[0].split(b"MESSAGES ")[1].rstrip(b")")) if typ == "OK" else 0
+
+        pbtest.wait_until(lambda: count("Reports") == 1 and count("INBOX") == 1,
+                          timeout=pbtest.DELIVERY_TIMEOUT, interval=0.2,
+                          what="the quarterly message in Reports and the other in INBOX")
+        imap.select("Reports")
+        typ, data = imap.fetch(b"1", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        self.assertIn(b"Quarterly figures", data[0][1])
+        # the page reads the saved set back
+        self.go("server-rules", "#server-rules #save-rules")
+        names = [e.get_attribute("value") for e in self.driver.find_elements(By.CSS_SELECTOR, "#rules-list .r-name")]
+        self.assertEqual(names, ["Quarterly reports"])
+
+    def open_routing(self, user):
+        self.go("user/" + user, '.tab[data-tab="routing"]').click()
+        return self.wait("#script-text")
+
+    def test_2_routing_script_editor(self):
+        text = self.open_routing("erin")
+        self.assertEqual(text.get_attribute("value"), "")
+        text.send_keys("keep()\nif then\n")
+        self.css("#save-script").click()
+        self.wait_text("#script-status.error", "erin.lua:2:")
+        wd.screenshot(self.driver, "2-script-refused")
+        self.assertEqual(self.cli_ok("script", "get", "erin"), "")
+        text.clear()
+        text.send_keys("-- every message stays here\nkeep()\n")
+        self.css("#save-script").click()
+        self.wait_text("#script-status", "Script saved.")
+        self.assertNotIn("error", self.css("#script-status").get_attribute("class"))
+        want = "-- every message stays here\nkeep()\n"
+        self.assertEqual(self.cli_ok("script", "get", "erin"), want)
+        self.assertEqual(self.open_routing("erin").get_attribute("value"), want)
+
+    def test_3_lock_and_unlock(self):
+        self.assertTrue(self.pop3_login("dave", "dave-secret-1"))
+        self.go("users", "#users-grid[data-loaded]")
+        self.assertEqual(self.grid_row("dave").find_elements(By.CSS_SELECTOR, ".padlock"), [])
+        self.grid_row("dave").find_element(By.CSS_SELECTOR, ".pick").click()
+        self.css("#lock").click()
+        self.wait_text("#flash", "Locked: dave")
+        self.wait('#users-grid[data-loaded] tbody tr[data-user="dave"] .padlock')
+        wd.screenshot(self.driver, "3-locked")
+        locks = self.api().request("GET", "/api/lockouts")[1]["locks"]
+        self.assertIn({"user": "dave", "ip": "*", "failures": 0, "until_ms": 0}, locks)
+        self.assertFalse(self.pop3_login("dave", "dave-secret-1"))  # the right password, refused
+        self.assertTrue(self.pop3_login("carol", "carol-secret-1"))  # others are not locked
+        self.grid_row("dave").find_element(By.CSS_SELECTOR, ".name a").click()
+        box = self.wait("#locked")
+        self.assertTrue(box.is_selected())
+        box.click()
+        self.css(".tab-panel button.submit").click()
+        self.wait_text("#flash", "Unlocked dave")
+        self.go("users", "#users-grid[data-loaded]")
+        self.assertEqual(self.grid_row("dave").find_elements(By.CSS_SELECTOR, ".padlock"), [])
+        self.assertTrue(self.pop3_login("dave", "dave-secret-1"))
+        # locked again from the editor's General tab: the padlock comes back
+        self.go("user/dave", "#locked").click()
+        self.css(".tab-panel button.submit").click()
+        self.wait_text("#flash", "Locked dave")
+        self.assertFalse(self.pop3_login("dave", "dave-secret-1"))
+        self.api().request("DELETE", "/api/lockouts/dave")
+
+    def test_4_security_log_page(self):
+        self.assertFalse(self.pop3_login("carol", "not-carols-password"))
+        failed = "event=login_failed protocol=pop3 user=carol"
+        api = self.api()
+        pbtest.wait_until(lambda: failed in api.request("GET", "/api/logs/security?user=carol&limit=1")[1]["lines"][0]["text"],
+                          timeout=60, interval=0.1, what="the failed login in the security log")
+        self.go("reports", "#security-log-link").click()
+        self.wait("#security-log")
+        self.css("#seclog-user").send_keys("carol")
+        self.css("#seclog-apply").click()
+        self.until(lambda: "/carol/" in self.driver.current_url, "the filtered page's address")
+        self.wait_text("#security-log tbody td.text", failed)  # the newest line first
+        wd.screenshot(self.driver, "4-security-log")
+        texts = [e.text for e in self.driver.find_elements(By.CSS_SELECTOR, "#security-log tbody td.text")]
+        self.assertTrue(texts and all("carol" in t for t in texts), texts)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -4,7 +4,9 @@ user editor's rules editor on /api/rules) adds a rule "Subject contains quarterl
 folder Reports" that acts on mail sent with smtplib to an account without rules of its own (in
 Reports over IMAP, another message in the INBOX); the Routing tab's script editor refuses a
 script with a syntax error with its line ("erin.lua:2:") and saves a valid one, read back after
-a reload and by `pillarbox script get`; the users list's Lock shows the padlock and POP3 logins
+a reload and by `pillarbox script get`; the server's user_redirect.lua (router.user_redirect
+pointed at a file of the test's) likewise on the Server Rules page, the file unchanged when
+refused and rewritten when saved; the users list's Lock shows the padlock and POP3 logins
 are refused with the right password, the General tab's unlock lifts it and POP3 works again;
 the Security Log page shows a failed POP3 login (poplib), filtered by account. Screenshots:
 PB_BUILD_DIR/test-artifacts/test_web_admin10/."""
@@ -109,6 +111,32 @@ class Admin10(AdminCase):
         want = "-- every message stays here\nkeep()\n"
         self.assertEqual(self.cli_ok("script", "get", "erin"), want)
         self.assertEqual(self.open_routing("erin").get_attribute("value"), want)
+
+    def test_2b_server_routing_script(self):
+        path = os.path.join(self.tmpdir, "user_redirect.lua")  # never the source tree's copy
+        with open(path, "w") as f:
+            f.write("-- the server's script\n")
+        self.cli_ok("setting", "set", "router", '{"user_redirect": "%s"}' % path)
+        self.addCleanup(self.cli_ok, "setting", "set", "router", '{"user_redirect": ""}')
+        self.go("server-rules", "#script-text")
+        self.wait_text("#script-file", path)
+        text = self.css("#script-text")
+        self.assertEqual(text.get_attribute("value"), "-- the server's script\n")
+        self.assertEqual(self.driver.find_elements(By.CSS_SELECTOR, "#remove-script"), [])
+        text.send_keys("keep(\n")
+        self.css("#save-script").click()
+        self.wait_text("#script-status.error", "user_redirect.lua:3:")
+        with open(path) as f:
+            self.assertEqual(f.read(), "-- the server's script\n")  # refused: the file unchanged
+        text.clear()
+        text.send_keys("-- edited in the browser\nkeep()\n")
+        self.css("#save-script").click()
+        self.wait_text("#script-status", "Script saved.")
+        wd.screenshot(self.driver, "2b-server-script")
+        with open(path) as f:
+            self.assertEqual(f.read(), "-- edited in the browser\nkeep()\n")
+        self.go("server-rules", "#script-text")
+        self.assertEqual(self.css("#script-text").get_attribute("value"), "-- edited in the browser\nkeep()\n")
 
     def test_3_lock_and_unlock(self):
         self.assertTrue(self.pop3_login("dave", "dave-secret-1"))

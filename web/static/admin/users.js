@@ -50,7 +50,7 @@ export async function usersPage(el, offsetText) {
         (n) => api('DELETE', '/api/users/' + encodeURIComponent(n)), redraw, 'users');
     } }, 'Delete'),
     h('button', { id: 'refresh', type: 'button', onclick: redraw }, 'Refresh'),
-    h('a', { id: 'server-rules-link', class: 'button', href: '#server-rules' }, 'Server Message Rules'));
+    h('a', { id: 'server-rules-link', class: 'button', href: '#server-rules' }, 'Server Rules and Routing Script'));
   el.append(h('h2', {}, 'Users'), bar, table);
   const { total, rows } = await load(offset);
   table.tBodies[0].append(...rows.map(row));

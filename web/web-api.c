@@ -134,6 +134,7 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 #define S_SERVER_SCRIPT                                                                    \
 	"{\"type\":\"object\",\"required\":[\"path\",\"script\",\"exists\"],\"properties\":{"   \
 	"\"path\":" S_STR ",\"script\":" S_STR ",\"exists\":{\"type\":\"boolean\"}}}"
+#define S_EVENTS "{\"type\":\"string\",\"description\":\"text/event-stream\"}"
 #define S_APIKEY_IN                                                                        \
 	"{\"type\":\"object\",\"required\":[\"label\"],\"properties\":{\"label\":" S_STR    \
 	",\"role\":{\"type\":\"string\",\"enum\":[\"admin\",\"user\"]},\"user\":" S_STR     \
@@ -501,6 +502,12 @@ static const struct web_route routes[] = {
 	  "Replace the server's routing script file (compiled first: 400 \"user_redirect.lua:LINE: "
 	  "...\"; written whole, the router reads it again); answers as GET", S_SCRIPT_IN,
 	  S_SERVER_SCRIPT, 200, web_rest_server_script_put_route },
+	{ HTTP_VERB_GET, "/api/status/events", WEB_ADMIN, "status",
+	  "The live status as server-sent events (text/event-stream) from the status hub: first "
+	  "\"ready\", then activity, connection, progress and queue (data: the hub's JSON, "
+	  "docs/status-protocol.md), a comment line every 15 s; at most 32 streams (503), a "
+	  "client reading too slowly is dropped, the stream ends with its login",
+	  NULL, S_EVENTS, 200, web_api_status_events },
 	/* ---- end of h-adm10a ---- */
 	/* ---- h-metrics8: the security log (web-api-logs.c) ---- */
 	{ HTTP_VERB_GET, "/api/logs/security", WEB_ADMIN, "logs",

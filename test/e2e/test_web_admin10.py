@@ -8,9 +8,16 @@ a reload and by `pillarbox script get`; the server's user_redirect.lua (router.u
 pointed at a file of the test's) likewise on the Server Rules page, the file unchanged when
 refused and rewritten when saved; the users list's Lock shows the padlock and POP3 logins
 are refused with the right password, the General tab's unlock lifts it and POP3 works again;
-the Security Log page shows a failed POP3 login (poplib), filtered by account. Screenshots:
+the Security Log page shows a failed POP3 login (poplib), filtered by account. The live status:
+GET /api/status/events read with http.client (text/event-stream; refused without a login and
+to a user; "ready" first, then the hub's "activity" event of a message delivered after it
+opened, sent with smtplib; the stream ends when its login does: logout, then the next ping);
+and in the browser the status panel's activity list shows a delivery made after the page
+loaded, with no reload (the panel marked live: the stream, not the 5 s poll). Screenshots:
 PB_BUILD_DIR/test-artifacts/test_web_admin10/."""
+import http.client
 import imaplib
+import json
 import os
 import poplib
 import smtplib
@@ -182,6 +189,94 @@ class Admin10(AdminCase):
         wd.screenshot(self.driver, "4-security-log")
         texts = [e.text for e in self.driver.find_elements(By.CSS_SELECTOR, "#security-log tbody td.text")]
         self.assertTrue(texts and all("carol" in t for t in texts), texts)
+
+    # ---- the live status (GET /api/status/events) ----
+
+    def open_stream(self, cookie):
+        conn = http.client.HTTPConnection("127.0.0.1", self.d.ports["http"], timeout=60)
+        self.addCleanup(conn.close)
+        conn.request("GET", "/api/status/events", headers={"Cookie": cookie} if cookie else {})
+        return conn, conn.getresponse()
+
+    @staticmethod
+    def next_event(r):
+        """The stream's next event as (name, data), comments skipped."""
+        name, data = None, None
+        while True:
+            line = r.fp.readline()
+            if not line:
+                return None, None  # the stream ended
+            line = line.decode().rstrip("\n")
+            if line == "" and name is not None:
+                return name, json.loads(data)
+            if line.startswith("event: "):
+                name = line[7:]
+            elif line.startswith("data: "):
+                data = line[6:]
+
+    def send(self, subject, user="bob"):
+        with smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=60) as s:
+            s.sendmail("a@example.org", [user + "@" + self.domain],
+                       "From: a@example.org\r\nSubject: %s\r\n\r\nhello\r\n" % subject)
+
+    def test_5_status_stream(self):
+        conn, r = self.open_stream(None)
+        self.assertEqual(r.status, 401)
+        user = self.api("carol", "carol-secret-1")
+        conn, r = self.open_stream(user.cookie)
+        self.assertEqual(r.status, 403)
+        admin = self.api()
+        conn, r = self.open_stream(admin.cookie)
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.getheader("Content-Type"), "text/event-stream")
+        self.assertIsNone(r.getheader("Content-Length"))
+        self.assertIn("connect-src 'self'", r.getheader("Content-Security-Policy"))
+        self.assertEqual(self.next_event(r), ("ready", {"topics": ["activity", "connection", "queue"]}))
+        self.send("streamed")
+        while True:  # other events may come first (the queue's counts)
+            name, data = self.next_event(r)
+            self.assertIsNotNone(name, "the stream ended before the delivery's activity")
+            if name == "activity" and "to bob" in data["text"]:
+                break
+        self.assertIn("Delivered message", data["text"])
+        self.assertGreater(data["time"], 1700000000000)
+        # the login ends: the stream ends at its next check
+        self.assertEqual(admin.request("POST", "/api/logout")[0].status, 204)
+        while self.next_event(r)[0] is not None:
+            pass
+
+    def test_5b_status_streams_bounded(self):
+        admin = self.api()
+        opened, refused = [], None
+        for _ in range(40):  # WEB_EVENTS_MAX is 32 (a browser page of an earlier test may hold one)
+            conn, r = self.open_stream(admin.cookie)
+            if r.status != 200:
+                refused = r
+                break
+            self.assertEqual(self.next_event(r)[0], "ready")
+            opened.append(r)  # the response holds the socket (http.client gave it the connection)
+        self.assertIsNotNone(refused, "no stream refused")
+        self.assertEqual(refused.status, 503)
+        self.assertIn("too many status streams", json.loads(refused.read())["error"])
+        self.assertGreaterEqual(len(opened), 30)
+        for r in opened:  # closed by the client: the server sees it and frees the places
+            r.close()
+
+        def reopens():
+            conn, r = self.open_stream(admin.cookie)
+            ok = r.status == 200
+            r.close()
+            return ok
+        pbtest.wait_until(reopens, timeout=30, interval=0.2, what="a stream opening again")
+
+    def test_6_status_panel_live(self):
+        self.go("users", "#users-grid[data-loaded]")
+        self.wait("#status[data-live]")
+        before = len(self.driver.find_elements(By.CSS_SELECTOR, "#status-activity li"))
+        self.send("watched in the panel", user="erin")
+        self.wait_text("#status-activity li:first-child", "to erin")
+        wd.screenshot(self.driver, "6-status-live")
+        self.assertGreaterEqual(len(self.driver.find_elements(By.CSS_SELECTOR, "#status-activity li")), min(before + 1, 10))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 // #settings, ...), and which page module draws the main area.
 import { login, logout, whoami } from './api.js';
 import { clear, flash } from './dom.js';
-import { startStatus } from './status.js';
+import { startStatus, stopStatus } from './status.js';
 import { usersPage } from './users.js';
 import { userEditor } from './user-editor.js';
 import { settingsPage } from './settings.js';
@@ -82,6 +82,7 @@ async function onLogin(ev) {
 async function start() {
   $('login-form').addEventListener('submit', onLogin);
   $('logout').addEventListener('click', async () => {
+    stopStatus();
     await logout().catch(() => {});
     location.hash = '';
     showLogin('Logged out.');

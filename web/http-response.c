@@ -57,7 +57,7 @@ void http_head_write(struct pb_buf *out, const struct http_head *h, time_t now)
 	pb_buf_append_str(out, "Server: Pillarbox\r\n");
 	if (h->content_type != NULL)
 		pb_buf_printf(out, "Content-Type: %s\r\n", h->content_type);
-	if (h->status != 204 && h->status != 304)
+	if (h->status != 204 && h->status != 304 && !h->stream)
 		pb_buf_printf(out, "Content-Length: %llu\r\n", (unsigned long long)h->length);
 	if (h->encoding != NULL)
 		pb_buf_printf(out, "Content-Encoding: %s\r\n", h->encoding);

@@ -15,6 +15,7 @@
 
 /* The policy of every response: our pages load only our own scripts, styles and images. */
 #define HTTP_CSP "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " \
+		 "connect-src 'self'; " \
 		 "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 struct http_head {
@@ -31,6 +32,7 @@ struct http_head {
 	const char *allow;        /* 405 and OPTIONS */
 	const char *set_cookie;   /* a Set-Cookie value or NULL */
 	const char *disposition;  /* a Content-Disposition value or NULL */
+	bool stream;              /* no Content-Length: the body ends with the connection */
 };
 
 /* The reason phrase of a status ("Not Found"); "Unknown" for one we never send. */

@@ -4,11 +4,12 @@
  * history (the guard records every protocol's logins, gw_guard_login: the account itself or
  * an administrator) — through the CLI's client calls (lockout-client.h) run by web-stub.h.
  * OWNS: nothing. THREAD: the web hub's.
- * MESSAGES sent (through stubs): LOCKOUT_LIST_REQ, LOCKOUT_UNLOCK_REQ, LOCKOUT_BLOCK_ADD_REQ,
- * LOCKOUT_BLOCK_DEL_REQ, LOCKOUT_USER_REQ.
+ * MESSAGES sent (through stubs): LOCKOUT_LIST_REQ, LOCKOUT_UNLOCK_REQ, LOCKOUT_LOCK_REQ,
+ * LOCKOUT_BLOCK_ADD_REQ, LOCKOUT_BLOCK_DEL_REQ, LOCKOUT_USER_REQ, DIR_USER_LOOKUP_REQ.
  */
 #include "web-api.h"
 
+#include "directory-client.h"
 #include "lockout-client.h"
 #include "pb-log.h"
 #include "web-stub.h"
@@ -84,6 +85,44 @@ void web_rest_unlock(struct web_session *ws, const struct http_request *q, struc
 	int rc = lockout_client_unlock(t, ws->arg, ip != NULL ? ip : "", &code, &error);
 	changed(ws, rc, code, error, 204, "unlocked", ws->arg);
 	free(ip);
+}
+
+/* The body's "minutes" (absent: 0) into *minutes_r; -1 (answered 400) when it is not 0..1e6. */
+static int body_minutes(struct web_session *ws, const cJSON *in, uint32_t *minutes_r)
+{
+	const cJSON *minutes = cJSON_GetObjectItemCaseSensitive(in, "minutes");
+
+	*minutes_r = 0;
+	if (minutes == NULL)
+		return 0;
+	if (!cJSON_IsNumber(minutes) || minutes->valuedouble < 0 || minutes->valuedouble > 1e6) {
+		web_reply_error(ws, 400, "\"minutes\" is 0 (until removed) to 1000000");
+		return -1;
+	}
+	*minutes_r = (uint32_t)minutes->valuedouble;
+	return 0;
+}
+
+/* POST /api/users/{name}/lock: the account (which must exist: 404) locked for every address. */
+void web_rest_lock(struct web_session *ws, const struct http_request *q, struct pb_sync *t)
+{
+	cJSON *in = q->body.len > 0 ? web_body_object(q) : NULL;
+	const char *error;
+	char *name = NULL;
+	uint64_t id = 0;
+	uint32_t code = 0, minutes;
+
+	if (q->body.len > 0 && in == NULL)
+		web_reply_error(ws, 400, "the body is {\"minutes\": N} or nothing");
+	else if (body_minutes(ws, in, &minutes) == 0) {
+		int rc = directory_client_user_lookup(t, ws->arg, &code, &id, &name, &error);
+		if (!web_stub_failed(ws, rc, code, error)) {
+			rc = lockout_client_lock(t, name, minutes, &code, &error);
+			changed(ws, rc, code, error, 204, "locked", name);
+		}
+	}
+	free(name);
+	cJSON_Delete(in);
 }
 
 void web_rest_block_add(struct web_session *ws, const struct http_request *q, struct pb_sync *t)

@@ -1,13 +1,14 @@
 /*
  * web-api-mailuser.c: the REST API over what an account does with its mail — message rules
  * (an account's: the account itself or an administrator; the server's: an administrator),
- * routing scripts (an administrator's: Lua), and the account's settings groups forwarding and
+ * routing scripts (an administrator's: Lua; an account's, and the server's user_redirect.lua
+ * file through the sys actor), and the account's settings groups forwarding and
  * assistants, autoresponder and blocked senders (read from the account's settings, changed key
  * by key with the CLI's `user set`/`user unset` call, which checks every value) — through the
  * CLI's client calls (directory-client*.h) run by web-stub.h.
  * OWNS: nothing. THREAD: the web hub's.
  * MESSAGES sent (through stubs): DIR_RULES_GET_REQ, DIR_RULES_SET_REQ, DIR_SCRIPT_REQ,
- * DIR_USER_SHOW_REQ, DIR_USER_SET_REQ.
+ * DIR_USER_SHOW_REQ, DIR_USER_SET_REQ, SYS_SERVER_SCRIPT_REQ.
  */
 #include "web-api.h"
 
@@ -15,6 +16,7 @@
 #include "directory-client.h"
 #include "pb-alloc.h"
 #include "pb-log.h"
+#include "sys-client.h"
 #include "web-stub.h"
 
 #include <stdlib.h>
@@ -255,4 +257,45 @@ void web_rest_blocked_patch(struct web_session *ws, const struct http_request *q
 			    struct pb_sync *t)
 {
 	group_patch(ws, q, t, blocked_keys);
+}
+
+/* ---- the server's routing script (user_redirect.lua: a file the sys actor reads and writes) ---- */
+
+/* Reads (text NULL) or replaces the server's script; answers {path, script, exists}. */
+static void server_script(struct web_session *ws, struct pb_sync *t, const char *text)
+{
+	char *path = NULL, *out = NULL;
+	const char *error;
+	uint32_t code = 0;
+	bool exists = false;
+
+	int rc = sys_client_server_script(t, text, ws->who.user, &code, &path, &out, &exists, &error);
+	if (!web_stub_failed(ws, rc, code, error)) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "path", path);
+		cJSON_AddStringToObject(o, "script", out);
+		cJSON_AddBoolToObject(o, "exists", exists);
+		web_reply_json(ws, 200, o, NULL);
+	}
+	free(path);
+	free(out);
+}
+
+void web_rest_server_script(struct web_session *ws, const struct http_request *q,
+			    struct pb_sync *t)
+{
+	server_script(ws, t, NULL);
+}
+
+void web_rest_server_script_put(struct web_session *ws, const struct http_request *q,
+				struct pb_sync *t)
+{
+	cJSON *in = web_body_object(q);
+	const char *text = web_body_str(in, "script");
+
+	if (text == NULL)
+		web_reply_error(ws, 400, "the body must be {\"script\": \"...Lua...\"}");
+	else
+		server_script(ws, t, text);
+	cJSON_Delete(in);
 }

@@ -136,6 +136,11 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 #define S_BLOCK_IN                                                                         \
 	"{\"type\":\"object\",\"required\":[\"net\"],\"properties\":{\"net\":" S_STR        \
 	",\"reason\":" S_STR ",\"minutes\":{\"type\":\"integer\"}}}"
+#define S_LOCK_IN "{\"type\":\"object\",\"properties\":{\"minutes\":{\"type\":\"integer\"}}}"
+#define S_SERVER_SCRIPT                                                                    \
+	"{\"type\":\"object\",\"required\":[\"path\",\"script\",\"exists\"],\"properties\":{"   \
+	"\"path\":" S_STR ",\"script\":" S_STR ",\"exists\":{\"type\":\"boolean\"}}}"
+#define S_EVENTS "{\"type\":\"string\",\"description\":\"text/event-stream\"}"
 #define S_APIKEY_IN                                                                        \
 	"{\"type\":\"object\",\"required\":[\"label\"],\"properties\":{\"label\":" S_STR    \
 	",\"role\":{\"type\":\"string\",\"enum\":[\"admin\",\"user\"]},\"user\":" S_STR     \
@@ -734,6 +739,27 @@ static const struct web_route routes[] = {
 	  S_CERTIFICATE_IN, S_CERTIFICATE_OUT, 201,
 	  web_rest_certificate_add_route },
 	/* ---- end of h-adm10b ---- */
+	/* ---- h-adm10a: the administrator's lock (lockout-client.h lockout_client_lock) ---- */
+	{ HTTP_VERB_POST, "/api/users/{name}/lock", WEB_ADMIN, "lockouts",
+	  "Lock an account for every address (the users list's padlock): each login is refused "
+	  "until unlocked (DELETE /api/lockouts/{name}) or minutes pass (absent or 0: until "
+	  "unlocked); a restart lifts it, as every account lock", S_LOCK_IN, NULL, 204,
+	  web_rest_lock_route },
+	{ HTTP_VERB_GET, "/api/scripts-server", WEB_ADMIN, "rules",
+	  "The server's routing script user_redirect.lua (docs/routing-scripts.md): the file the "
+	  "router reads (router.user_redirect, else the installed copy), its text (\"\" and exists "
+	  "false when missing)", NULL, S_SERVER_SCRIPT, 200, web_rest_server_script_route },
+	{ HTTP_VERB_PUT, "/api/scripts-server", WEB_ADMIN, "rules",
+	  "Replace the server's routing script file (compiled first: 400 \"user_redirect.lua:LINE: "
+	  "...\"; written whole, the router reads it again); answers as GET", S_SCRIPT_IN,
+	  S_SERVER_SCRIPT, 200, web_rest_server_script_put_route },
+	{ HTTP_VERB_GET, "/api/status/events", WEB_ADMIN, "status",
+	  "The live status as server-sent events (text/event-stream) from the status hub: first "
+	  "\"ready\", then activity, connection, progress and queue (data: the hub's JSON, "
+	  "docs/status-protocol.md), a comment line every 15 s; at most 32 streams (503), a "
+	  "client reading too slowly is dropped, the stream ends with its login",
+	  NULL, S_EVENTS, 200, web_api_status_events },
+	/* ---- end of h-adm10a ---- */
 	/* ---- h-metrics8: the security log (web-api-logs.c) ---- */
 	{ HTTP_VERB_GET, "/api/logs/security", WEB_ADMIN, "logs",
 	  "The security log (logins, failed logins, lockouts, blocks, administrative changes), "

@@ -132,6 +132,19 @@ const struct web_login *web_auth_find(struct web_auth *a, const char *cookie, ui
 	return NULL;
 }
 
+bool web_auth_alive(const struct web_auth *a, const char *token, uint64_t now_ms,
+		    uint64_t idle_ms, uint64_t max_ms)
+{
+	if (strlen(token) != WEB_TOKEN_HEX)
+		return false;
+	for (size_t i = 0; i < a->n; i++) {
+		const struct web_login *l = &a->v[i];
+		if (CRYPTO_memcmp(l->token, token, WEB_TOKEN_HEX) == 0)
+			return now_ms - l->used_ms <= idle_ms && now_ms - l->created_ms <= max_ms;
+	}
+	return false;
+}
+
 void web_auth_end(struct web_auth *a, const struct web_login *l)
 {
 	size_t i = (size_t)(l - a->v);

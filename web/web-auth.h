@@ -42,6 +42,10 @@ const struct web_login *web_auth_add(struct web_auth *a, const char *user, uint6
  * now_ms (idle_ms and max_ms from the settings); its last use is set to now_ms. NULL: none. */
 const struct web_login *web_auth_find(struct web_auth *a, const char *cookie, uint64_t now_ms,
 				      uint64_t idle_ms, uint64_t max_ms);
+/* Whether the login of token (the pb_session cookie's value) is still valid at now_ms, without
+ * using it (its idle time goes on): what a long-lived stream checks (web-events.c). */
+bool web_auth_alive(const struct web_auth *a, const char *token, uint64_t now_ms,
+		    uint64_t idle_ms, uint64_t max_ms);
 /* Ends a login. */
 void web_auth_end(struct web_auth *a, const struct web_login *l);
 /* Ends every login of user (its password changed, the account deleted or locked). */

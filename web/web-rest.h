@@ -34,6 +34,7 @@
 	X(web_rest_queue_flush) \
 	X(web_rest_lockouts) \
 	X(web_rest_unlock) \
+	X(web_rest_lock) \
 	X(web_rest_block_add) \
 	X(web_rest_block_del) \
 	X(web_rest_logins) \
@@ -58,6 +59,8 @@
 	X(web_rest_script) \
 	X(web_rest_script_put) \
 	X(web_rest_script_del) \
+	X(web_rest_server_script) \
+	X(web_rest_server_script_put) \
 	X(web_rest_forwarding) \
 	X(web_rest_forwarding_patch) \
 	X(web_rest_autoreply) \

@@ -8,7 +8,9 @@
  * OWNS: struct web_session. THREAD: the web hub's.
  * An API request (web-api.c) may wait for actors: input is paused meanwhile and its answer,
  * written from the call's continuation, lets the session go on with the next request.
- * MESSAGES: the API's calls (web-api.c), through gw_call.
+ * A status stream (web-events.c) takes the connection over once its head is written: input
+ * is read and dropped, the deadline is its ping, events go to it.
+ * MESSAGES: the API's calls (web-api.c), through gw_call; STATUS_PUSH_EVT to a status stream.
  */
 #include "web-session.h"
 
@@ -317,6 +319,19 @@ void web_reply_error(struct web_session *ws, int status, const char *text)
 	web_reply_json(ws, status, o, NULL);
 }
 
+void web_stream_begin(struct web_session *ws, const char *type)
+{
+	struct http_head h = { .status = 200, .content_type = type, .keep_alive = false,
+			       .tls = gw_tls_active(ws->gs), .stream = true };
+
+	head_send(ws, &h);
+	ws->waiting = false;
+	ws->close_after = true;
+	free(ws->who.user);
+	ws->who.user = NULL;
+	gw_resume(ws->gs); /* what the client sends is dropped (on_input), its close is seen */
+}
+
 struct pb_sender web_call_sender(struct web_session *ws, struct gw_pending *p, gw_cont_fn *cont)
 {
 	*p = (struct gw_pending){ ws->gs, cont, 0, WEB_CALL_TIMEOUT_MS };
@@ -328,7 +343,7 @@ static void on_input(void *session, struct pb_buf *in)
 {
 	struct web_session *ws = session;
 
-	if (ws->closing) {
+	if (ws->closing || ws->events != NULL) {
 		pb_buf_reset(in);
 		return;
 	}
@@ -360,6 +375,10 @@ static void on_timeout(void *session)
 
 	if (ws->closing)
 		return;
+	if (ws->events != NULL && !ws->waiting) {
+		web_events_timeout(ws);
+		return;
+	}
 	ws->closing = true;
 	if (ws->body == NULL && http_reader_started(ws->reader)) {
 		pb_info("web", "event=request_timeout peer=%s", gw_peer(ws->gs));
@@ -376,10 +395,19 @@ static void on_shutdown(void *session)
 	ws->closing = true;
 }
 
+static void on_event(void *session, struct pb_msg *m)
+{
+	struct web_session *ws = session;
+
+	if (ws->events != NULL)
+		web_events_event(ws, m);
+}
+
 static void on_close(void *session)
 {
 	struct web_session *ws = session;
 
+	web_events_close(ws);
 	http_reader_free(&ws->reader);
 	pb_buf_deinit(&ws->pending);
 	gw_login_deinit(&ws->login);
@@ -401,6 +429,7 @@ const struct gw_proto web_proto = {
 	.input = on_input,
 	.timeout = on_timeout,
 	.drain = on_drain,
+	.event = on_event,
 	.shutdown = on_shutdown,
 	.close = on_close,
 	.tick = web_server_tick,

@@ -23,6 +23,11 @@
 #define WEB_WRITE_CHUNK (64u * 1024)
 /* Each call to an actor. */
 #define WEB_CALL_TIMEOUT_MS 10000
+/* Status streams (web-events.c): at most this many at once, each dropped past this many
+ * unread octets, a comment line and a login check this often. */
+#define WEB_EVENTS_MAX 32
+#define WEB_EVENTS_BUFFER_MAX (256u * 1024)
+#define WEB_EVENTS_PING_MS 15000
 
 /* What the hub's tick copies from the settings (web.*, limits.*), and what the gateway lends. */
 struct web_server {
@@ -41,6 +46,7 @@ struct web_server {
 	uint64_t reset_ttl_ms;
 	uint32_t reset_user_per_hour, reset_ip_per_hour;
 	char data_dir[1024];             /* cfg's: where installed certificates go ("" too long) */
+	uint32_t events_n;               /* status streams open (web-events.c) */
 };
 
 /* Who the request under way is (copied from the login: the table may move meanwhile). */
@@ -50,7 +56,8 @@ struct web_who {
 	bool admin;
 };
 
-struct web_stub; /* web-stub.h */
+struct web_stub;   /* web-stub.h */
+struct web_events; /* web-events.c */
 
 struct web_session {
 	struct gw_session *gs;
@@ -73,6 +80,7 @@ struct web_session {
 	struct gw_login login;  /* POST /api/login under way */
 	struct web_stub *stub;  /* the replies of stub calls under way (web-stub.h), NULL none */
 	const void *route;      /* the route waiting for its API key's check (web-api.c) */
+	struct web_events *events; /* a status stream (GET /api/status/events), NULL none */
 };
 
 extern const struct gw_proto web_proto;
@@ -93,8 +101,22 @@ void web_job_set(struct web_session *ws, void *job, void (*job_free)(void *job))
 void web_reply_json(struct web_session *ws, int status, cJSON *body, const char *set_cookie);
 /* The same with {"error": text}. */
 void web_reply_error(struct web_session *ws, int status, const char *text);
+/* Ends the request under way with a 200 head of media type `type` and no length: the body is
+ * what the session writes next, until the connection closes (a stream: web-events.c). The
+ * session reads no further requests: input is read and dropped (so a close is seen). */
+void web_stream_begin(struct web_session *ws, const char *type);
 /* A struct pb_sender for a client stub's call whose answer goes to cont (the request waits). */
 struct pb_sender web_call_sender(struct web_session *ws, struct gw_pending *p, gw_cont_fn *cont);
+
+/* ---- status streams (web-events.c) ---- */
+/* GET /api/status/events: registers with the status hub, then streams its pushes. */
+void web_api_status_events(struct web_session *ws, const struct http_request *q);
+/* An event for the streaming session (STATUS_PUSH_EVT; others ignored). */
+void web_events_event(struct web_session *ws, struct pb_msg *m);
+/* The stream's deadline: its login checked, a comment line written, the deadline set again. */
+void web_events_timeout(struct web_session *ws);
+/* The stream ends: unregistered from the hub, freed (ws->events NULL; none: nothing). */
+void web_events_close(struct web_session *ws);
 
 /* ---- the API (web-api.c) ---- */
 /* Whether path is the API's ("/api/..." or "/metrics"). */

@@ -399,6 +399,22 @@ static int on_unlock(struct pb_actor *a, void *state, struct pb_msg *m)
 	return pb_reply_status(a, m, PB_OK, ""), 0;
 }
 
+/* An administrator's lock of a user for every address (the guide's padlock, set by hand). */
+static int on_lock(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct lockout *lo = state;
+	const struct msg_lockout_lock_req *q = &m->u.lockout_lock_req;
+	uint64_t now = now_ms(a);
+
+	if (lockout_table_lock(lo->table, q->user,
+			       q->minutes > 0 ? now + (uint64_t)q->minutes * 60000 : 0, now) < 0)
+		return pb_reply_status(a, m, PB_ERR_REFUSED, "no user to lock"), 0;
+	lo->locks++;
+	pb_log_security("lockout", "event=account_locked user=%s ip=all minutes=%u by=admin",
+			PB_LOGQ(q->user), q->minutes);
+	return pb_reply_status(a, m, PB_OK, ""), 0;
+}
+
 static int on_block_add(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct lockout *lo = state;
@@ -492,6 +508,7 @@ static int on_stats(struct pb_actor *a, void *state, struct pb_msg *m)
 static const struct pb_handler lockout_handlers[] = {
 	{ MSG_LOCKOUT_CHECK_IP_REQ, on_check_ip },   { MSG_LOCKOUT_LOGIN_REQ, on_login },
 	{ MSG_LOCKOUT_LIST_REQ, on_list },	     { MSG_LOCKOUT_UNLOCK_REQ, on_unlock },
+	{ MSG_LOCKOUT_LOCK_REQ, on_lock },
 	{ MSG_LOCKOUT_BLOCK_ADD_REQ, on_block_add }, { MSG_LOCKOUT_BLOCK_DEL_REQ, on_block_del },
 	{ MSG_LOCKOUT_USER_REQ, on_user },
 	{ MSG_LOCKOUT_INTRUSION_REQ, on_intrusion },

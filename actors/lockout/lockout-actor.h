@@ -18,7 +18,7 @@
  * wall-clock ms, converted at the edges.
  * OWNS: struct lockout (the table, the history, the intrusion scores). THREAD: its actor thread.
  * MESSAGES handled: LOCKOUT_CHECK_IP_REQ, LOCKOUT_LOGIN_REQ, LOCKOUT_LIST_REQ,
- * LOCKOUT_UNLOCK_REQ, LOCKOUT_BLOCK_ADD_REQ, LOCKOUT_BLOCK_DEL_REQ, LOCKOUT_USER_REQ,
+ * LOCKOUT_UNLOCK_REQ, LOCKOUT_LOCK_REQ, LOCKOUT_BLOCK_ADD_REQ, LOCKOUT_BLOCK_DEL_REQ, LOCKOUT_USER_REQ,
  * LOCKOUT_INTRUSION_REQ; a
  * timer each minute removes expired blocks (from the store too). Sends nothing.
  */

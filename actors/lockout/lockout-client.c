@@ -183,6 +183,17 @@ uint32_t lockout_client_unlock_reply(struct pb_msg *rep, const char **error_r)
 	return pb_client_reply(rep, MSG_LOCKOUT_UNLOCK_REQ, error_r);
 }
 
+int lockout_client_lock(struct pb_sync *t, const char *user, uint32_t minutes, uint32_t *code_r,
+			const char **error_r)
+{
+	struct pb_msg req;
+
+	pb_msg_init(&req, MSG_LOCKOUT_LOCK_REQ);
+	req.u.lockout_lock_req.user = dup_or_empty(user);
+	req.u.lockout_lock_req.minutes = minutes;
+	return pb_client_call_status(t, &req, code_r, error_r);
+}
+
 int lockout_client_block_add(struct pb_sync *t, const char *net, uint32_t minutes,
 			     const char *reason, uint32_t *code_r, const char **error_r)
 {

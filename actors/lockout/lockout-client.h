@@ -93,6 +93,12 @@ int lockout_client_unlock_send(const struct pb_sender *s, const char *user, cons
 			       const char **error_r);
 uint32_t lockout_client_unlock_reply(struct pb_msg *rep, const char **error_r);
 
+/* Locks user for every address for minutes (0: until unlocked): each login as user is refused
+ * (as a lock after failures is) until then or lockout_client_unlock(user, NULL). Listed with
+ * ip "*". REFUSED for an empty user. In memory like every account lock: a restart lifts it. */
+int lockout_client_lock(struct pb_sync *t, const char *user, uint32_t minutes, uint32_t *code_r,
+			const char **error_r);
+
 /* Blocks net (an address or CIDR network) for minutes (0: until removed). REFUSED for a bad
  * network or a list full of manual blocks. */
 int lockout_client_block_add(struct pb_sync *t, const char *net, uint32_t minutes,

@@ -19,6 +19,7 @@ struct pair {
 	struct pb_cidr ip;
 	uint32_t failures;
 	uint64_t last_ms, locked_until_ms; /* locked while now < locked_until_ms */
+	bool any_ip; /* an administrator's lock: for every address (ip unused) */
 };
 
 /* An address's recent failures: the times of the last LOCKOUT_WINDOW_MAX, a ring. */
@@ -287,7 +288,8 @@ static size_t pair_victim(const struct lockout_table *t, uint64_t now_ms)
 static struct pair *pair_find(struct lockout_table *t, const char *user, const struct pb_cidr *ip)
 {
 	for (size_t i = 0; i < t->n_pairs; i++) {
-		if (strcmp(t->pairs[i].user, user) == 0 && same_ip(&t->pairs[i].ip, ip))
+		if (!t->pairs[i].any_ip && strcmp(t->pairs[i].user, user) == 0 &&
+		    same_ip(&t->pairs[i].ip, ip))
 			return &t->pairs[i];
 	}
 	return NULL;
@@ -310,6 +312,18 @@ static struct pair *pair_get(struct lockout_table *t, const char *user, const st
 static void pair_remove(struct lockout_table *t, struct pair *e)
 {
 	*e = t->pairs[--t->n_pairs];
+}
+
+/* The administrator's lock covering user (a login name's key) at now, or NULL. */
+static const struct pair *manual_lock(const struct lockout_table *t, const char *user,
+				      uint64_t now_ms)
+{
+	for (size_t i = 0; i < t->n_pairs; i++) {
+		const struct pair *e = &t->pairs[i];
+		if (e->any_ip && pair_locked(e, now_ms) && user_matches(user, e->user))
+			return e;
+	}
+	return NULL;
 }
 
 /* The account side of a report: counts, locks, refuses. */
@@ -405,9 +419,15 @@ int lockout_table_login(struct lockout_table *t, const char *ip, const char *use
 		v_r->until_ms = b->until_ms;
 		return 0;
 	}
+	lockout_user_key(user, key);
+	const struct pair *m = manual_lock(t, key, now_ms);
+	if (m != NULL) { /* the administrator's: from every address, loopback included */
+		v_r->locked = true;
+		v_r->until_ms = m->locked_until_ms == UINT64_MAX ? 0 : m->locked_until_ms;
+		return 0;
+	}
 	if (lockout_table_exempt(t, &host, protocol))
 		return 0;
-	lockout_user_key(user, key);
 	account_report(t, key, &host, failed, now_ms, v_r);
 	if (failed)
 		address_failure(t, &host, protocol, now_ms, v_r, blocked_r);
@@ -428,9 +448,12 @@ size_t lockout_table_locks(const struct lockout_table *t, const char *user, uint
 		if (n < max) {
 			struct lockout_lock *l = &out[n];
 			snprintf(l->user, sizeof(l->user), "%s", e->user);
-			pb_cidr_format(&e->ip, l->ip);
+			if (e->any_ip)
+				snprintf(l->ip, sizeof(l->ip), "%s", LOCKOUT_ANY_IP);
+			else
+				pb_cidr_format(&e->ip, l->ip);
 			l->failures = e->failures;
-			l->until_ms = e->locked_until_ms;
+			l->until_ms = e->locked_until_ms == UINT64_MAX ? 0 : e->locked_until_ms;
 		}
 		n++;
 	}
@@ -449,7 +472,7 @@ size_t lockout_table_unlock(struct lockout_table *t, const char *user, const cha
 	lockout_user_key(user, key);
 	for (size_t i = 0; i < t->n_pairs;) {
 		struct pair *e = &t->pairs[i];
-		if (user_matches(e->user, key) && (ip == NULL || same_ip(&e->ip, &host))) {
+		if (user_matches(e->user, key) && (ip == NULL || (!e->any_ip && same_ip(&e->ip, &host)))) {
 			n += pair_locked(e, now_ms);
 			pair_remove(t, e);
 		} else {
@@ -457,4 +480,28 @@ size_t lockout_table_unlock(struct lockout_table *t, const char *user, const cha
 		}
 	}
 	return n;
+}
+
+int lockout_table_lock(struct lockout_table *t, const char *user, uint64_t until_ms,
+		       uint64_t now_ms)
+{
+	char key[LOCKOUT_USER_MAX + 1];
+	struct pair *e = NULL;
+
+	lockout_user_key(user, key);
+	if (key[0] == '\0')
+		return -1;
+	for (size_t i = 0; i < t->n_pairs && e == NULL; i++) {
+		if (t->pairs[i].any_ip && strcmp(t->pairs[i].user, key) == 0)
+			e = &t->pairs[i];
+	}
+	if (e == NULL) {
+		e = &t->pairs[t->n_pairs < t->lim.pairs ? t->n_pairs++ : pair_victim(t, now_ms)];
+		memset(e, 0, sizeof(*e));
+		snprintf(e->user, sizeof(e->user), "%s", key);
+		e->any_ip = true;
+	}
+	e->last_ms = now_ms;
+	e->locked_until_ms = until_ms != 0 ? until_ms : UINT64_MAX;
+	return 0;
 }

@@ -43,6 +43,8 @@
 #define LOCKOUT_USER_MAX 64
 #define LOCKOUT_PROTOCOL_MAX 16
 #define LOCKOUT_REASON_MAX 128
+/* The address an administrator's lock (lockout_table_lock) is listed with: every one. */
+#define LOCKOUT_ANY_IP "*"
 /* The most failures an address's window keeps: the largest ip_block_failures. */
 #define LOCKOUT_WINDOW_MAX 100
 
@@ -153,5 +155,13 @@ size_t lockout_table_locks(const struct lockout_table *t, const char *user, uint
  * their counts. Returns how many locks were lifted (ip not an address: 0). */
 size_t lockout_table_unlock(struct lockout_table *t, const char *user, const char *ip,
 			    uint64_t now_ms);
+/* An administrator's lock of user for every address until until_ms (0: until unlocked),
+ * replacing that user's earlier one: each login as user (or user@domain) is refused, whatever
+ * the password, counting nothing, until then or lockout_table_unlock with ip NULL. Listed by
+ * lockout_table_locks with ip LOCKOUT_ANY_IP (and until_ms 0 for until unlocked). Takes a
+ * pair slot like a lock after failures (evicted only when every slot is locked). Returns 0,
+ * -1 for an empty user. */
+int lockout_table_lock(struct lockout_table *t, const char *user, uint64_t until_ms,
+		       uint64_t now_ms);
 
 #endif

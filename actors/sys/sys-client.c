@@ -257,6 +257,27 @@ uint32_t sys_client_setting_rollback_reply(struct pb_msg *rep, uint32_t *changed
 	return code;
 }
 
+int sys_client_server_script(struct pb_sync *t, const char *text, const char *by,
+			     uint32_t *code_r, char **path_r, char **text_r, bool *exists_r,
+			     const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	pb_msg_init(&req, MSG_SYS_SERVER_SCRIPT_REQ);
+	req.u.sys_server_script_req.put = text != NULL;
+	req.u.sys_server_script_req.text = xstrdup(text != NULL ? text : "");
+	req.u.sys_server_script_req.by = xstrdup(by != NULL ? by : "");
+	if (pb_client_call(t, &req, &rep, error_r) < 0)
+		return -1;
+	uint32_t code = pb_client_reply(&rep, MSG_SYS_SERVER_SCRIPT_REQ, error_r);
+	if (code == PB_OK) {
+		*path_r = xstrdup(rep.u.sys_server_script_rep.path);
+		*text_r = xstrdup(rep.u.sys_server_script_rep.text);
+		*exists_r = rep.u.sys_server_script_rep.exists != 0;
+	}
+	return pb_client_done(t, &rep, code, code_r, error_r);
+}
+
 int sys_client_security_log(struct pb_sync *t, uint64_t before, uint32_t limit, const char *user,
 			    const char *ip, uint32_t *code_r,
 			    struct pb_rec_security_line_list *lines_r, uint64_t *next_r,

@@ -101,6 +101,14 @@ int sys_client_setting_rollback_send(const struct pb_sender *s, uint64_t seq, bo
 uint32_t sys_client_setting_rollback_reply(struct pb_msg *rep, uint32_t *changed_r,
 					   const char **error_r);
 
+/* The server's routing script (SYS_SERVER_SCRIPT_REQ): text NULL reads it, else replaces it
+ * (compiled first: REFUSED with "user_redirect.lua:LINE: ..."; by: who, logged). On PB_OK
+ * *path_r the file's path, *text_r its text ("" and *exists_r false when the file is missing);
+ * both allocated, the caller frees them. */
+int sys_client_server_script(struct pb_sync *t, const char *text, const char *by,
+			     uint32_t *code_r, char **path_r, char **text_r, bool *exists_r,
+			     const char **error_r);
+
 /* The security log read back (SYS_SECURITY_LOG_REQ): the lines ending at or before byte
  * offset before (0: the end), newest first, at most limit (1..1000), with user=user and ip= or
  * peer= ip when those are not NULL; lines_r the caller clears (pb_rec_security_line_list_clear),

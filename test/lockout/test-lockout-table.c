@@ -6,7 +6,9 @@
  * address, unknown users included, failures spread wider do not; the never-block list wins;
  * block list networks (IPv4, IPv6, IPv4-mapped), manual blocks with and without expiry,
  * removal; loopback web/admin exemption; unlock for one address or all; the bounds (eviction
- * prefers unlocked pairs; manual blocks are never evicted); the login history ring.
+ * prefers unlocked pairs; manual blocks are never evicted); the login history ring; the
+ * administrator's lock of an account for every address (forever or for a time, loopback web
+ * logins included, listed as "*", lifted only by an unlock for every address).
  */
 #include "lockout-history.h"
 #include "lockout-table.h"
@@ -349,7 +351,50 @@ static void test_history_ring(void)
 	lockout_history_destroy(&h);
 }
 
+static bool web_locked(struct lockout_table *t, const char *user, uint64_t now)
+{
+	struct lockout_verdict v;
+	const struct lockout_block *b;
+	const char *error;
+
+	if (lockout_table_login(t, "127.0.0.1", user, "web", LOCKOUT_SUCCESS, now, &v, &b,
+				&error) < 0)
+		PANIC("login: %s", error);
+	return v.locked;
+}
+
+static void test_admin_lock_every_address(void)
+{
+	struct lockout_table *t = table();
+	struct lockout_lock locks[4];
+
+	CHECK(lockout_table_lock(t, "", 0, 1000) < 0);
+	REQUIRE(lockout_table_lock(t, "Sue", 0, 1000) == 0); /* until unlocked */
+	struct lockout_verdict v = login(t, A, "sue", LOCKOUT_SUCCESS, 2000);
+	CHECK(v.locked && !v.locked_now);
+	CHECK_INT(v.until_ms, 0);
+	CHECK(login(t, B, "sue@example.org", LOCKOUT_SUCCESS, 1000 * MIN).locked);
+	CHECK(web_locked(t, "sue", 3000)); /* loopback web: exempt from counting, not from this */
+	CHECK(!login(t, A, "bob", LOCKOUT_SUCCESS, 3000).locked);
+	CHECK_INT(lockout_table_locks(t, "sue", 3000, locks, 4), 1);
+	CHECK_STR(locks[0].ip, LOCKOUT_ANY_IP);
+	CHECK_INT(locks[0].until_ms, 0);
+	CHECK_INT(lockout_table_unlock(t, "sue", A, 4000), 0); /* not an address's lock */
+	CHECK(login(t, A, "sue", LOCKOUT_SUCCESS, 4000).locked);
+	CHECK_INT(lockout_table_unlock(t, "sue", NULL, 5000), 1);
+	CHECK(!login(t, A, "sue", LOCKOUT_SUCCESS, 5000).locked);
+	CHECK(!web_locked(t, "sue", 5000));
+	/* for a time: it runs out by itself; locking again replaces it */
+	REQUIRE(lockout_table_lock(t, "sue", 10000, 6000) == 0);
+	REQUIRE(lockout_table_lock(t, "sue", 20000, 6000) == 0);
+	CHECK_INT(lockout_table_locks(t, NULL, 6000, locks, 4), 1);
+	CHECK(login(t, A, "sue", LOCKOUT_SUCCESS, 15000).locked);
+	CHECK(!login(t, A, "sue", LOCKOUT_SUCCESS, 20000).locked);
+	lockout_table_destroy(&t);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "admin_lock_every_address", test_admin_lock_every_address },
 	{ "three_failures_lock_for_that_address", test_three_failures_lock_for_that_address },
 	{ "success_resets_the_count", test_success_resets_the_count },
 	{ "lock_expires_after_30_minutes", test_lock_expires_after_30_minutes },

@@ -123,9 +123,16 @@ void gw_fake_open_tls(struct gw_fake *f, const struct gw_proto *proto, void *ser
 	ASSERT(f->gs.session != NULL);
 }
 
+void gw_fake_close_session(struct gw_fake *f)
+{
+	if (!f->session_gone)
+		f->proto->close(f->gs.session);
+	f->session_gone = true;
+}
+
 void gw_fake_free(struct gw_fake *f)
 {
-	f->proto->close(f->gs.session);
+	gw_fake_close_session(f);
 	gw_session_deinit(&f->gs);
 	f->freed = true;
 	for (size_t i = 0; i < f->n_sent; i++)

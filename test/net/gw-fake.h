@@ -21,6 +21,7 @@ struct gw_fake {
 	uint64_t now, deadline;
 	struct pb_buf out;
 	bool closed, paused, freed;
+	bool session_gone; /* its close() ran (gw_fake_close_session) */
 	struct pb_msg sent[GW_FAKE_MAX_SENT];
 	size_t n_sent;
 	bool refuse_sends; /* the next sends fail ("inbox full") */
@@ -37,6 +38,9 @@ void gw_fake_open_tls(struct gw_fake *f, const struct gw_proto *proto, void *ser
 		      struct pb_tls_current *tls, bool implicit);
 /* Closes the session (its close() runs) and frees everything. */
 void gw_fake_free(struct gw_fake *f);
+/* Runs the session's close() alone (what it sends on its way out stays readable in sent[]);
+ * gw_fake_free then frees the rest. */
+void gw_fake_close_session(struct gw_fake *f);
 /* Feeds input bytes (as one read) to the session. */
 void gw_fake_input(struct gw_fake *f, const char *text);
 /* Feeds raw bytes (ciphertext under TLS) as one read, through the skeleton (gw_input). */

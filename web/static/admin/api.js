@@ -60,3 +60,9 @@ export function unlock(user, ip) {
   return api('DELETE', '/api/lockouts/' + encodeURIComponent(user) +
     (ip ? '?ip=' + encodeURIComponent(ip) : ''));
 }
+
+// Locks an account for every address until unlocked (POST /api/users/{name}/lock; the
+// lockout guard refuses each login, whatever the password; 404 for no such account).
+export function lock(user) {
+  return api('POST', '/api/users/' + encodeURIComponent(user) + '/lock', {});
+}

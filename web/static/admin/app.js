@@ -2,7 +2,7 @@
 // #settings, ...), and which page module draws the main area.
 import { login, logout, whoami } from './api.js';
 import { clear, flash } from './dom.js';
-import { startStatus } from './status.js';
+import { startStatus, stopStatus } from './status.js';
 import { usersPage } from './users.js';
 import { userEditor } from './user-editor.js';
 import { settingsPage } from './settings.js';
@@ -12,6 +12,8 @@ import { mappingsPage } from './mappings.js';
 import { listsPage } from './lists.js';
 import { connectorsPage } from './connectors.js';
 import { reportsPage } from './reports.js';
+import { serverRulesPage } from './server-rules.js';
+import { securityLogPage } from './security-log.js';
 
 const pages = {
   users: usersPage,
@@ -23,6 +25,8 @@ const pages = {
   connectors: connectorsPage,
   services: servicesPage,
   reports: reportsPage,
+  'server-rules': serverRulesPage,
+  'security-log': securityLogPage,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -32,7 +36,8 @@ function route() {
   const page = pages[name] || pages.users;
   for (const a of $('toolbar').querySelectorAll('a')) {
     a.classList.toggle('current', a.dataset.page === name ||
-      (name === 'user' && a.dataset.page === 'users'));
+      (['user', 'server-rules'].includes(name) && a.dataset.page === 'users') ||
+      (name === 'security-log' && a.dataset.page === 'reports'));
   }
   $('flash').hidden = true;
   page(clear($('page')), ...rest.map(decodeURIComponent));
@@ -77,6 +82,7 @@ async function onLogin(ev) {
 async function start() {
   $('login-form').addEventListener('submit', onLogin);
   $('logout').addEventListener('click', async () => {
+    stopStatus();
     await logout().catch(() => {});
     location.hash = '';
     showLogin('Logged out.');

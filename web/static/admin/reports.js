@@ -51,7 +51,7 @@ async function lockouts(el, redraw) {
   el.append(h('h3', {}, 'Locks after failed logins'), commands([
     ['unlock-picked', 'Unlock', () => eachPicked(table, 'Unlocked', (k) => {
       const [user, ip] = k.split(' ');
-      return unlock(user, ip);
+      return unlock(user, ip === '*' ? undefined : ip); // '*': the administrator's lock
     }, redraw, 'locks')],
   ]), table);
   const btable = grid('blocks-grid', [
@@ -90,7 +90,9 @@ async function activity(el) {
 export async function reportsPage(el, after) {
   const redraw = () => reportsPage(clear(el), after);
   el.append(h('h2', {}, 'Reports'), commands([['refresh', 'Refresh', redraw]]),
-    h('p', { class: 'hint' }, 'The settings history is under Settings; the live status is at the right.'));
+    h('p', { class: 'hint' }, 'The settings history is under Settings; the live status is at the right.'),
+    h('p', {}, h('a', { id: 'security-log-link', href: '#security-log' }, 'Security Log'),
+      ' (logins, failed logins, locks, blocks, administrative changes)'));
   await queue(el, redraw, after);
   await lockouts(el, redraw);
   await activity(el);

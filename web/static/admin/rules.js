@@ -1,6 +1,7 @@
 // rules.js: the Message Rules tab (guide 4.14; the JSON of docs/operations.md) — the rules in
 // order (drag a rule, or Up/Down, to reorder), each with its message types, conditions and
-// actions; Save sends the whole set (PUT /api/users/{name}/rules), which the directory checks.
+// actions; Save sends the whole set (PUT /api/users/{name}/rules, or /api/rules for the
+// server's own rules on all mail: rulesEditor), which the directory checks.
 // The menus are the server's own names (GET /api/rules/names, from pb_rules), so every
 // condition, match type, action and type the format has can be shown and edited. A rule, a
 // condition or an action the user did not touch is sent back exactly as it came (unknown
@@ -169,8 +170,9 @@ async function save(names, list, path, set, status) {
   }
 }
 
-export async function rulesTab(panel, user) {
-  const path = '/api/users/' + encodeURIComponent(user) + '/rules';
+// The rules editor on panel for the rule set at path (GET/PUT; a 404 is an empty set): an
+// account's (rulesTab) or the server's (server-rules.js, /api/rules).
+export async function rulesEditor(panel, path) {
   let set = { rules: [] };
   const names = await api('GET', '/api/rules/names');
   try { set = await api('GET', path); } catch (e) { if (e.status !== 404) throw e; }
@@ -188,4 +190,8 @@ export async function rulesTab(panel, user) {
       } }, 'Add rule'),
       h('button', { id: 'save-rules', type: 'button', onclick: () => save(names, list, path, set, status) }, 'Save rules')),
     status);
+}
+
+export function rulesTab(panel, user) {
+  return rulesEditor(panel, '/api/users/' + encodeURIComponent(user) + '/rules');
 }

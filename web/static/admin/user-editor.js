@@ -1,10 +1,12 @@
-// user-editor.js: one account (#user/NAME) in the guide's tabs — General (counts, the lock
-// and unlocking it), Passwords, Routing, Autoresponder, Quotas, Message Rules, Aliases,
-// Permissions, Login History. Settings tabs go through fields.js (PATCH one key at a time).
-import { api, locks, unlock } from './api.js';
+// user-editor.js: one account (#user/NAME) in the guide's tabs — General (counts, the lock:
+// locking it by hand and unlocking it), Passwords, Routing (with the account's routing script:
+// scripts.js), Autoresponder, Quotas, Message Rules, Aliases, Permissions, Login History.
+// Settings tabs go through fields.js (PATCH one key at a time).
+import { api, lock, locks, unlock } from './api.js';
 import { bytes, clear, flash, h, tabs, when } from './dom.js';
 import { settingsForm } from './fields.js';
 import { rulesTab } from './rules.js';
+import { scriptEditor } from './scripts.js';
 
 const ROUTING = [
   { key: 'forward_to', label: 'Forward to', type: 'text', help: "Addresses separated by ';'." },
@@ -50,23 +52,29 @@ function withDefaults(s) {
   return { allow_bcc: true, internet_mail: true, ...s };
 }
 
+// "*" is the administrator's lock (every address), else the address a lock after failures is for.
+const lockFrom = (l) => (l.ip === '*' ? 'every address (locked by the administrator)' : l.ip);
+
 function general(panel, u, all, reload) {
   const mine = all.filter((l) => l.user.toLowerCase() === u.user.toLowerCase());
-  const box = h('input', { id: 'locked', type: 'checkbox', checked: mine.length > 0, disabled: mine.length === 0 });
+  const box = h('input', { id: 'locked', type: 'checkbox', checked: mine.length > 0 });
+  const status = h('p', { class: 'form-status', role: 'status' });
   panel.append(h('dl', { class: 'summary' },
     h('dt', {}, 'User'), h('dd', {}, u.user), h('dt', {}, 'Id'), h('dd', {}, u.id),
     h('dt', {}, 'Created'), h('dd', {}, when(u.created_ms)),
     h('dt', {}, 'Inbox'), h('dd', {}, `${u.messages} messages, ${bytes(u.bytes)}`)),
   h('div', { class: 'field' }, h('label', { for: 'locked' }, 'Account Locked Out'), box,
-    h('small', { class: 'help' }, mine.length ? 'for ' + mine.map((l) => l.ip).join(', ') +
-      ': uncheck and Submit to unlock' : 'Locks come from failed logins (Settings: security).')),
+    h('small', { class: 'help' }, mine.length ? 'for ' + mine.map(lockFrom).join(', ') +
+      ': uncheck and Submit to unlock' : 'Check and Submit to lock it (every login refused until unlocked); locks also come from failed logins (Settings: security).')),
   h('button', { type: 'button', class: 'submit', onclick: async () => {
-    if (mine.length && !box.checked) {
-      await unlock(u.user);
-      flash('Unlocked ' + u.user + '.');
+    try {
+      if (mine.length && !box.checked) await unlock(u.user);
+      else if (!mine.length && box.checked) await lock(u.user);
+      else return;
+      flash((box.checked ? 'Locked ' : 'Unlocked ') + u.user + '.');
       reload();
-    }
-  } }, 'Submit'));
+    } catch (e) { status.textContent = e.message; status.classList.add('error'); }
+  } }, 'Submit'), status);
 }
 
 // The guide's Passwords tab (4.4): the Main Password; "Have different 'Main Password' and 'Web
@@ -202,7 +210,11 @@ export async function userEditor(el, name) {
     tabs([
       { id: 'general', label: 'General', render: (p) => general(p, u, all, reload) },
       { id: 'passwords', label: 'Passwords', render: (p) => passwords(p, u) },
-      { id: 'routing', label: 'Routing', render: (p) => { form(ROUTING)(p); p.append(copyInbox(u.user)); } },
+      { id: 'routing', label: 'Routing', render: async (p) => {
+        form(ROUTING)(p);
+        p.append(copyInbox(u.user));
+        p.append(await scriptEditor('/api/scripts/' + encodeURIComponent(u.user), 'Edit Routing Script'));
+      } },
       { id: 'autoresponder', label: 'Autoresponder', render: form(AUTOREPLY) },
       { id: 'quotas', label: 'Quotas', render: form(QUOTAS) },
       { id: 'rules', label: 'Message Rules', render: (p) => rulesTab(p, u.user) },

@@ -1,7 +1,7 @@
 // users.js: the Users page — the grid (multi-select; a padlock for a locked account, an arrow
 // for one that forwards or has assistants; inbox messages and size), and its commands: add
-// (the wizard), bulk add from CSV, unlock, delete, open the editor (double-click or Edit).
-import { api, unlock } from './api.js';
+// (the wizard), bulk add from CSV, lock, unlock, delete, open the editor (double-click or Edit).
+import { api, lock, unlock } from './api.js';
 import { bytes, clear, h } from './dom.js';
 import { eachPicked } from './grid.js';
 import { addUserWizard } from './wizard.js';
@@ -22,7 +22,7 @@ function row(u) {
     h('td', {}, h('input', { type: 'checkbox', class: 'pick', 'aria-label': 'select ' + u.user })),
     h('td', { class: 'marks' },
       u.locked && h('img', { class: 'padlock', src: '/admin/padlock.svg', width: 14, height: 16,
-        alt: 'locked', title: 'locked after failed logins (Reports: from where)' }),
+        alt: 'locked', title: 'locked (by the administrator or after failed logins; Reports: from where)' }),
       u.forwards && h('span', { class: 'arrow', title: 'forwards or has assistants' }, '\u2192')),
     h('td', { class: 'name' }, h('a', { href: '#user/' + name }, u.user)),
     h('td', { class: 'num' }, u.messages),
@@ -41,13 +41,16 @@ export async function usersPage(el, offsetText) {
   const bar = h('div', { class: 'commands' },
     h('button', { id: 'add-user', type: 'button', onclick: () => addUserWizard(el, redraw) }, 'Add user'),
     h('button', { id: 'bulk-add', type: 'button', onclick: () => bulkAdd(el, redraw) }, 'Bulk add from CSV'),
+    h('button', { id: 'lock', type: 'button', onclick: () => eachPicked(table, 'Locked',
+      (n) => lock(n), redraw, 'users') }, 'Lock'),
     h('button', { id: 'unlock', type: 'button', onclick: () => eachPicked(table, 'Unlocked',
       (n) => unlock(n), redraw, 'users') }, 'Unlock'),
     h('button', { id: 'delete', type: 'button', onclick: () => {
       if (confirm('Delete the selected accounts?')) eachPicked(table, 'Deleted',
         (n) => api('DELETE', '/api/users/' + encodeURIComponent(n)), redraw, 'users');
     } }, 'Delete'),
-    h('button', { id: 'refresh', type: 'button', onclick: redraw }, 'Refresh'));
+    h('button', { id: 'refresh', type: 'button', onclick: redraw }, 'Refresh'),
+    h('a', { id: 'server-rules-link', class: 'button', href: '#server-rules' }, 'Server Rules and Routing Script'));
   el.append(h('h2', {}, 'Users'), bar, table);
   const { total, rows } = await load(offset);
   table.tBodies[0].append(...rows.map(row));

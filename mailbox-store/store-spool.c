@@ -445,6 +445,12 @@ int pb_store_trace_put(struct pb_store *s, uint64_t id, const char *msgid,
 	return ret;
 }
 
+int pb_store_trace_new(struct pb_store *s, const char *msgid, const char *message_id,
+		       int64_t now_ms, const struct pb_strv *trace, const char **error_r)
+{
+	return pb_store_trace_put(s, store_next_id(s), msgid, message_id, now_ms, trace, error_r);
+}
+
 /* Whether a trace of queue id m and Message-ID mid (NULL none) is the one asked for: id is
  * a queue id, or a Message-ID with or without its angle brackets. */
 static bool trace_is(const char *m, const char *mid, const char *id)

@@ -225,6 +225,11 @@ int pb_store_welcome_made(struct pb_store *s, uint64_t user_id, struct pb_spool_
 int pb_store_trace_put(struct pb_store *s, uint64_t id, const char *msgid,
 		       const char *message_id, int64_t now_ms, const struct pb_strv *trace,
 		       const char **error_r);
+/* Keeps the trace of a message stored without a spool entry (the mailbox owner's quota
+ * warnings) under a fresh id of the spool's sequence (never an entry's), synced; found by
+ * msgid and message_id (NULL none) as any. 0 / -1. */
+int pb_store_trace_new(struct pb_store *s, const char *msgid, const char *message_id,
+		       int64_t now_ms, const struct pb_strv *trace, const char **error_r);
 /* Calls cb(spool_id, time_ms, line, ctx) for every trace line of the entries whose queue id
  * is msgid or whose Message-ID is msgid (with or without its angle brackets: several
  * deliveries of one message each have their own trace), in spool id order (a full scan of

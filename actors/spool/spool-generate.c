@@ -225,10 +225,8 @@ static void push_line(uint64_t id, int64_t time_ms, const char *line, void *ctx)
 	pb_strv_push(ctx, line);
 }
 
-/* rec's trace to keep with its plan: a generated entry's first line(s), kept when it was made
- * (pb_spool_gen.trace_line; none for one stored otherwise), then the plan's. */
-static void plan_trace(struct spool_shard *s, const struct pb_spool_rec *rec,
-		       const struct msg_router_resolve_rep *p, struct pb_strv *trace)
+void spool_plan_trace(struct spool_shard *s, const struct pb_spool_rec *rec,
+		      const struct msg_router_resolve_rep *p, struct pb_strv *trace)
 {
 	const char *error;
 
@@ -248,7 +246,7 @@ int spool_plan_store(struct pb_actor *a, struct spool_shard *s, const struct pb_
 	struct pb_strv trace = { 0 };
 	struct pb_buf hdr;
 
-	plan_trace(s, rec, p, &trace);
+	spool_plan_trace(s, rec, p, &trace);
 	if (p->gens.n == 0) {
 		int ret = pb_store_spool_plan(s->store, rec->id, sp, rec->msgid, now_ms, &trace,
 					      error_r);

@@ -71,7 +71,8 @@ static int gen_memo(struct pb_store *s, rocksdb_writebatch_t *b, struct pb_spool
 	return 1;
 }
 
-/* g's spool record in b, for the body w staged (g->rec gets its id and blob key). */
+/* g's spool record in b, for the body w staged (g->rec gets its id and blob key), and the
+ * first line of its trace when it has one. */
 static void gen_record(struct pb_store *s, rocksdb_writebatch_t *b, struct pb_spool_gen *g,
 		       const struct store_body_writer *w)
 {
@@ -81,6 +82,13 @@ static void gen_record(struct pb_store *s, rocksdb_writebatch_t *b, struct pb_sp
 				      : store_next_id(s);
 	store_spool_record_put(b, s, &g->rec, w->raw);
 	store_hex_from_raw(w->raw, g->rec.blob_key);
+	if (g->trace_line != NULL && g->trace_line[0] != '\0') {
+		struct pb_strv one = { 0 };
+		pb_strv_push(&one, g->trace_line);
+		store_trace_add(s, b, g->rec.id, g->rec.msgid, g->rec.message_id, g->rec.received_ms,
+				&one);
+		pb_strv_clear(&one);
+	}
 }
 
 /* Stages g's body and spool record in b. */

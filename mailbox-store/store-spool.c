@@ -445,6 +445,12 @@ int pb_store_trace_put(struct pb_store *s, uint64_t id, const char *msgid,
 	return ret;
 }
 
+int pb_store_trace_new(struct pb_store *s, const char *msgid, const char *message_id,
+		       int64_t now_ms, const struct pb_strv *trace, const char **error_r)
+{
+	return pb_store_trace_put(s, store_next_id(s), msgid, message_id, now_ms, trace, error_r);
+}
+
 /* Whether a trace of queue id m and Message-ID mid (NULL none) is the one asked for: id is
  * a queue id, or a Message-ID with or without its angle brackets. */
 static bool trace_is(const char *m, const char *mid, const char *id)
@@ -486,6 +492,22 @@ static bool trace_visit(uint64_t id, const char *val, size_t vlen, const char *m
 		free(line);
 	}
 	return !rd.bad;
+}
+
+int pb_store_trace_of(struct pb_store *s, uint64_t id, const char *msgid,
+		      void (*cb)(uint64_t id, int64_t time_ms, const char *line, void *ctx),
+		      void *ctx, const char **error_r)
+{
+	uint8_t key[8];
+	struct pb_buf v;
+
+	store_be64_put(key, id);
+	pb_buf_init(&v);
+	int found = store_get(s, STORE_CF_TRACES, key, 8, &v, error_r);
+	if (found == 1 && !trace_visit(id, (const char *)v.data, v.len, msgid, cb, ctx))
+		found = store_fail(error_r, "trace: a corrupt record");
+	pb_buf_deinit(&v);
+	return found;
 }
 
 int pb_store_trace_find(struct pb_store *s, const char *msgid,

@@ -9,7 +9,10 @@
  * message's Return-Path (which delivery writes first), "" without one; the recipient is
  * USER at the first local domain; "now" is the CLI's clock. The server script is read from
  * the file the daemon reads (router.user_redirect, else the installed copy); one the CLI
- * cannot read is reported and counts as absent, as in the daemon.
+ * cannot read is reported and counts as absent, as in the daemon. A script's no_forwarding() and
+ * no_assistants() are results of their own ("forwarding: suppressed by script (would otherwise
+ * forward to X)"; in --json "forwarding" and "assistants" objects), with what the account's
+ * settings would have done otherwise.
  * OWNS: struct cli_scripts. THREAD: the CLI's.
  */
 #include "directory-client-routes.h"
@@ -149,6 +152,46 @@ static void print_decision(const struct router_lua_result *res)
 	printf("%s (nothing is done)\n", res->folders.n || res->forward.n ? "" : " no delivery here");
 }
 
+/* What the account's settings would have done that a script's no_forwarding() or
+ * no_assistants() switched off: its Forward To (when Use Forwarding is on) or its assistants,
+ * each as its targets (';'-separated text, "" none) and the word for what they do. */
+struct suppressed {
+	bool on;
+	const char *what;    /* "forwarding", "assistants" */
+	const char *verb;    /* "forward", "copy", "redirect" */
+	const char *targets; /* "" none in use */
+};
+
+static void suppressed_of(const struct cli_scripts *s, const struct router_lua_result *res,
+			  struct suppressed out_r[2])
+{
+	const struct router_user *u = &s->user;
+	const char *fwd = u->use_forwarding && u->forward_to != NULL ? u->forward_to : "";
+	const char *asst = u->assistants != NULL ? u->assistants : "";
+
+	out_r[0] = (struct suppressed){ res->no_forwarding, "forwarding", "forward", fwd };
+	out_r[1] = (struct suppressed){ res->no_assistants, "assistants",
+					u->assistant_redirect ? "redirect" : "copy", asst };
+}
+
+/* "forwarding: suppressed by script (would otherwise forward to a@x, b)" per switch used. */
+static void print_suppressed(const struct cli_scripts *s, const struct router_lua_result *res)
+{
+	struct suppressed sup[2];
+
+	suppressed_of(s, res, sup);
+	for (size_t i = 0; i < 2; i++) {
+		if (!sup[i].on)
+			continue;
+		if (sup[i].targets[0] == '\0')
+			printf("%s: suppressed by script (none in use for %s)\n", sup[i].what,
+			       s->user.name);
+		else
+			printf("%s: suppressed by script (would otherwise %s to %s)\n", sup[i].what,
+			       sup[i].verb, sup[i].targets);
+	}
+}
+
 void cli_scripts_print(const struct cli_scripts *s, const struct router_lua_result *res)
 {
 	if (s->server_problem != NULL)
@@ -167,6 +210,7 @@ void cli_scripts_print(const struct cli_scripts *s, const struct router_lua_resu
 		printf("scripts would decide: nothing (routed by the account's settings)\n");
 	else
 		print_decision(res);
+	print_suppressed(s, res);
 }
 
 static cJSON *strv_json(const struct pb_strv *v)
@@ -176,6 +220,29 @@ static cJSON *strv_json(const struct pb_strv *v)
 	for (uint32_t i = 0; i < v->n; i++)
 		cJSON_AddItemToArray(a, cJSON_CreateString(v->v[i]));
 	return a;
+}
+
+/* {"suppressed": bool, "by": "script"|null, "mode": VERB, "targets": [...]} per switch. */
+static void suppressed_json(const struct cli_scripts *s, const struct router_lua_result *res,
+			    cJSON *o)
+{
+	struct suppressed sup[2];
+
+	suppressed_of(s, res, sup);
+	for (size_t i = 0; i < 2; i++) {
+		cJSON *x = cJSON_CreateObject();
+		struct pb_strv targets = { 0 };
+		router_split_list(sup[i].targets, &targets);
+		cJSON_AddBoolToObject(x, "suppressed", sup[i].on);
+		if (sup[i].on)
+			cJSON_AddStringToObject(x, "by", "script");
+		else
+			cJSON_AddNullToObject(x, "by");
+		cJSON_AddStringToObject(x, "mode", sup[i].verb);
+		cJSON_AddItemToObject(x, "targets", strv_json(&targets));
+		cJSON_AddItemToObject(o, sup[i].what, x);
+		pb_strv_clear(&targets);
+	}
 }
 
 void *cli_scripts_json(const struct cli_scripts *s, const struct router_lua_result *res)
@@ -191,5 +258,6 @@ void *cli_scripts_json(const struct cli_scripts *s, const struct router_lua_resu
 	cJSON_AddItemToObject(o, "trace", strv_json(&res->trace));
 	if (s->server_problem != NULL)
 		cJSON_AddStringToObject(o, "server_script", s->server_problem);
+	suppressed_json(s, res, o);
 	return o;
 }

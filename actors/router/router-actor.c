@@ -19,6 +19,7 @@
 #include "router-records.h"
 #include "router-rules.h"
 #include "router-scripts.h"
+#include "router-headers.h"
 #include "router-spam.h"
 
 #include <stdio.h>
@@ -299,6 +300,21 @@ static int plan_rcpts(struct pb_actor *a, struct router_shard *r,
 	return rc;
 }
 
+/* The router's own header edits on the local copies (router-headers.h): the spam fields when
+ * rspamd was asked, Return-Path on a message the server generated. */
+static void local_headers(const struct msg_router_resolve_req *q,
+			  const struct router_spam_verdict *spam, struct router_plan *plan)
+{
+	struct pb_buf edits;
+
+	pb_buf_init(&edits);
+	if (spam->asked)
+		router_headers_spam(spam->scored ? &spam->result : NULL, spam->threshold, &edits);
+	pb_buf_append(&edits, "", 1); /* NUL-terminated */
+	router_headers_apply(plan, q->sender, q->origin == PB_ORIGIN_SYSTEM, edits.data);
+	pb_buf_deinit(&edits);
+}
+
 static int on_resolve(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct router_shard *r = state;
@@ -333,6 +349,7 @@ static int on_resolve(struct pb_actor *a, void *state, struct pb_msg *m)
 		return pb_reply_status(a, m, PB_ERR_TEMP, error), 0;
 	if (spam.asked)
 		router_spam_apply(&plan, spam.scored ? &spam.result : NULL, spam.threshold, spam.why);
+	local_headers(q, &spam, &plan);
 	log_plan(q, &plan);
 	pb_msg_init(&rep, MSG_ROUTER_RESOLVE_REP);
 	fill_reply(&rep.u.router_resolve_rep, &plan, &q->rcpts);

@@ -532,16 +532,22 @@ static bool consumed(const struct pb_strv *trace)
 	return false;
 }
 
-/* A plan with nothing to deliver: its trace kept; unroutable, unless the router consumed its
- * recipients (a reply to a collector's too-big notice: done). */
-static void nothing_due(struct spool_shard *s, struct delivery *d, const struct pb_strv *trace)
+/* A plan with nothing to deliver: its trace kept (a generated entry's first line kept);
+ * unroutable, unless the router consumed its recipients (a reply to a collector's too-big
+ * notice: done). */
+static void nothing_due(struct spool_shard *s, struct delivery *d,
+			const struct msg_router_resolve_rep *p)
 {
+	const struct pb_strv *trace = &p->trace;
+	struct pb_strv kept = { 0 };
 	const char *error;
 
+	spool_plan_trace(s, &d->rec, p, &kept);
 	if (pb_store_trace_put(s->store, d->rec.id, d->rec.msgid, d->rec.message_id,
-			       (int64_t)pb_clock_wall_ms(), trace, &error) < 0)
+			       (int64_t)pb_clock_wall_ms(), &kept, &error) < 0)
 		pb_warn("spool", "event=trace_not_kept msgid=%s reason=%s", PB_LOGQ(d->rec.msgid),
 			PB_LOGQ(error));
+	pb_strv_clear(&kept);
 	if (consumed(trace)) {
 		pb_info("spool", "event=consumed msgid=%s spool_id=%llu", PB_LOGQ(d->rec.msgid),
 			(unsigned long long)d->rec.id);
@@ -568,7 +574,7 @@ void spool_on_routed(struct pb_actor *a, struct spool_shard *s, uint64_t seq, ui
 		}
 		const struct msg_router_resolve_rep *p = &m->u.router_resolve_rep;
 		if (p->items.n == 0 && p->gens.n == 0) {
-			nothing_due(s, d, &p->trace);
+			nothing_due(s, d, p);
 			finish(NULL, s, at);
 			return;
 		}

@@ -71,9 +71,19 @@ void spool_start_delivery(struct pb_actor *a, struct spool_shard *s, struct pb_s
 void spool_on_routed(struct pb_actor *a, struct spool_shard *s, uint64_t seq, uint32_t code,
 		     const char *error, struct pb_msg *m);
 
+/* The Message-ID of the header at the start of data (len octets), without its angle
+ * brackets, into env->message_id (owned; unchanged when env has one, or there is none, it is
+ * over PB_SPOOL_MESSAGE_ID_MAX or holds a control character). spool-upload.c. */
+void spool_take_message_id(const void *data, size_t len, struct pb_spool_rec *env);
+
+/* rec's trace to keep with its plan, appended to trace: a generated entry's first line, kept
+ * when it was made (pb_spool_gen.trace_line; none for one stored otherwise), then p's. */
+void spool_plan_trace(struct spool_shard *s, const struct pb_spool_rec *rec,
+		      const struct msg_router_resolve_rep *p, struct pb_strv *trace);
 /* h-generate (spool-generate.c): stores the plan of rec (rcpts/ids/n, n may be 0 when p
  * generates messages) with the messages p generates, in one synced write, then starts
- * delivering those. 1 stored, 0 the entry is gone, -1 (nothing stored). */
+ * delivering those; a generated entry's (origin SYSTEM) trace begins with the line kept when
+ * it was made. 1 stored, 0 the entry is gone, -1 (nothing stored). */
 int spool_plan_store(struct pb_actor *a, struct spool_shard *s, const struct pb_spool_rec *rec,
 		     const struct msg_router_resolve_rep *p, const struct pb_spool_plan *sp,
 		     int64_t now_ms, const char **error_r);

@@ -119,7 +119,7 @@ static struct envelope_fields put_fields(struct msg_spool_put_req *q)
  * without its angle brackets, into env->message_id (unchanged when there is none, it is
  * longer than PB_SPOOL_MESSAGE_ID_MAX or holds a control character). Only looked for in the
  * octets the spool is given first: a header longer than a chunk may hide it. */
-static void take_message_id(const void *data, size_t len, struct pb_spool_rec *env)
+void spool_take_message_id(const void *data, size_t len, struct pb_spool_rec *env)
 {
 	struct pb_buf v;
 
@@ -343,7 +343,7 @@ static bool take_chunk(struct pb_actor *a, struct spool_shard *s, struct pb_msg 
 	if (!claim_room(a, s, m, at, len))
 		return false;
 	if (offset == 0)
-		take_message_id(data, len, &u->env);
+		spool_take_message_id(data, len, &u->env);
 	int ret = pb_store_upload_write(s->store, u->up, data, len, &error);
 	pb_store_unreserve(s->store, len); /* written: the WAL and memtables count it */
 	if (ret < 0) {
@@ -440,7 +440,7 @@ int spool_on_commit(struct pb_actor *a, void *state, struct pb_msg *m)
 	if (len > 0 && !claim_room(a, s, m, (size_t)at, len))
 		return 0;
 	if (len > 0 && len == q->size) /* the whole message in the commit */
-		take_message_id(q->data.data, len, &u->env);
+		spool_take_message_id(q->data.data, len, &u->env);
 	int ret = pb_store_upload_commit_spool_last(s->store, &u->up, q->data.data, len, &u->env,
 						    false, &error);
 	if (len > 0)
@@ -508,7 +508,7 @@ int spool_on_put(struct pb_actor *a, void *state, struct pb_msg *m)
 	}
 	take_envelope(&f, &rec);
 	envelope_shard(s, &rec);
-	take_message_id(q->data.data, q->data.len, &rec);
+	spool_take_message_id(q->data.data, q->data.len, &rec);
 	int ret = pb_store_spool_put_ex(s->store, q->data.data, q->data.len, &rec, false, &error);
 	if (held > 0)
 		pb_store_unreserve(s->store, held); /* written (or not): the WAL counts it */

@@ -180,6 +180,11 @@ struct pb_spool_gen {
 	const char *memo_addr;
 	int64_t memo_window_ms;
 	bool skipped; /* out: answered within the window already, not made (id 0) */
+	/* in (borrowed, NULL or "": none): the first line of the generated entry's decision
+	 * trace (why the server made it, for which message), kept under its new id with its
+	 * msgid and Message-ID (rec.message_id) in the same write: `pillarbox trace` finds it
+	 * by either; the spool puts it before the lines of the entry's own plan */
+	const char *trace_line;
 };
 /* The plan of entry id (as pb_store_spool_plan; n may be 0: nothing to deliver, the entry is
  * then planned empty and done) with its trace AND the messages it generates, in ONE synced
@@ -220,6 +225,11 @@ int pb_store_welcome_made(struct pb_store *s, uint64_t user_id, struct pb_spool_
 int pb_store_trace_put(struct pb_store *s, uint64_t id, const char *msgid,
 		       const char *message_id, int64_t now_ms, const struct pb_strv *trace,
 		       const char **error_r);
+/* Keeps the trace of a message stored without a spool entry (the mailbox owner's quota
+ * warnings) under a fresh id of the spool's sequence (never an entry's), synced; found by
+ * msgid and message_id (NULL none) as any. 0 / -1. */
+int pb_store_trace_new(struct pb_store *s, const char *msgid, const char *message_id,
+		       int64_t now_ms, const struct pb_strv *trace, const char **error_r);
 /* Calls cb(spool_id, time_ms, line, ctx) for every trace line of the entries whose queue id
  * is msgid or whose Message-ID is msgid (with or without its angle brackets: several
  * deliveries of one message each have their own trace), in spool id order (a full scan of
@@ -227,6 +237,13 @@ int pb_store_trace_put(struct pb_store *s, uint64_t id, const char *msgid,
 int pb_store_trace_find(struct pb_store *s, const char *msgid,
 			void (*cb)(uint64_t id, int64_t time_ms, const char *line, void *ctx),
 			void *ctx, const char **error_r);
+
+/* Calls cb for every line of the trace kept under entry id when it is msgid's (as
+ * pb_store_trace_find, one point read): a generated entry's trace as it was made
+ * (pb_spool_gen.trace_line), before its plan's. 1 found, 0 none, -1. */
+int pb_store_trace_of(struct pb_store *s, uint64_t id, const char *msgid,
+		      void (*cb)(uint64_t id, int64_t time_ms, const char *line, void *ctx),
+		      void *ctx, const char **error_r);
 
 /* Calls cb for every spooled message in id order (the record is valid during the call); cb
  * returns nonzero to stop. Returns 0 / -1. */

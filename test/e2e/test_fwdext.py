@@ -5,7 +5,8 @@ forged sender not), and "Immediately copy messages already in this user's inbox 
 assistant(s)" (`pillarbox user copy-inbox` and POST /api/users/{name}/copy-inbox: each INBOX
 message reaches the assistant once, a second run copies nothing); the keys set by PATCH
 /api/users/{name}. The quarantine switch (no_forward_quarantined) is tested by the
-plan table (test/router/test-router-plan.c, fwdext_table): no rspamd here."""
+plan table (test/router/test-router-plan.c, fwdext_table) and end to end with a real rspamd in
+test_spam_headers.py."""
 import os
 import sys
 import unittest

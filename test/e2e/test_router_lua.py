@@ -9,7 +9,9 @@ delivered to the account that blocks it and still reaches the other recipients; 
 script's deliver("Work") by the message's subject puts it in that folder (created) and not in
 the INBOX, checked over IMAP; the forwarding keys are in the script's user table; `rules
 dry-run` runs the scripts over stored mail and reports what they would do (a folder by the
-sender, a looping script stopped with its line), changing nothing."""
+sender, a looping script stopped with its line), changing nothing; a script's no_forwarding()
+and no_assistants() are dry-run results of their own, in text and --json, with the Forward To
+and assistants they switch off."""
 import imaplib
 import json
 import os
@@ -25,7 +27,7 @@ import pbtest  # noqa: E402
 from test_queue import QueueBase  # noqa: E402
 from test_router import RouterClient  # noqa: E402
 
-USERS = ("ann", "bob", "sue", "carol", "dave", "erin", "frank", "gus", "hal", "ivy")
+USERS = ("ann", "bob", "sue", "carol", "dave", "erin", "frank", "gus", "hal", "ivy", "jo")
 REDIRECT = os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "lua",
                         "user_redirect.lua")
 
@@ -251,6 +253,35 @@ class RouterLuaCase(RouterClient, QueueBase):
         # nothing changed: no folder made, both still in the INBOX, nothing forwarded
         self.assertIsNone(self.imap_search("ivy", "FromBoss", "ivy-from"))
         self.assertEqual(len(self.imap_search("ivy", "INBOX", "ivy-from")), 2)
+
+    def test_dry_run_reports_suppressions(self):
+        for key, value in (("forward_to", "far@remote.example"), ("use_forwarding", "yes"),
+                           ("keep_copy", "yes"), ("assistants", "ann")):
+            self.ok("user", "set", "jo", key, value)
+        self.deliver("jo@" + self.domain, "jo-one")
+        pbtest.wait_until(lambda: self.imap_search("jo", "INBOX", "jo-one"), timeout=30,
+                          what="jo-one in jo's INBOX")
+        self.assertEqual(self.set_script("jo", "no_forwarding()\nno_assistants()\n")[0], 0)
+        args = ("rules", "dry-run", "jo", "--folder", "INBOX", "--last", "5")
+        out = self.ok(*args)
+        self.assertIn("forwarding: suppressed by script (would otherwise forward to "
+                      "far@remote.example)\n", out)
+        self.assertIn("assistants: suppressed by script (would otherwise copy to ann)\n", out)
+        report = json.loads(self.ok(*args, "--json").splitlines()[0])["scripts"]
+        self.assertEqual(report["forwarding"], {"suppressed": True, "by": "script",
+                                                "mode": "forward",
+                                                "targets": ["far@remote.example"]})
+        self.assertEqual(report["assistants"], {"suppressed": True, "by": "script",
+                                                "mode": "copy", "targets": ["ann"]})
+        # only the assistants switched off: forwarding is not reported as suppressed
+        self.assertEqual(self.set_script("jo", "no_assistants()\n")[0], 0)
+        out = self.ok(*args)
+        self.assertNotIn("forwarding: suppressed", out)
+        self.assertIn("assistants: suppressed by script", out)
+        report = json.loads(self.ok(*args, "--json").splitlines()[0])["scripts"]
+        self.assertFalse(report["forwarding"]["suppressed"])
+        self.assertIsNone(report["forwarding"]["by"])
+        self.assertTrue(report["assistants"]["suppressed"])
 
 
 if __name__ == "__main__":

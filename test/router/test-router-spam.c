@@ -2,10 +2,14 @@
  * test-router-spam.c: the pure side of spam scoring (router-spam-proto.h), table-driven:
  * rspamd's replies (whole, cut, byte at a time, bad status, not JSON, no score, oversize), the
  * request head, the client taken from our Received line, and a verdict applied to a plan
- * (quarantine to Junk, a rule's folder kept, not scored said in the trace).
+ * (quarantine to Junk, a rule's folder kept, not scored said in the trace); the X-Spam headers
+ * and Return-Path the local copies get (router-headers.h), applied to a message that forges
+ * them.
  */
 #include "pb-alloc.h"
 #include "pb-test.h"
+#include "mime-edit.h"
+#include "router-headers.h"
 #include "router-spam-proto.h"
 
 #include <stdio.h>
@@ -242,6 +246,92 @@ static void test_apply_unscored(void)
 	router_plan_free(&p);
 }
 
+
+/* A message that forges every spam field, with the Return-Path our intake writes first. */
+#define FORGED                                                                             \
+	"Return-Path: <s@outside.example>\r\nReceived: from x (unknown [1.2.3.4])\r\n"        \
+	"X-Spam-Flag: NO\r\nX-Spam-Score: -9.0\r\nX-Spam-Status: No, score=-9.0\r\n"          \
+	"  required=99\r\nX-Spam-Level: \r\nSubject: hi\r\n\r\nbody X-Spam-Flag: NO\r\n"
+
+struct headers_case {
+	bool scored;
+	double score;
+	uint32_t threshold;
+	const char *edits; /* router_headers_spam's */
+	const char *head;  /* the copy's header up to Subject, after router_headers_apply */
+};
+
+static const struct headers_case headers_cases[] = {
+	{ true, 15, 6, "X-Spam-Flag: YES\nX-Spam-Score: 15.0\nX-Spam-Status: Yes, score=15.0 "
+		       "required=6.0\nX-Spam-Level",
+	  "Return-Path: <s@outside.example>\r\nX-Spam-Flag: YES\r\nX-Spam-Score: 15.0\r\n"
+	  "X-Spam-Status: Yes, score=15.0 required=6.0\r\nReceived: from x (unknown [1.2.3.4])\r\n"
+	  "Subject: hi\r\n" },
+	{ true, 6, 6, "X-Spam-Flag: YES\nX-Spam-Score: 6.0\nX-Spam-Status: Yes, score=6.0 "
+		      "required=6.0\nX-Spam-Level", NULL },
+	{ true, -0.5, 6, "X-Spam-Flag\nX-Spam-Score: -0.5\nX-Spam-Status: No, score=-0.5 "
+			 "required=6.0\nX-Spam-Level",
+	  "Return-Path: <s@outside.example>\r\nX-Spam-Score: -0.5\r\n"
+	  "X-Spam-Status: No, score=-0.5 required=6.0\r\nReceived: from x (unknown [1.2.3.4])\r\n"
+	  "Subject: hi\r\n" },
+	{ true, 14, 0, "X-Spam-Flag\nX-Spam-Score: 14.0\nX-Spam-Status: No, score=14.0 "
+		       "required=15.0\nX-Spam-Level", NULL }, /* threshold 0: rspamd's 15 */
+	{ false, 0, 6, "X-Spam-Flag\nX-Spam-Score\nX-Spam-Status\nX-Spam-Level",
+	  "Return-Path: <s@outside.example>\r\nReceived: from x (unknown [1.2.3.4])\r\n"
+	  "Subject: hi\r\n" },
+};
+
+static void test_headers_table(void)
+{
+	for (size_t i = 0; i < PB_N_ELEMENTS(headers_cases); i++) {
+		const struct headers_case *t = &headers_cases[i];
+		struct router_spam_result r = { t->score, 15, "reject" };
+		struct pb_buf edits, out;
+		struct router_plan p;
+		pb_buf_init(&edits);
+		pb_buf_init(&out);
+		router_headers_spam(t->scored ? &r : NULL, t->threshold, &edits);
+		pb_buf_append(&edits, "", 1);
+		CHECK_STR(edits.data, t->edits);
+		make_plan(&p);
+		router_headers_apply(&p, "s@outside.example", false, edits.data);
+		CHECK_STR(p.items[2].headers, ""); /* remote: untouched */
+		if (t->head != NULL) {
+			mime_header_edit(FORGED, strlen(FORGED), p.items[0].headers, &out);
+			pb_buf_append(&out, "", 1);
+			CHECK(strncmp(out.data, t->head, strlen(t->head)) == 0);
+			if (strncmp(out.data, t->head, strlen(t->head)) != 0)
+				fprintf(stderr, "headers case %zu:\n%s\n", i, out.data);
+			CHECK(strstr(out.data, "\r\n\r\nbody X-Spam-Flag: NO\r\n") != NULL);
+		}
+		router_plan_free(&p);
+		pb_buf_deinit(&edits);
+		pb_buf_deinit(&out);
+	}
+}
+
+/* A rule's own edits stay after the router's; a generated message's copies get Return-Path
+ * alone; nothing asked: nothing added. */
+static void test_headers_apply(void)
+{
+	struct router_plan p;
+
+	make_plan(&p);
+	free(p.items[1].headers);
+	p.items[1].headers = xstrdup("X-Rule: 1");
+	router_headers_apply(&p, "", true, "");
+	CHECK_STR(p.items[0].headers, "Return-Path: <>");
+	CHECK_STR(p.items[1].headers, "Return-Path: <>\nX-Rule: 1");
+	CHECK_STR(p.items[2].headers, "");
+	router_plan_free(&p);
+	make_plan(&p);
+	router_headers_apply(&p, "a@b.c", false, "");
+	CHECK_STR(p.items[0].headers, "");
+	router_headers_apply(&p, "a@b.c", false, "X-Spam-Flag");
+	CHECK_STR(p.items[0].headers, "X-Spam-Flag");
+	router_plan_free(&p);
+}
+
 static const struct pb_test_case cases[] = {
 	{ "reply_table", test_reply_table },
 	{ "reply_bytewise", test_reply_bytewise },
@@ -250,6 +340,8 @@ static const struct pb_test_case cases[] = {
 	{ "peer_table", test_peer_table },
 	{ "apply_table", test_apply_table },
 	{ "apply_unscored", test_apply_unscored },
+	{ "headers_table", test_headers_table },
+	{ "headers_apply", test_headers_apply },
 };
 
 PB_TEST_MAIN(cases)

@@ -266,6 +266,9 @@ class OpenApiLive(unittest.TestCase):
         self.check(bob, "POST", "/api/mail/drafts/%d/send" % draft["uid"],
                    {"to": "carol@" + self.domain, "subject": "now", "text": "done\n"})
         self.check(admin, "PUT", "/api/bindings/smtp", {"bindings": None})
+        # the server script in this test's data directory, never the source tree's copy
+        script = os.path.join(self.d.data_dir, "user_redirect.lua")
+        self.check(admin, "PATCH", "/api/settings/router", {"user_redirect": script})
         self.check(admin, "GET", "/api/scripts-server")
         self.check(admin, "PUT", "/api/scripts-server", {"script": "-- nothing to route\n"})
         with tempfile.TemporaryDirectory() as tmp:

@@ -111,9 +111,9 @@ bool smtp_signature_choose(const struct pb_settings_signature *set,
 			   const struct directory_user_signature *user, const char *sender,
 			   bool internal, struct smtp_signature_pick *pick_r);
 void smtp_signature_pick_free(struct smtp_signature_pick *pick);
-/* Whether the transaction's mail gets a signature by the settings (an authenticated sender,
- * signing on, a recipient it applies to, a listed domain): its content is then held whole
- * up to SMTP_SIGN_HOLD. */
+/* Whether the transaction's mail gets a signature (an authenticated sender, and
+ * smtp_signature_choose finds a text: its own, or the server's by the settings): its content
+ * is then held whole up to SMTP_SIGN_HOLD. */
 bool smtp_signature_wanted(const struct smtp_session *s);
 /* The content begins: the plan, when the mail is to be signed (smtp_signature_wanted, with a
  * text for the sender's domain). */

@@ -8,7 +8,9 @@ smtp-sink with her outgoing signature then the disclaimer (both versions of a
 multipart/alternative, the HTML one as given), never the global text; her mail to bob (local
 only) is read back over IMAP with her internal signature (no disclaimer: signature.internal is
 off); bob, without a signature of his own, gets the global text and the disclaimer. The keys
-are listed by `help user set`, shown by `user show`, and a text too long is refused.
+are listed by `help user set`, shown by `user show`, and a text too long is refused; the REST
+API's PATCH /api/users/NAME sets them too (a real line break kept, a control character
+refused, null back to none).
 
 Quota: qz (1 MB quota) is filled past quota.block_send_percent (125 %) by mail from a remote
 sender on port 25, which is never refused; then a client without AUTH giving MAIL FROM qz's
@@ -26,6 +28,7 @@ import pbtest  # noqa: E402
 from test_mail import message  # noqa: E402
 from test_queue import QueueBase, Sink  # noqa: E402
 from test_signature import ALT, lf  # noqa: E402
+from test_web_rest import Client  # noqa: E402
 
 DISCLAIMER = b"Confidential: for the addressee only"
 
@@ -142,6 +145,25 @@ class UserSignature(QueueBase):
         rc, out, err = self.d.cli("user", "set", "bob", "signature_text", "x" * 2001)
         self.assertNotEqual(rc, 0)
         self.assertIn("at most 2000", err)
+
+    def test_rest_patch(self):
+        self.d.add_user("carl", "carlpw12")
+        c = Client(self.d.ports["http"])
+        self.assertEqual(c.login("admin", self.d.admin_password)[0], 200)
+        self.assertEqual(c.call("PATCH", "/api/users/carl",
+                                {"signature_text": "Carl\nSupport"})[0], 204)
+        status, body = c.call("PATCH", "/api/users/carl", {"signature_html": "a\u0007b"})
+        self.assertEqual(status, 400, body)
+        rc, out, err = self.d.cli("user", "show", "carl")
+        self.assertIn("signature_text: Carl\\nSupport", out)
+        self.assertIn("signature_html: (none)", out)
+        self.send_as("carl", "carlpw12", ["far@remote.example"],
+                     b"Subject: usig-carl\r\n\r\nHi.\r\n")
+        self.assertIn(b"Hi.\n-- \nCarl\nSupport\n\n" + DISCLAIMER + b"\n",
+                      self.at_sink(b"usig-carl"))
+        self.assertEqual(c.call("PATCH", "/api/users/carl", {"signature_text": None})[0], 204)
+        rc, out, err = self.d.cli("user", "show", "carl")
+        self.assertIn("signature_text: (none)", out)
 
     def smtp25(self):
         s = smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=60)

@@ -165,6 +165,28 @@ class UserSignature(QueueBase):
         rc, out, err = self.d.cli("user", "show", "carl")
         self.assertIn("signature_text: (none)", out)
 
+    def test_webmail_self_service(self):
+        # the account's own endpoint (webmail's Settings, Signature): itself or an admin only
+        self.d.add_user("dora", "dorapw12")
+        me = Client(self.d.ports["http"])
+        self.assertEqual(me.login("dora", "dorapw12")[0], 200)
+        self.assertEqual(me.call("PATCH", "/api/signature/dora",
+                                 {"internal_signature_text": "Dora\nDesk 4"})[0], 204)
+        status, got = me.call("GET", "/api/signature/dora")
+        self.assertEqual(status, 200, got)
+        self.assertEqual(got, {"signature_text": None, "signature_html": None,
+                               "internal_signature_text": "Dora\nDesk 4",
+                               "internal_signature_html": None})
+        status, body = me.call("PATCH", "/api/signature/dora", {"quota_mb": 100})
+        self.assertEqual(status, 400, body)  # not a key of this group
+        self.assertEqual(me.call("GET", "/api/signature/alice")[0], 403)
+        self.assertEqual(me.call("PATCH", "/api/signature/alice",
+                                 {"signature_text": "forged"})[0], 403)
+        self.send_as("dora", "dorapw12", ["bob@" + self.domain],
+                     b"Subject: usig-dora\r\n\r\nhello\r\n")
+        self.assertIn(b"hello\r\n-- \r\nDora\r\nDesk 4\r\n",
+                      self.imap_copy("bob", "bobpw123", b"usig-dora"))
+
     def smtp25(self):
         s = smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=60)
         self.addCleanup(s.close)

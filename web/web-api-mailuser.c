@@ -144,6 +144,10 @@ static const char *const autoreply_keys[] = { "autoreply",	 "autoreply_subject",
 					      "autoreply_end",	 "autoreply_days",
 					      NULL };
 static const char *const blocked_keys[] = { "blocked", NULL };
+/* the account's own signatures (send-policy.h; smtp-signature.c applies them) */
+static const char *const signature_keys[] = { "signature_text", "signature_html",
+					      "internal_signature_text",
+					      "internal_signature_html", NULL };
 
 static bool key_in(const char *const *keys, const char *key)
 {
@@ -298,4 +302,15 @@ void web_rest_server_script_put(struct web_session *ws, const struct http_reques
 	else
 		server_script(ws, t, text);
 	cJSON_Delete(in);
+}
+
+void web_rest_signature(struct web_session *ws, const struct http_request *q, struct pb_sync *t)
+{
+	group_get(ws, t, signature_keys);
+}
+
+void web_rest_signature_patch(struct web_session *ws, const struct http_request *q,
+			      struct pb_sync *t)
+{
+	group_patch(ws, q, t, signature_keys);
 }

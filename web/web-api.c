@@ -589,6 +589,13 @@ static const struct web_route routes[] = {
 	{ HTTP_VERB_PATCH, "/api/blocked-senders/{name}", WEB_SELF_OR_ADMIN, "mail",
 	  "Set blocked (addresses or wildcards, ';' separated; null: none)", S_GROUP_PATCH(P_BLOCKED), NULL, 204,
 	  web_rest_blocked_patch_route },
+	{ HTTP_VERB_GET, "/api/signature/{name}", WEB_SELF_OR_ADMIN, "mail",
+	  "An account's own signatures (null: none)", NULL, S_OBJ, 200,
+	  web_rest_signature_route },
+	{ HTTP_VERB_PATCH, "/api/signature/{name}", WEB_SELF_OR_ADMIN, "mail",
+	  "Change signature_text, signature_html, internal_signature_text, internal_signature_html "
+	  "(null: none)", S_OBJ, NULL, 204,
+	  web_rest_signature_patch_route },
 	{ HTTP_VERB_GET, "/api/rules", WEB_ADMIN, "rules",
 	  "The server's message rules", NULL, S_RULES, 200,
 	  web_rest_rules_route },

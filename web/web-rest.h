@@ -67,6 +67,8 @@
 	X(web_rest_autoreply_patch) \
 	X(web_rest_blocked) \
 	X(web_rest_blocked_patch) \
+	X(web_rest_signature) \
+	X(web_rest_signature_patch) \
 	X(web_rest_apikeys) \
 	X(web_rest_apikey_add) \
 	X(web_rest_apikey_del) \

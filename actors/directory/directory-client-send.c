@@ -6,6 +6,9 @@
 #include "directory-client.h"
 #include "directory-client-routes.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 static char *dup_or_empty(const char *s)
 {
 	return xstrdup(s != NULL ? s : "");
@@ -74,6 +77,34 @@ uint32_t directory_client_send_policy_reply(struct pb_msg *rep, struct directory
 	p_r->max_size_kb = r->max_size_kb;
 	pb_strv_move(&p_r->forbidden, &r->forbidden);
 	return code;
+}
+
+/* Takes the string *from (leaves NULL there) into *to, freeing what *to held. */
+static void take_str(char **to, char **from)
+{
+	free(*to);
+	*to = *from;
+	*from = NULL;
+}
+
+void directory_client_send_policy_signature(struct pb_msg *rep,
+					     struct directory_user_signature *sig_r)
+{
+	struct msg_dir_send_policy_rep *r = &rep->u.dir_send_policy_rep;
+
+	take_str(&sig_r->text, &r->sig_text);
+	take_str(&sig_r->html, &r->sig_html);
+	take_str(&sig_r->internal_text, &r->int_sig_text);
+	take_str(&sig_r->internal_html, &r->int_sig_html);
+}
+
+void directory_user_signature_clear(struct directory_user_signature *sig)
+{
+	free(sig->text);
+	free(sig->html);
+	free(sig->internal_text);
+	free(sig->internal_html);
+	memset(sig, 0, sizeof(*sig));
 }
 
 int directory_client_quota_notice_send(const struct pb_sender *s, uint64_t user_id,

@@ -203,6 +203,17 @@ int directory_client_send_policy_send(const struct pb_sender *s, uint64_t user_i
 				      const char *local, const char *domain, const char **error_r);
 uint32_t directory_client_send_policy_reply(struct pb_msg *rep, struct directory_send_policy *p_r,
 					    const char **error_r);
+/* An account's own signature texts ("" none; the server's signature.* texts are apart). */
+struct directory_user_signature {
+	char *text, *html;		/* on mail to remote recipients */
+	char *internal_text, *internal_html; /* on mail whose recipients are all local */
+};
+/* After a PB_OK directory_client_send_policy_reply: moves the account's signatures out of rep
+ * into *sig_r (the caller's: directory_user_signature_clear). */
+void directory_client_send_policy_signature(struct pb_msg *rep,
+					     struct directory_user_signature *sig_r);
+/* Frees the texts of sig and empties it (an empty one: nothing to do). */
+void directory_user_signature_clear(struct directory_user_signature *sig);
 /* Counts one accepted message of user_id toward its limits (one-way: a cast sender). */
 int directory_client_send_count_send(const struct pb_sender *s, uint64_t user_id,
 				     const char **error_r);

@@ -84,7 +84,8 @@ int directory_on_domain_list(struct pb_actor *a, void *state, struct pb_msg *m);
 	"max_message_size_kb, quota_mb, forward_to, use_forwarding, keep_copy, assistants, "    \
 	"assistant_redirect, default_addresses, blocked, reset_email, web_password, "            \
 	"webmail_main_password, size_over_kb, size_over_action, size_over_to, size_under_kb, "  \
-	"size_under_action, size_under_to, copy_sent_to, no_forward_quarantined"
+	"size_under_action, size_under_to, copy_sent_to, no_forward_quarantined, "             \
+	"signature_text, signature_html, internal_signature_text, internal_signature_html"
 int directory_on_user_set(struct pb_actor *a, void *state, struct pb_msg *m);
 /* Gives the account's quota_mb (as in u) to its mailbox owner without waiting for its answer
  * (a rollback's: the owner keeps a copy, mailbox-quota.c); a send that fails is logged. */

@@ -231,6 +231,10 @@ int directory_on_send_policy(struct pb_actor *a, void *state, struct pb_msg *m)
 	r->max_size_kb = p.max_size_kb;
 	rate_fill(a, d, q->user_id, &p, r);
 	pb_strv_move(&r->forbidden, &p.forbidden);
+	r->sig_text = xstrdup(p.outgoing.text != NULL ? p.outgoing.text : "");
+	r->sig_html = xstrdup(p.outgoing.html != NULL ? p.outgoing.html : "");
+	r->int_sig_text = xstrdup(p.internal.text != NULL ? p.internal.text : "");
+	r->int_sig_html = xstrdup(p.internal.html != NULL ? p.internal.html : "");
 	send_policy_deinit(&p);
 	pb_reply(a, m, &rep);
 	pb_msg_free(&rep);

@@ -16,7 +16,10 @@
 #include <string.h>
 #include <strings.h>
 
-enum key_type { KEY_BOOL, KEY_COUNT, KEY_SIZE, KEY_LIST, KEY_MB, KEY_PERMS };
+enum key_type { KEY_BOOL, KEY_COUNT, KEY_SIZE, KEY_LIST, KEY_MB, KEY_PERMS, KEY_TEXT, KEY_HTML };
+
+/* The index of the first signature key in keys[] (signature_text, _html, internal_...). */
+#define SIG_KEY0 9
 
 static const struct {
 	const char *name;
@@ -40,6 +43,15 @@ static const struct {
 	  "[status.admin_/user_permissions] the status server's permissions (docs/status-"
 	  "protocol.md), ',' separated: view_connection view_totals view_users view_log "
 	  "connect shutdown receive_im send_im, all, none" },
+	/* the account's own signatures (smtp-signature.c): from SIG_KEY0 on, in this order */
+	{ "signature_text", KEY_TEXT,
+	  "[none] its own signature on mail to remote recipients (\\n a new line; before the "
+	  "domain's or the server's)" },
+	{ "signature_html", KEY_HTML, "[signature_text] its own signature for HTML parts: HTML" },
+	{ "internal_signature_text", KEY_TEXT,
+	  "[none] its own signature on mail whose recipients are all local" },
+	{ "internal_signature_html", KEY_HTML,
+	  "[internal_signature_text] the internal signature for HTML parts: HTML" },
 };
 
 static int key_index(const char *key)
@@ -73,6 +85,12 @@ void send_policy_init(struct send_policy *p)
 void send_policy_deinit(struct send_policy *p)
 {
 	pb_strv_clear(&p->forbidden);
+	free(p->outgoing.text);
+	free(p->outgoing.html);
+	free(p->internal.text);
+	free(p->internal.html);
+	memset(&p->outgoing, 0, sizeof(p->outgoing));
+	memset(&p->internal, 0, sizeof(p->internal));
 }
 
 /* A pattern as stored: 1..SEND_POLICY_PATTERN_MAX printable octets, no space, no comma, and a
@@ -129,6 +147,17 @@ static cJSON *perms_value(const char *value)
 	return list;
 }
 
+/* Why item cannot be a signature text of at most max octets, or NULL. */
+static const char *text_error(const cJSON *item, size_t max)
+{
+	if (!cJSON_IsString(item) || strlen(item->valuestring) > max)
+		return "too long";
+	for (const char *c = item->valuestring; *c != '\0'; c++)
+		if (((unsigned char)*c < ' ' && *c != '\t' && *c != '\r' && *c != '\n') || *c == 0x7f)
+			return "control characters";
+	return NULL;
+}
+
 /* Why item cannot be the value of key type t (a JSON value), or NULL when it can. */
 static const char *value_error(enum key_type t, const cJSON *item)
 {
@@ -141,6 +170,8 @@ static const char *value_error(enum key_type t, const cJSON *item)
 		return cJSON_IsBool(item) ? NULL : "must be true or false";
 	if (t == KEY_PERMS)
 		return perms_error(item);
+	if (t == KEY_TEXT || t == KEY_HTML)
+		return text_error(item, t == KEY_TEXT ? SEND_POLICY_SIG_TEXT_MAX : SEND_POLICY_SIG_HTML_MAX);
 	if (t != KEY_LIST) {
 		double v = cJSON_IsNumber(item) ? item->valuedouble : -1;
 		if (v < 0 || v > max || v != (double)(uint64_t)v)
@@ -161,11 +192,23 @@ static const char *value_error(enum key_type t, const cJSON *item)
 	return NULL;
 }
 
+/* Stores the signature key i (>= SIG_KEY0, valid) into p; "" is none. */
+static void signature_take(struct send_policy *p, int i, const cJSON *item)
+{
+	struct send_signature *sig = i - SIG_KEY0 < 2 ? &p->outgoing : &p->internal;
+	char **field = (i - SIG_KEY0) % 2 == 0 ? &sig->text : &sig->html;
+
+	free(*field);
+	*field = item->valuestring[0] != '\0' ? xstrdup(item->valuestring) : NULL;
+}
+
 /* Stores item (valid for key i) into p. */
 static void policy_take(struct send_policy *p, int i, const cJSON *item)
 {
 	const cJSON *e;
 
+	if (i >= SIG_KEY0)
+		return signature_take(p, i, item);
 	switch (i) {
 	case 0: p->send_as_any = cJSON_IsTrue(item); break;
 	case 1: p->per_hour = (int64_t)item->valuedouble; break;
@@ -234,6 +277,8 @@ static cJSON *value_of(enum key_type t, const char *value)
 		return send_policy_parse_bool(value, &b) == 0 ? cJSON_CreateBool(b) : NULL;
 	if (t == KEY_PERMS)
 		return perms_value(value);
+	if (t == KEY_TEXT || t == KEY_HTML)
+		return cJSON_CreateString(value);
 	if (t != KEY_LIST) {
 		if (value[0] < '0' || value[0] > '9' || strlen(value) > 10)
 			return NULL;
@@ -263,6 +308,10 @@ static const char *named_error(int i, const char *why)
 		       "view_log, connect, shutdown, receive_im, send_im (or all, none)";
 	if (strncmp(why, "forbidden_recipients", 20) == 0)
 		return why;
+	if (keys[i].type == KEY_TEXT || keys[i].type == KEY_HTML)
+		return keys[i].type == KEY_TEXT
+			       ? "signature texts are at most 2000 characters, without control characters"
+			       : "signature HTML is at most 4000 characters, without control characters";
 	switch (keys[i].type) {
 	case KEY_BOOL: return i == 0 ? "send_as_any must be true or false"
 			      : i == 4 ? "allow_bcc must be true or false"
@@ -293,7 +342,8 @@ int send_policy_set(const char *settings_json, const char *key, const char *valu
 	if (i < 0) {
 		*error_r = "unknown setting: the keys are send_as_any, max_messages_per_hour, "
 			   "max_messages_per_day, forbidden_recipients, allow_bcc, internet_mail, "
-			   "max_message_size_kb, quota_mb, status_permissions";
+			   "max_message_size_kb, quota_mb, status_permissions, signature_text, "
+			   "signature_html, internal_signature_text, internal_signature_html";
 		return -1;
 	}
 	cJSON *item = value_of(keys[i].type, value != NULL ? value : "");
@@ -319,7 +369,8 @@ int send_policy_unset(const char *settings_json, const char *key, char **json_r,
 	if (key == NULL || key_index(key) < 0) {
 		*error_r = "unknown setting: the keys are send_as_any, max_messages_per_hour, "
 			   "max_messages_per_day, forbidden_recipients, allow_bcc, internet_mail, "
-			   "max_message_size_kb, quota_mb, status_permissions";
+			   "max_message_size_kb, quota_mb, status_permissions, signature_text, "
+			   "signature_html, internal_signature_text, internal_signature_html";
 		return -1;
 	}
 	cJSON *doc = settings_doc(settings_json, error_r);
@@ -356,6 +407,18 @@ static void format_count(struct pb_buf *out, const char *key, int64_t v, const c
 		pb_buf_printf(out, "%s: %lld%s\n", key, (long long)v, v == 0 ? " (no limit)" : "");
 }
 
+/* "key: text" on one line (line breaks shown as \n), or "key: (none)". */
+static void format_text(struct pb_buf *out, const char *key, const char *text)
+{
+	pb_buf_printf(out, "%s:%s", key, text == NULL ? " (none)" : " ");
+	for (const char *c = text; c != NULL && *c != '\0'; c++)
+		if (*c == '\n')
+			pb_buf_printf(out, "\\n");
+		else if (*c != '\r')
+			pb_buf_printf(out, "%c", *c);
+	pb_buf_printf(out, "\n");
+}
+
 void send_policy_format(const struct send_policy *p, struct pb_buf *out)
 {
 	pb_buf_printf(out, "send_as_any: %s\n", p->send_as_any ? "true" : "false");
@@ -370,6 +433,10 @@ void send_policy_format(const struct send_policy *p, struct pb_buf *out)
 	pb_buf_printf(out, "max_message_size_kb: %llu%s\n", (unsigned long long)p->max_size_kb,
 		      p->max_size_kb == 0 ? " (no limit)" : "");
 	format_count(out, "quota_mb", p->quota_mb, "quota.default_mb");
+	format_text(out, "signature_text", p->outgoing.text);
+	format_text(out, "signature_html", p->outgoing.html);
+	format_text(out, "internal_signature_text", p->internal.text);
+	format_text(out, "internal_signature_html", p->internal.html);
 }
 
 uint32_t send_policy_limit(int64_t own, uint32_t node_default)

@@ -16,6 +16,15 @@
  *   quota_mb               0..1048576 MiB, the mailbox quota (admin guide 4.8; 0 none),
  *                          absent: quota.default_mb. Not a sending permission, but kept and
  *                          set the same way; the mailbox owner holds a copy (quota_limit_mb).
+ *   signature_text         text up to 2000 characters: the account's own signature on mail
+ *                          it sends to remote recipients (docs/operations.md "Signatures");
+ *                          absent or "": none (the domain's or the server's applies)
+ *   signature_html         an HTML fragment up to 4000 characters for HTML parts (absent:
+ *                          signature_text, escaped)
+ *   internal_signature_text, internal_signature_html: the same for mail whose recipients
+ *                          are all local
+ *   (texts: no control characters but tab, CR and LF; the two characters backslash n also
+ *   start a new line, as in the server's signature settings.)
  * Other keys of the object (e.g. "admin") are left alone.
  *
  * Pure code (cJSON and the mime library only): no store, no clock. THREAD: any.
@@ -35,6 +44,13 @@
 #define SEND_POLICY_COUNT_MAX 1000000
 #define SEND_POLICY_SIZE_KB_MAX 1048576
 #define SEND_POLICY_QUOTA_MB_MAX 1048576
+#define SEND_POLICY_SIG_TEXT_MAX 2000
+#define SEND_POLICY_SIG_HTML_MAX 4000
+
+/* An account's own signature (one of outgoing, internal): NULL text and html when none. */
+struct send_signature {
+	char *text, *html;
+};
 /* The most header octets the BCC rule reads (a longer header section is refused as BCC). */
 #define SEND_POLICY_HEADER_MAX (256 * 1024)
 
@@ -44,6 +60,7 @@ struct send_policy {
 	int64_t per_hour, per_day, quota_mb;
 	uint64_t max_size_kb;
 	struct pb_strv forbidden;
+	struct send_signature outgoing, internal; /* signature_*, internal_signature_* */
 };
 
 /* The defaults: what an account without any of the keys has. */

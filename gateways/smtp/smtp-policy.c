@@ -21,10 +21,21 @@
  * body) and at the end of the content every envelope recipient must be in To: or Cc:, else
  * 550 5.7.1 Sending with BCC is not allowed for this account. An accepted message (250) counts
  * toward the limits (DIR_SEND_COUNT_EVT).
- * Unauthenticated mail (port 25, relay_networks) has no account: no per-user rule applies.
+ * The directory's answer also carries the account's own signatures (smtp_policy_signature,
+ * for smtp-signature.c).
+ * Unauthenticated mail (port 25, relay_networks) has no account: no per-user rule applies,
+ * except the quota send block (admin guide 4.8 NOTE: without SMTP authentication the sender
+ * is determined from its address): a MAIL FROM that the directory resolves to a local
+ * account (DIR_RCPT_CHECK_REQ, the resolution delivery uses) is asked about like an
+ * authenticated one, and a blocked account's mailbox gets 452 4.2.2 with the same text —
+ * temporary, because the address proves nothing: a client that guessed wrong loses nothing.
+ * A sender that is not a local account (remote mail to local users) is never asked about, so
+ * incoming mail is never refused for quota; neither is an unanswered check (it goes on).
+ * quota.block_unauthenticated 0 turns this off (no directory call at such a MAIL).
  * Every refusal is a security log line with the user and the rule.
  * OWNS: struct smtp_policy (the session's). THREAD: the hub's.
- * MESSAGES sent: DIR_SEND_POLICY_REQ and MBOX_STAT_REQ (calls), DIR_SEND_COUNT_EVT (a cast).
+ * MESSAGES sent: DIR_SEND_POLICY_REQ, DIR_RCPT_CHECK_REQ and MBOX_STAT_REQ (calls),
+ * DIR_SEND_COUNT_EVT (a cast).
  */
 #include "smtp-session-int.h"
 
@@ -39,6 +50,7 @@
 struct smtp_policy {
 	bool active; /* this transaction's sender is authenticated: dir applies */
 	struct directory_send_policy dir;
+	struct directory_user_signature sig; /* the account's own signatures */
 	/* the MAIL waiting for the directory */
 	char *path;
 	bool smtputf8, has_size;
@@ -63,6 +75,7 @@ void smtp_policy_free(struct smtp_session *s)
 	if (p == NULL)
 		return;
 	pb_strv_clear(&p->dir.forbidden);
+	directory_user_signature_clear(&p->sig);
 	free(p->path);
 	pb_buf_deinit(&p->header);
 	free(p);
@@ -101,7 +114,27 @@ static const char *mail_refused(struct smtp_session *s, struct smtp_policy *p)
 	return NULL;
 }
 
-/* The mailbox owner's answer: a mailbox past quota.block_send_percent may not send. */
+/* The refusal of a blocked mailbox: 552 5.2.2 for an authenticated sender, 452 4.2.2 for
+ * one known by its address only (user_id, guessed); the same text. */
+static void quota_refused(struct smtp_session *s, const struct mailbox_stat *st, bool guessed,
+			  uint64_t user_id)
+{
+	struct smtp_policy *p = policy_of(s);
+	char text[200];
+
+	snprintf(text, sizeof(text), "Mailbox over quota (%llu MB): sending is blocked until "
+		 "messages are deleted", (unsigned long long)(st->quota_bytes / 1048576));
+	smtp_session_reply(s, guessed ? 452 : 552, guessed ? "4.2.2" : "5.2.2", text);
+	if (!guessed)
+		return refused(s, "mailbox_quota", p->path);
+	pb_log_security("smtp", "event=send_refused user_id=%llu rule=mailbox_quota auth=none "
+			"address=%s peer=%s", (unsigned long long)user_id, PB_LOGQ(p->path),
+			gw_peer(s->gs));
+}
+
+/* The mailbox owner's answer: a mailbox past quota.block_send_percent may not send. arg:
+ * 0 the authenticated account's; else the id of the account MAIL FROM resolved to (no AUTH:
+ * an unanswered check lets the MAIL go on). */
 static void on_quota(void *session, uint64_t arg, struct pb_msg *m)
 {
 	struct smtp_session *s = session;
@@ -112,31 +145,31 @@ static void on_quota(void *session, uint64_t arg, struct pb_msg *m)
 
 	s->waiting = false;
 	if (code != PB_OK) {
-		pb_warn("smtp", "event=quota_check_failed user=%s reason=%s", PB_LOGQ(s->auth_user),
-			PB_LOGQ(error));
-		smtp_session_reply(s, 451, "4.3.0", "Error: temporary failure, try again later");
+		pb_warn("smtp", "event=quota_check_failed user=%s user_id=%llu reason=%s",
+			PB_LOGQ(s->auth_user), (unsigned long long)arg, PB_LOGQ(error));
+		if (arg == 0)
+			smtp_session_reply(s, 451, "4.3.0", "Error: temporary failure, try again later");
+		else
+			smtp_session_mail_go(s, p->path, p->smtputf8, p->has_size, p->size);
 	} else if (st.blocked) {
-		char text[200];
-		snprintf(text, sizeof(text), "Mailbox over quota (%llu MB): sending is blocked until "
-			 "messages are deleted", (unsigned long long)(st.quota_bytes / 1048576));
-		smtp_session_reply(s, 552, "5.2.2", text);
-		refused(s, "mailbox_quota", p->path);
+		quota_refused(s, &st, arg != 0, arg);
 	} else {
-		p->active = true;
+		p->active = arg == 0;
 		smtp_session_mail_go(s, p->path, p->smtputf8, p->has_size, p->size);
 	}
 	if (!s->waiting)
 		smtp_session_resume(s);
 }
 
-/* Asks the mailbox owner about the quota before the MAIL goes on (on_quota). */
-static void ask_quota(struct smtp_session *s)
+/* Asks the mailbox owner of user_id about the quota before the MAIL goes on (on_quota);
+ * guessed: the account MAIL FROM resolved to, without AUTH. */
+static void ask_quota(struct smtp_session *s, uint64_t user_id, bool guessed)
 {
-	struct gw_pending call = { s->gs, on_quota, 0, SMTP_CHECK_TIMEOUT_MS };
+	struct gw_pending call = { s->gs, on_quota, guessed ? user_id : 0, SMTP_CHECK_TIMEOUT_MS };
 	struct pb_sender tx = gw_sender(&call);
 	const char *error;
 
-	if (mailbox_client_stat_send(&tx, s->auth_user_id, &error) < 0)
+	if (mailbox_client_stat_send(&tx, user_id, &error) < 0)
 		smtp_session_reply(s, 451, "4.3.0", "Error: server busy, try again later");
 	else
 		smtp_session_wait(s);
@@ -150,6 +183,8 @@ static void on_policy(void *session, uint64_t arg, struct pb_msg *m)
 	uint32_t code = m != NULL ? directory_client_send_policy_reply(m, &p->dir, &error) : PB_ERR_TEMP;
 
 	s->waiting = false;
+	if (code == PB_OK)
+		directory_client_send_policy_signature(m, &p->sig);
 	if (code == PB_ERR_NOTFOUND) {
 		smtp_session_reply(s, 550, "5.7.1", "The authenticated account no longer exists");
 		refused(s, "account_gone", p->path);
@@ -160,10 +195,54 @@ static void on_policy(void *session, uint64_t arg, struct pb_msg *m)
 	} else if ((rule = mail_refused(s, p)) != NULL) {
 		refused(s, rule, p->path);
 	} else {
-		ask_quota(s);
+		ask_quota(s, s->auth_user_id, false);
 	}
 	if (!s->waiting)
 		smtp_session_resume(s);
+}
+
+/* The directory's answer about an unauthenticated MAIL FROM: a local account's mailbox is
+ * asked about (ask_quota, guessed); anything else lets the MAIL go on. */
+static void on_sender_checked(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct smtp_session *s = session;
+	struct smtp_policy *p = policy_of(s);
+	uint64_t id = 0;
+	char *user = NULL;
+	const char *error = "timed out";
+	uint32_t code = m != NULL ? directory_client_rcpt_check_reply(m, &id, &user, &error)
+				  : PB_ERR_TEMP;
+
+	s->waiting = false;
+	free(user);
+	if (code == PB_OK && id != 0)
+		ask_quota(s, id, true);
+	else
+		smtp_session_mail_go(s, p->path, p->smtputf8, p->has_size, p->size);
+	if (!s->waiting)
+		smtp_session_resume(s);
+}
+
+/* MAIL without AUTH: asks the directory whether MAIL FROM is a local account (the quota send
+ * block applies to it); false when there is nothing to ask (the null sender, a failed send). */
+static bool ask_sender(struct smtp_session *s, const struct smtp_cmd *cmd)
+{
+	struct gw_pending call = { s->gs, on_sender_checked, 0, SMTP_CHECK_TIMEOUT_MS };
+	struct pb_sender tx = gw_sender(&call);
+	const char *error;
+
+	if (cmd->path[0] == '\0' || cmd->addr.domain[0] == '\0')
+		return false;
+	return directory_client_rcpt_check_send(&tx, cmd->addr.local, cmd->addr.domain, &error) == 0;
+}
+
+/* Keeps the MAIL's parameters for the continuation that lets it go on. */
+static void keep_mail(struct smtp_policy *p, const struct smtp_cmd *cmd)
+{
+	pb_str_set(&p->path, cmd->path);
+	p->smtputf8 = cmd->smtputf8;
+	p->has_size = cmd->has_size;
+	p->size = cmd->size;
 }
 
 bool smtp_policy_mail(struct smtp_session *s, const struct smtp_cmd *cmd)
@@ -178,19 +257,26 @@ bool smtp_policy_mail(struct smtp_session *s, const struct smtp_cmd *cmd)
 	pb_buf_reset(&p->header);
 	p->header_done = false;
 	pb_strv_clear(&p->dir.forbidden);
-	if (s->auth_user == NULL)
-		return false;
-	if (directory_client_send_policy_send(&tx, s->auth_user_id, null_sender ? "" : cmd->addr.local,
-					      null_sender ? "" : cmd->addr.domain, &error) < 0) {
+	directory_user_signature_clear(&p->sig);
+	keep_mail(p, cmd);
+	if (s->auth_user == NULL) {
+		if (!s->srv->quota_by_address || !ask_sender(s, cmd))
+			return false;
+	} else if (directory_client_send_policy_send(&tx, s->auth_user_id,
+						     null_sender ? "" : cmd->addr.local,
+						     null_sender ? "" : cmd->addr.domain, &error) < 0) {
 		smtp_session_reply(s, 451, "4.3.0", "Error: server busy, try again later");
 		return true;
 	}
-	pb_str_set(&p->path, cmd->path);
-	p->smtputf8 = cmd->smtputf8;
-	p->has_size = cmd->has_size;
-	p->size = cmd->size;
 	smtp_session_wait(s);
 	return true;
+}
+
+const struct directory_user_signature *smtp_policy_signature(const struct smtp_session *s)
+{
+	const struct smtp_policy *p = s->policy;
+
+	return p != NULL && p->active ? &p->sig : NULL;
 }
 
 bool smtp_policy_rcpt(struct smtp_session *s, const char *path)

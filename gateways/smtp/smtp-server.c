@@ -16,6 +16,7 @@ void smtp_server_tick(void *ctx, const struct pb_settings *s, uint64_t now)
 	srv->signature = s->signature;
 	srv->allow_plaintext_auth = s->security.allow_plaintext_auth != 0;
 	srv->greet_delay_ms = s->security.intrusion_greet_delay_ms;
+	srv->quota_by_address = s->quota.block_unauthenticated != 0;
 }
 
 void smtp_server_counters(void *ctx, struct gw_counters *c_r)

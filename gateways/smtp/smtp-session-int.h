@@ -18,6 +18,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct directory_user_signature;
+
 enum smtp_mode { MODE_CMD, MODE_DATA, MODE_BDAT };
 /* Command states: before EHLO, greeted, in a transaction without / with recipients. */
 enum smtp_state { ST_FRESH, ST_READY, ST_MAIL, ST_RCPT };
@@ -74,6 +76,7 @@ struct smtp_session {
 	/* the signature's plan (smtp-signature.c), fed what goes to the spool; NULL: no
 	 * signing; after the content, kept only with insertions for the commit to store */
 	struct mime_signature_plan *sign_plan;
+	const char *sign_source; /* static: whose text the plan holds (pick.source), for the log */
 	struct smtp_data data;
 	struct smtp_bdat bdat;
 	struct pb_buf out; /* replies being built */
@@ -88,9 +91,29 @@ struct smtp_session {
 };
 
 /* ---- smtp-signature.c ---- */
-/* Whether the transaction's mail gets a signature by the settings (an authenticated sender,
- * signing on, a recipient it applies to, a listed domain): its content is then held whole
- * up to SMTP_SIGN_HOLD. */
+/* A signature chosen for a message (smtp_signature_choose): allocated texts, unescaped. */
+struct smtp_signature_pick {
+	char *text;	  /* the signature ("" when only the disclaimer applies) */
+	char *html;	  /* its HTML, NULL: the text escaped */
+	char *disclaimer; /* signature.disclaimer, NULL none */
+	const char *source; /* static: "user", "domain", "server", NULL (disclaimer only) */
+};
+/* Which signature a message of an authenticated sender gets (docs/operations.md
+ * "Signatures"). internal: every recipient is local. user: the account's own signatures
+ * (NULL: none known), used when signature.users is on: for internal mail its internal_*
+ * pair, else its outgoing pair, when that text is not empty. Else, when the server's texts
+ * apply (signature.enabled, !internal or signature.internal, sender's domain in
+ * signature.domains): the sender domain's entry of signature.domain_texts (HTML: escaped
+ * text), else signature.text with signature.html. The disclaimer is added under the same
+ * server conditions. Returns true with *pick_r (free with smtp_signature_pick_free), or
+ * false (nothing to put in; *pick_r empty). Pure. */
+bool smtp_signature_choose(const struct pb_settings_signature *set,
+			   const struct directory_user_signature *user, const char *sender,
+			   bool internal, struct smtp_signature_pick *pick_r);
+void smtp_signature_pick_free(struct smtp_signature_pick *pick);
+/* Whether the transaction's mail gets a signature (an authenticated sender, and
+ * smtp_signature_choose finds a text: its own, or the server's by the settings): its content
+ * is then held whole up to SMTP_SIGN_HOLD. */
 bool smtp_signature_wanted(const struct smtp_session *s);
 /* The content begins: the plan, when the mail is to be signed (smtp_signature_wanted, with a
  * text for the sender's domain). */
@@ -150,7 +173,9 @@ void smtp_auth_reset(struct smtp_session *s);
 /* ---- smtp-policy.c: an authenticated sender's permissions (send-policy.h) ---- */
 /* MAIL: false when no account applies (the session goes on); true when it took the command
  * over: a refusal written, or the directory asked (reading waits; the answer's continuation
- * refuses or calls smtp_session_mail_go). Every MAIL comes here first. */
+ * refuses or calls smtp_session_mail_go). Every MAIL comes here first. Without AUTH, a MAIL
+ * FROM that resolves to a local account is checked against that account's quota send block
+ * (452 4.2.2, temporary: the sender is not proven); any other goes on. */
 bool smtp_policy_mail(struct smtp_session *s, const struct smtp_cmd *cmd);
 /* RCPT path (as sent): true with the refusal written when a forbidden pattern matches. */
 bool smtp_policy_rcpt(struct smtp_session *s, const char *path);
@@ -167,6 +192,9 @@ void smtp_policy_content(struct smtp_session *s, const char *data, size_t len);
 const char *smtp_policy_end(struct smtp_session *s);
 /* A message was accepted (250): it counts toward the account's limits. */
 void smtp_policy_accepted(struct smtp_session *s);
+/* The authenticated sender's own signatures for this transaction (from the directory's
+ * answer at MAIL; the policy's), or NULL (no authenticated sender, no answer yet). */
+const struct directory_user_signature *smtp_policy_signature(const struct smtp_session *s);
 /* Frees the session's policy (close). */
 void smtp_policy_free(struct smtp_session *s);
 

@@ -730,7 +730,8 @@ void smtp_session_mail_go(struct smtp_session *s, const char *path, bool smtputf
 	wait_reply(s);
 }
 
-/* MAIL: an authenticated sender's permissions first (smtp-policy.c). */
+/* MAIL: an authenticated sender's permissions first, or without AUTH the quota send block of
+ * the local account MAIL FROM names (smtp-policy.c). */
 static void do_mail(void *session, const void *cmdp)
 {
 	struct smtp_session *s = session;

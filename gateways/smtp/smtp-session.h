@@ -35,6 +35,7 @@ struct smtp_server {
 	struct pb_settings_signature signature; /* likewise (smtp-signature.c) */
 	bool allow_plaintext_auth; /* security.allow_plaintext_auth, copied each tick */
 	uint32_t greet_delay_ms;   /* security.intrusion_greet_delay_ms (port 25), likewise */
+	bool quota_by_address;     /* quota.block_unauthenticated, likewise (smtp-policy.c) */
 	uint64_t next_tx; /* transaction ids for Received: and logs */
 	struct gw_counters counted; /* since the gateway started, for the status */
 	struct pb_runtime *rt; /* where accept latencies are noted (NULL: not noted; tests) */

@@ -4,8 +4,14 @@
  * to be ours (authenticated), and where the message is still in the session's buffer: a
  * message that ends within one upload piece (SMTP_CHUNK, 256 KiB) is whole in s->body when
  * its content ends, and is rewritten there once (mime-signature.h picks the parts) before
- * the put — no other copy, no second read from the store. Which mail: an authenticated
- * sender's, with a remote recipient (or any, with signature.internal), from a listed domain.
+ * the put — no other copy, no second read from the store. Which mail and which text: only
+ * an authenticated sender's (smtp_signature_choose): its own signature first (user keys
+ * signature_* for mail with a remote recipient, internal_signature_* for mail whose
+ * recipients are all local, carried by the send policy's answer at MAIL), else, when the
+ * server's signature is on for it (signature.enabled, a remote recipient or
+ * signature.internal, a listed domain), its domain's text, else the global text; then the
+ * disclaimer (signature.disclaimer) under the same server conditions. Mixed local and remote
+ * recipients get the outgoing text in every copy: one body is stored for all of them.
  * Mail the router forwards later is not accepted again, so it is signed at most once.
  * A message too large to hold (part of it sent to the spool as it came) feeds the same plan
  * piece by piece as its chunks go out; at its end the plan's insertions (offsets and texts)
@@ -17,6 +23,7 @@
  */
 #include "smtp-session-int.h"
 
+#include "directory-client.h"
 #include "mime-signature.h"
 #include "pb-log.h"
 #include "pb-settings.h"
@@ -43,6 +50,63 @@ static bool domain_listed(const char *list, const char *sender)
 		p += strspn(p, " ,");
 	}
 	return false;
+}
+
+/* Whether the server's texts (global, domain, disclaimer) apply to mail from sender. */
+static bool server_applies(const struct pb_settings_signature *set, const char *sender,
+			   bool internal)
+{
+	return set->enabled && (!internal || set->internal) && domain_listed(set->domains, sender);
+}
+
+/* The account's own signature of the kind (NULL text: none). */
+static void user_pick(const struct directory_user_signature *user, bool internal,
+		      const char **text_r, const char **html_r)
+{
+	*text_r = *html_r = NULL;
+	if (user == NULL)
+		return;
+	*text_r = internal ? user->internal_text : user->text;
+	*html_r = internal ? user->internal_html : user->html;
+	if (*text_r != NULL && (*text_r)[0] == '\0')
+		*text_r = NULL;
+}
+
+bool smtp_signature_choose(const struct pb_settings_signature *set,
+			   const struct directory_user_signature *user, const char *sender,
+			   bool internal, struct smtp_signature_pick *pick_r)
+{
+	const char *text, *html;
+	bool server = server_applies(set, sender, internal), own = false;
+
+	memset(pick_r, 0, sizeof(*pick_r));
+	user_pick(set->users ? user : NULL, internal, &text, &html);
+	if (text != NULL) {
+		pick_r->text = pb_settings_unescape(text);
+		pick_r->html = html != NULL && html[0] != '\0' ? pb_settings_unescape(html) : NULL;
+		pick_r->source = "user";
+	} else if (server) {
+		pick_r->text = smtp_signature_text(set->text, set->domain_texts, sender, &own);
+		pick_r->html = !own && set->html[0] != '\0' ? xstrdup(set->html) : NULL;
+		pick_r->source = own ? "domain" : "server";
+	}
+	if (server && set->disclaimer[0] != '\0')
+		pick_r->disclaimer = pb_settings_unescape(set->disclaimer);
+	if ((pick_r->text == NULL || pick_r->text[0] == '\0') && pick_r->disclaimer == NULL) {
+		smtp_signature_pick_free(pick_r);
+		return false;
+	}
+	if (pick_r->text == NULL)
+		pick_r->text = xstrdup("");
+	return true;
+}
+
+void smtp_signature_pick_free(struct smtp_signature_pick *pick)
+{
+	free(pick->text);
+	free(pick->html);
+	free(pick->disclaimer);
+	memset(pick, 0, sizeof(*pick));
 }
 
 char *smtp_signature_text(const char *text, const char *by_domain, const char *sender,
@@ -73,28 +137,36 @@ static void log_kept(const struct smtp_session *s, const char *why)
 		PB_LOGQ(why), PB_LOGQ(s->sender));
 }
 
+/* The session's choice (smtp_signature_choose): false for an unauthenticated sender. */
+static bool session_choose(const struct smtp_session *s, struct smtp_signature_pick *pick_r)
+{
+	memset(pick_r, 0, sizeof(*pick_r));
+	if (s->auth_user == NULL)
+		return false;
+	return smtp_signature_choose(&s->srv->signature, smtp_policy_signature(s), s->sender,
+				     s->remote_rcpts == 0, pick_r);
+}
+
 bool smtp_signature_wanted(const struct smtp_session *s)
 {
-	const struct pb_settings_signature *set = &s->srv->signature;
+	struct smtp_signature_pick pick;
+	bool wanted = session_choose(s, &pick);
 
-	return set->enabled && s->auth_user != NULL &&
-	       (set->text[0] != '\0' || set->domain_texts[0] != '\0') &&
-	       (s->remote_rcpts != 0 || set->internal) && domain_listed(set->domains, s->sender);
+	smtp_signature_pick_free(&pick);
+	return wanted;
 }
 
 void smtp_signature_start(struct smtp_session *s)
 {
-	const struct pb_settings_signature *set = &s->srv->signature;
-	bool own;
+	struct smtp_signature_pick pick;
 
 	smtp_signature_end(s);
-	if (!smtp_signature_wanted(s))
+	if (!session_choose(s, &pick))
 		return;
-	char *text = smtp_signature_text(set->text, set->domain_texts, s->sender, &own);
-	struct mime_signature sig = { text, own ? NULL : set->html };
-	if (text[0] != '\0')
-		s->sign_plan = mime_signature_plan_create(&sig);
-	free(text);
+	struct mime_signature sig = { pick.text, pick.html, pick.disclaimer };
+	s->sign_plan = mime_signature_plan_create(&sig);
+	s->sign_source = pick.source;
+	smtp_signature_pick_free(&pick);
 }
 
 void smtp_signature_feed(struct smtp_session *s, const void *data, size_t len)
@@ -168,7 +240,7 @@ void smtp_signature_apply(struct smtp_session *s)
 	if (!smtp_signature_wanted(s))
 		return smtp_signature_end(s);
 	if (s->sign_plan == NULL)
-		return log_kept(s, "no signature text for the sender's domain");
+		return log_kept(s, "no signature text for the sender");
 	bool held = s->upload_id == 0 && !s->begin_pending && s->sent == 0 &&
 		    s->body.len < s->chunk;
 	if (held) {
@@ -182,6 +254,7 @@ void smtp_signature_apply(struct smtp_session *s)
 	}
 	if (n == 0)
 		return log_kept(s, why);
-	pb_info("smtp", "event=signature msgid=%s result=added parts=%d from=%s%s", s->tx_id, n,
-		PB_LOGQ(s->sender), held ? "" : " at=delivery");
+	pb_info("smtp", "event=signature msgid=%s result=added parts=%d source=%s from=%s%s",
+		s->tx_id, n, s->sign_source != NULL ? s->sign_source : "server", PB_LOGQ(s->sender),
+		held ? "" : " at=delivery");
 }

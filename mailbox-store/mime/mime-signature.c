@@ -68,19 +68,33 @@ static bool is_ascii(const char *s)
 	return true;
 }
 
-/* "-- " CRLF then the text with every line break as CR LF, no final one. */
-static char *plain_block(const char *text)
+/* Appends text with every line break as CR LF. */
+static void append_crlf(struct pb_buf *b, const char *text)
+{
+	for (const char *p = text; *p != '\0'; p++) {
+		if (*p == '\r')
+			continue;
+		if (*p == '\n')
+			pb_buf_append_c(b, '\r');
+		pb_buf_append_c(b, *p);
+	}
+}
+
+/* "-- " CRLF then the text (and after an empty line the disclaimer, when there is one) with
+ * every line break as CR LF, no final one. */
+static char *plain_block(const char *text, const char *disclaimer)
 {
 	struct pb_buf b;
 
 	pb_buf_init(&b);
 	pb_buf_append_str(&b, "-- \r\n");
-	for (const char *p = text; *p != '\0'; p++) {
-		if (*p == '\r')
-			continue;
-		if (*p == '\n')
-			pb_buf_append_c(&b, '\r');
-		pb_buf_append_c(&b, *p);
+	append_crlf(&b, text);
+	if (disclaimer != NULL && disclaimer[0] != '\0') {
+		while (b.len >= 2 && memcmp(b.data + b.len - 2, "\r\n", 2) == 0 && b.len > 5)
+			b.len -= 2;
+		if (text[0] != '\0')
+			pb_buf_append_str(&b, "\r\n\r\n");
+		append_crlf(&b, disclaimer);
 	}
 	while (b.len >= 2 && memcmp(b.data + b.len - 2, "\r\n", 2) == 0 && b.len > 5)
 		b.len -= 2;
@@ -88,30 +102,43 @@ static char *plain_block(const char *text)
 	return pb_buf_steal(&b, NULL);
 }
 
-/* The HTML of the signature: as given, or the text escaped with its lines as <br>. */
+/* Appends text HTML-escaped, its lines joined with <br> (no empty line at the end). */
+static void append_escaped(struct pb_buf *b, const char *text)
+{
+	size_t n = strlen(text);
+
+	while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r'))
+		n--;
+	for (const char *p = text; p < text + n; p++) {
+		switch (*p) {
+		case '&': pb_buf_append_str(b, "&amp;"); break;
+		case '<': pb_buf_append_str(b, "&lt;"); break;
+		case '>': pb_buf_append_str(b, "&gt;"); break;
+		case '"': pb_buf_append_str(b, "&quot;"); break;
+		case '\r': break;
+		case '\n': pb_buf_append_str(b, "<br>"); break;
+		default: pb_buf_append_c(b, *p);
+		}
+	}
+}
+
+/* The HTML of the signature: as given, or the text escaped with its lines as <br>; then the
+ * disclaimer escaped, after an empty line. */
 static char *html_block(const struct mime_signature *sig)
 {
 	struct pb_buf b;
+	bool own = sig->html != NULL && sig->html[0] != '\0';
 
 	pb_buf_init(&b);
 	pb_buf_append_str(&b, "<div class=\"signature\">-- <br>");
-	if (sig->html != NULL && sig->html[0] != '\0') {
+	if (own)
 		pb_buf_append_str(&b, sig->html);
-	} else {
-		size_t n = strlen(sig->text);
-		while (n > 0 && (sig->text[n - 1] == '\n' || sig->text[n - 1] == '\r'))
-			n--; /* no empty line at the end */
-		for (const char *p = sig->text; p < sig->text + n; p++) {
-			switch (*p) {
-			case '&': pb_buf_append_str(&b, "&amp;"); break;
-			case '<': pb_buf_append_str(&b, "&lt;"); break;
-			case '>': pb_buf_append_str(&b, "&gt;"); break;
-			case '"': pb_buf_append_str(&b, "&quot;"); break;
-			case '\r': break;
-			case '\n': pb_buf_append_str(&b, "<br>"); break;
-			default: pb_buf_append_c(&b, *p);
-			}
-		}
+	else
+		append_escaped(&b, sig->text);
+	if (sig->disclaimer != NULL && sig->disclaimer[0] != '\0') {
+		if (own || sig->text[0] != '\0')
+			pb_buf_append_str(&b, "<br><br>");
+		append_escaped(&b, sig->disclaimer);
 	}
 	pb_buf_append_str(&b, "</div>");
 	pb_buf_append_c(&b, '\0');
@@ -291,9 +318,11 @@ struct mime_signature_plan *mime_signature_plan_create(const struct mime_signatu
 	const char *text = sig->text != NULL ? sig->text : "";
 
 	c->parser = mime_parser_create(NULL);
-	c->plain = plain_block(text);
-	c->html = html_block(&(struct mime_signature){ text, sig->html });
-	c->ascii = is_ascii(text) && is_ascii(c->html);
+	const char *disclaimer = sig->disclaimer != NULL ? sig->disclaimer : "";
+
+	c->plain = plain_block(text, disclaimer);
+	c->html = html_block(&(struct mime_signature){ text, sig->html, disclaimer });
+	c->ascii = is_ascii(c->plain) && is_ascii(c->html);
 	set_marker(c, SIG_PGP_SIGNED, "\n-----BEGIN PGP SIGNED MESSAGE-----", false);
 	set_marker(c, SIG_PGP, "\n-----BEGIN PGP MESSAGE-----", false);
 	set_marker(c, SIG_PLAIN, c->plain + 5, false);
@@ -302,7 +331,7 @@ struct mime_signature_plan *mime_signature_plan_create(const struct mime_signatu
 	set_marker(c, SIG_HTML_QP, c->html, true);
 	set_marker(c, SIG_BODY_TAG, "</body>", false);
 	pb_buf_init(&c->window);
-	if (text[0] == '\0')
+	if (text[0] == '\0' && disclaimer[0] == '\0')
 		c->why = "no signature text is set";
 	return c;
 }

@@ -30,6 +30,9 @@
 struct mime_signature {
 	const char *text; /* plain text, lines separated by LF or CR LF; "" none */
 	const char *html; /* an HTML fragment; NULL or "": the text, escaped, lines as <br> */
+	/* NULL or "" none; else plain text put after the text (and after the HTML, escaped),
+	 * an empty line between: a disclaimer that follows any signature */
+	const char *disclaimer;
 };
 
 /* Writes msg with the signature put in into *out_r (initialised here, the caller's to

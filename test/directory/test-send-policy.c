@@ -107,7 +107,7 @@ static void test_bad_values(void)
 	size_t n = 0;
 	for (; (name = send_policy_key(n, &help)) != NULL; n++)
 		CHECK(send_policy_is_key(name) && help != NULL && help[0] != '\0');
-	CHECK(n == 9);
+	CHECK(n == 13);
 }
 
 static void test_forbidden_patterns(void)
@@ -215,8 +215,52 @@ static void test_counter_bounded(void)
 	send_counter_destroy(&c);
 }
 
+/* The account's own signatures: set, read back ("" is none), refused when too long or with
+ * control characters, listed by send_policy_format. */
+static void test_signatures(void)
+{
+	const char *error = "";
+	struct send_policy p;
+	char *a = set("{}", "signature_text", "Ann\\nACME", &error);
+	char *b = set(a, "internal_signature_html", "<b>Ann</b>\n", &error);
+	char *c = set(b, "internal_signature_text", "", &error);
+
+	REQUIRE(a != NULL && b != NULL && c != NULL);
+	send_policy_from_json(c, &p);
+	CHECK_STR(p.outgoing.text, "Ann\\nACME"); /* kept as typed; unescaped when used */
+	CHECK(p.outgoing.html == NULL && p.internal.text == NULL);
+	CHECK_STR(p.internal.html, "<b>Ann</b>\n");
+	struct pb_buf out;
+	pb_buf_init(&out);
+	send_policy_format(&p, &out);
+	pb_buf_append_c(&out, '\0');
+	CHECK(strstr(out.data, "signature_text: Ann\\nACME\n") != NULL);
+	CHECK(strstr(out.data, "internal_signature_html: <b>Ann</b>\\n\n") != NULL);
+	CHECK(strstr(out.data, "signature_html: (none)\n") != NULL);
+	pb_buf_deinit(&out);
+	send_policy_deinit(&p);
+	char *d = NULL;
+	CHECK(send_policy_unset(c, "signature_text", &d, &error) == 0);
+	send_policy_from_json(d, &p);
+	CHECK(p.outgoing.text == NULL);
+	send_policy_deinit(&p);
+	char *big = xcalloc(1, 2002);
+	memset(big, 'x', 2001);
+	CHECK(set("{}", "signature_text", big, &error) == NULL);
+	CHECK(strstr(error, "at most 2000") != NULL);
+	big[2000] = '\0';
+	char *e = set("{}", "signature_text", big, &error); /* the limit itself */
+	CHECK(e != NULL);
+	CHECK(set("{}", "signature_html", "a\x01b", &error) == NULL);
+	CHECK(strstr(error, "control characters") != NULL);
+	CHECK(send_policy_check_json("{\"signature_text\":5}", &error) == -1);
+	CHECK(strstr(error, "signature") != NULL);
+	free(a), free(b), free(c), free(d), free(e), free(big);
+}
+
 static const struct pb_test_case cases[] = {
 	{ "defaults", test_defaults },
+	{ "signatures", test_signatures },
 	{ "set_and_read_back", test_set_and_read_back },
 	{ "bad_values", test_bad_values },
 	{ "forbidden_patterns", test_forbidden_patterns },

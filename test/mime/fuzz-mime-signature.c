@@ -11,7 +11,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const struct mime_signature sig = { "Best regards\nACME Ltd", NULL };
+	const struct mime_signature sig = { "Best regards\nACME Ltd", NULL, "Confidential" };
 	struct pb_buf out, again;
 	const char *why;
 

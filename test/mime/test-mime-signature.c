@@ -82,7 +82,7 @@ static const struct sig_case cases_table[] = {
 
 static void test_shapes(void)
 {
-	struct mime_signature sig = { "Best regards\nACME Ltd\n", NULL };
+	struct mime_signature sig = { "Best regards\nACME Ltd\n", NULL, NULL };
 
 	for (size_t i = 0; i < PB_N_ELEMENTS(cases_table); i++) {
 		const struct sig_case *t = &cases_table[i];
@@ -112,7 +112,7 @@ static void test_shapes(void)
  * given is used as is. */
 static void test_charset_and_html(void)
 {
-	struct mime_signature sig = { "Grüße", "<i>Grüße</i>" };
+	struct mime_signature sig = { "Grüße", "<i>Grüße</i>", NULL };
 	const char *latin = "Content-Type: text/plain; charset=iso-8859-1\r\n\r\nHi\r\n";
 	const char *utf8 = "Content-Type: text/html; charset=utf-8\r\n\r\nHi";
 	struct pb_buf out;
@@ -138,7 +138,7 @@ static void test_qp_soft_breaks(void)
 	char text[200];
 	memset(text, 'x', 150);
 	text[150] = '\0';
-	struct mime_signature sig = { text, NULL };
+	struct mime_signature sig = { text, NULL, NULL };
 	const char *in = "Content-Transfer-Encoding: quoted-printable\r\n\r\nHi\r\n";
 	struct pb_buf out;
 	const char *why;
@@ -178,7 +178,7 @@ static int streamed(const char *msg, size_t len, const struct mime_signature *si
 /* Every shape of the table, a byte at a time, as the whole call. */
 static void test_streamed_shapes(void)
 {
-	struct mime_signature sig = { "Best regards\nACME Ltd", NULL };
+	struct mime_signature sig = { "Best regards\nACME Ltd", NULL, NULL };
 
 	for (size_t i = 0; i < PB_N_ELEMENTS(cases_table); i++) {
 		const struct sig_case *t = &cases_table[i];
@@ -204,7 +204,7 @@ static void test_streamed_shapes(void)
  * signature before the closing boundary of the first text part, the attachment untouched. */
 static void test_streamed_5mib_multipart(void)
 {
-	struct mime_signature sig = { "Best regards\nACME Ltd", NULL };
+	struct mime_signature sig = { "Best regards\nACME Ltd", NULL, NULL };
 	struct pb_buf msg, whole, stream;
 	const char *why;
 
@@ -241,7 +241,7 @@ static void test_streamed_5mib_multipart(void)
  * as the whole call; a load refuses none, too many, or offsets out of order. */
 static void test_plan_load(void)
 {
-	struct mime_signature sig = { "Best regards\nACME Ltd", "<b>ACME</b>" };
+	struct mime_signature sig = { "Best regards\nACME Ltd", "<b>ACME</b>", NULL };
 	const char *why;
 	struct pb_buf whole, out;
 	uint64_t at[MIME_SIGNATURE_MAX_INSERTS + 1] = { 0 };

@@ -319,7 +319,66 @@ static void test_send_policy(void)
 	gw_fake_free(&f);
 }
 
+/* Answers the MAIL FROM check of an unauthenticated sender (a DIR_RCPT_CHECK_REQ): the
+ * account user_id, or (0) not a local address. */
+static void sender_answer(struct gw_fake *f, const char *local, uint64_t user_id)
+{
+	struct pb_msg rep, *q = gw_fake_sent(f, f->n_sent - 1);
+
+	REQUIRE(q != NULL && q->type == MSG_DIR_RCPT_CHECK_REQ);
+	CHECK_STR(q->u.dir_rcpt_check_req.local, local);
+	pb_msg_init(&rep, MSG_DIR_RCPT_CHECK_REP);
+	rep.u.dir_rcpt_check_rep.code = user_id != 0 ? PB_OK : PB_ERR_REFUSED;
+	rep.u.dir_rcpt_check_rep.error = xstrdup(user_id != 0 ? "" : "not a local domain");
+	rep.u.dir_rcpt_check_rep.user_id = user_id;
+	rep.u.dir_rcpt_check_rep.user = xstrdup(user_id != 0 ? "bob" : "");
+	CHECK_INT(gw_fake_reply(f, q->corr, &rep), 0);
+}
+
+/* The quota send block without AUTH (admin guide 4.8 NOTE): MAIL FROM a local account's
+ * address whose mailbox is past the block level hears 452 4.2.2 with the AUTH path's text;
+ * under it, a remote sender, the null sender, a directory that does not answer, and the
+ * setting off all let the MAIL go on. */
+static void test_quota_without_auth(void)
+{
+	struct smtp_server srv;
+	struct gw_fake f;
+
+	open_ehlo(&f, &srv, true);
+	srv.quota_by_address = true;
+	CHECK(gw_fake_expect(&f, "250-mx.test"));
+	CHECK(gw_fake_say(&f, "MAIL FROM:<bob@example.org>\r\n", "")); /* the directory first */
+	sender_answer(&f, "bob", 5);
+	CHECK(gw_fake_expect(&f, "")); /* then the owner */
+	quota_answer(&f, true);
+	CHECK(gw_fake_expect(&f, "452 4.2.2 Mailbox over quota (1 MB): sending is blocked until "
+				 "messages are deleted\r\n"));
+	CHECK(gw_fake_say(&f, "MAIL FROM:<bob@example.org>\r\n", ""));
+	sender_answer(&f, "bob", 5);
+	quota_answer(&f, false);
+	CHECK(gw_fake_expect(&f, "250 2.1.0"));
+	CHECK(gw_fake_say(&f, "RSET\r\n", "250"));
+	size_t n = f.n_sent;
+	CHECK(gw_fake_say(&f, "MAIL FROM:<carol@remote.example>\r\n", ""));
+	sender_answer(&f, "carol", 0);
+	CHECK(gw_fake_expect(&f, "250 2.1.0"));
+	CHECK_INT(f.n_sent, n + 1); /* no quota asked for a remote sender */
+	CHECK(gw_fake_say(&f, "RSET\r\n", "250"));
+	CHECK(gw_fake_say(&f, "MAIL FROM:<>\r\n", "250 2.1.0"));
+	CHECK(gw_fake_say(&f, "RSET\r\n", "250"));
+	CHECK(gw_fake_say(&f, "MAIL FROM:<bob@example.org>\r\n", ""));
+	gw_fake_advance(&f, SMTP_CHECK_TIMEOUT_MS + 1);
+	CHECK(gw_fake_expect(&f, "250 2.1.0")); /* unanswered: it goes on */
+	CHECK(gw_fake_say(&f, "RSET\r\n", "250"));
+	srv.quota_by_address = false;
+	n = f.n_sent;
+	CHECK(gw_fake_say(&f, "MAIL FROM:<bob@example.org>\r\n", "250 2.1.0"));
+	CHECK_INT(f.n_sent, n);
+	gw_fake_free(&f);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "quota_without_auth", test_quota_without_auth },
 	{ "send_policy", test_send_policy },
 	{ "submission_wants_auth", test_submission_wants_auth },
 	{ "relay_control", test_relay_control },

@@ -1,7 +1,7 @@
 // user-editor.js: one account (#user/NAME) in the guide's tabs — General (counts, the lock:
 // locking it by hand and unlocking it), Passwords, Routing (with the account's routing script:
-// scripts.js), Autoresponder, Quotas, Message Rules, Aliases, Permissions, Login History.
-// Settings tabs go through fields.js (PATCH one key at a time).
+// scripts.js), Autoresponder, Signatures, Quotas, Message Rules, Aliases, Permissions, Login
+// History. Settings tabs go through fields.js (PATCH one key at a time).
 import { api, lock, locks, unlock } from './api.js';
 import { bytes, clear, flash, h, tabs, when } from './dom.js';
 import { settingsForm } from './fields.js';
@@ -32,6 +32,14 @@ const AUTOREPLY = [
   { key: 'autoreply_start', label: 'From (UTC date)', type: 'date' },
   { key: 'autoreply_end', label: 'Until (UTC date)', type: 'date' },
   { key: 'autoreply_days', label: 'Reply to a sender once every N days', type: 'number' },
+];
+// h-sig10: the account's own signatures (docs/operations.md "Signatures")
+const SIGNATURES = [
+  { key: 'signature_text', label: 'Outgoing signature (mail to remote recipients)', type: 'textarea',
+    help: 'Before the domain\'s or the server\'s signature; empty: none.' },
+  { key: 'signature_html', label: 'Outgoing signature, HTML', type: 'textarea', help: 'Empty: the text.' },
+  { key: 'internal_signature_text', label: 'Internal signature (mail to local recipients only)', type: 'textarea' },
+  { key: 'internal_signature_html', label: 'Internal signature, HTML', type: 'textarea', help: 'Empty: the text.' },
 ];
 const QUOTAS = [
   { key: 'quota_mb', label: 'Mailbox quota (MB, 0 none, empty: the default)', type: 'number' },
@@ -216,6 +224,7 @@ export async function userEditor(el, name) {
         p.append(await scriptEditor('/api/scripts/' + encodeURIComponent(u.user), 'Edit Routing Script'));
       } },
       { id: 'autoresponder', label: 'Autoresponder', render: form(AUTOREPLY) },
+      { id: 'signatures', label: 'Signatures', render: form(SIGNATURES) },
       { id: 'quotas', label: 'Quotas', render: form(QUOTAS) },
       { id: 'rules', label: 'Message Rules', render: (p) => rulesTab(p, u.user) },
       { id: 'aliases', label: 'Aliases', render: (p) => aliases(p, u) },

@@ -2,6 +2,7 @@
 // and message rules (list, add, edit, delete, reorder: the JSON the rules engine takes), its
 // password and its address for password resets — each through the account's own endpoints
 // (/api/autoreply/NAME, /api/forwarding/NAME, /api/rules/NAME, /api/mail/password,
+// /api/signature/NAME: its own outgoing and internal signature texts,
 // /api/mail/recovery; docs/openapi.json), with mail.js's api() (its CSRF token). With a separate
 // web password (GET /api/users/NAME has_web_password) the password form changes it, and offers
 // the main one too only when can_change_main. The login history (GET /api/users/NAME/logins:
@@ -29,6 +30,19 @@ async function loadAutoreply() {
   $("s-ar-start").value = a.autoreply_start || "";
   $("s-ar-end").value = a.autoreply_end || "";
   $("s-ar-days").value = a.autoreply_days || "";
+}
+
+// The account's own signatures (their HTML versions are left to the administrator).
+async function loadSignature() {
+  const g = await api("GET", "/api/signature/" + enc(st.user));
+  $("s-sig-text").value = g.signature_text || "";
+  $("s-sig-internal").value = g.internal_signature_text || "";
+}
+
+function saveSignature(ev) {
+  return submit(ev, () => api("PATCH", "/api/signature/" + enc(st.user), {
+    signature_text: $("s-sig-text").value, internal_signature_text: $("s-sig-internal").value,
+  }), "Signature saved");
 }
 
 async function loadForwarding() {
@@ -208,7 +222,8 @@ async function open() {
   try {
     st.user = (await api("GET", "/api/me")).user;
     pane(true);
-    await Promise.all([loadAutoreply(), loadForwarding(), loadRules(), loadRecovery(), loadLogins()]);
+    await Promise.all([loadAutoreply(), loadForwarding(), loadRules(), loadRecovery(), loadLogins(),
+      loadSignature()]);
     $("settings").dataset.loaded = "1";
   } catch (e) {
     say(e.message);
@@ -219,6 +234,7 @@ $("settings-open").addEventListener("click", open);
 $("settings-close").addEventListener("click", () => pane(false));
 $("s-autoreply").addEventListener("submit", saveAutoreply);
 $("s-forwarding").addEventListener("submit", saveForwarding);
+$("s-signature").addEventListener("submit", saveSignature);
 $("s-rule-add").addEventListener("click", () => editRule(-1));
 $("s-rule-cancel").addEventListener("click", () => { $("s-rule-editor").hidden = true; });
 $("s-rule-editor").addEventListener("submit", keepRule);

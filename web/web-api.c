@@ -318,6 +318,12 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 		 "\"autoreply_end\",\"autoreply_days\"", P_AUTOREPLY)
 #define P_BLOCKED "\"blocked\":" S_STR_OR_NULL
 #define S_BLOCKED S_OBJECT("\"blocked\"", P_BLOCKED)
+#define P_SIGNATURE                                                                        \
+	"\"signature_text\":" S_STR_OR_NULL ",\"signature_html\":" S_STR_OR_NULL               \
+	",\"internal_signature_text\":" S_STR_OR_NULL ",\"internal_signature_html\":" S_STR_OR_NULL
+#define S_SIGNATURE                                                                        \
+	S_OBJECT("\"signature_text\",\"signature_html\",\"internal_signature_text\","           \
+		 "\"internal_signature_html\"", P_SIGNATURE)
 /* a change of some keys of a group (null: back to the default); no other key */
 #define S_GROUP_PATCH(props)                                                               \
 	"{\"type\":\"object\",\"minProperties\":1,\"additionalProperties\":false,"           \
@@ -590,11 +596,11 @@ static const struct web_route routes[] = {
 	  "Set blocked (addresses or wildcards, ';' separated; null: none)", S_GROUP_PATCH(P_BLOCKED), NULL, 204,
 	  web_rest_blocked_patch_route },
 	{ HTTP_VERB_GET, "/api/signature/{name}", WEB_SELF_OR_ADMIN, "mail",
-	  "An account's own signatures (null: none)", NULL, S_OBJ, 200,
+	  "An account's own signatures (null: none)", NULL, S_SIGNATURE, 200,
 	  web_rest_signature_route },
 	{ HTTP_VERB_PATCH, "/api/signature/{name}", WEB_SELF_OR_ADMIN, "mail",
 	  "Change signature_text, signature_html, internal_signature_text, internal_signature_html "
-	  "(null: none)", S_OBJ, NULL, 204,
+	  "(null: none)", S_GROUP_PATCH(P_SIGNATURE), NULL, 204,
 	  web_rest_signature_patch_route },
 	{ HTTP_VERB_GET, "/api/rules", WEB_ADMIN, "rules",
 	  "The server's message rules", NULL, S_RULES, 200,

@@ -187,6 +187,7 @@ class OpenApiLive(unittest.TestCase):
         self.check(bob, "PATCH", "/api/autoreply/bob",
                    {"autoreply_subject": "Away", "autoreply_days": 3})
         self.check(bob, "PATCH", "/api/blocked-senders/bob", {"blocked": "*@spam.example"})
+        self.check(bob, "PATCH", "/api/signature/bob", {"signature_text": "Bob\\nSales"})
         self.check(admin, "PATCH", "/api/users/dave", {"quota_mb": 50})
         self.check(admin, "POST", "/api/connections", {"name": "office", "every_min": 30})
         self.check(admin, "POST", "/api/collectors", {"name": "self", "settings": {
@@ -235,7 +236,7 @@ class OpenApiLive(unittest.TestCase):
             (bob, "/api/aliases/bob"), (admin, "/api/lists"), (admin, "/api/lists/team"),
             (bob, "/api/forwarding/bob"), (bob, "/api/autoreply/bob"),
             (admin, "/api/forwarding/dave"), (admin, "/api/autoreply/dave"),
-            (bob, "/api/blocked-senders/bob"), (admin, "/api/rules"), (bob, "/api/rules/bob"),
+            (bob, "/api/blocked-senders/bob"), (bob, "/api/signature/bob"), (admin, "/api/rules"), (bob, "/api/rules/bob"),
             (admin, "/api/scripts/bob"), (admin, "/api/connections"),
             (admin, "/api/connections/office"), (admin, "/api/collectors"),
             (admin, "/api/collectors/self"), (admin, "/api/queue"),

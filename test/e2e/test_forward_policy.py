@@ -2,8 +2,9 @@
 internet_mail is off and whose Forward To is a remote address keeps the message in its mailbox,
 Postfix's smtp-sink gets nothing (a user who may send, forwarding after it, reaches the sink:
 the queue moved past the first), and `pillarbox trace` says why; a forbidden_recipients pattern
-drops that one target and the rest go; an administrator's mapping to a remote address is not
-restricted."""
+drops that one target and the rest go; router.max_remote_targets bounds a user's remote
+forwards per message (one trace line, one warning); an administrator's mapping to a remote
+address is not restricted."""
 import os
 import sys
 import unittest
@@ -61,6 +62,36 @@ class ForwardPolicyCase(RouterClient, QueueBase):
         dumps = self.sink_wait(b"admin-mapped")
         self.assertIn(b"X-Rcpt-Args: <admin@remote.example>", dumps[0])
         self.assertNotIn("not sent", self.ok("trace", qid))
+
+    def test_remote_targets_bound(self):
+        """router.max_remote_targets: 2 of a user's 4 remote forwards go, one trace line and
+        one warning say the rest were dropped."""
+        self.ok("setting", "set", "router", '{"max_remote_targets": 2}')
+        self.addCleanup(self.ok, "setting", "set", "router", '{"max_remote_targets": 50}')
+        self.ok("user", "set", "mayfwd", "forward_to",
+                "c1@remote.example; c2@remote.example; c3@remote.example; c4@remote.example")
+        self.addCleanup(self.ok, "user", "set", "mayfwd", "forward_to", "ok@remote.example")
+        qid = self.deliver("mayfwd@" + self.domain, "capped-one")
+        def both():
+            rcpts = b"".join(self.sink.find(b"capped-one"))
+            return b"<c1@remote.example>" in rcpts and b"<c2@remote.example>" in rcpts
+        pbtest.wait_until(both, timeout=60, what="c1 and c2's copies at smtp-sink")
+        trace = self.ok("trace", qid)
+        self.assertEqual(trace.count("router.max_remote_targets"), 1, trace)
+        self.assertIn("forward to c3@remote.example not sent", trace)
+        self.assertNotIn("c4@remote.example is remote", trace)
+        warns = [ln for ln in self.d.log().splitlines()
+                 if "event=route_stopped msgid=%s" % qid in ln]
+        self.assertEqual(len(warns), 1, warns)
+        self.assertIn("router.max_remote_targets", warns[0])
+        # the queue moves on: a later message is at the sink, and still only two copies
+        self.deliver("picky@" + self.domain, "after-capped")
+        self.sink_wait(b"after-capped")
+        rcpts = b"".join(d for d in self.sink.find(b"capped-one"))
+        for addr in (b"c1@", b"c2@"):
+            self.assertIn(addr, rcpts)
+        for addr in (b"c3@", b"c4@"):
+            self.assertNotIn(addr, rcpts)
 
 
 if __name__ == "__main__":

@@ -252,6 +252,24 @@ static void breaker_note(struct router_spam_breaker *b, const struct pb_settings
 	}
 }
 
+/* Whether the breaker keeps rspamd from being asked now (v->why then says so; no log line
+ * per message). A breaker kept for another spam.rspamd starts afresh. */
+static bool breaker_skips(struct router_spam_breaker *b, const struct pb_settings_spam *set,
+			  const struct msg_router_resolve_req *q, struct router_spam_verdict *v)
+{
+	if (strcmp(b->rspamd, set->rspamd) != 0) {
+		memset(b, 0, sizeof(*b));
+		snprintf(b->rspamd, sizeof(b->rspamd), "%s", set->rspamd);
+	}
+	if (router_spam_breaker_allow(b, pb_clock_monotonic_ms(NULL)))
+		return false;
+	snprintf(v->why, sizeof(v->why), "rspamd is not asked: its circuit breaker is open after "
+		 "%u failures in a row", set->breaker_failures);
+	pb_debug("router", "event=spam_unscored msgid=%s spool_id=%llu reason=breaker_open",
+		 PB_LOGQ(q->msgid), (unsigned long long)q->key);
+	return true;
+}
+
 void router_spam_score(struct pb_actor *a, const struct msg_router_resolve_req *q,
 		       struct router_spam_breaker *b, struct router_spam_verdict *v_r)
 {
@@ -264,17 +282,8 @@ void router_spam_score(struct pb_actor *a, const struct msg_router_resolve_req *
 		return;
 	v_r->asked = true;
 	v_r->threshold = set.quarantine_score;
-	if (strcmp(b->rspamd, set.rspamd) != 0) { /* another rspamd: its own record */
-		memset(b, 0, sizeof(*b));
-		snprintf(b->rspamd, sizeof(b->rspamd), "%s", set.rspamd);
-	}
-	if (!router_spam_breaker_allow(b, pb_clock_monotonic_ms(NULL))) {
-		snprintf(v_r->why, sizeof(v_r->why), "rspamd is not asked: its circuit breaker is "
-			 "open after %u failures in a row", set.breaker_failures);
-		pb_debug("router", "event=spam_unscored msgid=%s spool_id=%llu reason=breaker_open",
-			 PB_LOGQ(q->msgid), (unsigned long long)q->key);
+	if (breaker_skips(b, &set, q, v_r))
 		return;
-	}
 	int ret = ask(a, q, &set, v_r);
 	breaker_note(b, &set, ret, v_r->why);
 	v_r->scored = ret == 1;

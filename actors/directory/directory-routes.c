@@ -11,6 +11,7 @@
 #include "router-generate.h"
 #include "router-records.h"
 #include "router-user.h"
+#include "send-policy.h"
 #include "store-routes.h"
 
 #include <string.h>
@@ -44,8 +45,12 @@ static int add_user(const struct pb_user_rec *u, void *ctx)
 	struct msg_dir_routes_rep *rep = ctx;
 	struct router_user ru;
 
+	struct send_policy sp;
+
 	router_user_load(u->settings_json, u->id, u->name, &ru);
-	*pb_rec_route_user_push(&rep->users) = (struct pb_rec_route_user){
+	send_policy_from_json(u->settings_json, &sp);
+	struct pb_rec_route_user *out = pb_rec_route_user_push(&rep->users);
+	*out = (struct pb_rec_route_user){
 		.id = u->id,
 		.name = xstrdup(ru.name),
 		.defaults_off = ru.defaults_disabled,
@@ -65,7 +70,12 @@ static int add_user(const struct pb_user_rec *u, void *ctx)
 		.size_under_to = xstrdup(ru.size_under_to),
 		.copy_sent_to = xstrdup(ru.copy_sent_to),
 		.no_forward_quarantined = ru.no_forward_quarantined,
+		.no_internet_mail = !sp.internet_mail,
 	};
+	/* its sending permissions, which its own forwards obey (router-plan.h) */
+	for (uint32_t i = 0; i < sp.forbidden.n; i++)
+		pb_strv_push(&out->forbidden, sp.forbidden.v[i]);
+	send_policy_deinit(&sp);
 	router_user_clear(&ru);
 	return 0;
 }

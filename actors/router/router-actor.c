@@ -11,6 +11,7 @@
 
 #include "directory-client-routes.h"
 #include "pb-log.h"
+#include "pb-settings-snapshot.h"
 #include "reader-client.h"
 #include "router-client.h"
 #include "router-copyinbox.h"
@@ -33,6 +34,7 @@ struct router_shard {
 	struct router_view view;
 	struct router_rulebook rules;
 	struct router_scripts scripts; /* the server script's cache (router-scripts.h) */
+	struct router_spam_breaker spam_breaker; /* this shard's rspamd breaker (router-spam.h) */
 };
 
 static int rt_init(struct pb_actor *a, void *arg, void **state_r, const char **error_r)
@@ -150,6 +152,7 @@ static void log_plan(const struct msg_router_resolve_req *q, const struct router
 		bool warn = strncmp(line, "loop:", 5) == 0 || strstr(line, "reaches nobody") ||
 			    strstr(line, "steps deep") || strncmp(line, "script failed:", 14) == 0 ||
 			    strstr(line, " is blocked by ") ||
+			    strstr(line, ROUTER_PLAN_REMOTE_CAPPED) != NULL ||
 			    strstr(line, ROUTER_RULES_SENDER_REFUSED) != NULL;
 		if (warn)
 			pb_warn("router", "event=route_stopped msgid=%s reason=%s", PB_LOGQ(q->msgid),
@@ -254,6 +257,9 @@ static struct router_facts make_facts(struct router_shard *r, struct facts_read 
 		.origin = q->origin <= PB_ORIGIN_SYSTEM ? (enum pb_origin)q->origin : PB_ORIGIN_SMTP,
 		.lua = rd->lua,
 	};
+	const struct pb_settings *st = pb_settings_acquire(pb_actor_runtime(rd->a));
+	f.max_remote_targets = st->router.max_remote_targets; /* h-router10 */
+	pb_settings_release(pb_actor_runtime(rd->a), st);
 
 	if (any_rules(r)) {
 		facts_read_now(rd, ROUTER_FACTS_READ_MAX);
@@ -333,7 +339,7 @@ static int on_resolve(struct pb_actor *a, void *state, struct pb_msg *m)
 	bool have_msg = f.message != NULL;
 	struct router_message *msg = &rd.msg;
 	struct router_spam_verdict spam;
-	router_spam_score(a, q, &spam); /* bounded by spam.timeout_ms; never fails */
+	router_spam_score(a, q, &r->spam_breaker, &spam); /* bounded by spam.timeout_ms; never fails */
 	f.has_spam_score = spam.scored;
 	f.spam_score = spam.result.score;
 	f.spam_quarantine = spam.scored && router_spam_is_quarantine(&spam.result, spam.threshold);

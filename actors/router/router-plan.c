@@ -9,6 +9,7 @@
 #include "router-generate.h"
 #include "pb-alloc.h"
 #include "router-lua.h"
+#include "router-remote.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -26,6 +27,14 @@ struct ctx {
 	/* While a message rule's forwards resolve: the remote copies' own envelope sender (NULL:
 	 * the message's) and header edits (NULL: none) */
 	const char *fwd_sender, *fwd_headers;
+	/* h-router10: the account whose own settings are resolving (NULL: the administrator's
+	 * records), and how many remote addresses each such account queued (router-remote.h) */
+	const struct router_user *owner;
+	struct owner_count {
+		uint64_t id;
+		uint32_t queued;
+	} *counts;
+	size_t n_counts;
 };
 
 static void trace(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -231,14 +240,45 @@ static int add_local(struct ctx *c, const struct router_user *u, const char *add
 	return 1;
 }
 
+/* The count of remote addresses the account c->owner queued in this plan. */
+static struct owner_count *owner_count(struct ctx *c)
+{
+	for (size_t i = 0; i < c->n_counts; i++)
+		if (c->counts[i].id == c->owner->id)
+			return &c->counts[i];
+	c->counts = xrealloc(c->counts, sizeof(*c->counts) * (c->n_counts + 1));
+	c->counts[c->n_counts] = (struct owner_count){ c->owner->id, 0 };
+	return &c->counts[c->n_counts++];
+}
+
+/* Whether addr may be queued for c->owner (router-remote.h; no owner: yes), counting it;
+ * a refusal said in the trace (the bound once per account). */
+static bool owner_may_send(struct ctx *c, const char *addr)
+{
+	char why[ROUTER_PLAN_TRACE_LINE_MAX];
+
+	if (c->owner == NULL)
+		return true;
+	struct owner_count *n = owner_count(c);
+	enum router_remote_verdict v = router_remote_check(c->owner, addr, n->queued,
+							   c->f->max_remote_targets, why,
+							   sizeof(why));
+	if (v == ROUTER_REMOTE_OK)
+		n->queued++;
+	else if (v != ROUTER_REMOTE_CAPPED || n->queued++ == c->f->max_remote_targets)
+		trace(c, "%s", why);
+	return v == ROUTER_REMOTE_OK;
+}
+
 /* Adds the remote address addr (as written: a remote local part keeps its case; one copy per
- * address in any case). Returns 1. */
+ * address in any case), if the account whose settings reach it may send there. Returns 1, 0
+ * when refused or the plan is full. */
 static int add_remote(struct ctx *c, const char *addr)
 {
 	for (size_t i = 0; i < c->p->n_items; i++)
 		if (c->p->items[i].user_id == 0 && strcasecmp(c->p->items[i].address, addr) == 0)
 			return 1;
-	if (plan_full(c))
+	if (plan_full(c) || !owner_may_send(c, addr))
 		return 0;
 	push_remote(c, addr);
 	trace(c, "%s is remote: send it out through the queue", addr);
@@ -358,6 +398,8 @@ static bool router_plan_rules(struct ctx *c, const struct router_user *u,
 	for (uint32_t i = 0; i < out_r->trace.n; i++)
 		trace(c, "%s", out_r->trace.v[i]);
 	int reached = 0;
+	/* the forwards are u's own when it has rules (the administrator's run with them) */
+	c->owner = u->rules != NULL ? u : NULL;
 	c->fwd_sender = out_r->forward_sender;
 	c->fwd_headers = out_r->forward_headers;
 	for (size_t i = 0; i < out_r->n_forwards; i++)
@@ -509,9 +551,11 @@ static int reach_user(struct ctx *c, const struct router_user *u, const char *ad
 	struct router_rules_outcome rules;
 	/* an account reached by a rule's forward routes on its own: not from that rule's sender */
 	const char *outer_sender = c->fwd_sender, *outer_headers = c->fwd_headers;
+	const struct router_user *outer_owner = c->owner;
 	c->fwd_sender = c->fwd_headers = NULL;
 	bool keep_local = router_plan_rules(c, u, &rules), blocked;
 	struct user_switches sw;
+	c->owner = u; /* its scripts, assistants and forwarding: its own settings */
 	bool decided = router_plan_user_hooks(c, u, addr, &keep_local, &blocked, &sw);
 
 	if (!blocked)
@@ -522,6 +566,7 @@ static int reach_user(struct ctx *c, const struct router_user *u, const char *ad
 	router_rules_outcome_free(&rules);
 	c->fwd_sender = outer_sender;
 	c->fwd_headers = outer_headers;
+	c->owner = outer_owner;
 	return ret;
 }
 
@@ -561,7 +606,9 @@ static int apply_mappings(struct ctx *c, const char *full, const char *local, bo
 	const char *sdomain;
 	char *sfull = xstrdup(sender);
 	int reached = 0;
+	const struct router_user *outer_owner = c->owner;
 
+	c->owner = NULL; /* the administrator's mappings: not an account's own sending */
 	split(sender, &sdomain);
 	for (size_t i = 0; i < c->r->n_mappings; i++) {
 		const struct router_mapping *m = &c->r->mappings[i];
@@ -576,6 +623,7 @@ static int apply_mappings(struct ctx *c, const char *full, const char *local, bo
 		      m->address, m->target, router_map_type_name(m->type), from ? sfull : full);
 		reached += resolve(c, m->target, true) > 0;
 	}
+	c->owner = outer_owner;
 	free(sfull);
 	free(sender);
 	return reached;
@@ -601,8 +649,11 @@ static int apply_list(struct ctx *c, const struct router_list *l)
 		trace(c, "list %s is internal: %s posts as an authenticated client or from a "
 		      "trusted network", l->name, who);
 	trace(c, "list %s: %zu member(s)", l->name, l->n_members);
+	const struct router_user *outer_owner = c->owner;
+	c->owner = NULL; /* the administrator's list: not an account's own sending */
 	for (size_t i = 0; i < l->n_members; i++)
 		reached += resolve(c, l->members[i], true) > 0;
+	c->owner = outer_owner;
 	return reached;
 }
 
@@ -726,7 +777,10 @@ static void plan_copy_sent(struct ctx *c)
 		return;
 	trace(c, "sent by %s: a copy goes to %s (Copy Sent Messages To)", u->name,
 	      u->copy_sent_to);
-	if (resolve_targets(c, u->copy_sent_to) == 0)
+	c->owner = u;
+	int reached = resolve_targets(c, u->copy_sent_to);
+	c->owner = NULL;
+	if (reached == 0)
 		trace(c, "no Copy Sent Messages To address of %s could be reached", u->name);
 }
 
@@ -755,6 +809,7 @@ void router_plan_resolve(const struct router_records *r, const struct router_fac
 		}
 	}
 	plan_copy_sent(&c);
+	free(c.counts);
 }
 
 bool router_plan_accepts(const struct router_records *r, const struct router_facts *f,

@@ -30,6 +30,18 @@
  * message, so a forwarding loop never loses mail. One account reached twice gets one copy;
  * one remote address one copy.
  *
+ * Remote targets (h-router10, issue 13 R3): a remote address that an account's own settings
+ * produce — its Forward To, assistants, size dependent forwarding, Copy Sent Messages To, the
+ * forwards of its message rules (when it has rules of its own: the administrator's rules run
+ * with them and their forwards count as its), and its routing scripts' forwards — obeys that
+ * account's sending permissions as SMTP submission does (send-policy.h): none with
+ * internet_mail false, none matching forbidden_recipients (send_policy_forbidden), and at most
+ * facts.max_remote_targets per account per message (the trace line at that bound holds
+ * ROUTER_PLAN_REMOTE_CAPPED; the router logs it as a warning). A refused target is not queued
+ * and said in the trace ("forward to X not sent: ..."); it reaches nobody, so a redirect whose
+ * every target is refused keeps the message in the account. The targets of mappings and
+ * lists (the administrator's) are not restricted, even when an account's forward reaches them.
+ *
  * Deterministic: the same records, facts and recipients give the same items in the same order.
  * No store, no clock, no actor. THREAD: any. OWNS: the plan it fills.
  */
@@ -48,6 +60,8 @@
 #define ROUTER_PLAN_MAX_ITEMS 1000
 #define ROUTER_PLAN_MAX_TRACE 64
 #define ROUTER_PLAN_TRACE_LINE_MAX 300
+/* The words of the trace line at router.max_remote_targets (the router logs it). */
+#define ROUTER_PLAN_REMOTE_CAPPED "router.max_remote_targets"
 
 /* Mapping types (guide 5.3 "Alias Type"). */
 enum router_map_type {
@@ -98,6 +112,11 @@ struct router_user {
 	const char *copy_sent_to;
 	/* Don't use forwardings or assistants if mail would be quarantined */
 	bool no_forward_quarantined;
+	/* h-router10: its sending permissions (send-policy.h), which the remote targets of its
+	 * own settings obey (see "Remote targets" above): internet_mail false, and its
+	 * forbidden_recipients patterns (NULL: none) */
+	bool no_internet_mail;
+	const struct pb_strv *forbidden;
 };
 
 /* The directory's records (sorted or not: lookups are linear, mappings are tried in order). */
@@ -143,6 +162,9 @@ struct router_facts {
 	/* the routing scripts and their budgets (router-lua.h); NULL: no script runs (an RCPT
 	 * check in the directory, which must never run one) */
 	const struct router_lua_env *lua;
+	/* h-router10: router.max_remote_targets, the most remote addresses one account's own
+	 * settings send one message to (0: no bound) */
+	uint32_t max_remote_targets;
 };
 
 /* One thing to do: user_id != 0 a local delivery into folder with flags and keywords; 0 the

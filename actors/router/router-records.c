@@ -36,6 +36,8 @@ static void view_users(const struct msg_dir_routes_rep *snap, struct router_view
 			.size_under_to = u->size_under_to,
 			.copy_sent_to = u->copy_sent_to,
 			.no_forward_quarantined = u->no_forward_quarantined != 0,
+			.no_internet_mail = u->no_internet_mail != 0,
+			.forbidden = &u->forbidden,
 		};
 	}
 	v->r.users = v->users;

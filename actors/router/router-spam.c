@@ -191,7 +191,8 @@ static char *request_head(const struct msg_router_resolve_req *q, const uint8_t 
 	return out;
 }
 
-/* Asks rspamd about q. 1 scored, 0 not sent (too big), -1 failed; v->why says why. */
+/* Asks rspamd about q. 1 scored, 0 not sent (too big), -1 rspamd failed, -2 the message
+ * could not be read (not rspamd's failure: the breaker does not count it); v->why says why. */
 static int ask(struct pb_actor *a, const struct msg_router_resolve_req *q,
 	       const struct pb_settings_spam *set, struct router_spam_verdict *v)
 {
@@ -207,6 +208,7 @@ static int ask(struct pb_actor *a, const struct msg_router_resolve_req *q,
 	if (reader_client_read(pb_actor_caller(a), 0, q->blob_key, 0, piece, ROUTER_SPAM_PIECE,
 			       &n, &size, &eof, &error) != PB_OK) {
 		fail(&c, "the message could not be read", error);
+		ret = -2;
 	} else if (size > (uint64_t)set->max_size_kb * 1024) {
 		snprintf(c.why, sizeof(c.why), "%llu KiB is over spam.max_size_kb %u",
 			 (unsigned long long)(size / 1024), set->max_size_kb);
@@ -226,8 +228,50 @@ static int ask(struct pb_actor *a, const struct msg_router_resolve_req *q,
 	return ret;
 }
 
+/* Feeds the outcome of one ask (ret as ask's) to the breaker, logging when it opens or
+ * closes (the one line each). */
+static void breaker_note(struct router_spam_breaker *b, const struct pb_settings_spam *set,
+			 int ret, const char *why)
+{
+	if (ret == 0 || ret == -2)
+		return; /* rspamd was not asked, or not its failure */
+	uint64_t now = pb_clock_monotonic_ms(NULL);
+	switch (router_spam_breaker_result(b, ret == 1, now, set->breaker_failures,
+					   (uint64_t)set->breaker_cooldown_s * 1000)) {
+	case ROUTER_SPAM_BREAKER_OPENED:
+		pb_warn("router", "event=spam_breaker_open failures=%u cooldown_s=%u reason=%s "
+				  "msg=\"rspamd breaker open: messages are delivered unscored\"",
+			b->failures, set->breaker_cooldown_s, PB_LOGQ(why));
+		break;
+	case ROUTER_SPAM_BREAKER_CLOSED:
+		pb_info("router", "event=spam_breaker_closed msg=\"rspamd breaker closed: rspamd "
+				  "answered again\"");
+		break;
+	case ROUTER_SPAM_BREAKER_SAME:
+		break;
+	}
+}
+
+/* Whether the breaker keeps rspamd from being asked now (v->why then says so; no log line
+ * per message). A breaker kept for another spam.rspamd starts afresh. */
+static bool breaker_skips(struct router_spam_breaker *b, const struct pb_settings_spam *set,
+			  const struct msg_router_resolve_req *q, struct router_spam_verdict *v)
+{
+	if (strcmp(b->rspamd, set->rspamd) != 0) {
+		memset(b, 0, sizeof(*b));
+		snprintf(b->rspamd, sizeof(b->rspamd), "%s", set->rspamd);
+	}
+	if (router_spam_breaker_allow(b, pb_clock_monotonic_ms(NULL)))
+		return false;
+	snprintf(v->why, sizeof(v->why), "rspamd is not asked: its circuit breaker is open after "
+		 "%u failures in a row", set->breaker_failures);
+	pb_debug("router", "event=spam_unscored msgid=%s spool_id=%llu reason=breaker_open",
+		 PB_LOGQ(q->msgid), (unsigned long long)q->key);
+	return true;
+}
+
 void router_spam_score(struct pb_actor *a, const struct msg_router_resolve_req *q,
-		       struct router_spam_verdict *v_r)
+		       struct router_spam_breaker *b, struct router_spam_verdict *v_r)
 {
 	const struct pb_settings *st = pb_settings_acquire(pb_actor_runtime(a));
 	struct pb_settings_spam set = st->spam;
@@ -238,7 +282,10 @@ void router_spam_score(struct pb_actor *a, const struct msg_router_resolve_req *
 		return;
 	v_r->asked = true;
 	v_r->threshold = set.quarantine_score;
+	if (breaker_skips(b, &set, q, v_r))
+		return;
 	int ret = ask(a, q, &set, v_r);
+	breaker_note(b, &set, ret, v_r->why);
 	v_r->scored = ret == 1;
 	if (ret == 1)
 		pb_info("router", "event=spam_scored msgid=%s spool_id=%llu score=%.2f action=%s "

@@ -13,7 +13,9 @@
  * Budget: one deadline of spam.timeout_ms covers the connect, the send and the reply (the
  * router shard waits for at most that; non-blocking socket and poll). rspamd down, slow,
  * answering garbage, or the body unreadable: not scored, one log line, and the message is
- * delivered as if spam scoring were off: never held, never lost.
+ * delivered as if spam scoring were off: never held, never lost. Consecutive failures open
+ * the shard's circuit breaker (router-spam-breaker.h), so a silent rspamd costs a few
+ * timeouts per cool-down, not one per message.
  *
  * OWNS: nothing between calls. THREAD: the router shard's (a caller of the reader).
  */
@@ -21,6 +23,7 @@
 #define ROUTER_SPAM_H
 
 #include "pb-runtime.h"
+#include "router-spam-breaker.h"
 #include "router-spam-proto.h"
 
 #define ROUTER_SPAM_PIECE (64u * 1024u)
@@ -34,8 +37,11 @@ struct router_spam_verdict {
 };
 
 /* Scores the spool entry q (its body by q->blob_key) when spam.enabled is 1, per the settings
- * in effect; fills *v_r (never fails: what went wrong is in v_r->why and logged once). */
+ * in effect; fills *v_r (never fails: what went wrong is in v_r->why and logged once).
+ * b: the calling shard's circuit breaker (router-spam-breaker.h): while it is open rspamd is
+ * not asked (v_r->why says so, no log line per message); its opening and closing are logged
+ * once each (event=spam_breaker_open, event=spam_breaker_closed). */
 void router_spam_score(struct pb_actor *a, const struct msg_router_resolve_req *q,
-		       struct router_spam_verdict *v_r);
+		       struct router_spam_breaker *b, struct router_spam_verdict *v_r);
 
 #endif

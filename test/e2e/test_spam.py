@@ -8,7 +8,8 @@ one log line and the reason in the trace — never held, never lost. The rule en
 score (issue 13 items 4 and 8): bea's rule "Spam Score greater than 10" moves a GTUBE message
 to a folder of its own (a rule's folder wins over the quarantine's Junk) and leaves a plain one
 in the INBOX; her rule "Quarantined" marks with a keyword the message the threshold sent to
-Junk, and not a plain one (read over IMAP)."""
+Junk, and not a plain one (read over IMAP). A silent rspamd opens the router's circuit
+breaker (issue 13 R4): 20 messages go through unscored in a bounded time, the log says so once."""
 import http.client
 import imaplib
 import json
@@ -21,6 +22,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 import urllib.request
 
@@ -264,6 +266,46 @@ class Spam(TlsCase):
         lines = self.log_line("spam_unscored", qid)
         self.assertEqual(len(lines), 1)
         self.assertIn("level=warn", lines[0])
+
+    def test_3b_silent_rspamd_breaker(self):
+        """Issue 13 R4: an rspamd that accepts and never answers costs each router shard
+        spam.breaker_failures timeouts, then its circuit breaker opens and the rest go
+        unscored at once: 20 messages are all delivered in far less than 20 timeouts."""
+        silent = socket.socket()
+        self.addCleanup(silent.close)
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(64)
+        timeout_ms, failures, shards, n = 3000, 3, 2, 20  # ROUTER_SHARDS (router-actor.h)
+        self.spam_settings({"enabled": 1, "timeout_ms": timeout_ms, "breaker_failures": failures,
+                            "breaker_cooldown_s": 600,
+                            "rspamd": "127.0.0.1:%d" % silent.getsockname()[1]})
+        # back to the real rspamd: another address, so a fresh breaker (router-spam.c)
+        self.addCleanup(self.spam_settings, {"enabled": 1, "timeout_ms": 20000,
+                                             "rspamd": "127.0.0.1:%d" % self.rspamd.port})
+        start = time.monotonic()
+        qids = [self.deliver("breaker-%02d" % i, "plain text %d" % i) for i in range(n)]
+        for qid in qids:
+            pbtest.wait_until(lambda: "event=delivered msgid=%s" % qid in self.d.log(),
+                              timeout=n * timeout_ms / 1000 + 60,
+                              what="the delivery of %s" % qid)
+        took = time.monotonic() - start
+        # at worst every shard waits out `failures` timeouts one after the other; without the
+        # breaker n timeouts shared by the shards: n / shards * timeout (30 s here)
+        bound = shards * failures * timeout_ms / 1000 + 6
+        self.assertLess(took, bound, "20 messages took %.1f s" % took)
+        self.assertLess(bound, n / shards * timeout_ms / 1000)
+        traces = []
+        for qid in qids:
+            rc, out, err = self.d.cli("trace", qid)
+            self.assertEqual(rc, 0, err)
+            self.assertIn("spam: not scored (", out)
+            traces.append(out)
+        skipped = [t for t in traces if "its circuit breaker is open" in t]
+        self.assertGreaterEqual(len(skipped), n - shards * failures, traces[-1])
+        opened = [ln for ln in self.d.log().splitlines() if "event=spam_breaker_open" in ln]
+        self.assertTrue(1 <= len(opened) <= shards, opened)
+        self.assertIn("rspamd breaker open", opened[0])
+        self.assertEqual(self.found("INBOX", "breaker-"), n)
 
     def test_4_rspamd_killed_mid_run(self):
         qid = self.deliver("before-kill", "first of the run")

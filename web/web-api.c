@@ -811,11 +811,14 @@ static void on_login_shown(void *session, uint64_t arg, struct pb_msg *m)
 	cJSON *settings = cJSON_Parse(info.settings != NULL ? info.settings : "{}");
 	bool admin = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(settings, "admin"));
 	cJSON_Delete(settings);
-	const struct web_login *l =
-		web_auth_add(ws->srv->auth, info.user, info.user_id, admin, gw_now(ws->gs));
+	const struct web_auth_limits lim = { .per_account = ws->srv->logins_per_account,
+					     .idle_ms = ws->srv->login_idle_ms,
+					     .max_ms = ws->srv->login_max_ms };
+	const struct web_login *l = web_auth_add(ws->srv->auth, info.user, info.user_id, admin,
+						 gw_now(ws->gs), &lim, &error);
 	directory_user_info_free(&info);
 	if (l == NULL) {
-		web_reply_busy(ws);
+		web_reply_error(ws, 503, error);
 		return;
 	}
 	char *cookie = xasprintf("pb_session=%s%s", l->token, cookie_attrs(ws));

@@ -35,6 +35,7 @@ void web_server_tick(void *server, const struct pb_settings *s, uint64_t now_ms)
 	srv->keepalive_timeout_ms = s->web.keepalive_timeout_s * 1000u;
 	srv->login_idle_ms = (uint64_t)s->web.login_idle_min * 60000u;
 	srv->login_max_ms = (uint64_t)s->web.login_max_hours * 3600000u;
+	srv->logins_per_account = s->web.logins_per_account;
 	srv->metrics_networks = s->web.metrics_networks.list;
 	srv->allow_plaintext_auth = s->security.allow_plaintext_auth != 0;
 	snprintf(srv->public_url, sizeof(srv->public_url), "%s",

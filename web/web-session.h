@@ -33,6 +33,7 @@ struct web_server {
 	struct http_limits limits;
 	uint32_t request_timeout_ms, keepalive_timeout_ms;
 	uint64_t login_idle_ms, login_max_ms;
+	uint32_t logins_per_account;     /* web.logins_per_account (web-auth.h) */
 	struct pb_cidr_list metrics_networks; /* may read /metrics without a login */
 	/* webmail's self-service recovery (web-self.c) */
 	struct web_reset *reset;         /* its links and counters (the hub thread's) */

@@ -31,6 +31,7 @@ struct http_head {
 	const char *allow;        /* 405 and OPTIONS */
 	const char *set_cookie;   /* a Set-Cookie value or NULL */
 	const char *disposition;  /* a Content-Disposition value or NULL */
+	uint32_t retry_after_s;   /* 0: none; else "Retry-After: N" (503) */
 };
 
 /* The reason phrase of a status ("Not Found"); "Unknown" for one we never send. */

@@ -22,6 +22,7 @@
 
 #include "directory-client.h"
 #include "gw-guard.h"
+#include "gw-hub.h"
 #include "http-response.h"
 #include "pb-alloc.h"
 #include "pb-log.h"
@@ -976,6 +977,9 @@ static void metrics_run(struct web_session *ws, const struct http_request *q, st
 			login_metrics(&logins, locks, blocks, &out);
 		if (qrc == 0 && qcode == PB_OK)
 			web_metrics_queue(&qs, &out);
+		web_prom_value(&out, "pillarbox_message_bytes_in_flight", "gauge",
+			       "Octets of messages the gateways hold now (limits.message_bytes_in_flight_mb).",
+			       gw_hub_bytes_in_flight());
 		web_reply_text(ws, 200, "text/plain; version=0.0.4; charset=utf-8",
 			       pb_buf_steal(&out, NULL), NULL, NULL);
 	}

@@ -111,6 +111,9 @@ static void begin(struct web_session *ws, const struct http_request *q, bool dra
 	j->draft = draft;
 	pb_buf_init(&j->msg);
 	web_job_set(ws, j, send_job_free);
+	/* the in-flight budget: the body parsed, and the message built from it (about as big) */
+	if (!web_job_reserve(ws, 2 * q->body.len + 65536))
+		return;
 	j->in = cJSON_ParseWithLength(q->body.data, q->body.len);
 	const char *subject = web_body_str(j->in, "subject");
 	if (!cJSON_IsObject(j->in) || add_rcpts(j, "to") < 0 || add_rcpts(j, "cc") < 0 ||

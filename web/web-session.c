@@ -249,6 +249,9 @@ void web_job_set(struct web_session *ws, void *job, void (*job_free)(void *job))
 {
 	if (ws->job != NULL)
 		ws->job_free(ws->job);
+	if (ws->reserved != 0)
+		gw_release(ws->gs, ws->reserved);
+	ws->reserved = 0;
 	ws->job = job;
 	ws->job_free = job_free;
 }
@@ -315,6 +318,24 @@ void web_reply_error(struct web_session *ws, int status, const char *text)
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "error", text);
 	web_reply_json(ws, status, o, NULL);
+}
+
+bool web_job_reserve(struct web_session *ws, size_t bytes)
+{
+	if (gw_reserve(ws->gs, bytes)) {
+		ws->reserved += bytes;
+		return true;
+	}
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "error", "the server is reading or sending too many messages "
+					    "at once; try again in a moment");
+	char *text = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	struct http_head h = { .status = 503, .content_type = "application/json",
+			       .length = strlen(text), .retry_after_s = WEB_BUSY_RETRY_S };
+	pb_info("web", "event=budget_full bytes=%zu peer=%s", bytes, gw_peer(ws->gs));
+	reply_send(ws, &h, text);
+	return false;
 }
 
 struct pb_sender web_call_sender(struct web_session *ws, struct gw_pending *p, gw_cont_fn *cont)

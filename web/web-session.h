@@ -23,6 +23,8 @@
 #define WEB_WRITE_CHUNK (64u * 1024)
 /* Each call to an actor. */
 #define WEB_CALL_TIMEOUT_MS 10000
+/* Retry-After of a 503 for the in-flight budget (web_job_reserve). */
+#define WEB_BUSY_RETRY_S 5
 
 /* What the hub's tick copies from the settings (web.*, limits.*), and what the gateway lends. */
 struct web_server {
@@ -70,6 +72,7 @@ struct web_session {
 	char *arg;              /* the route's {name}, decoded; NULL none */
 	void *job;              /* the request's own state across its actor calls (web-mail.c), */
 	void (*job_free)(void *job); /* freed when it is answered or the session closes */
+	size_t reserved;        /* the job's share of the node's in-flight budget (web_job_reserve) */
 	struct gw_login login;  /* POST /api/login under way */
 	struct web_stub *stub;  /* the replies of stub calls under way (web-stub.h), NULL none */
 	const void *route;      /* the route waiting for its API key's check (web-api.c) */
@@ -93,6 +96,12 @@ void web_job_set(struct web_session *ws, void *job, void (*job_free)(void *job))
 void web_reply_json(struct web_session *ws, int status, cJSON *body, const char *set_cookie);
 /* The same with {"error": text}. */
 void web_reply_error(struct web_session *ws, int status, const char *text);
+/* Takes bytes more of the node's budget of message bytes in flight
+ * (limits.message_bytes_in_flight_mb, shared with SMTP, POP3 and IMAP: gw_reserve) for the
+ * request's job — what it will buffer of a message — given back when the job is freed (answered,
+ * replaced or the session closed). Past the budget answers 503 with Retry-After and
+ * {"error": ...} and returns false (the caller returns). */
+bool web_job_reserve(struct web_session *ws, size_t bytes);
 /* A struct pb_sender for a client stub's call whose answer goes to cont (the request waits). */
 struct pb_sender web_call_sender(struct web_session *ws, struct gw_pending *p, gw_cont_fn *cont);
 

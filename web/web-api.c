@@ -913,7 +913,6 @@ static void metrics_text(const struct sys_status *st, struct pb_buf *out)
 #define ROW(n, t, h, f) { "pillarbox_" n, t, h, offsetof(struct sys_status, f), 1 }
 		{ "pillarbox_uptime_seconds", "gauge", "Seconds since the daemon started.",
 		  offsetof(struct sys_status, uptime_ms), 1000 },
-		ROW("messages_received_total", "counter", "Messages accepted over SMTP.", received),
 		ROW("recipients_refused_total", "counter", "SMTP recipients refused.", rcpts_refused),
 		ROW("messages_rejected_total", "counter", "SMTP messages refused whole.", rejected),
 		ROW("deliveries_total", "counter", "Local deliveries made.", delivered),

@@ -419,6 +419,7 @@ static void on_put(void *session, uint64_t arg, struct pb_msg *m)
 	}
 	pb_info("web", "event=mail_sent user=%s rcpts=%u size=%zu spool_id=%llu", PB_LOGQ(ws->who.user),
 		j->rcpts.n, j->msg.len, (unsigned long long)j->spool_id);
+	pb_runtime_received_note(ws->srv->rt, PB_RECEIVED_WEB);
 	struct pb_sender cast = gw_cast_sender(ws->gs);
 	if (directory_client_send_count_send(&cast, ws->who.user_id, &error) < 0)
 		pb_warn("web", "event=send_count_lost user=%s reason=%s", PB_LOGQ(ws->who.user),

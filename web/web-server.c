@@ -106,6 +106,7 @@ int web_server_start(struct pb_runtime *rt, const struct pb_config *cfg,
 	srv->assets = w->assets;
 	srv->auth = w->auth;
 	srv->reset = w->reset;
+	srv->rt = rt;
 	srv->redirect_https = tls != NULL && cfg->tls_certificate != NULL;
 	default_url(srv, cfg, tls != NULL);
 	web_server_tick(srv, s, 0);

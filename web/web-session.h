@@ -28,6 +28,7 @@
 
 /* What the hub's tick copies from the settings (web.*, limits.*), and what the gateway lends. */
 struct web_server {
+	struct pb_runtime *rt;           /* the daemon's (its counters); NULL in tests */
 	const struct web_assets *assets; /* read-only, outlives the hub */
 	struct web_auth *auth;           /* the logins (the hub thread's), outlives the hub */
 	bool redirect_https;             /* a real certificate: clear requests go to https:// */

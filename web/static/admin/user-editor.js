@@ -37,6 +37,11 @@ const QUOTAS = [
   { key: 'max_messages_per_hour', label: 'Messages per hour (0 no limit)', type: 'number' },
   { key: 'max_messages_per_day', label: 'Messages per day (0 no limit)', type: 'number' },
 ];
+// The Passwords tab's own key (guide 2.1.1, 4.4): where webmail's recovery links go.
+const RECOVERY = [
+  { key: 'reset_email', label: 'Password reset address', type: 'text',
+    help: "One address (name@domain) webmail's forgotten-password and unlock links are mailed to; empty: none." },
+];
 const PERMISSIONS = [
   { key: 'send_as_any', label: 'May send as any address', type: 'bool' },
   { key: 'allow_bcc', label: 'May use BCC', type: 'bool' },
@@ -201,7 +206,7 @@ export async function userEditor(el, name) {
   el.append(h('h2', {}, 'Edit User – ' + u.user), h('p', {}, h('a', { href: '#users' }, '← Users')),
     tabs([
       { id: 'general', label: 'General', render: (p) => general(p, u, all, reload) },
-      { id: 'passwords', label: 'Passwords', render: (p) => passwords(p, u) },
+      { id: 'passwords', label: 'Passwords', render: (p) => { passwords(p, u); form(RECOVERY)(p); } },
       { id: 'routing', label: 'Routing', render: (p) => { form(ROUTING)(p); p.append(copyInbox(u.user)); } },
       { id: 'autoresponder', label: 'Autoresponder', render: form(AUTOREPLY) },
       { id: 'quotas', label: 'Quotas', render: form(QUOTAS) },

@@ -7,12 +7,14 @@
  * CLI's client calls (directory-client*.h) run by web-stub.h.
  * OWNS: nothing. THREAD: the web hub's.
  * MESSAGES sent (through stubs): DIR_RULES_GET_REQ, DIR_RULES_SET_REQ, DIR_SCRIPT_REQ,
- * DIR_USER_SHOW_REQ, DIR_USER_SET_REQ.
+ * DIR_USER_SHOW_REQ, DIR_USER_SET_REQ; for an account's quota usage (mailbox-usage.h)
+ * DIR_USER_LOOKUP_REQ, MBOX_STAT_REQ, MBOX_FOLDERS_REQ, SYS_SETTING_GET_REQ.
  */
 #include "web-api.h"
 
 #include "directory-client-routes.h"
 #include "directory-client.h"
+#include "mailbox-usage.h"
 #include "pb-alloc.h"
 #include "pb-log.h"
 #include "web-stub.h"
@@ -255,4 +257,24 @@ void web_rest_blocked_patch(struct web_session *ws, const struct http_request *q
 			    struct pb_sync *t)
 {
 	group_patch(ws, q, t, blocked_keys);
+}
+
+/* GET /api/users/{name}/quota: the account's usage against its quota, as `pillarbox user
+ * quota NAME --json` prints it (mailbox-usage.h: the same reads, the same JSON). */
+void web_rest_quota(struct web_session *ws, const struct http_request *q, struct pb_sync *t)
+{
+	struct mailbox_usage u;
+	const char *error = NULL;
+	uint32_t code = 0;
+	uint64_t user_id = 0;
+	char *name = NULL;
+
+	(void)q;
+	int rc = directory_client_user_lookup(t, ws->arg, &code, &user_id, &name, &error);
+	if (!web_stub_failed(ws, rc, code, error)) {
+		rc = mailbox_usage_read(t, user_id, &u, &code, &error);
+		if (!web_stub_failed(ws, rc, code, error))
+			web_reply_json(ws, 200, mailbox_usage_json(name, &u), NULL);
+	}
+	free(name);
 }

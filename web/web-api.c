@@ -189,6 +189,16 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 	"\"time_ms\":{\"type\":\"integer\"},\"module\":{\"type\":\"string\"},"            \
 	"\"text\":{\"type\":\"string\"}}}},\"next\":{\"type\":\"integer\"}}}"
 
+/* ---- h-webfix10's schemas ---- */
+#define S_NUM_OR_NULL "{\"type\":[\"number\",\"null\"]}"
+#define S_QUOTA_OUT                                                                        \
+	"{\"type\":\"object\",\"required\":[\"user\",\"bytes\",\"messages\",\"quota_bytes\"," \
+	"\"percent\",\"level\",\"send_blocked\"],\"properties\":{"        \
+	"\"user\":" S_STR ",\"bytes\":{\"type\":\"integer\"},\"messages\":{\"type\":\"integer\"}," \
+	"\"quota_bytes\":" S_NUM_OR_NULL ",\"percent\":" S_NUM_OR_NULL                         \
+	",\"level\":{\"type\":\"integer\"},"         \
+	"\"send_blocked\":{\"type\":\"boolean\"}}}"
+
 /* ---- h-wmset's schemas ---- */
 #define S_SELF_PASSWORD_IN                                                                 \
 	"{\"type\":\"object\",\"required\":[\"current\",\"password\"],\"properties\":{"       \
@@ -552,6 +562,13 @@ static const struct web_route routes[] = {
 	  "An unlock link lifts the account's locks for every address (the link works once)",
 	  S_RECOVER_UNLOCK_IN, NULL, 204, web_self_unlock },
 	/* ---- end of h-wmset ---- */
+	/* ---- h-webfix10: an account's quota usage (mailbox-usage.h, as `user quota --json`) ---- */
+	{ HTTP_VERB_GET, "/api/users/{name}/quota", WEB_SELF_OR_ADMIN, "users",
+	  "An account's mailbox usage against its quota: bytes and messages over all folders, the "
+	  "quota in effect (null: none), the percentage, the warning level reached (0-3) "
+	  "and whether SMTP sending is blocked (quota.block_send_percent)",
+	  NULL, S_QUOTA_OUT, 200, web_rest_quota_route },
+	/* ---- end of h-webfix10 ---- */
 	{ HTTP_VERB_GET, "/api/openapi.json", WEB_PUBLIC, "meta", "This API's OpenAPI 3 document",
 	  NULL, "{\"type\":\"object\"}", 200, api_openapi },
 	{ HTTP_VERB_GET, "/metrics", WEB_METRICS, "meta",

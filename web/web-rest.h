@@ -66,7 +66,8 @@
 	X(web_rest_apikey_add) \
 	X(web_rest_apikey_del) \
 	X(web_rest_bindings) \
-	X(web_rest_certificates)
+	X(web_rest_certificates) \
+	X(web_rest_quota)
 
 #define WEB_REST_DECLARE(fn)                                                               \
 	web_stub_fn fn;                                                                    \

@@ -9,7 +9,8 @@ mistyped confirmation is refused without a request, a web password the server re
 reason after what was done before it; unchecking and checking "User can change
 Main Password through WebMail" shows in GET /api/users/NAME (can_change_main); unchecking "Have
 different" removes the web password and the main one logs in on the web again; the password
-reset address (reset_email) is set and cleared from the same tab. Screenshots:
+reset address (reset_email) is set and cleared from the same tab; the Quotas tab shows the
+usage GET /api/users/NAME/quota answers. Screenshots:
 PB_BUILD_DIR/test-artifacts/test_web_admin_webpw/."""
 import os
 import sys
@@ -138,6 +139,15 @@ class AdminWebPassword(AdminCase):
         self.submit(field.find_element(By.XPATH, "ancestor::form"), "Saved.")
         r, info = self.api().request("GET", "/api/users/wendy")
         self.assertIn(info["settings"].get("reset_email"), (None, ""))
+
+    def test_5_the_quotas_tab_shows_the_usage(self):
+        r, q = self.api().request("GET", "/api/users/wendy/quota")
+        self.assertEqual(r.status, 200, q)
+        self.go("user/wendy", '.tab[data-tab="quotas"]').click()
+        usage = self.wait("#quota-usage")
+        self.until(lambda: "messages" in usage.text, "the usage line")
+        self.assertEqual(usage.text, "Used 0 B in %d messages, no quota" % q["messages"])
+        wd.screenshot(self.driver, "quota-usage")
 
 
 if __name__ == "__main__":

@@ -140,6 +140,21 @@ async function savePasswords(u, f) {
   return done.join('; ') + (steps.some((s) => s[1] === '/password') ? "; the account's logins ended." : '.');
 }
 
+// The Quotas tab's usage line (GET .../quota: as `pillarbox user quota NAME`).
+async function quotaUsage(panel, u) {
+  let q;
+  try {
+    q = await api('GET', '/api/users/' + encodeURIComponent(u.user) + '/quota');
+  } catch (e) {
+    panel.prepend(h('p', { id: 'quota-usage', class: 'error' }, e.message));
+    return;
+  }
+  const of = q.quota_bytes === null ? ', no quota' : ` of ${bytes(q.quota_bytes)} (${q.percent} %)`;
+  const level = q.level ? `, warning level ${q.level} reached` : '';
+  panel.prepend(h('p', { id: 'quota-usage' }, `Used ${bytes(q.bytes)} in ${q.messages} messages${of}${level}` +
+    (q.send_blocked ? ', sending blocked' : '')));
+}
+
 // The account's aliases (GET/POST/DELETE /api/aliases/{name}: the mappings to it).
 async function aliases(panel, u) {
   const path = '/api/aliases/' + encodeURIComponent(u.user);
@@ -209,7 +224,7 @@ export async function userEditor(el, name) {
       { id: 'passwords', label: 'Passwords', render: (p) => { passwords(p, u); form(RECOVERY)(p); } },
       { id: 'routing', label: 'Routing', render: (p) => { form(ROUTING)(p); p.append(copyInbox(u.user)); } },
       { id: 'autoresponder', label: 'Autoresponder', render: form(AUTOREPLY) },
-      { id: 'quotas', label: 'Quotas', render: form(QUOTAS) },
+      { id: 'quotas', label: 'Quotas', render: (p) => { form(QUOTAS)(p); quotaUsage(p, u); } },
       { id: 'rules', label: 'Message Rules', render: (p) => rulesTab(p, u.user) },
       { id: 'aliases', label: 'Aliases', render: (p) => aliases(p, u) },
       { id: 'permissions', label: 'Permissions', render: form(PERMISSIONS) },

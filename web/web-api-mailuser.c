@@ -4,7 +4,8 @@
  * routing scripts (an administrator's: Lua), and the account's settings groups forwarding and
  * assistants, autoresponder and blocked senders (read from the account's settings, changed key
  * by key with the CLI's `user set`/`user unset` call, which checks every value) — through the
- * CLI's client calls (directory-client*.h) run by web-stub.h.
+ * CLI's client calls (directory-client*.h) run by web-stub.h; and the list of those keys with
+ * their help (user-keys.h) for the admin pages.
  * OWNS: nothing. THREAD: the web hub's.
  * MESSAGES sent (through stubs): DIR_RULES_GET_REQ, DIR_RULES_SET_REQ, DIR_SCRIPT_REQ,
  * DIR_USER_SHOW_REQ, DIR_USER_SET_REQ; for an account's quota usage (mailbox-usage.h)
@@ -17,6 +18,7 @@
 #include "mailbox-usage.h"
 #include "pb-alloc.h"
 #include "pb-log.h"
+#include "user-keys.h"
 #include "web-stub.h"
 
 #include <stdlib.h>
@@ -277,4 +279,21 @@ void web_rest_quota(struct web_session *ws, const struct http_request *q, struct
 			web_reply_json(ws, 200, mailbox_usage_json(name, &u), NULL);
 	}
 	free(name);
+}
+
+/* GET /api/user-keys: every key of an account's settings with its help (user-keys.h: what
+ * `pillarbox help user set` lists), for the admin pages' forms. */
+void web_api_user_keys(struct web_session *ws, const struct http_request *q)
+{
+	cJSON *a = cJSON_CreateArray();
+	const char *name, *help;
+
+	(void)q;
+	for (size_t i = 0; (name = user_key(i, &help)) != NULL; i++) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "key", name);
+		cJSON_AddStringToObject(o, "help", help);
+		cJSON_AddItemToArray(a, o);
+	}
+	web_reply_json(ws, 200, a, NULL);
 }

@@ -198,6 +198,9 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 	"\"quota_bytes\":" S_NUM_OR_NULL ",\"percent\":" S_NUM_OR_NULL                         \
 	",\"level\":{\"type\":\"integer\"},"         \
 	"\"send_blocked\":{\"type\":\"boolean\"}}}"
+#define S_USER_KEYS                                                                        \
+	"{\"type\":\"array\",\"items\":{\"type\":\"object\",\"required\":[\"key\",\"help\"]," \
+	"\"properties\":{\"key\":" S_STR ",\"help\":" S_STR "}}}"
 
 /* ---- h-wmset's schemas ---- */
 #define S_SELF_PASSWORD_IN                                                                 \
@@ -568,6 +571,10 @@ static const struct web_route routes[] = {
 	  "quota in effect (null: none), the percentage, the warning level reached (0-3) "
 	  "and whether SMTP sending is blocked (quota.block_send_percent)",
 	  NULL, S_QUOTA_OUT, 200, web_rest_quota_route },
+	{ HTTP_VERB_GET, "/api/user-keys", WEB_ADMIN, "users",
+	  "Every key of an account's settings (PATCH /api/users/{name}) with its one-line help: "
+	  "the default in brackets, then what it does (as `pillarbox help user set`)",
+	  NULL, S_USER_KEYS, 200, web_api_user_keys },
 	/* ---- end of h-webfix10 ---- */
 	{ HTTP_VERB_GET, "/api/openapi.json", WEB_PUBLIC, "meta", "This API's OpenAPI 3 document",
 	  NULL, "{\"type\":\"object\"}", 200, api_openapi },

@@ -126,6 +126,11 @@ class AdminWebPassword(AdminCase):
         self.tab()
         field = self.wait("#f-reset_email")
         form = field.find_element(By.XPATH, "ancestor::form")
+        # its help is the server's (GET /api/user-keys: the tables of `help user set`)
+        r, keys = self.api().request("GET", "/api/user-keys")
+        self.assertEqual(r.status, 200, keys)
+        self.assertEqual(field.find_element(By.XPATH, "following-sibling::small").text,
+                         [k["help"] for k in keys if k["key"] == "reset_email"][0])
         field.clear()
         field.send_keys("wendy@elsewhere.example")
         self.submit(form, "Saved.")

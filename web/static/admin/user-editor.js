@@ -214,10 +214,13 @@ async function loginHistory(panel, u) {
 
 export async function userEditor(el, name) {
   const reload = () => userEditor(clear(el), name);
-  const [u, all] = await Promise.all([api('GET', '/api/users/' + encodeURIComponent(name)),
-    locks()]);
+  const [u, all, keys] = await Promise.all([api('GET', '/api/users/' + encodeURIComponent(name)),
+    locks(), api('GET', '/api/user-keys')]);
   const s = withDefaults(u.settings || {});
-  const form = (fields) => (p) => p.append(settingsForm(u.user, fields, s));
+  // each field's help is the server's (GET /api/user-keys: the tables `help user set` prints)
+  const help = new Map(keys.map((k) => [k.key, k.help]));
+  const form = (fields) => (p) => p.append(settingsForm(u.user,
+    fields.map((f) => ({ ...f, help: help.get(f.key) ?? f.help })), s));
   el.append(h('h2', {}, 'Edit User – ' + u.user), h('p', {}, h('a', { href: '#users' }, '← Users')),
     tabs([
       { id: 'general', label: 'General', render: (p) => general(p, u, all, reload) },

@@ -143,6 +143,19 @@ def message(to, subject, cc=None, extra="", body="hello\r\n"):
             (subject, subject.replace(" ", "-"), body)).encode()
 
 
+def received_from_collectors(d):
+    """/metrics' pillarbox_messages_received_total{source="collector"} of daemon d (loopback:
+    a metrics network)."""
+    c = http.client.HTTPConnection("127.0.0.1", d.ports["http"], timeout=30)
+    try:
+        c.request("GET", "/metrics")
+        text = c.getresponse().read().decode()
+    finally:
+        c.close()
+    line = 'pillarbox_messages_received_total{source="collector"} '
+    return int([l for l in text.splitlines() if l.startswith(line)][0][len(line):])
+
+
 class CollectorCase(unittest.TestCase):
     USERS = {"bob": "bobpw123", "carol": "carolpw1", "dave": "davepw12"}
 
@@ -205,16 +218,7 @@ class CollectorCase(unittest.TestCase):
         return json.loads(out)["status"]["seen_uidls"]
 
     def received_from_collectors(self):
-        """/metrics' pillarbox_messages_received_total{source="collector"} (loopback: a
-        metrics network)."""
-        c = http.client.HTTPConnection("127.0.0.1", self.d.ports["http"], timeout=30)
-        try:
-            c.request("GET", "/metrics")
-            text = c.getresponse().read().decode()
-        finally:
-            c.close()
-        line = 'pillarbox_messages_received_total{source="collector"} '
-        return int([l for l in text.splitlines() if l.startswith(line)][0][len(line):])
+        return received_from_collectors(self.d)
 
     def delivered(self, user, subject):
         """How many of user's messages carry subject (after deliveries settle)."""

@@ -4,7 +4,7 @@ audit R1). With the budget at its least (16 MiB), reading a 6 MiB message in web
 octets, a decoded copy and the answer: more than the budget) gets 503 with Retry-After and a
 JSON error while a small message reads; the budget is whole again after it (a second small read
 works, the big one once the budget is raised, and /metrics' pillarbox_message_bytes_in_flight
-is back to 0)."""
+is back to 0); a send whose body would take more than the budget gets the same 503."""
 import os
 import smtplib
 import sys
@@ -73,6 +73,36 @@ class Budget(ApiBase):
         msg = pbtest.wait_until(read_whole, timeout=30, what="the default budget in effect")
         self.assertGreater(len(msg["text"]), BIG - 4096)
         pbtest.wait_until(lambda: self.in_flight() == 0, what="the budget whole again")
+
+    def test_a_send_past_the_budget_is_503(self):
+        """A send takes twice its body (parsed, and the message built) before anything else:
+        a 9 MiB body (web.max_body_kb raised to let it in) is 503 under a 16 MiB budget."""
+        self.set_budget(16)
+        self.addCleanup(self.set_budget, "null")
+        rc, _, err = self.d.cli("setting", "set", "web", '{"max_body_kb": 10240}')
+        self.assertEqual(rc, 0, err)
+        self.addCleanup(self.d.cli, "setting", "set", "web", '{"max_body_kb": null}')
+        bob = self.client()
+        r, body = bob.login("bob", "bob-secret-1")
+        self.assertEqual(r.status, 200, body)
+        big = {"to": "bob@" + self.domain, "subject": "big", "text": "x" * (9 << 20)}
+
+        def refused():  # 413 (or the body cut off) until the gateway took both settings
+            c = self.client()
+            c.cookie, c.csrf = bob.cookie, bob.csrf
+            try:
+                r, body = c.request("POST", "/api/mail/send", big)
+            except (ConnectionResetError, BrokenPipeError):
+                return False
+            self.assertIn(r.status, (413, 503), body)
+            return r.status == 503 and (r, body)
+        r, body = pbtest.wait_until(refused, timeout=30, what="the settings in effect")
+        self.assertEqual(r.getheader("Retry-After"), "5")
+        self.assertIn("try again", body["error"])
+        pbtest.wait_until(lambda: self.in_flight() == 0, what="the budget whole again")
+        r, body = bob.request("POST", "/api/mail/send", {"to": "bob@" + self.domain,
+                                                         "subject": "small", "text": "hi"})
+        self.assertEqual(r.status, 202, body)
 
 
 if __name__ == "__main__":

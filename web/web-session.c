@@ -79,6 +79,14 @@ static void reply_error(struct web_session *ws, int status, bool keep_alive, boo
 /* Writes what the client may take of the body being sent; true when it is all written.
  * A write that empties the output calls on_drain at once (net-loop.c): `pushing` keeps that
  * nested call from writing (or finishing the response) a second time. */
+/* Gives back the request's share of the in-flight budget (web_job_reserve). */
+static void budget_give_back(struct web_session *ws)
+{
+	if (ws->reserved != 0)
+		gw_release(ws->gs, ws->reserved);
+	ws->reserved = 0;
+}
+
 static bool body_push(struct web_session *ws)
 {
 	ws->pushing = true;
@@ -96,6 +104,7 @@ static bool body_push(struct web_session *ws)
 	ws->body = NULL;
 	free(ws->body_owned);
 	ws->body_owned = NULL;
+	budget_give_back(ws); /* the answer is written: what it held is free */
 	return true;
 }
 
@@ -249,9 +258,6 @@ void web_job_set(struct web_session *ws, void *job, void (*job_free)(void *job))
 {
 	if (ws->job != NULL)
 		ws->job_free(ws->job);
-	if (ws->reserved != 0)
-		gw_release(ws->gs, ws->reserved);
-	ws->reserved = 0;
 	ws->job = job;
 	ws->job_free = job_free;
 }
@@ -270,6 +276,7 @@ static void reply_send(struct web_session *ws, struct http_head *h, char *text)
 		ws->body_off = 0;
 	} else {
 		free(text);
+		budget_give_back(ws);
 	}
 	web_job_set(ws, NULL, NULL);
 	bool later = ws->waiting && !ws->in_handle;
@@ -409,6 +416,7 @@ static void on_close(void *session)
 	free(ws->arg);
 	web_stub_free(&ws->stub);
 	web_job_set(ws, NULL, NULL);
+	budget_give_back(ws);
 	free(ws);
 }
 

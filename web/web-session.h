@@ -73,7 +73,7 @@ struct web_session {
 	char *arg;              /* the route's {name}, decoded; NULL none */
 	void *job;              /* the request's own state across its actor calls (web-mail.c), */
 	void (*job_free)(void *job); /* freed when it is answered or the session closes */
-	size_t reserved;        /* the job's share of the node's in-flight budget (web_job_reserve) */
+	size_t reserved;        /* the request's share of the in-flight budget (web_job_reserve) */
 	struct gw_login login;  /* POST /api/login under way */
 	struct web_stub *stub;  /* the replies of stub calls under way (web-stub.h), NULL none */
 	const void *route;      /* the route waiting for its API key's check (web-api.c) */
@@ -99,9 +99,9 @@ void web_reply_json(struct web_session *ws, int status, cJSON *body, const char 
 void web_reply_error(struct web_session *ws, int status, const char *text);
 /* Takes bytes more of the node's budget of message bytes in flight
  * (limits.message_bytes_in_flight_mb, shared with SMTP, POP3 and IMAP: gw_reserve) for the
- * request's job — what it will buffer of a message — given back when the job is freed (answered,
- * replaced or the session closed). Past the budget answers 503 with Retry-After and
- * {"error": ...} and returns false (the caller returns). */
+ * request under way — what its job will buffer of a message and the answer made of it — given
+ * back once the answer is written whole (or the session closes). Past the budget answers 503
+ * with Retry-After and {"error": ...} and returns false (the caller returns: its job is freed). */
 bool web_job_reserve(struct web_session *ws, size_t bytes);
 /* A struct pb_sender for a client stub's call whose answer goes to cont (the request waits). */
 struct pb_sender web_call_sender(struct web_session *ws, struct gw_pending *p, gw_cont_fn *cont);

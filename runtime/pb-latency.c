@@ -21,6 +21,16 @@ const char *pb_latency_name(enum pb_latency which)
 	return (size_t)which < PB_LAT_COUNT ? names[which] : "unknown";
 }
 
+const char *pb_received_name(enum pb_received from)
+{
+	static const char *const names[PB_RECEIVED_COUNT] = {
+		[PB_RECEIVED_SMTP] = "smtp",
+		[PB_RECEIVED_COLLECTOR] = "collector",
+		[PB_RECEIVED_WEB] = "web",
+	};
+	return (size_t)from < PB_RECEIVED_COUNT ? names[from] : "unknown";
+}
+
 const char *pb_refusal_name(enum pb_refusal why)
 {
 	static const char *const names[PB_REFUSED_COUNT] = {

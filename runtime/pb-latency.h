@@ -35,6 +35,17 @@ enum pb_refusal {
 /* The reason's label ("unknown_user", ...). */
 const char *pb_refusal_name(enum pb_refusal why);
 
+/* Where a message accepted into the spool came from (pillarbox_messages_received_total
+ * {source=...}): counted where the spool said yes, one relaxed atomic add. */
+enum pb_received {
+	PB_RECEIVED_SMTP,      /* SMTP and submission: DATA/BDAT answered 250 */
+	PB_RECEIVED_COLLECTOR, /* a mail collector's message stored (POP3 spooled, IMAP appended) */
+	PB_RECEIVED_WEB,       /* sent from webmail */
+	PB_RECEIVED_COUNT
+};
+/* The source's label ("smtp", "collector", "web"). */
+const char *pb_received_name(enum pb_received from);
+
 /* The upper bounds of the buckets in microseconds (Prometheus "le"), ascending; one more
  * bucket, +Inf, follows them. */
 #define PB_LATENCY_BOUNDS 14

@@ -83,6 +83,7 @@ struct pb_runtime {
 	atomic_uint_fast64_t latency[PB_LAT_COUNT][PB_LATENCY_BOUNDS + 1];
 	atomic_uint_fast64_t latency_sum_us[PB_LAT_COUNT];
 	atomic_uint_fast64_t refusals[PB_REFUSED_COUNT]; /* pb_runtime_refusal_note */
+	atomic_uint_fast64_t received[PB_RECEIVED_COUNT]; /* pb_runtime_received_note */
 };
 
 /* Sends encoded bytes to addr. nonblock: fail at once when the inbox is full. Returns 0, or -1

@@ -442,6 +442,17 @@ uint64_t pb_runtime_refusals(struct pb_runtime *rt, enum pb_refusal why)
 	return (size_t)why < PB_REFUSED_COUNT ? atomic_load(&rt->refusals[why]) : 0;
 }
 
+void pb_runtime_received_note(struct pb_runtime *rt, enum pb_received from)
+{
+	if (rt != NULL && (size_t)from < PB_RECEIVED_COUNT)
+		atomic_fetch_add_explicit(&rt->received[from], 1, memory_order_relaxed);
+}
+
+uint64_t pb_runtime_received(struct pb_runtime *rt, enum pb_received from)
+{
+	return rt != NULL && (size_t)from < PB_RECEIVED_COUNT ? atomic_load(&rt->received[from]) : 0;
+}
+
 bool pb_runtime_handles(struct pb_runtime *rt, const char *addr, enum pb_msg_type type)
 {
 	pthread_mutex_lock(&rt->lock);

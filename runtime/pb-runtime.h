@@ -168,6 +168,9 @@ void pb_runtime_latency_read(struct pb_runtime *rt, enum pb_latency which, uint6
 /* Counts a refusal (one relaxed atomic add), and the count of one since the start. Any thread. */
 void pb_runtime_refusal_note(struct pb_runtime *rt, enum pb_refusal why);
 uint64_t pb_runtime_refusals(struct pb_runtime *rt, enum pb_refusal why);
+/* The same for a message accepted, by where it came from (rt NULL: nothing counted, 0). */
+void pb_runtime_received_note(struct pb_runtime *rt, enum pb_received from);
+uint64_t pb_runtime_received(struct pb_runtime *rt, enum pb_received from);
 
 /* True if the actor at addr (a started actor) has a handler for type. For coverage checks. */
 bool pb_runtime_handles(struct pb_runtime *rt, const char *addr, enum pb_msg_type type);

@@ -9,30 +9,11 @@
 #include "directory-client.h"
 #include "pillarbox-cli.h"
 #include "router-client.h"
-#include "router-user.h"
 #include "send-policy.h"
+#include "user-keys.h"
 
 #include <stdio.h>
 #include <string.h>
-
-/* The i-th key `user set` takes (NULL past the last), with its one-line help in *help_r:
- * the sending permissions, the routing and autoreply keys, the password keys — the tables of
- * the code that validates them, so a key added there is listed here. */
-static const char *user_key(size_t i, const char **help_r)
-{
-	const char *(*const tables[])(size_t, const char **) = { send_policy_key, router_user_key,
-								  directory_password_key };
-
-	for (size_t t = 0; t < PB_N_ELEMENTS(tables); t++) {
-		size_t n = 0;
-		while (tables[t](n, help_r) != NULL)
-			n++;
-		if (i < n)
-			return tables[t](i, help_r);
-		i -= n;
-	}
-	return NULL;
-}
 
 /* Prints text from column HELP_COLUMN, wrapped at HELP_WIDTH on spaces. */
 #define HELP_COLUMN 27
@@ -75,18 +56,13 @@ static int bad_key(const char *key)
 	return EXIT_USAGE;
 }
 
-static bool known_key(const char *key)
-{
-	return send_policy_is_key(key) || router_user_is_key(key) || directory_password_is_key(key);
-}
-
 int cli_user_set(struct cli *c, char **args, int nargs)
 {
 	const char *error;
 	uint32_t code = 0;
 
 	(void)nargs;
-	if (!known_key(args[1]))
+	if (!user_key_known(args[1]))
 		return bad_key(args[1]);
 	int rc = directory_client_user_set(&c->t, args[0], args[1], args[2], false, &code, &error);
 	return cli_simple(c, rc, code, error, "cannot set the setting", "setting changed");
@@ -98,7 +74,7 @@ int cli_user_unset(struct cli *c, char **args, int nargs)
 	uint32_t code = 0;
 
 	(void)nargs;
-	if (!known_key(args[1]))
+	if (!user_key_known(args[1]))
 		return bad_key(args[1]);
 	int rc = directory_client_user_set(&c->t, args[0], args[1], "", true, &code, &error);
 	return cli_simple(c, rc, code, error, "cannot unset the setting",

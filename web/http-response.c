@@ -75,6 +75,8 @@ void http_head_write(struct pb_buf *out, const struct http_head *h, time_t now)
 		pb_buf_printf(out, "Set-Cookie: %s\r\n", h->set_cookie);
 	if (h->disposition != NULL)
 		pb_buf_printf(out, "Content-Disposition: %s\r\n", h->disposition);
+	if (h->retry_after_s != 0)
+		pb_buf_printf(out, "Retry-After: %u\r\n", (unsigned)h->retry_after_s);
 	pb_buf_append_str(out, "Content-Security-Policy: " HTTP_CSP "\r\n"
 			       "X-Content-Type-Options: nosniff\r\n"
 			       "X-Frame-Options: DENY\r\n"

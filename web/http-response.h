@@ -33,6 +33,7 @@ struct http_head {
 	const char *set_cookie;   /* a Set-Cookie value or NULL */
 	const char *disposition;  /* a Content-Disposition value or NULL */
 	bool stream;              /* no Content-Length: the body ends with the connection */
+	uint32_t retry_after_s;   /* 0: none; else "Retry-After: N" (503) */
 };
 
 /* The reason phrase of a status ("Not Found"); "Unknown" for one we never send. */

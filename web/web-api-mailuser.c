@@ -5,18 +5,22 @@
  * file through the sys actor), and the account's settings groups forwarding and
  * assistants, autoresponder and blocked senders (read from the account's settings, changed key
  * by key with the CLI's `user set`/`user unset` call, which checks every value) — through the
- * CLI's client calls (directory-client*.h) run by web-stub.h.
+ * CLI's client calls (directory-client*.h) run by web-stub.h; and the list of those keys with
+ * their help (user-keys.h) for the admin pages.
  * OWNS: nothing. THREAD: the web hub's.
  * MESSAGES sent (through stubs): DIR_RULES_GET_REQ, DIR_RULES_SET_REQ, DIR_SCRIPT_REQ,
- * DIR_USER_SHOW_REQ, DIR_USER_SET_REQ, SYS_SERVER_SCRIPT_REQ.
+ * DIR_USER_SHOW_REQ, DIR_USER_SET_REQ, SYS_SERVER_SCRIPT_REQ; for an account's quota usage
+ * (mailbox-usage.h) DIR_USER_LOOKUP_REQ, MBOX_STAT_REQ, MBOX_FOLDERS_REQ, SYS_SETTING_GET_REQ.
  */
 #include "web-api.h"
 
 #include "directory-client-routes.h"
 #include "directory-client.h"
+#include "mailbox-usage.h"
 #include "pb-alloc.h"
 #include "pb-log.h"
 #include "sys-client.h"
+#include "user-keys.h"
 #include "web-stub.h"
 
 #include <stdlib.h>
@@ -313,4 +317,41 @@ void web_rest_signature_patch(struct web_session *ws, const struct http_request 
 			      struct pb_sync *t)
 {
 	group_patch(ws, q, t, signature_keys);
+}
+
+/* GET /api/users/{name}/quota: the account's usage against its quota, as `pillarbox user
+ * quota NAME --json` prints it (mailbox-usage.h: the same reads, the same JSON). */
+void web_rest_quota(struct web_session *ws, const struct http_request *q, struct pb_sync *t)
+{
+	struct mailbox_usage u;
+	const char *error = NULL;
+	uint32_t code = 0;
+	uint64_t user_id = 0;
+	char *name = NULL;
+
+	(void)q;
+	int rc = directory_client_user_lookup(t, ws->arg, &code, &user_id, &name, &error);
+	if (!web_stub_failed(ws, rc, code, error)) {
+		rc = mailbox_usage_read(t, user_id, &u, &code, &error);
+		if (!web_stub_failed(ws, rc, code, error))
+			web_reply_json(ws, 200, mailbox_usage_json(name, &u), NULL);
+	}
+	free(name);
+}
+
+/* GET /api/user-keys: every key of an account's settings with its help (user-keys.h: what
+ * `pillarbox help user set` lists), for the admin pages' forms. */
+void web_api_user_keys(struct web_session *ws, const struct http_request *q)
+{
+	cJSON *a = cJSON_CreateArray();
+	const char *name, *help;
+
+	(void)q;
+	for (size_t i = 0; (name = user_key(i, &help)) != NULL; i++) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "key", name);
+		cJSON_AddStringToObject(o, "help", help);
+		cJSON_AddItemToArray(a, o);
+	}
+	web_reply_json(ws, 200, a, NULL);
 }

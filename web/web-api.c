@@ -25,6 +25,7 @@
 
 #include "directory-client.h"
 #include "gw-guard.h"
+#include "gw-hub.h"
 #include "http-response.h"
 #include "pb-alloc.h"
 #include "pb-log.h"
@@ -424,6 +425,19 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 	"\"type\":\"object\",\"properties\":{\"offset\":{\"type\":\"integer\"},"          \
 	"\"time_ms\":{\"type\":\"integer\"},\"module\":{\"type\":\"string\"},"            \
 	"\"text\":{\"type\":\"string\"}}}},\"next\":{\"type\":\"integer\"}}}"
+
+/* ---- h-webfix10's schemas ---- */
+#define S_NUM_OR_NULL "{\"type\":[\"number\",\"null\"]}"
+#define S_QUOTA_OUT                                                                        \
+	"{\"type\":\"object\",\"required\":[\"user\",\"bytes\",\"messages\",\"quota_bytes\"," \
+	"\"percent\",\"level\",\"send_blocked\"],\"properties\":{"        \
+	"\"user\":" S_STR ",\"bytes\":{\"type\":\"integer\"},\"messages\":{\"type\":\"integer\"}," \
+	"\"quota_bytes\":" S_NUM_OR_NULL ",\"percent\":" S_NUM_OR_NULL                         \
+	",\"level\":{\"type\":\"integer\"},"         \
+	"\"send_blocked\":{\"type\":\"boolean\"}}}"
+#define S_USER_KEYS                                                                        \
+	"{\"type\":\"array\",\"items\":{\"type\":\"object\",\"required\":[\"key\",\"help\"]," \
+	"\"properties\":{\"key\":" S_STR ",\"help\":" S_STR "}}}"
 
 /* ---- h-wmset's schemas ---- */
 #define S_SELF_PASSWORD_IN                                                                 \
@@ -851,6 +865,17 @@ static const struct web_route routes[] = {
 	  "An unlock link lifts the account's locks for every address (the link works once)",
 	  S_RECOVER_UNLOCK_IN, NULL, 204, web_self_unlock },
 	/* ---- end of h-wmset ---- */
+	/* ---- h-webfix10: an account's quota usage (mailbox-usage.h, as `user quota --json`) ---- */
+	{ HTTP_VERB_GET, "/api/users/{name}/quota", WEB_SELF_OR_ADMIN, "users",
+	  "An account's mailbox usage against its quota: bytes and messages over all folders, the "
+	  "quota in effect (null: none), the percentage, the warning level reached (0-3) "
+	  "and whether SMTP sending is blocked (quota.block_send_percent)",
+	  NULL, S_QUOTA_OUT, 200, web_rest_quota_route },
+	{ HTTP_VERB_GET, "/api/user-keys", WEB_ADMIN, "users",
+	  "Every key of an account's settings (PATCH /api/users/{name}) with its one-line help: "
+	  "the default in brackets, then what it does (as `pillarbox help user set`)",
+	  NULL, S_USER_KEYS, 200, web_api_user_keys },
+	/* ---- end of h-webfix10 ---- */
 	{ HTTP_VERB_GET, "/api/openapi.json", WEB_PUBLIC, "meta", "This API's OpenAPI 3 document",
 	  NULL, S_OPENAPI, 200, api_openapi },
 	{ HTTP_VERB_GET, "/metrics", WEB_METRICS, "meta",
@@ -1111,11 +1136,14 @@ static void on_login_shown(void *session, uint64_t arg, struct pb_msg *m)
 	cJSON *settings = cJSON_Parse(info.settings != NULL ? info.settings : "{}");
 	bool admin = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(settings, "admin"));
 	cJSON_Delete(settings);
-	const struct web_login *l =
-		web_auth_add(ws->srv->auth, info.user, info.user_id, admin, gw_now(ws->gs));
+	const struct web_auth_limits lim = { .per_account = ws->srv->logins_per_account,
+					     .idle_ms = ws->srv->login_idle_ms,
+					     .max_ms = ws->srv->login_max_ms };
+	const struct web_login *l = web_auth_add(ws->srv->auth, info.user, info.user_id, admin,
+						 gw_now(ws->gs), &lim, &error);
 	directory_user_info_free(&info);
 	if (l == NULL) {
-		web_reply_busy(ws);
+		web_reply_error(ws, 503, error);
 		return;
 	}
 	char *cookie = xasprintf("pb_session=%s%s", l->token, cookie_attrs(ws));
@@ -1209,7 +1237,6 @@ static void metrics_text(const struct sys_status *st, struct pb_buf *out)
 #define ROW(n, t, h, f) { "pillarbox_" n, t, h, offsetof(struct sys_status, f), 1 }
 		{ "pillarbox_uptime_seconds", "gauge", "Seconds since the daemon started.",
 		  offsetof(struct sys_status, uptime_ms), 1000 },
-		ROW("messages_received_total", "counter", "Messages accepted over SMTP.", received),
 		ROW("recipients_refused_total", "counter", "SMTP recipients refused.", rcpts_refused),
 		ROW("messages_rejected_total", "counter", "SMTP messages refused whole.", rejected),
 		ROW("deliveries_total", "counter", "Local deliveries made.", delivered),
@@ -1273,6 +1300,9 @@ static void metrics_run(struct web_session *ws, const struct http_request *q, st
 			login_metrics(&logins, locks, blocks, &out);
 		if (qrc == 0 && qcode == PB_OK)
 			web_metrics_queue(&qs, &out);
+		web_prom_value(&out, "pillarbox_message_bytes_in_flight", "gauge",
+			       "Octets of messages the gateways hold now (limits.message_bytes_in_flight_mb).",
+			       gw_hub_bytes_in_flight());
 		web_reply_text(ws, 200, "text/plain; version=0.0.4; charset=utf-8",
 			       pb_buf_steal(&out, NULL), NULL, NULL);
 	}

@@ -15,6 +15,7 @@
 struct web_auth {
 	struct web_login *v;
 	size_t n;
+	uint64_t next_seq;
 };
 
 struct web_auth *web_auth_new(void)
@@ -65,25 +66,62 @@ static void remove_at(struct web_auth *a, size_t i)
 	a->n--;
 }
 
-const struct web_login *web_auth_add(struct web_auth *a, const char *user, uint64_t user_id,
-				     bool admin, uint64_t now_ms)
+static bool expired(const struct web_login *l, uint64_t now_ms, uint64_t idle_ms,
+		    uint64_t max_ms)
 {
+	return now_ms - l->used_ms > idle_ms || now_ms - l->created_ms > max_ms;
+}
+
+/* Ends user's least recently used logins until it holds fewer than per_account. */
+static void trim_account(struct web_auth *a, const char *user, uint32_t per_account)
+{
+	for (;;) {
+		size_t held = 0, lru = 0;
+		for (size_t i = 0; i < a->n; i++) {
+			const struct web_login *l = &a->v[i];
+			if (strcasecmp(l->user, user) != 0)
+				continue;
+			const struct web_login *o = &a->v[lru];
+			if (held++ == 0 || l->used_ms < o->used_ms ||
+			    (l->used_ms == o->used_ms && l->seq < o->seq))
+				lru = i;
+		}
+		if (held < per_account || held == 0)
+			return;
+		remove_at(a, lru);
+	}
+}
+
+/* Ends every expired login. */
+static void drop_expired(struct web_auth *a, uint64_t now_ms, uint64_t idle_ms, uint64_t max_ms)
+{
+	for (size_t i = a->n; i-- > 0;)
+		if (expired(&a->v[i], now_ms, idle_ms, max_ms))
+			remove_at(a, i);
+}
+
+const struct web_login *web_auth_add(struct web_auth *a, const char *user, uint64_t user_id,
+				     bool admin, uint64_t now_ms,
+				     const struct web_auth_limits *lim, const char **error_r)
+{
+	trim_account(a, user, lim->per_account > 0 ? lim->per_account : 1);
+	if (a->n == WEB_AUTH_MAX)
+		drop_expired(a, now_ms, lim->idle_ms, lim->max_ms);
 	if (a->n == WEB_AUTH_MAX) {
-		size_t oldest = 0;
-		for (size_t i = 1; i < a->n; i++)
-			if (a->v[i].used_ms < a->v[oldest].used_ms)
-				oldest = i;
-		remove_at(a, oldest);
+		*error_r = "too many web logins on this server; try again later";
+		return NULL;
 	}
 	struct web_login *l = &a->v[a->n];
 	if (token_make(l->token) < 0 || token_make(l->csrf) < 0) {
 		OPENSSL_cleanse(l, sizeof(*l));
+		*error_r = "server busy, try again later";
 		return NULL;
 	}
 	l->user = xstrdup(user);
 	l->user_id = user_id;
 	l->admin = admin;
 	l->created_ms = l->used_ms = now_ms;
+	l->seq = a->next_seq++;
 	a->n++;
 	return l;
 }
@@ -122,7 +160,7 @@ const struct web_login *web_auth_find(struct web_auth *a, const char *cookie, ui
 		struct web_login *l = &a->v[i];
 		if (CRYPTO_memcmp(l->token, token, WEB_TOKEN_HEX) != 0)
 			continue;
-		if (now_ms - l->used_ms > idle_ms || now_ms - l->created_ms > max_ms) {
+		if (expired(l, now_ms, idle_ms, max_ms)) {
 			remove_at(a, i);
 			return NULL;
 		}

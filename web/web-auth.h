@@ -5,9 +5,13 @@
  * for CSRF that the client echoes in X-CSRF-Token on every request that changes something
  * (a cookie alone never authorises a change: another site's form cannot read the token).
  *
- * Kept in memory, in the web hub (a restart logs everyone out): at most WEB_AUTH_MAX logins
- * (the oldest idle one goes first), each ended after web.login_idle_min without a request or
- * web.login_max_hours in all. Tokens are compared in constant time.
+ * Kept in memory, in the web hub (a restart logs everyone out): at most WEB_AUTH_MAX logins,
+ * each ended after web.login_idle_min without a request or web.login_max_hours in all. One
+ * account holds at most web.logins_per_account of them: a login past it ends that account's
+ * own least recently used one. When the table is full, expired logins are dropped; if every
+ * one is still live the new login is refused (503) — a login never ends another account's
+ * live login, so no account can log the others out by logging in again and again.
+ * Tokens are compared in constant time.
  *
  * OWNS: the table and its tokens. THREAD: the web hub's (one thread: no lock).
  */
@@ -28,16 +32,26 @@ struct web_login {
 	uint64_t user_id;
 	bool admin;
 	uint64_t created_ms, used_ms;
+	uint64_t seq; /* order of creation: ties of used_ms end the older first */
+};
+
+/* The limits a new login is held to (copied from the settings by the hub's tick). */
+struct web_auth_limits {
+	uint32_t per_account; /* web.logins_per_account, at least 1 */
+	uint64_t idle_ms, max_ms;
 };
 
 struct web_auth;
 
 struct web_auth *web_auth_new(void);
 void web_auth_free(struct web_auth **a);
-/* A new login for user (copied); the oldest idle one is ended if the table is full. Returns
- * the login (owned by the table), or NULL when no random token could be made. */
+/* A new login for user (copied), held to lim (see above: the account's own least recently
+ * used login ends past lim->per_account; expired ones go when the table is full). Returns the
+ * login (owned by the table), or NULL with *error_r (static text) when the table is full of
+ * live logins or no random token could be made. */
 const struct web_login *web_auth_add(struct web_auth *a, const char *user, uint64_t user_id,
-				     bool admin, uint64_t now_ms);
+				     bool admin, uint64_t now_ms,
+				     const struct web_auth_limits *lim, const char **error_r);
 /* The login whose token the Cookie field carries ("pb_session=..."), if it is still valid at
  * now_ms (idle_ms and max_ms from the settings); its last use is set to now_ms. NULL: none. */
 const struct web_login *web_auth_find(struct web_auth *a, const char *cookie, uint64_t now_ms,

@@ -6,6 +6,7 @@
  * "2.1"; a message/rfc822 part is one attachment). A part's download is served as
  * application/octet-stream with Content-Disposition: attachment (the browser never renders
  * it). The HTML is sent as it is: the page sanitises it and shows it in a sandboxed frame.
+ * What a read buffers is taken from the node's in-flight budget first (READ_HOLDS; past it 503).
  * OWNS: struct read_job (the session's job). THREAD: the web hub's.
  * MESSAGES sent (through stubs): MBOX_LIST_REQ, READER_READ_REQ.
  */
@@ -23,6 +24,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+
+/* What reading a message of n octets holds at once, taken from the node's in-flight budget
+ * before the first chunk is asked for (web_job_reserve): the octets, a decoded copy of its text
+ * and HTML (or of the part served), and the answer (JSON, or the part's copy). */
+#define READ_HOLDS(n) ((size_t)(n) * 3 + 65536)
 
 struct read_job {
 	struct web_session *ws;
@@ -105,6 +111,8 @@ static void on_entry(void *session, uint64_t arg, struct pb_msg *m)
 		web_reply_error(ws, 413, "the message is too large to read here: use IMAP");
 		return;
 	}
+	if (!web_job_reserve(ws, READ_HOLDS(j->list.entries.v[0].size)))
+		return; /* answered 503: the job is freed */
 	read_send(j);
 }
 

@@ -121,6 +121,9 @@ static void begin(struct web_session *ws, const struct http_request *q, bool dra
 	j->replaces = replaces;
 	pb_buf_init(&j->msg);
 	web_job_set(ws, j, send_job_free);
+	/* the in-flight budget: the body parsed, and the message built from it (about as big) */
+	if (!web_job_reserve(ws, 2 * q->body.len + 65536))
+		return;
 	j->in = cJSON_ParseWithLength(q->body.data, q->body.len);
 	const char *subject = web_body_str(j->in, "subject");
 	if (!cJSON_IsObject(j->in) || add_rcpts(j, "to") < 0 || add_rcpts(j, "cc") < 0 ||
@@ -459,6 +462,7 @@ static void on_put(void *session, uint64_t arg, struct pb_msg *m)
 	}
 	pb_info("web", "event=mail_sent user=%s rcpts=%u size=%zu spool_id=%llu", PB_LOGQ(ws->who.user),
 		j->rcpts.n, j->msg.len, (unsigned long long)j->spool_id);
+	pb_runtime_received_note(ws->srv->rt, PB_RECEIVED_WEB);
 	struct pb_sender cast = gw_cast_sender(ws->gs);
 	if (directory_client_send_count_send(&cast, ws->who.user_id, &error) < 0)
 		pb_warn("web", "event=send_count_lost user=%s reason=%s", PB_LOGQ(ws->who.user),

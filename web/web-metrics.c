@@ -59,6 +59,9 @@ void web_metrics_lists(const struct sys_status *st, struct pb_buf *out)
 	WEB_PROM_LIST(out, "pillarbox_actor_inbox_full_total", "counter",
 		      "Sends refused because an actor's inbox was full.", "actor", st->actors,
 		      actor_stat, name, inbox_full);
+	WEB_PROM_LIST(out, "pillarbox_messages_received_total", "counter",
+		      "Messages accepted, by source: smtp, collector (mail collectors), web (webmail).",
+		      "source", st->received_by, source_count, source, count);
 	WEB_PROM_LIST(out, "pillarbox_refused_total", "counter",
 		      "SMTP refusals (recipients and messages) by reason.", "reason", st->refusals,
 		      refusal, reason, count);

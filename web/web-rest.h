@@ -75,13 +75,16 @@
 	X(web_rest_bindings) \
 	X(web_rest_certificates) \
 	X(web_rest_bindings_put) \
-	X(web_rest_certificate_add)
+	X(web_rest_certificate_add) \
+	X(web_rest_quota)
 
 #define WEB_REST_DECLARE(fn)                                                               \
 	web_stub_fn fn;                                                                    \
 	void fn##_route(struct web_session *ws, const struct http_request *q);
 WEB_REST_ENDPOINTS(WEB_REST_DECLARE)
 
+/* GET /api/user-keys (web-api-mailuser.c: no actor call). */
+void web_api_user_keys(struct web_session *ws, const struct http_request *q);
 /* GET /api/activity (web-api-system.c: the hub's asynchronous stub). */
 void web_api_activity(struct web_session *ws, const struct http_request *q);
 

@@ -36,6 +36,7 @@ void web_server_tick(void *server, const struct pb_settings *s, uint64_t now_ms)
 	srv->keepalive_timeout_ms = s->web.keepalive_timeout_s * 1000u;
 	srv->login_idle_ms = (uint64_t)s->web.login_idle_min * 60000u;
 	srv->login_max_ms = (uint64_t)s->web.login_max_hours * 3600000u;
+	srv->logins_per_account = s->web.logins_per_account;
 	srv->metrics_networks = s->web.metrics_networks.list;
 	srv->allow_plaintext_auth = s->security.allow_plaintext_auth != 0;
 	snprintf(srv->public_url, sizeof(srv->public_url), "%s",
@@ -106,6 +107,7 @@ int web_server_start(struct pb_runtime *rt, const struct pb_config *cfg,
 	srv->assets = w->assets;
 	srv->auth = w->auth;
 	srv->reset = w->reset;
+	srv->rt = rt;
 	srv->redirect_https = tls != NULL && cfg->tls_certificate != NULL;
 	if (strlen(cfg->data_dir) < sizeof(srv->data_dir))
 		snprintf(srv->data_dir, sizeof(srv->data_dir), "%s", cfg->data_dir);

@@ -81,6 +81,14 @@ static void reply_error(struct web_session *ws, int status, bool keep_alive, boo
 /* Writes what the client may take of the body being sent; true when it is all written.
  * A write that empties the output calls on_drain at once (net-loop.c): `pushing` keeps that
  * nested call from writing (or finishing the response) a second time. */
+/* Gives back the request's share of the in-flight budget (web_job_reserve). */
+static void budget_give_back(struct web_session *ws)
+{
+	if (ws->reserved != 0)
+		gw_release(ws->gs, ws->reserved);
+	ws->reserved = 0;
+}
+
 static bool body_push(struct web_session *ws)
 {
 	ws->pushing = true;
@@ -98,6 +106,7 @@ static bool body_push(struct web_session *ws)
 	ws->body = NULL;
 	free(ws->body_owned);
 	ws->body_owned = NULL;
+	budget_give_back(ws); /* the answer is written: what it held is free */
 	return true;
 }
 
@@ -269,6 +278,7 @@ static void reply_send(struct web_session *ws, struct http_head *h, char *text)
 		ws->body_off = 0;
 	} else {
 		free(text);
+		budget_give_back(ws);
 	}
 	web_job_set(ws, NULL, NULL);
 	bool later = ws->waiting && !ws->in_handle;
@@ -330,6 +340,24 @@ void web_stream_begin(struct web_session *ws, const char *type)
 	free(ws->who.user);
 	ws->who.user = NULL;
 	gw_resume(ws->gs); /* what the client sends is dropped (on_input), its close is seen */
+}
+
+bool web_job_reserve(struct web_session *ws, size_t bytes)
+{
+	if (gw_reserve(ws->gs, bytes)) {
+		ws->reserved += bytes;
+		return true;
+	}
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "error", "the server is reading or sending too many messages "
+					    "at once; try again in a moment");
+	char *text = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	struct http_head h = { .status = 503, .content_type = "application/json",
+			       .length = strlen(text), .retry_after_s = WEB_BUSY_RETRY_S };
+	pb_info("web", "event=budget_full bytes=%zu peer=%s", bytes, gw_peer(ws->gs));
+	reply_send(ws, &h, text);
+	return false;
 }
 
 struct pb_sender web_call_sender(struct web_session *ws, struct gw_pending *p, gw_cont_fn *cont)
@@ -416,6 +444,7 @@ static void on_close(void *session)
 	free(ws->arg);
 	web_stub_free(&ws->stub);
 	web_job_set(ws, NULL, NULL);
+	budget_give_back(ws);
 	free(ws);
 }
 

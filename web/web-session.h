@@ -28,9 +28,12 @@
 #define WEB_EVENTS_MAX 32
 #define WEB_EVENTS_BUFFER_MAX (256u * 1024)
 #define WEB_EVENTS_PING_MS 15000
+/* Retry-After of a 503 for the in-flight budget (web_job_reserve). */
+#define WEB_BUSY_RETRY_S 5
 
 /* What the hub's tick copies from the settings (web.*, limits.*), and what the gateway lends. */
 struct web_server {
+	struct pb_runtime *rt;           /* the daemon's (its counters); NULL in tests */
 	const struct web_assets *assets; /* read-only, outlives the hub */
 	struct web_auth *auth;           /* the logins (the hub thread's), outlives the hub */
 	bool redirect_https;             /* a real certificate: clear requests go to https:// */
@@ -38,6 +41,7 @@ struct web_server {
 	struct http_limits limits;
 	uint32_t request_timeout_ms, keepalive_timeout_ms;
 	uint64_t login_idle_ms, login_max_ms;
+	uint32_t logins_per_account;     /* web.logins_per_account (web-auth.h) */
 	struct pb_cidr_list metrics_networks; /* may read /metrics without a login */
 	/* webmail's self-service recovery (web-self.c) */
 	struct web_reset *reset;         /* its links and counters (the hub thread's) */
@@ -77,6 +81,7 @@ struct web_session {
 	char *arg;              /* the route's {name}, decoded; NULL none */
 	void *job;              /* the request's own state across its actor calls (web-mail.c), */
 	void (*job_free)(void *job); /* freed when it is answered or the session closes */
+	size_t reserved;        /* the request's share of the in-flight budget (web_job_reserve) */
 	struct gw_login login;  /* POST /api/login under way */
 	struct web_stub *stub;  /* the replies of stub calls under way (web-stub.h), NULL none */
 	const void *route;      /* the route waiting for its API key's check (web-api.c) */
@@ -105,6 +110,12 @@ void web_reply_error(struct web_session *ws, int status, const char *text);
  * what the session writes next, until the connection closes (a stream: web-events.c). The
  * session reads no further requests: input is read and dropped (so a close is seen). */
 void web_stream_begin(struct web_session *ws, const char *type);
+/* Takes bytes more of the node's budget of message bytes in flight
+ * (limits.message_bytes_in_flight_mb, shared with SMTP, POP3 and IMAP: gw_reserve) for the
+ * request under way — what its job will buffer of a message and the answer made of it — given
+ * back once the answer is written whole (or the session closes). Past the budget answers 503
+ * with Retry-After and {"error": ...} and returns false (the caller returns: its job is freed). */
+bool web_job_reserve(struct web_session *ws, size_t bytes);
 /* A struct pb_sender for a client stub's call whose answer goes to cont (the request waits). */
 struct pb_sender web_call_sender(struct web_session *ws, struct gw_pending *p, gw_cont_fn *cont);
 

@@ -131,11 +131,12 @@ static void fetch_finish(struct fetch *f)
 		envelope(f, &env);
 		f->code = spool_client_put_marked(f->in->caller, f->key, &env, f->mark, f->buf.data,
 						  f->buf.len, &spool_id, &f->error);
-		return;
-	}
-	if (fetch_flush(f) == 0)
+	} else if (fetch_flush(f) == 0) {
 		f->code = spool_client_commit(f->in->caller, f->key, f->upload_id, f->sent,
 					      &spool_id, &f->error);
+	}
+	if (f->code == PB_OK) /* not PB_ERR_EXISTS: in the spool from an earlier run */
+		pb_runtime_received_note(f->in->rt, PB_RECEIVED_COLLECTOR);
 }
 
 /* Downloads message m into the spool with its seen mark. 0 safe (stored now, or before),

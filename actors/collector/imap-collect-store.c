@@ -128,6 +128,7 @@ static int on_end(const struct imapc_meta *m, void *ctx)
 	}
 	if (commit_body(fs, m->uid, key) < 0 || append(fs, m, size, date, key) < 0)
 		return -1;
+	pb_runtime_received_note(fs->r->in->rt, PB_RECEIVED_COLLECTOR);
 	fs->r->out->fetched++;
 	fs->r->out->bytes += size;
 	/* how many a run will fetch is not known ahead (batches, folder by folder): total 0 */

@@ -181,6 +181,16 @@ static int on_spool_stats(struct pb_actor *a, void *state, struct pb_msg *m)
 	return 0;
 }
 
+/* This node's messages accepted by source into list (pb-latency.h). */
+static void received_fill(struct pb_runtime *rt, struct pb_rec_source_count_list *list)
+{
+	for (int w = 0; w < PB_RECEIVED_COUNT; w++) {
+		struct pb_rec_source_count *e = pb_rec_source_count_push(list);
+		e->source = xstrdup(pb_received_name((enum pb_received)w));
+		e->count = pb_runtime_received(rt, (enum pb_received)w);
+	}
+}
+
 /* This node's latency histograms into list and its refusals by reason into refusals
  * (pb-latency.h). */
 static void latency_fill(struct pb_runtime *rt, struct pb_rec_latency_list *list,
@@ -245,6 +255,7 @@ static int on_status(struct pb_actor *a, void *state, struct pb_msg *m)
 	}
 	latency_fill(pb_actor_runtime(a), &r->latency, &r->refusals);
 	hubs_fill(pb_actor_runtime(a), &r->hubs);
+	received_fill(pb_actor_runtime(a), &r->received_by);
 	r->error = xstrdup("");
 	sys_reports_fill(&((struct sys *)state)->reports, args->store, r);
 	wait_counts(a, state, m, &rep);

@@ -32,6 +32,7 @@ void sys_status_free(struct sys_status *st)
 	pb_rec_latency_list_clear(&st->latency);
 	pb_rec_refusal_list_clear(&st->refusals);
 	pb_rec_inbox_stat_list_clear(&st->hubs);
+	pb_rec_source_count_list_clear(&st->received_by);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -76,6 +77,7 @@ uint32_t sys_client_status_reply(struct pb_msg *rep, struct sys_status *st_r, co
 	pb_rec_latency_list_move(&st_r->latency, &r->latency);
 	pb_rec_refusal_list_move(&st_r->refusals, &r->refusals);
 	pb_rec_inbox_stat_list_move(&st_r->hubs, &r->hubs);
+	pb_rec_source_count_list_move(&st_r->received_by, &r->received_by);
 	st_r->received = r->received;
 	st_r->rcpts_refused = r->rcpts_refused;
 	st_r->rejected = r->rejected;

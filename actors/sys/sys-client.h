@@ -34,6 +34,7 @@ struct sys_status {
 	struct pb_rec_latency_list latency;
 	struct pb_rec_refusal_list refusals; /* this node's SMTP refusals, one per reason */
 	struct pb_rec_inbox_stat_list hubs;  /* this node's gateway hubs' inboxes, by protocol */
+	struct pb_rec_source_count_list received_by; /* messages accepted by source (smtp, ...) */
 };
 void sys_status_free(struct sys_status *st);
 

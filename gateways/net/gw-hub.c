@@ -211,6 +211,11 @@ static int tr_cast(void *hubp, const char *to, struct pb_msg *m, const char **er
 	return rc;
 }
 
+uint64_t gw_hub_bytes_in_flight(void)
+{
+	return atomic_load(&budget_used);
+}
+
 static bool tr_reserve(void *hub, size_t bytes)
 {
 	uint64_t used = atomic_load(&budget_used);

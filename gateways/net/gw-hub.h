@@ -69,6 +69,8 @@ int gw_hub_start(struct pb_runtime *rt, const struct gw_proto *proto, const stru
  * one hub may take them all (its own cap is its setting, limits.*_max_connections, at most
  * NET_MAX_CONNS). Default: no limit but the hubs' own. */
 void gw_hub_set_fd_cap(uint32_t max_connections);
+/* The octets of the node's in-flight budget taken now (gw_reserve, every hub): a gauge. */
+uint64_t gw_hub_bytes_in_flight(void);
 /* Stops a gateway as described above, joins the thread and frees the server; sets *hub NULL. */
 void gw_hub_stop(struct gw_hub **hub);
 

@@ -294,6 +294,7 @@ static void on_committed(void *session, uint64_t arg, struct pb_msg *m)
 						pb_latency_now_us() - s->end_us);
 		smtp_policy_accepted(s);
 		s->srv->counted.received++;
+		pb_runtime_received_note(s->srv->rt, PB_RECEIVED_SMTP);
 		pb_info("smtp", "event=accepted msgid=%s spool_id=%llu size=%llu from=%s rcpts=%u "
 				"peer=%s tls=%s",
 			s->tx_id, (unsigned long long)spool_id, (unsigned long long)s->sent,

@@ -8,6 +8,7 @@ leave-on-server with a run's "now" moved days ahead; the password never shown no
 clear; kill -9 during a collection then a restart: every message exactly once in the INBOXes
 and deleted at Dovecot only once safe."""
 import email
+import http.client
 import json
 import os
 import poplib
@@ -142,6 +143,19 @@ def message(to, subject, cc=None, extra="", body="hello\r\n"):
             (subject, subject.replace(" ", "-"), body)).encode()
 
 
+def received_from_collectors(d):
+    """/metrics' pillarbox_messages_received_total{source="collector"} of daemon d (loopback:
+    a metrics network)."""
+    c = http.client.HTTPConnection("127.0.0.1", d.ports["http"], timeout=30)
+    try:
+        c.request("GET", "/metrics")
+        text = c.getresponse().read().decode()
+    finally:
+        c.close()
+    line = 'pillarbox_messages_received_total{source="collector"} '
+    return int([l for l in text.splitlines() if l.startswith(line)][0][len(line):])
+
+
 class CollectorCase(unittest.TestCase):
     USERS = {"bob": "bobpw123", "carol": "carolpw1", "dave": "davepw12"}
 
@@ -203,6 +217,9 @@ class CollectorCase(unittest.TestCase):
         self.assertEqual(rc, 0, err)
         return json.loads(out)["status"]["seen_uidls"]
 
+    def received_from_collectors(self):
+        return received_from_collectors(self.d)
+
     def delivered(self, user, subject):
         """How many of user's messages carry subject (after deliveries settle)."""
         return self.subjects(user).count(subject)
@@ -219,8 +236,10 @@ class CatchAll(CollectorCase):
         self.isp.put("isp", message("bob@company.example, bob@company.example", "m5",
                                     cc="carol@elsewhere.example"), "m5")
         self.add("catch", "domains=company.example,*.company.example")
+        counted = self.received_from_collectors()
         got = self.run_collector("catch")
         self.assertEqual(got["fetched"], "5")
+        self.assertEqual(self.received_from_collectors(), counted + 5)  # received, by source
         self.assertEqual(got["deleted"], "5")
         self.wait_subjects("bob", before["bob"] + ["m1", "m4", "m5"])
         self.wait_subjects("carol", before["carol"] + ["m1"])  # not m5: another domain

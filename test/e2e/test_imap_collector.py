@@ -18,7 +18,7 @@ from datetime import datetime
 
 sys.path.insert(0, os.path.dirname(__file__))
 import pbtest  # noqa: E402
-from test_collector import Dovecot  # noqa: E402
+from test_collector import Dovecot, received_from_collectors  # noqa: E402
 
 
 class ImapDovecot(Dovecot):
@@ -161,14 +161,17 @@ class Migration(ImapCollectorCase):
         want = {ours: dump(remote, theirs) for theirs, ours in self.FOLDERS.items()}
         remote.logout()
         self.add("old-isp", "isp", "mig", "idle_s=0")
+        counted = received_from_collectors(self.d)
         got = self.run_collector("old-isp")
         self.assertEqual(int(got["fetched"]), 8)
+        self.assertEqual(received_from_collectors(self.d), counted + 8)  # received, by source
         m = self.ours("mig")
         for folder, expected in want.items():
             self.assertEqual(dump(m, folder), expected, folder)
         m.logout()
         # a second run adds nothing; show lists the folders
         self.assertEqual(self.run_collector("old-isp")["fetched"], "0")
+        self.assertEqual(received_from_collectors(self.d), counted + 8)
         rc, out, err = self.cli("collector", "show", "old-isp")
         self.assertEqual(rc, 0, err)
         self.assertIn("folder Work.Projects -> Work/Projects: ", out)

@@ -1,7 +1,9 @@
 """End to end: the CLI shows mailbox usage against the quota (issue 13 item 6, admin guide
 4.8) — `pillarbox user quota NAME [--json]` and `user show`'s quota line give the bytes and
 messages over all folders, the quota in effect, the percentage and the warning level reached,
-the same usage IMAP GETQUOTA answers; an account without a quota says so."""
+the same usage IMAP GETQUOTA answers; an account without a quota says so. GET
+/api/users/NAME/quota answers the same JSON as `user quota NAME --json`, to the account itself
+and to an administrator (another account: 403; no such account: 404)."""
 import imaplib
 import json
 import os
@@ -13,6 +15,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(__file__))
 import pbtest  # noqa: E402
 from test_quota import BIG, MB, body  # noqa: E402
+from test_web_api import Client  # noqa: E402
 
 
 class QuotaCli(unittest.TestCase):
@@ -87,6 +90,30 @@ class QuotaCli(unittest.TestCase):
         rc, out, err = self.d.cli("user", "quota", "nosuch")
         self.assertEqual(rc, 1)
 
+    def rest(self, who, password, name):
+        c = Client(self.d.ports["http"])
+        self.addCleanup(c.close)
+        r, body = c.login(who, password)
+        self.assertEqual(r.status, 200, body)
+        r, body = c.request("GET", "/api/users/%s/quota" % name)
+        return r.status, body
+
+    def test_rest_answers_as_the_cli(self):
+        self.d.add_user("rq", "rqpw1234")
+        rc, out, err = self.d.cli("user", "set", "rq", "quota_mb", "1")
+        self.assertEqual(rc, 0, err)
+        self.deliver("rq", "rq-1")  # about 29 %
+        pbtest.wait_until(lambda: self.quota("rq")["messages"] == 1, timeout=60,
+                          what="rq's message")
+        for user in ("rq", "free"):
+            self.assertEqual(self.rest("admin", self.d.admin_password, user),
+                             (200, self.quota(user)))
+        status, q = self.rest("rq", "rqpw1234", "rq")
+        self.assertEqual((status, q), (200, self.quota("rq")))
+        self.assertEqual((q["messages"], q["quota_bytes"], q["send_blocked"]), (1, MB, False))
+        self.assertGreater(q["percent"], 0)
+        self.assertEqual(self.rest("rq", "rqpw1234", "free")[0], 403)
+        self.assertEqual(self.rest("admin", self.d.admin_password, "nosuch")[0], 404)
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -8,7 +8,9 @@ the directory: with a web password, web logins take it only) and still does on P
 mistyped confirmation is refused without a request, a web password the server refuses shows its
 reason after what was done before it; unchecking and checking "User can change
 Main Password through WebMail" shows in GET /api/users/NAME (can_change_main); unchecking "Have
-different" removes the web password and the main one logs in on the web again. Screenshots:
+different" removes the web password and the main one logs in on the web again; the password
+reset address (reset_email) is set and cleared from the same tab; the Quotas tab shows the
+usage GET /api/users/NAME/quota answers. Screenshots:
 PB_BUILD_DIR/test-artifacts/test_web_admin_webpw/."""
 import os
 import sys
@@ -119,6 +121,38 @@ class AdminWebPassword(AdminCase):
         self.assertEqual(self.info(), (False, True))
         self.assertEqual(self.web_login(WEB), 401)
         self.assertEqual(self.web_login(MAIN), 200)
+
+    def test_4_the_reset_address_is_set_in_the_passwords_tab(self):
+        self.tab()
+        field = self.wait("#f-reset_email")
+        form = field.find_element(By.XPATH, "ancestor::form")
+        # its help is the server's (GET /api/user-keys: the tables of `help user set`)
+        r, keys = self.api().request("GET", "/api/user-keys")
+        self.assertEqual(r.status, 200, keys)
+        self.assertEqual(field.find_element(By.XPATH, "following-sibling::small").text,
+                         [k["help"] for k in keys if k["key"] == "reset_email"][0])
+        field.clear()
+        field.send_keys("wendy@elsewhere.example")
+        self.submit(form, "Saved.")
+        r, info = self.api().request("GET", "/api/users/wendy")
+        self.assertEqual(info["settings"].get("reset_email"), "wendy@elsewhere.example")
+        wd.screenshot(self.driver, "reset-email-set")
+        self.tab()
+        field = self.wait("#f-reset_email")
+        self.assertEqual(field.get_attribute("value"), "wendy@elsewhere.example")
+        field.clear()
+        self.submit(field.find_element(By.XPATH, "ancestor::form"), "Saved.")
+        r, info = self.api().request("GET", "/api/users/wendy")
+        self.assertIn(info["settings"].get("reset_email"), (None, ""))
+
+    def test_5_the_quotas_tab_shows_the_usage(self):
+        r, q = self.api().request("GET", "/api/users/wendy/quota")
+        self.assertEqual(r.status, 200, q)
+        self.go("user/wendy", '.tab[data-tab="quotas"]').click()
+        usage = self.wait("#quota-usage")
+        self.until(lambda: "messages" in usage.text, "the usage line")
+        self.assertEqual(usage.text, "Used 0 B in %d messages, no quota" % q["messages"])
+        wd.screenshot(self.driver, "quota-usage")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ import pbtest  # noqa: E402
 from test_queue import Peer  # noqa: E402
 from test_web_api import ApiBase  # noqa: E402
 
+SMTP, WEB, COLLECTOR = ('{source="%s"}' % s for s in ("smtp", "web", "collector"))
 SAMPLE = re.compile(r'^([a-z_]+)(\{[^}]*\})? (\S+)$')
 
 
@@ -207,16 +208,16 @@ class MailCounters(ApiBase):
         n = 3
         for i in range(n):
             self.send("bob@" + self.domain, "local %d" % i)
-        moves("pillarbox_messages_received_total", n)
+        moves("pillarbox_messages_received_total", n, SMTP)
         moves("pillarbox_deliveries_total", n)
         # relayed to the peer: sent
         self.send("far@remote.example", "relayed")
-        moves("pillarbox_messages_received_total", n + 1)
+        moves("pillarbox_messages_received_total", n + 1, SMTP)
         moves("pillarbox_queue_sent_total", 1)
         self.assertEqual(len(self.peer.received), 1)
         # refused by the peer for good: bounced, its DSN delivered to bob here
         self.send("bad1@remote.example", "bounced")
-        moves("pillarbox_messages_received_total", n + 2)
+        moves("pillarbox_messages_received_total", n + 2, SMTP)
         moves("pillarbox_queue_bounced_total", 1)
         moves("pillarbox_deliveries_total", n + 1)
         # a refused RCPT: by reason, and in the recipients refused
@@ -226,12 +227,34 @@ class MailCounters(ApiBase):
             self.assertEqual(s.rcpt("nobody@" + self.domain)[0], 550)
         moves("pillarbox_refused_total", 1, '{reason="unknown_user"}')
         v = moves("pillarbox_recipients_refused_total", 1)
-        for name, by in (("pillarbox_messages_received_total", n + 2),
-                         ("pillarbox_messages_rejected_total", 0),
+        self.assertEqual(v[("pillarbox_messages_received_total", SMTP)],
+                         v0[("pillarbox_messages_received_total", SMTP)] + n + 2)
+        for labels in (WEB, COLLECTOR):  # nothing came from webmail or a collector
+            self.assertEqual(v[("pillarbox_messages_received_total", labels)],
+                             v0[("pillarbox_messages_received_total", labels)], labels)
+        for name, by in (("pillarbox_messages_rejected_total", 0),
                          ("pillarbox_queue_sent_total", 1), ("pillarbox_queue_bounced_total", 1),
                          ("pillarbox_deliveries_total", n + 1)):
             self.assertEqual(v[(name, "")], v0[(name, "")] + by, name)
         self.assertEqual(len(self.peer.received), 1)
+
+    def test_webmail_sends_are_received_from_web(self):
+        """A message sent from webmail is counted with source="web", by exactly one (the
+        runtime's counter, read when /metrics is asked: no report to wait for)."""
+        v0 = self.scrape()
+        bob = self.client()
+        r, body = bob.login("bob", "bob-secret-1")
+        self.assertEqual(r.status, 200, body)
+        r, body = bob.request("POST", "/api/mail/send", {"to": "bob@" + self.domain,
+                                                         "subject": "from webmail",
+                                                         "text": "hello"})
+        self.assertEqual(r.status, 202, body)
+        v = self.scrape()
+        name = "pillarbox_messages_received_total"
+        self.assertEqual(v[(name, WEB)], v0[(name, WEB)] + 1)
+        self.assertEqual(v[(name, SMTP)], v0[(name, SMTP)])
+        self.assertEqual(v[(name, COLLECTOR)], v0[(name, COLLECTOR)])
+
 
 class SecurityLog(ApiBase):
     def page(self, c, query):

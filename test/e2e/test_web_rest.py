@@ -106,6 +106,23 @@ class Rest(ApiBase):
         self.ok(bob.call("GET", "/api/autoreply/bob"), 200)
         self.ok(bob.call("GET", "/api/users/bob/logins"), 200)
 
+    def test_user_keys_are_those_of_help_user_set(self):
+        """GET /api/user-keys lists every key `pillarbox help user set` prints, with the same
+        help (the CLI wraps it), reset_email among them; an administrator's only."""
+        lines = self.cli("help", "user", "set").splitlines()
+        keys = []
+        for line in lines[[i for i, l in enumerate(lines) if l.startswith("KEY is one of")][0] + 2:]:
+            if line.startswith(" " * 27):
+                keys[-1][1] += " " + line.strip()
+            elif line.startswith("  "):
+                keys.append(line.strip().split(None, 1))
+            else:
+                break
+        got = self.ok(self.admin().call("GET", "/api/user-keys"), 200)
+        self.assertEqual([[k["key"], k["help"]] for k in got], keys)
+        self.assertIn("reset_email", [k["key"] for k in got])
+        self.assertEqual(self.login("bob", "bob-secret-1").call("GET", "/api/user-keys")[0], 403)
+
     def test_mappings_aliases_csrf_and_paging(self):
         c = self.admin()
         # CSRF: refused without the token, and nothing was added

@@ -4,10 +4,13 @@ one, or a valid one of an earlier login (there are no anonymous sessions, so tha
 pre-login id that exists) — never becomes the login: POST /api/login answers a fresh id in
 Set-Cookie, the id sent before answers 401 on /api/me afterwards (the earlier login is ended
 by the new one), the new login has a new CSRF token and the old token is refused on a change;
-logging out ends the id on the server, so replaying the cookie afterwards is 401."""
+logging out ends the id on the server, so replaying the cookie afterwards is 401. And one
+account logging in again and again (web.logins_per_account) ends only its own oldest logins,
+never an administrator's."""
 import os
 import re
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -74,6 +77,31 @@ class SessionFixation(ApiBase):
         # a fresh login afterwards gets yet another id
         again, _ = self.login_with(cookie)
         self.assertNotEqual(again.cookie, cookie)
+
+    CAP = 3
+
+    def live(self, cookies):
+        return [c for c in cookies if self.me(c)[0] == 200]
+
+    def test_one_account_cannot_log_the_others_out(self):
+        admin = self.admin()
+        r, body = admin.request("PATCH", "/api/settings/web", {"logins_per_account": self.CAP})
+        self.assertIn(r.status, (200, 204), body)
+        self.addCleanup(self.d.cli, "setting", "set", "web", '{"logins_per_account": null}')
+        # the gateway copies the settings once a second: bob logs in until his cap holds
+        cookies, deadline = [], time.monotonic() + 20
+        while len(cookies) <= self.CAP or len(self.live(cookies)) > self.CAP:
+            self.assertLess(time.monotonic(), deadline, "the cap never took effect")
+            cookies.append(self.login_with(None)[0].cookie)
+        first = self.login_with(None)[0].cookie
+        later = [self.login_with(None)[0].cookie for _ in range(self.CAP)]  # N + 1 in all
+        self.assertEqual(self.me(first)[0], 401)  # bob's own oldest login ended
+        self.assertEqual(self.live(later), later)
+        self.assertEqual(self.live(cookies), [])
+        r, me = admin.request("GET", "/api/me")
+        self.assertEqual((r.status, me["user"]), (200, "admin"))  # the administrator stays
+        r, _ = admin.request("GET", "/api/users/bob")
+        self.assertEqual(r.status, 200)
 
 
 if __name__ == "__main__":

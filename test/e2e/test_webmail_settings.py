@@ -319,6 +319,8 @@ class TestBrowser(Base):
         self.css("#settings-open").click()
         self.wd.wait_until(self.driver, lambda d: d.find_element(
             "css selector", "#settings").get_attribute("data-loaded") == "1")
+        # the mailbox's usage (GET /api/users/jack/quota), read only
+        self.assertRegex(self.css("#s-quota").text, r"^Mailbox: \d+ kB in \d+ messages")
         self.css("#s-ar-on").click()
         self.css("#s-ar-subject").send_keys("Jack is away")
         self.css("#s-ar-text").send_keys("Back on Monday.")

@@ -47,6 +47,11 @@ const QUOTAS = [
   { key: 'max_messages_per_hour', label: 'Messages per hour (0 no limit)', type: 'number' },
   { key: 'max_messages_per_day', label: 'Messages per day (0 no limit)', type: 'number' },
 ];
+// The Passwords tab's own key (guide 2.1.1, 4.4): where webmail's recovery links go.
+const RECOVERY = [
+  { key: 'reset_email', label: 'Password reset address', type: 'text',
+    help: "One address (name@domain) webmail's forgotten-password and unlock links are mailed to; empty: none." },
+];
 const PERMISSIONS = [
   { key: 'send_as_any', label: 'May send as any address', type: 'bool' },
   { key: 'allow_bcc', label: 'May use BCC', type: 'bool' },
@@ -151,6 +156,21 @@ async function savePasswords(u, f) {
   return done.join('; ') + (steps.some((s) => s[1] === '/password') ? "; the account's logins ended." : '.');
 }
 
+// The Quotas tab's usage line (GET .../quota: as `pillarbox user quota NAME`).
+async function quotaUsage(panel, u) {
+  let q;
+  try {
+    q = await api('GET', '/api/users/' + encodeURIComponent(u.user) + '/quota');
+  } catch (e) {
+    panel.prepend(h('p', { id: 'quota-usage', class: 'error' }, e.message));
+    return;
+  }
+  const of = q.quota_bytes === null ? ', no quota' : ` of ${bytes(q.quota_bytes)} (${q.percent} %)`;
+  const level = q.level ? `, warning level ${q.level} reached` : '';
+  panel.prepend(h('p', { id: 'quota-usage' }, `Used ${bytes(q.bytes)} in ${q.messages} messages${of}${level}` +
+    (q.send_blocked ? ', sending blocked' : '')));
+}
+
 // The account's aliases (GET/POST/DELETE /api/aliases/{name}: the mappings to it).
 async function aliases(panel, u) {
   const path = '/api/aliases/' + encodeURIComponent(u.user);
@@ -210,14 +230,17 @@ async function loginHistory(panel, u) {
 
 export async function userEditor(el, name) {
   const reload = () => userEditor(clear(el), name);
-  const [u, all] = await Promise.all([api('GET', '/api/users/' + encodeURIComponent(name)),
-    locks()]);
+  const [u, all, keys] = await Promise.all([api('GET', '/api/users/' + encodeURIComponent(name)),
+    locks(), api('GET', '/api/user-keys')]);
   const s = withDefaults(u.settings || {});
-  const form = (fields) => (p) => p.append(settingsForm(u.user, fields, s));
+  // each field's help is the server's (GET /api/user-keys: the tables `help user set` prints)
+  const help = new Map(keys.map((k) => [k.key, k.help]));
+  const form = (fields) => (p) => p.append(settingsForm(u.user,
+    fields.map((f) => ({ ...f, help: help.get(f.key) ?? f.help })), s));
   el.append(h('h2', {}, 'Edit User – ' + u.user), h('p', {}, h('a', { href: '#users' }, '← Users')),
     tabs([
       { id: 'general', label: 'General', render: (p) => general(p, u, all, reload) },
-      { id: 'passwords', label: 'Passwords', render: (p) => passwords(p, u) },
+      { id: 'passwords', label: 'Passwords', render: (p) => { passwords(p, u); form(RECOVERY)(p); } },
       { id: 'routing', label: 'Routing', render: async (p) => {
         form(ROUTING)(p);
         p.append(copyInbox(u.user));
@@ -225,7 +248,7 @@ export async function userEditor(el, name) {
       } },
       { id: 'autoresponder', label: 'Autoresponder', render: form(AUTOREPLY) },
       { id: 'signatures', label: 'Signatures', render: form(SIGNATURES) },
-      { id: 'quotas', label: 'Quotas', render: form(QUOTAS) },
+      { id: 'quotas', label: 'Quotas', render: (p) => { form(QUOTAS)(p); quotaUsage(p, u); } },
       { id: 'rules', label: 'Message Rules', render: (p) => rulesTab(p, u.user) },
       { id: 'aliases', label: 'Aliases', render: (p) => aliases(p, u) },
       { id: 'permissions', label: 'Permissions', render: form(PERMISSIONS) },

@@ -6,7 +6,8 @@
 // /api/mail/recovery; docs/openapi.json), with mail.js's api() (its CSRF token). With a separate
 // web password (GET /api/users/NAME has_web_password) the password form changes it, and offers
 // the main one too only when can_change_main. The login history (GET /api/users/NAME/logins:
-// every protocol's logins, newest first) is shown read-only.
+// every protocol's logins, newest first) is shown read-only, and so is the mailbox's usage
+// against its quota (GET /api/users/NAME/quota).
 import { api, show } from "/mail/mail.js";
 
 const $ = (id) => document.getElementById(id);
@@ -69,6 +70,14 @@ async function loadRecovery() {
   st.webPassword = u.has_web_password === true;
   $("s-pw-which-row").hidden = !(st.webPassword && u.can_change_main);
   $("s-pw-note").hidden = !(st.webPassword && !u.can_change_main);
+}
+
+async function loadQuota() {
+  const q = await api("GET", "/api/users/" + enc(st.user) + "/quota");
+  const size = (n) => n >= 1048576 ? (n / 1048576).toFixed(1) + " MB" : Math.ceil(n / 1024) + " kB";
+  $("s-quota").textContent = "Mailbox: " + size(q.bytes) + " in " + q.messages + " messages" +
+    (q.quota_bytes === null ? ", no quota" : " of " + size(q.quota_bytes) + " (" + q.percent + " %)") +
+    (q.send_blocked ? "; sending is blocked until you delete mail" : "");
 }
 
 // One row per login: time, protocol, client address, result (refused: locked or blocked).
@@ -223,7 +232,7 @@ async function open() {
     st.user = (await api("GET", "/api/me")).user;
     pane(true);
     await Promise.all([loadAutoreply(), loadForwarding(), loadRules(), loadRecovery(), loadLogins(),
-      loadSignature()]);
+      loadSignature(), loadQuota()]);
     $("settings").dataset.loaded = "1";
   } catch (e) {
     say(e.message);

@@ -22,6 +22,7 @@ int scheduler_client_add(struct pb_sync *t, const char *name, bool send,
 	struct msg_sched_add_req *q = &req.u.sched_add_req;
 	q->name = dup_or_empty(name);
 	q->send = send ? 1 : 0;
+	q->by = pb_client_by_dup();
 	for (uint32_t i = 0; collectors != NULL && i < collectors->n; i++)
 		pb_strv_push(&q->collectors, collectors->v[i]);
 	for (uint32_t i = 0; i < rules->n; i++)
@@ -36,6 +37,7 @@ int scheduler_client_del(struct pb_sync *t, const char *name, uint32_t *code_r,
 
 	pb_msg_init(&req, MSG_SCHED_DEL_REQ);
 	req.u.sched_del_req.name = dup_or_empty(name);
+	req.u.sched_del_req.by = pb_client_by_dup();
 	return pb_client_call_status(t, &req, code_r, error_r);
 }
 
@@ -76,6 +78,7 @@ static void control_req(struct pb_msg *req, const char *name, uint8_t what)
 	pb_msg_init(req, MSG_SCHED_CONTROL_REQ);
 	req->u.sched_control_req.name = dup_or_empty(name);
 	req->u.sched_control_req.what = what;
+	req->u.sched_control_req.by = pb_client_by_dup();
 }
 
 int scheduler_client_control(struct pb_sync *t, const char *name, uint8_t what, uint32_t *code_r,

@@ -357,6 +357,7 @@ static const struct pb_handler sys_handlers[] = {
 	{ MSG_SYS_SETTING_PUT_REQ, on_setting_put },
 	{ MSG_SYS_SETTING_HISTORY_REQ, sys_on_setting_history },
 	{ MSG_SYS_SETTING_ROLLBACK_REQ, sys_on_setting_rollback },
+	{ MSG_SYS_CHECKPOINT_REQ, sys_on_checkpoint },
 	{ MSG_SYS_SECURITY_LOG_REQ, sys_on_security_log },
 	{ MSG_DIR_COUNTS_REP, on_counts },
 	{ MSG_CORE_STATUS_REP, on_counts },

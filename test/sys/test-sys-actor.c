@@ -426,7 +426,7 @@ static void test_checkpoint_at_upgrade(void)
 	if (n == 1) {
 		CHECK_STR(v[0].doc, "");
 		CHECK_STR(v[0].by, "upgrade");
-		CHECK_STR(v[0].note, "checkpoint: test replaced by test2");
+		CHECK_STR(v[0].note, "checkpoint: before upgrade from test to test2");
 		pb_setting_change_free(&v[0]);
 	}
 	free(v);

@@ -4,7 +4,9 @@ API key made, all with the CLI, are in `pillarbox history` beside the settings a
 directory, with who and what changed and never a password or key; a checkpoint, then
 `history rollback-to` it puts the collector's settings, the schedule and the block state back
 across kinds (each put back itself a change by the CLI's user), while the API key stays (its
-history is a record only); a point not in the timeline is refused."""
+history is a record only); a point not in the timeline is refused. Over REST: a checkpoint, a
+block added, GET /api/history shows it by web:admin with its kind and point, and
+rollback-to the checkpoint removes it (CSRF checked)."""
 import os
 import re
 import sys
@@ -12,6 +14,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import pbtest  # noqa: E402
+from test_web_api import Client  # noqa: E402
 
 
 class HistoryAll(unittest.TestCase):
@@ -71,6 +74,40 @@ class HistoryAll(unittest.TestCase):
         rc, out, err = self.d.cli("history", "rollback-to", "c99999")
         self.assertEqual(rc, 1, (out, err))
         self.assertIn("no change c99999", err)
+
+    def test_rest_timeline_checkpoint_and_rollback_to(self):
+        c = Client(self.d.ports["http"])
+        self.addCleanup(c.close)
+        r, body = c.login("admin", self.d.admin_password)
+        self.assertEqual(r.status, 200, body)
+        r, body = c.request("POST", "/api/history/checkpoint", {"note": "before REST"})
+        self.assertEqual(r.status, 201, body)
+        point = body["point"]
+        r, body = c.request("POST", "/api/blocks", {"net": "198.51.100.0/24", "reason": "x"})
+        self.assertEqual(r.status, 201, body)
+
+        r, hist = c.request("GET", "/api/history?limit=20")
+        self.assertEqual(r.status, 200, hist)
+        self.assertEqual((hist[0]["kind"], hist[0]["doc"], hist[0]["by"]),
+                         ("block", "block:198.51.100.0/24", "web:admin"))
+        self.assertTrue(hist[0]["point"].startswith("b"), hist[0])
+        self.assertIsNone(hist[0]["before"])
+        self.assertEqual((hist[1]["kind"], hist[1]["point"]), ("checkpoint", point))
+        self.assertIn("before REST", hist[1]["note"])
+        r, body = c.request("GET", "/api/history?limit=0")
+        self.assertEqual(r.status, 400, body)
+
+        r, body = c.request("POST", "/api/history/%s/rollback-to" % point, csrf=False)
+        self.assertEqual(r.status, 403, body)
+        self.assertIn("198.51.100.0/24", self.ok("block", "list"))
+        r, body = c.request("POST", "/api/history/x1/rollback-to")
+        self.assertEqual(r.status, 400, body)
+        r, body = c.request("POST", "/api/history/%s/rollback-to" % point)
+        self.assertEqual((r.status, body), (200, {"changed": 1}))
+        self.assertNotIn("198.51.100.0/24", self.ok("block", "list"))
+        r, hist = c.request("GET", "/api/history?limit=5")
+        self.assertEqual((hist[0]["doc"], hist[0]["by"], hist[0]["after"]),
+                         ("block:198.51.100.0/24", "web:admin", None))
 
 
 if __name__ == "__main__":

@@ -310,12 +310,12 @@ static int plan_rollback(struct sys *sys, uint64_t seq, bool to_point, struct pu
 }
 
 /* Records a checkpoint noted note by `by`: 0 with *seq_r / -1. */
-static int checkpoint(struct sys *sys, const char *by, const char *note, uint64_t *seq_r,
+static int checkpoint(struct pb_store *store, const char *by, const char *note, uint64_t *seq_r,
 		      const char **error_r)
 {
 	struct pb_setting_change c = { .by = (char *)by, .doc = "", .note = (char *)note };
 
-	return pb_store_setting_put_logged(sys->args->store, NULL, NULL, &c, seq_r, error_r);
+	return pb_store_setting_put_logged(store, NULL, NULL, &c, seq_r, error_r);
 }
 
 int sys_on_checkpoint(struct pb_actor *a, void *state, struct pb_msg *m)
@@ -329,7 +329,7 @@ int sys_on_checkpoint(struct pb_actor *a, void *state, struct pb_msg *m)
 		return pb_reply_status(a, m, PB_ERR_REFUSED, "a checkpoint's note is at most 200 "
 				       "bytes"), 0;
 	char *note = xasprintf("checkpoint: %s", q->note[0] != '\0' ? q->note : "(no note)");
-	int rc = checkpoint(sys, q->by, note, &seq, &error);
+	int rc = checkpoint(sys->args->store, q->by, note, &seq, &error);
 	free(note);
 	if (rc < 0)
 		return pb_reply_status(a, m, PB_ERR_INTERNAL, error), 0;
@@ -344,11 +344,11 @@ int sys_on_checkpoint(struct pb_actor *a, void *state, struct pb_msg *m)
 	return 0;
 }
 
-void sys_checkpoint_upgrade(struct sys *sys)
+void sys_checkpoint_upgrade(const struct sys_actor_args *args)
 {
 	char *stored = NULL;
-	const char *error, *version = sys->args->version != NULL ? sys->args->version : "";
-	int found = pb_store_setting_get(sys->args->store, SYS_VERSION_KEY, &stored, &error);
+	const char *error, *version = args->version != NULL ? args->version : "";
+	int found = pb_store_setting_get(args->store, SYS_VERSION_KEY, &stored, &error);
 
 	if (found < 0 || (found == 1 && strcmp(stored, version) == 0)) {
 		if (found < 0)
@@ -358,7 +358,7 @@ void sys_checkpoint_upgrade(struct sys *sys)
 	}
 	if (found == 1) {
 		char *note = xasprintf("checkpoint: before upgrade from %s to %s", stored, version);
-		if (checkpoint(sys, "upgrade", note, NULL, &error) < 0)
+		if (checkpoint(args->store, "upgrade", note, NULL, &error) < 0)
 			pb_warn("sys", "event=checkpoint_failed reason=%s", PB_LOGQ(error));
 		else
 			pb_info("sys", "event=settings_checkpoint from=%s to=%s", PB_LOGQ(stored),
@@ -366,6 +366,6 @@ void sys_checkpoint_upgrade(struct sys *sys)
 		free(note);
 	}
 	free(stored);
-	if (pb_store_setting_put(sys->args->store, SYS_VERSION_KEY, version, &error) < 0)
+	if (pb_store_setting_put(args->store, SYS_VERSION_KEY, version, &error) < 0)
 		pb_warn("sys", "event=version_not_stored reason=%s", PB_LOGQ(error));
 }

@@ -4,7 +4,9 @@ API key made, all with the CLI, are in `pillarbox history` beside the settings a
 directory, with who and what changed and never a password or key; a checkpoint, then
 `history rollback-to` it puts the collector's settings, the schedule and the block state back
 across kinds (each put back itself a change by the CLI's user), while the API key stays (its
-history is a record only); a point not in the timeline is refused. Over REST: a checkpoint, a
+history is a record only); a point not in the timeline is refused; a collector deleted since
+(its password is in no history) refuses the whole rollback, naming it, before anything is
+written. Over REST: a checkpoint, a
 block added, GET /api/history shows it by web:admin with its kind and point, and
 rollback-to the checkpoint removes it (CSRF checked)."""
 import os
@@ -74,6 +76,22 @@ class HistoryAll(unittest.TestCase):
         rc, out, err = self.d.cli("history", "rollback-to", "c99999")
         self.assertEqual(rc, 1, (out, err))
         self.assertIn("no change c99999", err)
+
+    def test_what_cannot_be_undone_refuses_before_anything_is_written(self):
+        self.ok("collector", "add", "gone", "server=127.0.0.1", "user=u", "password=-",
+                "route=user", "target=alice", input="secret\n")
+        point = re.search(r"checkpoint #(\d+)", self.ok("history", "checkpoint")).group(1)
+        self.ok("block", "add", "192.0.2.9", "after the point")
+        self.ok("collector", "del", "gone")
+        rc, out, err = self.d.cli("history", "rollback-to", point)
+        self.assertEqual(rc, 1, (out, err))
+        self.assertIn("collector:gone was deleted", err)
+        self.assertIn("192.0.2.9", self.ok("block", "list"))  # nothing was rolled back
+        # the collector added again (with its password): the rollback goes through
+        self.ok("collector", "add", "gone", "server=127.0.0.1", "user=u", "password=-",
+                "route=user", "target=alice", input="secret\n")
+        self.assertNotIn("192.0.2.9", self.ok("history", "rollback-to", point) +
+                         self.ok("block", "list"))
 
     def test_rest_timeline_checkpoint_and_rollback_to(self):
         c = Client(self.d.ports["http"])

@@ -174,10 +174,13 @@ static const struct command commands[] = {
 	{ "history diff", "dA dB", 2, 2, 0, "compare two versions of directory records",
 	  "The keys that differ between the record as change dA left it and as change dB left it.\n",
 	  cli_history_diff },
-	{ "history rollback", "N|dN", 1, 1, 0, "undo one change (dN: of the directory)",
+	{ "history rollback", "N|dN|cN|sN|bN", 1, 1, 0, "undo one change of one history",
 	  "N: as setting rollback. dN: the record goes back to what it was before change dN\n"
 	  "(refused if it changed again since). Passwords are never rolled back; an account\n"
-	  "created or deleted is refused (use user add / user del). The rollback is a change.\n",
+	  "created or deleted is refused (use user add / user del). cN, sN, bN: that collector\n"
+	  "(its password kept; a deleted one is refused), connection method or block back to\n"
+	  "before the change, refused if it changed again since. API keys (kN) never. The\n"
+	  "rollback is a change.\n",
 	  cli_history_rollback },
 	{ "history rollback-to", "POINT", 1, 1, 0, "everything back to a point of the timeline",
 	  "POINT is a change or checkpoint of pillarbox history (N, dN, cN, sN, bN, kN). Every\n"

@@ -98,8 +98,21 @@ static int history_rollback(struct cli *c, const char *arg, bool to_point)
 
 int cli_history_rollback(struct cli *c, char **args, int nargs)
 {
+	char kind, *why = NULL;
+	uint64_t seq;
+	const char *error;
+	uint32_t code = 0;
+
 	(void)nargs;
-	return history_rollback(c, args[0], false);
+	if (sys_timeline_point(args[0], &kind, &seq) < 0 || kind == 0 || kind == 'd')
+		return history_rollback(c, args[0], false);
+	int rc = sys_timeline_rollback_one(&c->t, kind, seq, cli_who(), &code, &why, &error);
+	int exit_code = cli_outcome(c, rc, code, why != NULL ? why : error,
+				    "cannot roll that change back");
+	if (exit_code == 0)
+		fprintf(stderr, "pillarbox: 1 record put back\n");
+	free(why);
+	return exit_code;
 }
 
 int cli_history_rollback_to(struct cli *c, char **args, int nargs)

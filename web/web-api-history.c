@@ -4,7 +4,9 @@
  * kind and point ("12" settings, "d3" directory, "c2" collector, "s5" connection, "b1" block,
  * "k1" API key), who, when, the record before and after (never a secret); POST
  * /api/history/{point}/rollback-to: every kind's changes after that point rolled back, newest
- * first, by web:USER (refused with which record and why); POST /api/history/checkpoint
+ * first, by web:USER (refused with which record and why); POST /api/history/{point}/rollback:
+ * one change of a collector, connection method or block undone alone (settings and directory
+ * changes: their own endpoints); POST /api/history/checkpoint
  * ({"note": "..."}): a checkpoint on the timeline. The older /api/settings-history and
  * /api/directory-history stay. An administrator's.
  * OWNS: nothing. THREAD: the web hub's.
@@ -88,6 +90,34 @@ static void rollback_to_run(struct web_session *ws, const struct http_request *q
 void web_api_history_rollback_to(struct web_session *ws, const struct http_request *q)
 {
 	web_stub_run(ws, q, rollback_to_run);
+}
+
+static void rollback_one_run(struct web_session *ws, const struct http_request *q,
+			     struct pb_sync *t)
+{
+	char kind, *why = NULL;
+	uint64_t seq;
+	uint32_t code = 0;
+	const char *error;
+
+	if (sys_timeline_point(ws->arg, &kind, &seq) < 0) {
+		web_reply_error(ws, 400, "a change is cN, sN or bN (GET /api/history)");
+		return;
+	}
+	char *by = xasprintf("web:%s", ws->who.user);
+	int rc = sys_timeline_rollback_one(t, kind, seq, by, &code, &why, &error);
+	free(by);
+	if (!web_stub_failed(ws, rc, code, why != NULL ? why : error)) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "changed", 1);
+		web_reply_json(ws, 200, o, NULL);
+	}
+	free(why);
+}
+
+void web_api_history_rollback(struct web_session *ws, const struct http_request *q)
+{
+	web_stub_run(ws, q, rollback_one_run);
 }
 
 static void checkpoint_run(struct web_session *ws, const struct http_request *q,

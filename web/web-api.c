@@ -286,6 +286,11 @@ static const struct web_route routes[] = {
 	  "rolled back)",
 	  NULL, "{\"type\":\"object\",\"properties\":{\"changed\":{\"type\":\"integer\"}}}",
 	  200, web_api_history_rollback_to },
+	{ HTTP_VERB_POST, "/api/history/{name}/rollback", WEB_ADMIN, "settings",
+	  "Undo change {name} of a collector (cN: its password kept), connection method (sN) or "
+	  "block (bN) alone; refused when the record changed again since. API keys never",
+	  NULL, "{\"type\":\"object\",\"properties\":{\"changed\":{\"type\":\"integer\"}}}",
+	  200, web_api_history_rollback },
 	/* ---- the admin UI's endpoints (h-admin, web-api-ui.c) ---- */
 	{ HTTP_VERB_GET, "/api/settings", WEB_ADMIN, "settings",
 	  "The settings schema: every document and key with its type, default, range and help",

@@ -70,6 +70,7 @@ void web_api_directory_rollback(struct web_session *ws, const struct http_reques
  * (web-api-admin.c; before/after null when absent). */
 void web_api_history(struct web_session *ws, const struct http_request *q);
 void web_api_history_rollback_to(struct web_session *ws, const struct http_request *q);
+void web_api_history_rollback(struct web_session *ws, const struct http_request *q);
 void web_api_history_checkpoint(struct web_session *ws, const struct http_request *q);
 struct pb_rec_setting_change;
 cJSON *web_history_change_json(const struct pb_rec_setting_change *c);

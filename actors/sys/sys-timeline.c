@@ -468,3 +468,43 @@ int sys_timeline_rollback_to(struct pb_sync *t, char kind, uint64_t seq, const c
 	sys_timeline_free(&tl);
 	return rc;
 }
+
+int sys_timeline_rollback_one(struct pb_sync *t, char kind, uint64_t seq, const char *by,
+			      uint32_t *code_r, char **why_r, const char **error_r)
+{
+	struct pb_rec_setting_change_list l = { 0 };
+	const struct pb_rec_setting_change *c = NULL;
+	uint32_t changed = 0;
+
+	*why_r = NULL;
+	if (kind != 'c' && kind != 's' && kind != 'b') {
+		*code_r = PB_ERR_REFUSED;
+		*why_r = xstrdup("one change of a collector (cN), connection (sN) or block (bN); "
+				 "API keys are never rolled back");
+		return 0;
+	}
+	int rc = sys_client_history(t, kind, seq + 1, 1, code_r, &l, error_r);
+	if (rc == 0 && *code_r == PB_OK && (l.n == 0 || l.v[0].seq != seq)) {
+		*code_r = PB_ERR_NOTFOUND;
+		*why_r = xasprintf("no change %s%llu in the history", sys_timeline_kind_prefix(kind),
+				   (unsigned long long)seq);
+	}
+	if (rc == 0 && *code_r == PB_OK)
+		c = &l.v[0];
+	struct step one = { .kind = kind, .doc = c != NULL ? c->doc : NULL,
+			    .target = c != NULL ? json_or_null(c->before, c->had_before) : NULL,
+			    .expect = c != NULL ? json_or_null(c->after, true) : NULL };
+	struct plan p = { .v = &one, .n = 1 };
+	pb_client_by(by);
+	if (c != NULL && (rc = plan_check(t, &p, code_r, why_r, error_r)) == 0 &&
+	    *code_r == PB_ERR_REFUSED && strstr(*why_r, "changed since") != NULL) {
+		free(*why_r);
+		*why_r = xasprintf("%s was changed again after %s%llu: roll that back first, or "
+				   "roll back to a point", c->doc, sys_timeline_kind_prefix(kind),
+				   (unsigned long long)seq);
+	}
+	if (c != NULL && rc == 0 && *code_r == PB_OK)
+		rc = step_apply(t, &one, by, code_r, &changed, error_r);
+	pb_rec_setting_change_list_clear(&l);
+	return rc;
+}

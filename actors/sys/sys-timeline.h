@@ -56,4 +56,11 @@ int sys_timeline_rollback_to(struct pb_sync *t, char kind, uint64_t seq, const c
 			     uint32_t *code_r, uint32_t *changed_r, char **why_r,
 			     const char **error_r);
 
+/* Rolls back change seq of a collector ('c'), connection method ('s') or block ('b') alone:
+ * its record back to its state before it, as by. PB_OK; NOTFOUND; REFUSED with *why_r
+ * (allocated) when the record changed again since, a deleted collector, or another kind. -1
+ * when an owner did not answer. */
+int sys_timeline_rollback_one(struct pb_sync *t, char kind, uint64_t seq, const char *by,
+			      uint32_t *code_r, char **why_r, const char **error_r);
+
 #endif

@@ -1,14 +1,14 @@
 """End to end: one timeline of every setting (issue 15 item 5). A mail collector changed (its
 password too), a connection method's schedule changed and paused, a manual block added and an
 API key made, all with the CLI, are in `pillarbox history` beside the settings and the
-directory, with who and what changed and never a password or key; a checkpoint, then
+directory, with who and what changed and never a password or key. One change rolled back alone
+(the pause); one changed again since refused, an API key's refused. A checkpoint, then
 `history rollback-to` it puts the collector's settings, the schedule and the block state back
 across kinds (each put back itself a change by the CLI's user), while the API key stays (its
 history is a record only); a point not in the timeline is refused; a collector deleted since
 (its password is in no history) refuses the whole rollback, naming it, before anything is
-written. Over REST: a checkpoint, a
-block added, GET /api/history shows it by web:admin with its kind and point, and
-rollback-to the checkpoint removes it (CSRF checked)."""
+written. Over REST: a checkpoint, a block added, GET /api/history shows it by web:admin with its
+kind and point, and rollback-to the checkpoint removes it (CSRF checked)"""
 import os
 import re
 import sys
@@ -60,6 +60,18 @@ class HistoryAll(unittest.TestCase):
         for never in ("first-secret", "second-secret", "pbk_", "$"):
             self.assertNotIn(never, hist)
         self.assertNotIn(re.search(r"pbk_[0-9a-f]+", key).group(0), hist)
+
+        # one change undone alone: the pause; the collector's first version is changed since
+        pause = re.search(r"#s(\d+) [^\n]*connection:office\n    paused: false -> true", hist)
+        self.ok("history", "rollback", "s" + pause.group(1))
+        self.assertNotIn("paused", self.ok("connection", "show", "office"))
+        first = re.findall(r"#c(\d+) [^\n]*collector:box", hist)[-1]
+        rc, out, err = self.d.cli("history", "rollback", "c" + first)
+        self.assertEqual(rc, 1, (out, err))
+        self.assertIn("changed again", err)
+        rc, out, err = self.d.cli("history", "rollback", "k1")
+        self.assertEqual(rc, 1, (out, err))
+        self.assertIn("never rolled back", err)
 
         out = self.ok("history", "rollback-to", point)
         self.assertRegex(out, r"[3-9] records put back")
@@ -119,6 +131,8 @@ class HistoryAll(unittest.TestCase):
         self.assertEqual(r.status, 403, body)
         self.assertIn("198.51.100.0/24", self.ok("block", "list"))
         r, body = c.request("POST", "/api/history/x1/rollback-to")
+        self.assertEqual(r.status, 400, body)
+        r, body = c.request("POST", "/api/history/k1/rollback")
         self.assertEqual(r.status, 400, body)
         r, body = c.request("POST", "/api/history/%s/rollback-to" % point)
         self.assertEqual((r.status, body), (200, {"changed": 1}))

@@ -171,8 +171,9 @@ static const struct command commands[] = {
 	  "Each document changed after change N (or checkpoint N) is set back to what it was then;\n"
 	  "a value no longer valid refuses the whole rollback and nothing changes.\n",
 	  cli_setting_rollback_to },
-	{ "history diff", "dA dB", 2, 2, 0, "compare two versions of directory records",
-	  "The keys that differ between the record as change dA left it and as change dB left it.\n",
+	{ "history diff", "dA dB|cA cB|sA sB|bA bB|kA kB", 2, 2, 0, "compare two versions of a record",
+	  "The keys that differ between the record as change A left it and as change B left it\n"
+	  "(two changes of one history, among the last 200 of it).\n",
 	  cli_history_diff },
 	{ "history rollback", "N|dN|cN|sN|bN", 1, 1, 0, "undo one change of one history",
 	  "N: as setting rollback. dN: the record goes back to what it was before change dN\n"

@@ -155,46 +155,49 @@ int cli_history_checkpoint(struct cli *c, char **args, int nargs)
 	return exit_code;
 }
 
-/* Finds directory change seq in *all (read once, the last 1000). NULL if not kept. */
-static const struct pb_rec_setting_change *find(const struct pb_rec_setting_change_list *all,
+/* Change (kind, seq) of the timeline. NULL if not among those read. */
+static const struct pb_rec_setting_change *find(const struct sys_timeline *tl, char kind,
 						uint64_t seq)
 {
-	for (uint32_t i = 0; i < all->n; i++)
-		if (all->v[i].seq == seq)
-			return &all->v[i];
+	for (size_t i = 0; i < tl->n; i++)
+		if (tl->v[i].kind == kind && tl->v[i].c->seq == seq)
+			return tl->v[i].c;
 	return NULL;
 }
 
 int cli_history_diff(struct cli *c, char **args, int nargs)
 {
-	struct pb_rec_setting_change_list all = { 0 };
+	struct sys_timeline tl;
 	const char *error;
 	uint32_t code = 0;
 	uint64_t a, b;
-	bool da, db;
+	char ka, kb;
 
 	(void)nargs;
-	if (parse_seq(args[0], &da, &a) < 0 || parse_seq(args[1], &db, &b) < 0 || !da || !db) {
-		fprintf(stderr, "pillarbox: compare two directory changes, dA dB (settings: "
-				"setting diff)\n");
+	if (sys_timeline_point(args[0], &ka, &a) < 0 || sys_timeline_point(args[1], &kb, &b) < 0 ||
+	    ka != kb) {
+		fprintf(stderr, "pillarbox: compare two changes of one history: dA dB, cA cB, sA sB, "
+				"bA bB, kA kB (settings: setting diff)\n");
 		return 2;
 	}
-	int rc = directory_client_history(&c->t, 0, DIRECTORY_HISTORY_PAGE, &code, &all, &error);
-	int exit_code = cli_outcome(c, rc, code, error, "cannot read the directory history");
-	const struct pb_rec_setting_change *ca = find(&all, a), *cb = find(&all, b);
-	if (exit_code == 0 && (ca == NULL || cb == NULL)) {
-		fprintf(stderr, "pillarbox: no change d%llu in the history\n",
-			(unsigned long long)(ca == NULL ? a : b));
+	int rc = sys_timeline_read(&c->t, SYS_HISTORY_PAGE, &tl, &code, &error);
+	int exit_code = cli_outcome(c, rc, code, error, "cannot read the history");
+	if (exit_code != 0)
+		return exit_code;
+	const struct pb_rec_setting_change *ca = find(&tl, ka, a), *cb = find(&tl, kb, b);
+	if (ca == NULL || cb == NULL) {
+		fprintf(stderr, "pillarbox: no change %s%llu in the history\n",
+			sys_timeline_kind_prefix(ka), (unsigned long long)(ca == NULL ? a : b));
 		exit_code = 1;
-	}
-	if (exit_code == 0) {
-		printf("%s (#d%llu) .. %s (#d%llu):\n", ca->doc, (unsigned long long)a, cb->doc,
-		       (unsigned long long)b);
+	} else {
+		const char *p = sys_timeline_kind_prefix(ka);
+		printf("%s (#%s%llu) .. %s (#%s%llu):\n", ca->doc, p, (unsigned long long)a, cb->doc,
+		       p, (unsigned long long)b);
 		if (strncmp(ca->doc, "user:", 5) == 0)
 			cli_print_user_diff(ca->after, cb->after);
 		else
 			cli_print_diff(ca->after, cb->after);
 	}
-	pb_rec_setting_change_list_clear(&all);
+	sys_timeline_free(&tl);
 	return exit_code;
 }

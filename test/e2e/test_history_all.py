@@ -61,6 +61,11 @@ class HistoryAll(unittest.TestCase):
             self.assertNotIn(never, hist)
         self.assertNotIn(re.search(r"pbk_[0-9a-f]+", key).group(0), hist)
 
+        # two versions of the method compared: the schedule of the first and of the second
+        adds = re.findall(r"#s(\d+) [^\n]*connection:office\n    name: \(default\)", hist)
+        out = self.ok("history", "diff", "s" + adds[-1], "s" + adds[0])
+        self.assertIn('"every_min":15', out)
+        self.assertIn('"every_min":30', out)
         # one change undone alone: the pause; the collector's first version is changed since
         pause = re.search(r"#s(\d+) [^\n]*connection:office\n    paused: false -> true", hist)
         self.ok("history", "rollback", "s" + pause.group(1))

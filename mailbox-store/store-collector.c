@@ -1,14 +1,17 @@
 /*
  * store-collector.c: the mail collectors' records (store-collector.h).
  * CF collector: 'd' name -> definition JSON; 't' name -> status JSON; 'u' "name uidl" -> a
- * seen mark; 'f' token -> a fetch token's record (store-internal.h). Part of
+ * seen mark; 'f' token -> a fetch token's record (store-internal.h); "Jh"/"Jn": the history of
+ * the definitions (store-history.c), a change recorded in the write that makes it. Part of
  * pb_store_collector. OWNS: the collector column family (the spool adds seen marks to it in
  * its commits). THREAD: any.
  */
 #include "store-internal.h"
 #include "store-collector.h"
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 bool pb_collector_name_valid(const char *name)
 {
@@ -87,10 +90,50 @@ static int get_text(struct pb_store *s, char kind, const char *name, char **json
 	return pb_collector_name_valid(name) ? get_raw(s, kind, name, json_r, error_r) : 0;
 }
 
+/* A definition as its history keeps it (allocated; NULL for NULL): the password (sealed) is
+ * never kept, only "(set)", or "(changed)" when it differs from other's. */
+static char *history_json(const char *json, const char *other)
+{
+	if (json == NULL)
+		return NULL;
+	cJSON *o = cJSON_Parse(json), *p = other != NULL ? cJSON_Parse(other) : NULL;
+	const char *pw = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "password"));
+	const char *opw = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p, "password"));
+	if (pw != NULL)
+		cJSON_ReplaceItemInObjectCaseSensitive(
+			o, "password",
+			cJSON_CreateString(opw == NULL || strcmp(pw, opw) == 0 ? "(set)"
+									      : "(changed)"));
+	char *text = o != NULL ? cJSON_PrintUnformatted(o) : xstrdup(json);
+	cJSON_Delete(o);
+	cJSON_Delete(p);
+	return text;
+}
+
+/* Arms the history of collector name going from before to after (definitions, NULL absent). */
+static void arm_change(const char *name, const char *before, const char *after)
+{
+	char *record = xasprintf("collector:%s", name);
+	char *hb = history_json(before, NULL), *ha = history_json(after, before);
+
+	store_history_arm(PB_HISTORY_COLLECTOR, record, hb, ha, NULL);
+	free(record);
+	free(hb);
+	free(ha);
+}
+
 int pb_store_collector_put(struct pb_store *s, const char *name, const char *json,
 			   const char **error_r)
 {
-	return put_text(s, STORE_COLLECTOR_DEF, name, json, true, error_r);
+	char *before = NULL;
+
+	if (pb_store_collector_get(s, name, &before, error_r) < 0)
+		return -1;
+	arm_change(name, before, json);
+	int ret = put_text(s, STORE_COLLECTOR_DEF, name, json, true, error_r);
+	store_journal_disarm();
+	free(before);
+	return ret;
 }
 
 int pb_store_collector_get(struct pb_store *s, const char *name, char **json_r,
@@ -130,7 +173,6 @@ int pb_store_collector_del(struct pb_store *s, const char *name, const char **er
 	struct store_iter it;
 
 	int found = pb_store_collector_get(s, name, &json, error_r);
-	free(json);
 	if (found <= 0)
 		return found;
 	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
@@ -148,8 +190,12 @@ int pb_store_collector_del(struct pb_store *s, const char *name, const char **er
 		rocksdb_writebatch_delete_cf(b, s->cf[STORE_CF_COLLECTOR], k, n);
 	}
 	int ret = store_iter_finish(&it, error_r);
-	if (ret == 0)
+	if (ret == 0) {
+		arm_change(name, json, NULL);
 		ret = store_write(s, b, error_r);
+		store_journal_disarm();
+	}
+	free(json);
 	rocksdb_writebatch_destroy(b);
 	return ret < 0 ? -1 : 1;
 }

@@ -5,10 +5,13 @@
  * [u32 n][u32 every_min][u32 from_min][u32 to_min][u32 days][u32 min_waiting]*n
  * [u64 last_start_ms][u64 last_end_ms][u64 last_error_ms][str last_result][str last_error].
  * Key: ['s']: the default method was added once (value [u8 1]).
+ * Keys "Jh"/"Jn": the history of the methods' settings (store-history.c: what it runs, paused,
+ * its schedule; never the last run), a change recorded in the write that makes it.
  * OWNS: nothing beyond the handle. THREAD: any (single puts and deletes need no lock).
  */
 #include "store-internal.h"
 
+#include <cjson/cJSON.h>
 #include <stdlib.h>
 
 #define CONN_KIND 'm'
@@ -56,6 +59,68 @@ static void conn_encode(const struct pb_store_conn *c, struct pb_buf *val)
 	store_enc_str(val, or_empty(c->last_error));
 }
 
+char *pb_store_conn_settings_json(const struct pb_store_conn *c)
+{
+	cJSON *o = cJSON_CreateObject(), *cv = cJSON_CreateArray(), *rv = cJSON_CreateArray();
+
+	cJSON_AddStringToObject(o, "name", or_empty(c->name));
+	cJSON_AddBoolToObject(o, "paused", c->paused);
+	cJSON_AddBoolToObject(o, "send", c->send);
+	for (size_t i = 0; i < c->n_collectors; i++)
+		cJSON_AddItemToArray(cv, cJSON_CreateString(or_empty(c->collectors[i])));
+	cJSON_AddItemToObject(o, "collectors", cv);
+	for (size_t i = 0; i < c->n_rules && i < PB_STORE_CONN_RULES_MAX; i++) {
+		const struct pb_store_conn_rule *r = &c->rules[i];
+		cJSON *x = cJSON_CreateObject();
+		cJSON_AddNumberToObject(x, "every_min", r->every_min);
+		cJSON_AddNumberToObject(x, "from_min", r->from_min);
+		cJSON_AddNumberToObject(x, "to_min", r->to_min);
+		cJSON_AddNumberToObject(x, "days", r->days);
+		cJSON_AddNumberToObject(x, "min_waiting", r->min_waiting);
+		cJSON_AddItemToArray(rv, x);
+	}
+	cJSON_AddItemToObject(o, "rules", rv);
+	char *text = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return text;
+}
+
+static bool conn_decode(const char *key, size_t klen, const char *val, size_t vlen,
+			struct pb_store_conn *c);
+
+/* The history JSON of the record under key (NULL: absent or undecodable). 0 / -1. */
+static int settings_now(struct pb_store *s, const char *key, int klen, char **json_r,
+			const char **error_r)
+{
+	struct pb_buf val;
+	struct pb_store_conn c;
+
+	*json_r = NULL;
+	pb_buf_init(&val);
+	int found = store_get(s, STORE_CF_CONNECTIONS, key, (size_t)klen, &val, error_r);
+	if (found == 1 && conn_decode(key, (size_t)klen, (const char *)val.data, val.len, &c)) {
+		*json_r = pb_store_conn_settings_json(&c);
+		pb_store_conn_clear(&c);
+	}
+	pb_buf_deinit(&val);
+	return found < 0 ? -1 : 0;
+}
+
+/* Arms the history of the method under key going to after (NULL: deleted). 0 / -1. */
+static int arm_change(struct pb_store *s, const char *key, int klen, const char *after,
+		      const char **error_r)
+{
+	char *before;
+
+	if (settings_now(s, key, klen, &before, error_r) < 0)
+		return -1;
+	char *record = xasprintf("connection:%.*s", klen - 1, key + 1);
+	store_history_arm(PB_HISTORY_CONNECTION, record, before, after, NULL);
+	free(record);
+	free(before);
+	return 0;
+}
+
 int pb_store_conn_put(struct pb_store *s, const struct pb_store_conn *c, const char **error_r)
 {
 	char key[PB_STORE_CONN_NAME_MAX + 1];
@@ -67,9 +132,15 @@ int pb_store_conn_put(struct pb_store *s, const struct pb_store_conn *c, const c
 	if (c->n_rules > PB_STORE_CONN_RULES_MAX || c->n_collectors > PB_STORE_CONN_COLLECTORS_MAX)
 		return store_fail(error_r, "store: connection %s: too many rules or collectors",
 				  c->name);
+	char *after = pb_store_conn_settings_json(c);
+	int ret = arm_change(s, key, klen, after, error_r);
+	free(after);
+	if (ret < 0)
+		return -1;
 	pb_buf_init(&val);
 	conn_encode(c, &val);
-	int ret = store_put1(s, STORE_CF_CONNECTIONS, key, (size_t)klen, val.data, val.len, error_r);
+	ret = store_put1(s, STORE_CF_CONNECTIONS, key, (size_t)klen, val.data, val.len, error_r);
+	store_journal_disarm();
 	pb_buf_deinit(&val);
 	return ret;
 }
@@ -79,9 +150,11 @@ int pb_store_conn_delete(struct pb_store *s, const char *name, const char **erro
 	char key[PB_STORE_CONN_NAME_MAX + 1];
 	int klen = conn_key(name, key, error_r);
 
-	if (klen < 0)
+	if (klen < 0 || arm_change(s, key, klen, NULL, error_r) < 0)
 		return -1;
-	return store_delete1(s, STORE_CF_CONNECTIONS, key, (size_t)klen, error_r);
+	int ret = store_delete1(s, STORE_CF_CONNECTIONS, key, (size_t)klen, error_r);
+	store_journal_disarm();
+	return ret;
 }
 
 void pb_store_conn_clear(struct pb_store_conn *c)

@@ -212,6 +212,19 @@ struct store_journal {
 int store_journal_add(struct pb_store *s, const struct store_journal *j,
 		      const struct pb_setting_change *c, const char *after,
 		      rocksdb_writebatch_t *b, uint64_t *seq_r, const char **error_r);
+/* Arms change c (by, doc, before, note: copied) with after for journal j keeping keep: the
+ * calling thread's next synced write carries it in its batch (numbered then), so the record
+ * and its history are one write; a failed write leaves no record. store_journal_disarm()
+ * after that write, done or not: the number the write gave it (0: none written). */
+void store_journal_arm(const struct store_journal *j, const struct pb_setting_change *c,
+		       const char *after, uint32_t keep);
+uint64_t store_journal_disarm(void);
+/* Arms the change of record (before/after: its history JSON, NULL absent) in the history of
+ * kind (store-history.c), by the thread's pb_store_history_who: the next synced write of
+ * this thread carries it. False (nothing armed) when before and after are the same. The
+ * caller disarms (store_journal_disarm) after its write, done or not. */
+bool store_history_arm(char kind, const char *record, const char *before, const char *after,
+		       const char *note);
 /* One record: 1 (*c_r: pb_setting_change_free), 0 not kept, -1. */
 int store_journal_get(struct pb_store *s, const struct store_journal *j, uint64_t seq,
 		      struct pb_setting_change *c_r, const char **error_r);

@@ -1,9 +1,13 @@
 /*
  * store-journal.c: numbered change records (store-internal.h struct store_journal): the
- * settings history (store-settings.c) and the directory's (store-dir-history.c). Part of
- * pb_store_db.
+ * settings history (store-settings.c), the directory's (store-dir-history.c) and the other
+ * records' (store-history.c: collectors, connection methods, blocks, API keys). Part of
+ * pb_store_db. A change is either added to a batch (store_journal_add) or armed
+ * (store_journal_arm) to ride on the calling thread's next synced write (store_batch_hook_set),
+ * so a record and its history are one write.
  * Record value v1: [ver][at_ms u64][by][doc][before][after][note] (before/after: NULL kept).
- * OWNS: nothing beyond the handle. THREAD: the journal's one writer; reads from any.
+ * OWNS: nothing beyond the handle, and the armed change of each thread. THREAD: the journal's
+ * one writer; reads from any.
  */
 #include "store-internal.h"
 
@@ -156,4 +160,54 @@ int store_journal_list(struct pb_store *s, const struct store_journal *j, uint64
 	*v_r = v;
 	*n_r = n;
 	return 0;
+}
+
+/* The change armed on this thread (store_journal_arm). */
+static _Thread_local struct {
+	struct store_journal j;
+	struct pb_setting_change c;
+	char *after;
+	uint64_t seq;
+} armed;
+
+static void armed_clear(void)
+{
+	pb_setting_change_free(&armed.c);
+	free(armed.after);
+	armed.after = NULL;
+}
+
+static int armed_hook(struct pb_store *s, rocksdb_writebatch_t *b, void *ctx,
+		      const char **error_r)
+{
+	(void)ctx;
+	int ret = store_journal_add(s, &armed.j, &armed.c, armed.after, b, &armed.seq, error_r);
+	armed_clear();
+	return ret;
+}
+
+void store_journal_arm(const struct store_journal *j, const struct pb_setting_change *c,
+		       const char *after, uint32_t keep)
+{
+	armed_clear();
+	armed.j = *j;
+	armed.j.max = keep > 0 ? keep : 1;
+	armed.c = (struct pb_setting_change){
+		.by = xstrdup(c->by != NULL ? c->by : ""), .doc = xstrdup(c->doc),
+		.before = c->before != NULL ? xstrdup(c->before) : NULL,
+		.note = xstrdup(c->note != NULL ? c->note : "")
+	};
+	armed.after = after != NULL ? xstrdup(after) : NULL;
+	armed.seq = 0;
+	store_batch_hook_set(armed_hook, NULL);
+}
+
+uint64_t store_journal_disarm(void)
+{
+	uint64_t seq = armed.seq;
+
+	store_batch_hook_set(NULL, NULL);
+	armed_clear();
+	armed.seq = 0;
+	return seq;
 }

@@ -3,10 +3,13 @@
  * (store-lockout.h).
  * Key: ['b'][network text]. Value v1: [u8 1][u64 created_ms][u64 until_ms][u8 automatic]
  * [str reason][str protocol]. The kind byte leaves room for other lockout records.
+ * Keys "Jh"/"Jn": the history of the manual blocks (store-history.c; automatic ones are the
+ * guard's, not settings), a change recorded in the write that makes it.
  * OWNS: nothing beyond the handle. THREAD: any (single puts and deletes need no lock).
  */
 #include "store-internal.h"
 
+#include <cjson/cJSON.h>
 #include <stdlib.h>
 
 #define BLOCK_KIND 'b'
@@ -24,13 +27,56 @@ static int block_key(const char *net, char *key_r, const char **error_r)
 	return (int)len + 1;
 }
 
+static bool block_decode(const char *key, size_t klen, const char *val, size_t vlen,
+			 struct pb_store_block *b);
+static void block_free(struct pb_store_block *b);
+
+char *pb_store_block_history_json(const struct pb_store_block *b)
+{
+	if (b == NULL || b->automatic)
+		return NULL;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "net", b->net != NULL ? b->net : "");
+	cJSON_AddNumberToObject(o, "until_ms", (double)b->until_ms);
+	cJSON_AddStringToObject(o, "reason", b->reason != NULL ? b->reason : "");
+	cJSON_AddStringToObject(o, "protocol", b->protocol != NULL ? b->protocol : "");
+	char *text = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return text;
+}
+
+/* Arms the history of the block under key going to after (NULL: none, or automatic). */
+static int arm_change(struct pb_store *s, const char *key, int klen, const char *after,
+		      const char **error_r)
+{
+	struct pb_buf val;
+	struct pb_store_block now;
+	char *before = NULL;
+
+	pb_buf_init(&val);
+	int found = store_get(s, STORE_CF_LOCKOUT, key, (size_t)klen, &val, error_r);
+	if (found == 1 && block_decode(key, (size_t)klen, (const char *)val.data, val.len, &now)) {
+		before = pb_store_block_history_json(&now);
+		block_free(&now);
+	}
+	pb_buf_deinit(&val);
+	char *record = xasprintf("block:%.*s", klen - 1, key + 1);
+	store_history_arm(PB_HISTORY_BLOCK, record, before, after, NULL);
+	free(record);
+	free(before);
+	return found < 0 ? -1 : 0;
+}
+
 int pb_store_block_put(struct pb_store *s, const struct pb_store_block *b, const char **error_r)
 {
 	char key[PB_STORE_BLOCK_NET_MAX + 1];
 	struct pb_buf val;
 	int klen = block_key(b->net, key, error_r);
 
-	if (klen < 0)
+	char *after = pb_store_block_history_json(b);
+	int ret = klen < 0 ? -1 : arm_change(s, key, klen, after, error_r);
+	free(after);
+	if (ret < 0)
 		return -1;
 	pb_buf_init(&val);
 	store_enc_u8(&val, STORE_V1);
@@ -39,7 +85,8 @@ int pb_store_block_put(struct pb_store *s, const struct pb_store_block *b, const
 	store_enc_u8(&val, b->automatic ? 1 : 0);
 	store_enc_str(&val, b->reason != NULL ? b->reason : "");
 	store_enc_str(&val, b->protocol != NULL ? b->protocol : "");
-	int ret = store_put1(s, STORE_CF_LOCKOUT, key, (size_t)klen, val.data, val.len, error_r);
+	ret = store_put1(s, STORE_CF_LOCKOUT, key, (size_t)klen, val.data, val.len, error_r);
+	store_journal_disarm();
 	pb_buf_deinit(&val);
 	return ret;
 }
@@ -49,9 +96,11 @@ int pb_store_block_delete(struct pb_store *s, const char *net, const char **erro
 	char key[PB_STORE_BLOCK_NET_MAX + 1];
 	int klen = block_key(net, key, error_r);
 
-	if (klen < 0)
+	if (klen < 0 || arm_change(s, key, klen, NULL, error_r) < 0)
 		return -1;
-	return store_delete1(s, STORE_CF_LOCKOUT, key, (size_t)klen, error_r);
+	int ret = store_delete1(s, STORE_CF_LOCKOUT, key, (size_t)klen, error_r);
+	store_journal_disarm();
+	return ret;
 }
 
 static void block_free(struct pb_store_block *b)

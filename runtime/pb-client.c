@@ -4,6 +4,8 @@
  */
 #include "pb-client.h"
 
+#include "pb-alloc.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -37,6 +39,23 @@ void pb_sync_init_caller(struct pb_sync *t, struct pb_caller *c, uint32_t timeou
 void pb_sync_init_remote(struct pb_sync *t, const char *url, uint32_t timeout_ms)
 {
 	sync_init(t, remote_call, (void *)url, timeout_ms);
+}
+
+static _Thread_local char client_by[96];
+
+void pb_client_by(const char *by)
+{
+	snprintf(client_by, sizeof(client_by), "%s", by != NULL ? by : "");
+}
+
+const char *pb_client_by_get(void)
+{
+	return client_by;
+}
+
+char *pb_client_by_dup(void)
+{
+	return xstrdup(client_by);
 }
 
 int pb_client_send(const struct pb_sender *s, struct pb_msg *req, const char **error_r)

@@ -45,6 +45,14 @@ void pb_sync_init_caller(struct pb_sync *t, struct pb_caller *c, uint32_t timeou
 /* Over pb_remote_call to url (borrowed, e.g. ipc://DATA_DIR/control.sock; the CLI). */
 void pb_sync_init_remote(struct pb_sync *t, const char *url, uint32_t timeout_ms);
 
+/* Who the calling thread's requests that change a setting are by ("cli:root", "web:admin",
+ * an API key's label), which the stubs of those requests carry for the histories
+ * (store-db.h pb_store_history_who); "" until set. Thread-local, at most 95 bytes kept. */
+void pb_client_by(const char *by);
+const char *pb_client_by_get(void);
+/* A copy of pb_client_by_get() for a request's by field (allocated). */
+char *pb_client_by_dup(void);
+
 /* Sends req through s and frees it. 0 / -1 with error_r. */
 int pb_client_send(const struct pb_sender *s, struct pb_msg *req, const char **error_r);
 /* Calls through t and frees req. 0: *rep_r holds the answer (caller frees); -1 with error_r. */

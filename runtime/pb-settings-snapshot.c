@@ -83,3 +83,12 @@ void pb_settings_publish(struct pb_runtime *rt, const struct pb_settings *s)
 	pthread_mutex_unlock(&h->lock);
 	snapshot_unref(old);
 }
+
+uint32_t pb_settings_history_keep(struct pb_runtime *rt)
+{
+	const struct pb_settings *s = pb_settings_acquire(rt);
+	uint32_t keep = s->storage.history_keep;
+
+	pb_settings_release(rt, s);
+	return keep;
+}

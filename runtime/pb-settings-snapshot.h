@@ -21,6 +21,9 @@ struct pb_settings_holder;
 const struct pb_settings *pb_settings_acquire(struct pb_runtime *rt);
 /* Gives back a snapshot from pb_settings_acquire (NULL: nothing). */
 void pb_settings_release(struct pb_runtime *rt, const struct pb_settings *s);
+/* storage.history_keep in effect: how many changes the histories of collectors, connection
+ * methods, blocks and API keys keep (for pb_store_history_who). */
+uint32_t pb_settings_history_keep(struct pb_runtime *rt);
 /* Makes a copy of s the current snapshot, its CIDR lists parsed from their text
  * (pb_settings_derive), so readers match addresses without parsing; holders of the previous one keep it until they
  * release it. For the settings' owner (the sys actor) and tests. */

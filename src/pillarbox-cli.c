@@ -171,22 +171,41 @@ static const struct command commands[] = {
 	  "Each document changed after change N (or checkpoint N) is set back to what it was then;\n"
 	  "a value no longer valid refuses the whole rollback and nothing changes.\n",
 	  cli_setting_rollback_to },
-	{ "history diff", "dA dB", 2, 2, 0, "compare two versions of directory records",
-	  "The keys that differ between the record as change dA left it and as change dB left it.\n",
+	{ "history diff", "dA dB|cA cB|sA sB|bA bB|kA kB", 2, 2, 0, "compare two versions of a record",
+	  "The keys that differ between the record as change A left it and as change B left it\n"
+	  "(two changes of one history, among the last 200 of it).\n",
 	  cli_history_diff },
-	{ "history rollback", "N|dN", 1, 1, 0, "undo one change (dN: of the directory)",
+	{ "history rollback", "N|dN|cN|sN|bN", 1, 1, 0, "undo one change of one history",
 	  "N: as setting rollback. dN: the record goes back to what it was before change dN\n"
 	  "(refused if it changed again since). Passwords are never rolled back; an account\n"
-	  "created or deleted is refused (use user add / user del). The rollback is a change.\n",
+	  "created or deleted is refused (use user add / user del). cN, sN, bN: that collector\n"
+	  "(its password kept; a deleted one is refused), connection method or block back to\n"
+	  "before the change, refused if it changed again since. API keys (kN) never. The\n"
+	  "rollback is a change.\n",
 	  cli_history_rollback },
-	{ "history rollback-to", "N|dN", 1, 1, 0, "everything back to a point of one history",
-	  "N: as setting rollback-to. dN: every directory record changed after dN back to its\n"
-	  "state then, each a new change noted \"rollback to #dN\".\n",
+	{ "history rollback-to", "POINT", 1, 1, 0, "everything back to a point of the timeline",
+	  "POINT is a change or checkpoint of pillarbox history (N, dN, cN, sN, bN, kN). Every\n"
+	  "change after it, of every kind, is rolled back, newest first, each put back a new\n"
+	  "change by you: settings documents (as setting rollback-to), directory records (noted\n"
+	  "\"rollback to #dN\"), collectors (their passwords kept), connection methods and their\n"
+	  "schedules, manual blocks. Refused, naming the record, before anything is written when\n"
+	  "a collector, method or block changed since by no recorded change, or a collector was\n"
+	  "deleted (its password is in no history). API keys are never rolled back: a deleted\n"
+	  "key's hash never comes back (make a new key). 0 or d0: before every change of that one\n"
+	  "history only.\n",
 	  cli_history_rollback_to },
-	{ "history", "[N]", 0, 1, 0, "the last N changes of settings, accounts and mappings (20)",
-	  "One history, newest first: the settings documents' changes (#N, as setting history)\n"
-	  "and the directory's (#dN): accounts' settings (quota, forwarding, rules... never a\n"
-	  "password) and mappings, each with who, when and what changed.\n",
+	{ "history checkpoint", "[NOTE]", 0, 1, 0, "a checkpoint on the timeline",
+	  "A mark that changes nothing (#N, noted \"checkpoint: NOTE\"): history rollback-to N\n"
+	  "comes back to it. The Debian package takes one before an upgrade (\"before upgrade\n"
+	  "from A to B\"); the daemon takes one at the first start of a new version.\n",
+	  cli_history_checkpoint },
+	{ "history", "[N]", 0, 1, 0, "the last N changes of every setting (20)",
+	  "One timeline, newest first: the settings documents' changes (#N, as setting history),\n"
+	  "the directory's (#dN: accounts' settings, never a password; mappings, lists, rules,\n"
+	  "domains), mail collectors' (#cN: never a password, only \"(changed)\"), connection\n"
+	  "methods' and their schedules' (#sN), manual address blocks' (#bN) and API keys' (#kN:\n"
+	  "label and permissions, never a key), each with who, when and what changed, and the\n"
+	  "checkpoints. How many each keeps: accounts.history_keep, storage.history_keep.\n",
 	  cli_history },
 	{ "status", "[--json]", 0, 0, OPT_JSON, "listeners, sessions, messages, spool, disk, recent errors",
 	  "Shows the listeners and their state, the open sessions per service, the messages\n"

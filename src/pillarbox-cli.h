@@ -135,6 +135,7 @@ int cli_history(struct cli *c, char **args, int nargs);
 int cli_history_rollback(struct cli *c, char **args, int nargs);
 int cli_history_rollback_to(struct cli *c, char **args, int nargs);
 int cli_history_diff(struct cli *c, char **args, int nargs);
+int cli_history_checkpoint(struct cli *c, char **args, int nargs);
 int cli_setting_diff(struct cli *c, char **args, int nargs);
 int cli_setting_rollback(struct cli *c, char **args, int nargs);
 int cli_setting_rollback_to(struct cli *c, char **args, int nargs);

@@ -1,8 +1,10 @@
 /*
  * pillarbox-dirhistory.c: `pillarbox history|history diff|history rollback|history
- * rollback-to` — one history of every setting: the settings documents' (sys, #N) and the
- * directory's (accounts' settings and mappings, #dN), merged by time; each source rolled back
- * by its owner (sys-client.h, directory-client-routes.h).
+ * rollback-to|history checkpoint` — one timeline of every setting (sys-timeline.h): the
+ * settings documents' (#N), the directory's (#dN), the collectors' (#cN), the connection
+ * methods' (#sN), the blocks' (#bN) and the API keys' (#kN), merged by time; one change rolled
+ * back by its owner (sys-client.h, directory-client-routes.h), everything to a point across
+ * every kind (sys_timeline_rollback_to); checkpoints on the timeline.
  * OWNS: nothing. THREAD: the CLI's one thread.
  */
 #include "pillarbox-cli.h"
@@ -10,6 +12,7 @@
 #include "directory-client-routes.h"
 #include "pb-alloc.h"
 #include "sys-client.h"
+#include "sys-timeline.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -42,31 +45,20 @@ void cli_print_user_diff(const char *before, const char *after)
 
 int cli_history(struct cli *c, char **args, int nargs)
 {
-	struct pb_rec_setting_change_list s = { 0 }, d = { 0 };
+	struct sys_timeline tl;
 	const char *error;
 	uint32_t code = 0;
 	uint32_t limit = nargs > 0 ? (uint32_t)strtoul(args[0], NULL, 10) : 20;
 
 	limit = limit > 0 && limit <= SYS_HISTORY_PAGE ? limit : 20;
-	int rc = sys_client_setting_history(&c->t, 0, limit, &code, &s, &error);
-	int exit_code = cli_outcome(c, rc, code, error, "cannot read the settings history");
-	if (exit_code == 0) {
-		rc = directory_client_history(&c->t, 0, limit, &code, &d, &error);
-		exit_code = cli_outcome(c, rc, code, error, "cannot read the directory history");
-	}
-	/* both newest first: merge by time, at most limit */
-	uint32_t i = 0, j = 0;
-	for (uint32_t k = 0; exit_code == 0 && k < limit && (i < s.n || j < d.n); k++) {
-		bool take_s = j >= d.n || (i < s.n && s.v[i].at_ms >= d.v[j].at_ms);
-		if (take_s)
-			cli_print_change(&s.v[i++], "");
-		else
-			cli_print_change(&d.v[j++], "d");
-	}
-	if (exit_code == 0 && s.n == 0 && d.n == 0)
+	int rc = sys_timeline_read(&c->t, limit, &tl, &code, &error);
+	int exit_code = cli_outcome(c, rc, code, error, "cannot read the history");
+	for (size_t k = 0; exit_code == 0 && k < tl.n && k < limit; k++)
+		cli_print_change(tl.v[k].c, sys_timeline_kind_prefix(tl.v[k].kind));
+	if (exit_code == 0 && tl.n == 0)
 		fprintf(stderr, "pillarbox: no changes yet\n");
-	pb_rec_setting_change_list_clear(&s);
-	pb_rec_setting_change_list_clear(&d);
+	if (rc == 0 && code == PB_OK)
+		sys_timeline_free(&tl);
 	return exit_code;
 }
 
@@ -106,56 +98,106 @@ static int history_rollback(struct cli *c, const char *arg, bool to_point)
 
 int cli_history_rollback(struct cli *c, char **args, int nargs)
 {
+	char kind, *why = NULL;
+	uint64_t seq;
+	const char *error;
+	uint32_t code = 0;
+
 	(void)nargs;
-	return history_rollback(c, args[0], false);
+	if (sys_timeline_point(args[0], &kind, &seq) < 0 || kind == 0 || kind == 'd')
+		return history_rollback(c, args[0], false);
+	int rc = sys_timeline_rollback_one(&c->t, kind, seq, cli_who(), &code, &why, &error);
+	int exit_code = cli_outcome(c, rc, code, why != NULL ? why : error,
+				    "cannot roll that change back");
+	if (exit_code == 0)
+		fprintf(stderr, "pillarbox: 1 record put back\n");
+	free(why);
+	return exit_code;
 }
 
 int cli_history_rollback_to(struct cli *c, char **args, int nargs)
 {
+	char kind, *why = NULL;
+	uint64_t seq;
+	const char *error;
+	uint32_t code = 0, changed = 0;
+
 	(void)nargs;
-	return history_rollback(c, args[0], true);
+	if (sys_timeline_point(args[0], &kind, &seq) < 0) {
+		fprintf(stderr, "pillarbox: a point is N, dN, cN, sN, bN or kN (pillarbox history)\n");
+		return 2;
+	}
+	if (seq == 0 && (kind == 0 || kind == 'd')) /* before every change of that history */
+		return history_rollback(c, args[0], true);
+	int rc = sys_timeline_rollback_to(&c->t, kind, seq, cli_who(), &code, &changed, &why,
+					  &error);
+	int exit_code = cli_outcome(c, rc, code, why != NULL ? why : error,
+				    "cannot roll back to that point");
+	if (exit_code == 0)
+		fprintf(stderr, "pillarbox: %u record%s put back\n", changed,
+			changed == 1 ? "" : "s");
+	free(why);
+	return exit_code;
 }
 
-/* Finds directory change seq in *all (read once, the last 1000). NULL if not kept. */
-static const struct pb_rec_setting_change *find(const struct pb_rec_setting_change_list *all,
+int cli_history_checkpoint(struct cli *c, char **args, int nargs)
+{
+	const char *error;
+	uint32_t code = 0;
+	uint64_t seq = 0;
+
+	int rc = sys_client_checkpoint(&c->t, nargs > 0 ? args[0] : "", cli_who(), &code, &seq,
+				       &error);
+	int exit_code = cli_outcome(c, rc, code, error, "cannot take a checkpoint");
+	if (exit_code == 0)
+		printf("checkpoint #%llu (pillarbox history rollback-to %llu comes back to it)\n",
+		       (unsigned long long)seq, (unsigned long long)seq);
+	return exit_code;
+}
+
+/* Change (kind, seq) of the timeline. NULL if not among those read. */
+static const struct pb_rec_setting_change *find(const struct sys_timeline *tl, char kind,
 						uint64_t seq)
 {
-	for (uint32_t i = 0; i < all->n; i++)
-		if (all->v[i].seq == seq)
-			return &all->v[i];
+	for (size_t i = 0; i < tl->n; i++)
+		if (tl->v[i].kind == kind && tl->v[i].c->seq == seq)
+			return tl->v[i].c;
 	return NULL;
 }
 
 int cli_history_diff(struct cli *c, char **args, int nargs)
 {
-	struct pb_rec_setting_change_list all = { 0 };
+	struct sys_timeline tl;
 	const char *error;
 	uint32_t code = 0;
 	uint64_t a, b;
-	bool da, db;
+	char ka, kb;
 
 	(void)nargs;
-	if (parse_seq(args[0], &da, &a) < 0 || parse_seq(args[1], &db, &b) < 0 || !da || !db) {
-		fprintf(stderr, "pillarbox: compare two directory changes, dA dB (settings: "
-				"setting diff)\n");
+	if (sys_timeline_point(args[0], &ka, &a) < 0 || sys_timeline_point(args[1], &kb, &b) < 0 ||
+	    ka != kb) {
+		fprintf(stderr, "pillarbox: compare two changes of one history: dA dB, cA cB, sA sB, "
+				"bA bB, kA kB (settings: setting diff)\n");
 		return 2;
 	}
-	int rc = directory_client_history(&c->t, 0, DIRECTORY_HISTORY_PAGE, &code, &all, &error);
-	int exit_code = cli_outcome(c, rc, code, error, "cannot read the directory history");
-	const struct pb_rec_setting_change *ca = find(&all, a), *cb = find(&all, b);
-	if (exit_code == 0 && (ca == NULL || cb == NULL)) {
-		fprintf(stderr, "pillarbox: no change d%llu in the history\n",
-			(unsigned long long)(ca == NULL ? a : b));
+	int rc = sys_timeline_read(&c->t, SYS_HISTORY_PAGE, &tl, &code, &error);
+	int exit_code = cli_outcome(c, rc, code, error, "cannot read the history");
+	if (exit_code != 0)
+		return exit_code;
+	const struct pb_rec_setting_change *ca = find(&tl, ka, a), *cb = find(&tl, kb, b);
+	if (ca == NULL || cb == NULL) {
+		fprintf(stderr, "pillarbox: no change %s%llu in the history\n",
+			sys_timeline_kind_prefix(ka), (unsigned long long)(ca == NULL ? a : b));
 		exit_code = 1;
-	}
-	if (exit_code == 0) {
-		printf("%s (#d%llu) .. %s (#d%llu):\n", ca->doc, (unsigned long long)a, cb->doc,
-		       (unsigned long long)b);
+	} else {
+		const char *p = sys_timeline_kind_prefix(ka);
+		printf("%s (#%s%llu) .. %s (#%s%llu):\n", ca->doc, p, (unsigned long long)a, cb->doc,
+		       p, (unsigned long long)b);
 		if (strncmp(ca->doc, "user:", 5) == 0)
 			cli_print_user_diff(ca->after, cb->after);
 		else
 			cli_print_diff(ca->after, cb->after);
 	}
-	pb_rec_setting_change_list_clear(&all);
+	sys_timeline_free(&tl);
 	return exit_code;
 }

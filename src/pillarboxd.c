@@ -306,6 +306,7 @@ static int start_actors(struct daemon *d)
 	d->statushub_args = (struct statushub_args){ d->store, d->sys_args.started_ms };
 	d->sys_args.version = PILLARBOX_VERSION;
 	d->sys_args.data_dir = d->cfg.data_dir;
+	sys_checkpoint_upgrade(&d->sys_args); /* before any actor changes anything at its start */
 	if (pillarbox_actors_start(d->rt, &env, &error) < 0) {
 		fprintf(stderr, "pillarboxd: cannot start the actors: %s\n", error);
 		return -1;

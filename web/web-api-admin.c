@@ -257,23 +257,28 @@ static uint64_t query_u64(const struct http_request *q, const char *name, uint64
 }
 
 /* A history's changes (sys's or the directory's) as a JSON array: before/after parsed. */
+cJSON *web_history_change_json(const struct pb_rec_setting_change *c)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "seq", (double)c->seq);
+	cJSON_AddNumberToObject(o, "at_ms", (double)c->at_ms);
+	cJSON_AddStringToObject(o, "by", c->by);
+	cJSON_AddStringToObject(o, "doc", c->doc);
+	cJSON_AddStringToObject(o, "note", c->note);
+	cJSON *before = c->had_before ? cJSON_Parse(c->before) : NULL;
+	cJSON *after = cJSON_Parse(c->after);
+	cJSON_AddItemToObject(o, "before", before != NULL ? before : cJSON_CreateNull());
+	cJSON_AddItemToObject(o, "after", after != NULL ? after : cJSON_CreateNull());
+	return o;
+}
+
 static cJSON *history_json(const struct pb_rec_setting_change_list *v)
 {
 	cJSON *a = cJSON_CreateArray();
 
-	for (uint32_t i = 0; i < v->n; i++) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "seq", (double)v->v[i].seq);
-		cJSON_AddNumberToObject(o, "at_ms", (double)v->v[i].at_ms);
-		cJSON_AddStringToObject(o, "by", v->v[i].by);
-		cJSON_AddStringToObject(o, "doc", v->v[i].doc);
-		cJSON_AddStringToObject(o, "note", v->v[i].note);
-		cJSON *before = v->v[i].had_before ? cJSON_Parse(v->v[i].before) : NULL;
-		cJSON *after = cJSON_Parse(v->v[i].after);
-		cJSON_AddItemToObject(o, "before", before != NULL ? before : cJSON_CreateNull());
-		cJSON_AddItemToObject(o, "after", after != NULL ? after : cJSON_CreateNull());
-		cJSON_AddItemToArray(a, o);
-	}
+	for (uint32_t i = 0; i < v->n; i++)
+		cJSON_AddItemToArray(a, web_history_change_json(&v->v[i]));
 	return a;
 }
 

@@ -520,6 +520,28 @@ static const struct web_route routes[] = {
 	  "Passwords are never rolled back; an account created or deleted is refused",
 	  NULL, S_CHANGED,
 	  200, web_api_directory_rollback },
+	/* ---- h-ver10: the one timeline of every history (web-api-history.c) ---- */
+	{ HTTP_VERB_GET, "/api/history", WEB_ADMIN, "settings",
+	  "Every change of every setting, newest first (?limit=N of each kind, 1..200): kind "
+	  "(settings, directory, collector, connection, block, apikey, checkpoint), point (N, dN, "
+	  "cN, sN, bN, kN), who, when, the record before and after (never a secret)",
+	  NULL, "{\"type\":\"array\",\"items\":{\"type\":\"object\"}}", 200, web_api_history },
+	{ HTTP_VERB_POST, "/api/history/checkpoint", WEB_ADMIN, "settings",
+	  "A checkpoint on the timeline ({\"note\": \"...\"}): its point to roll back to",
+	  "{\"type\":\"object\",\"properties\":{\"note\":{\"type\":\"string\"}}}",
+	  "{\"type\":\"object\",\"properties\":{\"point\":{\"type\":\"string\"}}}", 201,
+	  web_api_history_checkpoint },
+	{ HTTP_VERB_POST, "/api/history/{name}/rollback-to", WEB_ADMIN, "settings",
+	  "Everything back to point {name}: every kind's changes after it rolled back, newest "
+	  "first, each a new change; refused naming the record that cannot be (API keys are never "
+	  "rolled back)",
+	  NULL, "{\"type\":\"object\",\"properties\":{\"changed\":{\"type\":\"integer\"}}}",
+	  200, web_api_history_rollback_to },
+	{ HTTP_VERB_POST, "/api/history/{name}/rollback", WEB_ADMIN, "settings",
+	  "Undo change {name} of a collector (cN: its password kept), connection method (sN) or "
+	  "block (bN) alone; refused when the record changed again since. API keys never",
+	  NULL, "{\"type\":\"object\",\"properties\":{\"changed\":{\"type\":\"integer\"}}}",
+	  200, web_api_history_rollback },
 	/* ---- the admin UI's endpoints (h-admin, web-api-ui.c) ---- */
 	{ HTTP_VERB_GET, "/api/settings", WEB_ADMIN, "settings",
 	  "The settings schema: every document and key with its type, default, range and help",

@@ -65,6 +65,15 @@ void web_api_setting_rollback(struct web_session *ws, const struct http_request 
  * directory's history of accounts' settings and mappings (DIR_HISTORY_REQ, DIR_ROLLBACK_REQ). */
 void web_api_directory_history(struct web_session *ws, const struct http_request *q);
 void web_api_directory_rollback(struct web_session *ws, const struct http_request *q);
+/* web-api-history.c: the one timeline (GET /api/history, POST .../{point}/rollback-to,
+ * POST /api/history/checkpoint). A change as JSON {seq, at_ms, by, doc, note, before, after}
+ * (web-api-admin.c; before/after null when absent). */
+void web_api_history(struct web_session *ws, const struct http_request *q);
+void web_api_history_rollback_to(struct web_session *ws, const struct http_request *q);
+void web_api_history_rollback(struct web_session *ws, const struct http_request *q);
+void web_api_history_checkpoint(struct web_session *ws, const struct http_request *q);
+struct pb_rec_setting_change;
+cJSON *web_history_change_json(const struct pb_rec_setting_change *c);
 
 /* ---- h-metrics8: /metrics' lists and the security log (web-metrics.c, web-api-logs.c) ---- */
 /* Appends the actors' and the gateway hubs' inbox depths and fullness, the SMTP refusals by

@@ -16,6 +16,7 @@
 #include "pb-alloc.h"
 #include "pb-log.h"
 #include "pb-secret.h"
+#include "pb-settings-snapshot.h"
 #include "store-collector.h"
 
 #include <cjson/cJSON.h>
@@ -145,7 +146,7 @@ static void op_reply(struct pb_actor *a, struct collector_state *s, struct pb_ms
 	pb_reply_status(a, m, code, code == PB_OK ? "" : error);
 }
 
-static int on_op(struct pb_actor *a, void *state, struct pb_msg *m)
+static int op_handle(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct collector_state *s = state;
 	const struct msg_collector_op_req *q = &m->u.collector_op_req;
@@ -267,6 +268,15 @@ static int on_job_done(struct pb_actor *a, void *state, struct pb_msg *m)
 static int on_job_hangup(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	return collector_jobs_on_hangup(a, ((struct collector_state *)state)->jobs, m);
+}
+
+/* COLLECTOR_OP_REQ, its changes recorded in the history as by who asked (store-db.h). */
+static int on_op(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	pb_store_history_who(m->u.collector_op_req.by, pb_settings_history_keep(pb_actor_runtime(a)));
+	int rc = op_handle(a, state, m);
+	pb_store_history_who("", 0); /* what the actor does on its own is by "system" */
+	return rc;
 }
 
 static const struct pb_handler collector_handlers[] = {

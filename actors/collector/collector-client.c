@@ -20,6 +20,7 @@ int collector_client_op(struct pb_sync *t, const char *op, const char *name,
 	pb_msg_init(&req, MSG_COLLECTOR_OP_REQ);
 	req.u.collector_op_req.op = xstrdup(op);
 	req.u.collector_op_req.name = xstrdup(name);
+	req.u.collector_op_req.by = pb_client_by_dup();
 	for (size_t i = 0; i < nargs; i++)
 		pb_strv_push(&req.u.collector_op_req.args, args[i]);
 	int rc = pb_client_call_status(t, &req, code_r, error_r);

@@ -190,6 +190,7 @@ static _Thread_local char client_by[DIRECTORY_BY_MAX + 1];
 void directory_client_by(const char *by)
 {
 	snprintf(client_by, sizeof(client_by), "%s", by != NULL ? by : "");
+	pb_client_by(by); /* the other owners' changes are by the same */
 }
 
 const char *directory_client_by_get(void)

@@ -415,7 +415,7 @@ static int on_lock(struct pb_actor *a, void *state, struct pb_msg *m)
 	return pb_reply_status(a, m, PB_OK, ""), 0;
 }
 
-static int on_block_add(struct pb_actor *a, void *state, struct pb_msg *m)
+static int block_add_handle(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct lockout *lo = state;
 	const struct msg_lockout_block_add_req *q = &m->u.lockout_block_add_req;
@@ -439,7 +439,7 @@ static int on_block_add(struct pb_actor *a, void *state, struct pb_msg *m)
 	return pb_reply_status(a, m, PB_OK, ""), 0;
 }
 
-static int on_block_del(struct pb_actor *a, void *state, struct pb_msg *m)
+static int block_del_handle(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct lockout *lo = state;
 	char text[PB_CIDR_TEXT_MAX], *error = NULL;
@@ -503,6 +503,24 @@ static int on_stats(struct pb_actor *a, void *state, struct pb_msg *m)
 	pb_reply(a, m, &rep);
 	pb_msg_free(&rep);
 	return 0;
+}
+
+/* LOCKOUT_BLOCK_ADD_REQ, its changes recorded in the history as by who asked (store-db.h). */
+static int on_block_add(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	pb_store_history_who(m->u.lockout_block_add_req.by, pb_settings_history_keep(pb_actor_runtime(a)));
+	int rc = block_add_handle(a, state, m);
+	pb_store_history_who("", 0); /* what the actor does on its own is by "system" */
+	return rc;
+}
+
+/* LOCKOUT_BLOCK_DEL_REQ, its changes recorded in the history as by who asked (store-db.h). */
+static int on_block_del(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	pb_store_history_who(m->u.lockout_block_del_req.by, pb_settings_history_keep(pb_actor_runtime(a)));
+	int rc = block_del_handle(a, state, m);
+	pb_store_history_who("", 0); /* what the actor does on its own is by "system" */
+	return rc;
 }
 
 static const struct pb_handler lockout_handlers[] = {

@@ -203,6 +203,7 @@ int lockout_client_block_add(struct pb_sync *t, const char *net, uint32_t minute
 	req.u.lockout_block_add_req.net = dup_or_empty(net);
 	req.u.lockout_block_add_req.minutes = minutes;
 	req.u.lockout_block_add_req.reason = dup_or_empty(reason);
+	req.u.lockout_block_add_req.by = pb_client_by_dup();
 	return pb_client_call_status(t, &req, code_r, error_r);
 }
 
@@ -213,6 +214,7 @@ int lockout_client_block_del(struct pb_sync *t, const char *net, uint32_t *code_
 
 	pb_msg_init(&req, MSG_LOCKOUT_BLOCK_DEL_REQ);
 	req.u.lockout_block_del_req.net = dup_or_empty(net);
+	req.u.lockout_block_del_req.by = pb_client_by_dup();
 	return pb_client_call_status(t, &req, code_r, error_r);
 }
 

@@ -5,6 +5,7 @@
  * OWNS struct sched. THREAD: its actor thread.
  */
 #include "pb-log.h"
+#include "pb-settings-snapshot.h"
 #include "sched-calc.h"
 #include "scheduler-client.h"
 #include "scheduler-private.h"
@@ -265,7 +266,7 @@ static void rec_set_fields(struct pb_store_conn *rec, const struct method_fields
 		};
 }
 
-static int on_add(struct pb_actor *a, void *state, struct pb_msg *m)
+static int add_handle(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct sched *s = state;
 	const struct msg_sched_add_req *q = &m->u.sched_add_req;
@@ -295,7 +296,7 @@ static int on_add(struct pb_actor *a, void *state, struct pb_msg *m)
 
 /* A method's settings changed (stored through pb_store_conn_put, as every change of it); a run
  * in progress goes on with the jobs it started with. */
-static int on_set(struct pb_actor *a, void *state, struct pb_msg *m)
+static int set_handle(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct sched *s = state;
 	const struct msg_sched_set_req *q = &m->u.sched_set_req;
@@ -322,7 +323,7 @@ static int on_set(struct pb_actor *a, void *state, struct pb_msg *m)
 	return pb_reply_status(a, m, PB_OK, ""), 0;
 }
 
-static int on_del(struct pb_actor *a, void *state, struct pb_msg *m)
+static int del_handle(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct sched *s = state;
 	const char *name = m->u.sched_del_req.name, *error;
@@ -408,7 +409,7 @@ static void tell_resumed(struct pb_actor *a, const struct sched_method *m)
 	pb_msg_free(&evt);
 }
 
-static int on_control(struct pb_actor *a, void *state, struct pb_msg *m)
+static int control_handle(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct sched *s = state;
 	const struct msg_sched_control_req *q = &m->u.sched_control_req;
@@ -434,6 +435,41 @@ static int on_control(struct pb_actor *a, void *state, struct pb_msg *m)
 	}
 	arm(a, s);
 	return pb_reply_status(a, m, PB_OK, ""), 0;
+}
+
+/* SCHED_ADD_REQ, its changes recorded in the history as by who asked (store-db.h). */
+static int on_add(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	pb_store_history_who(m->u.sched_add_req.by, pb_settings_history_keep(pb_actor_runtime(a)));
+	int rc = add_handle(a, state, m);
+	pb_store_history_who("", 0); /* what the actor does on its own is by "system" */
+	return rc;
+}
+
+/* SCHED_DEL_REQ, its changes recorded in the history as by who asked (store-db.h). */
+static int on_del(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	pb_store_history_who(m->u.sched_del_req.by, pb_settings_history_keep(pb_actor_runtime(a)));
+	int rc = del_handle(a, state, m);
+	pb_store_history_who("", 0); /* what the actor does on its own is by "system" */
+	return rc;
+}
+
+/* SCHED_CONTROL_REQ, its changes recorded in the history as by who asked (store-db.h). */
+static int on_set(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	pb_store_history_who(m->u.sched_set_req.by, pb_settings_history_keep(pb_actor_runtime(a)));
+	int rc = set_handle(a, state, m);
+	pb_store_history_who("", 0); /* what the actor does on its own is by "system" */
+	return rc;
+}
+
+static int on_control(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	pb_store_history_who(m->u.sched_control_req.by, pb_settings_history_keep(pb_actor_runtime(a)));
+	int rc = control_handle(a, state, m);
+	pb_store_history_who("", 0); /* what the actor does on its own is by "system" */
+	return rc;
 }
 
 static const struct pb_handler sched_handlers[] = {

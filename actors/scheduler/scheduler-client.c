@@ -34,6 +34,7 @@ int scheduler_client_add(struct pb_sync *t, const char *name, bool send,
 	pb_msg_init(&req, MSG_SCHED_ADD_REQ);
 	struct msg_sched_add_req *q = &req.u.sched_add_req;
 	fill_method(&q->name, &q->send, &q->collectors, &q->rules, name, send, collectors, rules);
+	q->by = pb_client_by_dup();
 	return pb_client_call_status(t, &req, code_r, error_r);
 }
 
@@ -46,6 +47,7 @@ int scheduler_client_set(struct pb_sync *t, const char *name, bool send,
 	pb_msg_init(&req, MSG_SCHED_SET_REQ);
 	struct msg_sched_set_req *q = &req.u.sched_set_req;
 	fill_method(&q->name, &q->send, &q->collectors, &q->rules, name, send, collectors, rules);
+	q->by = pb_client_by_dup();
 	return pb_client_call_status(t, &req, code_r, error_r);
 }
 
@@ -56,6 +58,7 @@ int scheduler_client_del(struct pb_sync *t, const char *name, uint32_t *code_r,
 
 	pb_msg_init(&req, MSG_SCHED_DEL_REQ);
 	req.u.sched_del_req.name = dup_or_empty(name);
+	req.u.sched_del_req.by = pb_client_by_dup();
 	return pb_client_call_status(t, &req, code_r, error_r);
 }
 
@@ -96,6 +99,7 @@ static void control_req(struct pb_msg *req, const char *name, uint8_t what)
 	pb_msg_init(req, MSG_SCHED_CONTROL_REQ);
 	req->u.sched_control_req.name = dup_or_empty(name);
 	req->u.sched_control_req.what = what;
+	req->u.sched_control_req.by = pb_client_by_dup();
 }
 
 int scheduler_client_control(struct pb_sync *t, const char *name, uint8_t what, uint32_t *code_r,

@@ -220,6 +220,7 @@ int statushub_client_apikey_add(struct pb_sync *t, const char *label, const char
 	pb_msg_init(&req, MSG_STATUS_APIKEY_ADD_REQ);
 	req.u.status_apikey_add_req.label = dup_or_empty(label);
 	req.u.status_apikey_add_req.permissions = dup_or_empty(permissions);
+	req.u.status_apikey_add_req.by = pb_client_by_dup();
 	if (pb_client_call(t, &req, &rep, error_r) < 0)
 		return -1;
 	uint32_t code = pb_client_reply(&rep, MSG_STATUS_APIKEY_ADD_REQ, error_r);
@@ -251,6 +252,7 @@ int statushub_client_apikey_del(struct pb_sync *t, const char *label, uint32_t *
 
 	pb_msg_init(&req, MSG_STATUS_APIKEY_DEL_REQ);
 	req.u.status_apikey_del_req.label = dup_or_empty(label);
+	req.u.status_apikey_del_req.by = pb_client_by_dup();
 	return pb_client_call_status(t, &req, code_r, error_r);
 }
 

@@ -73,7 +73,6 @@ static int sys_init(struct pb_actor *a, void *arg, void **state_r, const char **
 		}
 	}
 	publish(a, sys);
-	sys_checkpoint_upgrade(sys);
 	*state_r = sys;
 	return 0;
 }
@@ -368,6 +367,7 @@ static const struct pb_handler sys_handlers[] = {
 	{ MSG_SYS_SETTING_PUT_REQ, on_setting_put },
 	{ MSG_SYS_SETTING_HISTORY_REQ, sys_on_setting_history },
 	{ MSG_SYS_SETTING_ROLLBACK_REQ, sys_on_setting_rollback },
+	{ MSG_SYS_CHECKPOINT_REQ, sys_on_checkpoint },
 	{ MSG_SYS_SECURITY_LOG_REQ, sys_on_security_log },
 	{ MSG_SYS_SERVER_SCRIPT_REQ, sys_on_server_script },
 	{ MSG_DIR_COUNTS_REP, on_counts },

@@ -31,4 +31,11 @@ struct sys_actor_args {
 
 extern const struct pb_actor_def sys_actor_def;
 
+/* The upgrade checkpoint: when the program version stored in args->store differs from
+ * args->version, a checkpoint on the timeline ("checkpoint: before upgrade from A to B", by
+ * "upgrade"), then the version stored. The daemon calls it before it starts any actor, so
+ * before anything the new version changes at its start; no actor may be writing the settings
+ * history then (sys is its one writer). Failures are logged. */
+void sys_checkpoint_upgrade(const struct sys_actor_args *args);
+
 #endif

@@ -189,9 +189,17 @@ int sys_client_setting_history(struct pb_sync *t, uint64_t before, uint32_t limi
 			       uint32_t *code_r, struct pb_rec_setting_change_list *changes_r,
 			       const char **error_r)
 {
+	return sys_client_history(t, 0, before, limit, code_r, changes_r, error_r);
+}
+
+int sys_client_history(struct pb_sync *t, char kind, uint64_t before, uint32_t limit,
+		       uint32_t *code_r, struct pb_rec_setting_change_list *changes_r,
+		       const char **error_r)
+{
 	struct pb_msg req, rep;
 
 	build_history(&req, before, limit);
+	req.u.sys_setting_history_req.kind = (uint8_t)kind;
 	if (pb_client_call(t, &req, &rep, error_r) < 0)
 		return -1;
 	uint32_t code = sys_client_setting_history_reply(&rep, changes_r, error_r);
@@ -277,6 +285,22 @@ int sys_client_server_script(struct pb_sync *t, const char *text, const char *by
 		*text_r = xstrdup(rep.u.sys_server_script_rep.text);
 		*exists_r = rep.u.sys_server_script_rep.exists != 0;
 	}
+	return pb_client_done(t, &rep, code, code_r, error_r);
+}
+
+int sys_client_checkpoint(struct pb_sync *t, const char *note, const char *by, uint32_t *code_r,
+			  uint64_t *seq_r, const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	pb_msg_init(&req, MSG_SYS_CHECKPOINT_REQ);
+	req.u.sys_checkpoint_req.note = xstrdup(note != NULL ? note : "");
+	req.u.sys_checkpoint_req.by = xstrdup(by != NULL ? by : "");
+	if (pb_client_call(t, &req, &rep, error_r) < 0)
+		return -1;
+	uint32_t code = pb_client_reply(&rep, MSG_SYS_CHECKPOINT_REQ, error_r);
+	if (code == PB_OK)
+		*seq_r = rep.u.sys_checkpoint_rep.seq;
 	return pb_client_done(t, &rep, code, code_r, error_r);
 }
 

@@ -92,6 +92,15 @@ int sys_client_setting_history_send(const struct pb_sender *s, uint64_t before, 
 uint32_t sys_client_setting_history_reply(struct pb_msg *rep,
 					  struct pb_rec_setting_change_list *changes_r,
 					  const char **error_r);
+/* Another history for the timeline (kind: store-db.h PB_HISTORY_*, 'c' 's' 'b' 'k'; 0 the
+ * settings': sys_client_setting_history), as sys_client_setting_history. */
+int sys_client_history(struct pb_sync *t, char kind, uint64_t before, uint32_t limit,
+		       uint32_t *code_r, struct pb_rec_setting_change_list *changes_r,
+		       const char **error_r);
+/* Records a checkpoint on the timeline (SYS_CHECKPOINT_REQ): *seq_r its number (#N, a point
+ * to roll back to). REFUSED for a note longer than 200 bytes. */
+int sys_client_checkpoint(struct pb_sync *t, const char *note, const char *by, uint32_t *code_r,
+			  uint64_t *seq_r, const char **error_r);
 /* Undoes change seq (to_point false) or every change after it (true): NOTFOUND when seq is not
  * kept, REFUSED when a document's old state is no longer valid (nothing changes then).
  * *changed_r: how many documents were put back. */

@@ -1,7 +1,8 @@
 /*
  * sys-history.c: the settings history (store-settings.h) as sys serves it — the changes,
  * newest first, with their documents masked; rolling back one change or everything after a
- * point; the checkpoint at the first start of a new program version.
+ * point; checkpoints: on request (pillarbox history checkpoint, the Debian preinst) and at the
+ * first start of a new program version, before anything else sys does at its start.
  *
  * Rolling back one change (like a revert, not a time machine): only the keys that change
  * altered go back to what they were before it (a key it added returns to its default), so
@@ -12,8 +13,10 @@
  * in the history, by whoever asked, noted "rollback of #N" or "rollback to #N".
  *
  * OWNS: nothing beyond struct sys. THREAD: the sys actor's.
- * MESSAGES: handles SYS_SETTING_HISTORY_REQ (SYS_SETTING_HISTORY_REP), SYS_SETTING_ROLLBACK_REQ
- * (SYS_SETTING_ROLLBACK_REP).
+ * MESSAGES: handles SYS_SETTING_HISTORY_REQ (SYS_SETTING_HISTORY_REP; with a kind, another
+ * history of the timeline: store-db.h pb_store_history_list), SYS_SETTING_ROLLBACK_REQ
+ * (SYS_SETTING_ROLLBACK_REP), SYS_CHECKPOINT_REQ (SYS_CHECKPOINT_REP: a checkpoint on the
+ * timeline, as the one at the first start of a new version).
  */
 #include "sys-private.h"
 
@@ -45,7 +48,13 @@ int sys_on_setting_history(struct pb_actor *a, void *state, struct pb_msg *m)
 	const char *error;
 	struct pb_msg rep;
 
-	if (pb_store_setting_history(sys->args->store, q->before, limit, &v, &n, &error) < 0) {
+	if (q->kind != 0 && !pb_store_history_kind_valid((char)q->kind))
+		return pb_reply_status(a, m, PB_ERR_REFUSED, "no such history"), 0;
+	int rc = q->kind != 0 ? pb_store_history_list(sys->args->store, (char)q->kind, q->before,
+						      limit, &v, &n, &error)
+			      : pb_store_setting_history(sys->args->store, q->before, limit, &v,
+							 &n, &error);
+	if (rc < 0) {
 		pb_reply_status(a, m, PB_ERR_INTERNAL, error);
 		return 0;
 	}
@@ -300,11 +309,46 @@ static int plan_rollback(struct sys *sys, uint64_t seq, bool to_point, struct pu
 	return rc;
 }
 
-void sys_checkpoint_upgrade(struct sys *sys)
+/* Records a checkpoint noted note by `by`: 0 with *seq_r / -1. */
+static int checkpoint(struct pb_store *store, const char *by, const char *note, uint64_t *seq_r,
+		      const char **error_r)
+{
+	struct pb_setting_change c = { .by = (char *)by, .doc = "", .note = (char *)note };
+
+	return pb_store_setting_put_logged(store, NULL, NULL, &c, seq_r, error_r);
+}
+
+int sys_on_checkpoint(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	struct sys *sys = state;
+	const struct msg_sys_checkpoint_req *q = &m->u.sys_checkpoint_req;
+	const char *error;
+	uint64_t seq = 0;
+
+	if (strlen(q->note) > 200)
+		return pb_reply_status(a, m, PB_ERR_REFUSED, "a checkpoint's note is at most 200 "
+				       "bytes"), 0;
+	char *note = xasprintf("checkpoint: %s", q->note[0] != '\0' ? q->note : "(no note)");
+	int rc = checkpoint(sys->args->store, q->by, note, &seq, &error);
+	free(note);
+	if (rc < 0)
+		return pb_reply_status(a, m, PB_ERR_INTERNAL, error), 0;
+	pb_info("sys", "event=checkpoint seq=%llu by=%s note=%s", (unsigned long long)seq,
+		PB_LOGQ(q->by), PB_LOGQ(q->note));
+	struct pb_msg rep;
+	pb_msg_init(&rep, MSG_SYS_CHECKPOINT_REP);
+	rep.u.sys_checkpoint_rep.error = xstrdup("");
+	rep.u.sys_checkpoint_rep.seq = seq;
+	pb_reply(a, m, &rep);
+	pb_msg_free(&rep);
+	return 0;
+}
+
+void sys_checkpoint_upgrade(const struct sys_actor_args *args)
 {
 	char *stored = NULL;
-	const char *error, *version = sys->args->version != NULL ? sys->args->version : "";
-	int found = pb_store_setting_get(sys->args->store, SYS_VERSION_KEY, &stored, &error);
+	const char *error, *version = args->version != NULL ? args->version : "";
+	int found = pb_store_setting_get(args->store, SYS_VERSION_KEY, &stored, &error);
 
 	if (found < 0 || (found == 1 && strcmp(stored, version) == 0)) {
 		if (found < 0)
@@ -313,9 +357,8 @@ void sys_checkpoint_upgrade(struct sys *sys)
 		return;
 	}
 	if (found == 1) {
-		char *note = xasprintf("checkpoint: %s replaced by %s", stored, version);
-		struct pb_setting_change c = { .by = "upgrade", .doc = "", .note = note };
-		if (pb_store_setting_put_logged(sys->args->store, NULL, NULL, &c, NULL, &error) < 0)
+		char *note = xasprintf("checkpoint: before upgrade from %s to %s", stored, version);
+		if (checkpoint(args->store, "upgrade", note, NULL, &error) < 0)
 			pb_warn("sys", "event=checkpoint_failed reason=%s", PB_LOGQ(error));
 		else
 			pb_info("sys", "event=settings_checkpoint from=%s to=%s", PB_LOGQ(stored),
@@ -323,6 +366,6 @@ void sys_checkpoint_upgrade(struct sys *sys)
 		free(note);
 	}
 	free(stored);
-	if (pb_store_setting_put(sys->args->store, SYS_VERSION_KEY, version, &error) < 0)
+	if (pb_store_setting_put(args->store, SYS_VERSION_KEY, version, &error) < 0)
 		pb_warn("sys", "event=version_not_stored reason=%s", PB_LOGQ(error));
 }

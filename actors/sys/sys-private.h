@@ -45,12 +45,10 @@ int sys_settings_apply(struct pb_actor *a, struct sys *sys, const char *doc, cha
 /* sys-history.c */
 int sys_on_setting_history(struct pb_actor *a, void *state, struct pb_msg *m);
 int sys_on_setting_rollback(struct pb_actor *a, void *state, struct pb_msg *m);
+int sys_on_checkpoint(struct pb_actor *a, void *state, struct pb_msg *m);
 /* sys-seclog.c: SYS_SECURITY_LOG_REQ */
 int sys_on_security_log(struct pb_actor *a, void *state, struct pb_msg *m);
 /* sys-script.c: SYS_SERVER_SCRIPT_REQ */
 int sys_on_server_script(struct pb_actor *a, void *state, struct pb_msg *m);
-/* At start: when the stored program version differs from this one, a checkpoint in the
- * history ("before VERSION"), and the version stored. Failures are logged. */
-void sys_checkpoint_upgrade(struct sys *sys);
 
 #endif

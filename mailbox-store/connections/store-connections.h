@@ -3,7 +3,9 @@
  * connections): one record per connection method — its schedule (rules), what it runs
  * (collectors, sending) and paused — together with the outcome of its last run, so `pillarbox
  * connection list` shows the last poll and the last failure after a restart. Owner: the
- * scheduler actor. Conventions: store-db.h. THREAD: any.
+ * scheduler actor. A change of a method's settings is recorded in its history (store-db.h
+ * pb_store_history_*, kind PB_HISTORY_CONNECTION) in the same write. Conventions: store-db.h.
+ * THREAD: any; the history's one writer is the scheduler.
  */
 #ifndef PB_STORE_CONNECTIONS_H
 #define PB_STORE_CONNECTIONS_H
@@ -36,6 +38,9 @@ struct pb_store_conn {
 /* Writes (or replaces) the record of c->name (1..PB_STORE_CONN_NAME_MAX bytes), synced.
  * NULL strings are stored as "". Returns 0 / -1 (a name, a count out of bounds). */
 int pb_store_conn_put(struct pb_store *s, const struct pb_store_conn *c, const char **error_r);
+/* The settings of c as its history keeps them (store-db.h pb_store_history_*: name, paused,
+ * send, collectors, rules; never the last run): JSON, allocated. */
+char *pb_store_conn_settings_json(const struct pb_store_conn *c);
 /* Deletes the record of name. Returns 1 deleted, 0 absent, -1 error. */
 int pb_store_conn_delete(struct pb_store *s, const char *name, const char **error_r);
 /* Every record, in name order, into *v_r (*n_r; free with pb_store_conn_list_free). A record

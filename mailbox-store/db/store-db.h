@@ -121,6 +121,38 @@ const char *pb_store_dir(const struct pb_store *s);
 /* Approximate on-disk size in bytes: live SST files + blob files + WAL files. */
 int pb_store_size(struct pb_store *s, uint64_t *bytes_r, const char **error_r);
 
+/* ---- The histories of collectors, connection methods, blocks and API keys (store-history.c)
+ * Every change of a collector's definition ('c', record "collector:NAME"), a connection
+ * method's settings and schedule ('s', "connection:NAME"), a manual address block ('b',
+ * "block:NET") and the API keys ('k', "apikey:LABEL") is recorded by the store function that
+ * writes it, in the same synced write, as a struct pb_setting_change (store-settings.h: by,
+ * when, before and after as JSON, never a secret), numbered 1, 2, ... per kind. The record's
+ * owner is each history's one writer. --------------------------------------------------- */
+struct pb_setting_change;
+#define PB_HISTORY_COLLECTOR 'c'
+#define PB_HISTORY_CONNECTION 's'
+#define PB_HISTORY_BLOCK 'b'
+#define PB_HISTORY_APIKEY 'k'
+bool pb_store_history_kind_valid(char kind);
+/* Who the calling thread's next changes are by ("cli:root", "web:admin"; "" gives "system")
+ * and how many changes each history keeps (0: 1000). Thread-local: set by the record's owner
+ * for each request. */
+void pb_store_history_who(const char *by, uint32_t keep);
+/* For an owner whose records a generic store function writes (the API keys, a settings-
+ * column record): arms the change of record (before/after JSON, NULL absent; never a secret)
+ * in the history of kind, by pb_store_history_who, for the calling thread's next synced write,
+ * so both are one write (nothing when before and after are the same); disarm after that
+ * write, done or not (the number it got, 0 none). */
+void pb_store_history_arm(char kind, const char *record, const char *before, const char *after);
+uint64_t pb_store_history_disarm(void);
+/* One change of kind: 1 (*c_r: pb_setting_change_free), 0 not kept, -1. */
+int pb_store_history_get(struct pb_store *s, char kind, uint64_t seq,
+			 struct pb_setting_change *c_r, const char **error_r);
+/* The changes of kind with seq < before (0: all), newest first, at most limit (*v_r: free
+ * each with pb_setting_change_free, then the array). 0 / -1. */
+int pb_store_history_list(struct pb_store *s, char kind, uint64_t before, size_t limit,
+			  struct pb_setting_change **v_r, size_t *n_r, const char **error_r);
+
 /* Bodies are named by this key everywhere (mail records, spool records, readers). */
 #define PB_BLOB_KEY_LEN 64 /* lowercase hex SHA-256 */
 

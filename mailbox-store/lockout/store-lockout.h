@@ -25,6 +25,10 @@ struct pb_store_block {
 /* Writes (or replaces) the entry for b->net (1..PB_STORE_BLOCK_NET_MAX bytes), synced.
  * Returns 0 / -1. */
 int pb_store_block_put(struct pb_store *s, const struct pb_store_block *b, const char **error_r);
+/* A manual block as its history keeps it (store-db.h pb_store_history_*, kind
+ * PB_HISTORY_BLOCK: net, until_ms, reason, protocol): JSON allocated; NULL for NULL or an
+ * automatic block (not recorded). */
+char *pb_store_block_history_json(const struct pb_store_block *b);
 /* Deletes the entry for net. Returns 1 deleted, 0 absent, -1 error. */
 int pb_store_block_delete(struct pb_store *s, const char *net, const char **error_r);
 /* Every entry, in key order, into *v_r (*n_r of them; free with pb_store_block_list_free).

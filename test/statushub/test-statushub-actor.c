@@ -7,11 +7,15 @@
  * receive IM and none other, an offline recipient is NOTFOUND, and so is one whose session
  * ended. Progress: a job's updates are coalesced by the sender (the final one always goes),
  * pushed to "connection" (a send job's with the queue's transactions in flight as threads),
- * and kept for the snapshot's figures until the final one.
+ * and kept for the snapshot's figures until the final one. API keys: made and removed by who
+ * asked, each change in the API keys' history with its label and permissions, never the key
+ * or its hash.
  */
 #include "pb-test.h"
+#include "pb-test-store.h"
 #include "statushub-actor.h"
 #include "statushub-client.h"
+#include "store-settings.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -43,17 +47,23 @@ static int cast_send(void *ctx, const char *to, struct pb_msg *m, const char **e
 	return pb_cast(f->rt, to, m, error_r);
 }
 
-static void start(struct fixture *f)
+/* The hub with its API keys in store (NULL: in memory). */
+static void start_store(struct fixture *f, struct pb_store *store)
 {
 	const char *error;
 
 	memset(f, 0, sizeof(*f));
 	pb_msg_init(&f->rep, MSG_CORE_STATUS_REP);
 	f->rt = pb_runtime_create("t", NULL);
-	f->args = (struct statushub_args){ NULL, pb_runtime_now_ms(f->rt) };
+	f->args = (struct statushub_args){ store, pb_runtime_now_ms(f->rt) };
 	CHECK(pb_runtime_start(f->rt, &statushub_actor_def, &f->args, &error) == 0);
 	CHECK(pb_inbox_open(f->rt, "status", 1024, &f->in, &error) == 0);
 	f->c = pb_caller_create(f->rt);
+}
+
+static void start(struct fixture *f)
+{
+	start_store(f, NULL);
 }
 
 static void stop(struct fixture *f)
@@ -276,7 +286,47 @@ static void test_progress(void)
 	stop(&f);
 }
 
+/* Each change of the keys is in their history, by who asked, never with a key or hash. */
+static void test_apikey_history(void)
+{
+	char *dir = store_test_tmpdir("hub-keys");
+	struct pb_store *store = store_test_open(dir);
+	struct pb_setting_change *v = NULL;
+	struct pb_sync t;
+	struct fixture f;
+	uint32_t code = 0;
+	size_t n = 0;
+	char *key = NULL;
+	const char *error;
+
+	start_store(&f, store);
+	pb_sync_init_caller(&t, f.c, WAIT_MS);
+	pb_client_by("cli:tester");
+	CHECK_INT(statushub_client_apikey_add(&t, "mon", "", &code, &key, &error), 0);
+	CHECK_INT(code, PB_OK);
+	CHECK_INT(statushub_client_apikey_del(&t, "mon", &code, &error), 0);
+	CHECK_INT(code, PB_OK);
+	REQUIRE(pb_store_history_list(store, PB_HISTORY_APIKEY, 0, 10, &v, &n, &error) == 0);
+	CHECK_INT((int)n, 2);
+	for (size_t i = 0; i < n; i++) {
+		CHECK_STR(v[i].doc, "apikey:mon");
+		CHECK_STR(v[i].by, "cli:tester");
+		const char *json = v[i].after != NULL ? v[i].after : v[i].before;
+		CHECK(json != NULL && strstr(json, "\"label\":\"mon\"") != NULL);
+		CHECK(json != NULL && strstr(json, "pbk_") == NULL && strstr(json, "hash") == NULL);
+		CHECK(key == NULL || json == NULL || strstr(json, key + 4) == NULL);
+	}
+	CHECK(n == 2 && v[0].after == NULL && v[1].before == NULL); /* removed, then made */
+	for (size_t i = 0; i < n; i++)
+		pb_setting_change_free(&v[i]);
+	free(v);
+	free(key);
+	stop(&f);
+	store_test_done(&store, &dir);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "apikey_history", test_apikey_history },
 	{ "progress", test_progress },
 	{ "activity_log", test_activity_log },
 	{ "topics", test_topics },

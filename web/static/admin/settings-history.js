@@ -4,8 +4,10 @@
 // (POST /api/settings-history/N/rollback[?to=1]). Below it the directory's history of accounts'
 // settings, mappings, lists, rules and domains (GET /api/directory-history, its own numbers
 // #dN), shown and rolled back the same way (POST /api/directory-history/N/rollback[?to=1]).
+// Above both, the one timeline of every kind (history-timeline.js).
 import { api } from './api.js';
 import { clear, flash, h, when } from './dom.js';
+import { timelineSection } from './history-timeline.js';
 
 // The keys a record shows: an account's settings, else the record's own keys.
 function keysOf(doc, v) {
@@ -96,5 +98,6 @@ export async function historyView(panel, before, dirBefore) {
     (seq) => historyView(panel, seq, dirBefore));
   const directory = await historyTable(SOURCES.directory, dirBefore, reload,
     (seq) => historyView(panel, before, seq));
-  clear(panel).append(...settings, ...directory);
+  const timeline = await timelineSection(reload);
+  clear(panel).append(...timeline, ...settings, ...directory);
 }

@@ -268,6 +268,20 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 	",\"comment\":" S_STR ",\"internet\":" S_BOOL ",\"members\":" S_STRS                 \
 	",\"domain\":" S_STR ",\"rules\":" S_RULE_LIST "}}"
 #define S_CHANGED S_OBJECT("\"changed\"", "\"changed\":" S_INT)
+/* a timeline entry's record: a settings document, a directory record, a collector, connection
+ * method, block or API key as its kind records it (docs/operations.md "History"), or null */
+#define S_ANY_RECORD_OR_NULL                                                               \
+	"{\"type\":[\"object\",\"null\"],\"additionalProperties\":{\"description\":"         \
+	"\"a field of the record, as its kind stores it\"}}"
+#define S_TIMELINE                                                                         \
+	S_LIST_OF(S_OBJECT("\"seq\",\"at_ms\",\"by\",\"doc\",\"note\",\"before\",\"after\","   \
+			   "\"point\",\"kind\"",                                               \
+			   "\"seq\":" S_INT ",\"at_ms\":" S_INT ",\"by\":" S_STR ",\"doc\":" S_STR  \
+			   ",\"note\":" S_STR ",\"before\":" S_ANY_RECORD_OR_NULL ",\"after\":"       \
+			   S_ANY_RECORD_OR_NULL ",\"point\":" S_STR ",\"kind\":{\"enum\":["            \
+			   "\"settings\",\"directory\",\"collector\",\"connection\",\"block\","   \
+			   "\"apikey\",\"checkpoint\"]}"))
+#define S_POINT S_OBJECT("\"point\"", "\"point\":" S_STR)
 #define S_SETTINGS_SCHEMA                                                                  \
 	S_LIST_OF(S_OBJECT("\"doc\",\"help\",\"keys\"",                                      \
 		"\"doc\":" S_STR ",\"help\":" S_STR ",\"keys\":" S_LIST_OF(S_OBJECT(           \
@@ -525,22 +539,22 @@ static const struct web_route routes[] = {
 	  "Every change of every setting, newest first (?limit=N of each kind, 1..200): kind "
 	  "(settings, directory, collector, connection, block, apikey, checkpoint), point (N, dN, "
 	  "cN, sN, bN, kN), who, when, the record before and after (never a secret)",
-	  NULL, "{\"type\":\"array\",\"items\":{\"type\":\"object\"}}", 200, web_api_history },
+	  NULL, S_TIMELINE, 200, web_api_history },
 	{ HTTP_VERB_POST, "/api/history/checkpoint", WEB_ADMIN, "settings",
 	  "A checkpoint on the timeline ({\"note\": \"...\"}): its point to roll back to",
 	  "{\"type\":\"object\",\"properties\":{\"note\":{\"type\":\"string\"}}}",
-	  "{\"type\":\"object\",\"properties\":{\"point\":{\"type\":\"string\"}}}", 201,
+	  S_POINT, 201,
 	  web_api_history_checkpoint },
 	{ HTTP_VERB_POST, "/api/history/{name}/rollback-to", WEB_ADMIN, "settings",
 	  "Everything back to point {name}: every kind's changes after it rolled back, newest "
 	  "first, each a new change; refused naming the record that cannot be (API keys are never "
 	  "rolled back)",
-	  NULL, "{\"type\":\"object\",\"properties\":{\"changed\":{\"type\":\"integer\"}}}",
+	  NULL, S_CHANGED,
 	  200, web_api_history_rollback_to },
 	{ HTTP_VERB_POST, "/api/history/{name}/rollback", WEB_ADMIN, "settings",
 	  "Undo change {name} of a collector (cN: its password kept), connection method (sN) or "
 	  "block (bN) alone; refused when the record changed again since. API keys never",
-	  NULL, "{\"type\":\"object\",\"properties\":{\"changed\":{\"type\":\"integer\"}}}",
+	  NULL, S_CHANGED,
 	  200, web_api_history_rollback },
 	/* ---- the admin UI's endpoints (h-admin, web-api-ui.c) ---- */
 	{ HTTP_VERB_GET, "/api/settings", WEB_ADMIN, "settings",

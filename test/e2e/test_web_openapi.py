@@ -257,6 +257,12 @@ class OpenApiLive(unittest.TestCase):
         self.check(admin, "POST", "/api/users/bob/copy-inbox", {})
         self.check(admin, "POST", "/api/settings-history/%d/rollback" % seq)
         self.check(admin, "POST", "/api/directory-history/%d/rollback" % dir_seq)
+        self.check(admin, "GET", "/api/history")
+        point = self.check(admin, "POST", "/api/history/checkpoint", {"note": "openapi"})["point"]
+        block = [h["point"] for h in self.check(admin, "GET", "/api/history?limit=200")
+                 if h["kind"] == "block"][0]
+        self.check(admin, "POST", "/api/history/%s/rollback" % block)
+        self.check(admin, "POST", "/api/history/%s/rollback-to" % point)
         self.check(bob, "POST", "%s/%d/move" % (inbox, plain), {"to": "Trash"})
         self.check(bob, "PATCH", "%s/%d" % (inbox, att), {"flagged": True})
         self.check(bob, "POST", "/api/mail/send",

@@ -32,7 +32,10 @@ static void fixture_init(struct fixture *x)
 	x->srv.login_idle_ms = 30 * 60000;
 	x->srv.login_max_ms = 12 * 3600000;
 	x->srv.allow_plaintext_auth = true;
-	x->login = web_auth_add(x->srv.auth, "admin", 1, true, 1000000);
+	const struct web_auth_limits lim = { .per_account = 16, .idle_ms = x->srv.login_idle_ms,
+					     .max_ms = x->srv.login_max_ms };
+	const char *error = NULL;
+	x->login = web_auth_add(x->srv.auth, "admin", 1, true, 1000000, &lim, &error);
 	REQUIRE(x->login != NULL);
 	snprintf(x->cookie, sizeof(x->cookie), "pb_session=%s", x->login->token);
 }

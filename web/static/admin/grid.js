@@ -6,9 +6,7 @@ import { flash, h } from './dom.js';
 // in each row's data-key (what picked() answers), open(row): on double-click (may be null).
 export function grid(id, columns, rows, key, open) {
   const table = h('table', { id, class: 'grid' },
-    h('thead', {}, h('tr', {}, h('th', {}, h('input', { type: 'checkbox', class: 'pick-all',
-      'aria-label': 'select all', onchange: (ev) => table.querySelectorAll('.pick')
-        .forEach((c) => { c.checked = ev.target.checked; }) })),
+    h('thead', {}, h('tr', {}, h('th', {}, pickAll()),
     columns.map((c) => h('th', {}, c.label)))),
     h('tbody', {}, rows.map((r) => h('tr', { dataset: { key: key(r) },
       ondblclick: open ? () => open(r) : undefined },
@@ -19,6 +17,13 @@ export function grid(id, columns, rows, key, open) {
   }
   table.dataset.loaded = 'yes';
   return table;
+}
+
+// The header's "select all" box: ticks or unticks every row's box (.pick) of its table.
+export function pickAll() {
+  return h('input', { type: 'checkbox', class: 'pick-all', 'aria-label': 'select all',
+    onchange: (ev) => ev.target.closest('table').querySelectorAll('.pick')
+      .forEach((c) => { c.checked = ev.target.checked; }) });
 }
 
 // The data-key of each picked row.

@@ -72,6 +72,10 @@ class AdminTrees(AdminCase):
     def key(self, key):
         self.driver.switch_to.active_element.send_keys(key)
 
+    def bound_services(self):
+        """The service column of the bindings grid shown."""
+        return [td.text for td in self.driver.find_elements(By.CSS_SELECTOR, "#bindings-grid td.service")]
+
     def deep_link(self, hash_, ready):
         self.driver.get(self.base + "/admin/#users")
         self.wait("#users-grid[data-loaded]")
@@ -113,7 +117,7 @@ class AdminTrees(AdminCase):
         self.go("services", "#services-tree")
         self.wait("#bindings-grid[data-loaded]")
         self.shown("services-tree", "all")
-        services = lambda: [td.text for td in self.driver.find_elements(By.CSS_SELECTOR, "#bindings-grid td.service")]  # noqa: E731
+        services = self.bound_services
         self.assertEqual(len(services()), len(bindings))
         self.open_node("services-tree", "smtp", '#services-panel[data-node="smtp"] #bindings-grid')
         smtp = [b for b in bindings if b["service"] == "smtp"]

@@ -6,7 +6,8 @@ the right (and not the others'), a deep link (#connectors/connections, #services
 Down, Home, End) and opens a node with Enter, the focus staying on the node opened. Multi-select:
 two mappings of three deleted at once, two locked accounts of three unlocked at once, every
 connection method paused with "select all" then two of three resumed, two queue entries held at
-once then every entry deleted with "select all" — each checked through the REST API afterwards.
+once then every entry deleted with "select all", three accounts of four picked by a click and a
+shift-click (the guide's range) and deleted — each checked through the REST API afterwards.
 Screenshots: PB_BUILD_DIR/test-artifacts/test_web_admin_trees/."""
 import json
 import os
@@ -23,6 +24,7 @@ if not wd.available():
 
 import test_web_admin_pages as pages  # noqa: E402
 from adminui import AdminCase  # noqa: E402
+from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from test_queue import closed_port  # noqa: E402
@@ -260,6 +262,22 @@ class AdminTrees(AdminCase):
         self.wait_text("#flash", "Deleted: ")
         self.assertEqual(entries(), [])
         wd.screenshot(self.driver, "8-queue-emptied")
+
+    def test_9_users_range_deleted_with_shift_click(self):
+        for u in ("rg-a", "rg-b", "rg-c", "rg-d"):
+            self.d.add_user(u, u + "-secret-1")
+        self.go("users", '#users-grid[data-loaded] tr[data-user="rg-d"]')
+        box = lambda u: self.css('#users-grid tr[data-user="%s"] .pick' % u)  # noqa: E731
+        box("rg-a").click()
+        ActionChains(self.driver).key_down(Keys.SHIFT).click(box("rg-c")).key_up(Keys.SHIFT).perform()
+        picked = [tr.get_attribute("data-user") for tr in self.driver.find_elements(
+            By.CSS_SELECTOR, "#users-grid tbody tr") if tr.find_element(By.CSS_SELECTOR, ".pick").is_selected()]
+        self.assertEqual(picked, ["rg-a", "rg-b", "rg-c"])  # the range, rg-d not
+        self.css("#delete").click()
+        self.confirm()
+        self.wait_text("#flash", "Deleted: rg-a, rg-b, rg-c")
+        users = [u["user"] for u in self.api().request("GET", "/api/users")[1]]
+        self.assertEqual([u for u in users if u.startswith("rg-")], ["rg-d"])
 
 
 if __name__ == "__main__":

@@ -118,7 +118,7 @@ class AdminConnectors(AdminCase):
     def test_2_connection_schedule_edited(self):
         self.assertEqual(self.api().request("POST", "/api/connections",
                                             {"name": "office", "every_min": 15})[0].status, 201)
-        self.go("connectors", "#connections-grid[data-loaded]")
+        self.go("connectors/connections", "#connections-grid[data-loaded]")
         self.pick("connections-grid", "office")
         self.css("#edit-connection").click()
         self.assertEqual(self.wait("#connection-form #f-every_min").get_attribute("value"), "15")

@@ -181,7 +181,7 @@ class AdminPages(AdminCase):
         self.assertEqual(self.api().request("GET", "/api/lists/team")[1]["members"], ["bob"])
 
     def test_3_collector_wizard_and_connection(self):
-        self.go("connectors", "#connections-grid[data-loaded]")
+        self.go("connectors/collectors", "#collectors-grid[data-loaded]")
         self.css("#add-collector").click()
         self.wait("#wiz-name").send_keys("remote1")
         Select(self.css("#wiz-protocol")).select_by_value("pop3")
@@ -217,6 +217,8 @@ class AdminPages(AdminCase):
         self.wait_text("#flash", "Collect now failed for remote1: cannot connect")  # nobody listens
         wd.screenshot(self.driver, "3-collector")
         self.wait("#collectors-grid[data-loaded]")
+        self.css('#connectors-tree a[data-node="connections"]').click()  # the tree's other node
+        self.wait("#connections-grid[data-loaded]")
         self.css("#add-connection").click()
         self.wait("#conn-name").send_keys("dialup")
         self.css("#conn-collectors").send_keys("remote1")
@@ -246,7 +248,7 @@ class AdminPages(AdminCase):
         self.assertEqual(c.login("carol", "carol-secret-1")[0].status, 401)  # locked
         users = {u["user"]: u for u in admin.request("GET", "/api/users")[1]}
         self.assertEqual((users["carol"]["locked"], users["bob"]["locked"]), (True, False))
-        self.go("reports", "#locks-grid[data-loaded]")
+        self.go("reports/locks", "#locks-grid[data-loaded]")
         self.pick("locks-grid", "carol")
         wd.screenshot(self.driver, "4-locked")
         self.css("#unlock-picked").click()

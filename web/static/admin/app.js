@@ -13,7 +13,6 @@ import { listsPage } from './lists.js';
 import { connectorsPage } from './connectors.js';
 import { reportsPage } from './reports.js';
 import { serverRulesPage } from './server-rules.js';
-import { securityLogPage } from './security-log.js';
 
 const pages = {
   users: usersPage,
@@ -26,7 +25,7 @@ const pages = {
   services: servicesPage,
   reports: reportsPage,
   'server-rules': serverRulesPage,
-  'security-log': securityLogPage,
+  'security-log': (el, ...rest) => reportsPage(el, 'security-log', ...rest), // in the Reports tree
 };
 
 const $ = (id) => document.getElementById(id);

@@ -5,11 +5,13 @@
 // (schedule, state, last and next run) with Add, Connect now, Pause, Resume, Delete. Edit (or a
 // double-click) opens a collector's settings (every field; the password write-only: typed
 // only to change it) or a connection method's settings and its first schedule rule.
-// Through /api/collectors and /api/connections.
+// The tree at the left (#connectors/collectors, #connectors/connections) shows one grid at a time;
+// wizards and editors open under the page's heading. Through /api/collectors and /api/connections.
 import { api } from './api.js';
 import { clear, flash, h, when } from './dom.js';
 import { patchForm, showEditor } from './fields.js';
 import { commands, eachPicked, grid, labelled, picked } from './grid.js';
+import { split, tree } from './tree.js';
 import { field, runWizard } from './wizard.js';
 
 const enc = encodeURIComponent;
@@ -135,7 +137,7 @@ function one(table, what) {
   return null;
 }
 
-async function collectors(el, redraw) {
+async function collectors(el, panel, redraw) {
   const rows = await api('GET', '/api/collectors?limit=1000');
   const table = grid('collectors-grid', [
     { label: 'Collector', cell: (c) => c.name, class: 'name' },
@@ -145,7 +147,7 @@ async function collectors(el, redraw) {
     { label: 'Leave', cell: (c) => c.leave_days + ' d' },
     { label: 'Last run', cell: (c) => (c.status ? when(c.status.last_run_ms) + ' ' + c.status.result : 'never'), class: 'last' },
   ], rows, (c) => c.name, (c) => editCollector(el, c.name, redraw));
-  el.append(h('h3', {}, 'Mail collectors'), commands([
+  panel.append(h('h3', {}, 'Mail collectors'), commands([
     ['add-collector', 'Add collector', () => runWizard(el, 'Add mail collector', collectorSteps, async (v) => {
       await api('POST', '/api/collectors', { name: v.name, settings: settingsOf(v) });
       flash('Collector ' + v.name + ' added.');
@@ -219,7 +221,7 @@ async function editConnection(el, name, redraw) {
       () => flash('Connection method ' + name + ' changed.')), redraw);
 }
 
-async function connections(el, redraw) {
+async function connections(el, panel, redraw) {
   const rows = await api('GET', '/api/connections?limit=1000');
   const table = grid('connections-grid', [
     { label: 'Method', cell: (m) => m.name, class: 'name' },
@@ -230,7 +232,7 @@ async function connections(el, redraw) {
     { label: 'Next', cell: (m) => when(m.next_due_ms) },
   ], rows, (m) => m.name, (m) => editConnection(el, m.name, redraw));
   const act = (verb, what) => () => eachPicked(table, verb, (n) => api('POST', '/api/connections/' + enc(n) + '/' + what), redraw, 'connection methods');
-  el.append(h('h3', {}, 'Connection methods and schedules'), commands([
+  panel.append(h('h3', {}, 'Connection methods and schedules'), commands([
     ['add-connection', 'Add connection method', () => connectionForm(el, redraw)],
     ['edit-connection', 'Edit', () => { const n = one(table, 'connection method'); if (n) editConnection(el, n, redraw); }],
     ['connect-now', 'Connect now', act('Connecting', 'now')],
@@ -243,9 +245,18 @@ async function connections(el, redraw) {
   ]), table);
 }
 
-export async function connectorsPage(el) {
-  const redraw = () => connectorsPage(clear(el));
-  el.append(h('h2', {}, 'Mail Connectors'), commands([['refresh', 'Refresh', redraw]]));
-  await collectors(el, redraw);
-  await connections(el, redraw);
+// The tree's nodes: id, label, draw(page, panel, redraw).
+const NODES = [
+  { id: 'collectors', label: 'Mail collectors', draw: collectors },
+  { id: 'connections', label: 'Connection methods', draw: connections },
+];
+
+export async function connectorsPage(el, nodeId) {
+  const node = NODES.find((n) => n.id === nodeId) || NODES[0];
+  const redraw = () => connectorsPage(clear(el), node.id);
+  const panel = h('div', { id: 'connectors-panel', dataset: { node: node.id } });
+  el.append(h('h2', {}, 'Mail Connectors'), commands([['refresh', 'Refresh', redraw]]),
+    split('Mail Connectors', tree('connectors-tree', NODES.map((n) =>
+      ({ id: n.id, label: n.label, href: '#connectors/' + n.id })), node.id), panel));
+  await node.draw(el, panel, redraw);
 }

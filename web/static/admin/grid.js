@@ -1,14 +1,13 @@
-// grid.js: the grids with multi-select every toolbar page shows (guide 2.1: pick rows with the
-// checkboxes, then a command acts on each), and the command bar's helpers.
+// grid.js: the grids with multi-select every toolbar page shows (guide 3.1: pick rows with the
+// checkboxes — the header's picks all, shift-click picks a range —, then a command acts on
+// each), and the command bar's helpers.
 import { flash, h } from './dom.js';
 
 // A grid: id, columns [{label, cell(row) → text or node, class}], rows, key(row) → the text kept
 // in each row's data-key (what picked() answers), open(row): on double-click (may be null).
 export function grid(id, columns, rows, key, open) {
   const table = h('table', { id, class: 'grid' },
-    h('thead', {}, h('tr', {}, h('th', {}, h('input', { type: 'checkbox', class: 'pick-all',
-      'aria-label': 'select all', onchange: (ev) => table.querySelectorAll('.pick')
-        .forEach((c) => { c.checked = ev.target.checked; }) })),
+    h('thead', {}, h('tr', {}, h('th', {}, pickAll()),
     columns.map((c) => h('th', {}, c.label)))),
     h('tbody', {}, rows.map((r) => h('tr', { dataset: { key: key(r) },
       ondblclick: open ? () => open(r) : undefined },
@@ -18,7 +17,31 @@ export function grid(id, columns, rows, key, open) {
     table.tBodies[0].append(h('tr', { class: 'empty' }, h('td', { colspan: columns.length + 1 }, 'None.')));
   }
   table.dataset.loaded = 'yes';
+  return rangePick(table);
+}
+
+// Shift-click on a row's box ticks (or unticks) every box from the one clicked before to it
+// (guide 3.1: "shift-click on another row to select all rows between"). Answers table.
+export function rangePick(table) {
+  let anchor = null;
+  table.addEventListener('click', (ev) => {
+    const box = ev.target.closest('.pick');
+    if (!box) return;
+    const boxes = [...table.querySelectorAll('tbody .pick')];
+    if (ev.shiftKey && boxes.includes(anchor)) {
+      const [a, b] = [boxes.indexOf(anchor), boxes.indexOf(box)].sort((x, y) => x - y);
+      boxes.slice(a, b + 1).forEach((c) => { c.checked = box.checked; });
+    }
+    anchor = box;
+  });
   return table;
+}
+
+// The header's "select all" box: ticks or unticks every row's box (.pick) of its table.
+export function pickAll() {
+  return h('input', { type: 'checkbox', class: 'pick-all', 'aria-label': 'select all',
+    onchange: (ev) => ev.target.closest('table').querySelectorAll('.pick')
+      .forEach((c) => { c.checked = ev.target.checked; }) });
 }
 
 // The data-key of each picked row.

@@ -1,11 +1,15 @@
 // reports.js: the Reports page — the outbound queue (a page of entries, lowest id first; hold,
 // release, retry, delete the picked ones; send everything due), the locks after failed logins
 // (unlock) and the blocked addresses (block, unblock), and the activity log (newest first).
-// The live status stays in the side panel; the settings history is under Settings.
+// The live status stays in the side panel; the settings history is under Settings. The tree at
+// the left shows one at a time: #reports/queue[/AFTER] (the default), #reports/locks,
+// #reports/activity, and the security log (#security-log[/...], security-log.js).
 // Through /api/queue, /api/lockouts, /api/blocks and /api/activity.
 import { api, unlock } from './api.js';
 import { bytes, clear, flash, h, when } from './dom.js';
 import { commands, eachPicked, grid, labelled } from './grid.js';
+import { securityLogPage } from './security-log.js';
+import { split, tree } from './tree.js';
 
 const QUEUE_PAGE = 100;
 
@@ -22,8 +26,8 @@ async function queue(el, redraw, after) {
   const act = (verb, what) => () => eachPicked(table, verb,
     (id) => api('POST', '/api/queue/' + id + '/' + what), redraw, 'queue entries');
   const pager = h('p', { class: 'pager' });
-  if (after) pager.append(h('a', { href: '#reports' }, 'first'), ' ');
-  if (page.more) pager.append(h('a', { href: '#reports/' + page.entries[page.entries.length - 1].id }, 'next'));
+  if (after) pager.append(h('a', { href: '#reports/queue' }, 'first'), ' ');
+  if (page.more) pager.append(h('a', { href: '#reports/queue/' + page.entries[page.entries.length - 1].id }, 'next'));
   el.append(h('h3', {}, 'Queue'), commands([
     ['queue-hold', 'Hold', act('Held', 'hold')],
     ['queue-release', 'Release', act('Released', 'release')],
@@ -87,13 +91,23 @@ async function activity(el) {
     h('tbody', {}, lines.map((l) => h('tr', {}, h('td', {}, when(l.time_ms)), h('td', {}, l.text))))));
 }
 
-export async function reportsPage(el, after) {
-  const redraw = () => reportsPage(clear(el), after);
+// The tree's nodes: id, label, href, draw(panel, redraw, ...the rest of the hash).
+const NODES = [
+  { id: 'queue', label: 'Queue', href: '#reports/queue', draw: queue },
+  { id: 'locks', label: 'Locks and blocks', href: '#reports/locks', draw: lockouts },
+  { id: 'activity', label: 'Activity', href: '#reports/activity', draw: activity },
+  { id: 'security-log', label: 'Security Log', href: '#security-log', linkId: 'security-log-link',
+    title: 'Logins, failed logins, locks, blocks, administrative changes',
+    draw: (panel, redraw, ...rest) => securityLogPage(panel, ...rest) },
+];
+
+// #reports/NODE/...: the node's panel; the rest of the hash goes to it (the queue's page).
+export async function reportsPage(el, nodeId, ...rest) {
+  const node = NODES.find((n) => n.id === nodeId) || NODES[0];
+  const redraw = () => reportsPage(clear(el), node.id, ...rest);
+  const panel = h('div', { id: 'reports-panel', dataset: { node: node.id } });
   el.append(h('h2', {}, 'Reports'), commands([['refresh', 'Refresh', redraw]]),
     h('p', { class: 'hint' }, 'The settings history is under Settings; the live status is at the right.'),
-    h('p', {}, h('a', { id: 'security-log-link', href: '#security-log' }, 'Security Log'),
-      ' (logins, failed logins, locks, blocks, administrative changes)'));
-  await queue(el, redraw, after);
-  await lockouts(el, redraw);
-  await activity(el);
+    split('Reports', tree('reports-tree', NODES, node.id), panel));
+  await node.draw(panel, redraw, ...rest);
 }

@@ -2,7 +2,8 @@
 // logins and failed logins, locks, blocks and administrative changes, newest first, a page of
 // PAGE lines at a time from GET /api/logs/security, filtered by account and by address (whole
 // fields of the line, as the API matches them). BEFORE is the page's start (the "next" of the
-// page before; absent: the newest); "older" follows the API's next until it is 0.
+// page before; absent: the newest); "older" follows the API's next until it is 0. Drawn in the
+// Reports page's panel (reports.js: its tree's node Security Log).
 import { api } from './api.js';
 import { h, when } from './dom.js';
 import { labelled } from './grid.js';
@@ -32,8 +33,7 @@ export async function securityLogPage(el, beforeText, user, ip) {
   if (before) query.set('before', before);
   if (user) query.set('user', user);
   if (ip) query.set('ip', ip);
-  el.append(h('h2', {}, 'Security Log'), h('p', {}, h('a', { href: '#reports' }, '← Reports')),
-    filterForm(user, ip));
+  el.append(h('h3', {}, 'Security Log'), filterForm(user, ip));
   const page = await api('GET', '/api/logs/security?' + query);
   const table = h('table', { id: 'security-log', class: 'grid' },
     h('thead', {}, h('tr', {}, ['Time', 'Module', 'Event'].map((t) => h('th', {}, t)))),

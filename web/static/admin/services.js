@@ -4,11 +4,14 @@
 // which services present it). Change bindings opens each service's stored bindings (PUT
 // /api/bindings/{service}); Install certificate takes a PEM certificate and key (POST
 // /api/certificates; the key is never shown back). Both take effect at the next start, and a
-// binding or certificate the bootstrap file names wins (docs/configuration.md).
+// binding or certificate the bootstrap file names wins (docs/configuration.md). The tree at the
+// left: All services (#services: every binding and certificate) and each service
+// (#services/smtp: its bindings, the certificate it presents, Change bindings for it alone).
 import { api } from './api.js';
 import { flash, h, when } from './dom.js';
 import { patchForm, showEditor } from './fields.js';
 import { commands } from './grid.js';
+import { split, tree } from './tree.js';
 
 const SERVICES = ['smtp', 'submission', 'submissions', 'pop3', 'pop3s', 'imap', 'imaps', 'http', 'status', 'statuss'];
 const AT_RESTART = 'Takes effect at the next start of the server.';
@@ -51,10 +54,11 @@ function certificates(list) {
   ], list);
 }
 
-// The stored bindings of each service (settings document services), one field a service.
-async function editBindings(el) {
+// The stored bindings of each service (settings document services), one field a service (only:
+// that service's alone).
+async function editBindings(el, only) {
   const stored = await api('GET', '/api/settings/services');
-  const fields = SERVICES.map((s) => ({ key: s + '_listen', label: s, type: 'text',
+  const fields = SERVICES.filter((s) => !only || s === only).map((s) => ({ key: s + '_listen', label: s, type: 'text',
     help: 'host:port, [v6]:port or *:port, space separated; empty: the bootstrap file\'s or the default.' }));
   const save = async (changes) => {
     for (const [key, text] of Object.entries(changes)) {
@@ -77,14 +81,25 @@ function installCertificate(el) {
       (r) => flash('Certificate ' + r.subject + ' installed (expires ' + when(r.not_after * 1000) + '). ' + AT_RESTART)));
 }
 
-export async function servicesPage(el) {
+// The tree: All services, then each service (those known and those bound).
+function serviceTree(b, current) {
+  const names = [...new Set([...SERVICES, ...b.map((x) => x.service)])];
+  return tree('services-tree', [{ id: 'all', label: 'All services', href: '#services',
+    children: names.map((s) => ({ id: s, label: s, href: '#services/' + encodeURIComponent(s) })) }], current);
+}
+
+export async function servicesPage(el, service) {
   const [b, c] = await Promise.all([api('GET', '/api/bindings'), api('GET', '/api/certificates')]);
-  el.append(h('h2', {}, 'Services'), commands([
-    ['change-bindings', 'Change bindings', () => editBindings(el)],
-    ['install-certificate', 'Install certificate', () => installCertificate(el)],
-  ]),
-  h('h3', {}, 'Bindings'), bindings(b),
-  h('h3', {}, 'Certificates'), certificates(c),
-  h('p', { class: 'hint' }, 'What the server uses now. ' + AT_RESTART +
-    ' A binding or certificate named in the bootstrap file wins over the ones set here.'));
+  const one = service && service !== 'all' ? service : null;
+  const panel = h('div', { id: 'services-panel', dataset: { node: one || 'all' } },
+    h('h3', {}, one || 'All services'), commands([
+      ['change-bindings', 'Change bindings', () => editBindings(el, one)],
+      ['install-certificate', 'Install certificate', () => installCertificate(el)],
+    ]),
+    h('h4', {}, 'Bindings'), bindings(one ? b.filter((x) => x.service === one) : b),
+    h('h4', {}, one ? 'Certificate presented' : 'Certificates'),
+    certificates(one ? c.filter((x) => x.services.includes(one)) : c),
+    h('p', { class: 'hint' }, 'What the server uses now. ' + AT_RESTART +
+      ' A binding or certificate named in the bootstrap file wins over the ones set here.'));
+  el.append(h('h2', {}, 'Services'), split('Services', serviceTree(b, one || 'all'), panel));
 }

@@ -5,6 +5,7 @@
 import { api } from './api.js';
 import { clear, h } from './dom.js';
 import { historyView } from './settings-history.js';
+import { split, tree } from './tree.js';
 
 function keyInput(doc, k, value) {
   const id = `s-${doc}-${k.key}`;
@@ -73,15 +74,14 @@ function search(schema, term, results) {
 
 export async function settingsPage(el, docName) {
   const schema = await api('GET', '/api/settings');
-  const panel = h('div', { class: 'settings-panel' });
+  const panel = h('div', { id: 'settings-panel' });
   const results = h('ul', { id: 'settings-results', class: 'search-results' });
-  const tree = h('ul', { class: 'tree' }, schema.map((d) => h('li', {},
-    h('a', { href: '#settings/' + d.doc, title: d.help }, d.doc))),
-  h('li', {}, h('a', { href: '#settings/history', id: 'history-link' }, 'History')));
+  const nodes = schema.map((d) => ({ id: d.doc, label: d.doc, href: '#settings/' + d.doc, title: d.help }));
+  nodes.push({ id: 'history', label: 'History', href: '#settings/history', linkId: 'history-link' });
   const box = h('input', { id: 'settings-search', type: 'search', placeholder: 'Search settings',
     oninput: (ev) => search(schema, ev.target.value, results) });
   el.append(h('h2', {}, 'Settings'), box, results,
-    h('div', { class: 'split' }, h('nav', { class: 'tree-pane' }, tree), panel));
+    split('Settings documents', tree('settings-tree', nodes, docName), panel));
   if (docName === 'history') return historyView(panel);
   const d = schema.find((x) => x.doc === docName);
   if (d) return docForm(panel, d);

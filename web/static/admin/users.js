@@ -3,7 +3,7 @@
 // (the wizard), bulk add from CSV, lock, unlock, delete, open the editor (double-click or Edit).
 import { api, lock, unlock } from './api.js';
 import { bytes, clear, h } from './dom.js';
-import { eachPicked } from './grid.js';
+import { eachPicked, pickAll, rangePick } from './grid.js';
 import { addUserWizard } from './wizard.js';
 import { bulkAdd } from './bulk.js';
 
@@ -33,11 +33,10 @@ export async function usersPage(el, offsetText) {
   const offset = Number(offsetText) || 0;
   const redraw = () => usersPage(clear(el), String(offset));
   const table = h('table', { id: 'users-grid', class: 'grid' },
-    h('thead', {}, h('tr', {}, h('th', {}, h('input', { type: 'checkbox', class: 'pick-all',
-      'aria-label': 'select all', onchange: (ev) => table.querySelectorAll('.pick')
-        .forEach((c) => { c.checked = ev.target.checked; }) })),
+    h('thead', {}, h('tr', {}, h('th', {}, pickAll()),
     h('th', {}, ''), h('th', {}, 'User'), h('th', {}, 'Messages'), h('th', {}, 'Size'))),
     h('tbody', {}));
+  rangePick(table);
   const bar = h('div', { class: 'commands' },
     h('button', { id: 'add-user', type: 'button', onclick: () => addUserWizard(el, redraw) }, 'Add user'),
     h('button', { id: 'bulk-add', type: 'button', onclick: () => bulkAdd(el, redraw) }, 'Bulk add from CSV'),

@@ -16,8 +16,8 @@
 #include "pb-alloc.h"
 #include "pb-log.h"
 #include "pb-secret.h"
-#include "pb-settings-snapshot.h"
 #include "store-collector.h"
+#include "store-history-as.h"
 
 #include <cjson/cJSON.h>
 #include <libgen.h>
@@ -273,10 +273,7 @@ static int on_job_hangup(struct pb_actor *a, void *state, struct pb_msg *m)
 /* COLLECTOR_OP_REQ, its changes recorded in the history as by who asked (store-db.h). */
 static int on_op(struct pb_actor *a, void *state, struct pb_msg *m)
 {
-	pb_store_history_who(m->u.collector_op_req.by, pb_settings_history_keep(pb_actor_runtime(a)));
-	int rc = op_handle(a, state, m);
-	pb_store_history_who("", 0); /* what the actor does on its own is by "system" */
-	return rc;
+	return pb_store_history_as(a, state, m, m->u.collector_op_req.by, op_handle);
 }
 
 static const struct pb_handler collector_handlers[] = {

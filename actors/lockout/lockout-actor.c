@@ -14,6 +14,7 @@
 #include "pb-log.h"
 #include "statushub-client.h"
 #include "pb-settings-snapshot.h"
+#include "store-history-as.h"
 #include "store-lockout.h"
 
 #include <stdio.h>
@@ -508,19 +509,13 @@ static int on_stats(struct pb_actor *a, void *state, struct pb_msg *m)
 /* LOCKOUT_BLOCK_ADD_REQ, its changes recorded in the history as by who asked (store-db.h). */
 static int on_block_add(struct pb_actor *a, void *state, struct pb_msg *m)
 {
-	pb_store_history_who(m->u.lockout_block_add_req.by, pb_settings_history_keep(pb_actor_runtime(a)));
-	int rc = block_add_handle(a, state, m);
-	pb_store_history_who("", 0); /* what the actor does on its own is by "system" */
-	return rc;
+	return pb_store_history_as(a, state, m, m->u.lockout_block_add_req.by, block_add_handle);
 }
 
 /* LOCKOUT_BLOCK_DEL_REQ, its changes recorded in the history as by who asked (store-db.h). */
 static int on_block_del(struct pb_actor *a, void *state, struct pb_msg *m)
 {
-	pb_store_history_who(m->u.lockout_block_del_req.by, pb_settings_history_keep(pb_actor_runtime(a)));
-	int rc = block_del_handle(a, state, m);
-	pb_store_history_who("", 0); /* what the actor does on its own is by "system" */
-	return rc;
+	return pb_store_history_as(a, state, m, m->u.lockout_block_del_req.by, block_del_handle);
 }
 
 static const struct pb_handler lockout_handlers[] = {

@@ -5,10 +5,10 @@
  * OWNS struct sched. THREAD: its actor thread.
  */
 #include "pb-log.h"
-#include "pb-settings-snapshot.h"
 #include "sched-calc.h"
 #include "scheduler-client.h"
 #include "scheduler-private.h"
+#include "store-history-as.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -440,36 +440,24 @@ static int control_handle(struct pb_actor *a, void *state, struct pb_msg *m)
 /* SCHED_ADD_REQ, its changes recorded in the history as by who asked (store-db.h). */
 static int on_add(struct pb_actor *a, void *state, struct pb_msg *m)
 {
-	pb_store_history_who(m->u.sched_add_req.by, pb_settings_history_keep(pb_actor_runtime(a)));
-	int rc = add_handle(a, state, m);
-	pb_store_history_who("", 0); /* what the actor does on its own is by "system" */
-	return rc;
+	return pb_store_history_as(a, state, m, m->u.sched_add_req.by, add_handle);
 }
 
 /* SCHED_DEL_REQ, its changes recorded in the history as by who asked (store-db.h). */
 static int on_del(struct pb_actor *a, void *state, struct pb_msg *m)
 {
-	pb_store_history_who(m->u.sched_del_req.by, pb_settings_history_keep(pb_actor_runtime(a)));
-	int rc = del_handle(a, state, m);
-	pb_store_history_who("", 0); /* what the actor does on its own is by "system" */
-	return rc;
+	return pb_store_history_as(a, state, m, m->u.sched_del_req.by, del_handle);
 }
 
 /* SCHED_CONTROL_REQ, its changes recorded in the history as by who asked (store-db.h). */
 static int on_set(struct pb_actor *a, void *state, struct pb_msg *m)
 {
-	pb_store_history_who(m->u.sched_set_req.by, pb_settings_history_keep(pb_actor_runtime(a)));
-	int rc = set_handle(a, state, m);
-	pb_store_history_who("", 0); /* what the actor does on its own is by "system" */
-	return rc;
+	return pb_store_history_as(a, state, m, m->u.sched_set_req.by, set_handle);
 }
 
 static int on_control(struct pb_actor *a, void *state, struct pb_msg *m)
 {
-	pb_store_history_who(m->u.sched_control_req.by, pb_settings_history_keep(pb_actor_runtime(a)));
-	int rc = control_handle(a, state, m);
-	pb_store_history_who("", 0); /* what the actor does on its own is by "system" */
-	return rc;
+	return pb_store_history_as(a, state, m, m->u.sched_control_req.by, control_handle);
 }
 
 static const struct pb_handler sched_handlers[] = {

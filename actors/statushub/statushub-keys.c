@@ -12,7 +12,7 @@
 
 #include "pb-alloc.h"
 #include "pb-log.h"
-#include "pb-settings-snapshot.h"
+#include "store-history-as.h"
 #include "store-settings.h"
 
 #include <cjson/cJSON.h>
@@ -71,7 +71,7 @@ static int keys_store(struct statushub *h, const char *label,
 	return rc;
 }
 
-int statushub_on_apikey_add(struct pb_actor *a, void *state, struct pb_msg *m)
+static int apikey_add(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct statushub *h = state;
 	const struct msg_status_apikey_add_req *q = &m->u.status_apikey_add_req;
@@ -79,7 +79,6 @@ int statushub_on_apikey_add(struct pb_actor *a, void *state, struct pb_msg *m)
 	char key[STATUSHUB_APIKEY_LEN + 1];
 	const char *error;
 
-	pb_store_history_who(q->by, pb_settings_history_keep(pb_actor_runtime(a)));
 	if (RAND_bytes(random, sizeof(random)) != 1)
 		return pb_reply_status(a, m, PB_ERR_TEMP, "no random octets"), 0;
 	int rc = statushub_apikeys_add(&h->keys, q->label, q->permissions, random,
@@ -124,14 +123,12 @@ int statushub_on_apikey_list(struct pb_actor *a, void *state, struct pb_msg *m)
 	return 0;
 }
 
-int statushub_on_apikey_del(struct pb_actor *a, void *state, struct pb_msg *m)
+static int apikey_del(struct pb_actor *a, void *state, struct pb_msg *m)
 {
 	struct statushub *h = state;
 	const char *label = m->u.status_apikey_del_req.label, *error;
 	struct statushub_apikeys before = { 0 };
 
-	pb_store_history_who(m->u.status_apikey_del_req.by,
-			     pb_settings_history_keep(pb_actor_runtime(a)));
 	char *json = statushub_apikeys_json(&h->keys);
 	statushub_apikeys_from_json(json, &before);
 	free(json);
@@ -151,6 +148,17 @@ int statushub_on_apikey_del(struct pb_actor *a, void *state, struct pb_msg *m)
 	statushub_apikeys_free(&before);
 	pb_log_security("statushub", "event=apikey_removed label=%s", PB_LOGQ(label));
 	return pb_reply_status(a, m, PB_OK, ""), 0;
+}
+
+/* The keys' changes are recorded in their history as by who asked (store-history-as.h). */
+int statushub_on_apikey_add(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	return pb_store_history_as(a, state, m, m->u.status_apikey_add_req.by, apikey_add);
+}
+
+int statushub_on_apikey_del(struct pb_actor *a, void *state, struct pb_msg *m)
+{
+	return pb_store_history_as(a, state, m, m->u.status_apikey_del_req.by, apikey_del);
 }
 
 int statushub_on_apikey_check(struct pb_actor *a, void *state, struct pb_msg *m)

@@ -14,7 +14,7 @@
  *
  * Bounded: the request line and headers together at most limits->max_head octets (431; a
  * target longer than HTTP_TARGET_MAX: 414), at most HTTP_MAX_HEADERS fields (431), a body at
- * most limits->max_body octets (413, told as soon as Content-Length says so or the chunks
+ * most limits->max_body octets (limits->max_upload for a POST to limits->upload_path) (413, told as soon as Content-Length says so or the chunks
  * pass it). HTTP/1.1 without Host is 400 (RFC 9112 3.2); a version other than 1.x is 505.
  *
  * Pure: no sockets, no clock. OWNS: the request it fills (header names lowercased, values
@@ -49,6 +49,10 @@ enum http_verb {
 struct http_limits {
 	size_t max_head; /* request line + headers, octets */
 	size_t max_body; /* body after transfer decoding, octets */
+	/* A POST to exactly this path (NULL: none; borrowed, static) may carry a body of up to
+	 * max_upload octets instead (an attachment upload), still held whole in memory. */
+	const char *upload_path;
+	size_t max_upload;
 };
 
 struct http_field {

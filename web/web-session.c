@@ -35,7 +35,10 @@ static time_t now_s(void)
 /* The input a session holds at most: a whole request and a read's worth more. */
 static size_t pending_cap(const struct web_session *ws)
 {
-	return ws->srv->limits.max_head + ws->srv->limits.max_body + 65536;
+	const struct http_limits *l = &ws->srv->limits;
+	size_t body = l->max_upload > l->max_body ? l->max_upload : l->max_body;
+
+	return l->max_head + body + 65536;
 }
 
 static void *on_open(struct gw_session *gs, void *server)

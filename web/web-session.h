@@ -41,6 +41,12 @@ struct web_server {
 	uint64_t reset_ttl_ms;
 	uint32_t reset_user_per_hour, reset_ip_per_hour;
 	char data_dir[1024];             /* cfg's: where installed certificates go ("" too long) */
+	/* webmail's attachment uploads (web-mail-upload.c) */
+	struct web_uploads *uploads;     /* the hub thread's, outlives the hub */
+	uint32_t uploads_per_user;       /* web.uploads_per_user */
+	uint64_t uploads_user_bytes;     /* web.uploads_user_kb */
+	uint64_t upload_ttl_ms;          /* web.upload_ttl_s */
+	uint64_t max_message_size;       /* smtp.max_message_size: the server's */
 };
 
 /* Who the request under way is (copied from the login: the table may move meanwhile). */

@@ -123,7 +123,7 @@ static void test_head_limits(void)
 	for (size_t i = 0; i < HTTP_TARGET_MAX; i++)
 		pb_buf_append_c(&in, 'a');
 	pb_buf_append_str(&in, " HTTP/1.1\r\n" H "\r\n");
-	struct http_limits big = { 1 << 20, 0 };
+	struct http_limits big = { .max_head = 1 << 20, .max_body = 0 };
 	struct http_reader *r = http_reader_new(&big);
 	size_t used;
 	CHECK_INT(http_reader_feed(r, in.data, in.len, &used), HTTP_READ_ERROR);
@@ -146,7 +146,7 @@ static void test_head_limits(void)
 static void test_fields(void)
 {
 	const char *in = "GET / HTTP/1.1\r\nHOST:   example.org  \r\nAccept-Encoding:\tgzip\r\n\r\n";
-	struct http_limits lim = { 4096, 0 };
+	struct http_limits lim = { .max_head = 4096, .max_body = 0 };
 	struct http_reader *r = http_reader_new(&lim);
 	size_t used;
 
@@ -158,6 +158,46 @@ static void test_fields(void)
 	CHECK(http_request_field(q, "cookie") == NULL);
 	CHECK_STR(q->target, "/");
 	http_reader_free(&r);
+}
+
+/* One request of len body octets (Content-Length) as verb to path: its outcome's status
+ * (0: read whole). */
+static int upload_status(const struct http_limits *lim, const char *verb, const char *path,
+			 size_t len)
+{
+	struct pb_buf in;
+	struct http_reader *r = http_reader_new(lim);
+	size_t used;
+
+	pb_buf_init(&in);
+	pb_buf_printf(&in, "%s %s HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n", verb,
+		      path, len);
+	for (size_t i = 0; i < len; i++)
+		pb_buf_append_c(&in, 'u');
+	enum http_read rd = http_reader_feed(r, in.data, in.len, &used);
+	int status = rd == HTTP_READ_DONE ? 0 : rd == HTTP_READ_ERROR ? http_reader_status(r) : -1;
+	if (rd == HTTP_READ_DONE)
+		CHECK_INT(http_reader_request(r)->body.len, len);
+	http_reader_free(&r);
+	pb_buf_deinit(&in);
+	return status;
+}
+
+/* A POST to the upload path may carry max_upload octets; any other request max_body. */
+static void test_upload_limit(void)
+{
+	struct http_limits lim = { .max_head = 4096, .max_body = 100,
+				   .upload_path = "/api/mail/uploads", .max_upload = 5000 };
+
+	CHECK_INT(upload_status(&lim, "POST", "/api/mail/uploads", 5000), 0);
+	CHECK_INT(upload_status(&lim, "POST", "/api/mail/uploads", 5001), 413);
+	CHECK_INT(upload_status(&lim, "POST", "/api/mail/uploads?name=a.pdf", 4000), 0);
+	CHECK_INT(upload_status(&lim, "POST", "/api/mail/send", 101), 413);
+	CHECK_INT(upload_status(&lim, "PUT", "/api/mail/uploads", 101), 413);
+	CHECK_INT(upload_status(&lim, "POST", "/api/mail/uploads/x", 101), 413);
+	CHECK_INT(upload_status(&lim, "POST", "/api/mail/send", 100), 0);
+	lim.upload_path = NULL;
+	CHECK_INT(upload_status(&lim, "POST", "/api/mail/uploads", 101), 413);
 }
 
 static void test_paths(void)
@@ -342,6 +382,7 @@ static void test_types(void)
 static const struct pb_test_case cases[] = {
 	{ "streams", test_streams },     { "head_limits", test_head_limits },
 	{ "fields", test_fields },       { "paths", test_paths },
+	{ "upload_limit", test_upload_limit },
 	{ "accept_gzip", test_accept_gzip }, { "etags", test_etags },
 	{ "heads", test_heads },         { "assets", test_assets },
 	{ "types", test_types },

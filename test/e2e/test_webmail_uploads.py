@@ -5,7 +5,10 @@ message size, not by the 1 MB JSON compose body. Checked: a 5 MB file sent to a 
 and received over POP3 byte-identical (and the copy in Sent); over the account's
 max_message_size_kb: 413 naming the limit; the per-account count and octet quotas (429); another
 account's upload id refused; an upload removed at logout and after web.upload_ttl_s; CSRF; the
-upload route's own body limit (web.max_upload_kb) while other routes keep web.max_body_kb."""
+upload route's own body limit (web.max_upload_kb) while other routes keep web.max_body_kb.
+In headless Chromium (as test_webmail_flows.py): a 3 MB file attached in the composer is
+uploaded (listed with its progress), another attached and removed again, the mail sent and
+received intact."""
 import email
 import email.policy
 import imaplib
@@ -213,6 +216,59 @@ class TestUploads(unittest.TestCase):
         except (ConnectionError, urllib.error.URLError):
             status = 413  # answered and closed before the whole body was sent
         self.assertEqual(status, 413)
+
+
+    def test_browser_big_attachment_sent(self):
+        """The webmail composer in headless Chromium."""
+        import webdriver
+        if not webdriver.available():
+            self.skipTest("no Chromium")
+        webdriver.browser_per_test(self)
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support.ui import WebDriverWait
+        d, wait = self.driver, (lambda f, what: WebDriverWait(self.driver, 60).until(f, what))
+        d.get("http://127.0.0.1:%d/mail/" % self.port)
+        self.wd.wait_for(d, "#login-user", 30).send_keys("bob")
+        d.find_element(By.ID, "login-password").send_keys("bob-secret-1")
+        d.find_element(By.CSS_SELECTOR, "#login button").click()
+        self.wd.wait_for(d, "#folders a", 30)
+        d.find_element(By.ID, "compose").click()
+        self.wd.wait_for(d, "#composer", 30)
+        data = os.urandom(3 * 1024 * 1024 + 11)
+        paths = []
+        for name, content in (("scan.pdf", data), ("wrong.txt", b"not this one\n")):
+            paths.append(os.path.join(self.tmp.name, name))
+            with open(paths[-1], "wb") as f:
+                f.write(content)
+        d.find_element(By.ID, "c-files").send_keys(paths[0])
+        d.find_element(By.ID, "c-files").send_keys(paths[1])
+
+        def uploaded(drv):
+            lis = drv.find_elements(By.CSS_SELECTOR, "#c-uploads li[data-upload]")
+            return len(lis) == 2 and lis
+        lis = wait(uploaded, "both files uploaded")
+        bar = lis[0].find_element(By.TAG_NAME, "progress")
+        self.assertEqual(bar.get_attribute("value"), bar.get_attribute("max"))
+        self.wd.screenshot(d, "uploaded")
+        wrong = [li for li in lis if "wrong.txt" in li.text][0]
+        wrong_id = wrong.get_attribute("data-upload")
+        wrong.find_element(By.CLASS_NAME, "c-remove").click()
+        wait(lambda drv: [li.text.split("\n")[0] for li in
+                          drv.find_elements(By.CSS_SELECTOR, "#c-uploads li span")] == ["scan.pdf"],
+             "wrong.txt removed")
+        wait(lambda drv: not os.path.exists(self.upload_file(wrong_id)), "its upload deleted")
+        d.find_element(By.ID, "c-to").send_keys("carol@" + self.domain)
+        d.find_element(By.ID, "c-subject").send_keys("scanned in the browser")
+        d.find_element(By.ID, "c-text").send_keys("the scan\n")
+        d.find_element(By.ID, "c-send").click()
+        wait(lambda drv: drv.find_element(By.ID, "status").text == "Sent.", "Sent.")
+        self.wd.screenshot(d, "sent")
+        found = []
+        pbtest.wait_until(lambda: found.append(self.pop_find("carol", "scanned in the browser"))
+                          or found[-1] is not None, timeout=pbtest.DELIVERY_TIMEOUT,
+                          what="delivery")
+        self.assertEqual(self.attachment(found[-1], "scan.pdf"), data)
+        self.assertIsNone(self.attachment(found[-1], "wrong.txt"))
 
 
 if __name__ == "__main__":

@@ -297,8 +297,7 @@ function openComposer(fields) {
   $("c-text").value = fields.text || "";
   $("c-files").value = "";
   dropUploads();
-  state.compose = { inReplyTo: fields.inReplyTo || "", uploads: [], draft: fields.draft || 0,
-    forwarding: null };
+  state.compose = { inReplyTo: fields.inReplyTo || "", uploads: [], draft: fields.draft || 0 };
   $("c-discard").hidden = state.compose.draft === 0;
   $("c-forwarded").replaceChildren();
   $("c-uploads").replaceChildren();
@@ -320,21 +319,27 @@ const addressList = (list) => (list || "").replace(/"(?:[^"\\]|\\.)*"/g, "").spl
 async function openDraft(m, uid) {
   state.message = m;
   state.uid = uid; // "Delete draft" deletes it as the reader's Delete would
+  const files = await partsOf(m);
   openComposer({ to: addressList(m.to), cc: addressList(m.cc), subject: m.subject, text: m.text, inReplyTo: m.in_reply_to,
     draft: uid });
-  state.compose.forwarding = forwardFiles(m);
-  await state.compose.forwarding;
+  forwardFiles(files);
   $("c-text").setSelectionRange($("c-text").value.length, $("c-text").value.length);
 }
 
-// The attachments of message m (forwarded, or a draft's own) uploaded again for the composer,
-// listed in #c-forwarded.
-async function forwardFiles(m) {
+// The attachments of message m (forwarded, or a draft's own): [{blob, name, type}].
+async function partsOf(m) {
+  const out = [];
   for (const a of m.attachments) {
     const r = await fetch(`${folderPath(state.folder)}/messages/${m.uid}/parts/${encodeURIComponent(a.part)}`,
       { credentials: "same-origin" });
-    uploadBlob(await r.blob(), a.name, a.type, $("c-forwarded"), false);
+    out.push({ blob: await r.blob(), name: a.name, type: a.type });
   }
+  return out;
+}
+
+// Those attachments uploaded again for the composer, listed in #c-forwarded.
+function forwardFiles(files) {
+  for (const f of files) uploadBlob(f.blob, f.name, f.type, $("c-forwarded"), false);
 }
 
 $("c-files").addEventListener("change", () => {
@@ -344,7 +349,6 @@ $("c-files").addEventListener("change", () => {
 
 // The message as the API takes it, once every attachment is uploaded (throws if one failed).
 async function composed() {
-  await state.compose.forwarding;
   const uploads = await Promise.all(state.compose.uploads.map((e) => e.promise));
   return { to: $("c-to").value, cc: $("c-cc").value, subject: $("c-subject").value,
     text: $("c-text").value, in_reply_to: state.compose.inReplyTo, uploads };
@@ -376,9 +380,9 @@ $("reply").addEventListener("click", () => {
 });
 $("forward").addEventListener("click", async () => {
   const m = state.message;
+  const files = await partsOf(m);
   openComposer({ subject: "Fwd: " + m.subject, text: quoted(m) });
-  state.compose.forwarding = forwardFiles(m);
-  await state.compose.forwarding;
+  forwardFiles(files);
 });
 $("composer").addEventListener("submit", (ev) => { ev.preventDefault(); sendOrSave(true); });
 $("c-draft").addEventListener("click", () => sendOrSave(false));

@@ -13,9 +13,17 @@
  * /api/mail/drafts/{uid}/send sends it (the same body): the old draft is expunged from Drafts
  * only once the new draft is stored (or the message spooled), never before; an old uid no
  * longer in Drafts leaves nothing to remove.
+ * "uploads": [id, ...] names attachments uploaded apart (web-mail-upload.c): the body's text
+ * and inline attachments still build in memory (at most WEB_MAIL_SEND_MAX), the uploads follow
+ * a slice at a time (web-mail-stream.c), the whole bounded by the account's and the server's
+ * max message size (send_policy_max_size, as SMTP submission: 413 naming the limit); such a
+ * message goes to the spool as SMTP's does (SPOOL_BEGIN, one SPOOL_CHUNK per slice, in order,
+ * one in flight, SPOOL_COMMIT) and to Sent the same way (MBOX_UPLOAD_CHUNK per slice). The
+ * uploads are removed once the message is sent (a draft keeps its own copy; they stay).
  * OWNS: struct send_job (the session's job). THREAD: the web hub's.
  * MESSAGES sent (through stubs): DIR_DOMAIN_LIST_REQ, DIR_SEND_POLICY_REQ, MBOX_STAT_REQ,
- * DIR_RCPT_CHECK_REQ, SPOOL_PUT_REQ, DIR_SEND_COUNT_EVT (a cast),
+ * DIR_RCPT_CHECK_REQ, SPOOL_PUT_REQ, DIR_SEND_COUNT_EVT (a cast), SPOOL_BEGIN_REQ,
+ * SPOOL_CHUNK_REQ, SPOOL_COMMIT_REQ, SPOOL_ABORT_REQ (a cast: a streamed message that failed),
  * MBOX_UPLOAD_BEGIN_REQ, MBOX_UPLOAD_CHUNK_REQ, MBOX_UPLOAD_COMMIT_REQ, MBOX_EXPUNGE_REQ (the
  * draft replaced or sent).
  */

@@ -185,7 +185,8 @@ static size_t body_max(const struct http_reader *r)
 	const struct http_request *q = &r->req;
 
 	if (r->limits.upload_path != NULL && q->verb == HTTP_VERB_POST && q->path != NULL &&
-	    strcmp(q->path, r->limits.upload_path) == 0 && r->limits.max_upload > r->limits.max_body)
+	    strcmp(q->path, r->limits.upload_path) == 0 && r->limits.max_upload > r->limits.max_body &&
+	    (r->limits.upload_ok == NULL || r->limits.upload_ok(r->limits.upload_ctx, q)))
 		return r->limits.max_upload;
 	return r->limits.max_body;
 }

@@ -46,13 +46,19 @@ enum http_verb {
 	HTTP_VERB_OPTIONS,
 };
 
+struct http_request;
+
 struct http_limits {
 	size_t max_head; /* request line + headers, octets */
 	size_t max_body; /* body after transfer decoding, octets */
 	/* A POST to exactly this path (NULL: none; borrowed, static) may carry a body of up to
-	 * max_upload octets instead (an attachment upload), still held whole in memory. */
+	 * max_upload octets instead (an attachment upload), still held whole in memory — when
+	 * upload_ok (NULL: always) says so of the request's head (the caller's check, e.g. a
+	 * login's cookie: a stranger's body stays within max_body). */
 	const char *upload_path;
 	size_t max_upload;
+	bool (*upload_ok)(void *ctx, const struct http_request *q);
+	void *upload_ctx;
 };
 
 struct http_field {

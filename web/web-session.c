@@ -16,6 +16,7 @@
 #include "pb-alloc.h"
 #include "pb-log.h"
 #include "pb-settings.h"
+#include "web-auth.h"
 #include "web-stub.h"
 
 #include <string.h>
@@ -41,13 +42,27 @@ static size_t pending_cap(const struct web_session *ws)
 	return l->max_head + body + 65536;
 }
 
+/* Whether the request may carry an upload's body: a login's cookie (an API key cannot be
+ * checked before the body arrives; a stranger's body stays within web.max_body_kb). */
+static bool upload_ok(void *ctx, const struct http_request *q)
+{
+	struct web_session *ws = ctx;
+
+	return web_auth_find(ws->srv->auth, http_request_field(q, "cookie"), gw_now(ws->gs),
+			     ws->srv->login_idle_ms, ws->srv->login_max_ms) != NULL;
+}
+
 static void *on_open(struct gw_session *gs, void *server)
 {
 	struct web_session *ws = xcalloc(1, sizeof(*ws));
+	struct http_limits limits;
 
 	ws->gs = gs;
 	ws->srv = server;
-	ws->reader = http_reader_new(&ws->srv->limits);
+	limits = ws->srv->limits;
+	limits.upload_ok = upload_ok;
+	limits.upload_ctx = ws;
+	ws->reader = http_reader_new(&limits);
 	pb_buf_init(&ws->pending);
 	gw_login_init(&ws->login, gs, "web", &web_login_ops, WEB_CALL_TIMEOUT_MS);
 	gw_set_deadline(gs, ws->srv->keepalive_timeout_ms);

@@ -211,6 +211,11 @@ class TestUploads(unittest.TestCase):
         status, up = upload(bob, "fits", b"h" * (2048 * 1024))
         self.assertEqual(status, 201, up)
         bob.call("DELETE", "/api/mail/uploads/" + up["id"])
+        # without a login the upload route's body is no bigger than any other's
+        stranger = Api(self.port)
+        stranger.cookie, stranger.csrf = "pb_session=nope", "x"
+        self.assertEqual(upload(stranger, "big", b"h" * (1100 * 1024))[0], 413)
+        self.assertEqual(upload(stranger, "small", b"h")[0], 401)
         # every other route keeps web.max_body_kb (1024)
         try:
             status = bob.call("POST", "/api/mail/send", {"to": "carol@" + self.domain,

@@ -183,7 +183,16 @@ static int upload_status(const struct http_limits *lim, const char *verb, const 
 	return status;
 }
 
-/* A POST to the upload path may carry max_upload octets; any other request max_body. */
+static int refused_asked;
+
+static bool refuse_upload(void *ctx, const struct http_request *q)
+{
+	refused_asked++;
+	return false;
+}
+
+/* A POST to the upload path may carry max_upload octets (unless upload_ok refuses); any other
+ * request max_body. */
 static void test_upload_limit(void)
 {
 	struct http_limits lim = { .max_head = 4096, .max_body = 100,
@@ -196,6 +205,12 @@ static void test_upload_limit(void)
 	CHECK_INT(upload_status(&lim, "PUT", "/api/mail/uploads", 101), 413);
 	CHECK_INT(upload_status(&lim, "POST", "/api/mail/uploads/x", 101), 413);
 	CHECK_INT(upload_status(&lim, "POST", "/api/mail/send", 100), 0);
+	/* the caller's check of the head refuses: the body stays within max_body */
+	lim.upload_ok = refuse_upload;
+	CHECK_INT(upload_status(&lim, "POST", "/api/mail/uploads", 101), 413);
+	CHECK_INT(upload_status(&lim, "POST", "/api/mail/uploads", 100), 0);
+	CHECK_INT(refused_asked, 2);
+	lim.upload_ok = NULL;
 	lim.upload_path = NULL;
 	CHECK_INT(upload_status(&lim, "POST", "/api/mail/uploads", 101), 413);
 }

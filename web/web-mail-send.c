@@ -66,12 +66,17 @@ struct send_job {
 	struct web_mail_stream *stream;      /* NULL: the message is whole in msg */
 	struct pb_buf slice;                 /* the slice being sent */
 	uint64_t sent_off;                   /* octets of the stream sent so far */
+	bool spool_open;                     /* a spool upload was begun, not committed */
+	uint64_t spool_upload;               /* its id, 0 while the begin is unanswered */
 };
+
+static void spool_abort(struct send_job *j);
 
 static void send_job_free(void *p)
 {
 	struct send_job *j = p;
 
+	spool_abort(j); /* the session closed (or answered) amid a streamed message */
 	cJSON_Delete(j->in);
 	free(j->from);
 	free(j->copy_error);
@@ -530,12 +535,15 @@ static void build_and_put(struct send_job *j)
 					     (int64_t)pb_clock_wall_ms(), PB_ORIGIN_LOCAL };
 	struct pb_sender tx = web_call_sender(j->ws, &call, j->stream != NULL ? on_spool_begin
 									     : on_put);
+	j->spool_open = j->stream != NULL;
 	int rc = j->stream != NULL
 			 ? spool_client_begin_env_send(&tx, j->ws->gs->id, &env, &error)
 			 : spool_client_put_send(&tx, j->ws->gs->id, &env, j->msg.data, j->msg.len,
 						 &error);
-	if (rc < 0)
+	if (rc < 0) {
+		j->spool_open = false;
 		web_reply_busy(j->ws);
+	}
 }
 
 /* ---- the copy in Sent (or the draft in Drafts): APPEND's upload ---- */
@@ -729,14 +737,26 @@ static bool size_refused(struct send_job *j, uint64_t size)
 	return true;
 }
 
-/* The stream failed or the spool refused: the spool's upload dropped (a cast), the error told. */
+/* Drops the spool upload the job began and did not commit (a cast; as SMTP's abort_upload):
+ * its id, or every upload of the session's key while the begin is unanswered. */
+static void spool_abort(struct send_job *j)
+{
+	struct pb_sender cast;
+	const char *error;
+
+	if (!j->spool_open)
+		return;
+	j->spool_open = false;
+	cast = gw_cast_sender(j->ws->gs);
+	if (spool_client_abort_send(&cast, j->ws->gs->id, j->spool_upload, &error) < 0)
+		pb_warn("web", "event=abort_failed user=%s reason=%s", PB_LOGQ(j->ws->who.user),
+			PB_LOGQ(error));
+}
+
+/* The stream failed or the spool refused: the spool's upload dropped, the error told. */
 static void stream_fail(struct send_job *j, int status, const char *error)
 {
-	struct pb_sender cast = gw_cast_sender(j->ws->gs);
-	const char *e;
-
-	if (j->upload_id != 0)
-		(void)spool_client_abort_send(&cast, j->ws->gs->id, j->upload_id, &e);
+	spool_abort(j);
 	web_reply_error(j->ws, status, error);
 }
 
@@ -746,7 +766,8 @@ static void on_spool_commit(void *session, uint64_t arg, struct pb_msg *m)
 	struct send_job *j = ws->job;
 	uint32_t code = m != NULL ? spool_client_commit_reply(m, &j->spool_id) : PB_ERR_TEMP;
 
-	j->upload_id = 0; /* the Sent copy's own upload follows */
+	if (code == PB_OK)
+		j->spool_open = false; /* committed */
 	spooled(j, m, code, (size_t)web_mail_stream_size(j->stream));
 }
 
@@ -765,13 +786,13 @@ static void spool_next(struct send_job *j)
 	}
 	if (j->slice.len == 0) {
 		tx = web_call_sender(j->ws, &call, on_spool_commit);
-		if (spool_client_commit_send(&tx, j->ws->gs->id, j->upload_id, j->sent_off,
+		if (spool_client_commit_send(&tx, j->ws->gs->id, j->spool_upload, j->sent_off,
 					     &error) < 0)
 			stream_fail(j, 503, "server busy, try again later");
 		return;
 	}
 	tx = web_call_sender(j->ws, &call, on_spool_chunk);
-	if (spool_client_chunk_send(&tx, j->ws->gs->id, j->upload_id, j->sent_off, j->slice.data,
+	if (spool_client_chunk_send(&tx, j->ws->gs->id, j->spool_upload, j->sent_off, j->slice.data,
 				    j->slice.len, &error) < 0)
 		stream_fail(j, 503, "server busy, try again later");
 	j->sent_off += j->slice.len;
@@ -794,10 +815,11 @@ static void on_spool_begin(void *session, uint64_t arg, struct pb_msg *m)
 {
 	struct web_session *ws = session;
 	struct send_job *j = ws->job;
-	uint32_t code = m != NULL ? spool_client_begin_reply(m, &j->upload_id) : PB_ERR_TEMP;
+	uint32_t code = m != NULL ? spool_client_begin_reply(m, &j->spool_upload) : PB_ERR_TEMP;
 
-	if (code != PB_OK) {
-		web_reply_error(ws, web_status_of(code, 500), spool_error(m));
+	if (code != PB_OK) { /* none in time: one may yet open (the abort of the key's drops it) */
+		j->spool_open = m == NULL;
+		stream_fail(j, web_status_of(code, 500), spool_error(m));
 		return;
 	}
 	j->sent_off = 0;

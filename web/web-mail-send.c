@@ -719,14 +719,15 @@ static int uploads_take(struct send_job *j, const char **error_r)
 }
 
 /* The largest message the account may send: its own max_message_size_kb and the server's
- * smtp.max_message_size, the smaller (send_policy_max_size, as SMTP submission). When size is
- * over it: answers 413 naming the limit and returns true. */
+ * smtp.max_message_size, the smaller (send_policy_max_size, as SMTP submission; a draft, whose
+ * policy is not asked: the server's). When size is over it: answers 413 naming the limit and
+ * returns true. */
 static bool size_refused(struct send_job *j, uint64_t size)
 {
 	uint64_t max = send_policy_max_size(j->policy.max_size_kb, j->ws->srv->max_message_size);
 	char text[200];
 
-	if (j->draft || max == 0 || size <= max)
+	if (max == 0 || size <= max) /* a draft: the server's (its policy is not asked) */
 		return false;
 	snprintf(text, sizeof(text), "Message size exceeds the limit for this account: %llu KB "
 				     "(the message is %llu KB)", (unsigned long long)(max / 1024),

@@ -21,6 +21,7 @@ struct http_reader {
 	bool in_value;            /* the last piece was a value (a new name ends the field) */
 	size_t head_bytes;        /* request line + fields so far */
 	size_t body_max;          /* this request's body limit (limits: max_body or max_upload) */
+	bool sinking;             /* its body goes to limits.body_sink */
 	bool started, done;
 	int status;               /* the error's status, 0 none */
 	const char *error;
@@ -209,6 +210,7 @@ static int on_headers_complete(http_parser *p)
 	if (target_split(r) < 0)
 		return -1;
 	r->body_max = body_max(r);
+	r->sinking = r->body_max > r->limits.max_body && r->limits.body_sink != NULL;
 	if ((p->flags & F_CHUNKED) == 0 && p->content_length != ULLONG_MAX &&
 	    p->content_length > r->body_max)
 		return fail(r, 413, "content too large");
@@ -219,9 +221,15 @@ static int on_headers_complete(http_parser *p)
 static int on_body(http_parser *p, const char *at, size_t n)
 {
 	struct http_reader *r = of(p);
-	if (r->req.body.len + n > r->body_max)
+	if (r->req.body.len + r->req.body_sunk + n > r->body_max)
 		return fail(r, 413, "content too large");
-	pb_buf_append(&r->req.body, at, n);
+	if (!r->sinking) {
+		pb_buf_append(&r->req.body, at, n);
+		return 0;
+	}
+	if (r->limits.body_sink(r->limits.upload_ctx, at, n) < 0)
+		return fail(r, 503, "the body could not be stored");
+	r->req.body_sunk += n;
 	return 0;
 }
 

@@ -8,7 +8,7 @@
  *	case HTTP_READ_DONE:  a whole request (http_reader_request); `used` bytes were its end,
  *	                      the rest belongs to the next one (pipelining): answer, then
  *	                      http_reader_next and feed the rest
- *	case HTTP_READ_ERROR: answer http_reader_status (400, 405, 408, 413, 414, 431, 501,
+ *	case HTTP_READ_ERROR: answer http_reader_status (400, 405, 408, 413, 414, 431, 501, 503,
  *	                      505) and close: the stream cannot be trusted past it
  *	}
  *
@@ -59,6 +59,10 @@ struct http_limits {
 	size_t max_upload;
 	bool (*upload_ok)(void *ctx, const struct http_request *q);
 	void *upload_ctx;
+	/* When not NULL, such an upload's body is not kept: each piece goes to body_sink as it
+	 * arrives (ctx upload_ctx; 0, or -1: the request fails with 503) and the request's
+	 * body_sunk counts it. */
+	int (*body_sink)(void *ctx, const void *data, size_t len);
 };
 
 struct http_field {
@@ -75,6 +79,7 @@ struct http_request {
 	struct http_field fields[HTTP_MAX_HEADERS];
 	size_t n_fields;
 	struct pb_buf body;
+	uint64_t body_sunk; /* octets given to limits->body_sink instead of body */
 	bool keep_alive; /* the connection may carry another request after this one */
 };
 

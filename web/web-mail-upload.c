@@ -2,9 +2,10 @@
  * web-mail-upload.c: webmail's attachment uploads (web-mail.h): POST /api/mail/uploads takes a
  * file as the raw request body (not base64 in JSON) and keeps it until the message naming it
  * is sent, the account logs out, DELETE /api/mail/uploads/{id} removes it, or it is older than
- * web.upload_ttl_s. Each is a file data_dir/web-uploads/<id> (0600, the directory 0700): the
- * bytes leave memory as soon as the request is answered, and the send reads them back a slice
- * at a time (web-mail-stream.c). Files rather than the store: an upload is scratch, owned by
+ * web.upload_ttl_s. Each is a file data_dir/web-uploads/<id> (0600, the directory 0700): a
+ * logged-in request's body is written there as it arrives (http_limits.body_sink: a file
+ * "part-..." renamed to the id once the request is whole and allowed), never whole in memory;
+ * the send reads it back a slice at a time (web-mail-stream.c). Files rather than the store: an upload is scratch, owned by
  * the gateway, never acknowledged as mail, and must be gone after a restart (the directory is
  * emptied at start); the store's uploads (spool, mailbox) are each bound to one destination
  * and expire on their own clock. Bounded per account: web.uploads_per_user files and
@@ -140,6 +141,58 @@ void web_uploads_remove(struct web_uploads *u, const char *user, const char *id)
 		remove_at(u, (size_t)(x - u->v));
 }
 
+/* ---- a body as it arrives ---- */
+
+int web_upload_sink(void *session, const void *data, size_t len)
+{
+	struct web_session *ws = session;
+	struct web_uploads *u = ws->srv->uploads;
+	unsigned char rnd[8];
+	size_t off = 0;
+
+	if (u == NULL || u->dir == NULL)
+		return -1;
+	if (ws->upload == NULL) {
+		ws->upload = xcalloc(1, sizeof(*ws->upload));
+		ws->upload->fd = -1;
+	}
+	struct web_upload_tmp *t = ws->upload;
+	if (t->path == NULL) {
+		RAND_bytes(rnd, sizeof(rnd));
+		t->path = xasprintf("%s/part-%02x%02x%02x%02x%02x%02x%02x%02x", u->dir, rnd[0], rnd[1],
+				    rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+		t->fd = open(t->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	}
+	while (t->fd >= 0 && off < len) {
+		ssize_t w = write(t->fd, (const char *)data + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	if (t->fd >= 0 && off == len)
+		return 0;
+	pb_warn("web", "event=upload_write_failed path=%s reason=%s", PB_LOGQ(t->path),
+		PB_LOGQ(strerror(errno)));
+	return -1;
+}
+
+void web_upload_done(struct web_session *ws)
+{
+	struct web_upload_tmp *t = ws->upload;
+
+	if (t == NULL)
+		return;
+	if (t->fd >= 0)
+		close(t->fd);
+	if (t->path != NULL)
+		unlink(t->path);
+	free(t->path);
+	free(t);
+	ws->upload = NULL;
+}
+
 /* ---- the routes ---- */
 
 /* How many uploads user holds and their octets. */
@@ -154,7 +207,7 @@ static void user_usage(const struct web_uploads *u, const char *user, uint32_t *
 }
 
 /* The refusal of a new upload of len octets for the session's account (status, text), or 0. */
-static int upload_refusal(struct web_session *ws, size_t len, char text[200])
+static int upload_refusal(struct web_session *ws, uint64_t len, char text[200])
 {
 	const struct web_server *srv = ws->srv;
 	uint32_t n;
@@ -192,30 +245,28 @@ static char *upload_type(const struct http_request *q)
 	return type;
 }
 
-/* Writes the body to a new file of u named id; 0, or -1 (logged). */
-static int file_write(const struct web_uploads *u, const char *id, const void *data, size_t len,
+/* The request's body as the uploads' file named id: the part file it arrived in renamed; a
+ * body kept in memory (an API key's, within web.max_body_kb) is written to one first.
+ * 0, or -1 (logged; the part file is removed by web_upload_done). */
+static int file_write(struct web_session *ws, const char *id, const struct pb_buf *body,
 		      char **path_r)
 {
-	char *path = xasprintf("%s/%s", u->dir, id);
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	size_t off = 0;
+	if ((ws->upload == NULL || ws->upload->path == NULL) &&
+	    web_upload_sink(ws, body->data, body->len) < 0)
+		return -1;
+	struct web_upload_tmp *t = ws->upload;
+	char *path = xasprintf("%s/%s", ws->srv->uploads->dir, id);
+	int rc = t->fd >= 0 && close(t->fd) == 0 && rename(t->path, path) == 0 ? 0 : -1;
 
-	while (fd >= 0 && off < len) {
-		ssize_t w = write(fd, (const char *)data + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-	if (fd < 0 || off < len || close(fd) < 0) {
+	t->fd = -1;
+	if (rc < 0) {
 		pb_warn("web", "event=upload_write_failed path=%s reason=%s", PB_LOGQ(path),
 			PB_LOGQ(strerror(errno)));
-		if (fd >= 0)
-			unlink(path);
 		free(path);
 		return -1;
 	}
+	free(t->path); /* adopted: no longer the part file to remove */
+	t->path = NULL;
 	*path_r = path;
 	return 0;
 }
@@ -249,8 +300,9 @@ static void upload_add(struct web_session *ws, struct web_upload *x)
 void web_mail_upload(struct web_session *ws, const struct http_request *q)
 {
 	char text[200];
-	int status = upload_refusal(ws, q->body.len, text);
-	struct web_upload x = { .size = q->body.len, .created_ms = gw_now(ws->gs) };
+	uint64_t size = q->body.len + q->body_sunk;
+	int status = upload_refusal(ws, size, text);
+	struct web_upload x = { .size = size, .created_ms = gw_now(ws->gs) };
 	unsigned char rnd[16];
 
 	if (status != 0) {
@@ -270,7 +322,7 @@ void web_mail_upload(struct web_session *ws, const struct http_request *q)
 	RAND_bytes(rnd, sizeof(rnd));
 	for (size_t i = 0; i < sizeof(rnd); i++)
 		snprintf(x.id + 2 * i, 3, "%02x", rnd[i]);
-	if (file_write(ws->srv->uploads, x.id, q->body.data, q->body.len, &x.path) < 0) {
+	if (file_write(ws, x.id, &q->body, &x.path) < 0) {
 		free(x.name);
 		free(x.type);
 		web_reply_error(ws, 503, "the upload could not be stored, try again later");

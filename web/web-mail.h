@@ -117,8 +117,18 @@ const struct web_upload *web_uploads_find(const struct web_uploads *u, const cha
 					  const char *id);
 /* Removes user's upload id (its file too); none: nothing. */
 void web_uploads_remove(struct web_uploads *u, const char *user, const char *id);
-/* POST /api/mail/uploads?name=FILE (the file's bytes as the body, its Content-Type):
- * 201 {id, name, size, type} */
+/* An upload's body as it arrives (web-session.c's http_limits.body_sink, ctx the session):
+ * appended to the session's part file (ws->upload, made at the first piece) in the uploads'
+ * directory, until web_mail_upload adopts it. 0, or -1 (logged; no directory, a failed write). */
+struct web_upload_tmp {
+	int fd;
+	char *path;
+};
+int web_upload_sink(void *ws, const void *data, size_t len);
+/* The request is over: the session's part file, unless adopted, closed and removed. */
+void web_upload_done(struct web_session *ws);
+/* POST /api/mail/uploads?name=FILE (the file's bytes as the body, its Content-Type; the body
+ * already in the session's web_upload_tmp when it was sunk there): 201 {id, name, size, type} */
 void web_mail_upload(struct web_session *ws, const struct http_request *q);
 /* DELETE /api/mail/uploads/{id}: 204, 404 */
 void web_mail_upload_del(struct web_session *ws, const struct http_request *q);

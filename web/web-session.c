@@ -17,6 +17,7 @@
 #include "pb-log.h"
 #include "pb-settings.h"
 #include "web-auth.h"
+#include "web-mail.h"
 #include "web-stub.h"
 
 #include <string.h>
@@ -62,6 +63,7 @@ static void *on_open(struct gw_session *gs, void *server)
 	limits = ws->srv->limits;
 	limits.upload_ok = upload_ok;
 	limits.upload_ctx = ws;
+	limits.body_sink = web_upload_sink;
 	ws->reader = http_reader_new(&limits);
 	pb_buf_init(&ws->pending);
 	gw_login_init(&ws->login, gs, "web", &web_login_ops, WEB_CALL_TIMEOUT_MS);
@@ -239,6 +241,7 @@ static void process(struct web_session *ws)
 			pb_info("web", "event=bad_request peer=%s status=%d reason=%s", gw_peer(ws->gs),
 				http_reader_status(ws->reader), PB_LOGQ(http_reader_error(ws->reader)));
 			reply_error(ws, http_reader_status(ws->reader), false, true, NULL);
+			web_upload_done(ws);
 			response_done(ws);
 			return;
 		}
@@ -257,6 +260,7 @@ static void process(struct web_session *ws)
 			gw_pause(ws->gs);
 			return;
 		}
+		web_upload_done(ws);
 		http_reader_next(ws->reader);
 		if (!response_done(ws))
 			return;
@@ -294,6 +298,7 @@ static void reply_send(struct web_session *ws, struct http_head *h, char *text)
 	/* answered from a continuation: the session goes on with the next request */
 	free(ws->who.user);
 	ws->who.user = NULL;
+	web_upload_done(ws);
 	http_reader_next(ws->reader);
 	gw_resume(ws->gs);
 	if (response_done(ws))
@@ -399,6 +404,7 @@ static void on_close(void *session)
 	struct web_session *ws = session;
 
 	http_reader_free(&ws->reader);
+	web_upload_done(ws);
 	pb_buf_deinit(&ws->pending);
 	gw_login_deinit(&ws->login);
 	free(ws->body_owned);

@@ -79,6 +79,7 @@ struct web_session {
 	struct gw_login login;  /* POST /api/login under way */
 	struct web_stub *stub;  /* the replies of stub calls under way (web-stub.h), NULL none */
 	const void *route;      /* the route waiting for its API key's check (web-api.c) */
+	struct web_upload_tmp *upload; /* an upload's body as it arrived (web-mail.h), NULL none */
 };
 
 extern const struct gw_proto web_proto;

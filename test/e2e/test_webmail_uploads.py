@@ -10,6 +10,7 @@ In headless Chromium (as test_webmail_flows.py): a 3 MB file attached in the com
 uploaded (listed with its progress), another attached and removed again, the mail sent and
 received intact."""
 import email
+import http.client
 import email.policy
 import imaplib
 import json
@@ -177,6 +178,26 @@ class TestUploads(unittest.TestCase):
         self.assertEqual(status, 400, err)
         self.assertEqual(carol.call("DELETE", "/api/mail/uploads/" + up["id"])[0], 404)
         self.assertEqual(upload(bob, "nocsrf", b"x", csrf=False)[0], 403)
+        # on one kept-alive connection: a refused upload's body (written to a part file as it
+        # arrived) is gone before the next request, whose file holds only its own body
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        answers = []
+        for csrf, body in ((False, b"x" * 300000), (True, b"y" * 1000)):
+            h = {"Cookie": bob.cookie, "Content-Type": "text/plain"}
+            if csrf:
+                h["X-CSRF-Token"] = bob.csrf
+            c.request("POST", "/api/mail/uploads?name=k", body=body, headers=h)
+            r = c.getresponse()
+            answers.append((r.status, json.loads(r.read())))
+            leftovers = [f for f in os.listdir(os.path.join(self.d.data_dir, "web-uploads"))
+                         if f.startswith("part-")]
+            self.assertEqual(leftovers, [])
+        c.close()
+        self.assertEqual([a[0] for a in answers], [403, 201], answers)
+        self.assertEqual(answers[1][1]["size"], 1000)
+        with open(self.upload_file(answers[1][1]["id"]), "rb") as f:
+            self.assertEqual(f.read(), b"y" * 1000)
+        self.assertEqual(bob.call("DELETE", "/api/mail/uploads/" + answers[1][1]["id"])[0], 204)
         self.assertEqual(bob.call("DELETE", "/api/mail/uploads/" + up["id"], csrf=False)[0], 403)
         self.assertEqual(bob.call("DELETE", "/api/mail/uploads/" + up["id"])[0], 204)
         self.assertFalse(os.path.exists(self.upload_file(up["id"])))

@@ -177,13 +177,23 @@ static int upload_status(const struct http_limits *lim, const char *verb, const 
 	enum http_read rd = http_reader_feed(r, in.data, in.len, &used);
 	int status = rd == HTTP_READ_DONE ? 0 : rd == HTTP_READ_ERROR ? http_reader_status(r) : -1;
 	if (rd == HTTP_READ_DONE)
-		CHECK_INT(http_reader_request(r)->body.len, len);
+		CHECK_INT(http_reader_request(r)->body.len + http_reader_request(r)->body_sunk, len);
 	http_reader_free(&r);
 	pb_buf_deinit(&in);
 	return status;
 }
 
 static int refused_asked;
+static struct pb_buf sunk;
+static bool sink_fails;
+
+static int sink(void *ctx, const void *data, size_t len)
+{
+	if (sink_fails)
+		return -1;
+	pb_buf_append(ctx, data, len);
+	return 0;
+}
 
 static bool refuse_upload(void *ctx, const struct http_request *q)
 {
@@ -210,7 +220,19 @@ static void test_upload_limit(void)
 	CHECK_INT(upload_status(&lim, "POST", "/api/mail/uploads", 101), 413);
 	CHECK_INT(upload_status(&lim, "POST", "/api/mail/uploads", 100), 0);
 	CHECK_INT(refused_asked, 2);
+	/* a sink takes an upload's body as it arrives, none of it kept */
 	lim.upload_ok = NULL;
+	lim.body_sink = sink;
+	lim.upload_ctx = &sunk;
+	pb_buf_init(&sunk);
+	CHECK_INT(upload_status(&lim, "POST", "/api/mail/uploads", 5000), 0);
+	CHECK_INT(sunk.len, 5000);
+	CHECK_INT(upload_status(&lim, "POST", "/api/mail/send", 100), 0); /* kept: not an upload */
+	CHECK_INT(sunk.len, 5000);
+	sink_fails = true;
+	CHECK_INT(upload_status(&lim, "POST", "/api/mail/uploads", 10), 503);
+	pb_buf_deinit(&sunk);
+	lim.body_sink = NULL;
 	lim.upload_path = NULL;
 	CHECK_INT(upload_status(&lim, "POST", "/api/mail/uploads", 101), 413);
 }

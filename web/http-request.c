@@ -20,6 +20,8 @@ struct http_reader {
 	struct pb_buf name, value; /* the field being read */
 	bool in_value;            /* the last piece was a value (a new name ends the field) */
 	size_t head_bytes;        /* request line + fields so far */
+	size_t body_max;          /* this request's body limit (limits: max_body or max_upload) */
+	bool sinking;             /* its body goes to limits.body_sink */
 	bool started, done;
 	int status;               /* the error's status, 0 none */
 	const char *error;
@@ -178,6 +180,18 @@ static int target_split(struct http_reader *r)
 	return 0;
 }
 
+/* The body the request may carry: max_upload for a POST to the upload path. */
+static size_t body_max(const struct http_reader *r)
+{
+	const struct http_request *q = &r->req;
+
+	if (r->limits.upload_path != NULL && q->verb == HTTP_VERB_POST && q->path != NULL &&
+	    strcmp(q->path, r->limits.upload_path) == 0 && r->limits.max_upload > r->limits.max_body &&
+	    (r->limits.upload_ok == NULL || r->limits.upload_ok(r->limits.upload_ctx, q)))
+		return r->limits.max_upload;
+	return r->limits.max_body;
+}
+
 static int on_headers_complete(http_parser *p)
 {
 	struct http_reader *r = of(p);
@@ -193,11 +207,13 @@ static int on_headers_complete(http_parser *p)
 	q->minor = p->http_minor;
 	if (q->minor >= 1 && http_request_field(q, "host") == NULL)
 		return fail(r, 400, "Host header field missing");
-	if ((p->flags & F_CHUNKED) == 0 && p->content_length != ULLONG_MAX &&
-	    p->content_length > r->limits.max_body)
-		return fail(r, 413, "content too large");
 	if (target_split(r) < 0)
 		return -1;
+	r->body_max = body_max(r);
+	r->sinking = r->body_max > r->limits.max_body && r->limits.body_sink != NULL;
+	if ((p->flags & F_CHUNKED) == 0 && p->content_length != ULLONG_MAX &&
+	    p->content_length > r->body_max)
+		return fail(r, 413, "content too large");
 	q->keep_alive = http_should_keep_alive(p) != 0;
 	return 0;
 }
@@ -205,9 +221,15 @@ static int on_headers_complete(http_parser *p)
 static int on_body(http_parser *p, const char *at, size_t n)
 {
 	struct http_reader *r = of(p);
-	if (r->req.body.len + n > r->limits.max_body)
+	if (r->req.body.len + r->req.body_sunk + n > r->body_max)
 		return fail(r, 413, "content too large");
-	pb_buf_append(&r->req.body, at, n);
+	if (!r->sinking) {
+		pb_buf_append(&r->req.body, at, n);
+		return 0;
+	}
+	if (r->limits.body_sink(r->limits.upload_ctx, at, n) < 0)
+		return fail(r, 503, "the body could not be stored");
+	r->req.body_sunk += n;
 	return 0;
 }
 

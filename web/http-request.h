@@ -8,13 +8,13 @@
  *	case HTTP_READ_DONE:  a whole request (http_reader_request); `used` bytes were its end,
  *	                      the rest belongs to the next one (pipelining): answer, then
  *	                      http_reader_next and feed the rest
- *	case HTTP_READ_ERROR: answer http_reader_status (400, 405, 408, 413, 414, 431, 501,
+ *	case HTTP_READ_ERROR: answer http_reader_status (400, 405, 408, 413, 414, 431, 501, 503,
  *	                      505) and close: the stream cannot be trusted past it
  *	}
  *
  * Bounded: the request line and headers together at most limits->max_head octets (431; a
  * target longer than HTTP_TARGET_MAX: 414), at most HTTP_MAX_HEADERS fields (431), a body at
- * most limits->max_body octets (413, told as soon as Content-Length says so or the chunks
+ * most limits->max_body octets (limits->max_upload for a POST to limits->upload_path) (413, told as soon as Content-Length says so or the chunks
  * pass it). HTTP/1.1 without Host is 400 (RFC 9112 3.2); a version other than 1.x is 505.
  *
  * Pure: no sockets, no clock. OWNS: the request it fills (header names lowercased, values
@@ -46,9 +46,23 @@ enum http_verb {
 	HTTP_VERB_OPTIONS,
 };
 
+struct http_request;
+
 struct http_limits {
 	size_t max_head; /* request line + headers, octets */
 	size_t max_body; /* body after transfer decoding, octets */
+	/* A POST to exactly this path (NULL: none; borrowed, static) may carry a body of up to
+	 * max_upload octets instead (an attachment upload), still held whole in memory — when
+	 * upload_ok (NULL: always) says so of the request's head (the caller's check, e.g. a
+	 * login's cookie: a stranger's body stays within max_body). */
+	const char *upload_path;
+	size_t max_upload;
+	bool (*upload_ok)(void *ctx, const struct http_request *q);
+	void *upload_ctx;
+	/* When not NULL, such an upload's body is not kept: each piece goes to body_sink as it
+	 * arrives (ctx upload_ctx; 0, or -1: the request fails with 503) and the request's
+	 * body_sunk counts it. */
+	int (*body_sink)(void *ctx, const void *data, size_t len);
 };
 
 struct http_field {
@@ -65,6 +79,7 @@ struct http_request {
 	struct http_field fields[HTTP_MAX_HEADERS];
 	size_t n_fields;
 	struct pb_buf body;
+	uint64_t body_sunk; /* octets given to limits->body_sink instead of body */
 	bool keep_alive; /* the connection may carry another request after this one */
 };
 

@@ -214,7 +214,13 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 	"\"text\":{\"type\":\"string\"},\"in_reply_to\":{\"type\":\"string\"},"             \
 	"\"attachments\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{" \
 	"\"name\":{\"type\":\"string\"},\"type\":{\"type\":\"string\"},"                    \
-	"\"data\":{\"type\":\"string\",\"format\":\"byte\"}}}}}}"
+	"\"data\":{\"type\":\"string\",\"format\":\"byte\"}}}},"                         \
+	"\"uploads\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}}}}"
+/* h-wmbig10: an attachment upload's answer */
+#define S_MAIL_UPLOAD                                                                      \
+	"{\"type\":\"object\",\"required\":[\"id\",\"name\",\"size\",\"type\"],\"properties\":{" \
+	"\"id\":{\"type\":\"string\"},\"name\":{\"type\":\"string\"},"                    \
+	"\"size\":{\"type\":\"integer\"},\"type\":{\"type\":\"string\"}}}"
 #define S_MAIL_SENT                                                                        \
 	"{\"type\":\"object\",\"properties\":{\"queued\":{\"type\":\"integer\"},"           \
 	"\"uid\":{\"type\":\"integer\"},\"copy_error\":{\"type\":\"string\"},"               \
@@ -860,7 +866,8 @@ static const struct web_route routes[] = {
 	  web_mail_delete },
 	{ HTTP_VERB_POST, "/api/mail/send", WEB_USER, "mail",
 	  "Send a message (to and cc: comma-separated addresses; attachments' data base64; "
-	  "at most 1 MB in all) through the submission path; a copy goes to Sent",
+	  "text and inline attachments at most 1 MB; bigger files uploaded apart and named in "
+	  "uploads, up to the account's max message size) through the submission path; a copy goes to Sent",
 	  S_MAIL_SEND_IN, S_MAIL_SENT, 202, web_mail_send },
 	{ HTTP_VERB_POST, "/api/mail/drafts", WEB_USER, "mail",
 	  "Save a message as a draft in Drafts (the body as for sending)", S_MAIL_SEND_IN,
@@ -875,6 +882,15 @@ static const struct web_route routes[] = {
 	  "submission path; once it is queued the draft (uid in Drafts) is removed",
 	  S_MAIL_SEND_IN, S_MAIL_SENT, 202, web_mail_draft_send },
 	/* ---- end of h-wm10 ---- */
+	/* ---- h-wmbig10: attachments uploaded apart, named in "uploads" when sending ---- */
+	{ HTTP_VERB_POST, WEB_UPLOAD_PATH, WEB_USER, "mail",
+	  "Upload an attachment: the file's bytes as the body (its Content-Type; ?name=the file "
+	  "name), at most web.max_upload_kb; kept until sent, removed, logged out or "
+	  "web.upload_ttl_s old; per account at most web.uploads_per_user files and "
+	  "web.uploads_user_kb (429)", NULL, S_MAIL_UPLOAD, 201, web_mail_upload },
+	{ HTTP_VERB_DELETE, WEB_UPLOAD_PATH "/{id}", WEB_USER, "mail",
+	  "Remove an upload of one's own", NULL, NULL, 204, web_mail_upload_del },
+	/* ---- end of h-wmbig10 ---- */
 	/* ---- end of webmail ---- */
 	/* ---- h-wmset: webmail's self-service (web-self.c): password, recovery links ---- */
 	{ HTTP_VERB_POST, "/api/mail/password", WEB_USER, "mail",
@@ -1221,8 +1237,10 @@ static void api_logout(struct web_session *ws, const struct http_request *q)
 						  gw_now(ws->gs), UINT64_MAX, UINT64_MAX);
 	char *cookie = xasprintf("pb_session=%s; Max-Age=0", cookie_attrs(ws));
 
-	if (l != NULL)
+	if (l != NULL) {
+		web_uploads_drop_user(ws->srv->uploads, l->user); /* h-wmbig10 */
 		web_auth_end(ws->srv->auth, l);
+	}
 	web_reply_json(ws, 204, NULL, cookie);
 	free(cookie);
 }

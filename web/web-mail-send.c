@@ -13,9 +13,17 @@
  * /api/mail/drafts/{uid}/send sends it (the same body): the old draft is expunged from Drafts
  * only once the new draft is stored (or the message spooled), never before; an old uid no
  * longer in Drafts leaves nothing to remove.
+ * "uploads": [id, ...] names attachments uploaded apart (web-mail-upload.c): the body's text
+ * and inline attachments still build in memory (at most WEB_MAIL_SEND_MAX), the uploads follow
+ * a slice at a time (web-mail-stream.c), the whole bounded by the account's and the server's
+ * max message size (send_policy_max_size, as SMTP submission: 413 naming the limit); such a
+ * message goes to the spool as SMTP's does (SPOOL_BEGIN, one SPOOL_CHUNK per slice, in order,
+ * one in flight, SPOOL_COMMIT) and to Sent the same way (MBOX_UPLOAD_CHUNK per slice). The
+ * uploads are removed once the message is sent (a draft keeps its own copy; they stay).
  * OWNS: struct send_job (the session's job). THREAD: the web hub's.
  * MESSAGES sent (through stubs): DIR_DOMAIN_LIST_REQ, DIR_SEND_POLICY_REQ, MBOX_STAT_REQ,
- * DIR_RCPT_CHECK_REQ, SPOOL_PUT_REQ, DIR_SEND_COUNT_EVT (a cast),
+ * DIR_RCPT_CHECK_REQ, SPOOL_PUT_REQ, DIR_SEND_COUNT_EVT (a cast), SPOOL_BEGIN_REQ,
+ * SPOOL_CHUNK_REQ, SPOOL_COMMIT_REQ, SPOOL_ABORT_REQ (a cast: a streamed message that failed),
  * MBOX_UPLOAD_BEGIN_REQ, MBOX_UPLOAD_CHUNK_REQ, MBOX_UPLOAD_COMMIT_REQ, MBOX_EXPUNGE_REQ (the
  * draft replaced or sent).
  */
@@ -52,12 +60,23 @@ struct send_job {
 	uint64_t upload_id;
 	uint64_t spool_id;
 	struct directory_send_policy policy; /* the account's sending permissions */
+	/* uploaded attachments (web-mail-upload.c): the message streams, web-mail-stream.c */
+	struct pb_strv uploads;              /* their ids */
+	char boundary[40];                   /* the multipart's, "" none */
+	struct web_mail_stream *stream;      /* NULL: the message is whole in msg */
+	struct pb_buf slice;                 /* the slice being sent */
+	uint64_t sent_off;                   /* octets of the stream sent so far */
+	bool spool_open;                     /* a spool upload was begun, not committed */
+	uint64_t spool_upload;               /* its id, 0 while the begin is unanswered */
 };
+
+static void spool_abort(struct send_job *j);
 
 static void send_job_free(void *p)
 {
 	struct send_job *j = p;
 
+	spool_abort(j); /* the session closed (or answered) amid a streamed message */
 	cJSON_Delete(j->in);
 	free(j->from);
 	free(j->copy_error);
@@ -65,6 +84,9 @@ static void send_job_free(void *p)
 	pb_u64v_clear(&j->rcpt_ids);
 	pb_buf_deinit(&j->msg);
 	pb_strv_clear(&j->policy.forbidden);
+	pb_strv_clear(&j->uploads);
+	web_mail_stream_free(&j->stream);
+	pb_buf_deinit(&j->slice);
 	free(j);
 }
 
@@ -73,6 +95,12 @@ static void rcpt_next(struct send_job *j);
 static void policy_ask(struct send_job *j);
 static void build_and_put(struct send_job *j);
 static void sent_copy(struct send_job *j);
+static void sent_ok(struct send_job *j, size_t size);
+static int uploads_take(struct send_job *j, const char **error_r);
+static int stream_open(struct send_job *j);
+static void on_spool_begin(void *session, uint64_t arg, struct pb_msg *m);
+static void stream_copy_next(struct send_job *j);
+static bool size_refused(struct send_job *j, uint64_t size);
 
 /* A header value fit for the message: no CR, LF or NUL (a header injection), bounded. */
 static bool header_ok(const char *s)
@@ -120,6 +148,7 @@ static void begin(struct web_session *ws, const struct http_request *q, bool dra
 	j->draft = draft;
 	j->replaces = replaces;
 	pb_buf_init(&j->msg);
+	pb_buf_init(&j->slice);
 	web_job_set(ws, j, send_job_free);
 	/* the in-flight budget: the body parsed, and the message built from it (about as big) */
 	if (!web_job_reserve(ws, 2 * q->body.len + 65536))
@@ -130,6 +159,10 @@ static void begin(struct web_session *ws, const struct http_request *q, bool dra
 	    (subject != NULL && !header_ok(subject))) {
 		web_reply_error(ws, 400, "the body must be {\"to\": \"a@b, ...\", \"cc\": ..., "
 					 "\"subject\": ..., \"text\": ..., \"attachments\": [...]}");
+		return;
+	}
+	if (uploads_take(j, &error) < 0) {
+		web_reply_error(ws, 400, error);
 		return;
 	}
 	if (!draft && j->rcpts.n == 0) {
@@ -336,25 +369,12 @@ static void rcpt_next(struct send_job *j)
 
 /* ---- the message ---- */
 
-static void base64_lines(struct pb_buf *out, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-
-	for (size_t off = 0; off < len; off += 57) {
-		unsigned char line[80];
-		size_t n = len - off < 57 ? len - off : 57;
-		int w = EVP_EncodeBlock(line, p + off, (int)n);
-		pb_buf_append(out, line, (size_t)w);
-		pb_buf_append_str(out, "\r\n");
-	}
-}
-
 /* The text as a quoted part: UTF-8, base64 (safe for any line length and octet). */
 static void text_part(struct pb_buf *out, const char *text)
 {
 	pb_buf_append_str(out, "Content-Type: text/plain; charset=utf-8\r\n"
 			       "Content-Transfer-Encoding: base64\r\n\r\n");
-	base64_lines(out, text, strlen(text));
+	web_mail_base64_lines(out, text, strlen(text));
 }
 
 /* Appends each attachment as a part after boundary; -1 with *error_r on a bad one. */
@@ -376,12 +396,8 @@ static int attachments(struct pb_buf *out, const cJSON *list, const char *bounda
 			pb_buf_deinit(&raw);
 			return *error_r = "an attachment's data is not base64", -1;
 		}
-		pb_buf_printf(out, "--%s\r\nContent-Type: %s\r\nContent-Transfer-Encoding: base64\r\n"
-				   "Content-Disposition: attachment; filename*=utf-8''",
-			      boundary, type != NULL ? type : "application/octet-stream");
-		web_mail_ext_value(out, name != NULL ? name : "file");
-		pb_buf_append_str(out, "\r\n\r\n");
-		base64_lines(out, raw.data, raw.len);
+		web_mail_part_head(out, boundary, type, name);
+		web_mail_base64_lines(out, raw.data, raw.len);
 		pb_buf_deinit(&raw);
 	}
 	return 0;
@@ -413,7 +429,7 @@ static void header(struct send_job *j, struct pb_buf *out)
 		pb_buf_printf(out, "In-Reply-To: %s\r\nReferences: %s\r\n", irt, irt);
 	struct pb_buf enc;
 	pb_buf_init(&enc);
-	base64_lines(&enc, subject != NULL ? subject : "", subject != NULL ? strlen(subject) : 0);
+	web_mail_base64_lines(&enc, subject != NULL ? subject : "", subject != NULL ? strlen(subject) : 0);
 	pb_buf_append_str(out, "Subject: =?utf-8?B?");
 	for (size_t i = 0; i < enc.len; i++)
 		if (enc.data[i] != '\r' && enc.data[i] != '\n')
@@ -427,41 +443,66 @@ static int build(struct send_job *j, const char **error_r)
 {
 	const char *text = web_body_str(j->in, "text");
 	const cJSON *list = cJSON_GetObjectItemCaseSensitive(j->in, "attachments");
-	char boundary[40];
+	char *boundary = j->boundary;
 	unsigned char rnd[12];
 
 	header(j, &j->msg);
-	if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) == 0) {
+	if ((!cJSON_IsArray(list) || cJSON_GetArraySize(list) == 0) && j->uploads.n == 0) {
 		text_part(&j->msg, text != NULL ? text : "");
 		return 0;
 	}
 	RAND_bytes(rnd, sizeof(rnd));
-	snprintf(boundary, sizeof(boundary), "=_pb%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1],
+	snprintf(boundary, sizeof(j->boundary), "=_pb%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1],
 		 rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
 	pb_buf_printf(&j->msg, "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n--%s\r\n",
 		      boundary, boundary);
 	text_part(&j->msg, text != NULL ? text : "");
-	if (attachments(&j->msg, list, boundary, error_r) < 0)
+	if (cJSON_IsArray(list) && attachments(&j->msg, list, boundary, error_r) < 0)
 		return -1;
-	pb_buf_printf(&j->msg, "--%s--\r\n", boundary);
+	if (j->uploads.n == 0) /* else the stream closes it after the uploads */
+		pb_buf_printf(&j->msg, "--%s--\r\n", boundary);
 	return 0;
+}
+
+/* The error text of the spool's answer m (NULL: none came in time). */
+static const char *spool_error(struct pb_msg *m)
+{
+	const char *error = "no answer in time";
+
+	if (m != NULL)
+		pb_msg_status(m, &error);
+	return error;
+}
+
+/* The spool's answer to the message's last request (code, m NULL: none in time): the error
+ * told, or the message is spooled (size octets). */
+static void spooled(struct send_job *j, struct pb_msg *m, uint32_t code, size_t size)
+{
+	if (code != PB_OK) {
+		web_reply_error(j->ws, web_status_of(code, 500), spool_error(m));
+		return;
+	}
+	sent_ok(j, size);
 }
 
 static void on_put(void *session, uint64_t arg, struct pb_msg *m)
 {
 	struct web_session *ws = session;
 	struct send_job *j = ws->job;
-	const char *error = "no answer in time";
 	uint32_t code = m != NULL ? spool_client_put_reply(m, &j->spool_id) : PB_ERR_TEMP;
 
-	if (code != PB_OK) {
-		if (m != NULL)
-			pb_msg_status(m, &error);
-		web_reply_error(ws, web_status_of(code, 500), error);
-		return;
-	}
+	spooled(j, m, code, j->msg.len);
+}
+
+/* The message is spooled (j->spool_id): counted against the account's limits, then its copy
+ * goes to Sent. */
+static void sent_ok(struct send_job *j, size_t size)
+{
+	struct web_session *ws = j->ws;
+	const char *error;
+
 	pb_info("web", "event=mail_sent user=%s rcpts=%u size=%zu spool_id=%llu", PB_LOGQ(ws->who.user),
-		j->rcpts.n, j->msg.len, (unsigned long long)j->spool_id);
+		j->rcpts.n, size, (unsigned long long)j->spool_id);
 	pb_runtime_received_note(ws->srv->rt, PB_RECEIVED_WEB);
 	struct pb_sender cast = gw_cast_sender(ws->gs);
 	if (directory_client_send_count_send(&cast, ws->who.user_id, &error) < 0)
@@ -480,13 +521,15 @@ static void build_and_put(struct send_job *j)
 		return;
 	}
 	if (j->msg.len > WEB_MAIL_SEND_MAX) {
-		web_reply_error(j->ws, 413, "the message is over 1 MB with its attachments");
+		web_reply_error(j->ws, 413, "the message's text and inline attachments are over 1 MB: "
+					    "upload big files (POST /api/mail/uploads) and name them "
+					    "in \"uploads\"");
 		return;
 	}
-	if (!j->draft && j->policy.max_size_kb != 0 && j->msg.len > j->policy.max_size_kb * 1024) {
-		web_reply_error(j->ws, 413, "Message size exceeds the limit for this account");
+	if (j->uploads.n > 0 && stream_open(j) < 0)
 		return;
-	}
+	if (size_refused(j, j->stream != NULL ? web_mail_stream_size(j->stream) : j->msg.len))
+		return;
 	if (j->draft) {
 		sent_copy(j);
 		return;
@@ -494,9 +537,17 @@ static void build_and_put(struct send_job *j)
 	struct spool_client_envelope env = { j->from, NULL, (const char *const *)j->rcpts.v,
 					     j->rcpt_ids.v, j->rcpts.n,
 					     (int64_t)pb_clock_wall_ms(), PB_ORIGIN_LOCAL };
-	struct pb_sender tx = web_call_sender(j->ws, &call, on_put);
-	if (spool_client_put_send(&tx, j->ws->gs->id, &env, j->msg.data, j->msg.len, &error) < 0)
+	struct pb_sender tx = web_call_sender(j->ws, &call, j->stream != NULL ? on_spool_begin
+									     : on_put);
+	j->spool_open = j->stream != NULL;
+	int rc = j->stream != NULL
+			 ? spool_client_begin_env_send(&tx, j->ws->gs->id, &env, &error)
+			 : spool_client_put_send(&tx, j->ws->gs->id, &env, j->msg.data, j->msg.len,
+						 &error);
+	if (rc < 0) {
+		j->spool_open = false;
 		web_reply_busy(j->ws);
+	}
 }
 
 /* ---- the copy in Sent (or the draft in Drafts): APPEND's upload ---- */
@@ -507,6 +558,8 @@ static void finish(struct send_job *j, const char *replace_error)
 {
 	cJSON *o = cJSON_CreateObject();
 
+	for (size_t i = 0; !j->draft && i < j->uploads.n; i++) /* sent: no longer needed */
+		web_uploads_remove(j->ws->srv->uploads, j->ws->who.user, j->uploads.v[i]);
 	if (!j->draft)
 		cJSON_AddNumberToObject(o, "queued", (double)j->spool_id);
 	if (j->stored_uid != 0)
@@ -559,23 +612,55 @@ static void on_committed(void *session, uint64_t arg, struct pb_msg *m)
 		finish(j, error);
 }
 
+static void on_chunk(void *session, uint64_t arg, struct pb_msg *m);
+
+/* Commits the copy's upload to Sent (or Drafts). */
+static void copy_commit(struct send_job *j)
+{
+	struct gw_pending call;
+	const char *error;
+	struct mailbox_upload_commit c = { j->upload_id, j->draft ? "Drafts" : "Sent",
+					   j->draft ? 1 | 16 : 1, NULL, 0 };
+	struct pb_sender tx = web_call_sender(j->ws, &call, on_committed);
+
+	if (mailbox_client_upload_commit_send(&tx, j->ws->who.user_id, &c, 1, &error) < 0)
+		web_reply_busy(j->ws);
+}
+
+/* Sends the stream's next slice to the copy's upload (an empty one: the commit follows). */
+static void stream_copy_next(struct send_job *j)
+{
+	struct gw_pending call;
+	const char *error;
+
+	if (web_mail_stream_next(j->stream, &j->slice, &error) < 0) {
+		on_committed(j->ws, 0, NULL);
+		return;
+	}
+	if (j->slice.len == 0) {
+		copy_commit(j);
+		return;
+	}
+	struct pb_sender tx = web_call_sender(j->ws, &call, on_chunk);
+	if (mailbox_client_upload_chunk_send(&tx, j->ws->who.user_id, j->upload_id, j->sent_off,
+					     j->slice.data, j->slice.len, &error) < 0)
+		web_reply_busy(j->ws);
+	j->sent_off += j->slice.len;
+}
+
 static void on_chunk(void *session, uint64_t arg, struct pb_msg *m)
 {
 	struct web_session *ws = session;
 	struct send_job *j = ws->job;
-	struct gw_pending call;
 	const char *error = "no answer in time";
 	uint32_t code = m != NULL ? mailbox_client_upload_chunk_reply(m, &error) : PB_ERR_TEMP;
-	struct mailbox_upload_commit c = { j->upload_id, j->draft ? "Drafts" : "Sent",
-					   j->draft ? 1 | 16 : 1, NULL, 0 };
 
-	if (code != PB_OK) {
+	if (code != PB_OK)
 		on_committed(session, arg, NULL);
-		return;
-	}
-	struct pb_sender tx = web_call_sender(ws, &call, on_committed);
-	if (mailbox_client_upload_commit_send(&tx, ws->who.user_id, &c, 1, &error) < 0)
-		web_reply_busy(ws);
+	else if (j->stream != NULL)
+		stream_copy_next(j);
+	else
+		copy_commit(j);
 }
 
 static void on_upload(void *session, uint64_t arg, struct pb_msg *m)
@@ -591,6 +676,12 @@ static void on_upload(void *session, uint64_t arg, struct pb_msg *m)
 		on_committed(session, arg, NULL);
 		return;
 	}
+	if (j->stream != NULL) {
+		web_mail_stream_rewind(j->stream);
+		j->sent_off = 0;
+		stream_copy_next(j);
+		return;
+	}
 	struct pb_sender tx = web_call_sender(ws, &call, on_chunk);
 	if (mailbox_client_upload_chunk_send(&tx, ws->who.user_id, j->upload_id, 0, j->msg.data,
 					     j->msg.len, &error) < 0)
@@ -603,6 +694,157 @@ static void sent_copy(struct send_job *j)
 	const char *error;
 	struct pb_sender tx = web_call_sender(j->ws, &call, on_upload);
 
-	if (mailbox_client_upload_begin_send(&tx, j->ws->who.user_id, j->msg.len, 0, &error) < 0)
+	uint64_t size = j->stream != NULL ? web_mail_stream_size(j->stream) : j->msg.len;
+
+	if (mailbox_client_upload_begin_send(&tx, j->ws->who.user_id, size, 0, &error) < 0)
 		web_reply_busy(j->ws);
+}
+
+/* ---- uploaded attachments: the message streamed to the spool (SPOOL_BEGIN, CHUNK, COMMIT:
+ * the chunked path SMTP uses), then to Sent, a slice at a time ---- */
+
+/* Takes j->in's "uploads": [id, ...], each the account's own upload. 0, or -1 with *error_r. */
+static int uploads_take(struct send_job *j, const char **error_r)
+{
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(j->in, "uploads"), *id;
+
+	if (list == NULL || cJSON_IsNull(list))
+		return 0;
+	if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) > 100)
+		return *error_r = "\"uploads\" must be a list of at most 100 upload ids", -1;
+	cJSON_ArrayForEach(id, list) {
+		if (!cJSON_IsString(id) ||
+		    web_uploads_find(j->ws->srv->uploads, j->ws->who.user, id->valuestring) == NULL)
+			return *error_r = "no such upload (removed, expired, or not yours): upload "
+					  "the file again", -1;
+		pb_strv_push(&j->uploads, id->valuestring);
+	}
+	return 0;
+}
+
+/* The largest message the account may send: its own max_message_size_kb and the server's
+ * smtp.max_message_size, the smaller (send_policy_max_size, as SMTP submission; a draft, whose
+ * policy is not asked: the server's). When size is over it: answers 413 naming the limit and
+ * returns true. */
+static bool size_refused(struct send_job *j, uint64_t size)
+{
+	uint64_t max = send_policy_max_size(j->policy.max_size_kb, j->ws->srv->max_message_size);
+	char text[200];
+
+	if (max == 0 || size <= max) /* a draft: the server's (its policy is not asked) */
+		return false;
+	snprintf(text, sizeof(text), "Message size exceeds the limit for this account: %llu KB "
+				     "(the message is %llu KB)", (unsigned long long)(max / 1024),
+		 (unsigned long long)((size + 1023) / 1024));
+	pb_info("web", "event=send_refused user=%s status=413 size=%llu max=%llu",
+		PB_LOGQ(j->ws->who.user), (unsigned long long)size, (unsigned long long)max);
+	web_reply_error(j->ws, 413, text);
+	return true;
+}
+
+/* Drops the spool upload the job began and did not commit (a cast; as SMTP's abort_upload):
+ * its id, or every upload of the session's key while the begin is unanswered. */
+static void spool_abort(struct send_job *j)
+{
+	struct pb_sender cast;
+	const char *error;
+
+	if (!j->spool_open)
+		return;
+	j->spool_open = false;
+	cast = gw_cast_sender(j->ws->gs);
+	if (spool_client_abort_send(&cast, j->ws->gs->id, j->spool_upload, &error) < 0)
+		pb_warn("web", "event=abort_failed user=%s reason=%s", PB_LOGQ(j->ws->who.user),
+			PB_LOGQ(error));
+}
+
+/* The stream failed or the spool refused: the spool's upload dropped, the error told. */
+static void stream_fail(struct send_job *j, int status, const char *error)
+{
+	spool_abort(j);
+	web_reply_error(j->ws, status, error);
+}
+
+static void on_spool_commit(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct web_session *ws = session;
+	struct send_job *j = ws->job;
+	uint32_t code = m != NULL ? spool_client_commit_reply(m, &j->spool_id) : PB_ERR_TEMP;
+
+	if (code == PB_OK)
+		j->spool_open = false; /* committed */
+	spooled(j, m, code, (size_t)web_mail_stream_size(j->stream));
+}
+
+static void on_spool_chunk(void *session, uint64_t arg, struct pb_msg *m);
+
+/* Sends the next slice to the spool, or commits after the last. */
+static void spool_next(struct send_job *j)
+{
+	struct gw_pending call;
+	const char *error;
+	struct pb_sender tx;
+
+	if (web_mail_stream_next(j->stream, &j->slice, &error) < 0) {
+		stream_fail(j, 410, error);
+		return;
+	}
+	if (j->slice.len == 0) {
+		tx = web_call_sender(j->ws, &call, on_spool_commit);
+		if (spool_client_commit_send(&tx, j->ws->gs->id, j->spool_upload, j->sent_off,
+					     &error) < 0)
+			stream_fail(j, 503, "server busy, try again later");
+		return;
+	}
+	tx = web_call_sender(j->ws, &call, on_spool_chunk);
+	if (spool_client_chunk_send(&tx, j->ws->gs->id, j->spool_upload, j->sent_off, j->slice.data,
+				    j->slice.len, &error) < 0)
+		stream_fail(j, 503, "server busy, try again later");
+	j->sent_off += j->slice.len;
+}
+
+static void on_spool_chunk(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct web_session *ws = session;
+	struct send_job *j = ws->job;
+	uint64_t received = 0;
+	uint32_t code = m != NULL ? spool_client_chunk_reply(m, &received) : PB_ERR_TEMP;
+
+	if (code != PB_OK)
+		stream_fail(j, web_status_of(code, 500), spool_error(m));
+	else
+		spool_next(j);
+}
+
+static void on_spool_begin(void *session, uint64_t arg, struct pb_msg *m)
+{
+	struct web_session *ws = session;
+	struct send_job *j = ws->job;
+	uint32_t code = m != NULL ? spool_client_begin_reply(m, &j->spool_upload) : PB_ERR_TEMP;
+
+	if (code != PB_OK) { /* none in time: one may yet open (the abort of the key's drops it) */
+		j->spool_open = m == NULL;
+		stream_fail(j, web_status_of(code, 500), spool_error(m));
+		return;
+	}
+	j->sent_off = 0;
+	spool_next(j);
+}
+
+/* The message as a stream: j->msg (its head) then the uploads. 0, or -1 answered (one is
+ * gone). */
+static int stream_open(struct send_job *j)
+{
+	const struct web_upload *ups[100];
+
+	for (size_t i = 0; i < j->uploads.n; i++) {
+		ups[i] = web_uploads_find(j->ws->srv->uploads, j->ws->who.user, j->uploads.v[i]);
+		if (ups[i] == NULL) {
+			web_reply_error(j->ws, 410, "an uploaded attachment is gone (expired?): "
+						    "upload the file again");
+			return -1;
+		}
+	}
+	j->stream = web_mail_stream_new(&j->msg, j->boundary, ups, j->uploads.n);
+	return 0;
 }

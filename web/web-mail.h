@@ -13,8 +13,9 @@
 
 /* The largest message the webmail reads whole (a bigger one: 413). */
 #define WEB_MAIL_READ_MAX (32u << 20)
-/* The largest message the webmail sends or saves as a draft, attachments included (one spool
- * put). */
+/* The largest message the webmail builds in memory from a JSON compose body (text and inline
+ * attachments: one spool put). Uploaded attachments ("uploads") are not counted: they stream
+ * to the spool, bounded by the account's and the server's max message size. */
 #define WEB_MAIL_SEND_MAX (1u << 20)
 /* A message page holds at most this many messages. */
 #define WEB_MAIL_PAGE_MAX 200
@@ -92,6 +93,68 @@ void web_mail_draft_put(struct web_session *ws, const struct http_request *q);
 /* POST /api/mail/drafts/{uid}/send: sent as POST /api/mail/send, then the draft expunged;
  * 202 {queued, uid} */
 void web_mail_draft_send(struct web_session *ws, const struct http_request *q);
+/* ---- attachment uploads (web-mail-upload.c) ---- */
+#define WEB_UPLOAD_PATH "/api/mail/uploads"
+struct web_upload {
+	char id[33];         /* 32 hex digits */
+	char *user;          /* the owner's login name */
+	char *name, *type;   /* the file's name and media type */
+	char *path;          /* its file */
+	uint64_t size;
+	uint64_t created_ms; /* the hub's clock */
+};
+struct web_uploads;
+/* The table, its files in data_dir/web-uploads (created, emptied of a previous run's); with no
+ * data_dir uploads answer 503. Free with web_uploads_free (files removed). */
+struct web_uploads *web_uploads_new(const char *data_dir);
+void web_uploads_free(struct web_uploads **u);
+/* Removes the uploads older than ttl_ms (the hub's tick). */
+void web_uploads_sweep(struct web_uploads *u, uint64_t now_ms, uint64_t ttl_ms);
+/* Removes every upload of user (at logout). */
+void web_uploads_drop_user(struct web_uploads *u, const char *user);
+/* user's upload id, or NULL (none, another's, gone). Valid until the table changes. */
+const struct web_upload *web_uploads_find(const struct web_uploads *u, const char *user,
+					  const char *id);
+/* Removes user's upload id (its file too); none: nothing. */
+void web_uploads_remove(struct web_uploads *u, const char *user, const char *id);
+/* An upload's body as it arrives (web-session.c's http_limits.body_sink, ctx the session):
+ * appended to the session's part file (ws->upload, made at the first piece) in the uploads'
+ * directory, until web_mail_upload adopts it. 0, or -1 (logged; no directory, a failed write). */
+struct web_upload_tmp {
+	int fd;
+	char *path;
+};
+int web_upload_sink(void *ws, const void *data, size_t len);
+/* The request is over: the session's part file, unless adopted, closed and removed. */
+void web_upload_done(struct web_session *ws);
+/* POST /api/mail/uploads?name=FILE (the file's bytes as the body, its Content-Type; the body
+ * already in the session's web_upload_tmp when it was sunk there): 201 {id, name, size, type} */
+void web_mail_upload(struct web_session *ws, const struct http_request *q);
+/* DELETE /api/mail/uploads/{id}: 204, 404 */
+void web_mail_upload_del(struct web_session *ws, const struct http_request *q);
+
+/* ---- a message with uploads, produced a slice at a time (web-mail-stream.c) ---- */
+struct web_mail_stream;
+/* head: the message up to its last part (taken); boundary: the multipart's; each upload (its
+ * fields copied) follows as a base64 part, then the closing boundary. */
+struct web_mail_stream *web_mail_stream_new(struct pb_buf *head, const char *boundary,
+					    const struct web_upload *const *ups, size_t n);
+void web_mail_stream_free(struct web_mail_stream **s);
+/* The whole message's size in octets (known before any is read). */
+uint64_t web_mail_stream_size(const struct web_mail_stream *s);
+/* Starts over from the first octet. */
+void web_mail_stream_rewind(struct web_mail_stream *s);
+/* Replaces out's content with the next slice (1..WEB_MAIL_STREAM_SLICE octets; 0 at the end).
+ * 0, or -1 with *error_r (static): an upload's file could not be read. */
+#define WEB_MAIL_STREAM_SLICE (256u * 1024)
+int web_mail_stream_next(struct web_mail_stream *s, struct pb_buf *out, const char **error_r);
+/* The base64 lines (57 octets each, CRLF) of len octets: appended to out / their size. */
+void web_mail_base64_lines(struct pb_buf *out, const void *data, size_t len);
+uint64_t web_mail_base64_size(uint64_t len);
+/* A MIME part's head for an attachment after boundary. */
+void web_mail_part_head(struct pb_buf *out, const char *boundary, const char *type,
+			const char *name);
+
 /* A message uid of len decimal digits (1..UINT32_MAX), or 0: not one. */
 uint32_t web_mail_uid_parse(const char *s, size_t len);
 

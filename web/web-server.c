@@ -10,6 +10,7 @@
 #include "pb-alloc.h"
 #include "pb-log.h"
 #include "pb-settings.h"
+#include "web-mail.h"
 #include "web-session.h"
 
 #include <stdio.h>
@@ -21,6 +22,7 @@ struct web_gateway {
 	struct web_assets *assets;
 	struct web_auth *auth;
 	struct web_reset *reset;
+	struct web_uploads *uploads;
 };
 
 void web_server_tick(void *server, const struct pb_settings *s, uint64_t now_ms);
@@ -29,9 +31,18 @@ void web_server_tick(void *server, const struct pb_settings *s, uint64_t now_ms)
 {
 	struct web_server *srv = server;
 
-	(void)now_ms;
 	srv->limits.max_head = (size_t)s->web.max_head_kb * 1024;
 	srv->limits.max_body = (size_t)s->web.max_body_kb * 1024;
+	srv->max_message_size = s->smtp.max_message_size;
+	srv->limits.upload_path = WEB_UPLOAD_PATH;
+	srv->limits.max_upload = (size_t)s->web.max_upload_kb * 1024;
+	if (srv->limits.max_upload > srv->max_message_size)
+		srv->limits.max_upload = (size_t)srv->max_message_size;
+	srv->uploads_per_user = s->web.uploads_per_user;
+	srv->uploads_user_bytes = (uint64_t)s->web.uploads_user_kb * 1024;
+	srv->upload_ttl_ms = (uint64_t)s->web.upload_ttl_s * 1000u;
+	if (now_ms != 0)
+		web_uploads_sweep(srv->uploads, now_ms, srv->upload_ttl_ms);
 	srv->request_timeout_ms = s->web.request_timeout_s * 1000u;
 	srv->keepalive_timeout_ms = s->web.keepalive_timeout_s * 1000u;
 	srv->login_idle_ms = (uint64_t)s->web.login_idle_min * 60000u;
@@ -108,6 +119,8 @@ int web_server_start(struct pb_runtime *rt, const struct pb_config *cfg,
 	srv->auth = w->auth;
 	srv->reset = w->reset;
 	srv->rt = rt;
+	w->uploads = web_uploads_new(cfg->data_dir);
+	srv->uploads = w->uploads;
 	srv->redirect_https = tls != NULL && cfg->tls_certificate != NULL;
 	if (strlen(cfg->data_dir) < sizeof(srv->data_dir))
 		snprintf(srv->data_dir, sizeof(srv->data_dir), "%s", cfg->data_dir);
@@ -119,6 +132,7 @@ int web_server_start(struct pb_runtime *rt, const struct pb_config *cfg,
 		web_assets_free(&w->assets);
 		web_auth_free(&w->auth);
 		web_reset_free(&w->reset);
+		web_uploads_free(&w->uploads);
 		free(w);
 		return -1;
 	}
@@ -135,6 +149,7 @@ void web_server_stop(struct web_gateway **wp)
 	web_assets_free(&w->assets);
 	web_auth_free(&w->auth);
 	web_reset_free(&w->reset);
+	web_uploads_free(&w->uploads);
 	free(w);
 	*wp = NULL;
 }

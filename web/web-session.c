@@ -18,6 +18,8 @@
 #include "pb-alloc.h"
 #include "pb-log.h"
 #include "pb-settings.h"
+#include "web-auth.h"
+#include "web-mail.h"
 #include "web-stub.h"
 
 #include <string.h>
@@ -37,16 +39,34 @@ static time_t now_s(void)
 /* The input a session holds at most: a whole request and a read's worth more. */
 static size_t pending_cap(const struct web_session *ws)
 {
-	return ws->srv->limits.max_head + ws->srv->limits.max_body + 65536;
+	const struct http_limits *l = &ws->srv->limits;
+	size_t body = l->max_upload > l->max_body ? l->max_upload : l->max_body;
+
+	return l->max_head + body + 65536;
+}
+
+/* Whether the request may carry an upload's body: a login's cookie (an API key cannot be
+ * checked before the body arrives; a stranger's body stays within web.max_body_kb). */
+static bool upload_ok(void *ctx, const struct http_request *q)
+{
+	struct web_session *ws = ctx;
+
+	return web_auth_find(ws->srv->auth, http_request_field(q, "cookie"), gw_now(ws->gs),
+			     ws->srv->login_idle_ms, ws->srv->login_max_ms) != NULL;
 }
 
 static void *on_open(struct gw_session *gs, void *server)
 {
 	struct web_session *ws = xcalloc(1, sizeof(*ws));
+	struct http_limits limits;
 
 	ws->gs = gs;
 	ws->srv = server;
-	ws->reader = http_reader_new(&ws->srv->limits);
+	limits = ws->srv->limits;
+	limits.upload_ok = upload_ok;
+	limits.upload_ctx = ws;
+	limits.body_sink = web_upload_sink;
+	ws->reader = http_reader_new(&limits);
 	pb_buf_init(&ws->pending);
 	gw_login_init(&ws->login, gs, "web", &web_login_ops, WEB_CALL_TIMEOUT_MS);
 	gw_set_deadline(gs, ws->srv->keepalive_timeout_ms);
@@ -232,6 +252,7 @@ static void process(struct web_session *ws)
 			pb_info("web", "event=bad_request peer=%s status=%d reason=%s", gw_peer(ws->gs),
 				http_reader_status(ws->reader), PB_LOGQ(http_reader_error(ws->reader)));
 			reply_error(ws, http_reader_status(ws->reader), false, true, NULL);
+			web_upload_done(ws);
 			response_done(ws);
 			return;
 		}
@@ -250,6 +271,7 @@ static void process(struct web_session *ws)
 			gw_pause(ws->gs);
 			return;
 		}
+		web_upload_done(ws);
 		http_reader_next(ws->reader);
 		if (!response_done(ws))
 			return;
@@ -288,6 +310,7 @@ static void reply_send(struct web_session *ws, struct http_head *h, char *text)
 	/* answered from a continuation: the session goes on with the next request */
 	free(ws->who.user);
 	ws->who.user = NULL;
+	web_upload_done(ws);
 	http_reader_next(ws->reader);
 	gw_resume(ws->gs);
 	if (response_done(ws))
@@ -437,6 +460,7 @@ static void on_close(void *session)
 
 	web_events_close(ws);
 	http_reader_free(&ws->reader);
+	web_upload_done(ws);
 	pb_buf_deinit(&ws->pending);
 	gw_login_deinit(&ws->login);
 	free(ws->body_owned);

@@ -51,6 +51,12 @@ struct web_server {
 	uint32_t reset_user_per_hour, reset_ip_per_hour;
 	char data_dir[1024];             /* cfg's: where installed certificates go ("" too long) */
 	uint32_t events_n;               /* status streams open (web-events.c) */
+	/* webmail's attachment uploads (web-mail-upload.c) */
+	struct web_uploads *uploads;     /* the hub thread's, outlives the hub */
+	uint32_t uploads_per_user;       /* web.uploads_per_user */
+	uint64_t uploads_user_bytes;     /* web.uploads_user_kb */
+	uint64_t upload_ttl_ms;          /* web.upload_ttl_s */
+	uint64_t max_message_size;       /* smtp.max_message_size: the server's */
 };
 
 /* Who the request under way is (copied from the login: the table may move meanwhile). */
@@ -86,6 +92,7 @@ struct web_session {
 	struct web_stub *stub;  /* the replies of stub calls under way (web-stub.h), NULL none */
 	const void *route;      /* the route waiting for its API key's check (web-api.c) */
 	struct web_events *events; /* a status stream (GET /api/status/events), NULL none */
+	struct web_upload_tmp *upload; /* an upload's body as it arrived (web-mail.h), NULL none */
 };
 
 extern const struct gw_proto web_proto;

@@ -506,3 +506,11 @@ const char *send_policy_bcc_missing(const char *header, size_t len, const char *
 	pb_strv_clear(&seen);
 	return missing;
 }
+
+uint64_t send_policy_max_size(uint64_t own_kb, uint64_t max)
+{
+	if (own_kb == 0)
+		return max;
+	uint64_t own = own_kb * 1024;
+	return max == 0 || own < max ? own : max;
+}

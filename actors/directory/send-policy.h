@@ -99,6 +99,10 @@ void send_policy_format(const struct send_policy *p, struct pb_buf *out);
 
 /* The effective limit: the account's own if set, else the node's default. */
 uint32_t send_policy_limit(int64_t own, uint32_t node_default);
+/* The largest message an account may submit: its own max_message_size_kb (own_kb, 0: none)
+ * and the server's max (octets, 0: none), the smaller; 0: no limit. SMTP submission and
+ * webmail both apply it. */
+uint64_t send_policy_max_size(uint64_t own_kb, uint64_t max);
 
 /* The first forbidden pattern that address (local@domain) matches, or NULL. */
 const char *send_policy_forbidden(const struct pb_strv *patterns, const char *address);

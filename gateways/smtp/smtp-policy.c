@@ -307,10 +307,9 @@ uint64_t smtp_policy_max_size(const struct smtp_session *s, uint64_t max)
 {
 	const struct smtp_policy *p = s->policy;
 
-	if (p == NULL || !p->active || p->dir.max_size_kb == 0)
+	if (p == NULL || !p->active)
 		return max;
-	uint64_t own = p->dir.max_size_kb * 1024;
-	return max == 0 || own < max ? own : max;
+	return send_policy_max_size(p->dir.max_size_kb, max);
 }
 
 void smtp_policy_too_big(struct smtp_session *s, uint64_t applied)

@@ -79,7 +79,10 @@ class Client:
     def call(self, verb, path, body=None):
         h = {}
         data = None
-        if body is not None:
+        if isinstance(body, bytes):  # a file's bytes (an attachment upload)
+            data = body
+            h["Content-Type"] = "text/plain"
+        elif body is not None:
             data = json.dumps(body).encode()
             h["Content-Type"] = "application/json"
         if self.cookie:
@@ -273,6 +276,11 @@ class OpenApiLive(unittest.TestCase):
                            {"to": "carol@" + self.domain, "subject": "now", "text": "done\n"})
         self.check(bob, "POST", "/api/mail/drafts/%d/send" % draft["uid"],
                    {"to": "carol@" + self.domain, "subject": "now", "text": "done\n"})
+        up = self.check(bob, "POST", "/api/mail/uploads?name=notes.txt", b"an upload\n")
+        self.check(bob, "POST", "/api/mail/send",
+                   {"to": "carol@" + self.domain, "subject": "file", "uploads": [up["id"]]})
+        up = self.check(bob, "POST", "/api/mail/uploads?name=gone.txt", b"removed\n")
+        self.check(bob, "DELETE", "/api/mail/uploads/" + up["id"])
         self.check(admin, "PUT", "/api/bindings/smtp", {"bindings": None})
         # the server script in this test's data directory, never the source tree's copy
         script = os.path.join(self.d.data_dir, "user_redirect.lua")

@@ -45,7 +45,7 @@ static int feed(struct http_reader *r, const char *piece, size_t n, struct pb_bu
 void http_test_transcript(const char *in, size_t len, size_t (*chunker)(size_t, void *),
 			  void *ctx, struct pb_buf *out)
 {
-	struct http_limits limits = { HTTP_TEST_MAX_HEAD, HTTP_TEST_MAX_BODY };
+	struct http_limits limits = { .max_head = HTTP_TEST_MAX_HEAD, .max_body = HTTP_TEST_MAX_BODY };
 	struct http_reader *r = http_reader_new(&limits);
 	size_t off = 0;
 	int rc = 0;

@@ -123,7 +123,7 @@ static void test_head_limits(void)
 	for (size_t i = 0; i < HTTP_TARGET_MAX; i++)
 		pb_buf_append_c(&in, 'a');
 	pb_buf_append_str(&in, " HTTP/1.1\r\n" H "\r\n");
-	struct http_limits big = { 1 << 20, 0 };
+	struct http_limits big = { .max_head = 1 << 20, .max_body = 0 };
 	struct http_reader *r = http_reader_new(&big);
 	size_t used;
 	CHECK_INT(http_reader_feed(r, in.data, in.len, &used), HTTP_READ_ERROR);
@@ -146,7 +146,7 @@ static void test_head_limits(void)
 static void test_fields(void)
 {
 	const char *in = "GET / HTTP/1.1\r\nHOST:   example.org  \r\nAccept-Encoding:\tgzip\r\n\r\n";
-	struct http_limits lim = { 4096, 0 };
+	struct http_limits lim = { .max_head = 4096, .max_body = 0 };
 	struct http_reader *r = http_reader_new(&lim);
 	size_t used;
 
@@ -158,6 +158,83 @@ static void test_fields(void)
 	CHECK(http_request_field(q, "cookie") == NULL);
 	CHECK_STR(q->target, "/");
 	http_reader_free(&r);
+}
+
+/* One request of len body octets (Content-Length) as verb to path: its outcome's status
+ * (0: read whole). */
+static int upload_status(const struct http_limits *lim, const char *verb, const char *path,
+			 size_t len)
+{
+	struct pb_buf in;
+	struct http_reader *r = http_reader_new(lim);
+	size_t used;
+
+	pb_buf_init(&in);
+	pb_buf_printf(&in, "%s %s HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n", verb,
+		      path, len);
+	for (size_t i = 0; i < len; i++)
+		pb_buf_append_c(&in, 'u');
+	enum http_read rd = http_reader_feed(r, in.data, in.len, &used);
+	int status = rd == HTTP_READ_DONE ? 0 : rd == HTTP_READ_ERROR ? http_reader_status(r) : -1;
+	if (rd == HTTP_READ_DONE)
+		CHECK_INT(http_reader_request(r)->body.len + http_reader_request(r)->body_sunk, len);
+	http_reader_free(&r);
+	pb_buf_deinit(&in);
+	return status;
+}
+
+static int refused_asked;
+static struct pb_buf sunk;
+static bool sink_fails;
+
+static int sink(void *ctx, const void *data, size_t len)
+{
+	if (sink_fails)
+		return -1;
+	pb_buf_append(ctx, data, len);
+	return 0;
+}
+
+static bool refuse_upload(void *ctx, const struct http_request *q)
+{
+	refused_asked++;
+	return false;
+}
+
+/* A POST to the upload path may carry max_upload octets (unless upload_ok refuses); any other
+ * request max_body. */
+static void test_upload_limit(void)
+{
+	struct http_limits lim = { .max_head = 4096, .max_body = 100,
+				   .upload_path = "/api/mail/uploads", .max_upload = 5000 };
+
+	CHECK_INT(upload_status(&lim, "POST", "/api/mail/uploads", 5000), 0);
+	CHECK_INT(upload_status(&lim, "POST", "/api/mail/uploads", 5001), 413);
+	CHECK_INT(upload_status(&lim, "POST", "/api/mail/uploads?name=a.pdf", 4000), 0);
+	CHECK_INT(upload_status(&lim, "POST", "/api/mail/send", 101), 413);
+	CHECK_INT(upload_status(&lim, "PUT", "/api/mail/uploads", 101), 413);
+	CHECK_INT(upload_status(&lim, "POST", "/api/mail/uploads/x", 101), 413);
+	CHECK_INT(upload_status(&lim, "POST", "/api/mail/send", 100), 0);
+	/* the caller's check of the head refuses: the body stays within max_body */
+	lim.upload_ok = refuse_upload;
+	CHECK_INT(upload_status(&lim, "POST", "/api/mail/uploads", 101), 413);
+	CHECK_INT(upload_status(&lim, "POST", "/api/mail/uploads", 100), 0);
+	CHECK_INT(refused_asked, 2);
+	/* a sink takes an upload's body as it arrives, none of it kept */
+	lim.upload_ok = NULL;
+	lim.body_sink = sink;
+	lim.upload_ctx = &sunk;
+	pb_buf_init(&sunk);
+	CHECK_INT(upload_status(&lim, "POST", "/api/mail/uploads", 5000), 0);
+	CHECK_INT(sunk.len, 5000);
+	CHECK_INT(upload_status(&lim, "POST", "/api/mail/send", 100), 0); /* kept: not an upload */
+	CHECK_INT(sunk.len, 5000);
+	sink_fails = true;
+	CHECK_INT(upload_status(&lim, "POST", "/api/mail/uploads", 10), 503);
+	pb_buf_deinit(&sunk);
+	lim.body_sink = NULL;
+	lim.upload_path = NULL;
+	CHECK_INT(upload_status(&lim, "POST", "/api/mail/uploads", 101), 413);
 }
 
 static void test_paths(void)
@@ -342,6 +419,7 @@ static void test_types(void)
 static const struct pb_test_case cases[] = {
 	{ "streams", test_streams },     { "head_limits", test_head_limits },
 	{ "fields", test_fields },       { "paths", test_paths },
+	{ "upload_limit", test_upload_limit },
 	{ "accept_gzip", test_accept_gzip }, { "etags", test_etags },
 	{ "heads", test_heads },         { "assets", test_assets },
 	{ "types", test_types },

@@ -4,15 +4,21 @@
  * decoding, a bad escape or a NUL refused), the attachment name's ext-value and the list's
  * cursor (made and parsed back in each order; another order's, garbage, a NUL refused) and a
  * search page's walk (every match once in order, each page bounded by its limit and the scan
- * budget).
+ * budget); a message with uploads streamed a slice at a time (web-mail-stream.c: the slices
+ * joined are the whole message, its size known before, each slice bounded, rewound the same,
+ * a vanished file an error) and the upload directory emptied at start.
  */
 #include "pb-test.h"
 #include "web-mail.h"
 
 #include "pb-alloc.h"
 
+#include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static void test_paths(void)
 {
@@ -187,7 +193,139 @@ static void test_search_walk(void)
 	free(got);
 }
 
+/* A new empty directory (the caller removes it and frees the name). */
+static char *tmp_dir(void)
+{
+	const char *base = getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp";
+	char *dir = xasprintf("%s/pb-web-stream-XXXXXX", base);
+
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		exit(1);
+	}
+	return dir;
+}
+
+static char *file_with(const char *dir, const char *name, const void *data, size_t len)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	FILE *f = fopen(path, "wb");
+
+	if (f == NULL || fwrite(data, 1, len, f) != len) {
+		perror(path);
+		exit(1);
+	}
+	fclose(f);
+	return path;
+}
+
+/* The whole stream, slice by slice: each 1..WEB_MAIL_STREAM_SLICE octets. */
+static int stream_all(struct web_mail_stream *s, struct pb_buf *all, size_t *slices_r)
+{
+	struct pb_buf slice;
+	const char *error;
+	int rc = 0;
+
+	pb_buf_init(&slice);
+	*slices_r = 0;
+	for (;;) {
+		if (web_mail_stream_next(s, &slice, &error) < 0) {
+			rc = -1;
+			break;
+		}
+		if (slice.len == 0)
+			break;
+		CHECK(slice.len <= WEB_MAIL_STREAM_SLICE);
+		pb_buf_append(all, slice.data, slice.len);
+		(*slices_r)++;
+	}
+	pb_buf_deinit(&slice);
+	return rc;
+}
+
+static void test_stream(void)
+{
+	char *dir = tmp_dir();
+	size_t big_len = 3 * 1024 * 1024 + 5;
+	unsigned char *big = xmalloc(big_len);
+	for (size_t i = 0; i < big_len; i++)
+		big[i] = (unsigned char)(i * 7 + (i >> 9));
+	char *p1 = file_with(dir, "a", big, big_len), *p2 = file_with(dir, "b", "xy", 2);
+	struct web_upload u1 = { "1", "bob", "r\xc3\xa9sum\xc3\xa9.pdf", "application/pdf", p1,
+				 big_len, 0 };
+	struct web_upload u2 = { "2", "bob", "b.txt", "text/plain", p2, 2, 0 };
+	const struct web_upload *ups[] = { &u1, &u2 };
+	struct pb_buf head, want, got;
+
+	pb_buf_init(&head), pb_buf_init(&want), pb_buf_init(&got);
+	pb_buf_append_str(&head, "Subject: x\r\n\r\n--B\r\ntext\r\n");
+	pb_buf_append(&want, head.data, head.len);
+	web_mail_part_head(&want, "B", u1.type, u1.name);
+	web_mail_base64_lines(&want, big, big_len);
+	web_mail_part_head(&want, "B", u2.type, u2.name);
+	web_mail_base64_lines(&want, "xy", 2);
+	pb_buf_append_str(&want, "--B--\r\n");
+	struct web_mail_stream *s = web_mail_stream_new(&head, "B", ups, 2);
+	CHECK_INT(head.len, 0); /* taken */
+	CHECK_INT(web_mail_stream_size(s), want.len);
+	size_t slices;
+	REQUIRE(stream_all(s, &got, &slices) == 0);
+	CHECK(slices >= big_len * 4 / 3 / WEB_MAIL_STREAM_SLICE);
+	CHECK(got.len == want.len && memcmp(got.data, want.data, want.len) == 0);
+	web_mail_stream_rewind(s);
+	pb_buf_reset(&got);
+	REQUIRE(stream_all(s, &got, &slices) == 0);
+	CHECK(got.len == want.len && memcmp(got.data, want.data, want.len) == 0);
+	/* a file gone meanwhile: an error, not a short message */
+	web_mail_stream_rewind(s);
+	unlink(p2);
+	pb_buf_reset(&got);
+	CHECK_INT(stream_all(s, &got, &slices), -1);
+	web_mail_stream_free(&s);
+	unlink(p1);
+	rmdir(dir);
+	free(p1), free(p2), free(dir), free(big);
+	pb_buf_deinit(&head), pb_buf_deinit(&want), pb_buf_deinit(&got);
+}
+
+static void test_base64_size(void)
+{
+	unsigned char data[300] = { 0 };
+	struct pb_buf out;
+
+	pb_buf_init(&out);
+	for (size_t n = 0; n < sizeof(data); n++) {
+		pb_buf_reset(&out);
+		web_mail_base64_lines(&out, data, n);
+		CHECK_INT(web_mail_base64_size(n), out.len);
+	}
+	pb_buf_deinit(&out);
+}
+
+/* A previous run's upload files are removed when the table is made. */
+static void test_uploads_dir(void)
+{
+	char *dir = tmp_dir();
+	char *sub = xasprintf("%s/web-uploads", dir);
+	REQUIRE(mkdir(sub, 0700) == 0);
+	char *stale = file_with(sub, "0123", "old", 3);
+	struct web_uploads *u = web_uploads_new(dir);
+
+	CHECK(access(stale, F_OK) != 0);
+	CHECK(web_uploads_find(u, "bob", "0123") == NULL);
+	web_uploads_sweep(u, 1000000, 1);
+	web_uploads_drop_user(u, "bob");
+	web_uploads_free(&u);
+	CHECK(u == NULL);
+	rmdir(sub);
+	rmdir(dir);
+	free(stale), free(sub), free(dir);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "stream", test_stream },
+	{ "base64_size", test_base64_size },
+	{ "uploads_dir", test_uploads_dir },
 	{ "search_walk", test_search_walk },
 	{ "cursor", test_cursor },
 	{ "paths", test_paths },

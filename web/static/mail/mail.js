@@ -6,12 +6,15 @@
 // removed, then shown in a frame sandboxed without scripts under its own strict CSP.
 // A message opened in Drafts opens in the composer (its fields and attachments read back);
 // saving it again replaces it (PUT /api/mail/drafts/{uid}), sending it removes it.
+// Attachments (chosen files, and a forwarded message's or a draft's own) are uploaded apart as
+// soon as they are known (POST /api/mail/uploads, with progress; one can be removed: DELETE),
+// and the message names them in "uploads": no file travels base64 inside the JSON.
 
 // starts: where each page shown so far began (null: the first; else [parameter, value]); at: the
 // page shown; next: where the page after it begins (null: none).
 const state = { csrf: "", folder: "INBOX", folders: [], starts: [null], at: 0, next: null, uid: 0,
   flags: [], message: null,
-  compose: { inReplyTo: "", forwarded: [], draft: 0 } };
+  compose: { inReplyTo: "", uploads: [], draft: 0 } };
 const $ = (id) => document.getElementById(id);
 const PAGE = 50;
 
@@ -223,22 +226,81 @@ async function change(method, suffix, body) {
 
 // ---- compose, reply, forward ----
 
+// ---- attachments uploaded apart ----
+
+// Uploads blob (named name) now, listed in ul with its progress (and a Remove button when
+// removable); the entry joins state.compose.uploads, its promise resolving to the upload's id.
+function uploadBlob(blob, name, type, ul, removable) {
+  const li = document.createElement("li");
+  const label = document.createElement("span");
+  label.textContent = name;
+  const bar = document.createElement("progress");
+  bar.max = Math.max(blob.size, 1);
+  bar.value = 0;
+  li.append(label, bar);
+  const entry = { name, id: null, li, xhr: new XMLHttpRequest() };
+  if (removable) {
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "c-remove";
+    remove.textContent = "Remove";
+    remove.addEventListener("click", () => dropUpload(entry));
+    li.append(remove);
+  }
+  ul.append(li);
+  entry.promise = new Promise((resolve, reject) => {
+    const x = entry.xhr;
+    x.open("POST", "/api/mail/uploads?name=" + encodeURIComponent(name));
+    x.setRequestHeader("X-CSRF-Token", state.csrf);
+    x.setRequestHeader("Content-Type", type || "application/octet-stream");
+    x.upload.addEventListener("progress", (ev) => { bar.value = ev.loaded; });
+    x.addEventListener("load", () => {
+      let data = null;
+      try { data = JSON.parse(x.responseText); } catch (e) { data = null; }
+      if (x.status !== 201) {
+        li.classList.add("failed");
+        label.textContent = `${name}: ${(data && data.error) || x.statusText || "upload failed"}`;
+        reject(new Error(`${name}: ${(data && data.error) || "upload failed"}`));
+        return;
+      }
+      entry.id = data.id;
+      bar.value = bar.max;
+      li.dataset.upload = data.id;
+      resolve(data.id);
+    });
+    x.addEventListener("error", () => reject(new Error(`${name}: upload failed`)));
+    x.addEventListener("abort", () => reject(new Error(`${name}: removed`)));
+    x.send(blob);
+  });
+  entry.promise.catch(() => {}); // told when sending
+  state.compose.uploads.push(entry);
+  return entry;
+}
+
+// Removes an attachment from the message: its upload stopped or deleted on the server.
+function dropUpload(entry) {
+  state.compose.uploads = state.compose.uploads.filter((e) => e !== entry);
+  entry.li.remove();
+  if (entry.id === null) entry.xhr.abort();
+  else api("DELETE", "/api/mail/uploads/" + entry.id).catch(() => {});
+}
+
+// Forgets every attachment of the composer (their uploads deleted on the server).
+function dropUploads() {
+  for (const e of [...state.compose.uploads]) dropUpload(e);
+}
+
 function openComposer(fields) {
   $("c-to").value = fields.to || "";
   $("c-cc").value = fields.cc || "";
   $("c-subject").value = fields.subject || "";
   $("c-text").value = fields.text || "";
   $("c-files").value = "";
-  state.compose = { inReplyTo: fields.inReplyTo || "", forwarded: fields.forwarded || [],
-    draft: fields.draft || 0 };
+  dropUploads();
+  state.compose = { inReplyTo: fields.inReplyTo || "", uploads: [], draft: fields.draft || 0 };
   $("c-discard").hidden = state.compose.draft === 0;
-  const ul = $("c-forwarded");
-  ul.replaceChildren();
-  for (const a of state.compose.forwarded) {
-    const li = document.createElement("li");
-    li.textContent = a.name;
-    ul.append(li);
-  }
+  $("c-forwarded").replaceChildren();
+  $("c-uploads").replaceChildren();
   $("reader").hidden = true;
   $("composer").hidden = false;
   $("c-text").focus();
@@ -253,38 +315,43 @@ const addressOf = (from) => { const x = /<([^>]+)>/.exec(from); return x ? x[1] 
 const addressList = (list) => (list || "").replace(/"(?:[^"\\]|\\.)*"/g, "").split(",")
   .map((a) => addressOf(a).trim()).filter((a) => a).join(", ");
 
-function base64Of(buffer) {
-  const bytes = new Uint8Array(buffer);
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s);
-}
-
 // A draft back in the composer: its fields, and its attachments kept as they were.
 async function openDraft(m, uid) {
   state.message = m;
   state.uid = uid; // "Delete draft" deletes it as the reader's Delete would
+  const files = await partsOf(m);
   openComposer({ to: addressList(m.to), cc: addressList(m.cc), subject: m.subject, text: m.text, inReplyTo: m.in_reply_to,
-    forwarded: await forwardedFiles(m), draft: uid });
+    draft: uid });
+  forwardFiles(files);
   $("c-text").setSelectionRange($("c-text").value.length, $("c-text").value.length);
 }
 
-async function forwardedFiles(m) {
+// The attachments of message m (forwarded, or a draft's own): [{blob, name, type}].
+async function partsOf(m) {
   const out = [];
   for (const a of m.attachments) {
     const r = await fetch(`${folderPath(state.folder)}/messages/${m.uid}/parts/${encodeURIComponent(a.part)}`,
       { credentials: "same-origin" });
-    out.push({ name: a.name, type: a.type, data: base64Of(await r.arrayBuffer()) });
+    out.push({ blob: await r.blob(), name: a.name, type: a.type });
   }
   return out;
 }
 
+// Those attachments uploaded again for the composer, listed in #c-forwarded.
+function forwardFiles(files) {
+  for (const f of files) uploadBlob(f.blob, f.name, f.type, $("c-forwarded"), false);
+}
+
+$("c-files").addEventListener("change", () => {
+  for (const f of $("c-files").files) uploadBlob(f, f.name, f.type, $("c-uploads"), true);
+  $("c-files").value = "";
+});
+
+// The message as the API takes it, once every attachment is uploaded (throws if one failed).
 async function composed() {
-  const attachments = [...state.compose.forwarded];
-  for (const f of $("c-files").files)
-    attachments.push({ name: f.name, type: f.type || "application/octet-stream", data: base64Of(await f.arrayBuffer()) });
+  const uploads = await Promise.all(state.compose.uploads.map((e) => e.promise));
   return { to: $("c-to").value, cc: $("c-cc").value, subject: $("c-subject").value,
-    text: $("c-text").value, in_reply_to: state.compose.inReplyTo, attachments };
+    text: $("c-text").value, in_reply_to: state.compose.inReplyTo, uploads };
 }
 
 async function sendOrSave(sending) {
@@ -292,7 +359,10 @@ async function sendOrSave(sending) {
   const [method, path] = draft === 0 ? ["POST", sending ? "/api/mail/send" : "/api/mail/drafts"]
     : sending ? ["POST", `/api/mail/drafts/${draft}/send`] : ["PUT", `/api/mail/drafts/${draft}`];
   try {
+    if (state.compose.uploads.some((e) => e.id === null)) status("Uploading the attachments…");
     await api(method, path, await composed());
+    if (sending) state.compose.uploads = []; // the server removed them once sent
+    dropUploads(); // a draft holds its own copy
     $("composer").hidden = true;
     await loadFolders();
     if (draft !== 0) await loadMessages(false); // the list of Drafts: the old one gone
@@ -310,12 +380,14 @@ $("reply").addEventListener("click", () => {
 });
 $("forward").addEventListener("click", async () => {
   const m = state.message;
-  openComposer({ subject: "Fwd: " + m.subject, text: quoted(m), forwarded: await forwardedFiles(m) });
+  const files = await partsOf(m);
+  openComposer({ subject: "Fwd: " + m.subject, text: quoted(m) });
+  forwardFiles(files);
 });
 $("composer").addEventListener("submit", (ev) => { ev.preventDefault(); sendOrSave(true); });
 $("c-draft").addEventListener("click", () => sendOrSave(false));
-$("c-discard").addEventListener("click", () => { $("composer").hidden = true; change("DELETE", ""); });
-$("c-cancel").addEventListener("click", () => { $("composer").hidden = true; });
+$("c-discard").addEventListener("click", () => { $("composer").hidden = true; dropUploads(); change("DELETE", ""); });
+$("c-cancel").addEventListener("click", () => { $("composer").hidden = true; dropUploads(); });
 $("login").addEventListener("submit", login);
 $("logout").addEventListener("click", async () => { await api("POST", "/api/logout"); show(false); });
 $("older").addEventListener("click", () => loadMessages(1));

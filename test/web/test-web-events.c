@@ -27,7 +27,7 @@ static void fixture_init(struct fixture *x)
 {
 	memset(x, 0, sizeof(*x));
 	x->srv.auth = web_auth_new();
-	x->srv.limits = (struct http_limits){ 16384, 65536 };
+	x->srv.limits = (struct http_limits){ .max_head = 16384, .max_body = 65536 };
 	x->srv.request_timeout_ms = x->srv.keepalive_timeout_ms = 60000;
 	x->srv.login_idle_ms = 30 * 60000;
 	x->srv.login_max_ms = 12 * 3600000;

@@ -102,7 +102,11 @@ class ServerScript(RouterClient, unittest.TestCase):
         self.assertEqual(self.newest(c)["note"], "rollback of #%d" % second["seq"])
         self.assertEqual(c.request("GET", "/api/scripts-server")[1]["script"], to_ben)
         self.reaches("ben", "to-amy-3")
-        self.assertIn("router-script", self.d.cli("setting", "history", "5")[1])
+        out = self.d.cli("setting", "history", "5")[1]
+        self.assertIn("router-script", out)
+        self.assertIn('    - if msg.user == "amy" then forward("cat@%s") end\n'
+                      '    + if msg.user == "amy" then forward("ben@%s") end\n'
+                      % (self.domain, self.domain), out)  # the rollback, as changed lines
         # a restart keeps the stored script
         self.d.stop()
         self.d.start()

@@ -32,6 +32,17 @@ struct fixture {
 	struct sys_actor_args args;
 };
 
+/* Starts a runtime with sys on f's store, and a caller. */
+static void start(struct fixture *f)
+{
+	const char *error;
+
+	f->rt = pb_runtime_create("t", NULL);
+	if (pb_runtime_start(f->rt, &sys_actor_def, &f->args, &error) < 0)
+		PANIC("cannot start: %s", error);
+	f->c = pb_caller_create(f->rt);
+}
+
 /* Opens a store, writes `smtp` as the stored smtp document (NULL: none), starts sys. */
 static void setup(struct fixture *f, const char *smtp)
 {
@@ -42,10 +53,7 @@ static void setup(struct fixture *f, const char *smtp)
 	if (smtp != NULL && pb_store_setting_put(f->store, "smtp", smtp, &error) < 0)
 		PANIC("put: %s", error);
 	f->args = (struct sys_actor_args){ f->store, 0, "test", NULL };
-	f->rt = pb_runtime_create("t", NULL);
-	if (pb_runtime_start(f->rt, &sys_actor_def, &f->args, &error) < 0)
-		PANIC("cannot start: %s", error);
-	f->c = pb_caller_create(f->rt);
+	start(f);
 }
 
 static void teardown(struct fixture *f)
@@ -467,9 +475,7 @@ static void test_server_script_versioned(void)
 	/* a restart: the stored text is published again */
 	pb_caller_destroy(&f.c);
 	pb_runtime_destroy(&f.rt);
-	f.rt = pb_runtime_create("t", NULL);
-	REQUIRE(pb_runtime_start(f.rt, &sys_actor_def, &f.args, &error) == 0);
-	f.c = pb_caller_create(f.rt);
+	start(&f);
 	pb_sync_init_caller(&t, f.c, 10000);
 	CHECK_INT(server_script(&t, SYS_SERVER_SCRIPT_GET, NULL, &text), PB_OK); /* init done */
 	CHECK_STR(text, "stored");

@@ -29,6 +29,16 @@ uint32_t pb_settings_history_keep(struct pb_runtime *rt);
  * release it. For the settings' owner (the sys actor) and tests. */
 void pb_settings_publish(struct pb_runtime *rt, const struct pb_settings *s);
 
+/* The text beside the documents: the server's routing script as an administrator stored it
+ * (sys-script.c; too long and multi-line for a settings value), carried by each snapshot so
+ * the router sees a new one with the settings that come with it, without a restart.
+ * pb_settings_publish keeps the current snapshot's text; this one publishes the current
+ * settings with text (copied; NULL: none stored, the installed copy applies). */
+void pb_settings_publish_server_script(struct pb_runtime *rt, const char *text);
+/* The stored server script of a snapshot from pb_settings_acquire (borrowed: valid until it
+ * is released), or NULL when none is stored. Only for acquired snapshots. */
+const char *pb_settings_server_script(const struct pb_settings *snapshot);
+
 /* For the runtime: the holder, created with the defaults, and its destruction (releases the
  * current snapshot; every other must have been released). */
 struct pb_settings_holder *pb_settings_holder_create(void);

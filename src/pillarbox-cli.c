@@ -427,6 +427,14 @@ static const struct command commands[] = {
 	  "the account after the server's user_redirect.lua (docs/routing-scripts.md).\n",
 	  cli_script_set },
 	{ "script del", "USER", 1, 1, 0, "remove an account's routing script", NULL, cli_script_del },
+	{ "script server", "get | set [FILE|-] | reset", 1, 2, 0,
+	  "the server's routing script user_redirect.lua",
+	  "get prints the script in effect (its source on stderr: file, the path\n"
+	  "router.user_redirect names; stored, kept in the settings history; installed, the\n"
+	  "program's copy); set stores FILE (or standard input), compiled first; reset goes back\n"
+	  "to the installed copy. Both are recorded in `pillarbox setting history` (rollback puts\n"
+	  "the previous text back) and refused while router.user_redirect names a file (edit it).\n",
+	  cli_script_server },
 };
 
 /* Groups the top-level usage folds into one line each (`pillarbox help GROUP` lists them). */

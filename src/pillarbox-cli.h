@@ -102,6 +102,7 @@ void cli_rules_print_decision(const struct rules_decision *d, const char *who);
 int cli_script_get(struct cli *c, char **args, int nargs);
 int cli_script_set(struct cli *c, char **args, int nargs);
 int cli_script_del(struct cli *c, char **args, int nargs);
+int cli_script_server(struct cli *c, char **args, int nargs);
 /* pillarbox-autoreply.c: an account's automatic reply over its autoreply_* settings. */
 int cli_autoreply_show(struct cli *c, char **args, int nargs);
 int cli_autoreply_set(struct cli *c, char **args, int nargs);

@@ -1,7 +1,8 @@
 /*
  * pillarbox-history.c: `pillarbox setting history|diff|rollback|rollback-to` — the settings
  * history sys keeps (every change with who, when, before and after; sys-history.c), read and
- * rolled back through the admin bridge (sys-client.h); and who the CLI's changes are by.
+ * rolled back through the admin bridge (sys-client.h); and who the CLI's changes are by. The
+ * server script's changes (document router-script) are shown as changed lines.
  * OWNS: nothing. THREAD: the CLI's one thread.
  */
 #include "pillarbox-cli.h"
@@ -56,6 +57,53 @@ void cli_print_diff(const char *before, const char *after)
 	cJSON_Delete(b);
 }
 
+/* The "text" of a stored server script document (JSON as text; "" or {}: the installed copy),
+ * split into lines (v). */
+static void script_lines(const char *json, struct pb_strv *v)
+{
+	cJSON *o = cJSON_Parse(json[0] != '\0' ? json : "{}");
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "text");
+	const char *p = cJSON_IsString(t) ? t->valuestring : NULL;
+
+	while (p != NULL && *p != '\0') {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+		char *line = xstrndup(p, len);
+		pb_strv_push(v, line);
+		free(line);
+		p += len + (nl != NULL);
+	}
+	cJSON_Delete(o);
+}
+
+/* The server script's change (the document router-script, actors/sys/sys-script.c) as lines:
+ * the lines both texts share at the start and at the end left out, then "    - old line" and
+ * "    + new line" for the rest; "(installed copy)" for a side without a stored text. */
+static void print_script_diff(const char *before, const char *after)
+{
+	struct pb_strv b = { 0 }, a = { 0 };
+	uint32_t head = 0, tail = 0;
+
+	script_lines(before, &b);
+	script_lines(after, &a);
+	while (head < b.n && head < a.n && strcmp(b.v[head], a.v[head]) == 0)
+		head++;
+	while (tail < b.n - head && tail < a.n - head &&
+	       strcmp(b.v[b.n - 1 - tail], a.v[a.n - 1 - tail]) == 0)
+		tail++;
+	if (b.n == 0 || a.n == 0)
+		printf("    text: %s -> %s\n", b.n ? "stored" : "(installed copy)",
+		       a.n ? "stored" : "(installed copy)");
+	if (head > 0 || tail > 0)
+		printf("    (%u lines alike at the start, %u at the end)\n", head, tail);
+	for (uint32_t i = head; i < b.n - tail; i++)
+		printf("    - %s\n", b.v[i]);
+	for (uint32_t i = head; i < a.n - tail; i++)
+		printf("    + %s\n", a.v[i]);
+	pb_strv_clear(&b);
+	pb_strv_clear(&a);
+}
+
 void cli_print_change(const struct pb_rec_setting_change *c, const char *prefix)
 {
 	time_t t = (time_t)(c->at_ms / 1000);
@@ -68,6 +116,8 @@ void cli_print_change(const struct pb_rec_setting_change *c, const char *prefix)
 	       c->doc[0] != '\0' ? c->doc : "(checkpoint)", c->note[0] != '\0' ? "  " : "", c->note);
 	if (c->doc[0] != '\0' && strncmp(c->doc, "user:", 5) == 0)
 		cli_print_user_diff(c->had_before ? c->before : "", c->after);
+	else if (strcmp(c->doc, "router-script") == 0)
+		print_script_diff(c->had_before ? c->before : "", c->after);
 	else if (c->doc[0] != '\0')
 		cli_print_diff(c->had_before ? c->before : "", c->after);
 }
@@ -146,7 +196,10 @@ int cli_setting_diff(struct cli *c, char **args, int nargs)
 				break;
 			}
 		printf("%s (#%" PRIu64 " .. #%" PRIu64 "):\n", first->doc, first->seq, last->seq);
-		cli_print_diff(first->had_before ? first->before : "", last->after);
+		if (strcmp(first->doc, "router-script") == 0)
+			print_script_diff(first->had_before ? first->before : "", last->after);
+		else
+			cli_print_diff(first->had_before ? first->before : "", last->after);
 	}
 	pb_rec_setting_change_list_clear(&all);
 	return exit_code;

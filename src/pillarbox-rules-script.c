@@ -7,12 +7,16 @@
  * is pure (its decision is data), and the dry-run sends nothing but reads.
  * What differs from delivery, because stored mail has no envelope: the sender is the
  * message's Return-Path (which delivery writes first), "" without one; the recipient is
- * USER at the first local domain; "now" is the CLI's clock. The server script is read from
- * the file the daemon reads (router.user_redirect, else the installed copy); one the CLI
- * cannot read is reported and counts as absent, as in the daemon. A script's no_forwarding() and
+ * USER at the first local domain; "now" is the CLI's clock. The server script is the one the
+ * daemon runs, asked of sys (router.user_redirect's file, else the text an administrator
+ * stored, else the installed copy); a missing one is reported and counts as absent, as in the
+ * daemon. A script's no_forwarding() and
  * no_assistants() are results of their own ("forwarding: suppressed by script (would otherwise
  * forward to X)"; in --json "forwarding" and "assistants" objects), with what the account's
- * settings would have done otherwise.
+ * settings would have done otherwise. A remote address a script forwards to is checked against
+ * the account's sending permissions (internet_mail, forbidden_recipients) and
+ * router.max_remote_targets as delivery checks it (router_remote_check), and a refusal is
+ * reported with delivery's words ("forward to X not sent: ...").
  * OWNS: struct cli_scripts. THREAD: the CLI's.
  */
 #include "directory-client-routes.h"
@@ -21,7 +25,10 @@
 #include "pb-settings.h"
 #include "pillarbox-cli.h"
 #include "pillarbox-rules-script.h"
+#include "router-remote.h"
 #include "router-user.h"
+#include "send-policy.h"
+#include "sys-client.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -40,7 +47,14 @@ static int load_user(struct cli *c, const char *user, struct cli_scripts *s)
 	int rc = directory_client_user_show(&c->t, user, &code, &info, &error);
 	int exit_code = cli_outcome(c, rc, code, error, "cannot show the user");
 	if (exit_code == 0) {
+		struct send_policy sp;
 		router_user_load(info.settings, info.user_id, info.user, &s->user);
+		send_policy_from_json(info.settings, &sp);
+		s->user.no_internet_mail = !sp.internet_mail;
+		for (uint32_t i = 0; i < sp.forbidden.n; i++)
+			pb_strv_push(&s->forbidden, sp.forbidden.v[i]);
+		s->user.forbidden = &s->forbidden;
+		send_policy_deinit(&sp);
 		rc = directory_client_script(&c->t, "get", user, NULL, &code, &text, &error);
 		exit_code = cli_outcome(c, rc, code, error, "cannot read the script");
 	}
@@ -66,27 +80,46 @@ static int load_address(struct cli *c, struct cli_scripts *s)
 	if (exit_code == 0)
 		s->address = domains.n > 0 ? xasprintf("%s@%s", s->user.name, domains.v[0])
 					   : xstrdup(s->user.name);
-	pb_strv_clear(&domains);
+	s->domains = domains;
 	return exit_code;
+}
+
+/* The server script the daemon runs, as sys answers it (sys-script.c: router.user_redirect's
+ * file, else the stored text, else the installed copy); one that cannot be had is reported in
+ * s->server_problem and counts as absent, as in the daemon. */
+static void load_server_script(struct cli *c, struct cli_scripts *s)
+{
+	struct sys_server_script ss = { 0 };
+	const char *error;
+	uint32_t code = 0;
+
+	int rc = sys_client_server_script(&c->t, SYS_SERVER_SCRIPT_GET, NULL, NULL, &code, &ss,
+					  &error);
+	if (rc < 0 || code != PB_OK) {
+		s->server_problem = xasprintf("the server script is not run: %s", error);
+	} else if (!ss.exists) {
+		s->server_problem = xasprintf("the server script %s is not run: it is missing",
+					      ss.path);
+	} else {
+		s->server_text = ss.text;
+		s->env.server_len = strlen(ss.text);
+		ss.text = NULL;
+	}
+	sys_server_script_free(&ss);
 }
 
 /* The budgets and the server script of the daemon's settings. */
 static int load_env(struct cli *c, struct cli_scripts *s)
 {
 	struct pb_settings *st = xcalloc(1, sizeof(*st));
-	char *error = NULL;
 
 	pb_settings_defaults(st);
 	int exit_code = cli_settings_fetch(c, "router", st);
 	if (exit_code == 0) {
 		s->env.limits.mem_bytes = (size_t)st->router.lua_memory_kb * 1024;
 		s->env.limits.instructions = st->router.lua_instructions;
-		const char *path = router_lua_server_path(st->router.user_redirect);
-		if (pb_lua_script_read(path, &s->server_text, &s->env.server_len, &error) < 0) {
-			s->server_problem = xasprintf("the server script %s is not run: %s", path,
-						     error);
-			free(error);
-		}
+		s->max_remote = st->router.max_remote_targets;
+		load_server_script(c, s);
 	}
 	free(st);
 	s->env.server_name = "user_redirect.lua";
@@ -110,6 +143,8 @@ int cli_scripts_load(struct cli *c, const char *user, struct cli_scripts *s_r)
 void cli_scripts_free(struct cli_scripts *s)
 {
 	router_user_clear(&s->user);
+	pb_strv_clear(&s->forbidden);
+	pb_strv_clear(&s->domains);
 	free(s->address);
 	free(s->server_text);
 	free(s->server_problem);
@@ -139,6 +174,38 @@ void cli_scripts_run(const struct cli_scripts *s, const struct router_message *m
 				  .subject = m->subject != NULL ? m->subject : "",
 				  .message = &m->facts, .lua = &s->env };
 	router_lua_user(&f, &s->user, s->address, res_r);
+}
+
+/* Whether addr's domain is none of the local domains (no '@': a local account). */
+static bool remote(const struct cli_scripts *s, const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+
+	for (uint32_t i = 0; at != NULL && i < s->domains.n; i++)
+		if (strcasecmp(at + 1, s->domains.v[i]) == 0)
+			return false;
+	return at != NULL;
+}
+
+/* The refusals delivery would trace for the scripts' remote forwards (router_remote_check,
+ * counted in order as the plan counts them), pushed to out_r. */
+static void not_sent(const struct cli_scripts *s, const struct router_lua_result *res,
+		     struct pb_strv *out_r)
+{
+	char why[ROUTER_PLAN_TRACE_LINE_MAX];
+	uint32_t queued = 0;
+
+	for (uint32_t i = 0; !res->blocked && res->acted && i < res->forward.n; i++) {
+		if (!remote(s, res->forward.v[i]))
+			continue;
+		enum router_remote_verdict v = router_remote_check(&s->user, res->forward.v[i],
+								   queued, s->max_remote, why,
+								   sizeof(why));
+		if (v == ROUTER_REMOTE_OK)
+			queued++;
+		else if (v != ROUTER_REMOTE_CAPPED || queued++ == s->max_remote)
+			pb_strv_push(out_r, why);
+	}
 }
 
 /* "folder A, forward to b@x" of what the scripts decided. */
@@ -210,6 +277,11 @@ void cli_scripts_print(const struct cli_scripts *s, const struct router_lua_resu
 		printf("scripts would decide: nothing (routed by the account's settings)\n");
 	else
 		print_decision(res);
+	struct pb_strv refused = { 0 };
+	not_sent(s, res, &refused);
+	for (uint32_t i = 0; i < refused.n; i++)
+		printf("script: %s\n", refused.v[i]);
+	pb_strv_clear(&refused);
 	print_suppressed(s, res);
 }
 
@@ -256,6 +328,10 @@ void *cli_scripts_json(const struct cli_scripts *s, const struct router_lua_resu
 	cJSON_AddItemToObject(o, "forward", strv_json(&res->forward));
 	cJSON_AddItemToObject(o, "errors", strv_json(&res->errors));
 	cJSON_AddItemToObject(o, "trace", strv_json(&res->trace));
+	struct pb_strv refused = { 0 };
+	not_sent(s, res, &refused);
+	cJSON_AddItemToObject(o, "not_sent", strv_json(&refused));
+	pb_strv_clear(&refused);
 	if (s->server_problem != NULL)
 		cJSON_AddStringToObject(o, "server_script", s->server_problem);
 	suppressed_json(s, res, o);

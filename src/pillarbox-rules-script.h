@@ -17,6 +17,9 @@ struct cli_scripts {
 	char *server_text;       /* user_redirect.lua, NULL: none (server_problem says why) */
 	char *server_problem;    /* NULL, or why the server script is not run */
 	struct router_lua_env env;
+	struct pb_strv forbidden; /* user.forbidden points here (its forbidden_recipients) */
+	struct pb_strv domains;   /* the local domains: a forward elsewhere is remote */
+	uint32_t max_remote;      /* router.max_remote_targets */
 };
 
 /* Loads user's settings and script, the budgets and the server script. 0, or the exit code
@@ -27,7 +30,8 @@ void cli_scripts_free(struct cli_scripts *s);
  * then the account's). Never fails; free *res_r with router_lua_result_free. */
 void cli_scripts_run(const struct cli_scripts *s, const struct router_message *m,
 		     struct router_lua_result *res_r);
-/* The outcome as "script..." lines on stdout; or as a cJSON object (returned as void *: the
+/* The outcome as "script..." lines on stdout, a forward the account may not send as
+ * delivery's trace says it ("forward to X not sent: ...", router-remote.h); or as a cJSON object (returned as void *: the
  * caller adds it to its report, which then owns it). */
 void cli_scripts_print(const struct cli_scripts *s, const struct router_lua_result *res);
 void *cli_scripts_json(const struct cli_scripts *s, const struct router_lua_result *res);

@@ -1,12 +1,15 @@
 /*
  * pillarbox-script.c: the CLI's `script get|set|del USER [FILE|-]`, an account's routing
  * script (docs/routing-scripts.md). The daemon compiles a script before it stores it and
- * refuses one that does not compile, with its "NAME:LINE: reason".
+ * refuses one that does not compile, with its "NAME:LINE: reason". And `script server
+ * get|set FILE|-|reset`, the server's user_redirect.lua (actors/sys/sys-script.c: stored with
+ * the settings history, unless router.user_redirect names a file).
  * OWNS: nothing. THREAD: the CLI's.
  */
 #include "directory-client-routes.h"
 #include "pb-lua.h"
 #include "pillarbox-cli.h"
+#include "sys-client.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -68,4 +71,45 @@ int cli_script_del(struct cli *c, char **args, int nargs)
 
 	int rc = directory_client_script(&c->t, "del", args[0], NULL, &code, NULL, &error);
 	return cli_simple(c, rc, code, error, "cannot delete the script", "script deleted");
+}
+
+/* Prints the server script in effect: a "# source: ..." line on stderr, the text on stdout. */
+static void print_server_script(const struct sys_server_script *ss)
+{
+	if (ss->path[0] != '\0')
+		fprintf(stderr, "# source: %s (%s)%s\n", ss->source, ss->path,
+			ss->exists ? "" : ": missing");
+	else
+		fprintf(stderr, "# source: %s\n", ss->source);
+	fputs(ss->text, stdout);
+}
+
+int cli_script_server(struct cli *c, char **args, int nargs)
+{
+	enum sys_server_script_op op = SYS_SERVER_SCRIPT_GET;
+	struct sys_server_script ss = { 0 };
+	const char *error;
+	char *text = NULL;
+	uint32_t code = 0;
+
+	if (strcmp(args[0], "set") == 0) {
+		op = SYS_SERVER_SCRIPT_PUT;
+		if ((text = read_script(nargs > 1 ? args[1] : "-")) == NULL)
+			return EXIT_REFUSED;
+	} else if (strcmp(args[0], "reset") == 0) {
+		op = SYS_SERVER_SCRIPT_RESET;
+	} else if (strcmp(args[0], "get") != 0 || nargs > 1) {
+		fprintf(stderr, "usage: pillarbox script server get | set [FILE|-] | reset\n");
+		return EXIT_USAGE;
+	}
+	int rc = sys_client_server_script(&c->t, op, text, cli_who(), &code, &ss, &error);
+	free(text);
+	int exit_code = cli_outcome(c, rc, code, error, "cannot change the server script");
+	if (exit_code == 0 && op == SYS_SERVER_SCRIPT_GET)
+		print_server_script(&ss);
+	else if (exit_code == 0)
+		printf("server script %s (now: %s)\n", op == SYS_SERVER_SCRIPT_PUT ? "stored" : "reset",
+		       ss.source);
+	sys_server_script_free(&ss);
+	return exit_code;
 }

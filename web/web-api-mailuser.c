@@ -267,32 +267,34 @@ void web_rest_blocked_patch(struct web_session *ws, const struct http_request *q
 	group_patch(ws, q, t, blocked_keys);
 }
 
-/* ---- the server's routing script (user_redirect.lua: a file the sys actor reads and writes) ---- */
+/* ---- the server's routing script (user_redirect.lua: sys-script.c keeps it) ---- */
 
-/* Reads (text NULL) or replaces the server's script; answers {path, script, exists}. */
-static void server_script(struct web_session *ws, struct pb_sync *t, const char *text)
+/* Reads, stores (text) or resets the server's script; answers {source, path, script, exists}. */
+static void server_script(struct web_session *ws, struct pb_sync *t, enum sys_server_script_op op,
+			  const char *text)
 {
-	char *path = NULL, *out = NULL;
+	struct sys_server_script s = { 0 };
 	const char *error;
 	uint32_t code = 0;
-	bool exists = false;
+	char *by = xasprintf("web:%s", ws->who.user); /* as the settings history names it */
 
-	int rc = sys_client_server_script(t, text, ws->who.user, &code, &path, &out, &exists, &error);
+	int rc = sys_client_server_script(t, op, text, by, &code, &s, &error);
+	free(by);
 	if (!web_stub_failed(ws, rc, code, error)) {
 		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "path", path);
-		cJSON_AddStringToObject(o, "script", out);
-		cJSON_AddBoolToObject(o, "exists", exists);
+		cJSON_AddStringToObject(o, "source", s.source);
+		cJSON_AddStringToObject(o, "path", s.path);
+		cJSON_AddStringToObject(o, "script", s.text);
+		cJSON_AddBoolToObject(o, "exists", s.exists);
 		web_reply_json(ws, 200, o, NULL);
 	}
-	free(path);
-	free(out);
+	sys_server_script_free(&s);
 }
 
 void web_rest_server_script(struct web_session *ws, const struct http_request *q,
 			    struct pb_sync *t)
 {
-	server_script(ws, t, NULL);
+	server_script(ws, t, SYS_SERVER_SCRIPT_GET, NULL);
 }
 
 void web_rest_server_script_put(struct web_session *ws, const struct http_request *q,
@@ -304,8 +306,14 @@ void web_rest_server_script_put(struct web_session *ws, const struct http_reques
 	if (text == NULL)
 		web_reply_error(ws, 400, "the body must be {\"script\": \"...Lua...\"}");
 	else
-		server_script(ws, t, text);
+		server_script(ws, t, SYS_SERVER_SCRIPT_PUT, text);
 	cJSON_Delete(in);
+}
+
+void web_rest_server_script_delete(struct web_session *ws, const struct http_request *q,
+				   struct pb_sync *t)
+{
+	server_script(ws, t, SYS_SERVER_SCRIPT_RESET, NULL);
 }
 
 void web_rest_signature(struct web_session *ws, const struct http_request *q, struct pb_sync *t)

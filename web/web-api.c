@@ -139,8 +139,10 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 	",\"reason\":" S_STR ",\"minutes\":{\"type\":\"integer\"}}}"
 #define S_LOCK_IN "{\"type\":\"object\",\"properties\":{\"minutes\":{\"type\":\"integer\"}}}"
 #define S_SERVER_SCRIPT                                                                    \
-	"{\"type\":\"object\",\"required\":[\"path\",\"script\",\"exists\"],\"properties\":{"   \
-	"\"path\":" S_STR ",\"script\":" S_STR ",\"exists\":{\"type\":\"boolean\"}}}"
+	"{\"type\":\"object\",\"required\":[\"source\",\"path\",\"script\",\"exists\"],"     \
+	"\"properties\":{\"source\":{\"type\":\"string\",\"enum\":[\"file\",\"stored\","         \
+	"\"installed\"]},\"path\":" S_STR ",\"script\":" S_STR                                \
+	",\"exists\":{\"type\":\"boolean\"}}}"
 #define S_EVENTS "{\"type\":\"string\",\"description\":\"text/event-stream\"}"
 #define S_APIKEY_IN                                                                        \
 	"{\"type\":\"object\",\"required\":[\"label\"],\"properties\":{\"label\":" S_STR    \
@@ -815,13 +817,20 @@ static const struct web_route routes[] = {
 	  "unlocked); a restart lifts it, as every account lock", S_LOCK_IN, NULL, 204,
 	  web_rest_lock_route },
 	{ HTTP_VERB_GET, "/api/scripts-server", WEB_ADMIN, "rules",
-	  "The server's routing script user_redirect.lua (docs/routing-scripts.md): the file the "
-	  "router reads (router.user_redirect, else the installed copy), its text (\"\" and exists "
-	  "false when missing)", NULL, S_SERVER_SCRIPT, 200, web_rest_server_script_route },
+	  "The server's routing script user_redirect.lua (docs/routing-scripts.md) in effect: "
+	  "source file (the path router.user_redirect names: edited there, not versioned), stored "
+	  "(kept in the settings history) or installed (the program's copy, path); its text (\"\" "
+	  "and exists false when a file is missing)", NULL, S_SERVER_SCRIPT, 200,
+	  web_rest_server_script_route },
 	{ HTTP_VERB_PUT, "/api/scripts-server", WEB_ADMIN, "rules",
-	  "Replace the server's routing script file (compiled first: 400 \"user_redirect.lua:LINE: "
-	  "...\"; written whole, the router reads it again); answers as GET", S_SCRIPT_IN,
-	  S_SERVER_SCRIPT, 200, web_rest_server_script_put_route },
+	  "Store the server's routing script (compiled first: 400 \"user_redirect.lua:LINE: "
+	  "...\"), recorded in the settings history (GET /api/settings-history, rollback); the "
+	  "router uses it at once; 409 while router.user_redirect names a file; answers as GET",
+	  S_SCRIPT_IN, S_SERVER_SCRIPT, 200, web_rest_server_script_put_route },
+	{ HTTP_VERB_DELETE, "/api/scripts-server", WEB_ADMIN, "rules",
+	  "Reset the server's routing script to the installed copy (recorded in the settings "
+	  "history); 409 while router.user_redirect names a file; answers as GET", NULL,
+	  S_SERVER_SCRIPT, 200, web_rest_server_script_delete_route },
 	{ HTTP_VERB_GET, "/api/status/events", WEB_ADMIN, "status",
 	  "The live status as server-sent events (text/event-stream) from the status hub: first "
 	  "\"ready\", then activity, connection, progress and queue (data: the hub's JSON, "

@@ -61,6 +61,7 @@
 	X(web_rest_script_del) \
 	X(web_rest_server_script) \
 	X(web_rest_server_script_put) \
+	X(web_rest_server_script_delete) \
 	X(web_rest_forwarding) \
 	X(web_rest_forwarding_patch) \
 	X(web_rest_autoreply) \

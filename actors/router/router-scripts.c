@@ -80,14 +80,30 @@ void router_scripts_server(struct router_scripts *s, const char *path, int64_t n
 	pb_info("router", "event=server_script_loaded path=%s bytes=%zu", PB_LOGQ(path), len);
 }
 
+void router_scripts_stored(struct router_scripts *s, const char *text)
+{
+	size_t len = strlen(text);
+
+	if (s->path == NULL && s->text != NULL && s->len == len && memcmp(s->text, text, len) == 0)
+		return;
+	forget_file(s);
+	s->text = xstrdup(text);
+	s->len = len;
+	pb_info("router", "event=server_script_loaded source=stored bytes=%zu", len);
+}
+
 void router_scripts_env(struct router_scripts *s, struct pb_runtime *rt, int64_t now_ms,
 			struct router_lua_env *env_r)
 {
 	const struct pb_settings *st = pb_settings_acquire(rt);
-	const char *path = router_lua_server_path(st->router.user_redirect);
+	const char *file = st->router.user_redirect, *stored = pb_settings_server_script(st);
 
 	memset(env_r, 0, sizeof(*env_r));
-	router_scripts_server(s, path, (int64_t)pb_clock_monotonic_ms(NULL));
+	if (file[0] == '\0' && stored != NULL)
+		router_scripts_stored(s, stored);
+	else
+		router_scripts_server(s, router_lua_server_path(file),
+				      (int64_t)pb_clock_monotonic_ms(NULL));
 	env_r->limits.mem_bytes = (size_t)st->router.lua_memory_kb * 1024;
 	env_r->limits.instructions = st->router.lua_instructions;
 	pb_settings_release(rt, st);

@@ -6,6 +6,8 @@
  * its path, size or mtime changed (a stat per resolution); a missing or unreadable file means no
  * server script and is logged once (again after it came back and went). The accounts' own
  * scripts come with the directory's routing snapshot, cached per generation by the shard.
+ * With router.user_redirect empty, a text an administrator stored (actors/sys/sys-script.c)
+ * comes with the settings snapshot and wins over the installed copy.
  * OWNS: struct router_scripts (the text and what it was read from). THREAD: its shard's.
  */
 #ifndef ROUTER_SCRIPTS_H
@@ -18,7 +20,8 @@
 #include <time.h>
 
 struct router_scripts {
-	char *path;          /* the file the text was read from (or found missing) */
+	char *path;          /* the file the text was read from (or found missing); NULL: the
+				text is the stored one (router_scripts_stored) or none yet */
 	char *text;          /* NULL: no server script */
 	size_t len;
 	struct timespec mtime;
@@ -38,8 +41,12 @@ void router_scripts_deinit(struct router_scripts *s);
  * path changed. */
 #define ROUTER_SCRIPTS_CHECK_MS 1000
 void router_scripts_server(struct router_scripts *s, const char *path, int64_t now_ms);
+/* Makes s->text the administrator's stored script text (from the settings snapshot:
+ * pb_settings_server_script), copied when it differs from what s holds. */
+void router_scripts_stored(struct router_scripts *s, const char *text);
 /* Fills *env_r for one resolution at now_ms (wall clock): the budgets of rt's settings and the
- * server script, read again if its file changed. env_r borrows from s until the next call. */
+ * server script — router.user_redirect's file, else the stored text, else the installed copy
+ * (a file read again if it changed). env_r borrows from s until the next call. */
 void router_scripts_env(struct router_scripts *s, struct pb_runtime *rt, int64_t now_ms,
 			struct router_lua_env *env_r);
 

@@ -73,6 +73,7 @@ static int sys_init(struct pb_actor *a, void *arg, void **state_r, const char **
 		}
 	}
 	publish(a, sys);
+	sys_script_load(a, sys);
 	*state_r = sys;
 	return 0;
 }

@@ -13,7 +13,7 @@
  * SYS_SETTING_PUT_REQ (a change merged into the document: only the keys given
  * change, null returns a key to its default; an unknown document or key, a wrong type or an
  * out-of-range value is refused naming the key and what is allowed, and nothing is written);
- * SYS_SERVER_SCRIPT_REQ (the server's user_redirect.lua read or replaced: sys-script.c).
+ * SYS_SERVER_SCRIPT_REQ (the server's user_redirect.lua read, stored or reset: sys-script.c).
  */
 #ifndef SYS_ACTOR_H
 #define SYS_ACTOR_H

@@ -267,23 +267,33 @@ uint32_t sys_client_setting_rollback_reply(struct pb_msg *rep, uint32_t *changed
 	return code;
 }
 
-int sys_client_server_script(struct pb_sync *t, const char *text, const char *by,
-			     uint32_t *code_r, char **path_r, char **text_r, bool *exists_r,
+void sys_server_script_free(struct sys_server_script *s)
+{
+	free(s->source);
+	free(s->path);
+	free(s->text);
+	memset(s, 0, sizeof(*s));
+}
+
+int sys_client_server_script(struct pb_sync *t, enum sys_server_script_op op, const char *text,
+			     const char *by, uint32_t *code_r, struct sys_server_script *out_r,
 			     const char **error_r)
 {
 	struct pb_msg req, rep;
 
 	pb_msg_init(&req, MSG_SYS_SERVER_SCRIPT_REQ);
-	req.u.sys_server_script_req.put = text != NULL;
+	req.u.sys_server_script_req.op = (uint8_t)op;
 	req.u.sys_server_script_req.text = xstrdup(text != NULL ? text : "");
 	req.u.sys_server_script_req.by = xstrdup(by != NULL ? by : "");
 	if (pb_client_call(t, &req, &rep, error_r) < 0)
 		return -1;
 	uint32_t code = pb_client_reply(&rep, MSG_SYS_SERVER_SCRIPT_REQ, error_r);
 	if (code == PB_OK) {
-		*path_r = xstrdup(rep.u.sys_server_script_rep.path);
-		*text_r = xstrdup(rep.u.sys_server_script_rep.text);
-		*exists_r = rep.u.sys_server_script_rep.exists != 0;
+		const struct msg_sys_server_script_rep *r = &rep.u.sys_server_script_rep;
+		*out_r = (struct sys_server_script){ .source = xstrdup(r->source),
+						     .path = xstrdup(r->path),
+						     .text = xstrdup(r->text),
+						     .exists = r->exists != 0 };
 	}
 	return pb_client_done(t, &rep, code, code_r, error_r);
 }

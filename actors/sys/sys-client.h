@@ -111,12 +111,24 @@ int sys_client_setting_rollback_send(const struct pb_sender *s, uint64_t seq, bo
 uint32_t sys_client_setting_rollback_reply(struct pb_msg *rep, uint32_t *changed_r,
 					   const char **error_r);
 
-/* The server's routing script (SYS_SERVER_SCRIPT_REQ): text NULL reads it, else replaces it
- * (compiled first: REFUSED with "user_redirect.lua:LINE: ..."; by: who, logged). On PB_OK
- * *path_r the file's path, *text_r its text ("" and *exists_r false when the file is missing);
- * both allocated, the caller frees them. */
-int sys_client_server_script(struct pb_sync *t, const char *text, const char *by,
-			     uint32_t *code_r, char **path_r, char **text_r, bool *exists_r,
+/* The server's routing script (SYS_SERVER_SCRIPT_REQ; actors/sys/sys-script.c). */
+enum sys_server_script_op {
+	SYS_SERVER_SCRIPT_GET = 0,
+	SYS_SERVER_SCRIPT_PUT = 1,   /* store text (compiled first: REFUSED "user_redirect.lua:LINE:") */
+	SYS_SERVER_SCRIPT_RESET = 2, /* back to the installed copy */
+};
+/* What is in effect: source "file" (router.user_redirect), "stored" or "installed"; path the
+ * file read ("" when stored); text ("" and exists false when the file is missing). */
+struct sys_server_script {
+	char *source, *path, *text;
+	bool exists;
+};
+void sys_server_script_free(struct sys_server_script *s);
+/* Reads (GET: text ignored), stores text (PUT) or resets (RESET) the server's script; by: who,
+ * for the settings history. EXISTS when router.user_redirect names a file (PUT, RESET). On
+ * PB_OK *out_r is filled (free with sys_server_script_free). */
+int sys_client_server_script(struct pb_sync *t, enum sys_server_script_op op, const char *text,
+			     const char *by, uint32_t *code_r, struct sys_server_script *out_r,
 			     const char **error_r);
 
 /* The security log read back (SYS_SECURITY_LOG_REQ): the lines ending at or before byte

@@ -141,6 +141,46 @@ static char *revert_patch(struct sys *sys, const struct pb_setting_change *c, ch
 	return text;
 }
 
+/* The stored server script document (NULL: {}) with patch's keys put in (null: removed).
+ * Always 0 with *merged_r (stored freed). */
+static int script_merged(char *stored, const char *patch, char **merged_r)
+{
+	cJSON *o = cJSON_Parse(stored != NULL ? stored : "{}"), *p = cJSON_Parse(patch);
+	const cJSON *k;
+
+	if (!cJSON_IsObject(o))
+		o = (cJSON_Delete(o), cJSON_CreateObject());
+	cJSON_ArrayForEach(k, p) {
+		cJSON_DeleteItemFromObjectCaseSensitive(o, k->string);
+		if (!cJSON_IsNull(k))
+			cJSON_AddItemToObject(o, k->string, cJSON_Duplicate(k, 1));
+	}
+	*merged_r = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	cJSON_Delete(p);
+	free(stored);
+	return 0;
+}
+
+/* Puts one planned document back: the server script through sys_script_apply, a settings
+ * document through sys_settings_apply (which takes merged). 0, or -1 with *error_r. */
+static int putback_apply(struct pb_actor *a, struct sys *sys, const char *doc, char *merged,
+			 const char *by, const char *note, char **error_r)
+{
+	const char *serror;
+
+	if (sys_script_doc(doc)) {
+		int rc = sys_script_apply(a, sys, merged, by, note, error_r);
+		free(merged);
+		return rc;
+	}
+	if (sys_settings_apply(a, sys, doc, merged, by, note, &serror) < 0) {
+		*error_r = xstrdup(serror);
+		return -1;
+	}
+	return 0;
+}
+
 /* Merges patch into doc's stored document (replace: into nothing), validated. 0 with
  * *merged_r, or -1 with *error_r allocated. */
 static int merged_doc(struct sys *sys, const char *doc, const char *patch, bool replace,
@@ -153,6 +193,8 @@ static int merged_doc(struct sys *sys, const char *doc, const char *patch, bool 
 		*error_r = xstrdup(serror);
 		return -1;
 	}
+	if (sys_script_doc(doc)) /* not in the schema: sys_script_apply checks it */
+		return script_merged(stored, patch, merged_r);
 	stored = sys_secrets_of(sys, doc, stored, SYS_SECRETS_OPEN);
 	int rc = pb_settings_merge(doc, stored, patch, merged_r, error_r);
 	if (stored != NULL)
@@ -192,7 +234,6 @@ int sys_on_setting_rollback(struct pb_actor *a, void *state, struct pb_msg *m)
 	size_t n = 0;
 	uint32_t code = PB_OK;
 	char *error = NULL, note[64];
-	const char *serror;
 
 	if (plan_rollback(sys, q->seq, q->to_point != 0, &p, &n, &code, &error) < 0) {
 		pb_reply_status(a, m, code, error);
@@ -202,13 +243,14 @@ int sys_on_setting_rollback(struct pb_actor *a, void *state, struct pb_msg *m)
 	snprintf(note, sizeof(note), "rollback %s #%llu", q->to_point ? "to" : "of",
 		 (unsigned long long)q->seq);
 	for (size_t i = 0; i < n; i++) {
-		if (sys_settings_apply(a, sys, p[i].doc, p[i].merged, q->by, note, &serror) < 0) {
-			p[i].merged = NULL;
+		char *merged = p[i].merged;
+		p[i].merged = NULL; /* taken */
+		if (putback_apply(a, sys, p[i].doc, merged, q->by, note, &error) < 0) {
 			putbacks_free(p, n);
-			pb_reply_status(a, m, PB_ERR_INTERNAL, serror);
+			pb_reply_status(a, m, PB_ERR_INTERNAL, error);
+			free(error);
 			return 0;
 		}
-		p[i].merged = NULL; /* taken */
 	}
 	putbacks_free(p, n);
 	struct pb_msg rep;

@@ -48,7 +48,18 @@ int sys_on_setting_rollback(struct pb_actor *a, void *state, struct pb_msg *m);
 int sys_on_checkpoint(struct pb_actor *a, void *state, struct pb_msg *m);
 /* sys-seclog.c: SYS_SECURITY_LOG_REQ */
 int sys_on_security_log(struct pb_actor *a, void *state, struct pb_msg *m);
-/* sys-script.c: SYS_SERVER_SCRIPT_REQ */
+/* sys-script.c: SYS_SERVER_SCRIPT_REQ; the stored server script as a settings document */
 int sys_on_server_script(struct pb_actor *a, void *state, struct pb_msg *m);
+/* The settings document the stored server script is kept in: {"text": "..."}, or {} (none:
+ * the installed copy applies). Not in the schema: sys_script_doc says when a document is it. */
+#define SYS_SCRIPT_DOC "router-script"
+bool sys_script_doc(const char *doc);
+/* At start: publishes the stored script with the settings (a bad one is logged, and the
+ * installed copy applies). Always 0. */
+int sys_script_load(struct pb_actor *a, struct sys *sys);
+/* Stores json (a SYS_SCRIPT_DOC document: checked, its text compiled) with its history record
+ * (by, note), then publishes it. 0, or -1 with *error_r allocated (nothing changed). */
+int sys_script_apply(struct pb_actor *a, struct sys *sys, const char *json, const char *by,
+		     const char *note, char **error_r);
 
 #endif

@@ -11,7 +11,8 @@ the INBOX, checked over IMAP; the forwarding keys are in the script's user table
 dry-run` runs the scripts over stored mail and reports what they would do (a folder by the
 sender, a looping script stopped with its line), changing nothing; a script's no_forwarding()
 and no_assistants() are dry-run results of their own, in text and --json, with the Forward To
-and assistants they switch off."""
+and assistants they switch off; a dry-run reports a script's forward the account may not send
+(internet_mail false, a forbidden_recipients pattern) in delivery's trace words."""
 import imaplib
 import json
 import os
@@ -27,7 +28,8 @@ import pbtest  # noqa: E402
 from test_queue import QueueBase  # noqa: E402
 from test_router import RouterClient  # noqa: E402
 
-USERS = ("ann", "bob", "sue", "carol", "dave", "erin", "frank", "gus", "hal", "ivy", "jo")
+USERS = ("ann", "bob", "sue", "carol", "dave", "erin", "frank", "gus", "hal", "ivy", "jo",
+         "kim")
 REDIRECT = os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "lua",
                         "user_redirect.lua")
 
@@ -253,6 +255,26 @@ class RouterLuaCase(RouterClient, QueueBase):
         # nothing changed: no folder made, both still in the INBOX, nothing forwarded
         self.assertIsNone(self.imap_search("ivy", "FromBoss", "ivy-from"))
         self.assertEqual(len(self.imap_search("ivy", "INBOX", "ivy-from")), 2)
+
+    def test_dry_run_sees_sending_permissions(self):
+        script = 'keep() forward("far@remote.example") forward("ann@%s")\n' % self.domain
+        self.assertEqual(self.set_script("kim", script)[0], 0)
+        msg = "Subject: perms\r\n\r\nb\r\n"
+
+        def dry():
+            rc, out, err = self.d.cli("rules", "dry-run", "kim", "-", input=msg)
+            self.assertEqual(rc, 0, err)
+            return out
+        self.assertNotIn("not sent", dry())  # allowed so far
+        self.ok("user", "set", "kim", "internet_mail", "false")
+        self.assertIn("script: forward to far@remote.example not sent: kim may not send to the "
+                      "Internet (internet_mail false)", dry())
+        self.ok("user", "set", "kim", "internet_mail", "true")
+        self.ok("user", "set", "kim", "forbidden_recipients", "*@REMOTE.example")
+        out = dry()
+        self.assertIn("script: forward to far@remote.example not sent: kim may not send to "
+                      "*@REMOTE.example (forbidden_recipients)", out)
+        self.assertNotIn("forward to ann@%s not sent" % self.domain, out)  # local: allowed
 
     def test_dry_run_reports_suppressions(self):
         for key, value in (("forward_to", "far@remote.example"), ("use_forwarding", "yes"),

@@ -4,9 +4,9 @@ user editor's rules editor on /api/rules) adds a rule "Subject contains quarterl
 folder Reports" that acts on mail sent with smtplib to an account without rules of its own (in
 Reports over IMAP, another message in the INBOX); the Routing tab's script editor refuses a
 script with a syntax error with its line ("erin.lua:2:") and saves a valid one, read back after
-a reload and by `pillarbox script get`; the server's user_redirect.lua (router.user_redirect
-pointed at a file of the test's) likewise on the Server Rules page, the file unchanged when
-refused and rewritten when saved; the users list's Lock shows the padlock and POP3 logins
+a reload and by `pillarbox script get`; the server's user_redirect.lua likewise on the Server
+Rules page (router.user_redirect empty: shown as the installed copy, then stored by the daemon,
+read back by `pillarbox script server get`, the installed copy's bytes unchanged); the users list's Lock shows the padlock and POP3 logins
 are refused with the right password, the General tab's unlock lifts it and POP3 works again;
 the Security Log page shows a failed POP3 login (poplib), filtered by account. The live status:
 GET /api/status/events read with http.client (text/event-stream; refused without a login and
@@ -35,6 +35,9 @@ if not wd.available():
 from adminui import AdminCase  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select  # noqa: E402
+
+INSTALLED = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", "..", "scripts",
+                                          "lua", "user_redirect.lua"))
 
 
 class Admin10(AdminCase):
@@ -120,30 +123,35 @@ class Admin10(AdminCase):
         self.assertEqual(self.open_routing("erin").get_attribute("value"), want)
 
     def test_2b_server_routing_script(self):
-        path = os.path.join(self.tmpdir, "user_redirect.lua")  # never the source tree's copy
-        with open(path, "w") as f:
-            f.write("-- the server's script\n")
-        self.cli_ok("setting", "set", "router", '{"user_redirect": "%s"}' % path)
-        self.addCleanup(self.cli_ok, "setting", "set", "router", '{"user_redirect": ""}')
+        """With router.user_redirect empty the script is stored by the daemon (versioned in
+        the settings history), never written into the installed copy."""
+        with open(INSTALLED, "rb") as f:
+            installed = f.read()
         self.go("server-rules", "#script-text")
-        self.wait_text("#script-file", path)
+        self.wait_text("#script-source", "installed with the program")
+        self.wait_text("#script-file", INSTALLED)
         text = self.css("#script-text")
-        self.assertEqual(text.get_attribute("value"), "-- the server's script\n")
+        self.assertEqual(text.get_attribute("value"), installed.decode())
         self.assertEqual(self.driver.find_elements(By.CSS_SELECTOR, "#remove-script"), [])
-        text.send_keys("keep(\n")
+        text.clear()
+        text.send_keys("-- the server's script\n\nkeep(\n")
         self.css("#save-script").click()
-        self.wait_text("#script-status.error", "user_redirect.lua:3:")
-        with open(path) as f:
-            self.assertEqual(f.read(), "-- the server's script\n")  # refused: the file unchanged
+        self.wait_text("#script-status.error", "user_redirect.lua:4:")
+        rc, out, err = self.d.cli("script", "server", "get")
+        self.assertIn("# source: installed", err)  # refused: nothing stored
         text.clear()
         text.send_keys("-- edited in the browser\nkeep()\n")
         self.css("#save-script").click()
         self.wait_text("#script-status", "Script saved.")
+        self.wait_text("#script-source", "settings history")
         wd.screenshot(self.driver, "2b-server-script")
-        with open(path) as f:
-            self.assertEqual(f.read(), "-- edited in the browser\nkeep()\n")
+        rc, out, err = self.d.cli("script", "server", "get")
+        self.assertEqual(out, "-- edited in the browser\nkeep()\n")
+        with open(INSTALLED, "rb") as f:
+            self.assertEqual(f.read(), installed)  # the program's copy untouched
         self.go("server-rules", "#script-text")
         self.assertEqual(self.css("#script-text").get_attribute("value"), "-- edited in the browser\nkeep()\n")
+        self.cli_ok("script", "server", "reset")
 
     def test_3_lock_and_unlock(self):
         self.assertTrue(self.pop3_login("dave", "dave-secret-1"))

@@ -282,11 +282,10 @@ class OpenApiLive(unittest.TestCase):
         up = self.check(bob, "POST", "/api/mail/uploads?name=gone.txt", b"removed\n")
         self.check(bob, "DELETE", "/api/mail/uploads/" + up["id"])
         self.check(admin, "PUT", "/api/bindings/smtp", {"bindings": None})
-        # the server script in this test's data directory, never the source tree's copy
-        script = os.path.join(self.d.data_dir, "user_redirect.lua")
-        self.check(admin, "PATCH", "/api/settings/router", {"user_redirect": script})
+        # the server script stored (router.user_redirect empty), then reset
         self.check(admin, "GET", "/api/scripts-server")
         self.check(admin, "PUT", "/api/scripts-server", {"script": "-- nothing to route\n"})
+        self.check(admin, "DELETE", "/api/scripts-server")
         with tempfile.TemporaryDirectory() as tmp:
             cert, key = openssl_pair(tmp, "openapi", cn="openapi.example")
         self.check(admin, "POST", "/api/certificates", {"certificate": cert, "key": key})

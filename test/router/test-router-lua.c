@@ -199,10 +199,45 @@ static void test_server_cache(void)
 	free(path);
 }
 
+/* The stored text replaces the file's (and is copied: the caller's may go); the same text
+ * again keeps s's copy; back to a file, the file is read again. */
+static void test_server_stored(void)
+{
+	char dir[] = "/tmp/test-router-lua-XXXXXX";
+	REQUIRE(mkdtemp(dir) != NULL);
+	char *path = xasprintf("%s/user_redirect.lua", dir);
+	struct router_scripts s = { 0 };
+	int64_t t = 5000;
+
+	write_file(path, "keep()", 1000);
+	router_scripts_server(&s, path, t);
+	CHECK_STR(s.text, "keep()");
+	char *stored = xstrdup("log(2)");
+	router_scripts_stored(&s, stored);
+	CHECK(s.path == NULL);
+	CHECK_STR(s.text, "log(2)");
+	CHECK(s.text != stored);
+	const char *copy = s.text;
+	router_scripts_stored(&s, stored);
+	CHECK(s.text == copy); /* unchanged: not copied again */
+	free(stored);
+	router_scripts_stored(&s, "log(3)");
+	CHECK_STR(s.text, "log(3)");
+	CHECK_INT(s.len, 6);
+	router_scripts_server(&s, path, t + 1); /* path changed: looked at at once */
+	CHECK_STR(s.path, path);
+	CHECK_STR(s.text, "keep()");
+	router_scripts_deinit(&s);
+	unlink(path);
+	rmdir(dir);
+	free(path);
+}
+
 static const struct pb_test_case tests[] = {
 	{ "plan_cases", test_plan_cases },
 	{ "blocked_entries", test_blocked_entries },
 	{ "server_cache", test_server_cache },
+	{ "server_stored", test_server_stored },
 };
 
 PB_TEST_MAIN(tests)

@@ -390,6 +390,41 @@ static void *read_many(void *arg)
 	return NULL;
 }
 
+/* The stored server script rides with the snapshots: published with the current settings,
+ * kept by a later settings publish, dropped by publishing NULL; a held snapshot keeps its own. */
+static void test_snapshot_server_script(void)
+{
+	struct pb_runtime *rt = pb_runtime_create("t", NULL);
+	struct pb_settings s;
+
+	const struct pb_settings *none = pb_settings_acquire(rt);
+	CHECK(pb_settings_server_script(none) == NULL);
+	pb_settings_defaults(&s);
+	s.smtp.max_recipients = 42;
+	pb_settings_publish(rt, &s);
+	char text[] = "keep()\n";
+	pb_settings_publish_server_script(rt, text);
+	text[0] = 'X'; /* published by copy */
+	const struct pb_settings *one = pb_settings_acquire(rt);
+	CHECK_STR(pb_settings_server_script(one), "keep()\n");
+	CHECK_INT(one->smtp.max_recipients, 42); /* with the current settings */
+	s.smtp.max_recipients = 43;
+	pb_settings_publish(rt, &s);
+	const struct pb_settings *two = pb_settings_acquire(rt);
+	CHECK_STR(pb_settings_server_script(two), "keep()\n"); /* kept by a settings change */
+	CHECK_INT(two->smtp.max_recipients, 43);
+	pb_settings_publish_server_script(rt, NULL);
+	const struct pb_settings *three = pb_settings_acquire(rt);
+	CHECK(pb_settings_server_script(three) == NULL);
+	CHECK_STR(pb_settings_server_script(one), "keep()\n"); /* held: unchanged */
+	CHECK(pb_settings_server_script(none) == NULL);
+	pb_settings_release(rt, none);
+	pb_settings_release(rt, one);
+	pb_settings_release(rt, two);
+	pb_settings_release(rt, three);
+	pb_runtime_destroy(&rt);
+}
+
 static void test_snapshot_concurrent_readers(void)
 {
 	struct racer r = { pb_runtime_create("t", NULL), 0 };
@@ -423,6 +458,7 @@ static const struct pb_test_case cases[] = {
 	{ "string_json_forms", test_string_json_forms },
 	{ "snapshot_parses_lists", test_snapshot_parses_lists },
 	{ "snapshot_publish_and_release", test_snapshot_publish_and_release },
+	{ "snapshot_server_script", test_snapshot_server_script },
 	{ "snapshot_concurrent_readers", test_snapshot_concurrent_readers },
 };
 

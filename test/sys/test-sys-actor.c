@@ -5,7 +5,8 @@
  * snapshot and given to the store (its free-space reserve); a status has the account and
  * domain counts of a real directory (sys reads no account), and a temporary failure without one;
  * it also sums the gateways' and spool shards' last reports (a newer report replaces the
- * older), the store's disk figures and the log's recent warnings.
+ * older), the store's disk figures and the log's recent warnings; the server script stored,
+ * versioned and published with the settings.
  */
 #include "directory-actor.h"
 #include "pb-log.h"
@@ -31,6 +32,17 @@ struct fixture {
 	struct sys_actor_args args;
 };
 
+/* Starts a runtime with sys on f's store, and a caller. */
+static void start(struct fixture *f)
+{
+	const char *error;
+
+	f->rt = pb_runtime_create("t", NULL);
+	if (pb_runtime_start(f->rt, &sys_actor_def, &f->args, &error) < 0)
+		PANIC("cannot start: %s", error);
+	f->c = pb_caller_create(f->rt);
+}
+
 /* Opens a store, writes `smtp` as the stored smtp document (NULL: none), starts sys. */
 static void setup(struct fixture *f, const char *smtp)
 {
@@ -41,10 +53,7 @@ static void setup(struct fixture *f, const char *smtp)
 	if (smtp != NULL && pb_store_setting_put(f->store, "smtp", smtp, &error) < 0)
 		PANIC("put: %s", error);
 	f->args = (struct sys_actor_args){ f->store, 0, "test", NULL };
-	f->rt = pb_runtime_create("t", NULL);
-	if (pb_runtime_start(f->rt, &sys_actor_def, &f->args, &error) < 0)
-		PANIC("cannot start: %s", error);
-	f->c = pb_caller_create(f->rt);
+	start(f);
 }
 
 static void teardown(struct fixture *f)
@@ -401,6 +410,98 @@ static void test_history_and_rollback(void)
 	teardown(&f);
 }
 
+/* The snapshot's stored server script, "(none)" without one (allocated). */
+static char *snapshot_script(struct fixture *f)
+{
+	const struct pb_settings *s = pb_settings_acquire(f->rt);
+	const char *text = pb_settings_server_script(s);
+	char *copy = xstrdup(text != NULL ? text : "(none)");
+	pb_settings_release(f->rt, s);
+	return copy;
+}
+
+/* Stores, resets or reads the server script: its status; *source_r allocated on PB_OK. */
+static uint32_t server_script(struct pb_sync *t, enum sys_server_script_op op, const char *text,
+			      char **source_r)
+{
+	struct sys_server_script ss = { 0 };
+	const char *error;
+	uint32_t code = 0;
+
+	if (sys_client_server_script(t, op, text, "cli:x", &code, &ss, &error) < 0)
+		PANIC("call: %s", error);
+	*source_r = xstrdup(code == PB_OK ? ss.source : error);
+	sys_server_script_free(&ss);
+	return code;
+}
+
+/* The server script (sys-script.c): stored with its history record and published with the
+ * settings; a syntax error refused; rolled back (one change: the previous text; to a point
+ * before it: none, the installed copy); kept across a restart; refused (EXISTS) while
+ * router.user_redirect names a file. */
+static void test_server_script_versioned(void)
+{
+	struct fixture f;
+	struct pb_sync t;
+	struct pb_rec_setting_change_list v = { 0 };
+	const char *error;
+	uint32_t code, changed;
+	char *text;
+
+	setup(&f, NULL);
+	pb_sync_init_caller(&t, f.c, 10000);
+	CHECK_INT(server_script(&t, SYS_SERVER_SCRIPT_PUT, "keep()\n", &text), PB_OK);
+	CHECK_STR(text, "stored");
+	free(text);
+	CHECK_INT(server_script(&t, SYS_SERVER_SCRIPT_PUT, "keep(\n", &text), PB_ERR_REFUSED);
+	CHECK(strncmp(text, "user_redirect.lua:", 18) == 0);
+	free(text);
+	CHECK_INT(server_script(&t, SYS_SERVER_SCRIPT_PUT, "log(1)\n", &text), PB_OK);
+	free(text);
+	text = snapshot_script(&f);
+	CHECK_STR(text, "log(1)\n");
+	free(text);
+	REQUIRE(sys_client_setting_history(&t, 0, 10, &code, &v, &error) == 0 && v.n == 2);
+	CHECK_STR(v.v[0].doc, "router-script");
+	CHECK_STR(v.v[0].before, "{\"text\":\"keep()\\n\"}");
+	CHECK_STR(v.v[0].after, "{\"text\":\"log(1)\\n\"}");
+	CHECK_INT(v.v[1].had_before, 0);
+	pb_rec_setting_change_list_clear(&v);
+	CHECK_INT(sys_client_setting_rollback(&t, 2, false, "cli:x", &code, &changed, &error), 0);
+	CHECK_INT(code, PB_OK);
+	text = snapshot_script(&f);
+	CHECK_STR(text, "keep()\n");
+	free(text);
+	/* a restart: the stored text is published again */
+	pb_caller_destroy(&f.c);
+	pb_runtime_destroy(&f.rt);
+	start(&f);
+	pb_sync_init_caller(&t, f.c, 10000);
+	CHECK_INT(server_script(&t, SYS_SERVER_SCRIPT_GET, NULL, &text), PB_OK); /* init done */
+	CHECK_STR(text, "stored");
+	free(text);
+	text = snapshot_script(&f);
+	CHECK_STR(text, "keep()\n");
+	free(text);
+	CHECK_INT(sys_client_setting_rollback(&t, 0, true, "cli:x", &code, &changed, &error), 0);
+	CHECK_INT(code, PB_OK);
+	text = snapshot_script(&f);
+	CHECK_STR(text, "(none)");
+	free(text);
+	CHECK_INT(server_script(&t, SYS_SERVER_SCRIPT_GET, NULL, &text), PB_OK);
+	CHECK_STR(text, "installed");
+	free(text);
+	CHECK_INT(sys_client_setting_put(&t, "router", "{\"user_redirect\": \"/x/mine.lua\"}",
+					 "cli:x", &code, &error), 0);
+	CHECK_INT(server_script(&t, SYS_SERVER_SCRIPT_RESET, NULL, &text), PB_ERR_EXISTS);
+	CHECK(strstr(text, "/x/mine.lua: edit that file") != NULL);
+	free(text);
+	CHECK_INT(server_script(&t, SYS_SERVER_SCRIPT_GET, NULL, &text), PB_OK);
+	CHECK_STR(text, "file");
+	free(text);
+	teardown(&f);
+}
+
 /* A new program version records a checkpoint at its first start, once. */
 static void test_checkpoint_at_upgrade(void)
 {
@@ -435,6 +536,7 @@ static void test_checkpoint_at_upgrade(void)
 
 static const struct pb_test_case cases[] = {
 	{ "history_and_rollback", test_history_and_rollback },
+	{ "server_script_versioned", test_server_script_versioned },
 	{ "checkpoint_at_upgrade", test_checkpoint_at_upgrade },
 	{ "status_sums_the_reports", test_status_sums_the_reports },
 	{ "status_counts_from_the_directory", test_status_counts_from_the_directory },

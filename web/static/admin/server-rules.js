@@ -2,7 +2,8 @@
 // that run on all mail before each account's own (guide 4.14, docs/operations.md "Rules"),
 // edited with the user editor's rules editor (rules.js) over GET/PUT /api/rules; and the
 // server's routing script user_redirect.lua (docs/routing-scripts.md), run for every local
-// recipient, with the accounts' script editor (scripts.js) over GET/PUT /api/scripts-server.
+// recipient, with the accounts' script editor (scripts.js) over GET/PUT/DELETE
+// /api/scripts-server.
 import { h } from './dom.js';
 import { rulesEditor } from './rules.js';
 import { scriptEditor } from './scripts.js';

@@ -14,7 +14,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(__file__))
 from test_web_api import ApiBase  # noqa: E402
 
-PARAMS = {"{name}": "bob", "{folder}": "INBOX", "{uid}": "1", "{part}": "1"}
+PARAMS = {"{name}": "bob", "{folder}": "INBOX", "{uid}": "1", "{part}": "1", "{id}": "0123abcd"}
 CHANGES = ("post", "put", "patch", "delete")
 
 

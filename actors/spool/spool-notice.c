@@ -44,8 +44,9 @@ static void notice_head(const struct spool_notice *n, struct pb_buf *out)
 void spool_notice_build(const struct spool_notice *n, struct pb_buf *out)
 {
 	notice_head(n, out);
-	pb_buf_printf(out, "The mailbox %s%sholds %llu KB, %llu%% of its quota of %llu MB.\r\n",
+	pb_buf_printf(out, "The mailbox %s%s%sholds %llu KB, %llu%% of its quota of %llu MB.\r\n",
 		      n->about != NULL ? "of " : "", n->about != NULL ? n->about : "",
+		      n->about != NULL ? " " : "", /* "of qwholds" before */
 		      (unsigned long long)(n->used / 1024),
 		      (unsigned long long)(n->used * 100 / n->limit),
 		      (unsigned long long)(n->limit / QUOTA_MB));

@@ -44,7 +44,7 @@ class Quota(TlsCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        for name in ("qa", "qc", "qw", "qu", "qm"):
+        for name in ("qa", "qc", "qw", "qu", "qm", "qk"):
             cls.d.add_user(name, name + "pw12")
             rc, out, err = cls.d.cli("user", "set", name, "quota_mb", "1")
             assert rc == 0, err
@@ -242,6 +242,24 @@ class Quota(TlsCase):
         self.deliver("qw", BIG, "m6")  # past 80% again: warned again
         self.wait_subjects("qw", lambda s: len(quota_subjects(s)) == 4, "the 80% warning again",
                            "Alerts")
+
+    def test_warning_survives_kill9(self):
+        """The owner's marker (written with the level) survives kill -9 before the spool's
+        tick makes it: the warning arrives after the restart, once."""
+        before = self.d.log().count("event=quota_warning ")
+        for i in range(3):  # about 88%
+            self.deliver("qk", BIG, "k%d" % i)
+        self.assertTrue(pbtest.wait_until(
+            lambda: self.d.log().count("event=quota_warning ") > before, timeout=60,
+            what="the owner's 80% decision"))
+        self.d.kill9()  # most likely before the spool's tick took the marker
+        self.d.start()
+        self.wait_subjects("qk", lambda s: len(s) == 1, "the 80% warning", "Alerts")
+        self.deliver("qk", BIG, "k3")  # about 117%: a later marker, made after the first
+        self.wait_subjects("qk", lambda s: len(s) == 2, "the 100% warning", "Alerts")
+        self.assertEqual(sorted(self.subjects("qk", "Alerts")),
+                         ["Subject: Mailbox quota warning: 100% of your quota used",
+                          "Subject: Mailbox quota warning: 80% of your quota used"])
 
     def test_multiappend_many_messages(self):
         """One MULTIAPPEND of 20 messages is appended whole (the owner's open uploads per user

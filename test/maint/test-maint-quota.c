@@ -6,7 +6,8 @@
  * test runs in UTC+10, where local midnight is not UTC's), none once its usage is below the
  * level; with reminder_admin the administrator target gets one too, or alone without
  * reminder_user. A reminder is counted where the owner hands it over: its generated-message
- * marker, written with the reminder day (the spool's side: test-store-generate, test_quota.py). The fake clock never reaches the first round's delay: every round is a
+ * marker, written with the reminder day (the spool's side: test-store-generate,
+ * test_routegen.py). The fake clock never reaches the first round's delay: every round is a
  * MAINT_RUN_REQ (the daily job forced: the mailbox owner's stored day decides "once a day").
  */
 #include "directory-actor.h"

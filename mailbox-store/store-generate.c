@@ -2,9 +2,9 @@
  * store-generate.c: messages generated because of a spool entry, stored with its plan (see
  * store-spool.h "Generated messages"), and the autoresponder's memory.
  * CF replies: key ['a'][u64 user id BE][lowercase address] -> [u8 1][u64 answered_ms];
- * key ['w'][u64 user id BE] -> [u8 1][str name][str address]: a new account's welcome message
- * still to be made (written with the account, store-users.c; taken with the welcome's spool
- * entry, pb_store_welcome_made).
+ * key ['w']...: a generated-message marker (store-marks.c; a welcome written with the account,
+ * a quota notice with the quota record) still to be made, taken with the message's spool
+ * entry (pb_store_gen_made).
  * Part of pb_store_spool. OWNS: the replies column family. THREAD: any (replies_lock).
  */
 #include "store-internal.h"
@@ -205,59 +205,57 @@ int pb_store_replied_prune(struct pb_store *s, int64_t before_ms, uint64_t max,
 	return ret;
 }
 
-int pb_store_welcome_pending(struct pb_store *s, uint32_t shard, uint32_t shards, size_t max,
-			     pb_store_welcome_fn *fn, void *arg, const char **error_r)
+int pb_store_gen_pending(struct pb_store *s, uint32_t shard, uint32_t shards, size_t max,
+			 pb_store_gen_fn *fn, void *arg, const char **error_r)
 {
 	struct store_iter it;
-	struct store_rd r;
+	struct pb_gen_mark m;
 	size_t klen, vlen, n = 0;
-	const char kind = STORE_WELCOME_KIND;
+	const char kind = STORE_MARK_KIND;
 
 	store_iter_prefix(s, STORE_CF_REPLIES, &kind, 1, &it);
 	for (; n < max && store_iter_valid(&it); rocksdb_iter_next(it.it)) {
-		const uint8_t *k = (const uint8_t *)rocksdb_iter_key(it.it, &klen);
+		const char *k = rocksdb_iter_key(it.it, &klen);
 		const char *v = rocksdb_iter_value(it.it, &vlen);
-		uint64_t user_id = klen == STORE_WELCOME_KEY_LEN ? store_be64_get(k + 1) : 0;
-		if (user_id == 0 || (shards > 1 && user_id % shards != shard))
-			continue;
-		store_rd_init(&r, v, vlen);
-		bool ok = store_rd_u8(&r) == STORE_V1;
-		char *name = store_rd_str(&r), *address = store_rd_str(&r);
-		if (ok && store_rd_ok(&r) && name != NULL && address != NULL) {
-			fn(user_id, name, address, arg);
+		if (store_gen_mark_decode(k, klen, v, vlen, &m) < 0)
+			continue; /* unreadable: left alone (logged by nobody; never made) */
+		if (shards <= 1 || m.user_id % shards == shard) {
+			fn(&m, arg);
 			n++;
 		}
-		free(name);
-		free(address);
+		pb_gen_mark_free(&m);
 	}
 	return store_iter_finish(&it, error_r);
 }
 
-int pb_store_welcome_made(struct pb_store *s, uint64_t user_id, struct pb_spool_gen *g,
-			  const char **error_r)
+int pb_store_gen_made(struct pb_store *s, const struct pb_gen_mark *m, struct pb_spool_gen *g,
+		      const char **error_r)
 {
-	uint8_t key[STORE_WELCOME_KEY_LEN];
+	uint8_t key[STORE_MARK_KEY_LEN];
 	struct store_body_writer w;
 	struct pb_buf v;
 	uint64_t epoch = 0;
 	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
 
-	store_welcome_key(user_id, key);
+	size_t klen = store_gen_mark_key(m, key);
 	pb_buf_init(&v);
 	pthread_mutex_lock(&s->replies_lock);
-	int ret = store_get(s, STORE_CF_REPLIES, key, sizeof(key), &v, error_r);
-	g->rec.id = 0;
+	int ret = store_get(s, STORE_CF_REPLIES, key, klen, &v, error_r);
+	if (g != NULL)
+		g->rec.id = 0;
 	if (ret == 1) {
-		store_body_writer_init(s, &w);
-		if (gen_stage(s, b, g, &w, &epoch, error_r) < 0)
+		if (g != NULL)
+			store_body_writer_init(s, &w);
+		if (g != NULL && gen_stage(s, b, g, &w, &epoch, error_r) < 0)
 			ret = -1;
-		rocksdb_writebatch_delete_cf(b, s->cf[STORE_CF_REPLIES], (const char *)key,
-					     sizeof(key));
+		rocksdb_writebatch_delete_cf(b, s->cf[STORE_CF_REPLIES], (const char *)key, klen);
 		if (ret == 1 && store_write(s, b, error_r) < 0)
 			ret = -1;
-		store_body_writer_unstage(s, &w, ret == 1, epoch);
-		store_body_writer_deinit(&w);
-		if (ret != 1)
+		if (g != NULL) {
+			store_body_writer_unstage(s, &w, ret == 1, epoch);
+			store_body_writer_deinit(&w);
+		}
+		if (ret != 1 && g != NULL)
 			g->rec.id = 0;
 	}
 	pthread_mutex_unlock(&s->replies_lock);

@@ -481,14 +481,21 @@ uint32_t store_flags_apply(uint32_t old, int mode, uint32_t flags);
 /* The folder id of the per-user quota record (store-quota.c); likewise never a folder's. */
 #define STORE_QUOTA_ID (UINT32_MAX - 1)
 
-/* The welcome marker's key in CF replies (store-generate.c): ['w'][u64 user id BE]. Written
- * with the account (store-users.c), taken with the welcome's spool entry. */
-#define STORE_WELCOME_KIND 'w'
-#define STORE_WELCOME_KEY_LEN 9
-static inline void store_welcome_key(uint64_t user_id, uint8_t k[STORE_WELCOME_KEY_LEN])
-{
-	k[0] = STORE_WELCOME_KIND;
-	store_be64_put(k + 1, user_id);
-}
+/* Generated-message markers in CF replies (store-marks.c, store-db.h pb_gen_mark): key
+ * ['w'][u64 user id BE][u64 seq BE] -> [v2][u8 kind][str][str][u64 x PB_GEN_NUMS]; an older
+ * welcome marker has the key ['w'][u64 user id BE] -> [v1][str name][str address]. */
+#define STORE_MARK_KIND 'w'
+#define STORE_MARK_KEY_LEN 17
+#define STORE_MARK_OLD_KEY_LEN 9
+/* m into b (m->seq set: 0 for a welcome, one per account, else a new id). */
+void store_gen_mark_put(rocksdb_writebatch_t *b, struct pb_store *s, struct pb_gen_mark *m);
+/* The marker of key k (klen) and value v (vlen) into *m_r (pb_gen_mark_free). 0 / -1. */
+int store_gen_mark_decode(const void *k, size_t klen, const void *v, size_t vlen,
+			  struct pb_gen_mark *m_r);
+/* m's key into k (STORE_MARK_KEY_LEN, or STORE_MARK_OLD_KEY_LEN for an older welcome: the
+ * returned length). */
+size_t store_gen_mark_key(const struct pb_gen_mark *m, uint8_t k[STORE_MARK_KEY_LEN]);
+/* The removal of every marker of user_id into b (they go with the account). */
+void store_gen_marks_delete(rocksdb_writebatch_t *b, struct pb_store *s, uint64_t user_id);
 
 #endif

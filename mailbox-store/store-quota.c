@@ -42,6 +42,12 @@ int pb_store_quota_get(struct pb_store *s, uint64_t user_id, struct pb_quota_rec
 int pb_store_quota_put(struct pb_store *s, uint64_t user_id, const struct pb_quota_rec *q,
 		       const char **error_r)
 {
+	return pb_store_quota_put_marked(s, user_id, q, NULL, 0, error_r);
+}
+
+int pb_store_quota_put_marked(struct pb_store *s, uint64_t user_id, const struct pb_quota_rec *q,
+			      struct pb_gen_mark *marks, size_t n, const char **error_r)
+{
 	uint8_t key[STORE_FOLDER_KEY_LEN], val[QUOTA_VAL_LEN];
 
 	store_folder_key(user_id, STORE_QUOTA_ID, key);
@@ -53,6 +59,10 @@ int pb_store_quota_put(struct pb_store *s, uint64_t user_id, const struct pb_quo
 	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
 	rocksdb_writebatch_put_cf(b, s->cf[STORE_CF_FOLDERS], (const char *)key, sizeof(key),
 				  (const char *)val, sizeof(val));
+	for (size_t i = 0; i < n; i++) {
+		marks[i].user_id = user_id;
+		store_gen_mark_put(b, s, &marks[i]);
+	}
 	int ret = store_write(s, b, error_r);
 	rocksdb_writebatch_destroy(b);
 	return ret;

@@ -171,21 +171,15 @@ static int store_user_put_check(struct pb_store *s, const char *lname, uint64_t 
 	return 0;
 }
 
-/* The welcome marker of a new account into b: [v1][str name][str address]. */
+/* The welcome marker of a new account into b (store-marks.c). */
 static void welcome_mark(struct pb_store *s, rocksdb_writebatch_t *b, const struct pb_user_rec *u,
 			 const char *address)
 {
-	uint8_t key[STORE_WELCOME_KEY_LEN];
-	struct pb_buf v;
+	struct pb_gen_mark m = { .user_id = u->id, .kind = PB_GEN_WELCOME };
 
-	pb_buf_init(&v);
-	pb_buf_append_c(&v, STORE_V1);
-	store_enc_str(&v, u->name);
-	store_enc_str(&v, address);
-	store_welcome_key(u->id, key);
-	rocksdb_writebatch_put_cf(b, s->cf[STORE_CF_REPLIES], (const char *)key, sizeof(key),
-				  v.data, v.len);
-	pb_buf_deinit(&v);
+	m.str[0] = (char *)u->name;
+	m.str[1] = (char *)address;
+	store_gen_mark_put(b, s, &m);
 }
 
 int pb_store_user_put(struct pb_store *s, const struct pb_user_rec *u, const char **error_r)
@@ -295,16 +289,14 @@ static int store_user_delete_locked(struct pb_store *s, const char *lname, const
 {
 	struct pb_user_rec u;
 	char *owner = NULL;
-	uint8_t idkey[8], welcome[STORE_WELCOME_KEY_LEN];
+	uint8_t idkey[8];
 	int ret = store_user_get_lower(s, lname, &u, error_r);
 
 	if (ret <= 0)
 		return ret;
 	rocksdb_writebatch_t *b = rocksdb_writebatch_create();
 	rocksdb_writebatch_delete_cf(b, s->cf[STORE_CF_USERS], lname, strlen(lname));
-	store_welcome_key(u.id, welcome); /* a welcome not made yet goes with its account */
-	rocksdb_writebatch_delete_cf(b, s->cf[STORE_CF_REPLIES], (const char *)welcome,
-				     sizeof(welcome));
+	store_gen_marks_delete(b, s, u.id); /* messages not made yet go with their account */
 	ret = store_user_id_lookup(s, u.id, &owner, error_r);
 	if (ret == 1 && strcmp(owner, lname) == 0) {
 		store_user_id_key(u.id, idkey);

@@ -847,7 +847,6 @@ static const struct pb_handler directory_handlers[] = {
 	{ MSG_DIR_USER_SET_REQ, directory_on_user_set_writes },
 	{ MSG_DIR_SEND_POLICY_REQ, directory_on_send_policy },
 	{ MSG_DIR_SEND_COUNT_EVT, directory_on_send_count },
-	{ MSG_DIR_QUOTA_NOTICE_EVT, directory_on_quota_notice },
 	{ MSG_DIR_ROUTES_REQ, directory_on_routes },
 	{ MSG_DIR_SCRIPT_REQ, directory_on_script_writes },
 	{ MSG_DIR_MAP_SET_REQ, directory_on_map_set },

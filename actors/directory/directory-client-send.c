@@ -107,20 +107,6 @@ void directory_user_signature_clear(struct directory_user_signature *sig)
 	memset(sig, 0, sizeof(*sig));
 }
 
-int directory_client_quota_notice_send(const struct pb_sender *s, uint64_t user_id,
-				       uint32_t percent, uint64_t used, uint64_t limit,
-				       const char **error_r)
-{
-	struct pb_msg m;
-
-	pb_msg_init(&m, MSG_DIR_QUOTA_NOTICE_EVT);
-	m.u.dir_quota_notice_evt.user_id = user_id;
-	m.u.dir_quota_notice_evt.percent = percent;
-	m.u.dir_quota_notice_evt.used = used;
-	m.u.dir_quota_notice_evt.limit = limit;
-	return pb_client_send(s, &m, error_r);
-}
-
 int directory_client_send_count_send(const struct pb_sender *s, uint64_t user_id,
 				     const char **error_r)
 {

@@ -217,10 +217,5 @@ void directory_user_signature_clear(struct directory_user_signature *sig);
 /* Counts one accepted message of user_id toward its limits (one-way: a cast sender). */
 int directory_client_send_count_send(const struct pb_sender *s, uint64_t user_id,
 				     const char **error_r);
-/* A mailbox owner's quota warning of user_id (percent the level crossed, used and limit in
- * bytes) for the administrator target (one-way; DIR_QUOTA_NOTICE_EVT). */
-int directory_client_quota_notice_send(const struct pb_sender *s, uint64_t user_id,
-				       uint32_t percent, uint64_t used, uint64_t limit,
-				       const char **error_r);
 
 #endif

@@ -92,8 +92,6 @@ int directory_on_user_set(struct pb_actor *a, void *state, struct pb_msg *m);
 void directory_quota_cast(struct pb_actor *a, const struct pb_user_rec *u);
 int directory_on_send_policy(struct pb_actor *a, void *state, struct pb_msg *m);
 int directory_on_send_count(struct pb_actor *a, void *state, struct pb_msg *m);
-/* DIR_QUOTA_NOTICE_EVT: a quota warning for the administrator target (directory-send.c). */
-int directory_on_quota_notice(struct pb_actor *a, void *state, struct pb_msg *m);
 
 /* directory-routes.c: the routing records' snapshot. init/deinit with the actor; changed()
  * after any write of accounts, domains or routing records (the router fetches again). */

@@ -11,12 +11,11 @@
  * to its limits again. They are node-wide (one directory per node); a cluster would need them
  * in the cluster engine, as the guard's state.
  * It also keeps the account's mailbox quota (quota_mb, set the same way): a change is given to
- * the mailbox owner (MBOX_QUOTA_SET_REQ) before the CLI is answered, and the owner's quota
- * warnings for the administrator come back through here (DIR_QUOTA_NOTICE_EVT), since only
- * the directory knows which account quota.admin_target names. And the account's password
+ * the mailbox owner (MBOX_QUOTA_SET_REQ) before the CLI is answered (its warnings go through
+ * the spool: mailbox-quota.c). And the account's password
  * settings of `user set` (web_password off, webmail_main_password), kept in the record itself.
  * OWNS: struct directory's counter table (d->sent). THREAD: the directory actor's.
- * MESSAGES sent: MBOX_QUOTA_SET_REQ (a call, DIRECTORY_OP_QUOTA), MBOX_QUOTA_NOTICE_EVT.
+ * MESSAGES sent: MBOX_QUOTA_SET_REQ (a call, DIRECTORY_OP_QUOTA).
  */
 #include "directory-client.h"
 #include "directory-private.h"
@@ -247,37 +246,5 @@ int directory_on_send_count(struct pb_actor *a, void *state, struct pb_msg *m)
 
 	send_counter_add(d->sent, m->u.dir_send_count_evt.user_id,
 			 pb_runtime_now_ms(pb_actor_runtime(a)));
-	return 0;
-}
-
-/* The administrator target's copy of a quota warning: the directory names the account the
- * warning is about and finds the target (quota.admin_target), then casts the warning to the
- * target's mailbox owner. A target that does not exist is logged, once per warning. */
-int directory_on_quota_notice(struct pb_actor *a, void *state, struct pb_msg *m)
-{
-	struct directory *d = state;
-	const struct msg_dir_quota_notice_evt *q = &m->u.dir_quota_notice_evt;
-	struct pb_user_rec about, target;
-	char admin[64];
-	const char *error = "no such account";
-
-	const struct pb_settings *st = pb_settings_acquire(d->rt);
-	snprintf(admin, sizeof(admin), "%s", st->quota.admin_target);
-	pb_settings_release(d->rt, st);
-	memset(&about, 0, sizeof(about));
-	memset(&target, 0, sizeof(target));
-	if (admin[0] != '\0' && pb_store_user_get_by_id(d->store, q->user_id, &about, &error) > 0 &&
-	    pb_store_user_get(d->store, admin, &target, &error) > 0) {
-		struct pb_sender tx = pb_actor_sender(a, 0);
-		if (mailbox_client_quota_notice_send(&tx, target.id, about.name, q->percent, q->used,
-						     q->limit, &error) < 0)
-			pb_warn("directory", "event=quota_notice_failed target=%s reason=%s",
-				PB_LOGQ(admin), PB_LOGQ(error));
-	} else if (admin[0] != '\0') {
-		pb_warn("directory", "event=quota_notice_failed target=%s reason=%s", PB_LOGQ(admin),
-			PB_LOGQ(error));
-	}
-	pb_user_rec_free(&about);
-	pb_user_rec_free(&target);
 	return 0;
 }

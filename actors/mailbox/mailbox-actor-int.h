@@ -169,7 +169,6 @@ int mailbox_on_upload_chunk(struct pb_actor *a, void *state, struct pb_msg *m);
 int mailbox_on_upload_commit(struct pb_actor *a, void *state, struct pb_msg *m);
 int mailbox_on_upload_abort(struct pb_actor *a, void *state, struct pb_msg *m);
 int mailbox_on_quota_set(struct pb_actor *a, void *state, struct pb_msg *m);
-int mailbox_on_quota_notice(struct pb_actor *a, void *state, struct pb_msg *m);
 int mailbox_on_quota_remind(struct pb_actor *a, void *state, struct pb_msg *m);
 
 #endif

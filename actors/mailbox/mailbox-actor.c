@@ -301,7 +301,6 @@ static const struct pb_handler mailbox_handlers[] = {
 	{ MSG_MBOX_UPLOAD_COMMIT_REQ, mailbox_on_upload_commit },
 	{ MSG_MBOX_UPLOAD_ABORT_REQ, mailbox_on_upload_abort },
 	{ MSG_MBOX_QUOTA_SET_REQ, mailbox_on_quota_set },
-	{ MSG_MBOX_QUOTA_NOTICE_EVT, mailbox_on_quota_notice },
 	{ MSG_MBOX_QUOTA_REMIND_REQ, mailbox_on_quota_remind },
 };
 

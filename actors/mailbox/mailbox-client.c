@@ -432,21 +432,6 @@ uint32_t mailbox_client_quota_set_reply(struct pb_msg *rep, const char **error_r
 	return pb_client_reply(rep, MSG_MBOX_QUOTA_SET_REQ, error_r);
 }
 
-int mailbox_client_quota_notice_send(const struct pb_sender *s, uint64_t user_id,
-				     const char *about, uint32_t percent, uint64_t used,
-				     uint64_t limit, const char **error_r)
-{
-	struct pb_msg m;
-
-	pb_msg_init(&m, MSG_MBOX_QUOTA_NOTICE_EVT);
-	m.u.mbox_quota_notice_evt.user_id = user_id;
-	m.u.mbox_quota_notice_evt.about = xstrdup(about != NULL ? about : "");
-	m.u.mbox_quota_notice_evt.percent = percent;
-	m.u.mbox_quota_notice_evt.used = used;
-	m.u.mbox_quota_notice_evt.limit = limit;
-	return pb_client_send(s, &m, error_r);
-}
-
 /* ---- page (webmail's list) ---- */
 
 void mailbox_page_free(struct mailbox_page *p)

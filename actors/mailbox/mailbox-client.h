@@ -329,12 +329,6 @@ uint32_t mailbox_client_upload_abort_reply(struct pb_msg *rep, const char **erro
 int mailbox_client_quota_set_send(const struct pb_sender *s, uint64_t user_id, bool has_limit,
 				  uint64_t limit_mb, const char **error_r);
 uint32_t mailbox_client_quota_set_reply(struct pb_msg *rep, const char **error_r);
-/* MBOX_QUOTA_NOTICE_EVT (one-way, the directory): a warning that account `about` crossed
- * percent of its quota (used and limit in bytes), into user_id's INBOX (the administrator
- * target's). */
-int mailbox_client_quota_notice_send(const struct pb_sender *s, uint64_t user_id,
-				     const char *about, uint32_t percent, uint64_t used,
-				     uint64_t limit, const char **error_r);
 /* MBOX_QUOTA_REMIND_REQ (the maintenance actor's daily job): the user's reminder for `day`
  * (days since the epoch, UTC) if its usage is past the first warning level and it has had
  * none that day (remembered in its quota record: at most one a day, across restarts).

@@ -12,29 +12,28 @@
  *   - incoming mail is never refused for quota;
  *   - the user's own APPEND or COPY that would take usage past the limit is refused
  *     (PB_ERR_OVERQUOTA; IMAP NO [OVERQUOTA]), changing nothing;
- *   - when usage reaches warn1/2/3_percent of the limit (level 1, 2, 3) a warning goes into the
- *     user's INBOX, and from level 2 a copy to quota.admin_target (DIR_QUOTA_NOTICE_EVT: the
- *     directory knows which account that is; it casts MBOX_QUOTA_NOTICE_EVT to its owner).
- *     One warning per crossing, for the highest level crossed; the level is remembered, and
- *     when usage falls below a level it is re-armed;
+ *   - when usage reaches warn1/2/3_percent of the limit (level 1, 2, 3) a warning goes to the
+ *     user, and from level 2 a copy to quota.admin_target; daily reminders likewise. One
+ *     warning per crossing, for the highest level crossed; the level is remembered, and when
+ *     usage falls below a level it is re-armed. The owner does not store a notice itself: it
+ *     writes a generated-message marker (store-db.h pb_gen_mark) in the same synced write as
+ *     the level or reminder day that decides it, and the user's spool shard makes it a SYSTEM
+ *     spool entry (spool-notice.c), routed like any System message (rules, forwarding,
+ *     scripts, the trace) and delivered once; the owner never waits for the spool;
  *   - past block_send_percent the account may not send with SMTP AUTH (MBOX_STAT's blocked,
  *     asked by the SMTP session at MAIL).
  * OWNS: nothing beyond the shard's (the quota records are the store's). THREAD: the shard's.
- * MESSAGES sent: DIR_QUOTA_NOTICE_EVT (a cast), the watchers' events (mailbox-watch.c).
+ * MESSAGES sent: the watchers' events (mailbox-watch.c).
  */
 #include "mailbox-actor-int.h"
 #include "statushub-client.h"
 
-#include "directory-client.h"
 #include "pb-settings-snapshot.h"
-#include "mime-header.h"
-#include "store-bodies.h"
 #include "store-spool.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #define QUOTA_MB 1048576ull
 
@@ -141,117 +140,37 @@ int mailbox_quota_refuse(struct pb_actor *a, struct mailbox_shard *s, const stru
 
 /* ---- warnings ---- */
 
-/* The warning's text (RFC 5322, CR LF) into out: about NULL for the user's own, else the
- * account's name (for the administrator); remind: the daily reminder's subject. */
-static void notice_text(struct pb_buf *out, const char *about, uint32_t pct, uint64_t used,
-			uint64_t limit, uint32_t block_pct, bool remind)
+/* The marker of a quota notice of kind (enum pb_gen_kind) at pct percent, for the spool to
+ * make (spool-notice.c); admin: the administrator target (borrowed) of PB_GEN_QUOTA_ADMIN. */
+static struct pb_gen_mark notice_mark(uint8_t kind, const struct quota_view *v, uint32_t pct,
+				      uint64_t used, const char *admin)
 {
-	char host[256] = "localhost", date[64];
-	time_t now = time(NULL);
-	struct tm tm;
+	struct pb_gen_mark m = { .kind = kind };
 
-	if (gethostname(host, sizeof(host) - 1) < 0 || host[0] == '\0')
-		snprintf(host, sizeof(host), "localhost");
-	gmtime_r(&now, &tm);
-	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
-	/* stored directly (no spool, no SMTP intake): this is the final delivery, RFC 5321 4.4 */
-	pb_buf_append_str(out, "Return-Path: <>\r\n");
-	pb_buf_printf(out, "From: Mail System <postmaster@%s>\r\nDate: %s\r\n", host, date);
-	pb_buf_printf(out, "Message-ID: <quota.%lld.%u@%s>\r\n", (long long)pb_clock_wall_ms(), pct,
-		      host);
-	if (about != NULL)
-		pb_buf_printf(out, "Subject: Mailbox quota: %s has reached %u%% of its quota\r\n",
-			      about, pct);
-	else
-		pb_buf_printf(out, "Subject: Mailbox quota %s: %u%% of your quota used\r\n",
-			      remind ? "reminder" : "warning", pct);
-	pb_buf_printf(out, "Auto-Submitted: auto-generated\r\nMIME-Version: 1.0\r\n"
-			   "Content-Type: text/plain; charset=us-ascii\r\n\r\n");
-	pb_buf_printf(out, "The mailbox %s%sholds %llu KB, %llu%% of its quota of %llu MB.\r\n",
-		      about != NULL ? "of " : "", about != NULL ? about : "",
-		      (unsigned long long)(used / 1024),
-		      (unsigned long long)(used * 100 / limit), (unsigned long long)(limit / QUOTA_MB));
-	pb_buf_printf(out, "Incoming mail is still delivered.%s\r\n",
-		      about == NULL ? " Please delete or archive messages you no longer need." : "");
-	if (block_pct != 0)
-		pb_buf_printf(out, "At %u%% of the quota the account can no longer send mail.\r\n",
-			      block_pct);
+	m.str[0] = (char *)admin;
+	m.num[PB_GEN_N_PERCENT] = pct;
+	m.num[PB_GEN_N_USED] = used;
+	m.num[PB_GEN_N_LIMIT] = v->limit;
+	m.num[PB_GEN_N_BLOCK] = kind == PB_GEN_QUOTA_ADMIN ? 0 : v->block_pct;
+	m.num[PB_GEN_N_MADE_MS] = pb_clock_wall_ms();
+	return m;
 }
 
-/* The trace of a warning stored in user_id's INBOX (no spool entry makes one): found by
- * `pillarbox trace` with its Message-ID. */
-static void notice_trace(struct mailbox_shard *s, uint64_t user_id, const struct pb_buf *text)
+/* The warning of level lvl (to the user, and from level 2 to the administrator target) as
+ * markers written with the new level: the spool makes them (no wait on it here: the owner is
+ * upstream of delivery). 0 / -1. */
+static int warn(struct pb_actor *a, struct mailbox_shard *s, uint64_t user_id,
+		struct quota_view *v, uint8_t lvl, uint64_t used, const char **error_r)
 {
-	struct pb_buf mid, subject;
-	struct pb_strv lines = { 0 };
-	const char *error;
-	char msgid[64];
+	struct pb_gen_mark marks[2];
+	size_t n = 0;
 
-	pb_buf_init(&mid);
-	pb_buf_init(&subject);
-	(void)mime_header_get(text->data, text->len, "Subject", &subject);
-	(void)mime_header_get(text->data, text->len, "Message-ID", &mid);
-	pb_buf_append(&subject, "", 1);
-	char *bare = mid.len > 2 ? xstrndup(mid.data + 1, mid.len - 2) : xstrdup(""); /* <...> */
-	int64_t now = (int64_t)pb_clock_wall_ms();
-	snprintf(msgid, sizeof(msgid), "quota-%llu-%lld", (unsigned long long)user_id,
-		 (long long)now);
-	char *line = xasprintf("generated by this server: a mailbox quota notice (\"%s\"), with "
-			       "the null sender <>, stored in the INBOX of user id %llu directly",
-			       subject.data, (unsigned long long)user_id);
-	pb_strv_push(&lines, line);
-	if (pb_store_trace_new(s->store, msgid, bare, now, &lines, &error) < 0)
-		pb_warn("mailbox", "event=trace_not_kept msgid=%s reason=%s", msgid,
-			PB_LOGQ(error));
-	free(line);
-	free(bare);
-	pb_strv_clear(&lines);
-	pb_buf_deinit(&mid);
-	pb_buf_deinit(&subject);
-}
-
-/* Stores text as a new message in the user's INBOX, keeps its trace and tells the watchers.
- * 0 / -1. */
-static int notice_append(struct pb_actor *a, struct mailbox_shard *s, uint64_t user_id,
-			 const struct pb_buf *text, const char **error_r)
-{
-	struct pb_folder_rec f;
-	struct pb_msg_rec rec;
-
-	memset(&rec, 0, sizeof(rec));
-	int found = pb_store_folder_get(s->store, user_id, "INBOX", &f, error_r);
-	if (found <= 0) {
-		*error_r = found == 0 ? "no INBOX" : *error_r;
+	marks[n++] = notice_mark(PB_GEN_QUOTA_WARNING, v, v->pct[lvl], used, NULL);
+	if (lvl >= 2 && v->admin[0] != '\0')
+		marks[n++] = notice_mark(PB_GEN_QUOTA_ADMIN, v, v->pct[lvl], used, v->admin);
+	v->rec.level = lvl;
+	if (pb_store_quota_put_marked(s->store, user_id, &v->rec, marks, n, error_r) < 0)
 		return -1;
-	}
-	int rc = pb_store_blob_put(s->store, text->data, text->len, rec.blob_key, error_r);
-	rec.internal_date_ms = (int64_t)pb_clock_wall_ms();
-	rec.size = text->len;
-	if (rc == 0) {
-		mailbox_sort_keys_fill(s->store, &rec);
-		rc = pb_store_msg_append_ex(s->store, user_id, f.id, &rec, NULL, true, error_r);
-	}
-	if (rc == 0) {
-		mailbox_appended_events(a, s, user_id, &f, &rec);
-		notice_trace(s, user_id, text);
-	}
-	pb_folder_rec_free(&f);
-	return rc < 0 ? -1 : 0;
-}
-
-/* The warning of level lvl: into the user's INBOX, and from level 2 to the administrator. */
-static void warn(struct pb_actor *a, struct mailbox_shard *s, uint64_t user_id,
-		 const struct quota_view *v, uint8_t lvl, uint64_t used)
-{
-	struct pb_buf text;
-	const char *error;
-
-	pb_buf_init(&text);
-	notice_text(&text, NULL, v->pct[lvl], used, v->limit, v->block_pct, false);
-	if (notice_append(a, s, user_id, &text, &error) < 0)
-		pb_warn("mailbox", "event=quota_warning_failed user_id=%llu reason=%s",
-			(unsigned long long)user_id, PB_LOGQ(error));
-	pb_buf_deinit(&text);
 	pb_info("mailbox", "event=quota_warning user_id=%llu percent=%u used=%llu limit=%llu",
 		(unsigned long long)user_id, v->pct[lvl], (unsigned long long)used,
 		(unsigned long long)v->limit);
@@ -259,13 +178,7 @@ static void warn(struct pb_actor *a, struct mailbox_shard *s, uint64_t user_id,
 				  "Quota warning: account %llu at %u%% (%llu of %llu bytes)",
 				  (unsigned long long)user_id, v->pct[lvl], (unsigned long long)used,
 				  (unsigned long long)v->limit);
-	if (lvl < 2 || v->admin[0] == '\0')
-		return;
-	struct pb_sender tx = pb_actor_sender(a, 0);
-	if (directory_client_quota_notice_send(&tx, user_id, v->pct[lvl], used, v->limit,
-					       &error) < 0)
-		pb_warn("mailbox", "event=quota_admin_notice_failed user_id=%llu reason=%s",
-			(unsigned long long)user_id, PB_LOGQ(error));
+	return 0;
 }
 
 /* Tells the status hub every owed INBOX count (one store read per user). */
@@ -321,10 +234,14 @@ void mailbox_quota_changed(struct pb_actor *a, struct mailbox_shard *s, uint64_t
 	uint8_t lvl = level_of(&v, used);
 	if (lvl == v.rec.level)
 		return;
-	if (lvl > v.rec.level)
-		warn(a, s, user_id, &v, lvl, used);
-	v.rec.level = lvl; /* below a level: re-armed */
-	if (pb_store_quota_put(s->store, user_id, &v.rec, &error) < 0)
+	int ret;
+	if (lvl > v.rec.level) {
+		ret = warn(a, s, user_id, &v, lvl, used, &error);
+	} else {
+		v.rec.level = lvl; /* below a level: re-armed */
+		ret = pb_store_quota_put(s->store, user_id, &v.rec, &error);
+	}
+	if (ret < 0)
 		pb_warn("mailbox", "event=quota_level_failed user_id=%llu reason=%s",
 			(unsigned long long)user_id, PB_LOGQ(error));
 }
@@ -351,68 +268,34 @@ int mailbox_on_quota_set(struct pb_actor *a, void *state, struct pb_msg *m)
 	return 0;
 }
 
-int mailbox_on_quota_notice(struct pb_actor *a, void *state, struct pb_msg *m)
+/* The daily reminder (MBOX_QUOTA_REMIND_REQ): the day stored with the reminders' markers in
+ * one write, so a crash makes that day's reminders once (the spool), never twice or none. */
+static void remind(struct mailbox_shard *s, uint64_t user_id, struct quota_view *v, uint32_t day,
+		   bool to_user, bool to_admin)
 {
-	struct mailbox_shard *s = state;
-	const struct msg_mbox_quota_notice_evt *q = &m->u.mbox_quota_notice_evt;
-	struct pb_buf text;
-	char about[64];
+	struct pb_gen_mark marks[2];
+	uint64_t used = 0;
 	const char *error;
 	size_t n = 0;
 
-	for (const char *p = q->about; *p != '\0' && n < sizeof(about) - 1; p++)
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    *p == '.' || *p == '_' || *p == '-')
-			about[n++] = *p; /* an account name; anything else kept out of the header */
-	about[n] = '\0';
-	if (q->limit == 0 || pb_store_mailbox_exists(s->store, q->user_id, &error) <= 0)
-		return 0;
-	pb_buf_init(&text);
-	notice_text(&text, about, q->percent, q->used, q->limit, 0, false);
-	if (notice_append(a, s, q->user_id, &text, &error) < 0)
-		pb_warn("mailbox", "event=quota_admin_notice_failed user_id=%llu reason=%s",
-			(unsigned long long)q->user_id, PB_LOGQ(error));
-	pb_buf_deinit(&text);
-	mailbox_quota_changed(a, s, q->user_id);
-	return 0;
-}
-
-/* The daily reminder (MBOX_QUOTA_REMIND_REQ). The day is stored before the reminder is made:
- * a crash between the two loses that day's reminder rather than sending it twice. */
-static void remind(struct pb_actor *a, struct mailbox_shard *s, uint64_t user_id,
-		   struct quota_view *v, uint32_t day, bool to_user, bool to_admin)
-{
-	uint64_t used = 0;
-	struct pb_buf text;
-	const char *error;
-
 	if (v->limit == 0 || v->rec.remind_day == day || usage(s, user_id, &used, &error) < 0)
 		return;
-	uint8_t lvl = level_of(v, used);
-	if (lvl == 0)
+	if (level_of(v, used) == 0)
 		return;
+	uint32_t pct = (uint32_t)(used * 100 / v->limit);
+	if (to_user)
+		marks[n++] = notice_mark(PB_GEN_QUOTA_REMINDER, v, pct, used, NULL);
+	if (to_admin && v->admin[0] != '\0')
+		marks[n++] = notice_mark(PB_GEN_QUOTA_ADMIN, v, pct, used, v->admin);
 	v->rec.remind_day = day;
-	if (pb_store_quota_put(s->store, user_id, &v->rec, &error) < 0) {
+	if (pb_store_quota_put_marked(s->store, user_id, &v->rec, marks, n, &error) < 0) {
 		pb_warn("mailbox", "event=quota_reminder_failed user_id=%llu reason=%s",
 			(unsigned long long)user_id, PB_LOGQ(error));
 		return;
 	}
-	pb_buf_init(&text);
-	notice_text(&text, NULL, (uint32_t)(used * 100 / v->limit), used, v->limit, v->block_pct,
-		    true);
-	if (to_user && notice_append(a, s, user_id, &text, &error) < 0)
-		pb_warn("mailbox", "event=quota_reminder_failed user_id=%llu reason=%s",
-			(unsigned long long)user_id, PB_LOGQ(error));
-	pb_buf_deinit(&text);
 	pb_info("mailbox", "event=quota_reminder user_id=%llu day=%u used=%llu limit=%llu",
 		(unsigned long long)user_id, day, (unsigned long long)used,
 		(unsigned long long)v->limit);
-	struct pb_sender tx = pb_actor_sender(a, 0);
-	if (to_admin && v->admin[0] != '\0' &&
-	    directory_client_quota_notice_send(&tx, user_id, (uint32_t)(used * 100 / v->limit),
-					       used, v->limit, &error) < 0)
-		pb_warn("mailbox", "event=quota_admin_notice_failed user_id=%llu reason=%s",
-			(unsigned long long)user_id, PB_LOGQ(error));
 }
 
 int mailbox_on_quota_remind(struct pb_actor *a, void *state, struct pb_msg *m)
@@ -430,7 +313,7 @@ int mailbox_on_quota_remind(struct pb_actor *a, void *state, struct pb_msg *m)
 	bool to_user = st->quota.reminder_user != 0, to_admin = st->quota.reminder_admin != 0;
 	pb_settings_release(pb_actor_runtime(a), st);
 	if (to_user || to_admin)
-		remind(a, s, q->user_id, &v, q->day, to_user, to_admin);
+		remind(s, q->user_id, &v, q->day, to_user, to_admin);
 	pb_reply_status(a, m, PB_OK, "");
 	return 0;
 }

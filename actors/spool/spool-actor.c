@@ -642,7 +642,7 @@ static void sp_timer(struct pb_actor *a, void *state, uint32_t id, uint64_t now)
 	for (size_t at = 0; at < s->n; at++)
 		send_due(a, s, s->d[at], now >= SPOOL_RESEND_MS ? now - SPOOL_RESEND_MS : 0);
 	spool_uploads_expire(a, s, now);
-	spool_welcome_tick(a, s);
+	spool_marks_tick(a, s);
 	pb_actor_timer_set(a, SPOOL_TIMER_TICK, SPOOL_TICK_MS);
 }
 

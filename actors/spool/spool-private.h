@@ -94,9 +94,9 @@ int spool_plan_store(struct pb_actor *a, struct spool_shard *s, const struct pb_
 int spool_signed_body(struct spool_shard *s, const struct pb_spool_rec *r,
 		      char key_r[PB_BLOB_KEY_LEN + 1], uint64_t *size_r, const char **error_r);
 
-/* spool-welcome.c: makes and delivers the welcome messages of this shard's new accounts
- * whose markers are in the store (at most a few per call; from the tick). */
-void spool_welcome_tick(struct pb_actor *a, struct spool_shard *s);
+/* spool-marks.c: makes and delivers the generated messages (welcomes, quota notices) of this
+ * shard's users whose markers are in the store (at most a few per call; from the tick). */
+void spool_marks_tick(struct pb_actor *a, struct spool_shard *s);
 
 /* SPOOL_ROOM_REQ: claims the declared size for the session (spool-upload.c). */
 int spool_on_room(struct pb_actor *a, void *state, struct pb_msg *m);

@@ -50,8 +50,9 @@ int pb_store_user_get_by_id(struct pb_store *s, uint64_t id, struct pb_user_rec 
  * u->id already belongs to another name, or the name is empty or too long. Returns 0 / -1. */
 int pb_store_user_put(struct pb_store *s, const struct pb_user_rec *u, const char **error_r);
 /* The same, for a new account, with its welcome message due (welcome_address non-NULL: the
- * address it goes to): a marker written in the same synced batch, which the spool takes with
- * the welcome's entry (store-spool.h pb_store_welcome_made), so a crash loses neither. */
+ * address it goes to): a generated-message marker (store-db.h pb_gen_mark, kind
+ * PB_GEN_WELCOME) written in the same synced batch, which the spool takes with the welcome's
+ * entry (store-spool.h pb_store_gen_made), so a crash loses neither. */
 int pb_store_user_put_welcome(struct pb_store *s, const struct pb_user_rec *u,
 			      const char *welcome_address, const char **error_r);
 /* Renames in one atomic synced batch (the record moves key, its id index follows, the id and
@@ -60,7 +61,7 @@ int pb_store_user_put_welcome(struct pb_store *s, const struct pb_user_rec *u,
 int pb_store_user_rename(struct pb_store *s, const char *old_name, const char *new_name,
 			 const char **error_r);
 /* Deletes the account record and its id index only (see pb_store_user_purge for the mail),
- * and its welcome marker (a welcome not made yet is never made).
+ * and its generated-message markers (a welcome or quota notice not made yet is never made).
  * Returns 1 deleted, 0 absent, -1 error. */
 int pb_store_user_delete(struct pb_store *s, const char *name, const char **error_r);
 /* Calls cb for every user, sorted by name; the record is only valid during the call. cb

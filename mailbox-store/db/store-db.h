@@ -153,6 +153,36 @@ int pb_store_history_get(struct pb_store *s, char kind, uint64_t seq,
 int pb_store_history_list(struct pb_store *s, char kind, uint64_t before, size_t limit,
 			  struct pb_setting_change **v_r, size_t *n_r, const char **error_r);
 
+/* ---- Generated-message markers (store-marks.c; docs/storage.md "Generated messages") ----
+ * A marker says "the server owes a message of this kind because of this user". It is written
+ * by the owner of the state that decides the message, in the same synced write as that state
+ * (the account for a welcome: store-accounts.h; the quota record for a quota notice:
+ * store-mail.h), and taken by the spool shard of the user (user_id % shards), which stores the
+ * message as a spool entry of origin SYSTEM in the same synced write that removes the marker
+ * (store-spool.h pb_store_gen_made): one message, never none, never two, across any crash, and
+ * the writer of the state never waits for the spool. */
+enum pb_gen_kind {
+	PB_GEN_WELCOME = 1,	   /* str: name, address */
+	PB_GEN_QUOTA_WARNING = 2,  /* num: PB_GEN_N_* (the user's own warning) */
+	PB_GEN_QUOTA_REMINDER = 3, /* num: PB_GEN_N_* (the user's daily reminder) */
+	PB_GEN_QUOTA_ADMIN = 4,	   /* str[0]: the administrator target's account; num: PB_GEN_N_* */
+};
+/* A quota notice's numbers (num[] indices). */
+enum { PB_GEN_N_PERCENT, PB_GEN_N_USED, PB_GEN_N_LIMIT, PB_GEN_N_BLOCK, PB_GEN_N_MADE_MS };
+#define PB_GEN_STRS 2
+#define PB_GEN_NUMS 5
+struct pb_gen_mark {
+	uint64_t user_id;
+	uint64_t seq; /* its place among the user's markers: set at the write, kept at a read
+			 (UINT64_MAX: an older welcome marker, keyed by the user alone) */
+	uint8_t kind; /* enum pb_gen_kind */
+	char *str[PB_GEN_STRS]; /* read: owned (pb_gen_mark_free), never NULL; write: borrowed,
+				   NULL as "" */
+	uint64_t num[PB_GEN_NUMS];
+};
+/* Frees a read marker's strings. */
+void pb_gen_mark_free(struct pb_gen_mark *m);
+
 /* Bodies are named by this key everywhere (mail records, spool records, readers). */
 #define PB_BLOB_KEY_LEN 64 /* lowercase hex SHA-256 */
 

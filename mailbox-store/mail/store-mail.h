@@ -305,5 +305,11 @@ int pb_store_quota_get(struct pb_store *s, uint64_t user_id, struct pb_quota_rec
 /* Writes it, synced. 0 / -1. */
 int pb_store_quota_put(struct pb_store *s, uint64_t user_id, const struct pb_quota_rec *q,
 		       const char **error_r);
+/* Writes it with the quota notices it decides (n markers, store-db.h pb_gen_mark, kinds
+ * PB_GEN_QUOTA_*; their user_id and seq are set here) in ONE synced write: the spool shard of
+ * the user makes each a SYSTEM spool entry (store-spool.h pb_store_gen_made), so the notice
+ * and the level or day that decided it are durable together. 0 / -1. */
+int pb_store_quota_put_marked(struct pb_store *s, uint64_t user_id, const struct pb_quota_rec *q,
+			      struct pb_gen_mark *marks, size_t n, const char **error_r);
 
 #endif

@@ -204,21 +204,21 @@ int pb_store_replied_get(struct pb_store *s, uint64_t user_id, const char *addr,
 int pb_store_replied_prune(struct pb_store *s, int64_t before_ms, uint64_t max,
 			   uint64_t *removed_r, const char **error_r);
 
-/* Welcome messages (a new account's, docs/operations.md "Welcome message"): the account's
- * write leaves a marker (store-accounts.h pb_store_user_put_welcome); the spool shard of the
- * account's id takes it. fn gets each marked account of this shard (user_id % shards ==
- * shard; shards 0 or 1: all), at most max of them, with its name and address (borrowed for
- * the call). 0 / -1. */
-typedef void pb_store_welcome_fn(uint64_t user_id, const char *name, const char *address,
-				 void *arg);
-int pb_store_welcome_pending(struct pb_store *s, uint32_t shard, uint32_t shards, size_t max,
-			     pb_store_welcome_fn *fn, void *arg, const char **error_r);
-/* The welcome g of account user_id (g as for pb_store_spool_plan_gen, memo unused) stored as
- * a spool entry AND its marker removed, in ONE synced write, only if the marker is still
- * there: made exactly once however the spool crashes around it. 1 made (g->rec.id its entry),
- * 0 no marker (made already: nothing written), -1. */
-int pb_store_welcome_made(struct pb_store *s, uint64_t user_id, struct pb_spool_gen *g,
-			  const char **error_r);
+/* Generated-message markers (store-db.h pb_gen_mark: a new account's welcome, written with
+ * the account; a quota notice, written with the quota record) taken by the spool shard of
+ * their user. fn gets each marker of this shard (user_id % shards == shard; shards 0 or 1:
+ * all), at most max of them, in the order they were written for each user (borrowed for the
+ * call). 0 / -1. */
+typedef void pb_store_gen_fn(const struct pb_gen_mark *m, void *arg);
+int pb_store_gen_pending(struct pb_store *s, uint32_t shard, uint32_t shards, size_t max,
+			 pb_store_gen_fn *fn, void *arg, const char **error_r);
+/* The message g made from marker m (g as for pb_store_spool_plan_gen, memo unused; NULL: none,
+ * the marker is only dropped) stored as a spool entry AND the marker removed, in ONE synced
+ * write, only if the marker is still there: made exactly once however the spool crashes
+ * around it. 1 made (g->rec.id its entry) or dropped, 0 no marker (made already: nothing
+ * written), -1. */
+int pb_store_gen_made(struct pb_store *s, const struct pb_gen_mark *m, struct pb_spool_gen *g,
+		      const char **error_r);
 
 /* Keeps the trace of entry id alone (an entry that reaches nobody: no plan to store), synced;
  * message_id: its Message-ID (NULL none). 0 / -1. */

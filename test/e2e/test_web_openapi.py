@@ -14,6 +14,7 @@ import email.message
 import json
 import os
 import smtplib
+import socket
 import sys
 import tempfile
 import unittest
@@ -205,6 +206,13 @@ class OpenApiLive(unittest.TestCase):
         self.send("bob@" + dom, "with an attachment", attach=True)
         self.send("bob@" + dom, "plain")
         self.send("dave@" + dom, "to collect")
+        # far.example through a port that refuses (bound, never listening): the entry stays
+        # queued, deferred, however slow the machine (a failed lookup could bounce it first)
+        self.refuser = socket.socket()
+        self.addCleanup(self.refuser.close)
+        self.refuser.bind(("127.0.0.1", 0))
+        self.check(admin, "PATCH", "/api/settings/outbound",
+                   {"routes": "far.example=127.0.0.1:%d" % self.refuser.getsockname()[1]})
         self.send("away@" + dom, "to the queue")
 
     def wait_for(self, c, path, pick, what):

@@ -20,6 +20,10 @@
  * message goes to the spool as SMTP's does (SPOOL_BEGIN, one SPOOL_CHUNK per slice, in order,
  * one in flight, SPOOL_COMMIT) and to Sent the same way (MBOX_UPLOAD_CHUNK per slice). The
  * uploads are removed once the message is sent (a draft keeps its own copy; they stay).
+ * A message sent (not a draft saved) gets the signature and disclaimer SMTP AUTH's mail would
+ * (mail-signature.h: the account's own texts come with DIR_SEND_POLICY's answer; internal when
+ * every recipient is local), put into its text before the part is encoded (mime-signature.h's
+ * mime_signature_text): the spool and Sent get the same signed text.
  * OWNS: struct send_job (the session's job). THREAD: the web hub's.
  * MESSAGES sent (through stubs): DIR_DOMAIN_LIST_REQ, DIR_SEND_POLICY_REQ, MBOX_STAT_REQ,
  * DIR_RCPT_CHECK_REQ, SPOOL_PUT_REQ, DIR_SEND_COUNT_EVT (a cast), SPOOL_BEGIN_REQ,

@@ -20,6 +20,10 @@
  * message goes to the spool as SMTP's does (SPOOL_BEGIN, one SPOOL_CHUNK per slice, in order,
  * one in flight, SPOOL_COMMIT) and to Sent the same way (MBOX_UPLOAD_CHUNK per slice). The
  * uploads are removed once the message is sent (a draft keeps its own copy; they stay).
+ * A message sent (not a draft saved) gets the signature and disclaimer SMTP AUTH's mail would
+ * (mail-signature.h: the account's own texts come with DIR_SEND_POLICY's answer; internal when
+ * every recipient is local), put into its text before the part is encoded (mime-signature.h's
+ * mime_signature_text): the spool and Sent get the same signed text.
  * OWNS: struct send_job (the session's job). THREAD: the web hub's.
  * MESSAGES sent (through stubs): DIR_DOMAIN_LIST_REQ, DIR_SEND_POLICY_REQ, MBOX_STAT_REQ,
  * DIR_RCPT_CHECK_REQ, SPOOL_PUT_REQ, DIR_SEND_COUNT_EVT (a cast), SPOOL_BEGIN_REQ,
@@ -32,8 +36,10 @@
 #include "web-api.h"
 
 #include "directory-client.h"
+#include "mail-signature.h"
 #include "mailbox-client.h"
 #include "mime-decode.h"
+#include "mime-signature.h"
 #include "pb-alloc.h"
 #include "pb-log.h"
 #include "send-policy.h"
@@ -60,6 +66,7 @@ struct send_job {
 	uint64_t upload_id;
 	uint64_t spool_id;
 	struct directory_send_policy policy; /* the account's sending permissions */
+	struct directory_user_signature sig; /* the account's own signatures (with the policy) */
 	/* uploaded attachments (web-mail-upload.c): the message streams, web-mail-stream.c */
 	struct pb_strv uploads;              /* their ids */
 	char boundary[40];                   /* the multipart's, "" none */
@@ -84,6 +91,7 @@ static void send_job_free(void *p)
 	pb_u64v_clear(&j->rcpt_ids);
 	pb_buf_deinit(&j->msg);
 	pb_strv_clear(&j->policy.forbidden);
+	directory_user_signature_clear(&j->sig);
 	pb_strv_clear(&j->uploads);
 	web_mail_stream_free(&j->stream);
 	pb_buf_deinit(&j->slice);
@@ -290,6 +298,8 @@ static void on_policy(void *session, uint64_t arg, struct pb_msg *m)
 	uint32_t code = m != NULL ? directory_client_send_policy_reply(m, &j->policy, &error)
 				  : PB_ERR_TEMP;
 
+	if (code == PB_OK)
+		directory_client_send_policy_signature(m, &j->sig);
 	if (code != PB_OK) {
 		web_reply_error(ws, code == PB_ERR_NOTFOUND ? 403 : 503,
 				code == PB_ERR_NOTFOUND ? "the account no longer exists"
@@ -438,17 +448,64 @@ static void header(struct send_job *j, struct pb_buf *out)
 	pb_buf_deinit(&enc);
 }
 
+/* The text of the message to send with its signature and disclaimer (mail-signature.h, as
+ * SMTP AUTH's: the logged-in user the sender, internal when every recipient is local) put in
+ * as mime-signature.h puts them into a text/plain part: into *out_r (the caller's to
+ * pb_buf_deinit), returning true; false (*out_r empty): the text goes as it is (a draft
+ * saved, no signature for the sender, or a text it must not change). One log line. */
+static bool signed_text(struct send_job *j, const char *text, struct pb_buf *out_r)
+{
+	struct mail_signature_pick pick;
+	const char *why = "no signature text for the sender";
+	bool internal = true;
+	int n = 0;
+
+	pb_buf_init(out_r);
+	if (j->draft)
+		return false;
+	for (uint32_t i = 0; i < j->rcpt_ids.n; i++)
+		internal = internal && j->rcpt_ids.v[i] != 0;
+	if (mail_signature_choose(&j->ws->srv->signature, &j->sig, j->from, internal, &pick)) {
+		struct mime_signature sig = { pick.text, pick.html, pick.disclaimer };
+		n = mime_signature_text(text, strlen(text), &sig, out_r, &why);
+	}
+	if (n > 0)
+		pb_info("web", "event=signature user=%s result=added source=%s",
+			PB_LOGQ(j->ws->who.user), pick.source != NULL ? pick.source : "server");
+	else
+		pb_info("web", "event=signature user=%s result=kept reason=%s",
+			PB_LOGQ(j->ws->who.user), PB_LOGQ(why));
+	mail_signature_pick_free(&pick);
+	return n > 0;
+}
+
+/* The message's text part: the request's text, signed when it is sent (signed_text). */
+static void body_text(struct send_job *j)
+{
+	const char *text = web_body_str(j->in, "text");
+	struct pb_buf sig;
+
+	if (text == NULL)
+		text = "";
+	if (signed_text(j, text, &sig)) {
+		pb_buf_append_c(&sig, '\0');
+		text_part(&j->msg, (const char *)sig.data);
+	} else {
+		text_part(&j->msg, text);
+	}
+	pb_buf_deinit(&sig);
+}
+
 /* Builds j->msg; -1 with *error_r. */
 static int build(struct send_job *j, const char **error_r)
 {
-	const char *text = web_body_str(j->in, "text");
 	const cJSON *list = cJSON_GetObjectItemCaseSensitive(j->in, "attachments");
 	char *boundary = j->boundary;
 	unsigned char rnd[12];
 
 	header(j, &j->msg);
 	if ((!cJSON_IsArray(list) || cJSON_GetArraySize(list) == 0) && j->uploads.n == 0) {
-		text_part(&j->msg, text != NULL ? text : "");
+		body_text(j);
 		return 0;
 	}
 	RAND_bytes(rnd, sizeof(rnd));
@@ -456,7 +513,7 @@ static int build(struct send_job *j, const char **error_r)
 		 rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
 	pb_buf_printf(&j->msg, "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n--%s\r\n",
 		      boundary, boundary);
-	text_part(&j->msg, text != NULL ? text : "");
+	body_text(j);
 	if (cJSON_IsArray(list) && attachments(&j->msg, list, boundary, error_r) < 0)
 		return -1;
 	if (j->uploads.n == 0) /* else the stream closes it after the uploads */

@@ -11,6 +11,7 @@
 #include "pb-cidr.h"
 #include "gw-session.h"
 #include "http-request.h"
+#include "pb-settings.h"
 #include "web-assets.h"
 #include "web-auth.h"
 #include "web-reset.h"
@@ -57,6 +58,7 @@ struct web_server {
 	uint64_t uploads_user_bytes;     /* web.uploads_user_kb */
 	uint64_t upload_ttl_ms;          /* web.upload_ttl_s */
 	uint64_t max_message_size;       /* smtp.max_message_size: the server's */
+	struct pb_settings_signature signature; /* signature.*: mail sent from webmail */
 };
 
 /* Who the request under way is (copied from the login: the table may move meanwhile). */

@@ -91,28 +91,8 @@ struct smtp_session {
 };
 
 /* ---- smtp-signature.c ---- */
-/* A signature chosen for a message (smtp_signature_choose): allocated texts, unescaped. */
-struct smtp_signature_pick {
-	char *text;	  /* the signature ("" when only the disclaimer applies) */
-	char *html;	  /* its HTML, NULL: the text escaped */
-	char *disclaimer; /* signature.disclaimer, NULL none */
-	const char *source; /* static: "user", "domain", "server", NULL (disclaimer only) */
-};
-/* Which signature a message of an authenticated sender gets (docs/operations.md
- * "Signatures"). internal: every recipient is local. user: the account's own signatures
- * (NULL: none known), used when signature.users is on: for internal mail its internal_*
- * pair, else its outgoing pair, when that text is not empty. Else, when the server's texts
- * apply (signature.enabled, !internal or signature.internal, sender's domain in
- * signature.domains): the sender domain's entry of signature.domain_texts (HTML: escaped
- * text), else signature.text with signature.html. The disclaimer is added under the same
- * server conditions. Returns true with *pick_r (free with smtp_signature_pick_free), or
- * false (nothing to put in; *pick_r empty). Pure. */
-bool smtp_signature_choose(const struct pb_settings_signature *set,
-			   const struct directory_user_signature *user, const char *sender,
-			   bool internal, struct smtp_signature_pick *pick_r);
-void smtp_signature_pick_free(struct smtp_signature_pick *pick);
 /* Whether the transaction's mail gets a signature (an authenticated sender, and
- * smtp_signature_choose finds a text: its own, or the server's by the settings): its content
+ * mail_signature_choose finds a text: its own, or the server's by the settings): its content
  * is then held whole up to SMTP_SIGN_HOLD. */
 bool smtp_signature_wanted(const struct smtp_session *s);
 /* The content begins: the plan, when the mail is to be signed (smtp_signature_wanted, with a
@@ -129,11 +109,6 @@ void smtp_signature_end(struct smtp_session *s);
 /* At the end of an authenticated sender's content: puts the signature (settings signature.*)
  * into the message still whole in s->body; or, when part of it went to the spool already,
  * decides the insertions the commit stores (smtp_signature_sign); or logs why not. */
-/* The signature text for mail from sender (its domain, any case): that domain's entry of
- * by_domain ("DOMAIN=TEXT|DOMAIN=TEXT", signature.domain_texts), else text; unescaped
- * (pb_settings_unescape), allocated. *own_r: a domain's own text was taken. Pure. */
-char *smtp_signature_text(const char *text, const char *by_domain, const char *sender,
-			  bool *own_r);
 void smtp_signature_apply(struct smtp_session *s);
 
 /* ---- smtp-session.c ---- */

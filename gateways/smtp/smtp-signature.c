@@ -5,7 +5,7 @@
  * message that ends within one upload piece (SMTP_CHUNK, 256 KiB) is whole in s->body when
  * its content ends, and is rewritten there once (mime-signature.h picks the parts) before
  * the put — no other copy, no second read from the store. Which mail and which text: only
- * an authenticated sender's (smtp_signature_choose): its own signature first (user keys
+ * an authenticated sender's (mail_signature_choose): its own signature first (user keys
  * signature_* for mail with a remote recipient, internal_signature_* for mail whose
  * recipients are all local, carried by the send policy's answer at MAIL), else, when the
  * server's signature is on for it (signature.enabled, a remote recipient or
@@ -24,6 +24,7 @@
 #include "smtp-session-int.h"
 
 #include "directory-client.h"
+#include "mail-signature.h"
 #include "mime-signature.h"
 #include "pb-log.h"
 #include "pb-settings.h"
@@ -31,134 +32,34 @@
 #include <string.h>
 #include <strings.h>
 
-/* Whether the sender's domain is in the list (empty list: any). */
-static bool domain_listed(const char *list, const char *sender)
-{
-	const char *at = sender != NULL ? strrchr(sender, '@') : NULL;
-	const char *p = list;
-
-	if (list[0] == '\0')
-		return true;
-	if (at == NULL)
-		return false;
-	size_t n = strlen(at + 1);
-	while (*p != '\0') {
-		size_t len = strcspn(p, " ,");
-		if (len == n && strncasecmp(p, at + 1, n) == 0)
-			return true;
-		p += len;
-		p += strspn(p, " ,");
-	}
-	return false;
-}
-
-/* Whether the server's texts (global, domain, disclaimer) apply to mail from sender. */
-static bool server_applies(const struct pb_settings_signature *set, const char *sender,
-			   bool internal)
-{
-	return set->enabled && (!internal || set->internal) && domain_listed(set->domains, sender);
-}
-
-/* The account's own signature of the kind (NULL text: none). */
-static void user_pick(const struct directory_user_signature *user, bool internal,
-		      const char **text_r, const char **html_r)
-{
-	*text_r = *html_r = NULL;
-	if (user == NULL)
-		return;
-	*text_r = internal ? user->internal_text : user->text;
-	*html_r = internal ? user->internal_html : user->html;
-	if (*text_r != NULL && (*text_r)[0] == '\0')
-		*text_r = NULL;
-}
-
-bool smtp_signature_choose(const struct pb_settings_signature *set,
-			   const struct directory_user_signature *user, const char *sender,
-			   bool internal, struct smtp_signature_pick *pick_r)
-{
-	const char *text, *html;
-	bool server = server_applies(set, sender, internal), own = false;
-
-	memset(pick_r, 0, sizeof(*pick_r));
-	user_pick(set->users ? user : NULL, internal, &text, &html);
-	if (text != NULL) {
-		pick_r->text = pb_settings_unescape(text);
-		pick_r->html = html != NULL && html[0] != '\0' ? pb_settings_unescape(html) : NULL;
-		pick_r->source = "user";
-	} else if (server) {
-		pick_r->text = smtp_signature_text(set->text, set->domain_texts, sender, &own);
-		pick_r->html = !own && set->html[0] != '\0' ? xstrdup(set->html) : NULL;
-		pick_r->source = own ? "domain" : "server";
-	}
-	if (server && set->disclaimer[0] != '\0')
-		pick_r->disclaimer = pb_settings_unescape(set->disclaimer);
-	if ((pick_r->text == NULL || pick_r->text[0] == '\0') && pick_r->disclaimer == NULL) {
-		smtp_signature_pick_free(pick_r);
-		return false;
-	}
-	if (pick_r->text == NULL)
-		pick_r->text = xstrdup("");
-	return true;
-}
-
-void smtp_signature_pick_free(struct smtp_signature_pick *pick)
-{
-	free(pick->text);
-	free(pick->html);
-	free(pick->disclaimer);
-	memset(pick, 0, sizeof(*pick));
-}
-
-char *smtp_signature_text(const char *text, const char *by_domain, const char *sender,
-			  bool *own_r)
-{
-	const char *at = sender != NULL ? strrchr(sender, '@') : NULL;
-	size_t n = at != NULL ? strlen(at + 1) : 0;
-
-	*own_r = false;
-	for (const char *p = by_domain; n > 0 && *p != '\0';) {
-		size_t len = strcspn(p, "|");
-		const char *eq = memchr(p, '=', len);
-		if (eq != NULL && (size_t)(eq - p) == n && strncasecmp(p, at + 1, n) == 0) {
-			char *own = xstrndup(eq + 1, len - n - 1);
-			char *out = pb_settings_unescape(own);
-			free(own);
-			*own_r = true;
-			return out;
-		}
-		p += len + (p[len] == '|');
-	}
-	return pb_settings_unescape(text);
-}
-
 static void log_kept(const struct smtp_session *s, const char *why)
 {
 	pb_info("smtp", "event=signature msgid=%s result=kept reason=%s from=%s", s->tx_id,
 		PB_LOGQ(why), PB_LOGQ(s->sender));
 }
 
-/* The session's choice (smtp_signature_choose): false for an unauthenticated sender. */
-static bool session_choose(const struct smtp_session *s, struct smtp_signature_pick *pick_r)
+/* The session's choice (mail_signature_choose): false for an unauthenticated sender. */
+static bool session_choose(const struct smtp_session *s, struct mail_signature_pick *pick_r)
 {
 	memset(pick_r, 0, sizeof(*pick_r));
 	if (s->auth_user == NULL)
 		return false;
-	return smtp_signature_choose(&s->srv->signature, smtp_policy_signature(s), s->sender,
+	return mail_signature_choose(&s->srv->signature, smtp_policy_signature(s), s->sender,
 				     s->remote_rcpts == 0, pick_r);
 }
 
 bool smtp_signature_wanted(const struct smtp_session *s)
 {
-	struct smtp_signature_pick pick;
+	struct mail_signature_pick pick;
 	bool wanted = session_choose(s, &pick);
 
-	smtp_signature_pick_free(&pick);
+	mail_signature_pick_free(&pick);
 	return wanted;
 }
 
 void smtp_signature_start(struct smtp_session *s)
 {
-	struct smtp_signature_pick pick;
+	struct mail_signature_pick pick;
 
 	smtp_signature_end(s);
 	if (!session_choose(s, &pick))
@@ -166,7 +67,7 @@ void smtp_signature_start(struct smtp_session *s)
 	struct mime_signature sig = { pick.text, pick.html, pick.disclaimer };
 	s->sign_plan = mime_signature_plan_create(&sig);
 	s->sign_source = pick.source;
-	smtp_signature_pick_free(&pick);
+	mail_signature_pick_free(&pick);
 }
 
 void smtp_signature_feed(struct smtp_session *s, const void *data, size_t len)

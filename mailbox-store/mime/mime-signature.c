@@ -507,3 +507,23 @@ int mime_signature_insert(const char *msg, size_t len, const struct mime_signatu
 	mime_signature_plan_destroy(&c);
 	return n;
 }
+
+int mime_signature_text(const char *text, size_t len, const struct mime_signature *sig,
+			struct pb_buf *out_r, const char **why_r)
+{
+	static const char head[] = "Content-Type: text/plain; charset=utf-8\r\n"
+				   "Content-Transfer-Encoding: 8bit\r\n\r\n";
+	const size_t n = sizeof(head) - 1;
+	struct pb_buf msg, out;
+
+	pb_buf_init(&msg);
+	pb_buf_append(&msg, head, n);
+	pb_buf_append(&msg, text, len);
+	int signed_n = mime_signature_insert((const char *)msg.data, msg.len, sig, &out, why_r);
+	pb_buf_deinit(&msg);
+	pb_buf_init(out_r);
+	if (signed_n > 0)
+		pb_buf_append(out_r, out.data + n, out.len - n);
+	pb_buf_deinit(&out);
+	return signed_n > 0 ? 1 : 0;
+}

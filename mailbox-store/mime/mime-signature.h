@@ -41,6 +41,15 @@ struct mime_signature {
 int mime_signature_insert(const char *msg, size_t len, const struct mime_signature *sig,
 			  struct pb_buf *out_r, const char **why_r);
 
+/* The same for a text not yet in a message (a composer that builds the MIME itself, e.g.
+ * webmail, before it encodes the part): writes into *out_r (initialised here, the caller's to
+ * pb_buf_deinit) text as it reads after the signature is put in: the octets
+ * mime_signature_insert gives the body of a single-part 8bit text/plain; charset=utf-8
+ * message holding text. Returns 1; or 0 with *why_r (static) and *out_r empty: the text is to
+ * be kept as it is (inline PGP, the signature already there, no text set). */
+int mime_signature_text(const char *text, size_t len, const struct mime_signature *sig,
+			struct pb_buf *out_r, const char **why_r);
+
 /* ---- the same over a stream (a message too large to hold whole) ----
  *
  * A plan is fed the message piece by piece (any cut), decides at the end which insertions

@@ -15,7 +15,16 @@ refused, null back to none).
 Quota: qz (1 MB quota) is filled past quota.block_send_percent (125 %) by mail from a remote
 sender on port 25, which is never refused; then a client without AUTH giving MAIL FROM qz's
 own address hears 452 4.2.2 with the AUTH path's text, while a remote sender's mail to qz is
-still accepted and delivered."""
+still accepted and delivered.
+
+Webmail (issue 15 item 4): the same choice for mail sent with POST /api/mail/send as the
+logged-in user: alice's to a remote address reaches smtp-sink with her outgoing signature and
+the disclaimer in the (base64) text part, and her copy in Sent carries the same text; to bob her
+internal signature; bob's gets the global text and the disclaimer; with an uploaded attachment
+the text part is still signed and the file intact; a draft is saved unsigned and signed when it
+is sent.
+The webmail messages' subjects are encoded words: they are found by a marker in the
+recipient's address or their In-Reply-To field, which go as they are."""
 import email
 import imaplib
 import os
@@ -29,6 +38,8 @@ from test_mail import message  # noqa: E402
 from test_queue import QueueBase, Sink  # noqa: E402
 from test_signature import ALT, lf  # noqa: E402
 from test_web_rest import Client  # noqa: E402
+from test_webmail import Api  # noqa: E402
+from test_webmail_uploads import upload  # noqa: E402
 
 DISCLAIMER = b"Confidential: for the addressee only"
 
@@ -186,6 +197,114 @@ class UserSignature(QueueBase):
                      b"Subject: usig-dora\r\n\r\nhello\r\n")
         self.assertIn(b"hello\r\n-- \r\nDora\r\nDesk 4\r\n",
                       self.imap_copy("bob", "bobpw123", b"usig-dora"))
+
+    # ---- webmail ----
+
+    def web_login(self, user, password):
+        return Api(self.d.ports["http"]).login(user, password)
+
+    def web_send(self, api, body, path="/api/mail/send"):
+        status, sent = api.call("POST", path, body)
+        self.assertEqual(status, 202, sent)
+        return sent
+
+    @staticmethod
+    def text_of(raw):
+        """The decoded text/plain part of a message, LF line ends."""
+        msg = email.message_from_bytes(raw)
+        parts = [p for p in msg.walk() if p.get_content_type() == "text/plain"]
+        return lf(parts[0].get_payload(decode=True))
+
+    def web_ready(self):
+        """Waits until the web gateway has taken the settings (its own tick), once."""
+        if getattr(type(self), "web_on", False):
+            return
+        n = [0]
+        bob = self.web_login("bob", "bobpw123")
+
+        def probe():
+            n[0] += 1
+            rcpt = "wprobe%d@remote.example" % n[0]
+            self.web_send(bob, {"to": rcpt, "subject": "p", "text": "x"})
+            got = pbtest.wait_until(lambda: self.sink.find(rcpt.encode()), timeout=60,
+                                    what="a web probe")
+            return DISCLAIMER in self.text_of(got[0])
+        pbtest.wait_until(probe, timeout=60, interval=0.2, what="webmail's disclaimer on")
+        type(self).web_on = True
+
+    def imap_raw(self, user, password, folder, marker):
+        """The message of folder holding marker (raw bytes), over IMAP, waiting for it."""
+        def fetch():
+            m = imaplib.IMAP4("127.0.0.1", self.d.ports["imap"], timeout=60)
+            try:
+                m.login(user, password)
+                m.select(folder, readonly=True)
+                typ, data = m.search(None, "ALL")
+                for num in data[0].split():
+                    typ, got = m.fetch(num, "(BODY.PEEK[])")
+                    if marker in got[0][1]:
+                        return got[0][1]
+                return None
+            finally:
+                m.logout()
+        return pbtest.wait_until(fetch, timeout=60, what="%r in %s over IMAP" % (marker, folder))
+
+    def test_webmail_outgoing_and_sent_copy(self):
+        self.web_ready()
+        alice = self.web_login("alice", "alicepw1")
+        self.web_send(alice, {"to": "wout@remote.example", "subject": "hi",
+                              "text": "See you Monday.", "in_reply_to": "<wsig-out@x>"})
+        text = self.text_of(self.at_sink(b"wout@remote.example"))
+        self.assertEqual(text, b"See you Monday.\n-- \nAlice Smith\nSales, ACME\n\n" +
+                         DISCLAIMER + b"\n")
+        sent = self.imap_raw("alice", "alicepw1", "Sent", b"<wsig-out@x>")
+        self.assertEqual(self.text_of(sent), text)  # the copy in Sent: the same text
+        self.assertTrue(any("event=signature" in ln and "result=added source=user" in ln
+                            and "web" in ln for ln in self.d.log().splitlines()))
+
+    def test_webmail_internal(self):
+        self.web_ready()
+        alice = self.web_login("alice", "alicepw1")
+        self.web_send(alice, {"to": "bob@" + self.domain, "subject": "l", "text": "lunch?\n",
+                              "in_reply_to": "<wsig-local@x>"})
+        got = self.imap_raw("bob", "bobpw123", "INBOX", b"<wsig-local@x>")
+        self.assertEqual(self.text_of(got), b"lunch?\n-- \nAlice (room 12)\n")
+
+    def test_webmail_no_own_signature_gets_global(self):
+        self.web_ready()
+        bob = self.web_login("bob", "bobpw123")
+        self.web_send(bob, {"to": "wbob@remote.example", "subject": "b", "text": "Hi."})
+        self.assertEqual(self.text_of(self.at_sink(b"wbob@remote.example")),
+                         b"Hi.\n-- \nGlobal footer\n\n" + DISCLAIMER + b"\n")
+
+    def test_webmail_upload_text_signed(self):
+        self.web_ready()
+        alice = self.web_login("alice", "alicepw1")
+        data = os.urandom(300 * 1024)
+        status, up = upload(alice, "q4.bin", data)
+        self.assertEqual(status, 201, up)
+        self.web_send(alice, {"to": "wup@remote.example", "subject": "u", "text": "Figures.",
+                              "uploads": [up["id"]]})
+        raw = self.at_sink(b"wup@remote.example")
+        self.assertEqual(self.text_of(raw), b"Figures.\n-- \nAlice Smith\nSales, ACME\n\n" +
+                         DISCLAIMER + b"\n")
+        files = [p.get_payload(decode=True) for p in email.message_from_bytes(raw).walk()
+                 if p.get_filename() == "q4.bin"]
+        self.assertEqual(files, [data])
+
+    def test_webmail_draft_signed_only_when_sent(self):
+        self.web_ready()
+        alice = self.web_login("alice", "alicepw1")
+        draft = {"to": "wdraft@remote.example", "subject": "d", "text": "Draft text.",
+                 "in_reply_to": "<wsig-draft@x>"}
+        status, saved = alice.call("POST", "/api/mail/drafts", draft)
+        self.assertEqual(status, 201, saved)
+        self.assertEqual(self.text_of(self.imap_raw("alice", "alicepw1", "Drafts",
+                                                    b"<wsig-draft@x>")), b"Draft text.")
+        self.web_send(alice, draft, "/api/mail/drafts/%d/send" % saved["uid"])
+        self.assertEqual(self.text_of(self.at_sink(b"wdraft@remote.example")),
+                         b"Draft text.\n-- \nAlice Smith\nSales, ACME\n\n" + DISCLAIMER +
+                         b"\n")
 
     def smtp25(self):
         s = smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=60)

@@ -277,8 +277,42 @@ static void test_plan_load(void)
 	pb_buf_deinit(&out);
 }
 
+/* A composer's text (mime_signature_text): the octets the whole call gives a text/plain body
+ * (with or without a final line break, LF lines, non-ASCII), kept as the whole call keeps it
+ * (inline PGP, already signed); a disclaimer after the text. */
+static void test_text(void)
+{
+	struct mime_signature sig = { "Best regards\nACME Ltd\n", NULL, NULL };
+	struct mime_signature disc = { "Ann", NULL, "Confidential." };
+	struct pb_buf out;
+	const char *why = NULL;
+
+	CHECK(mime_signature_text("Hello", 5, &sig, &out, &why) == 1);
+	pb_buf_append_c(&out, '\0');
+	CHECK_STR((const char *)out.data, "Hello\r\n" SIG "\r\n");
+	pb_buf_deinit(&out);
+	CHECK(mime_signature_text("Gr\xc3\xbc\xc3\x9f" "e\n", 8, &sig, &out, &why) == 1);
+	pb_buf_append_c(&out, '\0');
+	CHECK_STR((const char *)out.data, "Gr\xc3\xbc\xc3\x9f" "e\n" SIG "\r\n");
+	pb_buf_deinit(&out);
+	CHECK(mime_signature_text("", 0, &disc, &out, &why) == 1);
+	pb_buf_append_c(&out, '\0');
+	CHECK_STR((const char *)out.data, "-- \r\nAnn\r\n\r\nConfidential.\r\n");
+	pb_buf_deinit(&out);
+	static const char pgp[] = "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\nHi\n";
+	CHECK(mime_signature_text(pgp, strlen(pgp), &sig, &out, &why) == 0);
+	CHECK(out.len == 0);
+	CHECK_STR(why, "a signed message (inline PGP) is left untouched");
+	pb_buf_deinit(&out);
+	static const char again[] = "> old\r\n" SIG "\r\n";
+	CHECK(mime_signature_text(again, strlen(again), &sig, &out, &why) == 0);
+	CHECK_STR(why, "the message already carries the signature");
+	pb_buf_deinit(&out);
+}
+
 static const struct pb_test_case cases[] = {
 	{ "shapes", test_shapes },
+	{ "text", test_text },
 	{ "streamed_shapes", test_streamed_shapes },
 	{ "streamed_5mib_multipart", test_streamed_5mib_multipart },
 	{ "plan_load", test_plan_load },

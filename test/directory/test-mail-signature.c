@@ -1,15 +1,15 @@
 /*
- * test-smtp-signature.c: which signature text a sender gets (smtp_signature_text): its
+ * test-mail-signature.c: which signature text a sender gets (mail_signature_text): its
  * domain's entry of signature.domain_texts in any case, else the global text; escapes undone.
- * And the whole choice (smtp_signature_choose): the user's own signature (outgoing or
+ * And the whole choice (mail_signature_choose): the user's own signature (outgoing or
  * internal) before the domain's before the global one, the disclaimer after any of them, and
  * what the HTML part of a message then gets.
  */
 #include "directory-client.h"
+#include "mail-signature.h"
 #include "mime-signature.h"
 #include "pb-settings.h"
 #include "pb-test.h"
-#include "smtp-session-int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +20,7 @@ static void pick(const char *sender, const char *want, bool want_own)
 	static const char by_domain[] = "sales.example=Sales team\\nACME|Other.ORG=Cheers|"
 					"broken|empty.example=";
 	bool own = !want_own;
-	char *got = smtp_signature_text("Global\\nACME", by_domain, sender, &own);
+	char *got = mail_signature_text("Global\\nACME", by_domain, sender, &own);
 	CHECK_STR(got, want);
 	CHECK(own == want_own);
 	free(got);
@@ -36,7 +36,7 @@ static void test_pick(void)
 	pick("", "Global\nACME", false);                    /* the null sender */
 	pick("x@empty.example", "", true);                  /* its own: none */
 	bool own = true;
-	char *t = smtp_signature_text("G", "", "a@sales.example", &own);
+	char *t = mail_signature_text("G", "", "a@sales.example", &own);
 	CHECK_STR(t, "G");
 	CHECK(!own);
 	free(t);
@@ -60,8 +60,8 @@ static void choose(const struct pb_settings_signature *set,
 		   const struct directory_user_signature *user, const char *sender, bool internal,
 		   const char *want_text, const char *want_html, const char *want_source)
 {
-	struct smtp_signature_pick pick;
-	bool got = smtp_signature_choose(set, user, sender, internal, &pick);
+	struct mail_signature_pick pick;
+	bool got = mail_signature_choose(set, user, sender, internal, &pick);
 
 	CHECK(got == (want_text != NULL));
 	if (!got || want_text == NULL) {
@@ -77,7 +77,7 @@ static void choose(const struct pb_settings_signature *set,
 		CHECK(pick.source == NULL);
 	else
 		CHECK_STR(pick.source, want_source);
-	smtp_signature_pick_free(&pick);
+	mail_signature_pick_free(&pick);
 }
 
 static void test_choose_order(void)
@@ -115,20 +115,20 @@ static void test_choose_disclaimer(void)
 {
 	struct pb_settings_signature set;
 	struct directory_user_signature ann = { "Ann", "<i>Ann</i>", NULL, NULL };
-	struct smtp_signature_pick pick;
+	struct mail_signature_pick pick;
 
 	settings(&set);
 	snprintf(set.disclaimer, sizeof(set.disclaimer), "Confidential\\nACME & Co");
-	REQUIRE(smtp_signature_choose(&set, &ann, "ann@x.example", false, &pick));
+	REQUIRE(mail_signature_choose(&set, &ann, "ann@x.example", false, &pick));
 	CHECK_STR(pick.text, "Ann");
 	CHECK_STR(pick.disclaimer, "Confidential\nACME & Co");
-	smtp_signature_pick_free(&pick);
+	mail_signature_pick_free(&pick);
 	/* only the disclaimer: no text of the server's, none of the user's */
 	set.text[0] = '\0';
-	REQUIRE(smtp_signature_choose(&set, NULL, "bob@x.example", false, &pick));
+	REQUIRE(mail_signature_choose(&set, NULL, "bob@x.example", false, &pick));
 	CHECK_STR(pick.text, "");
 	CHECK(pick.disclaimer != NULL);
-	smtp_signature_pick_free(&pick);
+	mail_signature_pick_free(&pick);
 	/* the disclaimer follows the server's conditions: internal mail without internal, none */
 	choose(&set, NULL, "bob@x.example", true, NULL, NULL, NULL);
 	set.enabled = 0;
@@ -147,13 +147,13 @@ static void test_choose_html_part(void)
 		"<html><body><p>Hello</p></body></html>\r\n--b--\r\n";
 	struct pb_settings_signature set;
 	struct directory_user_signature ann = { "Ann\\nSales", "<i>Ann</i>", NULL, NULL };
-	struct smtp_signature_pick pick;
+	struct mail_signature_pick pick;
 	struct pb_buf out;
 	const char *why = NULL;
 
 	settings(&set);
 	snprintf(set.disclaimer, sizeof(set.disclaimer), "Private & confidential");
-	REQUIRE(smtp_signature_choose(&set, &ann, "ann@x.example", false, &pick));
+	REQUIRE(mail_signature_choose(&set, &ann, "ann@x.example", false, &pick));
 	struct mime_signature sig = { pick.text, pick.html, pick.disclaimer };
 	CHECK_INT(mime_signature_insert(msg, sizeof(msg) - 1, &sig, &out, &why), 2);
 	pb_buf_append_c(&out, '\0');
@@ -162,7 +162,7 @@ static void test_choose_html_part(void)
 			       "Private &amp; confidential</div></body>") != NULL);
 	CHECK(strstr(out.data, "Global") == NULL);
 	pb_buf_deinit(&out);
-	smtp_signature_pick_free(&pick);
+	mail_signature_pick_free(&pick);
 }
 
 static const struct pb_test_case cases[] = {

@@ -34,7 +34,8 @@ enum cli_opt {
 	OPT_LAST = 128 << 15,
 	OPT_WELCOME = 128 << 16, /* user add's */
 	OPT_NO_WELCOME = 128 << 17,
-	OPT_WEB = 128 << 18 /* user passwd's */
+	OPT_WEB = 128 << 18, /* user passwd's */
+	OPT_COLLECTOR = 128 << 19 /* mapping add's and alias add's */
 };
 #define OPT_AUTOREPLY                                                                      \
 	(OPT_SUBJECT | OPT_TEXT_FILE | OPT_UNTIL | OPT_CONN << CLI_CONN_FROM |               \
@@ -362,17 +363,21 @@ static const struct command commands[] = {
 	  cli_apikey_list },
 	{ "apikey del", "LABEL", 1, 1, 0, "remove an API key (its sessions stay until they end)",
 	  NULL, cli_apikey_del },
-	{ "mapping add", "ADDRESS TARGET [TYPE [COMMENT]]", 2, 4, 0, "map an address to a target",
+	{ "mapping add", "ADDRESS TARGET [TYPE [COMMENT]] [--collector NAME]", 2, 4, OPT_COLLECTOR,
+	  "map an address to a target",
 	  "ADDRESS: a full address or a bare name (at every local domain), with DOS wildcards\n"
 	  "('*' any run, '?' one character; anchored, any case). TARGET: an account, a list or\n"
 	  "an address. TYPE: always (the default), smtp (mail that came by SMTP), pop3 (mail\n"
 	  "collected from a catch-all box), from (collected mail whose sender matches). An\n"
-	  "address may have several mappings: every one delivers.\n",
+	  "address may have several mappings: every one delivers.\n"
+	  "--collector NAME: the mapping applies only to mail collected by that mail collector\n"
+	  "(admin guide 3.2's mail-collector filter; mapping list shows it).\n",
 	  cli_mapping_add },
 	{ "mapping del", "ADDRESS TARGET", 2, 2, 0, "remove a mapping", NULL, cli_mapping_del },
 	{ "mapping list", "[TARGET]", 0, 1, 0, "the mappings (to one target)", NULL,
 	  cli_mapping_list },
-	{ "alias add", "USER ADDRESS [TYPE [COMMENT]]", 2, 4, 0, "give an account another address",
+	{ "alias add", "USER ADDRESS [TYPE [COMMENT]] [--collector NAME]", 2, 4, OPT_COLLECTOR,
+	  "give an account another address",
 	  "An alias is a mapping whose target is the account (see help mapping add).\n",
 	  cli_alias_add },
 	{ "alias del", "USER ADDRESS", 2, 2, 0, "remove an alias", NULL, cli_alias_del },
@@ -557,6 +562,7 @@ static const struct {
 	{ "--welcome", false, OPT_WELCOME },
 	{ "--no-welcome", false, OPT_NO_WELCOME },
 	{ "--web", false, OPT_WEB },
+	{ "--collector", true, OPT_COLLECTOR },
 };
 
 /* Takes one option (argv[*i], maybe "--name=value"; a value may also be the next word). */
@@ -605,6 +611,8 @@ static int take_option(int argc, char **argv, int *i, struct cli *c, struct cli_
 			c->rules_folder = value;
 		else if (options[k].opt == OPT_LAST)
 			c->rules_last = value;
+		else if (options[k].opt == OPT_COLLECTOR)
+			c->map_collector = value;
 		else if (options[k].opt >= OPT_CONN && options[k].opt < OPT_LIMIT)
 			c->conn[__builtin_ctz(options[k].opt / OPT_CONN)] = value;
 		l->help |= k == 6;
@@ -743,7 +751,7 @@ static int check_command(const struct command *cmd, const struct cli_line *l, in
 					     "--after",	   "--role",	  "--user",
 					     "--subject",  "--text-file", "--until",
 					     "--folder",   "--last",	  "--welcome",
-					     "--no-welcome", "--web" };
+					     "--no-welcome", "--web",	  "--collector" };
 
 	for (unsigned b = 0; b < PB_N_ELEMENTS(names); b++)
 		if ((l->opts & (1u << b)) != 0 && (cmd->opts & (1u << b)) == 0)

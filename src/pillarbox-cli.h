@@ -48,6 +48,7 @@ struct cli {
 	const char *ar_subject, *ar_text_file, *ar_until;
 	/* rules dry-run's --folder and --last (NULL: not given) */
 	const char *rules_folder, *rules_last;
+	const char *map_collector; /* mapping add's and alias add's --collector (NULL: none) */
 	struct pb_sync t; /* over the control socket */
 };
 

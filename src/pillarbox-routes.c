@@ -23,7 +23,7 @@ int cli_mapping_add(struct cli *c, char **args, int nargs)
 	const char *error;
 	uint32_t code = 0;
 	int rc = directory_client_map_set(&c->t, false, args[0], args[1],
-					  arg_or(args, nargs, 2, "always"), NULL,
+					  arg_or(args, nargs, 2, "always"), c->map_collector,
 					  arg_or(args, nargs, 3, ""), &code, &error);
 	return cli_simple(c, rc, code, error, "cannot add the mapping", "mapping added");
 }
@@ -38,7 +38,8 @@ int cli_mapping_del(struct cli *c, char **args, int nargs)
 	return cli_simple(c, rc, code, error, "cannot delete the mapping", "mapping deleted");
 }
 
-/* Lists the mappings to target ("": all) as "ADDRESS -> TARGET (TYPE) COMMENT". */
+/* Lists the mappings to target ("": all) as "ADDRESS -> TARGET (TYPE) COMMENT", or with a
+ * mail-collector filter "ADDRESS -> TARGET (TYPE, collector NAME) COMMENT". */
 static int map_list(struct cli *c, const char *target)
 {
 	struct pb_rec_route_map_list maps = { 0 };
@@ -49,7 +50,8 @@ static int map_list(struct cli *c, const char *target)
 	int exit_code = cli_outcome(c, rc, code, error, "cannot list the mappings");
 	for (size_t i = 0; exit_code == 0 && i < maps.n; i++) {
 		const struct pb_rec_route_map *m = &maps.v[i];
-		printf("%s -> %s (%s)%s%s\n", m->address, m->target, m->type,
+		printf("%s -> %s (%s%s%s)%s%s\n", m->address, m->target, m->type,
+		       m->collector[0] ? ", collector " : "", m->collector,
 		       m->comment[0] ? " " : "", m->comment);
 	}
 	pb_rec_route_map_list_clear(&maps);
@@ -66,7 +68,7 @@ int cli_alias_add(struct cli *c, char **args, int nargs)
 	const char *error;
 	uint32_t code = 0;
 	int rc = directory_client_map_set(&c->t, false, args[1], args[0],
-					  arg_or(args, nargs, 2, "always"), NULL,
+					  arg_or(args, nargs, 2, "always"), c->map_collector,
 					  arg_or(args, nargs, 3, ""), &code, &error);
 	return cli_simple(c, rc, code, error, "cannot add the alias", "alias added");
 }

@@ -31,17 +31,19 @@ static void add(struct collector_rcpts *r, const char *addr, uint64_t id)
 	pb_u64v_push(&r->ids, id);
 }
 
-/* local@domain (or a bare user name when domain is NULL) to a user id: 1 found, 0 not, -1 the
- * directory failed. A non-local domain falls back to the user named local when fallback. */
-static int lookup(struct pb_sync *t, const char *local, const char *domain, bool fallback,
-		  uint64_t *id_r, const char **error_r)
+/* local@domain (or a bare user name when domain is NULL) of mail collected by the collector
+ * named collector to a user id: 1 found, 0 not, -1 the directory failed. A non-local domain
+ * falls back to the user named local when fallback. */
+static int lookup(struct pb_sync *t, const char *collector, const char *local,
+		  const char *domain, bool fallback, uint64_t *id_r, const char **error_r)
 {
 	uint32_t code = PB_ERR_TEMP;
 	char *name = NULL;
 	int rc;
 
 	if (domain != NULL) {
-		rc = directory_client_rcpt_check(t, local, domain, &code, id_r, &name, error_r);
+		rc = directory_client_rcpt_check_collected(t, local, domain, collector, &code, id_r,
+							   &name, error_r);
 		free(name);
 		name = NULL;
 		if (rc < 0 || code == PB_ERR_TEMP || code == PB_ERR_INTERNAL)
@@ -57,14 +59,14 @@ static int lookup(struct pb_sync *t, const char *local, const char *domain, bool
 }
 
 /* An address split in its local part and domain (NULL without '@'): lookup. */
-static int lookup_addr(struct pb_sync *t, const char *addr, bool fallback, uint64_t *id_r,
-		       const char **error_r)
+static int lookup_addr(struct pb_sync *t, const char *collector, const char *addr,
+		       bool fallback, uint64_t *id_r, const char **error_r)
 {
 	const char *at = strrchr(addr, '@');
 	if (at == NULL)
-		return lookup(t, addr, NULL, fallback, id_r, error_r);
+		return lookup(t, collector, addr, NULL, fallback, id_r, error_r);
 	char *local = xstrndup(addr, (size_t)(at - addr));
-	int rc = lookup(t, local, at + 1, fallback, id_r, error_r);
+	int rc = lookup(t, collector, local, at + 1, fallback, id_r, error_r);
 	free(local);
 	return rc;
 }
@@ -78,9 +80,9 @@ static int resolve_one(const struct collector_def *d, struct pb_sync *t, const c
 	int rc = 0;
 
 	if (d->mappings != NULL && collector_route_mapping(d->mappings, addr, user, sizeof(user)))
-		rc = lookup_addr(t, user, true, &id, error_r);
+		rc = lookup_addr(t, d->name, user, true, &id, error_r);
 	else if (d->default_mappings)
-		rc = lookup_addr(t, addr, true, &id, error_r);
+		rc = lookup_addr(t, d->name, addr, true, &id, error_r);
 	if (rc == 1)
 		add(r, addr, id);
 	return rc < 0 ? -1 : 0;
@@ -102,7 +104,7 @@ static int resolve_headers(const struct collector_def *d, struct pb_sync *t, con
 	}
 	pb_strv_clear(&addrs);
 	if (rc == 0 && r->ids.n == 0) { /* nobody of ours: the postmaster's */
-		rc = lookup(t, "postmaster", "", false, &id, error_r);
+		rc = lookup(t, d->name, "postmaster", "", false, &id, error_r);
 		if (rc == 1)
 			add(r, "postmaster", id);
 		rc = rc == 1 ? 0 : (rc == 0 ? (*error_r = "no postmaster to give it to", -1) : -1);
@@ -153,7 +155,7 @@ int collector_resolve(const struct collector_def *d, struct pb_caller *caller, c
 	}
 	if (d->route == COLLECTOR_ROUTE_HEADERS)
 		return resolve_headers(d, &t, hdr, len, r, error_r);
-	int rc = lookup_addr(&t, d->target, false, &id, error_r);
+	int rc = lookup_addr(&t, d->name, d->target, false, &id, error_r);
 	if (rc == 1) {
 		add(r, d->target, id);
 		return 0;

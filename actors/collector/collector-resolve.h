@@ -1,7 +1,8 @@
 /*
  * collector-resolve.h: the recipients of a downloaded message, by the collector's route:
  * its header's addresses at the Accepted Domains resolved by the directory (mappings first,
- * then, unless disabled, the default user -> user mapping), one target user, or one address
+ * then, unless disabled, the default user -> user mapping; the directory's own mappings as
+ * for mail this collector downloaded: types always and pop3, and their collector filter), one target user, or one address
  * at another server (user id 0: the spool hands it to the outbound queue). A message none of
  * whose addresses resolve goes to the postmaster (the directory's: a user "postmaster", else
  * "admin", else the first administrator), as the guide's catch-all does with unknown ones.

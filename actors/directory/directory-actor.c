@@ -737,6 +737,7 @@ static int on_rcpt_check(struct pb_actor *a, void *state, struct pb_msg *m)
 	struct msg_dir_rcpt_check_req *q = &m->u.dir_rcpt_check_req;
 	const char *local = q->local != NULL ? q->local : "";
 	const char *domain = q->domain != NULL ? q->domain : "";
+	const char *collector = q->collector != NULL ? q->collector : "";
 	bool postmaster = strcasecmp(local, "postmaster") == 0;
 	uint32_t code = PB_ERR_REFUSED;
 	const char *error = "not a local domain";
@@ -757,7 +758,7 @@ static int on_rcpt_check(struct pb_actor *a, void *state, struct pb_msg *m)
 		found = postmaster_user(d, &u, &error);
 	if (found == 0 && domain[0] != '\0' && code == PB_ERR_NOTFOUND) {
 		/* no account: an alias, a mapping or a list (user_id 0: the router decides) */
-		int routed = directory_routes_accepts(d, local, domain, &error);
+		int routed = directory_routes_accepts(d, local, domain, collector, &error);
 		if (routed == 0) /* the reply to a too-big notice (user_id 0: the router asks) */
 			routed = fetch_reply_accepts(d, local, &error);
 		if (routed < 0)

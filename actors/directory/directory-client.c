@@ -97,11 +97,13 @@ static void build_user_bulk_add(struct pb_msg *m, const struct pb_strv *users,
 		pb_strv_push(&m->u.dir_user_bulk_add_req.passwords, passwords->v[i]);
 }
 
-static void build_rcpt_check(struct pb_msg *m, const char *local, const char *domain)
+static void build_rcpt_check(struct pb_msg *m, const char *local, const char *domain,
+			     const char *collector)
 {
 	pb_msg_init(m, MSG_DIR_RCPT_CHECK_REQ);
 	m->u.dir_rcpt_check_req.local = dup_or_empty(local);
 	m->u.dir_rcpt_check_req.domain = dup_or_empty(domain);
+	m->u.dir_rcpt_check_req.collector = dup_or_empty(collector);
 }
 
 static void build_domain(struct pb_msg *m, enum pb_msg_type type, const char *domain, bool force)
@@ -443,9 +445,18 @@ int directory_client_rcpt_check(struct pb_sync *t, const char *local, const char
 				uint32_t *code_r, uint64_t *user_id_r, char **user_r,
 				const char **error_r)
 {
+	return directory_client_rcpt_check_collected(t, local, domain, NULL, code_r, user_id_r,
+						     user_r, error_r);
+}
+
+int directory_client_rcpt_check_collected(struct pb_sync *t, const char *local,
+					  const char *domain, const char *collector,
+					  uint32_t *code_r, uint64_t *user_id_r, char **user_r,
+					  const char **error_r)
+{
 	struct pb_msg req, rep;
 
-	build_rcpt_check(&req, local, domain);
+	build_rcpt_check(&req, local, domain, collector);
 	if (pb_client_call(t, &req, &rep, error_r) < 0)
 		return -1;
 	uint32_t code = directory_client_rcpt_check_reply(&rep, user_id_r, user_r, error_r);
@@ -457,7 +468,7 @@ int directory_client_rcpt_check_send(const struct pb_sender *s, const char *loca
 {
 	struct pb_msg req;
 
-	build_rcpt_check(&req, local, domain);
+	build_rcpt_check(&req, local, domain, NULL);
 	return pb_client_send(s, &req, error_r);
 }
 

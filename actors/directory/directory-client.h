@@ -137,6 +137,13 @@ uint32_t directory_client_user_bulk_add_reply(struct pb_msg *rep, uint32_t *adde
 int directory_client_rcpt_check(struct pb_sync *t, const char *local, const char *domain,
 				uint32_t *code_r, uint64_t *user_id_r, char **user_r,
 				const char **error_r);
+/* The same for an address of mail the mail collector `collector` downloaded: a mapping with
+ * no account behind it counts as mail collected by it (types pop3 and always, and that
+ * collector's filter), not as mail over SMTP. */
+int directory_client_rcpt_check_collected(struct pb_sync *t, const char *local,
+					  const char *domain, const char *collector,
+					  uint32_t *code_r, uint64_t *user_id_r, char **user_r,
+					  const char **error_r);
 int directory_client_rcpt_check_send(const struct pb_sender *s, const char *local,
 				     const char *domain, const char **error_r);
 uint32_t directory_client_rcpt_check_reply(struct pb_msg *rep, uint64_t *user_id_r,

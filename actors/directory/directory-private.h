@@ -101,10 +101,11 @@ void directory_routes_changed(struct directory *d);
 /* The records as router_plan takes them (cached until the next change); NULL with *error_r
  * when the store failed. */
 const struct router_records *directory_routes_view(struct directory *d, const char **error_r);
-/* Whether local@domain, which names no account, resolves to anything (a mapping, a list):
- * 1 yes, 0 no, -1 the store failed. */
+/* Whether local@domain, which names no account, resolves to anything (a mapping, a list) for
+ * mail over SMTP (collector "") or collected by that mail collector: 1 yes, 0 no, -1 the
+ * store failed. */
 int directory_routes_accepts(struct directory *d, const char *local, const char *domain,
-			     const char **error_r);
+			     const char *collector, const char **error_r);
 /* Whether the account's default addresses are disabled (router-user.h default_addresses). */
 bool directory_defaults_disabled(const struct pb_user_rec *u);
 /* Appends the records of v (target / name "": all; else only those) to a message's list. */

@@ -161,13 +161,14 @@ const struct router_records *directory_routes_view(struct directory *d, const ch
 }
 
 int directory_routes_accepts(struct directory *d, const char *local, const char *domain,
-			     const char **error_r)
+			     const char *collector, const char **error_r)
 {
 	const struct router_records *rec = directory_routes_view(d, error_r);
 	if (rec == NULL)
 		return -1;
 	/* no sender: whether this one may post to an internal list is decided at delivery */
-	struct router_facts f = { .source = ROUTER_SRC_SMTP };
+	struct router_facts f = { .source = collector[0] ? ROUTER_SRC_POP3 : ROUTER_SRC_SMTP,
+				  .collector = collector[0] ? collector : NULL };
 	char *addr = xasprintf("%s@%s", local, domain);
 	bool yes = router_plan_accepts(rec, &f, addr);
 	free(addr);

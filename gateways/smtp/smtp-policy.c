@@ -25,12 +25,15 @@
  * for smtp-signature.c).
  * Unauthenticated mail (port 25, relay_networks) has no account: no per-user rule applies,
  * except the quota send block (admin guide 4.8 NOTE: without SMTP authentication the sender
- * is determined from its address): a MAIL FROM that the directory resolves to a local
- * account (DIR_RCPT_CHECK_REQ, the resolution delivery uses) is asked about like an
- * authenticated one, and a blocked account's mailbox gets 452 4.2.2 with the same text —
- * temporary, because the address proves nothing: a client that guessed wrong loses nothing.
- * A sender that is not a local account (remote mail to local users) is never asked about, so
- * incoming mail is never refused for quota; neither is an unanswered check (it goes on).
+ * is determined from its address — the user's own mail client sending through the server).
+ * So only a session the server lets relay without AUTH (smtp_session_may_relay: a client in
+ * smtp.relay_networks; submission wants AUTH before MAIL) has its MAIL FROM resolved
+ * (DIR_RCPT_CHECK_REQ, the resolution delivery uses); a local account's blocked mailbox gets
+ * 452 4.2.2 with a text that names no figures — temporary, because the address proves
+ * nothing: a client that guessed wrong loses nothing. A session from anywhere else (mail
+ * from the Internet, forwarded or list mail keeping a local user's sender) is never asked
+ * about, so incoming mail is never refused for quota and a stranger learns nothing of an
+ * account; neither is a sender that is not a local account, nor an unanswered check.
  * quota.block_unauthenticated 0 turns this off (no directory call at such a MAIL).
  * Every refusal is a security log line with the user and the rule.
  * OWNS: struct smtp_policy (the session's). THREAD: the hub's.
@@ -114,19 +117,22 @@ static const char *mail_refused(struct smtp_session *s, struct smtp_policy *p)
 	return NULL;
 }
 
-/* The refusal of a blocked mailbox: 552 5.2.2 for an authenticated sender, 452 4.2.2 for
- * one known by its address only (user_id, guessed); the same text. */
+/* The refusal of a blocked mailbox: 552 5.2.2 naming the quota for an authenticated sender;
+ * 452 4.2.2 without figures for one known by its address only (user_id, guessed). */
 static void quota_refused(struct smtp_session *s, const struct mailbox_stat *st, bool guessed,
 			  uint64_t user_id)
 {
 	struct smtp_policy *p = policy_of(s);
 	char text[200];
 
-	snprintf(text, sizeof(text), "Mailbox over quota (%llu MB): sending is blocked until "
-		 "messages are deleted", (unsigned long long)(st->quota_bytes / 1048576));
-	smtp_session_reply(s, guessed ? 452 : 552, guessed ? "4.2.2" : "5.2.2", text);
-	if (!guessed)
+	if (!guessed) {
+		snprintf(text, sizeof(text), "Mailbox over quota (%llu MB): sending is blocked "
+			 "until messages are deleted", (unsigned long long)(st->quota_bytes / 1048576));
+		smtp_session_reply(s, 552, "5.2.2", text);
 		return refused(s, "mailbox_quota", p->path);
+	}
+	smtp_session_reply(s, 452, "4.2.2", "Sending is blocked for this sender: the mailbox is "
+			   "over its quota");
 	pb_log_security("smtp", "event=send_refused user_id=%llu rule=mailbox_quota auth=none "
 			"address=%s peer=%s", (unsigned long long)user_id, PB_LOGQ(p->path),
 			gw_peer(s->gs));
@@ -260,7 +266,7 @@ bool smtp_policy_mail(struct smtp_session *s, const struct smtp_cmd *cmd)
 	directory_user_signature_clear(&p->sig);
 	keep_mail(p, cmd);
 	if (s->auth_user == NULL) {
-		if (!s->srv->quota_by_address || !ask_sender(s, cmd))
+		if (!s->srv->quota_by_address || !smtp_session_may_relay(s) || !ask_sender(s, cmd))
 			return false;
 	} else if (directory_client_send_policy_send(&tx, s->auth_user_id,
 						     null_sender ? "" : cmd->addr.local,

@@ -229,6 +229,53 @@ static void test_rcpt_check(void)
 	teardown(&f);
 }
 
+/* The code of a recipient check of local@example.com for mail collected by collector ("":
+ * over SMTP); a routed address (no account) has user id 0 and user "". */
+static uint32_t collected_check(struct fixture *f, const char *local, const char *collector)
+{
+	uint32_t code = 99;
+	uint64_t id = 7;
+	char *user = NULL;
+	const char *error;
+
+	if (directory_client_rcpt_check_collected(&f->t, local, "example.com", collector, &code, &id,
+						  &user, &error) < 0)
+		PANIC("call failed: %s", error);
+	if (code == PB_OK)
+		CHECK(id == 0 && user != NULL && user[0] == '\0');
+	free(user);
+	return code;
+}
+
+/* A mapping with no account behind it, by its type and mail-collector filter (guide 3.2):
+ * pop3 limited to the collector isp is taken for mail collected by isp only, never over
+ * SMTP nor from another collector; smtp only over SMTP; always from anywhere. */
+static void test_rcpt_check_collected(void)
+{
+	struct fixture f;
+	const char *error;
+	uint32_t code;
+
+	setup(&f);
+	REQUIRE(pb_store_domain_put(f.store, "example.com", &error) == 0);
+	CHECK_INT(add(&f, "dave", "secret1"), PB_OK);
+	REQUIRE(directory_client_map_set(&f.t, false, "cf*", "dave", "pop3", "ISP", NULL, &code,
+					 &error) == 0);
+	CHECK_INT(code, PB_OK);
+	REQUIRE(directory_client_map_set(&f.t, false, "bysmtp", "dave", "smtp", NULL, NULL, &code,
+					 &error) == 0);
+	REQUIRE(directory_client_map_set(&f.t, false, "any", "dave", "always", "isp", NULL, &code,
+					 &error) == 0);
+	CHECK_INT(collected_check(&f, "cfone", "isp"), PB_OK);
+	CHECK_INT(collected_check(&f, "cfone", "other"), PB_ERR_NOTFOUND);
+	CHECK_INT(collected_check(&f, "cfone", ""), PB_ERR_NOTFOUND);
+	CHECK_INT(collected_check(&f, "bysmtp", ""), PB_OK);
+	CHECK_INT(collected_check(&f, "bysmtp", "isp"), PB_ERR_NOTFOUND);
+	CHECK_INT(collected_check(&f, "any", ""), PB_OK);
+	CHECK_INT(collected_check(&f, "any", "other"), PB_OK);
+	teardown(&f);
+}
+
 /* The gateways' way: send now, take the reply from an inbox later, decode it. */
 static void test_async_rcpt_check_and_verify(void)
 {
@@ -1258,6 +1305,7 @@ static const struct pb_test_case cases[] = {
 	{ "add_verify_case_insensitive", test_add_verify_case_insensitive },
 	{ "password_min_length_setting", test_password_min_length_setting },
 	{ "rcpt_check", test_rcpt_check },
+	{ "rcpt_check_collected", test_rcpt_check_collected },
 	{ "async_rcpt_check_and_verify", test_async_rcpt_check_and_verify },
 	{ "show_copy_lookup", test_show_copy_lookup },
 	{ "domains", test_domains },

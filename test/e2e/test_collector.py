@@ -15,6 +15,7 @@ import poplib
 import pwd
 import shutil
 import signal
+import smtplib
 import subprocess
 import sys
 import tempfile
@@ -562,6 +563,36 @@ class RoutingKnobs(CollectorCase):
         self.wait_subjects("dave", before["dave"] + ["mapped other domain"])
         self.wait_subjects("bob", before["bob"] + ["default still"])
         self.assertEqual(self.subjects("admin"), before["admin"])
+
+class CollectorFilter(CollectorCase):
+    """A mapping limited to one mail collector (guide 3.2's mail-collector filter, set with
+    `pillarbox mapping add ... pop3 --collector NAME`): mail collected by that collector to the
+    mapped address reaches the mapping's target; the same address collected by another
+    collector, or arriving over SMTP, does not."""
+
+    def test_mapping_for_one_collector(self):
+        domain = self.d.local_domain()
+        rc, out, err = self.cli("mapping", "add", "cf*", "carol", "pop3", "--collector", "isp-a")
+        self.assertEqual(rc, 0, err)
+        self.addCleanup(self.cli, "mapping", "del", "cf*", "carol")
+        before = {u: self.subjects(u) for u in list(self.USERS) + ["admin"]}
+        self.isp.put("isp", message("cfone@" + domain, "by isp-a"), "a1")
+        self.add("isp-a", "domains=" + domain)
+        self.assertEqual(self.run_collector("isp-a")["fetched"], "1")
+        self.wait_subjects("carol", before["carol"] + ["by isp-a"])
+        self.isp.put("isp", message("cfone@" + domain, "by isp-b"), "b1")
+        self.add("isp-b", "domains=" + domain)
+        self.assertEqual(self.run_collector("isp-b")["fetched"], "1")
+        self.wait_subjects("admin", before["admin"] + ["by isp-b"])  # nobody's: the postmaster
+        self.assertEqual(self.subjects("carol"), before["carol"] + ["by isp-a"])
+        s = smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=60)
+        self.addCleanup(s.close)
+        s.ehlo("client.example.org")
+        s.mail("sender@far.example")
+        code, text = s.rcpt("cfone@" + domain)
+        self.assertEqual(code, 550, text)  # a pop3 mapping does not apply to SMTP mail
+        s.quit()
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -13,9 +13,11 @@ API's PATCH /api/users/NAME sets them too (a real line break kept, a control cha
 refused, null back to none).
 
 Quota: qz (1 MB quota) is filled past quota.block_send_percent (125 %) by mail from a remote
-sender on port 25, which is never refused; then a client without AUTH giving MAIL FROM qz's
-own address hears 452 4.2.2 with the AUTH path's text, while a remote sender's mail to qz is
-still accepted and delivered.
+sender on port 25, which is never refused; then a client without AUTH in smtp.relay_networks
+(127.0.0.10, the user's own client sending through the server) giving MAIL FROM qz's own address
+hears 452 4.2.2 without figures, while a client outside them (127.0.0.1: mail from the Internet,
+say forwarded mail keeping qz's sender) giving the same MAIL FROM is accepted and its mail
+delivered, and a remote sender's mail to qz is still accepted and delivered.
 
 Webmail (issue 15 item 4): the same choice for mail sent with POST /api/mail/send as the
 logged-in user: alice's to a remote address reaches smtp-sink with her outgoing signature and
@@ -27,6 +29,7 @@ The webmail messages' subjects are encoded words: they are found by a marker in 
 recipient's address or their In-Reply-To field, which go as they are."""
 import email
 import imaplib
+import json
 import os
 import smtplib
 import sys
@@ -306,8 +309,9 @@ class UserSignature(QueueBase):
                          b"Draft text.\n-- \nAlice Smith\nSales, ACME\n\n" + DISCLAIMER +
                          b"\n")
 
-    def smtp25(self):
-        s = smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=60)
+    def smtp25(self, source=None):
+        s = smtplib.SMTP(timeout=60, source_address=(source, 0) if source else None)
+        s.connect("127.0.0.1", self.d.ports["smtp"])
         self.addCleanup(s.close)
         s.ehlo("client.example.org")
         return s
@@ -320,7 +324,11 @@ class UserSignature(QueueBase):
             self.assertEqual(s.sendmail("x@example.org", [qz], message(
                 b"fill-%d" % i, [b"y" * 98] * 3000)), {})
             s.quit()
-        s = self.smtp25()
+        rc, out, err = self.d.cli("setting", "set", "smtp",
+                                  json.dumps({"relay_networks": "127.0.0.10/32"}))
+        self.assertEqual(rc, 0, err)
+        self.addCleanup(self.d.cli, "setting", "set", "smtp", '{"relay_networks": ""}')
+        s = self.smtp25("127.0.0.10")
 
         def refused():
             code, text = s.docmd("MAIL", "FROM:<%s>" % qz)
@@ -328,14 +336,18 @@ class UserSignature(QueueBase):
             return (code, text) if code != 250 else None
         code, text = pbtest.wait_until(refused, timeout=60, interval=0.2,
                                        what="qz's own MAIL refused past the block level")
-        self.assertEqual(code, 452)
-        self.assertTrue(text.startswith(b"4.2.2 Mailbox over quota (1 MB): sending is blocked "
-                                        b"until messages are deleted"), text)
+        self.assertEqual((code, text), (452, b"4.2.2 Sending is blocked for this sender: the "
+                                             b"mailbox is over its quota"))
         # the same session, a remote sender: accepted and delivered
         self.assertEqual(s.sendmail("friend@remote.example", [qz],
                                     message(b"usig-to-qz", [b"hello"])), {})
         s.quit()
         self.assertIn(b"hello", self.imap_copy("qz", "qzpw1234", b"usig-to-qz"))
+        # outside the relay networks, qz's own address is never asked about: taken, delivered
+        s = self.smtp25()
+        self.assertEqual(s.sendmail(qz, [qz], message(b"usig-fwd-qz", [b"forwarded"])), {})
+        s.quit()
+        self.assertIn(b"forwarded", self.imap_copy("qz", "qzpw1234", b"usig-fwd-qz"))
         with open(os.path.join(self.d.data_dir, "security.log")) as f:
             self.assertIn("rule=mailbox_quota auth=none address=%s" % qz, f.read())
 

@@ -335,24 +335,27 @@ static void sender_answer(struct gw_fake *f, const char *local, uint64_t user_id
 	CHECK_INT(gw_fake_reply(f, q->corr, &rep), 0);
 }
 
-/* The quota send block without AUTH (admin guide 4.8 NOTE): MAIL FROM a local account's
- * address whose mailbox is past the block level hears 452 4.2.2 with the AUTH path's text;
+/* The quota send block without AUTH (admin guide 4.8 NOTE: the user's own client sending
+ * through the server), from a relay network (the fake's peer is 192.0.2.1): MAIL FROM a local
+ * account's address whose mailbox is past the block level hears 452 4.2.2 without figures;
  * under it, a remote sender, the null sender, a directory that does not answer, and the
  * setting off all let the MAIL go on. */
 static void test_quota_without_auth(void)
 {
 	struct smtp_server srv;
 	struct gw_fake f;
+	char *error = NULL;
 
 	open_ehlo(&f, &srv, true);
 	srv.quota_by_address = true;
+	CHECK_INT(pb_cidr_list_parse("192.0.2.0/24", &srv.settings.relay_networks.list, &error), 0);
 	CHECK(gw_fake_expect(&f, "250-mx.test"));
 	CHECK(gw_fake_say(&f, "MAIL FROM:<bob@example.org>\r\n", "")); /* the directory first */
 	sender_answer(&f, "bob", 5);
 	CHECK(gw_fake_expect(&f, "")); /* then the owner */
 	quota_answer(&f, true);
-	CHECK(gw_fake_expect(&f, "452 4.2.2 Mailbox over quota (1 MB): sending is blocked until "
-				 "messages are deleted\r\n"));
+	CHECK(gw_fake_expect(&f, "452 4.2.2 Sending is blocked for this sender: the mailbox is "
+				 "over its quota\r\n"));
 	CHECK(gw_fake_say(&f, "MAIL FROM:<bob@example.org>\r\n", ""));
 	sender_answer(&f, "bob", 5);
 	quota_answer(&f, false);
@@ -377,8 +380,29 @@ static void test_quota_without_auth(void)
 	gw_fake_free(&f);
 }
 
+/* The same MAIL FROM without AUTH from a client outside the relay networks (mail from the
+ * Internet, which may be forwarded mail keeping a local user's sender): never asked about,
+ * never refused for quota, whatever that account's mailbox holds. */
+static void test_quota_not_for_strangers(void)
+{
+	struct smtp_server srv;
+	struct gw_fake f;
+	char *error = NULL;
+
+	open_ehlo(&f, &srv, true);
+	srv.quota_by_address = true;
+	CHECK_INT(pb_cidr_list_parse("198.51.100.0/24", &srv.settings.relay_networks.list, &error),
+		  0);
+	CHECK(gw_fake_expect(&f, "250-mx.test"));
+	size_t n = f.n_sent;
+	CHECK(gw_fake_say(&f, "MAIL FROM:<bob@example.org>\r\n", "250 2.1.0"));
+	CHECK_INT(f.n_sent, n); /* no directory call, no quota asked */
+	gw_fake_free(&f);
+}
+
 static const struct pb_test_case cases[] = {
 	{ "quota_without_auth", test_quota_without_auth },
+	{ "quota_not_for_strangers", test_quota_not_for_strangers },
 	{ "send_policy", test_send_policy },
 	{ "submission_wants_auth", test_submission_wants_auth },
 	{ "relay_control", test_relay_control },

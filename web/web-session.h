@@ -55,6 +55,7 @@ struct web_server {
 	struct web_uploads *uploads;     /* the hub thread's, outlives the hub */
 	uint32_t uploads_per_user;       /* web.uploads_per_user */
 	uint64_t uploads_user_bytes;     /* web.uploads_user_kb */
+	uint64_t uploads_disk_floor;     /* storage.min_free_mb: the free space uploads leave */
 	uint64_t upload_ttl_ms;          /* web.upload_ttl_s */
 	uint64_t max_message_size;       /* smtp.max_message_size: the server's */
 };
@@ -64,6 +65,7 @@ struct web_who {
 	char *user;     /* NULL: nobody logged in */
 	uint64_t user_id;
 	bool admin;
+	uint64_t login; /* the cookie's login (web_login.seq), 0: an API key */
 };
 
 struct web_stub;   /* web-stub.h */

@@ -1099,8 +1099,7 @@ void web_api_proceed(struct web_session *ws, const struct http_request *q)
 	route_run(ws, ws->route, q, &c);
 }
 
-/* The key of an "Authorization: Bearer KEY" field, NULL for none. */
-static const char *bearer_key(const struct http_request *q)
+const char *web_bearer_key(const struct http_request *q)
 {
 	const char *v = http_request_field(q, "authorization");
 
@@ -1130,7 +1129,7 @@ void web_api_handle(struct web_session *ws, const struct http_request *q)
 	const struct web_login *l = web_auth_find(ws->srv->auth, http_request_field(q, "cookie"),
 						  gw_now(ws->gs), ws->srv->login_idle_ms,
 						  ws->srv->login_max_ms);
-	const char *key = bearer_key(q);
+	const char *key = web_bearer_key(q);
 	if (l == NULL && key != NULL && r->access != WEB_PUBLIC) {
 		ws->route = r; /* run once the key is checked (web-api-keys.c) */
 		web_api_key_login(ws, key);

@@ -449,6 +449,11 @@ static void on_timeout(void *session)
 		web_events_timeout(ws);
 		return;
 	}
+	if (ws->events != NULL) {
+		/* a call of the stream's under way: its own timeout answers it */
+		gw_set_deadline(ws->gs, ws->srv->events_ping_ms);
+		return;
+	}
 	ws->closing = true;
 	if (ws->body == NULL && http_reader_started(ws->reader)) {
 		pb_info("web", "event=request_timeout peer=%s", gw_peer(ws->gs));

@@ -213,9 +213,10 @@ int web_upload_begin(struct web_session *ws, const char *user, uint64_t length)
 	if (u == NULL || u->dir == NULL)
 		return snprintf(t->refusal, sizeof(t->refusal),
 				"uploads are not available on this server"), 503;
-	status = quota_refusal(ws->srv, user, NULL, length, true, t->refusal, sizeof(t->refusal));
+	status = disk_refusal(ws->srv, length, t->refusal, sizeof(t->refusal));
 	if (status == 0)
-		status = disk_refusal(ws->srv, length, t->refusal, sizeof(t->refusal));
+		status = quota_refusal(ws->srv, user, NULL, length, true, t->refusal,
+				       sizeof(t->refusal));
 	if (status != 0)
 		return status;
 	t->user = xstrdup(user);

@@ -180,16 +180,24 @@ static int target_split(struct http_reader *r)
 	return 0;
 }
 
-/* The body the request may carry: max_upload for a POST to the upload path. */
-static size_t body_max(const struct http_reader *r)
+/* The body the request may carry (max_upload for a POST to the upload path) in r->body_max:
+ * 0, or -1 when upload_ok refuses the request (its status). */
+static int body_max(struct http_reader *r, uint64_t length)
 {
 	const struct http_request *q = &r->req;
+	int ok = 1;
 
-	if (r->limits.upload_path != NULL && q->verb == HTTP_VERB_POST && q->path != NULL &&
-	    strcmp(q->path, r->limits.upload_path) == 0 && r->limits.max_upload > r->limits.max_body &&
-	    (r->limits.upload_ok == NULL || r->limits.upload_ok(r->limits.upload_ctx, q)))
-		return r->limits.max_upload;
-	return r->limits.max_body;
+	r->body_max = r->limits.max_body;
+	if (r->limits.upload_path == NULL || q->verb != HTTP_VERB_POST || q->path == NULL ||
+	    strcmp(q->path, r->limits.upload_path) != 0 || r->limits.max_upload <= r->limits.max_body)
+		return 0;
+	if (r->limits.upload_ok != NULL)
+		ok = r->limits.upload_ok(r->limits.upload_ctx, q, length);
+	if (ok >= 400)
+		return fail(r, ok, "upload refused");
+	if (ok == 1)
+		r->body_max = r->limits.max_upload;
+	return 0;
 }
 
 static int on_headers_complete(http_parser *p)
@@ -209,10 +217,11 @@ static int on_headers_complete(http_parser *p)
 		return fail(r, 400, "Host header field missing");
 	if (target_split(r) < 0)
 		return -1;
-	r->body_max = body_max(r);
+	bool sized = (p->flags & F_CHUNKED) == 0 && p->content_length != ULLONG_MAX;
+	if (body_max(r, sized ? p->content_length : 0) < 0)
+		return -1;
 	r->sinking = r->body_max > r->limits.max_body && r->limits.body_sink != NULL;
-	if ((p->flags & F_CHUNKED) == 0 && p->content_length != ULLONG_MAX &&
-	    p->content_length > r->body_max)
+	if (sized && p->content_length > r->body_max)
 		return fail(r, 413, "content too large");
 	q->keep_alive = http_should_keep_alive(p) != 0;
 	return 0;
@@ -227,8 +236,9 @@ static int on_body(http_parser *p, const char *at, size_t n)
 		pb_buf_append(&r->req.body, at, n);
 		return 0;
 	}
-	if (r->limits.body_sink(r->limits.upload_ctx, at, n) < 0)
-		return fail(r, 503, "the body could not be stored");
+	int rc = r->limits.body_sink(r->limits.upload_ctx, at, n);
+	if (rc != 0)
+		return fail(r, rc >= 400 ? rc : 503, "the body could not be stored");
 	r->req.body_sunk += n;
 	return 0;
 }

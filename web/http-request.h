@@ -54,14 +54,16 @@ struct http_limits {
 	/* A POST to exactly this path (NULL: none; borrowed, static) may carry a body of up to
 	 * max_upload octets instead (an attachment upload), still held whole in memory — when
 	 * upload_ok (NULL: always) says so of the request's head (the caller's check, e.g. a
-	 * login's cookie: a stranger's body stays within max_body). */
+	 * login's cookie and its account's room: a stranger's body stays within max_body).
+	 * upload_ok is given the Content-Length (0: chunked, unknown) and returns 1 (max_upload),
+	 * 0 (max_body), or an HTTP status (>= 400) the request fails with at once, no body read. */
 	const char *upload_path;
 	size_t max_upload;
-	bool (*upload_ok)(void *ctx, const struct http_request *q);
+	int (*upload_ok)(void *ctx, const struct http_request *q, uint64_t length);
 	void *upload_ctx;
 	/* When not NULL, such an upload's body is not kept: each piece goes to body_sink as it
-	 * arrives (ctx upload_ctx; 0, or -1: the request fails with 503) and the request's
-	 * body_sunk counts it. */
+	 * arrives (ctx upload_ctx; 0, -1: the request fails with 503, or an HTTP status >= 400 it
+	 * fails with) and the request's body_sunk counts it. */
 	int (*body_sink)(void *ctx, const void *data, size_t len);
 };
 

@@ -143,7 +143,7 @@ static void on_key_checked(void *session, uint64_t arg, struct pb_msg *m)
 	bool ok = code == PB_OK && status_perms_web_role(perms, &admin, &user, &error) == 1;
 	char *as = label != NULL ? xasprintf("apikey:%s", label) : xstrdup("apikey");
 	if (ok)
-		ws->who = (struct web_who){ admin ? xstrdup(as) : user, 0, admin };
+		ws->who = (struct web_who){ admin ? xstrdup(as) : user, 0, admin, 0 };
 	else
 		free(user);
 	int rc = gw_guard_login(ws->gs, ok ? as : "apikey", "web",

@@ -1085,7 +1085,7 @@ static void route_run(struct web_session *ws, const struct web_route *r,
 	}
 	if (c->user != NULL && ws->who.user == NULL)
 		ws->who = (struct web_who){ xstrdup(c->user), c->csrf != NULL ? c->csrf->user_id : 0,
-					    c->admin };
+					    c->admin, c->csrf != NULL ? c->csrf->seq : 0 };
 	/* who this request's account and mapping changes are by (the directory's history) */
 	char by[DIRECTORY_BY_MAX + 1];
 	snprintf(by, sizeof(by), "web:%s", ws->who.user != NULL ? ws->who.user : "?");
@@ -1099,8 +1099,7 @@ void web_api_proceed(struct web_session *ws, const struct http_request *q)
 	route_run(ws, ws->route, q, &c);
 }
 
-/* The key of an "Authorization: Bearer KEY" field, NULL for none. */
-static const char *bearer_key(const struct http_request *q)
+const char *web_bearer_key(const struct http_request *q)
 {
 	const char *v = http_request_field(q, "authorization");
 
@@ -1130,7 +1129,7 @@ void web_api_handle(struct web_session *ws, const struct http_request *q)
 	const struct web_login *l = web_auth_find(ws->srv->auth, http_request_field(q, "cookie"),
 						  gw_now(ws->gs), ws->srv->login_idle_ms,
 						  ws->srv->login_max_ms);
-	const char *key = bearer_key(q);
+	const char *key = web_bearer_key(q);
 	if (l == NULL && key != NULL && r->access != WEB_PUBLIC) {
 		ws->route = r; /* run once the key is checked (web-api-keys.c) */
 		web_api_key_login(ws, key);
@@ -1247,7 +1246,7 @@ static void api_logout(struct web_session *ws, const struct http_request *q)
 	char *cookie = xasprintf("pb_session=%s; Max-Age=0", cookie_attrs(ws));
 
 	if (l != NULL) {
-		web_uploads_drop_user(ws->srv->uploads, l->user); /* h-wmbig10 */
+		web_uploads_drop_login(ws->srv->uploads, l->seq); /* this login's, not the account's */
 		web_auth_end(ws->srv->auth, l);
 	}
 	web_reply_json(ws, 204, NULL, cookie);

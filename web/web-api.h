@@ -25,6 +25,8 @@ void web_answer_status(struct web_session *ws, struct pb_msg *m, web_status_repl
 /* Runs the route ws->route for the caller ws->who (an API key's: no CSRF token), after its
  * access check (web-api.c). */
 void web_api_proceed(struct web_session *ws, const struct http_request *q);
+/* The key of the request's "Authorization: Bearer KEY" field (within q), NULL for none. */
+const char *web_bearer_key(const struct http_request *q);
 /* Checks an API key (web-api-keys.c): then web_api_proceed, or a 401/503 answer. */
 void web_api_key_login(struct web_session *ws, const char *key);
 

@@ -121,7 +121,7 @@ const struct web_login *web_auth_add(struct web_auth *a, const char *user, uint6
 	l->user_id = user_id;
 	l->admin = admin;
 	l->created_ms = l->used_ms = now_ms;
-	l->seq = a->next_seq++;
+	l->seq = ++a->next_seq; /* never 0: an upload's login id (web-mail-upload.c) */
 	a->n++;
 	return l;
 }

@@ -9,8 +9,11 @@
  * the gateway, never acknowledged as mail, and must be gone after a restart (the directory is
  * emptied at start); the store's uploads (spool, mailbox) are each bound to one destination
  * and expire on their own clock. Bounded per account: web.uploads_per_user files and
- * web.uploads_user_kb octets (429 past either). The id is 128 random bits in hex, and an
- * upload is found only by its owner's name.
+ * web.uploads_user_kb octets (429 past either), the part files under way counted (each at the
+ * larger of its Content-Length and what arrived), checked at the request's head and as its
+ * body arrives; and by the disk: none that would leave less than storage.min_free_mb free
+ * (507). The id is 128 random bits in hex; an upload is found only by its owner's name and
+ * removed at the logout of the login it was made under.
  * OWNS: struct web_uploads (the table and its files). THREAD: the web hub's (created and freed
  * on the main thread while the hub is not running).
  */
@@ -29,12 +32,14 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 struct web_uploads {
 	char *dir; /* NULL: uploads are off (no data directory) */
 	struct web_upload *v;
 	size_t n, cap;
+	struct web_upload_tmp *live; /* the part files under way of logged-in uploads */
 };
 
 /* Removes every file of dir (a previous run's uploads). */
@@ -114,10 +119,10 @@ void web_uploads_sweep(struct web_uploads *u, uint64_t now_ms, uint64_t ttl_ms)
 	}
 }
 
-void web_uploads_drop_user(struct web_uploads *u, const char *user)
+void web_uploads_drop_login(struct web_uploads *u, uint64_t login)
 {
-	for (size_t i = 0; u != NULL && user != NULL && i < u->n;) {
-		if (strcasecmp(u->v[i].user, user) == 0)
+	for (size_t i = 0; u != NULL && login != 0 && i < u->n;) {
+		if (u->v[i].login == login)
 			remove_at(u, i);
 		else
 			i++;
@@ -143,26 +148,125 @@ void web_uploads_remove(struct web_uploads *u, const char *user, const char *id)
 
 /* ---- a body as it arrives ---- */
 
-int web_upload_sink(void *session, const void *data, size_t len)
+/* How many uploads user holds and their octets, its part files under way counted (but not
+ * `self`, the request asking). */
+static void user_usage(const struct web_uploads *u, const char *user,
+		       const struct web_upload_tmp *self, uint32_t *n_r, uint64_t *bytes_r)
 {
-	struct web_session *ws = session;
-	struct web_uploads *u = ws->srv->uploads;
-	unsigned char rnd[8];
-	size_t off = 0;
+	*n_r = 0;
+	*bytes_r = 0;
+	for (size_t i = 0; i < u->n; i++)
+		if (strcasecmp(u->v[i].user, user) == 0)
+			(*n_r)++, *bytes_r += u->v[i].size;
+	for (const struct web_upload_tmp *t = u->live; t != NULL; t = t->next)
+		if (t != self && strcasecmp(t->user, user) == 0)
+			(*n_r)++, *bytes_r += t->written > t->declared ? t->written : t->declared;
+}
 
-	if (u == NULL || u->dir == NULL)
-		return -1;
+/* The refusal of len more octets of uploads for user (status, text), or 0. */
+static int quota_refusal(const struct web_server *srv, const char *user,
+			 const struct web_upload_tmp *self, uint64_t len, bool another, char *text,
+			 size_t size)
+{
+	uint32_t n;
+	uint64_t bytes;
+
+	user_usage(srv->uploads, user, self, &n, &bytes);
+	if (another && n >= srv->uploads_per_user)
+		return snprintf(text, size, "Too many uploads: at most %u at once (send or remove some)",
+				srv->uploads_per_user), 429;
+	if (bytes + len > srv->uploads_user_bytes)
+		return snprintf(text, size, "Upload quota reached: at most %llu KB of uploads at once",
+				(unsigned long long)(srv->uploads_user_bytes / 1024)), 429;
+	return 0;
+}
+
+/* 507 when writing len octets would leave the uploads' filesystem less than the floor. */
+static int disk_refusal(const struct web_server *srv, uint64_t len, char *text, size_t size)
+{
+	struct statvfs st;
+
+	if (statvfs(srv->uploads->dir, &st) < 0)
+		return 0; /* cannot tell: the write itself decides */
+	if ((uint64_t)st.f_bavail * st.f_frsize >= srv->uploads_disk_floor + len)
+		return 0;
+	return snprintf(text, size, "The server is short of disk space: uploads are refused "
+				    "for now, try again later"), 507;
+}
+
+/* The session's part file record, made (not yet counted) when there is none. */
+static struct web_upload_tmp *tmp_get(struct web_session *ws)
+{
 	if (ws->upload == NULL) {
 		ws->upload = xcalloc(1, sizeof(*ws->upload));
 		ws->upload->fd = -1;
 	}
-	struct web_upload_tmp *t = ws->upload;
-	if (t->path == NULL) {
-		RAND_bytes(rnd, sizeof(rnd));
-		t->path = xasprintf("%s/part-%02x%02x%02x%02x%02x%02x%02x%02x", u->dir, rnd[0], rnd[1],
-				    rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
-		t->fd = open(t->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	}
+	return ws->upload;
+}
+
+int web_upload_begin(struct web_session *ws, const char *user, uint64_t length)
+{
+	struct web_uploads *u = ws->srv->uploads;
+	struct web_upload_tmp *t = tmp_get(ws);
+	int status;
+
+	if (u == NULL || u->dir == NULL)
+		return snprintf(t->refusal, sizeof(t->refusal),
+				"uploads are not available on this server"), 503;
+	status = disk_refusal(ws->srv, length, t->refusal, sizeof(t->refusal));
+	if (status == 0)
+		status = quota_refusal(ws->srv, user, NULL, length, true, t->refusal,
+				       sizeof(t->refusal));
+	if (status != 0)
+		return status;
+	t->user = xstrdup(user);
+	t->declared = length;
+	t->next = u->live;
+	u->live = t;
+	return 0;
+}
+
+/* A piece's refusal: the account's quota or the disk's floor passed (text in t->refusal). */
+static int piece_refusal(struct web_session *ws, struct web_upload_tmp *t, size_t len)
+{
+	int status;
+
+	if (t->user == NULL)
+		return 0; /* an API key's body, held in memory first: checked when whole */
+	status = quota_refusal(ws->srv, t->user, t, t->written + len, false, t->refusal,
+			       sizeof(t->refusal));
+	if (status == 0 && t->written + len > t->declared)
+		status = disk_refusal(ws->srv, len, t->refusal, sizeof(t->refusal));
+	if (status != 0)
+		pb_info("web", "event=upload_refused user=%s status=%d", PB_LOGQ(t->user), status);
+	return status;
+}
+
+/* Opens the part file of t. */
+static void part_open(struct web_uploads *u, struct web_upload_tmp *t)
+{
+	unsigned char rnd[8];
+
+	RAND_bytes(rnd, sizeof(rnd));
+	t->path = xasprintf("%s/part-%02x%02x%02x%02x%02x%02x%02x%02x", u->dir, rnd[0], rnd[1],
+			    rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+	t->fd = open(t->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+}
+
+int web_upload_sink(void *session, const void *data, size_t len)
+{
+	struct web_session *ws = session;
+	struct web_uploads *u = ws->srv->uploads;
+	size_t off = 0;
+
+	if (u == NULL || u->dir == NULL)
+		return -1;
+	struct web_upload_tmp *t = tmp_get(ws);
+	int status = piece_refusal(ws, t, len);
+	if (status != 0)
+		return status;
+	if (t->path == NULL)
+		part_open(u, t);
 	while (t->fd >= 0 && off < len) {
 		ssize_t w = write(t->fd, (const char *)data + off, len - off);
 		if (w < 0 && errno == EINTR)
@@ -171,11 +275,22 @@ int web_upload_sink(void *session, const void *data, size_t len)
 			break;
 		off += (size_t)w;
 	}
+	t->written += off;
 	if (t->fd >= 0 && off == len)
 		return 0;
 	pb_warn("web", "event=upload_write_failed path=%s reason=%s", PB_LOGQ(t->path),
 		PB_LOGQ(strerror(errno)));
 	return -1;
+}
+
+/* Takes t off the uploads' part files under way. */
+static void live_remove(struct web_uploads *u, struct web_upload_tmp *t)
+{
+	for (struct web_upload_tmp **p = &u->live; u != NULL && *p != NULL; p = &(*p)->next)
+		if (*p == t) {
+			*p = t->next;
+			return;
+		}
 }
 
 void web_upload_done(struct web_session *ws)
@@ -184,10 +299,13 @@ void web_upload_done(struct web_session *ws)
 
 	if (t == NULL)
 		return;
+	if (t->user != NULL)
+		live_remove(ws->srv->uploads, t);
 	if (t->fd >= 0)
 		close(t->fd);
 	if (t->path != NULL)
 		unlink(t->path);
+	free(t->user);
 	free(t->path);
 	free(t);
 	ws->upload = NULL;
@@ -195,36 +313,19 @@ void web_upload_done(struct web_session *ws)
 
 /* ---- the routes ---- */
 
-/* How many uploads user holds and their octets. */
-static void user_usage(const struct web_uploads *u, const char *user, uint32_t *n_r,
-		       uint64_t *bytes_r)
-{
-	*n_r = 0;
-	*bytes_r = 0;
-	for (size_t i = 0; i < u->n; i++)
-		if (strcasecmp(u->v[i].user, user) == 0)
-			(*n_r)++, *bytes_r += u->v[i].size;
-}
-
 /* The refusal of a new upload of len octets for the session's account (status, text), or 0. */
 static int upload_refusal(struct web_session *ws, uint64_t len, char text[200])
 {
 	const struct web_server *srv = ws->srv;
-	uint32_t n;
-	uint64_t bytes;
 
 	if (srv->uploads == NULL || srv->uploads->dir == NULL)
 		return snprintf(text, 200, "uploads are not available on this server"), 503;
 	if (len == 0)
 		return snprintf(text, 200, "the body must be the file's bytes (it is empty)"), 400;
-	user_usage(srv->uploads, ws->who.user, &n, &bytes);
-	if (n >= srv->uploads_per_user)
-		return snprintf(text, 200, "Too many uploads: at most %u at once (send or remove some)",
-				srv->uploads_per_user), 429;
-	if (bytes + len > srv->uploads_user_bytes)
-		return snprintf(text, 200, "Upload quota reached: at most %llu KB of uploads at once",
-				(unsigned long long)(srv->uploads_user_bytes / 1024)), 429;
-	return 0;
+	int status = quota_refusal(srv, ws->who.user, ws->upload, len, true, text, 200);
+	return status != 0 ? status : disk_refusal(srv, ws->upload != NULL &&
+							  ws->upload->path != NULL ? 0 : len,
+						   text, 200);
 }
 
 /* The request's media type (before any ';' parameter), allocated; NULL: not a fit one. */
@@ -329,6 +430,7 @@ void web_mail_upload(struct web_session *ws, const struct http_request *q)
 		return;
 	}
 	x.user = xstrdup(ws->who.user);
+	x.login = ws->who.login;
 	upload_add(ws, &x);
 }
 

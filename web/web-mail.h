@@ -97,11 +97,12 @@ void web_mail_draft_send(struct web_session *ws, const struct http_request *q);
 #define WEB_UPLOAD_PATH "/api/mail/uploads"
 struct web_upload {
 	char id[33];         /* 32 hex digits */
-	char *user;          /* the owner's login name */
+	char *user;          /* the owner's login name (the quota's account) */
 	char *name, *type;   /* the file's name and media type */
 	char *path;          /* its file */
 	uint64_t size;
 	uint64_t created_ms; /* the hub's clock */
+	uint64_t login;      /* the login it was made under (web_login.seq; 0: an API key's) */
 };
 struct web_uploads;
 /* The table, its files in data_dir/web-uploads (created, emptied of a previous run's); with no
@@ -110,8 +111,8 @@ struct web_uploads *web_uploads_new(const char *data_dir);
 void web_uploads_free(struct web_uploads **u);
 /* Removes the uploads older than ttl_ms (the hub's tick). */
 void web_uploads_sweep(struct web_uploads *u, uint64_t now_ms, uint64_t ttl_ms);
-/* Removes every upload of user (at logout). */
-void web_uploads_drop_user(struct web_uploads *u, const char *user);
+/* Removes every upload made under login (web_login.seq, at its logout; 0: nothing). */
+void web_uploads_drop_login(struct web_uploads *u, uint64_t login);
 /* user's upload id, or NULL (none, another's, gone). Valid until the table changes. */
 const struct web_upload *web_uploads_find(const struct web_uploads *u, const char *user,
 					  const char *id);
@@ -119,12 +120,23 @@ const struct web_upload *web_uploads_find(const struct web_uploads *u, const cha
 void web_uploads_remove(struct web_uploads *u, const char *user, const char *id);
 /* An upload's body as it arrives (web-session.c's http_limits.body_sink, ctx the session):
  * appended to the session's part file (ws->upload, made at the first piece) in the uploads'
- * directory, until web_mail_upload adopts it. 0, or -1 (logged; no directory, a failed write). */
+ * directory, until web_mail_upload adopts it. 0, -1 (logged; no directory, a failed write),
+ * or 429 when the account's uploads (part files under way counted) would pass its quota. */
 struct web_upload_tmp {
 	int fd;
 	char *path;
+	char *user;                  /* the account it counts against (web_upload_begin), or NULL */
+	uint64_t declared, written;  /* its Content-Length (0: chunked) and the octets so far */
+	char refusal[160];           /* why it was refused, "" none */
+	struct web_upload_tmp *next; /* the uploads' part files under way */
 };
 int web_upload_sink(void *ws, const void *data, size_t len);
+/* A logged-in upload's head (web-session.c's http_limits.upload_ok): the session's part file
+ * made ready for user's body of length octets (0: chunked), counted against its account from
+ * now. 0, or the refusal's status (its text in ws->upload->refusal): 429 past the account's
+ * quota (its part files under way counted), 507 when the disk would keep less than
+ * storage.min_free_mb free, 503 with uploads off. */
+int web_upload_begin(struct web_session *ws, const char *user, uint64_t length);
 /* The request is over: the session's part file, unless adopted, closed and removed. */
 void web_upload_done(struct web_session *ws);
 /* POST /api/mail/uploads?name=FILE (the file's bytes as the body, its Content-Type; the body

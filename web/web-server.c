@@ -41,7 +41,9 @@ void web_server_tick(void *server, const struct pb_settings *s, uint64_t now_ms)
 		srv->limits.max_upload = (size_t)srv->max_message_size;
 	srv->uploads_per_user = s->web.uploads_per_user;
 	srv->uploads_user_bytes = (uint64_t)s->web.uploads_user_kb * 1024;
+	srv->uploads_disk_floor = s->storage.min_free_mb * 1024 * 1024;
 	srv->upload_ttl_ms = (uint64_t)s->web.upload_ttl_s * 1000u;
+	srv->events_ping_ms = (uint64_t)s->web.events_ping_s * 1000u;
 	if (now_ms != 0)
 		web_uploads_sweep(srv->uploads, now_ms, srv->upload_ttl_ms);
 	srv->request_timeout_ms = s->web.request_timeout_s * 1000u;

@@ -45,14 +45,20 @@ static size_t pending_cap(const struct web_session *ws)
 	return l->max_head + body + 65536;
 }
 
-/* Whether the request may carry an upload's body: a login's cookie (an API key cannot be
- * checked before the body arrives; a stranger's body stays within web.max_body_kb). */
-static bool upload_ok(void *ctx, const struct http_request *q)
+/* Whether the request may carry an upload's body (1): a login's cookie (an API key cannot be
+ * checked before the body arrives; a stranger's body stays within web.max_body_kb: 0) whose
+ * account has room for length octets and the disk too (else the refusal's status). */
+static int upload_ok(void *ctx, const struct http_request *q, uint64_t length)
 {
 	struct web_session *ws = ctx;
+	const struct web_login *l = web_auth_find(ws->srv->auth, http_request_field(q, "cookie"),
+						  gw_now(ws->gs), ws->srv->login_idle_ms,
+						  ws->srv->login_max_ms);
 
-	return web_auth_find(ws->srv->auth, http_request_field(q, "cookie"), gw_now(ws->gs),
-			     ws->srv->login_idle_ms, ws->srv->login_max_ms) != NULL;
+	if (l == NULL)
+		return 0;
+	int status = web_upload_begin(ws, l->user, length);
+	return status != 0 ? status : 1;
 }
 
 static void *on_open(struct gw_session *gs, void *server)
@@ -239,6 +245,18 @@ static bool response_done(struct web_session *ws)
 	return true;
 }
 
+/* Answers a request the reader refused, then closes: an upload's refusal as JSON with its
+ * reason (ws->upload->refusal), any other with the status's text. */
+static void refusal_send(struct web_session *ws, int status)
+{
+	if (ws->upload == NULL || ws->upload->refusal[0] == '\0') {
+		reply_error(ws, status, false, true, NULL);
+		return;
+	}
+	ws->close_after = true;
+	web_reply_error(ws, status, ws->upload->refusal);
+}
+
 /* Reads and answers the requests waiting in pending, in order, until one is incomplete or a
  * response must wait for the client. */
 static void process(struct web_session *ws)
@@ -251,7 +269,7 @@ static void process(struct web_session *ws)
 		if (r == HTTP_READ_ERROR) {
 			pb_info("web", "event=bad_request peer=%s status=%d reason=%s", gw_peer(ws->gs),
 				http_reader_status(ws->reader), PB_LOGQ(http_reader_error(ws->reader)));
-			reply_error(ws, http_reader_status(ws->reader), false, true, NULL);
+			refusal_send(ws, http_reader_status(ws->reader));
 			web_upload_done(ws);
 			response_done(ws);
 			return;
@@ -294,7 +312,8 @@ static void reply_send(struct web_session *ws, struct http_head *h, char *text)
 	h->keep_alive = !ws->close_after;
 	h->tls = gw_tls_active(ws->gs);
 	head_send(ws, h);
-	if (text != NULL && q != NULL && q->verb != HTTP_VERB_HEAD) {
+	/* q NULL: a request the reader refused (refusal_send), never a HEAD */
+	if (text != NULL && (q == NULL || q->verb != HTTP_VERB_HEAD)) {
 		ws->body = ws->body_owned = text;
 		ws->body_len = h->length;
 		ws->body_off = 0;
@@ -428,6 +447,11 @@ static void on_timeout(void *session)
 		return;
 	if (ws->events != NULL && !ws->waiting) {
 		web_events_timeout(ws);
+		return;
+	}
+	if (ws->events != NULL) {
+		/* a call of the stream's under way: its own timeout answers it */
+		gw_set_deadline(ws->gs, ws->srv->events_ping_ms);
 		return;
 	}
 	ws->closing = true;

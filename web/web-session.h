@@ -25,10 +25,9 @@
 /* Each call to an actor. */
 #define WEB_CALL_TIMEOUT_MS 10000
 /* Status streams (web-events.c): at most this many at once, each dropped past this many
- * unread octets, a comment line and a login check this often. */
+ * unread octets (a comment line and a login or key check every web.events_ping_s). */
 #define WEB_EVENTS_MAX 32
 #define WEB_EVENTS_BUFFER_MAX (256u * 1024)
-#define WEB_EVENTS_PING_MS 15000
 /* Retry-After of a 503 for the in-flight budget (web_job_reserve). */
 #define WEB_BUSY_RETRY_S 5
 
@@ -56,7 +55,9 @@ struct web_server {
 	struct web_uploads *uploads;     /* the hub thread's, outlives the hub */
 	uint32_t uploads_per_user;       /* web.uploads_per_user */
 	uint64_t uploads_user_bytes;     /* web.uploads_user_kb */
+	uint64_t uploads_disk_floor;     /* storage.min_free_mb: the free space uploads leave */
 	uint64_t upload_ttl_ms;          /* web.upload_ttl_s */
+	uint64_t events_ping_ms;         /* web.events_ping_s */
 	uint64_t max_message_size;       /* smtp.max_message_size: the server's */
 	struct pb_settings_signature signature; /* signature.*: mail sent from webmail */
 };
@@ -66,6 +67,7 @@ struct web_who {
 	char *user;     /* NULL: nobody logged in */
 	uint64_t user_id;
 	bool admin;
+	uint64_t login; /* the cookie's login (web_login.seq), 0: an API key */
 };
 
 struct web_stub;   /* web-stub.h */

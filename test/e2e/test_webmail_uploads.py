@@ -6,6 +6,11 @@ and received over POP3 byte-identical (and the copy in Sent); over the account's
 max_message_size_kb: 413 naming the limit; the per-account count and octet quotas (429); another
 account's upload id refused; an upload removed at logout and after web.upload_ttl_s; CSRF; the
 upload route's own body limit (web.max_upload_kb) while other routes keep web.max_body_kb.
+Bounded on disk (h-upfix10): the account's uploads under way count against its quota from
+their head on (a Content-Length past what is left refused at once, no body read; a second
+upload while one is under way refused before its body is stored; a chunked one stopped as its
+chunks pass it); none that would leave less than storage.min_free_mb free on the disk (507);
+a logout removes only its own login's uploads.
 In headless Chromium (as test_webmail_flows.py): a 3 MB file attached in the composer is
 uploaded (listed with its progress), another attached and removed again, the mail sent and
 received intact."""
@@ -16,6 +21,7 @@ import imaplib
 import json
 import os
 import poplib
+import socket
 import stat
 import sys
 import unittest
@@ -49,12 +55,42 @@ def upload(api, name, data, type_="application/octet-stream", csrf=True):
         return 413, {"error": str(e)}  # the server may close before the whole body is sent
 
 
+def raw_head(port, api, length=None, chunked=False):
+    """A socket that sent an upload's head only (Content-Length length, or chunked)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=60)
+    head = ("POST /api/mail/uploads?name=raw HTTP/1.1\r\nHost: x\r\nCookie: %s\r\n"
+            "X-CSRF-Token: %s\r\nContent-Type: application/octet-stream\r\n"
+            % (api.cookie, api.csrf))
+    head += "Transfer-Encoding: chunked\r\n" if chunked else "Content-Length: %d\r\n" % length
+    s.sendall((head + "\r\n").encode())
+    return s
+
+
+def raw_answer(s):
+    """The status and JSON body of the answer on socket s (which is closed)."""
+    f = s.makefile("rb")
+    try:
+        status = int(f.readline().split()[1])
+        length = 0
+        while True:
+            line = f.readline().strip()
+            if not line:
+                break
+            k, v = line.decode().split(":", 1)
+            if k.lower() == "content-length":
+                length = int(v)
+        return status, json.loads(f.read(length)) if length else None
+    finally:
+        f.close()
+        s.close()
+
+
 class TestUploads(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.d = pbtest.Daemon()
         cls.d.start()
-        for name in ("bob", "carol", "dave", "erin", "frank"):
+        for name in ("bob", "carol", "dave", "erin", "frank", "gina", "hank"):
             cls.d.add_user(name, name + "-secret-1")
         cls.domain = cls.d.cli("domain", "list")[1].split()[0]
         cls.port = cls.d.ports["http"]
@@ -217,6 +253,101 @@ class TestUploads(unittest.TestCase):
         pbtest.wait_until(lambda: not os.path.exists(self.upload_file(up["id"])), timeout=30,
                           what="the upload expired")
         self.assertEqual(frank.call("DELETE", "/api/mail/uploads/" + up["id"])[0], 404)
+
+    def part_files(self):
+        """{name: size} of the uploads' part files under way."""
+        d = os.path.join(self.d.data_dir, "web-uploads")
+        return {f: os.path.getsize(os.path.join(d, f)) for f in os.listdir(d)
+                if f.startswith("part-")}
+
+    def disk_bytes(self):
+        d = os.path.join(self.d.data_dir, "web-uploads")
+        return sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d))
+
+    def test_uploads_under_way_count_against_the_quota(self):
+        self.setting('{"uploads_user_kb": 100}')
+        self.addCleanup(self.setting, '{"uploads_user_kb": 102400}')
+        gina = self.login("gina")
+
+        def refused_at_once():
+            # a head whose Content-Length passes the quota: answered without any body sent
+            s = raw_head(self.port, gina, 101 * 1024)
+            s.settimeout(2)  # not yet applied: the server waits for the body, and we retry
+            try:
+                return raw_answer(s)[0] == 429
+            except socket.timeout:
+                s.close()
+                return False
+        pbtest.wait_until(refused_at_once, what="web.uploads_user_kb applied")
+        others = self.disk_bytes()  # the other tests' uploads kept
+        s = raw_head(self.port, gina, 101 * 1024)
+        status, err = raw_answer(s)
+        self.assertEqual(status, 429, err)
+        self.assertIn("Upload quota", err["error"])
+        self.assertEqual(self.part_files(), {})
+        # one upload under way (80 KB announced, half sent) holds its room from its head on
+        first = raw_head(self.port, gina, 80 * 1024)
+        first.sendall(b"a" * 40 * 1024)
+        pbtest.wait_until(lambda: list(self.part_files().values()) == [40 * 1024],
+                          what="the first upload's part file")
+        status, err = raw_answer(raw_head(self.port, gina, 40 * 1024))  # no body sent
+        self.assertEqual(status, 429, err)
+        self.assertIn("Upload quota", err["error"])
+        # a chunked one (no length told) is stopped as its chunks pass the quota
+        s = raw_head(self.port, gina, chunked=True)
+        s.sendall(b"%x\r\n%s\r\n" % (30 * 1024, b"c" * 30 * 1024))
+        status, err = raw_answer(s)
+        self.assertEqual(status, 429, err)
+        self.assertEqual(list(self.part_files().values()), [40 * 1024])  # only the first's
+        first.sendall(b"a" * 40 * 1024)
+        status, up = raw_answer(first)
+        self.assertEqual(status, 201, up)
+        self.assertLessEqual(self.disk_bytes() - others, 100 * 1024)
+        self.assertEqual(gina.call("DELETE", "/api/mail/uploads/" + up["id"])[0], 204)
+
+    def test_disk_floor(self):
+        gina = self.login("gina")
+        # storage.min_free_mb 500 MB below what is free: the store goes on, but a 2 GB upload
+        # would pass the floor and is refused at its head (no body sent)
+        st = os.statvfs(self.d.data_dir)
+        free_mb = st.f_bavail * st.f_frsize // (1024 * 1024)
+        self.cli_setting("storage", '{"min_free_mb": %d}' % (free_mb - 500))
+        self.addCleanup(self.cli_setting, "storage", '{"min_free_mb": 64}')
+
+        def refused():
+            s = raw_head(self.port, gina, 2 * 1024 * 1024 * 1024)
+            s.settimeout(2)  # not yet applied: the server waits for the body, and we retry
+            try:
+                status, answer = raw_answer(s)
+            except socket.timeout:
+                s.close()
+                return False
+            return status == 507 and "short of disk space" in answer["error"]
+        pbtest.wait_until(refused, timeout=30, what="storage.min_free_mb applied to uploads")
+        self.assertEqual(self.part_files(), {})
+
+    def cli_setting(self, doc, json_text):
+        rc, out, err = self.d.cli("setting", "set", doc, json_text)
+        self.assertEqual(rc, 0, err)
+
+    def test_logout_keeps_the_other_logins_uploads(self):
+        one, two = self.login("hank"), self.login("hank")
+        status, up = upload(one, "mine", b"hank's first login's file")
+        self.assertEqual(status, 201, up)
+        status, up2 = upload(two, "theirs", b"the second login's")
+        self.assertEqual(status, 201, up2)
+        self.assertEqual(two.call("POST", "/api/logout")[0], 204)
+        self.assertFalse(os.path.exists(self.upload_file(up2["id"])))
+        self.assertTrue(os.path.exists(self.upload_file(up["id"])))
+        status, sent = one.call("POST", "/api/mail/send", {"to": "carol@" + self.domain,
+                                                           "subject": "after the other logout",
+                                                           "uploads": [up["id"]]})
+        self.assertEqual(status, 202, sent)
+        found = []
+        pbtest.wait_until(lambda: found.append(self.pop_find("carol", "after the other logout"))
+                          or found[-1] is not None, timeout=pbtest.DELIVERY_TIMEOUT,
+                          what="delivery")
+        self.assertEqual(self.attachment(found[-1], "mine"), b"hank's first login's file")
 
     def test_body_limits(self):
         self.setting('{"max_upload_kb": 2048}')

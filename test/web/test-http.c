@@ -185,20 +185,20 @@ static int upload_status(const struct http_limits *lim, const char *verb, const 
 
 static int refused_asked;
 static struct pb_buf sunk;
-static bool sink_fails;
+static int sink_fails; /* what the sink returns: 0 takes the piece */
 
 static int sink(void *ctx, const void *data, size_t len)
 {
-	if (sink_fails)
-		return -1;
+	if (sink_fails != 0)
+		return sink_fails;
 	pb_buf_append(ctx, data, len);
 	return 0;
 }
 
-static bool refuse_upload(void *ctx, const struct http_request *q)
+static int refuse_upload(void *ctx, const struct http_request *q, uint64_t length)
 {
 	refused_asked++;
-	return false;
+	return length == 77 ? 429 : 0;
 }
 
 /* A POST to the upload path may carry max_upload octets (unless upload_ok refuses); any other
@@ -220,6 +220,9 @@ static void test_upload_limit(void)
 	CHECK_INT(upload_status(&lim, "POST", "/api/mail/uploads", 101), 413);
 	CHECK_INT(upload_status(&lim, "POST", "/api/mail/uploads", 100), 0);
 	CHECK_INT(refused_asked, 2);
+	/* or refuses the request at once, with its own status */
+	CHECK_INT(upload_status(&lim, "POST", "/api/mail/uploads", 77), 429);
+	CHECK_INT(refused_asked, 3);
 	/* a sink takes an upload's body as it arrives, none of it kept */
 	lim.upload_ok = NULL;
 	lim.body_sink = sink;
@@ -229,8 +232,10 @@ static void test_upload_limit(void)
 	CHECK_INT(sunk.len, 5000);
 	CHECK_INT(upload_status(&lim, "POST", "/api/mail/send", 100), 0); /* kept: not an upload */
 	CHECK_INT(sunk.len, 5000);
-	sink_fails = true;
+	sink_fails = -1;
 	CHECK_INT(upload_status(&lim, "POST", "/api/mail/uploads", 10), 503);
+	sink_fails = 429; /* the account's room ran out as the body arrived */
+	CHECK_INT(upload_status(&lim, "POST", "/api/mail/uploads", 10), 429);
 	pb_buf_deinit(&sunk);
 	lim.body_sink = NULL;
 	lim.upload_path = NULL;

@@ -4,7 +4,7 @@
  * request registers with the status hub (STATUS_SESSION_REQ with the session's event address
  * and the topics activity, connection, queue); the hub's answer starts the stream (200,
  * text/event-stream, no Content-Length, the "ready" event); each STATUS_PUSH_EVT is written as
- * "event: NAME\ndata: JSON\n\n"; every WEB_EVENTS_PING_MS a comment; a reader leaving more than
+ * "event: NAME\ndata: JSON\n\n"; every web.events_ping_s a comment; a reader leaving more than
  * WEB_EVENTS_BUFFER_MAX unread is dropped (the connection closed, the hub told); a login that
  * ended ends the stream at the next ping; past WEB_EVENTS_MAX streams: 503.
  */
@@ -29,6 +29,7 @@ static void fixture_init(struct fixture *x)
 	x->srv.auth = web_auth_new();
 	x->srv.limits = (struct http_limits){ .max_head = 16384, .max_body = 65536 };
 	x->srv.request_timeout_ms = x->srv.keepalive_timeout_ms = 60000;
+	x->srv.events_ping_ms = 15000;
 	x->srv.login_idle_ms = 30 * 60000;
 	x->srv.login_max_ms = 12 * 3600000;
 	x->srv.allow_plaintext_auth = true;
@@ -111,11 +112,11 @@ static void test_stream(void)
 	gw_fake_input(&x.f, "GET / HTTP/1.1\r\n\r\n"); /* read and dropped */
 	CHECK(gw_fake_expect(&x.f, ""));
 	CHECK(!x.f.paused);
-	gw_fake_advance(&x.f, WEB_EVENTS_PING_MS);
+	gw_fake_advance(&x.f, x.srv.events_ping_ms);
 	CHECK(gw_fake_expect(&x.f, ": ping\n\n"));
 	CHECK(!x.f.closed);
 	web_auth_end(x.srv.auth, x.login); /* logged out: the next check ends it */
-	gw_fake_advance(&x.f, WEB_EVENTS_PING_MS);
+	gw_fake_advance(&x.f, x.srv.events_ping_ms);
 	CHECK(gw_fake_expect(&x.f, ""));
 	CHECK(x.f.closed);
 	CHECK_INT(x.srv.events_n, 1);

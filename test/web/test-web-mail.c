@@ -252,8 +252,8 @@ static void test_stream(void)
 		big[i] = (unsigned char)(i * 7 + (i >> 9));
 	char *p1 = file_with(dir, "a", big, big_len), *p2 = file_with(dir, "b", "xy", 2);
 	struct web_upload u1 = { "1", "bob", "r\xc3\xa9sum\xc3\xa9.pdf", "application/pdf", p1,
-				 big_len, 0 };
-	struct web_upload u2 = { "2", "bob", "b.txt", "text/plain", p2, 2, 0 };
+				 big_len, 0, 0 };
+	struct web_upload u2 = { "2", "bob", "b.txt", "text/plain", p2, 2, 0, 0 };
 	const struct web_upload *ups[] = { &u1, &u2 };
 	struct pb_buf head, want, got;
 
@@ -314,7 +314,7 @@ static void test_uploads_dir(void)
 	CHECK(access(stale, F_OK) != 0);
 	CHECK(web_uploads_find(u, "bob", "0123") == NULL);
 	web_uploads_sweep(u, 1000000, 1);
-	web_uploads_drop_user(u, "bob");
+	web_uploads_drop_login(u, 1);
 	web_uploads_free(&u);
 	CHECK(u == NULL);
 	rmdir(sub);

@@ -125,8 +125,6 @@ int web_server_start(struct pb_runtime *rt, const struct pb_config *cfg,
 	w->uploads = web_uploads_new(cfg->data_dir);
 	srv->uploads = w->uploads;
 	srv->redirect_https = tls != NULL && cfg->tls_certificate != NULL;
-	if (strlen(cfg->data_dir) < sizeof(srv->data_dir))
-		snprintf(srv->data_dir, sizeof(srv->data_dir), "%s", cfg->data_dir);
 	default_url(srv, cfg, tls != NULL);
 	web_server_tick(srv, s, 0);
 	struct gw_listen ls = { cfg->bindings[PB_SVC_HTTP], cfg->n_bindings[PB_SVC_HTTP], srv,

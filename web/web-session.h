@@ -49,7 +49,6 @@ struct web_server {
 	char default_url[256];           /* https://hostname:port of the first binding */
 	uint64_t reset_ttl_ms;
 	uint32_t reset_user_per_hour, reset_ip_per_hour;
-	char data_dir[1024];             /* cfg's: where installed certificates go ("" too long) */
 	uint32_t events_n;               /* status streams open (web-events.c) */
 	/* webmail's attachment uploads (web-mail-upload.c) */
 	struct web_uploads *uploads;     /* the hub thread's, outlives the hub */

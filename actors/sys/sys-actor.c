@@ -371,6 +371,7 @@ static const struct pb_handler sys_handlers[] = {
 	{ MSG_SYS_CHECKPOINT_REQ, sys_on_checkpoint },
 	{ MSG_SYS_SECURITY_LOG_REQ, sys_on_security_log },
 	{ MSG_SYS_SERVER_SCRIPT_REQ, sys_on_server_script },
+	{ MSG_SYS_CERT_INSTALL_REQ, sys_on_cert_install },
 	{ MSG_DIR_COUNTS_REP, on_counts },
 	{ MSG_CORE_STATUS_REP, on_counts },
 	{ MSG_SYS_GATEWAY_STATS_EVT, on_gateway_stats },

@@ -13,7 +13,9 @@
  * SYS_SETTING_PUT_REQ (a change merged into the document: only the keys given
  * change, null returns a key to its default; an unknown document or key, a wrong type or an
  * out-of-range value is refused naming the key and what is allowed, and nothing is written);
- * SYS_SERVER_SCRIPT_REQ (the server's user_redirect.lua read, stored or reset: sys-script.c).
+ * SYS_SERVER_SCRIPT_REQ (the server's user_redirect.lua read, stored or reset: sys-script.c);
+ * SYS_CERT_INSTALL_REQ (a TLS certificate checked and written under DATA_DIR/tls-installed,
+ * pairs no setting names pruned: sys-certs.c).
  */
 #ifndef SYS_ACTOR_H
 #define SYS_ACTOR_H
@@ -26,7 +28,8 @@ struct sys_actor_args {
 	struct pb_store *store; /* borrowed */
 	uint64_t started_ms;    /* monotonic */
 	const char *version;
-	const char *data_dir;   /* where secret.key is (sys-secrets.h); NULL: secrets not sealed */
+	const char *data_dir;   /* where secret.key is (sys-secrets.h) and installed certificates
+				 * go (sys-certs.c); NULL: secrets not sealed, no installing */
 };
 
 extern const struct pb_actor_def sys_actor_def;

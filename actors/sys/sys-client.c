@@ -335,3 +335,39 @@ int sys_client_security_log(struct pb_sync *t, uint64_t before, uint32_t limit, 
 	}
 	return pb_client_done(t, &rep, code, code_r, error_r);
 }
+
+void sys_cert_installed_free(struct sys_cert_installed *c)
+{
+	free(c->cert_path);
+	free(c->key_path);
+	free(c->subject);
+	free(c->issuer);
+	free(c->names);
+	free(c->sha256);
+	memset(c, 0, sizeof(*c));
+}
+
+int sys_client_cert_install(struct pb_sync *t, const char *cert, const char *key, const char *by,
+			    uint32_t *code_r, struct sys_cert_installed *out_r,
+			    const char **error_r)
+{
+	struct pb_msg req, rep;
+
+	pb_msg_init(&req, MSG_SYS_CERT_INSTALL_REQ);
+	req.u.sys_cert_install_req.cert = xstrdup(cert);
+	req.u.sys_cert_install_req.key = xstrdup(key);
+	req.u.sys_cert_install_req.by = xstrdup(by != NULL ? by : "");
+	if (pb_client_call(t, &req, &rep, error_r) < 0)
+		return -1;
+	uint32_t code = pb_client_reply(&rep, MSG_SYS_CERT_INSTALL_REQ, error_r);
+	if (code == PB_OK) {
+		const struct msg_sys_cert_install_rep *r = &rep.u.sys_cert_install_rep;
+		*out_r = (struct sys_cert_installed){
+			.cert_path = xstrdup(r->cert_path), .key_path = xstrdup(r->key_path),
+			.subject = xstrdup(r->subject),	    .issuer = xstrdup(r->issuer),
+			.names = xstrdup(r->names),	    .not_after = r->not_after,
+			.sha256 = xstrdup(r->sha256),	    .self_signed = r->self_signed != 0
+		};
+	}
+	return pb_client_done(t, &rep, code, code_r, error_r);
+}

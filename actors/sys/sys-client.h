@@ -131,6 +131,28 @@ int sys_client_server_script(struct pb_sync *t, enum sys_server_script_op op, co
 			     const char *by, uint32_t *code_r, struct sys_server_script *out_r,
 			     const char **error_r);
 
+/* Installing a TLS certificate (SYS_CERT_INSTALL_REQ; actors/sys/sys-certs.c): where its files
+ * went and what it is (struct pb_tls_cert_info's facts). */
+#define SYS_CERT_PEM_MAX (64 * 1024) /* a certificate's PEM, its chain included */
+#define SYS_KEY_PEM_MAX (16 * 1024)  /* a private key's PEM */
+struct sys_cert_installed {
+	char *cert_path, *key_path;     /* under DATA_DIR/tls-installed */
+	char *subject, *issuer, *names; /* CNs and the subjectAltName DNS names */
+	int64_t not_after;              /* seconds since the epoch */
+	char *sha256;                   /* "AB:CD:..." */
+	bool self_signed;
+};
+void sys_cert_installed_free(struct sys_cert_installed *c);
+/* Checks the PEM pair cert (the chain after it) and key as the daemon loads it and for expiry,
+ * writes it under DATA_DIR/tls-installed (0600) and prunes installed pairs no setting names
+ * (the newest two kept); by: who, for the security log. It does not change the settings: name
+ * *out_r's files in the document "services". REFUSED with the reason (not PEM, the key does
+ * not match, expired, too long), INTERNAL when the files cannot be written. On PB_OK *out_r is
+ * filled (free with sys_cert_installed_free). */
+int sys_client_cert_install(struct pb_sync *t, const char *cert, const char *key, const char *by,
+			    uint32_t *code_r, struct sys_cert_installed *out_r,
+			    const char **error_r);
+
 /* The security log read back (SYS_SECURITY_LOG_REQ): the lines ending at or before byte
  * offset before (0: the end), newest first, at most limit (1..1000), with user=user and ip= or
  * peer= ip when those are not NULL; lines_r the caller clears (pb_rec_security_line_list_clear),

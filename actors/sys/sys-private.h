@@ -50,6 +50,8 @@ int sys_on_checkpoint(struct pb_actor *a, void *state, struct pb_msg *m);
 int sys_on_security_log(struct pb_actor *a, void *state, struct pb_msg *m);
 /* sys-script.c: SYS_SERVER_SCRIPT_REQ; the stored server script as a settings document */
 int sys_on_server_script(struct pb_actor *a, void *state, struct pb_msg *m);
+/* sys-certs.c: SYS_CERT_INSTALL_REQ; the pairs under DATA_DIR/tls-installed */
+int sys_on_cert_install(struct pb_actor *a, void *state, struct pb_msg *m);
 /* The settings document the stored server script is kept in: {"text": "..."}, or {} (none:
  * the installed copy applies). Not in the schema: sys_script_doc says when a document is it. */
 #define SYS_SCRIPT_DOC "router-script"

@@ -6,7 +6,8 @@
  * domain counts of a real directory (sys reads no account), and a temporary failure without one;
  * it also sums the gateways' and spool shards' last reports (a newer report replaces the
  * older), the store's disk figures and the log's recent warnings; the server script stored,
- * versioned and published with the settings.
+ * versioned and published with the settings; a TLS certificate installed (files 0600, a
+ * mismatched pair refused, pairs no setting names pruned but the newest two).
  */
 #include "directory-actor.h"
 #include "pb-log.h"
@@ -15,13 +16,19 @@
 #include "store-accounts.h"
 #include "store-settings.h"
 #include "store-spool.h" /* PB_SPOOL_MAX_RCPTS: a setting bounded by the spool's cap */
+#include "pb-test-files.h"
 #include "pb-test-store.h"
+#include "pb-tls.h"
 #include "sys-actor.h"
 #include "sys-client.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <sys/statvfs.h>
 
 struct fixture {
@@ -534,7 +541,118 @@ static void test_checkpoint_at_upgrade(void)
 	teardown(&f);
 }
 
+/* A self-signed pair for host made in f's directory: its PEM texts (allocated). */
+static void make_pair(struct fixture *f, const char *host, char **cert_r, char **key_r)
+{
+	char *cp = xasprintf("%s/gen-%s-cert.pem", f->dir, host);
+	char *kp = xasprintf("%s/gen-%s-key.pem", f->dir, host), *error = NULL;
+	struct pb_buf c, k;
+
+	if (pb_tls_selfsigned_write(host, cp, kp, &error) < 0)
+		PANIC("generate: %s", error);
+	pb_buf_init(&c);
+	pb_buf_init(&k);
+	REQUIRE(pb_test_read_file(cp, &c) == 0 && pb_test_read_file(kp, &k) == 0);
+	*cert_r = xstrndup((const char *)c.data, c.len);
+	*key_r = xstrndup((const char *)k.data, k.len);
+	pb_buf_deinit(&c);
+	pb_buf_deinit(&k);
+	free(cp);
+	free(kp);
+}
+
+/* Installs the pair: its status; on PB_OK *out_r filled, else out_r->subject is the error. */
+static uint32_t cert_install(struct pb_sync *t, const char *cert, const char *key,
+			     struct sys_cert_installed *out_r)
+{
+	const char *error;
+	uint32_t code = 0;
+
+	*out_r = (struct sys_cert_installed){ 0 };
+	if (sys_client_cert_install(t, cert, key, "web:admin", &code, out_r, &error) < 0)
+		PANIC("call: %s", error);
+	if (code != PB_OK)
+		out_r->subject = xstrdup(error);
+	return code;
+}
+
+/* Gives the installed certificate at path the time sec (ordering the pairs for pruning). */
+static void set_mtime(const char *path, time_t sec)
+{
+	struct timespec ts[2] = { { sec, 0 }, { sec, 0 } };
+
+	REQUIRE(utimensat(AT_FDCWD, path, ts, 0) == 0);
+}
+
+static bool file_mode_is(const char *path, mode_t mode)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && (st.st_mode & 07777) == mode;
+}
+
+/* A certificate installed by the sys actor (sys-certs.c): the files 0600 under
+ * DATA_DIR/tls-installed with the certificate's facts; a key of another certificate refused
+ * and nothing left; pairs no setting names pruned but the newest two, the named one kept. */
+static void test_cert_install(void)
+{
+	const char *hosts[] = { "a.example.test", "b.example.test", "c.example.test",
+				"d.example.test" };
+	struct sys_cert_installed in[4];
+	char *cert[4], *key[4], *text;
+	struct fixture f;
+	struct pb_sync t;
+
+	f.dir = store_test_tmpdir("sys");
+	f.store = store_test_open(f.dir);
+	f.args = (struct sys_actor_args){ f.store, 0, "test", f.dir };
+	start(&f);
+	pb_sync_init_caller(&t, f.c, 10000);
+	for (int i = 0; i < 4; i++)
+		make_pair(&f, hosts[i], &cert[i], &key[i]);
+	REQUIRE(cert_install(&t, cert[0], key[0], &in[0]) == PB_OK);
+	char *dir = xasprintf("%s/tls-installed", f.dir);
+	CHECK(strncmp(in[0].cert_path, dir, strlen(dir)) == 0);
+	CHECK(file_mode_is(in[0].cert_path, 0600) && file_mode_is(in[0].key_path, 0600));
+	CHECK_STR(in[0].subject, "a.example.test");
+	CHECK_STR(in[0].names, "a.example.test");
+	CHECK(in[0].self_signed && strlen(in[0].sha256) == 95 && in[0].not_after > time(NULL));
+	/* b's certificate with a's key: refused, no file left */
+	struct sys_cert_installed bad;
+	CHECK_INT(cert_install(&t, cert[1], key[0], &bad), PB_ERR_REFUSED);
+	sys_cert_installed_free(&bad);
+	int n = 0;
+	DIR *d = opendir(dir);
+	REQUIRE(d != NULL);
+	for (struct dirent *e; (e = readdir(d)) != NULL;)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	CHECK_INT(n, 2);
+	/* a named in the settings; b, c, d installed in turn: b goes, a, c and d stay */
+	char *json = xasprintf("{\"tls_certificate\":\"%s\",\"tls_key\":\"%s\"}", in[0].cert_path,
+			       in[0].key_path);
+	CHECK_INT(call(&f, MSG_SYS_SETTING_PUT_REQ, "services", json, &text), PB_OK);
+	free(text);
+	free(json);
+	set_mtime(in[0].cert_path, 1000);
+	for (int i = 1; i < 4; i++) {
+		REQUIRE(cert_install(&t, cert[i], key[i], &in[i]) == PB_OK);
+		set_mtime(in[i].cert_path, 1000 + i);
+	}
+	CHECK(access(in[1].cert_path, F_OK) != 0 && access(in[1].key_path, F_OK) != 0);
+	for (int i = 0; i < 4; i++) {
+		if (i != 1)
+			CHECK(access(in[i].cert_path, F_OK) == 0 && access(in[i].key_path, F_OK) == 0);
+		sys_cert_installed_free(&in[i]);
+		free(cert[i]);
+		free(key[i]);
+	}
+	free(dir);
+	teardown(&f);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "cert_install", test_cert_install },
 	{ "history_and_rollback", test_history_and_rollback },
 	{ "server_script_versioned", test_server_script_versioned },
 	{ "checkpoint_at_upgrade", test_checkpoint_at_upgrade },

@@ -591,10 +591,66 @@ static bool file_mode_is(const char *path, mode_t mode)
 	return stat(path, &st) == 0 && (st.st_mode & 07777) == mode;
 }
 
+/* Starts sys on a new store whose directory is also the data directory. */
+static void setup_data_dir(struct fixture *f, struct pb_sync *t)
+{
+	f->dir = store_test_tmpdir("sys");
+	f->store = store_test_open(f->dir);
+	f->args = (struct sys_actor_args){ f->store, 0, "test", f->dir };
+	start(f);
+	pb_sync_init_caller(t, f->c, 10000);
+}
+
+/* The entries of dir but . and .. */
+static int dir_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	for (struct dirent *e; (e = readdir(d)) != NULL;)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
 /* A certificate installed by the sys actor (sys-certs.c): the files 0600 under
  * DATA_DIR/tls-installed with the certificate's facts; a key of another certificate refused
- * and nothing left; pairs no setting names pruned but the newest two, the named one kept. */
+ * and nothing of it left. */
 static void test_cert_install(void)
+{
+	struct sys_cert_installed in, bad;
+	char *cert[2], *key[2];
+	struct fixture f;
+	struct pb_sync t;
+
+	setup_data_dir(&f, &t);
+	make_pair(&f, "a.example.test", &cert[0], &key[0]);
+	make_pair(&f, "b.example.test", &cert[1], &key[1]);
+	REQUIRE(cert_install(&t, cert[0], key[0], &in) == PB_OK);
+	char *dir = xasprintf("%s/tls-installed", f.dir);
+	CHECK(strncmp(in.cert_path, dir, strlen(dir)) == 0);
+	CHECK(file_mode_is(in.cert_path, 0600) && file_mode_is(in.key_path, 0600));
+	CHECK_STR(in.subject, "a.example.test");
+	CHECK_STR(in.issuer, "a.example.test");
+	CHECK_STR(in.names, "a.example.test");
+	CHECK(in.self_signed && strlen(in.sha256) == 95 && in.not_after > time(NULL));
+	CHECK_INT(cert_install(&t, cert[1], key[0], &bad), PB_ERR_REFUSED);
+	CHECK_INT(dir_entries(dir), 2);
+	sys_cert_installed_free(&bad);
+	sys_cert_installed_free(&in);
+	for (int i = 0; i < 2; i++) {
+		free(cert[i]);
+		free(key[i]);
+	}
+	free(dir);
+	teardown(&f);
+}
+
+/* Pruning: a named in the settings; b, c, d installed in turn (b, c given older times than
+ * the next): b goes, a (named), c and d (the newest two) stay. */
+static void test_cert_prune(void)
 {
 	const char *hosts[] = { "a.example.test", "b.example.test", "c.example.test",
 				"d.example.test" };
@@ -603,32 +659,10 @@ static void test_cert_install(void)
 	struct fixture f;
 	struct pb_sync t;
 
-	f.dir = store_test_tmpdir("sys");
-	f.store = store_test_open(f.dir);
-	f.args = (struct sys_actor_args){ f.store, 0, "test", f.dir };
-	start(&f);
-	pb_sync_init_caller(&t, f.c, 10000);
+	setup_data_dir(&f, &t);
 	for (int i = 0; i < 4; i++)
 		make_pair(&f, hosts[i], &cert[i], &key[i]);
 	REQUIRE(cert_install(&t, cert[0], key[0], &in[0]) == PB_OK);
-	char *dir = xasprintf("%s/tls-installed", f.dir);
-	CHECK(strncmp(in[0].cert_path, dir, strlen(dir)) == 0);
-	CHECK(file_mode_is(in[0].cert_path, 0600) && file_mode_is(in[0].key_path, 0600));
-	CHECK_STR(in[0].subject, "a.example.test");
-	CHECK_STR(in[0].names, "a.example.test");
-	CHECK(in[0].self_signed && strlen(in[0].sha256) == 95 && in[0].not_after > time(NULL));
-	/* b's certificate with a's key: refused, no file left */
-	struct sys_cert_installed bad;
-	CHECK_INT(cert_install(&t, cert[1], key[0], &bad), PB_ERR_REFUSED);
-	sys_cert_installed_free(&bad);
-	int n = 0;
-	DIR *d = opendir(dir);
-	REQUIRE(d != NULL);
-	for (struct dirent *e; (e = readdir(d)) != NULL;)
-		n += e->d_name[0] != '.';
-	closedir(d);
-	CHECK_INT(n, 2);
-	/* a named in the settings; b, c, d installed in turn: b goes, a, c and d stay */
 	char *json = xasprintf("{\"tls_certificate\":\"%s\",\"tls_key\":\"%s\"}", in[0].cert_path,
 			       in[0].key_path);
 	CHECK_INT(call(&f, MSG_SYS_SETTING_PUT_REQ, "services", json, &text), PB_OK);
@@ -647,12 +681,12 @@ static void test_cert_install(void)
 		free(cert[i]);
 		free(key[i]);
 	}
-	free(dir);
 	teardown(&f);
 }
 
 static const struct pb_test_case cases[] = {
 	{ "cert_install", test_cert_install },
+	{ "cert_prune", test_cert_prune },
 	{ "history_and_rollback", test_history_and_rollback },
 	{ "server_script_versioned", test_server_script_versioned },
 	{ "checkpoint_at_upgrade", test_checkpoint_at_upgrade },

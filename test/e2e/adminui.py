@@ -4,7 +4,9 @@ with the accounts USERS ({name: password}) started for the class, a headless Chr
 until (bounded by UI_TIMEOUT, never a sleep), login as the administrator, go to a page, run the
 CLI, and an API client logged in (test_web_api.Client). Every admin UI test subclasses
 AdminCase."""
+import imaplib
 import os
+import smtplib
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -88,3 +90,27 @@ class AdminCase(wd.BrowserTestCase):
         r, body = c.login(user, password or self.d.admin_password)
         self.assertEqual(r.status, 200, body)
         return c
+
+    def check_filed(self, folder, subject):
+        """Sends bob (password bob-secret-1) a message with subject and one about lunch over
+        SMTP, and waits until the first is in folder and the other in INBOX (over IMAP): a
+        rule made in the page "Subject contains ... -> move to folder" acting on real mail."""
+        with smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=60) as s:
+            s.sendmail("a@example.org", ["bob@" + self.domain],
+                       "From: a@example.org\r\nSubject: %s\r\n\r\nhello\r\n" % subject)
+            s.sendmail("a@example.org", ["bob@" + self.domain],
+                       "From: a@example.org\r\nSubject: lunch\r\n\r\nnoon?\r\n")
+        imap = imaplib.IMAP4("127.0.0.1", self.d.ports["imap"], timeout=60)
+        self.addCleanup(imap.logout)
+        imap.login("bob", "bob-secret-1")
+
+        def count(box):
+            typ, data = imap.status(box, "(MESSAGES)")
+            return int(data[0].split(b"MESSAGES ")[1].rstrip(b")")) if typ == "OK" else 0
+
+        pbtest.wait_until(lambda: count(folder) == 1 and count("INBOX") == 1,
+                          timeout=pbtest.DELIVERY_TIMEOUT, interval=0.2,
+                          what="%r in %s and the other message in INBOX" % (subject, folder))
+        imap.select(folder)
+        typ, data = imap.fetch(b"1", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        self.assertIn(subject.encode(), data[0][1])

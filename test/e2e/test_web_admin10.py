@@ -16,10 +16,8 @@ and in the browser the status panel's activity list shows a delivery made after 
 loaded, with no reload (the panel marked live: the stream, not the 5 s poll). Screenshots:
 PB_BUILD_DIR/test-artifacts/test_web_admin10/."""
 import http.client
-import imaplib
 import json
 import os
-import poplib
 import smtplib
 import sys
 import unittest
@@ -45,19 +43,7 @@ class Admin10(AdminCase):
              "erin": "erin-secret-1"}
 
     def pop3_login(self, user, password):
-        """True when POP3 accepts user's password, False when it refuses it."""
-        p = poplib.POP3("127.0.0.1", self.d.ports["pop3"], timeout=60)
-        try:
-            p.user(user)
-            p.pass_(password)
-            return True
-        except poplib.error_proto:
-            return False
-        finally:
-            try:
-                p.quit()
-            except (poplib.error_proto, OSError):
-                pass
+        return pbtest.pop3_login(self.d.ports["pop3"], user, password)
 
     def grid_row(self, user):
         return self.wait('#users-grid[data-loaded] tbody tr[data-user="%s"]' % user)
@@ -77,25 +63,7 @@ class Admin10(AdminCase):
         wd.screenshot(self.driver, "1-server-rule")
         saved = self.api().request("GET", "/api/rules")[1]
         self.assertEqual(saved["rules"][0]["actions"][0], {"action": "move_to_folder", "value": "Reports"})
-        with smtplib.SMTP("127.0.0.1", self.d.ports["smtp"], timeout=60) as s:
-            s.sendmail("a@example.org", ["bob@" + self.domain],
-                       "From: a@example.org\r\nSubject: Quarterly figures\r\n\r\nQ3\r\n")
-            s.sendmail("a@example.org", ["bob@" + self.domain],
-                       "From: a@example.org\r\nSubject: lunch\r\n\r\nnoon?\r\n")
-        imap = imaplib.IMAP4("127.0.0.1", self.d.ports["imap"], timeout=60)
-        self.addCleanup(imap.logout)
-        imap.login("bob", "bob-secret-1")
-
-        def count(folder):
-            typ, data = imap.status(folder, "(MESSAGES)")
-            return int(data[0].split(b"MESSAGES ")[1].rstrip(b")")) if typ == "OK" else 0
-
-        pbtest.wait_until(lambda: count("Reports") == 1 and count("INBOX") == 1,
-                          timeout=pbtest.DELIVERY_TIMEOUT, interval=0.2,
-                          what="the quarterly message in Reports and the other in INBOX")
-        imap.select("Reports")
-        typ, data = imap.fetch(b"1", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
-        self.assertIn(b"Quarterly figures", data[0][1])
+        self.check_filed("Reports", "Quarterly figures")
         # the page reads the saved set back
         self.go("server-rules", "#server-rules #save-rules")
         names = [e.get_attribute("value") for e in self.driver.find_elements(By.CSS_SELECTOR, "#rules-list .r-name")]

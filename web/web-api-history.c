@@ -64,20 +64,23 @@ void web_api_history(struct web_session *ws, const struct http_request *q)
 	web_stub_run(ws, q, history_run);
 }
 
-static void rollback_to_run(struct web_session *ws, const struct http_request *q,
-			    struct pb_sync *t)
+/* Rolls back everything after point ws->arg (all) or that one change (cN, sN, bN); answers
+ * {"changed": N}. */
+static void rollback_run(struct web_session *ws, struct pb_sync *t, bool all)
 {
 	char kind, *why = NULL;
 	uint64_t seq;
-	uint32_t code = 0, changed = 0;
+	uint32_t code = 0, changed = 1;
 	const char *error;
 
 	if (sys_timeline_point(ws->arg, &kind, &seq) < 0) {
-		web_reply_error(ws, 400, "a point is N, dN, cN, sN, bN or kN (GET /api/history)");
+		web_reply_error(ws, 400, all ? "a point is N, dN, cN, sN, bN or kN (GET /api/history)"
+					     : "a change is cN, sN or bN (GET /api/history)");
 		return;
 	}
 	char *by = xasprintf("web:%s", ws->who.user);
-	int rc = sys_timeline_rollback_to(t, kind, seq, by, &code, &changed, &why, &error);
+	int rc = all ? sys_timeline_rollback_to(t, kind, seq, by, &code, &changed, &why, &error)
+		     : sys_timeline_rollback_one(t, kind, seq, by, &code, &why, &error);
 	free(by);
 	if (!web_stub_failed(ws, rc, code, why != NULL ? why : error)) {
 		cJSON *o = cJSON_CreateObject();
@@ -85,6 +88,12 @@ static void rollback_to_run(struct web_session *ws, const struct http_request *q
 		web_reply_json(ws, 200, o, NULL);
 	}
 	free(why);
+}
+
+static void rollback_to_run(struct web_session *ws, const struct http_request *q,
+			    struct pb_sync *t)
+{
+	rollback_run(ws, t, true);
 }
 
 void web_api_history_rollback_to(struct web_session *ws, const struct http_request *q)
@@ -95,24 +104,7 @@ void web_api_history_rollback_to(struct web_session *ws, const struct http_reque
 static void rollback_one_run(struct web_session *ws, const struct http_request *q,
 			     struct pb_sync *t)
 {
-	char kind, *why = NULL;
-	uint64_t seq;
-	uint32_t code = 0;
-	const char *error;
-
-	if (sys_timeline_point(ws->arg, &kind, &seq) < 0) {
-		web_reply_error(ws, 400, "a change is cN, sN or bN (GET /api/history)");
-		return;
-	}
-	char *by = xasprintf("web:%s", ws->who.user);
-	int rc = sys_timeline_rollback_one(t, kind, seq, by, &code, &why, &error);
-	free(by);
-	if (!web_stub_failed(ws, rc, code, why != NULL ? why : error)) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "changed", 1);
-		web_reply_json(ws, 200, o, NULL);
-	}
-	free(why);
+	rollback_run(ws, t, false);
 }
 
 void web_api_history_rollback(struct web_session *ws, const struct http_request *q)

@@ -52,10 +52,12 @@ def installed():
 
 
 def free_offset():
-    """A PILLARBOX_PORT_OFFSET whose every default port (25 ... 5109) binds now, above 1024."""
-    ports = [25, 587, 465, 110, 995, 143, 993, 5108, 5109]
+    """A PILLARBOX_PORT_OFFSET whose every default port (25 ... 5110) binds now, above 1024 and
+    below the ephemeral range (32768+ on Linux), so the source port of some client connection
+    cannot take one before the daemon binds it (a run saw statuss, 5110, taken)."""
+    ports = [25, 587, 465, 110, 995, 143, 993, 5108, 5109, 5110]
     for _ in range(200):
-        offset = random.randrange(33000, 60000)
+        offset = random.randrange(15000, 27000)
         try:
             for port in ports:
                 with socket.socket() as s:

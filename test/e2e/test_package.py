@@ -107,9 +107,11 @@ class Package(unittest.TestCase):
             self.stop_daemon()
             self.check_root_start_becomes_pillarbox()
         finally:
-            self.stop_daemon()
-            if installed() or os.path.exists("/var/lib/dpkg/info/pillarbox.list"):
-                purge = run("dpkg", "--purge", "pillarbox", check=False, timeout=300)
+            try:
+                self.stop_daemon()
+            finally:  # purged even when the daemon failed: the machine is left as found
+                if installed() or os.path.exists("/var/lib/dpkg/info/pillarbox.list"):
+                    purge = run("dpkg", "--purge", "pillarbox", check=False, timeout=300)
         self.assertIsNotNone(purge, "the package was not installed")
         self.assertEqual(purge.returncode, 0, purge.stdout + purge.stderr)
         self.check_gone()

@@ -41,7 +41,7 @@ void pb_sync_init_remote(struct pb_sync *t, const char *url, uint32_t timeout_ms
 	sync_init(t, remote_call, (void *)url, timeout_ms);
 }
 
-static _Thread_local char client_by[96];
+static _Thread_local char client_by[PB_CLIENT_BY_MAX + 1];
 
 void pb_client_by(const char *by)
 {

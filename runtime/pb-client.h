@@ -47,7 +47,9 @@ void pb_sync_init_remote(struct pb_sync *t, const char *url, uint32_t timeout_ms
 
 /* Who the calling thread's requests that change a setting are by ("cli:root", "web:admin",
  * an API key's label), which the stubs of those requests carry for the histories
- * (store-db.h pb_store_history_who); "" until set. Thread-local, at most 95 bytes kept. */
+ * (store-db.h pb_store_history_who); "" until set. Thread-local, at most PB_CLIENT_BY_MAX
+ * bytes kept (cut past it). */
+#define PB_CLIENT_BY_MAX 128
 void pb_client_by(const char *by);
 const char *pb_client_by_get(void);
 /* A copy of pb_client_by_get() for a request's by field (allocated). */

@@ -184,18 +184,16 @@ uint32_t directory_client_rules_get_reply(struct pb_msg *rep, char **json_r, uin
 	return code;
 }
 
-/* Who the calling thread's directory changes are by (directory_client_by). */
-static _Thread_local char client_by[DIRECTORY_BY_MAX + 1];
-
+/* Who the calling thread's directory changes are by: the runtime's one "by" (pb-client.h),
+ * which every record owner's stubs read. */
 void directory_client_by(const char *by)
 {
-	snprintf(client_by, sizeof(client_by), "%s", by != NULL ? by : "");
-	pb_client_by(by); /* the other owners' changes are by the same */
+	pb_client_by(by);
 }
 
 const char *directory_client_by_get(void)
 {
-	return client_by;
+	return pb_client_by_get();
 }
 
 static void build_history(struct pb_msg *req, uint64_t before, uint32_t limit)

@@ -60,7 +60,7 @@ uint32_t directory_client_rules_get_reply(struct pb_msg *rep, char **json_r, uin
  * ("cli:root", "web:admin"; at most DIRECTORY_BY_MAX bytes, cut past it), until set again; ""
  * (unknown) at first. Every stub of a recorded change carries it: user set, map set, dlist
  * set, rules set, script, domain add and domain del. */
-#define DIRECTORY_BY_MAX 128
+#define DIRECTORY_BY_MAX PB_CLIENT_BY_MAX
 void directory_client_by(const char *by);
 const char *directory_client_by_get(void);
 /* The directory's history (DIR_HISTORY_REQ): before 0 from the newest, at most limit

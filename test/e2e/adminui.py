@@ -14,6 +14,7 @@ import pbtest  # noqa: E402
 import webdriver as wd  # noqa: E402
 from test_web_api import Client  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import Select  # noqa: E402
 
 UI_TIMEOUT = 30  # the sanitizer build on a loaded machine
 
@@ -114,3 +115,17 @@ class AdminCase(wd.BrowserTestCase):
         imap.select(folder)
         typ, data = imap.fetch(b"1", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
         self.assertIn(subject.encode(), data[0][1])
+
+    def fill_subject_rule(self, name, contains, folder):
+        """In the open rules editor: adds rule name "Subject contains `contains` -> move to
+        folder `folder`" and saves it (the page says so)."""
+        self.wait("#add-rule").click()
+        rule = self.wait("#rules-list .rule")
+        rule.find_element(By.CSS_SELECTOR, ".r-name").send_keys(name)
+        Select(rule.find_element(By.CSS_SELECTOR, ".c-field")).select_by_value("subject")
+        Select(rule.find_element(By.CSS_SELECTOR, ".c-match")).select_by_value("contains")
+        rule.find_element(By.CSS_SELECTOR, ".c-value").send_keys(contains)
+        Select(rule.find_element(By.CSS_SELECTOR, ".a-action")).select_by_value("move_to_folder")
+        rule.find_element(By.CSS_SELECTOR, ".a-value").send_keys(folder)
+        self.css("#save-rules").click()
+        self.wait_text(".form-status", "Rules saved.")

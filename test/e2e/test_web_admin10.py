@@ -32,7 +32,6 @@ if not wd.available():
 
 from adminui import AdminCase  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import Select  # noqa: E402
 
 INSTALLED = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", "..", "scripts",
                                           "lua", "user_redirect.lua"))
@@ -50,16 +49,7 @@ class Admin10(AdminCase):
 
     def test_1_server_rule_acts_on_mail(self):
         self.go("server-rules", "#server-rules #save-rules")
-        self.css("#add-rule").click()
-        rule = self.wait("#rules-list .rule")
-        rule.find_element(By.CSS_SELECTOR, ".r-name").send_keys("Quarterly reports")
-        Select(rule.find_element(By.CSS_SELECTOR, ".c-field")).select_by_value("subject")
-        Select(rule.find_element(By.CSS_SELECTOR, ".c-match")).select_by_value("contains")
-        rule.find_element(By.CSS_SELECTOR, ".c-value").send_keys("quarterly")
-        Select(rule.find_element(By.CSS_SELECTOR, ".a-action")).select_by_value("move_to_folder")
-        rule.find_element(By.CSS_SELECTOR, ".a-value").send_keys("Reports")
-        self.css("#save-rules").click()
-        self.wait_text(".form-status", "Rules saved.")
+        self.fill_subject_rule("Quarterly reports", "quarterly", "Reports")
         wd.screenshot(self.driver, "1-server-rule")
         saved = self.api().request("GET", "/api/rules")[1]
         self.assertEqual(saved["rules"][0]["actions"][0], {"action": "move_to_folder", "value": "Reports"})

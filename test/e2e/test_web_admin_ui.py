@@ -27,7 +27,6 @@ if not wd.available():
 
 from adminui import UI_TIMEOUT, AdminCase  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import Select  # noqa: E402
 
 
 class AdminUi(AdminCase):
@@ -152,16 +151,7 @@ class AdminUi(AdminCase):
     def test_5_message_rule_acts_on_mail(self):
         self.go("user/bob", ".tabs")
         self.css('.tab[data-tab="rules"]').click()
-        self.wait("#add-rule").click()
-        rule = self.wait("#rules-list .rule")
-        rule.find_element(By.CSS_SELECTOR, ".r-name").send_keys("Invoices")
-        Select(rule.find_element(By.CSS_SELECTOR, ".c-field")).select_by_value("subject")
-        Select(rule.find_element(By.CSS_SELECTOR, ".c-match")).select_by_value("contains")
-        rule.find_element(By.CSS_SELECTOR, ".c-value").send_keys("invoice")
-        Select(rule.find_element(By.CSS_SELECTOR, ".a-action")).select_by_value("move_to_folder")
-        rule.find_element(By.CSS_SELECTOR, ".a-value").send_keys("Invoices")
-        self.css("#save-rules").click()
-        self.wait_text(".form-status", "Rules saved.")
+        self.fill_subject_rule("Invoices", "invoice", "Invoices")
         wd.screenshot(self.driver, "5-rule")
         saved = json.loads(self.cli_ok("rules", "get", "bob"))
         self.assertEqual(saved["rules"][0]["actions"][0],

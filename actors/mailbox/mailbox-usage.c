@@ -59,13 +59,16 @@ int mailbox_usage_read(struct pb_sync *t, uint64_t user_id, struct mailbox_usage
 	int rc = mailbox_client_stat(t, user_id, code_r, &st, error_r);
 	if (rc < 0 || *code_r != PB_OK)
 		return rc;
+	/* messages and bytes from the one folder listing: the stat's bytes and a second read's
+	 * messages could straddle a delivery */
 	rc = mailbox_client_folders(t, user_id, NULL, code_r, &folders, error_r);
-	for (size_t i = 0; rc == 0 && *code_r == PB_OK && i < folders.n; i++)
+	for (size_t i = 0; rc == 0 && *code_r == PB_OK && i < folders.n; i++) {
 		u->messages += folders.v[i].messages;
+		u->bytes += folders.v[i].size;
+	}
 	pb_rec_mbox_folder_list_clear(&folders);
 	if (rc < 0 || *code_r != PB_OK)
 		return rc;
-	u->bytes = st.bytes;
 	u->quota_bytes = st.quota_bytes;
 	u->blocked = st.blocked;
 	return usage_settings(t, u, code_r, error_r);

@@ -112,6 +112,10 @@ struct pb_store {
 	/* Traces below this id were removed (store_trace_add); 0 at open, so the first removal
 	 * covers everything older (one range deletion). */
 	_Atomic uint64_t traces_pruned;
+	/* The newest time stamp a journal record got (store_journal_add): every history's records
+	 * are stamped strictly later than the last, so one timeline across kinds orders a change
+	 * made after a checkpoint after it even within the same millisecond. */
+	_Atomic uint64_t journal_last_ms;
 	/* Write batches of meta records since the open (pb_store_meta_batches). */
 	_Atomic uint64_t meta_batches;
 	/* The shared WAL sync (pb_store_sync): one caller syncs at a time, and every write up to
@@ -206,8 +210,8 @@ struct store_journal {
 	char next_tag[2];
 	uint64_t max;
 };
-/* Adds change c (by, doc, before, note from c; after given; seq and at_ms, from the wall
- * clock, set here) to batch b with the next number and the pruning of the oldest. 0 with
+/* Adds change c (by, doc, before, note from c; after given; seq and at_ms set here: the wall
+ * clock, or 1 ms past the store's newest stamp when the clock has not moved past it) to batch b with the next number and the pruning of the oldest. 0 with
  * *seq_r (may be NULL) / -1. */
 int store_journal_add(struct pb_store *s, const struct store_journal *j,
 		      const struct pb_setting_change *c, const char *after,

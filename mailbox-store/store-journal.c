@@ -11,6 +11,7 @@
  */
 #include "store-internal.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -79,21 +80,34 @@ static int journal_decode(uint64_t seq, const char *v, size_t len, struct pb_set
 	return 0;
 }
 
+/* The wall clock in ms, made strictly later than every stamp this store gave before. */
+static uint64_t journal_stamp(struct pb_store *s)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	uint64_t now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	uint64_t last = atomic_load(&s->journal_last_ms);
+	uint64_t stamp;
+	do
+		stamp = now > last ? now : last + 1;
+	while (!atomic_compare_exchange_weak(&s->journal_last_ms, &last, stamp));
+	return stamp;
+}
+
 int store_journal_add(struct pb_store *s, const struct store_journal *j,
 		      const struct pb_setting_change *c, const char *after,
 		      rocksdb_writebatch_t *b, uint64_t *seq_r, const char **error_r)
 {
 	rocksdb_column_family_handle_t *cf = s->cf[j->cf];
 	char key[JOURNAL_KEYLEN], next[8];
-	struct timespec ts;
 	struct pb_buf val;
 	uint64_t seq;
 
 	if (next_seq(s, j, &seq, error_r) < 0)
 		return -1;
-	clock_gettime(CLOCK_REALTIME, &ts);
 	pb_buf_init(&val);
-	journal_encode(c, (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000, after, &val);
+	journal_encode(c, journal_stamp(s), after, &val);
 	journal_key(j, seq, key);
 	rocksdb_writebatch_put_cf(b, cf, key, sizeof(key), val.data, val.len);
 	pb_buf_deinit(&val);

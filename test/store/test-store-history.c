@@ -16,6 +16,7 @@
 #include "store-settings.h"
 #include "pb-test-store.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -215,10 +216,42 @@ static void test_generic_arm(void)
 	store_test_done(&s, &dir);
 }
 
+/* One timeline across kinds: a change made after another, in another history, is stamped
+ * strictly later even within the same millisecond (a checkpoint's rollback-to compares stamps
+ * across kinds). */
+static void test_stamps_ordered(void)
+{
+	char *dir = store_test_tmpdir("hist-stamps");
+	struct pb_store *s = store_test_open(dir);
+	struct pb_store_block b = { "192.0.2.0/24", 1, 0, false, "spam", "" };
+	struct pb_setting_change c;
+	uint64_t last = 0;
+	const char *err;
+
+	pb_store_history_who("cli:tester", 0);
+	for (int i = 0; i < 20; i++) {
+		char json[64];
+		snprintf(json, sizeof(json), "{\"server\":\"s%d\"}", i);
+		CHECK_INT(pb_store_collector_put(s, "isp", json, &err), 0);
+		CHECK_INT((int)newest(s, PB_HISTORY_COLLECTOR, &c), i + 1);
+		CHECK(c.at_ms > last);
+		last = c.at_ms;
+		pb_setting_change_free(&c);
+		b.reason = (char *)(i % 2 ? "spam" : "abuse");
+		CHECK_INT(pb_store_block_put(s, &b, &err), 0);
+		CHECK(newest(s, PB_HISTORY_BLOCK, &c) > 0);
+		CHECK(c.at_ms > last);
+		last = c.at_ms;
+		pb_setting_change_free(&c);
+	}
+	store_test_done(&s, &dir);
+}
+
 static const struct pb_test_case cases[] = {
 	{ "collector", test_collector },   { "connection", test_connection },
 	{ "block", test_block },	   { "failed_write", test_failed_write },
 	{ "keep", test_keep },		   { "generic_arm", test_generic_arm },
+	{ "stamps_ordered", test_stamps_ordered },
 };
 
 PB_TEST_MAIN(cases)

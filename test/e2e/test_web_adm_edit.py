@@ -5,7 +5,7 @@ PATCH /api/lists/{name} changes a list's properties. PUT /api/bindings/http and 
 /api/certificates store a second web binding and a self-signed certificate made here with the
 openssl command: nothing changes before the restart; after it (the bootstrap file no longer
 naming http_listen, so the stored bindings apply) the daemon answers on both bindings and
-presents that certificate. A mismatched key and bad bindings are refused, and the key is never answered back."""
+presents that certificate. A mismatched key, an expired certificate and bad bindings are refused, and the key is never answered back."""
 import os
 import socket
 import ssl
@@ -40,6 +40,30 @@ def openssl_pair(tmp, name, days=30, cn="adm10b.example"):
     cert, key = os.path.join(tmp, name + ".crt"), os.path.join(tmp, name + ".key")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
                     "-out", cert, "-days", str(days), "-subj", "/CN=" + cn],
+                   check=True, capture_output=True, timeout=60)
+    with open(cert) as c, open(key) as k:
+        return c.read(), k.read()
+
+
+def openssl_expired_pair(tmp, cn="expired.example"):
+    """A self-signed certificate that was valid for one day in 2020 (openssl ca -selfsign with
+    explicit dates: req -x509 only counts days from now) and its key: their PEM texts."""
+    d = os.path.join(tmp, "expired-ca")
+    os.mkdir(d)
+    with open(os.path.join(d, "ca.cnf"), "w") as f:
+        f.write("[ca]\ndefault_ca = d\n[d]\ndatabase = %s/index.txt\nnew_certs_dir = %s\n"
+                "default_md = sha256\npolicy = p\nserial = %s/serial\n"
+                "[p]\ncommonName = supplied\n" % (d, d, d))
+    open(os.path.join(d, "index.txt"), "w").close()
+    with open(os.path.join(d, "serial"), "w") as f:
+        f.write("01\n")
+    key, req, cert = (os.path.join(d, n) for n in ("k.pem", "r.pem", "c.pem"))
+    subprocess.run(["openssl", "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", req, "-subj", "/CN=" + cn], check=True, capture_output=True,
+                   timeout=60)
+    subprocess.run(["openssl", "ca", "-batch", "-config", os.path.join(d, "ca.cnf"), "-selfsign",
+                    "-keyfile", key, "-in", req, "-out", cert, "-notext",
+                    "-startdate", "20200101000000Z", "-enddate", "20200102000000Z"],
                    check=True, capture_output=True, timeout=60)
     with open(cert) as c, open(key) as k:
         return c.read(), k.read()
@@ -137,6 +161,13 @@ class AdmEdit(unittest.TestCase):
         self.assertEqual(c.call("PUT", "/api/bindings/gopher", {"bindings": []})[0], 404)
         self.assertEqual(c.call("POST", "/api/certificates",
                                 {"certificate": other_cert, "key": key})[0], 400)
+        old_cert, old_key = openssl_expired_pair(self.tmp.name)
+        status, body = c.call("POST", "/api/certificates",
+                              {"certificate": old_cert, "key": old_key})[:2]
+        self.assertEqual(status, 400, body)
+        self.assertIn("expired", repr(body))
+        self.assertNotIn("expired.example", repr(self.ok(c.call("GET", "/api/certificates"),
+                                                         200)))
         first, second = pbtest.free_port(), pbtest.free_port()
         put = self.ok(c.call("PUT", "/api/bindings/http", {"bindings": [
             "127.0.0.1:%d" % first, "%s:%d" % (SECOND_HOST, second)]}), 200)

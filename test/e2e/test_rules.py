@@ -221,7 +221,9 @@ class RulesCase(QueueBase):
         m = self.imap("fay", "faypw1234")
         typ, folders = m.list()
         names = sorted(f.decode().rsplit(" ", 1)[1] for f in folders)
-        m.select("INBOX", readonly=True)
+        typ, exists = m.select("INBOX", readonly=True)
+        if int(exists[0]) == 0:  # "1:*" of an empty mailbox is BAD (as Dovecot answers)
+            return names, []
         typ, data = m.fetch("1:*", "(UID FLAGS)")
         return names, [d.decode() for d in data]
 

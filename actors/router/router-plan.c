@@ -35,6 +35,21 @@ struct ctx {
 		uint32_t queued;
 	} *counts;
 	size_t n_counts;
+	/* Every address already resolved in this plan (its canonical key, and whether as a
+	 * target), with what it reached: one reached again on another path is not resolved again,
+	 * so that forwards, lists and mappings naming the same addresses many times cost their
+	 * number of addresses, not their number of paths (exponential). `cut`: its resolution
+	 * stopped at ROUTER_PLAN_MAX_DEPTH somewhere, so it is resolved again when reached higher
+	 * (at most ROUTER_PLAN_MAX_DEPTH times). A remote address is not kept: whether it may be
+	 * sent to depends on the account whose settings reach it. */
+	struct resolved {
+		char *key;
+		bool target, cut;
+		size_t depth;
+		int reached;
+	} *done;
+	size_t n_done;
+	uint64_t depth_cuts; /* how many times a resolution stopped at ROUTER_PLAN_MAX_DEPTH */
 };
 
 static void trace(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -675,8 +690,9 @@ static bool on_path(struct ctx *c, const char *addr)
 }
 
 /* The account, list and mappings of one address (the path already holds it; orig: as
- * written). */
-static int resolve_here(struct ctx *c, char *full, const char *orig, bool target)
+ * written). *remote_r: it is a remote address (no account, list or mapping). */
+static int resolve_here(struct ctx *c, char *full, const char *orig, bool target,
+			bool *remote_r)
 {
 	char *local = xstrdup(full);
 	const char *domain;
@@ -687,6 +703,7 @@ static int resolve_here(struct ctx *c, char *full, const char *orig, bool target
 	bool at_local = local_domain(c->r, domain);
 	const struct router_user *u = at_local ? find_user(c->r, local) : NULL;
 	const struct router_list *l = at_local ? find_list(c->r, local) : NULL;
+	*remote_r = false;
 	if (u != NULL && target) {
 		trace(c, "%s is the account %s", full, u->name);
 		reached = reach_user(c, u, full);
@@ -705,7 +722,8 @@ static int resolve_here(struct ctx *c, char *full, const char *orig, bool target
 		reached += apply_list(c, l);
 	}
 	reached += apply_mappings(c, full, local, at_local, &matched);
-	if (!matched && !at_local)
+	*remote_r = !matched && !at_local;
+	if (*remote_r)
 		reached += add_remote(c, orig);
 	else if (!matched)
 		trace(c, "%s: no such account, list or mapping", full);
@@ -731,12 +749,40 @@ static char *canonical(const struct ctx *c, const char *addr)
 	return full;
 }
 
+/* key's earlier resolution (as a target or not), NULL none. */
+static struct resolved *find_done(const struct ctx *c, const char *key, bool target)
+{
+	for (size_t i = 0; i < c->n_done; i++)
+		if (c->done[i].target == target && strcmp(c->done[i].key, key) == 0)
+			return &c->done[i];
+	return NULL;
+}
+
+/* Keeps what key's resolution reached (took: key, now owned by the ctx). */
+static void keep_done(struct ctx *c, char *key, bool target, bool cut, int reached)
+{
+	struct resolved *d = find_done(c, key, target);
+
+	if (d == NULL) {
+		c->done = xrealloc(c->done, sizeof(*c->done) * (c->n_done + 1));
+		d = &c->done[c->n_done++];
+		d->key = key;
+		d->target = target;
+	} else {
+		free(key);
+	}
+	d->cut = cut;
+	d->depth = c->depth;
+	d->reached = reached;
+}
+
 /* Resolves addr (target: named by a mapping, list, forward or assistant). Returns how many
  * deliveries it reached (0: none, a loop, too deep). */
 static int resolve(struct ctx *c, const char *addr, bool target)
 {
 	char *key = canonical(c, addr);
 	int reached = 0;
+	bool remote = false;
 
 	if (on_path(c, key)) {
 		free(key);
@@ -744,15 +790,27 @@ static int resolve(struct ctx *c, const char *addr, bool target)
 	}
 	if (c->depth >= ROUTER_PLAN_MAX_DEPTH) {
 		trace(c, "%s: more than %d steps deep; stopped there", key, ROUTER_PLAN_MAX_DEPTH);
+		c->depth_cuts++;
 		free(key);
 		return 0;
 	}
+	const struct resolved *done = find_done(c, key, target);
+	if (done != NULL && (!done->cut || c->depth >= done->depth)) {
+		trace(c, "%s was routed already for this message", key);
+		c->depth_cuts += done->cut; /* what it reached then was cut: so is this */
+		free(key);
+		return done->reached;
+	}
 	char *full = lower_dup(addr);
+	uint64_t cuts = c->depth_cuts;
 	c->path[c->depth++] = key;
-	reached = resolve_here(c, full, addr, target);
+	reached = resolve_here(c, full, addr, target, &remote);
 	c->path[--c->depth] = NULL;
 	free(full);
-	free(key);
+	if (remote)
+		free(key);
+	else
+		keep_done(c, key, target, c->depth_cuts != cuts, reached);
 	return reached;
 }
 
@@ -810,6 +868,9 @@ void router_plan_resolve(const struct router_records *r, const struct router_fac
 	}
 	plan_copy_sent(&c);
 	free(c.counts);
+	for (size_t i = 0; i < c.n_done; i++)
+		free(c.done[i].key);
+	free(c.done);
 }
 
 bool router_plan_accepts(const struct router_records *r, const struct router_facts *f,

@@ -28,7 +28,10 @@
  * Loops (an address reached again on its own path) and depth past ROUTER_PLAN_MAX_DEPTH stop
  * there with the reason in the trace; a user whose redirection reaches nobody new keeps the
  * message, so a forwarding loop never loses mail. One account reached twice gets one copy;
- * one remote address one copy.
+ * one remote address one copy. An address (account, list, mapping) reached again on another
+ * path is not resolved again — its account's rules, scripts and forwards ran once — so a
+ * plan costs the number of addresses, not of paths; only one first cut at the depth bound is
+ * resolved again when met higher.
  *
  * Remote targets (h-router10, issue 13 R3): a remote address that an account's own settings
  * produce — its Forward To, assistants, size dependent forwarding, Copy Sent Messages To, the

@@ -251,6 +251,58 @@ static void test_forward_loop(void)
 	users[1] = (struct router_user){ .id = 2, .name = "ben" };
 }
 
+/* Forwards naming the same accounts many times (a chain of 4000-byte Forward To fields, each
+ * "next;next;..."): every account is routed once, not once per path (1000^4 paths: the
+ * router was stuck on one message for hours); the deep end of a chain first met at the depth
+ * bound is routed again when met higher. */
+static void test_forward_fanout(void)
+{
+	struct router_records r = records();
+	struct router_facts f = { .sender = "", .size = 1, .source = ROUTER_SRC_SMTP };
+	const char *names[] = { "ann", "ben", "sue", "phil", "marc" };
+	const char *rcpt = "ann@example.com";
+	char fwd[4][ROUTER_USER_TEXT_MAX + 1];
+	struct router_plan p;
+	char got[128];
+
+	for (size_t i = 0; i < 4; i++) {
+		fwd[i][0] = '\0';
+		while (strlen(fwd[i]) + strlen(names[i + 1]) + 1 <= ROUTER_USER_TEXT_MAX)
+			snprintf(fwd[i] + strlen(fwd[i]), sizeof(fwd[i]) - strlen(fwd[i]), "%s;",
+				 names[i + 1]);
+		users[i == 0 ? 0 : i == 1 ? 1 : i == 2 ? 4 : 5].forward_to = fwd[i];
+	}
+	for (size_t i = 0; i < PB_N_ELEMENTS(users); i++)
+		users[i].use_forwarding = users[i].keep_copy = true;
+	router_plan_resolve(&r, &f, &rcpt, NULL, 1, &p);
+	plan_text(&p, got, sizeof(got));
+	CHECK_STR(got, "marc,phil,sue,ben,ann");
+	router_plan_free(&p);
+
+	/* ann first reached 7 steps deep (her forward to marc stopped at the bound: she keeps
+	 * it), then 2 steps deep: routed again, marc reached */
+	static const struct router_mapping deep[] = {
+		{ "d1", "d2", ROUTER_MAP_ALWAYS, NULL }, { "d2", "d3", ROUTER_MAP_ALWAYS, NULL },
+		{ "d3", "d4", ROUTER_MAP_ALWAYS, NULL }, { "d4", "d5", ROUTER_MAP_ALWAYS, NULL },
+		{ "d5", "d6", ROUTER_MAP_ALWAYS, NULL }, { "d6", "d7", ROUTER_MAP_ALWAYS, NULL },
+		{ "d7", "ann", ROUTER_MAP_ALWAYS, NULL },
+	};
+	const char *rcpts[] = { "d1@example.com", "d6@example.com" };
+	r.mappings = deep;
+	r.n_mappings = PB_N_ELEMENTS(deep);
+	users[0].forward_to = "marc";
+	users[0].keep_copy = false;
+	users[6].forward_to = NULL;
+	router_plan_resolve(&r, &f, rcpts, NULL, 2, &p);
+	plan_text(&p, got, sizeof(got));
+	CHECK_STR(got, "ann,marc");
+	CHECK(trace_has(&p, "marc: more than 8 steps deep"));
+	router_plan_free(&p);
+	for (size_t i = 0; i < PB_N_ELEMENTS(users); i++)
+		users[i] = (struct router_user){ .id = users[i].id, .name = users[i].name,
+						 .defaults_disabled = users[i].defaults_disabled };
+}
+
 /* Several recipients: one copy per account, in a stable order; the same plan twice. */
 static void test_dedupe_and_determinism(void)
 {
@@ -309,8 +361,9 @@ static void test_list_origin(void)
 		{ "ann@example.com", PB_ORIGIN_SMTP, "", "not authenticated nor from a trusted" },
 		{ "ann@example.com", PB_ORIGIN_COLLECTED, "", "(sender ann@example.com, collected" },
 		{ "ann@example.com", PB_ORIGIN_LOCAL, "ann,ben,s_users", "posts as an authenticated" },
-		/* a list member that is an alias: ann reached twice gets one copy */
-		{ "ben@example.org", PB_ORIGIN_LOCAL, "ann,ben,s_users", "ann already gets one copy" },
+		/* a list member that is an alias: ann reached twice gets one copy, routed once */
+		{ "ben@example.org", PB_ORIGIN_LOCAL, "ann,ben,s_users",
+		  "ann was routed already for this message" },
 		{ "x@outside.net", PB_ORIGIN_LOCAL, "ann,ben,s_users", "posts as an authenticated" },
 		/* mail the server generated: its sender's domain decides */
 		{ "x@outside.net", PB_ORIGIN_SYSTEM, "", "takes no mail from outside (sender x@outside.net)" },
@@ -586,6 +639,7 @@ static const struct pb_test_case cases[] = {
 	{ "plan_table", test_plan_table },
 	{ "forwarding_table", test_forwarding_table },
 	{ "forward_loop", test_forward_loop },
+	{ "forward_fanout", test_forward_fanout },
 	{ "dedupe_and_determinism", test_dedupe_and_determinism },
 	{ "trace_bounded", test_trace_bounded },
 	{ "list_origin", test_list_origin },

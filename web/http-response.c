@@ -16,6 +16,8 @@ const char *http_status_text(int status)
 		const char *text;
 	} texts[] = {
 		{ 200, "OK" },
+		{ 201, "Created" },
+		{ 202, "Accepted" },
 		{ 204, "No Content" },
 		{ 301, "Moved Permanently" },
 		{ 304, "Not Modified" },
@@ -26,13 +28,18 @@ const char *http_status_text(int status)
 		{ 404, "Not Found" },
 		{ 405, "Method Not Allowed" },
 		{ 408, "Request Timeout" },
+		{ 409, "Conflict" },
+		{ 410, "Gone" },
 		{ 413, "Content Too Large" },
 		{ 414, "URI Too Long" },
+		{ 415, "Unsupported Media Type" },
+		{ 429, "Too Many Requests" },
 		{ 431, "Request Header Fields Too Large" },
 		{ 500, "Internal Server Error" },
 		{ 501, "Not Implemented" },
 		{ 503, "Service Unavailable" },
 		{ 505, "HTTP Version Not Supported" },
+		{ 507, "Insufficient Storage" },
 	};
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
 		if (texts[i].status == status)

@@ -195,7 +195,53 @@ static char *value_text(const cJSON *v)
 	return NULL;
 }
 
-/* Sets each member of the body (null: back to the default), one call each, in order. */
+/* A setting's value as it was (settings JSON), as `user set` takes it back (allocated); NULL:
+ * it had none (the default). */
+static char *value_before(const cJSON *before, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(before, key);
+
+	if (cJSON_IsNumber(v))
+		return xasprintf("%.0f", v->valuedouble);
+	return v != NULL && !cJSON_IsNull(v) ? value_text(v) : NULL;
+}
+
+/* Puts the first n members of the body's keys back as before (the settings then) held them,
+ * the last one first. 0, or -1 while an answer is awaited (the stub runs again). */
+static int group_undo(struct web_session *ws, struct pb_sync *t, const cJSON *in, size_t n,
+		      const cJSON *before)
+{
+	const cJSON **set = xcalloc(n + 1, sizeof(*set));
+	const cJSON *v;
+	size_t i = 0;
+	uint32_t code;
+	const char *error;
+
+	cJSON_ArrayForEach(v, in) {
+		if (i == n)
+			break;
+		set[i++] = v;
+	}
+	while (i-- > 0) {
+		char *text = value_before(before, set[i]->string);
+		int rc = directory_client_user_set(t, ws->arg, set[i]->string,
+						   text != NULL ? text : "", text == NULL, &code,
+						   &error);
+		free(text);
+		if (rc < 0 && web_stub_waits(ws)) {
+			free(set);
+			return -1;
+		}
+		if (rc < 0 || code != PB_OK)
+			pb_warn("web", "event=settings_undo_failed user=%s key=%s", PB_LOGQ(ws->arg),
+				PB_LOGQ(set[i]->string));
+	}
+	free(set);
+	return 0;
+}
+
+/* Sets each member of the body (null: back to the default), one call each, in order; a member
+ * the directory refuses puts the ones set before it back: a refused body changes nothing. */
 static void group_patch(struct web_session *ws, const struct http_request *q, struct pb_sync *t,
 			const char *const *keys)
 {
@@ -204,6 +250,7 @@ static void group_patch(struct web_session *ws, const struct http_request *q, st
 	const char *error = "";
 	uint32_t code = PB_OK;
 	int rc = 0;
+	size_t applied = 0;
 
 	if (in == NULL) {
 		web_reply_error(ws, 400, "the body must be a JSON object");
@@ -221,6 +268,16 @@ static void group_patch(struct web_session *ws, const struct http_request *q, st
 			return;
 		}
 	}
+	/* the settings before: what a refusal puts back */
+	struct directory_user_info info = { 0 };
+	rc = directory_client_user_show(t, ws->arg, &code, &info, &error);
+	if (web_stub_failed(ws, rc, code, error)) {
+		directory_user_info_free(&info);
+		cJSON_Delete(in);
+		return;
+	}
+	cJSON *before = cJSON_Parse(info.settings != NULL ? info.settings : "{}");
+	directory_user_info_free(&info);
 	cJSON_ArrayForEach(v, in) {
 		char *text = cJSON_IsNull(v) ? NULL : value_text(v);
 		rc = directory_client_user_set(t, ws->arg, v->string, text != NULL ? text : "",
@@ -228,9 +285,15 @@ static void group_patch(struct web_session *ws, const struct http_request *q, st
 		free(text);
 		if (rc < 0 || code != PB_OK)
 			break;
+		applied++;
 	}
-	if (!web_stub_failed(ws, rc, code, error))
-		web_reply_json(ws, 204, NULL, NULL);
+	char *why = rc == 0 && code != PB_OK ? xstrdup(error != NULL ? error : "") : NULL;
+	if (why == NULL || group_undo(ws, t, in, applied, before) == 0) {
+		if (!web_stub_failed(ws, rc, code, why))
+			web_reply_json(ws, 204, NULL, NULL);
+	}
+	free(why);
+	cJSON_Delete(before);
 	cJSON_Delete(in);
 }
 

@@ -223,6 +223,11 @@ void web_api_user_rules_put(struct web_session *ws, const struct http_request *q
 		web_reply_error(ws, 413, "a rule set is at most 1 MiB");
 		return;
 	}
+	/* no body at all: its data is NULL (never handed to xstrndup), and nothing to store */
+	if (q->body.len == 0) {
+		web_reply_error(ws, 400, "the body must be a rule set: {\"rules\": [...]}");
+		return;
+	}
 	json = xstrndup(q->body.data, q->body.len);
 	struct pb_sender tx = web_call_sender(ws, &call, on_rules_set);
 	if (directory_client_rules_set_send(&tx, ws->arg, false, json, &error) < 0)

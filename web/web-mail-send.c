@@ -75,7 +75,12 @@ struct send_job {
 	uint64_t sent_off;                   /* octets of the stream sent so far */
 	bool spool_open;                     /* a spool upload was begun, not committed */
 	uint64_t spool_upload;               /* its id, 0 while the begin is unanswered */
+	char error[100];                     /* a refusal's text made here */
 };
+
+#define BODY_SHAPE                                                                         \
+	"the body must be {\"to\": \"a@b, ...\", \"cc\": ..., \"subject\": ..., \"text\": ..., " \
+	"\"attachments\": [...]}"
 
 static void spool_abort(struct send_job *j);
 
@@ -116,15 +121,17 @@ static bool header_ok(const char *s)
 	return s != NULL && strlen(s) < 998 && strpbrk(s, "\r\n") == NULL;
 }
 
-/* Splits the comma-separated addresses of j->in[name] into j->rcpts; -1 on a bad one. */
-static int add_rcpts(struct send_job *j, const char *name)
+/* Splits the comma-separated addresses of j->in[name] into j->rcpts; -1 on a bad one or, for
+ * a message sent (a draft's are not delivered to), one past smtp.max_recipients (to and cc
+ * together), *error_r why. */
+static int add_rcpts(struct send_job *j, const char *name, const char **error_r)
 {
 	const char *v = web_body_str(j->in, name);
 
 	if (v == NULL)
 		return 0;
 	if (!header_ok(v))
-		return -1;
+		return *error_r = BODY_SHAPE, -1;
 	for (const char *p = v; *p != '\0';) {
 		size_t n = strcspn(p, ",");
 		while (n > 0 && (*p == ' ' || *p == '\t'))
@@ -135,11 +142,19 @@ static int add_rcpts(struct send_job *j, const char *name)
 		char *a = xstrndup(p, len);
 		const char *at = strchr(a, '@');
 		bool ok = at != NULL && at != a && at[1] != '\0' && strpbrk(a, " <>\"()[];:") == NULL;
-		if (ok && j->rcpts.n < 100)
+		/* one past the limit is refused, never dropped: a recipient left out silently would
+		 * be named in the message and never get it */
+		if (ok && j->rcpts.n >= j->ws->srv->max_recipients && !j->draft) {
+			free(a);
+			snprintf(j->error, sizeof(j->error), "too many recipients: at most %u (to and "
+				 "cc together)", j->ws->srv->max_recipients);
+			return *error_r = j->error, -1;
+		}
+		if (ok && j->rcpts.n < j->ws->srv->max_recipients)
 			pb_strv_push(&j->rcpts, a);
 		free(a);
 		if (!ok && len > 0)
-			return -1;
+			return *error_r = BODY_SHAPE, -1;
 		p += n + (p[n] == ',');
 	}
 	return 0;
@@ -163,10 +178,10 @@ static void begin(struct web_session *ws, const struct http_request *q, bool dra
 		return;
 	j->in = cJSON_ParseWithLength(q->body.data, q->body.len);
 	const char *subject = web_body_str(j->in, "subject");
-	if (!cJSON_IsObject(j->in) || add_rcpts(j, "to") < 0 || add_rcpts(j, "cc") < 0 ||
-	    (subject != NULL && !header_ok(subject))) {
-		web_reply_error(ws, 400, "the body must be {\"to\": \"a@b, ...\", \"cc\": ..., "
-					 "\"subject\": ..., \"text\": ..., \"attachments\": [...]}");
+	error = BODY_SHAPE;
+	if (!cJSON_IsObject(j->in) || add_rcpts(j, "to", &error) < 0 ||
+	    add_rcpts(j, "cc", &error) < 0 || (subject != NULL && !header_ok(subject))) {
+		web_reply_error(ws, 400, error);
 		return;
 	}
 	if (uploads_take(j, &error) < 0) {

@@ -34,6 +34,7 @@ void web_server_tick(void *server, const struct pb_settings *s, uint64_t now_ms)
 	srv->limits.max_head = (size_t)s->web.max_head_kb * 1024;
 	srv->limits.max_body = (size_t)s->web.max_body_kb * 1024;
 	srv->max_message_size = s->smtp.max_message_size;
+	srv->max_recipients = s->smtp.max_recipients;
 	srv->signature = s->signature;
 	srv->limits.upload_path = WEB_UPLOAD_PATH;
 	srv->limits.max_upload = (size_t)s->web.max_upload_kb * 1024;

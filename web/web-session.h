@@ -58,6 +58,7 @@ struct web_server {
 	uint64_t upload_ttl_ms;          /* web.upload_ttl_s */
 	uint64_t events_ping_ms;         /* web.events_ping_s */
 	uint64_t max_message_size;       /* smtp.max_message_size: the server's */
+	uint32_t max_recipients;         /* smtp.max_recipients: a webmail message's, as SMTP's */
 	struct pb_settings_signature signature; /* signature.*: mail sent from webmail */
 };
 

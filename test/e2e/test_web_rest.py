@@ -204,6 +204,19 @@ class Rest(ApiBase):
                          {"forward_to": "bob@remote.example", "use_forwarding": True}), 204)
         fw = self.ok(bob.call("GET", "/api/forwarding/bob"), 200)
         self.assertEqual(fw["forward_to"], "bob@remote.example")
+        # a member the directory refuses leaves the body's other members unset too (they were
+        # once set one by one and kept: a 400 that changed the account)
+        status, body = bob.call("PATCH", "/api/forwarding/bob",
+                                {"forward_to": "other@remote.example", "keep_copy": True,
+                                 "use_forwarding": "banana"})
+        self.assertEqual(status, 400, body)
+        self.assertIn("true or false", body["error"])
+        self.assertEqual(self.ok(bob.call("GET", "/api/forwarding/bob"), 200), fw)
+        before = self.ok(bob.call("GET", "/api/autoreply/bob"), 200)
+        status, body = bob.call("PATCH", "/api/autoreply/bob",
+                                {"autoreply_subject": "changed?", "autoreply_start": "soon"})
+        self.assertEqual(status, 400, body)
+        self.assertEqual(self.ok(bob.call("GET", "/api/autoreply/bob"), 200), before)
         self.ok(bob.call("PATCH", "/api/blocked-senders/bob", {"blocked": "*@spam.example"}), 204)
         self.assertEqual(self.ok(bob.call("GET", "/api/blocked-senders/bob"), 200)["blocked"],
                          "*@spam.example")
@@ -222,6 +235,14 @@ class Rest(ApiBase):
         self.assertEqual(got["rules"][0]["name"], "widgets")
         status, body = bob.call("PUT", "/api/rules/bob", {"rules": [{"name": 5}]})
         self.assertEqual(status, 400, body)
+        # no body at all, on a fresh connection (the body's buffer never used): a 400 naming
+        # the shape, where the admin route once handed a NULL to xstrndup (UBSan aborted)
+        fresh = self.login("bob", "bob-secret-1")
+        status, body = fresh.call("PUT", "/api/users/bob/rules",
+                                  headers={"Content-Type": "application/json"})
+        self.assertEqual(status, 400, body)
+        self.assertIn("rule set", body["error"])
+        self.assertIn("widgets", self.cli("rules", "get", "bob"))
         self.ok(bob.call("DELETE", "/api/rules/bob"), 204)
         self.assertEqual(bob.call("GET", "/api/rules/bob")[0], 404)
         c = self.admin()

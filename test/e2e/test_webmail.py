@@ -316,6 +316,20 @@ class TestApi(WebmailBase):
         self.assertEqual(status, 413, err)
         self.assertIn("/api/mail/uploads", err["error"])
 
+    def test_too_many_recipients_refused_not_dropped(self):
+        # one past smtp.max_recipients (100, to and cc together) is refused whole: it was once
+        # dropped silently (202, and the 101st, named in Cc, never got the message)
+        to = ",".join("r%d@x.io" % i for i in range(100))  # under 998 octets
+        body = {"to": to, "cc": "carol@" + self.domain, "subject": "too many", "text": "x"}
+        status, err = self.bob.call("POST", "/api/mail/send", body)
+        self.assertEqual(status, 400, err)
+        self.assertIn("too many recipients", err["error"])
+        self.assertIsNone(self.imap_find("carol", "carol-secret-1", "INBOX", "too many"))
+        self.assertIsNone(self.imap_find("bob", "bob-secret-1", "Sent", "too many"))
+        # a draft is not delivered: it keeps them all
+        status, saved = self.bob.call("POST", "/api/mail/drafts", body)
+        self.assertEqual(status, 201, saved)
+
     def test_sending_limits_apply(self):
         self.d.add_user("dave", "dave-secret-1")
         dave = Api(self.port).login("dave", "dave-secret-1")

@@ -326,6 +326,13 @@ static void test_heads(void)
 	http_head_write(&out, &h, 0);
 	CHECK(strstr(out.data, "Content-Disposition: attachment; filename*=UTF-8''a.bin\r\n") != NULL);
 	pb_buf_deinit(&out);
+	/* every status the web gateway answers has its reason phrase (once "201 Unknown") */
+	static const int used[] = { 200, 201, 202, 204, 301, 304, 308, 400, 401, 403, 404, 405,
+				    408, 409, 410, 413, 414, 415, 429, 431, 500, 501, 503, 505, 507 };
+	for (size_t i = 0; i < PB_N_ELEMENTS(used); i++)
+		CHECK(strcmp(http_status_text(used[i]), "Unknown") != 0);
+	CHECK_STR(http_status_text(201), "Created");
+	CHECK_STR(http_status_text(429), "Too Many Requests");
 }
 
 static void write_file(const char *path, const char *text, size_t len)

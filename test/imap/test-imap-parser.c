@@ -117,6 +117,10 @@ static const struct parse_case cases[] = {
 	{"f FETCH 0 FLAGS\r\n", "BAD \"f\" FETCH \"invalid sequence set\"\n"},
 	{"f FETCH 1,,2 FLAGS\r\n", "BAD \"f\" FETCH \"invalid sequence set\"\n"},
 	{"f FETCH 4294967296 FLAGS\r\n", "BAD \"f\" FETCH \"invalid sequence set\"\n"},
+	/* 4,294,967,295 is a number (clients send UID FETCH 1:4294967295), not "*" */
+	{"f UID FETCH 1:4294967295,4294967295:*,4294967295 FLAGS\r\n",
+	 "CMD f UID FETCH | 1:4294967295,4294967295:*,4294967295 FLAGS | "
+	 "1:4294967295,4294967295:*,4294967295 a1\n"},
 	{"f FETCH 1 (FLAGS\r\n", "BAD \"f\" FETCH \"missing \\\")\\\"\"\n"},
 	{"f FETCH 1 FLAGS)\r\n", "BAD \"f\" FETCH \"unexpected \\\")\\\"\"\n"},
 	{"f FETCH 1 BOGUS\r\n", "BAD \"f\" FETCH \"invalid fetch item\"\n"},

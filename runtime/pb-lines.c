@@ -34,6 +34,24 @@ static void lines_release(struct pb_lines *l)
 		explicit_bzero(l->buf + l->wipe_off, l->wipe_len);
 		l->wipe_len = 0;
 	}
+	if (l->tail_len > 0 && !l->discarding) {
+		explicit_bzero(l->tail, sizeof(l->tail));
+		l->tail_len = 0;
+	}
+}
+
+/* Keeps the last octets of n more dropped from an over-long line in l->tail. */
+static void lines_keep_tail(struct pb_lines *l, const char *s, size_t n)
+{
+	if (n >= sizeof(l->tail)) {
+		memcpy(l->tail, s + n - sizeof(l->tail), sizeof(l->tail));
+		l->tail_len = sizeof(l->tail);
+		return;
+	}
+	size_t keep = l->tail_len < sizeof(l->tail) - n ? l->tail_len : sizeof(l->tail) - n;
+	memmove(l->tail, l->tail + l->tail_len - keep, keep);
+	memcpy(l->tail + keep, s, n);
+	l->tail_len = keep + n;
 }
 
 /* Drops n unparsed bytes, wiping them. */
@@ -91,9 +109,13 @@ int pb_lines_take(struct pb_lines *l, size_t max, char **line_r, size_t *len_r)
 	if (l->discarding) {
 		char *lf = memchr(start, '\n', avail);
 		if (lf == NULL) {
+			lines_keep_tail(l, start, avail);
 			lines_drop(l, avail);
 			return 0;
 		}
+		lines_keep_tail(l, start, (size_t)(lf - start));
+		if (l->tail_len > 0 && l->tail[l->tail_len - 1] == '\r')
+			l->tail_len--;
 		lines_drop(l, (size_t)(lf - start) + 1);
 		l->discarding = false;
 		return -1;
@@ -107,6 +129,7 @@ int pb_lines_take(struct pb_lines *l, size_t max, char **line_r, size_t *len_r)
 		if (avail < max)
 			return 0;
 		l->discarding = true;
+		l->tail_len = 0;
 		return pb_lines_take(l, max, line_r, len_r);
 	}
 	size_t total = (size_t)(lf - start) + 1, n = total - 1;
@@ -120,6 +143,12 @@ int pb_lines_take(struct pb_lines *l, size_t max, char **line_r, size_t *len_r)
 	*line_r = start;
 	*len_r = n;
 	return 1;
+}
+
+size_t pb_lines_dropped_tail(const struct pb_lines *l, const char **tail_r)
+{
+	*tail_r = l->tail;
+	return l->tail_len;
 }
 
 void pb_lines_pending(const struct pb_lines *l, const void **data_r, size_t *len_r)

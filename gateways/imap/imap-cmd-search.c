@@ -146,8 +146,8 @@ static bool in_set(const struct imap_view *v, uint32_t msn, const struct imap_se
 	uint32_t last = uid ? (n > 0 ? IMAP_MSG(v, n)->uid : 0) : n;
 
 	for (unsigned i = 0; i < set->n; i++) {
-		uint32_t lo = set->ranges[i].lo == IMAP_SEQ_STAR ? last : set->ranges[i].lo;
-		uint32_t hi = set->ranges[i].hi == IMAP_SEQ_STAR ? last : set->ranges[i].hi;
+		uint32_t lo = set->ranges[i].lo == IMAP_SEQ_STAR ? last : (uint32_t)set->ranges[i].lo;
+		uint32_t hi = set->ranges[i].hi == IMAP_SEQ_STAR ? last : (uint32_t)set->ranges[i].hi;
 		if (lo > hi) {
 			uint32_t t = lo;
 			lo = hi;

@@ -107,7 +107,8 @@ static void vanished_earlier(struct imap_session *s, const struct imap_seq_range
 	pb_buf_append_str(&s->out, "* VANISHED (EARLIER) ");
 	for (unsigned i = 0; i < (n > 0 ? n : 1); i++) {
 		struct imap_seq_range r = n > 0 ? ranges[i] : all;
-		uint32_t lo = r.lo == IMAP_SEQ_STAR ? max : r.lo, hi = r.hi == IMAP_SEQ_STAR ? max : r.hi;
+		uint32_t lo = r.lo == IMAP_SEQ_STAR ? max : (uint32_t)r.lo;
+		uint32_t hi = r.hi == IMAP_SEQ_STAR ? max : (uint32_t)r.hi;
 		if (lo > hi) {
 			uint32_t t = lo;
 			lo = hi, hi = t;

@@ -320,23 +320,26 @@ static int skip_octets(struct imap_parser *p)
 /* ST_LINE and ST_DROP_LINE: the next line. */
 static int take_line(struct imap_parser *p, struct imap_event *ev)
 {
-	char *line;
-	size_t len;
+	char *line = NULL;
+	size_t len = 0;
 	struct imap_lit_announce lit;
 
 	int ret = pb_lines_take(&p->lines, IMAP_LINE_MAX, &line, &len);
 	if (ret == 0)
 		return IMAP_PARSE_NEED_MORE;
+	const char *end = line; /* what shows a {n+} at the line's end */
+	if (ret < 0) /* an over-long line: its end was kept, its literal is skipped all the same */
+		len = pb_lines_dropped_tail(&p->lines, &end);
 	if (p->state == ST_DROP_LINE) {
 		p->state = ST_LINE;
-		if (ret > 0 && imap_line_ends_in_literal(line, len, &lit) && !lit.sync) {
+		if (imap_line_ends_in_literal(end, len, &lit) && !lit.sync) {
 			p->state = ST_SKIP;
 			p->remaining = lit.size;
 		}
 		return STEP_CONTINUE;
 	}
 	if (ret < 0)
-		return bad(p, ev, "line too long", NULL, 0);
+		return bad(p, ev, "line too long", end, len);
 	if (len == 0 && !p->in_cmd)
 		return STEP_CONTINUE; /* an empty line between commands is ignored */
 	return process_line(p, ev, line, len);

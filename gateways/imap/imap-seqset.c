@@ -9,7 +9,7 @@
 #include <strings.h>
 
 /* seq-number = nz-number / "*" */
-static int seq_number(const char **s, uint32_t *n_r)
+static int seq_number(const char **s, uint64_t *n_r)
 {
 	uint64_t n = 0;
 	const char *p = *s;
@@ -23,10 +23,10 @@ static int seq_number(const char **s, uint32_t *n_r)
 		return -1;
 	for (; *p >= '0' && *p <= '9'; p++) {
 		n = n * 10 + (uint64_t)(*p - '0');
-		if (n > UINT32_MAX - 1)
-			return -1; /* nz-number is at most 4,294,967,295; we keep that one for "*" */
+		if (n > UINT32_MAX)
+			return -1; /* nz-number is at most 4,294,967,295 */
 	}
-	*n_r = (uint32_t)n;
+	*n_r = n;
 	*s = p;
 	return 0;
 }
@@ -55,7 +55,7 @@ int imap_seqset_parse(const char *s, struct imap_arena *a, struct imap_seqset *s
 		if (*s == ':' && (s++, seq_number(&s, &r[i].hi) < 0))
 			goto invalid;
 		if (r[i].lo > r[i].hi) {
-			uint32_t t = r[i].lo;
+			uint64_t t = r[i].lo;
 			r[i].lo = r[i].hi;
 			r[i].hi = t;
 		}

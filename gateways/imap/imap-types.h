@@ -38,11 +38,12 @@ struct imap_arg {
 
 /* ---- Sequence sets (RFC 3501 9 sequence-set, RFC 5182 "$") ------------------------------ */
 
-/* `*` (the last message / the highest UID), resolved later against the mailbox. */
-#define IMAP_SEQ_STAR UINT32_MAX
+/* `*` (the last message / the highest UID), resolved later against the mailbox: above every
+ * nz-number, 4,294,967,295 included. */
+#define IMAP_SEQ_STAR UINT64_MAX
 
 struct imap_seq_range {
-	uint32_t lo, hi; /* lo <= hi, either may be IMAP_SEQ_STAR ("*:4" is kept as 4:*) */
+	uint64_t lo, hi; /* lo <= hi, either may be IMAP_SEQ_STAR ("*:4" is kept as 4:*) */
 };
 
 struct imap_seqset {

@@ -166,7 +166,8 @@ static int mark_range(const struct imap_view *v, struct imap_seq_range r, bool u
 {
 	size_t n = IMAP_COUNT(v);
 	uint32_t last = uid ? (n > 0 ? IMAP_MSG(v, n)->uid : 0) : (uint32_t)n;
-	uint32_t lo = r.lo == IMAP_SEQ_STAR ? last : r.lo, hi = r.hi == IMAP_SEQ_STAR ? last : r.hi;
+	uint32_t lo = r.lo == IMAP_SEQ_STAR ? last : (uint32_t)r.lo;
+	uint32_t hi = r.hi == IMAP_SEQ_STAR ? last : (uint32_t)r.hi;
 
 	if (lo > hi) {
 		uint32_t t = lo;

@@ -117,6 +117,28 @@ class ImapFetch(imaptest.ImapCase):
             self.assertTrue(line.startswith(b"* %d FETCH (UID %d ENVELOPE (NIL \"cut\"" % (i, i)), line)
             self.assertEqual(literal_of(line, b"BODY[TEXT]"), b"0123456789abcdefghij\r\n")
 
+    def test_highest_number_and_long_line_literal(self):
+        """4,294,967,295 is a sequence number (UID FETCH 1:4294967295 is all, SEARCH UID
+        4294967295 none), and a {n+} ending an over-long line has its octets skipped, not run
+        as commands."""
+        msg = b"From: a@example.org\r\nSubject: top\r\n\r\nbody\r\n"
+        r = self.session(self.new_user([msg] * 3))
+        got = r.cmd(b"f", b"UID FETCH 1:4294967295 (FLAGS)")
+        self.assertEqual(got[-1], b"f OK Fetch completed.")
+        self.assertEqual(len(got), 4)
+        got = r.cmd(b"g", b"UID SEARCH UID 4294967295")
+        self.assertEqual(got, [b"* SEARCH", b"g OK Search completed."])
+        self.assertEqual(r.cmd(b"h", b"UID FETCH 4294967295:* (UID)")[0],
+                         b"* 3 FETCH (UID 3)")
+        self.assertTrue(r.cmd(b"c", b"CREATE keepme")[-1].startswith(b"c OK"))
+        inner = b"x DELETE keepme\r\n"
+        r.send(b"a APPEND INBOX (" + b"k " * 10000 + b") {%d+}\r\n" % len(inner) + inner +
+               b"\r\n")
+        self.assertEqual(r.cmd(b"n", b"NOOP")[-2:],
+                         [b"* BAD Error in IMAP command: line too long", b"n OK NOOP completed."])
+        got = r.cmd(b"l", b"LIST \"\" keepme")
+        self.assertEqual(got[0], b'* LIST (\\HasNoChildren) "/" "keepme"')
+
     def test_whole_bodies_over_pages(self):
         # BODY[] of distinct bodies over three pages: the next page's read-ahead is asked while
         # a page is answered; one body (in the second page) is longer than its read-ahead

@@ -61,13 +61,13 @@ static void seqset(struct pb_buf *out, const struct imap_seqset *s)
 		if (s->ranges[i].lo == IMAP_SEQ_STAR)
 			pb_buf_append_c(out, '*');
 		else
-			pb_buf_printf(out, "%" PRIu32, s->ranges[i].lo);
+			pb_buf_printf(out, "%" PRIu64, s->ranges[i].lo);
 		if (s->ranges[i].hi == s->ranges[i].lo)
 			continue;
 		if (s->ranges[i].hi == IMAP_SEQ_STAR)
 			pb_buf_append_str(out, ":*");
 		else
-			pb_buf_printf(out, ":%" PRIu32, s->ranges[i].hi);
+			pb_buf_printf(out, ":%" PRIu64, s->ranges[i].hi);
 	}
 }
 

@@ -117,6 +117,10 @@ static const struct parse_case cases[] = {
 	{"f FETCH 0 FLAGS\r\n", "BAD \"f\" FETCH \"invalid sequence set\"\n"},
 	{"f FETCH 1,,2 FLAGS\r\n", "BAD \"f\" FETCH \"invalid sequence set\"\n"},
 	{"f FETCH 4294967296 FLAGS\r\n", "BAD \"f\" FETCH \"invalid sequence set\"\n"},
+	/* 4,294,967,295 is a number (clients send UID FETCH 1:4294967295), not "*" */
+	{"f UID FETCH 1:4294967295,4294967295:*,4294967295 FLAGS\r\n",
+	 "CMD f UID FETCH | 1:4294967295,4294967295:*,4294967295 FLAGS | "
+	 "1:4294967295,4294967295:*,4294967295 a1\n"},
 	{"f FETCH 1 (FLAGS\r\n", "BAD \"f\" FETCH \"missing \\\")\\\"\"\n"},
 	{"f FETCH 1 FLAGS)\r\n", "BAD \"f\" FETCH \"unexpected \\\")\\\"\"\n"},
 	{"f FETCH 1 BOGUS\r\n", "BAD \"f\" FETCH \"invalid fetch item\"\n"},
@@ -329,6 +333,33 @@ static void test_line_limit(void)
 	free(huge);
 }
 
+/* An over-long line ending in {n+}: the n octets follow whatever the reply, so they are
+ * skipped, never read as commands (a message appended after a long flag list ran as IMAP);
+ * likewise the over-long rest of a line dropped after a failed literal. */
+static void test_line_limit_nonsync_skipped(void)
+{
+	char *first = repeat("a APPEND INBOX (", "k ", IMAP_LINE_MAX, ") {17+}\r\n"
+			     "x DELETE INBOX\r\n\r\nb NOOP\r\n");
+	char *sync = repeat("a APPEND INBOX (", "k ", IMAP_LINE_MAX, ") {17}\r\nb NOOP\r\n");
+	char *rest = repeat(" ", "p", IMAP_LINE_MAX, " {17+}\r\nx DELETE INBOX\r\n\r\nb NOOP\r\n");
+	struct pb_buf in, got;
+
+	check_one(first, "BAD NIL - \"line too long\"\nCMD b NOOP |  | \nEOF pending=0\n");
+	check_one(sync, "BAD NIL - \"line too long\"\nCMD b NOOP |  | \nEOF pending=0\n");
+	pb_buf_init(&in);
+	pb_buf_init(&got);
+	pb_buf_append(&in, "a LOGIN {3}\r\nu\0v", 17); /* NUL in the literal: the line dropped */
+	pb_buf_append_str(&in, rest);
+	imap_test_transcript(in.data, in.len, NULL, NULL, &got);
+	CHECK(strstr(got.data, "\"NUL in literal\"\nCMD b NOOP |  | \nEOF pending=0\n") != NULL);
+	CHECK(strstr(got.data, "CMD x") == NULL);
+	pb_buf_deinit(&in);
+	pb_buf_deinit(&got);
+	free(first);
+	free(sync);
+	free(rest);
+}
+
 static void test_depth_limit(void)
 {
 	char *ok = repeat("a ID ", "(", IMAP_DEPTH_MAX, "\r\n");
@@ -506,6 +537,7 @@ static const struct pb_test_case tests[] = {
 	{"table", test_table},
 	{"pipelined", test_pipelined},
 	{"line_limit", test_line_limit},
+	{"line_limit_nonsync_skipped", test_line_limit_nonsync_skipped},
 	{"depth_limit", test_depth_limit},
 	{"args_limit", test_args_limit},
 	{"command_limit", test_command_limit},

@@ -3,9 +3,12 @@
  * the fake transport: its registration with the status hub is ended at the close whenever it
  * was sent — also when the client left before the hub's answer, or the answer came too late
  * (the hub's entry stayed behind for good then: enough of them fill its registry and every
- * later login hears "ERR Server busy") — and never for a session that did not log in.
+ * later login hears "ERR Server busy") — and never for a session that did not log in; and
+ * every line is UTF-8 (RFC 8259 8.1): a request that is not is refused, never echoed, and text
+ * the server quotes that is not (an event's) goes with U+FFFD in place of the bad octets.
  */
 #include "gw-fake.h"
+#include "mime-charset.h"
 #include "pb-test.h"
 #include "status-session.h"
 
@@ -112,7 +115,45 @@ static void test_not_logged_in(void)
 	gw_fake_free(&f);
 }
 
+/* Logs in with an API key and lets the hub answer the registration. */
+static void key_login(struct gw_fake *f)
+{
+	struct pb_msg rep;
+
+	key_login_to_register(f);
+	pb_msg_init(&rep, MSG_CORE_STATUS_REP);
+	rep.u.core_status_rep.error = xstrdup("");
+	CHECK_INT(gw_fake_reply(f, last_of(f, MSG_STATUS_SESSION_REQ)->corr, &rep), 0);
+	CHECK(gw_fake_expect(f, "{\"id\":1,\"ok\":true,\"user\":\"apikey:ops\""));
+}
+
+static void test_utf8_only(void)
+{
+	struct status_server srv;
+	struct gw_fake f;
+	struct pb_msg ev;
+
+	open_status(&f, &srv);
+	CHECK(gw_fake_say(&f, "{\"id\":\"\xff\xfe\",\"op\":\"ping\"}\n",
+			  "{\"id\":null,\"ok\":false,\"error\":\"a request is UTF-8 text\"}\n"));
+	CHECK(gw_fake_say(&f, "{\"id\":\"caf\xc3\xa9\",\"op\":\"ping\"}\n",
+			  "{\"id\":\"caf\xc3\xa9\",\"ok\":true}\n"));
+	key_login(&f);
+	/* an activity line quoting a remote server's 8-bit reply */
+	pb_msg_init(&ev, MSG_STATUS_PUSH_EVT);
+	ev.u.status_push_evt.topic = xstrdup("activity");
+	ev.u.status_push_evt.json = xstrdup("{\"event\":\"activity\",\"text\":\"550 \xe9t\xe9 \xc3\"}");
+	CHECK_INT(gw_fake_reply(&f, f.gs.id, &ev), 0);
+	char *out = gw_fake_output(&f);
+	CHECK(mime_utf8_is_valid(out, strlen(out)));
+	CHECK(strncmp(out, "{\"event\":\"activity\",\"text\":\"550 \xef\xbf\xbdt", 36) == 0);
+	CHECK(strstr(out, "\"}\n") != NULL);
+	free(out);
+	gw_fake_free(&f);
+}
+
 static const struct pb_test_case cases[] = {
+	{ "utf8_only", test_utf8_only },
 	{ "registered_then_closed", test_registered_then_closed },
 	{ "gone_before_registered", test_gone_before_registered },
 	{ "registration_timed_out", test_registration_timed_out },

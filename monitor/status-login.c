@@ -36,10 +36,15 @@ int status_hub_register(struct status_session *s, const struct pb_strv *topics, 
 {
 	struct gw_pending call = status_call_of(s, cont, i);
 	struct pb_sender tx = gw_sender(&call);
+	int rc = statushub_client_session_send(&tx, s->addr, s->user,
+					       (s->perms & (1u << STATUS_PERM_RECEIVE_IM)) != 0,
+					       topics, error_r);
 
-	return statushub_client_session_send(&tx, s->addr, s->user,
-					     (s->perms & (1u << STATUS_PERM_RECEIVE_IM)) != 0,
-					     topics, error_r);
+	/* from the send, not the reply: a client gone before the reply (or a reply past the
+	 * deadline) would leave the hub's entry behind for good, and enough of them fill it */
+	if (rc == 0)
+		s->registered = true;
+	return rc;
 }
 
 static void on_registered(void *session, uint64_t arg, struct pb_msg *m)
@@ -56,7 +61,6 @@ static void on_registered(void *session, uint64_t arg, struct pb_msg *m)
 		s->user = NULL;
 		return;
 	}
-	s->registered = true;
 	cJSON_AddStringToObject(s->reqs[i].reply, "user", s->user);
 	cJSON_AddBoolToObject(s->reqs[i].reply, "admin", s->admin);
 	add_perms(s->reqs[i].reply, s->perms);

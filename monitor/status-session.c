@@ -16,6 +16,7 @@
 #include "status-session.h"
 
 #include "gw-guard.h"
+#include "mime-charset.h"
 #include "pb-log.h"
 #include "pb-settings.h"
 #include "pillarbox-paths.h"
@@ -48,13 +49,25 @@ enum status_op {
 
 /* ---- output ---- */
 
-/* Writes text and a LF, or drops the client when that would pass its output budget. */
+/* Writes text and a LF, or drops the client when that would pass its output budget. Text that
+ * is not UTF-8 (JSON must be, RFC 8259 8.1: the activity log quotes remote servers' replies, a
+ * collector's error its server's words) goes with each bad sequence as U+FFFD; the JSON
+ * around it is ASCII, so only strings change. */
 static void send_text(struct status_session *s, const char *text)
 {
 	size_t len = strlen(text), pending = gw_output_pending(s->gs);
+	struct pb_buf valid;
 
 	if (s->closing)
 		return;
+	if (!mime_utf8_is_valid(text, len)) {
+		pb_buf_init(&valid);
+		mime_utf8_append_valid(&valid, text, len);
+		pb_buf_append(&valid, "", 1);
+		send_text(s, valid.data);
+		pb_buf_deinit(&valid);
+		return;
+	}
 	if (pending + len + 1 > s->srv->output_budget) {
 		pb_warn("status", "event=slow_reader_dropped ip=%s user=%s pending=%zu budget=%zu",
 			gw_peer(s->gs), PB_LOGQ(s->user != NULL ? s->user : ""), pending,
@@ -431,6 +444,10 @@ static void run_request(struct status_session *s, const cJSON *req)
 
 static void run_line(struct status_session *s, const char *line, size_t len)
 {
+	if (!mime_utf8_is_valid(line, len)) { /* RFC 8259 8.1; echoed, it would break the reply */
+		bad_request(s, NULL, "a request is UTF-8 text");
+		return;
+	}
 	cJSON *req = cJSON_ParseWithLength(line, len);
 
 	if (!cJSON_IsObject(req))

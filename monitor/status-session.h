@@ -64,7 +64,7 @@ struct status_session {
 	char *key_label;        /* an API key login under way: the key's label once checked */
 	bool admin;
 	uint32_t perms;
-	bool registered;        /* the status hub knows it */
+	bool registered;        /* the status hub was asked to know it (ended at the close) */
 	bool closing;
 	uint32_t bad;
 	struct status_req reqs[STATUS_REQS_MAX];

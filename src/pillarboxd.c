@@ -367,27 +367,44 @@ static void raise_fd_limit(void)
 }
 
 /* The bindings and certificate the administrator stored (settings "services") put into cfg
- * where the bootstrap file set none (pb-config-stored.h); a bad one is logged and skipped. */
-static void apply_stored_services(struct daemon *d, struct pb_config *cfg)
+ * where the bootstrap file set none (pb-config-stored.h); a bad one is logged and skipped.
+ * Whether the certificate is the stored one. */
+static bool apply_stored_services(struct daemon *d, struct pb_config *cfg)
 {
 	const struct pb_settings *s = pb_settings_acquire(d->rt);
 	char *warnings = NULL;
+	bool had_certificate = cfg->tls_certificate != NULL;
 
 	pb_config_apply_stored(cfg, &s->services, &warnings);
 	pb_settings_release(d->rt, s);
 	if (warnings != NULL)
 		pb_warn("daemon", "event=stored_services_ignored reason=%s", PB_LOGQ(warnings));
 	free(warnings);
+	return !had_certificate && cfg->tls_certificate != NULL;
 }
 
 /* The certificate from the bootstrap file, or the self-signed one in the data directory (a
- * warning in the log, so in `pillarbox status` too). 0 / -1 with a line on stderr. */
-static int start_tls(struct daemon *d)
+ * warning in the log, so in `pillarbox status` too). 0 / -1 with a line on stderr. A stored
+ * certificate (stored: settings "services") that does not load is skipped with a warning, as a
+ * stored binding is: one `setting set` or rollback (to a pair since pruned) must not keep the
+ * daemon, and with it the CLI that could undo it, from starting. */
+static int start_tls(struct daemon *d, bool stored)
 {
 	struct pb_tls_ctx *ctx;
 	char *warning = NULL, *error = NULL;
+	int rc = pb_tls_ctx_for_config(&d->cfg, &ctx, &warning, &error);
 
-	if (pb_tls_ctx_for_config(&d->cfg, &ctx, &warning, &error) < 0) {
+	if (rc < 0 && stored) {
+		pb_warn("daemon", "event=stored_services_ignored reason=%s",
+			PB_LOGQ(error != NULL ? error : "the stored certificate does not load"));
+		free(error);
+		error = NULL;
+		free(d->cfg.tls_certificate);
+		free(d->cfg.tls_key);
+		d->cfg.tls_certificate = d->cfg.tls_key = NULL;
+		rc = pb_tls_ctx_for_config(&d->cfg, &ctx, &warning, &error);
+	}
+	if (rc < 0) {
 		fprintf(stderr, "pillarboxd: TLS: %s\n", error);
 		free(error);
 		return -1;
@@ -443,8 +460,7 @@ static int start_gateways(struct daemon *d)
 
 	if (settings_loaded(d) < 0)
 		return -1;
-	apply_stored_services(d, &d->cfg);
-	if (start_tls(d) < 0)
+	if (start_tls(d, apply_stored_services(d, &d->cfg)) < 0)
 		return -1;
 	raise_fd_limit();
 

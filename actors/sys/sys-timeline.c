@@ -182,7 +182,8 @@ static uint32_t plan_make(const struct sys_timeline *tl, char kind, uint64_t seq
 		if (after)
 			plan_add(p, e);
 	}
-	qsort(p->v, p->n, sizeof(*p->v), step_cmp);
+	if (p->n > 1) /* nothing after the point: p->v is NULL, which qsort may not take */
+		qsort(p->v, p->n, sizeof(*p->v), step_cmp);
 	return PB_OK;
 }
 

@@ -8,7 +8,9 @@ across kinds (each put back itself a change by the CLI's user), while the API ke
 history is a record only); a point not in the timeline is refused; a collector deleted since
 (its password is in no history) refuses the whole rollback, naming it, before anything is
 written. Over REST: a checkpoint, a block added, GET /api/history shows it by web:admin with its
-kind and point, and rollback-to the checkpoint removes it (CSRF checked)"""
+kind and point, and rollback-to the checkpoint removes it (CSRF checked). A rollback-to the
+newest point (nothing after it) changes nothing and says so, over REST and the CLI (it used to
+pass qsort a NULL plan: UBSan stopped the daemon)"""
 import os
 import re
 import sys
@@ -145,6 +147,19 @@ class HistoryAll(unittest.TestCase):
         r, hist = c.request("GET", "/api/history?limit=5")
         self.assertEqual((hist[0]["doc"], hist[0]["by"], hist[0]["after"]),
                          ("block:198.51.100.0/24", "web:admin", None))
+
+    def test_rollback_to_the_newest_point_changes_nothing(self):
+        c = Client(self.d.ports["http"])
+        self.addCleanup(c.close)
+        r, body = c.login("admin", self.d.admin_password)
+        self.assertEqual(r.status, 200, body)
+        r, body = c.request("POST", "/api/history/checkpoint", {"note": "nothing after"})
+        self.assertEqual(r.status, 201, body)
+        r, body = c.request("POST", "/api/history/%s/rollback-to" % body["point"])
+        self.assertEqual((r.status, body), (200, {"changed": 0}))
+        point = re.search(r"checkpoint #(\d+)", self.ok("history", "checkpoint", "cli")).group(1)
+        self.assertRegex(self.ok("history", "rollback-to", point), r"\b0 [a-z ]+ put back")
+        self.assertIsNone(self.d.proc.poll())
 
 
 if __name__ == "__main__":

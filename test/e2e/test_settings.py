@@ -1,9 +1,13 @@
 """End to end: the settings schema through the CLI. A bad change is refused naming the key (exit 1)
 and changes nothing; a change merges into the document and takes effect in SMTP without a restart;
-stored settings are in effect from the first connection after a restart; changes and refusals go
-to the security log."""
+stored settings are in effect from the first connection after a restart; a stored certificate
+that does not load (one `setting set`, or a rollback to a pair since pruned) is skipped at start
+with a warning, as a stored binding is, so the daemon and the CLI that undoes it still start;
+changes and refusals go to the security log."""
 import os
 import smtplib
+import socket
+import ssl
 import sys
 import unittest
 
@@ -110,6 +114,24 @@ class Settings(unittest.TestCase):
         self.assertEqual(self.d.stop(), 0)
         self.d.start()
         self.assertEqual(ehlo_size(self.d.ports["smtp"]), "2048")  # no waiting: loaded before ready
+
+    def test_stored_certificate_that_does_not_load_is_skipped_at_start(self):
+        bad = '{"tls_certificate":"/nonexistent/cert.pem","tls_key":"/nonexistent/key.pem"}'
+        rc, _, err = self.d.cli("setting", "set", "services", bad)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(self.d.stop(), 0)
+        self.d.start()  # it used to exit: "TLS: certificate ...: cannot read"
+        self.assertIn("event=stored_services_ignored", self.d.log())
+        self.assertIn("/nonexistent/cert.pem", self.d.log())
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        with socket.create_connection(("127.0.0.1", self.d.ports["imaps"]), timeout=30) as raw:
+            with ctx.wrap_socket(raw) as tls:  # the self-signed certificate instead
+                self.assertTrue(tls.recv(100).startswith(b"* OK"))
+        rc, _, err = self.d.cli("setting", "set", "services",
+                                '{"tls_certificate":null,"tls_key":null}')
+        self.assertEqual(rc, 0, err)
 
 
 if __name__ == "__main__":

@@ -55,6 +55,8 @@ struct fetch {
 	struct collector_rcpts rcpts;
 	char sender[512];
 	uint64_t upload_id, sent, key;
+	uint64_t got, max;          /* octets downloaded; the limit (max_kb, 0 none) */
+	bool over;                  /* more than max came: stopped, nothing stored */
 	uint32_t code;              /* the spool's answer (PB_OK until something fails) */
 	const char *error;
 };
@@ -111,6 +113,11 @@ static int fetch_line(const char *line, size_t len, void *ctx)
 {
 	struct fetch *f = ctx;
 
+	f->got += len;
+	if (f->max > 0 && f->got > f->max) { /* LIST said less: the limit holds all the same */
+		f->over = true;
+		return -1;
+	}
 	pb_buf_append(&f->buf, line, len);
 	if (!f->routed && (len == 2 || f->buf.len >= RUN_HEAD_MAX) && fetch_route(f) < 0)
 		return -1;
@@ -139,15 +146,18 @@ static void fetch_finish(struct fetch *f)
 		pb_runtime_received_note(f->in->rt, PB_RECEIVED_COLLECTOR);
 }
 
-/* Downloads message m into the spool with its seen mark. 0 safe (stored now, or before),
- * -1 with out->error: the connection (-2: it is broken) or the spool or directory failed. */
+/* Downloads message m into the spool with its seen mark, stopping past max octets (0: no
+ * limit). 0 safe (stored now, or before), 1 more than max came (nothing stored: *got_r
+ * octets so far), -1 with out->error: the connection (-2: it is broken) or the spool or
+ * directory failed. */
 static int fetch_one(const struct collector_run_in *in, struct collector_pop3 *p,
-		     const struct collector_pop3_msg *m, struct collector_run_out *out)
+		     const struct collector_pop3_msg *m, uint64_t max, uint64_t *got_r,
+		     struct collector_run_out *out)
 {
 	char mark[PB_COLLECTOR_NAME_MAX + PB_COLLECTOR_UIDL_MAX + 2];
 	const char *error = NULL;
 	struct fetch f = { .in = in, .mark = mark, .key = collector_spool_key(in->def->name),
-			   .code = PB_OK };
+			   .max = max, .code = PB_OK };
 
 	pb_collector_mark(in->def->name, m->uidl, mark, sizeof(mark));
 	pb_buf_init(&f.buf);
@@ -158,6 +168,16 @@ static int fetch_one(const struct collector_run_in *in, struct collector_pop3 *p
 		spool_client_abort(in->caller, f.key, f.upload_id, NULL);
 	if (f.code == PB_ERR_EXISTS)
 		f.code = PB_OK; /* in the spool from an earlier run that did not get to DELE */
+	*got_r = f.got;
+	if (f.over) {
+		pb_warn("collector", "event=fetch_too_big collector=%s uidl=%s listed=%llu got=%llu",
+			PB_LOGQ(in->def->name), PB_LOGQ(m->uidl), (unsigned long long)m->size,
+			(unsigned long long)f.got);
+		pb_buf_deinit(&f.buf);
+		collector_rcpts_clear(&f.rcpts);
+		/* the rest was read to its end: the connection is usable unless it failed */
+		return error != NULL && strcmp(error, "stopped") == 0 ? 1 : -2;
+	}
 	if (f.code != PB_OK)
 		snprintf(out->error, sizeof(out->error), "UIDL %s: %s", m->uidl,
 			 f.error != NULL && f.error[0] != '\0' ? f.error : pb_status_name(f.code));
@@ -251,7 +271,16 @@ static int one_message(const struct collector_run_in *in, struct collector_pop3 
 			out->too_big++;
 		return rc;
 	}
-	int rc = fetch_one(in, p, m, out);
+	uint64_t got = 0;
+	int rc = fetch_one(in, p, m, s == NULL ? max : 0, &got, out);
+	if (rc == 1) { /* bigger than LIST said: told as too big, left at the server */
+		struct collector_pop3_msg big = *m;
+		big.size = got;
+		rc = collector_notice(in, p, &big, out->error, sizeof(out->error));
+		if (rc == 0)
+			out->too_big++;
+		return rc;
+	}
 	if (rc < 0)
 		return rc;
 	out->fetched++;

@@ -97,14 +97,28 @@ static void note_ext(struct sess *s, const char *kw)
 	}
 }
 
+static uint64_t mono_ms(void)
+{
+	return pb_clock_monotonic_ms(NULL);
+}
+
 /* Reads one reply (all its lines) into s->code and s->text; ehlo: its lines are extensions.
- * 0, or -1 (the connection failed: s->error). A malformed reply counts as a 451. */
+ * 0, or -1 (the connection failed: s->error). A malformed reply counts as a 451. The whole
+ * reply must come within timeout_ms, not each line: a server streaming "250-" lines without
+ * end would otherwise hold the sender (and every next hop queued on it) for ever. */
 static int read_reply(struct sess *s, uint32_t timeout_ms, bool ehlo)
 {
 	char line[LINE_MAX_CLIENT];
+	uint64_t deadline = mono_ms() + timeout_ms;
 
 	for (bool first = true;; first = false) {
-		if (pb_conn_read_line(s->c, line, sizeof(line), timeout_ms, &s->error) < 0)
+		uint64_t now = mono_ms();
+		if (now >= deadline) {
+			s->error = "timed out";
+			return -1;
+		}
+		if (pb_conn_read_line(s->c, line, sizeof(line), (uint32_t)(deadline - now),
+				      &s->error) < 0)
 			return -1;
 		bool ok = strlen(line) >= 3 && line[0] >= '2' && line[0] <= '5' &&
 			  line[1] >= '0' && line[1] <= '9' && line[2] >= '0' && line[2] <= '9' &&
@@ -662,11 +676,6 @@ static void transact(struct sess *s, char **replies, bool greeting)
 }
 
 /* ---- the connection cache ---- */
-
-static uint64_t mono_ms(void)
-{
-	return pb_clock_monotonic_ms(NULL);
-}
 
 struct queue_smtp_cache *queue_smtp_cache_new(void)
 {

@@ -18,7 +18,9 @@ import signal
 import smtplib
 import subprocess
 import sys
+import socketserver
 import tempfile
+import threading
 import time
 import unittest
 
@@ -484,6 +486,62 @@ class Marks(CollectorCase):
         self.assertEqual((got["fetched"], got["deleted"]), ("0", "1"))
         self.assertEqual(self.isp.count("isp"), 0)
         self.wait_subjects("bob", before + ["once only"])
+
+
+class LyingPop3Handler(socketserver.StreamRequestHandler):
+    """A POP3 maildrop whose LIST understates the sizes: each message (uidl, content) is listed
+    as 100 octets; DELE is recorded in server.deleted (the numbers)."""
+
+    def handle(self):
+        msgs = self.server.msgs
+        say = lambda text: self.wfile.write(text.encode() + b"\r\n")
+        say("+OK lying POP3")
+        for line in self.rfile:
+            cmd = line.decode("utf-8", "replace").rstrip("\r\n").split()
+            verb = cmd[0].upper() if cmd else ""
+            if verb in ("USER", "PASS"):
+                say("+OK")
+            elif verb in ("UIDL", "LIST"):
+                say("+OK")
+                for i, (uidl, _) in enumerate(msgs):
+                    say("%d %s" % (i + 1, uidl if verb == "UIDL" else "100"))
+                say(".")
+            elif verb in ("RETR", "TOP"):
+                content = msgs[int(cmd[1]) - 1][1]
+                if verb == "TOP":
+                    content = content.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n"
+                self.wfile.write(b"+OK\r\n" + content + b".\r\n")
+            elif verb == "DELE":
+                self.server.deleted.append(int(cmd[1]))
+                say("+OK")
+            elif verb == "QUIT":
+                say("+OK bye")
+                return
+            else:
+                say("-ERR unknown")
+
+
+class LyingServer(CollectorCase):
+    def test_retr_over_max_kb_though_listed_small(self):
+        """LIST says 100 octets but RETR brings 40 kB: max_kb holds on what arrives, not on what
+        LIST claimed. The message is told too big (a notice) and left at the server, not
+        stored nor deleted; the honest one beside it is fetched and deleted."""
+        srv = socketserver.ThreadingTCPServer(("127.0.0.1", 0), LyingPop3Handler)
+        srv.daemon_threads = True
+        srv.msgs = [("liar1", message("bob@company.example", "liar",
+                                      body=("z" * 78 + "\r\n") * 500)),
+                    ("honest2", message("bob@company.example", "honest"))]
+        srv.deleted = []
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        self.addCleanup(srv.server_close)
+        self.addCleanup(srv.shutdown)
+        self.add("liar", "domains=company.example", "max_kb=4", port=srv.server_address[1])
+        before = self.subjects("bob")
+        got = self.run_collector("liar")
+        self.assertEqual((got["fetched"], got["too_big"]), ("1", "1"))
+        self.assertEqual(srv.deleted, [2])
+        self.wait_subjects("bob", before + ["honest", "A message too big to download: liar"])
+        self.assertIn("event=fetch_too_big collector=liar uidl=liar1", self.d.log())
 
 
 class Crash(CollectorCase):

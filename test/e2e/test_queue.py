@@ -85,6 +85,7 @@ class Peer(socketserver.ThreadingTCPServer):
         self.unstall = threading.Event()  # set: the stalled RCPT is answered 451
         self.epoch = 0
         self.hang_up = False  # set: the connection closed right after each message's 250
+        self.endless = False  # set: EHLO is answered with "250-" lines without end
         super().__init__(("127.0.0.1", 0), PeerHandler)
         self.port = self.server_address[1]
         threading.Thread(target=self.serve_forever, daemon=True).start()
@@ -138,7 +139,16 @@ class PeerHandler(socketserver.StreamRequestHandler):
         for line in self.rfile:
             cmd = line.decode("utf-8", "replace").rstrip("\r\n")
             verb = cmd[:4].upper()
-            if verb == "EHLO":
+            if verb == "EHLO" and self.server.endless:
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline:  # until the client gives up and closes
+                    try:
+                        self.wfile.write(b"250-PIPELINING\r\n" * 64)
+                    except OSError:
+                        return
+                    time.sleep(0.01)
+                return
+            elif verb == "EHLO":
                 self.wfile.write(b"250-peer.example\r\n250-PIPELINING\r\n250-DSN\r\n"
                                  b"250 8BITMIME\r\n")
             elif verb == "MAIL":
@@ -463,6 +473,21 @@ class QueueCase(QueueBase):
                               what="message %d" % i)
         self.assertEqual(peer.connections, 3)
         self.assertEqual(deferred(), before)
+
+    def test_endless_reply_times_out(self):
+        """A next hop answering EHLO with "250-" continuation lines without end: the reply as a
+        whole has command_timeout_s, not each line, so the attempt ends (4xx, retried later)
+        instead of holding its sender thread, and the next hops queued on it, for ever."""
+        peer = self.one_at_a_time_to(Peer(), "endless.example")
+        peer.endless = True
+        self.addCleanup(self.settings, {"command_timeout_s": None})
+        self.settings({"command_timeout_s": 2})
+        self.send(["e@endless.example"], b"Subject: endless\r\n\r\nbody\r\n")
+        attempt = lambda: [l for l in self.d.log().splitlines()
+                           if "event=attempt" in l and "rcpt=e@endless.example" in l]
+        got = pbtest.wait_until(attempt, timeout=30, what="the attempt given up")
+        self.assertIn("451 4.4.2 connection to 127.0.0.1 lost: timed out", got[0])
+        self.assertEqual(peer.received, [])
 
     def test_dead_destination_backs_off_then_expires(self):
         self.addCleanup(self.settings, {"expiry_s": None, "delay_warning_s": None})

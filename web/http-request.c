@@ -22,6 +22,7 @@ struct http_reader {
 	size_t head_bytes;        /* request line + fields so far */
 	size_t body_max;          /* this request's body limit (limits: max_body or max_upload) */
 	bool sinking;             /* its body goes to limits.body_sink */
+	bool continue_due;        /* Expect: 100-continue, the head accepted, no body byte yet */
 	bool started, done;
 	int status;               /* the error's status, 0 none */
 	const char *error;
@@ -224,12 +225,19 @@ static int on_headers_complete(http_parser *p)
 	if (sized && p->content_length > r->body_max)
 		return fail(r, 413, "content too large");
 	q->keep_alive = http_should_keep_alive(p) != 0;
+	/* RFC 9110 10.1.1: a client that sent Expect: 100-continue may wait for a 100 before
+	 * the body; HTTP/1.0 clients are not told (RFC 9110 15.2) */
+	const char *expect = http_request_field(q, "expect");
+	r->continue_due = q->minor >= 1 && expect != NULL &&
+			  strcasecmp(expect, "100-continue") == 0 &&
+			  (!sized || p->content_length > 0);
 	return 0;
 }
 
 static int on_body(http_parser *p, const char *at, size_t n)
 {
 	struct http_reader *r = of(p);
+	r->continue_due = false; /* the body comes anyway: a 100 now would be late */
 	if (r->req.body.len + r->req.body_sunk + n > r->body_max)
 		return fail(r, 413, "content too large");
 	if (!r->sinking) {
@@ -338,6 +346,14 @@ enum http_read http_reader_feed(struct http_reader *r, const void *data, size_t 
 	return HTTP_READ_MORE;
 }
 
+bool http_reader_continue(struct http_reader *r)
+{
+	bool due = r->continue_due && r->status == 0 && !r->done;
+
+	r->continue_due = false;
+	return due;
+}
+
 bool http_reader_started(const struct http_reader *r)
 {
 	return r->started && !r->done;
@@ -366,7 +382,7 @@ void http_reader_next(struct http_reader *r)
 	pb_buf_reset(&r->value);
 	r->in_value = false;
 	r->head_bytes = 0;
-	r->started = r->done = false;
+	r->started = r->done = r->continue_due = false;
 	http_parser_pause(&r->parser, 0);
 }
 

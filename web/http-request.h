@@ -93,6 +93,11 @@ void http_reader_free(struct http_reader **r);
 /* Feeds bytes; see above. *used_r: how many of them this call took (all, for MORE). */
 enum http_read http_reader_feed(struct http_reader *r, const void *data, size_t len,
 				size_t *used_r);
+/* After HTTP_READ_MORE: true once when the request's head is read and accepted (its body
+ * within the limit), it asked Expect: 100-continue (HTTP/1.1) and no byte of its body has
+ * come: the caller writes "HTTP/1.1 100 Continue" before waiting for the body (RFC 9110
+ * 10.1.1). A body too large is refused at the head (413) without it. */
+bool http_reader_continue(struct http_reader *r);
 /* Whether a request has begun (some of its bytes were fed) and is not complete. */
 bool http_reader_started(const struct http_reader *r);
 /* After HTTP_READ_DONE: the request (valid until http_reader_next or free). */

@@ -224,7 +224,10 @@ static void api_metrics(struct web_session *ws, const struct http_request *q);
 	"\"id\":{\"type\":\"string\"},\"name\":{\"type\":\"string\"},"                    \
 	"\"size\":{\"type\":\"integer\"},\"type\":{\"type\":\"string\"}}}"
 #define S_MAIL_SENT                                                                        \
-	"{\"type\":\"object\",\"properties\":{\"queued\":{\"type\":\"integer\"},"           \
+	"{\"type\":\"object\",\"properties\":{\"queued\":{\"type\":\"integer\","          \
+	"\"description\":\"the spool id as a number (not exact past 2^53; see queued_id)\"},"   \
+	"\"queued_id\":{\"type\":\"string\",\"description\":\"the spool id exactly, in "     \
+	"decimal, as /api/queue's id and pillarbox trace spell it\"},"                      \
 	"\"uid\":{\"type\":\"integer\"},\"copy_error\":{\"type\":\"string\"},"               \
 	"\"replace_error\":{\"type\":\"string\"}}}"
 #define S_MAIL_DRAFT_SAVED                                                                 \

@@ -46,6 +46,7 @@
 #include "spool-client.h"
 
 #include <openssl/evp.h>
+#include <inttypes.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <string.h>
@@ -624,16 +625,23 @@ static void build_and_put(struct send_job *j)
 
 /* ---- the copy in Sent (or the draft in Drafts): APPEND's upload ---- */
 
-/* Answers: 202 {queued, uid (in Sent) or copy_error} sent, 201 {uid} a draft; replace_error:
- * the old draft could not be removed (NULL: it was, or there was none). */
+/* Answers: 202 {queued, queued_id, uid (in Sent) or copy_error} sent, 201 {uid} a draft;
+ * replace_error: the old draft could not be removed (NULL: it was, or there was none). queued
+ * is the spool id as a number (kept for old clients: a double, not exact past 2^53);
+ * queued_id the same id exactly, a decimal string as /api/queue and `pillarbox trace` spell
+ * it. */
 static void finish(struct send_job *j, const char *replace_error)
 {
 	cJSON *o = cJSON_CreateObject();
+	char id[24];
 
 	for (size_t i = 0; !j->draft && i < j->uploads.n; i++) /* sent: no longer needed */
 		web_uploads_remove(j->ws->srv->uploads, j->ws->who.user, j->uploads.v[i]);
-	if (!j->draft)
+	if (!j->draft) {
+		snprintf(id, sizeof(id), "%" PRIu64, j->spool_id);
 		cJSON_AddNumberToObject(o, "queued", (double)j->spool_id);
+		cJSON_AddStringToObject(o, "queued_id", id);
+	}
 	if (j->stored_uid != 0)
 		cJSON_AddNumberToObject(o, "uid", j->stored_uid);
 	if (j->copy_error != NULL)

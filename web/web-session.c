@@ -275,6 +275,10 @@ static void process(struct web_session *ws)
 			return;
 		}
 		if (r == HTTP_READ_MORE) {
+			if (http_reader_continue(ws->reader)) {
+				static const char go_on[] = "HTTP/1.1 100 Continue\r\n\r\n";
+				gw_write(ws->gs, go_on, sizeof(go_on) - 1);
+			}
 			if (!ws->request_timed && http_reader_started(ws->reader)) {
 				ws->request_timed = true;
 				gw_set_deadline(ws->gs, ws->srv->request_timeout_ms);

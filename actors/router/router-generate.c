@@ -363,14 +363,39 @@ static bool ascii_line(const char *s)
 	return true;
 }
 
-void router_header_text(const char *text, struct pb_buf *out)
+/* Appends printable ASCII text folded (RFC 5322 2.2.3) before a space that starts a word,
+ * when the line would pass 78 octets, col octets being on the first line already. false (out
+ * as it was) when some word still leaves a line over 998 octets. */
+static bool fold_ascii(const char *text, size_t col, struct pb_buf *out)
+{
+	size_t start = out->len, line = col, longest = col;
+
+	for (size_t a = 0, b; text[a] != '\0'; a = b) {
+		/* the segment [a, b): up to the next space that is followed by a word */
+		for (b = a + 1; text[b] != '\0' && !(text[b] == ' ' && text[b + 1] != ' ' &&
+						     text[b + 1] != '\0'); b++)
+			;
+		if (a > 0 && line + (b - a) > 78) {
+			pb_buf_append_str(out, "\r\n");
+			line = 0;
+		}
+		pb_buf_append(out, text + a, b - a);
+		line += b - a;
+		longest = line > longest ? line : longest;
+	}
+	if (longest <= 998)
+		return true;
+	out->len = start;
+	out->data[start] = '\0';
+	return false;
+}
+
+void router_header_text(const char *text, size_t col, struct pb_buf *out)
 {
 	size_t len = strlen(text);
 
-	if (ascii_line(text)) {
-		pb_buf_append_str(out, text);
+	if (ascii_line(text) && fold_ascii(text, col, out))
 		return;
-	}
 	/* 45 octets per word (60 base64 characters), never cutting a UTF-8 sequence */
 	for (size_t i = 0; i < len;) {
 		size_t n = len - i < 45 ? len - i : 45;
@@ -448,11 +473,9 @@ void router_autoreply_build(const struct router_autoreply_msg *in, struct pb_buf
 		pb_buf_deinit(&orig);
 	}
 	pb_buf_printf(o, "From: <%s>\r\nTo: <%s>\r\nSubject: ", in->from, in->to);
-	/* the original's subject may hold its own encoded-words: kept as they are */
-	if (in->subject[0] == '\0' && ascii_line(subj.data))
-		pb_buf_append_str(o, subj.data);
-	else
-		router_header_text(subj.data, o);
+	/* folded: the original's may be near 998 octets. Its encoded-words are kept as they are
+	 * (folding is at spaces, which they lack); past 998 in one word, it is all encoded. */
+	router_header_text(subj.data, strlen("Subject: "), o);
 	pb_buf_printf(o, "\r\nDate: %s\r\nMessage-ID: <%s>\r\n", date, in->message_id);
 	thread_fields(in, o);
 	pb_buf_printf(o, "Auto-Submitted: auto-replied\r\n%s: autoreply\r\n"

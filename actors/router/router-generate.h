@@ -96,8 +96,9 @@ void router_autoreply_build(const struct router_autoreply_msg *in, struct pb_buf
 
 /* Appends the RFC 5322 date of ms (UTC) into buf. */
 void router_rfc5322_date(int64_t ms, char *buf, size_t size);
-/* Appends text to out as a header value: as is when printable ASCII, else as RFC 2047 UTF-8
- * B encoded-words. */
-void router_header_text(const char *text, struct pb_buf *out);
+/* Appends text to out as a header value whose first line holds col octets already (the field
+ * name, ": "): printable ASCII folded at spaces to lines of about 78 octets, else (or when a
+ * word would leave a line over 998 octets) as RFC 2047 UTF-8 B encoded-words, one a line. */
+void router_header_text(const char *text, size_t col, struct pb_buf *out);
 
 #endif

@@ -6,23 +6,25 @@
 
 #include "pb-alloc.h"
 #include "router-generate.h"
+#include "smtp-address.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-enum key_kind { KEY_BOOL, KEY_TEXT, KEY_KB, KEY_ACTION };
+/* KEY_TARGETS: text the router splits into targets (router_split_list; target_ok). */
+enum key_kind { KEY_BOOL, KEY_TEXT, KEY_TARGETS, KEY_KB, KEY_ACTION };
 
 static const struct {
 	const char *name;
 	enum key_kind kind;
 	const char *help; /* `pillarbox help user set`: one line, the default in brackets */
 } keys[] = {
-	{ "forward_to", KEY_TEXT, "[] Forward To: addresses or local names, ';' separated" },
+	{ "forward_to", KEY_TARGETS, "[] Forward To: addresses or local names, ';' separated" },
 	{ "use_forwarding", KEY_BOOL, "[false] Forward To takes effect" },
 	{ "keep_copy", KEY_BOOL, "[false] forwarding keeps a copy here (else it redirects)" },
-	{ "assistants", KEY_TEXT, "[] the assistants (guide 4.5), ';' separated; ignored when an "
+	{ "assistants", KEY_TARGETS, "[] the assistants (guide 4.5), ';' separated; ignored when an "
 				  "assistant is the sender" },
 	{ "assistant_redirect", KEY_BOOL,
 	  "[false] redirect to the assistants (else copy); switches Forward To off" },
@@ -35,11 +37,11 @@ static const struct {
 	/* h-fwdext: size dependent forwarding, Copy Sent Messages To, quarantine (guide 4.5) */
 	{ "size_over_kb", KEY_KB, "[0] if the message is at least N kB (1024 bytes), 0 off, ..." },
 	{ "size_over_action", KEY_ACTION, "[copy] ... copy or redirect it ..." },
-	{ "size_over_to", KEY_TEXT, "[] ... to these addresses (';'); empty: the row is off" },
+	{ "size_over_to", KEY_TARGETS, "[] ... to these addresses (';'); empty: the row is off" },
 	{ "size_under_kb", KEY_KB, "[0] if the message is at most N kB, 0 off, ..." },
 	{ "size_under_action", KEY_ACTION, "[copy] ... copy or redirect it ..." },
-	{ "size_under_to", KEY_TEXT, "[] ... to these addresses (';'); empty: the row is off" },
-	{ "copy_sent_to", KEY_TEXT, "[] a copy of every message it sends goes to these (';')" },
+	{ "size_under_to", KEY_TARGETS, "[] ... to these addresses (';'); empty: the row is off" },
+	{ "copy_sent_to", KEY_TARGETS, "[] a copy of every message it sends goes to these (';')" },
 	{ "no_forward_quarantined", KEY_BOOL,
 	  "[false] no forwards, assistants or size forwarding for quarantined mail" },
 };
@@ -83,6 +85,37 @@ static bool one_address(const char *value)
 	return true;
 }
 
+/* Whether one target, as router_split_list gives it (trimmed, no ';' or ','), is what the
+ * router resolves: an address local@domain (RFC 5321 / 6531 mailbox syntax, split at its last
+ * '@' as the router does) or a bare local name (an account, list or mapping at a local
+ * domain), which must be a valid local part. */
+static bool target_ok(const char *t)
+{
+	struct smtp_address a;
+	const char *why;
+
+	if (strchr(t, '@') != NULL)
+		return smtp_address_parse(t, strlen(t), false, &a, &why) == 0;
+	char *full = xasprintf("%s@local.invalid", t);
+	bool ok = smtp_address_parse(full, strlen(full), false, &a, &why) == 0;
+	free(full);
+	return ok;
+}
+
+/* Whether value (valid UTF-8, no control characters) splits, as the router splits it, into
+ * targets that are each target_ok ("" or only separators: none). */
+static bool targets_ok(const char *value)
+{
+	struct pb_strv v = { 0 };
+	bool ok = true;
+
+	router_split_list(value, &v);
+	for (uint32_t i = 0; i < v.n && ok; i++)
+		ok = target_ok(v.v[i]);
+	pb_strv_clear(&v);
+	return ok;
+}
+
 /* h-fwdext: a size in KiB (0 to ROUTER_USER_KB_MAX, digits only) or an action ("copy" or
  * "redirect", any case, stored lowercase); NULL with *error_r. */
 static cJSON *size_value(int i, const char *value, const char **error_r)
@@ -114,12 +147,22 @@ static cJSON *value_of(int i, const char *value, const char **error_r)
 	}
 	if (keys[i].kind == KEY_KB || keys[i].kind == KEY_ACTION)
 		return size_value(i, value, error_r);
-	if (keys[i].kind == KEY_TEXT) {
-		if (strlen(value) <= ROUTER_USER_TEXT_MAX && strpbrk(value, "\r\n\t") == NULL)
+	if (keys[i].kind == KEY_TEXT || keys[i].kind == KEY_TARGETS) {
+		bool ok = strlen(value) <= ROUTER_USER_TEXT_MAX &&
+			  smtp_utf8_valid(value, strlen(value));
+		for (const unsigned char *p = (const unsigned char *)value; ok && *p != '\0'; p++)
+			ok = *p >= ' ' && *p != 0x7f;
+		if (ok && keys[i].kind == KEY_TARGETS && !targets_ok(value)) {
+			*error_r = "forward_to, assistants, size_over_to, size_under_to and "
+				   "copy_sent_to are email addresses (name@domain) or local names, "
+				   "separated by ';' or ','";
+			return NULL;
+		}
+		if (ok)
 			return cJSON_CreateString(value);
 		*error_r = "forward_to, assistants, blocked, size_over_to, size_under_to and "
-			   "copy_sent_to are addresses separated by ';' (at most 4000 characters, no "
-			   "control characters)";
+			   "copy_sent_to are addresses separated by ';' (at most 4000 characters, "
+			   "UTF-8, no control characters)";
 		return NULL;
 	}
 	for (size_t k = 0; k < PB_N_ELEMENTS(yes); k++) {

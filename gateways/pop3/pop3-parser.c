@@ -89,8 +89,9 @@ static size_t split_words(char *s, char **words)
 	}
 }
 
-/* Decimal min..POP3_NUMBER_MAX, digits only (leading zeros allowed). */
-static int parse_number(const char *s, uint32_t min, uint32_t *n_r)
+/* Decimal min..POP3_NUMBER_MAX, digits only (leading zeros allowed). A larger value is
+ * refused, or with saturate taken as POP3_NUMBER_MAX. */
+static int parse_number(const char *s, uint32_t min, bool saturate, uint32_t *n_r)
 {
 	uint64_t n = 0;
 
@@ -99,10 +100,13 @@ static int parse_number(const char *s, uint32_t min, uint32_t *n_r)
 	for (; *s != '\0'; s++) {
 		if (*s < '0' || *s > '9')
 			return -1;
-		n = n * 10 + (uint64_t)(*s - '0');
-		if (n > POP3_NUMBER_MAX)
+		if (n <= POP3_NUMBER_MAX)
+			n = n * 10 + (uint64_t)(*s - '0');
+		if (n > POP3_NUMBER_MAX && !saturate)
 			return -1;
 	}
+	if (n > POP3_NUMBER_MAX)
+		n = POP3_NUMBER_MAX;
 	if (n < min)
 		return -1;
 	*n_r = (uint32_t)n;
@@ -160,7 +164,7 @@ static int parse_opt_msg(const struct pop3_verb_def *def, char *args, struct pop
 		return fail(cmd, def->usage);
 	if (n == 0)
 		return 1;
-	if (parse_number(w[0], 1, &cmd->msg) < 0)
+	if (parse_number(w[0], 1, false, &cmd->msg) < 0)
 		return fail(cmd, "invalid message number");
 	cmd->has_msg = true;
 	return 1;
@@ -180,9 +184,10 @@ static int parse_top(const struct pop3_verb_def *def, char *args, struct pop3_cm
 
 	if (split_words(args, w) != 2)
 		return fail(cmd, def->usage);
-	if (parse_number(w[0], 1, &cmd->msg) < 0)
+	if (parse_number(w[0], 1, false, &cmd->msg) < 0)
 		return fail(cmd, "invalid message number");
-	if (parse_number(w[1], 0, &cmd->lines) < 0)
+	/* RFC 1939 allows any non-negative count: one past any message's lines means all. */
+	if (parse_number(w[1], 0, true, &cmd->lines) < 0)
 		return fail(cmd, "invalid number of lines");
 	cmd->has_msg = true;
 	return 1;

@@ -76,7 +76,7 @@ struct pop3_cmd {
 	const char *arg2;
 	bool has_msg;	 /* LIST / UIDL with an argument; always for RETR, TOP, DELE */
 	uint32_t msg;	 /* message number */
-	uint32_t lines;	 /* TOP: body lines */
+	uint32_t lines;	 /* TOP: body lines, POP3_NUMBER_MAX for any larger count */
 	const char *error; /* when next() returned -1: the text after "-ERR " */
 };
 

@@ -900,6 +900,10 @@ class Pop3(MailCase):
         self.assertEqual(lines, full[:head_len] + [b"b1", b".b2"])
         _, lines, _ = p.top(1, 100)
         self.assertEqual(lines, full)
+        # RFC 1939 allows any non-negative count; one over 31 or 32 bits means all lines.
+        for n in (2**31, 2**32, 10**30):
+            _, lines, _ = p.top(1, n)
+            self.assertEqual(lines, full)
 
     def test_dele_then_quit_removes(self):
         msgs = [message(b"d%d" % i, [b"x"]) for i in range(3)]

@@ -225,6 +225,36 @@ class Refusals(WebBase):
         rc, out, _ = curl("-o", "/dev/null", "-w", "%{http_code}", self.url + "/")
         self.assertEqual(out, b"200")
 
+    def test_expect_100_continue(self):
+        # RFC 9110 10.1.1: a client that sent Expect: 100-continue waits for "100 Continue"
+        # before the body (curl waited a second for it, then sent the body anyway)
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        self.addCleanup(s.close)
+        s.sendall(b"POST /api/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                  b"Expect: 100-continue\r\nContent-Length: 2\r\nConnection: close\r\n\r\n")
+        interim = b""
+        while not interim.endswith(b"\r\n\r\n") and len(interim) < 200:
+            chunk = s.recv(200 - len(interim))  # the 10 s timeout: no 100 at all fails
+            if not chunk:
+                break
+            interim += chunk
+        self.assertEqual(interim, b"HTTP/1.1 100 Continue\r\n\r\n")
+        s.sendall(b"{}")
+        self.assertEqual(head_fields(recv_until_closed(s))[0], 400)  # no user or password
+        # a body over web.max_body_kb: 413 at once, no 100, the body never asked for
+        data = self.raw(b"POST / HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
+                        b"Content-Length: 2000000\r\n\r\n")
+        self.assertEqual(head_fields(data)[0], 413)
+        self.assertNotIn(b"100 Continue", data)
+        # curl: with a 100 it sends at once; without, it would wait --expect100-timeout (10 s)
+        started = time.monotonic()
+        rc, out, err = curl("-o", "/dev/null", "-w", "%{http_code}", "--expect100-timeout", "10",
+                            "-H", "Expect: 100-continue", "-H", "Content-Type: application/json",
+                            "--data-binary", '{"user": "nobody", "password": "x"}',
+                            self.url + "/api/login")
+        self.assertEqual((rc, out), (0, b"401"), err)
+        self.assertLess(time.monotonic() - started, 5)
+
     def test_slow_request_408_and_idle_close(self):
         s = socket.create_connection(("127.0.0.1", self.port), timeout=30)
         self.addCleanup(s.close)

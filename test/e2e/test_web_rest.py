@@ -32,7 +32,7 @@ class Client:
         h = dict(headers or {})
         data = None
         if body is not None:
-            data = json.dumps(body).encode()
+            data = body if isinstance(body, bytes) else json.dumps(body).encode()
             h.setdefault("Content-Type", "application/json")
         if self.cookie:
             h["Cookie"] = self.cookie
@@ -211,6 +211,21 @@ class Rest(ApiBase):
                                  "use_forwarding": "banana"})
         self.assertEqual(status, 400, body)
         self.assertIn("true or false", body["error"])
+        self.assertEqual(self.ok(bob.call("GET", "/api/forwarding/bob"), 200), fw)
+        # forward_to and assistants are targets as the router splits them (';' or ','): each an
+        # address or a local name; anything else is refused and changes nothing (it was stored)
+        for bad in ("not an address", "a@x.org; b c", "Ann <a@x.org>", "a@"):
+            for key in ("forward_to", "assistants"):
+                status, body = bob.call("PATCH", "/api/forwarding/bob", {key: bad})
+                self.assertEqual(status, 400, (key, bad, body))
+                self.assertIn("email addresses (name@domain) or local names", body["error"])
+        for raw in (b'{"forward_to": "\xff\xfe@remote.example"}',
+                    b'{"forward_to": "a@remote.example\\u0001"}'):
+            status, body = bob.call("PATCH", "/api/forwarding/bob", raw)
+            self.assertEqual(status, 400, (raw, body))
+        self.ok(bob.call("PATCH", "/api/forwarding/bob", {"assistants": "carol, c@remote.example"}),
+                204)
+        self.ok(bob.call("PATCH", "/api/forwarding/bob", {"assistants": None}), 204)
         self.assertEqual(self.ok(bob.call("GET", "/api/forwarding/bob"), 200), fw)
         before = self.ok(bob.call("GET", "/api/autoreply/bob"), 200)
         status, body = bob.call("PATCH", "/api/autoreply/bob",

@@ -15,6 +15,7 @@ import imaplib
 import json
 import os
 import smtplib
+import socket
 import sys
 import threading
 import unittest
@@ -315,6 +316,29 @@ class TestApi(WebmailBase):
         status, err = self.bob.call("POST", "/api/mail/send", big)
         self.assertEqual(status, 413, err)
         self.assertIn("/api/mail/uploads", err["error"])
+
+    def test_send_answers_the_queue_id(self):
+        # queued is a JSON number: a 64-bit spool id is not exact as one (1.88e18); queued_id
+        # is the same id as the string /api/queue spells it. A route to a closed port keeps
+        # the message in the queue (deferred) long enough to be listed.
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            closed = s.getsockname()[1]
+        rc, _, err = self.d.cli("setting", "set", "outbound",
+                                json.dumps({"routes": "qid.example=127.0.0.1:%d" % closed}))
+        self.assertEqual(rc, 0, err)
+        status, sent = self.bob.call("POST", "/api/mail/send",
+                                     {"to": "far@qid.example", "subject": "queue id", "text": "x"})
+        self.assertEqual(status, 202, sent)
+        self.assertRegex(sent["queued_id"], r"^[1-9][0-9]*$")
+        self.assertEqual(float(int(sent["queued_id"])), float(sent["queued"]))
+        self.assertIn("spool_id=%s" % sent["queued_id"], self.d.log())
+        admin = Api(self.port).login("admin", "adminpw1")
+        status, page = admin.call("GET", "/api/queue?limit=1000")
+        self.assertEqual(status, 200, page)
+        self.assertIn(sent["queued_id"], [e["id"] for e in page["entries"]])
+        status, _ = admin.call("DELETE", "/api/queue/" + sent["queued_id"])
+        self.assertEqual(status, 204)
 
     def test_too_many_recipients_refused_not_dropped(self):
         # one past smtp.max_recipients (100, to and cc together) is refused whole: it was once

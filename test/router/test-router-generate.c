@@ -4,10 +4,12 @@
  * lists, bulk, auto-submitted, our own mail, the user only Bcc'd), the settings keys, the
  * reply's RFC 3834 headers, and the router's plan asking for replies and bounces.
  */
+#include "pb-alloc.h"
 #include "pb-test.h"
 #include "router-generate.h"
 #include "router-plan.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define DAY 86400000ll
@@ -151,6 +153,89 @@ static void test_build(void)
 	pb_buf_deinit(&out);
 }
 
+/* The longest line of text (CRLF lines; the CRLF not counted). */
+static size_t longest_line(const char *text)
+{
+	size_t longest = 0;
+
+	for (const char *p = text; *p != '\0';) {
+		size_t n = strcspn(p, "\r\n");
+		longest = n > longest ? n : longest;
+		p += n;
+		p += strspn(p, "\r\n");
+	}
+	return longest;
+}
+
+/* The Subject field of a reply, unfolded (each CRLF that a space follows removed). */
+static char *unfolded_subject(const char *msg)
+{
+	const char *b = strstr(msg, "\r\nSubject: ") + 11, *e = b;
+	struct pb_buf v;
+
+	while (!(e[0] == '\r' && e[1] == '\n' && e[2] != ' ' && e[2] != '\t'))
+		e++;
+	pb_buf_init(&v);
+	for (const char *p = b; p < e; p++) {
+		if (p[0] == '\r' && p[1] == '\n')
+			p++;
+		else
+			pb_buf_append_c(&v, *p);
+	}
+	return pb_buf_steal(&v, NULL);
+}
+
+/* A Subject near RFC 5322's 998-octet line limit: "Auto: " and it were one line over it. */
+static void test_build_long_subject(void)
+{
+	struct router_autoreply_msg m = { "ann@example.com", "bob@remote.net", "", "Away.",
+					  NULL, 0, "r1@host", NOW };
+	struct pb_buf subject, hdr, out;
+
+	pb_buf_init(&subject);
+	pb_buf_init(&hdr);
+	pb_buf_init(&out);
+	/* words (one an encoded-word, kept as it is) */
+	pb_buf_append_str(&subject, "=?UTF-8?Q?caf=C3=A9?=");
+	while (subject.len < 995)
+		pb_buf_append_str(&subject, " word");
+	pb_buf_printf(&hdr, "From: bob@remote.net\r\nTo: ann@example.com\r\nSubject: %s\r\n"
+			    "Message-ID: <m1@remote.net>\r\n\r\nbody\r\n", subject.data);
+	m.header = hdr.data;
+	m.header_len = hdr.len;
+	router_autoreply_build(&m, &out);
+	CHECK(longest_line(out.data) <= 78);
+	char *got = unfolded_subject(out.data), *want = xasprintf("Auto: %s", subject.data);
+	CHECK_STR(got, want);
+	free(got);
+	free(want);
+	/* one word of 1000 octets: no space to fold at, so encoded-words */
+	pb_buf_reset(&subject);
+	for (int i = 0; i < 1000; i++)
+		pb_buf_append_c(&subject, (char)('a' + i % 26));
+	pb_buf_reset(&hdr);
+	pb_buf_printf(&hdr, "From: bob@remote.net\r\nTo: ann@example.com\r\nSubject: %s\r\n\r\n",
+		      subject.data);
+	m.header = hdr.data;
+	m.header_len = hdr.len;
+	pb_buf_reset(&out);
+	router_autoreply_build(&m, &out);
+	CHECK(longest_line(out.data) <= 998);
+	CHECK(strstr(out.data, "\r\nSubject: =?UTF-8?B?") != NULL);
+	/* the administrator's own subject is folded the same way */
+	m.subject = "Out of the office until the first week of next month, back on the 5th, "
+		    "then in meetings";
+	pb_buf_reset(&out);
+	router_autoreply_build(&m, &out);
+	CHECK(longest_line(out.data) <= 78);
+	got = unfolded_subject(out.data);
+	CHECK_STR(got, m.subject);
+	free(got);
+	pb_buf_deinit(&subject);
+	pb_buf_deinit(&hdr);
+	pb_buf_deinit(&out);
+}
+
 /* The plan asks one reply per account reached and a DSN per recipient reaching nobody. */
 static void test_plan(void)
 {
@@ -182,6 +267,7 @@ static void test_plan(void)
 static const struct pb_test_case cases[] = {
 	{ "due_table", test_due_table },   { "header_table", test_header_table },
 	{ "keys", test_keys },		   { "build", test_build },
+	{ "build_long_subject", test_build_long_subject },
 	{ "plan", test_plan },
 };
 

@@ -479,6 +479,40 @@ static void test_user_keys(void)
 	free(j4);
 }
 
+/* forward_to and the other target lists: what the router resolves, split as it splits them
+ * (';' or ','), each an address or a bare local name; anything else refused, nothing stored. */
+static void test_user_targets(void)
+{
+	static const char *const good[] = { "", "ben", "ben; x@remote.net", "a@x.org,b@y.org",
+					    " ann ; ; bob@example.org ;", "j.doe@[192.0.2.1]",
+					    "m\xc3\xbc" "ller@b\xc3\xbc" "cher.example" };
+	static const char *const bad[] = { "not an address", "a@", "@x.org", "a@b c.org",
+					   "<a@x.org>", "Ann <a@x.org>", "a@x.org; b c",
+					   "a@x..org", "\xff@x.org", "ben\xc3", "a@x.org\x01",
+					   "a@x.org\r\nb@y.org" };
+	static const char *const keys[] = { "forward_to", "assistants", "size_over_to",
+					    "size_under_to", "copy_sent_to" };
+	char *json = NULL;
+	const char *error;
+
+	for (size_t k = 0; k < PB_N_ELEMENTS(keys); k++) {
+		for (size_t i = 0; i < PB_N_ELEMENTS(good); i++) {
+			CHECK_INT(router_user_set("{}", keys[k], good[i], &json, &error), 0);
+			free(json);
+		}
+		for (size_t i = 0; i < PB_N_ELEMENTS(bad); i++) {
+			json = NULL;
+			CHECK_INT(router_user_set("{}", keys[k], bad[i], &json, &error), -1);
+			CHECK(json == NULL && strstr(error, keys[k]) != NULL);
+		}
+	}
+	/* blocked takes wildcards, but not invalid UTF-8 or control characters */
+	REQUIRE(router_user_set("{}", "blocked", "*@spam.example; a?c@x", &json, &error) == 0);
+	free(json);
+	CHECK_INT(router_user_set("{}", "blocked", "\xff@x.org", &json, &error), -1);
+	CHECK_INT(router_user_set("{}", "blocked", "a@x\x7f", &json, &error), -1);
+}
+
 /* reset_email (the guide's "Email for password resets"): one address, or "" for none. */
 static void test_reset_email(void)
 {
@@ -635,6 +669,7 @@ static const struct pb_test_case cases[] = {
 	{ "fwdext_table", test_fwdext_table },
 	{ "fwdext_keys", test_fwdext_keys },
 	{ "user_keys", test_user_keys },
+	{ "user_targets", test_user_targets },
 	{ "reset_email", test_reset_email },
 	{ "plan_table", test_plan_table },
 	{ "forwarding_table", test_forwarding_table },

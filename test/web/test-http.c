@@ -160,6 +160,58 @@ static void test_fields(void)
 	http_reader_free(&r);
 }
 
+/* Expect: 100-continue (RFC 9110 10.1.1): due once, after an accepted head, before any body
+ * octet; never for HTTP/1.0, a request without a body, or a body over the limit (413). */
+static void test_expect_continue(void)
+{
+	static const struct {
+		const char *head;
+		enum http_read read;
+		bool due;
+	} cases[] = {
+		{ "POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n",
+		  HTTP_READ_MORE, true },
+		{ "PUT / HTTP/1.1\r\nHost: x\r\nExpect: 100-Continue\r\n"
+		  "Transfer-Encoding: chunked\r\n\r\n", HTTP_READ_MORE, true },
+		{ "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n", HTTP_READ_MORE, false },
+		{ "POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n",
+		  HTTP_READ_MORE, false },
+		{ "POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\na",
+		  HTTP_READ_MORE, false }, /* the body comes already */
+		{ "POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 0\r\n\r\n",
+		  HTTP_READ_DONE, false },
+		{ "POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 65\r\n\r\n",
+		  HTTP_READ_ERROR, false },
+	};
+	struct http_limits lim = { .max_head = 4096, .max_body = 64 };
+
+	for (size_t i = 0; i < PB_N_ELEMENTS(cases); i++) {
+		struct http_reader *r = http_reader_new(&lim);
+		size_t used;
+		CHECK_INT(http_reader_feed(r, cases[i].head, strlen(cases[i].head), &used),
+			  cases[i].read);
+		CHECK_INT(http_reader_continue(r), cases[i].due);
+		CHECK(!http_reader_continue(r)); /* once */
+		if (cases[i].read == HTTP_READ_ERROR)
+			CHECK_INT(http_reader_status(r), 413);
+		http_reader_free(&r);
+	}
+	/* due again for the next request on the connection, not carried over */
+	struct http_reader *r = http_reader_new(&lim);
+	const char *one = "POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+			  "Content-Length: 2\r\n\r\n";
+	size_t used;
+	for (int round = 0; round < 2; round++) {
+		REQUIRE(http_reader_feed(r, one, strlen(one), &used) == HTTP_READ_MORE);
+		CHECK(http_reader_continue(r));
+		REQUIRE(http_reader_feed(r, "ab", 2, &used) == HTTP_READ_DONE);
+		CHECK(!http_reader_continue(r));
+		CHECK_INT(http_reader_request(r)->body.len, 2);
+		http_reader_next(r);
+	}
+	http_reader_free(&r);
+}
+
 /* One request of len body octets (Content-Length) as verb to path: its outcome's status
  * (0: read whole). */
 static int upload_status(const struct http_limits *lim, const char *verb, const char *path,
@@ -431,7 +483,7 @@ static void test_types(void)
 static const struct pb_test_case cases[] = {
 	{ "streams", test_streams },     { "head_limits", test_head_limits },
 	{ "fields", test_fields },       { "paths", test_paths },
-	{ "upload_limit", test_upload_limit },
+	{ "upload_limit", test_upload_limit }, { "expect_continue", test_expect_continue },
 	{ "accept_gzip", test_accept_gzip }, { "etags", test_etags },
 	{ "heads", test_heads },         { "assets", test_assets },
 	{ "types", test_types },

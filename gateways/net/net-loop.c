@@ -427,6 +427,8 @@ static void flush_out(struct net_conn *c)
 		ssize_t n = send(c->fd, c->out.data + c->out_off, c->out.len - c->out_off, MSG_NOSIGNAL);
 		if (n > 0) {
 			c->out_off += (size_t)n;
+			if (c->closing) /* it still reads: its linger starts again */
+				c->deadline = net_loop_now(c->loop) + NET_CLOSE_LINGER_MS;
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -498,6 +500,10 @@ static void check_deadlines(struct net_loop *l, uint64_t now)
 		if (c == NULL || c->dead || c->deadline == 0 || c->deadline > now)
 			continue;
 		c->deadline = 0;
+		if (c->closing) { /* its last words were not taken in NET_CLOSE_LINGER_MS */
+			mark_dead(c);
+			continue;
+		}
 		if (c->proto->on_timeout != NULL)
 			c->proto->on_timeout(c->session, c);
 	}
@@ -587,7 +593,9 @@ void net_conn_write(struct net_conn *c, const void *data, size_t len)
 	if (c->dead || (c->closing && !c->flush_then_close))
 		return;
 	pb_buf_append(&c->out, data, len);
-	if (!c->want_out && !c->corked)
+	if (c->want_out)
+		conn_update(c); /* the peer reads nothing now: past NET_OUT_HIGH, stop reading it */
+	else if (!c->corked)
 		flush_out(c);
 }
 
@@ -615,6 +623,8 @@ void net_conn_resume(struct net_conn *c)
 
 void net_conn_set_deadline(struct net_conn *c, uint64_t at_ms)
 {
+	if (c->closing)
+		return; /* a closing connection's deadline is its linger */
 	c->deadline = at_ms;
 }
 
@@ -622,10 +632,12 @@ void net_conn_close(struct net_conn *c, bool flush)
 {
 	c->closing = true;
 	c->flush_then_close = flush;
-	if (!flush || net_conn_output_pending(c) == 0)
+	if (!flush || net_conn_output_pending(c) == 0) {
 		mark_dead(c);
-	else
+	} else {
+		c->deadline = net_loop_now(c->loop) + NET_CLOSE_LINGER_MS;
 		conn_update(c);
+	}
 }
 
 const char *net_conn_peer(struct net_conn *c)

@@ -42,6 +42,10 @@
 #define NET_MAX_CONNS 65536
 #define NET_INITIAL_CONNS 256
 #define NET_ACCEPT_PAUSE_MS 200
+/* How long a connection closed after its last words (net_conn_close with flush) waits for the
+ * peer to take them, counted from the last octet it took: a peer that reads nothing (a zero
+ * window held open) would otherwise keep the descriptor and its connection slot forever. */
+#define NET_CLOSE_LINGER_MS 20000
 
 struct net_loop;
 struct net_conn;
@@ -103,9 +107,10 @@ size_t net_conn_output_pending(struct net_conn *c);
 /* Stops / resumes reading from the peer. */
 void net_conn_pause(struct net_conn *c);
 void net_conn_resume(struct net_conn *c);
-/* Arms the deadline (absolute, loop clock); 0 disarms. */
+/* Arms the deadline (absolute, loop clock); 0 disarms. Ignored once the connection closes. */
 void net_conn_set_deadline(struct net_conn *c, uint64_t at_ms);
-/* Closes after the queued output is sent (or at once if flush is false). on_close follows. */
+/* Closes after the queued output is sent (or at once if flush is false); a peer that takes
+ * none of it for NET_CLOSE_LINGER_MS is dropped all the same. on_close follows. */
 void net_conn_close(struct net_conn *c, bool flush);
 /* The peer's address as text ("127.0.0.1"), and port. */
 const char *net_conn_peer(struct net_conn *c);

@@ -96,6 +96,45 @@ class Timeouts(unittest.TestCase):
         rc, out, _ = self.d.cli("user", "list", "alice")
         self.assertEqual(out.splitlines()[1].split()[1], "0")
 
+    def test_client_that_reads_nothing_is_bounded_and_dropped(self):
+        """A client pipelines EHLO (about 25 octets of answer per octet sent) and reads none of
+        the answers: past the gateway's output bound the daemon stops reading it (main at
+        b349518 could read on and hold every answer, over 1 GB for 40 MB sent, when a read came
+        while its output was blocked: test-net-loop checks that exactly), and after the command
+        timeout its 421 waits at most NET_CLOSE_LINGER_MS (20 s) for a reader before the
+        connection is dropped (it was held for good)."""
+        self.set_smtp('{"command_timeout_s": 1}')
+        def times_out():
+            c = self.connect()
+            try:
+                return c.reply(timeout=4)[0] == 421
+            finally:
+                c.close()
+        pbtest.wait_until(attempt(times_out), timeout=40, interval=0.1, what="a 421 timeout")
+        s = socket.socket()
+        self.addCleanup(s.close)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.connect(("127.0.0.1", self.d.ports["smtp"]))
+        s.setblocking(False)
+        chunk, sent, limit = b"EHLO x\r\n" * 1024, 0, 64 << 20
+        deadline = time.monotonic() + 15
+        while sent < limit and time.monotonic() < deadline:
+            try:
+                sent += s.send(chunk)
+            except BlockingIOError:
+                time.sleep(0.01)
+        self.assertLess(sent, limit, "the daemon kept reading a client that reads nothing")
+        dropped = None
+        deadline = time.monotonic() + 60
+        while dropped is None and time.monotonic() < deadline:
+            try:
+                s.send(b"x")
+            except BlockingIOError:
+                time.sleep(0.2)
+            except OSError as e:
+                dropped = e
+        self.assertIsNotNone(dropped, "the connection was held 60 s past its timeout")
+
     def test_max_recipients_setting_takes_effect_without_restart(self):
         for name in ("bob", "carol"):
             self.d.add_user(name, name + "pw12")

@@ -2,7 +2,7 @@
  * test-net-loop.c: the gateways' event loop over real loopback sockets: accept, input,
  * output (pipelined answers in one send), deadlines (also for a connection left in a high slot
  * after others closed),
- * close after flush, and stale ids after a slot is reused.
+ * close after flush, a peer that reads nothing (output held bounded, close bounded in time), and stale ids after a slot is reused.
  */
 #include "net-loop.h"
 #include "pb-test.h"
@@ -205,6 +205,75 @@ static void test_deadline_in_a_high_slot(void)
 	CHECK(last->closed);
 	CHECK(net_loop_find(l, id) == NULL); /* a late reply finds nothing */
 	close(fds[79]);
+	net_loop_destroy(&l);
+}
+
+/* A peer that pipelines commands and reads none of the answers: once they stop going out,
+ * reading stops past NET_OUT_HIGH; the answers held do not grow with what it sends. */
+static void test_output_bounded_for_a_peer_that_reads_nothing(void)
+{
+	struct net_loop *l = net_loop_create(clock_fn, NULL);
+	int port = listen_port_of(l, &line_proto);
+	REQUIRE(port > 0);
+	n_sessions = 0;
+	int fd = dial(port);
+	int small = 4096;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	CHECK(read_until(l, fd, "hello"));
+	char lines[8192];
+	for (size_t i = 0; i + 8 <= sizeof(lines); i += 8)
+		memcpy(lines + i, "012345\r\n", 8);
+	size_t sent = 0, limit = 64u << 20, most = 0;
+	for (int i = 0; i < 20000 && sent < limit; i++) {
+		ssize_t n = send(fd, lines, sizeof(lines), MSG_DONTWAIT);
+		if (n > 0)
+			sent += (size_t)n;
+		net_loop_run_once(l, 0);
+		size_t pending = net_conn_output_pending(sessions[0].c);
+		if (pending > most)
+			most = pending;
+	}
+	CHECK(sent < limit); /* the client was made to wait */
+	CHECK(most <= NET_OUT_HIGH + 2 * NET_READ_CHUNK);
+	close(fd);
+	net_loop_destroy(&l);
+}
+
+/* A connection closed after its last words, to a peer that reads none of them (a zero
+ * window held open), goes away NET_CLOSE_LINGER_MS later instead of holding its descriptor
+ * forever; a deadline the session sets meanwhile does not put that off. */
+static void test_close_lingers_for_a_peer_that_reads_nothing(void)
+{
+	struct net_loop *l = net_loop_create(clock_fn, NULL);
+	int port = listen_port(l);
+	REQUIRE(port > 0);
+	n_sessions = 0;
+	fake_now = 1000;
+	int fd = dial(port);
+	int small = 4096;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	CHECK(read_until(l, fd, "hello"));
+	struct sess *s = &sessions[0];
+	size_t big = 32u << 20; /* far past what the two sockets' buffers hold */
+	char *junk = xmalloc(big);
+	memset(junk, 'x', big);
+	net_conn_write(s->c, junk, big);
+	free(junk);
+	net_conn_close(s->c, true);
+	net_conn_set_deadline(s->c, 0);
+	for (int i = 0; i < 20; i++)
+		net_loop_run_once(l, 5);
+	REQUIRE(net_conn_output_pending(s->c) > 0);
+	fake_now = 1000 + NET_CLOSE_LINGER_MS - 1;
+	net_loop_run_once(l, 0);
+	CHECK(!s->closed);
+	fake_now = 1000 + NET_CLOSE_LINGER_MS;
+	for (int i = 0; i < 5 && !s->closed; i++)
+		net_loop_run_once(l, 5);
+	CHECK(s->closed);
+	CHECK_INT(s->timeouts, 0);
+	CHECK_INT(net_loop_conn_count(l), 0);
+	close(fd);
 	net_loop_destroy(&l);
 }
 
@@ -412,6 +481,10 @@ static const struct pb_test_case cases[] = {
 	{ "echo_and_close_after_flush", test_echo_and_close_after_flush },
 	{ "pipelined_answers_in_one_send", test_pipelined_answers_in_one_send },
 	{ "deadline_in_a_high_slot", test_deadline_in_a_high_slot },
+	{ "output_bounded_for_a_peer_that_reads_nothing",
+	  test_output_bounded_for_a_peer_that_reads_nothing },
+	{ "close_lingers_for_a_peer_that_reads_nothing",
+	  test_close_lingers_for_a_peer_that_reads_nothing },
 };
 
 PB_TEST_MAIN(cases)

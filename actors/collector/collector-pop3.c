@@ -254,7 +254,8 @@ int collector_pop3_login(struct collector_pop3 *p, uint8_t auth, const char *use
 	}
 }
 
-/* Reads a multi-line answer's lines until ".", calling cb on each (unstuffed, no CRLF). */
+/* Reads a multi-line answer's lines until ".", calling cb on each (unstuffed, no CRLF); cb
+ * returning -1 (too many lines) stops the read: -1, the rest of the answer is not read. */
 static int read_multi(struct collector_pop3 *p, int (*cb)(const char *line, void *ctx),
 		      void *ctx, const char **error_r)
 {
@@ -263,22 +264,69 @@ static int read_multi(struct collector_pop3 *p, int (*cb)(const char *line, void
 			return -1;
 		if (strcmp(p->line, ".") == 0)
 			return 0;
-		cb(p->line[0] == '.' ? p->line + 1 : p->line, ctx);
+		if (cb(p->line[0] == '.' ? p->line + 1 : p->line, ctx) < 0) {
+			snprintf(pop3_error, sizeof(pop3_error),
+				 "POP3 scan: the server lists more than %u messages",
+				 COLLECTOR_POP3_SCAN_MAX);
+			*error_r = pop3_error;
+			return -1;
+		}
 	}
 }
 
 struct scan_ctx {
 	struct collector_pop3_msg *v;
-	size_t n;
+	size_t n, cap;
+	size_t lines;     /* of the answer being read: at most COLLECTOR_POP3_SCAN_MAX */
+	uint32_t *order;  /* for LIST: indexes of v by ascending num (NULL: v strictly ascends) */
 	bool sizes;
 };
 
+static uint32_t scan_num(const struct scan_ctx *c, size_t k)
+{
+	return c->v[c->order != NULL ? c->order[k] : k].num;
+}
+
+static int order_cmp(const void *a, const void *b, void *ctx)
+{
+	const struct collector_pop3_msg *v = ctx;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	if (v[x].num != v[y].num)
+		return v[x].num < v[y].num ? -1 : 1;
+	return x < y ? -1 : x > y; /* the first of equal numbers first, as a linear search finds */
+}
+
+/* Before LIST: the numbers of the UIDL answer made searchable (usually already ascending). */
+static void scan_index(struct scan_ctx *c)
+{
+	for (size_t i = 1; i < c->n; i++) {
+		if (c->v[i - 1].num < c->v[i].num)
+			continue;
+		c->order = xmalloc(sizeof(*c->order) * c->n);
+		for (size_t k = 0; k < c->n; k++)
+			c->order[k] = (uint32_t)k;
+		qsort_r(c->order, c->n, sizeof(*c->order), order_cmp, c->v);
+		return;
+	}
+}
+
+/* The first message numbered num: entry num - 1 when the numbers are 1..N (RFC 1939), else
+ * a binary search. */
 static struct collector_pop3_msg *scan_find(struct scan_ctx *c, uint32_t num)
 {
-	for (size_t i = 0; i < c->n; i++)
-		if (c->v[i].num == num)
-			return &c->v[i];
-	return NULL;
+	if (c->order == NULL && num - 1 < c->n && c->v[num - 1].num == num)
+		return &c->v[num - 1];
+	size_t lo = 0, hi = c->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (scan_num(c, mid) < num)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == c->n || scan_num(c, lo) != num)
+		return NULL;
+	return &c->v[c->order != NULL ? c->order[lo] : lo];
 }
 
 static int scan_line(const char *line, void *ctx)
@@ -287,6 +335,8 @@ static int scan_line(const char *line, void *ctx)
 	char word[128];
 	unsigned long long a;
 
+	if (++c->lines > COLLECTOR_POP3_SCAN_MAX)
+		return -1;
 	if (sscanf(line, "%llu %127s", &a, word) != 2 || a == 0 || a > UINT32_MAX)
 		return 0;
 	if (c->sizes) {
@@ -297,7 +347,10 @@ static int scan_line(const char *line, void *ctx)
 	}
 	if (!pb_collector_uidl_valid(word))
 		return 0;
-	c->v = xrealloc(c->v, sizeof(*c->v) * (c->n + 1));
+	if (c->n == c->cap) {
+		c->cap = c->cap == 0 ? 64 : 2 * c->cap;
+		c->v = xrealloc(c->v, sizeof(*c->v) * c->cap);
+	}
 	c->v[c->n] = (struct collector_pop3_msg){ .num = (uint32_t)a };
 	memcpy(c->v[c->n].uidl, word, strlen(word) + 1); /* valid: at most the UIDL max */
 	c->n++;
@@ -313,13 +366,17 @@ int collector_pop3_scan(struct collector_pop3 *p, struct collector_pop3_msg **ms
 	    read_multi(p, scan_line, &c, error_r) < 0)
 		goto failed;
 	c.sizes = true;
+	c.lines = 0;
+	scan_index(&c);
 	if (command(p, "LIST", error_r, "LIST", NULL) < 0 ||
 	    read_multi(p, scan_line, &c, error_r) < 0)
 		goto failed;
+	free(c.order);
 	*msgs_r = c.v;
 	*n_r = c.n;
 	return 0;
 failed:
+	free(c.order);
 	free(c.v);
 	return -1;
 }

@@ -15,6 +15,10 @@
 #include <stdint.h>
 
 #define COLLECTOR_POP3_LINE 65536
+/* The most lines a scan takes from UIDL (and from LIST): a maildrop listing more fails the scan
+ * with an error saying so, and nothing is fetched nor deleted in that run. A million entries
+ * hold about 90 MB while the run lasts. */
+#define COLLECTOR_POP3_SCAN_MAX 1000000u
 
 struct collector_pop3;
 
@@ -44,8 +48,9 @@ void collector_pop3_close(struct collector_pop3 **p, bool quit);
  * server's words in error_r). */
 int collector_pop3_login(struct collector_pop3 *p, uint8_t auth, const char *user,
 			 const char *password, const char **error_r);
-/* UIDL and LIST together: *msgs_r (xmalloc'd array, caller frees), *n_r. A message without a
- * valid UIDL is left out. 0 / -1. */
+/* UIDL and LIST together: *msgs_r (xmalloc'd array in the order of the UIDL answer, caller
+ * frees), *n_r. A message without a valid UIDL is left out. 0 / -1 (also when the server
+ * lists more than COLLECTOR_POP3_SCAN_MAX). */
 int collector_pop3_scan(struct collector_pop3 *p, struct collector_pop3_msg **msgs_r,
 			size_t *n_r, const char **error_r);
 /* RETR num (top_lines < 0) or TOP num top_lines: each line (CRLF ended, unstuffed) goes to

@@ -191,42 +191,111 @@ static int fetch_one(const struct collector_run_in *in, struct collector_pop3 *p
 	return f.code != PB_OK ? -1 : rc < 0 ? -2 : 0;
 }
 
-/* The seen marks of the collector, loaded for the run. */
+/* The seen marks of the collector, loaded for the run and then sorted by UIDL. */
 struct seen_table {
 	struct pb_seen *v;
-	size_t n;
+	size_t n, cap;
 };
 
 static int seen_load(const struct pb_seen *s, void *ctx)
 {
 	struct seen_table *t = ctx;
-	t->v = xrealloc(t->v, sizeof(*t->v) * (t->n + 1));
+	if (t->n == t->cap) {
+		t->cap = t->cap == 0 ? 64 : 2 * t->cap;
+		t->v = xrealloc(t->v, sizeof(*t->v) * t->cap);
+	}
 	t->v[t->n++] = *s;
 	return 0;
 }
 
-static struct pb_seen *seen_find(struct seen_table *t, const char *uidl)
+static int seen_cmp(const void *a, const void *b)
 {
-	for (size_t i = 0; i < t->n; i++)
-		if (strcmp(t->v[i].uidl, uidl) == 0)
-			return &t->v[i];
-	return NULL;
+	return strcmp(((const struct pb_seen *)a)->uidl, ((const struct pb_seen *)b)->uidl);
 }
 
-/* Forgets the marks of UIDLs no longer at the server. */
-static void seen_prune(const struct collector_run_in *in, struct seen_table *t,
-		       const struct collector_pop3_msg *msgs, size_t n)
+static struct pb_seen *seen_find(struct seen_table *t, const char *uidl)
+{
+	struct pb_seen key;
+	snprintf(key.uidl, sizeof(key.uidl), "%s", uidl);
+	return t->n == 0 ? NULL : bsearch(&key, t->v, t->n, sizeof(*t->v), seen_cmp);
+}
+
+/* The scan's messages by UIDL, and which of them share their UIDL with another. */
+struct scan_uidls {
+	const struct collector_pop3_msg *msgs;
+	uint32_t *by_uidl; /* indexes of msgs, sorted by UIDL */
+	bool *shared;      /* per message of msgs */
+	size_t n;
+};
+
+static int by_uidl_cmp(const void *a, const void *b, void *ctx)
+{
+	const struct collector_pop3_msg *msgs = ctx;
+	return strcmp(msgs[*(const uint32_t *)a].uidl, msgs[*(const uint32_t *)b].uidl);
+}
+
+static void scan_uidls_init(struct scan_uidls *u, const struct collector_pop3_msg *msgs,
+			    size_t n)
+{
+	*u = (struct scan_uidls){ msgs, xmalloc(sizeof(uint32_t) * (n + 1)),
+				  xcalloc(n + 1, sizeof(bool)), n };
+	for (size_t i = 0; i < n; i++)
+		u->by_uidl[i] = (uint32_t)i; /* n <= COLLECTOR_POP3_SCAN_MAX */
+	if (n > 1)
+		qsort_r(u->by_uidl, n, sizeof(*u->by_uidl), by_uidl_cmp, (void *)msgs);
+	for (size_t k = 1; k < n; k++)
+		if (strcmp(msgs[u->by_uidl[k - 1]].uidl, msgs[u->by_uidl[k]].uidl) == 0)
+			u->shared[u->by_uidl[k - 1]] = u->shared[u->by_uidl[k]] = true;
+}
+
+static bool scan_uidls_has(const struct scan_uidls *u, const char *uidl)
+{
+	size_t lo = 0, hi = u->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(u->msgs[u->by_uidl[mid]].uidl, uidl);
+		if (c == 0)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+static void scan_uidls_free(struct scan_uidls *u)
+{
+	free(u->by_uidl);
+	free(u->shared);
+}
+
+static void forget(const struct collector_run_in *in, const char *uidl)
 {
 	const char *error;
 
-	for (size_t i = 0; i < t->n; i++) {
-		bool there = false;
-		for (size_t j = 0; j < n && !there; j++)
-			there = strcmp(msgs[j].uidl, t->v[i].uidl) == 0;
-		if (!there && pb_store_seen_forget(in->store, in->def->name, t->v[i].uidl,
-						   &error) < 0)
-			pb_warn("collector", "event=forget_failed collector=%s reason=%s",
-				PB_LOGQ(in->def->name), PB_LOGQ(error));
+	if (pb_store_seen_forget(in->store, in->def->name, uidl, &error) < 0)
+		pb_warn("collector", "event=forget_failed collector=%s reason=%s",
+			PB_LOGQ(in->def->name), PB_LOGQ(error));
+}
+
+/* Forgets the marks of UIDLs no longer at the server, and of UIDLs shared by several messages
+ * of the scan (see one_message). */
+static void seen_prune(const struct collector_run_in *in, struct seen_table *t,
+		       const struct scan_uidls *u)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (!scan_uidls_has(u, t->v[i].uidl))
+			forget(in, t->v[i].uidl);
+	for (size_t k = 0; k < u->n; k++) {
+		const struct collector_pop3_msg *m = &u->msgs[u->by_uidl[k]];
+		if (!u->shared[u->by_uidl[k]] ||
+		    (k > 0 && strcmp(u->msgs[u->by_uidl[k - 1]].uidl, m->uidl) == 0))
+			continue; /* once per shared UIDL */
+		pb_warn("collector", "event=uidl_shared collector=%s uidl=%s action=left_at_server",
+			PB_LOGQ(in->def->name), PB_LOGQ(m->uidl));
+		if (seen_find(t, m->uidl) != NULL)
+			forget(in, m->uidl); /* this run leaves every message with it alone */
 	}
 }
 
@@ -251,11 +320,22 @@ static int dele(const struct collector_run_in *in, struct collector_pop3 *p,
 }
 
 /* One message of the scan: fetched, told too big, deleted or left. 0, -1 (stop the run),
- * -2 (stop: the connection is broken). */
+ * -2 (stop: the connection is broken).
+ *
+ * A UIDL shared by several messages of one scan (a server breaking RFC 1939) does not tell
+ * which message it names, and the seen mark and the spool's EXISTS go by UIDL: the second
+ * message's store would answer EXISTS and it would be deleted never stored. So every message
+ * with a shared UIDL is left alone — not fetched, not told, never deleted — for as long as
+ * the UIDL is shared (a warning each run; nothing is delivered again and again). Its seen
+ * mark is forgotten (seen_prune): once the UIDL names one message again, that message is
+ * fetched rather than deleted on the word of a mark that may be another's. A copy twice
+ * here is better than a message lost. */
 static int one_message(const struct collector_run_in *in, struct collector_pop3 *p,
-		       struct seen_table *t, const struct collector_pop3_msg *m,
+		       struct seen_table *t, const struct collector_pop3_msg *m, bool shared,
 		       struct collector_run_out *out)
 {
+	if (shared)
+		return 0;
 	const struct pb_seen *s = seen_find(t, m->uidl);
 	uint64_t max = (uint64_t)in->def->max_kb * 1024;
 
@@ -294,6 +374,7 @@ static int run_session(const struct collector_run_in *in, struct collector_pop3 
 {
 	struct collector_pop3_msg *msgs = NULL;
 	struct seen_table t = { 0 };
+	struct scan_uidls u;
 	const char *error;
 	size_t n = 0;
 	int rc = 0;
@@ -306,8 +387,12 @@ static int run_session(const struct collector_run_in *in, struct collector_pop3 
 		snprintf(out->error, sizeof(out->error), "cannot read the seen UIDLs: %s", error);
 		rc = -1;
 	}
-	if (rc == 0)
-		seen_prune(in, &t, msgs, n);
+	scan_uidls_init(&u, msgs, n);
+	if (rc == 0) {
+		if (t.n > 1)
+			qsort(t.v, t.n, sizeof(*t.v), seen_cmp);
+		seen_prune(in, &t, &u);
+	}
 	collector_run_progress(in, 0, n, out);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		if (in->stop != NULL && in->stop(in->def->name)) {
@@ -315,10 +400,11 @@ static int run_session(const struct collector_run_in *in, struct collector_pop3 
 			rc = -1;
 			break;
 		}
-		rc = one_message(in, p, &t, &msgs[i], out);
+		rc = one_message(in, p, &t, &msgs[i], u.shared[i], out);
 		if (rc == 0)
 			collector_run_progress(in, i + 1, n, out);
 	}
+	scan_uidls_free(&u);
 	free(t.v);
 	free(msgs);
 	return rc;

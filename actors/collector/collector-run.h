@@ -8,7 +8,9 @@
  * the commit answers EXISTS (it is in the spool already). Only then is DELE sent (leave_days 0,
  * or once the first-seen time is leave_days old); a crash anywhere before QUIT leaves the
  * message at the server, and the mark makes the next run delete it instead of fetching it
- * again. docs/storage.md "Collectors: exactly once".
+ * again. A UIDL shared by several messages of one scan names none of them: they are all left at
+ * the server, untouched (collector-run.c, one_message). docs/storage.md "Collectors: exactly
+ * once".
  * OWNS: nothing past the call. THREAD: the cwork actor's.
  */
 #ifndef COLLECTOR_RUN_H

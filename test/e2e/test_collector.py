@@ -490,7 +490,8 @@ class Marks(CollectorCase):
 
 class LyingPop3Handler(socketserver.StreamRequestHandler):
     """A POP3 maildrop whose LIST understates the sizes: each message (uidl, content) is listed
-    as 100 octets; DELE is recorded in server.deleted (the numbers)."""
+    as 100 octets; DELE is recorded in server.deleted (the numbers). With server.retr_err set,
+    RETR and TOP answer -ERR."""
 
     def handle(self):
         msgs = self.server.msgs
@@ -502,10 +503,11 @@ class LyingPop3Handler(socketserver.StreamRequestHandler):
             if verb in ("USER", "PASS"):
                 say("+OK")
             elif verb in ("UIDL", "LIST"):
-                say("+OK")
-                for i, (uidl, _) in enumerate(msgs):
-                    say("%d %s" % (i + 1, uidl if verb == "UIDL" else "100"))
-                say(".")
+                self.wfile.write("".join(["+OK\r\n"] + [
+                    "%d %s\r\n" % (i + 1, uidl if verb == "UIDL" else "100")
+                    for i, (uidl, _) in enumerate(msgs)] + [".\r\n"]).encode())
+            elif verb in ("RETR", "TOP") and getattr(self.server, "retr_err", False):
+                say("-ERR not now")
             elif verb in ("RETR", "TOP"):
                 content = msgs[int(cmd[1]) - 1][1]
                 if verb == "TOP":
@@ -522,6 +524,55 @@ class LyingPop3Handler(socketserver.StreamRequestHandler):
 
 
 class LyingServer(CollectorCase):
+    def serve(self, msgs):
+        srv = socketserver.ThreadingTCPServer(("127.0.0.1", 0), LyingPop3Handler)
+        srv.daemon_threads = True
+        srv.msgs = msgs
+        srv.deleted = []
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        self.addCleanup(srv.server_close)
+        self.addCleanup(srv.shutdown)
+        return srv
+
+    def test_large_maildrop_scanned_in_time(self):
+        """A maildrop of 50,000 messages (leave-on-server at a big ISP): the scan (UIDL, LIST,
+        the seen marks) takes well under the bound; it was quadratic and took minutes under
+        ASan. RETR fails here, so the run stops at the first message, nothing deleted."""
+        srv = self.serve([("big%d" % i, b"") for i in range(50000)])
+        srv.retr_err = True
+        self.add("big", "domains=company.example", port=srv.server_address[1])
+        t0 = time.monotonic()
+        rc, out, err = self.cli("collector", "run", "big")
+        took = time.monotonic() - t0
+        self.assertNotEqual(rc, 0, out)
+        self.assertIn("not now", err + out)
+        self.assertLess(took, 20, "the scan of 50,000 took %.1f s" % took)
+        self.assertEqual(srv.deleted, [])
+
+    def test_shared_uidl_never_deleted_unstored(self):
+        """Two messages with one UIDL (a server breaking RFC 1939): the second's store answered
+        EXISTS (the first's mark) and it was deleted never stored. Now both stay at the server,
+        not fetched, run after run, with a warning; the honest one is fetched and deleted. Once
+        the server tells them apart both are fetched."""
+        srv = self.serve([("twin", message("bob@company.example", "twin one")),
+                          ("twin", message("bob@company.example", "twin two")),
+                          ("solo3", message("bob@company.example", "solo"))])
+        self.add("twins", "domains=company.example", port=srv.server_address[1])
+        before = self.subjects("bob")
+        for _ in range(2):
+            got = self.run_collector("twins")
+            self.assertNotIn(1, srv.deleted)
+            self.assertNotIn(2, srv.deleted)
+            self.assertIn(3, srv.deleted)
+        self.wait_subjects("bob", before + ["solo"])
+        self.assertIn("event=uidl_shared collector=twins uidl=twin", self.d.log())
+        srv.msgs = [("twin", srv.msgs[0][1]), ("twin2", srv.msgs[1][1])]
+        srv.deleted = []
+        got = self.run_collector("twins")
+        self.assertEqual((got["fetched"], got["deleted"]), ("2", "2"))
+        self.assertEqual(srv.deleted, [1, 2])
+        self.wait_subjects("bob", before + ["solo", "twin one", "twin two"])
+
     def test_retr_over_max_kb_though_listed_small(self):
         """LIST says 100 octets but RETR brings 40 kB: max_kb holds on what arrives, not on what
         LIST claimed. The message is told too big (a notice) and left at the server, not

@@ -112,11 +112,16 @@ class HistoryAll(unittest.TestCase):
         self.assertNotIn("192.0.2.9", self.ok("history", "rollback-to", point) +
                          self.ok("block", "list"))
 
-    def test_rest_timeline_checkpoint_and_rollback_to(self):
+    def admin_client(self):
+        """A REST client logged in as the administrator."""
         c = Client(self.d.ports["http"])
         self.addCleanup(c.close)
         r, body = c.login("admin", self.d.admin_password)
         self.assertEqual(r.status, 200, body)
+        return c
+
+    def test_rest_timeline_checkpoint_and_rollback_to(self):
+        c = self.admin_client()
         r, body = c.request("POST", "/api/history/checkpoint", {"note": "before REST"})
         self.assertEqual(r.status, 201, body)
         point = body["point"]
@@ -149,10 +154,7 @@ class HistoryAll(unittest.TestCase):
                          ("block:198.51.100.0/24", "web:admin", None))
 
     def test_rollback_to_the_newest_point_changes_nothing(self):
-        c = Client(self.d.ports["http"])
-        self.addCleanup(c.close)
-        r, body = c.login("admin", self.d.admin_password)
-        self.assertEqual(r.status, 200, body)
+        c = self.admin_client()
         r, body = c.request("POST", "/api/history/checkpoint", {"note": "nothing after"})
         self.assertEqual(r.status, 201, body)
         r, body = c.request("POST", "/api/history/%s/rollback-to" % body["point"])
